@@ -1,0 +1,335 @@
+// The pybind11 module tinygrad_ext._C: the only file that knows Python exists.
+// It converts arguments (Python numbers become Scalars, numpy arrays become
+// Storages), maps C++ errors to the Python exceptions torch raises, and
+// exposes the op front end of core/ops.h one function per op.
+#include <pybind11/numpy.h>
+#include <pybind11/pybind11.h>
+#include <pybind11/stl.h>
+#include "../core/ops.h"
+#include "../cpu/kernels.h"
+#include "../cpu/parallel.h"
+#include "../cuda/kernels.h"
+
+namespace py = pybind11;
+using namespace tg;
+
+namespace {
+
+PyObject* g_shape_error = nullptr;
+PyObject* g_zero_div_error = nullptr;
+
+Scalar to_scalar(py::handle h, const char* op) {
+  if (PyBool_Check(h.ptr())) return Scalar::from_bool(h.ptr() == Py_True);
+  if (PyLong_Check(h.ptr())) {
+    int overflow = 0;
+    long long v = PyLong_AsLongLongAndOverflow(h.ptr(), &overflow);
+    TG_CHECK(!overflow, op, ": value cannot be converted to type int64 without overflow");
+    return Scalar::from_int(v);
+  }
+  if (PyFloat_Check(h.ptr())) return Scalar::from_double(PyFloat_AS_DOUBLE(h.ptr()));
+  // numpy scalars and other numbers
+  if (PyIndex_Check(h.ptr())) return Scalar::from_int(py::reinterpret_steal<py::object>(PyNumber_Index(h.ptr())).cast<int64_t>());
+  if (PyNumber_Check(h.ptr())) {
+    double v = PyFloat_AsDouble(h.ptr());
+    if (v == -1.0 && PyErr_Occurred()) throw py::error_already_set();
+    return Scalar::from_double(v);
+  }
+  throw TypeError(str_cat(op, "(): expected a Tensor or a number, got ", std::string(py::str(py::type::of(h).attr("__name__")))));
+}
+
+Tensor opt_tensor(py::handle h) { return h.is_none() ? nullptr : h.cast<Tensor>(); }
+
+DType to_dtype_id(int v) {
+  TG_CHECK_TYPE(v >= 0 && v < kNumDTypes, "invalid dtype id ", v);
+  return static_cast<DType>(v);
+}
+
+Device to_device_arg(int type, int index) {
+  TG_CHECK(type == 0 || type == 1, "invalid device type ", type);
+  Device d{static_cast<DeviceType>(type), static_cast<int8_t>(index)};
+  if (d.is_cuda()) {
+    TG_CHECK(cuda::is_built(), "Torch not compiled with CUDA enabled (tinygrad_ext was built without CUDA)");
+    int n = cuda::device_count();
+    TG_CHECK(n > 0, "No CUDA GPUs are available");
+    TG_CHECK(index >= 0 && index < n, "CUDA error: invalid device ordinal: device index ", index,
+             " out of range, ", n, " device(s)");
+  }
+  return d;
+}
+
+// ------------------------------------------------------------- numpy bridge
+py::dtype numpy_dtype(DType t) {
+  switch (t) {
+    case DType::Bool: return py::dtype("bool");
+    case DType::UInt8: return py::dtype("uint8");
+    case DType::Int32: return py::dtype("int32");
+    case DType::Int64: return py::dtype("int64");
+    case DType::Float32: return py::dtype("float32");
+    default: return py::dtype("float64");
+  }
+}
+
+py::array to_numpy(const Tensor& t) {
+  TG_CHECK_TYPE(!t->device().is_cuda(), "can't convert ", device_str(t->device()),
+                " device type tensor to numpy. Use Tensor.cpu() to copy the tensor to host memory first.");
+  std::vector<py::ssize_t> shape(t->sizes.begin(), t->sizes.end()), strides;
+  for (int64_t s : t->strides) strides.push_back(s * itemsize(t->dtype));
+  // The array's base keeps the storage alive: numpy and the tensor share memory.
+  auto* keep = new std::shared_ptr<Storage>(t->storage);
+  py::capsule owner(keep, [](void* p) { delete static_cast<std::shared_ptr<Storage>*>(p); });
+  return py::array(numpy_dtype(t->dtype), shape, strides, t->data_ptr(), owner);
+}
+
+Tensor from_numpy(py::handle obj) {
+  TG_CHECK_TYPE(py::isinstance<py::array>(obj), "expected np.ndarray (got ",
+                std::string(py::str(py::type::of(obj).attr("__name__"))), ")");
+  py::array arr = py::reinterpret_borrow<py::array>(obj);
+  py::dtype dt = arr.dtype();
+  char kind = dt.kind();
+  int64_t isz = dt.itemsize();
+  DType d;
+  if (kind == 'f' && isz == 4) d = DType::Float32;
+  else if (kind == 'f' && isz == 8) d = DType::Float64;
+  else if (kind == 'i' && isz == 8) d = DType::Int64;
+  else if (kind == 'i' && isz == 4) d = DType::Int32;
+  else if (kind == 'u' && isz == 1) d = DType::UInt8;
+  else if (kind == 'b') d = DType::Bool;
+  else
+    throw TypeError(str_cat("can't convert np.ndarray of type numpy.", std::string(py::str(dt.attr("name"))),
+                            ". The only supported types are: float64, float32, int64, int32, uint8, and bool."));
+  TG_CHECK_VALUE(dt.attr("isnative").cast<bool>(), "given numpy array has byte order different from the native "
+                 "byte order. Conversion between byte orders is currently not supported.");
+  Shape sizes, strides;
+  int64_t extent = 0;
+  bool empty_arr = false;
+  for (py::ssize_t i = 0; i < arr.ndim(); ++i) {
+    int64_t st = arr.strides(i);
+    TG_CHECK_VALUE(st >= 0, "At least one stride in the given numpy array is negative, and tensors with negative "
+                   "strides are not currently supported. (You can probably work around this by making a copy of "
+                   "your array  with array.copy().) ");
+    TG_CHECK_VALUE(st % isz == 0, "given numpy array strides not a multiple of the element byte size. Copy the "
+                   "numpy array to reallocate the memory.");
+    sizes.push_back(arr.shape(i));
+    strides.push_back(st / isz);
+    if (arr.shape(i) == 0) empty_arr = true;
+    extent += (arr.shape(i) - 1) * st;
+  }
+  auto t = std::make_shared<TensorImpl>();
+  t->sizes = sizes;
+  t->strides = strides;
+  t->dtype = d;
+  bool writable = arr.attr("flags").attr("writeable").cast<bool>();
+  int64_t nbytes = empty_arr ? 0 : extent + isz;
+  if (!writable) {
+    // Safer than torch's warning: a read-only array is copied, never aliased.
+    Tensor copy = empty(sizes, d, {});
+    py::array dst(numpy_dtype(d), std::vector<py::ssize_t>(sizes.begin(), sizes.end()),
+                  std::vector<py::ssize_t>(), copy->data_ptr(), py::none());
+    py::module_::import("numpy").attr("copyto")(dst, arr);
+    return copy;
+  }
+  PyObject* owner = arr.ptr();
+  Py_INCREF(owner);
+  t->storage = Storage::wrap(const_cast<void*>(arr.data()), nbytes, Device{}, [owner](void*) {
+    py::gil_scoped_acquire gil;
+    Py_DECREF(owner);
+  });
+  return t;
+}
+
+py::object item(const Tensor& t) {
+  if (is_floating(t->dtype)) return py::float_(item_double(t));
+  if (t->dtype == DType::Bool) return py::bool_(item_int(t) != 0);
+  return py::int_(item_int(t));
+}
+
+Shape to_shape(py::handle h) { return h.cast<Shape>(); }
+
+}  // namespace
+
+void bind_nn(py::module_& m);  // bindings/nn.cpp: convolution, pooling, softmax and losses
+
+PYBIND11_MODULE(_C, m) {
+  m.doc() = "tinygrad_ext core: tensors, views and kernels (C++/CUDA)";
+
+  py::object builtins = py::module_::import("builtins");
+  g_shape_error = PyErr_NewException("tinygrad_ext._C.ShapeError",
+                                     py::make_tuple(builtins.attr("RuntimeError"), builtins.attr("ValueError")).ptr(),
+                                     nullptr);
+  g_zero_div_error = PyErr_NewException(
+      "tinygrad_ext._C.ZeroDivisionError",
+      py::make_tuple(builtins.attr("RuntimeError"), builtins.attr("ZeroDivisionError")).ptr(), nullptr);
+  m.attr("ShapeError") = py::handle(g_shape_error);
+  m.attr("ZeroDivisionError") = py::handle(g_zero_div_error);
+  py::register_exception_translator([](std::exception_ptr p) {
+    try {
+      if (p) std::rethrow_exception(p);
+    } catch (const ShapeError& e) { PyErr_SetString(g_shape_error, e.what());
+    } catch (const ZeroDivError& e) { PyErr_SetString(g_zero_div_error, e.what());
+    } catch (const IndexError& e) { PyErr_SetString(PyExc_IndexError, e.what());
+    } catch (const ValueError& e) { PyErr_SetString(PyExc_ValueError, e.what());
+    } catch (const TypeError& e) { PyErr_SetString(PyExc_TypeError, e.what());
+    } catch (const NotImplementedError& e) { PyErr_SetString(PyExc_NotImplementedError, e.what());
+    } catch (const Error& e) { PyErr_SetString(PyExc_RuntimeError, e.what()); }
+  });
+
+  py::class_<TensorImpl, Tensor>(m, "TensorImpl")
+      .def_property_readonly("shape", [](const TensorImpl& t) {
+        py::tuple r(t.sizes.size());
+        for (size_t i = 0; i < t.sizes.size(); ++i) r[i] = py::int_(t.sizes[i]);
+        return r;
+      })
+      .def_property_readonly("strides", [](const TensorImpl& t) { return py::tuple(py::cast(t.strides)); })
+      .def_property_readonly("offset", [](const TensorImpl& t) { return t.offset; })
+      .def_property_readonly("dtype", [](const TensorImpl& t) { return int(t.dtype); })
+      .def_property_readonly("device_type", [](const TensorImpl& t) { return int(t.device().type); })
+      .def_property_readonly("device_index", [](const TensorImpl& t) { return int(t.device().index); })
+      .def_property_readonly("ndim", &TensorImpl::dim)
+      .def_property_readonly("numel", &TensorImpl::numel)
+      .def_property_readonly("is_contiguous", &TensorImpl::is_contiguous)
+      .def_property_readonly("data_ptr", [](const TensorImpl& t) { return reinterpret_cast<uintptr_t>(t.data_ptr()); })
+      .def_property_readonly("storage_id", [](const TensorImpl& t) { return reinterpret_cast<uintptr_t>(t.storage.get()); })
+      .def_property_readonly("storage_nbytes", [](const TensorImpl& t) { return t.storage->nbytes; })
+      .def_property("version", [](const TensorImpl& t) { return t.storage->version; },
+                    [](TensorImpl& t, int64_t v) { t.storage->version = v; });
+
+  // ---- creation, conversion, views
+  m.def("empty", [](py::handle sizes, int dt, int dev, int idx) {
+    return empty(to_shape(sizes), to_dtype_id(dt), to_device_arg(dev, idx)); });
+  m.def("full", [](py::handle sizes, py::handle v, int dt, int dev, int idx) {
+    return full(to_shape(sizes), to_scalar(v, "full"), to_dtype_id(dt), to_device_arg(dev, idx)); });
+  m.def("arange", [](double s, double e, double st, int dt, int dev, int idx) {
+    return arange(s, e, st, to_dtype_id(dt), to_device_arg(dev, idx)); });
+  m.def("linspace", [](double s, double e, int64_t n, int dt, int dev, int idx) {
+    return linspace(s, e, n, to_dtype_id(dt), to_device_arg(dev, idx)); });
+  m.def("eye", [](int64_t n, int64_t mm, int dt, int dev, int idx) {
+    return eye(n, mm, to_dtype_id(dt), to_device_arg(dev, idx)); });
+  m.def("scalar_tensor", [](py::handle v, int dt, int dev, int idx) {
+    return scalar_tensor(to_scalar(v, "tensor"), to_dtype_id(dt), to_device_arg(dev, idx)); });
+  m.def("from_numpy", &from_numpy);
+  m.def("to_numpy", &to_numpy);
+  m.def("item", &item);
+  m.def("to_dtype", [](const Tensor& t, int dt) { return to_dtype(t, to_dtype_id(dt)); });
+  m.def("to_device", [](const Tensor& t, int dev, int idx) { return to_device(t, to_device_arg(dev, idx)); });
+  m.def("contiguous", &contiguous);
+  m.def("clone", &tg::clone);
+  m.def("copy_", [](const Tensor& dst, const Tensor& src) { copy_(dst, src); });
+  m.def("fill_", [](const Tensor& t, py::handle v) { fill_(t, to_scalar(v, "fill_")); });
+  m.def("alias", &alias);
+  m.def("view", [](const Tensor& t, py::handle s) { return view(t, to_shape(s)); });
+  m.def("reshape", [](const Tensor& t, py::handle s) { return reshape_any(t, to_shape(s)); });
+  m.def("as_strided", [](const Tensor& t, py::handle s, py::handle st, int64_t off) {
+    return as_strided(t, to_shape(s), to_shape(st), off); });
+  m.def("permute", [](const Tensor& t, py::handle d) { return permute(t, to_shape(d)); });
+  m.def("transpose", &transpose);
+  m.def("expand", [](const Tensor& t, py::handle s) { return expand(t, to_shape(s)); });
+  m.def("squeeze", [](const Tensor& t, py::handle dim) {
+    return dim.is_none() ? squeeze(t) : squeeze(t, dim.cast<int64_t>()); });
+  m.def("unsqueeze", &unsqueeze);
+  m.def("slice", &slice);
+  m.def("select", &tg::select);
+  m.def("wrap_dim", &wrap_dim);
+  m.def("result_type", [](const Tensor& a, py::handle b) {
+    return int(py::isinstance<TensorImpl>(b) ? result_type(a, b.cast<Tensor>()) : result_type(a, to_scalar(b, "result_type"))); });
+  m.def("promote_types", [](int a, int b) { return int(promote_types(to_dtype_id(a), to_dtype_id(b))); });
+  m.def("can_cast", [](int a, int b) { return can_cast(to_dtype_id(a), to_dtype_id(b)); });
+  m.def("bump_version", &bump_version);
+
+  // ---- elementwise: one function per op, generated from the op lists
+#define TG_BIND_UNARY(name, F) \
+  m.def(#name, [](const Tensor& a, py::handle out) { return unary(UnaryOpId::name, a, opt_tensor(out)); }, \
+        py::arg("a"), py::arg("out") = py::none());
+  TG_UNARY_FLOAT_OPS(TG_BIND_UNARY)
+  TG_UNARY_OPS(TG_BIND_UNARY)
+  TG_BIND_UNARY(logical_not, _)
+#undef TG_BIND_UNARY
+#define TG_BIND_BINARY(name, F)                                                                       \
+  m.def(#name, [](const Tensor& a, py::handle b, bool reflected, py::handle out) {                    \
+    if (py::isinstance<TensorImpl>(b)) {                                                              \
+      const Tensor& bt = b.cast<const Tensor&>();                                                     \
+      return reflected ? binary(BinaryOpId::name, bt, a, opt_tensor(out))                             \
+                       : binary(BinaryOpId::name, a, bt, opt_tensor(out));                            \
+    }                                                                                                 \
+    return binary(BinaryOpId::name, a, to_scalar(b, #name), reflected, opt_tensor(out));              \
+  }, py::arg("a"), py::arg("b"), py::arg("reflected") = false, py::arg("out") = py::none());
+  TG_BINARY_OPS(TG_BIND_BINARY)
+  TG_COMPARE_OPS(TG_BIND_BINARY)
+#undef TG_BIND_BINARY
+  m.def("clamp", [](const Tensor& a, py::handle lo, py::handle hi, py::handle out) {
+    std::optional<Scalar> l, h;
+    if (!lo.is_none()) l = to_scalar(lo, "clamp");
+    if (!hi.is_none()) h = to_scalar(hi, "clamp");
+    return clamp(a, l, h, opt_tensor(out));
+  }, py::arg("a"), py::arg("min"), py::arg("max"), py::arg("out") = py::none());
+  m.def("leaky_relu", [](const Tensor& a, double slope, py::handle out) { return leaky_relu(a, slope, opt_tensor(out)); },
+        py::arg("a"), py::arg("slope"), py::arg("out") = py::none());
+  m.def("where", [](const Tensor& c, py::handle a, py::handle b) {
+    bool at = py::isinstance<TensorImpl>(a), bt = py::isinstance<TensorImpl>(b);
+    if (at && bt) return where(c, a.cast<Tensor>(), b.cast<Tensor>());
+    if (at) return where(c, a.cast<Tensor>(), to_scalar(b, "where"));
+    if (bt) return where(unary(UnaryOpId::logical_not, c), b.cast<Tensor>(), to_scalar(a, "where"));
+    throw TypeError("where(): at least one of the values must be a Tensor");
+  });
+  m.def("masked_fill_", [](const Tensor& t, const Tensor& mask, py::handle v) {
+    if (py::isinstance<TensorImpl>(v)) {
+      const Tensor& vt = v.cast<const Tensor&>();
+      TG_CHECK(vt->dim() == 0, "masked_fill_ only supports a 0-dimensional value tensor, but got tensor with ",
+               vt->dim(), " dimension(s).");
+      return masked_fill_(t, mask, is_floating(vt->dtype) ? Scalar::from_double(item_double(vt)) : Scalar::from_int(item_int(vt)));
+    }
+    return masked_fill_(t, mask, to_scalar(v, "masked_fill_"));
+  });
+
+  // ---- reductions
+  m.def("sum", [](const Tensor& a, py::handle dims, bool keepdim, py::handle dt) {
+    std::optional<DType> d;
+    if (!dt.is_none()) d = to_dtype_id(dt.cast<int>());
+    return sum(a, to_shape(dims), keepdim, d);
+  });
+  m.def("prod", [](const Tensor& a, py::handle dims, bool keepdim) { return prod(a, to_shape(dims), keepdim); });
+  m.def("amax", [](const Tensor& a, py::handle dims, bool keepdim, const char* name) {
+    return amax(a, to_shape(dims), keepdim, name); });
+  m.def("amin", [](const Tensor& a, py::handle dims, bool keepdim, const char* name) {
+    return amin(a, to_shape(dims), keepdim, name); });
+  m.def("max_dim", &max_dim);
+  m.def("argmax", [](const Tensor& a, py::handle dim, bool keepdim, bool is_max) {
+    std::optional<int64_t> d;
+    if (!dim.is_none()) d = dim.cast<int64_t>();
+    return argmax(a, d, keepdim, is_max);
+  });
+
+  // ---- linear algebra, indexing, joining
+  m.def("mm", &mm);
+  m.def("bmm", &bmm);
+  m.def("addmm", &addmm);
+  m.def("index", &tg::index);
+  m.def("index_put_", &index_put_);
+  m.def("index_select", &index_select);
+  m.def("gather", &gather);
+  m.def("scatter_add_", &scatter_add_);
+  m.def("nonzero", &nonzero);
+  m.def("masked_select", &masked_select);
+  m.def("cat", &cat);
+
+  // ---- random
+  m.def("manual_seed", &manual_seed);
+  m.def("initial_seed", &initial_seed);
+  m.def("uniform_", &uniform_);
+  m.def("normal_", &normal_);
+  m.def("random_", &random_);
+  m.def("bernoulli_", &bernoulli_);
+  m.def("randperm", [](int64_t n, int dev, int idx) { return randperm(n, to_device_arg(dev, idx)); });
+
+  // ---- runtime
+  m.def("get_num_threads", &cpu::get_num_threads);
+  m.def("set_num_threads", [](int n) {
+    TG_CHECK(n > 0, "set_num_threads expects a positive integer, got ", n);
+    cpu::set_num_threads(n);
+  });
+  m.def("cpu_isa", [] { return cpu::using_avx2() ? "avx2" : "base"; });
+  m.def("cuda_is_built", &cuda::is_built);
+  m.def("cuda_device_count", &cuda::device_count);
+  m.def("cuda_synchronize", &cuda::synchronize);
+
+  bind_nn(m);
+}

@@ -1,0 +1,248 @@
+// Indexing and random-number ops: validation and iterator set-up; the
+// kernels are cpu/index.cpp and cuda/index.cu.
+#include <algorithm>
+#include "../cpu/kernels.h"
+#include "../cuda/kernels.h"
+#include "../ops/philox.h"
+#include "iterator.h"
+#include "ops.h"
+
+namespace tg {
+
+#define TG_ON_DEVICE(dev, fn, ...) ((dev).is_cuda() ? cuda::fn(__VA_ARGS__) : cpu::fn(__VA_ARGS__))
+
+namespace {
+void check_index_dtype(const Tensor& idx, const char* op) {
+  TG_CHECK_INDEX(idx->dtype == DType::Int64 || idx->dtype == DType::Int32,
+                 op, ": tensors used as indices must be long or int tensors, got ", type_name(idx->dtype));
+}
+
+// IndexError naming the first offending value, checked before any kernel runs.
+Tensor checked_index(const Tensor& idx, int64_t size, int64_t dim, const char* op) {
+  check_index_dtype(idx, op);
+  Tensor i64 = to_dtype(idx, DType::Int64);
+  if (i64->numel() == 0) return i64;
+  int64_t lo = item_int(amin(i64, {}, false)), hi = item_int(amax(i64, {}, false));
+  int64_t bad = hi >= size ? hi : lo;
+  TG_CHECK_INDEX(lo >= -size && hi < size, "index ", bad, " is out of bounds for dimension ", dim, " with size ",
+                 size);
+  if (lo < 0) {  // negative indices count from the end
+    Tensor neg = binary(BinaryOpId::lt, i64, Scalar::from_int(0), false);
+    i64 = where(neg, binary(BinaryOpId::add, i64, Scalar::from_int(size), false), i64);
+  }
+  return i64;
+}
+
+struct IndexPlan {
+  Shape out_sizes;
+  Tensor src;                  // the indexed tensor restrided to out_sizes (0 stride on the index dims)
+  std::vector<Tensor> indices; // int64, viewed to out_sizes
+  std::vector<int64_t> strides_bytes;
+};
+
+IndexPlan plan_index(const Tensor& a, int64_t dim, const std::vector<Tensor>& indices, const char* op) {
+  int64_t k = int64_t(indices.size());
+  TG_CHECK(k >= 1 && k <= 4, op, ": between 1 and 4 index tensors are supported, got ", k);
+  TG_CHECK_INDEX(dim + k <= a->dim(), "too many indices for tensor of dimension ", a->dim());
+  IndexPlan p;
+  Shape b = indices[0]->sizes;
+  for (const Tensor& t : indices) {
+    check_same_device(a, t, op);
+    b = broadcast_shapes(b, t->sizes);
+  }
+  Shape pre(a->sizes.begin(), a->sizes.begin() + dim), post(a->sizes.begin() + dim + k, a->sizes.end());
+  p.out_sizes = pre;
+  p.out_sizes.insert(p.out_sizes.end(), b.begin(), b.end());
+  p.out_sizes.insert(p.out_sizes.end(), post.begin(), post.end());
+  Shape src_strides(a->strides.begin(), a->strides.begin() + dim);
+  src_strides.insert(src_strides.end(), b.size(), 0);
+  src_strides.insert(src_strides.end(), a->strides.begin() + dim + k, a->strides.end());
+  p.src = make_view(a, p.out_sizes, src_strides, a->offset);
+  for (int64_t j = 0; j < k; ++j) {
+    Tensor idx = checked_index(indices[j], a->sizes[dim + j], dim + j, op);
+    Tensor e = expand(idx, b);
+    Shape st(pre.size(), 0);
+    st.insert(st.end(), e->strides.begin(), e->strides.end());
+    st.insert(st.end(), post.size(), 0);
+    p.indices.push_back(make_view(e, p.out_sizes, st, e->offset));
+    p.strides_bytes.push_back(a->strides[dim + j] * itemsize(a->dtype));
+  }
+  return p;
+}
+
+ElementwiseIter iter_with(const Tensor& out, const Tensor& src, const std::vector<Tensor>& idx) {
+  switch (idx.size()) {
+    case 1: return make_iter(out, {src, idx[0]});
+    case 2: return make_iter(out, {src, idx[0], idx[1]});
+    case 3: return make_iter(out, {src, idx[0], idx[1], idx[2]});
+    default: return make_iter(out, {src, idx[0], idx[1], idx[2], idx[3]});
+  }
+}
+}  // namespace
+
+Tensor index(const Tensor& a, int64_t dim, const std::vector<Tensor>& indices) {
+  IndexPlan p = plan_index(a, dim, indices, "index");
+  Tensor out = empty(p.out_sizes, a->dtype, a->device());
+  if (out->numel() == 0) return out;
+  ElementwiseIter it = iter_with(out, p.src, p.indices);
+  TG_ON_DEVICE(a->device(), index_get, it, int(p.indices.size()), p.strides_bytes.data());
+  return out;
+}
+
+void index_put_(const Tensor& a, int64_t dim, const std::vector<Tensor>& indices, const Tensor& values,
+                bool accumulate) {
+  IndexPlan p = plan_index(a, dim, indices, "index_put_");
+  check_same_device(a, values, "index_put_");
+  TG_CHECK(values->dtype == a->dtype || can_cast(values->dtype, a->dtype), "Index put requires the source and "
+           "destination dtypes match, got ", type_name(a->dtype), " for the destination and ",
+           type_name(values->dtype), " for the source.");
+  Shape b = broadcast_shapes(p.out_sizes, values->sizes);
+  TG_CHECK(b == p.out_sizes, "shape mismatch: value tensor of shape ", values->sizes,
+           " cannot be broadcast to indexing result of shape ", p.out_sizes);
+  if (std::count(p.out_sizes.begin(), p.out_sizes.end(), 0)) return;
+  Tensor v = contiguous(to_dtype(values, a->dtype));
+  if (v->storage == a->storage) v = clone(v);
+  Tensor vexp = expand(v, p.out_sizes);
+  // Operand 0 (the destination) is `a` restrided; the values play the source.
+  ElementwiseIter it = iter_with(p.src, vexp, p.indices);
+  TG_ON_DEVICE(a->device(), index_put, it, int(p.indices.size()), p.strides_bytes.data(), accumulate);
+  bump_version(a);
+}
+
+Tensor index_select(const Tensor& a, int64_t dim, const Tensor& idx) {
+  TG_CHECK_INDEX(idx->dim() <= 1, "index_select(): Index is supposed to be a vector, got ", idx->dim(), "-D");
+  dim = wrap_dim(dim, a->dim());
+  if (a->dim() == 0) return clone(a);
+  return index(a, dim, {reshape_any(idx, {-1})});
+}
+
+namespace {
+// gather/scatter: index has a's rank and, off `dim`, no larger sizes; `a` is
+// viewed with index's sizes and a 0 stride on `dim`.
+Tensor restride_for(const Tensor& a, int64_t dim, const Tensor& index, const char* op) {
+  TG_CHECK(index->dim() == a->dim() || (a->dim() == 0 && index->dim() <= 1),
+           op, "(): Index tensor must have the same number of dimensions as input tensor");
+  for (int64_t d = 0; d < index->dim(); ++d)
+    TG_CHECK(d == dim || index->sizes[d] <= a->sizes[d], op, "(): Size does not match at dimension ", d,
+             " expected index ", index->sizes, " to be smaller than self ", a->sizes, " apart from dimension ", dim);
+  Shape st = a->dim() ? a->strides : Shape{0};
+  if (!st.empty()) st[dim] = 0;
+  return make_view(a, index->sizes, Shape(st.begin(), st.begin() + index->dim()), a->offset);
+}
+}  // namespace
+
+Tensor gather(const Tensor& a, int64_t dim, const Tensor& index) {
+  dim = wrap_dim(dim, a->dim());
+  check_same_device(a, index, "gather");
+  Tensor src = restride_for(a, dim, index, "gather");
+  Tensor idx = checked_index(index, a->dim() ? a->sizes[dim] : 1, dim, "gather");
+  Tensor out = empty(index->sizes, a->dtype, a->device());
+  if (out->numel() == 0) return out;
+  ElementwiseIter it = make_iter(out, {src, idx});
+  int64_t st = (a->dim() ? a->strides[dim] : 0) * itemsize(a->dtype);
+  TG_ON_DEVICE(a->device(), index_get, it, 1, &st);
+  return out;
+}
+
+void scatter_add_(const Tensor& self, int64_t dim, const Tensor& index, const Tensor& src) {
+  dim = wrap_dim(dim, self->dim());
+  check_same_device(self, index, "scatter_add_");
+  check_same_device(self, src, "scatter_add_");
+  TG_CHECK(src->dtype == self->dtype, "scatter_add_(): Expected self.dtype to be equal to src.dtype");
+  for (int64_t d = 0; d < index->dim(); ++d)
+    TG_CHECK(d >= src->dim() || index->sizes[d] <= src->sizes[d], "scatter_add_(): Expected index ", index->sizes,
+             " to be smaller than src ", src->sizes);
+  Tensor dst = restride_for(self, dim, index, "scatter_add_");
+  Tensor idx = checked_index(index, self->dim() ? self->sizes[dim] : 1, dim, "scatter_add_");
+  if (index->numel() == 0) return;
+  Tensor s = make_view(src, index->sizes, Shape(src->strides.begin(), src->strides.begin() + index->dim()), src->offset);
+  ElementwiseIter it = make_iter(dst, {s, idx});
+  int64_t st = (self->dim() ? self->strides[dim] : 0) * itemsize(self->dtype);
+  TG_ON_DEVICE(self->device(), index_put, it, 1, &st, true);
+  bump_version(self);
+}
+
+Tensor nonzero(const Tensor& a) {
+  // Host-side: the output size depends on the data.
+  Tensor c = contiguous(to_dtype(to_device(a, Device{}), DType::Bool));
+  const bool* p = c->data<bool>();
+  int64_t n = c->numel(), nd = a->dim(), count = 0;
+  for (int64_t i = 0; i < n; ++i) count += p[i];
+  Tensor out = empty({count, nd}, DType::Int64, {});
+  int64_t* o = out->data<int64_t>();
+  for (int64_t i = 0; i < n; ++i) {
+    if (!p[i]) continue;
+    int64_t r = i;
+    for (int64_t d = nd - 1; d >= 0; --d) { o[d] = r % a->sizes[d]; r /= a->sizes[d]; }
+    o += nd;
+  }
+  return to_device(out, a->device());
+}
+
+Tensor masked_select(const Tensor& a, const Tensor& mask) {
+  TG_CHECK(mask->dtype == DType::Bool, "masked_select: expected BoolTensor for mask");
+  Shape b = broadcast_shapes(a->sizes, mask->sizes);
+  Tensor ae = expand(a, b), me = expand(mask, b);
+  Tensor nz = nonzero(me);
+  std::vector<Tensor> idx;
+  for (int64_t d = 0; d < int64_t(b.size()); ++d) idx.push_back(select(nz, 1, d));
+  if (idx.empty()) return reshape_any(clone(ae), {-1});
+  return index(ae, 0, idx);
+}
+
+// ------------------------------------------------------------------- random
+namespace {
+struct Generator { uint64_t seed = 67280421310721ULL; uint64_t offset = 0; };
+Generator g_gen;
+
+void fill(const Tensor& t, int kind, double a, double b) {
+  if (t->numel() == 0) return;
+  Tensor dst = t->is_contiguous() ? t : empty(t->sizes, t->dtype, t->device());
+  uint64_t offset = g_gen.offset;
+  g_gen.offset += uint64_t(t->numel());
+  TG_ON_DEVICE(t->device(), fill_random, dst, kind, a, b, g_gen.seed, offset);
+  if (dst != t) copy_(t, dst);
+  bump_version(t);
+}
+}  // namespace
+
+void manual_seed(uint64_t seed) { g_gen = Generator{seed, 0}; }
+uint64_t initial_seed() { return g_gen.seed; }
+
+void uniform_(const Tensor& t, double lo, double hi) {
+  TG_CHECK_TYPE(is_floating(t->dtype), "uniform_ expects a floating point tensor, got ", type_name(t->dtype));
+  TG_CHECK(lo <= hi, "uniform_ expects to return a [from, to) range, but found from=", lo, " > to=", hi);
+  fill(t, kUniform, lo, hi);
+}
+
+void normal_(const Tensor& t, double mean, double std) {
+  TG_CHECK_TYPE(is_floating(t->dtype), "normal_ expects a floating point tensor, got ", type_name(t->dtype));
+  TG_CHECK(std >= 0.0, "normal expects std >= 0.0, but found std ", std);
+  fill(t, kNormal, mean, std);
+}
+
+void random_(const Tensor& t, int64_t lo, int64_t hi) {
+  TG_CHECK(lo < hi, "random_ expects 'from' to be less than 'to', but got from=", lo, " >= to=", hi);
+  fill(t, kRandInt, double(lo), double(hi));
+}
+
+void bernoulli_(const Tensor& t, double p) {
+  TG_CHECK(p >= 0 && p <= 1, "bernoulli_ expects p to be in [0, 1], but got p=", p);
+  fill(t, kBernoulli, p, 0);
+}
+
+Tensor randperm(int64_t n, Device device) {
+  TG_CHECK(n >= 0, "randperm: n must be non-negative, got ", n);
+  // Fisher-Yates on the host with Philox draws: same permutation for a seed on every device.
+  Tensor out = arange(0, double(n), 1, DType::Int64, {});
+  int64_t* p = out->data<int64_t>();
+  uint64_t offset = g_gen.offset;
+  g_gen.offset += uint64_t(n);
+  for (int64_t i = n - 1; i > 0; --i) {
+    int64_t j = random_value<int64_t>(kRandInt, 0, double(i + 1), g_gen.seed, offset + uint64_t(i));
+    std::swap(p[i], p[j]);
+  }
+  return to_device(out, device);
+}
+
+}  // namespace tg

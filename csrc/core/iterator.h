@@ -1,0 +1,32 @@
+// ElementwiseIter: the one helper every elementwise kernel (CPU and CUDA) uses.
+// It broadcasts the inputs to the output's shape (broadcast dims get stride 0),
+// records per-operand byte strides, and merges dims that are laid out
+// back-to-back so most kernels see a single contiguous dimension.
+#pragma once
+#include "tensor.h"
+
+namespace tg {
+
+constexpr int kMaxIterDims = 16;
+constexpr int kMaxOperands = 6;  // out + inputs (where: 3; index: src + 4 index tensors)
+
+struct ElementwiseIter {
+  int ndim = 0;                                // after coalescing; shape[ndim-1] is innermost
+  int nops = 0;                                // operand 0 is the output
+  int64_t numel = 0;
+  int64_t shape[kMaxIterDims];
+  int64_t strides[kMaxOperands][kMaxIterDims];  // bytes
+  char* data[kMaxOperands];
+  DType dtypes[kMaxOperands];
+
+  // Every operand dense in the same order: one flat loop of numel elements,
+  // where a 0-stride operand is a broadcast scalar.
+  bool is_flat() const { return ndim <= 1; }
+};
+
+// numpy broadcasting; ShapeError in torch's words on mismatch.
+Shape broadcast_shapes(const Shape& a, const Shape& b);
+// out must already have the broadcast shape of the inputs.
+ElementwiseIter make_iter(const Tensor& out, std::initializer_list<Tensor> inputs);
+
+}  // namespace tg

@@ -1,0 +1,651 @@
+#include "ops.h"
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+#include "../cpu/gemm.h"
+#include "../cpu/kernels.h"
+#include "../cuda/kernels.h"
+#include "iterator.h"
+
+namespace tg {
+
+// Runs a kernel family on the tensor's device. The CUDA entry points share the
+// CPU ones' signatures (cuda/kernels.h) and throw when CUDA was not built.
+#define TG_ON_DEVICE(dev, fn, ...) ((dev).is_cuda() ? cuda::fn(__VA_ARGS__) : cpu::fn(__VA_ARGS__))
+
+const char* type_name(DType t) {
+  switch (t) {
+    case DType::Bool: return "Bool";
+    case DType::UInt8: return "Byte";
+    case DType::Int32: return "Int";
+    case DType::Int64: return "Long";
+    case DType::Float32: return "Float";
+    default: return "Double";
+  }
+}
+
+// ---------------------------------------------------------------- promotion
+namespace {
+// torch's combine_categories: the higher-priority result keeps its dtype unless
+// the lower one is of a higher category (bool < integer < floating).
+std::optional<DType> combine(std::optional<DType> higher, std::optional<DType> lower) {
+  if (!higher) return lower;
+  if (!lower) return higher;
+  if (is_floating(*higher)) return higher;
+  if (*higher == DType::Bool || is_floating(*lower)) return promote_types(*higher, *lower);
+  return higher;
+}
+void update(std::optional<DType>& slot, DType t) { slot = slot ? promote_types(*slot, t) : t; }
+DType scalar_dtype(const Scalar& s) {
+  return s.kind == Scalar::Float ? DType::Float32 : s.kind == Scalar::Int ? DType::Int64 : DType::Bool;
+}
+}  // namespace
+
+DType result_type(const Tensor& a, const Tensor& b) {
+  std::optional<DType> dim_r, zero_r, wrapped_r;
+  for (const Tensor* t : {&a, &b}) {
+    const TensorImpl& x = **t;
+    if (x.wrapped_number) update(wrapped_r, x.dtype == DType::Float64 ? DType::Float32 : x.dtype);
+    else if (x.dim() == 0) update(zero_r, x.dtype);
+    else update(dim_r, x.dtype);
+  }
+  return *combine(combine(dim_r, zero_r), wrapped_r);
+}
+
+DType result_type(const Tensor& a, const Scalar& s) {
+  std::optional<DType> t = a->dtype;
+  return *combine(t, scalar_dtype(s));
+}
+
+bool can_cast(DType from, DType to) {
+  if (is_floating(from) && !is_floating(to)) return false;
+  if (from != DType::Bool && to == DType::Bool) return false;
+  return true;
+}
+
+void check_same_device(const Tensor& a, const Tensor& b, const char* op) {
+  TG_CHECK(a->device() == b->device(), "Expected all tensors to be on the same device, but found at least two "
+           "devices, ", device_str(a->device()), " and ", device_str(b->device()), "! (in ", op, ")");
+}
+
+void bump_version(const Tensor& t) { ++t->storage->version; }
+
+// ------------------------------------------------------------------- copies
+Tensor scalar_tensor(const Scalar& s, DType dtype, Device device) {
+  Tensor t = empty({}, dtype, {});
+  TG_DISPATCH(dtype, "scalar_tensor", [&] {
+    *t->data<scalar_t>() = s.kind == Scalar::Float ? static_cast<scalar_t>(s.d) : static_cast<scalar_t>(s.i);
+  });
+  return device.is_cuda() ? to_device(t, device) : t;
+}
+
+void copy_(const Tensor& dst, const Tensor& src) {
+  if (dst->device() != src->device()) {
+    TG_CHECK(dst->is_contiguous(), "copy_: cross-device copies need a contiguous destination");
+    Tensor s = src->dtype == dst->dtype ? src : to_dtype(src, dst->dtype);
+    s = contiguous(expand(s, dst->sizes));
+    cuda::copy_between_devices(dst, s);
+    bump_version(dst);
+    return;
+  }
+  Shape b = broadcast_shapes(dst->sizes, src->sizes);
+  TG_CHECK(b == dst->sizes, "output with shape ", dst->sizes, " doesn't match the broadcast shape ", b);
+  if (dst->numel() == 0) return;
+  Tensor s = src;
+  if (src->storage == dst->storage && !(src->offset == dst->offset && src->strides == dst->strides))
+    s = clone(src);  // overlapping views: read everything before writing
+  ElementwiseIter it = make_iter(dst, {s});
+  TG_ON_DEVICE(dst->device(), copy, it);
+  bump_version(dst);
+}
+
+Tensor contiguous(const Tensor& t) {
+  if (t->is_contiguous()) return t;
+  return clone(t);
+}
+
+Tensor clone(const Tensor& t) {
+  Tensor out = empty(t->sizes, t->dtype, t->device());
+  if (t->numel()) {
+    ElementwiseIter it = make_iter(out, {t});
+    TG_ON_DEVICE(t->device(), copy, it);
+  }
+  return out;
+}
+
+Tensor to_dtype(const Tensor& t, DType dtype) {
+  if (t->dtype == dtype) return t;
+  Tensor out = empty(t->sizes, dtype, t->device());
+  if (t->numel()) {
+    ElementwiseIter it = make_iter(out, {t});
+    TG_ON_DEVICE(t->device(), copy, it);
+  }
+  return out;
+}
+
+Tensor to_device(const Tensor& t, Device device) {
+  if (t->device() == device) return t;
+  Tensor src = contiguous(t);
+  Tensor out = empty(t->sizes, t->dtype, device);
+  cuda::copy_between_devices(out, src);
+  return out;
+}
+
+Tensor reshape_any(const Tensor& t, Shape sizes) {
+  if (Tensor v = reshape(t, sizes)) return v;
+  return view(clone(t), std::move(sizes));
+}
+
+double item_double(const Tensor& t) {
+  TG_CHECK(t->numel() == 1, "a Tensor with ", t->numel(), " elements cannot be converted to Scalar");
+  Tensor c = to_dtype(to_device(t, Device{}), DType::Float64);
+  return *c->data<double>();
+}
+
+int64_t item_int(const Tensor& t) {
+  TG_CHECK(t->numel() == 1, "a Tensor with ", t->numel(), " elements cannot be converted to Scalar");
+  Tensor c = to_dtype(to_device(t, Device{}), DType::Int64);
+  return *c->data<int64_t>();
+}
+
+// ----------------------------------------------------------------- creation
+void fill_(const Tensor& t, const Scalar& value) {
+  copy_(t, scalar_tensor(value, t->dtype, t->device()));
+}
+
+Tensor full(const Shape& sizes, const Scalar& value, DType dtype, Device device) {
+  Tensor t = empty(sizes, dtype, device);
+  fill_(t, value);
+  return t;
+}
+
+Tensor arange(double start, double end, double step, DType dtype, Device device) {
+  TG_CHECK(step != 0, "arange: step must be nonzero");
+  TG_CHECK(std::isfinite(start) && std::isfinite(end), "arange: unsupported range: ", start, " -> ", end);
+  TG_CHECK((step > 0 && end >= start) || (step < 0 && end <= start),
+           "arange: upper bound and larger bound inconsistent with step sign");
+  double n = std::ceil((end - start) / step);
+  TG_CHECK(n < 9.2e18, "arange: invalid size, possible overflow?");
+  int64_t count = static_cast<int64_t>(n);
+  Tensor t = empty({count}, dtype, {});
+  TG_DISPATCH(dtype, "arange", [&] {
+    scalar_t* p = t->data<scalar_t>();
+    for (int64_t i = 0; i < count; ++i) p[i] = static_cast<scalar_t>(start + double(i) * step);
+  });
+  return to_device(t, device);
+}
+
+Tensor linspace(double start, double end, int64_t steps, DType dtype, Device device) {
+  TG_CHECK(steps >= 0, "linspace: number of steps must be non-negative");
+  Tensor t = empty({steps}, dtype, {});
+  double step = steps > 1 ? (end - start) / double(steps - 1) : 0.0;
+  TG_DISPATCH(dtype, "linspace", [&] {
+    scalar_t* p = t->data<scalar_t>();
+    // Symmetric from both ends, as torch, so the last value is exactly `end`.
+    int64_t half = steps / 2;
+    for (int64_t i = 0; i < steps; ++i)
+      p[i] = static_cast<scalar_t>(i < half ? start + step * double(i) : end - step * double(steps - 1 - i));
+  });
+  return to_device(t, device);
+}
+
+Tensor eye(int64_t n, int64_t m, DType dtype, Device device) {
+  TG_CHECK(n >= 0, "n must be greater or equal to 0, got ", n);
+  TG_CHECK(m >= 0, "m must be greater or equal to 0, got ", m);
+  Tensor t = full({n, m}, Scalar::from_int(0), dtype, device);
+  int64_t k = std::min(n, m);
+  if (k) fill_(as_strided(t, {k}, {m + 1}, 0), Scalar::from_int(1));
+  return t;
+}
+
+// -------------------------------------------------------------- elementwise
+namespace {
+bool is_float_unary(UnaryOpId op) {
+  switch (op) {
+#define TG_CASE(name, F) case UnaryOpId::name:
+    TG_UNARY_FLOAT_OPS(TG_CASE)
+#undef TG_CASE
+    return true;
+    default: return false;
+  }
+}
+
+const char* unary_name(UnaryOpId op) {
+  switch (op) {
+#define TG_CASE(name, F) case UnaryOpId::name: return #name;
+    TG_UNARY_FLOAT_OPS(TG_CASE) TG_UNARY_OPS(TG_CASE)
+#undef TG_CASE
+    default: return "logical_not";
+  }
+}
+
+const char* binary_name(BinaryOpId op) {
+  switch (op) {
+#define TG_CASE(name, F) case BinaryOpId::name: return #name;
+    TG_BINARY_OPS(TG_CASE) TG_COMPARE_OPS(TG_CASE)
+#undef TG_CASE
+  }
+  return "?";
+}
+
+bool is_compare(BinaryOpId op) {
+  switch (op) {
+#define TG_CASE(name, F) case BinaryOpId::name:
+    TG_COMPARE_OPS(TG_CASE)
+#undef TG_CASE
+    return true;
+    default: return false;
+  }
+}
+
+// Validates an explicit output and decides whether the kernel can write into
+// it directly, or must write a temporary that is then copied (dtype differs,
+// or out overlaps an input through another view).
+Tensor prepare_out(const Tensor& out, const Shape& shape, DType result, const char* op,
+                   std::initializer_list<const Tensor*> inputs) {
+  TG_CHECK(shape == out->sizes, "output with shape ", out->sizes, " doesn't match the broadcast shape ", shape);
+  TG_CHECK(can_cast(result, out->dtype), "result type ", type_name(result),
+           " can't be cast to the desired output type ", type_name(out->dtype));
+  bool direct = out->dtype == result;
+  for (const Tensor* in : inputs) {
+    if (!direct) break;
+    check_same_device(out, *in, op);
+    const TensorImpl& x = **in;
+    if (x.storage == out->storage && !(x.offset == out->offset && x.strides == out->strides && x.sizes == out->sizes))
+      direct = false;
+  }
+  // A written-to tensor whose elements overlap (an expanded view) cannot take a result.
+  for (int64_t d = 0; d < out->dim(); ++d)
+    TG_CHECK(out->strides[d] != 0 || out->sizes[d] <= 1, op, ": unsupported operation: more than one element "
+             "of the written-to tensor refers to a single memory location. Please clone() the tensor before "
+             "performing the operation.");
+  return direct ? out : nullptr;
+}
+
+Tensor finish_out(const Tensor& out, const Tensor& direct, const Tensor& result) {
+  if (!out) return result;
+  if (direct) bump_version(out);
+  else copy_(out, result);
+  return out;
+}
+
+DType unary_compute_dtype(UnaryOpId op, DType in) {
+  if (op == UnaryOpId::logical_not) return in;
+  if (is_float_unary(op)) return is_floating(in) ? in : DType::Float32;
+  TG_CHECK(!(op == UnaryOpId::neg && in == DType::Bool),
+           "Negation, the `-` operator, on a bool tensor is not supported. If you are trying to invert a mask, "
+           "use the `~` or `logical_not()` operator instead.");
+  return in;
+}
+
+void check_int_divisor(BinaryOpId op, DType compute, const Tensor& b) {
+  if ((op != BinaryOpId::floor_divide && op != BinaryOpId::remainder) || !is_integral(compute, true)) return;
+  Tensor zero = binary(BinaryOpId::eq, b, Scalar::from_int(0), false);
+  Tensor any = amax(to_dtype(zero, DType::UInt8), {}, false);
+  if (zero->numel()) TG_CHECK_AS(ZeroDivError, item_int(any) == 0, "ZeroDivisionError: integer division by zero in ",
+                                 binary_name(op));
+}
+
+Tensor binary_impl(BinaryOpId op, const Tensor& a, const Tensor& b, DType rt, const Tensor& out) {
+  const char* name = binary_name(op);
+  check_same_device(a, b, name);
+  bool cmp = is_compare(op);
+  DType compute = rt;
+  if (op == BinaryOpId::div && !is_floating(rt)) compute = DType::Float32;
+  if (op == BinaryOpId::sub && rt == DType::Bool)
+    throw Error("Subtraction, the `-` operator, with two bool tensors is not supported. Use the `^` or "
+                "`logical_xor()` operator instead.");
+  check_int_divisor(op, compute, b);
+  DType out_dtype = cmp ? DType::Bool : compute;
+  Shape shape = broadcast_shapes(a->sizes, b->sizes);
+  Tensor direct = out ? prepare_out(out, shape, out_dtype, name, {&a, &b}) : nullptr;
+  Tensor ac = to_dtype(a, compute), bc = to_dtype(b, compute);
+  Tensor res = direct ? direct : empty(shape, out_dtype, a->device());
+  if (res->numel()) {
+    ElementwiseIter it = make_iter(res, {ac, bc});
+    TG_ON_DEVICE(res->device(), binary, op, it);
+  }
+  return finish_out(out, direct, res);
+}
+}  // namespace
+
+Tensor unary(UnaryOpId op, const Tensor& a, const Tensor& out) {
+  DType compute = unary_compute_dtype(op, a->dtype);
+  DType out_dtype = op == UnaryOpId::logical_not ? DType::Bool : compute;
+  Tensor direct = out ? prepare_out(out, a->sizes, out_dtype, unary_name(op), {&a}) : nullptr;
+  Tensor ac = to_dtype(a, compute);
+  Tensor res = direct ? direct : empty(a->sizes, out_dtype, a->device());
+  if (res->numel()) {
+    ElementwiseIter it = make_iter(res, {ac});
+    TG_ON_DEVICE(res->device(), unary, op, it);
+  }
+  return finish_out(out, direct, res);
+}
+
+Tensor binary(BinaryOpId op, const Tensor& a, const Tensor& b, const Tensor& out) {
+  return binary_impl(op, a, b, result_type(a, b), out);
+}
+
+Tensor binary(BinaryOpId op, const Tensor& a, const Scalar& s, bool reflected, const Tensor& out) {
+  DType rt = result_type(a, s);
+  DType compute = (op == BinaryOpId::div && !is_floating(rt)) ? DType::Float32 : rt;
+  // x ** 2 is the most common power (losses); a multiply is exact and vectorizes.
+  if (op == BinaryOpId::pow && !reflected && s.kind != Scalar::Bool && s.d == 2.0 && is_floating(rt))
+    return binary_impl(BinaryOpId::mul, a, a, rt, out);
+  Tensor st = scalar_tensor(s, compute, a->device());
+  st->wrapped_number = true;
+  return reflected ? binary_impl(op, st, a, rt, out) : binary_impl(op, a, st, rt, out);
+}
+
+Tensor clamp(const Tensor& a, std::optional<Scalar> lo, std::optional<Scalar> hi, const Tensor& out) {
+  TG_CHECK(lo || hi, "torch.clamp: At least one of 'min' or 'max' must not be None");
+  DType rt = a->dtype;  // an integer tensor clamped to a float bound becomes float, as in torch
+  if (!is_floating(rt) && ((lo && lo->kind == Scalar::Float) || (hi && hi->kind == Scalar::Float))) rt = DType::Float32;
+  Tensor direct = out ? prepare_out(out, a->sizes, rt, "clamp", {&a}) : nullptr;
+  Tensor ac = to_dtype(a, rt);
+  Tensor res = direct ? direct : empty(a->sizes, rt, a->device());
+  ClampOp f{lo ? lo->d : 0.0, hi ? hi->d : 0.0, bool(lo), bool(hi)};
+  if (res->numel()) {
+    ElementwiseIter it = make_iter(res, {ac});
+    TG_ON_DEVICE(res->device(), clamp, f, it);
+  }
+  return finish_out(out, direct, res);
+}
+
+Tensor leaky_relu(const Tensor& a, double slope, const Tensor& out) {
+  TG_CHECK_TYPE(is_floating(a->dtype), "leaky_relu: expected a floating point tensor, got ", type_name(a->dtype));
+  Tensor direct = out ? prepare_out(out, a->sizes, a->dtype, "leaky_relu", {&a}) : nullptr;
+  Tensor res = direct ? direct : empty(a->sizes, a->dtype, a->device());
+  if (res->numel()) {
+    ElementwiseIter it = make_iter(res, {a});
+    TG_ON_DEVICE(res->device(), leaky_relu, LeakyReluOp{slope}, it);
+  }
+  return finish_out(out, direct, res);
+}
+
+namespace {
+Tensor where_into(const Tensor& cond, const Tensor& a, const Tensor& b, DType rt, const Tensor& out) {
+  check_same_device(cond, a, "where");
+  check_same_device(a, b, "where");
+  TG_CHECK(cond->dtype == DType::Bool, "where expected condition to be a boolean tensor, but got a tensor with "
+           "dtype ", type_name(cond->dtype));
+  Shape shape = broadcast_shapes(broadcast_shapes(cond->sizes, a->sizes), b->sizes);
+  Tensor direct = out ? prepare_out(out, shape, rt, "where", {&cond, &a, &b}) : nullptr;
+  Tensor res = direct ? direct : empty(shape, rt, a->device());
+  if (res->numel()) {
+    Tensor ac = to_dtype(a, rt), bc = to_dtype(b, rt);
+    ElementwiseIter it = make_iter(res, {cond, ac, bc});
+    TG_ON_DEVICE(res->device(), where, it);
+  }
+  return finish_out(out, direct, res);
+}
+}  // namespace
+
+Tensor where(const Tensor& cond, const Tensor& a, const Tensor& b) {
+  return where_into(cond, a, b, result_type(a, b), nullptr);
+}
+
+Tensor where(const Tensor& cond, const Tensor& a, const Scalar& b) {
+  DType rt = result_type(a, b);
+  return where_into(cond, a, scalar_tensor(b, rt, a->device()), rt, nullptr);
+}
+
+Tensor masked_fill_(const Tensor& t, const Tensor& mask, const Scalar& value) {
+  TG_CHECK(mask->dtype == DType::Bool, "masked_fill_ only supports boolean masks, but got mask with dtype ",
+           type_name(mask->dtype));
+  Shape b = broadcast_shapes(t->sizes, mask->sizes);
+  TG_CHECK(b == t->sizes, "masked_fill_: mask of shape ", mask->sizes, " cannot be broadcast to the tensor's shape ",
+           t->sizes);
+  TG_CHECK(!(is_integral(t->dtype, true) && value.kind == Scalar::Float),
+           "value cannot be converted to type ", dtype_name(t->dtype), " without overflow");
+  return where_into(mask, scalar_tensor(value, t->dtype, t->device()), t, t->dtype, t);
+}
+
+// --------------------------------------------------------------- reductions
+namespace {
+struct DimPlan {
+  Shape reduce_dims;   // sorted, unique
+  Shape out_sizes;     // with keepdim applied
+  ReduceIter r;
+};
+
+// Splits the input's dims into kept and reduced groups (each merged where it
+// is laid out back-to-back) for the reduction kernel.
+DimPlan plan_reduction(const Tensor& a, Shape dims, bool keepdim, const char* name) {
+  DimPlan p;
+  int64_t nd = a->dim();
+  TG_CHECK(nd <= kMaxIterDims, name, ": at most ", kMaxIterDims, " dimensions are supported");
+  std::vector<bool> red(std::max<int64_t>(nd, 1), dims.empty());
+  for (int64_t d : dims) {
+    int64_t w = wrap_dim(d, nd);
+    TG_CHECK(!(red[w] && !dims.empty() && std::count(dims.begin(), dims.end(), d) > 1) , "dim ", w,
+             " appears multiple times in the list of dims");
+    red[w] = true;
+  }
+  for (int64_t d = 0; d < nd; ++d) {
+    if (red[d]) {
+      p.reduce_dims.push_back(d);
+      if (keepdim) p.out_sizes.push_back(1);
+    } else {
+      p.out_sizes.push_back(a->sizes[d]);
+    }
+  }
+  int64_t isz = itemsize(a->dtype);
+  auto push = [&](bool is_red, int64_t size, int64_t stride) {
+    int& n = is_red ? p.r.nred : p.r.nkeep;
+    int64_t* shape = is_red ? p.r.red_shape : p.r.keep_shape;
+    int64_t* st = is_red ? p.r.red_strides : p.r.keep_strides;
+    if (size == 1) return;
+    if (n > 0 && st[n - 1] == stride * size) {  // previous (outer) dim continues into this one
+      shape[n - 1] *= size;
+      st[n - 1] = stride;
+      return;
+    }
+    shape[n] = size;
+    st[n] = stride;
+    ++n;
+  };
+  for (int64_t d = 0; d < nd; ++d) push(red[d], a->sizes[d], a->strides[d] * isz);
+  p.r.out_numel = 1;
+  for (int i = 0; i < p.r.nkeep; ++i) p.r.out_numel *= p.r.keep_shape[i];
+  p.r.red_numel = 1;
+  for (int i = 0; i < p.r.nred; ++i) p.r.red_numel *= p.r.red_shape[i];
+  if (a->numel() == 0) {  // a zero-size dim: counts come from the sizes, not the merged groups
+    p.r.out_numel = 1;
+    for (int64_t d = 0; d < nd; ++d) if (!red[d]) p.r.out_numel *= a->sizes[d];
+    p.r.red_numel = 0;
+  }
+  p.r.in = a->data_ptr();
+  p.r.dtype = a->dtype;
+  return p;
+}
+
+Tensor reduce_op(ReduceOpId op, const Tensor& a, Shape dims, bool keepdim, DType out_dtype, const char* name) {
+  DimPlan p = plan_reduction(a, std::move(dims), keepdim, name);
+  Tensor out = empty(p.out_sizes, out_dtype, a->device());
+  if (out->numel() == 0) return out;
+  if (p.r.red_numel == 0) {  // empty reduction: the identity
+    fill_(out, Scalar::from_int(op == ReduceOpId::prod ? 1 : 0));
+    return out;
+  }
+  p.r.out = out->data_ptr();
+  TG_ON_DEVICE(a->device(), reduce, op, p.r);
+  return out;
+}
+
+void check_nonempty_minmax(const Tensor& a, const Shape& dims, const char* name) {
+  if (a->numel() != 0) return;
+  TG_CHECK(!dims.empty() && a->dim() > 0, name, "(): Expected reduction dim to be specified for input.numel() == 0. "
+           "Specify the reduction dim with the 'dim' argument.");
+  for (int64_t d : dims) {
+    int64_t w = wrap_dim(d, a->dim());
+    TG_CHECK_INDEX(a->sizes[w] != 0, name, "(): Expected reduction dim ", w, " to have non-zero size.");
+  }
+}
+}  // namespace
+
+Tensor sum(const Tensor& a, Shape dims, bool keepdim, std::optional<DType> dtype) {
+  Tensor x = dtype ? to_dtype(a, *dtype) : a;
+  DType out = is_floating(x->dtype) ? x->dtype : DType::Int64;
+  return reduce_op(ReduceOpId::sum, x, std::move(dims), keepdim, out, "sum");
+}
+
+Tensor prod(const Tensor& a, Shape dims, bool keepdim) {
+  return reduce_op(ReduceOpId::prod, a, std::move(dims), keepdim, is_floating(a->dtype) ? a->dtype : DType::Int64,
+                   "prod");
+}
+
+Tensor amax(const Tensor& a, Shape dims, bool keepdim, const char* name) {
+  check_nonempty_minmax(a, dims, name);
+  return reduce_op(ReduceOpId::amax, a, std::move(dims), keepdim, a->dtype, name);
+}
+
+Tensor amin(const Tensor& a, Shape dims, bool keepdim, const char* name) {
+  check_nonempty_minmax(a, dims, name);
+  return reduce_op(ReduceOpId::amin, a, std::move(dims), keepdim, a->dtype, name);
+}
+
+std::pair<Tensor, Tensor> max_dim(const Tensor& a, int64_t dim, bool keepdim, bool is_max) {
+  const char* name = is_max ? "max" : "min";
+  int64_t w = wrap_dim(dim, a->dim());
+  if (a->dim() > 0)
+    TG_CHECK_INDEX(a->sizes[w] != 0, name, "(): Expected reduction dim ", w, " to have non-zero size.");
+  DimPlan p = plan_reduction(a, {w}, keepdim, name);
+  Tensor values = empty(p.out_sizes, a->dtype, a->device());
+  Tensor indices = empty(p.out_sizes, DType::Int64, a->device());
+  if (values->numel() == 0) return {values, indices};
+  // The reduced dim is a single one: keep its stride even when its size is 1.
+  p.r.nred = 1;
+  p.r.red_shape[0] = a->dim() ? a->sizes[w] : 1;
+  p.r.red_strides[0] = a->dim() ? a->strides[w] * itemsize(a->dtype) : 0;
+  p.r.red_numel = p.r.red_shape[0];
+  p.r.out = values->data_ptr();
+  p.r.indices = indices->data_ptr();
+  TG_ON_DEVICE(a->device(), arg_reduce, is_max, p.r);
+  return {values, indices};
+}
+
+Tensor argmax(const Tensor& a, std::optional<int64_t> dim, bool keepdim, bool is_max) {
+  const char* name = is_max ? "argmax" : "argmin";
+  if (!dim) {
+    TG_CHECK_INDEX(a->numel() > 0, name, "(): Expected reduction dim to be specified for input.numel() == 0.");
+    Tensor flat = reshape_any(a, {-1});
+    Tensor idx = max_dim(flat, 0, false, is_max).second;
+    if (keepdim) return view(idx, Shape(a->dim(), 1));
+    return idx;
+  }
+  return max_dim(a, *dim, keepdim, is_max).second;
+}
+
+// ------------------------------------------------------------ linear algebra
+namespace {
+void check_matmul_dtypes(const Tensor& a, const Tensor& b, const char* op) {
+  TG_CHECK(a->dtype == b->dtype, "expected m1 and m2 to have the same dtype, but got: ", type_name(a->dtype),
+           " != ", type_name(b->dtype), " (in ", op, ")");
+  TG_CHECK_TYPE(is_floating(a->dtype), op, ": only floating point tensors are supported, got ",
+                type_name(a->dtype), "; convert with .float() or .double()");
+  check_same_device(a, b, op);
+}
+
+void gemm_into(const Tensor& out, const char* a, const Shape& as, const char* b, const Shape& bs, int64_t M,
+               int64_t N, int64_t K, DType dtype, Device device, bool accumulate) {
+  TG_DISPATCH_FLOAT(dtype, "mm", [&] {
+    auto* C = out->data<scalar_t>();
+    if (device.is_cuda()) {
+      cuda::gemm<scalar_t>(M, N, K, reinterpret_cast<const scalar_t*>(a), as[0], as[1],
+                           reinterpret_cast<const scalar_t*>(b), bs[0], bs[1], C, out->strides[0], out->strides[1],
+                           accumulate);
+    } else {
+      cpu::gemm<scalar_t>(M, N, K, reinterpret_cast<const scalar_t*>(a), as[0], as[1],
+                          reinterpret_cast<const scalar_t*>(b), bs[0], bs[1], C, out->strides[0], out->strides[1],
+                          accumulate);
+    }
+  });
+}
+
+void check_mm_shapes(const Tensor& a, const Tensor& b) {
+  TG_CHECK(a->dim() == 2, "self must be a matrix (mm: got a ", a->dim(), "-D tensor of shape ", a->sizes, ")");
+  TG_CHECK(b->dim() == 2, "mat2 must be a matrix (mm: got a ", b->dim(), "-D tensor of shape ", b->sizes, ")");
+  TG_CHECK(a->sizes[1] == b->sizes[0], "mat1 and mat2 shapes cannot be multiplied (", a->sizes[0], "x", a->sizes[1],
+           " and ", b->sizes[0], "x", b->sizes[1], ")");
+}
+}  // namespace
+
+Tensor mm(const Tensor& a, const Tensor& b) {
+  check_mm_shapes(a, b);
+  check_matmul_dtypes(a, b, "mm");
+  Tensor out = empty({a->sizes[0], b->sizes[1]}, a->dtype, a->device());
+  gemm_into(out, a->data_ptr(), a->strides, b->data_ptr(), b->strides, a->sizes[0], b->sizes[1], a->sizes[1],
+            a->dtype, a->device(), false);
+  return out;
+}
+
+Tensor addmm(const Tensor& bias, const Tensor& a, const Tensor& b) {
+  TG_CHECK(a->dim() == 2, "mat1 must be a matrix, got ", a->dim(), "-D tensor");
+  TG_CHECK(b->dim() == 2, "mat2 must be a matrix, got ", b->dim(), "-D tensor");
+  check_mm_shapes(a, b);
+  check_matmul_dtypes(a, b, "addmm");
+  check_same_device(bias, a, "addmm");
+  Tensor out = empty({a->sizes[0], b->sizes[1]}, a->dtype, a->device());
+  copy_(out, expand(to_dtype(bias, a->dtype), out->sizes));  // the bias broadcast, then accumulate a @ b onto it
+  gemm_into(out, a->data_ptr(), a->strides, b->data_ptr(), b->strides, a->sizes[0], b->sizes[1], a->sizes[1],
+            a->dtype, a->device(), true);
+  return out;
+}
+
+Tensor bmm(const Tensor& a, const Tensor& b) {
+  TG_CHECK(a->dim() == 3, "batch1 must be a 3D tensor (bmm: got shape ", a->sizes, ")");
+  TG_CHECK(b->dim() == 3, "batch2 must be a 3D tensor (bmm: got shape ", b->sizes, ")");
+  TG_CHECK(a->sizes[0] == b->sizes[0], "batch1 and batch2 must have same number of batches, got ", a->sizes[0],
+           " and ", b->sizes[0]);
+  TG_CHECK(a->sizes[2] == b->sizes[1], "Expected size for first two dimensions of batch2 tensor to be: [",
+           a->sizes[0], ", ", a->sizes[2], "] but got: [", b->sizes[0], ", ", b->sizes[1], "].");
+  check_matmul_dtypes(a, b, "bmm");
+  int64_t B = a->sizes[0], M = a->sizes[1], K = a->sizes[2], N = b->sizes[2];
+  Tensor out = empty({B, M, N}, a->dtype, a->device());
+  int64_t isz = itemsize(a->dtype);
+  for (int64_t i = 0; i < B; ++i) {
+    Tensor oi = select(out, 0, i);
+    gemm_into(oi, a->data_ptr() + i * a->strides[0] * isz, {a->strides[1], a->strides[2]},
+              b->data_ptr() + i * b->strides[0] * isz, {b->strides[1], b->strides[2]}, M, N, K, a->dtype,
+              a->device(), false);
+  }
+  return out;
+}
+
+Tensor cat(const std::vector<Tensor>& tensors, int64_t dim) {
+  TG_CHECK(!tensors.empty(), "torch.cat(): expected a non-empty list of Tensors");
+  // Legacy rule kept by torch: 1-D empty tensors are skipped.
+  std::vector<Tensor> ts;
+  for (const Tensor& t : tensors) if (!(t->dim() == 1 && t->numel() == 0)) ts.push_back(t);
+  if (ts.empty()) return clone(tensors[0]);
+  const Tensor& ref = ts[0];
+  TG_CHECK(ref->dim() > 0, "zero-dimensional tensor (at position 0) cannot be concatenated");
+  dim = wrap_dim(dim, ref->dim());
+  DType dt = ref->dtype;
+  int64_t total = 0;
+  for (size_t i = 0; i < ts.size(); ++i) {
+    const Tensor& t = ts[i];
+    TG_CHECK(t->dim() == ref->dim(), "Tensors must have same number of dimensions: got ", ref->dim(), " and ",
+             t->dim());
+    check_same_device(ref, t, "cat");
+    for (int64_t d = 0; d < ref->dim(); ++d)
+      TG_CHECK(d == dim || t->sizes[d] == ref->sizes[d], "Sizes of tensors must match except in dimension ", dim,
+               ". Expected size ", ref->sizes[d], " but got size ", t->sizes[d], " for tensor number ", i,
+               " in the list.");
+    total += t->sizes[dim];
+    dt = promote_types(dt, t->dtype);
+  }
+  Shape sizes = ref->sizes;
+  sizes[dim] = total;
+  Tensor out = empty(sizes, dt, ref->device());
+  int64_t pos = 0;
+  for (const Tensor& t : ts) {
+    copy_(slice(out, dim, pos, pos + t->sizes[dim], 1), t);
+    pos += t->sizes[dim];
+  }
+  out->storage->version = 0;
+  return out;
+}
+
+}  // namespace tg

@@ -1,0 +1,94 @@
+// The core's op front end: every op validates its inputs (errors name the op
+// and the shapes), applies type promotion, allocates the output and calls the
+// device's kernel. Bindings call only these functions.
+#pragma once
+#include <optional>
+#include <utility>
+#include "../ops/elementwise.h"
+#include "tensor.h"
+
+namespace tg {
+
+// A Python number: keeps its category (bool/int/float) for type promotion.
+struct Scalar {
+  enum Kind : int8_t { Bool, Int, Float } kind = Float;
+  double d = 0;
+  int64_t i = 0;
+  static Scalar from_double(double v) { Scalar s; s.kind = Float; s.d = v; s.i = static_cast<int64_t>(v); return s; }
+  static Scalar from_int(int64_t v) { Scalar s; s.kind = Int; s.i = v; s.d = static_cast<double>(v); return s; }
+  static Scalar from_bool(bool v) { Scalar s; s.kind = Bool; s.i = v; s.d = v; return s; }
+};
+
+const char* type_name(DType t);  // torch's C++ names in messages: Float, Long, ...
+DType result_type(const Tensor& a, const Tensor& b);
+DType result_type(const Tensor& a, const Scalar& s);
+bool can_cast(DType from, DType to);
+void check_same_device(const Tensor& a, const Tensor& b, const char* op);
+void bump_version(const Tensor& t);
+
+// Copies and conversions.
+void copy_(const Tensor& dst, const Tensor& src);  // broadcasts src, casts dtype
+Tensor contiguous(const Tensor& t);
+Tensor clone(const Tensor& t);
+Tensor to_dtype(const Tensor& t, DType dtype);   // returns t itself when nothing changes
+Tensor to_device(const Tensor& t, Device device);
+Tensor reshape_any(const Tensor& t, Shape sizes);  // view if possible, else copy
+Tensor scalar_tensor(const Scalar& s, DType dtype, Device device);
+double item_double(const Tensor& t);
+int64_t item_int(const Tensor& t);
+
+// Creation.
+void fill_(const Tensor& t, const Scalar& value);
+Tensor full(const Shape& sizes, const Scalar& value, DType dtype, Device device);
+Tensor arange(double start, double end, double step, DType dtype, Device device);
+Tensor linspace(double start, double end, int64_t steps, DType dtype, Device device);
+Tensor eye(int64_t n, int64_t m, DType dtype, Device device);
+
+// Elementwise. `out`, when given, receives the result (in-place ops pass the
+// tensor itself): its shape must be the broadcast shape and the result type
+// must cast to its dtype; it is left untouched when a check fails.
+Tensor unary(UnaryOpId op, const Tensor& a, const Tensor& out = nullptr);
+Tensor binary(BinaryOpId op, const Tensor& a, const Tensor& b, const Tensor& out = nullptr);
+Tensor binary(BinaryOpId op, const Tensor& a, const Scalar& b, bool reflected, const Tensor& out = nullptr);
+Tensor clamp(const Tensor& a, std::optional<Scalar> lo, std::optional<Scalar> hi, const Tensor& out = nullptr);
+Tensor leaky_relu(const Tensor& a, double slope, const Tensor& out = nullptr);
+Tensor where(const Tensor& cond, const Tensor& a, const Tensor& b);
+Tensor where(const Tensor& cond, const Tensor& a, const Scalar& b);
+Tensor masked_fill_(const Tensor& t, const Tensor& mask, const Scalar& value);
+
+// Reductions. Empty dims = all dims.
+enum class ReduceOpId;
+Tensor sum(const Tensor& a, Shape dims, bool keepdim, std::optional<DType> dtype = std::nullopt);
+Tensor prod(const Tensor& a, Shape dims, bool keepdim);
+Tensor amax(const Tensor& a, Shape dims, bool keepdim, const char* name = "amax");
+Tensor amin(const Tensor& a, Shape dims, bool keepdim, const char* name = "amin");
+// max(dim)/min(dim): (values, indices); argmax/argmin over a dim or the flattened tensor.
+std::pair<Tensor, Tensor> max_dim(const Tensor& a, int64_t dim, bool keepdim, bool is_max);
+Tensor argmax(const Tensor& a, std::optional<int64_t> dim, bool keepdim, bool is_max);
+
+// Linear algebra.
+Tensor mm(const Tensor& a, const Tensor& b);
+Tensor bmm(const Tensor& a, const Tensor& b);
+Tensor addmm(const Tensor& bias, const Tensor& a, const Tensor& b);  // bias + a @ b, one pass
+
+// Indexing. `indices` index consecutive dims starting at `dim` and broadcast together.
+Tensor index(const Tensor& a, int64_t dim, const std::vector<Tensor>& indices);
+void index_put_(const Tensor& a, int64_t dim, const std::vector<Tensor>& indices, const Tensor& values,
+                bool accumulate);
+Tensor index_select(const Tensor& a, int64_t dim, const Tensor& index);
+Tensor gather(const Tensor& a, int64_t dim, const Tensor& index);
+void scatter_add_(const Tensor& self, int64_t dim, const Tensor& index, const Tensor& src);
+Tensor nonzero(const Tensor& a);  // (n, ndim) int64
+Tensor masked_select(const Tensor& a, const Tensor& mask);
+Tensor cat(const std::vector<Tensor>& tensors, int64_t dim);
+
+// Random numbers (Philox counter-based: identical streams on every device).
+void manual_seed(uint64_t seed);
+uint64_t initial_seed();
+void uniform_(const Tensor& t, double lo, double hi);
+void normal_(const Tensor& t, double mean, double std);
+void random_(const Tensor& t, int64_t lo, int64_t hi);  // integers in [lo, hi)
+void bernoulli_(const Tensor& t, double p);
+Tensor randperm(int64_t n, Device device);
+
+}  // namespace tg

@@ -1,0 +1,898 @@
+// CPU GEMM kernels, compiled once per ISA (see isa.h): C = A @ B (+ C).
+//
+// Structure (GotoBLAS/BLIS style):
+//   for jc in N step NC            B block (kc x nc) lives in L3
+//     for pc in K step KC          pack B block into NR-wide panels
+//       for ic in M step MC        A block (mc x kc) lives in L2
+//         pack A block into MR-tall panels
+//         for jr in nc step NR     one B micro-panel (kc x NR) stays in L1
+//           for ir in mc step MR   A micro-panels stream from L2
+//             micro-kernel: MR x NR tile of C in registers, kc rank-1 updates
+//
+// Packing copies operands into the exact order the micro-kernel consumes
+// them, so arbitrary strides (transposed or sliced views) cost only the
+// packing pass, and zero-padding partial panels lets the micro-kernel always
+// run full tiles; only the valid part of an edge tile is written back.
+//
+// Threads split C into a tm x tn grid of tasks. When tm > 1 the packed B block
+// is shared: it is packed cooperatively, then every task consumes it. When
+// tm == 1 tasks own disjoint column ranges and run fully independently.
+#include <algorithm>
+#include <cstddef>
+#include <cstdint>
+#include <cstring>
+#include <cstdlib>
+#include <new>
+#include <type_traits>
+
+#include "isa.h"
+#include "parallel.h"
+
+#if defined(__AVX2__) && defined(__FMA__)
+#include <immintrin.h>
+#define TG_GEMM_AVX2 1
+#endif
+
+namespace tg::cpu::TG_ISA {
+namespace {
+
+// ---------------------------------------------------------------------------
+// Blocking parameters.
+//
+// MR x NR is the register tile. AVX2 has 16 ymm registers: a 6x16 float tile
+// is 12 accumulators + 2 B vectors + 1 broadcast A value, and each k step
+// issues 12 FMAs against 8 loads, enough to keep both FMA pipes busy.
+// The portable copy targets 16 128-bit registers (SSE2 / NEON): 6x8 floats
+// (6x4 doubles) are again 12 accumulators.
+//
+// KC: a B micro-panel (KC x NR) should sit in L1 (32 KiB) next to the A
+// micro-panel being streamed; 256 x 16 floats = 16 KiB.
+// MC: the packed A block (MC x KC) should take about half of L2 (512 KiB+).
+// NC: the packed B block (KC x NC) should fit comfortably in L3.
+template <class T>
+struct Config;
+
+#if defined(TG_GEMM_TEST_MODE)
+// Test builds only (gemm_test_main.cpp): tiny cache blocks so that small
+// shapes exercise every blocking loop and edge case of the packed path.
+template <class T>
+struct Config {
+#ifdef TG_GEMM_AVX2
+  static constexpr int MR = 6, NR = 32 / sizeof(T) * 2;
+#else
+  static constexpr int MR = 6, NR = 16 / sizeof(T) * 2;
+#endif
+  static constexpr int64_t KC = 5, MC = 2 * MR, NC = 3 * NR;
+};
+#elif defined(TG_GEMM_AVX2)
+template <>
+struct Config<float> {
+  static constexpr int MR = 6, NR = 16;
+  static constexpr int64_t KC = 256, MC = 144, NC = 4080;
+};
+template <>
+struct Config<double> {
+  static constexpr int MR = 6, NR = 8;
+  static constexpr int64_t KC = 256, MC = 72, NC = 4080;
+};
+#else
+template <>
+struct Config<float> {
+  static constexpr int MR = 6, NR = 8;
+  static constexpr int64_t KC = 256, MC = 144, NC = 4080;
+};
+template <>
+struct Config<double> {
+  static constexpr int MR = 6, NR = 4;
+  static constexpr int64_t KC = 256, MC = 96, NC = 4080;
+};
+#endif
+
+constexpr size_t kAlign = 64;
+
+// Problems with fewer multiply-adds than this use direct loops: packing and
+// tile bookkeeping would cost more than they save.
+constexpr int64_t kSmallWork = 32 * 1024;
+
+inline int64_t ceil_div(int64_t a, int64_t b) { return (a + b - 1) / b; }
+
+// Grow-only, 64-byte aligned scratch buffer. One per thread (thread_local), so
+// concurrent gemm calls never share packing space.
+class Scratch {
+ public:
+  ~Scratch() { release(); }
+  template <class T>
+  T* get(size_t count) {
+    size_t bytes = count * sizeof(T) + kAlign;  // slack for vector over-read
+    if (bytes > cap_) {
+      release();
+      ptr_ = ::operator new(bytes, std::align_val_t(kAlign));
+      cap_ = bytes;
+    }
+    return static_cast<T*>(ptr_);
+  }
+
+ private:
+  void release() {
+    if (ptr_) ::operator delete(ptr_, std::align_val_t(kAlign));
+    ptr_ = nullptr;
+    cap_ = 0;
+  }
+  void* ptr_ = nullptr;
+  size_t cap_ = 0;
+};
+
+thread_local Scratch t_pack_a;
+thread_local Scratch t_pack_b;
+
+template <class T>
+struct Operands {
+  int64_t M, N, K;
+  const T* A;
+  int64_t rsa, csa;
+  const T* B;
+  int64_t rsb, csb;
+  T* C;
+  int64_t rsc, csc;
+  bool accumulate;
+
+  // C^T = B^T A^T: same memory, roles of rows and columns exchanged.
+  Operands transposed() const {
+    return {N, M, K, B, csb, rsb, A, csa, rsa, C, csc, rsc, accumulate};
+  }
+};
+
+// ---------------------------------------------------------------------------
+// Packing.
+//
+// A panel of A (MR rows) and a panel of B (NR columns) are the same thing seen
+// from different sides: W "lanes" (rows of A / columns of B), each a vector of
+// kc values, stored interleaved so that dst[k*W + l] = lane l at step k.
+// Lane l, step k lives at src[l*ls + k*ks]. Lanes past `w` are zero-filled.
+//
+// Two layouts cover nearly all real calls: ls == 1 (each step is W adjacent
+// values: a straight copy) and ks == 1 (each lane is contiguous: a transpose).
+// The AVX2 copy vectorizes both for full panels; without them packing costs a
+// large fraction of the multiply for shapes like 64 x 100 x 1000.
+
+#ifdef TG_GEMM_AVX2
+// In-place transpose of an 8x8 float block held in r[0..7].
+inline void transpose8(__m256 r[8]) {
+  const __m256 t0 = _mm256_unpacklo_ps(r[0], r[1]);
+  const __m256 t1 = _mm256_unpackhi_ps(r[0], r[1]);
+  const __m256 t2 = _mm256_unpacklo_ps(r[2], r[3]);
+  const __m256 t3 = _mm256_unpackhi_ps(r[2], r[3]);
+  const __m256 t4 = _mm256_unpacklo_ps(r[4], r[5]);
+  const __m256 t5 = _mm256_unpackhi_ps(r[4], r[5]);
+  const __m256 t6 = _mm256_unpacklo_ps(r[6], r[7]);
+  const __m256 t7 = _mm256_unpackhi_ps(r[6], r[7]);
+  const __m256 s0 = _mm256_shuffle_ps(t0, t2, 0x44);
+  const __m256 s1 = _mm256_shuffle_ps(t0, t2, 0xEE);
+  const __m256 s2 = _mm256_shuffle_ps(t1, t3, 0x44);
+  const __m256 s3 = _mm256_shuffle_ps(t1, t3, 0xEE);
+  const __m256 s4 = _mm256_shuffle_ps(t4, t6, 0x44);
+  const __m256 s5 = _mm256_shuffle_ps(t4, t6, 0xEE);
+  const __m256 s6 = _mm256_shuffle_ps(t5, t7, 0x44);
+  const __m256 s7 = _mm256_shuffle_ps(t5, t7, 0xEE);
+  r[0] = _mm256_permute2f128_ps(s0, s4, 0x20);
+  r[1] = _mm256_permute2f128_ps(s1, s5, 0x20);
+  r[2] = _mm256_permute2f128_ps(s2, s6, 0x20);
+  r[3] = _mm256_permute2f128_ps(s3, s7, 0x20);
+  r[4] = _mm256_permute2f128_ps(s0, s4, 0x31);
+  r[5] = _mm256_permute2f128_ps(s1, s5, 0x31);
+  r[6] = _mm256_permute2f128_ps(s2, s6, 0x31);
+  r[7] = _mm256_permute2f128_ps(s3, s7, 0x31);
+}
+
+// In-place transpose of a 4x4 double block held in r[0..3].
+inline void transpose4(__m256d r[4]) {
+  const __m256d t0 = _mm256_unpacklo_pd(r[0], r[1]);
+  const __m256d t1 = _mm256_unpackhi_pd(r[0], r[1]);
+  const __m256d t2 = _mm256_unpacklo_pd(r[2], r[3]);
+  const __m256d t3 = _mm256_unpackhi_pd(r[2], r[3]);
+  r[0] = _mm256_permute2f128_pd(t0, t2, 0x20);
+  r[1] = _mm256_permute2f128_pd(t1, t3, 0x20);
+  r[2] = _mm256_permute2f128_pd(t0, t2, 0x31);
+  r[3] = _mm256_permute2f128_pd(t1, t3, 0x31);
+}
+
+// Vectorized full-panel packing; returns the number of steps done (a multiple
+// of the transpose size), the caller finishes the rest with scalar code.
+//
+// 6-lane panels store 8 (or 4+4) values per step and let the next step
+// overwrite the 2 extra ones; the very last store of a panel spills 2 values
+// into the next panel (packed afterwards) or the buffer's tail slack.
+template <class T, int W>
+int64_t pack_panel_simd(int64_t kc, const T* src, int64_t ls, int64_t ks,
+                        T* dst) {
+  if constexpr (std::is_same_v<T, float> && W == 16) {
+    if (ls == 1) {
+      for (int64_t k = 0; k < kc; ++k) {
+        const float* s = src + k * ks;
+        _mm256_store_ps(dst + k * 16, _mm256_loadu_ps(s));
+        _mm256_store_ps(dst + k * 16 + 8, _mm256_loadu_ps(s + 8));
+      }
+      return kc;
+    }
+    if (ks == 1) {
+      int64_t k = 0;
+      for (; k + 8 <= kc; k += 8) {
+        for (int half = 0; half < 2; ++half) {
+          __m256 r[8];
+          for (int l = 0; l < 8; ++l)
+            r[l] = _mm256_loadu_ps(src + (half * 8 + l) * ls + k);
+          transpose8(r);
+          for (int q = 0; q < 8; ++q)
+            _mm256_store_ps(dst + (k + q) * 16 + half * 8, r[q]);
+        }
+      }
+      return k;
+    }
+  } else if constexpr (std::is_same_v<T, float> && W == 6) {
+    if (ls == 1) {
+      for (int64_t k = 0; k < kc; ++k) {
+        const float* s = src + k * ks;
+        float* d = dst + k * 6;
+        _mm_storeu_ps(d, _mm_loadu_ps(s));
+        _mm_store_sd(reinterpret_cast<double*>(d + 4),
+                     _mm_load_sd(reinterpret_cast<const double*>(s + 4)));
+      }
+      return kc;
+    }
+    if (ks == 1) {
+      int64_t k = 0;
+      for (; k + 8 <= kc; k += 8) {
+        __m256 r[8];
+        for (int l = 0; l < 6; ++l) r[l] = _mm256_loadu_ps(src + l * ls + k);
+        r[6] = r[7] = _mm256_setzero_ps();
+        transpose8(r);
+        for (int q = 0; q < 8; ++q) _mm256_storeu_ps(dst + (k + q) * 6, r[q]);
+      }
+      return k;
+    }
+  } else if constexpr (std::is_same_v<T, double> && W == 8) {
+    if (ls == 1) {
+      for (int64_t k = 0; k < kc; ++k) {
+        const double* s = src + k * ks;
+        _mm256_store_pd(dst + k * 8, _mm256_loadu_pd(s));
+        _mm256_store_pd(dst + k * 8 + 4, _mm256_loadu_pd(s + 4));
+      }
+      return kc;
+    }
+    if (ks == 1) {
+      int64_t k = 0;
+      for (; k + 4 <= kc; k += 4) {
+        for (int half = 0; half < 2; ++half) {
+          __m256d r[4];
+          for (int l = 0; l < 4; ++l)
+            r[l] = _mm256_loadu_pd(src + (half * 4 + l) * ls + k);
+          transpose4(r);
+          for (int q = 0; q < 4; ++q)
+            _mm256_store_pd(dst + (k + q) * 8 + half * 4, r[q]);
+        }
+      }
+      return k;
+    }
+  } else if constexpr (std::is_same_v<T, double> && W == 6) {
+    if (ls == 1) {
+      for (int64_t k = 0; k < kc; ++k) {
+        const double* s = src + k * ks;
+        double* d = dst + k * 6;
+        _mm256_storeu_pd(d, _mm256_loadu_pd(s));
+        _mm_storeu_pd(d + 4, _mm_loadu_pd(s + 4));
+      }
+      return kc;
+    }
+    if (ks == 1) {
+      int64_t k = 0;
+      for (; k + 4 <= kc; k += 4) {
+        __m256d lo[4], hi[4];
+        for (int l = 0; l < 4; ++l) lo[l] = _mm256_loadu_pd(src + l * ls + k);
+        hi[0] = _mm256_loadu_pd(src + 4 * ls + k);
+        hi[1] = _mm256_loadu_pd(src + 5 * ls + k);
+        hi[2] = hi[3] = _mm256_setzero_pd();
+        transpose4(lo);
+        transpose4(hi);
+        for (int q = 0; q < 4; ++q) {
+          _mm256_storeu_pd(dst + (k + q) * 6, lo[q]);
+          _mm256_storeu_pd(dst + (k + q) * 6 + 4, hi[q]);
+        }
+      }
+      return k;
+    }
+  }
+  (void)kc, (void)src, (void)ls, (void)ks, (void)dst;
+  return 0;
+}
+#endif  // TG_GEMM_AVX2
+
+// Packs one W-lane panel (w <= W valid lanes), see the section comment.
+template <class T, int W>
+void pack_panel(int64_t kc, const T* src, int64_t ls, int64_t ks, int64_t w,
+                T* dst) {
+  int64_t k0 = 0;
+  if (w == W) {
+#ifdef TG_GEMM_AVX2
+    k0 = pack_panel_simd<T, W>(kc, src, ls, ks, dst);
+    if (k0 == kc) return;
+#endif
+    if (ks == 1) {
+      // W sequential read streams, one sequential write stream.
+      const T* lanes[W];
+      for (int l = 0; l < W; ++l) lanes[l] = src + l * ls;
+      for (int64_t k = k0; k < kc; ++k)
+        for (int l = 0; l < W; ++l) dst[k * W + l] = lanes[l][k];
+    } else {
+      for (int64_t k = k0; k < kc; ++k)
+        for (int l = 0; l < W; ++l) dst[k * W + l] = src[k * ks + l * ls];
+    }
+    return;
+  }
+  for (int64_t k = 0; k < kc; ++k) {
+    for (int64_t l = 0; l < w; ++l) dst[k * W + l] = src[l * ls + k * ks];
+    for (int64_t l = w; l < W; ++l) dst[k * W + l] = T(0);
+  }
+}
+
+// Packs rows [0, mc) x cols [0, kc) of A into MR-row panels: panel p holds
+// A[p*MR + r, k] at dst[p*MR*kc + k*MR + r].
+template <class T, int MR>
+void pack_a(int64_t mc, int64_t kc, const T* A, int64_t rsa, int64_t csa,
+            T* dst) {
+  for (int64_t i0 = 0; i0 < mc; i0 += MR, dst += MR * kc)
+    pack_panel<T, MR>(kc, A + i0 * rsa, rsa, csa,
+                      std::min<int64_t>(MR, mc - i0), dst);
+}
+
+// Packs NR-column panels [p0, p1) of the kc x nc block at B: panel p holds
+// B[k, p*NR + j] at dst[p*NR*kc + k*NR + j].
+template <class T, int NR>
+void pack_b(int64_t p0, int64_t p1, int64_t nc, int64_t kc, const T* B,
+            int64_t rsb, int64_t csb, T* dst) {
+  for (int64_t p = p0; p < p1; ++p)
+    pack_panel<T, NR>(kc, B + p * NR * csb, csb, rsb,
+                      std::min<int64_t>(NR, nc - p * NR), dst + p * NR * kc);
+}
+
+// ---------------------------------------------------------------------------
+// Micro-kernels. Each computes the MR x NR product of one packed A panel and
+// one packed B panel over kc, then writes the valid m x n corner to C
+// (adding to C when `acc`).
+
+// Writes a row-major MR x NR tile to C; the slow path shared by edge tiles
+// and non-unit column strides.
+template <class T, int MR, int NR>
+inline void store_tile(const T* tile, T* c, int64_t rsc, int64_t csc,
+                       int64_t m, int64_t n, bool acc) {
+  for (int64_t i = 0; i < m; ++i) {
+    T* ci = c + i * rsc;
+    const T* ti = tile + i * NR;
+    if (acc) {
+      for (int64_t j = 0; j < n; ++j) ci[j * csc] += ti[j];
+    } else {
+      for (int64_t j = 0; j < n; ++j) ci[j * csc] = ti[j];
+    }
+  }
+}
+
+// Portable kernel: the fixed-size accumulator array and constant trip counts
+// let the compiler keep the tile in vector registers and vectorize over j.
+template <class T, int MR, int NR>
+void micro_kernel_portable(int64_t kc, const T* __restrict a,
+                           const T* __restrict b, T* c, int64_t rsc,
+                           int64_t csc, int64_t m, int64_t n, bool acc) {
+  T ab[MR][NR];
+  for (int i = 0; i < MR; ++i)
+    for (int j = 0; j < NR; ++j) ab[i][j] = T(0);
+  for (int64_t k = 0; k < kc; ++k, a += MR, b += NR) {
+    for (int i = 0; i < MR; ++i) {
+      const T ai = a[i];
+      for (int j = 0; j < NR; ++j) ab[i][j] += ai * b[j];
+    }
+  }
+  store_tile<T, MR, NR>(&ab[0][0], c, rsc, csc, m, n, acc);
+}
+
+#ifdef TG_GEMM_AVX2
+// 6x16 float: rows of the tile are two ymm registers each. Per k: two aligned
+// loads of B, six broadcasts of A, twelve FMAs.
+void micro_kernel_f32_6x16(int64_t kc, const float* __restrict a,
+                           const float* __restrict b, float* c, int64_t rsc,
+                           int64_t csc, int64_t m, int64_t n, bool acc) {
+  __m256 c00 = _mm256_setzero_ps(), c01 = _mm256_setzero_ps();
+  __m256 c10 = _mm256_setzero_ps(), c11 = _mm256_setzero_ps();
+  __m256 c20 = _mm256_setzero_ps(), c21 = _mm256_setzero_ps();
+  __m256 c30 = _mm256_setzero_ps(), c31 = _mm256_setzero_ps();
+  __m256 c40 = _mm256_setzero_ps(), c41 = _mm256_setzero_ps();
+  __m256 c50 = _mm256_setzero_ps(), c51 = _mm256_setzero_ps();
+
+  // Pull the C tile toward L1 while the k loop runs; it is needed at the end.
+  for (int i = 0; i < 6; ++i) {
+    _mm_prefetch(reinterpret_cast<const char*>(c + i * rsc), _MM_HINT_T0);
+    _mm_prefetch(reinterpret_cast<const char*>(c + i * rsc + 15 * csc),
+                 _MM_HINT_T0);
+  }
+
+#pragma GCC unroll 4
+  for (int64_t k = 0; k < kc; ++k) {
+    const __m256 b0 = _mm256_load_ps(b);
+    const __m256 b1 = _mm256_load_ps(b + 8);
+    __m256 ai;
+    ai = _mm256_broadcast_ss(a + 0);
+    c00 = _mm256_fmadd_ps(ai, b0, c00);
+    c01 = _mm256_fmadd_ps(ai, b1, c01);
+    ai = _mm256_broadcast_ss(a + 1);
+    c10 = _mm256_fmadd_ps(ai, b0, c10);
+    c11 = _mm256_fmadd_ps(ai, b1, c11);
+    ai = _mm256_broadcast_ss(a + 2);
+    c20 = _mm256_fmadd_ps(ai, b0, c20);
+    c21 = _mm256_fmadd_ps(ai, b1, c21);
+    ai = _mm256_broadcast_ss(a + 3);
+    c30 = _mm256_fmadd_ps(ai, b0, c30);
+    c31 = _mm256_fmadd_ps(ai, b1, c31);
+    ai = _mm256_broadcast_ss(a + 4);
+    c40 = _mm256_fmadd_ps(ai, b0, c40);
+    c41 = _mm256_fmadd_ps(ai, b1, c41);
+    ai = _mm256_broadcast_ss(a + 5);
+    c50 = _mm256_fmadd_ps(ai, b0, c50);
+    c51 = _mm256_fmadd_ps(ai, b1, c51);
+    a += 6;
+    b += 16;
+  }
+
+  if (m == 6 && n == 16 && csc == 1) {
+    const __m256 r[6][2] = {{c00, c01}, {c10, c11}, {c20, c21},
+                            {c30, c31}, {c40, c41}, {c50, c51}};
+    for (int i = 0; i < 6; ++i) {
+      float* ci = c + i * rsc;
+      __m256 lo = r[i][0], hi = r[i][1];
+      if (acc) {
+        lo = _mm256_add_ps(lo, _mm256_loadu_ps(ci));
+        hi = _mm256_add_ps(hi, _mm256_loadu_ps(ci + 8));
+      }
+      _mm256_storeu_ps(ci, lo);
+      _mm256_storeu_ps(ci + 8, hi);
+    }
+    return;
+  }
+  alignas(32) float tile[6 * 16];
+  _mm256_store_ps(tile + 0, c00);
+  _mm256_store_ps(tile + 8, c01);
+  _mm256_store_ps(tile + 16, c10);
+  _mm256_store_ps(tile + 24, c11);
+  _mm256_store_ps(tile + 32, c20);
+  _mm256_store_ps(tile + 40, c21);
+  _mm256_store_ps(tile + 48, c30);
+  _mm256_store_ps(tile + 56, c31);
+  _mm256_store_ps(tile + 64, c40);
+  _mm256_store_ps(tile + 72, c41);
+  _mm256_store_ps(tile + 80, c50);
+  _mm256_store_ps(tile + 88, c51);
+  store_tile<float, 6, 16>(tile, c, rsc, csc, m, n, acc);
+}
+
+// 6x8 double: same shape of loop with 4-wide vectors.
+void micro_kernel_f64_6x8(int64_t kc, const double* __restrict a,
+                          const double* __restrict b, double* c, int64_t rsc,
+                          int64_t csc, int64_t m, int64_t n, bool acc) {
+  __m256d c00 = _mm256_setzero_pd(), c01 = _mm256_setzero_pd();
+  __m256d c10 = _mm256_setzero_pd(), c11 = _mm256_setzero_pd();
+  __m256d c20 = _mm256_setzero_pd(), c21 = _mm256_setzero_pd();
+  __m256d c30 = _mm256_setzero_pd(), c31 = _mm256_setzero_pd();
+  __m256d c40 = _mm256_setzero_pd(), c41 = _mm256_setzero_pd();
+  __m256d c50 = _mm256_setzero_pd(), c51 = _mm256_setzero_pd();
+
+  for (int i = 0; i < 6; ++i) {
+    _mm_prefetch(reinterpret_cast<const char*>(c + i * rsc), _MM_HINT_T0);
+    _mm_prefetch(reinterpret_cast<const char*>(c + i * rsc + 7 * csc),
+                 _MM_HINT_T0);
+  }
+
+#pragma GCC unroll 4
+  for (int64_t k = 0; k < kc; ++k) {
+    const __m256d b0 = _mm256_load_pd(b);
+    const __m256d b1 = _mm256_load_pd(b + 4);
+    __m256d ai;
+    ai = _mm256_broadcast_sd(a + 0);
+    c00 = _mm256_fmadd_pd(ai, b0, c00);
+    c01 = _mm256_fmadd_pd(ai, b1, c01);
+    ai = _mm256_broadcast_sd(a + 1);
+    c10 = _mm256_fmadd_pd(ai, b0, c10);
+    c11 = _mm256_fmadd_pd(ai, b1, c11);
+    ai = _mm256_broadcast_sd(a + 2);
+    c20 = _mm256_fmadd_pd(ai, b0, c20);
+    c21 = _mm256_fmadd_pd(ai, b1, c21);
+    ai = _mm256_broadcast_sd(a + 3);
+    c30 = _mm256_fmadd_pd(ai, b0, c30);
+    c31 = _mm256_fmadd_pd(ai, b1, c31);
+    ai = _mm256_broadcast_sd(a + 4);
+    c40 = _mm256_fmadd_pd(ai, b0, c40);
+    c41 = _mm256_fmadd_pd(ai, b1, c41);
+    ai = _mm256_broadcast_sd(a + 5);
+    c50 = _mm256_fmadd_pd(ai, b0, c50);
+    c51 = _mm256_fmadd_pd(ai, b1, c51);
+    a += 6;
+    b += 8;
+  }
+
+  if (m == 6 && n == 8 && csc == 1) {
+    const __m256d r[6][2] = {{c00, c01}, {c10, c11}, {c20, c21},
+                             {c30, c31}, {c40, c41}, {c50, c51}};
+    for (int i = 0; i < 6; ++i) {
+      double* ci = c + i * rsc;
+      __m256d lo = r[i][0], hi = r[i][1];
+      if (acc) {
+        lo = _mm256_add_pd(lo, _mm256_loadu_pd(ci));
+        hi = _mm256_add_pd(hi, _mm256_loadu_pd(ci + 4));
+      }
+      _mm256_storeu_pd(ci, lo);
+      _mm256_storeu_pd(ci + 4, hi);
+    }
+    return;
+  }
+  alignas(32) double tile[6 * 8];
+  _mm256_store_pd(tile + 0, c00);
+  _mm256_store_pd(tile + 4, c01);
+  _mm256_store_pd(tile + 8, c10);
+  _mm256_store_pd(tile + 12, c11);
+  _mm256_store_pd(tile + 16, c20);
+  _mm256_store_pd(tile + 20, c21);
+  _mm256_store_pd(tile + 24, c30);
+  _mm256_store_pd(tile + 28, c31);
+  _mm256_store_pd(tile + 32, c40);
+  _mm256_store_pd(tile + 36, c41);
+  _mm256_store_pd(tile + 40, c50);
+  _mm256_store_pd(tile + 44, c51);
+  store_tile<double, 6, 8>(tile, c, rsc, csc, m, n, acc);
+}
+#endif  // TG_GEMM_AVX2
+
+template <class T>
+inline void micro_kernel(int64_t kc, const T* a, const T* b, T* c, int64_t rsc,
+                         int64_t csc, int64_t m, int64_t n, bool acc) {
+#ifdef TG_GEMM_AVX2
+  if constexpr (std::is_same_v<T, float>)
+    micro_kernel_f32_6x16(kc, a, b, c, rsc, csc, m, n, acc);
+  else
+    micro_kernel_f64_6x8(kc, a, b, c, rsc, csc, m, n, acc);
+#else
+  micro_kernel_portable<T, Config<T>::MR, Config<T>::NR>(kc, a, b, c, rsc, csc,
+                                                         m, n, acc);
+#endif
+}
+
+// ---------------------------------------------------------------------------
+// Macro-kernel: packed A block (mc rows) times B panels [p0, p1) of a packed
+// B block, into the C block whose top-left corner is c (column 0 of panel 0).
+template <class T>
+void macro_kernel(int64_t mc, int64_t nc, int64_t kc, int64_t p0, int64_t p1,
+                  const T* Ap, const T* Bp, T* c, int64_t rsc, int64_t csc,
+                  bool acc) {
+  constexpr int MR = Config<T>::MR, NR = Config<T>::NR;
+  for (int64_t p = p0; p < p1; ++p) {
+    const int64_t j0 = p * NR;
+    const int64_t n = std::min<int64_t>(NR, nc - j0);
+    const T* bp = Bp + p * NR * kc;
+    for (int64_t i0 = 0; i0 < mc; i0 += MR) {
+      const int64_t m = std::min<int64_t>(MR, mc - i0);
+      micro_kernel<T>(kc, Ap + i0 * kc, bp, c + i0 * rsc + j0 * csc, rsc, csc,
+                      m, n, acc);
+    }
+  }
+}
+
+// Splits `total` units into `parts` near-equal contiguous ranges; returns the
+// begin of range `idx` (range idx is [split_at(idx), split_at(idx + 1))).
+inline int64_t split_at(int64_t total, int64_t parts, int64_t idx) {
+  return total * idx / parts;
+}
+
+// Rows [m0, m1) of C times the packed B panels [p0, p1) of the current
+// (jc, pc) block; packs A itself, MC rows at a time.
+template <class T>
+void compute_rows(const Operands<T>& op, int64_t m0, int64_t m1, int64_t jc,
+                  int64_t nc, int64_t pc, int64_t kc, int64_t p0, int64_t p1,
+                  const T* Bp, bool acc) {
+  constexpr int MR = Config<T>::MR;
+  const int64_t rows = m1 - m0;
+  if (rows <= 0 || p1 <= p0) return;
+  // Even MC blocks (rounded to MR) rather than MC-sized blocks plus a runt.
+  const int64_t nblocks = ceil_div(rows, Config<T>::MC);
+  const int64_t mc_step = ceil_div(ceil_div(rows, nblocks), MR) * MR;
+  T* Ap = t_pack_a.get<T>(static_cast<size_t>(mc_step * kc));
+  for (int64_t ic = m0; ic < m1; ic += mc_step) {
+    const int64_t mc = std::min(mc_step, m1 - ic);
+    pack_a<T, MR>(mc, kc, op.A + ic * op.rsa + pc * op.csa, op.rsa, op.csa,
+                  Ap);
+    macro_kernel<T>(mc, nc, kc, p0, p1, Ap, Bp, op.C + ic * op.rsc + jc * op.csc,
+                    op.rsc, op.csc, acc);
+  }
+}
+
+// K is cut into equal blocks no larger than KC (e.g. 1000 -> 4 x 250 rather
+// than 3 x 256 + 232) so every pass does a similar amount of work.
+template <class T>
+int64_t k_step(int64_t K) {
+  return ceil_div(K, ceil_div(K, Config<T>::KC));
+}
+
+template <class T>
+int64_t n_step(int64_t N) {
+  constexpr int NR = Config<T>::NR;
+  return ceil_div(ceil_div(N, ceil_div(N, Config<T>::NC)), NR) * NR;
+}
+
+// One task that owns rows [m0, m1) and columns [n0, n1) outright: packs its
+// own B, no synchronization with anybody.
+template <class T>
+void run_independent(const Operands<T>& op, int64_t m0, int64_t m1, int64_t n0,
+                     int64_t n1) {
+  constexpr int NR = Config<T>::NR;
+  if (m1 <= m0 || n1 <= n0) return;
+  const int64_t ks = k_step<T>(op.K);
+  const int64_t ns = n_step<T>(n1 - n0);
+  T* Bp = t_pack_b.get<T>(static_cast<size_t>(ks * ns));
+  for (int64_t jc = n0; jc < n1; jc += ns) {
+    const int64_t nc = std::min(ns, n1 - jc);
+    const int64_t np = ceil_div(nc, NR);
+    for (int64_t pc = 0; pc < op.K; pc += ks) {
+      const int64_t kc = std::min(ks, op.K - pc);
+      pack_b<T, NR>(0, np, nc, kc, op.B + pc * op.rsb + jc * op.csb, op.rsb,
+                    op.csb, Bp);
+      compute_rows<T>(op, m0, m1, jc, nc, pc, kc, 0, np, Bp,
+                      op.accumulate || pc > 0);
+    }
+  }
+}
+
+// Threaded plan with a shared packed B: for every (jc, pc) block, pack B
+// cooperatively, then run the tm x tn task grid over it.
+template <class T>
+void run_shared_b(const Operands<T>& op, int tm, int tn) {
+  constexpr int MR = Config<T>::MR, NR = Config<T>::NR;
+  const int64_t ks = k_step<T>(op.K);
+  const int64_t ns = n_step<T>(op.N);
+  const int64_t mpanels = ceil_div(op.M, MR);
+  T* Bp = t_pack_b.get<T>(static_cast<size_t>(ks * ns));
+  for (int64_t jc = 0; jc < op.N; jc += ns) {
+    const int64_t nc = std::min(ns, op.N - jc);
+    const int64_t np = ceil_div(nc, NR);
+    for (int64_t pc = 0; pc < op.K; pc += ks) {
+      const int64_t kc = std::min(ks, op.K - pc);
+      const T* Bsrc = op.B + pc * op.rsb + jc * op.csb;
+      parallel_for(0, np, 1, [&](int64_t p0, int64_t p1) {
+        pack_b<T, NR>(p0, p1, nc, kc, Bsrc, op.rsb, op.csb, Bp);
+      });
+      const bool acc = op.accumulate || pc > 0;
+      parallel_for(0, int64_t(tm) * tn, 1, [&](int64_t t0, int64_t t1) {
+        for (int64_t t = t0; t < t1; ++t) {
+          const int64_t ti = t / tn, tj = t % tn;
+          const int64_t m0 = std::min(op.M, split_at(mpanels, tm, ti) * MR);
+          const int64_t m1 = std::min(op.M, split_at(mpanels, tm, ti + 1) * MR);
+          compute_rows<T>(op, m0, m1, jc, nc, pc, kc, split_at(np, tn, tj),
+                          split_at(np, tn, tj + 1), Bp, acc);
+        }
+      });
+    }
+  }
+}
+
+// ---------------------------------------------------------------------------
+// Planning: orientation and thread grid, from a rough cost model measured in
+// "multiply-adds of a full micro-kernel".
+
+// A packed element costs about as much as this many kernel multiply-adds
+// (a scalar copy per cycle vs. 2 x vector-width FMAs per cycle).
+template <class T>
+constexpr double kPackCost = 64.0 / (8.0 * sizeof(T));
+// Fixed cost of one parallel_for dispatch, in the same units (~3 us).
+constexpr double kDispatchCost = 150e3;
+// Writing a tile through a non-unit column stride (scalar stores) costs
+// roughly this many extra k iterations per tile and K block.
+constexpr double kScatterK = 16.0;
+
+template <class T>
+double tile_cost(const Operands<T>& op) {
+  constexpr int MR = Config<T>::MR, NR = Config<T>::NR;
+  const double pm = double(ceil_div(op.M, MR) * MR);
+  const double pn = double(ceil_div(op.N, NR) * NR);
+  const double kblocks = double(ceil_div(op.K, Config<T>::KC));
+  const double extra = kblocks * (op.csc == 1 ? 2.0 : kScatterK);
+  return pm * pn * (double(op.K) + extra);
+}
+
+struct Plan {
+  int tm = 1, tn = 1;
+  bool shared_b = false;
+};
+
+template <class T>
+Plan plan_threads(const Operands<T>& op, int max_threads) {
+  constexpr int MR = Config<T>::MR, NR = Config<T>::NR;
+  const int64_t mpanels = ceil_div(op.M, MR), npanels = ceil_div(op.N, NR);
+  const double K = double(op.K);
+  const double kblocks = double(ceil_div(op.K, Config<T>::KC));
+  const double nblocks = double(ceil_div(op.N, Config<T>::NC));
+  Plan best;
+  double best_cost = 1e300;
+  for (int t = 1; t <= max_threads; ++t) {
+    for (int tm = 1; tm <= t; ++tm) {
+      if (t % tm) continue;
+      const int tn = t / tm;
+      if (tm > mpanels || tn > npanels) continue;
+      const double rows = double(ceil_div(mpanels, tm) * MR);
+      const double cols = double(ceil_div(npanels, tn) * NR);
+      double cost = rows * cols * K;
+      // Every task packs the A rows it owns once per column block it visits.
+      cost += kPackCost<T> * rows * K * nblocks;
+      const bool shared = tm > 1;
+      if (shared) {
+        // B packed once, split among all threads; two dispatches per block.
+        cost += kPackCost<T> * double(op.N) * K / t;
+        cost += 2.0 * kDispatchCost * kblocks * nblocks;
+      } else {
+        cost += kPackCost<T> * cols * K;
+        if (t > 1) cost += kDispatchCost;
+      }
+      if (cost < best_cost * 0.97) {  // prefer fewer threads on near-ties
+        best_cost = cost;
+        best = {tm, tn, shared};
+      }
+    }
+  }
+  return best;
+}
+
+template <class T>
+void gemm_packed(Operands<T> op) {
+  // Orientation: computing C^T = B^T A^T is free (strides swap) and can waste
+  // less padding (e.g. N = 100 pads to 112 with NR = 16) or turn a
+  // column-major C into row-major write-back.
+  if (getenv("ORIENT") ? atoi(getenv("ORIENT")) == 1 : tile_cost(op.transposed()) < tile_cost(op)) op = op.transposed();
+
+  const Plan plan = plan_threads(op, get_num_threads());
+  if (plan.tm * plan.tn == 1) {
+    run_independent(op, 0, op.M, 0, op.N);
+  } else if (plan.shared_b) {
+    run_shared_b(op, plan.tm, plan.tn);
+  } else {
+    constexpr int NR = Config<T>::NR;
+    const int64_t npanels = ceil_div(op.N, NR);
+    parallel_for(0, plan.tn, 1, [&](int64_t t0, int64_t t1) {
+      for (int64_t t = t0; t < t1; ++t) {
+        const int64_t n0 = std::min(op.N, split_at(npanels, plan.tn, t) * NR);
+        const int64_t n1 =
+            std::min(op.N, split_at(npanels, plan.tn, t + 1) * NR);
+        run_independent(op, 0, op.M, n0, n1);
+      }
+    });
+  }
+}
+
+// ---------------------------------------------------------------------------
+// Direct loops for tiny products and matrix-vector shapes (M == 1 or N == 1),
+// where packing cannot pay off. The loop order follows the memory layout so
+// that the innermost loop is unit-stride whenever the layout allows it.
+
+// Dot product with independent partial sums so it vectorizes without
+// reassociation flags.
+template <class T>
+inline T dot(int64_t K, const T* a, const T* b) {
+  constexpr int U = 16;
+  T part[U] = {};
+  int64_t k = 0;
+  for (; k + U <= K; k += U)
+    for (int u = 0; u < U; ++u) part[u] += a[k + u] * b[k + u];
+  T s = T(0);
+  for (; k < K; ++k) s += a[k] * b[k];
+  for (int u = 0; u < U; ++u) s += part[u];
+  return s;
+}
+
+template <class T>
+void gemm_direct(const Operands<T>& op) {
+  const int64_t M = op.M, N = op.N, K = op.K;
+  const T* A = op.A;
+  const T* B = op.B;
+  T* C = op.C;
+  if (op.csa == 1 && op.rsb == 1) {
+    // Rows of A and columns of B are contiguous: dot products.
+    for (int64_t i = 0; i < M; ++i)
+      for (int64_t j = 0; j < N; ++j) {
+        const T s = dot(K, A + i * op.rsa, B + j * op.csb);
+        T& cij = C[i * op.rsc + j * op.csc];
+        cij = op.accumulate ? cij + s : s;
+      }
+    return;
+  }
+  if (op.rsa == 1 && op.rsc == 1) {
+    // Column-major A and C: C[:, j] += A[:, k] * B[k, j].
+    for (int64_t j = 0; j < N; ++j) {
+      T* cj = C + j * op.csc;
+      if (!op.accumulate)
+        for (int64_t i = 0; i < M; ++i) cj[i] = T(0);
+      for (int64_t k = 0; k < K; ++k) {
+        const T bkj = B[k * op.rsb + j * op.csb];
+        const T* ak = A + k * op.csa;
+        for (int64_t i = 0; i < M; ++i) cj[i] += ak[i] * bkj;
+      }
+    }
+    return;
+  }
+  // Row form: C[i, :] += A[i, k] * B[k, :]; unit-stride when B and C are
+  // row-major, correct for any strides.
+  const bool unit = op.csb == 1 && op.csc == 1;
+  for (int64_t i = 0; i < M; ++i) {
+    T* ci = C + i * op.rsc;
+    if (!op.accumulate)
+      for (int64_t j = 0; j < N; ++j) ci[j * op.csc] = T(0);
+    for (int64_t k = 0; k < K; ++k) {
+      const T aik = A[i * op.rsa + k * op.csa];
+      const T* bk = B + k * op.rsb;
+      if (unit) {
+        for (int64_t j = 0; j < N; ++j) ci[j] += aik * bk[j];
+      } else {
+        for (int64_t j = 0; j < N; ++j) ci[j * op.csc] += aik * bk[j * op.csb];
+      }
+    }
+  }
+}
+
+// Matrix-vector shapes are memory bound; threads split the long output side.
+template <class T>
+void gemm_direct_threaded(const Operands<T>& op) {
+  const int64_t work = op.M * op.N * op.K;
+  const int64_t len = std::max(op.M, op.N);
+  const int nt = get_num_threads();
+  if (nt <= 1 || work < (int64_t(1) << 18) || len < 2 * 64) {
+    gemm_direct(op);
+    return;
+  }
+  const bool split_m = op.M >= op.N;
+  parallel_for(0, len, 64, [&](int64_t b, int64_t e) {
+    Operands<T> sub = op;
+    if (split_m) {
+      sub.M = e - b;
+      sub.A += b * op.rsa;
+      sub.C += b * op.rsc;
+    } else {
+      sub.N = e - b;
+      sub.B += b * op.csb;
+      sub.C += b * op.csc;
+    }
+    gemm_direct(sub);
+  });
+}
+
+}  // namespace
+
+template <class T>
+void gemm(int64_t M, int64_t N, int64_t K, const T* A, int64_t rsa,
+          int64_t csa, const T* B, int64_t rsb, int64_t csb, T* C,
+          int64_t rsc, int64_t csc, bool accumulate) {
+  if (M <= 0 || N <= 0) return;
+  if (K <= 0) {
+    if (!accumulate)
+      for (int64_t i = 0; i < M; ++i)
+        for (int64_t j = 0; j < N; ++j) C[i * rsc + j * csc] = T(0);
+    return;
+  }
+  const Operands<T> op{M, N, K, A, rsa, csa, B, rsb, csb, C, rsc, csc,
+                       accumulate};
+#ifndef TG_GEMM_TEST_MODE  // test builds force the packed path
+  if (M == 1 || N == 1 || M * N * K < kSmallWork) {
+    gemm_direct_threaded(op);
+    return;
+  }
+#endif
+  gemm_packed(op);
+}
+
+template void gemm<float>(int64_t, int64_t, int64_t, const float*, int64_t,
+                          int64_t, const float*, int64_t, int64_t, float*,
+                          int64_t, int64_t, bool);
+template void gemm<double>(int64_t, int64_t, int64_t, const double*, int64_t,
+                           int64_t, const double*, int64_t, int64_t, double*,
+                           int64_t, int64_t, bool);
+
+}  // namespace tg::cpu::TG_ISA

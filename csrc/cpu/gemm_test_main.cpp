@@ -1,0 +1,457 @@
+// Standalone correctness test and benchmark for csrc/cpu/gemm.cpp and
+// csrc/cpu/parallel.cpp. Not part of the library build.
+//
+// Build (from csrc/cpu). gemm.cpp is compiled four times: the two production
+// ISA copies, plus two test-mode copies (-DTG_GEMM_TEST_MODE: tiny cache
+// blocks and no direct-loop shortcut, so small shapes exercise every blocking
+// loop and edge path of the packed code):
+//
+//   g++ -O3 -std=c++17 -DTG_ISA=avx2 -mavx2 -mfma -c gemm.cpp -o /tmp/g_avx2.o
+//   g++ -O3 -std=c++17 -DTG_ISA=base -c gemm.cpp -o /tmp/g_base.o
+//   g++ -O3 -std=c++17 -DTG_ISA=avx2_t -DTG_GEMM_TEST_MODE -mavx2 -mfma \
+//       -c gemm.cpp -o /tmp/g_avx2_t.o
+//   g++ -O3 -std=c++17 -DTG_ISA=base_t -DTG_GEMM_TEST_MODE \
+//       -c gemm.cpp -o /tmp/g_base_t.o
+//   g++ -O3 -std=c++17 -c parallel.cpp -o /tmp/parallel.o
+//   g++ -O3 -std=c++17 gemm_test_main.cpp /tmp/g_avx2.o /tmp/g_base.o \
+//       /tmp/g_avx2_t.o /tmp/g_base_t.o /tmp/parallel.o -pthread -o /tmp/gemm_test
+//
+// Run:
+//   /tmp/gemm_test test            correctness (all ISA copies, float+double)
+//   /tmp/gemm_test bench [--numpy] GFLOP/s on 1 and 2 threads (float32); with
+//                                  --numpy also times numpy (OpenBLAS) in a
+//                                  child python3 with OPENBLAS_NUM_THREADS set
+//   /tmp/gemm_test                 both, with --numpy
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <cmath>
+#include <cstdint>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <functional>
+#include <limits>
+#include <random>
+#include <stdexcept>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "gemm.h"
+#include "parallel.h"
+
+// Declarations of the per-ISA copies (normally seen only by dispatch.cpp).
+#define TG_DECLARE_GEMM(ns)                                                  \
+  namespace tg::cpu::ns {                                                    \
+  template <class T>                                                         \
+  void gemm(int64_t M, int64_t N, int64_t K, const T* A, int64_t rsa,        \
+            int64_t csa, const T* B, int64_t rsb, int64_t csb, T* C,         \
+            int64_t rsc, int64_t csc, bool accumulate);                      \
+  extern template void gemm<float>(int64_t, int64_t, int64_t, const float*,  \
+                                   int64_t, int64_t, const float*, int64_t,  \
+                                   int64_t, float*, int64_t, int64_t, bool); \
+  extern template void gemm<double>(int64_t, int64_t, int64_t,               \
+                                    const double*, int64_t, int64_t,         \
+                                    const double*, int64_t, int64_t,         \
+                                    double*, int64_t, int64_t, bool);        \
+  }
+TG_DECLARE_GEMM(avx2)
+TG_DECLARE_GEMM(base)
+TG_DECLARE_GEMM(avx2_t)
+TG_DECLARE_GEMM(base_t)
+
+// Stand-in for csrc/cpu/dispatch.cpp: the public entry point forwards to the
+// AVX2 copy when the CPU supports it.
+namespace tg::cpu {
+template <class T>
+void gemm(int64_t M, int64_t N, int64_t K, const T* A, int64_t rsa,
+          int64_t csa, const T* B, int64_t rsb, int64_t csb, T* C,
+          int64_t rsc, int64_t csc, bool accumulate) {
+  static const bool avx2 =
+      __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+  if (avx2)
+    avx2::gemm<T>(M, N, K, A, rsa, csa, B, rsb, csb, C, rsc, csc, accumulate);
+  else
+    base::gemm<T>(M, N, K, A, rsa, csa, B, rsb, csb, C, rsc, csc, accumulate);
+}
+template void gemm<float>(int64_t, int64_t, int64_t, const float*, int64_t,
+                          int64_t, const float*, int64_t, int64_t, float*,
+                          int64_t, int64_t, bool);
+template void gemm<double>(int64_t, int64_t, int64_t, const double*, int64_t,
+                           int64_t, const double*, int64_t, int64_t, double*,
+                           int64_t, int64_t, bool);
+}  // namespace tg::cpu
+
+namespace {
+
+template <class T>
+using GemmFn = void (*)(int64_t, int64_t, int64_t, const T*, int64_t, int64_t,
+                        const T*, int64_t, int64_t, T*, int64_t, int64_t, bool);
+
+template <class T>
+struct Impl {
+  const char* name;
+  GemmFn<T> fn;
+};
+
+template <class T>
+std::vector<Impl<T>> impls() {
+  std::vector<Impl<T>> v = {{"base", &tg::cpu::base::gemm<T>},
+                            {"base_t", &tg::cpu::base_t::gemm<T>}};
+  if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) {
+    v.push_back({"avx2", &tg::cpu::avx2::gemm<T>});
+    v.push_back({"avx2_t", &tg::cpu::avx2_t::gemm<T>});
+  }
+  return v;
+}
+
+std::mt19937_64 g_rng(12345);
+
+// A matrix stored inside a larger buffer so that strides, transposition and
+// padding can all be exercised. Element (i, j) is at data[off + i*rs + j*cs].
+template <class T>
+struct Strided {
+  int64_t rows = 0, cols = 0, rs = 0, cs = 0;
+  std::vector<T> data;
+  int64_t off = 0;
+
+  // col_major: column-major layout; pad: extra leading-dimension slack.
+  Strided(int64_t r, int64_t c, bool col_major, int64_t pad) : rows(r), cols(c) {
+    if (col_major) {
+      rs = 1;
+      cs = r + pad;
+    } else {
+      cs = 1;
+      rs = c + pad;
+    }
+    off = 3;  // not 64-byte aligned on purpose
+    const int64_t span = rows && cols ? (rows - 1) * rs + (cols - 1) * cs + 1 : 0;
+    data.assign(static_cast<size_t>(off + span + 5), T(0));
+  }
+  T* ptr() { return data.data() + off; }
+  T& at(int64_t i, int64_t j) { return data[off + i * rs + j * cs]; }
+  void fill_random() {
+    std::uniform_real_distribution<double> d(-1.0, 1.0);
+    for (auto& x : data) x = T(d(g_rng));
+  }
+};
+
+// Checks one gemm call against a long double reference, including that the
+// memory around and between C's elements is untouched.
+template <class T>
+bool check_case(GemmFn<T> fn, int64_t M, int64_t N, int64_t K, bool ta,
+                bool tb, bool tc, int64_t pad, bool accumulate,
+                std::string* why) {
+  Strided<T> A(M, K, ta, pad), B(K, N, tb, pad), C(M, N, tc, pad);
+  A.fill_random();
+  B.fill_random();
+  C.fill_random();
+  std::vector<T> before = C.data;
+  std::vector<bool> in_c(C.data.size(), false);
+  for (int64_t i = 0; i < M; ++i)
+    for (int64_t j = 0; j < N; ++j) in_c[C.off + i * C.rs + j * C.cs] = true;
+  if (!accumulate) {
+    // accumulate=false must never read C: poison it.
+    for (int64_t i = 0; i < M; ++i)
+      for (int64_t j = 0; j < N; ++j)
+        C.at(i, j) = std::numeric_limits<T>::quiet_NaN();
+  }
+  fn(M, N, K, A.ptr(), A.rs, A.cs, B.ptr(), B.rs, B.cs, C.ptr(), C.rs, C.cs,
+     accumulate);
+
+  const long double eps = std::numeric_limits<T>::epsilon();
+  for (int64_t i = 0; i < M; ++i)
+    for (int64_t j = 0; j < N; ++j) {
+      const int64_t idx = C.off + i * C.rs + j * C.cs;
+      long double ref = accumulate ? (long double)before[idx] : 0.0L;
+      long double mag = std::fabs(ref);
+      for (int64_t k = 0; k < K; ++k) {
+        long double p = (long double)A.at(i, k) * (long double)B.at(k, j);
+        ref += p;
+        mag += std::fabs(p);
+      }
+      const long double got = C.data[idx];
+      // Standard forward error bound for a length-K sum, with slack.
+      const long double tol = 2.0L * (K + 2) * eps * mag + 1e-30L;
+      if (!(std::fabs(got - ref) <= tol)) {
+        char buf[256];
+        std::snprintf(buf, sizeof buf, "C[%lld,%lld]=%.9Lg ref=%.9Lg tol=%.3Lg",
+                      (long long)i, (long long)j, got, ref, tol);
+        *why = buf;
+        return false;
+      }
+    }
+  for (size_t t = 0; t < C.data.size(); ++t)
+    if (!in_c[t] && std::memcmp(&C.data[t], &before[t], sizeof(T)) != 0) {
+      *why = "wrote outside C at buffer index " + std::to_string(t);
+      return false;
+    }
+  return true;
+}
+
+template <class T>
+int run_correctness(const char* tname) {
+  int failures = 0;
+  long long cases = 0;
+  struct Shape {
+    int64_t M, N, K;
+  };
+  std::vector<Shape> shapes;
+  for (int64_t M = 0; M <= 17; ++M)
+    for (int64_t N = 0; N <= 17; ++N)
+      for (int64_t K = 0; K <= 17; ++K) shapes.push_back({M, N, K});
+  const std::vector<Shape> larger = {
+      {63, 129, 257}, {129, 63, 257}, {257, 129, 63}, {1, 300, 513},
+      {300, 1, 513},  {37, 41, 1000}, {64, 100, 1000}, {1000, 100, 64},
+      {64, 100, 10},  {100, 64, 1000}, {301, 299, 263}, {6, 16, 1},
+      {7, 4099, 3},   {12, 32, 256},  {13, 33, 257},  {2, 2, 5000},
+      {97, 5, 300},   {5, 97, 300}};
+
+  for (const auto& impl : impls<T>()) {
+    for (int threads : {1, 2, 3}) {
+      tg::cpu::set_num_threads(threads);
+      long long before_fail = failures;
+      auto run = [&](const Shape& s, bool exhaustive) {
+        for (int tr = 0; tr < 8; ++tr) {  // A, B, C each row/col major
+          const bool ta = tr & 1, tb = tr & 2, tc = tr & 4;
+          for (int acc = 0; acc < 2; ++acc) {
+            // Exhaustive small shapes: alternate padding to keep run time
+            // sane; larger shapes get both.
+            for (int64_t pad : {int64_t(0), int64_t(3)}) {
+              if (exhaustive && pad != ((s.M + s.N + s.K + tr) & 1 ? 3 : 0))
+                continue;
+              ++cases;
+              std::string why;
+              if (!check_case<T>(impl.fn, s.M, s.N, s.K, ta, tb, tc, pad,
+                                 acc != 0, &why)) {
+                if (++failures <= 20)
+                  std::printf(
+                      "FAIL %s %s threads=%d M=%lld N=%lld K=%lld ta=%d tb=%d "
+                      "tc=%d pad=%lld acc=%d: %s\n",
+                      tname, impl.name, threads, (long long)s.M,
+                      (long long)s.N, (long long)s.K, ta, tb, tc,
+                      (long long)pad, acc, why.c_str());
+              }
+            }
+          }
+        }
+      };
+      // The exhaustive sweep is single-threaded-sized anyway; run it once.
+      if (threads == 1)
+        for (const auto& s : shapes) run(s, true);
+      for (const auto& s : larger) run(s, false);
+      std::printf("  %-6s %-6s threads=%d: %s\n", tname, impl.name, threads,
+                  failures == before_fail ? "ok" : "FAILED");
+    }
+  }
+  std::printf("%s: %lld cases, %d failures\n", tname, cases, failures);
+  return failures;
+}
+
+int run_parallel_tests() {
+  int failures = 0;
+  auto expect = [&](bool ok, const char* what) {
+    std::printf("  parallel_for: %-40s %s\n", what, ok ? "ok" : "FAILED");
+    if (!ok) ++failures;
+  };
+  for (int nt : {1, 2, 4, 2}) {  // includes growing and shrinking the pool
+    tg::cpu::set_num_threads(nt);
+    std::vector<std::atomic<int>> hits(10007);
+    tg::cpu::parallel_for(0, 10007, 7, [&](int64_t b, int64_t e) {
+      for (int64_t i = b; i < e; ++i) hits[i].fetch_add(1);
+    });
+    bool ok = true;
+    for (auto& h : hits) ok &= h.load() == 1;
+    expect(ok, ("each index once, threads=" + std::to_string(nt)).c_str());
+  }
+  {
+    tg::cpu::set_num_threads(2);
+    std::atomic<int64_t> sum{0};
+    tg::cpu::parallel_for(0, 64, 1, [&](int64_t b, int64_t e) {
+      for (int64_t i = b; i < e; ++i)
+        tg::cpu::parallel_for(0, 100, 1, [&](int64_t b2, int64_t e2) {
+          sum.fetch_add(e2 - b2);
+        });
+    });
+    expect(sum.load() == 6400, "nested calls run inline");
+  }
+  {
+    bool caught = false;
+    try {
+      tg::cpu::parallel_for(0, 100, 1, [&](int64_t b, int64_t) {
+        if (b == 0) throw std::runtime_error("boom");
+      });
+    } catch (const std::runtime_error& e) {
+      caught = std::string(e.what()) == "boom";
+    }
+    expect(caught, "exception propagates to caller");
+    std::atomic<int64_t> n{0};
+    tg::cpu::parallel_for(0, 1000, 1, [&](int64_t b, int64_t e) { n += e - b; });
+    expect(n.load() == 1000, "pool usable after exception");
+  }
+  {
+    // Several application threads dispatching at once (each may run inline).
+    std::atomic<int64_t> total{0};
+    std::vector<std::thread> ts;
+    for (int t = 0; t < 4; ++t)
+      ts.emplace_back([&] {
+        for (int r = 0; r < 2000; ++r)
+          tg::cpu::parallel_for(0, 64, 1, [&](int64_t b, int64_t e) {
+            total.fetch_add(e - b);
+          });
+      });
+    for (auto& t : ts) t.join();
+    expect(total.load() == 4 * 2000 * 64, "concurrent callers");
+  }
+  {
+    // Many back-to-back tiny jobs: stresses the hand-off between jobs.
+    std::atomic<int64_t> total{0};
+    for (int r = 0; r < 100000; ++r)
+      tg::cpu::parallel_for(0, 2, 1, [&](int64_t b, int64_t e) {
+        total.fetch_add(e - b);
+      });
+    expect(total.load() == 200000, "100k back-to-back jobs");
+  }
+  {
+    // Dispatch latency, with workers warm (spinning) and after they slept.
+    tg::cpu::set_num_threads(2);
+    std::atomic<int> sink{0};
+    auto body = [&](int64_t b, int64_t e) { sink += int(e - b); };
+    const int reps = 20000;
+    auto t0 = std::chrono::steady_clock::now();
+    for (int r = 0; r < reps; ++r) tg::cpu::parallel_for(0, 2, 1, body);
+    double warm = std::chrono::duration<double, std::micro>(
+                      std::chrono::steady_clock::now() - t0)
+                      .count() / reps;
+    double cold = 0;
+    for (int r = 0; r < 20; ++r) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(5));
+      auto t1 = std::chrono::steady_clock::now();
+      tg::cpu::parallel_for(0, 2, 1, body);
+      cold += std::chrono::duration<double, std::micro>(
+                  std::chrono::steady_clock::now() - t1)
+                  .count() / 20;
+    }
+    std::printf("  parallel_for latency (2 threads): warm %.2f us, cold %.1f us\n",
+                warm, cold);
+  }
+  return failures;
+}
+
+// ---------------------------------------------------------------------------
+// Benchmark.
+
+struct BenchShape {
+  int64_t M, N, K;
+  bool target;  // part of the acceptance criteria
+};
+
+const std::vector<BenchShape> kBenchShapes = {
+    {256, 256, 256, true},    {512, 512, 512, true},
+    {1024, 1024, 1024, true}, {2048, 2048, 2048, true},
+    {64, 100, 1000, true},    {1000, 100, 64, false},
+    {64, 100, 10, false},     {100, 64, 1000, false},
+    {1, 4096, 4096, false}};
+
+double time_best(const std::function<void()>& f, double flop) {
+  f();  // warm up (page faults, pool start, buffer growth)
+  const int reps = std::max(3, int(std::min(2e9 / flop, 2000.0)));
+  double best = 1e30;
+  for (int trial = 0; trial < 7; ++trial) {
+    auto t0 = std::chrono::steady_clock::now();
+    for (int r = 0; r < reps; ++r) f();
+    double s = std::chrono::duration<double>(
+                   std::chrono::steady_clock::now() - t0)
+                   .count() / reps;
+    best = std::min(best, s);
+  }
+  return best;
+}
+
+// GFLOP/s of numpy float32 matmul for each benchmark shape, from a python3
+// child process (OPENBLAS_NUM_THREADS must be set before numpy loads).
+std::vector<double> numpy_gflops(int threads) {
+  std::string shapes;
+  for (const auto& s : kBenchShapes)
+    shapes += "(" + std::to_string(s.M) + "," + std::to_string(s.N) + "," +
+              std::to_string(s.K) + "),";
+  std::string cmd =
+      "OPENBLAS_NUM_THREADS=" + std::to_string(threads) +
+      " OMP_NUM_THREADS=" + std::to_string(threads) +
+      " python3 -c \"\nimport numpy as np, time\n"
+      "for M,N,K in [" + shapes + "]:\n"
+      "    a=np.random.rand(M,K).astype(np.float32)\n"
+      "    b=np.random.rand(K,N).astype(np.float32)\n"
+      "    c=a@b; fl=2.0*M*N*K; reps=max(3,int(min(2e9/fl,2000))); best=1e9\n"
+      "    for t in range(7):\n"
+      "        t0=time.perf_counter()\n"
+      "        for r in range(reps): np.matmul(a,b,out=c)\n"
+      "        best=min(best,(time.perf_counter()-t0)/reps)\n"
+      "    print(fl/best/1e9)\n\"";
+  std::vector<double> out;
+  FILE* p = popen(cmd.c_str(), "r");
+  if (!p) return out;
+  double v;
+  while (std::fscanf(p, "%lf", &v) == 1) out.push_back(v);
+  pclose(p);
+  return out;
+}
+
+void run_bench(bool with_numpy) {
+  std::printf("\nfloat32 GFLOP/s (best of 7 trials), row-major operands\n");
+  std::printf("%-16s %8s %8s %7s | %8s %8s %7s\n", "M x N x K", "ours 1T",
+              "numpy 1T", "ratio", "ours 2T", "numpy 2T", "ratio");
+  std::vector<double> np1, np2;
+  if (with_numpy) {
+    np1 = numpy_gflops(1);
+    np2 = numpy_gflops(2);
+  }
+  for (size_t s = 0; s < kBenchShapes.size(); ++s) {
+    const auto& sh = kBenchShapes[s];
+    std::vector<float> A(sh.M * sh.K), B(sh.K * sh.N), C(sh.M * sh.N);
+    std::uniform_real_distribution<float> d(0.f, 1.f);
+    for (auto& x : A) x = d(g_rng);
+    for (auto& x : B) x = d(g_rng);
+    const double flop = 2.0 * sh.M * sh.N * sh.K;
+    double ours[2];
+    for (int t = 1; t <= 2; ++t) {
+      tg::cpu::set_num_threads(t);
+      double sec = time_best(
+          [&] {
+            tg::cpu::gemm<float>(sh.M, sh.N, sh.K, A.data(), sh.K, 1, B.data(),
+                                 sh.N, 1, C.data(), sh.N, 1, false);
+          },
+          flop);
+      ours[t - 1] = flop / sec / 1e9;
+    }
+    char name[64];
+    std::snprintf(name, sizeof name, "%lldx%lldx%lld%s", (long long)sh.M,
+                  (long long)sh.N, (long long)sh.K, sh.target ? "*" : "");
+    auto cell = [](const std::vector<double>& v, size_t i) {
+      return i < v.size() ? v[i] : std::nan("");
+    };
+    const double n1 = cell(np1, s), n2 = cell(np2, s);
+    std::printf("%-16s %8.1f %8.1f %7.2f | %8.1f %8.1f %7.2f\n", name, ours[0],
+                n1, ours[0] / n1, ours[1], n2, ours[1] / n2);
+  }
+  std::printf("(* = acceptance target: ratio >= 0.90)\n");
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  std::string mode = argc > 1 ? argv[1] : "all";
+  bool with_numpy = mode == "all";
+  for (int i = 2; i < argc; ++i)
+    if (std::string(argv[i]) == "--numpy") with_numpy = true;
+  int failures = 0;
+  if (mode == "test" || mode == "all") {
+    failures += run_parallel_tests();
+    failures += run_correctness<float>("float");
+    failures += run_correctness<double>("double");
+    std::printf("correctness: %s\n", failures ? "FAILED" : "all passed");
+  }
+  if (mode == "bench" || mode == "all") run_bench(with_numpy);
+  return failures ? 1 : 0;
+}

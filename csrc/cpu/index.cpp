@@ -1,0 +1,60 @@
+// Gather/scatter and random-fill kernels (memory-bound; one copy for all ISAs).
+#include <cstring>
+#include "../ops/philox.h"
+#include "kernels.h"
+#include "loops.h"
+
+namespace tg::cpu {
+namespace {
+template <int N>
+struct Bytes { char b[N]; };
+
+template <class Elem>
+void get_impl(ElementwiseIter& it, int nindex, const int64_t* index_strides) {
+  for_each_row(it, [&](char* const* p, const int64_t* s, int64_t n) {
+    for (int64_t i = 0; i < n; ++i) {
+      int64_t off = 0;
+      for (int k = 0; k < nindex; ++k) off += *reinterpret_cast<const int64_t*>(p[2 + k] + i * s[2 + k]) * index_strides[k];
+      std::memcpy(p[0] + i * s[0], p[1] + i * s[1] + off, sizeof(Elem));
+    }
+  });
+}
+}  // namespace
+
+void index_get(ElementwiseIter& it, int nindex, const int64_t* index_strides) {
+  switch (itemsize(it.dtypes[0])) {
+    case 1: get_impl<Bytes<1>>(it, nindex, index_strides); break;
+    case 4: get_impl<Bytes<4>>(it, nindex, index_strides); break;
+    default: get_impl<Bytes<8>>(it, nindex, index_strides); break;
+  }
+}
+
+void index_put(ElementwiseIter& it, int nindex, const int64_t* index_strides, bool accumulate) {
+  TG_DISPATCH(it.dtypes[0], "index_put_", [&] {
+    for_each_row(it, [&](char* const* p, const int64_t* s, int64_t n) {
+      for (int64_t i = 0; i < n; ++i) {
+        int64_t off = 0;
+        for (int k = 0; k < nindex; ++k)
+          off += *reinterpret_cast<const int64_t*>(p[2 + k] + i * s[2 + k]) * index_strides[k];
+        auto* dst = reinterpret_cast<scalar_t*>(p[0] + i * s[0] + off);
+        scalar_t v = *reinterpret_cast<const scalar_t*>(p[1] + i * s[1]);
+        if (accumulate) {
+          if constexpr (std::is_same_v<scalar_t, bool>) *dst = *dst || v; else *dst += v;
+        } else {
+          *dst = v;
+        }
+      }
+    }, INT64_MAX);  // serial: repeated indices must not race
+  });
+}
+
+void fill_random(const Tensor& t, int kind, double a, double b, uint64_t seed, uint64_t offset) {
+  TG_DISPATCH(t->dtype, "random", [&] {
+    scalar_t* p = t->data<scalar_t>();
+    parallel_for(0, t->numel(), 16384, [&](int64_t lo, int64_t hi) {
+      for (int64_t i = lo; i < hi; ++i) p[i] = random_value<scalar_t>(kind, a, b, seed, offset + uint64_t(i));
+    });
+  });
+}
+
+}  // namespace tg::cpu

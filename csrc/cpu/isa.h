@@ -1,0 +1,7 @@
+// The CPU kernel sources (elementwise, reduce, gemm) are compiled twice: once
+// with AVX2/FMA (TG_ISA=avx2) and once for the portable baseline (TG_ISA=base).
+// Each copy lives in its own namespace; cpu/dispatch.cpp picks one at run time.
+#pragma once
+#ifndef TG_ISA
+#define TG_ISA base
+#endif

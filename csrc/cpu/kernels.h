@@ -1,0 +1,54 @@
+// CPU kernel entry points. Each is compiled once per ISA (see isa.h); the
+// tg::cpu:: versions declared by TG_CPU_KERNELS dispatch to the best copy.
+#pragma once
+#include "../core/iterator.h"
+#include "../ops/elementwise.h"
+
+namespace tg {
+
+// A reduction over the inner block of a permuted view:
+// out[o] = reduce_{r} in[keep(o) + red(r)], o over the kept dims (row-major,
+// out contiguous), r over the reduced dims. Dims are outermost first.
+struct ReduceIter {
+  int nkeep = 0, nred = 0;
+  int64_t keep_shape[kMaxIterDims], keep_strides[kMaxIterDims];  // input byte strides
+  int64_t red_shape[kMaxIterDims], red_strides[kMaxIterDims];
+  int64_t out_numel = 1, red_numel = 1;
+  const char* in = nullptr;
+  char* out = nullptr;       // contiguous, out_numel elements
+  char* indices = nullptr;   // arg reductions: contiguous int64, out_numel
+  DType dtype = DType::Float32;  // input dtype
+};
+
+enum class ReduceOpId { sum, prod, amax, amin };
+
+namespace cpu {
+#define TG_CPU_KERNELS                                                        \
+  void unary(UnaryOpId op, ElementwiseIter& it);                              \
+  void binary(BinaryOpId op, ElementwiseIter& it);                            \
+  void clamp(const ClampOp& f, ElementwiseIter& it);                          \
+  void leaky_relu(const LeakyReluOp& f, ElementwiseIter& it);                 \
+  void where(ElementwiseIter& it);                                            \
+  void copy(ElementwiseIter& it); /* casts from operand 1's dtype to 0's */   \
+  void reduce(ReduceOpId op, ReduceIter& r); /* sum/prod out: int64 for ints */ \
+  void arg_reduce(bool is_max, ReduceIter& r); /* values (input dtype) + indices */
+
+TG_CPU_KERNELS
+namespace avx2 { TG_CPU_KERNELS }
+namespace base { TG_CPU_KERNELS }
+
+bool using_avx2();  // which copy the dispatcher picked
+}  // namespace cpu
+}  // namespace tg
+
+namespace tg::cpu {
+// Gather/scatter through an ElementwiseIter: operand 0 is the destination,
+// 1 the source, 2.. the int64 index tensors. Each index k moves its pointer
+// (the source for get, the destination for put) by index * index_strides[k]
+// bytes. Indices are validated by the caller. put runs serially so repeated
+// indices accumulate deterministically.
+void index_get(ElementwiseIter& it, int nindex, const int64_t* index_strides);
+void index_put(ElementwiseIter& it, int nindex, const int64_t* index_strides, bool accumulate);
+// Philox streams; `offset` counts 128-bit blocks already used.
+void fill_random(const Tensor& t, int kind, double a, double b, uint64_t seed, uint64_t offset);
+}  // namespace tg::cpu

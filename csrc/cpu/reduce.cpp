@@ -1,0 +1,185 @@
+// Reductions. Sums and products accumulate in double (floats) or int64
+// (integers): numerically careful and still memory-bound. max/min propagate
+// NaN as torch does. Compiled once per ISA.
+#include <limits>
+#include "isa.h"
+#include "kernels.h"
+#include "parallel.h"
+
+namespace tg::cpu::TG_ISA {
+namespace {
+
+template <class T> using acc_t = std::conditional_t<std::is_floating_point_v<T>, double, int64_t>;
+template <class T> using sum_out_t = std::conditional_t<std::is_floating_point_v<T>, T, int64_t>;
+
+struct SumR {
+  template <class T> static acc_t<T> init() { return 0; }
+  template <class A, class T> static A step(A acc, T x) { return acc + A(x); }
+  template <class A> static A merge(A a, A b) { return a + b; }
+};
+struct ProdR {
+  template <class T> static acc_t<T> init() { return 1; }
+  template <class A, class T> static A step(A acc, T x) { return acc * A(x); }
+  template <class A> static A merge(A a, A b) { return a * b; }
+};
+// NOTE: once a lane holds NaN it stays NaN: `x > m` is false against NaN, and a NaN x is taken.
+struct MaxR {
+  template <class T> static T init() {
+    if constexpr (std::is_floating_point_v<T>) return -std::numeric_limits<T>::infinity();
+    else return std::numeric_limits<T>::lowest();
+  }
+  template <class A, class T> static A step(A m, T x) { return (x > m || x != x) ? A(x) : m; }
+  template <class A> static A merge(A a, A b) { return step(a, b); }
+};
+struct MinR {
+  template <class T> static T init() {
+    if constexpr (std::is_floating_point_v<T>) return std::numeric_limits<T>::infinity();
+    else return std::numeric_limits<T>::max();
+  }
+  template <class A, class T> static A step(A m, T x) { return (x < m || x != x) ? A(x) : m; }
+  template <class A> static A merge(A a, A b) { return step(a, b); }
+};
+
+int64_t keep_offset(const ReduceIter& r, int64_t o) {
+  int64_t off = 0;
+  for (int d = r.nkeep - 1; d >= 0; --d) {
+    off += (o % r.keep_shape[d]) * r.keep_strides[d];
+    o /= r.keep_shape[d];
+  }
+  return off;
+}
+
+// Reduces one output element's block; a contiguous innermost run is reduced
+// with 8 independent accumulators so the loop vectorizes.
+template <class R, class A, class T>
+A reduce_block(const ReduceIter& r, const char* base) {
+  const int nd = r.nred;
+  const int64_t inner = nd ? r.red_shape[nd - 1] : 1;
+  const int64_t is = nd ? r.red_strides[nd - 1] : 0;
+  const int64_t rows = inner ? r.red_numel / inner : 0;
+  A total = R::template init<T>();
+  int64_t idx[kMaxIterDims] = {0};
+  for (int64_t row = 0; row < rows; ++row) {
+    int64_t off = 0;
+    for (int d = 0; d < nd - 1; ++d) off += idx[d] * r.red_strides[d];
+    const char* p = base + off;
+    if (is == sizeof(T)) {
+      const T* x = reinterpret_cast<const T*>(p);
+      A acc[8];
+      for (int j = 0; j < 8; ++j) acc[j] = R::template init<T>();
+      int64_t i = 0;
+      for (; i + 8 <= inner; i += 8)
+        for (int j = 0; j < 8; ++j) acc[j] = R::step(acc[j], x[i + j]);
+      for (; i < inner; ++i) acc[0] = R::step(acc[0], x[i]);
+      for (int j = 0; j < 8; ++j) total = R::merge(total, acc[j]);
+    } else {
+      for (int64_t i = 0; i < inner; ++i) total = R::step(total, *reinterpret_cast<const T*>(p + i * is));
+    }
+    for (int d = nd - 2; d >= 0; --d) {
+      if (++idx[d] < r.red_shape[d]) break;
+      idx[d] = 0;
+    }
+  }
+  return total;
+}
+
+template <class R, class T, class Out>
+void reduce_impl(ReduceIter& r) {
+  using A = decltype(R::template init<T>());
+  Out* out = reinterpret_cast<Out*>(r.out);
+  const int64_t kinner_stride = r.nkeep ? r.keep_strides[r.nkeep - 1] : 0;
+  const bool red_contig = r.nred && r.red_strides[r.nred - 1] == int64_t(sizeof(T));
+  if (r.nkeep && kinner_stride == int64_t(sizeof(T)) && !red_contig && r.red_numel > 1) {
+    // Column mode (e.g. sum over dim 0 of a row-major matrix): stream over the
+    // reduced dims and update a block of contiguous outputs at once.
+    const int64_t inner = r.keep_shape[r.nkeep - 1];
+    const int64_t outer = r.out_numel / inner;
+    constexpr int64_t kBlock = 256;
+    const int64_t nblocks = (inner + kBlock - 1) / kBlock;
+    parallel_for(0, outer * nblocks, std::max<int64_t>(1, 16384 / (r.red_numel * kBlock) + 1), [&](int64_t b, int64_t e) {
+      A acc[kBlock];
+      for (int64_t t = b; t < e; ++t) {
+        int64_t ob = t / nblocks, j0 = (t % nblocks) * kBlock, w = std::min(kBlock, inner - j0);
+        const char* base = r.in + keep_offset(r, ob * inner) + j0 * int64_t(sizeof(T));
+        for (int64_t j = 0; j < w; ++j) acc[j] = R::template init<T>();
+        int64_t idx[kMaxIterDims] = {0};
+        for (int64_t q = 0; q < r.red_numel; ++q) {
+          int64_t off = 0;
+          for (int d = 0; d < r.nred; ++d) off += idx[d] * r.red_strides[d];
+          const T* x = reinterpret_cast<const T*>(base + off);
+          for (int64_t j = 0; j < w; ++j) acc[j] = R::step(acc[j], x[j]);
+          for (int d = r.nred - 1; d >= 0; --d) {
+            if (++idx[d] < r.red_shape[d]) break;
+            idx[d] = 0;
+          }
+        }
+        for (int64_t j = 0; j < w; ++j) out[ob * inner + j0 + j] = static_cast<Out>(acc[j]);
+      }
+    });
+    return;
+  }
+  if (r.out_numel == 1 && r.nred == 1 && red_contig && r.red_numel > 65536) {
+    // One long contiguous run: split it across threads and merge the partials.
+    int nt = get_num_threads();
+    std::vector<A> part(nt, R::template init<T>());
+    int64_t n = r.red_numel, chunk = (n + nt - 1) / nt;
+    parallel_for(0, nt, 1, [&](int64_t b, int64_t e) {
+      for (int64_t t = b; t < e; ++t) {
+        int64_t lo = t * chunk, hi = std::min(n, lo + chunk);
+        if (lo >= hi) continue;
+        ReduceIter sub = r;
+        sub.red_shape[0] = hi - lo;
+        sub.red_numel = hi - lo;
+        part[t] = reduce_block<R, A, T>(sub, r.in + lo * int64_t(sizeof(T)));
+      }
+    });
+    A total = R::template init<T>();
+    for (A v : part) total = R::merge(total, v);
+    out[0] = static_cast<Out>(total);
+    return;
+  }
+  parallel_for(0, r.out_numel, std::max<int64_t>(1, 32768 / std::max<int64_t>(r.red_numel, 1)),
+               [&](int64_t b, int64_t e) {
+                 for (int64_t o = b; o < e; ++o)
+                   out[o] = static_cast<Out>(reduce_block<R, A, T>(r, r.in + keep_offset(r, o)));
+               });
+}
+
+}  // namespace
+
+void reduce(ReduceOpId op, ReduceIter& r) {
+  TG_DISPATCH(r.dtype, "reduce", [&] {
+    using T = scalar_t;
+    switch (op) {
+      case ReduceOpId::sum: reduce_impl<SumR, T, sum_out_t<T>>(r); break;
+      case ReduceOpId::prod: reduce_impl<ProdR, T, sum_out_t<T>>(r); break;
+      case ReduceOpId::amax: reduce_impl<MaxR, T, T>(r); break;
+      case ReduceOpId::amin: reduce_impl<MinR, T, T>(r); break;
+    }
+  });
+}
+
+void arg_reduce(bool is_max, ReduceIter& r) {
+  // One reduced dim (the front end guarantees it); first index wins ties, and a NaN wins outright.
+  TG_DISPATCH(r.dtype, "argmax", [&] {
+    using T = scalar_t;
+    const int64_t n = r.red_numel, s = r.nred ? r.red_strides[0] : 0;
+    T* vals = reinterpret_cast<T*>(r.out);
+    int64_t* idx = reinterpret_cast<int64_t*>(r.indices);
+    parallel_for(0, r.out_numel, std::max<int64_t>(1, 32768 / std::max<int64_t>(n, 1)), [&](int64_t b, int64_t e) {
+      for (int64_t o = b; o < e; ++o) {
+        const char* p = r.in + keep_offset(r, o);
+        T best = *reinterpret_cast<const T*>(p);
+        int64_t bi = 0;
+        for (int64_t i = 1; i < n && best == best; ++i) {
+          T x = *reinterpret_cast<const T*>(p + i * s);
+          if (x != x || (is_max ? x > best : x < best)) { best = x; bi = i; }
+        }
+        vals[o] = best;
+        idx[o] = bi;
+      }
+    });
+  });
+}
+
+}  // namespace tg::cpu::TG_ISA

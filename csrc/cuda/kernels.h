@@ -1,0 +1,21 @@
+// CUDA kernel entry points: the same signatures as the CPU ones (cpu/kernels.h)
+// so the op front end dispatches on the device alone. Without a CUDA build,
+// cuda/unavailable.cpp defines them to throw.
+#pragma once
+#include "../cpu/kernels.h"
+
+namespace tg::cuda {
+TG_CPU_KERNELS
+void index_get(ElementwiseIter& it, int nindex, const int64_t* index_strides);
+void index_put(ElementwiseIter& it, int nindex, const int64_t* index_strides, bool accumulate);
+void fill_random(const Tensor& t, int kind, double a, double b, uint64_t seed, uint64_t offset);
+template <class T>
+void gemm(int64_t M, int64_t N, int64_t K, const T* A, int64_t rsa, int64_t csa, const T* B, int64_t rsb,
+          int64_t csb, T* C, int64_t rsc, int64_t csc, bool accumulate);
+// dst and src contiguous, same dtype and numel, at least one on a GPU.
+void copy_between_devices(const Tensor& dst, const Tensor& src);
+
+bool is_built();
+int device_count();  // 0 when there is no driver or device
+void synchronize();
+}  // namespace tg::cuda

@@ -1,0 +1,165 @@
+// One functor per elementwise op, shared by the CPU loops (cpu/elementwise.cpp)
+// and the CUDA kernels (cuda/elementwise.cu). The X-macro lists below are the
+// single registry of kernel ops: cpu/, cuda/ and bindings/ all expand them.
+#pragma once
+#include <cmath>
+#include <cstdint>
+#include <type_traits>
+#include "math.h"
+
+namespace tg {
+
+template <class T> TG_HD T tg_exp(T x) {
+#if defined(__CUDA_ARCH__)
+  return exp(x);
+#else
+  if constexpr (std::is_same_v<T, float>) return math::expf_poly(x); else return std::exp(x);
+#endif
+}
+template <class T> TG_HD T tg_log(T x) {
+#if defined(__CUDA_ARCH__)
+  return log(x);
+#else
+  if constexpr (std::is_same_v<T, float>) return math::logf_poly(x); else return std::log(x);
+#endif
+}
+template <class T> TG_HD T tg_tanh(T x) {
+#if defined(__CUDA_ARCH__)
+  return tanh(x);
+#else
+  if constexpr (std::is_same_v<T, float>) return math::tanhf_poly(x); else return std::tanh(x);
+#endif
+}
+
+// ---- unary ops on floating types (integer inputs are promoted to float32) ----
+struct ExpOp { template <class T> TG_HD T operator()(T x) const { return tg_exp(x); } };
+struct LogOp { template <class T> TG_HD T operator()(T x) const { return tg_log(x); } };
+struct SqrtOp { template <class T> TG_HD T operator()(T x) const { return std::sqrt(x); } };
+struct RsqrtOp { template <class T> TG_HD T operator()(T x) const { return T(1) / std::sqrt(x); } };
+struct TanhOp { template <class T> TG_HD T operator()(T x) const { return tg_tanh(x); } };
+struct SigmoidOp { template <class T> TG_HD T operator()(T x) const { return T(1) / (T(1) + tg_exp(-x)); } };
+struct SinOp { template <class T> TG_HD T operator()(T x) const { return std::sin(x); } };
+struct CosOp { template <class T> TG_HD T operator()(T x) const { return std::cos(x); } };
+struct Log1pOp { template <class T> TG_HD T operator()(T x) const { return std::log1p(x); } };
+struct Expm1Op { template <class T> TG_HD T operator()(T x) const { return std::expm1(x); } };
+struct ReciprocalOp { template <class T> TG_HD T operator()(T x) const { return T(1) / x; } };
+
+#define TG_UNARY_FLOAT_OPS(X) \
+  X(exp, ExpOp) X(log, LogOp) X(sqrt, SqrtOp) X(rsqrt, RsqrtOp) X(tanh, TanhOp) X(sigmoid, SigmoidOp) \
+  X(sin, SinOp) X(cos, CosOp) X(log1p, Log1pOp) X(expm1, Expm1Op) X(reciprocal, ReciprocalOp)
+
+// ---- unary ops that keep the dtype ----
+struct NegOp { template <class T> TG_HD T operator()(T x) const {
+  if constexpr (std::is_same_v<T, bool>) return x; else return -x; } };
+struct AbsOp { template <class T> TG_HD T operator()(T x) const {
+  if constexpr (std::is_unsigned_v<T> || std::is_same_v<T, bool>) return x; else return x < T(0) ? -x : x; } };
+// NOTE: relu(nan) = nan (torch): the comparison is false for NaN, so x passes through.
+struct ReluOp { template <class T> TG_HD T operator()(T x) const { return x < T(0) ? T(0) : x; } };
+struct SignOp { template <class T> TG_HD T operator()(T x) const {
+  if constexpr (std::is_same_v<T, bool>) return x; else return T((T(0) < x) - (x < T(0))); } };
+struct FloorOp { template <class T> TG_HD T operator()(T x) const {
+  if constexpr (std::is_floating_point_v<T>) return std::floor(x); else return x; } };
+struct CeilOp { template <class T> TG_HD T operator()(T x) const {
+  if constexpr (std::is_floating_point_v<T>) return std::ceil(x); else return x; } };
+struct RoundOp { template <class T> TG_HD T operator()(T x) const {  // half to even, as torch
+  if constexpr (std::is_floating_point_v<T>) return std::nearbyint(x); else return x; } };
+struct TruncOp { template <class T> TG_HD T operator()(T x) const {
+  if constexpr (std::is_floating_point_v<T>) return std::trunc(x); else return x; } };
+struct SquareOp { template <class T> TG_HD T operator()(T x) const {
+  if constexpr (std::is_same_v<T, bool>) return x; else return x * x; } };
+
+#define TG_UNARY_OPS(X) \
+  X(neg, NegOp) X(abs, AbsOp) X(relu, ReluOp) X(sign, SignOp) X(floor, FloorOp) X(ceil, CeilOp) \
+  X(round, RoundOp) X(trunc, TruncOp) X(square, SquareOp)
+
+// ---- binary ops whose result has the promoted dtype ----
+struct AddOp { template <class T> TG_HD T operator()(T a, T b) const {
+  if constexpr (std::is_same_v<T, bool>) return a || b; else return a + b; } };
+struct SubOp { template <class T> TG_HD T operator()(T a, T b) const { return a - b; } };
+struct MulOp { template <class T> TG_HD T operator()(T a, T b) const {
+  if constexpr (std::is_same_v<T, bool>) return a && b; else return a * b; } };
+struct DivOp { template <class T> TG_HD T operator()(T a, T b) const { return a / b; } };
+struct PowOp { template <class T> TG_HD T operator()(T a, T b) const {
+  if constexpr (std::is_floating_point_v<T>) { return std::pow(a, b); }
+  else if constexpr (std::is_same_v<T, bool>) { return a || !b; }
+  else {  // integer power by squaring; negative exponents follow torch (0 unless |a| == 1)
+    if (b < T(0)) return a == T(1) ? T(1) : (a == T(-1) ? ((b & 1) ? T(-1) : T(1)) : T(0));
+    T r = 1;
+    while (b) { if (b & 1) r *= a; a *= a; b >>= 1; }
+    return r;
+  } } };
+// NOTE: NaN wins in maximum/minimum (torch); fmax/fmin would drop it.
+struct MaximumOp { template <class T> TG_HD T operator()(T a, T b) const {
+  if constexpr (std::is_floating_point_v<T>) { if (a != a) return a; if (b != b) return b; }
+  return a > b ? a : b; } };
+struct MinimumOp { template <class T> TG_HD T operator()(T a, T b) const {
+  if constexpr (std::is_floating_point_v<T>) { if (a != a) return a; if (b != b) return b; }
+  return a < b ? a : b; } };
+// Python's floor division and modulo (sign of the divisor). Integer division by
+// zero is rejected before the kernel runs; INT_MIN // -1 wraps to INT_MIN.
+struct FloorDivideOp { template <class T> TG_HD T operator()(T a, T b) const {
+  if constexpr (std::is_floating_point_v<T>) { return std::floor(a / b); }
+  else if constexpr (std::is_same_v<T, bool>) { return a; }
+  else {
+    if constexpr (std::is_signed_v<T>) if (b == T(-1)) return T(0 - static_cast<std::make_unsigned_t<T>>(a));
+    T q = a / b;
+    return (a % b != 0 && ((a < 0) != (b < 0))) ? q - 1 : q;
+  } } };
+struct RemainderOp { template <class T> TG_HD T operator()(T a, T b) const {
+  if constexpr (std::is_floating_point_v<T>) {
+    T r = std::fmod(a, b);
+    return (r != T(0) && ((r < T(0)) != (b < T(0)))) ? r + b : r;
+  } else if constexpr (std::is_same_v<T, bool>) { return false; }
+  else {
+    if constexpr (std::is_signed_v<T>) if (b == T(-1)) return T(0);
+    T r = a % b;
+    return (r != 0 && ((r < 0) != (b < 0))) ? r + b : r;
+  } } };
+// Elementwise gradients (fused backward formulas).
+// NOTE: relu's subgradient at 0 is 0, as torch's threshold_backward.
+struct ReluBackwardOp { template <class T> TG_HD T operator()(T grad, T x) const { return x > T(0) ? grad : T(0); } };
+struct TanhBackwardOp { template <class T> TG_HD T operator()(T grad, T y) const { return grad * (T(1) - y * y); } };
+struct SigmoidBackwardOp { template <class T> TG_HD T operator()(T grad, T y) const { return grad * y * (T(1) - y); } };
+
+#define TG_BINARY_OPS(X) \
+  X(add, AddOp) X(sub, SubOp) X(mul, MulOp) X(div, DivOp) X(pow, PowOp) X(maximum, MaximumOp) \
+  X(minimum, MinimumOp) X(floor_divide, FloorDivideOp) X(remainder, RemainderOp) \
+  X(relu_backward, ReluBackwardOp) X(tanh_backward, TanhBackwardOp) X(sigmoid_backward, SigmoidBackwardOp)
+
+// ---- binary ops with a bool result ----
+struct EqOp { template <class T> TG_HD bool operator()(T a, T b) const { return a == b; } };
+struct NeOp { template <class T> TG_HD bool operator()(T a, T b) const { return a != b; } };
+struct LtOp { template <class T> TG_HD bool operator()(T a, T b) const { return a < b; } };
+struct LeOp { template <class T> TG_HD bool operator()(T a, T b) const { return a <= b; } };
+struct GtOp { template <class T> TG_HD bool operator()(T a, T b) const { return a > b; } };
+struct GeOp { template <class T> TG_HD bool operator()(T a, T b) const { return a >= b; } };
+struct LogicalAndOp { template <class T> TG_HD bool operator()(T a, T b) const { return (a != T(0)) && (b != T(0)); } };
+struct LogicalOrOp { template <class T> TG_HD bool operator()(T a, T b) const { return (a != T(0)) || (b != T(0)); } };
+struct LogicalXorOp { template <class T> TG_HD bool operator()(T a, T b) const { return (a != T(0)) != (b != T(0)); } };
+
+#define TG_COMPARE_OPS(X) \
+  X(eq, EqOp) X(ne, NeOp) X(lt, LtOp) X(le, LeOp) X(gt, GtOp) X(ge, GeOp) \
+  X(logical_and, LogicalAndOp) X(logical_or, LogicalOrOp) X(logical_xor, LogicalXorOp)
+
+// Op ids: one enum per family, generated from the lists.
+#define TG_ENUM_ENTRY(name, functor) name,
+enum class UnaryOpId { TG_UNARY_FLOAT_OPS(TG_ENUM_ENTRY) TG_UNARY_OPS(TG_ENUM_ENTRY) logical_not };
+enum class BinaryOpId { TG_BINARY_OPS(TG_ENUM_ENTRY) TG_COMPARE_OPS(TG_ENUM_ENTRY) };
+#undef TG_ENUM_ENTRY
+
+// Ops with scalar parameters.
+struct ClampOp {
+  double lo, hi; bool has_lo, has_hi;
+  // NOTE: NaN input stays NaN (comparisons are false), as torch.clamp.
+  template <class T> TG_HD T operator()(T x) const {
+    if (has_lo && x < T(lo)) x = T(lo);
+    if (has_hi && x > T(hi)) x = T(hi);
+    return x;
+  }
+};
+struct LeakyReluOp {
+  double slope;
+  template <class T> TG_HD T operator()(T x) const { return x > T(0) ? x : x * T(slope); }
+};
+
+}  // namespace tg

