@@ -246,7 +246,7 @@ PYBIND11_MODULE(_C, m) {
 #define TG_BIND_BINARY(name, F)                                                                       \
   m.def(#name, [](const Tensor& a, py::handle b, bool reflected, py::handle out) {                    \
     if (py::isinstance<TensorImpl>(b)) {                                                              \
-      const Tensor& bt = b.cast<const Tensor&>();                                                     \
+      Tensor bt = b.cast<Tensor>();                                                     \
       return reflected ? binary(BinaryOpId::name, bt, a, opt_tensor(out))                             \
                        : binary(BinaryOpId::name, a, bt, opt_tensor(out));                            \
     }                                                                                                 \
@@ -272,7 +272,7 @@ PYBIND11_MODULE(_C, m) {
   });
   m.def("masked_fill_", [](const Tensor& t, const Tensor& mask, py::handle v) {
     if (py::isinstance<TensorImpl>(v)) {
-      const Tensor& vt = v.cast<const Tensor&>();
+      Tensor vt = v.cast<Tensor>();
       TG_CHECK(vt->dim() == 0, "masked_fill_ only supports a 0-dimensional value tensor, but got tensor with ",
                vt->dim(), " dimension(s).");
       return masked_fill_(t, mask, is_floating(vt->dtype) ? Scalar::from_double(item_double(vt)) : Scalar::from_int(item_int(vt)));

@@ -26,6 +26,13 @@
 #include <type_traits>
 
 #include "isa.h"
+#ifndef KCF
+#define KCF 384
+#define MCF 144
+#endif
+#ifndef PFD
+#define PFD 8
+#endif
 #include "parallel.h"
 
 #if defined(__AVX2__) && defined(__FMA__)
@@ -68,7 +75,7 @@ struct Config {
 template <>
 struct Config<float> {
   static constexpr int MR = 6, NR = 16;
-  static constexpr int64_t KC = 256, MC = 144, NC = 4080;
+  static constexpr int64_t KC = KCF, MC = MCF, NC = 4080;
 };
 template <>
 struct Config<double> {
@@ -233,6 +240,7 @@ int64_t pack_panel_simd(int64_t kc, const T* src, int64_t ls, int64_t ks,
       for (int64_t k = 0; k < kc; ++k) {
         const float* s = src + k * ks;
         float* d = dst + k * 6;
+        _mm_prefetch(reinterpret_cast<const char*>(s + PFD * ks), _MM_HINT_T0);
         _mm_storeu_ps(d, _mm_loadu_ps(s));
         _mm_store_sd(reinterpret_cast<double*>(d + 4),
                      _mm_load_sd(reinterpret_cast<const double*>(s + 4)));

@@ -1,0 +1,106 @@
+"""tinygrad_ext: a small deep-learning library with PyTorch's interface on a C++/CUDA tensor core.
+
+    import tinygrad_ext as torch
+"""
+from . import _C
+from . import _dtype
+from ._device import Size, device
+from ._dtype import (bool, double, dtype, float, float32, float64, get_default_dtype, int, int32, int64, long,  # noqa: A004
+                     set_default_dtype, uint8)
+from ._tensor_str import set_printoptions
+from .autograd.grad_mode import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
+from .tensor import (Tensor, addmm, arange, as_tensor, cat, empty, empty_like, eye, from_numpy, full, full_like,
+                     linspace, matmul, maximum, minimum, normal, ones, ones_like, rand, rand_like, randint, randn,
+                     randn_like, randperm, range, stack, tensor, where, zeros, zeros_like)
+from . import autograd, backends, cuda  # noqa: E402
+
+globals().update(_dtype.LEGACY_CPU)  # torch.FloatTensor, torch.LongTensor, ...
+cuda.__dict__.update(_dtype.LEGACY_CUDA)  # torch.cuda.FloatTensor, ...
+
+__version__ = "0.1.0"
+
+
+def manual_seed(seed):
+    _C.manual_seed(int(seed) & 0xFFFFFFFFFFFFFFFF)
+
+
+def seed():
+    import random
+    s = random.getrandbits(63)
+    _C.manual_seed(s)
+    return s
+
+
+def initial_seed():
+    return _C.initial_seed()
+
+
+def get_num_threads():
+    return _C.get_num_threads()
+
+
+def set_num_threads(n):
+    _C.set_num_threads(n)
+
+
+def is_tensor(obj):
+    return isinstance(obj, Tensor)
+
+
+def numel(t):
+    return t.numel()
+
+
+def _function(name):
+    def fn(input, *args, **kwargs):
+        out = kwargs.pop("out", None)
+        result = getattr(Tensor, name)(input, *args, **kwargs)
+        if out is not None:
+            out.copy_(result) if out.shape == result.shape else out.__setattr__("_impl", result._impl)
+            return out
+        return result
+    fn.__name__ = name
+    return fn
+
+
+for _name in ("add", "sub", "mul", "div", "true_divide", "pow", "neg", "abs", "exp", "log", "sqrt", "rsqrt", "tanh",
+              "sigmoid", "relu", "sin", "cos", "log1p", "expm1", "reciprocal", "sign", "floor", "ceil", "round",
+              "trunc", "square", "clamp", "clip", "eq", "ne", "lt", "le", "gt", "ge", "logical_and", "logical_or",
+              "logical_xor", "logical_not", "floor_divide", "remainder", "sum", "mean", "prod", "var", "std", "norm",
+              "max", "min", "amax", "amin", "argmax", "argmin", "any", "all", "mm", "bmm", "mv", "dot", "t",
+              "transpose", "permute", "reshape", "flatten", "squeeze", "unsqueeze", "narrow", "select", "split",
+              "chunk", "unbind", "gather", "scatter_add", "index_select", "masked_fill", "masked_select", "nonzero",
+              "clone", "detach", "numel", "sub", "square"):
+    globals()[_name] = _function(_name)
+del _name
+subtract, multiply, divide, negative, swapaxes = sub, mul, div, neg, transpose  # noqa: F821
+
+
+def max(input, dim=None, keepdim=False, *, out=None):  # noqa: A001
+    if isinstance(dim, Tensor):
+        return maximum(input, dim)
+    return input.max(dim, keepdim)
+
+
+def min(input, dim=None, keepdim=False, *, out=None):  # noqa: A001
+    if isinstance(dim, Tensor):
+        return minimum(input, dim)
+    return input.min(dim, keepdim)
+
+
+def is_floating_point(t):
+    return t.dtype.is_floating_point
+
+
+def promote_types(a, b):
+    return _dtype.BY_ID[_C.promote_types(a.id, b.id)]
+
+
+def result_type(a, b):
+    from .tensor import tensor as _t
+    a = a if isinstance(a, Tensor) else _t(a)
+    return _dtype.BY_ID[_C.result_type(a._impl, b._impl if isinstance(b, Tensor) else b)]
+
+
+def can_cast(from_, to):
+    return _C.can_cast(from_.id, to.id)

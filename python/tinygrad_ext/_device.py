@@ -1,0 +1,67 @@
+"""torch.device and torch.Size."""
+
+
+class device:
+    __slots__ = ("type", "index")
+
+    def __init__(self, type, index=None):  # noqa: A002 (torch's argument name)
+        if isinstance(type, device):
+            type, index = type.type, type.index
+        elif isinstance(type, int) and index is None:
+            type, index = "cuda", type
+        elif ":" in type:
+            type, idx = type.split(":", 1)
+            if index is not None:
+                raise RuntimeError("type (string) must not include an index because index was passed explicitly")
+            if not idx.isdigit():
+                raise RuntimeError(f"Invalid device string: '{type}:{idx}'")
+            index = int(idx)
+        if type not in ("cpu", "cuda"):
+            raise RuntimeError(f"Expected one of cpu, cuda device type at start of device string: {type}")
+        if index is not None and index < 0:
+            raise RuntimeError(f"Device index must not be negative, got {index}")
+        self.type, self.index = type, index
+
+    def __repr__(self):
+        return f"device(type='{self.type}')" if self.index is None else f"device(type='{self.type}', index={self.index})"
+
+    def __str__(self):
+        return self.type if self.index is None else f"{self.type}:{self.index}"
+
+    def __eq__(self, other):
+        if isinstance(other, str):
+            other = device(other)
+        return isinstance(other, device) and self.type == other.type and self.index == other.index
+
+    def __hash__(self):
+        return hash((self.type, self.index))
+
+    @property
+    def _code(self):  # (device type id, index) as the core wants them
+        return (0, 0) if self.type == "cpu" else (1, self.index or 0)
+
+
+CPU = device("cpu")
+
+
+def as_device(d):
+    if d is None:
+        return CPU
+    return d if isinstance(d, device) else device(d)
+
+
+class Size(tuple):
+    """torch.Size: a tuple of ints that prints as torch.Size([...])."""
+
+    def __repr__(self):
+        return f"torch.Size([{', '.join(str(s) for s in self)}])"
+
+    def numel(self):
+        n = 1
+        for s in self:
+            n *= s
+        return n
+
+    def __getitem__(self, i):
+        r = tuple.__getitem__(self, i)
+        return Size(r) if isinstance(i, slice) else r

@@ -1,0 +1,732 @@
+"""THE op table: one class per differentiable op, forward (calls _C) beside
+backward (written with Tensor ops, so create_graph=True gives higher-order
+gradients). When no higher-order graph is being built (grad mode off during
+backward) backward formulas may use the fused gradient kernels instead."""
+from . import _C
+from .autograd.function import Function
+from .autograd.grad_mode import _state
+
+
+def _impl(x):
+    from .tensor import Tensor
+    return x._impl if isinstance(x, Tensor) else x
+
+
+def _unbroadcast(g, shape):
+    """Sums a broadcast gradient back to `shape` (the backward of an expand)."""
+    if g.shape == shape:
+        return g
+    lead = g.dim() - len(shape)
+    dims = list(range(lead)) + [i + lead for i, s in enumerate(shape) if s == 1 and g.shape[i + lead] != 1]
+    if dims:
+        g = g.sum(dims, keepdim=True)
+    return g.reshape(shape) if g.shape != shape else g
+
+
+class Op(Function):
+    """Internal ops: forward gets Tensors/Python values and returns _C impls."""
+
+    @classmethod
+    def apply(cls, *args):
+        from .tensor import Tensor, _edge
+        ctx = cls()
+        out = cls.forward(ctx, *args)
+        requires = _state[0] and any(isinstance(a, Tensor) and a._requires_grad for a in args)
+        if isinstance(out, tuple):
+            outs = tuple(Tensor._from_impl(o) for o in out)
+        else:
+            outs = Tensor._from_impl(out)
+        if requires:
+            ctx.needs_input_grad = tuple(isinstance(a, Tensor) and a._requires_grad for a in args)
+            ctx.next_functions = tuple(_edge(a) if isinstance(a, Tensor) else (None, 0) for a in args)
+            from .autograd import anomaly_mode
+            if anomaly_mode._enabled[0]:
+                import traceback
+                ctx._stack = traceback.format_stack()[:-2]
+            for i, o in enumerate(outs if isinstance(outs, tuple) else (outs,)):
+                if o.dtype.is_floating_point and i not in cls._non_differentiable_outputs:
+                    o._requires_grad, o.grad_fn, o._output_nr = True, ctx, i
+        return outs
+
+    _non_differentiable_outputs = ()
+    _materialize_grads = False
+
+    def save_output(self, impl):
+        """Keeps an output for backward; in-place writes to it are detected like saved inputs."""
+        self._out, self._out_version = impl, impl.version
+
+    def saved_output(self):
+        from .tensor import Tensor
+        if self._freed:
+            from .autograd.function import _FREED
+            raise RuntimeError(_FREED)
+        out = self._out
+        if out.version != self._out_version:
+            raise RuntimeError(
+                "one of the variables needed for gradient computation has been modified by an inplace operation: "
+                f"[{Tensor._from_impl(out).type()} {list(out.shape)}], which is output 0 of {self.name()}, is at "
+                f"version {out.version}; expected version {self._out_version} instead. Hint: enable anomaly "
+                "detection to find the operation that failed to compute its gradient, with "
+                "torch.autograd.set_detect_anomaly(True).")
+        return Tensor._from_impl(out)
+
+    def name(self):
+        return type(self).__name__ + "Backward0"
+
+
+# ------------------------------------------------------------------ binary
+class Add(Op):
+    @staticmethod
+    def forward(ctx, a, b):
+        ctx.shapes = (getattr(a, "shape", None), getattr(b, "shape", None))
+        if hasattr(a, "_impl"):
+            return _C.add(a._impl, _impl(b))
+        return _C.add(b._impl, a, True)
+
+    @staticmethod
+    def backward(ctx, g):
+        sa, sb = ctx.shapes
+        return (_unbroadcast(g, sa) if ctx.needs_input_grad[0] else None,
+                _unbroadcast(g, sb) if ctx.needs_input_grad[1] else None)
+
+
+class Sub(Op):
+    @staticmethod
+    def forward(ctx, a, b):
+        ctx.shapes = (getattr(a, "shape", None), getattr(b, "shape", None))
+        if hasattr(a, "_impl"):
+            return _C.sub(a._impl, _impl(b))
+        return _C.sub(b._impl, a, True)
+
+    @staticmethod
+    def backward(ctx, g):
+        sa, sb = ctx.shapes
+        return (_unbroadcast(g, sa) if ctx.needs_input_grad[0] else None,
+                _unbroadcast(-g, sb) if ctx.needs_input_grad[1] else None)
+
+
+class Mul(Op):
+    @staticmethod
+    def forward(ctx, a, b):
+        ctx.a, ctx.b = a, b
+        if hasattr(a, "_impl"):
+            return _C.mul(a._impl, _impl(b))
+        return _C.mul(b._impl, a, True)
+
+    @staticmethod
+    def backward(ctx, g):
+        a, b = ctx.a, ctx.b
+        ga = _unbroadcast(g * b, a.shape) if ctx.needs_input_grad[0] else None
+        gb = _unbroadcast(g * a, b.shape) if ctx.needs_input_grad[1] else None
+        return ga, gb
+
+
+class Div(Op):
+    @staticmethod
+    def forward(ctx, a, b):
+        ctx.a, ctx.b = a, b
+        if hasattr(a, "_impl"):
+            return _C.div(a._impl, _impl(b))
+        return _C.div(b._impl, a, True)
+
+    @staticmethod
+    def backward(ctx, g):
+        a, b = ctx.a, ctx.b
+        ga = _unbroadcast(g / b, a.shape) if ctx.needs_input_grad[0] else None
+        gb = _unbroadcast(-g * a / (b * b), b.shape) if ctx.needs_input_grad[1] else None
+        return ga, gb
+
+
+class Pow(Op):
+    @staticmethod
+    def forward(ctx, a, b):
+        ctx.a, ctx.b = a, b
+        if hasattr(a, "_impl"):
+            out = _C.pow(a._impl, _impl(b))
+        else:
+            out = _C.pow(b._impl, a, True)
+        ctx.out_impl = out
+        return out
+
+    @staticmethod
+    def backward(ctx, g):
+        from .tensor import Tensor
+        a, b = ctx.a, ctx.b
+        ga = gb = None
+        if ctx.needs_input_grad[0]:
+            if isinstance(b, Tensor):
+                ga = _unbroadcast(g * b * a ** (b - 1), a.shape)
+            else:
+                ga = g * b * a ** (b - 1) if b != 2 else g * 2 * a
+        if ctx.needs_input_grad[1]:
+            out = a ** b
+            la = a.log() if isinstance(a, Tensor) else __import__("math").log(a)
+            gb = _unbroadcast(g * out * la, b.shape)
+        return ga, gb
+
+
+class Maximum(Op):
+    @staticmethod
+    def forward(ctx, a, b):
+        ctx.a, ctx.b = a, b
+        return _C.maximum(a._impl, b._impl)
+
+    @staticmethod
+    def backward(ctx, g):
+        # NOTE: ties split the gradient evenly, as torch.
+        a, b = ctx.a, ctx.b
+        w = (a > b).to(g.dtype) + (a == b).to(g.dtype) * 0.5
+        return (_unbroadcast(g * w, a.shape) if ctx.needs_input_grad[0] else None,
+                _unbroadcast(g * (1 - w), b.shape) if ctx.needs_input_grad[1] else None)
+
+
+class Minimum(Maximum):
+    @staticmethod
+    def forward(ctx, a, b):
+        ctx.a, ctx.b = b, a  # min(a, b) routes gradients like max with the roles swapped
+        return _C.minimum(a._impl, b._impl)
+
+    @staticmethod
+    def backward(ctx, g):
+        gb, ga = Maximum.backward(ctx, g)
+        return ga, gb
+
+
+# ------------------------------------------------------------------- unary
+class Neg(Op):
+    @staticmethod
+    def forward(ctx, a):
+        return _C.neg(a._impl)
+
+    @staticmethod
+    def backward(ctx, g):
+        return -g
+
+
+class Exp(Op):
+    @staticmethod
+    def forward(ctx, a):
+        ctx.save_for_backward(a)
+        out = _C.exp(a._impl)
+        ctx.save_output(out)
+        return out
+
+    @staticmethod
+    def backward(ctx, g):
+        y = ctx.saved_output()
+        return g * (y if not _state[0] else ctx.saved_tensors[0].exp())
+
+
+class Log(Op):
+    @staticmethod
+    def forward(ctx, a):
+        ctx.save_for_backward(a)
+        return _C.log(a._impl)
+
+    @staticmethod
+    def backward(ctx, g):
+        (a,) = ctx.saved_tensors
+        return g / a
+
+
+class Sqrt(Op):
+    @staticmethod
+    def forward(ctx, a):
+        ctx.save_for_backward(a)
+        out = _C.sqrt(a._impl)
+        ctx.save_output(out)
+        return out
+
+    @staticmethod
+    def backward(ctx, g):
+        y = ctx.saved_output()
+        return g / (2 * (y if not _state[0] else ctx.saved_tensors[0].sqrt()))
+
+
+class Abs(Op):
+    @staticmethod
+    def forward(ctx, a):
+        ctx.save_for_backward(a)
+        return _C.abs(a._impl)
+
+    @staticmethod
+    def backward(ctx, g):
+        (a,) = ctx.saved_tensors
+        return g * a.sign()
+
+
+class Tanh(Op):
+    @staticmethod
+    def forward(ctx, a):
+        ctx.save_for_backward(a)
+        out = _C.tanh(a._impl)
+        ctx.save_output(out)
+        return out
+
+    @staticmethod
+    def backward(ctx, g):
+        from .tensor import Tensor
+        y = ctx.saved_output()
+        if not _state[0]:
+            return Tensor._from_impl(_C.tanh_backward(g._impl, y._impl))
+        y = ctx.saved_tensors[0].tanh()  # graph-connected, for higher-order gradients
+        return g * (1 - y * y)
+
+
+class Sigmoid(Op):
+    @staticmethod
+    def forward(ctx, a):
+        ctx.save_for_backward(a)
+        out = _C.sigmoid(a._impl)
+        ctx.save_output(out)
+        return out
+
+    @staticmethod
+    def backward(ctx, g):
+        from .tensor import Tensor
+        y = ctx.saved_output()
+        if not _state[0]:
+            return Tensor._from_impl(_C.sigmoid_backward(g._impl, y._impl))
+        y = ctx.saved_tensors[0].sigmoid()
+        return g * y * (1 - y)
+
+
+class Relu(Op):
+    @staticmethod
+    def forward(ctx, a):
+        ctx.save_for_backward(a)
+        return _C.relu(a._impl)
+
+    @staticmethod
+    def backward(ctx, g):
+        from .tensor import Tensor
+        (a,) = ctx.saved_tensors
+        if not _state[0]:
+            return Tensor._from_impl(_C.relu_backward(g._impl, a._impl))
+        return g * (a > 0).to(g.dtype)
+
+
+class Clamp(Op):
+    @staticmethod
+    def forward(ctx, a, lo, hi):
+        ctx.save_for_backward(a)
+        ctx.lo, ctx.hi = lo, hi
+        return _C.clamp(a._impl, _impl(lo), _impl(hi))
+
+    @staticmethod
+    def backward(ctx, g):
+        from .tensor import Tensor
+        (a,) = ctx.saved_tensors
+        if ctx.lo is not None and ctx.hi is None and ctx.lo == 0 and not _state[0]:
+            return Tensor._from_impl(_C.relu_backward(g._impl, a._impl)), None, None
+        mask = None
+        if ctx.lo is not None:
+            mask = a >= ctx.lo
+        if ctx.hi is not None:
+            m2 = a <= ctx.hi
+            mask = m2 if mask is None else mask & m2
+        return g * mask.to(g.dtype), None, None
+
+
+class LeakyRelu(Op):
+    @staticmethod
+    def forward(ctx, a, slope):
+        ctx.save_for_backward(a)
+        ctx.slope = slope
+        return _C.leaky_relu(a._impl, slope)
+
+    @staticmethod
+    def backward(ctx, g):
+        (a,) = ctx.saved_tensors
+        from .tensor import where
+        return where(a > 0, g, g * ctx.slope), None
+
+
+def _unary_float(name, deriv):
+    """Ops whose derivative is one expression of the input: sin, cos, log1p, expm1, rsqrt, reciprocal."""
+    cfn = getattr(_C, name)
+
+    class U(Op):
+        @staticmethod
+        def forward(ctx, a):
+            ctx.save_for_backward(a)
+            return cfn(a._impl)
+
+        @staticmethod
+        def backward(ctx, g):
+            (a,) = ctx.saved_tensors
+            return g * deriv(a)
+
+    U.__name__ = U.__qualname__ = name.capitalize()
+    return U
+
+
+Sin = _unary_float("sin", lambda a: a.cos())
+Cos = _unary_float("cos", lambda a: -a.sin())
+Log1p = _unary_float("log1p", lambda a: 1 / (1 + a))
+Expm1 = _unary_float("expm1", lambda a: a.exp())
+Rsqrt = _unary_float("rsqrt", lambda a: -0.5 * a.rsqrt() / a)
+Reciprocal = _unary_float("reciprocal", lambda a: -1 / (a * a))
+
+
+class Where(Op):
+    @staticmethod
+    def forward(ctx, cond, a, b):
+        ctx.cond = cond
+        ctx.shapes = (getattr(a, "shape", None), getattr(b, "shape", None))
+        return _C.where(cond._impl, _impl(a), _impl(b))
+
+    @staticmethod
+    def backward(ctx, g):
+        from .tensor import where, zeros_like
+        z = zeros_like(g)
+        sa, sb = ctx.shapes
+        return (None,
+                _unbroadcast(where(ctx.cond, g, z), sa) if ctx.needs_input_grad[1] else None,
+                _unbroadcast(where(ctx.cond, z, g), sb) if ctx.needs_input_grad[2] else None)
+
+
+class MaskedFill(Op):
+    @staticmethod
+    def forward(ctx, a, mask, value):
+        ctx.mask = mask
+        out = _C.clone(a._impl)
+        _C.masked_fill_(out, mask._impl, _impl(value))
+        return out
+
+    @staticmethod
+    def backward(ctx, g):
+        return g.masked_fill(ctx.mask, 0), None, None
+
+
+class ToDtype(Op):
+    @staticmethod
+    def forward(ctx, a, dtype):
+        ctx.in_dtype = a.dtype
+        return _C.to_dtype(a._impl, dtype.id)
+
+    @staticmethod
+    def backward(ctx, g):
+        return g.to(ctx.in_dtype), None
+
+
+class ToDevice(Op):
+    @staticmethod
+    def forward(ctx, a, device):
+        ctx.in_device = a.device
+        return _C.to_device(a._impl, *device._code)
+
+    @staticmethod
+    def backward(ctx, g):
+        return g.to(ctx.in_device), None
+
+
+class Clone(Op):
+    @staticmethod
+    def forward(ctx, a):
+        return _C.clone(a._impl)
+
+    @staticmethod
+    def backward(ctx, g):
+        return g
+
+
+# -------------------------------------------------------------- reductions
+def _expand_reduced(g, in_shape, dims, keepdim):
+    if not keepdim and len(in_shape):
+        for d in sorted(dims):
+            g = g.unsqueeze(d)
+    return g.expand(in_shape)
+
+
+def _norm_dims(dims, ndim):
+    if dims is None or dims == () or dims == []:
+        return tuple(range(ndim))
+    return tuple(sorted(_C.wrap_dim(d, ndim) for d in dims))
+
+
+class Sum(Op):
+    @staticmethod
+    def forward(ctx, a, dims, keepdim, dtype):
+        ctx.in_shape, ctx.keepdim = a.shape, keepdim
+        ctx.dims = _norm_dims(dims, a.dim())
+        return _C.sum(a._impl, dims, keepdim, None if dtype is None else dtype.id)
+
+    @staticmethod
+    def backward(ctx, g):
+        return _expand_reduced(g, ctx.in_shape, ctx.dims, ctx.keepdim), None, None, None
+
+
+class Prod(Op):
+    @staticmethod
+    def forward(ctx, a, dims, keepdim):
+        ctx.save_for_backward(a)
+        ctx.dims, ctx.keepdim = _norm_dims(dims, a.dim()), keepdim
+        return _C.prod(a._impl, dims, keepdim)
+
+    @staticmethod
+    def backward(ctx, g):
+        # NOTE: prod / a is undefined where a == 0; torch special-cases zeros, this does not (yet).
+        (a,) = ctx.saved_tensors
+        out = a.prod(list(ctx.dims), keepdim=ctx.keepdim) if a.dim() else a
+        return _expand_reduced(g * out, a.shape, ctx.dims, ctx.keepdim) / a, None, None
+
+
+class Amax(Op):
+    @staticmethod
+    def forward(ctx, a, dims, keepdim, name, is_max=True):
+        ctx.save_for_backward(a)
+        ctx.dims, ctx.keepdim = _norm_dims(dims, a.dim()), keepdim
+        out = (_C.amax if is_max else _C.amin)(a._impl, dims, keepdim, name)
+        ctx.out = out
+        return out
+
+    @staticmethod
+    def backward(ctx, g):
+        # NOTE: ties share the gradient evenly (torch's amax/amin rule).
+        from .tensor import Tensor
+        (a,) = ctx.saved_tensors
+        out = _expand_reduced(Tensor._from_impl(ctx.out), a.shape, ctx.dims, ctx.keepdim)
+        mask = (a == out).to(g.dtype)
+        count = mask.sum(list(ctx.dims), keepdim=True) if a.dim() else mask
+        return _expand_reduced(g, a.shape, ctx.dims, ctx.keepdim) * mask / count, None, None, None, None
+
+
+class MaxDim(Op):
+    _non_differentiable_outputs = (1,)
+
+    @staticmethod
+    def forward(ctx, a, dim, keepdim, is_max):
+        ctx.in_shape, ctx.dim, ctx.keepdim = a.shape, _C.wrap_dim(dim, a.dim()), keepdim
+        values, indices = _C.max_dim(a._impl, dim, keepdim, is_max)
+        ctx.indices = indices
+        return values, indices
+
+    @staticmethod
+    def backward(ctx, g, _=None):
+        from .tensor import Tensor, zeros
+        idx = Tensor._from_impl(ctx.indices)
+        if not ctx.keepdim and len(ctx.in_shape):
+            g, idx = g.unsqueeze(ctx.dim), idx.unsqueeze(ctx.dim)
+        if not len(ctx.in_shape):
+            return g, None, None, None
+        return zeros(ctx.in_shape, dtype=g.dtype, device=g.device).scatter_add(ctx.dim, idx, g), None, None, None
+
+
+# ---------------------------------------------------------- linear algebra
+class Mm(Op):
+    @staticmethod
+    def forward(ctx, a, b):
+        ctx.a, ctx.b = a, b
+        return _C.mm(a._impl, b._impl)
+
+    @staticmethod
+    def backward(ctx, g):
+        a, b = ctx.a, ctx.b
+        return (g.mm(b.t()) if ctx.needs_input_grad[0] else None,
+                a.t().mm(g) if ctx.needs_input_grad[1] else None)
+
+
+class Addmm(Op):
+    @staticmethod
+    def forward(ctx, bias, a, b):
+        ctx.a, ctx.b, ctx.bias_shape = a, b, bias.shape
+        return _C.addmm(bias._impl, a._impl, b._impl)
+
+    @staticmethod
+    def backward(ctx, g):
+        a, b = ctx.a, ctx.b
+        return (_unbroadcast(g, ctx.bias_shape) if ctx.needs_input_grad[0] else None,
+                g.mm(b.t()) if ctx.needs_input_grad[1] else None,
+                a.t().mm(g) if ctx.needs_input_grad[2] else None)
+
+
+class Bmm(Op):
+    @staticmethod
+    def forward(ctx, a, b):
+        ctx.a, ctx.b = a, b
+        return _C.bmm(a._impl, b._impl)
+
+    @staticmethod
+    def backward(ctx, g):
+        a, b = ctx.a, ctx.b
+        return (g.bmm(b.transpose(1, 2)) if ctx.needs_input_grad[0] else None,
+                a.transpose(1, 2).bmm(g) if ctx.needs_input_grad[1] else None)
+
+
+# ------------------------------------------------------------------- views
+class Reshape(Op):
+    @staticmethod
+    def forward(ctx, a, shape, must_view):
+        ctx.in_shape = a.shape
+        return (_C.view if must_view else _C.reshape)(a._impl, shape)
+
+    @staticmethod
+    def backward(ctx, g):
+        return g.reshape(ctx.in_shape), None, None
+
+
+class Permute(Op):
+    @staticmethod
+    def forward(ctx, a, dims):
+        ctx.dims = [_C.wrap_dim(d, a.dim()) for d in dims] if a.dim() else []
+        return _C.permute(a._impl, dims)
+
+    @staticmethod
+    def backward(ctx, g):
+        inv = [0] * len(ctx.dims)
+        for i, d in enumerate(ctx.dims):
+            inv[d] = i
+        return g.permute(inv), None
+
+
+class Transpose(Op):
+    @staticmethod
+    def forward(ctx, a, d0, d1):
+        ctx.d = (d0, d1)
+        return _C.transpose(a._impl, d0, d1)
+
+    @staticmethod
+    def backward(ctx, g):
+        return g.transpose(*ctx.d), None, None
+
+
+class Expand(Op):
+    @staticmethod
+    def forward(ctx, a, sizes):
+        ctx.in_shape = a.shape
+        return _C.expand(a._impl, sizes)
+
+    @staticmethod
+    def backward(ctx, g):
+        return _unbroadcast(g, ctx.in_shape), None
+
+
+class BasicIndex(Op):
+    """x[key] for keys of ints, slices, None and Ellipsis: a view."""
+
+    @staticmethod
+    def forward(ctx, a, key):
+        from .tensor import _apply_basic_index
+        ctx.in_shape, ctx.key, ctx.dtype, ctx.device = a.shape, key, a.dtype, a.device
+        return _apply_basic_index(a._impl, key)
+
+    @staticmethod
+    def backward(ctx, g):
+        return BasicIndexBackward.apply(g, ctx.key, ctx.in_shape), None
+
+
+class BasicIndexBackward(Op):
+    @staticmethod
+    def forward(ctx, g, key, in_shape):
+        from .tensor import _apply_basic_index
+        ctx.key = key
+        out = _C.full(list(in_shape), 0, g.dtype.id, *g.device._code)
+        _C.copy_(_apply_basic_index(out, key), g._impl)
+        return out
+
+    @staticmethod
+    def backward(ctx, gg):
+        return gg[ctx.key], None, None
+
+
+class Index(Op):
+    """Advanced indexing: index tensors on consecutive dims starting at `dim`."""
+
+    @staticmethod
+    def forward(ctx, a, dim, indices):
+        ctx.in_shape, ctx.dim, ctx.indices = a.shape, dim, indices
+        return _C.index(a._impl, dim, [i._impl for i in indices])
+
+    @staticmethod
+    def backward(ctx, g):
+        return IndexPutAccumulate.apply(g, ctx.in_shape, ctx.dim, ctx.indices), None, None
+
+
+class IndexPutAccumulate(Op):
+    """zeros(shape).index_put_(indices, g, accumulate=True): the backward of Index."""
+
+    @staticmethod
+    def forward(ctx, g, shape, dim, indices):
+        ctx.dim, ctx.indices = dim, indices
+        out = _C.full(list(shape), 0, g.dtype.id, *g.device._code)
+        _C.index_put_(out, dim, [i._impl for i in indices], g._impl, True)
+        return out
+
+    @staticmethod
+    def backward(ctx, gg):
+        return Index.apply(gg, ctx.dim, ctx.indices), None, None, None
+
+
+class Gather(Op):
+    @staticmethod
+    def forward(ctx, a, dim, index):
+        ctx.in_shape, ctx.dim, ctx.index = a.shape, dim, index
+        return _C.gather(a._impl, dim, index._impl)
+
+    @staticmethod
+    def backward(ctx, g):
+        from .tensor import zeros
+        z = zeros(ctx.in_shape, dtype=g.dtype, device=g.device)
+        return z.scatter_add(ctx.dim, ctx.index, g), None, None
+
+
+class ScatterAdd(Op):
+    @staticmethod
+    def forward(ctx, a, dim, index, src):
+        ctx.dim, ctx.index = dim, index
+        out = _C.clone(a._impl)
+        _C.scatter_add_(out, dim, index._impl, src._impl)
+        return out
+
+    @staticmethod
+    def backward(ctx, g):
+        return (g if ctx.needs_input_grad[0] else None, None, None,
+                g.gather(ctx.dim, ctx.index) if ctx.needs_input_grad[3] else None)
+
+
+class Cat(Op):
+    @staticmethod
+    def forward(ctx, dim, *tensors):
+        ctx.dim = _C.wrap_dim(dim, tensors[0].dim()) if tensors[0].dim() else 0
+        ctx.sizes = [t.shape[ctx.dim] if t.dim() else 0 for t in tensors]
+        return _C.cat([t._impl for t in tensors], dim)
+
+    @staticmethod
+    def backward(ctx, g):
+        out, pos = [None], 0
+        for s in ctx.sizes:
+            out.append(g.narrow(ctx.dim, pos, s))
+            pos += s
+        return tuple(out)
+
+
+class SetItem(Op):
+    """out = a.clone(); out[key] = value: the differentiable form of __setitem__."""
+
+    @staticmethod
+    def forward(ctx, a, key, value):
+        from .tensor import Tensor, _wrap
+        ctx.key, ctx.value_shape = key, getattr(value, "shape", None)
+        out = _wrap(_C.clone(a._impl))
+        with _NoGradCtx():
+            out[key] = value.detach() if isinstance(value, Tensor) else value
+        return out._impl
+
+    @staticmethod
+    def backward(ctx, g):
+        ga = gv = None
+        if ctx.needs_input_grad[0]:
+            ga = g.clone()
+            ga[ctx.key] = 0
+        if ctx.value_shape is not None and ctx.needs_input_grad[2]:
+            gv = _unbroadcast(g[ctx.key], ctx.value_shape)
+        return ga, None, gv
+
+
+class _NoGradCtx:
+    def __enter__(self):
+        self._prev, _state[0] = _state[0], False
+
+    def __exit__(self, *exc):
+        _state[0] = self._prev

@@ -1,0 +1,107 @@
+"""Printing in PyTorch's format: tensor([[1., 2.],\n        [3., 4.]], dtype=..., requires_grad=True)."""
+import math
+
+PRINT_OPTS = {"precision": 4, "threshold": 1000, "edgeitems": 3, "linewidth": 80, "sci_mode": None}
+
+
+def set_printoptions(precision=None, threshold=None, edgeitems=None, linewidth=None, profile=None, sci_mode=None):
+    for k, v in (("precision", precision), ("threshold", threshold), ("edgeitems", edgeitems),
+                 ("linewidth", linewidth)):
+        if v is not None:
+            PRINT_OPTS[k] = v
+    PRINT_OPTS["sci_mode"] = sci_mode
+
+
+def _formatter(values, floating):
+    """One width and style for every element, chosen from the finite values as torch does."""
+    if not floating:
+        width = max((len(str(v)) for v in values), default=1)
+        return lambda v: str(v).rjust(width)
+    finite = [abs(v) for v in values if math.isfinite(v)]
+    p = PRINT_OPTS["precision"]
+    ints = all(v == math.floor(v) for v in finite)
+    sci = PRINT_OPTS["sci_mode"]
+    if sci is None and finite:
+        nz = [v for v in finite if v != 0]
+        sci = bool(nz) and (max(nz) / min(nz) > 1000.0 or max(nz) > 1e8 or min(nz) < 1e-4)
+    if ints and not sci:
+        fmt = lambda v: (f"{v:.0f}." if math.isfinite(v) else str(v).replace("inf", "inf"))  # noqa: E731
+    elif sci:
+        fmt = lambda v: f"{v:.{p}e}" if math.isfinite(v) else str(v)  # noqa: E731
+    else:
+        fmt = lambda v: f"{v:.{p}f}" if math.isfinite(v) else str(v)  # noqa: E731
+    width = max((len(fmt(v)) for v in values), default=1)
+    return lambda v: fmt(v).rjust(width)
+
+
+def _flat(x):
+    if isinstance(x, list):
+        for y in x:
+            yield from _flat(y)
+    else:
+        yield x
+
+
+def _summarize(data, shape, edge):
+    """Keeps `edge` items at both ends of every long dim; None marks the elision."""
+    if not shape:
+        return data
+    if shape[0] > 2 * edge:
+        return [_summarize(d, shape[1:], edge) for d in data[:edge]] + [None] + \
+               [_summarize(d, shape[1:], edge) for d in data[-edge:]]
+    return [_summarize(d, shape[1:], edge) for d in data]
+
+
+def _fmt(data, fmt, indent, depth, ndim):
+    if depth == ndim:
+        return fmt(data)
+    if depth == ndim - 1:
+        parts = ["..." if d is None else fmt(d) for d in data]
+        per_line = max(1, (PRINT_OPTS["linewidth"] - indent) // (max((len(p) for p in parts), default=1) + 2))
+        lines = [", ".join(parts[i:i + per_line]) for i in range(0, len(parts), per_line)]
+        return "[" + (",\n" + " " * (indent + 1)).join(lines) + "]"
+    sep = "," + "\n" * (ndim - depth - 1) + " " * (indent + 1)
+    return "[" + sep.join("..." if d is None else _fmt(d, fmt, indent + 1, depth + 1, ndim) for d in data) + "]"
+
+
+def tensor_repr(t):
+    from . import _dtype
+    shape = tuple(t.shape)
+    numel = t.numel()
+    data = t.detach().cpu()
+    summarize = numel > PRINT_OPTS["threshold"]
+    lst = data.tolist()
+    if summarize:
+        lst = _summarize(lst, shape, PRINT_OPTS["edgeitems"])
+    flat = [v for v in _flat(lst) if v is not None] if shape else [lst]
+    floating = t.dtype.is_floating_point
+    if t.dtype is _dtype.bool:
+        fmt = lambda v: str(v).rjust(5)  # noqa: E731
+        flat_w = max((len(str(v)) for v in flat), default=4)
+        fmt = lambda v: str(v).rjust(flat_w)  # noqa: E731
+    else:
+        fmt = _formatter(flat, floating)
+    prefix = "tensor("
+    if numel == 0 and shape != (0,):
+        body = "[]"
+    elif not shape:
+        body = fmt(lst).strip()
+    else:
+        body = _fmt(lst, fmt, len(prefix), 0, len(shape))
+    suffix = []
+    if numel == 0 and shape != (0,):
+        suffix.append(f"size={tuple(shape)}")
+    if t.is_cuda:
+        suffix.append(f"device='{t.device}'")
+    if t.dtype not in (_dtype.get_default_dtype(), _dtype.int64, _dtype.bool) or \
+            (floating and ints_only(flat) and False):
+        suffix.append(f"dtype={t.dtype!r}")
+    if t.grad_fn is not None:
+        suffix.append(f"grad_fn=<{t.grad_fn.name()}>")
+    elif t.requires_grad:
+        suffix.append("requires_grad=True")
+    return prefix + body + "".join(", " + s for s in suffix) + ")"
+
+
+def ints_only(flat):
+    return all(float(v).is_integer() for v in flat)

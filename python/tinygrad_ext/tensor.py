@@ -1,0 +1,1363 @@
+"""Tensor: a handle on a _C.TensorImpl plus autograd state. Methods are thin
+calls into the op table (_ops.py) when a graph must be recorded, and straight
+into _C when none is (the fast path)."""
+import builtins
+import math
+import warnings
+
+import numpy as np
+
+from . import _C, _dtype, _ops
+from ._device import CPU, Size, as_device, device
+from .autograd.function import AccumulateGrad
+from .autograd.grad_mode import _state
+
+_py_bool, _py_int, _py_float, _py_slice = builtins.bool, builtins.int, builtins.float, builtins.slice
+_DTYPE = _dtype.BY_ID
+
+
+def _edge(t):
+    """The graph edge into tensor t: its grad_fn, or its leaf accumulator, or none."""
+    if not t._requires_grad:
+        return (None, 0)
+    if t.grad_fn is not None:
+        return (t.grad_fn, t._output_nr)
+    acc = t._acc
+    if acc is None:
+        acc = t._acc = AccumulateGrad(t)
+    return (acc, 0)
+
+
+def _wrap(impl):
+    t = _new(Tensor)
+    t._impl, t._requires_grad, t.grad_fn, t._grad, t._acc, t._output_nr, t._extra = impl, False, None, None, None, 0, None
+    return t
+
+
+_new = object.__new__
+
+
+def _needs_grad(*ts):
+    if not _state[0]:
+        return False
+    for t in ts:
+        if isinstance(t, Tensor) and t._requires_grad:
+            return True
+    return False
+
+
+def _binary(cfn, op):
+    def method(self, other):
+        if _state[0] and (self._requires_grad or (isinstance(other, Tensor) and other._requires_grad)):
+            return op.apply(self, other)
+        return _wrap(cfn(self._impl, other._impl if isinstance(other, Tensor) else other))
+    return method
+
+
+def _rbinary(cfn, op):
+    def method(self, other):
+        if _state[0] and self._requires_grad:
+            return op.apply(other, self)
+        return _wrap(cfn(self._impl, other, True))
+    return method
+
+
+def _unary(cfn, op):
+    def method(self):
+        if _state[0] and self._requires_grad:
+            return op.apply(self)
+        return _wrap(cfn(self._impl))
+    return method
+
+
+def _compare(cfn):
+    def method(self, other):
+        return _wrap(cfn(self._impl, other._impl if isinstance(other, Tensor) else other))
+    return method
+
+
+def _inplace(cfn, op):
+    """In-place binary op (add_, mul_, ...): writes into self's storage; with autograd the
+    result is computed out of place and copied in, and self takes the new graph node."""
+    def method(self, other, *, alpha=None):
+        if alpha is not None:
+            other = other * alpha
+        if _needs_grad(self, other):
+            _check_inplace(self)
+            return self._rebase(op.apply(self, other))
+        cfn(self._impl, other._impl if isinstance(other, Tensor) else other, False, self._impl)
+        return self
+    return method
+
+
+def _check_inplace(t):
+    if t._requires_grad and t.grad_fn is None and _state[0]:
+        raise RuntimeError("a leaf Variable that requires grad is being used in an in-place operation.")
+
+
+class Tensor:
+    __slots__ = ("_impl", "_requires_grad", "grad_fn", "_grad", "_acc", "_output_nr", "_extra", "__weakref__")
+    __array_priority__ = 1000  # numpy defers to our reflected operators
+
+    # ---------------------------------------------------------- construction
+    def __new__(cls, *args, **kwargs):
+        if cls is Tensor:  # the legacy constructor: torch.Tensor(5, 3), torch.Tensor([1, 2])
+            return _legacy_new(_dtype.get_default_dtype(), kwargs.pop("device", None), *args, **kwargs)
+        return object.__new__(cls)
+
+    @staticmethod
+    def _from_impl(impl):
+        return _wrap(impl)
+
+    # --------------------------------------------------------------- metadata
+    @property
+    def shape(self):
+        return Size(self._impl.shape)
+
+    def size(self, dim=None):
+        s = self._impl.shape
+        if dim is None:
+            return Size(s)
+        return s[_C.wrap_dim(dim, len(s))]
+
+    def dim(self):
+        return self._impl.ndim
+
+    ndimension = dim
+
+    @property
+    def ndim(self):
+        return self._impl.ndim
+
+    def numel(self):
+        return self._impl.numel
+
+    nelement = numel
+
+    @property
+    def dtype(self):
+        return _DTYPE[self._impl.dtype]
+
+    @property
+    def device(self):
+        impl = self._impl
+        return CPU if impl.device_type == 0 else device("cuda", impl.device_index)
+
+    @property
+    def is_cuda(self):
+        return self._impl.device_type == 1
+
+    def get_device(self):
+        return self._impl.device_index if self.is_cuda else -1
+
+    def stride(self, dim=None):
+        s = self._impl.strides
+        return s if dim is None else s[_C.wrap_dim(dim, len(s))]
+
+    def storage_offset(self):
+        return self._impl.offset
+
+    def is_contiguous(self, memory_format=None):
+        return self._impl.is_contiguous
+
+    def element_size(self):
+        return self.dtype.itemsize
+
+    def data_ptr(self):
+        return self._impl.data_ptr
+
+    def is_floating_point(self):
+        return self.dtype.is_floating_point
+
+    @property
+    def _version(self):
+        return self._impl.version
+
+    def __len__(self):
+        if self._impl.ndim == 0:
+            raise TypeError("len() of a 0-d tensor")
+        return self._impl.shape[0]
+
+    # --------------------------------------------------------------- autograd
+    @property
+    def requires_grad(self):
+        return self._requires_grad
+
+    @requires_grad.setter
+    def requires_grad(self, value):
+        if self.grad_fn is not None:
+            if not value:
+                raise RuntimeError("you can only change requires_grad flags of leaf variables. If you want to use "
+                                   "a computed variable in a subgraph that doesn't require differentiation use "
+                                   "var_no_grad = var.detach().")
+            return
+        if value and not self.dtype.is_floating_point:
+            raise RuntimeError("only Tensors of floating point and complex dtype can require gradients")
+        self._requires_grad = _py_bool(value)
+
+    def requires_grad_(self, requires_grad=True):
+        self.requires_grad = requires_grad
+        return self
+
+    @property
+    def is_leaf(self):
+        return self.grad_fn is None
+
+    @property
+    def creator(self):  # the 2017 name of grad_fn
+        return self.grad_fn
+
+    @property
+    def grad(self):
+        if self._grad is None and self.grad_fn is not None and not (self._extra or {}).get("retains_grad"):
+            warnings.warn("The .grad attribute of a Tensor that is not a leaf Tensor is being accessed. Its .grad "
+                          "attribute won't be populated during autograd.backward(). If you indeed want the .grad "
+                          "field to be populated for a non-leaf Tensor, use .retain_grad() on the non-leaf Tensor.",
+                          UserWarning, stacklevel=2)
+        return self._grad
+
+    @grad.setter
+    def grad(self, value):
+        if value is not None:
+            if not isinstance(value, Tensor):
+                raise TypeError(f"assigned grad expected to be a Tensor or None but got grad of type "
+                                f"{type(value).__name__}")
+            if value.shape != self.shape:
+                raise RuntimeError(f"assigned grad has data of a different size: {list(value.shape)} vs "
+                                   f"{list(self.shape)}")
+        self._grad = value
+
+    @property
+    def data(self):
+        return _wrap(_C.alias(self._impl))
+
+    @data.setter
+    def data(self, value):
+        self._impl = value._impl
+
+    def detach(self):
+        return _wrap(_C.alias(self._impl))
+
+    def detach_(self):
+        self.grad_fn, self._requires_grad = None, False
+        return self
+
+    def retain_grad(self):
+        if self.grad_fn is None:
+            return
+        extra = self._extra = self._extra or {}
+        if extra.get("retains_grad"):
+            return
+        extra["retains_grad"] = True
+        import weakref
+        ref = weakref.ref(self)
+
+        def keep(g):
+            t = ref()
+            if t is not None:
+                t._grad = g.detach() if t._grad is None else t._grad + g.detach()
+        self._add_hook(keep, retain=True)
+
+    def register_hook(self, hook):
+        if not self._requires_grad:
+            raise RuntimeError("cannot register a hook on a tensor that doesn't require gradient")
+        return self._add_hook(hook)
+
+    def _add_hook(self, hook, retain=False):
+        if self.grad_fn is None:
+            node = _edge(self)[0]
+            idx = 0
+        else:
+            node, idx = self.grad_fn, self._output_nr
+        if node._hooks is None:
+            node._hooks = {}
+        hooks = node._hooks.setdefault(idx, [])
+        hooks.append(hook)
+        return _RemovableHandle(hooks, hook)
+
+    def backward(self, gradient=None, retain_graph=None, create_graph=False, inputs=None, retain_variables=None):
+        from .autograd import backward
+        if retain_variables is not None:
+            retain_graph = retain_variables
+        backward(self, gradient, retain_graph, create_graph, inputs=inputs)
+
+    def _rebase(self, result):
+        """Makes self take result's values (in its own storage) and result's graph node."""
+        with _NoGrad():
+            _C.copy_(self._impl, result._impl)
+        self.grad_fn, self._output_nr, self._requires_grad = result.grad_fn, result._output_nr, result._requires_grad
+        return self
+
+    # ------------------------------------------------------------ conversions
+    def item(self):
+        return _C.item(self._impl)
+
+    def tolist(self):
+        return self.numpy(_force=True).tolist()
+
+    def numpy(self, *, force=False, _force=False):
+        if self._requires_grad and not (force or _force):
+            raise RuntimeError("Can't call numpy() on Tensor that requires grad. Use tensor.detach().numpy() "
+                               "instead.")
+        impl = self._impl
+        if impl.device_type != 0 and (force or _force):
+            impl = _C.to_device(impl, 0, 0)
+        return _C.to_numpy(impl)
+
+    def __array__(self, dtype=None, copy=None):
+        a = self.numpy(_force=True)
+        return a if dtype is None else a.astype(dtype)
+
+    def __float__(self):
+        return _py_float(self.item())
+
+    def __int__(self):
+        return _py_int(self.item())
+
+    def __index__(self):
+        if self.dtype.is_floating_point or self.numel() != 1:
+            raise TypeError("only integer tensors of a single element can be converted to an index")
+        return _py_int(self.item())
+
+    def __bool__(self):
+        if self.numel() != 1:
+            raise RuntimeError("Boolean value of Tensor with more than one value is ambiguous")
+        return _py_bool(self.item())
+
+    def to(self, *args, **kwargs):
+        dt, dev = kwargs.pop("dtype", None), kwargs.pop("device", None)
+        kwargs.pop("non_blocking", None)
+        kwargs.pop("copy", None)
+        for a in args:
+            if isinstance(a, _dtype.dtype):
+                dt = a
+            elif isinstance(a, (str, device)):
+                dev = a
+            elif isinstance(a, Tensor):
+                dt, dev = a.dtype, a.device
+        t = self
+        if dev is not None:
+            dev = as_device(dev)
+            if dev != t.device or (dev.type == "cuda" and dev.index is None and t.is_cuda):
+                t = _ops.ToDevice.apply(t, dev) if _needs_grad(t) else _wrap(_C.to_device(t._impl, *dev._code))
+        if dt is not None and dt is not t.dtype:
+            t = _ops.ToDtype.apply(t, dt) if _needs_grad(t) else _wrap(_C.to_dtype(t._impl, dt.id))
+        return t
+
+    def type(self, dtype=None, non_blocking=False):
+        if dtype is None:
+            return ("torch.cuda." if self.is_cuda else "torch.") + self.dtype._legacy
+        if isinstance(dtype, str):
+            cuda = dtype.startswith("torch.cuda.")
+            cls = (_dtype.LEGACY_CUDA if cuda else _dtype.LEGACY_CPU)[dtype.rsplit(".", 1)[1]]
+            dtype = cls
+        if isinstance(dtype, _dtype.dtype):
+            return self.to(dtype)
+        return self.to(dtype.dtype).to("cuda" if dtype.is_cuda else "cpu")
+
+    def cpu(self):
+        return self.to("cpu")
+
+    def cuda(self, device=None, non_blocking=False):
+        return self.to(as_device("cuda" if device is None else device if not isinstance(device, int)
+                                 else f"cuda:{device}"))
+
+    def float(self):
+        return self.to(_dtype.float32)
+
+    def double(self):
+        return self.to(_dtype.float64)
+
+    def long(self):
+        return self.to(_dtype.int64)
+
+    def int(self):
+        return self.to(_dtype.int32)
+
+    def bool(self):
+        return self.to(_dtype.bool)
+
+    def byte(self):
+        return self.to(_dtype.uint8)
+
+    def contiguous(self, memory_format=None):
+        if self._impl.is_contiguous:
+            return self
+        return self.clone()
+
+    def clone(self, memory_format=None):
+        return _ops.Clone.apply(self) if _needs_grad(self) else _wrap(_C.clone(self._impl))
+
+    def copy_(self, src, non_blocking=False):
+        if not isinstance(src, Tensor):
+            src = tensor(src)
+        if _needs_grad(self, src):
+            _check_inplace(self)
+            return self._rebase(src.expand_as(self).to(self.dtype).clone() if src.shape != self.shape else
+                                src.to(self.dtype).clone())
+        _C.copy_(self._impl, src._impl)
+        return self
+
+    def new_zeros(self, *size, dtype=None, device=None, requires_grad=False):
+        return zeros(*size, dtype=dtype or self.dtype, device=device or self.device, requires_grad=requires_grad)
+
+    def new_ones(self, *size, dtype=None, device=None, requires_grad=False):
+        return ones(*size, dtype=dtype or self.dtype, device=device or self.device, requires_grad=requires_grad)
+
+    def new_full(self, size, fill_value, dtype=None, device=None, requires_grad=False):
+        return full(size, fill_value, dtype=dtype or self.dtype, device=device or self.device,
+                    requires_grad=requires_grad)
+
+    def new_empty(self, *size, dtype=None, device=None, requires_grad=False):
+        return empty(*size, dtype=dtype or self.dtype, device=device or self.device, requires_grad=requires_grad)
+
+    def new_tensor(self, data, dtype=None, device=None, requires_grad=False):
+        return tensor(data, dtype=dtype or self.dtype, device=device or self.device, requires_grad=requires_grad)
+
+    # ------------------------------------------------------------------ views
+    def view(self, *shape):
+        if len(shape) == 1 and isinstance(shape[0], _dtype.dtype):
+            raise NotImplementedError("view(dtype) is not supported")
+        shape = _shape_arg(shape)
+        if _needs_grad(self):
+            return _ops.Reshape.apply(self, shape, True)
+        return _wrap(_C.view(self._impl, shape))
+
+    def reshape(self, *shape):
+        shape = _shape_arg(shape)
+        if _needs_grad(self):
+            return _ops.Reshape.apply(self, shape, False)
+        return _wrap(_C.reshape(self._impl, shape))
+
+    def view_as(self, other):
+        return self.view(other.shape)
+
+    def reshape_as(self, other):
+        return self.reshape(other.shape)
+
+    def flatten(self, start_dim=0, end_dim=-1):
+        if self.dim() == 0:
+            return self.reshape(1)
+        s = self.shape
+        a, b = _C.wrap_dim(start_dim, len(s)), _C.wrap_dim(end_dim, len(s))
+        if a > b:
+            raise RuntimeError("flatten() has invalid args: start_dim cannot come after end_dim")
+        return self.reshape(list(s[:a]) + [-1 if math.prod(s[a:b + 1]) else 0] + list(s[b + 1:]))
+
+    def unflatten(self, dim, sizes):
+        s = list(self.shape)
+        d = _C.wrap_dim(dim, len(s))
+        return self.reshape(s[:d] + list(sizes) + s[d + 1:])
+
+    def permute(self, *dims):
+        dims = _shape_arg(dims)
+        if _needs_grad(self):
+            return _ops.Permute.apply(self, dims)
+        return _wrap(_C.permute(self._impl, dims))
+
+    def transpose(self, dim0, dim1):
+        if _needs_grad(self):
+            return _ops.Transpose.apply(self, dim0, dim1)
+        return _wrap(_C.transpose(self._impl, dim0, dim1))
+
+    swapaxes = transpose
+
+    def t(self):
+        if self.dim() > 2:
+            raise RuntimeError(f"t() expects a tensor with <= 2 dimensions, but self is {self.dim()}D")
+        return self.transpose(0, 1) if self.dim() == 2 else self
+
+    @property
+    def T(self):
+        return self.permute(*range(self.dim() - 1, -1, -1)) if self.dim() > 1 else self
+
+    def t_(self):
+        if self.dim() > 2:
+            raise RuntimeError(f"t_() expects a tensor with <= 2 dimensions, but self is {self.dim()}D")
+        if self.dim() == 2:
+            self._impl = _C.transpose(self._impl, 0, 1)
+        return self
+
+    def expand(self, *sizes):
+        sizes = _shape_arg(sizes)
+        if _needs_grad(self):
+            return _ops.Expand.apply(self, sizes)
+        return _wrap(_C.expand(self._impl, sizes))
+
+    def expand_as(self, other):
+        return self.expand(other.shape)
+
+    def squeeze(self, dim=None):
+        if _needs_grad(self):
+            return _ops.Reshape.apply(self, list(_C.squeeze(self._impl, dim).shape), True)
+        return _wrap(_C.squeeze(self._impl, dim))
+
+    def unsqueeze(self, dim):
+        if _needs_grad(self):
+            return _ops.Reshape.apply(self, list(_C.unsqueeze(self._impl, dim).shape), True)
+        return _wrap(_C.unsqueeze(self._impl, dim))
+
+    def squeeze_(self, dim=None):
+        self._impl = _C.squeeze(self._impl, dim)
+        return self
+
+    def unsqueeze_(self, dim):
+        self._impl = _C.unsqueeze(self._impl, dim)
+        return self
+
+    def narrow(self, dim, start, length):
+        d = _C.wrap_dim(dim, self.dim())
+        n = self.shape[d]
+        if start < 0:
+            start += n
+        if not (0 <= start <= n and 0 <= length <= n - start):
+            raise IndexError(f"start ({start}) + length ({length}) exceeds dimension size ({n}).")
+        return self[(_py_slice(None),) * d + (_py_slice(start, start + length),)]
+
+    def select(self, dim, index):
+        d = _C.wrap_dim(dim, self.dim())
+        return self[(_py_slice(None),) * d + (index,)]
+
+    def unbind(self, dim=0):
+        return tuple(self.select(dim, i) for i in range(self.shape[_C.wrap_dim(dim, self.dim())]))
+
+    def split(self, split_size, dim=0):
+        d = _C.wrap_dim(dim, self.dim())
+        n = self.shape[d]
+        if isinstance(split_size, int):
+            if split_size <= 0 and n:
+                raise RuntimeError(f"split_size can only be 0 if dimension size is 0, but got dimension size of {n}")
+            sizes = [min(split_size, n - i) for i in range(0, n, split_size)] if n else [0]
+        else:
+            sizes = list(split_size)
+            if sum(sizes) != n:
+                raise RuntimeError(f"split_with_sizes expects split_sizes to sum exactly to {n} (input tensor's "
+                                   f"size at dimension {d}), but got split_sizes={sizes}")
+        out, pos = [], 0
+        for s in sizes:
+            out.append(self.narrow(d, pos, s))
+            pos += s
+        return tuple(out)
+
+    def chunk(self, chunks, dim=0):
+        if chunks <= 0:
+            raise RuntimeError(f"chunk expects `chunks` to be greater than 0, got: {chunks}")
+        n = self.shape[_C.wrap_dim(dim, self.dim())]
+        return self.split(max(1, -(-n // chunks)), dim)
+
+    # --------------------------------------------------------------- indexing
+    def __getitem__(self, key):
+        if self._impl.ndim == 0 and isinstance(key, int) and key == 0:
+            warnings.warn("t[0] on a 0-dim tensor returns its value for 2017-era code (loss.data[0]); use "
+                          "tensor.item()", DeprecationWarning, stacklevel=2)
+            return self.item()
+        basic, dim, index = _split_key(self, key)
+        out = self
+        if basic is not None:
+            out = _ops.BasicIndex.apply(out, basic) if _needs_grad(out) else _wrap(_apply_basic_index(out._impl, basic))
+        if index is None:
+            return out
+        if _needs_grad(out):
+            return _ops.Index.apply(out, dim, index)
+        return _wrap(_C.index(out._impl, dim, [i._impl for i in index]))
+
+    def __setitem__(self, key, value):
+        if _needs_grad(self, value):
+            _check_inplace(self)
+            return self._rebase(_ops.SetItem.apply(self, key, value))
+        impl = self._impl
+        # x[mask] = scalar with a full-shape mask: one masked_fill kernel.
+        if isinstance(key, Tensor) and key.dtype is _dtype.bool and key.shape == self.shape and not isinstance(value, Tensor):
+            _C.masked_fill_(impl, key._impl, value)
+            return
+        basic, dim, index = _split_key(self, key)
+        target = _apply_basic_index(impl, basic) if basic is not None else impl
+        vimpl = value._impl if isinstance(value, Tensor) else _C.scalar_tensor(value, self.dtype.id, *self.device._code)
+        if index is None:
+            _C.copy_(target, vimpl)
+        else:
+            _C.index_put_(target, dim, [i._impl for i in index], vimpl, False)
+            if basic is not None:
+                _C.bump_version(impl)
+
+    def index_select(self, dim, index):
+        return self[(_py_slice(None),) * _C.wrap_dim(dim, self.dim()) + (index,)]
+
+    def gather(self, dim, index):
+        if _needs_grad(self):
+            return _ops.Gather.apply(self, dim, index)
+        return _wrap(_C.gather(self._impl, dim, index._impl))
+
+    def scatter_add(self, dim, index, src):
+        if _needs_grad(self, src):
+            return _ops.ScatterAdd.apply(self, dim, index, src)
+        out = _C.clone(self._impl)
+        _C.scatter_add_(out, dim, index._impl, src._impl)
+        return _wrap(out)
+
+    def scatter_add_(self, dim, index, src):
+        if _needs_grad(self, src):
+            _check_inplace(self)
+            return self._rebase(_ops.ScatterAdd.apply(self, dim, index, src))
+        _C.scatter_add_(self._impl, dim, index._impl, src._impl)
+        return self
+
+    def masked_fill(self, mask, value):
+        if _needs_grad(self, value):
+            return _ops.MaskedFill.apply(self, mask, value)
+        out = _C.clone(self._impl)
+        _C.masked_fill_(out, mask._impl, value._impl if isinstance(value, Tensor) else value)
+        return _wrap(out)
+
+    def masked_fill_(self, mask, value):
+        if _needs_grad(self, value):
+            _check_inplace(self)
+            return self._rebase(_ops.MaskedFill.apply(self, mask, value))
+        _C.masked_fill_(self._impl, mask._impl, value._impl if isinstance(value, Tensor) else value)
+        return self
+
+    def masked_select(self, mask):
+        return self[mask.expand_as(self) if mask.shape != self.shape else mask] if mask.dim() <= self.dim() else \
+            _wrap(_C.masked_select(self._impl, mask._impl))
+
+    def nonzero(self, as_tuple=False):
+        nz = _wrap(_C.nonzero(self._impl))
+        return tuple(nz[:, i] for i in range(self.dim())) if as_tuple else nz
+
+    # ------------------------------------------------------------- arithmetic
+    __add__ = _binary(_C.add, _ops.Add)
+    __radd__ = _rbinary(_C.add, _ops.Add)
+    __sub__ = _binary(_C.sub, _ops.Sub)
+    __rsub__ = _rbinary(_C.sub, _ops.Sub)
+    __mul__ = _binary(_C.mul, _ops.Mul)
+    __rmul__ = _rbinary(_C.mul, _ops.Mul)
+    __truediv__ = _binary(_C.div, _ops.Div)
+    __rtruediv__ = _rbinary(_C.div, _ops.Div)
+    __pow__ = _binary(_C.pow, _ops.Pow)
+    __rpow__ = _rbinary(_C.pow, _ops.Pow)
+    __iadd__ = _inplace(_C.add, _ops.Add)
+    __isub__ = _inplace(_C.sub, _ops.Sub)
+    __imul__ = _inplace(_C.mul, _ops.Mul)
+    __itruediv__ = _inplace(_C.div, _ops.Div)
+    __neg__ = _unary(_C.neg, _ops.Neg)
+    __abs__ = _unary(_C.abs, _ops.Abs)
+    __eq__ = _compare(_C.eq)
+    __ne__ = _compare(_C.ne)
+    __lt__ = _compare(_C.lt)
+    __le__ = _compare(_C.le)
+    __gt__ = _compare(_C.gt)
+    __ge__ = _compare(_C.ge)
+    __hash__ = object.__hash__
+
+    def __floordiv__(self, other):
+        return _wrap(_C.floor_divide(self._impl, _ops._impl(other)))
+
+    def __rfloordiv__(self, other):
+        return _wrap(_C.floor_divide(self._impl, other, True))
+
+    def __mod__(self, other):
+        return _wrap(_C.remainder(self._impl, _ops._impl(other)))
+
+    def __rmod__(self, other):
+        return _wrap(_C.remainder(self._impl, other, True))
+
+    def _logical(self, other, cfn, name):
+        if self.dtype is not _dtype.bool or (isinstance(other, Tensor) and other.dtype is not _dtype.bool):
+            raise TypeError(f"{name} is supported on bool tensors only in tinygrad_ext")
+        return _wrap(cfn(self._impl, _ops._impl(other)))
+
+    def __and__(self, other):
+        return self._logical(other, _C.logical_and, "&")
+
+    def __or__(self, other):
+        return self._logical(other, _C.logical_or, "|")
+
+    def __xor__(self, other):
+        return self._logical(other, _C.logical_xor, "^")
+
+    __rand__, __ror__, __rxor__ = __and__, __or__, __xor__
+
+    def __invert__(self):
+        if self.dtype is not _dtype.bool:
+            raise TypeError("~ is supported on bool tensors only in tinygrad_ext")
+        return _wrap(_C.logical_not(self._impl))
+
+    def __matmul__(self, other):
+        return matmul(self, other)
+
+    def __rmatmul__(self, other):
+        return matmul(other, self)
+
+    def __iter__(self):
+        if self.dim() == 0:
+            raise TypeError("iteration over a 0-d tensor")
+        return iter(self.unbind(0))
+
+    def __contains__(self, element):
+        return _py_bool((self == element).any())
+
+    def __reduce_ex__(self, proto):
+        return (tensor, (self.detach().numpy(),))
+
+    add = _binary(_C.add, _ops.Add)
+    sub = _binary(_C.sub, _ops.Sub)
+    mul = _binary(_C.mul, _ops.Mul)
+    div = _binary(_C.div, _ops.Div)
+    true_divide = div
+    pow = _binary(_C.pow, _ops.Pow)
+    maximum = _binary(_C.maximum, _ops.Maximum)
+    minimum = _binary(_C.minimum, _ops.Minimum)
+    add_ = _inplace(_C.add, _ops.Add)
+    sub_ = _inplace(_C.sub, _ops.Sub)
+    mul_ = _inplace(_C.mul, _ops.Mul)
+    div_ = _inplace(_C.div, _ops.Div)
+    pow_ = _inplace(_C.pow, _ops.Pow)
+    eq, ne, lt, le, gt, ge = __eq__, __ne__, __lt__, __le__, __gt__, __ge__
+    floor_divide, remainder = __floordiv__, __mod__
+
+    def logical_and(self, other):
+        return _wrap(_C.logical_and(self._impl, _ops._impl(other)))
+
+    def logical_or(self, other):
+        return _wrap(_C.logical_or(self._impl, _ops._impl(other)))
+
+    def logical_xor(self, other):
+        return _wrap(_C.logical_xor(self._impl, _ops._impl(other)))
+
+    def logical_not(self):
+        return _wrap(_C.logical_not(self._impl))
+
+    neg = __neg__
+    negative = __neg__
+    abs = __abs__
+    exp = _unary(_C.exp, _ops.Exp)
+    log = _unary(_C.log, _ops.Log)
+    sqrt = _unary(_C.sqrt, _ops.Sqrt)
+    rsqrt = _unary(_C.rsqrt, _ops.Rsqrt)
+    tanh = _unary(_C.tanh, _ops.Tanh)
+    sigmoid = _unary(_C.sigmoid, _ops.Sigmoid)
+    relu = _unary(_C.relu, _ops.Relu)
+    sin = _unary(_C.sin, _ops.Sin)
+    cos = _unary(_C.cos, _ops.Cos)
+    log1p = _unary(_C.log1p, _ops.Log1p)
+    expm1 = _unary(_C.expm1, _ops.Expm1)
+    reciprocal = _unary(_C.reciprocal, _ops.Reciprocal)
+
+    def sign(self):
+        return _wrap(_C.sign(self._impl))
+
+    def floor(self):
+        return _wrap(_C.floor(self._impl))
+
+    def ceil(self):
+        return _wrap(_C.ceil(self._impl))
+
+    def round(self):
+        return _wrap(_C.round(self._impl))
+
+    def trunc(self):
+        return _wrap(_C.trunc(self._impl))
+
+    def square(self):
+        return self * self
+
+    def clamp(self, min=None, max=None):  # noqa: A002 (torch's argument names)
+        if isinstance(min, Tensor) or isinstance(max, Tensor):
+            out = self
+            if min is not None:
+                out = maximum(out, min if isinstance(min, Tensor) else tensor(min, dtype=self.dtype))
+            if max is not None:
+                out = minimum(out, max if isinstance(max, Tensor) else tensor(max, dtype=self.dtype))
+            return out
+        if _needs_grad(self):
+            return _ops.Clamp.apply(self, min, max)
+        return _wrap(_C.clamp(self._impl, min, max))
+
+    clip = clamp
+
+    def clamp_(self, min=None, max=None):  # noqa: A002
+        if _needs_grad(self):
+            _check_inplace(self)
+            return self._rebase(_ops.Clamp.apply(self, min, max))
+        _C.clamp(self._impl, min, max, self._impl)
+        return self
+
+    def relu_(self):
+        return self.clamp_(min=0)
+
+    def _unary_inplace(name):
+        def method(self):
+            if _needs_grad(self):
+                _check_inplace(self)
+                return self._rebase(getattr(self, name)())
+            getattr(_C, name)(self._impl, self._impl)
+            return self
+        return method
+
+    exp_, log_, sqrt_ = _unary_inplace("exp"), _unary_inplace("log"), _unary_inplace("sqrt")
+    tanh_, sigmoid_ = _unary_inplace("tanh"), _unary_inplace("sigmoid")
+    neg_, abs_ = _unary_inplace("neg"), _unary_inplace("abs")
+    del _unary_inplace
+
+    def zero_(self):
+        return self.fill_(0)
+
+    def fill_(self, value):
+        if _needs_grad(self):
+            _check_inplace(self)
+        _C.fill_(self._impl, value.item() if isinstance(value, Tensor) else value)
+        if _state[0] and self._requires_grad:
+            self.grad_fn = None
+        return self
+
+    def uniform_(self, a=0.0, b=1.0, generator=None):
+        _C.uniform_(self._impl, a, b)
+        return self
+
+    def normal_(self, mean=0.0, std=1.0, generator=None):
+        _C.normal_(self._impl, mean, std)
+        return self
+
+    def random_(self, low=0, high=None, generator=None):
+        if high is None:
+            low, high = 0, low
+        _C.random_(self._impl, low, high)
+        return self
+
+    def bernoulli_(self, p=0.5, generator=None):
+        _C.bernoulli_(self._impl, p)
+        return self
+
+    def lerp_(self, end, weight):
+        return self.add_((end - self) * weight)
+
+    def addmm(self, mat1, mat2, beta=1, alpha=1):
+        return addmm(self, mat1, mat2, beta=beta, alpha=alpha)
+
+    # ------------------------------------------------------------- reductions
+    def sum(self, dim=None, keepdim=False, dtype=None):
+        dims = _dims_arg(dim)
+        if _needs_grad(self):
+            return _ops.Sum.apply(self, dims, keepdim, dtype)
+        return _wrap(_C.sum(self._impl, dims, keepdim, None if dtype is None else dtype.id))
+
+    def mean(self, dim=None, keepdim=False, dtype=None):
+        t = self if dtype is None else self.to(dtype)
+        if not t.dtype.is_floating_point:
+            raise RuntimeError("mean(): could not infer output dtype. Input dtype must be either a floating point "
+                               f"or complex dtype. Got: {t.dtype._legacy[:-6]}")
+        dims = _dims_arg(dim)
+        n = _reduced_count(t.shape, dims)
+        return t.sum(dims, keepdim) / n if n else t.sum(dims, keepdim) * math.nan
+
+    def prod(self, dim=None, keepdim=False, dtype=None):
+        t = self if dtype is None else self.to(dtype)
+        dims = _dims_arg(dim)
+        if _needs_grad(t):
+            return _ops.Prod.apply(t, dims, keepdim)
+        return _wrap(_C.prod(t._impl, dims, keepdim))
+
+    def var(self, dim=None, unbiased=None, keepdim=False, *, correction=None):
+        if correction is None:
+            correction = 1 if unbiased is None or unbiased else 0
+        dims = _dims_arg(dim)
+        n = _reduced_count(self.shape, dims)
+        mu = self.mean(dims, keepdim=True)
+        d = self - mu
+        return (d * d).sum(dims, keepdim) / builtins.max(n - correction, 0)
+
+    def std(self, dim=None, unbiased=None, keepdim=False, *, correction=None):
+        return self.var(dim, unbiased, keepdim, correction=correction).sqrt()
+
+    def norm(self, p="fro", dim=None, keepdim=False):
+        if p in ("fro", 2, 2.0):
+            return (self * self).sum(_dims_arg(dim), keepdim).sqrt()
+        if p in (math.inf, float("inf")):
+            return self.abs().amax(_dims_arg(dim), keepdim)
+        if p == 1:
+            return self.abs().sum(_dims_arg(dim), keepdim)
+        return (self.abs() ** p).sum(_dims_arg(dim), keepdim) ** (1.0 / p)
+
+    def _minmax(self, dim, keepdim, is_max, name):
+        if dim is None:
+            if _needs_grad(self):
+                return _ops.Amax.apply(self, [], False, name, is_max)
+            return _wrap((_C.amax if is_max else _C.amin)(self._impl, [], False, name))
+        if isinstance(dim, Tensor):  # torch.max(a, b) spelled as a method
+            return (maximum if is_max else minimum)(self, dim)
+        if _needs_grad(self):
+            v, i = _ops.MaxDim.apply(self, dim, keepdim, is_max)
+        else:
+            v, i = _C.max_dim(self._impl, dim, keepdim, is_max)
+            v, i = _wrap(v), _wrap(i)
+        return _MinMax(v, i)
+
+    def max(self, dim=None, keepdim=False):
+        return self._minmax(dim, keepdim, True, "max")
+
+    def min(self, dim=None, keepdim=False):
+        return self._minmax(dim, keepdim, False, "min")
+
+    def amax(self, dim=(), keepdim=False):
+        if _needs_grad(self):
+            return _ops.Amax.apply(self, _dims_arg(dim) or [], keepdim, "amax", True)
+        return _wrap(_C.amax(self._impl, _dims_arg(dim) or [], keepdim, "amax"))
+
+    def amin(self, dim=(), keepdim=False):
+        if _needs_grad(self):
+            return _ops.Amax.apply(self, _dims_arg(dim) or [], keepdim, "amin", False)
+        return _wrap(_C.amin(self._impl, _dims_arg(dim) or [], keepdim, "amin"))
+
+    def argmax(self, dim=None, keepdim=False):
+        return _wrap(_C.argmax(self._impl, dim, keepdim, True))
+
+    def argmin(self, dim=None, keepdim=False):
+        return _wrap(_C.argmax(self._impl, dim, keepdim, False))
+
+    def any(self, dim=None, keepdim=False):
+        b = self.to(_dtype.bool).to(_dtype.uint8)
+        return _wrap(_C.amax(b._impl, _dims_arg(dim) or [], keepdim, "any")).to(_dtype.bool) if b.numel() else \
+            zeros(() if dim is None else b.sum(dim, keepdim).shape, dtype=_dtype.bool)
+
+    def all(self, dim=None, keepdim=False):
+        return ~((~self.to(_dtype.bool)).any(dim, keepdim))
+
+    # --------------------------------------------------------- linear algebra
+    def mm(self, mat2):
+        if _needs_grad(self, mat2):
+            return _ops.Mm.apply(self, mat2)
+        return _wrap(_C.mm(self._impl, mat2._impl))
+
+    def bmm(self, mat2):
+        if _needs_grad(self, mat2):
+            return _ops.Bmm.apply(self, mat2)
+        return _wrap(_C.bmm(self._impl, mat2._impl))
+
+    def matmul(self, other):
+        return matmul(self, other)
+
+    def mv(self, vec):
+        if self.dim() != 2 or vec.dim() != 1:
+            raise RuntimeError(f"vector + matrix @ vector expected, got {self.dim()}, {vec.dim()}")
+        return self.mm(vec.unsqueeze(1)).squeeze(1)
+
+    def dot(self, other):
+        if self.dim() != 1 or other.dim() != 1:
+            raise RuntimeError(f"1D tensors expected, but got {self.dim()}D and {other.dim()}D tensors")
+        if self.shape != other.shape:
+            raise RuntimeError("inconsistent tensor size, expected tensor [{}] and src [{}] to have the same number "
+                               "of elements, but got {} and {} elements respectively".format(
+                                   self.numel(), other.numel(), self.numel(), other.numel()))
+        return (self * other).sum()
+
+    # --------------------------------------------------------------- printing
+    def __repr__(self):
+        from ._tensor_str import tensor_repr
+        return tensor_repr(self)
+
+    __str__ = __repr__
+
+    def __format__(self, spec):
+        if self.dim() == 0:
+            return self.item().__format__(spec)
+        return object.__format__(self, spec)
+
+
+class _MinMax(tuple):
+    """(values, indices) as torch.return_types.max."""
+
+    def __new__(cls, values, indices):
+        return tuple.__new__(cls, (values, indices))
+
+    values = property(lambda self: self[0])
+    indices = property(lambda self: self[1])
+
+
+class _RemovableHandle:
+    def __init__(self, hooks, hook):
+        self._hooks, self._hook = hooks, hook
+
+    def remove(self):
+        if self._hook in self._hooks:
+            self._hooks.remove(self._hook)
+
+
+class _NoGrad:
+    def __enter__(self):
+        self._prev, _state[0] = _state[0], False
+
+    def __exit__(self, *exc):
+        _state[0] = self._prev
+
+
+# --------------------------------------------------------------- arguments
+def _shape_arg(shape):
+    if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
+        shape = shape[0]
+    return [_py_int(s) for s in shape]
+
+
+def _dims_arg(dim):
+    if dim is None:
+        return []
+    if isinstance(dim, (tuple, list)):
+        return list(dim)
+    return [dim]
+
+
+def _reduced_count(shape, dims):
+    if not dims:
+        return math.prod(shape)
+    return math.prod(shape[_C.wrap_dim(d, len(shape))] for d in dims) if len(shape) else 1
+
+
+# ---------------------------------------------------------------- indexing
+def _split_key(t, key):
+    """Splits an index into its basic part (ints, slices, None, Ellipsis: a view) and at most one
+    group of adjacent tensor indices (advanced indexing: a copy), as (basic, dim, [int64 tensors])."""
+    if not isinstance(key, tuple):
+        key = (key,)
+    ndim = t.dim()
+    consumed = builtins.sum(1 if not isinstance(k, (type(None), type(Ellipsis))) and
+                            not (isinstance(k, Tensor) and k.dtype is _dtype.bool) else
+                            (k.dim() if isinstance(k, Tensor) else 0) for k in key)
+    if consumed > ndim:
+        raise IndexError(f"too many indices for tensor of dimension {ndim}")
+    basic, adv, adv_dim, dim = [], [], None, 0
+    for k in key:
+        if k is Ellipsis:
+            n = ndim - consumed
+            basic.extend([_py_slice(None)] * n)
+            dim += n
+            consumed = ndim
+        elif k is None:
+            basic.append(None)
+        elif isinstance(k, (list, np.ndarray)) or (isinstance(k, Tensor) and k.dim() > 0) or \
+                (isinstance(k, Tensor) and k.dtype is _dtype.bool):
+            k = k if isinstance(k, Tensor) else tensor(k)
+            if adv and adv_dim + len(adv) != dim:
+                raise IndexError("tinygrad_ext supports tensor indices on adjacent dimensions only")
+            if adv_dim is None:
+                adv_dim = dim
+            if k.dtype is _dtype.bool:
+                for i, (ms, ts) in enumerate(zip(k.shape, t.shape[dim:dim + k.dim()])):
+                    if ms != ts:
+                        raise IndexError(f"The shape of the mask {list(k.shape)} at index {i} does not match the "
+                                         f"shape of the indexed tensor {list(t.shape)} at index {dim + i}")
+                nz = _wrap(_C.nonzero(k._impl))
+                adv.extend(nz[:, i] for i in range(k.dim()))
+                basic.extend([_py_slice(None)] * k.dim())
+                dim += k.dim()
+            else:
+                if k.dtype.is_floating_point:
+                    raise IndexError("tensors used as indices must be long, int, byte or bool tensors")
+                adv.append(k)
+                basic.append(_py_slice(None))
+                dim += 1
+        elif isinstance(k, Tensor):  # a 0-d integer tensor acts as an int
+            basic.append(_py_int(k.item()))
+            dim += 1
+        else:
+            basic.append(k)
+            dim += 1
+    if not adv:
+        return tuple(basic), None, None
+    # Positions of the tensor-indexed dims after the basic part (ints remove dims, None adds one).
+    out_dim = 0
+    for i, k in enumerate(basic):
+        if i == _nth_position(key, basic, adv_dim):
+            break
+        if k is None or isinstance(k, _py_slice):
+            out_dim += 1
+    trivial = all(isinstance(k, _py_slice) and k == _py_slice(None) for k in basic)
+    return (None if trivial else tuple(basic)), out_dim, adv
+
+
+def _nth_position(key, basic, adv_dim):
+    """Index in `basic` of the entry for input dim adv_dim."""
+    d = 0
+    for i, k in enumerate(basic):
+        if k is None:
+            continue
+        if d == adv_dim:
+            return i
+        d += 1
+    return len(basic)
+
+
+def _apply_basic_index(impl, key):
+    dim = 0
+    for k in key:
+        if k is None:
+            impl = _C.unsqueeze(impl, dim)
+            dim += 1
+        elif isinstance(k, _py_slice):
+            start, stop, step = k.start, k.stop, k.step
+            if step is None:
+                step = 1
+            n = impl.shape[dim] if impl.ndim else 0
+            impl = _C.slice(impl, dim, 0 if start is None else _py_int(start),
+                            n if stop is None else _py_int(stop), _py_int(step))
+            dim += 1
+        elif isinstance(k, (int, np.integer)):
+            impl = _C.select(impl, dim, _py_int(k))
+        else:
+            raise IndexError("only integers, slices (`:`), ellipsis (`...`), None and long or byte Variables are "
+                             f"valid indices (got {type(k).__name__})")
+    return impl
+
+
+# ---------------------------------------------------------------- creation
+def _dt(dtype):
+    return _dtype.get_default_dtype() if dtype is None else dtype
+
+
+def _finish(t, requires_grad):
+    if requires_grad:
+        t.requires_grad_(True)
+    return t
+
+
+def empty(*size, dtype=None, device=None, requires_grad=False, out=None):
+    return _finish(_wrap(_C.empty(_shape_arg(size), _dt(dtype).id, *as_device(device)._code)), requires_grad)
+
+
+def full(size, fill_value, dtype=None, device=None, requires_grad=False):
+    if dtype is None:
+        dtype = _dtype.bool if isinstance(fill_value, _py_bool) else _dtype.int64 if isinstance(fill_value, _py_int) \
+            else _dtype.get_default_dtype()
+    return _finish(_wrap(_C.full(_shape_arg((size,) if isinstance(size, int) else size), fill_value, dtype.id,
+                                 *as_device(device)._code)), requires_grad)
+
+
+def zeros(*size, dtype=None, device=None, requires_grad=False):
+    return _finish(_wrap(_C.full(_shape_arg(size), 0, _dt(dtype).id, *as_device(device)._code)), requires_grad)
+
+
+def ones(*size, dtype=None, device=None, requires_grad=False):
+    return _finish(_wrap(_C.full(_shape_arg(size), 1, _dt(dtype).id, *as_device(device)._code)), requires_grad)
+
+
+def _like(fn):
+    def like(input, dtype=None, device=None, requires_grad=False, **kwargs):
+        return fn(*input.shape, dtype=dtype or input.dtype, device=device or input.device,
+                  requires_grad=requires_grad, **kwargs)
+    return like
+
+
+zeros_like, ones_like, empty_like = _like(zeros), _like(ones), _like(empty)
+
+
+def full_like(input, fill_value, dtype=None, device=None, requires_grad=False):
+    return full(input.shape, fill_value, dtype=dtype or input.dtype, device=device or input.device,
+                requires_grad=requires_grad)
+
+
+def rand(*size, dtype=None, device=None, requires_grad=False, generator=None):
+    t = empty(*size, dtype=dtype, device=device)
+    _C.uniform_(t._impl, 0.0, 1.0)
+    return _finish(t, requires_grad)
+
+
+def randn(*size, dtype=None, device=None, requires_grad=False, generator=None):
+    t = empty(*size, dtype=dtype, device=device)
+    _C.normal_(t._impl, 0.0, 1.0)
+    return _finish(t, requires_grad)
+
+
+def randint(low, high=None, size=None, dtype=None, device=None, requires_grad=False, generator=None):
+    if size is None:
+        low, high, size = 0, low, high
+    if high is None:
+        low, high = 0, low
+    t = empty(*size, dtype=dtype or _dtype.int64, device=device)
+    _C.random_(t._impl, low, high)
+    return t
+
+
+def rand_like(input, dtype=None, device=None):
+    return rand(*input.shape, dtype=dtype or input.dtype, device=device or input.device)
+
+
+def randn_like(input, dtype=None, device=None):
+    return randn(*input.shape, dtype=dtype or input.dtype, device=device or input.device)
+
+
+def randperm(n, dtype=None, device=None, generator=None, requires_grad=False):
+    t = _wrap(_C.randperm(n, *as_device(device)._code))
+    return t if dtype is None else t.to(dtype)
+
+
+def normal(mean, std, size=None, generator=None, dtype=None, device=None):
+    if isinstance(mean, Tensor) or isinstance(std, Tensor):
+        shape = (mean if isinstance(mean, Tensor) else std).shape
+        return randn(*shape, dtype=dtype, device=device) * std + mean
+    t = empty(*size, dtype=dtype, device=device)
+    _C.normal_(t._impl, mean, std)
+    return t
+
+
+def arange(start, end=None, step=1, dtype=None, device=None, requires_grad=False):
+    if end is None:
+        start, end = 0, start
+    if dtype is None:
+        dtype = _dtype.int64 if all(isinstance(v, (int, np.integer)) for v in (start, end, step)) \
+            else _dtype.get_default_dtype()
+    return _finish(_wrap(_C.arange(_py_float(start), _py_float(end), _py_float(step), dtype.id,
+                                   *as_device(device)._code)), requires_grad)
+
+
+def range(start, end=None, step=1, dtype=None, device=None, requires_grad=False):  # noqa: A001 (legacy torch.range)
+    warnings.warn("torch.range is deprecated and will be removed in a future release because its behavior is "
+                  "inconsistent with Python's range builtin. Instead, use torch.arange, which produces values in "
+                  "[start, end).", UserWarning, stacklevel=2)
+    if end is None:
+        start, end = 0, start
+    n = _py_int(math.floor((end - start) / step)) + 1
+    return _finish(_wrap(_C.arange(_py_float(start), start + n * step - step / 2, _py_float(step),
+                                   _dt(dtype).id, *as_device(device)._code)), requires_grad)
+
+
+def linspace(start, end, steps, dtype=None, device=None, requires_grad=False):
+    return _finish(_wrap(_C.linspace(_py_float(start), _py_float(end), steps, _dt(dtype).id,
+                                     *as_device(device)._code)), requires_grad)
+
+
+def eye(n, m=None, dtype=None, device=None, requires_grad=False):
+    return _finish(_wrap(_C.eye(n, n if m is None else m, _dt(dtype).id, *as_device(device)._code)), requires_grad)
+
+
+def from_numpy(ndarray):
+    return _wrap(_C.from_numpy(ndarray))
+
+
+def _infer_np(data):
+    arr = np.array(data)
+    if arr.dtype == object:
+        raise TypeError(f"Could not infer dtype of {type(data).__name__}")
+    if arr.dtype.kind == "f" and not isinstance(data, np.ndarray):
+        arr = arr.astype(_dtype.get_default_dtype().name)
+    elif arr.dtype.kind in "iu" and arr.dtype != np.uint8 and not isinstance(data, np.ndarray):
+        arr = arr.astype(np.int64)
+    elif arr.dtype == np.float16:
+        arr = arr.astype(np.float32)
+    return arr
+
+
+def tensor(data, dtype=None, device=None, requires_grad=False, pin_memory=False):
+    if isinstance(data, Tensor):
+        warnings.warn("To copy construct from a tensor, it is recommended to use sourceTensor.clone().detach()",
+                      UserWarning, stacklevel=2)
+        t = data.detach().clone()
+    else:
+        if isinstance(data, (list, tuple)) and any(isinstance(x, Tensor) for x in data):
+            data = [x.tolist() if isinstance(x, Tensor) else x for x in data]
+        arr = _infer_np(data)
+        if dtype is not None:
+            arr = arr.astype(dtype.name)
+        arr = np.ascontiguousarray(arr)
+        t = _wrap(_C.clone(_C.from_numpy(arr)))  # a copy: the tensor never aliases the caller's data
+    if dtype is not None and t.dtype is not dtype:
+        t = t.to(dtype)
+    if device is not None:
+        t = t.to(device)
+    return _finish(t, requires_grad)
+
+
+def as_tensor(data, dtype=None, device=None):
+    if isinstance(data, Tensor):
+        return data.to(dtype=dtype, device=device)
+    if isinstance(data, np.ndarray) and (dtype is None or dtype.name == str(data.dtype)):
+        try:
+            return from_numpy(data).to(device=device)
+        except (TypeError, ValueError):
+            pass
+    return tensor(data, dtype=dtype, device=device)
+
+
+def _legacy_new(dtype, device, *args, **kwargs):
+    """torch.Tensor(5, 3) (uninitialized), torch.Tensor([1, 2]) / FloatTensor(list) (data), Tensor() (empty)."""
+    if kwargs:
+        raise TypeError(f"new() received an invalid combination of arguments: {sorted(kwargs)}")
+    if len(args) == 1 and isinstance(args[0], (list, tuple, np.ndarray)):
+        return tensor(args[0], dtype=dtype, device=device)
+    if len(args) == 1 and isinstance(args[0], Tensor):
+        return args[0].to(dtype)
+    return empty(*args, dtype=dtype, device=device)
+
+
+# ------------------------------------------------------------- functions
+def where(condition, input=None, other=None):
+    if input is None and other is None:
+        return condition.nonzero(as_tuple=True)
+    if _needs_grad(input, other):
+        return _ops.Where.apply(condition, input, other)
+    return _wrap(_C.where(condition._impl, _ops._impl(input), _ops._impl(other)))
+
+
+def maximum(a, b):
+    return a.maximum(b)
+
+
+def minimum(a, b):
+    return a.minimum(b)
+
+
+def matmul(a, b):
+    """numpy rules: 1-D operands are promoted and the added dim removed; batch dims broadcast."""
+    if a.dim() == 0 or b.dim() == 0:
+        raise RuntimeError(f"both arguments to matmul need to be at least 1D, but they are {a.dim()}D and "
+                           f"{b.dim()}D")
+    if a.dim() <= 2 and b.dim() <= 2:
+        a2 = a.unsqueeze(0) if a.dim() == 1 else a
+        b2 = b.unsqueeze(1) if b.dim() == 1 else b
+        if a2.shape[1] != b2.shape[0]:
+            raise RuntimeError(f"mat1 and mat2 shapes cannot be multiplied ({a2.shape[0]}x{a2.shape[1]} and "
+                               f"{b2.shape[0]}x{b2.shape[1]})")
+        out = a2.mm(b2)
+        if a.dim() == 1:
+            out = out.squeeze(0)
+        if b.dim() == 1:
+            out = out.squeeze(-1)
+        return out
+    a3 = a.unsqueeze(0) if a.dim() == 1 else a
+    b3 = b.unsqueeze(-1) if b.dim() == 1 else b
+    batch = tuple(np.broadcast_shapes(tuple(a3.shape[:-2]), tuple(b3.shape[:-2])))
+    m, k, k2, n = a3.shape[-2], a3.shape[-1], b3.shape[-2], b3.shape[-1]
+    if k != k2:
+        raise RuntimeError(f"Expected size for first two dimensions of batch2 tensor to be: [{math.prod(batch)}, "
+                           f"{k}] but got: [{math.prod(batch)}, {k2}].")
+    out = a3.expand(*batch, m, k).reshape(-1, m, k).bmm(b3.expand(*batch, k, n).reshape(-1, k, n))
+    out = out.reshape(*batch, m, n)
+    if a.dim() == 1:
+        out = out.squeeze(-2)
+    if b.dim() == 1:
+        out = out.squeeze(-1)
+    return out
+
+
+def addmm(input, mat1, mat2, beta=1, alpha=1):
+    if beta != 1 or alpha != 1:
+        return input * beta + mat1.mm(mat2) * alpha
+    if _needs_grad(input, mat1, mat2):
+        return _ops.Addmm.apply(input, mat1, mat2)
+    return _wrap(_C.addmm(input._impl, mat1._impl, mat2._impl))
+
+
+def cat(tensors, dim=0):
+    tensors = list(tensors)
+    if _needs_grad(*tensors):
+        return _ops.Cat.apply(dim, *tensors)
+    return _wrap(_C.cat([t._impl for t in tensors], dim))
+
+
+def stack(tensors, dim=0):
+    tensors = list(tensors)
+    if not tensors:
+        raise RuntimeError("stack expects a non-empty TensorList")
+    for i, t in enumerate(tensors[1:], 1):
+        if t.shape != tensors[0].shape:
+            raise RuntimeError(f"stack expects each tensor to be equal size, but got {list(tensors[0].shape)} at "
+                               f"entry 0 and {list(t.shape)} at entry {i}")
+    d = _C.wrap_dim(dim, tensors[0].dim() + 1)
+    return cat([t.unsqueeze(d) for t in tensors], d)
