@@ -1,1 +1,494 @@
-// Neural-network ops front end (convolution, pooling, softmax, losses).
+// Neural-network ops front end (convolution, pooling, softmax, losses):
+// validation in torch's words, output allocation, kernel call.
+#include "nn_ops.h"
+#include <cmath>
+#include "../cpu/nn_kernels.h"
+#include "ops.h"
+
+namespace tg {
+namespace {
+
+// The nn kernels exist for the CPU only so far: a CUDA tensor gets a clear error, never a crash.
+void check_cpu(const Tensor& t, const char* op) {
+  if (t && t->device().is_cuda())
+    throw NotImplementedError(str_cat(op, ": not implemented for CUDA tensors yet (tinygrad_ext's nn kernels are "
+                                      "CPU-only); move the tensors to the CPU with .cpu()"));
+}
+
+const char* legacy_name(DType t) {
+  switch (t) {
+    case DType::Float32: return "torch.FloatTensor";
+    case DType::Float64: return "torch.DoubleTensor";
+    case DType::Int64: return "torch.LongTensor";
+    case DType::Int32: return "torch.IntTensor";
+    case DType::UInt8: return "torch.ByteTensor";
+    default: return "torch.BoolTensor";
+  }
+}
+
+void check_float(const Tensor& t, const char* op) {
+  TG_CHECK(is_floating(t->dtype), op, ": expected a floating point tensor (float32 or float64), but got ",
+           type_name(t->dtype), "; convert it with .float()");
+}
+
+void check_same_dtype(const Tensor& input, const Tensor& other, const char* what) {
+  TG_CHECK(input->dtype == other->dtype, "Input type (", legacy_name(input->dtype), ") and ", what, " type (",
+           legacy_name(other->dtype), ") should be the same");
+}
+
+int64_t div_rtn(int64_t a, int64_t b) {  // rounds toward negative infinity
+  int64_t q = a / b, r = a % b;
+  return (r != 0 && ((r < 0) != (b < 0))) ? q - 1 : q;
+}
+
+Tensor as_batched(const Tensor& t) { return t->dim() == 3 ? unsqueeze(t, 0) : t; }
+
+cpu::ConvShape conv_shape(const Shape& in, const Shape& w, const Conv2dParams& p) {
+  cpu::ConvShape s;
+  s.N = in[0]; s.C = in[1]; s.H = in[2]; s.W = in[3];
+  s.O = w[0]; s.kh = w[2]; s.kw = w[3];
+  s.sh = p.stride[0]; s.sw = p.stride[1];
+  s.ph = p.padding[0]; s.pw = p.padding[1];
+  s.dh = p.dilation[0]; s.dw = p.dilation[1];
+  s.G = p.groups;
+  s.OH = (s.H + 2 * s.ph - s.dh * (s.kh - 1) - 1) / s.sh + 1;
+  s.OW = (s.W + 2 * s.pw - s.dw * (s.kw - 1) - 1) / s.sw + 1;
+  return s;
+}
+
+// Checks conv2d's arguments; `in` is the batched (4-D) input shape.
+void check_conv(const Shape& in, const Shape& w, const Tensor& bias, const Conv2dParams& p) {
+  TG_CHECK(w.size() == 4, "conv2d: expected a 4-dimensional weight (out_channels, in_channels / groups, kH, kW), "
+           "but got weight of size ", w);
+  for (int i = 0; i < 2; ++i) {
+    TG_CHECK(p.stride[i] > 0, "non-positive stride is not supported");
+    TG_CHECK(p.padding[i] >= 0, "negative padding is not supported");
+    TG_CHECK(p.dilation[i] > 0, "dilation should be greater than zero");
+  }
+  TG_CHECK(p.groups > 0, "non-positive groups is not supported");
+  TG_CHECK(w[0] % p.groups == 0, "Given groups=", p.groups, ", expected weight to be divisible by ", p.groups,
+           " at dimension 0, but got weight of size ", w, " instead");
+  TG_CHECK(in[1] == w[1] * p.groups, "Given groups=", p.groups, ", weight of size ", w, ", expected input", in,
+           " to have ", w[1] * p.groups, " channels, but got ", in[1], " channels instead");
+  if (bias)
+    TG_CHECK(bias->dim() == 1 && bias->sizes[0] == w[0], "Given weight of size ", w,
+             ", expected bias to be 1-dimensional with ", w[0], " elements, but got bias of size ", bias->sizes,
+             " instead");
+  const int64_t ph = in[2] + 2 * p.padding[0], pw = in[3] + 2 * p.padding[1];
+  const int64_t kh = p.dilation[0] * (w[2] - 1) + 1, kw = p.dilation[1] * (w[3] - 1) + 1;
+  TG_CHECK(ph >= kh && pw >= kw, "Calculated padded input size per channel: (", ph, " x ", pw, "). Kernel size: (",
+           kh, " x ", kw, "). Kernel size can't be greater than actual input size");
+}
+
+void check_conv_tensors(const Tensor& input, const Tensor& weight, const Tensor& bias, const char* op) {
+  check_cpu(input, op);
+  check_cpu(weight, op);
+  check_cpu(bias, op);
+  check_float(input, op);
+  check_same_dtype(input, weight, "weight");
+  if (bias) check_same_dtype(input, bias, "bias");
+}
+
+template <class T> const T* ptr(const Tensor& t) { return t ? t->data<T>() : nullptr; }
+
+}  // namespace
+
+// -------------------------------------------------------------- convolution
+Tensor conv2d(const Tensor& input, const Tensor& weight, const Tensor& bias, const Conv2dParams& p) {
+  TG_CHECK(input->dim() == 3 || input->dim() == 4, "Expected 3D (unbatched) or 4D (batched) input to conv2d, but "
+           "got input of size: ", input->sizes);
+  check_conv_tensors(input, weight, bias, "conv2d");
+  Tensor x = contiguous(as_batched(input));
+  check_conv(x->sizes, weight->sizes, bias, p);
+  cpu::ConvShape s = conv_shape(x->sizes, weight->sizes, p);
+  Tensor out = empty({s.N, s.O, s.OH, s.OW}, x->dtype, x->device());
+  if (out->numel()) {
+    Tensor w = contiguous(weight), b = bias ? contiguous(bias) : nullptr;
+    TG_DISPATCH_FLOAT(x->dtype, "conv2d", [&] {
+      cpu::conv2d_forward<scalar_t>(s, x->data<scalar_t>(), w->data<scalar_t>(), ptr<scalar_t>(b),
+                                    out->data<scalar_t>());
+    });
+  }
+  return input->dim() == 3 ? squeeze(out, 0) : out;
+}
+
+namespace {
+// grad_output must have the output shape that input/weight/params give.
+void check_conv_grad(const Tensor& gy, const Shape& in, const Shape& w, const Conv2dParams& p) {
+  cpu::ConvShape s = conv_shape(in, w, p);
+  Shape want{s.N, s.O, s.OH, s.OW};
+  TG_CHECK(gy->sizes == want, "conv2d_backward: expected grad_output of size ", want, ", but got ", gy->sizes);
+}
+}  // namespace
+
+Tensor conv2d_backward_input(const Tensor& grad_output, const Tensor& weight, const Shape& input_sizes,
+                             const Conv2dParams& p) {
+  TG_CHECK(input_sizes.size() == 3 || input_sizes.size() == 4, "conv2d_backward: input sizes must have 3 or 4 "
+           "dimensions, got ", input_sizes);
+  check_conv_tensors(grad_output, weight, nullptr, "conv2d_backward");
+  Shape in = input_sizes;
+  if (in.size() == 3) in.insert(in.begin(), 1);
+  checked_numel(in, "conv2d_backward");
+  check_conv(in, weight->sizes, nullptr, p);
+  Tensor gy = contiguous(grad_output->dim() == 3 ? unsqueeze(grad_output, 0) : grad_output);
+  check_conv_grad(gy, in, weight->sizes, p);
+  cpu::ConvShape s = conv_shape(in, weight->sizes, p);
+  Tensor gx = empty(in, gy->dtype, gy->device());
+  if (gx->numel()) {
+    if (gy->numel() == 0) {
+      fill_(gx, Scalar::from_int(0));
+    } else {
+      Tensor w = contiguous(weight);
+      TG_DISPATCH_FLOAT(gy->dtype, "conv2d_backward", [&] {
+        cpu::conv2d_backward_input<scalar_t>(s, gy->data<scalar_t>(), w->data<scalar_t>(), gx->data<scalar_t>());
+      });
+    }
+  }
+  return input_sizes.size() == 3 ? squeeze(gx, 0) : gx;
+}
+
+Tensor conv2d_backward_weight(const Tensor& grad_output, const Tensor& input, const Shape& weight_sizes,
+                              const Conv2dParams& p) {
+  TG_CHECK(input->dim() == 3 || input->dim() == 4, "Expected 3D (unbatched) or 4D (batched) input to conv2d, but "
+           "got input of size: ", input->sizes);
+  check_conv_tensors(grad_output, input, nullptr, "conv2d_backward");
+  TG_CHECK(weight_sizes.size() == 4, "conv2d_backward: weight sizes must have 4 dimensions, got ", weight_sizes);
+  checked_numel(weight_sizes, "conv2d_backward");
+  Tensor x = contiguous(as_batched(input));
+  check_conv(x->sizes, weight_sizes, nullptr, p);
+  Tensor gy = contiguous(grad_output->dim() == 3 ? unsqueeze(grad_output, 0) : grad_output);
+  check_conv_grad(gy, x->sizes, weight_sizes, p);
+  cpu::ConvShape s = conv_shape(x->sizes, weight_sizes, p);
+  Tensor gw = empty(weight_sizes, x->dtype, x->device());
+  if (gw->numel()) {
+    if (gy->numel() == 0) {
+      fill_(gw, Scalar::from_int(0));
+    } else {
+      TG_DISPATCH_FLOAT(x->dtype, "conv2d_backward", [&] {
+        cpu::conv2d_backward_weight<scalar_t>(s, gy->data<scalar_t>(), x->data<scalar_t>(), gw->data<scalar_t>());
+      });
+    }
+  }
+  return gw;
+}
+
+std::tuple<Tensor, Tensor, Tensor> conv2d_backward(const Tensor& grad_output, const Tensor& input,
+                                                   const Tensor& weight, const Conv2dParams& p,
+                                                   std::array<bool, 3> mask) {
+  Tensor gx, gw, gb;
+  if (mask[0]) gx = conv2d_backward_input(grad_output, weight, input->sizes, p);
+  if (mask[1]) gw = conv2d_backward_weight(grad_output, input, weight->sizes, p);
+  if (mask[2]) {
+    Tensor gy = grad_output->dim() == 3 ? unsqueeze(grad_output, 0) : grad_output;
+    gb = sum(gy, {0, 2, 3}, false);
+  }
+  return {gx, gw, gb};
+}
+
+// ------------------------------------------------------------------ pooling
+namespace {
+int64_t pool_out_size(int64_t in, int64_t k, int64_t pad, int64_t stride, int64_t dilation, bool ceil_mode) {
+  int64_t out = div_rtn(in + 2 * pad - dilation * (k - 1) - 1 + (ceil_mode ? stride - 1 : 0), stride) + 1;
+  // the last window must start inside the input or the left padding
+  if (ceil_mode && (out - 1) * stride >= in + pad) --out;
+  return out;
+}
+
+cpu::PoolShape pool_shape(const Shape& sizes, const Pool2dParams& p) {
+  const int64_t nd = static_cast<int64_t>(sizes.size());
+  bool ok = nd == 3 || nd == 4;
+  for (int64_t d = nd - 3; ok && d < nd; ++d) ok = sizes[d] > 0;
+  TG_CHECK(ok, "Expected 3D or 4D (batch mode) tensor with optional 0 dim batch size for input, but got:", sizes);
+  TG_CHECK(p.kernel[0] > 0 && p.kernel[1] > 0, "kernel size should be greater than zero, but got kH: ",
+           p.kernel[0], " kW: ", p.kernel[1]);
+  TG_CHECK(p.stride[0] > 0 && p.stride[1] > 0, "stride should be greater than zero, but got dH: ", p.stride[0],
+           " dW: ", p.stride[1]);
+  TG_CHECK(p.dilation[0] > 0 && p.dilation[1] > 0, "dilation should be greater than zero, but got dilationH: ",
+           p.dilation[0], " dilationW: ", p.dilation[1]);
+  TG_CHECK(p.padding[0] >= 0 && p.padding[1] >= 0, "pad must be non-negative, but got padH: ", p.padding[0],
+           " padW: ", p.padding[1]);
+  TG_CHECK(p.kernel[1] / 2 >= p.padding[1] && p.kernel[0] / 2 >= p.padding[0],
+           "pad should be smaller than or equal to half of kernel size, but got padW = ", p.padding[1],
+           ", padH = ", p.padding[0], ", kW = ", p.kernel[1], ", kH = ", p.kernel[0]);
+  cpu::PoolShape s;
+  const int64_t C = sizes[nd - 3];
+  s.planes = C * (nd == 4 ? sizes[0] : 1);
+  s.H = sizes[nd - 2];
+  s.W = sizes[nd - 1];
+  s.kh = p.kernel[0]; s.kw = p.kernel[1];
+  s.sh = p.stride[0]; s.sw = p.stride[1];
+  s.ph = p.padding[0]; s.pw = p.padding[1];
+  s.dh = p.dilation[0]; s.dw = p.dilation[1];
+  s.OH = pool_out_size(s.H, s.kh, s.ph, s.sh, s.dh, p.ceil_mode);
+  s.OW = pool_out_size(s.W, s.kw, s.pw, s.sw, s.dw, p.ceil_mode);
+  TG_CHECK(s.OH >= 1 && s.OW >= 1, "Given input size: (", C, "x", s.H, "x", s.W, "). Calculated output size: (", C,
+           "x", s.OH, "x", s.OW, "). Output size is too small");
+  return s;
+}
+
+Shape pool_out_sizes(const Shape& in, const cpu::PoolShape& s) {
+  Shape out = in;
+  out[out.size() - 2] = s.OH;
+  out[out.size() - 1] = s.OW;
+  return out;
+}
+
+}  // namespace
+
+std::pair<Tensor, Tensor> max_pool2d(const Tensor& input, const Pool2dParams& p) {
+  check_cpu(input, "max_pool2d");
+  check_float(input, "max_pool2d");
+  cpu::PoolShape s = pool_shape(input->sizes, p);
+  Tensor x = contiguous(input);
+  Shape os = pool_out_sizes(x->sizes, s);
+  Tensor out = empty(os, x->dtype, x->device());
+  Tensor idx = empty(os, DType::Int64, x->device());
+  if (out->numel()) {
+    TG_DISPATCH_FLOAT(x->dtype, "max_pool2d", [&] {
+      cpu::max_pool2d_forward<scalar_t>(s, x->data<scalar_t>(), out->data<scalar_t>(), idx->data<int64_t>());
+    });
+  }
+  return {out, idx};
+}
+
+Tensor max_pool2d_backward(const Tensor& grad_output, const Tensor& indices, const Shape& input_sizes) {
+  check_cpu(grad_output, "max_pool2d_backward");
+  check_float(grad_output, "max_pool2d_backward");
+  TG_CHECK(indices->dtype == DType::Int64 && indices->sizes == grad_output->sizes && input_sizes.size() >= 3 &&
+               grad_output->dim() == int64_t(input_sizes.size()),
+           "max_pool2d_backward: expected int64 indices of grad_output's size ", grad_output->sizes,
+           " for an input of size ", input_sizes);
+  checked_numel(input_sizes, "max_pool2d_backward");
+  const size_t nd = input_sizes.size();
+  cpu::PoolShape s{};
+  s.planes = 1;
+  for (size_t d = 0; d + 2 < nd; ++d) s.planes *= input_sizes[d];
+  s.H = input_sizes[nd - 2];
+  s.W = input_sizes[nd - 1];
+  s.OH = grad_output->sizes[nd - 2];
+  s.OW = grad_output->sizes[nd - 1];
+  s.kh = s.kw = 1;
+  Tensor gy = contiguous(grad_output), idx = contiguous(indices);
+  Tensor gx = empty(input_sizes, gy->dtype, gy->device());
+  if (gx->numel()) {
+    TG_DISPATCH_FLOAT(gy->dtype, "max_pool2d_backward", [&] {
+      cpu::max_pool2d_backward<scalar_t>(s, gy->data<scalar_t>(), idx->data<int64_t>(), gx->data<scalar_t>());
+    });
+  }
+  return gx;
+}
+
+Tensor avg_pool2d(const Tensor& input, const Pool2dParams& p, bool count_include_pad, int64_t divisor_override) {
+  TG_CHECK(p.dilation[0] == 1 && p.dilation[1] == 1, "avg_pool2d: dilation is not supported");
+  check_cpu(input, "avg_pool2d");
+  check_float(input, "avg_pool2d");
+  cpu::PoolShape s = pool_shape(input->sizes, p);
+  Tensor x = contiguous(input);
+  Tensor out = empty(pool_out_sizes(x->sizes, s), x->dtype, x->device());
+  if (out->numel()) {
+    TG_DISPATCH_FLOAT(x->dtype, "avg_pool2d", [&] {
+      cpu::avg_pool2d_forward<scalar_t>(s, count_include_pad, divisor_override, x->data<scalar_t>(),
+                                        out->data<scalar_t>());
+    });
+  }
+  return out;
+}
+
+Tensor avg_pool2d_backward(const Tensor& grad_output, const Shape& input_sizes, const Pool2dParams& p,
+                           bool count_include_pad, int64_t divisor_override) {
+  checked_numel(input_sizes, "avg_pool2d_backward");
+  check_cpu(grad_output, "avg_pool2d_backward");
+  check_float(grad_output, "avg_pool2d_backward");
+  cpu::PoolShape s = pool_shape(input_sizes, p);
+  TG_CHECK(grad_output->sizes == pool_out_sizes(input_sizes, s), "avg_pool2d_backward: expected grad_output of size ",
+           pool_out_sizes(input_sizes, s), ", but got ", grad_output->sizes);
+  Tensor gy = contiguous(grad_output);
+  Tensor gx = empty(input_sizes, gy->dtype, gy->device());
+  if (gx->numel()) {
+    TG_DISPATCH_FLOAT(gy->dtype, "avg_pool2d_backward", [&] {
+      cpu::avg_pool2d_backward<scalar_t>(s, count_include_pad, divisor_override, gy->data<scalar_t>(),
+                                         gx->data<scalar_t>());
+    });
+  }
+  return gx;
+}
+
+// ------------------------------------------------------------------ softmax
+namespace {
+void softmax_dims(const Shape& sizes, int64_t dim, int64_t& outer, int64_t& D, int64_t& inner) {
+  const int64_t nd = static_cast<int64_t>(sizes.size());
+  outer = D = inner = 1;
+  if (nd == 0) {
+    wrap_dim(dim, 1);  // a 0-d tensor accepts dim 0 / -1
+    return;
+  }
+  const int64_t d = wrap_dim(dim, nd);
+  for (int64_t i = 0; i < d; ++i) outer *= sizes[i];
+  D = sizes[d];
+  for (int64_t i = d + 1; i < nd; ++i) inner *= sizes[i];
+}
+}  // namespace
+
+Tensor softmax(const Tensor& input, int64_t dim, bool log) {
+  const char* op = log ? "log_softmax" : "softmax";
+  check_cpu(input, op);
+  check_float(input, op);
+  int64_t outer, D, inner;
+  softmax_dims(input->sizes, dim, outer, D, inner);
+  Tensor x = contiguous(input);
+  Tensor out = empty(x->sizes, x->dtype, x->device());
+  if (out->numel()) {
+    TG_DISPATCH_FLOAT(x->dtype, op, [&] {
+      cpu::softmax_forward<scalar_t>(outer, D, inner, log, x->data<scalar_t>(), out->data<scalar_t>());
+    });
+  }
+  return out;
+}
+
+Tensor softmax_backward(const Tensor& grad_output, const Tensor& output, int64_t dim, bool log) {
+  const char* op = log ? "log_softmax_backward" : "softmax_backward";
+  check_cpu(grad_output, op);
+  check_cpu(output, op);
+  check_float(grad_output, op);
+  TG_CHECK(grad_output->sizes == output->sizes && grad_output->dtype == output->dtype, op,
+           ": grad_output and output must have the same size and dtype, got ", grad_output->sizes, " and ",
+           output->sizes);
+  int64_t outer, D, inner;
+  softmax_dims(output->sizes, dim, outer, D, inner);
+  Tensor gy = contiguous(grad_output), y = contiguous(output);
+  Tensor gx = empty(y->sizes, y->dtype, y->device());
+  if (gx->numel()) {
+    TG_DISPATCH_FLOAT(y->dtype, op, [&] {
+      cpu::softmax_backward<scalar_t>(outer, D, inner, log, gy->data<scalar_t>(), y->data<scalar_t>(),
+                                      gx->data<scalar_t>());
+    });
+  }
+  return gx;
+}
+
+// ------------------------------------------------------------------- losses
+namespace {
+struct LossPlan {
+  cpu::ClassLossArgs args;
+  Shape none_sizes;  // the output's sizes with reduction='none'
+  Tensor x, t, w;    // contiguous input, target, weight
+};
+
+LossPlan plan_class_loss(const Tensor& input, const Tensor& target, const Tensor& weight, int64_t reduction,
+                         int64_t ignore_index, double label_smoothing, bool log_softmax, const char* op) {
+  check_cpu(input, op);
+  check_cpu(target, op);
+  check_cpu(weight, op);
+  check_float(input, op);
+  TG_CHECK(target->dtype == DType::Int64, op, ": expected scalar type Long but found ", type_name(target->dtype),
+           " (class-index targets must be int64)");
+  TG_CHECK(reduction >= 0 && reduction <= 2, op, ": invalid reduction ", reduction);
+  TG_CHECK(label_smoothing >= 0.0 && label_smoothing <= 1.0, "label_smoothing must be between 0.0 and 1.0. Got: ",
+           label_smoothing);
+  const int64_t nd = input->dim();
+  TG_CHECK(nd >= 1, op, ": input must have at least one dimension (classes), got a 0-d tensor");
+  LossPlan p;
+  cpu::ClassLossArgs& a = p.args;
+  if (nd == 1) {
+    TG_CHECK(target->dim() == 0, "0D target tensor expected for 1D input (unbatched), but got target of size ",
+             target->sizes);
+    a.N = 1;
+    a.C = input->sizes[0];
+    a.S = 1;
+  } else {
+    TG_CHECK(nd != 2 || target->dim() == 1, "0D or 1D target tensor expected, multi-target not supported");
+    TG_CHECK(target->dim() >= 1, "Expected target to have ", nd - 1, " dimension(s), got a 0-d target");
+    TG_CHECK_VALUE(input->sizes[0] == target->sizes[0], "Expected input batch_size (", input->sizes[0],
+                   ") to match target batch_size (", target->sizes[0], ").");
+    Shape want{input->sizes[0]};
+    for (int64_t d = 2; d < nd; ++d) want.push_back(input->sizes[d]);
+    TG_CHECK(target->sizes == want, "Expected target size ", want, ", got ", target->sizes);
+    a.N = input->sizes[0];
+    a.C = input->sizes[1];
+    a.S = 1;
+    for (int64_t d = 2; d < nd; ++d) a.S *= input->sizes[d];
+    p.none_sizes = want;
+  }
+  if (weight) {
+    check_float(weight, op);
+    TG_CHECK(weight->dim() == 1 && weight->sizes[0] == a.C, "weight tensor should be defined either for all ", a.C,
+             " classes or no classes but got weight tensor of shape: ", weight->sizes);
+    p.w = contiguous(to_dtype(weight, input->dtype));
+  }
+  a.ignore_index = ignore_index;
+  a.reduction = static_cast<int>(reduction);
+  a.label_smoothing = label_smoothing;
+  a.log_softmax = log_softmax;
+  p.x = contiguous(input);
+  p.t = contiguous(target);
+  // Every target is validated before anything is computed (and on every reduction).
+  const int64_t* t = p.t->data<int64_t>();
+  for (int64_t r = 0, n = p.t->numel(); r < n; ++r)
+    TG_CHECK_INDEX(t[r] == ignore_index || (t[r] >= 0 && t[r] < a.C), "Target ", t[r], " is out of bounds.");
+  return p;
+}
+
+std::tuple<Tensor, Tensor, Tensor> class_loss(const Tensor& input, const Tensor& target, const Tensor& weight,
+                                              int64_t reduction, int64_t ignore_index, double label_smoothing,
+                                              bool log_softmax, const char* op) {
+  LossPlan p = plan_class_loss(input, target, weight, reduction, ignore_index, label_smoothing, log_softmax, op);
+  const cpu::ClassLossArgs& a = p.args;
+  Tensor out = empty(reduction == 0 ? p.none_sizes : Shape{}, p.x->dtype, p.x->device());
+  Tensor lse = log_softmax ? empty({a.N * a.S}, p.x->dtype, p.x->device()) : nullptr;
+  Tensor tw = empty({}, p.x->dtype, p.x->device());
+  TG_DISPATCH_FLOAT(p.x->dtype, op, [&] {
+    cpu::class_loss_forward<scalar_t>(a, p.x->data<scalar_t>(), p.t->data<int64_t>(), ptr<scalar_t>(p.w),
+                                      out->data<scalar_t>(), lse ? lse->data<scalar_t>() : nullptr,
+                                      tw->data<scalar_t>());
+  });
+  return {out, lse, tw};
+}
+
+Tensor class_loss_backward(const Tensor& grad_output, const Tensor& input, const Tensor& target,
+                           const Tensor& weight, const Tensor& lse, const Tensor& total_weight, int64_t reduction,
+                           int64_t ignore_index, double label_smoothing, bool log_softmax, const char* op) {
+  LossPlan p = plan_class_loss(input, target, weight, reduction, ignore_index, label_smoothing, log_softmax, op);
+  const cpu::ClassLossArgs& a = p.args;
+  check_cpu(grad_output, op);
+  Tensor g = contiguous(to_dtype(grad_output, p.x->dtype));
+  TG_CHECK(g->numel() == (reduction == 0 ? a.N * a.S : 1), op, ": grad_output has ", g->numel(),
+           " elements, expected ", reduction == 0 ? a.N * a.S : 1);
+  TG_CHECK(!log_softmax || (lse && lse->numel() == a.N * a.S), op, ": the saved log-sum-exp does not match input");
+  Tensor l = log_softmax ? contiguous(to_dtype(lse, p.x->dtype)) : nullptr;
+  Tensor gx = empty(p.x->sizes, p.x->dtype, p.x->device());
+  double tw = item_double(total_weight);
+  TG_DISPATCH_FLOAT(p.x->dtype, op, [&] {
+    cpu::class_loss_backward<scalar_t>(a, g->data<scalar_t>(), p.x->data<scalar_t>(), p.t->data<int64_t>(),
+                                       ptr<scalar_t>(p.w), l ? l->data<scalar_t>() : nullptr,
+                                       static_cast<scalar_t>(tw), gx->data<scalar_t>());
+  });
+  return gx;
+}
+}  // namespace
+
+std::tuple<Tensor, Tensor, Tensor> cross_entropy(const Tensor& input, const Tensor& target, const Tensor& weight,
+                                                 int64_t reduction, int64_t ignore_index, double label_smoothing) {
+  return class_loss(input, target, weight, reduction, ignore_index, label_smoothing, true, "cross_entropy");
+}
+
+Tensor cross_entropy_backward(const Tensor& grad_output, const Tensor& input, const Tensor& target,
+                              const Tensor& weight, const Tensor& lse, const Tensor& total_weight, int64_t reduction,
+                              int64_t ignore_index, double label_smoothing) {
+  return class_loss_backward(grad_output, input, target, weight, lse, total_weight, reduction, ignore_index,
+                             label_smoothing, true, "cross_entropy_backward");
+}
+
+std::pair<Tensor, Tensor> nll_loss(const Tensor& input, const Tensor& target, const Tensor& weight,
+                                   int64_t reduction, int64_t ignore_index) {
+  auto [out, lse, tw] = class_loss(input, target, weight, reduction, ignore_index, 0.0, false, "nll_loss");
+  (void)lse;
+  return {out, tw};
+}
+
+Tensor nll_loss_backward(const Tensor& grad_output, const Tensor& input, const Tensor& target, const Tensor& weight,
+                         const Tensor& total_weight, int64_t reduction, int64_t ignore_index) {
+  return class_loss_backward(grad_output, input, target, weight, nullptr, total_weight, reduction, ignore_index, 0.0,
+                             false, "nll_loss_backward");
+}
+
+}  // namespace tg

@@ -184,7 +184,8 @@ Tensor linspace(double start, double end, int64_t steps, DType dtype, Device dev
     // Symmetric from both ends, as torch, so the last value is exactly `end`.
     int64_t half = steps / 2;
     for (int64_t i = 0; i < steps; ++i)
-      p[i] = static_cast<scalar_t>(i < half ? start + step * double(i) : end - step * double(steps - 1 - i));
+      p[i] = static_cast<scalar_t>(steps == 1 ? start  // one step: `start`, as torch
+                                   : i < half ? start + step * double(i) : end - step * double(steps - 1 - i));
   });
   return to_device(t, device);
 }
@@ -281,9 +282,10 @@ DType unary_compute_dtype(UnaryOpId op, DType in) {
 void check_int_divisor(BinaryOpId op, DType compute, const Tensor& b) {
   if ((op != BinaryOpId::floor_divide && op != BinaryOpId::remainder) || !is_integral(compute, true)) return;
   Tensor zero = binary(BinaryOpId::eq, b, Scalar::from_int(0), false);
+  if (zero->numel() == 0) return;  // nothing to divide (amax of an empty tensor would throw)
   Tensor any = amax(to_dtype(zero, DType::UInt8), {}, false);
-  if (zero->numel()) TG_CHECK_AS(ZeroDivError, item_int(any) == 0, "ZeroDivisionError: integer division by zero in ",
-                                 binary_name(op));
+  TG_CHECK_AS(ZeroDivError, item_int(any) == 0, "ZeroDivisionError: integer division by zero in ",
+              binary_name(op));
 }
 
 Tensor binary_impl(BinaryOpId op, const Tensor& a, const Tensor& b, DType rt, const Tensor& out) {

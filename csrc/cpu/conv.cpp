@@ -1,1 +1,331 @@
 // Convolution and pooling CPU kernels.
+//
+// Convolution is im2col + GEMM, one image at a time: the image's receptive
+// fields are unrolled into col (C/G * kh * kw rows, OH * OW columns), and per
+// group y = W_g @ col runs on the fast strided GEMM. The backward passes are
+// the two other products of the same three matrices: gcol = W_g^T @ gy
+// (scattered back with col2im) and gW_g += gy @ col^T. A 1x1 kernel with
+// stride 1 and no padding needs no col at all: the image is the matrix.
+//
+// Threads: with at least as many images as threads, images are split between
+// threads (each GEMM then runs on one thread, no synchronization per image);
+// with fewer, images run in turn and each GEMM uses every thread.
+#include <algorithm>
+#include <cmath>
+#include <limits>
+#include <memory>
+#include <vector>
+
+#include "gemm.h"
+#include "nn_kernels.h"
+#include "parallel.h"
+
+namespace tg::cpu {
+namespace {
+
+int64_t ceil_div(int64_t a, int64_t b) { return (a + b - 1) / b; }
+
+bool is_pointwise(const ConvShape& s) {
+  return s.kh == 1 && s.kw == 1 && s.sh == 1 && s.sw == 1 && s.ph == 0 && s.pw == 0;
+}
+
+// The output columns ow whose input column ow * sw + off lies inside [0, W):
+// [lo, hi). Everything outside reads padding.
+void valid_range(int64_t off, int64_t W, int64_t sw, int64_t OW, int64_t& lo, int64_t& hi) {
+  lo = off >= 0 ? 0 : ceil_div(-off, sw);
+  hi = W - off <= 0 ? 0 : ceil_div(W - off, sw);
+  lo = std::min(lo, OW);
+  hi = std::max(lo, std::min(hi, OW));
+}
+
+// x: (Cg, H, W) -> col: (Cg * kh * kw, OH * OW)
+template <class T>
+void im2col(const ConvShape& s, int64_t Cg, const T* x, T* col) {
+  const int64_t P = s.OH * s.OW;
+  for (int64_t c = 0; c < Cg; ++c) {
+    const T* xc = x + c * s.H * s.W;
+    for (int64_t ki = 0; ki < s.kh; ++ki) {
+      for (int64_t kj = 0; kj < s.kw; ++kj) {
+        T* row = col + ((c * s.kh + ki) * s.kw + kj) * P;
+        const int64_t off = kj * s.dw - s.pw;
+        int64_t lo, hi;
+        valid_range(off, s.W, s.sw, s.OW, lo, hi);
+        for (int64_t oh = 0; oh < s.OH; ++oh) {
+          T* r = row + oh * s.OW;
+          const int64_t ih = oh * s.sh - s.ph + ki * s.dh;
+          if (ih < 0 || ih >= s.H) {
+            std::fill(r, r + s.OW, T(0));
+            continue;
+          }
+          const T* xr = xc + ih * s.W + off;
+          std::fill(r, r + lo, T(0));
+          if (s.sw == 1) {
+            for (int64_t ow = lo; ow < hi; ++ow) r[ow] = xr[ow];
+          } else {
+            for (int64_t ow = lo; ow < hi; ++ow) r[ow] = xr[ow * s.sw];
+          }
+          std::fill(r + hi, r + s.OW, T(0));
+        }
+      }
+    }
+  }
+}
+
+// The adjoint of im2col: gx (Cg, H, W) += col scattered back (gx zeroed by the caller).
+template <class T>
+void col2im(const ConvShape& s, int64_t Cg, const T* col, T* gx) {
+  const int64_t P = s.OH * s.OW;
+  for (int64_t c = 0; c < Cg; ++c) {
+    T* gc = gx + c * s.H * s.W;
+    for (int64_t ki = 0; ki < s.kh; ++ki) {
+      for (int64_t kj = 0; kj < s.kw; ++kj) {
+        const T* row = col + ((c * s.kh + ki) * s.kw + kj) * P;
+        const int64_t off = kj * s.dw - s.pw;
+        int64_t lo, hi;
+        valid_range(off, s.W, s.sw, s.OW, lo, hi);
+        for (int64_t oh = 0; oh < s.OH; ++oh) {
+          const int64_t ih = oh * s.sh - s.ph + ki * s.dh;
+          if (ih < 0 || ih >= s.H) continue;
+          const T* r = row + oh * s.OW;
+          T* gr = gc + ih * s.W + off;
+          if (s.sw == 1) {
+            for (int64_t ow = lo; ow < hi; ++ow) gr[ow] += r[ow];
+          } else {
+            for (int64_t ow = lo; ow < hi; ++ow) gr[ow * s.sw] += r[ow];
+          }
+        }
+      }
+    }
+  }
+}
+
+// Runs body(n, scratch) for every image n; scratch holds `scratch_size` Ts per thread.
+template <class T, class F>
+void for_each_image(int64_t N, int64_t scratch_size, F body) {
+  const int nthreads = get_num_threads();
+  if (N >= nthreads && nthreads > 1) {
+    parallel_for(0, N, 1, [&](int64_t b, int64_t e) {
+      std::unique_ptr<T[]> scratch(scratch_size ? new T[scratch_size] : nullptr);
+      for (int64_t n = b; n < e; ++n) body(n, scratch.get());
+    });
+  } else {
+    std::unique_ptr<T[]> scratch(scratch_size ? new T[scratch_size] : nullptr);
+    for (int64_t n = 0; n < N; ++n) body(n, scratch.get());
+  }
+}
+
+}  // namespace
+
+template <class T>
+void conv2d_forward(const ConvShape& s, const T* x, const T* w, const T* b, T* y) {
+  const int64_t Cg = s.C / s.G, Og = s.O / s.G, K = Cg * s.kh * s.kw, P = s.OH * s.OW;
+  const bool pointwise = is_pointwise(s);
+  for_each_image<T>(s.N, pointwise ? 0 : K * P, [&](int64_t n, T* col) {
+    for (int64_t g = 0; g < s.G; ++g) {
+      const T* xg = x + (n * s.C + g * Cg) * s.H * s.W;
+      T* yg = y + (n * s.O + g * Og) * P;
+      if (!pointwise) im2col(s, Cg, xg, col);
+      if (b) {
+        for (int64_t o = 0; o < Og; ++o) std::fill(yg + o * P, yg + (o + 1) * P, b[g * Og + o]);
+      }
+      gemm<T>(Og, P, K, w + g * Og * K, K, 1, pointwise ? xg : col, P, 1, yg, P, 1, b != nullptr);
+    }
+  });
+}
+
+template <class T>
+void conv2d_backward_input(const ConvShape& s, const T* gy, const T* w, T* gx) {
+  const int64_t Cg = s.C / s.G, Og = s.O / s.G, K = Cg * s.kh * s.kw, P = s.OH * s.OW;
+  const bool pointwise = is_pointwise(s);
+  for_each_image<T>(s.N, pointwise ? 0 : K * P, [&](int64_t n, T* col) {
+    for (int64_t g = 0; g < s.G; ++g) {
+      T* gxg = gx + (n * s.C + g * Cg) * s.H * s.W;
+      const T* gyg = gy + (n * s.O + g * Og) * P;
+      // W_g^T (K x Og) @ gy_g (Og x P)
+      gemm<T>(K, P, Og, w + g * Og * K, 1, K, gyg, P, 1, pointwise ? gxg : col, P, 1, false);
+      if (!pointwise) {
+        std::fill(gxg, gxg + Cg * s.H * s.W, T(0));
+        col2im(s, Cg, col, gxg);
+      }
+    }
+  });
+}
+
+template <class T>
+void conv2d_backward_weight(const ConvShape& s, const T* gy, const T* x, T* gw) {
+  const int64_t Cg = s.C / s.G, Og = s.O / s.G, K = Cg * s.kh * s.kw, P = s.OH * s.OW;
+  const int64_t wsize = s.O * K;
+  const bool pointwise = is_pointwise(s);
+  if (s.N == 0) {
+    std::fill(gw, gw + wsize, T(0));
+    return;
+  }
+  // Fixed partitions of the batch, each summing into its own buffer, added in
+  // order afterwards: the result does not depend on thread timing.
+  const int nthreads = get_num_threads();
+  const int64_t parts = (s.N >= nthreads && nthreads > 1) ? nthreads : 1;
+  std::vector<T> partial((parts - 1) * wsize);
+  auto run_part = [&](int64_t k) {
+    T* acc = k == 0 ? gw : partial.data() + (k - 1) * wsize;
+    const int64_t nb = s.N * k / parts, ne = s.N * (k + 1) / parts;
+    std::unique_ptr<T[]> col(pointwise ? nullptr : new T[K * P]);
+    for (int64_t n = nb; n < ne; ++n) {
+      for (int64_t g = 0; g < s.G; ++g) {
+        const T* xg = x + (n * s.C + g * Cg) * s.H * s.W;
+        const T* gyg = gy + (n * s.O + g * Og) * P;
+        if (!pointwise) im2col(s, Cg, xg, col.get());
+        // gy_g (Og x P) @ col^T (P x K)
+        gemm<T>(Og, K, P, gyg, P, 1, pointwise ? xg : col.get(), 1, P, acc + g * Og * K, K, 1, n != nb);
+      }
+    }
+  };
+  if (parts == 1) {
+    run_part(0);
+  } else {
+    parallel_for(0, parts, 1, [&](int64_t b, int64_t e) {
+      for (int64_t k = b; k < e; ++k) run_part(k);
+    });
+    for (int64_t k = 1; k < parts; ++k) {
+      const T* p = partial.data() + (k - 1) * wsize;
+      for (int64_t i = 0; i < wsize; ++i) gw[i] += p[i];
+    }
+  }
+}
+
+// ------------------------------------------------------------------ pooling
+namespace {
+int64_t plane_grain(const PoolShape& s) {
+  return std::max<int64_t>(1, 16384 / std::max<int64_t>(1, s.OH * s.OW * s.kh * s.kw));
+}
+}  // namespace
+
+template <class T>
+void max_pool2d_forward(const PoolShape& s, const T* x, T* y, int64_t* idx) {
+  parallel_for(0, s.planes, plane_grain(s), [&](int64_t pb, int64_t pe) {
+    for (int64_t p = pb; p < pe; ++p) {
+      const T* xp = x + p * s.H * s.W;
+      T* yp = y + p * s.OH * s.OW;
+      int64_t* ip = idx + p * s.OH * s.OW;
+      for (int64_t oh = 0; oh < s.OH; ++oh) {
+        // the kernel rows [i0, i1) that fall inside the input (the rest is padding)
+        const int64_t h0 = oh * s.sh - s.ph;
+        const int64_t i0 = h0 >= 0 ? 0 : ceil_div(-h0, s.dh);
+        const int64_t i1 = std::min(s.kh, ceil_div(s.H - h0, s.dh));
+        for (int64_t ow = 0; ow < s.OW; ++ow) {
+          const int64_t w0 = ow * s.sw - s.pw;
+          const int64_t j0 = w0 >= 0 ? 0 : ceil_div(-w0, s.dw);
+          const int64_t j1 = std::min(s.kw, ceil_div(s.W - w0, s.dw));
+          if (i0 >= i1 || j0 >= j1) {  // a window of padding only (possible with dilation): torch gives -inf
+            yp[oh * s.OW + ow] = -std::numeric_limits<T>::infinity();
+            ip[oh * s.OW + ow] = 0;
+            continue;
+          }
+          int64_t bi = (h0 + i0 * s.dh) * s.W + w0 + j0 * s.dw;
+          T best = xp[bi];
+          for (int64_t i = i0; i < i1; ++i) {
+            const int64_t row = (h0 + i * s.dh) * s.W + w0;
+            for (int64_t j = j0; j < j1; ++j) {
+              const T v = xp[row + j * s.dw];
+              if (v > best || v != v) {  // v != v: NaN
+                best = v;
+                bi = row + j * s.dw;
+              }
+            }
+          }
+          yp[oh * s.OW + ow] = best;
+          ip[oh * s.OW + ow] = bi;
+        }
+      }
+    }
+  });
+}
+
+template <class T>
+void max_pool2d_backward(const PoolShape& s, const T* gy, const int64_t* idx, T* gx) {
+  parallel_for(0, s.planes, plane_grain(s), [&](int64_t pb, int64_t pe) {
+    for (int64_t p = pb; p < pe; ++p) {
+      T* gp = gx + p * s.H * s.W;
+      std::fill(gp, gp + s.H * s.W, T(0));
+      const T* gyp = gy + p * s.OH * s.OW;
+      const int64_t* ip = idx + p * s.OH * s.OW;
+      for (int64_t k = 0; k < s.OH * s.OW; ++k) gp[ip[k]] += gyp[k];
+    }
+  });
+}
+
+namespace {
+// One average-pooling window: its clipped bounds and the divisor torch uses.
+struct AvgWindow {
+  int64_t h0, h1, w0, w1;
+  double divisor;
+};
+
+AvgWindow avg_window(const PoolShape& s, int64_t oh, int64_t ow, bool count_include_pad, int64_t divisor) {
+  AvgWindow a;
+  a.h0 = oh * s.sh - s.ph;
+  a.w0 = ow * s.sw - s.pw;
+  a.h1 = std::min(a.h0 + s.kh, s.H + s.ph);
+  a.w1 = std::min(a.w0 + s.kw, s.W + s.pw);
+  const int64_t pool_size = (a.h1 - a.h0) * (a.w1 - a.w0);
+  a.h0 = std::max<int64_t>(a.h0, 0);
+  a.w0 = std::max<int64_t>(a.w0, 0);
+  a.h1 = std::min(a.h1, s.H);
+  a.w1 = std::min(a.w1, s.W);
+  if (divisor > 0) a.divisor = double(divisor);
+  else if (count_include_pad) a.divisor = double(pool_size);
+  else a.divisor = double((a.h1 - a.h0) * (a.w1 - a.w0));
+  return a;
+}
+}  // namespace
+
+template <class T>
+void avg_pool2d_forward(const PoolShape& s, bool count_include_pad, int64_t divisor, const T* x, T* y) {
+  parallel_for(0, s.planes, plane_grain(s), [&](int64_t pb, int64_t pe) {
+    for (int64_t p = pb; p < pe; ++p) {
+      const T* xp = x + p * s.H * s.W;
+      T* yp = y + p * s.OH * s.OW;
+      for (int64_t oh = 0; oh < s.OH; ++oh) {
+        for (int64_t ow = 0; ow < s.OW; ++ow) {
+          AvgWindow a = avg_window(s, oh, ow, count_include_pad, divisor);
+          double acc = 0;
+          for (int64_t ih = a.h0; ih < a.h1; ++ih)
+            for (int64_t iw = a.w0; iw < a.w1; ++iw) acc += xp[ih * s.W + iw];
+          yp[oh * s.OW + ow] = static_cast<T>(acc / a.divisor);
+        }
+      }
+    }
+  });
+}
+
+template <class T>
+void avg_pool2d_backward(const PoolShape& s, bool count_include_pad, int64_t divisor, const T* gy, T* gx) {
+  parallel_for(0, s.planes, plane_grain(s), [&](int64_t pb, int64_t pe) {
+    for (int64_t p = pb; p < pe; ++p) {
+      T* gp = gx + p * s.H * s.W;
+      std::fill(gp, gp + s.H * s.W, T(0));
+      const T* gyp = gy + p * s.OH * s.OW;
+      for (int64_t oh = 0; oh < s.OH; ++oh) {
+        for (int64_t ow = 0; ow < s.OW; ++ow) {
+          AvgWindow a = avg_window(s, oh, ow, count_include_pad, divisor);
+          const T v = static_cast<T>(gyp[oh * s.OW + ow] / a.divisor);
+          for (int64_t ih = a.h0; ih < a.h1; ++ih)
+            for (int64_t iw = a.w0; iw < a.w1; ++iw) gp[ih * s.W + iw] += v;
+        }
+      }
+    }
+  });
+}
+
+#define TG_INSTANTIATE(T)                                                                              \
+  template void conv2d_forward<T>(const ConvShape&, const T*, const T*, const T*, T*);                \
+  template void conv2d_backward_input<T>(const ConvShape&, const T*, const T*, T*);                   \
+  template void conv2d_backward_weight<T>(const ConvShape&, const T*, const T*, T*);                  \
+  template void max_pool2d_forward<T>(const PoolShape&, const T*, T*, int64_t*);                      \
+  template void max_pool2d_backward<T>(const PoolShape&, const T*, const int64_t*, T*);               \
+  template void avg_pool2d_forward<T>(const PoolShape&, bool, int64_t, const T*, T*);                 \
+  template void avg_pool2d_backward<T>(const PoolShape&, bool, int64_t, const T*, T*);
+TG_INSTANTIATE(float)
+TG_INSTANTIATE(double)
+#undef TG_INSTANTIATE
+
+}  // namespace tg::cpu

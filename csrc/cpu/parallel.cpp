@@ -52,8 +52,12 @@ namespace {
 thread_local bool t_in_parallel = false;
 
 int default_num_threads() {
-  unsigned n = std::thread::hardware_concurrency();
-  return n == 0 ? 1 : static_cast<int>(n);
+  // Cached: hardware_concurrency() reads sysfs on Linux (~10 us), far more than a small op.
+  static const int n = [] {
+    unsigned c = std::thread::hardware_concurrency();
+    return c == 0 ? 1 : static_cast<int>(c);
+  }();
+  return n;
 }
 
 std::atomic<int> g_requested_threads{0};  // 0 = not set yet -> default

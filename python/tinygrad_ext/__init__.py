@@ -21,7 +21,7 @@ __version__ = "0.1.0"
 
 
 def manual_seed(seed):
-    _C.manual_seed(int(seed) & 0xFFFFFFFFFFFFFFFF)
+    _C.manual_seed(__import__("builtins").int(seed) & 0xFFFFFFFFFFFFFFFF)  # (`int` here is torch.int)
 
 
 def seed():
@@ -56,6 +56,9 @@ def _function(name):
         out = kwargs.pop("out", None)
         result = getattr(Tensor, name)(input, *args, **kwargs)
         if out is not None:
+            if isinstance(result, Tensor) and not _C.can_cast(result.dtype.id, out.dtype.id):
+                raise RuntimeError(f"result type {result.dtype._legacy[:-6]} can't be cast to the desired output "
+                                   f"type {out.dtype._legacy[:-6]}")
             out.copy_(result) if out.shape == result.shape else out.__setattr__("_impl", result._impl)
             return out
         return result
@@ -70,10 +73,18 @@ for _name in ("add", "sub", "mul", "div", "true_divide", "pow", "neg", "abs", "e
               "max", "min", "amax", "amin", "argmax", "argmin", "any", "all", "mm", "bmm", "mv", "dot", "t",
               "transpose", "permute", "reshape", "flatten", "squeeze", "unsqueeze", "narrow", "select", "split",
               "chunk", "unbind", "gather", "scatter_add", "index_select", "masked_fill", "masked_select", "nonzero",
-              "clone", "detach", "numel", "sub", "square"):
+              "clone", "detach", "numel", "sub", "square", "as_strided"):
     globals()[_name] = _function(_name)
 del _name
 subtract, multiply, divide, negative, swapaxes = sub, mul, div, neg, transpose  # noqa: F821
+_pow = pow  # noqa: F821 (the generated one; torch.pow below also takes a number base)
+
+
+def pow(input, exponent, *, out=None):  # noqa: A001 (torch.pow(2, t): a number base too)
+    if not isinstance(input, Tensor):
+        result = exponent.__rpow__(input)
+        return result if out is None else out.copy_(result)
+    return _pow(input, exponent, out=out)
 
 
 def max(input, dim=None, keepdim=False, *, out=None):  # noqa: A001
@@ -104,3 +115,15 @@ def result_type(a, b):
 
 def can_cast(from_, to):
     return _C.can_cast(from_.id, to.id)
+
+
+def softmax(input, dim, dtype=None):
+    return input.softmax(dim, dtype=dtype)
+
+
+def log_softmax(input, dim, dtype=None):
+    return input.log_softmax(dim, dtype=dtype)
+
+
+from . import nn, optim  # noqa: E402
+from .serialization import load, save  # noqa: E402

@@ -2,13 +2,17 @@
 backward (written with Tensor ops, so create_graph=True gives higher-order
 gradients). When no higher-order graph is being built (grad mode off during
 backward) backward formulas may use the fused gradient kernels instead."""
-from . import _C
-from .autograd.function import Function
+from . import _C, _dtype
+from .autograd.anomaly_mode import _enabled as _anomaly
+from .autograd.function import Function, _track_view, _version_error
 from .autograd.grad_mode import _state
+
+Tensor = _wrap = _edge = None  # bound by tensor.py once it is loaded (it imports this module)
+_FLOAT_IDS = frozenset(i for i, d in enumerate(_dtype.BY_ID) if d is not None and d.is_floating_point)
+_NO_EDGE = (None, 0)
 
 
 def _impl(x):
-    from .tensor import Tensor
     return x._impl if isinstance(x, Tensor) else x
 
 
@@ -28,28 +32,57 @@ class Op(Function):
 
     @classmethod
     def apply(cls, *args):
-        from .tensor import Tensor, _edge
         ctx = cls()
         out = cls.forward(ctx, *args)
-        requires = _state[0] and any(isinstance(a, Tensor) and a._requires_grad for a in args)
-        if isinstance(out, tuple):
-            outs = tuple(Tensor._from_impl(o) for o in out)
+        if type(out) is tuple:
+            outs = tuple([_wrap(o) for o in out])
         else:
-            outs = Tensor._from_impl(out)
-        if requires:
-            ctx.needs_input_grad = tuple(isinstance(a, Tensor) and a._requires_grad for a in args)
-            ctx.next_functions = tuple(_edge(a) if isinstance(a, Tensor) else (None, 0) for a in args)
-            from .autograd import anomaly_mode
-            if anomaly_mode._enabled[0]:
-                import traceback
-                ctx._stack = traceback.format_stack()[:-2]
-            for i, o in enumerate(outs if isinstance(outs, tuple) else (outs,)):
-                if o.dtype.is_floating_point and i not in cls._non_differentiable_outputs:
+            outs = _wrap(out)
+        if not _state[0]:
+            return outs
+        needs, edges, any_needed = [], [], False
+        for a in args:  # one pass: needs_input_grad and the edges into the inputs' nodes
+            if isinstance(a, Tensor) and a._requires_grad:
+                any_needed = True
+                needs.append(True)
+                fn = a.grad_fn
+                edges.append((fn, a._output_nr) if fn is not None else _edge(a))
+            else:
+                needs.append(False)
+                edges.append(_NO_EDGE)
+        if not any_needed:
+            return outs
+        ctx.needs_input_grad = tuple(needs)
+        ctx.next_functions = tuple(edges)
+        if cls._saves_inputs:  # versions checked in _backward: torch's "modified by an inplace operation"
+            ctx._in_args = args
+            ctx._in_versions = tuple(a._impl.version if isinstance(a, Tensor) else None for a in args)
+        if _anomaly[0]:
+            import traceback
+            ctx._stack = traceback.format_stack()[:-2]
+        if type(outs) is tuple:
+            ctx._n_out = len(outs)
+            for i, o in enumerate(outs):
+                if o._impl.dtype in _FLOAT_IDS and i not in cls._non_differentiable_outputs:
                     o._requires_grad, o.grad_fn, o._output_nr = True, ctx, i
+        elif outs._impl.dtype in _FLOAT_IDS:
+            outs._requires_grad, outs.grad_fn = True, ctx
+            if cls._is_view:
+                _track_view(cls, args, outs)
         return outs
+
+    def _backward(self, grads):
+        if self._saves_inputs:
+            for a, v in zip(self._in_args, self._in_versions):
+                if v is not None and a._impl.version != v:
+                    raise _version_error(a, a._impl.version, v, a.grad_fn.name() if a.grad_fn is not None else None)
+        r = type(self).backward(self, *grads)
+        return r if type(r) is tuple else (r,)
 
     _non_differentiable_outputs = ()
     _materialize_grads = False
+    _trusted_grads = True   # built-in backward formulas return fresh tensors or the incoming gradient
+    _saves_inputs = False   # True where backward reads the forward inputs' values (ctx.a, ctx.b, ...)
 
     def save_output(self, impl):
         """Keeps an output for backward; in-place writes to it are detected like saved inputs."""
@@ -106,6 +139,7 @@ class Sub(Op):
 
 
 class Mul(Op):
+    _saves_inputs = True
     @staticmethod
     def forward(ctx, a, b):
         ctx.a, ctx.b = a, b
@@ -122,6 +156,7 @@ class Mul(Op):
 
 
 class Div(Op):
+    _saves_inputs = True
     @staticmethod
     def forward(ctx, a, b):
         ctx.a, ctx.b = a, b
@@ -138,6 +173,7 @@ class Div(Op):
 
 
 class Pow(Op):
+    _saves_inputs = True
     @staticmethod
     def forward(ctx, a, b):
         ctx.a, ctx.b = a, b
@@ -166,6 +202,7 @@ class Pow(Op):
 
 
 class Maximum(Op):
+    _saves_inputs = True
     @staticmethod
     def forward(ctx, a, b):
         ctx.a, ctx.b = a, b
@@ -183,13 +220,15 @@ class Maximum(Op):
 class Minimum(Maximum):
     @staticmethod
     def forward(ctx, a, b):
-        ctx.a, ctx.b = b, a  # min(a, b) routes gradients like max with the roles swapped
+        ctx.a, ctx.b = a, b
         return _C.minimum(a._impl, b._impl)
 
     @staticmethod
     def backward(ctx, g):
-        gb, ga = Maximum.backward(ctx, g)
-        return ga, gb
+        a, b = ctx.a, ctx.b
+        w = (a < b).to(g.dtype) + (a == b).to(g.dtype) * 0.5
+        return (_unbroadcast(g * w, a.shape) if ctx.needs_input_grad[0] else None,
+                _unbroadcast(g * (1 - w), b.shape) if ctx.needs_input_grad[1] else None)
 
 
 # ------------------------------------------------------------------- unary
@@ -389,14 +428,17 @@ class Where(Op):
 class MaskedFill(Op):
     @staticmethod
     def forward(ctx, a, mask, value):
-        ctx.mask = mask
+        ctx.mask, ctx.needs_value_shape = mask, getattr(value, "shape", None)
         out = _C.clone(a._impl)
         _C.masked_fill_(out, mask._impl, _impl(value))
         return out
 
     @staticmethod
     def backward(ctx, g):
-        return g.masked_fill(ctx.mask, 0), None, None
+        gv = None
+        if ctx.needs_input_grad[2]:  # a 0-d tensor value gets the sum of the filled positions' gradients
+            gv = (g * ctx.mask.to(g.dtype)).sum().reshape(ctx.needs_value_shape)
+        return g.masked_fill(ctx.mask, 0) if ctx.needs_input_grad[0] else None, None, gv
 
 
 class ToDtype(Op):
@@ -515,6 +557,7 @@ class MaxDim(Op):
 
 # ---------------------------------------------------------- linear algebra
 class Mm(Op):
+    _saves_inputs = True
     @staticmethod
     def forward(ctx, a, b):
         ctx.a, ctx.b = a, b
@@ -528,6 +571,7 @@ class Mm(Op):
 
 
 class Addmm(Op):
+    _saves_inputs = True
     @staticmethod
     def forward(ctx, bias, a, b):
         ctx.a, ctx.b, ctx.bias_shape = a, b, bias.shape
@@ -542,6 +586,7 @@ class Addmm(Op):
 
 
 class Bmm(Op):
+    _saves_inputs = True
     @staticmethod
     def forward(ctx, a, b):
         ctx.a, ctx.b = a, b
@@ -556,6 +601,7 @@ class Bmm(Op):
 
 # ------------------------------------------------------------------- views
 class Reshape(Op):
+    _is_view = True
     @staticmethod
     def forward(ctx, a, shape, must_view):
         ctx.in_shape = a.shape
@@ -567,6 +613,7 @@ class Reshape(Op):
 
 
 class Permute(Op):
+    _is_view = True
     @staticmethod
     def forward(ctx, a, dims):
         ctx.dims = [_C.wrap_dim(d, a.dim()) for d in dims] if a.dim() else []
@@ -581,6 +628,7 @@ class Permute(Op):
 
 
 class Transpose(Op):
+    _is_view = True
     @staticmethod
     def forward(ctx, a, d0, d1):
         ctx.d = (d0, d1)
@@ -592,6 +640,7 @@ class Transpose(Op):
 
 
 class Expand(Op):
+    _is_view = True
     @staticmethod
     def forward(ctx, a, sizes):
         ctx.in_shape = a.shape
@@ -604,6 +653,8 @@ class Expand(Op):
 
 class BasicIndex(Op):
     """x[key] for keys of ints, slices, None and Ellipsis: a view."""
+
+    _is_view = True
 
     @staticmethod
     def forward(ctx, a, key):
@@ -730,3 +781,297 @@ class _NoGradCtx:
 
     def __exit__(self, *exc):
         _state[0] = self._prev
+
+
+# ---------------------------------------------------------------------- nn
+# Layers and losses (torch.nn.functional builds on these). Forward calls the
+# fused kernels of csrc/core/nn_ops.h; backward calls their backward kernels
+# when no higher-order graph is being built, and otherwise composes
+# differentiable ops so that create_graph=True still works.
+def _t(impl):
+    from .tensor import Tensor
+    return Tensor._from_impl(impl)
+
+
+class Linear(Op):
+    """x @ weight.T + bias in one GEMM pass (addmm: the bias is the GEMM's initial C)."""
+
+    @staticmethod
+    def forward(ctx, x, weight, bias):
+        ctx.x, ctx.weight, ctx.has_bias = x, weight, bias is not None
+        wt = _C.transpose(weight._impl, 0, 1)
+        if bias is None:
+            return _C.mm(x._impl, wt)
+        return _C.addmm(bias._impl, x._impl, wt)
+
+    @staticmethod
+    def backward(ctx, g):
+        need = ctx.needs_input_grad
+        return (g.mm(ctx.weight) if need[0] else None,
+                g.t().mm(ctx.x) if need[1] else None,
+                g.sum(0) if ctx.has_bias and need[2] else None)
+
+
+class Conv2d(Op):
+    @staticmethod
+    def forward(ctx, x, weight, bias, stride, padding, dilation, groups):
+        ctx.x, ctx.weight, ctx.has_bias = x, weight, bias is not None
+        ctx.params = (stride, padding, dilation, groups)
+        return _C.conv2d(x._impl, weight._impl, None if bias is None else bias._impl, stride, padding, dilation,
+                         groups)
+
+    @staticmethod
+    def backward(ctx, g):
+        x, w, p = ctx.x, ctx.weight, ctx.params
+        need = ctx.needs_input_grad
+        nb = (None,) * 4
+        if not _state[0]:
+            gx, gw, gb = _C.conv2d_backward(g._impl, x._impl, w._impl, *p, (need[0], need[1],
+                                                                            ctx.has_bias and need[2]))
+            return (None if gx is None else _t(gx), None if gw is None else _t(gw),
+                    None if gb is None else _t(gb)) + nb
+        # create_graph: the two linear maps as differentiable ops of their own
+        gx = Conv2dBackwardInput.apply(g, w, x.shape, p) if need[0] else None
+        gw = Conv2dBackwardWeight.apply(g, x, w.shape, p) if need[1] else None
+        gb = g.sum([0, 2, 3] if g.dim() == 4 else [1, 2]) if ctx.has_bias and need[2] else None
+        return (gx, gw, gb) + nb
+
+
+class Conv2dBackwardInput(Op):
+    """gx = conv2d's input gradient: linear in g and in the weight."""
+
+    @staticmethod
+    def forward(ctx, g, weight, input_shape, params):
+        ctx.g, ctx.weight, ctx.params = g, weight, params
+        return _C.conv2d_backward_input(g._impl, weight._impl, list(input_shape), *params)
+
+    @staticmethod
+    def backward(ctx, gg):
+        # <gg, T(g, w)> = <conv(gg, w), g>: d/dg = conv(gg, w), d/dw = the weight gradient of conv(gg, .) at g
+        need = ctx.needs_input_grad
+        dg = Conv2d.apply(gg, ctx.weight, None, *ctx.params) if need[0] else None
+        dw = Conv2dBackwardWeight.apply(ctx.g, gg, ctx.weight.shape, ctx.params) if need[1] else None
+        return dg, dw, None, None
+
+
+class Conv2dBackwardWeight(Op):
+    """gw = conv2d's weight gradient: linear in g and in the input."""
+
+    @staticmethod
+    def forward(ctx, g, x, weight_shape, params):
+        ctx.g, ctx.x, ctx.params = g, x, params
+        return _C.conv2d_backward_weight(g._impl, x._impl, list(weight_shape), *params)
+
+    @staticmethod
+    def backward(ctx, gg):
+        # <gg, B(g, x)> = <g, conv(x, gg)>: d/dg = conv(x, gg), d/dx = the input gradient of conv(., gg) at g
+        need = ctx.needs_input_grad
+        dg = Conv2d.apply(ctx.x, gg, None, *ctx.params) if need[0] else None
+        dx = Conv2dBackwardInput.apply(ctx.g, gg, ctx.x.shape, ctx.params) if need[1] else None
+        return dg, dx, None, None
+
+
+class MaxPool2d(Op):
+    _non_differentiable_outputs = (1,)
+
+    @staticmethod
+    def forward(ctx, x, kernel, stride, padding, dilation, ceil_mode):
+        out, idx = _C.max_pool2d(x._impl, kernel, stride, padding, dilation, ceil_mode)
+        ctx.in_shape, ctx.idx = x.shape, idx
+        return out, idx
+
+    @staticmethod
+    def backward(ctx, g, _=None):
+        if not _state[0]:
+            return (_t(_C.max_pool2d_backward(g._impl, ctx.idx, list(ctx.in_shape))),) + (None,) * 5
+        return (MaxPool2dBackward.apply(g, _t(ctx.idx), ctx.in_shape),) + (None,) * 5
+
+
+class MaxPool2dBackward(Op):
+    """Scatters g to the argmax positions; its own backward gathers from them."""
+
+    @staticmethod
+    def forward(ctx, g, idx, in_shape):
+        ctx.g_shape, ctx.idx = g.shape, idx
+        return _C.max_pool2d_backward(g._impl, idx._impl, list(in_shape))
+
+    @staticmethod
+    def backward(ctx, gg):
+        idx = ctx.idx
+        flat = gg.flatten(-2).gather(gg.dim() - 2, idx.flatten(-2))
+        return flat.reshape(ctx.g_shape), None, None
+
+
+class AvgPool2d(Op):
+    @staticmethod
+    def forward(ctx, x, kernel, stride, padding, ceil_mode, count_include_pad, divisor_override):
+        ctx.in_shape = x.shape
+        ctx.args = (kernel, stride, padding, ceil_mode, count_include_pad, divisor_override)
+        return _C.avg_pool2d(x._impl, *ctx.args)
+
+    @staticmethod
+    def backward(ctx, g):
+        if not _state[0]:
+            gx = _t(_C.avg_pool2d_backward(g._impl, list(ctx.in_shape), *ctx.args))
+        else:
+            gx = AvgPool2dBackward.apply(g, ctx.in_shape, ctx.args)
+        return (gx,) + (None,) * 6
+
+
+class AvgPool2dBackward(Op):
+    """The transpose of average pooling; its own backward is average pooling again."""
+
+    @staticmethod
+    def forward(ctx, g, in_shape, args):
+        ctx.args = args
+        return _C.avg_pool2d_backward(g._impl, list(in_shape), *args)
+
+    @staticmethod
+    def backward(ctx, gg):
+        return AvgPool2d.apply(gg, *ctx.args), None, None
+
+
+def _log_softmax_composite(x, dim):
+    shifted = x - x.amax(dim, keepdim=True).detach()
+    return shifted - shifted.exp().sum(dim, keepdim=True).log()
+
+
+class Softmax(Op):
+    """softmax (log=False) or log_softmax (log=True) along dim, fused."""
+
+    @staticmethod
+    def forward(ctx, x, dim, log):
+        ctx.save_for_backward(x)
+        ctx.dim, ctx.log = dim, log
+        out = _C.softmax(x._impl, dim, log)
+        ctx.save_output(out)
+        return out
+
+    @staticmethod
+    def backward(ctx, g):
+        dim = ctx.dim
+        if not _state[0]:
+            return _t(_C.softmax_backward(g._impl, ctx.saved_output()._impl, dim, ctx.log)), None, None
+        (x,) = ctx.saved_tensors
+        if x.dim() == 0:
+            return g * 0, None, None
+        logp = _log_softmax_composite(x, dim)
+        if ctx.log:
+            return g - logp.exp() * g.sum(dim, keepdim=True), None, None
+        y = logp.exp()
+        return y * (g - (g * y).sum(dim, keepdim=True)), None, None
+
+
+class CrossEntropy(Op):
+    """log_softmax + nll_loss (+ label smoothing) over class dim 1, fused; target holds class indices."""
+
+    @staticmethod
+    def forward(ctx, x, target, weight, reduction, ignore_index, label_smoothing):
+        w = None if weight is None else weight._impl
+        loss, lse, tw = _C.cross_entropy(x._impl, target._impl, w, reduction, ignore_index, label_smoothing)
+        ctx.save_for_backward(x)
+        ctx.target, ctx.weight, ctx.lse, ctx.tw = target, weight, lse, tw
+        ctx.args = (reduction, ignore_index, label_smoothing)
+        return loss
+
+    @staticmethod
+    def backward(ctx, g):
+        (x,) = ctx.saved_tensors
+        t, w = ctx.target, ctx.weight
+        reduction, ignore_index, eps = ctx.args
+        none = (None,) * 5
+        if not _state[0]:
+            return (_t(_C.cross_entropy_backward(g._impl, x._impl, t._impl, None if w is None else w._impl, ctx.lse,
+                                                 ctx.tw, reduction, ignore_index, eps)),) + none
+        # create_graph: dloss/dx = scale * ((1-e) w_t (p - onehot) + e/C (W p - w)), p = softmax(x)
+        from .tensor import Tensor
+        cdim = 0 if x.dim() == 1 else 1
+        C = x.shape[cdim]
+        p = _log_softmax_composite(x, cdim).exp()
+        shape = [1] * x.dim()
+        shape[cdim] = C
+        tt = t.unsqueeze(cdim) if x.dim() > 1 else t.reshape(1)
+        keep = (tt != ignore_index)
+        tsafe = tt.masked_fill(~keep, 0)
+        onehot = (tsafe == _t(_C.arange(0, C, 1, 3, 0, 0)).reshape(shape)).to(x.dtype)
+        wv = w.detach().to(x.dtype).reshape(shape) if w is not None else None
+        wt = (onehot * wv).sum(cdim, keepdim=True) if wv is not None else 1.0
+        wsum = wv.sum() if wv is not None else float(C)
+        grad = (1 - eps) * wt * (p - onehot)
+        if eps > 0:
+            grad = grad + (eps / C) * (wsum * p - (wv if wv is not None else 1.0))
+        grad = grad * keep.to(x.dtype)
+        if reduction == 0:
+            scale = g.unsqueeze(cdim) if x.dim() > 1 else g
+        elif reduction == 1:
+            scale = g / Tensor._from_impl(ctx.tw).item()
+        else:
+            scale = g
+        return (grad * scale,) + none
+
+
+class NllLoss(Op):
+    @staticmethod
+    def forward(ctx, x, target, weight, reduction, ignore_index):
+        w = None if weight is None else weight._impl
+        loss, tw = _C.nll_loss(x._impl, target._impl, w, reduction, ignore_index)
+        ctx.x, ctx.target, ctx.weight, ctx.tw = x, target, weight, tw
+        ctx.args = (reduction, ignore_index)
+        return loss
+
+    @staticmethod
+    def backward(ctx, g):
+        x, t, w = ctx.x, ctx.target, ctx.weight
+        wi = None if w is None else w._impl
+        if not _state[0]:
+            return (_t(_C.nll_loss_backward(g._impl, x._impl, t._impl, wi, ctx.tw, *ctx.args)),) + (None,) * 4
+        # The gradient is linear in g with a constant coefficient: M * g (broadcast over the class dim).
+        from .tensor import ones_like
+        m = _t(_C.nll_loss_backward(ones_like(g)._impl, x._impl, t._impl, wi, ctx.tw, *ctx.args))
+        return (m * (g.unsqueeze(1) if ctx.args[0] == 0 and x.dim() > 1 else g),) + (None,) * 4
+
+
+class MseLoss(Op):
+    """((a - b) ** 2) reduced; reduction 0 none, 1 mean, 2 sum."""
+
+    @staticmethod
+    def forward(ctx, a, b, reduction):
+        ai, bi = _impl(a), _impl(b)
+        d = _C.sub(ai, bi)
+        ctx.a, ctx.b, ctx.d, ctx.reduction = a, b, d, reduction
+        sq = _C.mul(d, d)
+        if reduction == 0:
+            return sq
+        s = _C.sum(sq, [], False, None)
+        return _C.div(s, sq.numel, False, s) if reduction == 1 else s
+
+    @staticmethod
+    def backward(ctx, g):
+        from .tensor import Tensor
+        need = ctx.needs_input_grad
+        if not _state[0]:
+            k = 2.0 / ctx.d.numel if ctx.reduction == 1 else 2.0
+            gd = _t(_C.mul(ctx.d, _C.mul(g._impl, k)))
+        else:
+            a, b = ctx.a, ctx.b
+            d = a - b
+            gd = d * (g * (2.0 / d.numel() if ctx.reduction == 1 else 2.0))
+        ga = _unbroadcast(gd, ctx.a.shape) if need[0] else None
+        gb = _unbroadcast(-gd, ctx.b.shape) if isinstance(ctx.b, Tensor) and need[1] else None
+        return ga, gb, None
+
+
+class Embedding(Op):
+    """weight[indices]; the row padding_idx gets no gradient."""
+
+    @staticmethod
+    def forward(ctx, weight, indices, padding_idx):
+        ctx.shape, ctx.indices, ctx.padding_idx = weight.shape, indices, padding_idx
+        return _C.index(weight._impl, 0, [indices._impl])
+
+    @staticmethod
+    def backward(ctx, g):
+        idx = ctx.indices
+        if ctx.padding_idx is not None:
+            g = g.masked_fill((idx == ctx.padding_idx).unsqueeze(-1), 0)
+        return IndexPutAccumulate.apply(g, ctx.shape, 0, [idx]), None, None

@@ -16,7 +16,9 @@ def _formatter(values, floating):
     """One width and style for every element, chosen from the finite values as torch does."""
     if not floating:
         width = max((len(str(v)) for v in values), default=1)
-        return lambda v: str(v).rjust(width)
+        f = lambda v: str(v).rjust(width)  # noqa: E731
+        f.width = width
+        return f
     finite = [abs(v) for v in values if math.isfinite(v)]
     p = PRINT_OPTS["precision"]
     ints = all(v == math.floor(v) for v in finite)
@@ -30,8 +32,11 @@ def _formatter(values, floating):
         fmt = lambda v: f"{v:.{p}e}" if math.isfinite(v) else str(v)  # noqa: E731
     else:
         fmt = lambda v: f"{v:.{p}f}" if math.isfinite(v) else str(v)  # noqa: E731
-    width = max((len(fmt(v)) for v in values), default=1)
-    return lambda v: fmt(v).rjust(width)
+    # torch sizes the column from the nonzero finite values only: nan/inf/0 may stick out
+    width = max((len(fmt(v)) for v in values if math.isfinite(v) and v != 0), default=1)
+    f = lambda v: fmt(v).rjust(width)  # noqa: E731
+    f.width = width
+    return f
 
 
 def _flat(x):
@@ -56,8 +61,9 @@ def _fmt(data, fmt, indent, depth, ndim):
     if depth == ndim:
         return fmt(data)
     if depth == ndim - 1:
-        parts = ["..." if d is None else fmt(d) for d in data]
-        per_line = max(1, (PRINT_OPTS["linewidth"] - indent) // (max((len(p) for p in parts), default=1) + 2))
+        parts = [" ..." if d is None else fmt(d) for d in data]  # torch's 1-D elision is " ..."
+        width = getattr(fmt, "width", None) or max((len(p) for p in parts), default=1)
+        per_line = max(1, (PRINT_OPTS["linewidth"] - indent) // (width + 2))
         lines = [", ".join(parts[i:i + per_line]) for i in range(0, len(parts), per_line)]
         return "[" + (",\n" + " " * (indent + 1)).join(lines) + "]"
     sep = "," + "\n" * (ndim - depth - 1) + " " * (indent + 1)
@@ -89,11 +95,13 @@ def tensor_repr(t):
     else:
         body = _fmt(lst, fmt, len(prefix), 0, len(shape))
     suffix = []
+    if t.is_cuda:  # torch's order: device, size, dtype
+        suffix.append(f"device='{t.device}'")
     if numel == 0 and shape != (0,):
         suffix.append(f"size={tuple(shape)}")
-    if t.is_cuda:
-        suffix.append(f"device='{t.device}'")
-    if t.dtype not in (_dtype.get_default_dtype(), _dtype.int64, _dtype.bool) or \
+    if numel == 0 and t.dtype is not _dtype.get_default_dtype():  # nothing to infer an int/bool dtype from
+        suffix.append(f"dtype={t.dtype!r}")
+    elif t.dtype not in (_dtype.get_default_dtype(), _dtype.int64, _dtype.bool) or \
             (floating and ints_only(flat) and False):
         suffix.append(f"dtype={t.dtype!r}")
     if t.grad_fn is not None:

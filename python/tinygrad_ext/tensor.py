@@ -9,6 +9,7 @@ import numpy as np
 
 from . import _C, _dtype, _ops
 from ._device import CPU, Size, as_device, device
+from .autograd import function as _function
 from .autograd.function import AccumulateGrad
 from .autograd.grad_mode import _state
 
@@ -84,15 +85,29 @@ def _inplace(cfn, op):
             other = other * alpha
         if _needs_grad(self, other):
             _check_inplace(self)
-            return self._rebase(op.apply(self, other))
+            return self._rebase(op.apply(_function.inplace_source(self) if op._saves_inputs else self, other))
         cfn(self._impl, other._impl if isinstance(other, Tensor) else other, False, self._impl)
         return self
     return method
 
 
+def _alpha(method):
+    """add/sub's `alpha`: self + alpha * other."""
+    def with_alpha(self, other, *, alpha=None):
+        return method(self, other if alpha is None else other * alpha)
+    with_alpha.__name__ = method.__name__
+    return with_alpha
+
+
 def _check_inplace(t):
-    if t._requires_grad and t.grad_fn is None and _state[0]:
-        raise RuntimeError("a leaf Variable that requires grad is being used in an in-place operation.")
+    if t._requires_grad and _state[0]:
+        if t.grad_fn is None:
+            raise RuntimeError("a leaf Variable that requires grad is being used in an in-place operation.")
+        if t._extra is not None:
+            base = t._extra.get("_base")
+            if base is not None and base.grad_fn is None and base._requires_grad:
+                raise RuntimeError("a view of a leaf Variable that requires grad is being used in an in-place "
+                                   "operation.")
 
 
 class Tensor:
@@ -192,7 +207,7 @@ class Tensor:
                                    "var_no_grad = var.detach().")
             return
         if value and not self.dtype.is_floating_point:
-            raise RuntimeError("only Tensors of floating point and complex dtype can require gradients")
+            raise RuntimeError("Only Tensors of floating point and complex dtype can require gradients")
         self._requires_grad = _py_bool(value)
 
     def requires_grad_(self, requires_grad=True):
@@ -239,41 +254,20 @@ class Tensor:
         return _wrap(_C.alias(self._impl))
 
     def detach_(self):
+        if self._extra is not None and self._extra.get("_base") is not None:
+            raise RuntimeError("Can't detach views in-place. Use detach() instead.")
         self.grad_fn, self._requires_grad = None, False
         return self
 
     def retain_grad(self):
-        if self.grad_fn is None:
-            return
-        extra = self._extra = self._extra or {}
-        if extra.get("retains_grad"):
-            return
-        extra["retains_grad"] = True
-        import weakref
-        ref = weakref.ref(self)
+        _function.retain_grad(self)
 
-        def keep(g):
-            t = ref()
-            if t is not None:
-                t._grad = g.detach() if t._grad is None else t._grad + g.detach()
-        self._add_hook(keep, retain=True)
+    @property
+    def retains_grad(self):
+        return self.grad_fn is not None and self._extra is not None and _py_bool(self._extra.get("retains_grad"))
 
     def register_hook(self, hook):
-        if not self._requires_grad:
-            raise RuntimeError("cannot register a hook on a tensor that doesn't require gradient")
-        return self._add_hook(hook)
-
-    def _add_hook(self, hook, retain=False):
-        if self.grad_fn is None:
-            node = _edge(self)[0]
-            idx = 0
-        else:
-            node, idx = self.grad_fn, self._output_nr
-        if node._hooks is None:
-            node._hooks = {}
-        hooks = node._hooks.setdefault(idx, [])
-        hooks.append(hook)
-        return _RemovableHandle(hooks, hook)
+        return _function.register_tensor_hook(self, hook)
 
     def backward(self, gradient=None, retain_graph=None, create_graph=False, inputs=None, retain_variables=None):
         from .autograd import backward
@@ -285,7 +279,10 @@ class Tensor:
         """Makes self take result's values (in its own storage) and result's graph node."""
         with _NoGrad():
             _C.copy_(self._impl, result._impl)
-        self.grad_fn, self._output_nr, self._requires_grad = result.grad_fn, result._output_nr, result._requires_grad
+        if self._extra is None:
+            self.grad_fn, self._output_nr, self._requires_grad = result.grad_fn, result._output_nr, result._requires_grad
+        else:  # a view (its base takes the new history too) or a tensor that retains its grad
+            _function.rebase_history(self, result)
         return self
 
     # ------------------------------------------------------------ conversions
@@ -432,6 +429,14 @@ class Tensor:
     def view_as(self, other):
         return self.view(other.shape)
 
+    def as_strided(self, size, stride, storage_offset=None):
+        """A view with explicit sizes/strides into this tensor's storage; the core checks the
+        reachable range (overflow-checked) against the storage and rejects negative strides."""
+        if _needs_grad(self):
+            raise NotImplementedError("as_strided does not support autograd in tinygrad_ext")
+        off = self._impl.offset if storage_offset is None else storage_offset
+        return _wrap(_C.as_strided(self._impl, _shape_arg((size,)), _shape_arg((stride,)), _py_int(off)))
+
     def reshape_as(self, other):
         return self.reshape(other.shape)
 
@@ -442,7 +447,7 @@ class Tensor:
         a, b = _C.wrap_dim(start_dim, len(s)), _C.wrap_dim(end_dim, len(s))
         if a > b:
             raise RuntimeError("flatten() has invalid args: start_dim cannot come after end_dim")
-        return self.reshape(list(s[:a]) + [-1 if math.prod(s[a:b + 1]) else 0] + list(s[b + 1:]))
+        return self.reshape(list(s[:a]) + [math.prod(s[a:b + 1])] + list(s[b + 1:]))
 
     def unflatten(self, dim, sizes):
         s = list(self.shape)
@@ -469,14 +474,23 @@ class Tensor:
 
     @property
     def T(self):
-        return self.permute(*range(self.dim() - 1, -1, -1)) if self.dim() > 1 else self
+        return self.permute(*builtins.range(self.dim() - 1, -1, -1)) if self.dim() > 1 else self
 
     def t_(self):
         if self.dim() > 2:
             raise RuntimeError(f"t_() expects a tensor with <= 2 dimensions, but self is {self.dim()}D")
         if self.dim() == 2:
-            self._impl = _C.transpose(self._impl, 0, 1)
+            if _needs_grad(self):
+                self._inplace_view(self.transpose, 0, 1)
+            else:
+                self._impl = _C.transpose(self._impl, 0, 1)
         return self
+
+    def _inplace_view(self, method, *args):
+        """t_/squeeze_/unsqueeze_ under autograd: self takes the metadata and the history of the view."""
+        _check_inplace(self)
+        r = method(*args)
+        self._impl, self.grad_fn, self._output_nr = r._impl, r.grad_fn, r._output_nr
 
     def expand(self, *sizes):
         sizes = _shape_arg(sizes)
@@ -498,11 +512,17 @@ class Tensor:
         return _wrap(_C.unsqueeze(self._impl, dim))
 
     def squeeze_(self, dim=None):
-        self._impl = _C.squeeze(self._impl, dim)
+        if _needs_grad(self):
+            self._inplace_view(self.squeeze, dim)
+        else:
+            self._impl = _C.squeeze(self._impl, dim)
         return self
 
     def unsqueeze_(self, dim):
-        self._impl = _C.unsqueeze(self._impl, dim)
+        if _needs_grad(self):
+            self._inplace_view(self.unsqueeze, dim)
+        else:
+            self._impl = _C.unsqueeze(self._impl, dim)
         return self
 
     def narrow(self, dim, start, length):
@@ -519,7 +539,7 @@ class Tensor:
         return self[(_py_slice(None),) * d + (index,)]
 
     def unbind(self, dim=0):
-        return tuple(self.select(dim, i) for i in range(self.shape[_C.wrap_dim(dim, self.dim())]))
+        return tuple(self.select(dim, i) for i in builtins.range(self.shape[_C.wrap_dim(dim, self.dim())]))
 
     def split(self, split_size, dim=0):
         d = _C.wrap_dim(dim, self.dim())
@@ -527,7 +547,7 @@ class Tensor:
         if isinstance(split_size, int):
             if split_size <= 0 and n:
                 raise RuntimeError(f"split_size can only be 0 if dimension size is 0, but got dimension size of {n}")
-            sizes = [min(split_size, n - i) for i in range(0, n, split_size)] if n else [0]
+            sizes = [min(split_size, n - i) for i in builtins.range(0, n, split_size)] if n else [0]
         else:
             sizes = list(split_size)
             if sum(sizes) != n:
@@ -551,6 +571,8 @@ class Tensor:
             warnings.warn("t[0] on a 0-dim tensor returns its value for 2017-era code (loss.data[0]); use "
                           "tensor.item()", DeprecationWarning, stacklevel=2)
             return self.item()
+        if isinstance(key, Tensor) and key.dtype is _dtype.bool and key.dim() == 0:  # a new dim of size 1 or 0
+            return self.unsqueeze(0)[key.reshape(1)]
         basic, dim, index = _split_key(self, key)
         out = self
         if basic is not None:
@@ -566,6 +588,10 @@ class Tensor:
             _check_inplace(self)
             return self._rebase(_ops.SetItem.apply(self, key, value))
         impl = self._impl
+        if isinstance(key, Tensor) and key.dtype is _dtype.bool and key.dim() == 0 and self.dim() > 0:
+            if key.item():  # x[True] = v assigns everything (v broadcast to (1, *x.shape)); x[False] nothing
+                self.unsqueeze(0)[...] = value
+            return
         # x[mask] = scalar with a full-shape mask: one masked_fill kernel.
         if isinstance(key, Tensor) and key.dtype is _dtype.bool and key.shape == self.shape and not isinstance(value, Tensor):
             _C.masked_fill_(impl, key._impl, value)
@@ -581,6 +607,10 @@ class Tensor:
                 _C.bump_version(impl)
 
     def index_select(self, dim, index):
+        if index.dim() > 1:
+            raise IndexError("index_select(): Index is supposed to be a vector")
+        if index.dim() == 0:  # a 0-d index keeps the dim (size 1), unlike integer indexing
+            index = index.reshape(1)
         return self[(_py_slice(None),) * _C.wrap_dim(dim, self.dim()) + (index,)]
 
     def gather(self, dim, index):
@@ -622,7 +652,7 @@ class Tensor:
 
     def nonzero(self, as_tuple=False):
         nz = _wrap(_C.nonzero(self._impl))
-        return tuple(nz[:, i] for i in range(self.dim())) if as_tuple else nz
+        return tuple(nz[:, i] for i in builtins.range(self.dim())) if as_tuple else nz
 
     # ------------------------------------------------------------- arithmetic
     __add__ = _binary(_C.add, _ops.Add)
@@ -699,8 +729,8 @@ class Tensor:
     def __reduce_ex__(self, proto):
         return (tensor, (self.detach().numpy(),))
 
-    add = _binary(_C.add, _ops.Add)
-    sub = _binary(_C.sub, _ops.Sub)
+    add = _alpha(_binary(_C.add, _ops.Add))
+    sub = _alpha(_binary(_C.sub, _ops.Sub))
     mul = _binary(_C.mul, _ops.Mul)
     div = _binary(_C.div, _ops.Div)
     true_divide = div
@@ -778,9 +808,17 @@ class Tensor:
     def clamp_(self, min=None, max=None):  # noqa: A002
         if _needs_grad(self):
             _check_inplace(self)
-            return self._rebase(_ops.Clamp.apply(self, min, max))
+            return self._rebase(_ops.Clamp.apply(_function.inplace_source(self), min, max))
         _C.clamp(self._impl, min, max, self._impl)
         return self
+
+    def softmax(self, dim, dtype=None):
+        from .nn.functional import softmax
+        return softmax(self, dim, dtype=dtype)
+
+    def log_softmax(self, dim, dtype=None):
+        from .nn.functional import log_softmax
+        return log_softmax(self, dim, dtype=dtype)
 
     def relu_(self):
         return self.clamp_(min=0)
@@ -789,7 +827,7 @@ class Tensor:
         def method(self):
             if _needs_grad(self):
                 _check_inplace(self)
-                return self._rebase(getattr(self, name)())
+                return self._rebase(getattr(_function.inplace_source(self), name)())
             getattr(_C, name)(self._impl, self._impl)
             return self
         return method
@@ -803,11 +841,11 @@ class Tensor:
         return self.fill_(0)
 
     def fill_(self, value):
-        if _needs_grad(self):
+        if _needs_grad(self, value):  # the old values get no gradient (torch's FillBackward); a 0-d value does
             _check_inplace(self)
+            everywhere = _wrap(_C.full(list(self._impl.shape), True, _dtype.bool.id, *self.device._code))
+            return self._rebase(_ops.MaskedFill.apply(self, everywhere, value))
         _C.fill_(self._impl, value.item() if isinstance(value, Tensor) else value)
-        if _state[0] and self._requires_grad:
-            self.grad_fn = None
         return self
 
     def uniform_(self, a=0.0, b=1.0, generator=None):
@@ -944,6 +982,9 @@ class Tensor:
     def dot(self, other):
         if self.dim() != 1 or other.dim() != 1:
             raise RuntimeError(f"1D tensors expected, but got {self.dim()}D and {other.dim()}D tensors")
+        if self.dtype is not other.dtype:
+            raise RuntimeError(f"dot : expected both vectors to have same dtype, but found {self.dtype._legacy[:-6]} "
+                               f"and {other.dtype._legacy[:-6]}")
         if self.shape != other.shape:
             raise RuntimeError("inconsistent tensor size, expected tensor [{}] and src [{}] to have the same number "
                                "of elements, but got {} and {} elements respectively".format(
@@ -971,15 +1012,6 @@ class _MinMax(tuple):
 
     values = property(lambda self: self[0])
     indices = property(lambda self: self[1])
-
-
-class _RemovableHandle:
-    def __init__(self, hooks, hook):
-        self._hooks, self._hook = hooks, hook
-
-    def remove(self):
-        if self._hook in self._hooks:
-            self._hooks.remove(self._hook)
 
 
 class _NoGrad:
@@ -1022,6 +1054,9 @@ def _split_key(t, key):
                             not (isinstance(k, Tensor) and k.dtype is _dtype.bool) else
                             (k.dim() if isinstance(k, Tensor) else 0) for k in key)
     if consumed > ndim:
+        if ndim == 0:
+            raise IndexError("invalid index of a 0-dim tensor. Use `tensor.item()` in Python or `tensor.item<T>()` "
+                             "in C++ to convert a 0-dim tensor to a number")
         raise IndexError(f"too many indices for tensor of dimension {ndim}")
     basic, adv, adv_dim, dim = [], [], None, 0
     for k in key:
@@ -1045,7 +1080,7 @@ def _split_key(t, key):
                         raise IndexError(f"The shape of the mask {list(k.shape)} at index {i} does not match the "
                                          f"shape of the indexed tensor {list(t.shape)} at index {dim + i}")
                 nz = _wrap(_C.nonzero(k._impl))
-                adv.extend(nz[:, i] for i in range(k.dim()))
+                adv.extend(nz[:, i] for i in builtins.range(k.dim()))
                 basic.extend([_py_slice(None)] * k.dim())
                 dim += k.dim()
             else:
@@ -1087,6 +1122,7 @@ def _nth_position(key, basic, adv_dim):
 
 def _apply_basic_index(impl, key):
     dim = 0
+    real = 0  # the indexed tensor's dim this entry consumes (errors name it, as torch's)
     for k in key:
         if k is None:
             impl = _C.unsqueeze(impl, dim)
@@ -1099,8 +1135,13 @@ def _apply_basic_index(impl, key):
             impl = _C.slice(impl, dim, 0 if start is None else _py_int(start),
                             n if stop is None else _py_int(stop), _py_int(step))
             dim += 1
+            real += 1
         elif isinstance(k, (int, np.integer)):
+            n = impl.shape[dim] if impl.ndim > dim else None
+            if n is not None and not -n <= k < n:
+                raise IndexError(f"index {k} is out of bounds for dimension {real} with size {n}")
             impl = _C.select(impl, dim, _py_int(k))
+            real += 1
         else:
             raise IndexError("only integers, slices (`:`), ellipsis (`...`), None and long or byte Variables are "
                              f"valid indices (got {type(k).__name__})")
@@ -1235,9 +1276,12 @@ def _infer_np(data):
     arr = np.array(data)
     if arr.dtype == object:
         raise TypeError(f"Could not infer dtype of {type(data).__name__}")
-    if arr.dtype.kind == "f" and not isinstance(data, np.ndarray):
+    typed = isinstance(data, (np.ndarray, np.generic))  # numpy arrays and scalars keep their dtype
+    if arr.dtype.kind == "f" and not typed:
         arr = arr.astype(_dtype.get_default_dtype().name)
-    elif arr.dtype.kind in "iu" and arr.dtype != np.uint8 and not isinstance(data, np.ndarray):
+    elif arr.dtype.kind in "iu" and arr.dtype != np.uint8 and not typed:
+        if arr.dtype == np.uint64 and arr.size and arr.max() > np.iinfo(np.int64).max:
+            raise RuntimeError("Overflow when unpacking long")  # never wrap 2**63 around to -2**63
         arr = arr.astype(np.int64)
     elif arr.dtype == np.float16:
         arr = arr.astype(np.float32)
@@ -1255,7 +1299,8 @@ def tensor(data, dtype=None, device=None, requires_grad=False, pin_memory=False)
         arr = _infer_np(data)
         if dtype is not None:
             arr = arr.astype(dtype.name)
-        arr = np.ascontiguousarray(arr)
+        if not arr.flags.c_contiguous:  # (np.ascontiguousarray would turn a 0-d array into 1-d)
+            arr = np.ascontiguousarray(arr)
         t = _wrap(_C.clone(_C.from_numpy(arr)))  # a copy: the tensor never aliases the caller's data
     if dtype is not None and t.dtype is not dtype:
         t = t.to(dtype)
@@ -1279,6 +1324,10 @@ def _legacy_new(dtype, device, *args, **kwargs):
     """torch.Tensor(5, 3) (uninitialized), torch.Tensor([1, 2]) / FloatTensor(list) (data), Tensor() (empty)."""
     if kwargs:
         raise TypeError(f"new() received an invalid combination of arguments: {sorted(kwargs)}")
+    if not args:  # torch.Tensor(): an empty 1-D tensor
+        return empty(0, dtype=dtype, device=device)
+    if len(args) == 1 and isinstance(args[0], Size):  # torch.Tensor(x.size()): a size, not data
+        return empty(*args[0], dtype=dtype, device=device)
     if len(args) == 1 and isinstance(args[0], (list, tuple, np.ndarray)):
         return tensor(args[0], dtype=dtype, device=device)
     if len(args) == 1 and isinstance(args[0], Tensor):
@@ -1327,7 +1376,8 @@ def matmul(a, b):
     if k != k2:
         raise RuntimeError(f"Expected size for first two dimensions of batch2 tensor to be: [{math.prod(batch)}, "
                            f"{k}] but got: [{math.prod(batch)}, {k2}].")
-    out = a3.expand(*batch, m, k).reshape(-1, m, k).bmm(b3.expand(*batch, k, n).reshape(-1, k, n))
+    nb = math.prod(batch)  # (not -1: a zero-size operand makes -1 ambiguous)
+    out = a3.expand(*batch, m, k).reshape(nb, m, k).bmm(b3.expand(*batch, k, n).reshape(nb, k, n))
     out = out.reshape(*batch, m, n)
     if a.dim() == 1:
         out = out.squeeze(-2)
@@ -1361,3 +1411,6 @@ def stack(tensors, dim=0):
                                f"entry 0 and {list(t.shape)} at entry {i}")
     d = _C.wrap_dim(dim, tensors[0].dim() + 1)
     return cat([t.unsqueeze(d) for t in tensors], d)
+
+
+_ops.Tensor, _ops._wrap, _ops._edge = Tensor, _wrap, _edge  # the op table's hot path uses them directly

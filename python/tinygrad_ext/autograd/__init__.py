@@ -1,21 +1,54 @@
 """torch.autograd: backward, grad, Function, grad modes, anomaly detection, gradcheck, Variable."""
-from .anomaly_mode import detect_anomaly, set_detect_anomaly
+import warnings
+
+from . import anomaly_mode, engine, function, grad_mode  # noqa: F401
+from .anomaly_mode import detect_anomaly, is_anomaly_enabled, set_detect_anomaly
 from .engine import backward, grad
-from .function import Function
-from .gradcheck import gradcheck, gradgradcheck
-from .grad_mode import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
+from .function import Function, once_differentiable
+from .grad_mode import enable_grad, inference_mode, is_grad_enabled, no_grad, set_grad_enabled
+from .gradcheck import GradcheckError, gradcheck, gradgradcheck
 
 
-def Variable(data, requires_grad=False, volatile=False):  # noqa: N802 (the 2017 class name)
-    """The 2017 API: Variable(tensor) is now the tensor itself (sharing its storage)."""
-    from ..tensor import Tensor
-    if not isinstance(data, Tensor):
-        raise TypeError(f"Variable data has to be a tensor, but got {type(data).__name__}")
-    t = data.detach()
-    if requires_grad:
-        t.requires_grad_(True)
-    return t
+class _VariableMeta(type):
+    def __instancecheck__(cls, other):
+        from ..tensor import Tensor
+        return isinstance(other, Tensor)
 
 
-__all__ = ["Function", "Variable", "backward", "grad", "no_grad", "enable_grad", "set_grad_enabled",
-           "is_grad_enabled", "detect_anomaly", "set_detect_anomaly", "gradcheck", "gradgradcheck"]
+class Variable(metaclass=_VariableMeta):
+    """The 2017 API: Variable(tensor, requires_grad=...) is the tensor itself now. It returns a tensor
+    sharing the data (not tracked), with requires_grad set; isinstance(t, Variable) holds for any Tensor."""
+
+    def __new__(cls, data=None, requires_grad=False, volatile=False):
+        from ..tensor import Tensor, empty
+        if volatile:
+            warnings.warn("volatile was removed and now has no effect. Use `with torch.no_grad():` instead.",
+                          UserWarning, stacklevel=2)
+        if data is None:
+            data = empty(0)
+        if not isinstance(data, Tensor):
+            raise TypeError(f"Variable data has to be a tensor, but got {type(data).__name__}")
+        t = data.detach()
+        if requires_grad:
+            t.requires_grad_(True)
+        return t
+
+
+__all__ = [
+    "Function",
+    "GradcheckError",
+    "Variable",
+    "backward",
+    "detect_anomaly",
+    "enable_grad",
+    "grad",
+    "gradcheck",
+    "gradgradcheck",
+    "inference_mode",
+    "is_anomaly_enabled",
+    "is_grad_enabled",
+    "no_grad",
+    "once_differentiable",
+    "set_detect_anomaly",
+    "set_grad_enabled",
+]

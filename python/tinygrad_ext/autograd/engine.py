@@ -1,180 +1,323 @@
-"""The backward engine: a depth-first topological order of the graph from the
-roots, then one pass that calls each node's backward and sums gradients into
-its inputs' buffers. Leaves accumulate into .grad unless grad() captures them."""
+"""The backward engine.
+
+One pass: a depth-first topological order of the graph from the roots, then
+each node in that order gets the sum of the gradients flowing into it, runs
+its tensor hooks, its backward, and hands one gradient per edge to the nodes
+behind it. Leaves (AccumulateGrad nodes) add into .grad, or, for grad() and
+backward(inputs=...), the gradients of the requested tensors are captured and
+only the part of the graph that leads to them runs.
+
+.grad accumulation follows torch: the first gradient is stored as is when
+nothing else can see its memory (a fresh contiguous tensor made during this
+pass), else as a copy; later gradients are added in place (no_grad), or out
+of place when create_graph=True so the sum stays differentiable."""
+from .. import _C, _dtype
 from . import anomaly_mode
-from .function import AccumulateGrad
+from .function import AccumulateGrad, _api
 from .grad_mode import _state
 
+_ITEMSIZE = tuple(d.itemsize for d in _dtype.BY_ID)
 
-def _topo_order(roots):
+
+def _topo_postorder(roots):
+    """Every node reachable from roots, each after all the nodes it leads to (iterative DFS)."""
     order, seen = [], set()
+    append, mark = order.append, seen.add
     for root in roots:
-        if root is None or id(root) in seen:
+        if root in seen:
             continue
-        seen.add(id(root))
+        mark(root)
         stack = [(root, iter(root.next_functions))]
+        push, pop = stack.append, stack.pop
         while stack:
             node, it = stack[-1]
             for nxt, _ in it:
-                if nxt is not None and id(nxt) not in seen:
-                    seen.add(id(nxt))
-                    stack.append((nxt, iter(nxt.next_functions)))
+                if nxt is not None and nxt not in seen:
+                    mark(nxt)
+                    push((nxt, iter(nxt.next_functions)))
                     break
             else:
-                stack.pop()
-                order.append(node)
-    order.reverse()
+                pop()
+                append(node)
     return order
 
 
 def _check_nan(node, grads):
     for i, g in enumerate(grads):
-        if g is not None and g.dtype.is_floating_point and bool((g != g).any()):
-            where = "".join(node._stack or []) if node._stack else ""
+        if g is not None and g.dtype.is_floating_point and bool((g != g).any()):  # noqa: PLR0124 (NaN test)
+            where = "".join(node._stack) if node._stack else ""
             raise RuntimeError(f"Function '{node.name()}' returned nan values in its {i}th output."
                                + (f"\nTraceback of forward call that caused the error:\n{where}" if where else ""))
 
 
-def _run(roots, retain_graph, create_graph, capture=None):
-    """roots: [(node, output_nr, grad)]. capture: {(node, nr): slot} for grad() to collect."""
-    from ..tensor import _NoGrad
+def _run_hooks(node, buf, external):
+    hooks = node._hooks
+    if hooks:
+        for nr, fns in hooks.items():
+            g = buf.get(nr)
+            if g is None:
+                continue
+            for hook in tuple(fns):
+                r = hook(g)
+                if r is not None:
+                    if r is not g:
+                        if r.shape != g.shape:
+                            raise RuntimeError(f"hook '{getattr(hook, '__name__', 'hook')}' has changed the size "
+                                               f"of value")
+                        external.add(r._impl.storage_id)
+                    g = r
+            buf[nr] = g
+    if node._retain:
+        for nr, fn in node._retain.items():
+            g = buf.get(nr)
+            if g is not None:
+                fn(g)
+
+
+def _accumulate(leaf, g, create_graph, external, stolen):
+    """Adds g into leaf.grad (see the module docstring for when it copies)."""
+    impl = g._impl
+    if impl.dtype != leaf._impl.dtype:
+        g = g.to(leaf.dtype)
+        impl = g._impl
+    acc = leaf._grad
+    if acc is None:
+        sid = impl.storage_id
+        if sid in external or sid in stolen or not impl.is_contiguous or \
+                impl.storage_nbytes != impl.numel * _ITEMSIZE[impl.dtype]:
+            g = g.clone()
+            sid = g._impl.storage_id
+        stolen.add(sid)
+        leaf._grad = g
+    elif create_graph:
+        leaf._grad = acc + g
+    else:
+        aimpl = acc._impl
+        if aimpl.storage_id == impl.storage_id or aimpl.shape != impl.shape or \
+                (0 in aimpl.strides and aimpl.numel > 1):
+            leaf._grad = acc + g
+        else:
+            _C.add(aimpl, impl, False, aimpl)  # in place, as torch: an optimizer holding acc sees the sum
+
+
+def _run(roots, retain_graph, create_graph, targets=None):
+    """roots: [(node, output_nr, grad)]. With targets ({node: set(output_nr)}), returns {(node, nr): grad}
+    for those edges and runs only the nodes that lead to them; without, accumulates into leaves."""
     buffers = {}
+    external = set()  # storages a user can see: .grad must not alias them
     for node, nr, g in roots:
-        buf = buffers.setdefault(node, {})
-        buf[nr] = g if nr not in buf else buf[nr] + g
-    order = _topo_order([r[0] for r in roots])
+        external.add(g._impl.storage_id)
+        buf = buffers.get(node)
+        if buf is None:
+            buffers[node] = {nr: g}
+        else:
+            buf[nr] = g if nr not in buf else buf[nr] + g
+    post = _topo_postorder(list(buffers))
+    needed = None
+    if targets is not None:
+        needed = set()
+        for node in post:
+            if node in targets:
+                needed.add(node)
+                continue
+            for nxt, _ in node.next_functions:
+                if nxt in needed:
+                    needed.add(node)
+                    break
+    post.reverse()
     captured = {}
+    stolen = set()
+    anomaly = anomaly_mode._enabled[0]
     prev = _state[0]
     _state[0] = bool(create_graph)
+    pop = buffers.pop
     try:
-        for node in order:
-            buf = buffers.pop(node, None)
+        for node in post:
+            buf = pop(node, None)
             if buf is None:
                 continue
-            if node._hooks:
-                for nr, hooks in node._hooks.items():
-                    if nr in buf:
-                        for hook in hooks:
-                            r = hook(buf[nr])
-                            if r is not None:
-                                buf[nr] = r
-            if capture is not None:
-                for nr, g in buf.items():
-                    if (id(node), nr) in capture:
-                        captured[(id(node), nr)] = g
-            if isinstance(node, AccumulateGrad):
-                if capture is None:
-                    leaf = node.variable
-                    if leaf is not None:
-                        g = buf[0]
-                        if leaf._grad is None:
-                            leaf._grad = g.detach() if not create_graph else g
-                            if not create_graph and g._impl.storage_id == leaf._impl.storage_id:
-                                leaf._grad = g.clone()
-                        else:
-                            leaf._grad = leaf._grad + g if create_graph else _accumulate(leaf._grad, g)
-                continue
-            n_out = max(buf) + 1
-            grads = [buf.get(i) for i in range(n_out)]
-            if node._freed:
-                from .function import _FREED
-                raise RuntimeError(_FREED)
+            hooked = node._has_hooks
+            if needed is None:
+                if hooked:
+                    _run_hooks(node, buf, external)
+                if type(node) is AccumulateGrad:
+                    leaf = node._leaf()
+                    if leaf is not None and 0 in buf:
+                        _accumulate(leaf, buf[0], create_graph, external, stolen)
+                    continue
+            else:
+                if node not in needed:
+                    continue
+                if hooked:
+                    _run_hooks(node, buf, external)
+                want = targets.get(node)
+                if want:
+                    for nr in want:
+                        if nr in buf:
+                            captured[(node, nr)] = buf[nr]
+                if type(node) is AccumulateGrad:
+                    continue
+                for nxt, _ in node.next_functions:
+                    if nxt in needed:
+                        break
+                else:
+                    continue
+            n = node._n_out
+            grads = [buf.get(0)] if n == 1 else [buf.get(i) for i in range(n)]
+            if hooked and node._pre_hooks:
+                for hook in tuple(node._pre_hooks):
+                    r = hook(tuple(grads))
+                    if r is not None:
+                        grads = list(r)
             in_grads = node._backward(grads)
-            if anomaly_mode._enabled[0]:
+            if hooked and node._post_hooks:
+                for hook in tuple(node._post_hooks):
+                    r = hook(tuple(in_grads), tuple(grads))
+                    if r is not None:
+                        in_grads = r
+            if anomaly:
                 _check_nan(node, in_grads)
             if not retain_graph:
                 node._release()
+            trusted = node._trusted_grads
             for (nxt, nr), g in zip(node.next_functions, in_grads):
                 if nxt is None or g is None:
                     continue
-                b = buffers.setdefault(nxt, {})
-                b[nr] = g if nr not in b else b[nr] + g
+                if not trusted:
+                    external.add(g._impl.storage_id)
+                b = buffers.get(nxt)
+                if b is None:
+                    buffers[nxt] = {nr: g}
+                else:
+                    old = b.get(nr)
+                    b[nr] = g if old is None else old + g
     finally:
         _state[0] = prev
-    return captured
+    if targets is not None:
+        return captured, external, stolen
+    return None
 
 
-def _accumulate(acc, g):
-    from ..tensor import _NoGrad
-    with _NoGrad():
-        if acc._impl.storage_id == g._impl.storage_id:
-            return acc + g
-        acc.add_(g)  # in place, as torch: an optimizer holding acc sees the sum
-    return acc
-
-
-def _make_roots(tensors, grad_tensors):
-    from ..tensor import Tensor, ones_like
-    if isinstance(tensors, Tensor):
-        tensors = (tensors,)
-    if grad_tensors is None or isinstance(grad_tensors, Tensor):
-        grad_tensors = (grad_tensors,) * (1 if grad_tensors is not None or len(tensors) == 1 else len(tensors)) \
-            if not isinstance(grad_tensors, (list, tuple)) else grad_tensors
-    if len(grad_tensors) != len(tensors):
-        raise RuntimeError(f"grad can be implicitly created only for scalar outputs (got {len(grad_tensors)} "
-                           f"gradients for {len(tensors)} outputs)")
+def _make_roots(tensors, grad_tensors, what="tensors"):
+    Tensor, _, _wrap, _edge = _api()
+    if grad_tensors is None and type(tensors) is Tensor and tensors._requires_grad:  # loss.backward()
+        impl = tensors._impl
+        if impl.numel != 1:
+            raise RuntimeError("grad can be implicitly created only for scalar outputs")
+        return [(*_edge(tensors), _wrap(_C.full(impl.shape, 1, impl.dtype, impl.device_type, impl.device_index)))]
+    tensors = (tensors,) if isinstance(tensors, Tensor) else tuple(tensors)
+    if grad_tensors is None:
+        grads = (None,) * len(tensors)
+    elif isinstance(grad_tensors, Tensor):
+        grads = (grad_tensors,)
+    else:
+        grads = tuple(grad_tensors)
+    if len(grads) != len(tensors):
+        raise RuntimeError(f"grad_tensors should have the same length as {what}: got {len(tensors)} {what} and "
+                           f"{len(grads)} gradients")
     roots = []
-    for i, (t, g) in enumerate(zip(tensors, grad_tensors)):
+    for i, (t, g) in enumerate(zip(tensors, grads)):
+        if not isinstance(t, Tensor):
+            raise TypeError(f"{what} must be Tensors, but element {i} is {type(t).__name__}")
         if not t._requires_grad:
             raise RuntimeError(f"element {i} of tensors does not require grad and does not have a grad_fn")
         if g is None:
             if t.numel() != 1:
                 raise RuntimeError("grad can be implicitly created only for scalar outputs")
+            from ..tensor import ones_like
             g = ones_like(t)
-        elif not isinstance(g, Tensor):
-            from ..tensor import tensor
-            g = tensor(g, dtype=t.dtype)
-        if g.shape != t.shape:
-            if g.numel() == t.numel() == 1:
-                g = g.reshape(t.shape)  # 2017 style: out.backward(torch.Tensor([1.0])) on a 0-d output
-            else:
-                raise RuntimeError(f"Mismatch in shape: grad_output[{i}] has a shape of {g.shape} and "
-                                   f"output[{i}] has a shape of {t.shape}.")
-        from ..tensor import _edge
+        else:
+            if not isinstance(g, Tensor):
+                from ..tensor import tensor
+                g = tensor(g, dtype=t.dtype, device=t.device)
+            if g.shape != t.shape:
+                if g.numel() == t.numel() == 1:
+                    g = g.reshape(t.shape)  # the 2017 idiom out.backward(torch.Tensor([1.0])) on a 0-d output
+                else:
+                    raise RuntimeError(f"Mismatch in shape: grad_output[{i}] has a shape of {g.shape} and "
+                                       f"output[{i}] has a shape of {t.shape}.")
+            if g.dtype is not t.dtype:
+                if g.dtype.is_floating_point != t.dtype.is_floating_point:
+                    raise RuntimeError(f"For floating point outputs, grad_output[{i}] must be floating point too, "
+                                       f"but got {g.dtype} for output of dtype {t.dtype}")
+                g = g.to(t.dtype)
+            if g.device != t.device:
+                raise RuntimeError(f"invalid gradient at index {i} - expected device {t.device} but got {g.device}")
         node, nr = _edge(t)
         roots.append((node, nr, g))
     return roots
 
 
-def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False, grad_variables=None, inputs=None):
-    if grad_variables is not None:
-        grad_tensors = grad_variables
-    if retain_graph is None:
-        retain_graph = create_graph
-    roots = _make_roots(tensors, grad_tensors)
-    if inputs is not None:
-        from ..tensor import Tensor
-        inputs = (inputs,) if isinstance(inputs, Tensor) else tuple(inputs)
-        grads = grad([r for r in ((tensors,) if isinstance(tensors, Tensor) else tensors)], inputs,
-                     [r[2] for r in roots], retain_graph=retain_graph, create_graph=create_graph, allow_unused=True)
-        for t, g in zip(inputs, grads):
-            if g is not None:
-                t._grad = g if t._grad is None else t._grad + g
-        return
-    _run(roots, retain_graph, create_graph)
-
-
-def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=False, only_inputs=True,
-         allow_unused=False, materialize_grads=False):
-    from ..tensor import Tensor, _edge, zeros_like
-    if retain_graph is None:
-        retain_graph = create_graph
-    single = isinstance(inputs, Tensor)
-    inputs = (inputs,) if single else tuple(inputs)
-    roots = _make_roots(outputs, grad_outputs)
-    keys = {}
+def _targets(inputs):
+    Tensor, _, _, _edge = _api()
+    edges, targets = [], {}
     for t in inputs:
+        if not isinstance(t, Tensor):
+            raise TypeError(f"inputs must be Tensors, got {type(t).__name__}")
         if not t._requires_grad:
             raise RuntimeError("One of the differentiated Tensors does not require grad")
         node, nr = _edge(t)
-        keys[(id(node), nr)] = True
-    captured = _run(roots, retain_graph, create_graph, capture=keys)
+        edges.append((node, nr))
+        targets.setdefault(node, set()).add(nr)
+    return edges, targets
+
+
+def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False, grad_variables=None, inputs=None,
+             retain_variables=None):
+    """Computes the gradient of `tensors` (weighted by grad_tensors) and accumulates it into the .grad of the
+    leaves (or of `inputs` only, when given)."""
+    if grad_variables is not None:  # the 2017 name
+        grad_tensors = grad_variables
+    if retain_variables is not None:  # the 2017 name
+        retain_graph = retain_variables
+    if retain_graph is None:
+        retain_graph = create_graph
+    roots = _make_roots(tensors, grad_tensors)
+    if inputs is None:
+        _run(roots, retain_graph, create_graph)
+        return
+    Tensor = _api()[0]
+    inputs = (inputs,) if isinstance(inputs, Tensor) else tuple(inputs)
+    if not inputs:
+        raise RuntimeError("'inputs' argument to backward() cannot be empty.")
+    edges, targets = _targets(inputs)
+    captured, external, stolen = _run(roots, retain_graph, create_graph, targets)
+    prev = _state[0]
+    _state[0] = bool(create_graph)
+    try:
+        done = set()
+        for t, edge in zip(inputs, edges):
+            g = captured.get(edge)
+            if g is not None and id(t) not in done:
+                done.add(id(t))
+                _accumulate(t, g, create_graph, external, stolen)
+    finally:
+        _state[0] = prev
+
+
+def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=False, only_inputs=True,
+         allow_unused=None, is_grads_batched=False, materialize_grads=False):
+    """Returns the gradients of `outputs` with respect to `inputs` (nothing is accumulated into .grad)."""
+    Tensor = _api()[0]
+    if materialize_grads and allow_unused is False:
+        raise ValueError("Expected allow_unused to be True or not passed when materialize_grads=True, but got: "
+                         "allow_unused=False.")
+    if allow_unused is None:
+        allow_unused = materialize_grads
+    if is_grads_batched:
+        raise NotImplementedError("grad(is_grads_batched=True) is not supported by tinygrad_ext")
+    if retain_graph is None:
+        retain_graph = create_graph
+    inputs = (inputs,) if isinstance(inputs, Tensor) else tuple(inputs)
+    roots = _make_roots(outputs, grad_outputs, "outputs")
+    edges, targets = _targets(inputs)
+    captured, _, _ = _run(roots, retain_graph, create_graph, targets)
     result = []
-    for t in inputs:
-        node, nr = _edge(t)
-        g = captured.get((id(node), nr))
+    for t, edge in zip(inputs, edges):
+        g = captured.get(edge)
         if g is None:
             if materialize_grads:
+                from ..tensor import zeros_like
                 g = zeros_like(t)
             elif not allow_unused:
                 raise RuntimeError("One of the differentiated Tensors appears to not have been used in the graph. "

@@ -1,15 +1,95 @@
 """Graph nodes. Every differentiable op (the internal ones in _ops.py and the
 users' torch.autograd.Function subclasses) is a Function: one instance per
-call is both the `ctx` its forward/backward receive and the `grad_fn` node."""
-import traceback
+call is both the `ctx` its forward/backward receive and the `grad_fn` node.
 
+A node holds `next_functions` (one (node, output_nr) edge per forward
+argument; (None, 0) where no gradient flows), what its backward needs, and
+optional hooks. After a backward without retain_graph the engine calls
+`_release()`, which drops every tensor the node holds; a later backward
+through it raises torch's "Trying to backward through the graph a second
+time" error (from `saved_tensors` or from any freed attribute)."""
+import traceback
+import weakref
+
+from .. import _C
 from . import anomaly_mode
-from .grad_mode import _state, no_grad
+from .grad_mode import _state
 
 _FREED = ("Trying to backward through the graph a second time (or directly access saved tensors after they "
           "have already been freed). Saved intermediate values of the graph are freed when you call .backward() "
           "or autograd.grad(). Specify retain_graph=True if you need to backward through the graph a second time "
           "or if you need to access saved tensors after calling backward.")
+
+_types = []  # [Tensor, TensorImpl, _wrap, _edge], filled on first use (tensor.py imports this module)
+
+
+def _api():
+    if not _types:
+        from .. import _dtype
+        from ..tensor import Tensor, _edge, _wrap
+        _types.extend((Tensor, _C.TensorImpl, _wrap, _edge))
+        _EXACT.update((Tensor, _C.TensorImpl))
+        from .._device import Size
+        _PLAIN.update((Size, _dtype.dtype))
+    return _types
+
+
+_PLAIN = {int, float, bool, str, type(None), tuple, list}  # (Size and dtype are added on first use)
+_EXACT = set()  # {Tensor, TensorImpl}
+
+
+def _tensor_attrs(d):
+    """The keys of a node's __dict__ whose values are, or directly contain, tensors."""
+    tt = _types[0], _types[1]
+    exact = _EXACT
+    dead = []
+    for k, v in d.items():
+        t = type(v)
+        if t is tuple or t is list:
+            for x in v:
+                tx = type(x)
+                if tx in exact or (tx not in _PLAIN and isinstance(x, tt)):
+                    dead.append(k)
+                    break
+        elif t in exact or (t not in _PLAIN and isinstance(v, tt)):
+            dead.append(k)
+    return dead
+
+
+def _version_error(t, version, expected, node_name):
+    out = f", which is output {t._output_nr} of {node_name}," if node_name else ""
+    return RuntimeError(
+        "one of the variables needed for gradient computation has been modified by an inplace operation: "
+        f"[{t.type()} {list(t.shape)}]{out} is at version {version}; expected version {expected} instead. "
+        "Hint: enable anomaly detection to find the operation that failed to compute its gradient, with "
+        "torch.autograd.set_detect_anomaly(True).")
+
+
+class _SavedOutput:
+    """An output saved by its own node: kept as an impl (no Tensor -> node -> Tensor cycle)."""
+    __slots__ = ("impl", "nr")
+
+    def __init__(self, impl, nr):
+        self.impl, self.nr = impl, nr
+
+
+class RemovableHandle:
+    """What register_hook returns: handle.remove() unregisters the hook."""
+
+    def __init__(self, hooks, hook):
+        self._hooks, self._hook = hooks, hook
+
+    def remove(self):
+        for i, h in enumerate(self._hooks):
+            if h is self._hook:
+                del self._hooks[i]
+                return
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.remove()
 
 
 class Function:
@@ -17,34 +97,65 @@ class Function:
 
     next_functions = ()
     needs_input_grad = ()
+    _n_out = 1               # number of forward outputs (the engine passes one grad per output)
     _saved = None
     _saved_versions = None
     _freed = False
     _hooks = None            # {output_nr: [hook]}: tensor hooks on this node's outputs
+    _retain = None           # {output_nr: hook}: retain_grad hooks, run after the other tensor hooks
+    _pre_hooks = None        # node hooks: hook(grad_outputs) -> new grad_outputs or None
+    _post_hooks = None       # node hooks: hook(grad_inputs, grad_outputs) -> new grad_inputs or None
+    _has_hooks = False       # any of the four above (one check on the engine's hot path)
     _non_differentiable = None
+    _dirty = None
     _materialize_grads = True
+    _trusted_grads = False   # True for the built-in ops: their gradients never alias a user's tensor
+    _is_view = False         # True for ops whose output is a view of their first input
     _stack = None
-    _output_shapes = ()
+    _output_meta = ()
+    _input_meta = ()
+
+    def __getattr__(self, name):  # only reached when normal lookup fails
+        if self.__dict__.get("_freed") and not name.startswith("__"):
+            raise RuntimeError(_FREED)
+        raise AttributeError(f"'{type(self).__name__}' object has no attribute '{name}'")
+
+    def __call__(self, *args):
+        raise RuntimeError("Legacy autograd function with non-static forward method is deprecated. Please use "
+                           "new-style autograd function with static forward method. (Example: "
+                           "https://pytorch.org/docs/stable/autograd.html#torch.autograd.Function)")
 
     # ---- ctx API
     def save_for_backward(self, *tensors):
+        try:
+            self._saved_versions = tuple([None if t is None else t._impl.version for t in tensors])
+        except AttributeError:
+            Tensor = _api()[0]
+            i = next(i for i, t in enumerate(tensors) if t is not None and not isinstance(t, Tensor))
+            raise TypeError(f"save_for_backward can only save variables, but argument {i} is of type "
+                            f"{type(tensors[i]).__name__}") from None
         self._saved = tensors
-        self._saved_versions = tuple(None if t is None else t._impl.version for t in tensors)
 
     @property
     def saved_tensors(self):
         if self._freed:
             raise RuntimeError(_FREED)
-        saved = self._saved or ()
-        for t, v in zip(saved, self._saved_versions or ()):
-            if t is not None and t._impl.version != v:
-                out = f", which is output {t._output_nr} of {t.grad_fn.name()}," if t.grad_fn is not None else ""
-                raise RuntimeError(
-                    "one of the variables needed for gradient computation has been modified by an inplace operation: "
-                    f"[{t.type()} {list(t.shape)}]{out} is at version {t._impl.version}; expected version {v} "
-                    "instead. Hint: enable anomaly detection to find the operation that failed to compute its "
-                    "gradient, with torch.autograd.set_detect_anomaly(True).")
-        return saved
+        saved = self._saved
+        if not saved:
+            return ()
+        out = []
+        for t, v in zip(saved, self._saved_versions):
+            if t is None:
+                out.append(None)
+                continue
+            if type(t) is _SavedOutput:
+                impl, nr = t.impl, t.nr
+                t = _api()[2](impl)
+                t._requires_grad, t.grad_fn, t._output_nr = True, self, nr
+            if t._impl.version != v:
+                raise _version_error(t, t._impl.version, v, t.grad_fn.name() if t.grad_fn is not None else None)
+            out.append(t)
+        return tuple(out)
 
     saved_variables = saved_tensors  # the 2017 name
 
@@ -52,7 +163,7 @@ class Function:
         self._non_differentiable = {id(t) for t in tensors}
 
     def mark_dirty(self, *tensors):
-        pass
+        self._dirty = {id(t) for t in tensors}
 
     def set_materialize_grads(self, value):
         self._materialize_grads = bool(value)
@@ -64,16 +175,34 @@ class Function:
         return f"<{self.name()} object at {id(self):#x}>"
 
     @property
-    def previous_functions(self):  # 2017 name of next_functions
+    def previous_functions(self):  # the 2017 name of next_functions
         return self.next_functions
 
     def register_hook(self, hook):
-        self._hooks = self._hooks or {}
-        self._hooks.setdefault(-1, []).append(hook)
+        """hook(grad_inputs, grad_outputs), called after this node's backward; may return new grad_inputs."""
+        if self._post_hooks is None:
+            self._post_hooks = []
+        self._has_hooks = True
+        self._post_hooks.append(hook)
+        return RemovableHandle(self._post_hooks, hook)
+
+    def register_prehook(self, hook):
+        """hook(grad_outputs), called before this node's backward; may return new grad_outputs."""
+        if self._pre_hooks is None:
+            self._pre_hooks = []
+        self._has_hooks = True
+        self._pre_hooks.append(hook)
+        return RemovableHandle(self._pre_hooks, hook)
 
     def _release(self):
-        self._saved = None
-        self._freed = True
+        """Frees what backward needed (saved tensors and any tensor held as an attribute)."""
+        d = self.__dict__
+        d.pop("_saved", None)
+        if not _types:
+            _api()
+        for k in _tensor_attrs(d):
+            del d[k]
+        d["_freed"] = True
 
     # ---- user-facing forward/backward
     @staticmethod
@@ -85,60 +214,147 @@ class Function:
         raise NotImplementedError("You must implement either the backward or vjp method for your custom "
                                   "autograd.Function to use it with backward mode AD.")
 
+    vjp = backward
+
+    @staticmethod
+    def setup_context(ctx, inputs, output):
+        """torch 2 style: when a subclass defines it, forward(*args) gets no ctx and this fills ctx instead."""
+        raise NotImplementedError("setup_context is not implemented.")
+
     def _backward(self, grads):
-        """Runs backward on a list of output grads; returns one grad (or None) per forward argument."""
+        """Runs a custom Function's backward on one grad (or None) per output; checks and returns one
+        grad per forward argument, reduced to the input's shape where it was broadcast (as torch)."""
         if self._materialize_grads:
-            from ..tensor import zeros
-            grads = [zeros(s, dtype=d, device=dev) if g is None else g
-                     for g, (s, d, dev) in zip(grads, self._output_shapes)]
+            zeros = None
+            for i, (g, meta) in enumerate(zip(grads, self._output_meta)):
+                if g is None and meta is not None:
+                    if zeros is None:
+                        from ..tensor import zeros
+                    grads[i] = zeros(meta[0], dtype=meta[1], device=meta[2])
         result = type(self).backward(self, *grads)
         if not isinstance(result, tuple):
             result = (result,)
         n = len(self.next_functions)
-        if len(result) > n and all(r is None for r in result[n:]):
-            result = result[:n]
         if len(result) != n:
-            raise RuntimeError(f"function {self.name()} returned an incorrect number of gradients "
-                               f"(expected {n}, got {len(result)})")
-        return result
+            if len(result) > n and all(r is None for r in result[n:]):
+                result = result[:n]
+            else:
+                raise RuntimeError(f"function {self.name()} returned an incorrect number of gradients (expected "
+                                   f"{n}, got {len(result)})")
+        Tensor = _types[0]
+        out = list(result)
+        for i, (g, meta) in enumerate(zip(result, self._input_meta)):
+            if g is None:
+                continue
+            if meta == 0:
+                raise RuntimeError(f"function {self.name()} returned a gradient different than None at position "
+                                   f"{i + 1}, but the corresponding forward input was not a Variable")
+            if meta is None:  # a tensor input that does not require grad: the gradient is ignored
+                out[i] = None
+                continue
+            if not isinstance(g, Tensor):
+                raise TypeError(f"function {self.name()} returned a gradient of type {type(g).__name__} at "
+                                f"position {i + 1}; expected a Tensor or None")
+            shape, dtype = meta
+            if g.shape != shape:
+                if not _expandable(shape, g.shape):
+                    raise RuntimeError(f"Function {self.name()} returned an invalid gradient at index {i} - got "
+                                       f"{list(g.shape)} but expected shape compatible with {list(shape)}")
+                from .._ops import _unbroadcast
+                g = _unbroadcast(g, shape)
+            if g.dtype is not dtype:
+                g = g.to(dtype)
+            out[i] = g
+        return out
 
     @classmethod
     def apply(cls, *args, **kwargs):
-        from ..tensor import Tensor, _edge
-        ctx = cls()
-        requires = _state[0] and any(isinstance(a, Tensor) and a._requires_grad for a in args)
-        with no_grad():
-            out = cls.forward(ctx, *args, **kwargs)
+        Tensor, _, _wrap, _edge = _api()
+        requires = False
+        if _state[0]:
+            for a in args:
+                if isinstance(a, Tensor) and a._requires_grad:
+                    requires = True
+                    break
+        ctx = cls.__new__(cls)
+        ctx.needs_input_grad = tuple(requires and isinstance(a, Tensor) and a._requires_grad for a in args)
+        prev = _state[0]
+        _state[0] = False
+        try:
+            if cls.setup_context is Function.setup_context:
+                out = cls.forward(ctx, *args, **kwargs)
+            else:
+                out = cls.forward(*args, **kwargs)
+                cls.setup_context(ctx, args, out)
+        finally:
+            _state[0] = prev
+        if not requires:
+            return out
         single = not isinstance(out, tuple)
         outs = (out,) if single else out
-        if requires:
-            ctx.needs_input_grad = tuple(isinstance(a, Tensor) and a._requires_grad for a in args)
-            ctx.next_functions = tuple(_edge(a) if isinstance(a, Tensor) else (None, 0) for a in args)
-            ctx._output_shapes = tuple((o.shape, o.dtype, o.device) if isinstance(o, Tensor) else None for o in outs)
-            if anomaly_mode._enabled[0]:
-                ctx._stack = traceback.format_stack()[:-1]
-            nd = ctx._non_differentiable or ()
-            input_ids = {id(a) for a in args if isinstance(a, Tensor)}
-            wrapped = []
-            for i, o in enumerate(outs):
-                if isinstance(o, Tensor):
-                    if id(o) in input_ids:  # forward returned an input: the output is a new view of it
-                        o = o.view_as(o) if o.dtype.is_floating_point else o
-                        o = Tensor._from_impl(o._impl)
-                    if id(o) not in nd and o.dtype.is_floating_point:
-                        o._requires_grad = True
-                        o.grad_fn = ctx
-                        o._output_nr = i
-                wrapped.append(o)
-            outs = tuple(wrapped)
-        return outs[0] if single else outs
+        ctx.next_functions = tuple(_edge(a) if isinstance(a, Tensor) else (None, 0) for a in args)
+        ctx._input_meta = tuple(((a.shape, a.dtype) if a._requires_grad else None) if isinstance(a, Tensor) else 0
+                                for a in args)
+        ctx._output_meta = tuple((o.shape, o.dtype, o.device) if isinstance(o, Tensor) else None for o in outs)
+        ctx._n_out = len(outs)
+        if anomaly_mode._enabled[0]:
+            ctx._stack = traceback.format_stack()[:-1]
+        nd = ctx._non_differentiable or ()
+        dirty = ctx._dirty or ()
+        input_ids = {id(a) for a in args if isinstance(a, Tensor)}
+        saved_ids = {id(t): j for j, t in enumerate(ctx._saved or ()) if t is not None}
+        saved = list(ctx._saved or ())
+        wrapped = []
+        for i, o in enumerate(outs):
+            if isinstance(o, Tensor):
+                oid = id(o)
+                if oid in dirty:  # modified in place by forward: the input itself takes the new history
+                    if o._requires_grad and o.grad_fn is None:
+                        raise RuntimeError("a leaf Variable that requires grad is being used in an in-place "
+                                           "operation.")
+                elif oid in input_ids:  # forward returned an input: the output is a new alias of it
+                    o = _wrap(o._impl)
+                if oid not in nd and o.dtype.is_floating_point:
+                    o._requires_grad, o.grad_fn, o._output_nr = True, ctx, i
+                    if oid in saved_ids and oid not in input_ids:
+                        saved[saved_ids[oid]] = _SavedOutput(o._impl, i)
+                elif oid in dirty:
+                    o._requires_grad, o.grad_fn = False, None
+            wrapped.append(o)
+        if saved_ids:
+            ctx._saved = tuple(saved)
+        return wrapped[0] if single else tuple(wrapped)
+
+
+def _expandable(shape, grad_shape):
+    """Whether `shape` broadcasts to `grad_shape` (so the gradient can be summed back to it)."""
+    if len(shape) > len(grad_shape):
+        return False
+    for s, g in zip(reversed(shape), reversed(grad_shape)):
+        if s != g and s != 1:
+            return False
+    return True
+
+
+def once_differentiable(fn):
+    """Decorator for a custom Function's backward that does not support double backward."""
+    import functools
+
+    @functools.wraps(fn)
+    def wrapper(ctx, *args):
+        prev = _state[0]
+        _state[0] = False
+        try:
+            return fn(ctx, *args)
+        finally:
+            _state[0] = prev
+    return wrapper
 
 
 class AccumulateGrad(Function):
     """The node of a leaf that requires grad: adds incoming gradients into leaf.grad."""
 
     def __init__(self, leaf):
-        import weakref
         self._leaf = weakref.ref(leaf)
 
     @property
@@ -150,3 +366,130 @@ class AccumulateGrad(Function):
 
     def _release(self):
         pass
+
+
+# ------------------------------------------------------------ tensor hooks
+def register_tensor_hook(t, hook):
+    """Tensor.register_hook: hook(grad) runs when t's gradient is computed; a returned tensor replaces it."""
+    if not t._requires_grad:
+        raise RuntimeError("cannot register a hook on a tensor that doesn't require gradient")
+    node, nr = _api()[3](t)
+    if node._hooks is None:
+        node._hooks = {}
+    node._has_hooks = True
+    hooks = node._hooks.setdefault(nr, [])
+    hooks.append(hook)
+    return RemovableHandle(hooks, hook)
+
+
+def retain_grad(t):
+    """Tensor.retain_grad: a non-leaf tensor keeps its gradient in .grad (a copy, accumulated out of place)."""
+    if not t._requires_grad:
+        raise RuntimeError("can't retain_grad on Tensor that has requires_grad=False")
+    if t.grad_fn is None:
+        return
+    if t._extra is None:
+        t._extra = {}
+    if t._extra.get("retains_grad"):
+        return
+    t._extra["retains_grad"] = True
+    ref = weakref.ref(t)
+
+    def retain(g):
+        var = ref()
+        if var is not None:
+            var._grad = g.clone() if var._grad is None else var._grad + g
+    _attach_retain(t, retain)
+
+
+def _attach_retain(t, retain):
+    t._extra["_retain_hook"] = retain
+    node = t.grad_fn
+    if node._retain is None:
+        node._retain = {}
+    node._has_hooks = True
+    node._retain[t._output_nr] = retain
+
+
+# ------------------------------------------------------------ views and in-place ops
+def _track_view(cls, args, out):
+    """Op.apply of a view op (_is_view): the output remembers its base (the first non-view tensor) and
+    the chain of view ops from it, for the leaf check and for in-place ops on the view (CopySlices)."""
+    a = args[0]
+    if out._impl.storage_id != a._impl.storage_id:  # a reshape that had to copy
+        return
+    ex = a._extra
+    base = ex.get("_base") if ex is not None else None
+    if base is None:
+        out._extra = {"_base": a, "_view_chain": ((cls, args[1:]),)}
+    else:
+        out._extra = {"_base": base, "_view_chain": ex["_view_chain"] + ((cls, args[1:]),)}
+
+
+def _replay(t, chain):
+    for cls, extra in chain:
+        t = cls.apply(t, *extra)
+    return t
+
+
+def inplace_source(t):
+    """In-place ops under autograd compute out of place and copy into t. When the op's backward reads its
+    input, it gets this copy of t (with t's history), which the write into t leaves intact."""
+    s = _api()[2](_C.clone(t._impl))
+    s._requires_grad, s.grad_fn, s._output_nr = t._requires_grad, t.grad_fn, t._output_nr
+    return s
+
+
+def rebase_history(t, result):
+    """After an in-place op wrote `result` into t's memory: t takes result's history. If t is a view of a
+    non-leaf tensor, the base takes a CopySlices node (the base with the view's region replaced by result)
+    and t becomes a view of the new base, as in torch."""
+    ex = t._extra
+    if ex.get("retains_grad") and t.grad_fn is not None and t.grad_fn._retain:
+        t.grad_fn._retain.pop(t._output_nr, None)  # moves to the new node below
+    base = ex.get("_base")
+    if base is not None and base._requires_grad and base.grad_fn is not None:
+        _edge = _api()[3]
+        chain = ex["_view_chain"]
+        node = CopySlices.__new__(CopySlices)
+        node.next_functions = (_edge(base), _edge(result))
+        node.needs_input_grad = (True, result._requires_grad)
+        node._chain = chain
+        node._base_meta = (base.shape, base.dtype, base.device)
+        base.grad_fn, base._output_nr = node, 0
+        prev = _state[0]
+        _state[0] = True
+        try:
+            v = _replay(base, chain)
+        finally:
+            _state[0] = prev
+        t.grad_fn, t._output_nr, t._requires_grad = v.grad_fn, v._output_nr, True
+    else:
+        t.grad_fn, t._output_nr, t._requires_grad = result.grad_fn, result._output_nr, result._requires_grad
+    if ex.get("retains_grad") and t.grad_fn is not None:
+        _attach_retain(t, ex["_retain_hook"])
+
+
+class CopySlices(Function):
+    """The history of a base tensor after an in-place op on one of its views."""
+    _trusted_grads = True
+    _materialize_grads = False
+
+    def name(self):
+        return "CopySlices"
+
+    def _backward(self, grads):
+        g = grads[0]
+        if g is None:
+            return (None, None)
+        from ..tensor import zeros
+        shape, dtype, device = self._base_meta
+        prev = _state[0]
+        _state[0] = False
+        try:
+            mask = zeros(shape, dtype=dtype, device=device)
+            _replay(mask, self._chain).fill_(1)
+        finally:
+            _state[0] = prev
+        return (g * (1 - mask) if self.needs_input_grad[0] else None,
+                _replay(g.contiguous(), self._chain) if self.needs_input_grad[1] else None)

@@ -1,5 +1,6 @@
-"""no_grad / enable_grad / set_grad_enabled: context managers and decorators."""
+"""no_grad / enable_grad / set_grad_enabled / inference_mode: context managers and decorators."""
 import functools
+import inspect
 
 _state = [True]  # a list so the hot path reads one global without attribute lookups
 
@@ -8,8 +9,38 @@ def is_grad_enabled():
     return _state[0]
 
 
+def _wrap_fn(make_ctx, fn):
+    if inspect.isgeneratorfunction(fn):
+        @functools.wraps(fn)
+        def gen_wrapper(*args, **kwargs):
+            gen = fn(*args, **kwargs)
+            with make_ctx():
+                response = gen.send(None)
+            while True:
+                try:
+                    with make_ctx():
+                        request = yield response
+                    with make_ctx():
+                        response = gen.send(request)
+                except StopIteration as e:
+                    return e.value
+        return gen_wrapper
+
+    @functools.wraps(fn)
+    def wrapper(*args, **kwargs):
+        with make_ctx():
+            return fn(*args, **kwargs)
+    return wrapper
+
+
 class _GradMode:
+    """Sets grad mode to `_enabled` inside a `with` block or a decorated function."""
     _enabled = True
+
+    def __new__(cls, orig_func=None):
+        if orig_func is None:
+            return super().__new__(cls)
+        return cls()(orig_func)  # used as a bare decorator: @torch.no_grad
 
     def __enter__(self):
         self._prev = _state[0]
@@ -20,26 +51,50 @@ class _GradMode:
         return False
 
     def __call__(self, fn):
-        @functools.wraps(fn)
-        def wrapper(*args, **kwargs):
-            with self.__class__():
-                return fn(*args, **kwargs)
-        return wrapper
+        return _wrap_fn(self.__class__, fn)
+
+    def clone(self):
+        return self.__class__()
 
 
 class no_grad(_GradMode):
+    """Disables gradient recording: results of ops do not require grad."""
     _enabled = False
 
 
 class enable_grad(_GradMode):
+    """Enables gradient recording (inside a no_grad block, for example)."""
     _enabled = True
 
 
+class inference_mode(_GradMode):
+    """torch.inference_mode: here the same as no_grad (mode=False: the same as enable_grad)."""
+    _enabled = False
+
+    def __new__(cls, mode=True):
+        if callable(mode):  # bare decorator
+            return cls()(mode)
+        return object.__new__(cls)
+
+    def __init__(self, mode=True):
+        if not callable(mode):
+            self._enabled = not mode
+
+    def __call__(self, fn):
+        enabled = self._enabled
+        return _wrap_fn(lambda: inference_mode(not enabled), fn)
+
+
 class set_grad_enabled(_GradMode):
+    """set_grad_enabled(mode): applied at once (so a bare call works), undone by the end of a with block."""
+
+    def __new__(cls, mode):
+        return object.__new__(cls)
+
     def __init__(self, mode):
         self._enabled = bool(mode)
         self._prev = _state[0]
-        _state[0] = self._enabled  # torch applies it on construction, so a bare call works too
+        _state[0] = self._enabled
 
     def __enter__(self):
         pass
@@ -47,9 +102,7 @@ class set_grad_enabled(_GradMode):
     def __call__(self, fn):
         _state[0] = self._prev
         mode = self._enabled
+        return _wrap_fn(lambda: set_grad_enabled(mode), fn)
 
-        @functools.wraps(fn)
-        def wrapper(*args, **kwargs):
-            with set_grad_enabled(mode):
-                return fn(*args, **kwargs)
-        return wrapper
+    def clone(self):
+        return set_grad_enabled(self._enabled)

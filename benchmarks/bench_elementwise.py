@@ -1,0 +1,60 @@
+"""Elementwise ops and reductions on 4M-element float32 tensors, and the per-op Python overhead.
+
+    python benchmarks/bench_elementwise.py
+Throughput ratios: other library's time / tinygrad_ext's time (above 1: tinygrad_ext is faster).
+"""
+import numpy as np
+
+import tinygrad_ext as tg
+from common import bench, header, table
+
+torch = header("elementwise and reductions, 4M float32")
+n = 1 << 22
+rng = np.random.default_rng(0)
+a, b = rng.standard_normal(n, dtype=np.float32), rng.standard_normal(n, dtype=np.float32)
+pos = np.abs(a) + 0.1
+ta, tb, tpos = tg.from_numpy(a), tg.from_numpy(b), tg.from_numpy(pos)
+pa, pb, ppos = (torch.from_numpy(a), torch.from_numpy(b), torch.from_numpy(pos)) if torch else (None,) * 3
+m2 = a.reshape(2048, 2048)
+tm2 = tg.from_numpy(m2)
+pm2 = torch.from_numpy(m2) if torch else None
+
+cases = [
+    ("add", lambda: a + b, lambda: ta + tb, lambda: pa + pb),
+    ("mul scalar", lambda: a * 2.0, lambda: ta * 2.0, lambda: pa * 2.0),
+    ("relu", lambda: np.maximum(a, 0), lambda: ta.relu(), lambda: pa.relu()),
+    ("clamp(min=0)", lambda: np.clip(a, 0, None), lambda: ta.clamp(min=0), lambda: pa.clamp(min=0)),
+    ("exp", lambda: np.exp(a), lambda: ta.exp(), lambda: pa.exp()),
+    ("log", lambda: np.log(pos), lambda: tpos.log(), lambda: ppos.log()),
+    ("tanh", lambda: np.tanh(a), lambda: ta.tanh(), lambda: pa.tanh()),
+    ("sigmoid", lambda: 1 / (1 + np.exp(-a)), lambda: ta.sigmoid(), lambda: pa.sigmoid()),
+    ("sqrt", lambda: np.sqrt(pos), lambda: tpos.sqrt(), lambda: ppos.sqrt()),
+    ("gt (bool)", lambda: a > b, lambda: ta > tb, lambda: pa > pb),
+    ("sum", lambda: a.sum(), lambda: ta.sum(), lambda: pa.sum()),
+    ("max", lambda: a.max(), lambda: ta.max(), lambda: pa.max()),
+    ("sum dim=0 (2048x2048)", lambda: m2.sum(0), lambda: tm2.sum(0), lambda: pm2.sum(0)),
+    ("sum dim=1 (2048x2048)", lambda: m2.sum(1), lambda: tm2.sum(1), lambda: pm2.sum(1)),
+    ("transpose copy (2048x2048)", lambda: np.ascontiguousarray(m2.T), lambda: tm2.t().contiguous(),
+     lambda: pm2.t().contiguous()),
+]
+rows = []
+for name, f_np, f_tg, f_pt in cases:
+    t_np, t_tg = bench(f_np), bench(f_tg)
+    row = [name, f"{t_tg * 1e3:.2f}", f"{t_np * 1e3:.2f}", f"{t_np / t_tg:.2f}"]
+    if torch:
+        t_pt = bench(f_pt)
+        row += [f"{t_pt * 1e3:.2f}", f"{t_pt / t_tg:.2f}"]
+    rows.append(row)
+table(rows, ["op", "tinygrad_ext ms", "numpy ms", "vs numpy (x)", "torch ms", "vs torch (x)"])
+
+# Per-op overhead: add of two 1-element tensors, from Python to result.
+x1, y1 = tg.ones(1), tg.ones(1)
+rows = [["add 1-elem", f"{bench(lambda: x1 + y1, min_time=0.5) * 1e6:.2f}"]]
+xg = tg.ones(1, requires_grad=True)
+rows.append(["add 1-elem, records graph", f"{bench(lambda: xg + y1, min_time=0.5) * 1e6:.2f}"])
+if torch:
+    p1, q1 = torch.ones(1), torch.ones(1)
+    pg = torch.ones(1, requires_grad=True)
+    rows[0].append(f"{bench(lambda: p1 + q1, min_time=0.5) * 1e6:.2f}")
+    rows[1].append(f"{bench(lambda: pg + q1, min_time=0.5) * 1e6:.2f}")
+table(rows, ["per-op overhead", "tinygrad_ext us", "torch us"])

@@ -1,0 +1,51 @@
+"""float32 GEMM GFLOP/s: tinygrad_ext vs numpy (OpenBLAS) vs PyTorch, 1 and 2 threads.
+
+    python benchmarks/bench_matmul.py            # 2 threads (all cores)
+    python benchmarks/bench_matmul.py --threads 1
+One thread is set for all three libraries: tinygrad_ext.set_num_threads, torch.set_num_threads, and
+OPENBLAS_NUM_THREADS/OMP_NUM_THREADS (set before numpy is imported, so this script re-executes itself).
+"""
+import argparse
+import os
+import sys
+
+p = argparse.ArgumentParser()
+p.add_argument("--threads", type=int, default=os.cpu_count())
+args = p.parse_args()
+if os.environ.get("OPENBLAS_NUM_THREADS") != str(args.threads):
+    env = dict(os.environ, OPENBLAS_NUM_THREADS=str(args.threads), OMP_NUM_THREADS=str(args.threads),
+               MKL_NUM_THREADS=str(args.threads))
+    os.execve(sys.executable, [sys.executable] + sys.argv, env)
+
+import numpy as np  # noqa: E402
+
+import tinygrad_ext as tg  # noqa: E402
+from common import bench, header, table  # noqa: E402
+
+torch = header(f"matmul float32, {args.threads} thread(s)")
+tg.set_num_threads(args.threads)
+if torch:
+    torch.set_num_threads(args.threads)
+
+shapes = [(256, 256, 256), (512, 512, 512), (1024, 1024, 1024), (2048, 2048, 2048), (64, 1000, 100),
+          (1000, 64, 100), (64, 100, 10)]
+rows = []
+for m, k, n in shapes:
+    rng = np.random.default_rng(0)
+    a, b = rng.standard_normal((m, k), dtype=np.float32), rng.standard_normal((k, n), dtype=np.float32)
+    ta, tb = tg.from_numpy(a), tg.from_numpy(b)
+    flop = 2.0 * m * n * k
+    t_np = bench(lambda: a @ b)
+    t_tg = bench(lambda: ta.mm(tb))
+    err = float(np.abs(ta.mm(tb).numpy() - a.astype(np.float64) @ b.astype(np.float64)).max())
+    row = [f"({m},{k})x({k},{n})", f"{flop / t_tg / 1e9:.1f}", f"{flop / t_np / 1e9:.1f}", f"{t_np / t_tg:.2f}"]
+    if torch:
+        pa, pb = torch.from_numpy(a), torch.from_numpy(b)
+        t_pt = bench(lambda: pa.mm(pb))
+        row += [f"{flop / t_pt / 1e9:.1f}", f"{t_pt / t_tg:.2f}"]
+    else:
+        row += ["-", "-"]
+    rows.append(row + [f"{err:.1e}"])
+table(rows, ["shape", "tinygrad_ext GFLOP/s", "numpy GFLOP/s", "vs numpy (x)", "torch GFLOP/s", "vs torch (x)",
+             "max abs err vs f64"])
+print("# 'vs' columns: other library's time / tinygrad_ext's time (above 1 means tinygrad_ext is faster)")

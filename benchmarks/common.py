@@ -1,0 +1,60 @@
+"""Shared timing helpers: every figure is the median of repeated runs after a
+warm-up, and every table compares tinygrad_ext with PyTorch (CPU build) and
+numpy measured in the same process."""
+import os
+import platform
+import statistics
+import sys
+import time
+
+sys.path.insert(0, os.path.dirname(__file__))
+
+
+def bench(fn, repeat=7, number=None, min_time=0.2):
+    """Median seconds per call of fn()."""
+    fn()
+    if number is None:
+        number, t = 1, 0.0
+        while True:
+            t0 = time.perf_counter()
+            for _ in range(number):
+                fn()
+            t = time.perf_counter() - t0
+            if t >= min_time / repeat or number >= 1 << 20:
+                break
+            number *= 2
+    times = []
+    for _ in range(repeat):
+        t0 = time.perf_counter()
+        for _ in range(number):
+            fn()
+        times.append((time.perf_counter() - t0) / number)
+    return statistics.median(times)
+
+
+def try_import_torch():
+    try:
+        import torch
+        return torch
+    except ImportError:
+        print("# PyTorch not installed: run benchmarks inside the benchmark venv (see BENCHMARKS.md)")
+        return None
+
+
+def header(title):
+    import numpy as np
+    import tinygrad_ext as tg
+    torch = try_import_torch()
+    print(f"## {title}")
+    print(f"# {platform.processor() or platform.machine()}, {os.cpu_count()} cores, python {platform.python_version()}, "
+          f"numpy {np.__version__}, torch {torch.__version__ if torch else '-'}, tinygrad_ext {tg.__version__} "
+          f"(cpu kernels: {tg._C.cpu_isa()}, threads: {tg.get_num_threads()})")
+    return torch
+
+
+def table(rows, cols):
+    print("| " + " | ".join(cols) + " |")
+    print("|" + "---|" * len(cols))
+    for r in rows:
+        print("| " + " | ".join(r) + " |")
+    print()

@@ -1,0 +1,70 @@
+// CPU kernels of the neural-network ops (core/nn_ops.h validates and
+// allocates, then calls these). Every pointer is to contiguous memory laid out
+// as the comment says; outputs are fully written (no need to zero them first)
+// unless stated. Instantiated for float and double.
+//
+// Dimension letters: N batch, C input channels, O output channels, H x W input
+// plane, OH x OW output plane, kh x kw kernel, G groups.
+#pragma once
+#include <cstdint>
+
+namespace tg::cpu {
+
+struct ConvShape {
+  int64_t N, C, H, W;     // input  (N, C, H, W)
+  int64_t O, kh, kw;      // weight (O, C / G, kh, kw)
+  int64_t OH, OW;         // output (N, O, OH, OW)
+  int64_t sh, sw, ph, pw, dh, dw, G;
+};
+
+// y = conv(x, w) + b; b may be null.
+template <class T> void conv2d_forward(const ConvShape& s, const T* x, const T* w, const T* b, T* y);
+// gx = d(sum gy * y)/dx (the transposed convolution of gy with w).
+template <class T> void conv2d_backward_input(const ConvShape& s, const T* gy, const T* w, T* gx);
+// gw = d(sum gy * y)/dw, summed over the batch in a fixed order (deterministic).
+template <class T> void conv2d_backward_weight(const ConvShape& s, const T* gy, const T* x, T* gw);
+
+struct PoolShape {
+  int64_t planes, H, W;   // input (planes, H, W) where planes = N * C
+  int64_t OH, OW;
+  int64_t kh, kw, sh, sw, ph, pw, dh, dw;
+};
+
+// Max pooling; idx[p, oh, ow] = flat index (h * W + w) of the maximum in its plane.
+// NOTE: a NaN in a window wins (propagates), as in torch.
+template <class T> void max_pool2d_forward(const PoolShape& s, const T* x, T* y, int64_t* idx);
+template <class T> void max_pool2d_backward(const PoolShape& s, const T* gy, const int64_t* idx, T* gx);
+// divisor > 0 overrides the window size as divisor.
+template <class T>
+void avg_pool2d_forward(const PoolShape& s, bool count_include_pad, int64_t divisor, const T* x, T* y);
+template <class T>
+void avg_pool2d_backward(const PoolShape& s, bool count_include_pad, int64_t divisor, const T* gy, T* gx);
+
+// Softmax over the middle dim of an (outer, D, inner) block.
+template <class T> void softmax_forward(int64_t outer, int64_t D, int64_t inner, bool log, const T* x, T* y);
+template <class T>
+void softmax_backward(int64_t outer, int64_t D, int64_t inner, bool log, const T* gy, const T* y, T* gx);
+
+// Classification losses over input (N, C, S) and int64 targets (N, S), already
+// validated (every target is ignore_index or in [0, C)).
+//   log_softmax = true:  cross entropy (fused log_softmax + nll, label smoothing)
+//   log_softmax = false: nll_loss on log-probabilities (label_smoothing must be 0)
+// reduction: 0 none (out has N*S values), 1 mean, 2 sum (out has 1 value).
+struct ClassLossArgs {
+  int64_t N, C, S;
+  int64_t ignore_index;
+  int reduction;
+  double label_smoothing;
+  bool log_softmax;
+};
+// lse receives the per-row log-sum-exp (cross entropy only, may be null
+// otherwise); total_weight the sum of the targets' weights (non-ignored rows).
+template <class T>
+void class_loss_forward(const ClassLossArgs& a, const T* x, const int64_t* t, const T* w, T* out, T* lse,
+                        T* total_weight);
+// g holds N*S values (reduction none) or one.
+template <class T>
+void class_loss_backward(const ClassLossArgs& a, const T* g, const T* x, const int64_t* t, const T* w, const T* lse,
+                         T total_weight, T* gx);
+
+}  // namespace tg::cpu

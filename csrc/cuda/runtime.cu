@@ -1,0 +1,346 @@
+// CUDA runtime glue: device discovery, device selection, synchronization,
+// host<->device copies, and the caching allocator registered for
+// DeviceType::CUDA (see allocator.h for the design).
+//
+// Nothing in this file may touch the GPU at import time: the allocator is
+// registered by a static initializer that only stores two function pointers,
+// and device_count() turns "no driver / no device" into 0.
+#include <atomic>
+#include <cstdlib>
+#include <cstring>
+#include <map>
+#include <mutex>
+#include <unordered_map>
+#include <vector>
+#include "allocator.h"
+#include "helpers.cuh"
+#include "kernels.h"
+
+namespace tg::cuda {
+namespace {
+
+constexpr int kMaxDevices = 64;           // int8 device index in tg::Device; a 64-bit "used" mask
+constexpr size_t kMinBlock = 512;          // every block is a multiple of this (and 512-byte aligned)
+constexpr size_t kSmallLimit = size_t(1) << 20;   // below: 512-byte classes; above: 4 classes per octave
+constexpr int64_t kMaxRequest = int64_t(1) << 50;  // larger requests fail before rounding can overflow
+
+void check_device_index(int device, const char* what) {
+  TG_CHECK(device >= 0 && device < kMaxDevices, what, ": invalid CUDA device index ", device);
+}
+
+// Size classes: multiples of 512 bytes below 1 MiB; above, each power of two
+// is split into 4 classes (1, 1.25, 1.5, 1.75 x 2^k), so a block wastes at
+// most 25% while repeated similar sizes still land in the same class.
+size_t round_size(int64_t nbytes) {
+  size_t n = nbytes <= 0 ? 1 : size_t(nbytes);
+  if (n < kSmallLimit) return (n + kMinBlock - 1) / kMinBlock * kMinBlock;
+  size_t octave = size_t(1) << (63 - __builtin_clzll(static_cast<unsigned long long>(n)));
+  size_t step = octave / 4;
+  return (n + step - 1) / step * step;
+}
+
+// Device selection is cached per host thread: cudaSetDevice is cheap but
+// every kernel launch asks for it.
+thread_local int t_current_device = -1;
+std::atomic<uint64_t> g_used_devices{0};  // devices this process has touched, for synchronize()
+
+cudaError_t try_set_device(int device) noexcept {
+  if (t_current_device == device) return cudaSuccess;
+  cudaError_t e = cudaSetDevice(device);
+  if (e == cudaSuccess) {
+    t_current_device = device;
+    g_used_devices.fetch_or(uint64_t(1) << device, std::memory_order_relaxed);
+  }
+  return e;
+}
+
+struct Block {
+  size_t size;
+  int device;
+};
+
+struct DeviceStats {
+  int64_t allocated = 0, peak = 0, reserved = 0;
+};
+
+struct CachingAllocator {
+  std::mutex mu;
+  bool caching = true;
+  std::map<uintptr_t, Block> live;  // by base address: release() and device_of() look blocks up here
+  std::unordered_map<size_t, std::vector<void*>> cached[kMaxDevices];  // free blocks by size class
+  DeviceStats stats[kMaxDevices];
+  std::atomic<int64_t> mallocs{0};
+
+  CachingAllocator() {
+    const char* v = std::getenv("TG_CUDA_NO_CACHE");
+    caching = !(v && *v && std::strcmp(v, "0") != 0);
+  }
+
+  // Caller holds mu. cudaFree every cached block of `device`; returns the
+  // first error (the remaining blocks are still attempted).
+  cudaError_t free_cached(int device) {
+    cudaError_t first = cudaSuccess;
+    if (cached[device].empty()) return first;
+    cudaError_t e = try_set_device(device);
+    if (e != cudaSuccess) return e;
+    for (auto& [size, blocks] : cached[device]) {
+      for (void* p : blocks) {
+        e = cudaFree(p);
+        if (e != cudaSuccess && first == cudaSuccess) first = e;
+        stats[device].reserved -= int64_t(size);
+      }
+    }
+    cached[device].clear();
+    return first;
+  }
+};
+
+// Never destroyed: tensors may be released during interpreter shutdown, after
+// static destructors have run; the process exit returns the memory anyway.
+CachingAllocator& state() {
+  static CachingAllocator* s = new CachingAllocator();
+  return *s;
+}
+
+[[noreturn]] void throw_oom(int64_t nbytes, int device) {
+  size_t free_b = 0, total_b = 0;
+  if (cudaMemGetInfo(&free_b, &total_b) != cudaSuccess) (void)cudaGetLastError();
+  throw CudaOutOfMemory(str_cat("CUDA out of memory. Tried to allocate ", nbytes, " bytes (device ", device,
+                                ", free ", free_b, " bytes)"));
+}
+
+void* allocate_fn(int64_t nbytes, int device) { return allocate(nbytes, device); }
+void release_fn(void* ptr, int device) { release(ptr, device); }
+
+// Registration only stores function pointers: no CUDA call at import.
+struct RegisterAllocator {
+  RegisterAllocator() { register_allocator(DeviceType::CUDA, Allocator{&allocate_fn, &release_fn}); }
+};
+RegisterAllocator g_register_allocator;
+
+}  // namespace
+
+// ------------------------------------------------------------------ allocator
+void* allocate(int64_t nbytes, int device) {
+  check_device_index(device, "allocate");
+  TG_CHECK(nbytes >= 0, "CUDA allocate: negative size ", nbytes);
+  TG_CUDA_CHECK(try_set_device(device));
+  if (nbytes > kMaxRequest) throw_oom(nbytes, device);
+  const size_t size = round_size(nbytes);
+  CachingAllocator& a = state();
+  std::lock_guard<std::mutex> lock(a.mu);
+  void* p = nullptr;
+  if (a.caching) {
+    auto it = a.cached[device].find(size);
+    if (it != a.cached[device].end() && !it->second.empty()) {
+      p = it->second.back();
+      it->second.pop_back();
+    }
+  }
+  if (!p) {
+    cudaError_t e = cudaMalloc(&p, size);
+    a.mallocs.fetch_add(1, std::memory_order_relaxed);
+    if (e == cudaErrorMemoryAllocation) {
+      // Cached blocks are free memory in all but name: give them back and retry once.
+      (void)cudaGetLastError();
+      p = nullptr;
+      (void)a.free_cached(device);
+      (void)cudaGetLastError();
+      e = cudaMalloc(&p, size);
+      a.mallocs.fetch_add(1, std::memory_order_relaxed);
+    }
+    if (e == cudaErrorMemoryAllocation) {
+      (void)cudaGetLastError();
+      throw_oom(nbytes, device);
+    }
+    TG_CUDA_CHECK(e);
+    a.stats[device].reserved += int64_t(size);
+  }
+  try {
+    a.live.emplace(reinterpret_cast<uintptr_t>(p), Block{size, device});
+  } catch (...) {  // host bad_alloc: do not leak the device block
+    (void)cudaFree(p);
+    a.stats[device].reserved -= int64_t(size);
+    throw;
+  }
+  DeviceStats& s = a.stats[device];
+  s.allocated += int64_t(size);
+  if (s.allocated > s.peak) s.peak = s.allocated;
+  return p;
+}
+
+// Called from Storage's destructor: must not throw.
+void release(void* ptr, int device) noexcept {
+  if (!ptr) return;
+  CachingAllocator& a = state();
+  std::lock_guard<std::mutex> lock(a.mu);
+  auto it = a.live.find(reinterpret_cast<uintptr_t>(ptr));
+  if (it == a.live.end()) {
+    // Not ours (should not happen): hand it to cudaFree and swallow errors.
+    if (device >= 0 && device < kMaxDevices) (void)try_set_device(device);
+    (void)cudaFree(ptr);
+    (void)cudaGetLastError();
+    return;
+  }
+  const Block b = it->second;
+  a.live.erase(it);
+  a.stats[b.device].allocated -= int64_t(b.size);
+  if (a.caching) {
+    try {
+      a.cached[b.device][b.size].push_back(ptr);
+      return;
+    } catch (...) {  // host bad_alloc: fall through and free the block instead
+    }
+  }
+  // Errors are ignored: at interpreter exit the runtime may already be unloading.
+  (void)try_set_device(b.device);
+  (void)cudaFree(ptr);
+  (void)cudaGetLastError();
+  a.stats[b.device].reserved -= int64_t(b.size);
+}
+
+int64_t memory_allocated(int device) {
+  check_device_index(device, "memory_allocated");
+  CachingAllocator& a = state();
+  std::lock_guard<std::mutex> lock(a.mu);
+  return a.stats[device].allocated;
+}
+
+int64_t max_memory_allocated(int device) {
+  check_device_index(device, "max_memory_allocated");
+  CachingAllocator& a = state();
+  std::lock_guard<std::mutex> lock(a.mu);
+  return a.stats[device].peak;
+}
+
+int64_t memory_reserved(int device) {
+  check_device_index(device, "memory_reserved");
+  CachingAllocator& a = state();
+  std::lock_guard<std::mutex> lock(a.mu);
+  return a.stats[device].reserved;
+}
+
+void reset_peak_memory_stats(int device) {
+  check_device_index(device, "reset_peak_memory_stats");
+  CachingAllocator& a = state();
+  std::lock_guard<std::mutex> lock(a.mu);
+  a.stats[device].peak = a.stats[device].allocated;
+}
+
+void empty_cache() {
+  CachingAllocator& a = state();
+  std::lock_guard<std::mutex> lock(a.mu);
+  cudaError_t first = cudaSuccess;
+  for (int d = 0; d < kMaxDevices; ++d) {
+    cudaError_t e = a.free_cached(d);
+    if (e != cudaSuccess && first == cudaSuccess) first = e;
+  }
+  TG_CUDA_CHECK(first);
+}
+
+int64_t cuda_malloc_count() { return state().mallocs.load(std::memory_order_relaxed); }
+
+bool caching_enabled() { return state().caching; }
+
+// ------------------------------------------------------------------ devices
+bool is_built() { return true; }
+
+int device_count() {
+  // Cached: the set of visible devices is fixed for the life of the process
+  // (CUDA reads CUDA_VISIBLE_DEVICES once). Without a driver or a device the
+  // call fails; that is reported as 0 devices and the error is cleared.
+  static const int n = [] {
+    int c = 0;
+    if (cudaGetDeviceCount(&c) != cudaSuccess) {
+      (void)cudaGetLastError();
+      c = 0;
+    }
+    return c < 0 ? 0 : (c > kMaxDevices ? kMaxDevices : c);
+  }();
+  return n;
+}
+
+void set_device(int device) {
+  check_device_index(device, "set_device");
+  TG_CUDA_CHECK(try_set_device(device));
+}
+
+int device_of(const void* ptr) {
+  if (device_count() <= 1) return 0;
+  {
+    CachingAllocator& a = state();
+    std::lock_guard<std::mutex> lock(a.mu);
+    const uintptr_t p = reinterpret_cast<uintptr_t>(ptr);
+    auto it = a.live.upper_bound(p);  // first block starting after p
+    if (it != a.live.begin()) {
+      --it;
+      if (p >= it->first && p < it->first + it->second.size) return it->second.device;
+    }
+  }
+  // Not from our allocator: ask the driver.
+  cudaPointerAttributes attr{};
+  if (cudaPointerGetAttributes(&attr, ptr) == cudaSuccess && attr.type == cudaMemoryTypeDevice)
+    return attr.device;
+  (void)cudaGetLastError();
+  int cur = 0;
+  TG_CUDA_CHECK(cudaGetDevice(&cur));
+  return cur;
+}
+
+int sm_count(int device) {
+  check_device_index(device, "sm_count");
+  static std::atomic<int> cache[kMaxDevices];  // zero-initialized: 0 = not queried yet
+  int n = cache[device].load(std::memory_order_relaxed);
+  if (n > 0) return n;
+  TG_CUDA_CHECK(cudaDeviceGetAttribute(&n, cudaDevAttrMultiProcessorCount, device));
+  if (n < 1) n = 1;
+  cache[device].store(n, std::memory_order_relaxed);
+  return n;
+}
+
+void synchronize() {
+  // Only devices this process has used: synchronizing another one would
+  // create a context on it (hundreds of MB) for nothing.
+  const int n = device_count();
+  const uint64_t used = g_used_devices.load(std::memory_order_relaxed);
+  for (int d = 0; d < n; ++d) {
+    if (!(used & (uint64_t(1) << d))) continue;
+    set_device(d);
+    TG_CUDA_CHECK(cudaDeviceSynchronize());
+  }
+}
+
+// ------------------------------------------------------------------ copies
+void copy_between_devices(const Tensor& dst, const Tensor& src) {
+  TG_CHECK(dst->dtype == src->dtype, "copy_between_devices: dtype mismatch (", dtype_name(dst->dtype), " vs ",
+           dtype_name(src->dtype), ")");
+  TG_CHECK(dst->numel() == src->numel(), "copy_between_devices: numel mismatch (", dst->numel(), " vs ",
+           src->numel(), ")");
+  TG_CHECK(dst->is_contiguous() && src->is_contiguous(), "copy_between_devices: tensors must be contiguous");
+  const size_t nbytes = size_t(dst->numel()) * size_t(itemsize(dst->dtype));
+  if (nbytes == 0) return;
+  const Device dd = dst->device(), sd = src->device();
+  void* d = dst->data_ptr();
+  const void* s = src->data_ptr();
+  // cudaMemcpy is synchronous with the host for host<->device copies and runs
+  // on the legacy default stream, so it is ordered after pending kernels.
+  if (dd.is_cuda() && sd.is_cuda()) {
+    if (dd.index == sd.index) {
+      set_device(dd.index);
+      TG_CUDA_CHECK(cudaMemcpy(d, s, nbytes, cudaMemcpyDeviceToDevice));
+    } else {
+      set_device(dd.index);
+      TG_CUDA_CHECK(cudaMemcpyPeer(d, dd.index, s, sd.index, nbytes));
+    }
+  } else if (dd.is_cuda()) {
+    set_device(dd.index);
+    TG_CUDA_CHECK(cudaMemcpy(d, s, nbytes, cudaMemcpyHostToDevice));
+  } else if (sd.is_cuda()) {
+    set_device(sd.index);
+    TG_CUDA_CHECK(cudaMemcpy(d, s, nbytes, cudaMemcpyDeviceToHost));
+  } else {
+    TG_CHECK(false, "copy_between_devices: neither tensor is on a GPU");
+  }
+}
+
+}  // namespace tg::cuda

@@ -1,0 +1,437 @@
+"""torch.nn.functional: layers and losses as functions. The heavy ones
+(linear, conv2d, pooling, softmax, cross entropy, nll, mse) are fused ops of
+_ops.py backed by C++ kernels; the rest compose Tensor ops."""
+import math
+import numbers
+import warnings
+
+from .. import _C, _ops
+from ..autograd.grad_mode import no_grad
+from ..tensor import Tensor, _needs_grad, _wrap, where
+
+_REDUCTIONS = {"none": 0, "mean": 1, "sum": 2}
+
+
+# ------------------------------------------------------------------ helpers
+def _pair(v, name="kernel_size"):
+    if isinstance(v, numbers.Integral):
+        return (int(v), int(v))
+    v = tuple(int(x) for x in v)
+    if len(v) == 1:
+        return (v[0], v[0])
+    if len(v) != 2:
+        raise ValueError(f"{name} must be an int or a pair of ints, got {v}")
+    return v
+
+
+def _legacy_reduction(size_average, reduce, emit_warning=True):
+    """The 2017 arguments: size_average=False means 'sum', reduce=False means 'none'."""
+    if size_average is None:
+        size_average = True
+    if reduce is None:
+        reduce = True
+    if size_average and reduce:
+        r = "mean"
+    elif reduce:
+        r = "sum"
+    else:
+        r = "none"
+    if emit_warning:
+        warnings.warn(f"size_average and reduce args will be deprecated, please use reduction='{r}' instead.",
+                      UserWarning, stacklevel=3)
+    return r
+
+
+def _reduction_code(reduction, size_average=None, reduce=None):
+    if size_average is not None or reduce is not None:
+        reduction = _legacy_reduction(size_average, reduce)
+    code = _REDUCTIONS.get(reduction)
+    if code is None:
+        raise ValueError(f"{reduction} is not a valid value for reduction")
+    return code
+
+
+def _reduce(loss, code):
+    if code == 1:
+        return loss.mean()
+    if code == 2:
+        return loss.sum()
+    return loss
+
+
+# ------------------------------------------------------------------- layers
+def linear(input, weight, bias=None):
+    """input @ weight.T + bias (one GEMM pass)."""
+    if input.dim() == 2:
+        if _needs_grad(input, weight, bias):
+            return _ops.Linear.apply(input, weight, bias)
+        wt = _C.transpose(weight._impl, 0, 1)
+        return _wrap(_C.mm(input._impl, wt) if bias is None else _C.addmm(bias._impl, input._impl, wt))
+    if input.dim() == 1:
+        return linear(input.unsqueeze(0), weight, bias).squeeze(0)
+    lead = input.shape[:-1]
+    out = linear(input.reshape(-1, input.shape[-1]), weight, bias)
+    return out.reshape(*lead, out.shape[-1])
+
+
+def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
+    stride, dilation = _pair(stride, "stride"), _pair(dilation, "dilation")
+    if isinstance(padding, str):
+        if padding == "valid":
+            padding = (0, 0)
+        elif padding == "same":
+            if stride != (1, 1):
+                raise ValueError("padding='same' is not supported for strided convolutions")
+            total = [d * (k - 1) for d, k in zip(dilation, weight.shape[2:])]
+            if any(t % 2 for t in total):
+                raise NotImplementedError("padding='same' with an even effective kernel size (asymmetric padding) "
+                                          "is not supported by tinygrad_ext")
+            padding = (total[0] // 2, total[1] // 2)
+        else:
+            raise ValueError(f"Invalid padding string '{padding}', should be one of {{'valid', 'same'}}")
+    padding = _pair(padding, "padding")
+    return _ops.Conv2d.apply(input, weight, bias, stride, padding, dilation, int(groups))
+
+
+def max_pool2d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False, return_indices=False):
+    k = _pair(kernel_size)
+    s = k if stride is None or (not isinstance(stride, numbers.Integral) and len(stride) == 0) else _pair(stride)
+    out, idx = _ops.MaxPool2d.apply(input, k, s, _pair(padding), _pair(dilation), bool(ceil_mode))
+    return (out, idx) if return_indices else out
+
+
+def max_pool2d_with_indices(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False,
+                            return_indices=True):
+    return max_pool2d(input, kernel_size, stride, padding, dilation, ceil_mode, True)
+
+
+def avg_pool2d(input, kernel_size, stride=None, padding=0, ceil_mode=False, count_include_pad=True,
+               divisor_override=None):
+    k = _pair(kernel_size)
+    s = k if stride is None or (not isinstance(stride, numbers.Integral) and len(stride) == 0) else _pair(stride)
+    if divisor_override is not None and divisor_override <= 0:
+        raise RuntimeError("divisor must be not zero")
+    return _ops.AvgPool2d.apply(input, k, s, _pair(padding), bool(ceil_mode), bool(count_include_pad),
+                                divisor_override)
+
+
+def adaptive_avg_pool2d(input, output_size):
+    if input.dim() not in (3, 4):
+        raise RuntimeError(f"adaptive_avg_pool2d(): Expected 3D or 4D tensor, but got {list(input.shape)}")
+    H, W = input.shape[-2:]
+    oh, ow = (output_size, output_size) if isinstance(output_size, numbers.Integral) else tuple(output_size)
+    oh, ow = H if oh is None else oh, W if ow is None else ow
+    if oh <= 0 or ow <= 0:
+        raise RuntimeError(f"adaptive_avg_pool2d(): output_size must be positive, got {(oh, ow)}")
+    if H % oh == 0 and W % ow == 0:  # equal windows: plain average pooling
+        return avg_pool2d(input, (H // oh, W // ow))
+    # Windows [floor(i * H / oh), ceil((i + 1) * H / oh)) of varying size.
+    rows = []
+    for i in range(oh):
+        h0, h1 = (i * H) // oh, -((-(i + 1) * H) // oh)
+        cols = []
+        for j in range(ow):
+            w0, w1 = (j * W) // ow, -((-(j + 1) * W) // ow)
+            cols.append(input[..., h0:h1, w0:w1].mean([-2, -1]))
+        rows.append(_stack(cols, -1))
+    return _stack(rows, -2)
+
+
+def adaptive_max_pool2d(input, output_size, return_indices=False):
+    H, W = input.shape[-2:]
+    oh, ow = (output_size, output_size) if isinstance(output_size, numbers.Integral) else tuple(output_size)
+    oh, ow = H if oh is None else oh, W if ow is None else ow
+    if H % oh or W % ow:
+        raise NotImplementedError("adaptive_max_pool2d supports output sizes that divide the input size only")
+    return max_pool2d(input, (H // oh, W // ow), return_indices=return_indices)
+
+
+def _stack(ts, dim):
+    from ..tensor import stack
+    return stack(ts, dim)
+
+
+# -------------------------------------------------------------- activations
+def relu(input, inplace=False):
+    return input.relu_() if inplace else input.relu()
+
+
+def relu_(input):
+    return input.relu_()
+
+
+def leaky_relu(input, negative_slope=0.01, inplace=False):
+    out = _ops.LeakyRelu.apply(input, negative_slope) if _needs_grad(input) else \
+        _wrap(_C.leaky_relu(input._impl, negative_slope))
+    return input.copy_(out) if inplace else out
+
+
+def sigmoid(input):
+    return input.sigmoid()
+
+
+def tanh(input):
+    return input.tanh()
+
+
+def relu6(input, inplace=False):
+    return hardtanh(input, 0.0, 6.0, inplace)
+
+
+def hardtanh(input, min_val=-1.0, max_val=1.0, inplace=False):
+    return input.clamp_(min_val, max_val) if inplace else input.clamp(min_val, max_val)
+
+
+def silu(input, inplace=False):
+    out = input * input.sigmoid()
+    return input.copy_(out) if inplace else out
+
+
+def _softmax_dim(ndim):
+    warnings.warn("Implicit dimension choice for softmax has been deprecated. Change the call to include dim=X as "
+                  "an argument.", UserWarning, stacklevel=3)
+    return 0 if ndim in (0, 1, 3) else 1
+
+
+def softmax(input, dim=None, _stacklevel=3, dtype=None):
+    if dim is None:
+        dim = _softmax_dim(input.dim())
+    if dtype is not None:
+        input = input.to(dtype)
+    return _ops.Softmax.apply(input, dim, False) if _needs_grad(input) else _wrap(_C.softmax(input._impl, dim, False))
+
+
+def log_softmax(input, dim=None, _stacklevel=3, dtype=None):
+    if dim is None:
+        dim = _softmax_dim(input.dim())
+    if dtype is not None:
+        input = input.to(dtype)
+    return _ops.Softmax.apply(input, dim, True) if _needs_grad(input) else _wrap(_C.softmax(input._impl, dim, True))
+
+
+def softmin(input, dim=None, _stacklevel=3, dtype=None):
+    return softmax(-input, dim, _stacklevel, dtype)
+
+
+# ------------------------------------------------------- dropout and norms
+def dropout(input, p=0.5, training=True, inplace=False):
+    if p < 0.0 or p > 1.0:
+        raise ValueError(f"dropout probability has to be between 0 and 1, but got {p}")
+    if not training or p == 0.0:
+        return input
+    if p == 1.0:
+        out = input * 0.0
+    else:
+        mask = _wrap(_C.empty(list(input.shape), input.dtype.id, *input.device._code))
+        _C.bernoulli_(mask._impl, 1.0 - p)
+        _C.mul(mask._impl, 1.0 / (1.0 - p), False, mask._impl)
+        out = input * mask
+    return input.copy_(out) if inplace else out
+
+
+def batch_norm(input, running_mean, running_var, weight=None, bias=None, training=False, momentum=0.1, eps=1e-5):
+    if input.dim() < 2:
+        raise ValueError(f"expected 2D or more input (got {input.dim()}D input)")
+    dims = [0] + list(range(2, input.dim()))
+    shape = [1, input.shape[1]] + [1] * (input.dim() - 2)
+    if training:
+        n = input.numel() // input.shape[1]
+        if n <= 1:
+            raise ValueError(f"Expected more than 1 value per channel when training, got input size {input.shape}")
+        mean = input.mean(dims)
+        var = input.var(dims, unbiased=False)
+        if running_mean is not None and running_var is not None:
+            with no_grad():
+                m = momentum
+                running_mean.mul_(1 - m).add_(mean.detach() * m)
+                running_var.mul_(1 - m).add_(var.detach() * (m * n / (n - 1)))
+    else:
+        if running_mean is None or running_var is None:
+            raise RuntimeError("running_mean and running_var must be defined in evaluation mode")
+        mean, var = running_mean, running_var
+    out = (input - mean.reshape(shape)) * (var.reshape(shape) + eps).rsqrt()
+    if weight is not None:
+        out = out * weight.reshape(shape)
+    if bias is not None:
+        out = out + bias.reshape(shape)
+    return out
+
+
+def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-5):
+    if isinstance(normalized_shape, numbers.Integral):
+        normalized_shape = (normalized_shape,)
+    dims = list(range(-len(normalized_shape), 0))
+    if tuple(input.shape[-len(normalized_shape):]) != tuple(normalized_shape):
+        raise RuntimeError(f"Given normalized_shape={list(normalized_shape)}, expected input with shape "
+                           f"[*, {', '.join(map(str, normalized_shape))}], but got input of size{list(input.shape)}")
+    mean = input.mean(dims, keepdim=True)
+    var = input.var(dims, unbiased=False, keepdim=True)
+    out = (input - mean) * (var + eps).rsqrt()
+    if weight is not None:
+        out = out * weight
+    if bias is not None:
+        out = out + bias
+    return out
+
+
+def embedding(input, weight, padding_idx=None, max_norm=None, norm_type=2.0, scale_grad_by_freq=False,
+              sparse=False):
+    if max_norm is not None or scale_grad_by_freq or sparse:
+        raise NotImplementedError("embedding: max_norm, scale_grad_by_freq and sparse are not supported")
+    if input.dtype.is_floating_point:
+        raise RuntimeError("Expected tensor for argument #1 'indices' to have one of the following scalar types: "
+                           f"Long, Int; but got {input.type()} instead (while checking arguments for embedding)")
+    if padding_idx is not None and padding_idx < 0:
+        padding_idx += weight.shape[0]
+    n = weight.shape[0]
+    if input.numel():
+        lo, hi = int(input.min()), int(input.max())
+        if lo < 0 or hi >= n:
+            raise IndexError("index out of range in self")
+    if _needs_grad(weight):
+        return _ops.Embedding.apply(weight, input, padding_idx)
+    return _wrap(_C.index(weight._impl, 0, [input._impl]))
+
+
+def one_hot(tensor, num_classes=-1):
+    if tensor.dtype.is_floating_point:
+        raise RuntimeError("one_hot is only applicable to index tensor of type LongTensor.")
+    if num_classes < 0:
+        num_classes = int(tensor.max()) + 1 if tensor.numel() else 0
+    from ..tensor import arange
+    return (tensor.unsqueeze(-1) == arange(num_classes)).long()
+
+
+def pad(input, pad, mode="constant", value=0.0):
+    if mode != "constant":
+        raise NotImplementedError(f"pad: only mode='constant' is supported, got '{mode}'")
+    if len(pad) % 2 or len(pad) // 2 > input.dim():
+        raise RuntimeError("Padding length must be divisible by 2 and at most twice the number of dimensions")
+    from ..tensor import full
+    shape = list(input.shape)
+    key = [slice(None)] * input.dim()
+    for i in range(len(pad) // 2):
+        d = input.dim() - 1 - i
+        lo, hi = pad[2 * i], pad[2 * i + 1]
+        if lo < 0 or hi < 0:
+            raise NotImplementedError("pad: negative padding is not supported")
+        key[d] = slice(lo, lo + shape[d])
+        shape[d] += lo + hi
+    out = full(shape, value, dtype=input.dtype, device=input.device)
+    out[tuple(key)] = input
+    return out
+
+
+# ------------------------------------------------------------------- losses
+def _check_same_size(input, target, what="input"):
+    if target.shape != input.shape:
+        warnings.warn(f"Using a target size ({target.shape}) that is different to the {what} size ({input.shape}). "
+                      "This will likely lead to incorrect results due to broadcasting. Please ensure they have the "
+                      "same size.", UserWarning, stacklevel=3)
+
+
+def mse_loss(input, target, size_average=None, reduce=None, reduction="mean", weight=None):
+    code = _reduction_code(reduction, size_average, reduce)
+    if input.shape != target.shape:
+        _check_same_size(input, target)
+    if weight is not None:
+        return _reduce((input - target) ** 2 * weight, code)
+    return _ops.MseLoss.apply(input, target, code)
+
+
+def l1_loss(input, target, size_average=None, reduce=None, reduction="mean"):
+    code = _reduction_code(reduction, size_average, reduce)
+    if input.shape != target.shape:
+        _check_same_size(input, target)
+    return _reduce((input - target).abs(), code)
+
+
+def smooth_l1_loss(input, target, size_average=None, reduce=None, reduction="mean", beta=1.0):
+    code = _reduction_code(reduction, size_average, reduce)
+    if beta < 0:
+        raise RuntimeError("smooth_l1_loss does not support negative values for beta.")
+    if input.shape != target.shape:
+        _check_same_size(input, target)
+    d = input - target
+    ad = d.abs()
+    if beta == 0:
+        return _reduce(ad, code)
+    return _reduce(where(ad < beta, d * d * (0.5 / beta), ad - 0.5 * beta), code)
+
+
+def _class_target(target):
+    if target.dtype.is_floating_point:
+        return target
+    return target if target.dtype.name == "int64" else target.long()
+
+
+def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-100, reduce=None, reduction="mean",
+                  label_smoothing=0.0):
+    """log_softmax over dim 1 (dim 0 for unbatched input) + nll_loss, fused. target holds class indices, or
+    class probabilities (a floating tensor of input's shape)."""
+    code = _reduction_code(reduction, size_average, reduce)
+    if not isinstance(input, Tensor) or not isinstance(target, Tensor):
+        raise TypeError("cross_entropy(): input and target must be Tensors")
+    if target.dtype.is_floating_point:
+        return _cross_entropy_probs(input, target, weight, code, label_smoothing)
+    return _ops.CrossEntropy.apply(input, _class_target(target), weight, code, int(ignore_index),
+                                   float(label_smoothing))
+
+
+def _cross_entropy_probs(input, target, weight, code, label_smoothing):
+    if target.shape != input.shape:
+        raise RuntimeError(f"Expected target size {list(input.shape)}, got {list(target.shape)} (class-probability "
+                           "targets must have the input's shape)")
+    cdim = 0 if input.dim() == 1 else 1
+    C = input.shape[cdim]
+    if label_smoothing > 0:
+        target = target * (1 - label_smoothing) + label_smoothing / C
+    logp = log_softmax(input, cdim)
+    prod = logp * target
+    if weight is not None:
+        shape = [1] * input.dim()
+        shape[cdim] = C
+        prod = prod * weight.reshape(shape)
+    loss = -prod.sum(cdim)
+    if code == 1:
+        return loss.sum() / (input.numel() // C if input.numel() else 1)
+    return _reduce(loss, code)
+
+
+def nll_loss(input, target, weight=None, size_average=None, ignore_index=-100, reduce=None, reduction="mean"):
+    code = _reduction_code(reduction, size_average, reduce)
+    return _ops.NllLoss.apply(input, _class_target(target), weight, code, int(ignore_index))
+
+
+def binary_cross_entropy(input, target, weight=None, size_average=None, reduce=None, reduction="mean"):
+    code = _reduction_code(reduction, size_average, reduce)
+    if target.shape != input.shape:
+        raise ValueError(f"Using a target size ({target.shape}) that is different to the input size ({input.shape}) "
+                         "is deprecated. Please ensure they have the same size.")
+    if input.numel():
+        with no_grad():
+            lo, hi = float(input.min()), float(input.max())
+        if not (lo >= 0.0 and hi <= 1.0):
+            raise RuntimeError("all elements of input should be between 0 and 1")
+    # NOTE: log is clamped at -100 as in torch, so a 0/1 input gives a finite loss.
+    loss = -(target * input.log().clamp(min=-100) + (1 - target) * (1 - input).log().clamp(min=-100))
+    if weight is not None:
+        loss = loss * weight
+    return _reduce(loss, code)
+
+
+def binary_cross_entropy_with_logits(input, target, weight=None, size_average=None, reduce=None, reduction="mean",
+                                     pos_weight=None):
+    code = _reduction_code(reduction, size_average, reduce)
+    if target.shape != input.shape:
+        raise ValueError(f"Target size ({target.shape}) must be the same as input size ({input.shape})")
+    # loss = (1 - y) x + (1 + (pw - 1) y) softplus(-x), softplus(-x) = log1p(exp(-|x|)) + relu(-x): stable for any x
+    sp = input.abs().neg().exp().log1p() + (-input).relu()
+    if pos_weight is not None:
+        loss = (1 - target) * input + (1 + (pos_weight - 1) * target) * sp
+    else:
+        loss = (1 - target) * input + sp
+    if weight is not None:
+        loss = loss * weight
+    return _reduce(loss, code)
+

@@ -1,0 +1,36 @@
+"""nn.Parameter: a Tensor that a Module registers as a learnable parameter when assigned to it."""
+from ..tensor import Tensor, empty
+
+
+class Parameter(Tensor):
+    """Parameter(data=None, requires_grad=True): shares data's storage (like data.detach()), is a leaf."""
+
+    __slots__ = ()
+
+    def __new__(cls, data=None, requires_grad=True):
+        if data is None:
+            data = empty(0)
+        if not isinstance(data, Tensor):
+            raise TypeError(f"Parameter data must be a Tensor, but got {type(data).__name__}")
+        t = object.__new__(cls)
+        t._impl, t._requires_grad, t.grad_fn, t._grad, t._acc, t._output_nr, t._extra = \
+            data._impl, False, None, None, None, 0, None
+        if requires_grad:
+            t.requires_grad_(True)
+        return t
+
+    def __repr__(self):
+        return "Parameter containing:\n" + super().__repr__()
+
+    def __deepcopy__(self, memo):
+        if id(self) in memo:
+            return memo[id(self)]
+        out = Parameter(self.detach().clone(), self._requires_grad)
+        if self._grad is not None:
+            out._grad = self._grad.detach().clone()
+        memo[id(self)] = out
+        return out
+
+    def __reduce_ex__(self, proto):
+        return (Parameter, (self.detach().clone(), self._requires_grad))
+

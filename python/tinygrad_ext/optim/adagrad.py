@@ -1,0 +1,46 @@
+"""Adagrad (torch's formulas: lr decay, weight decay, initial accumulator value)."""
+from .. import _C
+from ..tensor import _wrap
+from .optimizer import Optimizer, _check
+
+
+class Adagrad(Optimizer):
+    def __init__(self, params, lr=1e-2, lr_decay=0, weight_decay=0, initial_accumulator_value=0, eps=1e-10,
+                 foreach=None, *, maximize=False, differentiable=False, fused=None):
+        _check(lr >= 0.0, f"Invalid learning rate: {lr}")
+        _check(lr_decay >= 0.0, f"Invalid lr_decay value: {lr_decay}")
+        _check(weight_decay >= 0.0, f"Invalid weight_decay value: {weight_decay}")
+        _check(initial_accumulator_value >= 0.0, f"Invalid initial_accumulator_value value: "
+                                                 f"{initial_accumulator_value}")
+        _check(eps >= 0.0, f"Invalid epsilon value: {eps}")
+        super().__init__(params, dict(lr=lr, lr_decay=lr_decay, eps=eps, weight_decay=weight_decay,
+                                      initial_accumulator_value=initial_accumulator_value, maximize=maximize))
+        for group in self.param_groups:  # torch creates the state eagerly
+            for p in group["params"]:
+                pi = p._impl
+                self.state[p] = {"step": 0, "sum": _wrap(_C.full(list(pi.shape), group["initial_accumulator_value"],
+                                                                 pi.dtype, pi.device_type, pi.device_index))}
+
+    def _update_group(self, group):
+        lr, lr_decay, eps, wd = group["lr"], group["lr_decay"], group["eps"], group["weight_decay"]
+        for p in group["params"]:
+            g = p._grad
+            if g is None:
+                continue
+            pi, gi = p._impl, g._impl
+            st = self.state[p]
+            if not st:
+                st.update(step=0, sum=_wrap(_C.full(list(pi.shape), group["initial_accumulator_value"], pi.dtype,
+                                                    pi.device_type, pi.device_index)))
+            if group["maximize"]:
+                gi = _C.neg(gi)
+            st["step"] = step = st["step"] + 1
+            if wd != 0:
+                gi = _C.add(gi, _C.mul(pi, wd))
+            clr = lr / (1 + (step - 1) * lr_decay)
+            s = st["sum"]._impl
+            _C.add(s, _C.mul(gi, gi), False, s)
+            std = _C.sqrt(s)
+            _C.add(std, eps, False, std)
+            upd = _C.div(gi, std)
+            _C.sub(pi, _C.mul(upd, clr, False, upd), False, pi)

@@ -1,0 +1,77 @@
+"""Adam (with amsgrad) and AdamW (decoupled weight decay), step for step as torch's single-tensor code."""
+import math
+
+from .. import _C
+from ..tensor import _wrap
+from .optimizer import Optimizer, _check
+
+
+def _check_adam_args(lr, betas, eps, weight_decay):
+    _check(lr >= 0.0, f"Invalid learning rate: {lr}")
+    _check(eps >= 0.0, f"Invalid epsilon value: {eps}")
+    _check(0.0 <= betas[0] < 1.0, f"Invalid beta parameter at index 0: {betas[0]}")
+    _check(0.0 <= betas[1] < 1.0, f"Invalid beta parameter at index 1: {betas[1]}")
+    _check(weight_decay >= 0.0, f"Invalid weight_decay value: {weight_decay}")
+
+
+class Adam(Optimizer):
+    _decoupled = False
+
+    def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0, amsgrad=False, *,
+                 maximize=False, foreach=None, capturable=False, differentiable=False, fused=None):
+        _check_adam_args(lr, betas, eps, weight_decay)
+        super().__init__(params, dict(lr=lr, betas=tuple(betas), eps=eps, weight_decay=weight_decay,
+                                      amsgrad=amsgrad, maximize=maximize))
+
+    def _update_group(self, group):
+        lr, (beta1, beta2), eps = group["lr"], group["betas"], group["eps"]
+        wd, amsgrad, maximize = group["weight_decay"], group["amsgrad"], group["maximize"]
+        state = self.state
+        for p in group["params"]:
+            g = p._grad
+            if g is None:
+                continue
+            pi, gi = p._impl, g._impl
+            st = state[p]
+            if not st:
+                st["step"] = 0
+                st["exp_avg"] = _wrap(_C.full(list(pi.shape), 0, pi.dtype, pi.device_type, pi.device_index))
+                st["exp_avg_sq"] = _wrap(_C.full(list(pi.shape), 0, pi.dtype, pi.device_type, pi.device_index))
+                if amsgrad:
+                    st["max_exp_avg_sq"] = _wrap(_C.full(list(pi.shape), 0, pi.dtype, pi.device_type,
+                                                         pi.device_index))
+            if maximize:
+                gi = _C.neg(gi)
+            if wd != 0:
+                if self._decoupled:
+                    _C.mul(pi, 1 - lr * wd, False, pi)
+                else:
+                    gi = _C.add(gi, _C.mul(pi, wd))
+            st["step"] = step = st["step"] + 1
+            m, v = st["exp_avg"]._impl, st["exp_avg_sq"]._impl
+            # m = beta1 * m + (1 - beta1) * g;  v = beta2 * v + (1 - beta2) * g * g
+            _C.mul(m, beta1, False, m)
+            _C.add(m, _C.mul(gi, 1 - beta1), False, m)
+            _C.mul(v, beta2, False, v)
+            _C.add(v, _C.mul(_C.mul(gi, gi), 1 - beta2), False, v)
+            bias_correction1 = 1 - beta1 ** step
+            bias_correction2_sqrt = math.sqrt(1 - beta2 ** step)
+            step_size = lr / bias_correction1
+            if amsgrad:
+                mx = st["max_exp_avg_sq"]._impl
+                _C.maximum(mx, v, False, mx)
+                v = mx
+            denom = _C.sqrt(v)
+            _C.div(denom, bias_correction2_sqrt, False, denom)
+            _C.add(denom, eps, False, denom)
+            # p -= step_size * m / denom
+            upd = _C.div(m, denom)
+            _C.sub(pi, _C.mul(upd, step_size, False, upd), False, pi)
+
+
+class AdamW(Adam):
+    _decoupled = True
+
+    def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=1e-2, amsgrad=False, *,
+                 maximize=False, foreach=None, capturable=False, differentiable=False, fused=None):
+        super().__init__(params, lr, betas, eps, weight_decay, amsgrad, maximize=maximize)

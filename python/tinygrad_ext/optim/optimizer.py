@@ -1,0 +1,183 @@
+"""Optimizer: the base of every optimizer. param_groups (a list of dicts: 'params' plus per-group options),
+per-parameter state, zero_grad, add_param_group, state_dict / load_state_dict, with torch's validation."""
+import copy
+from collections import defaultdict
+from itertools import chain
+
+from ..autograd.grad_mode import enable_grad, no_grad
+from ..tensor import Tensor
+
+
+class _RequiredParameter:
+    def __repr__(self):
+        return "<required parameter>"
+
+
+required = _RequiredParameter()
+
+
+def _typename(obj):
+    return obj.type() if isinstance(obj, Tensor) else type(obj).__name__
+
+
+class Optimizer:
+    def __init__(self, params, defaults):
+        self.defaults = defaults
+        self.state = defaultdict(dict)
+        self.param_groups = []
+        if isinstance(params, Tensor):
+            raise TypeError("params argument given to the optimizer should be an iterable of Tensors or dicts, but "
+                            f"got {_typename(params)}")
+        if isinstance(params, (set, frozenset)):
+            raise TypeError("optimizer parameters need to be organized in ordered collections, but the ordering of "
+                            "tensors in sets will change between runs. Please use a list instead.")
+        param_groups = list(params)
+        if len(param_groups) == 0:
+            raise ValueError("optimizer got an empty parameter list")
+        if not isinstance(param_groups[0], dict):
+            param_groups = [{"params": param_groups}]
+        for group in param_groups:
+            self.add_param_group(group)
+
+    def __getstate__(self):
+        return {"defaults": self.defaults, "state": self.state, "param_groups": self.param_groups}
+
+    def __setstate__(self, state):
+        self.__dict__.update(state)
+
+    def __repr__(self):
+        s = type(self).__name__ + " ("
+        for i, group in enumerate(self.param_groups):
+            s += f"\nParameter Group {i}"
+            for key in sorted(group):
+                if key not in ("params", "param_names"):
+                    s += f"\n    {key}: {group[key]}"
+        return s + "\n)"
+
+    def add_param_group(self, param_group):
+        if not isinstance(param_group, dict):
+            raise TypeError(f"param_group must be a dict, but got {type(param_group).__name__}")
+        params = param_group["params"]
+        if isinstance(params, Tensor):
+            params = [params]
+        elif isinstance(params, (set, frozenset)):
+            raise TypeError("optimizer parameters need to be organized in ordered collections, but the ordering of "
+                            "tensors in sets will change between runs. Please use a list instead.")
+        else:
+            params = list(params)
+        # named parameters: [(name, tensor), ...] records the names (checked by load_state_dict)
+        if params and all(isinstance(p, tuple) and len(p) == 2 and isinstance(p[0], str) for p in params):
+            param_group["param_names"] = [n for n, _ in params]
+            params = [p for _, p in params]
+        param_group = dict(param_group, params=params)
+        for p in params:
+            if not isinstance(p, Tensor):
+                raise TypeError(f"optimizer can only optimize Tensors, but one of the params is {_typename(p)}")
+            if not p.is_leaf and not (p._extra or {}).get("retains_grad"):
+                raise ValueError("can't optimize a non-leaf Tensor")
+        for name, default in self.defaults.items():
+            if default is required and name not in param_group:
+                raise ValueError(f"parameter group didn't specify a value of required optimization parameter {name}")
+            param_group.setdefault(name, default)
+        ids = [id(p) for p in params]
+        if len(set(ids)) != len(ids):
+            import warnings
+            warnings.warn("optimizer contains a parameter group with duplicate parameters; in future, this will "
+                          "cause an error", stacklevel=3)
+        seen = {id(p) for g in self.param_groups for p in g["params"]}
+        if not seen.isdisjoint(ids):
+            raise ValueError("some parameters appear in more than one parameter group")
+        self.param_groups.append(param_group)
+
+    def zero_grad(self, set_to_none=True):
+        for group in self.param_groups:
+            for p in group["params"]:
+                g = p._grad
+                if g is None:
+                    continue
+                if set_to_none:
+                    p._grad = None
+                else:
+                    if g.grad_fn is not None:
+                        g.detach_()
+                    else:
+                        g.requires_grad_(False)
+                    g.zero_()
+
+    def step(self, closure=None):
+        loss = None
+        if closure is not None:
+            with enable_grad():
+                loss = closure()
+        with no_grad():
+            for group in self.param_groups:
+                self._update_group(group)
+        return loss
+
+    def _update_group(self, group):
+        raise NotImplementedError
+
+    # ------------------------------------------------------------ state dict
+    def state_dict(self):
+        """{'state': {index: {name: value}}, 'param_groups': [{options..., 'params': [indices]}]}; parameters
+        are numbered across groups in order, as torch."""
+        index, start = {}, 0
+        groups = []
+        for g in self.param_groups:
+            ids = list(range(start, start + len(g["params"])))
+            index.update({id(p): i for p, i in zip(g["params"], ids)})
+            start += len(ids)
+            packed = {k: v for k, v in g.items() if k != "params"}
+            packed["params"] = ids
+            groups.append(packed)
+        state = {index[id(p)]: dict(v) for p, v in self.state.items() if id(p) in index}
+        return {"state": state, "param_groups": groups}
+
+    def load_state_dict(self, state_dict):
+        """Validates group count, sizes, parameter names (when both sides have them) and the state tensors'
+        shapes before changing anything."""
+        if not isinstance(state_dict, dict) or "param_groups" not in state_dict or "state" not in state_dict:
+            raise ValueError("optimizer state_dict must be a dict with 'state' and 'param_groups'")
+        groups = self.param_groups
+        saved = state_dict["param_groups"]
+        if len(groups) != len(saved):
+            raise ValueError("loaded state dict has a different number of parameter groups")
+        if any(len(g["params"]) != len(s["params"]) for g, s in zip(groups, saved)):
+            raise ValueError("loaded state dict contains a parameter group that doesn't match the size of "
+                             "optimizer's group")
+        for g, s in zip(groups, saved):
+            if "param_names" in g and "param_names" in s and list(g["param_names"]) != list(s["param_names"]):
+                raise ValueError(f"loaded state dict's parameter names {list(s['param_names'])} do not match the "
+                                 f"optimizer's {list(g['param_names'])}")
+        id_map = dict(zip(chain.from_iterable(s["params"] for s in saved),
+                          chain.from_iterable(g["params"] for g in groups)))
+        new_state = defaultdict(dict)
+        for k, v in state_dict["state"].items():
+            if k not in id_map:
+                continue
+            p = id_map[k]
+            entry = {}
+            for name, value in v.items():
+                if isinstance(value, Tensor):
+                    if value.dim() > 0 and value.shape != p.shape:
+                        raise ValueError(f"loaded state dict has a '{name}' of shape {list(value.shape)} for a "
+                                         f"parameter of shape {list(p.shape)} (parameter {k}): the state comes from "
+                                         "another model or the parameter order changed")
+                    value = value.to(p.device)
+                    if name != "step" and value.dtype.is_floating_point:
+                        value = value.to(p.dtype)
+                    value = value.detach().clone()  # never share state with the source optimizer
+                entry[name] = value
+            new_state[p] = entry
+        new_groups = []
+        for g, s in zip(groups, saved):
+            ng = {k: copy.deepcopy(v) for k, v in s.items() if k != "params"}
+            ng["params"] = g["params"]
+            new_groups.append(ng)
+        self.state = new_state
+        self.param_groups = new_groups
+
+
+def _check(cond, message):
+    if not cond:
+        raise ValueError(message)

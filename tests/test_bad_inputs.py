@@ -1,0 +1,553 @@
+"""RELIABILITY.md rows 1-13, 15-24, 26-29, 43-44, 45-50: each bad input raises the exception class
+PyTorch raises, with a message naming the offending shapes/values, never crashes, and leaves every
+tensor as it was."""
+import os
+import subprocess
+import sys
+import warnings
+
+import numpy as np
+import pytest
+
+import tinygrad_ext as torch
+from oracle import check_raises, to_numpy
+
+
+def unchanged(t):
+    """Snapshot (values, version) of t; call the result to assert nothing changed."""
+    values, version = to_numpy(t).copy(), t._version
+
+    def check():
+        np.testing.assert_array_equal(to_numpy(t), values)
+        assert t._version == version, "version counter bumped by a failed op"
+    return check
+
+
+# ------------------------------------------------------------------ A. shapes and broadcasting
+def test_row1_mm_shape_mismatch(device):
+    a, b = torch.ones(2, 3, device=device), torch.ones(4, 5, device=device)
+    check_raises(lambda: torch.mm(a, b), RuntimeError, "mat1 and mat2 shapes cannot be multiplied (2x3 and 4x5)")
+    check_raises(lambda: a.mm(b), RuntimeError, "(2x3 and 4x5)")
+    check_raises(lambda: a @ b, RuntimeError, "(2x3 and 4x5)")
+    check_raises(lambda: torch.addmm(torch.ones(5, device=device), a, b), RuntimeError, "(2x3 and 4x5)")
+    check_raises(lambda: torch.matmul(torch.ones(3, device=device), torch.ones(4, device=device)), RuntimeError)
+    check_raises(lambda: torch.bmm(torch.ones(2, 2, 3), torch.ones(2, 4, 5)), RuntimeError)
+    check_raises(lambda: torch.bmm(torch.ones(2, 2, 3), torch.ones(3, 3, 5)), RuntimeError, "2", "3")
+    check_raises(lambda: torch.mv(torch.ones(2, 3), torch.ones(4)), RuntimeError)
+    check_raises(lambda: torch.dot(torch.ones(3), torch.ones(4)), RuntimeError, "3", "4")
+
+
+def test_row2_mm_needs_matrices():
+    check_raises(lambda: torch.mm(torch.ones(3), torch.ones(3, 5)), RuntimeError, "self must be a matrix")
+    check_raises(lambda: torch.mm(torch.ones(2, 3), torch.ones(2, 3, 5)), RuntimeError, "mat2 must be a matrix")
+    check_raises(lambda: torch.addmm(torch.ones(5), torch.ones(2, 3, 4), torch.ones(4, 5)), RuntimeError,
+                 "mat1 must be a matrix, got 3-D tensor")
+    check_raises(lambda: torch.bmm(torch.ones(2, 3), torch.ones(2, 3, 3)), RuntimeError, "3D")
+    check_raises(lambda: torch.matmul(torch.tensor(1.0), torch.ones(3)), RuntimeError, "1D")
+    check_raises(lambda: torch.dot(torch.ones(2, 2), torch.ones(2, 2)), RuntimeError, "1D")
+    # matmul follows numpy for N-D operands
+    assert torch.matmul(torch.ones(2, 3, 4), torch.ones(4, 5)).shape == (2, 3, 5)
+
+
+def test_row3_linear_wrong_in_features():
+    """nn.Linear(128, 64) fed (4, 64): the mm error, no silent reshape."""
+    x, w = torch.ones(4, 64), torch.ones(64, 128)  # Linear(128, 64).weight is (64, 128)
+    check_raises(lambda: x.mm(w.t()), RuntimeError, "mat1 and mat2 shapes cannot be multiplied (4x64 and 128x64)")
+    check_raises(lambda: torch.addmm(torch.ones(64), x, w.t()), RuntimeError, "(4x64 and 128x64)")
+    nn = pytest.importorskip("tinygrad_ext.nn")
+    if not hasattr(nn, "Linear"):
+        pytest.skip("tinygrad_ext.nn.Linear not available")
+    check_raises(lambda: nn.Linear(128, 64)(x), RuntimeError,
+                 "mat1 and mat2 shapes cannot be multiplied (4x64 and 128x64)")
+
+
+def test_row4_broadcast_error_is_runtime_and_value_error(device):
+    a, b = torch.ones(2, 3, device=device), torch.ones(4, device=device)
+    e = check_raises(lambda: a + b, (RuntimeError, ValueError),
+                     "The size of tensor a (3) must match the size of tensor b (4) at non-singleton dimension 1")
+    assert isinstance(e, RuntimeError) and isinstance(e, ValueError)
+    check_raises(lambda: b * a, (RuntimeError, ValueError), "(4)", "(3)")
+    check_raises(lambda: torch.maximum(a, b), (RuntimeError, ValueError))
+    check_raises(lambda: torch.where(a > 0, a, b), (RuntimeError, ValueError))
+    check_raises(lambda: a < b, (RuntimeError, ValueError))
+    check_raises(lambda: torch.ones(2, 3) + torch.ones(3, 2), (RuntimeError, ValueError), "[2, 3]", "[3, 2]")
+
+
+def test_row5_inplace_broadcast_to_larger_shape_leaves_tensor_alone(device):
+    a = torch.tensor([1.0, 2.0, 3.0], device=device)
+    check = unchanged(a)
+    check_raises(lambda: a.add_(torch.ones(2, 3, device=device)), RuntimeError,
+                 "output with shape [3] doesn't match the broadcast shape [2, 3]")
+    check()
+
+    def iadd():
+        x = a
+        x += torch.ones(2, 3, device=device)
+    check_raises(iadd, RuntimeError, "[3]", "[2, 3]")
+    check()
+    for op in (lambda: a.mul_(torch.ones(2, 3)), lambda: a.sub_(torch.ones(4, 3)), lambda: a.div_(torch.ones(2, 1)),
+               lambda: a.copy_(torch.ones(2, 3)), lambda: a.masked_fill_(torch.ones(2, 3) > 0, 1.0)):
+        with pytest.raises(RuntimeError):
+            op()
+        check()
+
+
+def test_row6_expand_errors():
+    x = torch.ones(3)
+    check_raises(lambda: x.expand(2, 4), RuntimeError,
+                 "The expanded size of the tensor (4) must match the existing size (3) at non-singleton dimension 1",
+                 "Target sizes: [2, 4]", "Tensor sizes: [3]")
+    check_raises(lambda: x.expand(-1, 3), RuntimeError,
+                 "The expanded size of the tensor (-1) isn't allowed in a leading, non-existing dimension 0")
+    check_raises(lambda: torch.ones(2, 3).expand(3), RuntimeError, "must be greater or equal")
+    check_raises(lambda: torch.ones(2, 1).expand(3, 1), RuntimeError, "(3)", "(2)")
+
+
+def test_row7_reshape_wrong_numel():
+    x = torch.ones(2, 3)
+    check_raises(lambda: x.reshape(4, 2), RuntimeError, "shape '[4, 2]' is invalid for input of size 6")
+    check_raises(lambda: x.view(7), RuntimeError, "shape '[7]' is invalid for input of size 6")
+    check_raises(lambda: x.reshape(-1, 4), RuntimeError, "invalid for input of size 6")
+
+
+def test_row8_reshape_bad_inference():
+    x = torch.ones(2, 3)
+    check_raises(lambda: x.reshape(-1, -1), RuntimeError, "only one dimension can be inferred")
+    check_raises(lambda: x.reshape(-2, 3), RuntimeError, "invalid shape dimension -2")
+    check_raises(lambda: x.view(-1, -1, 6), RuntimeError, "only one dimension can be inferred")
+
+
+def test_row9_reshape_zero_elements_ambiguous():
+    check_raises(lambda: torch.empty(0).reshape(-1, 0), RuntimeError,
+                 "cannot reshape tensor of 0 elements into shape [-1, 0] because the unspecified dimension size -1 "
+                 "can be any value and is ambiguous")
+    assert torch.empty(0, 4).reshape(-1, 2).shape == (0, 2)  # not ambiguous: fine
+    assert torch.empty(0).reshape(0, 5).shape == (0, 5)
+
+
+def test_row10_view_of_noncontiguous():
+    t = torch.ones(2, 3).t()
+    check_raises(lambda: t.view(6), RuntimeError,
+                 "view size is not compatible with input tensor's size and stride (at least one dimension spans "
+                 "across two contiguous subspaces). Use .reshape(...) instead.")
+    assert t.reshape(6).shape == (6,)
+
+
+@pytest.mark.parametrize("fn", [torch.zeros, torch.ones, torch.empty, torch.rand, torch.randn,
+                                lambda *s: torch.full(s, 1.0), lambda *s: torch.Tensor(*s)],
+                         ids=["zeros", "ones", "empty", "rand", "randn", "full", "Tensor"])
+def test_row11_negative_dimension(fn):
+    e = check_raises(lambda: fn(-1, 3), (RuntimeError, ValueError),
+                     "Trying to create tensor with negative dimension -1: [-1, 3]")
+    assert isinstance(e, RuntimeError) and isinstance(e, ValueError)
+
+
+def test_row12_numel_overflow_raises_without_allocating():
+    for shape in ((2**62, 2**62), (2**31, 2**31, 2**31), (2**61, 8)):
+        with pytest.raises((RuntimeError, ValueError, OverflowError)) as info:
+            torch.zeros(*shape)
+        assert "overflow" in str(info.value).lower()
+    with pytest.raises((RuntimeError, ValueError, OverflowError)):
+        torch.empty(2**62, 2, dtype=torch.float64)  # numel fits, bytes do not
+    assert torch.zeros(3).sum().item() == 0  # still usable
+
+
+_OOM_SCRIPT = r"""
+import resource
+resource.setrlimit(resource.RLIMIT_AS, (4 << 30, 4 << 30))
+import tinygrad_ext as torch
+try:
+    torch.zeros(10**12)
+except MemoryError as e:
+    print("MemoryError:", type(e).__name__)
+else:
+    print("no error")
+for _ in range(3):
+    try:
+        torch.ones(10**11, dtype=torch.uint8)
+    except MemoryError:
+        pass
+x = torch.ones(1000)
+print("small alloc ok", x.sum().item())
+"""
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="RLIMIT_AS semantics")
+def test_row13_huge_allocation_raises_memory_error_and_process_survives():
+    p = subprocess.run([sys.executable, "-c", _OOM_SCRIPT], capture_output=True, text=True, timeout=120,
+                       env=dict(os.environ, OMP_NUM_THREADS="1"))
+    assert p.returncode == 0, f"rc={p.returncode}\n{p.stdout}\n{p.stderr}"
+    assert "MemoryError: MemoryError" in p.stdout
+    assert "small alloc ok 1000.0" in p.stdout
+
+
+# ------------------------------------------------------------------ zero-size math (rows 15-17)
+def _dirty_heap():
+    """Frees NaN-filled blocks so a kernel that forgets to write its output shows garbage."""
+    for n in (64, 256, 4096):
+        torch.full((n,), float("nan"))
+
+
+def test_row15_zero_size_matmul(device):
+    _dirty_heap()
+    a = torch.mm(torch.ones(0, 8, device=device), torch.ones(8, 8, device=device))
+    assert a.shape == (0, 8)
+    _dirty_heap()
+    z = torch.mm(torch.ones(8, 0, device=device), torch.ones(0, 8, device=device))
+    assert z.shape == (8, 8) and to_numpy(z).tolist() == [[0.0] * 8] * 8  # a K=0 sum is exactly zero
+    _dirty_heap()
+    assert to_numpy(torch.matmul(torch.ones(3, 2, 0), torch.ones(3, 0, 4))).tolist() == [[[0.0] * 4] * 2] * 3
+    _dirty_heap()
+    assert to_numpy(torch.bmm(torch.ones(2, 5, 0), torch.ones(2, 0, 3))).sum() == 0
+    assert torch.bmm(torch.ones(0, 5, 2), torch.ones(0, 2, 3)).shape == (0, 5, 3)
+    _dirty_heap()
+    b = torch.tensor([1.0, 2.0, 3.0], device=device)
+    assert torch.addmm(b, torch.ones(2, 0, device=device), torch.ones(0, 3, device=device)).tolist() == [[1., 2., 3.]] * 2
+    assert torch.mv(torch.ones(4, 0), torch.ones(0)).tolist() == [0.0] * 4
+    assert torch.dot(torch.ones(0), torch.ones(0)).item() == 0.0
+    assert torch.matmul(torch.ones(0), torch.ones(0, 5)).tolist() == [0.0] * 5
+    assert (torch.ones(0, 3) @ torch.ones(3, 0)).shape == (0, 0)
+
+
+def test_row16_reductions_on_empty():
+    e = torch.ones(0)
+    assert e.sum().item() == 0 and e.sum().shape == ()
+    assert torch.ones(0, dtype=torch.int64).sum().item() == 0
+    assert np.isnan(e.mean().item())
+    assert e.prod().item() == 1
+    check_raises(lambda: e.max(), RuntimeError, "max(): Expected reduction dim to be specified for input.numel() == 0.",
+                 "Specify the reduction dim with the 'dim' argument.")
+    check_raises(lambda: e.min(), RuntimeError, "min(): Expected reduction dim")
+    check_raises(lambda: torch.max(e), RuntimeError, "Expected reduction dim")
+    check_raises(lambda: e.amax(), RuntimeError, "Expected reduction dim")
+    check_raises(lambda: e.argmax(), IndexError, "argmax()")
+    check_raises(lambda: e.argmin(), IndexError, "argmin()")
+    check_raises(lambda: e.max(0), IndexError, "Expected reduction dim 0 to have non-zero size")
+    m = torch.ones(0, 3)
+    assert m.sum(0).tolist() == [0.0] * 3 and m.sum(1).shape == (0,)
+    assert all(np.isnan(v) for v in m.mean(0).tolist()) and m.mean(1).shape == (0,)
+    assert m.prod(0).tolist() == [1.0] * 3
+    v, i = m.max(1)
+    assert v.shape == (0,) and i.shape == (0,) and i.dtype is torch.int64
+    assert m.argmax(1).shape == (0,)
+    check_raises(lambda: m.max(0), IndexError, "Expected reduction dim 0 to have non-zero size")
+    check_raises(lambda: m.argmax(0), IndexError)
+    assert np.isnan(torch.ones(1).var().item())  # one sample: undefined, not a crash
+    assert torch.ones(0, 3).norm().item() == 0.0
+
+
+def test_row17_zero_size_broadcasting_errors():
+    check_raises(lambda: torch.ones(2, 0) + torch.ones(3, 1), (RuntimeError, ValueError), "(2)", "(3)")
+    check_raises(lambda: torch.ones(0) + torch.ones(2), (RuntimeError, ValueError), "(0)", "(2)")
+
+
+def test_row18_integer_division_by_zero(device):
+    for dt in (torch.int32, torch.int64, torch.uint8):
+        a = torch.tensor([4, 5, 6], dtype=dt, device=device)
+        z = torch.tensor([1, 0, 2], dtype=dt, device=device)
+        for fn in (lambda: a // z, lambda: a % z, lambda: a // 0, lambda: a % 0, lambda: 7 // z,
+                   lambda: a.floor_divide(torch.zeros(1, dtype=dt, device=device)),
+                   lambda: torch.remainder(a, torch.tensor(0, dtype=dt, device=device))):
+            e = check_raises(fn, (RuntimeError, ZeroDivisionError), "ZeroDivisionError")
+            assert isinstance(e, RuntimeError) and isinstance(e, ZeroDivisionError)
+    out = torch.full((3,), 9, dtype=torch.int64)
+    check = unchanged(out)
+    with pytest.raises(ZeroDivisionError):
+        torch.floor_divide(torch.tensor([1, 2, 3]), torch.tensor([1, 0, 1]), out=out)
+    check()
+    # float division by zero is IEEE: no error
+    r = torch.tensor([1.0, -1.0, 0.0]) / 0
+    assert r[0].item() == float("inf") and r[1].item() == float("-inf") and np.isnan(r[2].item())
+    assert torch.tensor([1.0]) // 0 == float("inf")
+    # empty integer division: nothing to check, no error
+    assert (torch.ones(0, dtype=torch.int64) // torch.ones(0, dtype=torch.int64)).shape == (0,)
+
+
+def test_row18_int_min_divided_by_minus_one():
+    """Defined (x86 would trap): wraps to INT_MIN like torch, remainder 0."""
+    for dt, lo in ((torch.int32, -2**31), (torch.int64, -2**63)):
+        x = torch.tensor([lo, 7], dtype=dt)
+        assert (x // -1).tolist() == [lo, -7]
+        assert (x % -1).tolist() == [0, 0]
+        assert (x // torch.tensor([-1, -1], dtype=dt)).tolist() == [lo, -7]
+
+
+# ------------------------------------------------------------------ B. indexing
+def test_row19_index_out_of_bounds(device):
+    x = torch.tensor([1.0, 2.0, 3.0], device=device)
+    check_raises(lambda: x[5], IndexError, "index 5 is out of bounds for dimension 0 with size 3")
+    check_raises(lambda: x[-4], IndexError, "index -4 is out of bounds for dimension 0 with size 3")
+    assert x[-3].item() == 1.0
+    m = torch.zeros(2, 3)
+    check_raises(lambda: m[1, 3], IndexError, "index 3 is out of bounds for dimension 1 with size 3")
+    check_raises(lambda: m[:, -4], IndexError, "out of bounds for dimension 1 with size 3")
+    check_raises(lambda: m.select(0, 2), IndexError, "index 2 is out of bounds for dimension 0 with size 2")
+    check = unchanged(x)
+
+    def setbad():
+        x[3] = 1.0
+    check_raises(setbad, IndexError, "out of bounds")
+    check()
+    check_raises(lambda: m[0, 0, 0], IndexError, "too many indices for tensor of dimension 2")
+    check_raises(lambda: m.narrow(1, 2, 2), IndexError, "exceeds dimension size")
+
+
+def test_row20_zero_dim_indexing():
+    s = torch.tensor(3.5)
+    with pytest.warns(DeprecationWarning, match="item"):
+        v = s[0]  # 2017-era loss.data[0]
+    assert v == 3.5 and isinstance(v, float)
+    for key in (1, -1, slice(None), (0, 0), torch.tensor([0])):
+        check_raises(lambda: s[key], IndexError, "invalid index of a 0-dim tensor", "item()")
+    assert s[...].shape == () and s[None].shape == (1,)
+
+
+def test_row21_slice_steps():
+    x = torch.arange(5.0)
+    check_raises(lambda: x[::0], ValueError, "slice step cannot be zero")
+    check_raises(lambda: x[::-1], ValueError, "step must be greater than zero")
+    check_raises(lambda: x[3:0:-1], ValueError, "step must be greater than zero")
+    check_raises(lambda: torch.ones(2, 3)[:, ::-2], ValueError, "step must be greater than zero")
+
+
+def test_row22_index_tensor_out_of_bounds(device):
+    x = torch.tensor([1.0, 2.0, 3.0], device=device)
+    idx = torch.tensor([0, 7], device=device)
+    check_raises(lambda: x[idx], IndexError, "index 7 is out of bounds for dimension 0 with size 3")
+    check_raises(lambda: x[torch.tensor([-4], device=device)], IndexError, "index -4 is out of bounds")
+    check_raises(lambda: x.index_select(0, idx), IndexError, "index 7 is out of bounds")
+    check_raises(lambda: x.index_select(0, torch.tensor([[0, 1]])), IndexError, "Index is supposed to be a vector")
+    check_raises(lambda: torch.ones(2, 3).gather(1, torch.tensor([[0], [3]])), IndexError,
+                 "index 3 is out of bounds for dimension 1 with size 3")
+    check_raises(lambda: torch.ones(2, 3)[:, torch.tensor([1, 5])], IndexError, "dimension 1 with size 3")
+    check = unchanged(x)
+
+    def setbad():
+        x[idx] = 0.0
+    check_raises(setbad, IndexError, "index 7 is out of bounds")
+    check()
+    check_raises(lambda: x[torch.tensor([0.0])], IndexError, "long")
+
+
+def test_row23_mask_shape_mismatch():
+    x = torch.ones(4)
+    check_raises(lambda: x[torch.tensor([True, False, True])], IndexError,
+                 "The shape of the mask [3] at index 0 does not match the shape of the indexed tensor [4] at index 0")
+    m = torch.ones(2, 3)
+    check_raises(lambda: m[torch.ones(2, 2, dtype=torch.bool)], IndexError, "mask [2, 2]", "index 1")
+    check = unchanged(x)
+
+    def setbad():
+        x[torch.tensor([True, False])] = 0.0
+    check_raises(setbad, IndexError, "does not match")
+    check()
+
+
+def test_row24_dimension_out_of_range():
+    x = torch.ones(2, 3, 4, 5)
+    msg = "Dimension out of range (expected to be in range of [-4, 3], but got 5)"
+    for fn in (lambda: x.sum(dim=5), lambda: x.mean(5), lambda: x.max(5), lambda: x.argmax(5), lambda: x.amax(5),
+               lambda: x.transpose(0, 5), lambda: x.size(5), lambda: x.squeeze(5), lambda: x.narrow(5, 0, 1),
+               lambda: x.select(5, 0), lambda: torch.cat([x, x], 5), lambda: x.prod(5), lambda: x.var(5),
+               lambda: x.index_select(5, torch.tensor([0])), lambda: x.split(1, 5)):
+        check_raises(fn, IndexError, msg)
+    check_raises(lambda: x.sum(dim=-5), IndexError, "but got -5")
+    check_raises(lambda: x.unsqueeze(6), IndexError, "[-5, 4], but got 6")
+    check_raises(lambda: x.permute(0, 1, 2, 4), IndexError, "but got 4")
+    check_raises(lambda: torch.ones(3).sum(dim=1), IndexError, "[-1, 0], but got 1")
+
+
+@pytest.mark.xfail(strict=True, reason="cumsum is not implemented in tinygrad_ext (RELIABILITY row 24 names it)")
+def test_row24_cumsum_dimension_out_of_range():
+    check_raises(lambda: torch.ones(3).cumsum(dim=1), IndexError, "Dimension out of range")
+
+
+def test_row26_as_strided_out_of_bounds():
+    x = torch.arange(4.0)  # 16 bytes
+    check_raises(lambda: x.as_strided((3, 4), (4, 1)), RuntimeError, "out of bounds for storage of size 16")
+    check_raises(lambda: x.as_strided((2,), (1,), 2**63 - 1), RuntimeError, "overflow")
+    check_raises(lambda: x.as_strided((2,), (2**62,), 1), RuntimeError, "out of bounds")
+    check_raises(lambda: x.as_strided((2, 2), (2**62, 2**62)), RuntimeError)
+    check_raises(lambda: x.as_strided((2,), (-1,), 2), RuntimeError, "negative")
+    check_raises(lambda: x.as_strided((2,), (1,), -1), RuntimeError)
+    v = torch.as_strided(x, (2, 2), (1, 2))  # in range: a view
+    assert v.tolist() == [[0.0, 2.0], [1.0, 3.0]] and v.data_ptr() == x.data_ptr()
+    w = x.as_strided((2, 1), (2, 1), 1)
+    assert w.tolist() == [[1.0], [3.0]] and w.data_ptr() == x.data_ptr() + 4
+    w.fill_(9)
+    assert x.tolist() == [0.0, 9.0, 2.0, 9.0]
+    assert x.as_strided((0, 5), (100, 100)).shape == (0, 5)  # an empty view reaches nothing
+
+
+# ------------------------------------------------------------------ C. dtype
+def test_row27_mm_dtype_mismatch():
+    a, b = torch.ones(2, 3, dtype=torch.int64), torch.ones(3, 2)
+    check_raises(lambda: torch.mm(a, b), RuntimeError, "expected m1 and m2 to have the same dtype", "Long", "Float")
+    check_raises(lambda: a.float() @ b.double(), RuntimeError, "same dtype")
+    check_raises(lambda: torch.bmm(torch.ones(1, 2, 3), torch.ones(1, 3, 2, dtype=torch.float64)), RuntimeError,
+                 "same dtype")
+    check_raises(lambda: torch.addmm(torch.ones(2), torch.ones(2, 3), torch.ones(3, 2, dtype=torch.float64)),
+                 RuntimeError, "same dtype")
+    check_raises(lambda: torch.dot(torch.ones(2), torch.ones(2, dtype=torch.int64)), RuntimeError, "same dtype",
+                 "Float", "Long")
+    check_raises(lambda: torch.mv(torch.ones(2, 2), torch.ones(2, dtype=torch.float64)), RuntimeError, "same dtype")
+
+
+def test_row28_mixed_dtype_elementwise_promotes():
+    r = torch.tensor([1, 2]) + torch.tensor([0.5, 0.5])
+    assert r.dtype is torch.float32 and r.tolist() == [1.5, 2.5]
+
+
+def test_row29_inplace_int_plus_float():
+    t = torch.tensor([1, 2, 3])
+    check = unchanged(t)
+    check_raises(lambda: t.add_(0.5), RuntimeError, "result type Float can't be cast to the desired output type Long")
+
+    def iadd():
+        x = t
+        x += 0.5
+    check_raises(iadd, RuntimeError, "can't be cast")
+    check_raises(lambda: t.mul_(torch.tensor([1.5, 1.5, 1.5])), RuntimeError, "can't be cast")
+    check_raises(lambda: t.clamp_(0.5, 2.5), RuntimeError, "can't be cast")
+    check_raises(lambda: torch.add(t, 0.5, out=t), RuntimeError, "can't be cast")
+    check_raises(lambda: t.masked_fill_(t > 1, 0.5), RuntimeError)
+    check()
+
+
+# ------------------------------------------------------------------ D. conversions
+def test_row43_item_and_bool_of_many_elements():
+    check_raises(lambda: torch.ones(2).item(), RuntimeError, "a Tensor with 2 elements cannot be converted to Scalar")
+    check_raises(lambda: torch.ones(0).item(), RuntimeError, "a Tensor with 0 elements cannot be converted")
+    check_raises(lambda: bool(torch.ones(2)), RuntimeError, "Boolean value of Tensor with more than one value is "
+                                                            "ambiguous")
+    with pytest.raises(RuntimeError):
+        bool(torch.ones(0))
+
+    def branch():
+        if torch.tensor([1, 2]) > 0:
+            pass
+    check_raises(branch, RuntimeError, "ambiguous")
+    check_raises(lambda: float(torch.ones(3)), RuntimeError, "3 elements")
+    check_raises(lambda: int(torch.ones(2, 2)), RuntimeError, "4 elements")
+    assert torch.ones(1, 1).item() == 1.0 and bool(torch.tensor([3]))
+
+
+def test_row44_numpy_of_tensor_requiring_grad():
+    x = torch.ones(2, requires_grad=True)
+    check_raises(lambda: x.numpy(), RuntimeError,
+                 "Can't call numpy() on Tensor that requires grad. Use tensor.detach().numpy() instead.")
+    check_raises(lambda: (x * 2).numpy(), RuntimeError, "detach()")
+    assert x.detach().numpy().tolist() == [1.0, 1.0]
+
+
+@pytest.mark.cuda
+def test_row44_numpy_of_cuda_tensor():
+    x = torch.ones(2, device="cuda")
+    check_raises(lambda: x.numpy(), TypeError, "can't convert cuda:0 device type tensor to numpy",
+                 "Use Tensor.cpu() to copy the tensor to host memory first.")
+    assert x.cpu().numpy().tolist() == [1.0, 1.0]
+
+
+# ------------------------------------------------------------------ E. numpy interop
+def test_row46_negative_strides():
+    a = np.arange(5.0)
+    check_raises(lambda: torch.from_numpy(a[::-1]), ValueError,
+                 "At least one stride in the given numpy array is negative, and tensors with negative strides are "
+                 "not currently supported.", "array.copy()")
+    check_raises(lambda: torch.from_numpy(np.arange(6.0).reshape(2, 3)[:, ::-1]), ValueError, "negative")
+    assert torch.from_numpy(a[::-1].copy()).tolist() == [4.0, 3.0, 2.0, 1.0, 0.0]
+    assert torch.tensor(a[::-1]).tolist() == [4.0, 3.0, 2.0, 1.0, 0.0]  # torch.tensor copies: fine
+
+
+def test_row47_strides_not_multiple_of_itemsize():
+    rec = np.zeros(3, dtype=[("a", "u1"), ("b", "<f4")])
+    check_raises(lambda: torch.from_numpy(rec["b"]), ValueError,
+                 "given numpy array strides not a multiple of the element byte size. Copy the numpy array to "
+                 "reallocate the memory.")
+    odd = np.zeros(9, dtype=np.uint8)[1::3]  # itemsize 1: any stride is a multiple
+    assert torch.from_numpy(odd).shape == (3,)
+
+
+def test_row48_big_endian():
+    check_raises(lambda: torch.from_numpy(np.array([1, 2], dtype=">f4")), ValueError,
+                 "given numpy array has byte order different from the native byte order. Conversion between byte "
+                 "orders is currently not supported.")
+    check_raises(lambda: torch.from_numpy(np.array([1, 2], dtype=">i8")), ValueError, "byte order")
+    assert torch.from_numpy(np.array([1, 2], dtype="<f4")).tolist() == [1.0, 2.0]
+
+
+def test_row49_read_only_arrays_are_copied_not_aliased():
+    a = np.arange(3.0)
+    a.setflags(write=False)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # no warning needed: it is a copy
+        t = torch.from_numpy(a)
+    t.add_(1)
+    assert a.tolist() == [0.0, 1.0, 2.0] and t.tolist() == [1.0, 2.0, 3.0]
+
+
+@pytest.mark.parametrize("arr,name", [(np.zeros(2, dtype=np.float16), "float16"),
+                                      (np.array([1, "a"], dtype=object), "object"),
+                                      (np.array(["ab"]), "str"),
+                                      (np.zeros(2, dtype=np.complex64), "complex64"),
+                                      (np.zeros(2, dtype=np.int16), "int16"),
+                                      (np.zeros(2, dtype=np.uint64), "uint64")])
+def test_row50_unsupported_dtypes(arr, name):
+    e = check_raises(lambda: torch.from_numpy(arr), TypeError, "can't convert np.ndarray of type numpy.",
+                     "The only supported types are")
+    assert name.rstrip("0123456789") in str(e)
+
+
+def test_row50_non_array_input():
+    check_raises(lambda: torch.from_numpy([1, 2]), TypeError, "expected np.ndarray (got list)")
+    check_raises(lambda: torch.from_numpy(torch.ones(2)), TypeError, "expected np.ndarray")
+    check_raises(lambda: torch.from_numpy(3.0), TypeError, "expected np.ndarray (got float)")
+
+
+# ------------------------------------------------------------------ misc: failed ops leave no trace
+def test_failed_ops_leave_inputs_untouched():
+    a = torch.arange(6.0).view(2, 3)
+    check = unchanged(a)
+    for fn in (lambda: a.add_(torch.ones(3, 2)), lambda: a.view(4), lambda: a[5], lambda: a.copy_(torch.ones(4)),
+               lambda: a.masked_fill_(torch.ones(3, dtype=torch.bool).unsqueeze(0).expand(3, 3), 1.0),
+               lambda: a.index_select(0, torch.tensor([2])), lambda: a.clamp_(), lambda: torch.cat([a, torch.ones(2, 2)], 0)):
+        with pytest.raises((RuntimeError, IndexError, ValueError, TypeError)):
+            fn()
+        check()
+
+
+def test_other_bad_arguments():
+    check_raises(lambda: torch.cat([]), RuntimeError, "non-empty")
+    check_raises(lambda: torch.cat([torch.ones(2, 3), torch.ones(2, 4)], 0), RuntimeError,
+                 "Sizes of tensors must match except in dimension 0", "Expected size 3 but got size 4")
+    check_raises(lambda: torch.cat([torch.ones(2), torch.ones(2, 2)]), RuntimeError, "same number of dimensions")
+    check_raises(lambda: torch.stack([torch.ones(2), torch.ones(3)]), RuntimeError, "stack expects each tensor to be "
+                                                                                    "equal size")
+    check_raises(lambda: torch.ones(4).split(0), RuntimeError, "split_size")
+    check_raises(lambda: torch.ones(4).split([1, 2]), RuntimeError, "sum exactly to 4")
+    check_raises(lambda: torch.ones(4).chunk(0), RuntimeError, "greater than 0")
+    check_raises(lambda: torch.ones(2, 3).permute(0, 0), RuntimeError, "duplicate")
+    check_raises(lambda: torch.ones(2, 3).permute(0), RuntimeError, "number of dimensions")
+    check_raises(lambda: torch.ones(2, 3, 4).t(), RuntimeError, "<= 2 dimensions")
+    check_raises(lambda: torch.ones(2).clamp(), RuntimeError, "At least one of 'min' or 'max'")
+    check_raises(lambda: torch.where(torch.ones(2), torch.ones(2), torch.ones(2)), RuntimeError, "bool")
+    check_raises(lambda: torch.ones(2).masked_fill(torch.ones(2), 0.0), RuntimeError, "bool")
+    check_raises(lambda: torch.arange(0, 5, 0), RuntimeError, "step must be nonzero")
+    check_raises(lambda: torch.arange(5, 0, 1), RuntimeError, "bound")
+    check_raises(lambda: -torch.tensor([True]), RuntimeError, "Negation, the `-` operator, on a bool tensor")
+    check_raises(lambda: torch.tensor([True]) - torch.tensor([False]), RuntimeError, "Subtraction")
+    check_raises(lambda: torch.ones(2) + "a", TypeError)
+    check_raises(lambda: torch.ones(2, dtype=torch.int64).mean(), RuntimeError, "mean(): could not infer output dtype")
+    check_raises(lambda: torch.eye(-1), RuntimeError, "n must be greater or equal to 0")
+    check_raises(lambda: torch.randint(5, 5, (2,)), RuntimeError, "from")
+    check_raises(lambda: torch.empty(3).normal_(0, -1), RuntimeError, "std >= 0.0")
+    check_raises(lambda: torch.empty(3, dtype=torch.int64).uniform_(), TypeError, "floating point")
+    check_raises(lambda: torch.device("gpu"), RuntimeError, "Expected one of cpu, cuda")
+
+
+def test_cuda_requests_fail_cleanly_without_cuda():
+    if torch.cuda.is_available():
+        pytest.skip("a GPU is present")
+    check_raises(lambda: torch.ones(2, device="cuda"), RuntimeError)
+    check_raises(lambda: torch.ones(2).cuda(), RuntimeError)
+    assert torch.cuda.device_count() == 0 and torch.ones(2).sum().item() == 2.0
