@@ -11,9 +11,8 @@ import pytest
 
 sys.path.insert(0, os.path.dirname(__file__))  # `import oracle` from any test module
 
-import tinygrad_ext as torch  # noqa: E402
-
-from oracle import CUDA_AVAILABLE, DEVICES, device_params  # noqa: E402,F401
+import tinygrad_ext as torch
+from oracle import CUDA_AVAILABLE, DEVICES, device_params  # noqa: F401
 
 _NO_CUDA_REASON = ("CUDA not available (tinygrad_ext built without CUDA or no GPU)"
                    if not CUDA_AVAILABLE else "")

@@ -17,7 +17,6 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import pytest
-
 import tinygrad_ext as torch
 
 CUDA_AVAILABLE = bool(torch.cuda.is_available())
@@ -78,7 +77,7 @@ def gen_array(rng, shape, dtype, domain=(-2.0, 2.0), nonzero=False):
         if nonzero:
             a = np.where(np.abs(a) < 0.25, np.copysign(0.25, a) + a, a)
         return a.astype(NP_DTYPE[dtype])
-    lo_i, hi_i = int(math.floor(lo)), int(math.ceil(hi))
+    lo_i, hi_i = math.floor(lo), math.ceil(hi)
     if dtype is torch.uint8:
         lo_i = max(lo_i, 0)
     a = rng.integers(lo_i, max(hi_i, lo_i + 1), size=shape, endpoint=True)

@@ -1,10 +1,8 @@
 """Creation functions, the legacy constructors, random streams and printing."""
-import math
 import warnings
 
 import numpy as np
 import pytest
-
 import tinygrad_ext as torch
 from oracle import assert_matches, to_numpy
 
@@ -291,12 +289,12 @@ def test_randint_and_randperm():
     (lambda: torch.zeros(0), "tensor([])"),
     (lambda: torch.zeros(0, dtype=torch.int64), "tensor([], dtype=torch.int64)"),
     (lambda: torch.arange(20.),
-     "tensor([ 0.,  1.,  2.,  3.,  4.,  5.,  6.,  7.,  8.,  9., 10., 11., 12., 13.,\n"
-     "        14., 15., 16., 17., 18., 19.])"),
+     ("tensor([ 0.,  1.,  2.,  3.,  4.,  5.,  6.,  7.,  8.,  9., 10., 11., 12., 13.,\n"
+      "        14., 15., 16., 17., 18., 19.])")),
     (lambda: torch.arange(10000), "tensor([   0,    1,    2,  ..., 9997, 9998, 9999])"),
     (lambda: torch.zeros(1000, 3),
-     "tensor([[0., 0., 0.],\n        [0., 0., 0.],\n        [0., 0., 0.],\n        ...,\n"
-     "        [0., 0., 0.],\n        [0., 0., 0.],\n        [0., 0., 0.]])"),
+     ("tensor([[0., 0., 0.],\n        [0., 0., 0.],\n        [0., 0., 0.],\n        ...,\n"
+      "        [0., 0., 0.],\n        [0., 0., 0.],\n        [0., 0., 0.]])")),
     (lambda: torch.tensor([[1, -20], [300, 4]]), "tensor([[  1, -20],\n        [300,   4]])"),
 ])
 def test_repr_matches_pytorch(make, text):

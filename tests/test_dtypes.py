@@ -6,7 +6,6 @@ import math
 
 import numpy as np
 import pytest
-
 import tinygrad_ext as torch
 from oracle import NP_DTYPE, to_numpy
 

@@ -3,7 +3,6 @@ points into the base), has numpy's strides for the same view, and only reshape/c
 and only when they must. Also the tensor's metadata (torch.Size, strides, contiguity)."""
 import numpy as np
 import pytest
-
 import tinygrad_ext as torch
 from oracle import assert_matches, to_numpy
 

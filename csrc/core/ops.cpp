@@ -156,6 +156,7 @@ void fill_(const Tensor& t, const Scalar& value) {
 Tensor full(const Shape& sizes, const Scalar& value, DType dtype, Device device) {
   Tensor t = empty(sizes, dtype, device);
   fill_(t, value);
+  t->storage->version = 0;  // a new tensor starts at version 0, as in torch
   return t;
 }
 

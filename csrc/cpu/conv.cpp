@@ -226,10 +226,9 @@ void max_pool2d_forward(const PoolShape& s, const T* x, T* y, int64_t* idx) {
             const int64_t row = (h0 + i * s.dh) * s.W + w0;
             for (int64_t j = j0; j < j1; ++j) {
               const T v = xp[row + j * s.dw];
-              if (v > best || v != v) {  // v != v: NaN
-                best = v;
-                bi = row + j * s.dw;
-              }
+              const bool take = (v > best) | (v != v);  // v != v: NaN. Branch-free: random data mispredicts.
+              best = take ? v : best;
+              bi = take ? row + j * s.dw : bi;
             }
           }
           yp[oh * s.OW + ow] = best;

@@ -60,7 +60,38 @@ void where(ElementwiseIter& it) {
   });
 }
 
+namespace {
+// out[i, j] = in[i, j] where `in` is transposed (stride 1 on the outer dim):
+// 32x32 tiles keep both the reads and the writes within a few cache lines.
+template <class Out, class In>
+bool transpose_copy(ElementwiseIter& it) {
+  if (it.ndim != 2 || it.strides[0][1] != int64_t(sizeof(Out)) || it.strides[1][0] != int64_t(sizeof(In)) ||
+      it.numel < 4096)
+    return false;
+  const int64_t R = it.shape[0], C = it.shape[1];
+  const int64_t os = it.strides[0][0], is = it.strides[1][1];
+  constexpr int64_t kTile = 32;
+  const int64_t tiles_c = (C + kTile - 1) / kTile;
+  parallel_for(0, ((R + kTile - 1) / kTile) * tiles_c, 4, [&](int64_t b, int64_t e) {
+    for (int64_t t = b; t < e; ++t) {
+      int64_t r0 = (t / tiles_c) * kTile, c0 = (t % tiles_c) * kTile;
+      int64_t r1 = std::min(R, r0 + kTile), c1 = std::min(C, c0 + kTile);
+      for (int64_t r = r0; r < r1; ++r) {
+        Out* o = reinterpret_cast<Out*>(it.data[0] + r * os);
+        const char* in = it.data[1] + r * int64_t(sizeof(In));
+        for (int64_t c = c0; c < c1; ++c) o[c] = static_cast<Out>(*reinterpret_cast<const In*>(in + c * is));
+      }
+    }
+  });
+  return true;
+}
+}  // namespace
+
 void copy(ElementwiseIter& it) {
+  if (it.dtypes[0] == it.dtypes[1] && it.dtypes[0] != DType::Bool) {
+    bool done = TG_DISPATCH(it.dtypes[0], "copy", [&] { return transpose_copy<scalar_t, scalar_t>(it); });
+    if (done) return;
+  }
   TG_DISPATCH(it.dtypes[0], "copy", [&] {
     using out_t = scalar_t;
     TG_DISPATCH(it.dtypes[1], "copy", [&] {

@@ -18,21 +18,14 @@
 // is shared: it is packed cooperatively, then every task consumes it. When
 // tm == 1 tasks own disjoint column ranges and run fully independently.
 #include <algorithm>
+#include <atomic>
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
-#include <cstdlib>
 #include <new>
 #include <type_traits>
 
 #include "isa.h"
-#ifndef KCF
-#define KCF 384
-#define MCF 144
-#endif
-#ifndef PFD
-#define PFD 8
-#endif
 #include "parallel.h"
 
 #if defined(__AVX2__) && defined(__FMA__)
@@ -75,7 +68,7 @@ struct Config {
 template <>
 struct Config<float> {
   static constexpr int MR = 6, NR = 16;
-  static constexpr int64_t KC = KCF, MC = MCF, NC = 4080;
+  static constexpr int64_t KC = 384, MC = 144, NC = 4080;
 };
 template <>
 struct Config<double> {
@@ -163,6 +156,16 @@ struct Operands {
 // large fraction of the multiply for shapes like 64 x 100 x 1000.
 
 #ifdef TG_GEMM_AVX2
+// Prefetches p[offset] into L1. The address is formed with integer arithmetic
+// because it may lie outside the array (edge tiles, end of a panel), where a
+// prefetch is harmless but pointer arithmetic would not be.
+template <class T>
+inline void prefetch(const T* p, int64_t offset) {
+  const uintptr_t addr = reinterpret_cast<uintptr_t>(p) +
+                         static_cast<uintptr_t>(offset * int64_t(sizeof(T)));
+  _mm_prefetch(reinterpret_cast<const char*>(addr), _MM_HINT_T0);
+}
+
 // In-place transpose of an 8x8 float block held in r[0..7].
 inline void transpose8(__m256 r[8]) {
   const __m256 t0 = _mm256_unpacklo_ps(r[0], r[1]);
@@ -203,6 +206,11 @@ inline void transpose4(__m256d r[4]) {
   r[3] = _mm256_permute2f128_pd(t1, t3, 0x31);
 }
 
+// Copy-style packing touches a new cache line (often a new page) every step;
+// the hardware prefetcher does not follow such large strides well, so fetch
+// this many steps ahead explicitly. Prefetches past the end are harmless.
+constexpr int64_t kPrefetchSteps = 8;
+
 // Vectorized full-panel packing; returns the number of steps done (a multiple
 // of the transpose size), the caller finishes the rest with scalar code.
 //
@@ -216,6 +224,7 @@ int64_t pack_panel_simd(int64_t kc, const T* src, int64_t ls, int64_t ks,
     if (ls == 1) {
       for (int64_t k = 0; k < kc; ++k) {
         const float* s = src + k * ks;
+        prefetch(s, kPrefetchSteps * ks);
         _mm256_store_ps(dst + k * 16, _mm256_loadu_ps(s));
         _mm256_store_ps(dst + k * 16 + 8, _mm256_loadu_ps(s + 8));
       }
@@ -240,7 +249,7 @@ int64_t pack_panel_simd(int64_t kc, const T* src, int64_t ls, int64_t ks,
       for (int64_t k = 0; k < kc; ++k) {
         const float* s = src + k * ks;
         float* d = dst + k * 6;
-        _mm_prefetch(reinterpret_cast<const char*>(s + PFD * ks), _MM_HINT_T0);
+        prefetch(s, kPrefetchSteps * ks);
         _mm_storeu_ps(d, _mm_loadu_ps(s));
         _mm_store_sd(reinterpret_cast<double*>(d + 4),
                      _mm_load_sd(reinterpret_cast<const double*>(s + 4)));
@@ -416,9 +425,8 @@ void micro_kernel_f32_6x16(int64_t kc, const float* __restrict a,
 
   // Pull the C tile toward L1 while the k loop runs; it is needed at the end.
   for (int i = 0; i < 6; ++i) {
-    _mm_prefetch(reinterpret_cast<const char*>(c + i * rsc), _MM_HINT_T0);
-    _mm_prefetch(reinterpret_cast<const char*>(c + i * rsc + 15 * csc),
-                 _MM_HINT_T0);
+    prefetch(c, i * rsc);
+    prefetch(c, i * rsc + 15 * csc);
   }
 
 #pragma GCC unroll 4
@@ -491,9 +499,8 @@ void micro_kernel_f64_6x8(int64_t kc, const double* __restrict a,
   __m256d c50 = _mm256_setzero_pd(), c51 = _mm256_setzero_pd();
 
   for (int i = 0; i < 6; ++i) {
-    _mm_prefetch(reinterpret_cast<const char*>(c + i * rsc), _MM_HINT_T0);
-    _mm_prefetch(reinterpret_cast<const char*>(c + i * rsc + 7 * csc),
-                 _MM_HINT_T0);
+    prefetch(c, i * rsc);
+    prefetch(c, i * rsc + 7 * csc);
   }
 
 #pragma GCC unroll 4
@@ -654,13 +661,20 @@ void run_independent(const Operands<T>& op, int64_t m0, int64_t m1, int64_t n0,
 }
 
 // Threaded plan with a shared packed B: for every (jc, pc) block, pack B
-// cooperatively, then run the tm x tn task grid over it.
+// cooperatively, then let the threads compute it in (row block x column
+// range) tasks. Row blocks are about MC rows, their count a multiple of tm so
+// that they divide evenly when all threads run at the same speed; tasks are
+// claimed from a shared counter, so a thread slowed down by other load on the
+// machine simply takes fewer of them.
 template <class T>
 void run_shared_b(const Operands<T>& op, int tm, int tn) {
   constexpr int MR = Config<T>::MR, NR = Config<T>::NR;
   const int64_t ks = k_step<T>(op.K);
   const int64_t ns = n_step<T>(op.N);
   const int64_t mpanels = ceil_div(op.M, MR);
+  const int64_t row_blocks = std::min(
+      mpanels, ceil_div(ceil_div(mpanels * MR, Config<T>::MC), tm) * tm);
+  const int64_t ntasks = row_blocks * tn;
   T* Bp = t_pack_b.get<T>(static_cast<size_t>(ks * ns));
   for (int64_t jc = 0; jc < op.N; jc += ns) {
     const int64_t nc = std::min(ns, op.N - jc);
@@ -672,11 +686,15 @@ void run_shared_b(const Operands<T>& op, int tm, int tn) {
         pack_b<T, NR>(p0, p1, nc, kc, Bsrc, op.rsb, op.csb, Bp);
       });
       const bool acc = op.accumulate || pc > 0;
-      parallel_for(0, int64_t(tm) * tn, 1, [&](int64_t t0, int64_t t1) {
-        for (int64_t t = t0; t < t1; ++t) {
+      std::atomic<int64_t> next{0};
+      parallel_for(0, int64_t(tm) * tn, 1, [&](int64_t, int64_t) {
+        for (int64_t t; (t = next.fetch_add(1, std::memory_order_relaxed)) <
+                        ntasks;) {
           const int64_t ti = t / tn, tj = t % tn;
-          const int64_t m0 = std::min(op.M, split_at(mpanels, tm, ti) * MR);
-          const int64_t m1 = std::min(op.M, split_at(mpanels, tm, ti + 1) * MR);
+          const int64_t m0 =
+              std::min(op.M, split_at(mpanels, row_blocks, ti) * MR);
+          const int64_t m1 =
+              std::min(op.M, split_at(mpanels, row_blocks, ti + 1) * MR);
           compute_rows<T>(op, m0, m1, jc, nc, pc, kc, split_at(np, tn, tj),
                           split_at(np, tn, tj + 1), Bp, acc);
         }
@@ -690,9 +708,9 @@ void run_shared_b(const Operands<T>& op, int tm, int tn) {
 // "multiply-adds of a full micro-kernel".
 
 // A packed element costs about as much as this many kernel multiply-adds
-// (a scalar copy per cycle vs. 2 x vector-width FMAs per cycle).
-template <class T>
-constexpr double kPackCost = 64.0 / (8.0 * sizeof(T));
+// (vectorized packing moves a few elements per cycle; the kernel retires
+// 2 x vector-width multiply-adds per cycle).
+constexpr double kPackCost = 4.0;
 // Fixed cost of one parallel_for dispatch, in the same units (~3 us).
 constexpr double kDispatchCost = 150e3;
 // Writing a tile through a non-unit column stride (scalar stores) costs
@@ -732,14 +750,14 @@ Plan plan_threads(const Operands<T>& op, int max_threads) {
       const double cols = double(ceil_div(npanels, tn) * NR);
       double cost = rows * cols * K;
       // Every task packs the A rows it owns once per column block it visits.
-      cost += kPackCost<T> * rows * K * nblocks;
+      cost += kPackCost * rows * K * nblocks;
       const bool shared = tm > 1;
       if (shared) {
         // B packed once, split among all threads; two dispatches per block.
-        cost += kPackCost<T> * double(op.N) * K / t;
+        cost += kPackCost * double(op.N) * K / t;
         cost += 2.0 * kDispatchCost * kblocks * nblocks;
       } else {
-        cost += kPackCost<T> * cols * K;
+        cost += kPackCost * cols * K;
         if (t > 1) cost += kDispatchCost;
       }
       if (cost < best_cost * 0.97) {  // prefer fewer threads on near-ties
@@ -756,7 +774,7 @@ void gemm_packed(Operands<T> op) {
   // Orientation: computing C^T = B^T A^T is free (strides swap) and can waste
   // less padding (e.g. N = 100 pads to 112 with NR = 16) or turn a
   // column-major C into row-major write-back.
-  if (getenv("ORIENT") ? atoi(getenv("ORIENT")) == 1 : tile_cost(op.transposed()) < tile_cost(op)) op = op.transposed();
+  if (tile_cost(op.transposed()) < tile_cost(op)) op = op.transposed();
 
   const Plan plan = plan_threads(op, get_num_threads());
   if (plan.tm * plan.tn == 1) {
@@ -888,7 +906,7 @@ void gemm(int64_t M, int64_t N, int64_t K, const T* A, int64_t rsa,
   const Operands<T> op{M, N, K, A, rsa, csa, B, rsb, csb, C, rsc, csc,
                        accumulate};
 #ifndef TG_GEMM_TEST_MODE  // test builds force the packed path
-  if (M == 1 || N == 1 || M * N * K < kSmallWork) {
+  if (M == 1 || N == 1 || double(M) * double(N) * double(K) < kSmallWork) {
     gemm_direct_threaded(op);
     return;
   }

@@ -45,6 +45,11 @@
 #define TG_HAVE_ATFORK 1
 #endif
 
+#if defined(__linux__)
+#include <sched.h>
+#define TG_HAVE_SCHED_AFFINITY 1
+#endif
+
 namespace tg::cpu {
 namespace {
 
@@ -52,8 +57,17 @@ namespace {
 thread_local bool t_in_parallel = false;
 
 int default_num_threads() {
-  // Cached: hardware_concurrency() reads sysfs on Linux (~10 us), far more than a small op.
+  // Cached: hardware_concurrency() reads sysfs on Linux (~10 us), far more
+  // than a small op.
   static const int n = [] {
+#ifdef TG_HAVE_SCHED_AFFINITY
+    // Respect taskset / cpusets: more threads than usable cores would only
+    // make the spinning workers fight the caller for a core.
+    cpu_set_t set;
+    CPU_ZERO(&set);
+    if (sched_getaffinity(0, sizeof(set), &set) == 0 && CPU_COUNT(&set) > 0)
+      return static_cast<int>(CPU_COUNT(&set));
+#endif
     unsigned c = std::thread::hardware_concurrency();
     return c == 0 ? 1 : static_cast<int>(c);
   }();

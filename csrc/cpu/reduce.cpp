@@ -28,7 +28,8 @@ struct MaxR {
     if constexpr (std::is_floating_point_v<T>) return -std::numeric_limits<T>::infinity();
     else return std::numeric_limits<T>::lowest();
   }
-  template <class A, class T> static A step(A m, T x) { return (x > m || x != x) ? A(x) : m; }
+  // Bitwise | (no short circuit) keeps the select branch-free, so the loop vectorizes.
+  template <class A, class T> static A step(A m, T x) { return ((x > m) | (x != x)) ? A(x) : m; }
   template <class A> static A merge(A a, A b) { return step(a, b); }
 };
 struct MinR {
@@ -36,7 +37,7 @@ struct MinR {
     if constexpr (std::is_floating_point_v<T>) return std::numeric_limits<T>::infinity();
     else return std::numeric_limits<T>::max();
   }
-  template <class A, class T> static A step(A m, T x) { return (x < m || x != x) ? A(x) : m; }
+  template <class A, class T> static A step(A m, T x) { return ((x < m) | (x != x)) ? A(x) : m; }
   template <class A> static A merge(A a, A b) { return step(a, b); }
 };
 

@@ -8,7 +8,7 @@ from ._device import Size, device
 from ._dtype import (bool, double, dtype, float, float32, float64, get_default_dtype, int, int32, int64, long,  # noqa: A004
                      set_default_dtype, uint8)
 from ._tensor_str import set_printoptions
-from .autograd.grad_mode import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
+from .autograd.grad_mode import enable_grad, inference_mode, is_grad_enabled, no_grad, set_grad_enabled
 from .tensor import (Tensor, addmm, arange, as_tensor, cat, empty, empty_like, eye, from_numpy, full, full_like,
                      linspace, matmul, maximum, minimum, normal, ones, ones_like, rand, rand_like, randint, randn,
                      randn_like, randperm, range, stack, tensor, where, zeros, zeros_like)
@@ -127,3 +127,5 @@ def log_softmax(input, dim, dtype=None):
 
 from . import nn, optim  # noqa: E402
 from .serialization import load, save  # noqa: E402
+from ._generator import Generator  # noqa: E402
+from . import utils, vision  # noqa: E402

@@ -99,10 +99,8 @@ def tensor_repr(t):
         suffix.append(f"device='{t.device}'")
     if numel == 0 and shape != (0,):
         suffix.append(f"size={tuple(shape)}")
-    if numel == 0 and t.dtype is not _dtype.get_default_dtype():  # nothing to infer an int/bool dtype from
-        suffix.append(f"dtype={t.dtype!r}")
-    elif t.dtype not in (_dtype.get_default_dtype(), _dtype.int64, _dtype.bool) or \
-            (floating and ints_only(flat) and False):
+    if t.dtype not in (_dtype.get_default_dtype(), _dtype.int64, _dtype.bool) or \
+            (numel == 0 and t.dtype is not _dtype.get_default_dtype()):  # empty: no values to infer int/bool from
         suffix.append(f"dtype={t.dtype!r}")
     if t.grad_fn is not None:
         suffix.append(f"grad_fn=<{t.grad_fn.name()}>")

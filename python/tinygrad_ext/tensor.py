@@ -1225,6 +1225,9 @@ def randn_like(input, dtype=None, device=None):
 
 
 def randperm(n, dtype=None, device=None, generator=None, requires_grad=False):
+    if generator is not None:  # a torch.Generator's own stream (see _generator.py)
+        t = generator._randperm(n).to(as_device(device))
+        return t if dtype is None else t.to(dtype)
     t = _wrap(_C.randperm(n, *as_device(device)._code))
     return t if dtype is None else t.to(dtype)
 

@@ -1,0 +1,191 @@
+"""Per-step time of the tutorials' training loops: tinygrad_ext vs PyTorch (CPU build), same process.
+
+    python benchmarks/bench_tutorials.py [--steps 100]
+Each workload is written once against the torch API and run with both libraries as `torch`.
+Ratio = PyTorch's time / tinygrad_ext's time (above 1: tinygrad_ext is faster).
+"""
+import argparse
+import time
+
+import tinygrad_ext
+from common import header, table
+
+p = argparse.ArgumentParser()
+p.add_argument("--steps", type=int, default=100)
+p.add_argument("--repeat", type=int, default=3)
+args = p.parse_args()
+N, D_in, H, D_out = 64, 1000, 100, 10
+
+
+def autograd_net(torch):
+    x, y = torch.randn(N, D_in), torch.randn(N, D_out)
+    w1 = torch.randn(D_in, H, requires_grad=True)
+    w2 = torch.randn(H, D_out, requires_grad=True)
+
+    def step():
+        y_pred = x.mm(w1).clamp(min=0).mm(w2)
+        loss = (y_pred - y).pow(2).sum()
+        loss.backward()
+        with torch.no_grad():
+            w1 -= 1e-6 * w1.grad
+            w2 -= 1e-6 * w2.grad
+            w1.grad.zero_()
+            w2.grad.zero_()
+    return step
+
+
+def custom_function_net(torch):
+    class MyReLU(torch.autograd.Function):
+        @staticmethod
+        def forward(ctx, input):
+            ctx.save_for_backward(input)
+            return input.clamp(min=0)
+
+        @staticmethod
+        def backward(ctx, grad_output):
+            input, = ctx.saved_tensors
+            grad_input = grad_output.clone()
+            grad_input[input < 0] = 0
+            return grad_input
+
+    x, y = torch.randn(N, D_in), torch.randn(N, D_out)
+    w1 = torch.randn(D_in, H, requires_grad=True)
+    w2 = torch.randn(H, D_out, requires_grad=True)
+
+    def step():
+        loss = (MyReLU.apply(x.mm(w1)).mm(w2) - y).pow(2).sum()
+        loss.backward()
+        with torch.no_grad():
+            w1 -= 1e-6 * w1.grad
+            w2 -= 1e-6 * w2.grad
+            w1.grad.zero_()
+            w2.grad.zero_()
+    return step
+
+
+def _mlp(torch):
+    return torch.nn.Sequential(torch.nn.Linear(D_in, H), torch.nn.ReLU(), torch.nn.Linear(H, D_out))
+
+
+def nn_manual_sgd(torch):
+    x, y = torch.randn(N, D_in), torch.randn(N, D_out)
+    model, loss_fn = _mlp(torch), torch.nn.MSELoss(reduction="sum")
+
+    def step():
+        loss = loss_fn(model(x), y)
+        model.zero_grad()
+        loss.backward()
+        with torch.no_grad():
+            for param in model.parameters():
+                param -= 1e-4 * param.grad
+    return step
+
+
+def _optim_step(torch, model, opt, loss_fn, x, y):
+    def step():
+        loss = loss_fn(model(x), y)
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+    return step
+
+
+def nn_adam(torch):
+    model = _mlp(torch)
+    return _optim_step(torch, model, torch.optim.Adam(model.parameters(), lr=1e-4),
+                       torch.nn.MSELoss(reduction="sum"), torch.randn(N, D_in), torch.randn(N, D_out))
+
+
+def custom_module_sgd(torch):
+    class TwoLayerNet(torch.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.linear1 = torch.nn.Linear(D_in, H)
+            self.linear2 = torch.nn.Linear(H, D_out)
+
+        def forward(self, x):
+            return self.linear2(self.linear1(x).clamp(min=0))
+
+    model = TwoLayerNet()
+    return _optim_step(torch, model, torch.optim.SGD(model.parameters(), lr=1e-4),
+                       torch.nn.MSELoss(reduction="sum"), torch.randn(N, D_in), torch.randn(N, D_out))
+
+
+def dynamic_net_momentum(torch):
+    import random
+
+    class DynamicNet(torch.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.input_linear = torch.nn.Linear(D_in, H)
+            self.middle_linear = torch.nn.Linear(H, H)
+            self.output_linear = torch.nn.Linear(H, D_out)
+
+        def forward(self, x):
+            h_relu = self.input_linear(x).clamp(min=0)
+            for _ in range(random.randint(0, 3)):
+                h_relu = self.middle_linear(h_relu).clamp(min=0)
+            return self.output_linear(h_relu)
+
+    random.seed(0)
+    model = DynamicNet()
+    return _optim_step(torch, model, torch.optim.SGD(model.parameters(), lr=1e-4, momentum=0.9),
+                       torch.nn.MSELoss(reduction="sum"), torch.randn(N, D_in), torch.randn(N, D_out))
+
+
+def blitz_cnn(torch):
+    nn, F = torch.nn, torch.nn.functional
+
+    class Net(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.conv1 = nn.Conv2d(3, 6, 5)
+            self.pool = nn.MaxPool2d(2, 2)
+            self.conv2 = nn.Conv2d(6, 16, 5)
+            self.fc1 = nn.Linear(16 * 5 * 5, 120)
+            self.fc2 = nn.Linear(120, 84)
+            self.fc3 = nn.Linear(84, 10)
+
+        def forward(self, x):
+            x = self.pool(F.relu(self.conv1(x)))
+            x = self.pool(F.relu(self.conv2(x)))
+            x = x.view(-1, 16 * 5 * 5)
+            return self.fc3(F.relu(self.fc2(F.relu(self.fc1(x)))))
+
+    net = Net()
+    x, y = torch.randn(64, 3, 32, 32), torch.randint(0, 10, (64,))
+    return _optim_step(torch, net, torch.optim.SGD(net.parameters(), lr=0.001, momentum=0.9),
+                       nn.CrossEntropyLoss(), x, y)
+
+
+WORKLOADS = [("autograd two-layer net", autograd_net, 1.0), ("custom Function ReLU", custom_function_net, 1.0),
+             ("nn.Sequential + manual SGD", nn_manual_sgd, 1.0), ("nn + Adam", nn_adam, 1.0),
+             ("custom Module + SGD", custom_module_sgd, 1.0), ("DynamicNet + SGD momentum", dynamic_net_momentum, 1.0),
+             ("blitz CNN step (64x3x32x32)", blitz_cnn, 1 / 1.5)]
+
+
+def per_step(lib, make):
+    lib.manual_seed(0)
+    step = make(lib)
+    for _ in range(5):
+        step()
+    best = float("inf")
+    for _ in range(args.repeat):
+        t0 = time.perf_counter()
+        for _ in range(args.steps):
+            step()
+        best = min(best, (time.perf_counter() - t0) / args.steps)
+    return best
+
+
+torch = header(f"tutorial training loops, per step (best of {args.repeat} x {args.steps} steps)")
+rows = []
+for name, make, target in WORKLOADS:
+    t_tg = per_step(tinygrad_ext, make)
+    row = [name, f"{t_tg * 1e3:.3f}"]
+    if torch:
+        t_pt = per_step(torch, make)
+        ratio = t_pt / t_tg
+        row += [f"{t_pt * 1e3:.3f}", f"{ratio:.2f}", f">= {target:.2f}", "yes" if ratio >= target else "NO"]
+    rows.append(row)
+table(rows, ["workload", "tinygrad_ext ms/step", "torch ms/step", "torch/ours", "target", "met"])

@@ -1,0 +1,15 @@
+"""torch.utils.data: datasets, samplers and the DataLoader (with worker processes).
+
+Where things live: dataset.py (Dataset, IterableDataset, TensorDataset, Subset, ConcatDataset,
+ChainDataset, random_split), sampler.py (SequentialSampler, RandomSampler, SubsetRandomSampler,
+BatchSampler), dataloader.py (DataLoader, default_collate, default_convert, get_worker_info and the
+worker processes).
+"""
+from .dataloader import DataLoader, default_collate, default_convert, get_worker_info
+from .dataset import (ChainDataset, ConcatDataset, Dataset, IterableDataset, Subset, TensorDataset,
+                      random_split)
+from .sampler import BatchSampler, RandomSampler, Sampler, SequentialSampler, SubsetRandomSampler
+
+__all__ = ["BatchSampler", "ChainDataset", "ConcatDataset", "DataLoader", "Dataset", "IterableDataset",
+           "RandomSampler", "Sampler", "SequentialSampler", "Subset", "SubsetRandomSampler", "TensorDataset",
+           "default_collate", "default_convert", "get_worker_info", "random_split"]

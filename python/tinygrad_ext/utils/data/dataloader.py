@@ -1,0 +1,573 @@
+"""DataLoader: batches from a dataset, in the main process or in worker processes.
+
+With num_workers > 0 each worker process holds a copy of the dataset (fork) or an unpickled one
+(spawn/forkserver). The main process hands out batches of indices round-robin; a worker reads and
+collates them and sends the batch back pickled, every tensor in it as a numpy array that the main
+process turns back into a tensor with from_numpy. Batches come out in sampler order whatever the
+workers' timing, so the result does not depend on num_workers. An exception in a worker is raised again
+in the main process with the worker's traceback; a worker that dies is reported; workers are shut
+down when the iterator is exhausted, dropped or garbage-collected.
+
+Seeds: every iterator draws one base seed (from `generator`, else from the global stream); worker i
+seeds tinygrad_ext's global stream and Python's `random` with base_seed + i before worker_init_fn,
+so random transforms in workers are reproducible under torch.manual_seed.
+"""
+import collections
+import io
+import itertools
+import multiprocessing
+import numbers
+import pickle
+import queue
+import random
+import sys
+import traceback
+
+import numpy as np
+
+from ... import _C
+from ...tensor import Tensor, as_tensor, from_numpy, stack, tensor
+from ... import _dtype
+from .dataset import IterableDataset
+from .sampler import BatchSampler, RandomSampler, SequentialSampler, _check_generator, _is_positive_int, _seed63
+
+__all__ = ["DataLoader", "default_collate", "default_convert", "get_worker_info"]
+
+_POLL_S = 1.0  # how often a waiting main process checks that its workers are alive
+
+# ---------------------------------------------------------------------------------------------- collate
+_COLLATE_ERR = "default_collate: batch must contain tensors, numpy arrays, numbers, dicts or lists; found {}"
+
+
+def _numpy_ok(arr):
+    return arr.dtype.kind in "biuf"
+
+
+def default_convert(data):
+    """Converts numpy arrays (and numpy scalars) to tensors, recursing into lists, tuples and dicts; used when
+    automatic batching is off (batch_size=None)."""
+    if isinstance(data, Tensor):
+        return data
+    if isinstance(data, np.ndarray) and _numpy_ok(data):
+        return from_numpy(data)
+    if isinstance(data, np.generic) and _numpy_ok(np.asarray(data)):
+        return as_tensor(data)
+    if isinstance(data, (str, bytes)):
+        return data
+    if isinstance(data, collections.abc.Mapping):
+        try:
+            return type(data)({k: default_convert(v) for k, v in data.items()})
+        except TypeError:
+            return {k: default_convert(v) for k, v in data.items()}
+    if isinstance(data, tuple) and hasattr(data, "_fields"):  # namedtuple
+        return type(data)(*(default_convert(d) for d in data))
+    if isinstance(data, tuple):
+        return [default_convert(d) for d in data]
+    if isinstance(data, collections.abc.Sequence):
+        try:
+            return type(data)([default_convert(d) for d in data])
+        except TypeError:
+            return [default_convert(d) for d in data]
+    return data
+
+
+def default_collate(batch):
+    """Puts a list of samples together: tensors and numpy arrays are stacked on a new first dimension,
+    Python floats become a float64 tensor, ints an int64 tensor (bools a bool tensor), strings stay a list;
+    tuples, lists, namedtuples and dicts are collated field by field (a tuple of fields comes back as a
+    list, as in torch)."""
+    elem = batch[0]
+    if isinstance(elem, Tensor):
+        return stack(batch, 0)
+    if isinstance(elem, np.ndarray):
+        if not _numpy_ok(elem):
+            raise TypeError(_COLLATE_ERR.format(elem.dtype))
+        return stack([from_numpy(np.ascontiguousarray(b)) for b in batch], 0)
+    if isinstance(elem, np.generic):
+        if not _numpy_ok(np.asarray(elem)):
+            raise TypeError(_COLLATE_ERR.format(elem.dtype))
+        return as_tensor(np.array(batch))
+    if isinstance(elem, bool):
+        return tensor(batch, dtype=_dtype.bool)
+    if isinstance(elem, numbers.Integral):
+        return tensor(batch, dtype=_dtype.int64)
+    if isinstance(elem, float):
+        return tensor(batch, dtype=_dtype.float64)
+    if isinstance(elem, (str, bytes)):
+        return batch
+    if isinstance(elem, collections.abc.Mapping):
+        out = {k: default_collate([d[k] for d in batch]) for k in elem}
+        try:
+            return type(elem)(out)
+        except TypeError:
+            return out
+    if isinstance(elem, tuple) and hasattr(elem, "_fields"):  # namedtuple
+        return type(elem)(*(default_collate(list(s)) for s in zip(*batch)))
+    if isinstance(elem, collections.abc.Sequence):
+        n = len(elem)
+        if any(len(e) != n for e in batch):
+            raise RuntimeError("each element in list of batch should be of equal size")
+        columns = [default_collate(list(s)) for s in zip(*batch)]
+        if isinstance(elem, tuple):
+            return columns
+        try:
+            return type(elem)(columns)
+        except TypeError:
+            return columns
+    raise TypeError(_COLLATE_ERR.format(type(elem)))
+
+
+# ------------------------------------------------------------------------------------------ worker info
+class WorkerInfo:
+    """What get_worker_info() returns inside a worker: id, num_workers, seed, dataset (the worker's copy)."""
+
+    __slots__ = ("id", "num_workers", "seed", "dataset")
+
+    def __init__(self, id, num_workers, seed, dataset):  # noqa: A002 (torch's field name)
+        self.id, self.num_workers, self.seed, self.dataset = id, num_workers, seed, dataset
+
+    def __repr__(self):
+        return f"WorkerInfo(id={self.id}, num_workers={self.num_workers}, seed={self.seed})"
+
+
+_worker_info = None
+
+
+def get_worker_info():
+    """The WorkerInfo of the current DataLoader worker process, or None in the main process."""
+    return _worker_info
+
+
+class ExceptionWrapper:
+    """An exception caught in a worker, carried to the main process with its formatted traceback."""
+
+    def __init__(self, where):
+        exc_type, exc, tb = sys.exc_info()
+        self.exc_type = exc_type
+        self.exc_msg = "".join(traceback.format_exception(exc_type, exc, tb))
+        self.where = where
+
+    def reraise(self):
+        msg = f"Caught {self.exc_type.__name__} {self.where}.\nOriginal {self.exc_msg}"
+        if self.exc_type is KeyError:  # KeyError would repr() the message, hiding the newlines
+            msg = _KeyErrorMessage(msg)
+        try:
+            exc = self.exc_type(msg)
+        except Exception:
+            raise RuntimeError(msg) from None
+        raise exc
+
+
+class _KeyErrorMessage(str):
+    def __repr__(self):
+        return self
+
+
+class _IterableEnd:
+    """A worker's reply once its copy of an IterableDataset is exhausted."""
+
+    def __init__(self, worker_id):
+        self.worker_id = worker_id
+
+
+# -------------------------------------------------------------------------------------------- fetchers
+class _MapFetcher:
+    def __init__(self, dataset, auto_collation, collate_fn, drop_last):
+        self.dataset, self.auto_collation, self.collate_fn = dataset, auto_collation, collate_fn
+
+    def fetch(self, index):
+        if self.auto_collation:
+            getitems = getattr(self.dataset, "__getitems__", None)
+            data = getitems(index) if getitems is not None else [self.dataset[i] for i in index]
+        else:
+            data = self.dataset[index]
+        return self.collate_fn(data)
+
+
+class _IterableFetcher:
+    def __init__(self, dataset, auto_collation, collate_fn, drop_last):
+        self.dataset_iter = iter(dataset)
+        self.auto_collation, self.collate_fn, self.drop_last = auto_collation, collate_fn, drop_last
+        self.ended = False
+
+    def fetch(self, index):
+        if self.ended:
+            raise StopIteration
+        if not self.auto_collation:
+            return self.collate_fn(next(self.dataset_iter))
+        data = []
+        for _ in index:
+            try:
+                data.append(next(self.dataset_iter))
+            except StopIteration:
+                self.ended = True
+                break
+        if not data or (self.drop_last and len(data) < len(index)):
+            raise StopIteration
+        return self.collate_fn(data)
+
+
+def _fetcher(dataset, auto_collation, collate_fn, drop_last):
+    cls = _IterableFetcher if isinstance(dataset, IterableDataset) else _MapFetcher
+    return cls(dataset, auto_collation, collate_fn, drop_last)
+
+
+class _InfiniteConstantSampler:
+    """The 'indices' of an IterableDataset: None forever (the fetcher just calls next())."""
+
+    def __iter__(self):
+        while True:
+            yield None
+
+
+# --------------------------------------------------------------------------------- the worker transport
+def _rebuild_tensor(arr, requires_grad):
+    t = from_numpy(arr)
+    return t.requires_grad_() if requires_grad else t
+
+
+class _TensorPickler(pickle.Pickler):
+    """Pickles a batch with every Tensor in it (at any depth) as a numpy array (the main process calls
+    from_numpy on it), everything else as usual."""
+
+    def reducer_override(self, obj):
+        if isinstance(obj, Tensor):
+            return _rebuild_tensor, (obj.detach().cpu().numpy(), obj.requires_grad)
+        return NotImplemented
+
+
+def _dumps(obj):
+    buf = io.BytesIO()
+    _TensorPickler(buf, protocol=pickle.HIGHEST_PROTOCOL).dump(obj)
+    return buf.getvalue()
+
+
+def _worker_loop(dataset, index_queue, data_queue, auto_collation, collate_fn, drop_last, seed, init_fn,
+                 worker_id, num_workers):
+    global _worker_info
+    try:
+        _C.set_num_threads(1)  # the workers share the cores with the main process and each other
+        _C.manual_seed(seed & 0xFFFFFFFFFFFFFFFF)
+        random.seed(seed)
+        _worker_info = WorkerInfo(worker_id, num_workers, seed, dataset)
+        where = f"in DataLoader worker process {worker_id}"
+        init_error, fetcher = None, None
+        try:
+            if init_fn is not None:
+                init_fn(worker_id)
+            fetcher = _fetcher(dataset, auto_collation, collate_fn, drop_last)
+        except Exception:
+            init_error = ExceptionWrapper(where)
+        iterable = isinstance(dataset, IterableDataset)
+        while True:
+            task = index_queue.get()
+            if task is None:  # shutdown
+                break
+            idx, index = task
+            if init_error is not None:
+                reply, init_error = init_error, None
+            else:
+                try:
+                    reply = fetcher.fetch(index)
+                except StopIteration:
+                    if not iterable:
+                        reply = ExceptionWrapper(where)
+                    else:
+                        reply = _IterableEnd(worker_id)
+                except Exception:
+                    reply = ExceptionWrapper(where)
+            try:
+                payload = _dumps(reply)
+            except Exception:
+                payload = _dumps(ExceptionWrapper(where + " (while sending the batch to the main process)"))
+            data_queue.put((idx, payload))
+    except KeyboardInterrupt:
+        pass  # the main process sees the same Ctrl-C and shuts the workers down
+    data_queue.cancel_join_thread()  # the main process no longer reads: do not block exiting on a full pipe
+    data_queue.close()
+
+
+# ---------------------------------------------------------------------------------------------- iterators
+class _BaseIter:
+    def __init__(self, loader):
+        self._dataset = loader.dataset
+        self._auto_collation = loader._auto_collation
+        self._collate_fn = loader.collate_fn
+        self._drop_last = loader.drop_last
+        self._index_sampler = loader._index_sampler
+        self._timeout = loader.timeout
+        self._base_seed = _seed63(loader.generator)  # before the sampler draws, as in torch
+        self._sampler_iter = iter(self._index_sampler)
+        self._len = len(loader) if loader._has_len() else None
+        self._yielded = 0
+
+    def __iter__(self):
+        return self
+
+    def __next__(self):
+        data = self._next_data()
+        self._yielded += 1
+        return data
+
+    next = __next__  # the 2017 tutorials call dataiter.next()
+
+    def __len__(self):
+        if self._len is None:
+            raise TypeError("this DataLoader's dataset has no length")
+        return self._len
+
+
+class _SingleProcessIter(_BaseIter):
+    def __init__(self, loader):
+        super().__init__(loader)
+        self._fetcher = _fetcher(self._dataset, self._auto_collation, self._collate_fn, self._drop_last)
+
+    def _next_data(self):
+        index = next(self._sampler_iter)  # StopIteration ends the epoch
+        return self._fetcher.fetch(index)
+
+
+class _MultiProcessIter(_BaseIter):
+    def __init__(self, loader):
+        super().__init__(loader)
+        self._shutdown = True  # until the workers exist
+        ctx = loader.multiprocessing_context
+        if ctx is None:
+            ctx = multiprocessing.get_context()
+        elif isinstance(ctx, str):
+            ctx = multiprocessing.get_context(ctx)
+        n = loader.num_workers
+        self._num_workers = n
+        self._prefetch = loader.prefetch_factor * n
+        self._iterable = isinstance(self._dataset, IterableDataset)
+        self._data_queue = ctx.Queue()
+        self._index_queues, self._workers = [], []
+        self._workers_active = [True] * n
+        try:
+            for i in range(n):
+                iq = ctx.Queue()
+                iq.cancel_join_thread()  # never block the main process's exit on a dead worker's queue
+                w = ctx.Process(target=_worker_loop, daemon=True,
+                                args=(self._dataset, iq, self._data_queue, self._auto_collation, self._collate_fn,
+                                      self._drop_last, self._base_seed + i, loader.worker_init_fn, i, n))
+                w.start()
+                self._index_queues.append(iq)
+                self._workers.append(w)
+        finally:
+            self._shutdown = False
+            if len(self._workers) < n:
+                self._shutdown_workers()
+        self._worker_cycle = itertools.cycle(range(n))
+        self._send_idx = 0  # next task id to hand out
+        self._rcvd_idx = 0  # next task id to return
+        self._tasks = {}  # task id -> [worker id] or [worker id, payload] once it arrived out of order
+        self._sampler_done = False
+        self._fill()
+
+    def _fill(self):
+        """Hands out index batches until `prefetch` tasks are outstanding (round-robin over active workers)."""
+        while not self._sampler_done and self._send_idx - self._rcvd_idx < self._prefetch:
+            for _ in range(self._num_workers):
+                wid = next(self._worker_cycle)
+                if self._workers_active[wid]:
+                    break
+            else:
+                return
+            try:
+                index = next(self._sampler_iter)
+            except StopIteration:
+                self._sampler_done = True
+                return
+            self._index_queues[wid].put((self._send_idx, index))
+            self._tasks[self._send_idx] = [wid]
+            self._send_idx += 1
+
+    def _get(self):
+        waited = 0.0
+        while True:
+            try:
+                return self._data_queue.get(timeout=_POLL_S)
+            except queue.Empty:
+                waited += _POLL_S
+            dead = [w for w in self._workers if w.exitcode is not None]
+            if dead:
+                pids = ", ".join(str(w.pid) for w in dead)
+                codes = ", ".join(str(w.exitcode) for w in dead)
+                self._shutdown_workers()
+                raise RuntimeError(f"DataLoader worker (pid(s) {pids}) exited unexpectedly (exit code(s) {codes})")
+            if self._timeout > 0 and waited >= self._timeout:
+                self._shutdown_workers()
+                raise RuntimeError(f"DataLoader timed out after {self._timeout} seconds")
+
+    def _next_data(self):
+        if self._shutdown:
+            raise StopIteration
+        while True:
+            # skip the tasks of workers whose IterableDataset copy ran out
+            while self._rcvd_idx < self._send_idx:
+                task = self._tasks[self._rcvd_idx]
+                if len(task) == 2 or self._workers_active[task[0]]:
+                    break
+                del self._tasks[self._rcvd_idx]
+                self._rcvd_idx += 1
+            else:
+                self._fill()  # the skipped tasks made room
+                if self._rcvd_idx == self._send_idx:
+                    self._shutdown_workers()
+                    raise StopIteration
+                continue
+            task = self._tasks[self._rcvd_idx]
+            if len(task) == 2:
+                del self._tasks[self._rcvd_idx]
+                self._rcvd_idx += 1
+                return self._process(task[1])
+            idx, payload = self._get()
+            reply = pickle.loads(payload)  # written by our own worker process
+            if isinstance(reply, _IterableEnd):
+                # this and every later task of that worker are skipped by the loop above; a worker replies
+                # in task order, so all its earlier replies have already arrived
+                self._workers_active[reply.worker_id] = False
+                continue
+            if idx != self._rcvd_idx:
+                self._tasks[idx].append(reply)
+                continue
+            del self._tasks[idx]
+            self._rcvd_idx += 1
+            return self._process(reply)
+
+    def _process(self, reply):
+        self._fill()
+        if isinstance(reply, ExceptionWrapper):
+            reply.reraise()
+        return reply
+
+    def _shutdown_workers(self):
+        if self._shutdown:
+            return
+        self._shutdown = True
+        for q in self._index_queues:
+            try:
+                q.put(None)
+            except (OSError, ValueError):
+                pass
+        for w in self._workers:
+            w.join(timeout=5)
+            if w.exitcode is None:
+                w.terminate()
+                w.join(timeout=5)
+        for q in self._index_queues:
+            q.close()
+        self._data_queue.cancel_join_thread()
+        self._data_queue.close()
+
+    def __del__(self):
+        try:
+            self._shutdown_workers()
+        except Exception:  # interpreter shutdown: modules may already be gone
+            pass
+
+
+# -------------------------------------------------------------------------------------------- DataLoader
+class DataLoader:
+    """Combines a dataset and a sampler and iterates over batches (torch.utils.data.DataLoader).
+
+    pin_memory is accepted and ignored (there are no pinned host buffers); persistent_workers starts new
+    workers every epoch; in_order is always True."""
+
+    def __init__(self, dataset, batch_size=1, shuffle=None, sampler=None, batch_sampler=None, num_workers=0,
+                 collate_fn=None, pin_memory=False, drop_last=False, timeout=0, worker_init_fn=None,
+                 multiprocessing_context=None, generator=None, *, prefetch_factor=None, persistent_workers=False,
+                 pin_memory_device=""):
+        if isinstance(num_workers, bool) or not isinstance(num_workers, numbers.Integral) or num_workers < 0:
+            raise ValueError("num_workers option should be non-negative; use num_workers=0 to disable "
+                             "multiprocessing.")
+        if timeout < 0:
+            raise ValueError("timeout option should be non-negative")
+        if num_workers == 0 and prefetch_factor is not None:
+            raise ValueError("prefetch_factor option could only be specified in multiprocessing.let num_workers > 0 "
+                             "to enable multiprocessing, otherwise set prefetch_factor to None.")
+        if num_workers > 0 and prefetch_factor is None:
+            prefetch_factor = 2
+        if prefetch_factor is not None and not _is_positive_int(prefetch_factor):
+            raise ValueError(f"prefetch_factor option should be a positive integer, got {prefetch_factor}")
+        if persistent_workers and num_workers == 0:
+            raise ValueError("persistent_workers option needs num_workers > 0")
+        if not isinstance(drop_last, bool):
+            raise ValueError(f"drop_last should be a boolean value, but got drop_last={drop_last}")
+        if shuffle is not None and not isinstance(shuffle, bool):
+            raise ValueError(f"shuffle should be a boolean value, but got shuffle={shuffle}")
+        _check_generator(generator)
+
+        self.dataset = dataset
+        self.num_workers = int(num_workers)
+        self.prefetch_factor = prefetch_factor
+        self.pin_memory = pin_memory
+        self.pin_memory_device = pin_memory_device
+        self.timeout = timeout
+        self.worker_init_fn = worker_init_fn
+        self.multiprocessing_context = multiprocessing_context
+        self.persistent_workers = persistent_workers
+        self.generator = generator
+
+        if isinstance(dataset, IterableDataset):
+            if shuffle not in (None, False):
+                raise ValueError(f"DataLoader with IterableDataset: expected unspecified shuffle option, "
+                                 f"but got shuffle={shuffle}")
+            if sampler is not None:
+                raise ValueError(f"DataLoader with IterableDataset: expected unspecified sampler option, "
+                                 f"but got sampler={sampler}")
+            if batch_sampler is not None:
+                raise ValueError(f"DataLoader with IterableDataset: expected unspecified batch_sampler option, "
+                                 f"but got batch_sampler={batch_sampler}")
+        if sampler is not None and shuffle:
+            raise ValueError("sampler option is mutually exclusive with shuffle")
+        if batch_sampler is not None:
+            if batch_size != 1 or shuffle or sampler is not None or drop_last:
+                raise ValueError("batch_sampler option is mutually exclusive with batch_size, shuffle, sampler, "
+                                 "and drop_last")
+            batch_size, drop_last = None, False
+        elif batch_size is None and drop_last:
+            raise ValueError("batch_size=None option disables auto-batching and is mutually exclusive with drop_last")
+
+        if sampler is None:
+            if isinstance(dataset, IterableDataset):
+                sampler = _InfiniteConstantSampler()
+            elif shuffle:
+                sampler = RandomSampler(dataset, generator=generator)
+            else:
+                sampler = SequentialSampler(dataset)
+        if batch_size is not None and batch_sampler is None:
+            batch_sampler = BatchSampler(sampler, batch_size, drop_last)  # validates batch_size
+
+        self.batch_size = batch_size
+        self.drop_last = drop_last
+        self.sampler = sampler
+        self.batch_sampler = batch_sampler
+        self._auto_collation = batch_sampler is not None
+        if collate_fn is None:
+            collate_fn = default_collate if self._auto_collation else default_convert
+        self.collate_fn = collate_fn
+
+    @property
+    def _index_sampler(self):
+        return self.batch_sampler if self._auto_collation else self.sampler
+
+    def _has_len(self):
+        try:
+            len(self)
+            return True
+        except TypeError:
+            return False
+
+    def __iter__(self):
+        if self.num_workers == 0:
+            return _SingleProcessIter(self)
+        return _MultiProcessIter(self)
+
+    def __len__(self):
+        if isinstance(self.dataset, IterableDataset):
+            n = len(self.dataset)  # TypeError when the dataset has no length, as in torch
+            if self.batch_size is not None:
+                n = n // self.batch_size if self.drop_last else -(-n // self.batch_size)
+            return n
+        return len(self._index_sampler)

@@ -1,0 +1,150 @@
+"""Datasets: map-style (`__getitem__` + `__len__`) and iterable-style (`__iter__`), and ways to combine them."""
+import bisect
+import math
+import numbers
+import warnings
+
+from ...tensor import Tensor
+from .sampler import _check_generator, _permutation
+
+__all__ = ["ChainDataset", "ConcatDataset", "Dataset", "IterableDataset", "Subset", "TensorDataset", "random_split"]
+
+
+class Dataset:
+    """A map from keys (usually 0..len-1) to samples. Subclasses define __getitem__ and usually __len__."""
+
+    def __getitem__(self, index):
+        raise NotImplementedError("Subclasses of Dataset should implement __getitem__.")
+
+    def __add__(self, other):
+        return ConcatDataset([self, other])
+
+
+class IterableDataset(Dataset):
+    """A stream of samples. Subclasses define __iter__. With DataLoader workers every worker iterates its
+    own copy; use get_worker_info() in __iter__ to split the work."""
+
+    def __iter__(self):
+        raise NotImplementedError("Subclasses of IterableDataset should implement __iter__.")
+
+    def __add__(self, other):
+        return ChainDataset([self, other])
+
+
+class TensorDataset(Dataset):
+    """Sample i is (t[i] for t in tensors); all tensors share their first dimension."""
+
+    def __init__(self, *tensors):
+        if not tensors:
+            raise ValueError("TensorDataset needs at least one tensor")
+        for t in tensors:
+            if not isinstance(t, Tensor):
+                raise TypeError(f"TensorDataset expects tensors, but got {type(t).__name__}")
+            if t.dim() == 0:
+                raise ValueError("TensorDataset: tensors must have at least one dimension, got a 0-d tensor")
+        sizes = [t.size(0) for t in tensors]
+        if any(s != sizes[0] for s in sizes):
+            raise ValueError(f"Size mismatch between tensors: first dimensions are {sizes}")
+        self.tensors = tensors
+
+    def __getitem__(self, index):
+        return tuple(t[index] for t in self.tensors)
+
+    def __len__(self):
+        return self.tensors[0].size(0)
+
+
+class Subset(Dataset):
+    """The samples of `dataset` at `indices`, in that order."""
+
+    def __init__(self, dataset, indices):
+        self.dataset = dataset
+        self.indices = indices
+
+    def __getitem__(self, idx):
+        if isinstance(idx, list):
+            return self.dataset[[self.indices[i] for i in idx]]
+        return self.dataset[self.indices[idx]]
+
+    def __len__(self):
+        return len(self.indices)
+
+
+class ConcatDataset(Dataset):
+    """Map-style datasets one after another."""
+
+    def __init__(self, datasets):
+        self.datasets = list(datasets)
+        if not self.datasets:
+            raise ValueError("datasets should not be an empty iterable")
+        for d in self.datasets:
+            if isinstance(d, IterableDataset):
+                raise TypeError("ConcatDataset does not support IterableDataset (use ChainDataset)")
+        self.cumulative_sizes = []
+        total = 0
+        for d in self.datasets:
+            total += len(d)
+            self.cumulative_sizes.append(total)
+
+    def __len__(self):
+        return self.cumulative_sizes[-1]
+
+    def __getitem__(self, idx):
+        if idx < 0:
+            if -idx > len(self):
+                raise ValueError("absolute value of index should not exceed dataset length")
+            idx = len(self) + idx
+        if idx >= len(self):
+            raise IndexError(f"index {idx} is out of range for ConcatDataset of length {len(self)}")
+        d = bisect.bisect_right(self.cumulative_sizes, idx)
+        start = self.cumulative_sizes[d - 1] if d > 0 else 0
+        return self.datasets[d][idx - start]
+
+
+class ChainDataset(IterableDataset):
+    """Iterable datasets one after another."""
+
+    def __init__(self, datasets):
+        self.datasets = datasets
+
+    def __iter__(self):
+        for d in self.datasets:
+            if not isinstance(d, IterableDataset):
+                raise TypeError("ChainDataset only supports IterableDataset")
+            yield from d
+
+    def __len__(self):
+        return sum(len(d) for d in self.datasets)
+
+
+def random_split(dataset, lengths, generator=None):
+    """Splits `dataset` into non-overlapping random Subsets of the given lengths, or of the given
+    fractions of len(dataset) (the remainder is spread one by one over the first splits).
+    generator=None draws from the global stream (torch.manual_seed makes it reproducible)."""
+    _check_generator(generator)
+    lengths = list(lengths)
+    n = len(dataset)
+    if lengths and all(isinstance(x, numbers.Real) for x in lengths) and math.isclose(sum(lengths), 1) \
+            and sum(lengths) <= 1:  # fractions (torch's rule: [1, 0] counts as fractions too)
+        for i, frac in enumerate(lengths):
+            if frac < 0 or frac > 1:
+                raise ValueError(f"Fraction at index {i} is not between 0 and 1")
+        counts = [int(math.floor(n * frac)) for frac in lengths]
+        for i in range(n - sum(counts)):
+            counts[i % len(counts)] += 1
+        for i, c in enumerate(counts):
+            if c == 0:
+                warnings.warn(f"Length of split at index {i} is 0. This might result in an empty dataset.")
+        lengths = counts
+    for x in lengths:
+        if not isinstance(x, numbers.Integral) or isinstance(x, bool) or x < 0:
+            raise ValueError(f"random_split: lengths must be non-negative integers or fractions summing to 1, "
+                             f"got {lengths}")
+    if sum(lengths) != n:
+        raise ValueError("Sum of input lengths does not equal the length of the input dataset!")
+    perm = _permutation(n, generator)
+    out, offset = [], 0
+    for length in lengths:
+        out.append(Subset(dataset, perm[offset:offset + length]))
+        offset += length
+    return out

@@ -1,0 +1,142 @@
+"""Samplers: which indices a DataLoader reads, in which order, grouped into batches.
+
+Randomness comes from the library's generators: with generator=None the global stream
+(torch.manual_seed makes the order reproducible), otherwise the given torch.Generator.
+"""
+import numbers
+
+from ..._generator import Generator
+
+__all__ = ["BatchSampler", "RandomSampler", "Sampler", "SequentialSampler", "SubsetRandomSampler"]
+
+
+def _check_generator(generator):
+    if generator is not None and not isinstance(generator, Generator):
+        raise TypeError(f"generator must be a torch.Generator or None, but got {type(generator).__name__}")
+
+
+def _permutation(n, generator=None):
+    """A random permutation of range(n) as a list: torch.randperm on the global stream, or the Generator's."""
+    if generator is None:
+        from ...tensor import randperm
+        return randperm(n).tolist()
+    return generator._permutation(n)
+
+
+def _randint(high, count, generator=None):
+    if generator is None:
+        from ...tensor import randint
+        return randint(0, high, (count,)).tolist()
+    return generator._randint(0, high, count)
+
+
+def _seed63(generator=None):
+    """One 63-bit seed drawn from the generator (or the global stream)."""
+    if generator is None:
+        from ...tensor import randint
+        return int(randint(0, 1 << 62, ()).item())
+    return generator._seed63()
+
+
+def _is_positive_int(v):
+    return isinstance(v, numbers.Integral) and not isinstance(v, bool) and v > 0
+
+
+class Sampler:
+    """Base class: an iterable over dataset indices (or batches of them), optionally with a length."""
+
+    def __init__(self, data_source=None):
+        pass
+
+    def __iter__(self):
+        raise NotImplementedError
+
+
+class SequentialSampler(Sampler):
+    """0, 1, ..., len(data_source) - 1."""
+
+    def __init__(self, data_source):
+        self.data_source = data_source
+
+    def __iter__(self):
+        return iter(range(len(self.data_source)))
+
+    def __len__(self):
+        return len(self.data_source)
+
+
+class RandomSampler(Sampler):
+    """A random permutation of the indices, or `num_samples` draws with replacement."""
+
+    def __init__(self, data_source, replacement=False, num_samples=None, generator=None):
+        if not isinstance(replacement, bool):
+            raise TypeError(f"replacement should be a boolean value, but got replacement={replacement}")
+        _check_generator(generator)
+        self.data_source = data_source
+        self.replacement = replacement
+        self._num_samples = num_samples
+        self.generator = generator
+        if not _is_positive_int(self.num_samples):
+            raise ValueError(f"num_samples should be a positive integer value, but got num_samples={self.num_samples}")
+
+    @property
+    def num_samples(self):
+        return len(self.data_source) if self._num_samples is None else self._num_samples
+
+    def __iter__(self):
+        n = len(self.data_source)
+        if self.replacement:
+            yield from _randint(n, self.num_samples, self.generator)
+            return
+        for _ in range(self.num_samples // n):
+            yield from _permutation(n, self.generator)
+        rest = self.num_samples % n
+        if rest:
+            yield from _permutation(n, self.generator)[:rest]
+
+    def __len__(self):
+        return self.num_samples
+
+
+class SubsetRandomSampler(Sampler):
+    """The given indices in a random order."""
+
+    def __init__(self, indices, generator=None):
+        _check_generator(generator)
+        self.indices = indices
+        self.generator = generator
+
+    def __iter__(self):
+        for i in _permutation(len(self.indices), self.generator):
+            yield self.indices[i]
+
+    def __len__(self):
+        return len(self.indices)
+
+
+class BatchSampler(Sampler):
+    """Groups another sampler's indices into lists of `batch_size` (the last one shorter unless drop_last)."""
+
+    def __init__(self, sampler, batch_size, drop_last):
+        # NOTE: bools are ints in Python; torch rejects batch_size=True, so do we.
+        if not _is_positive_int(batch_size):
+            raise ValueError(f"batch_size should be a positive integer value, but got batch_size={batch_size}")
+        if not isinstance(drop_last, bool):
+            raise ValueError(f"drop_last should be a boolean value, but got drop_last={drop_last}")
+        self.sampler = sampler
+        self.batch_size = int(batch_size)
+        self.drop_last = drop_last
+
+    def __iter__(self):
+        batch = []
+        for idx in self.sampler:
+            batch.append(idx)
+            if len(batch) == self.batch_size:
+                yield batch
+                batch = []
+        if batch and not self.drop_last:
+            yield batch
+
+    def __len__(self):
+        n = len(self.sampler)
+        return n // self.batch_size if self.drop_last else (n + self.batch_size - 1) // self.batch_size
