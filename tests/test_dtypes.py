@@ -119,8 +119,6 @@ def test_issue_examples():
     assert torch.tensor([5], dtype=U8).add(-1).dtype is U8
 
 
-@pytest.mark.xfail(strict=True, reason="the C++ core hard-codes float32 for Python floats and integer "
-                                       "division; torch uses the default dtype (set_default_dtype)")
 def test_python_float_follows_default_dtype():
     torch.set_default_dtype(torch.float64)
     try:

@@ -234,6 +234,7 @@ PYBIND11_MODULE(_C, m) {
   m.def("promote_types", [](int a, int b) { return int(promote_types(to_dtype_id(a), to_dtype_id(b))); });
   m.def("can_cast", [](int a, int b) { return can_cast(to_dtype_id(a), to_dtype_id(b)); });
   m.def("bump_version", &bump_version);
+  m.def("set_default_dtype", [](int dt) { set_default_float_dtype(to_dtype_id(dt)); });
 
   // ---- elementwise: one function per op, generated from the op lists
 #define TG_BIND_UNARY(name, F) \

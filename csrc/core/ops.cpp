@@ -26,6 +26,16 @@ const char* type_name(DType t) {
 
 // ---------------------------------------------------------------- promotion
 namespace {
+DType g_default_float = DType::Float32;
+}  // namespace
+
+DType default_float_dtype() { return g_default_float; }
+void set_default_float_dtype(DType t) {
+  TG_CHECK_TYPE(is_floating(t), "only floating-point types are supported as the default type");
+  g_default_float = t;
+}
+
+namespace {
 // torch's combine_categories: the higher-priority result keeps its dtype unless
 // the lower one is of a higher category (bool < integer < floating).
 std::optional<DType> combine(std::optional<DType> higher, std::optional<DType> lower) {
@@ -37,7 +47,7 @@ std::optional<DType> combine(std::optional<DType> higher, std::optional<DType> l
 }
 void update(std::optional<DType>& slot, DType t) { slot = slot ? promote_types(*slot, t) : t; }
 DType scalar_dtype(const Scalar& s) {
-  return s.kind == Scalar::Float ? DType::Float32 : s.kind == Scalar::Int ? DType::Int64 : DType::Bool;
+  return s.kind == Scalar::Float ? g_default_float : s.kind == Scalar::Int ? DType::Int64 : DType::Bool;
 }
 }  // namespace
 
@@ -45,7 +55,7 @@ DType result_type(const Tensor& a, const Tensor& b) {
   std::optional<DType> dim_r, zero_r, wrapped_r;
   for (const Tensor* t : {&a, &b}) {
     const TensorImpl& x = **t;
-    if (x.wrapped_number) update(wrapped_r, x.dtype == DType::Float64 ? DType::Float32 : x.dtype);
+    if (x.wrapped_number) update(wrapped_r, is_floating(x.dtype) ? g_default_float : x.dtype);
     else if (x.dim() == 0) update(zero_r, x.dtype);
     else update(dim_r, x.dtype);
   }
@@ -273,7 +283,7 @@ Tensor finish_out(const Tensor& out, const Tensor& direct, const Tensor& result)
 
 DType unary_compute_dtype(UnaryOpId op, DType in) {
   if (op == UnaryOpId::logical_not) return in;
-  if (is_float_unary(op)) return is_floating(in) ? in : DType::Float32;
+  if (is_float_unary(op)) return is_floating(in) ? in : g_default_float;
   TG_CHECK(!(op == UnaryOpId::neg && in == DType::Bool),
            "Negation, the `-` operator, on a bool tensor is not supported. If you are trying to invert a mask, "
            "use the `~` or `logical_not()` operator instead.");
@@ -294,7 +304,7 @@ Tensor binary_impl(BinaryOpId op, const Tensor& a, const Tensor& b, DType rt, co
   check_same_device(a, b, name);
   bool cmp = is_compare(op);
   DType compute = rt;
-  if (op == BinaryOpId::div && !is_floating(rt)) compute = DType::Float32;
+  if (op == BinaryOpId::div && !is_floating(rt)) compute = g_default_float;
   if (op == BinaryOpId::sub && rt == DType::Bool)
     throw Error("Subtraction, the `-` operator, with two bool tensors is not supported. Use the `^` or "
                 "`logical_xor()` operator instead.");
@@ -331,7 +341,7 @@ Tensor binary(BinaryOpId op, const Tensor& a, const Tensor& b, const Tensor& out
 
 Tensor binary(BinaryOpId op, const Tensor& a, const Scalar& s, bool reflected, const Tensor& out) {
   DType rt = result_type(a, s);
-  DType compute = (op == BinaryOpId::div && !is_floating(rt)) ? DType::Float32 : rt;
+  DType compute = (op == BinaryOpId::div && !is_floating(rt)) ? g_default_float : rt;
   // x ** 2 is the most common power (losses); a multiply is exact and vectorizes.
   if (op == BinaryOpId::pow && !reflected && s.kind != Scalar::Bool && s.d == 2.0 && is_floating(rt))
     return binary_impl(BinaryOpId::mul, a, a, rt, out);
@@ -343,7 +353,7 @@ Tensor binary(BinaryOpId op, const Tensor& a, const Scalar& s, bool reflected, c
 Tensor clamp(const Tensor& a, std::optional<Scalar> lo, std::optional<Scalar> hi, const Tensor& out) {
   TG_CHECK(lo || hi, "torch.clamp: At least one of 'min' or 'max' must not be None");
   DType rt = a->dtype;  // an integer tensor clamped to a float bound becomes float, as in torch
-  if (!is_floating(rt) && ((lo && lo->kind == Scalar::Float) || (hi && hi->kind == Scalar::Float))) rt = DType::Float32;
+  if (!is_floating(rt) && ((lo && lo->kind == Scalar::Float) || (hi && hi->kind == Scalar::Float))) rt = g_default_float;
   Tensor direct = out ? prepare_out(out, a->sizes, rt, "clamp", {&a}) : nullptr;
   Tensor ac = to_dtype(a, rt);
   Tensor res = direct ? direct : empty(a->sizes, rt, a->device());

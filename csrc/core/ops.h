@@ -19,7 +19,10 @@ struct Scalar {
   static Scalar from_bool(bool v) { Scalar s; s.kind = Bool; s.i = v; s.d = v; return s; }
 };
 
-const char* type_name(DType t);  // torch's C++ names in messages: Float, Long, ...
+const char* type_name(DType t);
+// torch.get_default_dtype(): the dtype of Python floats and of float results from integer inputs.
+DType default_float_dtype();
+void set_default_float_dtype(DType t);  // torch's C++ names in messages: Float, Long, ...
 DType result_type(const Tensor& a, const Tensor& b);
 DType result_type(const Tensor& a, const Scalar& s);
 bool can_cast(DType from, DType to);

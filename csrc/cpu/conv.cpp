@@ -197,25 +197,36 @@ namespace {
 int64_t plane_grain(const PoolShape& s) {
   return std::max<int64_t>(1, 16384 / std::max<int64_t>(1, s.OH * s.OW * s.kh * s.kw));
 }
+
+// The kernel taps [lo, hi) of each output position that fall inside the input (the rest is
+// padding), computed once per call: no divisions in the pooling loops.
+void tap_ranges(int64_t n_out, int64_t stride, int64_t pad, int64_t dil, int64_t k, int64_t n_in,
+                std::vector<int64_t>& lo, std::vector<int64_t>& hi) {
+  lo.resize(n_out);
+  hi.resize(n_out);
+  for (int64_t o = 0; o < n_out; ++o) {
+    const int64_t start = o * stride - pad;
+    lo[o] = start >= 0 ? 0 : ceil_div(-start, dil);
+    hi[o] = std::max(lo[o], std::min(k, ceil_div(n_in - start, dil)));
+  }
+}
 }  // namespace
 
 template <class T>
 void max_pool2d_forward(const PoolShape& s, const T* x, T* y, int64_t* idx) {
+  std::vector<int64_t> ilo, ihi, jlo, jhi;
+  tap_ranges(s.OH, s.sh, s.ph, s.dh, s.kh, s.H, ilo, ihi);
+  tap_ranges(s.OW, s.sw, s.pw, s.dw, s.kw, s.W, jlo, jhi);
   parallel_for(0, s.planes, plane_grain(s), [&](int64_t pb, int64_t pe) {
     for (int64_t p = pb; p < pe; ++p) {
       const T* xp = x + p * s.H * s.W;
       T* yp = y + p * s.OH * s.OW;
       int64_t* ip = idx + p * s.OH * s.OW;
       for (int64_t oh = 0; oh < s.OH; ++oh) {
-        // the kernel rows [i0, i1) that fall inside the input (the rest is padding)
-        const int64_t h0 = oh * s.sh - s.ph;
-        const int64_t i0 = h0 >= 0 ? 0 : ceil_div(-h0, s.dh);
-        const int64_t i1 = std::min(s.kh, ceil_div(s.H - h0, s.dh));
+        const int64_t h0 = oh * s.sh - s.ph, i0 = ilo[oh], i1 = ihi[oh];
         for (int64_t ow = 0; ow < s.OW; ++ow) {
-          const int64_t w0 = ow * s.sw - s.pw;
-          const int64_t j0 = w0 >= 0 ? 0 : ceil_div(-w0, s.dw);
-          const int64_t j1 = std::min(s.kw, ceil_div(s.W - w0, s.dw));
-          if (i0 >= i1 || j0 >= j1) {  // a window of padding only (possible with dilation): torch gives -inf
+          const int64_t w0 = ow * s.sw - s.pw, j0 = jlo[ow], j1 = jhi[ow];
+          if (i0 >= i1 || j0 >= j1) {  // a window of padding only (possible with dilation): -inf, as torch
             yp[oh * s.OW + ow] = -std::numeric_limits<T>::infinity();
             ip[oh * s.OW + ow] = 0;
             continue;
@@ -225,10 +236,11 @@ void max_pool2d_forward(const PoolShape& s, const T* x, T* y, int64_t* idx) {
           for (int64_t i = i0; i < i1; ++i) {
             const int64_t row = (h0 + i * s.dh) * s.W + w0;
             for (int64_t j = j0; j < j1; ++j) {
-              const T v = xp[row + j * s.dw];
+              const int64_t k = row + j * s.dw;
+              const T v = xp[k];
               const bool take = (v > best) | (v != v);  // v != v: NaN. Branch-free: random data mispredicts.
               best = take ? v : best;
-              bi = take ? row + j * s.dw : bi;
+              bi = take ? k : bi;
             }
           }
           yp[oh * s.OW + ow] = best;

@@ -39,6 +39,8 @@ def get_default_dtype():
 def set_default_dtype(d):
     if d not in (float32, float64):
         raise TypeError(f"only floating-point types are supported as the default type, got {d}")
+    from . import _C
+    _C.set_default_dtype(d.id)  # Python floats and int -> float results follow it in the core too
     _default[0] = d
 
 

@@ -12,16 +12,20 @@ Seeds: every iterator draws one base seed (from `generator`, else from the globa
 seeds tinygrad_ext's global stream and Python's `random` with base_seed + i before worker_init_fn,
 so random transforms in workers are reproducible under torch.manual_seed.
 """
+import atexit
 import collections
 import io
 import itertools
 import multiprocessing
 import numbers
+import os
 import pickle
 import queue
 import random
 import sys
+import time
 import traceback
+import weakref
 
 import numpy as np
 
@@ -33,7 +37,18 @@ from .sampler import BatchSampler, RandomSampler, SequentialSampler, _check_gene
 
 __all__ = ["DataLoader", "default_collate", "default_convert", "get_worker_info"]
 
-_POLL_S = 1.0  # how often a waiting main process checks that its workers are alive
+_POLL_S = 0.5  # how often a waiting main process checks that its workers are alive
+_SHUTDOWN_S = 5.0  # how long workers get to exit before they are terminated
+_WORKER_POLL_S = 0.1  # how often an idle worker checks whether it should stop
+_live_iterators = weakref.WeakSet()
+_atexit_registered = False
+
+
+def _shutdown_all():
+    # Runs before multiprocessing's own exit handler (registered earlier, so called later) stops the queues'
+    # feeder threads; after that the workers could no longer be told to stop and would be waited for.
+    for it in list(_live_iterators):
+        it._shutdown_workers()
 
 # ---------------------------------------------------------------------------------------------- collate
 _COLLATE_ERR = "default_collate: batch must contain tensors, numpy arrays, numbers, dicts or lists; found {}"
@@ -242,9 +257,10 @@ def _dumps(obj):
     return buf.getvalue()
 
 
-def _worker_loop(dataset, index_queue, data_queue, auto_collation, collate_fn, drop_last, seed, init_fn,
-                 worker_id, num_workers):
+def _worker_loop(dataset, index_queue, data_queue, done_event, auto_collation, collate_fn, drop_last, seed,
+                 init_fn, worker_id, num_workers):
     global _worker_info
+    parent = os.getppid()
     try:
         _C.set_num_threads(1)  # the workers share the cores with the main process and each other
         _C.manual_seed(seed & 0xFFFFFFFFFFFFFFFF)
@@ -260,8 +276,15 @@ def _worker_loop(dataset, index_queue, data_queue, auto_collation, collate_fn, d
             init_error = ExceptionWrapper(where)
         iterable = isinstance(dataset, IterableDataset)
         while True:
-            task = index_queue.get()
-            if task is None:  # shutdown
+            # NOTE: the main process says stop with None, but also with done_event: a None put from a
+            # garbage-collected iterator may never be sent (the queue's feeder thread can be finalized first).
+            try:
+                task = index_queue.get(timeout=_WORKER_POLL_S)
+            except queue.Empty:
+                if done_event.is_set() or os.getppid() != parent:  # told to stop, or the main process died
+                    break
+                continue
+            if task is None or done_event.is_set():
                 break
             idx, index = task
             if init_error is not None:
@@ -341,6 +364,7 @@ class _MultiProcessIter(_BaseIter):
         self._prefetch = loader.prefetch_factor * n
         self._iterable = isinstance(self._dataset, IterableDataset)
         self._data_queue = ctx.Queue()
+        self._done_event = ctx.Event()
         self._index_queues, self._workers = [], []
         self._workers_active = [True] * n
         try:
@@ -348,7 +372,7 @@ class _MultiProcessIter(_BaseIter):
                 iq = ctx.Queue()
                 iq.cancel_join_thread()  # never block the main process's exit on a dead worker's queue
                 w = ctx.Process(target=_worker_loop, daemon=True,
-                                args=(self._dataset, iq, self._data_queue, self._auto_collation, self._collate_fn,
+                                args=(self._dataset, iq, self._data_queue, self._done_event, self._auto_collation, self._collate_fn,
                                       self._drop_last, self._base_seed + i, loader.worker_init_fn, i, n))
                 w.start()
                 self._index_queues.append(iq)
@@ -357,6 +381,11 @@ class _MultiProcessIter(_BaseIter):
             self._shutdown = False
             if len(self._workers) < n:
                 self._shutdown_workers()
+        _live_iterators.add(self)
+        global _atexit_registered
+        if not _atexit_registered:  # after multiprocessing.util registered its handler: ours runs first
+            atexit.register(_shutdown_all)
+            _atexit_registered = True
         self._worker_cycle = itertools.cycle(range(n))
         self._send_idx = 0  # next task id to hand out
         self._rcvd_idx = 0  # next task id to return
@@ -445,16 +474,19 @@ class _MultiProcessIter(_BaseIter):
         if self._shutdown:
             return
         self._shutdown = True
+        self._done_event.set()
         for q in self._index_queues:
             try:
                 q.put(None)
             except (OSError, ValueError):
                 pass
+        deadline = time.monotonic() + _SHUTDOWN_S  # a worker finishes its current batch, then sees None
         for w in self._workers:
-            w.join(timeout=5)
+            w.join(timeout=max(0.0, deadline - time.monotonic()))
+        for w in self._workers:
             if w.exitcode is None:
                 w.terminate()
-                w.join(timeout=5)
+                w.join(timeout=_SHUTDOWN_S)
         for q in self._index_queues:
             q.close()
         self._data_queue.cancel_join_thread()
