@@ -21,13 +21,13 @@ Defaults, chosen for the digits: 10 epochs of the blitz's batch_size=4 and momen
 blitz's 0.001 needs more epochs on 1438 images); held-out accuracy 96-99% over seeds 0-3, about 17 s of CPU.
 For CIFAR-10 pass the blitz's own settings: --epochs 2 --lr 0.001.
 """
+# ruff: noqa: UP008, UP031, C400, PLR0402 (the blitz's code, kept as the tutorial writes it)
 import argparse
 import os
 import sys
 import time
 
 import numpy as np
-
 import tinygrad_ext as torch
 import tinygrad_ext.nn as nn
 import tinygrad_ext.nn.functional as F
@@ -196,6 +196,8 @@ def main(argv=None):
         start_epoch = ckpt["epoch"]
         losses = ckpt["losses"].tolist()
         print(f"resumed from {ckpt_path} after epoch {start_epoch}")
+    elif args.resume:
+        print(f"no checkpoint at {ckpt_path}: starting from scratch")
 
     # 4. Train the network -------------------------------------------------------------------------
     for epoch in range(start_epoch, args.epochs):  # loop over the dataset multiple times

@@ -318,3 +318,17 @@ def test_set_printoptions_precision():
     finally:
         torch.set_printoptions(precision=4)
     assert repr(torch.tensor([1.2345, 2.])) == "tensor([1.2345, 2.0000])"
+
+
+def test_rng_state_round_trip():
+    """get_rng_state/set_rng_state restore the global stream exactly (resumable training)."""
+    torch.manual_seed(123)
+    torch.randn(5)
+    state = torch.get_rng_state()
+    a = torch.randn(7).tolist() + torch.rand(3).tolist()
+    torch.randn(11)
+    torch.set_rng_state(state)
+    b = torch.randn(7).tolist() + torch.rand(3).tolist()
+    assert a == b
+    torch.manual_seed(124)
+    assert torch.randn(7).tolist() != a[:7]

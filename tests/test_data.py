@@ -8,11 +8,21 @@ import time
 
 import numpy as np
 import pytest
-
 import tinygrad_ext as torch
-from tinygrad_ext.utils.data import (BatchSampler, ConcatDataset, DataLoader, Dataset, IterableDataset,
-                                     RandomSampler, SequentialSampler, Subset, TensorDataset, default_collate,
-                                     get_worker_info, random_split)
+from tinygrad_ext.utils.data import (
+    BatchSampler,
+    ConcatDataset,
+    DataLoader,
+    Dataset,
+    IterableDataset,
+    RandomSampler,
+    SequentialSampler,
+    Subset,
+    TensorDataset,
+    default_collate,
+    get_worker_info,
+    random_split,
+)
 
 
 # ---------------------------------------------------------------- datasets used below (module level: picklable)
@@ -199,7 +209,8 @@ def test_shuffle_with_generator_and_its_state():
     order(loader)
     assert torch.randn(4).tolist() == r1
     p = torch.randperm(10, generator=torch.Generator().manual_seed(4))
-    assert p.dtype == torch.int64 and p.tolist() == torch.randperm(10, generator=torch.Generator().manual_seed(4)).tolist()
+    assert p.dtype == torch.int64
+    assert p.tolist() == torch.randperm(10, generator=torch.Generator().manual_seed(4)).tolist()
     with pytest.raises(TypeError, match="generator"):
         DataLoader(ds, shuffle=True, generator=42)
 
@@ -269,7 +280,7 @@ def test_worker_death_is_reported():
 
 
 def test_workers_shut_down_cleanly():
-    before = set(p.pid for p in multiprocessing.active_children())
+    before = {p.pid for p in multiprocessing.active_children()}
     it = iter(DataLoader(Squares(40), batch_size=2, num_workers=2))
     next(it)
     workers = [w for w in it._workers]
@@ -280,7 +291,7 @@ def test_workers_shut_down_cleanly():
         time.sleep(0.05)
     assert not any(w.is_alive() for w in workers)
     list(DataLoader(Squares(6), batch_size=2, num_workers=2))  # exhausted: workers joined
-    assert set(p.pid for p in multiprocessing.active_children()) <= before
+    assert {p.pid for p in multiprocessing.active_children()} <= before
 
 
 # -------------------------------------------------------------------------------------------- bad arguments
@@ -311,3 +322,13 @@ def test_bad_arguments():
     # a batch_sampler alone is fine
     loader = DataLoader(ds, batch_sampler=BatchSampler(SequentialSampler(ds), 3, True))
     assert len(loader) == 3 and order(loader) == list(range(9))
+
+
+def test_spawn_workers():
+    # what Python 3.14's default (forkserver) and macOS/Windows (spawn) need: a picklable dataset and collate_fn
+    ds = TensorDataset(torch.arange(12).float().view(6, 2), torch.arange(6))
+    g = torch.Generator().manual_seed(2)
+    loader = DataLoader(ds, batch_size=4, shuffle=True, num_workers=1, generator=g, multiprocessing_context="spawn")
+    got = [(x.tolist(), y.tolist()) for x, y in loader]
+    g.manual_seed(2)
+    assert got == [(x.tolist(), y.tolist()) for x, y in DataLoader(ds, batch_size=4, shuffle=True, generator=g)]

@@ -315,6 +315,8 @@ PYBIND11_MODULE(_C, m) {
   // ---- random
   m.def("manual_seed", &manual_seed);
   m.def("initial_seed", &initial_seed);
+  m.def("get_rng_state", &get_rng_state);
+  m.def("set_rng_state", &set_rng_state);
   m.def("uniform_", &uniform_);
   m.def("normal_", &normal_);
   m.def("random_", &random_);

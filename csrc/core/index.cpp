@@ -208,6 +208,8 @@ void fill(const Tensor& t, int kind, double a, double b) {
 
 void manual_seed(uint64_t seed) { g_gen = Generator{seed, 0}; }
 uint64_t initial_seed() { return g_gen.seed; }
+std::pair<uint64_t, uint64_t> get_rng_state() { return {g_gen.seed, g_gen.offset}; }
+void set_rng_state(uint64_t seed, uint64_t offset) { g_gen = Generator{seed, offset}; }
 
 void uniform_(const Tensor& t, double lo, double hi) {
   TG_CHECK_TYPE(is_floating(t->dtype), "uniform_ expects a floating point tensor, got ", type_name(t->dtype));

@@ -88,6 +88,9 @@ Tensor cat(const std::vector<Tensor>& tensors, int64_t dim);
 // Random numbers (Philox counter-based: identical streams on every device).
 void manual_seed(uint64_t seed);
 uint64_t initial_seed();
+// The generator's whole state: (seed, number of Philox blocks used).
+std::pair<uint64_t, uint64_t> get_rng_state();
+void set_rng_state(uint64_t seed, uint64_t offset);
 void uniform_(const Tensor& t, double lo, double hi);
 void normal_(const Tensor& t, double mean, double std);
 void random_(const Tensor& t, int64_t lo, int64_t hi);  // integers in [lo, hi)

@@ -217,34 +217,68 @@ void max_pool2d_forward(const PoolShape& s, const T* x, T* y, int64_t* idx) {
   std::vector<int64_t> ilo, ihi, jlo, jhi;
   tap_ranges(s.OH, s.sh, s.ph, s.dh, s.kh, s.H, ilo, ihi);
   tap_ranges(s.OW, s.sw, s.pw, s.dw, s.kw, s.W, jlo, jhi);
-  parallel_for(0, s.planes, plane_grain(s), [&](int64_t pb, int64_t pe) {
+  // Locals, not s's fields: the int64 index stores below could alias them and force reloads.
+  const int64_t H = s.H, W = s.W, OH = s.OH, OW = s.OW, sh = s.sh, sw = s.sw, ph = s.ph, pw = s.pw;
+  const int64_t dh = s.dh, dw = s.dw;
+  const int64_t* il = ilo.data(); const int64_t* ih = ihi.data();
+  const int64_t* jl = jlo.data(); const int64_t* jh = jhi.data();
+  // Windows fully inside the input (all but the borders) read the same taps: a flat offset list.
+  const int64_t kh = s.kh, kw = s.kw, ntaps = kh * kw;
+  std::vector<int64_t> taps(ntaps);
+  for (int64_t i = 0; i < kh; ++i)
+    for (int64_t j = 0; j < kw; ++j) taps[i * kw + j] = i * dh * W + j * dw;
+  const int64_t* tp = taps.data();
+  parallel_for(0, s.planes, plane_grain(s), [=](int64_t pb, int64_t pe) {
     for (int64_t p = pb; p < pe; ++p) {
-      const T* xp = x + p * s.H * s.W;
-      T* yp = y + p * s.OH * s.OW;
-      int64_t* ip = idx + p * s.OH * s.OW;
-      for (int64_t oh = 0; oh < s.OH; ++oh) {
-        const int64_t h0 = oh * s.sh - s.ph, i0 = ilo[oh], i1 = ihi[oh];
-        for (int64_t ow = 0; ow < s.OW; ++ow) {
-          const int64_t w0 = ow * s.sw - s.pw, j0 = jlo[ow], j1 = jhi[ow];
-          if (i0 >= i1 || j0 >= j1) {  // a window of padding only (possible with dilation): -inf, as torch
-            yp[oh * s.OW + ow] = -std::numeric_limits<T>::infinity();
-            ip[oh * s.OW + ow] = 0;
+      const T* xp = x + p * H * W;
+      T* yp = y + p * OH * OW;
+      int64_t* ip = idx + p * OH * OW;
+      for (int64_t oh = 0; oh < OH; ++oh) {
+        const int64_t h0 = oh * sh - ph, i0 = il[oh], i1 = ih[oh];
+        const bool rows_inside = i0 == 0 && i1 == kh;
+        for (int64_t ow = 0; ow < OW; ++ow) {
+          const int64_t w0 = ow * sw - pw, j0 = jl[ow], j1 = jh[ow];
+          if (rows_inside && j0 == 0 && j1 == kw) {
+            // Two passes: the maximum with max instructions (no data-dependent branches, which
+            // mispredict on random data), then the first tap holding it. NOTE: a NaN wins, as in torch.
+            const T* a = xp + h0 * W + w0;
+            T best = a[0];
+            bool nan = best != best;
+            for (int64_t t = 1; t < ntaps; ++t) {
+              const T v = a[tp[t]];
+              best = v > best ? v : best;
+              nan |= v != v;
+            }
+            int64_t bt = 0;
+            if (nan) {  // rare: a plain search
+              while (a[tp[bt]] == a[tp[bt]]) ++bt;
+              best = a[tp[bt]];
+            } else {  // the first tap equal to the maximum, selected with masks (no branches)
+              bt = ntaps - 1;
+              for (int64_t t = ntaps - 2; t >= 0; --t) {
+                const int64_t eq = -static_cast<int64_t>(a[tp[t]] == best);
+                bt = (t & eq) | (bt & ~eq);
+              }
+            }
+            yp[oh * OW + ow] = best;
+            ip[oh * OW + ow] = h0 * W + w0 + tp[bt];
             continue;
           }
-          int64_t bi = (h0 + i0 * s.dh) * s.W + w0 + j0 * s.dw;
-          T best = xp[bi];
+          T best = -std::numeric_limits<T>::infinity();
+          int64_t bi = -1;
           for (int64_t i = i0; i < i1; ++i) {
-            const int64_t row = (h0 + i * s.dh) * s.W + w0;
+            const int64_t row = (h0 + i * dh) * W + w0;
             for (int64_t j = j0; j < j1; ++j) {
-              const int64_t k = row + j * s.dw;
+              const int64_t k = row + j * dw;
               const T v = xp[k];
-              const bool take = (v > best) | (v != v);  // v != v: NaN. Branch-free: random data mispredicts.
+              // NaN wins (v != v); branch-free: random data mispredicts
+              const bool take = (v > best) | (v != v) | (bi < 0);
               best = take ? v : best;
               bi = take ? k : bi;
             }
           }
-          yp[oh * s.OW + ow] = best;
-          ip[oh * s.OW + ow] = bi;
+          yp[oh * OW + ow] = best;  // a window of padding only (possible with dilation): -inf, as torch
+          ip[oh * OW + ow] = bi < 0 ? 0 : bi;
         }
       }
     }

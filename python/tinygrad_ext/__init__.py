@@ -2,6 +2,8 @@
 
     import tinygrad_ext as torch
 """
+import builtins as _builtins
+
 from . import _C
 from . import _dtype
 from ._device import Size, device
@@ -21,7 +23,7 @@ __version__ = "0.1.0"
 
 
 def manual_seed(seed):
-    _C.manual_seed(__import__("builtins").int(seed) & 0xFFFFFFFFFFFFFFFF)  # (`int` here is torch.int)
+    _C.manual_seed(_builtins.int(seed) & 0xFFFFFFFFFFFFFFFF)  # `int` in this module is torch.int
 
 
 def seed():
@@ -33,6 +35,17 @@ def seed():
 
 def initial_seed():
     return _C.initial_seed()
+
+
+def get_rng_state():
+    """The global generator's state as an int64 tensor [seed, offset] (torch returns bytes; use it the same way)."""
+    seed, offset = _C.get_rng_state()
+    return tensor([seed - (1 << 64) if seed >= 1 << 63 else seed, offset], dtype=int64)
+
+
+def set_rng_state(new_state):
+    seed, offset = (_builtins.int(v) for v in new_state.tolist())
+    _C.set_rng_state(seed & 0xFFFFFFFFFFFFFFFF, offset)
 
 
 def get_num_threads():

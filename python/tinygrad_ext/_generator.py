@@ -31,7 +31,7 @@ _STATE_BYTES = 8 + 4 * _MT_WORDS
 class Generator:
     """A random stream independent of the global one (see the module docstring)."""
 
-    __slots__ = ("_rng", "_seed", "_device")
+    __slots__ = ("_device", "_rng", "_seed")
 
     def __init__(self, device="cpu"):
         from ._device import as_device
@@ -65,7 +65,7 @@ class Generator:
     def get_state(self):
         """The full stream state as a uint8 tensor (8 bytes of seed, then the Mersenne Twister words)."""
         from .tensor import from_numpy
-        version, words, _ = self._rng.getstate()
+        _version, words, _ = self._rng.getstate()
         buf = np.empty(_STATE_BYTES, dtype=np.uint8)
         buf[:8] = np.frombuffer(np.array([self._seed], dtype="<u8").tobytes(), dtype=np.uint8)
         buf[8:] = np.frombuffer(np.array(words, dtype="<u4").tobytes(), dtype=np.uint8)
@@ -102,7 +102,7 @@ class Generator:
         """`count` ints uniform in [low, high), as a list."""
         return [self._rng.randrange(low, high) for _ in builtins.range(count)]
 
-    def _seed63(self):
+    def _draw_seed(self):
         return self._rng.getrandbits(63)
 
     def _randperm(self, n):

@@ -117,9 +117,9 @@ class CIFAR10(Dataset):
     base_folder = "cifar-10-batches-py"
     url = "https://www.cs.toronto.edu/~kriz/cifar-10-python.tar.gz"
     filename = "cifar-10-python.tar.gz"
-    train_list = ["data_batch_1", "data_batch_2", "data_batch_3", "data_batch_4", "data_batch_5"]
-    test_list = ["test_batch"]
-    meta = {"filename": "batches.meta", "key": "label_names"}
+    train_list = ("data_batch_1", "data_batch_2", "data_batch_3", "data_batch_4", "data_batch_5")
+    test_list = ("test_batch",)
+    meta_file, meta_key = "batches.meta", "label_names"
     labels_key = "labels"
     num_classes = 10
 
@@ -146,7 +146,7 @@ class CIFAR10(Dataset):
         return os.path.join(self.root, self.base_folder)
 
     def _missing(self):
-        names = self.train_list + self.test_list + [self.meta["filename"]]
+        names = [*self.train_list, *self.test_list, self.meta_file]
         return [n for n in names if not os.path.isfile(os.path.join(self._folder, n))]
 
     def _check_exists(self):
@@ -154,7 +154,7 @@ class CIFAR10(Dataset):
 
     def _where(self):
         return (f"This library does not download: get {self.url} and extract it into {self.root!r}, so that "
-                f"{self._folder!r} holds {', '.join(self.train_list + self.test_list + [self.meta['filename']])} "
+                f"{self._folder!r} holds {', '.join([*self.train_list, *self.test_list, self.meta_file])} "
                 f"(or put the archive {self.filename} in {self.root!r}).")
 
     def download(self):
@@ -178,14 +178,14 @@ class CIFAR10(Dataset):
     def _read_batch(self, path):
         entry = safe_unpickle(path)
         if not isinstance(entry, dict):
-            raise RuntimeError(f"{path}: expected a dict, got {type(entry).__name__}")
+            raise RuntimeError(f"{path}: expected a dict, got {type(entry).__name__}")  # noqa: TRY004 (bad file)
         images, labels = _get(entry, "data"), _get(entry, self.labels_key)
         if not isinstance(images, np.ndarray) or images.dtype != np.uint8 or images.size % 3072 \
                 or images.ndim not in (1, 2) or (images.ndim == 2 and images.shape[1] != 3072):
             raise RuntimeError(f"{path}: 'data' must be a uint8 array of shape (N, 3072), got "
                                f"{getattr(images, 'dtype', type(images).__name__)} {getattr(images, 'shape', '')}")
         if not isinstance(labels, (list, np.ndarray)):
-            raise RuntimeError(f"{path}: '{self.labels_key}' must be a list of class indices")
+            raise RuntimeError(f"{path}: '{self.labels_key}' must be a list of class indices")  # noqa: TRY004
         labels = [int(x) for x in labels]
         n = images.size // 3072
         if len(labels) != n:
@@ -195,11 +195,11 @@ class CIFAR10(Dataset):
         return images.reshape(n, 3072), labels
 
     def _load_meta(self):
-        path = os.path.join(self._folder, self.meta["filename"])
+        path = os.path.join(self._folder, self.meta_file)
         entry = safe_unpickle(path)
-        names = _get(entry, self.meta["key"]) if isinstance(entry, dict) else None
+        names = _get(entry, self.meta_key) if isinstance(entry, dict) else None
         if not isinstance(names, (list, tuple)) or len(names) != self.num_classes:
-            raise RuntimeError(f"{path}: expected '{self.meta['key']}', a list of {self.num_classes} class names")
+            raise RuntimeError(f"{path}: expected '{self.meta_key}', a list of {self.num_classes} class names")
         self.classes = [_decode(c) for c in names]
         self.class_to_idx = {c: i for i, c in enumerate(self.classes)}
 
@@ -232,9 +232,9 @@ class CIFAR100(CIFAR10):
     base_folder = "cifar-100-python"
     url = "https://www.cs.toronto.edu/~kriz/cifar-100-python.tar.gz"
     filename = "cifar-100-python.tar.gz"
-    train_list = ["train"]
-    test_list = ["test"]
-    meta = {"filename": "meta", "key": "fine_label_names"}
+    train_list = ("train",)
+    test_list = ("test",)
+    meta_file, meta_key = "meta", "fine_label_names"
     labels_key = "fine_labels"
     num_classes = 100
 
@@ -251,7 +251,6 @@ class Digits(Dataset):
     `root` and `download` are accepted for signature compatibility and unused.
     """
 
-    classes = ["0", "1", "2", "3", "4", "5", "6", "7", "8", "9"]
 
     def __init__(self, root=None, train=True, transform=None, target_transform=None, as_cifar=False,
                  download=False, test_fraction=0.2, split_seed=0):
@@ -264,12 +263,13 @@ class Digits(Dataset):
             raise ValueError(f"test_fraction must be in (0, 1), got {test_fraction}")
         self.root, self.train, self.as_cifar = root, train, as_cifar
         self.transform, self.target_transform = transform, target_transform
+        self.classes = [str(d) for d in range(10)]
         self.class_to_idx = {c: i for i, c in enumerate(self.classes)}
 
         digits = load_digits()
         n = len(digits.target)
         perm = Generator().manual_seed(split_seed)._permutation(n)
-        n_test = int(round(n * test_fraction))
+        n_test = round(n * test_fraction)
         idx = perm[n_test:] if train else perm[:n_test]
         # 0..16 -> 0..255 uint8, in the library (numpy only carries the raw values in and out)
         raw = from_numpy(np.ascontiguousarray(digits.images.reshape(n, 8, 8), dtype=np.float64))

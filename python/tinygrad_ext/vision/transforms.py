@@ -55,8 +55,8 @@ class ToTensor:
             arr = arr[:, :, None]
         if arr.dtype == np.bool_:
             arr = arr.astype(np.uint8)
-        if not arr.flags.writeable:
-            arr = arr.copy()  # from_numpy shares memory; never hand out a view of read-only data
+        if not arr.flags.writeable or any(s < 0 for s in arr.strides):
+            arr = arr.copy()  # from_numpy shares memory and takes no negative strides
         img = from_numpy(arr).permute(2, 0, 1)
         if img.dtype is _dtype.uint8:
             return img.to(_dtype.get_default_dtype()).div_(255)
@@ -157,7 +157,8 @@ class RandomCrop:
         if padding is not None and not isinstance(padding, (numbers.Integral, tuple, list)):
             raise TypeError("Got inappropriate padding arg")
         if isinstance(padding, (tuple, list)) and len(padding) not in (1, 2, 4):
-            raise ValueError(f"Padding must be an int or a 1, 2, or 4 element tuple, not a {len(padding)} element tuple")
+            raise ValueError(f"Padding must be an int or a 1, 2, or 4 element tuple, not a {len(padding)} element "
+                             "tuple")
         self.padding, self.pad_if_needed, self.fill, self.padding_mode = padding, pad_if_needed, fill, padding_mode
 
     @staticmethod

@@ -54,7 +54,7 @@ def make_grid(tensor, nrow=8, padding=2, normalize=False, value_range=None, scal
         return tensor.squeeze(0)
     nmaps = tensor.size(0)
     xmaps = min(nrow, nmaps)
-    ymaps = int(math.ceil(float(nmaps) / xmaps))
+    ymaps = math.ceil(nmaps / xmaps)
     height, width = int(tensor.size(2) + padding), int(tensor.size(3) + padding)
     num_channels = tensor.size(1)
     grid = tensor.new_full((num_channels, height * ymaps + padding, width * xmaps + padding), pad_value)

@@ -29,11 +29,10 @@ import weakref
 
 import numpy as np
 
-from ... import _C
+from ... import _C, _dtype
 from ...tensor import Tensor, as_tensor, from_numpy, stack, tensor
-from ... import _dtype
 from .dataset import IterableDataset
-from .sampler import BatchSampler, RandomSampler, SequentialSampler, _check_generator, _is_positive_int, _seed63
+from .sampler import BatchSampler, RandomSampler, SequentialSampler, _check_generator, _draw_seed, _is_positive_int
 
 __all__ = ["DataLoader", "default_collate", "default_convert", "get_worker_info"]
 
@@ -136,9 +135,9 @@ def default_collate(batch):
 class WorkerInfo:
     """What get_worker_info() returns inside a worker: id, num_workers, seed, dataset (the worker's copy)."""
 
-    __slots__ = ("id", "num_workers", "seed", "dataset")
+    __slots__ = ("dataset", "id", "num_workers", "seed")
 
-    def __init__(self, id, num_workers, seed, dataset):  # noqa: A002 (torch's field name)
+    def __init__(self, id, num_workers, seed, dataset):
         self.id, self.num_workers, self.seed, self.dataset = id, num_workers, seed, dataset
 
     def __repr__(self):
@@ -168,7 +167,7 @@ class ExceptionWrapper:
             msg = _KeyErrorMessage(msg)
         try:
             exc = self.exc_type(msg)
-        except Exception:
+        except Exception:  # noqa: BLE001 (an exception type that does not take one message)
             raise RuntimeError(msg) from None
         raise exc
 
@@ -272,7 +271,7 @@ def _worker_loop(dataset, index_queue, data_queue, done_event, auto_collation, c
             if init_fn is not None:
                 init_fn(worker_id)
             fetcher = _fetcher(dataset, auto_collation, collate_fn, drop_last)
-        except Exception:
+        except Exception:  # noqa: BLE001 (reported to the main process)
             init_error = ExceptionWrapper(where)
         iterable = isinstance(dataset, IterableDataset)
         while True:
@@ -297,11 +296,11 @@ def _worker_loop(dataset, index_queue, data_queue, done_event, auto_collation, c
                         reply = ExceptionWrapper(where)
                     else:
                         reply = _IterableEnd(worker_id)
-                except Exception:
+                except Exception:  # noqa: BLE001 (reported to the main process)
                     reply = ExceptionWrapper(where)
             try:
                 payload = _dumps(reply)
-            except Exception:
+            except Exception:  # noqa: BLE001 (an unpicklable batch, reported to the main process)
                 payload = _dumps(ExceptionWrapper(where + " (while sending the batch to the main process)"))
             data_queue.put((idx, payload))
     except KeyboardInterrupt:
@@ -319,7 +318,7 @@ class _BaseIter:
         self._drop_last = loader.drop_last
         self._index_sampler = loader._index_sampler
         self._timeout = loader.timeout
-        self._base_seed = _seed63(loader.generator)  # before the sampler draws, as in torch
+        self._base_seed = _draw_seed(loader.generator)  # before the sampler draws, as in torch
         self._sampler_iter = iter(self._index_sampler)
         self._len = len(loader) if loader._has_len() else None
         self._yielded = 0
@@ -372,8 +371,9 @@ class _MultiProcessIter(_BaseIter):
                 iq = ctx.Queue()
                 iq.cancel_join_thread()  # never block the main process's exit on a dead worker's queue
                 w = ctx.Process(target=_worker_loop, daemon=True,
-                                args=(self._dataset, iq, self._data_queue, self._done_event, self._auto_collation, self._collate_fn,
-                                      self._drop_last, self._base_seed + i, loader.worker_init_fn, i, n))
+                                args=(self._dataset, iq, self._data_queue, self._done_event, self._auto_collation,
+                                      self._collate_fn, self._drop_last, self._base_seed + i, loader.worker_init_fn,
+                                      i, n))
                 w.start()
                 self._index_queues.append(iq)
                 self._workers.append(w)
@@ -495,7 +495,7 @@ class _MultiProcessIter(_BaseIter):
     def __del__(self):
         try:
             self._shutdown_workers()
-        except Exception:  # interpreter shutdown: modules may already be gone
+        except Exception:  # noqa: BLE001, S110 (interpreter shutdown: modules may already be gone)
             pass
 
 
@@ -525,9 +525,7 @@ class DataLoader:
         if persistent_workers and num_workers == 0:
             raise ValueError("persistent_workers option needs num_workers > 0")
         if not isinstance(drop_last, bool):
-            raise ValueError(f"drop_last should be a boolean value, but got drop_last={drop_last}")
-        if shuffle is not None and not isinstance(shuffle, bool):
-            raise ValueError(f"shuffle should be a boolean value, but got shuffle={shuffle}")
+            raise ValueError(f"drop_last should be a boolean value, but got drop_last={drop_last}")  # noqa: TRY004
         _check_generator(generator)
 
         self.dataset = dataset

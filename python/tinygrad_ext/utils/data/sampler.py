@@ -30,12 +30,12 @@ def _randint(high, count, generator=None):
     return generator._randint(0, high, count)
 
 
-def _seed63(generator=None):
-    """One 63-bit seed drawn from the generator (or the global stream)."""
+def _draw_seed(generator=None):
+    """One non-negative seed drawn from the generator (or from the global stream)."""
     if generator is None:
         from ...tensor import randint
         return int(randint(0, 1 << 62, ()).item())
-    return generator._seed63()
+    return generator._draw_seed()
 
 
 def _is_positive_int(v):
@@ -122,7 +122,7 @@ class BatchSampler(Sampler):
         if not _is_positive_int(batch_size):
             raise ValueError(f"batch_size should be a positive integer value, but got batch_size={batch_size}")
         if not isinstance(drop_last, bool):
-            raise ValueError(f"drop_last should be a boolean value, but got drop_last={drop_last}")
+            raise ValueError(f"drop_last should be a boolean value, but got drop_last={drop_last}")  # noqa: TRY004
         self.sampler = sampler
         self.batch_size = int(batch_size)
         self.drop_last = drop_last
