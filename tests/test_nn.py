@@ -5,14 +5,13 @@ import warnings
 
 import numpy as np
 import pytest
-
 import tinygrad_ext as torch
-import tinygrad_ext.nn as nn
 import tinygrad_ext.nn.functional as F
+from tinygrad_ext import nn
 from tinygrad_ext.autograd import gradcheck, gradgradcheck
 
 RNG = np.random.default_rng(0)
-TOL = {torch.float32: dict(rtol=1e-4, atol=1e-5), torch.float64: dict(rtol=1e-10, atol=1e-11)}
+TOL = {torch.float32: {"rtol": 1e-4, "atol": 1e-5}, torch.float64: {"rtol": 1e-10, "atol": 1e-11}}
 
 
 def T(a, dtype=torch.float64, requires_grad=False):
@@ -25,7 +24,7 @@ def close(t, ref, dtype=torch.float64):
 
 # ------------------------------------------------------------ numpy references
 def np_conv2d(x, w, b, stride, padding, dilation, groups):
-    N, C, H, W = x.shape
+    N, _, H, W = x.shape
     O, Cg, kh, kw = w.shape
     (sh, sw), (ph, pw), (dh, dw) = stride, padding, dilation
     xp = np.pad(x, ((0, 0), (0, 0), (ph, ph), (pw, pw)))
@@ -45,7 +44,7 @@ def np_conv2d(x, w, b, stride, padding, dilation, groups):
 
 
 def np_conv2d_grads(x, w, gy, stride, padding, dilation, groups):
-    N, C, H, W = x.shape
+    _, _, H, W = x.shape
     O, Cg, kh, kw = w.shape
     (sh, sw), (ph, pw), (dh, dw) = stride, padding, dilation
     xp = np.pad(x, ((0, 0), (0, 0), (ph, ph), (pw, pw)))
@@ -581,7 +580,7 @@ def test_init_functions():
 # ------------------------------------------------------------------ Module API
 class Net(nn.Module):
     def __init__(self):
-        super(Net, self).__init__()
+        super().__init__()
         self.conv1 = nn.Conv2d(1, 6, 5)
         self.conv2 = nn.Conv2d(6, 16, 5)
         self.fc1 = nn.Linear(16 * 5 * 5, 120)
@@ -608,7 +607,7 @@ def test_module_repr_parameters_and_traversal():
     names = [n for n, _ in net.named_parameters()]
     assert names == ["conv1.weight", "conv1.bias", "conv2.weight", "conv2.bias", "fc1.weight", "fc1.bias",
                      "fc2.weight", "fc2.bias", "fc3.weight", "fc3.bias"]
-    assert len(list(net.parameters())) == 10 and list(net.parameters())[0].shape == (6, 1, 5, 5)
+    assert len(list(net.parameters())) == 10 and next(iter(net.parameters())).shape == (6, 1, 5, 5)
     assert [n for n, _ in net.named_children()] == ["conv1", "conv2", "fc1", "fc2", "fc3"]
     assert len(list(net.modules())) == 6 and [n for n, _ in net.named_modules()][:2] == ["", "conv1"]
     out = net(torch.randn(2, 1, 32, 32))
@@ -622,7 +621,7 @@ def test_module_repr_parameters_and_traversal():
     twice = nn.Sequential(shared, shared)
     assert len(list(twice.parameters())) == 2  # shared parameters are listed once
     with pytest.raises(AttributeError, match="'Net' object has no attribute 'nope'"):
-        net.nope
+        _ = net.nope
 
 
 def test_module_registration_and_assignment_rules():

@@ -11,13 +11,13 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 def run_example(name, timeout=300):
     proc = subprocess.run([sys.executable, os.path.join(ROOT, "examples", name)], capture_output=True, text=True,
-                          timeout=timeout, cwd=ROOT)
+                          timeout=timeout, cwd=ROOT, check=False)
     assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-4000:]
     return proc.stdout
 
 
 def losses(out):
-    return [float(m.group(2)) for m in re.finditer(r"^(\d+) (\S+)$", out, re.M)]
+    return [float(m.group(2)) for m in re.finditer(r"^(\d+) (\S+)$", out, re.MULTILINE)]
 
 
 @pytest.mark.slow

@@ -5,10 +5,8 @@ import math
 
 import numpy as np
 import pytest
-
 import tinygrad_ext as torch
-import tinygrad_ext.nn as nn
-import tinygrad_ext.optim as optim
+from tinygrad_ext import nn, optim
 
 STEPS = 6
 
@@ -80,23 +78,23 @@ def ref_rmsprop(p, g, st, lr=1e-2, alpha=0.99, eps=1e-8, weight_decay=0, momentu
 
 
 CASES = [
-    (optim.SGD, ref_sgd, dict(lr=0.1)),
-    (optim.SGD, ref_sgd, dict(lr=0.1, momentum=0.9)),
-    (optim.SGD, ref_sgd, dict(lr=0.05, momentum=0.8, dampening=0.3, weight_decay=0.01)),
-    (optim.SGD, ref_sgd, dict(lr=0.05, momentum=0.9, nesterov=True, weight_decay=0.1)),
-    (optim.SGD, ref_sgd, dict(lr=0.05, momentum=0.5, maximize=True)),
-    (optim.Adam, ref_adam, dict(lr=0.01)),
-    (optim.Adam, ref_adam, dict(lr=0.02, betas=(0.8, 0.9), eps=1e-6, weight_decay=0.1)),
-    (optim.Adam, ref_adam, dict(lr=0.01, amsgrad=True, maximize=True)),
+    (optim.SGD, ref_sgd, {"lr": 0.1}),
+    (optim.SGD, ref_sgd, {"lr": 0.1, "momentum": 0.9}),
+    (optim.SGD, ref_sgd, {"lr": 0.05, "momentum": 0.8, "dampening": 0.3, "weight_decay": 0.01}),
+    (optim.SGD, ref_sgd, {"lr": 0.05, "momentum": 0.9, "nesterov": True, "weight_decay": 0.1}),
+    (optim.SGD, ref_sgd, {"lr": 0.05, "momentum": 0.5, "maximize": True}),
+    (optim.Adam, ref_adam, {"lr": 0.01}),
+    (optim.Adam, ref_adam, {"lr": 0.02, "betas": (0.8, 0.9), "eps": 1e-6, "weight_decay": 0.1}),
+    (optim.Adam, ref_adam, {"lr": 0.01, "amsgrad": True, "maximize": True}),
     (optim.AdamW, lambda p, g, st, **kw: ref_adam(p, g, st, decoupled=True, weight_decay=kw.pop("weight_decay", 1e-2),
-                                                   **kw), dict(lr=0.01)),
+                                                   **kw), {"lr": 0.01}),
     (optim.AdamW, lambda p, g, st, **kw: ref_adam(p, g, st, decoupled=True, **kw),
-     dict(lr=0.01, weight_decay=0.5, amsgrad=True)),
-    (optim.Adagrad, ref_adagrad, dict(lr=0.1)),
-    (optim.Adagrad, ref_adagrad, dict(lr=0.1, lr_decay=0.1, weight_decay=0.05, initial_accumulator_value=0.5)),
-    (optim.RMSprop, ref_rmsprop, dict(lr=0.01)),
-    (optim.RMSprop, ref_rmsprop, dict(lr=0.01, momentum=0.9, weight_decay=0.1)),
-    (optim.RMSprop, ref_rmsprop, dict(lr=0.01, alpha=0.9, centered=True, momentum=0.5)),
+     {"lr": 0.01, "weight_decay": 0.5, "amsgrad": True}),
+    (optim.Adagrad, ref_adagrad, {"lr": 0.1}),
+    (optim.Adagrad, ref_adagrad, {"lr": 0.1, "lr_decay": 0.1, "weight_decay": 0.05, "initial_accumulator_value": 0.5}),
+    (optim.RMSprop, ref_rmsprop, {"lr": 0.01}),
+    (optim.RMSprop, ref_rmsprop, {"lr": 0.01, "momentum": 0.9, "weight_decay": 0.1}),
+    (optim.RMSprop, ref_rmsprop, {"lr": 0.01, "alpha": 0.9, "centered": True, "momentum": 0.5}),
 ]
 
 
@@ -108,7 +106,7 @@ def test_optimizer_matches_reference(cls, ref, kw, dtype):
     params = [nn.Parameter(torch.tensor(v, dtype=dtype)) for v in values]
     opt = cls(params, **kw)
     states = [{}, {}]
-    tol = dict(rtol=1e-12, atol=1e-13) if dtype == torch.float64 else dict(rtol=2e-5, atol=2e-6)
+    tol = {"rtol": 1e-12, "atol": 1e-13} if dtype == torch.float64 else {"rtol": 2e-5, "atol": 2e-6}
     for _ in range(STEPS):
         grads = [rng.standard_normal(v.shape) for v in values]
         for p, g in zip(params, grads):

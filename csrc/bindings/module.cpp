@@ -8,6 +8,7 @@
 #include "../core/ops.h"
 #include "../cpu/kernels.h"
 #include "../cpu/parallel.h"
+#include "../cuda/allocator.h"
 #include "../cuda/kernels.h"
 
 namespace py = pybind11;
@@ -333,6 +334,12 @@ PYBIND11_MODULE(_C, m) {
   m.def("cuda_is_built", &cuda::is_built);
   m.def("cuda_device_count", &cuda::device_count);
   m.def("cuda_synchronize", &cuda::synchronize);
+  m.def("cuda_memory_allocated", &cuda::memory_allocated);
+  m.def("cuda_max_memory_allocated", &cuda::max_memory_allocated);
+  m.def("cuda_memory_reserved", &cuda::memory_reserved);
+  m.def("cuda_reset_peak_memory_stats", &cuda::reset_peak_memory_stats);
+  m.def("cuda_empty_cache", &cuda::empty_cache);
+  m.def("cuda_malloc_count", &cuda::cuda_malloc_count);
 
   bind_nn(m);
 }

@@ -4,6 +4,9 @@
 #if defined(__linux__)
 #include <sys/mman.h>
 #endif
+#if defined(__GLIBC__)
+#include <malloc.h>
+#endif
 
 namespace tg {
 
@@ -16,6 +19,19 @@ namespace {
 // Large blocks are 2 MiB aligned and marked for transparent huge pages, as
 // numpy does: first-touch page faults otherwise dominate big elementwise ops.
 constexpr size_t kHugePage = size_t(2) << 20;
+
+// A training step frees and reallocates the same large blocks every step. glibc
+// would hand them back to the OS (munmap / trim) and fault them in again each
+// time; keeping them in the heap makes reuse free. Set once, before the first
+// allocation.
+[[maybe_unused]] const bool g_malloc_tuned = [] {
+#if defined(__GLIBC__)
+  mallopt(M_MMAP_THRESHOLD, 256 << 20);
+  mallopt(M_TRIM_THRESHOLD, 512 << 20);
+#endif
+  return true;
+}();
+
 void* cpu_allocate(int64_t nbytes, int) {
   size_t n = (static_cast<size_t>(nbytes) + 63) & ~size_t(63);
   bool huge = n >= 2 * kHugePage;

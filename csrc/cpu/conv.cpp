@@ -99,18 +99,37 @@ void col2im(const ConvShape& s, int64_t Cg, const T* col, T* gx) {
   }
 }
 
+// A per-thread column buffer of at least n Ts, kept between calls: a fresh multi-megabyte block
+// per call would cost page faults every training step. Buffers above 64 MiB are not kept.
+template <class T>
+struct Scratch {
+  std::unique_ptr<T[]> owned;
+  T* data = nullptr;
+  explicit Scratch(int64_t n) {
+    thread_local std::vector<T> cache;
+    if (n == 0) return;
+    if (n * int64_t(sizeof(T)) > (int64_t(64) << 20)) {
+      owned.reset(new T[n]);
+      data = owned.get();
+      return;
+    }
+    if (int64_t(cache.size()) < n) cache.resize(n);
+    data = cache.data();
+  }
+};
+
 // Runs body(n, scratch) for every image n; scratch holds `scratch_size` Ts per thread.
 template <class T, class F>
 void for_each_image(int64_t N, int64_t scratch_size, F body) {
   const int nthreads = get_num_threads();
   if (N >= nthreads && nthreads > 1) {
     parallel_for(0, N, 1, [&](int64_t b, int64_t e) {
-      std::unique_ptr<T[]> scratch(scratch_size ? new T[scratch_size] : nullptr);
-      for (int64_t n = b; n < e; ++n) body(n, scratch.get());
+      Scratch<T> scratch(scratch_size);
+      for (int64_t n = b; n < e; ++n) body(n, scratch.data);
     });
   } else {
-    std::unique_ptr<T[]> scratch(scratch_size ? new T[scratch_size] : nullptr);
-    for (int64_t n = 0; n < N; ++n) body(n, scratch.get());
+    Scratch<T> scratch(scratch_size);
+    for (int64_t n = 0; n < N; ++n) body(n, scratch.data);
   }
 }
 
@@ -168,14 +187,14 @@ void conv2d_backward_weight(const ConvShape& s, const T* gy, const T* x, T* gw) 
   auto run_part = [&](int64_t k) {
     T* acc = k == 0 ? gw : partial.data() + (k - 1) * wsize;
     const int64_t nb = s.N * k / parts, ne = s.N * (k + 1) / parts;
-    std::unique_ptr<T[]> col(pointwise ? nullptr : new T[K * P]);
+    Scratch<T> col(pointwise ? 0 : K * P);
     for (int64_t n = nb; n < ne; ++n) {
       for (int64_t g = 0; g < s.G; ++g) {
         const T* xg = x + (n * s.C + g * Cg) * s.H * s.W;
         const T* gyg = gy + (n * s.O + g * Og) * P;
-        if (!pointwise) im2col(s, Cg, xg, col.get());
+        if (!pointwise) im2col(s, Cg, xg, col.data);
         // gy_g (Og x P) @ col^T (P x K)
-        gemm<T>(Og, K, P, gyg, P, 1, pointwise ? xg : col.get(), 1, P, acc + g * Og * K, K, 1, n != nb);
+        gemm<T>(Og, K, P, gyg, P, 1, pointwise ? xg : col.data, 1, P, acc + g * Og * K, K, 1, n != nb);
       }
     }
   };

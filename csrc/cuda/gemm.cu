@@ -201,7 +201,7 @@ void gemm(int64_t M, int64_t N, int64_t K, const T* A, int64_t rsa, int64_t csa,
   }
   using Cfg = TileConfig<T>;
   const int64_t tiles = ((N + Cfg::BN - 1) / Cfg::BN) * ((M + Cfg::BM - 1) / Cfg::BM);
-  // C would be hundreds of terabytes before this trips; it keeps tile indices in int.
+  // gridDim.x limit; C would be hundreds of terabytes before this trips.
   TG_CHECK(tiles <= int64_t(0x7fffffff), "gemm: ", M, " x ", N, " output is too large");
   const unsigned grid = unsigned(tiles);
   gemm_tile_kernel<T><<<grid, kGemmThreads>>>(g, A, B, C);

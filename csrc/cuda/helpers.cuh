@@ -37,8 +37,9 @@ namespace tg::cuda {
   } while (0)
 
 // After a <<<...>>> launch: configuration errors are reported synchronously
-// through cudaGetLastError; faults inside the kernel surface at the next
-// synchronizing call (cudaMemcpy, synchronize()), which is checked too.
+// through cudaGetLastError; faults inside a kernel surface at a later call
+// (the next launch check, cudaMemcpy, synchronize()), which is checked too —
+// so the kernel named in a message may be a later one than the culprit.
 #define TG_CUDA_CHECK_LAUNCH(kernel_name)                                                      \
   do {                                                                                         \
     cudaError_t tg_err_ = cudaGetLastError();                                                  \
@@ -51,7 +52,7 @@ namespace tg::cuda {
 // ---------------------------------------------------------------- devices
 // Implemented in runtime.cu.
 int device_of(const void* ptr);   // the GPU owning a device pointer (0 with a single GPU)
-void set_device(int device);      // cudaSetDevice, skipped when already current on this thread
+void set_device(int device);      // cudaSetDevice, skipped when already current
 int sm_count(int device);         // multiprocessors, cached per device
 // Makes the GPU owning `ptr` current and returns its index.
 inline int use_device_of(const void* ptr) {

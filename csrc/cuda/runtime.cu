@@ -39,18 +39,19 @@ size_t round_size(int64_t nbytes) {
   return (n + step - 1) / step * step;
 }
 
-// Device selection is cached per host thread: cudaSetDevice is cheap but
-// every kernel launch asks for it.
-thread_local int t_current_device = -1;
-std::atomic<uint64_t> g_used_devices{0};  // devices this process has touched, for synchronize()
+// Devices this process has touched (bit d = device d), for synchronize().
+std::atomic<uint64_t> g_used_devices{0};
 
+// Makes `device` current on this thread. The current device is read back
+// rather than cached, so a cudaSetDevice made by other code in the process
+// (another CUDA library) cannot leave us launching on the wrong GPU;
+// cudaGetDevice only reads thread-local runtime state.
 cudaError_t try_set_device(int device) noexcept {
-  if (t_current_device == device) return cudaSuccess;
-  cudaError_t e = cudaSetDevice(device);
-  if (e == cudaSuccess) {
-    t_current_device = device;
-    g_used_devices.fetch_or(uint64_t(1) << device, std::memory_order_relaxed);
-  }
+  int cur = -1;
+  cudaError_t e = cudaGetDevice(&cur);
+  if (e != cudaSuccess) (void)cudaGetLastError();
+  if (e != cudaSuccess || cur != device) e = cudaSetDevice(device);
+  if (e == cudaSuccess) g_used_devices.fetch_or(uint64_t(1) << device, std::memory_order_relaxed);
   return e;
 }
 

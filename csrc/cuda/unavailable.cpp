@@ -1,5 +1,6 @@
 // Built instead of the .cu sources when CUDA is off: every CUDA entry point
 // raises the error a CPU-only torch build gives.
+#include "allocator.h"
 #include "kernels.h"
 
 namespace tg::cuda {
@@ -29,4 +30,13 @@ void copy_between_devices(const Tensor&, const Tensor&) { fail(); }
 bool is_built() { return false; }
 int device_count() { return 0; }
 void synchronize() {}
+int64_t memory_allocated(int) { return 0; }
+int64_t max_memory_allocated(int) { return 0; }
+int64_t memory_reserved(int) { return 0; }
+void reset_peak_memory_stats(int) {}
+void empty_cache() {}
+int64_t cuda_malloc_count() { return 0; }
+bool caching_enabled() { return false; }
+void* allocate(int64_t, int) { fail(); }
+void release(void*, int) noexcept {}
 }  // namespace tg::cuda

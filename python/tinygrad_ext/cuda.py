@@ -32,3 +32,44 @@ def manual_seed(seed):
 
 
 manual_seed_all = manual_seed
+
+
+def _index(device):
+    if device is None:
+        return 0
+    if isinstance(device, int):
+        return device
+    from ._device import as_device
+    return as_device(device).index or 0
+
+
+def get_device_name(device=None):
+    _check()
+    return f"CUDA device {_index(device)}"
+
+
+def memory_allocated(device=None):
+    """Bytes held by live tensors (and scratch buffers) on the device."""
+    return _C.cuda_memory_allocated(_index(device))
+
+
+def max_memory_allocated(device=None):
+    return _C.cuda_max_memory_allocated(_index(device))
+
+
+def memory_reserved(device=None):
+    """Bytes obtained from cudaMalloc: allocated plus the caching allocator's free blocks."""
+    return _C.cuda_memory_reserved(_index(device))
+
+
+def reset_peak_memory_stats(device=None):
+    _C.cuda_reset_peak_memory_stats(_index(device))
+
+
+def empty_cache():
+    _C.cuda_empty_cache()
+
+
+def malloc_count():
+    """cudaMalloc calls so far: flat in a training loop's steady state (the caching allocator reuses blocks)."""
+    return _C.cuda_malloc_count()

@@ -277,7 +277,7 @@ def _check_structure(path, node, entries, depth=0):
     elif kind == "device":
         try:
             device(v)
-        except Exception:
+        except (RuntimeError, TypeError, ValueError):
             fail(f"invalid device {v!r} in structure")
     elif kind not in ("N", "S", "B", "dtype", "device", "F", "I"):
         fail(f"unknown structure node {kind!r}")
@@ -365,4 +365,4 @@ def _decode(node, tensor_for):
     return out
 
 
-__all__ = ["save", "load", "CheckpointError"]
+__all__ = ["CheckpointError", "load", "save"]

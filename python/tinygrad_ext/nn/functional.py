@@ -1,7 +1,6 @@
 """torch.nn.functional: layers and losses as functions. The heavy ones
 (linear, conv2d, pooling, softmax, cross entropy, nll, mse) are fused ops of
 _ops.py backed by C++ kernels; the rest compose Tensor ops."""
-import math
 import numbers
 import warnings
 

@@ -13,8 +13,8 @@ class Adagrad(Optimizer):
         _check(initial_accumulator_value >= 0.0, f"Invalid initial_accumulator_value value: "
                                                  f"{initial_accumulator_value}")
         _check(eps >= 0.0, f"Invalid epsilon value: {eps}")
-        super().__init__(params, dict(lr=lr, lr_decay=lr_decay, eps=eps, weight_decay=weight_decay,
-                                      initial_accumulator_value=initial_accumulator_value, maximize=maximize))
+        super().__init__(params, {"lr": lr, "lr_decay": lr_decay, "eps": eps, "weight_decay": weight_decay,
+                                      "initial_accumulator_value": initial_accumulator_value, "maximize": maximize})
         for group in self.param_groups:  # torch creates the state eagerly
             for p in group["params"]:
                 pi = p._impl
@@ -32,15 +32,17 @@ class Adagrad(Optimizer):
             if not st:
                 st.update(step=0, sum=_wrap(_C.full(list(pi.shape), group["initial_accumulator_value"], pi.dtype,
                                                     pi.device_type, pi.device_index)))
+            t, t2 = self._buffers(p, 2)
             if group["maximize"]:
-                gi = _C.neg(gi)
+                gi = _C.neg(gi, t2)
             st["step"] = step = st["step"] + 1
-            if wd != 0:
-                gi = _C.add(gi, _C.mul(pi, wd))
+            if wd != 0:  # g = g + wd * p
+                _C.mul(pi, wd, False, t)
+                gi = _C.add(gi, t, False, t2)
             clr = lr / (1 + (step - 1) * lr_decay)
             s = st["sum"]._impl
-            _C.add(s, _C.mul(gi, gi), False, s)
-            std = _C.sqrt(s)
+            _C.add(s, _C.mul(gi, gi, False, t), False, s)
+            std = _C.sqrt(s, t)
             _C.add(std, eps, False, std)
-            upd = _C.div(gi, std)
+            upd = _C.div(gi, std, False, t)
             _C.sub(pi, _C.mul(upd, clr, False, upd), False, pi)

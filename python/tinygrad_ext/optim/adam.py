@@ -20,8 +20,8 @@ class Adam(Optimizer):
     def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0, amsgrad=False, *,
                  maximize=False, foreach=None, capturable=False, differentiable=False, fused=None):
         _check_adam_args(lr, betas, eps, weight_decay)
-        super().__init__(params, dict(lr=lr, betas=tuple(betas), eps=eps, weight_decay=weight_decay,
-                                      amsgrad=amsgrad, maximize=maximize))
+        super().__init__(params, {"lr": lr, "betas": tuple(betas), "eps": eps, "weight_decay": weight_decay,
+                                      "amsgrad": amsgrad, "maximize": maximize})
 
     def _update_group(self, group):
         lr, (beta1, beta2), eps = group["lr"], group["betas"], group["eps"]
@@ -40,20 +40,23 @@ class Adam(Optimizer):
                 if amsgrad:
                     st["max_exp_avg_sq"] = _wrap(_C.full(list(pi.shape), 0, pi.dtype, pi.device_type,
                                                          pi.device_index))
+            t, t2 = self._buffers(p, 2)
             if maximize:
-                gi = _C.neg(gi)
+                gi = _C.neg(gi, t2)
             if wd != 0:
                 if self._decoupled:
                     _C.mul(pi, 1 - lr * wd, False, pi)
-                else:
-                    gi = _C.add(gi, _C.mul(pi, wd))
+                else:  # g = g + wd * p
+                    _C.mul(pi, wd, False, t)
+                    gi = _C.add(gi, t, False, t2)
             st["step"] = step = st["step"] + 1
             m, v = st["exp_avg"]._impl, st["exp_avg_sq"]._impl
             # m = beta1 * m + (1 - beta1) * g;  v = beta2 * v + (1 - beta2) * g * g
             _C.mul(m, beta1, False, m)
-            _C.add(m, _C.mul(gi, 1 - beta1), False, m)
+            _C.add(m, _C.mul(gi, 1 - beta1, False, t), False, m)
             _C.mul(v, beta2, False, v)
-            _C.add(v, _C.mul(_C.mul(gi, gi), 1 - beta2), False, v)
+            _C.mul(gi, gi, False, t)
+            _C.add(v, _C.mul(t, 1 - beta2, False, t), False, v)
             bias_correction1 = 1 - beta1 ** step
             bias_correction2_sqrt = math.sqrt(1 - beta2 ** step)
             step_size = lr / bias_correction1
@@ -61,11 +64,11 @@ class Adam(Optimizer):
                 mx = st["max_exp_avg_sq"]._impl
                 _C.maximum(mx, v, False, mx)
                 v = mx
-            denom = _C.sqrt(v)
+            # denom = sqrt(v) / sqrt(bias_correction2) + eps;  p -= step_size * m / denom
+            denom = _C.sqrt(v, t)
             _C.div(denom, bias_correction2_sqrt, False, denom)
             _C.add(denom, eps, False, denom)
-            # p -= step_size * m / denom
-            upd = _C.div(m, denom)
+            upd = _C.div(m, denom, False, t)
             _C.sub(pi, _C.mul(upd, step_size, False, upd), False, pi)
 
 

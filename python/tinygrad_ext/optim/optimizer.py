@@ -4,6 +4,7 @@ import copy
 from collections import defaultdict
 from itertools import chain
 
+from .. import _C
 from ..autograd.grad_mode import enable_grad, no_grad
 from ..tensor import Tensor
 
@@ -25,6 +26,7 @@ class Optimizer:
         self.defaults = defaults
         self.state = defaultdict(dict)
         self.param_groups = []
+        self._scratch = {}  # id(param) -> param-sized work buffers reused by every step (not state)
         if isinstance(params, Tensor):
             raise TypeError("params argument given to the optimizer should be an iterable of Tensors or dicts, but "
                             f"got {_typename(params)}")
@@ -116,6 +118,17 @@ class Optimizer:
 
     def _update_group(self, group):
         raise NotImplementedError
+
+    def _buffers(self, p, n):
+        """n work buffers shaped like p, kept across steps: the update math writes into them instead of
+        allocating fresh temporaries (large fresh blocks cost page faults on every step)."""
+        pi = p._impl
+        bufs = self._scratch.get(id(p))
+        if bufs is None or len(bufs) < n or bufs[0].shape != pi.shape or bufs[0].dtype != pi.dtype or \
+                bufs[0].device_type != pi.device_type:
+            bufs = [_C.empty(list(pi.shape), pi.dtype, pi.device_type, pi.device_index) for _ in range(n)]
+            self._scratch[id(p)] = bufs
+        return bufs
 
     # ------------------------------------------------------------ state dict
     def state_dict(self):

@@ -12,8 +12,8 @@ class RMSprop(Optimizer):
         _check(momentum >= 0.0, f"Invalid momentum value: {momentum}")
         _check(weight_decay >= 0.0, f"Invalid weight_decay value: {weight_decay}")
         _check(alpha >= 0.0, f"Invalid alpha value: {alpha}")
-        super().__init__(params, dict(lr=lr, momentum=momentum, alpha=alpha, eps=eps, centered=centered,
-                                      weight_decay=weight_decay, maximize=maximize))
+        super().__init__(params, {"lr": lr, "momentum": momentum, "alpha": alpha, "eps": eps, "centered": centered,
+                                      "weight_decay": weight_decay, "maximize": maximize})
 
     def _update_group(self, group):
         lr, alpha, eps, wd = group["lr"], group["alpha"], group["eps"], group["weight_decay"]
@@ -32,28 +32,33 @@ class RMSprop(Optimizer):
                     st["momentum_buffer"] = zeros()
                 if centered:
                     st["grad_avg"] = zeros()
+            t, t2, t3 = self._buffers(p, 3)
             if group["maximize"]:
-                gi = _C.neg(gi)
+                gi = _C.neg(gi, t2)
             st["step"] += 1
-            if wd != 0:
-                gi = _C.add(gi, _C.mul(pi, wd))
+            if wd != 0:  # g = g + wd * p
+                _C.mul(pi, wd, False, t)
+                gi = _C.add(gi, t, False, t2)
             sq = st["square_avg"]._impl
+            # square_avg = alpha * square_avg + (1 - alpha) * g * g
             _C.mul(sq, alpha, False, sq)
-            _C.add(sq, _C.mul(_C.mul(gi, gi), 1 - alpha), False, sq)
-            if centered:
+            _C.mul(gi, gi, False, t)
+            _C.add(sq, _C.mul(t, 1 - alpha, False, t), False, sq)
+            if centered:  # avg = sqrt(square_avg - grad_avg^2)
                 ga = st["grad_avg"]._impl
                 _C.mul(ga, alpha, False, ga)
-                _C.add(ga, _C.mul(gi, 1 - alpha), False, ga)
-                avg = _C.sub(sq, _C.mul(ga, ga))
+                _C.add(ga, _C.mul(gi, 1 - alpha, False, t), False, ga)
+                _C.mul(ga, ga, False, t)
+                avg = _C.sub(sq, t, False, t3)
                 _C.sqrt(avg, avg)
             else:
-                avg = _C.sqrt(sq)
+                avg = _C.sqrt(sq, t3)
             _C.add(avg, eps, False, avg)
-            if momentum > 0:
+            if momentum > 0:  # buf = momentum * buf + g / avg;  p -= lr * buf
                 buf = st["momentum_buffer"]._impl
                 _C.mul(buf, momentum, False, buf)
-                _C.add(buf, _C.div(gi, avg), False, buf)
-                _C.sub(pi, _C.mul(buf, lr), False, pi)
-            else:
-                upd = _C.div(gi, avg)
+                _C.add(buf, _C.div(gi, avg, False, t), False, buf)
+                _C.sub(pi, _C.mul(buf, lr, False, t), False, pi)
+            else:  # p -= lr * g / avg
+                upd = _C.div(gi, avg, False, t)
                 _C.sub(pi, _C.mul(upd, lr, False, upd), False, pi)

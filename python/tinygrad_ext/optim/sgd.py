@@ -12,8 +12,8 @@ class SGD(Optimizer):
         _check(weight_decay >= 0.0, f"Invalid weight_decay value: {weight_decay}")
         if nesterov and (momentum <= 0 or dampening != 0):
             raise ValueError("Nesterov momentum requires a momentum and zero dampening")
-        super().__init__(params, dict(lr=lr, momentum=momentum, dampening=dampening, weight_decay=weight_decay,
-                                      nesterov=nesterov, maximize=maximize))
+        super().__init__(params, {"lr": lr, "momentum": momentum, "dampening": dampening, "weight_decay": weight_decay,
+                                      "nesterov": nesterov, "maximize": maximize})
 
     def _update_group(self, group):
         lr, momentum, dampening = group["lr"], group["momentum"], group["dampening"]
@@ -24,22 +24,25 @@ class SGD(Optimizer):
             if g is None:
                 continue
             pi, d = p._impl, g._impl
-            if wd == 0 and momentum == 0:  # plain SGD: p -= lr * g
-                _C.sub(pi, _C.mul(d, lr), False, pi) if not maximize else _C.add(pi, _C.mul(d, lr), False, pi)
-                continue
+            tmp, tmp2 = self._buffers(p, 2)
             if maximize:
-                d = _C.neg(d)
-            if wd != 0:
-                d = _C.add(d, _C.mul(pi, wd))
+                d = _C.neg(d, tmp2)
+            if wd != 0:  # d = g + wd * p
+                _C.mul(pi, wd, False, tmp)
+                d = _C.add(tmp, d, False, tmp2)
             if momentum != 0:
                 st = state[p]
                 buf = st.get("momentum_buffer")
                 if buf is None:
                     buf = _C.clone(d)
                     st["momentum_buffer"] = _wrap(buf)
-                else:
+                else:  # buf = momentum * buf + (1 - dampening) * d
                     buf = buf._impl
                     _C.mul(buf, momentum, False, buf)
-                    _C.add(buf, d if dampening == 0 else _C.mul(d, 1 - dampening), False, buf)
-                d = _C.add(d, _C.mul(buf, momentum)) if nesterov else buf
-            _C.sub(pi, _C.mul(d, lr), False, pi)
+                    _C.add(buf, d if dampening == 0 else _C.mul(d, 1 - dampening, False, tmp), False, buf)
+                if nesterov:  # d = d + momentum * buf
+                    _C.mul(buf, momentum, False, tmp)
+                    d = _C.add(d, tmp, False, tmp2)
+                else:
+                    d = buf
+            _C.sub(pi, _C.mul(d, lr, False, tmp), False, pi)  # p -= lr * d

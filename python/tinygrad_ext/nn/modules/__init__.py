@@ -5,14 +5,47 @@ from .conv import Conv2d
 from .dropout import Dropout
 from .flatten import Flatten, Unflatten
 from .linear import Identity, Linear
-from .loss import (BCELoss, BCEWithLogitsLoss, CrossEntropyLoss, L1Loss, MSELoss, NLLLoss, SmoothL1Loss)
+from .loss import BCELoss, BCEWithLogitsLoss, CrossEntropyLoss, L1Loss, MSELoss, NLLLoss, SmoothL1Loss
 from .module import Module
 from .normalization import BatchNorm1d, BatchNorm2d, LayerNorm
 from .pooling import AdaptiveAvgPool2d, AdaptiveMaxPool2d, AvgPool2d, MaxPool2d
 from .sparse import Embedding
 
-__all__ = ["Module", "Sequential", "ModuleList", "ModuleDict", "ParameterList", "Identity", "Linear", "Conv2d",
-           "MaxPool2d", "AvgPool2d", "AdaptiveAvgPool2d", "AdaptiveMaxPool2d", "ReLU", "ReLU6", "LeakyReLU",
-           "Sigmoid", "Tanh", "SiLU", "Hardtanh", "Softmax", "LogSoftmax", "Softmin", "Flatten", "Unflatten",
-           "Dropout", "BatchNorm1d", "BatchNorm2d", "LayerNorm", "Embedding", "MSELoss", "L1Loss", "SmoothL1Loss",
-           "CrossEntropyLoss", "NLLLoss", "BCELoss", "BCEWithLogitsLoss"]
+__all__ = [
+           "AdaptiveAvgPool2d",
+           "AdaptiveMaxPool2d",
+           "AvgPool2d",
+           "BCELoss",
+           "BCEWithLogitsLoss",
+           "BatchNorm1d",
+           "BatchNorm2d",
+           "Conv2d",
+           "CrossEntropyLoss",
+           "Dropout",
+           "Embedding",
+           "Flatten",
+           "Hardtanh",
+           "Identity",
+           "L1Loss",
+           "LayerNorm",
+           "LeakyReLU",
+           "Linear",
+           "LogSoftmax",
+           "MSELoss",
+           "MaxPool2d",
+           "Module",
+           "ModuleDict",
+           "ModuleList",
+           "NLLLoss",
+           "ParameterList",
+           "ReLU",
+           "ReLU6",
+           "Sequential",
+           "SiLU",
+           "Sigmoid",
+           "SmoothL1Loss",
+           "Softmax",
+           "Softmin",
+           "Tanh",
+           "Unflatten",
+]

@@ -264,9 +264,28 @@ class Module:
         for _, m in self.named_children():
             yield m
 
+    def _walk(self, prefix):
+        """[(prefix, module)] in named_modules' order, each module once; a list built without nested
+        generators, since parameters() runs every training step (zero_grad, optimizers)."""
+        out, seen, stack = [], set(), [(prefix, self)]
+        while stack:
+            pre, m = stack.pop()
+            if id(m) in seen:
+                continue
+            seen.add(id(m))
+            out.append((pre, m))
+            kids = [(pre + "." + n if pre else n, c) for n, c in m._modules.items() if c is not None]
+            stack.extend(reversed(kids))
+        return out
+
     def _named_members(self, store, prefix, recurse, remove_duplicate):
         memo = set()
-        mods = self.named_modules(prefix=prefix, remove_duplicate=remove_duplicate) if recurse else [(prefix, self)]
+        if not recurse:
+            mods = [(prefix, self)]
+        elif remove_duplicate:
+            mods = self._walk(prefix)
+        else:
+            mods = self.named_modules(prefix=prefix, remove_duplicate=False)
         for mod_prefix, mod in mods:
             for name, v in mod.__dict__[store].items():
                 if v is None or (remove_duplicate and id(v) in memo):
@@ -292,7 +311,7 @@ class Module:
     # ----------------------------------------------------------------- modes
     def train(self, mode=True):
         if not isinstance(mode, bool):
-            raise ValueError("training mode is expected to be boolean")
+            raise ValueError("training mode is expected to be boolean")  # noqa: TRY004 (torch raises ValueError)
         for m in self.modules():
             m.__dict__["training"] = mode
         return self
