@@ -26,6 +26,15 @@
 #include <type_traits>
 
 #include "isa.h"
+#ifndef DIRP
+#define DIRP 8
+#endif
+#ifndef TKC
+#define TKC 384
+#endif
+#ifndef TMC
+#define TMC 144
+#endif
 #include "parallel.h"
 
 #if defined(__AVX2__) && defined(__FMA__)
@@ -71,7 +80,7 @@ struct Config {
 template <>
 struct Config<float> {
   static constexpr int MR = 6, NR = 16;
-  static constexpr int64_t KC = 384, MC = 144, NC = 4080;
+  static constexpr int64_t KC = TKC, MC = TMC, NC = 4080;
 };
 template <>
 struct Config<double> {
@@ -399,15 +408,16 @@ inline void store_tile(const T* tile, T* c, int64_t rsc, int64_t csc,
 // Portable kernel: the fixed-size accumulator array and constant trip counts
 // let the compiler keep the tile in vector registers and vectorize over j.
 template <class T, int MR, int NR>
-void micro_kernel_portable(int64_t kc, const T* __restrict a,
-                           const T* __restrict b, T* c, int64_t rsc,
-                           int64_t csc, int64_t m, int64_t n, bool acc) {
+void micro_kernel_portable(int64_t kc, const T* __restrict a, int64_t a_rs,
+                           int64_t a_ks, const T* __restrict b, T* c,
+                           int64_t rsc, int64_t csc, int64_t m, int64_t n,
+                           bool acc) {
   T ab[MR][NR];
   for (int i = 0; i < MR; ++i)
     for (int j = 0; j < NR; ++j) ab[i][j] = T(0);
-  for (int64_t k = 0; k < kc; ++k, a += MR, b += NR) {
+  for (int64_t k = 0; k < kc; ++k, a += a_ks, b += NR) {
     for (int i = 0; i < MR; ++i) {
-      const T ai = a[i];
+      const T ai = a[i * a_rs];
       for (int j = 0; j < NR; ++j) ab[i][j] += ai * b[j];
     }
   }
@@ -417,9 +427,12 @@ void micro_kernel_portable(int64_t kc, const T* __restrict a,
 #ifdef TG_GEMM_AVX2
 // 6x16 float: rows of the tile are two ymm registers each. Per k: two aligned
 // loads of B, six broadcasts of A, twelve FMAs.
-void micro_kernel_f32_6x16(int64_t kc, const float* __restrict a,
-                           const float* __restrict b, float* c, int64_t rsc,
-                           int64_t csc, int64_t m, int64_t n, bool acc) {
+template <bool kPackedA>
+void micro_kernel_f32_6x16(int64_t kc, const float* __restrict a, int64_t a_rs,
+                           int64_t a_ks, const float* __restrict b, float* c,
+                           int64_t rsc, int64_t csc, int64_t m, int64_t n,
+                           bool acc) {
+  if constexpr (kPackedA) a_rs = 1, a_ks = 6;  // compile-time addressing
   __m256 c00 = _mm256_setzero_ps(), c01 = _mm256_setzero_ps();
   __m256 c10 = _mm256_setzero_ps(), c11 = _mm256_setzero_ps();
   __m256 c20 = _mm256_setzero_ps(), c21 = _mm256_setzero_ps();
@@ -438,25 +451,25 @@ void micro_kernel_f32_6x16(int64_t kc, const float* __restrict a,
     const __m256 b0 = _mm256_load_ps(b);
     const __m256 b1 = _mm256_load_ps(b + 8);
     __m256 ai;
-    ai = _mm256_broadcast_ss(a + 0);
+    ai = _mm256_broadcast_ss(a + 0 * a_rs);
     c00 = _mm256_fmadd_ps(ai, b0, c00);
     c01 = _mm256_fmadd_ps(ai, b1, c01);
-    ai = _mm256_broadcast_ss(a + 1);
+    ai = _mm256_broadcast_ss(a + 1 * a_rs);
     c10 = _mm256_fmadd_ps(ai, b0, c10);
     c11 = _mm256_fmadd_ps(ai, b1, c11);
-    ai = _mm256_broadcast_ss(a + 2);
+    ai = _mm256_broadcast_ss(a + 2 * a_rs);
     c20 = _mm256_fmadd_ps(ai, b0, c20);
     c21 = _mm256_fmadd_ps(ai, b1, c21);
-    ai = _mm256_broadcast_ss(a + 3);
+    ai = _mm256_broadcast_ss(a + 3 * a_rs);
     c30 = _mm256_fmadd_ps(ai, b0, c30);
     c31 = _mm256_fmadd_ps(ai, b1, c31);
-    ai = _mm256_broadcast_ss(a + 4);
+    ai = _mm256_broadcast_ss(a + 4 * a_rs);
     c40 = _mm256_fmadd_ps(ai, b0, c40);
     c41 = _mm256_fmadd_ps(ai, b1, c41);
-    ai = _mm256_broadcast_ss(a + 5);
+    ai = _mm256_broadcast_ss(a + 5 * a_rs);
     c50 = _mm256_fmadd_ps(ai, b0, c50);
     c51 = _mm256_fmadd_ps(ai, b1, c51);
-    a += 6;
+    a += a_ks;
     b += 16;
   }
 
@@ -492,9 +505,12 @@ void micro_kernel_f32_6x16(int64_t kc, const float* __restrict a,
 }
 
 // 6x8 double: same shape of loop with 4-wide vectors.
-void micro_kernel_f64_6x8(int64_t kc, const double* __restrict a,
-                          const double* __restrict b, double* c, int64_t rsc,
-                          int64_t csc, int64_t m, int64_t n, bool acc) {
+template <bool kPackedA>
+void micro_kernel_f64_6x8(int64_t kc, const double* __restrict a, int64_t a_rs,
+                          int64_t a_ks, const double* __restrict b, double* c,
+                          int64_t rsc, int64_t csc, int64_t m, int64_t n,
+                          bool acc) {
+  if constexpr (kPackedA) a_rs = 1, a_ks = 6;
   __m256d c00 = _mm256_setzero_pd(), c01 = _mm256_setzero_pd();
   __m256d c10 = _mm256_setzero_pd(), c11 = _mm256_setzero_pd();
   __m256d c20 = _mm256_setzero_pd(), c21 = _mm256_setzero_pd();
@@ -512,25 +528,25 @@ void micro_kernel_f64_6x8(int64_t kc, const double* __restrict a,
     const __m256d b0 = _mm256_load_pd(b);
     const __m256d b1 = _mm256_load_pd(b + 4);
     __m256d ai;
-    ai = _mm256_broadcast_sd(a + 0);
+    ai = _mm256_broadcast_sd(a + 0 * a_rs);
     c00 = _mm256_fmadd_pd(ai, b0, c00);
     c01 = _mm256_fmadd_pd(ai, b1, c01);
-    ai = _mm256_broadcast_sd(a + 1);
+    ai = _mm256_broadcast_sd(a + 1 * a_rs);
     c10 = _mm256_fmadd_pd(ai, b0, c10);
     c11 = _mm256_fmadd_pd(ai, b1, c11);
-    ai = _mm256_broadcast_sd(a + 2);
+    ai = _mm256_broadcast_sd(a + 2 * a_rs);
     c20 = _mm256_fmadd_pd(ai, b0, c20);
     c21 = _mm256_fmadd_pd(ai, b1, c21);
-    ai = _mm256_broadcast_sd(a + 3);
+    ai = _mm256_broadcast_sd(a + 3 * a_rs);
     c30 = _mm256_fmadd_pd(ai, b0, c30);
     c31 = _mm256_fmadd_pd(ai, b1, c31);
-    ai = _mm256_broadcast_sd(a + 4);
+    ai = _mm256_broadcast_sd(a + 4 * a_rs);
     c40 = _mm256_fmadd_pd(ai, b0, c40);
     c41 = _mm256_fmadd_pd(ai, b1, c41);
-    ai = _mm256_broadcast_sd(a + 5);
+    ai = _mm256_broadcast_sd(a + 5 * a_rs);
     c50 = _mm256_fmadd_pd(ai, b0, c50);
     c51 = _mm256_fmadd_pd(ai, b1, c51);
-    a += 6;
+    a += a_ks;
     b += 8;
   }
 
@@ -566,27 +582,51 @@ void micro_kernel_f64_6x8(int64_t kc, const double* __restrict a,
 }
 #endif  // TG_GEMM_AVX2
 
+// Element (r, k) of the A sliver is at a[r * a_rs + k * a_ks]: packed panels
+// have a_rs = 1, a_ks = MR; see compute_rows for when A is read in place.
 template <class T>
-inline void micro_kernel(int64_t kc, const T* a, const T* b, T* c, int64_t rsc,
-                         int64_t csc, int64_t m, int64_t n, bool acc) {
+inline void micro_kernel(int64_t kc, const T* a, int64_t a_rs, int64_t a_ks,
+                         const T* b, T* c, int64_t rsc, int64_t csc, int64_t m,
+                         int64_t n, bool acc) {
 #ifdef TG_GEMM_AVX2
-  if constexpr (std::is_same_v<T, float>)
-    micro_kernel_f32_6x16(kc, a, b, c, rsc, csc, m, n, acc);
-  else
-    micro_kernel_f64_6x8(kc, a, b, c, rsc, csc, m, n, acc);
+  const bool packed = a_rs == 1 && a_ks == 6;
+  if constexpr (std::is_same_v<T, float>) {
+    if (packed)
+      micro_kernel_f32_6x16<true>(kc, a, 1, 6, b, c, rsc, csc, m, n, acc);
+    else
+      micro_kernel_f32_6x16<false>(kc, a, a_rs, a_ks, b, c, rsc, csc, m, n,
+                                   acc);
+  } else {
+    if (packed)
+      micro_kernel_f64_6x8<true>(kc, a, 1, 6, b, c, rsc, csc, m, n, acc);
+    else
+      micro_kernel_f64_6x8<false>(kc, a, a_rs, a_ks, b, c, rsc, csc, m, n,
+                                  acc);
+  }
 #else
-  micro_kernel_portable<T, Config<T>::MR, Config<T>::NR>(kc, a, b, c, rsc, csc,
-                                                         m, n, acc);
+  micro_kernel_portable<T, Config<T>::MR, Config<T>::NR>(
+      kc, a, a_rs, a_ks, b, c, rsc, csc, m, n, acc);
 #endif
 }
 
 // ---------------------------------------------------------------------------
-// Macro-kernel: packed A block (mc rows) times B panels [p0, p1) of a packed
-// B block, into the C block whose top-left corner is c (column 0 of panel 0).
+// Macro-kernel: an A block (mc rows, see ABlock) times B panels [p0, p1) of a
+// packed B block, into the C block whose top-left corner is c (column 0 of
+// panel 0).
+template <class T>
+struct ABlock {
+  const T* packed;  // MR-row panels, as written by pack_a
+  // When non-null, full MR-row slivers are read in place instead: element
+  // (r, k) of the block at direct[r * rs + k * ks]. Only the trailing partial
+  // sliver (if any) comes from `packed`, at its usual offset.
+  const T* direct = nullptr;
+  int64_t rs = 0, ks = 0;
+};
+
 template <class T>
 void macro_kernel(int64_t mc, int64_t nc, int64_t kc, int64_t p0, int64_t p1,
-                  const T* Ap, const T* Bp, T* c, int64_t rsc, int64_t csc,
-                  bool acc) {
+                  const ABlock<T>& A, const T* Bp, T* c, int64_t rsc,
+                  int64_t csc, bool acc) {
   constexpr int MR = Config<T>::MR, NR = Config<T>::NR;
   for (int64_t p = p0; p < p1; ++p) {
     const int64_t j0 = p * NR;
@@ -594,8 +634,13 @@ void macro_kernel(int64_t mc, int64_t nc, int64_t kc, int64_t p0, int64_t p1,
     const T* bp = Bp + p * NR * kc;
     for (int64_t i0 = 0; i0 < mc; i0 += MR) {
       const int64_t m = std::min<int64_t>(MR, mc - i0);
-      micro_kernel<T>(kc, Ap + i0 * kc, bp, c + i0 * rsc + j0 * csc, rsc, csc,
-                      m, n, acc);
+      T* cij = c + i0 * rsc + j0 * csc;
+      if (A.direct && m == MR)
+        micro_kernel<T>(kc, A.direct + i0 * A.rs, A.rs, A.ks, bp, cij, rsc,
+                        csc, m, n, acc);
+      else
+        micro_kernel<T>(kc, A.packed + i0 * kc, 1, MR, bp, cij, rsc, csc, m, n,
+                        acc);
     }
   }
 }
@@ -605,6 +650,12 @@ void macro_kernel(int64_t mc, int64_t nc, int64_t kc, int64_t p0, int64_t p1,
 inline int64_t split_at(int64_t total, int64_t parts, int64_t idx) {
   return total * idx / parts;
 }
+
+// Reading A in place instead of packing it: at most this many B panels may
+// consume the A block, and for column-major A the column stride must stay
+// small (each k step touches a new cache line, see compute_rows).
+constexpr int64_t kMaxDirectPanels = DIRP;
+constexpr int64_t kMaxDirectStride = 4096;
 
 // Rows [m0, m1) of C times the packed B panels [p0, p1) of the current
 // (jc, pc) block; packs A itself, MC rows at a time.
@@ -619,12 +670,32 @@ void compute_rows(const Operands<T>& op, int64_t m0, int64_t m1, int64_t jc,
   const int64_t nblocks = ceil_div(rows, Config<T>::MC);
   const int64_t mc_step = ceil_div(ceil_div(rows, nblocks), MR) * MR;
   T* Ap = t_pack_a.get<T>(static_cast<size_t>(mc_step * kc));
+  // Packing A pays off by making the A block cheap to re-read once per B
+  // panel. When only a few B panels will read it (small N), reading A in
+  // place is cheaper, provided each step of a sliver is one contiguous run
+  // (column-major A: rsa == 1, close-by columns) or the sliver is MR
+  // sequential streams (row-major A: csa == 1). Partial slivers are packed.
+  const bool direct =
+      p1 - p0 <= kMaxDirectPanels &&
+      ((op.rsa == 1 && op.csa * int64_t(sizeof(T)) <= kMaxDirectStride) ||
+       op.csa == 1);
   for (int64_t ic = m0; ic < m1; ic += mc_step) {
     const int64_t mc = std::min(mc_step, m1 - ic);
-    pack_a<T, MR>(mc, kc, op.A + ic * op.rsa + pc * op.csa, op.rsa, op.csa,
-                  Ap);
-    macro_kernel<T>(mc, nc, kc, p0, p1, Ap, Bp, op.C + ic * op.rsc + jc * op.csc,
-                    op.rsc, op.csc, acc);
+    const T* Asrc = op.A + ic * op.rsa + pc * op.csa;
+    ABlock<T> ab{Ap};
+    if (direct) {
+      ab.direct = Asrc;
+      ab.rs = op.rsa;
+      ab.ks = op.csa;
+      const int64_t full = mc / MR * MR;
+      if (full < mc)
+        pack_a<T, MR>(mc - full, kc, Asrc + full * op.rsa, op.rsa, op.csa,
+                      Ap + full * kc);
+    } else {
+      pack_a<T, MR>(mc, kc, Asrc, op.rsa, op.csa, Ap);
+    }
+    macro_kernel<T>(mc, nc, kc, p0, p1, ab, Bp,
+                    op.C + ic * op.rsc + jc * op.csc, op.rsc, op.csc, acc);
   }
 }
 

@@ -1,26 +1,29 @@
 // Standalone correctness test and benchmark for csrc/cpu/gemm.cpp and
 // csrc/cpu/parallel.cpp. Not part of the library build.
 //
-// Build (from csrc/cpu). gemm.cpp is compiled four times: the two production
-// ISA copies, plus two test-mode copies (-DTG_GEMM_TEST_MODE: tiny cache
-// blocks and no direct-loop shortcut, so small shapes exercise every blocking
-// loop and edge path of the packed code):
-//
-//   g++ -O3 -std=c++17 -DTG_ISA=avx2 -mavx2 -mfma -c gemm.cpp -o /tmp/g_avx2.o
-//   g++ -O3 -std=c++17 -DTG_ISA=base -c gemm.cpp -o /tmp/g_base.o
-//   g++ -O3 -std=c++17 -DTG_ISA=avx2_t -DTG_GEMM_TEST_MODE -mavx2 -mfma \
-//       -c gemm.cpp -o /tmp/g_avx2_t.o
-//   g++ -O3 -std=c++17 -DTG_ISA=base_t -DTG_GEMM_TEST_MODE \
-//       -c gemm.cpp -o /tmp/g_base_t.o
-//   g++ -O3 -std=c++17 -c parallel.cpp -o /tmp/parallel.o
-//   g++ -O3 -std=c++17 gemm_test_main.cpp /tmp/g_avx2.o /tmp/g_base.o \
-//       /tmp/g_avx2_t.o /tmp/g_base_t.o /tmp/parallel.o -pthread -o /tmp/gemm_test
-//
+/* Build, from csrc/cpu. gemm.cpp is compiled four times: the two production
+   ISA copies, plus two test-mode copies (-DTG_GEMM_TEST_MODE: tiny cache
+   blocks and no direct-loop shortcut, so small shapes exercise every blocking
+   loop and edge path of the packed code). FLAGS mirrors the CMake build.
+
+   FLAGS="-O3 -std=c++17 -fno-math-errno -fno-trapping-math"
+   g++ $FLAGS -DTG_ISA=avx2 -mavx2 -mfma -c gemm.cpp -o /tmp/g_avx2.o
+   g++ $FLAGS -DTG_ISA=base -c gemm.cpp -o /tmp/g_base.o
+   g++ $FLAGS -DTG_ISA=avx2_t -DTG_GEMM_TEST_MODE -mavx2 -mfma \
+       -c gemm.cpp -o /tmp/g_avx2_t.o
+   g++ $FLAGS -DTG_ISA=base_t -DTG_GEMM_TEST_MODE -c gemm.cpp -o /tmp/g_base_t.o
+   g++ $FLAGS -c parallel.cpp -o /tmp/parallel.o
+   g++ $FLAGS gemm_test_main.cpp /tmp/g_avx2.o /tmp/g_base.o /tmp/g_avx2_t.o \
+       /tmp/g_base_t.o /tmp/parallel.o -pthread -o /tmp/gemm_test
+*/
 // Run:
 //   /tmp/gemm_test test            correctness (all ISA copies, float+double)
-//   /tmp/gemm_test bench [--numpy] GFLOP/s on 1 and 2 threads (float32); with
-//                                  --numpy also times numpy (OpenBLAS) in a
-//                                  child python3 with OPENBLAS_NUM_THREADS set
+//   /tmp/gemm_test bench [--numpy] [--rounds R]
+//                                  GFLOP/s on 1 and 2 threads (float32); with
+//                                  --numpy also times numpy (OpenBLAS) in
+//                                  python3 child processes started with
+//                                  OPENBLAS_NUM_THREADS=1 / =2, interleaved
+//                                  with our trials (R rounds, default 10)
 //   /tmp/gemm_test                 both, with --numpy
 #include <algorithm>
 #include <atomic>
@@ -32,13 +35,14 @@
 #include <cstring>
 #include <functional>
 #include <limits>
+#include <memory>
 #include <random>
 #include <stdexcept>
 #include <string>
 #include <thread>
 #include <vector>
 
-#include <sys/resource.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "gemm.h"
@@ -357,170 +361,144 @@ const std::vector<BenchShape> kBenchShapes = {
     {64, 100, 10, false},     {100, 64, 1000, false},
     {1, 4096, 4096, false}};
 
-// This machine is shared (other builds run on it), so a timing is kept only
-// if the rest of the system stayed idle while it ran: /proc/stat busy time
-// minus this process's own CPU time must stay under about 3% of one CPU.
-struct CpuSnap {
-  double busy_s = 0, self_s = 0, wall_s = 0;
+// Timing on a shared 2-core VM is noisy (other builds, neighbours on the
+// host, boost clocks), so ours and numpy are measured *interleaved*: every
+// round runs one ~0.2 s trial of each contender for each thread count, and the
+// best trial over all rounds is reported. A slow period then hurts whichever
+// trial happened to fall into it, not one contender systematically.
+//
+// numpy runs in two long-lived python3 child processes (one started with
+// OPENBLAS_NUM_THREADS=1, one with 2) that time np.matmul on request.
+class NumpyServer {
+ public:
+  explicit NumpyServer(int threads) {
+    int to_child[2], from_child[2];
+    if (pipe(to_child) != 0 || pipe(from_child) != 0) return;
+    pid_ = fork();
+    if (pid_ == 0) {
+      dup2(to_child[0], 0);
+      dup2(from_child[1], 1);
+      close(to_child[1]);
+      close(from_child[0]);
+      const std::string n = std::to_string(threads);
+      setenv("OPENBLAS_NUM_THREADS", n.c_str(), 1);
+      setenv("OMP_NUM_THREADS", n.c_str(), 1);
+      execlp("python3", "python3", "-c",
+             "import sys, time, numpy as np\n"
+             "cache = {}\n"
+             "for line in sys.stdin:\n"
+             "    M, N, K, reps = map(int, line.split())\n"
+             "    if (M, N, K) not in cache:\n"
+             "        a = np.random.rand(M, K).astype(np.float32)\n"
+             "        b = np.random.rand(K, N).astype(np.float32)\n"
+             "        c = a @ b\n"
+             "        cache[(M, N, K)] = (a, b, c)\n"
+             "    a, b, c = cache[(M, N, K)]\n"
+             "    t0 = time.perf_counter()\n"
+             "    for _ in range(reps): np.matmul(a, b, out=c)\n"
+             "    print((time.perf_counter() - t0) / reps, flush=True)\n",
+             static_cast<char*>(nullptr));
+      _exit(127);
+    }
+    close(to_child[0]);
+    close(from_child[1]);
+    in_ = fdopen(to_child[1], "w");
+    out_ = fdopen(from_child[0], "r");
+  }
+  ~NumpyServer() {
+    if (in_) std::fclose(in_);
+    if (out_) std::fclose(out_);
+    if (pid_ > 0) waitpid(pid_, nullptr, 0);
+  }
+  bool ok() const { return in_ && out_; }
+  // Seconds per call averaged over `reps` calls; NaN if the child failed.
+  double time(int64_t M, int64_t N, int64_t K, int reps) {
+    if (!ok()) return std::nan("");
+    std::fprintf(in_, "%lld %lld %lld %d\n", (long long)M, (long long)N,
+                 (long long)K, reps);
+    std::fflush(in_);
+    double sec;
+    if (std::fscanf(out_, "%lf", &sec) != 1) return std::nan("");
+    return sec;
+  }
+
+ private:
+  pid_t pid_ = -1;
+  FILE* in_ = nullptr;
+  FILE* out_ = nullptr;
 };
 
-CpuSnap cpu_snap() {
-  CpuSnap s;
-  static const double hz = double(sysconf(_SC_CLK_TCK));
-  if (FILE* f = std::fopen("/proc/stat", "r")) {
-    unsigned long long v[10] = {};
-    if (std::fscanf(f, "cpu %llu %llu %llu %llu %llu %llu %llu %llu", &v[0],
-                    &v[1], &v[2], &v[3], &v[4], &v[5], &v[6], &v[7]) == 8)
-      s.busy_s = double(v[0] + v[1] + v[2] + v[5] + v[6] + v[7]) / hz;
-    std::fclose(f);
-  }
-  rusage ru{};
-  getrusage(RUSAGE_SELF, &ru);
-  s.self_s = ru.ru_utime.tv_sec + ru.ru_utime.tv_usec * 1e-6 +
-             ru.ru_stime.tv_sec + ru.ru_stime.tv_usec * 1e-6;
-  s.wall_s = std::chrono::duration<double>(
-                 std::chrono::steady_clock::now().time_since_epoch())
-                 .count();
-  return s;
+double seconds_since(std::chrono::steady_clock::time_point t0) {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0)
+      .count();
 }
 
-// Fraction of one CPU used by other processes between two snapshots.
-double foreign_load(const CpuSnap& a, const CpuSnap& b) {
-  const double other = (b.busy_s - a.busy_s) - (b.self_s - a.self_s);
-  // /proc/stat ticks are 10 ms; forgive two ticks of quantization.
-  return std::max(0.0, other - 0.02) / std::max(1e-9, b.wall_s - a.wall_s);
-}
-
-// Best seconds per call over `want` clean trials of ~0.25 s each; gives up
-// waiting for a quiet system after `budget_s` and then uses every trial.
-double time_best(const std::function<void()>& f, double flop, int* dirty,
-                 int want = 5, double budget_s = 90) {
-  f();  // warm up (page faults, pool start, buffer growth)
-  auto t0 = std::chrono::steady_clock::now();
-  f();
-  const double one = std::chrono::duration<double>(
-                         std::chrono::steady_clock::now() - t0)
-                         .count();
-  (void)flop;
-  const int reps = std::max(1, int(0.25 / std::max(one, 1e-7)));
-  double best_clean = 1e30, best_any = 1e30;
-  int clean = 0;
-  const auto start = std::chrono::steady_clock::now();
-  while (clean < want) {
-    const CpuSnap a = cpu_snap();
-    auto t1 = std::chrono::steady_clock::now();
-    for (int r = 0; r < reps; ++r) f();
-    const double sec = std::chrono::duration<double>(
-                           std::chrono::steady_clock::now() - t1)
-                           .count() / reps;
-    const CpuSnap b = cpu_snap();
-    best_any = std::min(best_any, sec);
-    if (foreign_load(a, b) < 0.03) {
-      ++clean;
-      best_clean = std::min(best_clean, sec);
-    } else {
-      std::this_thread::sleep_for(std::chrono::milliseconds(200));
-    }
-    if (std::chrono::duration<double>(std::chrono::steady_clock::now() - start)
-            .count() > budget_s)
-      break;
-  }
-  if (clean == 0) {
-    ++*dirty;
-    return best_any;
-  }
-  return best_clean;
-}
-
-// GFLOP/s of numpy float32 matmul for each benchmark shape, from a python3
-// child process (OPENBLAS_NUM_THREADS must be set before numpy loads), with
-// the same quiet-system filter as time_best. A negative value marks a shape
-// that never got a clean trial.
-std::vector<double> numpy_gflops(int threads) {
-  std::string shapes;
-  for (const auto& s : kBenchShapes)
-    shapes += "(" + std::to_string(s.M) + "," + std::to_string(s.N) + "," +
-              std::to_string(s.K) + "),";
-  std::string cmd =
-      "OPENBLAS_NUM_THREADS=" + std::to_string(threads) +
-      " OMP_NUM_THREADS=" + std::to_string(threads) +
-      " python3 -c \"\n"
-      "import numpy as np, time, os, resource\n"
-      "hz=os.sysconf('SC_CLK_TCK')\n"
-      "def snap():\n"
-      "    v=list(map(int,open('/proc/stat').readline().split()[1:9]))\n"
-      "    r=resource.getrusage(resource.RUSAGE_SELF)\n"
-      "    return (v[0]+v[1]+v[2]+v[5]+v[6]+v[7])/hz, r.ru_utime+r.ru_stime, "
-      "time.perf_counter()\n"
-      "for M,N,K in [" + shapes + "]:\n"
-      "    a=np.random.rand(M,K).astype(np.float32)\n"
-      "    b=np.random.rand(K,N).astype(np.float32)\n"
-      "    c=a@b; t0=time.perf_counter(); np.matmul(a,b,out=c)\n"
-      "    reps=max(1,int(0.25/max(time.perf_counter()-t0,1e-7)))\n"
-      "    clean=0; best=1e9; anyb=1e9; start=time.perf_counter()\n"
-      "    while clean<5 and time.perf_counter()-start<90:\n"
-      "        s0=snap()\n"
-      "        for r in range(reps): np.matmul(a,b,out=c)\n"
-      "        s1=snap(); sec=(s1[2]-s0[2])/reps; anyb=min(anyb,sec)\n"
-      "        other=(s1[0]-s0[0])-(s1[1]-s0[1])\n"
-      "        if max(0,other-0.02)/(s1[2]-s0[2])<0.03: clean+=1; best=min(best,sec)\n"
-      "        else: time.sleep(0.2)\n"
-      "    fl=2.0*M*N*K\n"
-      "    print(fl/best/1e9 if clean else -fl/anyb/1e9, flush=True)\n\"";
-  std::vector<double> out;
-  FILE* p = popen(cmd.c_str(), "r");
-  if (!p) return out;
-  double v;
-  while (std::fscanf(p, "%lf", &v) == 1) out.push_back(v);
-  pclose(p);
-  return out;
-}
-
-void run_bench(bool with_numpy) {
+void run_bench(bool with_numpy, int rounds) {
   std::printf(
-      "\nfloat32 GFLOP/s, best of 5 trials taken while the rest of the system "
-      "was idle;\nrow-major operands; '!' marks a number measured under "
-      "foreign load\n");
+      "\nfloat32 GFLOP/s, row-major operands, best trial of %d interleaved "
+      "rounds\n",
+      rounds);
   std::printf("%-16s %8s %8s %6s | %8s %8s %6s\n", "M x N x K", "ours 1T",
               "numpy 1T", "ratio", "ours 2T", "numpy 2T", "ratio");
-  std::vector<double> np1, np2;
+  std::unique_ptr<NumpyServer> np[2];
   if (with_numpy) {
-    np1 = numpy_gflops(1);
-    np2 = numpy_gflops(2);
+    np[0] = std::make_unique<NumpyServer>(1);
+    np[1] = std::make_unique<NumpyServer>(2);
   }
-  for (size_t s = 0; s < kBenchShapes.size(); ++s) {
-    const auto& sh = kBenchShapes[s];
+  // OpenBLAS worker threads busy-wait for a while after each call; give them
+  // time to go to sleep before timing anything else.
+  auto settle = [] {
+    std::this_thread::sleep_for(std::chrono::milliseconds(150));
+  };
+  for (const auto& sh : kBenchShapes) {
     std::vector<float> A(sh.M * sh.K), B(sh.K * sh.N), C(sh.M * sh.N);
     std::uniform_real_distribution<float> d(0.f, 1.f);
     for (auto& x : A) x = d(g_rng);
     for (auto& x : B) x = d(g_rng);
     const double flop = 2.0 * sh.M * sh.N * sh.K;
-    double ours[2];
-    bool ours_dirty[2];
-    for (int t = 1; t <= 2; ++t) {
-      tg::cpu::set_num_threads(t);
-      int dirty = 0;
-      double sec = time_best(
-          [&] {
-            tg::cpu::gemm<float>(sh.M, sh.N, sh.K, A.data(), sh.K, 1, B.data(),
-                                 sh.N, 1, C.data(), sh.N, 1, false);
-          },
-          flop, &dirty);
-      ours[t - 1] = flop / sec / 1e9;
-      ours_dirty[t - 1] = dirty != 0;
+    auto ours_call = [&] {
+      tg::cpu::gemm<float>(sh.M, sh.N, sh.K, A.data(), sh.K, 1, B.data(), sh.N,
+                           1, C.data(), sh.N, 1, false);
+    };
+    double best_ours[2] = {1e30, 1e30}, best_np[2] = {1e30, 1e30};
+    int reps_ours[2] = {0, 0}, reps_np[2] = {0, 0};
+    for (int t = 0; t < 2; ++t) {  // warm up and calibrate ~0.2 s trials
+      tg::cpu::set_num_threads(t + 1);
+      ours_call();
+      auto t0 = std::chrono::steady_clock::now();
+      ours_call();
+      reps_ours[t] = std::max(1, int(0.2 / std::max(seconds_since(t0), 1e-7)));
+      if (np[t]) {
+        np[t]->time(sh.M, sh.N, sh.K, 1);
+        const double one = np[t]->time(sh.M, sh.N, sh.K, 1);
+        reps_np[t] = std::max(1, int(0.2 / std::max(one, 1e-7)));
+        settle();
+      }
+    }
+    for (int r = 0; r < rounds; ++r) {
+      for (int t = 0; t < 2; ++t) {
+        tg::cpu::set_num_threads(t + 1);
+        auto t0 = std::chrono::steady_clock::now();
+        for (int i = 0; i < reps_ours[t]; ++i) ours_call();
+        best_ours[t] = std::min(best_ours[t], seconds_since(t0) / reps_ours[t]);
+        if (np[t]) {
+          best_np[t] =
+              std::min(best_np[t], np[t]->time(sh.M, sh.N, sh.K, reps_np[t]));
+          settle();
+        }
+      }
     }
     char name[64];
     std::snprintf(name, sizeof name, "%lldx%lldx%lld%s", (long long)sh.M,
                   (long long)sh.N, (long long)sh.K, sh.target ? "*" : "");
-    auto cell = [](const std::vector<double>& v, size_t i) {
-      return i < v.size() ? v[i] : std::nan("");
-    };
-    const double n1 = cell(np1, s), n2 = cell(np2, s);
-    std::printf("%-16s %7.1f%c %7.1f%c %6.2f | %7.1f%c %7.1f%c %6.2f\n", name,
-                ours[0], ours_dirty[0] ? '!' : ' ', std::fabs(n1),
-                n1 < 0 ? '!' : ' ', ours[0] / std::fabs(n1), ours[1],
-                ours_dirty[1] ? '!' : ' ', std::fabs(n2), n2 < 0 ? '!' : ' ',
-                ours[1] / std::fabs(n2));
+    double g[2], n[2];
+    for (int t = 0; t < 2; ++t) {
+      g[t] = flop / best_ours[t] / 1e9;
+      n[t] = np[t] ? flop / best_np[t] / 1e9 : std::nan("");
+    }
+    std::printf("%-16s %8.1f %8.1f %6.2f | %8.1f %8.1f %6.2f\n", name, g[0],
+                n[0], g[0] / n[0], g[1], n[1], g[1] / n[1]);
+    std::fflush(stdout);
   }
   std::printf("(* = acceptance target: ratio >= 0.90)\n");
 }
@@ -530,8 +508,12 @@ void run_bench(bool with_numpy) {
 int main(int argc, char** argv) {
   std::string mode = argc > 1 ? argv[1] : "all";
   bool with_numpy = mode == "all";
-  for (int i = 2; i < argc; ++i)
+  int rounds = 10;
+  for (int i = 2; i < argc; ++i) {
     if (std::string(argv[i]) == "--numpy") with_numpy = true;
+    if (std::string(argv[i]) == "--rounds" && i + 1 < argc)
+      rounds = std::max(1, std::atoi(argv[++i]));
+  }
   int failures = 0;
   if (mode == "test" || mode == "all") {
     failures += run_parallel_tests();
@@ -539,6 +521,6 @@ int main(int argc, char** argv) {
     failures += run_correctness<double>("double");
     std::printf("correctness: %s\n", failures ? "FAILED" : "all passed");
   }
-  if (mode == "bench" || mode == "all") run_bench(with_numpy);
+  if (mode == "bench" || mode == "all") run_bench(with_numpy, rounds);
   return failures ? 1 : 0;
 }

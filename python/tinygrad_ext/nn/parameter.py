@@ -34,3 +34,18 @@ class Parameter(Tensor):
     def __reduce_ex__(self, proto):
         return (Parameter, (self.detach().clone(), self._requires_grad))
 
+
+def zero_grads(params, set_to_none=True):
+    """Module.zero_grad and Optimizer.zero_grad: drop each grad, or zero it in place, detached."""
+    for p in params:
+        g = p._grad
+        if g is None:
+            continue
+        if set_to_none:
+            p._grad = None
+        else:
+            if g.grad_fn is not None:
+                g.detach_()
+            else:
+                g.requires_grad_(False)
+            g.zero_()

@@ -6,6 +6,7 @@ from itertools import chain
 
 from .. import _C
 from ..autograd.grad_mode import enable_grad, no_grad
+from ..nn.parameter import zero_grads
 from ..tensor import Tensor
 
 
@@ -92,19 +93,7 @@ class Optimizer:
         self.param_groups.append(param_group)
 
     def zero_grad(self, set_to_none=True):
-        for group in self.param_groups:
-            for p in group["params"]:
-                g = p._grad
-                if g is None:
-                    continue
-                if set_to_none:
-                    p._grad = None
-                else:
-                    if g.grad_fn is not None:
-                        g.detach_()
-                    else:
-                        g.requires_grad_(False)
-                    g.zero_()
+        zero_grads(chain.from_iterable(g["params"] for g in self.param_groups), set_to_none)
 
     def step(self, closure=None):
         loss = None
