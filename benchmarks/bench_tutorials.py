@@ -13,6 +13,7 @@ from common import header, table
 p = argparse.ArgumentParser()
 p.add_argument("--steps", type=int, default=100)
 p.add_argument("--repeat", type=int, default=3)
+p.add_argument("--threads", type=int, default=0, help="threads for both libraries (default: all cores)")
 args = p.parse_args()
 N, D_in, H, D_out = 64, 1000, 100, 10
 
@@ -23,6 +24,7 @@ def autograd_net(torch):
     w2 = torch.randn(H, D_out, requires_grad=True)
 
     def step():
+        nonlocal w1, w2
         y_pred = x.mm(w1).clamp(min=0).mm(w2)
         loss = (y_pred - y).pow(2).sum()
         loss.backward()
@@ -53,6 +55,7 @@ def custom_function_net(torch):
     w2 = torch.randn(H, D_out, requires_grad=True)
 
     def step():
+        nonlocal w1, w2
         loss = (MyReLU.apply(x.mm(w1)).mm(w2) - y).pow(2).sum()
         loss.backward()
         with torch.no_grad():
@@ -178,7 +181,11 @@ def per_step(lib, make):
     return best
 
 
+if args.threads:
+    tinygrad_ext.set_num_threads(args.threads)
 torch = header(f"tutorial training loops, per step (best of {args.repeat} x {args.steps} steps)")
+if torch and args.threads:
+    torch.set_num_threads(args.threads)
 rows = []
 for name, make, target in WORKLOADS:
     t_tg = per_step(tinygrad_ext, make)

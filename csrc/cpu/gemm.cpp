@@ -26,15 +26,6 @@
 #include <type_traits>
 
 #include "isa.h"
-#ifndef DIRP
-#define DIRP 8
-#endif
-#ifndef TKC
-#define TKC 384
-#endif
-#ifndef TMC
-#define TMC 144
-#endif
 #include "parallel.h"
 
 #if defined(__AVX2__) && defined(__FMA__)
@@ -80,7 +71,7 @@ struct Config {
 template <>
 struct Config<float> {
   static constexpr int MR = 6, NR = 16;
-  static constexpr int64_t KC = TKC, MC = TMC, NC = 4080;
+  static constexpr int64_t KC = 384, MC = 144, NC = 4080;
 };
 template <>
 struct Config<double> {
@@ -654,7 +645,11 @@ inline int64_t split_at(int64_t total, int64_t parts, int64_t idx) {
 // Reading A in place instead of packing it: at most this many B panels may
 // consume the A block, and for column-major A the column stride must stay
 // small (each k step touches a new cache line, see compute_rows).
-constexpr int64_t kMaxDirectPanels = DIRP;
+#ifdef TG_GEMM_TEST_MODE
+constexpr int64_t kMaxDirectPanels = 2;  // with NC = 3 panels: both paths run
+#else
+constexpr int64_t kMaxDirectPanels = 8;
+#endif
 constexpr int64_t kMaxDirectStride = 4096;
 
 // Rows [m0, m1) of C times the packed B panels [p0, p1) of the current

@@ -123,11 +123,16 @@ struct Strided {
   std::vector<T> data;
   int64_t off = 0;
 
-  // col_major: column-major layout; pad: extra leading-dimension slack.
-  Strided(int64_t r, int64_t c, bool col_major, int64_t pad) : rows(r), cols(c) {
-    if (col_major) {
+  // layout 0: row-major, 1: column-major, 2: a view with no unit stride
+  // (every other column of a row-major buffer, like x[:, ::2]); pad: extra
+  // leading-dimension slack.
+  Strided(int64_t r, int64_t c, int layout, int64_t pad) : rows(r), cols(c) {
+    if (layout == 1) {
       rs = 1;
       cs = r + pad;
+    } else if (layout == 2) {
+      cs = 2;
+      rs = 2 * c + pad;
     } else {
       cs = 1;
       rs = c + pad;
@@ -147,10 +152,10 @@ struct Strided {
 // Checks one gemm call against a long double reference, including that the
 // memory around and between C's elements is untouched.
 template <class T>
-bool check_case(GemmFn<T> fn, int64_t M, int64_t N, int64_t K, bool ta,
-                bool tb, bool tc, int64_t pad, bool accumulate,
+bool check_case(GemmFn<T> fn, int64_t M, int64_t N, int64_t K, int la,
+                int lb, int lc, int64_t pad, bool accumulate,
                 std::string* why) {
-  Strided<T> A(M, K, ta, pad), B(K, N, tb, pad), C(M, N, tc, pad);
+  Strided<T> A(M, K, la, pad), B(K, N, lb, pad), C(M, N, lc, pad);
   A.fill_random();
   B.fill_random();
   C.fill_random();
@@ -213,31 +218,39 @@ int run_correctness(const char* tname) {
       {300, 1, 513},  {37, 41, 1000}, {64, 100, 1000}, {1000, 100, 64},
       {64, 100, 10},  {100, 64, 1000}, {301, 299, 263}, {6, 16, 1},
       {7, 4099, 3},   {12, 32, 256},  {13, 33, 257},  {2, 2, 5000},
-      {97, 5, 300},   {5, 97, 300}};
+      {97, 5, 300},   {5, 97, 300},   {1, 1000, 700}, {700, 1, 1000},
+      {1, 1, 100000}, {3, 1000, 100}};
 
   for (const auto& impl : impls<T>()) {
     for (int threads : {1, 2, 3}) {
       tg::cpu::set_num_threads(threads);
       long long before_fail = failures;
       auto run = [&](const Shape& s, bool exhaustive) {
-        for (int tr = 0; tr < 8; ++tr) {  // A, B, C each row/col major
-          const bool ta = tr & 1, tb = tr & 2, tc = tr & 4;
+        // A, B, C each row-major, column-major or doubly strided (27
+        // combinations). The exhaustive small-shape sweep runs the 8
+        // row/column-major combinations always and the others on a
+        // deterministic fifth of the shapes, to keep the run time sane.
+        for (int tr = 0; tr < 27; ++tr) {
+          const int la = tr % 3, lb = tr / 3 % 3, lc = tr / 9;
+          const bool plain = la < 2 && lb < 2 && lc < 2;
+          if (exhaustive && !plain && (s.M * 31 + s.N * 7 + s.K + tr) % 5)
+            continue;
           for (int acc = 0; acc < 2; ++acc) {
-            // Exhaustive small shapes: alternate padding to keep run time
-            // sane; larger shapes get both.
+            // Exhaustive small shapes: alternate padding; larger shapes get
+            // both.
             for (int64_t pad : {int64_t(0), int64_t(3)}) {
               if (exhaustive && pad != ((s.M + s.N + s.K + tr) & 1 ? 3 : 0))
                 continue;
               ++cases;
               std::string why;
-              if (!check_case<T>(impl.fn, s.M, s.N, s.K, ta, tb, tc, pad,
+              if (!check_case<T>(impl.fn, s.M, s.N, s.K, la, lb, lc, pad,
                                  acc != 0, &why)) {
                 if (++failures <= 20)
                   std::printf(
-                      "FAIL %s %s threads=%d M=%lld N=%lld K=%lld ta=%d tb=%d "
-                      "tc=%d pad=%lld acc=%d: %s\n",
+                      "FAIL %s %s threads=%d M=%lld N=%lld K=%lld layouts "
+                      "A=%d B=%d C=%d pad=%lld acc=%d: %s\n",
                       tname, impl.name, threads, (long long)s.M,
-                      (long long)s.N, (long long)s.K, ta, tb, tc,
+                      (long long)s.N, (long long)s.K, la, lb, lc,
                       (long long)pad, acc, why.c_str());
               }
             }
@@ -262,6 +275,10 @@ int run_parallel_tests() {
     std::printf("  parallel_for: %-40s %s\n", what, ok ? "ok" : "FAILED");
     if (!ok) ++failures;
   };
+  const int default_threads = tg::cpu::get_num_threads();
+  std::printf("  parallel_for: default thread count %d (hardware %u)\n",
+              default_threads, std::thread::hardware_concurrency());
+  expect(default_threads >= 1, "default thread count >= 1");
   for (int nt : {1, 2, 4, 2}) {  // includes growing and shrinking the pool
     tg::cpu::set_num_threads(nt);
     std::vector<std::atomic<int>> hits(10007);
@@ -305,11 +322,35 @@ int run_parallel_tests() {
       ts.emplace_back([&] {
         for (int r = 0; r < 2000; ++r)
           tg::cpu::parallel_for(0, 64, 1, [&](int64_t b, int64_t e) {
+            // Long enough that the callers' jobs overlap in time.
+            auto until = std::chrono::steady_clock::now() +
+                         std::chrono::microseconds(20);
+            while (std::chrono::steady_clock::now() < until) {
+            }
             total.fetch_add(e - b);
           });
       });
     for (auto& t : ts) t.join();
     expect(total.load() == 4 * 2000 * 64, "concurrent callers");
+  }
+  {
+    // fork() while the pool exists: the child has no workers and must build
+    // a new pool rather than wait for threads that do not exist.
+    tg::cpu::set_num_threads(2);
+    tg::cpu::parallel_for(0, 100, 1, [](int64_t, int64_t) {});
+    pid_t pid = fork();
+    if (pid == 0) {
+      alarm(20);  // a deadlock kills the child instead of hanging the test
+      std::atomic<int64_t> n{0};
+      tg::cpu::parallel_for(0, 1000, 1, [&](int64_t b, int64_t e) {
+        n += e - b;
+      });
+      _exit(n.load() == 1000 ? 0 : 1);
+    }
+    int status = 0;
+    waitpid(pid, &status, 0);
+    expect(pid > 0 && WIFEXITED(status) && WEXITSTATUS(status) == 0,
+           "parallel_for in a forked child");
   }
   {
     // Many back-to-back tiny jobs: stresses the hand-off between jobs.
@@ -321,10 +362,16 @@ int run_parallel_tests() {
     expect(total.load() == 200000, "100k back-to-back jobs");
   }
   {
-    // Dispatch latency, with workers warm (spinning) and after they slept.
+    // Dispatch overhead: two chunks of ~2 us each, so the ideal per call is
+    // 2 us when the worker takes one chunk; measured with the worker warm
+    // (spinning between calls) and after it went to sleep.
     tg::cpu::set_num_threads(2);
-    std::atomic<int> sink{0};
-    auto body = [&](int64_t b, int64_t e) { sink += int(e - b); };
+    auto body = [](int64_t, int64_t) {
+      auto until =
+          std::chrono::steady_clock::now() + std::chrono::microseconds(2);
+      while (std::chrono::steady_clock::now() < until) {
+      }
+    };
     const int reps = 20000;
     auto t0 = std::chrono::steady_clock::now();
     for (int r = 0; r < reps; ++r) tg::cpu::parallel_for(0, 2, 1, body);
@@ -340,8 +387,10 @@ int run_parallel_tests() {
                   std::chrono::steady_clock::now() - t1)
                   .count() / 20;
     }
-    std::printf("  parallel_for latency (2 threads): warm %.2f us, cold %.1f us\n",
-                warm, cold);
+    std::printf(
+        "  parallel_for, 2 threads, 2 x 2 us chunks (ideal 2 us per call): "
+        "warm %.2f us, after sleep %.1f us\n",
+        warm, cold);
   }
   return failures;
 }
