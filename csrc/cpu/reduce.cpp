@@ -2,6 +2,9 @@
 // (integers): numerically careful and still memory-bound. max/min propagate
 // NaN as torch does. Compiled once per ISA.
 #include <limits>
+#if defined(__AVX2__)
+#include <immintrin.h>
+#endif
 #include "isa.h"
 #include "kernels.h"
 #include "parallel.h"
@@ -50,6 +53,37 @@ int64_t keep_offset(const ReduceIter& r, int64_t o) {
   return off;
 }
 
+// max/min of a contiguous float run with AVX2: maxps/minps do not propagate NaN
+// in the way torch does, so NaNs are tracked separately with an unordered compare.
+template <class R, class A, class T>
+bool simd_minmax(const T* x, int64_t n, A& acc) {
+#if defined(__AVX2__)
+  constexpr bool is_max = std::is_same_v<R, MaxR>;
+  if constexpr (std::is_same_v<T, float> && (std::is_same_v<R, MaxR> || std::is_same_v<R, MinR>)) {
+    __m256 m0 = _mm256_set1_ps(acc), m1 = m0, nan = _mm256_setzero_ps();
+    int64_t i = 0;
+    for (; i + 16 <= n; i += 16) {
+      __m256 a = _mm256_loadu_ps(x + i), b = _mm256_loadu_ps(x + i + 8);
+      m0 = is_max ? _mm256_max_ps(a, m0) : _mm256_min_ps(a, m0);
+      m1 = is_max ? _mm256_max_ps(b, m1) : _mm256_min_ps(b, m1);
+      nan = _mm256_or_ps(nan, _mm256_or_ps(_mm256_cmp_ps(a, a, _CMP_UNORD_Q), _mm256_cmp_ps(b, b, _CMP_UNORD_Q)));
+    }
+    if (_mm256_movemask_ps(nan)) {
+      acc = std::numeric_limits<float>::quiet_NaN();
+      return true;
+    }
+    alignas(32) float lanes[16];
+    _mm256_store_ps(lanes, m0);
+    _mm256_store_ps(lanes + 8, m1);
+    for (float v : lanes) acc = R::step(acc, v);
+    for (; i < n; ++i) acc = R::step(acc, x[i]);
+    return true;
+  }
+#endif
+  (void)x; (void)n; (void)acc;
+  return false;
+}
+
 // Reduces one output element's block; a contiguous innermost run is reduced
 // with 8 independent accumulators so the loop vectorizes.
 template <class R, class A, class T>
@@ -64,7 +98,9 @@ A reduce_block(const ReduceIter& r, const char* base) {
     int64_t off = 0;
     for (int d = 0; d < nd - 1; ++d) off += idx[d] * r.red_strides[d];
     const char* p = base + off;
-    if (is == sizeof(T)) {
+    if (is == sizeof(T) && simd_minmax<R, A, T>(reinterpret_cast<const T*>(p), inner, total)) {
+      if (total != total) return total;  // NaN: nothing can change the result
+    } else if (is == sizeof(T)) {
       const T* x = reinterpret_cast<const T*>(p);
       A acc[8];
       for (int j = 0; j < 8; ++j) acc[j] = R::template init<T>();
