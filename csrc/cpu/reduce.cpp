@@ -131,12 +131,16 @@ void reduce_impl(ReduceIter& r) {
     // reduced dims and update a block of contiguous outputs at once.
     const int64_t inner = r.keep_shape[r.nkeep - 1];
     const int64_t outer = r.out_numel / inner;
-    constexpr int64_t kBlock = 256;
-    const int64_t nblocks = (inner + kBlock - 1) / kBlock;
-    parallel_for(0, outer * nblocks, std::max<int64_t>(1, 16384 / (r.red_numel * kBlock) + 1), [&](int64_t b, int64_t e) {
-      A acc[kBlock];
+    // Wide blocks (up to 2048 accumulators, 16 KiB) so each reduced row is read as one long
+    // contiguous run; split so both threads get work when there is a single outer row.
+    constexpr int64_t kMaxBlock = 2048;
+    const int64_t per_thread = (inner + get_num_threads() - 1) / get_num_threads();
+    const int64_t block = std::min(kMaxBlock, std::max<int64_t>(64, (outer > 1 ? inner : per_thread + 63) / 64 * 64));
+    const int64_t nblocks = (inner + block - 1) / block;
+    parallel_for(0, outer * nblocks, 1, [&](int64_t b, int64_t e) {
+      A acc[kMaxBlock];
       for (int64_t t = b; t < e; ++t) {
-        int64_t ob = t / nblocks, j0 = (t % nblocks) * kBlock, w = std::min(kBlock, inner - j0);
+        int64_t ob = t / nblocks, j0 = (t % nblocks) * block, w = std::min(block, inner - j0);
         const char* base = r.in + keep_offset(r, ob * inner) + j0 * int64_t(sizeof(T));
         for (int64_t j = 0; j < w; ++j) acc[j] = R::template init<T>();
         int64_t idx[kMaxIterDims] = {0};
