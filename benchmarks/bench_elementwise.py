@@ -1,14 +1,24 @@
 """Elementwise ops and reductions on 4M-element float32 tensors, and the per-op Python overhead.
 
-    python benchmarks/bench_elementwise.py
+    python benchmarks/bench_elementwise.py [--threads N]
 Throughput ratios: other library's time / tinygrad_ext's time (above 1: tinygrad_ext is faster).
+numpy's elementwise ops are single-threaded; --threads sets tinygrad_ext's and torch's pools.
 """
+import argparse
+
 import numpy as np
 
 import tinygrad_ext as tg
 from common import bench, header, table
 
+p = argparse.ArgumentParser()
+p.add_argument("--threads", type=int, default=0)
+args = p.parse_args()
+if args.threads:
+    tg.set_num_threads(args.threads)
 torch = header("elementwise and reductions, 4M float32")
+if torch and args.threads:
+    torch.set_num_threads(args.threads)
 n = 1 << 22
 rng = np.random.default_rng(0)
 a, b = rng.standard_normal(n, dtype=np.float32), rng.standard_normal(n, dtype=np.float32)
