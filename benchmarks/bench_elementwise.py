@@ -67,4 +67,16 @@ if torch:
     pg = torch.ones(1, requires_grad=True)
     rows[0].append(f"{bench(lambda: p1 + q1, min_time=0.5) * 1e6:.2f}")
     rows[1].append(f"{bench(lambda: pg + q1, min_time=0.5) * 1e6:.2f}")
+
+def backward_call(lib):
+    w = lib.ones(1, requires_grad=True)
+
+    def run():
+        (w * 2.0).sum().backward()
+    return run
+
+
+rows.append(["mul + sum + backward() (3 nodes)", f"{bench(backward_call(tg), min_time=0.5) * 1e6:.2f}"])
+if torch:
+    rows[-1].append(f"{bench(backward_call(torch), min_time=0.5) * 1e6:.2f}")
 table(rows, ["per-op overhead", "tinygrad_ext us", "torch us"])
