@@ -14,9 +14,19 @@
 // packing pass, and zero-padding partial panels lets the micro-kernel always
 // run full tiles; only the valid part of an edge tile is written back.
 //
+// Two refinements over the textbook scheme, both for small or skinny shapes
+// such as 64 x 100 x 1000 where packing is a large share of the work:
+//  * the problem may be solved as C^T = B^T A^T (free: strides swap) when
+//    that wastes less of the register tile on padding (gemm_packed);
+//  * when only a few B panels consume an A block, full A slivers are read in
+//    place instead of being packed (compute_rows).
+//
 // Threads split C into a tm x tn grid of tasks. When tm > 1 the packed B block
 // is shared: it is packed cooperatively, then every task consumes it. When
 // tm == 1 tasks own disjoint column ranges and run fully independently.
+//
+// Products with fewer than kSmallWork multiply-adds, and matrix-vector
+// shapes (M == 1 or N == 1), skip all of this and use direct loops.
 #include <algorithm>
 #include <atomic>
 #include <cstddef>
@@ -694,8 +704,8 @@ void compute_rows(const Operands<T>& op, int64_t m0, int64_t m1, int64_t jc,
   }
 }
 
-// K is cut into equal blocks no larger than KC (e.g. 1000 -> 4 x 250 rather
-// than 3 x 256 + 232) so every pass does a similar amount of work.
+// K is cut into equal blocks no larger than KC (e.g. 1000 -> 3 x 334 rather
+// than 2 x 384 + 232) so every pass does a similar amount of work.
 template <class T>
 int64_t k_step(int64_t K) {
   return ceil_div(K, ceil_div(K, Config<T>::KC));
