@@ -358,7 +358,6 @@ def test_row24_dimension_out_of_range():
     check_raises(lambda: torch.ones(3).sum(dim=1), IndexError, "[-1, 0], but got 1")
 
 
-@pytest.mark.xfail(strict=True, reason="cumsum is not implemented in tinygrad_ext (RELIABILITY row 24 names it)")
 def test_row24_cumsum_dimension_out_of_range():
     check_raises(lambda: torch.ones(3).cumsum(dim=1), IndexError, "Dimension out of range")
 

@@ -98,6 +98,7 @@ ROWS = [
     # reductions
     ("sum", lambda a: a.sum(), [X(2, 3)], True),
     ("sum_dim", lambda a: a.sum(1), [X(2, 3)], True),
+    ("cumsum", lambda a: a.cumsum(1), [X(2, 4)], True),
     ("sum_dims_keepdim", lambda a: a.sum((0, 2), keepdim=True), [X(2, 3, 2)], True),
     ("mean", lambda a: a.mean(0), [X(3, 2)], True),
     ("var", lambda a: a.var(1), [X(2, 4)], True),

@@ -294,6 +294,11 @@ PYBIND11_MODULE(_C, m) {
   m.def("amin", [](const Tensor& a, py::handle dims, bool keepdim, const char* name) {
     return amin(a, to_shape(dims), keepdim, name); });
   m.def("max_dim", &max_dim);
+  m.def("cumsum", [](const Tensor& a, int64_t dim, py::handle dt) {
+    std::optional<DType> d;
+    if (!dt.is_none()) d = to_dtype_id(dt.cast<int>());
+    return cumsum(a, dim, d);
+  });
   m.def("argmax", [](const Tensor& a, py::handle dim, bool keepdim, bool is_max) {
     std::optional<int64_t> d;
     if (!dim.is_none()) d = dim.cast<int64_t>();

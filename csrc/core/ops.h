@@ -69,6 +69,9 @@ Tensor amin(const Tensor& a, Shape dims, bool keepdim, const char* name = "amin"
 std::pair<Tensor, Tensor> max_dim(const Tensor& a, int64_t dim, bool keepdim, bool is_max);
 Tensor argmax(const Tensor& a, std::optional<int64_t> dim, bool keepdim, bool is_max);
 
+// Running sum along dim (integer inputs sum in int64, as torch).
+Tensor cumsum(const Tensor& a, int64_t dim, std::optional<DType> dtype = std::nullopt);
+
 // Linear algebra.
 Tensor mm(const Tensor& a, const Tensor& b);
 Tensor bmm(const Tensor& a, const Tensor& b);

@@ -359,10 +359,11 @@ void pack_panel(int64_t kc, const T* src, int64_t ls, int64_t ks, int64_t w,
     }
     return;
   }
-  for (int64_t k = 0; k < kc; ++k) {
-    for (int64_t l = 0; l < w; ++l) dst[k * W + l] = src[l * ls + k * ks];
-    for (int64_t l = w; l < W; ++l) dst[k * W + l] = T(0);
-  }
+  // Partial panel (the edge of a matrix): full-width writes with a select, so
+  // the zero padding costs no extra loop (or memset call) per step.
+  for (int64_t k = 0; k < kc; ++k)
+    for (int l = 0; l < W; ++l)
+      dst[k * W + l] = l < w ? src[l * ls + k * ks] : T(0);
 }
 
 // Packs rows [0, mc) x cols [0, kc) of A into MR-row panels: panel p holds
@@ -486,6 +487,30 @@ void micro_kernel_f32_6x16(int64_t kc, const float* __restrict a, int64_t a_rs,
       }
       _mm256_storeu_ps(ci, lo);
       _mm256_storeu_ps(ci + 8, hi);
+    }
+    return;
+  }
+  if (m == 6 && n == 16 && rsc == 1) {
+    // Column-contiguous C (typically row-major C computed as C^T = B^T A^T):
+    // transpose the tile in registers so that each of its 16 columns becomes
+    // one vector of 6 adjacent values, instead of 96 scalar stores.
+    for (int half = 0; half < 2; ++half) {
+      __m256 t[8] = {half ? c01 : c00, half ? c11 : c10, half ? c21 : c20,
+                     half ? c31 : c30, half ? c41 : c40, half ? c51 : c50,
+                     _mm256_setzero_ps(), _mm256_setzero_ps()};
+      transpose8(t);
+      for (int j = 0; j < 8; ++j) {
+        float* cj = c + (half * 8 + j) * csc;
+        __m128 lo = _mm256_castps256_ps128(t[j]);
+        __m128 hi = _mm256_extractf128_ps(t[j], 1);  // rows 4, 5 in lanes 0, 1
+        if (acc) {
+          lo = _mm_add_ps(lo, _mm_loadu_ps(cj));
+          hi = _mm_add_ps(hi, _mm_castpd_ps(_mm_load_sd(
+                                  reinterpret_cast<const double*>(cj + 4))));
+        }
+        _mm_storeu_ps(cj, lo);
+        _mm_store_sd(reinterpret_cast<double*>(cj + 4), _mm_castps_pd(hi));
+      }
     }
     return;
   }

@@ -18,7 +18,7 @@
 */
 // Run:
 //   /tmp/gemm_test test            correctness (all ISA copies, float+double)
-//   /tmp/gemm_test bench [--numpy] [--rounds R]
+//   /tmp/gemm_test bench [--numpy] [--rounds R] [--only MxNxK]
 //                                  GFLOP/s on 1 and 2 threads (float32); with
 //                                  --numpy also times numpy (OpenBLAS) in
 //                                  python3 child processes started with
@@ -482,7 +482,7 @@ double seconds_since(std::chrono::steady_clock::time_point t0) {
       .count();
 }
 
-void run_bench(bool with_numpy, int rounds) {
+void run_bench(bool with_numpy, int rounds, const std::string& only) {
   std::printf(
       "\nfloat32 GFLOP/s, row-major operands, best trial of %d interleaved "
       "rounds\n",
@@ -500,6 +500,9 @@ void run_bench(bool with_numpy, int rounds) {
     std::this_thread::sleep_for(std::chrono::milliseconds(150));
   };
   for (const auto& sh : kBenchShapes) {
+    const std::string tag = std::to_string(sh.M) + "x" + std::to_string(sh.N) +
+                            "x" + std::to_string(sh.K);
+    if (!only.empty() && only != tag) continue;
     std::vector<float> A(sh.M * sh.K), B(sh.K * sh.N), C(sh.M * sh.N);
     std::uniform_real_distribution<float> d(0.f, 1.f);
     for (auto& x : A) x = d(g_rng);
@@ -558,7 +561,9 @@ int main(int argc, char** argv) {
   std::string mode = argc > 1 ? argv[1] : "all";
   bool with_numpy = mode == "all";
   int rounds = 10;
+  std::string only;
   for (int i = 2; i < argc; ++i) {
+    if (std::string(argv[i]) == "--only" && i + 1 < argc) only = argv[++i];
     if (std::string(argv[i]) == "--numpy") with_numpy = true;
     if (std::string(argv[i]) == "--rounds" && i + 1 < argc)
       rounds = std::max(1, std::atoi(argv[++i]));
@@ -570,6 +575,6 @@ int main(int argc, char** argv) {
     failures += run_correctness<double>("double");
     std::printf("correctness: %s\n", failures ? "FAILED" : "all passed");
   }
-  if (mode == "bench" || mode == "all") run_bench(with_numpy, rounds);
+  if (mode == "bench" || mode == "all") run_bench(with_numpy, rounds, only);
   return failures ? 1 : 0;
 }

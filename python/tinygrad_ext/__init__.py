@@ -83,7 +83,7 @@ for _name in ("add", "sub", "mul", "div", "true_divide", "pow", "neg", "abs", "e
               "sigmoid", "relu", "sin", "cos", "log1p", "expm1", "reciprocal", "sign", "floor", "ceil", "round",
               "trunc", "square", "clamp", "clip", "eq", "ne", "lt", "le", "gt", "ge", "logical_and", "logical_or",
               "logical_xor", "logical_not", "floor_divide", "remainder", "sum", "mean", "prod", "var", "std", "norm",
-              "max", "min", "amax", "amin", "argmax", "argmin", "any", "all", "mm", "bmm", "mv", "dot", "t",
+              "max", "min", "amax", "amin", "argmax", "argmin", "cumsum", "any", "all", "mm", "bmm", "mv", "dot", "t",
               "transpose", "permute", "reshape", "flatten", "squeeze", "unsqueeze", "narrow", "select", "split",
               "chunk", "unbind", "gather", "scatter_add", "index_select", "masked_fill", "masked_select", "nonzero",
               "clone", "detach", "numel", "sub", "square", "as_strided"):

@@ -499,6 +499,19 @@ class Sum(Op):
         return _expand_reduced(g, ctx.in_shape, ctx.dims, ctx.keepdim), None, None, None
 
 
+class Cumsum(Op):
+    @staticmethod
+    def forward(ctx, a, dim, dtype):
+        ctx.dim, ctx.in_dtype = dim, a.dtype
+        return _C.cumsum(a._impl, dim, None if dtype is None else dtype.id)
+
+    @staticmethod
+    def backward(ctx, g):
+        # d/dx_i of sum_{j<=k} x_j is 1 for every k >= i: the reversed running sum of g.
+        gi = g.sum(ctx.dim, keepdim=True) - g.cumsum(ctx.dim) + g if g.dim() else g
+        return gi.to(ctx.in_dtype), None, None
+
+
 class Prod(Op):
     @staticmethod
     def forward(ctx, a, dims, keepdim):

@@ -879,6 +879,11 @@ class Tensor:
             return _ops.Sum.apply(self, dims, keepdim, dtype)
         return _wrap(_C.sum(self._impl, dims, keepdim, None if dtype is None else dtype.id))
 
+    def cumsum(self, dim, dtype=None):
+        if _needs_grad(self):
+            return _ops.Cumsum.apply(self, dim, dtype)
+        return _wrap(_C.cumsum(self._impl, dim, None if dtype is None else dtype.id))
+
     def mean(self, dim=None, keepdim=False, dtype=None):
         t = self if dtype is None else self.to(dtype)
         if not t.dtype.is_floating_point:
