@@ -43,11 +43,6 @@ def _index(device):
     return as_device(device).index or 0
 
 
-def get_device_name(device=None):
-    _check()
-    return f"CUDA device {_index(device)}"
-
-
 def memory_allocated(device=None):
     """Bytes held by live tensors (and scratch buffers) on the device."""
     return _C.cuda_memory_allocated(_index(device))
