@@ -591,6 +591,29 @@ void micro_kernel_f64_6x8(int64_t kc, const double* __restrict a, int64_t a_rs,
     }
     return;
   }
+  if (m == 6 && n == 8 && rsc == 1) {
+    // Column-contiguous C: transpose in registers, see the float kernel.
+    for (int half = 0; half < 2; ++half) {
+      __m256d top[4] = {half ? c01 : c00, half ? c11 : c10, half ? c21 : c20,
+                        half ? c31 : c30};
+      __m256d bot[4] = {half ? c41 : c40, half ? c51 : c50,
+                        _mm256_setzero_pd(), _mm256_setzero_pd()};
+      transpose4(top);
+      transpose4(bot);
+      for (int j = 0; j < 4; ++j) {
+        double* cj = c + (half * 4 + j) * csc;
+        __m256d lo = top[j];
+        __m128d hi = _mm256_castpd256_pd128(bot[j]);  // rows 4, 5
+        if (acc) {
+          lo = _mm256_add_pd(lo, _mm256_loadu_pd(cj));
+          hi = _mm_add_pd(hi, _mm_loadu_pd(cj + 4));
+        }
+        _mm256_storeu_pd(cj, lo);
+        _mm_storeu_pd(cj + 4, hi);
+      }
+    }
+    return;
+  }
   alignas(32) double tile[6 * 8];
   _mm256_store_pd(tile + 0, c00);
   _mm256_store_pd(tile + 4, c01);
