@@ -11,7 +11,7 @@ struct Bytes { char b[N]; };
 
 template <class Elem>
 void get_impl(ElementwiseIter& it, int nindex, const int64_t* index_strides) {
-  for_each_row(it, [&](char* const* p, const int64_t* s, int64_t n) {
+  TG_ISA::for_each_row(it, [&](char* const* p, const int64_t* s, int64_t n) {
     for (int64_t i = 0; i < n; ++i) {
       int64_t off = 0;
       for (int k = 0; k < nindex; ++k) off += *reinterpret_cast<const int64_t*>(p[2 + k] + i * s[2 + k]) * index_strides[k];
@@ -31,7 +31,7 @@ void index_get(ElementwiseIter& it, int nindex, const int64_t* index_strides) {
 
 void index_put(ElementwiseIter& it, int nindex, const int64_t* index_strides, bool accumulate) {
   TG_DISPATCH(it.dtypes[0], "index_put_", [&] {
-    for_each_row(it, [&](char* const* p, const int64_t* s, int64_t n) {
+    TG_ISA::for_each_row(it, [&](char* const* p, const int64_t* s, int64_t n) {
       for (int64_t i = 0; i < n; ++i) {
         int64_t off = 0;
         for (int k = 0; k < nindex; ++k)

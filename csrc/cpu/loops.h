@@ -1,11 +1,17 @@
 // The strided row loop under every CPU elementwise kernel. The iterator's
 // inner dim is a "row"; rows (or, for a flat iterator, slices of the single
 // dim) are split across the thread pool.
+//
+// These templates live in the ISA namespace (isa.h): elementwise.cpp is
+// compiled once per ISA, and instantiations with the same mangled name in both
+// copies would be merged by the linker, silently running one ISA's code for
+// both (it did: every elementwise op ran the SSE2 copy).
 #pragma once
 #include "../core/iterator.h"
+#include "isa.h"
 #include "parallel.h"
 
-namespace tg::cpu {
+namespace tg::cpu::TG_ISA {
 
 constexpr int64_t kGrain = 32768;  // elements per task: below this, threads cost more than they save
 
@@ -91,4 +97,4 @@ void map2(const ElementwiseIter& it, F f) {
   });
 }
 
-}  // namespace tg::cpu
+}  // namespace tg::cpu::TG_ISA

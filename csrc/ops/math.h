@@ -13,12 +13,16 @@
 #define TG_HD inline __attribute__((always_inline))
 #endif
 
+// Host-only helpers, always inlined: the CPU kernels are compiled once per ISA
+// (cpu/isa.h), and an out-of-line copy would be shared between the ISAs.
+#define TG_CPU_INLINE inline __attribute__((always_inline))
+
 namespace tg::math {
 
-inline float bits_to_float(int32_t i) { float f; std::memcpy(&f, &i, 4); return f; }
-inline int32_t float_to_bits(float f) { int32_t i; std::memcpy(&i, &f, 4); return i; }
+TG_CPU_INLINE float bits_to_float(int32_t i) { float f; std::memcpy(&f, &i, 4); return f; }
+TG_CPU_INLINE int32_t float_to_bits(float f) { int32_t i; std::memcpy(&i, &f, 4); return i; }
 
-inline float expf_poly(float x) {
+TG_CPU_INLINE float expf_poly(float x) {
   // NOTE: exp(x) = 2^n * exp(r), n = round(x / ln2), |r| <= ln2/2.
   float xc = x > 88.3762626647949f ? 88.3762626647949f : x;
   xc = xc < -87.3365447504f ? -87.3365447504f : xc;  // keeps 2^n a normal float
@@ -43,7 +47,7 @@ inline float expf_poly(float x) {
   return x != x ? x : y;
 }
 
-inline float logf_poly(float x) {
+TG_CPU_INLINE float logf_poly(float x) {
   // NOTE: log(x) = e*ln2 + log(m), m in [sqrt(1/2), sqrt(2)).
   int32_t bits = float_to_bits(x);
   bool subnormal = x < 1.17549435e-38f;
@@ -75,7 +79,7 @@ inline float logf_poly(float x) {
   return x != x ? x : y;
 }
 
-inline float tanhf_poly(float x) {
+TG_CPU_INLINE float tanhf_poly(float x) {
   // Small |x|: odd polynomial (no cancellation). Otherwise tanh(x) = 1 - 2 / (e^{2x} + 1),
   // which holds for both signs and saturates correctly (e^{2x} = inf or 0).
   float z = x * x;
