@@ -1,6 +1,8 @@
 """torch.nn against float64 numpy references: conv, pooling, softmax, every loss, the layers, Module's
-API, init, and the bad inputs of RELIABILITY.md rows 3, 25, 56, 58-62."""
+API, init, and the bad inputs of RELIABILITY.md rows 3, 25, 56, 58-62. The kernel tests take the
+`device` fixture (cpu, and cuda when a GPU is present); a cuda-marked test compares the devices."""
 import math
+import re
 import warnings
 
 import numpy as np
@@ -14,12 +16,16 @@ RNG = np.random.default_rng(0)
 TOL = {torch.float32: {"rtol": 1e-4, "atol": 1e-5}, torch.float64: {"rtol": 1e-10, "atol": 1e-11}}
 
 
-def T(a, dtype=torch.float64, requires_grad=False):
-    return torch.tensor(np.asarray(a), dtype=dtype, requires_grad=requires_grad)
+def T(a, dtype=torch.float64, requires_grad=False, device="cpu"):
+    return torch.tensor(np.asarray(a), dtype=dtype, requires_grad=requires_grad, device=device)
+
+
+def npy(t):
+    return t.detach().cpu().numpy()
 
 
 def close(t, ref, dtype=torch.float64):
-    np.testing.assert_allclose(t.detach().numpy().astype(np.float64), ref, **TOL[dtype])
+    np.testing.assert_allclose(npy(t).astype(np.float64), ref, **TOL[dtype])
 
 
 # ------------------------------------------------------------ numpy references
@@ -129,18 +135,19 @@ CONV_CASES = [  # (N, C, H, W), (O, kh, kw), stride, padding, dilation, groups, 
 
 @pytest.mark.parametrize("case", CONV_CASES)
 @pytest.mark.parametrize("dtype", [torch.float32, torch.float64])
-def test_conv2d_forward_backward_vs_numpy(case, dtype):
+def test_conv2d_forward_backward_vs_numpy(case, dtype, device):
     xs, (O, kh, kw), stride, padding, dilation, groups, bias = case
     x = RNG.standard_normal(xs)
     w = RNG.standard_normal((O, xs[1] // groups, kh, kw))
     b = RNG.standard_normal(O) if bias else None
-    xt, wt = T(x, dtype, True), T(w, dtype, True)
-    bt = T(b, dtype, True) if bias else None
+    xt, wt = T(x, dtype, True, device), T(w, dtype, True, device)
+    bt = T(b, dtype, True, device) if bias else None
     y = F.conv2d(xt, wt, bt, stride, padding, dilation, groups)
+    assert y.device.type == device
     ref = np_conv2d(x, w, b, stride, padding, dilation, groups)
     close(y, ref, dtype)
     gy = RNG.standard_normal(ref.shape)
-    y.backward(T(gy, dtype))
+    y.backward(T(gy, dtype, device=device))
     gx, gw, gb = np_conv2d_grads(x, w, gy, stride, padding, dilation, groups)
     close(xt.grad, gx, dtype)
     close(wt.grad, gw, dtype)
@@ -210,16 +217,16 @@ POOL_CASES = [  # shape, kernel, stride, padding, dilation, ceil_mode
 
 @pytest.mark.parametrize("case", POOL_CASES)
 @pytest.mark.parametrize("dtype", [torch.float32, torch.float64])
-def test_max_pool2d_vs_numpy(case, dtype):
+def test_max_pool2d_vs_numpy(case, dtype, device):
     shape, k, s, p, d, ceil = case
     x = RNG.permutation(np.prod(shape)).reshape(shape).astype(np.float64) / 7  # distinct values: no ties
-    xt = T(x, dtype, True)
+    xt = T(x, dtype, True, device)
     out, idx = F.max_pool2d(xt, k, s, p, d, ceil, return_indices=True)
     ref, ref_idx = np_pool2d(x, k, s, p, d, ceil, "max")
     close(out, ref, dtype)
-    assert (idx.numpy() == ref_idx).all()
+    assert (npy(idx) == ref_idx).all()
     gy = RNG.standard_normal(ref.shape)
-    out.backward(T(gy, dtype))
+    out.backward(T(gy, dtype, device=device))
     gx = np.zeros_like(x).reshape(shape[0], shape[1], -1)
     for n in range(shape[0]):
         for c in range(shape[1]):
@@ -229,17 +236,17 @@ def test_max_pool2d_vs_numpy(case, dtype):
 
 @pytest.mark.parametrize("case", POOL_CASES[:3])
 @pytest.mark.parametrize("count_include_pad", [True, False])
-def test_avg_pool2d_vs_numpy(case, count_include_pad):
+def test_avg_pool2d_vs_numpy(case, count_include_pad, device):
     shape, k, s, p, _, ceil = case
     x = RNG.standard_normal(shape)
-    xt = T(x, requires_grad=True)
+    xt = T(x, requires_grad=True, device=device)
     out = F.avg_pool2d(xt, k, s, p, ceil, count_include_pad)
     close(out, np_pool2d(x, k, s, p, (1, 1), ceil, "avg", count_include_pad)[0])
-    close(F.avg_pool2d(T(x), k, s, p, ceil, count_include_pad, divisor_override=3),
+    close(F.avg_pool2d(T(x, device=device), k, s, p, ceil, count_include_pad, divisor_override=3),
           np_pool2d(x, k, s, p, (1, 1), ceil, "avg", count_include_pad, 3)[0])
     # backward: the adjoint <avg(x), g> = <x, avg^T(g)>
     g = RNG.standard_normal(out.shape)
-    out.backward(T(g))
+    out.backward(T(g, device=device))
     eps = 1e-6
     e = np.zeros(x.size)
     for i in RNG.choice(x.size, 5, replace=False):
@@ -247,7 +254,7 @@ def test_avg_pool2d_vs_numpy(case, count_include_pad):
         e[i] = eps
         num = ((np_pool2d(x + e.reshape(shape), k, s, p, (1, 1), ceil, "avg", count_include_pad)[0] -
                 np_pool2d(x - e.reshape(shape), k, s, p, (1, 1), ceil, "avg", count_include_pad)[0]) * g).sum()
-        assert abs(num / (2 * eps) - xt.grad.numpy().ravel()[i]) < 1e-6
+        assert abs(num / (2 * eps) - npy(xt.grad).ravel()[i]) < 1e-6
 
 
 def test_pool_gradcheck_modules_and_adaptive():
@@ -274,27 +281,32 @@ def test_pool_gradcheck_modules_and_adaptive():
     close(F.max_pool2d(T(xs[0]), 2), np_pool2d(xs[:1], (2, 2), (2, 2), (0, 0), (1, 1), False, "max")[0][0])
 
 
-def test_max_pool2d_nan_propagates():
-    x = torch.tensor([[[[1.0, float("nan")], [3.0, 2.0]]]])
-    assert math.isnan(F.max_pool2d(x, 2).item())
+def test_max_pool2d_nan_propagates(device):
+    x = torch.tensor([[[[1.0, float("nan")], [3.0, 2.0]]]], device=device)
+    out, idx = F.max_pool2d(x, 2, return_indices=True)
+    assert math.isnan(out.item()) and idx.item() == 1
+    # a NaN in a window clipped by the padding wins too
+    y, idx = F.max_pool2d(x, 2, 1, padding=1, return_indices=True)
+    assert np.isnan(npy(y)).tolist() == [[[[False, True, True], [False, True, True], [False, False, False]]]]
+    assert npy(idx)[0, 0, 0, 1] == 1 and npy(idx)[0, 0, 2, 2] == 3
 
 
 # --------------------------------------------------------------------- softmax
 @pytest.mark.parametrize("dtype", [torch.float32, torch.float64])
 @pytest.mark.parametrize("dim", [0, 1, -1])
-def test_softmax_log_softmax_vs_numpy(dtype, dim):
+def test_softmax_log_softmax_vs_numpy(dtype, dim, device):
     x = RNG.standard_normal((3, 4, 5)) * 3
-    xt = T(x, dtype, True)
+    xt = T(x, dtype, True, device)
     y = F.log_softmax(xt, dim)
     close(y, np_log_softmax(x, dim), dtype)
-    close(F.softmax(T(x, dtype), dim), np.exp(np_log_softmax(x, dim)), dtype)
+    close(F.softmax(T(x, dtype, device=device), dim), np.exp(np_log_softmax(x, dim)), dtype)
     g = RNG.standard_normal(x.shape)
-    y.backward(T(g, dtype))
+    y.backward(T(g, dtype, device=device))
     p = np.exp(np_log_softmax(x, dim))
     close(xt.grad, g - p * g.sum(dim, keepdims=True), dtype)
     xt.grad = None
     s = xt.softmax(dim)
-    s.backward(T(g, dtype))
+    s.backward(T(g, dtype, device=device))
     close(xt.grad, p * (g - (g * p).sum(dim, keepdims=True)), dtype)
 
 
@@ -320,49 +332,129 @@ def test_softmax_extremes_gradcheck_and_modules():
 @pytest.mark.parametrize("reduction", ["none", "mean", "sum"])
 @pytest.mark.parametrize("weighted", [False, True])
 @pytest.mark.parametrize("ls", [0.0, 0.2])
-def test_cross_entropy_vs_numpy(reduction, weighted, ls):
+def test_cross_entropy_vs_numpy(reduction, weighted, ls, device):
     x = RNG.standard_normal((6, 5)) * 2
     t = np.array([0, 4, 2, -100, 1, 4])
     w = RNG.uniform(0.5, 2, 5) if weighted else None
-    xt = T(x, requires_grad=True)
-    loss = F.cross_entropy(xt, T(t, torch.int64), T(w) if weighted else None, reduction=reduction,
-                           label_smoothing=ls)
+    xt = T(x, requires_grad=True, device=device)
+    loss = F.cross_entropy(xt, T(t, torch.int64, device=device), T(w, device=device) if weighted else None,
+                           reduction=reduction, label_smoothing=ls)
     ref = np_cross_entropy(x, t, w, reduction, -100, ls)
     close(loss, ref)
     # gradient against central differences of the numpy reference
     g = RNG.standard_normal(np.shape(ref))
-    loss.backward(T(g))
+    loss.backward(T(g, device=device))
     eps, num = 1e-6, np.zeros_like(x)
     for idx in np.ndindex(*x.shape):
         e = np.zeros_like(x)
         e[idx] = eps
         num[idx] = ((np_cross_entropy(x + e, t, w, reduction, -100, ls) -
                      np_cross_entropy(x - e, t, w, reduction, -100, ls)) * g).sum() / (2 * eps)
-    np.testing.assert_allclose(xt.grad.numpy(), num, rtol=1e-6, atol=1e-8)
+    np.testing.assert_allclose(npy(xt.grad), num, rtol=1e-6, atol=1e-8)
 
 
-def test_cross_entropy_spatial_float32_module_and_nll():
+def test_cross_entropy_spatial_float32_module_and_nll(device):
     x = RNG.standard_normal((2, 4, 3, 2))
     t = RNG.integers(0, 4, (2, 3, 2))
     t[0, 1, 1] = 3
     crit = nn.CrossEntropyLoss(ignore_index=3)
-    close(crit(T(x, torch.float32), T(t, torch.int64)), np_cross_entropy(x, t, None, "mean", 3), torch.float32)
+    close(crit(T(x, torch.float32, device=device), T(t, torch.int64, device=device)),
+          np_cross_entropy(x, t, None, "mean", 3), torch.float32)
     logp = np_log_softmax(x, 1)
     w = RNG.uniform(0.5, 2, 4)
     for reduction in ("none", "mean", "sum"):
-        got = F.nll_loss(T(logp), T(t, torch.int64), T(w), ignore_index=3, reduction=reduction)
+        got = F.nll_loss(T(logp, device=device), T(t, torch.int64, device=device), T(w, device=device),
+                         ignore_index=3, reduction=reduction)
         keep = t != 3
         ts = np.where(keep, t, 0)
         nll = -np.take_along_axis(logp, ts[:, None], 1)[:, 0] * w[ts] * keep
         ref = nll if reduction == "none" else nll.sum() if reduction == "sum" else nll.sum() / (w[ts] * keep).sum()
         close(got, ref)
     # 1-D (unbatched) input with a 0-d target
-    close(F.cross_entropy(T(x[0, :, 0, 0]), torch.tensor(2)), -np_log_softmax(x[0, :, 0, 0], 0)[2])
+    close(F.cross_entropy(T(x[0, :, 0, 0], device=device), torch.tensor(2, device=device)),
+          -np_log_softmax(x[0, :, 0, 0], 0)[2])
     # class-probability targets
     p = np.exp(np_log_softmax(RNG.standard_normal((3, 4)), 1))
     xs = RNG.standard_normal((3, 4))
-    close(F.cross_entropy(T(xs), T(p)), -(p * np_log_softmax(xs, 1)).sum(1).mean())
+    close(F.cross_entropy(T(xs, device=device), T(p, device=device)), -(p * np_log_softmax(xs, 1)).sum(1).mean())
     assert repr(crit) == "CrossEntropyLoss()"
+
+
+def test_class_loss_bad_targets(device):
+    x = T(RNG.standard_normal((2, 5)), device=device)
+    for reduction in ("mean", "none", "sum"):
+        with pytest.raises(IndexError) as e:
+            F.cross_entropy(x, torch.tensor([1, 5], device=device), reduction=reduction)
+        assert str(e.value) == "Target 5 is out of bounds."
+    with pytest.raises(IndexError, match="Target -2 is out of bounds."):
+        F.cross_entropy(x, torch.tensor([1, -2], device=device))
+    with pytest.raises(IndexError, match="Target 7 is out of bounds."):
+        F.nll_loss(x, torch.tensor([7, 0], device=device))
+    close(F.cross_entropy(x, torch.tensor([-100, 4], device=device), reduction="sum"),  # ignored: in bounds
+          -np_log_softmax(npy(x), 1)[1, 4])
+
+
+def np_cross_entropy_grad(x, t, w, reduction, ignore_index, ls, g):
+    """d(sum g * loss)/dx for x (N, C, S): the closed form in cpu/softmax.cpp's header."""
+    C = x.shape[1]
+    p = np.exp(np_log_softmax(x, 1))
+    keep = t != ignore_index
+    ts = np.where(keep, t, 0)
+    wt = w[ts] * keep
+    onehot = np.arange(C)[None, :, None] == ts[:, None, :]
+    grad = ((1 - ls) * wt[:, None] * (p - onehot) + ls / C * (w.sum() * p - w[None, :, None])) * keep[:, None]
+    return grad * (g[:, None] if reduction == "none" else g / (wt.sum() if reduction == "mean" else 1))
+
+
+def test_nn_kernels_larger_shapes_vs_numpy(device):
+    """Sizes that take the kernels' other paths: long rows (a block per row on CUDA), medium rows (a
+    warp), many strided rows (a thread per row), many overlapping pooling windows, a tiled GEMM."""
+    for shape in [(3, 5000), (64, 50), (2, 40, 3), (2, 7, 3000)]:
+        x = RNG.standard_normal(shape) * 3
+        xt = T(x, requires_grad=True, device=device)
+        y = F.log_softmax(xt, 1)
+        close(y, np_log_softmax(x, 1))
+        g = RNG.standard_normal(shape)
+        y.backward(T(g, device=device))
+        p = np.exp(np_log_softmax(x, 1))
+        close(xt.grad, g - p * g.sum(1, keepdims=True))
+        close(F.softmax(T(x, device=device), 1), p)
+    for N, C, S in [(3, 40, 1), (2, 5000, 1), (2, 3, 3000)]:
+        x = RNG.standard_normal((N, C, S)) * 2
+        t = RNG.integers(0, C, (N, S))
+        t.flat[::7] = -100
+        w = RNG.uniform(0.5, 2, C)
+        for reduction in ("mean", "none"):
+            xt = T(x, requires_grad=True, device=device)
+            loss = F.cross_entropy(xt, T(t, torch.int64, device=device), T(w, device=device), reduction=reduction,
+                                   label_smoothing=0.1)
+            close(loss, np_cross_entropy(x, t, w, reduction, -100, 0.1))
+            g = RNG.standard_normal(loss.shape) if reduction == "none" else np.float64(1.5)
+            loss.backward(T(g, device=device))
+            close(xt.grad, np_cross_entropy_grad(x, t, w, reduction, -100, 0.1, g))
+    shape = (2, 3, 33, 31)
+    x = RNG.permutation(np.prod(shape)).reshape(shape).astype(np.float64)
+    xt = T(x, requires_grad=True, device=device)
+    out, idx = F.max_pool2d(xt, 3, 1, 1, return_indices=True)
+    ref, ref_idx = np_pool2d(x, (3, 3), (1, 1), (1, 1), (1, 1), False, "max")
+    close(out, ref)
+    assert (npy(idx) == ref_idx).all()
+    gy = RNG.standard_normal(ref.shape)
+    out.backward(T(gy, device=device))
+    gx = np.zeros((2, 3, 33 * 31))
+    for n in range(2):
+        for c in range(3):
+            np.add.at(gx[n, c], ref_idx[n, c].ravel(), gy[n, c].ravel())
+    close(xt.grad, gx.reshape(shape))
+    x, w = RNG.standard_normal((3, 8, 20, 20)), RNG.standard_normal((32, 8, 3, 3))
+    xt, wt = T(x, requires_grad=True, device=device), T(w, requires_grad=True, device=device)
+    y = F.conv2d(xt, wt, padding=1)
+    close(y, np_conv2d(x, w, None, (1, 1), (1, 1), (1, 1), 1))
+    gy = RNG.standard_normal(y.shape)
+    y.backward(T(gy, device=device))
+    gx, gw, _ = np_conv2d_grads(x, w, gy, (1, 1), (1, 1), (1, 1), 1)
+    close(xt.grad, gx)
+    close(wt.grad, gw)
 
 
 def test_class_losses_gradcheck_and_double_backward():
@@ -786,8 +878,57 @@ def test_linear_and_loss_bad_inputs():
         F.mse_loss(torch.randn(1, 2), torch.randn(2))
 
 
-@pytest.mark.skipif(not torch.cuda.is_available(), reason="CUDA not available")
-def test_nn_kernels_reject_cuda_tensors_clearly():
-    x = torch.randn(1, 1, 4, 4).cuda()
-    with pytest.raises(RuntimeError, match="CUDA"):
-        F.conv2d(x, torch.randn(1, 1, 2, 2).cuda())
+@pytest.mark.cuda
+def test_nn_kernels_cuda_match_cpu_deterministically_and_reject_mixed_devices():
+    rng = np.random.default_rng(1)
+    t = rng.integers(0, 7, (4, 5))
+    t[0, 0] = -100
+    cw = np.linspace(0.5, 2, 7)
+    cases = {  # name: (fn(device, *inputs), input shapes); float32, every input requires grad
+        "conv2d": (lambda d, x, w, b: F.conv2d(x, w, b, stride=(2, 1), padding=1, dilation=(1, 2), groups=2),
+                   [(3, 4, 11, 9), (6, 2, 3, 2), (6,)]),
+        "conv2d_pointwise": (lambda d, x, w: F.conv2d(x, w), [(2, 6, 5, 7), (9, 6, 1, 1)]),
+        "conv2d_tiled": (lambda d, x, w: F.conv2d(x, w, padding=2), [(2, 16, 24, 24), (64, 16, 5, 5)]),
+        "max_pool2d": (lambda d, x: F.max_pool2d(x, 3, 1, 1), [(2, 3, 9, 8)]),
+        "max_pool2d_dilated_ceil": (lambda d, x: F.max_pool2d(x, 2, 2, 1, 2, ceil_mode=True), [(2, 3, 9, 8)]),
+        "avg_pool2d": (lambda d, x: F.avg_pool2d(x, 3, 2, 1, ceil_mode=True, count_include_pad=False),
+                       [(2, 3, 9, 8)]),
+        "log_softmax": (lambda d, x: F.log_softmax(x, 1), [(4, 300, 3)]),
+        "softmax": (lambda d, x: F.softmax(x, -1), [(8, 5000)]),
+        "softmax_strided_rows": (lambda d, x: F.softmax(x, 1), [(3, 9, 2000)]),
+        "cross_entropy": (lambda d, x: F.cross_entropy(x, T(t, torch.int64, device=d), T(cw, torch.float32, device=d),
+                                                       label_smoothing=0.1), [(4, 7, 5)]),
+        "cross_entropy_none": (lambda d, x: F.cross_entropy(x, T(t[:, 0], torch.int64, device=d), reduction="none"),
+                               [(4, 7)]),
+        "nll_loss": (lambda d, x: F.nll_loss(x, T(t, torch.int64, device=d), reduction="sum"), [(4, 7, 5)]),
+    }
+    for name, (fn, shapes) in cases.items():
+        arrays = [rng.standard_normal(s) for s in shapes]
+        gy, results = None, {}
+        for run, dev in (("cpu", "cpu"), ("cuda", "cuda"), ("cuda again", "cuda")):
+            ins = [T(a, torch.float32, True, dev) for a in arrays]
+            out = fn(dev, *ins)
+            assert out.device.type == dev, name
+            gy = rng.standard_normal(out.shape) if gy is None else gy
+            out.backward(T(gy, torch.float32, device=dev))
+            results[run] = [npy(out)] + [npy(i.grad) for i in ins]
+        for c, g in zip(results["cpu"], results["cuda"]):
+            np.testing.assert_allclose(g, c, rtol=1e-4, atol=1e-5, err_msg=name)
+        for a, b in zip(results["cuda"], results["cuda again"]):
+            assert np.array_equal(a, b), f"{name}: CUDA results differ from run to run"
+    x = rng.standard_normal((2, 3, 9, 8))
+    _, i_cpu = F.max_pool2d(T(x, torch.float32), 3, 2, 1, return_indices=True)
+    _, i_cuda = F.max_pool2d(T(x, torch.float32, device="cuda"), 3, 2, 1, return_indices=True)
+    assert (npy(i_cpu) == npy(i_cuda)).all()
+
+    msg = re.escape("Expected all tensors to be on the same device, but found at least two devices, cuda:0 and cpu!")
+    xc = T(rng.standard_normal((1, 2, 5, 5)), torch.float32, device="cuda")
+    with pytest.raises(RuntimeError, match=msg):
+        F.conv2d(xc, T(rng.standard_normal((3, 2, 2, 2)), torch.float32))
+    with pytest.raises(RuntimeError, match=msg):
+        F.conv2d(xc, T(rng.standard_normal((3, 2, 2, 2)), torch.float32, device="cuda"), T(np.zeros(3), torch.float32))
+    logits = T(rng.standard_normal((2, 5)), torch.float32, device="cuda")
+    with pytest.raises(RuntimeError, match=msg):
+        F.cross_entropy(logits, torch.tensor([1, 2]))
+    with pytest.raises(RuntimeError, match=msg):
+        F.nll_loss(logits, torch.tensor([1, 2], device="cuda"), weight=torch.ones(5))

@@ -1,29 +1,36 @@
 // Neural-network ops front end (convolution, pooling, softmax, losses):
-// validation in torch's words, output allocation, kernel call.
+// validation in torch's words, output allocation, kernel call on the
+// tensors' device.
 #include "nn_ops.h"
 #include <cmath>
 #include "../cpu/nn_kernels.h"
+#include "../cuda/nn_kernels.h"
 #include "ops.h"
 
 namespace tg {
+
+// Runs a kernel on the tensors' device. The CUDA entry points share the CPU ones' signatures
+// (cuda/nn_kernels.h checks it) and throw when CUDA was not built.
+#define TG_ON_DEVICE(dev, fn, ...) ((dev).is_cuda() ? cuda::fn(__VA_ARGS__) : cpu::fn(__VA_ARGS__))
+
 namespace {
 
-// The nn kernels exist for the CPU only so far: a CUDA tensor gets a clear error, never a crash.
-void check_cpu(const Tensor& t, const char* op) {
-  if (t && t->device().is_cuda())
-    throw NotImplementedError(str_cat(op, ": not implemented for CUDA tensors yet (tinygrad_ext's nn kernels are "
-                                      "CPU-only); move the tensors to the CPU with .cpu()"));
+// `t` (null for an absent bias or weight: nothing to check) must be on `ref`'s device.
+void check_device(const Tensor& ref, const Tensor& t, const char* op) {
+  if (t) check_same_device(ref, t, op);
 }
 
-const char* legacy_name(DType t) {
-  switch (t) {
-    case DType::Float32: return "torch.FloatTensor";
-    case DType::Float64: return "torch.DoubleTensor";
-    case DType::Int64: return "torch.LongTensor";
-    case DType::Int32: return "torch.IntTensor";
-    case DType::UInt8: return "torch.ByteTensor";
-    default: return "torch.BoolTensor";
+std::string legacy_name(const Tensor& t) {
+  const char* name = "Bool";
+  switch (t->dtype) {
+    case DType::Float32: name = "Float"; break;
+    case DType::Float64: name = "Double"; break;
+    case DType::Int64: name = "Long"; break;
+    case DType::Int32: name = "Int"; break;
+    case DType::UInt8: name = "Byte"; break;
+    default: break;
   }
+  return str_cat(t->device().is_cuda() ? "torch.cuda." : "torch.", name, "Tensor");
 }
 
 void check_float(const Tensor& t, const char* op) {
@@ -32,8 +39,8 @@ void check_float(const Tensor& t, const char* op) {
 }
 
 void check_same_dtype(const Tensor& input, const Tensor& other, const char* what) {
-  TG_CHECK(input->dtype == other->dtype, "Input type (", legacy_name(input->dtype), ") and ", what, " type (",
-           legacy_name(other->dtype), ") should be the same");
+  TG_CHECK(input->dtype == other->dtype, "Input type (", legacy_name(input), ") and ", what, " type (",
+           legacy_name(other), ") should be the same");
 }
 
 int64_t div_rtn(int64_t a, int64_t b) {  // rounds toward negative infinity
@@ -81,9 +88,8 @@ void check_conv(const Shape& in, const Shape& w, const Tensor& bias, const Conv2
 }
 
 void check_conv_tensors(const Tensor& input, const Tensor& weight, const Tensor& bias, const char* op) {
-  check_cpu(input, op);
-  check_cpu(weight, op);
-  check_cpu(bias, op);
+  check_device(input, weight, op);
+  check_device(input, bias, op);
   check_float(input, op);
   check_same_dtype(input, weight, "weight");
   if (bias) check_same_dtype(input, bias, "bias");
@@ -105,8 +111,8 @@ Tensor conv2d(const Tensor& input, const Tensor& weight, const Tensor& bias, con
   if (out->numel()) {
     Tensor w = contiguous(weight), b = bias ? contiguous(bias) : nullptr;
     TG_DISPATCH_FLOAT(x->dtype, "conv2d", [&] {
-      cpu::conv2d_forward<scalar_t>(s, x->data<scalar_t>(), w->data<scalar_t>(), ptr<scalar_t>(b),
-                                    out->data<scalar_t>());
+      TG_ON_DEVICE(x->device(), conv2d_forward<scalar_t>, s, x->data<scalar_t>(), w->data<scalar_t>(),
+                   ptr<scalar_t>(b), out->data<scalar_t>());
     });
   }
   return input->dim() == 3 ? squeeze(out, 0) : out;
@@ -140,7 +146,8 @@ Tensor conv2d_backward_input(const Tensor& grad_output, const Tensor& weight, co
     } else {
       Tensor w = contiguous(weight);
       TG_DISPATCH_FLOAT(gy->dtype, "conv2d_backward", [&] {
-        cpu::conv2d_backward_input<scalar_t>(s, gy->data<scalar_t>(), w->data<scalar_t>(), gx->data<scalar_t>());
+        TG_ON_DEVICE(gy->device(), conv2d_backward_input<scalar_t>, s, gy->data<scalar_t>(), w->data<scalar_t>(),
+                     gx->data<scalar_t>());
       });
     }
   }
@@ -165,7 +172,8 @@ Tensor conv2d_backward_weight(const Tensor& grad_output, const Tensor& input, co
       fill_(gw, Scalar::from_int(0));
     } else {
       TG_DISPATCH_FLOAT(x->dtype, "conv2d_backward", [&] {
-        cpu::conv2d_backward_weight<scalar_t>(s, gy->data<scalar_t>(), x->data<scalar_t>(), gw->data<scalar_t>());
+        TG_ON_DEVICE(x->device(), conv2d_backward_weight<scalar_t>, s, gy->data<scalar_t>(), x->data<scalar_t>(),
+                     gw->data<scalar_t>());
       });
     }
   }
@@ -236,7 +244,6 @@ Shape pool_out_sizes(const Shape& in, const cpu::PoolShape& s) {
 }  // namespace
 
 std::pair<Tensor, Tensor> max_pool2d(const Tensor& input, const Pool2dParams& p) {
-  check_cpu(input, "max_pool2d");
   check_float(input, "max_pool2d");
   cpu::PoolShape s = pool_shape(input->sizes, p);
   Tensor x = contiguous(input);
@@ -245,14 +252,15 @@ std::pair<Tensor, Tensor> max_pool2d(const Tensor& input, const Pool2dParams& p)
   Tensor idx = empty(os, DType::Int64, x->device());
   if (out->numel()) {
     TG_DISPATCH_FLOAT(x->dtype, "max_pool2d", [&] {
-      cpu::max_pool2d_forward<scalar_t>(s, x->data<scalar_t>(), out->data<scalar_t>(), idx->data<int64_t>());
+      TG_ON_DEVICE(x->device(), max_pool2d_forward<scalar_t>, s, x->data<scalar_t>(), out->data<scalar_t>(),
+                   idx->data<int64_t>());
     });
   }
   return {out, idx};
 }
 
 Tensor max_pool2d_backward(const Tensor& grad_output, const Tensor& indices, const Shape& input_sizes) {
-  check_cpu(grad_output, "max_pool2d_backward");
+  check_device(grad_output, indices, "max_pool2d_backward");
   check_float(grad_output, "max_pool2d_backward");
   TG_CHECK(indices->dtype == DType::Int64 && indices->sizes == grad_output->sizes && input_sizes.size() >= 3 &&
                grad_output->dim() == int64_t(input_sizes.size()),
@@ -272,7 +280,8 @@ Tensor max_pool2d_backward(const Tensor& grad_output, const Tensor& indices, con
   Tensor gx = empty(input_sizes, gy->dtype, gy->device());
   if (gx->numel()) {
     TG_DISPATCH_FLOAT(gy->dtype, "max_pool2d_backward", [&] {
-      cpu::max_pool2d_backward<scalar_t>(s, gy->data<scalar_t>(), idx->data<int64_t>(), gx->data<scalar_t>());
+      TG_ON_DEVICE(gy->device(), max_pool2d_backward<scalar_t>, s, gy->data<scalar_t>(), idx->data<int64_t>(),
+                   gx->data<scalar_t>());
     });
   }
   return gx;
@@ -280,15 +289,14 @@ Tensor max_pool2d_backward(const Tensor& grad_output, const Tensor& indices, con
 
 Tensor avg_pool2d(const Tensor& input, const Pool2dParams& p, bool count_include_pad, int64_t divisor_override) {
   TG_CHECK(p.dilation[0] == 1 && p.dilation[1] == 1, "avg_pool2d: dilation is not supported");
-  check_cpu(input, "avg_pool2d");
   check_float(input, "avg_pool2d");
   cpu::PoolShape s = pool_shape(input->sizes, p);
   Tensor x = contiguous(input);
   Tensor out = empty(pool_out_sizes(x->sizes, s), x->dtype, x->device());
   if (out->numel()) {
     TG_DISPATCH_FLOAT(x->dtype, "avg_pool2d", [&] {
-      cpu::avg_pool2d_forward<scalar_t>(s, count_include_pad, divisor_override, x->data<scalar_t>(),
-                                        out->data<scalar_t>());
+      TG_ON_DEVICE(x->device(), avg_pool2d_forward<scalar_t>, s, count_include_pad, divisor_override,
+                   x->data<scalar_t>(), out->data<scalar_t>());
     });
   }
   return out;
@@ -297,7 +305,6 @@ Tensor avg_pool2d(const Tensor& input, const Pool2dParams& p, bool count_include
 Tensor avg_pool2d_backward(const Tensor& grad_output, const Shape& input_sizes, const Pool2dParams& p,
                            bool count_include_pad, int64_t divisor_override) {
   checked_numel(input_sizes, "avg_pool2d_backward");
-  check_cpu(grad_output, "avg_pool2d_backward");
   check_float(grad_output, "avg_pool2d_backward");
   cpu::PoolShape s = pool_shape(input_sizes, p);
   TG_CHECK(grad_output->sizes == pool_out_sizes(input_sizes, s), "avg_pool2d_backward: expected grad_output of size ",
@@ -306,8 +313,8 @@ Tensor avg_pool2d_backward(const Tensor& grad_output, const Shape& input_sizes, 
   Tensor gx = empty(input_sizes, gy->dtype, gy->device());
   if (gx->numel()) {
     TG_DISPATCH_FLOAT(gy->dtype, "avg_pool2d_backward", [&] {
-      cpu::avg_pool2d_backward<scalar_t>(s, count_include_pad, divisor_override, gy->data<scalar_t>(),
-                                         gx->data<scalar_t>());
+      TG_ON_DEVICE(gy->device(), avg_pool2d_backward<scalar_t>, s, count_include_pad, divisor_override,
+                   gy->data<scalar_t>(), gx->data<scalar_t>());
     });
   }
   return gx;
@@ -331,7 +338,6 @@ void softmax_dims(const Shape& sizes, int64_t dim, int64_t& outer, int64_t& D, i
 
 Tensor softmax(const Tensor& input, int64_t dim, bool log) {
   const char* op = log ? "log_softmax" : "softmax";
-  check_cpu(input, op);
   check_float(input, op);
   int64_t outer, D, inner;
   softmax_dims(input->sizes, dim, outer, D, inner);
@@ -339,7 +345,8 @@ Tensor softmax(const Tensor& input, int64_t dim, bool log) {
   Tensor out = empty(x->sizes, x->dtype, x->device());
   if (out->numel()) {
     TG_DISPATCH_FLOAT(x->dtype, op, [&] {
-      cpu::softmax_forward<scalar_t>(outer, D, inner, log, x->data<scalar_t>(), out->data<scalar_t>());
+      TG_ON_DEVICE(x->device(), softmax_forward<scalar_t>, outer, D, inner, log, x->data<scalar_t>(),
+                   out->data<scalar_t>());
     });
   }
   return out;
@@ -347,8 +354,7 @@ Tensor softmax(const Tensor& input, int64_t dim, bool log) {
 
 Tensor softmax_backward(const Tensor& grad_output, const Tensor& output, int64_t dim, bool log) {
   const char* op = log ? "log_softmax_backward" : "softmax_backward";
-  check_cpu(grad_output, op);
-  check_cpu(output, op);
+  check_device(grad_output, output, op);
   check_float(grad_output, op);
   TG_CHECK(grad_output->sizes == output->sizes && grad_output->dtype == output->dtype, op,
            ": grad_output and output must have the same size and dtype, got ", grad_output->sizes, " and ",
@@ -359,8 +365,8 @@ Tensor softmax_backward(const Tensor& grad_output, const Tensor& output, int64_t
   Tensor gx = empty(y->sizes, y->dtype, y->device());
   if (gx->numel()) {
     TG_DISPATCH_FLOAT(y->dtype, op, [&] {
-      cpu::softmax_backward<scalar_t>(outer, D, inner, log, gy->data<scalar_t>(), y->data<scalar_t>(),
-                                      gx->data<scalar_t>());
+      TG_ON_DEVICE(y->device(), softmax_backward<scalar_t>, outer, D, inner, log, gy->data<scalar_t>(),
+                   y->data<scalar_t>(), gx->data<scalar_t>());
     });
   }
   return gx;
@@ -376,9 +382,8 @@ struct LossPlan {
 
 LossPlan plan_class_loss(const Tensor& input, const Tensor& target, const Tensor& weight, int64_t reduction,
                          int64_t ignore_index, double label_smoothing, bool log_softmax, const char* op) {
-  check_cpu(input, op);
-  check_cpu(target, op);
-  check_cpu(weight, op);
+  check_device(input, target, op);
+  check_device(input, weight, op);
   check_float(input, op);
   TG_CHECK(target->dtype == DType::Int64, op, ": expected scalar type Long but found ", type_name(target->dtype),
            " (class-index targets must be int64)");
@@ -421,9 +426,12 @@ LossPlan plan_class_loss(const Tensor& input, const Tensor& target, const Tensor
   a.log_softmax = log_softmax;
   p.x = contiguous(input);
   p.t = contiguous(target);
-  // Every target is validated before anything is computed (and on every reduction).
-  const int64_t* t = p.t->data<int64_t>();
-  for (int64_t r = 0, n = p.t->numel(); r < n; ++r)
+  // Every target is validated before anything is computed (and on every reduction). CUDA targets are
+  // read on the host: one transfer of N * S int64s, and the error names the first bad target, as on the
+  // CPU, before any kernel could index with it.
+  const Tensor th = p.t->device().is_cuda() ? to_device(p.t, Device{}) : p.t;
+  const int64_t* t = th->data<int64_t>();
+  for (int64_t r = 0, n = th->numel(); r < n; ++r)
     TG_CHECK_INDEX(t[r] == ignore_index || (t[r] >= 0 && t[r] < a.C), "Target ", t[r], " is out of bounds.");
   return p;
 }
@@ -437,9 +445,9 @@ std::tuple<Tensor, Tensor, Tensor> class_loss(const Tensor& input, const Tensor&
   Tensor lse = log_softmax ? empty({a.N * a.S}, p.x->dtype, p.x->device()) : nullptr;
   Tensor tw = empty({}, p.x->dtype, p.x->device());
   TG_DISPATCH_FLOAT(p.x->dtype, op, [&] {
-    cpu::class_loss_forward<scalar_t>(a, p.x->data<scalar_t>(), p.t->data<int64_t>(), ptr<scalar_t>(p.w),
-                                      out->data<scalar_t>(), lse ? lse->data<scalar_t>() : nullptr,
-                                      tw->data<scalar_t>());
+    TG_ON_DEVICE(p.x->device(), class_loss_forward<scalar_t>, a, p.x->data<scalar_t>(), p.t->data<int64_t>(),
+                 ptr<scalar_t>(p.w), out->data<scalar_t>(), lse ? lse->data<scalar_t>() : nullptr,
+                 tw->data<scalar_t>());
   });
   return {out, lse, tw};
 }
@@ -449,7 +457,9 @@ Tensor class_loss_backward(const Tensor& grad_output, const Tensor& input, const
                            int64_t ignore_index, double label_smoothing, bool log_softmax, const char* op) {
   LossPlan p = plan_class_loss(input, target, weight, reduction, ignore_index, label_smoothing, log_softmax, op);
   const cpu::ClassLossArgs& a = p.args;
-  check_cpu(grad_output, op);
+  check_device(input, grad_output, op);
+  check_device(input, lse, op);
+  check_device(input, total_weight, op);
   Tensor g = contiguous(to_dtype(grad_output, p.x->dtype));
   TG_CHECK(g->numel() == (reduction == 0 ? a.N * a.S : 1), op, ": grad_output has ", g->numel(),
            " elements, expected ", reduction == 0 ? a.N * a.S : 1);
@@ -458,9 +468,9 @@ Tensor class_loss_backward(const Tensor& grad_output, const Tensor& input, const
   Tensor gx = empty(p.x->sizes, p.x->dtype, p.x->device());
   double tw = item_double(total_weight);
   TG_DISPATCH_FLOAT(p.x->dtype, op, [&] {
-    cpu::class_loss_backward<scalar_t>(a, g->data<scalar_t>(), p.x->data<scalar_t>(), p.t->data<int64_t>(),
-                                       ptr<scalar_t>(p.w), l ? l->data<scalar_t>() : nullptr,
-                                       static_cast<scalar_t>(tw), gx->data<scalar_t>());
+    TG_ON_DEVICE(p.x->device(), class_loss_backward<scalar_t>, a, g->data<scalar_t>(), p.x->data<scalar_t>(),
+                 p.t->data<int64_t>(), ptr<scalar_t>(p.w), l ? l->data<scalar_t>() : nullptr,
+                 static_cast<scalar_t>(tw), gx->data<scalar_t>());
   });
   return gx;
 }

@@ -1,8 +1,8 @@
 // Neural-network ops front end: convolution, pooling, softmax and the
-// classification losses. Each validates its inputs with torch's messages,
-// allocates the outputs and calls the device kernel (cpu/nn_kernels.h).
-// float32 and float64; CPU only for now (CUDA tensors raise
-// NotImplementedError until csrc/cuda/ has these kernels).
+// classification losses. Each validates its inputs with torch's messages
+// (all tensors of an op on one device), allocates the outputs on that device
+// and calls its kernel (cpu/nn_kernels.h or cuda/nn_kernels.h, same
+// signatures). float32 and float64, CPU and CUDA.
 #pragma once
 #include <array>
 #include <optional>

@@ -1,0 +1,757 @@
+// Convolution, pooling, softmax and the classification losses on the GPU: the
+// CUDA side of cpu/nn_kernels.h (same entry points and semantics, declared in
+// cuda/nn_kernels.h). Pointers are device pointers to contiguous memory. Every
+// kernel is a grid-stride loop with 64-bit indices on the legacy default
+// stream, and every sum runs in a fixed order (no float atomics), so results
+// are bit-reproducible run to run on the same GPU.
+//
+// Dimension letters (as cpu/nn_kernels.h): N batch, C input channels, O output
+// channels, H x W input plane, OH x OW output plane (P = OH * OW positions),
+// kh x kw kernel, G groups; Cg = C / G, Og = O / G, K = Cg * kh * kw (the
+// im2col rows of one group), KC = C * kh * kw (of all groups).
+//
+// conv2d: im2col + the strided GEMM of gemm.cu, as cpu/conv.cpp. A chunk of
+//   images is unrolled at once into col (nb, KC, P); then, per image and
+//   group, y_g = W_g @ col_g (forward); gcol_g = W_g^T @ gy_g, then a col2im
+//   gather where each input element sums its taps in (ki, kj) order (backward
+//   input); gW_g = sum_n gy_g @ col_g^T, image after image through the GEMM's
+//   accumulate flag (backward weight: a fixed order, deterministic). A 1x1,
+//   stride-1, unpadded kernel reads the image itself as col.
+// max_pool2d: one thread per output. The backward kernel gets the indices but
+//   not the window geometry (PoolShape's kernel fields are unset there), so
+//   it cannot gather over "the windows that contain an input": one warp per
+//   plane zeroes the plane, then scatters 32 outputs at a time, lanes with
+//   the same target summed in lane order and written by the lowest of them
+//   (deterministic, no atomics).
+// avg_pool2d: one thread per output; the backward pass gathers, per input
+//   element, the outputs whose windows contain it (a computed range).
+// softmax, log_softmax and the losses: a group of 1, 32 (a warp) or 256 (the
+//   block) threads per row, combined with fixed shuffle / shared-memory trees.
+//   A row (o, i) of an (outer, D, inner) block has its D elements `inner`
+//   apart; with inner > 1 and many rows, a thread per row makes neighbouring
+//   threads read neighbouring addresses.
+#include <algorithm>
+#include <limits>
+
+#include "allocator.h"
+#include "helpers.cuh"
+#include "kernels.h"
+#include "nn_kernels.h"
+
+namespace tg::cuda {
+namespace {
+
+constexpr int kWarps = kThreads / 32;
+static_assert((kWarps & (kWarps - 1)) == 0 && kWarps <= 32, "the block tree assumes a power-of-two warp count");
+
+__device__ __forceinline__ void divmod(int64_t n, int64_t d, int64_t& q, int64_t& r) {
+  uint64_t uq, ur;
+  divmod_u64(uint64_t(n), uint64_t(d), uq, ur);
+  q = int64_t(uq);
+  r = int64_t(ur);
+}
+
+__device__ __forceinline__ int64_t global_thread() { return int64_t(blockIdx.x) * blockDim.x + threadIdx.x; }
+__device__ __forceinline__ int64_t grid_threads() { return int64_t(gridDim.x) * blockDim.x; }
+
+__device__ __forceinline__ float dev_exp(float x) { return expf(x); }
+__device__ __forceinline__ double dev_exp(double x) { return exp(x); }
+__device__ __forceinline__ float dev_log(float x) { return logf(x); }
+__device__ __forceinline__ double dev_log(double x) { return log(x); }
+
+template <class T> __device__ __forceinline__ T neg_inf() { return -std::numeric_limits<T>::infinity(); }
+
+struct AddOp {
+  template <class A> __device__ A operator()(A a, A b) const { return a + b; }
+};
+// NOTE: NaN wins, so that a row holding a NaN stays NaN.
+struct MaxNanOp {
+  template <class A> __device__ A operator()(A a, A b) const {
+    if (a != a) return a;
+    if (b != b) return b;
+    return a > b ? a : b;
+  }
+};
+
+// Combines v over the `group` threads that share a row (1, 32 or kThreads,
+// groups aligned to warps / the block) in a fixed tree and returns the result
+// to every thread of the group. With group == kThreads every thread of the
+// block must call it (it synchronizes); smem holds kWarps + 1 values.
+template <class A, class F>
+__device__ __forceinline__ A group_allreduce(A v, int group, A* smem, F combine) {
+  if (group == 1) return v;
+#pragma unroll
+  for (int delta = 16; delta > 0; delta /= 2) v = combine(v, shfl_down(v, delta));
+  if (group == 32) return __shfl_sync(kFullMask, v, 0);  // lane 0's value everywhere: one result per row
+  const int warp = threadIdx.x / 32, lane = threadIdx.x % 32;
+  if (lane == 0) smem[warp] = v;
+  __syncthreads();
+  if (warp == 0) {
+    v = smem[lane < kWarps ? lane : 0];
+#pragma unroll
+    for (int delta = kWarps / 2; delta > 0; delta /= 2) v = combine(v, shfl_down(v, delta));
+    if (lane == 0) smem[kWarps] = v;
+  }
+  __syncthreads();
+  v = smem[kWarps];
+  __syncthreads();  // smem is rewritten by the next call
+  return v;
+}
+
+// Threads per row for `rows` rows of D elements `inner` apart.
+int row_group(int64_t rows, int64_t D, int64_t inner) {
+  if (inner > 1 && rows >= 4096) return 1;  // neighbouring rows are neighbouring addresses
+  if (D >= 4096) return kThreads;
+  if (D >= 32) return 32;
+  return 1;
+}
+
+// The first element of row r (= (o, i)) of an (outer, D, inner) block.
+__device__ __forceinline__ int64_t row_base(int64_t r, int64_t D, int64_t inner) {
+  if (inner == 1) return r * D;
+  int64_t o, i;
+  divmod(r, inner, o, i);
+  return o * D * inner + i;
+}
+
+// ---------------------------------------------------------------- convolution
+bool is_pointwise(const ConvShape& s) {
+  return s.kh == 1 && s.kw == 1 && s.sh == 1 && s.sw == 1 && s.ph == 0 && s.pw == 0;
+}
+
+// col[j, (c * kh + ki) * kw + kj, oh * OW + ow] = x[n0 + j, c, oh * sh - ph + ki * dh, ow * sw - pw + kj * dw]
+// for the nb images from n0; 0 where that reads padding.
+template <class T>
+__global__ void __launch_bounds__(kThreads)
+    im2col_kernel(const __grid_constant__ ConvShape s, int64_t n0, int64_t nb, const T* x, T* col) {
+  const int64_t P = s.OH * s.OW, KC = s.C * s.kh * s.kw, total = nb * KC * P;
+  for (int64_t i = global_thread(); i < total; i += grid_threads()) {
+    int64_t q, p, j, row, oh, ow, t, c, ki, kj;
+    divmod(i, P, q, p);
+    divmod(q, KC, j, row);
+    divmod(p, s.OW, oh, ow);
+    divmod(row, s.kw, t, kj);
+    divmod(t, s.kh, c, ki);
+    const int64_t ih = oh * s.sh - s.ph + ki * s.dh, iw = ow * s.sw - s.pw + kj * s.dw;
+    T v = T(0);
+    if (ih >= 0 && ih < s.H && iw >= 0 && iw < s.W) v = x[((n0 + j) * s.C + c) * s.H * s.W + ih * s.W + iw];
+    col[i] = v;
+  }
+}
+
+// The adjoint of im2col as a gather: gx[n0 + j, c, h, w] = the sum of the col
+// entries that read (h, w), taps in (ki, kj) order (the order in which
+// cpu/conv.cpp's col2im adds them). Writes every element of the nb images.
+template <class T>
+__global__ void __launch_bounds__(kThreads)
+    col2im_kernel(const __grid_constant__ ConvShape s, int64_t n0, int64_t nb, const T* col, T* gx) {
+  const int64_t P = s.OH * s.OW, KC = s.C * s.kh * s.kw, HW = s.H * s.W, total = nb * s.C * HW;
+  T* gxc = gx + n0 * s.C * HW;
+  for (int64_t i = global_thread(); i < total; i += grid_threads()) {
+    int64_t q, w, h, jc, j, c;
+    divmod(i, s.W, q, w);
+    divmod(q, s.H, jc, h);
+    divmod(jc, s.C, j, c);
+    const T* cc = col + (j * KC + c * s.kh * s.kw) * P;
+    T acc = T(0);
+    for (int64_t ki = 0; ki < s.kh; ++ki) {
+      const int64_t th = h + s.ph - ki * s.dh;  // oh * sh for the output row that reads h through tap ki
+      if (th < 0) break;                        // th only decreases with ki
+      if (th % s.sh != 0 || th / s.sh >= s.OH) continue;
+      const T* crow = cc + ki * s.kw * P + (th / s.sh) * s.OW;
+      for (int64_t kj = 0; kj < s.kw; ++kj) {
+        const int64_t tw = w + s.pw - kj * s.dw;
+        if (tw < 0) break;
+        if (tw % s.sw != 0 || tw / s.sw >= s.OW) continue;
+        acc += crow[kj * P + tw / s.sw];
+      }
+    }
+    gxc[i] = acc;
+  }
+}
+
+// y[n, o, p] = b[o] over the whole output: the GEMMs then accumulate onto it.
+template <class T>
+__global__ void __launch_bounds__(kThreads) bias_fill_kernel(int64_t total, int64_t P, int64_t O, const T* b, T* y) {
+  for (int64_t i = global_thread(); i < total; i += grid_threads()) {
+    int64_t q, p, n, o;
+    divmod(i, P, q, p);
+    divmod(q, O, n, o);
+    y[i] = b[o];
+  }
+}
+
+// Images unrolled per im2col launch: the column buffer stays under 64 MiB, at least one image.
+template <class T>
+int64_t images_per_chunk(const ConvShape& s) {
+  constexpr int64_t kColBudget = int64_t(64) << 20;
+  const int64_t per_image = std::max<int64_t>(1, s.C * s.kh * s.kw * s.OH * s.OW * int64_t(sizeof(T)));
+  return std::clamp<int64_t>(kColBudget / per_image, 1, std::max<int64_t>(s.N, 1));
+}
+
+// Bytes of the column buffer for `chunk` images (none for a pointwise convolution).
+template <class T>
+int64_t col_bytes(const ConvShape& s, bool pointwise, int64_t chunk) {
+  return pointwise ? 0 : chunk * s.C * s.kh * s.kw * s.OH * s.OW * int64_t(sizeof(T));
+}
+
+template <class T>
+void launch_im2col(const ConvShape& s, int64_t n0, int64_t nb, const T* x, T* col, int device) {
+  const int64_t total = nb * s.C * s.kh * s.kw * s.OH * s.OW;
+  if (total == 0) return;
+  im2col_kernel<T><<<grid_for(total, kThreads, device), kThreads>>>(s, n0, nb, x, col);
+  TG_CUDA_CHECK_LAUNCH("im2col_kernel");
+}
+
+// ------------------------------------------------------------------- pooling
+template <class T>
+__global__ void __launch_bounds__(kThreads)
+    max_pool2d_forward_kernel(const __grid_constant__ PoolShape s, const T* x, T* y, int64_t* idx) {
+  const int64_t total = s.planes * s.OH * s.OW;
+  for (int64_t i = global_thread(); i < total; i += grid_threads()) {
+    int64_t q, ow, p, oh;
+    divmod(i, s.OW, q, ow);
+    divmod(q, s.OH, p, oh);
+    const T* xp = x + p * s.H * s.W;
+    const int64_t h0 = oh * s.sh - s.ph, w0 = ow * s.sw - s.pw;
+    T best = neg_inf<T>();
+    int64_t bi = -1;
+    for (int64_t ki = 0; ki < s.kh; ++ki) {
+      const int64_t ih = h0 + ki * s.dh;
+      if (ih < 0 || ih >= s.H) continue;
+      for (int64_t kj = 0; kj < s.kw; ++kj) {
+        const int64_t iw = w0 + kj * s.dw;
+        if (iw < 0 || iw >= s.W) continue;
+        const int64_t k = ih * s.W + iw;
+        const T v = xp[k];
+        // NOTE: the first NaN of the window wins (nothing replaces a NaN); ties keep the first maximum.
+        if (bi < 0 || v > best || (v != v && best == best)) {
+          best = v;
+          bi = k;
+        }
+      }
+    }
+    y[i] = best;  // a window of padding only (possible with dilation): -inf and index 0, as the CPU
+    idx[i] = bi < 0 ? 0 : bi;
+  }
+}
+
+// One warp per plane: zero it, then add gy[k] into gx[idx[k]] 32 outputs at a
+// time. Lanes whose targets coincide are summed in lane order by the lowest
+// of them, so every target gets one write per step and the order of the
+// additions is fixed. Indices outside the plane are skipped (never written).
+template <class T>
+__global__ void __launch_bounds__(kThreads)
+    max_pool2d_backward_kernel(const __grid_constant__ PoolShape s, const T* gy, const int64_t* idx, T* gx) {
+  const int lane = threadIdx.x % 32;
+  const int64_t HW = s.H * s.W, OHW = s.OH * s.OW;
+  const int64_t warps = int64_t(gridDim.x) * kWarps;
+  for (int64_t p = int64_t(blockIdx.x) * kWarps + threadIdx.x / 32; p < s.planes; p += warps) {
+    T* gp = gx + p * HW;
+    const T* gyp = gy + p * OHW;
+    const int64_t* ip = idx + p * OHW;
+    for (int64_t k = lane; k < HW; k += 32) gp[k] = T(0);
+    __syncwarp();
+    for (int64_t k0 = 0; k0 < OHW; k0 += 32) {
+      const int64_t k = k0 + lane;
+      int64_t e = k < OHW ? ip[k] : -1;
+      if (e >= HW) e = -1;
+      const T v = k < OHW ? gyp[k] : T(0);
+      T sum = T(0);
+      bool leader = e >= 0;
+#pragma unroll 4
+      for (int j = 0; j < 32; ++j) {
+        const int64_t ej = __shfl_sync(kFullMask, e, j);
+        const T vj = __shfl_sync(kFullMask, v, j);
+        if (ej == e) {
+          sum += vj;
+          if (j < lane) leader = false;
+        }
+      }
+      if (leader) gp[e] += sum;
+      __syncwarp();  // this step's writes are seen by the lanes of the next one
+    }
+  }
+}
+
+// One average-pooling window: clipped bounds and torch's divisor (as cpu/conv.cpp's avg_window).
+struct AvgWindow {
+  int64_t h0, h1, w0, w1;
+  double divisor;
+};
+
+__device__ __forceinline__ AvgWindow avg_window(const PoolShape& s, int64_t oh, int64_t ow, bool count_include_pad,
+                                                int64_t divisor) {
+  AvgWindow a;
+  a.h0 = oh * s.sh - s.ph;
+  a.w0 = ow * s.sw - s.pw;
+  a.h1 = min(a.h0 + s.kh, s.H + s.ph);
+  a.w1 = min(a.w0 + s.kw, s.W + s.pw);
+  const int64_t pool_size = (a.h1 - a.h0) * (a.w1 - a.w0);
+  a.h0 = max(a.h0, int64_t(0));
+  a.w0 = max(a.w0, int64_t(0));
+  a.h1 = min(a.h1, s.H);
+  a.w1 = min(a.w1, s.W);
+  if (divisor > 0) a.divisor = double(divisor);
+  else if (count_include_pad) a.divisor = double(pool_size);
+  else a.divisor = double((a.h1 - a.h0) * (a.w1 - a.w0));
+  return a;
+}
+
+template <class T>
+__global__ void __launch_bounds__(kThreads) avg_pool2d_forward_kernel(const __grid_constant__ PoolShape s,
+                                                                      bool count_include_pad, int64_t divisor,
+                                                                      const T* x, T* y) {
+  const int64_t total = s.planes * s.OH * s.OW;
+  for (int64_t i = global_thread(); i < total; i += grid_threads()) {
+    int64_t q, ow, p, oh;
+    divmod(i, s.OW, q, ow);
+    divmod(q, s.OH, p, oh);
+    const AvgWindow a = avg_window(s, oh, ow, count_include_pad, divisor);
+    const T* xp = x + p * s.H * s.W;
+    T acc = T(0);
+    for (int64_t ih = a.h0; ih < a.h1; ++ih)
+      for (int64_t iw = a.w0; iw < a.w1; ++iw) acc += xp[ih * s.W + iw];
+    y[i] = static_cast<T>(acc / a.divisor);
+  }
+}
+
+// gx[p, h, w] = sum of gy[p, oh, ow] / divisor over the windows holding (h, w), in (oh, ow)
+// order: oh * sh - ph <= h < oh * sh - ph + kh gives oh's range directly (dilation is 1).
+template <class T>
+__global__ void __launch_bounds__(kThreads) avg_pool2d_backward_kernel(const __grid_constant__ PoolShape s,
+                                                                       bool count_include_pad, int64_t divisor,
+                                                                       const T* gy, T* gx) {
+  const int64_t total = s.planes * s.H * s.W;
+  for (int64_t i = global_thread(); i < total; i += grid_threads()) {
+    int64_t q, w, p, h;
+    divmod(i, s.W, q, w);
+    divmod(q, s.H, p, h);
+    const int64_t oh0 = h + s.ph < s.kh ? 0 : (h + s.ph - s.kh) / s.sh + 1;
+    const int64_t oh1 = min((h + s.ph) / s.sh + 1, s.OH);
+    const int64_t ow0 = w + s.pw < s.kw ? 0 : (w + s.pw - s.kw) / s.sw + 1;
+    const int64_t ow1 = min((w + s.pw) / s.sw + 1, s.OW);
+    const T* gyp = gy + p * s.OH * s.OW;
+    T acc = T(0);
+    for (int64_t oh = oh0; oh < oh1; ++oh) {
+      for (int64_t ow = ow0; ow < ow1; ++ow) {
+        const AvgWindow a = avg_window(s, oh, ow, count_include_pad, divisor);
+        if (h < a.h0 || h >= a.h1 || w < a.w0 || w >= a.w1) continue;
+        acc += static_cast<T>(gyp[oh * s.OW + ow] / a.divisor);
+      }
+    }
+    gx[i] = acc;
+  }
+}
+
+// ------------------------------------------------------------------- softmax
+// Every thread runs the same number of row iterations (the bound is per
+// block), so group_allreduce's barriers are reached uniformly.
+template <class T>
+__global__ void __launch_bounds__(kThreads) softmax_forward_kernel(int64_t rows, int64_t D, int64_t inner, bool log,
+                                                                   int group, const T* x, T* y) {
+  __shared__ T smem[kWarps + 1];
+  const int per_block = kThreads / group, lane = threadIdx.x % group;
+  for (int64_t rb = int64_t(blockIdx.x) * per_block; rb < rows; rb += int64_t(gridDim.x) * per_block) {
+    const int64_t r = rb + threadIdx.x / group;
+    const bool valid = r < rows;  // uniform over a group
+    const int64_t base = valid ? row_base(r, D, inner) : 0;
+    const T* xr = x + base;
+    T* yr = y + base;
+    T m = neg_inf<T>();
+    if (valid)
+      for (int64_t d = lane; d < D; d += group) m = MaxNanOp{}(m, xr[d * inner]);
+    m = group_allreduce(m, group, smem, MaxNanOp{});
+    if (m == neg_inf<T>()) m = T(0);  // an all -inf row: exp gives 0s, then 0 / 0 or log(0) - (-inf): NaN
+    T sum = T(0);
+    if (valid)
+      for (int64_t d = lane; d < D; d += group) sum += dev_exp(xr[d * inner] - m);
+    sum = group_allreduce(sum, group, smem, AddOp{});
+    if (!valid) continue;
+    if (log) {
+      const T lse = m + dev_log(sum);
+      for (int64_t d = lane; d < D; d += group) yr[d * inner] = xr[d * inner] - lse;
+    } else {
+      const T inv = T(1) / sum;
+      for (int64_t d = lane; d < D; d += group) yr[d * inner] = dev_exp(xr[d * inner] - m) * inv;
+    }
+  }
+}
+
+// log_softmax: gx = gy - exp(y) * sum(gy);  softmax: gx = y * (gy - sum(gy * y)).
+template <class T>
+__global__ void __launch_bounds__(kThreads) softmax_backward_kernel(int64_t rows, int64_t D, int64_t inner, bool log,
+                                                                    int group, const T* gy, const T* y, T* gx) {
+  __shared__ T smem[kWarps + 1];
+  const int per_block = kThreads / group, lane = threadIdx.x % group;
+  for (int64_t rb = int64_t(blockIdx.x) * per_block; rb < rows; rb += int64_t(gridDim.x) * per_block) {
+    const int64_t r = rb + threadIdx.x / group;
+    const bool valid = r < rows;
+    const int64_t base = valid ? row_base(r, D, inner) : 0;
+    T dot = T(0);
+    if (valid)
+      for (int64_t d = lane; d < D; d += group) {
+        const int64_t k = base + d * inner;
+        dot += log ? gy[k] : gy[k] * y[k];
+      }
+    dot = group_allreduce(dot, group, smem, AddOp{});
+    if (!valid) continue;
+    for (int64_t d = lane; d < D; d += group) {
+      const int64_t k = base + d * inner;
+      gx[k] = log ? gy[k] - dev_exp(y[k]) * dot : y[k] * (gy[k] - dot);
+    }
+  }
+}
+
+// -------------------------------------------------------------------- losses
+// Row r = (n, s) of the (N, C, S) input: its C logits are S apart. See
+// cpu/softmax.cpp for the formulas. Writes lse[r] (cross entropy), the loss
+// (out[r] with reduction none, else row_loss[r]) and row_weight[r]; an
+// ignored row gets 0 for all three. wsum: sum_c w_c on the device; null
+// without class weights (then it is C) or without label smoothing (unused).
+template <class T>
+__global__ void __launch_bounds__(kThreads)
+    class_loss_rows_kernel(const __grid_constant__ ClassLossArgs a, int group, const T* x, const int64_t* t,
+                           const T* w, const double* wsum, T* out, T* lse, double* row_loss, double* row_weight) {
+  __shared__ T smem[kWarps + 1];
+  const int64_t rows = a.N * a.S, C = a.C, S = a.S;
+  const double e = a.label_smoothing;
+  const int per_block = kThreads / group, lane = threadIdx.x % group;
+  for (int64_t rb = int64_t(blockIdx.x) * per_block; rb < rows; rb += int64_t(gridDim.x) * per_block) {
+    const int64_t r = rb + threadIdx.x / group;
+    const bool valid = r < rows;
+    const int64_t tr = valid ? t[r] : a.ignore_index;
+    const bool active = valid && tr != a.ignore_index;  // uniform over a group, like valid
+    const T* xr = x + (valid ? row_base(r, C, S) : 0);
+    double loss = 0, wt = 0;
+    T l = T(0);
+    if (active) wt = w ? double(w[tr]) : 1.0;
+    if (a.log_softmax) {
+      T m = neg_inf<T>();
+      if (active)
+        for (int64_t c = lane; c < C; c += group) m = MaxNanOp{}(m, xr[c * S]);
+      m = group_allreduce(m, group, smem, MaxNanOp{});
+      if (m == neg_inf<T>()) m = T(0);
+      T se = T(0), sx = T(0);
+      if (active)
+        for (int64_t c = lane; c < C; c += group) {
+          const T v = xr[c * S];
+          se += dev_exp(v - m);
+          if (e > 0) sx += (w ? w[c] : T(1)) * v;
+        }
+      se = group_allreduce(se, group, smem, AddOp{});
+      if (e > 0) sx = group_allreduce(sx, group, smem, AddOp{});
+      if (active) {
+        l = m + dev_log(se);
+        loss = (1 - e) * wt * (double(l) - double(xr[tr * S]));
+        if (e > 0) {
+          const double W = wsum ? *wsum : double(C);
+          loss += e / double(C) * (W * double(l) - double(sx));
+        }
+      }
+    } else if (active) {
+      loss = -wt * double(xr[tr * S]);
+    }
+    if (valid && lane == 0) {
+      if (lse) lse[r] = l;
+      row_weight[r] = wt;
+      if (a.reduction == 0) out[r] = static_cast<T>(loss);
+      else row_loss[r] = loss;
+    }
+  }
+}
+
+// *wsum = sum_c w_c, one block, a fixed order.
+template <class T>
+__global__ void __launch_bounds__(kThreads) weight_sum_kernel(int64_t C, const T* w, double* wsum) {
+  __shared__ double smem[kWarps + 1];
+  double acc = 0;
+  for (int64_t c = threadIdx.x; c < C; c += kThreads) acc += double(w[c]);
+  acc = group_allreduce(acc, kThreads, smem, AddOp{});
+  if (threadIdx.x == 0) *wsum = acc;
+}
+
+// Pass 1 of the final sums: block b adds rows [b * chunk, (b + 1) * chunk) of
+// row_weight (and row_loss unless null) into partial[2b + 1] (and partial[2b]).
+__global__ void __launch_bounds__(kThreads) loss_partials_kernel(int64_t n, int64_t chunk, const double* row_loss,
+                                                                 const double* row_weight, double* partial) {
+  __shared__ double smem[kWarps + 1];
+  const int64_t lo = int64_t(blockIdx.x) * chunk, hi = min(lo + chunk, n);
+  double lsum = 0, wtot = 0;
+  for (int64_t r = lo + threadIdx.x; r < hi; r += kThreads) {
+    wtot += row_weight[r];
+    if (row_loss) lsum += row_loss[r];
+  }
+  wtot = group_allreduce(wtot, kThreads, smem, AddOp{});
+  lsum = group_allreduce(lsum, kThreads, smem, AddOp{});
+  if (threadIdx.x == 0) {
+    partial[2 * blockIdx.x] = lsum;
+    partial[2 * blockIdx.x + 1] = wtot;
+  }
+}
+
+// Pass 2, one block: the partials in order; writes total_weight, and out[0] for mean / sum.
+template <class T>
+__global__ void __launch_bounds__(kThreads)
+    loss_finish_kernel(int64_t nparts, const double* partial, int reduction, T* out, T* total_weight) {
+  __shared__ double smem[kWarps + 1];
+  double lsum = 0, wtot = 0;
+  for (int64_t b = threadIdx.x; b < nparts; b += kThreads) {
+    lsum += partial[2 * b];
+    wtot += partial[2 * b + 1];
+  }
+  lsum = group_allreduce(lsum, kThreads, smem, AddOp{});
+  wtot = group_allreduce(wtot, kThreads, smem, AddOp{});
+  if (threadIdx.x == 0) {
+    *total_weight = static_cast<T>(wtot);
+    if (reduction != 0) out[0] = static_cast<T>(reduction == 1 ? lsum / wtot : lsum);
+  }
+}
+
+// One thread per element of gx (N, C, S); wsum as for class_loss_rows_kernel.
+template <class T>
+__global__ void __launch_bounds__(kThreads)
+    class_loss_backward_kernel(const __grid_constant__ ClassLossArgs a, const T* g, const T* x, const int64_t* t,
+                               const T* w, const double* wsum, const T* lse, T total_weight, T* gx) {
+  const int64_t C = a.C, S = a.S, total = a.N * C * S;
+  const double e = a.label_smoothing;
+  for (int64_t i = global_thread(); i < total; i += grid_threads()) {
+    int64_t q, s, n, c;
+    divmod(i, S, q, s);
+    divmod(q, C, n, c);
+    const int64_t r = n * S + s, tr = t[r];
+    if (tr == a.ignore_index) {
+      gx[i] = T(0);
+      continue;
+    }
+    double scale = a.reduction == 0 ? double(g[r]) : double(g[0]);
+    if (a.reduction == 1) scale /= double(total_weight);
+    const double wt = w ? double(w[tr]) : 1.0;
+    if (!a.log_softmax) {
+      gx[i] = c == tr ? static_cast<T>(-scale * wt) : T(0);
+      continue;
+    }
+    const double W = wsum ? *wsum : double(C);
+    const double p = double(dev_exp(x[i] - lse[r]));
+    const double a1 = scale * (1 - e) * wt, a2 = scale * e / double(C);
+    double v = a1 * p + a2 * (W * p - (w ? double(w[c]) : 1.0));
+    if (c == tr) v -= a1;
+    gx[i] = static_cast<T>(v);
+  }
+}
+
+// sum_c w_c into `buf` when w is given; returns it, or null without w (the kernels then use C).
+template <class T>
+const double* weight_sum(int64_t C, const T* w, const DeviceBuffer& buf) {
+  if (!w) return nullptr;
+  weight_sum_kernel<T><<<1, kThreads>>>(C, w, buf.as<double>());
+  TG_CUDA_CHECK_LAUNCH("weight_sum_kernel");
+  return buf.as<double>();
+}
+
+}  // namespace
+
+// ---------------------------------------------------------------- convolution
+template <class T>
+void conv2d_forward(const ConvShape& s, const T* x, const T* w, const T* b, T* y) {
+  const int64_t Cg = s.C / s.G, Og = s.O / s.G, K = Cg * s.kh * s.kw, KC = s.C * s.kh * s.kw, P = s.OH * s.OW;
+  const int64_t total = s.N * s.O * P;
+  if (total == 0) return;
+  const int device = use_device_of(y);
+  if (b) {
+    bias_fill_kernel<T><<<grid_for(total, kThreads, device), kThreads>>>(total, P, s.O, b, y);
+    TG_CUDA_CHECK_LAUNCH("bias_fill_kernel");
+  }
+  const bool pointwise = is_pointwise(s);
+  const int64_t chunk = pointwise ? s.N : images_per_chunk<T>(s);
+  DeviceBuffer col(col_bytes<T>(s, pointwise, chunk), device);  // scratch from the caching allocator
+  for (int64_t n0 = 0; n0 < s.N; n0 += chunk) {
+    const int64_t nb = std::min(chunk, s.N - n0);
+    if (!pointwise) launch_im2col(s, n0, nb, x, col.as<T>(), device);
+    for (int64_t j = 0; j < nb; ++j) {
+      const int64_t n = n0 + j;
+      for (int64_t g = 0; g < s.G; ++g) {
+        const T* B = pointwise ? x + (n * s.C + g * Cg) * s.H * s.W : col.as<T>() + (j * KC + g * K) * P;
+        // W_g (Og x K) @ col_g (K x P)
+        gemm<T>(Og, P, K, w + g * Og * K, K, 1, B, P, 1, y + (n * s.O + g * Og) * P, P, 1, b != nullptr);
+      }
+    }
+  }
+}
+
+template <class T>
+void conv2d_backward_input(const ConvShape& s, const T* gy, const T* w, T* gx) {
+  const int64_t Cg = s.C / s.G, Og = s.O / s.G, K = Cg * s.kh * s.kw, KC = s.C * s.kh * s.kw, P = s.OH * s.OW;
+  if (s.N * s.C * s.H * s.W == 0) return;
+  const int device = use_device_of(gx);
+  const bool pointwise = is_pointwise(s);
+  const int64_t chunk = pointwise ? s.N : images_per_chunk<T>(s);
+  DeviceBuffer col(col_bytes<T>(s, pointwise, chunk), device);  // scratch from the caching allocator
+  for (int64_t n0 = 0; n0 < s.N; n0 += chunk) {
+    const int64_t nb = std::min(chunk, s.N - n0);
+    for (int64_t j = 0; j < nb; ++j) {
+      const int64_t n = n0 + j;
+      for (int64_t g = 0; g < s.G; ++g) {
+        T* C = pointwise ? gx + (n * s.C + g * Cg) * s.H * s.W : col.as<T>() + (j * KC + g * K) * P;
+        // W_g^T (K x Og) @ gy_g (Og x P)
+        gemm<T>(K, P, Og, w + g * Og * K, 1, K, gy + (n * s.O + g * Og) * P, P, 1, C, P, 1, false);
+      }
+    }
+    if (!pointwise) {
+      const int64_t total = nb * s.C * s.H * s.W;
+      col2im_kernel<T><<<grid_for(total, kThreads, device), kThreads>>>(s, n0, nb, col.as<T>(), gx);
+      TG_CUDA_CHECK_LAUNCH("col2im_kernel");
+    }
+  }
+}
+
+template <class T>
+void conv2d_backward_weight(const ConvShape& s, const T* gy, const T* x, T* gw) {
+  const int64_t Cg = s.C / s.G, Og = s.O / s.G, K = Cg * s.kh * s.kw, KC = s.C * s.kh * s.kw, P = s.OH * s.OW;
+  const int64_t wsize = s.O * K;
+  if (wsize == 0) return;
+  const int device = use_device_of(gw);
+  if (s.N == 0) {
+    TG_CUDA_CHECK(cudaMemsetAsync(gw, 0, size_t(wsize) * sizeof(T), 0));  // all-zero bits are +0.0
+    return;
+  }
+  const bool pointwise = is_pointwise(s);
+  const int64_t chunk = pointwise ? s.N : images_per_chunk<T>(s);
+  DeviceBuffer col(col_bytes<T>(s, pointwise, chunk), device);  // scratch from the caching allocator
+  for (int64_t n0 = 0; n0 < s.N; n0 += chunk) {
+    const int64_t nb = std::min(chunk, s.N - n0);
+    if (!pointwise) launch_im2col(s, n0, nb, x, col.as<T>(), device);
+    for (int64_t j = 0; j < nb; ++j) {
+      const int64_t n = n0 + j;
+      for (int64_t g = 0; g < s.G; ++g) {
+        const T* B = pointwise ? x + (n * s.C + g * Cg) * s.H * s.W : col.as<T>() + (j * KC + g * K) * P;
+        // gy_g (Og x P) @ col_g^T (P x K), summed over the images in order
+        gemm<T>(Og, K, P, gy + (n * s.O + g * Og) * P, P, 1, B, 1, P, gw + g * Og * K, K, 1, n != 0);
+      }
+    }
+  }
+}
+
+// ------------------------------------------------------------------- pooling
+template <class T>
+void max_pool2d_forward(const PoolShape& s, const T* x, T* y, int64_t* idx) {
+  const int64_t total = s.planes * s.OH * s.OW;
+  if (total == 0) return;
+  const int device = use_device_of(y);
+  max_pool2d_forward_kernel<T><<<grid_for(total, kThreads, device), kThreads>>>(s, x, y, idx);
+  TG_CUDA_CHECK_LAUNCH("max_pool2d_forward_kernel");
+}
+
+template <class T>
+void max_pool2d_backward(const PoolShape& s, const T* gy, const int64_t* idx, T* gx) {
+  if (s.planes * s.H * s.W == 0) return;
+  const int device = use_device_of(gx);
+  max_pool2d_backward_kernel<T><<<grid_for(s.planes, kWarps, device), kThreads>>>(s, gy, idx, gx);
+  TG_CUDA_CHECK_LAUNCH("max_pool2d_backward_kernel");
+}
+
+template <class T>
+void avg_pool2d_forward(const PoolShape& s, bool count_include_pad, int64_t divisor, const T* x, T* y) {
+  const int64_t total = s.planes * s.OH * s.OW;
+  if (total == 0) return;
+  const int device = use_device_of(y);
+  avg_pool2d_forward_kernel<T>
+      <<<grid_for(total, kThreads, device), kThreads>>>(s, count_include_pad, divisor, x, y);
+  TG_CUDA_CHECK_LAUNCH("avg_pool2d_forward_kernel");
+}
+
+template <class T>
+void avg_pool2d_backward(const PoolShape& s, bool count_include_pad, int64_t divisor, const T* gy, T* gx) {
+  const int64_t total = s.planes * s.H * s.W;
+  if (total == 0) return;
+  const int device = use_device_of(gx);
+  avg_pool2d_backward_kernel<T>
+      <<<grid_for(total, kThreads, device), kThreads>>>(s, count_include_pad, divisor, gy, gx);
+  TG_CUDA_CHECK_LAUNCH("avg_pool2d_backward_kernel");
+}
+
+// ------------------------------------------------------------------- softmax
+template <class T>
+void softmax_forward(int64_t outer, int64_t D, int64_t inner, bool log, const T* x, T* y) {
+  const int64_t rows = outer * inner;
+  if (rows * D == 0) return;
+  const int device = use_device_of(y);
+  const int group = row_group(rows, D, inner);
+  softmax_forward_kernel<T>
+      <<<grid_for(rows, kThreads / group, device), kThreads>>>(rows, D, inner, log, group, x, y);
+  TG_CUDA_CHECK_LAUNCH("softmax_forward_kernel");
+}
+
+template <class T>
+void softmax_backward(int64_t outer, int64_t D, int64_t inner, bool log, const T* gy, const T* y, T* gx) {
+  const int64_t rows = outer * inner;
+  if (rows * D == 0) return;
+  const int device = use_device_of(gx);
+  const int group = row_group(rows, D, inner);
+  softmax_backward_kernel<T>
+      <<<grid_for(rows, kThreads / group, device), kThreads>>>(rows, D, inner, log, group, gy, y, gx);
+  TG_CUDA_CHECK_LAUNCH("softmax_backward_kernel");
+}
+
+// -------------------------------------------------------------------- losses
+template <class T>
+void class_loss_forward(const ClassLossArgs& a, const T* x, const int64_t* t, const T* w, T* out, T* lse,
+                        T* total_weight) {
+  const int64_t rows = a.N * a.S;
+  const int device = use_device_of(total_weight);
+  DeviceBuffer wsum_buf(int64_t(sizeof(double)), device);
+  const double* wsum = weight_sum(a.C, a.label_smoothing > 0 ? w : nullptr, wsum_buf);
+  // Per-row loss (mean / sum only) and weight, then a two-pass fixed-order sum. The number of
+  // partials depends on `rows` alone, so the result does not depend on the GPU either.
+  DeviceBuffer row_loss(a.reduction == 0 ? 0 : rows * int64_t(sizeof(double)), device);
+  DeviceBuffer row_weight(rows * int64_t(sizeof(double)), device);
+  if (rows > 0) {
+    const int group = row_group(rows, a.C, a.S);
+    class_loss_rows_kernel<T><<<grid_for(rows, kThreads / group, device), kThreads>>>(
+        a, group, x, t, w, wsum, out, lse, a.reduction == 0 ? nullptr : row_loss.as<double>(),
+        row_weight.as<double>());
+    TG_CUDA_CHECK_LAUNCH("class_loss_rows_kernel");
+  }
+  const int64_t nparts = rows == 0 ? 0 : std::min<int64_t>(1024, (rows + kThreads * 16 - 1) / (kThreads * 16));
+  DeviceBuffer partial(2 * nparts * int64_t(sizeof(double)), device);
+  if (nparts > 0) {
+    const int64_t chunk = (rows + nparts - 1) / nparts;
+    loss_partials_kernel<<<unsigned(nparts), kThreads>>>(rows, chunk, a.reduction == 0 ? nullptr : row_loss.as<double>(),
+                                                         row_weight.as<double>(), partial.as<double>());
+    TG_CUDA_CHECK_LAUNCH("loss_partials_kernel");
+  }
+  loss_finish_kernel<T><<<1, kThreads>>>(nparts, partial.as<double>(), a.reduction, out, total_weight);
+  TG_CUDA_CHECK_LAUNCH("loss_finish_kernel");
+}
+
+template <class T>
+void class_loss_backward(const ClassLossArgs& a, const T* g, const T* x, const int64_t* t, const T* w, const T* lse,
+                         T total_weight, T* gx) {
+  const int64_t total = a.N * a.C * a.S;
+  if (total == 0) return;
+  const int device = use_device_of(gx);
+  DeviceBuffer wsum_buf(int64_t(sizeof(double)), device);
+  const double* wsum = weight_sum(a.C, a.log_softmax && a.label_smoothing > 0 ? w : nullptr, wsum_buf);
+  class_loss_backward_kernel<T>
+      <<<grid_for(total, kThreads, device), kThreads>>>(a, g, x, t, w, wsum, lse, total_weight, gx);
+  TG_CUDA_CHECK_LAUNCH("class_loss_backward_kernel");
+}
+
+#define TG_INSTANTIATE(T)                                                                                      \
+  template void conv2d_forward<T>(const ConvShape&, const T*, const T*, const T*, T*);                        \
+  template void conv2d_backward_input<T>(const ConvShape&, const T*, const T*, T*);                           \
+  template void conv2d_backward_weight<T>(const ConvShape&, const T*, const T*, T*);                          \
+  template void max_pool2d_forward<T>(const PoolShape&, const T*, T*, int64_t*);                              \
+  template void max_pool2d_backward<T>(const PoolShape&, const T*, const int64_t*, T*);                       \
+  template void avg_pool2d_forward<T>(const PoolShape&, bool, int64_t, const T*, T*);                         \
+  template void avg_pool2d_backward<T>(const PoolShape&, bool, int64_t, const T*, T*);                        \
+  template void softmax_forward<T>(int64_t, int64_t, int64_t, bool, const T*, T*);                            \
+  template void softmax_backward<T>(int64_t, int64_t, int64_t, bool, const T*, const T*, T*);                 \
+  template void class_loss_forward<T>(const ClassLossArgs&, const T*, const int64_t*, const T*, T*, T*, T*);  \
+  template void class_loss_backward<T>(const ClassLossArgs&, const T*, const T*, const int64_t*, const T*,    \
+                                       const T*, T, T*);
+TG_INSTANTIATE(float)
+TG_INSTANTIATE(double)
+#undef TG_INSTANTIATE
+
+}  // namespace tg::cuda
