@@ -345,6 +345,10 @@ PYBIND11_MODULE(_C, m) {
   m.def("cuda_reset_peak_memory_stats", &cuda::reset_peak_memory_stats);
   m.def("cuda_empty_cache", &cuda::empty_cache);
   m.def("cuda_malloc_count", &cuda::cuda_malloc_count);
+  m.def("cuda_get_device_properties", [](int device) {
+    const cuda::DeviceProperties& p = cuda::device_properties(device);
+    return py::make_tuple(p.name, p.total_memory, p.major, p.minor, p.multi_processor_count);
+  });
 
   bind_nn(m);
 }

@@ -2,6 +2,7 @@
 // so the op front end dispatches on the device alone. Without a CUDA build,
 // cuda/unavailable.cpp defines them to throw.
 #pragma once
+#include <string>
 #include "../cpu/kernels.h"
 
 namespace tg::cuda {
@@ -18,4 +19,13 @@ void copy_between_devices(const Tensor& dst, const Tensor& src);
 bool is_built();
 int device_count();  // 0 when there is no driver or device
 void synchronize();
+
+// torch.cuda.get_device_properties: queried once per device; throws for an
+// ordinal outside [0, device_count()).
+struct DeviceProperties {
+  std::string name;
+  int64_t total_memory = 0;  // bytes
+  int major = 0, minor = 0, multi_processor_count = 0;
+};
+const DeviceProperties& device_properties(int device);
 }  // namespace tg::cuda

@@ -299,6 +299,21 @@ int sm_count(int device) {
   return n;
 }
 
+const DeviceProperties& device_properties(int device) {
+  const int n = device_count();
+  TG_CHECK(n > 0, "No CUDA GPUs are available");
+  TG_CHECK(device >= 0 && device < n, "Invalid device id ", device, " (", n, " CUDA device(s))");
+  // Filled once per device; call_once retries when the query throws.
+  static std::once_flag once[kMaxDevices];
+  static DeviceProperties props[kMaxDevices];
+  std::call_once(once[device], [device] {
+    cudaDeviceProp p{};
+    TG_CUDA_CHECK(cudaGetDeviceProperties(&p, device));
+    props[device] = DeviceProperties{p.name, int64_t(p.totalGlobalMem), p.major, p.minor, p.multiProcessorCount};
+  });
+  return props[device];
+}
+
 void synchronize() {
   // Only devices this process has used: synchronizing another one would
   // create a context on it (hundreds of MB) for nothing.

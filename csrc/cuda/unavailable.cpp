@@ -72,3 +72,7 @@ TG_INSTANTIATE_NN(float)
 TG_INSTANTIATE_NN(double)
 #undef TG_INSTANTIATE_NN
 }  // namespace tg::cuda
+
+namespace tg::cuda {
+const DeviceProperties& device_properties(int) { fail(); }
+}  // namespace tg::cuda

@@ -68,3 +68,51 @@ def empty_cache():
 def malloc_count():
     """cudaMalloc calls so far: flat in a training loop's steady state (the caching allocator reuses blocks)."""
     return _C.cuda_malloc_count()
+
+
+class _CudaDeviceProperties:
+    """What torch.cuda.get_device_properties returns: name, total_memory (bytes), major, minor,
+    multi_processor_count."""
+    __slots__ = ("major", "minor", "multi_processor_count", "name", "total_memory")
+
+    def __init__(self, name, total_memory, major, minor, multi_processor_count):
+        self.name, self.total_memory = name, total_memory
+        self.major, self.minor, self.multi_processor_count = major, minor, multi_processor_count
+
+    def __repr__(self):
+        return (f"_CudaDeviceProperties(name='{self.name}', major={self.major}, minor={self.minor}, "
+                f"total_memory={self.total_memory // (1024 * 1024)}MB, "
+                f"multi_processor_count={self.multi_processor_count})")
+
+
+def _device_index(device):
+    """torch's _get_device_index(device, optional=True): an int, 'cuda[:N]' or torch.device; None = current."""
+    if device is None:
+        return current_device()
+    if isinstance(device, int) and not isinstance(device, bool):
+        return device
+    from ._device import device as _device
+    d = _device(device)
+    if d.type != "cuda":
+        raise ValueError(f"Expected a cuda device, but got: {d}")
+    return current_device() if d.index is None else d.index
+
+
+def get_device_properties(device=None):
+    # torch's _lazy_init: AssertionError without a CUDA build, RuntimeError without a GPU.
+    if not _C.cuda_is_built():
+        raise AssertionError("Torch not compiled with CUDA enabled")
+    _check()
+    index = _device_index(device)
+    if index < 0 or index >= device_count():
+        raise AssertionError("Invalid device id")
+    return _CudaDeviceProperties(*_C.cuda_get_device_properties(index))
+
+
+def get_device_name(device=None):
+    return get_device_properties(device).name
+
+
+def get_device_capability(device=None):
+    prop = get_device_properties(device)
+    return prop.major, prop.minor
