@@ -236,6 +236,25 @@ PYBIND11_MODULE(_C, m) {
   m.def("can_cast", [](int a, int b) { return can_cast(to_dtype_id(a), to_dtype_id(b)); });
   m.def("bump_version", &bump_version);
   m.def("set_default_dtype", [](int dt) { set_default_float_dtype(to_dtype_id(dt)); });
+  // torch.set/get_float32_matmul_precision and torch.backends.cuda.matmul.allow_tf32 (one setting)
+  m.def("get_float32_matmul_precision", [] {
+    switch (float32_matmul_precision()) {
+      case MatmulPrecision::High: return "high";
+      case MatmulPrecision::Medium: return "medium";
+      default: return "highest";
+    }
+  });
+  m.def("set_float32_matmul_precision", [](const std::string& p) {
+    TG_CHECK(p == "highest" || p == "high" || p == "medium", p,
+             " is not one of 'highest', 'high', or 'medium'");
+    set_float32_matmul_precision(p == "highest" ? MatmulPrecision::Highest
+                                 : p == "high"  ? MatmulPrecision::High
+                                                : MatmulPrecision::Medium);
+  });
+  m.def("allow_tf32", [] { return float32_matmul_precision() != MatmulPrecision::Highest; });
+  m.def("set_allow_tf32", [](bool on) {
+    set_float32_matmul_precision(on ? MatmulPrecision::High : MatmulPrecision::Highest);
+  });
 
   // ---- elementwise: one function per op, generated from the op lists
 #define TG_BIND_UNARY(name, F) \

@@ -1,5 +1,6 @@
 #include "ops.h"
 #include <algorithm>
+#include <atomic>
 #include <cmath>
 #include <cstring>
 #include "../cpu/gemm.h"
@@ -34,6 +35,13 @@ void set_default_float_dtype(DType t) {
   TG_CHECK_TYPE(is_floating(t), "only floating-point types are supported as the default type");
   g_default_float = t;
 }
+
+namespace {
+std::atomic<MatmulPrecision> g_matmul_precision{MatmulPrecision::Highest};  // torch's default: no TF32
+}  // namespace
+
+MatmulPrecision float32_matmul_precision() { return g_matmul_precision.load(std::memory_order_relaxed); }
+void set_float32_matmul_precision(MatmulPrecision p) { g_matmul_precision.store(p, std::memory_order_relaxed); }
 
 namespace {
 // torch's combine_categories: the higher-priority result keeps its dtype unless
@@ -579,6 +587,12 @@ void gemm_into(const Tensor& out, const char* a, const Shape& as, const char* b,
   TG_DISPATCH_FLOAT(dtype, "mm", [&] {
     auto* C = out->data<scalar_t>();
     if (device.is_cuda()) {
+      // TF32 is for float32 only (there the casts are no-ops; they keep the double branch compiling).
+      if (std::is_same_v<scalar_t, float> && float32_matmul_precision() != MatmulPrecision::Highest) {
+        cuda::gemm_tf32(M, N, K, reinterpret_cast<const float*>(a), as[0], as[1], reinterpret_cast<const float*>(b),
+                        bs[0], bs[1], reinterpret_cast<float*>(C), out->strides[0], out->strides[1], accumulate);
+        return;
+      }
       cuda::gemm<scalar_t>(M, N, K, reinterpret_cast<const scalar_t*>(a), as[0], as[1],
                            reinterpret_cast<const scalar_t*>(b), bs[0], bs[1], C, out->strides[0], out->strides[1],
                            accumulate);

@@ -23,6 +23,12 @@ const char* type_name(DType t);
 // torch.get_default_dtype(): the dtype of Python floats and of float results from integer inputs.
 DType default_float_dtype();
 void set_default_float_dtype(DType t);  // torch's C++ names in messages: Float, Long, ...
+// torch.set_float32_matmul_precision. CUDA float32 matmuls may use TF32 tensor
+// cores unless it is Highest: torch.backends.cuda.matmul.allow_tf32 reads
+// (precision != Highest) and writes (High / Highest) the same setting.
+enum class MatmulPrecision { Highest, High, Medium };
+MatmulPrecision float32_matmul_precision();
+void set_float32_matmul_precision(MatmulPrecision p);
 DType result_type(const Tensor& a, const Tensor& b);
 DType result_type(const Tensor& a, const Scalar& s);
 bool can_cast(DType from, DType to);

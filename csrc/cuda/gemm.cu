@@ -20,6 +20,24 @@
 //   float: 128 x 128 x 8 tiles, 8 x 8 per thread. double: 64 x 64 x 8, 4 x 4.
 // gemm_dot_kernel: one warp per output element, lanes splitting K; for
 //   outputs too few or too thin (vectors) to fill 128 x 128 tiles.
+// gemm_tf32_kernel: float32 on tensor cores when torch.backends.cuda.matmul.
+//   allow_tf32 is on (sm_80+; other GPUs and small outputs take the FP32
+//   kernels above). Inputs are rounded to TF32 (cvt.rna: 10-bit mantissa,
+//   float32 range) and multiplied by mma.sync m16n8k8 with float32
+//   accumulation, as cuBLAS does for torch.
+//   256 threads = 8 warps (2 x 4) per 128 x 128 tile of C; each warp owns
+//   64 x 32 = 4 x 4 mma tiles (64 accumulators per thread). K advances in
+//   16-wide slabs through a two-stage cp.async pipeline: slab k+1 is copied
+//   global -> shared while slab k is multiplied (40 KB of shared memory;
+//   128 registers, so two blocks share an SM).
+//   Each operand is seen as an MN x K matrix (A: m x k, B: n x k) and its
+//   shared tile keeps the global layout: [mn][k] rows of 16 (+4 pad) when k
+//   has unit stride, else [k][mn] rows of 128 (+8 pad). So copies walk global
+//   memory contiguously, and with those pads the fragment reads of all four
+//   layout pairs are bank-conflict free. Copies are 16 bytes when the walked
+//   direction has unit stride, the other stride is a multiple of 4 and the
+//   base is 16-byte aligned, else 4 bytes (any strides); cp.async zero-fills
+//   whatever lies past M, N or K, so every size works without packing.
 #include "helpers.cuh"
 #include "kernels.h"
 
@@ -43,6 +61,19 @@ struct GemmArgs {
   bool accumulate;
 };
 
+// Top-left corner of this block's BM x BN tile of C. Tile order: grid.x is
+// linear over tiles, grouped kGroupM tile rows at a time so blocks running
+// together share A rows and B columns in L2.
+// (64-bit: kGroupM * tiles_n may exceed int when M is small and N huge.)
+__device__ __forceinline__ void tile_origin(const GemmArgs& g, int BM, int BN, int64_t& m0, int64_t& n0) {
+  const int64_t tiles_n = (g.N + BN - 1) / BN, tiles_m = (g.M + BM - 1) / BM;
+  const int64_t pid = blockIdx.x, width = kGroupM * tiles_n;
+  const int64_t first_m = (pid / width) * kGroupM;
+  const int64_t group_rows = tiles_m - first_m < kGroupM ? tiles_m - first_m : kGroupM;
+  m0 = (first_m + (pid % width) % group_rows) * BM;
+  n0 = ((pid % width) / group_rows) * BN;
+}
+
 template <class T>
 __global__ void __launch_bounds__(kGemmThreads)
     gemm_tile_kernel(const __grid_constant__ GemmArgs g, const T* A, const T* B, T* C) {
@@ -59,15 +90,8 @@ __global__ void __launch_bounds__(kGemmThreads)
   const int tx = tid % (BN / TN), ty = tid / (BN / TN);
   const bool a_k_contig = g.csa == 1;  // else walk m (best when rsa == 1)
   const bool b_n_contig = g.csb == 1;  // else walk k (best when rsb == 1)
-  // Tile order: grid.x is linear over tiles, grouped kGroupM tile rows at a
-  // time so blocks running together share A rows and B columns in L2.
-  // (64-bit: kGroupM * tiles_n may exceed int when M is small and N huge.)
-  const int64_t tiles_n = (g.N + BN - 1) / BN, tiles_m = (g.M + BM - 1) / BM;
-  const int64_t pid = blockIdx.x, width = kGroupM * tiles_n;
-  const int64_t first_m = (pid / width) * kGroupM;
-  const int64_t group_rows = tiles_m - first_m < kGroupM ? tiles_m - first_m : kGroupM;
-  const int64_t m0 = (first_m + (pid % width) % group_rows) * BM;
-  const int64_t n0 = ((pid % width) / group_rows) * BN;
+  int64_t m0, n0;
+  tile_origin(g, BM, BN, m0, n0);
   const int64_t ktiles = (g.K + BK - 1) / BK;
   T ra[LA], rb[LB];
   auto load_slab = [&](int64_t k0) {
@@ -179,11 +203,186 @@ __global__ void __launch_bounds__(kThreads)
   }
 }
 
-}  // namespace
+// ------------------------------------------------------------ TF32 tensor cores
+namespace tf32 {
+constexpr int BM = 128, BN = 128, BK = 16;  // block tile; 8 warps as 2 (m) x 4 (n)
+constexpr int WM = 64, WN = 32;             // warp tile: 4 x 4 mma tiles of 16 x 8
+constexpr int kStage = BM * (BK + 4);       // floats per operand per stage (the larger of the two layouts)
+static_assert(kStage >= BK * (BM + 8) && BM == BN, "A and B share the tile code");
+
+// Operand X of the product as an MN x K matrix: element (mn, k) at x[mn * s_mn + k * s_k].
+struct Operand {
+  const float* x;
+  int64_t s_mn, s_k, MN;
+  bool vec;  // 16-byte copies allowed (see launcher)
+};
+
+// Shared-memory index of tile element (mn, k): the [mn][k] or [k][mn] layout.
+template <bool KC>
+__device__ __forceinline__ int smem_index(int mn, int k) {
+  return KC ? mn * (BK + 4) + k : k * (BM + 8) + mn;
+}
+
+#if __CUDA_ARCH__ >= 800
+// NOTE: src_bytes < the copy size zero-fills the rest of the destination;
+// 0 reads nothing (src must still be a valid address).
+__device__ __forceinline__ void cp_async4(float* dst, const float* src, int src_bytes) {
+  const unsigned d = static_cast<unsigned>(__cvta_generic_to_shared(dst));
+  asm volatile("cp.async.ca.shared.global [%0], [%1], 4, %2;\n" ::"r"(d), "l"(src), "r"(src_bytes));
+}
+__device__ __forceinline__ void cp_async16(float* dst, const float* src, int src_bytes) {
+  const unsigned d = static_cast<unsigned>(__cvta_generic_to_shared(dst));
+  asm volatile("cp.async.cg.shared.global [%0], [%1], 16, %2;\n" ::"r"(d), "l"(src), "r"(src_bytes));
+}
+__device__ __forceinline__ void cp_async_commit() { asm volatile("cp.async.commit_group;\n" ::); }
+__device__ __forceinline__ void cp_async_wait_all_but_newest() { asm volatile("cp.async.wait_group 1;\n" ::); }
+
+__device__ __forceinline__ uint32_t to_tf32(float v) {
+  uint32_t r;
+  asm("cvt.rna.tf32.f32 %0, %1;\n" : "=r"(r) : "f"(v));
+  return r;
+}
+
+// d += a * b for one 16 x 8 x 8 tile. Fragments (g = lane / 4, t = lane % 4):
+// a = A(g, t), A(g+8, t), A(g, t+4), A(g+8, t+4); b = B(t, g), B(t+4, g);
+// d = C(g, 2t), C(g, 2t+1), C(g+8, 2t), C(g+8, 2t+1).
+__device__ __forceinline__ void mma_16x8x8(float (&d)[4], const uint32_t (&a)[4], const uint32_t (&b)[2]) {
+  asm volatile(
+      "mma.sync.aligned.m16n8k8.row.col.f32.tf32.tf32.f32 {%0, %1, %2, %3}, {%4, %5, %6, %7}, {%8, %9}, "
+      "{%0, %1, %2, %3};\n"
+      : "+f"(d[0]), "+f"(d[1]), "+f"(d[2]), "+f"(d[3])
+      : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "r"(b[0]), "r"(b[1]));
+}
+
+// Issues the copies of the BM x BK slab (mn0, k0) of X into s. Threads walk
+// the operand's unit-stride direction ("inner": k when KC, else mn); a thread
+// keeps one inner index and steps over outer rows, so it needs one pointer.
+template <bool KC>
+__device__ __forceinline__ void load_slab(float* s, const Operand& op, int64_t mn0, int64_t k0, int64_t K) {
+  constexpr int IN = KC ? BK : BM, LD = KC ? BK + 4 : BM + 8;  // inner extent; shared row length
+  const int64_t s_in = KC ? op.s_k : op.s_mn, s_out = KC ? op.s_mn : op.s_k;
+  const int64_t in_left = KC ? K - k0 : op.MN - mn0, out_left = KC ? op.MN - mn0 : K - k0;
+  const float* x = op.x + mn0 * op.s_mn + k0 * op.s_k;  // element (mn0, k0): always in range
+  if (op.vec) {  // s_in == 1: 4 inner elements per copy, fewer at the edge
+    constexpr int kRows = kGemmThreads / (IN / 4);  // outer rows per pass
+    const int inner = (threadIdx.x % (IN / 4)) * 4, outer0 = threadIdx.x / (IN / 4);
+    const int64_t left = in_left - inner;
+    const int n = left <= 0 ? 0 : (left < 4 ? int(left) : 4);
+#pragma unroll
+    for (int l = 0; l < BM * BK / 4 / kGemmThreads; ++l) {
+      const int outer = outer0 + l * kRows;
+      const bool ok = n > 0 && outer < out_left;
+      cp_async16(s + outer * LD + inner, ok ? x + outer * s_out + inner : x, ok ? 4 * n : 0);
+    }
+  } else {
+    constexpr int kRows = kGemmThreads / IN;
+    const int inner = threadIdx.x % IN, outer0 = threadIdx.x / IN;
+    const bool in_ok = inner < in_left;
+    const float* p = x + inner * s_in;
+#pragma unroll
+    for (int l = 0; l < BM * BK / kGemmThreads; ++l) {
+      const int outer = outer0 + l * kRows;
+      const bool ok = in_ok && outer < out_left;
+      cp_async4(s + outer * LD + inner, ok ? p + outer * s_out : x, ok ? 4 : 0);
+    }
+  }
+}
+#endif  // __CUDA_ARCH__ >= 800
+
+// A_KC / B_KC: the operand's k direction has unit stride (shared layout [mn][k]).
+template <bool A_KC, bool B_KC>
+__global__ void __launch_bounds__(kGemmThreads, 2)
+    gemm_tf32_kernel(const __grid_constant__ GemmArgs g, const __grid_constant__ Operand a_op,
+                     const __grid_constant__ Operand b_op, float* C) {
+#if __CUDA_ARCH__ >= 800
+  __shared__ __align__(16) float As[2][kStage];
+  __shared__ __align__(16) float Bs[2][kStage];
+  const int warp = threadIdx.x / 32, lane = threadIdx.x % 32;
+  const int gq = lane / 4, tq = lane % 4;  // mma fragment coordinates
+  const int wm = (warp / (BN / WN)) * WM, wn = (warp % (BN / WN)) * WN;
+  int64_t m0, n0;
+  tile_origin(g, BM, BN, m0, n0);
+  const int64_t ktiles = (g.K + BK - 1) / BK;
+
+  float acc[WM / 16][WN / 8][4] = {};
+  if (ktiles > 0) {
+    load_slab<A_KC>(As[0], a_op, m0, 0, g.K);
+    load_slab<B_KC>(Bs[0], b_op, n0, 0, g.K);
+  }
+  cp_async_commit();
+  for (int64_t kt = 0; kt < ktiles; ++kt) {
+    const int buf = int(kt & 1);
+    if (kt + 1 < ktiles) {  // into the other buffer, freed by the barrier that ended the last step
+      load_slab<A_KC>(As[buf ^ 1], a_op, m0, (kt + 1) * BK, g.K);
+      load_slab<B_KC>(Bs[buf ^ 1], b_op, n0, (kt + 1) * BK, g.K);
+    }
+    cp_async_commit();  // possibly empty: keeps "all but the newest group" meaning "slab kt"
+    cp_async_wait_all_but_newest();
+    __syncthreads();  // every thread's copies of slab kt have landed
+#pragma unroll
+    for (int k8 = 0; k8 < BK; k8 += 8) {
+      uint32_t af[WM / 16][4], bf[WN / 8][2];
+#pragma unroll
+      for (int i = 0; i < WM / 16; ++i) {
+        const int m = wm + i * 16 + gq, k = k8 + tq;
+        af[i][0] = to_tf32(As[buf][smem_index<A_KC>(m, k)]);
+        af[i][1] = to_tf32(As[buf][smem_index<A_KC>(m + 8, k)]);
+        af[i][2] = to_tf32(As[buf][smem_index<A_KC>(m, k + 4)]);
+        af[i][3] = to_tf32(As[buf][smem_index<A_KC>(m + 8, k + 4)]);
+      }
+#pragma unroll
+      for (int j = 0; j < WN / 8; ++j) {
+        const int n = wn + j * 8 + gq, k = k8 + tq;
+        bf[j][0] = to_tf32(Bs[buf][smem_index<B_KC>(n, k)]);
+        bf[j][1] = to_tf32(Bs[buf][smem_index<B_KC>(n, k + 4)]);
+      }
+#pragma unroll
+      for (int i = 0; i < WM / 16; ++i)
+#pragma unroll
+        for (int j = 0; j < WN / 8; ++j) mma_16x8x8(acc[i][j], af[i], bf[j]);
+    }
+    __syncthreads();  // slab kt fully read: its buffer may be refilled next step
+  }
+
+#pragma unroll
+  for (int i = 0; i < WM / 16; ++i)
+#pragma unroll
+    for (int j = 0; j < WN / 8; ++j)
+#pragma unroll
+      for (int r = 0; r < 4; ++r) {
+        const int64_t m = m0 + wm + i * 16 + gq + (r / 2) * 8, n = n0 + wn + j * 8 + 2 * tq + r % 2;
+        if (m >= g.M || n >= g.N) continue;
+        float* c = C + m * g.rsc + n * g.csc;
+        *c = g.accumulate ? acc[i][j][r] + *c : acc[i][j][r];
+      }
+#endif  // older GPUs never launch this kernel (see gemm_tf32)
+}
+}  // namespace tf32
+
+// Launches the TF32 kernel for the operand layouts; false when this GPU has no TF32 tensor cores.
+bool launch_gemm_tf32(const GemmArgs& g, const float* A, const float* B, float* C, int device, unsigned grid) {
+  if (device_properties(device).major < 8) return false;
+  // 16-byte copies: unit stride along the walked direction, the other stride
+  // a multiple of 4 floats, base 16-byte aligned (then every chunk is).
+  auto make = [](const float* x, int64_t s_mn, int64_t s_k, int64_t MN) {
+    const bool kc = s_k == 1;
+    const int64_t s_out = kc ? s_mn : s_k;
+    const bool vec = (kc || s_mn == 1) && s_out % 4 == 0 && reinterpret_cast<uintptr_t>(x) % 16 == 0;
+    return tf32::Operand{x, s_mn, s_k, MN, vec};
+  };
+  const tf32::Operand a = make(A, g.rsa, g.csa, g.M), b = make(B, g.csb, g.rsb, g.N);
+  const bool a_kc = g.csa == 1, b_kc = g.rsb == 1;
+  if (a_kc && b_kc) tf32::gemm_tf32_kernel<true, true><<<grid, kGemmThreads>>>(g, a, b, C);
+  else if (a_kc) tf32::gemm_tf32_kernel<true, false><<<grid, kGemmThreads>>>(g, a, b, C);
+  else if (b_kc) tf32::gemm_tf32_kernel<false, true><<<grid, kGemmThreads>>>(g, a, b, C);
+  else tf32::gemm_tf32_kernel<false, false><<<grid, kGemmThreads>>>(g, a, b, C);
+  TG_CUDA_CHECK_LAUNCH("gemm_tf32_kernel");
+  return true;
+}
 
 template <class T>
-void gemm(int64_t M, int64_t N, int64_t K, const T* A, int64_t rsa, int64_t csa, const T* B, int64_t rsb,
-          int64_t csb, T* C, int64_t rsc, int64_t csc, bool accumulate) {
+void gemm_impl(int64_t M, int64_t N, int64_t K, const T* A, int64_t rsa, int64_t csa, const T* B, int64_t rsb,
+               int64_t csb, T* C, int64_t rsc, int64_t csc, bool accumulate, bool allow_tf32) {
   TG_CHECK(M >= 0 && N >= 0 && K >= 0, "gemm: negative size (", M, ", ", N, ", ", K, ")");
   if (M == 0 || N == 0) return;
   if (K == 0 && accumulate) return;  // C + 0 == C; skipping also keeps -0.0 and NaN payloads exact
@@ -191,7 +390,8 @@ void gemm(int64_t M, int64_t N, int64_t K, const T* A, int64_t rsa, int64_t csa,
   const int device = use_device_of(C);
   const GemmArgs g{M, N, K, rsa, csa, rsb, csb, rsc, csc, accumulate};
 
-  // Few or thin outputs: 128 x 128 tiles would sit mostly idle; parallelize over K instead.
+  // Few or thin outputs: 128 x 128 tiles would sit mostly idle; parallelize over K instead
+  // (in float32 even when TF32 is allowed: these are memory bound).
   if (M * N <= 8192 || M == 1 || N == 1) {
     const int64_t warps_per_block = kThreads / 32;
     const unsigned grid = grid_for(M * N, warps_per_block, device);
@@ -200,12 +400,29 @@ void gemm(int64_t M, int64_t N, int64_t K, const T* A, int64_t rsa, int64_t csa,
     return;
   }
   using Cfg = TileConfig<T>;
+  static_assert(tf32::BM == TileConfig<float>::BM && tf32::BN == TileConfig<float>::BN, "same tile grid");
   const int64_t tiles = ((N + Cfg::BN - 1) / Cfg::BN) * ((M + Cfg::BM - 1) / Cfg::BM);
   // gridDim.x limit; C would be hundreds of terabytes before this trips.
   TG_CHECK(tiles <= int64_t(0x7fffffff), "gemm: ", M, " x ", N, " output is too large");
   const unsigned grid = unsigned(tiles);
+  if constexpr (std::is_same_v<T, float>) {
+    if (allow_tf32 && launch_gemm_tf32(g, A, B, C, device, grid)) return;
+  }
   gemm_tile_kernel<T><<<grid, kGemmThreads>>>(g, A, B, C);
   TG_CUDA_CHECK_LAUNCH("gemm_tile_kernel");
+}
+
+}  // namespace
+
+template <class T>
+void gemm(int64_t M, int64_t N, int64_t K, const T* A, int64_t rsa, int64_t csa, const T* B, int64_t rsb,
+          int64_t csb, T* C, int64_t rsc, int64_t csc, bool accumulate) {
+  gemm_impl<T>(M, N, K, A, rsa, csa, B, rsb, csb, C, rsc, csc, accumulate, false);
+}
+
+void gemm_tf32(int64_t M, int64_t N, int64_t K, const float* A, int64_t rsa, int64_t csa, const float* B,
+               int64_t rsb, int64_t csb, float* C, int64_t rsc, int64_t csc, bool accumulate) {
+  gemm_impl<float>(M, N, K, A, rsa, csa, B, rsb, csb, C, rsc, csc, accumulate, true);
 }
 
 template void gemm<float>(int64_t, int64_t, int64_t, const float*, int64_t, int64_t, const float*, int64_t, int64_t,

@@ -13,6 +13,10 @@ void fill_random(const Tensor& t, int kind, double a, double b, uint64_t seed, u
 template <class T>
 void gemm(int64_t M, int64_t N, int64_t K, const T* A, int64_t rsa, int64_t csa, const T* B, int64_t rsb,
           int64_t csb, T* C, int64_t rsc, int64_t csc, bool accumulate);
+// gemm<float> allowed to round its inputs to TF32 and use tensor cores (sm_80+):
+// torch.backends.cuda.matmul.allow_tf32.
+void gemm_tf32(int64_t M, int64_t N, int64_t K, const float* A, int64_t rsa, int64_t csa, const float* B,
+               int64_t rsb, int64_t csb, float* C, int64_t rsc, int64_t csc, bool accumulate);
 // dst and src contiguous, same dtype and numel, at least one on a GPU.
 void copy_between_devices(const Tensor& dst, const Tensor& src);
 

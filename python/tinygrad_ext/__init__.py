@@ -56,6 +56,21 @@ def set_num_threads(n):
     _C.set_num_threads(n)
 
 
+def set_float32_matmul_precision(precision):
+    """'highest' (IEEE float32, the default), 'high' or 'medium' (CUDA float32 matmuls may use TF32 tensor cores)."""
+    p = str(precision)
+    if p.lower() not in ("highest", "high", "medium"):
+        import warnings
+        warnings.warn(f"{p} is not one of 'highest', 'high', or 'medium'; the current "
+                      "setFloat32MatmulPrecision call has no effect.", stacklevel=2)
+        return
+    _C.set_float32_matmul_precision(p.lower())
+
+
+def get_float32_matmul_precision():
+    return _C.get_float32_matmul_precision()
+
+
 def is_tensor(obj):
     return isinstance(obj, Tensor)
 
