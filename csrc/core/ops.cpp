@@ -560,7 +560,6 @@ Tensor argmax(const Tensor& a, std::optional<int64_t> dim, bool keepdim, bool is
 
 Tensor cumsum(const Tensor& a, int64_t dim, std::optional<DType> dtype) {
   dim = wrap_dim(dim, a->dim());
-  TG_CHECK(!a->device().is_cuda(), "cumsum: not implemented for CUDA tensors yet; use .cpu()");
   DType out_dtype = dtype ? *dtype : (is_floating(a->dtype) ? a->dtype : DType::Int64);
   Tensor in = contiguous(to_dtype(a, out_dtype));
   Tensor out = empty(a->sizes, out_dtype, a->device());
@@ -568,7 +567,7 @@ Tensor cumsum(const Tensor& a, int64_t dim, std::optional<DType> dtype) {
   int64_t outer = 1, inner = 1, n = a->dim() ? a->sizes[dim] : 1;
   for (int64_t d = 0; d < dim; ++d) outer *= a->sizes[d];
   for (int64_t d = dim + 1; d < a->dim(); ++d) inner *= a->sizes[d];
-  cpu::cumsum(in, out, outer, n, inner);
+  TG_ON_DEVICE(a->device(), cumsum, in, out, outer, n, inner);
   return out;
 }
 

@@ -74,6 +74,7 @@ TG_INSTANTIATE_NN(double)
 }  // namespace tg::cuda
 
 namespace tg::cuda {
+void cumsum(const Tensor&, const Tensor&, int64_t, int64_t, int64_t) { fail(); }
 void gemm_tf32(int64_t, int64_t, int64_t, const float*, int64_t, int64_t, const float*, int64_t, int64_t, float*,
                int64_t, int64_t, bool) { fail(); }
 const DeviceProperties& device_properties(int) { fail(); }
