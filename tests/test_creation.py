@@ -36,6 +36,9 @@ def test_tensor_dtype_argument_and_copy_semantics(device):
     assert t.tolist() == [1, -1] and t.dtype is torch.int64 and t.device.type == device
     assert torch.tensor([1, 2], dtype=torch.float64).dtype is torch.float64
     assert torch.tensor([0, 2], dtype=torch.bool).tolist() == [False, True]
+    # Python floats go straight to float64, not through the float32 default dtype
+    assert torch.tensor([0.1234567891234], dtype=torch.float64).item() == 0.1234567891234
+    assert torch.tensor(1e300, dtype=torch.float64).item() == 1e300
     a = np.arange(4.0)
     t = torch.tensor(a)
     a[0] = 100  # torch.tensor copies

@@ -69,16 +69,17 @@ def test_cpu_matmul_ignores_tf32(precision_restored):
 
 
 @pytest.mark.skipif(CUDA_AVAILABLE, reason="checks the errors raised without a GPU")
-@pytest.mark.parametrize("query", [torch.cuda.get_device_name, torch.cuda.get_device_properties,
-                                   torch.cuda.get_device_capability])
+@pytest.mark.parametrize("query", [lambda: torch.cuda.get_device_name(0), lambda: torch.cuda.get_device_properties(0),
+                                   lambda: torch.cuda.get_device_capability(0), torch.cuda.current_device,
+                                   torch.cuda.synchronize])
 def test_device_queries_without_gpu(query):
     # torch: AssertionError from a build without CUDA, RuntimeError when CUDA finds no GPU.
     if not torch.backends.cuda.is_built():
         with pytest.raises(AssertionError, match="Torch not compiled with CUDA enabled"):
-            query(0)
+            query()
     else:
         with pytest.raises(RuntimeError):
-            query(0)
+            query()
 
 
 # ------------------------------------------------------------------ TF32 matmul on the GPU

@@ -9,7 +9,6 @@
 
 namespace tg {
 
-#define TG_ON_DEVICE(dev, fn, ...) ((dev).is_cuda() ? cuda::fn(__VA_ARGS__) : cpu::fn(__VA_ARGS__))
 
 namespace {
 void check_index_dtype(const Tensor& idx, const char* op) {

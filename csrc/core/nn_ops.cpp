@@ -4,14 +4,12 @@
 #include "nn_ops.h"
 #include <cmath>
 #include "../cpu/nn_kernels.h"
+#include "../cuda/kernels.h"
 #include "../cuda/nn_kernels.h"
 #include "ops.h"
 
 namespace tg {
 
-// Runs a kernel on the tensors' device. The CUDA entry points share the CPU ones' signatures
-// (cuda/nn_kernels.h checks it) and throw when CUDA was not built.
-#define TG_ON_DEVICE(dev, fn, ...) ((dev).is_cuda() ? cuda::fn(__VA_ARGS__) : cpu::fn(__VA_ARGS__))
 
 namespace {
 

@@ -10,9 +10,6 @@
 
 namespace tg {
 
-// Runs a kernel family on the tensor's device. The CUDA entry points share the
-// CPU ones' signatures (cuda/kernels.h) and throw when CUDA was not built.
-#define TG_ON_DEVICE(dev, fn, ...) ((dev).is_cuda() ? cuda::fn(__VA_ARGS__) : cpu::fn(__VA_ARGS__))
 
 const char* type_name(DType t) {
   switch (t) {

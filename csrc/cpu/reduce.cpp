@@ -143,8 +143,23 @@ void reduce_impl(ReduceIter& r) {
         int64_t ob = t / nblocks, j0 = (t % nblocks) * block, w = std::min(block, inner - j0);
         const char* base = r.in + keep_offset(r, ob * inner) + j0 * int64_t(sizeof(T));
         for (int64_t j = 0; j < w; ++j) acc[j] = R::template init<T>();
+        int64_t q = 0;
+        if (r.nred == 1) {
+          // Four reduced rows per pass over the accumulators: a quarter of the
+          // accumulator loads and stores, same order of operations per column.
+          const int64_t rs = r.red_strides[0];
+          for (; q + 4 <= r.red_numel; q += 4) {
+            const T* x0 = reinterpret_cast<const T*>(base + q * rs);
+            const T* x1 = reinterpret_cast<const T*>(base + (q + 1) * rs);
+            const T* x2 = reinterpret_cast<const T*>(base + (q + 2) * rs);
+            const T* x3 = reinterpret_cast<const T*>(base + (q + 3) * rs);
+            for (int64_t j = 0; j < w; ++j)
+              acc[j] = R::step(R::step(R::step(R::step(acc[j], x0[j]), x1[j]), x2[j]), x3[j]);
+          }
+        }
         int64_t idx[kMaxIterDims] = {0};
-        for (int64_t q = 0; q < r.red_numel; ++q) {
+        idx[0] = q;  // nred > 1 starts at 0; nred == 1 continues after the unrolled rows
+        for (; q < r.red_numel; ++q) {
           int64_t off = 0;
           for (int d = 0; d < r.nred; ++d) off += idx[d] * r.red_strides[d];
           const T* x = reinterpret_cast<const T*>(base + off);

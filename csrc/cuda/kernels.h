@@ -34,3 +34,7 @@ struct DeviceProperties {
 };
 const DeviceProperties& device_properties(int device);
 }  // namespace tg::cuda
+
+// Runs a kernel on a tensor's device: tg::cuda::fn for a CUDA device, else
+// tg::cpu::fn (the two share signatures; the CUDA ones throw when CUDA was not built).
+#define TG_ON_DEVICE(dev, fn, ...) ((dev).is_cuda() ? ::tg::cuda::fn(__VA_ARGS__) : ::tg::cpu::fn(__VA_ARGS__))

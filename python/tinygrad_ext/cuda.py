@@ -11,8 +11,9 @@ def device_count():
 
 
 def _check():
+    """torch's _lazy_init: AssertionError without a CUDA build, RuntimeError without a GPU."""
     if not _C.cuda_is_built():
-        raise RuntimeError("Torch not compiled with CUDA enabled (tinygrad_ext was built without CUDA)")
+        raise AssertionError("Torch not compiled with CUDA enabled")
     if _C.cuda_device_count() == 0:
         raise RuntimeError("No CUDA GPUs are available")
 
@@ -99,9 +100,6 @@ def _device_index(device):
 
 
 def get_device_properties(device=None):
-    # torch's _lazy_init: AssertionError without a CUDA build, RuntimeError without a GPU.
-    if not _C.cuda_is_built():
-        raise AssertionError("Torch not compiled with CUDA enabled")
     _check()
     index = _device_index(device)
     if index < 0 or index >= device_count():

@@ -1280,10 +1280,14 @@ def from_numpy(ndarray):
     return _wrap(_C.from_numpy(ndarray))
 
 
-def _infer_np(data):
+def _infer_np(data, dtype=None):
+    """data as a numpy array of torch's inferred dtype, or of `dtype` when one is given (cast once:
+    Python floats must not pass through float32 on their way to a float64 tensor)."""
     arr = np.array(data)
     if arr.dtype == object:
         raise TypeError(f"Could not infer dtype of {type(data).__name__}")
+    if dtype is not None:
+        return arr.astype(dtype.name)
     typed = isinstance(data, (np.ndarray, np.generic))  # numpy arrays and scalars keep their dtype
     if arr.dtype.kind == "f" and not typed:
         arr = arr.astype(_dtype.get_default_dtype().name)
@@ -1304,9 +1308,7 @@ def tensor(data, dtype=None, device=None, requires_grad=False, pin_memory=False)
     else:
         if isinstance(data, (list, tuple)) and any(isinstance(x, Tensor) for x in data):
             data = [x.tolist() if isinstance(x, Tensor) else x for x in data]
-        arr = _infer_np(data)
-        if dtype is not None:
-            arr = arr.astype(dtype.name)
+        arr = _infer_np(data, dtype)
         if not arr.flags.c_contiguous:  # (np.ascontiguousarray would turn a 0-d array into 1-d)
             arr = np.ascontiguousarray(arr)
         t = _wrap(_C.clone(_C.from_numpy(arr)))  # a copy: the tensor never aliases the caller's data
