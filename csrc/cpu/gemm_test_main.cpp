@@ -124,10 +124,14 @@ struct Strided {
   int64_t off = 0;
 
   // layout 0: row-major, 1: column-major, 2: a view with no unit stride
-  // (every other column of a row-major buffer, like x[:, ::2]); pad: extra
+  // (every other column of a row-major buffer, like x[:, ::2]), 3: row-major
+  // with the rows reversed (negative row stride, like x[::-1]); pad: extra
   // leading-dimension slack.
   Strided(int64_t r, int64_t c, int layout, int64_t pad) : rows(r), cols(c) {
-    if (layout == 1) {
+    if (layout == 3) {
+      cs = 1;
+      rs = -(c + pad);
+    } else if (layout == 1) {
       rs = 1;
       cs = r + pad;
     } else if (layout == 2) {
@@ -138,7 +142,9 @@ struct Strided {
       rs = c + pad;
     }
     off = 3;  // not 64-byte aligned on purpose
-    const int64_t span = rows && cols ? (rows - 1) * rs + (cols - 1) * cs + 1 : 0;
+    if (rs < 0 && rows > 0) off += (rows - 1) * -rs;
+    const int64_t span =
+        rows && cols ? (rows - 1) * std::abs(rs) + (cols - 1) * cs + 1 : 0;
     data.assign(static_cast<size_t>(off + span + 5), T(0));
   }
   T* ptr() { return data.data() + off; }
@@ -226,15 +232,18 @@ int run_correctness(const char* tname) {
       tg::cpu::set_num_threads(threads);
       long long before_fail = failures;
       auto run = [&](const Shape& s, bool exhaustive) {
-        // A, B, C each row-major, column-major or doubly strided (27
-        // combinations). The exhaustive small-shape sweep runs the 8
-        // row/column-major combinations always and the others on a
-        // deterministic fifth of the shapes, to keep the run time sane.
-        for (int tr = 0; tr < 27; ++tr) {
-          const int la = tr % 3, lb = tr / 3 % 3, lc = tr / 9;
+        // A, B, C each in one of the 4 layouts of Strided (64 combinations).
+        // The 8 row/column-major combinations always run; of the others,
+        // the exhaustive small-shape sweep runs a deterministic fifth, the
+        // larger shapes those without a reversed operand plus every fourth
+        // of the rest, to keep the run time sane.
+        for (int tr = 0; tr < 64; ++tr) {
+          const int la = tr % 4, lb = tr / 4 % 4, lc = tr / 16;
           const bool plain = la < 2 && lb < 2 && lc < 2;
+          const bool reversed = la == 3 || lb == 3 || lc == 3;
           if (exhaustive && !plain && (s.M * 31 + s.N * 7 + s.K + tr) % 5)
             continue;
+          if (!exhaustive && reversed && tr % 4 != 3) continue;
           for (int acc = 0; acc < 2; ++acc) {
             // Exhaustive small shapes: alternate padding; larger shapes get
             // both.
