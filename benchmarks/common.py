@@ -10,24 +10,33 @@ import time
 sys.path.insert(0, os.path.dirname(__file__))
 
 
-def bench(fn, repeat=7, number=None, min_time=0.2):
-    """Median seconds per call of fn()."""
-    fn()
+def bench(fn, repeat=7, number=None, min_time=0.2, sync=None, warmup=1):
+    """Median seconds per call of fn(), after `warmup` untimed calls. For GPU work pass
+    sync=torch.cuda.synchronize: it runs after the warm-up and at both ends of every timed region,
+    so queued asynchronous kernels are counted in full."""
+    sync = sync or (lambda: None)
+    for _ in range(warmup):
+        fn()
+    sync()
     if number is None:
         number, t = 1, 0.0
         while True:
+            sync()
             t0 = time.perf_counter()
             for _ in range(number):
                 fn()
+            sync()
             t = time.perf_counter() - t0
             if t >= min_time / repeat or number >= 1 << 20:
                 break
             number *= 2
     times = []
     for _ in range(repeat):
+        sync()
         t0 = time.perf_counter()
         for _ in range(number):
             fn()
+        sync()
         times.append((time.perf_counter() - t0) / number)
     return statistics.median(times)
 
