@@ -22,8 +22,8 @@ import numpy as np  # noqa: E402
 import tinygrad_ext as tg  # noqa: E402
 from common import bench, header, table  # noqa: E402
 
-torch = header(f"matmul float32, {args.threads} thread(s)")
 tg.set_num_threads(args.threads)
+torch = header(f"matmul float32, {args.threads} thread(s)")
 if torch:
     torch.set_num_threads(args.threads)
 

@@ -630,3 +630,43 @@ def test_default_isa_is_reported():
     assert torch._C.cpu_isa() in ("avx2", "base")
     if os.environ.get("TG_CPU_ISA") == "base":
         assert torch._C.cpu_isa() == "base"
+
+
+def test_long_float32_sums_are_accurate():
+    # float32 runs are summed in blocks of float lanes folded into a double total: the error must stay
+    # far below a naive float32 running sum's (which drifts by ~1e-3 relative here).
+    rng = np.random.default_rng(7)
+    for n in (1, 31, 33, 2047, 2049, 1 << 20, (1 << 20) + 5):
+        a = (rng.random(n, dtype=np.float32) + np.float32(0.1)).astype(np.float32)
+        ref = a.astype(np.float64).sum()
+        got = torch.from_numpy(a).sum().item()
+        assert abs(got - ref) <= 2e-7 * abs(ref) + 1e-6, (n, got, ref)
+    a = np.full(3000, 0.1, dtype=np.float32)
+    a[1234] = np.nan
+    assert np.isnan(torch.from_numpy(a).sum().item())
+
+
+def test_to_copy_version_and_cudnn_flags():
+    x = torch.randn(3)
+    assert x.to("cpu") is x and x.to(torch.float32) is x
+    for y in (x.to(copy=True), x.to("cpu", copy=True), x.to("cpu", torch.float32, False, True)):
+        assert y is not x and y.data_ptr() != x.data_ptr() and torch.equal(y, x)
+    assert torch.version.__version__ == torch.__version__
+    assert torch.version.cuda is None or isinstance(torch.version.cuda, str)
+    assert torch.backends.cudnn.is_available() is False
+    torch.backends.cudnn.benchmark = True  # tutorials set it; it must not fail
+    torch.backends.cudnn.benchmark = False
+
+
+def test_equal_isclose_allclose_isnan():
+    a = torch.tensor([1.0, float("nan"), float("inf"), -2.0])
+    b = torch.tensor([1.0 + 1e-7, float("nan"), float("inf"), -2.1])
+    assert torch.isnan(a).tolist() == [False, True, False, False]
+    assert a.isinf().tolist() == [False, False, True, False]
+    assert torch.isfinite(a).tolist() == [True, False, False, True]
+    assert torch.isclose(a, b).tolist() == [True, False, True, False]
+    assert torch.isclose(a, b, equal_nan=True).tolist() == [True, True, True, False]
+    assert torch.allclose(a[:1], b[:1]) and not torch.allclose(a, b, equal_nan=True)
+    assert torch.allclose(a, b, atol=0.2, equal_nan=True)
+    assert torch.equal(a[::2], a[::2].clone()) and not torch.equal(a[:2], a[:3])
+    assert not torch.equal(a, a)  # nan != nan, as in torch

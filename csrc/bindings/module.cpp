@@ -356,6 +356,7 @@ PYBIND11_MODULE(_C, m) {
   });
   m.def("cpu_isa", [] { return cpu::using_avx2() ? "avx2" : "base"; });
   m.def("cuda_is_built", &cuda::is_built);
+  m.def("cuda_runtime_version", &cuda::runtime_version);
   m.def("cuda_device_count", &cuda::device_count);
   m.def("cuda_synchronize", &cuda::synchronize);
   m.def("cuda_memory_allocated", &cuda::memory_allocated);

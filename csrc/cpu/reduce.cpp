@@ -84,6 +84,31 @@ bool simd_minmax(const T* x, int64_t n, A& acc) {
   return false;
 }
 
+// Sum of a contiguous float run: 32 float lanes over blocks of 2048 elements
+// (each lane adds 64 values in float), the lanes folded pairwise, and each
+// block's total added to the double accumulator. Twice the throughput of
+// converting every element to double; the error of a 64-term float sum.
+template <class R, class A, class T>
+bool sum_float_run(const T* x, int64_t n, A& total) {
+  if constexpr (std::is_same_v<R, SumR> && std::is_same_v<T, float>) {
+    constexpr int64_t kLanes = 32, kBlock = 2048;
+    int64_t i = 0;
+    for (; i + kLanes <= n;) {
+      float lane[kLanes] = {};
+      const int64_t end = i + std::min(kBlock, (n - i) / kLanes * kLanes);
+      for (; i < end; i += kLanes)
+        for (int64_t j = 0; j < kLanes; ++j) lane[j] += x[i + j];
+      for (int64_t w = kLanes / 2; w > 0; w /= 2)
+        for (int64_t j = 0; j < w; ++j) lane[j] += lane[j + w];
+      total += lane[0];
+    }
+    for (; i < n; ++i) total += x[i];
+    return true;
+  }
+  (void)x; (void)n; (void)total;
+  return false;
+}
+
 // Reduces one output element's block; a contiguous innermost run is reduced
 // with 8 independent accumulators so the loop vectorizes.
 template <class R, class A, class T>
@@ -98,7 +123,8 @@ A reduce_block(const ReduceIter& r, const char* base) {
     int64_t off = 0;
     for (int d = 0; d < nd - 1; ++d) off += idx[d] * r.red_strides[d];
     const char* p = base + off;
-    if (is == sizeof(T) && simd_minmax<R, A, T>(reinterpret_cast<const T*>(p), inner, total)) {
+    const T* run = reinterpret_cast<const T*>(p);
+    if (is == sizeof(T) && (simd_minmax<R, A, T>(run, inner, total) || sum_float_run<R, A, T>(run, inner, total))) {
       if (total != total) return total;  // NaN: nothing can change the result
     } else if (is == sizeof(T)) {
       const T* x = reinterpret_cast<const T*>(p);

@@ -22,6 +22,7 @@ void gemm_tf32(int64_t M, int64_t N, int64_t K, const float* A, int64_t rsa, int
 void copy_between_devices(const Tensor& dst, const Tensor& src);
 
 bool is_built();
+int runtime_version();  // CUDART_VERSION the extension was compiled with (e.g. 13000), 0 without CUDA
 int device_count();  // 0 when there is no driver or device
 void synchronize();
 

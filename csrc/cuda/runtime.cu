@@ -245,6 +245,7 @@ bool caching_enabled() { return state().caching; }
 
 // ------------------------------------------------------------------ devices
 bool is_built() { return true; }
+int runtime_version() { return CUDART_VERSION; }
 
 int device_count() {
   // Cached: the set of visible devices is fixed for the life of the process

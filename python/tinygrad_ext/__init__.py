@@ -14,12 +14,12 @@ from .autograd.grad_mode import enable_grad, inference_mode, is_grad_enabled, no
 from .tensor import (Tensor, addmm, arange, as_tensor, cat, empty, empty_like, eye, from_numpy, full, full_like,
                      linspace, matmul, maximum, minimum, normal, ones, ones_like, rand, rand_like, randint, randn,
                      randn_like, randperm, range, stack, tensor, where, zeros, zeros_like)
-from . import autograd, backends, cuda  # noqa: E402
+from . import autograd, backends, cuda, version  # noqa: E402
 
 globals().update(_dtype.LEGACY_CPU)  # torch.FloatTensor, torch.LongTensor, ...
 cuda.__dict__.update(_dtype.LEGACY_CUDA)  # torch.cuda.FloatTensor, ...
 
-__version__ = "0.1.0"
+__version__ = version.__version__
 
 
 def manual_seed(seed):
@@ -101,7 +101,8 @@ for _name in ("add", "sub", "mul", "div", "true_divide", "pow", "neg", "abs", "e
               "max", "min", "amax", "amin", "argmax", "argmin", "cumsum", "any", "all", "mm", "bmm", "mv", "dot", "t",
               "transpose", "permute", "reshape", "flatten", "squeeze", "unsqueeze", "narrow", "select", "split",
               "chunk", "unbind", "gather", "scatter_add", "index_select", "masked_fill", "masked_select", "nonzero",
-              "clone", "detach", "numel", "sub", "square", "as_strided"):
+              "clone", "detach", "numel", "as_strided", "equal", "isclose", "allclose", "isnan", "isinf",
+              "isfinite"):
     globals()[_name] = _function(_name)
 del _name
 subtract, multiply, divide, negative, swapaxes = sub, mul, div, neg, transpose  # noqa: F821

@@ -323,10 +323,13 @@ class Tensor:
 
     def to(self, *args, **kwargs):
         dt, dev = kwargs.pop("dtype", None), kwargs.pop("device", None)
-        kwargs.pop("non_blocking", None)
-        kwargs.pop("copy", None)
+        flags = [kwargs.pop("non_blocking", False), kwargs.pop("copy", False)]
+        nflags = 0
         for a in args:
-            if isinstance(a, _dtype.dtype):
+            if isinstance(a, bool):  # to(device, dtype, non_blocking, copy): the flags come last, in that order
+                flags[builtins.min(nflags, 1)] = a
+                nflags += 1
+            elif isinstance(a, _dtype.dtype):
                 dt = a
             elif isinstance(a, (str, device)):
                 dev = a
@@ -339,6 +342,8 @@ class Tensor:
                 t = _ops.ToDevice.apply(t, dev) if _needs_grad(t) else _wrap(_C.to_device(t._impl, *dev._code))
         if dt is not None and dt is not t.dtype:
             t = _ops.ToDtype.apply(t, dt) if _needs_grad(t) else _wrap(_C.to_dtype(t._impl, dt.id))
+        if flags[1] and t is self:  # copy=True: a new tensor even when nothing changes
+            t = t.clone()
         return t
 
     def type(self, dtype=None, non_blocking=False):
@@ -964,6 +969,27 @@ class Tensor:
 
     def all(self, dim=None, keepdim=False):
         return ~((~self.to(_dtype.bool)).any(dim, keepdim))
+
+    def equal(self, other):
+        """True when both have the same size and the same elements (a Python bool)."""
+        return self.shape == other.shape and builtins.bool((self == other).all())
+
+    def isclose(self, other, rtol=1e-05, atol=1e-08, equal_nan=False):
+        a, b = self.detach(), other.detach()
+        close = (a == b) | ((a - b).abs() <= atol + rtol * b.abs())
+        return close | (a.isnan() & b.isnan()) if equal_nan else close
+
+    def isnan(self):
+        return self != self
+
+    def isinf(self):
+        return self.abs() == math.inf
+
+    def isfinite(self):
+        return (self - self) == 0  # inf - inf and nan - nan are nan
+
+    def allclose(self, other, rtol=1e-05, atol=1e-08, equal_nan=False):
+        return builtins.bool(self.isclose(other, rtol, atol, equal_nan).all())
 
     # --------------------------------------------------------- linear algebra
     def mm(self, mat2):
