@@ -33,7 +33,7 @@ import traceback
 
 import numpy as np
 import tinygrad_ext as tg
-from common import bench, table
+from common import bench, blitz_net, table
 
 p = argparse.ArgumentParser()
 p.add_argument("--device", default="cuda", choices=["cuda", "cpu"],
@@ -166,25 +166,8 @@ def mlp(lib):
 
 
 def blitz_cnn(lib):
-    nn, F = lib.nn, lib.nn.functional
-
-    class Net(nn.Module):
-        def __init__(self):
-            super().__init__()
-            self.conv1 = nn.Conv2d(3, 6, 5)
-            self.pool = nn.MaxPool2d(2, 2)
-            self.conv2 = nn.Conv2d(6, 16, 5)
-            self.fc1 = nn.Linear(16 * 5 * 5, 120)
-            self.fc2 = nn.Linear(120, 84)
-            self.fc3 = nn.Linear(84, 10)
-
-        def forward(self, x):
-            x = self.pool(F.relu(self.conv1(x)))
-            x = self.pool(F.relu(self.conv2(x)))
-            x = x.view(-1, 16 * 5 * 5)
-            return self.fc3(F.relu(self.fc2(F.relu(self.fc1(x)))))
-
-    model = Net().to(DEV)
+    nn = lib.nn
+    model = blitz_net(lib).to(DEV)
     x, y = lib.randn(4, 3, 32, 32, device=DEV), lib.randint(0, 10, (4,), device=DEV)
     return model, x, y, nn.CrossEntropyLoss(), lib.optim.SGD(model.parameters(), lr=0.001, momentum=0.9)
 

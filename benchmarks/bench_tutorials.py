@@ -8,7 +8,7 @@ import argparse
 import time
 
 import tinygrad_ext
-from common import header, table
+from common import blitz_net, header, table
 
 p = argparse.ArgumentParser()
 p.add_argument("--steps", type=int, default=100)
@@ -137,28 +137,10 @@ def dynamic_net_momentum(torch):
 
 
 def blitz_cnn(torch):
-    nn, F = torch.nn, torch.nn.functional
-
-    class Net(nn.Module):
-        def __init__(self):
-            super().__init__()
-            self.conv1 = nn.Conv2d(3, 6, 5)
-            self.pool = nn.MaxPool2d(2, 2)
-            self.conv2 = nn.Conv2d(6, 16, 5)
-            self.fc1 = nn.Linear(16 * 5 * 5, 120)
-            self.fc2 = nn.Linear(120, 84)
-            self.fc3 = nn.Linear(84, 10)
-
-        def forward(self, x):
-            x = self.pool(F.relu(self.conv1(x)))
-            x = self.pool(F.relu(self.conv2(x)))
-            x = x.view(-1, 16 * 5 * 5)
-            return self.fc3(F.relu(self.fc2(F.relu(self.fc1(x)))))
-
-    net = Net()
+    net = blitz_net(torch)
     x, y = torch.randn(64, 3, 32, 32), torch.randint(0, 10, (64,))
     return _optim_step(torch, net, torch.optim.SGD(net.parameters(), lr=0.001, momentum=0.9),
-                       nn.CrossEntropyLoss(), x, y)
+                       torch.nn.CrossEntropyLoss(), x, y)
 
 
 WORKLOADS = [("autograd two-layer net", autograd_net, 1.0), ("custom Function ReLU", custom_function_net, 1.0),

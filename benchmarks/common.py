@@ -67,3 +67,26 @@ def table(rows, cols):
     for r in rows:
         print("| " + " | ".join(r) + " |")
     print()
+
+
+def blitz_net(torch):
+    """The 60-minute blitz's CNN (conv-pool-conv-pool-3 linear layers), built with `torch`'s nn."""
+    nn, F = torch.nn, torch.nn.functional
+
+    class Net(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.conv1 = nn.Conv2d(3, 6, 5)
+            self.pool = nn.MaxPool2d(2, 2)
+            self.conv2 = nn.Conv2d(6, 16, 5)
+            self.fc1 = nn.Linear(16 * 5 * 5, 120)
+            self.fc2 = nn.Linear(120, 84)
+            self.fc3 = nn.Linear(84, 10)
+
+        def forward(self, x):
+            x = self.pool(F.relu(self.conv1(x)))
+            x = self.pool(F.relu(self.conv2(x)))
+            x = x.view(-1, 16 * 5 * 5)
+            return self.fc3(F.relu(self.fc2(F.relu(self.fc1(x)))))
+
+    return Net()
