@@ -9,7 +9,7 @@ import argparse
 import numpy as np
 
 import tinygrad_ext as tg
-from common import bench, header, table
+from common import bench, bench_interleaved, header, table
 
 p = argparse.ArgumentParser()
 p.add_argument("--threads", type=int, default=0)
@@ -49,11 +49,10 @@ cases = [
 ]
 rows = []
 for name, f_np, f_tg, f_pt in cases:
-    t_np, t_tg = bench(f_np), bench(f_tg)
+    t_np, t_tg, *t_pt = bench_interleaved([f_np, f_tg] + ([f_pt] if torch else []), repeat=11)
     row = [name, f"{t_tg * 1e3:.2f}", f"{t_np * 1e3:.2f}", f"{t_np / t_tg:.2f}"]
     if torch:
-        t_pt = bench(f_pt)
-        row += [f"{t_pt * 1e3:.2f}", f"{t_pt / t_tg:.2f}"]
+        row += [f"{t_pt[0] * 1e3:.2f}", f"{t_pt[0] / t_tg:.2f}"]
     rows.append(row)
 table(rows, ["op", "tinygrad_ext ms", "numpy ms", "vs numpy (x)", "torch ms", "vs torch (x)"])
 

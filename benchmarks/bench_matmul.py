@@ -20,7 +20,7 @@ if os.environ.get("OPENBLAS_NUM_THREADS") != str(args.threads):
 import numpy as np  # noqa: E402
 
 import tinygrad_ext as tg  # noqa: E402
-from common import bench, header, table  # noqa: E402
+from common import bench_interleaved, header, table  # noqa: E402
 
 tg.set_num_threads(args.threads)
 torch = header(f"matmul float32, {args.threads} thread(s)")
@@ -35,14 +35,13 @@ for m, k, n in shapes:
     a, b = rng.standard_normal((m, k), dtype=np.float32), rng.standard_normal((k, n), dtype=np.float32)
     ta, tb = tg.from_numpy(a), tg.from_numpy(b)
     flop = 2.0 * m * n * k
-    t_np = bench(lambda: a @ b)
-    t_tg = bench(lambda: ta.mm(tb))
+    pa, pb = (torch.from_numpy(a), torch.from_numpy(b)) if torch else (None, None)
+    fns = [lambda: a @ b, lambda: ta.mm(tb)] + ([lambda: pa.mm(pb)] if torch else [])
+    t_np, t_tg, *t_pt = bench_interleaved(fns, repeat=11)
     err = float(np.abs(ta.mm(tb).numpy() - a.astype(np.float64) @ b.astype(np.float64)).max())
     row = [f"({m},{k})x({k},{n})", f"{flop / t_tg / 1e9:.1f}", f"{flop / t_np / 1e9:.1f}", f"{t_np / t_tg:.2f}"]
     if torch:
-        pa, pb = torch.from_numpy(a), torch.from_numpy(b)
-        t_pt = bench(lambda: pa.mm(pb))
-        row += [f"{flop / t_pt / 1e9:.1f}", f"{t_pt / t_tg:.2f}"]
+        row += [f"{flop / t_pt[0] / 1e9:.1f}", f"{t_pt[0] / t_tg:.2f}"]
     else:
         row += ["-", "-"]
     rows.append(row + [f"{err:.1e}"])

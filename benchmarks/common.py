@@ -1,6 +1,6 @@
 """Shared timing helpers: every figure is the median of repeated runs after a
 warm-up, and every table compares tinygrad_ext with PyTorch (CPU build) and
-numpy measured in the same process."""
+numpy measured in the same process, their runs interleaved."""
 import os
 import platform
 import statistics
@@ -10,35 +10,46 @@ import time
 sys.path.insert(0, os.path.dirname(__file__))
 
 
+def _calibrate(fn, min_time, sync):
+    """How many back-to-back calls of fn() take at least min_time seconds."""
+    number = 1
+    while True:
+        if _trial(fn, number, sync) * number >= min_time or number >= 1 << 20:
+            return number
+        number *= 2
+
+
+def _trial(fn, number, sync):
+    """Seconds per call of `number` back-to-back calls of fn()."""
+    sync()
+    t0 = time.perf_counter()
+    for _ in range(number):
+        fn()
+    sync()
+    return (time.perf_counter() - t0) / number
+
+
 def bench(fn, repeat=7, number=None, min_time=0.2, sync=None, warmup=1):
     """Median seconds per call of fn(), after `warmup` untimed calls. For GPU work pass
     sync=torch.cuda.synchronize: it runs after the warm-up and at both ends of every timed region,
     so queued asynchronous kernels are counted in full."""
+    return bench_interleaved([fn], repeat, number, min_time, sync, warmup)[0]
+
+
+def bench_interleaved(fns, repeat=7, number=None, min_time=0.2, sync=None, warmup=1):
+    """bench() for several functions at once, their timed trials interleaved round by round, so
+    that a burst of load from elsewhere on the machine hits every library alike."""
     sync = sync or (lambda: None)
-    for _ in range(warmup):
-        fn()
-    sync()
-    if number is None:
-        number, t = 1, 0.0
-        while True:
-            sync()
-            t0 = time.perf_counter()
-            for _ in range(number):
-                fn()
-            sync()
-            t = time.perf_counter() - t0
-            if t >= min_time / repeat or number >= 1 << 20:
-                break
-            number *= 2
-    times = []
-    for _ in range(repeat):
-        sync()
-        t0 = time.perf_counter()
-        for _ in range(number):
+    for fn in fns:
+        for _ in range(warmup):
             fn()
-        sync()
-        times.append((time.perf_counter() - t0) / number)
-    return statistics.median(times)
+    sync()
+    numbers = [number or _calibrate(fn, min_time / repeat, sync) for fn in fns]
+    times = [[] for _ in fns]
+    for _ in range(repeat):
+        for fn, n, ts in zip(fns, numbers, times):
+            ts.append(_trial(fn, n, sync))
+    return [statistics.median(ts) for ts in times]
 
 
 def try_import_torch():
