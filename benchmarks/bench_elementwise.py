@@ -49,7 +49,7 @@ cases = [
 ]
 rows = []
 for name, f_np, f_tg, f_pt in cases:
-    t_np, t_tg, *t_pt = bench_interleaved([f_np, f_tg] + ([f_pt] if torch else []), repeat=11)
+    t_np, t_tg, *t_pt = bench_interleaved([f_np, f_tg] + ([f_pt] if torch else []))
     row = [name, f"{t_tg * 1e3:.2f}", f"{t_np * 1e3:.2f}", f"{t_np / t_tg:.2f}"]
     if torch:
         row += [f"{t_pt[0] * 1e3:.2f}", f"{t_pt[0] / t_tg:.2f}"]

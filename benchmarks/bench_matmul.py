@@ -37,7 +37,7 @@ for m, k, n in shapes:
     flop = 2.0 * m * n * k
     pa, pb = (torch.from_numpy(a), torch.from_numpy(b)) if torch else (None, None)
     fns = [lambda: a @ b, lambda: ta.mm(tb)] + ([lambda: pa.mm(pb)] if torch else [])
-    t_np, t_tg, *t_pt = bench_interleaved(fns, repeat=11)
+    t_np, t_tg, *t_pt = bench_interleaved(fns)
     err = float(np.abs(ta.mm(tb).numpy() - a.astype(np.float64) @ b.astype(np.float64)).max())
     row = [f"({m},{k})x({k},{n})", f"{flop / t_tg / 1e9:.1f}", f"{flop / t_np / 1e9:.1f}", f"{t_np / t_tg:.2f}"]
     if torch:

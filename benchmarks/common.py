@@ -1,6 +1,6 @@
 """Shared timing helpers: every figure is the median of repeated runs after a
 warm-up, and every table compares tinygrad_ext with PyTorch (CPU build) and
-numpy measured in the same process, their runs interleaved."""
+numpy measured in the same process, in interleaved blocks."""
 import os
 import platform
 import statistics
@@ -36,9 +36,12 @@ def bench(fn, repeat=7, number=None, min_time=0.2, sync=None, warmup=1):
     return bench_interleaved([fn], repeat, number, min_time, sync, warmup)[0]
 
 
-def bench_interleaved(fns, repeat=7, number=None, min_time=0.2, sync=None, warmup=1):
-    """bench() for several functions at once, their timed trials interleaved round by round, so
-    that a burst of load from elsewhere on the machine hits every library alike."""
+def bench_interleaved(fns, repeat=7, number=None, min_time=0.2, sync=None, warmup=1, rounds=3, settle=0.3):
+    """bench() for several functions (one per library), measured in `rounds` interleaved blocks of
+    `repeat` trials each, so that a burst of load from elsewhere on the machine hits every library
+    alike; the figure is the median of all of a function's trials. Before each block it sleeps
+    `settle` seconds: worker threads keep spinning after a call (OpenBLAS's for about 0.1 s, OpenMP's,
+    ours for 0.2 ms) and would otherwise steal a core from the next library's block."""
     sync = sync or (lambda: None)
     for fn in fns:
         for _ in range(warmup):
@@ -46,9 +49,11 @@ def bench_interleaved(fns, repeat=7, number=None, min_time=0.2, sync=None, warmu
     sync()
     numbers = [number or _calibrate(fn, min_time / repeat, sync) for fn in fns]
     times = [[] for _ in fns]
-    for _ in range(repeat):
+    for _ in range(rounds if len(fns) > 1 else 1):
         for fn, n, ts in zip(fns, numbers, times):
-            ts.append(_trial(fn, n, sync))
+            if len(fns) > 1:
+                time.sleep(settle)
+            ts.extend(_trial(fn, n, sync) for _ in range(repeat))
     return [statistics.median(ts) for ts in times]
 
 
