@@ -9,7 +9,7 @@ import argparse
 import numpy as np
 
 import tinygrad_ext as tg
-from common import bench, bench_interleaved, header, table
+from common import bench_interleaved, header, table
 
 p = argparse.ArgumentParser()
 p.add_argument("--threads", type=int, default=0)
@@ -57,15 +57,10 @@ for name, f_np, f_tg, f_pt in cases:
 table(rows, ["op", "tinygrad_ext ms", "numpy ms", "vs numpy (x)", "torch ms", "vs torch (x)"])
 
 # Per-op overhead: add of two 1-element tensors, from Python to result.
-x1, y1 = tg.ones(1), tg.ones(1)
-rows = [["add 1-elem", f"{bench(lambda: x1 + y1, min_time=0.5) * 1e6:.2f}"]]
-xg = tg.ones(1, requires_grad=True)
-rows.append(["add 1-elem, records graph", f"{bench(lambda: xg + y1, min_time=0.5) * 1e6:.2f}"])
-if torch:
-    p1, q1 = torch.ones(1), torch.ones(1)
-    pg = torch.ones(1, requires_grad=True)
-    rows[0].append(f"{bench(lambda: p1 + q1, min_time=0.5) * 1e6:.2f}")
-    rows[1].append(f"{bench(lambda: pg + q1, min_time=0.5) * 1e6:.2f}")
+def add_call(lib, requires_grad):
+    x, y = lib.ones(1, requires_grad=requires_grad), lib.ones(1)
+    return lambda: x + y
+
 
 def backward_call(lib):
     w = lib.ones(1, requires_grad=True)
@@ -75,7 +70,10 @@ def backward_call(lib):
     return run
 
 
-rows.append(["mul + sum + backward() (3 nodes)", f"{bench(backward_call(tg), min_time=0.5) * 1e6:.2f}"])
-if torch:
-    rows[-1].append(f"{bench(backward_call(torch), min_time=0.5) * 1e6:.2f}")
+rows = []
+for name, make in [("add 1-elem", lambda lib: add_call(lib, False)),
+                   ("add 1-elem, records graph", lambda lib: add_call(lib, True)),
+                   ("mul + sum + backward() (3 nodes)", backward_call)]:
+    times = bench_interleaved([make(tg)] + ([make(torch)] if torch else []), min_time=0.5)
+    rows.append([name] + [f"{t * 1e6:.2f}" for t in times])
 table(rows, ["per-op overhead", "tinygrad_ext us", "torch us"])

@@ -149,17 +149,25 @@ WORKLOADS = [("autograd two-layer net", autograd_net, 1.0), ("custom Function Re
              ("blitz CNN step (64x3x32x32)", blitz_cnn, 1 / 1.5)]
 
 
-def per_step(lib, make):
+def step_fn(lib, make):
     lib.manual_seed(0)
     step = make(lib)
     for _ in range(5):
         step()
-    best = float("inf")
+    return step
+
+
+def per_step(steps):
+    """Best per-step seconds of each library's step(): `repeat` rounds of `steps` steps each, the
+    libraries interleaved round by round with a settle pause (see common.bench_interleaved)."""
+    best = [float("inf")] * len(steps)
     for _ in range(args.repeat):
-        t0 = time.perf_counter()
-        for _ in range(args.steps):
-            step()
-        best = min(best, (time.perf_counter() - t0) / args.steps)
+        for i, step in enumerate(steps):
+            time.sleep(0.3)
+            t0 = time.perf_counter()
+            for _ in range(args.steps):
+                step()
+            best[i] = min(best[i], (time.perf_counter() - t0) / args.steps)
     return best
 
 
@@ -170,10 +178,10 @@ if torch and args.threads:
     torch.set_num_threads(args.threads)
 rows = []
 for name, make, target in WORKLOADS:
-    t_tg = per_step(tinygrad_ext, make)
+    t_tg, *t_pt = per_step([step_fn(tinygrad_ext, make)] + ([step_fn(torch, make)] if torch else []))
     row = [name, f"{t_tg * 1e3:.3f}"]
     if torch:
-        t_pt = per_step(torch, make)
+        t_pt = t_pt[0]
         ratio = t_pt / t_tg
         row += [f"{t_pt * 1e3:.3f}", f"{ratio:.2f}", f">= {target:.2f}", "yes" if ratio >= target else "NO"]
     rows.append(row)

@@ -997,7 +997,7 @@ class CrossEntropy(Op):
             return (_t(_C.cross_entropy_backward(g._impl, x._impl, t._impl, None if w is None else w._impl, ctx.lse,
                                                  ctx.tw, reduction, ignore_index, eps)),) + none
         # create_graph: dloss/dx = scale * ((1-e) w_t (p - onehot) + e/C (W p - w)), p = softmax(x)
-        from .tensor import Tensor
+        from .tensor import Tensor, arange
         cdim = 0 if x.dim() == 1 else 1
         C = x.shape[cdim]
         p = _log_softmax_composite(x, cdim).exp()
@@ -1006,7 +1006,7 @@ class CrossEntropy(Op):
         tt = t.unsqueeze(cdim) if x.dim() > 1 else t.reshape(1)
         keep = (tt != ignore_index)
         tsafe = tt.masked_fill(~keep, 0)
-        onehot = (tsafe == _t(_C.arange(0, C, 1, 3, 0, 0)).reshape(shape)).to(x.dtype)
+        onehot = (tsafe == arange(C, device=x.device).reshape(shape)).to(x.dtype)
         wv = w.detach().to(x.dtype).reshape(shape) if w is not None else None
         wt = (onehot * wv).sum(cdim, keepdim=True) if wv is not None else 1.0
         wsum = wv.sum() if wv is not None else float(C)

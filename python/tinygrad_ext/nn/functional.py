@@ -298,7 +298,7 @@ def one_hot(tensor, num_classes=-1):
     if num_classes < 0:
         num_classes = int(tensor.max()) + 1 if tensor.numel() else 0
     from ..tensor import arange
-    return (tensor.unsqueeze(-1) == arange(num_classes)).long()
+    return (tensor.unsqueeze(-1) == arange(num_classes, device=tensor.device)).long()
 
 
 def pad(input, pad, mode="constant", value=0.0):
