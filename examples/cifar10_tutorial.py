@@ -120,6 +120,8 @@ def parse_args(argv=None):
     p.add_argument("--momentum", type=float, default=0.9)
     p.add_argument("--num-workers", type=int, default=2)
     p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--device", default=None, help="cpu or cuda[:N] (default: the blitz's choice, cuda:0 when "
+                   "available, else cpu)")
     p.add_argument("--subset", type=int, default=0, help="use only the first N training and N//4 test images")
     p.add_argument("--print-every", type=int, default=2000, help="mini-batches between loss prints (blitz: 2000)")
     p.add_argument("--out", default=os.path.join(HERE, "out"), help="folder for loss.png, samples.png")
@@ -179,7 +181,11 @@ def main(argv=None):
 
     # 2. Define a Convolutional Neural Network; 3. a loss function and optimizer -----------------
     torch.manual_seed(args.seed)
+    # Training on GPU (the blitz): the net and every batch go to the device
+    device = torch.device(args.device or ("cuda:0" if torch.cuda.is_available() else "cpu"))
+    print(device)
     net = Net()
+    net.to(device)
     criterion = nn.CrossEntropyLoss()
     optimizer = optim.SGD(net.parameters(), lr=args.lr, momentum=args.momentum)
 
@@ -210,7 +216,7 @@ def main(argv=None):
                    disable=args.no_progress or None)
         for i, data in enumerate(bar, 0):
             # get the inputs; data is a list of [inputs, labels]
-            inputs, labels = data
+            inputs, labels = data[0].to(device), data[1].to(device)
 
             # zero the parameter gradients
             optimizer.zero_grad()
@@ -248,7 +254,7 @@ def main(argv=None):
     dataiter = iter(testloader)
     images, labels = next(dataiter)
     print('GroundTruth: ', ' '.join('%5s' % classes[labels[j]] for j in range(labels.size(0))))
-    outputs = net(images)
+    outputs = net(images.to(device))
     _, predicted = torch.max(outputs, 1)
     print('Predicted: ', ' '.join('%5s' % classes[predicted[j]] for j in range(labels.size(0))))
     del dataiter
@@ -258,7 +264,7 @@ def main(argv=None):
     # since we're not training, we don't need to calculate the gradients for our outputs
     with torch.no_grad():
         for data in testloader:
-            images, labels = data
+            images, labels = data[0].to(device), data[1].to(device)
             # calculate outputs by running images through the network
             outputs = net(images)
             # the class with the highest energy is what we choose as prediction
@@ -273,7 +279,7 @@ def main(argv=None):
     class_total = list(0. for i in range(10))
     with torch.no_grad():
         for data in testloader:
-            images, labels = data
+            images, labels = data[0].to(device), data[1].to(device)
             outputs = net(images)
             _, predicted = torch.max(outputs, 1)
             c = (predicted == labels).squeeze(0) if labels.size(0) == 1 else (predicted == labels).squeeze()
