@@ -670,3 +670,24 @@ def test_equal_isclose_allclose_isnan():
     assert torch.allclose(a, b, atol=0.2, equal_nan=True)
     assert torch.equal(a[::2], a[::2].clone()) and not torch.equal(a[:2], a[:3])
     assert not torch.equal(a, a)  # nan != nan, as in torch
+
+
+def test_out_argument_resizes_with_torchs_warning_and_keeps_its_dtype():
+    a = torch.tensor([[1.0, 5.0], [3.0, 2.0]])
+    o = torch.empty(3)
+    with pytest.warns(UserWarning, match="was resized since it had shape \\[3\\]"):
+        r = torch.add(a, 1, out=o)
+    assert r is o and o.tolist() == [[2.0, 6.0], [4.0, 3.0]]
+    o = torch.empty(0, dtype=torch.float64)  # zero elements: resized silently, dtype kept
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        torch.mul(a, 2, out=o)
+    assert o.dtype is torch.float64 and o.tolist() == [[2.0, 10.0], [6.0, 4.0]]
+    v, i = torch.empty(2), torch.empty(2, dtype=torch.int64)
+    torch.max(a, 1, out=(v, i))
+    assert v.tolist() == [5.0, 3.0] and i.tolist() == [1, 0]
+    m = torch.empty(2, 2)
+    assert torch.maximum(a, a.t(), out=m) is m and m.tolist() == [[1.0, 5.0], [5.0, 2.0]]
+    assert torch.matmul(a, a, out=m) is m and m.tolist() == [[16.0, 15.0], [9.0, 19.0]]
+    with pytest.raises(RuntimeError, match="can't be cast"):
+        torch.add(a, 1, out=torch.empty(2, 2, dtype=torch.int64))

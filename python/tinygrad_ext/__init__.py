@@ -12,7 +12,7 @@ from ._dtype import (bool, double, dtype, float, float32, float64, get_default_d
 from ._tensor_str import set_printoptions
 from .autograd.grad_mode import enable_grad, inference_mode, is_grad_enabled, no_grad, set_grad_enabled
 from .tensor import (Tensor, addmm, arange, as_tensor, cat, empty, empty_like, eye, from_numpy, full, full_like,
-                     linspace, matmul, maximum, minimum, normal, ones, ones_like, rand, rand_like, randint, randn,
+                     linspace, normal, ones, ones_like, rand, rand_like, randint, randn,
                      randn_like, randperm, range, stack, tensor, where, zeros, zeros_like)
 from . import autograd, backends, cuda, version  # noqa: E402
 
@@ -79,17 +79,35 @@ def numel(t):
     return t.numel()
 
 
+def _write_out(out, result):
+    """Stores `result` in the `out=` tensor (or tuple of tensors) as torch does: same dtype rule, and an
+    out of the wrong shape is resized (with torch's deprecation warning when it had elements)."""
+    if isinstance(out, (tuple, list)):
+        for o, r in zip(out, result):
+            _write_out(o, r)
+        return out
+    if not _C.can_cast(result.dtype.id, out.dtype.id):
+        raise RuntimeError(f"result type {result.dtype._legacy[:-6]} can't be cast to the desired output "
+                           f"type {out.dtype._legacy[:-6]}")
+    if out.shape != result.shape:
+        if out.numel():
+            import warnings
+            warnings.warn(f"An output with one or more elements was resized since it had shape {list(out.shape)}, "
+                          f"which does not match the required output shape {list(result.shape)}. This behavior is "
+                          "deprecated, and in a future PyTorch release outputs will not be resized unless they "
+                          "have zero elements. You can explicitly reuse an out tensor t by resizing it, inplace, "
+                          "to zero elements with t.resize_(0).", UserWarning, stacklevel=3)
+        out._impl = result.to(dtype=out.dtype, device=out.device, copy=True)._impl
+    else:
+        out.copy_(result)
+    return out
+
+
 def _function(name):
     def fn(input, *args, **kwargs):
         out = kwargs.pop("out", None)
         result = getattr(Tensor, name)(input, *args, **kwargs)
-        if out is not None:
-            if isinstance(result, Tensor) and not _C.can_cast(result.dtype.id, out.dtype.id):
-                raise RuntimeError(f"result type {result.dtype._legacy[:-6]} can't be cast to the desired output "
-                                   f"type {out.dtype._legacy[:-6]}")
-            out.copy_(result) if out.shape == result.shape else out.__setattr__("_impl", result._impl)
-            return out
-        return result
+        return result if out is None else _write_out(out, result)
     fn.__name__ = name
     return fn
 
@@ -102,7 +120,7 @@ for _name in ("add", "sub", "mul", "div", "true_divide", "pow", "neg", "abs", "e
               "transpose", "permute", "reshape", "flatten", "squeeze", "unsqueeze", "narrow", "select", "split",
               "chunk", "unbind", "gather", "scatter_add", "index_select", "masked_fill", "masked_select", "nonzero",
               "clone", "detach", "numel", "as_strided", "equal", "isclose", "allclose", "isnan", "isinf",
-              "isfinite"):
+              "isfinite", "maximum", "minimum", "matmul"):
     globals()[_name] = _function(_name)
 del _name
 subtract, multiply, divide, negative, swapaxes = sub, mul, div, neg, transpose  # noqa: F821
@@ -112,20 +130,22 @@ _pow = pow  # noqa: F821 (the generated one; torch.pow below also takes a number
 def pow(input, exponent, *, out=None):  # noqa: A001 (torch.pow(2, t): a number base too)
     if not isinstance(input, Tensor):
         result = exponent.__rpow__(input)
-        return result if out is None else out.copy_(result)
+        return result if out is None else _write_out(out, result)
     return _pow(input, exponent, out=out)
 
 
 def max(input, dim=None, keepdim=False, *, out=None):  # noqa: A001
     if isinstance(dim, Tensor):
-        return maximum(input, dim)
-    return input.max(dim, keepdim)
+        return maximum(input, dim, out=out)  # noqa: F821 (generated above)
+    result = input.max(dim, keepdim)
+    return result if out is None else _write_out(out, result)
 
 
 def min(input, dim=None, keepdim=False, *, out=None):  # noqa: A001
     if isinstance(dim, Tensor):
-        return minimum(input, dim)
-    return input.min(dim, keepdim)
+        return minimum(input, dim, out=out)  # noqa: F821 (generated above)
+    result = input.min(dim, keepdim)
+    return result if out is None else _write_out(out, result)
 
 
 def is_floating_point(t):
