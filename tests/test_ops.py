@@ -114,12 +114,29 @@ def itruediv(a, b):
     return a
 
 
+def iand(a, b):
+    a &= b
+    return a
+
+
+def ior(a, b):
+    a |= b
+    return a
+
+
+def ixor(a, b):
+    a ^= b
+    return a
+
+
 def sigmoid_ref(x):
     return 1.0 / (1.0 + np.exp(-x))
 
 
 GATHER_IDX = np.random.default_rng(7).integers(0, 37, size=(4, 5))
 U = (-2.0, 2.0)
+BITS = (-100, 100)  # integers with a few bits set (uint8: 0..100)
+INTB = (torch.bool,) + INT_DTYPES
 POS = (0.1, 4.0)
 
 ROWS = [
@@ -214,6 +231,26 @@ ROWS = [
     Row("and_op", lambda a, b: a & b, np.logical_and, S2, (torch.bool,)),
     Row("or_op", lambda a, b: a | b, np.logical_or, S2, (torch.bool,)),
     Row("invert_bool", lambda a: ~a, np.logical_not, S1, (torch.bool,)),
+    # ------------------------------------------------------------- bitwise (bool and integer dtypes)
+    *[Row(name, fn, ref, S2, INTB, domain=BITS) for name, fn, ref in (
+        ("bitwise_and", torch.bitwise_and, np.bitwise_and), ("bitwise_or", torch.bitwise_or, np.bitwise_or),
+        ("bitwise_xor", torch.bitwise_xor, np.bitwise_xor), ("and_op_int", lambda a, b: a & b, np.bitwise_and),
+        ("or_op_int", lambda a, b: a | b, np.bitwise_or), ("xor_op", lambda a, b: a ^ b, np.bitwise_xor),
+        ("bitwise_and_method", lambda a, b: a.bitwise_and(b), np.bitwise_and))],
+    Row("bitwise_and_broadcast", torch.bitwise_and, np.bitwise_and, [(4, 37), (37,)], INTB, NO_EMPTY, BITS),
+    Row("bitwise_not", torch.bitwise_not, np.invert, S1, INTB, domain=BITS),
+    Row("invert_int", lambda a: ~a, np.invert, S1, INTB, domain=BITS),
+    Row("and_scalar", lambda a: a & 13, lambda a: a & 13, S1, INT_DTYPES, domain=BITS),
+    Row("rand_scalar", lambda a: 13 & a, lambda a: 13 & a, S1, INT_DTYPES, domain=BITS),
+    Row("ror_scalar", lambda a: 5 | a, lambda a: 5 | a, S1, INT_DTYPES, domain=BITS),
+    Row("rxor_scalar", lambda a: 6 ^ a, lambda a: 6 ^ a, S1, INT_DTYPES, domain=BITS),
+    Row("iand", iand, np.bitwise_and, S2, INTB, DENSE, BITS, inplace=True),
+    Row("ior", ior, np.bitwise_or, S2, INTB, DENSE, BITS, inplace=True),
+    Row("ixor", ixor, np.bitwise_xor, S2, INTB, DENSE, BITS, inplace=True),
+    Row("bitwise_and_", lambda a, b: a.bitwise_and_(b), np.bitwise_and, S2, INTB, DENSE + ("scalar", "empty"),
+        BITS, inplace=True),
+    Row("bitwise_not_", lambda a: a.bitwise_not_(), np.invert, S1, INTB, DENSE + ("scalar", "empty"), BITS,
+        inplace=True),
     Row("where", torch.where, np.where, S3, ALL, input_dtypes=lambda dt: [torch.bool, dt, dt],
         out_dtype=same),
     Row("where_scalar", lambda c, a: torch.where(c, a, 0.0), lambda c, a: np.where(c, a, 0.0), S2, F,
@@ -691,3 +728,54 @@ def test_out_argument_resizes_with_torchs_warning_and_keeps_its_dtype():
     assert torch.matmul(a, a, out=m) is m and m.tolist() == [[16.0, 15.0], [9.0, 19.0]]
     with pytest.raises(RuntimeError, match="can't be cast"):
         torch.add(a, 1, out=torch.empty(2, 2, dtype=torch.int64))
+
+
+def test_bitwise_result_dtypes(device):
+    def t(values, dtype):
+        return torch.tensor(values, dtype=dtype, device=device)
+    b, i32, i64, u8 = t([True, False], torch.bool), t([6, -3], torch.int32), t([5, 12], torch.int64), \
+        t([250, 3], torch.uint8)
+    assert (b & b).dtype is torch.bool and (b | True).dtype is torch.bool
+    assert (i32 & i64).dtype is torch.int64 and (i32 & i64).tolist() == [4, 12]
+    assert (u8 | i32).dtype is torch.int32 and (u8 | i32).tolist() == [254, -1]
+    assert (b ^ i32).dtype is torch.int32 and (b ^ i32).tolist() == [7, -3]
+    assert (i32 & 5).dtype is torch.int32 and (5 & i32).tolist() == [4, 5]
+    assert (u8 ^ 255).dtype is torch.uint8 and (u8 ^ 255).tolist() == [5, 252]
+    assert (b & 1).dtype is torch.int64 and (b & 1).tolist() == [1, 0]  # bool tensor with an int -> int64
+    assert (t(5, torch.int64) & i32).dtype is torch.int32  # a 0-d tensor does not promote a dim tensor
+    assert (~u8).tolist() == [5, 252] and (~i32).tolist() == [-7, 2] and (~b).tolist() == [False, True]
+    o = torch.empty(2, dtype=torch.int64, device=device)
+    assert torch.bitwise_or(i32, 1, out=o) is o and o.tolist() == [7, -3]
+
+
+def test_bitwise_inplace(device):
+    x = torch.tensor([6, 7], dtype=torch.int32, device=device)
+    v = x._version
+    x &= torch.tensor([3, 12], device=device)  # int64 operand: the result is cast back to int32
+    assert x.dtype is torch.int32 and x.tolist() == [2, 4] and x._version > v
+    x |= 1
+    x ^= 7
+    assert x.tolist() == [4, 2]
+    assert x.bitwise_not_() is x and x.tolist() == [-5, -3]
+    m = torch.tensor([True, False], device=device)
+    m &= torch.tensor([True, True], device=device)
+    assert m.tolist() == [True, False]
+    with pytest.raises(RuntimeError, match="can't be cast"):
+        m &= torch.tensor([1, 1], device=device)  # Long result into a bool tensor, as torch
+
+
+def test_bitwise_rejects_floats(device):
+    dev = torch.device(device).type
+    f = torch.tensor([1.0, 2.0], device=device)
+    i = torch.tensor([1, 2], device=device)
+    for name, fn in (("bitwise_and", lambda: f & i), ("bitwise_or", lambda: i | f), ("bitwise_xor", lambda: f ^ 1),
+                     ("bitwise_and", lambda: torch.bitwise_and(i, 1.5)), ("bitwise_not", lambda: ~f),
+                     ("bitwise_not", lambda: torch.bitwise_not(f))):
+        with pytest.raises(RuntimeError, match=f'^"{name}_{dev}" not implemented for \'Float\'$'):
+            fn()
+    with pytest.raises(RuntimeError, match="not implemented for 'Double'"):
+        f.double() & f.double()
+    g = f.clone()
+    with pytest.raises(RuntimeError, match="not implemented for 'Float'"):
+        g &= 1
+    assert g.tolist() == [1.0, 2.0]

@@ -262,6 +262,7 @@ PYBIND11_MODULE(_C, m) {
         py::arg("a"), py::arg("out") = py::none());
   TG_UNARY_FLOAT_OPS(TG_BIND_UNARY)
   TG_UNARY_OPS(TG_BIND_UNARY)
+  TG_UNARY_INT_OPS(TG_BIND_UNARY)
   TG_BIND_UNARY(logical_not, _)
 #undef TG_BIND_UNARY
 #define TG_BIND_BINARY(name, F)                                                                       \
@@ -275,6 +276,7 @@ PYBIND11_MODULE(_C, m) {
   }, py::arg("a"), py::arg("b"), py::arg("reflected") = false, py::arg("out") = py::none());
   TG_BINARY_OPS(TG_BIND_BINARY)
   TG_COMPARE_OPS(TG_BIND_BINARY)
+  TG_BINARY_INT_OPS(TG_BIND_BINARY)
 #undef TG_BIND_BINARY
   m.def("clamp", [](const Tensor& a, py::handle lo, py::handle hi, py::handle out) {
     std::optional<Scalar> l, h;

@@ -64,6 +64,19 @@ inline DType promote_types(DType a, DType b) {
     }                                                                            \
     throw ::tg::TypeError(::tg::str_cat(opname, ": unsupported dtype"));         \
   }()
+// TG_DISPATCH_INTEGRAL: bool and the integer types only (bitwise ops).
+#define TG_DISPATCH_INTEGRAL(dtype, opname, ...)                                 \
+  [&] {                                                                          \
+    switch (dtype) {                                                             \
+      TG_DISPATCH_CASE(Bool, bool, __VA_ARGS__)                                  \
+      TG_DISPATCH_CASE(UInt8, uint8_t, __VA_ARGS__)                              \
+      TG_DISPATCH_CASE(Int32, int32_t, __VA_ARGS__)                              \
+      TG_DISPATCH_CASE(Int64, int64_t, __VA_ARGS__)                              \
+      default: break;                                                            \
+    }                                                                            \
+    throw ::tg::TypeError(::tg::str_cat(opname, ": expected an integer or bool tensor, got ", \
+                                        ::tg::dtype_name(dtype)));               \
+  }()
 #define TG_DISPATCH_FLOAT(dtype, opname, ...)                                    \
   [&] {                                                                          \
     switch (dtype) {                                                             \

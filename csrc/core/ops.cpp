@@ -230,7 +230,7 @@ bool is_float_unary(UnaryOpId op) {
 const char* unary_name(UnaryOpId op) {
   switch (op) {
 #define TG_CASE(name, F) case UnaryOpId::name: return #name;
-    TG_UNARY_FLOAT_OPS(TG_CASE) TG_UNARY_OPS(TG_CASE)
+    TG_UNARY_FLOAT_OPS(TG_CASE) TG_UNARY_OPS(TG_CASE) TG_UNARY_INT_OPS(TG_CASE)
 #undef TG_CASE
     default: return "logical_not";
   }
@@ -239,10 +239,36 @@ const char* unary_name(UnaryOpId op) {
 const char* binary_name(BinaryOpId op) {
   switch (op) {
 #define TG_CASE(name, F) case BinaryOpId::name: return #name;
-    TG_BINARY_OPS(TG_CASE) TG_COMPARE_OPS(TG_CASE)
+    TG_BINARY_OPS(TG_CASE) TG_COMPARE_OPS(TG_CASE) TG_BINARY_INT_OPS(TG_CASE)
 #undef TG_CASE
   }
   return "?";
+}
+
+bool is_bitwise(BinaryOpId op) {
+  switch (op) {
+#define TG_CASE(name, F) case BinaryOpId::name:
+    TG_BINARY_INT_OPS(TG_CASE)
+#undef TG_CASE
+    return true;
+    default: return false;
+  }
+}
+
+bool is_bitwise(UnaryOpId op) {
+  switch (op) {
+#define TG_CASE(name, F) case UnaryOpId::name:
+    TG_UNARY_INT_OPS(TG_CASE)
+#undef TG_CASE
+    return true;
+    default: return false;
+  }
+}
+
+// Bitwise ops take bool and integer dtypes only; torch's message for a float one.
+void check_bitwise_dtype(const char* name, DType compute, Device device) {
+  TG_CHECK(!is_floating(compute), "\"", name, device.is_cuda() ? "_cuda" : "_cpu", "\" not implemented for '",
+           type_name(compute), "'");
 }
 
 bool is_compare(BinaryOpId op) {
@@ -314,6 +340,7 @@ Tensor binary_impl(BinaryOpId op, const Tensor& a, const Tensor& b, DType rt, co
     throw Error("Subtraction, the `-` operator, with two bool tensors is not supported. Use the `^` or "
                 "`logical_xor()` operator instead.");
   check_int_divisor(op, compute, b);
+  if (is_bitwise(op)) check_bitwise_dtype(name, compute, a->device());
   DType out_dtype = cmp ? DType::Bool : compute;
   Shape shape = broadcast_shapes(a->sizes, b->sizes);
   Tensor direct = out ? prepare_out(out, shape, out_dtype, name, {&a, &b}) : nullptr;
@@ -329,6 +356,7 @@ Tensor binary_impl(BinaryOpId op, const Tensor& a, const Tensor& b, DType rt, co
 
 Tensor unary(UnaryOpId op, const Tensor& a, const Tensor& out) {
   DType compute = unary_compute_dtype(op, a->dtype);
+  if (is_bitwise(op)) check_bitwise_dtype(unary_name(op), compute, a->device());
   DType out_dtype = op == UnaryOpId::logical_not ? DType::Bool : compute;
   Tensor direct = out ? prepare_out(out, a->sizes, out_dtype, unary_name(op), {&a}) : nullptr;
   Tensor ac = to_dtype(a, compute);

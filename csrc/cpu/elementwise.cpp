@@ -23,6 +23,10 @@ void unary(UnaryOpId op, ElementwiseIter& it) {
   case UnaryOpId::name: TG_DISPATCH(it.dtypes[0], #name, [&] { map1<scalar_t, scalar_t>(it, F{}); }); return;
     TG_UNARY_OPS(TG_ANY_CASE)
 #undef TG_ANY_CASE
+#define TG_INT_CASE(name, F) \
+  case UnaryOpId::name: TG_DISPATCH_INTEGRAL(it.dtypes[0], #name, [&] { map1<scalar_t, scalar_t>(it, F{}); }); return;
+    TG_UNARY_INT_OPS(TG_INT_CASE)
+#undef TG_INT_CASE
     default: throw Error("unary: unknown op");
   }
 }
@@ -38,6 +42,11 @@ void binary(BinaryOpId op, ElementwiseIter& it) {
   case BinaryOpId::name: TG_DISPATCH(it.dtypes[1], #name, [&] { map2<bool, scalar_t, scalar_t>(it, F{}); }); return;
     TG_COMPARE_OPS(TG_CMP_CASE)
 #undef TG_CMP_CASE
+#define TG_INT_CASE(name, F) \
+  case BinaryOpId::name: \
+    TG_DISPATCH_INTEGRAL(it.dtypes[1], #name, [&] { map2<scalar_t, scalar_t, scalar_t>(it, F{}); }); return;
+    TG_BINARY_INT_OPS(TG_INT_CASE)
+#undef TG_INT_CASE
   }
 }
 

@@ -1,7 +1,7 @@
 // Binary elementwise ops on the GPU, over launch_elementwise
 // (elementwise.cuh) with the functors of ops/elementwise.h.
 // Operand 0 = out, 1 = a, 2 = b; a and b share the (promoted) dtype;
-// TG_BINARY_OPS keep it, TG_COMPARE_OPS produce bool.
+// TG_BINARY_OPS and TG_BINARY_INT_OPS keep it, TG_COMPARE_OPS produce bool.
 //
 // One kernel per dtype and family, not per op: the functor below switches on
 // the op id, which is the same for every element of a launch, so the branch
@@ -39,6 +39,29 @@ struct CompareFn {
   }
 };
 
+struct BinaryIntFn {  // TG_BINARY_INT_OPS, bool and integer dtypes only
+  BinaryOpId op;
+  template <class T> TG_HD T operator()(T a, T b) const {
+    switch (op) {
+#define TG_CASE(name, F) \
+  case BinaryOpId::name: return F{}(a, b);
+      TG_BINARY_INT_OPS(TG_CASE)
+#undef TG_CASE
+      default: return T(0);  // unreachable: binary() only passes TG_BINARY_INT_OPS here
+    }
+  }
+};
+
+bool is_int_op(BinaryOpId op) {
+  switch (op) {
+#define TG_CASE(name, F) \
+  case BinaryOpId::name: return true;
+    TG_BINARY_INT_OPS(TG_CASE)
+#undef TG_CASE
+    default: return false;
+  }
+}
+
 bool is_compare(BinaryOpId op) {
   switch (op) {
 #define TG_CASE(name, F) \
@@ -64,6 +87,11 @@ bool is_arith(BinaryOpId op) {
 void binary(BinaryOpId op, ElementwiseIter& it) {
   if (is_compare(op)) {
     TG_DISPATCH(it.dtypes[1], "compare", [&] { launch_elementwise<bool, scalar_t, scalar_t>(it, CompareFn{op}, "compare"); });
+    return;
+  }
+  if (is_int_op(op)) {
+    TG_DISPATCH_INTEGRAL(it.dtypes[1], "bitwise",
+                         [&] { launch_elementwise<scalar_t, scalar_t, scalar_t>(it, BinaryIntFn{op}, "bitwise"); });
     return;
   }
   TG_CHECK(is_arith(op), "binary: unknown op ", int(op));

@@ -37,6 +37,29 @@ struct UnaryFn {  // TG_UNARY_OPS, every dtype
   }
 };
 
+struct UnaryIntFn {  // TG_UNARY_INT_OPS, bool and integer dtypes only
+  UnaryOpId op;
+  template <class T> TG_HD T operator()(T x) const {
+    switch (op) {
+#define TG_CASE(name, F) \
+  case UnaryOpId::name: return F{}(x);
+      TG_UNARY_INT_OPS(TG_CASE)
+#undef TG_CASE
+      default: return x;  // unreachable: unary() only passes TG_UNARY_INT_OPS here
+    }
+  }
+};
+
+bool is_int_op(UnaryOpId op) {
+  switch (op) {
+#define TG_CASE(name, F) \
+  case UnaryOpId::name: return true;
+    TG_UNARY_INT_OPS(TG_CASE)
+#undef TG_CASE
+    default: return false;
+  }
+}
+
 // logical_not: x == 0, any input dtype, bool output (a named functor because
 // device lambdas would need --extended-lambda).
 struct LogicalNotOp {
@@ -74,6 +97,11 @@ void unary(UnaryOpId op, ElementwiseIter& it) {
   if (is_float_op(op)) {
     TG_DISPATCH_FLOAT(it.dtypes[0], "unary",
                       [&] { launch_elementwise<scalar_t, scalar_t>(it, UnaryFloatFn{op}, "unary"); });
+    return;
+  }
+  if (is_int_op(op)) {
+    TG_DISPATCH_INTEGRAL(it.dtypes[0], "bitwise",
+                         [&] { launch_elementwise<scalar_t, scalar_t>(it, UnaryIntFn{op}, "bitwise"); });
     return;
   }
   TG_CHECK(is_any_op(op), "unary: unknown op ", int(op));

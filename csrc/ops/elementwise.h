@@ -141,10 +141,22 @@ struct LogicalXorOp { template <class T> TG_HD bool operator()(T a, T b) const {
   X(eq, EqOp) X(ne, NeOp) X(lt, LtOp) X(le, LeOp) X(gt, GtOp) X(ge, GeOp) \
   X(logical_and, LogicalAndOp) X(logical_or, LogicalOrOp) X(logical_xor, LogicalXorOp)
 
+// ---- bitwise ops: integer and bool dtypes only (the front end rejects floats,
+// and the kernels are only instantiated for bool and the integer types) ----
+struct BitwiseAndOp { template <class T> TG_HD T operator()(T a, T b) const { return T(a & b); } };
+struct BitwiseOrOp { template <class T> TG_HD T operator()(T a, T b) const { return T(a | b); } };
+struct BitwiseXorOp { template <class T> TG_HD T operator()(T a, T b) const { return T(a ^ b); } };
+struct BitwiseNotOp { template <class T> TG_HD T operator()(T x) const {
+  if constexpr (std::is_same_v<T, bool>) return !x; else return T(~x); } };
+
+#define TG_BINARY_INT_OPS(X) X(bitwise_and, BitwiseAndOp) X(bitwise_or, BitwiseOrOp) X(bitwise_xor, BitwiseXorOp)
+#define TG_UNARY_INT_OPS(X) X(bitwise_not, BitwiseNotOp)
+
 // Op ids: one enum per family, generated from the lists.
 #define TG_ENUM_ENTRY(name, functor) name,
-enum class UnaryOpId { TG_UNARY_FLOAT_OPS(TG_ENUM_ENTRY) TG_UNARY_OPS(TG_ENUM_ENTRY) logical_not };
-enum class BinaryOpId { TG_BINARY_OPS(TG_ENUM_ENTRY) TG_COMPARE_OPS(TG_ENUM_ENTRY) };
+enum class UnaryOpId { TG_UNARY_FLOAT_OPS(TG_ENUM_ENTRY) TG_UNARY_OPS(TG_ENUM_ENTRY) TG_UNARY_INT_OPS(TG_ENUM_ENTRY)
+                       logical_not };
+enum class BinaryOpId { TG_BINARY_OPS(TG_ENUM_ENTRY) TG_COMPARE_OPS(TG_ENUM_ENTRY) TG_BINARY_INT_OPS(TG_ENUM_ENTRY) };
 #undef TG_ENUM_ENTRY
 
 // Ops with scalar parameters.

@@ -77,6 +77,25 @@ def _compare(cfn):
     return method
 
 
+def _bitwise(cfn, reflected=False):
+    """&, |, ^ and bitwise_and/or/xor: bool and integer tensors (the core rejects floats, as torch)."""
+    if reflected:
+        def method(self, other):
+            return _wrap(cfn(self._impl, other, True))
+    else:
+        def method(self, other):
+            return _wrap(cfn(self._impl, other._impl if isinstance(other, Tensor) else other))
+    return method
+
+
+def _bitwise_inplace(cfn):
+    """&=, |=, ^= and bitwise_and_/or_/xor_: no autograd (bool and integer tensors carry no gradient)."""
+    def method(self, other):
+        cfn(self._impl, other._impl if isinstance(other, Tensor) else other, False, self._impl)
+        return self
+    return method
+
+
 def _inplace(cfn, op):
     """In-place binary op (add_, mul_, ...): writes into self's storage; with autograd the
     result is computed out of place and copied in, and self takes the new graph node."""
@@ -696,26 +715,25 @@ class Tensor:
     def __rmod__(self, other):
         return _wrap(_C.remainder(self._impl, other, True))
 
-    def _logical(self, other, cfn, name):
-        if self.dtype is not _dtype.bool or (isinstance(other, Tensor) and other.dtype is not _dtype.bool):
-            raise TypeError(f"{name} is supported on bool tensors only in tinygrad_ext")
-        return _wrap(cfn(self._impl, _ops._impl(other)))
-
-    def __and__(self, other):
-        return self._logical(other, _C.logical_and, "&")
-
-    def __or__(self, other):
-        return self._logical(other, _C.logical_or, "|")
-
-    def __xor__(self, other):
-        return self._logical(other, _C.logical_xor, "^")
-
-    __rand__, __ror__, __rxor__ = __and__, __or__, __xor__
+    __and__ = _bitwise(_C.bitwise_and)
+    __or__ = _bitwise(_C.bitwise_or)
+    __xor__ = _bitwise(_C.bitwise_xor)
+    __rand__ = _bitwise(_C.bitwise_and, reflected=True)
+    __ror__ = _bitwise(_C.bitwise_or, reflected=True)
+    __rxor__ = _bitwise(_C.bitwise_xor, reflected=True)
+    __iand__ = _bitwise_inplace(_C.bitwise_and)
+    __ior__ = _bitwise_inplace(_C.bitwise_or)
+    __ixor__ = _bitwise_inplace(_C.bitwise_xor)
 
     def __invert__(self):
-        if self.dtype is not _dtype.bool:
-            raise TypeError("~ is supported on bool tensors only in tinygrad_ext")
-        return _wrap(_C.logical_not(self._impl))
+        return _wrap(_C.bitwise_not(self._impl))
+
+    bitwise_and, bitwise_or, bitwise_xor, bitwise_not = __and__, __or__, __xor__, __invert__
+    bitwise_and_, bitwise_or_, bitwise_xor_ = __iand__, __ior__, __ixor__
+
+    def bitwise_not_(self):
+        _C.bitwise_not(self._impl, self._impl)
+        return self
 
     def __matmul__(self, other):
         return matmul(self, other)
