@@ -332,6 +332,10 @@ ROWS = [
         rtol=1e-5, atol=1e-5, grad=True),
     Row("mm_k0", torch.mm, np.matmul, [(5, 0), (0, 6)], F, ("contiguous", "transposed")),
     Row("mm_method", lambda a, b: a.mm(b), np.matmul, [(33, 17), (17, 40)], F, DENSE, rtol=1e-5, atol=1e-5),
+    # Big enough for the packed GEMM: edge tiles in both dims, two K blocks, every operand layout.
+    Row("mm_packed", torch.mm, np.matmul, [(37, 300), (300, 70)], F, DENSE, rtol=1e-4, atol=1e-4),
+    Row("addmm_packed", torch.addmm, lambda b, x, y: b + x @ y, [(70,), (37, 300), (300, 70)], F, DENSE,
+        rtol=1e-4, atol=1e-4),
     Row("matmul_op", lambda a, b: a @ b, np.matmul, [(5, 7), (7, 6)], F, DENSE, rtol=1e-5, atol=1e-5),
     Row("bmm", torch.bmm, np.matmul, [(3, 5, 7), (3, 7, 6)], F, NO_SCALAR, rtol=1e-5, atol=1e-5, grad=True),
     Row("matmul_1d_1d", torch.matmul, np.matmul, [(7,), (7,)], F, NO_SCALAR, rtol=1e-5, atol=1e-5),
@@ -633,13 +637,13 @@ def test_random_streams_on_device(dtype, device):
 
 ISA_SUBSET = ["add", "mul", "div", "sub_scalar", "exp", "exp_wide", "log", "log_wide", "tanh", "tanh_small",
               "sigmoid", "sqrt", "relu", "maximum", "clamp", "lt", "where", "sum", "sum_dim", "max_dim",
-              "argmax_dim", "mean", "mm", "mm_method", "bmm", "copy_cast", "to_int64"]
+              "argmax_dim", "mean", "mm", "mm_method", "mm_packed", "addmm_packed", "bmm", "copy_cast", "to_int64"]
 
 _ISA_SCRIPT = r"""
 import sys
 sys.path.insert(0, {tests!r})
 import tinygrad_ext as torch
-assert torch._C.cpu_isa() == 'base', torch._C.cpu_isa()
+assert torch._C.cpu_isa() == {isa!r}, torch._C.cpu_isa()
 import test_ops
 rows = {{r.name: r for r in test_ops.ROWS}}
 n = 0
@@ -651,20 +655,24 @@ print('ISA', torch._C.cpu_isa(), 'CASES', n)
 """
 
 
-def test_portable_isa_path():
-    """The same op checks on the portable kernels, selected with TG_CPU_ISA=base, in a fresh process."""
+@pytest.mark.parametrize("isa", ["base", "avx2"])
+def test_lower_isa_paths(isa):
+    """The same op checks on a lower copy of the CPU kernels (TG_CPU_ISA=base: portable; =avx2 on an
+    AVX-512 machine), in a fresh process. The default copy runs the whole suite."""
+    if isa == "avx2" and torch._C.cpu_isa() != "avx512":
+        pytest.skip("the AVX2 copy is the default here (or the CPU lacks AVX2)")
     assert set(ISA_SUBSET) <= {r.name for r in ROWS}
-    env = dict(os.environ, TG_CPU_ISA="base")
-    script = _ISA_SCRIPT.format(tests=os.path.dirname(os.path.abspath(__file__)), names=ISA_SUBSET)
+    env = dict(os.environ, TG_CPU_ISA=isa)
+    script = _ISA_SCRIPT.format(tests=os.path.dirname(os.path.abspath(__file__)), names=ISA_SUBSET, isa=isa)
     p = subprocess.run([sys.executable, "-c", script], check=False, env=env, capture_output=True, text=True,
                        timeout=120)
     assert p.returncode == 0, p.stdout + p.stderr
-    assert "ISA base CASES" in p.stdout
+    assert f"ISA {isa} CASES" in p.stdout
     assert int(p.stdout.split("CASES")[1]) > 100
 
 
 def test_default_isa_is_reported():
-    assert torch._C.cpu_isa() in ("avx2", "base")
+    assert torch._C.cpu_isa() in ("avx512", "avx2", "base")
     if os.environ.get("TG_CPU_ISA") == "base":
         assert torch._C.cpu_isa() == "base"
 

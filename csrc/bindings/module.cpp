@@ -356,7 +356,7 @@ PYBIND11_MODULE(_C, m) {
     TG_CHECK(n > 0, "set_num_threads expects a positive integer, got ", n);
     cpu::set_num_threads(n);
   });
-  m.def("cpu_isa", [] { return cpu::using_avx2() ? "avx2" : "base"; });
+  m.def("cpu_isa", [] { return cpu::isa_name(cpu::isa()); });
   m.def("cuda_is_built", &cuda::is_built);
   m.def("cuda_runtime_version", &cuda::runtime_version);
   m.def("cuda_device_count", &cuda::device_count);

@@ -1,20 +1,21 @@
 // Standalone correctness test and benchmark for csrc/cpu/gemm.cpp and
 // csrc/cpu/parallel.cpp. Not part of the library build.
 //
-/* Build, from csrc/cpu. gemm.cpp is compiled four times: the two production
-   ISA copies, plus two test-mode copies (-DTG_GEMM_TEST_MODE: tiny cache
+/* Build, from csrc/cpu. gemm.cpp is compiled six times: the three production
+   ISA copies, plus three test-mode copies (-DTG_GEMM_TEST_MODE: tiny cache
    blocks and no direct-loop shortcut, so small shapes exercise every blocking
    loop and edge path of the packed code). FLAGS mirrors the CMake build.
 
    FLAGS="-O3 -std=c++17 -fno-math-errno -fno-trapping-math"
-   g++ $FLAGS -DTG_ISA=avx2 -mavx2 -mfma -c gemm.cpp -o /tmp/g_avx2.o
-   g++ $FLAGS -DTG_ISA=base -c gemm.cpp -o /tmp/g_base.o
-   g++ $FLAGS -DTG_ISA=avx2_t -DTG_GEMM_TEST_MODE -mavx2 -mfma \
-       -c gemm.cpp -o /tmp/g_avx2_t.o
-   g++ $FLAGS -DTG_ISA=base_t -DTG_GEMM_TEST_MODE -c gemm.cpp -o /tmp/g_base_t.o
+   AVX512="-mavx2 -mfma -mavx512f -mavx512dq -mavx512bw -mavx512vl -mprefer-vector-width=512"
+   for t in "" _t; do
+     T=${t:+-DTG_GEMM_TEST_MODE}
+     g++ $FLAGS $T -DTG_ISA=base$t -c gemm.cpp -o /tmp/g_base$t.o
+     g++ $FLAGS $T -DTG_ISA=avx2$t -mavx2 -mfma -c gemm.cpp -o /tmp/g_avx2$t.o
+     g++ $FLAGS $T -DTG_ISA=avx512$t $AVX512 -c gemm.cpp -o /tmp/g_avx512$t.o
+   done
    g++ $FLAGS -c parallel.cpp -o /tmp/parallel.o
-   g++ $FLAGS gemm_test_main.cpp /tmp/g_avx2.o /tmp/g_base.o /tmp/g_avx2_t.o \
-       /tmp/g_base_t.o /tmp/parallel.o -pthread -o /tmp/gemm_test
+   g++ $FLAGS gemm_test_main.cpp /tmp/g_*.o /tmp/parallel.o -pthread -o /tmp/gemm_test
 */
 // Run:
 //   /tmp/gemm_test test            correctness (all ISA copies, float+double)
@@ -63,24 +64,30 @@
                                     const double*, int64_t, int64_t,         \
                                     double*, int64_t, int64_t, bool);        \
   }
+TG_DECLARE_GEMM(avx512)
 TG_DECLARE_GEMM(avx2)
 TG_DECLARE_GEMM(base)
+TG_DECLARE_GEMM(avx512_t)
 TG_DECLARE_GEMM(avx2_t)
 TG_DECLARE_GEMM(base_t)
 
+namespace {
+bool has_avx2() { return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma"); }
+bool has_avx512() {
+  return has_avx2() && __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512dq") &&
+         __builtin_cpu_supports("avx512bw") && __builtin_cpu_supports("avx512vl");
+}
+}  // namespace
+
 // Stand-in for csrc/cpu/dispatch.cpp: the public entry point forwards to the
-// AVX2 copy when the CPU supports it.
+// best copy the CPU supports.
 namespace tg::cpu {
 template <class T>
 void gemm(int64_t M, int64_t N, int64_t K, const T* A, int64_t rsa,
           int64_t csa, const T* B, int64_t rsb, int64_t csb, T* C,
           int64_t rsc, int64_t csc, bool accumulate) {
-  static const bool avx2 =
-      __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
-  if (avx2)
-    avx2::gemm<T>(M, N, K, A, rsa, csa, B, rsb, csb, C, rsc, csc, accumulate);
-  else
-    base::gemm<T>(M, N, K, A, rsa, csa, B, rsb, csb, C, rsc, csc, accumulate);
+  static const auto fn = has_avx512() ? &avx512::gemm<T> : has_avx2() ? &avx2::gemm<T> : &base::gemm<T>;
+  fn(M, N, K, A, rsa, csa, B, rsb, csb, C, rsc, csc, accumulate);
 }
 template void gemm<float>(int64_t, int64_t, int64_t, const float*, int64_t,
                           int64_t, const float*, int64_t, int64_t, float*,
@@ -106,9 +113,13 @@ template <class T>
 std::vector<Impl<T>> impls() {
   std::vector<Impl<T>> v = {{"base", &tg::cpu::base::gemm<T>},
                             {"base_t", &tg::cpu::base_t::gemm<T>}};
-  if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) {
+  if (has_avx2()) {
     v.push_back({"avx2", &tg::cpu::avx2::gemm<T>});
     v.push_back({"avx2_t", &tg::cpu::avx2_t::gemm<T>});
+  }
+  if (has_avx512()) {
+    v.push_back({"avx512", &tg::cpu::avx512::gemm<T>});
+    v.push_back({"avx512_t", &tg::cpu::avx512_t::gemm<T>});
   }
   return v;
 }

@@ -34,10 +34,13 @@ namespace cpu {
   void arg_reduce(bool is_max, ReduceIter& r); /* values (input dtype) + indices */
 
 TG_CPU_KERNELS
+namespace avx512 { TG_CPU_KERNELS }
 namespace avx2 { TG_CPU_KERNELS }
 namespace base { TG_CPU_KERNELS }
 
-bool using_avx2();  // which copy the dispatcher picked
+enum class Isa { base, avx2, avx512 };
+Isa isa();                  // which copy the dispatcher picked
+const char* isa_name(Isa);  // "base", "avx2", "avx512"
 }  // namespace cpu
 }  // namespace tg
 
