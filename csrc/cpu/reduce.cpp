@@ -53,15 +53,36 @@ int64_t keep_offset(const ReduceIter& r, int64_t o) {
   return off;
 }
 
-// max/min of a contiguous float run with AVX2: maxps/minps do not propagate NaN
+// max/min of a contiguous float run with AVX2 or AVX-512: maxps/minps do not propagate NaN
 // in the way torch does, so NaNs are tracked separately with an unordered compare.
 template <class R, class A, class T>
 bool simd_minmax(const T* x, int64_t n, A& acc) {
 #if defined(__AVX2__)
   constexpr bool is_max = std::is_same_v<R, MaxR>;
   if constexpr (std::is_same_v<T, float> && (std::is_same_v<R, MaxR> || std::is_same_v<R, MinR>)) {
-    __m256 m0 = _mm256_set1_ps(acc), m1 = m0, nan = _mm256_setzero_ps();
     int64_t i = 0;
+#if defined(__AVX512F__)
+    // Four independent 16-lane accumulators: 64 floats per step keep enough loads in flight to run at
+    // memory speed on one core.
+    __m512 z[4];
+    for (auto& v : z) v = _mm512_set1_ps(acc);
+    __mmask16 nan512 = 0;
+    for (; i + 64 <= n; i += 64) {
+      for (int q = 0; q < 4; ++q) {
+        const __m512 a = _mm512_loadu_ps(x + i + 16 * q);
+        z[q] = is_max ? _mm512_max_ps(a, z[q]) : _mm512_min_ps(a, z[q]);
+        nan512 |= _mm512_cmp_ps_mask(a, a, _CMP_UNORD_Q);
+      }
+    }
+    if (nan512) {
+      acc = std::numeric_limits<float>::quiet_NaN();
+      return true;
+    }
+    alignas(64) float wide[64];
+    for (int q = 0; q < 4; ++q) _mm512_store_ps(wide + 16 * q, z[q]);
+    for (float v : wide) acc = R::step(acc, v);
+#endif
+    __m256 m0 = _mm256_set1_ps(acc), m1 = m0, nan = _mm256_setzero_ps();
     for (; i + 16 <= n; i += 16) {
       __m256 a = _mm256_loadu_ps(x + i), b = _mm256_loadu_ps(x + i + 8);
       m0 = is_max ? _mm256_max_ps(a, m0) : _mm256_min_ps(a, m0);

@@ -22,13 +22,12 @@ namespace tg::math {
 TG_CPU_INLINE float bits_to_float(int32_t i) { float f; std::memcpy(&f, &i, 4); return f; }
 TG_CPU_INLINE int32_t float_to_bits(float f) { int32_t i; std::memcpy(&i, &f, 4); return i; }
 
-TG_CPU_INLINE float expf_poly(float x) {
-  // NOTE: exp(x) = 2^n * exp(r), n = round(x / ln2), |r| <= ln2/2.
-  float xc = x > 88.3762626647949f ? 88.3762626647949f : x;
-  xc = xc < -87.3365447504f ? -87.3365447504f : xc;  // keeps 2^n a normal float
+// exp(r) for |r| <= ln2/2 after the reduction x = n*ln2 + r, n = round(x / ln2); valid for
+// |x| <= 88. The caller scales by 2^n and handles overflow, underflow and NaN as it needs.
+TG_CPU_INLINE float expf_reduced(float x, float& n) {
   // Round to nearest with the 1.5 * 2^23 trick: plain adds, so SSE2 vectorizes it too.
-  float n = (xc * 1.44269504088896341f + 12582912.0f) - 12582912.0f;
-  float r = xc - n * 0.693359375f;
+  n = (x * 1.44269504088896341f + 12582912.0f) - 12582912.0f;
+  float r = x - n * 0.693359375f;
   r = r - n * -2.12194440e-4f;
   float r2 = r * r;
   float p = 1.9875691500E-4f;
@@ -37,12 +36,22 @@ TG_CPU_INLINE float expf_poly(float x) {
   p = p * r + 4.1665795894E-2f;
   p = p * r + 1.6666665459E-1f;
   p = p * r + 5.0000001201E-1f;
-  p = p * r2 + r + 1.0f;
-  float y = p * bits_to_float((static_cast<int32_t>(n) + 127) << 23);
+  return p * r2 + r + 1.0f;
+}
+
+TG_CPU_INLINE float pow2i(float n) { return bits_to_float((static_cast<int32_t>(n) + 127) << 23); }
+
+TG_CPU_INLINE float expf_poly(float x) {
+  // NOTE: exp(x) = 2^n * exp(r), n = round(x / ln2), |r| <= ln2/2.
+  float xc = x > 88.3762626647949f ? 88.3762626647949f : x;
+  xc = xc < -87.3365447504f ? -87.3365447504f : xc;  // keeps 2^n a normal float
+  float n;
+  float p = expf_reduced(xc, n);
+  float y = p * pow2i(n);
   y = x > 88.72283935546875f ? INFINITY : y;
   y = x < -103.972084045410f ? 0.0f : y;
   // Between -103.97 and -87.34 the true result is subnormal; go through two scalings.
-  float small = p * bits_to_float((static_cast<int32_t>(n) + 127 + 64) << 23) * 5.42101086e-20f;  // 2^-64
+  float small = p * pow2i(n + 64.0f) * 5.42101086e-20f;  // 2^-64
   y = (x < -87.3365447504f && x >= -103.972084045410f) ? small : y;
   return x != x ? x : y;
 }
@@ -89,7 +98,13 @@ TG_CPU_INLINE float tanhf_poly(float x) {
   p = p * z + 1.33314422036E-1f;
   p = p * z - 3.33332819422E-1f;
   float small = x + x * z * p;
-  float large = 1.0f - 2.0f / (expf_poly(2.0f * x) + 1.0f);
+  // |x| >= 10 gives +-1 in float: clamping there lets the bare exp core serve (no overflow or
+  // underflow cases; NaN fails both compares and is returned below).
+  float xc = x > 10.0f ? 10.0f : x;
+  xc = xc < -10.0f ? -10.0f : xc;
+  float n;
+  float e = expf_reduced(2.0f * xc, n) * pow2i(n);
+  float large = 1.0f - 2.0f / (e + 1.0f);
   float y = z < 0.390625f ? small : large;
   return x != x ? x : y;
 }
