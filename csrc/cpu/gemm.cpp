@@ -443,6 +443,16 @@ void micro_kernel_portable(int64_t kc, const T* __restrict a, int64_t a_rs,
 }
 
 #ifdef TG_GEMM_AVX2
+// Pulls the C tile (first and last column of each row) toward L1 while the k
+// loop runs; it is needed at the end.
+template <class T>
+inline void prefetch_tile(const T* c, int rows, int64_t rsc, int64_t last_col) {
+  for (int i = 0; i < rows; ++i) {
+    prefetch(c, i * rsc);
+    prefetch(c, i * rsc + last_col);
+  }
+}
+
 // 6x16 float: rows of the tile are two ymm registers each. Per k: two aligned
 // loads of B, six broadcasts of A, twelve FMAs.
 template <bool kPackedA>
@@ -458,11 +468,7 @@ void micro_kernel_f32_6x16(int64_t kc, const float* __restrict a, int64_t a_rs,
   __m256 c40 = _mm256_setzero_ps(), c41 = _mm256_setzero_ps();
   __m256 c50 = _mm256_setzero_ps(), c51 = _mm256_setzero_ps();
 
-  // Pull the C tile toward L1 while the k loop runs; it is needed at the end.
-  for (int i = 0; i < 6; ++i) {
-    prefetch(c, i * rsc);
-    prefetch(c, i * rsc + 15 * csc);
-  }
+  prefetch_tile(c, 6, rsc, 15 * csc);
 
 #pragma GCC unroll 4
   for (int64_t k = 0; k < kc; ++k) {
@@ -560,10 +566,7 @@ void micro_kernel_f64_6x8(int64_t kc, const double* __restrict a, int64_t a_rs,
   __m256d c40 = _mm256_setzero_pd(), c41 = _mm256_setzero_pd();
   __m256d c50 = _mm256_setzero_pd(), c51 = _mm256_setzero_pd();
 
-  for (int i = 0; i < 6; ++i) {
-    prefetch(c, i * rsc);
-    prefetch(c, i * rsc + 7 * csc);
-  }
+  prefetch_tile(c, 6, rsc, 7 * csc);
 
 #pragma GCC unroll 4
   for (int64_t k = 0; k < kc; ++k) {
@@ -660,11 +663,7 @@ void micro_kernel_f32_12x32(int64_t kc, const float* __restrict a,
   __m512 lo[MR], hi[MR];
 #pragma GCC unroll 12
   for (int i = 0; i < MR; ++i) lo[i] = hi[i] = _mm512_setzero_ps();
-#pragma GCC unroll 12
-  for (int i = 0; i < MR; ++i) {
-    prefetch(c, i * rsc);
-    prefetch(c, i * rsc + 31 * csc);
-  }
+  prefetch_tile(c, MR, rsc, 31 * csc);
 
 #pragma GCC unroll 2
   for (int64_t k = 0; k < kc; ++k) {
