@@ -107,9 +107,14 @@ class ThreadPool {
  public:
   // How long a worker polls for new work before blocking, and how long the
   // caller polls for stragglers. Long enough to bridge the gap between the
-  // back-to-back parallel_for calls of one kernel (and of consecutive small
-  // ops), short enough not to burn a core noticeably when idle.
-  static constexpr std::chrono::microseconds kSpinTime{200};
+  // back-to-back parallel_for calls of one kernel and the Python between the
+  // ops of a training step (an autograd step leaves 100-300 us gaps), short
+  // enough not to burn a core noticeably when idle. On the project's VM a
+  // futex wake-up of a sleeping worker is slow: benchmarks/bench_step_threads.py
+  // (2-thread tutorial step, median of 5 rounds, 4 alternating builds) gave
+  // 692-1342 us with 200 us of spinning and 651-691 us with 1 ms (1 thread:
+  // 672-842 us).
+  static constexpr std::chrono::microseconds kSpinTime{1000};
 
   // Grows or shrinks the worker set so that workers + caller == n.
   // Only called by the thread holding dispatch_mu_, i.e. with no job running.

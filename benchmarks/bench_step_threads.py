@@ -1,0 +1,42 @@
+"""The tutorial's autograd two-layer step on 1 and on 2 threads, interleaved: shows whether the thread
+pool pays off between the ops of a training step (a worker that fell asleep costs a futex wake-up,
+which is slow in a VM; see kSpinTime in csrc/cpu/parallel.cpp).
+
+    python benchmarks/bench_step_threads.py [--rounds 5]
+Prints the sorted per-step microseconds of every round (best of 3 x 100 steps each) per thread count.
+"""
+import argparse
+import timeit
+
+import tinygrad_ext as torch
+
+p = argparse.ArgumentParser()
+p.add_argument("--rounds", type=int, default=5)
+args = p.parse_args()
+N, D_in, H, D_out = 64, 1000, 100, 10
+torch.manual_seed(0)
+x, y = torch.randn(N, D_in), torch.randn(N, D_out)
+w1 = torch.randn(D_in, H, requires_grad=True)
+w2 = torch.randn(H, D_out, requires_grad=True)
+
+
+def step():
+    y_pred = x.mm(w1).clamp(min=0).mm(w2)
+    loss = (y_pred - y).pow(2).sum()
+    loss.backward()
+    with torch.no_grad():
+        w1.sub_(1e-6 * w1.grad)
+        w2.sub_(1e-6 * w2.grad)
+        w1.grad.zero_()
+        w2.grad.zero_()
+
+
+times = {1: [], 2: []}
+for _ in range(args.rounds):
+    for nt in times:
+        torch.set_num_threads(nt)
+        for _ in range(20):
+            step()
+        times[nt].append(min(timeit.repeat(step, number=100, repeat=3)) / 100 * 1e6)
+for nt, ts in times.items():
+    print(f"{nt} thread(s): per-step us, sorted: {' '.join(f'{t:.0f}' for t in sorted(ts))}")
