@@ -46,6 +46,12 @@ inline DType promote_types(DType a, DType b) {
   return static_cast<int>(a) > static_cast<int>(b) ? a : b;
 }
 
+// The TG_DISPATCH macros' error: "<op>: unsupported dtype", or with `expected` ("a floating point"),
+// "<op>: expected <expected> tensor, got torch.<dtype>" (TypeError). Out of line, in core/ops.cpp: the
+// per-ISA kernel copies (cpu/isa.h) must not instantiate message-building templates of their own, or
+// the linker may keep an AVX copy of one for all callers.
+[[noreturn]] void throw_dtype_error(const char* opname, const char* expected, DType t);
+
 }  // namespace tg
 
 // TG_DISPATCH(dtype, "op", [&] { ... scalar_t ... }) runs the lambda with
@@ -62,7 +68,7 @@ inline DType promote_types(DType a, DType b) {
       TG_DISPATCH_CASE(Float32, float, __VA_ARGS__)                              \
       TG_DISPATCH_CASE(Float64, double, __VA_ARGS__)                             \
     }                                                                            \
-    throw ::tg::TypeError(::tg::str_cat(opname, ": unsupported dtype"));         \
+    ::tg::throw_dtype_error(opname, nullptr, dtype);                             \
   }()
 // TG_DISPATCH_INTEGRAL: bool and the integer types only (bitwise ops).
 #define TG_DISPATCH_INTEGRAL(dtype, opname, ...)                                 \
@@ -74,8 +80,7 @@ inline DType promote_types(DType a, DType b) {
       TG_DISPATCH_CASE(Int64, int64_t, __VA_ARGS__)                              \
       default: break;                                                            \
     }                                                                            \
-    throw ::tg::TypeError(::tg::str_cat(opname, ": expected an integer or bool tensor, got ", \
-                                        ::tg::dtype_name(dtype)));               \
+    ::tg::throw_dtype_error(opname, "an integer or bool", dtype);                \
   }()
 #define TG_DISPATCH_FLOAT(dtype, opname, ...)                                    \
   [&] {                                                                          \
@@ -84,6 +89,5 @@ inline DType promote_types(DType a, DType b) {
       TG_DISPATCH_CASE(Float64, double, __VA_ARGS__)                             \
       default: break;                                                            \
     }                                                                            \
-    throw ::tg::TypeError(::tg::str_cat(opname, ": expected a floating point tensor, got ", \
-                                        ::tg::dtype_name(dtype)));               \
+    ::tg::throw_dtype_error(opname, "a floating point", dtype);                  \
   }()

@@ -10,6 +10,10 @@
 
 namespace tg {
 
+void throw_dtype_error(const char* opname, const char* expected, DType t) {
+  if (!expected) throw TypeError(str_cat(opname, ": unsupported dtype"));
+  throw TypeError(str_cat(opname, ": expected ", expected, " tensor, got ", dtype_name(t)));
+}
 
 const char* type_name(DType t) {
   switch (t) {
