@@ -318,8 +318,16 @@ def test_row22_index_tensor_out_of_bounds(device):
     check_raises(lambda: x[torch.tensor([-4], device=device)], IndexError, "index -4 is out of bounds")
     check_raises(lambda: x.index_select(0, idx), IndexError, "index 7 is out of bounds")
     check_raises(lambda: x.index_select(0, torch.tensor([[0, 1]])), IndexError, "Index is supposed to be a vector")
-    check_raises(lambda: torch.ones(2, 3).gather(1, torch.tensor([[0], [3]])), IndexError,
+    # torch: gather and scatter raise RuntimeError, index_select IndexError; neither wraps negative indices
+    check_raises(lambda: torch.ones(2, 3).gather(1, torch.tensor([[0], [3]])), RuntimeError,
                  "index 3 is out of bounds for dimension 1 with size 3")
+    check_raises(lambda: torch.ones(2, 3).gather(1, torch.tensor([[0], [-1]])), RuntimeError,
+                 "index -1 is out of bounds for dimension 1 with size 3")
+    check_raises(lambda: torch.ones(3).scatter_add(0, torch.tensor([-1]), torch.ones(1)), RuntimeError,
+                 "index -1 is out of bounds")
+    check_raises(lambda: x.index_select(0, torch.tensor([-1])), IndexError, "index out of range in self")
+    check_raises(lambda: x.detach().requires_grad_().index_select(0, torch.tensor([-1])), IndexError,
+                 "index out of range in self")
     check_raises(lambda: torch.ones(2, 3)[:, torch.tensor([1, 5])], IndexError, "dimension 1 with size 3")
     check = unchanged(x)
 

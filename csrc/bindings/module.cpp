@@ -19,23 +19,39 @@ namespace {
 PyObject* g_shape_error = nullptr;
 PyObject* g_zero_div_error = nullptr;
 
+std::string type_name_of(py::handle h) {
+  py::handle type = py::type::of(h);
+  std::string mod = py::str(type.attr("__module__")), name = py::str(type.attr("__name__"));
+  return mod == "builtins" ? name : mod + "." + name;
+}
+
+Scalar int_scalar(PyObject* v, const char* op) {
+  int overflow = 0;
+  long long i = PyLong_AsLongLongAndOverflow(v, &overflow);
+  if (i == -1 && PyErr_Occurred()) throw py::error_already_set();
+  TG_CHECK(!overflow, op, ": value cannot be converted to type int64 without overflow");
+  return Scalar::from_int(i);
+}
+
+// A Python number (bool, int, float, or a numpy scalar) as a Scalar. Arrays are not numbers: torch's
+// functions taking a Number raise TypeError for them (ndarray has __index__, which fails for most arrays).
 Scalar to_scalar(py::handle h, const char* op) {
-  if (PyBool_Check(h.ptr())) return Scalar::from_bool(h.ptr() == Py_True);
-  if (PyLong_Check(h.ptr())) {
-    int overflow = 0;
-    long long v = PyLong_AsLongLongAndOverflow(h.ptr(), &overflow);
-    TG_CHECK(!overflow, op, ": value cannot be converted to type int64 without overflow");
-    return Scalar::from_int(v);
+  PyObject* p = h.ptr();
+  if (PyBool_Check(p)) return Scalar::from_bool(p == Py_True);
+  if (PyLong_Check(p)) return int_scalar(p, op);
+  if (PyFloat_Check(p)) return Scalar::from_double(PyFloat_AS_DOUBLE(p));
+  if (py::isinstance<py::array>(h) || !PyNumber_Check(p))
+    throw TypeError(str_cat(op, "(): expected a Tensor or a number, got ", type_name_of(h)));
+  if (PyObject_HasAttrString(p, "dtype") && py::str(h.attr("dtype").attr("kind")).cast<std::string>() == "b")
+    return Scalar::from_bool(PyObject_IsTrue(p) == 1);  // numpy.bool_
+  if (PyIndex_Check(p)) {
+    py::object i = py::reinterpret_steal<py::object>(PyNumber_Index(p));
+    if (!i) throw py::error_already_set();
+    return int_scalar(i.ptr(), op);
   }
-  if (PyFloat_Check(h.ptr())) return Scalar::from_double(PyFloat_AS_DOUBLE(h.ptr()));
-  // numpy scalars and other numbers
-  if (PyIndex_Check(h.ptr())) return Scalar::from_int(py::reinterpret_steal<py::object>(PyNumber_Index(h.ptr())).cast<int64_t>());
-  if (PyNumber_Check(h.ptr())) {
-    double v = PyFloat_AsDouble(h.ptr());
-    if (v == -1.0 && PyErr_Occurred()) throw py::error_already_set();
-    return Scalar::from_double(v);
-  }
-  throw TypeError(str_cat(op, "(): expected a Tensor or a number, got ", std::string(py::str(py::type::of(h).attr("__name__")))));
+  double v = PyFloat_AsDouble(p);
+  if (v == -1.0 && PyErr_Occurred()) throw py::error_already_set();
+  return Scalar::from_double(v);
 }
 
 Tensor opt_tensor(py::handle h) { return h.is_none() ? nullptr : h.cast<Tensor>(); }
@@ -115,26 +131,37 @@ Tensor from_numpy(py::handle obj) {
     if (arr.shape(i) == 0) empty_arr = true;
     extent += (arr.shape(i) - 1) * st;
   }
-  auto t = std::make_shared<TensorImpl>();
-  t->sizes = sizes;
-  t->strides = strides;
-  t->dtype = d;
   bool writable = arr.attr("flags").attr("writeable").cast<bool>();
+  bool aligned = reinterpret_cast<uintptr_t>(arr.data()) % isz == 0;
   int64_t nbytes = empty_arr ? 0 : extent + isz;
-  if (!writable) {
-    // Safer than torch's warning: a read-only array is copied, never aliased.
-    Tensor copy = empty(sizes, d, {});
+  Tensor t;
+  if (!writable || !aligned) {
+    // Safer than torch: a read-only array is copied, never aliased; so is a misaligned one (the
+    // kernels load whole elements).
+    t = empty(sizes, d, {});
     py::array dst(numpy_dtype(d), std::vector<py::ssize_t>(sizes.begin(), sizes.end()),
-                  std::vector<py::ssize_t>(), copy->data_ptr(), py::none());
+                  std::vector<py::ssize_t>(), t->data_ptr(), py::none());
     py::module_::import("numpy").attr("copyto")(dst, arr);
-    return copy;
+  } else {
+    t = std::make_shared<TensorImpl>();
+    t->sizes = sizes;
+    t->strides = strides;
+    t->dtype = d;
+    PyObject* owner = arr.ptr();
+    Py_INCREF(owner);
+    t->storage = Storage::wrap(const_cast<void*>(arr.data()), nbytes, Device{}, [owner](void*) {
+      py::gil_scoped_acquire gil;
+      Py_DECREF(owner);
+    });
   }
-  PyObject* owner = arr.ptr();
-  Py_INCREF(owner);
-  t->storage = Storage::wrap(const_cast<void*>(arr.data()), nbytes, Device{}, [owner](void*) {
-    py::gil_scoped_acquire gil;
-    Py_DECREF(owner);
-  });
+  if (d == DType::Bool && t->numel()) {
+    // A bool byte other than 0 or 1 (a uint8 array viewed as bool) would break every kernel that
+    // counts or indexes with the mask.
+    auto bytes = std::make_shared<TensorImpl>(*t);
+    bytes->dtype = DType::UInt8;
+    TG_CHECK_VALUE(item_int(amax(bytes, {}, false)) <= 1, "from_numpy: the bool array holds bytes other than 0 "
+                   "and 1 (a uint8 array viewed as bool?); convert it with array.astype(bool) first.");
+  }
   return t;
 }
 
@@ -145,6 +172,13 @@ py::object item(const Tensor& t) {
 }
 
 Shape to_shape(py::handle h) { return h.cast<Shape>(); }
+
+// The other operand of an arithmetic operator: a Tensor, or a numpy array copied into one (torch's
+// operators accept arrays; numpy's own operators then defer to ours through __array_priority__).
+Tensor tensor_operand(py::handle h) {
+  if (py::isinstance<TensorImpl>(h)) return h.cast<Tensor>();
+  return tg::clone(from_numpy(py::module_::import("numpy").attr("ascontiguousarray")(h)));
+}
 
 }  // namespace
 
@@ -267,8 +301,8 @@ PYBIND11_MODULE(_C, m) {
 #undef TG_BIND_UNARY
 #define TG_BIND_BINARY(name, F)                                                                       \
   m.def(#name, [](const Tensor& a, py::handle b, bool reflected, py::handle out) {                    \
-    if (py::isinstance<TensorImpl>(b)) {                                                              \
-      Tensor bt = b.cast<Tensor>();                                                     \
+    if (py::isinstance<TensorImpl>(b) || py::isinstance<py::array>(b)) {                             \
+      Tensor bt = tensor_operand(b);                                                                  \
       return reflected ? binary(BinaryOpId::name, bt, a, opt_tensor(out))                             \
                        : binary(BinaryOpId::name, a, bt, opt_tensor(out));                            \
     }                                                                                                 \

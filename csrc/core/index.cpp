@@ -16,13 +16,21 @@ void check_index_dtype(const Tensor& idx, const char* op) {
                  op, ": tensors used as indices must be long or int tensors, got ", type_name(idx->dtype));
 }
 
-// IndexError naming the first offending value, checked before any kernel runs.
-Tensor checked_index(const Tensor& idx, int64_t size, int64_t dim, const char* op) {
+// Indices checked before any kernel runs. Advanced indexing counts negative indices from the end and
+// raises IndexError; gather/scatter (torch: RuntimeError) and index_select (IndexError "index out of
+// range in self") take only [0, size).
+enum class IndexRule { Wrap, GatherScatter, IndexSelect };
+Tensor checked_index(const Tensor& idx, int64_t size, int64_t dim, const char* op, IndexRule rule = IndexRule::Wrap) {
   check_index_dtype(idx, op);
   Tensor i64 = to_dtype(idx, DType::Int64);
   if (i64->numel() == 0) return i64;
   int64_t lo = item_int(amin(i64, {}, false)), hi = item_int(amax(i64, {}, false));
   int64_t bad = hi >= size ? hi : lo;
+  if (rule == IndexRule::IndexSelect)
+    TG_CHECK_INDEX(lo >= 0 && hi < size, "index out of range in self: index ", bad, " is out of bounds for dimension ",
+                   dim, " with size ", size);
+  if (rule == IndexRule::GatherScatter)
+    TG_CHECK(lo >= 0 && hi < size, "index ", bad, " is out of bounds for dimension ", dim, " with size ", size);
   TG_CHECK_INDEX(lo >= -size && hi < size, "index ", bad, " is out of bounds for dimension ", dim, " with size ",
                  size);
   if (lo < 0) {  // negative indices count from the end
@@ -111,8 +119,11 @@ void index_put_(const Tensor& a, int64_t dim, const std::vector<Tensor>& indices
 Tensor index_select(const Tensor& a, int64_t dim, const Tensor& idx) {
   TG_CHECK_INDEX(idx->dim() <= 1, "index_select(): Index is supposed to be a vector, got ", idx->dim(), "-D");
   dim = wrap_dim(dim, a->dim());
+  check_same_device(a, idx, "index_select");
+  Tensor i = checked_index(reshape_any(idx, {-1}), a->dim() ? a->sizes[dim] : 1, dim, "index_select",
+                           IndexRule::IndexSelect);
   if (a->dim() == 0) return clone(a);
-  return index(a, dim, {reshape_any(idx, {-1})});
+  return index(a, dim, {i});
 }
 
 namespace {
@@ -134,7 +145,7 @@ Tensor gather(const Tensor& a, int64_t dim, const Tensor& index) {
   dim = wrap_dim(dim, a->dim());
   check_same_device(a, index, "gather");
   Tensor src = restride_for(a, dim, index, "gather");
-  Tensor idx = checked_index(index, a->dim() ? a->sizes[dim] : 1, dim, "gather");
+  Tensor idx = checked_index(index, a->dim() ? a->sizes[dim] : 1, dim, "gather", IndexRule::GatherScatter);
   Tensor out = empty(index->sizes, a->dtype, a->device());
   if (out->numel() == 0) return out;
   ElementwiseIter it = make_iter(out, {src, idx});
@@ -152,7 +163,8 @@ void scatter_add_(const Tensor& self, int64_t dim, const Tensor& index, const Te
     TG_CHECK(d >= src->dim() || index->sizes[d] <= src->sizes[d], "scatter_add_(): Expected index ", index->sizes,
              " to be smaller than src ", src->sizes);
   Tensor dst = restride_for(self, dim, index, "scatter_add_");
-  Tensor idx = checked_index(index, self->dim() ? self->sizes[dim] : 1, dim, "scatter_add_");
+  Tensor idx = checked_index(index, self->dim() ? self->sizes[dim] : 1, dim, "scatter_add_",
+                             IndexRule::GatherScatter);
   if (index->numel() == 0) return;
   Tensor s = make_view(src, index->sizes, Shape(src->strides.begin(), src->strides.begin() + index->dim()), src->offset);
   ElementwiseIter it = make_iter(dst, {s, idx});

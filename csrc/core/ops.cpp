@@ -327,7 +327,8 @@ DType unary_compute_dtype(UnaryOpId op, DType in) {
 
 void check_int_divisor(BinaryOpId op, DType compute, const Tensor& b) {
   if ((op != BinaryOpId::floor_divide && op != BinaryOpId::remainder) || !is_integral(compute, true)) return;
-  Tensor zero = binary(BinaryOpId::eq, b, Scalar::from_int(0), false);
+  // Compared after the cast: uint8 // 256 divides by 0.
+  Tensor zero = binary(BinaryOpId::eq, to_dtype(b, compute), Scalar::from_int(0), false);
   if (zero->numel() == 0) return;  // nothing to divide (amax of an empty tensor would throw)
   Tensor any = amax(to_dtype(zero, DType::UInt8), {}, false);
   TG_CHECK_AS(ZeroDivError, item_int(any) == 0, "ZeroDivisionError: integer division by zero in ",

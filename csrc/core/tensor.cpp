@@ -83,7 +83,8 @@ Shape infer_size(Shape shape, int64_t numel) {
       infer = i;
     } else {
       TG_CHECK(shape[i] >= 0, "invalid shape dimension ", shape[i]);
-      newsize *= shape[i];
+      TG_CHECK(!__builtin_mul_overflow(newsize, shape[i], &newsize), "shape '", shape,
+               "' is invalid for input of size ", numel);
     }
   }
   if (infer) {
@@ -219,6 +220,8 @@ Tensor expand(const Tensor& t, Shape sizes) {
     out_sizes[i] = target;
     out_strides[i] = stride;
   }
+  int64_t n = 1;
+  for (int64_t s : out_sizes) TG_CHECK(!__builtin_mul_overflow(n, s, &n), "numel: integer multiplication overflow");
   return make_view(t, std::move(out_sizes), std::move(out_strides), t->offset);
 }
 

@@ -39,7 +39,7 @@ void index_put(ElementwiseIter& it, int nindex, const int64_t* index_strides, bo
         auto* dst = reinterpret_cast<scalar_t*>(p[0] + i * s[0] + off);
         scalar_t v = *reinterpret_cast<const scalar_t*>(p[1] + i * s[1]);
         if (accumulate) {
-          if constexpr (std::is_same_v<scalar_t, bool>) *dst = *dst || v; else *dst += v;
+          if constexpr (std::is_same_v<scalar_t, bool>) *dst = *dst || v; else *dst = wrap_add(*dst, v);
         } else {
           *dst = v;
         }
@@ -60,7 +60,7 @@ void cumsum(const Tensor& in, const Tensor& out, int64_t outer, int64_t n, int64
         for (int64_t i = 1; i < n; ++i)  // row i = row i-1 + input row i: vectorizes over k
           for (int64_t k = 0; k < inner; ++k) {
             if constexpr (std::is_same_v<scalar_t, bool>) yo[i * inner + k] = yo[(i - 1) * inner + k] || xo[i * inner + k];
-            else yo[i * inner + k] = yo[(i - 1) * inner + k] + xo[i * inner + k];
+            else yo[i * inner + k] = wrap_add(yo[(i - 1) * inner + k], xo[i * inner + k]);
           }
       }
     });

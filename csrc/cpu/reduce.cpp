@@ -17,13 +17,13 @@ template <class T> using sum_out_t = std::conditional_t<std::is_floating_point_v
 
 struct SumR {
   template <class T> static acc_t<T> init() { return 0; }
-  template <class A, class T> static A step(A acc, T x) { return acc + A(x); }
-  template <class A> static A merge(A a, A b) { return a + b; }
+  template <class A, class T> static A step(A acc, T x) { return wrap_add(acc, A(x)); }
+  template <class A> static A merge(A a, A b) { return wrap_add(a, b); }
 };
 struct ProdR {
   template <class T> static acc_t<T> init() { return 1; }
-  template <class A, class T> static A step(A acc, T x) { return acc * A(x); }
-  template <class A> static A merge(A a, A b) { return a * b; }
+  template <class A, class T> static A step(A acc, T x) { return wrap_mul(acc, A(x)); }
+  template <class A> static A merge(A a, A b) { return wrap_mul(a, b); }
 };
 // NOTE: once a lane holds NaN it stays NaN: `x > m` is false against NaN, and a NaN x is taken.
 struct MaxR {

@@ -31,6 +31,14 @@ template <class T> TG_HD T tg_tanh(T x) {
 #endif
 }
 
+// NOTE: integer arithmetic wraps around modulo 2^bits, as torch's does; signed overflow is undefined
+// in C++, so signed integers add, subtract and multiply in their unsigned type.
+template <class T, bool = std::is_integral_v<T> && std::is_signed_v<T>> struct wrap_type { using type = T; };
+template <class T> struct wrap_type<T, true> { using type = std::make_unsigned_t<T>; };
+template <class T> TG_HD T wrap_add(T a, T b) { using U = typename wrap_type<T>::type; return T(U(a) + U(b)); }
+template <class T> TG_HD T wrap_sub(T a, T b) { using U = typename wrap_type<T>::type; return T(U(a) - U(b)); }
+template <class T> TG_HD T wrap_mul(T a, T b) { using U = typename wrap_type<T>::type; return T(U(a) * U(b)); }
+
 // ---- unary ops on floating types (integer inputs are promoted to float32) ----
 struct ExpOp { template <class T> TG_HD T operator()(T x) const { return tg_exp(x); } };
 struct LogOp { template <class T> TG_HD T operator()(T x) const { return tg_log(x); } };
@@ -50,9 +58,9 @@ struct ReciprocalOp { template <class T> TG_HD T operator()(T x) const { return 
 
 // ---- unary ops that keep the dtype ----
 struct NegOp { template <class T> TG_HD T operator()(T x) const {
-  if constexpr (std::is_same_v<T, bool>) return x; else return -x; } };
+  if constexpr (std::is_same_v<T, bool>) return x; else return wrap_sub(T(0), x); } };
 struct AbsOp { template <class T> TG_HD T operator()(T x) const {
-  if constexpr (std::is_unsigned_v<T> || std::is_same_v<T, bool>) return x; else return x < T(0) ? -x : x; } };
+  if constexpr (std::is_unsigned_v<T> || std::is_same_v<T, bool>) return x; else return x < T(0) ? wrap_sub(T(0), x) : x; } };
 // NOTE: relu(nan) = nan (torch): the comparison is false for NaN, so x passes through.
 struct ReluOp { template <class T> TG_HD T operator()(T x) const { return x < T(0) ? T(0) : x; } };
 struct SignOp { template <class T> TG_HD T operator()(T x) const {
@@ -66,7 +74,7 @@ struct RoundOp { template <class T> TG_HD T operator()(T x) const {  // half to 
 struct TruncOp { template <class T> TG_HD T operator()(T x) const {
   if constexpr (std::is_floating_point_v<T>) return std::trunc(x); else return x; } };
 struct SquareOp { template <class T> TG_HD T operator()(T x) const {
-  if constexpr (std::is_same_v<T, bool>) return x; else return x * x; } };
+  if constexpr (std::is_same_v<T, bool>) return x; else return wrap_mul(x, x); } };
 
 #define TG_UNARY_OPS(X) \
   X(neg, NegOp) X(abs, AbsOp) X(relu, ReluOp) X(sign, SignOp) X(floor, FloorOp) X(ceil, CeilOp) \
@@ -74,10 +82,10 @@ struct SquareOp { template <class T> TG_HD T operator()(T x) const {
 
 // ---- binary ops whose result has the promoted dtype ----
 struct AddOp { template <class T> TG_HD T operator()(T a, T b) const {
-  if constexpr (std::is_same_v<T, bool>) return a || b; else return a + b; } };
-struct SubOp { template <class T> TG_HD T operator()(T a, T b) const { return a - b; } };
+  if constexpr (std::is_same_v<T, bool>) return a || b; else return wrap_add(a, b); } };
+struct SubOp { template <class T> TG_HD T operator()(T a, T b) const { return wrap_sub(a, b); } };
 struct MulOp { template <class T> TG_HD T operator()(T a, T b) const {
-  if constexpr (std::is_same_v<T, bool>) return a && b; else return a * b; } };
+  if constexpr (std::is_same_v<T, bool>) return a && b; else return wrap_mul(a, b); } };
 struct DivOp { template <class T> TG_HD T operator()(T a, T b) const { return a / b; } };
 struct PowOp { template <class T> TG_HD T operator()(T a, T b) const {
   if constexpr (std::is_floating_point_v<T>) { return std::pow(a, b); }
@@ -85,7 +93,7 @@ struct PowOp { template <class T> TG_HD T operator()(T a, T b) const {
   else {  // integer power by squaring; negative exponents follow torch (0 unless |a| == 1)
     if (b < T(0)) return a == T(1) ? T(1) : (a == T(-1) ? ((b & 1) ? T(-1) : T(1)) : T(0));
     T r = 1;
-    while (b) { if (b & 1) r *= a; a *= a; b >>= 1; }
+    while (b) { if (b & 1) r = wrap_mul(r, a); a = wrap_mul(a, a); b >>= 1; }
     return r;
   } } };
 // NOTE: NaN wins in maximum/minimum (torch); fmax/fmin would drop it.

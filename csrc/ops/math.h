@@ -39,7 +39,11 @@ TG_CPU_INLINE float expf_reduced(float x, float& n) {
   return p * r2 + r + 1.0f;
 }
 
-TG_CPU_INLINE float pow2i(float n) { return bits_to_float((static_cast<int32_t>(n) + 127) << 23); }
+// The shift is done unsigned: a NaN input makes the biased exponent negative (the result is then
+// discarded by the callers' NaN select).
+TG_CPU_INLINE float pow2i(float n) {
+  return bits_to_float(static_cast<int32_t>(static_cast<uint32_t>(static_cast<int32_t>(n) + 127) << 23));
+}
 
 TG_CPU_INLINE float expf_poly(float x) {
   // NOTE: exp(x) = 2^n * exp(r), n = round(x / ln2), |r| <= ln2/2.
@@ -103,7 +107,8 @@ TG_CPU_INLINE float tanhf_poly(float x) {
   float xc = x > 10.0f ? 10.0f : x;
   xc = xc < -10.0f ? -10.0f : xc;
   float n;
-  float e = expf_reduced(2.0f * xc, n) * pow2i(n);
+  float e = expf_reduced(2.0f * xc, n);  // sets n: scale in a second statement
+  e *= pow2i(n);
   float large = 1.0f - 2.0f / (e + 1.0f);
   float y = z < 0.390625f ? small : large;
   return x != x ? x : y;

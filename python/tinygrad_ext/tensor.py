@@ -631,8 +631,13 @@ class Tensor:
                 _C.bump_version(impl)
 
     def index_select(self, dim, index):
+        if not _needs_grad(self):
+            return _wrap(_C.index_select(self._impl, dim, index._impl))
         if index.dim() > 1:
             raise IndexError("index_select(): Index is supposed to be a vector")
+        if index.numel() and index.min().item() < 0:  # indexing below would count from the end
+            raise IndexError(f"index out of range in self: index {index.min().item()} is out of bounds for "
+                             f"dimension {dim} with size {self.shape[dim]}")
         if index.dim() == 0:  # a 0-d index keeps the dim (size 1), unlike integer indexing
             index = index.reshape(1)
         return self[(_py_slice(None),) * _C.wrap_dim(dim, self.dim()) + (index,)]

@@ -1,0 +1,127 @@
+"""Regression tests for the crash, wrap-around and memory-safety classes of the reliability issue:
+each one once crashed the process (SIGSEGV/SIGFPE), read memory it should not, or was undefined
+behaviour under UBSan. The crash cases run in a subprocess so a regression is reported, not fatal."""
+import subprocess
+import sys
+import textwrap
+
+import numpy as np
+import pytest
+
+import tinygrad_ext as torch
+from oracle import check_raises
+
+
+def run_isolated(code):
+    """Runs code in a fresh interpreter; returns (returncode, output)."""
+    p = subprocess.run([sys.executable, "-c", textwrap.dedent(code)], capture_output=True, text=True, timeout=120)
+    return p.returncode, p.stdout + p.stderr
+
+
+@pytest.mark.parametrize("expr", [
+    "t * np.array([1., 2.])", "t + np.array(2.)", "np.array([1., 2.]) * t", "t.int() * np.array([1, 2])",
+    "t.clamp(min=np.array(.5))", "torch.full((2,), np.array(1.5))", "torch.where(t > 1, t, np.array([1., 2]))",
+    "t.masked_fill(t > 1, np.array(0.))", "t.fill_(np.array([1.]))", "t + np.bool_(True)",
+    "t.int() // torch.tensor(256, dtype=torch.uint8)", "torch.tensor([5], dtype=torch.uint8) // torch.tensor(256)",
+    "torch.tensor([5], dtype=torch.int32) % torch.tensor(2**32)",
+])
+def test_no_crash(expr):
+    rc, out = run_isolated(f"""
+        import numpy as np, tinygrad_ext as torch
+        t = torch.tensor([1., 2.])
+        try:
+            {expr}
+        except (TypeError, RuntimeError, ValueError, ZeroDivisionError):
+            pass
+        print("alive")
+    """)
+    assert rc == 0 and "alive" in out, f"{expr}: exit {rc}\n{out}"
+
+
+def test_numpy_array_operands_are_tensors():
+    t = torch.tensor([1.0, 2.0])
+    r = t * np.array([1.0, 2.0])
+    assert isinstance(r, torch.Tensor) and r.dtype == torch.float64
+    np.testing.assert_array_equal(r.numpy(), [1.0, 4.0])
+    r = np.array([3.0, 4.0]) - t  # numpy defers to the reflected operator
+    assert isinstance(r, torch.Tensor)
+    np.testing.assert_array_equal(r.numpy(), [2.0, 2.0])
+    np.testing.assert_array_equal((t.int() + np.array([1, 2], dtype=np.int32)).numpy(), [2, 4])
+
+
+def test_numpy_arrays_are_not_numbers():
+    t = torch.tensor([1.0, 2.0])
+    check_raises(lambda: t.clamp(min=np.array(0.5)), TypeError, "numpy.ndarray")
+    check_raises(lambda: torch.full((2,), np.array(1.5)), TypeError, "numpy.ndarray")
+    check_raises(lambda: t.masked_fill(t > 1, np.array(0.0)), TypeError, "numpy.ndarray")
+    assert t.tolist() == [1.0, 2.0]
+    # numpy scalars are numbers
+    assert (t * np.float32(2)).tolist() == [2.0, 4.0]
+    assert (t * np.int64(3)).dtype == torch.float32
+    assert (t + np.True_).tolist() == [2.0, 3.0]
+
+
+def test_integer_division_by_a_divisor_cast_to_zero():
+    # the zero check runs after the cast to the result dtype: 256 as uint8 is 0
+    check_raises(lambda: torch.tensor([5], dtype=torch.uint8) // torch.tensor(256), ZeroDivisionError)
+    check_raises(lambda: torch.tensor([5], dtype=torch.int32) % torch.tensor(2**32), RuntimeError, "ZeroDivisionError")
+    x = torch.tensor([7], dtype=torch.int32)
+    check_raises(lambda: torch.remainder(x, torch.tensor([0]), out=x), ZeroDivisionError)
+    assert x.tolist() == [7]
+
+
+def test_integer_arithmetic_wraps_like_torch():
+    i64min, i64max = -2**63, 2**63 - 1
+    assert (-torch.tensor([i64min])).tolist() == [i64min]
+    assert torch.tensor([i64min]).abs().tolist() == [i64min]
+    assert (torch.tensor([i64max]) + 1).tolist() == [i64min]
+    assert (torch.tensor([i64min]) - 1).tolist() == [i64max]
+    assert (torch.tensor([2**62]) * 4).tolist() == [0]
+    assert (torch.tensor([i64min]) // -1).tolist() == [i64min]
+    assert torch.tensor([2**62, 2**62]).sum().item() == i64min
+    assert torch.tensor([2**62, 2**62]).cumsum(0).tolist() == [2**62, i64min]
+    assert torch.tensor([2**40, 2**40]).prod().item() == 0
+    assert (torch.tensor([2**31 - 1], dtype=torch.int32) + 1).tolist() == [-2**31]
+    assert torch.tensor([3], dtype=torch.int32).pow(40).tolist() == [int(np.int32(np.uint32(3**40 % 2**32)))]
+    assert torch.tensor([65536], dtype=torch.int32).square().tolist() == [0]
+    out = torch.zeros(1, dtype=torch.int64).scatter_add(0, torch.tensor([0, 0]), torch.tensor([i64max, i64max]))
+    assert out.tolist() == [-2]
+
+
+def test_bool_arrays_with_other_bytes_are_refused():
+    raw = np.array([0, 2, 1], dtype=np.uint8)
+    check_raises(lambda: torch.from_numpy(raw.view(bool)), ValueError, "astype(bool)")
+    check_raises(lambda: torch.tensor(raw.view(bool)), ValueError, "astype(bool)")
+    ok = torch.from_numpy(np.array([True, False, True]))
+    assert ok.nonzero().shape == (2, 1) and ok.sum().item() == 2
+
+
+def test_misaligned_numpy_array_is_copied():
+    buf = b"x" + np.arange(5, dtype=np.float64).tobytes()
+    a = np.frombuffer(buf, dtype=np.float64, offset=1)
+    t = torch.from_numpy(a)
+    assert t.tolist() == [0.0, 1.0, 2.0, 3.0, 4.0] and t.sum().item() == 10.0
+    w = np.zeros(17, dtype=np.uint8)[1:].view(np.float32)  # writable but misaligned
+    assert torch.from_numpy(w).tolist() == [0.0] * 4
+
+
+def test_negative_indices_do_not_wrap_in_gather_scatter_index_select():
+    x = torch.tensor([1.0, 2.0, 3.0])
+    check_raises(lambda: x.gather(0, torch.tensor([-1])), RuntimeError, "index -1 is out of bounds")
+    check_raises(lambda: x.index_select(0, torch.tensor([-1])), IndexError, "index out of range in self")
+    y = x.clone()
+    check_raises(lambda: y.scatter_add_(0, torch.tensor([-1]), torch.ones(1)), RuntimeError, "out of bounds")
+    assert y.tolist() == [1.0, 2.0, 3.0]
+    assert x[torch.tensor([-1])].tolist() == [3.0]  # advanced indexing does count from the end
+
+
+def test_size_overflow_is_an_error():
+    check_raises(lambda: torch.ones(3, 4).expand(2**62, 3, 4), RuntimeError, "overflow")
+    check_raises(lambda: torch.zeros(2**62, 2**62), RuntimeError, "overflow")
+    check_raises(lambda: torch.ones(6).reshape(2**62, 2**62, -1), RuntimeError, "invalid for input of size 6")
+
+
+def test_transcendentals_of_nan_and_extremes():
+    x = torch.tensor([float("nan"), -float("inf"), float("inf"), -200.0, 200.0, 0.0])
+    assert np.isnan(x.exp().numpy()[0]) and x.exp().numpy()[1:].tolist() == [0.0, float("inf"), 0.0, float("inf"), 1.0]
+    assert np.isnan(x.tanh().numpy()[0]) and x.tanh().numpy()[1:].tolist() == [-1.0, 1.0, -1.0, 1.0, 0.0]
