@@ -125,3 +125,15 @@ def test_transcendentals_of_nan_and_extremes():
     x = torch.tensor([float("nan"), -float("inf"), float("inf"), -200.0, 200.0, 0.0])
     assert np.isnan(x.exp().numpy()[0]) and x.exp().numpy()[1:].tolist() == [0.0, float("inf"), 0.0, float("inf"), 1.0]
     assert np.isnan(x.tanh().numpy()[0]) and x.tanh().numpy()[1:].tolist() == [-1.0, 1.0, -1.0, 1.0, 0.0]
+
+
+def test_python_ints_must_fit_the_requested_dtype():
+    check_raises(lambda: torch.tensor([2**31], dtype=torch.int32), RuntimeError, "without overflow")
+    check_raises(lambda: torch.tensor([[1, 2], [-2**31 - 1, 3]], dtype=torch.int32), RuntimeError, "int32")
+    check_raises(lambda: torch.tensor([300], dtype=torch.uint8), RuntimeError, "uint8")
+    check_raises(lambda: torch.tensor([1e10], dtype=torch.int32), RuntimeError, "without overflow")
+    check_raises(lambda: torch.tensor([2**63]), ValueError, "Overflow")
+    check_raises(lambda: torch.tensor([2**70]), ValueError, "Overflow")
+    assert torch.tensor([-1], dtype=torch.uint8).tolist() == [255]  # torch wraps small negatives
+    assert torch.tensor(np.array([2**31]), dtype=torch.int32).tolist() == [-2**31]  # arrays cast as numpy does
+    assert torch.tensor([2**63 - 1]).tolist() == [2**63 - 1]

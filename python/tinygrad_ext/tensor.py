@@ -1329,20 +1329,31 @@ def from_numpy(ndarray):
     return _wrap(_C.from_numpy(ndarray))
 
 
+# The Python numbers an integer tensor accepts: the type's range; uint8 also takes -255..-1 (wrapped)
+_INT_RANGE = {"int32": (-2**31, 2**31 - 1), "int64": (-2**63, 2**63 - 1), "uint8": (-255, 255)}
+
+
 def _infer_np(data, dtype=None):
     """data as a numpy array of torch's inferred dtype, or of `dtype` when one is given (cast once:
     Python floats must not pass through float32 on their way to a float64 tensor)."""
     arr = np.array(data)
+    typed = isinstance(data, (np.ndarray, np.generic))  # numpy arrays and scalars keep their dtype
     if arr.dtype == object:
+        if not typed and any(isinstance(x, int) for x in np.ravel(arr)):
+            raise ValueError("Overflow when unpacking long long")  # an int beyond 64 bits
         raise TypeError(f"Could not infer dtype of {type(data).__name__}")
     if dtype is not None:
-        return arr.astype(dtype.name)
-    typed = isinstance(data, (np.ndarray, np.generic))  # numpy arrays and scalars keep their dtype
+        if not typed and arr.size and arr.dtype.kind in "iuf" and dtype.name in _INT_RANGE:
+            lo, hi = _INT_RANGE[dtype.name]  # Python numbers must fit (torch); numpy arrays wrap on the cast
+            if not (arr.min() >= lo and arr.max() <= hi):
+                raise RuntimeError(f"value cannot be converted to type {dtype.name} without overflow")
+        with np.errstate(over="ignore"):  # 1e39 as float32 is inf, as in torch
+            return arr.astype(dtype.name)
     if arr.dtype.kind == "f" and not typed:
         arr = arr.astype(_dtype.get_default_dtype().name)
     elif arr.dtype.kind in "iu" and arr.dtype != np.uint8 and not typed:
         if arr.dtype == np.uint64 and arr.size and arr.max() > np.iinfo(np.int64).max:
-            raise RuntimeError("Overflow when unpacking long")  # never wrap 2**63 around to -2**63
+            raise ValueError("Overflow when unpacking long long")  # never wrap 2**63 around to -2**63
         arr = arr.astype(np.int64)
     elif arr.dtype == np.float16:
         arr = arr.astype(np.float32)
