@@ -3,27 +3,52 @@
 File format (a valid safetensors file):
 
     8 bytes      little-endian uint64 N: the header's length
-    N bytes      JSON header, UTF-8, padded with spaces to a multiple of 8:
+    N bytes      JSON header, UTF-8 (in practice ASCII), starting with '{', padded with spaces to a multiple of 8:
                  {"t0": {"dtype": "F32", "shape": [2, 3], "data_offsets": [0, 24]}, ...,
-                  "__metadata__": {"format": "tinygrad_ext", "version": "1", "structure": "<JSON>"}}
-    the rest     raw little-endian tensor data; data_offsets are relative to it
+                  "__metadata__": {"format": "tinygrad_ext", "version": "2", "structure": "<JSON>",
+                                   "tinygrad_ext_crc32": "<8 lowercase hex digits>"}}
+    the rest     raw little-endian tensor data; data_offsets are relative to it, contiguous from 0 to its end
 
 "structure" describes the saved object: nested dicts (str/int/float/bool/None keys), lists, tuples,
 str/int/float/bool/None and tensors (references to header entries, with requires_grad, whether the
 tensor was an nn.Parameter and its device). A file without our metadata (any safetensors file) loads
 as a dict of tensors.
 
+"tinygrad_ext_crc32" is the CRC-32 (zlib.crc32) of every byte of the file except the 8 hex digits of the
+value itself: the length, the whole header (padding included) and the data. load() verifies it whenever it is present
+(whatever the format says), and version "2" files must have it; a mismatch raises CheckpointError, so a
+flipped, truncated or inserted byte is never loaded as silently different data. Version "1" files
+(written before the checksum existed) still load, unverified.
+
+Which format a file is in is decided by its structure, never by one byte: a file whose first 8 bytes give a
+plausible header length followed by '{' is treated as safetensors (and then fully validated); only a file
+that is not is reported as a PyTorch pickle/zip checkpoint when it starts with the pickle PROTO opcode
+(0x80, protocol 2-5) or the zip magic 'PK\x03\x04'. Such files are refused (CheckpointError): tinygrad_ext
+never unpickles.
+
 Loading never executes anything from the file. Every header field is validated (header length
 against the file size, JSON, dtype names, shapes, offsets in range and not overlapping, byte sizes
-equal to numel * itemsize, structure references) before any tensor is allocated; a bad file raises
-CheckpointError (a ValueError) naming the path and the reason. save() writes a temporary file in the
-same directory, fsyncs it and renames it over the target, so a crash leaves the old file intact.
+equal to numel * itemsize, structure references, the checksum, BOOL bytes being 0 or 1) before any
+tensor is allocated; a bad file raises CheckpointError (a ValueError) naming the path and the reason.
+
+save() to a path behaves like torch.save's open-for-writing, but atomically: it refuses a missing parent
+directory (RuntimeError "Parent directory <dir> does not exist.", as torch), a directory target and a target
+the process may not write (IsADirectoryError / PermissionError naming the target, which stays untouched);
+writes the data to an unnamed O_TMPFILE in the target's directory (Linux; elsewhere, or where the file
+system lacks it, a hidden named ".<name>.<random>.tmp" beside the target), fsyncs it, links it in and renames
+it over the target, so a crash or kill leaves the old file intact and (with O_TMPFILE) no temporary behind.
+New files get mode 0666 & ~umask and an existing file's mode is kept, as with open(); a symlink target is
+written through (its destination is replaced), and a non-regular target (/dev/null, a FIFO) is written in
+place. OSErrors name the target, not the temporary file.
 """
+import errno
 import json
 import math
 import os
+import secrets
+import stat
 import struct
-import tempfile
+import zlib
 from collections import OrderedDict
 
 import numpy as np
@@ -33,7 +58,8 @@ from ._device import as_device, device
 from .tensor import Tensor, from_numpy
 
 _FORMAT = "tinygrad_ext"
-_VERSION = "1"
+_VERSION = "2"  # "2": with the checksum; "1" files (written before it) still load, unverified
+_VERSIONS = ("1", "2")
 _MAX_HEADER = 100 * 1024 * 1024
 _MAX_DEPTH = 512
 # safetensors dtype names <-> ours (numpy little-endian codes)
@@ -89,6 +115,10 @@ class _Writer:
         if isinstance(obj, float):
             return {"F": repr(obj)}
         if isinstance(obj, str):
+            if any("\ud800" <= c <= "\udfff" for c in obj):
+                # JSON would merge a high and a low surrogate that are two code points here into one astral
+                # character on loading: such strings are stored as the hex of their UTF-8 (surrogatepass).
+                return {"Sx": obj.encode("utf-8", "surrogatepass").hex()}
             return {"S": obj}
         if isinstance(obj, _dtype.dtype):
             return {"dtype": obj.name}
@@ -109,7 +139,13 @@ class _Writer:
                         "lists, tuples, str, int, float, bool, None, dtypes and devices; tinygrad_ext never pickles)")
 
 
+# The checksum's metadata key, namespaced so that another tool's "crc32" (of something else) is never taken for it.
+_CRC = "tinygrad_ext_crc32"
+_CRC_KEY = b'"tinygrad_ext_crc32":"'
+
+
 def _serialize(obj):
+    """The file's bytes, as a list of chunks: length, header, then each tensor's data."""
     w = _Writer()
     structure = json.dumps(w.encode(obj), separators=(",", ":"))
     header = OrderedDict()
@@ -117,10 +153,152 @@ def _serialize(obj):
     for key, (name, shape, data) in w.entries.items():
         header[key] = {"dtype": _TO_ST[name], "shape": shape, "data_offsets": [offset, offset + len(data)]}
         offset += len(data)
-    header["__metadata__"] = {"format": _FORMAT, "version": _VERSION, "structure": structure}
+    header["__metadata__"] = {"format": _FORMAT, "version": _VERSION, "structure": structure, _CRC: "0" * 8}
     hb = json.dumps(header, separators=(",", ":")).encode("utf-8")
     hb += b" " * (-len(hb) % 8)
-    return [struct.pack("<Q", len(hb)), hb] + [data for _, _, data in w.entries.values()]
+    # The structure is a JSON string inside the header, so its quotes are escaped: _CRC_KEY occurs once.
+    pos = hb.index(_CRC_KEY + b"0" * 8 + b'"') + len(_CRC_KEY)
+    prefix = struct.pack("<Q", len(hb))
+    datas = [data for _, _, data in w.entries.values()]
+    crc = zlib.crc32(hb[pos + 8:], zlib.crc32(hb[:pos], zlib.crc32(prefix)))
+    for data in datas:
+        crc = zlib.crc32(data, crc)
+    hb = hb[:pos] + b"%08x" % crc + hb[pos + 8:]
+    return [prefix, hb] + datas
+
+
+_OPEN_FLAGS = getattr(os, "O_OPEN_FLAGS", 0) | getattr(os, "O_BINARY", 0)  # O_BINARY: no newline translation
+
+
+def _write_chunks(fd, chunks):
+    for c in chunks:
+        view = memoryview(c)
+        while view:
+            view = view[os.write(fd, view):]
+
+
+def _open_tmpfile(directory):
+    """An unnamed O_TMPFILE in directory, or None (not Linux >= 3.11, or a file system without it)."""
+    if not hasattr(os, "O_TMPFILE"):
+        return None
+    try:
+        return os.open(directory, os.O_TMPFILE | os.O_WRONLY | _OPEN_FLAGS, 0o666)
+    except OSError:
+        return None
+
+
+def _open_named(directory, dfd, base):
+    """A new hidden, uniquely named file beside the target: (fd, its name: relative to dfd, or a path)."""
+    for _ in range(100):
+        name = f".{base}.{secrets.token_hex(6)}.tmp"
+        if dfd is None:
+            name = os.path.join(directory, name)
+        try:
+            return os.open(name, os.O_WRONLY | os.O_CREAT | os.O_EXCL | _OPEN_FLAGS, 0o666,
+                           dir_fd=dfd), name
+        except FileExistsError:
+            continue
+    raise FileExistsError(errno.EEXIST, "cannot create a temporary file", base)
+
+
+def _link_temp(fd, dfd, base):
+    """Gives the O_TMPFILE fd a (hidden, unique) name in its directory; None when this system can't."""
+    if dfd is None:
+        return None
+    for _ in range(100):
+        name = f".{base}.{secrets.token_hex(6)}.tmp"
+        try:
+            # dst_dir_fd makes CPython call linkat(AT_SYMLINK_FOLLOW); plain link() would fail with EXDEV.
+            os.link(f"/proc/self/fd/{fd}", name, dst_dir_fd=dfd, follow_symlinks=True)
+            return name
+        except FileExistsError:
+            continue
+        except OSError:  # no /proc, or a kernel that refuses: the caller falls back to a named file
+            return None
+    return None
+
+
+def _renamed_oserror(e, shown):
+    """The OSError e, naming the target instead of a temporary file (errors without an errno are kept)."""
+    if e.errno is None or e.filename == shown:
+        return e
+    return OSError(e.errno, e.strerror, shown)
+
+
+def _save_to_path(chunks, path):
+    shown = os.fsdecode(path)
+    parent = os.path.dirname(shown)
+    if parent and not os.path.isdir(parent):
+        raise RuntimeError(f"Parent directory {parent} does not exist.")  # torch's PyTorchFileWriter message
+    target = os.path.realpath(path) if os.path.islink(path) else path  # open() writes through a symlink
+    try:
+        st = os.stat(target)
+    except FileNotFoundError:
+        st = None
+    except OSError as e:
+        raise _renamed_oserror(e, shown) from None
+    if st is not None:
+        if stat.S_ISDIR(st.st_mode):
+            raise IsADirectoryError(errno.EISDIR, os.strerror(errno.EISDIR), shown)
+        if not os.access(target, os.W_OK):
+            raise PermissionError(errno.EACCES, os.strerror(errno.EACCES), shown)
+        if not stat.S_ISREG(st.st_mode):  # /dev/null, a FIFO, ...: written in place, as open() would
+            try:
+                fd = os.open(target, os.O_WRONLY | _OPEN_FLAGS)
+                try:
+                    _write_chunks(fd, chunks)
+                finally:
+                    os.close(fd)
+            except OSError as e:
+                raise _renamed_oserror(e, shown) from None
+            return
+    directory = os.path.dirname(os.path.abspath(target))
+    base = os.path.basename(target)
+    mode = None if st is None or not hasattr(os, "fchmod") else stat.S_IMODE(st.st_mode)  # kept, as by open()
+    # The directory is opened once and the names are relative to it (where the system has *at() calls).
+    use_dfd = {os.open, os.link, os.rename, os.unlink} <= os.supports_dir_fd
+    dest = base if use_dfd else os.path.abspath(target)
+
+    def finish(fd):
+        if mode is not None:
+            os.fchmod(fd, mode)
+        os.fsync(fd)
+    try:
+        dfd = os.open(directory, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0) | _OPEN_FLAGS) if use_dfd else None
+        name = None
+        try:
+            fd = _open_tmpfile(directory)
+            if fd is not None:
+                try:
+                    _write_chunks(fd, chunks)
+                    finish(fd)
+                    name = _link_temp(fd, dfd, base)  # named only now, just before the rename
+                finally:
+                    os.close(fd)
+            if name is None:  # no O_TMPFILE, or no way to link it in: a named temporary file
+                fd, name = _open_named(directory, dfd, base)
+                try:
+                    _write_chunks(fd, chunks)
+                    finish(fd)
+                finally:
+                    os.close(fd)
+            os.replace(name, dest, src_dir_fd=dfd, dst_dir_fd=dfd)
+            name = None
+            if dfd is not None:
+                try:  # make the rename itself durable
+                    os.fsync(dfd)
+                except OSError:
+                    pass
+        finally:
+            if name is not None:
+                try:
+                    os.unlink(name, dir_fd=dfd)
+                except OSError:
+                    pass
+            if dfd is not None:
+                os.close(dfd)
+    except OSError as e:
+        raise _renamed_oserror(e, shown) from None
 
 
 def save(obj, f, pickle_module=None, pickle_protocol=None, _use_new_zipfile_serialization=True):
@@ -130,30 +308,7 @@ def save(obj, f, pickle_module=None, pickle_protocol=None, _use_new_zipfile_seri
         for c in chunks:
             f.write(c)
         return
-    path = os.fspath(f)
-    directory = os.path.dirname(os.path.abspath(path))
-    fd, tmp = tempfile.mkstemp(prefix=os.path.basename(path) + ".", suffix=".tmp", dir=directory)
-    try:
-        with os.fdopen(fd, "wb") as out:
-            for c in chunks:
-                out.write(c)
-            out.flush()
-            os.fsync(out.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        raise
-    try:  # make the rename itself durable
-        dfd = os.open(directory, os.O_RDONLY)
-        try:
-            os.fsync(dfd)
-        finally:
-            os.close(dfd)
-    except OSError:
-        pass
+    _save_to_path(chunks, os.fspath(f))
 
 
 # -------------------------------------------------------------------- load
@@ -170,9 +325,17 @@ def _parse_header(path, buf):
     def fail(reason):
         raise CheckpointError(path, reason)
 
-    if buf[:2] == b"PK" or buf[:1] == b"\x80":
-        fail("not a tinygrad_ext/safetensors checkpoint: it looks like a PyTorch zip/pickle file, and tinygrad_ext "
-             "never unpickles (re-save it with tinygrad_ext.save or safetensors)")
+    if len(buf) >= 9:
+        (n,) = struct.unpack("<Q", buf[:8])
+        looks_safetensors = 0 < n <= _MAX_HEADER and buf[8:9] == b"{"
+    else:
+        looks_safetensors = False
+    if not looks_safetensors:  # only a file that is not safetensors-shaped can be called a PyTorch file
+        kind = _pytorch_kind(buf)
+        if kind is not None:
+            fail(f"not a tinygrad_ext/safetensors checkpoint: it is a PyTorch pickle/zip checkpoint ({kind}), and "
+                 "tinygrad_ext never unpickles (convert it to safetensors where PyTorch is trusted, e.g. with "
+                 "safetensors.torch.save_file)")
     if len(buf) < 8:
         fail(f"file is truncated: {len(buf)} bytes, too short for the 8-byte header length")
     (n,) = struct.unpack("<Q", buf[:8])
@@ -180,6 +343,12 @@ def _parse_header(path, buf):
         fail(f"header length {n} exceeds the {_MAX_HEADER}-byte limit (corrupt or not a checkpoint)")
     if 8 + n > len(buf):
         fail(f"file is truncated: header length {n} exceeds the file size {len(buf)}")
+    if buf[8:9] != b"{":
+        try:
+            buf[8:8 + n].decode("utf-8")
+        except UnicodeDecodeError:
+            fail("header is not valid UTF-8")
+        fail("header is not a JSON object (a safetensors header starts with '{')")
     try:
         header = json.loads(buf[8:8 + n].decode("utf-8"))
     except UnicodeDecodeError:
@@ -198,7 +367,7 @@ def _parse_header(path, buf):
         if not isinstance(info, dict):
             fail(f"tensor '{key}': entry is not an object")
         dt, shape, offs = info.get("dtype"), info.get("shape"), info.get("data_offsets")
-        if dt not in _FROM_ST:
+        if not isinstance(dt, str) or dt not in _FROM_ST:
             fail(f"tensor '{key}': unknown dtype {dt!r} (supported: {', '.join(_FROM_ST)})")
         if not isinstance(shape, list) or not all(isinstance(s, int) and not isinstance(s, bool) and s >= 0
                                                   for s in shape) or len(shape) > 64:
@@ -226,6 +395,49 @@ def _parse_header(path, buf):
     return entries, meta, 8 + n
 
 
+def _pytorch_kind(buf):
+    """What kind of PyTorch file buf starts like (torch.save's zip, or a pickle), or None."""
+    if buf[:4] == b"PK\x03\x04":
+        return "a zip archive, torch.save's format since PyTorch 1.6"
+    if len(buf) >= 2 and buf[0] == 0x80 and 2 <= buf[1] <= 5:  # the PROTO opcode of pickle protocols 2-5
+        return f"pickle protocol {buf[1]}, torch.save's legacy format"
+    return None
+
+
+def _verify_checksum(path, buf, header_len, meta):
+    """Checks meta[_CRC] against the file; raises CheckpointError on a mismatch."""
+    value = meta[_CRC]
+    if len(value) != 8 or any(c not in "0123456789abcdef" for c in value):
+        raise CheckpointError(path, f"invalid {_CRC} {value!r} in the metadata (corrupt file)")
+    raw = bytes(buf[8:8 + header_len])
+    needle = _CRC_KEY + value.encode("ascii") + b'"'
+    at = raw.find(needle)
+    if at < 0 or raw.find(needle, at + 1) >= 0:
+        raise CheckpointError(path, f"the {_CRC} field cannot be located in the header (corrupt file)")
+    pos = 8 + at + len(_CRC_KEY)
+    view = memoryview(buf)
+    crc = zlib.crc32(view[pos + 8:], zlib.crc32(view[:pos]))
+    if crc != int(value, 16):
+        raise CheckpointError(path, f"checksum mismatch: the file is corrupt (stored crc32 {value}, computed "
+                                    f"{crc:08x}); it was changed after it was written (bit rot, a partial copy, "
+                                    "an edit)")
+
+
+def _check_bools(path, buf, entries, start):
+    """A BOOL tensor holding bytes other than 0 and 1 is refused (such bools break nonzero() and friends)."""
+    view = memoryview(buf)
+    for key, (name, shape, begin, end) in entries.items():
+        if name == "bool" and end > begin:
+            raw = np.frombuffer(view[start + begin:start + end], dtype=np.uint8)
+            if raw.max() > 1:
+                bad = int(np.argmax(raw > 1))
+                raise CheckpointError(path, f"tensor '{key}': BOOL data holds byte {int(raw[bad])} at element {bad} "
+                                            "(only 0 and 1 are valid)")
+
+
+_KEY_KINDS = ("N", "B", "I", "F", "S", "Sx", "dtype", "device")
+
+
 def _check_structure(path, node, entries, depth=0):
     def fail(reason):
         raise CheckpointError(path, reason)
@@ -235,10 +447,15 @@ def _check_structure(path, node, entries, depth=0):
     if not isinstance(node, dict) or not node:
         fail("invalid structure node")
     if "T" in node:
-        if node["T"] not in entries:
+        if not isinstance(node["T"], str) or node["T"] not in entries:
             fail(f"structure refers to a missing tensor {node['T']!r}")
-        if "dev" in node and not isinstance(node["dev"], str):
-            fail("invalid device in structure")
+        if "dev" in node:
+            try:
+                if not isinstance(node["dev"], str):
+                    raise TypeError
+                device(node["dev"])
+            except (RuntimeError, TypeError, ValueError):
+                fail(f"invalid device {node['dev']!r} in structure")
         return
     kind = next(iter(node))
     v = node[kind]
@@ -246,8 +463,7 @@ def _check_structure(path, node, entries, depth=0):
         if not isinstance(v, list) or not all(isinstance(kv, list) and len(kv) == 2 for kv in v):
             fail("invalid dict in structure")
         for k, val in v:
-            if not isinstance(k, dict) or len(k) != 1 or next(iter(k)) not in ("N", "B", "I", "F", "S", "dtype",
-                                                                                "device"):
+            if not isinstance(k, dict) or len(k) != 1 or next(iter(k)) not in _KEY_KINDS:
                 fail("invalid dict key in structure (keys must be str, int, float, bool or None)")
             _check_structure(path, k, entries, depth + 1)
             _check_structure(path, val, entries, depth + 1)
@@ -270,16 +486,21 @@ def _check_structure(path, node, entries, depth=0):
             fail("invalid float in structure")
     elif kind == "S" and not isinstance(v, str):
         fail("invalid str in structure")
+    elif kind == "Sx":
+        try:
+            bytes.fromhex(v).decode("utf-8", "surrogatepass")
+        except (TypeError, ValueError):  # UnicodeDecodeError is a ValueError
+            fail("invalid str in structure")
     elif kind == "B" and not isinstance(v, bool):
         fail("invalid bool in structure")
-    elif kind == "dtype" and v not in _TO_ST:
+    elif kind == "dtype" and (not isinstance(v, str) or v not in _TO_ST):
         fail(f"unknown dtype {v!r} in structure")
     elif kind == "device":
         try:
             device(v)
         except (RuntimeError, TypeError, ValueError):
             fail(f"invalid device {v!r} in structure")
-    elif kind not in ("N", "S", "B", "dtype", "device", "F", "I"):
+    elif kind not in ("N", "S", "Sx", "B", "dtype", "device", "F", "I"):
         fail(f"unknown structure node {kind!r}")
 
 
@@ -306,15 +527,22 @@ def load(f, map_location=None, pickle_module=None, *, weights_only=None, mmap=No
     """Loads what save() wrote (or any safetensors file, as a dict of tensors). map_location picks the device."""
     path, buf = _read_all(f)
     entries, meta, start = _parse_header(path, buf)
+    ours = meta is not None and meta.get("format") == _FORMAT
+    if meta is not None and _CRC in meta:  # whatever the format says: a flipped format name is caught too
+        _verify_checksum(path, buf, start - 8, meta)
     structure = None
-    if meta is not None and meta.get("format") == _FORMAT:
-        if meta.get("version") != _VERSION:
-            raise CheckpointError(path, f"unsupported tinygrad_ext checkpoint version {meta.get('version')!r}")
+    if ours:
+        if meta.get("version") not in _VERSIONS:
+            raise CheckpointError(path, f"unsupported tinygrad_ext checkpoint version {meta.get('version')!r} "
+                                        f"(this tinygrad_ext reads {', '.join(_VERSIONS)})")
+        if meta["version"] != "1" and _CRC not in meta:
+            raise CheckpointError(path, f"the {_CRC} checksum is missing from the metadata (corrupt file)")
         try:
             structure = json.loads(meta.get("structure", ""))
         except (ValueError, RecursionError) as e:
             raise CheckpointError(path, f"structure is not valid JSON ({e})") from None
         _check_structure(path, structure, entries)
+    _check_bools(path, buf, entries, start)
     # Everything is validated: now build the tensors.
     view = memoryview(buf)
     cache = {}
@@ -333,20 +561,28 @@ def load(f, map_location=None, pickle_module=None, *, weights_only=None, mmap=No
     return _decode(structure, tensor_for)
 
 
-def _decode(node, tensor_for):
+def _decode(node, tensor_for, memo=None):
+    memo = {} if memo is None else memo
     if "T" in node:
-        t = tensor_for(node["T"], node.get("dev"))
-        if node.get("P"):
-            from .nn.parameter import Parameter
-            return Parameter(t, bool(node.get("rg")))
-        if node.get("rg"):
-            t = t.detach().requires_grad_(True)
-        return t
+        # One object per saved tensor, as pickle's memo gives torch.load: a tensor (Parameter, requires_grad
+        # leaf) saved in two places comes back as one object in two places.
+        key = (node["T"], node.get("dev"), bool(node.get("P")), bool(node.get("rg")))
+        if key not in memo:
+            t = tensor_for(node["T"], node.get("dev"))
+            if node.get("P"):
+                from .nn.parameter import Parameter
+                t = Parameter(t, bool(node.get("rg")))
+            elif node.get("rg"):
+                t = t.detach().requires_grad_(True)
+            memo[key] = t
+        return memo[key]
     kind, v = next(iter(node.items()))
     if kind == "N":
         return None
     if kind in ("B", "S"):
         return v
+    if kind == "Sx":
+        return bytes.fromhex(v).decode("utf-8", "surrogatepass")
     if kind == "I":
         return int(v)
     if kind == "F":
@@ -356,12 +592,12 @@ def _decode(node, tensor_for):
     if kind == "device":
         return device(v)
     if kind == "L":
-        return [_decode(x, tensor_for) for x in v]
+        return [_decode(x, tensor_for, memo) for x in v]
     if kind == "U":
-        return tuple(_decode(x, tensor_for) for x in v)
+        return tuple(_decode(x, tensor_for, memo) for x in v)
     out = OrderedDict() if node.get("ordered") else {}
     for k, val in v:
-        out[_decode(k, tensor_for)] = _decode(val, tensor_for)
+        out[_decode(k, tensor_for, memo)] = _decode(val, tensor_for, memo)
     return out
 
 
