@@ -1,9 +1,13 @@
 """tinygrad_ext.utils.data: datasets, samplers, collation, the DataLoader in the main process and with worker
 processes, reproducible shuffling, and torch's errors for bad arguments (RELIABILITY row 57)."""
 import collections
+import fcntl
 import multiprocessing
 import os
 import random
+import signal
+import termios
+import threading
 import time
 
 import numpy as np
@@ -58,6 +62,41 @@ class Dying(Dataset):
     def __getitem__(self, i):
         if i == 5 and get_worker_info() is not None:
             os._exit(3)
+        return i
+
+
+class KillsItself(Dataset):
+    """Sample 5 SIGKILLs the worker that loads it (what the OOM killer does)."""
+
+    def __len__(self):
+        return 8
+
+    def __getitem__(self, i):
+        if i == 5 and get_worker_info() is not None:
+            os.kill(os.getpid(), signal.SIGKILL)
+        return i
+
+
+class Large(Dataset):
+    """Samples of 1 MB: a batch of 16 is a 16 MB message from a worker."""
+
+    def __init__(self, n=32):
+        self.n = n
+
+    def __len__(self):
+        return self.n
+
+    def __getitem__(self, i):
+        return np.full(1 << 18, i, dtype=np.float32)
+
+
+class Slow(Dataset):
+    def __len__(self):
+        return 4
+
+    def __getitem__(self, i):
+        if get_worker_info() is not None:
+            time.sleep(1.0)
         return i
 
 
@@ -275,8 +314,99 @@ def test_worker_error_reraised_with_traceback():
 
 
 def test_worker_death_is_reported():
-    with pytest.raises(RuntimeError, match="exited unexpectedly"):
+    with pytest.raises(RuntimeError, match=r"^DataLoader worker \(pid\(s\) \d+\) exited unexpectedly$") as info:
         list(DataLoader(Dying(), batch_size=1, num_workers=2))
+    assert "exited unexpectedly with exit code 3. Details are lost due to multiprocessing" in str(info.value.__cause__)
+
+
+def killed_error(pid):
+    """pytest.raises for torch's error about a worker killed by SIGKILL (the cause carries the signal's name)."""
+    return pytest.raises(RuntimeError, match=rf"^DataLoader worker \(pid\(s\) {pid}\) exited unexpectedly$")
+
+
+def check_killed(info, pid):
+    assert str(info.value.__cause__) == f"DataLoader worker (pid {pid}) is killed by signal: Killed. "
+
+
+def pipe_bytes(fd):
+    """How many bytes a pipe holds, unread."""
+    return int.from_bytes(fcntl.ioctl(fd, termios.FIONREAD, b"\0\0\0\0"), "little")
+
+
+def test_worker_killed_while_loading_a_small_batch():
+    loader = DataLoader(KillsItself(), batch_size=1, num_workers=2)
+    t0 = time.monotonic()
+    with pytest.raises(RuntimeError, match=r"^DataLoader worker \(pid\(s\) \d+\) exited unexpectedly$") as info:
+        list(loader)
+    assert time.monotonic() - t0 < 3
+    assert "is killed by signal: Killed. " in str(info.value.__cause__)
+
+
+def test_worker_killed_half_way_through_a_large_batch():
+    # The main process does not read yet, so each worker's 16 MB reply fills its pipe and the worker blocks in the
+    # middle of the message; then one of them is SIGKILLed. Reading must not wait for the rest of that message.
+    for trial in range(6):
+        it = iter(DataLoader(Large(), batch_size=16, num_workers=2))
+        victim, fd = it._workers[trial % 2], it._receivers[trial % 2].fd
+        deadline = time.monotonic() + 20
+        while pipe_bytes(fd) == 0 and time.monotonic() < deadline:
+            time.sleep(0.005)
+        time.sleep(0.02)
+        assert 0 < pipe_bytes(fd) < 16 << 20  # a message half-written
+        os.kill(victim.pid, signal.SIGKILL)
+        t0 = time.monotonic()
+        with killed_error(victim.pid) as info:
+            list(it)
+        assert time.monotonic() - t0 < 3
+        check_killed(info, victim.pid)
+        assert not any(w.is_alive() for w in it._workers)
+
+
+def test_worker_killed_while_the_main_process_reads_large_batches():
+    for delay in (0.0, 0.01, 0.03, 0.06):
+        it = iter(DataLoader(Large(256), batch_size=16, num_workers=2))  # 16 batches: the kill lands mid-epoch
+        victim = it._workers[0]
+        killer = threading.Timer(delay, os.kill, (victim.pid, signal.SIGKILL))
+        killer.start()
+        t0 = time.monotonic()
+        with killed_error(victim.pid) as info:
+            for _ in it:
+                pass
+        killer.join()
+        assert time.monotonic() - t0 < 3 + delay
+        check_killed(info, victim.pid)
+
+
+def test_reply_framing_across_reads():
+    # the main process's reader gets the workers' byte stream in pieces of any size: headers split between reads,
+    # several messages in one read, payloads larger than a read (which go straight into their own buffer)
+    from tinygrad_ext.utils.data.dataloader import _HEADER, _READ_CHUNK, _Receiver
+
+    rng = np.random.default_rng(0)
+    sizes = [0, 1, 7, 16, 100, _READ_CHUNK - 16, _READ_CHUNK, 3 * _READ_CHUNK + 5, 5, 0, 70000]
+    messages = [(i, rng.integers(0, 256, n, dtype=np.uint8).tobytes()) for i, n in enumerate(sizes)]
+    stream = b"".join(_HEADER.pack(i, len(m)) + m for i, m in messages)
+    reader, writer = multiprocessing.Pipe(duplex=False)
+    rx, got, pos = _Receiver(reader), [], 0
+    try:
+        while pos < len(stream):
+            n = int(rng.choice([1, 3, 16, 17, 999, 4096]))  # never more than a pipe holds
+            os.write(writer.fileno(), stream[pos:pos + n])
+            pos += n
+            rx.pump(got)
+        assert [(i, bytes(m)) for i, m in got] == messages
+        writer.close()
+        with pytest.raises(EOFError):
+            rx.pump(got)
+    finally:
+        rx.close()
+
+
+def test_worker_timeout():
+    t0 = time.monotonic()
+    with pytest.raises(RuntimeError, match=r"^DataLoader timed out after 0.3 seconds$"):
+        list(DataLoader(Slow(), batch_size=1, num_workers=1, timeout=0.3))
+    assert time.monotonic() - t0 < 3
 
 
 def test_workers_shut_down_cleanly():

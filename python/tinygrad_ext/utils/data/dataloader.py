@@ -5,8 +5,18 @@ With num_workers > 0 each worker process holds a copy of the dataset (fork) or a
 collates them and sends the batch back pickled, every tensor in it as a numpy array that the main
 process turns back into a tensor with from_numpy. Batches come out in sampler order whatever the
 workers' timing, so the result does not depend on num_workers. An exception in a worker is raised again
-in the main process with the worker's traceback; a worker that dies is reported; workers are shut
-down when the iterator is exhausted, dropped or garbage-collected.
+in the main process with the worker's traceback; workers are shut down when the iterator is exhausted,
+dropped or garbage-collected.
+
+Transport: every worker writes its replies (a 16-byte header, then the pickled batch) to a pipe of its own,
+from a sender thread, so it goes on loading while the main process is busy. The main process holds only the
+read end and never blocks in a read: it waits in poll() on the pipes and the workers' sentinels (readable
+once a worker exits), reads whatever a pipe holds without blocking, and reassembles the messages. A worker
+that dies at any moment, even half-way through writing a large batch (the OOM killer's SIGKILL), is
+therefore noticed at once and reported with torch's error: RuntimeError("DataLoader worker (pid(s) N) exited
+unexpectedly") raised from RuntimeError("DataLoader worker (pid N) is killed by signal: Killed. ").
+The workers are told to stop through a flag in shared memory, which takes no lock that a killed worker
+could leave held.
 
 Seeds: every iterator draws one base seed (from `generator`, else from the global stream); worker i
 seeds tinygrad_ext's global stream and Python's `random` with base_seed + i before worker_init_fn,
@@ -14,6 +24,7 @@ so random transforms in workers are reproducible under torch.manual_seed.
 """
 import atexit
 import collections
+import ctypes
 import io
 import itertools
 import multiprocessing
@@ -22,7 +33,11 @@ import os
 import pickle
 import queue
 import random
+import select
+import signal
+import struct
 import sys
+import threading
 import time
 import traceback
 import weakref
@@ -36,7 +51,7 @@ from .sampler import BatchSampler, RandomSampler, SequentialSampler, _check_gene
 
 __all__ = ["DataLoader", "default_collate", "default_convert", "get_worker_info"]
 
-_POLL_S = 0.5  # how often a waiting main process checks that its workers are alive
+_POLL_S = 0.5  # how often a waiting main process checks that its workers are alive (besides their sentinels)
 _SHUTDOWN_S = 5.0  # how long workers get to exit before they are terminated
 _WORKER_POLL_S = 0.1  # how often an idle worker checks whether it should stop
 _live_iterators = weakref.WeakSet()
@@ -256,10 +271,132 @@ def _dumps(obj):
     return buf.getvalue()
 
 
-def _worker_loop(dataset, index_queue, data_queue, done_event, auto_collation, collate_fn, drop_last, seed,
+_HEADER = struct.Struct("<qQ")  # a reply's header: task id, length of the pickled reply that follows
+_READ_CHUNK = 1 << 16  # what the main process reads at once while looking for a header
+
+
+def _write_all(fd, parts):
+    parts = [memoryview(p).cast("B") for p in parts]
+    while parts:
+        n = os.writev(fd, parts)
+        while parts and n >= len(parts[0]):
+            n -= len(parts[0])
+            parts.pop(0)
+        if parts:
+            parts[0] = parts[0][n:]
+
+
+class _Sender:
+    """A worker's end of its pipe: replies are written by a daemon thread, in the order they were sent, so the
+    worker goes on with its next batch while the main process has not read the last one yet (what the feeder
+    thread of a multiprocessing.Queue did). The pipe is the worker's own: a worker that dies half-way through
+    a message leaves no lock held and corrupts no other worker's stream."""
+
+    def __init__(self, conn):
+        self._conn = conn  # keeps the file descriptor open
+        self._fd = conn.fileno()
+        self._queue = queue.SimpleQueue()
+        threading.Thread(target=self._run, name="DataLoaderSender", daemon=True).start()
+
+    def send(self, idx, payload):
+        self._queue.put((idx, payload))
+
+    def _run(self):
+        while True:
+            idx, payload = self._queue.get()
+            try:
+                _write_all(self._fd, (_HEADER.pack(idx, len(payload)), payload))
+            except OSError:  # the main process closed its end: it wants no more replies
+                return
+
+
+class _Receiver:
+    """The main process's end of one worker's pipe. It never blocks: pump() reads what the pipe holds now and
+    completes messages from it; a message's remainder is read on a later pump(), whenever it comes."""
+
+    __slots__ = ("body", "conn", "fd", "got", "idx", "pending")
+
+    def __init__(self, conn):
+        self.conn, self.fd = conn, conn.fileno()
+        os.set_blocking(self.fd, False)
+        self.pending = bytearray()  # bytes read past the last complete message, less than one header
+        self.body = None  # the payload being read (one larger than a read goes straight into its own buffer)
+        self.got = 0
+        self.idx = 0
+
+    def pump(self, out):
+        """Appends (task id, payload) for every message completed by what the pipe holds to out. EOFError: the
+        pipe's write end is closed (the worker exited), with or without a message half-read."""
+        while True:
+            if self.body is not None:
+                try:
+                    n = os.readv(self.fd, [memoryview(self.body)[self.got:]])
+                except BlockingIOError:
+                    return
+                if n == 0:
+                    raise EOFError
+                self.got += n
+                if self.got == len(self.body):
+                    out.append((self.idx, self.body))
+                    self.body = None
+                continue
+            try:
+                data = os.read(self.fd, _READ_CHUNK)
+            except BlockingIOError:
+                return
+            if not data:
+                raise EOFError
+            if self.pending:  # a header split between two reads
+                data = bytes(self.pending + data)
+                self.pending.clear()
+            self._split(data, out)
+
+    def _split(self, data, out):
+        view, start, hsize = memoryview(data), 0, _HEADER.size
+        while len(data) - start >= hsize:
+            idx, n = _HEADER.unpack_from(data, start)
+            start += hsize
+            have = len(data) - start
+            if have < n:  # the rest of the payload is read straight into its own buffer
+                self.body, self.got, self.idx = bytearray(n), have, idx
+                self.body[:have] = view[start:]
+                return
+            out.append((idx, view[start:start + n]))  # pickle.loads takes the view: no copy
+            start += n
+        self.pending += view[start:]
+
+    def close(self):
+        self.conn.close()
+
+
+def _worker_failure(workers):
+    """torch's error for workers that exited: RuntimeError('... exited unexpectedly'), raised from the error
+    torch's SIGCHLD handler gives for the first of them (the signal's name, or the exit code)."""
+    pids = ", ".join(str(w.pid) for w in workers)
+    err = RuntimeError(f"DataLoader worker (pid(s) {pids}) exited unexpectedly")
+    w = workers[0]
+    code = w.exitcode
+    cause = None
+    if code is not None and code < 0:
+        try:
+            name = signal.strsignal(-code)
+        except ValueError:
+            name = None
+        cause = RuntimeError(f"DataLoader worker (pid {w.pid}) is killed by signal: "
+                             f"{name or f'Unknown signal {-code}'}. ")
+    elif code:
+        cause = RuntimeError(f"DataLoader worker (pid {w.pid}) exited unexpectedly with exit code {code}. Details "
+                             "are lost due to multiprocessing. Rerunning with num_workers=0 may give better error "
+                             "trace.")
+    err.__cause__ = cause
+    return err
+
+
+def _worker_loop(dataset, index_queue, data_conn, done, auto_collation, collate_fn, drop_last, seed,
                  init_fn, worker_id, num_workers):
     global _worker_info
     parent = os.getppid()
+    sender = _Sender(data_conn)
     try:
         _C.set_num_threads(1)  # the workers share the cores with the main process and each other
         _C.manual_seed(seed & 0xFFFFFFFFFFFFFFFF)
@@ -275,15 +412,15 @@ def _worker_loop(dataset, index_queue, data_queue, done_event, auto_collation, c
             init_error = ExceptionWrapper(where)
         iterable = isinstance(dataset, IterableDataset)
         while True:
-            # NOTE: the main process says stop with None, but also with done_event: a None put from a
+            # NOTE: the main process says stop with None, but also with the done flag: a None put from a
             # garbage-collected iterator may never be sent (the queue's feeder thread can be finalized first).
             try:
                 task = index_queue.get(timeout=_WORKER_POLL_S)
             except queue.Empty:
-                if done_event.is_set() or os.getppid() != parent:  # told to stop, or the main process died
+                if done.value or os.getppid() != parent:  # told to stop, or the main process died
                     break
                 continue
-            if task is None or done_event.is_set():
+            if task is None or done.value:
                 break
             idx, index = task
             if init_error is not None:
@@ -302,11 +439,10 @@ def _worker_loop(dataset, index_queue, data_queue, done_event, auto_collation, c
                 payload = _dumps(reply)
             except Exception:  # noqa: BLE001 (an unpicklable batch, reported to the main process)
                 payload = _dumps(ExceptionWrapper(where + " (while sending the batch to the main process)"))
-            data_queue.put((idx, payload))
+            sender.send(idx, payload)
     except KeyboardInterrupt:
         pass  # the main process sees the same Ctrl-C and shuts the workers down
-    data_queue.cancel_join_thread()  # the main process no longer reads: do not block exiting on a full pipe
-    data_queue.close()
+    # replies not yet written are dropped with the sender thread (a daemon): the main process no longer reads
 
 
 # ---------------------------------------------------------------------------------------------- iterators
@@ -362,21 +498,38 @@ class _MultiProcessIter(_BaseIter):
         self._num_workers = n
         self._prefetch = loader.prefetch_factor * n
         self._iterable = isinstance(self._dataset, IterableDataset)
-        self._data_queue = ctx.Queue()
-        self._done_event = ctx.Event()
-        self._index_queues, self._workers = [], []
+        self._done = ctx.RawValue(ctypes.c_bool, False)  # shared memory, no lock: see _shutdown_workers
+        self._index_queues, self._workers, self._receivers = [], [], []
         self._workers_active = [True] * n
+        self._poller = select.poll()
+        self._by_fd = {}  # a pipe's or a sentinel's file descriptor -> (worker, receiver or None)
+        self._ready = collections.deque()  # replies read but not yet returned by _get
         try:
             for i in range(n):
                 iq = ctx.Queue()
                 iq.cancel_join_thread()  # never block the main process's exit on a dead worker's queue
+                reader, writer = ctx.Pipe(duplex=False)
                 w = ctx.Process(target=_worker_loop, daemon=True,
-                                args=(self._dataset, iq, self._data_queue, self._done_event, self._auto_collation,
+                                args=(self._dataset, iq, writer, self._done, self._auto_collation,
                                       self._collate_fn, self._drop_last, self._base_seed + i, loader.worker_init_fn,
                                       i, n))
-                w.start()
+                try:
+                    w.start()
+                except BaseException:
+                    reader.close()
+                    raise
+                finally:
+                    # the worker holds the only write end: its pipe reads end of file once it is gone, and the
+                    # workers started later do not inherit it
+                    writer.close()
+                rx = _Receiver(reader)
                 self._index_queues.append(iq)
                 self._workers.append(w)
+                self._receivers.append(rx)
+                self._by_fd[rx.fd] = (w, rx)
+                self._by_fd[w.sentinel] = (w, None)
+                self._poller.register(rx.fd, select.POLLIN)
+                self._poller.register(w.sentinel, select.POLLIN)
         finally:
             self._shutdown = False
             if len(self._workers) < n:
@@ -412,21 +565,49 @@ class _MultiProcessIter(_BaseIter):
             self._send_idx += 1
 
     def _get(self):
-        waited = 0.0
+        """The next reply that arrives from any worker, as (task id, payload). Waits in poll() on the workers'
+        pipes and sentinels, never in a read, so a worker's death (even half-way through a message) or the
+        timeout ends the wait."""
+        ready = self._ready
+        start = time.monotonic()
+        next_check = start + _POLL_S
         while True:
-            try:
-                return self._data_queue.get(timeout=_POLL_S)
-            except queue.Empty:
-                waited += _POLL_S
-            dead = [w for w in self._workers if w.exitcode is not None]
-            if dead:
-                pids = ", ".join(str(w.pid) for w in dead)
-                codes = ", ".join(str(w.exitcode) for w in dead)
-                self._shutdown_workers()
-                raise RuntimeError(f"DataLoader worker (pid(s) {pids}) exited unexpectedly (exit code(s) {codes})")
-            if self._timeout > 0 and waited >= self._timeout:
+            suspects = []
+            if not ready:
+                wait_s = next_check - time.monotonic()
+                if self._timeout > 0:
+                    wait_s = min(wait_s, start + self._timeout - time.monotonic())
+                for fd, _ in self._poller.poll(max(0, int(wait_s * 1000) + 1)):
+                    w, rx = self._by_fd[fd]
+                    if rx is None:  # a sentinel: the worker exited
+                        suspects.append(w)
+                        continue
+                    try:
+                        rx.pump(ready)
+                    except EOFError:  # its write end closed: the worker exited (or is exiting)
+                        suspects.append(w)
+            now = time.monotonic()
+            if suspects or now >= next_check:
+                self._check_workers(suspects)
+                next_check = now + _POLL_S
+            if ready:
+                return ready.popleft()
+            if self._timeout > 0 and now - start >= self._timeout:
                 self._shutdown_workers()
                 raise RuntimeError(f"DataLoader timed out after {self._timeout} seconds")
+
+    def _check_workers(self, suspects):
+        """Raises torch's error when a worker has exited. suspects: workers whose sentinel fired or whose pipe
+        was closed; they are given a moment to be reaped, and reported even if they somehow live on."""
+        for w in suspects:
+            w.join(timeout=_SHUTDOWN_S)
+        dead = [w for w in self._workers if w.exitcode is not None]
+        if not dead and suspects:
+            dead = list(dict.fromkeys(suspects))
+        if dead:
+            err = _worker_failure(dead)
+            self._shutdown_workers()
+            raise err
 
     def _next_data(self):
         if self._shutdown:
@@ -474,12 +655,18 @@ class _MultiProcessIter(_BaseIter):
         if self._shutdown:
             return
         self._shutdown = True
-        self._done_event.set()
+        # A flag in shared memory, not a multiprocessing.Event: setting an Event takes a lock that a worker killed
+        # while checking it would hold forever.
+        self._done.value = True
         for q in self._index_queues:
             try:
                 q.put(None)
             except (OSError, ValueError):
                 pass
+        for rx in self._receivers:  # a worker's sender blocked on a full pipe gets EPIPE and stops
+            self._poller.unregister(rx.fd)
+            rx.close()
+        self._receivers = []
         deadline = time.monotonic() + _SHUTDOWN_S  # a worker finishes its current batch, then sees None
         for w in self._workers:
             w.join(timeout=max(0.0, deadline - time.monotonic()))
@@ -489,8 +676,7 @@ class _MultiProcessIter(_BaseIter):
                 w.join(timeout=_SHUTDOWN_S)
         for q in self._index_queues:
             q.close()
-        self._data_queue.cancel_join_thread()
-        self._data_queue.close()
+        self._ready.clear()
 
     def __del__(self):
         try:
