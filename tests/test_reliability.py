@@ -137,3 +137,52 @@ def test_python_ints_must_fit_the_requested_dtype():
     assert torch.tensor([-1], dtype=torch.uint8).tolist() == [255]  # torch wraps small negatives
     assert torch.tensor(np.array([2**31]), dtype=torch.int32).tolist() == [-2**31]  # arrays cast as numpy does
     assert torch.tensor([2**63 - 1]).tolist() == [2**63 - 1]
+
+
+def test_kernels_release_the_gil():
+    # While one thread runs a long matmul, another thread's Python keeps running (it could not if
+    # the kernel held the GIL: it would wait for the whole product).
+    import threading
+    import time
+    a = torch.randn(1024, 1024)
+    span = []
+
+    def work():
+        t0 = time.perf_counter()
+        for _ in range(4):
+            a.mm(a)
+        span.extend([t0, time.perf_counter()])
+
+    ticks = []
+    th = threading.Thread(target=work)
+    old = sys.getswitchinterval()
+    sys.setswitchinterval(1e-4)
+    try:
+        th.start()
+        while th.is_alive():
+            ticks.append(time.perf_counter())
+        th.join()
+    finally:
+        sys.setswitchinterval(old)
+    t0, t1 = span
+    inside = sum(t0 < t < t1 for t in ticks)
+    assert inside > 1000, f"only {inside} Python steps ran during {1e3 * (t1 - t0):.0f} ms of kernels"
+
+
+def test_bitwise_on_floats_is_not_implemented_and_shifts_follow_torch():
+    a = torch.tensor([1.0, 2.0])
+    check_raises(lambda: a & a, NotImplementedError, "not implemented for 'Float'")
+    check_raises(lambda: torch.bitwise_not(a), NotImplementedError, "not implemented for 'Float'")
+    check_raises(lambda: ~a, TypeError, "integer and Boolean")
+    check_raises(lambda: a << 1, NotImplementedError, "'Float'")
+    i = torch.tensor([1, -8, 5, 3], dtype=torch.int64)
+    assert (i << 2).tolist() == [4, -32, 20, 12]
+    assert (i >> 1).tolist() == [0, -4, 2, 1]
+    # shifts by the bit width or more, or by a negative amount, are defined (C++ leaves them undefined)
+    assert (i << torch.tensor([64, 70, -1, 63])).tolist() == [0, 0, 0, -2**63]
+    assert (i >> torch.tensor([64, 70, -1, 0])).tolist() == [0, -1, 0, 3]
+    u = torch.tensor([200], dtype=torch.uint8)
+    assert (u << 1).tolist() == [144] and (u >> 9).tolist() == [0]
+    j = torch.tensor([3], dtype=torch.int32)
+    j <<= 2
+    assert j.tolist() == [12] and (1 << torch.tensor([3])).tolist() == [8]

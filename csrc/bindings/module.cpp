@@ -10,6 +10,7 @@
 #include "../cpu/parallel.h"
 #include "../cuda/allocator.h"
 #include "../cuda/kernels.h"
+#include "gil.h"
 
 namespace py = pybind11;
 using namespace tg;
@@ -246,9 +247,18 @@ PYBIND11_MODULE(_C, m) {
   m.def("item", &item);
   m.def("to_dtype", [](const Tensor& t, int dt) { return to_dtype(t, to_dtype_id(dt)); });
   m.def("to_device", [](const Tensor& t, int dev, int idx) { return to_device(t, to_device_arg(dev, idx)); });
-  m.def("contiguous", &contiguous);
-  m.def("clone", &tg::clone);
-  m.def("copy_", [](const Tensor& dst, const Tensor& src) { copy_(dst, src); });
+  m.def("contiguous", [](const Tensor& t) {
+    ReleaseGil nogil(t->numel());
+    return contiguous(t);
+  });
+  m.def("clone", [](const Tensor& t) {
+    ReleaseGil nogil(t->numel());
+    return tg::clone(t);
+  });
+  m.def("copy_", [](const Tensor& dst, const Tensor& src) {
+    ReleaseGil nogil(dst->numel());
+    copy_(dst, src);
+  });
   m.def("fill_", [](const Tensor& t, py::handle v) { fill_(t, to_scalar(v, "fill_")); });
   m.def("alias", &alias);
   m.def("view", [](const Tensor& t, py::handle s) { return view(t, to_shape(s)); });
@@ -292,7 +302,11 @@ PYBIND11_MODULE(_C, m) {
 
   // ---- elementwise: one function per op, generated from the op lists
 #define TG_BIND_UNARY(name, F) \
-  m.def(#name, [](const Tensor& a, py::handle out) { return unary(UnaryOpId::name, a, opt_tensor(out)); }, \
+  m.def(#name, [](const Tensor& a, py::handle out) {                                                 \
+    Tensor o = opt_tensor(out);                                                                       \
+    ReleaseGil nogil(a->numel());                                                                     \
+    return unary(UnaryOpId::name, a, o);                                                              \
+  },                                                                                                  \
         py::arg("a"), py::arg("out") = py::none());
   TG_UNARY_FLOAT_OPS(TG_BIND_UNARY)
   TG_UNARY_OPS(TG_BIND_UNARY)
@@ -302,11 +316,14 @@ PYBIND11_MODULE(_C, m) {
 #define TG_BIND_BINARY(name, F)                                                                       \
   m.def(#name, [](const Tensor& a, py::handle b, bool reflected, py::handle out) {                    \
     if (py::isinstance<TensorImpl>(b) || py::isinstance<py::array>(b)) {                             \
-      Tensor bt = tensor_operand(b);                                                                  \
-      return reflected ? binary(BinaryOpId::name, bt, a, opt_tensor(out))                             \
-                       : binary(BinaryOpId::name, a, bt, opt_tensor(out));                            \
+      Tensor bt = tensor_operand(b), o = opt_tensor(out);                                             \
+      ReleaseGil nogil(std::max(a->numel(), bt->numel()));                                            \
+      return reflected ? binary(BinaryOpId::name, bt, a, o) : binary(BinaryOpId::name, a, bt, o);     \
     }                                                                                                 \
-    return binary(BinaryOpId::name, a, to_scalar(b, #name), reflected, opt_tensor(out));              \
+    Scalar s = to_scalar(b, #name);                                                                   \
+    Tensor o = opt_tensor(out);                                                                       \
+    ReleaseGil nogil(a->numel());                                                                     \
+    return binary(BinaryOpId::name, a, s, reflected, o);                                              \
   }, py::arg("a"), py::arg("b"), py::arg("reflected") = false, py::arg("out") = py::none());
   TG_BINARY_OPS(TG_BIND_BINARY)
   TG_COMPARE_OPS(TG_BIND_BINARY)
@@ -316,7 +333,9 @@ PYBIND11_MODULE(_C, m) {
     std::optional<Scalar> l, h;
     if (!lo.is_none()) l = to_scalar(lo, "clamp");
     if (!hi.is_none()) h = to_scalar(hi, "clamp");
-    return clamp(a, l, h, opt_tensor(out));
+    Tensor o = opt_tensor(out);
+    ReleaseGil nogil(a->numel());
+    return clamp(a, l, h, o);
   }, py::arg("a"), py::arg("min"), py::arg("max"), py::arg("out") = py::none());
   m.def("leaky_relu", [](const Tensor& a, double slope, py::handle out) { return leaky_relu(a, slope, opt_tensor(out)); },
         py::arg("a"), py::arg("slope"), py::arg("out") = py::none());
@@ -341,14 +360,29 @@ PYBIND11_MODULE(_C, m) {
   m.def("sum", [](const Tensor& a, py::handle dims, bool keepdim, py::handle dt) {
     std::optional<DType> d;
     if (!dt.is_none()) d = to_dtype_id(dt.cast<int>());
-    return sum(a, to_shape(dims), keepdim, d);
+    Shape ds = to_shape(dims);
+    ReleaseGil nogil(a->numel());
+    return sum(a, ds, keepdim, d);
   });
-  m.def("prod", [](const Tensor& a, py::handle dims, bool keepdim) { return prod(a, to_shape(dims), keepdim); });
+  m.def("prod", [](const Tensor& a, py::handle dims, bool keepdim) {
+    Shape ds = to_shape(dims);
+    ReleaseGil nogil(a->numel());
+    return prod(a, ds, keepdim);
+  });
   m.def("amax", [](const Tensor& a, py::handle dims, bool keepdim, const char* name) {
-    return amax(a, to_shape(dims), keepdim, name); });
+    Shape ds = to_shape(dims);
+    ReleaseGil nogil(a->numel());
+    return amax(a, ds, keepdim, name);
+  });
   m.def("amin", [](const Tensor& a, py::handle dims, bool keepdim, const char* name) {
-    return amin(a, to_shape(dims), keepdim, name); });
-  m.def("max_dim", &max_dim);
+    Shape ds = to_shape(dims);
+    ReleaseGil nogil(a->numel());
+    return amin(a, ds, keepdim, name);
+  });
+  m.def("max_dim", [](const Tensor& a, int64_t dim, bool keepdim, bool is_max) {
+    ReleaseGil nogil(a->numel());
+    return max_dim(a, dim, keepdim, is_max);
+  });
   m.def("cumsum", [](const Tensor& a, int64_t dim, py::handle dt) {
     std::optional<DType> d;
     if (!dt.is_none()) d = to_dtype_id(dt.cast<int>());
@@ -361,14 +395,16 @@ PYBIND11_MODULE(_C, m) {
   });
 
   // ---- linear algebra, indexing, joining
-  m.def("mm", &mm);
-  m.def("bmm", &bmm);
-  m.def("addmm", &addmm);
-  m.def("index", &tg::index);
-  m.def("index_put_", &index_put_);
-  m.def("index_select", &index_select);
-  m.def("gather", &gather);
-  m.def("scatter_add_", &scatter_add_);
+  // Products and gathers: enough work to always run without the GIL.
+  using nogil = py::call_guard<py::gil_scoped_release>;
+  m.def("mm", &mm, nogil());
+  m.def("bmm", &bmm, nogil());
+  m.def("addmm", &addmm, nogil());
+  m.def("index", &tg::index, nogil());
+  m.def("index_put_", &index_put_, nogil());
+  m.def("index_select", &index_select, nogil());
+  m.def("gather", &gather, nogil());
+  m.def("scatter_add_", &scatter_add_, nogil());
   m.def("nonzero", &nonzero);
   m.def("masked_select", &masked_select);
   m.def("cat", &cat);

@@ -4,6 +4,7 @@
 #include <pybind11/pybind11.h>
 #include <pybind11/stl.h>
 #include "../core/nn_ops.h"
+#include "gil.h"
 
 namespace py = pybind11;
 using namespace tg;
@@ -37,25 +38,35 @@ Pool2dParams pool_params(Pair kernel, Pair stride, Pair padding, Pair dilation, 
 
 void bind_nn(py::module_& m) {
   m.def("conv2d", [](const Tensor& x, const Tensor& w, py::handle b, Pair stride, Pair padding, Pair dilation,
-                     int64_t groups) { return conv2d(x, w, opt(b), conv_params(stride, padding, dilation, groups)); });
+                     int64_t groups) {
+    Tensor bias = opt(b);
+    py::gil_scoped_release nogil;
+    return conv2d(x, w, bias, conv_params(stride, padding, dilation, groups));
+  });
   m.def("conv2d_backward", [](const Tensor& gy, const Tensor& x, const Tensor& w, Pair stride, Pair padding,
                               Pair dilation, int64_t groups, std::array<bool, 3> mask) {
-    auto [gx, gw, gb] = conv2d_backward(gy, x, w, conv_params(stride, padding, dilation, groups), mask);
+    auto [gx, gw, gb] = [&] {
+      py::gil_scoped_release nogil;
+      return conv2d_backward(gy, x, w, conv_params(stride, padding, dilation, groups), mask);
+    }();
     return py::make_tuple(or_none(gx), or_none(gw), or_none(gb));
   });
   m.def("conv2d_backward_input", [](const Tensor& gy, const Tensor& w, const Shape& input_sizes, Pair stride,
                                     Pair padding, Pair dilation, int64_t groups) {
+    py::gil_scoped_release nogil;
     return conv2d_backward_input(gy, w, input_sizes, conv_params(stride, padding, dilation, groups));
   });
   m.def("conv2d_backward_weight", [](const Tensor& gy, const Tensor& x, const Shape& weight_sizes, Pair stride,
                                      Pair padding, Pair dilation, int64_t groups) {
+    py::gil_scoped_release nogil;
     return conv2d_backward_weight(gy, x, weight_sizes, conv_params(stride, padding, dilation, groups));
   });
 
   m.def("max_pool2d", [](const Tensor& x, Pair kernel, Pair stride, Pair padding, Pair dilation, bool ceil_mode) {
+    ReleaseGil nogil(x->numel());
     return max_pool2d(x, pool_params(kernel, stride, padding, dilation, ceil_mode));
   });
-  m.def("max_pool2d_backward", &max_pool2d_backward);
+  m.def("max_pool2d_backward", &max_pool2d_backward, py::call_guard<py::gil_scoped_release>());
   m.def("avg_pool2d", [](const Tensor& x, Pair kernel, Pair stride, Pair padding, bool ceil_mode,
                          bool count_include_pad, py::handle divisor) {
     return avg_pool2d(x, pool_params(kernel, stride, padding, {1, 1}, ceil_mode), count_include_pad,
@@ -67,8 +78,11 @@ void bind_nn(py::module_& m) {
                                count_include_pad, divisor.is_none() ? 0 : divisor.cast<int64_t>());
   });
 
-  m.def("softmax", &softmax);
-  m.def("softmax_backward", &softmax_backward);
+  m.def("softmax", [](const Tensor& x, int64_t dim, bool log) {
+    ReleaseGil nogil(x->numel());
+    return softmax(x, dim, log);
+  });
+  m.def("softmax_backward", &softmax_backward, py::call_guard<py::gil_scoped_release>());
 
   m.def("cross_entropy", [](const Tensor& x, const Tensor& t, py::handle w, int64_t reduction, int64_t ignore_index,
                             double label_smoothing) {

@@ -41,9 +41,19 @@ void check_same_dtype(const Tensor& input, const Tensor& other, const char* what
            legacy_name(other), ") should be the same");
 }
 
-int64_t div_rtn(int64_t a, int64_t b) {  // rounds toward negative infinity
-  int64_t q = a / b, r = a % b;
-  return (r != 0 && ((r < 0) != (b < 0))) ? q - 1 : q;
+// Output size of a sliding window (conv, pooling). Computed in 128 bits: sizes, paddings, strides and
+// dilations up to 2^63 cannot overflow it; a result beyond int64 is an error, not a wrapped size.
+int64_t window_out_size(int64_t in, int64_t k, int64_t pad, int64_t stride, int64_t dilation, bool ceil_mode) {
+  using i128 = __int128;
+  i128 span = i128(in) + 2 * i128(pad) - i128(dilation) * (k - 1) - 1 + (ceil_mode ? i128(stride) - 1 : 0);
+  i128 q = span / stride;
+  if (span % stride != 0 && span < 0) --q;  // rounds toward negative infinity
+  i128 out = q + 1;
+  // the last window must start inside the input or the left padding
+  if (ceil_mode && (out - 1) * stride >= i128(in) + pad) --out;
+  TG_CHECK(out <= INT64_MAX, "window output size overflows int64 (input ", in, ", kernel ", k, ", padding ", pad,
+           ", stride ", stride, ", dilation ", dilation, ")");
+  return static_cast<int64_t>(out);
 }
 
 Tensor as_batched(const Tensor& t) { return t->dim() == 3 ? unsqueeze(t, 0) : t; }
@@ -56,8 +66,8 @@ cpu::ConvShape conv_shape(const Shape& in, const Shape& w, const Conv2dParams& p
   s.ph = p.padding[0]; s.pw = p.padding[1];
   s.dh = p.dilation[0]; s.dw = p.dilation[1];
   s.G = p.groups;
-  s.OH = (s.H + 2 * s.ph - s.dh * (s.kh - 1) - 1) / s.sh + 1;
-  s.OW = (s.W + 2 * s.pw - s.dw * (s.kw - 1) - 1) / s.sw + 1;
+  s.OH = window_out_size(s.H, s.kh, s.ph, s.sh, s.dh, false);
+  s.OW = window_out_size(s.W, s.kw, s.pw, s.sw, s.dw, false);
   return s;
 }
 
@@ -79,10 +89,15 @@ void check_conv(const Shape& in, const Shape& w, const Tensor& bias, const Conv2
     TG_CHECK(bias->dim() == 1 && bias->sizes[0] == w[0], "Given weight of size ", w,
              ", expected bias to be 1-dimensional with ", w[0], " elements, but got bias of size ", bias->sizes,
              " instead");
+  using i128 = __int128;  // padded sizes and dilated kernels of huge arguments do not fit int64
+  for (int i = 0; i < 2; ++i)
+    TG_CHECK(p.padding[i] <= INT64_MAX / 4, "Given padding=", p.padding[i], " at dimension ", i,
+             " , expected padding to be at most ", INT64_MAX / 4);
   const int64_t ph = in[2] + 2 * p.padding[0], pw = in[3] + 2 * p.padding[1];
-  const int64_t kh = p.dilation[0] * (w[2] - 1) + 1, kw = p.dilation[1] * (w[3] - 1) + 1;
+  const i128 kh = i128(p.dilation[0]) * (w[2] - 1) + 1, kw = i128(p.dilation[1]) * (w[3] - 1) + 1;
   TG_CHECK(ph >= kh && pw >= kw, "Calculated padded input size per channel: (", ph, " x ", pw, "). Kernel size: (",
-           kh, " x ", kw, "). Kernel size can't be greater than actual input size");
+           static_cast<long double>(kh), " x ", static_cast<long double>(kw),
+           "). Kernel size can't be greater than actual input size");
 }
 
 void check_conv_tensors(const Tensor& input, const Tensor& weight, const Tensor& bias, const char* op) {
@@ -193,13 +208,6 @@ std::tuple<Tensor, Tensor, Tensor> conv2d_backward(const Tensor& grad_output, co
 
 // ------------------------------------------------------------------ pooling
 namespace {
-int64_t pool_out_size(int64_t in, int64_t k, int64_t pad, int64_t stride, int64_t dilation, bool ceil_mode) {
-  int64_t out = div_rtn(in + 2 * pad - dilation * (k - 1) - 1 + (ceil_mode ? stride - 1 : 0), stride) + 1;
-  // the last window must start inside the input or the left padding
-  if (ceil_mode && (out - 1) * stride >= in + pad) --out;
-  return out;
-}
-
 cpu::PoolShape pool_shape(const Shape& sizes, const Pool2dParams& p) {
   const int64_t nd = static_cast<int64_t>(sizes.size());
   bool ok = nd == 3 || nd == 4;
@@ -225,8 +233,8 @@ cpu::PoolShape pool_shape(const Shape& sizes, const Pool2dParams& p) {
   s.sh = p.stride[0]; s.sw = p.stride[1];
   s.ph = p.padding[0]; s.pw = p.padding[1];
   s.dh = p.dilation[0]; s.dw = p.dilation[1];
-  s.OH = pool_out_size(s.H, s.kh, s.ph, s.sh, s.dh, p.ceil_mode);
-  s.OW = pool_out_size(s.W, s.kw, s.pw, s.sw, s.dw, p.ceil_mode);
+  s.OH = window_out_size(s.H, s.kh, s.ph, s.sh, s.dh, p.ceil_mode);
+  s.OW = window_out_size(s.W, s.kw, s.pw, s.sw, s.dw, p.ceil_mode);
   TG_CHECK(s.OH >= 1 && s.OW >= 1, "Given input size: (", C, "x", s.H, "x", s.W, "). Calculated output size: (", C,
            "x", s.OH, "x", s.OW, "). Output size is too small");
   return s;

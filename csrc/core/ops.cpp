@@ -11,8 +11,10 @@
 namespace tg {
 
 void throw_dtype_error(const char* opname, const char* expected, DType t) {
-  if (!expected) throw TypeError(str_cat(opname, ": unsupported dtype"));
-  throw TypeError(str_cat(opname, ": expected ", expected, " tensor, got ", dtype_name(t)));
+  // torch: NotImplementedError "<op>" not implemented for '<Type>'
+  if (!expected) throw NotImplementedError(str_cat("\"", opname, "\" not implemented for '", type_name(t), "'"));
+  throw NotImplementedError(str_cat("\"", opname, "\" not implemented for '", type_name(t), "' (expected ",
+                                    expected, " tensor)"));
 }
 
 const char* type_name(DType t) {
@@ -271,7 +273,7 @@ bool is_bitwise(UnaryOpId op) {
 
 // Bitwise ops take bool and integer dtypes only; torch's message for a float one.
 void check_bitwise_dtype(const char* name, DType compute, Device device) {
-  TG_CHECK(!is_floating(compute), "\"", name, device.is_cuda() ? "_cuda" : "_cpu", "\" not implemented for '",
+  TG_CHECK_AS(NotImplementedError, !is_floating(compute), "\"", name, device.is_cuda() ? "_cuda" : "_cpu", "\" not implemented for '",
            type_name(compute), "'");
 }
 

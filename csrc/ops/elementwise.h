@@ -157,7 +157,25 @@ struct BitwiseXorOp { template <class T> TG_HD T operator()(T a, T b) const { re
 struct BitwiseNotOp { template <class T> TG_HD T operator()(T x) const {
   if constexpr (std::is_same_v<T, bool>) return !x; else return T(~x); } };
 
-#define TG_BINARY_INT_OPS(X) X(bitwise_and, BitwiseAndOp) X(bitwise_or, BitwiseOrOp) X(bitwise_xor, BitwiseXorOp)
+// NOTE: shifts by a negative amount or by the bit width or more give 0 (left) or the sign fill (right),
+// as torch's CPU kernels; C++ leaves them undefined. Bool shifts act on 0/1.
+struct LeftShiftOp { template <class T> TG_HD T operator()(T a, T b) const {
+  if constexpr (std::is_same_v<T, bool>) { return a && !b; }
+  else {
+    using U = std::make_unsigned_t<T>;
+    if (b < T(0) || b >= T(sizeof(T) * 8)) return T(0);
+    return T(U(a) << b);
+  } } };
+struct RightShiftOp { template <class T> TG_HD T operator()(T a, T b) const {
+  if constexpr (std::is_same_v<T, bool>) { return a && !b; }
+  else {
+    constexpr T bits = T(sizeof(T) * 8);
+    if (b < T(0) || b >= bits) return std::is_signed_v<T> ? T(a >> (bits - 1)) : T(0);
+    return T(a >> b);
+  } } };
+
+#define TG_BINARY_INT_OPS(X) X(bitwise_and, BitwiseAndOp) X(bitwise_or, BitwiseOrOp) X(bitwise_xor, BitwiseXorOp) \
+  X(bitwise_left_shift, LeftShiftOp) X(bitwise_right_shift, RightShiftOp)
 #define TG_UNARY_INT_OPS(X) X(bitwise_not, BitwiseNotOp)
 
 // Op ids: one enum per family, generated from the lists.

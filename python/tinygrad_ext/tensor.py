@@ -730,11 +730,25 @@ class Tensor:
     __ior__ = _bitwise_inplace(_C.bitwise_or)
     __ixor__ = _bitwise_inplace(_C.bitwise_xor)
 
+    __lshift__ = _bitwise(_C.bitwise_left_shift)
+    __rshift__ = _bitwise(_C.bitwise_right_shift)
+    __rlshift__ = _bitwise(_C.bitwise_left_shift, reflected=True)
+    __rrshift__ = _bitwise(_C.bitwise_right_shift, reflected=True)
+    __ilshift__ = _bitwise_inplace(_C.bitwise_left_shift)
+    __irshift__ = _bitwise_inplace(_C.bitwise_right_shift)
+
     def __invert__(self):
+        if self.dtype.is_floating_point:
+            raise TypeError("~ (operator.invert) is only implemented on integer and Boolean-type tensors")
         return _wrap(_C.bitwise_not(self._impl))
 
-    bitwise_and, bitwise_or, bitwise_xor, bitwise_not = __and__, __or__, __xor__, __invert__
+    def bitwise_not(self):
+        return _wrap(_C.bitwise_not(self._impl))
+
+    bitwise_and, bitwise_or, bitwise_xor = __and__, __or__, __xor__
     bitwise_and_, bitwise_or_, bitwise_xor_ = __iand__, __ior__, __ixor__
+    bitwise_left_shift, bitwise_right_shift = __lshift__, __rshift__
+    bitwise_left_shift_, bitwise_right_shift_ = __ilshift__, __irshift__
 
     def bitwise_not_(self):
         _C.bitwise_not(self._impl, self._impl)
