@@ -186,3 +186,15 @@ def test_bitwise_on_floats_is_not_implemented_and_shifts_follow_torch():
     j = torch.tensor([3], dtype=torch.int32)
     j <<= 2
     assert j.tolist() == [12] and (1 << torch.tensor([3])).tolist() == [8]
+
+
+def test_window_sizes_of_huge_conv_and_pool_arguments_do_not_wrap():
+    F = torch.nn.functional
+    x, w = torch.ones(1, 1, 4, 4), torch.ones(1, 1, 2, 2)
+    assert F.conv2d(x, w, stride=2**63 - 1).shape == (1, 1, 1, 1)
+    assert F.conv2d(x, w, stride=2**63 - 1).item() == 4.0
+    check_raises(lambda: F.conv2d(x, w, padding=2**62), RuntimeError, "expected padding to be at most")
+    check_raises(lambda: F.conv2d(x, w, dilation=2**62), RuntimeError, "Kernel size can't be greater")
+    assert F.max_pool2d(x, 2, stride=2**63 - 1).shape == (1, 1, 1, 1)
+    assert F.max_pool2d(x, 2, stride=2**63 - 1, ceil_mode=True).shape == (1, 1, 1, 1)
+    check_raises(lambda: F.max_pool2d(x, 2, dilation=2**62), RuntimeError, "Output size is too small")
