@@ -867,3 +867,130 @@ def test_loss_data_0_and_legacy_types():
     assert torch.randn(2).type() == "torch.FloatTensor"
     if torch.cuda.is_available():
         assert torch.randn(2).type(torch.cuda.FloatTensor).is_cuda
+
+
+# ------------------------------------------------------------------ the reliability issue: gradients torch defines
+def _grad_of(fn, values, dtype=torch.float64):
+    x = torch.tensor(values, dtype=dtype, requires_grad=True)
+    y = fn(x)
+    y.sum().backward()
+    return y, x.grad
+
+
+def _prod_grad_ref(a, axis):
+    """d prod / d a_i = the product of the other elements of a_i's slice (float64, by brute force)."""
+    a = np.moveaxis(np.asarray(a, dtype=np.float64), axis, -1)
+    g = np.empty_like(a)
+    for idx in np.ndindex(a.shape[:-1]):
+        row = a[idx]
+        g[idx] = [np.prod(np.delete(row, i)) for i in range(row.size)]
+    return np.moveaxis(g, -1, axis)
+
+
+@pytest.mark.parametrize("values", [[1.0, 0.0, 3.0], [1.0, 0.0, 0.0], [0.0, 0.0, 0.0], [2.0, -3.0, 0.5]])
+def test_prod_gradient_at_zeros_is_the_product_of_the_others(values):
+    y, g = _grad_of(lambda x: x.prod(), values)
+    close(y, np.prod(values))
+    close(g, _prod_grad_ref(values, 0))
+    assert not np.isnan(g.numpy()).any()
+
+
+@pytest.mark.parametrize("dim,keepdim", [(0, False), (1, True), (-1, False)])
+def test_prod_dim_gradient_at_zeros(dim, keepdim):
+    a = [[1.0, 0.0, 3.0], [0.0, 2.0, 0.0], [1.0, 2.0, 3.0], [0.0, 0.0, 5.0]]
+    y, g = _grad_of(lambda x: x.prod(dim, keepdim=keepdim), a)
+    close(y, np.prod(a, axis=dim, keepdims=keepdim))
+    close(g, _prod_grad_ref(a, dim))
+    y0, g0 = _grad_of(lambda x: x.prod(), 0.0)  # 0-d: d x / d x = 1
+    close(y0, 0.0)
+    close(g0, 1.0)
+
+
+def test_norm_gradient_of_a_zero_vector_is_zero():
+    for p in (2, "fro", 3, 1.5, 0.5, 1, math.inf, -math.inf, -1):
+        y, g = _grad_of(lambda x: x.norm(p), [0.0, 0.0, 0.0])
+        close(y, 0.0)
+        close(g, np.zeros(3))
+    a = np.array([[0.0, 0.0], [3.0, -4.0]])
+    y, g = _grad_of(lambda x: x.norm(dim=1), a.tolist())
+    close(y, [0.0, 5.0])
+    close(g, [[0.0, 0.0], [0.6, -0.8]])
+    y, g = _grad_of(lambda x: x.norm(3), [3.0, -4.0, 0.0])
+    ref = np.sum(np.abs([3.0, -4.0, 0.0]) ** 3) ** (1 / 3)
+    close(y, ref)
+    close(g, np.array([3.0, -4.0, 0.0]) * np.abs([3.0, -4.0, 0.0]) / ref ** 2)
+    y, g = _grad_of(lambda x: x.norm(0.5), [3.0, -4.0, 0.0])  # p < 1: zero elements get no gradient
+    ref = (np.sqrt(3.0) + 2.0) ** 2
+    close(y, ref)
+    close(g, [np.sqrt(ref / 3.0), -np.sqrt(ref / 4.0), 0.0])
+    y, g = _grad_of(lambda x: x.norm(0), [3.0, -4.0, 0.0])  # p = 0 counts nonzeros: no gradient
+    close(y, 2.0)
+    close(g, np.zeros(3))
+
+
+def test_std_and_var_gradients_of_constants_are_zero():
+    for fn in (lambda x: x.std(), lambda x: x.var(), lambda x: x.std(1), lambda x: x.std(0, keepdim=True)):
+        y, g = _grad_of(fn, [[2.0, 2.0, 2.0], [2.0, 2.0, 2.0]])
+        close(y, np.zeros(y.shape))
+        close(g, np.zeros((2, 3)))
+    a = np.array([[1.0, 1.0], [3.0, 4.0]])
+    y, g = _grad_of(lambda x: x.std(1), a.tolist())
+    close(y, [0.0, np.sqrt(0.5)])
+    close(g, [[0.0, 0.0], [-np.sqrt(0.5), np.sqrt(0.5)]])
+    with pytest.warns(UserWarning, match=r"std\(\): degrees of freedom is <= 0"):
+        y, g = _grad_of(lambda x: x.std(), [1.0])  # one element: nan, as torch
+    assert math.isnan(y.item()) and math.isnan(g.item())
+
+
+def test_pow_gradients_at_a_zero_base():
+    y, g = _grad_of(lambda x: x ** 0, [0.0, 1.0, -2.0])
+    close(y, np.ones(3))
+    close(g, np.zeros(3))
+    y, g = _grad_of(lambda x: x ** x, [0.0, 1.0, 2.0])  # d/dx x^x = x^x (log x + 1), 0 at 0 (torch's rule)
+    close(y, [1.0, 1.0, 4.0])
+    close(g, [0.0, 1.0, 4.0 * (np.log(2.0) + 1.0)])
+    y, g = _grad_of(lambda x: x ** torch.zeros(3, dtype=torch.float64), [0.0, 1.0, 2.0])
+    close(g, np.zeros(3))
+    y, g = _grad_of(lambda x: torch.zeros(3, dtype=torch.float64) ** x, [0.0, 1.0, -2.0])
+    close(y, [1.0, 0.0, np.inf])
+    close(g, [0.0, 0.0, -np.inf])
+    y, g = _grad_of(lambda x: 0.0 ** x, [0.0, 1.0, 2.0])  # a Python 0 base: no math domain error
+    close(y, [1.0, 0.0, 0.0])
+    close(g, np.zeros(3))
+    y, g = _grad_of(lambda x: (-2.0) ** x, [0.0, 1.0, 2.0])  # log of a negative base: nan, as torch
+    close(y, [1.0, -2.0, 4.0])
+    assert np.isnan(g.numpy()).all()
+    y, g = _grad_of(lambda x: 2.0 ** x, [0.0, 1.0, 2.0])
+    close(g, np.log(2.0) * np.array([1.0, 2.0, 4.0]))
+    y, g = _grad_of(lambda x: x ** 0.5, [0.0, 4.0])  # a real singularity stays inf
+    close(g, [np.inf, 0.25])
+
+
+@pytest.mark.parametrize("name", ["sign", "floor", "ceil", "round", "trunc"])
+def test_piecewise_constant_ops_have_a_zero_gradient(name):
+    values = [-1.5, 0.0, 0.4, 2.5]
+    y, g = _grad_of(lambda x: getattr(x, name)(), values)
+    assert y.requires_grad and y.grad_fn is not None
+    ref = {"sign": np.sign, "floor": np.floor, "ceil": np.ceil, "round": np.round, "trunc": np.trunc}[name]
+    close(y, ref(np.array(values)))
+    close(g, np.zeros(4))
+    y, g = _grad_of(lambda x: getattr(torch, name)(x) * x, values)  # product rule through it
+    close(g, ref(np.array(values)))
+
+
+def test_masked_select_with_a_mask_of_more_dims_keeps_the_graph():
+    mask = torch.tensor([[True, False, True], [False, True, True]])
+    y, g = _grad_of(lambda x: x.masked_select(mask) * torch.arange(1.0, 5.0, dtype=torch.float64), [1.0, 2.0, 3.0])
+    assert y.requires_grad
+    close(y, [1.0, 6.0, 6.0, 12.0])
+    close(g, [1.0, 3.0, 2.0 + 4.0])
+    y, g = _grad_of(lambda x: x.masked_select(torch.tensor([True])), [[1.0, 2.0]])  # the mask broadcasts
+    close(y, [1.0, 2.0])
+    close(g, [[1.0, 1.0]])
+    y, g = _grad_of(lambda x: torch.masked_select(x, torch.tensor([[True], [False]])), [1.0, 2.0])  # both do
+    close(y, [1.0, 2.0])
+    close(g, [1.0, 1.0])
+    with pytest.raises(RuntimeError, match="must match the size"):
+        torch.ones(2, requires_grad=True).masked_select(torch.tensor([True, False, True]))
+    with pytest.raises(RuntimeError, match="expected BoolTensor"):
+        torch.ones(2, requires_grad=True).masked_select(torch.tensor([1, 0]))

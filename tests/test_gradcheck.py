@@ -85,6 +85,9 @@ ROWS = [
     ("rsqrt", lambda a: a.rsqrt(), [X(4, positive=True)], True),
     ("reciprocal", lambda a: a.reciprocal(), [X(4)], True),
     ("square", lambda a: a.square(), [X(4)], True),
+    # piecewise constant: a zero gradient (inputs away from integers and .5, where they jump)
+    ("sign_floor_ceil", lambda a: a.sign() + a.floor() * a.ceil(), [X(4, lo=0.1, hi=0.4)], True),
+    ("round_trunc", lambda a: a.round() + a.trunc() + a, [X(4, lo=0.1, hi=0.4)], True),
     # selection and masking
     ("where", lambda a, b: torch.where(COND, a, b), [X(2, 3), X(3)], True),
     ("where_scalar", lambda a: torch.where(COND, a, 0.0), [X(2, 3)], True),
@@ -104,6 +107,13 @@ ROWS = [
     ("var", lambda a: a.var(1), [X(2, 4)], True),
     ("std", lambda a: a.std(), [X(5)], True),
     ("norm", lambda a: a.norm(), [X(2, 3)], True),
+    ("norm_p3_dim", lambda a: a.norm(3, dim=1), [X(2, 3)], True),
+    ("norm_p_half_keepdim", lambda a: a.norm(0.5, dim=0, keepdim=True), [X(2, 3)], True),
+    ("norm_p1_5", lambda a: a.norm(1.5), [X(4)], True),
+    ("std_dim", lambda a: a.std(1, keepdim=True), [X(2, 4)], True),
+    ("prod_with_zero", lambda a: (a * torch.tensor([[1.0, 0.0, 1.0], [1.0, 1.0, 1.0]], dtype=torch.float64)).prod(1),
+     [X(2, 3)], True),
+    ("linear_broadcast_bias", lambda x, w, b: _ops.Linear.apply(x, w, b), [X(2, 3), X(2, 3), X(1)], True),
     ("prod", lambda a: a.prod(), [X(4)], True),
     ("prod_dim", lambda a: a.prod(1, keepdim=True), [X(2, 3)], True),
     ("max_all", lambda a: a.max(), [X(2, 3)], True),

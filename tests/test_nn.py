@@ -932,3 +932,51 @@ def test_nn_kernels_cuda_match_cpu_deterministically_and_reject_mixed_devices():
         F.cross_entropy(logits, torch.tensor([1, 2]))
     with pytest.raises(RuntimeError, match=msg):
         F.nll_loss(logits, torch.tensor([1, 2], device="cuda"), weight=torch.ones(5))
+
+
+# ------------------------------------------------------- the reliability issue (layers and losses)
+@pytest.mark.parametrize("bias_shape", [(1,), (), (4,)])
+def test_linear_broadcast_bias_gets_a_gradient_of_its_own_shape(bias_shape):
+    rng = np.random.RandomState(0)
+    x, w, b = rng.randn(2, 3), rng.randn(4, 3), rng.randn(*bias_shape)
+    for lead in [(), (5,)]:  # a 2-D input (the fused op) and a 3-D one (reshaped onto it)
+        xs = np.broadcast_to(x, lead + x.shape)
+        tx, tw, tb = T(xs, requires_grad=True), T(w, requires_grad=True), T(b, requires_grad=True)
+        gy = rng.randn(*lead, 2, 4)
+        out = F.linear(tx, tw, tb)
+        close(out, xs @ w.T + b)
+        out.backward(T(gy))
+        assert tb.grad.shape == bias_shape
+        close(tb.grad, gy.reshape(-1, 4).sum(0).sum() if bias_shape != (4,) else gy.reshape(-1, 4).sum(0))
+        close(tw.grad, gy.reshape(-1, 4).T @ xs.reshape(-1, 3))
+        close(tx.grad, gy @ w)
+    assert gradcheck(lambda x, w, b: F.linear(x, w, b), (T(x, requires_grad=True), T(w, requires_grad=True),
+                                                         T(b, requires_grad=True)))
+
+
+def test_linear_vector_and_0d_operands():
+    close(F.linear(T([1.0, 2.0, 3.0]), T([1.0, 1.0, 1.0])), 6.0)  # 1-D weight: one feature, dropped
+    close(F.linear(T([[1.0, 2.0, 3.0], [0.0, 1.0, 0.0]]), T([1.0, 1.0, 1.0]), T(2.0)), [8.0, 3.0])
+    for x, w in [(T(1.0), T(np.ones((2, 1)))), (T([1.0]), T(1.0)), (T(1.0), T(1.0))]:
+        with pytest.raises(RuntimeError, match=f"both arguments to linear need to be at least 1D, but they are "
+                                               f"{x.dim()}D and {w.dim()}D"):
+            F.linear(x, w)
+
+
+@pytest.mark.parametrize("reduction", ["mean", "sum", "none"])
+def test_mse_loss_on_empty_input(reduction):
+    a = torch.zeros(0, 3, dtype=torch.float64, requires_grad=True)
+    b = torch.zeros(0, 3, dtype=torch.float64, requires_grad=True)
+    loss = F.mse_loss(a, b, reduction=reduction)
+    if reduction == "mean":
+        assert math.isnan(loss.item())  # torch: the mean of nothing
+    elif reduction == "sum":
+        assert loss.item() == 0.0
+    else:
+        assert loss.shape == (0, 3)
+    loss.sum().backward()
+    assert a.grad.shape == (0, 3) and b.grad.shape == (0, 3)
+    with torch.autograd.set_grad_enabled(True):  # create_graph composes the backward from Tensor ops
+        a2 = torch.zeros(0, dtype=torch.float64, requires_grad=True)
+        (g,) = torch.autograd.grad(F.mse_loss(a2, torch.zeros(0, dtype=torch.float64)), a2, create_graph=True)
+        assert g.shape == (0,)

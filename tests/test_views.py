@@ -262,3 +262,81 @@ def test_setitem_broadcast_and_views():
     i[torch.tensor([0, 3])] = torch.tensor([4, 6])
     i[torch.tensor([-1])] = 2
     assert i.tolist() == [4, 0, 0, 6, 2]
+
+
+# ------------------------------------------------------- the reliability issue: bool scalars and byte masks
+BOOL_KEYS = [(True,), (False,), (True, 1), (1, True), (None, False, 0), (Ellipsis, True), (True, False), (True, True),
+             (True, slice(None), True), (True, [0, 1]), ([0, 1], True), (slice(None), False, slice(1, None))]
+
+
+@pytest.mark.parametrize("key", BOOL_KEYS, ids=[str(k) for k in BOOL_KEYS])
+def test_python_bool_index_is_a_0d_mask(key):
+    """x[True] / x[False] add a dim of size 1 / 0 (numpy's and torch's 0-d mask), never index 1 / 0."""
+    a = np.arange(6.0).reshape(2, 3)
+    x = torch.tensor(a)
+    np.testing.assert_array_equal(to_numpy(x[key]), a[key])
+    tkey = tuple(torch.tensor(k) if k is True or k is False else k for k in key)  # 0-d bool tensors: the same
+    np.testing.assert_array_equal(to_numpy(x[tkey]), a[key])
+    ukey = tuple(torch.tensor(int(k), dtype=torch.uint8) if k is True or k is False else k for k in key)
+    np.testing.assert_array_equal(to_numpy(x[ukey]), a[key])  # and 0-d byte tensors (no warning for 0-d)
+    xg = torch.tensor(a, requires_grad=True)
+    xg[key].sum().backward()
+    np.testing.assert_array_equal(to_numpy(xg.grad), _count_hits(a.shape, key))
+    b = a.copy()
+    b[key] = -1.0
+    y = torch.tensor(a)
+    y[key] = -1.0
+    np.testing.assert_array_equal(to_numpy(y), b)
+
+
+def _count_hits(shape, key):
+    hits = np.zeros(shape)
+    idx = np.arange(hits.size).reshape(shape)[key]
+    np.add.at(hits.reshape(-1), idx.reshape(-1), 1.0)
+    return hits
+
+
+def test_bool_index_of_a_0d_tensor_and_of_a_python_0_key():
+    s = torch.tensor(5.0)
+    assert to_numpy(s[True]).tolist() == [5.0] and s[False].shape == (0,)
+    assert to_numpy(s[None, True]).shape == (1, 1)
+    with pytest.warns(DeprecationWarning):  # the 2017 loss.data[0] still returns the value...
+        assert s[0] == 5.0
+    assert s[False].shape == (0,)  # ...but False is a mask, not 0
+
+
+def test_byte_tensor_indexes_as_a_mask_with_a_warning():
+    a = np.arange(6.0).reshape(2, 3)
+    x = torch.tensor(a)
+    for m in ([1, 0], [2, 0], [0, 0]):
+        with pytest.warns(UserWarning, match="indexing with dtype torch.uint8 is now deprecated"):
+            r = x[torch.tensor(m, dtype=torch.uint8)]
+        np.testing.assert_array_equal(to_numpy(r), a[np.array(m) != 0])
+    np.testing.assert_array_equal(to_numpy(x[torch.tensor(0, dtype=torch.uint8)]), a[False])
+    np.testing.assert_array_equal(to_numpy(x[torch.tensor(2, dtype=torch.uint8)]), a[True])
+    np.testing.assert_array_equal(to_numpy(x[[True, False]]), a[[True, False]])  # a list of bools: a mask too
+    np.testing.assert_array_equal(to_numpy(x[[]]), a[[]])
+    with pytest.raises(IndexError, match="tensors used as indices must be long, int, byte or bool tensors"):
+        x[torch.tensor(1.0)]
+
+
+NONADJACENT = [([0, 1], slice(None), [0, 1]), ([[0], [1]], slice(None), [0, 1, 2]), (slice(None), [0, 1], [1, 2]),
+               ([1, 0], slice(1, None), [3, 0]), (0, [0, 2], [1, 3])]
+
+
+@pytest.mark.parametrize("key", NONADJACENT, ids=[str(k) for k in NONADJACENT])
+def test_tensor_indices_split_by_a_slice_put_their_dims_first(key):
+    a = np.arange(24.0).reshape(2, 3, 4)
+    x = torch.tensor(a, requires_grad=True)
+    out = x[key]
+    np.testing.assert_array_equal(to_numpy(out), a[key])
+    w = np.arange(out.numel(), dtype=np.float64).reshape(out.shape)
+    (out * torch.tensor(w)).sum().backward()
+    ref = np.zeros_like(a)
+    np.add.at(ref, key, w)
+    np.testing.assert_array_equal(to_numpy(x.grad), ref)
+    b = a.copy()
+    b[key] = -w
+    y = torch.tensor(a)
+    y[key] = torch.tensor(-w)
+    np.testing.assert_array_equal(to_numpy(y), b)

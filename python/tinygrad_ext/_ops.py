@@ -2,6 +2,8 @@
 backward (written with Tensor ops, so create_graph=True gives higher-order
 gradients). When no higher-order graph is being built (grad mode off during
 backward) backward formulas may use the fused gradient kernels instead."""
+import math
+
 from . import _C, _dtype
 from .autograd.anomaly_mode import _enabled as _anomaly
 from .autograd.function import Function, _track_view, _version_error
@@ -186,18 +188,29 @@ class Pow(Op):
 
     @staticmethod
     def backward(ctx, g):
-        from .tensor import Tensor
+        # torch's rules: no base gradient where the exponent is 0 (0 ** 0 has none), no exponent
+        # gradient where the base is 0 and the exponent >= 0 (log(0) * 0 ** b is taken as 0 there).
+        from .tensor import Tensor, zeros_like
         a, b = ctx.a, ctx.b
         ga = gb = None
         if ctx.needs_input_grad[0]:
             if isinstance(b, Tensor):
-                ga = _unbroadcast(g * b * a ** (b - 1), a.shape)
+                ga = _unbroadcast((g * b * a ** (b - 1)).masked_fill(b == 0, 0), a.shape)
+            elif b == 0:
+                ga = zeros_like(g)
             else:
                 ga = g * b * a ** (b - 1) if b != 2 else g * 2 * a
         if ctx.needs_input_grad[1]:
             out = a ** b
-            la = a.log() if isinstance(a, Tensor) else __import__("math").log(a)
-            gb = _unbroadcast(g * out * la, b.shape)
+            if isinstance(a, Tensor):
+                gb = (g * out * a.log()).masked_fill((a == 0) & (b >= 0), 0)
+            else:
+                import math
+                la = math.log(a) if a > 0 else -math.inf if a == 0 else math.nan
+                gb = g * out * la
+                if a == 0:
+                    gb = gb.masked_fill(b >= 0, 0)
+            gb = _unbroadcast(gb, b.shape)
         return ga, gb
 
 
@@ -400,6 +413,25 @@ def _unary_float(name, deriv):
     return U
 
 
+def _piecewise_constant(name):
+    """sign, floor, ceil, round, trunc: differentiable with a zero gradient (torch's outputs require grad)."""
+    cfn = getattr(_C, name)
+
+    class P(Op):
+        @staticmethod
+        def forward(ctx, a):
+            return cfn(a._impl)
+
+        @staticmethod
+        def backward(ctx, g):
+            from .tensor import zeros_like
+            return zeros_like(g)
+
+    P.__name__ = P.__qualname__ = name.capitalize()
+    return P
+
+
+Sign, Floor, Ceil, Round, Trunc = (_piecewise_constant(n) for n in ("sign", "floor", "ceil", "round", "trunc"))
 Sin = _unary_float("sin", lambda a: a.cos())
 Cos = _unary_float("cos", lambda a: -a.sin())
 Log1p = _unary_float("log1p", lambda a: 1 / (1 + a))
@@ -499,6 +531,70 @@ class Sum(Op):
         return _expand_reduced(g, ctx.in_shape, ctx.dims, ctx.keepdim), None, None, None
 
 
+class Norm(Op):
+    """The vector p-norm over dims for a finite p other than 1 (p = 1 and p = +-inf compose abs, sum and
+    amax/amin). Backward is torch's norm_backward: 0 where the norm is 0 (and, for p < 1, where the
+    element is 0) instead of the 0 * inf = nan of the composed derivative."""
+
+    @staticmethod
+    def forward(ctx, a, p, dims, keepdim):
+        ctx.save_for_backward(a)
+        ctx.p, ctx.dims, ctx.keepdim = p, _norm_dims(dims, a.dim()), keepdim
+        x = a._impl
+        if p == 0:  # the count of nonzeros
+            out = _C.sum(_C.to_dtype(_C.ne(x, 0), x.dtype), dims, keepdim, None)
+        elif p == 2:
+            out = _C.sqrt(_C.sum(_C.mul(x, x), dims, keepdim, None))
+        else:
+            out = _C.pow(_C.sum(_C.pow(_C.abs(x), p), dims, keepdim, None), 1.0 / p)
+        ctx.save_output(out)
+        return out
+
+    @staticmethod
+    def backward(ctx, g):
+        from .tensor import zeros_like
+        (a,) = ctx.saved_tensors
+        p, dims, keepdim = ctx.p, ctx.dims, ctx.keepdim
+        if p == 0:
+            return zeros_like(a), None, None, None
+        norm = ctx.saved_output() if not _state[0] else Norm.apply(a, p, list(dims), keepdim)
+        norm = _expand_reduced(norm, a.shape, dims, keepdim)
+        g = _expand_reduced(g, a.shape, dims, keepdim)
+        if p == 2:
+            return a * (g / norm).masked_fill(norm == 0, 0), None, None, None
+        if p < 1:
+            scaled = (a.sign() * a.abs() ** (p - 1)).masked_fill(a == 0, 0)
+            return scaled * g * norm ** (1 - p), None, None, None
+        scaled = a.sign() * a.abs() ** (p - 1) if p < 2 else a * a.abs() ** (p - 2)
+        return scaled * (g / norm ** (p - 1)).masked_fill(norm == 0, 0), None, None, None
+
+
+class _NoCtx:
+    """A throwaway ctx: runs an op's forward without recording anything."""
+
+    def save_for_backward(self, *tensors):
+        pass
+
+    def save_output(self, impl):
+        pass
+
+
+class StdSqrt(Op):
+    """std = sqrt(var), whose backward is 0 where std is 0 (torch's std_backward) rather than g / 0."""
+
+    @staticmethod
+    def forward(ctx, v):
+        ctx.save_for_backward(v)
+        out = _C.sqrt(v._impl)
+        ctx.save_output(out)
+        return out
+
+    @staticmethod
+    def backward(ctx, g):
+        y = ctx.saved_output() if not _state[0] else ctx.saved_tensors[0].sqrt()
+        return (g / (2 * y)).masked_fill(y == 0, 0)
+
+
 class Cumsum(Op):
     @staticmethod
     def forward(ctx, a, dim, dtype):
@@ -521,10 +617,22 @@ class Prod(Op):
 
     @staticmethod
     def backward(ctx, g):
-        # NOTE: prod / a is undefined where a == 0; torch special-cases zeros, this does not (yet).
+        # d prod / d a_i = the product of the other elements. prod / a_i gives it where the slice has
+        # no zero; a slice with one zero sends the product of its nonzeros to that zero and 0 to the
+        # rest; a slice with two or more zeros has a zero gradient everywhere (torch's rule).
         (a,) = ctx.saved_tensors
-        out = a.prod(list(ctx.dims), keepdim=ctx.keepdim) if a.dim() else a
-        return _expand_reduced(g * out, a.shape, ctx.dims, ctx.keepdim) / a, None, None
+        if not a.dim():
+            return g, None, None
+        dims, keepdim = list(ctx.dims), ctx.keepdim
+        zero = a == 0
+        if not zero.any().item():
+            out = a.prod(dims, keepdim=keepdim)
+            return _expand_reduced(g * out, a.shape, dims, keepdim) / a, None, None
+        a1 = a.masked_fill(zero, 1)
+        p1 = a1.prod(dims, keepdim=True).expand(a.shape)  # product of each slice's nonzeros
+        nz = zero.sum(dims, keepdim=True)
+        other = (p1 / a1).masked_fill(nz != 0, 0) + p1.masked_fill(~(zero & (nz == 1)), 0)
+        return _expand_reduced(g, a.shape, dims, keepdim) * other, None, None
 
 
 class Amax(Op):
@@ -812,6 +920,7 @@ class Linear(Op):
     @staticmethod
     def forward(ctx, x, weight, bias):
         ctx.x, ctx.weight, ctx.has_bias = x, weight, bias is not None
+        ctx.bias_shape = None if bias is None else bias.shape
         wt = _C.transpose(weight._impl, 0, 1)
         if bias is None:
             return _C.mm(x._impl, wt)
@@ -822,7 +931,7 @@ class Linear(Op):
         need = ctx.needs_input_grad
         return (g.mm(ctx.weight) if need[0] else None,
                 g.t().mm(ctx.x) if need[1] else None,
-                g.sum(0) if ctx.has_bias and need[2] else None)
+                _unbroadcast(g, ctx.bias_shape) if ctx.has_bias and need[2] else None)
 
 
 class Conv2d(Op):
@@ -1062,13 +1171,14 @@ class MseLoss(Op):
     def backward(ctx, g):
         from .tensor import Tensor
         need = ctx.needs_input_grad
+        n = ctx.d.numel
         if not _state[0]:
-            k = 2.0 / ctx.d.numel if ctx.reduction == 1 else 2.0
+            k = (2.0 / n if n else math.nan) if ctx.reduction == 1 else 2.0
             gd = _t(_C.mul(ctx.d, _C.mul(g._impl, k)))
         else:
             a, b = ctx.a, ctx.b
             d = a - b
-            gd = d * (g * (2.0 / d.numel() if ctx.reduction == 1 else 2.0))
+            gd = d * (g * ((2.0 / n if n else math.nan) if ctx.reduction == 1 else 2.0))
         ga = _unbroadcast(gd, ctx.a.shape) if need[0] else None
         gb = _unbroadcast(-gd, ctx.b.shape) if isinstance(ctx.b, Tensor) and need[1] else None
         return ga, gb, None

@@ -591,18 +591,18 @@ class Tensor:
 
     # --------------------------------------------------------------- indexing
     def __getitem__(self, key):
-        if self._impl.ndim == 0 and isinstance(key, int) and key == 0:
+        if self._impl.ndim == 0 and isinstance(key, int) and key is not False and key == 0:
             warnings.warn("t[0] on a 0-dim tensor returns its value for 2017-era code (loss.data[0]); use "
                           "tensor.item()", DeprecationWarning, stacklevel=2)
             return self.item()
-        if isinstance(key, Tensor) and key.dtype is _dtype.bool and key.dim() == 0:  # a new dim of size 1 or 0
-            return self.unsqueeze(0)[key.reshape(1)]
-        basic, dim, index = _split_key(self, key)
+        basic, dim, index, perm = _split_key(self, key)
         out = self
         if basic is not None:
             out = _ops.BasicIndex.apply(out, basic) if _needs_grad(out) else _wrap(_apply_basic_index(out._impl, basic))
         if index is None:
             return out
+        if perm is not None:
+            out = out.permute(perm)
         if _needs_grad(out):
             return _ops.Index.apply(out, dim, index)
         return _wrap(_C.index(out._impl, dim, [i._impl for i in index]))
@@ -612,22 +612,20 @@ class Tensor:
             _check_inplace(self)
             return self._rebase(_ops.SetItem.apply(self, key, value))
         impl = self._impl
-        if isinstance(key, Tensor) and key.dtype is _dtype.bool and key.dim() == 0 and self.dim() > 0:
-            if key.item():  # x[True] = v assigns everything (v broadcast to (1, *x.shape)); x[False] nothing
-                self.unsqueeze(0)[...] = value
-            return
         # x[mask] = scalar with a full-shape mask: one masked_fill kernel.
         if isinstance(key, Tensor) and key.dtype is _dtype.bool and key.shape == self.shape and not isinstance(value, Tensor):
             _C.masked_fill_(impl, key._impl, value)
             return
-        basic, dim, index = _split_key(self, key)
+        basic, dim, index, perm = _split_key(self, key)
         target = _apply_basic_index(impl, basic) if basic is not None else impl
+        if perm is not None:
+            target = _C.permute(target, perm)
         vimpl = value._impl if isinstance(value, Tensor) else _C.scalar_tensor(value, self.dtype.id, *self.device._code)
         if index is None:
             _C.copy_(target, vimpl)
         else:
             _C.index_put_(target, dim, [i._impl for i in index], vimpl, False)
-            if basic is not None:
+            if basic is not None or perm is not None:
                 _C.bump_version(impl)
 
     def index_select(self, dim, index):
@@ -676,8 +674,13 @@ class Tensor:
         return self
 
     def masked_select(self, mask):
-        return self[mask.expand_as(self) if mask.shape != self.shape else mask] if mask.dim() <= self.dim() else \
-            _wrap(_C.masked_select(self._impl, mask._impl))
+        if not _needs_grad(self):
+            return _wrap(_C.masked_select(self._impl, mask._impl))
+        if mask.dtype is not _dtype.bool:
+            raise RuntimeError("masked_select: expected BoolTensor for mask")
+        shape = _broadcast_shape(self.shape, mask.shape)  # either may broadcast to the other
+        return (self if self.shape == shape else self.expand(shape))[mask if mask.shape == shape else
+                                                                     mask.expand(shape)]
 
     def nonzero(self, as_tuple=False):
         nz = _wrap(_C.nonzero(self._impl))
@@ -815,20 +818,12 @@ class Tensor:
     expm1 = _unary(_C.expm1, _ops.Expm1)
     reciprocal = _unary(_C.reciprocal, _ops.Reciprocal)
 
-    def sign(self):
-        return _wrap(_C.sign(self._impl))
-
-    def floor(self):
-        return _wrap(_C.floor(self._impl))
-
-    def ceil(self):
-        return _wrap(_C.ceil(self._impl))
-
-    def round(self):
-        return _wrap(_C.round(self._impl))
-
-    def trunc(self):
-        return _wrap(_C.trunc(self._impl))
+    # piecewise constant: differentiable with a zero gradient, as torch's
+    sign = _unary(_C.sign, _ops.Sign)
+    floor = _unary(_C.floor, _ops.Floor)
+    ceil = _unary(_C.ceil, _ops.Ceil)
+    round = _unary(_C.round, _ops.Round)
+    trunc = _unary(_C.trunc, _ops.Trunc)
 
     def square(self):
         return self * self
@@ -942,26 +937,44 @@ class Tensor:
             return _ops.Prod.apply(t, dims, keepdim)
         return _wrap(_C.prod(t._impl, dims, keepdim))
 
-    def var(self, dim=None, unbiased=None, keepdim=False, *, correction=None):
+    def var(self, dim=None, unbiased=None, keepdim=False, *, correction=None, axis=None, keepdims=None,
+            _name="var"):
+        if axis is not None:
+            dim = axis
+        if keepdims is not None:
+            keepdim = keepdims
         if correction is None:
             correction = 1 if unbiased is None or unbiased else 0
         dims = _dims_arg(dim)
         n = _reduced_count(self.shape, dims)
+        if n - correction <= 0:
+            warnings.warn(f"{_name}(): degrees of freedom is <= 0. Correction should be strictly less than the "
+                          "reduction factor (input numel divided by output numel).", UserWarning,
+                          stacklevel=3 if _name == "std" else 2)
         mu = self.mean(dims, keepdim=True)
         d = self - mu
         return (d * d).sum(dims, keepdim) / builtins.max(n - correction, 0)
 
-    def std(self, dim=None, unbiased=None, keepdim=False, *, correction=None):
-        return self.var(dim, unbiased, keepdim, correction=correction).sqrt()
+    def std(self, dim=None, unbiased=None, keepdim=False, *, correction=None, axis=None, keepdims=None):
+        v = self.var(dim, unbiased, keepdim, correction=correction, axis=axis, keepdims=keepdims, _name="std")
+        return _ops.StdSqrt.apply(v) if _needs_grad(v) else _wrap(_C.sqrt(v._impl))
 
-    def norm(self, p="fro", dim=None, keepdim=False):
-        if p in ("fro", 2, 2.0):
-            return (self * self).sum(_dims_arg(dim), keepdim).sqrt()
-        if p in (math.inf, float("inf")):
-            return self.abs().amax(_dims_arg(dim), keepdim)
+    def norm(self, p="fro", dim=None, keepdim=False, dtype=None):
+        t = self if dtype is None else self.to(dtype)
+        dims = _dims_arg(dim)
+        if p == "fro":
+            p = 2
+        elif isinstance(p, str):
+            raise RuntimeError(f"norm(): p={p!r} is not supported by tinygrad_ext (vector norms only)")
+        if p == math.inf:
+            return t.abs().amax(dims, keepdim)
+        if p == -math.inf:
+            return t.abs().amin(dims, keepdim)
         if p == 1:
-            return self.abs().sum(_dims_arg(dim), keepdim)
-        return (self.abs() ** p).sum(_dims_arg(dim), keepdim) ** (1.0 / p)
+            return t.abs().sum(dims, keepdim)
+        if _needs_grad(t):  # its backward is 0 where the norm is 0 (torch's), not 0 * inf
+            return _ops.Norm.apply(t, p, dims, keepdim)
+        return _wrap(_ops.Norm.forward(_ops._NoCtx(), t, p, dims, keepdim))
 
     def _minmax(self, dim, keepdim, is_max, name):
         if dim is None:
@@ -1105,6 +1118,19 @@ def _dims_arg(dim):
     return [dim]
 
 
+def _broadcast_shape(a, b):
+    """The broadcast of shapes a and b; the error names the first mismatching dim as torch's."""
+    n = builtins.max(len(a), len(b))
+    a, b = (1,) * (n - len(a)) + tuple(a), (1,) * (n - len(b)) + tuple(b)
+    out = []
+    for i, (x, y) in enumerate(zip(a, b)):
+        if x != y and x != 1 and y != 1:
+            raise _C.ShapeError(f"The size of tensor a ({x}) must match the size of tensor b ({y}) at non-singleton "
+                                f"dimension {i}")
+        out.append(y if x == 1 else x)
+    return out
+
+
 def _reduced_count(shape, dims):
     if not dims:
         return math.prod(shape)
@@ -1114,35 +1140,62 @@ def _reduced_count(shape, dims):
 # ---------------------------------------------------------------- indexing
 def _split_key(t, key):
     """Splits an index into its basic part (ints, slices, None, Ellipsis: a view) and at most one
-    group of adjacent tensor indices (advanced indexing: a copy), as (basic, dim, [int64 tensors])."""
+    group of adjacent tensor indices (advanced indexing: a copy), as (basic, dim, [int64 tensors]).
+    A Python bool or a 0-d bool/uint8 tensor is torch's 0-d mask: a new dim of size 1, indexed by
+    [0] (True) or by nothing (False). Byte tensors of more dims are masks (deprecated, as torch)."""
     if not isinstance(key, tuple):
         key = (key,)
     ndim = t.dim()
-    consumed = builtins.sum(1 if not isinstance(k, (type(None), type(Ellipsis))) and
-                            not (isinstance(k, Tensor) and k.dtype is _dtype.bool) else
-                            (k.dim() if isinstance(k, Tensor) else 0) for k in key)
+    items, consumed = [], 0
+    for k in key:
+        if k is None or k is Ellipsis or k is True or k is False:
+            pass
+        elif isinstance(k, (Tensor, list, np.ndarray)):
+            if not isinstance(k, Tensor):
+                k = tensor(k, dtype=_dtype.int64 if isinstance(k, list) and not k else None)
+            if k.dtype is _dtype.bool or k.dtype is _dtype.uint8:
+                if k._impl.ndim == 0:
+                    k = _py_bool(k.item())
+                else:
+                    if k.dtype is _dtype.uint8:
+                        warnings.warn("indexing with dtype torch.uint8 is now deprecated, please use a dtype "
+                                      "torch.bool instead.", UserWarning, stacklevel=3)
+                        k = k != 0
+                    consumed += k._impl.ndim
+            else:
+                consumed += 1
+        else:
+            consumed += 1
+        items.append(k)
     if consumed > ndim:
         if ndim == 0:
             raise IndexError("invalid index of a 0-dim tensor. Use `tensor.item()` in Python or `tensor.item<T>()` "
                              "in C++ to convert a 0-dim tensor to a number")
         raise IndexError(f"too many indices for tensor of dimension {ndim}")
-    basic, adv, adv_dim, dim = [], [], None, 0
-    for k in key:
+    basic, adv = [], []
+    adv_dims = []  # the dims of the basic part's result that the tensor indices index
+    dim = out = 0  # dims of t consumed, dims of the basic part's result made, so far
+    for k in items:
         if k is Ellipsis:
             n = ndim - consumed
             basic.extend([_py_slice(None)] * n)
             dim += n
+            out += n
             consumed = ndim
         elif k is None:
             basic.append(None)
-        elif isinstance(k, (list, np.ndarray)) or (isinstance(k, Tensor) and k.dim() > 0) or \
-                (isinstance(k, Tensor) and k.dtype is _dtype.bool):
-            k = k if isinstance(k, Tensor) else tensor(k)
-            if adv and adv_dim + len(adv) != dim:
-                raise IndexError("tinygrad_ext supports tensor indices on adjacent dimensions only")
-            if adv_dim is None:
-                adv_dim = dim
-            if k.dtype is _dtype.bool:
+            out += 1
+        elif isinstance(k, Tensor) and k._impl.ndim == 0:  # a 0-d integer tensor acts as an int
+            if k.dtype.is_floating_point:
+                raise IndexError("tensors used as indices must be long, int, byte or bool tensors")
+            basic.append(_py_int(k.item()))
+            dim += 1
+        elif k is True or k is False or isinstance(k, Tensor):
+            if k is True or k is False:
+                basic.append(None)
+                adv.append(_wrap(_C.full([1 if k else 0], 0, _dtype.int64.id, *t.device._code)))
+                out += 1
+            elif k.dtype is _dtype.bool:
                 for i, (ms, ts) in enumerate(zip(k.shape, t.shape[dim:dim + k.dim()])):
                     if ms != ts:
                         raise IndexError(f"The shape of the mask {list(k.shape)} at index {i} does not match the "
@@ -1151,41 +1204,32 @@ def _split_key(t, key):
                 adv.extend(nz[:, i] for i in builtins.range(k.dim()))
                 basic.extend([_py_slice(None)] * k.dim())
                 dim += k.dim()
+                out += k.dim()
             else:
                 if k.dtype.is_floating_point:
                     raise IndexError("tensors used as indices must be long, int, byte or bool tensors")
                 adv.append(k)
                 basic.append(_py_slice(None))
                 dim += 1
-        elif isinstance(k, Tensor):  # a 0-d integer tensor acts as an int
-            basic.append(_py_int(k.item()))
-            dim += 1
+                out += 1
+            adv_dims.extend(builtins.range(_adv_start(out, k), out))
         else:
             basic.append(k)
             dim += 1
+            if isinstance(k, _py_slice):
+                out += 1
     if not adv:
-        return tuple(basic), None, None
-    # Positions of the tensor-indexed dims after the basic part (ints remove dims, None adds one).
-    out_dim = 0
-    for i, k in enumerate(basic):
-        if i == _nth_position(key, basic, adv_dim):
-            break
-        if k is None or isinstance(k, _py_slice):
-            out_dim += 1
+        return tuple(basic), None, None, None
     trivial = all(isinstance(k, _py_slice) and k == _py_slice(None) for k in basic)
-    return (None if trivial else tuple(basic)), out_dim, adv
+    basic = None if trivial else tuple(basic)
+    if adv_dims[-1] - adv_dims[0] == len(adv_dims) - 1:  # adjacent: the result's dims replace them in place
+        return basic, adv_dims[0], adv, None
+    # torch (and numpy): tensor indices split by a slice put the result's dims first
+    return basic, 0, adv, adv_dims + [d for d in builtins.range(out + ndim - dim) if d not in adv_dims]
 
 
-def _nth_position(key, basic, adv_dim):
-    """Index in `basic` of the entry for input dim adv_dim."""
-    d = 0
-    for i, k in enumerate(basic):
-        if k is None:
-            continue
-        if d == adv_dim:
-            return i
-        d += 1
-    return len(basic)
+def _adv_start(out, k):
+    return out - 1 if k is True or k is False or k.dtype is not _dtype.bool else out - k.dim()
 
 
 def _apply_basic_index(impl, key):
@@ -1455,7 +1499,7 @@ def matmul(a, b):
         return out
     a3 = a.unsqueeze(0) if a.dim() == 1 else a
     b3 = b.unsqueeze(-1) if b.dim() == 1 else b
-    batch = tuple(np.broadcast_shapes(tuple(a3.shape[:-2]), tuple(b3.shape[:-2])))
+    batch = tuple(_broadcast_shape(a3.shape[:-2], b3.shape[:-2]))
     m, k, k2, n = a3.shape[-2], a3.shape[-1], b3.shape[-2], b3.shape[-1]
     if k != k2:
         raise RuntimeError(f"Expected size for first two dimensions of batch2 tensor to be: [{math.prod(batch)}, "

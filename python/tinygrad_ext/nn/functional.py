@@ -61,11 +61,17 @@ def _reduce(loss, code):
 # ------------------------------------------------------------------- layers
 def linear(input, weight, bias=None):
     """input @ weight.T + bias (one GEMM pass)."""
-    if input.dim() == 2:
+    if input._impl.ndim == 2 and weight._impl.ndim == 2:
         if _needs_grad(input, weight, bias):
             return _ops.Linear.apply(input, weight, bias)
         wt = _C.transpose(weight._impl, 0, 1)
         return _wrap(_C.mm(input._impl, wt) if bias is None else _C.addmm(bias._impl, input._impl, wt))
+    if input.dim() == 0 or weight.dim() == 0:
+        raise RuntimeError(f"both arguments to linear need to be at least 1D, but they are {input.dim()}D and "
+                           f"{weight.dim()}D")
+    if weight.dim() == 1:  # a vector weight: one output feature, dropped (torch's matmul rule)
+        out = input.matmul(weight)
+        return out if bias is None else out + bias
     if input.dim() == 1:
         return linear(input.unsqueeze(0), weight, bias).squeeze(0)
     lead = input.shape[:-1]
