@@ -562,3 +562,88 @@ def test_cuda_requests_fail_cleanly_without_cuda():
     check_raises(lambda: torch.ones(2, device="cuda"), RuntimeError)
     check_raises(lambda: torch.ones(2).cuda(), RuntimeError)
     assert torch.cuda.device_count() == 0 and torch.ones(2).sum().item() == 2.0
+
+
+# ------------------------------------------------------------------ the reliability issue
+INF, NAN = float("inf"), float("nan")
+CLOSE_A = [INF, INF, -INF, NAN, NAN, 1.0, INF, 1.0, 1e10, 0.0, -0.0, 1.0 + 1e-9]
+CLOSE_B = [-INF, INF, -INF, NAN, 1.0, NAN, 1.0, INF, 1.00001e10, -0.0, 1e-9, 1.0]
+
+
+@pytest.mark.parametrize("dtype", [torch.float32, torch.float64])
+@pytest.mark.parametrize("kw", [{}, {"equal_nan": True}, {"rtol": 0.5}, {"atol": 1.0}, {"rtol": 0, "atol": 0},
+                                {"rtol": INF}, {"atol": INF}])
+def test_isclose_and_allclose_handle_inf_and_nan_as_torch(dtype, kw):
+    a, b = np.array(CLOSE_A).astype(to_np_dtype(dtype)), np.array(CLOSE_B).astype(to_np_dtype(dtype))
+    with np.errstate(invalid="ignore"), warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # numpy warns about an infinite tolerance
+        ref = np.isclose(a, b, **kw)
+        if kw.get("atol") == INF or kw.get("rtol") == INF:  # numpy: inf - 1 <= inf; torch: a finite difference
+            ref &= np.isfinite(a - b) | (a == b) | (np.isnan(a) & np.isnan(b) & kw.get("equal_nan", False))
+    ta, tb = torch.tensor(CLOSE_A, dtype=dtype), torch.tensor(CLOSE_B, dtype=dtype)
+    assert torch.isclose(ta, tb, **kw).tolist() == ref.tolist()
+    for i in range(len(CLOSE_A)):
+        assert torch.allclose(ta[i:i + 1], tb[i:i + 1], **kw) == bool(ref[i])
+
+
+def to_np_dtype(dtype):
+    return np.float32 if dtype is torch.float32 else np.float64
+
+
+def test_isclose_allclose_examples_and_bad_arguments():
+    assert not torch.allclose(torch.tensor(1.0), torch.tensor(INF))
+    assert not torch.isclose(torch.tensor(INF), torch.tensor(-INF)).item()
+    assert torch.isclose(torch.tensor([1, 2]), torch.tensor([1, 3])).tolist() == [True, False]
+    assert torch.isclose(torch.tensor([1, 2]), torch.tensor([1, 3]), rtol=0.5, atol=0).tolist() == [True, True]
+    assert torch.isclose(torch.tensor([True, False]), torch.tensor([True, True])).tolist() == [True, False]
+    assert torch.allclose(torch.ones(2, 3), torch.ones(3))  # broadcasts
+    check_raises(lambda: torch.isclose(torch.tensor([1, 2]), torch.tensor([1.0, 3.0])), RuntimeError,
+                 "Long did not match Float")
+    check_raises(lambda: torch.allclose(torch.ones(2, dtype=torch.float64), torch.ones(2)), RuntimeError,
+                 "Double did not match Float")
+    check_raises(lambda: torch.isclose(torch.ones(2), torch.ones(2), rtol=-1), RuntimeError,
+                 "rtol must be greater than or equal to zero, but got -1")
+    check_raises(lambda: torch.isclose(torch.ones(2), torch.ones(2), atol=-0.5), RuntimeError,
+                 "atol must be greater than or equal to zero, but got -0.5")
+    check_raises(lambda: torch.isclose(torch.ones(2), 1.0), TypeError, "must be Tensor, not float")
+
+
+def test_alpha_is_applied_in_the_result_dtype():
+    i32, u8 = torch.tensor([1, 2], dtype=torch.int32), torch.tensor([3, 250], dtype=torch.uint8)
+    for r in (torch.sub(i32, u8, alpha=-1), i32.sub(u8, alpha=-1), i32.clone().sub_(u8, alpha=-1),
+              torch.add(i32, u8, alpha=1), i32.clone().add_(u8)):
+        assert r.dtype is torch.int32 and r.tolist() == [4, 252]
+    assert torch.add(torch.tensor([1, 2], dtype=torch.uint8), u8, alpha=-1).tolist() == [254, 8]  # uint8: wraps
+    r = torch.tensor([1, 2], dtype=torch.uint8).sub_(torch.tensor([1, 2], dtype=torch.int32), alpha=-1)
+    assert r.dtype is torch.uint8 and r.tolist() == [2, 4]
+    assert torch.add(i32, 3, alpha=2).tolist() == [7, 8]
+    r = torch.add(i32, torch.tensor([1.5]), alpha=2)
+    assert r.dtype is torch.float32 and r.tolist() == [4.0, 5.0]
+    assert torch.add(torch.tensor([True, False]), torch.tensor([True, True]), alpha=2).tolist() == [True, True]
+    assert torch.add(torch.tensor([True, False]), torch.tensor([True, True]), alpha=0).tolist() == [True, False]
+    x = torch.tensor([1.0, 2.0], requires_grad=True)
+    y = torch.tensor([3.0], dtype=torch.float64, requires_grad=True)
+    torch.sub(x, y, alpha=2).sum().backward()  # the cast keeps the graph
+    assert x.grad.tolist() == [1.0, 1.0] and y.grad.tolist() == [-4.0]
+    check_raises(lambda: torch.add(i32, 3, alpha=2.5), RuntimeError,
+                 "For integral input tensors, argument alpha must not be a floating point number.")
+    check_raises(lambda: i32.clone().add_(u8, alpha=0.5), RuntimeError, "alpha must not be a floating point")
+    check_raises(lambda: torch.add(torch.ones(2), torch.ones(2), alpha=True), RuntimeError,
+                 "Boolean alpha only supported for Boolean results.")
+
+
+def test_one_hot_rejects_out_of_range_classes():
+    F = torch.nn.functional
+    assert F.one_hot(torch.tensor([0, 2]), 3).tolist() == [[1, 0, 0], [0, 0, 1]]
+    assert F.one_hot(torch.tensor([0, 2])).tolist() == [[1, 0, 0], [0, 0, 1]]
+    assert F.one_hot(torch.tensor([], dtype=torch.int64), 3).shape == (0, 3)
+    check_raises(lambda: F.one_hot(torch.tensor([0, 3]), 3), RuntimeError, "Class values must be smaller than "
+                                                                           "num_classes.")
+    check_raises(lambda: F.one_hot(torch.tensor([1, 2]), 0), RuntimeError, "smaller than num_classes")
+    check_raises(lambda: F.one_hot(torch.tensor([0, -1]), 3), RuntimeError, "Class values must be non-negative.")
+    check_raises(lambda: F.one_hot(torch.tensor([0, -1])), RuntimeError, "non-negative")
+    check_raises(lambda: F.one_hot(torch.tensor([], dtype=torch.int64)), RuntimeError,
+                 "Can not infer total number of classes from empty tensor.")
+    for dt in (torch.int32, torch.uint8, torch.float32):
+        check_raises(lambda: F.one_hot(torch.tensor([1, 2], dtype=dt), 3), RuntimeError,
+                     "one_hot is only applicable to index tensor of type LongTensor.")

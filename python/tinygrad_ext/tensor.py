@@ -101,7 +101,7 @@ def _inplace(cfn, op):
     result is computed out of place and copied in, and self takes the new graph node."""
     def method(self, other, *, alpha=None):
         if alpha is not None:
-            other = other * alpha
+            other = _scaled(self, other, alpha)
         if _needs_grad(self, other):
             _check_inplace(self)
             return self._rebase(op.apply(_function.inplace_source(self) if op._saves_inputs else self, other))
@@ -113,9 +113,25 @@ def _inplace(cfn, op):
 def _alpha(method):
     """add/sub's `alpha`: self + alpha * other."""
     def with_alpha(self, other, *, alpha=None):
-        return method(self, other if alpha is None else other * alpha)
+        return method(self, other if alpha is None else _scaled(self, other, alpha))
     with_alpha.__name__ = method.__name__
     return with_alpha
+
+
+def _scaled(self, other, alpha):
+    """alpha * other for add/sub, computed in the result's dtype as torch's (int32 - alpha * uint8 does
+    not wrap at 256), with torch's checks of alpha against that dtype."""
+    rt = _DTYPE[_C.result_type(self._impl, other._impl if isinstance(other, Tensor) else other)]
+    if isinstance(alpha, _py_bool):
+        if rt is not _dtype.bool:
+            raise RuntimeError("Boolean alpha only supported for Boolean results.")
+    elif isinstance(alpha, (_py_float, np.floating)) and not rt.is_floating_point:
+        raise RuntimeError("For integral input tensors, argument alpha must not be a floating point number.")
+    if rt is _dtype.bool:  # a bool sum: alpha only says whether other counts
+        return other if alpha else other & False
+    if isinstance(other, Tensor) and other.dtype is not rt:
+        other = other.to(rt)
+    return other * alpha
 
 
 def _check_inplace(t):
@@ -1025,9 +1041,27 @@ class Tensor:
         return self.shape == other.shape and builtins.bool((self == other).all())
 
     def isclose(self, other, rtol=1e-05, atol=1e-08, equal_nan=False):
+        """|self - other| <= atol + rtol * |other| where that difference is finite, or self == other
+        (so inf is close only to the same inf, never to a finite number), as torch's."""
+        if not isinstance(other, Tensor):
+            raise TypeError(f"isclose(): argument 'other' (position 2) must be Tensor, not {type(other).__name__}")
+        if self.dtype is not other.dtype:
+            raise RuntimeError(f"{self.dtype._legacy[:-6]} did not match {other.dtype._legacy[:-6]}")
+        if rtol < 0:
+            raise RuntimeError(f"rtol must be greater than or equal to zero, but got {rtol:g}")
+        if atol < 0:
+            raise RuntimeError(f"atol must be greater than or equal to zero, but got {atol:g}")
         a, b = self.detach(), other.detach()
-        close = (a == b) | ((a - b).abs() <= atol + rtol * b.abs())
-        return close | (a.isnan() & b.isnan()) if equal_nan else close
+        close = a == b
+        if equal_nan and a.dtype.is_floating_point:
+            close = close | (a.isnan() & b.isnan())
+        if rtol == 0 and atol == 0:
+            return close
+        if a.dtype is _dtype.bool:
+            a, b = a.to(_dtype.get_default_dtype()), b.to(_dtype.get_default_dtype())
+        allowed = (b * rtol).abs() + atol
+        actual = (a - b).abs()
+        return close | (actual.isfinite() & (actual <= allowed))
 
     def isnan(self):
         return self != self

@@ -299,10 +299,18 @@ def embedding(input, weight, padding_idx=None, max_norm=None, norm_type=2.0, sca
 
 
 def one_hot(tensor, num_classes=-1):
-    if tensor.dtype.is_floating_point:
+    if tensor.dtype.name != "int64":
         raise RuntimeError("one_hot is only applicable to index tensor of type LongTensor.")
-    if num_classes < 0:
-        num_classes = int(tensor.max()) + 1 if tensor.numel() else 0
+    if tensor.numel():
+        lo, hi = int(tensor.min()), int(tensor.max())
+        if lo < 0:
+            raise RuntimeError("Class values must be non-negative.")
+        if num_classes == -1:
+            num_classes = hi + 1
+        elif hi >= num_classes:
+            raise RuntimeError("Class values must be smaller than num_classes.")
+    elif num_classes == -1:
+        raise RuntimeError("Can not infer total number of classes from empty tensor.")
     from ..tensor import arange
     return (tensor.unsqueeze(-1) == arange(num_classes, device=tensor.device)).long()
 
