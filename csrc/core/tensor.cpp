@@ -166,7 +166,7 @@ Tensor as_strided(const Tensor& t, Shape sizes, Shape strides, int64_t offset) {
   int64_t capacity = t->storage->nbytes / itemsize(t->dtype);
   TG_CHECK(empty_view || last < capacity, "setStorage: sizes ", sizes, ", strides ", strides,
            ", storage offset ", offset, ", and itemsize ", itemsize(t->dtype), " requiring a storage size of ",
-           (last + 1) * itemsize(t->dtype), " are out of bounds for storage of size ", t->storage->nbytes);
+           (static_cast<long double>(last) + 1) * itemsize(t->dtype), " are out of bounds for storage of size ", t->storage->nbytes);
   return make_view(t, std::move(sizes), std::move(strides), offset);
 }
 
