@@ -284,7 +284,8 @@ def test_row19_index_out_of_bounds(device):
     m = torch.zeros(2, 3)
     check_raises(lambda: m[1, 3], IndexError, "index 3 is out of bounds for dimension 1 with size 3")
     check_raises(lambda: m[:, -4], IndexError, "out of bounds for dimension 1 with size 3")
-    check_raises(lambda: m.select(0, 2), IndexError, "index 2 is out of bounds for dimension 0 with size 2")
+    check_raises(lambda: m.select(0, 2), IndexError, "select(): index 2 out of range for tensor of size [2, 3] at "
+                                                     "dimension 0")
     check = unchanged(x)
 
     def setbad():
@@ -292,7 +293,10 @@ def test_row19_index_out_of_bounds(device):
     check_raises(setbad, IndexError, "out of bounds")
     check()
     check_raises(lambda: m[0, 0, 0], IndexError, "too many indices for tensor of dimension 2")
-    check_raises(lambda: m.narrow(1, 2, 2), IndexError, "exceeds dimension size")
+    check_raises(lambda: m.narrow(1, 2, 2), RuntimeError, "start (2) + length (2) exceeds dimension size (3).")
+    check_raises(lambda: m.narrow(1, -4, 1), IndexError, "start out of range (expected to be in range of [-3, 3], "
+                                                         "but got -4)")
+    check_raises(lambda: m.narrow(1, 0, -1), RuntimeError, "narrow(): length must be non-negative.")
 
 
 def test_row20_zero_dim_indexing():
@@ -300,8 +304,12 @@ def test_row20_zero_dim_indexing():
     with pytest.warns(DeprecationWarning, match="item"):
         v = s[0]  # 2017-era loss.data[0]
     assert v == 3.5 and isinstance(v, float)
-    for key in (1, -1, slice(None), (0, 0), torch.tensor([0])):
-        check_raises(lambda key=key: s[key], IndexError, "invalid index of a 0-dim tensor", "item()")
+    check_raises(lambda: s[np.int64(0)], IndexError, "invalid index of a 0-dim tensor", "item()")
+    for key in (1, -1):
+        check_raises(lambda key=key: s[key], IndexError, f"index {key} is out of bounds for dimension 0 with size 0")
+    check_raises(lambda: s[:], IndexError, "slice() cannot be applied to a 0-dim tensor.")
+    for key in ((0, 0), torch.tensor([0]), torch.tensor(0), (None, 0), (Ellipsis, 0)):
+        check_raises(lambda key=key: s[key], IndexError, "too many indices for tensor of dimension 0")
     assert s[...].shape == () and s[None].shape == (1,)
 
 
@@ -437,8 +445,12 @@ def test_row43_item_and_bool_of_many_elements():
         if torch.tensor([1, 2]) > 0:
             pass
     check_raises(branch, RuntimeError, "ambiguous")
-    check_raises(lambda: float(torch.ones(3)), RuntimeError, "3 elements")
-    check_raises(lambda: int(torch.ones(2, 2)), RuntimeError, "4 elements")
+    check_raises(lambda: bool(torch.ones(0)), RuntimeError, "Boolean value of Tensor with no values is ambiguous")
+    for fn in (float, int, complex):
+        check_raises(lambda: fn(torch.ones(3)), ValueError, "only one element tensors can be converted to Python "
+                                                            "scalars")
+        check_raises(lambda: fn(torch.ones(0)), ValueError, "only one element tensors")
+    assert float(torch.ones(1, 1)) == 1.0 and int(torch.tensor([[7]])) == 7 and complex(torch.ones(1)) == 1
     assert torch.ones(1, 1).item() == 1.0 and bool(torch.tensor([3]))
 
 
@@ -528,7 +540,7 @@ def test_failed_ops_leave_inputs_untouched():
 
 
 def test_other_bad_arguments():
-    check_raises(lambda: torch.cat([]), RuntimeError, "non-empty")
+    check_raises(lambda: torch.cat([]), ValueError, "torch.cat(): expected a non-empty list of Tensors")
     check_raises(lambda: torch.cat([torch.ones(2, 3), torch.ones(2, 4)], 0), RuntimeError,
                  "Sizes of tensors must match except in dimension 0", "Expected size 3 but got size 4")
     check_raises(lambda: torch.cat([torch.ones(2), torch.ones(2, 2)]), RuntimeError, "same number of dimensions")
@@ -647,3 +659,83 @@ def test_one_hot_rejects_out_of_range_classes():
     for dt in (torch.int32, torch.uint8, torch.float32):
         check_raises(lambda: F.one_hot(torch.tensor([1, 2], dtype=dt), 3), RuntimeError,
                      "one_hot is only applicable to index tensor of type LongTensor.")
+
+
+def test_zero_dim_inputs_raise_torchs_errors_not_python_internals():
+    s = torch.tensor(1.0)
+    for dim in (0, -1):
+        check_raises(lambda: s.size(dim), IndexError, f"Dimension specified as {dim} but tensor has no dimensions")
+        check_raises(lambda: s.stride(dim), IndexError, f"Dimension specified as {dim} but tensor has no dimensions")
+        check_raises(lambda: s.unbind(dim), IndexError, "Dimension specified as 0 but tensor has no dimensions")
+        check_raises(lambda: torch.unbind(s, dim), IndexError, "Dimension specified as 0 but tensor has no dimensions")
+        check_raises(lambda: s.split(1, dim), RuntimeError, "split expects at least a 1-dimensional tensor")
+        check_raises(lambda: s.split([1], dim), RuntimeError, "split expects at least a 1-dimensional tensor")
+        check_raises(lambda: s.chunk(1, dim), RuntimeError, "chunk expects at least a 1-dimensional tensor")
+        check_raises(lambda: s.narrow(dim, 0, 1), RuntimeError, "narrow() cannot be applied to a 0-dim tensor.")
+        check_raises(lambda: s.select(dim, 0), IndexError, "select() cannot be applied to a 0-dim tensor.")
+        check_raises(lambda: s.unflatten(dim, (1,)), RuntimeError, "no dimensions")
+    check_raises(lambda: s.unbind(1), IndexError, "Dimension out of range")
+    check_raises(lambda: s.flatten(1, 1), IndexError, "Dimension out of range")
+    assert s.flatten().shape == (1,) and s.size() == () and s.stride() == ()
+    F = torch.nn.functional
+    for x, w in ((s, torch.ones(2, 1)), (torch.ones(1), s), (s, s)):
+        check_raises(lambda: F.linear(x, w), RuntimeError, "both arguments to linear need to be at least 1D, but "
+                                                           f"they are {x.dim()}D and {w.dim()}D")
+    check_raises(lambda: torch.cat([torch.ones(1), s]), RuntimeError,
+                 "zero-dimensional tensor (at position 1) cannot be concatenated")
+    assert [t.tolist() for t in s.nonzero(as_tuple=True)] == [[0]]
+    assert [t.tolist() for t in torch.tensor(0.0).nonzero(as_tuple=True)] == [[]]
+
+
+def test_unflatten_checks_the_sizes():
+    x = torch.ones(2, 6)
+    assert x.unflatten(1, (2, 3)).shape == (2, 2, 3) and x.unflatten(-1, (-1, 2)).shape == (2, 3, 2)
+    check_raises(lambda: x.unflatten(1, (2, 2)), RuntimeError,
+                 "unflatten: Provided sizes [2, 2] don't multiply up to the size of dim 1 (6) in the input tensor")
+    check_raises(lambda: x.unflatten(1, (-1, 4)), RuntimeError, "don't multiply up to the size of dim 1 (6)")
+    check_raises(lambda: x.unflatten(1, (-1, -1)), RuntimeError, "don't multiply up")
+
+
+def test_size_arguments_raise_torchs_type_error():
+    for fn in (torch.zeros, torch.ones, torch.empty, torch.rand, torch.randn):
+        name = fn.__name__
+        check_raises(lambda: fn(None), TypeError, f"{name}(): argument 'size' (position 1) must be tuple of ints, "
+                                                  "not NoneType")
+        check_raises(lambda: fn((None,)), TypeError, f"{name}(): argument 'size' (position 1) must be tuple of "
+                                                     "ints, but found element of type NoneType at pos 0")
+        check_raises(lambda: fn(2, None), TypeError, "found element of type NoneType at pos 1")
+        check_raises(lambda: fn(2.5), TypeError, "must be tuple of ints, not float")
+        check_raises(lambda: fn("a"), TypeError, "must be tuple of ints, not str")
+        assert fn(np.int64(2), torch.tensor(3)).shape == (2, 3)
+    check_raises(lambda: torch.full(None, 1.0), TypeError, "full(): argument 'size' (position 1) must be tuple of "
+                                                           "ints, not NoneType")
+    x = torch.ones(2, 3)
+    check_raises(lambda: x.reshape(None), TypeError, "reshape(): argument 'shape' (position 1) must be tuple of ints")
+    check_raises(lambda: x.view(None), TypeError, "view(): argument 'size'")
+    check_raises(lambda: x.view(2, 3.0), TypeError, "found element of type float at pos 1")
+    check_raises(lambda: x.expand(None, 3), TypeError, "expand(): argument 'size'")
+    check_raises(lambda: x.permute(0, None), TypeError, "permute(): argument 'dims'")
+
+
+def test_matmul_batch_broadcast_error_is_runtime_error():
+    for a, b, d in (((2, 3, 4), (3, 4, 5), 0), ((2, 2, 3, 4), (3, 4, 5), 1), ((2, 1, 3, 4), (5, 3, 4, 5), 0)):
+        check_raises(lambda: torch.ones(*a) @ torch.ones(*b), RuntimeError,
+                     f"The size of tensor a ({a[d]}) must match the size of tensor b", f"non-singleton dimension {d}")
+    assert (torch.ones(2, 1, 3, 4) @ torch.ones(5, 4, 2)).shape == (2, 5, 3, 2)
+
+
+def test_adaptive_pooling_huge_or_zero_output_size():
+    F = torch.nn.functional
+    x = torch.ones(1, 1, 4, 4)
+    for fn in (F.adaptive_avg_pool2d, F.adaptive_max_pool2d):
+        check_raises(lambda: fn(x, 2 ** 31), RuntimeError, "Storage size calculation overflowed")  # no 2**62 loop
+        check_raises(lambda: fn(x, 2 ** 63), ValueError, "Overflow when unpacking long long")
+        assert fn(x, 0).shape == (1, 1, 0, 0) and fn(x, (0, 2)).shape == (1, 1, 0, 2)
+        check_raises(lambda: fn(x, -1), RuntimeError, "elements of output_size must be greater than or equal to 0 "
+                                                      "but received {-1, -1}")
+        check_raises(lambda: fn(x, (3,)), RuntimeError, "output_size must be 2")
+        check_raises(lambda: fn(torch.ones(1, 1, 0, 4), 2), RuntimeError, "Expected input to have non-zero size for "
+                                                                          "non-batch dimensions",
+                     "with dimension 2 being empty")
+        check_raises(lambda: fn(torch.ones(4, 4), 2), RuntimeError, "Expected 3D or 4D tensor")
+        assert fn(torch.ones(0, 1, 4, 4), 2).shape == (0, 1, 2, 2)

@@ -980,3 +980,36 @@ def test_mse_loss_on_empty_input(reduction):
         a2 = torch.zeros(0, dtype=torch.float64, requires_grad=True)
         (g,) = torch.autograd.grad(F.mse_loss(a2, torch.zeros(0, dtype=torch.float64)), a2, create_graph=True)
         assert g.shape == (0,)
+
+
+@pytest.mark.parametrize("out_size", [(3, 4), (9, 2), (7, None), 6])
+def test_adaptive_avg_pool2d_uneven_windows_value_and_gradient(out_size):
+    xs = RNG.standard_normal((2, 3, 7, 5))
+    oh, ow = (out_size, out_size) if isinstance(out_size, int) else (out_size[0], out_size[1] or 5)
+    ref, gref = np.zeros((2, 3, oh, ow)), np.zeros_like(xs)
+    gy = RNG.standard_normal((2, 3, oh, ow))
+    for i in range(oh):
+        for j in range(ow):
+            h0, h1 = i * 7 // oh, -(-(i + 1) * 7 // oh)
+            w0, w1 = j * 5 // ow, -(-(j + 1) * 5 // ow)
+            ref[:, :, i, j] = xs[:, :, h0:h1, w0:w1].mean((2, 3))
+            gref[:, :, h0:h1, w0:w1] += gy[:, :, i:i + 1, j:j + 1] / ((h1 - h0) * (w1 - w0))
+    for dtype in (torch.float64, torch.float32):
+        x = T(xs, dtype=dtype, requires_grad=True)
+        out = F.adaptive_avg_pool2d(x, out_size)
+        close(out, ref, dtype)
+        out.backward(T(gy, dtype=dtype))
+        close(x.grad, gref, dtype)
+    close(F.adaptive_avg_pool2d(T(xs[0]), out_size), ref[0])  # unbatched
+    assert gradcheck(lambda x: F.adaptive_avg_pool2d(x, out_size), (T(xs[:1, :1], requires_grad=True),))
+
+
+def test_layer_norm_checks_its_shapes():
+    x = torch.ones(2, 3)
+    with pytest.raises(RuntimeError, match=re.escape("Expected weight to be of same shape as normalized_shape, but got "
+                                                     "weight of shape [1] and normalized_shape = [3]")):
+        F.layer_norm(x, (3,), torch.ones(1))
+    with pytest.raises(RuntimeError, match=re.escape("Expected bias to be of same shape")):
+        F.layer_norm(x, (3,), None, torch.ones(2))
+    with pytest.raises(RuntimeError, match="Expected normalized_shape to be at least 1-dimensional"):
+        F.layer_norm(torch.tensor(1.0), ())

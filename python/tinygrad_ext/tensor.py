@@ -3,6 +3,7 @@ calls into the op table (_ops.py) when a graph must be recorded, and straight
 into _C when none is (the fast path)."""
 import builtins
 import math
+import operator as _operator
 import warnings
 
 import numpy as np
@@ -168,6 +169,8 @@ class Tensor:
         s = self._impl.shape
         if dim is None:
             return Size(s)
+        if not s:
+            raise IndexError(f"Dimension specified as {dim} but tensor has no dimensions")
         return s[_C.wrap_dim(dim, len(s))]
 
     def dim(self):
@@ -202,7 +205,11 @@ class Tensor:
 
     def stride(self, dim=None):
         s = self._impl.strides
-        return s if dim is None else s[_C.wrap_dim(dim, len(s))]
+        if dim is None:
+            return s
+        if not s:
+            raise IndexError(f"Dimension specified as {dim} but tensor has no dimensions")
+        return s[_C.wrap_dim(dim, len(s))]
 
     def storage_offset(self):
         return self._impl.offset
@@ -341,10 +348,19 @@ class Tensor:
         return a if dtype is None else a.astype(dtype)
 
     def __float__(self):
+        if self._impl.numel != 1:
+            raise ValueError("only one element tensors can be converted to Python scalars")
         return _py_float(self.item())
 
     def __int__(self):
+        if self._impl.numel != 1:
+            raise ValueError("only one element tensors can be converted to Python scalars")
         return _py_int(self.item())
+
+    def __complex__(self):
+        if self._impl.numel != 1:
+            raise ValueError("only one element tensors can be converted to Python scalars")
+        return complex(self.item())
 
     def __index__(self):
         if self.dtype.is_floating_point or self.numel() != 1:
@@ -353,7 +369,8 @@ class Tensor:
 
     def __bool__(self):
         if self.numel() != 1:
-            raise RuntimeError("Boolean value of Tensor with more than one value is ambiguous")
+            raise RuntimeError(f"Boolean value of Tensor with {'no values' if not self.numel() else 'more than one value'}"
+                               " is ambiguous")
         return _py_bool(self.item())
 
     def to(self, *args, **kwargs):
@@ -455,13 +472,13 @@ class Tensor:
     def view(self, *shape):
         if len(shape) == 1 and isinstance(shape[0], _dtype.dtype):
             raise NotImplementedError("view(dtype) is not supported")
-        shape = _shape_arg(shape)
+        shape = _shape_arg(shape, "view", "size")
         if _needs_grad(self):
             return _ops.Reshape.apply(self, shape, True)
         return _wrap(_C.view(self._impl, shape))
 
     def reshape(self, *shape):
-        shape = _shape_arg(shape)
+        shape = _shape_arg(shape, "reshape", "shape")
         if _needs_grad(self):
             return _ops.Reshape.apply(self, shape, False)
         return _wrap(_C.reshape(self._impl, shape))
@@ -482,6 +499,7 @@ class Tensor:
 
     def flatten(self, start_dim=0, end_dim=-1):
         if self.dim() == 0:
+            _C.wrap_dim(start_dim, 0), _C.wrap_dim(end_dim, 0)  # (a scalar's only dims are 0 and -1)
             return self.reshape(1)
         s = self.shape
         a, b = _C.wrap_dim(start_dim, len(s)), _C.wrap_dim(end_dim, len(s))
@@ -491,11 +509,20 @@ class Tensor:
 
     def unflatten(self, dim, sizes):
         s = list(self.shape)
+        if not s:
+            raise RuntimeError(f"unflatten: Dimension specified as {dim} but tensor has no dimensions")
         d = _C.wrap_dim(dim, len(s))
-        return self.reshape(s[:d] + list(sizes) + s[d + 1:])
+        sizes = _shape_arg((sizes,), "unflatten", "sizes")
+        if not sizes:
+            raise RuntimeError("unflatten: sizes must be non-empty")
+        known = math.prod(x for x in sizes if x != -1)
+        if sizes.count(-1) > 1 or (known != s[d] if -1 not in sizes else known == 0 or s[d] % known):
+            raise RuntimeError(f"unflatten: Provided sizes {sizes} don't multiply up to the size of dim {d} ({s[d]}) "
+                               "in the input tensor")
+        return self.reshape(s[:d] + sizes + s[d + 1:])
 
     def permute(self, *dims):
-        dims = _shape_arg(dims)
+        dims = _shape_arg(dims, "permute", "dims")
         if _needs_grad(self):
             return _ops.Permute.apply(self, dims)
         return _wrap(_C.permute(self._impl, dims))
@@ -533,7 +560,7 @@ class Tensor:
         self._impl, self.grad_fn, self._output_nr = r._impl, r.grad_fn, r._output_nr
 
     def expand(self, *sizes):
-        sizes = _shape_arg(sizes)
+        sizes = _shape_arg(sizes, "expand")
         if _needs_grad(self):
             return _ops.Expand.apply(self, sizes)
         return _wrap(_C.expand(self._impl, sizes))
@@ -566,22 +593,40 @@ class Tensor:
         return self
 
     def narrow(self, dim, start, length):
-        d = _C.wrap_dim(dim, self.dim())
-        n = self.shape[d]
+        if self._impl.ndim == 0:
+            raise RuntimeError("narrow() cannot be applied to a 0-dim tensor.")
+        d = _C.wrap_dim(dim, self._impl.ndim)
+        n = self._impl.shape[d]
+        start, length = _operator.index(start), _operator.index(length)
+        if not -n <= start <= n:
+            raise IndexError(f"start out of range (expected to be in range of [{-n}, {n}], but got {start})")
         if start < 0:
             start += n
-        if not (0 <= start <= n and 0 <= length <= n - start):
-            raise IndexError(f"start ({start}) + length ({length}) exceeds dimension size ({n}).")
+        if length < 0:
+            raise RuntimeError("narrow(): length must be non-negative.")
+        if start + length > n:
+            raise RuntimeError(f"start ({start}) + length ({length}) exceeds dimension size ({n}).")
         return self[(_py_slice(None),) * d + (_py_slice(start, start + length),)]
 
     def select(self, dim, index):
-        d = _C.wrap_dim(dim, self.dim())
+        if self._impl.ndim == 0:
+            raise IndexError("select() cannot be applied to a 0-dim tensor.")
+        d = _C.wrap_dim(dim, self._impl.ndim)
+        n, index = self._impl.shape[d], _operator.index(index)
+        if not -n <= index < n:
+            raise IndexError(f"select(): index {index} out of range for tensor of size {list(self._impl.shape)} at "
+                             f"dimension {d}")
         return self[(_py_slice(None),) * d + (index,)]
 
     def unbind(self, dim=0):
+        if self._impl.ndim == 0:
+            _C.wrap_dim(dim, 0)  # (out of range: its own error)
+            raise IndexError("Dimension specified as 0 but tensor has no dimensions")
         return tuple(self.select(dim, i) for i in builtins.range(self.shape[_C.wrap_dim(dim, self.dim())]))
 
     def split(self, split_size, dim=0):
+        if self._impl.ndim == 0:
+            raise RuntimeError("split expects at least a 1-dimensional tensor")
         d = _C.wrap_dim(dim, self.dim())
         n = self.shape[d]
         if isinstance(split_size, int):
@@ -590,6 +635,9 @@ class Tensor:
             sizes = [min(split_size, n - i) for i in builtins.range(0, n, split_size)] if n else [0]
         else:
             sizes = list(split_size)
+            if any(x < 0 for x in sizes):
+                raise RuntimeError(f"split_with_sizes expects split_sizes have only non-negative entries, but got "
+                                   f"split_sizes={sizes}")
             if sum(sizes) != n:
                 raise RuntimeError(f"split_with_sizes expects split_sizes to sum exactly to {n} (input tensor's "
                                    f"size at dimension {d}), but got split_sizes={sizes}")
@@ -600,6 +648,8 @@ class Tensor:
         return tuple(out)
 
     def chunk(self, chunks, dim=0):
+        if self._impl.ndim == 0:
+            raise RuntimeError("chunk expects at least a 1-dimensional tensor")
         if chunks <= 0:
             raise RuntimeError(f"chunk expects `chunks` to be greater than 0, got: {chunks}")
         n = self.shape[_C.wrap_dim(dim, self.dim())]
@@ -700,6 +750,8 @@ class Tensor:
 
     def nonzero(self, as_tuple=False):
         nz = _wrap(_C.nonzero(self._impl))
+        if as_tuple and self._impl.ndim == 0:  # a scalar as a 1-element vector, as torch's
+            return (_wrap(_C.full([nz.shape[0]], 0, _dtype.int64.id, *self.device._code)),)
         return tuple(nz[:, i] for i in builtins.range(self.dim())) if as_tuple else nz
 
     # ------------------------------------------------------------- arithmetic
@@ -1138,10 +1190,23 @@ class _NoGrad:
 
 
 # --------------------------------------------------------------- arguments
-def _shape_arg(shape):
-    if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
+def _shape_arg(shape, fn="view", arg="size"):
+    """A size given as ints or as one sequence of ints (or of anything with __index__), as a list; other
+    values raise torch's TypeError (never a float silently truncated)."""
+    packed = len(shape) == 1 and isinstance(shape[0], (tuple, list))
+    if packed:
         shape = shape[0]
-    return [_py_int(s) for s in shape]
+    try:
+        return [s if s.__class__ is int else _operator.index(s) for s in shape]
+    except TypeError:
+        for i, s in enumerate(shape):
+            if not hasattr(s, "__index__") or isinstance(s, Tensor) and (s.dtype.is_floating_point or s.numel() != 1):
+                if len(shape) == 1 and not packed:
+                    raise TypeError(f"{fn}(): argument '{arg}' (position 1) must be tuple of ints, not "
+                                    f"{type(s).__name__}") from None
+                raise TypeError(f"{fn}(): argument '{arg}' (position 1) must be tuple of ints, but found element of "
+                                f"type {type(s).__name__} at pos {i}") from None
+        raise
 
 
 def _dims_arg(dim):
@@ -1177,7 +1242,8 @@ def _split_key(t, key):
     group of adjacent tensor indices (advanced indexing: a copy), as (basic, dim, [int64 tensors]).
     A Python bool or a 0-d bool/uint8 tensor is torch's 0-d mask: a new dim of size 1, indexed by
     [0] (True) or by nothing (False). Byte tensors of more dims are masks (deprecated, as torch)."""
-    if not isinstance(key, tuple):
+    single = not isinstance(key, tuple)
+    if single:
         key = (key,)
     ndim = t.dim()
     items, consumed = [], 0
@@ -1202,9 +1268,14 @@ def _split_key(t, key):
             consumed += 1
         items.append(k)
     if consumed > ndim:
-        if ndim == 0:
-            raise IndexError("invalid index of a 0-dim tensor. Use `tensor.item()` in Python or `tensor.item<T>()` "
-                             "in C++ to convert a 0-dim tensor to a number")
+        if ndim == 0 and single:  # torch's messages for t[i] and t[:] of a 0-d t
+            if isinstance(key[0], _py_slice):
+                raise IndexError("slice() cannot be applied to a 0-dim tensor.")
+            if isinstance(key[0], (int, np.integer)) and key[0] != 0:
+                raise IndexError(f"index {key[0]} is out of bounds for dimension 0 with size 0")
+            if isinstance(key[0], (int, np.integer)):
+                raise IndexError("invalid index of a 0-dim tensor. Use `tensor.item()` in Python or "
+                                 "`tensor.item<T>()` in C++ to convert a 0-dim tensor to a number")
         raise IndexError(f"too many indices for tensor of dimension {ndim}")
     basic, adv = [], []
     adv_dims = []  # the dims of the basic part's result that the tensor indices index
@@ -1305,24 +1376,26 @@ def _finish(t, requires_grad):
     return t
 
 
-def empty(*size, dtype=None, device=None, requires_grad=False, out=None):
-    return _finish(_wrap(_C.empty(_shape_arg(size), _dt(dtype).id, *as_device(device)._code)), requires_grad)
+def empty(*size, dtype=None, device=None, requires_grad=False, out=None, _fn="empty"):
+    return _finish(_wrap(_C.empty(_shape_arg(size, _fn), _dt(dtype).id, *as_device(device)._code)), requires_grad)
 
 
 def full(size, fill_value, dtype=None, device=None, requires_grad=False):
     if dtype is None:
         dtype = _dtype.bool if isinstance(fill_value, _py_bool) else _dtype.int64 if isinstance(fill_value, _py_int) \
             else _dtype.get_default_dtype()
-    return _finish(_wrap(_C.full(_shape_arg((size,) if isinstance(size, int) else size), fill_value, dtype.id,
-                                 *as_device(device)._code)), requires_grad)
+    return _finish(_wrap(_C.full(_shape_arg(size if isinstance(size, (tuple, list)) else (size,), "full"), fill_value,
+                                 dtype.id, *as_device(device)._code)), requires_grad)
 
 
 def zeros(*size, dtype=None, device=None, requires_grad=False):
-    return _finish(_wrap(_C.full(_shape_arg(size), 0, _dt(dtype).id, *as_device(device)._code)), requires_grad)
+    return _finish(_wrap(_C.full(_shape_arg(size, "zeros"), 0, _dt(dtype).id, *as_device(device)._code)),
+                   requires_grad)
 
 
 def ones(*size, dtype=None, device=None, requires_grad=False):
-    return _finish(_wrap(_C.full(_shape_arg(size), 1, _dt(dtype).id, *as_device(device)._code)), requires_grad)
+    return _finish(_wrap(_C.full(_shape_arg(size, "ones"), 1, _dt(dtype).id, *as_device(device)._code)),
+                   requires_grad)
 
 
 def _like(fn):
@@ -1341,13 +1414,13 @@ def full_like(input, fill_value, dtype=None, device=None, requires_grad=False):
 
 
 def rand(*size, dtype=None, device=None, requires_grad=False, generator=None):
-    t = empty(*size, dtype=dtype, device=device)
+    t = empty(*size, dtype=dtype, device=device, _fn="rand")
     _C.uniform_(t._impl, 0.0, 1.0)
     return _finish(t, requires_grad)
 
 
 def randn(*size, dtype=None, device=None, requires_grad=False, generator=None):
-    t = empty(*size, dtype=dtype, device=device)
+    t = empty(*size, dtype=dtype, device=device, _fn="randn")
     _C.normal_(t._impl, 0.0, 1.0)
     return _finish(t, requires_grad)
 
@@ -1556,15 +1629,27 @@ def addmm(input, mat1, mat2, beta=1, alpha=1):
     return _wrap(_C.addmm(input._impl, mat1._impl, mat2._impl))
 
 
-def cat(tensors, dim=0):
+def cat(tensors, dim=0, *, axis=None):
     tensors = list(tensors)
-    if _needs_grad(*tensors):
-        return _ops.Cat.apply(dim, *tensors)
-    return _wrap(_C.cat([t._impl for t in tensors], dim))
+    if not tensors:
+        raise ValueError("torch.cat(): expected a non-empty list of Tensors")
+    if axis is not None:
+        dim = axis
+    try:
+        if _needs_grad(*tensors):
+            return _ops.Cat.apply(dim, *tensors)
+        return _wrap(_C.cat([t._impl for t in tensors], dim))
+    except RuntimeError:
+        for i, t in enumerate(tensors):
+            if isinstance(t, Tensor) and t._impl.ndim == 0:
+                raise RuntimeError(f"zero-dimensional tensor (at position {i}) cannot be concatenated") from None
+        raise
 
 
-def stack(tensors, dim=0):
+def stack(tensors, dim=0, *, axis=None):
     tensors = list(tensors)
+    if axis is not None:
+        dim = axis
     if not tensors:
         raise RuntimeError("stack expects a non-empty TensorList")
     for i, t in enumerate(tensors[1:], 1):

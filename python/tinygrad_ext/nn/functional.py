@@ -4,7 +4,7 @@ _ops.py backed by C++ kernels; the rest compose Tensor ops."""
 import numbers
 import warnings
 
-from .. import _C, _ops
+from .. import _C, _dtype, _ops
 from ..autograd.grad_mode import no_grad
 from ..tensor import Tensor, _needs_grad, _wrap, where
 
@@ -120,40 +120,61 @@ def avg_pool2d(input, kernel_size, stride=None, padding=0, ceil_mode=False, coun
                                 divisor_override)
 
 
-def adaptive_avg_pool2d(input, output_size):
+def _adaptive_output(input, output_size, name):
+    """(oh, ow) checked as torch's, after the output itself was checked for size (an output of 2**31 x
+    2**31 raises the core's overflow error instead of building a graph of 2**62 windows)."""
     if input.dim() not in (3, 4):
-        raise RuntimeError(f"adaptive_avg_pool2d(): Expected 3D or 4D tensor, but got {list(input.shape)}")
+        raise RuntimeError(f"{name}(): Expected 3D or 4D tensor, but got {list(input.shape)}")
+    for d in range(input.dim() - 3, input.dim()):
+        if input.shape[d] == 0:
+            raise RuntimeError(f"{name}(): Expected input to have non-zero size for non-batch dimensions, but input "
+                               f"has sizes {list(input.shape)} with dimension {d} being empty")
+    sizes = (output_size, output_size) if isinstance(output_size, numbers.Integral) else tuple(output_size)
+    if len(sizes) != 2:
+        raise RuntimeError(f"{name}: output_size must be 2")
     H, W = input.shape[-2:]
-    oh, ow = (output_size, output_size) if isinstance(output_size, numbers.Integral) else tuple(output_size)
-    oh, ow = H if oh is None else oh, W if ow is None else ow
-    if oh <= 0 or ow <= 0:
-        raise RuntimeError(f"adaptive_avg_pool2d(): output_size must be positive, got {(oh, ow)}")
+    oh, ow = (H if sizes[0] is None else int(sizes[0])), (W if sizes[1] is None else int(sizes[1]))
+    if oh < 0 or ow < 0:
+        raise RuntimeError(f"{name}: elements of output_size must be greater than or equal to 0 but received "
+                           f"{{{oh}, {ow}}}")
+    if oh >= 1 << 63 or ow >= 1 << 63:
+        raise ValueError("Overflow when unpacking long long")
+    _C.empty(list(input.shape[:-2]) + [oh, ow], input.dtype.id, *input.device._code)  # overflow / out of memory
+    return oh, ow
+
+
+def _window_average(n_in, n_out, like):
+    """(n_out, n_in): row i averages the inputs [floor(i * n_in / n_out), ceil((i + 1) * n_in / n_out))."""
+    from ..tensor import arange
+    i = arange(n_out, device=like.device)
+    start, end = (i * n_in) // n_out, -((-(i + 1) * n_in) // n_out)
+    j = arange(n_in, device=like.device)
+    inside = (j >= start.unsqueeze(1)) & (j < end.unsqueeze(1))
+    return inside.to(like.dtype) / (end - start).unsqueeze(1).to(like.dtype)
+
+
+def adaptive_avg_pool2d(input, output_size):
+    oh, ow = _adaptive_output(input, output_size, "adaptive_avg_pool2d")
+    H, W = input.shape[-2:]
+    if oh == 0 or ow == 0:
+        from ..tensor import zeros
+        return zeros(*input.shape[:-2], oh, ow, dtype=input.dtype, device=input.device) * input.sum()
     if H % oh == 0 and W % ow == 0:  # equal windows: plain average pooling
         return avg_pool2d(input, (H // oh, W // ow))
-    # Windows [floor(i * H / oh), ceil((i + 1) * H / oh)) of varying size.
-    rows = []
-    for i in range(oh):
-        h0, h1 = (i * H) // oh, -((-(i + 1) * H) // oh)
-        cols = []
-        for j in range(ow):
-            w0, w1 = (j * W) // ow, -((-(j + 1) * W) // ow)
-            cols.append(input[..., h0:h1, w0:w1].mean([-2, -1]))
-        rows.append(_stack(cols, -1))
-    return _stack(rows, -2)
+    # Windows of varying size: the average is separable, rows then columns (two small matmuls).
+    return _window_average(H, oh, input) @ input @ _window_average(W, ow, input).t()
 
 
 def adaptive_max_pool2d(input, output_size, return_indices=False):
+    oh, ow = _adaptive_output(input, output_size, "adaptive_max_pool2d")
     H, W = input.shape[-2:]
-    oh, ow = (output_size, output_size) if isinstance(output_size, numbers.Integral) else tuple(output_size)
-    oh, ow = H if oh is None else oh, W if ow is None else ow
+    if oh == 0 or ow == 0:
+        from ..tensor import zeros
+        out = zeros(*input.shape[:-2], oh, ow, dtype=input.dtype, device=input.device) * input.sum()
+        return (out, zeros(*out.shape, dtype=_dtype.int64, device=input.device)) if return_indices else out
     if H % oh or W % ow:
         raise NotImplementedError("adaptive_max_pool2d supports output sizes that divide the input size only")
     return max_pool2d(input, (H // oh, W // ow), return_indices=return_indices)
-
-
-def _stack(ts, dim):
-    from ..tensor import stack
-    return stack(ts, dim)
 
 
 # -------------------------------------------------------------- activations
@@ -265,6 +286,13 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None, trainin
 def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-5):
     if isinstance(normalized_shape, numbers.Integral):
         normalized_shape = (normalized_shape,)
+    if not len(normalized_shape):
+        raise RuntimeError("Expected normalized_shape to be at least 1-dimensional, i.e., containing at least one "
+                           "element, but got normalized_shape = []")
+    for name, p in (("weight", weight), ("bias", bias)):
+        if p is not None and tuple(p.shape) != tuple(normalized_shape):
+            raise RuntimeError(f"Expected {name} to be of same shape as normalized_shape, but got {name} of shape "
+                               f"{list(p.shape)} and normalized_shape = {list(normalized_shape)}")
     dims = list(range(-len(normalized_shape), 0))
     if tuple(input.shape[-len(normalized_shape):]) != tuple(normalized_shape):
         raise RuntimeError(f"Given normalized_shape={list(normalized_shape)}, expected input with shape "
