@@ -739,3 +739,98 @@ def test_adaptive_pooling_huge_or_zero_output_size():
                      "with dimension 2 being empty")
         check_raises(lambda: fn(torch.ones(4, 4), 2), RuntimeError, "Expected 3D or 4D tensor")
         assert fn(torch.ones(0, 1, 4, 4), 2).shape == (0, 1, 2, 2)
+
+
+def test_where_with_two_python_scalars():
+    c = torch.tensor([True, False])
+    for a, b, dt in ((1.0, 0.0, torch.float32), (1, 0, torch.int64), (1, 0.5, torch.float32),
+                     (True, False, torch.bool), (True, 2, torch.int64)):
+        r = torch.where(c, a, b)
+        assert r.dtype is dt and r.tolist() == [a, b], (a, b, r)
+    r = torch.where(torch.tensor([[True], [False]]), 2.5, -1.0)
+    assert r.shape == (2, 1) and r.tolist() == [[2.5], [-1.0]]
+    assert torch.where(c, torch.tensor([1, 2], dtype=torch.int32), 5).dtype is torch.int32
+    check_raises(lambda: torch.where(torch.tensor([1, 0]), 1.0, 0.0), RuntimeError, "bool")
+
+
+REDUCTIONS = ["sum", "mean", "prod", "var", "std", "amax", "amin", "max", "min", "argmax", "argmin", "any", "all"]
+
+
+@pytest.mark.parametrize("name", REDUCTIONS)
+def test_reductions_accept_axis_and_keepdims(name):
+    a = np.arange(1.0, 7.0).reshape(2, 3)
+    x = torch.tensor(a)
+    ref = {"sum": np.sum, "mean": np.mean, "prod": np.prod, "var": lambda v, axis, keepdims=False:
+           np.var(v, axis=axis, ddof=1, keepdims=keepdims), "std": lambda v, axis, keepdims=False:
+           np.std(v, axis=axis, ddof=1, keepdims=keepdims), "amax": np.max, "amin": np.min, "max": np.max,
+           "min": np.min, "argmax": np.argmax, "argmin": np.argmin, "any": np.any, "all": np.all}[name]
+
+    def value(r):
+        return to_numpy(r[0] if isinstance(r, tuple) else r)
+    for axis in (0, 1, -1):
+        np.testing.assert_allclose(value(getattr(x, name)(axis=axis)), ref(a, axis=axis))
+        np.testing.assert_allclose(value(getattr(torch, name)(x, axis=axis)), ref(a, axis=axis))
+        np.testing.assert_allclose(value(getattr(x, name)(axis, keepdims=True)), ref(a, axis=axis, keepdims=True))
+        np.testing.assert_allclose(value(getattr(x, name)(dim=axis, keepdims=True)), ref(a, axis=axis, keepdims=True))
+    with pytest.raises(TypeError, match="multiple values for argument 'dim'"):
+        getattr(x, name)(0, axis=1)
+
+
+def test_cumsum_cat_stack_softmax_accept_axis():
+    a = np.arange(6.0).reshape(2, 3)
+    x = torch.tensor(a)
+    np.testing.assert_array_equal(to_numpy(torch.cumsum(x, axis=1)), np.cumsum(a, axis=1))
+    np.testing.assert_array_equal(to_numpy(x.cumsum(axis=0)), np.cumsum(a, axis=0))
+    assert torch.cat([x, x], axis=1).shape == (2, 6) and torch.stack([x, x], axis=1).shape == (2, 2, 3)
+    np.testing.assert_allclose(to_numpy(torch.softmax(x, axis=1)), to_numpy(torch.softmax(x, 1)))
+    check_raises(lambda: x.cumsum(), TypeError, "dim")
+
+
+def test_div_rounding_modes():
+    fa = np.array([7.0, -7.0, 7.5, -7.5, 1.0, 0.0, 5.0, -5.0, 0.5])
+    fb = np.array([2.0, 2.0, -2.0, -2.0, 3.0, 3.0, -3.0, 0.25, -0.1])
+    for dtype in (torch.float32, torch.float64):
+        a, b = torch.tensor(fa, dtype=dtype), torch.tensor(fb, dtype=dtype)
+        np.testing.assert_allclose(to_numpy(torch.div(a, b, rounding_mode="floor")), np.floor_divide(fa, fb))
+        np.testing.assert_allclose(to_numpy(torch.div(a, b, rounding_mode="trunc")), np.trunc(fa / fb))
+        np.testing.assert_allclose(to_numpy(a.div(b, rounding_mode=None)), fa / fb, rtol=1e-6)
+        np.testing.assert_allclose(to_numpy(torch.div(a, 2, rounding_mode="trunc")), np.trunc(fa / 2))
+    ia, ib = np.array([7, -7, 7, -7, 0, 6, -6, 5]), np.array([2, 2, -2, -2, 3, 3, 3, -7])
+    for dtype in (torch.int64, torch.int32):
+        a, b = torch.tensor(ia, dtype=dtype), torch.tensor(ib, dtype=dtype)
+        r = torch.div(a, b, rounding_mode="floor")
+        assert r.dtype is dtype and r.tolist() == (ia // ib).tolist()
+        r = torch.div(a, b, rounding_mode="trunc")
+        assert r.dtype is dtype and r.tolist() == [int(p / q) for p, q in zip(ia, ib)]
+        assert torch.div(a, -2, rounding_mode="trunc").tolist() == [int(p / -2) for p in ia]
+        assert a.clone().div_(2, rounding_mode="trunc").tolist() == [int(p / 2) for p in ia]
+    assert torch.div(torch.tensor([7, 249], dtype=torch.uint8), 2, rounding_mode="trunc").tolist() == [3, 124]
+    r = torch.div(torch.tensor([7, -7], dtype=torch.int32), 2.5, rounding_mode="floor")
+    assert r.dtype is torch.float32 and r.tolist() == [2.0, -3.0]
+    assert torch.div(7, torch.tensor([2, -2]), rounding_mode="floor").tolist() == [3, -4]
+    check_raises(lambda: torch.div(torch.tensor([7, -7]), torch.tensor([0, 1]), rounding_mode="trunc"),
+                 RuntimeError, "ZeroDivisionError")
+    check_raises(lambda: torch.div(torch.ones(2), 2, rounding_mode="round"), RuntimeError,
+                 "div expected rounding_mode to be one of None, 'trunc', or 'floor' but found 'round'")
+    check_raises(lambda: torch.div(torch.tensor([True]), torch.tensor([True]), rounding_mode="trunc"),
+                 NotImplementedError, "not implemented for 'Bool'")
+    check_raises(lambda: torch.tensor([7, -7]).div_(2.5, rounding_mode="trunc"), RuntimeError, "can't be cast")
+    x = torch.tensor([7.0, -7.5], requires_grad=True)
+    w = torch.tensor([2.0, 3.0], requires_grad=True)
+    y = torch.div(x, w, rounding_mode="floor")
+    assert y.requires_grad and y.tolist() == [3.0, -3.0]
+    y.sum().backward()  # piecewise constant: zero gradients, as torch's
+    assert x.grad.tolist() == [0.0, 0.0] and w.grad.tolist() == [0.0, 0.0]
+
+
+def test_remainder_is_differentiable():
+    x = torch.tensor([-1.5, 0.5, 2.5], dtype=torch.float64, requires_grad=True)
+    y = torch.tensor([2.0, -0.75, 1.0], dtype=torch.float64, requires_grad=True)
+    r = x % y
+    np.testing.assert_allclose(to_numpy(r), np.mod([-1.5, 0.5, 2.5], [2.0, -0.75, 1.0]))
+    r.sum().backward()
+    np.testing.assert_allclose(to_numpy(x.grad), np.ones(3))
+    np.testing.assert_allclose(to_numpy(y.grad), -np.floor_divide([-1.5, 0.5, 2.5], [2.0, -0.75, 1.0]))
+    z = torch.tensor([-1.5, 1.0, 2.5], dtype=torch.float64, requires_grad=True)
+    (7.0 % z).sum().backward()
+    np.testing.assert_allclose(to_numpy(z.grad), -np.floor_divide(7.0, [-1.5, 1.0, 2.5]))

@@ -66,6 +66,10 @@ ROWS = [
     ("rpow", lambda b: 2.0 ** b, [X(3)], True),
     ("maximum", lambda a, b: torch.maximum(a, b), [X(2, 3), X(2, 3)], True),
     ("minimum", lambda a, b: torch.minimum(a, b), [X(2, 3), X(3)], True),
+    ("remainder", lambda a, b: a % b, [X(2, 3, lo=2.2, hi=2.8), X(3, positive=True, lo=0.6, hi=0.9)], True),
+    ("rremainder_scalar", lambda b: 5.0 % b, [X(3, positive=True, lo=0.7, hi=0.9)], True),
+    ("div_rounding", lambda a, b: a.div(b, rounding_mode="floor") + torch.div(a, b, rounding_mode="trunc") + a * b,
+     [X(2, 3, lo=2.2, hi=2.8), X(3, positive=True, lo=0.6, hi=0.9)], True),
     # unary
     ("neg", lambda a: -a, [X(3)], True),
     ("exp", lambda a: a.exp(), [X(2, 2)], True),

@@ -136,17 +136,17 @@ def pow(input, exponent, *, out=None):  # noqa: A001 (torch.pow(2, t): a number 
     return _pow(input, exponent, out=out)
 
 
-def max(input, dim=None, keepdim=False, *, out=None):  # noqa: A001
+def max(input, dim=None, keepdim=False, *, out=None, axis=None, keepdims=None):  # noqa: A001
     if isinstance(dim, Tensor):
         return maximum(input, dim, out=out)  # noqa: F821 (generated above)
-    result = input.max(dim, keepdim)
+    result = input.max(dim, keepdim, axis=axis, keepdims=keepdims)
     return result if out is None else _write_out(out, result)
 
 
-def min(input, dim=None, keepdim=False, *, out=None):  # noqa: A001
+def min(input, dim=None, keepdim=False, *, out=None, axis=None, keepdims=None):  # noqa: A001
     if isinstance(dim, Tensor):
         return minimum(input, dim, out=out)  # noqa: F821 (generated above)
-    result = input.min(dim, keepdim)
+    result = input.min(dim, keepdim, axis=axis, keepdims=keepdims)
     return result if out is None else _write_out(out, result)
 
 
@@ -168,12 +168,12 @@ def can_cast(from_, to):
     return _C.can_cast(from_.id, to.id)
 
 
-def softmax(input, dim, dtype=None):
-    return input.softmax(dim, dtype=dtype)
+def softmax(input, dim=None, dtype=None, *, axis=None):
+    return input.softmax(axis if dim is None else dim, dtype=dtype)
 
 
-def log_softmax(input, dim, dtype=None):
-    return input.log_softmax(dim, dtype=dtype)
+def log_softmax(input, dim=None, dtype=None, *, axis=None):
+    return input.log_softmax(axis if dim is None else dim, dtype=dtype)
 
 
 from . import nn, optim  # noqa: E402

@@ -214,6 +214,46 @@ class Pow(Op):
         return ga, gb
 
 
+class Remainder(Op):
+    """a - floor(a / b) * b: d/da = 1, d/db = -floor(a / b) (torch's)."""
+    _saves_inputs = True
+
+    @staticmethod
+    def forward(ctx, a, b):
+        ctx.a, ctx.b = a, b
+        if hasattr(a, "_impl"):
+            return _C.remainder(a._impl, _impl(b))
+        return _C.remainder(b._impl, a, True)
+
+    @staticmethod
+    def backward(ctx, g):
+        a, b = ctx.a, ctx.b
+        ga = _unbroadcast(g, a.shape) if ctx.needs_input_grad[0] else None
+        gb = None
+        if ctx.needs_input_grad[1]:
+            q = _wrap(_C.floor_divide(_impl(a), b._impl) if isinstance(a, Tensor) else _C.floor_divide(b._impl, a, True))
+            gb = _unbroadcast(-g * q, b.shape)
+        return ga, gb
+
+
+class ZeroGrad(Op):
+    """A value computed elsewhere (out) that depends on a and b with a zero derivative almost everywhere
+    (div with rounding_mode): torch's output requires grad, and its gradients are zeros."""
+
+    @staticmethod
+    def forward(ctx, a, b, out):
+        ctx.shapes = (getattr(a, "shape", None), getattr(b, "shape", None))
+        return out
+
+    @staticmethod
+    def backward(ctx, g):
+        from .tensor import zeros
+        sa, sb = ctx.shapes
+        need = ctx.needs_input_grad
+        return (zeros(sa, dtype=g.dtype, device=g.device) if need[0] else None,
+                zeros(sb, dtype=g.dtype, device=g.device) if need[1] else None, None)
+
+
 class Maximum(Op):
     _saves_inputs = True
     @staticmethod

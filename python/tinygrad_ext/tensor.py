@@ -785,11 +785,8 @@ class Tensor:
     def __rfloordiv__(self, other):
         return _wrap(_C.floor_divide(self._impl, other, True))
 
-    def __mod__(self, other):
-        return _wrap(_C.remainder(self._impl, _ops._impl(other)))
-
-    def __rmod__(self, other):
-        return _wrap(_C.remainder(self._impl, other, True))
+    __mod__ = _binary(_C.remainder, _ops.Remainder)
+    __rmod__ = _rbinary(_C.remainder, _ops.Remainder)
 
     __and__ = _bitwise(_C.bitwise_and)
     __or__ = _bitwise(_C.bitwise_or)
@@ -845,15 +842,26 @@ class Tensor:
     add = _alpha(_binary(_C.add, _ops.Add))
     sub = _alpha(_binary(_C.sub, _ops.Sub))
     mul = _binary(_C.mul, _ops.Mul)
-    div = _binary(_C.div, _ops.Div)
-    true_divide = div
+    _true_div = _binary(_C.div, _ops.Div)
+
+    def div(self, other, *, rounding_mode=None):
+        if rounding_mode is None:
+            return self._true_div(other)
+        return _rounding_div(self, other, rounding_mode)
+    true_divide = _true_div
     pow = _binary(_C.pow, _ops.Pow)
     maximum = _binary(_C.maximum, _ops.Maximum)
     minimum = _binary(_C.minimum, _ops.Minimum)
     add_ = _inplace(_C.add, _ops.Add)
     sub_ = _inplace(_C.sub, _ops.Sub)
     mul_ = _inplace(_C.mul, _ops.Mul)
-    div_ = _inplace(_C.div, _ops.Div)
+    _true_div_ = _inplace(_C.div, _ops.Div)
+
+    def div_(self, other, *, rounding_mode=None):
+        if rounding_mode is None:
+            return self._true_div_(other)
+        return self.copy_(_rounding_div(self, other, rounding_mode)) if _can_cast_into(self, other) else \
+            self._true_div_(other)  # (raises the "can't be cast" error of an integer self and a float other)
     pow_ = _inplace(_C.pow, _ops.Pow)
     eq, ne, lt, le, gt, ge = __eq__, __ne__, __lt__, __le__, __gt__, __ge__
     floor_divide, remainder = __floordiv__, __mod__
@@ -978,18 +986,26 @@ class Tensor:
         return addmm(self, mat1, mat2, beta=beta, alpha=alpha)
 
     # ------------------------------------------------------------- reductions
-    def sum(self, dim=None, keepdim=False, dtype=None):
+    def sum(self, dim=None, keepdim=False, dtype=None, *, axis=None, keepdims=None):
+        if axis is not None or keepdims is not None:
+            dim, keepdim = _dim_alias("sum", dim, keepdim, axis, keepdims, None)
         dims = _dims_arg(dim)
         if _needs_grad(self):
             return _ops.Sum.apply(self, dims, keepdim, dtype)
         return _wrap(_C.sum(self._impl, dims, keepdim, None if dtype is None else dtype.id))
 
-    def cumsum(self, dim, dtype=None):
+    def cumsum(self, dim=None, dtype=None, *, axis=None):
+        if axis is not None:
+            dim, _ = _dim_alias("cumsum", dim, False, axis, None, None)
+        if dim is None:
+            raise TypeError("cumsum() missing 1 required positional argument: 'dim'")
         if _needs_grad(self):
             return _ops.Cumsum.apply(self, dim, dtype)
         return _wrap(_C.cumsum(self._impl, dim, None if dtype is None else dtype.id))
 
-    def mean(self, dim=None, keepdim=False, dtype=None):
+    def mean(self, dim=None, keepdim=False, dtype=None, *, axis=None, keepdims=None):
+        if axis is not None or keepdims is not None:
+            dim, keepdim = _dim_alias("mean", dim, keepdim, axis, keepdims, None)
         t = self if dtype is None else self.to(dtype)
         if not t.dtype.is_floating_point:
             raise RuntimeError("mean(): could not infer output dtype. Input dtype must be either a floating point "
@@ -998,7 +1014,9 @@ class Tensor:
         n = _reduced_count(t.shape, dims)
         return t.sum(dims, keepdim) / n if n else t.sum(dims, keepdim) * math.nan
 
-    def prod(self, dim=None, keepdim=False, dtype=None):
+    def prod(self, dim=None, keepdim=False, dtype=None, *, axis=None, keepdims=None):
+        if axis is not None or keepdims is not None:
+            dim, keepdim = _dim_alias("prod", dim, keepdim, axis, keepdims, None)
         t = self if dtype is None else self.to(dtype)
         dims = _dims_arg(dim)
         if _needs_grad(t):
@@ -1007,10 +1025,8 @@ class Tensor:
 
     def var(self, dim=None, unbiased=None, keepdim=False, *, correction=None, axis=None, keepdims=None,
             _name="var"):
-        if axis is not None:
-            dim = axis
-        if keepdims is not None:
-            keepdim = keepdims
+        if axis is not None or keepdims is not None:
+            dim, keepdim = _dim_alias("var", dim, keepdim, axis, keepdims, None)
         if correction is None:
             correction = 1 if unbiased is None or unbiased else 0
         dims = _dims_arg(dim)
@@ -1058,34 +1074,50 @@ class Tensor:
             v, i = _wrap(v), _wrap(i)
         return _MinMax(v, i)
 
-    def max(self, dim=None, keepdim=False):
+    def max(self, dim=None, keepdim=False, *, axis=None, keepdims=None):
+        if axis is not None or keepdims is not None:
+            dim, keepdim = _dim_alias("max", dim, keepdim, axis, keepdims, None)
         return self._minmax(dim, keepdim, True, "max")
 
-    def min(self, dim=None, keepdim=False):
+    def min(self, dim=None, keepdim=False, *, axis=None, keepdims=None):
+        if axis is not None or keepdims is not None:
+            dim, keepdim = _dim_alias("min", dim, keepdim, axis, keepdims, None)
         return self._minmax(dim, keepdim, False, "min")
 
-    def amax(self, dim=(), keepdim=False):
+    def amax(self, dim=(), keepdim=False, *, axis=None, keepdims=None):
+        if axis is not None or keepdims is not None:
+            dim, keepdim = _dim_alias("amax", dim, keepdim, axis, keepdims, ())
         if _needs_grad(self):
             return _ops.Amax.apply(self, _dims_arg(dim) or [], keepdim, "amax", True)
         return _wrap(_C.amax(self._impl, _dims_arg(dim) or [], keepdim, "amax"))
 
-    def amin(self, dim=(), keepdim=False):
+    def amin(self, dim=(), keepdim=False, *, axis=None, keepdims=None):
+        if axis is not None or keepdims is not None:
+            dim, keepdim = _dim_alias("amin", dim, keepdim, axis, keepdims, ())
         if _needs_grad(self):
             return _ops.Amax.apply(self, _dims_arg(dim) or [], keepdim, "amin", False)
         return _wrap(_C.amin(self._impl, _dims_arg(dim) or [], keepdim, "amin"))
 
-    def argmax(self, dim=None, keepdim=False):
+    def argmax(self, dim=None, keepdim=False, *, axis=None, keepdims=None):
+        if axis is not None or keepdims is not None:
+            dim, keepdim = _dim_alias("argmax", dim, keepdim, axis, keepdims, None)
         return _wrap(_C.argmax(self._impl, dim, keepdim, True))
 
-    def argmin(self, dim=None, keepdim=False):
+    def argmin(self, dim=None, keepdim=False, *, axis=None, keepdims=None):
+        if axis is not None or keepdims is not None:
+            dim, keepdim = _dim_alias("argmin", dim, keepdim, axis, keepdims, None)
         return _wrap(_C.argmax(self._impl, dim, keepdim, False))
 
-    def any(self, dim=None, keepdim=False):
+    def any(self, dim=None, keepdim=False, *, axis=None, keepdims=None):
+        if axis is not None or keepdims is not None:
+            dim, keepdim = _dim_alias("any", dim, keepdim, axis, keepdims, None)
         b = self.to(_dtype.bool).to(_dtype.uint8)
         return _wrap(_C.amax(b._impl, _dims_arg(dim) or [], keepdim, "any")).to(_dtype.bool) if b.numel() else \
             zeros(() if dim is None else b.sum(dim, keepdim).shape, dtype=_dtype.bool)
 
-    def all(self, dim=None, keepdim=False):
+    def all(self, dim=None, keepdim=False, *, axis=None, keepdims=None):
+        if axis is not None or keepdims is not None:
+            dim, keepdim = _dim_alias("all", dim, keepdim, axis, keepdims, None)
         return ~((~self.to(_dtype.bool)).any(dim, keepdim))
 
     def equal(self, other):
@@ -1207,6 +1239,46 @@ def _shape_arg(shape, fn="view", arg="size"):
                 raise TypeError(f"{fn}(): argument '{arg}' (position 1) must be tuple of ints, but found element of "
                                 f"type {type(s).__name__} at pos {i}") from None
         raise
+
+
+def _rounding_div(a, b, mode):
+    """div(a, b, rounding_mode='trunc' | 'floor'): integers with the core's floor division (trunc adds 1
+    where the signs differ and the division is inexact), floats as trunc(a / b) and the core's
+    floor_divide; a zero gradient, as torch's."""
+    if mode not in ("trunc", "floor"):
+        raise RuntimeError(f"div expected rounding_mode to be one of None, 'trunc', or 'floor' but found '{mode}'")
+    if not isinstance(a, Tensor):
+        a = _wrap(_C.scalar_tensor(a, (_dtype.int64 if isinstance(a, int) and not isinstance(a, _py_bool) else
+                                       _dtype.get_default_dtype()).id, *b.device._code))
+    bi = b._impl if isinstance(b, Tensor) else b
+    rt = _DTYPE[_C.result_type(a._impl, bi)]
+    if rt is _dtype.bool:
+        raise NotImplementedError(f'"div_{mode}_cpu" not implemented for \'Bool\'')
+    if mode == "floor":
+        out = _C.floor_divide(a._impl, bi)
+    elif rt.is_floating_point:
+        out = _C.trunc(_C.div(a._impl, bi))
+    else:
+        out = _C.floor_divide(a._impl, bi)
+        inexact = _C.ne(_C.remainder(a._impl, bi), 0)
+        signs = _C.ne(_C.lt(a._impl, 0), _C.lt(bi, 0) if isinstance(b, Tensor) else b < 0)
+        out = _C.add(out, _C.to_dtype(_C.logical_and(inexact, signs), rt.id))
+    if _needs_grad(a, b):
+        return _ops.ZeroGrad.apply(a, b, out)
+    return _wrap(out)
+
+
+def _can_cast_into(t, other):
+    return _C.can_cast(_C.result_type(t._impl, other._impl if isinstance(other, Tensor) else other), t._impl.dtype)
+
+
+def _dim_alias(name, dim, keepdim, axis, keepdims, default):
+    """numpy's spellings, which torch accepts too: axis for dim, keepdims for keepdim."""
+    if axis is not None:
+        if dim is not default:
+            raise TypeError(f"{name}() got multiple values for argument 'dim' (given as 'dim' and as 'axis')")
+        dim = axis
+    return dim, keepdim if keepdims is None else keepdims
 
 
 def _dims_arg(dim):
@@ -1574,6 +1646,11 @@ def _legacy_new(dtype, device, *args, **kwargs):
 def where(condition, input=None, other=None):
     if input is None and other is None:
         return condition.nonzero(as_tuple=True)
+    if not isinstance(input, Tensor) and not isinstance(other, Tensor):  # two Python scalars: torch's result dtype
+        dt = _dtype.bool if isinstance(input, _py_bool) and isinstance(other, _py_bool) else \
+            _dtype.int64 if isinstance(input, (int, np.integer)) and isinstance(other, (int, np.integer)) else \
+            _dtype.get_default_dtype()
+        input = _wrap(_C.scalar_tensor(input, dt.id, *condition.device._code))
     if _needs_grad(input, other):
         return _ops.Where.apply(condition, input, other)
     return _wrap(_C.where(condition._impl, _ops._impl(input), _ops._impl(other)))
