@@ -994,3 +994,36 @@ def test_masked_select_with_a_mask_of_more_dims_keeps_the_graph():
         torch.ones(2, requires_grad=True).masked_select(torch.tensor([True, False, True]))
     with pytest.raises(RuntimeError, match="expected BoolTensor"):
         torch.ones(2, requires_grad=True).masked_select(torch.tensor([1, 0]))
+
+
+def test_scatter_add_src_larger_than_index_gets_a_gradient_of_its_shape():
+    src = np.array([[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]])
+    idx = np.array([[0, 1], [2, 0]])
+    w = np.arange(9.0).reshape(3, 3)
+    x = torch.tensor(src, requires_grad=True)
+    out = torch.zeros(3, 3, dtype=torch.float64).scatter_add(0, torch.tensor(idx), x)
+    ref, gref = np.zeros((3, 3)), np.zeros_like(src)
+    for i in range(2):
+        for j in range(2):
+            ref[idx[i, j], j] += src[i, j]
+            gref[i, j] = w[idx[i, j], j]
+    close(out, ref)
+    (out * torch.tensor(w)).sum().backward()
+    assert x.grad.shape == (2, 3)
+    close(x.grad, gref)
+
+
+def test_a_leaf_never_receives_a_gradient_of_another_shape():
+    from tinygrad_ext import _ops
+
+    class _Broken(_ops.Op):  # a built-in formula with a bug: returns the output's gradient unreduced
+        @staticmethod
+        def forward(ctx, a, b):
+            return torch._C.add(a._impl, b._impl)
+
+        @staticmethod
+        def backward(ctx, g):
+            return g, g
+    a, b = leaf(1.0, 2.0), torch.tensor([3.0], dtype=torch.float64, requires_grad=True)
+    with pytest.raises(RuntimeError, match=r"a gradient of shape \[2\] reached a leaf of shape \[1\]"):
+        _Broken.apply(a, b).sum().backward()

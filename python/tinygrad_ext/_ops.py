@@ -886,15 +886,22 @@ class Gather(Op):
 class ScatterAdd(Op):
     @staticmethod
     def forward(ctx, a, dim, index, src):
-        ctx.dim, ctx.index = dim, index
+        ctx.dim, ctx.index, ctx.src_shape = dim, index, src.shape
         out = _C.clone(a._impl)
         _C.scatter_add_(out, dim, index._impl, src._impl)
         return out
 
     @staticmethod
     def backward(ctx, g):
-        return (g if ctx.needs_input_grad[0] else None, None, None,
-                g.gather(ctx.dim, ctx.index) if ctx.needs_input_grad[3] else None)
+        gs = None
+        if ctx.needs_input_grad[3]:
+            gs = g.gather(ctx.dim, ctx.index)
+            if gs.shape != ctx.src_shape:  # src may be larger than index: its other elements are not read
+                from .tensor import zeros
+                full = zeros(ctx.src_shape, dtype=gs.dtype, device=gs.device)
+                full[tuple(slice(0, n) for n in gs.shape)] = gs
+                gs = full
+        return g if ctx.needs_input_grad[0] else None, None, None, gs
 
 
 class Cat(Op):

@@ -77,6 +77,8 @@ def _run_hooks(node, buf, external):
 def _accumulate(leaf, g, create_graph, external, stolen):
     """Adds g into leaf.grad (see the module docstring for when it copies)."""
     impl = g._impl
+    if impl.shape != leaf._impl.shape:  # (a built-in formula's bug: never store a .grad of another shape)
+        raise RuntimeError(f"a gradient of shape {list(impl.shape)} reached a leaf of shape {list(leaf._impl.shape)}")
     if impl.dtype != leaf._impl.dtype:
         g = g.to(leaf.dtype)
         impl = g._impl
