@@ -1,6 +1,7 @@
 """RELIABILITY.md rows 1-13, 15-24, 26-29, 43-44, 45-50: each bad input raises the exception class
 PyTorch raises, with a message naming the offending shapes/values, never crashes, and leaves every
 tensor as it was."""
+import math
 import os
 import subprocess
 import sys
@@ -834,3 +835,112 @@ def test_remainder_is_differentiable():
     z = torch.tensor([-1.5, 1.0, 2.5], dtype=torch.float64, requires_grad=True)
     (7.0 % z).sum().backward()
     np.testing.assert_allclose(to_numpy(z.grad), -np.floor_divide(7.0, [-1.5, 1.0, 2.5]))
+
+
+def test_more_torch_conformance_found_by_the_fuzzer():
+    F = torch.nn.functional
+    assert [c.shape for c in torch.ones(0, 2).chunk(3)] == [(0, 2)] * 3  # `chunks` empty chunks
+    assert [c.shape for c in torch.ones(5).chunk(3)] == [(2,), (2,), (1,)]
+    r = torch.cat([torch.ones(2, dtype=torch.int32), torch.tensor([0.5])])  # cat promotes like +
+    assert r.dtype is torch.float32 and r.tolist() == [1.0, 1.0, 0.5]
+    r = torch.cat([torch.ones(1, dtype=torch.uint8), torch.tensor([-1])])
+    assert r.dtype is torch.int64 and r.tolist() == [1, -1]
+    assert torch.cat([torch.ones(0), torch.ones(2, 3)], 1).shape == (2, 3)  # legacy 1-D empties are skipped
+    u = torch.tensor([[0, 2], [1, 1]], dtype=torch.uint8)
+    assert u.any().dtype is torch.uint8 and u.all(1).tolist() == [0, 1] and u.all(1).dtype is torch.uint8
+    a = torch.tensor([-3, 3, 200, 100])
+    assert a.sum(dtype=torch.bool).item() is True  # summed in the dtype: an or
+    r = a[2:].sum(dtype=torch.uint8)
+    assert r.dtype is torch.uint8 and r.item() == 44
+    r = torch.tensor([2 ** 31 - 1, 1]).sum(dtype=torch.int32)
+    assert r.dtype is torch.int32 and r.item() == -2 ** 31
+    r = torch.tensor([3, 100]).prod(dtype=torch.uint8)
+    assert r.dtype is torch.uint8 and r.item() == 44
+    assert torch.tensor([200, 100]).cumsum(0, dtype=torch.uint8).tolist() == [200, 44]
+    d = torch.tensor([200, 2], dtype=torch.uint8).dot(torch.tensor([3, 4], dtype=torch.uint8))
+    assert d.dtype is torch.uint8 and d.item() == 96
+    assert math.isnan(F.cross_entropy(torch.ones(0, 3), torch.ones(0, 3)).item())
+    assert torch.tensor([True, False]).isfinite().tolist() == [True, True]
+    assert torch.tensor([1, 2]).isfinite().tolist() == [True, True]
+    check_raises(lambda: torch.tensor([1, 2]).norm(), RuntimeError, "linalg.vector_norm: Expected a floating point "
+                                                                   "or complex tensor as input. Got Long")
+    check_raises(lambda: torch.tensor([1, 2]).var(), RuntimeError, "std and var only support floating point")
+    check_raises(lambda: torch.tensor([True, False]).argmax(), RuntimeError, "argmax(): does not support bool input")
+    check_raises(lambda: torch.tensor([True, False]).argmin(0), RuntimeError, "argmin(): does not support bool")
+    for name in ("maximum", "minimum", "logical_and", "logical_or", "logical_xor"):
+        check_raises(lambda: getattr(torch.ones(2), name)(1.0), TypeError, f"{name}(): argument 'other'",
+                     "must be Tensor, not float")
+        check_raises(lambda: getattr(torch, name)(torch.ones(2, requires_grad=True), 1), TypeError, "not int")
+    x = torch.ones(2, 1, 3, 1)
+    assert x.squeeze((1, 3)).shape == (2, 3) and x.squeeze((0, -1)).shape == (2, 1, 3)
+    assert x.squeeze([1]).shape == (2, 3, 1)
+    check_raises(lambda: x.view(), TypeError, "view()")
+    check_raises(lambda: x.reshape(), TypeError, "reshape()")
+    assert torch.ones(2, 0).unflatten(1, (-1, 2)).shape == (2, 0, 2)
+    assert torch.ones(0, 3).expand(0, 3).is_contiguous() and torch.ones(1).expand(0).is_contiguous()
+    assert torch.tensor(5.0).masked_select(torch.tensor(False)).shape == (0,)
+    assert torch.tensor(5.0).masked_select(torch.tensor(True)).tolist() == [5.0]
+    assert torch.ones(2).where(torch.tensor([True, False]), torch.zeros(2)).tolist() == [1.0, 0.0]
+    assert torch.ones(2).where(torch.tensor([True, False]), 0.5).tolist() == [1.0, 0.5]
+    with pytest.warns(UserWarning, match="where received a uint8 condition tensor"):
+        assert torch.where(torch.tensor([1, 0], dtype=torch.uint8), 1.0, 0.0).tolist() == [1.0, 0.0]
+
+
+def test_setitem_drops_the_values_leading_ones_and_masked_fill_broadcasts():
+    for key, v, ref in ((0, torch.ones(1, 3), [[1.0] * 3, [0.0] * 3]), (0, torch.ones(1, 1, 3), [[1.0] * 3, [0.0] * 3]),
+                        ((slice(None), 0), torch.ones(1, 2), [[1.0, 0.0, 0.0]] * 2),
+                        (torch.tensor([0, 1]), torch.ones(1, 1, 3), [[1.0] * 3] * 2),
+                        (torch.tensor([True, False]), torch.ones(1, 3), [[1.0] * 3, [0.0] * 3])):
+        y = torch.zeros(2, 3)
+        y[key] = v
+        assert y.tolist() == ref, key
+    check_raises(lambda: torch.zeros(2, 3).__setitem__(0, torch.ones(2, 3)), RuntimeError)
+    m = torch.tensor([[True, False, True], [False, False, True]])
+    x = torch.ones(3, requires_grad=True)
+    r = x.masked_fill(m, 0.0)
+    assert r.tolist() == [[0.0, 1.0, 0.0], [1.0, 1.0, 0.0]]
+    r.sum().backward()
+    assert x.grad.tolist() == [1.0, 2.0, 0.0]
+
+
+def test_in_place_floor_divide_remainder_and_pow_write_into_the_tensor():
+    for op, ref in (("//", [3.0, 4.0]), ("%", [1.0, 2.0]), ("**", [49.0, 64.0])):
+        a = torch.tensor([7.0, 8.0])
+        v, b = a[:1], a
+        if op == "//":
+            b //= 2
+        elif op == "%":
+            b %= 3
+        else:
+            b **= 2
+        assert b is a and a.tolist() == ref and v.tolist() == ref[:1]
+    i = torch.tensor([7, 8])
+    assert i.floor_divide_(2) is i and i.tolist() == [3, 4]
+    assert i.remainder_(3) is i and i.tolist() == [0, 1]
+    check_raises(lambda: torch.tensor([7, 8]).floor_divide_(2.5), RuntimeError, "can't be cast")
+    x = torch.tensor([7.0, -8.0], requires_grad=True)
+    y = x * 1
+    y %= 3  # the in-place remainder records its gradient (1 for the dividend)
+    y.sum().backward()
+    assert y.tolist() == [1.0, 1.0] and x.grad.tolist() == [1.0, 1.0]
+
+
+def test_clamp_with_tensor_bounds_gives_ties_to_the_input():
+    x = torch.tensor([1.0, 2.0, 3.0, 0.5], requires_grad=True)
+    lo = torch.tensor([1.0, 2.5, 0.0, 0.0], requires_grad=True)
+    hi = torch.tensor(2.0, requires_grad=True)
+    y = x.clamp(lo, hi)
+    assert y.tolist() == [1.0, 2.0, 2.0, 0.5]
+    y.sum().backward()  # torch: x gets ties (x == lo), lo where x < lo < hi, hi where x > hi or hi < lo
+    assert x.grad.tolist() == [1.0, 0.0, 0.0, 1.0] and lo.grad.tolist() == [0.0, 0.0, 0.0, 0.0]
+    assert hi.grad.item() == 2.0
+    nan = float("nan")
+    assert all(math.isnan(v) for v in torch.tensor([1.0, 5.0]).clamp(torch.tensor([nan, 0.0])).tolist()[:1])
+
+
+def test_var_gradient_where_correction_is_at_least_n():
+    x = torch.tensor([1.0, 2.0], requires_grad=True)
+    with pytest.warns(UserWarning, match="degrees of freedom"):
+        v = x.var(correction=3)
+    v.backward()
+    assert v.item() == math.inf and x.grad.tolist() == [-math.inf, math.inf]  # not nan (inf - inf)

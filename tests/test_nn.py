@@ -1013,3 +1013,15 @@ def test_layer_norm_checks_its_shapes():
         F.layer_norm(x, (3,), None, torch.ones(2))
     with pytest.raises(RuntimeError, match="Expected normalized_shape to be at least 1-dimensional"):
         F.layer_norm(torch.tensor(1.0), ())
+
+
+def test_adaptive_avg_pool2d_uneven_windows_keep_inf_and_nan_in_their_own_windows():
+    xs = np.arange(35.0).reshape(1, 1, 7, 5)
+    xs[0, 0, 0, 0], xs[0, 0, 6, 4], xs[0, 0, 3, 2] = np.inf, np.nan, -np.inf
+    ref = np.zeros((1, 1, 3, 4))
+    with np.errstate(invalid="ignore"):
+        for i in range(3):
+            for j in range(4):
+                h0, h1, w0, w1 = i * 7 // 3, -(-(i + 1) * 7 // 3), j * 5 // 4, -(-(j + 1) * 5 // 4)
+                ref[0, 0, i, j] = xs[0, 0, h0:h1, w0:w1].mean()
+    np.testing.assert_allclose(npy(F.adaptive_avg_pool2d(T(xs), (3, 4))), ref, rtol=1e-12)

@@ -170,7 +170,7 @@ class Div(Op):
     def backward(ctx, g):
         a, b = ctx.a, ctx.b
         ga = _unbroadcast(g / b, a.shape) if ctx.needs_input_grad[0] else None
-        gb = _unbroadcast(-g * a / (b * b), b.shape) if ctx.needs_input_grad[1] else None
+        gb = _unbroadcast(-g * a / b / b, b.shape) if ctx.needs_input_grad[1] else None  # (b * b: b's precision)
         return ga, gb
 
 
@@ -203,7 +203,8 @@ class Pow(Op):
         if ctx.needs_input_grad[1]:
             out = a ** b
             if isinstance(a, Tensor):
-                gb = (g * out * a.log()).masked_fill((a == 0) & (b >= 0), 0)
+                la = (a if a.dtype is g.dtype else a.to(g.dtype)).log()  # (a float32 base of a float64 power)
+                gb = (g * out * la).masked_fill((a == 0) & (b >= 0), 0)
             else:
                 import math
                 la = math.log(a) if a > 0 else -math.inf if a == 0 else math.nan
@@ -420,6 +421,41 @@ class Clamp(Op):
         return g * mask.to(g.dtype), None, None
 
 
+class ClampT(Op):
+    """clamp with tensor bounds: values as maximum then minimum (a NaN anywhere propagates); the gradient
+    goes to the input where lo <= x <= hi (ties included), to lo where x < lo < hi, to hi where x > hi or
+    hi < lo (torch's clamp_backward / clamp_backward_min_max)."""
+    _saves_inputs = True
+
+    @staticmethod
+    def forward(ctx, a, lo, hi):
+        ctx.a, ctx.lo, ctx.hi = a, lo, hi
+        out = a._impl
+        if lo is not None:
+            out = _C.maximum(out, lo._impl)
+        if hi is not None:
+            out = _C.minimum(out, hi._impl)
+        return out
+
+    @staticmethod
+    def backward(ctx, g):
+        a, lo, hi = ctx.a, ctx.lo, ctx.hi
+        need = ctx.needs_input_grad
+        ga = glo = ghi = None
+        if need[0]:
+            keep = a >= lo if lo is not None else None
+            if hi is not None:
+                keep = a <= hi if keep is None else keep & (a <= hi)
+            ga = _unbroadcast(g.masked_fill(~keep, 0), a.shape)
+        if lo is not None and need[1]:
+            to_lo = a < lo if hi is None else (a < lo) & (lo < hi)
+            glo = _unbroadcast(g.masked_fill(~to_lo, 0), lo.shape)
+        if hi is not None and need[2]:
+            to_hi = a > hi if lo is None else (a > hi) | (hi < lo)
+            ghi = _unbroadcast(g.masked_fill(~to_hi, 0), hi.shape)
+        return ga, glo, ghi
+
+
 class LeakyRelu(Op):
     @staticmethod
     def forward(ctx, a, slope):
@@ -617,6 +653,32 @@ class _NoCtx:
 
     def save_output(self, impl):
         pass
+
+
+class Var(Op):
+    """The variance over dims with a correction; backward is torch's var_backward,
+    2 (x - mean) g / max(n - correction, 0): the composite's d/dmean terms cancel analytically (and as
+    inf - inf = nan where n <= correction)."""
+
+    @staticmethod
+    def forward(ctx, a, dims, correction, keepdim):
+        ctx.save_for_backward(a)
+        ctx.dims, ctx.keepdim = _norm_dims(dims, a.dim()), keepdim
+        n = 1
+        for d in ctx.dims:
+            n *= a.shape[d]
+        ctx.denom = float(max(n - correction, 0))
+        x = a._impl
+        s = _C.sum(x, dims, True, None)
+        mu = _C.div(s, n) if n else _C.mul(s, math.nan)
+        d = _C.sub(x, mu)
+        return _C.div(_C.sum(_C.mul(d, d), dims, keepdim, None), ctx.denom)
+
+    @staticmethod
+    def backward(ctx, g):
+        (a,) = ctx.saved_tensors
+        g = _expand_reduced(g, a.shape, ctx.dims, ctx.keepdim)
+        return (a - a.mean(list(ctx.dims), keepdim=True)) * (g * 2.0) / ctx.denom, None, None, None
 
 
 class StdSqrt(Op):

@@ -16,6 +16,7 @@ from .autograd.grad_mode import _state
 
 _py_bool, _py_int, _py_float, _py_slice = builtins.bool, builtins.int, builtins.float, builtins.slice
 _DTYPE = _dtype.BY_ID
+_BOOL_ID = _dtype.bool.id
 
 
 def _edge(t):
@@ -109,6 +110,22 @@ def _inplace(cfn, op):
         cfn(self._impl, other._impl if isinstance(other, Tensor) else other, False, self._impl)
         return self
     return method
+
+
+def _tensor_other(method, name):
+    """maximum/minimum: `other` must be a Tensor (torch's TypeError for a number)."""
+    def checked(self, other):
+        if not isinstance(other, Tensor):
+            raise TypeError(f"{name}(): argument 'other' (position 1) must be Tensor, not {type(other).__name__}")
+        return method(self, other)
+    checked.__name__ = name
+    return checked
+
+
+def _tensor_impl(other, name):
+    if not isinstance(other, Tensor):
+        raise TypeError(f"{name}(): argument 'other' (position 1) must be Tensor, not {type(other).__name__}")
+    return other._impl
 
 
 def _alpha(method):
@@ -215,7 +232,7 @@ class Tensor:
         return self._impl.offset
 
     def is_contiguous(self, memory_format=None):
-        return self._impl.is_contiguous
+        return self._impl.is_contiguous or self._impl.numel == 0  # (any layout of no elements is, as torch's)
 
     def element_size(self):
         return self.dtype.itemsize
@@ -470,6 +487,9 @@ class Tensor:
 
     # ------------------------------------------------------------------ views
     def view(self, *shape):
+        if not shape:
+            raise TypeError("view() received an invalid combination of arguments - got (), but expected one of: "
+                            "(torch.dtype dtype), (tuple of ints size)")
         if len(shape) == 1 and isinstance(shape[0], _dtype.dtype):
             raise NotImplementedError("view(dtype) is not supported")
         shape = _shape_arg(shape, "view", "size")
@@ -478,6 +498,8 @@ class Tensor:
         return _wrap(_C.view(self._impl, shape))
 
     def reshape(self, *shape):
+        if not shape:
+            raise TypeError('reshape() missing 1 required positional arguments: "shape"')
         shape = _shape_arg(shape, "reshape", "shape")
         if _needs_grad(self):
             return _ops.Reshape.apply(self, shape, False)
@@ -569,6 +591,10 @@ class Tensor:
         return self.expand(other.shape)
 
     def squeeze(self, dim=None):
+        if isinstance(dim, (tuple, list)):  # several dims (each squeezed only where its size is 1)
+            nd = self._impl.ndim
+            drop = {_C.wrap_dim(d, nd) for d in dim} if nd else set()
+            return self.reshape([n for i, n in enumerate(self._impl.shape) if not (i in drop and n == 1)])
         if _needs_grad(self):
             return _ops.Reshape.apply(self, list(_C.squeeze(self._impl, dim).shape), True)
         return _wrap(_C.squeeze(self._impl, dim))
@@ -652,7 +678,10 @@ class Tensor:
             raise RuntimeError("chunk expects at least a 1-dimensional tensor")
         if chunks <= 0:
             raise RuntimeError(f"chunk expects `chunks` to be greater than 0, got: {chunks}")
-        n = self.shape[_C.wrap_dim(dim, self.dim())]
+        d = _C.wrap_dim(dim, self.dim())
+        n = self.shape[d]
+        if n == 0:  # `chunks` empty chunks, as torch's
+            return tuple(self.narrow(d, 0, 0) for _ in builtins.range(chunks))
         return self.split(max(1, -(-n // chunks)), dim)
 
     # --------------------------------------------------------------- indexing
@@ -682,6 +711,12 @@ class Tensor:
         if isinstance(key, Tensor) and key.dtype is _dtype.bool and key.shape == self.shape and not isinstance(value, Tensor):
             _C.masked_fill_(impl, key._impl, value)
             return
+        if isinstance(value, Tensor) and value._impl.ndim and value._impl.shape[0] == 1:
+            s = value._impl.shape  # torch drops a value's leading size-1 dims before broadcasting it
+            k = 0
+            while k < len(s) and s[k] == 1:
+                k += 1
+            value = value.reshape(s[k:])
         basic, dim, index, perm = _split_key(self, key)
         target = _apply_basic_index(impl, basic) if basic is not None else impl
         if perm is not None:
@@ -726,6 +761,8 @@ class Tensor:
         return self
 
     def masked_fill(self, mask, value):
+        if mask._impl.shape != self._impl.shape and mask._impl.ndim > self._impl.ndim:  # the result broadcasts
+            return self.expand(_broadcast_shape(self._impl.shape, mask._impl.shape)).masked_fill(mask, value)
         if _needs_grad(self, value):
             return _ops.MaskedFill.apply(self, mask, value)
         out = _C.clone(self._impl)
@@ -740,7 +777,7 @@ class Tensor:
         return self
 
     def masked_select(self, mask):
-        if not _needs_grad(self):
+        if not _needs_grad(self) and (self._impl.ndim or mask._impl.ndim):
             return _wrap(_C.masked_select(self._impl, mask._impl))
         if mask.dtype is not _dtype.bool:
             raise RuntimeError("masked_select: expected BoolTensor for mask")
@@ -850,8 +887,8 @@ class Tensor:
         return _rounding_div(self, other, rounding_mode)
     true_divide = _true_div
     pow = _binary(_C.pow, _ops.Pow)
-    maximum = _binary(_C.maximum, _ops.Maximum)
-    minimum = _binary(_C.minimum, _ops.Minimum)
+    maximum = _tensor_other(_binary(_C.maximum, _ops.Maximum), "maximum")
+    minimum = _tensor_other(_binary(_C.minimum, _ops.Minimum), "minimum")
     add_ = _inplace(_C.add, _ops.Add)
     sub_ = _inplace(_C.sub, _ops.Sub)
     mul_ = _inplace(_C.mul, _ops.Mul)
@@ -863,17 +900,30 @@ class Tensor:
         return self.copy_(_rounding_div(self, other, rounding_mode)) if _can_cast_into(self, other) else \
             self._true_div_(other)  # (raises the "can't be cast" error of an integer self and a float other)
     pow_ = _inplace(_C.pow, _ops.Pow)
+    __ipow__ = pow_
+    remainder_ = __imod__ = _inplace(_C.remainder, _ops.Remainder)
+
+    def floor_divide_(self, other):
+        if _needs_grad(self, other):  # (no gradient: as the out-of-place //)
+            raise RuntimeError("derivative for aten::floor_divide is not implemented")
+        _C.floor_divide(self._impl, other._impl if isinstance(other, Tensor) else other, False, self._impl)
+        return self
+
+    __ifloordiv__ = floor_divide_
     eq, ne, lt, le, gt, ge = __eq__, __ne__, __lt__, __le__, __gt__, __ge__
     floor_divide, remainder = __floordiv__, __mod__
 
     def logical_and(self, other):
-        return _wrap(_C.logical_and(self._impl, _ops._impl(other)))
+        return _wrap(_C.logical_and(self._impl, _tensor_impl(other, "logical_and")))
 
     def logical_or(self, other):
-        return _wrap(_C.logical_or(self._impl, _ops._impl(other)))
+        return _wrap(_C.logical_or(self._impl, _tensor_impl(other, "logical_or")))
 
     def logical_xor(self, other):
-        return _wrap(_C.logical_xor(self._impl, _ops._impl(other)))
+        return _wrap(_C.logical_xor(self._impl, _tensor_impl(other, "logical_xor")))
+
+    def where(self, condition, other):
+        return where(condition, self, other)
 
     def logical_not(self):
         return _wrap(_C.logical_not(self._impl))
@@ -906,12 +956,11 @@ class Tensor:
 
     def clamp(self, min=None, max=None):  # noqa: A002 (torch's argument names)
         if isinstance(min, Tensor) or isinstance(max, Tensor):
-            out = self
-            if min is not None:
-                out = maximum(out, min if isinstance(min, Tensor) else tensor(min, dtype=self.dtype))
-            if max is not None:
-                out = minimum(out, max if isinstance(max, Tensor) else tensor(max, dtype=self.dtype))
-            return out
+            lo = min if min is None or isinstance(min, Tensor) else tensor(min, dtype=self.dtype, device=self.device)
+            hi = max if max is None or isinstance(max, Tensor) else tensor(max, dtype=self.dtype, device=self.device)
+            if _needs_grad(self, lo, hi):
+                return _ops.ClampT.apply(self, lo, hi)
+            return _wrap(_ops.ClampT.forward(_ops._NoCtx(), self, lo, hi))
         if _needs_grad(self):
             return _ops.Clamp.apply(self, min, max)
         return _wrap(_C.clamp(self._impl, min, max))
@@ -990,6 +1039,8 @@ class Tensor:
         if axis is not None or keepdims is not None:
             dim, keepdim = _dim_alias("sum", dim, keepdim, axis, keepdims, None)
         dims = _dims_arg(dim)
+        if dtype is not None and not dtype.is_floating_point:  # summed in that dtype (wrapping), as torch's
+            return self.to(dtype).sum(dims, keepdim).to(dtype)
         if _needs_grad(self):
             return _ops.Sum.apply(self, dims, keepdim, dtype)
         return _wrap(_C.sum(self._impl, dims, keepdim, None if dtype is None else dtype.id))
@@ -999,6 +1050,8 @@ class Tensor:
             dim, _ = _dim_alias("cumsum", dim, False, axis, None, None)
         if dim is None:
             raise TypeError("cumsum() missing 1 required positional argument: 'dim'")
+        if dtype is not None and not dtype.is_floating_point:
+            return self.to(dtype).cumsum(dim).to(dtype)
         if _needs_grad(self):
             return _ops.Cumsum.apply(self, dim, dtype)
         return _wrap(_C.cumsum(self._impl, dim, None if dtype is None else dtype.id))
@@ -1021,12 +1074,15 @@ class Tensor:
         dims = _dims_arg(dim)
         if _needs_grad(t):
             return _ops.Prod.apply(t, dims, keepdim)
-        return _wrap(_C.prod(t._impl, dims, keepdim))
+        out = _wrap(_C.prod(t._impl, dims, keepdim))
+        return out if dtype is None or out.dtype is dtype else out.to(dtype)
 
     def var(self, dim=None, unbiased=None, keepdim=False, *, correction=None, axis=None, keepdims=None,
             _name="var"):
         if axis is not None or keepdims is not None:
             dim, keepdim = _dim_alias("var", dim, keepdim, axis, keepdims, None)
+        if not self.dtype.is_floating_point:
+            raise RuntimeError("std and var only support floating point and complex dtypes")
         if correction is None:
             correction = 1 if unbiased is None or unbiased else 0
         dims = _dims_arg(dim)
@@ -1035,9 +1091,9 @@ class Tensor:
             warnings.warn(f"{_name}(): degrees of freedom is <= 0. Correction should be strictly less than the "
                           "reduction factor (input numel divided by output numel).", UserWarning,
                           stacklevel=3 if _name == "std" else 2)
-        mu = self.mean(dims, keepdim=True)
-        d = self - mu
-        return (d * d).sum(dims, keepdim) / builtins.max(n - correction, 0)
+        if _needs_grad(self):
+            return _ops.Var.apply(self, dims, correction, keepdim)
+        return _wrap(_ops.Var.forward(_ops._NoCtx(), self, dims, correction, keepdim))
 
     def std(self, dim=None, unbiased=None, keepdim=False, *, correction=None, axis=None, keepdims=None):
         v = self.var(dim, unbiased, keepdim, correction=correction, axis=axis, keepdims=keepdims, _name="std")
@@ -1045,6 +1101,9 @@ class Tensor:
 
     def norm(self, p="fro", dim=None, keepdim=False, dtype=None):
         t = self if dtype is None else self.to(dtype)
+        if not t.dtype.is_floating_point:
+            raise RuntimeError(f"linalg.vector_norm: Expected a floating point or complex tensor as input. Got "
+                               f"{t.dtype._legacy[:-6]}")
         dims = _dims_arg(dim)
         if p == "fro":
             p = 2
@@ -1101,24 +1160,30 @@ class Tensor:
     def argmax(self, dim=None, keepdim=False, *, axis=None, keepdims=None):
         if axis is not None or keepdims is not None:
             dim, keepdim = _dim_alias("argmax", dim, keepdim, axis, keepdims, None)
+        if self._impl.dtype == _BOOL_ID:
+            raise RuntimeError("argmax(): does not support bool input")
         return _wrap(_C.argmax(self._impl, dim, keepdim, True))
 
     def argmin(self, dim=None, keepdim=False, *, axis=None, keepdims=None):
         if axis is not None or keepdims is not None:
             dim, keepdim = _dim_alias("argmin", dim, keepdim, axis, keepdims, None)
+        if self._impl.dtype == _BOOL_ID:
+            raise RuntimeError("argmin(): does not support bool input")
         return _wrap(_C.argmax(self._impl, dim, keepdim, False))
 
     def any(self, dim=None, keepdim=False, *, axis=None, keepdims=None):
         if axis is not None or keepdims is not None:
             dim, keepdim = _dim_alias("any", dim, keepdim, axis, keepdims, None)
         b = self.to(_dtype.bool).to(_dtype.uint8)
-        return _wrap(_C.amax(b._impl, _dims_arg(dim) or [], keepdim, "any")).to(_dtype.bool) if b.numel() else \
-            zeros(() if dim is None else b.sum(dim, keepdim).shape, dtype=_dtype.bool)
+        out_dt = _dtype.uint8 if self.dtype is _dtype.uint8 else _dtype.bool  # (torch keeps uint8)
+        return _wrap(_C.amax(b._impl, _dims_arg(dim) or [], keepdim, "any")).to(out_dt) if b.numel() else \
+            zeros(() if dim is None else b.sum(dim, keepdim).shape, dtype=out_dt)
 
     def all(self, dim=None, keepdim=False, *, axis=None, keepdims=None):
         if axis is not None or keepdims is not None:
             dim, keepdim = _dim_alias("all", dim, keepdim, axis, keepdims, None)
-        return ~((~self.to(_dtype.bool)).any(dim, keepdim))
+        out = ~((~self.to(_dtype.bool)).any(dim, keepdim))
+        return out.to(_dtype.uint8) if self.dtype is _dtype.uint8 else out
 
     def equal(self, other):
         """True when both have the same size and the same elements (a Python bool)."""
@@ -1154,6 +1219,8 @@ class Tensor:
         return self.abs() == math.inf
 
     def isfinite(self):
+        if not self.dtype.is_floating_point:  # integers and bools are
+            return _wrap(_C.full(list(self._impl.shape), True, _dtype.bool.id, *self.device._code))
         return (self - self) == 0  # inf - inf and nan - nan are nan
 
     def allclose(self, other, rtol=1e-05, atol=1e-08, equal_nan=False):
@@ -1188,7 +1255,8 @@ class Tensor:
             raise RuntimeError("inconsistent tensor size, expected tensor [{}] and src [{}] to have the same number "
                                "of elements, but got {} and {} elements respectively".format(
                                    self.numel(), other.numel(), self.numel(), other.numel()))
-        return (self * other).sum()
+        out = (self * other).sum()
+        return out if self.dtype.is_floating_point else out.to(self.dtype)  # (an int32 dot stays int32)
 
     # --------------------------------------------------------------- printing
     def __repr__(self):
@@ -1646,6 +1714,10 @@ def _legacy_new(dtype, device, *args, **kwargs):
 def where(condition, input=None, other=None):
     if input is None and other is None:
         return condition.nonzero(as_tuple=True)
+    if isinstance(condition, Tensor) and condition.dtype is _dtype.uint8:
+        warnings.warn("where received a uint8 condition tensor. This behavior is deprecated and will be removed in "
+                      "a future version of PyTorch. Use a boolean condition instead.", UserWarning, stacklevel=2)
+        condition = condition.to(_dtype.bool)
     if not isinstance(input, Tensor) and not isinstance(other, Tensor):  # two Python scalars: torch's result dtype
         dt = _dtype.bool if isinstance(input, _py_bool) and isinstance(other, _py_bool) else \
             _dtype.int64 if isinstance(input, (int, np.integer)) and isinstance(other, (int, np.integer)) else \
@@ -1712,6 +1784,14 @@ def cat(tensors, dim=0, *, axis=None):
         raise ValueError("torch.cat(): expected a non-empty list of Tensors")
     if axis is not None:
         dim = axis
+    dt = tensors[0].dtype if isinstance(tensors[0], Tensor) else None
+    for t in tensors:
+        if isinstance(t, Tensor) and t.dtype is not dt:  # mixed dtypes: promoted as by +
+            rt = dt
+            for u in tensors:
+                rt = _DTYPE[_C.promote_types(rt.id, u.dtype.id)]
+            tensors = [u if u.dtype is rt else u.to(rt) for u in tensors]
+            break
     try:
         if _needs_grad(*tensors):
             return _ops.Cat.apply(dim, *tensors)
@@ -1720,6 +1800,9 @@ def cat(tensors, dim=0, *, axis=None):
         for i, t in enumerate(tensors):
             if isinstance(t, Tensor) and t._impl.ndim == 0:
                 raise RuntimeError(f"zero-dimensional tensor (at position {i}) cannot be concatenated") from None
+        legacy = [t for t in tensors if isinstance(t, Tensor) and t._impl.shape == (0,)]
+        if legacy and len(legacy) < len(tensors):  # torch skips the legacy 1-D empty tensors
+            return cat([t for t in tensors if not (isinstance(t, Tensor) and t._impl.shape == (0,))], dim)
         raise
 
 

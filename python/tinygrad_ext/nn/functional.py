@@ -1,6 +1,7 @@
 """torch.nn.functional: layers and losses as functions. The heavy ones
 (linear, conv2d, pooling, softmax, cross entropy, nll, mse) are fused ops of
 _ops.py backed by C++ kernels; the rest compose Tensor ops."""
+import math
 import numbers
 import warnings
 
@@ -75,7 +76,7 @@ def linear(input, weight, bias=None):
     if input.dim() == 1:
         return linear(input.unsqueeze(0), weight, bias).squeeze(0)
     lead = input.shape[:-1]
-    out = linear(input.reshape(-1, input.shape[-1]), weight, bias)
+    out = linear(input.reshape(math.prod(lead), input.shape[-1]), weight, bias)  # (no -1: 0 features)
     return out.reshape(*lead, out.shape[-1])
 
 
@@ -143,14 +144,26 @@ def _adaptive_output(input, output_size, name):
     return oh, ow
 
 
-def _window_average(n_in, n_out, like):
-    """(n_out, n_in): row i averages the inputs [floor(i * n_in / n_out), ceil((i + 1) * n_in / n_out))."""
+def _window_mean(x, dim, n_out):
+    """Means of x over the windows [floor(i * n / n_out), ceil((i + 1) * n / n_out)) of dim (n = its size):
+    one gather of the (at most max_len) rows of every window, the padding masked out by a select (an inf
+    or nan stays in its own windows), a sum and a division."""
     from ..tensor import arange
-    i = arange(n_out, device=like.device)
-    start, end = (i * n_in) // n_out, -((-(i + 1) * n_in) // n_out)
-    j = arange(n_in, device=like.device)
-    inside = (j >= start.unsqueeze(1)) & (j < end.unsqueeze(1))
-    return inside.to(like.dtype) / (end - start).unsqueeze(1).to(like.dtype)
+    n = x.shape[dim]
+    i = arange(n_out, device=x.device)
+    start, end = (i * n) // n_out, -((-(i + 1) * n) // n_out)
+    width = int((end - start).max())
+    k = arange(width, device=x.device)
+    rows = start.unsqueeze(1) + k  # (n_out, width)
+    pad = rows >= end.unsqueeze(1)
+    g = x.index_select(dim, rows.masked_fill(pad, 0).reshape(-1))
+    shape = list(x.shape)
+    shape[dim:dim + 1] = [n_out, width]
+    g = g.reshape(shape)
+    mshape = [1] * len(shape)
+    mshape[dim:dim + 2] = [n_out, width]
+    g = g.masked_fill(pad.reshape(mshape), 0)
+    return g.sum(dim + 1) / (end - start).to(x.dtype).reshape(mshape[:dim + 1] + mshape[dim + 2:])
 
 
 def adaptive_avg_pool2d(input, output_size):
@@ -161,8 +174,9 @@ def adaptive_avg_pool2d(input, output_size):
         return zeros(*input.shape[:-2], oh, ow, dtype=input.dtype, device=input.device) * input.sum()
     if H % oh == 0 and W % ow == 0:  # equal windows: plain average pooling
         return avg_pool2d(input, (H // oh, W // ow))
-    # Windows of varying size: the average is separable, rows then columns (two small matmuls).
-    return _window_average(H, oh, input) @ input @ _window_average(W, ow, input).t()
+    # Windows of varying size: the mean is separable, over rows then over columns.
+    nd = input.dim()
+    return _window_mean(_window_mean(input, nd - 2, oh), nd - 1, ow)
 
 
 def adaptive_max_pool2d(input, output_size, return_indices=False):
@@ -435,7 +449,8 @@ def _cross_entropy_probs(input, target, weight, code, label_smoothing):
         prod = prod * weight.reshape(shape)
     loss = -prod.sum(cdim)
     if code == 1:
-        return loss.sum() / (input.numel() // C if input.numel() else 1)
+        n = input.numel() // C if C else 0
+        return loss.sum() / n if n else loss.sum() * math.nan  # (the mean of nothing, as torch's)
     return _reduce(loss, code)
 
 
