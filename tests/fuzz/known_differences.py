@@ -1,0 +1,296 @@
+"""Allowlist for the fuzzer: mismatches that are known, each with the op family, the condition and why.
+
+todo=True entries are defects to fix: delete the entry with the fix, and the bounded run (tests/test_fuzz.py)
+guards it from then on. todo=False entries are deliberate differences from PyTorch (the error contract in
+/work/shared/RELIABILITY.md, or a PyTorch bug that tinygrad_ext does not copy). An entry matches a Finding f
+through f.category, f.kind, f.detail and f.call (family, op, body, setup, tags, inputs, dtypes()).
+`python -m tests.fuzz --no-known` shows everything; `--show-allowed` lists what each entry covers.
+"""
+import re
+from dataclasses import dataclass
+
+import numpy as np
+
+
+@dataclass(frozen=True)
+class Known:
+    family: str           # op family ("*": any)
+    categories: tuple     # finding categories it covers
+    when: object          # predicate on the Finding
+    why: str
+    todo: bool            # True: a defect to fix; False: a deliberate difference
+
+
+VALUE, GRAD, EXC = ("value",), ("grad",), ("exception",)
+ANY = ("value", "grad", "exception")
+
+
+def _dts(f):
+    return set(f.call.dtypes().values())
+
+
+def _in(f, name):
+    t = f.call.inputs.get(name)
+    return t.dtype if t is not None else None
+
+
+def _op(f, *ops):
+    return f.call.op in ops
+
+
+def _nonfinite_inputs(f, skip=()):
+    return any(t.dtype in ("float32", "float64") and t.arr.size and not np.all(np.isfinite(t.arr))
+               for k, t in f.call.inputs.items() if k not in skip)
+
+
+def _empty_input(f):
+    return any(t.arr.size == 0 for t in f.call.inputs.values())
+
+
+def _int_input(f, name="a"):
+    return _in(f, name) in ("uint8", "int32", "int64", "bool")
+
+
+CLAMP = ("clamp", "clamp_", "clip")
+INT_DTYPE_OPS = ("softmax", "log_softmax", "cross_entropy", "cross_entropy_probs", "nll_loss", "mse_loss", "conv2d",
+                 "max_pool2d", "avg_pool2d", "adaptive_avg_pool2d")
+MM_OPS = ("mm", "bmm", "mv", "matmul", "@", "addmm", "linear", "dot")
+
+KNOWN = [
+    # ------------------------------------------------------------------ silent wrong values (TODO)
+    Known("where_clamp", VALUE + EXC,
+          lambda f: _op(f, *CLAMP) and re.search(r"\d{15,}", f.call.body) is not None,
+          "clamp/clip with an integer bound beyond 2**53 (e.g. max=2**63-1 on int64) go through a double: "
+          "a.clamp_(max=9223372036854775807) turns every element into -2**63", True),
+    Known("where_clamp", ANY,
+          lambda f: _op(f, *CLAMP) and ("nan" in f.call.body or _nonfinite_inputs(f, skip=("a",))),
+          "clamp with a NaN bound ignores it (torch returns NaN: clamp(x, 1e30, nan) -> nan; the tensor-bound "
+          "gradient differs too)", True),
+    Known("where_clamp", VALUE + EXC,
+          lambda f: _op(f, *CLAMP) and _in(f, "a") == "bool",
+          "clamp of a bool tensor: torch promotes with the bounds (int64 result) or raises (bool bounds, "
+          "NotImplementedError; clamp_ cannot cast back); ours keeps bool", True),
+    Known("unary", VALUE, lambda f: _op(f, "square") and _in(f, "a") == "bool",
+          "square(bool) returns bool; torch returns int64 (pow(x, 2) promotes)", True),
+    Known("index", VALUE, lambda f: _op(f, "masked_select") and f.call.inputs["a"].ndim == 0,
+          "masked_select of a 0-d tensor with a 0-d False mask returns 1 element; torch returns 0", True),
+    Known("join", VALUE, lambda f: _op(f, "chunk") and _empty_input(f),
+          "chunk of a zero-size dim returns 1 chunk; torch returns `chunks` empty chunks", True),
+    Known("join", VALUE + GRAD, lambda f: _op(f, "cat") and (len(_dts(f)) > 1 or "legacy_empty_cat" in f.call.tags),
+          "cat of mixed dtypes does not promote (result takes one input's dtype; torch promotes like +); its "
+          "backward also fails with a legacy 1-D empty input", True),
+    Known("reduce", VALUE, lambda f: _op(f, "any", "all") and _in(f, "a") == "uint8",
+          "any/all of a uint8 tensor return bool; torch returns uint8", True),
+    Known("reduce", VALUE + EXC, lambda f: _op(f, "sum", "prod", "cumsum") and "dtype=torch." in f.call.body,
+          "sum/prod(dtype=int32/uint8/bool) ignore the requested integer dtype (int64 result); cumsum(dtype=bool) "
+          "is computed (torch: NotImplementedError)", True),
+    Known("matmul", VALUE, lambda f: _op(f, "dot") and _in(f, "a") in ("int32", "uint8"),
+          "dot of int32/uint8 vectors returns int64; torch keeps the input dtype", True),
+    Known("binary", VALUE,
+          lambda f: f.call.op.startswith(("floor_divide", "remainder")) and "value" in f.kind,
+          "float // is floor(a / b), not Python's (and torch's) divmod-based floor division: 1.0 // 0.008 is 125 "
+          "(torch: 124; also int64 3 // 0.1 is 30, torch 29), 1.4 // -inf is -0.0 (torch: -1.0), inf // 2147483647 is inf (torch: nan); float % of "
+          "inf by a tiny divisor is finite (torch: nan)", True),
+    Known("binary", ANY, lambda f: f.call.op in ("floor_divide_op=", "remainder_op=", "pow_op="),
+          "`a //= b`, `a %= b`, `a **= b` rebind `a` to a new tensor (Tensor has no __ifloordiv__/__imod__/"
+          "__ipow__): views and bases keep the old values, the dtype may change, no cast/shape/overlap check", True),
+    Known("binary", VALUE, lambda f: f.call.op.startswith("pow") and re.search(r"\d{9,}", f.call.body) is not None,
+          "pow with a huge integer exponent (x ** 4294967297) rounds the exponent to float32 and loses its parity: "
+          "(-1.63) ** 4294967297 is inf (torch: -inf)", True),
+    Known("reduce", EXC, lambda f: _op(f, "var", "std") and f.call.inputs["a"].ndim == 0 and
+          "tuple index out of range" in f.detail,
+          "var/std with a dim on a 0-d tensor raise IndexError('tuple index out of range'); torch returns nan", True),
+    Known("index", EXC, lambda f: _op(f, "masked_select") and "index tensors are supported" in f.detail,
+          "masked_select with a mask of 5 or more dims raises 'between 1 and 4 index tensors are supported'", True),
+    Known("conv_pool", VALUE, lambda f: _op(f, "adaptive_avg_pool2d") and _nonfinite_inputs(f),
+          "adaptive_avg_pool2d with sizes that do not divide: an inf/nan in one window turns other windows into "
+          "nan (the averaging is a matrix product, inf * 0 = nan)", True),
+    Known("loss", VALUE, lambda f: _op(f, "cross_entropy_probs") and _empty_input(f),
+          "cross_entropy with probability targets and an empty batch returns 0 (torch: nan, a mean of nothing)", True),
+    Known("view", VALUE, lambda f: _op(f, "is_contiguous") and _empty_input(f),
+          "is_contiguous() of an expanded zero-size tensor is False; torch: True (any tensor of 0 elements)", True),
+    Known("create", VALUE + EXC,
+          lambda f: _op(f, "arange", "linspace") and ("dtype=torch.int" in f.call.body or
+                                                      "dtype=torch.uint8" in f.call.body or
+                                                      "dtype=torch.bool" in f.call.body),
+          "arange/linspace with an integer or bool dtype: torch casts start/step to the dtype first "
+          "(arange(-1.5, 0.5, 0.25, dtype=int32) is all -1, step 0.5 -> 'step must be nonzero'), checks "
+          "overflow, and has no bool kernel; ours computes in float and truncates each value", True),
+    Known("*", ANY, lambda f: "expanded_input" in f.call.tags and (f.call.inplace is not None or
+                                                                  f.call.op in ("setitem",)),
+          "in-place writes into expanded (overlapping) views: ours raises for some ops where torch does not "
+          "(empty tensors, log_/sigmoid_/clamp_), and writes silently where torch raises 'more than one element "
+          "of the written-to tensor refers to a single memory location' (neg_, exp_, relu_, scatter_add_, "
+          "setitem); masked_fill_ through aliases gives other values", True),
+    # ------------------------------------------------------------------ gradients (TODO)
+    Known("binary", GRAD, lambda f: f.call.op.startswith(("floor_divide", "remainder")),
+          "floor_divide and remainder record no autograd node: the result of a requires_grad input does not "
+          "require grad (torch: floor_divide has a zero gradient, remainder the gradient 1 for its input)", True),
+    Known("index", GRAD, lambda f: _op(f, "scatter_add", "scatter_add_") and _empty_input(f),
+          "scatter_add backward with an empty index: src's gradient has the index's shape or backward raises "
+          "(must be zeros of src's shape)", True),
+    Known("reduce", GRAD, lambda f: _op(f, "var", "std") and ("correction=" in f.call.body or _nonfinite_inputs(f)
+                                                             or _empty_input(f) or f.call.inputs["a"].arr.size < 3),
+          "var/std gradients at the edges (n <= correction, inf inputs): nan where torch gives +-inf", True),
+    Known("where_clamp", GRAD, lambda f: _op(f, *CLAMP),
+          "clamp with tensor bounds (implemented with maximum/minimum): at ties the gradient is split 0.5/0.5; "
+          "torch gives it all to the input", True),
+    Known("*", GRAD, lambda f: f.kind.startswith("grad value") and
+          (len({d for d in _dts(f) if d.startswith("float")}) > 1 or "dtype=torch.float" in f.call.body),
+          "gradients of mixed float32/float64 ops (x32 ** y64, x32 * y64, log_softmax(x64, dtype=float32)) are "
+          "computed at float32 precision (relative error ~1e-7 where torch is exact to float64)", True),
+    # ------------------------------------------------------------------ exception classes (TODO)
+    Known("binary", ANY, lambda f: _op(f, "maximum", "minimum", "logical_and", "logical_or", "logical_xor") and
+          "form_scalar" in f.call.tags,
+          "maximum/minimum/logical_and/or/xor accept a Python number (torch: TypeError, a Tensor is required); "
+          "with requires_grad they fail with AttributeError", True),
+    Known("binary", EXC, lambda f: f.call.op.startswith(("floor_divide_", "remainder_")),
+          "Tensor.floor_divide_ and Tensor.remainder_ do not exist (AttributeError)", True),
+    Known("binary", EXC + VALUE, lambda f: f.call.op.startswith("sub") and "bool" in _dts(f) | {
+        "bool" if re.search(r"\b(True|False)\b", f.call.body) else ""},
+          "subtraction with a bool operand (a - True, a.sub_(False), bool - int) is accepted; torch raises "
+          "RuntimeError ('Subtraction ... with a bool tensor is not supported')", True),
+    Known("binary", ANY, lambda f: f.call.op.startswith(("pow", "floor_divide", "remainder")) and
+          ("bool" in _dts(f) or re.search(r"\b(True|False)\b", f.call.body) is not None),
+          "pow/floor_divide/remainder on bool tensors: torch has no kernel (NotImplementedError); ours computes, "
+          "or raises ZeroDivisionError for a False divisor", True),
+    Known("binary", EXC, lambda f: f.call.op.startswith("pow") and re.search(r"(\*\*=? \(?|pow_?\((a, )?)-\d",
+                                                                         f.call.body) is not None,
+          "an integer tensor to a negative integer power (x ** -2) is accepted; torch: RuntimeError 'Integers to "
+          "negative integer powers are not allowed.'", True),
+    Known("binary", EXC, lambda f: f.call.grad and f.call.inplace and "cast" in f.detail,
+          "in-place arithmetic under autograd (a += b, a.pow_(b) with b requiring grad) skips the result-type "
+          "check: uint8 += float32 is accepted (torch: RuntimeError 'result type Float can't be cast')", True),
+    Known("binary", EXC, lambda f: ("alpha=" in f.call.body),
+          "add/sub with alpha: the alpha type checks (float alpha on integers, bool alpha on non-bool) are "
+          "missing", True),
+    Known("unary", EXC, lambda f: _in(f, "a") == "bool" and f.call.op.rstrip("_") in (
+        "abs", "floor", "ceil", "round", "trunc", "relu", "isfinite", "neg"),
+          "unary ops on bool: abs/floor/ceil/round/trunc/relu are computed (torch: NotImplementedError / "
+          "RuntimeError), isfinite(bool) raises (x - x on bool)", True),
+    Known("reduce", EXC, lambda f: _has_duplicate_dims(f),
+          "a dim listed twice in a reduction (sum(a, (0, -2))) is accepted; torch: RuntimeError 'dim 0 appears "
+          "multiple times in the list of dims'", True),
+    Known("reduce", EXC, lambda f: _op(f, "norm", "var", "std") and (_int_input(f) or "matrix_norm" in f.detail or
+                                                                   "frobenius" in f.detail),
+          "norm of an integer tensor is computed (torch: RuntimeError, floating point only), so is the default "
+          "(Frobenius) norm over more than 2 dims (torch: RuntimeError); var/std/norm check the dim before the "
+          "dtype", True),
+    Known("reduce", EXC, lambda f: _op(f, "argmax", "argmin") and _in(f, "a") == "bool",
+          "argmax/argmin of a bool tensor are computed (torch: RuntimeError 'does not support bool input')", True),
+    Known("reduce", EXC, lambda f: _op(f, "sum", "prod", "cumsum") and f.call.grad and "dtype=torch." in f.call.body,
+          "sum/prod(dtype=<integer>) of a tensor that requires grad is accepted (torch: 'Autograd not support "
+          "dtype')", True),
+    Known("*", EXC, lambda f: f.call.op in INT_DTYPE_OPS and (_int_input(f) or _int_input(f, "b")),
+          "integer/bool inputs to softmax, log_softmax, cross_entropy, nll_loss, mse_loss, conv2d and the pools: "
+          "ours raises RuntimeError (dtype checked before the dim), or computes mse_loss; torch raises "
+          "NotImplementedError, computes integer conv2d/max_pool2d, and returns an empty integer softmax", True),
+    Known("matmul", EXC, lambda f: f.call.op in MM_OPS and any(d in ("uint8", "int32", "int64", "bool") for d in _dts(f)),
+          "integer matmul (mm/bmm/mv/matmul/addmm/linear) raises TypeError 'only floating point tensors are "
+          "supported' (torch computes integer products; bool: NotImplementedError); dot(bool) is computed", True),
+    Known("loss", EXC, lambda f: _op(f, "cross_entropy", "nll_loss") and
+          any(t.dtype in ("int32", "uint8") for t in f.call.inputs.values()),
+          "cross_entropy/nll_loss accept int32 and uint8 class targets (converted to int64); torch raises "
+          "RuntimeError ('expected target dtype to be Long ...')", True),
+    Known("where_clamp", EXC + GRAD, lambda f: _op(f, "where"),
+          "where: Tensor.where(cond, other) does not exist; torch.where(cond, 0.0, True) (two numbers) raises "
+          "TypeError; a uint8 condition is rejected (torch accepts it, deprecated) except under autograd, where "
+          "the forward accepts it and backward raises; number operands are not overflow-checked", True),
+    Known("where_clamp", EXC, lambda f: _op(f, *CLAMP),
+          "clamp: in-place clamp_ with bounds of a wider dtype does not raise 'result type ... can't be cast'; "
+          "bounds are not overflow-checked ('value cannot be converted to type float without overflow')", True),
+    Known("*", EXC, lambda f: f.call.op in ("full", "full_like", "tensor", "masked_fill", "masked_fill_", "setitem",
+                                            "linspace") and ("without overflow" in f.detail or
+                                                             "converted to type bool" in f.detail),
+          "fill values are not overflow-checked like torch (full((2,), 300, dtype=uint8), tensor([-1.5], "
+          "dtype=uint8), masked_fill(x32, m, 1e300): torch RuntimeError 'value cannot be converted ... without "
+          "overflow'); masked_fill_ of a bool tensor with 1.0 raises (torch accepts)", True),
+    Known("view", EXC, lambda f: _op(f, "squeeze") and re.search(r"squeeze\(\(|squeeze\(a, \(", f.call.body),
+          "squeeze with a tuple of dims is not supported (pybind11 cast error)", True),
+    Known("view", EXC, lambda f: _op(f, "narrow", "permute", "transpose", "unflatten", "view", "reshape"),
+          "view-op argument errors: narrow with a negative length raises IndexError (torch: RuntimeError "
+          "'length must be non-negative'), permute with the wrong number of dims IndexError (torch: RuntimeError), "
+          "transpose of a 0-d tensor accepts any dims, unflatten of a zero-size dim with -1 raises, view() without "
+          "a shape is accepted (torch: TypeError)", True),
+    Known("join", EXC, lambda f: _op(f, "split", "split_sizes", "chunk", "cat", "stack"),
+          "split/chunk/cat/stack argument errors: split checks the dim before a negative size, stack the sizes "
+          "before the dim, chunk/split of a 0-d "
+          "tensor raise IndexError ('tuple index out of range'; torch: RuntimeError), cat of legacy 1-D empty "
+          "tensors with a dim they do not have raises IndexError (torch skips them)", True),
+    Known("index", EXC, lambda f: _op(f, "index_select") and (f.call.inputs["a"].ndim == 0 or _empty_input(f) or
+                                                             "negative_index" in f.call.tags or
+                                                             "index_out_of_range" in f.call.tags or
+                                                             "float32" in _dts(f)),
+          "index_select: on a 0-d tensor one index raises 'too many indices' (torch returns it) and an empty index "
+          "is accepted (torch: RuntimeError); bad indices raise IndexError where torch raises RuntimeError from "
+          "some kernels ('INDICES element is out of DATA bounds', zero-size dim, a float index)", True),
+    Known("index", EXC, lambda f: _op(f, "setitem") and "the broadcast shape" in f.detail,
+          "setitem with a value that has extra leading size-1 dims (a[i] = t of shape (1, n)) raises 'output "
+          "with shape ... doesn't match the broadcast shape'; torch drops the leading ones", True),
+    Known("index", EXC, lambda f: _op(f, "setitem") and "Index put requires" in f.detail,
+          "setitem with an index tensor and a value tensor of another dtype casts the value; torch raises "
+          "RuntimeError 'Index put requires the source and destination dtypes match'", True),
+    Known("create", EXC, lambda f: _op(f, "tensor") and "Overflow when unpacking" in f.detail,
+          "tensor([-2**63 - 1], dtype=torch.float32): a Python int beyond int64 raises ValueError even for a float "
+          "dtype (torch converts it)", True),
+    Known("index", EXC, lambda f: _op(f, "masked_fill"),
+          "out-of-place masked_fill with a mask of more dims than self raises; torch broadcasts the result", True),
+    Known("matmul", EXC, lambda f: _op(f, "linear") and _empty_input(f),
+          "F.linear of a batched input with a zero-size feature dim raises (reshape(-1, 0) is ambiguous)", True),
+    # ------------------------------------------------------------------ deliberate differences
+    Known("*", EXC + VALUE, lambda f: f.call.op in (
+        "gather", "scatter_add", "scatter_add_", "bmm", "matmul", "@", "getitem", "setitem", "floor_divide",
+        "remainder") and
+          (_empty_input(f) or ("ours raised" in f.kind and "index_out_of_range" in f.call.tags)),
+          "ours validates index values/shapes, dtypes and integer divisors even when nothing is computed (empty "
+          "operands); torch skips those checks. RELIABILITY.md row 22: validate index tensors before the kernel",
+          False),
+    Known("index", GRAD + EXC, lambda f: _op(f, "scatter_add", "scatter_add_") and "torch raised" in f.kind,
+          "torch's scatter_add backward fails when src is larger than index ('returned an invalid gradient'); "
+          "ours returns src-shaped gradients", False),
+    Known("*", GRAD, lambda f: "torch raised" in f.kind and f.call.op in (
+        "pow", "adaptive_avg_pool2d", "clamp", "clip", "masked_fill_", "remainder(reflected)"),
+          "PyTorch backward bugs not copied: pow with a bool exponent (computes b - 1 on bool), adaptive_avg_pool2d "
+          "to size 0, clamp with tensor bounds broadcasting past the input, remainder(number, tensor)", False),
+    Known("index", VALUE, lambda f: f.kind.startswith("input modified") and "index_out_of_range" in f.call.tags,
+          "after a failed advanced-index write torch has already written part of it; ours leaves the tensor "
+          "unchanged (RELIABILITY.md: never leave a tensor half-modified)", False),
+    Known("index", EXC + VALUE, lambda f: "zero_dim_index_0" in f.call.tags,
+          "t[0] on a 0-d tensor returns the value with a DeprecationWarning (RELIABILITY.md row 20, 2017 code)",
+          False),
+    Known("numpy", ANY, lambda f: bool({"numpy_array_operand", "numpy_scalar_operand"} & f.call.tags),
+          "numpy arrays/scalars as operands: torch sends them through numpy's ufunc machinery (numpy promotion, "
+          "float64 results, TypeError for t < array and array * t); ours converts them to tensors", False),
+    Known("numpy", EXC, lambda f: _op(f, "tensor_np", "as_tensor") and "negative_stride" in f.call.tags,
+          "tensor()/as_tensor() of a negative-stride array copy it; torch raises ValueError (RELIABILITY.md row "
+          "46: same ValueError or copy)", False),
+    Known("numpy", ANY, lambda f: "noncanonical_bool" in f.call.tags,
+          "from_numpy of a bool array holding bytes other than 0/1 raises ValueError; torch reinterprets the "
+          "bytes (undefined behaviour in its kernels)", False),
+    Known("create", EXC, lambda f: "huge_size" in f.call.tags,
+          "sizes whose product is huge but representable: MemoryError (RELIABILITY.md row 13); torch "
+          "RuntimeError", False),
+]
+
+
+def _has_duplicate_dims(f):
+    m = re.search(r"\((?:a, )?\(([-\d, ]+)\)", f.call.body) or re.search(r"dim=\(([-\d, ]+)\)", f.call.body)
+    if not m:
+        return False
+    dims = [int(x) for x in m.group(1).replace(" ", "").split(",") if x]
+    nd = max(f.call.inputs["a"].ndim, 1)
+    wrapped = [d % nd if -nd <= d < nd else d for d in dims]
+    return len(set(wrapped)) != len(wrapped)
+
+
+def match(finding):
+    """The first entry allowing `finding`, or None."""
+    for k in KNOWN:
+        if k.family not in ("*", finding.call.family) or finding.category not in k.categories:
+            continue
+        try:
+            if k.when(finding):
+                return k
+        except Exception:  # noqa: BLE001 (a predicate that does not apply)
+            continue
+    return None
