@@ -761,13 +761,19 @@ class Tensor:
         return self
 
     def masked_fill(self, mask, value):
-        if mask._impl.shape != self._impl.shape and mask._impl.ndim > self._impl.ndim:  # the result broadcasts
-            return self.expand(_broadcast_shape(self._impl.shape, mask._impl.shape)).masked_fill(mask, value)
-        if _needs_grad(self, value):
-            return _ops.MaskedFill.apply(self, mask, value)
-        out = _C.clone(self._impl)
-        _C.masked_fill_(out, mask._impl, value._impl if isinstance(value, Tensor) else value)
-        return _wrap(out)
+        try:
+            if _needs_grad(self, value):
+                return _ops.MaskedFill.apply(self, mask, value)
+            out = _C.clone(self._impl)
+            _C.masked_fill_(out, mask._impl, value._impl if isinstance(value, Tensor) else value)
+            return _wrap(out)
+        except RuntimeError:  # a mask larger than self: the result broadcasts (out of place only, as torch's)
+            if not isinstance(mask, Tensor) or mask.dtype is not _dtype.bool:
+                raise
+            shape = _broadcast_shape(self._impl.shape, mask._impl.shape)
+            if shape == list(self._impl.shape):
+                raise
+            return self.expand(shape).masked_fill(mask, value)
 
     def masked_fill_(self, mask, value):
         if _needs_grad(self, value):
