@@ -232,7 +232,8 @@ class Remainder(Op):
         ga = _unbroadcast(g, a.shape) if ctx.needs_input_grad[0] else None
         gb = None
         if ctx.needs_input_grad[1]:
-            q = _wrap(_C.floor_divide(_impl(a), b._impl) if isinstance(a, Tensor) else _C.floor_divide(b._impl, a, True))
+            q = _C.floor_divide(a._impl, b._impl) if isinstance(a, Tensor) else _C.floor_divide(b._impl, a, True)
+            q = _wrap(q)
             gb = _unbroadcast(-g * q, b.shape)
         return ga, gb
 

@@ -386,8 +386,8 @@ class Tensor:
 
     def __bool__(self):
         if self.numel() != 1:
-            raise RuntimeError(f"Boolean value of Tensor with {'no values' if not self.numel() else 'more than one value'}"
-                               " is ambiguous")
+            what = "no values" if not self.numel() else "more than one value"
+            raise RuntimeError(f"Boolean value of Tensor with {what} is ambiguous")
         return _py_bool(self.item())
 
     def to(self, *args, **kwargs):
