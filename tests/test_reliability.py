@@ -198,3 +198,21 @@ def test_window_sizes_of_huge_conv_and_pool_arguments_do_not_wrap():
     assert F.max_pool2d(x, 2, stride=2**63 - 1).shape == (1, 1, 1, 1)
     assert F.max_pool2d(x, 2, stride=2**63 - 1, ceil_mode=True).shape == (1, 1, 1, 1)
     check_raises(lambda: F.max_pool2d(x, 2, dilation=2**62), RuntimeError, "Output size is too small")
+
+
+def test_nan_and_inf_edge_cases_match_torch():
+    nan, inf = float("nan"), float("inf")
+    x = torch.tensor([1.0, nan, -1.0, 5.0])
+    for r in (x.clamp(nan, 2), x.clamp(0, nan), x.clamp(max=nan), torch.tensor([1, 2]).clamp(nan)):
+        assert np.isnan(r.numpy()).all()
+    check_raises(lambda: torch.tensor([1], dtype=torch.uint8).clamp(-1, 300), RuntimeError, "uint8_t without overflow")
+    q = torch.tensor([inf, -5.0, 7.0, 5.0, -7.0, 7.5]) // torch.tensor([2.0, inf, -inf, 0.0, 2.0, -2.0])
+    np.testing.assert_array_equal(q.numpy(), [nan, -1.0, -1.0, inf, -4.0, -4.0])
+
+
+def test_argument_errors_match_torch():
+    check_raises(lambda: torch.tensor(5.0).transpose(0, 3), IndexError, "Dimension out of range")
+    check_raises(lambda: torch.ones(2, 3).sum((0, -2)), RuntimeError, "dim 0 appears multiple times")
+    check_raises(lambda: torch.tensor([True]).argmax(), RuntimeError, "does not support bool input")
+    check_raises(lambda: torch.zeros(2**63), TypeError)
+    check_raises(lambda: torch.ones(2).view(2**63), TypeError)

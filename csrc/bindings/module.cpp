@@ -172,7 +172,13 @@ py::object item(const Tensor& t) {
   return py::int_(item_int(t));
 }
 
-Shape to_shape(py::handle h) { return h.cast<Shape>(); }
+Shape to_shape(py::handle h) {
+  try {
+    return h.cast<Shape>();
+  } catch (const py::cast_error&) {
+    throw TypeError(str_cat("expected a sequence of integers (int64), got ", std::string(py::repr(h))));
+  }
+}
 
 // The other operand of an arithmetic operator: a Tensor, or a numpy array copied into one (torch's
 // operators accept arrays; numpy's own operators then defer to ours through __array_priority__).

@@ -390,10 +390,25 @@ Tensor binary(BinaryOpId op, const Tensor& a, const Scalar& s, bool reflected, c
   return reflected ? binary_impl(op, st, a, rt, out) : binary_impl(op, a, st, rt, out);
 }
 
+namespace {
+// torch's checked conversion of a Python int to an integer dtype (uint8 also takes -255..-1, wrapped).
+bool fits_integer(int64_t v, DType t) {
+  switch (t) {
+    case DType::UInt8: return v >= -255 && v <= 255;
+    case DType::Int32: return v >= INT32_MIN && v <= INT32_MAX;
+    default: return true;
+  }
+}
+}  // namespace
+
 Tensor clamp(const Tensor& a, std::optional<Scalar> lo, std::optional<Scalar> hi, const Tensor& out) {
   TG_CHECK(lo || hi, "torch.clamp: At least one of 'min' or 'max' must not be None");
   DType rt = a->dtype;  // an integer tensor clamped to a float bound becomes float, as in torch
   if (!is_floating(rt) && ((lo && lo->kind == Scalar::Float) || (hi && hi->kind == Scalar::Float))) rt = g_default_float;
+  if (!is_floating(rt) && rt != DType::Bool)
+    for (const auto& b : {lo, hi})
+      TG_CHECK(!b || fits_integer(b->i, rt), "value cannot be converted to type ",
+               rt == DType::UInt8 ? "uint8_t" : "int32_t", " without overflow");
   Tensor direct = out ? prepare_out(out, a->sizes, rt, "clamp", {&a}) : nullptr;
   Tensor ac = to_dtype(a, rt);
   Tensor res = direct ? direct : empty(a->sizes, rt, a->device());
@@ -471,8 +486,7 @@ DimPlan plan_reduction(const Tensor& a, Shape dims, bool keepdim, const char* na
   std::vector<bool> red(std::max<int64_t>(nd, 1), dims.empty());
   for (int64_t d : dims) {
     int64_t w = wrap_dim(d, nd);
-    TG_CHECK(!(red[w] && !dims.empty() && std::count(dims.begin(), dims.end(), d) > 1) , "dim ", w,
-             " appears multiple times in the list of dims");
+    TG_CHECK(!red[w], "dim ", w, " appears multiple times in the list of dims");
     red[w] = true;
   }
   for (int64_t d = 0; d < nd; ++d) {
@@ -580,6 +594,7 @@ std::pair<Tensor, Tensor> max_dim(const Tensor& a, int64_t dim, bool keepdim, bo
 
 Tensor argmax(const Tensor& a, std::optional<int64_t> dim, bool keepdim, bool is_max) {
   const char* name = is_max ? "argmax" : "argmin";
+  TG_CHECK(a->dtype != DType::Bool, name, "(): does not support bool input");
   if (!dim) {
     TG_CHECK_INDEX(a->numel() > 0, name, "(): Expected reduction dim to be specified for input.numel() == 0.");
     Tensor flat = reshape_any(a, {-1});

@@ -188,9 +188,9 @@ Tensor permute(const Tensor& t, Shape dims) {
 }
 
 Tensor transpose(const Tensor& t, int64_t d0, int64_t d1) {
-  if (t->dim() == 0) return alias(t);
   d0 = wrap_dim(d0, t->dim());
   d1 = wrap_dim(d1, t->dim());
+  if (t->dim() == 0) return alias(t);
   Shape sizes = t->sizes, strides = t->strides;
   std::swap(sizes[d0], sizes[d1]);
   std::swap(strides[d0], strides[d1]);

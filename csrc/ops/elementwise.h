@@ -105,8 +105,18 @@ struct MinimumOp { template <class T> TG_HD T operator()(T a, T b) const {
   return a < b ? a : b; } };
 // Python's floor division and modulo (sign of the divisor). Integer division by
 // zero is rejected before the kernel runs; INT_MIN // -1 wraps to INT_MIN.
+// NOTE: float floor division as torch's div_floor: from fmod (exact), so inf // 2 is NaN and
+// -5 // inf is -1, not floor(a / b).
 struct FloorDivideOp { template <class T> TG_HD T operator()(T a, T b) const {
-  if constexpr (std::is_floating_point_v<T>) { return std::floor(a / b); }
+  if constexpr (std::is_floating_point_v<T>) {
+    if (b == T(0)) return a / b;
+    T mod = std::fmod(a, b);
+    T div = (a - mod) / b;
+    if (mod != T(0) && ((b < T(0)) != (mod < T(0)))) div -= T(1);
+    if (div == T(0)) return std::copysign(T(0), a / b);
+    T floordiv = std::floor(div);
+    return div - floordiv > T(0.5) ? floordiv + T(1) : floordiv;
+  }
   else if constexpr (std::is_same_v<T, bool>) { return a; }
   else {
     if constexpr (std::is_signed_v<T>) if (b == T(-1)) return T(0 - static_cast<std::make_unsigned_t<T>>(a));
@@ -188,10 +198,11 @@ enum class BinaryOpId { TG_BINARY_OPS(TG_ENUM_ENTRY) TG_COMPARE_OPS(TG_ENUM_ENTR
 // Ops with scalar parameters.
 struct ClampOp {
   double lo, hi; bool has_lo, has_hi;
-  // NOTE: NaN input stays NaN (comparisons are false), as torch.clamp.
+  // NOTE: NaN input stays NaN (comparisons are false), and a NaN bound makes every result NaN, as
+  // torch.clamp (`lo != lo` is only true for a NaN bound).
   template <class T> TG_HD T operator()(T x) const {
-    if (has_lo && x < T(lo)) x = T(lo);
-    if (has_hi && x > T(hi)) x = T(hi);
+    if (has_lo && (x < T(lo) || lo != lo)) x = T(lo);
+    if (has_hi && (x > T(hi) || hi != hi)) x = T(hi);
     return x;
   }
 };

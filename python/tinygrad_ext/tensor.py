@@ -1166,15 +1166,11 @@ class Tensor:
     def argmax(self, dim=None, keepdim=False, *, axis=None, keepdims=None):
         if axis is not None or keepdims is not None:
             dim, keepdim = _dim_alias("argmax", dim, keepdim, axis, keepdims, None)
-        if self._impl.dtype == _BOOL_ID:
-            raise RuntimeError("argmax(): does not support bool input")
         return _wrap(_C.argmax(self._impl, dim, keepdim, True))
 
     def argmin(self, dim=None, keepdim=False, *, axis=None, keepdims=None):
         if axis is not None or keepdims is not None:
             dim, keepdim = _dim_alias("argmin", dim, keepdim, axis, keepdims, None)
-        if self._impl.dtype == _BOOL_ID:
-            raise RuntimeError("argmin(): does not support bool input")
         return _wrap(_C.argmax(self._impl, dim, keepdim, False))
 
     def any(self, dim=None, keepdim=False, *, axis=None, keepdims=None):
