@@ -16,7 +16,6 @@ from .autograd.grad_mode import _state
 
 _py_bool, _py_int, _py_float, _py_slice = builtins.bool, builtins.int, builtins.float, builtins.slice
 _DTYPE = _dtype.BY_ID
-_BOOL_ID = _dtype.bool.id
 
 
 def _edge(t):
