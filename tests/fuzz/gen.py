@@ -640,6 +640,8 @@ def fam_reduce(ctx):
             if int_grad:
                 raise Raises(RuntimeError, why="autograd does not support an integer result dtype")
             odt = kdt or ("int64" if dt not in FLOATS else dt)
+            if dt in FLOATS and odt not in FLOATS and not R.float_to_int_defined(x, odt):
+                return Shape(x.shape, odt)  # undefined float -> int conversion
             if odt == "bool" and x.size and nd:
                 raise Raises(NotImplementedError, why="cumsum to bool")
             w = as_ref(R.cast(x, odt), odt)
@@ -944,8 +946,8 @@ def _apply_key(x, np_parts, V, nd):
     bad_step = any(isinstance(p, slice) and p.step is not None and p.step <= 0 for p in np_parts)
     if bad_step and consumed > nd:
         raise Raises(IndexError, ValueError, why="too many indices and a bad step")
-    if bad_step:
-        raise Raises(ValueError, why="slice step must be positive")
+    if bad_step:  # (an out-of-range int before the slice raises IndexError first)
+        raise Raises(ValueError, IndexError, why="slice step must be positive")
     if consumed > nd:
         raise Raises(IndexError, why="too many indices")
     basic, adv, adv_pos = [], None, None

@@ -72,43 +72,28 @@ KNOWN = [
           "NotImplementedError; clamp_ cannot cast back); ours keeps bool", True),
     Known("unary", VALUE, lambda f: _op(f, "square") and _in(f, "a") == "bool",
           "square(bool) returns bool; torch returns int64 (pow(x, 2) promotes)", True),
-    Known("index", VALUE, lambda f: _op(f, "masked_select") and f.call.inputs["a"].ndim == 0,
-          "masked_select of a 0-d tensor with a 0-d False mask returns 1 element; torch returns 0", True),
-    Known("join", VALUE, lambda f: _op(f, "chunk") and _empty_input(f),
-          "chunk of a zero-size dim returns 1 chunk; torch returns `chunks` empty chunks", True),
-    Known("join", VALUE + GRAD, lambda f: _op(f, "cat") and (len(_dts(f)) > 1 or "legacy_empty_cat" in f.call.tags),
-          "cat of mixed dtypes does not promote (result takes one input's dtype; torch promotes like +); its "
-          "backward also fails with a legacy 1-D empty input", True),
-    Known("reduce", VALUE, lambda f: _op(f, "any", "all") and _in(f, "a") == "uint8",
-          "any/all of a uint8 tensor return bool; torch returns uint8", True),
+    Known("join", GRAD, lambda f: _op(f, "cat"),
+          "cat's backward fails (ShapeError) when a legacy 1-D empty tensor is among the inputs", True),
     Known("reduce", VALUE + EXC, lambda f: _op(f, "sum", "prod", "cumsum") and "dtype=torch." in f.call.body,
           "sum/prod(dtype=int32/uint8/bool) ignore the requested integer dtype (int64 result); cumsum(dtype=bool) "
           "is computed (torch: NotImplementedError)", True),
-    Known("matmul", VALUE, lambda f: _op(f, "dot") and _in(f, "a") in ("int32", "uint8"),
-          "dot of int32/uint8 vectors returns int64; torch keeps the input dtype", True),
     Known("binary", VALUE,
           lambda f: f.call.op.startswith(("floor_divide", "remainder")) and "value" in f.kind,
           "float // is floor(a / b), not Python's (and torch's) divmod-based floor division: 1.0 // 0.008 is 125 "
           "(torch: 124; also int64 3 // 0.1 is 30, torch 29), 1.4 // -inf is -0.0 (torch: -1.0), inf // 2147483647 is inf (torch: nan); float % of "
           "inf by a tiny divisor is finite (torch: nan)", True),
     Known("binary", ANY, lambda f: f.call.op in ("floor_divide_op=", "remainder_op=", "pow_op="),
-          "`a //= b`, `a %= b`, `a **= b` rebind `a` to a new tensor (Tensor has no __ifloordiv__/__imod__/"
-          "__ipow__): views and bases keep the old values, the dtype may change, no cast/shape/overlap check", True),
+          "`a //= b`, `a %= b`, `a **= b`: the result-type check is missing (bool %= float64 accepted; torch: "
+          "'result type Double can't be cast'), bool operands are accepted (torch: NotImplementedError), and "
+          "`a //= b` under autograd raises 'derivative for aten::floor_divide is not implemented'", True),
+    Known("index", EXC, lambda f: _op(f, "masked_select") and "index tensors are supported" in f.detail,
+          "masked_select with a mask of 5 or more dims raises 'between 1 and 4 index tensors are supported'", True),
     Known("binary", VALUE, lambda f: f.call.op.startswith("pow") and re.search(r"\d{9,}", f.call.body) is not None,
           "pow with a huge integer exponent (x ** 4294967297) rounds the exponent to float32 and loses its parity: "
           "(-1.63) ** 4294967297 is inf (torch: -inf)", True),
     Known("reduce", EXC, lambda f: _op(f, "var", "std") and f.call.inputs["a"].ndim == 0 and
           "tuple index out of range" in f.detail,
           "var/std with a dim on a 0-d tensor raise IndexError('tuple index out of range'); torch returns nan", True),
-    Known("index", EXC, lambda f: _op(f, "masked_select") and "index tensors are supported" in f.detail,
-          "masked_select with a mask of 5 or more dims raises 'between 1 and 4 index tensors are supported'", True),
-    Known("conv_pool", VALUE, lambda f: _op(f, "adaptive_avg_pool2d") and _nonfinite_inputs(f),
-          "adaptive_avg_pool2d with sizes that do not divide: an inf/nan in one window turns other windows into "
-          "nan (the averaging is a matrix product, inf * 0 = nan)", True),
-    Known("loss", VALUE, lambda f: _op(f, "cross_entropy_probs") and _empty_input(f),
-          "cross_entropy with probability targets and an empty batch returns 0 (torch: nan, a mean of nothing)", True),
-    Known("view", VALUE, lambda f: _op(f, "is_contiguous") and _empty_input(f),
-          "is_contiguous() of an expanded zero-size tensor is False; torch: True (any tensor of 0 elements)", True),
     Known("create", VALUE + EXC,
           lambda f: _op(f, "arange", "linspace") and ("dtype=torch.int" in f.call.body or
                                                       "dtype=torch.uint8" in f.call.body or
@@ -122,16 +107,18 @@ KNOWN = [
           "(empty tensors, log_/sigmoid_/clamp_), and writes silently where torch raises 'more than one element "
           "of the written-to tensor refers to a single memory location' (neg_, exp_, relu_, scatter_add_, "
           "setitem); masked_fill_ through aliases gives other values", True),
+    Known("matmul", VALUE, lambda f: _op(f, "addmm") and "beta=0" in f.call.body,
+          "addmm(input, m1, m2, beta=0) propagates nan/inf from input (input * 0); torch ignores input when "
+          "beta is 0 (documented)", True),
     # ------------------------------------------------------------------ gradients (TODO)
-    Known("binary", GRAD, lambda f: f.call.op.startswith(("floor_divide", "remainder")),
+    Known("binary", GRAD + EXC, lambda f: f.call.op.startswith(("floor_divide", "remainder")) and
+          (f.category == "grad" or "derivative for" in f.detail),
           "floor_divide and remainder record no autograd node: the result of a requires_grad input does not "
-          "require grad (torch: floor_divide has a zero gradient, remainder the gradient 1 for its input)", True),
+          "require grad (torch: floor_divide has a zero gradient, remainder the gradient 1 for its input); "
+          "floor_divide_ under autograd raises 'derivative for aten::floor_divide is not implemented'", True),
     Known("index", GRAD, lambda f: _op(f, "scatter_add", "scatter_add_") and _empty_input(f),
           "scatter_add backward with an empty index: src's gradient has the index's shape or backward raises "
           "(must be zeros of src's shape)", True),
-    Known("reduce", GRAD, lambda f: _op(f, "var", "std") and ("correction=" in f.call.body or _nonfinite_inputs(f)
-                                                             or _empty_input(f) or f.call.inputs["a"].arr.size < 3),
-          "var/std gradients at the edges (n <= correction, inf inputs): nan where torch gives +-inf", True),
     Known("where_clamp", GRAD, lambda f: _op(f, *CLAMP),
           "clamp with tensor bounds (implemented with maximum/minimum): at ties the gradient is split 0.5/0.5; "
           "torch gives it all to the input", True),
@@ -139,13 +126,13 @@ KNOWN = [
           (len({d for d in _dts(f) if d.startswith("float")}) > 1 or "dtype=torch.float" in f.call.body),
           "gradients of mixed float32/float64 ops (x32 ** y64, x32 * y64, log_softmax(x64, dtype=float32)) are "
           "computed at float32 precision (relative error ~1e-7 where torch is exact to float64)", True),
+    Known("binary", GRAD, lambda f: _op(f, "maximum", "minimum") and _nonfinite_inputs(f),
+          "maximum/minimum gradient where an operand is NaN: ours gives it to neither input, torch to the first "
+          "(minimum(a, nan): a.grad is 1)", True),
+    Known("*", GRAD + EXC, lambda f: "at most 16 dimensions" in f.detail,
+          "tensors of more than 16 dims: reductions raise 'at most 16 dimensions are supported', so does the "
+          "backward of a view to 19 dims (torch allows 64)", True),
     # ------------------------------------------------------------------ exception classes (TODO)
-    Known("binary", ANY, lambda f: _op(f, "maximum", "minimum", "logical_and", "logical_or", "logical_xor") and
-          "form_scalar" in f.call.tags,
-          "maximum/minimum/logical_and/or/xor accept a Python number (torch: TypeError, a Tensor is required); "
-          "with requires_grad they fail with AttributeError", True),
-    Known("binary", EXC, lambda f: f.call.op.startswith(("floor_divide_", "remainder_")),
-          "Tensor.floor_divide_ and Tensor.remainder_ do not exist (AttributeError)", True),
     Known("binary", EXC + VALUE, lambda f: f.call.op.startswith("sub") and "bool" in _dts(f) | {
         "bool" if re.search(r"\b(True|False)\b", f.call.body) else ""},
           "subtraction with a bool operand (a - True, a.sub_(False), bool - int) is accepted; torch raises "
@@ -161,9 +148,6 @@ KNOWN = [
     Known("binary", EXC, lambda f: f.call.grad and f.call.inplace and "cast" in f.detail,
           "in-place arithmetic under autograd (a += b, a.pow_(b) with b requiring grad) skips the result-type "
           "check: uint8 += float32 is accepted (torch: RuntimeError 'result type Float can't be cast')", True),
-    Known("binary", EXC, lambda f: ("alpha=" in f.call.body),
-          "add/sub with alpha: the alpha type checks (float alpha on integers, bool alpha on non-bool) are "
-          "missing", True),
     Known("unary", EXC, lambda f: _in(f, "a") == "bool" and f.call.op.rstrip("_") in (
         "abs", "floor", "ceil", "round", "trunc", "relu", "isfinite", "neg"),
           "unary ops on bool: abs/floor/ceil/round/trunc/relu are computed (torch: NotImplementedError / "
@@ -172,12 +156,10 @@ KNOWN = [
           "a dim listed twice in a reduction (sum(a, (0, -2))) is accepted; torch: RuntimeError 'dim 0 appears "
           "multiple times in the list of dims'", True),
     Known("reduce", EXC, lambda f: _op(f, "norm", "var", "std") and (_int_input(f) or "matrix_norm" in f.detail or
-                                                                   "frobenius" in f.detail),
-          "norm of an integer tensor is computed (torch: RuntimeError, floating point only), so is the default "
-          "(Frobenius) norm over more than 2 dims (torch: RuntimeError); var/std/norm check the dim before the "
-          "dtype", True),
-    Known("reduce", EXC, lambda f: _op(f, "argmax", "argmin") and _in(f, "a") == "bool",
-          "argmax/argmin of a bool tensor are computed (torch: RuntimeError 'does not support bool input')", True),
+                                                                   "frobenius" in f.detail or "amax" in f.detail),
+          "norm/var/std argument errors: norm(p=inf) over a zero-size dim raises amax's IndexError (torch: "
+          "RuntimeError), the default (Frobenius) norm over more than 2 dims is computed (torch: RuntimeError), and "
+          "a bad dtype together with a bad dim reports the dim", True),
     Known("reduce", EXC, lambda f: _op(f, "sum", "prod", "cumsum") and f.call.grad and "dtype=torch." in f.call.body,
           "sum/prod(dtype=<integer>) of a tensor that requires grad is accepted (torch: 'Autograd not support "
           "dtype')", True),
@@ -193,9 +175,9 @@ KNOWN = [
           "cross_entropy/nll_loss accept int32 and uint8 class targets (converted to int64); torch raises "
           "RuntimeError ('expected target dtype to be Long ...')", True),
     Known("where_clamp", EXC + GRAD, lambda f: _op(f, "where"),
-          "where: Tensor.where(cond, other) does not exist; torch.where(cond, 0.0, True) (two numbers) raises "
-          "TypeError; a uint8 condition is rejected (torch accepts it, deprecated) except under autograd, where "
-          "the forward accepts it and backward raises; number operands are not overflow-checked", True),
+          "torch.where with a Python number that does not fit the tensor operand's dtype (where(c, uint8 tensor, "
+          "2**63 - 1)) is not overflow-checked (torch: 'value cannot be converted to type uint8_t without "
+          "overflow')", True),
     Known("where_clamp", EXC, lambda f: _op(f, *CLAMP),
           "clamp: in-place clamp_ with bounds of a wider dtype does not raise 'result type ... can't be cast'; "
           "bounds are not overflow-checked ('value cannot be converted to type float without overflow')", True),
@@ -206,12 +188,12 @@ KNOWN = [
           "dtype=uint8), masked_fill(x32, m, 1e300): torch RuntimeError 'value cannot be converted ... without "
           "overflow'); masked_fill_ of a bool tensor with 1.0 raises (torch accepts)", True),
     Known("view", EXC, lambda f: _op(f, "squeeze") and re.search(r"squeeze\(\(|squeeze\(a, \(", f.call.body),
-          "squeeze with a tuple of dims is not supported (pybind11 cast error)", True),
+          "squeeze with a tuple of dims: a repeated dim is accepted (torch: RuntimeError 'dim 0 appears multiple "
+          "times')", True),
     Known("view", EXC, lambda f: _op(f, "narrow", "permute", "transpose", "unflatten", "view", "reshape"),
-          "view-op argument errors: narrow with a negative length raises IndexError (torch: RuntimeError "
-          "'length must be non-negative'), permute with the wrong number of dims IndexError (torch: RuntimeError), "
-          "transpose of a 0-d tensor accepts any dims, unflatten of a zero-size dim with -1 raises, view() without "
-          "a shape is accepted (torch: TypeError)", True),
+          "view-op argument errors: narrow checks start before length (IndexError where torch raises RuntimeError "
+          "'narrow(): length must be non-negative.'), transpose of a 0-d tensor accepts any dims (torch: "
+          "IndexError)", True),
     Known("join", EXC, lambda f: _op(f, "split", "split_sizes", "chunk", "cat", "stack"),
           "split/chunk/cat/stack argument errors: split checks the dim before a negative size, stack the sizes "
           "before the dim, chunk/split of a 0-d "
@@ -224,20 +206,22 @@ KNOWN = [
           "index_select: on a 0-d tensor one index raises 'too many indices' (torch returns it) and an empty index "
           "is accepted (torch: RuntimeError); bad indices raise IndexError where torch raises RuntimeError from "
           "some kernels ('INDICES element is out of DATA bounds', zero-size dim, a float index)", True),
-    Known("index", EXC, lambda f: _op(f, "setitem") and "the broadcast shape" in f.detail,
-          "setitem with a value that has extra leading size-1 dims (a[i] = t of shape (1, n)) raises 'output "
-          "with shape ... doesn't match the broadcast shape'; torch drops the leading ones", True),
     Known("index", EXC, lambda f: _op(f, "setitem") and "Index put requires" in f.detail,
           "setitem with an index tensor and a value tensor of another dtype casts the value; torch raises "
           "RuntimeError 'Index put requires the source and destination dtypes match'", True),
     Known("create", EXC, lambda f: _op(f, "tensor") and "Overflow when unpacking" in f.detail,
           "tensor([-2**63 - 1], dtype=torch.float32): a Python int beyond int64 raises ValueError even for a float "
           "dtype (torch converts it)", True),
-    Known("index", EXC, lambda f: _op(f, "masked_fill"),
-          "out-of-place masked_fill with a mask of more dims than self raises; torch broadcasts the result", True),
-    Known("matmul", EXC, lambda f: _op(f, "linear") and _empty_input(f),
-          "F.linear of a batched input with a zero-size feature dim raises (reshape(-1, 0) is ambiguous)", True),
-    # ------------------------------------------------------------------ deliberate differences
+    Known("index", GRAD, lambda f: _op(f, "setitem"),
+          "setitem under autograd: a[...] = b of a 0-d target from a 1-element tensor fails in backward "
+          "(IndexError 'tuple index out of range'); writing into an expanded view gives the aliased gradient "
+          "twice; setting a float value that requires grad into a bool tensor: torch's result requires grad", True),
+    Known("unary", GRAD, lambda f: _op(f, "rsqrt", "sqrt", "reciprocal", "log") and _nonfinite_inputs(f) or
+          (_op(f, "rsqrt", "sqrt", "reciprocal", "log") and "-0.0" in "".join(f.call.setup)),
+          "gradient signs at -0.0: rsqrt'(-0.0) is -inf (torch: +inf, it computes -0.5 * rsqrt(x)**3)", True),
+    Known("index", VALUE, lambda f: _op(f, "setitem") and "negative_index" in f.call.tags,
+          "setitem with repeated indices (3 and -2 of 5 are the same element): which write wins is unspecified "
+          "in torch and ours (index_put_ without accumulate)", False),
     Known("*", EXC + VALUE, lambda f: f.call.op in (
         "gather", "scatter_add", "scatter_add_", "bmm", "matmul", "@", "getitem", "setitem", "floor_divide",
         "remainder") and
@@ -267,9 +251,6 @@ KNOWN = [
     Known("numpy", ANY, lambda f: "noncanonical_bool" in f.call.tags,
           "from_numpy of a bool array holding bytes other than 0/1 raises ValueError; torch reinterprets the "
           "bytes (undefined behaviour in its kernels)", False),
-    Known("create", EXC, lambda f: "huge_size" in f.call.tags,
-          "sizes whose product is huge but representable: MemoryError (RELIABILITY.md row 13); torch "
-          "RuntimeError", False),
 ]
 
 

@@ -328,6 +328,12 @@ def format_report(report, max_groups=None, show_repro=True, show_allowed=False):
     for fam in sorted(report.per_family):
         cats = ", ".join(f"{c} {n}" for c, n in sorted(fam_counts[fam].items(), key=lambda x: SEVERITY[x[0]]))
         lines.append(f"    {fam:12s} {report.per_family[fam]:6d} {report.compared[fam]:6d}  {cats}")
+    if show_allowed:
+        from . import known_differences
+        used = Counter(id(f.known) for f in report.allowed())
+        lines.append("  known_differences.py entries (matches in this run):")
+        for k in known_differences.KNOWN:
+            lines.append(f"    {used.get(id(k), 0):6d}  {'TODO' if k.todo else 'deliberate'}  {k.family}: {k.why[:90]}")
     sections = [("failures", fails)]
     if show_allowed:
         sections.append(("allowed by known_differences.py", report.allowed()))
