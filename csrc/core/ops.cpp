@@ -223,6 +223,16 @@ Tensor eye(int64_t n, int64_t m, DType dtype, Device device) {
 
 // -------------------------------------------------------------- elementwise
 namespace {
+bool is_float_binary(BinaryOpId op) {
+  switch (op) {
+#define TG_CASE(name, F) case BinaryOpId::name:
+    TG_BINARY_FLOAT_OPS(TG_CASE)
+#undef TG_CASE
+    return true;
+    default: return false;
+  }
+}
+
 bool is_float_unary(UnaryOpId op) {
   switch (op) {
 #define TG_CASE(name, F) case UnaryOpId::name:
@@ -342,7 +352,7 @@ Tensor binary_impl(BinaryOpId op, const Tensor& a, const Tensor& b, DType rt, co
   check_same_device(a, b, name);
   bool cmp = is_compare(op);
   DType compute = rt;
-  if (op == BinaryOpId::div && !is_floating(rt)) compute = g_default_float;
+  if (is_float_binary(op) && !is_floating(rt)) compute = g_default_float;
   if (op == BinaryOpId::sub && rt == DType::Bool)
     throw Error("Subtraction, the `-` operator, with two bool tensors is not supported. Use the `^` or "
                 "`logical_xor()` operator instead.");
@@ -381,7 +391,7 @@ Tensor binary(BinaryOpId op, const Tensor& a, const Tensor& b, const Tensor& out
 
 Tensor binary(BinaryOpId op, const Tensor& a, const Scalar& s, bool reflected, const Tensor& out) {
   DType rt = result_type(a, s);
-  DType compute = (op == BinaryOpId::div && !is_floating(rt)) ? g_default_float : rt;
+  DType compute = (is_float_binary(op) && !is_floating(rt)) ? g_default_float : rt;
   // x ** 2 is the most common power (losses); a multiply is exact and vectorizes.
   if (op == BinaryOpId::pow && !reflected && s.kind != Scalar::Bool && s.d == 2.0 && is_floating(rt))
     return binary_impl(BinaryOpId::mul, a, a, rt, out);

@@ -31,11 +31,19 @@ void unary(UnaryOpId op, ElementwiseIter& it) {
   }
 }
 
+namespace {
+template <class F> void binary_arith(ElementwiseIter& it, const char* name) {
+  if constexpr (is_float_only<F>::value)
+    TG_DISPATCH_FLOAT(it.dtypes[1], name, [&] { map2<scalar_t, scalar_t, scalar_t>(it, F{}); });
+  else
+    TG_DISPATCH(it.dtypes[1], name, [&] { map2<scalar_t, scalar_t, scalar_t>(it, F{}); });
+}
+}  // namespace
+
 void binary(BinaryOpId op, ElementwiseIter& it) {
   switch (op) {
 #define TG_BIN_CASE(name, F) \
-  case BinaryOpId::name: \
-    TG_DISPATCH(it.dtypes[1], #name, [&] { map2<scalar_t, scalar_t, scalar_t>(it, F{}); }); return;
+  case BinaryOpId::name: binary_arith<F>(it, #name); return;
     TG_BINARY_OPS(TG_BIN_CASE)
 #undef TG_BIN_CASE
 #define TG_CMP_CASE(name, F) \

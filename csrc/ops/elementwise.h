@@ -1,11 +1,13 @@
 // One functor per elementwise op, shared by the CPU loops (cpu/elementwise.cpp)
-// and the CUDA kernels (cuda/elementwise.cu). The X-macro lists below are the
-// single registry of kernel ops: cpu/, cuda/ and bindings/ all expand them.
+// and the CUDA kernels (cuda/elementwise.cu). Which ops exist, their families and
+// names come from the op registry (python/tinygrad_ext/_registry.py), which CMake
+// turns into the X-macro lists of tg_op_lists.h that cpu/, cuda/ and bindings/ expand.
 #pragma once
 #include <cmath>
 #include <cstdint>
 #include <type_traits>
 #include "math.h"
+#include "tg_op_lists.h"  // generated from the op registry
 
 namespace tg {
 
@@ -51,10 +53,21 @@ struct CosOp { template <class T> TG_HD T operator()(T x) const { return std::co
 struct Log1pOp { template <class T> TG_HD T operator()(T x) const { return std::log1p(x); } };
 struct Expm1Op { template <class T> TG_HD T operator()(T x) const { return std::expm1(x); } };
 struct ReciprocalOp { template <class T> TG_HD T operator()(T x) const { return T(1) / x; } };
+struct TanOp { template <class T> TG_HD T operator()(T x) const { return std::tan(x); } };
+struct AsinOp { template <class T> TG_HD T operator()(T x) const { return std::asin(x); } };
+struct AcosOp { template <class T> TG_HD T operator()(T x) const { return std::acos(x); } };
+struct AtanOp { template <class T> TG_HD T operator()(T x) const { return std::atan(x); } };
+struct SinhOp { template <class T> TG_HD T operator()(T x) const { return std::sinh(x); } };
+struct CoshOp { template <class T> TG_HD T operator()(T x) const { return std::cosh(x); } };
+struct AsinhOp { template <class T> TG_HD T operator()(T x) const { return std::asinh(x); } };
+struct AcoshOp { template <class T> TG_HD T operator()(T x) const { return std::acosh(x); } };
+struct AtanhOp { template <class T> TG_HD T operator()(T x) const { return std::atanh(x); } };
+struct Log2Op { template <class T> TG_HD T operator()(T x) const { return std::log2(x); } };
+struct Log10Op { template <class T> TG_HD T operator()(T x) const { return std::log10(x); } };
+struct Exp2Op { template <class T> TG_HD T operator()(T x) const { return std::exp2(x); } };
+struct ErfOp { template <class T> TG_HD T operator()(T x) const { return std::erf(x); } };
+struct ErfcOp { template <class T> TG_HD T operator()(T x) const { return std::erfc(x); } };
 
-#define TG_UNARY_FLOAT_OPS(X) \
-  X(exp, ExpOp) X(log, LogOp) X(sqrt, SqrtOp) X(rsqrt, RsqrtOp) X(tanh, TanhOp) X(sigmoid, SigmoidOp) \
-  X(sin, SinOp) X(cos, CosOp) X(log1p, Log1pOp) X(expm1, Expm1Op) X(reciprocal, ReciprocalOp)
 
 // ---- unary ops that keep the dtype ----
 struct NegOp { template <class T> TG_HD T operator()(T x) const {
@@ -76,9 +89,6 @@ struct TruncOp { template <class T> TG_HD T operator()(T x) const {
 struct SquareOp { template <class T> TG_HD T operator()(T x) const {
   if constexpr (std::is_same_v<T, bool>) return x; else return wrap_mul(x, x); } };
 
-#define TG_UNARY_OPS(X) \
-  X(neg, NegOp) X(abs, AbsOp) X(relu, ReluOp) X(sign, SignOp) X(floor, FloorOp) X(ceil, CeilOp) \
-  X(round, RoundOp) X(trunc, TruncOp) X(square, SquareOp)
 
 // ---- binary ops whose result has the promoted dtype ----
 struct AddOp { template <class T> TG_HD T operator()(T a, T b) const {
@@ -133,16 +143,18 @@ struct RemainderOp { template <class T> TG_HD T operator()(T a, T b) const {
     T r = a % b;
     return (r != 0 && ((r < 0) != (b < 0))) ? r + b : r;
   } } };
+// Float-only binary ops (TG_BINARY_FLOAT_OPS: integer operands are promoted to float first).
+// The integer branches are never run (the front end promotes), but the CUDA kernels instantiate them.
+struct HypotOp { template <class T> TG_HD T operator()(T a, T b) const {
+  if constexpr (std::is_floating_point_v<T>) return std::hypot(a, b); else return T(0); } };
+struct Atan2Op { template <class T> TG_HD T operator()(T a, T b) const {
+  if constexpr (std::is_floating_point_v<T>) return std::atan2(a, b); else return T(0); } };
 // Elementwise gradients (fused backward formulas).
 // NOTE: relu's subgradient at 0 is 0, as torch's threshold_backward.
 struct ReluBackwardOp { template <class T> TG_HD T operator()(T grad, T x) const { return x > T(0) ? grad : T(0); } };
 struct TanhBackwardOp { template <class T> TG_HD T operator()(T grad, T y) const { return grad * (T(1) - y * y); } };
 struct SigmoidBackwardOp { template <class T> TG_HD T operator()(T grad, T y) const { return grad * y * (T(1) - y); } };
 
-#define TG_BINARY_OPS(X) \
-  X(add, AddOp) X(sub, SubOp) X(mul, MulOp) X(div, DivOp) X(pow, PowOp) X(maximum, MaximumOp) \
-  X(minimum, MinimumOp) X(floor_divide, FloorDivideOp) X(remainder, RemainderOp) \
-  X(relu_backward, ReluBackwardOp) X(tanh_backward, TanhBackwardOp) X(sigmoid_backward, SigmoidBackwardOp)
 
 // ---- binary ops with a bool result ----
 struct EqOp { template <class T> TG_HD bool operator()(T a, T b) const { return a == b; } };
@@ -155,9 +167,6 @@ struct LogicalAndOp { template <class T> TG_HD bool operator()(T a, T b) const {
 struct LogicalOrOp { template <class T> TG_HD bool operator()(T a, T b) const { return (a != T(0)) || (b != T(0)); } };
 struct LogicalXorOp { template <class T> TG_HD bool operator()(T a, T b) const { return (a != T(0)) != (b != T(0)); } };
 
-#define TG_COMPARE_OPS(X) \
-  X(eq, EqOp) X(ne, NeOp) X(lt, LtOp) X(le, LeOp) X(gt, GtOp) X(ge, GeOp) \
-  X(logical_and, LogicalAndOp) X(logical_or, LogicalOrOp) X(logical_xor, LogicalXorOp)
 
 // ---- bitwise ops: integer and bool dtypes only (the front end rejects floats,
 // and the kernels are only instantiated for bool and the integer types) ----
@@ -184,9 +193,12 @@ struct RightShiftOp { template <class T> TG_HD T operator()(T a, T b) const {
     return T(a >> b);
   } } };
 
-#define TG_BINARY_INT_OPS(X) X(bitwise_and, BitwiseAndOp) X(bitwise_or, BitwiseOrOp) X(bitwise_xor, BitwiseXorOp) \
-  X(bitwise_left_shift, LeftShiftOp) X(bitwise_right_shift, RightShiftOp)
-#define TG_UNARY_INT_OPS(X) X(bitwise_not, BitwiseNotOp)
+
+// Functors of TG_BINARY_FLOAT_OPS: the CPU kernels instantiate them for float and double only.
+template <class F> struct is_float_only : std::false_type {};
+#define TG_FLOAT_ONLY(name, F) template <> struct is_float_only<F> : std::true_type {};
+TG_BINARY_FLOAT_OPS(TG_FLOAT_ONLY)
+#undef TG_FLOAT_ONLY
 
 // Op ids: one enum per family, generated from the lists.
 #define TG_ENUM_ENTRY(name, functor) name,

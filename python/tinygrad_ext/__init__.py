@@ -5,7 +5,7 @@
 import builtins as _builtins
 
 from . import _C
-from . import _dtype
+from . import _dtype, _registry
 from ._device import Size, device
 from ._dtype import (bool, double, dtype, float, float32, float64, get_default_dtype, int, int32, int64, long,  # noqa: A004
                      set_default_dtype, uint8)
@@ -123,6 +123,8 @@ for _name in ("add", "sub", "mul", "div", "true_divide", "pow", "neg", "abs", "e
               "chunk", "unbind", "gather", "scatter_add", "index_select", "masked_fill", "masked_select", "nonzero",
               "clone", "detach", "numel", "as_strided", "equal", "isclose", "allclose", "isnan", "isinf",
               "isfinite", "maximum", "minimum", "matmul"):
+    globals()[_name] = _function(_name)
+for _name in (e.name for e in _registry.OPS if e.python == "generated"):  # torch.<name>, with out=
     globals()[_name] = _function(_name)
 del _name
 subtract, multiply, divide, negative, swapaxes = sub, mul, div, neg, transpose  # noqa: F821

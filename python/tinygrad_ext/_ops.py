@@ -4,7 +4,7 @@ gradients). When no higher-order graph is being built (grad mode off during
 backward) backward formulas may use the fused gradient kernels instead."""
 import math
 
-from . import _C, _dtype
+from . import _C, _dtype, _registry
 from .autograd.anomaly_mode import _enabled as _anomaly
 from .autograd.function import Function, _track_view, _version_error
 from .autograd.grad_mode import _state
@@ -287,119 +287,6 @@ class Minimum(Maximum):
 
 
 # ------------------------------------------------------------------- unary
-class Neg(Op):
-    @staticmethod
-    def forward(ctx, a):
-        return _C.neg(a._impl)
-
-    @staticmethod
-    def backward(ctx, g):
-        return -g
-
-
-class Exp(Op):
-    @staticmethod
-    def forward(ctx, a):
-        ctx.save_for_backward(a)
-        out = _C.exp(a._impl)
-        ctx.save_output(out)
-        return out
-
-    @staticmethod
-    def backward(ctx, g):
-        y = ctx.saved_output()
-        return g * (y if not _state[0] else ctx.saved_tensors[0].exp())
-
-
-class Log(Op):
-    @staticmethod
-    def forward(ctx, a):
-        ctx.save_for_backward(a)
-        return _C.log(a._impl)
-
-    @staticmethod
-    def backward(ctx, g):
-        (a,) = ctx.saved_tensors
-        return g / a
-
-
-class Sqrt(Op):
-    @staticmethod
-    def forward(ctx, a):
-        ctx.save_for_backward(a)
-        out = _C.sqrt(a._impl)
-        ctx.save_output(out)
-        return out
-
-    @staticmethod
-    def backward(ctx, g):
-        y = ctx.saved_output()
-        return g / (2 * (y if not _state[0] else ctx.saved_tensors[0].sqrt()))
-
-
-class Abs(Op):
-    @staticmethod
-    def forward(ctx, a):
-        ctx.save_for_backward(a)
-        return _C.abs(a._impl)
-
-    @staticmethod
-    def backward(ctx, g):
-        (a,) = ctx.saved_tensors
-        return g * a.sign()
-
-
-class Tanh(Op):
-    @staticmethod
-    def forward(ctx, a):
-        ctx.save_for_backward(a)
-        out = _C.tanh(a._impl)
-        ctx.save_output(out)
-        return out
-
-    @staticmethod
-    def backward(ctx, g):
-        from .tensor import Tensor
-        y = ctx.saved_output()
-        if not _state[0]:
-            return Tensor._from_impl(_C.tanh_backward(g._impl, y._impl))
-        y = ctx.saved_tensors[0].tanh()  # graph-connected, for higher-order gradients
-        return g * (1 - y * y)
-
-
-class Sigmoid(Op):
-    @staticmethod
-    def forward(ctx, a):
-        ctx.save_for_backward(a)
-        out = _C.sigmoid(a._impl)
-        ctx.save_output(out)
-        return out
-
-    @staticmethod
-    def backward(ctx, g):
-        from .tensor import Tensor
-        y = ctx.saved_output()
-        if not _state[0]:
-            return Tensor._from_impl(_C.sigmoid_backward(g._impl, y._impl))
-        y = ctx.saved_tensors[0].sigmoid()
-        return g * y * (1 - y)
-
-
-class Relu(Op):
-    @staticmethod
-    def forward(ctx, a):
-        ctx.save_for_backward(a)
-        return _C.relu(a._impl)
-
-    @staticmethod
-    def backward(ctx, g):
-        from .tensor import Tensor
-        (a,) = ctx.saved_tensors
-        if not _state[0]:
-            return Tensor._from_impl(_C.relu_backward(g._impl, a._impl))
-        return g * (a > 0).to(g.dtype)
-
-
 class Clamp(Op):
     @staticmethod
     def forward(ctx, a, lo, hi):
@@ -471,50 +358,6 @@ class LeakyRelu(Op):
         return where(a > 0, g, g * ctx.slope), None
 
 
-def _unary_float(name, deriv):
-    """Ops whose derivative is one expression of the input: sin, cos, log1p, expm1, rsqrt, reciprocal."""
-    cfn = getattr(_C, name)
-
-    class U(Op):
-        @staticmethod
-        def forward(ctx, a):
-            ctx.save_for_backward(a)
-            return cfn(a._impl)
-
-        @staticmethod
-        def backward(ctx, g):
-            (a,) = ctx.saved_tensors
-            return g * deriv(a)
-
-    U.__name__ = U.__qualname__ = name.capitalize()
-    return U
-
-
-def _piecewise_constant(name):
-    """sign, floor, ceil, round, trunc: differentiable with a zero gradient (torch's outputs require grad)."""
-    cfn = getattr(_C, name)
-
-    class P(Op):
-        @staticmethod
-        def forward(ctx, a):
-            return cfn(a._impl)
-
-        @staticmethod
-        def backward(ctx, g):
-            from .tensor import zeros_like
-            return zeros_like(g)
-
-    P.__name__ = P.__qualname__ = name.capitalize()
-    return P
-
-
-Sign, Floor, Ceil, Round, Trunc = (_piecewise_constant(n) for n in ("sign", "floor", "ceil", "round", "trunc"))
-Sin = _unary_float("sin", lambda a: a.cos())
-Cos = _unary_float("cos", lambda a: -a.sin())
-Log1p = _unary_float("log1p", lambda a: 1 / (1 + a))
-Expm1 = _unary_float("expm1", lambda a: a.exp())
-Rsqrt = _unary_float("rsqrt", lambda a: -0.5 * a.rsqrt() / a)
-Reciprocal = _unary_float("reciprocal", lambda a: -1 / (a * a))
 
 
 class Where(Op):
@@ -1308,3 +1151,69 @@ class Embedding(Op):
         if ctx.padding_idx is not None:
             g = g.masked_fill((idx == ctx.padding_idx).unsqueeze(-1), 0)
         return IndexPutAccumulate.apply(g, ctx.shape, 0, [idx]), None, None
+
+
+# ------------------------------------------------------------ ops from the registry
+def _formula(expr, params):
+    return eval(compile(f"lambda {', '.join(params)}: {expr}", "<op registry>", "eval"), {})  # noqa: S307
+
+
+def _registered(entry):
+    """The autograd op of a registry entry: forward calls _C.<name>, backward evaluates the entry's
+    formulas (the fused kernel instead when no higher-order graph is being built)."""
+    cfn, name = getattr(_C, entry.name), entry.name
+    params = ("grad", "self", "result") if entry.unary else ("grad", "self", "other", "result")
+    grads = tuple(_formula(f, params) for f in entry.grad)
+    uses_result = any("result" in f for f in entry.grad)
+    fused = getattr(_C, entry.fused[0]) if entry.fused else None
+    fused_args = entry.fused[1:] if entry.fused else ()
+
+    if entry.unary:
+        class R(Op):
+            @staticmethod
+            def forward(ctx, a):
+                ctx.save_for_backward(a)
+                out = cfn(a._impl)
+                if uses_result:
+                    ctx.save_output(out)
+                return out
+
+            @staticmethod
+            def backward(ctx, g):
+                (a,) = ctx.saved_tensors
+                if not _state[0]:  # no graph through the gradient: the saved output, or the fused kernel
+                    result = ctx.saved_output() if uses_result else None
+                    if fused is not None:
+                        env = {"grad": g, "self": a, "result": result}
+                        return Tensor._from_impl(fused(*[env[n]._impl for n in fused_args]))
+                else:  # recomputed from the input, so the gradient's graph reaches it
+                    result = getattr(a, name)() if uses_result else None
+                return grads[0](g, a, result)
+    else:
+        class R(Op):
+            _saves_inputs = True
+
+            @staticmethod
+            def forward(ctx, a, b):
+                ctx.a, ctx.b = a, b
+                out = cfn(a._impl, _impl(b)) if hasattr(a, "_impl") else cfn(b._impl, a, True)
+                if uses_result:
+                    ctx.save_output(out)
+                return out
+
+            @staticmethod
+            def backward(ctx, g):
+                a, b = ctx.a, ctx.b
+                result = None
+                if uses_result:
+                    result = ctx.saved_output() if not _state[0] else (
+                        getattr(a, name)(b) if isinstance(a, Tensor) else getattr(b, name)(a))
+                need = ctx.needs_input_grad
+                return (_unbroadcast(grads[0](g, a, b, result), a.shape) if need[0] else None,
+                        _unbroadcast(grads[1](g, a, b, result), b.shape) if need[1] else None)
+
+    R.__name__ = R.__qualname__ = "".join(w.capitalize() for w in name.split("_"))
+    return R
+
+
+REGISTERED = {e.name: _registered(e) for e in _registry.OPS if e.grad is not None}

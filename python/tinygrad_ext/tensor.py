@@ -8,7 +8,7 @@ import warnings
 
 import numpy as np
 
-from . import _C, _dtype, _ops
+from . import _C, _dtype, _ops, _registry
 from ._device import CPU, Size, as_device, device
 from .autograd import function as _function
 from .autograd.function import AccumulateGrad
@@ -125,6 +125,17 @@ def _tensor_impl(other, name):
     if not isinstance(other, Tensor):
         raise TypeError(f"{name}(): argument 'other' (position 1) must be Tensor, not {type(other).__name__}")
     return other._impl
+
+
+def _unary_inplace(name):
+    """exp_, neg_, ...: with autograd, the out-of-place op's result copied in (self takes its node)."""
+    def method(self):
+        if _needs_grad(self):
+            _check_inplace(self)
+            return self._rebase(getattr(_function.inplace_source(self), name)())
+        getattr(_C, name)(self._impl, self._impl)
+        return self
+    return method
 
 
 def _alpha(method):
@@ -811,8 +822,8 @@ class Tensor:
     __isub__ = _inplace(_C.sub, _ops.Sub)
     __imul__ = _inplace(_C.mul, _ops.Mul)
     __itruediv__ = _inplace(_C.div, _ops.Div)
-    __neg__ = _unary(_C.neg, _ops.Neg)
-    __abs__ = _unary(_C.abs, _ops.Abs)
+    __neg__ = _unary(_C.neg, _ops.REGISTERED["neg"])
+    __abs__ = _unary(_C.abs, _ops.REGISTERED["abs"])
     __eq__ = _compare(_C.eq)
     __ne__ = _compare(_C.ne)
     __lt__ = _compare(_C.lt)
@@ -936,28 +947,7 @@ class Tensor:
     neg = __neg__
     negative = __neg__
     abs = __abs__
-    exp = _unary(_C.exp, _ops.Exp)
-    log = _unary(_C.log, _ops.Log)
-    sqrt = _unary(_C.sqrt, _ops.Sqrt)
-    rsqrt = _unary(_C.rsqrt, _ops.Rsqrt)
-    tanh = _unary(_C.tanh, _ops.Tanh)
-    sigmoid = _unary(_C.sigmoid, _ops.Sigmoid)
-    relu = _unary(_C.relu, _ops.Relu)
-    sin = _unary(_C.sin, _ops.Sin)
-    cos = _unary(_C.cos, _ops.Cos)
-    log1p = _unary(_C.log1p, _ops.Log1p)
-    expm1 = _unary(_C.expm1, _ops.Expm1)
-    reciprocal = _unary(_C.reciprocal, _ops.Reciprocal)
-
-    # piecewise constant: differentiable with a zero gradient, as torch's
-    sign = _unary(_C.sign, _ops.Sign)
-    floor = _unary(_C.floor, _ops.Floor)
-    ceil = _unary(_C.ceil, _ops.Ceil)
-    round = _unary(_C.round, _ops.Round)
-    trunc = _unary(_C.trunc, _ops.Trunc)
-
-    def square(self):
-        return self * self
+    round = _unary(_C.round, _ops.REGISTERED["round"])
 
     def clamp(self, min=None, max=None):  # noqa: A002 (torch's argument names)
         if isinstance(min, Tensor) or isinstance(max, Tensor):
@@ -990,19 +980,7 @@ class Tensor:
     def relu_(self):
         return self.clamp_(min=0)
 
-    def _unary_inplace(name):
-        def method(self):
-            if _needs_grad(self):
-                _check_inplace(self)
-                return self._rebase(getattr(_function.inplace_source(self), name)())
-            getattr(_C, name)(self._impl, self._impl)
-            return self
-        return method
-
-    exp_, log_, sqrt_ = _unary_inplace("exp"), _unary_inplace("log"), _unary_inplace("sqrt")
-    tanh_, sigmoid_ = _unary_inplace("tanh"), _unary_inplace("sigmoid")
     neg_, abs_ = _unary_inplace("neg"), _unary_inplace("abs")
-    del _unary_inplace
 
     def zero_(self):
         return self.fill_(0)
@@ -1822,3 +1800,18 @@ def stack(tensors, dim=0, *, axis=None):
 
 
 _ops.Tensor, _ops._wrap, _ops._edge = Tensor, _wrap, _edge  # the op table's hot path uses them directly
+
+
+def _registry_methods():
+    """Tensor.<name> and its in-place <name>_ for every registry entry whose Python side is generated."""
+    for e in _registry.OPS:
+        if e.python != "generated":
+            continue
+        cfn, op = getattr(_C, e.name), _ops.REGISTERED.get(e.name)
+        pair = (_unary(cfn, op), _unary_inplace(e.name)) if e.unary else (_binary(cfn, op), _inplace(cfn, op))
+        for name, method in zip((e.name, e.name + "_"), pair):
+            method.__name__, method.__qualname__ = name, f"Tensor.{name}"
+            setattr(Tensor, name, method)
+
+
+_registry_methods()

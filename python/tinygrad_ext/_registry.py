@@ -1,0 +1,181 @@
+"""The op registry: every elementwise kernel op, declared once.
+
+An entry names the op (torch's name), its C++ functor (csrc/ops/elementwise.h), its family (the dtype
+rule), the derivative of each differentiable input written with Tensor ops, and optionally a fused
+backward kernel that specializes that formula when no higher-order graph is built. From it:
+
+- at build time, CMake runs this file (`python _registry.py --header FILE`) to write the X-macro lists
+  that csrc/cpu, csrc/cuda and csrc/bindings expand (the kernels, the CUDA stubs, the `_C` functions);
+- at import, _ops.py makes one autograd op class per entry with formulas, tensor.py the Tensor method
+  and its in-place `name_`, and __init__.py the torch.<name> function with `out=`;
+- in the tests, tests/test_registry.py checks every entry's value against its numpy reference (`ref`)
+  and its gradients with gradcheck.
+
+Families (dtype rules, as torch's):
+  unary_float   integer and bool inputs compute in the default float dtype (exp, sin, ...)
+  unary         keeps the input dtype (neg, abs, floor, ...)
+  unary_int     bool and integer inputs only (bitwise_not)
+  binary        the promoted dtype of both operands (add, mul, ...)
+  binary_float  the promoted dtype, integers promoted to the default float dtype (div, hypot, ...)
+  compare       bool result (eq, lt, logical_and, ...)
+  binary_int    bool and integer operands only (bitwise_and, <<, ...)
+
+Formulas use `grad`, `self`, `other` and `result` (the forward output), as torch's derivatives.yaml;
+binary gradients are summed back to each operand's shape automatically. `python` says how the op
+reaches Python: "generated" (method, in-place, torch function with out=, all from this entry),
+"manual" (tensor.py wires it by hand: operators with extra arguments such as alpha, or backward rules
+with special cases, e.g. pow's), or None (an internal kernel such as a fused gradient).
+
+This file must stay importable on its own (no package imports): the build runs it before the package
+exists.
+"""
+import math
+import sys
+
+FAMILIES = ("unary_float", "unary", "unary_int", "binary", "binary_float", "compare", "binary_int")
+
+
+class Entry:
+    __slots__ = ("name", "functor", "family", "grad", "fused", "ref", "python", "domain")
+
+    def __init__(self, name, functor, family, grad=None, fused=None, ref=None, python="generated", domain=None):
+        assert family in FAMILIES, family
+        self.name, self.functor, self.family = name, functor, family
+        self.grad = (grad,) if isinstance(grad, str) else grad  # one formula per input, None: not differentiable
+        self.fused = fused      # (kernel, arg names): the formula as one fused kernel, used without create_graph
+        self.ref = ref          # the numpy function the tests compare with ("np.exp", "lambda a: ...")
+        self.python = python
+        self.domain = domain    # (lo, hi) of the test inputs, where the op is only defined on part of the line
+
+    @property
+    def unary(self):
+        return self.family.startswith("unary")
+
+
+_LN2, _LN10, _2_SQRTPI = math.log(2.0), math.log(10.0), 2.0 / math.sqrt(math.pi)
+_ZERO = "grad.new_zeros(grad.shape)"  # piecewise constant: differentiable with a zero gradient, as torch's
+
+E = Entry
+OPS = [
+    # ---- unary, float result
+    E("exp", "ExpOp", "unary_float", "grad * result", ref="np.exp"),
+    E("log", "LogOp", "unary_float", "grad / self", ref="np.log", domain=(0.1, 3)),
+    E("sqrt", "SqrtOp", "unary_float", "grad / (2 * result)", ref="np.sqrt", domain=(0.1, 3)),
+    E("rsqrt", "RsqrtOp", "unary_float", "-0.5 * grad * result / self", ref="lambda a: 1 / np.sqrt(a)",
+      domain=(0.1, 3)),
+    E("tanh", "TanhOp", "unary_float", "grad * (1 - result * result)", fused=("tanh_backward", "grad", "result"),
+      ref="np.tanh"),
+    E("sigmoid", "SigmoidOp", "unary_float", "grad * result * (1 - result)",
+      fused=("sigmoid_backward", "grad", "result"), ref="lambda a: 1 / (1 + np.exp(-a))"),
+    E("sin", "SinOp", "unary_float", "grad * self.cos()", ref="np.sin"),
+    E("cos", "CosOp", "unary_float", "-grad * self.sin()", ref="np.cos"),
+    E("tan", "TanOp", "unary_float", "grad * (1 + result * result)", ref="np.tan", domain=(-1.2, 1.2)),
+    E("asin", "AsinOp", "unary_float", "grad * (1 - self * self).rsqrt()", ref="np.arcsin", domain=(-0.9, 0.9)),
+    E("acos", "AcosOp", "unary_float", "-grad * (1 - self * self).rsqrt()", ref="np.arccos", domain=(-0.9, 0.9)),
+    E("atan", "AtanOp", "unary_float", "grad / (1 + self * self)", ref="np.arctan"),
+    E("sinh", "SinhOp", "unary_float", "grad * self.cosh()", ref="np.sinh"),
+    E("cosh", "CoshOp", "unary_float", "grad * self.sinh()", ref="np.cosh"),
+    E("asinh", "AsinhOp", "unary_float", "grad * (self * self + 1).rsqrt()", ref="np.arcsinh"),
+    E("acosh", "AcoshOp", "unary_float", "grad * (self * self - 1).rsqrt()", ref="np.arccosh", domain=(1.1, 4)),
+    E("atanh", "AtanhOp", "unary_float", "grad / (1 - self * self)", ref="np.arctanh", domain=(-0.9, 0.9)),
+    E("log1p", "Log1pOp", "unary_float", "grad / (1 + self)", ref="np.log1p", domain=(-0.5, 3)),
+    E("expm1", "Expm1Op", "unary_float", "grad * (result + 1)", ref="np.expm1"),
+    E("log2", "Log2Op", "unary_float", f"grad / (self * {_LN2!r})", ref="np.log2", domain=(0.1, 3)),
+    E("log10", "Log10Op", "unary_float", f"grad / (self * {_LN10!r})", ref="np.log10", domain=(0.1, 3)),
+    E("exp2", "Exp2Op", "unary_float", f"grad * result * {_LN2!r}", ref="np.exp2"),
+    E("erf", "ErfOp", "unary_float", f"grad * {_2_SQRTPI!r} * (-self * self).exp()",
+      ref="lambda a: np.vectorize(math.erf, otypes=[float])(a)"),
+    E("erfc", "ErfcOp", "unary_float", f"-grad * {_2_SQRTPI!r} * (-self * self).exp()",
+      ref="lambda a: np.vectorize(math.erfc, otypes=[float])(a)"),
+    E("reciprocal", "ReciprocalOp", "unary_float", "-grad * result * result", ref="lambda a: 1 / a",
+      domain=(0.2, 3)),
+    # ---- unary, same dtype
+    E("neg", "NegOp", "unary", "-grad", ref="np.negative", python="manual"),
+    E("abs", "AbsOp", "unary", "grad * self.sign()", ref="np.abs", python="manual"),
+    E("relu", "ReluOp", "unary", "grad * (self > 0).to(grad.dtype)", fused=("relu_backward", "grad", "self"),
+      ref="lambda a: np.maximum(a, 0)"),
+    E("sign", "SignOp", "unary", _ZERO, ref="np.sign"),
+    E("floor", "FloorOp", "unary", _ZERO, ref="np.floor"),
+    E("ceil", "CeilOp", "unary", _ZERO, ref="np.ceil"),
+    E("round", "RoundOp", "unary", _ZERO, ref="np.round", python="manual"),
+    E("trunc", "TruncOp", "unary", _ZERO, ref="np.trunc"),
+    E("square", "SquareOp", "unary", "2 * grad * self", ref="np.square"),
+    E("bitwise_not", "BitwiseNotOp", "unary_int", ref="np.invert", python="manual"),
+    # ---- binary
+    E("add", "AddOp", "binary", ref="np.add", python="manual"),
+    E("sub", "SubOp", "binary", ref="np.subtract", python="manual"),
+    E("mul", "MulOp", "binary", ref="np.multiply", python="manual"),
+    E("div", "DivOp", "binary_float", ref="np.true_divide", python="manual"),
+    E("pow", "PowOp", "binary", ref="np.power", python="manual"),
+    E("maximum", "MaximumOp", "binary", ref="np.maximum", python="manual"),
+    E("minimum", "MinimumOp", "binary", ref="np.minimum", python="manual"),
+    E("floor_divide", "FloorDivideOp", "binary", ref="np.floor_divide", python="manual"),
+    E("remainder", "RemainderOp", "binary", ref="np.remainder", python="manual"),
+    E("hypot", "HypotOp", "binary_float", ("grad * self / result", "grad * other / result"), ref="np.hypot",
+      domain=(0.2, 3)),
+    E("atan2", "Atan2Op", "binary_float",
+      ("grad * other / (self * self + other * other)", "-grad * self / (self * self + other * other)"),
+      ref="np.arctan2", domain=(0.2, 3)),
+    # fused gradient kernels (the specializations named by `fused` above)
+    E("relu_backward", "ReluBackwardOp", "binary", python=None),
+    E("tanh_backward", "TanhBackwardOp", "binary", python=None),
+    E("sigmoid_backward", "SigmoidBackwardOp", "binary", python=None),
+    # ---- comparisons and logical ops: bool results
+    E("eq", "EqOp", "compare", ref="np.equal", python="manual"),
+    E("ne", "NeOp", "compare", ref="np.not_equal", python="manual"),
+    E("lt", "LtOp", "compare", ref="np.less", python="manual"),
+    E("le", "LeOp", "compare", ref="np.less_equal", python="manual"),
+    E("gt", "GtOp", "compare", ref="np.greater", python="manual"),
+    E("ge", "GeOp", "compare", ref="np.greater_equal", python="manual"),
+    E("logical_and", "LogicalAndOp", "compare", ref="np.logical_and", python="manual"),
+    E("logical_or", "LogicalOrOp", "compare", ref="np.logical_or", python="manual"),
+    E("logical_xor", "LogicalXorOp", "compare", ref="np.logical_xor", python="manual"),
+    # ---- bitwise: bool and integer operands
+    E("bitwise_and", "BitwiseAndOp", "binary_int", ref="np.bitwise_and", python="manual"),
+    E("bitwise_or", "BitwiseOrOp", "binary_int", ref="np.bitwise_or", python="manual"),
+    E("bitwise_xor", "BitwiseXorOp", "binary_int", ref="np.bitwise_xor", python="manual"),
+    E("bitwise_left_shift", "LeftShiftOp", "binary_int", ref="np.left_shift", python="manual"),
+    E("bitwise_right_shift", "RightShiftOp", "binary_int", ref="np.right_shift", python="manual"),
+]
+del E
+BY_NAME = {e.name: e for e in OPS}
+assert len(BY_NAME) == len(OPS), "an op is declared twice"
+
+# The C++ lists: one X-macro per list, expanded by cpu/, cuda/, bindings/ and core/.
+_LISTS = {
+    "TG_UNARY_FLOAT_OPS": ("unary_float",),
+    "TG_UNARY_OPS": ("unary",),
+    "TG_UNARY_INT_OPS": ("unary_int",),
+    "TG_BINARY_OPS": ("binary", "binary_float"),
+    "TG_BINARY_FLOAT_OPS": ("binary_float",),  # (a subset of TG_BINARY_OPS: integer inputs promote to float)
+    "TG_COMPARE_OPS": ("compare",),
+    "TG_BINARY_INT_OPS": ("binary_int",),
+}
+
+
+def cpp_header():
+    lines = ["// Generated from python/tinygrad_ext/_registry.py by CMake: do not edit.", "#pragma once", ""]
+    for macro, families in _LISTS.items():
+        items = [f"X({e.name}, {e.functor})" for e in OPS if e.family in families]
+        lines.append(f"#define {macro}(X) " + " ".join(items))
+    return "\n".join(lines) + "\n"
+
+
+def main(argv):
+    if len(argv) == 3 and argv[1] == "--header":
+        text = cpp_header()
+        try:
+            with open(argv[2]) as f:
+                if f.read() == text:
+                    return 0  # unchanged: keep the timestamp, so nothing recompiles
+        except OSError:
+            pass
+        with open(argv[2], "w") as f:
+            f.write(text)
+        return 0
+    print("usage: python _registry.py --header FILE", file=sys.stderr)
+    return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv))
