@@ -62,10 +62,6 @@ KNOWN = [
           lambda f: _op(f, *CLAMP) and re.search(r"\d{15,}", f.call.body) is not None,
           "clamp/clip with an integer bound beyond 2**53 (e.g. max=2**63-1 on int64) go through a double: "
           "a.clamp_(max=9223372036854775807) turns every element into -2**63", True),
-    Known("where_clamp", ANY,
-          lambda f: _op(f, *CLAMP) and ("nan" in f.call.body or _nonfinite_inputs(f, skip=("a",))),
-          "clamp with a NaN bound ignores it (torch returns NaN: clamp(x, 1e30, nan) -> nan; the tensor-bound "
-          "gradient differs too)", True),
     Known("where_clamp", VALUE + EXC,
           lambda f: _op(f, *CLAMP) and _in(f, "a") == "bool",
           "clamp of a bool tensor: torch promotes with the bounds (int64 result) or raises (bool bounds, "
@@ -79,9 +75,8 @@ KNOWN = [
           "is computed (torch: NotImplementedError)", True),
     Known("binary", VALUE,
           lambda f: f.call.op.startswith(("floor_divide", "remainder")) and "value" in f.kind,
-          "float // is floor(a / b), not Python's (and torch's) divmod-based floor division: 1.0 // 0.008 is 125 "
-          "(torch: 124; also int64 3 // 0.1 is 30, torch 29), 1.4 // -inf is -0.0 (torch: -1.0), inf // 2147483647 is inf (torch: nan); float % of "
-          "inf by a tiny divisor is finite (torch: nan)", True),
+          "float % when a / b overflows (|a| large, |b| tiny or subnormal): ours returns +-0 or a tiny value, torch "
+          "nan (torch's a - b * floor(a / b)); float // edge cases of the same kind", True),
     Known("binary", ANY, lambda f: f.call.op in ("floor_divide_op=", "remainder_op=", "pow_op="),
           "`a //= b`, `a %= b`, `a **= b`: the result-type check is missing (bool %= float64 accepted; torch: "
           "'result type Double can't be cast'), bool operands are accepted (torch: NotImplementedError), and "
@@ -145,6 +140,10 @@ KNOWN = [
                                                                          f.call.body) is not None,
           "an integer tensor to a negative integer power (x ** -2) is accepted; torch: RuntimeError 'Integers to "
           "negative integer powers are not allowed.'", True),
+    Known("binary", EXC, lambda f: f.call.op.startswith("pow") and "without overflow" in f.detail,
+          "an integer tensor to a Python int exponent beyond its dtype (int32 ** 2**40) raises 'value cannot be "
+          "converted to type int without overflow'; torch wraps the exponent into the dtype (result x ** 0 = 1)",
+          True),
     Known("binary", EXC, lambda f: f.call.grad and f.call.inplace and "cast" in f.detail,
           "in-place arithmetic under autograd (a += b, a.pow_(b) with b requiring grad) skips the result-type "
           "check: uint8 += float32 is accepted (torch: RuntimeError 'result type Float can't be cast')", True),
@@ -152,9 +151,6 @@ KNOWN = [
         "abs", "floor", "ceil", "round", "trunc", "relu", "isfinite", "neg"),
           "unary ops on bool: abs/floor/ceil/round/trunc/relu are computed (torch: NotImplementedError / "
           "RuntimeError), isfinite(bool) raises (x - x on bool)", True),
-    Known("reduce", EXC, lambda f: _has_duplicate_dims(f),
-          "a dim listed twice in a reduction (sum(a, (0, -2))) is accepted; torch: RuntimeError 'dim 0 appears "
-          "multiple times in the list of dims'", True),
     Known("reduce", EXC, lambda f: _op(f, "norm", "var", "std") and (_int_input(f) or "matrix_norm" in f.detail or
                                                                    "frobenius" in f.detail or "amax" in f.detail),
           "norm/var/std argument errors: norm(p=inf) over a zero-size dim raises amax's IndexError (torch: "
@@ -191,9 +187,8 @@ KNOWN = [
           "squeeze with a tuple of dims: a repeated dim is accepted (torch: RuntimeError 'dim 0 appears multiple "
           "times')", True),
     Known("view", EXC, lambda f: _op(f, "narrow", "permute", "transpose", "unflatten", "view", "reshape"),
-          "view-op argument errors: narrow checks start before length (IndexError where torch raises RuntimeError "
-          "'narrow(): length must be non-negative.'), transpose of a 0-d tensor accepts any dims (torch: "
-          "IndexError)", True),
+          "narrow checks start before length: narrow(0, 5, -1) raises IndexError 'start out of range' where torch "
+          "raises RuntimeError 'narrow(): length must be non-negative.'", True),
     Known("join", EXC, lambda f: _op(f, "split", "split_sizes", "chunk", "cat", "stack"),
           "split/chunk/cat/stack argument errors: split checks the dim before a negative size, stack the sizes "
           "before the dim, chunk/split of a 0-d "
@@ -224,7 +219,7 @@ KNOWN = [
           "in torch and ours (index_put_ without accumulate)", False),
     Known("*", EXC + VALUE, lambda f: f.call.op in (
         "gather", "scatter_add", "scatter_add_", "bmm", "matmul", "@", "getitem", "setitem", "floor_divide",
-        "remainder") and
+        "remainder", "floor_divide_", "remainder_", "floor_divide_op=", "remainder_op=") and
           (_empty_input(f) or ("ours raised" in f.kind and "index_out_of_range" in f.call.tags)),
           "ours validates index values/shapes, dtypes and integer divisors even when nothing is computed (empty "
           "operands); torch skips those checks. RELIABILITY.md row 22: validate index tensors before the kernel",
@@ -252,16 +247,6 @@ KNOWN = [
           "from_numpy of a bool array holding bytes other than 0/1 raises ValueError; torch reinterprets the "
           "bytes (undefined behaviour in its kernels)", False),
 ]
-
-
-def _has_duplicate_dims(f):
-    m = re.search(r"\((?:a, )?\(([-\d, ]+)\)", f.call.body) or re.search(r"dim=\(([-\d, ]+)\)", f.call.body)
-    if not m:
-        return False
-    dims = [int(x) for x in m.group(1).replace(" ", "").split(",") if x]
-    nd = max(f.call.inputs["a"].ndim, 1)
-    wrapped = [d % nd if -nd <= d < nd else d for d in dims]
-    return len(set(wrapped)) != len(wrapped)
 
 
 def match(finding):
