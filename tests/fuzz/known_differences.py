@@ -141,9 +141,8 @@ KNOWN = [
           "an integer tensor to a negative integer power (x ** -2) is accepted; torch: RuntimeError 'Integers to "
           "negative integer powers are not allowed.'", True),
     Known("binary", EXC, lambda f: f.call.op.startswith("pow") and "without overflow" in f.detail,
-          "an integer tensor to a Python int exponent beyond its dtype (int32 ** 2**40) raises 'value cannot be "
-          "converted to type int without overflow'; torch wraps the exponent into the dtype (result x ** 0 = 1)",
-          True),
+          "an integer tensor to a Python int exponent beyond its dtype: int32 ** 2**40 wraps the exponent (result "
+          "x ** 0 = 1, silently); torch raises 'value cannot be converted to type int without overflow'", True),
     Known("binary", EXC, lambda f: f.call.grad and f.call.inplace and "cast" in f.detail,
           "in-place arithmetic under autograd (a += b, a.pow_(b) with b requiring grad) skips the result-type "
           "check: uint8 += float32 is accepted (torch: RuntimeError 'result type Float can't be cast')", True),
