@@ -19,6 +19,9 @@ struct NotImplementedError : Error { using Error::Error; };
 struct ShapeError : Error { using Error::Error; };
 // Integer division by zero: RuntimeError (torch) that is also a ZeroDivisionError.
 struct ZeroDivError : Error { using Error::Error; };
+// A device allocation failed even after the allocator's cache was given back: torch.cuda.OutOfMemoryError
+// (tinygrad_ext.cuda.OutOfMemoryError, a RuntimeError).
+struct OutOfMemoryError : Error { using Error::Error; };
 
 inline std::ostream& operator<<(std::ostream& os, const std::vector<int64_t>& v) {
   os << '[';

@@ -12,22 +12,19 @@
 // Plain C++ header: usable from the bindings without the CUDA toolkit headers.
 #pragma once
 #include <cstdint>
-#include <new>
-#include <string>
-#include <utility>
+#include "../core/error.h"
 
 namespace tg::cuda {
 
-// Raised when cudaMalloc fails even after the cache was emptied. It is a
-// std::bad_alloc so pybind11 raises MemoryError with this message:
-// "CUDA out of memory. Tried to allocate N bytes (device D, free F bytes)".
-struct CudaOutOfMemory : std::bad_alloc {
-  explicit CudaOutOfMemory(std::string msg) : msg_(std::move(msg)) {}
-  const char* what() const noexcept override { return msg_.c_str(); }
-
- private:
-  std::string msg_;
-};
+// A cache miss asks cudaMalloc for the size class; when that fails the cache
+// is given back to the driver and the class tried again, then the exact
+// request (which may fit where its class does not; such a block is freed, not
+// cached, on release). If all fail, allocate() throws tg::OutOfMemoryError
+// (error.h) with torch's message: "CUDA out of memory. Tried to allocate
+// 2.00 GiB. GPU 0 has a total capacity of ... of which ... is free. Of the
+// allocated memory ... is allocated by tinygrad_ext, and ... is reserved by
+// tinygrad_ext but unallocated ...". The error is not sticky: the process
+// goes on using the GPU.
 
 // Statistics in bytes of (rounded) blocks. `device` must be in [0, 64).
 int64_t memory_allocated(int device);      // held by live tensors and scratch buffers

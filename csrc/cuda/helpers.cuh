@@ -22,6 +22,14 @@
 
 namespace tg::cuda {
 
+// Throws tg::Error: "CUDA error: <description> (<cudaError name>) <where> <what> at <file>:<line>", plus
+// torch's CUDA_LAUNCH_BLOCKING hint unless launches are synchronous. Out of line (runtime.cu): every
+// kernel's error path calls it.
+[[noreturn]] void throw_cuda_error(int err, const char* what, const char* where, const char* file, int line);
+// CUDA_LAUNCH_BLOCKING=1 (torch's variable, read once): every launch is followed by a device
+// synchronization, so a kernel that faults is reported at its own launch.
+bool launch_blocking();
+
 // Throws tg::Error naming the failed call. cudaGetLastError() clears the
 // per-thread error state so a recoverable error (bad argument, OOM) does not
 // resurface in an unrelated later check; sticky errors (a kernel fault) stay.
@@ -30,23 +38,24 @@ namespace tg::cuda {
     cudaError_t tg_err_ = (expr);                                                              \
     if (tg_err_ != cudaSuccess) {                                                              \
       (void)cudaGetLastError();                                                                \
-      throw ::tg::Error(::tg::str_cat("CUDA error: ", cudaGetErrorString(tg_err_), " (",       \
-                                      cudaGetErrorName(tg_err_), ") in ", #expr, " at ",       \
-                                      __FILE__, ":", __LINE__));                               \
+      ::tg::cuda::throw_cuda_error(int(tg_err_), #expr, "in", __FILE__, __LINE__);             \
     }                                                                                          \
   } while (0)
 
 // After a <<<...>>> launch: configuration errors are reported synchronously
-// through cudaGetLastError; faults inside a kernel surface at a later call
+// through cudaGetLastError. Faults inside a kernel surface at a later call
 // (the next launch check, cudaMemcpy, synchronize()), which is checked too —
-// so the kernel named in a message may be a later one than the culprit.
+// so the kernel named in a message may be a later one than the culprit,
+// unless CUDA_LAUNCH_BLOCKING=1 makes this check wait for the kernel.
 #define TG_CUDA_CHECK_LAUNCH(kernel_name)                                                      \
   do {                                                                                         \
     cudaError_t tg_err_ = cudaGetLastError();                                                  \
+    if (tg_err_ == cudaSuccess && ::tg::cuda::launch_blocking()) {                             \
+      tg_err_ = cudaDeviceSynchronize();                                                       \
+      if (tg_err_ != cudaSuccess) (void)cudaGetLastError();                                    \
+    }                                                                                          \
     if (tg_err_ != cudaSuccess)                                                                \
-      throw ::tg::Error(::tg::str_cat("CUDA error: ", cudaGetErrorString(tg_err_), " (",       \
-                                      cudaGetErrorName(tg_err_), ") launching ", kernel_name,  \
-                                      " at ", __FILE__, ":", __LINE__));                       \
+      ::tg::cuda::throw_cuda_error(int(tg_err_), kernel_name, "launching", __FILE__, __LINE__); \
   } while (0)
 
 // ---------------------------------------------------------------- devices

@@ -23,11 +23,17 @@ void copy_between_devices(const Tensor& dst, const Tensor& src);
 
 bool is_built();
 int runtime_version();  // CUDART_VERSION the extension was compiled with (e.g. 13000), 0 without CUDA
-int device_count();  // 0 when there is no driver or device
+int device_count();  // 0 when there is no driver or device, or CUDA failed to initialize
+// Why device_count() is 0: "" when CUDA initialized (or was not built), else torch's explanation
+// ("No CUDA GPUs are available", "Found no NVIDIA driver ...", "The NVIDIA driver on your system is too old ...").
+std::string init_error();
+// Whether that is a broken set-up (an old driver, a failed initialization: torch warns "CUDA initialization: ...")
+// rather than the plain absence of a driver or a GPU.
+bool init_failed();
 void synchronize();
 
 // torch.cuda.get_device_properties: queried once per device; throws for an
-// ordinal outside [0, device_count()).
+// ordinal outside [0, device_count()), with init_error() as the message when there is no GPU.
 struct DeviceProperties {
   std::string name;
   int64_t total_memory = 0;  // bytes

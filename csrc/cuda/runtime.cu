@@ -4,7 +4,8 @@
 //
 // Nothing in this file may touch the GPU at import time: the allocator is
 // registered by a static initializer that only stores two function pointers,
-// and device_count() turns "no driver / no device" into 0.
+// and device_count() turns any initialization failure into 0 devices, keeping
+// the reason (init_error()) for torch.cuda's warning and errors.
 #include <atomic>
 #include <cstdlib>
 #include <cstring>
@@ -15,28 +16,18 @@
 #include "allocator.h"
 #include "helpers.cuh"
 #include "kernels.h"
+#include "runtime_util.h"
 
 namespace tg::cuda {
 namespace {
 
-constexpr int kMaxDevices = 64;           // int8 device index in tg::Device; a 64-bit "used" mask
-constexpr size_t kMinBlock = 512;          // every block is a multiple of this (and 512-byte aligned)
-constexpr size_t kSmallLimit = size_t(1) << 20;   // below: 512-byte classes; above: 4 classes per octave
-constexpr int64_t kMaxRequest = int64_t(1) << 50;  // larger requests fail before rounding can overflow
+using util::kMaxRequest;
+using util::round_size;
+
+constexpr int kMaxDevices = 64;  // int8 device index in tg::Device; a 64-bit "used" mask
 
 void check_device_index(int device, const char* what) {
   TG_CHECK(device >= 0 && device < kMaxDevices, what, ": invalid CUDA device index ", device);
-}
-
-// Size classes: multiples of 512 bytes below 1 MiB; above, each power of two
-// is split into 4 classes (1, 1.25, 1.5, 1.75 x 2^k), so a block wastes at
-// most 25% while repeated similar sizes still land in the same class.
-size_t round_size(int64_t nbytes) {
-  size_t n = nbytes <= 0 ? 1 : size_t(nbytes);
-  if (n < kSmallLimit) return (n + kMinBlock - 1) / kMinBlock * kMinBlock;
-  size_t octave = size_t(1) << (63 - __builtin_clzll(static_cast<unsigned long long>(n)));
-  size_t step = octave / 4;
-  return (n + step - 1) / step * step;
 }
 
 // Devices this process has touched (bit d = device d), for synchronize().
@@ -73,8 +64,7 @@ struct CachingAllocator {
   std::atomic<int64_t> mallocs{0};
 
   CachingAllocator() {
-    const char* v = std::getenv("TG_CUDA_NO_CACHE");
-    caching = !(v && *v && std::strcmp(v, "0") != 0);
+    caching = !util::env_flag("TG_CUDA_NO_CACHE");
   }
 
   // Caller holds mu. cudaFree every cached block of `device`; returns the
@@ -103,11 +93,18 @@ CachingAllocator& state() {
   return *s;
 }
 
-[[noreturn]] void throw_oom(int64_t nbytes, int device) {
+// torch.cuda.OutOfMemoryError (tg::OutOfMemoryError) with torch's message. The
+// caller holds the allocator's lock (the statistics) and has already emptied
+// the device's cache and retried, so "reserved but unallocated" is what the
+// cache could not give back.
+[[noreturn]] void throw_oom(int64_t nbytes, int device, const DeviceStats& stats) {
   size_t free_b = 0, total_b = 0;
-  if (cudaMemGetInfo(&free_b, &total_b) != cudaSuccess) (void)cudaGetLastError();
-  throw CudaOutOfMemory(str_cat("CUDA out of memory. Tried to allocate ", nbytes, " bytes (device ", device,
-                                ", free ", free_b, " bytes)"));
+  if (cudaMemGetInfo(&free_b, &total_b) != cudaSuccess) {
+    (void)cudaGetLastError();
+    free_b = total_b = 0;
+  }
+  throw OutOfMemoryError(
+      util::oom_message(nbytes, device, uint64_t(total_b), uint64_t(free_b), stats.allocated, stats.reserved));
 }
 
 void* allocate_fn(int64_t nbytes, int device) { return allocate(nbytes, device); }
@@ -126,11 +123,12 @@ void* allocate(int64_t nbytes, int device) {
   check_device_index(device, "allocate");
   TG_CHECK(nbytes >= 0, "CUDA allocate: negative size ", nbytes);
   TG_CUDA_CHECK(try_set_device(device));
-  if (nbytes > kMaxRequest) throw_oom(nbytes, device);
-  const size_t size = round_size(nbytes);
   CachingAllocator& a = state();
   std::lock_guard<std::mutex> lock(a.mu);
+  if (nbytes > kMaxRequest) throw_oom(nbytes, device, a.stats[device]);
+  const size_t size = round_size(nbytes);
   void* p = nullptr;
+  size_t got = size;
   if (a.caching) {
     auto it = a.cached[device].find(size);
     if (it != a.cached[device].end() && !it->second.empty()) {
@@ -139,33 +137,38 @@ void* allocate(int64_t nbytes, int device) {
     }
   }
   if (!p) {
-    cudaError_t e = cudaMalloc(&p, size);
-    a.mallocs.fetch_add(1, std::memory_order_relaxed);
-    if (e == cudaErrorMemoryAllocation) {
-      // Cached blocks are free memory in all but name: give them back and retry once.
-      (void)cudaGetLastError();
-      p = nullptr;
-      (void)a.free_cached(device);
-      (void)cudaGetLastError();
-      e = cudaMalloc(&p, size);
-      a.mallocs.fetch_add(1, std::memory_order_relaxed);
-    }
-    if (e == cudaErrorMemoryAllocation) {
-      (void)cudaGetLastError();
-      throw_oom(nbytes, device);
-    }
-    TG_CUDA_CHECK(e);
-    a.stats[device].reserved += int64_t(size);
+    // The size class; out of memory: the cache given back, the class again, then the exact request.
+    cudaError_t hard = cudaSuccess;
+    const util::MallocResult r = util::malloc_with_retry(
+        size, util::exact_size(nbytes),
+        [&](size_t n, void** out) {
+          a.mallocs.fetch_add(1, std::memory_order_relaxed);
+          cudaError_t e = cudaMalloc(out, n);
+          if (e == cudaSuccess) return util::MallocStatus::kOk;
+          (void)cudaGetLastError();  // out of memory is not sticky: clear it so the process stays usable
+          if (e == cudaErrorMemoryAllocation) return util::MallocStatus::kOutOfMemory;
+          hard = e;
+          return util::MallocStatus::kError;
+        },
+        [&] {
+          (void)a.free_cached(device);
+          (void)cudaGetLastError();
+        });
+    if (r.status == util::MallocStatus::kOutOfMemory) throw_oom(nbytes, device, a.stats[device]);
+    if (hard != cudaSuccess) throw_cuda_error(int(hard), "cudaMalloc", "in", __FILE__, __LINE__);
+    p = r.ptr;
+    got = r.size;
+    a.stats[device].reserved += int64_t(got);
   }
   try {
-    a.live.emplace(reinterpret_cast<uintptr_t>(p), Block{size, device});
+    a.live.emplace(reinterpret_cast<uintptr_t>(p), Block{got, device});
   } catch (...) {  // host bad_alloc: do not leak the device block
     (void)cudaFree(p);
-    a.stats[device].reserved -= int64_t(size);
+    a.stats[device].reserved -= int64_t(got);
     throw;
   }
   DeviceStats& s = a.stats[device];
-  s.allocated += int64_t(size);
+  s.allocated += int64_t(got);
   if (s.allocated > s.peak) s.peak = s.allocated;
   return p;
 }
@@ -186,7 +189,9 @@ void release(void* ptr, int device) noexcept {
   const Block b = it->second;
   a.live.erase(it);
   a.stats[b.device].allocated -= int64_t(b.size);
-  if (a.caching) {
+  // A block of the exact request (the out-of-memory fallback) is no size class: no later request
+  // would find it in the cache, so it goes straight back to the driver.
+  if (a.caching && b.size == round_size(int64_t(b.size))) {
     try {
       a.cached[b.device][b.size].push_back(ptr);
       return;
@@ -247,19 +252,74 @@ bool caching_enabled() { return state().caching; }
 bool is_built() { return true; }
 int runtime_version() { return CUDART_VERSION; }
 
-int device_count() {
-  // Cached: the set of visible devices is fixed for the life of the process
-  // (CUDA reads CUDA_VISIBLE_DEVICES once). Without a driver or a device the
-  // call fails; that is reported as 0 devices and the error is cleared.
-  static const int n = [] {
+namespace {
+struct Discovery {
+  int count = 0;
+  util::InitStatus status;
+};
+
+util::InitFailure classify(cudaError_t e) {
+  switch (e) {
+    case cudaSuccess: return util::InitFailure::kNone;
+    case cudaErrorNoDevice: return util::InitFailure::kNoDevice;
+    case cudaErrorInsufficientDriver: return util::InitFailure::kInsufficientDriver;
+    case cudaErrorInitializationError: return util::InitFailure::kInitializationError;
+    case cudaErrorUnknown: return util::InitFailure::kUnknown;
+    default: return util::InitFailure::kOther;
+  }
+}
+
+// Once per process: the set of visible devices is fixed for its life (CUDA
+// reads CUDA_VISIBLE_DEVICES once). A failure is kept with torch's
+// explanation instead of being discarded: torch.cuda.is_available() is then
+// False, and tinygrad_ext.cuda warns once and reports it (unavailable_reason()).
+//
+// TG_CUDA_FAKE_DRIVER_VERSION=12080 (testing aid) answers as CUDA does on a
+// machine whose driver supports only CUDA 12.8: no devices, "driver too old".
+const Discovery& discovery() {
+  static const Discovery d = [] {
+    Discovery r;
     int c = 0;
-    if (cudaGetDeviceCount(&c) != cudaSuccess) {
+    cudaError_t e = cudaGetDeviceCount(&c);
+    if (e != cudaSuccess) (void)cudaGetLastError();  // not sticky: clear it for later calls
+    int driver = 0;
+    if (const char* fake = std::getenv("TG_CUDA_FAKE_DRIVER_VERSION"); fake && *fake) {
+      e = cudaErrorInsufficientDriver;
+      driver = std::atoi(fake);
+    } else if (e != cudaSuccess && cudaDriverGetVersion(&driver) != cudaSuccess) {
       (void)cudaGetLastError();
-      c = 0;
+      driver = 0;
     }
-    return c < 0 ? 0 : (c > kMaxDevices ? kMaxDevices : c);
+    if (e != cudaSuccess) {
+      c = 0;
+      r.status = util::describe_init_failure(classify(e), driver, CUDART_VERSION, cudaGetErrorName(e),
+                                             cudaGetErrorString(e));
+    }
+    r.count = c < 0 ? 0 : (c > kMaxDevices ? kMaxDevices : c);
+    return r;
   }();
-  return n;
+  return d;
+}
+}  // namespace
+
+int device_count() { return discovery().count; }
+
+std::string init_error() { return discovery().status.reason; }
+bool init_failed() { return discovery().status.failed; }
+
+bool launch_blocking() {
+  static const bool v = util::env_flag("CUDA_LAUNCH_BLOCKING");
+  return v;
+}
+
+void throw_cuda_error(int err, const char* what, const char* where, const char* file, int line) {
+  const cudaError_t e = static_cast<cudaError_t>(err);
+  std::string msg = str_cat("CUDA error: ", cudaGetErrorString(e), " (", cudaGetErrorName(e), ") ", where, " ",
+                            what, " at ", file, ":", line);
+  if (!launch_blocking())  // torch's hint: a kernel fault surfaces at a later call
+    msg += "\nCUDA kernel errors might be asynchronously reported at some other API call, so the stacktrace below "
+           "might be incorrect.\nFor debugging consider passing CUDA_LAUNCH_BLOCKING=1";
+  throw Error(msg);
 }
 
 void set_device(int device) {
@@ -302,7 +362,8 @@ int sm_count(int device) {
 
 const DeviceProperties& device_properties(int device) {
   const int n = device_count();
-  TG_CHECK(n > 0, "No CUDA GPUs are available");
+  // Without a GPU: why (torch's _lazy_init raises the initialization error itself).
+  if (n == 0) throw Error(init_error().empty() ? std::string("No CUDA GPUs are available") : init_error());
   TG_CHECK(device >= 0 && device < n, "Invalid device id ", device, " (", n, " CUDA device(s))");
   // Filled once per device; call_once retries when the query throws.
   static std::once_flag once[kMaxDevices];

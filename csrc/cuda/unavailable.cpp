@@ -31,6 +31,8 @@ void copy_between_devices(const Tensor&, const Tensor&) { fail(); }
 bool is_built() { return false; }
 int runtime_version() { return 0; }
 int device_count() { return 0; }
+std::string init_error() { return ""; }
+bool init_failed() { return false; }
 void synchronize() {}
 int64_t memory_allocated(int) { return 0; }
 int64_t max_memory_allocated(int) { return 0; }
