@@ -1,11 +1,20 @@
 """CUDA extras: TF32 matmul (torch.backends.cuda.matmul.allow_tf32 / set_float32_matmul_precision),
-device queries (get_device_name / get_device_properties / get_device_capability), cumsum on the GPU.
+device queries (get_device_name / get_device_properties / get_device_capability), cumsum on the GPU;
+CUDA's failure modes: a failed initialization (warned about and reported, TG_REQUIRE_CUDA), out of
+memory (torch.cuda.OutOfMemoryError), CUDA_LAUNCH_BLOCKING; random streams bitwise equal on CPU and GPU.
 
-Cases marked `cuda` skip without a GPU; the flag and the no-GPU errors are checked everywhere.
+Cases marked `cuda` skip without a GPU; the flag, the no-GPU errors, the runtime's host-side policy
+(csrc/cuda/runtime_util.h, compiled here with the host compiler) and the PTX of the random transforms
+(when nvcc is installed) are checked everywhere.
 """
 import itertools
+import math
+import os
+import shutil
+import struct
 import subprocess
 import sys
+import warnings
 
 import numpy as np
 import pytest
@@ -236,3 +245,353 @@ def test_cumsum_gradient(shape, dim):
     ref = np.flip(np.cumsum(np.flip(w, dim), axis=dim), dim)
     assert t.grad.device.type == "cuda"
     np.testing.assert_allclose(t.grad.cpu().numpy(), ref, rtol=1e-10, atol=1e-10)
+
+
+# ------------------------------------------------------------------ CUDA initialization (every machine)
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+class _FakeC:
+    """Stands in for tinygrad_ext._C in tinygrad_ext.cuda: a CUDA build that found no GPU, for `reason`."""
+
+    def __init__(self, reason, built=True):
+        self.reason, self.built = reason, built
+
+    def cuda_is_built(self):
+        return self.built
+
+    def cuda_device_count(self):
+        return 0
+
+    def cuda_get_device_properties(self, index):
+        raise RuntimeError(self.reason)
+
+
+@pytest.fixture
+def fake_cuda(monkeypatch):
+    """Installs a _FakeC with the given reason; the module's cached status and warn-once flag are reset."""
+    def install(reason, built=True):
+        monkeypatch.setattr(torch.cuda, "_C", _FakeC(reason, built))
+        monkeypatch.setattr(torch.cuda, "_status", None)
+        monkeypatch.setattr(torch.cuda, "_warned", False)
+    return install
+
+
+OLD_DRIVER = ("The NVIDIA driver on your system is too old (found version 12080, which supports CUDA 12.8). "
+              "tinygrad_ext was built with the CUDA 13.0 runtime, ...")
+
+
+def test_failed_initialization_warns_once_and_is_reported(fake_cuda):
+    fake_cuda(OLD_DRIVER)
+    with pytest.warns(UserWarning, match=r"^CUDA initialization: The NVIDIA driver on your system is too old"):
+        assert torch.cuda.is_available() is False
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # once only
+        assert torch.cuda.is_available() is False and torch.cuda.device_count() == 0
+    assert torch.cuda.unavailable_reason() == OLD_DRIVER
+    with pytest.raises(RuntimeError, match="driver on your system is too old"):  # torch's _lazy_init
+        torch.cuda.current_device()
+    with pytest.raises(RuntimeError, match="driver on your system is too old"):
+        torch.cuda.get_device_properties(0)
+
+
+@pytest.mark.parametrize("reason", ["No CUDA GPUs are available",
+                                    "Found no NVIDIA driver on your system. Please check that you have an NVIDIA "
+                                    "GPU and installed a driver from http://www.nvidia.com/Download/index.aspx"])
+def test_absent_gpu_or_driver_is_silent_but_reported(fake_cuda, reason):
+    fake_cuda(reason)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # as torch: no warning for a machine without a GPU
+        assert torch.cuda.is_available() is False and torch.cuda.device_count() == 0
+    assert torch.cuda.unavailable_reason() == reason
+    with pytest.raises(RuntimeError, match=reason.split(".")[0]):
+        torch.cuda.synchronize()
+
+
+def test_not_built_reason(fake_cuda):
+    fake_cuda("unused", built=False)
+    assert torch.cuda.is_available() is False and torch.cuda.device_count() == 0
+    assert "built without CUDA" in torch.cuda.unavailable_reason()
+    with pytest.raises(AssertionError, match="Torch not compiled with CUDA enabled"):
+        torch.cuda.current_device()
+
+
+def test_reason_of_this_machine():
+    reason = torch.cuda.unavailable_reason()
+    assert (reason is None) == torch.cuda.is_available()
+    if reason is not None:
+        assert isinstance(reason, str) and reason
+
+
+def _run(args, env_extra, timeout=120):
+    env = {**os.environ, **env_extra}
+    return subprocess.run(args, capture_output=True, text=True, env=env, cwd=ROOT, timeout=timeout, check=False)
+
+
+@pytest.mark.skipif(not torch.backends.cuda.is_built(), reason="the core's initialization path needs a CUDA build")
+def test_old_driver_end_to_end_in_a_cuda_build():
+    # TG_CUDA_FAKE_DRIVER_VERSION makes the core answer as CUDA does under a driver for CUDA 12.8 only.
+    code = ("import warnings, tinygrad_ext as torch\n"
+            "with warnings.catch_warnings(record=True) as w:\n"
+            "    warnings.simplefilter('always')\n"
+            "    a = torch.cuda.is_available(); torch.cuda.is_available()\n"
+            "print(a, len(w), w[0].category.__name__ if w else None)\n"
+            "print(w[0].message if w else None)\n"
+            "print(torch.cuda.unavailable_reason())\n")
+    r = _run([sys.executable, "-c", code], {"TG_CUDA_FAKE_DRIVER_VERSION": "12080"})
+    assert r.returncode == 0, r.stderr
+    first, message, reason = r.stdout.splitlines()[:3]
+    assert first == "False 1 UserWarning"
+    assert message.startswith("CUDA initialization: The NVIDIA driver on your system is too old (found version "
+                              "12080, which supports CUDA 12.8)")
+    assert "TG_CUDA_ROOT" in reason and reason == message[len("CUDA initialization: "):]
+
+
+@pytest.mark.skipif(CUDA_AVAILABLE, reason="checks the run without a GPU")
+def test_require_cuda_turns_skips_into_failures():
+    target = "tests/test_cuda_extra.py::test_device_name_properties_capability"
+    base = [sys.executable, "-m", "pytest", target, "-q", "-p", "no:cacheprovider"]
+    r = _run(base, {"TG_REQUIRE_CUDA": "0"})
+    assert r.returncode == 0 and "1 skipped" in r.stdout and "CUDA test cases skipped: CUDA not available" in r.stdout
+    r = _run(base, {"TG_REQUIRE_CUDA": "1"})
+    assert r.returncode != 0, r.stdout
+    assert "TG_REQUIRE_CUDA=1 but no usable GPU: " + torch.cuda.unavailable_reason()[:40] in r.stdout
+
+
+def test_out_of_memory_error_type():
+    assert issubclass(torch.cuda.OutOfMemoryError, RuntimeError)
+    if hasattr(torch, "OutOfMemoryError"):  # torch.OutOfMemoryError is torch.cuda.OutOfMemoryError
+        assert torch.OutOfMemoryError is torch.cuda.OutOfMemoryError
+
+
+# ------------------------------------------------------------------ the runtime's host-side policy (every machine)
+def _host_compiler():
+    for cxx in (os.environ.get("CXX"), "c++", "g++", "clang++"):
+        if cxx and shutil.which(cxx):
+            return cxx
+    return None
+
+
+@pytest.mark.skipif(_host_compiler() is None, reason="no C++ compiler")
+def test_runtime_util_cpp(tmp_path):
+    # Size classes, the out-of-memory retry (class, cache freed, class, exact size), torch's messages and the
+    # explanation of each CUDA initialization failure: csrc/cuda/runtime_util_test.cpp against a fake device.
+    exe = tmp_path / "runtime_util_test"
+    src = os.path.join(ROOT, "csrc", "cuda", "runtime_util_test.cpp")
+    build = subprocess.run([_host_compiler(), "-std=c++17", "-O0", "-Wall", "-o", str(exe), src],
+                           capture_output=True, text=True, timeout=120, check=False)
+    assert build.returncode == 0, build.stderr
+    run = subprocess.run([str(exe)], capture_output=True, text=True, timeout=60, check=False)
+    assert run.returncode == 0 and run.stdout.strip() == "ok", run.stdout + run.stderr
+
+
+# ------------------------------------------------------------------ random streams: one for every device
+def _nvcc():
+    for cand in (shutil.which("nvcc"), "/usr/local/cuda/bin/nvcc"):
+        if cand and os.path.exists(cand):
+            return cand
+    return None
+
+
+@pytest.mark.skipif(_nvcc() is None, reason="nvcc not installed")
+def test_random_transforms_ptx_has_no_contraction(tmp_path):
+    # nvcc contracts a * b + c into an fma by default, which changes the last bit against the CPU. Every
+    # floating-point operation of the random transforms must be a separately rounded (.rn) one, and none an fma.
+    src = tmp_path / "k.cu"
+    src.write_text('#include "philox.h"\n'
+                   "template <class T> __global__ void k(T* out, int kind, double a, double b, unsigned long long s) {\n"
+                   "  out[threadIdx.x] = tg::random_value<T>(kind, a, b, s, threadIdx.x);\n}\n"
+                   "template __global__ void k<double>(double*, int, double, double, unsigned long long);\n"
+                   "template __global__ void k<float>(float*, int, double, double, unsigned long long);\n")
+    ptx = tmp_path / "k.ptx"
+    r = subprocess.run([_nvcc(), "-std=c++17", "-arch=sm_80", "-ptx", "-I", os.path.join(ROOT, "csrc", "ops"),
+                        "-o", str(ptx), str(src)], capture_output=True, text=True, timeout=300, check=False)
+    assert r.returncode == 0, r.stderr
+    import re
+    ops = re.findall(r"\b((?:add|sub|mul|div|fma|mad|sqrt)(?:\.[a-z0-9]+)*\.f(?:32|64))\b", ptx.read_text())
+    assert len(ops) > 100  # the transforms are there
+    bad = sorted({op for op in ops if op.startswith(("fma", "mad")) or ".rn." not in op})
+    assert not bad, f"contractible or fused floating-point operations in the random transforms: {bad}"
+
+
+_M32 = 0xFFFFFFFF
+
+
+def _philox(seed, counter):
+    c0, c1, c2, c3 = counter & _M32, (counter >> 32) & _M32, 0, 0
+    k0, k1 = seed & _M32, (seed >> 32) & _M32
+    for _ in range(10):
+        p0, p1 = 0xD2511F53 * c0, 0xCD9E8D57 * c2
+        c0, c1, c2, c3 = ((p1 >> 32) ^ c1 ^ k0) & _M32, p1 & _M32, ((p0 >> 32) ^ c3 ^ k1) & _M32, p0 & _M32
+        k0, k1 = (k0 + 0x9E3779B9) & _M32, (k1 + 0xBB67AE85) & _M32
+    return c0, c1, c2, c3
+
+
+def _ref_log(x):
+    """csrc/ops/philox.h's rn::log, operation for operation (Python floats: IEEE doubles, each op rounded)."""
+    bits = struct.unpack("<Q", struct.pack("<d", x))[0]
+    e = ((bits >> 52) & 0x7FF) - 1023
+    m = struct.unpack("<d", struct.pack("<Q", (bits & 0x000FFFFFFFFFFFFF) | 0x3FF0000000000000))[0]
+    if m > 1.4142135623730951:
+        m, e = m * 0.5, e + 1
+    f = m - 1.0
+    s = f / (2.0 + f)
+    t = s * s
+    q = 0.047619047619047616
+    for c in (0.05263157894736842, 0.058823529411764705, 0.06666666666666667, 0.07692307692307693,
+              0.09090909090909091, 0.1111111111111111, 0.14285714285714285, 0.2, 0.3333333333333333):
+        q = q * t + c
+    two_s = 2.0 * s
+    log_m = two_s + two_s * (t * q)
+    return e * 0.6931467056274414 + (log_m + e * 4.7493250390316726e-07)
+
+
+def _ref_cos2pi(k):
+    n = (k + (1 << 29)) >> 30
+    r = (k - (n << 30)) * (1.0 / 4294967296.0)
+    r2 = r * r
+    c = -0.03638284114254567
+    for coef in (0.28200596845579123, -1.714390711088672, 7.903536371318469, -26.4262567833744, 60.24464137187666,
+                 -85.45681720669373, 64.9393940226683, -19.739208802178716, 1.0):
+        c = c * r2 + coef
+    s = -0.012031585942120627
+    for coef in (0.10422916220813984, -0.7181223017785006, 3.819952584848282, -15.09464257682299,
+                 42.058693944897655, -76.70585975306139, 81.60524927607506, -41.34170224039976, 6.283185307179586):
+        s = s * r2 + coef
+    s = s * r
+    return (c, -s, -c, s)[n & 3]
+
+
+def _ref_value(kind, a, b, seed, counter):
+    """random_value<double> of csrc/ops/philox.h."""
+    v = _philox(seed, counter)
+    u = float((v[0] << 21) ^ (v[1] >> 11)) * (1.0 / 9007199254740992.0)
+    if kind == "uniform":
+        return a + (b - a) * u
+    if kind == "normal":
+        u1 = 1.0 - float(v[2]) * (1.0 / 4294967296.0)
+        return a + (b * math.sqrt(-2.0 * _ref_log(u1))) * _ref_cos2pi(v[3])
+    raise ValueError(kind)
+
+
+def test_random_stream_matches_reference_bitwise():
+    n, seed = 3000, 987654321
+    for kind, fill, a, b in [("uniform", lambda t: t.uniform_(-3.0, 5.5), -3.0, 5.5),
+                             ("normal", lambda t: t.normal_(2.0, 0.75), 2.0, 0.75)]:
+        ref = np.array([_ref_value(kind, a, b, seed, i) for i in range(n)])
+        for dtype, np_dtype in [(torch.float64, np.float64), (torch.float32, np.float32)]:
+            torch.manual_seed(seed)
+            got = fill(torch.empty(n, dtype=dtype)).numpy()
+            want = ref.astype(np_dtype)
+            if kind == "uniform" and dtype == torch.float32:
+                want = np.where(want >= np.float32(b), np.float32(a), want)  # the open upper end
+            assert np.array_equal(got.view(f"u{got.itemsize}"), want.view(f"u{want.itemsize}")), (kind, dtype)
+
+
+def test_normal_transform_accuracy():
+    # The core's own log and cos (as the reference evaluates them) against long double math: about 1 ulp.
+    ld = np.longdouble
+    if np.finfo(ld).nmant < 60:
+        pytest.skip("long double is no wider than double here")
+    two_pi = 2 * np.arccos(ld(-1))
+    ks = [0, 1, 2, 3, (1 << 29) - 1, 1 << 29, (1 << 29) + 1, 1 << 30, 3 << 29, (1 << 31) + 12345, _M32 - 1, _M32]
+    ks += [int(k) for k in np.random.default_rng(0).integers(0, 1 << 32, 4000)]
+    ulp = 2.0 ** -52
+    for k in ks:
+        c, want = _ref_cos2pi(k), float(np.cos(two_pi * ld(k) / ld(4294967296)))
+        assert abs(c - want) <= ulp * max(abs(want), 2.0 ** -4), (k, c, want)  # near cos's zeros: absolute
+        u1 = 1.0 - k / 4294967296.0
+        lg, want = _ref_log(u1), float(np.log(ld(u1)))
+        assert abs(lg - want) <= ulp * abs(want), (k, lg, want)
+
+
+@pytest.mark.cuda
+@pytest.mark.parametrize("dtype", [torch.float32, torch.float64])
+def test_random_streams_bitwise_equal_on_cpu_and_cuda(dtype):
+    fills = {"rand": lambda d: torch.rand(5000, dtype=dtype, device=d),
+             "randn": lambda d: torch.randn(5000, dtype=dtype, device=d),
+             "uniform_": lambda d: torch.empty(3, 1700, dtype=dtype, device=d).uniform_(-2.5, 7.0),
+             "normal_": lambda d: torch.empty(4097, dtype=dtype, device=d).normal_(-1.0, 3.0),
+             "bernoulli_": lambda d: torch.empty(5000, dtype=dtype, device=d).bernoulli_(0.3),
+             "randint": lambda d: torch.randint(-7, 1000, (5000,), device=d)}
+    for name, make in fills.items():
+        torch.manual_seed(20240607)
+        make("cpu")  # the offsets advance the same way on both
+        cpu = make("cpu").numpy()
+        torch.manual_seed(20240607)
+        make("cuda")
+        gpu = make("cuda").cpu().numpy()
+        assert cpu.dtype == gpu.dtype and np.array_equal(cpu.view(f"u{cpu.itemsize}"), gpu.view(f"u{gpu.itemsize}")), \
+            (name, int(np.sum(cpu != gpu)))
+
+
+# ------------------------------------------------------------------ out of memory, CUDA_LAUNCH_BLOCKING (GPU)
+def _round_size(n):
+    """csrc/cuda/runtime_util.h's size class."""
+    n = max(n, 1)
+    if n < 1 << 20:
+        return -(-n // 512) * 512
+    step = (1 << (n.bit_length() - 1)) // 4
+    return -(-n // step) * step
+
+
+OOM_MESSAGE = (r"^CUDA out of memory\. Tried to allocate {}\. GPU 0 has a total capacity of [\d.]+ GiB of which "
+               r"[\d.]+ (bytes|KiB|MiB|GiB) is free\. Of the allocated memory [\d.]+ (bytes|KiB|MiB|GiB) is allocated "
+               r"by tinygrad_ext, and [\d.]+ (bytes|KiB|MiB|GiB) is reserved by tinygrad_ext but unallocated")
+
+
+@pytest.mark.cuda
+def test_out_of_memory_raises_and_the_gpu_stays_usable():
+    torch.cuda.empty_cache()
+    x = torch.ones(1000, device="cuda")
+    before = torch.cuda.memory_allocated()
+    for numel, shown in [(1 << 47, "524288.00 GiB"),   # 512 TiB: the driver refuses (three tries)
+                         (1 << 49, "2097152.00 GiB")]:  # beyond the allocator's 2^50-byte limit: refused at once
+        with pytest.raises(torch.cuda.OutOfMemoryError, match=OOM_MESSAGE.format(shown)) as info:
+            torch.empty(numel, dtype=torch.float32, device="cuda")
+        assert isinstance(info.value, RuntimeError)
+    assert torch.cuda.memory_allocated() == before
+    assert (x * 2).sum().item() == 2000.0  # the process goes on using the GPU
+    torch.cuda.synchronize()
+
+
+@pytest.mark.cuda
+def test_out_of_memory_retries_with_the_exact_size():
+    # A request whose size class (up to 25% larger) exceeds the GPU but which itself fits must succeed.
+    total = torch.cuda.get_device_properties(0).total_memory
+    nbytes = int(total * 0.9) // 4 * 4
+    if _round_size(nbytes) <= total:
+        pytest.skip(f"the size class of {nbytes} bytes fits this GPU ({total} bytes)")
+    torch.cuda.empty_cache()
+    allocated, reserved = torch.cuda.memory_allocated(), torch.cuda.memory_reserved()
+    try:
+        big = torch.empty(nbytes // 4, dtype=torch.float32, device="cuda")
+    except torch.cuda.OutOfMemoryError as e:  # other processes on this GPU: say how much was free
+        pytest.fail(f"the exact-size retry did not rescue a {nbytes}-byte request: {e}")
+    assert torch.cuda.memory_allocated() - allocated == nbytes  # the exact request, not its class
+    big[-5:].fill_(3.0)
+    assert big[-5:].sum().item() == 15.0
+    del big
+    assert torch.cuda.memory_allocated() == allocated
+    assert torch.cuda.memory_reserved() == reserved  # an exact-size block is freed, not cached
+
+
+@pytest.mark.cuda
+def test_cuda_launch_blocking_makes_launches_synchronous():
+    # A long kernel: without CUDA_LAUNCH_BLOCKING the matmul call returns at once (the launch is queued); with
+    # it the call returns when the kernel has run. Each mode in a fresh process (the variable is read once).
+    code = ("import time, tinygrad_ext as torch\n"
+            "a = torch.randn(3072, 3072, dtype=torch.float64, device='cuda')\n"
+            "c = a @ a; torch.cuda.synchronize()\n"
+            "t0 = time.perf_counter(); c = a @ a; t1 = time.perf_counter(); torch.cuda.synchronize()\n"
+            "t2 = time.perf_counter()\n"
+            "print((t1 - t0) / (t2 - t0), float(c[7, 9].item()) == float((a[7] * a[:, 9]).sum().item()) or "
+            "abs(float(c[7, 9].item()) - float((a[7] * a[:, 9]).sum().item())) < 1e-9)\n")
+    fractions = {}
+    for blocking in ("0", "1"):
+        r = _run([sys.executable, "-c", code], {"CUDA_LAUNCH_BLOCKING": blocking}, timeout=300)
+        assert r.returncode == 0, r.stderr
+        frac, ok = r.stdout.split()
+        assert ok == "True"
+        fractions[blocking] = float(frac)
+    assert fractions["1"] > 0.9 and fractions["0"] < 0.5, fractions

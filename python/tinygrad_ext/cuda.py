@@ -1,21 +1,82 @@
-"""torch.cuda: device queries. Kernels run when the extension was built with nvcc and a GPU is present."""
+"""torch.cuda: device queries. Kernels run when the extension was built with nvcc and a GPU is present.
+
+When CUDA fails to initialize (e.g. a driver older than the CUDA runtime the extension was built with),
+is_available() is False as in torch, and the first is_available()/device_count() warns once with torch's
+UserWarning "CUDA initialization: <why>"; unavailable_reason() says why no GPU is usable in every case
+(no CUDA build, no driver, no device, a failed initialization).
+"""
+import warnings
+
 from . import _C
 
 
+class OutOfMemoryError(RuntimeError):
+    """torch.cuda.OutOfMemoryError: a GPU allocation failed even after the caching allocator gave its cached
+    blocks back to the driver and retried (the size class, then the exact request). Nothing is left half done:
+    free some tensors (``del``), call empty_cache(), and go on using the GPU."""
+
+
+# Reasons that only say there is nothing to use (torch is silent about these): no warning.
+_ABSENT = ("No CUDA GPUs are available", "Found no NVIDIA driver")
+_NOT_BUILT = ("Torch not compiled with CUDA enabled (tinygrad_ext was built without CUDA: nvcc was not found "
+              "when it was built, or TG_WITH_CUDA=OFF)")
+_status = None  # (failed, reason): fixed for the life of the process, as the set of visible devices is
+_warned = False
+
+
+def _init_status():
+    """(failed, reason): reason None when at least one GPU is visible; failed when the reason is a broken
+    set-up rather than the absence of a driver or GPU."""
+    global _status
+    if _status is None:
+        if not _C.cuda_is_built():
+            _status = (False, _NOT_BUILT)
+        elif _C.cuda_device_count() > 0:
+            _status = (False, None)
+        else:
+            try:  # without a GPU the core raises why (the initialization error it kept)
+                _C.cuda_get_device_properties(0)
+                reason = "No CUDA GPUs are available"
+            except RuntimeError as e:
+                reason = str(e) or "No CUDA GPUs are available"
+            _status = (not reason.startswith(_ABSENT), reason)
+    return _status
+
+
+def _warn_once():
+    global _warned
+    failed, reason = _init_status()
+    if failed and not _warned:
+        _warned = True
+        warnings.warn("CUDA initialization: " + reason, UserWarning, stacklevel=3)
+
+
+def unavailable_reason():
+    """None when a GPU is visible; else why is_available() is False, e.g. 'The NVIDIA driver on your system
+    is too old (found version 12080, ...)', 'Found no NVIDIA driver on your system ...', 'No CUDA GPUs are
+    available', or that the extension was built without CUDA."""
+    return _init_status()[1]
+
+
 def is_available():
-    return _C.cuda_is_built() and _C.cuda_device_count() > 0
+    _warn_once()
+    return _init_status()[1] is None
 
 
 def device_count():
-    return _C.cuda_device_count() if _C.cuda_is_built() else 0
+    if not _C.cuda_is_built():
+        return 0
+    _warn_once()
+    return _C.cuda_device_count()
 
 
 def _check():
-    """torch's _lazy_init: AssertionError without a CUDA build, RuntimeError without a GPU."""
+    """torch's _lazy_init: AssertionError without a CUDA build, RuntimeError (saying why) without a GPU."""
     if not _C.cuda_is_built():
         raise AssertionError("Torch not compiled with CUDA enabled")
     if _C.cuda_device_count() == 0:
-        raise RuntimeError("No CUDA GPUs are available")
+        _warn_once()
+        raise RuntimeError(_init_status()[1])
 
 
 def current_device():
