@@ -160,8 +160,8 @@ EOF
 # ------------------------------------------------------------------ 2. the CUDA test suite
 PYTEST_SUMMARY='grep -E "[0-9]+ (passed|failed|errors?|skipped|deselected).* in [0-9.]+s" "$1" | tail -1; grep -m1 "^TG_REQUIRE_CUDA=1: " "$1"; grep -E "^(FAILED|ERROR) " "$1" | head -3'
 export COLUMNS=200  # pytest's short summary lines are cut to the terminal's width
-RESERVE_S=220
-run_step pytest 150 "$PYTEST_SUMMARY" "" -- env TG_REQUIRE_CUDA=1 "$PY" -m pytest tests -m cuda -q -p no:cacheprovider -rfE
+RESERVE_S=200
+run_step pytest 180 "$PYTEST_SUMMARY" "" -- env TG_REQUIRE_CUDA=1 "$PY" -m pytest tests -m cuda -q -p no:cacheprovider -rfE
 report_step pytest
 
 # ------------------------------------------------------------------ 3./4. sanitizers beside the classifier
@@ -204,7 +204,7 @@ sanitize() {  # tool
     "$PY" -m pytest "${tests[@]}" -m cuda -q -p no:cacheprovider -x
 }
 export -f sanitize
-RESERVE_S=100
+RESERVE_S=90
 ( run_step memcheck 170 "$SANITIZER_SUMMARY" "" -- bash -c 'sanitize memcheck' ) &
 P1=$!
 ( run_step racecheck 170 "$SANITIZER_SUMMARY" "" -- bash -c 'sanitize racecheck' ) &

@@ -558,8 +558,9 @@ def test_out_of_memory_raises_and_the_gpu_stays_usable():
 @pytest.mark.cuda
 def test_out_of_memory_retries_with_the_exact_size():
     # A request whose size class (up to 25% larger) exceeds the GPU but which itself fits must succeed.
+    # H200 (140.4 GiB): 130.6 GiB asked, its class is 160 GiB; A100 80GB (79.2 GiB): 73.6 GiB asked, class 80 GiB.
     total = torch.cuda.get_device_properties(0).total_memory
-    nbytes = int(total * 0.9) // 4 * 4
+    nbytes = int(total * 0.93) // 4 * 4
     if _round_size(nbytes) <= total:
         pytest.skip(f"the size class of {nbytes} bytes fits this GPU ({total} bytes)")
     torch.cuda.empty_cache()
