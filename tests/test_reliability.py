@@ -216,3 +216,16 @@ def test_argument_errors_match_torch():
     check_raises(lambda: torch.tensor([True]).argmax(), RuntimeError, "does not support bool input")
     check_raises(lambda: torch.zeros(2**63), TypeError)
     check_raises(lambda: torch.ones(2).view(2**63), TypeError)
+
+
+def test_bool_and_integer_rules_of_torch():
+    b, i = torch.tensor([True, False]), torch.tensor([2, 3])
+    for f in (b.abs, b.floor, b.ceil, b.round, b.trunc, lambda: b ** b, lambda: b // b, lambda: b % b):
+        check_raises(f, NotImplementedError, "not implemented for 'Bool'")
+    check_raises(b.relu, RuntimeError, "Boolean inputs not supported for relu")
+    for f in (lambda: torch.tensor([1.0]) - True, lambda: b - 1, lambda: 1 - b, lambda: torch.tensor([1.0]).sub(True)):
+        check_raises(f, RuntimeError, "Subtraction, the `-` operator, with a bool tensor is not supported")
+    check_raises(lambda: i ** -2, RuntimeError, "Integers to negative integer powers are not allowed")
+    assert (i ** torch.tensor([-1, 2])).tolist() == [0, 9]  # a tensor exponent is allowed, as in torch
+    assert b.square().dtype == torch.int64 and b.square().tolist() == [1, 0]
+    assert torch.isinf(b).tolist() == [False, False] and torch.isinf(i).tolist() == [False, False]

@@ -68,7 +68,7 @@ Device to_device_arg(int type, int index) {
   if (d.is_cuda()) {
     TG_CHECK(cuda::is_built(), "Torch not compiled with CUDA enabled (tinygrad_ext was built without CUDA)");
     int n = cuda::device_count();
-    TG_CHECK(n > 0, "No CUDA GPUs are available");
+    TG_CHECK(n > 0, cuda::init_error().empty() ? std::string("No CUDA GPUs are available") : cuda::init_error());
     TG_CHECK(index >= 0 && index < n, "CUDA error: invalid device ordinal: device index ", index,
              " out of range, ", n, " device(s)");
   }
@@ -212,6 +212,8 @@ PYBIND11_MODULE(_C, m) {
     } catch (const ValueError& e) { PyErr_SetString(PyExc_ValueError, e.what());
     } catch (const TypeError& e) { PyErr_SetString(PyExc_TypeError, e.what());
     } catch (const NotImplementedError& e) { PyErr_SetString(PyExc_NotImplementedError, e.what());
+    } catch (const OutOfMemoryError& e) {  // torch.cuda.OutOfMemoryError (a RuntimeError)
+      PyErr_SetString(py::module_::import("tinygrad_ext.cuda").attr("OutOfMemoryError").ptr(), e.what());
     } catch (const Error& e) { PyErr_SetString(PyExc_RuntimeError, e.what()); }
   });
 

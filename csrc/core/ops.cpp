@@ -328,13 +328,21 @@ Tensor finish_out(const Tensor& out, const Tensor& direct, const Tensor& result)
   return out;
 }
 
+[[noreturn]] void throw_bool_sub() {
+  throw Error("Subtraction, the `-` operator, with a bool tensor is not supported. If you are trying to invert a "
+              "mask, use the `~` or `logical_not()` operator instead.");
+}
+
 DType unary_compute_dtype(UnaryOpId op, DType in) {
   if (op == UnaryOpId::logical_not) return in;
   if (is_float_unary(op)) return is_floating(in) ? in : g_default_float;
-  TG_CHECK(!(op == UnaryOpId::neg && in == DType::Bool),
-           "Negation, the `-` operator, on a bool tensor is not supported. If you are trying to invert a mask, "
-           "use the `~` or `logical_not()` operator instead.");
-  return in;
+  if (in != DType::Bool) return in;
+  TG_CHECK(op != UnaryOpId::neg, "Negation, the `-` operator, on a bool tensor is not supported. If you are trying "
+           "to invert a mask, use the `~` or `logical_not()` operator instead.");
+  TG_CHECK(op != UnaryOpId::relu, "Boolean inputs not supported for relu");
+  TG_CHECK_AS(NotImplementedError, op != UnaryOpId::abs && op != UnaryOpId::floor && op != UnaryOpId::ceil &&
+              op != UnaryOpId::round && op != UnaryOpId::trunc, "\"", unary_name(op), "_cpu\" not implemented for 'Bool'");
+  return op == UnaryOpId::square ? DType::Int64 : in;  // square(bool) is pow(bool, 2): int64, as torch
 }
 
 void check_int_divisor(BinaryOpId op, DType compute, const Tensor& b) {
@@ -356,6 +364,10 @@ Tensor binary_impl(BinaryOpId op, const Tensor& a, const Tensor& b, DType rt, co
   if (op == BinaryOpId::sub && rt == DType::Bool)
     throw Error("Subtraction, the `-` operator, with two bool tensors is not supported. Use the `^` or "
                 "`logical_xor()` operator instead.");
+  if (op == BinaryOpId::sub && (a->dtype == DType::Bool || b->dtype == DType::Bool)) throw_bool_sub();
+  TG_CHECK_AS(NotImplementedError, !(compute == DType::Bool && (op == BinaryOpId::pow ||
+              op == BinaryOpId::floor_divide || op == BinaryOpId::remainder)),
+              "\"", name, "_cpu\" not implemented for 'Bool'");
   check_int_divisor(op, compute, b);
   if (is_bitwise(op)) check_bitwise_dtype(name, compute, a->device());
   DType out_dtype = cmp ? DType::Bool : compute;
@@ -392,6 +404,9 @@ Tensor binary(BinaryOpId op, const Tensor& a, const Tensor& b, const Tensor& out
 Tensor binary(BinaryOpId op, const Tensor& a, const Scalar& s, bool reflected, const Tensor& out) {
   DType rt = result_type(a, s);
   DType compute = (is_float_binary(op) && !is_floating(rt)) ? g_default_float : rt;
+  if (op == BinaryOpId::sub && s.kind == Scalar::Bool) throw_bool_sub();
+  TG_CHECK(!(op == BinaryOpId::pow && !reflected && is_integral(compute, true) && s.kind != Scalar::Float && s.i < 0),
+           "Integers to negative integer powers are not allowed.");
   // x ** 2 is the most common power (losses); a multiply is exact and vectorizes.
   if (op == BinaryOpId::pow && !reflected && s.kind != Scalar::Bool && s.d == 2.0 && is_floating(rt))
     return binary_impl(BinaryOpId::mul, a, a, rt, out);

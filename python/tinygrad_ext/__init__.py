@@ -15,6 +15,7 @@ from .tensor import (Tensor, addmm, arange, as_tensor, cat, empty, empty_like, e
                      linspace, normal, ones, ones_like, rand, rand_like, randint, randn,
                      randn_like, randperm, range, stack, tensor, where, zeros, zeros_like)
 from . import autograd, backends, cuda, version  # noqa: E402
+from .cuda import OutOfMemoryError  # noqa: E402 (torch.OutOfMemoryError)
 
 globals().update(_dtype.LEGACY_CPU)  # torch.FloatTensor, torch.LongTensor, ...
 cuda.__dict__.update(_dtype.LEGACY_CUDA)  # torch.cuda.FloatTensor, ...

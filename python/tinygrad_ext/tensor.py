@@ -1195,6 +1195,8 @@ class Tensor:
         return self != self
 
     def isinf(self):
+        if not self.dtype.is_floating_point:  # integers and bools never are
+            return _wrap(_C.full(list(self._impl.shape), False, _dtype.bool.id, *self.device._code))
         return self.abs() == math.inf
 
     def isfinite(self):
