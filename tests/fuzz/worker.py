@@ -103,7 +103,7 @@ def main():
     devnull = os.open(os.devnull, os.O_WRONLY)
     os.dup2(devnull, 1)
     sys.stdout = open(os.devnull, "w")
-    if cfg.get("mem_limit"):
+    if cfg.get("mem_limit") and not os.environ.get("TG_SANITIZED"):  # (ASan's shadow memory needs the address space)
         import resource
         lim = int(cfg["mem_limit"])
         resource.setrlimit(resource.RLIMIT_AS, (lim, lim))
