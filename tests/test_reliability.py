@@ -229,3 +229,17 @@ def test_bool_and_integer_rules_of_torch():
     assert (i ** torch.tensor([-1, 2])).tolist() == [0, 9]  # a tensor exponent is allowed, as in torch
     assert b.square().dtype == torch.int64 and b.square().tolist() == [1, 0]
     assert torch.isinf(b).tolist() == [False, False] and torch.isinf(i).tolist() == [False, False]
+
+
+def test_numbers_stored_into_tensors_must_fit():
+    u, f, i = torch.tensor([1, 2], dtype=torch.uint8), torch.tensor([1.0, 2.0]), torch.tensor([0, -1])
+    for fn in (lambda: torch.full((2,), 300, dtype=torch.uint8), lambda: torch.full((2,), 2**31, dtype=torch.int32),
+               lambda: torch.full((2,), 1e300), lambda: u.fill_(300), lambda: f.masked_fill(f > 1, 1e300),
+               lambda: torch.where(u > 1, u, 300), lambda: torch.full((2,), float("nan"), dtype=torch.int32)):
+        check_raises(fn, RuntimeError, "without overflow")
+    assert u.tolist() == [1, 2] and f.tolist() == [1.0, 2.0]
+    assert torch.full((2,), -1, dtype=torch.uint8).tolist() == [255, 255]  # small negatives wrap, as torch
+    assert (u + 300).tolist() == [45, 46]  # arithmetic with a number wraps, as torch
+    # integer clamp bounds are exact beyond 2**53
+    assert i.clamp(max=2**63 - 1).tolist() == [0, -1]
+    assert i.clip(min=2**63 - 1).tolist() == [2**63 - 1] * 2

@@ -170,7 +170,30 @@ int64_t item_int(const Tensor& t) {
 }
 
 // ----------------------------------------------------------------- creation
+// torch's checked conversion of a Python number stored into a tensor of `t` (fill, full, where,
+// masked_fill, clamp bounds): integers must fit, NaN and inf have no integer value, and a finite double
+// beyond float32's range is an overflow. Arithmetic with a number wraps instead (uint8 + 300), as torch.
+void check_scalar_fits(const Scalar& s, DType t) {
+  bool ok = true;
+  if (is_integral(t, false)) {
+    if (s.kind == Scalar::Float) {
+      double lo = t == DType::UInt8 ? -255.0 : t == DType::Int32 ? -2147483648.0 : -9223372036854775808.0;
+      double hi = t == DType::UInt8 ? 256.0 : t == DType::Int32 ? 2147483648.0 : 9223372036854775808.0;
+      ok = s.d > lo - 1 && s.d < hi;  // (false for NaN)
+    } else {
+      ok = t == DType::Int64 || (t == DType::Int32 ? s.i >= INT32_MIN && s.i <= INT32_MAX : s.i >= -255 && s.i <= 255);
+    }
+  } else if (t == DType::Float32 && s.kind == Scalar::Float) {
+    ok = !std::isfinite(s.d) || std::fabs(s.d) <= 3.4028234663852886e38;
+  }
+  if (!ok) {
+    const char* name = t == DType::UInt8 ? "uint8_t" : t == DType::Int32 ? "int" : t == DType::Int64 ? "int64_t" : "float";
+    throw Error(str_cat("value cannot be converted to type ", name, " without overflow"));
+  }
+}
+
 void fill_(const Tensor& t, const Scalar& value) {
+  check_scalar_fits(value, t->dtype);
   copy_(t, scalar_tensor(value, t->dtype, t->device()));
 }
 
@@ -415,29 +438,16 @@ Tensor binary(BinaryOpId op, const Tensor& a, const Scalar& s, bool reflected, c
   return reflected ? binary_impl(op, st, a, rt, out) : binary_impl(op, a, st, rt, out);
 }
 
-namespace {
-// torch's checked conversion of a Python int to an integer dtype (uint8 also takes -255..-1, wrapped).
-bool fits_integer(int64_t v, DType t) {
-  switch (t) {
-    case DType::UInt8: return v >= -255 && v <= 255;
-    case DType::Int32: return v >= INT32_MIN && v <= INT32_MAX;
-    default: return true;
-  }
-}
-}  // namespace
-
 Tensor clamp(const Tensor& a, std::optional<Scalar> lo, std::optional<Scalar> hi, const Tensor& out) {
   TG_CHECK(lo || hi, "torch.clamp: At least one of 'min' or 'max' must not be None");
   DType rt = a->dtype;  // an integer tensor clamped to a float bound becomes float, as in torch
   if (!is_floating(rt) && ((lo && lo->kind == Scalar::Float) || (hi && hi->kind == Scalar::Float))) rt = g_default_float;
-  if (!is_floating(rt) && rt != DType::Bool)
-    for (const auto& b : {lo, hi})
-      TG_CHECK(!b || fits_integer(b->i, rt), "value cannot be converted to type ",
-               rt == DType::UInt8 ? "uint8_t" : "int32_t", " without overflow");
+  for (const auto& b : {lo, hi})
+    if (b && rt != DType::Bool) check_scalar_fits(*b, rt);
   Tensor direct = out ? prepare_out(out, a->sizes, rt, "clamp", {&a}) : nullptr;
   Tensor ac = to_dtype(a, rt);
   Tensor res = direct ? direct : empty(a->sizes, rt, a->device());
-  ClampOp f{lo ? lo->d : 0.0, hi ? hi->d : 0.0, bool(lo), bool(hi)};
+  ClampOp f{lo ? lo->d : 0.0, hi ? hi->d : 0.0, lo ? lo->i : 0, hi ? hi->i : 0, bool(lo), bool(hi)};
   if (res->numel()) {
     ElementwiseIter it = make_iter(res, {ac});
     TG_ON_DEVICE(res->device(), clamp, f, it);
@@ -480,6 +490,7 @@ Tensor where(const Tensor& cond, const Tensor& a, const Tensor& b) {
 
 Tensor where(const Tensor& cond, const Tensor& a, const Scalar& b) {
   DType rt = result_type(a, b);
+  check_scalar_fits(b, rt);
   return where_into(cond, a, scalar_tensor(b, rt, a->device()), rt, nullptr);
 }
 
@@ -491,6 +502,7 @@ Tensor masked_fill_(const Tensor& t, const Tensor& mask, const Scalar& value) {
            t->sizes);
   TG_CHECK(!(is_integral(t->dtype, true) && value.kind == Scalar::Float),
            "value cannot be converted to type ", dtype_name(t->dtype), " without overflow");
+  check_scalar_fits(value, t->dtype);
   return where_into(mask, scalar_tensor(value, t->dtype, t->device()), t, t->dtype, t);
 }
 

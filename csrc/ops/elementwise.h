@@ -209,12 +209,19 @@ enum class BinaryOpId { TG_BINARY_OPS(TG_ENUM_ENTRY) TG_COMPARE_OPS(TG_ENUM_ENTR
 
 // Ops with scalar parameters.
 struct ClampOp {
-  double lo, hi; bool has_lo, has_hi;
+  double lo, hi;
+  int64_t ilo, ihi;  // the bounds of integer tensors, exact (a double loses int64 bounds beyond 2**53)
+  bool has_lo, has_hi;
   // NOTE: NaN input stays NaN (comparisons are false), and a NaN bound makes every result NaN, as
   // torch.clamp (`lo != lo` is only true for a NaN bound).
   template <class T> TG_HD T operator()(T x) const {
-    if (has_lo && (x < T(lo) || lo != lo)) x = T(lo);
-    if (has_hi && (x > T(hi) || hi != hi)) x = T(hi);
+    if constexpr (std::is_integral_v<T> && !std::is_same_v<T, bool>) {
+      if (has_lo && x < T(ilo)) x = T(ilo);
+      if (has_hi && x > T(ihi)) x = T(ihi);
+    } else {
+      if (has_lo && (x < T(lo) || lo != lo)) x = T(lo);
+      if (has_hi && (x > T(hi) || hi != hi)) x = T(hi);
+    }
     return x;
   }
 };
