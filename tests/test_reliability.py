@@ -243,3 +243,16 @@ def test_numbers_stored_into_tensors_must_fit():
     # integer clamp bounds are exact beyond 2**53
     assert i.clamp(max=2**63 - 1).tolist() == [0, -1]
     assert i.clip(min=2**63 - 1).tolist() == [2**63 - 1] * 2
+
+
+@pytest.mark.parametrize("dtype", ["uint8", "int32", "int64", "bool", "float32", "float64"])
+def test_full_sums_and_products_of_every_length(dtype):
+    # the contiguous 8-accumulator reduction: every length around the vector widths
+    rng = np.random.default_rng(0)
+    for n in list(range(0, 70)) + [127, 128, 129, 1000]:
+        a = (rng.integers(0, 2, n) if dtype == "bool" else rng.integers(-3 if dtype != "uint8" else 0, 4, n))
+        a = a.astype(dtype)
+        t = torch.from_numpy(a)
+        assert t.sum().item() == pytest.approx(float(a.astype(np.float64).sum())), (dtype, n)
+        small = a[:12]
+        assert torch.from_numpy(small).prod().item() == pytest.approx(float(small.astype(np.float64).prod())), (dtype, n)
