@@ -372,6 +372,11 @@ def _host_compiler():
     return None
 
 
+def _tool_env():
+    """The environment for compilers and test programs: without the sanitizer run's preloaded libasan."""
+    return {k: v for k, v in os.environ.items() if k != "LD_PRELOAD"}
+
+
 @pytest.mark.skipif(_host_compiler() is None, reason="no C++ compiler")
 def test_runtime_util_cpp(tmp_path):
     # Size classes, the out-of-memory retry (class, cache freed, class, exact size), torch's messages and the
@@ -379,9 +384,9 @@ def test_runtime_util_cpp(tmp_path):
     exe = tmp_path / "runtime_util_test"
     src = os.path.join(ROOT, "csrc", "cuda", "runtime_util_test.cpp")
     build = subprocess.run([_host_compiler(), "-std=c++17", "-O0", "-Wall", "-o", str(exe), src],
-                           capture_output=True, text=True, timeout=120, check=False)
+                           capture_output=True, text=True, timeout=120, check=False, env=_tool_env())
     assert build.returncode == 0, build.stderr
-    run = subprocess.run([str(exe)], capture_output=True, text=True, timeout=60, check=False)
+    run = subprocess.run([str(exe)], capture_output=True, text=True, timeout=60, check=False, env=_tool_env())
     assert run.returncode == 0 and run.stdout.strip() == "ok", run.stdout + run.stderr
 
 
@@ -405,7 +410,8 @@ def test_random_transforms_ptx_has_no_contraction(tmp_path):
                    "template __global__ void k<float>(float*, int, double, double, unsigned long long);\n")
     ptx = tmp_path / "k.ptx"
     r = subprocess.run([_nvcc(), "-std=c++17", "-arch=sm_80", "-ptx", "-I", os.path.join(ROOT, "csrc", "ops"),
-                        "-o", str(ptx), str(src)], capture_output=True, text=True, timeout=300, check=False)
+                        "-o", str(ptx), str(src)], capture_output=True, text=True, timeout=300, check=False,
+                       env=_tool_env())
     assert r.returncode == 0, r.stderr
     import re
     ops = re.findall(r"\b((?:add|sub|mul|div|fma|mad|sqrt)(?:\.[a-z0-9]+)*\.f(?:32|64))\b", ptx.read_text())
