@@ -180,11 +180,16 @@ Shape to_shape(py::handle h) {
   }
 }
 
-// The other operand of an arithmetic operator: a Tensor, or a numpy array copied into one (torch's
-// operators accept arrays; numpy's own operators then defer to ours through __array_priority__).
+// A numpy array as the other operand of an arithmetic operator, copied into a tensor (torch's operators
+// accept arrays; numpy's own operators then defer to ours through __array_priority__).
 Tensor tensor_operand(py::handle h) {
-  if (py::isinstance<TensorImpl>(h)) return h.cast<Tensor>();
   return tg::clone(from_numpy(py::module_::import("numpy").attr("ascontiguousarray")(h)));
+}
+
+Tensor binary_tensors(BinaryOpId op, const Tensor& a, const Tensor& b, bool reflected, py::handle out) {
+  Tensor o = opt_tensor(out);
+  ReleaseGil nogil(std::max(a->numel(), b->numel()));
+  return reflected ? binary(op, b, a, o) : binary(op, a, b, o);
 }
 
 }  // namespace
@@ -323,11 +328,8 @@ PYBIND11_MODULE(_C, m) {
 #undef TG_BIND_UNARY
 #define TG_BIND_BINARY(name, F)                                                                       \
   m.def(#name, [](const Tensor& a, py::handle b, bool reflected, py::handle out) {                    \
-    if (py::isinstance<TensorImpl>(b) || py::isinstance<py::array>(b)) {                             \
-      Tensor bt = tensor_operand(b), o = opt_tensor(out);                                             \
-      ReleaseGil nogil(std::max(a->numel(), bt->numel()));                                            \
-      return reflected ? binary(BinaryOpId::name, bt, a, o) : binary(BinaryOpId::name, a, bt, o);     \
-    }                                                                                                 \
+    if (py::isinstance<TensorImpl>(b)) return binary_tensors(BinaryOpId::name, a, b.cast<Tensor>(), reflected, out); \
+    if (py::isinstance<py::array>(b)) return binary_tensors(BinaryOpId::name, a, tensor_operand(b), reflected, out); \
     Scalar s = to_scalar(b, #name);                                                                   \
     Tensor o = opt_tensor(out);                                                                       \
     ReleaseGil nogil(a->numel());                                                                     \
