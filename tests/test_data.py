@@ -324,6 +324,10 @@ def killed_error(pid):
     return pytest.raises(RuntimeError, match=rf"^DataLoader worker \(pid\(s\) {pid}\) exited unexpectedly$")
 
 
+# A dead worker is reported within this many seconds (typically 0.1 s; ASan slows the processes down).
+RAISE_WITHIN_S = 20 if os.environ.get("TG_SANITIZED") else 3
+
+
 def check_killed(info, pid):
     assert str(info.value.__cause__) == f"DataLoader worker (pid {pid}) is killed by signal: Killed. "
 
@@ -338,7 +342,7 @@ def test_worker_killed_while_loading_a_small_batch():
     t0 = time.monotonic()
     with pytest.raises(RuntimeError, match=r"^DataLoader worker \(pid\(s\) \d+\) exited unexpectedly$") as info:
         list(loader)
-    assert time.monotonic() - t0 < 3
+    assert time.monotonic() - t0 < RAISE_WITHIN_S
     assert "is killed by signal: Killed. " in str(info.value.__cause__)
 
 
@@ -357,7 +361,7 @@ def test_worker_killed_half_way_through_a_large_batch():
         t0 = time.monotonic()
         with killed_error(victim.pid) as info:
             list(it)
-        assert time.monotonic() - t0 < 3
+        assert time.monotonic() - t0 < RAISE_WITHIN_S
         check_killed(info, victim.pid)
         assert not any(w.is_alive() for w in it._workers)
 
@@ -373,7 +377,7 @@ def test_worker_killed_while_the_main_process_reads_large_batches():
             for _ in it:
                 pass
         killer.join()
-        assert time.monotonic() - t0 < 3 + delay
+        assert time.monotonic() - t0 < RAISE_WITHIN_S + delay
         check_killed(info, victim.pid)
 
 
@@ -406,7 +410,7 @@ def test_worker_timeout():
     t0 = time.monotonic()
     with pytest.raises(RuntimeError, match=r"^DataLoader timed out after 0.3 seconds$"):
         list(DataLoader(Slow(), batch_size=1, num_workers=1, timeout=0.3))
-    assert time.monotonic() - t0 < 3
+    assert time.monotonic() - t0 < RAISE_WITHIN_S
 
 
 def test_workers_shut_down_cleanly():
