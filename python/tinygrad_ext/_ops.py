@@ -190,14 +190,13 @@ class Pow(Op):
     def backward(ctx, g):
         # torch's rules: no base gradient where the exponent is 0 (0 ** 0 has none), no exponent
         # gradient where the base is 0 and the exponent >= 0 (log(0) * 0 ** b is taken as 0 there).
-        from .tensor import Tensor, zeros_like
         a, b = ctx.a, ctx.b
         ga = gb = None
         if ctx.needs_input_grad[0]:
             if isinstance(b, Tensor):
                 ga = _unbroadcast((g * b * a ** (b - 1)).masked_fill(b == 0, 0), a.shape)
             elif b == 0:
-                ga = zeros_like(g)
+                ga = g.new_zeros(g.shape)
             else:
                 ga = g * b * a ** (b - 1) if b != 2 else g * 2 * a
         if ctx.needs_input_grad[1]:
@@ -206,7 +205,6 @@ class Pow(Op):
                 la = (a if a.dtype is g.dtype else a.to(g.dtype)).log()  # (a float32 base of a float64 power)
                 gb = (g * out * la).masked_fill((a == 0) & (b >= 0), 0)
             else:
-                import math
                 la = math.log(a) if a > 0 else -math.inf if a == 0 else math.nan
                 gb = g * out * la
                 if a == 0:
@@ -249,11 +247,9 @@ class ZeroGrad(Op):
 
     @staticmethod
     def backward(ctx, g):
-        from .tensor import zeros
         sa, sb = ctx.shapes
         need = ctx.needs_input_grad
-        return (zeros(sa, dtype=g.dtype, device=g.device) if need[0] else None,
-                zeros(sb, dtype=g.dtype, device=g.device) if need[1] else None, None)
+        return (g.new_zeros(sa) if need[0] else None, g.new_zeros(sb) if need[1] else None, None)
 
 
 class Maximum(Op):
@@ -472,11 +468,10 @@ class Norm(Op):
 
     @staticmethod
     def backward(ctx, g):
-        from .tensor import zeros_like
         (a,) = ctx.saved_tensors
         p, dims, keepdim = ctx.p, ctx.dims, ctx.keepdim
         if p == 0:
-            return zeros_like(a), None, None, None
+            return a.new_zeros(a.shape), None, None, None
         norm = ctx.saved_output() if not _state[0] else Norm.apply(a, p, list(dims), keepdim)
         norm = _expand_reduced(norm, a.shape, dims, keepdim)
         g = _expand_reduced(g, a.shape, dims, keepdim)
@@ -784,8 +779,7 @@ class Gather(Op):
 
     @staticmethod
     def backward(ctx, g):
-        from .tensor import zeros
-        z = zeros(ctx.in_shape, dtype=g.dtype, device=g.device)
+        z = g.new_zeros(ctx.in_shape)
         return z.scatter_add(ctx.dim, ctx.index, g), None, None
 
 
@@ -803,8 +797,7 @@ class ScatterAdd(Op):
         if ctx.needs_input_grad[3]:
             gs = g.gather(ctx.dim, ctx.index)
             if gs.shape != ctx.src_shape:  # src may be larger than index: its other elements are not read
-                from .tensor import zeros
-                full = zeros(ctx.src_shape, dtype=gs.dtype, device=gs.device)
+                full = gs.new_zeros(ctx.src_shape)
                 full[tuple(slice(0, n) for n in gs.shape)] = gs
                 gs = full
         return g if ctx.needs_input_grad[0] else None, None, None, gs
