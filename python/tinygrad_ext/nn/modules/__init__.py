@@ -9,6 +9,7 @@ from .loss import BCELoss, BCEWithLogitsLoss, CrossEntropyLoss, L1Loss, MSELoss,
 from .module import Module
 from .normalization import BatchNorm1d, BatchNorm2d, LayerNorm
 from .pooling import AdaptiveAvgPool2d, AdaptiveMaxPool2d, AvgPool2d, MaxPool2d
+from .rnn import GRU, LSTM, RNN, GRUCell, LSTMCell, RNNBase, RNNCell, RNNCellBase
 from .sparse import Embedding
 
 __all__ = [
@@ -24,9 +25,13 @@ __all__ = [
            "Dropout",
            "Embedding",
            "Flatten",
+           "GRU",
+           "GRUCell",
            "Hardtanh",
            "Identity",
            "L1Loss",
+           "LSTM",
+           "LSTMCell",
            "LayerNorm",
            "LeakyReLU",
            "Linear",
@@ -38,6 +43,10 @@ __all__ = [
            "ModuleList",
            "NLLLoss",
            "ParameterList",
+           "RNN",
+           "RNNBase",
+           "RNNCell",
+           "RNNCellBase",
            "ReLU",
            "ReLU6",
            "Sequential",
