@@ -1,0 +1,464 @@
+"""torch's shape ops (flip, roll, rot90, repeat, tile, tril/triu, diagonal, diag_embed, movedim,
+meshgrid, take_along_dim, kron, unfold, ...): compositions of the core's views, copies, index_select
+and masked_fill, whose autograd ops give the gradients. diagonal and unfold are strided views into
+their input, as torch's, with a backward op of their own."""
+import operator
+import warnings
+
+from . import _C, _dtype, _ops
+from ._device import Size, as_device
+from .tensor import Tensor, _broadcast_shape, _shape_arg, arange, cat, full
+
+
+def _ints(x):
+    """An int or a sequence of ints as a list (torch's IntArrayRef arguments)."""
+    return [operator.index(x)] if not isinstance(x, (tuple, list, Size)) else [operator.index(v) for v in x]
+
+
+def _dims(dims, ndim, op):
+    out = []
+    for d in _ints(dims):
+        w = _C.wrap_dim(d, ndim)
+        if w in out:
+            raise RuntimeError(f"dim {w} appears multiple times in the list of dims" if op == "flip" else
+                               f"{op}: repeated dim in the list of dims {list(_ints(dims))}")
+        out.append(w)
+    return out
+
+
+def _index_range(n, device, reverse=False):
+    return arange(n - 1, -1, -1, device=device) if reverse else arange(n, device=device)
+
+
+# ------------------------------------------------------------------ flips and rolls
+def flip(input, dims):
+    out = input
+    for d in _dims(dims, input.dim(), "flip"):
+        n = out.shape[d]
+        if n > 1:
+            out = out.index_select(d, _index_range(n, input.device, reverse=True))
+    return input.clone() if out is input else out
+
+
+def fliplr(input):
+    if input.dim() < 2:
+        raise RuntimeError("Input must be >= 2-d.")
+    return flip(input, [1])
+
+
+def flipud(input):
+    if input.dim() < 1:
+        raise RuntimeError("Input must be >= 1-d.")
+    return flip(input, [0])
+
+
+def roll(input, shifts, dims=None):
+    shifts = _ints(shifts)
+    if dims is None and len(shifts) == 1:  # the flattened tensor, rolled and put back in shape
+        return roll(input.flatten(), shifts, [0]).view(input.shape)
+    dims = [] if dims is None else _ints(dims)
+    if len(shifts) != len(dims):
+        raise RuntimeError(f"shifts and dimensions must align. shifts: {len(shifts)}, dims:{len(dims)}")
+    out = input
+    for s, d in zip(shifts, dims):
+        d = _C.wrap_dim(d, input.dim())
+        n = out.shape[d]
+        if n and s % n:
+            s %= n
+            out = cat([out.narrow(d, n - s, s), out.narrow(d, 0, n - s)], d)
+    return input.clone() if out is input else out
+
+
+def rot90(input, k=1, dims=(0, 1)):
+    dims = _ints(dims)
+    if len(dims) != 2:
+        raise RuntimeError(f"expected total rotation dims == 2, but got dims = {len(dims)}")
+    if input.dim() < 2:
+        raise RuntimeError(f"expected total dims >= 2, but got total dims = {input.dim()}")
+    d0, d1 = (_C.wrap_dim(d, input.dim()) for d in dims)
+    if d0 == d1:
+        raise RuntimeError(f"expected rotation dims to be different, but got dim0 = {d0} and dim1 = {d1}")
+    k %= 4
+    if k == 1:
+        return flip(input, [d1]).transpose(d0, d1)
+    if k == 2:
+        return flip(input, [d0, d1])
+    if k == 3:
+        return flip(input, [d0]).transpose(d0, d1)
+    return input.clone()
+
+
+# ---------------------------------------------------------------- repetition
+def repeat(self, *sizes):
+    """Tensor.repeat: each dim tiled sizes[i] times, as one expand and one copy."""
+    sizes = _shape_arg(sizes, "repeat", "repeats")
+    if len(sizes) < self.dim():
+        raise RuntimeError("Number of dimensions of repeat dims can not be smaller than number of dimensions of tensor")
+    shape = [1] * (len(sizes) - self.dim()) + list(self.shape)
+    out_shape = [r * s for r, s in zip(sizes, shape)]
+    if any(r < 0 for r in sizes):
+        raise RuntimeError(f"Trying to create tensor with negative dimension {min(out_shape)}: {out_shape}")
+    pairs = [v for s in shape for v in (1, s)]
+    expanded = [v for r, s in zip(sizes, shape) for v in (r, s)]
+    out = self.reshape(pairs).expand(expanded).reshape(out_shape)
+    return out.clone() if out._impl.storage_id == self._impl.storage_id else out
+
+
+def tile(input, dims):
+    dims = _ints(dims)
+    return repeat(input, [1] * (input.dim() - len(dims)) + dims)
+
+
+def _repeat_index(repeats):
+    """torch.repeat_interleave(repeats): i repeated repeats[i] times. A scatter_add marks where each
+    group after the first begins (several marks where groups are empty); the running sum of the
+    marks is the group number."""
+    cs = repeats.cumsum(0)
+    total = cs[-1].item() if cs.numel() else 0
+    marks = full([total + 1], 0, dtype=_dtype.int64, device=repeats.device)
+    starts = cs[:-1]
+    marks.scatter_add_(0, starts, full(starts.shape, 1, dtype=_dtype.int64, device=repeats.device))
+    return marks[:total].cumsum(0)
+
+
+def repeat_interleave(input, repeats=None, dim=None, *, output_size=None):
+    if repeats is None:  # torch.repeat_interleave(repeats)
+        input, repeats = arange(input.numel(), device=input.device), input
+        if input.numel() and repeats.dim() != 1:
+            raise RuntimeError("repeat_interleave only accept 1D vector as repeat")
+    if dim is None:
+        input, dim = input.flatten(), 0
+    d = _C.wrap_dim(dim, input.dim())
+    n = input.shape[d] if input.dim() else 1
+    if isinstance(repeats, Tensor):
+        if repeats.dtype not in (_dtype.int64, _dtype.int32):
+            raise RuntimeError(f"repeat_interleave: repeats has to be Long or Int tensor, got "
+                               f"{repeats.dtype._legacy[:-6]}")
+        if repeats.dim() > 1:
+            raise RuntimeError("repeat_interleave only accept 1D vector as repeat")
+        if repeats.numel() == 1:
+            repeats = repeats.reshape(1).expand(n)
+        if repeats.shape[0] != n:
+            raise RuntimeError(f"repeats must have the same size as input along dim, but got repeats.size(0) = "
+                               f"{repeats.shape[0]} and input.size({d}) = {n}")
+        if repeats.numel() and repeats.min().item() < 0:
+            raise RuntimeError("repeats can not be negative")
+        index = _repeat_index(repeats.to(_dtype.int64))
+        if output_size is not None and output_size != index.numel():
+            raise RuntimeError(f"repeat_interleave: output_size ({output_size}) does not match the sum of repeats "
+                               f"({index.numel()})")
+        return input.index_select(d, index) if input.dim() else input.reshape(1).index_select(0, index)
+    r = operator.index(repeats)
+    if r < 0:
+        raise RuntimeError("Repeats must be non-negative")
+    if output_size is not None and output_size != r * n:
+        raise RuntimeError(f"repeat_interleave: output_size ({output_size}) does not match the sum of repeats "
+                           f"({r * n})")
+    shape = list(input.shape)
+    out = input.unsqueeze(d + 1).expand(shape[:d + 1] + [r] + shape[d + 1:]).flatten(d, d + 1)
+    return out.clone() if out._impl.storage_id == input._impl.storage_id else out
+
+
+# ---------------------------------------------------------------- triangles
+def _tri_mask(input, diagonal, lower, op):
+    if input.dim() < 2:
+        raise RuntimeError(f"{op}: input tensor must have at least 2 dimensions")
+    r, c = input.shape[-2:]
+    offset = arange(c, device=input.device).unsqueeze(0) - arange(r, device=input.device).unsqueeze(1)
+    return offset > diagonal if lower else offset < diagonal  # where the result is zero
+
+
+def tril(input, diagonal=0):
+    return input.masked_fill(_tri_mask(input, diagonal, True, "tril"), 0)
+
+
+def triu(input, diagonal=0):
+    return input.masked_fill(_tri_mask(input, diagonal, False, "triu"), 0)
+
+
+def tril_(input, diagonal=0):
+    return input.masked_fill_(_tri_mask(input, diagonal, True, "tril"), 0)
+
+
+def triu_(input, diagonal=0):
+    return input.masked_fill_(_tri_mask(input, diagonal, False, "triu"), 0)
+
+
+def _tri_indices(row, col, offset, dtype, device, lower):
+    ones = full([row, col], True, dtype=_dtype.bool, device=device)
+    keep = tril(ones, offset) if lower else triu(ones, offset)
+    return keep.nonzero().t().contiguous().to(dtype)
+
+
+def tril_indices(row, col, offset=0, *, dtype=_dtype.int64, device=None, layout=None):
+    return _tri_indices(row, col, offset, dtype, as_device(device), True)
+
+
+def triu_indices(row, col, offset=0, *, dtype=_dtype.int64, device=None, layout=None):
+    return _tri_indices(row, col, offset, dtype, as_device(device), False)
+
+
+# ------------------------------------------------------------------ diagonals
+def _diagonal_view(impl, offset, dim1, dim2):
+    """The strided view of impl's diagonal (dims dim1, dim2 replaced by a last dim), as torch's."""
+    nd = impl.ndim
+    d1, d2 = _C.wrap_dim(dim1, nd), _C.wrap_dim(dim2, nd)
+    if d1 == d2:
+        raise RuntimeError(f"diagonal dimensions cannot be identical {dim1}, {dim2}")
+    sizes, strides, start = list(impl.shape), list(impl.strides), impl.offset
+    if offset >= 0:
+        n = max(min(sizes[d1], sizes[d2] - offset), 0)
+        start += offset * strides[d2] if n else 0
+    else:
+        n = max(min(sizes[d1] + offset, sizes[d2]), 0)
+        start -= offset * strides[d1] if n else 0
+    step = strides[d1] + strides[d2]
+    keep = [i for i in range(nd) if i not in (d1, d2)]
+    return _C.as_strided(impl, [sizes[i] for i in keep] + [n], [strides[i] for i in keep] + [step], start)
+
+
+class Diagonal(_ops.Op):
+    _is_view = True
+
+    @staticmethod
+    def forward(ctx, a, offset, dim1, dim2):
+        ctx.in_shape, ctx.args = list(a.shape), (offset, dim1, dim2)
+        return _diagonal_view(a._impl, offset, dim1, dim2)
+
+    @staticmethod
+    def backward(ctx, g):
+        return DiagonalScatter.apply(g, ctx.in_shape, *ctx.args), None, None, None
+
+
+class DiagonalScatter(_ops.Op):
+    """zeros(shape) holding g on its diagonal: diagonal's backward and diag_embed."""
+
+    @staticmethod
+    def forward(ctx, g, shape, offset, dim1, dim2):
+        ctx.args = (offset, dim1, dim2)
+        out = _C.full(shape, 0, g._impl.dtype, *g.device._code)
+        _C.copy_(_diagonal_view(out, offset, dim1, dim2), g._impl)
+        return out
+
+    @staticmethod
+    def backward(ctx, gg):
+        return Diagonal.apply(gg, *ctx.args), None, None, None, None
+
+
+def diagonal(input, offset=0, dim1=0, dim2=1):
+    if input.dim() < 2:
+        _C.wrap_dim(dim1, input.dim()), _C.wrap_dim(dim2, input.dim())  # torch's "Dimension out of range"
+    return Diagonal.apply(input, offset, dim1, dim2)
+
+
+def diag_embed(input, offset=0, dim1=-2, dim2=-1):
+    nd = input.dim() + 1
+    d1, d2 = _C.wrap_dim(dim1, nd), _C.wrap_dim(dim2, nd)
+    if d1 == d2:
+        raise RuntimeError(f"diagonal dimensions cannot be identical {dim1}, {dim2}")
+    n = (input.shape[-1] if input.dim() else 1) + abs(offset)
+    shape = list(input.shape[:-1])
+    for d in sorted((d1, d2)):
+        shape.insert(d, n)
+    return DiagonalScatter.apply(input if input.dim() else input.reshape(1), shape, offset, d1, d2)
+
+
+def diag(input, diagonal=0):
+    if input.dim() == 1:
+        return diag_embed(input, diagonal, 0, 1)
+    if input.dim() == 2:
+        return Diagonal.apply(input, diagonal, 0, 1).clone()
+    raise RuntimeError(f"diag(): Supports 1D or 2D tensors. Got {input.dim()}D")
+
+
+def trace(input):
+    if input.dim() != 2:
+        raise RuntimeError(f"trace: expected a matrix, but got tensor with dim {input.dim()}")
+    return Diagonal.apply(input, 0, 0, 1).sum()
+
+
+# -------------------------------------------------------------- permutations
+def movedim(input, source, destination):
+    src, dst = _ints(source), _ints(destination)
+    if len(src) != len(dst):
+        raise RuntimeError(f"movedim: Invalid source or destination dims: source ({src} dims) should contain the "
+                           f"same number of dims as destination ({dst} dims)")
+    nd = input.dim()
+    ws, wd = [_C.wrap_dim(d, nd) for d in src], [_C.wrap_dim(d, nd) for d in dst]
+    for name, given, wrapped in (("source", src, ws), ("destination", dst, wd)):
+        if len(set(wrapped)) != len(wrapped):
+            raise RuntimeError(f"movedim: repeated dim in `{name}` ({given})")
+    perm = [-1] * nd
+    for s, d in zip(ws, wd):
+        perm[d] = s
+    rest = iter(d for d in range(nd) if d not in ws)
+    perm = [p if p >= 0 else next(rest) for p in perm]
+    return input.permute(perm) if nd else input
+
+
+moveaxis = movedim
+
+
+def swapdims(input, dim0, dim1):
+    return input.transpose(dim0, dim1)
+
+
+# ---------------------------------------------------------------- broadcasting
+def broadcast_to(input, size):
+    return input.expand(_shape_arg((size,), "broadcast_to", "size"))
+
+
+def broadcast_shapes(*shapes):
+    out = []
+    for s in shapes:
+        out = _broadcast_shape(out, _ints(s))
+    return Size(out)
+
+
+def broadcast_tensors(*tensors):
+    if len(tensors) == 1 and isinstance(tensors[0], (tuple, list)):
+        tensors = tuple(tensors[0])
+    shape = broadcast_shapes(*(t.shape for t in tensors))
+    return tuple(t if t.shape == shape else t.expand(shape) for t in tensors)
+
+
+def meshgrid(*tensors, indexing=None):
+    if len(tensors) == 1 and isinstance(tensors[0], (tuple, list)):
+        tensors = tuple(tensors[0])
+    if indexing is None:
+        warnings.warn("torch.meshgrid: in an upcoming release, it will be required to pass the indexing argument.",
+                      UserWarning, stacklevel=2)
+        indexing = "ij"
+    if indexing not in ("ij", "xy"):
+        raise RuntimeError(f'torch.meshgrid: indexing must be one of "xy" or "ij", but received: {indexing}')
+    if not tensors:
+        raise RuntimeError("torch.meshgrid expects a non-empty TensorList")
+    for t in tensors:
+        if t.dim() > 1:
+            raise RuntimeError(f"torch.meshgrid: Expected 0D or 1D tensor in the tensor list but got: a "
+                               f"{t.dim()}-D tensor of shape {list(t.shape)}")
+        if t.dtype is not tensors[0].dtype:
+            raise RuntimeError("torch.meshgrid: Expected all tensors in the tensor list to have the same dtype")
+    swap = indexing == "xy" and len(tensors) >= 2
+    ts = (tensors[1], tensors[0]) + tuple(tensors[2:]) if swap else tensors
+    shape = [t.numel() for t in ts]
+    grids = [t.reshape([1] * i + [-1] + [1] * (len(ts) - i - 1)).expand(shape) for i, t in enumerate(ts)]
+    if swap:
+        grids = [grids[1], grids[0]] + grids[2:]  # (the grids of the swapped inputs are already in xy order)
+    return tuple(grids)
+
+
+# ------------------------------------------------------------------ indexing
+def take_along_dim(input, indices, dim=None):
+    if indices.dtype is not _dtype.int64:
+        raise RuntimeError(f"torch.take_along_dim(): dtype of indices should be Long but got "
+                           f"{indices.dtype._legacy[:-6]}")
+    if dim is None:
+        return input.reshape(-1).gather(0, indices.reshape(-1))
+    if input.dim() != indices.dim():
+        raise RuntimeError(f"torch.take_along_dim(): input and indices should have the same number of dimensions, "
+                           f"but got {input.dim()} dimensions for input, and {indices.dim()} dimensions for indices")
+    d = _C.wrap_dim(dim, input.dim())
+    a, b = list(input.shape), list(indices.shape)
+    a[d] = b[d] = 1
+    shape = _broadcast_shape(a, b)
+    ins, ids = list(shape), list(shape)
+    ins[d], ids[d] = input.shape[d], indices.shape[d]
+    return input.expand(ins).gather(d, indices.expand(ids))
+
+
+def argwhere(input):
+    return input.nonzero()
+
+
+# ------------------------------------------------------------------ products
+def outer(input, vec2):
+    for name, t in (("self", input), ("vec2", vec2)):
+        if t.dim() != 1:
+            raise RuntimeError(f"outer: Expected 1-D argument {name}, but got {t.dim()}-D")
+    return input.unsqueeze(1) * vec2.unsqueeze(0)
+
+
+ger = outer
+
+
+def kron(input, other):
+    nd = max(input.dim(), other.dim())
+    a = [1] * (nd - input.dim()) + list(input.shape)
+    b = [1] * (nd - other.dim()) + list(other.shape)
+    prod = input.reshape([v for n in a for v in (n, 1)]) * other.reshape([v for n in b for v in (1, n)])
+    return prod.reshape([x * y for x, y in zip(a, b)])
+
+
+# ---------------------------------------------------------------------- unfold
+class Unfold(_ops.Op):
+    """Tensor.unfold: the windows of `size` every `step` along dim as a new last dim, a strided view."""
+
+    _is_view = True
+
+    @staticmethod
+    def forward(ctx, a, dim, size, step):
+        ctx.in_shape, ctx.args = list(a.shape), (dim, size, step)
+        shape, strides = list(a._impl.shape), list(a._impl.strides)
+        n = shape[dim]
+        shape[dim], strides[dim] = (n - size) // step + 1, strides[dim] * step
+        return _C.as_strided(a._impl, shape + [size], strides + [a._impl.strides[dim]], a._impl.offset)
+
+    @staticmethod
+    def backward(ctx, g):
+        return UnfoldBackward.apply(g, ctx.in_shape, *ctx.args), None, None, None
+
+
+class UnfoldBackward(_ops.Op):
+    """The sum of the windows' gradients back into the input's shape (windows may overlap)."""
+
+    @staticmethod
+    def forward(ctx, g, shape, dim, size, step):
+        ctx.args = (dim, size, step)
+        nwin = g.shape[dim]
+        start = _C.mul(_C.unsqueeze(_index_range(nwin, g.device)._impl, 1), step)
+        index = _C.add(start, _C.unsqueeze(_index_range(size, g.device)._impl, 0))  # (nwin, size)
+        perm = list(range(g.dim() - 1))
+        perm.insert(dim + 1, g.dim() - 1)  # the window dim right after the window-start dim
+        out = _C.full(shape, 0, g._impl.dtype, *g.device._code)
+        _C.index_put_(out, dim, [index], _C.permute(g._impl, perm), True)
+        return out
+
+    @staticmethod
+    def backward(ctx, gg):
+        return Unfold.apply(gg, *ctx.args), None, None, None, None
+
+
+def unfold(self, dimension, size, step):
+    """Tensor.unfold(dimension, size, step)."""
+    if self.dim() == 0:
+        if size > 1:
+            raise RuntimeError(f"maximum size for tensor at dimension 0 is 1 but size is {size}")
+        return self.reshape(1)[:size]
+    d = _C.wrap_dim(dimension, self.dim())
+    if size < 0:
+        raise RuntimeError(f"size is {size} but must be >= 0")
+    if size > self.shape[d]:
+        raise RuntimeError(f"maximum size for tensor at dimension {d} is {self.shape[d]} but size is {size}")
+    if step <= 0:
+        raise RuntimeError(f"step is {step} but must be > 0")
+    return Unfold.apply(self, d, size, step)
+
+
+def _packed(fn, arg):
+    """The method form of an op taking one size-like argument, which methods also take unpacked
+    (x.flip(0, 1) is x.flip((0, 1)))."""
+    def method(self, *args, **kwargs):
+        return fn(self, kwargs.pop(arg) if arg in kwargs else args[0] if len(args) == 1 else args, **kwargs)
+    method.__name__ = fn.__name__
+    return method
+
+
+_SHARED = ("fliplr", "flipud", "roll", "rot90", "repeat_interleave", "tril", "triu", "diag", "diagonal", "diag_embed",
+           "trace", "movedim", "moveaxis", "swapdims", "broadcast_to", "take_along_dim", "argwhere", "outer", "ger",
+           "kron")
+# Tensor.<name> (installed by __init__) and torch.<name>
+METHODS = {**{n: globals()[n] for n in _SHARED + ("tril_", "triu_")},
+           "flip": _packed(flip, "dims"), "tile": _packed(tile, "dims"), "repeat": repeat, "unfold": unfold}
+FUNCTIONS = {n: globals()[n] for n in _SHARED + ("flip", "tile", "broadcast_tensors", "broadcast_shapes", "meshgrid",
+                                                 "tril_indices", "triu_indices")}

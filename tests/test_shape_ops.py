@@ -1,0 +1,210 @@
+"""Shape and indexing ops (flip, roll, rot90, repeat, tile, tril/triu, diagonal, diag_embed, movedim,
+meshgrid, take_along_dim, kron, unfold, ...): values against numpy in float64, gradients with
+gradcheck (float64 central differences), torch's errors for bad input."""
+import warnings
+
+import numpy as np
+import pytest
+import tinygrad_ext as torch
+from tinygrad_ext.autograd import gradcheck, gradgradcheck
+
+RNG = np.random.default_rng(0)
+
+
+def arr(*shape):
+    return RNG.uniform(-2, 2, size=shape)
+
+
+def noncontig(a):
+    """The same values as a transposed (non-contiguous) float64 tensor."""
+    return torch.tensor(np.ascontiguousarray(np.swapaxes(a, 0, -1)), dtype=torch.float64).transpose(0, -1)
+
+
+# (name, fn on tinygrad_ext tensors, numpy reference, input shapes)
+CASES = [
+    ("flip", lambda x: x.flip(0, 2), lambda a: np.flip(a, (0, 2)), [(2, 3, 4)]),
+    ("flip_fn", lambda x: torch.flip(x, [-1]), lambda a: np.flip(a, -1), [(3, 4)]),
+    ("fliplr", torch.fliplr, np.fliplr, [(3, 4)]),
+    ("flipud", torch.flipud, np.flipud, [(3, 4)]),
+    ("roll", lambda x: x.roll(1, 1), lambda a: np.roll(a, 1, 1), [(3, 4)]),
+    ("roll_dims", lambda x: torch.roll(x, (2, -1), (0, 1)), lambda a: np.roll(a, (2, -1), (0, 1)), [(3, 4)]),
+    ("roll_flat", lambda x: x.roll(5), lambda a: np.roll(a, 5), [(3, 4)]),
+    ("rot90", lambda x: x.rot90(), np.rot90, [(3, 4)]),
+    ("rot90_k2", lambda x: torch.rot90(x, 2, [1, 2]), lambda a: np.rot90(a, 2, (1, 2)), [(2, 3, 4)]),
+    ("rot90_k3", lambda x: torch.rot90(x, -1), lambda a: np.rot90(a, -1), [(3, 4)]),
+    ("repeat", lambda x: x.repeat(2, 1, 3), lambda a: np.tile(a, (2, 1, 3)), [(3, 4)]),
+    ("tile", lambda x: x.tile(2), lambda a: np.tile(a, 2), [(3, 4)]),
+    ("tile_fn", lambda x: torch.tile(x, (2, 1, 2)), lambda a: np.tile(a, (2, 1, 2)), [(3, 4)]),
+    ("repeat_interleave", lambda x: x.repeat_interleave(2, dim=1), lambda a: np.repeat(a, 2, 1), [(3, 4)]),
+    ("repeat_interleave_flat", lambda x: torch.repeat_interleave(x, 3), lambda a: np.repeat(a, 3), [(3, 4)]),
+    ("repeat_interleave_t", lambda x: x.repeat_interleave(torch.tensor([2, 0, 1]), dim=0),
+     lambda a: np.repeat(a, [2, 0, 1], 0), [(3, 4)]),
+    ("tril", lambda x: x.tril(), np.tril, [(3, 4)]),
+    ("tril_k", lambda x: torch.tril(x, -1), lambda a: np.tril(a, -1), [(2, 4, 3)]),
+    ("triu", lambda x: x.triu(1), lambda a: np.triu(a, 1), [(4, 3)]),
+    ("diag_vec", lambda x: torch.diag(x, 1), lambda a: np.diag(a, 1), [(3,)]),
+    ("diag_mat", lambda x: x.diag(-1), lambda a: np.diag(a, -1), [(3, 4)]),
+    ("diagonal", lambda x: x.diagonal(), lambda a: np.diagonal(a), [(3, 4)]),
+    ("diagonal_dims", lambda x: x.diagonal(1, -1, 0), lambda a: np.diagonal(a, 1, 2, 0), [(3, 2, 4)]),
+    ("diagonal_neg", lambda x: torch.diagonal(x, -2), lambda a: np.diagonal(a, -2), [(4, 3)]),
+    ("diag_embed", lambda x: torch.diag_embed(x),
+     lambda a: np.stack([np.diag(r) for r in a]), [(2, 3)]),
+    ("diag_embed_off", lambda x: x.diag_embed(1, 0, 2),
+     lambda a: np.moveaxis(np.stack([np.diag(r, 1) for r in a]), 0, 1), [(2, 3)]),
+    ("trace", lambda x: x.trace(), np.trace, [(3, 4)]),
+    ("movedim", lambda x: x.movedim(0, 2), lambda a: np.moveaxis(a, 0, 2), [(2, 3, 4)]),
+    ("moveaxis", lambda x: torch.moveaxis(x, (0, 1), (2, 0)), lambda a: np.moveaxis(a, (0, 1), (2, 0)), [(2, 3, 4)]),
+    ("swapdims", lambda x: x.swapdims(0, 2), lambda a: np.swapaxes(a, 0, 2), [(2, 3, 4)]),
+    ("broadcast_to", lambda x: x.broadcast_to((2, 3, 4)), lambda a: np.broadcast_to(a, (2, 3, 4)), [(3, 1)]),
+    ("broadcast_tensors", lambda x, y: torch.broadcast_tensors(x, y)[0] * torch.broadcast_tensors(x, y)[1],
+     lambda a, b: a * b, [(3, 1), (4,)]),
+    ("take_along_dim", lambda x: torch.take_along_dim(x, torch.tensor([[0, 2], [1, 1], [3, 0]]), 1),
+     lambda a: np.take_along_axis(a, np.array([[0, 2], [1, 1], [3, 0]]), 1), [(3, 4)]),
+    ("take_along_dim_bcast", lambda x: x.take_along_dim(torch.tensor([[2], [0]]), 0),
+     lambda a: np.take_along_axis(a, np.broadcast_to(np.array([[2], [0]]), (2, 4)), 0), [(3, 4)]),
+    ("take_along_dim_flat", lambda x: torch.take_along_dim(x, torch.tensor([5, 0, 11])),
+     lambda a: a.reshape(-1)[[5, 0, 11]], [(3, 4)]),
+    ("outer", torch.outer, np.outer, [(3,), (4,)]),
+    ("ger", lambda x, y: x.ger(y), np.outer, [(3,), (4,)]),
+    ("kron", torch.kron, np.kron, [(2, 3), (3, 2)]),
+    ("kron_nd", lambda x, y: x.kron(y), np.kron, [(2, 1, 3), (3, 2)]),
+    ("unfold", lambda x: x.unfold(1, 3, 2), lambda a: np.stack([a[:, i:i + 3] for i in (0, 2)], 1), [(2, 6)]),
+    ("unfold_overlap", lambda x: x.unfold(0, 2, 1),
+     lambda a: np.stack([a[i:i + 2] for i in range(3)], 0).transpose(0, 2, 1), [(4, 3)]),
+]
+
+
+@pytest.mark.parametrize("name,fn,ref,shapes", CASES, ids=[c[0] for c in CASES])
+def test_value(name, fn, ref, shapes):
+    arrays = [arr(*s) for s in shapes]
+    for make in (lambda a: torch.tensor(a, dtype=torch.float64), noncontig,
+                 lambda a: torch.tensor(a, dtype=torch.float32)):
+        out = fn(*[make(a) for a in arrays])
+        expect = ref(*arrays)
+        assert tuple(out.shape) == expect.shape
+        np.testing.assert_allclose(out.double().numpy(), expect, rtol=1e-6, atol=1e-6)
+
+
+@pytest.mark.parametrize("name,fn,ref,shapes", CASES, ids=[c[0] for c in CASES])
+def test_gradient(name, fn, ref, shapes):
+    inputs = [torch.tensor(arr(*s), dtype=torch.float64, requires_grad=True) for s in shapes]
+    assert gradcheck(fn, inputs)
+    assert gradgradcheck(fn, inputs)
+
+
+def test_oracle_can_fail():
+    with pytest.raises(AssertionError):
+        np.testing.assert_allclose(torch.tensor([[1.0, 2.0]]).flip(1).numpy(), [[1.0, 2.0]])
+
+
+def test_results_are_copies_or_views_as_torch():
+    x = torch.arange(6.0).reshape(2, 3)
+    for out in (x.flip(0, 0 + 1), x.roll(0, 0), x.repeat(1, 1), x.repeat_interleave(1), x.tile(1),
+                torch.rot90(x, 0), x.diag()):
+        out.fill_(-1)
+    assert x.min().item() == 0  # copies: x unchanged
+    x.diagonal().fill_(7)  # views: written through
+    x.unfold(1, 2, 1)[0, 0, 0] = 9
+    assert x.tolist() == [[9, 1, 2], [3, 7, 5]]
+
+
+def test_integer_and_bool_inputs():
+    x = torch.tensor([[1, 2, 3], [4, 5, 6]], dtype=torch.int32)
+    assert x.flip(1).tolist() == [[3, 2, 1], [6, 5, 4]] and x.flip(1).dtype is torch.int32
+    assert x.tril().tolist() == [[1, 0, 0], [4, 5, 0]]
+    assert x.trace().item() == 6 and x.trace().dtype is torch.int64
+    b = torch.tensor([[True, False], [True, True]])
+    assert b.triu().tolist() == [[True, False], [False, True]]
+    assert torch.kron(x[:, :2], torch.ones(1, 2, dtype=torch.int32)).tolist() == [[1, 1, 2, 2], [4, 4, 5, 5]]
+
+
+def test_inplace_tri():
+    x = torch.ones(3, 3)
+    assert x.tril_(-1) is x and x.sum().item() == 3
+    assert torch.ones(2, 3).triu_(1).tolist() == [[0, 1, 1], [0, 0, 1]]
+
+
+def test_empty_and_zero_size():
+    e = torch.zeros(0, 3)
+    assert e.flip(0).shape == (0, 3) and e.roll(2, 1).shape == (0, 3) and e.repeat(2, 2).shape == (0, 6)
+    assert e.tril().shape == (0, 3) and e.diagonal().shape == (0,) and e.repeat_interleave(2, 0).shape == (0, 3)
+    assert torch.repeat_interleave(torch.tensor([], dtype=torch.int64)).shape == (0,)
+    assert torch.zeros(2, 3).repeat(0, 1).shape == (0, 3)
+
+
+def test_index_functions():
+    assert torch.tril_indices(3, 3).tolist() == np.stack(np.tril_indices(3)).tolist()
+    assert torch.triu_indices(3, 4, 1).tolist() == np.stack(np.triu_indices(3, 1, 4)).tolist()
+    assert torch.tril_indices(2, 3, -1).dtype is torch.int64
+    x = torch.tensor([[0, 1], [2, 0]])
+    assert torch.argwhere(x).tolist() == [[0, 1], [1, 0]]
+    assert torch.repeat_interleave(torch.tensor([1, 0, 3])).tolist() == [0, 2, 2, 2]
+    assert torch.broadcast_shapes((2, 1), (3,), (1, 1, 1)) == torch.Size([1, 2, 3])
+
+
+def test_meshgrid():
+    a, b = torch.arange(3), torch.arange(2)
+    for indexing in ("ij", "xy"):
+        got = torch.meshgrid(a, b, indexing=indexing)
+        want = np.meshgrid(np.arange(3), np.arange(2), indexing=indexing)
+        assert [g.tolist() for g in got] == [w.tolist() for w in want]
+    c = torch.arange(4)
+    got = torch.meshgrid([a, b, c], indexing="xy")
+    want = np.meshgrid(np.arange(3), np.arange(2), np.arange(4), indexing="xy")
+    assert [g.tolist() for g in got] == [w.tolist() for w in want]
+    with pytest.warns(UserWarning, match="indexing argument"):
+        torch.meshgrid(a, b)
+    x = torch.tensor([1.0, 2.0], dtype=torch.float64, requires_grad=True)
+    y = torch.tensor([3.0, 4.0, 5.0], dtype=torch.float64, requires_grad=True)
+    assert gradcheck(lambda u, v: torch.meshgrid(u, v, indexing="xy")[0] * torch.meshgrid(u, v, indexing="xy")[1],
+                     [x, y])
+
+
+BAD = [
+    (lambda: torch.zeros(2, 3).flip(5), IndexError, "Dimension out of range"),
+    (lambda: torch.zeros(2, 3).flip(0, 0), RuntimeError, "dim 0 appears multiple times"),
+    (lambda: torch.zeros(3).fliplr(), RuntimeError, "Input must be >= 2-d."),
+    (lambda: torch.zeros(()).flipud(), RuntimeError, "Input must be >= 1-d."),
+    (lambda: torch.zeros(2, 3).roll(1, (0, 1)), RuntimeError, "shifts and dimensions must align"),
+    (lambda: torch.zeros(2, 3).rot90(1, (0, 0)), RuntimeError, "expected rotation dims to be different"),
+    (lambda: torch.zeros(2, 3).rot90(1, (0,)), RuntimeError, "expected total rotation dims == 2"),
+    (lambda: torch.zeros(2, 3).repeat(2), RuntimeError, "can not be smaller than number of dimensions"),
+    (lambda: torch.zeros(2, 3).repeat(-1, 2), RuntimeError, "negative dimension"),
+    (lambda: torch.zeros(2, 3).repeat_interleave(torch.tensor([1, 2])), RuntimeError, "repeats must have the same"),
+    (lambda: torch.zeros(2, 3).repeat_interleave(-1), RuntimeError, "Repeats must be non-negative"),
+    (lambda: torch.repeat_interleave(torch.tensor([1, -2])), RuntimeError, "repeats can not be negative"),
+    (lambda: torch.zeros(3).tril(), RuntimeError, "tril: input tensor must have at least 2 dimensions"),
+    (lambda: torch.zeros(2, 2, 2).diag(), RuntimeError, r"diag\(\): Supports 1D or 2D tensors. Got 3D"),
+    (lambda: torch.zeros(2, 3).diagonal(0, 0, 0), RuntimeError, "diagonal dimensions cannot be identical"),
+    (lambda: torch.zeros(2, 2, 2).trace(), RuntimeError, "trace: expected a matrix"),
+    (lambda: torch.zeros(2, 3).movedim((0, 1), (1,)), RuntimeError, "should contain the same number of dims"),
+    (lambda: torch.zeros(2, 3).movedim((0, 0), (1, 0)), RuntimeError, "repeated dim in `source`"),
+    (lambda: torch.meshgrid(torch.ones(2), torch.ones(3), indexing="foo"), RuntimeError, "indexing must be one of"),
+    (lambda: torch.meshgrid(torch.ones(2, 2), indexing="ij"), RuntimeError, "Expected 0D or 1D tensor"),
+    (lambda: torch.take_along_dim(torch.zeros(2, 3), torch.tensor([0.0]), 0), RuntimeError, "should be Long"),
+    (lambda: torch.take_along_dim(torch.zeros(2, 3), torch.tensor([0]), 0), RuntimeError,
+     "same number of dimensions"),
+    (lambda: torch.outer(torch.zeros(2, 3), torch.zeros(2)), RuntimeError, "outer: Expected 1-D argument self"),
+    (lambda: torch.zeros(2, 3).unfold(1, 4, 1), RuntimeError, "maximum size for tensor at dimension 1 is 3"),
+    (lambda: torch.zeros(2, 3).unfold(1, 2, 0), RuntimeError, "step is 0 but must be > 0"),
+    (lambda: torch.broadcast_tensors(torch.ones(2), torch.ones(3)), RuntimeError, "must match the size"),
+    (lambda: torch.broadcast_to(torch.ones(2), (3,)), RuntimeError, "expanded size"),
+]
+
+
+@pytest.mark.parametrize("fn,exc,match", BAD)
+def test_bad_inputs(fn, exc, match):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        with pytest.raises(exc, match=match):
+            fn()
+
+
+def test_against_torch_if_installed():
+    real = pytest.importorskip("torch")
+    a = arr(3, 4, 5)
+    for f in (lambda m, x: m.flip(x, (0, 2)), lambda m, x: m.roll(x, (1, -2), (2, 0)), lambda m, x: x.repeat(2, 1, 1, 2),
+              lambda m, x: m.tril(x, 1), lambda m, x: m.diagonal(x, -1, 2, 0), lambda m, x: m.diag_embed(x, 2, 0, 3),
+              lambda m, x: x.unfold(2, 2, 2), lambda m, x: m.movedim(x, (2, 0), (0, 1)),
+              lambda m, x: m.rot90(x, 3, (2, 1)), lambda m, x: x.repeat_interleave(m.tensor([1, 0, 2]), 0)):
+        np.testing.assert_allclose(f(torch, torch.tensor(a)).numpy(), f(real, real.tensor(a)).numpy())
