@@ -1,10 +1,17 @@
-"""torch.optim: SGD, Adam, AdamW, Adagrad, RMSprop and lr_scheduler. Steps run under no_grad as in-place
-_C ops on the parameters, following torch's single-tensor formulas."""
+"""torch.optim: SGD, Adam, AdamW, Adamax, NAdam, RAdam, Adadelta, Adagrad, RMSprop, ASGD, LBFGS and lr_scheduler.
+Steps run under no_grad as in-place _C ops on the parameters, following torch's single-tensor formulas."""
 from . import lr_scheduler
+from .adadelta import Adadelta
 from .adagrad import Adagrad
 from .adam import Adam, AdamW
+from .adamax import Adamax
+from .asgd import ASGD
+from .lbfgs import LBFGS
+from .nadam import NAdam
 from .optimizer import Optimizer
+from .radam import RAdam
 from .rmsprop import RMSprop
 from .sgd import SGD
 
-__all__ = ["SGD", "Adagrad", "Adam", "AdamW", "Optimizer", "RMSprop", "lr_scheduler"]
+__all__ = ["ASGD", "Adadelta", "Adagrad", "Adam", "AdamW", "Adamax", "LBFGS", "NAdam", "Optimizer", "RAdam",
+           "RMSprop", "SGD", "lr_scheduler"]

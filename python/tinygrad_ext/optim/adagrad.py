@@ -1,7 +1,6 @@
 """Adagrad (torch's formulas: lr decay, weight decay, initial accumulator value)."""
 from .. import _C
-from ..tensor import _wrap
-from .optimizer import Optimizer, _check
+from .optimizer import Optimizer, _check, _check_not_differentiable, _next_step, _scalar_state, _zeros
 
 
 class Adagrad(Optimizer):
@@ -13,13 +12,13 @@ class Adagrad(Optimizer):
         _check(initial_accumulator_value >= 0.0, f"Invalid initial_accumulator_value value: "
                                                  f"{initial_accumulator_value}")
         _check(eps >= 0.0, f"Invalid epsilon value: {eps}")
+        _check_not_differentiable("Adagrad", differentiable)
         super().__init__(params, {"lr": lr, "lr_decay": lr_decay, "eps": eps, "weight_decay": weight_decay,
-                                      "initial_accumulator_value": initial_accumulator_value, "maximize": maximize})
+                                  "initial_accumulator_value": initial_accumulator_value, "foreach": foreach,
+                                  "maximize": maximize, "differentiable": differentiable, "fused": fused})
         for group in self.param_groups:  # torch creates the state eagerly
             for p in group["params"]:
-                pi = p._impl
-                self.state[p] = {"step": 0, "sum": _wrap(_C.full(list(pi.shape), group["initial_accumulator_value"],
-                                                                 pi.dtype, pi.device_type, pi.device_index))}
+                self.state[p] = {"step": _scalar_state(0.0, p), "sum": _zeros(p, group["initial_accumulator_value"])}
 
     def _update_group(self, group):
         lr, lr_decay, eps, wd = group["lr"], group["lr_decay"], group["eps"], group["weight_decay"]
@@ -30,12 +29,11 @@ class Adagrad(Optimizer):
             pi, gi = p._impl, g._impl
             st = self.state[p]
             if not st:
-                st.update(step=0, sum=_wrap(_C.full(list(pi.shape), group["initial_accumulator_value"], pi.dtype,
-                                                    pi.device_type, pi.device_index)))
+                st.update(step=_scalar_state(0.0, p), sum=_zeros(p, group["initial_accumulator_value"]))
             t, t2 = self._buffers(p, 2)
             if group["maximize"]:
                 gi = _C.neg(gi, t2)
-            st["step"] = step = st["step"] + 1
+            step = _next_step(st)
             if wd != 0:  # g = g + wd * p
                 _C.mul(pi, wd, False, t)
                 gi = _C.add(gi, t, False, t2)

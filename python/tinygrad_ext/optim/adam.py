@@ -1,9 +1,9 @@
-"""Adam (with amsgrad) and AdamW (decoupled weight decay), step for step as torch's single-tensor code."""
+"""Adam (amsgrad, maximize, L2 or decoupled weight decay) and AdamW (Adam with decoupled weight decay), step for
+step as torch's single-tensor code."""
 import math
 
 from .. import _C
-from ..tensor import _wrap
-from .optimizer import Optimizer, _check
+from .optimizer import Optimizer, _check, _check_not_differentiable, _next_step, _scalar_state, _zeros
 
 
 def _check_adam_args(lr, betas, eps, weight_decay):
@@ -15,13 +15,15 @@ def _check_adam_args(lr, betas, eps, weight_decay):
 
 
 class Adam(Optimizer):
-    _decoupled = False
-
     def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0, amsgrad=False, *,
-                 maximize=False, foreach=None, capturable=False, differentiable=False, fused=None):
+                 foreach=None, maximize=False, capturable=False, differentiable=False, fused=None,
+                 decoupled_weight_decay=False):
         _check_adam_args(lr, betas, eps, weight_decay)
+        _check_not_differentiable(type(self).__name__, differentiable)
         super().__init__(params, {"lr": lr, "betas": tuple(betas), "eps": eps, "weight_decay": weight_decay,
-                                      "amsgrad": amsgrad, "maximize": maximize})
+                                  "amsgrad": amsgrad, "maximize": maximize, "foreach": foreach,
+                                  "capturable": capturable, "differentiable": differentiable, "fused": fused,
+                                  "decoupled_weight_decay": decoupled_weight_decay})
 
     def _update_group(self, group):
         lr, (beta1, beta2), eps = group["lr"], group["betas"], group["eps"]
@@ -34,22 +36,19 @@ class Adam(Optimizer):
             pi, gi = p._impl, g._impl
             st = state[p]
             if not st:
-                st["step"] = 0
-                st["exp_avg"] = _wrap(_C.full(list(pi.shape), 0, pi.dtype, pi.device_type, pi.device_index))
-                st["exp_avg_sq"] = _wrap(_C.full(list(pi.shape), 0, pi.dtype, pi.device_type, pi.device_index))
+                st.update(step=_scalar_state(0.0, p), exp_avg=_zeros(p), exp_avg_sq=_zeros(p))
                 if amsgrad:
-                    st["max_exp_avg_sq"] = _wrap(_C.full(list(pi.shape), 0, pi.dtype, pi.device_type,
-                                                         pi.device_index))
+                    st["max_exp_avg_sq"] = _zeros(p)
             t, t2 = self._buffers(p, 2)
             if maximize:
                 gi = _C.neg(gi, t2)
+            step = _next_step(st)
             if wd != 0:
-                if self._decoupled:
+                if group["decoupled_weight_decay"]:
                     _C.mul(pi, 1 - lr * wd, False, pi)
                 else:  # g = g + wd * p
                     _C.mul(pi, wd, False, t)
                     gi = _C.add(gi, t, False, t2)
-            st["step"] = step = st["step"] + 1
             m, v = st["exp_avg"]._impl, st["exp_avg_sq"]._impl
             # m = beta1 * m + (1 - beta1) * g;  v = beta2 * v + (1 - beta2) * g * g
             _C.mul(m, beta1, False, m)
@@ -73,8 +72,8 @@ class Adam(Optimizer):
 
 
 class AdamW(Adam):
-    _decoupled = True
-
     def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=1e-2, amsgrad=False, *,
                  maximize=False, foreach=None, capturable=False, differentiable=False, fused=None):
-        super().__init__(params, lr, betas, eps, weight_decay, amsgrad, maximize=maximize)
+        super().__init__(params, lr, betas, eps, weight_decay, amsgrad, foreach=foreach, maximize=maximize,
+                         capturable=capturable, differentiable=differentiable, fused=fused,
+                         decoupled_weight_decay=True)

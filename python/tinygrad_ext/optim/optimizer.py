@@ -1,13 +1,14 @@
 """Optimizer: the base of every optimizer. param_groups (a list of dicts: 'params' plus per-group options),
 per-parameter state, zero_grad, add_param_group, state_dict / load_state_dict, with torch's validation."""
 import copy
+import warnings
 from collections import defaultdict
 from itertools import chain
 
-from .. import _C
+from .. import _C, _dtype
 from ..autograd.grad_mode import enable_grad, no_grad
 from ..nn.parameter import zero_grads
-from ..tensor import Tensor
+from ..tensor import Tensor, _wrap, tensor
 
 
 class _RequiredParameter:
@@ -84,7 +85,6 @@ class Optimizer:
             param_group.setdefault(name, default)
         ids = [id(p) for p in params]
         if len(set(ids)) != len(ids):
-            import warnings
             warnings.warn("optimizer contains a parameter group with duplicate parameters; in future, this will "
                           "cause an error", stacklevel=3)
         seen = {id(p) for g in self.param_groups for p in g["params"]}
@@ -158,26 +158,76 @@ class Optimizer:
             if k not in id_map:
                 continue
             p = id_map[k]
-            entry = {}
-            for name, value in v.items():
-                if isinstance(value, Tensor):
-                    if value.dim() > 0 and value.shape != p.shape:
-                        raise ValueError(f"loaded state dict has a '{name}' of shape {list(value.shape)} for a "
-                                         f"parameter of shape {list(p.shape)} (parameter {k}): the state comes from "
-                                         "another model or the parameter order changed")
-                    value = value.to(p.device)
-                    if name != "step" and value.dtype.is_floating_point:
-                        value = value.to(p.dtype)
-                    value = value.detach().clone()  # never share state with the source optimizer
-                entry[name] = value
-            new_state[p] = entry
+            new_state[p] = {name: _cast_state(p, k, name, value) for name, value in v.items()}
         new_groups = []
         for g, s in zip(groups, saved):
             ng = {k: copy.deepcopy(v) for k, v in s.items() if k != "params"}
+            for k, v in self.defaults.items():  # a state dict from an older release lacks newer options
+                ng.setdefault(k, v)
             ng["params"] = g["params"]
             new_groups.append(ng)
         self.state = new_state
         self.param_groups = new_groups
+
+
+def _cast_state(p, index, name, value):
+    """A loaded state value bound to parameter p: tensors (also inside lists, as LBFGS's history) copied to p's
+    device and, except 'step', to p's floating dtype, as torch."""
+    if isinstance(value, (list, tuple)):
+        return type(value)(_cast_state(p, index, name, v) for v in value)
+    if not isinstance(value, Tensor):
+        return value
+    if value.dim() > 0 and value.shape != p.shape and name not in _FLAT_STATE:
+        raise ValueError(f"loaded state dict has a '{name}' of shape {list(value.shape)} for a parameter of shape "
+                         f"{list(p.shape)} (parameter {index}): the state comes from another model or the parameter "
+                         "order changed")
+    value = value.to(p.device)
+    if name != "step" and value.dtype.is_floating_point and p.dtype.is_floating_point:
+        value = value.to(p.dtype)
+    return value.detach().clone()  # never share state with the source optimizer
+
+
+_FLAT_STATE = ("d", "old_dirs", "old_stps", "prev_flat_grad", "al", "ro", "H_diag")  # LBFGS: all parameters flat
+
+
+def _zeros(p, value=0):
+    """State buffer shaped like parameter p, filled with value."""
+    pi = p._impl
+    return _wrap(_C.full(list(pi.shape), value, pi.dtype, pi.device_type, pi.device_index))
+
+
+def _scalar_state(value, p):
+    """A 0-d state tensor such as 'step' ('mu_product', 'eta'): float32, float64 when that is the default dtype, as
+    torch keeps them."""
+    dtype = _dtype.float64 if _dtype.get_default_dtype() is _dtype.float64 else _dtype.float32
+    return tensor(value, dtype=dtype, device=p.device)
+
+
+def _next_step(state):
+    """state['step'] += 1 in place; returns the new count as a Python float."""
+    step = state["step"]
+    if not isinstance(step, Tensor):  # a state dict written with an integer step
+        step = state["step"] = tensor(float(step), dtype=_dtype.float32)
+    _C.add(step._impl, 1, False, step._impl)
+    return _C.item(step._impl)
+
+
+def _effective_grad(p, maximize, weight_decay, t, out):
+    """p's gradient as the update formulas use it: negated when maximize, plus weight_decay * p (the L2 penalty);
+    t and out are scratch buffers shaped like p. Returns a TensorImpl."""
+    g = p._grad._impl
+    if maximize:
+        g = _C.neg(g, out)
+    if weight_decay != 0:
+        _C.mul(p._impl, weight_decay, False, t)
+        g = _C.add(g, t, False, out)
+    return g
+
+
+def _check_not_differentiable(name, differentiable):
+    if differentiable:
+        raise NotImplementedError(f"{name}(differentiable=True) is not supported by tinygrad_ext: the update runs "
+                                  "under no_grad; leave differentiable=False")
 
 
 def _check(cond, message):

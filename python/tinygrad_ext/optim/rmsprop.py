@@ -1,7 +1,6 @@
 """RMSprop with momentum and the centered variant (torch's formulas)."""
 from .. import _C
-from ..tensor import _wrap
-from .optimizer import Optimizer, _check
+from .optimizer import Optimizer, _check, _check_not_differentiable, _next_step, _scalar_state, _zeros
 
 
 class RMSprop(Optimizer):
@@ -12,8 +11,10 @@ class RMSprop(Optimizer):
         _check(momentum >= 0.0, f"Invalid momentum value: {momentum}")
         _check(weight_decay >= 0.0, f"Invalid weight_decay value: {weight_decay}")
         _check(alpha >= 0.0, f"Invalid alpha value: {alpha}")
+        _check_not_differentiable("RMSprop", differentiable)
         super().__init__(params, {"lr": lr, "momentum": momentum, "alpha": alpha, "eps": eps, "centered": centered,
-                                      "weight_decay": weight_decay, "maximize": maximize})
+                                  "weight_decay": weight_decay, "capturable": capturable, "foreach": foreach,
+                                  "maximize": maximize, "differentiable": differentiable})
 
     def _update_group(self, group):
         lr, alpha, eps, wd = group["lr"], group["alpha"], group["eps"], group["weight_decay"]
@@ -25,17 +26,15 @@ class RMSprop(Optimizer):
             pi, gi = p._impl, g._impl
             st = self.state[p]
             if not st:
-                zeros = lambda: _wrap(_C.full(list(pi.shape), 0, pi.dtype, pi.device_type, pi.device_index))  # noqa
-                st["step"] = 0
-                st["square_avg"] = zeros()
+                st.update(step=_scalar_state(0.0, p), square_avg=_zeros(p))
                 if momentum > 0:
-                    st["momentum_buffer"] = zeros()
+                    st["momentum_buffer"] = _zeros(p)
                 if centered:
-                    st["grad_avg"] = zeros()
+                    st["grad_avg"] = _zeros(p)
             t, t2, t3 = self._buffers(p, 3)
             if group["maximize"]:
                 gi = _C.neg(gi, t2)
-            st["step"] += 1
+            _next_step(st)
             if wd != 0:  # g = g + wd * p
                 _C.mul(pi, wd, False, t)
                 gi = _C.add(gi, t, False, t2)

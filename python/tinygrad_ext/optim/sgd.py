@@ -1,7 +1,7 @@
 """SGD with momentum, dampening, Nesterov momentum and weight decay (torch's formulas)."""
 from .. import _C
 from ..tensor import _wrap
-from .optimizer import Optimizer, _check
+from .optimizer import Optimizer, _check, _check_not_differentiable
 
 
 class SGD(Optimizer):
@@ -12,8 +12,10 @@ class SGD(Optimizer):
         _check(weight_decay >= 0.0, f"Invalid weight_decay value: {weight_decay}")
         if nesterov and (momentum <= 0 or dampening != 0):
             raise ValueError("Nesterov momentum requires a momentum and zero dampening")
+        _check_not_differentiable("SGD", differentiable)
         super().__init__(params, {"lr": lr, "momentum": momentum, "dampening": dampening, "weight_decay": weight_decay,
-                                      "nesterov": nesterov, "maximize": maximize})
+                                  "nesterov": nesterov, "maximize": maximize, "foreach": foreach,
+                                  "differentiable": differentiable, "fused": fused})
 
     def _update_group(self, group):
         lr, momentum, dampening = group["lr"], group["momentum"], group["dampening"]

@@ -1,0 +1,40 @@
+"""ASGD: averaged SGD with the decaying step eta_t = lr / (1 + lambd lr t)^alpha and the running average 'ax' of
+the iterates from step t0 on (torch's single-tensor formulas)."""
+from .. import _C
+from .optimizer import (Optimizer, _check, _check_not_differentiable, _effective_grad, _next_step, _scalar_state,
+                        _zeros)
+
+
+class ASGD(Optimizer):
+    def __init__(self, params, lr=1e-2, lambd=1e-4, alpha=0.75, t0=1e6, weight_decay=0, foreach=None, maximize=False,
+                 differentiable=False, capturable=False):
+        _check(lr >= 0.0, f"Invalid learning rate: {lr}")
+        _check(weight_decay >= 0.0, f"Invalid weight_decay value: {weight_decay}")
+        _check_not_differentiable("ASGD", differentiable)
+        super().__init__(params, {"lr": lr, "lambd": lambd, "alpha": alpha, "t0": t0, "weight_decay": weight_decay,
+                                  "foreach": foreach, "maximize": maximize, "differentiable": differentiable,
+                                  "capturable": capturable})
+
+    def _update_group(self, group):
+        lr, lambd, alpha, t0 = group["lr"], group["lambd"], group["alpha"], group["t0"]
+        for p in group["params"]:
+            if p._grad is None:
+                continue
+            st = self.state[p]
+            if not st:  # NOTE: eta and mu are 0-d float32 state tensors; torch reads their rounded values back
+                st.update(step=_scalar_state(0.0, p), eta=_scalar_state(lr, p), mu=_scalar_state(1.0, p),
+                          ax=_zeros(p))
+            t, t2 = self._buffers(p, 2)
+            step = _next_step(st)
+            g = _effective_grad(p, group["maximize"], group["weight_decay"], t, t2)
+            eta, mu = st["eta"]._impl, st["mu"]._impl
+            eta_value, pi, ax = _C.item(eta), p._impl, st["ax"]._impl
+            # p = p * (1 - lambd eta) - eta g
+            _C.mul(pi, 1 - lambd * eta_value, False, pi)
+            _C.sub(pi, _C.mul(g, eta_value, False, t), False, pi)
+            if _C.item(mu) != 1:  # ax += mu * (p - ax)
+                _C.add(ax, _C.mul(_C.sub(pi, ax, False, t), mu, False, t), False, ax)
+            else:
+                _C.copy_(ax, pi)
+            _C.fill_(eta, lr / ((1 + lambd * lr * step) ** alpha))
+            _C.fill_(mu, 1 / max(1, step - t0))
