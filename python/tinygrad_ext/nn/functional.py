@@ -7,7 +7,7 @@ import warnings
 
 from .. import _C, _dtype, _ops
 from ..autograd.grad_mode import no_grad
-from ..tensor import Tensor, _needs_grad, _wrap, where
+from ..tensor import Tensor, _needs_grad, _wrap, arange, cat, where, zeros
 
 _REDUCTIONS = {"none": 0, "mean": 1, "sum": 2}
 
@@ -389,6 +389,9 @@ def mse_loss(input, target, size_average=None, reduce=None, reduction="mean", we
     code = _reduction_code(reduction, size_average, reduce)
     if input.shape != target.shape:
         _check_same_size(input, target)
+    if not (input.dtype.is_floating_point and target.dtype.is_floating_point):
+        dt = target.dtype if input.dtype.is_floating_point else input.dtype
+        raise NotImplementedError(f"\"mse_cpu\" not implemented for '{dt._legacy[:-6]}'")
     if weight is not None:
         return _reduce((input - target) ** 2 * weight, code)
     return _ops.MseLoss.apply(input, target, code)
@@ -417,6 +420,8 @@ def smooth_l1_loss(input, target, size_average=None, reduce=None, reduction="mea
 def _class_target(target):
     if target.dtype.is_floating_point:
         return target
+    if target.dtype.name not in ("int64", "uint8"):
+        raise RuntimeError(f"expected target dtype to be Long or Byte, but got {target.dtype._legacy[:-6]}")
     return target if target.dtype.name == "int64" else target.long()
 
 
@@ -491,3 +496,36 @@ def binary_cross_entropy_with_logits(input, target, weight=None, size_average=No
         loss = loss * weight
     return _reduce(loss, code)
 
+
+# ---- layers added for issue 12 (attention, normalization, convolution, pooling, resampling, losses)
+def _repeat_heads(x, num_heads):
+    """(..., Hk, S, E) -> (..., num_heads, S, E), each of the Hk heads repeated num_heads // Hk times in place
+    (repeat_interleave over dim -3: grouped-query attention)."""
+    *lead, hk, s, e = x.shape
+    if num_heads % hk:
+        raise RuntimeError(f"scaled_dot_product_attention: number of heads in query ({num_heads}) must be a "
+                           f"multiple of the number of heads in key/value ({hk})")
+    return x.unsqueeze(-3).expand(*lead, hk, num_heads // hk, s, e).reshape(*lead, num_heads, s, e)
+
+
+def scaled_dot_product_attention(query, key, value, attn_mask=None, dropout_p=0.0, is_causal=False, scale=None,
+                                 enable_gqa=False):
+    """softmax(query @ key^T * scale + mask) @ value over the last two dims (L queries, S keys). A bool mask
+    keeps the positions that are True, a float mask is added; is_causal keeps key j <= query i.
+    NOTE: a query whose every key is masked gets weights 0 (torch's safe softmax), not NaN."""
+    if is_causal and attn_mask is not None:
+        raise RuntimeError("_scaled_dot_product_attention: Explicit attn_mask should not be set when is_causal=True")
+    if enable_gqa and query.dim() >= 3 and key.shape[-3] != query.shape[-3]:
+        key, value = _repeat_heads(key, query.shape[-3]), _repeat_heads(value, query.shape[-3])
+    L, S = query.shape[-2], key.shape[-2]
+    scale = 1.0 / math.sqrt(query.shape[-1]) if scale is None else scale
+    scores = query.matmul(key.transpose(-2, -1)) * scale
+    if is_causal:
+        attn_mask = arange(L, device=query.device).unsqueeze(-1) >= arange(S, device=query.device)
+    if attn_mask is not None:
+        if attn_mask.dtype == _dtype.bool:
+            scores = scores.masked_fill(attn_mask.logical_not(), -math.inf)
+        else:
+            scores = scores + attn_mask
+    weights = softmax(scores, -1).masked_fill((scores == -math.inf).all(-1, keepdim=True), 0.0)
+    return dropout(weights, dropout_p, True).matmul(value)

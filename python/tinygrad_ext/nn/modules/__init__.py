@@ -1,5 +1,6 @@
 """The layers (torch.nn.modules)."""
 from .activation import Hardtanh, LeakyReLU, LogSoftmax, ReLU, ReLU6, Sigmoid, SiLU, Softmax, Softmin, Tanh
+from .attention import MultiheadAttention
 from .container import ModuleDict, ModuleList, ParameterList, Sequential
 from .conv import Conv2d
 from .dropout import Dropout
@@ -11,6 +12,8 @@ from .normalization import BatchNorm1d, BatchNorm2d, LayerNorm
 from .pooling import AdaptiveAvgPool2d, AdaptiveMaxPool2d, AvgPool2d, MaxPool2d
 from .rnn import GRU, LSTM, RNN, GRUCell, LSTMCell, RNNBase, RNNCell, RNNCellBase
 from .sparse import Embedding
+from .transformer import (Transformer, TransformerDecoder, TransformerDecoderLayer, TransformerEncoder,
+                          TransformerEncoderLayer)
 
 __all__ = [
            "AdaptiveAvgPool2d",
@@ -41,6 +44,7 @@ __all__ = [
            "Module",
            "ModuleDict",
            "ModuleList",
+           "MultiheadAttention",
            "NLLLoss",
            "ParameterList",
            "RNN",
@@ -56,5 +60,10 @@ __all__ = [
            "Softmax",
            "Softmin",
            "Tanh",
+           "Transformer",
+           "TransformerDecoder",
+           "TransformerDecoderLayer",
+           "TransformerEncoder",
+           "TransformerEncoderLayer",
            "Unflatten",
 ]
