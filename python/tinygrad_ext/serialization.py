@@ -1,16 +1,32 @@
-"""torch.save / torch.load without pickle.
+"""torch.save / torch.load: PyTorch's checkpoint formats and safetensors, never executing anything from a file.
 
-File format (a valid safetensors file):
+Which format save() writes (decided by the format= argument, else by the file's name):
+  * format="safetensors", or a path or file object whose name ends in ".safetensors": the safetensors layout below;
+  * otherwise (format=None or "torch"; .pt, .pth, .bin, any other name, an unnamed file object): PyTorch's zip
+    format, which real PyTorch loads with torch.load(f, weights_only=True); _use_new_zipfile_serialization=False
+    writes PyTorch's legacy stream instead (_torch_format.py writes and reads both).
+load() tells the formats apart by the file's structure, never by its name: a file whose first 8 bytes give a
+plausible header length followed by '{' is safetensors (and then fully validated); otherwise a zip archive
+('PK\x03\x04') is PyTorch's zip format and a pickle (PROTO 2-5) PyTorch's legacy format, read by
+_torch_format's restricted unpickler (what torch.load(weights_only=True) reads; any other global raises
+WeightsUnpicklingError, a CheckpointError); anything else is reported as a broken safetensors file.
+
+Safetensors layout (a valid safetensors file):
 
     8 bytes      little-endian uint64 N: the header's length
     N bytes      JSON header, UTF-8 (in practice ASCII), starting with '{', padded with spaces to a multiple of 8:
-                 {"t0": {"dtype": "F32", "shape": [2, 3], "data_offsets": [0, 24]}, ...,
+                 {"0.weight": {"dtype": "F32", "shape": [2, 3], "data_offsets": [0, 24]}, ...,
                   "__metadata__": {"format": "tinygrad_ext", "version": "2", "structure": "<JSON>",
                                    "tinygrad_ext_crc32": "<8 lowercase hex digits>"}}
     the rest     raw little-endian tensor data; data_offsets are relative to it, contiguous from 0 to its end
 
+A tensor's name is the path of keys that leads to it, joined by "." (a state_dict's own keys: "0.weight"; nested:
+"model.fc.bias"; a list element's key is its index; a bare tensor is "tensor"); a name already taken gets "#2",
+"#3", ..., and a tensor saved in several places is stored once, under its first name. Files written before the
+names were real keys (t0, t1, ...) load the same way.
+
 "structure" describes the saved object: nested dicts (str/int/float/bool/None keys), lists, tuples,
-str/int/float/bool/None and tensors (references to header entries, with requires_grad, whether the
+str/int/float/bool/None and tensors (references to header entries by name, with requires_grad, whether the
 tensor was an nn.Parameter and its device). A file without our metadata (any safetensors file) loads
 as a dict of tensors.
 
@@ -18,18 +34,21 @@ as a dict of tensors.
 value itself: the length, the whole header (padding included) and the data. load() verifies it whenever it is present
 (whatever the format says), and version "2" files must have it; a mismatch raises CheckpointError, so a
 flipped, truncated or inserted byte is never loaded as silently different data. Version "1" files
-(written before the checksum existed) still load, unverified.
-
-Which format a file is in is decided by its structure, never by one byte: a file whose first 8 bytes give a
-plausible header length followed by '{' is treated as safetensors (and then fully validated); only a file
-that is not is reported as a PyTorch pickle/zip checkpoint when it starts with the pickle PROTO opcode
-(0x80, protocol 2-5) or the zip magic 'PK\x03\x04'. Such files are refused (CheckpointError): tinygrad_ext
-never unpickles.
+(written before the checksum existed) still load, unverified. (PyTorch's zip format has its own CRC-32 per
+record, which load() verifies too.)
 
 Loading never executes anything from the file. Every header field is validated (header length
 against the file size, JSON, dtype names, shapes, offsets in range and not overlapping, byte sizes
 equal to numel * itemsize, structure references, the checksum, BOOL bytes being 0 or 1) before any
 tensor is allocated; a bad file raises CheckpointError (a ValueError) naming the path and the reason.
+
+map_location: None (tensors go back to the device they were saved on; a CUDA tensor comes to the CPU with a
+warning where CUDA is not available), a device or str (all tensors there), a dict mapping saved locations to
+devices ({"cuda:0": "cpu"}; unmapped locations as with None), or a callable(storage, location) returning the
+storage on its device (it receives a 1-D tensor of the storage and the saved location string). mmap=True (a path
+only, as torch) maps the file instead of reading it into memory: the tensors are copied out of the mapping.
+weights_only is accepted for torch's signature; whatever its value, only tensors, containers and plain values are
+rebuilt (tinygrad_ext has no unrestricted unpickling).
 
 save() to a path behaves like torch.save's open-for-writing, but atomically: it refuses a missing parent
 directory (RuntimeError "Parent directory <dir> does not exist.", as torch), a directory target and a target
@@ -44,68 +63,73 @@ place. OSErrors name the target, not the temporary file.
 import errno
 import json
 import math
+import mmap as _mmap
 import os
+import pickle
 import secrets
 import stat
 import struct
+import warnings
 import zlib
 from collections import OrderedDict
 
 import numpy as np
 
-from . import _dtype
+from . import _dtype, cuda
 from ._device import as_device, device
-from .tensor import Tensor, from_numpy
+from ._torch_format import (FORMATS, SUPPORTED, ZIP_MAGIC, CheckpointError, WeightsUnpicklingError,
+                            bad_bool_byte, load_legacy, load_zip, save_legacy, save_zip, tensor_bytes,
+                            tensor_from_bytes)
+from .nn.parameter import Parameter
+from .tensor import Tensor
 
 _FORMAT = "tinygrad_ext"
 _VERSION = "2"  # "2": with the checksum; "1" files (written before it) still load, unverified
 _VERSIONS = ("1", "2")
 _MAX_HEADER = 100 * 1024 * 1024
 _MAX_DEPTH = 512
-# safetensors dtype names <-> ours (numpy little-endian codes)
-_TO_ST = {"float32": "F32", "float64": "F64", "int64": "I64", "int32": "I32", "uint8": "U8", "bool": "BOOL"}
+# safetensors dtype codes <-> our dtype names
+_TO_ST = {name: FORMATS[name][1] for name in SUPPORTED if FORMATS[name][1]}
 _FROM_ST = {v: k for k, v in _TO_ST.items()}
-_NP = {"float32": "<f4", "float64": "<f8", "int64": "<i8", "int32": "<i4", "uint8": "u1", "bool": "?"}
-
-
-class CheckpointError(ValueError):
-    """A file that is not a valid checkpoint: truncated, corrupt, crafted, or of another format."""
-
-    def __init__(self, path, reason):
-        super().__init__(f"{path}: {reason}")
-        self.path, self.reason = path, reason
 
 
 # -------------------------------------------------------------------- save
 class _Writer:
     def __init__(self):
-        self.entries = OrderedDict()  # key -> (dtype, shape, bytes)
+        self.entries = OrderedDict()  # name -> (dtype, shape, bytes)
         self.by_id = {}
-        self.offset = 0
 
-    def tensor(self, t):
+    def name(self, path):
+        """The name of the tensor reached by the keys `path`: joined by '.', as a state_dict's, made unique."""
+        base = ".".join(path) if path else "tensor"
+        # a lone surrogate is not valid in safetensors' JSON (and two would merge into one character when read)
+        base = "".join("?" if "\ud800" <= c <= "\udfff" else c for c in base)
+        name, k = base, 1
+        while name in self.entries or name == "__metadata__":
+            k += 1
+            name = f"{base}#{k}"
+        return name
+
+    def tensor(self, t, path):
         key = self.by_id.get(id(t))
         if key is None:
-            key = f"t{len(self.entries)}"
+            key = self.name(path)
             self.by_id[id(t)] = key
-            arr = np.ascontiguousarray(t.detach().numpy(force=True))
-            name = t.dtype.name
-            data = arr.astype(_NP[name], copy=False).tobytes()
-            self.entries[key] = (name, list(t.shape), data)
+            self.entries[key] = (t.dtype.name, list(t.shape), tensor_bytes(t))
         node = {"T": key}
         if t.requires_grad:
             node["rg"] = True
-        if type(t).__name__ == "Parameter":
+        if isinstance(t, Parameter):
             node["P"] = True
         if t.is_cuda:
             node["dev"] = str(t.device)
         return node
 
-    def encode(self, obj, depth=0):
+    def encode(self, obj, depth=0, path=()):
         if depth > _MAX_DEPTH:
             raise ValueError("torch.save: object nested too deeply")
         if isinstance(obj, Tensor):
-            return self.tensor(obj)
+            return self.tensor(obj, path)
         if obj is None:
             return {"N": None}
         if isinstance(obj, bool):
@@ -127,16 +151,20 @@ class _Writer:
         if isinstance(obj, np.generic):
             return self.encode(obj.item(), depth)
         if isinstance(obj, dict):
-            node = {"D": [[self.encode(k, depth + 1), self.encode(v, depth + 1)] for k, v in obj.items()]}
+            node = {"D": [[self.encode(k, depth + 1), self.encode(v, depth + 1, path + (_key_part(k),))]
+                          for k, v in obj.items()]}
             if isinstance(obj, OrderedDict):
                 node["ordered"] = True
             return node
-        if isinstance(obj, tuple):
-            return {"U": [self.encode(v, depth + 1) for v in obj]}
-        if isinstance(obj, list):
-            return {"L": [self.encode(v, depth + 1) for v in obj]}
-        raise TypeError(f"torch.save: cannot save an object of type {type(obj).__name__} (supported: tensors, dicts, "
-                        "lists, tuples, str, int, float, bool, None, dtypes and devices; tinygrad_ext never pickles)")
+        if isinstance(obj, (tuple, list)):
+            items = [self.encode(v, depth + 1, path + (str(i),)) for i, v in enumerate(obj)]
+            return {"U": items} if isinstance(obj, tuple) else {"L": items}
+        raise TypeError(f"torch.save: cannot save an object of type {type(obj).__name__} in the safetensors format "
+                        "(supported: tensors, dicts, lists, tuples, str, int, float, bool, None, dtypes and devices)")
+
+
+def _key_part(k):
+    return k if isinstance(k, str) else repr(k)
 
 
 # The checksum's metadata key, namespaced so that another tool's "crc32" (of something else) is never taken for it.
@@ -301,9 +329,42 @@ def _save_to_path(chunks, path):
         raise _renamed_oserror(e, shown) from None
 
 
-def save(obj, f, pickle_module=None, pickle_protocol=None, _use_new_zipfile_serialization=True):
-    """Saves tensors / state dicts / optimizer state to a path (atomically) or a writable binary file."""
-    chunks = _serialize(obj)
+def _save_format(f, format, zipfile_serialization):
+    """'safetensors', 'torch' (zip) or 'legacy': format= if given, else by the name of f (.safetensors)."""
+    if format is None:
+        name = getattr(f, "name", None) if hasattr(f, "write") else os.fspath(f)
+        is_st = isinstance(name, (str, bytes)) and os.fsdecode(name).endswith(".safetensors")
+        format = "safetensors" if is_st else "torch"
+    if format not in ("torch", "safetensors"):
+        raise ValueError(f"torch.save: format must be 'torch' or 'safetensors' (or None: by the file's suffix), got "
+                         f"{format!r}")
+    if format == "safetensors":
+        if not zipfile_serialization:
+            raise ValueError("torch.save: _use_new_zipfile_serialization=False asks for PyTorch's legacy format, "
+                             "which is not the safetensors format")
+        return format
+    return "torch" if zipfile_serialization else "legacy"
+
+
+def save(obj, f, pickle_module=None, pickle_protocol=2, _use_new_zipfile_serialization=True,
+         _disable_byteorder_record=False, *, format=None):  # noqa: A002 (the format's name)
+    """Saves tensors / state dicts / optimizer state to a path (atomically) or a writable binary file.
+
+    format: "torch" (PyTorch's zip format: real torch.load(f, weights_only=True) loads it) or "safetensors";
+    None picks "safetensors" for a name ending in ".safetensors" and "torch" for everything else."""
+    kind = _save_format(f, format, _use_new_zipfile_serialization)
+    if pickle_module not in (None, pickle):
+        raise TypeError("torch.save: tinygrad_ext writes its own pickle stream (only what torch's weights-only "
+                        "loader reads); pickle_module must be None or pickle")
+    if pickle_protocol not in (None, 2):
+        raise ValueError(f"torch.save: tinygrad_ext writes pickle protocol 2 (torch.save's default, the one torch's "
+                         f"weights-only loader reads), got pickle_protocol={pickle_protocol!r}")
+    if kind == "safetensors":
+        chunks = _serialize(obj)
+    elif kind == "legacy":
+        chunks = [save_legacy(obj)]
+    else:
+        chunks = [save_zip(obj, byteorder=not _disable_byteorder_record)]
     if hasattr(f, "write"):
         for c in chunks:
             f.write(c)
@@ -312,12 +373,33 @@ def save(obj, f, pickle_module=None, pickle_protocol=None, _use_new_zipfile_seri
 
 
 # -------------------------------------------------------------------- load
-def _read_all(f):
+def _read_all(f, use_mmap):
+    """(the name to show, the file's bytes: bytes, or a read-only mmap with use_mmap)."""
     if hasattr(f, "read"):
+        if use_mmap:
+            raise ValueError("f must be a file path in order to use the mmap argument")
         return getattr(f, "name", "<file object>"), f.read()
     path = os.fspath(f)
     with open(path, "rb") as fh:
-        return path, fh.read()
+        if not use_mmap:
+            return path, fh.read()
+        try:
+            return path, _mmap.mmap(fh.fileno(), 0, access=_mmap.ACCESS_READ)
+        except ValueError:  # an empty file cannot be mapped
+            return path, b""
+
+
+def _file_kind(buf):
+    """'safetensors', 'zip' or 'legacy' (PyTorch's formats), by the file's structure (see the module docstring)."""
+    if len(buf) >= 9:
+        (n,) = struct.unpack("<Q", buf[:8])
+        if 0 < n <= _MAX_HEADER and buf[8:9] == b"{":
+            return "safetensors"
+    if buf[:4] in ZIP_MAGIC:
+        return "zip"
+    if len(buf) >= 2 and buf[0] == 0x80 and 2 <= buf[1] <= 5:  # the PROTO opcode of pickle protocols 2-5
+        return "legacy"
+    return "safetensors"  # not a PyTorch file either: the safetensors checks say what is wrong
 
 
 def _parse_header(path, buf):
@@ -325,17 +407,6 @@ def _parse_header(path, buf):
     def fail(reason):
         raise CheckpointError(path, reason)
 
-    if len(buf) >= 9:
-        (n,) = struct.unpack("<Q", buf[:8])
-        looks_safetensors = 0 < n <= _MAX_HEADER and buf[8:9] == b"{"
-    else:
-        looks_safetensors = False
-    if not looks_safetensors:  # only a file that is not safetensors-shaped can be called a PyTorch file
-        kind = _pytorch_kind(buf)
-        if kind is not None:
-            fail(f"not a tinygrad_ext/safetensors checkpoint: it is a PyTorch pickle/zip checkpoint ({kind}), and "
-                 "tinygrad_ext never unpickles (convert it to safetensors where PyTorch is trusted, e.g. with "
-                 "safetensors.torch.save_file)")
     if len(buf) < 8:
         fail(f"file is truncated: {len(buf)} bytes, too short for the 8-byte header length")
     (n,) = struct.unpack("<Q", buf[:8])
@@ -381,7 +452,7 @@ def _parse_header(path, buf):
                  "(truncated or corrupt file)")
         numel = math.prod(shape)
         name = _FROM_ST[dt]
-        itemsize = np.dtype(_NP[name]).itemsize
+        itemsize = SUPPORTED[name].itemsize
         if numel * itemsize != end - begin:
             fail(f"tensor '{key}': {end - begin} data bytes for shape {shape} of {dt} (expected "
                  f"{numel * itemsize})")
@@ -393,15 +464,6 @@ def _parse_header(path, buf):
         if b1 < e0:
             fail(f"tensors '{k0}' and '{k1}' have overlapping data")
     return entries, meta, 8 + n
-
-
-def _pytorch_kind(buf):
-    """What kind of PyTorch file buf starts like (torch.save's zip, or a pickle), or None."""
-    if buf[:4] == b"PK\x03\x04":
-        return "a zip archive, torch.save's format since PyTorch 1.6"
-    if len(buf) >= 2 and buf[0] == 0x80 and 2 <= buf[1] <= 5:  # the PROTO opcode of pickle protocols 2-5
-        return f"pickle protocol {buf[1]}, torch.save's legacy format"
-    return None
 
 
 def _verify_checksum(path, buf, header_len, meta):
@@ -427,12 +489,10 @@ def _check_bools(path, buf, entries, start):
     """A BOOL tensor holding bytes other than 0 and 1 is refused (such bools break nonzero() and friends)."""
     view = memoryview(buf)
     for key, (name, shape, begin, end) in entries.items():
-        if name == "bool" and end > begin:
-            raw = np.frombuffer(view[start + begin:start + end], dtype=np.uint8)
-            if raw.max() > 1:
-                bad = int(np.argmax(raw > 1))
-                raise CheckpointError(path, f"tensor '{key}': BOOL data holds byte {int(raw[bad])} at element {bad} "
-                                            "(only 0 and 1 are valid)")
+        bad = bad_bool_byte(view[start + begin:start + end]) if name == "bool" else None
+        if bad:
+            raise CheckpointError(path, f"tensor '{key}': BOOL data holds byte {bad[1]} at element {bad[0]} "
+                                        "(only 0 and 1 are valid)")
 
 
 _KEY_KINDS = ("N", "B", "I", "F", "S", "Sx", "dtype", "device")
@@ -504,28 +564,71 @@ def _check_structure(path, node, entries, depth=0):
         fail(f"unknown structure node {kind!r}")
 
 
-def _target_device(saved, map_location):
-    if map_location is None:
-        if saved is not None and saved.startswith("cuda"):
-            from . import cuda
-            if not cuda.is_available():
-                import warnings
-                warnings.warn(f"torch.load: a tensor saved on {saved} is loaded on the CPU because CUDA is not "
-                              "available (pass map_location to choose)", UserWarning, stacklevel=4)
-                return None
-            return as_device(saved)
-        return None
+def _is_device(location):
+    try:
+        device(location)
+        return True
+    except (RuntimeError, TypeError, ValueError):
+        return False
+
+
+def _check_map_location(map_location):
+    if map_location is None or isinstance(map_location, (str, device, dict)) or callable(map_location):
+        return
+    raise TypeError(f"map_location must be a device, a str, a dict or a callable, got {type(map_location).__name__}")
+
+
+def _place(t, location, map_location):
+    """t (loaded on the CPU) where map_location puts a storage saved on `location` ('cpu', 'cuda:0', ...)."""
     if isinstance(map_location, dict):
-        m = map_location.get(saved or "cpu")
-        return None if m is None else as_device(m)
+        if location in map_location:
+            return t.to(as_device(map_location[location]))
+        map_location = None
     if isinstance(map_location, (str, device)):
-        return as_device(map_location)
-    raise TypeError(f"map_location must be a device, a str or a dict, got {type(map_location).__name__}")
+        return t.to(as_device(map_location))
+    if map_location is not None:  # a callable(storage, location)
+        out = map_location(t, location)
+        if out is None:
+            return _place(t, location, None)
+        if not isinstance(out, Tensor):
+            raise TypeError(f"map_location must return a tensor (the storage), got {type(out).__name__}")
+        return out
+    saved = device(location)
+    if saved.type == "cuda" and not cuda.is_available():
+        warnings.warn(f"torch.load: a tensor saved on {location} is loaded on the CPU because CUDA is not available "
+                      "(pass map_location to choose)", UserWarning, stacklevel=5)
+        return t
+    return t.to(saved)
 
 
 def load(f, map_location=None, pickle_module=None, *, weights_only=None, mmap=None, **pickle_load_args):
-    """Loads what save() wrote (or any safetensors file, as a dict of tensors). map_location picks the device."""
-    path, buf = _read_all(f)
+    """Loads a checkpoint of PyTorch's zip or legacy format (what torch.load(weights_only=True) loads) or a
+    safetensors file (ours: the saved object; another tool's: a dict of tensors). See the module docstring."""
+    if pickle_module is not None:
+        raise RuntimeError("Can not safely load weights when explicit pickle_module is specified (tinygrad_ext reads "
+                           "checkpoints with its own restricted unpickler only)")
+    encoding = pickle_load_args.pop("encoding", "ASCII")
+    if pickle_load_args:
+        raise TypeError(f"load() got an unexpected keyword argument '{next(iter(pickle_load_args))}'")
+    _check_map_location(map_location)
+    path, buf = _read_all(f, mmap)
+
+    def place(t, location):
+        unmapped = map_location is None or (isinstance(map_location, dict) and location not in map_location)
+        if unmapped and not _is_device(location):
+            raise CheckpointError(path, f"a storage is saved on {location!r}, a device tinygrad_ext does not have "
+                                        "(pass map_location)")
+        return _place(t, location, map_location)
+
+    kind = _file_kind(buf)
+    if kind == "zip":
+        return load_zip(buf, path, place, encoding)
+    if kind == "legacy":
+        return load_legacy(buf, path, place, encoding)
+    return _load_safetensors(path, buf, place)
+
+
+def _load_safetensors(path, buf, place):
     entries, meta, start = _parse_header(path, buf)
     ours = meta is not None and meta.get("format") == _FORMAT
     if meta is not None and _CRC in meta:  # whatever the format says: a flipped format name is caught too
@@ -550,11 +653,8 @@ def load(f, map_location=None, pickle_module=None, *, weights_only=None, mmap=No
     def tensor_for(key, saved_dev=None):
         if key not in cache:
             name, shape, begin, end = entries[key]
-            arr = np.frombuffer(view[start + begin:start + end], dtype=_NP[name]).reshape(shape)
-            cache[key] = from_numpy(arr.astype(arr.dtype.newbyteorder("="), copy=True))
-        t = cache[key]
-        dev = _target_device(saved_dev, map_location)
-        return t if dev is None else t.to(dev)
+            cache[key] = tensor_from_bytes(view[start + begin:start + end], name, shape)
+        return place(cache[key], saved_dev or "cpu")
 
     if structure is None:
         return OrderedDict((k, tensor_for(k)) for k in sorted(entries, key=lambda k: entries[k][2]))
@@ -570,7 +670,6 @@ def _decode(node, tensor_for, memo=None):
         if key not in memo:
             t = tensor_for(node["T"], node.get("dev"))
             if node.get("P"):
-                from .nn.parameter import Parameter
                 t = Parameter(t, bool(node.get("rg")))
             elif node.get("rg"):
                 t = t.detach().requires_grad_(True)
@@ -601,4 +700,4 @@ def _decode(node, tensor_for, memo=None):
     return out
 
 
-__all__ = ["CheckpointError", "load", "save"]
+__all__ = ["CheckpointError", "WeightsUnpicklingError", "load", "save"]
