@@ -1,0 +1,221 @@
+"""Graph optimizations and the execution plan.
+
+A Session asks for a plan once per (fetches, fed tensors) and keeps it, so repeated `run()` calls only
+execute kernels. Building a plan:
+  1. takes the subgraph the fetches need (fed tensors are its sources: their producers do not run);
+  2. rewrites it in one pass in topological order: places each node on its device (copies where a
+     tensor crosses devices), folds constants (a pure op whose inputs are all constants is computed now),
+     simplifies identities (x * 1, x + 0, x / 1, x ** 1, tf.identity, tf.stop_gradient) and merges common
+     subexpressions (same op, same inputs, same attributes);
+  3. removes the nodes nothing live reads any more (dead-node elimination);
+  4. orders the live nodes (variable reads first: a run reads each variable once, before any
+     assignment) and assigns each a slot, so a run is a loop over prepared (kernel, input slots) steps.
+The counts of each pass are in `Plan.stats` (a Session shows its last plan's as `session.stats`).
+"""
+from .. import cuda as _cuda
+from . import errors
+from ._graph import TensorShape
+from ._ops import OPS, register
+
+_PERSISTENT = frozenset(("Const", "VariableV2", "Assign", "AssignAdd", "AssignSub", "Feed"))
+# ops whose result is one of their inputs when the other is a constant scalar: type -> ((input, value), ...)
+_IDENTITIES = {"AddV2": ((0, 0), (1, 0)), "Sub": ((1, 0),), "Mul": ((0, 1), (1, 1)), "RealDiv": ((1, 1),),
+               "Pow": ((1, 1),)}
+
+register("_Transfer", lambda attrs, x: x.to(attrs["device"]))
+
+
+class Stats:
+    """What the passes did to one plan, and how often it ran."""
+
+    __slots__ = ("nodes", "constants_folded", "simplified", "cse_merged", "dead_removed", "nodes_after", "kernels",
+                 "runs")
+
+    def __init__(self):
+        for k in self.__slots__:
+            setattr(self, k, 0)
+
+    def as_dict(self):
+        return {k: getattr(self, k) for k in self.__slots__}
+
+    def __repr__(self):
+        return "Stats(" + ", ".join(f"{k}={v}" for k, v in self.as_dict().items()) + ")"
+
+
+class _IR:
+    """A node of the rewritten graph: `value` is set for constants."""
+
+    __slots__ = ("type", "inputs", "controls", "src", "value", "device")
+
+    def __init__(self, type_name, inputs, controls, src, value, device):
+        self.type, self.inputs, self.controls, self.src = type_name, inputs, controls, src
+        self.value, self.device = value, device
+
+
+def _subgraph(fetches, fed):
+    """The nodes the fetches need, inputs before users; raises for a placeholder that is not fed."""
+    order, seen, stack = [], set(), [(f, False) for f in reversed(fetches)]
+    while stack:
+        node, done = stack.pop()
+        if done:
+            order.append(node)
+            continue
+        if node in seen:
+            continue
+        seen.add(node)
+        stack.append((node, True))
+        if node in fed:
+            continue
+        if node.type in ("Placeholder", "_ScanArg"):
+            raise errors.InvalidArgumentError(
+                None, node, f"You must feed a value for placeholder tensor '{node.name}' with dtype "
+                f"{node.dtype._tf_name} and shape {node.shape._brackets()}\n\t [[Node: {node.name} = Placeholder["
+                f"dtype=DT_{node.dtype._tf_name.upper()}, shape={node.shape._brackets()}]()]]")
+        for x in reversed(node.inputs + node.control_inputs):
+            if x not in seen:
+                stack.append((x, False))
+    return order
+
+
+def _scalar(ir, value):
+    v = ir.value
+    return v is not None and v.numel() == 1 and v.item() == value
+
+
+def _simplify(node, ins):
+    """The input a node reduces to (x * 1, x + 0, identity, ...), or None."""
+    if node.type in ("Identity", "StopGradient"):
+        return ins[0]
+    for const_at, value in _IDENTITIES.get(node.type, ()):
+        keep = ins[1 - const_at]
+        shape = keep.src.shape if keep.value is None else TensorShape(tuple(keep.value.shape))
+        if (_scalar(ins[const_at], value) and shape.dims is not None and tuple(shape) == tuple(node.shape)
+                and len(shape) >= ins[const_at].value.dim()):
+            return keep
+    return None
+
+
+def _cse_key(ir):
+    if ir.value is not None:
+        v = ir.value
+        if v.numel() > 4096:
+            return None
+        return ("Const", str(v.dtype), tuple(v.shape), ir.device, v.cpu().numpy().tobytes())
+    attrs = ir.src.attrs
+    return (ir.type, tuple(map(id, ir.inputs)), tuple(sorted(attrs.items())) if attrs else (), ir.device)
+
+
+class Plan:
+    """A prepared run: `run(feed_values)` -> the fetches' values (Tensors, or None for operations)."""
+
+    def __init__(self, fetches, fed, session):
+        self.stats = stats = Stats()
+        order = _subgraph(fetches, fed)
+        stats.nodes = len(order)
+        ir, cse, built = {}, {}, []
+        resolve = session._resolve_device
+
+        def new(type_name, inputs, controls, src, value, device):
+            r = _IR(type_name, inputs, controls, src, value, device)
+            built.append(r)
+            if type_name != "Feed" and (value is not None or OPS[type_name].pure):
+                key = _cse_key(r)
+                if key is not None:
+                    first = cse.setdefault(key, r)
+                    if first is not r:
+                        stats.cse_merged += 1
+                        return first
+            return r
+
+        for node in order:
+            if node in fed:
+                ir[node] = new("Feed", (), (), node, None, resolve(node) or "cpu")
+                continue
+            ins = tuple(ir[x] for x in node.inputs)
+            device = resolve(node) or (ins[0].device if ins else "cpu")
+            ins = tuple(x if x.device == device else self._transfer(new, x, device) for x in ins)
+            controls = tuple(ir[x] for x in node.control_inputs)
+            if node.type == "Const":
+                value = node.attrs["value"]
+                ir[node] = new("Const", (), (), node, value if str(value.device) == device else value.to(device),
+                               device)
+                continue
+            op = OPS[node.type]
+            if op.pure and ins and not controls and all(x.value is not None for x in ins):
+                value = op.make(node, device, session)(*[x.value for x in ins])
+                stats.constants_folded += 1
+                ir[node] = new("Const", (), (), node, value, device)
+                continue
+            same = _simplify(node, ins) if op.pure else None
+            if same is not None:
+                stats.simplified += 1
+                ir[node] = same
+                continue
+            ir[node] = new(node.type, ins, controls, node, None, device)
+
+        # dead-node elimination and scheduling: a post-order walk from the fetches over what is live
+        outs = [ir[f] for f in fetches]
+        live, seen, stack = [], set(), [(r, False) for r in reversed(outs)]
+        while stack:
+            r, done = stack.pop()
+            if done:
+                live.append(r)
+            elif id(r) not in seen:
+                seen.add(id(r))
+                stack.append((r, True))
+                stack.extend((x, False) for x in reversed(r.inputs + r.controls) if id(x) not in seen)
+        stats.nodes_after = len(live)
+        stats.dead_removed = len({id(r) for r in built} - seen)
+        live.sort(key=lambda r: r.type != "VariableV2")  # (a stable sort: reads first, the rest keeps its order)
+
+        slot = {id(r): i for i, r in enumerate(live)}
+        self.template = [r.value for r in live]
+        self.feeds = [(r.src, slot[id(r)], r.device) for r in live if r.type == "Feed"]
+        self.steps = [(OPS[r.type].make(r.src, r.device, session), tuple(slot[id(x)] for x in r.inputs),
+                       slot[id(r)], r) for r in live if r.value is None and r.type != "Feed"]
+        self.fetch_slots = [slot[id(r)] for r in outs]
+        self.persistent = [r.type in _PERSISTENT for r in outs]
+        stats.kernels = len(self.steps)
+
+    @staticmethod
+    def _transfer(new, x, device):
+        if x.value is not None:
+            return new("Const", (), (), x.src, x.value.to(device), device)
+        return new("_Transfer", (x,), (), _TransferSrc(x.src, device), None, device)
+
+    def run(self, feed_values):
+        self.stats.runs += 1
+        vals = self.template[:]
+        for feed, v in zip(self.feeds, feed_values):
+            vals[feed[1]] = v
+        try:
+            for fn, ins, out, r in self.steps:
+                vals[out] = fn(*[vals[i] for i in ins])
+        except errors.OpError:
+            raise
+        except (RuntimeError, ValueError, IndexError, TypeError, ZeroDivisionError) as e:
+            raise errors.InvalidArgumentError(None, r.src, f"{e}\n\t [[node {r.src.name} (op: {r.type})]]") from e
+        return [vals[s] for s in self.fetch_slots]
+
+
+class _TransferSrc:
+    """The source record of an inserted device copy (for its kernel's attributes and error messages)."""
+
+    __slots__ = ("attrs", "name", "shape", "type")
+
+    def __init__(self, src, device):
+        self.attrs, self.name, self.shape, self.type = {"device": device}, src.name + "/_copy", src.shape, "_Transfer"
+
+
+def resolve_device(node, soft_placement):
+    """The device a node asks for ('cpu', 'cuda:N' or None: wherever its inputs are), checked against the machine."""
+    device = node.device
+    if device is None or device == "cpu" or _cuda.is_available():
+        return device
+    if soft_placement:
+        return "cpu"
+    raise errors.InvalidArgumentError(
+        None, node, f"Cannot assign a device for operation {node.name}: {node.name} was explicitly assigned to "
+        f"/device:GPU:{device.split(':')[1]} but available devices are [ /job:localhost/replica:0/task:0/device:CPU:0 "
+        "]. Make sure the device specification refers to a valid device (or create the Session with "
+        "config=tf.ConfigProto(allow_soft_placement=True)).")
