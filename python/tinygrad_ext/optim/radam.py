@@ -44,7 +44,7 @@ class RAdam(Optimizer):
             if rho_t > 5.0:  # p -= m_hat * lr * sqrt(bias_correction2) / (sqrt(v) + eps) * rect
                 rect = math.sqrt((rho_t - 4) * (rho_t - 2) * rho_inf / ((rho_inf - 4) * (rho_inf - 2) * rho_t))
                 denom = _C.add(_C.sqrt(v, t), eps, False, t)
-                adaptive = _C.div(math.sqrt(bias_correction2), denom, True, t)
+                adaptive = _C.div(denom, math.sqrt(bias_correction2), True, t)
                 _C.mul(upd, adaptive, False, upd)
                 _C.mul(upd, rect, False, upd)
             _C.sub(p._impl, upd, False, p._impl)
