@@ -246,7 +246,9 @@ def test_every_op_class_is_covered():
     op_classes = {v.__name__ for v in vars(_ops).values()
                   if isinstance(v, type) and issubclass(v, Function) and v.__module__ == _ops.__name__
                   and v is not _ops.Op}
-    exempt = set() if torch.cuda.is_available() else {"ToDevice"}  # needs a second device
+    exempt = {"FloorDivide"}  # torch's has no derivative: test_reliability.py checks that its backward raises
+    if not torch.cuda.is_available():
+        exempt.add("ToDevice")  # needs a second device
     missing = sorted(op_classes - covered - exempt)
     assert not missing, f"op classes without a gradcheck row in tests/test_gradcheck.py: {missing}"
 

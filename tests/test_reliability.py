@@ -1,6 +1,7 @@
 """Regression tests for the crash, wrap-around and memory-safety classes of the reliability issue:
 each one once crashed the process (SIGSEGV/SIGFPE), read memory it should not, or was undefined
 behaviour under UBSan. The crash cases run in a subprocess so a regression is reported, not fatal."""
+import math
 import subprocess
 import sys
 import textwrap
@@ -9,6 +10,7 @@ import numpy as np
 import pytest
 
 import tinygrad_ext as torch
+import tinygrad_ext.nn.functional as F
 from oracle import check_raises
 
 
@@ -256,3 +258,69 @@ def test_full_sums_and_products_of_every_length(dtype):
         assert t.sum().item() == pytest.approx(float(a.astype(np.float64).sum())), (dtype, n)
         small = a[:12]
         assert torch.from_numpy(small).prod().item() == pytest.approx(float(small.astype(np.float64).prod())), (dtype, n)
+
+
+def test_integer_matmul_is_computed_with_wraparound():
+    a = np.array([[1, -2, 3], [4, 5, -6]])
+    b = np.array([[7, 8], [9, -10], [11, 12]])
+    for dt in ("int32", "int64"):
+        ta, tb = torch.from_numpy(a.astype(dt)), torch.from_numpy(b.astype(dt))
+        assert (ta @ tb).tolist() == (a @ b).tolist() and (ta @ tb).dtype is getattr(torch, dt)
+        assert torch.mv(ta, tb[:, 0]).tolist() == (a @ b[:, 0]).tolist()
+        assert torch.bmm(ta[None], tb[None]).tolist() == [(a @ b).tolist()]
+        assert torch.addmm(ta @ tb, ta, tb, beta=2, alpha=3).tolist() == (5 * (a @ b)).tolist()
+        assert torch.matmul(ta.t(), ta).tolist() == (a.T @ a).tolist()  # strided operands
+    u = torch.tensor([[200]], dtype=torch.uint8)
+    assert (u @ torch.tensor([[2]], dtype=torch.uint8)).tolist() == [[144]]  # 400 wraps, as torch's
+    big = torch.tensor([[2**62]], dtype=torch.int64)
+    assert (big @ torch.tensor([[4]])).tolist() == [[0]]  # defined wrap-around (no UB)
+    b8 = torch.ones(2, 2, dtype=torch.bool)
+    check_raises(lambda: b8 @ b8, NotImplementedError, "not implemented for 'Bool'")
+    check_raises(lambda: torch.dot(b8[0], b8[0]), NotImplementedError, "not implemented for 'Bool'")
+    check_raises(lambda: ta @ tb.float(), RuntimeError, "same dtype")
+
+
+def test_integer_arange_and_linspace_follow_torch():
+    # integer dtypes truncate start and step first (int64 also end, with an exact count)
+    assert torch.arange(-1.5, 0.5, 0.25, dtype=torch.int32).tolist() == [-1] * 8
+    assert torch.arange(0.75, -1.5, -0.5, dtype=torch.uint8).tolist() == [0] * 5
+    assert torch.arange(-3.7, 5, 1.5, dtype=torch.int64).tolist() == list(range(-3, 5))
+    assert torch.arange(0, 300, 100, dtype=torch.uint8).tolist() == [0, 100, 200]
+    assert torch.linspace(-2.7, 3.9, 5, dtype=torch.int32).tolist() == [-2, 0, 0, 1, 3]
+    assert torch.linspace(2.0, 3.5, 4, dtype=torch.uint8).tolist() == [2, 2, 2, 3]
+    assert torch.linspace(10, 0, 4, dtype=torch.int64).tolist() == [10, 6, 3, 0]
+    check_raises(lambda: torch.arange(0, 5, 0.5, dtype=torch.int64), RuntimeError, "step must be nonzero")
+    check_raises(lambda: torch.arange(0, 5, dtype=torch.bool), NotImplementedError, "arange")
+    check_raises(lambda: torch.linspace(0, 1, 3, dtype=torch.bool), NotImplementedError, "linspace")
+
+
+def test_floor_divide_records_a_node_without_derivative():
+    a = torch.tensor([5.0, -7.0], requires_grad=True)
+    for out in (a // 2, 256 // a, torch.floor_divide(a, 2), a.clone().floor_divide_(torch.tensor(2.0))):
+        assert out.requires_grad and out.grad_fn is not None
+        check_raises(lambda: out.sum().backward(), RuntimeError, "derivative for aten::floor_divide is not implemented")
+    assert (a // 2).tolist() == [2.0, -4.0]
+    u = torch.tensor([1, 2], dtype=torch.uint8)
+
+    def iadd():
+        u.add_(a)
+    check_raises(iadd, RuntimeError, "can't be cast")  # the result-type check also under autograd
+    assert u.tolist() == [1, 2]
+
+
+def test_argument_check_order_and_zero_dim_rules():
+    check_raises(lambda: torch.zeros(0).narrow(-1, 1, -1), RuntimeError, "length must be non-negative")
+    check_raises(lambda: torch.ones(4).squeeze((-1, -1)), RuntimeError, "appears multiple times")
+    assert torch.zeros(2, 0, 3).unflatten(-1, (-1, 1)).shape == (2, 0, 3, 1)
+    with pytest.warns(UserWarning, match="degrees of freedom"):
+        assert math.isnan(torch.tensor(1.5).std(-1).item()) and torch.tensor(2.0).var(0, keepdim=True).dim() == 0
+    s = torch.tensor(7)
+    assert s.index_select(0, torch.tensor([0])).item() == 7
+    check_raises(lambda: s.index_select(0, torch.tensor([], dtype=torch.int64)), RuntimeError, "only 1 value")
+    check_raises(lambda: torch.ones(2).index_select(0, torch.tensor([0.0])), RuntimeError, "int32 or int64")
+    check_raises(lambda: torch.zeros(0, 2).index_select(0, torch.tensor([0])), RuntimeError, "should be positive")
+    check_raises(lambda: F.nll_loss(torch.zeros(1, 3), torch.tensor([0], dtype=torch.int32)), RuntimeError,
+                 "expected target dtype to be Long or Byte, but got Int")
+    check_raises(lambda: F.softmax(torch.ones(2, dtype=torch.int64), 0), NotImplementedError, "not implemented for")
+    check_raises(lambda: F.mse_loss(torch.ones(2, dtype=torch.int64), torch.ones(2, dtype=torch.int64)),
+                 NotImplementedError, "mse")

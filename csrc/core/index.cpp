@@ -119,6 +119,14 @@ void index_put_(const Tensor& a, int64_t dim, const std::vector<Tensor>& indices
 Tensor index_select(const Tensor& a, int64_t dim, const Tensor& idx) {
   TG_CHECK_INDEX(idx->dim() <= 1, "index_select(): Index is supposed to be a vector, got ", idx->dim(), "-D");
   dim = wrap_dim(dim, a->dim());
+  // torch's checks, in its order
+  TG_CHECK(a->dim() > 0 || idx->numel() == 1, "index_select(): Index to scalar can have only 1 value, got ",
+           idx->numel(), " value(s)");
+  TG_CHECK(idx->dtype == DType::Int64 || idx->dtype == DType::Int32,
+           "index_select(): Expected dtype int32 or int64 for index, got ", type_name(idx->dtype));
+  TG_CHECK(a->dim() == 0 || a->sizes[dim] > 0 || idx->numel() == 0,
+           "index_select(): self indexing axis dim should be positive (dimension ", dim, " of shape ", a->sizes,
+           " is empty, the index is not)");
   check_same_device(a, idx, "index_select");
   Tensor i = checked_index(reshape_any(idx, {-1}), a->dim() ? a->sizes[dim] : 1, dim, "index_select",
                            IndexRule::IndexSelect);

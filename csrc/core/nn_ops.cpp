@@ -32,8 +32,8 @@ std::string legacy_name(const Tensor& t) {
 }
 
 void check_float(const Tensor& t, const char* op) {
-  TG_CHECK(is_floating(t->dtype), op, ": expected a floating point tensor (float32 or float64), but got ",
-           type_name(t->dtype), "; convert it with .float()");
+  // torch has no integer kernel for these: NotImplementedError "<op>" not implemented for '<Type>'
+  if (!is_floating(t->dtype)) throw_dtype_error(op, "a floating point (float32 or float64)", t->dtype);
 }
 
 void check_same_dtype(const Tensor& input, const Tensor& other, const char* what) {

@@ -3,6 +3,7 @@
 #include <atomic>
 #include <cmath>
 #include <cstring>
+#include <type_traits>
 #include "../cpu/gemm.h"
 #include "../cpu/kernels.h"
 #include "../cuda/kernels.h"
@@ -204,33 +205,74 @@ Tensor full(const Shape& sizes, const Scalar& value, DType dtype, Device device)
   return t;
 }
 
+namespace {
+// A double truncated toward zero into int64, as torch's Scalar::to<int64_t> (checked: a cast out of range is UB).
+int64_t trunc_to_int64(double v, const char* op) {
+  TG_CHECK(std::isfinite(v) && std::fabs(v) < 9.2e18, op, ": value cannot be converted to type int64 without "
+           "overflow: ", v);
+  return static_cast<int64_t>(v);
+}
+
+// Integer results wrap to the dtype's width, as torch's casts do.
+template <class T>
+T wrap_int(uint64_t v) { return std::is_same_v<T, bool> ? T(v != 0) : T(v); }
+}  // namespace
+
+// torch's rules: floating dtypes compute start + i * step in double; integer dtypes truncate start and step to
+// int64 first (int64 also end, with an exact integer count; narrower types count in double), no bool kernel.
 Tensor arange(double start, double end, double step, DType dtype, Device device) {
-  TG_CHECK(step != 0, "arange: step must be nonzero");
+  if (dtype == DType::Bool) throw_dtype_error("arange_cpu", nullptr, dtype);
   TG_CHECK(std::isfinite(start) && std::isfinite(end), "arange: unsupported range: ", start, " -> ", end);
-  TG_CHECK((step > 0 && end >= start) || (step < 0 && end <= start),
-           "arange: upper bound and larger bound inconsistent with step sign");
-  double n = std::ceil((end - start) / step);
-  TG_CHECK(n < 9.2e18, "arange: invalid size, possible overflow?");
-  int64_t count = static_cast<int64_t>(n);
+  bool integral = !is_floating(dtype);
+  int64_t istart = integral ? trunc_to_int64(start, "arange") : 0;
+  int64_t istep = integral ? trunc_to_int64(step, "arange") : 0;
+  int64_t count;
+  if (dtype == DType::Int64) {
+    int64_t iend = trunc_to_int64(end, "arange");
+    TG_CHECK(istep != 0, "arange: step must be nonzero");
+    TG_CHECK((istep > 0 && iend >= istart) || (istep < 0 && iend <= istart),
+             "arange: upper bound and larger bound inconsistent with step sign");
+    __int128 span = __int128(iend) - istart + istep - (istep > 0 ? 1 : -1);
+    count = static_cast<int64_t>(span / istep);
+  } else {
+    TG_CHECK(step != 0, "arange: step must be nonzero");
+    TG_CHECK((step > 0 && end >= start) || (step < 0 && end <= start),
+             "arange: upper bound and larger bound inconsistent with step sign");
+    double n = std::ceil((end - start) / step);
+    TG_CHECK(n < 9.2e18, "arange: invalid size, possible overflow?");
+    count = static_cast<int64_t>(n);
+  }
   Tensor t = empty({count}, dtype, {});
   TG_DISPATCH(dtype, "arange", [&] {
     scalar_t* p = t->data<scalar_t>();
-    for (int64_t i = 0; i < count; ++i) p[i] = static_cast<scalar_t>(start + double(i) * step);
+    if constexpr (std::is_floating_point_v<scalar_t>) {
+      for (int64_t i = 0; i < count; ++i) p[i] = static_cast<scalar_t>(start + double(i) * step);
+    } else {
+      for (int64_t i = 0; i < count; ++i) p[i] = wrap_int<scalar_t>(uint64_t(istart) + uint64_t(i) * uint64_t(istep));
+    }
   });
   return to_device(t, device);
 }
 
 Tensor linspace(double start, double end, int64_t steps, DType dtype, Device device) {
   TG_CHECK(steps >= 0, "linspace: number of steps must be non-negative");
+  if (dtype == DType::Bool) throw_dtype_error("linspace_cpu", nullptr, dtype);
+  if (!is_floating(dtype)) {  // torch truncates the ends to integers first
+    start = double(trunc_to_int64(start, "linspace"));
+    end = double(trunc_to_int64(end, "linspace"));
+  }
   Tensor t = empty({steps}, dtype, {});
   double step = steps > 1 ? (end - start) / double(steps - 1) : 0.0;
   TG_DISPATCH(dtype, "linspace", [&] {
     scalar_t* p = t->data<scalar_t>();
     // Symmetric from both ends, as torch, so the last value is exactly `end`.
     int64_t half = steps / 2;
-    for (int64_t i = 0; i < steps; ++i)
-      p[i] = static_cast<scalar_t>(steps == 1 ? start  // one step: `start`, as torch
-                                   : i < half ? start + step * double(i) : end - step * double(steps - 1 - i));
+    for (int64_t i = 0; i < steps; ++i) {
+      double v = steps == 1 ? start  // one step: `start`, as torch
+                            : i < half ? start + step * double(i) : end - step * double(steps - 1 - i);
+      if constexpr (std::is_floating_point_v<scalar_t>) p[i] = static_cast<scalar_t>(v);
+      else p[i] = wrap_int<scalar_t>(uint64_t(int64_t(v)));  // (between the integer ends: in range)
+    }
   });
   return to_device(t, device);
 }
@@ -248,7 +290,7 @@ Tensor eye(int64_t n, int64_t m, DType dtype, Device device) {
 namespace {
 bool is_float_binary(BinaryOpId op) {
   switch (op) {
-#define TG_CASE(name, F) case BinaryOpId::name:
+#define TG_CASE(name, F, ARGS) case BinaryOpId::name:
     TG_BINARY_FLOAT_OPS(TG_CASE)
 #undef TG_CASE
     return true;
@@ -256,9 +298,35 @@ bool is_float_binary(BinaryOpId op) {
   }
 }
 
+// Floating inputs only: integer and bool inputs raise NotImplementedError, as torch's activations.
+bool is_floating_only(UnaryOpId op) {
+  switch (op) {
+#define TG_CASE(name, F, ARGS) case UnaryOpId::name:
+    TG_UNARY_FLOATING_OPS(TG_CASE)
+#undef TG_CASE
+    return true;
+    default: return false;
+  }
+}
+
+bool is_floating_only(BinaryOpId op) {
+  switch (op) {
+#define TG_CASE(name, F, ARGS) case BinaryOpId::name:
+    TG_BINARY_FLOATING_OPS(TG_CASE)
+#undef TG_CASE
+    return true;
+    default: return false;
+  }
+}
+
+[[noreturn]] void throw_not_implemented(const char* name, DType dtype, Device device) {
+  throw NotImplementedError(std::string("\"") + name + (device.is_cuda() ? "_cuda" : "_cpu") + "\" not implemented for '" +
+                            type_name(dtype) + "'");
+}
+
 bool is_float_unary(UnaryOpId op) {
   switch (op) {
-#define TG_CASE(name, F) case UnaryOpId::name:
+#define TG_CASE(name, F, ARGS) case UnaryOpId::name:
     TG_UNARY_FLOAT_OPS(TG_CASE)
 #undef TG_CASE
     return true;
@@ -268,8 +336,8 @@ bool is_float_unary(UnaryOpId op) {
 
 const char* unary_name(UnaryOpId op) {
   switch (op) {
-#define TG_CASE(name, F) case UnaryOpId::name: return #name;
-    TG_UNARY_FLOAT_OPS(TG_CASE) TG_UNARY_OPS(TG_CASE) TG_UNARY_INT_OPS(TG_CASE)
+#define TG_CASE(name, F, ARGS) case UnaryOpId::name: return #name;
+    TG_UNARY_FLOAT_OPS(TG_CASE) TG_UNARY_FLOATING_OPS(TG_CASE) TG_UNARY_OPS(TG_CASE) TG_UNARY_INT_OPS(TG_CASE)
 #undef TG_CASE
     default: return "logical_not";
   }
@@ -277,7 +345,7 @@ const char* unary_name(UnaryOpId op) {
 
 const char* binary_name(BinaryOpId op) {
   switch (op) {
-#define TG_CASE(name, F) case BinaryOpId::name: return #name;
+#define TG_CASE(name, F, ARGS) case BinaryOpId::name: return #name;
     TG_BINARY_OPS(TG_CASE) TG_COMPARE_OPS(TG_CASE) TG_BINARY_INT_OPS(TG_CASE)
 #undef TG_CASE
   }
@@ -286,7 +354,7 @@ const char* binary_name(BinaryOpId op) {
 
 bool is_bitwise(BinaryOpId op) {
   switch (op) {
-#define TG_CASE(name, F) case BinaryOpId::name:
+#define TG_CASE(name, F, ARGS) case BinaryOpId::name:
     TG_BINARY_INT_OPS(TG_CASE)
 #undef TG_CASE
     return true;
@@ -296,7 +364,7 @@ bool is_bitwise(BinaryOpId op) {
 
 bool is_bitwise(UnaryOpId op) {
   switch (op) {
-#define TG_CASE(name, F) case UnaryOpId::name:
+#define TG_CASE(name, F, ARGS) case UnaryOpId::name:
     TG_UNARY_INT_OPS(TG_CASE)
 #undef TG_CASE
     return true;
@@ -312,7 +380,7 @@ void check_bitwise_dtype(const char* name, DType compute, Device device) {
 
 bool is_compare(BinaryOpId op) {
   switch (op) {
-#define TG_CASE(name, F) case BinaryOpId::name:
+#define TG_CASE(name, F, ARGS) case BinaryOpId::name:
     TG_COMPARE_OPS(TG_CASE)
 #undef TG_CASE
     return true;
@@ -369,7 +437,8 @@ DType unary_compute_dtype(UnaryOpId op, DType in) {
 }
 
 void check_int_divisor(BinaryOpId op, DType compute, const Tensor& b) {
-  if ((op != BinaryOpId::floor_divide && op != BinaryOpId::remainder) || !is_integral(compute, true)) return;
+  if ((op != BinaryOpId::floor_divide && op != BinaryOpId::remainder && op != BinaryOpId::fmod) ||
+      !is_integral(compute, true)) return;
   // Compared after the cast: uint8 // 256 divides by 0.
   Tensor zero = binary(BinaryOpId::eq, to_dtype(b, compute), Scalar::from_int(0), false);
   if (zero->numel() == 0) return;  // nothing to divide (amax of an empty tensor would throw)
@@ -378,10 +447,12 @@ void check_int_divisor(BinaryOpId op, DType compute, const Tensor& b) {
               binary_name(op));
 }
 
-Tensor binary_impl(BinaryOpId op, const Tensor& a, const Tensor& b, DType rt, const Tensor& out) {
+Tensor binary_impl(BinaryOpId op, const Tensor& a, const Tensor& b, DType rt, const Tensor& out,
+                   const OpParams& params = {}) {
   const char* name = binary_name(op);
   check_same_device(a, b, name);
   bool cmp = is_compare(op);
+  if (is_floating_only(op) && !is_floating(rt)) throw_not_implemented(name, rt, a->device());
   DType compute = rt;
   if (is_float_binary(op) && !is_floating(rt)) compute = g_default_float;
   if (op == BinaryOpId::sub && rt == DType::Bool)
@@ -389,7 +460,7 @@ Tensor binary_impl(BinaryOpId op, const Tensor& a, const Tensor& b, DType rt, co
                 "`logical_xor()` operator instead.");
   if (op == BinaryOpId::sub && (a->dtype == DType::Bool || b->dtype == DType::Bool)) throw_bool_sub();
   TG_CHECK_AS(NotImplementedError, !(compute == DType::Bool && (op == BinaryOpId::pow ||
-              op == BinaryOpId::floor_divide || op == BinaryOpId::remainder)),
+              op == BinaryOpId::floor_divide || op == BinaryOpId::remainder || op == BinaryOpId::fmod)),
               "\"", name, "_cpu\" not implemented for 'Bool'");
   check_int_divisor(op, compute, b);
   if (is_bitwise(op)) check_bitwise_dtype(name, compute, a->device());
@@ -400,13 +471,15 @@ Tensor binary_impl(BinaryOpId op, const Tensor& a, const Tensor& b, DType rt, co
   Tensor res = direct ? direct : empty(shape, out_dtype, a->device());
   if (res->numel()) {
     ElementwiseIter it = make_iter(res, {ac, bc});
-    TG_ON_DEVICE(res->device(), binary, op, it);
+    TG_ON_DEVICE(res->device(), binary, op, it, params);
   }
   return finish_out(out, direct, res);
 }
 }  // namespace
 
-Tensor unary(UnaryOpId op, const Tensor& a, const Tensor& out) {
+Tensor unary(UnaryOpId op, const Tensor& a, const Tensor& out, const OpParams& params) {
+  if (is_floating_only(op) && !is_floating(a->dtype)) throw_not_implemented(unary_name(op), a->dtype, a->device());
+  if (op == UnaryOpId::threshold && a->dtype == DType::Bool) throw_not_implemented("threshold", a->dtype, a->device());
   DType compute = unary_compute_dtype(op, a->dtype);
   if (is_bitwise(op)) check_bitwise_dtype(unary_name(op), compute, a->device());
   DType out_dtype = op == UnaryOpId::logical_not ? DType::Bool : compute;
@@ -415,16 +488,17 @@ Tensor unary(UnaryOpId op, const Tensor& a, const Tensor& out) {
   Tensor res = direct ? direct : empty(a->sizes, out_dtype, a->device());
   if (res->numel()) {
     ElementwiseIter it = make_iter(res, {ac});
-    TG_ON_DEVICE(res->device(), unary, op, it);
+    TG_ON_DEVICE(res->device(), unary, op, it, params);
   }
   return finish_out(out, direct, res);
 }
 
-Tensor binary(BinaryOpId op, const Tensor& a, const Tensor& b, const Tensor& out) {
-  return binary_impl(op, a, b, result_type(a, b), out);
+Tensor binary(BinaryOpId op, const Tensor& a, const Tensor& b, const Tensor& out, const OpParams& params) {
+  return binary_impl(op, a, b, result_type(a, b), out, params);
 }
 
-Tensor binary(BinaryOpId op, const Tensor& a, const Scalar& s, bool reflected, const Tensor& out) {
+Tensor binary(BinaryOpId op, const Tensor& a, const Scalar& s, bool reflected, const Tensor& out,
+              const OpParams& params) {
   DType rt = result_type(a, s);
   DType compute = (is_float_binary(op) && !is_floating(rt)) ? g_default_float : rt;
   if (op == BinaryOpId::sub && s.kind == Scalar::Bool) throw_bool_sub();
@@ -435,7 +509,7 @@ Tensor binary(BinaryOpId op, const Tensor& a, const Scalar& s, bool reflected, c
     return binary_impl(BinaryOpId::mul, a, a, rt, out);
   Tensor st = scalar_tensor(s, compute, a->device());
   st->wrapped_number = true;
-  return reflected ? binary_impl(op, st, a, rt, out) : binary_impl(op, a, st, rt, out);
+  return reflected ? binary_impl(op, st, a, rt, out, params) : binary_impl(op, a, st, rt, out, params);
 }
 
 Tensor clamp(const Tensor& a, std::optional<Scalar> lo, std::optional<Scalar> hi, const Tensor& out) {
@@ -660,13 +734,23 @@ namespace {
 void check_matmul_dtypes(const Tensor& a, const Tensor& b, const char* op) {
   TG_CHECK(a->dtype == b->dtype, "expected m1 and m2 to have the same dtype, but got: ", type_name(a->dtype),
            " != ", type_name(b->dtype), " (in ", op, ")");
-  TG_CHECK_TYPE(is_floating(a->dtype), op, ": only floating point tensors are supported, got ",
-                type_name(a->dtype), "; convert with .float() or .double()");
   check_same_device(a, b, op);
+  // torch: integer products on the CPU only, no bool kernel anywhere
+  if (a->dtype == DType::Bool || (!is_floating(a->dtype) && a->device().is_cuda()))
+    throw_dtype_error(a->device().is_cuda() ? "addmm_cuda" : "addmm_impl_cpu_", nullptr, a->dtype);
 }
 
 void gemm_into(const Tensor& out, const char* a, const Shape& as, const char* b, const Shape& bs, int64_t M,
                int64_t N, int64_t K, DType dtype, Device device, bool accumulate) {
+  if (!is_floating(dtype)) {  // (CPU only: check_matmul_dtypes refused the rest)
+    TG_DISPATCH_INTEGRAL(dtype, "mm", [&] {
+      if constexpr (!std::is_same_v<scalar_t, bool>)
+        cpu::gemm_integer<scalar_t>(M, N, K, reinterpret_cast<const scalar_t*>(a), as[0], as[1],
+                                    reinterpret_cast<const scalar_t*>(b), bs[0], bs[1], out->data<scalar_t>(),
+                                    out->strides[0], out->strides[1], accumulate);
+    });
+    return;
+  }
   TG_DISPATCH_FLOAT(dtype, "mm", [&] {
     auto* C = out->data<scalar_t>();
     if (device.is_cuda()) {

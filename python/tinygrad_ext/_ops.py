@@ -236,6 +236,20 @@ class Remainder(Op):
         return ga, gb
 
 
+class FloorDivide(Op):
+    """a // b: torch records a node (the result requires grad) whose backward is not implemented."""
+
+    @staticmethod
+    def forward(ctx, a, b):
+        if hasattr(a, "_impl"):
+            return _C.floor_divide(a._impl, _impl(b))
+        return _C.floor_divide(b._impl, a, True)
+
+    @staticmethod
+    def backward(ctx, g):
+        raise RuntimeError("derivative for aten::floor_divide is not implemented")
+
+
 class ZeroGrad(Op):
     """A value computed elsewhere (out) that depends on a and b with a zero derivative almost everywhere
     (div with rounding_mode): torch's output requires grad, and its gradients are zeros."""
@@ -1152,21 +1166,25 @@ def _formula(expr, params):
 
 
 def _registered(entry):
-    """The autograd op of a registry entry: forward calls _C.<name>, backward evaluates the entry's
-    formulas (the fused kernel instead when no higher-order graph is being built)."""
+    """The autograd op of a registry entry: forward calls _C.<name> (with the entry's scalar parameters
+    after the tensors), backward evaluates the entry's formulas (the fused kernel instead when no
+    higher-order graph is being built)."""
     cfn, name = getattr(_C, entry.name), entry.name
+    names = tuple(n for n, _ in entry.params)
     params = ("grad", "self", "result") if entry.unary else ("grad", "self", "other", "result")
-    grads = tuple(_formula(f, params) for f in entry.grad)
+    grads = tuple(_formula(f, params + names) for f in entry.grad)
     uses_result = any("result" in f for f in entry.grad)
     fused = getattr(_C, entry.fused[0]) if entry.fused else None
     fused_args = entry.fused[1:] if entry.fused else ()
+    none = (None,) * len(names)  # no gradient for the scalar parameters
 
     if entry.unary:
         class R(Op):
             @staticmethod
-            def forward(ctx, a):
+            def forward(ctx, a, *p):
                 ctx.save_for_backward(a)
-                out = cfn(a._impl)
+                ctx.p = p
+                out = cfn(a._impl, None, p or None)
                 if uses_result:
                     ctx.save_output(out)
                 return out
@@ -1174,39 +1192,70 @@ def _registered(entry):
             @staticmethod
             def backward(ctx, g):
                 (a,) = ctx.saved_tensors
+                p = ctx.p
                 if not _state[0]:  # no graph through the gradient: the saved output, or the fused kernel
                     result = ctx.saved_output() if uses_result else None
                     if fused is not None:
                         env = {"grad": g, "self": a, "result": result}
-                        return Tensor._from_impl(fused(*[env[n]._impl for n in fused_args]))
+                        return (Tensor._from_impl(fused(*[env[n]._impl for n in fused_args], False, None, p or None)),
+                                *none)
                 else:  # recomputed from the input, so the gradient's graph reaches it
-                    result = getattr(a, name)() if uses_result else None
-                return grads[0](g, a, result)
+                    result = R.apply(a, *p) if uses_result else None
+                return (grads[0](g, a, result, *p), *none)
     else:
         class R(Op):
             _saves_inputs = True
 
             @staticmethod
-            def forward(ctx, a, b):
-                ctx.a, ctx.b = a, b
-                out = cfn(a._impl, _impl(b)) if hasattr(a, "_impl") else cfn(b._impl, a, True)
+            def forward(ctx, a, b, *p):
+                ctx.a, ctx.b, ctx.p = a, b, p
+                out = cfn(a._impl, _impl(b), False, None, p or None) if hasattr(a, "_impl") else \
+                    cfn(b._impl, a, True, None, p or None)
                 if uses_result:
                     ctx.save_output(out)
                 return out
 
             @staticmethod
             def backward(ctx, g):
-                a, b = ctx.a, ctx.b
+                a, b, p = ctx.a, ctx.b, ctx.p
                 result = None
                 if uses_result:
-                    result = ctx.saved_output() if not _state[0] else (
-                        getattr(a, name)(b) if isinstance(a, Tensor) else getattr(b, name)(a))
+                    result = ctx.saved_output() if not _state[0] else R.apply(a, b, *p)
                 need = ctx.needs_input_grad
-                return (_unbroadcast(grads[0](g, a, b, result), a.shape) if need[0] else None,
-                        _unbroadcast(grads[1](g, a, b, result), b.shape) if need[1] else None)
+                return (_unbroadcast(grads[0](g, a, b, result, *p), a.shape) if need[0] else None,
+                        _unbroadcast(grads[1](g, a, b, result, *p), b.shape) if need[1] else None, *none)
 
     R.__name__ = R.__qualname__ = "".join(w.capitalize() for w in name.split("_"))
     return R
+
+
+def bind_params(entry, args, kwargs):
+    """The scalar parameters of a call, in the entry's order: positional, then by name, then the defaults
+    (a default of None: a required argument)."""
+    if len(args) > len(entry.params):
+        raise TypeError(f"{entry.name}() takes {len(entry.params)} arguments after the input but {len(args)} were given")
+    values = list(args)
+    for n, default in entry.params[len(args):]:
+        v = kwargs.pop(n, default)
+        if v is None:
+            raise TypeError(f"{entry.name}() missing required argument '{n}'")
+        values.append(v)
+    if kwargs:
+        raise TypeError(f"{entry.name}() got an unexpected keyword argument '{next(iter(kwargs))}'")
+    return tuple(float(v.item() if isinstance(v, Tensor) else v) for v in values)
+
+
+def functional(name):
+    """f(input, *params): a registry op as a function (what nn.functional calls): the kernel directly, or the
+    autograd op when a gradient is needed."""
+    cfn, op = getattr(_C, name), REGISTERED.get(name)
+
+    def call(input, *params):
+        if op is not None and _state[0] and input._requires_grad:
+            return op.apply(input, *params)
+        return _wrap(cfn(input._impl, None, params or None))
+    call.__name__ = name
+    return call
 
 
 REGISTERED = {e.name: _registered(e) for e in _registry.OPS if e.grad is not None}

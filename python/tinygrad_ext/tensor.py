@@ -105,6 +105,9 @@ def _inplace(cfn, op):
             other = _scaled(self, other, alpha)
         if _needs_grad(self, other):
             _check_inplace(self)
+            if not _can_cast_into(self, other):  # (the kernel's check, which this path does not reach)
+                raise RuntimeError(f"result type {_DTYPE[_C.result_type(self._impl, _ops._impl(other))]._legacy[:-6]} "
+                                   f"can't be cast to the desired output type {self.dtype._legacy[:-6]}")
             return self._rebase(op.apply(_function.inplace_source(self) if op._saves_inputs else self, other))
         cfn(self._impl, other._impl if isinstance(other, Tensor) else other, False, self._impl)
         return self
@@ -338,6 +341,9 @@ class Tensor:
     def register_hook(self, hook):
         return _function.register_tensor_hook(self, hook)
 
+    def register_post_accumulate_grad_hook(self, hook):
+        return _function.register_post_accumulate_grad_hook(self, hook)
+
     def backward(self, gradient=None, retain_graph=None, create_graph=False, inputs=None, retain_variables=None):
         from .autograd import backward
         if retain_variables is not None:
@@ -551,6 +557,7 @@ class Tensor:
         if sizes.count(-1) > 1 or (known != s[d] if -1 not in sizes else known == 0 or s[d] % known):
             raise RuntimeError(f"unflatten: Provided sizes {sizes} don't multiply up to the size of dim {d} ({s[d]}) "
                                "in the input tensor")
+        sizes = [s[d] // known if x == -1 else x for x in sizes]  # (inferred within the dim: the tensor may be empty)
         return self.reshape(s[:d] + sizes + s[d + 1:])
 
     def permute(self, *dims):
@@ -603,7 +610,11 @@ class Tensor:
     def squeeze(self, dim=None):
         if isinstance(dim, (tuple, list)):  # several dims (each squeezed only where its size is 1)
             nd = self._impl.ndim
-            drop = {_C.wrap_dim(d, nd) for d in dim} if nd else set()
+            wrapped = [_C.wrap_dim(d, nd) for d in dim]
+            for i, d in enumerate(wrapped):
+                if d in wrapped[:i]:
+                    raise RuntimeError(f"dim {d} appears multiple times in the list of dims")
+            drop = set(wrapped) if nd else set()
             return self.reshape([n for i, n in enumerate(self._impl.shape) if not (i in drop and n == 1)])
         if _needs_grad(self):
             return _ops.Reshape.apply(self, list(_C.squeeze(self._impl, dim).shape), True)
@@ -634,12 +645,12 @@ class Tensor:
         d = _C.wrap_dim(dim, self._impl.ndim)
         n = self._impl.shape[d]
         start, length = _operator.index(start), _operator.index(length)
+        if length < 0:
+            raise RuntimeError("narrow(): length must be non-negative.")
         if not -n <= start <= n:
             raise IndexError(f"start out of range (expected to be in range of [{-n}, {n}], but got {start})")
         if start < 0:
             start += n
-        if length < 0:
-            raise RuntimeError("narrow(): length must be non-negative.")
         if start + length > n:
             raise RuntimeError(f"start ({start}) + length ({length}) exceeds dimension size ({n}).")
         return self[(_py_slice(None),) * d + (_py_slice(start, start + length),)]
@@ -832,12 +843,8 @@ class Tensor:
     __ge__ = _compare(_C.ge)
     __hash__ = object.__hash__
 
-    def __floordiv__(self, other):
-        return _wrap(_C.floor_divide(self._impl, _ops._impl(other)))
-
-    def __rfloordiv__(self, other):
-        return _wrap(_C.floor_divide(self._impl, other, True))
-
+    __floordiv__ = _binary(_C.floor_divide, _ops.FloorDivide)
+    __rfloordiv__ = _rbinary(_C.floor_divide, _ops.FloorDivide)
     __mod__ = _binary(_C.remainder, _ops.Remainder)
     __rmod__ = _rbinary(_C.remainder, _ops.Remainder)
 
@@ -919,11 +926,7 @@ class Tensor:
     __ipow__ = pow_
     remainder_ = __imod__ = _inplace(_C.remainder, _ops.Remainder)
 
-    def floor_divide_(self, other):
-        if _needs_grad(self, other):  # (no gradient: as the out-of-place //)
-            raise RuntimeError("derivative for aten::floor_divide is not implemented")
-        _C.floor_divide(self._impl, other._impl if isinstance(other, Tensor) else other, False, self._impl)
-        return self
+    floor_divide_ = _inplace(_C.floor_divide, _ops.FloorDivide)
 
     __ifloordiv__ = floor_divide_
     eq, ne, lt, le, gt, ge = __eq__, __ne__, __lt__, __le__, __gt__, __ge__
@@ -947,7 +950,45 @@ class Tensor:
     neg = __neg__
     negative = __neg__
     abs = __abs__
-    round = _unary(_C.round, _ops.REGISTERED["round"])
+    def round(self, *, decimals=0):  # noqa: A003
+        if not isinstance(decimals, int) or isinstance(decimals, _py_bool):
+            raise TypeError(f"round(): argument 'decimals' must be int, not {type(decimals).__name__}")
+        return _round(self) if decimals == 0 else _round_decimals(self, decimals)
+
+    def round_(self, *, decimals=0):
+        return self._inplace_from(Tensor.round, decimals=decimals)
+
+    def nan_to_num(self, nan=0.0, posinf=None, neginf=None):
+        return _nan_to_num(self, *_nan_to_num_params(self, nan, posinf, neginf))
+
+    def nan_to_num_(self, nan=0.0, posinf=None, neginf=None):
+        return self._inplace_from(Tensor.nan_to_num, nan, posinf, neginf)
+
+    def polygamma(self, n):
+        if n < 0:
+            raise RuntimeError("polygamma(n, x) does not support negative n.")
+        return _polygamma(self, n)
+
+    def polygamma_(self, n):
+        return self._inplace_from(Tensor.polygamma, n)
+
+    def lerp(self, end, weight):
+        for name, t in (("end", end), ("weight", weight)):
+            if isinstance(t, Tensor) and t.dtype is not self.dtype:
+                raise RuntimeError(f"expected dtype {_C_TYPE[self.dtype]} for `{name}` but got dtype {_C_TYPE[t.dtype]}")
+        if isinstance(weight, Tensor):  # a tensor weight: composed (torch's formula for |weight| < 0.5)
+            return self + weight * (end - self)
+        if _needs_grad(self, end):
+            return _ops.REGISTERED["lerp"].apply(self, end, float(weight))
+        return _wrap(_C.lerp(self._impl, end._impl, False, None, (float(weight),)))
+
+    def _inplace_from(self, fn, *args, **kwargs):
+        """An in-place variant (round_, lerp_, F.elu(inplace=True), ...): fn(self, ...) copied in; with autograd
+        self takes its node."""
+        if _needs_grad(self):
+            _check_inplace(self)
+            return self._rebase(fn(_function.inplace_source(self), *args, **kwargs))
+        return self.copy_(fn(self, *args, **kwargs))
 
     def clamp(self, min=None, max=None):  # noqa: A002 (torch's argument names)
         if isinstance(min, Tensor) or isinstance(max, Tensor):
@@ -1012,7 +1053,7 @@ class Tensor:
         return self
 
     def lerp_(self, end, weight):
-        return self.add_((end - self) * weight)
+        return self._inplace_from(Tensor.lerp, end, weight)
 
     def addmm(self, mat1, mat2, beta=1, alpha=1):
         return addmm(self, mat1, mat2, beta=beta, alpha=alpha)
@@ -1069,6 +1110,8 @@ class Tensor:
         if correction is None:
             correction = 1 if unbiased is None or unbiased else 0
         dims = _dims_arg(dim)
+        if dims and not self._impl.ndim:  # a 0-d tensor has the one dim 0 (or -1): reduce it all
+            dims = [_C.wrap_dim(d, 0) for d in dims] and []
         n = _reduced_count(self.shape, dims)
         if n - correction <= 0:
             warnings.warn(f"{_name}(): degrees of freedom is <= 0. Correction should be strictly less than the "
@@ -1236,6 +1279,8 @@ class Tensor:
             raise RuntimeError("inconsistent tensor size, expected tensor [{}] and src [{}] to have the same number "
                                "of elements, but got {} and {} elements respectively".format(
                                    self.numel(), other.numel(), self.numel(), other.numel()))
+        if self.dtype is _dtype.bool:
+            raise NotImplementedError("\"dot\" not implemented for 'Bool'")
         out = (self * other).sum()
         return out if self.dtype.is_floating_point else out.to(self.dtype)  # (an int32 dot stays int32)
 
@@ -1597,9 +1642,10 @@ def range(start, end=None, step=1, dtype=None, device=None, requires_grad=False)
                   "[start, end).", UserWarning, stacklevel=2)
     if end is None:
         start, end = 0, start
-    n = _py_int(math.floor((end - start) / step)) + 1
-    return _finish(_wrap(_C.arange(_py_float(start), start + n * step - step / 2, _py_float(step),
-                                   _dt(dtype).id, *as_device(device)._code)), requires_grad)
+    n, dt = _py_int(math.floor((end - start) / step)) + 1, _dt(dtype)
+    stop = start + n * step - (step / 2 if dt.is_floating_point else 0)  # (integer dtypes: arange's integer count)
+    return _finish(_wrap(_C.arange(_py_float(start), stop, _py_float(step), dt.id, *as_device(device)._code)),
+                   requires_grad)
 
 
 def linspace(start, end, steps, dtype=None, device=None, requires_grad=False):
@@ -1804,16 +1850,42 @@ def stack(tensors, dim=0, *, axis=None):
 _ops.Tensor, _ops._wrap, _ops._edge = Tensor, _wrap, _edge  # the op table's hot path uses them directly
 
 
+def _with_params(e):
+    """Tensor.<name>(*params) and <name>_ of a unary registry entry with scalar parameters (hardshrink's lambd)."""
+    call = _ops.functional(e.name)
+
+    def method(self, *args, **kwargs):
+        return call(self, *_ops.bind_params(e, args, kwargs))
+
+    def inplace(self, *args, **kwargs):
+        return self._inplace_from(method, *args, **kwargs)
+    return method, inplace
+
+
 def _registry_methods():
     """Tensor.<name> and its in-place <name>_ for every registry entry whose Python side is generated."""
     for e in _registry.OPS:
         if e.python != "generated":
             continue
         cfn, op = getattr(_C, e.name), _ops.REGISTERED.get(e.name)
-        pair = (_unary(cfn, op), _unary_inplace(e.name)) if e.unary else (_binary(cfn, op), _inplace(cfn, op))
+        if e.params:
+            pair = _with_params(e)
+        else:
+            pair = (_unary(cfn, op), _unary_inplace(e.name)) if e.unary else (_binary(cfn, op), _inplace(cfn, op))
         for name, method in zip((e.name, e.name + "_"), pair):
             method.__name__, method.__qualname__ = name, f"Tensor.{name}"
             setattr(Tensor, name, method)
 
 
 _registry_methods()
+_round = _unary(_C.round, _ops.REGISTERED["round"])
+_round_decimals, _polygamma, _nan_to_num = map(_ops.functional, ("round_decimals", "polygamma", "nan_to_num"))
+_FLOAT_MAX = {_dtype.float32: 3.4028234663852886e38, _dtype.float64: 1.7976931348623157e308}
+_C_TYPE = {_dtype.float32: "float", _dtype.float64: "double", _dtype.int64: "long int", _dtype.int32: "int",
+           _dtype.uint8: "unsigned char", _dtype.bool: "bool"}  # (torch's messages name the C++ type)
+
+
+def _nan_to_num_params(t, nan, posinf, neginf):
+    """torch's defaults: the dtype's largest and lowest finite values (other dtypes pass through)."""
+    big = _FLOAT_MAX.get(t.dtype, 0.0)
+    return nan, big if posinf is None else posinf, -big if neginf is None else neginf

@@ -52,9 +52,6 @@ def _int_input(f, name="a"):
 
 
 CLAMP = ("clamp", "clamp_", "clip")
-INT_DTYPE_OPS = ("softmax", "log_softmax", "cross_entropy", "cross_entropy_probs", "nll_loss", "mse_loss", "conv2d",
-                 "max_pool2d", "avg_pool2d", "adaptive_avg_pool2d")
-MM_OPS = ("mm", "bmm", "mv", "matmul", "@", "addmm", "linear", "dot")
 
 KNOWN = [
     # ------------------------------------------------------------------ silent wrong values (TODO)
@@ -86,16 +83,6 @@ KNOWN = [
     Known("binary", VALUE, lambda f: f.call.op.startswith("pow") and re.search(r"\d{9,}", f.call.body) is not None,
           "pow with a huge integer exponent (x ** 4294967297) rounds the exponent to float32 and loses its parity: "
           "(-1.63) ** 4294967297 is inf (torch: -inf)", True),
-    Known("reduce", EXC, lambda f: _op(f, "var", "std") and f.call.inputs["a"].ndim == 0 and
-          "tuple index out of range" in f.detail,
-          "var/std with a dim on a 0-d tensor raise IndexError('tuple index out of range'); torch returns nan", True),
-    Known("create", VALUE + EXC,
-          lambda f: _op(f, "arange", "linspace") and ("dtype=torch.int" in f.call.body or
-                                                      "dtype=torch.uint8" in f.call.body or
-                                                      "dtype=torch.bool" in f.call.body),
-          "arange/linspace with an integer or bool dtype: torch casts start/step to the dtype first "
-          "(arange(-1.5, 0.5, 0.25, dtype=int32) is all -1, step 0.5 -> 'step must be nonzero'), checks "
-          "overflow, and has no bool kernel; ours computes in float and truncates each value", True),
     Known("*", ANY, lambda f: "expanded_input" in f.call.tags and (f.call.inplace is not None or
                                                                   f.call.op in ("setitem",)),
           "in-place writes into expanded (overlapping) views: ours raises for some ops where torch does not "
@@ -106,11 +93,6 @@ KNOWN = [
           "addmm(input, m1, m2, beta=0) propagates nan/inf from input (input * 0); torch ignores input when "
           "beta is 0 (documented)", True),
     # ------------------------------------------------------------------ gradients (TODO)
-    Known("binary", GRAD + EXC, lambda f: f.call.op.startswith(("floor_divide", "remainder")) and
-          (f.category == "grad" or "derivative for" in f.detail),
-          "floor_divide and remainder record no autograd node: the result of a requires_grad input does not "
-          "require grad (torch: floor_divide has a zero gradient, remainder the gradient 1 for its input); "
-          "floor_divide_ under autograd raises 'derivative for aten::floor_divide is not implemented'", True),
     Known("index", GRAD, lambda f: _op(f, "scatter_add", "scatter_add_") and _empty_input(f),
           "scatter_add backward with an empty index: src's gradient has the index's shape or backward raises "
           "(must be zeros of src's shape)", True),
@@ -143,9 +125,6 @@ KNOWN = [
     Known("binary", EXC, lambda f: f.call.op.startswith("pow") and "without overflow" in f.detail,
           "an integer tensor to a Python int exponent beyond its dtype: int32 ** 2**40 wraps the exponent (result "
           "x ** 0 = 1, silently); torch raises 'value cannot be converted to type int without overflow'", True),
-    Known("binary", EXC, lambda f: f.call.grad and f.call.inplace and "cast" in f.detail,
-          "in-place arithmetic under autograd (a += b, a.pow_(b) with b requiring grad) skips the result-type "
-          "check: uint8 += float32 is accepted (torch: RuntimeError 'result type Float can't be cast')", True),
     Known("unary", EXC, lambda f: _in(f, "a") == "bool" and f.call.op.rstrip("_") in (
         "abs", "floor", "ceil", "round", "trunc", "relu", "isfinite", "neg"),
           "unary ops on bool: abs/floor/ceil/round/trunc/relu are computed (torch: NotImplementedError / "
@@ -158,17 +137,10 @@ KNOWN = [
     Known("reduce", EXC, lambda f: _op(f, "sum", "prod", "cumsum") and f.call.grad and "dtype=torch." in f.call.body,
           "sum/prod(dtype=<integer>) of a tensor that requires grad is accepted (torch: 'Autograd not support "
           "dtype')", True),
-    Known("*", EXC, lambda f: f.call.op in INT_DTYPE_OPS and (_int_input(f) or _int_input(f, "b")),
-          "integer/bool inputs to softmax, log_softmax, cross_entropy, nll_loss, mse_loss, conv2d and the pools: "
-          "ours raises RuntimeError (dtype checked before the dim), or computes mse_loss; torch raises "
-          "NotImplementedError, computes integer conv2d/max_pool2d, and returns an empty integer softmax", True),
-    Known("matmul", EXC, lambda f: f.call.op in MM_OPS and any(d in ("uint8", "int32", "int64", "bool") for d in _dts(f)),
-          "integer matmul (mm/bmm/mv/matmul/addmm/linear) raises TypeError 'only floating point tensors are "
-          "supported' (torch computes integer products; bool: NotImplementedError); dot(bool) is computed", True),
-    Known("loss", EXC, lambda f: _op(f, "cross_entropy", "nll_loss") and
-          any(t.dtype in ("int32", "uint8") for t in f.call.inputs.values()),
-          "cross_entropy/nll_loss accept int32 and uint8 class targets (converted to int64); torch raises "
-          "RuntimeError ('expected target dtype to be Long ...')", True),
+    Known("*", EXC, lambda f: (_op(f, "conv2d", "max_pool2d", "avg_pool2d") and _int_input(f) and
+                               "ours raised" in f.kind) or (_op(f, "softmax", "log_softmax") and _empty_input(f)),
+          "integer conv2d/max_pool2d/avg_pool2d: torch computes them on the CPU, ours raises NotImplementedError "
+          "(float32/float64 kernels only); softmax of an empty integer tensor: torch returns it, ours raises", True),
     Known("where_clamp", EXC + GRAD, lambda f: _op(f, "where"),
           "torch.where with a Python number that does not fit the tensor operand's dtype (where(c, uint8 tensor, "
           "2**63 - 1)) is not overflow-checked (torch: 'value cannot be converted to type uint8_t without "
@@ -182,24 +154,11 @@ KNOWN = [
           "fill values are not overflow-checked like torch (full((2,), 300, dtype=uint8), tensor([-1.5], "
           "dtype=uint8), masked_fill(x32, m, 1e300): torch RuntimeError 'value cannot be converted ... without "
           "overflow'); masked_fill_ of a bool tensor with 1.0 raises (torch accepts)", True),
-    Known("view", EXC, lambda f: _op(f, "squeeze") and re.search(r"squeeze\(\(|squeeze\(a, \(", f.call.body),
-          "squeeze with a tuple of dims: a repeated dim is accepted (torch: RuntimeError 'dim 0 appears multiple "
-          "times')", True),
-    Known("view", EXC, lambda f: _op(f, "narrow", "permute", "transpose", "unflatten", "view", "reshape"),
-          "narrow checks start before length: narrow(0, 5, -1) raises IndexError 'start out of range' where torch "
-          "raises RuntimeError 'narrow(): length must be non-negative.'", True),
     Known("join", EXC, lambda f: _op(f, "split", "split_sizes", "chunk", "cat", "stack"),
           "split/chunk/cat/stack argument errors: split checks the dim before a negative size, stack the sizes "
           "before the dim, chunk/split of a 0-d "
           "tensor raise IndexError ('tuple index out of range'; torch: RuntimeError), cat of legacy 1-D empty "
           "tensors with a dim they do not have raises IndexError (torch skips them)", True),
-    Known("index", EXC, lambda f: _op(f, "index_select") and (f.call.inputs["a"].ndim == 0 or _empty_input(f) or
-                                                             "negative_index" in f.call.tags or
-                                                             "index_out_of_range" in f.call.tags or
-                                                             "float32" in _dts(f)),
-          "index_select: on a 0-d tensor one index raises 'too many indices' (torch returns it) and an empty index "
-          "is accepted (torch: RuntimeError); bad indices raise IndexError where torch raises RuntimeError from "
-          "some kernels ('INDICES element is out of DATA bounds', zero-size dim, a float index)", True),
     Known("index", EXC, lambda f: _op(f, "setitem") and "Index put requires" in f.detail,
           "setitem with an index tensor and a value tensor of another dtype casts the value; torch raises "
           "RuntimeError 'Index put requires the source and destination dtypes match'", True),

@@ -5,7 +5,7 @@ import math
 import numbers
 import warnings
 
-from .. import _C, _dtype, _ops
+from .. import _C, _dtype, _ops, _registry
 from ..autograd.grad_mode import no_grad
 from ..tensor import Tensor, _needs_grad, _wrap, arange, cat, where, zeros
 
@@ -219,12 +219,134 @@ def relu6(input, inplace=False):
 
 
 def hardtanh(input, min_val=-1.0, max_val=1.0, inplace=False):
+    if min_val > max_val:
+        raise ValueError("min_val cannot be greater than max_val")
+    if input.dtype is _dtype.bool:
+        raise RuntimeError("Bool inputs not supported for hardtanh")
     return input.clamp_(min_val, max_val) if inplace else input.clamp(min_val, max_val)
 
 
+def hardtanh_(input, min_val=-1.0, max_val=1.0):
+    return hardtanh(input, min_val, max_val, True)
+
+
+# The activations of the op registry (one kernel each, with a fused backward kernel for the common ones).
+_gelu, _gelu_tanh, _silu, _mish, _elu, _softplus, _hardsigmoid, _hardswish, _logsigmoid, _softshrink, _threshold = map(
+    _ops.functional, ("gelu", "gelu_tanh", "silu", "mish", "elu", "softplus", "hardsigmoid", "hardswish", "logsigmoid",
+                      "softshrink", "threshold"))
+_SELU = (_registry.SELU_ALPHA, _registry.SELU_SCALE, 1.0)
+
+
+def _activation(fn, input, inplace, *params):
+    return input._inplace_from(fn, *params) if inplace else fn(input, *params)
+
+
+def gelu(input, *, approximate="none"):
+    if approximate not in ("none", "tanh"):
+        raise RuntimeError("approximate argument must be either none or tanh.")
+    return _gelu(input) if approximate == "none" else _gelu_tanh(input)
+
+
 def silu(input, inplace=False):
-    out = input * input.sigmoid()
-    return input.copy_(out) if inplace else out
+    return _activation(_silu, input, inplace)
+
+
+def mish(input, inplace=False):
+    return _activation(_mish, input, inplace)
+
+
+def elu(input, alpha=1.0, inplace=False):
+    return _activation(_elu, input, inplace, alpha, 1.0, 1.0)
+
+
+def elu_(input, alpha=1.0):
+    return elu(input, alpha, True)
+
+
+def selu(input, inplace=False):
+    return _activation(_elu, input, inplace, *_SELU)
+
+
+def selu_(input):
+    return selu(input, True)
+
+
+def celu(input, alpha=1.0, inplace=False):
+    if alpha == 0:
+        raise RuntimeError("ZeroDivisionError: alpha cannot be 0 for CELU")
+    return _activation(_elu, input, inplace, alpha, 1.0, 1.0 / alpha)
+
+
+def celu_(input, alpha=1.0):
+    return celu(input, alpha, True)
+
+
+def softplus(input, beta=1.0, threshold=20.0):
+    return _softplus(input, beta, threshold)
+
+
+def softsign(input):
+    return input / (input.abs() + 1)
+
+
+def hardsigmoid(input, inplace=False):
+    return _activation(_hardsigmoid, input, inplace)
+
+
+def hardswish(input, inplace=False):
+    return _activation(_hardswish, input, inplace)
+
+
+def logsigmoid(input):
+    return _logsigmoid(input)
+
+
+def threshold(input, threshold, value, inplace=False):
+    return _activation(_threshold, input, inplace, threshold, value)
+
+
+def threshold_(input, threshold, value):
+    return _activation(_threshold, input, True, threshold, value)
+
+
+def tanhshrink(input):
+    return input - input.tanh()
+
+
+def softshrink(input, lambd=0.5):
+    if lambd < 0 and input.dtype.is_floating_point:
+        top, name = ("3.40282e+38", "Float") if input.dtype is _dtype.float32 else ("1.79769e+308", "Double")
+        raise RuntimeError(f"lambda must be in range [0, {top}] for input dtype {name}, but found {lambd:g}")
+    return _softshrink(input, lambd)
+
+
+def hardshrink(input, lambd=0.5):
+    return input.hardshrink(lambd)
+
+
+def leaky_relu_(input, negative_slope=0.01):
+    return leaky_relu(input, negative_slope, True)
+
+
+def prelu(input, weight):
+    """max(0, x) + weight * min(0, x), with one weight per channel (dim 1) or one for all."""
+    channels = input.shape[1] if input.dim() >= 2 else 1
+    if weight.numel() != 1 and weight.numel() != channels:
+        raise RuntimeError(f"Mismatch of parameter numbers and input channel size. Found parameter numbers = "
+                           f"{weight.numel()} and channel size = {channels}.")
+    if weight.numel() != 1:
+        weight = weight.reshape([channels] + [1] * (input.dim() - 2))
+    return input.clamp(min=0) + weight * input.clamp(max=0)
+
+
+def glu(input, dim=-1):
+    if input.dim() == 0:
+        raise RuntimeError("glu does not support scalars because halving size must be even")
+    d = dim % input.dim()
+    if input.shape[d] % 2:
+        raise RuntimeError(f"Halving dimension must be even, but dimension {d} is size {input.shape[d]}")
+    a, b = input.chunk(2, d)
+    return a * b.sigmoid()
 
 
 def _softmax_dim(ndim):
@@ -359,17 +481,17 @@ def one_hot(tensor, num_classes=-1):
 
 def pad(input, pad, mode="constant", value=0.0):
     if mode != "constant":
-        raise NotImplementedError(f"pad: only mode='constant' is supported, got '{mode}'")
+        return _pad_indexed(input, pad, mode)
     if len(pad) % 2 or len(pad) // 2 > input.dim():
         raise RuntimeError("Padding length must be divisible by 2 and at most twice the number of dimensions")
+    if min(pad, default=0) < 0:
+        input, pad = _crop_negative(input, pad), [max(p, 0) for p in pad]
     from ..tensor import full
     shape = list(input.shape)
     key = [slice(None)] * input.dim()
     for i in range(len(pad) // 2):
         d = input.dim() - 1 - i
         lo, hi = pad[2 * i], pad[2 * i + 1]
-        if lo < 0 or hi < 0:
-            raise NotImplementedError("pad: negative padding is not supported")
         key[d] = slice(lo, lo + shape[d])
         shape[d] += lo + hi
     out = full(shape, value, dtype=input.dtype, device=input.device)
@@ -529,3 +651,514 @@ def scaled_dot_product_attention(query, key, value, attn_mask=None, dropout_p=0.
             scores = scores + attn_mask
     weights = softmax(scores, -1).masked_fill((scores == -math.inf).all(-1, keepdim=True), 0.0)
     return dropout(weights, dropout_p, True).matmul(value)
+
+
+def _channel_affine(out, weight, bias):
+    """out * weight + bias, both per channel (dim 1)."""
+    shape = [1, out.shape[1]] + [1] * (out.dim() - 2)
+    if weight is not None:
+        out = out * weight.reshape(shape)
+    if bias is not None:
+        out = out + bias.reshape(shape)
+    return out
+
+
+def group_norm(input, num_groups, weight=None, bias=None, eps=1e-5):
+    """Normalizes the channels of each sample in num_groups groups (biased variance), then a per-channel affine."""
+    if input.dim() < 2:
+        raise RuntimeError(f"Expected at least 2 dimensions for input tensor but received {input.dim()}")
+    N, C = input.shape[:2]
+    if C % num_groups:
+        raise RuntimeError(f"Expected number of channels in input to be divisible by num_groups, but got input of "
+                           f"shape {list(input.shape)} and num_groups={num_groups}")
+    for name, p in (("weight", weight), ("bias", bias)):
+        if p is not None and (p.dim() != 1 or p.numel() != C):
+            raise RuntimeError(f"Expected {name} to be a vector of size equal to the number of channels in input, "
+                               f"but got {name} of shape {list(p.shape)} and input of shape {list(input.shape)}")
+    x = input.reshape(N, num_groups, -1)
+    mean = x.mean(-1, keepdim=True)
+    var = x.var(-1, unbiased=False, keepdim=True)
+    return _channel_affine(((x - mean) * (var + eps).rsqrt()).reshape(input.shape), weight, bias)
+
+
+def instance_norm(input, running_mean=None, running_var=None, weight=None, bias=None, use_input_stats=True,
+                  momentum=0.1, eps=1e-5):
+    """Normalizes each (sample, channel) over its spatial positions. With use_input_stats the running statistics
+    (if given) move towards the batch's average of the instances' means and unbiased variances."""
+    dims = list(range(2, input.dim()))
+    if use_input_stats:
+        n = input.numel() // max(input.shape[0] * input.shape[1], 1)
+        if n <= 1:
+            raise ValueError(f"Expected more than 1 spatial element when training, got input size {input.shape}")
+        mean = input.mean(dims, keepdim=True)
+        var = input.var(dims, unbiased=False, keepdim=True)
+        if running_mean is not None and running_var is not None:
+            with no_grad():
+                running_mean.mul_(1 - momentum).add_(mean.detach().reshape(input.shape[:2]).mean(0) * momentum)
+                running_var.mul_(1 - momentum).add_(var.detach().reshape(input.shape[:2]).mean(0) *
+                                                    (momentum * n / (n - 1)))
+    else:
+        if running_mean is None or running_var is None:
+            raise RuntimeError("Expected running_mean and running_var to be defined when use_input_stats is false")
+        shape = [1, input.shape[1]] + [1] * len(dims)
+        mean, var = running_mean.reshape(shape), running_var.reshape(shape)
+    return _channel_affine((input - mean) * (var + eps).rsqrt(), weight, bias)
+
+
+def local_response_norm(input, size, alpha=1e-4, beta=0.75, k=1.0):
+    """input / (k + alpha * mean of input^2 over `size` neighbouring channels)^beta; the window is zero-padded by
+    size // 2 channels before and (size - 1) // 2 after, and the mean divides by size."""
+    if input.dim() < 3:
+        raise ValueError(f"Expected 3D or higher dimensionality input (got {input.dim()} dimensions)")
+    if input.numel() == 0:
+        return input
+    C = input.shape[1]
+    sq = pad(input * input, [0, 0] * (input.dim() - 2) + [size // 2, (size - 1) // 2])
+    div = sq.narrow(1, 0, C)
+    for s in range(1, size):
+        div = div + sq.narrow(1, s, C)
+    return input / (div * (alpha / size) + k) ** beta
+
+
+def normalize(input, p=2.0, dim=1, eps=1e-12, out=None):
+    """input / max(||input||_p over dim, eps)."""
+    result = input / input.norm(p, dim, keepdim=True).clamp(min=eps)
+    return result if out is None else out.copy_(result)
+
+
+def cosine_similarity(x1, x2, dim=1, eps=1e-8):
+    """sum(x1 / max(||x1||, eps) * x2 / max(||x2||, eps)) over dim (after broadcasting)."""
+    n1 = x1.norm(2, dim, keepdim=True).clamp(min=eps)
+    n2 = x2.norm(2, dim, keepdim=True).clamp(min=eps)
+    return ((x1 / n1) * (x2 / n2)).sum(dim)
+
+
+def pairwise_distance(x1, x2, p=2.0, eps=1e-6, keepdim=False):
+    """||x1 - x2 + eps||_p over the last dim."""
+    return (x1 - x2 + eps).norm(p, -1, keepdim=keepdim)
+
+
+def bilinear(input1, input2, weight, bias=None):
+    """y[..., o] = sum_ij input1[..., i] weight[o, i, j] input2[..., j] + bias[o] (one GEMM and a product)."""
+    O, I1, I2 = weight.shape
+    if input1.shape[-1] != I1:
+        raise RuntimeError(f"bilinear(): input1 size does not match weight size: got {input1.shape[-1]} but "
+                           f"expected {I1}")
+    if input2.shape[-1] != I2:
+        raise RuntimeError(f"bilinear(): input2 size does not match weight size: got {input2.shape[-1]} but "
+                           f"expected {I2}")
+    if input1.shape[:-1] != input2.shape[:-1]:
+        raise RuntimeError(f"bilinear(): input batch dimensions do not match: got {list(input1.shape[:-1])} and "
+                           f"{list(input2.shape[:-1])}")
+    t = linear(input1, weight.transpose(1, 2).reshape(O * I2, I1))  # (..., O * I2)
+    out = (t.reshape(*input1.shape[:-1], O, I2) * input2.unsqueeze(-2)).sum(-1)
+    return out if bias is None else out + bias
+
+
+def _single(v, name="kernel_size"):
+    if isinstance(v, numbers.Integral):
+        return (int(v),)
+    v = tuple(int(x) for x in v)
+    if len(v) != 1:
+        raise ValueError(f"{name} must be an int or a 1-tuple of ints, got {v}")
+    return v
+
+
+def _triple(v, name="kernel_size"):
+    if isinstance(v, numbers.Integral):
+        return (int(v),) * 3
+    v = tuple(int(x) for x in v)
+    if len(v) == 1:
+        return v * 3
+    if len(v) != 3:
+        raise ValueError(f"{name} must be an int or a triple of ints, got {v}")
+    return v
+
+
+def _same_padding(input, weight_sizes, stride, dilation, spatial):
+    """padding='same' as explicit per-side padding of the last `spatial` dims of input; the odd extra goes to the
+    end, as torch's. Returns (input padded where asymmetric, the symmetric padding left for the kernel)."""
+    if any(s != 1 for s in stride):
+        raise ValueError("padding='same' is not supported for strided convolutions")
+    totals = [d * (k - 1) for d, k in zip(dilation, weight_sizes)]
+    extra = []
+    for t in reversed(totals):
+        extra += [0, t % 2]
+    if any(extra):
+        input = pad(input, extra)
+    return input, tuple(t // 2 for t in totals)
+
+
+def _conv_padding(input, weight, padding, stride, dilation, spatial):
+    if not isinstance(padding, str):
+        return input, padding
+    if padding == "valid":
+        return input, (0,) * spatial
+    if padding == "same":
+        return _same_padding(input, weight.shape[2:], stride, dilation, spatial)
+    raise ValueError(f"Invalid padding string '{padding}', should be one of {{'valid', 'same'}}")
+
+
+def _batched(input, spatial, name):
+    """input with a batch dim (an unbatched (C, *spatial) input gets one), and whether it had one."""
+    if input.dim() == spatial + 2:
+        return input, True
+    if input.dim() == spatial + 1:
+        return input.unsqueeze(0), False
+    raise RuntimeError(f"Expected {spatial + 1}D (unbatched) or {spatial + 2}D (batched) input to {name}, but got "
+                       f"input of size: {list(input.shape)}")
+
+
+def conv1d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
+    """The conv2d kernel on (N, C, 1, L)."""
+    x, batched = _batched(input, 1, "conv1d")
+    if weight.dim() != 3:
+        raise RuntimeError(f"conv1d: expected a 3-D weight (out_channels, in_channels / groups, kernel), got shape "
+                           f"{list(weight.shape)}")
+    stride, dilation = _single(stride, "stride"), _single(dilation, "dilation")
+    x, padding = _conv_padding(x, weight, padding if isinstance(padding, str) else _single(padding, "padding"),
+                               stride, dilation, 1)
+    out = conv2d(x.unsqueeze(2), weight.unsqueeze(2), bias, (1, stride[0]), (0, padding[0]), (1, dilation[0]),
+                 groups).squeeze(2)
+    return out if batched else out.squeeze(0)
+
+
+def conv3d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
+    """Sum over the kernel's depth taps of conv2d on depth slices: tap kd of output depth od reads input depth
+    od * stride + kd * dilation (of the padded input); every (sample, output depth) is one conv2d batch item."""
+    x, batched = _batched(input, 3, "conv3d")
+    if weight.dim() != 5:
+        raise RuntimeError(f"conv3d: expected a 5-D weight (out_channels, in_channels / groups, kD, kH, kW), got "
+                           f"shape {list(weight.shape)}")
+    stride, dilation = _triple(stride, "stride"), _triple(dilation, "dilation")
+    x, padding = _conv_padding(x, weight, padding if isinstance(padding, str) else _triple(padding, "padding"),
+                               stride, dilation, 3)
+    if x.shape[1] != weight.shape[1] * groups:
+        raise RuntimeError(f"Given groups={groups}, weight of size {list(weight.shape)}, expected input"
+                           f"{list(x.shape)} to have {weight.shape[1] * groups} channels, but got {x.shape[1]} "
+                           "channels instead")
+    if padding[0]:
+        x = pad(x, [0, 0, 0, 0, padding[0], padding[0]])
+    N, C, D = x.shape[:3]
+    KD = weight.shape[2]
+    span = dilation[0] * (KD - 1) + 1
+    if D < span:
+        raise RuntimeError(f"Calculated padded input size per channel: ({D} x {x.shape[3] + 2 * padding[1]} x "
+                           f"{x.shape[4] + 2 * padding[2]}). Kernel size: ({KD} x {weight.shape[3]} x "
+                           f"{weight.shape[4]}). Kernel size can't be greater than actual input size")
+    OD = (D - span) // stride[0] + 1
+    out = None
+    for kd in range(KD):
+        start = kd * dilation[0]
+        sl = x[:, :, start:start + stride[0] * (OD - 1) + 1:stride[0]]  # (N, C, OD, H, W)
+        sl = sl.permute(0, 2, 1, 3, 4).reshape(N * OD, C, x.shape[3], x.shape[4])
+        y = conv2d(sl, weight[:, :, kd], None, stride[1:], padding[1:], dilation[1:], groups)
+        out = y if out is None else out + y
+    out = out.reshape(N, OD, *out.shape[1:]).permute(0, 2, 1, 3, 4)
+    if bias is not None:
+        out = out + bias.reshape(1, -1, 1, 1, 1)
+    return out if batched else out.squeeze(0)
+
+
+def _conv_transpose_output_padding(output_padding, stride, dilation):
+    for op, s, d in zip(output_padding, stride, dilation):
+        if op >= s and op >= d:
+            names = ("height", "width") if len(stride) == 2 else ("width",)
+            raise RuntimeError("output padding must be smaller than either stride or dilation, but got "
+                               + " ".join(f"output_padding_{n}: {o}" for n, o in zip(names, output_padding)) + " "
+                               + " ".join(f"stride_{n}: {o}" for n, o in zip(names, stride)) + " "
+                               + " ".join(f"dilation_{n}: {o}" for n, o in zip(names, dilation)))
+
+
+def conv_transpose2d(input, weight, bias=None, stride=1, padding=0, output_padding=0, groups=1, dilation=1):
+    """The adjoint of conv2d: conv2d's input-gradient kernel with the output's size
+    (in - 1) * stride - 2 * padding + dilation * (kernel - 1) + output_padding + 1. weight is
+    (in_channels, out_channels / groups, kH, kW)."""
+    x, batched = _batched(input, 2, "conv_transpose2d")
+    stride, padding, dilation = _pair(stride, "stride"), _pair(padding, "padding"), _pair(dilation, "dilation")
+    output_padding = _pair(output_padding, "output_padding")
+    _conv_transpose_output_padding(output_padding, stride, dilation)
+    if weight.dim() != 4 or x.shape[1] != weight.shape[0]:
+        raise RuntimeError(f"Given transposed=1, weight of size {list(weight.shape)}, expected input{list(x.shape)} "
+                           f"to have {weight.shape[0]} channels, but got {x.shape[1]} channels instead")
+    size = [(x.shape[2 + i] - 1) * stride[i] - 2 * padding[i] + dilation[i] * (weight.shape[2 + i] - 1) +
+            output_padding[i] + 1 for i in range(2)]
+    if min(size) <= 0:
+        raise RuntimeError(f"Given input size per channel: ({x.shape[2]} x {x.shape[3]}). Calculated output size "
+                           f"per channel: ({size[0]} x {size[1]}). Output size is too small")
+    out_shape = (x.shape[0], weight.shape[1] * groups, *size)
+    out = _ops.Conv2dBackwardInput.apply(x, weight, out_shape, (stride, padding, dilation, int(groups)))
+    if bias is not None:
+        out = out + bias.reshape(1, -1, 1, 1)
+    return out if batched else out.squeeze(0)
+
+
+def conv_transpose1d(input, weight, bias=None, stride=1, padding=0, output_padding=0, groups=1, dilation=1):
+    x, batched = _batched(input, 1, "conv_transpose1d")
+    stride, padding, dilation = _single(stride, "stride"), _single(padding, "padding"), _single(dilation, "dilation")
+    output_padding = _single(output_padding, "output_padding")
+    _conv_transpose_output_padding(output_padding, stride, dilation)
+    out = conv_transpose2d(x.unsqueeze(2), weight.unsqueeze(2), bias, (1, stride[0]), (0, padding[0]),
+                           (0, output_padding[0]), groups, (1, dilation[0])).squeeze(2)
+    return out if batched else out.squeeze(0)
+
+
+def _pool1d_args(kernel_size, stride, padding, dilation=1):
+    k = _single(kernel_size)
+    s = k if stride is None or (not isinstance(stride, numbers.Integral) and len(stride) == 0) else \
+        _single(stride, "stride")
+    return (1, k[0]), (1, s[0]), (0, _single(padding, "padding")[0]), (1, _single(dilation, "dilation")[0])
+
+
+def _as_2d(input, name):
+    """(N, C, L) or (C, L) -> (N, C, 1, L) or (C, 1, L): the 1-d pools run on the 2-d kernels."""
+    if input.dim() not in (2, 3):
+        raise RuntimeError(f"{name}: Expected 2D or 3D (batch mode) tensor for input with possibly 0 batch size and "
+                           f"non-zero dimensions for input, but got: {list(input.shape)}")
+    return input.unsqueeze(-2)
+
+
+def max_pool1d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False, return_indices=False):
+    k, s, p, d = _pool1d_args(kernel_size, stride, padding, dilation)
+    out = max_pool2d(_as_2d(input, "max_pool1d"), k, s, p, d, ceil_mode, return_indices)
+    return (out[0].squeeze(-2), out[1].squeeze(-2)) if return_indices else out.squeeze(-2)
+
+
+def avg_pool1d(input, kernel_size, stride=None, padding=0, ceil_mode=False, count_include_pad=True):
+    k, s, p, _ = _pool1d_args(kernel_size, stride, padding)
+    return avg_pool2d(_as_2d(input, "avg_pool1d"), k, s, p, ceil_mode, count_include_pad).squeeze(-2)
+
+
+def _output_size_1d(output_size):
+    return output_size if isinstance(output_size, numbers.Integral) else _single(output_size, "output_size")[0]
+
+
+def adaptive_avg_pool1d(input, output_size):
+    return adaptive_avg_pool2d(_as_2d(input, "adaptive_avg_pool1d"), (1, _output_size_1d(output_size))).squeeze(-2)
+
+
+def adaptive_max_pool1d(input, output_size, return_indices=False):
+    out = adaptive_max_pool2d(_as_2d(input, "adaptive_max_pool1d"), (1, _output_size_1d(output_size)),
+                              return_indices)
+    return (out[0].squeeze(-2), out[1].squeeze(-2)) if return_indices else out.squeeze(-2)
+
+
+# Resampling: every mode is gathers (index_select) along one spatial dim at a time, so its gradient is the
+# gathers' scatter-add.
+def _source_coords(n_in, n_out, scale, mode, align_corners, device):
+    """Float64 source coordinates of the n_out output positions along one dim (torch's formulas)."""
+    i = arange(n_out, dtype=_dtype.float64, device=device)
+    if mode in ("linear", "bilinear", "trilinear") and align_corners:
+        return i * ((n_in - 1) / (n_out - 1) if n_out > 1 else 0.0)
+    ratio = 1.0 / scale if scale is not None else n_in / n_out
+    if mode == "nearest":
+        return i * ratio
+    if mode == "nearest-exact":
+        return (i + 0.5) * ratio
+    return ((i + 0.5) * ratio - 0.5).clamp(min=0.0)
+
+
+def _resample_dim(x, dim, n_out, scale, mode, align_corners):
+    n_in = x.shape[dim]
+    src = _source_coords(n_in, n_out, scale, mode, align_corners, x.device)
+    if mode in ("nearest", "nearest-exact"):
+        return x.index_select(dim, src.floor().long().clamp(max=n_in - 1))
+    i0 = src.floor().long().clamp(max=n_in - 1)
+    i1 = (i0 + 1).clamp(max=n_in - 1)
+    shape = [1] * x.dim()
+    shape[dim] = n_out
+    lam = (src - i0.double()).to(x.dtype).reshape(shape)
+    a, b = x.index_select(dim, i0), x.index_select(dim, i1)
+    return a + (b - a) * lam
+
+
+_INTERP_DIMS = {"linear": 1, "bilinear": 2, "trilinear": 3}
+
+
+def interpolate(input, size=None, scale_factor=None, mode="nearest", align_corners=None, recompute_scale_factor=None,
+                antialias=False):
+    """Resizes the spatial dims (all dims after N, C) by nearest / nearest-exact / (bi/tri)linear sampling."""
+    modes = ("nearest", "nearest-exact", "linear", "bilinear", "trilinear")
+    if mode not in modes:
+        raise NotImplementedError(f"interpolate: mode '{mode}' is not supported by tinygrad_ext (supported: "
+                                  f"{', '.join(modes)})")
+    if antialias:
+        raise NotImplementedError("interpolate: antialias=True is not supported by tinygrad_ext")
+    if align_corners is not None and mode in ("nearest", "nearest-exact"):
+        raise ValueError("align_corners option can only be set with the interpolating modes: linear | bilinear | "
+                         "bicubic | trilinear")
+    spatial = input.dim() - 2
+    if spatial < 1:
+        raise ValueError(f"Input Error: Only 3D, 4D and 5D input Tensors supported (got {input.dim()}D) for the modes: "
+                         "nearest | linear | bilinear | bicubic | trilinear | area | nearest-exact (got "
+                         f"{mode})")
+    if mode in _INTERP_DIMS and _INTERP_DIMS[mode] != spatial:
+        raise NotImplementedError(f"Got {input.dim()}D input, but {mode} mode needs {_INTERP_DIMS[mode] + 2}D input")
+    if (size is None) == (scale_factor is None):
+        raise ValueError("only one of size or scale_factor should be defined" if size is not None else
+                         "either size or scale_factor should be defined")
+    if size is not None:
+        sizes = [int(size)] * spatial if isinstance(size, numbers.Integral) else [int(s) for s in size]
+        if len(sizes) != spatial:
+            raise ValueError(f"Input and output must have the same number of spatial dimensions, but got input with "
+                             f"spatial dimensions of {list(input.shape[2:])} and output size of {sizes}. Please "
+                             "provide input tensor in (N, C, d1, d2, ...,dK) format and output size in (o1, o2, "
+                             "...,oK) format.")
+        scales = [None] * spatial
+    else:
+        scales = [float(scale_factor)] * spatial if isinstance(scale_factor, numbers.Number) else \
+            [float(s) for s in scale_factor]
+        if len(scales) != spatial:
+            raise ValueError(f"Input and scale_factor must have the same number of spatial dimensions, but got input "
+                             f"with spatial dimensions of {list(input.shape[2:])} and scale_factor of shape "
+                             f"{scales}. Please provide input tensor in (N, C, d1, d2, ...,dK) format and "
+                             "scale_factor in (s1, s2, ...,sK) format.")
+        sizes = [int(math.floor(n * s)) for n, s in zip(input.shape[2:], scales)]
+        if recompute_scale_factor:
+            scales = [None] * spatial
+    out = input
+    for k in range(spatial):
+        out = _resample_dim(out, 2 + k, sizes[k], scales[k], mode, align_corners)
+    return out
+
+
+def upsample(input, size=None, scale_factor=None, mode="nearest", align_corners=None):
+    return interpolate(input, size, scale_factor, mode, align_corners)
+
+
+def _padded_indices(n, lo, hi, mode, device):
+    """The source index of each of the n + lo + hi positions of one dim padded by `mode`."""
+    i = arange(-lo, n + hi, device=device)
+    if mode == "replicate":
+        return i.clamp(0, n - 1)
+    if mode == "circular":
+        return i.remainder(n)
+    return (n - 1) - ((n - 1) - i.abs()).abs()  # reflect: mirror at 0 and at n - 1 without repeating the edge
+
+
+def _crop_negative(input, pad):
+    """input narrowed by the negative entries of pad (a negative pad removes elements)."""
+    for k in range(len(pad) // 2):
+        d = input.dim() - 1 - k
+        lo, hi = max(-pad[2 * k], 0), max(-pad[2 * k + 1], 0)
+        if lo or hi:
+            if lo + hi > input.shape[d]:
+                raise RuntimeError(f"The input size {input.shape[d]}, plus negative padding {-lo} and {-hi} resulted "
+                                   f"in a negative output size, which is invalid. Check dimension {d} of your input.")
+            input = input.narrow(d, lo, input.shape[d] - lo - hi)
+    return input
+
+
+def _pad_indexed(input, pad, mode):
+    """pad for mode reflect / replicate / circular: one gather per padded dim."""
+    if mode not in ("reflect", "replicate", "circular"):
+        raise NotImplementedError(f"Unrecognised padding mode {mode}")
+    n_dims = len(pad) // 2
+    if len(pad) % 2 or n_dims > 3 or not (n_dims + 1 <= input.dim() <= n_dims + 2):
+        raise NotImplementedError(f"Only 2D, 3D, 4D, 5D padding with non-constant padding are supported for now "
+                                  f"(got a {input.dim()}D input and padding {list(pad)})")
+    out = _crop_negative(input, pad)
+    for k in range(n_dims):
+        d = input.dim() - 1 - k
+        lo, hi, n = max(pad[2 * k], 0), max(pad[2 * k + 1], 0), out.shape[d]
+        if mode == "reflect" and (lo >= n or hi >= n):
+            raise RuntimeError(f"Argument #4: Padding size should be less than the corresponding input dimension, but "
+                               f"got: padding ({lo}, {hi}) at dimension {d} of input {list(input.shape)}")
+        if mode == "circular" and (lo > n or hi > n):
+            raise RuntimeError("Padding value causes wrapping around more than once.")
+        if mode == "replicate" and n == 0 and (lo or hi):
+            raise RuntimeError(f"padding size is expected to be 0 for an empty dimension {d} in replicate mode, got "
+                               f"input {list(input.shape)}")
+        out = out.index_select(d, _padded_indices(n, lo, hi, mode, input.device))
+    return out
+
+
+def pixel_shuffle(input, upscale_factor):
+    """(*, C * r^2, H, W) -> (*, C, H * r, W * r)."""
+    r = int(upscale_factor)
+    if input.dim() < 3:
+        raise RuntimeError(f"pixel_shuffle expects input to have at least 3 dimensions, but got input with "
+                           f"{input.dim()} dimension(s)")
+    if r <= 0:
+        raise RuntimeError(f"pixel_shuffle expects a positive upscale_factor, but got {r}")
+    *lead, c, h, w = input.shape
+    if c % (r * r):
+        raise RuntimeError(f"pixel_shuffle expects its input's 'channel' dimension to be divisible by the square of "
+                           f"upscale_factor, but input.size(-3)={c} is not divisible by {r * r}")
+    n = len(lead)
+    x = input.reshape(*lead, c // (r * r), r, r, h, w)
+    x = x.permute(*range(n), n, n + 3, n + 1, n + 4, n + 2)
+    return x.reshape(*lead, c // (r * r), h * r, w * r)
+
+
+def pixel_unshuffle(input, downscale_factor):
+    """(*, C, H * r, W * r) -> (*, C * r^2, H, W)."""
+    r = int(downscale_factor)
+    if input.dim() < 3:
+        raise RuntimeError(f"pixel_unshuffle expects input to have at least 3 dimensions, but got input with "
+                           f"{input.dim()} dimension(s)")
+    if r <= 0:
+        raise RuntimeError(f"pixel_unshuffle expects a positive downscale_factor, but got {r}")
+    *lead, c, h, w = input.shape
+    if h % r or w % r:
+        which, size = ("height", h) if h % r else ("width", w)
+        raise RuntimeError(f"pixel_unshuffle expects {which} to be divisible by downscale_factor, but input.size("
+                           f"{-2 if which == 'height' else -1})={size} is not divisible by {r}")
+    n = len(lead)
+    x = input.reshape(*lead, c, h // r, r, w // r, r)
+    x = x.permute(*range(n), n, n + 2, n + 4, n + 1, n + 3)
+    return x.reshape(*lead, c * r * r, h // r, w // r)
+
+
+def _im2col_index(H, W, kernel_size, dilation, padding, stride, device):
+    """Flat indices into the padded (H + 2ph) x (W + 2pw) image of every (kernel offset, output position), in
+    unfold's order (kernel row, kernel column, output row, output column), and the output grid size."""
+    (kh, kw), (dh, dw), (ph, pw), (sh, sw) = kernel_size, dilation, padding, stride
+    Hp, Wp = H + 2 * ph, W + 2 * pw
+    oh, ow = (Hp - dh * (kh - 1) - 1) // sh + 1, (Wp - dw * (kw - 1) - 1) // sw + 1
+    if oh <= 0 or ow <= 0:
+        raise RuntimeError(f"Given input with spatial size ({H}, {W}), kernel_size=({kh}, {kw}), dilation=({dh}, "
+                           f"{dw}), padding=({ph}, {pw}), calculated shape of the array of sliding blocks as ({oh}, "
+                           f"{ow}), but its components must be at least one.")
+    rows = (arange(kh, device=device) * dh).reshape(kh, 1, 1, 1) + (arange(oh, device=device) * sh).reshape(oh, 1)
+    cols = (arange(kw, device=device) * dw).reshape(kw, 1, 1) + arange(ow, device=device) * sw
+    return (rows * Wp + cols).reshape(-1), oh, ow
+
+
+def unfold(input, kernel_size, dilation=1, padding=0, stride=1):
+    """im2col: (N, C, H, W) -> (N, C * kh * kw, L), one gather from the padded image."""
+    x, batched = _batched(input, 2, "unfold")
+    k, d, p, s = _pair(kernel_size), _pair(dilation, "dilation"), _pair(padding, "padding"), _pair(stride, "stride")
+    N, C, H, W = x.shape
+    idx, oh, ow = _im2col_index(H, W, k, d, p, s, x.device)
+    if p != (0, 0):
+        x = pad(x, [p[1], p[1], p[0], p[0]])
+    out = x.reshape(N, C, -1).index_select(2, idx).reshape(N, C * k[0] * k[1], oh * ow)
+    return out if batched else out.squeeze(0)
+
+
+def fold(input, output_size, kernel_size, dilation=1, padding=0, stride=1):
+    """col2im, the adjoint of unfold: (N, C * kh * kw, L) -> (N, C, H, W), overlapping blocks summed."""
+    batched = input.dim() == 3
+    x = input if batched else input.unsqueeze(0)
+    if x.dim() != 3:
+        raise RuntimeError(f"Expected 2D or 3D (batch mode) tensor for input with possibly 0 batch size and non-zero "
+                           f"dimensions for input, but got: {list(input.shape)}")
+    (H, W), k = _pair(output_size, "output_size"), _pair(kernel_size)
+    d, p, s = _pair(dilation, "dilation"), _pair(padding, "padding"), _pair(stride, "stride")
+    N, CK, L = x.shape
+    if CK % (k[0] * k[1]):
+        raise RuntimeError(f"Expected size of input's dimension 1 to be divisible by the product of kernel_size, but "
+                           f"got input.size(1)={CK} and kernel_size=({k[0]}, {k[1]})")
+    idx, oh, ow = _im2col_index(H, W, k, d, p, s, x.device)
+    if L != oh * ow:
+        raise RuntimeError(f"Given output_size=({H}, {W}), kernel_size=({k[0]}, {k[1]}), dilation=({d[0]}, {d[1]}), "
+                           f"padding=({p[0]}, {p[1]}), stride=({s[0]}, {s[1]}), expected size of input's dimension 2 "
+                           f"to match the calculated number of sliding blocks {oh} * {ow} = {oh * ow}, but got "
+                           f"input.size(2)={L}.")
+    C = CK // (k[0] * k[1])
+    Hp, Wp = H + 2 * p[0], W + 2 * p[1]
+    cols = x.reshape(N, C, -1)
+    out = zeros(N, C, Hp * Wp, dtype=x.dtype, device=x.device).scatter_add(2, idx.expand(N, C, idx.shape[0]), cols)
+    out = out.reshape(N, C, Hp, Wp)[:, :, p[0]:p[0] + H, p[1]:p[1] + W]
+    return out if batched else out.squeeze(0)
