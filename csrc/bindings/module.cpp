@@ -418,6 +418,9 @@ PYBIND11_MODULE(_C, m) {
   m.def("nonzero", &nonzero);
   m.def("masked_select", &masked_select);
   m.def("cat", &cat);
+  m.def("sort", &tg::sort, nogil());
+  m.def("topk", &topk, nogil());
+  m.def("mode", &mode, nogil());
 
   // ---- random
   m.def("manual_seed", &manual_seed);

@@ -94,6 +94,12 @@ Tensor nonzero(const Tensor& a);  // (n, ndim) int64
 Tensor masked_select(const Tensor& a, const Tensor& mask);
 Tensor cat(const std::vector<Tensor>& tensors, int64_t dim);
 
+// Sorting (core/sort.cpp): (values, indices int64). sort is stable; topk's rows are best first when
+// `sorted`; mode is the most frequent value (the smallest of equally frequent ones), index of its last.
+std::pair<Tensor, Tensor> sort(const Tensor& a, int64_t dim, bool descending);
+std::pair<Tensor, Tensor> topk(const Tensor& a, int64_t k, int64_t dim, bool largest, bool sorted);
+std::pair<Tensor, Tensor> mode(const Tensor& a, int64_t dim, bool keepdim);
+
 // Random numbers (Philox counter-based: identical streams on every device).
 void manual_seed(uint64_t seed);
 uint64_t initial_seed();

@@ -1,0 +1,162 @@
+// Sorting kernels (see sort.h). Each element becomes an unsigned integer key whose unsigned order is
+// torch's order of the values (NaN largest); a key of at most 32 bits is packed with the element's
+// index into one uint64 (key high, index low), so one std::sort of plain integers sorts by value and
+// then by index, i.e. stably. 64-bit keys sort as (key, index) pairs.
+#include "sort.h"
+#include <algorithm>
+#include <cstring>
+#include <type_traits>
+#include <utility>
+#include <vector>
+#include "parallel.h"
+
+namespace tg::cpu {
+namespace {
+
+template <class T>
+using key_type = std::conditional_t<sizeof(T) <= 4, uint32_t, uint64_t>;
+
+// The unsigned key of v: ascending key order is torch's ascending value order, NaN last.
+template <class T>
+inline key_type<T> order_key(T v) {
+  using K = key_type<T>;
+  if constexpr (std::is_floating_point_v<T>) {
+    if (v != v) return ~K(0);  // every NaN, whatever its sign and payload, above +inf
+    K bits;
+    std::memcpy(&bits, &v, sizeof(v));
+    constexpr K sign = K(1) << (sizeof(K) * 8 - 1);
+    return (bits & sign) ? ~bits : (bits | sign);  // negatives reversed below the positives
+  } else if constexpr (std::is_same_v<T, bool>) {
+    return K(v);
+  } else if constexpr (std::is_signed_v<T>) {
+    return K(static_cast<std::make_unsigned_t<T>>(v)) ^ (K(1) << (sizeof(T) * 8 - 1));
+  } else {
+    return K(v);
+  }
+}
+
+// A sortable (key, index) item: one uint64 for 32-bit keys and rows below 2^32, else a pair.
+struct Packed {
+  using item = uint64_t;
+  static item make(uint64_t key, int64_t j) { return (key << 32) | static_cast<uint64_t>(j); }
+  static uint64_t key(item v) { return v >> 32; }
+  static int64_t index(item v) { return static_cast<int64_t>(v & 0xffffffffu); }
+};
+struct Wide {
+  using item = std::pair<uint64_t, int64_t>;
+  static item make(uint64_t key, int64_t j) { return {key, j}; }
+  static uint64_t key(const item& v) { return v.first; }
+  static int64_t index(const item& v) { return v.second; }
+};
+
+// Runs fn(P, buffer, row_in, row_values, row_indices) on every row, rows split between threads.
+template <class T, class Fn>
+void for_each_row(const Tensor& in, const Tensor& values, const Tensor& indices, int64_t outer, int64_t n,
+                  int64_t inner, int64_t out_n, Fn fn) {
+  const T* x = in->data<T>();
+  T* v = values->data<T>();
+  int64_t* ix = indices->data<int64_t>();
+  const int64_t rows = outer * inner;
+  auto run = [&](auto packing) {
+    using P = decltype(packing);
+    parallel_for(0, rows, std::max<int64_t>(1, 32768 / std::max<int64_t>(n, 1)), [&](int64_t b, int64_t e) {
+      std::vector<typename P::item> buf(static_cast<size_t>(n));
+      for (int64_t r = b; r < e; ++r) {
+        const int64_t o = r / inner, i = r % inner;
+        fn(P{}, buf, x + o * n * inner + i, v + o * out_n * inner + i, ix + o * out_n * inner + i);
+      }
+    });
+  };
+  if constexpr (sizeof(key_type<T>) <= 4) {
+    if (n <= (int64_t(1) << 32)) return run(Packed{});
+  }
+  run(Wide{});
+}
+
+// The item of element j; reversed keys sort descending, ties still by ascending index.
+template <class P, class T>
+inline typename P::item item_of(const T* row, int64_t j, int64_t inner, bool reverse) {
+  uint64_t k = order_key(row[j * inner]);
+  return P::make(reverse ? static_cast<key_type<T>>(~k) : k, j);
+}
+
+template <class P, class T>
+void fill_keys(std::vector<typename P::item>& buf, const T* row, int64_t n, int64_t inner, bool reverse) {
+  for (int64_t j = 0; j < n; ++j) buf[j] = item_of<P>(row, j, inner, reverse);
+}
+
+template <class P, class T>
+void write_out(const std::vector<typename P::item>& buf, int64_t count, const T* row, int64_t inner, T* v,
+               int64_t* ix) {
+  for (int64_t j = 0; j < count; ++j) {
+    int64_t src = P::index(buf[j]);
+    v[j * inner] = row[src * inner];
+    ix[j * inner] = src;
+  }
+}
+
+}  // namespace
+
+void sort(const Tensor& in, const Tensor& values, const Tensor& indices, int64_t outer, int64_t n, int64_t inner,
+          bool descending) {
+  TG_DISPATCH(in->dtype, "sort", [&] {
+    for_each_row<scalar_t>(in, values, indices, outer, n, inner, n, [&](auto p, auto& buf, const scalar_t* row,
+                                                                        scalar_t* v, int64_t* ix) {
+      using P = decltype(p);
+      fill_keys<P>(buf, row, n, inner, descending);
+      std::sort(buf.begin(), buf.end());
+      write_out<P>(buf, n, row, inner, v, ix);
+    });
+  });
+}
+
+void topk(const Tensor& in, const Tensor& values, const Tensor& indices, int64_t outer, int64_t n, int64_t inner,
+          int64_t k, bool largest, bool sorted) {
+  TG_DISPATCH(in->dtype, "topk", [&] {
+    for_each_row<scalar_t>(in, values, indices, outer, n, inner, k, [&](auto p, auto& buf, const scalar_t* row,
+                                                                        scalar_t* v, int64_t* ix) {
+      using P = decltype(p);
+      if (k * 64 <= n) {  // few wanted: one pass through a max-heap of the k best so far (most are rejected)
+        for (int64_t j = 0; j < k; ++j) buf[j] = item_of<P>(row, j, inner, largest);
+        std::make_heap(buf.begin(), buf.begin() + k);
+        for (int64_t j = k; j < n; ++j) {
+          auto item = item_of<P>(row, j, inner, largest);
+          if (item < buf[0]) {
+            std::pop_heap(buf.begin(), buf.begin() + k);
+            buf[k - 1] = item;
+            std::push_heap(buf.begin(), buf.begin() + k);
+          }
+        }
+        std::sort_heap(buf.begin(), buf.begin() + k);
+      } else {
+        fill_keys<P>(buf, row, n, inner, largest);
+        if (k < n) std::nth_element(buf.begin(), buf.begin() + (k - 1), buf.end());
+        if (sorted) std::sort(buf.begin(), buf.begin() + k);
+      }
+      write_out<P>(buf, k, row, inner, v, ix);
+    });
+  });
+}
+
+void mode(const Tensor& in, const Tensor& values, const Tensor& indices, int64_t outer, int64_t n, int64_t inner) {
+  TG_DISPATCH(in->dtype, "mode", [&] {
+    for_each_row<scalar_t>(in, values, indices, outer, n, inner, 1, [&](auto p, auto& buf, const scalar_t* row,
+                                                                        scalar_t* v, int64_t* ix) {
+      using P = decltype(p);
+      fill_keys<P>(buf, row, n, inner, false);
+      std::sort(buf.begin(), buf.end());
+      int64_t best_len = 0, best_end = 0;  // the first longest run is the smallest value
+      for (int64_t start = 0, j = 1; j <= n; ++j) {
+        if (j == n || P::key(buf[j]) != P::key(buf[start])) {
+          if (j - start > best_len) best_len = j - start, best_end = j - 1;
+          start = j;
+        }
+      }
+      int64_t src = P::index(buf[best_end]);  // the run's largest index: the last occurrence
+      *v = row[src * inner];
+      *ix = src;
+    });
+  });
+}
+
+}  // namespace tg::cpu

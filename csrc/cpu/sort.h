@@ -1,0 +1,23 @@
+// Sorting kernels: sort, topk (kthvalue and median use its partial order) and mode. The input is
+// contiguous, viewed as (outer, n, inner); each of the outer * inner rows (n elements, stride inner)
+// is handled on its own, rows in parallel. Outputs are contiguous (outer, n or k, inner): values in the
+// input's dtype, indices int64.
+//
+// Order is torch's: NaN after +inf (first when descending); equal elements keep their index order,
+// so sort is always stable.
+#pragma once
+#include "../core/tensor.h"
+
+namespace tg::cpu {
+
+void sort(const Tensor& in, const Tensor& values, const Tensor& indices, int64_t outer, int64_t n, int64_t inner,
+          bool descending);
+// The k largest (or smallest) of each row, best first when `sorted`; unsorted, position k - 1 still
+// holds the k-th best (nth_element's guarantee), which kthvalue relies on.
+void topk(const Tensor& in, const Tensor& values, const Tensor& indices, int64_t outer, int64_t n, int64_t inner,
+          int64_t k, bool largest, bool sorted);
+// The most frequent value of each row (the smallest among equally frequent ones) and the index of its
+// last occurrence, as torch's; values and indices hold outer * inner elements.
+void mode(const Tensor& in, const Tensor& values, const Tensor& indices, int64_t outer, int64_t n, int64_t inner);
+
+}  // namespace tg::cpu

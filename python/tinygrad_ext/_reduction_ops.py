@@ -1,0 +1,320 @@
+"""torch's sorting ops and the reductions and scans beyond sum/prod/max: sort, argsort, topk,
+kthvalue, median, mode (the C++ kernels of csrc/cpu/sort.cpp), unique, bincount, histc, logsumexp,
+cumprod, cummax/cummin, logcumsumexp, var_mean/std_mean, aminmax, count_nonzero.
+
+The sorting kernels return (values, indices); with autograd the values are input.gather(dim,
+indices), so their gradient is gather's. Scans other than cumsum are log2(n) doubling steps of
+elementwise ops (Hillis-Steele), differentiable as those ops are."""
+import collections
+import math
+
+from . import _C, _dtype
+from .autograd.grad_mode import no_grad
+from .tensor import (Tensor, _dims_arg, _needs_grad, _wrap, arange, cat, full, maximum, where, zeros)
+
+
+def _return_type(name, fields):
+    """torch.return_types.<name>: a tuple with named fields."""
+    cls = collections.namedtuple(name, fields)
+    cls.__module__ = "torch.return_types"
+    return cls
+
+
+sort_type = _return_type("sort", ("values", "indices"))
+topk_type = _return_type("topk", ("values", "indices"))
+kthvalue_type = _return_type("kthvalue", ("values", "indices"))
+median_type = _return_type("median", ("values", "indices"))
+mode_type = _return_type("mode", ("values", "indices"))
+cummax_type = _return_type("cummax", ("values", "indices"))
+cummin_type = _return_type("cummin", ("values", "indices"))
+aminmax_type = _return_type("aminmax", ("min", "max"))
+
+
+def _with_values(kind, input, dim, values, indices):
+    """(values, indices) from a kernel; with autograd, values gathered from input (gather's gradient)."""
+    if _needs_grad(input):
+        values = input.gather(dim, indices) if input.dim() else input.clone()
+    return kind(values, indices)
+
+
+def _reduced_size(input, dim, op):
+    d = _C.wrap_dim(dim, input.dim())
+    n = input.shape[d] if input.dim() else 1
+    if n == 0 and math.prod(input.shape[:d] + input.shape[d + 1:]):
+        raise IndexError(f"{op}(): Expected reduction dim {d} to have non-zero size.")
+    return d, n
+
+
+# ------------------------------------------------------------------- sorting
+def sort(input, dim=-1, descending=False, stable=False):
+    """Always stable (equal elements keep their order), so `stable` needs nothing more."""
+    values, indices = _C.sort(input._impl, dim, descending)
+    return _with_values(sort_type, input, dim, _wrap(values), _wrap(indices))
+
+
+def argsort(input, dim=-1, descending=False, stable=False):
+    return _wrap(_C.sort(input._impl, dim, descending)[1])
+
+
+def msort(input):
+    return sort(input, 0).values
+
+
+def topk(input, k, dim=-1, largest=True, sorted=True):  # noqa: A002 (torch's argument name)
+    values, indices = _C.topk(input._impl, k, dim, largest, sorted)
+    return _with_values(topk_type, input, dim, _wrap(values), _wrap(indices))
+
+
+def _kth(input, k, dim, keepdim):
+    """The k-th smallest (1-based) along dim: position k - 1 of an unsorted topk (see csrc/cpu/sort.h)."""
+    values, indices = _C.topk(input._impl, k, dim, False, False)
+    if input.dim():
+        values, indices = _C.select(values, dim, k - 1), _C.select(indices, dim, k - 1)
+        if keepdim:
+            values, indices = _C.unsqueeze(values, dim), _C.unsqueeze(indices, dim)
+    return _wrap(values), _wrap(indices)
+
+
+def kthvalue(input, k, dim=-1, keepdim=False):
+    d, n = _reduced_size(input, dim, "kthvalue")
+    if not 1 <= k <= n:
+        raise RuntimeError(f"kthvalue(): selected number k out of range for dimension {d}")
+    values, indices = _kth(input, k, d, keepdim)
+    if _needs_grad(input):
+        values = _gather_reduced(input, d, indices, keepdim)
+    return kthvalue_type(values, indices)
+
+
+def _gather_reduced(input, d, indices, keepdim):
+    """input's values at the indices of a reduction over dim d (differentiable through gather)."""
+    if not input.dim():
+        return input.clone()
+    out = input.gather(d, indices if keepdim else indices.unsqueeze(d))
+    return out if keepdim else out.squeeze(d)
+
+
+def median(input, dim=None, keepdim=False):
+    """The lower median ((n - 1) // 2 in sorted order); NaN where the slice holds a NaN, as torch's."""
+    if dim is None:
+        flat = input.reshape(-1)
+        if flat.numel() == 0:
+            return full([], math.nan, dtype=input.dtype, device=input.device)
+        return median(flat, 0).values
+    d, n = _reduced_size(input, dim, "median")
+    if input.numel() == 0:
+        shape = list(input.shape)
+        if keepdim:
+            shape[d] = 1
+        else:
+            del shape[d]
+        return median_type(zeros(shape, dtype=input.dtype, device=input.device),
+                           zeros(shape, dtype=_dtype.int64, device=input.device))
+    _, indices = _kth(input, (n - 1) // 2 + 1, d, True)
+    if input.dtype.is_floating_point and input.dim():
+        nan = input.isnan()
+        first_nan = nan.to(_dtype.int32).argmax(d, keepdim=True)
+        indices = where(nan.any(d, keepdim=True), first_nan, indices)
+    if not keepdim and input.dim():
+        indices = indices.squeeze(d)
+    return median_type(_gather_reduced(input, d, indices, keepdim), indices)
+
+
+def mode(input, dim=-1, keepdim=False):
+    values, indices = (_wrap(t) for t in _C.mode(input._impl, dim, keepdim))
+    if _needs_grad(input):
+        values = _gather_reduced(input, _C.wrap_dim(dim, input.dim()) if input.dim() else 0, indices, keepdim)
+    return mode_type(values, indices)
+
+
+def unique(input, sorted=True, return_inverse=False, return_counts=False, dim=None):  # noqa: A002
+    """Sorted unique values (or slices along dim), from one sort: a new group starts wherever the sorted
+    sequence changes. Always sorted (torch leaves the order of sorted=False open)."""
+    if dim is None:
+        keys = input.reshape(-1)
+        values, order = (_wrap(t) for t in _C.sort(keys._impl, 0, False))
+        change = values[1:] != values[:-1]
+    else:
+        d = _C.wrap_dim(dim, input.dim())
+        rows = input.movedim(d, 0)
+        rows = rows.reshape(rows.shape[0], -1)
+        order = arange(rows.shape[0], device=input.device)
+        for c in reversed(range(rows.shape[1])):  # lexicographic: stable sorts from the last column
+            order = order[argsort(rows[order, c])]
+        values = rows[order]
+        change = (values[1:] != values[:-1]).any(1) if values.shape[1] else values[1:, :0].sum(1) != 0
+    n = values.shape[0]
+    starts = cat([full([min(n, 1)], True, dtype=_dtype.bool, device=input.device), change])
+    uniq = values[starts]
+    if dim is not None:
+        d = _C.wrap_dim(dim, input.dim())
+        moved = list(input.movedim(d, 0).shape)
+        uniq = uniq.reshape([uniq.shape[0]] + moved[1:]).movedim(0, d)
+    if not (return_inverse or return_counts):
+        return uniq
+    group = starts.to(_dtype.int64).cumsum(0) - 1
+    out = [uniq]
+    if return_inverse:
+        inverse = zeros(n, dtype=_dtype.int64, device=input.device)
+        inverse[order] = group
+        out.append(inverse.reshape(input.shape) if dim is None else inverse)
+    if return_counts:
+        out.append(zeros(int(starts.sum().item()), dtype=_dtype.int64, device=input.device).scatter_add(
+            0, group, full([n], 1, dtype=_dtype.int64, device=input.device)))
+    return tuple(out)
+
+
+def bincount(input, weights=None, minlength=0):
+    if input.dtype.is_floating_point or input.dtype is _dtype.bool:
+        raise NotImplementedError(f"\"bincount_cpu\" not implemented for '{input.dtype._legacy[:-6]}'")
+    if input.dim() != 1 or (input.numel() and input.min().item() < 0):
+        raise RuntimeError("bincount only supports 1-d non-negative integral inputs.")
+    if minlength < 0:
+        raise RuntimeError("minlength should be >= 0")
+    if weights is not None and weights.shape != input.shape:
+        raise RuntimeError("weights should be 1-d and have the same length as input")
+    size = max(int(input.max().item()) + 1 if input.numel() else 0, minlength)
+    if weights is None:
+        counts = full(input.shape, 1, dtype=_dtype.int64, device=input.device)
+    else:  # float32 weights count in float32, any other in float64 (torch's)
+        counts = weights if weights.dtype is _dtype.float32 else weights.to(_dtype.float64)
+    return zeros(size, dtype=counts.dtype, device=input.device).scatter_add(0, input.to(_dtype.int64), counts)
+
+
+def histc(input, bins=100, min=0, max=0):  # noqa: A002 (torch's argument names)
+    if not input.dtype.is_floating_point:
+        raise NotImplementedError(f"\"histogram_cpu\" not implemented for '{input.dtype._legacy[:-6]}'")
+    if bins <= 0:
+        raise RuntimeError(f"torch.histc: bins must be > 0, but got {bins} for dimension 0")
+    x = input.detach().reshape(-1)
+    lo, hi = float(min), float(max)
+    if lo == hi and x.numel():
+        lo, hi = x.min().item(), x.max().item()
+    if lo == hi:
+        lo, hi = lo - 1, hi + 1
+    if not (math.isfinite(lo) and math.isfinite(hi)):
+        raise RuntimeError(f"torch.histc: range of [{lo}, {hi}] is not finite")
+    if lo > hi:
+        raise RuntimeError("torch.histc: max must be larger than min")
+    inside = (x >= lo) & (x <= hi)
+    x = x[inside]
+    index = ((x - lo) * (bins / (hi - lo))).floor().to(_dtype.int64).clamp(0, bins - 1)
+    return zeros(bins, dtype=input.dtype, device=input.device).scatter_add(0, index, full(x.shape, 1,
+                                                                                         dtype=input.dtype,
+                                                                                         device=input.device))
+
+
+# ---------------------------------------------------------------- reductions
+def logsumexp(input, dim, keepdim=False):
+    """log(sum(exp(x))) computed as m + log(sum(exp(x - m))) with m the (detached) max, 0 where the
+    max is infinite: no overflow, and -inf rows stay -inf."""
+    x = input if input.dtype.is_floating_point else input.to(_dtype.get_default_dtype())
+    dims = _dims_arg(dim)
+    if x.numel() == 0:
+        return x.exp().sum(dims, keepdim).log()
+    m = x.detach().amax(dims or [], keepdim=True)
+    m = m.masked_fill(m.isinf(), 0)
+    out = (x - m).exp().sum(dims, keepdim=True).log() + m
+    if not keepdim:
+        out = out.squeeze(tuple(range(out.dim())) if not dims else tuple(dims)) if out.dim() else out
+    return out
+
+
+def var_mean(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
+    return (input.var(dim, unbiased, keepdim, correction=correction), input.mean(dim, keepdim))
+
+
+def std_mean(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
+    return (input.std(dim, unbiased, keepdim, correction=correction), input.mean(dim, keepdim))
+
+
+def aminmax(input, *, dim=None, keepdim=False):
+    if dim is None:
+        if input.numel() == 0:
+            raise RuntimeError("aminmax(): cannot compute aminmax over an empty dimension as the operation has no "
+                               "identity.")
+        if keepdim:
+            return aminmax_type(input.amin(keepdim=True).reshape([1] * input.dim()),
+                                input.amax(keepdim=True).reshape([1] * input.dim()))
+        return aminmax_type(input.amin(), input.amax())
+    return aminmax_type(input.amin(dim, keepdim), input.amax(dim, keepdim))
+
+
+def count_nonzero(input, dim=None):
+    return (input != 0).sum(_dims_arg(dim))
+
+
+# --------------------------------------------------------------------- scans
+def _scan(x, dim, combine, identity):
+    """Inclusive scan of `combine` along dim in log2(n) steps: at step s, y[i] = combine(y[i - s], y[i])."""
+    n = x.shape[dim] if x.dim() else 1
+    s = 1
+    while s < n:
+        pad = full(x.shape[:dim] + (s,) + x.shape[dim + 1:], identity, dtype=x.dtype, device=x.device)
+        x = combine(cat([pad, x.narrow(dim, 0, n - s)], dim), x)
+        s *= 2
+    return x
+
+
+def cumprod(input, dim, *, dtype=None):
+    x = input.to(dtype) if dtype is not None else input
+    if not x.dtype.is_floating_point:
+        x = x.to(_dtype.int64)  # integer products in int64, as torch's (and cumsum's)
+    if x.dim() == 0:
+        return x.clone()
+    d = _C.wrap_dim(dim, x.dim())
+    return _scan(x, d, lambda earlier, y: earlier * y, 1)
+
+
+def _cum_extreme(input, dim, is_max, kind):
+    """cummax/cummin: the running (value, index) pair; NaN beats any number, and of equal values the
+    later index wins (torch's). Indices come from an index scan; values are input gathered there."""
+    d = _C.wrap_dim(dim, input.dim()) if input.dim() else 0
+    if input.dim() == 0:
+        return kind(input.clone(), zeros([], dtype=_dtype.int64, device=input.device))
+    with no_grad():
+        x = input.detach()
+        if x.dtype is _dtype.bool:
+            x = x.to(_dtype.uint8)
+        shape = [1] * x.dim()
+        shape[d] = x.shape[d]
+        idx = arange(x.shape[d], device=x.device).reshape(shape).expand(x.shape)
+        n, s, v = x.shape[d], 1, x
+        while s < n:
+            ev, ei = v.narrow(d, 0, n - s), idx.narrow(d, 0, n - s)  # earlier partial results
+            lv, li = v.narrow(d, s, n - s), idx.narrow(d, s, n - s)
+            later_wins = (lv >= ev) if is_max else (lv <= ev)
+            if x.dtype.is_floating_point:
+                later_wins = (later_wins & ~ev.isnan()) | lv.isnan()
+            v = cat([v.narrow(d, 0, s), where(later_wins, lv, ev)], d)
+            idx = cat([idx.narrow(d, 0, s), where(later_wins, li, ei)], d)
+            s *= 2
+    return kind(input.gather(d, idx) if _needs_grad(input) else v.to(input.dtype), idx)
+
+
+def cummax(input, dim):
+    return _cum_extreme(input, dim, True, cummax_type)
+
+
+def cummin(input, dim):
+    return _cum_extreme(input, dim, False, cummin_type)
+
+
+def _logaddexp(a, b):
+    m = maximum(a, b).detach()
+    m = m.masked_fill(m.isinf(), 0)
+    return ((a - m).exp() + (b - m).exp()).log() + m
+
+
+def logcumsumexp(input, dim):
+    if not input.dtype.is_floating_point:
+        raise NotImplementedError(f"\"logcumsumexp_out_cpu\" not implemented for '{input.dtype._legacy[:-6]}'")
+    if input.dim() == 0:
+        return input.clone()
+    return _scan(input, _C.wrap_dim(dim, input.dim()), _logaddexp, -math.inf)
+
+
+_SHARED = ("sort", "argsort", "msort", "topk", "kthvalue", "median", "mode", "unique", "bincount", "histc", "logsumexp",
+           "aminmax", "count_nonzero", "cumprod", "cummax", "cummin", "logcumsumexp")
+# Tensor.<name> (installed by __init__) and torch.<name>
+METHODS = {n: globals()[n] for n in _SHARED}
+FUNCTIONS = {n: globals()[n] for n in _SHARED + ("var_mean", "std_mean")}
