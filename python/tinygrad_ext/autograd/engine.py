@@ -102,6 +102,11 @@ def _accumulate(leaf, g, create_graph, external, stolen):
             _C.add(aimpl, impl, False, aimpl)  # in place, as torch: an optimizer holding acc sees the sum
 
 
+def _run_post_acc_hooks(node, leaf):
+    for hook in tuple(node._post_acc_hooks):
+        hook(leaf)
+
+
 def _run(roots, retain_graph, create_graph, targets=None):
     """roots: [(node, output_nr, grad)]. With targets ({node: set(output_nr)}), returns {(node, nr): grad}
     for those edges and runs only the nodes that lead to them; without, accumulates into leaves."""
@@ -146,6 +151,8 @@ def _run(roots, retain_graph, create_graph, targets=None):
                     leaf = node._leaf()
                     if leaf is not None and 0 in buf:
                         _accumulate(leaf, buf[0], create_graph, external, stolen)
+                        if node._post_acc_hooks:
+                            _run_post_acc_hooks(node, leaf)
                     continue
             else:
                 if node not in needed:
@@ -293,6 +300,8 @@ def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False, 
             if g is not None and id(t) not in done:
                 done.add(id(t))
                 _accumulate(t, g, create_graph, external, stolen)
+                if edge[0]._post_acc_hooks:
+                    _run_post_acc_hooks(edge[0], t)
     finally:
         _state[0] = prev
 

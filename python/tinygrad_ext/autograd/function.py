@@ -361,6 +361,8 @@ class AccumulateGrad(Function):
     def variable(self):
         return self._leaf()
 
+    _post_acc_hooks = None   # [hook(leaf)]: Tensor.register_post_accumulate_grad_hook, run after .grad is updated
+
     def name(self):
         return "AccumulateGrad"
 
@@ -378,6 +380,20 @@ def register_tensor_hook(t, hook):
         node._hooks = {}
     node._has_hooks = True
     hooks = node._hooks.setdefault(nr, [])
+    hooks.append(hook)
+    return RemovableHandle(hooks, hook)
+
+
+def register_post_accumulate_grad_hook(t, hook):
+    """Tensor.register_post_accumulate_grad_hook: hook(t) runs after a backward pass has added into t.grad."""
+    if not t._requires_grad:
+        raise RuntimeError("cannot register a hook on a tensor that doesn't require gradient")
+    if t.grad_fn is not None:
+        raise RuntimeError("post accumulate grad hooks cannot be registered on non-leaf tensors")
+    node = _api()[3](t)[0]
+    if node._post_acc_hooks is None:
+        node._post_acc_hooks = []
+    hooks = node._post_acc_hooks
     hooks.append(hook)
     return RemovableHandle(hooks, hook)
 

@@ -2,13 +2,14 @@
 
 Where things live: dataset.py (Dataset, IterableDataset, TensorDataset, Subset, ConcatDataset,
 ChainDataset, random_split), sampler.py (SequentialSampler, RandomSampler, SubsetRandomSampler,
-BatchSampler), dataloader.py (DataLoader, default_collate, default_convert, get_worker_info and the
-worker processes).
+BatchSampler), distributed.py (DistributedSampler), dataloader.py (DataLoader, default_collate,
+default_convert, get_worker_info and the worker processes).
 """
 from .dataloader import DataLoader, default_collate, default_convert, get_worker_info
+from .distributed import DistributedSampler
 from .dataset import ChainDataset, ConcatDataset, Dataset, IterableDataset, Subset, TensorDataset, random_split
 from .sampler import BatchSampler, RandomSampler, Sampler, SequentialSampler, SubsetRandomSampler
 
-__all__ = ["BatchSampler", "ChainDataset", "ConcatDataset", "DataLoader", "Dataset", "IterableDataset",
-           "RandomSampler", "Sampler", "SequentialSampler", "Subset", "SubsetRandomSampler", "TensorDataset",
-           "default_collate", "default_convert", "get_worker_info", "random_split"]
+__all__ = ["BatchSampler", "ChainDataset", "ConcatDataset", "DataLoader", "Dataset", "DistributedSampler",
+           "IterableDataset", "RandomSampler", "Sampler", "SequentialSampler", "Subset", "SubsetRandomSampler",
+           "TensorDataset", "default_collate", "default_convert", "get_worker_info", "random_split"]

@@ -1,0 +1,4 @@
+"""torch.nn.parallel: DistributedDataParallel (distributed.py)."""
+from .distributed import DistributedDataParallel
+
+__all__ = ["DistributedDataParallel"]
