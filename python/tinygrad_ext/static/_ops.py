@@ -63,8 +63,8 @@ def make_node(type_name, inputs, attrs, shape, dtype, name=None, graph=None, con
 
 
 def _numpy_value(value, dtype, op="Const", arg="value"):
-    """`value` as a numpy array of `dtype` (or of TensorFlow's inferred dtype: Python floats float32,
-    Python ints int32 when they fit, numpy values keep theirs)."""
+    """`value` as a new C-contiguous numpy array of `dtype` (or of TensorFlow's inferred dtype: Python
+    floats float32, Python ints int32 when they fit, numpy values keep theirs)."""
     if isinstance(value, Node):
         raise TypeError("The value of a constant cannot be a tf.Tensor object.")
     if isinstance(value, Tensor):
@@ -101,7 +101,7 @@ def constant(value, dtype=None, shape=None, name="Const", verify_shape=False):
     arr = _numpy_value(value, dtype)
     if arr.dtype.name not in ("float32", "float64", "int32", "int64", "uint8", "bool"):
         raise TypeError(f"Unsupported dtype {arr.dtype} for a constant: use float32, float64, int32, int64 or bool.")
-    t = _torch.from_numpy(np.ascontiguousarray(arr))
+    t = _torch.from_numpy(arr)
     if shape is not None:
         shape = tuple(int(d) for d in ([shape] if isinstance(shape, int) else shape))
         n = math.prod(shape)
@@ -123,7 +123,7 @@ def convert_to_tensor(value, dtype=None, name=None, op="Const", arg="value"):
             raise ValueError(f"Tensor conversion requested dtype {as_dtype(dtype).name} for Tensor with dtype "
                              f"{value.dtype.name}: {value}")
         return value
-    t = _torch.from_numpy(np.ascontiguousarray(_numpy_value(value, dtype, op, arg)))
+    t = _torch.from_numpy(_numpy_value(value, dtype, op, arg))
     return const(t, name or "Const")
 
 
@@ -385,7 +385,7 @@ def stop_gradient(input, name=None):  # noqa: A002
 
 
 register("Identity", lambda x: x, grad=lambda node, g, needs: (g,))
-register("StopGradient", lambda x: x)
+register("StopGradient", lambda x: x, grad=lambda node, g, needs: (None,))
 
 
 def add_n(inputs, name=None):

@@ -102,7 +102,15 @@ def _cse_key(ir):
             return None
         return ("Const", str(v.dtype), tuple(v.shape), ir.device, v.cpu().numpy().tobytes())
     attrs = ir.src.attrs
-    return (ir.type, tuple(map(id, ir.inputs)), tuple(sorted(attrs.items())) if attrs else (), ir.device)
+    return (ir.type, tuple(map(id, ir.inputs)), _hashable(sorted(attrs.items())) if attrs else (), ir.device)
+
+
+def _hashable(value):
+    if isinstance(value, (list, tuple)):
+        return tuple(_hashable(v) for v in value)
+    if isinstance(value, slice):  # (slices hash from Python 3.12 only)
+        return ("slice", value.start, value.stop, value.step)
+    return value
 
 
 class Plan:

@@ -1,0 +1,91 @@
+"""Per-step time of the tutorial's two-layer net as a static graph (tinygrad_ext.static, the tutorial's
+TensorFlow program) against the same step run eagerly with autograd (tinygrad_ext, and PyTorch's CPU build
+when it is installed), measured interleaved in one process.
+
+    python benchmarks/bench_compile.py [--threads 1]
+
+Rows:
+  static, float64 feeds    sess.run([loss, new_w1, new_w2], feed_dict) exactly as the tutorial (numpy
+                           float64 x and y, cast to the placeholders' float32 on every run, as TensorFlow does)
+  static, float32 feeds    the same with float32 numpy feeds (no cast)
+  eager autograd           the tutorial's "PyTorch: Variables and autograd" step on tinygrad_ext
+  compile(eager step)      tinygrad_ext.compile of that step (see its docstring: it runs eagerly today)
+  torch eager autograd     the same step on PyTorch (when importable)
+Also printed: the static plan's pass counts, and the first run's time (graph planning included).
+"""
+import argparse
+import time
+
+import numpy as np
+import tinygrad_ext
+import tinygrad_ext.static as tf
+from common import bench_interleaved, header, table
+
+p = argparse.ArgumentParser()
+p.add_argument("--threads", type=int, default=0, help="threads for every library (default: all cores)")
+p.add_argument("--repeat", type=int, default=5)
+args = p.parse_args()
+N, D_in, H, D_out = 64, 1000, 100, 10
+
+
+def static_step(dtype):
+    graph = tf.Graph()
+    with graph.as_default():
+        x = tf.placeholder(tf.float32, shape=(None, D_in))
+        y = tf.placeholder(tf.float32, shape=(None, D_out))
+        w1 = tf.Variable(tf.random_normal((D_in, H)))
+        w2 = tf.Variable(tf.random_normal((H, D_out)))
+        h_relu = tf.maximum(tf.matmul(x, w1), tf.zeros(1))
+        loss = tf.reduce_sum((y - tf.matmul(h_relu, w2)) ** 2.0)
+        grad_w1, grad_w2 = tf.gradients(loss, [w1, w2])
+        new_w1 = w1.assign(w1 - 1e-6 * grad_w1)
+        new_w2 = w2.assign(w2 - 1e-6 * grad_w2)
+        init = tf.global_variables_initializer()
+    sess = tf.Session(graph=graph)
+    sess.run(init)
+    rng = np.random.default_rng(0)
+    feed = {x: rng.standard_normal((N, D_in)).astype(dtype), y: rng.standard_normal((N, D_out)).astype(dtype)}
+    t0 = time.perf_counter()
+    sess.run([loss, new_w1, new_w2], feed_dict=feed)
+    first = time.perf_counter() - t0
+    return (lambda: sess.run([loss, new_w1, new_w2], feed_dict=feed)), sess, first
+
+
+def eager_step(torch):
+    x, y = torch.randn(N, D_in), torch.randn(N, D_out)
+    w1 = torch.randn(D_in, H, requires_grad=True)
+    w2 = torch.randn(H, D_out, requires_grad=True)
+
+    def step():
+        y_pred = x.mm(w1).clamp(min=0).mm(w2)
+        loss = (y_pred - y).pow(2).sum()
+        loss.backward()
+        with torch.no_grad():
+            w1 -= 1e-6 * w1.grad
+            w2 -= 1e-6 * w2.grad
+            w1.grad.zero_()
+            w2.grad.zero_()
+        return loss
+    return step
+
+
+torch = header("Static graph vs eager: the two-layer net's training step (ms per step)")
+if args.threads:
+    tinygrad_ext.set_num_threads(args.threads)
+    if torch:
+        torch.set_num_threads(args.threads)
+print(f"# threads: tinygrad_ext {tinygrad_ext.get_num_threads()}" + (f", torch {torch.get_num_threads()}" if torch else ""))
+s64, sess64, first64 = static_step(np.float64)
+s32, sess32, first32 = static_step(np.float32)
+rows = [("static (tinygrad_ext.static), float64 feeds", s64), ("static (tinygrad_ext.static), float32 feeds", s32),
+        ("eager autograd (tinygrad_ext)", eager_step(tinygrad_ext))]
+if hasattr(tinygrad_ext, "compile"):
+    rows.append(("tinygrad_ext.compile(eager step)", tinygrad_ext.compile(eager_step(tinygrad_ext))))
+if torch:
+    rows.append(("eager autograd (torch)", eager_step(torch)))
+times = bench_interleaved([fn for _, fn in rows], repeat=args.repeat)
+eager = times[2]
+table([(name, f"{t * 1e3:.3f}", f"{t / eager:.2f}") for (name, _), t in zip(rows, times)],
+      ["step", "ms/step", "vs tinygrad_ext eager"])
+print(f"# first run (planning included): float64 feeds {first64 * 1e3:.1f} ms, float32 feeds {first32 * 1e3:.1f} ms")
+print(f"# static plan: {sess32.stats}")
