@@ -166,6 +166,9 @@ class _Storage:
         return self._tensors[name]
 
 
+_MAX_VIEW_NUMEL = 2 ** 28
+
+
 def _view(storage, name, storage_offset, size, stride):
     """The tensor of `size`, `stride` and `storage_offset` into storage, validated against its length first."""
     if not isinstance(storage, _Storage):
@@ -180,8 +183,11 @@ def _view(storage, name, storage_offset, size, stride):
     numel = math.prod(size)
     base = storage.tensor(name)
     available = base.numel()
+    if numel > max(available, _MAX_VIEW_NUMEL):  # a view that repeats elements (stride 0), beyond all reason
+        storage.loader.fail(f"a tensor of size {list(size)} and stride {list(stride)} has {numel} elements, more "
+                            f"than its storage's {available} and 2**28 (crafted file)")
     needed = storage_offset + sum((n - 1) * s for n, s in zip(size, stride)) + 1 if numel else storage_offset
-    if numel >= 2 ** 63 or needed > available:
+    if needed > available:
         storage.loader.fail(f"a tensor of size {list(size)}, stride {list(stride)} and storage_offset "
                             f"{storage_offset} needs {needed} elements, but its storage {storage.key} holds "
                             f"{available} ({name}): the record is shorter than its tensor (truncated or crafted "
@@ -611,7 +617,7 @@ def load_legacy(buf, path, place, encoding="ASCII"):
     data = buf  # bytes or an mmap: both slice and find
 
     def header(pos, check, what):
-        value, end = _Unpickler(ld, data, pos, ld.fail).load()
+        value, end = _Unpickler(ld, data, pos, lambda pid: ld.storage_type(pid, 0)).load()
         if not check(value):
             ld.fail(f"invalid {what} {value!r}: not a PyTorch checkpoint (corrupt file?)"[:300])
         return value, end

@@ -373,6 +373,13 @@ def save(obj, f, pickle_module=None, pickle_protocol=2, _use_new_zipfile_seriali
 
 
 # -------------------------------------------------------------------- load
+class _Mapping(_mmap.mmap):
+    """A read-only mapping of the file that zipfile can read from like a file."""
+
+    def seekable(self):
+        return True
+
+
 def _read_all(f, use_mmap):
     """(the name to show, the file's bytes: bytes, or a read-only mmap with use_mmap)."""
     if hasattr(f, "read"):
@@ -384,7 +391,7 @@ def _read_all(f, use_mmap):
         if not use_mmap:
             return path, fh.read()
         try:
-            return path, _mmap.mmap(fh.fileno(), 0, access=_mmap.ACCESS_READ)
+            return path, _Mapping(fh.fileno(), 0, access=_mmap.ACCESS_READ)
         except ValueError:  # an empty file cannot be mapped
             return path, b""
 
