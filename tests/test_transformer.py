@@ -370,6 +370,8 @@ def test_against_pytorch():
             m = nn.Transformer(8, 2, 2, 2, 16, **kw).double().eval()
             m.load_state_dict({k: torch.tensor(v.detach().numpy()) for k, v in ref.state_dict().items()})
             src, tgt = RNG.standard_normal((2, 5, 8)), RNG.standard_normal((2, 4, 8))
+            if not kw:  # sequence first
+                src, tgt = src.transpose(1, 0, 2), tgt.transpose(1, 0, 2)
             kpm = np.array([[False] * 5, [False] * 3 + [True] * 2])
             a = ref(real.tensor(src), real.tensor(tgt), tgt_mask=real.nn.Transformer.generate_square_subsequent_mask(4),
                     src_key_padding_mask=real.tensor(kpm))

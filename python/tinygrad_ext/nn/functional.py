@@ -7,7 +7,7 @@ import warnings
 
 from .. import _C, _dtype, _ops, _registry
 from ..autograd.grad_mode import no_grad
-from ..tensor import Tensor, _needs_grad, _wrap, arange, cat, where, zeros
+from ..tensor import Tensor, _needs_grad, _wrap, arange, cat, full_like, where, zeros
 
 _REDUCTIONS = {"none": 0, "mean": 1, "sum": 2}
 
@@ -223,7 +223,7 @@ def hardtanh(input, min_val=-1.0, max_val=1.0, inplace=False):
         raise ValueError("min_val cannot be greater than max_val")
     if input.dtype is _dtype.bool:
         raise RuntimeError("Bool inputs not supported for hardtanh")
-    return input.clamp_(min_val, max_val) if inplace else input.clamp(min_val, max_val)
+    return _activation(_hardtanh, input, inplace, min_val, max_val)
 
 
 def hardtanh_(input, min_val=-1.0, max_val=1.0):
@@ -231,9 +231,9 @@ def hardtanh_(input, min_val=-1.0, max_val=1.0):
 
 
 # The activations of the op registry (one kernel each, with a fused backward kernel for the common ones).
-_gelu, _gelu_tanh, _silu, _mish, _elu, _softplus, _hardsigmoid, _hardswish, _logsigmoid, _softshrink, _threshold = map(
-    _ops.functional, ("gelu", "gelu_tanh", "silu", "mish", "elu", "softplus", "hardsigmoid", "hardswish", "logsigmoid",
-                      "softshrink", "threshold"))
+_gelu, _gelu_tanh, _silu, _mish, _elu, _softplus, _hardsigmoid, _hardswish, _logsigmoid, _softshrink, _threshold, \
+    _hardtanh = map(_ops.functional, ("gelu", "gelu_tanh", "silu", "mish", "elu", "softplus", "hardsigmoid", "hardswish",
+                                      "logsigmoid", "softshrink", "threshold", "hardtanh"))
 _SELU = (_registry.SELU_ALPHA, _registry.SELU_SCALE, 1.0)
 
 
@@ -886,8 +886,14 @@ def conv_transpose2d(input, weight, bias=None, stride=1, padding=0, output_paddi
     if min(size) <= 0:
         raise RuntimeError(f"Given input size per channel: ({x.shape[2]} x {x.shape[3]}). Calculated output size "
                            f"per channel: ({size[0]} x {size[1]}). Output size is too small")
-    out_shape = (x.shape[0], weight.shape[1] * groups, *size)
-    out = _ops.Conv2dBackwardInput.apply(x, weight, out_shape, (stride, padding, dilation, int(groups)))
+    if any(op >= s for op, s in zip(output_padding, stride)):
+        # output_padding >= stride (allowed when below dilation): the unpadded full output, then cropped by
+        # padding at the start and by padding - output_padding at the end (a negative crop appends zeros)
+        full = conv_transpose2d(x, weight, None, stride, 0, 0, groups, dilation)
+        out = pad(full, [-padding[1], output_padding[1] - padding[1], -padding[0], output_padding[0] - padding[0]])
+    else:
+        out_shape = (x.shape[0], weight.shape[1] * groups, *size)
+        out = _ops.Conv2dBackwardInput.apply(x, weight, out_shape, (stride, padding, dilation, int(groups)))
     if bias is not None:
         out = out + bias.reshape(1, -1, 1, 1)
     return out if batched else out.squeeze(0)
@@ -1162,3 +1168,113 @@ def fold(input, output_size, kernel_size, dilation=1, padding=0, stride=1):
     out = zeros(N, C, Hp * Wp, dtype=x.dtype, device=x.device).scatter_add(2, idx.expand(N, C, idx.shape[0]), cols)
     out = out.reshape(N, C, Hp, Wp)[:, :, p[0]:p[0] + H, p[1]:p[1] + W]
     return out if batched else out.squeeze(0)
+
+
+def kl_div(input, target, size_average=None, reduce=None, reduction="mean", log_target=False):
+    """target * (log target - input) pointwise (input holds log-probabilities; 0 where target is 0);
+    'batchmean' divides the sum by the batch size."""
+    if size_average is not None or reduce is not None:
+        reduction = _legacy_reduction(size_average, reduce)
+    elif reduction == "mean":
+        warnings.warn("reduction: 'mean' divides the total loss by both the batch size and the support size."
+                      "'batchmean' divides only by the batch size, and aligns with the KL div math definition."
+                      "'mean' will be changed to behave the same as 'batchmean' in the next major release.",
+                      UserWarning, stacklevel=2)
+    if log_target:
+        loss = target.exp() * (target - input)
+    else:
+        loss = where(target == 0, 0.0, target * target.log()) - target * input
+    if reduction == "batchmean":
+        return loss.sum() / input.shape[0] if input.dim() != 0 else loss.sum()
+    return _reduce(loss, _reduction_code(reduction))
+
+
+def huber_loss(input, target, reduction="mean", delta=1.0, weight=None):
+    """0.5 d^2 where |d| < delta, else delta (|d| - delta / 2)."""
+    code = _reduction_code(reduction)
+    if input.shape != target.shape:
+        _check_same_size(input, target)
+    d = input - target
+    ad = d.abs()
+    loss = where(ad < delta, 0.5 * d * d, delta * (ad - 0.5 * delta))
+    return _reduce(loss if weight is None else loss * weight, code)
+
+
+def margin_ranking_loss(input1, input2, target, margin=0, size_average=None, reduce=None, reduction="mean"):
+    """max(0, -target * (input1 - input2) + margin)."""
+    code = _reduction_code(reduction, size_average, reduce)
+    if not input1.dim() == input2.dim() == target.dim():
+        raise RuntimeError(f"margin_ranking_loss : All input tensors should have same dimension but got sizes: input1: "
+                           f"{input1.shape}, input2: {input2.shape}, target: {target.shape} ")
+    return _reduce((-target * (input1 - input2) + margin).clamp(min=0), code)
+
+
+def hinge_embedding_loss(input, target, margin=1.0, size_average=None, reduce=None, reduction="mean"):
+    """input where target is 1, max(0, margin - input) where target is -1."""
+    code = _reduction_code(reduction, size_average, reduce)
+    loss = where(target != 1, (margin - input).clamp(min=0), 0.0) + where(target != -1, input, 0.0)
+    return _reduce(loss, code)
+
+
+def triplet_margin_loss(anchor, positive, negative, margin=1.0, p=2, eps=1e-6, swap=False, size_average=None,
+                        reduce=None, reduction="mean"):
+    """max(d(a, p) - d(a, n) + margin, 0) with d the pairwise p-norm distance; swap uses min(d(a, n), d(p, n))."""
+    code = _reduction_code(reduction, size_average, reduce)
+    if not anchor.dim() == positive.dim() == negative.dim():
+        raise RuntimeError(f"The anchor, positive, and negative tensors are expected to have the same number of "
+                           f"dimensions, but got: anchor {anchor.dim()}D, positive {positive.dim()}D, and negative "
+                           f"{negative.dim()}D inputs")
+    d_ap = pairwise_distance(anchor, positive, p, eps)
+    d_an = pairwise_distance(anchor, negative, p, eps)
+    if swap:
+        d_an = d_an.minimum(pairwise_distance(positive, negative, p, eps))
+    return _reduce((margin + d_ap - d_an).clamp(min=0), code)
+
+
+def cosine_embedding_loss(input1, input2, target, margin=0, size_average=None, reduce=None, reduction="mean"):
+    """1 - cos(input1, input2) where target is 1, max(0, cos - margin) where target is -1."""
+    code = _reduction_code(reduction, size_average, reduce)
+    if target.dim() not in (0, 1):
+        raise RuntimeError("0D or 1D target tensor expected, multi-target not supported")
+    want = target.dim() + 1
+    if input1.dim() != want or input2.dim() != want:
+        raise RuntimeError(f"{target.dim()}D target tensor expects {want}D input tensors, but found inputs with sizes "
+                           f"{list(input1.shape)} and {list(input2.shape)}.")
+    dim = 1 if input1.dim() == 2 else 0
+    eps = 1e-12
+    cos = (input1 * input2).sum(dim) / (((input1 * input1).sum(dim) + eps) * ((input2 * input2).sum(dim) + eps)).sqrt()
+    loss = where(target == 1, 1 - cos, 0.0) + where(target == -1, (cos - margin).clamp(min=0), 0.0)
+    return _reduce(loss, code)
+
+
+def poisson_nll_loss(input, target, log_input=True, full=False, size_average=None, eps=1e-8, reduce=None,
+                     reduction="mean"):
+    """exp(input) - target * input (log_input) or input - target * log(input + eps); full adds Stirling's term
+    target log target - target + log(2 pi target) / 2 where target > 1."""
+    code = _reduction_code(reduction, size_average, reduce)
+    loss = input.exp() - target * input if log_input else input - target * (input + eps).log()
+    if full:
+        stirling = target * target.log() - target + 0.5 * (2 * math.pi * target).log()
+        loss = loss + where(target > 1, stirling, 0.0)
+    return _reduce(loss, code)
+
+
+def gaussian_nll_loss(input, target, var, full=False, eps=1e-6, reduction="mean"):
+    """(log max(var, eps) + (input - target)^2 / max(var, eps)) / 2 (+ log(2 pi) / 2 with full). The clamp does
+    not stop var's gradient (as torch's, which clamps a copy under no_grad)."""
+    if isinstance(var, numbers.Number):
+        var = full_like(input, var)
+    if tuple(var.shape) != tuple(input.shape):
+        if tuple(input.shape[:-1]) == tuple(var.shape):
+            var = var.unsqueeze(-1)
+        elif not (tuple(input.shape[:-1]) == tuple(var.shape[:-1]) and var.shape[-1] == 1):
+            raise ValueError("var is of incorrect size")
+    if reduction not in _REDUCTIONS:
+        raise ValueError(reduction + " is not valid")
+    if var.numel() and float(var.detach().min()) < 0:
+        raise ValueError("var has negative entry/entries")
+    var = var + (var.detach().clamp(min=eps) - var.detach())
+    loss = 0.5 * (var.log() + (input - target) ** 2 / var)
+    if full:
+        loss = loss + 0.5 * math.log(2 * math.pi)
+    return _reduce(loss, _REDUCTIONS[reduction])

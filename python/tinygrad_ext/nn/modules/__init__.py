@@ -2,44 +2,69 @@
 from .activation import Hardtanh, LeakyReLU, LogSoftmax, ReLU, ReLU6, Sigmoid, SiLU, Softmax, Softmin, Tanh
 from .attention import MultiheadAttention
 from .container import ModuleDict, ModuleList, ParameterList, Sequential
-from .conv import Conv2d
+from .conv import Conv1d, Conv2d, Conv3d, ConvTranspose1d, ConvTranspose2d
 from .dropout import Dropout
 from .flatten import Flatten, Unflatten
-from .linear import Identity, Linear
-from .loss import BCELoss, BCEWithLogitsLoss, CrossEntropyLoss, L1Loss, MSELoss, NLLLoss, SmoothL1Loss
+from .linear import Bilinear, Identity, Linear
+from .loss import (BCELoss, BCEWithLogitsLoss, CosineEmbeddingLoss, CrossEntropyLoss, GaussianNLLLoss,
+                   HingeEmbeddingLoss, HuberLoss, KLDivLoss, L1Loss, MSELoss, MarginRankingLoss, NLLLoss,
+                   PoissonNLLLoss, SmoothL1Loss, TripletMarginLoss)
 from .module import Module
-from .normalization import BatchNorm1d, BatchNorm2d, LayerNorm
-from .pooling import AdaptiveAvgPool2d, AdaptiveMaxPool2d, AvgPool2d, MaxPool2d
+from .normalization import (BatchNorm1d, BatchNorm2d, GroupNorm, InstanceNorm1d, InstanceNorm2d, LayerNorm,
+                            LocalResponseNorm)
+from .pixelshuffle import PixelShuffle, PixelUnshuffle
+from .pooling import (AdaptiveAvgPool1d, AdaptiveAvgPool2d, AdaptiveMaxPool1d, AdaptiveMaxPool2d, AvgPool1d, AvgPool2d,
+                      MaxPool1d, MaxPool2d)
 from .rnn import GRU, LSTM, RNN, GRUCell, LSTMCell, RNNBase, RNNCell, RNNCellBase
 from .sparse import Embedding
 from .transformer import (Transformer, TransformerDecoder, TransformerDecoderLayer, TransformerEncoder,
                           TransformerEncoderLayer)
+from .upsampling import Upsample, UpsamplingBilinear2d, UpsamplingNearest2d
 
 __all__ = [
+           "AdaptiveAvgPool1d",
            "AdaptiveAvgPool2d",
+           "AdaptiveMaxPool1d",
            "AdaptiveMaxPool2d",
+           "AvgPool1d",
            "AvgPool2d",
            "BCELoss",
            "BCEWithLogitsLoss",
            "BatchNorm1d",
            "BatchNorm2d",
+           "Bilinear",
+           "Conv1d",
            "Conv2d",
+           "Conv3d",
+           "ConvTranspose1d",
+           "ConvTranspose2d",
+           "CosineEmbeddingLoss",
            "CrossEntropyLoss",
            "Dropout",
            "Embedding",
            "Flatten",
            "GRU",
            "GRUCell",
+           "GaussianNLLLoss",
+           "GroupNorm",
            "Hardtanh",
+           "HingeEmbeddingLoss",
+           "HuberLoss",
            "Identity",
+           "InstanceNorm1d",
+           "InstanceNorm2d",
+           "KLDivLoss",
            "L1Loss",
            "LSTM",
            "LSTMCell",
            "LayerNorm",
            "LeakyReLU",
            "Linear",
+           "LocalResponseNorm",
            "LogSoftmax",
            "MSELoss",
+           "MarginRankingLoss",
+           "MaxPool1d",
            "MaxPool2d",
            "Module",
            "ModuleDict",
@@ -47,6 +72,9 @@ __all__ = [
            "MultiheadAttention",
            "NLLLoss",
            "ParameterList",
+           "PixelShuffle",
+           "PixelUnshuffle",
+           "PoissonNLLLoss",
            "RNN",
            "RNNBase",
            "RNNCell",
@@ -65,5 +93,9 @@ __all__ = [
            "TransformerDecoderLayer",
            "TransformerEncoder",
            "TransformerEncoderLayer",
+           "TripletMarginLoss",
            "Unflatten",
+           "Upsample",
+           "UpsamplingBilinear2d",
+           "UpsamplingNearest2d",
 ]

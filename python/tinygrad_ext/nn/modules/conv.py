@@ -1,5 +1,6 @@
-"""Conv2d."""
+"""Conv1d, Conv2d, Conv3d, ConvTranspose1d, ConvTranspose2d (torch's arguments, weight shapes and init)."""
 import math
+import numbers
 
 from ...tensor import empty
 from .. import functional as F
@@ -7,10 +8,22 @@ from .. import init
 from ..parameter import Parameter
 from .module import Module
 
+_PADDING_MODES = ("zeros", "reflect", "replicate", "circular")
 
-class Conv2d(Module):
-    def __init__(self, in_channels, out_channels, kernel_size, stride=1, padding=0, dilation=1, groups=1, bias=True,
-                 padding_mode="zeros", device=None, dtype=None):
+
+def _ntuple(v, n):
+    if isinstance(v, numbers.Integral):
+        return (int(v),) * n
+    v = tuple(int(x) for x in v)
+    return v * n if len(v) == 1 and n > 1 else v
+
+
+class _ConvNd(Module):
+    _dims = 2
+    _conv = None  # the functional form: F.conv1d, ...
+
+    def __init__(self, in_channels, out_channels, kernel_size, stride, padding, dilation, transposed, output_padding,
+                 groups, bias, padding_mode, device=None, dtype=None):
         super().__init__()
         if groups <= 0:
             raise ValueError("groups must be a positive integer")
@@ -18,19 +31,22 @@ class Conv2d(Module):
             raise ValueError("in_channels must be divisible by groups")
         if out_channels % groups != 0:
             raise ValueError("out_channels must be divisible by groups")
-        if padding_mode != "zeros":
-            raise NotImplementedError(f"Conv2d: padding_mode='{padding_mode}' is not supported (only 'zeros')")
-        if isinstance(padding, str) and padding not in ("same", "valid"):
-            raise ValueError(f"Invalid padding string '{padding}', should be one of {{'valid', 'same'}}")
+        n = self._dims
+        self.kernel_size, self.stride = _ntuple(kernel_size, n), _ntuple(stride, n)
+        self.dilation, self.output_padding = _ntuple(dilation, n), _ntuple(output_padding, n)
+        if isinstance(padding, str):
+            if padding not in ("same", "valid"):
+                raise ValueError(f"Invalid padding string {padding!r}, should be one of {{'valid', 'same'}}")
+            if padding == "same" and any(s != 1 for s in self.stride):
+                raise ValueError("padding='same' is not supported for strided convolutions")
+        if padding_mode not in _PADDING_MODES:
+            raise ValueError(f"padding_mode must be one of {set(_PADDING_MODES)}, but got padding_mode="
+                             f"'{padding_mode}'")
         self.in_channels, self.out_channels = in_channels, out_channels
-        self.kernel_size = F._pair(kernel_size)
-        self.stride = F._pair(stride, "stride")
-        self.padding = padding if isinstance(padding, str) else F._pair(padding, "padding")
-        self.dilation = F._pair(dilation, "dilation")
-        self.groups, self.padding_mode = groups, padding_mode
-        self.transposed, self.output_padding = False, (0, 0)
-        self.weight = Parameter(empty(out_channels, in_channels // groups, *self.kernel_size, device=device,
-                                      dtype=dtype))
+        self.padding = padding if isinstance(padding, str) else _ntuple(padding, n)
+        self.transposed, self.groups, self.padding_mode = transposed, groups, padding_mode
+        shape = (in_channels, out_channels // groups) if transposed else (out_channels, in_channels // groups)
+        self.weight = Parameter(empty(*shape, *self.kernel_size, device=device, dtype=dtype))
         if bias:
             self.bias = Parameter(empty(out_channels, device=device, dtype=dtype))
         else:
@@ -45,18 +61,94 @@ class Conv2d(Module):
                 bound = 1 / math.sqrt(fan_in)
                 init.uniform_(self.bias, -bound, bound)
 
-    def forward(self, input):
-        p = self._parameters
-        return F.conv2d(input, p["weight"], p["bias"], self.stride, self.padding, self.dilation, self.groups)
-
     def extra_repr(self):
+        n = self._dims
         s = f"{self.in_channels}, {self.out_channels}, kernel_size={self.kernel_size}, stride={self.stride}"
-        if self.padding != (0, 0):
-            s += f", padding={self.padding!r}" if isinstance(self.padding, str) else f", padding={self.padding}"
-        if self.dilation != (1, 1):
+        if self.padding != (0,) * n:
+            s += f", padding={self.padding}"
+        if self.dilation != (1,) * n:
             s += f", dilation={self.dilation}"
+        if self.output_padding != (0,) * n:
+            s += f", output_padding={self.output_padding}"
         if self.groups != 1:
             s += f", groups={self.groups}"
         if self.bias is None:
             s += ", bias=False"
+        if self.padding_mode != "zeros":
+            s += f", padding_mode={self.padding_mode}"
         return s
+
+
+class _Conv(_ConvNd):
+    def __init__(self, in_channels, out_channels, kernel_size, stride=1, padding=0, dilation=1, groups=1, bias=True,
+                 padding_mode="zeros", device=None, dtype=None):
+        super().__init__(in_channels, out_channels, kernel_size, stride, padding, dilation, False, 0, groups, bias,
+                         padding_mode, device, dtype)
+
+    def forward(self, input):
+        p = self._parameters
+        conv = type(self)._conv
+        if self.padding_mode == "zeros":
+            return conv(input, p["weight"], p["bias"], self.stride, self.padding, self.dilation, self.groups)
+        if isinstance(self.padding, str):  # 'same' / 'valid' resolved to explicit amounts, then padded by the mode
+            totals = [0] * self._dims if self.padding == "valid" else \
+                [d * (k - 1) for d, k in zip(self.dilation, self.kernel_size)]
+            amounts = [(t // 2, t - t // 2) for t in totals]
+        else:
+            amounts = [(q, q) for q in self.padding]
+        pad = [x for lo_hi in reversed(amounts) for x in lo_hi]
+        return conv(F.pad(input, pad, mode=self.padding_mode), p["weight"], p["bias"], self.stride, 0,
+                    self.dilation, self.groups)
+
+
+class Conv1d(_Conv):
+    _dims, _conv = 1, F.conv1d
+
+
+class Conv2d(_Conv):
+    _dims, _conv = 2, F.conv2d
+
+
+class Conv3d(_Conv):
+    _dims, _conv = 3, F.conv3d
+
+
+class _ConvTransposeNd(_ConvNd):
+    def __init__(self, in_channels, out_channels, kernel_size, stride=1, padding=0, output_padding=0, groups=1,
+                 bias=True, dilation=1, padding_mode="zeros", device=None, dtype=None):
+        if padding_mode != "zeros":
+            raise ValueError(f'Only "zeros" padding mode is supported for {type(self).__name__}')
+        super().__init__(in_channels, out_channels, kernel_size, stride, padding, dilation, True, output_padding,
+                         groups, bias, padding_mode, device, dtype)
+
+    def _output_padding(self, input, output_size):
+        """output_padding, or the one that makes the output output_size (checked against the valid range)."""
+        if output_size is None:
+            return self.output_padding
+        n = self._dims
+        output_size = list(output_size)[-n:]
+        if len(output_size) != n:
+            raise ValueError(f"ConvTranspose{n}D: for {input.dim()}D input, output_size must have {n} or "
+                             f"{n + 2} elements (got {len(output_size)})")
+        spatial = input.shape[-n:]
+        mins = [(spatial[d] - 1) * self.stride[d] - 2 * self.padding[d] + self.dilation[d] * (self.kernel_size[d] - 1)
+                + 1 for d in range(n)]
+        maxs = [mins[d] + self.stride[d] - 1 for d in range(n)]
+        for d in range(n):
+            if not mins[d] <= output_size[d] <= maxs[d]:
+                raise ValueError(f"requested an output size of {output_size}, but valid sizes range from {mins} to "
+                                 f"{maxs} (for an input of {list(spatial)})")
+        return tuple(output_size[d] - mins[d] for d in range(n))
+
+    def forward(self, input, output_size=None):
+        p = self._parameters
+        return type(self)._conv(input, p["weight"], p["bias"], self.stride, self.padding,
+                                self._output_padding(input, output_size), self.groups, self.dilation)
+
+
+class ConvTranspose1d(_ConvTransposeNd):
+    _dims, _conv = 1, F.conv_transpose1d
+
+
+class ConvTranspose2d(_ConvTransposeNd):
+    _dims, _conv = 2, F.conv_transpose2d

@@ -93,8 +93,9 @@ class LayerNorm(Module):
         self.elementwise_affine = elementwise_affine
         if elementwise_affine:
             self.weight = Parameter(ones(*self.normalized_shape, device=device, dtype=dtype))
-            self.bias = Parameter(zeros(*self.normalized_shape, device=device, dtype=dtype)) if bias else None
-            if not bias:
+            if bias:
+                self.bias = Parameter(zeros(*self.normalized_shape, device=device, dtype=dtype))
+            else:
                 self.register_parameter("bias", None)
         else:
             self.register_parameter("weight", None)
