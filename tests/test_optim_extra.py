@@ -27,6 +27,12 @@ def _grad(g, p, maximize, weight_decay):
 
 
 # ------------------------------------------------ numpy references (torch's documented algorithms)
+def _moments(st, g, b1, b2):
+    """Adam's first and second moments, updated in st['m'] and st['v']."""
+    st["m"] = b1 * st.get("m", 0) + (1 - b1) * g
+    st["v"] = b2 * st.get("v", 0) + (1 - b2) * g * g
+
+
 def ref_adamax(p, g, st, lr=2e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0, maximize=False):
     b1, b2 = betas
     g = _grad(g, p, maximize, weight_decay)
@@ -46,8 +52,7 @@ def ref_nadam(p, g, st, lr=2e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0, m
     mu = b1 * (1 - 0.5 * 0.96 ** (t * momentum_decay))
     mu_next = b1 * (1 - 0.5 * 0.96 ** ((t + 1) * momentum_decay))
     st["mu_product"] = mp = f32(st.get("mu_product", 1.0) * f32(mu))  # a float32 product, as a float32 tensor
-    st["m"] = b1 * st.get("m", 0) + (1 - b1) * g
-    st["v"] = b2 * st.get("v", 0) + (1 - b2) * g * g
+    _moments(st, g, b1, b2)
     denom = np.sqrt(st["v"] / (1 - b2 ** t)) + eps
     return p - lr * (1 - mu) / (1 - mp) * g / denom - lr * mu_next / (1 - mp * mu_next) * st["m"] / denom
 
@@ -59,8 +64,7 @@ def ref_radam(p, g, st, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0, d
         p = p * (1 - lr * weight_decay)
     g = _grad(g, p, maximize, 0 if decoupled_weight_decay else weight_decay)
     st["t"] = t = st.get("t", 0) + 1
-    st["m"] = b1 * st.get("m", 0) + (1 - b1) * g
-    st["v"] = b2 * st.get("v", 0) + (1 - b2) * g * g
+    _moments(st, g, b1, b2)
     m_hat = st["m"] / (1 - b1 ** t)
     rho_inf = 2 / (1 - b2) - 1
     rho_t = rho_inf - 2 * t * b2 ** t / (1 - b2 ** t)
@@ -96,8 +100,7 @@ def ref_adamw_style(p, g, st, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_deca
         p = p * (1 - lr * weight_decay)
     g = _grad(g, p, maximize, 0 if decoupled_weight_decay else weight_decay)
     st["t"] = t = st.get("t", 0) + 1
-    st["m"] = b1 * st.get("m", 0) + (1 - b1) * g
-    st["v"] = b2 * st.get("v", 0) + (1 - b2) * g * g
+    _moments(st, g, b1, b2)
     v = st["vmax"] = np.maximum(st.get("vmax", 0), st["v"]) if amsgrad else st["v"]
     return p - lr / (1 - b1 ** t) * st["m"] / (np.sqrt(v) / math.sqrt(1 - b2 ** t) + eps)
 

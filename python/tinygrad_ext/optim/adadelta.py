@@ -5,6 +5,10 @@ from .optimizer import (Optimizer, _check, _check_not_differentiable, _effective
                         _zeros)
 
 
+def _adadelta_state(p):
+    return {"step": _scalar_state(0.0, p), "square_avg": _zeros(p), "acc_delta": _zeros(p)}
+
+
 class Adadelta(Optimizer):
     def __init__(self, params, lr=1.0, rho=0.9, eps=1e-6, weight_decay=0, foreach=None, *, capturable=False,
                  maximize=False, differentiable=False):
@@ -19,12 +23,7 @@ class Adadelta(Optimizer):
 
     def _update_group(self, group):
         lr, rho, eps = group["lr"], group["rho"], group["eps"]
-        for p in group["params"]:
-            if p._grad is None:
-                continue
-            st = self.state[p]
-            if not st:
-                st.update(step=_scalar_state(0.0, p), square_avg=_zeros(p), acc_delta=_zeros(p))
+        for p, st in self._params_with_state(group, _adadelta_state):
             t, t2, t3 = self._buffers(p, 3)
             _next_step(st)
             g = _effective_grad(p, group["maximize"], group["weight_decay"], t, t2)

@@ -6,6 +6,15 @@ from .. import _C
 from .optimizer import Optimizer, _check, _check_not_differentiable, _next_step, _scalar_state, _zeros
 
 
+def _update_moments(m, v, g, beta1, beta2, t):
+    """m = beta1 m + (1 - beta1) g;  v = beta2 v + (1 - beta2) g^2 (TensorImpls, in place; t: scratch)."""
+    _C.mul(m, beta1, False, m)
+    _C.add(m, _C.mul(g, 1 - beta1, False, t), False, m)
+    _C.mul(v, beta2, False, v)
+    _C.mul(g, g, False, t)
+    _C.add(v, _C.mul(t, 1 - beta2, False, t), False, v)
+
+
 def _check_adam_args(lr, betas, eps, weight_decay):
     _check(lr >= 0.0, f"Invalid learning rate: {lr}")
     _check(eps >= 0.0, f"Invalid epsilon value: {eps}")
@@ -50,12 +59,7 @@ class Adam(Optimizer):
                     _C.mul(pi, wd, False, t)
                     gi = _C.add(gi, t, False, t2)
             m, v = st["exp_avg"]._impl, st["exp_avg_sq"]._impl
-            # m = beta1 * m + (1 - beta1) * g;  v = beta2 * v + (1 - beta2) * g * g
-            _C.mul(m, beta1, False, m)
-            _C.add(m, _C.mul(gi, 1 - beta1, False, t), False, m)
-            _C.mul(v, beta2, False, v)
-            _C.mul(gi, gi, False, t)
-            _C.add(v, _C.mul(t, 1 - beta2, False, t), False, v)
+            _update_moments(m, v, gi, beta1, beta2, t)
             bias_correction1 = 1 - beta1 ** step
             bias_correction2_sqrt = math.sqrt(1 - beta2 ** step)
             step_size = lr / bias_correction1

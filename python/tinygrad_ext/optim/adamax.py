@@ -4,6 +4,10 @@ from .adam import _check_adam_args
 from .optimizer import Optimizer, _check_not_differentiable, _effective_grad, _next_step, _scalar_state, _zeros
 
 
+def _adamax_state(p):
+    return {"step": _scalar_state(0.0, p), "exp_avg": _zeros(p), "exp_inf": _zeros(p)}
+
+
 class Adamax(Optimizer):
     def __init__(self, params, lr=2e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0, foreach=None, *,
                  maximize=False, differentiable=False, capturable=False):
@@ -15,12 +19,7 @@ class Adamax(Optimizer):
 
     def _update_group(self, group):
         lr, (beta1, beta2), eps = group["lr"], group["betas"], group["eps"]
-        for p in group["params"]:
-            if p._grad is None:
-                continue
-            st = self.state[p]
-            if not st:
-                st.update(step=_scalar_state(0.0, p), exp_avg=_zeros(p), exp_inf=_zeros(p))
+        for p, st in self._params_with_state(group, _adamax_state):
             t, t2 = self._buffers(p, 2)
             step = _next_step(st)
             g = _effective_grad(p, group["maximize"], group["weight_decay"], t, t2)

@@ -5,6 +5,11 @@ from .optimizer import (Optimizer, _check, _check_not_differentiable, _effective
                         _zeros)
 
 
+def _asgd_state(p, lr):
+    # NOTE: eta and mu are 0-d float32 state tensors; torch reads their rounded values back
+    return {"step": _scalar_state(0.0, p), "eta": _scalar_state(lr, p), "mu": _scalar_state(1.0, p), "ax": _zeros(p)}
+
+
 class ASGD(Optimizer):
     def __init__(self, params, lr=1e-2, lambd=1e-4, alpha=0.75, t0=1e6, weight_decay=0, foreach=None, maximize=False,
                  differentiable=False, capturable=False):
@@ -17,13 +22,7 @@ class ASGD(Optimizer):
 
     def _update_group(self, group):
         lr, lambd, alpha, t0 = group["lr"], group["lambd"], group["alpha"], group["t0"]
-        for p in group["params"]:
-            if p._grad is None:
-                continue
-            st = self.state[p]
-            if not st:  # NOTE: eta and mu are 0-d float32 state tensors; torch reads their rounded values back
-                st.update(step=_scalar_state(0.0, p), eta=_scalar_state(lr, p), mu=_scalar_state(1.0, p),
-                          ax=_zeros(p))
+        for p, st in self._params_with_state(group, lambda p: _asgd_state(p, lr)):
             t, t2 = self._buffers(p, 2)
             step = _next_step(st)
             g = _effective_grad(p, group["maximize"], group["weight_decay"], t, t2)

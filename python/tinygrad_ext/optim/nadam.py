@@ -1,9 +1,14 @@
 """NAdam: Adam with Nesterov momentum and the momentum-decay schedule mu_t = beta1 * (1 - 0.96^(t * psi) / 2);
 optional decoupled weight decay (torch's single-tensor formulas)."""
 from .. import _C
-from .adam import _check_adam_args
+from .adam import _check_adam_args, _update_moments
 from .optimizer import (Optimizer, _check, _check_not_differentiable, _effective_grad, _next_step, _scalar_state,
                         _zeros)
+
+
+def _nadam_state(p):
+    return {"step": _scalar_state(0.0, p), "mu_product": _scalar_state(1.0, p), "exp_avg": _zeros(p),
+            "exp_avg_sq": _zeros(p)}
 
 
 class NAdam(Optimizer):
@@ -22,13 +27,7 @@ class NAdam(Optimizer):
         lr, (beta1, beta2), eps = group["lr"], group["betas"], group["eps"]
         wd, psi = group["weight_decay"], group["momentum_decay"]
         decoupled = group["decoupled_weight_decay"]
-        for p in group["params"]:
-            if p._grad is None:
-                continue
-            st = self.state[p]
-            if not st:
-                st.update(step=_scalar_state(0.0, p), mu_product=_scalar_state(1.0, p), exp_avg=_zeros(p),
-                          exp_avg_sq=_zeros(p))
+        for p, st in self._params_with_state(group, _nadam_state):
             t, t2, t3 = self._buffers(p, 3)
             step = _next_step(st)
             if decoupled and wd != 0:
@@ -41,11 +40,7 @@ class NAdam(Optimizer):
             _C.mul(mp, mu, False, mp)
             mu_product = _C.item(mp)
             m, v = st["exp_avg"]._impl, st["exp_avg_sq"]._impl
-            _C.mul(m, beta1, False, m)
-            _C.add(m, _C.mul(g, 1 - beta1, False, t), False, m)
-            _C.mul(v, beta2, False, v)
-            _C.mul(g, g, False, t)
-            _C.add(v, _C.mul(t, 1 - beta2, False, t), False, v)
+            _update_moments(m, v, g, beta1, beta2, t)
             # denom = sqrt(v / (1 - beta2^t)) + eps
             denom = _C.div(v, 1 - beta2 ** step, False, t3)
             _C.add(_C.sqrt(denom, denom), eps, False, denom)

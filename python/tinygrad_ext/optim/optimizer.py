@@ -108,6 +108,16 @@ class Optimizer:
     def _update_group(self, group):
         raise NotImplementedError
 
+    def _params_with_state(self, group, init):
+        """(p, state) for each parameter of the group that has a gradient; an empty state is filled with init(p)."""
+        for p in group["params"]:
+            if p._grad is None:
+                continue
+            st = self.state[p]
+            if not st:
+                st.update(init(p))
+            yield p, st
+
     def _buffers(self, p, n):
         """n work buffers shaped like p, kept across steps: the update math writes into them instead of
         allocating fresh temporaries (large fresh blocks cost page faults on every step)."""
