@@ -7,6 +7,7 @@ import math
 import numpy as np
 import pytest
 import tinygrad_ext as torch
+from oracle import check_raises
 from tinygrad_ext.autograd import gradcheck, gradgradcheck
 
 RNG = np.random.default_rng(1)
@@ -89,9 +90,11 @@ def test_indices_point_at_values():
 def test_nan_and_tie_rules_of_torch():
     x = torch.tensor([[3.0, 1.0, NAN, 1.0], [2.0, 2.0, 0.0, -1.0]])
     v, i = x.sort(1)
-    assert str(v.tolist()) == "[[1.0, 1.0, 3.0, nan], [-1.0, 0.0, 2.0, 2.0]]" and i.tolist() == [[1, 3, 0, 2], [3, 2, 0, 1]]
+    assert str(v.tolist()) == "[[1.0, 1.0, 3.0, nan], [-1.0, 0.0, 2.0, 2.0]]"
+    assert i.tolist() == [[1, 3, 0, 2], [3, 2, 0, 1]]
     v, i = x.sort(1, descending=True)
-    assert str(v.tolist()) == "[[nan, 3.0, 1.0, 1.0], [2.0, 2.0, 0.0, -1.0]]" and i.tolist() == [[2, 0, 1, 3], [0, 1, 2, 3]]
+    assert str(v.tolist()) == "[[nan, 3.0, 1.0, 1.0], [2.0, 2.0, 0.0, -1.0]]"
+    assert i.tolist() == [[2, 0, 1, 3], [0, 1, 2, 3]]
     assert x.topk(1).indices.tolist() == [[2], [0]]
     m = x.median(1)
     assert math.isnan(m.values[0].item()) and m.indices.tolist() == [2, 2] and math.isnan(x.median().item())
@@ -176,11 +179,11 @@ BAD = [
     (lambda: torch.zeros(2, 4).topk(5), RuntimeError, "selected index k out of range"),
     (lambda: torch.zeros(2, 4).topk(-1), RuntimeError, "selected index k out of range"),
     (lambda: torch.zeros(2, 4).sort(2), IndexError, "Dimension out of range"),
-    (lambda: torch.zeros(2, 4).kthvalue(5), RuntimeError, "kthvalue\\(\\): selected number k out of range"),
+    (lambda: torch.zeros(2, 4).kthvalue(5), RuntimeError, "kthvalue(): selected number k out of range"),
     (lambda: torch.zeros(2, 4).kthvalue(0), RuntimeError, "selected number k out of range for dimension 1"),
-    (lambda: torch.zeros(2, 0).median(1), IndexError, "median\\(\\): Expected reduction dim 1 to have non-zero"),
-    (lambda: torch.zeros(2, 0).kthvalue(1, 1), IndexError, "kthvalue\\(\\): Expected reduction dim 1"),
-    (lambda: torch.zeros(2, 0).mode(1), IndexError, "mode\\(\\): Expected reduction dim 1 to have non-zero"),
+    (lambda: torch.zeros(2, 0).median(1), IndexError, "median(): Expected reduction dim 1 to have non-zero"),
+    (lambda: torch.zeros(2, 0).kthvalue(1, 1), IndexError, "kthvalue(): Expected reduction dim 1"),
+    (lambda: torch.zeros(2, 0).mode(1), IndexError, "mode(): Expected reduction dim 1 to have non-zero"),
     (lambda: torch.tensor([1, -2]).bincount(), RuntimeError, "bincount only supports 1-d non-negative integral"),
     (lambda: torch.tensor([1.0, 2.0]).bincount(), NotImplementedError, "not implemented for 'Float'"),
     (lambda: torch.tensor([1, 2]).histc(3), NotImplementedError, "not implemented for 'Long'"),
@@ -189,10 +192,9 @@ BAD = [
 ]
 
 
-@pytest.mark.parametrize("fn,exc,match", BAD)
-def test_bad_inputs(fn, exc, match):
-    with pytest.raises(exc, match=match):
-        fn()
+@pytest.mark.parametrize("fn,exc,words", BAD)
+def test_bad_inputs(fn, exc, words):
+    check_raises(fn, exc, words)
 
 
 def test_against_torch_if_installed():

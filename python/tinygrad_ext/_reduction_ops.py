@@ -10,7 +10,7 @@ import math
 
 from . import _C, _dtype
 from .autograd.grad_mode import no_grad
-from .tensor import (Tensor, _dims_arg, _needs_grad, _wrap, arange, cat, full, maximum, where, zeros)
+from .tensor import _dims_arg, _needs_grad, _wrap, arange, cat, full, maximum, where, zeros
 
 
 def _return_type(name, fields):

@@ -1,0 +1,290 @@
+"""torch's contractions and products beyond mm/bmm: einsum (any equation, as diagonals, sums and one
+bmm per pair of operands), tensordot, baddbmm, addbmm, addmv, addr, cross, cdist. Compositions of
+views, reductions and the core's GEMM, differentiable through those ops."""
+import math
+import string
+import warnings
+
+from . import _C, _ops
+from .tensor import Tensor, _broadcast_shape, _needs_grad, _wrap
+
+_LETTERS = string.ascii_letters
+
+
+# ---------------------------------------------------------------------- einsum
+def _parse_term(term, operand_index, equation, offset):
+    """The labels of one operand's subscripts: letters, and "..." as None."""
+    labels, i = [], 0
+    while i < len(term):
+        if term.startswith("...", i):
+            if None in labels:
+                raise RuntimeError("einsum(): found '.' for operand " f"{operand_index} for which an ellipsis was "
+                                   "already found")
+            labels.append(None)
+            i += 3
+            continue
+        if term[i] not in _LETTERS:
+            raise RuntimeError(f"einsum(): invalid subscript given at index {offset + i} in the equation string, "
+                               "subscripts must be in [a-zA-Z]")
+        labels.append(term[i])
+        i += 1
+    return labels
+
+
+def _sublist_equation(args):
+    """einsum(op0, sublist0, op1, sublist1, ..., [out]): the equation string and the operands."""
+    out = args[-1] if len(args) % 2 else None
+    pairs = args[:-1] if len(args) % 2 else args
+    ops, terms = list(pairs[0::2]), list(pairs[1::2])
+
+    def term(sub):
+        return "".join("..." if s is Ellipsis else _LETTERS[s] for s in sub)
+
+    eq = ",".join(term(t) for t in terms) + ("" if out is None else "->" + term(out))
+    return eq, ops
+
+
+def einsum(*args):
+    if args and isinstance(args[0], Tensor):
+        equation, operands = _sublist_equation(args)
+    else:
+        equation, operands = args[0], args[1:]
+        if len(operands) == 1 and isinstance(operands[0], (list, tuple)):
+            operands = tuple(operands[0])
+    equation = equation.replace(" ", "")
+    lhs, arrow, rhs = equation.partition("->")
+    terms = lhs.split(",")
+    if len(terms) > len(operands):
+        raise RuntimeError("einsum(): fewer operands were provided than specified in the equation")
+    if len(terms) < len(operands):
+        raise RuntimeError("einsum(): more operands were provided than specified in the equation")
+    # Each operand's labels; ellipsis dims become integer labels, right-aligned across operands.
+    n_ell = 0
+    parsed, offset = [], 0
+    for k, (term, x) in enumerate(zip(terms, operands)):
+        labels = _parse_term(term, k, equation, offset)
+        offset += len(term) + 1
+        named = len(labels) - (None in labels)
+        if None not in labels and named != x.dim() or None in labels and named > x.dim():
+            raise RuntimeError(f"einsum(): the number of subscripts in the equation ({named}) "
+                               + ("is more than the number of dimensions" if None in labels else
+                                  "does not match the number of dimensions")
+                               + f" ({x.dim()}) for operand {k}" + ("" if None in labels else
+                                                                      " and no ellipsis was given"))
+        parsed.append(labels)
+        n_ell = max(n_ell, x.dim() - named)
+    ops_labels = []
+    for labels, x in zip(parsed, operands):
+        if None in labels:
+            e = x.dim() - (len(labels) - 1)
+            i = labels.index(None)
+            labels = labels[:i] + list(range(n_ell - e, n_ell)) + labels[i + 1:]
+        ops_labels.append(labels)
+    counts = {}
+    for labels in ops_labels:
+        for lab in labels:
+            counts[lab] = counts.get(lab, 0) + 1
+    if arrow:
+        out = _parse_term(rhs, -1, equation, len(lhs) + 2)
+        if None in out:
+            i = out.index(None)
+            out = out[:i] + list(range(n_ell)) + out[i + 1:]
+        for lab in out:
+            if isinstance(lab, str) and lab not in counts:
+                raise RuntimeError(f"einsum(): output subscript {lab} does not appear in the equation for any input "
+                                   "operand")
+            if out.count(lab) > 1:
+                raise RuntimeError(f"einsum(): output subscript {lab} appears more than once in the output")
+    else:  # implicit output: the ellipsis dims, then the letters seen once, in alphabetical order
+        out = list(range(n_ell)) + sorted(lab for lab, c in counts.items() if isinstance(lab, str) and c == 1)
+    sizes = {}
+    for k, (labels, x) in enumerate(zip(ops_labels, operands)):
+        for lab, n in zip(labels, x.shape):
+            seen = sizes.get(lab, 1)
+            if n != seen and n != 1 and seen != 1:
+                name = lab if isinstance(lab, str) else "..."
+                raise RuntimeError(f"einsum(): subscript {name} has size {n} for operand {k} which does not broadcast "
+                                   f"with previously seen size {seen}")
+            sizes[lab] = max(seen, n)
+    return _contract(list(operands), ops_labels, out, sizes)
+
+
+def _take_diagonals(x, labels):
+    """A label repeated within one operand: its diagonal."""
+    while len(set(labels)) < len(labels):
+        for i, lab in enumerate(labels):
+            j = labels.index(lab, i + 1) if labels.count(lab) > 1 else -1
+            if j > 0:
+                x = x.diagonal(0, i, j)
+                labels = [v for k, v in enumerate(labels) if k not in (i, j)] + [lab]
+                break
+    return x, labels
+
+
+def _sum_labels(x, labels, drop):
+    dims = [i for i, lab in enumerate(labels) if lab in drop]
+    if dims:
+        x = x.sum(dims)
+        labels = [lab for lab in labels if lab not in drop]
+    return x, labels
+
+
+def _contract(operands, ops_labels, out, sizes):
+    items = []
+    for k, (x, labels) in enumerate(zip(operands, ops_labels)):
+        x, labels = _take_diagonals(x, labels)
+        elsewhere = set(out).union(*(set(lb) for j, lb in enumerate(ops_labels) if j != k))
+        items.append(_sum_labels(x, labels, set(labels) - elsewhere))
+    x, labels = items[0]
+    for k in range(1, len(items)):
+        y, ylabels = items[k]
+        later = set(out).union(*(set(lb) for _, lb in items[k + 1:]))
+        x, labels = _pair(x, labels, y, ylabels, later, sizes)
+    x, labels = _sum_labels(x, labels, set(labels) - set(out))
+    if labels != out:
+        x = x.permute([labels.index(lab) for lab in out])
+    return x
+
+
+def _pair(a, la, b, lb, later, sizes):
+    """a and b contracted over their shared labels not needed later, as one bmm:
+    (batch, left, k) @ (batch, k, right)."""
+    batch = [lab for lab in la if lab in lb and lab in later]
+    summed = [lab for lab in la if lab in lb and lab not in later]
+    left = [lab for lab in la if lab not in lb]
+    right = [lab for lab in lb if lab not in la]
+    a = a.permute([la.index(lab) for lab in batch + left + summed])
+    b = b.permute([lb.index(lab) for lab in batch + summed + right])
+    shape_a = [sizes[lab] for lab in batch + left + summed]  # (size-1 dims broadcast)
+    shape_b = [sizes[lab] for lab in batch + summed + right]
+    if list(a.shape) != shape_a:
+        a = a.expand(shape_a)
+    if list(b.shape) != shape_b:
+        b = b.expand(shape_b)
+    nb, nl, nk = (math.prod(shape_a[:len(batch)]), math.prod(shape_a[len(batch):len(batch) + len(left)]),
+                  math.prod(shape_a[len(batch) + len(left):]))
+    nr = math.prod(shape_b[len(batch) + len(summed):])
+    prod = a.reshape(nb, nl, nk).bmm(b.reshape(nb, nk, nr))
+    out_shape = shape_a[:len(batch) + len(left)] + shape_b[len(batch) + len(summed):]
+    return prod.reshape(out_shape), batch + left + right
+
+
+# ------------------------------------------------------------------- tensordot
+def tensordot(a, b, dims=2, out=None):
+    if isinstance(dims, Tensor):
+        dims = dims.tolist()
+    if isinstance(dims, int):
+        if dims < 0:
+            raise RuntimeError(f"tensordot expects dims >= 0, but got dims={dims}")
+        da, db = list(range(a.dim() - dims, a.dim())), list(range(dims))
+    else:
+        da, db = ([d] if isinstance(d, int) else list(d) for d in dims)
+    if len(da) != len(db):
+        raise RuntimeError("both dimension lists should have same length")
+    da = [_C.wrap_dim(d, a.dim()) for d in da]
+    db = [_C.wrap_dim(d, b.dim()) for d in db]
+    for x, y in zip(da, db):
+        if a.shape[x] != b.shape[y]:
+            raise RuntimeError(f"contracted dimensions need to match, but first has size {a.shape[x]} in dim {x} and "
+                               f"second has size {b.shape[y]} in dim {y}")
+    ka = [d for d in range(a.dim()) if d not in da]
+    kb = [d for d in range(b.dim()) if d not in db]
+    n = math.prod(a.shape[d] for d in da)
+    am = a.permute(ka + da).reshape(math.prod(a.shape[d] for d in ka), n)
+    bm = b.permute(db + kb).reshape(n, math.prod(b.shape[d] for d in kb))
+    result = am.mm(bm).reshape([a.shape[d] for d in ka] + [b.shape[d] for d in kb])
+    return result if out is None else out.copy_(result)
+
+
+# ------------------------------------------------------------- scaled products
+def _scaled_sum(input, product, beta, alpha):
+    """beta * input + alpha * product, with input ignored when beta == 0 (its NaNs too), as torch's."""
+    if alpha != 1:
+        product = product * alpha
+    if beta == 0:
+        return product
+    return product + (input if beta == 1 else input * beta)
+
+
+def baddbmm(input, batch1, batch2, *, beta=1, alpha=1):
+    return _scaled_sum(input, batch1.bmm(batch2), beta, alpha)
+
+
+def addbmm(input, batch1, batch2, *, beta=1, alpha=1):
+    """The sum over the batch of batch1[i] @ batch2[i]: one mm of (n, b*m) by (b*m, p)."""
+    if batch1.dim() != 3 or batch2.dim() != 3:
+        raise RuntimeError("batch1 must be a 3D tensor" if batch1.dim() != 3 else "batch2 must be a 3D tensor")
+    if batch1.shape[0] != batch2.shape[0] or batch1.shape[2] != batch2.shape[1]:
+        raise RuntimeError(f"Expected size for first two dimensions of batch2 tensor to be: "
+                           f"[{batch1.shape[0]}, {batch1.shape[2]}] but got: [{batch2.shape[0]}, {batch2.shape[1]}].")
+    b, n, m = batch1.shape
+    p = batch2.shape[2]
+    product = batch1.permute(1, 0, 2).reshape(n, b * m).mm(batch2.reshape(b * m, p))
+    return _scaled_sum(input, product, beta, alpha)
+
+
+def addmv(input, mat, vec, *, beta=1, alpha=1):
+    if mat.dim() != 2 or vec.dim() != 1 or mat.shape[1] != vec.shape[0]:
+        raise RuntimeError(f"size mismatch, got input ({', '.join(map(str, input.shape))}), mat "
+                           f"({'x'.join(map(str, mat.shape))}), vec ({', '.join(map(str, vec.shape))})")
+    return _scaled_sum(input, mat.mv(vec), beta, alpha)
+
+
+def addr(input, vec1, vec2, *, beta=1, alpha=1):
+    if vec1.dim() != 1 or vec2.dim() != 1:
+        raise RuntimeError(f"addr: Expected 1-D argument vec1, but got {vec1.dim()}-D" if vec1.dim() != 1 else
+                           f"addr: Expected 1-D argument vec2, but got {vec2.dim()}-D")
+    return _scaled_sum(input, vec1.unsqueeze(1) * vec2.unsqueeze(0), beta, alpha)
+
+
+# ------------------------------------------------------------------- geometry
+def _cross(input, other, dim, name):
+    shape = _broadcast_shape(input.shape, other.shape)
+    a = input if list(input.shape) == shape else input.expand(shape)
+    b = other if list(other.shape) == shape else other.expand(shape)
+    d = _C.wrap_dim(dim, len(shape))
+    if shape[d] != 3:
+        raise RuntimeError(f"{name}: inputs dimension {dim} must have length 3. Got {input.shape[d]} and "
+                           f"{other.shape[d]}")
+    # component i = a[i+1] b[i+2] - a[i+2] b[i+1]
+    return a.roll(-1, d) * b.roll(-2, d) - a.roll(-2, d) * b.roll(-1, d)
+
+
+def cross(input, other, dim=None):
+    if dim is None:
+        warnings.warn("Using torch.cross without specifying the dim arg is deprecated.\nPlease either pass the dim "
+                      "explicitly or simply use torch.linalg.cross.\nThe default value of dim will change to agree "
+                      "with that of linalg.cross in a future release.", UserWarning, stacklevel=2)
+        shape = _broadcast_shape(input.shape, other.shape)
+        if 3 not in shape:
+            raise RuntimeError("no dimension of size 3 in input")
+        dim = shape.index(3)
+    return _cross(input, other, dim, "linalg.cross")
+
+
+def cdist(x1, x2, p=2.0, compute_mode="use_mm_for_euclid_dist_if_necessary"):
+    """Distances between the rows of x1 (..., P, M) and x2 (..., R, M). p = 2 goes through a matmul
+    (|x|^2 + |y|^2 - 2 x.y) where torch's compute_mode would, else through the differences' p-norm."""
+    for name, x in (("X1", x1), ("X2", x2)):
+        if x.dim() < 2:
+            raise RuntimeError(f"cdist only supports at least 2D tensors, {name} got: {x.dim()}D")
+    if x1.shape[-1] != x2.shape[-1]:
+        raise RuntimeError(f"X1 and X2 must have the same number of columns. X1: {x1.shape[-1]} X2: {x2.shape[-1]}")
+    if p < 0:
+        raise RuntimeError("cdist only supports non-negative p values")
+    if compute_mode not in ("use_mm_for_euclid_dist_if_necessary", "use_mm_for_euclid_dist",
+                            "donot_use_mm_for_euclid_dist"):
+        raise ValueError(f"{compute_mode} is not a valid value for compute_mode")
+    use_mm = p == 2 and (compute_mode == "use_mm_for_euclid_dist" or compute_mode.endswith("if_necessary") and
+                         (x1.shape[-2] > 25 or x2.shape[-2] > 25))
+    if use_mm:
+        sq = (x1 * x1).sum(-1, keepdim=True) + (x2 * x2).sum(-1).unsqueeze(-2) - 2 * x1.matmul(x2.transpose(-1, -2))
+        sq = sq.clamp(min=0)
+        return _ops.StdSqrt.apply(sq) if _needs_grad(sq) else _wrap(_C.sqrt(sq._impl))  # (0 gradient at 0)
+    return (x1.unsqueeze(-2) - x2.unsqueeze(-3)).norm(p, -1)
+
+
+_SHARED = ("addbmm", "addmv", "addr", "baddbmm", "cross")
+# Tensor.<name> (installed by __init__) and torch.<name>
+METHODS = {n: globals()[n] for n in _SHARED}
+FUNCTIONS = {n: globals()[n] for n in _SHARED + ("einsum", "tensordot", "cdist")}

@@ -1,0 +1,76 @@
+"""torch.linalg: norms (vector_norm, matrix_norm, norm), cross, vecdot, matmul. Norms that need
+singular values (matrix ord 2, -2, 'nuc') raise NotImplementedError: there is no SVD yet."""
+import math
+import numbers
+
+from . import _C, _linalg_ops
+from .tensor import matmul
+
+__all__ = ["cross", "matmul", "matrix_norm", "norm", "vecdot", "vector_norm"]
+
+
+def _float_input(x, dtype, name):
+    x = x if dtype is None else x.to(dtype)
+    if not x.dtype.is_floating_point:
+        raise RuntimeError(f"{name}: Expected a floating point or complex tensor as input. Got {x.dtype._legacy[:-6]}")
+    return x
+
+
+def vector_norm(x, ord=2, dim=None, keepdim=False, *, dtype=None, out=None):  # noqa: A002 (torch's names)
+    if not isinstance(ord, numbers.Number) or isinstance(ord, bool):
+        raise TypeError(f"linalg_vector_norm(): argument 'ord' (position 2) must be Number, not {type(ord).__name__}")
+    x = _float_input(x, dtype, "linalg.vector_norm")
+    if x.numel() == 0 and (ord < 0 or ord == math.inf):
+        raise RuntimeError(f"linalg.vector_norm cannot compute the {ord} norm on an empty tensor because the "
+                           "operation does not have an identity")
+    result = x.norm(ord, dim, keepdim)
+    return result if out is None else out.copy_(result)
+
+
+def matrix_norm(A, ord="fro", dim=(-2, -1), keepdim=False, *, dtype=None, out=None):  # noqa: A002
+    if A.dim() < 2:
+        raise RuntimeError("linalg.matrix_norm: The input tensor A must have at least 2 dimensions.")
+    A = _float_input(A, dtype, "linalg.matrix_norm")
+    d0, d1 = (_C.wrap_dim(d, A.dim()) for d in dim)
+    if d0 == d1:
+        raise RuntimeError(f"linalg.matrix_norm: dims must be different. Got ({dim[0]}, {dim[1]})")
+    if ord == "fro":
+        result = A.norm(2, [d0, d1], keepdim)
+    elif ord in ("nuc", 2, -2):
+        raise NotImplementedError(f"linalg.matrix_norm: ord={ord!r} needs the singular values, and tinygrad_ext has "
+                                  "no SVD yet; use ord='fro', 1, -1, inf or -inf")
+    elif ord in (1, -1, math.inf, -math.inf):
+        summed, reduced = (d0, d1) if abs(ord) == 1 else (d1, d0)  # column sums for 1, row sums for inf
+        sums = A.abs().sum(summed, keepdim=True)
+        result = sums.amax(reduced, keepdim=True) if ord > 0 else sums.amin(reduced, keepdim=True)
+        if not keepdim:
+            result = result.squeeze((d0, d1))
+    else:
+        raise RuntimeError(f"linalg.matrix_norm: Order {ord} not supported.")
+    return result if out is None else out.copy_(result)
+
+
+def norm(A, ord=None, dim=None, keepdim=False, *, dtype=None, out=None):  # noqa: A002
+    if isinstance(dim, int):
+        dim = (dim,)
+    if dim is not None and len(dim) == 2:
+        return matrix_norm(A, "fro" if ord is None else ord, dim, keepdim, dtype=dtype, out=out)
+    if dim is None and ord is not None:
+        if A.dim() not in (1, 2):
+            raise RuntimeError(f"linalg.norm: If dim is not specified but ord is, the input must be 1D or 2D. Got "
+                               f"{A.dim()}D.")
+        if A.dim() == 2:
+            return matrix_norm(A, ord, (-2, -1), keepdim, dtype=dtype, out=out)
+    if isinstance(ord, str):
+        raise RuntimeError(f"linalg.norm: ord={ord!r} is a matrix norm: it needs a 2-D input or a 2-tuple dim")
+    return vector_norm(A, 2 if ord is None else ord, dim, keepdim, dtype=dtype, out=out)
+
+
+def cross(input, other, *, dim=-1, out=None):
+    result = _linalg_ops._cross(input, other, dim, "linalg.cross")
+    return result if out is None else out.copy_(result)
+
+
+def vecdot(x, y, *, dim=-1, out=None):
+    result = (x * y).sum(dim)
+    return result if out is None else out.copy_(result)
