@@ -26,6 +26,13 @@ def _grad(g, p, maximize, weight_decay):
     return g + weight_decay * p if weight_decay else g
 
 
+def _adam_grad(g, p, maximize, weight_decay, decoupled, lr):
+    """(p, g) after the Adam family's weight decay: L2 into g, or decoupled (p shrunk by 1 - lr * weight_decay)."""
+    if decoupled:
+        return p * (1 - lr * weight_decay), _grad(g, p, maximize, 0)
+    return p, _grad(g, p, maximize, weight_decay)
+
+
 # ------------------------------------------------ numpy references (torch's documented algorithms)
 def _moments(st, g, b1, b2):
     """Adam's first and second moments, updated in st['m'] and st['v']."""
@@ -45,9 +52,7 @@ def ref_adamax(p, g, st, lr=2e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0, 
 def ref_nadam(p, g, st, lr=2e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0, momentum_decay=4e-3,
               decoupled_weight_decay=False, maximize=False):
     b1, b2 = betas
-    if decoupled_weight_decay:
-        p = p * (1 - lr * weight_decay)
-    g = _grad(g, p, maximize, 0 if decoupled_weight_decay else weight_decay)
+    p, g = _adam_grad(g, p, maximize, weight_decay, decoupled_weight_decay, lr)
     st["t"] = t = st.get("t", 0) + 1
     mu = b1 * (1 - 0.5 * 0.96 ** (t * momentum_decay))
     mu_next = b1 * (1 - 0.5 * 0.96 ** ((t + 1) * momentum_decay))
@@ -60,9 +65,7 @@ def ref_nadam(p, g, st, lr=2e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0, m
 def ref_radam(p, g, st, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0, decoupled_weight_decay=False,
               maximize=False):
     b1, b2 = betas
-    if decoupled_weight_decay:
-        p = p * (1 - lr * weight_decay)
-    g = _grad(g, p, maximize, 0 if decoupled_weight_decay else weight_decay)
+    p, g = _adam_grad(g, p, maximize, weight_decay, decoupled_weight_decay, lr)
     st["t"] = t = st.get("t", 0) + 1
     _moments(st, g, b1, b2)
     m_hat = st["m"] / (1 - b1 ** t)
@@ -96,9 +99,7 @@ def ref_asgd(p, g, st, lr=1e-2, lambd=1e-4, alpha=0.75, t0=1e6, weight_decay=0, 
 def ref_adamw_style(p, g, st, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0, amsgrad=False, maximize=False,
                     decoupled_weight_decay=False):
     b1, b2 = betas
-    if decoupled_weight_decay:
-        p = p * (1 - lr * weight_decay)
-    g = _grad(g, p, maximize, 0 if decoupled_weight_decay else weight_decay)
+    p, g = _adam_grad(g, p, maximize, weight_decay, decoupled_weight_decay, lr)
     st["t"] = t = st.get("t", 0) + 1
     _moments(st, g, b1, b2)
     v = st["vmax"] = np.maximum(st.get("vmax", 0), st["v"]) if amsgrad else st["v"]

@@ -1,6 +1,7 @@
 """Adagrad (torch's formulas: lr decay, weight decay, initial accumulator value)."""
 from .. import _C
-from .optimizer import Optimizer, _check, _check_not_differentiable, _next_step, _scalar_state, _zeros
+from .optimizer import (Optimizer, _check, _check_not_differentiable, _effective_grad, _next_step, _scalar_state,
+                        _zeros)
 
 
 class Adagrad(Optimizer):
@@ -22,21 +23,12 @@ class Adagrad(Optimizer):
 
     def _update_group(self, group):
         lr, lr_decay, eps, wd = group["lr"], group["lr_decay"], group["eps"], group["weight_decay"]
-        for p in group["params"]:
-            g = p._grad
-            if g is None:
-                continue
-            pi, gi = p._impl, g._impl
-            st = self.state[p]
-            if not st:
-                st.update(step=_scalar_state(0.0, p), sum=_zeros(p, group["initial_accumulator_value"]))
+        for p, st in self._params_with_state(group, lambda p: {
+                "step": _scalar_state(0.0, p), "sum": _zeros(p, group["initial_accumulator_value"])}):
+            pi = p._impl
             t, t2 = self._buffers(p, 2)
-            if group["maximize"]:
-                gi = _C.neg(gi, t2)
             step = _next_step(st)
-            if wd != 0:  # g = g + wd * p
-                _C.mul(pi, wd, False, t)
-                gi = _C.add(gi, t, False, t2)
+            gi = _effective_grad(p, group["maximize"], wd, t, t2)
             clr = lr / (1 + (step - 1) * lr_decay)
             s = st["sum"]._impl
             _C.add(s, _C.mul(gi, gi, False, t), False, s)

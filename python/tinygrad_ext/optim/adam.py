@@ -3,7 +3,12 @@ step as torch's single-tensor code."""
 import math
 
 from .. import _C
-from .optimizer import Optimizer, _check, _check_not_differentiable, _next_step, _scalar_state, _zeros
+from .optimizer import (Optimizer, _check, _check_not_differentiable, _effective_grad, _next_step, _scalar_state,
+                        _zeros)
+
+
+def _adam_state(p):
+    return {"step": _scalar_state(0.0, p), "exp_avg": _zeros(p), "exp_avg_sq": _zeros(p)}
 
 
 def _update_moments(m, v, g, beta1, beta2, t):
@@ -37,27 +42,12 @@ class Adam(Optimizer):
     def _update_group(self, group):
         lr, (beta1, beta2), eps = group["lr"], group["betas"], group["eps"]
         wd, amsgrad, maximize = group["weight_decay"], group["amsgrad"], group["maximize"]
-        state = self.state
-        for p in group["params"]:
-            g = p._grad
-            if g is None:
-                continue
-            pi, gi = p._impl, g._impl
-            st = state[p]
-            if not st:
-                st.update(step=_scalar_state(0.0, p), exp_avg=_zeros(p), exp_avg_sq=_zeros(p))
-                if amsgrad:
-                    st["max_exp_avg_sq"] = _zeros(p)
+        init = (lambda p: dict(_adam_state(p), max_exp_avg_sq=_zeros(p))) if amsgrad else _adam_state
+        for p, st in self._params_with_state(group, init):
+            pi = p._impl
             t, t2 = self._buffers(p, 2)
-            if maximize:
-                gi = _C.neg(gi, t2)
             step = _next_step(st)
-            if wd != 0:
-                if group["decoupled_weight_decay"]:
-                    _C.mul(pi, 1 - lr * wd, False, pi)
-                else:  # g = g + wd * p
-                    _C.mul(pi, wd, False, t)
-                    gi = _C.add(gi, t, False, t2)
+            gi = _effective_grad(p, maximize, wd, t, t2, lr if group["decoupled_weight_decay"] else None)
             m, v = st["exp_avg"]._impl, st["exp_avg_sq"]._impl
             _update_moments(m, v, gi, beta1, beta2, t)
             bias_correction1 = 1 - beta1 ** step

@@ -37,21 +37,29 @@ def _group_lrs(optimizer):
     return [group["lr"] for group in optimizer.param_groups]
 
 
-def _lambdas_state(scheduler):
-    """state_dict of LambdaLR/MultiplicativeLR: plain functions are not saved, callable objects by their __dict__."""
-    state = {k: v for k, v in scheduler.__dict__.items() if k not in ("optimizer", "lr_lambdas")}
-    state["lr_lambdas"] = [None if isinstance(fn, types.FunctionType) else fn.__dict__.copy()
-                           for fn in scheduler.lr_lambdas]
+def _nested_state(scheduler, key, pack):
+    """state_dict of a scheduler whose list attribute `key` is saved item by item as pack(item)."""
+    state = {k: v for k, v in scheduler.__dict__.items() if k not in ("optimizer", key)}
+    state[key] = [pack(item) for item in getattr(scheduler, key)]
     return state
 
 
-def _load_lambdas_state(scheduler, state_dict):
+def _load_nested_state(scheduler, state_dict, key, unpack):
     state_dict = dict(state_dict)
-    lr_lambdas = state_dict.pop("lr_lambdas")
+    saved = state_dict.pop(key)
     scheduler.__dict__.update(state_dict)
-    for fn, saved in zip(scheduler.lr_lambdas, lr_lambdas):
-        if saved is not None:
-            fn.__dict__.update(saved)
+    for item, item_state in zip(getattr(scheduler, key), saved):
+        unpack(item, item_state)
+
+
+def _pack_lambda(fn):
+    """Plain functions are not saved; callable objects by their __dict__ (torch's rule)."""
+    return None if isinstance(fn, types.FunctionType) else fn.__dict__.copy()
+
+
+def _unpack_lambda(fn, saved):
+    if saved is not None:
+        fn.__dict__.update(saved)
 
 
 def _lr_lambdas(optimizer, lr_lambda):
@@ -174,10 +182,10 @@ class LambdaLR(LRScheduler):
         super().__init__(optimizer, last_epoch)
 
     def state_dict(self):
-        return _lambdas_state(self)
+        return _nested_state(self, "lr_lambdas", _pack_lambda)
 
     def load_state_dict(self, state_dict):
-        _load_lambdas_state(self, state_dict)
+        _load_nested_state(self, state_dict, "lr_lambdas", _unpack_lambda)
 
     def get_lr(self):
         self._warn_get_lr()
@@ -193,10 +201,10 @@ class MultiplicativeLR(LRScheduler):
         super().__init__(optimizer, last_epoch)
 
     def state_dict(self):
-        return _lambdas_state(self)
+        return _nested_state(self, "lr_lambdas", _pack_lambda)
 
     def load_state_dict(self, state_dict):
-        _load_lambdas_state(self, state_dict)
+        _load_nested_state(self, state_dict, "lr_lambdas", _unpack_lambda)
 
     def get_lr(self):
         self._warn_get_lr()
@@ -608,20 +616,6 @@ def _check_schedulers(owner, schedulers, optimizer):
                              f"different from {type(optimizer).__name__}.")
 
 
-def _schedulers_state(scheduler):
-    state = {k: v for k, v in scheduler.__dict__.items() if k not in ("optimizer", "_schedulers")}
-    state["_schedulers"] = [s.state_dict() for s in scheduler._schedulers]
-    return state
-
-
-def _load_schedulers_state(scheduler, state_dict):
-    state_dict = dict(state_dict)
-    saved = state_dict.pop("_schedulers")
-    scheduler.__dict__.update(state_dict)
-    for s, sd in zip(scheduler._schedulers, saved):
-        s.load_state_dict(sd)
-
-
 class SequentialLR(LRScheduler):
     """Runs schedulers[i] between milestones[i - 1] and milestones[i]; each starts afresh at its milestone."""
 
@@ -664,10 +658,10 @@ class SequentialLR(LRScheduler):
         self._last_lr = scheduler.get_last_lr()
 
     def state_dict(self):
-        return _schedulers_state(self)
+        return _nested_state(self, "_schedulers", lambda s: s.state_dict())
 
     def load_state_dict(self, state_dict):
-        _load_schedulers_state(self, state_dict)
+        _load_nested_state(self, state_dict, "_schedulers", lambda s, saved: s.load_state_dict(saved))
 
 
 class ChainedScheduler(LRScheduler):
@@ -688,10 +682,10 @@ class ChainedScheduler(LRScheduler):
         self._last_lr = _group_lrs(self._schedulers[-1].optimizer)
 
     def state_dict(self):
-        return _schedulers_state(self)
+        return _nested_state(self, "_schedulers", lambda s: s.state_dict())
 
     def load_state_dict(self, state_dict):
-        _load_schedulers_state(self, state_dict)
+        _load_nested_state(self, state_dict, "_schedulers", lambda s, saved: s.load_state_dict(saved))
 
 
 class ReduceLROnPlateau(LRScheduler):

@@ -26,13 +26,10 @@ class NAdam(Optimizer):
     def _update_group(self, group):
         lr, (beta1, beta2), eps = group["lr"], group["betas"], group["eps"]
         wd, psi = group["weight_decay"], group["momentum_decay"]
-        decoupled = group["decoupled_weight_decay"]
         for p, st in self._params_with_state(group, _nadam_state):
             t, t2, t3 = self._buffers(p, 3)
             step = _next_step(st)
-            if decoupled and wd != 0:
-                _C.mul(p._impl, 1 - lr * wd, False, p._impl)
-            g = _effective_grad(p, group["maximize"], 0 if decoupled else wd, t, t2)
+            g = _effective_grad(p, group["maximize"], wd, t, t2, lr if group["decoupled_weight_decay"] else None)
             mu = beta1 * (1.0 - 0.5 * 0.96 ** (step * psi))
             mu_next = beta1 * (1.0 - 0.5 * 0.96 ** ((step + 1) * psi))
             # NOTE: the running product is a 0-d tensor of the state's dtype (float32), rounded as torch's

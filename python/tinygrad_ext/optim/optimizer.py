@@ -222,13 +222,16 @@ def _next_step(state):
     return _C.item(step._impl)
 
 
-def _effective_grad(p, maximize, weight_decay, t, out):
+def _effective_grad(p, maximize, weight_decay, t, out, decoupled_lr=None):
     """p's gradient as the update formulas use it: negated when maximize, plus weight_decay * p (the L2 penalty);
-    t and out are scratch buffers shaped like p. Returns a TensorImpl."""
+    with decoupled_lr the decay goes to p instead (p *= 1 - decoupled_lr * weight_decay, AdamW's). t and out are
+    scratch buffers shaped like p. Returns a TensorImpl."""
     g = p._grad._impl
     if maximize:
         g = _C.neg(g, out)
-    if weight_decay != 0:
+    if weight_decay != 0 and decoupled_lr is not None:
+        _C.mul(p._impl, 1 - decoupled_lr * weight_decay, False, p._impl)
+    elif weight_decay != 0:
         _C.mul(p._impl, weight_decay, False, t)
         g = _C.add(g, t, False, out)
     return g

@@ -3,12 +3,8 @@ decoupled weight decay (torch's single-tensor formulas)."""
 import math
 
 from .. import _C
-from .adam import _check_adam_args, _update_moments
-from .optimizer import Optimizer, _check_not_differentiable, _effective_grad, _next_step, _scalar_state, _zeros
-
-
-def _adam_state(p):
-    return {"step": _scalar_state(0.0, p), "exp_avg": _zeros(p), "exp_avg_sq": _zeros(p)}
+from .adam import _adam_state, _check_adam_args, _update_moments
+from .optimizer import Optimizer, _check_not_differentiable, _effective_grad, _next_step
 
 
 class RAdam(Optimizer):
@@ -22,14 +18,11 @@ class RAdam(Optimizer):
 
     def _update_group(self, group):
         lr, (beta1, beta2), eps, wd = group["lr"], group["betas"], group["eps"], group["weight_decay"]
-        decoupled = group["decoupled_weight_decay"]
         rho_inf = 2 / (1 - beta2) - 1
         for p, st in self._params_with_state(group, _adam_state):
             t, t2, t3 = self._buffers(p, 3)
             step = _next_step(st)
-            if decoupled and wd != 0:
-                _C.mul(p._impl, 1 - lr * wd, False, p._impl)
-            g = _effective_grad(p, group["maximize"], 0 if decoupled else wd, t, t2)
+            g = _effective_grad(p, group["maximize"], wd, t, t2, lr if group["decoupled_weight_decay"] else None)
             m, v = st["exp_avg"]._impl, st["exp_avg_sq"]._impl
             _update_moments(m, v, g, beta1, beta2, t)
             bias_correction1, bias_correction2 = 1 - beta1 ** step, 1 - beta2 ** step

@@ -1,6 +1,17 @@
 """RMSprop with momentum and the centered variant (torch's formulas)."""
 from .. import _C
-from .optimizer import Optimizer, _check, _check_not_differentiable, _next_step, _scalar_state, _zeros
+from .optimizer import (Optimizer, _check, _check_not_differentiable, _effective_grad, _next_step, _scalar_state,
+                        _zeros)
+
+
+
+def _rmsprop_state(p, momentum, centered):
+    state = {"step": _scalar_state(0.0, p), "square_avg": _zeros(p)}
+    if momentum > 0:
+        state["momentum_buffer"] = _zeros(p)
+    if centered:
+        state["grad_avg"] = _zeros(p)
+    return state
 
 
 class RMSprop(Optimizer):
@@ -19,25 +30,11 @@ class RMSprop(Optimizer):
     def _update_group(self, group):
         lr, alpha, eps, wd = group["lr"], group["alpha"], group["eps"], group["weight_decay"]
         momentum, centered = group["momentum"], group["centered"]
-        for p in group["params"]:
-            g = p._grad
-            if g is None:
-                continue
-            pi, gi = p._impl, g._impl
-            st = self.state[p]
-            if not st:
-                st.update(step=_scalar_state(0.0, p), square_avg=_zeros(p))
-                if momentum > 0:
-                    st["momentum_buffer"] = _zeros(p)
-                if centered:
-                    st["grad_avg"] = _zeros(p)
+        for p, st in self._params_with_state(group, lambda p: _rmsprop_state(p, momentum, centered)):
+            pi = p._impl
             t, t2, t3 = self._buffers(p, 3)
-            if group["maximize"]:
-                gi = _C.neg(gi, t2)
             _next_step(st)
-            if wd != 0:  # g = g + wd * p
-                _C.mul(pi, wd, False, t)
-                gi = _C.add(gi, t, False, t2)
+            gi = _effective_grad(p, group["maximize"], wd, t, t2)
             sq = st["square_avg"]._impl
             # square_avg = alpha * square_avg + (1 - alpha) * g * g
             _C.mul(sq, alpha, False, sq)

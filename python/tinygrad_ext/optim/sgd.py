@@ -1,7 +1,7 @@
 """SGD with momentum, dampening, Nesterov momentum and weight decay (torch's formulas)."""
 from .. import _C
 from ..tensor import _wrap
-from .optimizer import Optimizer, _check, _check_not_differentiable
+from .optimizer import Optimizer, _check, _check_not_differentiable, _effective_grad
 
 
 class SGD(Optimizer):
@@ -25,13 +25,9 @@ class SGD(Optimizer):
             g = p._grad
             if g is None:
                 continue
-            pi, d = p._impl, g._impl
+            pi = p._impl
             tmp, tmp2 = self._buffers(p, 2)
-            if maximize:
-                d = _C.neg(d, tmp2)
-            if wd != 0:  # d = g + wd * p
-                _C.mul(pi, wd, False, tmp)
-                d = _C.add(tmp, d, False, tmp2)
+            d = _effective_grad(p, maximize, wd, tmp, tmp2)
             if momentum != 0:
                 st = state[p]
                 buf = st.get("momentum_buffer")
