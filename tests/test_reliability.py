@@ -319,6 +319,20 @@ def test_argument_check_order_and_zero_dim_rules():
     check_raises(lambda: s.index_select(0, torch.tensor([], dtype=torch.int64)), RuntimeError, "only 1 value")
     check_raises(lambda: torch.ones(2).index_select(0, torch.tensor([0.0])), RuntimeError, "int32 or int64")
     check_raises(lambda: torch.zeros(0, 2).index_select(0, torch.tensor([0])), RuntimeError, "should be positive")
+    check_raises(lambda: torch.zeros(0).index_select(0, torch.tensor([0])), IndexError, "index out of range in self")
+    # torch's dim-1 kernel (2+ dims) raises RuntimeError for a bad index, the others IndexError
+    check_raises(lambda: torch.zeros(2, 3).index_select(1, torch.tensor([5])), RuntimeError, "out of DATA bounds")
+    check_raises(lambda: torch.zeros(2, 3, 4).index_select(2, torch.tensor([-1])), IndexError, "out of range")
+    check_raises(lambda: F.cross_entropy(torch.zeros(2, 3, 2), torch.zeros(2, 2, dtype=torch.uint8)), RuntimeError,
+                 "expected scalar type Long but found Byte")
+    assert F.mse_loss(torch.tensor([1.0, 2.0]), torch.tensor([1, 3])).item() == 0.5  # one float operand: promoted
+    check_raises(lambda: F.adaptive_avg_pool2d(torch.zeros(1, 1, 2, 2, dtype=torch.uint8), 1), NotImplementedError,
+                 "adaptive_avg_pool2d")
+    check_raises(lambda: torch.softmax(torch.zeros(3, dtype=torch.bool), -2), IndexError, "Dimension out of range")
+    assert torch.softmax(torch.zeros(0, dtype=torch.int64), 0).dtype is torch.int64  # no kernel runs: no error
+    empty_bool = torch.zeros(2, 0, dtype=torch.bool)
+    assert (empty_bool @ empty_bool.t()).tolist() == [[False, False], [False, False]]
+    assert torch.linspace(3, 1, 1, dtype=torch.bool).tolist() == [True]
     check_raises(lambda: F.nll_loss(torch.zeros(1, 3), torch.tensor([0], dtype=torch.int32)), RuntimeError,
                  "expected target dtype to be Long or Byte, but got Int")
     check_raises(lambda: F.softmax(torch.ones(2, dtype=torch.int64), 0), NotImplementedError, "not implemented for")

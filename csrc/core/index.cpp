@@ -2,6 +2,7 @@
 // kernels are cpu/index.cpp and cuda/index.cu.
 #include <algorithm>
 #include "../cpu/kernels.h"
+#include "../cpu/scatter.h"
 #include "../cuda/kernels.h"
 #include "../ops/philox.h"
 #include "iterator.h"
@@ -19,7 +20,9 @@ void check_index_dtype(const Tensor& idx, const char* op) {
 // Indices checked before any kernel runs. Advanced indexing counts negative indices from the end and
 // raises IndexError; gather/scatter (torch: RuntimeError) and index_select (IndexError "index out of
 // range in self") take only [0, size).
-enum class IndexRule { Wrap, GatherScatter, IndexSelect };
+// IndexSelectDim1: torch's index_select along dim 1 of a tensor of 2+ dims runs another kernel, whose
+// range error is a RuntimeError (IndexError elsewhere).
+enum class IndexRule { Wrap, GatherScatter, IndexSelect, IndexSelectDim1 };
 Tensor checked_index(const Tensor& idx, int64_t size, int64_t dim, const char* op, IndexRule rule = IndexRule::Wrap) {
   check_index_dtype(idx, op);
   Tensor i64 = to_dtype(idx, DType::Int64);
@@ -29,6 +32,8 @@ Tensor checked_index(const Tensor& idx, int64_t size, int64_t dim, const char* o
   if (rule == IndexRule::IndexSelect)
     TG_CHECK_INDEX(lo >= 0 && hi < size, "index out of range in self: index ", bad, " is out of bounds for dimension ",
                    dim, " with size ", size);
+  if (rule == IndexRule::IndexSelectDim1)
+    TG_CHECK(lo >= 0 && hi < size, "INDICES element is out of DATA bounds, id=", bad, " axis_dim=", size);
   if (rule == IndexRule::GatherScatter)
     TG_CHECK(lo >= 0 && hi < size, "index ", bad, " is out of bounds for dimension ", dim, " with size ", size);
   TG_CHECK_INDEX(lo >= -size && hi < size, "index ", bad, " is out of bounds for dimension ", dim, " with size ",
@@ -124,12 +129,12 @@ Tensor index_select(const Tensor& a, int64_t dim, const Tensor& idx) {
            idx->numel(), " value(s)");
   TG_CHECK(idx->dtype == DType::Int64 || idx->dtype == DType::Int32,
            "index_select(): Expected dtype int32 or int64 for index, got ", type_name(idx->dtype));
-  TG_CHECK(a->dim() == 0 || a->sizes[dim] > 0 || idx->numel() == 0,
+  TG_CHECK(a->dim() <= 1 || a->sizes[dim] > 0 || idx->numel() == 0,  // (1-D: the range check's IndexError)
            "index_select(): self indexing axis dim should be positive (dimension ", dim, " of shape ", a->sizes,
            " is empty, the index is not)");
   check_same_device(a, idx, "index_select");
   Tensor i = checked_index(reshape_any(idx, {-1}), a->dim() ? a->sizes[dim] : 1, dim, "index_select",
-                           IndexRule::IndexSelect);
+                           a->dim() > 1 && dim == 1 ? IndexRule::IndexSelectDim1 : IndexRule::IndexSelect);
   if (a->dim() == 0) return clone(a);
   return index(a, dim, {i});
 }
@@ -162,23 +167,37 @@ Tensor gather(const Tensor& a, int64_t dim, const Tensor& index) {
   return out;
 }
 
-void scatter_add_(const Tensor& self, int64_t dim, const Tensor& index, const Tensor& src) {
+void scatter_reduce_(const Tensor& self, int64_t dim, const Tensor& index, const Tensor& src, ScatterReduce op) {
+  const char* name = op == ScatterReduce::sum ? "scatter_add_" : op == ScatterReduce::assign ? "scatter_" : "scatter_reduce_";
   dim = wrap_dim(dim, self->dim());
-  check_same_device(self, index, "scatter_add_");
-  check_same_device(self, src, "scatter_add_");
-  TG_CHECK(src->dtype == self->dtype, "scatter_add_(): Expected self.dtype to be equal to src.dtype");
+  check_same_device(self, index, name);
+  check_same_device(self, src, name);
+  TG_CHECK(src->dtype == self->dtype, name, "(): Expected self.dtype to be equal to src.dtype");
   for (int64_t d = 0; d < index->dim(); ++d)
-    TG_CHECK(d >= src->dim() || index->sizes[d] <= src->sizes[d], "scatter_add_(): Expected index ", index->sizes,
+    TG_CHECK(d >= src->dim() || index->sizes[d] <= src->sizes[d], name, "(): Expected index ", index->sizes,
              " to be smaller than src ", src->sizes);
-  Tensor dst = restride_for(self, dim, index, "scatter_add_");
-  Tensor idx = checked_index(index, self->dim() ? self->sizes[dim] : 1, dim, "scatter_add_",
-                             IndexRule::GatherScatter);
+  Tensor dst = restride_for(self, dim, index, name);
+  Tensor idx = checked_index(index, self->dim() ? self->sizes[dim] : 1, dim, name, IndexRule::GatherScatter);
   if (index->numel() == 0) return;
+  bool combine = op == ScatterReduce::prod || op == ScatterReduce::amax || op == ScatterReduce::amin;
+  if (combine && self->device().is_cuda()) {  // no CUDA kernel for these yet: combined on the host
+    Tensor host = to_device(self, Device{});
+    scatter_reduce_(host, dim, to_device(index, Device{}), to_device(src, Device{}), op);
+    copy_(self, to_device(host, self->device()));
+    return;
+  }
   Tensor s = make_view(src, index->sizes, Shape(src->strides.begin(), src->strides.begin() + index->dim()), src->offset);
   ElementwiseIter it = make_iter(dst, {s, idx});
   int64_t st = (self->dim() ? self->strides[dim] : 0) * itemsize(self->dtype);
-  TG_ON_DEVICE(self->device(), index_put, it, 1, &st, true);
+  if (combine)
+    cpu::scatter_reduce(it, st, op);
+  else
+    TG_ON_DEVICE(self->device(), index_put, it, 1, &st, op == ScatterReduce::sum);
   bump_version(self);
+}
+
+void scatter_add_(const Tensor& self, int64_t dim, const Tensor& index, const Tensor& src) {
+  scatter_reduce_(self, dim, index, src, ScatterReduce::sum);
 }
 
 Tensor nonzero(const Tensor& a) {

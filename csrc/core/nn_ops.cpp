@@ -344,9 +344,10 @@ void softmax_dims(const Shape& sizes, int64_t dim, int64_t& outer, int64_t& D, i
 
 Tensor softmax(const Tensor& input, int64_t dim, bool log) {
   const char* op = log ? "log_softmax" : "softmax";
-  check_float(input, op);
   int64_t outer, D, inner;
-  softmax_dims(input->sizes, dim, outer, D, inner);
+  softmax_dims(input->sizes, dim, outer, D, inner);  // (the dim is checked first, as torch's)
+  if (input->numel() == 0 && !is_floating(input->dtype)) return clone(input);  // torch's: no kernel runs
+  check_float(input, op);
   Tensor x = contiguous(input);
   Tensor out = empty(x->sizes, x->dtype, x->device());
   if (out->numel()) {

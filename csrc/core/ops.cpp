@@ -256,7 +256,7 @@ Tensor arange(double start, double end, double step, DType dtype, Device device)
 
 Tensor linspace(double start, double end, int64_t steps, DType dtype, Device device) {
   TG_CHECK(steps >= 0, "linspace: number of steps must be non-negative");
-  if (dtype == DType::Bool) throw_dtype_error("linspace_cpu", nullptr, dtype);
+  if (dtype == DType::Bool && steps > 1) throw_dtype_error("linspace_cpu", nullptr, dtype);  // (1 step: no kernel)
   if (!is_floating(dtype)) {  // torch truncates the ends to integers first
     start = double(trunc_to_int64(start, "linspace"));
     end = double(trunc_to_int64(end, "linspace"));
@@ -735,14 +735,18 @@ void check_matmul_dtypes(const Tensor& a, const Tensor& b, const char* op) {
   TG_CHECK(a->dtype == b->dtype, "expected m1 and m2 to have the same dtype, but got: ", type_name(a->dtype),
            " != ", type_name(b->dtype), " (in ", op, ")");
   check_same_device(a, b, op);
-  // torch: integer products on the CPU only, no bool kernel anywhere
-  if (a->dtype == DType::Bool || (!is_floating(a->dtype) && a->device().is_cuda()))
-    throw_dtype_error(a->device().is_cuda() ? "addmm_cuda" : "addmm_impl_cpu_", nullptr, a->dtype);
 }
 
 void gemm_into(const Tensor& out, const char* a, const Shape& as, const char* b, const Shape& bs, int64_t M,
                int64_t N, int64_t K, DType dtype, Device device, bool accumulate) {
-  if (!is_floating(dtype)) {  // (CPU only: check_matmul_dtypes refused the rest)
+  if (!is_floating(dtype)) {
+    // torch: integer products on the CPU only, no bool kernel anywhere (but no kernel runs without work)
+    if (dtype == DType::Bool || device.is_cuda()) {
+      if (M * N == 0) return;
+      if (K > 0) throw_dtype_error(device.is_cuda() ? "addmm_cuda" : "addmm_impl_cpu_", nullptr, dtype);
+      if (!accumulate) fill_(out, Scalar::from_int(0));
+      return;
+    }
     TG_DISPATCH_INTEGRAL(dtype, "mm", [&] {
       if constexpr (!std::is_same_v<scalar_t, bool>)
         cpu::gemm_integer<scalar_t>(M, N, K, reinterpret_cast<const scalar_t*>(a), as[0], as[1],

@@ -170,8 +170,9 @@ def adaptive_avg_pool2d(input, output_size):
     oh, ow = _adaptive_output(input, output_size, "adaptive_avg_pool2d")
     H, W = input.shape[-2:]
     if oh == 0 or ow == 0:
-        from ..tensor import zeros
-        return zeros(*input.shape[:-2], oh, ow, dtype=input.dtype, device=input.device) * input.sum()
+        return input.new_zeros((*input.shape[:-2], oh, ow)) * input.sum()
+    if not input.dtype.is_floating_point:
+        raise NotImplementedError(f"\"adaptive_avg_pool2d\" not implemented for '{input.dtype._legacy[:-6]}'")
     if H % oh == 0 and W % ow == 0:  # equal windows: plain average pooling
         return avg_pool2d(input, (H // oh, W // ow))
     # Windows of varying size: the mean is separable, over rows then over columns.
@@ -511,9 +512,8 @@ def mse_loss(input, target, size_average=None, reduce=None, reduction="mean", we
     code = _reduction_code(reduction, size_average, reduce)
     if input.shape != target.shape:
         _check_same_size(input, target)
-    if not (input.dtype.is_floating_point and target.dtype.is_floating_point):
-        dt = target.dtype if input.dtype.is_floating_point else input.dtype
-        raise NotImplementedError(f"\"mse_cpu\" not implemented for '{dt._legacy[:-6]}'")
+    if not (input.dtype.is_floating_point or target.dtype.is_floating_point):  # (one float operand: promoted)
+        raise NotImplementedError(f"\"mse_cpu\" not implemented for '{input.dtype._legacy[:-6]}'")
     if weight is not None:
         return _reduce((input - target) ** 2 * weight, code)
     return _ops.MseLoss.apply(input, target, code)
@@ -544,6 +544,8 @@ def _class_target(target):
         return target
     if target.dtype.name not in ("int64", "uint8"):
         raise RuntimeError(f"expected target dtype to be Long or Byte, but got {target.dtype._legacy[:-6]}")
+    if target.dtype.name == "uint8" and target.dim() > 1:  # (torch's spatial kernels take Long only)
+        raise RuntimeError("expected scalar type Long but found Byte")
     return target if target.dtype.name == "int64" else target.long()
 
 
