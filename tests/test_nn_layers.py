@@ -528,12 +528,12 @@ def test_loss_modules_and_special_cases():
 def test_against_pytorch():
     real = pytest.importorskip("torch")
     rf = real.nn.functional
-    x4, x3 = R(2, 4, 5, 6), R(2, 4, 7)
+    x4, x3, wt, w1 = R(2, 4, 5, 6), R(2, 4, 7), R(4, 3, 3, 2), R(6, 2, 3)
     checks = [
         (lambda f, t: f.group_norm(t(x4), 2), None),
         (lambda f, t: f.local_response_norm(t(x4), 3), None),
-        (lambda f, t: f.conv_transpose2d(t(x4), t(R(4, 3, 3, 2)), None, 2, 1, 1, 1, (1, 2)), None),
-        (lambda f, t: f.conv1d(t(x3), t(R(6, 2, 3)), None, 1, "same", 2, 2), None),
+        (lambda f, t: f.conv_transpose2d(t(x4), t(wt), None, 2, 1, 1, 1, (1, 2)), None),
+        (lambda f, t: f.conv1d(t(x3), t(w1), None, 1, "same", 2, 2), None),
         (lambda f, t: f.interpolate(t(x4), scale_factor=1.5, mode="bilinear"), None),
         (lambda f, t: f.interpolate(t(x4), size=(3, 9), mode="nearest-exact"), None),
         (lambda f, t: f.pad(t(x4), (1, 2, 2, 1), mode="reflect"), None),
