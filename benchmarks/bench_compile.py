@@ -57,6 +57,7 @@ def eager_step(torch):
     w2 = torch.randn(H, D_out, requires_grad=True)
 
     def step():
+        nonlocal w1, w2
         y_pred = x.mm(w1).clamp(min=0).mm(w2)
         loss = (y_pred - y).pow(2).sum()
         loss.backward()

@@ -188,6 +188,7 @@ del _ops_module, _name, _method
 from . import linalg  # noqa: E402
 
 from . import nn, optim  # noqa: E402
+from ._compile import compile  # noqa: E402, A001 (torch.compile: runs eagerly, see _compile.py)
 from .serialization import load, save  # noqa: E402
 from ._generator import Generator  # noqa: E402
 from . import utils, vision  # noqa: E402

@@ -233,7 +233,8 @@ def _maximum_grad(node, g, needs):
     # NOTE: TensorFlow's rule: on a tie the whole gradient goes to x (torch's splits it).
     x, y = node.inputs
     mask = (greater_equal if node.type == "Maximum" else less_equal)(x, y)
-    return _grads(node, needs, lambda: where(mask, g, zeros_like(g)), lambda: where(mask, zeros_like(g), g))
+    zero = zeros((), g.dtype)
+    return _grads(node, needs, lambda: where(mask, g, zero), lambda: where(mask, zero, g))
 
 
 def _pow_grad(node, g, needs):
@@ -366,9 +367,8 @@ def where(condition, x=None, y=None, name=None):
 
 
 def _select_grad(node, g, needs):
-    c = node.inputs[0]
-    return (None,) + _grads(node, needs, lambda: None, lambda: where(c, g, zeros_like(g)),
-                            lambda: where(c, zeros_like(g), g))[1:]
+    c, zero = node.inputs[0], zeros((), g.dtype)
+    return _grads(node, needs, lambda: None, lambda: where(c, g, zero), lambda: where(c, zero, g))
 
 
 register("Select", lambda c, x, y: _torch.where(c, x, y), grad=_select_grad)
