@@ -351,3 +351,55 @@ def test_clip_and_rnn_match_pytorch():
     w, tw = torch.empty(4, 3, 2, 2), pt.empty(4, 3, 2, 2)
     np.testing.assert_array_equal(init.dirac_(w, 2).numpy(), pt.nn.init.dirac_(tw, 2).numpy())
     assert isinstance(nn.utils.rnn, types.ModuleType)
+
+
+# ------------------------------------------------ weight_norm
+def _affine(lib, w):
+    """A module whose forward reads self.weight (so a recomputed weight is used)."""
+    class Affine(lib.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.weight = lib.nn.Parameter(lib.tensor(w))
+
+        def forward(self, x):
+            return x * self.weight
+    return Affine()
+
+
+@pytest.mark.parametrize("dim,norm_axes", [(0, (1, 2)), (1, (0, 2)), (2, (0, 1)), (None, (0, 1, 2))])
+def test_weight_norm(dim, norm_axes):
+    w = np.random.default_rng(6).standard_normal((2, 3, 4))
+    with pytest.warns(FutureWarning, match="`torch.nn.utils.weight_norm` is deprecated"):
+        m = nn.utils.weight_norm(_affine(torch, w), dim=dim)
+    assert sorted(n for n, _ in m.named_parameters()) == ["weight_g", "weight_v"]
+    g = np.sqrt((w * w).sum(axis=norm_axes, keepdims=dim is not None))
+    np.testing.assert_allclose(m.weight_g.detach().numpy(), g, rtol=1e-12)
+    with torch.no_grad():
+        m.weight_g.mul_(2.0)
+    x = torch.ones(2, 3, 4, dtype=torch.float64)
+    out = m(x)  # the weight is recomputed before forward: g doubled doubles it
+    np.testing.assert_allclose(out.detach().numpy(), 2 * w, rtol=1e-12)
+    out.sum().backward()
+    assert m.weight_v.grad is not None and m.weight_g.grad.shape == m.weight_g.shape
+    with pytest.raises(RuntimeError, match="Cannot register two weight_norm hooks on the same parameter weight"), \
+            pytest.warns(FutureWarning):
+        nn.utils.weight_norm(m, dim=dim)
+    nn.utils.remove_weight_norm(m)
+    assert [n for n, _ in m.named_parameters()] == ["weight"] and isinstance(m.weight, nn.Parameter)
+    np.testing.assert_allclose(m.weight.detach().numpy(), 2 * w, rtol=1e-12)
+    with pytest.raises(ValueError, match="weight_norm of 'weight' not found in"):
+        nn.utils.remove_weight_norm(m)
+
+
+@pytest.mark.skipif(pt is None, reason="PyTorch is not installed")
+@pytest.mark.filterwarnings("ignore::FutureWarning")
+def test_weight_norm_matches_pytorch():
+    rng = np.random.default_rng(9)
+    w, c = rng.standard_normal((3, 4, 2)), rng.standard_normal((3, 4, 2))
+    grads = []
+    for lib in (torch, pt):
+        m = lib.nn.utils.weight_norm(_affine(lib, w), dim=1)
+        (m(lib.ones(3, 4, 2, dtype=lib.float64)) * lib.tensor(c)).sum().backward()
+        grads.append((m.weight_g.grad.numpy(), m.weight_v.grad.numpy()))
+    for a, b in zip(*grads):
+        np.testing.assert_allclose(a, b, rtol=1e-12, atol=1e-15)
