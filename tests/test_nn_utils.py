@@ -204,6 +204,7 @@ def test_pack_unsorted_round_trip_and_gradient():
     moved = packed.float()
     assert moved.data.dtype == torch.float32 and moved.sorted_indices.tolist() == order
     assert packed.to(torch.float64) is packed and not packed.is_cuda
+    assert packed.long().data.dtype == torch.int64 and packed.byte().batch_sizes is packed.batch_sizes
 
 
 def test_pack_errors():

@@ -59,6 +59,15 @@ class PackedSequence(_PackedSequenceBase):
     def float(self):
         return self.to(dtype=_dtype.float32)
 
+    def long(self):
+        return self.to(dtype=_dtype.int64)
+
+    def int(self):
+        return self.to(dtype=_dtype.int32)
+
+    def byte(self):
+        return self.to(dtype=_dtype.uint8)
+
     @property
     def is_cuda(self):
         return self.data.is_cuda
