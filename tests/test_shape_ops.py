@@ -207,3 +207,127 @@ def test_against_torch_if_installed():
               lambda m, x: x.unfold(2, 2, 2), lambda m, x: m.movedim(x, (2, 0), (0, 1)),
               lambda m, x: m.rot90(x, 3, (2, 1)), lambda m, x: x.repeat_interleave(m.tensor([1, 0, 2]), 0)):
         np.testing.assert_allclose(f(torch, torch.tensor(a)).numpy(), f(real, real.tensor(a)).numpy())
+
+
+# ---------------------------------------------------------------- scatter and index_*
+def _np_scatter_reduce(a, dim, idx, src, reduce, include_self=True):
+    out, groups = a.copy(), {}
+    for pos in np.ndindex(*idx.shape):
+        target = list(pos)
+        target[dim] = idx[pos]
+        groups.setdefault(tuple(target), []).append(src[pos])
+    combine = {"sum": np.sum, "prod": np.prod, "mean": np.mean, "amax": np.max, "amin": np.min,
+               "assign": lambda v: v[-1]}
+    for target, values in groups.items():
+        out[target] = combine[reduce](([a[target]] if include_self and reduce != "assign" else []) + values)
+    return out
+
+
+SCATTER_INDEX = np.array([[0, 2, 0], [3, 3, 1], [1, 0, 1]])  # repeated targets within rows
+UNIQUE_INDEX = np.array([[0, 2, 3], [3, 1, 0]])
+
+
+@pytest.mark.parametrize("reduce", ["sum", "prod", "mean", "amax", "amin"])
+@pytest.mark.parametrize("include_self", [True, False])
+def test_scatter_reduce(reduce, include_self):
+    a, src = arr(3, 4), arr(3, 5)  # src larger than index: only its corner is read
+    src[0, 0] = 0.0  # a zero member (prod's special case)
+    want = _np_scatter_reduce(a, 1, SCATTER_INDEX, src, reduce, include_self)
+    idx = torch.tensor(SCATTER_INDEX)
+    got = torch.tensor(a).scatter_reduce(1, idx, torch.tensor(src), reduce, include_self=include_self)
+    np.testing.assert_allclose(got.numpy(), want, rtol=1e-12)
+    x = torch.tensor(a)
+    assert x.scatter_reduce_(1, idx, torch.tensor(src), reduce, include_self=include_self) is x
+    np.testing.assert_allclose(x.numpy(), want, rtol=1e-12)
+    fn = lambda s, t: torch.scatter_reduce(s, 1, idx, t, reduce, include_self=include_self)  # noqa: E731
+    inputs = [torch.tensor(a, requires_grad=True), torch.tensor(src, requires_grad=True)]
+    assert gradcheck(fn, inputs)
+    if reduce != "prod":
+        assert gradgradcheck(fn, inputs)
+
+
+def test_scatter_and_index_ops_values():
+    a, src = arr(2, 4), arr(2, 3)
+    idx = torch.tensor(UNIQUE_INDEX)
+    np.testing.assert_allclose(torch.tensor(a).scatter(1, idx, torch.tensor(src)).numpy(),
+                               _np_scatter_reduce(a, 1, UNIQUE_INDEX, src, "assign"))
+    np.testing.assert_allclose(torch.scatter(torch.tensor(a), 1, idx, 7.5).numpy(),
+                               _np_scatter_reduce(a, 1, UNIQUE_INDEX, np.full((2, 3), 7.5), "assign"))
+    np.testing.assert_allclose(torch.tensor(a).scatter(1, idx, torch.tensor(src), reduce="multiply").numpy(),
+                               _np_scatter_reduce(a, 1, UNIQUE_INDEX, src, "prod"))
+    one_hot = torch.zeros(3, 4, dtype=torch.int64).scatter_(1, torch.tensor([[1], [3], [0]]), 1)
+    assert one_hot.tolist() == [[0, 1, 0, 0], [0, 0, 0, 1], [1, 0, 0, 0]]
+    m, s3 = arr(4, 3), arr(3, 3)
+    i = np.array([2, 0, 2])
+    want = m.copy()
+    np.add.at(want, i, 2 * s3)
+    np.testing.assert_allclose(torch.tensor(m).index_add(0, torch.tensor(i), torch.tensor(s3), alpha=2).numpy(), want)
+    want, s42 = m.copy(), arr(4, 2)
+    want[:, [2, 0]] = s42
+    np.testing.assert_allclose(torch.tensor(m).index_copy(1, torch.tensor([2, 0]), torch.tensor(s42)).numpy(), want)
+    want = m.copy()
+    want[[1, 3]] = -1
+    np.testing.assert_allclose(torch.index_fill(torch.tensor(m), 0, torch.tensor([1, 3]), -1).numpy(), want)
+    want = m.copy()
+    np.add.at(want, ([0, 0, 3], [1, 1, 2]), [1.0, 2.0, 3.0])
+    got = torch.tensor(m).index_put((torch.tensor([0, 0, 3]), torch.tensor([1, 1, 2])), torch.tensor([1.0, 2.0, 3.0]),
+                                    accumulate=True)
+    np.testing.assert_allclose(got.numpy(), want)
+    x = torch.tensor(m)
+    assert x.index_put_((torch.tensor([1]),), torch.tensor(9.0)) is x and x[1].tolist() == [9.0, 9.0, 9.0]
+    y = torch.tensor(m)
+    assert y.index_add_(1, torch.tensor([0]), torch.ones(4, 1, dtype=torch.float64)) is y
+    np.testing.assert_allclose(y[:, 0].numpy(), m[:, 0] + 1)
+
+
+INDEX_GRADS = [
+    ("scatter", lambda x, s: x.scatter(1, torch.tensor(UNIQUE_INDEX), s), [(2, 4), (2, 3)]),
+    ("scatter_value", lambda x: torch.scatter(x, 0, torch.tensor([[1, 0, 1, 0]]), 2.0), [(2, 4)]),
+    ("index_add", lambda x, s: x.index_add(0, torch.tensor([2, 0, 2]), s, alpha=-2), [(4, 3), (3, 3)]),
+    ("index_copy", lambda x, s: x.index_copy(1, torch.tensor([2, 0]), s), [(3, 4), (3, 2)]),
+    ("index_fill", lambda x: x.index_fill(1, torch.tensor([1, 3]), 0.5), [(3, 4)]),
+    ("index_put_acc", lambda x, v: torch.index_put(x, (torch.tensor([0, 0, 2]),), v, True), [(3, 2), (3, 2)]),
+    ("index_put", lambda x, v: x.index_put((torch.tensor([2, 0]), torch.tensor([1, 1])), v), [(3, 2), (2,)]),
+]
+
+
+@pytest.mark.parametrize("name,fn,shapes", INDEX_GRADS, ids=[c[0] for c in INDEX_GRADS])
+def test_index_op_gradients(name, fn, shapes):
+    inputs = [torch.tensor(arr(*s), requires_grad=True) for s in shapes]
+    assert gradcheck(fn, inputs)
+    assert gradgradcheck(fn, inputs)
+
+
+def test_inplace_scatter_under_autograd():
+    w = torch.tensor(arr(2, 4), requires_grad=True)
+    y = w * 1.0
+    y.scatter_(1, torch.tensor(UNIQUE_INDEX), 0.0)
+    y.sum().backward()
+    want = np.ones((2, 4))
+    want[[0, 0, 0, 1, 1, 1], UNIQUE_INDEX.ravel()] = 0
+    np.testing.assert_array_equal(w.grad.numpy(), want)
+    check_raises(lambda: w.index_fill_(0, torch.tensor([0]), 1.0), RuntimeError, "a leaf Variable that requires grad")
+
+
+SCATTER_BAD = [
+    (lambda: torch.zeros(2, 3).scatter(1, torch.tensor([[3]]), 1.0), RuntimeError, "index 3 is out of bounds"),
+    (lambda: torch.zeros(2, 3).scatter(1, torch.tensor([0]), 1.0), RuntimeError, "same number of dimensions"),
+    (lambda: torch.zeros(2, 3).scatter(1, torch.tensor([[0]]), torch.ones(1, 1, dtype=torch.float64)), RuntimeError,
+     "Expected self.dtype to be equal to src.dtype"),
+    (lambda: torch.zeros(2, 3).scatter(1, torch.tensor([[0]]), 1.0, reduce="max"), RuntimeError,
+     "reduce argument must be either add or multiply"),
+    (lambda: torch.zeros(2, 3).scatter_reduce(1, torch.tensor([[0]]), torch.ones(1, 1), "max"), RuntimeError,
+     "reduce argument must be either sum, prod, mean, amax or amin, got max"),
+    (lambda: torch.zeros(2, 3).index_add(0, torch.tensor([2]), torch.ones(1, 3)), IndexError, "index out of range"),
+    (lambda: torch.zeros(2, 3).index_add(0, torch.tensor([[0]]), torch.ones(1, 3)), IndexError,
+     "Index is supposed to be a vector"),
+    (lambda: torch.zeros(2, 3).index_copy(0, torch.tensor([0]), torch.ones(1, 2)), RuntimeError,
+     "must have same slice shapes"),
+    (lambda: torch.zeros(2, 3).index_fill(0, torch.tensor([0]), torch.ones(2)), IndexError,
+     "only supports a 0-dimensional value tensor"),
+]
+
+
+@pytest.mark.parametrize("fn,exc,words", SCATTER_BAD)
+def test_scatter_bad_inputs(fn, exc, words):
+    check_raises(fn, exc, words)

@@ -8,6 +8,7 @@
 #include "../core/ops.h"
 #include "../cpu/kernels.h"
 #include "../cpu/parallel.h"
+#include "../cpu/scatter.h"
 #include "../cuda/allocator.h"
 #include "../cuda/kernels.h"
 #include "gil.h"
@@ -415,6 +416,19 @@ PYBIND11_MODULE(_C, m) {
   m.def("index_select", &index_select, nogil());
   m.def("gather", &gather, nogil());
   m.def("scatter_add_", &scatter_add_, nogil());
+  m.def("scatter_reduce_", [](const Tensor& self, int64_t dim, const Tensor& index, const Tensor& src,
+                              const std::string& reduce) {
+    static const std::pair<const char*, ScatterReduce> ops[] = {{"assign", ScatterReduce::assign},
+        {"sum", ScatterReduce::sum}, {"prod", ScatterReduce::prod}, {"amax", ScatterReduce::amax},
+        {"amin", ScatterReduce::amin}};
+    for (auto& [name, op] : ops) {
+      if (reduce == name) {
+        ReleaseGil nogil(index->numel());
+        return scatter_reduce_(self, dim, index, src, op);
+      }
+    }
+    throw Error("scatter_reduce_: unknown reduce '" + reduce + "'");
+  });
   m.def("nonzero", &nonzero);
   m.def("masked_select", &masked_select);
   m.def("cat", &cat);

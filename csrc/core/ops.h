@@ -90,6 +90,9 @@ void index_put_(const Tensor& a, int64_t dim, const std::vector<Tensor>& indices
 Tensor index_select(const Tensor& a, int64_t dim, const Tensor& index);
 Tensor gather(const Tensor& a, int64_t dim, const Tensor& index);
 void scatter_add_(const Tensor& self, int64_t dim, const Tensor& index, const Tensor& src);
+// scatter_ (assign), scatter_add_ (sum) and scatter_reduce_'s prod/amax/amin into self.
+enum class ScatterReduce;
+void scatter_reduce_(const Tensor& self, int64_t dim, const Tensor& index, const Tensor& src, ScatterReduce op);
 Tensor nonzero(const Tensor& a);  // (n, ndim) int64
 Tensor masked_select(const Tensor& a, const Tensor& mask);
 Tensor cat(const std::vector<Tensor>& tensors, int64_t dim);

@@ -179,8 +179,8 @@ def log_softmax(input, dim=None, dtype=None, *, axis=None):
     return input.log_softmax(axis if dim is None else dim, dtype=dtype)
 
 
-from . import _linalg_ops, _reduction_ops, _shape_ops  # noqa: E402
-for _ops_module in (_shape_ops, _reduction_ops, _linalg_ops):  # Tensor.<name> and torch.<name> of the ops written on top of Tensor
+from . import _linalg_ops, _reduction_ops, _scatter_ops, _shape_ops  # noqa: E402
+for _ops_module in (_shape_ops, _reduction_ops, _linalg_ops, _scatter_ops):  # Tensor.<name> and torch.<name> of the ops written on top of Tensor
     for _name, _method in _ops_module.METHODS.items():
         setattr(Tensor, _name, _method)
     globals().update(_ops_module.FUNCTIONS)
