@@ -96,8 +96,7 @@ class TensorShape(tuple):
         return self.dims is not None and None not in self
 
     def is_compatible_with(self, other):
-        other = other if isinstance(other, TensorShape) else TensorShape(other)
-        if self.dims is None or other.dims is None:
+        if self.dims is None or getattr(other, "dims", ()) is None:
             return True
         return len(self) == len(other) and all(a is None or b is None or a == b for a, b in zip(self, other))
 

@@ -559,7 +559,19 @@ def _matmul_grad(node, g, needs):
     return _grads(node, needs, ga, gb)
 
 
-register("MatMul", _matmul_kernel, grad=_matmul_grad)
+def _make_matmul(node, device, session):
+    a, b = node.inputs
+    if a.shape.ndims != 2 or b.shape.ndims != 2:
+        return functools.partial(_matmul_kernel, node.attrs)
+    ta, tb = node.attrs["transpose_a"], node.attrs["transpose_b"]  # matrices: straight to mm, transposes as views
+    if not ta and not tb:
+        return Tensor.mm
+    if ta and tb:
+        return lambda a, b: a.t().mm(b.t())
+    return (lambda a, b: a.t().mm(b)) if ta else (lambda a, b: a.mm(b.t()))
+
+
+register("MatMul", make=_make_matmul, grad=_matmul_grad)
 
 
 # ---------------------------------------------------------------------------------------- reductions

@@ -177,13 +177,30 @@ class Plan:
         live.sort(key=lambda r: r.type != "VariableV2")  # (a stable sort: reads first, the rest keeps its order)
 
         slot = {id(r): i for i, r in enumerate(live)}
-        self.template = [r.value for r in live]
         self.feeds = [(r.src, slot[id(r)], r.device) for r in live if r.type == "Feed"]
         self.steps = [(OPS[r.type].make(r.src, r.device, session), tuple(slot[id(x)] for x in r.inputs),
                        slot[id(r)], r) for r in live if r.value is None and r.type != "Feed"]
-        self.fetch_slots = [slot[id(r)] for r in outs]
         self.persistent = [r.type in _PERSISTENT for r in outs]
         stats.kernels = len(self.steps)
+        self._run = self._generate({slot[id(r)]: r.value for r in live if r.value is not None},
+                                   [slot[id(r)] for r in outs])
+
+    def _generate(self, constants, fetch_slots):
+        """The plan as one straight-line Python function: a local variable per slot, one line per kernel call,
+        so a run pays no interpretation (no loop, no slot list); constants and kernels are its globals."""
+        env = {f"s{i}": v for i, v in constants.items()}
+        env.update((f"k{n}", fn) for n, (fn, _, _, _) in enumerate(self.steps))
+        unpack = "".join(f"s{s}, " for _, s, _ in self.feeds) + "= feeds" if self.feeds else "pass"
+        lines = ["def run(feeds):", "    " + unpack]
+        lines += [f"    s{out} = k{n}({', '.join(f's{i}' for i in ins)})" for n, (_, ins, out, _) in
+                  enumerate(self.steps)]
+        lines.append("    return [" + ", ".join(f"s{i}" for i in fetch_slots) + "]")
+        self.source = "\n".join(lines)
+        exec(compile(self.source, self._FILENAME, "exec"), env)  # noqa: S102 (code written above from slot numbers)
+        return env["run"]
+
+    _FILENAME = "<tinygrad_ext.static plan>"
+    _FIRST_STEP_LINE = 3
 
     @staticmethod
     def _transfer(new, x, device):
@@ -193,17 +210,23 @@ class Plan:
 
     def run(self, feed_values):
         self.stats.runs += 1
-        vals = self.template[:]
-        for feed, v in zip(self.feeds, feed_values):
-            vals[feed[1]] = v
         try:
-            for fn, ins, out, r in self.steps:
-                vals[out] = fn(*[vals[i] for i in ins])
+            return self._run(feed_values)
         except errors.OpError:
             raise
         except (RuntimeError, ValueError, IndexError, TypeError, ZeroDivisionError) as e:
+            r = self._failed_step(e)
+            if r is None:
+                raise
             raise errors.InvalidArgumentError(None, r.src, f"{e}\n\t [[node {r.src.name} (op: {r.type})]]") from e
-        return [vals[s] for s in self.fetch_slots]
+
+    def _failed_step(self, e):
+        """The step whose line of the generated function raised `e`."""
+        tb = e.__traceback__
+        while tb is not None and tb.tb_frame.f_code.co_filename != self._FILENAME:
+            tb = tb.tb_next
+        n = tb.tb_lineno - self._FIRST_STEP_LINE if tb is not None else -1
+        return self.steps[n][3] if 0 <= n < len(self.steps) else None
 
 
 class _TransferSrc:

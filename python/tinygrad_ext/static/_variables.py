@@ -91,8 +91,11 @@ def assign_sub(ref, value, use_locking=None, name=None):
 
 def _store(session, node, var, value):
     old = session._variables.get(var)
+    if old is not None and old.shape == value.shape or not node.attrs.get("validate_shape", True):
+        session._variables[var] = value
+        return value
     expected = TensorShape(tuple(old.shape)) if old is not None else var.shape
-    if node.attrs.get("validate_shape", True) and not expected.is_compatible_with(tuple(value.shape)):
+    if not expected.is_compatible_with(tuple(value.shape)):
         raise errors.InvalidArgumentError(
             None, node, f"Assign requires shapes of both tensors to match. lhs shape= {expected._brackets()} rhs "
             f"shape= {TensorShape(tuple(value.shape))._brackets()}\n\t [[node {node.name}]]")
