@@ -1,14 +1,17 @@
-"""Checkpoint fuzzing (RELIABILITY.md rows 63-64).
+"""Checkpoint fuzzing (RELIABILITY.md rows 63-64), of both formats torch.save writes: safetensors ("st") and
+PyTorch's zip format ("zip"), and of PyTorch's legacy stream ("legacy").
 
 1. Random objects (random key strings: unicode, control characters, lone surrogates, lengths 0..300; random
    nesting of dicts/OrderedDicts/lists/tuples; every dtype; 0-d, empty and non-contiguous tensors; Parameters,
-   requires_grad, shared tensors; Python scalars) round-trip bit-identically.
+   requires_grad, shared tensors; Python scalars) round-trip bit-identically, in each format.
 2. Mutated checkpoints (byte flips, bit flips, truncations, insertions, deletions at random positions of a valid
-   file, half of them aimed at the header) either load bit-identically or raise CheckpointError: never another
-   exception, never silently different data.
-3. "Crafted" checkpoints: the same mutations with the checksum recomputed afterwards, so that the validation
-   behind the checksum is reached: they load or raise CheckpointError (never another exception), and nothing
-   loaded holds a BOOL byte other than 0 or 1.
+   file, half of them aimed at the safetensors header or the zip's data.pkl) either load bit-identically or
+   raise CheckpointError: never another exception, never silently different data (safetensors: our CRC-32;
+   zip: the CRC-32 of each record).
+3. "Crafted" checkpoints, where the checksums cannot help: the same mutations with our checksum recomputed
+   (safetensors), applied to data.pkl of a zip rewritten with valid CRCs (the restricted unpickler's input), or
+   anywhere in a legacy stream (which has no checksum): they load or raise CheckpointError (never another
+   exception), and nothing loaded holds a BOOL byte other than 0 or 1.
 
 The suite runs N = 200 of each (a few seconds). The full run:
 
@@ -25,10 +28,12 @@ import re
 import struct
 import sys
 import tempfile
+import zipfile
 import zlib
 from collections import Counter, OrderedDict
 
 import numpy as np
+import pytest
 import tinygrad_ext as torch
 from tinygrad_ext import nn
 from tinygrad_ext.serialization import CheckpointError
@@ -186,18 +191,34 @@ def same(a, b, path="obj", ids=None):
 
 
 # ------------------------------------------------------------------ mutations
-def serialize(obj):
+FORMATS = ("st", "zip", "legacy")
+_SAVE_ARGS = {"st": {"format": "safetensors"}, "zip": {"format": "torch"},
+              "legacy": {"_use_new_zipfile_serialization": False}}
+
+
+def serialize(obj, fmt="st"):
     buf = io.BytesIO()
-    torch.save(obj, buf)
+    torch.save(obj, buf, **_SAVE_ARGS[fmt])
     return buf.getvalue()
 
 
-def mutate(rng, data):
-    """(kind, mutated bytes): half of the positions are aimed at the length and header."""
-    n = struct.unpack("<Q", data[:8])[0]
+def _head(data):
+    """How many leading bytes hold the structure: the safetensors length and header, the zip's data.pkl record
+    (written first), the legacy stream's pickles (everything but the last storage's data, roughly: all)."""
+    if data[:4] == b"PK\x03\x04":
+        info = zipfile.ZipFile(io.BytesIO(data)).infolist()[0]
+        return 30 + len(info.filename) + len(info.extra) + info.compress_size
+    if data[:2] == b"\x80\x02":
+        return len(data)
+    return 8 + struct.unpack("<Q", data[:8])[0]
+
+
+def mutate(rng, data, head=None):
+    """(kind, mutated bytes): half of the positions are aimed at the first `head` bytes (default: _head)."""
+    n = _head(data) if head is None else head
 
     def pos(extra=0):
-        hi = 8 + n if rng.random() < 0.5 else len(data)
+        hi = n if rng.random() < 0.5 else len(data)
         return rng.randrange(hi + extra)
     kind = rng.choice(["byte", "bit", "bytes", "truncate", "insert", "delete"])
     b = bytearray(data)
@@ -247,44 +268,67 @@ def try_load(data, reasons=None):
 
 
 # ------------------------------------------------------------------ the three properties
-def check_round_trip(i, directory):
+def check_round_trip(i, directory, fmt):
     obj = random_checkpoint(f"roundtrip-{i}")
     if i % 4 == 0:
         buf = io.BytesIO()
-        torch.save(obj, buf)
+        torch.save(obj, buf, **_SAVE_ARGS[fmt])
         buf.seek(0)
         back = torch.load(buf)
     else:
         path = os.path.join(directory, f"rt{i % 8}.pt")
-        torch.save(obj, path)
+        torch.save(obj, path, **_SAVE_ARGS[fmt])
         back = torch.load(path)
     why = same(obj, back)
-    assert why is None, f"round trip seed roundtrip-{i}: {why}"
+    assert why is None, f"round trip ({fmt}) seed roundtrip-{i}: {why}"
 
 
-def check_mutated(i, stats, reasons=None):
-    rng = random.Random(f"mutate-{i}")
+def check_mutated(i, stats, reasons=None, fmt="st"):
+    rng = random.Random(f"mutate-{fmt}-{i}")
     obj = random_checkpoint(f"mutate-{i}")
-    data = serialize(obj)
+    data = serialize(obj, fmt)
     kind, bad = mutate(rng, data)
     outcome, back = try_load(bad, reasons)  # anything but CheckpointError fails the test here
     if outcome == "loaded":
         why = same(obj, back)
-        assert why is None, f"mutation seed mutate-{i} ({kind}) loaded silently different data: {why}"
+        assert why is None, f"mutation ({fmt}) seed mutate-{i} ({kind}) loaded silently different data: {why}"
         outcome = "identical"
     stats[kind, outcome] += 1
 
 
-def check_crafted(i, stats, reasons=None):
-    rng = random.Random(f"craft-{i}")
+def rezip(data, new_pkl):
+    """The zip checkpoint data with its data.pkl replaced (every record's CRC-32 valid again)."""
+    src = zipfile.ZipFile(io.BytesIO(data))
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w") as z:
+        for info in src.infolist():
+            z.writestr(info.filename, new_pkl if info.filename.endswith("/data.pkl") else src.read(info.filename))
+    return out.getvalue()
+
+
+def craft(rng, data, fmt):
+    """(kind, a mutated file that the checksums do not catch)."""
+    if fmt == "zip":
+        pkl = zipfile.ZipFile(io.BytesIO(data)).read("archive/data.pkl")
+        kind, bad = mutate(rng, pkl, head=len(pkl))
+        return kind, rezip(data, bad)
+    kind, bad = mutate(rng, data)
+    return kind, reseal(bad) if fmt == "st" else bad
+
+
+def check_crafted(i, stats, reasons=None, fmt="st"):
+    rng = random.Random(f"craft-{fmt}-{i}")
     obj = random_checkpoint(f"craft-{i}")
-    kind, bad = mutate(rng, serialize(obj))
-    outcome, back = try_load(reseal(bad), reasons)
+    kind, bad = craft(rng, serialize(obj, fmt), fmt)
+    outcome, back = try_load(bad, reasons)
     if outcome == "loaded":
-        stack = [back]
+        stack, seen = [back], set()
         while stack:
             x = stack.pop()
-            if isinstance(x, torch.Tensor) and x.dtype == torch.bool:
+            if id(x) in seen:  # a crafted pickle may make a list that contains itself
+                continue
+            seen.add(id(x))
+            if isinstance(x, torch.Tensor) and x.dtype == torch.bool and x.numel() <= 1 << 20:
                 assert set(x.numpy().view(np.uint8).reshape(-1).tolist()) <= {0, 1}, f"seed craft-{i}: bad bool"
             elif isinstance(x, dict):
                 stack.extend(x.values())
@@ -293,23 +337,26 @@ def check_crafted(i, stats, reasons=None):
     stats[kind, outcome] += 1
 
 
-def test_random_checkpoints_round_trip_bit_identically():
+@pytest.mark.parametrize("fmt", ["st", "zip", "legacy"])
+def test_random_checkpoints_round_trip_bit_identically(fmt):
     with tempfile.TemporaryDirectory() as d:
         for i in range(N):
-            check_round_trip(i, d)
+            check_round_trip(i, d, fmt)
 
 
-def test_mutated_checkpoints_load_identically_or_raise_checkpoint_error():
+@pytest.mark.parametrize("fmt", ["st", "zip"])
+def test_mutated_checkpoints_load_identically_or_raise_checkpoint_error(fmt):
     stats = Counter()
     for i in range(N):
-        check_mutated(i, stats)
+        check_mutated(i, stats, fmt=fmt)
     assert sum(stats.values()) == N
 
 
-def test_crafted_checkpoints_raise_only_checkpoint_error():
+@pytest.mark.parametrize("fmt", ["st", "zip", "legacy"])
+def test_crafted_checkpoints_raise_only_checkpoint_error(fmt):
     stats = Counter()
     for i in range(N):
-        check_crafted(i, stats)
+        check_crafted(i, stats, fmt=fmt)
     assert stats  # both outcomes are possible; any exception other than CheckpointError has failed the test
 
 
@@ -345,7 +392,7 @@ def test_header_length_128_mod_256_loads():
     firsts = Counter()
     for klen in range(0, 1400, 3):
         obj = {"x" * klen: torch.zeros(2)}
-        data = serialize(obj)
+        data = serialize(obj, "st")
         if data[0] == 0x80:
             firsts[data[1]] += 1
             assert same(obj, torch.load(io.BytesIO(data))) is None
@@ -355,28 +402,30 @@ def test_header_length_128_mod_256_loads():
 def main(argv):
     n = int(argv[1]) if len(argv) > 1 else 1000
     import time
-    t0 = time.perf_counter()
-    with tempfile.TemporaryDirectory() as d:
-        for i in range(n):
-            check_round_trip(i, d)
-    t1 = time.perf_counter()
-    print(f"round trip: {n}/{n} bit-identical ({t1 - t0:.1f} s)")
-    for name, check, note in (
-            ("mutated", check_mutated, "other exceptions 0, silently different data 0"),
-            ("crafted (mutated, checksum recomputed)", check_crafted,
-             "other exceptions 0, loaded BOOL bytes all 0/1 (a loaded crafted file may hold other values)")):
-        stats, reasons = Counter(), Counter()
+    for fmt in FORMATS:
         t0 = time.perf_counter()
-        for i in range(n):
-            check(i, stats, reasons)
+        with tempfile.TemporaryDirectory() as d:
+            for i in range(n):
+                check_round_trip(i, d, fmt)
         t1 = time.perf_counter()
-        outcomes = Counter()
-        for (_, outcome), c in stats.items():
-            outcomes[outcome] += c
-        print(f"{name}: {n} files: {dict(outcomes)}; {note} ({t1 - t0:.1f} s)")
-        for kind in sorted({k for k, _ in stats}):
-            print(f"    {kind:9s} " + ", ".join(f"{o} {c}" for (k, o), c in sorted(stats.items()) if k == kind))
-        print("    CheckpointError reasons: " + "; ".join(f"{r!r} {c}" for r, c in reasons.most_common()))
+        print(f"[{fmt}] round trip: {n}/{n} bit-identical ({t1 - t0:.1f} s)")
+        checks = [("crafted (checksums do not help)", check_crafted,
+                   "other exceptions 0, loaded BOOL bytes all 0/1 (a loaded crafted file may hold other values)")]
+        if fmt != "legacy":  # the legacy stream has no checksum: every mutation is a crafted file
+            checks.insert(0, ("mutated", check_mutated, "other exceptions 0, silently different data 0"))
+        for name, check, note in checks:
+            stats, reasons = Counter(), Counter()
+            t0 = time.perf_counter()
+            for i in range(n):
+                check(i, stats, reasons, fmt=fmt)
+            t1 = time.perf_counter()
+            outcomes = Counter()
+            for (_, outcome), c in stats.items():
+                outcomes[outcome] += c
+            print(f"[{fmt}] {name}: {n} files: {dict(outcomes)}; {note} ({t1 - t0:.1f} s)")
+            for kind in sorted({k for k, _ in stats}):
+                print(f"    {kind:9s} " + ", ".join(f"{o} {c}" for (k, o), c in sorted(stats.items()) if k == kind))
+            print("    CheckpointError reasons: " + "; ".join(f"{r!r} {c}" for r, c in reasons.most_common(12)))
     return 0
 
 

@@ -356,6 +356,14 @@ def test_checksum_catches_changed_bytes(tmp_path):
     renamed = data.replace(b'"tinygrad_ext_crc32"', b'"tinygrad_ext_crc33"')
     with pytest.raises(CheckpointError, match="checksum is missing"):
         torch.load(io.BytesIO(renamed))
+    # damage to several of our fields at once does not make the file look like another tool's (unchecked) file
+    as_v1 = renamed.replace(b'"version":"2"', b'"version":"1"')  # not a version 1 file: it has a 4th field
+    with pytest.raises(CheckpointError, match="checksum is missing"):
+        torch.load(io.BytesIO(as_v1))
+    foreign = renamed.replace(b'"format":"tinygrad_ext"', b'"format":"tinykrad_ext"').replace(
+        b'"version":"2"', b"\"v'rsion\":\"2\"")  # fuzz seed mutate-st-262: only the structure field is left
+    with pytest.raises(CheckpointError, match="unsupported tinygrad_ext checkpoint format 'tinykrad_ext'"):
+        torch.load(io.BytesIO(foreign))
     digits = data.replace(meta["tinygrad_ext_crc32"].encode(), meta["tinygrad_ext_crc32"].upper().encode())
     if digits != data:
         with pytest.raises(CheckpointError, match="invalid tinygrad_ext_crc32"):

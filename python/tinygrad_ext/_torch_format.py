@@ -367,6 +367,14 @@ class _Unpickler:
 
     def load(self):
         """(the object, the position just after its STOP)."""
+        try:
+            return self._load()
+        except CheckpointError:
+            raise
+        except Exception as e:  # bad UTF-8, an unhashable key, ...: only our own code runs here, on crafted data
+            self.fail(f"corrupt pickle at byte {self.pos} ({type(e).__name__}: {e})"[:400])
+
+    def _load(self):
         stack, marks, memo = [], [], {}
         read, push = self.read, stack.append
 

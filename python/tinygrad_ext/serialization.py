@@ -637,15 +637,21 @@ def load(f, map_location=None, pickle_module=None, *, weights_only=None, mmap=No
 
 def _load_safetensors(path, buf, place):
     entries, meta, start = _parse_header(path, buf)
-    ours = meta is not None and meta.get("format") == _FORMAT
+    # Ours by any one of our fields, so that damage to one or two of them cannot make the file look like
+    # another tool's file and skip the checksum.
+    ours = meta is not None and (meta.get("format") == _FORMAT or _CRC in meta or
+                                 meta.get("structure", "").startswith("{\""))
     if meta is not None and _CRC in meta:  # whatever the format says: a flipped format name is caught too
         _verify_checksum(path, buf, start - 8, meta)
     structure = None
     if ours:
-        if meta.get("version") not in _VERSIONS:
-            raise CheckpointError(path, f"unsupported tinygrad_ext checkpoint version {meta.get('version')!r} "
-                                        f"(this tinygrad_ext reads {', '.join(_VERSIONS)})")
-        if meta["version"] != "1" and _CRC not in meta:
+        if meta.get("format") != _FORMAT or meta.get("version") not in _VERSIONS:
+            raise CheckpointError(path, f"unsupported tinygrad_ext checkpoint format {meta.get('format')!r} version "
+                                        f"{meta.get('version')!r} (this tinygrad_ext reads {', '.join(_VERSIONS)}; "
+                                        "or a corrupt file)")
+        # version "1" files (no checksum) have exactly these three fields: a version "2" file whose checksum
+        # field was damaged is not taken for one
+        if _CRC not in meta and (meta["version"] != "1" or set(meta) != {"format", "version", "structure"}):
             raise CheckpointError(path, f"the {_CRC} checksum is missing from the metadata (corrupt file)")
         try:
             structure = json.loads(meta.get("structure", ""))
