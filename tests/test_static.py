@@ -326,6 +326,27 @@ def test_eval_and_default_session():
         np.testing.assert_array_equal((x < 2.5).eval(), [[True, True], [False, False]])
 
 
+def test_unknown_rank_integer_ops_names_and_slices():
+    x = tf.placeholder(tf.float32, name="x")  # not even the rank is known
+    s = tf.reduce_sum(x * x, name="total")
+    g, = tf.gradients(s, [x])
+    assert s.shape == () and x.shape.ndims is None
+    i = tf.placeholder(tf.int32, (None,))
+    w = tf.Variable([[1.0, 2.0, 3.0]], name="w")
+    gw, = tf.gradients(tf.reduce_sum(w[0, 1:] * 2.0), [w])
+    with tf.Session() as sess:
+        sess.run(w.initializer)
+        total, grad = sess.run(["total:0", g], {x: [[1.0, 2.0], [3.0, 4.0]]})  # fetches by name too
+        assert total == 30.0
+        np.testing.assert_array_equal(grad, [[2.0, 4.0], [6.0, 8.0]])
+        assert sess.run(tf.reduce_mean(i), {i: [-3, 1]}) == -1  # integer mean truncates, as TensorFlow
+        out = sess.run(i / 2, {i: [1, 3]})  # integer true division: float64
+        assert out.dtype == np.float64 and out.tolist() == [0.5, 1.5]
+        np.testing.assert_array_equal(sess.run(gw), [[0.0, 2.0, 2.0]])
+        with pytest.raises(ValueError, match="The name 'nope:0' refers to a Tensor which does not exist"):
+            sess.run("nope:0")
+
+
 # ------------------------------------------------------------------------------------------------ scan
 def test_scan_cumulative_sum_with_capture_and_reverse():
     elems = tf.placeholder(tf.float32, (None, 2))

@@ -230,13 +230,16 @@ class Graph:
     def get_operations(self):
         return list(self._nodes)
 
-    def get_tensor_by_name(self, name):
+    def as_graph_element(self, name):
+        """The node named `name` ('loss' or 'loss:0'); KeyError, worded as TensorFlow's, when there is none."""
         base = name[:-2] if name.endswith(":0") else name
         for node in self._nodes:
-            if node.name == base and not node.is_operation:
+            if node.name == base:
                 return node
         raise KeyError(f"The name '{name}' refers to a Tensor which does not exist. The operation, '{base}', does "
                        "not exist in the graph.")
+
+    get_tensor_by_name = get_operation_by_name = as_graph_element
 
     def finalize(self):
         self._finalized = True

@@ -594,7 +594,7 @@ def _axes(axis, shape, name):
 
 def _reduced_shape(shape, axes, keepdims):
     if shape.dims is None:
-        return TensorShape(None)
+        return TensorShape(() if axes is None and not keepdims else None)
     axes = range(len(shape)) if axes is None else axes
     return TensorShape(tuple(1 if i in axes else d for i, d in enumerate(shape) if keepdims or i not in axes))
 

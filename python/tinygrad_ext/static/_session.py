@@ -101,12 +101,10 @@ class Session:
         return fetch
 
     def _by_name(self, name):
-        base = name[:-2] if name.endswith(":0") else name
-        for node in self._graph._nodes:
-            if node.name == base:
-                return node
-        raise ValueError(f"The name '{name}' refers to a Tensor which does not exist. The operation, '{base}', does not "
-                         "exist in the graph.")
+        try:
+            return self._graph.as_graph_element(name)
+        except KeyError as e:
+            raise ValueError(f"Fetch argument {name!r} cannot be interpreted as a Tensor. ({e.args[0]})") from None
 
     def _flatten(self, fetches, flat):
         if isinstance(fetches, (list, tuple)):
