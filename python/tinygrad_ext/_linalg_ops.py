@@ -1,6 +1,7 @@
 """torch's contractions and products beyond mm/bmm: einsum (any equation, as diagonals, sums and one
 bmm per pair of operands), tensordot, baddbmm, addbmm, addmv, addr, cross, cdist. Compositions of
 views, reductions and the core's GEMM, differentiable through those ops."""
+import functools
 import math
 import string
 import warnings
@@ -44,39 +45,36 @@ def _sublist_equation(args):
     return eq, ops
 
 
-def einsum(*args):
-    if args and isinstance(args[0], Tensor):
-        equation, operands = _sublist_equation(args)
-    else:
-        equation, operands = args[0], args[1:]
-        if len(operands) == 1 and isinstance(operands[0], (list, tuple)):
-            operands = tuple(operands[0])
+@functools.lru_cache(maxsize=256)
+def _equation_labels(equation, ndims):
+    """The labels of each operand and of the output (ellipsis dims as integers, right-aligned across
+    operands), for operands of `ndims` dimensions. Cached: models call one equation many times."""
     equation = equation.replace(" ", "")
     lhs, arrow, rhs = equation.partition("->")
     terms = lhs.split(",")
-    if len(terms) > len(operands):
+    if len(terms) > len(ndims):
         raise RuntimeError("einsum(): fewer operands were provided than specified in the equation")
-    if len(terms) < len(operands):
+    if len(terms) < len(ndims):
         raise RuntimeError("einsum(): more operands were provided than specified in the equation")
     # Each operand's labels; ellipsis dims become integer labels, right-aligned across operands.
     n_ell = 0
     parsed, offset = [], 0
-    for k, (term, x) in enumerate(zip(terms, operands)):
+    for k, (term, nd) in enumerate(zip(terms, ndims)):
         labels = _parse_term(term, k, equation, offset)
         offset += len(term) + 1
         named = len(labels) - (None in labels)
-        if None not in labels and named != x.dim() or None in labels and named > x.dim():
+        if None not in labels and named != nd or None in labels and named > nd:
             raise RuntimeError(f"einsum(): the number of subscripts in the equation ({named}) "
                                + ("is more than the number of dimensions" if None in labels else
                                   "does not match the number of dimensions")
-                               + f" ({x.dim()}) for operand {k}" + ("" if None in labels else
-                                                                      " and no ellipsis was given"))
+                               + f" ({nd}) for operand {k}"
+                               + ("" if None in labels else " and no ellipsis was given"))
         parsed.append(labels)
-        n_ell = max(n_ell, x.dim() - named)
+        n_ell = max(n_ell, nd - named)
     ops_labels = []
-    for labels, x in zip(parsed, operands):
+    for labels, nd in zip(parsed, ndims):
         if None in labels:
-            e = x.dim() - (len(labels) - 1)
+            e = nd - (len(labels) - 1)
             i = labels.index(None)
             labels = labels[:i] + list(range(n_ell - e, n_ell)) + labels[i + 1:]
         ops_labels.append(labels)
@@ -97,6 +95,17 @@ def einsum(*args):
                 raise RuntimeError(f"einsum(): output subscript {lab} appears more than once in the output")
     else:  # implicit output: the ellipsis dims, then the letters seen once, in alphabetical order
         out = list(range(n_ell)) + sorted(lab for lab, c in counts.items() if isinstance(lab, str) and c == 1)
+    return ops_labels, out
+
+
+def einsum(*args):
+    if args and isinstance(args[0], Tensor):
+        equation, operands = _sublist_equation(args)
+    else:
+        equation, operands = args[0], args[1:]
+        if len(operands) == 1 and isinstance(operands[0], (list, tuple)):
+            operands = tuple(operands[0])
+    ops_labels, out = _equation_labels(equation, tuple(x.dim() for x in operands))
     sizes = {}
     for k, (labels, x) in enumerate(zip(ops_labels, operands)):
         for lab, n in zip(labels, x.shape):
@@ -153,8 +162,11 @@ def _pair(a, la, b, lb, later, sizes):
     summed = [lab for lab in la if lab in lb and lab not in later]
     left = [lab for lab in la if lab not in lb]
     right = [lab for lab in lb if lab not in la]
-    a = a.permute([la.index(lab) for lab in batch + left + summed])
-    b = b.permute([lb.index(lab) for lab in batch + summed + right])
+    order_a, order_b = [la.index(lab) for lab in batch + left + summed], [lb.index(lab) for lab in batch + summed + right]
+    if order_a != sorted(order_a):
+        a = a.permute(order_a)
+    if order_b != sorted(order_b):
+        b = b.permute(order_b)
     shape_a = [sizes[lab] for lab in batch + left + summed]  # (size-1 dims broadcast)
     shape_b = [sizes[lab] for lab in batch + summed + right]
     if list(a.shape) != shape_a:
@@ -164,7 +176,12 @@ def _pair(a, la, b, lb, later, sizes):
     nb, nl, nk = (math.prod(shape_a[:len(batch)]), math.prod(shape_a[len(batch):len(batch) + len(left)]),
                   math.prod(shape_a[len(batch) + len(left):]))
     nr = math.prod(shape_b[len(batch) + len(summed):])
-    prod = a.reshape(nb, nl, nk).bmm(b.reshape(nb, nk, nr))
+    if nk == 1:  # nothing summed: an outer product per batch
+        prod = a.reshape(nb, nl, 1) * b.reshape(nb, 1, nr)
+    elif nl == 1 and nr == 1:  # one dot product per batch: 1x1 GEMMs would waste the kernel
+        prod = (a.reshape(nb, nk) * b.reshape(nb, nk)).sum(1)
+    else:
+        prod = a.reshape(nb, nl, nk).bmm(b.reshape(nb, nk, nr))
     out_shape = shape_a[:len(batch) + len(left)] + shape_b[len(batch) + len(summed):]
     return prod.reshape(out_shape), batch + left + right
 
