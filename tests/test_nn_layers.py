@@ -524,6 +524,66 @@ def test_loss_modules_and_special_cases():
         nn.TripletMarginLoss(margin=0)
 
 
+# ------------------------------------------------------ dropout, embedding_bag
+def test_channel_dropout():
+    torch.manual_seed(0)
+    x = torch.ones(8, 16, 5, dtype=torch.float64)
+    out = npy(F.dropout1d(x, 0.5))
+    per_channel = out.reshape(8, 16, 5)
+    assert np.all((per_channel == per_channel[..., :1]))  # a whole channel is kept or dropped
+    assert set(np.unique(per_channel)) == {0.0, 2.0}
+    out2 = npy(F.dropout2d(torch.ones(4, 8, 3, 3, dtype=torch.float64), 0.25))
+    assert np.all(out2 == out2[..., :1, :1]) and set(np.unique(out2)) <= {0.0, 1 / 0.75}
+    assert F.dropout1d(x, 0.5, training=False) is x
+    unb = npy(F.dropout1d(torch.ones(6, 4, dtype=torch.float64), 0.5))
+    assert unb.shape == (6, 4) and np.all(unb == unb[:, :1])
+    xt = T(R(2, 3, 4), True)
+    F.dropout1d(xt, 0.5).sum().backward()
+    g = npy(xt.grad)
+    assert np.all(g == g[..., :1]) and set(np.unique(g)) <= {0.0, 2.0}
+    with pytest.raises(RuntimeError, match="dropout1d: Expected 2D or 3D input, but received a 4D input"):
+        F.dropout1d(torch.ones(1, 2, 3, 4))
+    with pytest.warns(UserWarning, match="Received a 3D input to dropout2d"):
+        F.dropout2d(torch.ones(2, 3, 4))
+    with pytest.raises(ValueError, match="dropout probability has to be between 0 and 1, but got 1.5"):
+        F.dropout2d(torch.ones(1, 2, 3, 4), 1.5)
+
+
+@pytest.mark.parametrize("mode", ["sum", "mean", "max"])
+def test_embedding_bag(mode):
+    w = R(10, 3)
+    idx = np.array([1, 2, 4, 5, 4, 3, 2, 9, 0])
+    offsets = [0, 4, 4, 6]  # bags [1 2 4 5], [], [4 3], [2 9 0]
+    red = {"sum": np.sum, "mean": np.mean, "max": np.max}[mode]
+    ref = np.stack([red(w[idx[a:b]], 0) if b > a else np.zeros(3) for a, b in zip(offsets, offsets[1:] + [9])])
+    out = F.embedding_bag(T(idx), T(w), T(np.array(offsets)), mode=mode)
+    np.testing.assert_allclose(npy(out), ref, **TOL)
+    out2d = F.embedding_bag(T(idx[:8].reshape(2, 4)), T(w), mode=mode)
+    np.testing.assert_allclose(npy(out2d), red(w[idx[:8].reshape(2, 4)], 1), **TOL)
+    pad = F.embedding_bag(T(idx), T(w), T(np.array(offsets)), mode=mode, padding_idx=4)
+    keep = [idx[a:b][idx[a:b] != 4] for a, b in zip(offsets, offsets[1:] + [9])]
+    np.testing.assert_allclose(npy(pad), np.stack([red(w[k], 0) if len(k) else np.zeros(3) for k in keep]), **TOL)
+    wt = T(w, True)
+    assert gradcheck(lambda w: F.embedding_bag(T(idx), w, T(np.array(offsets)), mode=mode), (wt,))
+
+
+def test_embedding_bag_weights_and_errors():
+    w, idx = R(6, 2), np.array([0, 5, 2, 2])
+    psw = R(4)
+    out = F.embedding_bag(T(idx), T(w), T(np.array([0, 1, 4])), mode="sum", per_sample_weights=T(psw),
+                          include_last_offset=True)
+    ref = np.stack([w[0] * psw[0], (w[[5, 2, 2]] * psw[1:, None]).sum(0)])
+    np.testing.assert_allclose(npy(out), ref, **TOL)
+    with pytest.raises(NotImplementedError, match="per_sample_weights is only supported for mode='sum'"):
+        F.embedding_bag(T(idx), T(w), T(np.array([0])), per_sample_weights=T(psw))
+    with pytest.raises(ValueError, match="if input is 2D, then offsets has to be None"):
+        F.embedding_bag(T(idx.reshape(2, 2)), T(w), T(np.array([0])))
+    with pytest.raises(ValueError, match="offsets has to be a 1D Tensor but got None"):
+        F.embedding_bag(T(idx), T(w))
+    with pytest.raises(IndexError, match="index out of range in self"):
+        F.embedding_bag(T(np.array([7])), T(w), T(np.array([0])))
+
+
 # ---------------------------------------------------------- against PyTorch
 def test_against_pytorch():
     real = pytest.importorskip("torch")

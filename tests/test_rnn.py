@@ -4,6 +4,10 @@ taken from the module's own state_dict: multi-layer, bidirectional, batch_first,
 default initial states, unbatched input; gradients by gradcheck; parameters, repr and torch's errors. When
 PyTorch is importable the layers are also compared with torch's loading the same state_dict."""
 import math
+import os
+import re
+import subprocess
+import sys
 import warnings
 
 import numpy as np
@@ -326,3 +330,17 @@ def test_against_pytorch(name, kw):
     for (k, p), (k2, p2) in zip(m.named_parameters(), ref.named_parameters()):
         assert k == k2
         np.testing.assert_allclose(npy(p.grad), p2.grad.numpy(), rtol=1e-9, atol=1e-11)
+
+
+# ------------------------------------------------------------------ example
+@pytest.mark.slow
+def test_char_lstm_example_learns():
+    """examples/char_lstm.py --short: the loss on the example's made-up text falls below 1.0 nats/char (it starts
+    near log(24) = 3.2) and the sampled text is made of the text's characters."""
+    path = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "examples", "char_lstm.py")
+    proc = subprocess.run([sys.executable, path, "--short"], capture_output=True, text=True, timeout=300, check=False)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    losses = [float(v) for v in re.findall(r"^step \d+ loss ([0-9.]+)$", proc.stdout, re.M)]
+    final = float(re.search(r"^final loss ([0-9.]+)$", proc.stdout, re.M).group(1))
+    assert len(losses) == 3 and losses[0] > final and final < 1.0, proc.stdout
+    assert re.search(r"^sample: the [a-z .]+$", proc.stdout, re.M), proc.stdout

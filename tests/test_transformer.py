@@ -3,6 +3,10 @@ references written from the published equations (softmax(q k^T / sqrt(d) + mask)
 x = LN(x + sublayer(x)) and pre-norm x = x + sublayer(LN(x))), with the modules' own weights; gradients by
 gradcheck; torch's parameter names, masks and errors. Compared with PyTorch itself when it is importable."""
 import math
+import os
+import re
+import subprocess
+import sys
 import warnings
 
 import numpy as np
@@ -385,3 +389,18 @@ def test_against_pytorch():
                                                             attn_mask=real.tensor(mask))
         b = F.scaled_dot_product_attention(T(q), T(k), T(v), attn_mask=T(mask))
         np.testing.assert_allclose(npy(b), a.numpy(), rtol=1e-10, atol=1e-12)
+
+
+# ------------------------------------------------------------------ example
+@pytest.mark.slow
+def test_transformer_classifier_example_learns():
+    """examples/transformer_classifier.py --short: the loss falls from about log(4) and the held-out accuracy is
+    well above chance (25%)."""
+    path = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "examples",
+                        "transformer_classifier.py")
+    proc = subprocess.run([sys.executable, path, "--short"], capture_output=True, text=True, timeout=300, check=False)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    losses = [float(v) for v in re.findall(r"^step \d+ loss ([0-9.]+)$", proc.stdout, re.M)]
+    final = float(re.search(r"^final loss ([0-9.]+)$", proc.stdout, re.M).group(1))
+    accuracy = float(re.search(r"^test accuracy ([0-9.]+)$", proc.stdout, re.M).group(1))
+    assert losses[0] > final and final < 0.7 and accuracy > 0.8, proc.stdout

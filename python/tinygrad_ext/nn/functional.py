@@ -7,7 +7,7 @@ import warnings
 
 from .. import _C, _dtype, _ops, _registry
 from ..autograd.grad_mode import no_grad
-from ..tensor import Tensor, _needs_grad, _wrap, arange, cat, full_like, where, zeros
+from ..tensor import Tensor, _needs_grad, _wrap, arange, cat, full_like, stack, tensor, where, zeros
 
 _REDUCTIONS = {"none": 0, "mean": 1, "sum": 2}
 
@@ -233,8 +233,9 @@ def hardtanh_(input, min_val=-1.0, max_val=1.0):
 
 # The activations of the op registry (one kernel each, with a fused backward kernel for the common ones).
 _gelu, _gelu_tanh, _silu, _mish, _elu, _softplus, _hardsigmoid, _hardswish, _logsigmoid, _softshrink, _threshold, \
-    _hardtanh = map(_ops.functional, ("gelu", "gelu_tanh", "silu", "mish", "elu", "softplus", "hardsigmoid", "hardswish",
-                                      "logsigmoid", "softshrink", "threshold", "hardtanh"))
+    _hardtanh, _prelu, _glu = map(_ops.functional, (
+        "gelu", "gelu_tanh", "silu", "mish", "elu", "softplus", "hardsigmoid", "hardswish", "logsigmoid", "softshrink",
+        "threshold", "hardtanh", "prelu", "glu"))
 _SELU = (_registry.SELU_ALPHA, _registry.SELU_SCALE, 1.0)
 
 
@@ -337,7 +338,9 @@ def prelu(input, weight):
                            f"{weight.numel()} and channel size = {channels}.")
     if weight.numel() != 1:
         weight = weight.reshape([channels] + [1] * (input.dim() - 2))
-    return input.clamp(min=0) + weight * input.clamp(max=0)
+    elif weight.dim() > input.dim():  # (one weight: a 0-d input keeps its shape)
+        weight = weight.reshape(())
+    return _prelu(input, weight)
 
 
 def glu(input, dim=-1):
@@ -346,8 +349,7 @@ def glu(input, dim=-1):
     d = dim % input.dim()
     if input.shape[d] % 2:
         raise RuntimeError(f"Halving dimension must be even, but dimension {d} is size {input.shape[d]}")
-    a, b = input.chunk(2, d)
-    return a * b.sigmoid()
+    return _glu(*input.chunk(2, d))
 
 
 def _softmax_dim(ndim):
@@ -412,12 +414,7 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None, trainin
         if running_mean is None or running_var is None:
             raise RuntimeError("running_mean and running_var must be defined in evaluation mode")
         mean, var = running_mean, running_var
-    out = (input - mean.reshape(shape)) * (var.reshape(shape) + eps).rsqrt()
-    if weight is not None:
-        out = out * weight.reshape(shape)
-    if bias is not None:
-        out = out + bias.reshape(shape)
-    return out
+    return _channel_affine((input - mean.reshape(shape)) * (var.reshape(shape) + eps).rsqrt(), weight, bias)
 
 
 def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-5):
@@ -1280,3 +1277,101 @@ def gaussian_nll_loss(input, target, var, full=False, eps=1e-6, reduction="mean"
     if full:
         loss = loss + 0.5 * math.log(2 * math.pi)
     return _reduce(loss, _REDUCTIONS[reduction])
+
+
+def _feature_dropout(input, p, training, inplace, batched):
+    """Zeroes whole channels: one Bernoulli draw per (sample, channel), kept ones scaled by 1 / (1 - p)."""
+    if p < 0.0 or p > 1.0:
+        raise ValueError(f"dropout probability has to be between 0 and 1, but got {p}")
+    if not training or p == 0.0:
+        return input
+    x = input if batched else input.unsqueeze(0)
+    mask = dropout(full_like(x, 1.0)[(slice(None), slice(None)) + (slice(0, 1),) * (x.dim() - 2)], p, True)
+    out = x * mask
+    out = out if batched else out.squeeze(0)
+    return input.copy_(out) if inplace else out
+
+
+def dropout1d(input, p=0.5, training=True, inplace=False):
+    if input.dim() not in (2, 3):
+        raise RuntimeError(f"dropout1d: Expected 2D or 3D input, but received a {input.dim()}D input. Note that "
+                           "dropout1d exists to provide channel-wise dropout on inputs with 1 spatial dimension, a "
+                           "channel dimension, and an optional batch dimension (i.e. 2D or 3D inputs).")
+    return _feature_dropout(input, p, training, inplace, input.dim() == 3)
+
+
+def dropout2d(input, p=0.5, training=True, inplace=False):
+    if input.dim() not in (3, 4):
+        warnings.warn(f"dropout2d: Received a {input.dim()}-D input to dropout2d, which is deprecated and will result "
+                      "in an error in a future release. To retain the behavior and silence this warning, please use "
+                      "dropout instead. Note that dropout2d exists to provide channel-wise dropout on inputs with 2 "
+                      "spatial dimensions, a channel dimension, and an optional batch dimension (i.e. 3D or 4D "
+                      "inputs).", UserWarning, stacklevel=2)
+    if input.dim() == 3:
+        warnings.warn("dropout2d: Received a 3D input to dropout2d and assuming that channel-wise 1D dropout behavior "
+                      "is desired - input is interpreted as shape (N, C, L), where C is the channel dim. This "
+                      "behavior will change in a future release to interpret the input as one without a batch "
+                      "dimension, i.e. shape (C, H, W). To maintain the 1D channel-wise dropout behavior, please "
+                      "switch to using dropout1d instead.", UserWarning, stacklevel=2)
+    return _feature_dropout(input, p, training, inplace, True)
+
+
+def embedding_bag(input, weight, offsets=None, max_norm=None, norm_type=2, scale_grad_by_freq=False, mode="mean",
+                  sparse=False, per_sample_weights=None, include_last_offset=False, padding_idx=None):
+    """Sums, means or maxima of bags of embedding rows: the rows of a 2-D input, or the runs of a 1-D input that
+    start at offsets. Entries equal to padding_idx are left out (also from the mean's count); an empty bag is 0."""
+    if max_norm is not None or scale_grad_by_freq or sparse:
+        raise NotImplementedError("embedding_bag: max_norm, scale_grad_by_freq and sparse are not supported")
+    if mode not in ("sum", "mean", "max"):
+        raise ValueError(f"mode has to be one of sum, mean or max, but got {mode}")
+    if per_sample_weights is not None and mode != "sum":
+        raise NotImplementedError(f"embedding_bag: per_sample_weights was not None. per_sample_weights is only "
+                                  f"supported for mode='sum' (got mode='{mode}'). Please open a feature request on "
+                                  "GitHub.")
+    if input.dim() == 2:
+        if offsets is not None:
+            raise ValueError("if input is 2D, then offsets has to be None, as input is treated is a mini-batch of "
+                             f"fixed length sequences. However, found offsets of type {offsets.type()}")
+        B, L = input.shape
+        starts = [b * L for b in range(B)] + [B * L]
+        input = input.reshape(-1)
+        if per_sample_weights is not None:
+            per_sample_weights = per_sample_weights.reshape(-1)
+    elif input.dim() == 1:
+        if offsets is None:
+            raise ValueError("offsets has to be a 1D Tensor but got None")
+        if offsets.dim() != 1:
+            raise ValueError("offsets has to be a 1D Tensor")
+        starts = [int(o) for o in offsets.tolist()]
+        if starts and starts[0] != 0:
+            raise RuntimeError(f"offsets[0] has to be 0, i.e., the first sequence in the mini-batch has to start from "
+                               f"position 0. However, got {starts[0]}")
+        if not include_last_offset:
+            starts.append(input.shape[0])
+    else:
+        raise ValueError(f"input has to be 1D or 2D Tensor, but got Tensor of dimension {input.dim()}")
+    if padding_idx is not None and padding_idx < 0:
+        padding_idx += weight.shape[0]
+    B, E, n = len(starts) - 1, weight.shape[1], input.shape[0]
+    rows = weight.index_select(0, input)  # (n, E)
+    keep = full_like(input, 1, dtype=weight.dtype) if padding_idx is None else (input != padding_idx).to(weight.dtype)
+    if mode == "max":
+        bags = []
+        for b in range(B):
+            seg = rows.narrow(0, starts[b], starts[b + 1] - starts[b])
+            if padding_idx is not None:
+                seg = seg[input.narrow(0, starts[b], starts[b + 1] - starts[b]) != padding_idx]
+            bags.append(seg.amax(0) if seg.shape[0] else zeros(E, dtype=weight.dtype, device=weight.device))
+        return stack(bags) if bags else zeros(0, E, dtype=weight.dtype, device=weight.device)
+    if B > 1:  # the bag of element i: how many of the bags' inner starts are <= i
+        inner = tensor(starts[1:-1], dtype=_dtype.int64, device=input.device)
+        bag = (arange(n, device=input.device).unsqueeze(1) >= inner).long().sum(1)
+    else:
+        bag = zeros(n, dtype=_dtype.int64, device=input.device)
+    w = keep if per_sample_weights is None else keep * per_sample_weights
+    summed = zeros(B, E, dtype=weight.dtype, device=weight.device).scatter_add(
+        0, bag.unsqueeze(1).expand(n, E), rows * w.unsqueeze(1))
+    if mode == "sum":
+        return summed
+    counts = zeros(B, dtype=weight.dtype, device=weight.device).scatter_add(0, bag, keep)
+    return summed / counts.clamp(min=1).unsqueeze(1)

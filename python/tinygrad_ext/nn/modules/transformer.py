@@ -31,7 +31,7 @@ def _generate_square_subsequent_mask(sz, device=None, dtype=None):
 
 
 class _Layer(Module):
-    """What the encoder and decoder layers share: the feed-forward block, activation and the norms."""
+    """What the encoder and decoder layers share: the self-attention and feed-forward blocks, the norms."""
 
     def _init_common(self, d_model, dim_feedforward, dropout, activation, layer_norm_eps, norm_first, bias,
                      n_norms, kw):
@@ -48,6 +48,11 @@ class _Layer(Module):
         self.activation_relu_or_gelu = 1 if activation is F.relu else (2 if activation is F.gelu else 0)
         self.activation = activation
 
+    def _sa_block(self, x, attn_mask, key_padding_mask, is_causal):
+        x = self.self_attn(x, x, x, attn_mask=attn_mask, key_padding_mask=key_padding_mask, need_weights=False,
+                           is_causal=is_causal)[0]
+        return self.dropout1(x)
+
     def _ff_block(self, x, dropout):
         return dropout(self.linear2(self.dropout(self.activation(self.linear1(x)))))
 
@@ -59,11 +64,6 @@ class TransformerEncoderLayer(_Layer):
         kw = dict(device=device, dtype=dtype)
         self.self_attn = MultiheadAttention(d_model, nhead, dropout=dropout, bias=bias, batch_first=batch_first, **kw)
         self._init_common(d_model, dim_feedforward, dropout, activation, layer_norm_eps, norm_first, bias, 2, kw)
-
-    def _sa_block(self, x, attn_mask, key_padding_mask, is_causal):
-        x = self.self_attn(x, x, x, attn_mask=attn_mask, key_padding_mask=key_padding_mask, need_weights=False,
-                           is_causal=is_causal)[0]
-        return self.dropout1(x)
 
     def forward(self, src, src_mask=None, src_key_padding_mask=None, is_causal=False):
         x = src
@@ -83,11 +83,6 @@ class TransformerDecoderLayer(_Layer):
         self.multihead_attn = MultiheadAttention(d_model, nhead, dropout=dropout, bias=bias, batch_first=batch_first,
                                                  **kw)
         self._init_common(d_model, dim_feedforward, dropout, activation, layer_norm_eps, norm_first, bias, 3, kw)
-
-    def _sa_block(self, x, attn_mask, key_padding_mask, is_causal):
-        x = self.self_attn(x, x, x, attn_mask=attn_mask, key_padding_mask=key_padding_mask, need_weights=False,
-                           is_causal=is_causal)[0]
-        return self.dropout1(x)
 
     def _mha_block(self, x, mem, attn_mask, key_padding_mask, is_causal):
         x = self.multihead_attn(x, mem, mem, attn_mask=attn_mask, key_padding_mask=key_padding_mask,
