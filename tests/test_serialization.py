@@ -212,7 +212,8 @@ def test_truncated_files_raise_checkpoint_error(tmp_path):
 @pytest.mark.parametrize("header,payload,reason", [
     ({"t": {"dtype": "F32", "shape": [2], "data_offsets": [0, 8]}}, b"\0" * 4, "out of range"),
     ({"t": {"dtype": "F32", "shape": [3], "data_offsets": [0, 8]}}, b"\0" * 8, "expected 12"),
-    ({"t": {"dtype": "F16", "shape": [2], "data_offsets": [0, 4]}}, b"\0" * 4, "unknown dtype"),
+    ({"t": {"dtype": "C64", "shape": [2], "data_offsets": [0, 16]}}, b"\0" * 16, "complex64 are not supported"),
+    ({"t": {"dtype": "F17", "shape": [2], "data_offsets": [0, 4]}}, b"\0" * 4, "unknown dtype"),
     ({"t": {"dtype": "F32", "shape": [-1], "data_offsets": [0, 4]}}, b"\0" * 4, "invalid shape"),
     ({"t": {"dtype": "F32", "shape": [2 ** 62, 2 ** 62], "data_offsets": [0, 8]}}, b"\0" * 8, "expected"),
     ({"t": {"dtype": "F32", "shape": [2], "data_offsets": [8, 0]}}, b"\0" * 8, "out of range"),

@@ -148,11 +148,12 @@ def test_checkpoint_with_optimizer_state_and_plain_values_from_torch(tmp_path):
 
 
 @needs_torch
-def test_shared_storages_and_views_both_ways(tmp_path):
+@pytest.mark.parametrize("legacy", [False, True])
+def test_shared_storages_and_views_both_ways(tmp_path, legacy):
     base = real.arange(24, dtype=real.float32).reshape(4, 6)
     obj = {"base": base, "view": base[1:, ::2], "t": base.t(), "row": base[2], "again": base,
            "p": real.nn.Parameter(real.ones(3)), "grad": real.zeros(2, requires_grad=True)}
-    real.save(obj, tmp_path / "views.pt")
+    real.save(obj, tmp_path / "views.pt", _use_new_zipfile_serialization=not legacy)
     got = tinygrad_ext.load(tmp_path / "views.pt")
     for k in ("base", "view", "t", "row"):
         assert got[k].shape == tuple(obj[k].shape) and got[k].stride() == obj[k].stride(), k
@@ -163,7 +164,8 @@ def test_shared_storages_and_views_both_ways(tmp_path):
     assert got["view"][0, 0].item() == 106 and got["t"][0, 1].item() == 106 and got["row"][0].item() == 112
     # ours -> torch: views keep their storage, offsets and strides
     b = tinygrad_ext.arange(24, dtype=tinygrad_ext.float32).reshape(4, 6)
-    tinygrad_ext.save({"base": b, "view": b[1:, ::2], "t": b.t()}, tmp_path / "ours.pt")
+    tinygrad_ext.save({"base": b, "view": b[1:, ::2], "t": b.t()}, tmp_path / "ours.pt",
+                      _use_new_zipfile_serialization=not legacy)
     back = real.load(tmp_path / "ours.pt", weights_only=True)
     assert back["view"].stride() == (6, 2) and back["view"].storage_offset() == 6
     assert back["t"].stride() == (1, 6)

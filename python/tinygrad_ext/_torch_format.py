@@ -478,7 +478,8 @@ class _Unpickler:
                 n = struct.unpack({0x58: "<I", 0x8c: "<B", 0x8d: "<Q"}[op], read({0x58: 4, 0x8c: 1, 0x8d: 8}[op]))[0]
                 push(read(n).decode("utf-8", "surrogatepass"))
             elif op == 0x55:  # SHORT_BINSTRING (a Python 2 str)
-                push(read(read(1)[0]).decode(self.loader.encoding))
+                raw = read(read(1)[0])
+                push(raw if self.loader.encoding == "bytes" else raw.decode(self.loader.encoding))
             elif op in (0x42, 0x43, 0x8e, 0x96):  # BINBYTES, SHORT_BINBYTES, BINBYTES8, BYTEARRAY8
                 n = struct.unpack({0x42: "<I", 0x43: "<B"}.get(op, "<Q"), read({0x42: 4, 0x43: 1}.get(op, 8)))[0]
                 push(read(n) if op != 0x96 else bytearray(read(n)))
@@ -615,8 +616,7 @@ def load_zip(buf, path, place, encoding="ASCII"):
             ld.fail(f"storage {key} is read as {stored.name} and as {name}")
         return stored
 
-    obj, end = _Unpickler(ld, record("data.pkl"), 0, persistent_load).load()
-    return obj
+    return _Unpickler(ld, record("data.pkl"), 0, persistent_load).load()[0]
 
 
 def load_legacy(buf, path, place, encoding="ASCII"):
@@ -677,8 +677,7 @@ def load_legacy(buf, path, place, encoding="ASCII"):
             ld.storages[view_key] = _Storage(ld, view_key, name, root.raw[offset * itemsize:(offset + size) *
                                                                          itemsize], root.location)
         return ld.storages[view_key]
-    obj, _ = _Unpickler(ld, data, main_start, persistent_load).load()
-    return obj
+    return _Unpickler(ld, data, main_start, persistent_load).load()[0]
 
 
 # ------------------------------------------------------------------ writing

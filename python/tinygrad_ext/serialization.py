@@ -79,7 +79,7 @@ from . import _dtype, cuda
 from ._device import as_device, device
 from ._torch_format import (FORMATS, SUPPORTED, ZIP_MAGIC, CheckpointError, WeightsUnpicklingError,
                             bad_bool_byte, load_legacy, load_zip, save_legacy, save_zip, tensor_bytes,
-                            tensor_from_bytes)
+                            tensor_from_bytes, unsupported_dtype)
 from .nn.parameter import Parameter
 from .tensor import Tensor
 
@@ -91,6 +91,7 @@ _MAX_DEPTH = 512
 # safetensors dtype codes <-> our dtype names
 _TO_ST = {name: FORMATS[name][1] for name in SUPPORTED if FORMATS[name][1]}
 _FROM_ST = {v: k for k, v in _TO_ST.items()}
+_ALL_ST = {code: name for name, (_, code, _) in FORMATS.items() if code}  # incl. the dtypes we lack
 
 
 # -------------------------------------------------------------------- save
@@ -445,6 +446,8 @@ def _parse_header(path, buf):
         if not isinstance(info, dict):
             fail(f"tensor '{key}': entry is not an object")
         dt, shape, offs = info.get("dtype"), info.get("shape"), info.get("data_offsets")
+        if isinstance(dt, str) and dt in _ALL_ST and dt not in _FROM_ST:
+            fail(f"tensor '{key}': {unsupported_dtype(_ALL_ST[dt])}")
         if not isinstance(dt, str) or dt not in _FROM_ST:
             fail(f"tensor '{key}': unknown dtype {dt!r} (supported: {', '.join(_FROM_ST)})")
         if not isinstance(shape, list) or not all(isinstance(s, int) and not isinstance(s, bool) and s >= 0
