@@ -338,3 +338,26 @@ def test_argument_check_order_and_zero_dim_rules():
     check_raises(lambda: F.softmax(torch.ones(2, dtype=torch.int64), 0), NotImplementedError, "not implemented for")
     check_raises(lambda: F.mse_loss(torch.ones(2, dtype=torch.int64), torch.ones(2, dtype=torch.int64)),
                  NotImplementedError, "mse")
+
+
+def test_writes_into_expanded_views_as_torch():
+    def expanded():
+        return torch.zeros(1, 3).expand(2, 3)
+    for name, write in [("neg_", lambda a: a.neg_()), ("copy_", lambda a: a.copy_(torch.ones(2, 3))),
+                        ("scatter_add_", lambda a: a.scatter_add_(0, torch.zeros(1, 3, dtype=torch.int64),
+                                                                  torch.ones(1, 3))),
+                        ("uniform_", lambda a: a.uniform_()), ("out=", lambda a: torch.add(torch.ones(2, 3), 1, out=a))]:
+        check_raises(lambda: write(expanded()), RuntimeError, "refers to a single memory location")
+    a = expanded()
+    assert a.fill_(2.0).tolist() == [[2.0] * 3] * 2 and a.zero_().sum().item() == 0  # fill_ is allowed, as torch's
+    e = torch.zeros(1, 0).expand(4, 0)
+    assert e.floor_divide_(torch.tensor(2.0)).shape == (4, 0)  # nothing is written: no error
+
+
+def test_clamp_of_bool_promotes_as_torch():
+    b = torch.tensor([True, False])
+    assert torch.clamp(b, max=-1).tolist() == [-1, -1] and torch.clamp(b, max=-1).dtype is torch.int64
+    assert torch.clamp(b, min=0, max=True).dtype is torch.int64
+    assert torch.clamp(b, min=0.5).tolist() == [1.0, 0.5]
+    check_raises(lambda: torch.clamp(b, min=True), NotImplementedError, "clamp_min_scalar_cpu")
+    check_raises(lambda: b.clone().clamp_(max=0), RuntimeError, "can't be cast")

@@ -170,6 +170,7 @@ Tensor gather(const Tensor& a, int64_t dim, const Tensor& index) {
 void scatter_reduce_(const Tensor& self, int64_t dim, const Tensor& index, const Tensor& src, ScatterReduce op) {
   const char* name = op == ScatterReduce::sum ? "scatter_add_" : op == ScatterReduce::assign ? "scatter_" : "scatter_reduce_";
   dim = wrap_dim(dim, self->dim());
+  check_no_internal_overlap(self, name);
   check_same_device(self, index, name);
   check_same_device(self, src, name);
   TG_CHECK(src->dtype == self->dtype, name, "(): Expected self.dtype to be equal to src.dtype");
@@ -235,6 +236,7 @@ Generator g_gen;
 
 void fill(const Tensor& t, int kind, double a, double b) {
   if (t->numel() == 0) return;
+  check_no_internal_overlap(t, "random fill");
   Tensor dst = t->is_contiguous() ? t : empty(t->sizes, t->dtype, t->device());
   uint64_t offset = g_gen.offset;
   g_gen.offset += uint64_t(t->numel());

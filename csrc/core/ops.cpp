@@ -101,7 +101,16 @@ Tensor scalar_tensor(const Scalar& s, DType dtype, Device device) {
   return device.is_cuda() ? to_device(t, device) : t;
 }
 
+void check_no_internal_overlap(const Tensor& t, const char* op) {
+  if (t->numel() == 0) return;  // (nothing is written)
+  for (int64_t d = 0; d < t->dim(); ++d)
+    TG_CHECK(t->strides[d] != 0 || t->sizes[d] <= 1, op, ": unsupported operation: more than one element "
+             "of the written-to tensor refers to a single memory location. Please clone() the tensor before "
+             "performing the operation.");
+}
+
 void copy_(const Tensor& dst, const Tensor& src) {
+  check_no_internal_overlap(dst, "copy_");
   if (dst->device() != src->device()) {
     TG_CHECK(dst->is_contiguous(), "copy_: cross-device copies need a contiguous destination");
     Tensor s = src->dtype == dst->dtype ? src : to_dtype(src, dst->dtype);
@@ -195,7 +204,12 @@ void check_scalar_fits(const Scalar& s, DType t) {
 
 void fill_(const Tensor& t, const Scalar& value) {
   check_scalar_fits(value, t->dtype);
-  copy_(t, scalar_tensor(value, t->dtype, t->device()));
+  // An expanded view is filled through one copy of each aliased element (torch allows fill_ there).
+  Shape sizes = t->sizes;
+  for (int64_t d = 0; d < t->dim(); ++d)
+    if (t->strides[d] == 0) sizes[d] = std::min<int64_t>(sizes[d], 1);
+  copy_(sizes == t->sizes ? t : make_view(t, sizes, t->strides, t->offset),
+        scalar_tensor(value, t->dtype, t->device()));
 }
 
 Tensor full(const Shape& sizes, const Scalar& value, DType dtype, Device device) {
@@ -404,11 +418,7 @@ Tensor prepare_out(const Tensor& out, const Shape& shape, DType result, const ch
     if (x.storage == out->storage && !(x.offset == out->offset && x.strides == out->strides && x.sizes == out->sizes))
       direct = false;
   }
-  // A written-to tensor whose elements overlap (an expanded view) cannot take a result.
-  for (int64_t d = 0; d < out->dim(); ++d)
-    TG_CHECK(out->strides[d] != 0 || out->sizes[d] <= 1, op, ": unsupported operation: more than one element "
-             "of the written-to tensor refers to a single memory location. Please clone() the tensor before "
-             "performing the operation.");
+  check_no_internal_overlap(out, op);
   return direct ? out : nullptr;
 }
 

@@ -37,6 +37,8 @@ void bump_version(const Tensor& t);
 
 // Copies and conversions.
 void copy_(const Tensor& dst, const Tensor& src);  // broadcasts src, casts dtype
+// torch's check of a written-to tensor: an expanded view (a 0 stride over 2+ elements) cannot take a result.
+void check_no_internal_overlap(const Tensor& t, const char* op);
 Tensor contiguous(const Tensor& t);
 Tensor clone(const Tensor& t);
 Tensor to_dtype(const Tensor& t, DType dtype);   // returns t itself when nothing changes
@@ -56,9 +58,12 @@ Tensor eye(int64_t n, int64_t m, DType dtype, Device device);
 // Elementwise. `out`, when given, receives the result (in-place ops pass the
 // tensor itself): its shape must be the broadcast shape and the result type
 // must cast to its dtype; it is left untouched when a check fails.
-Tensor unary(UnaryOpId op, const Tensor& a, const Tensor& out = nullptr);
-Tensor binary(BinaryOpId op, const Tensor& a, const Tensor& b, const Tensor& out = nullptr);
-Tensor binary(BinaryOpId op, const Tensor& a, const Scalar& b, bool reflected, const Tensor& out = nullptr);
+// params: the op's scalar parameters (its registry entry's `params`), zero for ops without any.
+Tensor unary(UnaryOpId op, const Tensor& a, const Tensor& out = nullptr, const OpParams& params = {});
+Tensor binary(BinaryOpId op, const Tensor& a, const Tensor& b, const Tensor& out = nullptr,
+              const OpParams& params = {});
+Tensor binary(BinaryOpId op, const Tensor& a, const Scalar& b, bool reflected, const Tensor& out = nullptr,
+              const OpParams& params = {});
 Tensor clamp(const Tensor& a, std::optional<Scalar> lo, std::optional<Scalar> hi, const Tensor& out = nullptr);
 Tensor leaky_relu(const Tensor& a, double slope, const Tensor& out = nullptr);
 Tensor where(const Tensor& cond, const Tensor& a, const Tensor& b);

@@ -997,6 +997,8 @@ class Tensor:
             if _needs_grad(self, lo, hi):
                 return _ops.ClampT.apply(self, lo, hi)
             return _wrap(_ops.ClampT.forward(_ops._NoCtx(), self, lo, hi))
+        if self.dtype is _dtype.bool and _bool_clamp_promotes(min, max):
+            return self.long().clamp(min, max)
         if _needs_grad(self):
             return _ops.Clamp.apply(self, min, max)
         return _wrap(_C.clamp(self._impl, min, max))
@@ -1004,6 +1006,8 @@ class Tensor:
     clip = clamp
 
     def clamp_(self, min=None, max=None):  # noqa: A002
+        if self.dtype is _dtype.bool and _bool_clamp_promotes(min, max):
+            raise RuntimeError("result type Long can't be cast to the desired output type Bool")
         if _needs_grad(self):
             _check_inplace(self)
             return self._rebase(_ops.Clamp.apply(_function.inplace_source(self), min, max))
@@ -1360,6 +1364,18 @@ def _rounding_div(a, b, mode):
     if _needs_grad(a, b):
         return _ops.ZeroGrad.apply(a, b, out)
     return _wrap(out)
+
+
+def _bool_clamp_promotes(lo, hi):
+    """clamp of a bool tensor by numbers: an int bound promotes the result to int64 (True: it does; a float bound
+    is promoted by the kernel); bool bounds alone have no kernel, as torch's."""
+    bounds = [b for b in (lo, hi) if b is not None]
+    if not bounds or any(isinstance(b, (_py_float, np.floating)) for b in bounds):
+        return False
+    if all(isinstance(b, (_py_bool, np.bool_)) for b in bounds):
+        kind = "clamp" if len(bounds) == 2 else "clamp_min" if lo is not None else "clamp_max"
+        raise NotImplementedError(f"\"{kind}_scalar_cpu\" not implemented for 'Bool'")
+    return True
 
 
 def _can_cast_into(t, other):

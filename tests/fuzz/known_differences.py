@@ -59,10 +59,6 @@ KNOWN = [
           lambda f: _op(f, *CLAMP) and re.search(r"\d{15,}", f.call.body) is not None,
           "clamp/clip with an integer bound beyond 2**53 (e.g. max=2**63-1 on int64) go through a double: "
           "a.clamp_(max=9223372036854775807) turns every element into -2**63", True),
-    Known("where_clamp", VALUE + EXC,
-          lambda f: _op(f, *CLAMP) and _in(f, "a") == "bool",
-          "clamp of a bool tensor: torch promotes with the bounds (int64 result) or raises (bool bounds, "
-          "NotImplementedError; clamp_ cannot cast back); ours keeps bool", True),
     Known("unary", VALUE, lambda f: _op(f, "square") and _in(f, "a") == "bool",
           "square(bool) returns bool; torch returns int64 (pow(x, 2) promotes)", True),
     Known("join", GRAD, lambda f: _op(f, "cat"),
@@ -83,12 +79,11 @@ KNOWN = [
     Known("binary", VALUE, lambda f: f.call.op.startswith("pow") and re.search(r"\d{9,}", f.call.body) is not None,
           "pow with a huge integer exponent (x ** 4294967297) rounds the exponent to float32 and loses its parity: "
           "(-1.63) ** 4294967297 is inf (torch: -inf)", True),
-    Known("*", ANY, lambda f: "expanded_input" in f.call.tags and (f.call.inplace is not None or
-                                                                  f.call.op in ("setitem",)),
-          "in-place writes into expanded (overlapping) views: ours raises for some ops where torch does not "
-          "(empty tensors, log_/sigmoid_/clamp_), and writes silently where torch raises 'more than one element "
-          "of the written-to tensor refers to a single memory location' (neg_, exp_, relu_, scatter_add_, "
-          "setitem); masked_fill_ through aliases gives other values", True),
+    Known("*", ANY, lambda f: "expanded_input" in f.call.tags and f.call.op in ("masked_fill_", "setitem") and
+          "ours raised" in f.kind,
+          "masked_fill_ and mask/index writes into an expanded (overlapping) view raise 'more than one element of the "
+          "written-to tensor refers to a single memory location'; torch deprecates them with a warning and writes "
+          "through the aliases (RELIABILITY.md: no silent writes through aliases)", False),
     Known("matmul", VALUE, lambda f: _op(f, "addmm") and "beta=0" in f.call.body,
           "addmm(input, m1, m2, beta=0) propagates nan/inf from input (input * 0); torch ignores input when "
           "beta is 0 (documented)", True),
