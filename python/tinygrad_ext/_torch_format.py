@@ -28,6 +28,7 @@ import pickle
 import pickletools
 import struct
 import zipfile
+import zlib
 from collections import Counter, OrderedDict
 
 import numpy as np
@@ -93,7 +94,9 @@ def tensor_from_bytes(raw, name, shape=None, byteorder="little"):
     arr = np.frombuffer(raw, dtype=code if byteorder == "little" else code.newbyteorder(">"))
     if shape is not None:
         arr = arr.reshape(shape)
-    return from_numpy(arr.astype(code.newbyteorder("="), copy=True))
+    if not arr.dtype.isnative or arr.flags.writeable:  # (from_numpy copies a read-only array itself)
+        arr = arr.astype(code.newbyteorder("="), copy=True)
+    return from_numpy(arr)
 
 
 def tensor_bytes(t):
@@ -557,6 +560,26 @@ class _Loader:
         return stype.dtype, key, location, numel
 
 
+def _stored_record(ld, view, info, name):
+    """The bytes of an uncompressed record, a view into the file, after the checks zipfile makes: its local
+    header names the same file, it lies inside the file, its CRC-32 matches the central directory's."""
+    at = info.header_offset
+    head = bytes(view[at:at + 30])
+    if len(head) < 30 or head[:4] != b"PK\x03\x04":
+        ld.fail(f"record {name}: bad local file header (truncated or corrupt archive)")
+    n, m = struct.unpack("<HH", head[26:30])
+    stored_name = bytes(view[at + 30:at + 30 + n]).decode("utf-8" if info.flag_bits & 0x800 else "cp437", "replace")
+    if stored_name != info.orig_filename:
+        ld.fail(f"record {name}: the file name in its local header differs from the directory's (corrupt archive)")
+    start = at + 30 + n + m
+    data = view[start:start + info.compress_size]
+    if len(data) != info.compress_size:
+        ld.fail(f"record {name} is truncated")
+    if zlib.crc32(data) != info.CRC:
+        ld.fail(f"record {name} is corrupt: Bad CRC-32 (the file changed after it was written)")
+    return data
+
+
 def load_zip(buf, path, place, encoding="ASCII"):
     """The object of a PyTorch zip checkpoint (buf: bytes or an mmap)."""
     ld = _Loader(path, place, encoding)
@@ -573,6 +596,7 @@ def load_zip(buf, path, place, encoding="ASCII"):
     if prefix is None or prefix + "data.pkl" not in names:
         ld.fail("the zip archive has no <archive>/data.pkl: not a PyTorch checkpoint")
     by_name = {i.filename: i for i in infos}
+    view = memoryview(buf)
 
     def record(name, size=None, limit=1 << 30):
         info = by_name.get(prefix + name)
@@ -589,20 +613,24 @@ def load_zip(buf, path, place, encoding="ASCII"):
                 (info.compress_type == zipfile.ZIP_STORED and declared != info.compress_size):
             ld.fail(f"record {name} declares {declared} bytes from {info.compress_size} in the archive (a zip bomb "
                     "or a crafted file)")
-        try:
-            data = zf.read(info)  # zipfile checks each record's CRC-32
-        except Exception as e:
-            ld.fail(f"record {name} is corrupt ({type(e).__name__}: {e})")
+        if info.flag_bits & 1:
+            ld.fail(f"record {name} is encrypted")
+        if info.compress_type == zipfile.ZIP_STORED:  # torch's records: read in place (no copy), CRC checked here
+            data = _stored_record(ld, view, info, name)
+        else:
+            try:
+                data = zf.read(info)  # zipfile checks the CRC-32
+            except Exception as e:
+                ld.fail(f"record {name} is corrupt ({type(e).__name__}: {e})")
         if len(data) != declared:
             ld.fail(f"record {name} is truncated")
         return data
 
-    order = record("byteorder", limit=16) if prefix + "byteorder" in by_name else b"little"
+    order = bytes(record("byteorder", limit=16)) if prefix + "byteorder" in by_name else b"little"
     if order not in (b"little", b"big"):
         ld.fail(f"invalid byteorder record {order[:16]!r}")
     ld.byteorder = order.decode()
-    version = record("version", limit=16) if prefix + "version" in by_name else \
-        record(".data/version", limit=16) if prefix + ".data/version" in by_name else None
+    version = next((bytes(record(v, limit=16)) for v in ("version", ".data/version") if prefix + v in by_name), None)
     if version is None or not version.strip().isdigit():
         ld.fail("the archive has no valid version record (truncated or not a PyTorch checkpoint)")
 
@@ -616,7 +644,7 @@ def load_zip(buf, path, place, encoding="ASCII"):
             ld.fail(f"storage {key} is read as {stored.name} and as {name}")
         return stored
 
-    return _Unpickler(ld, record("data.pkl"), 0, persistent_load).load()[0]
+    return _Unpickler(ld, bytes(record("data.pkl")), 0, persistent_load).load()[0]
 
 
 def load_legacy(buf, path, place, encoding="ASCII"):
@@ -661,7 +689,7 @@ def load_legacy(buf, path, place, encoding="ASCII"):
         if count != numel or pos + 8 + nbytes > len(data):
             ld.fail(f"storage {key} holds {count} elements and {len(data) - pos - 8} bytes remain; its persistent "
                     f"id says {numel} elements ({nbytes} bytes): truncated or crafted file")
-        ld.storages[key] = _Storage(ld, key, name, data[pos + 8:pos + 8 + nbytes], location)
+        ld.storages[key] = _Storage(ld, key, name, memoryview(data)[pos + 8:pos + 8 + nbytes], location)
         pos += 8 + nbytes
 
     def persistent_load(pid):
