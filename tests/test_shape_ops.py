@@ -140,6 +140,7 @@ def test_index_functions():
     assert torch.argwhere(x).tolist() == [[0, 1], [1, 0]]
     assert torch.repeat_interleave(torch.tensor([1, 0, 3])).tolist() == [0, 2, 2, 2]
     assert torch.broadcast_shapes((2, 1), (3,), (1, 1, 1)) == torch.Size([1, 2, 3])
+    assert torch.unflatten(torch.zeros(2, 6), 1, (3, -1)).shape == (2, 3, 2)
 
 
 def test_meshgrid():
@@ -163,6 +164,7 @@ def test_meshgrid():
 BAD = [
     (lambda: torch.zeros(2, 3).flip(5), IndexError, "Dimension out of range"),
     (lambda: torch.zeros(2, 3).flip(0, 0), RuntimeError, "dim 0 appears multiple times"),
+    (lambda: torch.zeros(2, 3).flip(), TypeError, 'missing 1 required positional arguments: "dims"'),
     (lambda: torch.zeros(3).fliplr(), RuntimeError, "Input must be >= 2-d."),
     (lambda: torch.zeros(()).flipud(), RuntimeError, "Input must be >= 1-d."),
     (lambda: torch.zeros(2, 3).roll(1, (0, 1)), RuntimeError, "shifts and dimensions must align"),

@@ -303,6 +303,10 @@ def swapdims(input, dim0, dim1):
     return input.transpose(dim0, dim1)
 
 
+def unflatten(input, dim, sizes):
+    return input.unflatten(dim, sizes)
+
+
 # ---------------------------------------------------------------- broadcasting
 def broadcast_to(input, size):
     return input.expand(_shape_arg((size,), "broadcast_to", "size"))
@@ -449,6 +453,8 @@ def _packed(fn, arg):
     """The method form of an op taking one size-like argument, which methods also take unpacked
     (x.flip(0, 1) is x.flip((0, 1)))."""
     def method(self, *args, **kwargs):
+        if not args and arg not in kwargs:
+            raise TypeError(f'{fn.__name__}() missing 1 required positional arguments: "{arg}"')
         return fn(self, kwargs.pop(arg) if arg in kwargs else args[0] if len(args) == 1 else args, **kwargs)
     method.__name__ = fn.__name__
     return method
@@ -461,4 +467,4 @@ _SHARED = ("fliplr", "flipud", "roll", "rot90", "repeat_interleave", "tril", "tr
 METHODS = {**{n: globals()[n] for n in _SHARED + ("tril_", "triu_")},
            "flip": _packed(flip, "dims"), "tile": _packed(tile, "dims"), "repeat": repeat, "unfold": unfold}
 FUNCTIONS = {n: globals()[n] for n in _SHARED + ("flip", "tile", "broadcast_tensors", "broadcast_shapes", "meshgrid",
-                                                 "tril_indices", "triu_indices")}
+                                                 "tril_indices", "triu_indices", "unflatten")}
