@@ -270,6 +270,29 @@ def test_common_subexpression_elimination_and_dead_nodes():
         assert s.kernels == 3  # mul, exp, add
 
 
+def test_buffers_are_reused_only_where_nothing_reads_them_later():
+    x = tf.placeholder(tf.float32, (None, 3))
+    a = x * 2.0                      # a new buffer (x itself, a feed, is never written)
+    b = tf.exp(a)                    # a is read again below: exp may not write into it
+    c = a * b                        # a's last reader (b is read again by e): may write into a
+    d = tf.reshape(c, (-1,)) + 1.0   # c is viewed by the reshape: the add may not write into the view
+    e = -(b + 1.0)
+    xv = np.array([[0.0, 1.0, 2.0]], np.float32)
+    a_ref = xv * 2
+    with tf.Session() as sess:
+        av, dv, ev = sess.run([a, d, e], {x: xv})  # a is fetched: nothing may overwrite it
+        np.testing.assert_allclose(av, a_ref)
+        np.testing.assert_allclose(dv, (a_ref * np.exp(a_ref)).ravel() + 1, rtol=1e-6)
+        np.testing.assert_allclose(ev, -(np.exp(a_ref) + 1), rtol=1e-6)
+        assert sess.stats.in_place == 2  # b + 1 into b (its last reader), the negation into that
+        dv2, ev2 = sess.run([d, e], {x: xv})  # a no longer fetched: c may write into a
+        np.testing.assert_allclose(dv2, dv, rtol=1e-6)
+        np.testing.assert_allclose(ev2, ev, rtol=1e-6)
+        assert sess.stats.in_place == 3
+        z = tf.placeholder(tf.float32, (None, None))
+        np.testing.assert_allclose(sess.run(z * 2.0 + tf.ones((4, 3)), {z: np.ones((1, 3))}), np.full((4, 3), 3.0))
+
+
 def test_plans_are_cached_per_fetches_and_feeds():
     x = tf.placeholder(tf.float32, (2,))
     y = x * 3.0

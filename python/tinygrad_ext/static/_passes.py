@@ -15,7 +15,7 @@ The counts of each pass are in `Plan.stats` (a Session shows its last plan's as 
 from .. import cuda as _cuda
 from . import errors
 from ._graph import TensorShape
-from ._ops import OPS, register
+from ._ops import BINARY, OPS, UNARY, Tensor, register
 
 _PERSISTENT = frozenset(("Const", "VariableV2", "Assign", "AssignAdd", "AssignSub", "Feed"))
 # ops whose result is one of their inputs when the other is a constant scalar: type -> ((input, value), ...)
@@ -24,12 +24,24 @@ _IDENTITIES = {"AddV2": ((0, 0), (1, 0)), "Sub": ((1, 0),), "Mul": ((0, 1), (1, 
 
 register("_Transfer", lambda attrs, x: x.to(attrs["device"]))
 
+# Buffer reuse. Kernels whose output is always a new buffer (never an input, nor a view of one):
+_FRESH = frozenset(BINARY) | frozenset(UNARY) | {"MatMul", "Sum", "Mean", "Max", "Min", "Select", "Cast", "AddN",
+                                                 "ConcatV2", "LogicalNot", "ZerosLike", "OnesLike", "ReductionCount",
+                                                 "RandomStandardNormal", "RandomUniform", "StridedSliceGrad"}
+# ... and those whose output may be their first input or a view of it:
+_ALIASING = frozenset(("SumTo", "BroadcastLike", "Reshape", "ReshapeLike", "Transpose", "ExpandDims", "Squeeze",
+                       "StridedSlice", "_Transfer", "Identity", "StopGradient", "Assign"))
+# ops that may write into an input nothing reads afterwards: op type -> (in-place method, inputs it may write)
+_IN_PLACE = {"AddV2": (Tensor.add_, (0, 1)), "Sub": (Tensor.sub_, (0,)), "Mul": (Tensor.mul_, (0, 1)),
+             "RealDiv": (Tensor.div_, (0,))}
+_IN_PLACE.update((t, (getattr(Tensor, n + "_"), (0,))) for t, n in UNARY.items() if hasattr(Tensor, n + "_"))
+
 
 class Stats:
     """What the passes did to one plan, and how often it ran."""
 
     __slots__ = ("nodes", "constants_folded", "simplified", "cse_merged", "dead_removed", "nodes_after", "kernels",
-                 "runs")
+                 "in_place", "runs")
 
     def __init__(self):
         for k in self.__slots__:
@@ -182,8 +194,49 @@ class Plan:
                        slot[id(r)], r) for r in live if r.value is None and r.type != "Feed"]
         self.persistent = [r.type in _PERSISTENT for r in outs]
         stats.kernels = len(self.steps)
+        self._reuse_buffers([slot[id(r)] for r in live if r.value is not None or r.type in ("Feed", "VariableV2")],
+                            [slot[id(r)] for r in outs])
         self._run = self._generate({slot[id(r)]: r.value for r in live if r.value is not None},
                                    [slot[id(r)] for r in outs])
+
+    def _reuse_buffers(self, kept, fetch_slots):
+        """Runs an op in place (`a.sub_(b)` for `a - b`) where its input's buffer is a kernel's new output that
+        nothing reads afterwards: no aliases of it (views, an assignment that keeps it, a fetch) live on."""
+        last = {}
+        for n, (_, ins, _, _) in enumerate(self.steps):
+            for i in ins:
+                last[i] = n
+        for i in fetch_slots:
+            last[i] = len(self.steps)
+        root = {i: i for i in kept}                 # slot -> the slot whose buffer it is (or views)
+        members = {i: [i] for i in kept}            # buffer -> the slots that are it or view it
+        pinned = set(kept)                          # buffers never written: constants, feeds, variables' values
+        whole = set()                               # slots that are their buffer's tensor, not a view of it
+        for n, (fn, ins, out, r) in enumerate(self.steps):
+            buf = out
+            if r.type in _ALIASING and ins:
+                buf = root[ins[0]]
+                if r.type == "Assign":
+                    pinned.add(buf)  # the variable keeps it
+            elif r.type in _IN_PLACE:
+                method, writable = _IN_PLACE[r.type]
+                for k in writable:
+                    b = root[ins[k]]  # (a view is never written: it may overlap itself, as an expand does)
+                    if ins[k] not in whole or b in pinned or any(last.get(m, -1) > n for m in members[b]) or \
+                            any(root[j] == b for j in ins[:k] + ins[k + 1:]):
+                        continue
+                    fn = _in_place_kernel(method, fn, k, len(ins), r)
+                    self.stats.in_place += 1
+                    buf = b
+                    break
+            elif r.type not in _FRESH:
+                pinned.add(out)
+            root[out] = buf
+            if r.type not in _ALIASING:
+                whole.add(out)
+            members.setdefault(buf, [])
+            members[buf].append(out)
+            self.steps[n] = (fn, ins, out, r)
 
     def _generate(self, constants, fetch_slots):
         """The plan as one straight-line Python function: a local variable per slot, one line per kernel call,
@@ -227,6 +280,25 @@ class Plan:
             tb = tb.tb_next
         n = tb.tb_lineno - self._FIRST_STEP_LINE if tb is not None else -1
         return self.steps[n][3] if 0 <= n < len(self.steps) else None
+
+
+def _in_place_kernel(method, fallback, k, arity, ir):
+    """`method` writing into input k; for two inputs whose static shapes do not prove the result has input k's
+    shape, a run-time check falls back to the out-of-place kernel when the other input would broadcast it."""
+    if arity == 1:
+        return method
+    a, b = ir.inputs[k], ir.inputs[1 - k]
+    shape_a = a.src.shape if a.value is None else TensorShape(tuple(a.value.shape))
+    if shape_a.is_fully_defined() and tuple(shape_a) == tuple(ir.src.shape):
+        return method if k == 0 else (lambda x, y: method(y, x))
+
+    def kernel(x, y):
+        target, other = (x, y) if k == 0 else (y, x)
+        ts, os = target.shape, other.shape
+        if len(os) <= len(ts) and all(o == 1 or o == t for o, t in zip(os[::-1], ts[::-1])):
+            return method(target, other)
+        return fallback(x, y)
+    return kernel
 
 
 class _TransferSrc:
