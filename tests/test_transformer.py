@@ -394,8 +394,8 @@ def test_against_pytorch():
 # ------------------------------------------------------------------ example
 @pytest.mark.slow
 def test_transformer_classifier_example_learns():
-    """examples/transformer_classifier.py --short: the loss falls from about log(4) and the held-out accuracy is
-    well above chance (25%)."""
+    """examples/transformer_classifier.py --short: the loss falls from about log(4) to below 0.1 and the held-out
+    accuracy is above 95% (chance: 25%)."""
     path = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "examples",
                         "transformer_classifier.py")
     proc = subprocess.run([sys.executable, path, "--short"], capture_output=True, text=True, timeout=300, check=False)
@@ -403,4 +403,4 @@ def test_transformer_classifier_example_learns():
     losses = [float(v) for v in re.findall(r"^step \d+ loss ([0-9.]+)$", proc.stdout, re.M)]
     final = float(re.search(r"^final loss ([0-9.]+)$", proc.stdout, re.M).group(1))
     accuracy = float(re.search(r"^test accuracy ([0-9.]+)$", proc.stdout, re.M).group(1))
-    assert losses[0] > final and final < 0.7 and accuracy > 0.8, proc.stdout
+    assert losses[0] > final and final < 0.1 and accuracy > 0.95, proc.stdout
