@@ -5,6 +5,8 @@ initialized here (MPI_THREAD_SERIALIZED), not when tinygrad_ext is imported, so 
 never starts MPI (a forked DataLoader worker must not inherit an initialized MPI). Buffers are the tensors'
 own memory through the numpy bridge (`.numpy()` shares it); the caller passes contiguous CPU tensors."""
 import atexit
+import os
+import signal
 
 import mpi4py
 
@@ -14,12 +16,23 @@ from mpi4py import MPI  # noqa: E402
 
 from .. import _dtype  # noqa: E402
 
-errors = (MPI.Exception,)
+
+
+class PeerFailure(RuntimeError):
+    """MPICH's launcher (hydra, run with -disable-auto-cleanup) signalled that another rank died."""
+
+
+errors = (MPI.Exception, PeerFailure)
 _broken = [False]
+_peer_failed = [False]
+
+
+def _on_peer_failure(signum, frame):
+    _peer_failed[0] = True
 
 
 def _finalize():
-    if MPI.Is_initialized() and not MPI.Is_finalized() and not _broken[0]:
+    if MPI.Is_initialized() and not MPI.Is_finalized() and not _broken[0] and not _peer_failed[0]:
         MPI.Finalize()
 
 
@@ -28,6 +41,13 @@ def init():
     if not MPI.Is_initialized():
         MPI.Init_thread(MPI.THREAD_SERIALIZED)
         atexit.register(_finalize)
+        # NOTE: hydra tells the survivors of a dead rank with SIGUSR1, whose default action kills them silently;
+        # caught, the next wait raises instead (only when nobody else handles SIGUSR1, from the main thread).
+        if "PMI_RANK" in os.environ and signal.getsignal(signal.SIGUSR1) == signal.SIG_DFL:
+            try:
+                signal.signal(signal.SIGUSR1, _on_peer_failure)
+            except ValueError:
+                pass
     return MPI.COMM_WORLD.Get_rank(), MPI.COMM_WORLD.Get_size()
 
 
@@ -52,7 +72,11 @@ class Request:
         self.req, self.status, self.keep = req, MPI.Status(), keep
 
     def test(self):
-        return self.req.Test(self.status)
+        if self.req.Test(self.status):
+            return True
+        if _peer_failed[0]:
+            raise PeerFailure("another rank died (the MPI launcher reported it)")
+        return False
 
     def cancel(self):
         if self.req:

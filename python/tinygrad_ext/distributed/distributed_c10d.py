@@ -33,10 +33,12 @@ _INSTALL_MPI = "pip install mpi4py mpich"
 
 class DistError(RuntimeError):
     """torch.distributed.DistError: an error of the distributed package."""
+    __module__ = "tinygrad_ext.distributed"
 
 
 class DistBackendError(DistError):
     """An error reported by (or while waiting for) the backend: a peer died, a collective timed out."""
+    __module__ = "tinygrad_ext.distributed"
 
 
 class ReduceOp:

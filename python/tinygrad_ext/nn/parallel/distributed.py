@@ -129,7 +129,7 @@ class DistributedDataParallel(Module):
 
     def _make_buckets(self):
         order = list(range(len(self._params)))[::-1]
-        buckets, current, size, cap = [], [], 0, _FIRST_BUCKET_BYTES
+        buckets, current, size, cap = [], [], 0, min(_FIRST_BUCKET_BYTES, self.bucket_bytes_cap)
         for i in order:
             p = self._params[i]
             if current and (size >= cap or p.dtype is not self._params[current[0]].dtype or
