@@ -192,3 +192,4 @@ from ._compile import compile  # noqa: E402, A001 (torch.compile: runs eagerly, 
 from .serialization import load, save  # noqa: E402
 from ._generator import Generator  # noqa: E402
 from . import utils, vision  # noqa: E402
+from . import distributed  # noqa: E402
