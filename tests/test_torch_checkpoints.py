@@ -8,7 +8,6 @@ torch. Without it too: hostile files written here opcode by opcode (a pickle cal
 truncated records, a storage shorter than its tensor, ...) raise CheckpointError and never execute anything.
 """
 import io
-import os
 import pickle
 import struct
 import zipfile

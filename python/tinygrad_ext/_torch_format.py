@@ -245,7 +245,8 @@ def _from_type_v2(func, new_type, args, state):
         raise ValueError("only torch.Tensor and torch.nn.Parameter can be rebuilt")
     if state:
         raise ValueError("tensors with Python attributes cannot be loaded")
-    return func.fn(*args)
+    t = func.fn(*args)
+    return t if new_type is _TENSOR_TYPE or isinstance(t, Parameter) else Parameter(t, t.requires_grad)
 
 
 def _encode(s, encoding="utf-8"):
