@@ -293,6 +293,30 @@ def test_buffers_are_reused_only_where_nothing_reads_them_later():
         np.testing.assert_allclose(sess.run(z * 2.0 + tf.ones((4, 3)), {z: np.ones((1, 3))}), np.full((4, 3), 3.0))
 
 
+def test_variable_updates_in_place_keep_every_other_value():
+    c = tf.constant([1.0, 2.0])
+    w = tf.Variable(c)
+    twin = tf.Variable(w)  # initialized from w's value: its own copy
+    step = w.assign(w - 1.0)  # nothing else reads w in that run: computed in w's tensor
+    view = tf.reshape(w, (2, 1))
+    with tf.Session() as sess:
+        sess.run(w.initializer)
+        sess.run(twin.initializer)
+        before = sess.run(view)  # a view of w's tensor, fetched before the updates
+        for _ in range(3):
+            sess.run(step)
+        assert sess.stats.in_place == 1
+        np.testing.assert_array_equal(before, [[1.0], [2.0]])
+        np.testing.assert_array_equal(sess.run(w), [-2.0, -1.0])
+        np.testing.assert_array_equal(sess.run(twin), [1.0, 2.0])
+        out, doubled = sess.run([step, w * 2.0])  # w is read after the update: not in place, the read sees
+        np.testing.assert_array_equal(out, [-3.0, -2.0])  # the value from before the run
+        np.testing.assert_array_equal(doubled, [-4.0, -2.0])
+        sess.run(w.initializer)  # the constant it started from is untouched
+        np.testing.assert_array_equal(sess.run(w), [1.0, 2.0])
+        np.testing.assert_array_equal(sess.run(c), [1.0, 2.0])
+
+
 def test_plans_are_cached_per_fetches_and_feeds():
     x = tf.placeholder(tf.float32, (2,))
     y = x * 3.0

@@ -17,7 +17,6 @@ from . import errors
 from ._graph import TensorShape
 from ._ops import BINARY, OPS, UNARY, Tensor, register
 
-_PERSISTENT = frozenset(("Const", "VariableV2", "Assign", "AssignAdd", "AssignSub", "Feed"))
 # ops whose result is one of their inputs when the other is a constant scalar: type -> ((input, value), ...)
 _IDENTITIES = {"AddV2": ((0, 0), (1, 0)), "Sub": ((1, 0),), "Mul": ((0, 1), (1, 1)), "RealDiv": ((1, 1),),
                "Pow": ((1, 1),)}
@@ -192,38 +191,50 @@ class Plan:
         self.feeds = [(r.src, slot[id(r)], r.device) for r in live if r.type == "Feed"]
         self.steps = [(OPS[r.type].make(r.src, r.device, session), tuple(slot[id(x)] for x in r.inputs),
                        slot[id(r)], r) for r in live if r.value is None and r.type != "Feed"]
-        self.persistent = [r.type in _PERSISTENT for r in outs]
         stats.kernels = len(self.steps)
-        self._reuse_buffers([slot[id(r)] for r in live if r.value is not None or r.type in ("Feed", "VariableV2")],
-                            [slot[id(r)] for r in outs])
+        self._plan_buffers([slot[id(r)] for r in live if r.value is not None or r.type in ("Feed", "VariableV2")],
+                           {slot[id(r)]: r.src for r in live if r.type == "VariableV2"}, [slot[id(r)] for r in outs])
         self._run = self._generate({slot[id(r)]: r.value for r in live if r.value is not None},
                                    [slot[id(r)] for r in outs])
 
-    def _reuse_buffers(self, kept, fetch_slots):
-        """Runs an op in place (`a.sub_(b)` for `a - b`) where its input's buffer is a kernel's new output that
-        nothing reads afterwards: no aliases of it (views, an assignment that keeps it, a fetch) live on."""
-        last = {}
+    def _plan_buffers(self, kept, variables, fetch_slots):
+        """Buffer planning. An op runs in place (`a.sub_(b)` for `a - b`) where the input it writes is a whole
+        buffer (not a view: an expanded view overlaps itself) that nothing reads afterwards: no later op, view
+        or fetch. An update `v.assign(v - x)` writes into the variable's tensor when nothing else in the run
+        reads v after it; for that each variable's tensor belongs to its session alone (an assignment of a
+        constant, a feed, a view or another variable's value stores a copy). Sets `self.persistent`: the
+        fetches whose buffer outlives the run (constants, variables), which run() returns as copies."""
+        readers = {}
         for n, (_, ins, _, _) in enumerate(self.steps):
             for i in ins:
-                last[i] = n
+                readers.setdefault(i, []).append(n)
+        last = {i: ns[-1] for i, ns in readers.items()}
         for i in fetch_slots:
             last[i] = len(self.steps)
         root = {i: i for i in kept}                 # slot -> the slot whose buffer it is (or views)
         members = {i: [i] for i in kept}            # buffer -> the slots that are it or view it
-        pinned = set(kept)                          # buffers never written: constants, feeds, variables' values
-        whole = set()                               # slots that are their buffer's tensor, not a view of it
+        pinned = set(kept)                          # buffers that outlive the run: constants, feeds, variables'
+        whole = set(kept)                           # slots that are their buffer's tensor, not a view of it
+        own_slot = {var: i for i, var in variables.items()}
         for n, (fn, ins, out, r) in enumerate(self.steps):
             buf = out
-            if r.type in _ALIASING and ins:
+            if r.type == "Assign":
+                b = root[ins[0]]
+                if ins[0] in whole and (b not in pinned or own_slot.get(r.src.attrs["var"]) == b):
+                    buf = b  # a new buffer, or this variable's own tensor updated in place
+                else:
+                    fn = _storing_copy(fn)
+                pinned.add(buf)
+            elif r.type in _ALIASING and ins:
                 buf = root[ins[0]]
-                if r.type == "Assign":
-                    pinned.add(buf)  # the variable keeps it
             elif r.type in _IN_PLACE:
                 method, writable = _IN_PLACE[r.type]
                 for k in writable:
-                    b = root[ins[k]]  # (a view is never written: it may overlap itself, as an expand does)
-                    if ins[k] not in whole or b in pinned or any(last.get(m, -1) > n for m in members[b]) or \
+                    b = root[ins[k]]
+                    if ins[k] not in whole or any(last.get(m, -1) > n for m in members[b]) or \
                             any(root[j] == b for j in ins[:k] + ins[k + 1:]):
+                        continue
+                    if b in pinned and not self._updates_variable(variables.get(b), out, readers, last):
                         continue
                     fn = _in_place_kernel(method, fn, k, len(ins), r)
                     self.stats.in_place += 1
@@ -232,11 +243,20 @@ class Plan:
             elif r.type not in _FRESH:
                 pinned.add(out)
             root[out] = buf
-            if r.type not in _ALIASING:
+            if r.type not in _ALIASING or r.type == "Assign":
                 whole.add(out)
             members.setdefault(buf, [])
             members[buf].append(out)
             self.steps[n] = (fn, ins, out, r)
+        self.persistent = [root[i] in pinned for i in fetch_slots]
+
+    def _updates_variable(self, var, out, readers, last):
+        """Whether `out` is only read by an assignment to `var` (so it may be computed in var's tensor)."""
+        users = readers.get(out, ())
+        if var is None or len(users) != 1 or last[out] != users[0]:
+            return False
+        r = self.steps[users[0]][3]
+        return r.type == "Assign" and r.src.attrs["var"] is var
 
     def _generate(self, constants, fetch_slots):
         """The plan as one straight-line Python function: a local variable per slot, one line per kernel call,
@@ -280,6 +300,10 @@ class Plan:
             tb = tb.tb_next
         n = tb.tb_lineno - self._FIRST_STEP_LINE if tb is not None else -1
         return self.steps[n][3] if 0 <= n < len(self.steps) else None
+
+
+def _storing_copy(store):
+    return lambda value: store(value.clone())
 
 
 def _in_place_kernel(method, fallback, k, arity, ir):
