@@ -371,6 +371,8 @@ def test_hostile_pickles_are_refused_without_running_anything(tmp_path, payload,
     assert not marker.exists()
     if "Unsupported global" in message:  # torch's exception type too, and its wording
         assert isinstance(e.value, pickle.UnpicklingError) and "Weights only load failed." in str(e.value)
+    again = pickle.loads(pickle.dumps(e.value))  # as a DataLoader worker sends it
+    assert type(again) is type(e.value) and str(again) == str(e.value) and again.reason == e.value.reason
 
 
 @pytest.mark.parametrize("pkl,records,message", [

@@ -45,6 +45,10 @@ class CheckpointError(ValueError):
     def __init__(self, path, reason):
         super().__init__(f"{path}: {reason}")
         self.path, self.reason = path, reason
+        self._init_args = (path, reason)
+
+    def __reduce__(self):  # rebuilt from its own arguments (multiprocessing pickles exceptions)
+        return type(self), self._init_args
 
 
 class WeightsUnpicklingError(CheckpointError, pickle.UnpicklingError):
@@ -54,6 +58,7 @@ class WeightsUnpicklingError(CheckpointError, pickle.UnpicklingError):
     def __init__(self, path, reason):
         super().__init__(path, f"Weights only load failed. {reason} (tinygrad_ext never executes code from a "
                                "checkpoint: it rebuilds tensors, containers and plain values only)")
+        self._init_args = (path, reason)
 
 
 # ------------------------------------------------------------------ dtypes of the formats
