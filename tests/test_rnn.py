@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 import tinygrad_ext as torch
 from tinygrad_ext import nn
-from tinygrad_ext.autograd import gradcheck
+from tinygrad_ext.autograd import gradcheck, gradgradcheck
 
 RNG = np.random.default_rng(12)
 
@@ -210,6 +210,14 @@ def test_cells_gradcheck(cls):
         assert gradcheck(lambda x, h, c: sum(s.sum() * (k + 1) for k, s in enumerate(m(x, (h, c)))), (x, h, c))
     else:
         assert gradcheck(lambda x, h: m(x, h), (x, h))
+
+
+def test_double_backward():
+    m = nn.GRU(2, 2, bidirectional=True).double()
+    x = torch.tensor(RNG.standard_normal((3, 1, 2)), requires_grad=True)
+    assert gradgradcheck(lambda x: m(x)[0], (x,))
+    cell = nn.LSTMCell(2, 2).double()
+    assert gradgradcheck(lambda x: cell(x)[1], (torch.tensor(RNG.standard_normal((1, 2)), requires_grad=True),))
 
 
 def test_training_step_updates_every_parameter():

@@ -7,11 +7,27 @@ import math
 import numbers
 import warnings
 
+from ...autograd.function import Function
 from ...tensor import cat, empty, stack, zeros
 from .. import functional as F
 from .. import init
 from ..parameter import Parameter
 from .module import Module
+
+
+class _Pieces(Function):
+    """x.unbind(0) (n=None) or x.chunk(n, -1) whose backward is one stack / cat of the pieces' gradients.
+    NOTE: the pieces as plain views would each send back a zero tensor of x's size holding its slice, and the
+    engine would sum L of them: O(L^2) work for the time steps of a sequence."""
+
+    @staticmethod
+    def forward(ctx, x, n):
+        ctx.n = n
+        return tuple(x.unbind(0) if n is None else x.chunk(n, -1))
+
+    @staticmethod
+    def backward(ctx, *grads):
+        return (stack(grads) if ctx.n is None else cat(grads, -1)), None
 
 
 # --------------------------------------------------- one time step of each cell
@@ -25,8 +41,8 @@ def _rnn_relu_step(gi, h, w_hh, b_hh):
 
 
 def _gru_step(gi, h, w_hh, b_hh):
-    i_r, i_z, i_n = gi.chunk(3, -1)
-    h_r, h_z, h_n = F.linear(h, w_hh, b_hh).chunk(3, -1)
+    i_r, i_z, i_n = _Pieces.apply(gi, 3)
+    h_r, h_z, h_n = _Pieces.apply(F.linear(h, w_hh, b_hh), 3)
     r, z = (i_r + h_r).sigmoid(), (i_z + h_z).sigmoid()
     n = (i_n + r * h_n).tanh()
     return n + z * (h - n)  # (1 - z) * n + z * h
@@ -34,7 +50,7 @@ def _gru_step(gi, h, w_hh, b_hh):
 
 def _lstm_step(gi, state, w_hh, b_hh, w_hr=None):
     h, c = state
-    i, f, g, o = (gi + F.linear(h, w_hh, b_hh)).chunk(4, -1)
+    i, f, g, o = _Pieces.apply(gi + F.linear(h, w_hh, b_hh), 4)
     c = f.sigmoid() * c + i.sigmoid() * g.tanh()
     h = o.sigmoid() * c.tanh()
     if w_hr is not None:
@@ -188,7 +204,7 @@ class RNNBase(Module):
                 w_ih, w_hh = p[0], p[1]
                 b_ih, b_hh = (p[2], p[3]) if self.bias else (None, None)
                 extra = (p[-1],) if self.proj_size > 0 else ()
-                gi = F.linear(layer_input, w_ih, b_ih).unbind(0)
+                gi = _Pieces.apply(F.linear(layer_input, w_ih, b_ih), None)
                 state = [h[layer * D + direction] for h in hx]
                 state = state if self.mode == "LSTM" else state[0]
                 order = range(len(gi)) if direction == 0 else range(len(gi) - 1, -1, -1)
