@@ -16,7 +16,7 @@ from collections import OrderedDict
 import numpy as np
 import pytest
 import tinygrad_ext
-from tinygrad_ext._torch_format import FORMATS, SUPPORTED
+from tinygrad_ext._torch_format import FORMATS, SUPPORTED, save_zip
 from tinygrad_ext.serialization import CheckpointError, WeightsUnpicklingError
 
 try:
@@ -262,6 +262,21 @@ def test_format_is_chosen_by_argument_or_suffix(tmp_path):
     assert (tmp_path / "a.pt").read_bytes() == before
     with pytest.raises(TypeError, match="cannot save an object of type function"):
         tinygrad_ext.save({"f": lambda: 0}, io.BytesIO())
+
+
+def test_records_are_64_byte_aligned_and_not_copied():
+    buf = io.BytesIO()
+    tensors = {f"w{k}": tinygrad_ext.ones(k + 1) for k in range(5)}
+    tinygrad_ext.save(tensors, buf)
+    data = buf.getvalue()
+    for info in zipfile.ZipFile(io.BytesIO(data)).infolist():  # the local headers' own lengths
+        n, m = struct.unpack("<HH", data[info.header_offset + 26:info.header_offset + 30])
+        assert (info.header_offset + 30 + n + m) % 64 == 0, info.filename
+    w = tinygrad_ext.arange(8, dtype=tinygrad_ext.float32)
+    chunks = save_zip({"w": w})
+    view = next(c for c in chunks if isinstance(c, memoryview) and len(c) == 32)
+    w.add_(1)  # the chunk is a view of the tensor's memory (written out before save() returns)
+    assert np.frombuffer(view, "<f4").tolist() == w.tolist()
 
 
 def test_round_trip_of_everything_torch_format_holds():

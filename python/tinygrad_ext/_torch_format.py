@@ -105,9 +105,10 @@ def tensor_from_bytes(raw, name, shape=None, byteorder="little"):
 
 
 def tensor_bytes(t):
-    """t's elements in row-major order as little-endian bytes (copied to the host if needed)."""
-    arr = np.ascontiguousarray(t.detach().numpy(force=True))
-    return arr.astype(FORMATS[t.dtype.name][2], copy=False).tobytes()
+    """t's elements in row-major order as little-endian bytes: a view of t's memory where it is laid out so
+    (a contiguous CPU tensor on a little-endian host), else a copy."""
+    arr = np.ascontiguousarray(t.detach().numpy(force=True)).astype(FORMATS[t.dtype.name][2], copy=False)
+    return memoryview(arr.reshape(-1).view(np.uint8))
 
 
 # ------------------------------------------------------------------ what a pickle may name
@@ -880,28 +881,47 @@ class _Pickler:
 
 def _aligned(offset, name, size):
     """A zip extra field that puts the data of the record starting at offset on a 64-byte boundary (as torch)."""
-    start = offset + 30 + len(name.encode()) + 4 + (20 if size > zipfile.ZIP64_LIMIT else 0)
+    zip64 = size * 1.05 > zipfile.ZIP64_LIMIT  # when zipfile adds its 20-byte zip64 field to the local header
+    start = offset + 30 + len(name.encode()) + 4 + (20 if zip64 else 0)
     return b"FB" + struct.pack("<H", -start % 64) + b"Z" * (-start % 64)
 
 
+class _Chunks:
+    """A write-only stream that keeps what is written to it, uncopied, in order (zipfile writes into it)."""
+
+    def __init__(self):
+        self.chunks, self.size = [], 0
+
+    def write(self, data):
+        self.chunks.append(data)
+        self.size += len(data)
+        return len(data)
+
+    def flush(self):
+        pass
+
+
 def save_zip(obj, archive="archive", byteorder=True):
-    """The bytes of a PyTorch zip checkpoint of obj (byteorder=False: without the byteorder record)."""
+    """A PyTorch zip checkpoint of obj as a list of chunks (the storages' bytes are not copied); byteorder=False:
+    without the byteorder record."""
     p = _Pickler()
     records = [("data.pkl", p.dump(obj)), (".format_version", b"1"), (".storage_alignment", b"64")]
     records += [("byteorder", b"little")] if byteorder else []
     records += [(f"data/{key}", raw) for key, _, raw in p.storages.values()]
     records.append(("version", b"3\n"))
-    buf = io.BytesIO()
-    with zipfile.ZipFile(buf, "w", zipfile.ZIP_STORED, allowZip64=True) as zf:
+    out = _Chunks()
+    # An unseekable stream: zipfile writes each record once, its CRC and sizes in a data descriptor after it
+    # (and in the central directory, which is what readers use).
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_STORED, allowZip64=True) as zf:
         for name, data in records:
             info = zipfile.ZipInfo(f"{archive}/{name}", date_time=(1980, 1, 1, 0, 0, 0))
-            info.extra = _aligned(buf.tell(), info.filename, len(data))
+            info.extra = _aligned(out.size, info.filename, len(data))
             zf.writestr(info, data)
-    return buf.getvalue()
+    return out.chunks
 
 
 def save_legacy(obj):
-    """The bytes of a legacy (non-zip) torch.save stream of obj."""
+    """A legacy (non-zip) torch.save stream of obj, as a list of chunks."""
     def small(value):
         q = _Pickler()
         return q.dump(value)
@@ -913,4 +933,4 @@ def save_legacy(obj):
     chunks.append(small([key for key, _, _ in entries]))
     for key, name, raw in entries:
         chunks += [struct.pack("<q", len(raw) // SUPPORTED[name].itemsize), raw]
-    return b"".join(chunks)
+    return chunks

@@ -363,9 +363,9 @@ def save(obj, f, pickle_module=None, pickle_protocol=2, _use_new_zipfile_seriali
     if kind == "safetensors":
         chunks = _serialize(obj)
     elif kind == "legacy":
-        chunks = [save_legacy(obj)]
+        chunks = save_legacy(obj)
     else:
-        chunks = [save_zip(obj, byteorder=not _disable_byteorder_record)]
+        chunks = save_zip(obj, byteorder=not _disable_byteorder_record)
     if hasattr(f, "write"):
         for c in chunks:
             f.write(c)
