@@ -11,7 +11,9 @@ Rows:
   eager autograd           the tutorial's "PyTorch: Variables and autograd" step on tinygrad_ext
   compile(eager step)      tinygrad_ext.compile of that step (see its docstring: it runs eagerly today)
   torch eager autograd     the same step on PyTorch (when importable)
-Also printed: the static plan's pass counts, and the first run's time (graph planning included).
+Two sizes: the tutorial's (N, D_in, H, D_out) = (64, 1000, 100, 10), where the three matmuls take most of
+the step, and a small one, (8, 64, 32, 4), where the Python around the kernels does. Also printed: the static
+plan's pass counts, and the first run's time (graph planning included).
 """
 import argparse
 import time
@@ -25,10 +27,9 @@ p = argparse.ArgumentParser()
 p.add_argument("--threads", type=int, default=0, help="threads for every library (default: all cores)")
 p.add_argument("--repeat", type=int, default=5)
 args = p.parse_args()
-N, D_in, H, D_out = 64, 1000, 100, 10
 
 
-def static_step(dtype):
+def static_step(dtype, N, D_in, H, D_out):
     graph = tf.Graph()
     with graph.as_default():
         x = tf.placeholder(tf.float32, shape=(None, D_in))
@@ -51,7 +52,7 @@ def static_step(dtype):
     return (lambda: sess.run([loss, new_w1, new_w2], feed_dict=feed)), sess, first
 
 
-def eager_step(torch):
+def eager_step(torch, N, D_in, H, D_out):
     x, y = torch.randn(N, D_in), torch.randn(N, D_out)
     w1 = torch.randn(D_in, H, requires_grad=True)
     w2 = torch.randn(H, D_out, requires_grad=True)
@@ -76,17 +77,17 @@ if args.threads:
     if torch:
         torch.set_num_threads(args.threads)
 print(f"# threads: tinygrad_ext {tinygrad_ext.get_num_threads()}" + (f", torch {torch.get_num_threads()}" if torch else ""))
-s64, sess64, first64 = static_step(np.float64)
-s32, sess32, first32 = static_step(np.float32)
-rows = [("static (tinygrad_ext.static), float64 feeds", s64), ("static (tinygrad_ext.static), float32 feeds", s32),
-        ("eager autograd (tinygrad_ext)", eager_step(tinygrad_ext))]
-if hasattr(tinygrad_ext, "compile"):
-    rows.append(("tinygrad_ext.compile(eager step)", tinygrad_ext.compile(eager_step(tinygrad_ext))))
-if torch:
-    rows.append(("eager autograd (torch)", eager_step(torch)))
-times = bench_interleaved([fn for _, fn in rows], repeat=args.repeat)
-eager = times[2]
-table([(name, f"{t * 1e3:.3f}", f"{t / eager:.2f}") for (name, _), t in zip(rows, times)],
-      ["step", "ms/step", "vs tinygrad_ext eager"])
-print(f"# first run (planning included): float64 feeds {first64 * 1e3:.1f} ms, float32 feeds {first32 * 1e3:.1f} ms")
-print(f"# static plan: {sess32.stats}")
+for sizes in ((64, 1000, 100, 10), (8, 64, 32, 4)):
+    s64, sess64, first64 = static_step(np.float64, *sizes)
+    s32, sess32, first32 = static_step(np.float32, *sizes)
+    rows = [("static (tinygrad_ext.static), float64 feeds", s64), ("static (tinygrad_ext.static), float32 feeds", s32),
+            ("eager autograd (tinygrad_ext)", eager_step(tinygrad_ext, *sizes)),
+            ("tinygrad_ext.compile(eager step)", tinygrad_ext.compile(eager_step(tinygrad_ext, *sizes)))]
+    if torch:
+        rows.append(("eager autograd (torch)", eager_step(torch, *sizes)))
+    times = bench_interleaved([fn for _, fn in rows], repeat=args.repeat)
+    print(f"N, D_in, H, D_out = {sizes}")
+    table([(name, f"{t * 1e3:.3f}", f"{t / times[2]:.2f}") for (name, _), t in zip(rows, times)],
+          ["step", "ms/step", "vs tinygrad_ext eager"])
+    print(f"# first run (planning included): float64 feeds {first64 * 1e3:.1f} ms, float32 feeds {first32 * 1e3:.1f} ms")
+    print(f"# static plan: {sess32.stats}\n")
