@@ -567,6 +567,21 @@ def test_embedding_bag(mode):
     assert gradcheck(lambda w: F.embedding_bag(T(idx), w, T(np.array(offsets)), mode=mode), (wt,))
 
 
+def test_embedding_bag_and_dropout_modules():
+    m = nn.EmbeddingBag(10, 3, mode="sum", padding_idx=2).double()
+    assert repr(m) == "EmbeddingBag(10, 3, mode='sum', padding_idx=2)" and not npy(m.weight)[2].any()
+    idx = np.array([[1, 2, 3], [4, 4, 0]])
+    np.testing.assert_allclose(npy(m(T(idx))), npy(m.weight)[idx].sum(1), **TOL)
+    d = nn.Dropout2d(0.5)
+    assert repr(d) == "Dropout2d(p=0.5, inplace=False)"
+    x = torch.ones(2, 4, 3, 3)
+    out = npy(d(x))
+    assert np.all(out == out[..., :1, :1])
+    d.eval()
+    assert d(x) is x
+    assert tuple(nn.Dropout1d(0.2)(torch.ones(3, 5)).shape) == (3, 5)
+
+
 def test_embedding_bag_weights_and_errors():
     w, idx = R(6, 2), np.array([0, 5, 2, 2])
     psw = R(4)
