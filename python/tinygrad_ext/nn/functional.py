@@ -1078,15 +1078,21 @@ def _pad_indexed(input, pad, mode):
     return out
 
 
+def _pixel_shuffle_args(input, factor, name, what):
+    """(factor, leading dims, C, H, W) after the checks pixel_shuffle and pixel_unshuffle share."""
+    r = int(factor)
+    if input.dim() < 3:
+        raise RuntimeError(f"{name} expects input to have at least 3 dimensions, but got input with {input.dim()} "
+                           "dimension(s)")
+    if r <= 0:
+        raise RuntimeError(f"{name} expects a positive {what}, but got {r}")
+    *lead, c, h, w = input.shape
+    return r, lead, c, h, w
+
+
 def pixel_shuffle(input, upscale_factor):
     """(*, C * r^2, H, W) -> (*, C, H * r, W * r)."""
-    r = int(upscale_factor)
-    if input.dim() < 3:
-        raise RuntimeError(f"pixel_shuffle expects input to have at least 3 dimensions, but got input with "
-                           f"{input.dim()} dimension(s)")
-    if r <= 0:
-        raise RuntimeError(f"pixel_shuffle expects a positive upscale_factor, but got {r}")
-    *lead, c, h, w = input.shape
+    r, lead, c, h, w = _pixel_shuffle_args(input, upscale_factor, "pixel_shuffle", "upscale_factor")
     if c % (r * r):
         raise RuntimeError(f"pixel_shuffle expects its input's 'channel' dimension to be divisible by the square of "
                            f"upscale_factor, but input.size(-3)={c} is not divisible by {r * r}")
@@ -1098,13 +1104,7 @@ def pixel_shuffle(input, upscale_factor):
 
 def pixel_unshuffle(input, downscale_factor):
     """(*, C, H * r, W * r) -> (*, C * r^2, H, W)."""
-    r = int(downscale_factor)
-    if input.dim() < 3:
-        raise RuntimeError(f"pixel_unshuffle expects input to have at least 3 dimensions, but got input with "
-                           f"{input.dim()} dimension(s)")
-    if r <= 0:
-        raise RuntimeError(f"pixel_unshuffle expects a positive downscale_factor, but got {r}")
-    *lead, c, h, w = input.shape
+    r, lead, c, h, w = _pixel_shuffle_args(input, downscale_factor, "pixel_unshuffle", "downscale_factor")
     if h % r or w % r:
         which, size = ("height", h) if h % r else ("width", w)
         raise RuntimeError(f"pixel_unshuffle expects {which} to be divisible by downscale_factor, but input.size("
