@@ -211,6 +211,20 @@ def test_launcher_sets_torchrun_environment():
 
 
 @needs_mpi
+def test_ddp_example_learns(tmp_path):
+    """examples/ddp_cifar10.py on 400 digits for 3 epochs (chance is 10 %; the full run reaches ~98 %)."""
+    example = os.path.join(os.path.dirname(os.path.dirname(HERE)), "examples", "ddp_cifar10.py")
+    proc = subprocess.run([MPIRUN, "-n", "2", sys.executable, example, "--subset", "400", "--epochs", "3",
+                           "--batch-size", "8", "--lr", "0.004", "--out", str(tmp_path)], capture_output=True,
+                          text=True, timeout=LAUNCH_TIMEOUT, env=dict(os.environ, OMP_NUM_THREADS="1"))
+    out = proc.stdout + proc.stderr
+    assert proc.returncode == 0, out
+    accuracy = float(out.split("Accuracy of the network on the 100 test images: ")[1].split(" %")[0])
+    assert accuracy >= 40, out
+    assert "loaded on every rank: identical" in out, out
+
+
+@needs_mpi
 def test_killed_rank_gives_an_error_not_a_hang():
     """Rank 1 is SIGKILLed while rank 0 waits in an all_reduce: mpirun stops the job and reports it at once."""
     t0 = time.monotonic()
