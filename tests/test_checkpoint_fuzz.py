@@ -13,7 +13,7 @@ PyTorch's zip format ("zip"), and of PyTorch's legacy stream ("legacy").
    anywhere in a legacy stream (which has no checksum): they load or raise CheckpointError (never another
    exception), and nothing loaded holds a BOOL byte other than 0 or 1.
 
-The suite runs N = 200 of each (a few seconds). The full run:
+The suite runs N = 200 of each, per format (about 10 s). The full run:
 
     TINYGRAD_EXT_CKPT_FUZZ_N=1000 python -m pytest tests/test_checkpoint_fuzz.py -q
     python tests/test_checkpoint_fuzz.py 1000        # prints the counts per mutation kind
