@@ -153,10 +153,44 @@ def test_gradients_none_for_unconnected_and_grad_ys_and_stop_gradient():
 
 
 def test_gradient_of_op_without_rule_raises_lookup_error():
-    elems = tf.placeholder(tf.float32, (4,))
-    s = tf.scan(lambda acc, x: acc + x, elems)
-    with pytest.raises(LookupError, match="No gradient defined for operation 'scan' \\(op type: Scan\\)"):
-        tf.gradients(tf.reduce_sum(s), [elems])
+    x = tf.placeholder(tf.float32, (4,))
+    r = tf.random_normal((4,))  # (a source: no gradient flows into it, and none is needed)
+    y = tf.placeholder(tf.float32, (4,))
+    node = tf.Tensor(x.graph, "Unknown", (x, y), None, (4,), tf.float32, "unknown")  # an op the table lacks
+    with pytest.raises(LookupError, match="No gradient defined for operation 'unknown' \\(op type: Unknown\\)"):
+        tf.gradients(tf.reduce_sum(node * r), [x])
+
+
+@pytest.mark.parametrize("reverse", [False, True])
+@pytest.mark.parametrize("with_init", [False, True])
+def test_scan_gradient_matches_numerical_float64(reverse, with_init):
+    """An RNN-like loop, h_t = tanh(h_(t-1) * w + x_t): gradients through every step, to the elements, the
+    initial state and the captured weight."""
+    rng = np.random.default_rng(2)
+    xs_v, h0_v, w_v = rng.uniform(-1, 1, (5, 3)), rng.uniform(-1, 1, 3), rng.uniform(-1, 1, 3)
+    weights = rng.uniform(-1, 1, (5, 3))
+
+    def ref(xs, h0, w):
+        order = range(len(xs))[::-1] if reverse else range(len(xs))
+        out, h = np.zeros_like(xs), h0 if with_init else None
+        for n, t in enumerate(order):
+            h = xs[t] if (h is None and n == 0) else np.tanh(h * w + xs[t])
+            out[t] = h
+        return (out * weights).sum()
+
+    xs, h0, w = (tf.placeholder(tf.float64, s) for s in ((5, 3), (3,), (3,)))
+    hs = tf.scan(lambda h, x: tf.tanh(h * w + x), xs, initializer=h0 if with_init else None, reverse=reverse)
+    loss = tf.reduce_sum(hs * tf.constant(weights))
+    grads = tf.gradients(loss, [xs, h0, w])
+    arrays = [xs_v, h0_v, w_v]
+    with tf.Session() as sess:
+        feed = dict(zip([xs, h0, w], arrays))
+        np.testing.assert_allclose(sess.run(loss, feed), ref(*arrays), rtol=1e-12)
+        values = sess.run([g for g in grads if g is not None], feed)
+    assert (grads[1] is None) == (not with_init)
+    wanted = [i for i, g in enumerate(grads) if g is not None]
+    for i, v in zip(wanted, values):
+        np.testing.assert_allclose(v, _numeric_grad(ref, arrays, i), rtol=1e-6, atol=1e-8, err_msg=f"input {i}")
 
 
 # --------------------------------------------------------------------------------------------- errors

@@ -4,10 +4,16 @@
 loop body in the graph; the Scan node's inputs are `elems`, the initializer and the outside tensors the
 body reads (its captures). A Session plans the body once (the same passes as any run) and runs it for
 each element, passing the accumulator along; the results are stacked.
+
+Its gradient (ScanGrad) differentiates the body once, symbolically (d out / d accumulator, element and
+captures, given the output's gradient as a third argument), and runs that body backwards over the saved
+accumulators: the accumulator's gradient is carried from each step to the one before, the captures'
+gradients are summed over the steps.
 """
 import tinygrad_ext as _torch
+from ._gradients import gradients
 from ._graph import Node, TensorShape
-from ._ops import convert_to_tensor, make_node, register
+from ._ops import GRADIENTS, convert_to_tensor, make_node, register
 from ._passes import Plan
 
 
@@ -87,3 +93,54 @@ def _make_scan(node, device, session):
 
 
 register("Scan", make=_make_scan, pure=False)
+
+
+def _scan_grad(node, g, needs):
+    acc, x, out, caps = node.attrs["body"]
+    graph = node.graph
+    g_out = Node(graph, "_ScanArg", (), None, out.shape, out.dtype, graph.unique_name("scan/output_grad"))
+    body_grads = tuple(gradients(out, [acc, x, *caps], grad_ys=g_out))
+    attrs = {"body": (acc, x, g_out, body_grads, caps), "reverse": node.attrs["reverse"],
+             "has_init": node.attrs["has_init"]}
+    grads = make_node("ScanGrad", (g, node) + node.inputs, attrs, None, node.dtype)
+    return tuple(make_node("_TupleItem", (grads,), {"index": i}, x.shape, x.dtype) if need else None
+                 for i, (x, need) in enumerate(zip(node.inputs, needs)))
+
+
+def _make_scan_grad(node, device, session):
+    acc_arg, x_arg, g_arg, grads, caps = node.attrs["body"]
+    wanted = [gr for gr in grads if gr is not None]
+    body = Plan(wanted, {acc_arg, x_arg, g_arg, *caps}, session) if wanted else None
+    order = [n for n, _, _ in body.feeds] if body else []
+    reverse, has_init = node.attrs["reverse"], node.attrs["has_init"]
+
+    def run(g_outs, outs, elems, *rest):
+        init, captured = (rest[0], rest[1:]) if has_init else (None, rest)
+        env = dict(zip(caps, captured))
+        steps = list(range(elems.shape[0]))[::-1 if reverse else 1]
+        first = None if has_init else steps.pop(0)
+        g_elems, g_caps, carry = [None] * elems.shape[0], [None] * len(caps), None
+        for pos in range(len(steps) - 1, -1, -1):  # the forward steps, last first
+            i = steps[pos]
+            prev = steps[pos - 1] if pos > 0 else first
+            env[acc_arg] = init if prev is None else outs[prev]
+            env[x_arg], env[g_arg] = elems[i], g_outs[i] if carry is None else g_outs[i] + carry
+            values = iter(body.run([env[n] for n in order]) if body else ())
+            got = [next(values) if gr is not None else None for gr in grads]
+            carry, g_elems[i] = got[0], got[1]
+            for c, v in enumerate(got[2:]):
+                if v is not None:
+                    g_caps[c] = v if g_caps[c] is None else g_caps[c] + v
+        if not has_init:  # the first output is the first element itself
+            g_elems[first] = g_outs[first] if carry is None else g_outs[first] + carry
+        result = [_torch.stack([v if v is not None else elems[0].new_zeros(elems.shape[1:]) for v in g_elems])]
+        if has_init:
+            result.append(carry if carry is not None else init.new_zeros(init.shape))
+        result += [v if v is not None else c.new_zeros(c.shape) for v, c in zip(g_caps, captured)]
+        return tuple(result)
+    return run
+
+
+GRADIENTS["Scan"] = _scan_grad
+register("ScanGrad", make=_make_scan_grad, pure=False)
+register("_TupleItem", lambda attrs, values: values[attrs["index"]])
