@@ -302,6 +302,25 @@ def test_conv_modules():
         F.conv_transpose2d(torch.randn(1, 2, 3, 3), torch.randn(2, 2, 3, 3), output_padding=1)
 
 
+@pytest.mark.parametrize("call, msg", [
+    (lambda: F.conv1d(torch.randn(1, 4, 5), torch.randn(8, 3, 3)),
+     "Given groups=1, weight of size [8, 3, 3], expected input[1, 4, 5] to have 3 channels, but got 4 channels instead"),
+    (lambda: F.conv1d(torch.randn(1, 3, 2), torch.randn(8, 3, 3)),
+     "Calculated padded input size per channel: (2). Kernel size: (3). Kernel size can't be greater than actual input "
+     "size"),
+    (lambda: F.conv3d(torch.randn(1, 3, 2, 5, 5), torch.randn(8, 3, 3, 3, 3)),
+     "Calculated padded input size per channel: (2 x 5 x 5). Kernel size: (3 x 3 x 3)."),
+    (lambda: F.conv1d(torch.randn(1, 3, 5, 5), torch.randn(8, 3, 3)),
+     "Expected 2D (unbatched) or 3D (batched) input to conv1d, but got input of size: [1, 3, 5, 5]"),
+    (lambda: F.conv_transpose2d(torch.randn(1, 3, 5, 5), torch.randn(4, 3, 3, 3)),
+     "Given transposed=1, weight of size [4, 3, 3, 3], expected input[1, 3, 5, 5] to have 4 channels, but got 3"),
+])
+def test_conv_bad_inputs(call, msg):
+    with pytest.raises(RuntimeError) as e:
+        call()
+    assert msg in str(e.value)
+
+
 # --------------------------------------------------------------------- pools
 def test_pools_1d():
     x = R(2, 3, 9)

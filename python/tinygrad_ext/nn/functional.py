@@ -808,6 +808,20 @@ def _batched(input, spatial, name):
                        f"input of size: {list(input.shape)}")
 
 
+def _check_conv(x, weight, groups, padding, dilation):
+    """torch's channel and kernel-size checks of an N-d convolution, on the (batched) input x."""
+    if x.shape[1] != weight.shape[1] * groups:
+        raise RuntimeError(f"Given groups={groups}, weight of size {list(weight.shape)}, expected input"
+                           f"{list(x.shape)} to have {weight.shape[1] * groups} channels, but got {x.shape[1]} "
+                           "channels instead")
+    padded = [n + 2 * p for n, p in zip(x.shape[2:], padding)]
+    kernel = [d * (k - 1) + 1 for d, k in zip(dilation, weight.shape[2:])]
+    if any(p < k for p, k in zip(padded, kernel)):
+        raise RuntimeError(f"Calculated padded input size per channel: ({' x '.join(map(str, padded))}). Kernel "
+                           f"size: ({' x '.join(map(str, kernel))}). Kernel size can't be greater than actual input "
+                           "size")
+
+
 def conv1d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
     """The conv2d kernel on (N, C, 1, L)."""
     x, batched = _batched(input, 1, "conv1d")
@@ -817,6 +831,7 @@ def conv1d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
     stride, dilation = _single(stride, "stride"), _single(dilation, "dilation")
     x, padding = _conv_padding(x, weight, padding if isinstance(padding, str) else _single(padding, "padding"),
                                stride, dilation, 1)
+    _check_conv(x, weight, groups, padding, dilation)
     out = conv2d(x.unsqueeze(2), weight.unsqueeze(2), bias, (1, stride[0]), (0, padding[0]), (1, dilation[0]),
                  groups).squeeze(2)
     return out if batched else out.squeeze(0)
@@ -832,20 +847,12 @@ def conv3d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
     stride, dilation = _triple(stride, "stride"), _triple(dilation, "dilation")
     x, padding = _conv_padding(x, weight, padding if isinstance(padding, str) else _triple(padding, "padding"),
                                stride, dilation, 3)
-    if x.shape[1] != weight.shape[1] * groups:
-        raise RuntimeError(f"Given groups={groups}, weight of size {list(weight.shape)}, expected input"
-                           f"{list(x.shape)} to have {weight.shape[1] * groups} channels, but got {x.shape[1]} "
-                           "channels instead")
+    _check_conv(x, weight, groups, padding, dilation)
     if padding[0]:
         x = pad(x, [0, 0, 0, 0, padding[0], padding[0]])
     N, C, D = x.shape[:3]
     KD = weight.shape[2]
-    span = dilation[0] * (KD - 1) + 1
-    if D < span:
-        raise RuntimeError(f"Calculated padded input size per channel: ({D} x {x.shape[3] + 2 * padding[1]} x "
-                           f"{x.shape[4] + 2 * padding[2]}). Kernel size: ({KD} x {weight.shape[3]} x "
-                           f"{weight.shape[4]}). Kernel size can't be greater than actual input size")
-    OD = (D - span) // stride[0] + 1
+    OD = (D - dilation[0] * (KD - 1) - 1) // stride[0] + 1
     out = None
     for kd in range(KD):
         start = kd * dilation[0]
