@@ -8,7 +8,6 @@ need no MPI."""
 import datetime
 import importlib.util
 import os
-import shutil
 import signal
 import subprocess
 import sys
@@ -19,11 +18,12 @@ import pytest
 import tinygrad_ext as torch
 import tinygrad_ext.distributed as dist
 from tinygrad_ext import nn
+from tinygrad_ext.distributed.run import _mpiexec
 from tinygrad_ext.nn.parallel import DistributedDataParallel as DDP
 from tinygrad_ext.utils.data.distributed import DistributedSampler
 
 HERE = os.path.abspath(__file__)
-MPIRUN = shutil.which("mpirun") or shutil.which("mpiexec")
+MPIRUN = _mpiexec()  # beside this Python (a venv's, pip's mpich) or on the PATH
 HAVE_MPI = MPIRUN is not None and importlib.util.find_spec("mpi4py") is not None
 needs_mpi = pytest.mark.skipif(not HAVE_MPI, reason="needs mpirun and mpi4py: pip install mpi4py mpich")
 LAUNCH_TIMEOUT = 120
