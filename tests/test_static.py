@@ -428,6 +428,40 @@ def test_unknown_rank_integer_ops_names_and_slices():
             sess.run("nope:0")
 
 
+def _reference_steps(kind, w, target, steps, lr):
+    """TensorFlow's update rules in float64 numpy, on loss = sum((w - target)^2)."""
+    accum, m, v = np.zeros_like(w), np.zeros_like(w), np.zeros_like(w)
+    for t in range(1, steps + 1):
+        g = 2 * (w - target)
+        if kind == "sgd":
+            w = w - lr * g
+        elif kind == "momentum":
+            accum = 0.9 * accum + g
+            w = w - lr * accum
+        else:
+            m, v = 0.9 * m + 0.1 * g, 0.999 * v + 0.001 * g * g
+            w = w - lr * np.sqrt(1 - 0.999 ** t) / (1 - 0.9 ** t) * m / (np.sqrt(v) + 1e-8)
+    return w
+
+
+@pytest.mark.parametrize("kind", ["sgd", "momentum", "adam"])
+def test_train_optimizers_follow_tensorflows_rules(kind):
+    w0, target = np.array([1.0, -2.0, 3.0]), np.array([0.5, 0.5, 0.5])
+    w = tf.Variable(tf.constant(w0))
+    loss = tf.reduce_sum((w - tf.constant(target)) ** 2.0)
+    opt = {"sgd": tf.train.GradientDescentOptimizer(0.1), "momentum": tf.train.MomentumOptimizer(0.1, 0.9),
+           "adam": tf.train.AdamOptimizer(0.1)}[kind]
+    step = opt.minimize(loss, global_step=tf.train.get_or_create_global_step())
+    with tf.Session() as sess:
+        sess.run(tf.global_variables_initializer())
+        for _ in range(5):
+            sess.run(step)
+        np.testing.assert_allclose(sess.run(w), _reference_steps(kind, w0, target, 5, 0.1), rtol=1e-12)
+        assert sess.run(tf.train.get_global_step()) == 5
+    with pytest.raises(ValueError, match="No gradients provided for any variable"):
+        opt.minimize(tf.constant(1.0) * 2.0, var_list=[w])
+
+
 # ------------------------------------------------------------------------------------------------ scan
 def test_scan_cumulative_sum_with_capture_and_reverse():
     elems = tf.placeholder(tf.float32, (None, 2))

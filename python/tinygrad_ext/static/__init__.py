@@ -15,12 +15,12 @@ Building the graph computes nothing; a Session plans each (fetches, feeds) once 
 simplification, common-subexpression elimination, dead-node elimination: see `session.stats`) and then
 each run() only calls the core's kernels. Layout: _graph.py (the IR: nodes, dtypes, shapes, graphs),
 _ops.py (the op table: kernels, gradient rules, builders), _variables.py, _gradients.py, _scan.py,
-_passes.py (the passes and the plan), _session.py, errors.py.
+_passes.py (the passes and the plan), _session.py, errors.py, train.py (optimizers).
 """
 import builtins as _builtins
 import types as _types
 
-from . import errors
+from . import errors, train
 from ._gradients import gradients
 from ._graph import DType, Graph, TensorShape, as_dtype, float32, float64, get_default_graph, int32, int64, \
     reset_default_graph, uint8
