@@ -124,6 +124,9 @@ def test_dtypes_and_0d():
     s = torch.tensor(3.0)
     assert s.sort() == (s, torch.tensor(0)) and s.topk(1).values.item() == 3 and s.median().item() == 3
     assert s.kthvalue(1).values.item() == 3 and s.mode().values.item() == 3
+    assert s.topk(0).values.item() == 3 and s.topk(0).indices.item() == 0  # (torch's: k = 0 of a scalar too)
+    x = torch.tensor([[2.0, 1.0, 5.0], [0.0, -1.0, -3.0]])
+    assert x.kthvalue(3).values.tolist() == [5.0, 0.0] and x.kthvalue(3).indices.tolist() == [2, 0]  # k = n
     assert torch.tensor([[1, 2], [3, 4]], dtype=torch.int32).cumprod(1).dtype is torch.int64
     assert torch.zeros(2, 0).sort(1).values.shape == (2, 0) and torch.zeros(2, 0).topk(0, 1).values.shape == (2, 0)
     assert math.isnan(torch.tensor([]).median().item())

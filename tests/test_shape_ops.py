@@ -141,6 +141,8 @@ def test_index_functions():
     assert torch.repeat_interleave(torch.tensor([1, 0, 3])).tolist() == [0, 2, 2, 2]
     assert torch.broadcast_shapes((2, 1), (3,), (1, 1, 1)) == torch.Size([1, 2, 3])
     assert torch.unflatten(torch.zeros(2, 6), 1, (3, -1)).shape == (2, 3, 2)
+    s = torch.tensor(2.0)
+    assert s.flip(0).item() == 2.0 and s.movedim(0, -1).item() == 2.0 and s.roll(3).item() == 2.0
 
 
 def test_meshgrid():

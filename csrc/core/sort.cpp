@@ -43,6 +43,7 @@ std::pair<Tensor, Tensor> topk(const Tensor& a, int64_t k, int64_t dim, bool lar
   dim = wrap_dim(dim, a->dim());
   Rows r = rows_along(a, dim);
   TG_CHECK(k >= 0 && k <= r.n, "selected index k out of range");
+  if (a->dim() == 0) k = 1;  // a scalar's topk is the scalar, k = 0 included (torch's)
   if (a->device().is_cuda()) return on_host(a, [&](const Tensor& h) { return topk(h, k, dim, largest, sorted); });
   Shape sizes = a->sizes;
   if (a->dim()) sizes[dim] = k;
@@ -55,7 +56,7 @@ std::pair<Tensor, Tensor> topk(const Tensor& a, int64_t k, int64_t dim, bool lar
 std::pair<Tensor, Tensor> mode(const Tensor& a, int64_t dim, bool keepdim) {
   dim = wrap_dim(dim, a->dim());
   Rows r = rows_along(a, dim);
-  TG_CHECK_INDEX(r.n > 0 || r.outer * r.inner == 0, "mode(): Expected reduction dim ", dim,
+  TG_CHECK_INDEX(r.n > 0, "mode(): Expected reduction dim ", dim,
                  " to have non-zero size.");
   if (a->device().is_cuda()) return on_host(a, [&](const Tensor& h) { return mode(h, dim, keepdim); });
   Shape sizes = a->sizes;

@@ -130,7 +130,7 @@ void topk(const Tensor& in, const Tensor& values, const Tensor& indices, int64_t
         std::sort_heap(buf.begin(), buf.begin() + k);
       } else {
         fill_keys<P>(buf, row, n, inner, largest);
-        if (k < n) std::nth_element(buf.begin(), buf.begin() + (k - 1), buf.end());
+        if (k > 0) std::nth_element(buf.begin(), buf.begin() + (k - 1), buf.end());  // (k == n too: unsorted)
         if (sorted) std::sort(buf.begin(), buf.begin() + k);
       }
       write_out<P>(buf, k, row, inner, v, ix);

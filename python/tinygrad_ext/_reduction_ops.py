@@ -40,7 +40,7 @@ def _with_values(kind, input, dim, values, indices):
 def _reduced_size(input, dim, op):
     d = _C.wrap_dim(dim, input.dim())
     n = input.shape[d] if input.dim() else 1
-    if n == 0 and math.prod(input.shape[:d] + input.shape[d + 1:]):
+    if n == 0:
         raise IndexError(f"{op}(): Expected reduction dim {d} to have non-zero size.")
     return d, n
 

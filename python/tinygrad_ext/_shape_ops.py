@@ -32,8 +32,11 @@ def _index_range(n, device, reverse=False):
 
 # ------------------------------------------------------------------ flips and rolls
 def flip(input, dims):
+    dims = _dims(dims, input.dim(), "flip")
+    if input.dim() == 0:
+        return input.clone()
     out = input
-    for d in _dims(dims, input.dim(), "flip"):
+    for d in dims:
         n = out.shape[d]
         if n > 1:
             out = out.index_select(d, _index_range(n, input.device, reverse=True))
@@ -288,12 +291,14 @@ def movedim(input, source, destination):
     for name, given, wrapped in (("source", src, ws), ("destination", dst, wd)):
         if len(set(wrapped)) != len(wrapped):
             raise RuntimeError(f"movedim: repeated dim in `{name}` ({given})")
+    if nd == 0:
+        return input.view(())
     perm = [-1] * nd
     for s, d in zip(ws, wd):
         perm[d] = s
     rest = iter(d for d in range(nd) if d not in ws)
     perm = [p if p >= 0 else next(rest) for p in perm]
-    return input.permute(perm) if nd else input
+    return input.permute(perm)
 
 
 moveaxis = movedim
