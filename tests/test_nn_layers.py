@@ -375,6 +375,16 @@ def test_interpolate_1d_3d_modules_and_gradients():
     assert repr(m) == "UpsamplingBilinear2d(size=(5, 4), mode='bilinear')"
     assert gradcheck(lambda x: F.interpolate(x, size=(4, 5), mode="bilinear"), (T(R(1, 1, 3, 2), True),))
     assert gradcheck(lambda x: F.interpolate(x, scale_factor=2), (T(R(1, 1, 2, 3), True),))
+    big = R(1, 1, 2, 200)  # wider than the interpolation-matrix path: the gathers
+    np.testing.assert_allclose(npy(F.interpolate(T(big), size=(3, 333), mode="bilinear")),
+                               np_interp_1d(np_interp_1d(big, 2, 3, "bilinear", False), 3, 333, "bilinear", False), **TOL)
+    inf = np.ones((1, 1, 1, 6))
+    inf[..., 2] = np.inf  # an inf reaches only the outputs next to it, not the whole row
+    out = npy(F.interpolate(T(inf), size=(1, 12), mode="bilinear"))
+    with np.errstate(invalid="ignore"):  # 0 * inf: NaN next to the inf, as torch's
+        ref = np_interp_1d(np_interp_1d(inf, 2, 1, "bilinear", False), 3, 12, "bilinear", False)
+    np.testing.assert_array_equal(out, ref)
+    assert np.isnan(out).sum() == 4 and (out == 1).sum() == 8
     with pytest.raises(ValueError, match="align_corners option can only be set with the interpolating modes"):
         F.interpolate(torch.randn(1, 1, 2, 2), scale_factor=2, align_corners=True)
     with pytest.raises(ValueError, match="only one of size or scale_factor should be defined"):
