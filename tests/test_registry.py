@@ -6,22 +6,45 @@ import math  # noqa: F401 (the references may use it)
 
 import numpy as np
 import pytest
+from scipy import special  # noqa: F401 (the references use it; scipy comes with scikit-learn, a test dependency)
 
 import tinygrad_ext as torch
-from tinygrad_ext import _registry
+from tinygrad_ext import _ops, _registry
 from tinygrad_ext.autograd import gradcheck, gradgradcheck
 
 PUBLIC = [e for e in _registry.OPS if e.python is not None]
 FLOAT_FAMILIES = ("unary_float", "binary_float")
 DTYPES = {
     "unary_float": ("float32", "float64", "int64", "uint8"),
+    "unary_floating": ("float32", "float64"),
     "unary": ("float32", "float64", "int64", "int32"),
     "unary_int": ("int64", "int32", "uint8", "bool"),
     "binary": ("float32", "float64", "int64", "int32"),
     "binary_float": ("float32", "float64", "int64"),
+    "binary_floating": ("float32", "float64"),
     "compare": ("float32", "float64", "int64", "bool"),
     "binary_int": ("int64", "int32", "uint8", "bool"),
 }
+# Scalar parameters: the values of required ones, and a second set beside the defaults for every entry with any.
+REQUIRED = {"threshold": (0.3, -2.0), "polygamma": (1,), "lerp": (0.3,), "nan_to_num": (0.0, 1e30, -1e30)}
+OTHER_PARAMS = {"polygamma": (2,), "lerp": (0.8,), "round_decimals": (-1,), "elu": (0.5, 2.0, 1.5),
+                "softplus": (2.0, 1.0), "softshrink": (1.2,), "hardshrink": (0.2,), "threshold": (-0.5, 7.0),
+                "hardtanh": (-0.5, 1.5), "nan_to_num": (1.0, 2.0, -3.0)}
+
+
+def param_sets(entry):
+    if not entry.params:
+        return [()]
+    first = REQUIRED.get(entry.name) or tuple(d for _, d in entry.params)
+    return [first, OTHER_PARAMS[entry.name]]
+
+
+def call(entry, *tensors, params=()):
+    """The entry's op: its torch function or Tensor method, or (ops with scalar parameters and those only
+    nn.functional reaches) the registry's function."""
+    if entry.params or entry.python == "functional":
+        return _ops.functional(entry.name)(*tensors, *params)
+    return (getattr(torch, entry.name, None) or getattr(torch.Tensor, entry.name))(*tensors)
 SKIP_DTYPE = {  # ops whose integer semantics differ from numpy's on purpose (torch's rules), tested elsewhere
     ("pow", "int64"), ("pow", "int32"), ("floor_divide", "int64"), ("floor_divide", "int32"),
     ("remainder", "int64"), ("remainder", "int32"), ("bitwise_left_shift", "uint8"),
@@ -30,7 +53,7 @@ SKIP_DTYPE = {  # ops whose integer semantics differ from numpy's on purpose (to
 
 
 def reference(entry):
-    return eval(entry.ref, {"np": np, "math": math})  # noqa: S307 (a test table, written by us)
+    return eval(entry.ref, {"np": np, "math": math, "special": special})  # noqa: S307 (a test table, written by us)
 
 
 def sample(entry, dtype, shape, rng):
@@ -43,7 +66,7 @@ def sample(entry, dtype, shape, rng):
     if entry.name.startswith("bitwise_") and "shift" in entry.name:
         ilo, ihi = 0, 7
     v = rng.integers(ilo, ihi, shape)
-    if entry.name in ("floor_divide", "remainder", "div"):
+    if entry.name in ("floor_divide", "remainder", "div", "fmod"):
         v = np.where(v == 0, 1, v)
     return v.astype(dtype)
 
@@ -61,6 +84,9 @@ LAYOUTS = {
 def test_every_public_entry_has_a_reference_and_a_method():
     for e in PUBLIC:
         assert e.ref, f"registry entry {e.name} has no numpy reference"
+        if e.python == "functional":  # (nn.functional calls it)
+            assert callable(_ops.functional(e.name))
+            continue
         assert callable(getattr(torch.Tensor, e.name, None)), f"Tensor.{e.name} is missing"
         if e.python == "generated":
             assert callable(getattr(torch, e.name)) and callable(getattr(torch.Tensor, e.name + "_"))
@@ -71,8 +97,7 @@ def test_every_public_entry_has_a_reference_and_a_method():
 def test_value_against_numpy(entry, layout):
     rng = np.random.default_rng(0)
     shapes, transpose = LAYOUTS[layout]
-    fn = getattr(torch, entry.name, None) or getattr(torch.Tensor, entry.name)
-    for dtype in DTYPES[entry.family]:
+    for dtype, params in [(d, p) for d in DTYPES[entry.family] for p in param_sets(entry)]:
         if (entry.name, dtype) in SKIP_DTYPE:
             continue
         arrays = [sample(entry, dtype, s, rng) for s in shapes[: 1 if entry.unary else 2]]
@@ -80,10 +105,15 @@ def test_value_against_numpy(entry, layout):
         if transpose:
             arrays = [a.T for a in arrays]
             tensors = [t.t() for t in tensors]
-        got = fn(*tensors)
+        got = call(entry, *tensors, params=params)
         with np.errstate(all="ignore"):
             as_float = entry.family in FLOAT_FAMILIES  # (numpy would compute small integers in float16)
-            want = reference(entry)(*[a.astype(np.float64) if a.dtype.kind == "f" or as_float else a for a in arrays])
+            ref_params = params if dtype.startswith("float") else [int(p) for p in params]  # torch's conversion
+            want = reference(entry)(*[a.astype(np.float64) if a.dtype.kind == "f" or as_float else a for a in arrays],
+                                    *ref_params)
+            if got.dtype == torch.float32 and np.ndim(want) and entry.params:  # parameters act in float32 there
+                want = reference(entry)(*[a if a.dtype.kind != "f" else a.astype(np.float64) for a in arrays],
+                                        *[float(np.float32(p)) for p in params])
         if entry.family in FLOAT_FAMILIES and got.dtype.is_floating_point and dtype not in ("float32", "float64"):
             assert got.dtype == torch.float32, f"{entry.name}({dtype}) gives {got.dtype}"
         assert tuple(got.shape) == np.shape(want), f"{entry.name} {layout} {dtype}"
@@ -107,19 +137,22 @@ def test_gradcheck(entry):
         return torch.tensor(v, dtype=torch.float64, requires_grad=True)
 
     inputs = [make((2, 3))] if entry.unary else [make((2, 3)), make((3,))]
-    fn = getattr(torch.Tensor, entry.name)
-    assert gradcheck(fn, inputs)
-    assert gradgradcheck(fn, inputs)
+    for params in param_sets(entry):
+        def fn(*ts):
+            return call(entry, *ts, params=params)
+        assert gradcheck(fn, inputs), params
+        assert gradgradcheck(fn, inputs), params
 
 
 @pytest.mark.parametrize("entry", [e for e in DIFFERENTIABLE if e.fused], ids=lambda e: e.name)
 def test_fused_backward_is_the_formula(entry):
-    x = torch.tensor(np.random.default_rng(2).uniform(-2, 2, 50), requires_grad=True)
-    getattr(x, entry.name)().sum().backward()  # fused kernel (no create_graph)
-    fused = x.grad.clone()
-    x.grad = None
-    (g,) = torch.autograd.grad(getattr(x, entry.name)().sum(), x, create_graph=True)  # the formula
-    np.testing.assert_allclose(fused.numpy(), g.detach().numpy(), rtol=1e-12, atol=1e-12)
+    for params in param_sets(entry):
+        x = torch.tensor(np.random.default_rng(2).uniform(-4, 4, 200), requires_grad=True)
+        call(entry, x, params=params).sum().backward()  # fused kernel (no create_graph)
+        fused = x.grad.clone()
+        x.grad = None
+        (g,) = torch.autograd.grad(call(entry, x, params=params).sum(), x, create_graph=True)  # the formula
+        np.testing.assert_allclose(fused.numpy(), g.detach().numpy(), rtol=1e-12, atol=1e-12, err_msg=str(params))
 
 
 def test_in_place_and_out_variants_of_a_generated_op():

@@ -187,10 +187,21 @@ Tensor tensor_operand(py::handle h) {
   return tg::clone(from_numpy(py::module_::import("numpy").attr("ascontiguousarray")(h)));
 }
 
-Tensor binary_tensors(BinaryOpId op, const Tensor& a, const Tensor& b, bool reflected, py::handle out) {
+// An op's scalar parameters (its registry entry's `params`): None, or a sequence of numbers.
+OpParams op_params(py::handle h, const char* name) {
+  OpParams p;
+  if (h.is_none()) return p;
+  auto seq = h.cast<py::sequence>();
+  TG_CHECK(seq.size() <= 4, name, ": at most 4 scalar parameters, got ", seq.size());
+  for (size_t i = 0; i < seq.size(); ++i) p.v[i] = seq[i].cast<double>();
+  return p;
+}
+
+Tensor binary_tensors(BinaryOpId op, const Tensor& a, const Tensor& b, bool reflected, py::handle out,
+                      const OpParams& p = {}) {
   Tensor o = opt_tensor(out);
   ReleaseGil nogil(std::max(a->numel(), b->numel()));
-  return reflected ? binary(op, b, a, o) : binary(op, a, b, o);
+  return reflected ? binary(op, b, a, o, p) : binary(op, a, b, o, p);
 }
 
 }  // namespace
@@ -315,27 +326,31 @@ PYBIND11_MODULE(_C, m) {
   });
 
   // ---- elementwise: one function per op, generated from the op lists
-#define TG_BIND_UNARY(name, F) \
-  m.def(#name, [](const Tensor& a, py::handle out) {                                                 \
+#define TG_BIND_UNARY(name, F, ARGS) \
+  m.def(#name, [](const Tensor& a, py::handle out, py::handle params) {                              \
     Tensor o = opt_tensor(out);                                                                       \
+    OpParams p = op_params(params, #name);                                                            \
     ReleaseGil nogil(a->numel());                                                                     \
-    return unary(UnaryOpId::name, a, o);                                                              \
+    return unary(UnaryOpId::name, a, o, p);                                                           \
   },                                                                                                  \
-        py::arg("a"), py::arg("out") = py::none());
+        py::arg("a"), py::arg("out") = py::none(), py::arg("params") = py::none());
   TG_UNARY_FLOAT_OPS(TG_BIND_UNARY)
+  TG_UNARY_FLOATING_OPS(TG_BIND_UNARY)
   TG_UNARY_OPS(TG_BIND_UNARY)
   TG_UNARY_INT_OPS(TG_BIND_UNARY)
-  TG_BIND_UNARY(logical_not, _)
+  TG_BIND_UNARY(logical_not, _, ())
 #undef TG_BIND_UNARY
-#define TG_BIND_BINARY(name, F)                                                                       \
-  m.def(#name, [](const Tensor& a, py::handle b, bool reflected, py::handle out) {                    \
-    if (py::isinstance<TensorImpl>(b)) return binary_tensors(BinaryOpId::name, a, b.cast<Tensor>(), reflected, out); \
-    if (py::isinstance<py::array>(b)) return binary_tensors(BinaryOpId::name, a, tensor_operand(b), reflected, out); \
+#define TG_BIND_BINARY(name, F, ARGS)                                                                 \
+  m.def(#name, [](const Tensor& a, py::handle b, bool reflected, py::handle out, py::handle params) { \
+    OpParams p = op_params(params, #name);                                                            \
+    if (py::isinstance<TensorImpl>(b)) return binary_tensors(BinaryOpId::name, a, b.cast<Tensor>(), reflected, out, p); \
+    if (py::isinstance<py::array>(b)) return binary_tensors(BinaryOpId::name, a, tensor_operand(b), reflected, out, p); \
     Scalar s = to_scalar(b, #name);                                                                   \
     Tensor o = opt_tensor(out);                                                                       \
     ReleaseGil nogil(a->numel());                                                                     \
-    return binary(BinaryOpId::name, a, s, reflected, o);                                              \
-  }, py::arg("a"), py::arg("b"), py::arg("reflected") = false, py::arg("out") = py::none());
+    return binary(BinaryOpId::name, a, s, reflected, o, p);                                           \
+  }, py::arg("a"), py::arg("b"), py::arg("reflected") = false, py::arg("out") = py::none(),           \
+     py::arg("params") = py::none());
   TG_BINARY_OPS(TG_BIND_BINARY)
   TG_COMPARE_OPS(TG_BIND_BINARY)
   TG_BINARY_INT_OPS(TG_BIND_BINARY)

@@ -186,10 +186,10 @@ int64_t item_int(const Tensor& t) {
 void check_scalar_fits(const Scalar& s, DType t) {
   bool ok = true;
   if (is_integral(t, false)) {
-    if (s.kind == Scalar::Float) {
-      double lo = t == DType::UInt8 ? -255.0 : t == DType::Int32 ? -2147483648.0 : -9223372036854775808.0;
-      double hi = t == DType::UInt8 ? 256.0 : t == DType::Int32 ? 2147483648.0 : 9223372036854775808.0;
-      ok = s.d > lo - 1 && s.d < hi;  // (false for NaN)
+    if (s.kind == Scalar::Float) {  // torch's c10::overflows: the type's [lowest, max] (negative floats never wrap)
+      double lo = t == DType::UInt8 ? 0.0 : t == DType::Int32 ? -2147483648.0 : -9223372036854775808.0;
+      double hi = t == DType::UInt8 ? 255.0 : t == DType::Int32 ? 2147483647.0 : 9223372036854775807.0;
+      ok = s.d >= lo && (t == DType::Int64 ? s.d < hi : s.d <= hi);  // (false for NaN; 2**63 itself is out)
     } else {
       ok = t == DType::Int64 || (t == DType::Int32 ? s.i >= INT32_MIN && s.i <= INT32_MAX : s.i >= -255 && s.i <= 255);
     }
@@ -271,7 +271,9 @@ Tensor arange(double start, double end, double step, DType dtype, Device device)
 Tensor linspace(double start, double end, int64_t steps, DType dtype, Device device) {
   TG_CHECK(steps >= 0, "linspace: number of steps must be non-negative");
   if (dtype == DType::Bool && steps > 1) throw_dtype_error("linspace_cpu", nullptr, dtype);  // (1 step: no kernel)
-  if (!is_floating(dtype)) {  // torch truncates the ends to integers first
+  if (!is_floating(dtype)) {  // torch converts the ends to the dtype (checked), then truncates them
+    check_scalar_fits(Scalar::from_double(start), dtype);
+    check_scalar_fits(Scalar::from_double(end), dtype);
     start = double(trunc_to_int64(start, "linspace"));
     end = double(trunc_to_int64(end, "linspace"));
   }
@@ -584,9 +586,7 @@ Tensor masked_fill_(const Tensor& t, const Tensor& mask, const Scalar& value) {
   Shape b = broadcast_shapes(t->sizes, mask->sizes);
   TG_CHECK(b == t->sizes, "masked_fill_: mask of shape ", mask->sizes, " cannot be broadcast to the tensor's shape ",
            t->sizes);
-  TG_CHECK(!(is_integral(t->dtype, true) && value.kind == Scalar::Float),
-           "value cannot be converted to type ", dtype_name(t->dtype), " without overflow");
-  check_scalar_fits(value, t->dtype);
+  check_scalar_fits(value, t->dtype);  // (a float into an integer tensor truncates where it fits, as torch's)
   return where_into(mask, scalar_tensor(value, t->dtype, t->device()), t, t->dtype, t);
 }
 

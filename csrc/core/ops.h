@@ -2,6 +2,7 @@
 // and the shapes), applies type promotion, allocates the output and calls the
 // device's kernel. Bindings call only these functions.
 #pragma once
+#include <cmath>
 #include <optional>
 #include <utility>
 #include "../ops/elementwise.h"
@@ -14,7 +15,9 @@ struct Scalar {
   enum Kind : int8_t { Bool, Int, Float } kind = Float;
   double d = 0;
   int64_t i = 0;
-  static Scalar from_double(double v) { Scalar s; s.kind = Float; s.d = v; s.i = static_cast<int64_t>(v); return s; }
+  static Scalar from_double(double v) {  // (i: the truncated value where it fits; a cast out of range is UB)
+    Scalar s; s.kind = Float; s.d = v; s.i = std::fabs(v) < 9.2e18 ? static_cast<int64_t>(v) : 0; return s;
+  }
   static Scalar from_int(int64_t v) { Scalar s; s.kind = Int; s.i = v; s.d = static_cast<double>(v); return s; }
   static Scalar from_bool(bool v) { Scalar s; s.kind = Bool; s.i = v; s.d = v; return s; }
 };

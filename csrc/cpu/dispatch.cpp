@@ -50,8 +50,8 @@ const char* isa_name(Isa i) {
 #define TG_PICK(fn, ...) base::fn(__VA_ARGS__)
 #endif
 
-void unary(UnaryOpId op, ElementwiseIter& it) { TG_PICK(unary, op, it); }
-void binary(BinaryOpId op, ElementwiseIter& it) { TG_PICK(binary, op, it); }
+void unary(UnaryOpId op, ElementwiseIter& it, const OpParams& p) { TG_PICK(unary, op, it, p); }
+void binary(BinaryOpId op, ElementwiseIter& it, const OpParams& p) { TG_PICK(binary, op, it, p); }
 void clamp(const ClampOp& f, ElementwiseIter& it) { TG_PICK(clamp, f, it); }
 void leaky_relu(const LeakyReluOp& f, ElementwiseIter& it) { TG_PICK(leaky_relu, f, it); }
 void where(ElementwiseIter& it) { TG_PICK(where, it); }

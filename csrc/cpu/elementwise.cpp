@@ -6,7 +6,8 @@
 
 namespace tg::cpu::TG_ISA {
 
-void unary(UnaryOpId op, ElementwiseIter& it) {
+void unary(UnaryOpId op, ElementwiseIter& it, const OpParams& params) {
+  const double* p = params.v;  // the X-macro items construct their functors from p[i]
   // The front end has already chosen the dtype: operands 0 and 1 agree (except logical_not -> bool).
   if (op == UnaryOpId::logical_not) {
     TG_DISPATCH(it.dtypes[1], "logical_not", [&] {
@@ -15,16 +16,17 @@ void unary(UnaryOpId op, ElementwiseIter& it) {
     return;
   }
   switch (op) {
-#define TG_FLOAT_CASE(name, F) \
-  case UnaryOpId::name: TG_DISPATCH_FLOAT(it.dtypes[0], #name, [&] { map1<scalar_t, scalar_t>(it, F{}); }); return;
+#define TG_FLOAT_CASE(name, F, ARGS) \
+  case UnaryOpId::name: TG_DISPATCH_FLOAT(it.dtypes[0], #name, [&] { map1<scalar_t, scalar_t>(it, TG_MAKE(F, ARGS)); }); return;
     TG_UNARY_FLOAT_OPS(TG_FLOAT_CASE)
+    TG_UNARY_FLOATING_OPS(TG_FLOAT_CASE)
 #undef TG_FLOAT_CASE
-#define TG_ANY_CASE(name, F) \
-  case UnaryOpId::name: TG_DISPATCH(it.dtypes[0], #name, [&] { map1<scalar_t, scalar_t>(it, F{}); }); return;
+#define TG_ANY_CASE(name, F, ARGS) \
+  case UnaryOpId::name: TG_DISPATCH(it.dtypes[0], #name, [&] { map1<scalar_t, scalar_t>(it, TG_MAKE(F, ARGS)); }); return;
     TG_UNARY_OPS(TG_ANY_CASE)
 #undef TG_ANY_CASE
-#define TG_INT_CASE(name, F) \
-  case UnaryOpId::name: TG_DISPATCH_INTEGRAL(it.dtypes[0], #name, [&] { map1<scalar_t, scalar_t>(it, F{}); }); return;
+#define TG_INT_CASE(name, F, ARGS) \
+  case UnaryOpId::name: TG_DISPATCH_INTEGRAL(it.dtypes[0], #name, [&] { map1<scalar_t, scalar_t>(it, TG_MAKE(F, ARGS)); }); return;
     TG_UNARY_INT_OPS(TG_INT_CASE)
 #undef TG_INT_CASE
     default: throw Error("unary: unknown op");
@@ -32,27 +34,28 @@ void unary(UnaryOpId op, ElementwiseIter& it) {
 }
 
 namespace {
-template <class F> void binary_arith(ElementwiseIter& it, const char* name) {
+template <class F> void binary_arith(const F& f, ElementwiseIter& it, const char* name) {
   if constexpr (is_float_only<F>::value)
-    TG_DISPATCH_FLOAT(it.dtypes[1], name, [&] { map2<scalar_t, scalar_t, scalar_t>(it, F{}); });
+    TG_DISPATCH_FLOAT(it.dtypes[1], name, [&] { map2<scalar_t, scalar_t, scalar_t>(it, f); });
   else
-    TG_DISPATCH(it.dtypes[1], name, [&] { map2<scalar_t, scalar_t, scalar_t>(it, F{}); });
+    TG_DISPATCH(it.dtypes[1], name, [&] { map2<scalar_t, scalar_t, scalar_t>(it, f); });
 }
 }  // namespace
 
-void binary(BinaryOpId op, ElementwiseIter& it) {
+void binary(BinaryOpId op, ElementwiseIter& it, const OpParams& params) {
+  const double* p = params.v;
   switch (op) {
-#define TG_BIN_CASE(name, F) \
-  case BinaryOpId::name: binary_arith<F>(it, #name); return;
+#define TG_BIN_CASE(name, F, ARGS) \
+  case BinaryOpId::name: binary_arith(TG_MAKE(F, ARGS), it, #name); return;
     TG_BINARY_OPS(TG_BIN_CASE)
 #undef TG_BIN_CASE
-#define TG_CMP_CASE(name, F) \
-  case BinaryOpId::name: TG_DISPATCH(it.dtypes[1], #name, [&] { map2<bool, scalar_t, scalar_t>(it, F{}); }); return;
+#define TG_CMP_CASE(name, F, ARGS) \
+  case BinaryOpId::name: TG_DISPATCH(it.dtypes[1], #name, [&] { map2<bool, scalar_t, scalar_t>(it, TG_MAKE(F, ARGS)); }); return;
     TG_COMPARE_OPS(TG_CMP_CASE)
 #undef TG_CMP_CASE
-#define TG_INT_CASE(name, F) \
+#define TG_INT_CASE(name, F, ARGS) \
   case BinaryOpId::name: \
-    TG_DISPATCH_INTEGRAL(it.dtypes[1], #name, [&] { map2<scalar_t, scalar_t, scalar_t>(it, F{}); }); return;
+    TG_DISPATCH_INTEGRAL(it.dtypes[1], #name, [&] { map2<scalar_t, scalar_t, scalar_t>(it, TG_MAKE(F, ARGS)); }); return;
     TG_BINARY_INT_OPS(TG_INT_CASE)
 #undef TG_INT_CASE
   }

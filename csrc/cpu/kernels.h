@@ -24,8 +24,8 @@ enum class ReduceOpId { sum, prod, amax, amin };
 
 namespace cpu {
 #define TG_CPU_KERNELS                                                        \
-  void unary(UnaryOpId op, ElementwiseIter& it);                              \
-  void binary(BinaryOpId op, ElementwiseIter& it);                            \
+  void unary(UnaryOpId op, ElementwiseIter& it, const OpParams& params);     \
+  void binary(BinaryOpId op, ElementwiseIter& it, const OpParams& params);   \
   void clamp(const ClampOp& f, ElementwiseIter& it);                          \
   void leaky_relu(const LeakyReluOp& f, ElementwiseIter& it);                 \
   void where(ElementwiseIter& it);                                            \

@@ -15,10 +15,12 @@ namespace {
 
 struct BinaryFn {
   BinaryOpId op;
+  OpParams params;
   template <class T> TG_HD T operator()(T a, T b) const {
+    const double* p = params.v;
     switch (op) {
-#define TG_CASE(name, F) \
-  case BinaryOpId::name: return F{}(a, b);
+#define TG_CASE(name, F, ARGS) \
+  case BinaryOpId::name: return TG_MAKE(F, ARGS)(a, b);
       TG_BINARY_OPS(TG_CASE)
 #undef TG_CASE
       default: return T(0);  // unreachable: binary() only passes TG_BINARY_OPS here
@@ -28,10 +30,12 @@ struct BinaryFn {
 
 struct CompareFn {
   BinaryOpId op;
+  OpParams params;
   template <class T> TG_HD bool operator()(T a, T b) const {
+    const double* p = params.v;
     switch (op) {
-#define TG_CASE(name, F) \
-  case BinaryOpId::name: return F{}(a, b);
+#define TG_CASE(name, F, ARGS) \
+  case BinaryOpId::name: return TG_MAKE(F, ARGS)(a, b);
       TG_COMPARE_OPS(TG_CASE)
 #undef TG_CASE
       default: return false;  // unreachable: binary() only passes TG_COMPARE_OPS here
@@ -41,10 +45,12 @@ struct CompareFn {
 
 struct BinaryIntFn {  // TG_BINARY_INT_OPS, bool and integer dtypes only
   BinaryOpId op;
+  OpParams params;
   template <class T> TG_HD T operator()(T a, T b) const {
+    const double* p = params.v;
     switch (op) {
-#define TG_CASE(name, F) \
-  case BinaryOpId::name: return F{}(a, b);
+#define TG_CASE(name, F, ARGS) \
+  case BinaryOpId::name: return TG_MAKE(F, ARGS)(a, b);
       TG_BINARY_INT_OPS(TG_CASE)
 #undef TG_CASE
       default: return T(0);  // unreachable: binary() only passes TG_BINARY_INT_OPS here
@@ -54,7 +60,7 @@ struct BinaryIntFn {  // TG_BINARY_INT_OPS, bool and integer dtypes only
 
 bool is_int_op(BinaryOpId op) {
   switch (op) {
-#define TG_CASE(name, F) \
+#define TG_CASE(name, F, ARGS) \
   case BinaryOpId::name: return true;
     TG_BINARY_INT_OPS(TG_CASE)
 #undef TG_CASE
@@ -64,7 +70,7 @@ bool is_int_op(BinaryOpId op) {
 
 bool is_compare(BinaryOpId op) {
   switch (op) {
-#define TG_CASE(name, F) \
+#define TG_CASE(name, F, ARGS) \
   case BinaryOpId::name: return true;
     TG_COMPARE_OPS(TG_CASE)
 #undef TG_CASE
@@ -74,7 +80,7 @@ bool is_compare(BinaryOpId op) {
 
 bool is_arith(BinaryOpId op) {
   switch (op) {
-#define TG_CASE(name, F) \
+#define TG_CASE(name, F, ARGS) \
   case BinaryOpId::name: return true;
     TG_BINARY_OPS(TG_CASE)
 #undef TG_CASE
@@ -84,18 +90,18 @@ bool is_arith(BinaryOpId op) {
 
 }  // namespace
 
-void binary(BinaryOpId op, ElementwiseIter& it) {
+void binary(BinaryOpId op, ElementwiseIter& it, const OpParams& params) {
   if (is_compare(op)) {
-    TG_DISPATCH(it.dtypes[1], "compare", [&] { launch_elementwise<bool, scalar_t, scalar_t>(it, CompareFn{op}, "compare"); });
+    TG_DISPATCH(it.dtypes[1], "compare", [&] { launch_elementwise<bool, scalar_t, scalar_t>(it, CompareFn{op, params}, "compare"); });
     return;
   }
   if (is_int_op(op)) {
     TG_DISPATCH_INTEGRAL(it.dtypes[1], "bitwise",
-                         [&] { launch_elementwise<scalar_t, scalar_t, scalar_t>(it, BinaryIntFn{op}, "bitwise"); });
+                         [&] { launch_elementwise<scalar_t, scalar_t, scalar_t>(it, BinaryIntFn{op, params}, "bitwise"); });
     return;
   }
   TG_CHECK(is_arith(op), "binary: unknown op ", int(op));
-  TG_DISPATCH(it.dtypes[1], "binary", [&] { launch_elementwise<scalar_t, scalar_t, scalar_t>(it, BinaryFn{op}, "binary"); });
+  TG_DISPATCH(it.dtypes[1], "binary", [&] { launch_elementwise<scalar_t, scalar_t, scalar_t>(it, BinaryFn{op, params}, "binary"); });
 }
 
 }  // namespace tg::cuda

@@ -13,23 +13,28 @@ namespace {
 
 struct UnaryFloatFn {  // TG_UNARY_FLOAT_OPS, float and double only
   UnaryOpId op;
+  OpParams params;
   template <class T> TG_HD T operator()(T x) const {
+    const double* p = params.v;
     switch (op) {
-#define TG_CASE(name, F) \
-  case UnaryOpId::name: return F{}(x);
+#define TG_CASE(name, F, ARGS) \
+  case UnaryOpId::name: return TG_MAKE(F, ARGS)(x);
       TG_UNARY_FLOAT_OPS(TG_CASE)
+      TG_UNARY_FLOATING_OPS(TG_CASE)
 #undef TG_CASE
-      default: return x;  // unreachable: unary() only passes TG_UNARY_FLOAT_OPS here
+      default: return x;  // unreachable: unary() only passes TG_UNARY_FLOAT_OPS/TG_UNARY_FLOATING_OPS here
     }
   }
 };
 
 struct UnaryFn {  // TG_UNARY_OPS, every dtype
   UnaryOpId op;
+  OpParams params;
   template <class T> TG_HD T operator()(T x) const {
+    const double* p = params.v;
     switch (op) {
-#define TG_CASE(name, F) \
-  case UnaryOpId::name: return F{}(x);
+#define TG_CASE(name, F, ARGS) \
+  case UnaryOpId::name: return TG_MAKE(F, ARGS)(x);
       TG_UNARY_OPS(TG_CASE)
 #undef TG_CASE
       default: return x;  // unreachable: unary() only passes TG_UNARY_OPS here
@@ -39,10 +44,12 @@ struct UnaryFn {  // TG_UNARY_OPS, every dtype
 
 struct UnaryIntFn {  // TG_UNARY_INT_OPS, bool and integer dtypes only
   UnaryOpId op;
+  OpParams params;
   template <class T> TG_HD T operator()(T x) const {
+    const double* p = params.v;
     switch (op) {
-#define TG_CASE(name, F) \
-  case UnaryOpId::name: return F{}(x);
+#define TG_CASE(name, F, ARGS) \
+  case UnaryOpId::name: return TG_MAKE(F, ARGS)(x);
       TG_UNARY_INT_OPS(TG_CASE)
 #undef TG_CASE
       default: return x;  // unreachable: unary() only passes TG_UNARY_INT_OPS here
@@ -52,7 +59,7 @@ struct UnaryIntFn {  // TG_UNARY_INT_OPS, bool and integer dtypes only
 
 bool is_int_op(UnaryOpId op) {
   switch (op) {
-#define TG_CASE(name, F) \
+#define TG_CASE(name, F, ARGS) \
   case UnaryOpId::name: return true;
     TG_UNARY_INT_OPS(TG_CASE)
 #undef TG_CASE
@@ -68,9 +75,10 @@ struct LogicalNotOp {
 
 bool is_float_op(UnaryOpId op) {
   switch (op) {
-#define TG_CASE(name, F) \
+#define TG_CASE(name, F, ARGS) \
   case UnaryOpId::name: return true;
     TG_UNARY_FLOAT_OPS(TG_CASE)
+    TG_UNARY_FLOATING_OPS(TG_CASE)
 #undef TG_CASE
     default: return false;
   }
@@ -78,7 +86,7 @@ bool is_float_op(UnaryOpId op) {
 
 bool is_any_op(UnaryOpId op) {
   switch (op) {
-#define TG_CASE(name, F) \
+#define TG_CASE(name, F, ARGS) \
   case UnaryOpId::name: return true;
     TG_UNARY_OPS(TG_CASE)
 #undef TG_CASE
@@ -88,7 +96,7 @@ bool is_any_op(UnaryOpId op) {
 
 }  // namespace
 
-void unary(UnaryOpId op, ElementwiseIter& it) {
+void unary(UnaryOpId op, ElementwiseIter& it, const OpParams& params) {
   if (op == UnaryOpId::logical_not) {
     TG_DISPATCH(it.dtypes[1], "logical_not",
                 [&] { launch_elementwise<bool, scalar_t>(it, LogicalNotOp{}, "logical_not"); });
@@ -96,16 +104,16 @@ void unary(UnaryOpId op, ElementwiseIter& it) {
   }
   if (is_float_op(op)) {
     TG_DISPATCH_FLOAT(it.dtypes[0], "unary",
-                      [&] { launch_elementwise<scalar_t, scalar_t>(it, UnaryFloatFn{op}, "unary"); });
+                      [&] { launch_elementwise<scalar_t, scalar_t>(it, UnaryFloatFn{op, params}, "unary"); });
     return;
   }
   if (is_int_op(op)) {
     TG_DISPATCH_INTEGRAL(it.dtypes[0], "bitwise",
-                         [&] { launch_elementwise<scalar_t, scalar_t>(it, UnaryIntFn{op}, "bitwise"); });
+                         [&] { launch_elementwise<scalar_t, scalar_t>(it, UnaryIntFn{op, params}, "bitwise"); });
     return;
   }
   TG_CHECK(is_any_op(op), "unary: unknown op ", int(op));
-  TG_DISPATCH(it.dtypes[0], "unary", [&] { launch_elementwise<scalar_t, scalar_t>(it, UnaryFn{op}, "unary"); });
+  TG_DISPATCH(it.dtypes[0], "unary", [&] { launch_elementwise<scalar_t, scalar_t>(it, UnaryFn{op, params}, "unary"); });
 }
 
 void clamp(const ClampOp& f, ElementwiseIter& it) {

@@ -9,8 +9,8 @@ namespace {
 [[noreturn]] void fail() { throw Error("Torch not compiled with CUDA enabled (tinygrad_ext was built without CUDA)"); }
 }  // namespace
 
-void unary(UnaryOpId, ElementwiseIter&) { fail(); }
-void binary(BinaryOpId, ElementwiseIter&) { fail(); }
+void unary(UnaryOpId, ElementwiseIter&, const OpParams&) { fail(); }
+void binary(BinaryOpId, ElementwiseIter&, const OpParams&) { fail(); }
 void clamp(const ClampOp&, ElementwiseIter&) { fail(); }
 void leaky_relu(const LeakyReluOp&, ElementwiseIter&) { fail(); }
 void where(ElementwiseIter&) { fail(); }

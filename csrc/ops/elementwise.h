@@ -33,6 +33,49 @@ template <class T> TG_HD T tg_tanh(T x) {
 #endif
 }
 
+template <class T> TG_HD T tg_exp_bounded(T x) {  // float: x clamped to [-87.3, 88.3] (see math.h)
+#if defined(__CUDA_ARCH__)
+  return exp(x);
+#else
+  if constexpr (std::is_same_v<T, float>) return math::expf_bounded(x); else return std::exp(x);
+#endif
+}
+template <class T> TG_HD T tg_erf(T x) {
+#if defined(__CUDA_ARCH__)
+  return erf(x);
+#else
+  if constexpr (std::is_same_v<T, float>) return math::erff_poly(x); else return std::erf(x);
+#endif
+}
+template <class T> TG_HD T tg_erf_with_exp(T x, T e) {  // e = exp(-x * x), computed by the caller
+#if defined(__CUDA_ARCH__)
+  return erf(x);
+#else
+  if constexpr (std::is_same_v<T, float>) return math::erff_with_exp(x, e); else return std::erf(x);
+#endif
+}
+template <class T> TG_HD T tg_log1p(T x) {
+#if defined(__CUDA_ARCH__)
+  return log1p(x);
+#else
+  if constexpr (std::is_same_v<T, float>) return math::log1pf_poly(x); else return std::log1p(x);
+#endif
+}
+template <class T> TG_HD T tg_expm1(T x) {
+#if defined(__CUDA_ARCH__)
+  return expm1(x);
+#else
+  if constexpr (std::is_same_v<T, float>) return math::expm1f_poly(x); else return std::expm1(x);
+#endif
+}
+
+// Scalar parameters of an op (elu's alpha, softplus's beta and threshold, ...): the registry entry's
+// `params`, in its order, become the functor's members: X(elu, EluOp, (p[0], p[1], p[2])) constructs
+// EluOp{p[0], p[1], p[2]} with TG_MAKE; an op without parameters has X(exp, ExpOp, ()).
+struct OpParams { double v[4] = {0.0, 0.0, 0.0, 0.0}; };
+#define TG_UNPAREN(...) __VA_ARGS__
+#define TG_MAKE(F, ARGS) F{TG_UNPAREN ARGS}
+
 // NOTE: integer arithmetic wraps around modulo 2^bits, as torch's does; signed overflow is undefined
 // in C++, so signed integers add, subtract and multiply in their unsigned type.
 template <class T, bool = std::is_integral_v<T> && std::is_signed_v<T>> struct wrap_type { using type = T; };
@@ -65,8 +108,162 @@ struct AtanhOp { template <class T> TG_HD T operator()(T x) const { return std::
 struct Log2Op { template <class T> TG_HD T operator()(T x) const { return std::log2(x); } };
 struct Log10Op { template <class T> TG_HD T operator()(T x) const { return std::log10(x); } };
 struct Exp2Op { template <class T> TG_HD T operator()(T x) const { return std::exp2(x); } };
-struct ErfOp { template <class T> TG_HD T operator()(T x) const { return std::erf(x); } };
+struct ErfOp { template <class T> TG_HD T operator()(T x) const { return tg_erf(x); } };
 struct ErfcOp { template <class T> TG_HD T operator()(T x) const { return std::erfc(x); } };
+
+// Special functions, computed in double (erfinv refines a single-precision first guess with Newton
+// steps; digamma and polygamma use the recurrence up to x >= 10, then the asymptotic series).
+// M. Giles, "Approximating the erfinv function" (2010), single-precision version: both branches computed
+// and selected, so float loops vectorize; |y| >= 1 and NaN are selected at the end.
+template <class T> TG_HD T erfinv_guess(T y) {
+  T w = -tg_log((T(1) - y) * (T(1) + y));
+  T v = w - T(2.5);
+  T p = T(2.81022636e-08);
+  p = T(3.43273939e-07) + p * v; p = T(-3.5233877e-06) + p * v; p = T(-4.39150654e-06) + p * v;
+  p = T(0.00021858087) + p * v; p = T(-0.00125372503) + p * v; p = T(-0.00417768164) + p * v;
+  p = T(0.246640727) + p * v; p = T(1.50140941) + p * v;
+  T r = std::sqrt(w) - T(3);
+  T q = T(-0.000200214257);
+  q = T(0.000100950558) + q * r; q = T(0.00134934322) + q * r; q = T(-0.00367342844) + q * r;
+  q = T(0.00573950773) + q * r; q = T(-0.0076224613) + q * r; q = T(0.00943887047) + q * r;
+  q = T(1.00167406) + q * r; q = T(2.83297682) + q * r;
+  return (w < T(5) ? p : q) * y;
+}
+template <class T> TG_HD T erfinv(T y) {
+  T x = erfinv_guess(y);
+  if constexpr (!std::is_same_v<T, float>)  // double: two Newton steps from the single-precision guess
+    for (int i = 0; i < 2; ++i) x -= (std::erf(x) - y) / (T(1.1283791670955126) * std::exp(-x * x));
+  T ay = y < T(0) ? -y : y;
+  x = ay == T(1) ? (y > T(0) ? T(INFINITY) : T(-INFINITY)) : x;
+  return (ay > T(1) || y != y) ? T(NAN) : x;
+}
+TG_HD double digamma_double(double x) {
+  if (x == 0.0) return std::copysign(INFINITY, -x);  // as torch: -inf at +0, inf at -0
+  double result = 0.0;
+  if (x < 0.0) {
+    if (x == std::floor(x)) return NAN;
+    result = -3.14159265358979323846 / std::tan(3.14159265358979323846 * x);  // reflection
+    x = 1.0 - x;
+  }
+  for (; x < 10.0; x += 1.0) result -= 1.0 / x;
+  double z = 1.0 / (x * x);
+  double series = z * (1.0 / 12 - z * (1.0 / 120 - z * (1.0 / 252 - z * (1.0 / 240 - z * (1.0 / 132 -
+                  z * (691.0 / 32760 - z / 12))))));
+  return result + std::log(x) - 0.5 / x - series;
+}
+// Hurwitz zeta(s, q) = sum over k >= 0 of (q + k)^-s, for s > 1: the first terms summed until q + k >= 10,
+// then the Euler-Maclaurin tail with the Bernoulli numbers B2..B16 over their factorials.
+TG_HD double hurwitz_zeta(double s, double q) {
+  if (s == 1.0) return INFINITY;
+  if (!(s > 1.0) || q < -1e5) return NAN;
+  if (q <= 0.0 && q == std::floor(q)) return INFINITY;
+  double a = q, sum = 0.0;
+  for (int k = 0; a < 10.0 || k < 10; ++k, a += 1.0) sum += std::pow(a, -s);
+  double as = std::pow(a, -s);
+  sum += a * as / (s - 1.0) + 0.5 * as;
+  const double b[8] = {1.0 / 12, -1.0 / 720, 1.0 / 30240, -1.0 / 1209600, 1.0 / 47900160,
+                       -691.0 / 1307674368000.0, 1.0 / 74724249600.0, -3617.0 / 10670622842880000.0};
+  double rising = s, ap = as / a;
+  for (int j = 0; j < 8; ++j) {
+    double term = b[j] * rising * ap;
+    sum += term;
+    if (std::fabs(term) < 1e-17 * std::fabs(sum)) break;
+    rising *= (s + 2 * j + 1) * (s + 2 * j + 2);
+    ap /= a * a;
+  }
+  return sum;
+}
+struct ErfinvOp { template <class T> TG_HD T operator()(T x) const { return erfinv(x); } };
+struct LgammaOp { template <class T> TG_HD T operator()(T x) const {
+#if defined(__CUDA_ARCH__)
+  return lgamma(x);
+#else
+  int sign;  // the reentrant form: lgamma itself writes the global signgam from every thread
+  if constexpr (std::is_same_v<T, float>) return ::lgammaf_r(x, &sign); else return T(::lgamma_r(double(x), &sign));
+#endif
+} };
+struct DigammaOp { template <class T> TG_HD T operator()(T x) const { return T(digamma_double(double(x))); } };
+// polygamma(n, x) = (-1)^(n+1) n! zeta(n + 1, x) for n >= 1; digamma for n = 0.
+struct PolygammaOp {
+  double n;
+  template <class T> TG_HD T operator()(T x) const {
+    if (n == 0.0) return T(digamma_double(double(x)));
+    double sign = std::fmod(n, 2.0) == 0.0 ? -1.0 : 1.0;
+    return T(sign * std::tgamma(n + 1.0) * hurwitz_zeta(n + 1.0, double(x)));
+  }
+};
+
+
+// ---- unary ops on floating types only (integer inputs raise, as torch's activations) ----
+struct FracOp { template <class T> TG_HD T operator()(T x) const { return x - std::trunc(x); } };
+// round(x, decimals): scaled by 10^|decimals| (multiplied for decimals > 0, divided below 0), as torch.
+struct RoundDecimalsOp {
+  double decimals;
+  double scale = std::pow(10.0, decimals < 0.0 ? -decimals : decimals);  // (once, at construction)
+  template <class T> TG_HD T operator()(T x) const {
+    // NOTE: members are read into locals before any condition: a load under a condition stays in the
+    // loop (as a masked load) and keeps it from vectorizing.
+    const bool neg = decimals < 0.0;
+    const T s = T(scale);
+    return neg ? std::nearbyint(x / s) * s : std::nearbyint(x * s) / s;
+  }
+};
+struct GeluOp { template <class T> TG_HD T operator()(T x) const {
+  return T(0.5) * x * (T(1) + tg_erf(x * T(0.70710678118654752440))); } };
+struct GeluTanhOp { template <class T> TG_HD T operator()(T x) const {
+  T inner = T(0.79788456080286535588) * (x + T(0.044715) * x * x * x);
+  return T(0.5) * x * (T(1) + tg_tanh(inner)); } };
+struct SiluOp { template <class T> TG_HD T operator()(T x) const { return x / (T(1) + tg_exp(-x)); } };
+// mish(x) = x tanh(log(1 + e^x)) = x n / (n + 2) with n = e^x (e^x + 2); x beyond 20 gives x.
+struct MishOp { template <class T> TG_HD T operator()(T x) const {
+  T e = tg_exp_bounded(x < T(20) ? x : T(20));
+  T n = e * (e + T(2));
+  return x > T(20) ? x : x * n / (n + T(2)); } };
+struct EluOp {
+  double alpha, scale, input_scale;
+  template <class T> TG_HD T operator()(T x) const {
+    const T s = T(scale), sa = T(scale * alpha), is = T(input_scale);
+    T neg = sa * tg_expm1(x * is);
+    return x > T(0) ? s * x : neg;
+  }
+};
+// softplus(x) = log(1 + e^(beta x)) / beta, x itself where beta x > threshold (torch's cut-off).
+struct SoftplusOp {
+  double beta, threshold;
+  template <class T> TG_HD T operator()(T x) const {
+    const T b = T(beta), th = T(threshold);
+    T z = x * b;
+    T zc = z > th ? T(0) : z;
+    T y = tg_log1p(tg_exp_bounded(zc)) / b;
+    return z > th ? x : y;
+  }
+};
+struct HardsigmoidOp { template <class T> TG_HD T operator()(T x) const {
+  T y = x + T(3);
+  y = y < T(0) ? T(0) : (y > T(6) ? T(6) : y);
+  return y / T(6); } };
+struct HardswishOp { template <class T> TG_HD T operator()(T x) const {
+  T y = x + T(3);
+  y = y < T(0) ? T(0) : (y > T(6) ? T(6) : y);
+  return x * y / T(6); } };
+// logsigmoid(x) = min(x, 0) - log(1 + e^-|x|): no overflow either side.
+struct LogsigmoidOp { template <class T> TG_HD T operator()(T x) const {
+  T ax = x < T(0) ? -x : x;
+  return (x < T(0) ? x : T(0)) - tg_log1p(tg_exp_bounded(-ax)); } };
+struct SoftshrinkOp {
+  double lambd;
+  template <class T> TG_HD T operator()(T x) const {
+    const T l = T(lambd);
+    return x > l ? x - l : (x < -l ? x + l : T(0));
+  }
+};
+struct HardshrinkOp {
+  double lambd;
+  template <class T> TG_HD T operator()(T x) const {
+    const T l = T(lambd);
+    return (x >= -l) & (x <= l) ? T(0) : x;
+  }
+};
 
 
 // ---- unary ops that keep the dtype ----
@@ -88,6 +285,39 @@ struct TruncOp { template <class T> TG_HD T operator()(T x) const {
   if constexpr (std::is_floating_point_v<T>) return std::trunc(x); else return x; } };
 struct SquareOp { template <class T> TG_HD T operator()(T x) const {
   if constexpr (std::is_same_v<T, bool>) return x; else return wrap_mul(x, x); } };
+// threshold(x) = x where x > threshold, else value (bool inputs are rejected by the front end).
+struct ThresholdOp {
+  double threshold, value;
+  template <class T> TG_HD T operator()(T x) const {
+    if constexpr (std::is_same_v<T, bool>) return x;
+    else {
+      const T th = T(threshold), v = T(value);  // (in the input's dtype, as torch)
+      return x > th ? x : v;
+    }
+  }
+};
+// hardtanh: clamped to [min_val, max_val] (NaN stays NaN); bool inputs are rejected in Python.
+struct HardtanhOp {
+  double min_val, max_val;
+  template <class T> TG_HD T operator()(T x) const {
+    if constexpr (std::is_same_v<T, bool>) return x;
+    else {
+      const T lo = T(min_val), hi = T(max_val);
+      return x < lo ? lo : (x > hi ? hi : x);
+    }
+  }
+};
+// nan_to_num: NaN, +inf and -inf replaced (the caller resolves torch's defaults: 0 and the dtype's
+// largest and lowest finite values); other dtypes pass through.
+struct NanToNumOp {
+  double nan, posinf, neginf;
+  template <class T> TG_HD T operator()(T x) const {
+    if constexpr (std::is_floating_point_v<T>) {
+      const T n = T(nan), pi = T(posinf), ni = T(neginf);
+      return x != x ? n : (x == T(INFINITY) ? pi : (x == T(-INFINITY) ? ni : x));
+    } else return x;
+  }
+};
 
 
 // ---- binary ops whose result has the promoted dtype ----
@@ -149,11 +379,99 @@ struct HypotOp { template <class T> TG_HD T operator()(T a, T b) const {
   if constexpr (std::is_floating_point_v<T>) return std::hypot(a, b); else return T(0); } };
 struct Atan2Op { template <class T> TG_HD T operator()(T a, T b) const {
   if constexpr (std::is_floating_point_v<T>) return std::atan2(a, b); else return T(0); } };
+struct CopysignOp { template <class T> TG_HD T operator()(T a, T b) const {
+  if constexpr (std::is_floating_point_v<T>) return std::copysign(a, b); else return T(0); } };
+// x log(y), 0 where x == 0 unless y is NaN (torch's xlogy).
+struct XlogyOp { template <class T> TG_HD T operator()(T a, T b) const {
+  if constexpr (std::is_floating_point_v<T>) {
+    if (b != b) return b;
+    return a == T(0) ? T(0) : a * tg_log(b);
+  } else return T(0); } };
+// C's fmod (sign of the dividend); integer division by zero is rejected before the kernel runs.
+struct FmodOp { template <class T> TG_HD T operator()(T a, T b) const {
+  if constexpr (std::is_floating_point_v<T>) return std::fmod(a, b);
+  else if constexpr (std::is_same_v<T, bool>) return false;
+  else {
+    if constexpr (std::is_signed_v<T>) if (b == T(-1)) return T(0);
+    return T(a % b);
+  } } };
+// Floating-only binary ops (TG_BINARY_FLOATING_OPS: integer operands raise, as torch).
+// log(e^a + e^b) = max + log1p(e^-|a - b|); equal infinities give themselves.
+struct LogaddexpOp { template <class T> TG_HD T operator()(T a, T b) const {
+  if constexpr (std::is_floating_point_v<T>) {
+    T m = a > b ? a : b, d = a > b ? b - a : a - b;
+    T y = m + tg_log1p(tg_exp_bounded(d));
+    return (a == b) & ((a == T(INFINITY)) | (a == T(-INFINITY))) ? a : y;  // equal infinities: themselves
+  } else return T(0); } };
+struct Logaddexp2Op { template <class T> TG_HD T operator()(T a, T b) const {
+  if constexpr (std::is_floating_point_v<T>) {
+    T m = a > b ? a : b, d = a > b ? b - a : a - b;
+    T y = m + tg_log1p(tg_exp_bounded(d * T(0.69314718055994530942))) * T(1.44269504088896340736);
+    return (a == b) & ((a == T(INFINITY)) | (a == T(-INFINITY))) ? a : y;
+  } else return T(0); } };
+// prelu(x, weight): weight already broadcast along the channels; glu's second half: a sigmoid(b).
+struct PreluOp { template <class T> TG_HD T operator()(T a, T w) const {
+  if constexpr (std::is_floating_point_v<T>) return a > T(0) ? a : w * a; else return T(0); } };
+struct GluOp { template <class T> TG_HD T operator()(T a, T b) const {
+  if constexpr (std::is_floating_point_v<T>) return a / (T(1) + tg_exp(-b)); else return T(0); } };
+// lerp(a, b, weight) as torch's: a + w (b - a) for |w| < 0.5, else b - (b - a)(1 - w) (exact at w = 1).
+struct LerpOp {
+  double weight;
+  template <class T> TG_HD T operator()(T a, T b) const {
+    if constexpr (std::is_floating_point_v<T>) {
+      const T w = T(weight);
+      T d = b - a;
+      return (w < T(0.5)) & (w > T(-0.5)) ? a + w * d : b - d * (T(1) - w);
+    } else return T(0);
+  }
+};
 // Elementwise gradients (fused backward formulas).
 // NOTE: relu's subgradient at 0 is 0, as torch's threshold_backward.
 struct ReluBackwardOp { template <class T> TG_HD T operator()(T grad, T x) const { return x > T(0) ? grad : T(0); } };
 struct TanhBackwardOp { template <class T> TG_HD T operator()(T grad, T y) const { return grad * (T(1) - y * y); } };
 struct SigmoidBackwardOp { template <class T> TG_HD T operator()(T grad, T y) const { return grad * y * (T(1) - y); } };
+// Fused backward kernels of the activations, (grad, x): floating types only.
+#define TG_FLOATING_ONLY(...) if constexpr (std::is_floating_point_v<T>) { __VA_ARGS__; } else return T(0);
+struct GeluBackwardOp { template <class T> TG_HD T operator()(T g, T x) const { TG_FLOATING_ONLY(
+  T t = x * T(0.70710678118654752440);
+  T e = tg_exp_bounded(-t * t);  // exp(-x^2 / 2): the density's and erf's
+  T cdf = T(0.5) * (T(1) + tg_erf_with_exp(t, e));
+  return g * (cdf + x * T(0.39894228040143267794) * e)) } };
+struct GeluTanhBackwardOp { template <class T> TG_HD T operator()(T g, T x) const { TG_FLOATING_ONLY(
+  const T k = T(0.79788456080286535588), c = T(0.044715);
+  T t = tg_tanh(k * (x + c * x * x * x));
+  return g * (T(0.5) * (T(1) + t) + T(0.5) * x * (T(1) - t * t) * k * (T(1) + T(3) * c * x * x))) } };
+struct SiluBackwardOp { template <class T> TG_HD T operator()(T g, T x) const { TG_FLOATING_ONLY(
+  T s = T(1) / (T(1) + tg_exp(-x));
+  return g * s * (T(1) + x * (T(1) - s))) } };
+struct MishBackwardOp { template <class T> TG_HD T operator()(T g, T x) const { TG_FLOATING_ONLY(
+  T e = tg_exp_bounded(x < T(20) ? x : T(20));
+  T n = e * (e + T(2));
+  T t = x > T(20) ? T(1) : n / (n + T(2));  // tanh(softplus(x))
+  T s = e / (e + T(1));                     // sigmoid(x)
+  return g * (t + x * s * (T(1) - t * t))) } };
+struct HardsigmoidBackwardOp { template <class T> TG_HD T operator()(T g, T x) const { TG_FLOATING_ONLY(
+  return (x > T(-3)) & (x < T(3)) ? g / T(6) : T(0)) } };
+struct HardswishBackwardOp { template <class T> TG_HD T operator()(T g, T x) const { TG_FLOATING_ONLY(
+  return x < T(-3) ? T(0) : (x <= T(3) ? g * (x / T(3) + T(0.5)) : g)) } };
+struct LogsigmoidBackwardOp { template <class T> TG_HD T operator()(T g, T x) const { TG_FLOATING_ONLY(
+  return g / (T(1) + tg_exp_bounded(x))) } };
+struct SoftplusBackwardOp {
+  double beta, threshold;
+  template <class T> TG_HD T operator()(T g, T x) const { TG_FLOATING_ONLY(
+    const T b = T(beta), th = T(threshold);
+    T z = x * b;
+    T y = g / (T(1) + tg_exp_bounded(-z));
+    return z > th ? g : y) }
+};
+struct EluBackwardOp {
+  double alpha, scale, input_scale;
+  template <class T> TG_HD T operator()(T g, T x) const { TG_FLOATING_ONLY(
+    const T s = T(scale), sai = T(scale * alpha * input_scale), is = T(input_scale);
+    T neg = g * sai * tg_exp_bounded(x * is);
+    return x > T(0) ? g * s : neg) }
+};
+#undef TG_FLOATING_ONLY
 
 
 // ---- binary ops with a bool result ----
@@ -196,14 +514,14 @@ struct RightShiftOp { template <class T> TG_HD T operator()(T a, T b) const {
 
 // Functors of TG_BINARY_FLOAT_OPS: the CPU kernels instantiate them for float and double only.
 template <class F> struct is_float_only : std::false_type {};
-#define TG_FLOAT_ONLY(name, F) template <> struct is_float_only<F> : std::true_type {};
+#define TG_FLOAT_ONLY(name, F, ARGS) template <> struct is_float_only<F> : std::true_type {};
 TG_BINARY_FLOAT_OPS(TG_FLOAT_ONLY)
 #undef TG_FLOAT_ONLY
 
 // Op ids: one enum per family, generated from the lists.
-#define TG_ENUM_ENTRY(name, functor) name,
-enum class UnaryOpId { TG_UNARY_FLOAT_OPS(TG_ENUM_ENTRY) TG_UNARY_OPS(TG_ENUM_ENTRY) TG_UNARY_INT_OPS(TG_ENUM_ENTRY)
-                       logical_not };
+#define TG_ENUM_ENTRY(name, functor, ARGS) name,
+enum class UnaryOpId { TG_UNARY_FLOAT_OPS(TG_ENUM_ENTRY) TG_UNARY_FLOATING_OPS(TG_ENUM_ENTRY) TG_UNARY_OPS(TG_ENUM_ENTRY)
+                       TG_UNARY_INT_OPS(TG_ENUM_ENTRY) logical_not };
 enum class BinaryOpId { TG_BINARY_OPS(TG_ENUM_ENTRY) TG_COMPARE_OPS(TG_ENUM_ENTRY) TG_BINARY_INT_OPS(TG_ENUM_ENTRY) };
 #undef TG_ENUM_ENTRY
 
@@ -227,7 +545,10 @@ struct ClampOp {
 };
 struct LeakyReluOp {
   double slope;
-  template <class T> TG_HD T operator()(T x) const { return x > T(0) ? x : x * T(slope); }
+  template <class T> TG_HD T operator()(T x) const {
+    const T s = T(slope);  // (read before the condition: see RoundDecimalsOp)
+    return x > T(0) ? x : x * s;
+  }
 };
 
 }  // namespace tg

@@ -114,4 +114,74 @@ TG_CPU_INLINE float tanhf_poly(float x) {
   return x != x ? x : y;
 }
 
+// exp(x) for x clamped to [-87.3, 88.3] (normal results only): the bare core, for callers whose
+// argument is bounded or who do not need the overflow, underflow and NaN cases of expf_poly (whose extra
+// selects keep GCC from vectorizing loops that combine them with other conditions).
+TG_CPU_INLINE float expf_bounded(float x) {
+  float xc = x > 88.3f ? 88.3f : x;
+  xc = xc < -87.3f ? -87.3f : xc;
+  float n;
+  float p = expf_reduced(xc, n);
+  return p * pow2i(n);
+}
+
+// erf(x) for float: x * P(x^2) for |x| < 0.9, else 1 - exp(-x^2) * Q(|x| - 2.45), 1 beyond 3.95.
+// P and Q are least-squares fits on Chebyshev nodes (fit in float64, checked in float32: within
+// 2e-7 relative on the first range, 1e-7 absolute on the second).
+// erff_with_exp(x, e) takes e = exp(-x^2) from the caller (gelu's backward shares it with the density).
+TG_CPU_INLINE float erff_with_exp(float x, float e) {
+  float ax = x < 0.0f ? -x : x;
+  float z = x * x;
+  float p = -6.106989575826347e-4f;
+  p = p * z + 5.015357350402789e-3f;
+  p = p * z - 2.678133977971123e-2f;
+  p = p * z + 1.1282212116597987e-1f;
+  p = p * z - 3.7612530639449715e-1f;
+  p = p * z + 1.1283791550268802f;
+  float small = x * p;
+  float v = (ax > 3.95f ? 3.95f : ax) - 2.45f;
+  float q = 1.9975958550674967e-6f;
+  q = q * v - 7.549283699393918e-6f;
+  q = q * v + 1.5774077225751952e-5f;
+  q = q * v - 5.8451323954678655e-5f;
+  q = q * v + 2.3566403362793048e-4f;
+  q = q * v - 8.079947273811618e-4f;
+  q = q * v + 2.6569498645859016e-3f;
+  q = q * v - 8.510384205594251e-3f;
+  q = q * v + 2.617652361357745e-2f;
+  q = q * v - 7.690283949010901e-2f;
+  q = q * v + 2.1458708046907166e-1f;
+  float large = 1.0f - e * q;
+  large = ax > 3.95f ? 1.0f : large;
+  large = x < 0.0f ? -large : large;
+  float y = ax < 0.9f ? small : large;
+  return x != x ? x : y;
+}
+TG_CPU_INLINE float erff_poly(float x) { return erff_with_exp(x, expf_bounded(-x * x)); }
+
+// log1p(u) without cancellation (Goldberg): log(1 + u) * u / ((1 + u) - 1), u where 1 + u rounds to 1.
+TG_CPU_INLINE float log1pf_poly(float u) {
+  float w = 1.0f + u;
+  float d = w - 1.0f;
+  float y = logf_poly(w) * (u / (d == 0.0f ? 1.0f : d));
+  y = d == 0.0f ? u : y;
+  return w == INFINITY ? w : y;
+}
+
+// expm1(x): a Taylor polynomial for |x| < 0.5 (no cancellation), exp(x) - 1 beyond.
+TG_CPU_INLINE float expm1f_poly(float x) {
+  float p = 1.0f / 40320.0f;
+  p = p * x + 1.0f / 5040.0f;
+  p = p * x + 1.0f / 720.0f;
+  p = p * x + 1.0f / 120.0f;
+  p = p * x + 1.0f / 24.0f;
+  p = p * x + 1.0f / 6.0f;
+  p = p * x + 0.5f;
+  float small = x + x * x * p;
+  float large = expf_bounded(x) - 1.0f;
+  large = x > 88.72283935546875f ? INFINITY : large;
+  float y = std::fabs(x) < 0.5f ? small : large;
+  return x != x ? x : y;
+}
+
 }  // namespace tg::math

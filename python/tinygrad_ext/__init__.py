@@ -123,7 +123,7 @@ for _name in ("add", "sub", "mul", "div", "true_divide", "pow", "neg", "abs", "e
               "transpose", "permute", "reshape", "flatten", "squeeze", "unsqueeze", "narrow", "select", "split",
               "chunk", "unbind", "gather", "scatter_add", "index_select", "masked_fill", "masked_select", "nonzero",
               "clone", "detach", "numel", "as_strided", "equal", "isclose", "allclose", "isnan", "isinf",
-              "isfinite", "maximum", "minimum", "matmul"):
+              "isfinite", "maximum", "minimum", "matmul", "nan_to_num", "lerp"):
     globals()[_name] = _function(_name)
 for _name in (e.name for e in _registry.OPS if e.python == "generated"):  # torch.<name>, with out=
     globals()[_name] = _function(_name)
@@ -137,6 +137,11 @@ def pow(input, exponent, *, out=None):  # noqa: A001 (torch.pow(2, t): a number 
         result = exponent.__rpow__(input)
         return result if out is None else _write_out(out, result)
     return _pow(input, exponent, out=out)
+
+
+def polygamma(n, input, *, out=None):
+    result = input.polygamma(n)
+    return result if out is None else _write_out(out, result)
 
 
 def max(input, dim=None, keepdim=False, *, out=None, axis=None, keepdims=None):  # noqa: A001
@@ -189,6 +194,8 @@ from . import linalg  # noqa: E402
 
 from . import nn, optim  # noqa: E402
 from ._compile import compile  # noqa: E402, A001 (torch.compile: runs eagerly, see _compile.py)
+from .nn.functional import celu, celu_, prelu, selu, selu_, threshold, threshold_  # noqa: E402 (torch.selu, ...)
+Tensor.prelu = prelu
 from .serialization import load, save  # noqa: E402
 from ._generator import Generator  # noqa: E402
 from . import utils, vision  # noqa: E402

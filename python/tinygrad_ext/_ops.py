@@ -820,16 +820,19 @@ class ScatterAdd(Op):
 class Cat(Op):
     @staticmethod
     def forward(ctx, dim, *tensors):
-        ctx.dim = _C.wrap_dim(dim, tensors[0].dim()) if tensors[0].dim() else 0
-        ctx.sizes = [t.shape[ctx.dim] if t.dim() else 0 for t in tensors]
+        # torch's legacy rule: 1-D empty tensors are skipped (their gradient is empty too)
+        ref = next((t for t in tensors if t.shape != (0,)), tensors[0])
+        ctx.dim = _C.wrap_dim(dim, ref.dim()) if ref.dim() else 0
+        ctx.sizes = [None if t.shape == (0,) and t is not ref else t.shape[ctx.dim] if t.dim() else 0
+                     for t in tensors]
         return _C.cat([t._impl for t in tensors], dim)
 
     @staticmethod
     def backward(ctx, g):
         out, pos = [None], 0
         for s in ctx.sizes:
-            out.append(g.narrow(ctx.dim, pos, s))
-            pos += s
+            out.append(g.new_zeros((0,)) if s is None else g.narrow(ctx.dim, pos, s))
+            pos += s or 0
         return tuple(out)
 
 
@@ -1246,14 +1249,19 @@ def bind_params(entry, args, kwargs):
 
 
 def functional(name):
-    """f(input, *params): a registry op as a function (what nn.functional calls): the kernel directly, or the
-    autograd op when a gradient is needed."""
+    """f(input, *params) or f(input, other, *params): a registry op as a function (what nn.functional calls):
+    the kernel directly, or the autograd op when a gradient is needed."""
     cfn, op = getattr(_C, name), REGISTERED.get(name)
-
-    def call(input, *params):
-        if op is not None and _state[0] and input._requires_grad:
-            return op.apply(input, *params)
-        return _wrap(cfn(input._impl, None, params or None))
+    if _registry.BY_NAME[name].unary:
+        def call(input, *params):
+            if op is not None and _state[0] and input._requires_grad:
+                return op.apply(input, *params)
+            return _wrap(cfn(input._impl, None, params or None))
+    else:
+        def call(input, other, *params):
+            if op is not None and _state[0] and (input._requires_grad or other._requires_grad):
+                return op.apply(input, other, *params)
+            return _wrap(cfn(input._impl, other._impl, False, None, params or None))
     call.__name__ = name
     return call
 

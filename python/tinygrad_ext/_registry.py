@@ -13,16 +13,24 @@ backward kernel that specializes that formula when no higher-order graph is buil
 
 Families (dtype rules, as torch's):
   unary_float   integer and bool inputs compute in the default float dtype (exp, sin, ...)
+  unary_floating  floating inputs only, integer and bool inputs raise NotImplementedError (gelu, elu, ...)
   unary         keeps the input dtype (neg, abs, floor, ...)
   unary_int     bool and integer inputs only (bitwise_not)
   binary        the promoted dtype of both operands (add, mul, ...)
   binary_float  the promoted dtype, integers promoted to the default float dtype (div, hypot, ...)
+  binary_floating  the promoted dtype, which must be floating (logaddexp, lerp, ...)
   compare       bool result (eq, lt, logical_and, ...)
   binary_int    bool and integer operands only (bitwise_and, <<, ...)
+
+Scalar parameters (elu's alpha, softplus's beta and threshold) are `params=(("alpha", 1.0), ...)`: the
+functor gets them as its members in that order (`struct EluOp { double alpha, scale, input_scale; ... }`),
+the Python side as arguments after the tensors, with those defaults, and the formulas by name. A fused
+backward kernel of such an op is declared with the same params and receives the same values.
 
 Formulas use `grad`, `self`, `other` and `result` (the forward output), as torch's derivatives.yaml;
 binary gradients are summed back to each operand's shape automatically. `python` says how the op
 reaches Python: "generated" (method, in-place, torch function with out=, all from this entry),
+"functional" (only the autograd op and `_ops.functional(name)`, for nn.functional: gelu, elu, ...),
 "manual" (tensor.py wires it by hand: operators with extra arguments such as alpha, or backward rules
 with special cases, e.g. pow's), or None (an internal kernel such as a fused gradient).
 
@@ -32,15 +40,20 @@ exists.
 import math
 import sys
 
-FAMILIES = ("unary_float", "unary", "unary_int", "binary", "binary_float", "compare", "binary_int")
+FAMILIES = ("unary_float", "unary_floating", "unary", "unary_int", "binary", "binary_float", "binary_floating",
+            "compare", "binary_int")
+MAX_PARAMS = 4  # OpParams in csrc/ops/elementwise.h
 
 
 class Entry:
-    __slots__ = ("name", "functor", "family", "grad", "fused", "ref", "python", "domain")
+    __slots__ = ("name", "functor", "family", "grad", "fused", "ref", "python", "domain", "params")
 
-    def __init__(self, name, functor, family, grad=None, fused=None, ref=None, python="generated", domain=None):
+    def __init__(self, name, functor, family, grad=None, fused=None, ref=None, python="generated", domain=None,
+                 params=()):
         assert family in FAMILIES, family
+        assert len(params) <= MAX_PARAMS, name
         self.name, self.functor, self.family = name, functor, family
+        self.params = tuple(params)  # ((name, default), ...): the functor's members, in order
         self.grad = (grad,) if isinstance(grad, str) else grad  # one formula per input, None: not differentiable
         self.fused = fused      # (kernel, arg names): the formula as one fused kernel, used without create_graph
         self.ref = ref          # the numpy function the tests compare with ("np.exp", "lambda a: ...")
@@ -53,6 +66,11 @@ class Entry:
 
 
 _LN2, _LN10, _2_SQRTPI = math.log(2.0), math.log(10.0), 2.0 / math.sqrt(math.pi)
+_SQRTPI_2, _SQRT1_2, _1_SQRT2PI = math.sqrt(math.pi) / 2, math.sqrt(0.5), 1 / math.sqrt(2 * math.pi)
+SELU_ALPHA, SELU_SCALE = 1.6732632423543772848170429916717, 1.0507009873554804934193349852946  # F.selu
+ELU_PARAMS = (("alpha", 1.0), ("scale", 1.0), ("input_scale", 1.0))  # selu and celu are elu with these set
+SOFTPLUS_PARAMS = (("beta", 1.0), ("threshold", 20.0))
+_MASK = "{}.to(grad.dtype)"  # a comparison as 0/1 in the gradient's dtype
 _ZERO = "grad.new_zeros(grad.shape)"  # piecewise constant: differentiable with a zero gradient, as torch's
 
 E = Entry
@@ -89,6 +107,49 @@ OPS = [
       ref="lambda a: np.vectorize(math.erfc, otypes=[float])(a)"),
     E("reciprocal", "ReciprocalOp", "unary_float", "-grad * result * result", ref="lambda a: 1 / a",
       domain=(0.2, 3)),
+    E("erfinv", "ErfinvOp", "unary_float", f"grad * {_SQRTPI_2!r} * (result * result).exp()", ref="special.erfinv",
+      domain=(-0.9, 0.9)),
+    E("lgamma", "LgammaOp", "unary_float", "grad * self.digamma()", ref="special.gammaln", domain=(0.2, 4)),
+    E("digamma", "DigammaOp", "unary_float", "grad * self.polygamma(1)", ref="special.digamma", domain=(0.2, 4)),
+    E("polygamma", "PolygammaOp", "unary_float", "grad * self.polygamma(int(n) + 1)", params=(("n", None),),
+      ref="lambda a, n: special.polygamma(int(n), a)", domain=(0.2, 4), python="manual"),
+    # ---- unary, floating inputs only: the activations (nn.functional calls them) and frac, round(decimals=)
+    E("frac", "FracOp", "unary_floating", "grad", ref="lambda a: a - np.trunc(a)"),
+    E("round_decimals", "RoundDecimalsOp", "unary_floating", _ZERO, params=(("decimals", 0),),
+      ref="lambda a, decimals: np.round(a, int(decimals))", python="functional"),
+    E("gelu", "GeluOp", "unary_floating",
+      f"grad * (0.5 * (1 + (self * {_SQRT1_2!r}).erf()) + self * {_1_SQRT2PI!r} * (-0.5 * self * self).exp())",
+      fused=("gelu_backward", "grad", "self"), ref=f"lambda a: 0.5 * a * (1 + special.erf(a * {_SQRT1_2!r}))",
+      python="functional"),
+    E("gelu_tanh", "GeluTanhOp", "unary_floating",
+      "(lambda t: grad * (0.5 * (1 + t) + 0.5 * self * (1 - t * t) * 0.7978845608028654 * (1 + 0.134145 * self * self)))"
+      "((0.7978845608028654 * (self + 0.044715 * self * self * self)).tanh())",
+      fused=("gelu_tanh_backward", "grad", "self"),
+      ref="lambda a: 0.5 * a * (1 + np.tanh(0.7978845608028654 * (a + 0.044715 * a ** 3)))", python="functional"),
+    E("silu", "SiluOp", "unary_floating", "grad * self.sigmoid() * (1 + self * (1 - self.sigmoid()))",
+      fused=("silu_backward", "grad", "self"), ref="lambda a: a / (1 + np.exp(-a))", python="functional"),
+    E("mish", "MishOp", "unary_floating",
+      "(lambda t: grad * (t + self * self.sigmoid() * (1 - t * t)))(self.exp().log1p().tanh())",
+      fused=("mish_backward", "grad", "self"), ref="lambda a: a * np.tanh(np.logaddexp(0, a))", python="functional"),
+    E("elu", "EluOp", "unary_floating",
+      "(grad * scale).where(self > 0, grad * (scale * alpha * input_scale) * (self * input_scale).exp())",
+      fused=("elu_backward", "grad", "self"), params=ELU_PARAMS, python="functional",
+      ref="lambda a, alpha, scale, input_scale: np.where(a > 0, scale * a, scale * alpha * np.expm1(a * input_scale))"),
+    E("softplus", "SoftplusOp", "unary_floating", "grad.where(self * beta > threshold, grad * (self * beta).sigmoid())",
+      fused=("softplus_backward", "grad", "self"), params=SOFTPLUS_PARAMS, python="functional",
+      ref="lambda a, beta, threshold: np.where(a * beta > threshold, a, np.logaddexp(0, a * beta) / beta)"),
+    E("hardsigmoid", "HardsigmoidOp", "unary_floating", "grad * " + _MASK.format("((self > -3) & (self < 3))") + " / 6",
+      fused=("hardsigmoid_backward", "grad", "self"), ref="lambda a: np.clip(a + 3, 0, 6) / 6", python="functional"),
+    E("hardswish", "HardswishOp", "unary_floating",
+      "(grad * (self / 3 + 0.5)).where(self <= 3, grad) * " + _MASK.format("(self >= -3)"),
+      fused=("hardswish_backward", "grad", "self"), ref="lambda a: a * np.clip(a + 3, 0, 6) / 6", python="functional"),
+    E("logsigmoid", "LogsigmoidOp", "unary_floating", "grad * (-self).sigmoid()",
+      fused=("logsigmoid_backward", "grad", "self"), ref="lambda a: -np.logaddexp(0, -a)", python="functional"),
+    E("softshrink", "SoftshrinkOp", "unary_floating", "grad * " + _MASK.format("(self.abs() > lambd)"),
+      params=(("lambd", 0.5),), ref="lambda a, lambd: np.where(np.abs(a) > lambd, a - np.sign(a) * lambd, 0)",
+      python="functional"),
+    E("hardshrink", "HardshrinkOp", "unary_floating", "grad * " + _MASK.format("(self.abs() > lambd)"),
+      params=(("lambd", 0.5),), ref="lambda a, lambd: np.where(np.abs(a) > lambd, a, 0)"),
     # ---- unary, same dtype
     E("neg", "NegOp", "unary", "-grad", ref="np.negative", python="manual"),
     E("abs", "AbsOp", "unary", "grad * self.sign()", ref="np.abs", python="manual"),
@@ -100,6 +161,15 @@ OPS = [
     E("round", "RoundOp", "unary", _ZERO, ref="np.round", python="manual"),
     E("trunc", "TruncOp", "unary", _ZERO, ref="np.trunc"),
     E("square", "SquareOp", "unary", "2 * grad * self", ref="np.square"),
+    E("hardtanh", "HardtanhOp", "unary", "grad * " + _MASK.format("((self > min_val) & (self < max_val))"),
+      params=(("min_val", -1.0), ("max_val", 1.0)), ref="lambda a, min_val, max_val: np.clip(a, min_val, max_val)",
+      python="functional"),
+    E("threshold", "ThresholdOp", "unary", "grad * " + _MASK.format("(self > threshold)"),
+      params=(("threshold", None), ("value", None)), ref="lambda a, threshold, value: np.where(a > threshold, a, value)",
+      python="functional"),
+    E("nan_to_num", "NanToNumOp", "unary", "grad * " + _MASK.format("self.isfinite()"),
+      params=(("nan", 0.0), ("posinf", None), ("neginf", None)), python="manual",
+      ref="lambda a, nan, posinf, neginf: np.nan_to_num(a, nan=nan, posinf=posinf, neginf=neginf)"),
     E("bitwise_not", "BitwiseNotOp", "unary_int", ref="np.invert", python="manual"),
     # ---- binary
     E("add", "AddOp", "binary", ref="np.add", python="manual"),
@@ -116,10 +186,36 @@ OPS = [
     E("atan2", "Atan2Op", "binary_float",
       ("grad * other / (self * self + other * other)", "-grad * self / (self * self + other * other)"),
       ref="np.arctan2", domain=(0.2, 3)),
+    E("copysign", "CopysignOp", "binary_float", ("grad * self.sign() * result.sign()", _ZERO), ref="np.copysign"),
+    E("xlogy", "XlogyOp", "binary_float",
+      ("grad.xlogy(other).masked_fill((self == 0) & (other <= 0), 0.0)", "grad * self / other"),
+      ref="lambda a, b: np.where(a == 0, 0.0, a * np.log(b))", domain=(0.2, 3)),
+    E("fmod", "FmodOp", "binary", ("grad", "-grad * (self / other).trunc()"), ref="np.fmod"),
+    E("logaddexp", "LogaddexpOp", "binary_floating",
+      ("grad / (1 + (other - self).exp())", "grad / (1 + (self - other).exp())"), ref="np.logaddexp"),
+    E("logaddexp2", "Logaddexp2Op", "binary_floating",
+      ("grad / (1 + (other - self).exp2())", "grad / (1 + (self - other).exp2())"), ref="np.logaddexp2"),
+    E("prelu", "PreluOp", "binary_floating", ("grad.where(self > 0, grad * other)",
+                                               "grad * self * " + _MASK.format("(self <= 0)")),
+      ref="lambda a, w: np.where(a > 0, a, w * a)", python="functional"),
+    E("glu", "GluOp", "binary_floating",
+      ("grad * other.sigmoid()", "(lambda s: grad * self * s * (1 - s))(other.sigmoid())"),
+      ref="lambda a, b: a / (1 + np.exp(-b))", python="functional"),
+    E("lerp", "LerpOp", "binary_floating", ("grad * (1 - weight)", "grad * weight"), params=(("weight", None),),
+      ref="lambda a, b, weight: a + weight * (b - a)", python="manual"),
     # fused gradient kernels (the specializations named by `fused` above)
     E("relu_backward", "ReluBackwardOp", "binary", python=None),
     E("tanh_backward", "TanhBackwardOp", "binary", python=None),
     E("sigmoid_backward", "SigmoidBackwardOp", "binary", python=None),
+    E("gelu_backward", "GeluBackwardOp", "binary_floating", python=None),
+    E("gelu_tanh_backward", "GeluTanhBackwardOp", "binary_floating", python=None),
+    E("silu_backward", "SiluBackwardOp", "binary_floating", python=None),
+    E("mish_backward", "MishBackwardOp", "binary_floating", python=None),
+    E("elu_backward", "EluBackwardOp", "binary_floating", params=ELU_PARAMS, python=None),
+    E("softplus_backward", "SoftplusBackwardOp", "binary_floating", params=SOFTPLUS_PARAMS, python=None),
+    E("hardsigmoid_backward", "HardsigmoidBackwardOp", "binary_floating", python=None),
+    E("hardswish_backward", "HardswishBackwardOp", "binary_floating", python=None),
+    E("logsigmoid_backward", "LogsigmoidBackwardOp", "binary_floating", python=None),
     # ---- comparisons and logical ops: bool results
     E("eq", "EqOp", "compare", ref="np.equal", python="manual"),
     E("ne", "NeOp", "compare", ref="np.not_equal", python="manual"),
@@ -144,10 +240,13 @@ assert len(BY_NAME) == len(OPS), "an op is declared twice"
 # The C++ lists: one X-macro per list, expanded by cpu/, cuda/, bindings/ and core/.
 _LISTS = {
     "TG_UNARY_FLOAT_OPS": ("unary_float",),
+    "TG_UNARY_FLOATING_OPS": ("unary_floating",),
     "TG_UNARY_OPS": ("unary",),
     "TG_UNARY_INT_OPS": ("unary_int",),
-    "TG_BINARY_OPS": ("binary", "binary_float"),
-    "TG_BINARY_FLOAT_OPS": ("binary_float",),  # (a subset of TG_BINARY_OPS: integer inputs promote to float)
+    "TG_BINARY_OPS": ("binary", "binary_float", "binary_floating"),
+    # subsets of TG_BINARY_OPS: instantiated for float and double only; integers promote to float / raise
+    "TG_BINARY_FLOAT_OPS": ("binary_float", "binary_floating"),
+    "TG_BINARY_FLOATING_OPS": ("binary_floating",),
     "TG_COMPARE_OPS": ("compare",),
     "TG_BINARY_INT_OPS": ("binary_int",),
 }
@@ -156,7 +255,8 @@ _LISTS = {
 def cpp_header():
     lines = ["// Generated from python/tinygrad_ext/_registry.py by CMake: do not edit.", "#pragma once", ""]
     for macro, families in _LISTS.items():
-        items = [f"X({e.name}, {e.functor})" for e in OPS if e.family in families]
+        items = [f"X({e.name}, {e.functor}, ({', '.join(f'p[{i}]' for i in range(len(e.params)))}))"
+                 for e in OPS if e.family in families]
         lines.append(f"#define {macro}(X) " + " ".join(items))
     return "\n".join(lines) + "\n"
 

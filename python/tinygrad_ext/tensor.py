@@ -674,6 +674,8 @@ class Tensor:
     def split(self, split_size, dim=0):
         if self._impl.ndim == 0:
             raise RuntimeError("split expects at least a 1-dimensional tensor")
+        if isinstance(split_size, int) and split_size < 0:  # (checked before the dim, as torch's)
+            raise RuntimeError(f"split expects split_size be non-negative, but got split_size={split_size}")
         d = _C.wrap_dim(dim, self.dim())
         n = self.shape[d]
         if isinstance(split_size, int):
@@ -742,7 +744,8 @@ class Tensor:
         target = _apply_basic_index(impl, basic) if basic is not None else impl
         if perm is not None:
             target = _C.permute(target, perm)
-        vimpl = value._impl if isinstance(value, Tensor) else _C.scalar_tensor(value, self.dtype.id, *self.device._code)
+        vimpl = value._impl if isinstance(value, Tensor) else \
+            _C.full([], value, self.dtype.id, *self.device._code)  # (checks that the number fits, as torch's)
         if index is None:
             _C.copy_(target, vimpl)
         else:
@@ -1067,7 +1070,7 @@ class Tensor:
         if axis is not None or keepdims is not None:
             dim, keepdim = _dim_alias("sum", dim, keepdim, axis, keepdims, None)
         dims = _dims_arg(dim)
-        if dtype is not None and not dtype.is_floating_point:  # summed in that dtype (wrapping), as torch's
+        if _integer_reduction(self, dtype):  # summed in that dtype (wrapping), as torch's
             return self.to(dtype).sum(dims, keepdim).to(dtype)
         if _needs_grad(self):
             return _ops.Sum.apply(self, dims, keepdim, dtype)
@@ -1078,7 +1081,9 @@ class Tensor:
             dim, _ = _dim_alias("cumsum", dim, False, axis, None, None)
         if dim is None:
             raise TypeError("cumsum() missing 1 required positional argument: 'dim'")
-        if dtype is not None and not dtype.is_floating_point:
+        if dtype is _dtype.bool:
+            raise NotImplementedError("\"cumsum_out_cpu\" not implemented for 'Bool'")
+        if _integer_reduction(self, dtype):
             return self.to(dtype).cumsum(dim).to(dtype)
         if _needs_grad(self):
             return _ops.Cumsum.apply(self, dim, dtype)
@@ -1098,6 +1103,7 @@ class Tensor:
     def prod(self, dim=None, keepdim=False, dtype=None, *, axis=None, keepdims=None):
         if axis is not None or keepdims is not None:
             dim, keepdim = _dim_alias("prod", dim, keepdim, axis, keepdims, None)
+        _integer_reduction(self, dtype)
         t = self if dtype is None else self.to(dtype)
         dims = _dims_arg(dim)
         if _needs_grad(t):
@@ -1364,6 +1370,15 @@ def _rounding_div(a, b, mode):
     if _needs_grad(a, b):
         return _ops.ZeroGrad.apply(a, b, out)
     return _wrap(out)
+
+
+def _integer_reduction(t, dtype):
+    """sum/prod/cumsum(dtype=<integer or bool>): True when the result has that dtype; torch's autograd refuses it."""
+    if dtype is None or dtype.is_floating_point:
+        return False
+    if _needs_grad(t):
+        raise RuntimeError(f"Autograd not support dtype: {dtype._legacy[:-6]}")
+    return True
 
 
 def _bool_clamp_promotes(lo, hi):
@@ -1693,6 +1708,8 @@ def _infer_np(data, dtype=None):
     if dtype is not None:
         if not typed and arr.size and arr.dtype.kind in "iuf" and dtype.name in _INT_RANGE:
             lo, hi = _INT_RANGE[dtype.name]  # Python numbers must fit (torch); numpy arrays wrap on the cast
+            if arr.dtype.kind == "f":  # a float never wraps (torch's c10::overflows): [lowest, max]
+                lo = 0 if dtype.name == "uint8" else lo
             if not (arr.min() >= lo and arr.max() <= hi):
                 raise RuntimeError(f"value cannot be converted to type {dtype.name} without overflow")
         with np.errstate(over="ignore"):  # 1e39 as float32 is inf, as in torch
@@ -1855,11 +1872,11 @@ def stack(tensors, dim=0, *, axis=None):
         dim = axis
     if not tensors:
         raise RuntimeError("stack expects a non-empty TensorList")
+    d = _C.wrap_dim(dim, tensors[0].dim() + 1)  # (the dim is checked first, as torch's)
     for i, t in enumerate(tensors[1:], 1):
         if t.shape != tensors[0].shape:
             raise RuntimeError(f"stack expects each tensor to be equal size, but got {list(tensors[0].shape)} at "
                                f"entry 0 and {list(t.shape)} at entry {i}")
-    d = _C.wrap_dim(dim, tensors[0].dim() + 1)
     return cat([t.unsqueeze(d) for t in tensors], d)
 
 
