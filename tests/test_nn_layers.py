@@ -601,6 +601,8 @@ def test_embedding_bag_and_dropout_modules():
     assert repr(m) == "EmbeddingBag(10, 3, mode='sum', padding_idx=2)" and not npy(m.weight)[2].any()
     idx = np.array([[1, 2, 3], [4, 4, 0]])
     np.testing.assert_allclose(npy(m(T(idx))), npy(m.weight)[idx].sum(1), **TOL)
+    pre = nn.EmbeddingBag.from_pretrained(T(R(4, 2)), mode="max")
+    assert pre.mode == "max" and not pre.weight.requires_grad and tuple(pre(T(np.array([[0, 3]]))).shape) == (1, 2)
     d = nn.Dropout2d(0.5)
     assert repr(d) == "Dropout2d(p=0.5, inplace=False)"
     x = torch.ones(2, 4, 3, 3)

@@ -251,6 +251,7 @@ def test_parameters_names_shapes_and_init():
         v = npy(p)
         assert v.min() >= -bound and v.max() <= bound and v.max() - v.min() > 1.5 * bound
     assert len(m.all_weights) == 4 and len(m.all_weights[0]) == 5
+    m.flatten_parameters()  # (a no-op, callable as in torch scripts)
 
 
 def test_repr():

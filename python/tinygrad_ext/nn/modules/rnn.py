@@ -132,6 +132,9 @@ class RNNBase(Module):
     def reset_parameters(self):
         _reset_uniform(self)
 
+    def flatten_parameters(self):
+        """cuDNN's compaction of the weights into one buffer: nothing to do here (as torch's on the CPU)."""
+
     def extra_repr(self):
         s = f"{self.input_size}, {self.hidden_size}"
         if self.proj_size != 0:
