@@ -76,7 +76,8 @@ if args.threads:
     tinygrad_ext.set_num_threads(args.threads)
     if torch:
         torch.set_num_threads(args.threads)
-print(f"# threads: tinygrad_ext {tinygrad_ext.get_num_threads()}" + (f", torch {torch.get_num_threads()}" if torch else ""))
+print(f"# threads: tinygrad_ext {tinygrad_ext.get_num_threads()}"
+      + (f", torch {torch.get_num_threads()}" if torch else ""))
 for sizes in ((64, 1000, 100, 10), (8, 64, 32, 4)):
     s64, sess64, first64 = static_step(np.float64, *sizes)
     s32, sess32, first32 = static_step(np.float32, *sizes)
@@ -89,5 +90,6 @@ for sizes in ((64, 1000, 100, 10), (8, 64, 32, 4)):
     print(f"N, D_in, H, D_out = {sizes}")
     table([(name, f"{t * 1e3:.3f}", f"{t / times[2]:.2f}") for (name, _), t in zip(rows, times)],
           ["step", "ms/step", "vs tinygrad_ext eager"])
-    print(f"# first run (planning included): float64 feeds {first64 * 1e3:.1f} ms, float32 feeds {first32 * 1e3:.1f} ms")
+    print(f"# first run (planning included): float64 feeds {first64 * 1e3:.1f} ms, "
+          f"float32 feeds {first32 * 1e3:.1f} ms")
     print(f"# static plan: {sess32.stats}\n")

@@ -1,6 +1,7 @@
 """tinygrad_ext.static (TensorFlow 1's graph API): the tutorial's TensorFlow program, gradients against
 float64 central differences of a numpy reference, TensorFlow's errors, and the graph passes' counts."""
 import collections
+import math
 import os
 import subprocess
 import sys
@@ -9,6 +10,8 @@ import numpy as np
 import pytest
 import tinygrad_ext
 import tinygrad_ext.static as tf
+from tinygrad_ext import _registry
+from tinygrad_ext.static import _ops as tf_ops
 from tinygrad_ext.static import errors
 
 EXAMPLE = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "examples", "two_layer_net_tf.py")
@@ -134,6 +137,27 @@ def test_gradients_match_numerical_float64(case):
     for i, g in enumerate(values):
         expected = _numeric_grad(lambda *a: (ref(*a) * weights).sum(), arrays, i)
         np.testing.assert_allclose(g, expected, rtol=1e-6, atol=1e-7, err_msg=f"input {i}")
+
+
+REGISTRY_UNARY = [(t, n) for t, n in tf_ops.UNARY.items() if _registry.BY_NAME[n].grad and _registry.BY_NAME[n].ref
+                  and "special" not in _registry.BY_NAME[n].ref]
+
+
+@pytest.mark.parametrize("type_name, name", REGISTRY_UNARY, ids=[n for _, n in REGISTRY_UNARY])
+def test_every_registry_unary_op_value_and_gradient(type_name, name):
+    """One row per op registry entry the static API exposes: its value against the entry's numpy reference, its
+    gradient (the entry's formula, built as graph nodes) against central differences of that reference."""
+    entry = _registry.BY_NAME[name]
+    ref = eval(entry.ref, {"np": np, "math": math})  # noqa: S307 (the registry's own reference expressions)
+    lo, hi = entry.domain or (-2, 2)
+    a = np.random.default_rng(3).uniform(lo, hi, (2, 3))
+    x = tf.placeholder(tf.float64, (2, 3))
+    y = tf_ops.UNARY_API[name](x)
+    g, = tf.gradients(tf.reduce_sum(y), [x])
+    with tf.Session() as sess:
+        value, grad = sess.run([y, g], {x: a})
+    np.testing.assert_allclose(value, ref(a), rtol=1e-10, atol=1e-12)
+    np.testing.assert_allclose(grad, _numeric_grad(lambda v: ref(v).sum(), [a], 0), rtol=1e-5, atol=1e-7)
 
 
 def test_gradients_none_for_unconnected_and_grad_ys_and_stop_gradient():

@@ -35,8 +35,8 @@ class OptimizedModule(Module):
             return getattr(mod, name)
 
 
-def compile(model=None, *, fullgraph=False, dynamic=None, backend="inductor", mode=None, options=None, name=None,  # noqa: A001
-            disable=False, recompile_limit=None, isolate_recompiles=False, shapes_spec=None):
+def compile(model=None, *, fullgraph=False, dynamic=None, backend="inductor", mode=None,  # noqa: A001 (torch.compile)
+            options=None, name=None, disable=False, recompile_limit=None, isolate_recompiles=False, shapes_spec=None):
     """torch.compile(model): a callable with the model's results (run eagerly: see the module's NOTE)."""
     if model is None:
         return lambda m: compile(m, fullgraph=fullgraph, dynamic=dynamic, backend=backend, mode=mode, options=options,

@@ -15,7 +15,7 @@ import numpy as np
 from .. import _ops as _core_ops
 from .. import _registry
 import tinygrad_ext as _torch
-from ._graph import DType, Node, TensorShape, as_dtype, bool_, float32, get_default_graph, int32, int64
+from ._graph import Node, TensorShape, as_dtype, bool_, float32, get_default_graph
 
 Tensor = _torch.Tensor
 
@@ -47,14 +47,14 @@ def register(type_name, kernel=None, make=None, pure=True, grad=None):
 
 # ------------------------------------------------------------------------------------------ building
 def _graph_of(values):
-    graph = None
+    first = None
     for v in values:
         if isinstance(v, Node):
-            if graph is None:
-                graph = v.graph
-            elif v.graph is not graph:
-                raise ValueError(f"{v} must be from the same graph as {next(x for x in values if isinstance(x, Node))}.")
-    return graph if graph is not None else get_default_graph()
+            if first is None:
+                first = v
+            elif v.graph is not first.graph:
+                raise ValueError(f"{v} must be from the same graph as {first}.")
+    return first.graph if first is not None else get_default_graph()
 
 
 def make_node(type_name, inputs, attrs, shape, dtype, name=None, graph=None, control_inputs=()):
@@ -865,5 +865,14 @@ Node.__invert__ = logical_not
 Node.__getitem__ = _getitem
 Node.__array_ufunc__ = None  # numpy defers `array * node` to the node
 Node.to = lambda self, dtype: cast(self, dtype)
-Node.new_zeros = lambda self, shape: zeros_like(self)
+
+
+def _new_zeros(self, shape):
+    """node.new_zeros(node.shape), as the registry's formulas write a zero gradient."""
+    if tuple(shape) != tuple(self.shape):
+        raise ValueError(f"new_zeros on a graph node takes the node's own shape {self.shape}, got {tuple(shape)}")
+    return zeros_like(self)
+
+
+Node.new_zeros = _new_zeros
 
