@@ -422,24 +422,25 @@ def ones(shape, dtype=float32, name=None):
     return const(_torch.ones(_shape_arg(shape), dtype=as_dtype(dtype).torch), name or "ones")
 
 
-def zeros_like(tensor, dtype=None, name=None, optimize=True):
+def _filled_like(type_name, value, tensor, dtype, name, optimize):
     tensor = convert_to_tensor(tensor)
     dtype = as_dtype(dtype) if dtype is not None else tensor.dtype
     if optimize and tensor.shape.is_fully_defined():
-        return zeros(tuple(tensor.shape), dtype, name or "zeros_like")
-    return make_node("ZerosLike", (tensor,), {"dtype": dtype}, tensor.shape, dtype, name)
+        return const(_torch.full(tuple(tensor.shape), value, dtype=dtype.torch), name or type_name)
+    return make_node(type_name, (tensor,), {"dtype": dtype, "value": value}, tensor.shape, dtype, name)
+
+
+def zeros_like(tensor, dtype=None, name=None, optimize=True):
+    return _filled_like("ZerosLike", 0, tensor, dtype, name, optimize)
 
 
 def ones_like(tensor, dtype=None, name=None, optimize=True):
-    tensor = convert_to_tensor(tensor)
-    dtype = as_dtype(dtype) if dtype is not None else tensor.dtype
-    if optimize and tensor.shape.is_fully_defined():
-        return ones(tuple(tensor.shape), dtype, name or "ones_like")
-    return make_node("OnesLike", (tensor,), {"dtype": dtype}, tensor.shape, dtype, name)
+    return _filled_like("OnesLike", 1, tensor, dtype, name, optimize)
 
 
-register("ZerosLike", lambda attrs, x: _torch.zeros_like(x, dtype=attrs["dtype"].torch))
-register("OnesLike", lambda attrs, x: _torch.ones_like(x, dtype=attrs["dtype"].torch))
+for _type in ("ZerosLike", "OnesLike"):
+    register(_type, lambda attrs, x: _torch.full_like(x, attrs["value"], dtype=attrs["dtype"].torch))
+del _type
 
 
 def random_normal(shape, mean=0.0, stddev=1.0, dtype=float32, seed=None, name=None, _truncate=False):
