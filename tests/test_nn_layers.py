@@ -145,6 +145,15 @@ def test_group_norm_and_module():
         F.group_norm(torch.randn(2, 5, 3), 2)
 
 
+def test_layer_norm_without_bias():
+    m = nn.LayerNorm((3, 4), bias=False).double()
+    assert list(m.state_dict()) == ["weight"] and m.bias is None
+    assert repr(m) == "LayerNorm((3, 4), eps=1e-05, elementwise_affine=True, bias=False)"
+    x = R(2, 3, 4)
+    mu, var = x.mean((1, 2), keepdims=True), x.var((1, 2), keepdims=True)
+    np.testing.assert_allclose(npy(m(T(x))), (x - mu) / np.sqrt(var + 1e-5), **TOL)
+
+
 def test_instance_norm_values_running_stats_and_modules():
     x = R(3, 4, 5, 6)
     ref = (x - x.mean((2, 3), keepdims=True)) / np.sqrt(x.var((2, 3), keepdims=True) + 1e-5)
