@@ -361,3 +361,29 @@ def test_clamp_of_bool_promotes_as_torch():
     assert torch.clamp(b, min=0.5).tolist() == [1.0, 0.5]
     check_raises(lambda: torch.clamp(b, min=True), NotImplementedError, "clamp_min_scalar_cpu")
     check_raises(lambda: b.clone().clamp_(max=0), RuntimeError, "can't be cast")
+
+
+def test_numbers_fit_as_torch_checks_them():
+    m = torch.tensor([True])
+    u8 = torch.tensor([1], dtype=torch.uint8)
+    assert u8.masked_fill(m, 2.5).tolist() == [2] and u8.masked_fill(m, -1).tolist() == [255]
+    assert u8.masked_fill(m, -0.0).tolist() == [0]
+    for bad in (lambda: u8.masked_fill(m, -1.0), lambda: torch.full((2,), 255.5, dtype=torch.uint8),
+                lambda: torch.tensor([-1.5], dtype=torch.uint8), lambda: torch.linspace(-2.0, 2.5, 3, dtype=torch.uint8),
+                lambda: u8.__setitem__(0, 300), lambda: u8.__setitem__(Ellipsis, 2**63 - 1)):
+        check_raises(bad, RuntimeError, "without overflow")  # a float never wraps into an integer dtype
+    assert u8.tolist() == [1]
+
+
+def test_reduction_dtype_and_join_rules_of_torch():
+    x = torch.tensor([1.5, 2.0], requires_grad=True)
+    check_raises(lambda: x.prod(dtype=torch.uint8), RuntimeError, "Autograd not support dtype: Byte")
+    check_raises(lambda: x.sum(dtype=torch.int64), RuntimeError, "Autograd not support dtype: Long")
+    check_raises(lambda: torch.tensor([1, 2]).cumsum(0, dtype=torch.bool), NotImplementedError, "cumsum")
+    assert torch.tensor([1, 2]).sum(dtype=torch.int32).dtype is torch.int32
+    b = torch.zeros(0, requires_grad=True)  # a legacy 1-D empty tensor is skipped by cat, also in backward
+    out = torch.cat((torch.zeros(2, 0), b, x.reshape(2, 1)), 1)
+    out.sum().backward()
+    assert out.shape == (2, 1) and b.grad.shape == (0,) and x.grad.tolist() == [1.0, 1.0]
+    check_raises(lambda: torch.stack([torch.ones(2), torch.ones(3)], dim=-6), IndexError, "Dimension out of range")
+    check_raises(lambda: torch.ones(4).split(-1, dim=5), RuntimeError, "split_size be non-negative")

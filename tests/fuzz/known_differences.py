@@ -61,11 +61,6 @@ KNOWN = [
           "a.clamp_(max=9223372036854775807) turns every element into -2**63", True),
     Known("unary", VALUE, lambda f: _op(f, "square") and _in(f, "a") == "bool",
           "square(bool) returns bool; torch returns int64 (pow(x, 2) promotes)", True),
-    Known("join", GRAD, lambda f: _op(f, "cat"),
-          "cat's backward fails (ShapeError) when a legacy 1-D empty tensor is among the inputs", True),
-    Known("reduce", VALUE + EXC, lambda f: _op(f, "sum", "prod", "cumsum") and "dtype=torch." in f.call.body,
-          "sum/prod(dtype=int32/uint8/bool) ignore the requested integer dtype (int64 result); cumsum(dtype=bool) "
-          "is computed (torch: NotImplementedError)", True),
     Known("binary", VALUE,
           lambda f: f.call.op.startswith(("floor_divide", "remainder")) and "value" in f.kind,
           "float % when a / b overflows (|a| large, |b| tiny or subnormal): ours returns +-0 or a tiny value, torch "
@@ -88,9 +83,6 @@ KNOWN = [
           "addmm(input, m1, m2, beta=0) propagates nan/inf from input (input * 0); torch ignores input when "
           "beta is 0 (documented)", True),
     # ------------------------------------------------------------------ gradients (TODO)
-    Known("index", GRAD, lambda f: _op(f, "scatter_add", "scatter_add_") and _empty_input(f),
-          "scatter_add backward with an empty index: src's gradient has the index's shape or backward raises "
-          "(must be zeros of src's shape)", True),
     Known("where_clamp", GRAD, lambda f: _op(f, *CLAMP),
           "clamp with tensor bounds (implemented with maximum/minimum): at ties the gradient is split 0.5/0.5; "
           "torch gives it all to the input", True),
@@ -129,9 +121,6 @@ KNOWN = [
           "norm/var/std argument errors: norm(p=inf) over a zero-size dim raises amax's IndexError (torch: "
           "RuntimeError), the default (Frobenius) norm over more than 2 dims is computed (torch: RuntimeError), and "
           "a bad dtype together with a bad dim reports the dim", True),
-    Known("reduce", EXC, lambda f: _op(f, "sum", "prod", "cumsum") and f.call.grad and "dtype=torch." in f.call.body,
-          "sum/prod(dtype=<integer>) of a tensor that requires grad is accepted (torch: 'Autograd not support "
-          "dtype')", True),
     Known("*", EXC, lambda f: (_op(f, "conv2d", "max_pool2d", "avg_pool2d") and _int_input(f) and
                                "ours raised" in f.kind) or (_op(f, "softmax", "log_softmax") and _empty_input(f)),
           "integer conv2d/max_pool2d/avg_pool2d: torch computes them on the CPU, ours raises NotImplementedError "
@@ -143,17 +132,6 @@ KNOWN = [
     Known("where_clamp", EXC, lambda f: _op(f, *CLAMP),
           "clamp: in-place clamp_ with bounds of a wider dtype does not raise 'result type ... can't be cast'; "
           "bounds are not overflow-checked ('value cannot be converted to type float without overflow')", True),
-    Known("*", EXC, lambda f: f.call.op in ("full", "full_like", "tensor", "masked_fill", "masked_fill_", "setitem",
-                                            "linspace") and ("without overflow" in f.detail or
-                                                             "converted to type bool" in f.detail),
-          "fill values are not overflow-checked like torch (full((2,), 300, dtype=uint8), tensor([-1.5], "
-          "dtype=uint8), masked_fill(x32, m, 1e300): torch RuntimeError 'value cannot be converted ... without "
-          "overflow'); masked_fill_ of a bool tensor with 1.0 raises (torch accepts)", True),
-    Known("join", EXC, lambda f: _op(f, "split", "split_sizes", "chunk", "cat", "stack"),
-          "split/chunk/cat/stack argument errors: split checks the dim before a negative size, stack the sizes "
-          "before the dim, chunk/split of a 0-d "
-          "tensor raise IndexError ('tuple index out of range'; torch: RuntimeError), cat of legacy 1-D empty "
-          "tensors with a dim they do not have raises IndexError (torch skips them)", True),
     Known("index", EXC, lambda f: _op(f, "setitem") and "Index put requires" in f.detail,
           "setitem with an index tensor and a value tensor of another dtype casts the value; torch raises "
           "RuntimeError 'Index put requires the source and destination dtypes match'", True),
