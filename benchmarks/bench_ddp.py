@@ -6,7 +6,8 @@ Weak scaling: every rank trains on the same per-rank batch, so the scaling effic
 step time of one process / step time of a rank of the 2-rank job (1.0 = communication and
 contention cost nothing). Each run prints the mean step time and its parts: forward, backward (for DDP
 this includes the bucketed all-reduces launched from the gradient hooks and the wait for the last one),
-optimizer step; and, separately, how long one blocking all-reduce of all the gradients takes, which is
+optimizer step, and for ours the part of backward spent waiting for the
+all-reduces after the last gradient (the communication that did not overlap); and, separately, how long one blocking all-reduce of all the gradients takes, which is
 what backward would add if nothing overlapped. PyTorch runs from bench-venv/bin/python when it exists
 (its DDP on gloo, the same models, batches and ranks). Ranks are started with mpirun (ours) and as
 torchrun-style processes with RANK/WORLD_SIZE (PyTorch)."""
@@ -60,6 +61,15 @@ def worker(lib, name, steps, distributed):
     torch.manual_seed(0)
     model, shape = build(torch, name)
     net = DDP(model) if distributed else model
+    exposed = [0.0]
+    if distributed and lib == "ours":  # time spent waiting for the all-reduces at the end of backward
+        finish = net._finish_reduction
+
+        def timed_finish():
+            t = time.perf_counter()
+            finish()
+            exposed[0] += time.perf_counter() - t
+        net._finish_reduction = timed_finish
     opt = torch.optim.SGD(net.parameters(), lr=0.01, momentum=0.9)
     x = torch.randn(*shape)
     y = torch.randint(0, 10, (shape[0],))
@@ -74,12 +84,15 @@ def worker(lib, name, steps, distributed):
         t2 = time.perf_counter()
         opt.step()
         t3 = time.perf_counter()
+        if i == 2:
+            exposed[0] = 0.0
         if i >= 3:  # warm-up steps excluded
             parts["forward"] += t1 - t0
             parts["backward"] += t2 - t1
             parts["step"] += t3 - t2
     result = {k: 1000 * v / steps for k, v in parts.items()}
     result["total"] = sum(result.values())
+    result["wait"] = 1000 * exposed[0] / steps
     if distributed:
         flat = torch.cat([p.grad.reshape(-1) for p in model.parameters()])
         dist.barrier()
@@ -119,8 +132,8 @@ def main():
         lib, name, steps, distributed = a.worker
         return worker(lib, name, int(steps), distributed == "1")
     libs = ["ours"] + (["torch"] if os.path.exists(TORCH_PY) else [])
-    print(f"{'model':5} {'lib':6} {'ranks':>5} {'step ms':>8} {'fwd':>7} {'bwd':>7} {'opt':>6} {'allreduce':>9} "
-          f"{'efficiency':>10}")
+    print(f"{'model':5} {'lib':6} {'ranks':>5} {'step ms':>8} {'fwd':>7} {'bwd':>7} {'(wait)':>7} {'opt':>6} "
+          f"{'allreduce':>9} {'efficiency':>10}")
     for name in a.models.split(","):
         for lib in libs:
             one = run(lib, name, a.steps, 1)
@@ -128,8 +141,9 @@ def main():
             for n, r in ((1, one), (2, two)):
                 eff = f"{one['total'] / r['total']:10.0%}" if n == 2 else ""
                 ar = f"{r['allreduce_all_grads']:9.2f}" if n == 2 else ""
+                wait = f"{r['wait']:7.2f}" if n == 2 and lib == "ours" else ""
                 print(f"{name:5} {lib:6} {n:5} {r['total']:8.2f} {r['forward']:7.2f} {r['backward']:7.2f} "
-                      f"{r['step']:6.2f} {ar:>9} {eff}", flush=True)
+                      f"{wait:>7} {r['step']:6.2f} {ar:>9} {eff}", flush=True)
 
 
 if __name__ == "__main__":

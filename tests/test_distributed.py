@@ -199,7 +199,7 @@ def test_collectives_two_ranks():
 @needs_mpi
 def test_ddp_two_ranks_matches_one_process(tmp_path):
     _expect_ok(_mpirun("ddp", tmp_path / "ckpt.pt"),
-               ["ddp_sgd", "ddp_no_sync_adam", "ddp_small_buckets", "ddp_unused", "checkpoint"])
+               ["ddp_sgd", "ddp_no_sync_adam", "ddp_small_buckets", "ddp_bucket_view", "ddp_unused", "checkpoint"])
 
 
 @needs_mpi
@@ -475,7 +475,7 @@ class _Net(nn.Module):
         return self.fc3(torch.tanh(self.fc2(torch.relu(self.fc1(x)))))
 
 
-def _train_pair(make_opt, steps, micro, bucket_cap_mb=None, seed=0):
+def _train_pair(make_opt, steps, micro, seed=0, set_to_none=True, **ddp_kwargs):
     """DDP on this rank's half of each global batch vs one process on the whole batch; returns max |diff|."""
     r, n = dist.get_rank(), dist.get_world_size()
     torch.manual_seed(seed)
@@ -483,13 +483,13 @@ def _train_pair(make_opt, steps, micro, bucket_cap_mb=None, seed=0):
     torch.manual_seed(seed + 1 + r)  # a different start on each rank: DDP must broadcast rank 0's
     local = _Net()
     local.load_state_dict(ref.state_dict()) if r == 0 else None
-    ddp = DDP(local, bucket_cap_mb=bucket_cap_mb)
+    ddp = DDP(local, **ddp_kwargs)
     opt_ref, opt = make_opt(ref.parameters()), make_opt(ddp.parameters())
     gen = np.random.default_rng(1234)
     for _ in range(steps):
         batches = [(gen.standard_normal((8 * n, 6)), gen.standard_normal((8 * n, 3))) for _ in range(micro)]
         opt_ref.zero_grad()
-        opt.zero_grad()
+        opt.zero_grad(set_to_none=set_to_none)
         for k, (x, y) in enumerate(batches):
             x, y = torch.tensor(x, dtype=torch.float32), torch.tensor(y, dtype=torch.float32)
             nn.functional.mse_loss(ref(x), y).backward()
@@ -525,6 +525,14 @@ def _worker_ddp(args):
     diff, ddp = _train_pair(lambda ps: torch.optim.SGD(ps, lr=0.05), steps=5, micro=1, bucket_cap_mb=0.0001)
     assert len(ddp._buckets) > 3 and diff <= 2e-5, (len(ddp._buckets), diff)
     _ok("ddp_small_buckets")
+    for set_to_none in (True, False):
+        diff, ddp = _train_pair(lambda ps: torch.optim.SGD(ps, lr=0.05, momentum=0.9), steps=5, micro=2,
+                                set_to_none=set_to_none, gradient_as_bucket_view=True)
+        flat = ddp._buckets[-1].flat
+        start, end = flat.data_ptr(), flat.data_ptr() + 4 * flat.numel()
+        assert diff <= 2e-5 and start <= ddp.module.fc1.weight.grad.data_ptr() < end, diff
+    _expect_raises(NotImplementedError, "mixed_precision is not supported", DDP, _Net(), mixed_precision=object())
+    _ok("ddp_bucket_view")
 
     torch.manual_seed(0)
     model = DDP(_Net(unused=True))

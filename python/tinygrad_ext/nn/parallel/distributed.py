@@ -74,6 +74,11 @@ class DistributedDataParallel(Module):
                  gradient_as_bucket_view=False, static_graph=False, delay_all_reduce_named_params=None,
                  param_to_hook_all_reduce=None, mixed_precision=None, device_mesh=None):
         super().__init__()
+        for name, value in (("delay_all_reduce_named_params", delay_all_reduce_named_params),
+                            ("param_to_hook_all_reduce", param_to_hook_all_reduce),
+                            ("mixed_precision", mixed_precision), ("device_mesh", device_mesh)):
+            if value is not None:
+                raise NotImplementedError(f"DistributedDataParallel: {name} is not supported by tinygrad_ext")
         self.module = module
         params = [p for p in module.parameters() if p.requires_grad]
         if not params:
@@ -91,6 +96,8 @@ class DistributedDataParallel(Module):
         self.broadcast_buffers = broadcast_buffers
         self.find_unused_parameters = find_unused_parameters
         self.bucket_bytes_cap = int((25 if bucket_cap_mb is None else bucket_cap_mb) * 1024 * 1024)
+        self.gradient_as_bucket_view = gradient_as_bucket_view
+        self.static_graph = static_graph  # a hint for torch's reducer; the buckets here need none
         self.require_backward_grad_sync = True
         self.require_forward_param_sync = True
         self._params = params
@@ -210,7 +217,7 @@ class DistributedDataParallel(Module):
                     view = bucket.flat.narrow(0, off, p.numel())
                     if p.grad is None:
                         view.zero_()
-                    else:
+                    elif p.grad.data_ptr() != view.data_ptr():  # (a gradient_as_bucket_view grad is there)
                         view.copy_(p.grad.reshape(-1))
             bucket.work = dist.all_reduce(bucket.flat, group=self.process_group, async_op=True)
             self._next += 1
@@ -233,7 +240,9 @@ class DistributedDataParallel(Module):
                         continue  # no rank used it: its .grad stays as it is, as torch
                     p = self._params[i]
                     avg = bucket.flat.narrow(0, off, p.numel()).view(p.shape)
-                    if p.grad is None:
+                    if self.gradient_as_bucket_view:
+                        p.grad = avg  # .grad is a view of the bucket: the next backward accumulates into it
+                    elif p.grad is None:
                         p.grad = avg.clone()
                     else:
                         p.grad.copy_(avg)
