@@ -404,3 +404,18 @@ def test_weight_norm_matches_pytorch():
         grads.append((m.weight_g.grad.numpy(), m.weight_v.grad.numpy()))
     for a, b in zip(*grads):
         np.testing.assert_allclose(a, b, rtol=1e-12, atol=1e-15)
+
+
+@pytest.mark.parametrize("make", [lambda: (nn.Linear(3, 2), (4, 3)), lambda: (nn.Conv2d(2, 3, 3), (1, 2, 5, 5)),
+                                  lambda: (nn.Conv1d(2, 3, 3, padding=1, padding_mode="reflect"), (1, 2, 5)),
+                                  lambda: (nn.ConvTranspose2d(2, 3, 3), (1, 2, 4, 4))])
+def test_weight_norm_on_the_library_layers(make):
+    m, shape = make()
+    x = torch.randn(*shape)
+    before = m(x).detach()
+    with pytest.warns(FutureWarning):
+        m = nn.utils.weight_norm(m)
+    out = m(x)
+    assert (out - before).abs().max().item() < 1e-5
+    out.sum().backward()
+    assert m.weight_g.grad is not None and m.weight_v.grad.shape == m.weight_v.shape

@@ -1,4 +1,4 @@
-"""Conv1d, Conv2d, Conv3d, ConvTranspose1d, ConvTranspose2d (torch's arguments, weight shapes and init)."""
+"""Conv1d/2d/3d and ConvTranspose1d/2d/3d (torch's arguments, weight shapes and init)."""
 import math
 import numbers
 
@@ -86,10 +86,10 @@ class _Conv(_ConvNd):
                          padding_mode, device, dtype)
 
     def forward(self, input):
-        p = self._parameters
+        weight, bias = self._weight_bias()
         conv = type(self)._conv
         if self.padding_mode == "zeros":
-            return conv(input, p["weight"], p["bias"], self.stride, self.padding, self.dilation, self.groups)
+            return conv(input, weight, bias, self.stride, self.padding, self.dilation, self.groups)
         if isinstance(self.padding, str):  # 'same' / 'valid' resolved to explicit amounts, then padded by the mode
             totals = [0] * self._dims if self.padding == "valid" else \
                 [d * (k - 1) for d, k in zip(self.dilation, self.kernel_size)]
@@ -97,7 +97,7 @@ class _Conv(_ConvNd):
         else:
             amounts = [(q, q) for q in self.padding]
         pad = [x for lo_hi in reversed(amounts) for x in lo_hi]
-        return conv(F.pad(input, pad, mode=self.padding_mode), p["weight"], p["bias"], self.stride, 0,
+        return conv(F.pad(input, pad, mode=self.padding_mode), weight, bias, self.stride, 0,
                     self.dilation, self.groups)
 
 
@@ -141,8 +141,7 @@ class _ConvTransposeNd(_ConvNd):
         return tuple(output_size[d] - mins[d] for d in range(n))
 
     def forward(self, input, output_size=None):
-        p = self._parameters
-        return type(self)._conv(input, p["weight"], p["bias"], self.stride, self.padding,
+        return type(self)._conv(input, *self._weight_bias(), self.stride, self.padding,
                                 self._output_padding(input, output_size), self.groups, self.dilation)
 
 
@@ -152,3 +151,7 @@ class ConvTranspose1d(_ConvTransposeNd):
 
 class ConvTranspose2d(_ConvTransposeNd):
     _dims, _conv = 2, F.conv_transpose2d
+
+
+class ConvTranspose3d(_ConvTransposeNd):
+    _dims, _conv = 3, F.conv_transpose3d

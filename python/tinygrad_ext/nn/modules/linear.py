@@ -37,8 +37,7 @@ class Linear(Module):
             init.uniform_(self.bias, -bound, bound)
 
     def forward(self, input):
-        p = self._parameters
-        return F.linear(input, p["weight"], p["bias"])
+        return F.linear(input, *self._weight_bias())
 
     def extra_repr(self):
         return f"in_features={self.in_features}, out_features={self.out_features}, bias={self.bias is not None}"

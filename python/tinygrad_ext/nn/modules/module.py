@@ -111,6 +111,12 @@ class Module:
         return handle
 
     # ------------------------------------------------------------ attributes
+    def _weight_bias(self):
+        """(self.weight, self.bias) for the layers' forward, fast when both are Parameters; a weight that
+        nn.utils.weight_norm (or a hook) replaced by a plain attribute is found as self.weight would."""
+        p = self._parameters
+        return p["weight"] if "weight" in p else self.weight, p["bias"] if "bias" in p else self.bias
+
     def __getattr__(self, name):
         d = self.__dict__
         for store in ("_parameters", "_buffers", "_modules"):
