@@ -915,6 +915,37 @@ def conv_transpose1d(input, weight, bias=None, stride=1, padding=0, output_paddi
     return out if batched else out.squeeze(0)
 
 
+def conv_transpose3d(input, weight, bias=None, stride=1, padding=0, output_padding=0, groups=1, dilation=1):
+    """Sum over the kernel's depth taps of conv_transpose2d on every input depth slice: tap kd of input depth d
+    lands on depth d * stride + kd * dilation of the full (uncropped) output, which is then cropped by padding
+    (and extended by output_padding) as conv_transpose2d's. weight is (in_channels, out_channels / groups, kD,
+    kH, kW)."""
+    x, batched = _batched(input, 3, "conv_transpose3d")
+    stride, padding, dilation = _triple(stride, "stride"), _triple(padding, "padding"), _triple(dilation, "dilation")
+    output_padding = _triple(output_padding, "output_padding")
+    _conv_transpose_output_padding(output_padding, stride, dilation)
+    if weight.dim() != 5 or x.shape[1] != weight.shape[0]:
+        raise RuntimeError(f"Given transposed=1, weight of size {list(weight.shape)}, expected input{list(x.shape)} "
+                           f"to have {weight.shape[0]} channels, but got {x.shape[1]} channels instead")
+    N, C, D, H, W = x.shape
+    KD = weight.shape[2]
+    full = (D - 1) * stride[0] + dilation[0] * (KD - 1) + 1
+    slices = x.permute(0, 2, 1, 3, 4).reshape(N * D, C, H, W)
+    depth = arange(D, device=x.device) * stride[0]
+    out = None
+    for kd in range(KD):
+        y = conv_transpose2d(slices, weight[:, :, kd], None, stride[1:], padding[1:], output_padding[1:], groups,
+                             dilation[1:])
+        y = y.reshape(N, D, *y.shape[1:])
+        index = (depth + kd * dilation[0]).reshape(1, D, 1, 1, 1).expand(*y.shape)
+        placed = zeros(N, full, *y.shape[2:], dtype=y.dtype, device=y.device).scatter_add(1, index, y)
+        out = placed if out is None else out + placed
+    out = pad(out.permute(0, 2, 1, 3, 4), [0, 0, 0, 0, -padding[0], output_padding[0] - padding[0]])
+    if bias is not None:
+        out = out + bias.reshape(1, -1, 1, 1, 1)
+    return out if batched else out.squeeze(0)
+
+
 def _pool1d_args(kernel_size, stride, padding, dilation=1):
     k = _single(kernel_size)
     s = k if stride is None or (not isinstance(stride, numbers.Integral) and len(stride) == 0) else \
@@ -1334,6 +1365,16 @@ def dropout2d(input, p=0.5, training=True, inplace=False):
                       "dimension, i.e. shape (C, H, W). To maintain the 1D channel-wise dropout behavior, please "
                       "switch to using dropout1d instead.", UserWarning, stacklevel=2)
     return _feature_dropout(input, p, training, inplace, True)
+
+
+def dropout3d(input, p=0.5, training=True, inplace=False):
+    if input.dim() not in (4, 5):
+        warnings.warn(f"dropout3d: Received a {input.dim()}-D input to dropout3d, which is deprecated and will result "
+                      "in an error in a future release. To retain the behavior and silence this warning, please use "
+                      "dropout instead. Note that dropout3d exists to provide channel-wise dropout on inputs with 3 "
+                      "spatial dimensions, a channel dimension, and an optional batch dimension (i.e. 4D or 5D "
+                      "inputs).", UserWarning, stacklevel=2)
+    return _feature_dropout(input, p, training, inplace, input.dim() == 5)
 
 
 def embedding_bag(input, weight, offsets=None, max_norm=None, norm_type=2, scale_grad_by_freq=False, mode="mean",

@@ -2,16 +2,16 @@
 from .activation import Hardtanh, LeakyReLU, LogSoftmax, ReLU, ReLU6, Sigmoid, SiLU, Softmax, Softmin, Tanh
 from .attention import MultiheadAttention
 from .container import ModuleDict, ModuleList, ParameterList, Sequential
-from .conv import Conv1d, Conv2d, Conv3d, ConvTranspose1d, ConvTranspose2d
-from .dropout import Dropout, Dropout1d, Dropout2d
+from .conv import Conv1d, Conv2d, Conv3d, ConvTranspose1d, ConvTranspose2d, ConvTranspose3d
+from .dropout import Dropout, Dropout1d, Dropout2d, Dropout3d
 from .flatten import Flatten, Unflatten
 from .linear import Bilinear, Identity, Linear
 from .loss import (BCELoss, BCEWithLogitsLoss, CosineEmbeddingLoss, CrossEntropyLoss, GaussianNLLLoss,
                    HingeEmbeddingLoss, HuberLoss, KLDivLoss, L1Loss, MSELoss, MarginRankingLoss, NLLLoss,
                    PoissonNLLLoss, SmoothL1Loss, TripletMarginLoss)
 from .module import Module
-from .normalization import (BatchNorm1d, BatchNorm2d, GroupNorm, InstanceNorm1d, InstanceNorm2d, LayerNorm,
-                            LocalResponseNorm)
+from .normalization import (BatchNorm1d, BatchNorm2d, GroupNorm, InstanceNorm1d, InstanceNorm2d, InstanceNorm3d,
+                            LayerNorm, LocalResponseNorm)
 from .pixelshuffle import PixelShuffle, PixelUnshuffle
 from .pooling import (AdaptiveAvgPool1d, AdaptiveAvgPool2d, AdaptiveMaxPool1d, AdaptiveMaxPool2d, AvgPool1d, AvgPool2d,
                       MaxPool1d, MaxPool2d)
@@ -38,11 +38,13 @@ __all__ = [
            "Conv3d",
            "ConvTranspose1d",
            "ConvTranspose2d",
+           "ConvTranspose3d",
            "CosineEmbeddingLoss",
            "CrossEntropyLoss",
            "Dropout",
            "Dropout1d",
            "Dropout2d",
+           "Dropout3d",
            "Embedding",
            "EmbeddingBag",
            "Flatten",
@@ -56,6 +58,7 @@ __all__ = [
            "Identity",
            "InstanceNorm1d",
            "InstanceNorm2d",
+           "InstanceNorm3d",
            "KLDivLoss",
            "L1Loss",
            "LSTM",

@@ -148,6 +148,10 @@ class InstanceNorm2d(_InstanceNorm):
     _expected_dims, _no_batch_dim = (3, 4), 3
 
 
+class InstanceNorm3d(_InstanceNorm):
+    _expected_dims, _no_batch_dim = (4, 5), 4
+
+
 class GroupNorm(Module):
     def __init__(self, num_groups, num_channels, eps=1e-5, affine=True, device=None, dtype=None, *, bias=True):
         super().__init__()
