@@ -275,6 +275,25 @@ def test_conv3d_and_conv_transpose():
                                np_conv_transpose_nd(x1[:1], w1, None, (1,), (0,), (0,), 1, (1,))[0], **TOL)
 
 
+def test_conv_transpose3d_and_3d_modules():
+    x, w, b = R(2, 4, 3, 4, 2), R(4, 3, 2, 3, 2), R(6)
+    for stride, padding, op, groups, dil in [((1, 1, 1), (0, 0, 0), (0, 0, 0), 1, (1, 1, 1)),
+                                             ((2, 1, 2), (1, 0, 1), (1, 0, 1), 2, (1, 2, 1)),
+                                             ((1, 1, 1), (1, 1, 0), (1, 0, 0), 1, (2, 1, 1))]:
+        wg, bg = w[:, :3 // groups], b[:3 // groups * groups]
+        np.testing.assert_allclose(npy(F.conv_transpose3d(T(x), T(wg), T(bg), stride, padding, op, groups, dil)),
+                                   np_conv_transpose_nd(x, wg, bg, stride, padding, op, groups, dil), **TOL)
+    assert gradcheck(lambda x, w: F.conv_transpose3d(x, w, stride=2, padding=1, output_padding=1),
+                     (T(R(1, 2, 2, 2, 2), True), T(R(2, 1, 2, 2, 2), True)))
+    m = nn.ConvTranspose3d(4, 6, 2, stride=2)
+    assert tuple(m.weight.shape) == (4, 6, 2, 2, 2) and tuple(m(torch.randn(1, 4, 2, 3, 2)).shape) == (1, 6, 4, 6, 4)
+    x5 = R(2, 3, 4, 3, 2)
+    ref = (x5 - x5.mean((2, 3, 4), keepdims=True)) / np.sqrt(x5.var((2, 3, 4), keepdims=True) + 1e-5)
+    np.testing.assert_allclose(npy(nn.InstanceNorm3d(3)(T(x5))), ref, **TOL)
+    out = npy(nn.Dropout3d(0.5)(torch.ones(2, 4, 2, 2, 2)))
+    assert np.all(out == out[..., :1, :1, :1]) and set(np.unique(out)) <= {0.0, 2.0}
+
+
 def test_conv_gradcheck():
     x, w = T(R(1, 2, 3, 4), True), T(R(2, 2, 2, 2), True)
     assert gradcheck(lambda x, w: F.conv_transpose2d(x, w, stride=2, padding=1, output_padding=1), (x, w))
