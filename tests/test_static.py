@@ -375,6 +375,40 @@ def test_variable_updates_in_place_keep_every_other_value():
         np.testing.assert_array_equal(sess.run(c), [1.0, 2.0])
 
 
+OPS_FOR_RANDOM_GRAPHS = [  # (arity, graph op, numpy op): shape-preserving or broadcasting back to (3, 4)
+    (2, lambda a, b: a + b, lambda a, b: a + b), (2, lambda a, b: a - b, lambda a, b: a - b),
+    (2, lambda a, b: a * b, lambda a, b: a * b), (2, tf.maximum, np.maximum),
+    (1, tf.tanh, np.tanh), (1, lambda a: -a, np.negative), (1, lambda a: a * 0.5 + 1.0, lambda a: a * 0.5 + 1.0),
+    (1, lambda a: tf.transpose(tf.transpose(a)) * 2.0, lambda a: a * 2.0),
+    (1, lambda a: tf.reshape(tf.reshape(a, (-1,)) + 1.0, (3, 4)), lambda a: a + 1.0),
+    (1, lambda a: a - tf.reduce_sum(a, axis=0, keepdims=True), lambda a: a - a.sum(0, keepdims=True)),
+]
+
+
+@pytest.mark.parametrize("seed", range(25))
+def test_random_graphs_give_the_same_values_after_the_passes(seed):
+    """Random DAGs of elementwise ops that reuse intermediate values (so constant folding, CSE, in-place
+    buffer reuse and views all meet), fetched in random subsets, twice (the cached plan must not have
+    overwritten anything it keeps), against float64 numpy."""
+    rng = np.random.default_rng(seed)
+    x, y = tf.placeholder(tf.float64, (None, 4)), tf.placeholder(tf.float64, (4,))
+    xv, yv = rng.uniform(-1, 1, (3, 4)), rng.uniform(-1, 1, 4)
+    nodes, values = [x, y, tf.constant(np.full((3, 4), 0.25))], [xv, yv, np.full((3, 4), 0.25)]
+    for _ in range(14):
+        arity, op, ref = OPS_FOR_RANDOM_GRAPHS[rng.integers(len(OPS_FOR_RANDOM_GRAPHS))]
+        full = [i for i, v in enumerate(values) if v.shape == (3, 4)]  # (the unary ops want a (3, 4) input)
+        picks = rng.integers(len(nodes), size=2) if arity == 2 else [full[rng.integers(len(full))]]
+        nodes.append(op(*[nodes[i] for i in picks]))
+        values.append(ref(*[values[i] for i in picks]))
+    with tf.Session() as sess:
+        for _ in range(3):
+            fetch = sorted(set(rng.integers(3, len(nodes), size=rng.integers(1, 4)).tolist()))
+            for _ in range(2):
+                got = sess.run([nodes[i] for i in fetch], {x: xv, y: yv})
+                for i, g in zip(fetch, got):
+                    np.testing.assert_allclose(g, values[i], rtol=1e-12, atol=1e-12)
+
+
 def test_plans_are_cached_per_fetches_and_feeds():
     x = tf.placeholder(tf.float32, (2,))
     y = x * 3.0
