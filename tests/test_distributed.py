@@ -35,11 +35,11 @@ def _mpirun(worker, *args, n=2, timeout=LAUNCH_TIMEOUT, env=None, mpi_flags=()):
                           env=dict(os.environ, OMP_NUM_THREADS="1", **(env or {})))
 
 
-def _expect_ok(proc, checks):
+def _expect_ok(proc, checks, ranks=2):
     out = proc.stdout + proc.stderr
     assert proc.returncode == 0, out
     for name in checks:
-        assert out.count(f"OK {name};") == 2, f"check {name!r} did not pass on both ranks:\n{out}"
+        assert out.count(f"OK {name};") == ranks, f"check {name!r} did not pass on both ranks:\n{out}"
 
 
 # ------------------------------------------------------------ tests without MPI
@@ -146,6 +146,15 @@ def test_nccl_without_gpu_names_the_package():
     with pytest.raises(RuntimeError, match="nvidia-nccl-cu13"):
         dist.init_process_group("nccl", rank=0, world_size=1)
     assert not dist.is_initialized()
+
+
+@pytest.mark.cuda
+@pytest.mark.skipif(not (torch.cuda.is_available() and dist.is_nccl_available()),
+                    reason="needs a GPU and libnccl (pip install nvidia-nccl-cu13)")
+def test_nccl_one_rank_on_the_gpu():
+    """A 1-rank NCCL group on one GPU (more ranks need more GPUs: unverified)."""
+    proc = subprocess.run([sys.executable, HERE, "nccl"], capture_output=True, text=True, timeout=LAUNCH_TIMEOUT)
+    _expect_ok(proc, ["nccl"], ranks=1)
 
 
 def test_package_imports_without_mpi4py():
@@ -588,6 +597,26 @@ def _worker_stuck(args):
     dist.all_reduce(torch.ones(4))
 
 
+def _worker_nccl(args):
+    dist.init_process_group("nccl", rank=0, world_size=1)
+    assert dist.get_backend() == "nccl" and dist.get_world_size() == 1
+    t = _non_contiguous(_input(0)).cuda()
+    dist.all_reduce(t, op=dist.ReduceOp.AVG)
+    dist.broadcast(t, src=0)
+    _close(t.cpu(), _input(0).numpy())
+    out = torch.zeros(3, 4, device="cuda")
+    dist.all_gather_into_tensor(out, _input(0).cuda())
+    _close(out.cpu(), _input(0).numpy())
+    dist.barrier()
+    _expect_raises(RuntimeError, "tensors must be on the CUDA", dist.all_reduce, torch.ones(2))
+    torch.manual_seed(0)
+    model = DDP(_Net().cuda())
+    model(torch.ones(4, 6, device="cuda")).sum().backward()
+    assert model.module.fc1.weight.grad.device.type == "cuda"
+    dist.destroy_process_group()
+    _ok("nccl")
+
+
 if __name__ == "__main__":
     {"collectives": _worker_collectives, "ddp": _worker_ddp, "launcher": _worker_launcher,
-     "kill": _worker_kill, "stuck": _worker_stuck}[sys.argv[1]](sys.argv[2:])
+     "kill": _worker_kill, "stuck": _worker_stuck, "nccl": _worker_nccl}[sys.argv[1]](sys.argv[2:])
