@@ -210,3 +210,31 @@ def test_against_torch_if_installed():
         np.testing.assert_array_equal(got.values.numpy(), want.values.numpy())
         if "cum" in repr(type(got)) or "sort" in repr(type(got)):
             np.testing.assert_array_equal(got.indices.numpy(), want.indices.numpy())
+
+
+def test_same_results_on_every_device(device):
+    """The ops of this issue on `device` against the CPU (CUDA: sorting and scatter's prod/amax/amin run on
+    the host and come back; the rest are the device's own kernels)."""
+    a = RNG.integers(-4, 5, size=(4, 6)).astype(np.float32)
+    idx = np.array([[0, 2, 2], [1, 1, 5], [3, 0, 3], [4, 4, 4]])
+    ops = [
+        lambda x, i: x.sort(1, descending=True), lambda x, i: x.topk(2, 0), lambda x, i: x.kthvalue(3),
+        lambda x, i: x.median(0), lambda x, i: x.mode(1), lambda x, i: x.unique(return_counts=True),
+        lambda x, i: x.cummax(1), lambda x, i: x.cumprod(0), lambda x, i: x.logsumexp(1),
+        lambda x, i: x.scatter_reduce(1, i, x[:, :3], "amax", include_self=False),
+        lambda x, i: x.scatter_reduce(1, i, x[:, :3], "prod"), lambda x, i: x.scatter(1, i, -1.0),
+        lambda x, i: x.index_add(0, i[:, 1] % 4, x), lambda x, i: torch.einsum("ij,kj->ik", x, x),
+        lambda x, i: x.flip(0, 1), lambda x, i: x.diagonal(1), lambda x, i: x.unfold(1, 3, 2),
+        lambda x, i: x.tril(-1), lambda x, i: x.repeat_interleave(i[:, 0], 0), lambda x, i: x.histc(5),
+        lambda x, i: torch.bincount(i[:, 2]), lambda x, i: torch.cdist(x, x),
+    ]
+    x, i = torch.tensor(a), torch.tensor(idx)
+    xd, id_ = x.to(device), i.to(device)
+    for op in ops:
+        want, got = op(x, i), op(xd, id_)
+        for w, g in zip(want if isinstance(want, tuple) else (want,), got if isinstance(got, tuple) else (got,)):
+            assert g.device == xd.device
+            np.testing.assert_allclose(g.cpu().numpy(), w.numpy(), rtol=1e-5, atol=1e-5)
+    xg = xd.double().requires_grad_()
+    xg.sort(1).values.pow(2).sum().backward()
+    np.testing.assert_allclose(xg.grad.cpu().numpy(), 2 * a)
