@@ -342,6 +342,10 @@ def test_conv_modules():
      "Expected 2D (unbatched) or 3D (batched) input to conv1d, but got input of size: [1, 3, 5, 5]"),
     (lambda: F.conv_transpose2d(torch.randn(1, 3, 5, 5), torch.randn(4, 3, 3, 3)),
      "Given transposed=1, weight of size [4, 3, 3, 3], expected input[1, 3, 5, 5] to have 4 channels, but got 3"),
+    (lambda: F.conv1d(torch.randn(1, 1, 4), torch.randn(1, 1, 2), stride=0), "non-positive stride is not supported"),
+    (lambda: F.conv3d(torch.randn(1, 1, 3, 3, 3), torch.randn(1, 1, 2, 2, 2), padding=-1),
+     "negative padding is not supported"),
+    (lambda: F.conv1d(torch.randn(1, 1, 4), torch.randn(1, 1, 2), dilation=0), "dilation should be greater than zero"),
 ])
 def test_conv_bad_inputs(call, msg):
     with pytest.raises(RuntimeError) as e:
@@ -469,6 +473,29 @@ def test_unfold_fold(k, d, p, s):
     assert gradcheck(lambda x: F.unfold(x, 2, padding=1), (xt,))
     ct = T(R(1, 8, 25), True)
     assert gradcheck(lambda c: F.fold(c, (4, 4), 2, padding=1), (ct,))
+
+
+@pytest.mark.parametrize("call, msg", [
+    (lambda: F.interpolate(torch.randn(1, 1, 4, 4), size=(0, 3)),
+     "Input and output sizes should be greater than 0, but got input (H: 4, W: 4) output (H: 0, W: 3)"),
+    (lambda: F.interpolate(torch.randn(1, 1, 4), size=0),
+     "Input and output sizes should be greater than 0, but got input (W: 4) and output (W: 0)"),
+    (lambda: F.pad(torch.randn(2, 0, 4, 4), (1, 1, 1, 1), mode="reflect"),
+     "Expected 3D or 4D (batch mode) tensor with possibly 0 batch size and other non-zero dimensions for input, but "
+     "got: [2, 0, 4, 4]"),
+    (lambda: F.local_response_norm(torch.randn(1, 3, 4), 0), "kernel size should be greater than zero"),
+])
+def test_resampling_and_norm_bad_inputs(call, msg):
+    with pytest.raises(RuntimeError) as e:
+        call()
+    assert msg in str(e.value)
+
+
+def test_empty_batches():
+    assert tuple(F.group_norm(torch.randn(0, 4, 3), 2).shape) == (0, 4, 3)
+    assert tuple(F.interpolate(torch.randn(0, 1, 4, 4), scale_factor=2, mode="bilinear").shape) == (0, 1, 8, 8)
+    assert tuple(F.conv_transpose1d(torch.randn(0, 2, 5), torch.randn(2, 3, 3)).shape) == (0, 3, 7)
+    assert tuple(nn.LSTM(3, 4)(torch.randn(5, 0, 3))[0].shape) == (5, 0, 4)
 
 
 def test_fold_errors():

@@ -674,7 +674,7 @@ def group_norm(input, num_groups, weight=None, bias=None, eps=1e-5):
         if p is not None and (p.dim() != 1 or p.numel() != C):
             raise RuntimeError(f"Expected {name} to be a vector of size equal to the number of channels in input, "
                                f"but got {name} of shape {list(p.shape)} and input of shape {list(input.shape)}")
-    x = input.reshape(N, num_groups, -1)
+    x = input.reshape(N, num_groups, input.numel() // max(N * num_groups, 1))  # (no -1: N may be 0)
     mean = x.mean(-1, keepdim=True)
     var = x.var(-1, unbiased=False, keepdim=True)
     return _channel_affine(((x - mean) * (var + eps).rsqrt()).reshape(input.shape), weight, bias)
@@ -711,6 +711,8 @@ def local_response_norm(input, size, alpha=1e-4, beta=0.75, k=1.0):
         raise ValueError(f"Expected 3D or higher dimensionality input (got {input.dim()} dimensions)")
     if input.numel() == 0:
         return input
+    if size <= 0:
+        raise RuntimeError(f"kernel size should be greater than zero, but got kH: {size} kW: 1")
     C = input.shape[1]
     sq = pad(input * input, [0, 0] * (input.dim() - 2) + [size // 2, (size - 1) // 2])
     div = sq.narrow(1, 0, C)
@@ -808,8 +810,14 @@ def _batched(input, spatial, name):
                        f"input of size: {list(input.shape)}")
 
 
-def _check_conv(x, weight, groups, padding, dilation):
-    """torch's channel and kernel-size checks of an N-d convolution, on the (batched) input x."""
+def _check_conv(x, weight, groups, padding, dilation, stride):
+    """torch's argument, channel and kernel-size checks of an N-d convolution, on the (batched) input x."""
+    if min(stride) <= 0:
+        raise RuntimeError("non-positive stride is not supported")
+    if min(padding) < 0:
+        raise RuntimeError("negative padding is not supported")
+    if min(dilation) <= 0:
+        raise RuntimeError(f"dilation should be greater than zero, but got {list(dilation)}")
     if x.shape[1] != weight.shape[1] * groups:
         raise RuntimeError(f"Given groups={groups}, weight of size {list(weight.shape)}, expected input"
                            f"{list(x.shape)} to have {weight.shape[1] * groups} channels, but got {x.shape[1]} "
@@ -831,7 +839,7 @@ def conv1d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
     stride, dilation = _single(stride, "stride"), _single(dilation, "dilation")
     x, padding = _conv_padding(x, weight, padding if isinstance(padding, str) else _single(padding, "padding"),
                                stride, dilation, 1)
-    _check_conv(x, weight, groups, padding, dilation)
+    _check_conv(x, weight, groups, padding, dilation, stride)
     out = conv2d(x.unsqueeze(2), weight.unsqueeze(2), bias, (1, stride[0]), (0, padding[0]), (1, dilation[0]),
                  groups).squeeze(2)
     return out if batched else out.squeeze(0)
@@ -847,7 +855,7 @@ def conv3d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
     stride, dilation = _triple(stride, "stride"), _triple(dilation, "dilation")
     x, padding = _conv_padding(x, weight, padding if isinstance(padding, str) else _triple(padding, "padding"),
                                stride, dilation, 3)
-    _check_conv(x, weight, groups, padding, dilation)
+    _check_conv(x, weight, groups, padding, dilation, stride)
     if padding[0]:
         x = pad(x, [0, 0, 0, 0, padding[0], padding[0]])
     N, C, D = x.shape[:3]
@@ -1072,6 +1080,12 @@ def interpolate(input, size=None, scale_factor=None, mode="nearest", align_corne
         sizes = [int(math.floor(n * s)) for n, s in zip(input.shape[2:], scales)]
         if recompute_scale_factor:
             scales = [None] * spatial
+    if min(sizes) <= 0 or min(input.shape[2:]) <= 0:
+        names = "DHW"[3 - spatial:]
+        sep = " and" if spatial == 1 else ""
+        raise RuntimeError(f"Input and output sizes should be greater than 0, but got input "
+                           f"({', '.join(f'{c}: {n}' for c, n in zip(names, input.shape[2:]))}){sep} output "
+                           f"({', '.join(f'{c}: {n}' for c, n in zip(names, sizes))})")
     out = input
     for k in range(spatial):
         out = _resample_dim(out, 2 + k, sizes[k], scales[k], mode, align_corners)
@@ -1113,6 +1127,10 @@ def _pad_indexed(input, pad, mode):
     if len(pad) % 2 or n_dims > 3 or not (n_dims + 1 <= input.dim() <= n_dims + 2):
         raise NotImplementedError(f"Only 2D, 3D, 4D, 5D padding with non-constant padding are supported for now "
                                   f"(got a {input.dim()}D input and padding {list(pad)})")
+    batched = input.dim() == n_dims + 2
+    if mode != "circular" and 0 in input.shape[int(batched):]:
+        raise RuntimeError(f"Expected {n_dims + 1}D or {n_dims + 2}D (batch mode) tensor with possibly 0 batch size and "
+                           f"other non-zero dimensions for input, but got: {list(input.shape)}")
     out = _crop_negative(input, pad)
     for k in range(n_dims):
         d = input.dim() - 1 - k
@@ -1122,9 +1140,6 @@ def _pad_indexed(input, pad, mode):
                                f"got: padding ({lo}, {hi}) at dimension {d} of input {list(input.shape)}")
         if mode == "circular" and (lo > n or hi > n):
             raise RuntimeError("Padding value causes wrapping around more than once.")
-        if mode == "replicate" and n == 0 and (lo or hi):
-            raise RuntimeError(f"padding size is expected to be 0 for an empty dimension {d} in replicate mode, got "
-                               f"input {list(input.shape)}")
         out = out.index_select(d, _padded_indices(n, lo, hi, mode, input.device))
     return out
 
