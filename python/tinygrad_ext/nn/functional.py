@@ -674,7 +674,7 @@ def group_norm(input, num_groups, weight=None, bias=None, eps=1e-5):
         if p is not None and (p.dim() != 1 or p.numel() != C):
             raise RuntimeError(f"Expected {name} to be a vector of size equal to the number of channels in input, "
                                f"but got {name} of shape {list(p.shape)} and input of shape {list(input.shape)}")
-    x = input.reshape(N, num_groups, input.numel() // max(N * num_groups, 1))  # (no -1: N may be 0)
+    x = input.reshape(N, num_groups, C // num_groups * math.prod(input.shape[2:]))  # (no -1: N may be 0)
     mean = x.mean(-1, keepdim=True)
     var = x.var(-1, unbiased=False, keepdim=True)
     return _channel_affine(((x - mean) * (var + eps).rsqrt()).reshape(input.shape), weight, bias)
