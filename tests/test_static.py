@@ -536,6 +536,27 @@ def test_scan_cumulative_sum_with_capture_and_reverse():
     np.testing.assert_allclose(c, np.cumsum(data[::-1], axis=0)[::-1])
 
 
+def test_cond_runs_only_the_taken_branch_and_differentiates_it():
+    p = tf.placeholder(tf.bool, ())
+    x = tf.placeholder(tf.float64, (3,))
+    w = tf.Variable(tf.constant([1.0, 2.0, 3.0], tf.float64))
+    counter = tf.Variable(tf.constant(0.0, tf.float64))
+    out = tf.cond(p, lambda: tf.reduce_sum(x * w) + tf.identity(counter.assign_add(1.0)) * 0.0,
+                  lambda: tf.reduce_sum(tf.square(x)))
+    gx, gw = tf.gradients(out, [x, w])
+    xv = np.array([0.5, -1.0, 2.0])
+    with tf.Session() as sess:
+        sess.run(tf.global_variables_initializer())
+        assert sess.run(out, {p: True, x: xv}) == pytest.approx(4.5)
+        assert sess.run(out, {p: False, x: xv}) == pytest.approx(5.25)
+        assert sess.run(counter) == 1.0  # the assignment in the true branch ran once: only when taken
+        np.testing.assert_allclose(sess.run(gx, {p: True, x: xv}), [1.0, 2.0, 3.0])
+        np.testing.assert_allclose(sess.run(gx, {p: False, x: xv}), 2 * xv)
+        np.testing.assert_allclose(sess.run(gw, {p: False, x: xv}), [0.0, 0.0, 0.0])  # w only in the other branch
+    with pytest.raises(ValueError, match="pred must be a scalar bool tensor"):
+        tf.cond(x, lambda: x, lambda: x)
+
+
 # ---------------------------------------------------------------------------------------------- devices
 def test_device_placement():
     with tf.device("/cpu:0"):

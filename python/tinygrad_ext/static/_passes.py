@@ -77,7 +77,7 @@ def _subgraph(fetches, fed):
         stack.append((node, True))
         if node in fed:
             continue
-        if node.type in ("Placeholder", "_ScanArg"):
+        if node.type in ("Placeholder", "_Arg"):
             raise errors.InvalidArgumentError(
                 None, node, f"You must feed a value for placeholder tensor '{node.name}' with dtype "
                 f"{node.dtype._tf_name} and shape {node.shape._brackets()}\n\t [[Node: {node.name} = Placeholder["

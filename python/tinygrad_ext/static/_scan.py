@@ -48,8 +48,8 @@ def scan(fn, elems, initializer=None, parallel_iterations=10, back_prop=True, sw
     element_shape = TensorShape(None) if elems.shape.dims is None else TensorShape(elems.shape[1:])
     init = convert_to_tensor(initializer) if initializer is not None else None
     acc_shape, acc_dtype = (init.shape, init.dtype) if init is not None else (element_shape, elems.dtype)
-    acc = Node(graph, "_ScanArg", (), None, acc_shape, acc_dtype, graph.unique_name("scan/accumulator"))
-    x = Node(graph, "_ScanArg", (), None, element_shape, elems.dtype, graph.unique_name("scan/element"))
+    acc = Node(graph, "_Arg", (), None, acc_shape, acc_dtype, graph.unique_name("scan/accumulator"))
+    x = Node(graph, "_Arg", (), None, element_shape, elems.dtype, graph.unique_name("scan/element"))
     out = convert_to_tensor(fn(acc, x))
     if out.dtype is not acc_dtype:
         raise TypeError(f"The scan function returned dtype {out.dtype.name}; the accumulator has dtype "
@@ -98,7 +98,7 @@ register("Scan", make=_make_scan, pure=False)
 def _scan_grad(node, g, needs):
     acc, x, out, caps = node.attrs["body"]
     graph = node.graph
-    g_out = Node(graph, "_ScanArg", (), None, out.shape, out.dtype, graph.unique_name("scan/output_grad"))
+    g_out = Node(graph, "_Arg", (), None, out.shape, out.dtype, graph.unique_name("scan/output_grad"))
     body_grads = tuple(gradients(out, [acc, x, *caps], grad_ys=g_out))
     attrs = {"body": (acc, x, g_out, body_grads, caps), "reverse": node.attrs["reverse"],
              "has_init": node.attrs["has_init"]}

@@ -123,10 +123,14 @@ def _make_variable_read(node, device, session):
     return read
 
 
+def _not_differentiable(node, g, needs):  # (TensorFlow's assignments pass no gradient to their inputs)
+    return (None,) * len(node.inputs)
+
+
 register("VariableV2", make=_make_variable_read, pure=False)
-register("Assign", make=_make_assign, pure=False)
-register("AssignAdd", make=_make_assign_add, pure=False)
-register("AssignSub", make=_make_assign_add, pure=False)
+register("Assign", make=_make_assign, pure=False, grad=_not_differentiable)
+register("AssignAdd", make=_make_assign_add, pure=False, grad=_not_differentiable)
+register("AssignSub", make=_make_assign_add, pure=False, grad=_not_differentiable)
 register("NoOp", make=lambda node, device, session: (lambda: None), pure=False)
 
 
