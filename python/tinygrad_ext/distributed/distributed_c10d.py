@@ -16,7 +16,6 @@ import warnings
 from .. import _dtype
 from ..autograd.grad_mode import no_grad
 from ..tensor import Tensor, cat, empty, tensor as _tensor
-from . import _nccl
 
 __all__ = ["Backend", "DebugLevel", "DistBackendError", "DistError", "GroupMember", "ProcessGroup", "ReduceOp",
            "Work", "all_gather", "all_gather_into_tensor", "all_reduce", "all_to_all", "all_to_all_single",
@@ -225,12 +224,17 @@ def is_mpi_available():
 
 
 def is_nccl_available():
-    return _nccl.find_library() is not None
+    return _nccl_engine().find_library() is not None
 
 
 def is_available():
     """True when a backend's engine is installed: mpi4py (MPI), or NCCL with a GPU."""
     return is_mpi_available() or is_nccl_available()
+
+
+def _nccl_engine():
+    """The NCCL engine module (ctypes, sockets), loaded only when asked for, as the MPI one."""
+    return importlib.import_module("tinygrad_ext.distributed._nccl")
 
 
 def _mpi_engine():
@@ -289,7 +293,7 @@ def init_process_group(backend=None, init_method=None, timeout=None, world_size=
                              "tinygrad_ext.distributed.run --nproc-per-node N script.py)")
         engine = mpi.Engine(mpi.MPI.COMM_WORLD)
     else:
-        engine = _nccl.Engine.create(rank, world_size, device_id)
+        engine = _nccl_engine().Engine.create(rank, world_size, device_id)
     pg = ProcessGroup(engine, list(range(engine.size)), backend, timeout)
     _groups.append(pg)
     GroupMember.WORLD = pg
