@@ -533,6 +533,11 @@ def _worker_ddp(args):
     _ok("ddp_no_sync_adam")
     diff, ddp = _train_pair(lambda ps: torch.optim.SGD(ps, lr=0.05), steps=5, micro=1, bucket_cap_mb=0.0001)
     assert len(ddp._buckets) > 3 and diff <= 2e-5, (len(ddp._buckets), diff)
+    in_flight = []  # which buckets' all-reduces are running when fc2.weight's gradient is ready
+    ddp.module.fc2.weight.register_post_accumulate_grad_hook(
+        lambda _: in_flight.append([b.work is not None for b in ddp._buckets]))
+    ddp(torch.ones(4, 6)).sum().backward()
+    assert in_flight == [[True, True, True, False, False]], in_flight  # started during backward, in order
     _ok("ddp_small_buckets")
     for set_to_none in (True, False):
         diff, ddp = _train_pair(lambda ps: torch.optim.SGD(ps, lr=0.05, momentum=0.9), steps=5, micro=2,
