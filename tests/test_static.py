@@ -557,6 +557,31 @@ def test_cond_runs_only_the_taken_branch_and_differentiates_it():
         tf.cond(x, lambda: x, lambda: x)
 
 
+def test_while_loop_values_and_gradients():
+    x = tf.placeholder(tf.float64, (2,))
+    w = tf.placeholder(tf.float64, (2,))
+    n = tf.placeholder(tf.int32, ())
+    i, h = tf.while_loop(lambda i, h: i < n, lambda i, h: (i + 1, tf.tanh(h * w + x)), [tf.constant(0), x])
+    gx, gw = tf.gradients(tf.reduce_sum(h * h), [x, w])
+    capped = tf.while_loop(lambda v: v < 100.0, lambda v: v * 2.0, tf.constant(1.0), maximum_iterations=3)
+
+    def ref(xv, wv):
+        hv = xv
+        for _ in range(4):
+            hv = np.tanh(hv * wv + xv)
+        return (hv * hv).sum()
+
+    xv, wv = np.array([0.3, -0.7]), np.array([1.2, 0.4])
+    with tf.Session() as sess:
+        iv, hv, gxv, gwv = sess.run([i, h, gx, gw], {x: xv, w: wv, n: 4})
+        assert iv == 4 and sess.run(capped) == 8.0
+    assert (hv * hv).sum() == pytest.approx(ref(xv, wv), rel=1e-12)
+    np.testing.assert_allclose(gxv, _numeric_grad(ref, [xv, wv], 0), rtol=1e-6)
+    np.testing.assert_allclose(gwv, _numeric_grad(ref, [xv, wv], 1), rtol=1e-6)
+    with pytest.raises(ValueError, match="enters the loop with shape"):
+        tf.while_loop(lambda v: v < 3.0, lambda v: tf.concat([v, v], 0), [tf.zeros(2)])
+
+
 # ---------------------------------------------------------------------------------------------- devices
 def test_device_placement():
     with tf.device("/cpu:0"):

@@ -14,7 +14,7 @@
 Building the graph computes nothing; a Session plans each (fetches, feeds) once (constant folding,
 simplification, common-subexpression elimination, dead-node elimination: see `session.stats`) and then
 each run() only calls the core's kernels. Layout: _graph.py (the IR: nodes, dtypes, shapes, graphs),
-_ops.py (the op table: kernels, gradient rules, builders), _variables.py, _gradients.py, _scan.py, _cond.py,
+_ops.py (the op table: kernels, gradient rules, builders), _variables.py, _gradients.py, _scan.py, _cond.py, _while.py,
 _passes.py (the passes and the plan), _session.py, errors.py, train.py (optimizers).
 """
 import builtins as _builtins
@@ -36,6 +36,7 @@ from ._passes import Stats
 from ._cond import cond
 from ._scan import scan
 from ._session import ConfigProto, InteractiveSession, Session, get_default_session
+from ._while import while_loop
 from ._variables import Variable, assign, assign_add, assign_sub, global_variables, global_variables_initializer, \
     group, initialize_all_variables, no_op, trainable_variables, variables_initializer
 

@@ -398,7 +398,13 @@ def add_n(inputs, name=None):
     return make_node("AddN", inputs, None, shape, inputs[0].dtype, name)
 
 
-register("AddN", lambda *xs: functools.reduce(Tensor.add, xs),
+def _add_values(a, b):
+    if type(a) is tuple:  # the gradients of a tuple-valued op (tf.while_loop's), item by item
+        return tuple(y if x is None else x if y is None else x + y for x, y in zip(a, b))
+    return a + b
+
+
+register("AddN", lambda *xs: functools.reduce(_add_values, xs),
          grad=lambda node, g, needs: tuple(g if need else None for need in needs))
 
 
