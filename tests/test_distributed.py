@@ -306,6 +306,16 @@ def _worker_collectives(args):
     for t in (torch.zeros(0, 3), torch.tensor(2.0 + r)):  # 0-size and 0-d
         dist.all_reduce(t)
     assert t.item() == 5.0
+    c10d = sys.modules["tinygrad_ext.distributed.distributed_c10d"]
+    copies, copy_into = [], c10d._copy_into
+    c10d._copy_into = lambda dst, src: (copies.append(dst), copy_into(dst, src))
+    base = torch.zeros(8)
+    part = base[2:6]  # contiguous, at an offset: MPI works in its memory, no copy
+    dist.all_reduce(part.add_(1))
+    assert not copies and base.tolist() == [0, 0, 2, 2, 2, 2, 0, 0]
+    dist.all_reduce(_non_contiguous(_input(r)))
+    assert len(copies) == 1  # a non-contiguous tensor: one copy back from the contiguous buffer
+    c10d._copy_into = copy_into
     p = nn.Parameter(_input(r))  # a leaf that requires grad: collectives write it outside autograd
     dist.all_reduce(p)
     _close(p.detach(), ref[dist.ReduceOp.SUM])

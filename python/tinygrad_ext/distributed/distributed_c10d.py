@@ -152,6 +152,9 @@ def _poll(req, deadline):
     return True
 
 
+_abandoned = []  # requests of failed or timed-out collectives
+
+
 class Work:
     """What an async_op=True collective returns: wait() blocks until it completes (or the timeout passes),
     is_completed() tests without blocking."""
@@ -176,6 +179,7 @@ class Work:
 
     def _fail(self, exc):
         self._exc = exc
+        _abandoned.append(self._req)  # the engine may still write its buffers: they must outlive the process
         self._req = None
         self._pg._broken = exc
         self._pg._engine.mark_broken()
@@ -543,7 +547,8 @@ def _finisher(*steps):
 
 
 def _write_back(t, buf):
-    return None if buf is t or buf._impl is t._impl else (lambda: _copy_into(t, buf))
+    """Copies buf into t when buf is t's contiguous copy (when t is contiguous, buf is t's own memory)."""
+    return None if t.is_contiguous() else (lambda: _copy_into(t, buf))
 
 
 def _write_back_rows(tensors, flat):
