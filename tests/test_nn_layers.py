@@ -373,6 +373,64 @@ def test_pools_1d():
         F.max_pool1d(torch.randn(1, 2, 3, 4), 2)
 
 
+def np_pool3d(x, k, s, p, reduce, count_include_pad=True, ceil_mode=False):
+    """Direct 3-d pooling (dilation 1) from torch's window rules: windows start at o * s - p, end at
+    min(start + k, n + p); a ceil-mode window must start inside the input or its left padding."""
+    def out_size(n, k, s, p):
+        o = -(-(n + 2 * p - k) // s) + 1 if ceil_mode else (n + 2 * p - k) // s + 1
+        return o - 1 if ceil_mode and (o - 1) * s >= n + p else o
+    sizes = [out_size(n, *a) for n, a in zip(x.shape[2:], zip(k, s, p))]
+    out = np.zeros(x.shape[:2] + tuple(sizes))
+    for o in np.ndindex(*sizes):
+        lo = [o[i] * s[i] - p[i] for i in range(3)]
+        hi = [min(lo[i] + k[i], x.shape[2 + i] + p[i]) for i in range(3)]
+        pool = math.prod(hi[i] - lo[i] for i in range(3))
+        lo_c = [max(v, 0) for v in lo]
+        hi_c = [min(hi[i], x.shape[2 + i]) for i in range(3)]
+        win = x[:, :, lo_c[0]:hi_c[0], lo_c[1]:hi_c[1], lo_c[2]:hi_c[2]].reshape(*x.shape[:2], -1)
+        if reduce == "max":
+            out[(slice(None), slice(None)) + o] = win.max(-1)
+        else:
+            out[(slice(None), slice(None)) + o] = win.sum(-1) / (pool if count_include_pad else win.shape[-1])
+    return out
+
+
+@pytest.mark.parametrize("k, s, p, ceil", [((2, 2, 2), (2, 2, 2), (0, 0, 0), False),
+                                           ((3, 2, 2), (2, 1, 2), (1, 1, 0), True),
+                                           ((3, 3, 3), (2, 2, 2), (1, 1, 1), False)])
+def test_pools_3d(k, s, p, ceil):
+    x = R(2, 3, 7, 6, 5)
+    np.testing.assert_allclose(npy(F.max_pool3d(T(x), k, s, p, ceil_mode=ceil)), np_pool3d(x, k, s, p, "max",
+                                                                                           ceil_mode=ceil), **TOL)
+    for cip in (True, False):
+        np.testing.assert_allclose(npy(F.avg_pool3d(T(x), k, s, p, ceil, cip)),
+                                   np_pool3d(x, k, s, p, "avg", cip, ceil), **TOL)
+    np.testing.assert_allclose(npy(nn.AvgPool3d(k, s, p, divisor_override=4)(T(x))),
+                               np_pool3d(x, k, s, p, "avg") * math.prod(k) / 4, **TOL)
+
+
+def test_adaptive_pools_3d_and_gradients():
+    x = R(2, 3, 7, 6, 4)
+    ref = x
+    for ax, n_out in zip((2, 3, 4), (3, 4, 4)):
+        n = ref.shape[ax]
+        ref = np.stack([np.take(ref, range((i * n) // n_out, -((-(i + 1) * n) // n_out)), ax).mean(ax)
+                        for i in range(n_out)], ax)
+    np.testing.assert_allclose(npy(nn.AdaptiveAvgPool3d((3, 4, None))(T(x))), ref, **TOL)
+    np.testing.assert_allclose(npy(F.adaptive_max_pool3d(T(x[:, :, :6]), (3, 2, 2))),
+                               x[:, :, :6].reshape(2, 3, 3, 2, 2, 3, 2, 2).max((3, 5, 7)), **TOL)
+    assert tuple(nn.MaxPool3d(2)(torch.randn(3, 4, 4, 4)).shape) == (3, 2, 2, 2)  # unbatched
+    assert repr(nn.MaxPool3d(2)) == "MaxPool3d(kernel_size=2, stride=2, padding=0, dilation=1, ceil_mode=False)"
+    assert repr(nn.AvgPool3d(3, 2)) == "AvgPool3d(kernel_size=3, stride=2, padding=0)"
+    xt = T(R(1, 2, 3, 3, 3), True)
+    assert gradcheck(lambda x: F.avg_pool3d(x, 2, 1, 1, count_include_pad=False), (xt,))
+    assert gradcheck(lambda x: F.max_pool3d(x, 2, 1), (xt,))
+    with pytest.raises(RuntimeError, match="non-empty 4D or 5D \\(batch mode\\) tensor expected for input"):
+        F.max_pool3d(torch.randn(1, 2, 3), 2)
+    with pytest.raises(NotImplementedError, match="return_indices"):
+        F.max_pool3d(torch.randn(1, 1, 2, 2, 2), 2, return_indices=True)
+
+
 # ---------------------------------------------------------------- resampling
 @pytest.mark.parametrize("mode, ac", [("nearest", None), ("nearest-exact", None), ("bilinear", False),
                                       ("bilinear", True)])

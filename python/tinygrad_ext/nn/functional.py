@@ -994,6 +994,82 @@ def adaptive_max_pool1d(input, output_size, return_indices=False):
     return (out[0].squeeze(-2), out[1].squeeze(-2)) if return_indices else out.squeeze(-2)
 
 
+def _pool3d_args(input, kernel_size, stride, padding, dilation=1):
+    """(input as (N, C, D, H, W), whether it was batched, kernel, stride, padding, dilation as triples)."""
+    if input.dim() not in (4, 5) or 0 in input.shape[-4:]:
+        raise RuntimeError("non-empty 4D or 5D (batch mode) tensor expected for input")
+    k = _triple(kernel_size)
+    st = k if stride is None or (not isinstance(stride, numbers.Integral) and len(stride) == 0) else \
+        _triple(stride, "stride")
+    x = input if input.dim() == 5 else input.unsqueeze(0)
+    return x, input.dim() == 5, k, st, _triple(padding, "padding"), _triple(dilation, "dilation")
+
+
+def _depth_last(y, N, C, D):
+    """(N, C * D, OH, OW) -> (N, C, OH * OW, D): the depth as the last dim, for a 1-d pool over it."""
+    OH, OW = y.shape[-2:]
+    return y.reshape(N, C, D, OH * OW).transpose(2, 3), (OH, OW)
+
+
+def _depth_back(y, hw):
+    """(N, C, OH * OW, OD) -> (N, C, OD, OH, OW)."""
+    N, C, _, OD = y.shape
+    return y.transpose(2, 3).reshape(N, C, OD, *hw)
+
+
+def max_pool3d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False, return_indices=False):
+    """Separable: the max over a (kD, kH, kW) box is the max over depth of max_pool2d of the depth slices."""
+    if return_indices:
+        raise NotImplementedError("max_pool3d: return_indices=True is not supported by tinygrad_ext")
+    x, batched, k, st, p, d = _pool3d_args(input, kernel_size, stride, padding, dilation)
+    N, C, D, H, W = x.shape
+    y = max_pool2d(x.reshape(N, C * D, H, W), k[1:], st[1:], p[1:], d[1:], ceil_mode)
+    y, hw = _depth_last(y, N, C, D)
+    out = _depth_back(max_pool2d(y, (1, k[0]), (1, st[0]), (0, p[0]), (1, d[0]), ceil_mode), hw)
+    return out if batched else out.squeeze(0)
+
+
+def avg_pool3d(input, kernel_size, stride=None, padding=0, ceil_mode=False, count_include_pad=True,
+               divisor_override=None):
+    """Separable: avg_pool2d of the depth slices, then a 1-d average over depth windows; the divisor (the
+    window's size, with or without the padding) is the product of the depth and the (H, W) factors. With
+    divisor_override the two passes sum and the second divides."""
+    x, batched, k, st, p, _ = _pool3d_args(input, kernel_size, stride, padding)
+    if divisor_override is not None and divisor_override <= 0:
+        raise RuntimeError("divisor must be not zero")
+    N, C, D, H, W = x.shape
+    y = avg_pool2d(x.reshape(N, C * D, H, W), k[1:], st[1:], p[1:], ceil_mode, count_include_pad,
+                   None if divisor_override is None else 1)
+    y, hw = _depth_last(y, N, C, D)
+    out = _depth_back(avg_pool2d(y, (1, k[0]), (1, st[0]), (0, p[0]), ceil_mode, count_include_pad,
+                                 divisor_override), hw)
+    return out if batched else out.squeeze(0)
+
+
+def _adaptive_sizes_3d(input, output_size, name):
+    if input.dim() not in (4, 5):
+        raise RuntimeError(f"{name}(): Expected 4D or 5D tensor, but got {list(input.shape)}")
+    sizes = (output_size,) * 3 if isinstance(output_size, numbers.Integral) else tuple(output_size)
+    if len(sizes) != 3:
+        raise RuntimeError(f"{name}: internal error: output_size.size() must be 3")
+    return [n if o is None else int(o) for n, o in zip(input.shape[-3:], sizes)]
+
+
+def adaptive_avg_pool3d(input, output_size):
+    """The means over the windows [floor(i n / out), ceil((i + 1) n / out)) of each of the last three dims."""
+    out = input
+    for k, n_out in enumerate(_adaptive_sizes_3d(input, output_size, "adaptive_avg_pool3d")):
+        out = _window_mean(out, input.dim() - 3 + k, n_out)
+    return out
+
+
+def adaptive_max_pool3d(input, output_size, return_indices=False):
+    sizes = _adaptive_sizes_3d(input, output_size, "adaptive_max_pool3d")
+    if any(n % o for n, o in zip(input.shape[-3:], sizes)):
+        raise NotImplementedError("adaptive_max_pool3d supports output sizes that divide the input size only")
+    return max_pool3d(input, [n // o for n, o in zip(input.shape[-3:], sizes)], return_indices=return_indices)
+
+
 # Resampling: every mode is gathers (index_select) along one spatial dim at a time, so its gradient is the
 # gathers' scatter-add.
 def _source_coords(n_in, n_out, scale, mode, align_corners, device):
