@@ -830,16 +830,24 @@ def _check_conv(x, weight, groups, padding, dilation, stride):
                            "size")
 
 
+def _conv_args(input, weight, stride, padding, dilation, groups, n):
+    """The batched input (padded where padding='same' is asymmetric), whether it was batched, and stride,
+    padding, dilation as n-tuples, checked as torch's for an n-d convolution."""
+    x, batched = _batched(input, n, f"conv{n}d")
+    if weight.dim() != n + 2:
+        raise RuntimeError(f"conv{n}d: expected a {n + 2}-D weight (out_channels, in_channels / groups, *kernel), "
+                           f"got shape {list(weight.shape)}")
+    as_tuple = _single if n == 1 else _triple
+    stride, dilation = as_tuple(stride, "stride"), as_tuple(dilation, "dilation")
+    x, padding = _conv_padding(x, weight, padding if isinstance(padding, str) else as_tuple(padding, "padding"),
+                               stride, dilation, n)
+    _check_conv(x, weight, groups, padding, dilation, stride)
+    return x, batched, stride, padding, dilation
+
+
 def conv1d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
     """The conv2d kernel on (N, C, 1, L)."""
-    x, batched = _batched(input, 1, "conv1d")
-    if weight.dim() != 3:
-        raise RuntimeError(f"conv1d: expected a 3-D weight (out_channels, in_channels / groups, kernel), got shape "
-                           f"{list(weight.shape)}")
-    stride, dilation = _single(stride, "stride"), _single(dilation, "dilation")
-    x, padding = _conv_padding(x, weight, padding if isinstance(padding, str) else _single(padding, "padding"),
-                               stride, dilation, 1)
-    _check_conv(x, weight, groups, padding, dilation, stride)
+    x, batched, stride, padding, dilation = _conv_args(input, weight, stride, padding, dilation, groups, 1)
     out = conv2d(x.unsqueeze(2), weight.unsqueeze(2), bias, (1, stride[0]), (0, padding[0]), (1, dilation[0]),
                  groups).squeeze(2)
     return out if batched else out.squeeze(0)
@@ -848,14 +856,7 @@ def conv1d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
 def conv3d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
     """Sum over the kernel's depth taps of conv2d on depth slices: tap kd of output depth od reads input depth
     od * stride + kd * dilation (of the padded input); every (sample, output depth) is one conv2d batch item."""
-    x, batched = _batched(input, 3, "conv3d")
-    if weight.dim() != 5:
-        raise RuntimeError(f"conv3d: expected a 5-D weight (out_channels, in_channels / groups, kD, kH, kW), got "
-                           f"shape {list(weight.shape)}")
-    stride, dilation = _triple(stride, "stride"), _triple(dilation, "dilation")
-    x, padding = _conv_padding(x, weight, padding if isinstance(padding, str) else _triple(padding, "padding"),
-                               stride, dilation, 3)
-    _check_conv(x, weight, groups, padding, dilation, stride)
+    x, batched, stride, padding, dilation = _conv_args(input, weight, stride, padding, dilation, groups, 3)
     if padding[0]:
         x = pad(x, [0, 0, 0, 0, padding[0], padding[0]])
     N, C, D = x.shape[:3]
