@@ -571,6 +571,12 @@ def _worker_ddp(args):
     grads = model.module.fc1.weight.grad.clone()
     dist.broadcast(grads, src=0)
     assert bool((grads == model.module.fc1.weight.grad).all())
+    torch.manual_seed(r)
+    model = DDP(_Net(), process_group=dist.new_group([0, 1]))  # a group other than the default one
+    model(x * (r + 1)).sum().backward()
+    grads = model.module.fc1.weight.grad.clone()
+    dist.broadcast(grads, src=1)
+    assert bool((grads == model.module.fc1.weight.grad).all())
     _ok("ddp_unused")
 
     path = args[0]

@@ -101,13 +101,11 @@ class DistributedDataParallel(Module):
         self.require_backward_grad_sync = True
         self.require_forward_param_sync = True
         self._params = params
+        self._src = 0 if process_group is None else dist.get_global_rank(process_group, 0)  # rank 0 of the group
         self._verify_same_model()
         self._sync_module_states()
         self._buckets = self._make_buckets()
-        self._where = {}
-        for b, bucket in enumerate(self._buckets):
-            for slot, i in enumerate(bucket.indices):
-                self._where[i] = (b, slot)
+        self._where = {i: b for b, bucket in enumerate(self._buckets) for i in bucket.indices}
         self._prepared = False  # this forward's backward will average the gradients
         self._fired = 0
         self._next = 0
@@ -130,9 +128,8 @@ class DistributedDataParallel(Module):
 
     def _sync_module_states(self):
         """Rank 0's parameters and buffers, on every rank."""
-        src = dist.get_global_rank(self.process_group, 0) if self.process_group is not None else 0
         for t in [*self.module.parameters(), *self.module.buffers()]:
-            dist.broadcast(t, src, group=self.process_group)
+            dist.broadcast(t, self._src, group=self.process_group)
 
     def _make_buckets(self):
         order = list(range(len(self._params)))[::-1]
@@ -161,9 +158,8 @@ class DistributedDataParallel(Module):
                 f"participate in calculating loss.\nParameter indices which did not receive grad for rank "
                 f"{dist.get_rank()}: {' '.join(map(str, missing))}")
         if self.require_forward_param_sync and self.broadcast_buffers:
-            src = dist.get_global_rank(self.process_group, 0) if self.process_group is not None else 0
             for b in self.module.buffers():
-                dist.broadcast(b, src, group=self.process_group)
+                dist.broadcast(b, self._src, group=self.process_group)
         out = self.module(*inputs, **kwargs)
         self._prepared = is_grad_enabled() and self.require_backward_grad_sync
         if self._prepared:
@@ -179,7 +175,7 @@ class DistributedDataParallel(Module):
             reached = _reachable_leaves(out)
             for i, p in enumerate(self._params):
                 if id(p) not in reached:
-                    self._buckets[self._where[i][0]].pending -= 1
+                    self._buckets[self._where[i]].pending -= 1
             self._launch_ready()
 
     @contextlib.contextmanager
@@ -199,7 +195,7 @@ class DistributedDataParallel(Module):
             return
         self._fired += 1
         self._used[i] = 1
-        bucket = self._buckets[self._where[i][0]]
+        bucket = self._buckets[self._where[i]]
         bucket.pending -= 1
         if bucket.pending == 0:
             self._launch_ready()
