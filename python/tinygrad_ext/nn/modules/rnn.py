@@ -206,6 +206,8 @@ class RNNBase(Module):
                 p = [self._parameters[n] for n in self._all_weights[layer * D + direction]]
                 w_ih, w_hh = p[0], p[1]
                 b_ih, b_hh = (p[2], p[3]) if self.bias else (None, None)
+                if b_hh is not None and self.mode != "GRU":  # (the GRU's b_hn is inside r * (...): kept per step)
+                    b_ih, b_hh = b_ih + b_hh, None  # both biases added once, to the whole sequence's projection
                 extra = (p[-1],) if self.proj_size > 0 else ()
                 gi = _Pieces.apply(F.linear(layer_input, w_ih, b_ih), None)
                 state = [h[layer * D + direction] for h in hx]
