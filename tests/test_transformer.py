@@ -386,7 +386,7 @@ def test_against_pytorch():
             b = m(T(src), T(tgt), tgt_mask=nn.Transformer.generate_square_subsequent_mask(4),
                   src_key_padding_mask=T(kpm))
             np.testing.assert_allclose(npy(b), a.detach().numpy(), rtol=1e-9, atol=1e-11)
-        q, k, v = RNG.standard_normal((2, 2, 4, 3)), RNG.standard_normal((2, 2, 6, 3)), RNG.standard_normal((2, 2, 6, 3))
+        q, k, v = (RNG.standard_normal(s) for s in ((2, 2, 4, 3), (2, 2, 6, 3), (2, 2, 6, 3)))
         mask = RNG.random((4, 6)) < 0.5
         mask[0] = False
         a = real.nn.functional.scaled_dot_product_attention(real.tensor(q), real.tensor(k), real.tensor(v),

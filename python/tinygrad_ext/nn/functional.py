@@ -7,7 +7,7 @@ import warnings
 
 from .. import _C, _dtype, _ops, _registry
 from ..autograd.grad_mode import no_grad
-from ..tensor import Tensor, _needs_grad, _wrap, arange, cat, full_like, stack, tensor, where, zeros
+from ..tensor import Tensor, _needs_grad, _wrap, arange, full_like, stack, tensor, where, zeros
 
 _REDUCTIONS = {"none": 0, "mean": 1, "sum": 2}
 
@@ -1206,8 +1206,8 @@ def _pad_indexed(input, pad, mode):
                                   f"(got a {input.dim()}D input and padding {list(pad)})")
     batched = input.dim() == n_dims + 2
     if mode != "circular" and 0 in input.shape[int(batched):]:
-        raise RuntimeError(f"Expected {n_dims + 1}D or {n_dims + 2}D (batch mode) tensor with possibly 0 batch size and "
-                           f"other non-zero dimensions for input, but got: {list(input.shape)}")
+        raise RuntimeError(f"Expected {n_dims + 1}D or {n_dims + 2}D (batch mode) tensor with possibly 0 batch size "
+                           f"and other non-zero dimensions for input, but got: {list(input.shape)}")
     out = _crop_negative(input, pad)
     for k in range(n_dims):
         d = input.dim() - 1 - k
