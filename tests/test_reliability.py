@@ -289,7 +289,7 @@ def test_integer_arange_and_linspace_follow_torch():
     assert torch.linspace(-2.7, 3.9, 5, dtype=torch.int32).tolist() == [-2, 0, 0, 1, 3]
     assert torch.linspace(2.0, 3.5, 4, dtype=torch.uint8).tolist() == [2, 2, 2, 3]
     assert torch.linspace(10, 0, 4, dtype=torch.int64).tolist() == [10, 6, 3, 0]
-    check_raises(lambda: torch.arange(0, 5, 0.5, dtype=torch.int64), RuntimeError, "step must be nonzero")
+    check_raises(lambda: torch.arange(0, 5, 0.5, dtype=torch.int64), ValueError, "step must be nonzero")
     check_raises(lambda: torch.arange(0, 5, dtype=torch.bool), NotImplementedError, "arange")
     check_raises(lambda: torch.linspace(0, 1, 3, dtype=torch.bool), NotImplementedError, "linspace")
 
@@ -387,3 +387,20 @@ def test_reduction_dtype_and_join_rules_of_torch():
     assert out.shape == (2, 1) and b.grad.shape == (0,) and x.grad.tolist() == [1.0, 1.0]
     check_raises(lambda: torch.stack([torch.ones(2), torch.ones(3)], dim=-6), IndexError, "Dimension out of range")
     check_raises(lambda: torch.ones(4).split(-1, dim=5), RuntimeError, "split_size be non-negative")
+
+
+def test_more_torch_orders_and_dtypes():
+    assert F.mse_loss(torch.tensor([3.0, -2.0]), torch.tensor(2.25, dtype=torch.float64)).dtype is torch.float64
+    a = torch.tensor([[1.5]], dtype=torch.float64, requires_grad=True)
+    with pytest.warns(UserWarning, match="degrees of freedom"):
+        torch.var(a, (-2,), correction=2).sum().backward()
+    assert a.grad.tolist() == [[0.0]]  # torch's 2 / (n - correction): finite where n < correction
+    check_raises(lambda: torch.zeros(0, 5).t().index_select(0, torch.tensor([5])), RuntimeError, "DATA bounds")
+    check_raises(lambda: torch.arange(-0.75, 1.0, 0.5, dtype=torch.int64), ValueError, "step must be nonzero")
+    assert torch.linspace(3.0, -1.5, 1, dtype=torch.uint8).tolist() == [3]  # one step: the end is never converted
+    s = torch.tensor(-2.5, requires_grad=True)
+    assert s.index_select(-1, torch.tensor([0])).item() == -2.5
+    assert torch.cat([torch.zeros(0, requires_grad=True)], dim=3).shape == (0,)
+    check_raises(lambda: torch.ones(2, 3, requires_grad=True).permute(0, 1, 2), RuntimeError, "does not match")
+    check_raises(lambda: torch.tensor(1).unflatten(5, (1, 1)), IndexError, "Dimension out of range")
+    check_raises(lambda: torch.tensor(1).unflatten(0, (1, 1)), RuntimeError, "has no dimensions")

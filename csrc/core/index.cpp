@@ -20,8 +20,8 @@ void check_index_dtype(const Tensor& idx, const char* op) {
 // Indices checked before any kernel runs. Advanced indexing counts negative indices from the end and
 // raises IndexError; gather/scatter (torch: RuntimeError) and index_select (IndexError "index out of
 // range in self") take only [0, size).
-// IndexSelectDim1: torch's index_select along dim 1 of a tensor of 2+ dims runs another kernel, whose
-// range error is a RuntimeError (IndexError elsewhere).
+// IndexSelectDim1: torch's index_select along dim 1 of a tensor of 2+ dims (or of an empty one) runs
+// another kernel, whose range error is a RuntimeError (IndexError elsewhere).
 enum class IndexRule { Wrap, GatherScatter, IndexSelect, IndexSelectDim1 };
 Tensor checked_index(const Tensor& idx, int64_t size, int64_t dim, const char* op, IndexRule rule = IndexRule::Wrap) {
   check_index_dtype(idx, op);
@@ -134,7 +134,8 @@ Tensor index_select(const Tensor& a, int64_t dim, const Tensor& idx) {
            " is empty, the index is not)");
   check_same_device(a, idx, "index_select");
   Tensor i = checked_index(reshape_any(idx, {-1}), a->dim() ? a->sizes[dim] : 1, dim, "index_select",
-                           a->dim() > 1 && dim == 1 ? IndexRule::IndexSelectDim1 : IndexRule::IndexSelect);
+                           a->dim() > 1 && (dim == 1 || a->numel() == 0) ? IndexRule::IndexSelectDim1
+                                                                          : IndexRule::IndexSelect);
   if (a->dim() == 0) return clone(a);
   return index(a, dim, {i});
 }

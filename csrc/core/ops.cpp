@@ -144,6 +144,19 @@ Tensor clone(const Tensor& t) {
   return out;
 }
 
+Tensor flip(const Tensor& a, const Shape& dims) {
+  // The copy kernel reads a view whose flipped dims step backwards (a negative stride that never
+  // leaves this function).
+  Shape strides = a->strides;
+  int64_t offset = a->offset;
+  for (int64_t d : dims) {
+    d = wrap_dim(d, a->dim());
+    if (a->dim() == 0) break;  // (a scalar's dim 0 / -1 is itself)
+    if (a->sizes[d] > 1) offset += (a->sizes[d] - 1) * strides[d], strides[d] = -strides[d];
+  }
+  return clone(make_view(a, a->sizes, strides, offset));
+}
+
 Tensor to_dtype(const Tensor& t, DType dtype) {
   if (t->dtype == dtype) return t;
   Tensor out = empty(t->sizes, dtype, t->device());
@@ -243,7 +256,8 @@ Tensor arange(double start, double end, double step, DType dtype, Device device)
   int64_t count;
   if (dtype == DType::Int64) {
     int64_t iend = trunc_to_int64(end, "arange");
-    TG_CHECK(istep != 0, "arange: step must be nonzero");
+    TG_CHECK(step != 0, "arange: step must be nonzero");
+    TG_CHECK_VALUE(istep != 0, "step must be nonzero (arange: step ", step, " truncated to the int64 dtype is 0)");
     TG_CHECK((istep > 0 && iend >= istart) || (istep < 0 && iend <= istart),
              "arange: upper bound and larger bound inconsistent with step sign");
     __int128 span = __int128(iend) - istart + istep - (istep > 0 ? 1 : -1);
@@ -272,8 +286,8 @@ Tensor linspace(double start, double end, int64_t steps, DType dtype, Device dev
   TG_CHECK(steps >= 0, "linspace: number of steps must be non-negative");
   if (dtype == DType::Bool && steps > 1) throw_dtype_error("linspace_cpu", nullptr, dtype);  // (1 step: no kernel)
   if (!is_floating(dtype)) {  // torch converts the ends to the dtype (checked), then truncates them
-    check_scalar_fits(Scalar::from_double(start), dtype);
-    check_scalar_fits(Scalar::from_double(end), dtype);
+    if (steps > 0) check_scalar_fits(Scalar::from_double(start), dtype);  // (torch converts only what it uses)
+    if (steps > 1) check_scalar_fits(Scalar::from_double(end), dtype);
     start = double(trunc_to_int64(start, "linspace"));
     end = double(trunc_to_int64(end, "linspace"));
   }

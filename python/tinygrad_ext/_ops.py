@@ -521,6 +521,9 @@ class Var(Op):
         for d in ctx.dims:
             n *= a.shape[d]
         ctx.denom = float(max(n - correction, 0))
+        # torch's var_backward over explicit dims is 2 / (n - correction), negative allowed (finite where
+        # n < correction); a full reduction divides by max(n - correction, 0)
+        ctx.grad_denom = float(n - correction) if dims else ctx.denom
         x = a._impl
         s = _C.sum(x, dims, True, None)
         mu = _C.div(s, n) if n else _C.mul(s, math.nan)
@@ -531,7 +534,7 @@ class Var(Op):
     def backward(ctx, g):
         (a,) = ctx.saved_tensors
         g = _expand_reduced(g, a.shape, ctx.dims, ctx.keepdim)
-        return (a - a.mean(list(ctx.dims), keepdim=True)) * (g * 2.0) / ctx.denom, None, None, None
+        return (a - a.mean(list(ctx.dims), keepdim=True)) * (g * 2.0) / ctx.grad_denom, None, None, None
 
 
 class StdSqrt(Op):
@@ -692,8 +695,9 @@ class Permute(Op):
     _is_view = True
     @staticmethod
     def forward(ctx, a, dims):
+        out = _C.permute(a._impl, dims)  # (validates first, with torch's messages)
         ctx.dims = [_C.wrap_dim(d, a.dim()) for d in dims] if a.dim() else []
-        return _C.permute(a._impl, dims)
+        return out
 
     @staticmethod
     def backward(ctx, g):
@@ -822,7 +826,7 @@ class Cat(Op):
     def forward(ctx, dim, *tensors):
         # torch's legacy rule: 1-D empty tensors are skipped (their gradient is empty too)
         ref = next((t for t in tensors if t.shape != (0,)), tensors[0])
-        ctx.dim = _C.wrap_dim(dim, ref.dim()) if ref.dim() else 0
+        ctx.dim = _C.wrap_dim(dim, ref.dim()) if ref.dim() and ref.shape != (0,) else 0
         ctx.sizes = [None if t.shape == (0,) and t is not ref else t.shape[ctx.dim] if t.dim() else 0
                      for t in tensors]
         return _C.cat([t._impl for t in tensors], dim)

@@ -547,9 +547,10 @@ class Tensor:
 
     def unflatten(self, dim, sizes):
         s = list(self.shape)
+        d = _C.wrap_dim(dim, len(s))  # (a 0-d tensor: the range check first, as torch's)
         if not s:
-            raise RuntimeError(f"unflatten: Dimension specified as {dim} but tensor has no dimensions")
-        d = _C.wrap_dim(dim, len(s))
+            raise RuntimeError(f"unflatten got an unexpected error:\nDimension specified as {d} but tensor has no "
+                               "dimensions")
         sizes = _shape_arg((sizes,), "unflatten", "sizes")
         if not sizes:
             raise RuntimeError("unflatten: sizes must be non-empty")
@@ -754,8 +755,9 @@ class Tensor:
                 _C.bump_version(impl)
 
     def index_select(self, dim, index):
-        if not _needs_grad(self):
-            return _wrap(_C.index_select(self._impl, dim, index._impl))
+        if not _needs_grad(self) or not self._impl.ndim:
+            out = _wrap(_C.index_select(self._impl, dim, index._impl))
+            return out if not _needs_grad(self) else self.clone()  # (0-d: the one index is 0; the value itself)
         if index.dim() > 1:
             raise IndexError("index_select(): Index is supposed to be a vector")
         if index.numel() and index.min().item() < 0:  # indexing below would count from the end

@@ -201,10 +201,13 @@ def relu_(input):
     return input.relu_()
 
 
-def leaky_relu(input, negative_slope=0.01, inplace=False):
-    out = _ops.LeakyRelu.apply(input, negative_slope) if _needs_grad(input) else \
+def _leaky_relu(input, negative_slope):
+    return _ops.LeakyRelu.apply(input, negative_slope) if _needs_grad(input) else \
         _wrap(_C.leaky_relu(input._impl, negative_slope))
-    return input.copy_(out) if inplace else out
+
+
+def leaky_relu(input, negative_slope=0.01, inplace=False):
+    return _activation(_leaky_relu, input, inplace, negative_slope)
 
 
 def sigmoid(input):
@@ -511,6 +514,9 @@ def mse_loss(input, target, size_average=None, reduce=None, reduction="mean", we
         _check_same_size(input, target)
     if not (input.dtype.is_floating_point or target.dtype.is_floating_point):  # (one float operand: promoted)
         raise NotImplementedError(f"\"mse_cpu\" not implemented for '{input.dtype._legacy[:-6]}'")
+    if input.dtype is not target.dtype:  # computed in the promoted dtype, as torch's
+        rt = _dtype.BY_ID[_C.promote_types(input.dtype.id, target.dtype.id)]  # (dtypes, not values)
+        input, target = input.to(rt), target.to(rt)
     if weight is not None:
         return _reduce((input - target) ** 2 * weight, code)
     return _ops.MseLoss.apply(input, target, code)
