@@ -450,6 +450,19 @@ PYBIND11_MODULE(_C, m) {
   m.def("sort", &tg::sort, nogil());
   m.def("topk", &topk, nogil());
   m.def("mode", &mode, nogil());
+  m.def("cumprod", [](const Tensor& a, int64_t dim, py::handle dt) {
+    std::optional<DType> d;
+    if (!dt.is_none()) d = to_dtype_id(dt.cast<int>());
+    ReleaseGil nogil(a->numel());
+    return cumprod(a, dim, d);
+  });
+  m.def("cummax", &cummax, nogil());
+  m.def("logcumsumexp", &logcumsumexp, nogil());
+  m.def("flip", [](const Tensor& a, py::handle dims) {
+    Shape ds = to_shape(dims);
+    ReleaseGil nogil(a->numel());
+    return flip(a, ds);
+  });
 
   // ---- random
   m.def("manual_seed", &manual_seed);

@@ -110,6 +110,13 @@ Tensor cat(const std::vector<Tensor>& tensors, int64_t dim);
 std::pair<Tensor, Tensor> sort(const Tensor& a, int64_t dim, bool descending);
 std::pair<Tensor, Tensor> topk(const Tensor& a, int64_t k, int64_t dim, bool largest, bool sorted);
 std::pair<Tensor, Tensor> mode(const Tensor& a, int64_t dim, bool keepdim);
+// Scans beside cumsum (core/sort.cpp): integer cumprod in int64; cummax/cummin: (values, indices), the
+// later index on ties, NaN sticky; logcumsumexp: floating point only.
+Tensor cumprod(const Tensor& a, int64_t dim, std::optional<DType> dtype = std::nullopt);
+std::pair<Tensor, Tensor> cummax(const Tensor& a, int64_t dim, bool is_max);
+Tensor logcumsumexp(const Tensor& a, int64_t dim);
+// A copy of a with the given (wrapped, distinct) dims reversed.
+Tensor flip(const Tensor& a, const Shape& dims);
 
 // Random numbers (Philox counter-based: identical streams on every device).
 void manual_seed(uint64_t seed);

@@ -9,7 +9,6 @@ import collections
 import math
 
 from . import _C, _dtype
-from .autograd.grad_mode import no_grad
 from .tensor import _dims_arg, _needs_grad, _wrap, arange, cat, full, maximum, where, zeros
 
 
@@ -256,39 +255,22 @@ def _scan(x, dim, combine, identity):
 
 
 def cumprod(input, dim, *, dtype=None):
+    """The core's scan; with autograd the log-step composition (its gradient handles zeros exactly)."""
     x = input.to(dtype) if dtype is not None else input
-    if not x.dtype.is_floating_point:
-        x = x.to(_dtype.int64)  # integer products in int64, as torch's (and cumsum's)
+    if not _needs_grad(x):
+        return _wrap(_C.cumprod(x._impl, dim, None))
     if x.dim() == 0:
         return x.clone()
-    d = _C.wrap_dim(dim, x.dim())
-    return _scan(x, d, lambda earlier, y: earlier * y, 1)
+    return _scan(x, _C.wrap_dim(dim, x.dim()), lambda earlier, y: earlier * y, 1)
 
 
 def _cum_extreme(input, dim, is_max, kind):
-    """cummax/cummin: the running (value, index) pair; NaN beats any number, and of equal values the
-    later index wins (torch's). Indices come from an index scan; values are input gathered there."""
-    d = _C.wrap_dim(dim, input.dim()) if input.dim() else 0
-    if input.dim() == 0:
-        return kind(input.clone(), zeros([], dtype=_dtype.int64, device=input.device))
-    with no_grad():
-        x = input.detach()
-        if x.dtype is _dtype.bool:
-            x = x.to(_dtype.uint8)
-        shape = [1] * x.dim()
-        shape[d] = x.shape[d]
-        idx = arange(x.shape[d], device=x.device).reshape(shape).expand(x.shape)
-        n, s, v = x.shape[d], 1, x
-        while s < n:
-            ev, ei = v.narrow(d, 0, n - s), idx.narrow(d, 0, n - s)  # earlier partial results
-            lv, li = v.narrow(d, s, n - s), idx.narrow(d, s, n - s)
-            later_wins = (lv >= ev) if is_max else (lv <= ev)
-            if x.dtype.is_floating_point:
-                later_wins = (later_wins & ~ev.isnan()) | lv.isnan()
-            v = cat([v.narrow(d, 0, s), where(later_wins, lv, ev)], d)
-            idx = cat([idx.narrow(d, 0, s), where(later_wins, li, ei)], d)
-            s *= 2
-    return kind(input.gather(d, idx) if _needs_grad(input) else v.to(input.dtype), idx)
+    """cummax/cummin: the core's running (value, index) scan (NaN beats any number; of equal values the
+    later index wins, as torch's); with autograd the values are input gathered at the indices."""
+    values, indices = (_wrap(t) for t in _C.cummax(input._impl, dim, is_max))
+    if _needs_grad(input):
+        values = input.gather(_C.wrap_dim(dim, input.dim()), indices) if input.dim() else input.clone()
+    return kind(values, indices)
 
 
 def cummax(input, dim):
@@ -308,6 +290,8 @@ def _logaddexp(a, b):
 def logcumsumexp(input, dim):
     if not input.dtype.is_floating_point:
         raise NotImplementedError(f"\"logcumsumexp_out_cpu\" not implemented for '{input.dtype._legacy[:-6]}'")
+    if not _needs_grad(input):
+        return _wrap(_C.logcumsumexp(input._impl, dim))
     if input.dim() == 0:
         return input.clone()
     return _scan(input, _C.wrap_dim(dim, input.dim()), _logaddexp, -math.inf)
