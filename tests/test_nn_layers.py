@@ -447,6 +447,46 @@ def test_interpolate_2d(mode, ac, how):
     np.testing.assert_allclose(npy(out), ref, **TOL)
 
 
+def np_cubic_1d(x, axis, n_out, align_corners, scale=None, A=-0.75):
+    """Keys' cubic convolution along one axis: 4 taps at floor(src) - 1 .. + 2, clamped to the edges."""
+    n_in = x.shape[axis]
+    i = np.arange(n_out, dtype=np.float64)
+    if align_corners:
+        src = i * ((n_in - 1) / (n_out - 1) if n_out > 1 else 0)
+    else:
+        src = (i + 0.5) * (1 / scale if scale else n_in / n_out) - 0.5
+    base = np.floor(src)
+    t = src - base
+    near = lambda d: ((A + 2) * d - (A + 3)) * d * d + 1  # noqa: E731
+    far = lambda d: ((A * d - 5 * A) * d + 8 * A) * d - 4 * A  # noqa: E731
+    weights = [far(t + 1), near(t), near(1 - t), far(2 - t)]
+    shape = [-1 if d == axis else 1 for d in range(x.ndim)]
+    return sum(np.take(x, np.clip(base.astype(int) + k - 1, 0, n_in - 1), axis) * w.reshape(shape)
+               for k, w in enumerate(weights))
+
+
+@pytest.mark.parametrize("kw", [dict(size=(9, 4)), dict(size=(9, 4), align_corners=True), dict(scale_factor=(1.7, 0.5)),
+                                dict(size=(2, 150))])
+def test_interpolate_bicubic(kw):
+    x = R(2, 3, 5, 7) if kw.get("size") != (2, 150) else R(1, 2, 3, 140)  # 140 wide: the gathers' path
+    out = F.interpolate(T(x), mode="bicubic", **kw)
+    ac = kw.get("align_corners", False)
+    sizes = kw.get("size") or [int(n * f) for n, f in zip(x.shape[2:], kw["scale_factor"])]
+    scales = kw.get("scale_factor") or (None, None)
+    ref = np_cubic_1d(np_cubic_1d(x, 2, sizes[0], ac, scales[0]), 3, sizes[1], ac, scales[1])
+    np.testing.assert_allclose(npy(out), ref, **TOL)
+
+
+def test_interpolate_area():
+    x = R(2, 3, 6, 8)
+    np.testing.assert_allclose(npy(F.interpolate(T(x), size=(3, 4), mode="area")),
+                               x.reshape(2, 3, 3, 2, 4, 2).mean((3, 5)), **TOL)
+    np.testing.assert_allclose(npy(F.interpolate(T(x), scale_factor=0.5, mode="area")),
+                               x.reshape(2, 3, 3, 2, 4, 2).mean((3, 5)), **TOL)
+    assert gradcheck(lambda x: F.interpolate(x, size=(4, 3), mode="bicubic", align_corners=True),
+                     (T(R(1, 1, 3, 3), True),))
+
+
 def test_interpolate_1d_3d_modules_and_gradients():
     x = R(2, 3, 5)
     np.testing.assert_allclose(npy(F.interpolate(T(x), scale_factor=2.5, mode="linear")),

@@ -1082,56 +1082,78 @@ def adaptive_max_pool3d(input, output_size, return_indices=False):
 def _source_coords(n_in, n_out, scale, mode, align_corners, device):
     """Float64 source coordinates of the n_out output positions along one dim (torch's formulas)."""
     i = arange(n_out, dtype=_dtype.float64, device=device)
-    if mode in ("linear", "bilinear", "trilinear") and align_corners:
+    if mode not in ("nearest", "nearest-exact") and align_corners:
         return i * ((n_in - 1) / (n_out - 1) if n_out > 1 else 0.0)
     ratio = 1.0 / scale if scale is not None else n_in / n_out
     if mode == "nearest":
         return i * ratio
     if mode == "nearest-exact":
         return (i + 0.5) * ratio
-    return ((i + 0.5) * ratio - 0.5).clamp(min=0.0)
+    src = (i + 0.5) * ratio - 0.5
+    return src if mode == "bicubic" else src.clamp(min=0.0)
+
+
+def _cubic_weights(t, A=-0.75):
+    """The 4 weights of Keys' cubic convolution (torch's A = -0.75) for taps at offsets -1, 0, 1, 2 from floor(src),
+    t = src - floor(src)."""
+    def near(x):  # |x| <= 1
+        return ((A + 2) * x - (A + 3)) * x * x + 1
+
+    def far(x):  # 1 < |x| < 2
+        return ((A * x - 5 * A) * x + 8 * A) * x - 4 * A
+    return [far(t + 1), near(t), near(1 - t), far(2 - t)]
+
+
+def _resample_taps(n_in, n_out, scale, mode, align_corners, device):
+    """[(source index, weight)] per tap: each output is sum_k weight_k * x[index_k] (indices clamped to the edge)."""
+    src = _source_coords(n_in, n_out, scale, mode, align_corners, device)
+    base = src.floor()
+    t = src - base
+    base = base.long()
+    if mode == "bicubic":
+        return [((base + k - 1).clamp(0, n_in - 1), w) for k, w in enumerate(_cubic_weights(t))]
+    base = base.clamp(max=n_in - 1)
+    return [(base, 1 - t), ((base + 1).clamp(max=n_in - 1), t)]
 
 
 def _resample_dim(x, dim, n_out, scale, mode, align_corners):
     n_in = x.shape[dim]
-    src = _source_coords(n_in, n_out, scale, mode, align_corners, x.device)
     if mode in ("nearest", "nearest-exact"):
+        src = _source_coords(n_in, n_out, scale, mode, align_corners, x.device)
         return x.index_select(dim, src.floor().long().clamp(max=n_in - 1))
-    i0 = src.floor().long().clamp(max=n_in - 1)
-    i1 = (i0 + 1).clamp(max=n_in - 1)
-    lam = src - i0.double()
+    taps = _resample_taps(n_in, n_out, scale, mode, align_corners, x.device)
     if n_in <= _INTERP_MATMUL_MAX and bool(x.detach().isfinite().all()):
-        # the (n_out, n_in) matrix of the two weights per output, applied by one GEMM along dim (only for
-        # finite inputs: an inf times the matrix's zeros would spread NaN along the whole row)
+        # the (n_out, n_in) matrix of the taps' weights (repeated edge taps add up), applied by one GEMM along
+        # dim (only for finite inputs: an inf times the matrix's zeros would spread NaN along the whole row)
         cols = arange(n_in, device=x.device)
-        m = ((cols == i0.unsqueeze(1)) * (1 - lam).unsqueeze(1) + (cols == i1.unsqueeze(1)) * lam.unsqueeze(1))
+        m = sum((cols == idx.unsqueeze(1)) * w.unsqueeze(1) for idx, w in taps)
         return x.transpose(dim, -1).matmul(m.to(x.dtype).t()).transpose(dim, -1)
     shape = [1] * x.dim()
     shape[dim] = n_out
-    lam = lam.to(x.dtype).reshape(shape)
-    # NOTE: both weights multiply, as torch's (a zero weight on an inf gives NaN there too)
-    return x.index_select(dim, i0) * (1 - lam) + x.index_select(dim, i1) * lam
+    # NOTE: every tap multiplies, as torch's (a zero weight on an inf gives NaN there too)
+    return sum(x.index_select(dim, idx) * w.to(x.dtype).reshape(shape) for idx, w in taps)
 
 
 # NOTE: up to this input size a linear resampling is a GEMM with its interpolation matrix (n_in multiply-adds
-# per output, at GEMM speed: 4x faster than the gathers for 64 -> 128); beyond it, two gathers and a blend
-# (2 reads per output) are faster.
+# per output, at GEMM speed: 4x faster than the gathers for 64 -> 128); beyond it, a gather per tap and a
+# weighted sum (2 or 4 reads per output) are faster.
 _INTERP_MATMUL_MAX = 128
 
 
-_INTERP_DIMS = {"linear": 1, "bilinear": 2, "trilinear": 3}
+_INTERP_DIMS = {"linear": 1, "bilinear": 2, "bicubic": 2, "trilinear": 3}
 
 
 def interpolate(input, size=None, scale_factor=None, mode="nearest", align_corners=None, recompute_scale_factor=None,
                 antialias=False):
-    """Resizes the spatial dims (all dims after N, C) by nearest / nearest-exact / (bi/tri)linear sampling."""
-    modes = ("nearest", "nearest-exact", "linear", "bilinear", "trilinear")
+    """Resizes the spatial dims (all dims after N, C) by nearest / nearest-exact / (bi/tri)linear / bicubic
+    sampling, or by 'area' (adaptive average pooling)."""
+    modes = ("nearest", "nearest-exact", "linear", "bilinear", "bicubic", "trilinear", "area")
     if mode not in modes:
         raise NotImplementedError(f"interpolate: mode '{mode}' is not supported by tinygrad_ext (supported: "
                                   f"{', '.join(modes)})")
     if antialias:
         raise NotImplementedError("interpolate: antialias=True is not supported by tinygrad_ext")
-    if align_corners is not None and mode in ("nearest", "nearest-exact"):
+    if align_corners is not None and mode in ("nearest", "nearest-exact", "area"):
         raise ValueError("align_corners option can only be set with the interpolating modes: linear | bilinear | "
                          "bicubic | trilinear")
     spatial = input.dim() - 2
@@ -1169,6 +1191,8 @@ def interpolate(input, size=None, scale_factor=None, mode="nearest", align_corne
         raise RuntimeError(f"Input and output sizes should be greater than 0, but got input "
                            f"({', '.join(f'{c}: {n}' for c, n in zip(names, input.shape[2:]))}){sep} output "
                            f"({', '.join(f'{c}: {n}' for c, n in zip(names, sizes))})")
+    if mode == "area":
+        return (adaptive_avg_pool1d, adaptive_avg_pool2d, adaptive_avg_pool3d)[spatial - 1](input, sizes)
     out = input
     for k in range(spatial):
         out = _resample_dim(out, 2 + k, sizes[k], scales[k], mode, align_corners)
