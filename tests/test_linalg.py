@@ -178,3 +178,16 @@ def test_against_torch_if_installed():
               lambda m, x, y: m.baddbmm(x[:, :, :3], x, y, beta=0.3)):
         np.testing.assert_allclose(f(torch, torch.tensor(a), torch.tensor(b)).numpy(),
                                    f(real, real.tensor(a), real.tensor(b)).numpy(), rtol=1e-10, atol=1e-12)
+
+
+def test_inner_vdot_multi_dot():
+    a, b, c, v = arr(2, 3), arr(4, 3), arr(3, 5), arr(5)
+    np.testing.assert_allclose(torch.inner(torch.tensor(a), torch.tensor(b)).numpy(), np.inner(a, b))
+    np.testing.assert_allclose(torch.tensor(a[0]).vdot(torch.tensor(b[0])).item(), np.vdot(a[0], b[0]))
+    got = torch.linalg.multi_dot([torch.tensor(a[0]), torch.tensor(c), torch.tensor(v)])
+    np.testing.assert_allclose(got.item(), a[0] @ c @ v)
+    np.testing.assert_allclose(torch.chain_matmul(torch.tensor(a), torch.tensor(c)).numpy(), a @ c)
+    assert gradcheck(lambda x, y, z: torch.linalg.multi_dot([x, y, z]),
+                     [torch.tensor(a, requires_grad=True), torch.tensor(c, requires_grad=True),
+                      torch.tensor(arr(5, 2), requires_grad=True)])
+    check_raises(lambda: torch.linalg.multi_dot([torch.zeros(2, 2)]), RuntimeError, "expected at least 2 tensors")

@@ -238,3 +238,64 @@ def test_same_results_on_every_device(device):
     xg = xd.double().requires_grad_()
     xg.sort(1).values.pow(2).sum().backward()
     np.testing.assert_allclose(xg.grad.cpu().numpy(), 2 * a)
+
+
+QUANTILE = [
+    ("quantile", lambda x: torch.quantile(x, 0.3, dim=1), lambda a: np.quantile(a, 0.3, axis=1), (3, 7)),
+    ("quantile_all", lambda x: x.quantile(0.75), lambda a: np.quantile(a, 0.75), (4, 5)),
+    ("quantile_vec", lambda x: torch.quantile(x, torch.tensor([0.1, 0.5, 1.0], dtype=x.dtype), dim=0, keepdim=True),
+     lambda a: np.quantile(a, [0.1, 0.5, 1.0], axis=0, keepdims=True), (5, 3)),
+    ("quantile_lower", lambda x: x.quantile(0.4, 1, interpolation="lower"),
+     lambda a: np.quantile(a, 0.4, axis=1, method="lower"), (3, 6)),
+    ("quantile_higher", lambda x: x.quantile(0.4, 1, interpolation="higher"),
+     lambda a: np.quantile(a, 0.4, axis=1, method="higher"), (3, 6)),
+    ("quantile_midpoint", lambda x: x.quantile(0.4, 1, interpolation="midpoint"),
+     lambda a: np.quantile(a, 0.4, axis=1, method="midpoint"), (3, 6)),
+    ("quantile_nearest", lambda x: x.quantile(0.3, 1, interpolation="nearest"),
+     lambda a: np.quantile(a, 0.3, axis=1, method="nearest"), (3, 6)),
+]
+
+
+@pytest.mark.parametrize("name,fn,ref,shape", QUANTILE, ids=[c[0] for c in QUANTILE])
+def test_quantile(name, fn, ref, shape):
+    a = distinct(*shape)
+    np.testing.assert_allclose(fn(t64(a)).numpy(), ref(a), rtol=1e-12)
+    np.testing.assert_allclose(fn(torch.tensor(a, dtype=torch.float32)).double().numpy(), ref(a), rtol=1e-5)
+    assert gradcheck(fn, [t64(a, True)])
+
+
+@pytest.mark.filterwarnings("ignore:All-NaN slice")
+def test_nan_quantiles_and_medians():
+    a = np.array([[1.0, 5.0, 2.0, 8.0], [3.0, NAN, 1.0, 0.0], [NAN, NAN, NAN, NAN]])
+    x = torch.tensor(a)
+    np.testing.assert_allclose(torch.nanquantile(x, 0.4, dim=1).numpy(), np.nanquantile(a, 0.4, axis=1))
+    got = torch.quantile(x, 0.5, dim=1).numpy()
+    assert got[0] == 3.5 and np.isnan(got[1:]).all()
+    m = torch.nanmedian(x, 1)
+    assert str(m.values.tolist()) == "[2.0, 1.0, nan]" and m.indices.tolist()[:2] == [2, 2]
+    assert torch.nanmedian(x).item() == 2.0 and math.isnan(torch.median(x).item())
+    assert gradcheck(lambda t: t.nanmedian(1).values, [t64(a[:2], True)])
+
+
+def test_unique_consecutive_searchsorted_bucketize():
+    a = np.array([1, 1, 2, 2, 3, 1, 1])
+    u, inv, cnt = torch.unique_consecutive(torch.tensor(a), return_inverse=True, return_counts=True)
+    assert u.tolist() == [1, 2, 3, 1] and inv.tolist() == [0, 0, 1, 1, 2, 3, 3] and cnt.tolist() == [2, 2, 1, 2]
+    m = torch.tensor([[1, 2], [1, 2], [0, 3], [1, 2]])
+    assert m.unique_consecutive(dim=0).tolist() == [[1, 2], [0, 3], [1, 2]]
+    seq, v = np.array([1.0, 3.0, 3.0, 5.0]), np.array([[0.0, 3.0, 6.0], [3.5, 1.0, 5.0]])
+    for right in (False, True):
+        got = torch.searchsorted(torch.tensor(seq), torch.tensor(v), right=right)
+        assert got.tolist() == np.searchsorted(seq, v, side="right" if right else "left").tolist()
+        got = torch.bucketize(torch.tensor(v), torch.tensor(seq), right=right, out_int32=True)
+        assert got.dtype is torch.int32
+        assert got.tolist() == np.searchsorted(seq, v, "right" if right else "left").tolist()
+    rows = torch.tensor([[1, 3, 5], [2, 4, 6]])
+    assert torch.searchsorted(rows, torch.tensor([[3], [3]]), side="right").tolist() == [[2], [1]]
+    assert torch.searchsorted(torch.tensor([5, 1, 3]), 3, sorter=torch.tensor([1, 2, 0])).item() == 1
+    check_raises(lambda: torch.quantile(torch.tensor([1.0]), 1.5), RuntimeError, "q must be in the range [0, 1]")
+    check_raises(lambda: torch.quantile(torch.tensor([1]), 0.5), RuntimeError, "must be either float or double")
+    check_raises(lambda: torch.quantile(torch.tensor([1.0]), 0.5, interpolation="x"), RuntimeError,
+                 "interpolation must be one of")
+    check_raises(lambda: torch.bucketize(torch.tensor([1]), torch.tensor([[1]])), RuntimeError,
+                 "boundaries tensor must be 1 dimension")

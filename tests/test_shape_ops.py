@@ -274,11 +274,12 @@ def test_scatter_and_index_ops_values():
     np.testing.assert_allclose(torch.index_fill(torch.tensor(m), 0, torch.tensor([1, 3]), -1).numpy(), want)
     want = m.copy()
     np.add.at(want, ([0, 0, 3], [1, 1, 2]), [1.0, 2.0, 3.0])
-    got = torch.tensor(m).index_put((torch.tensor([0, 0, 3]), torch.tensor([1, 1, 2])), torch.tensor([1.0, 2.0, 3.0]),
-                                    accumulate=True)
+    got = torch.tensor(m).index_put((torch.tensor([0, 0, 3]), torch.tensor([1, 1, 2])),
+                                    torch.tensor([1.0, 2.0, 3.0], dtype=torch.float64), accumulate=True)
     np.testing.assert_allclose(got.numpy(), want)
     x = torch.tensor(m)
-    assert x.index_put_((torch.tensor([1]),), torch.tensor(9.0)) is x and x[1].tolist() == [9.0, 9.0, 9.0]
+    assert x.index_put_((torch.tensor([1]),), torch.tensor(9.0, dtype=torch.float64)) is x
+    assert x[1].tolist() == [9.0, 9.0, 9.0]
     y = torch.tensor(m)
     assert y.index_add_(1, torch.tensor([0]), torch.ones(4, 1, dtype=torch.float64)) is y
     np.testing.assert_allclose(y[:, 0].numpy(), m[:, 0] + 1)
@@ -335,3 +336,40 @@ SCATTER_BAD = [
 @pytest.mark.parametrize("fn,exc,words", SCATTER_BAD)
 def test_scatter_bad_inputs(fn, exc, words):
     check_raises(fn, exc, words)
+
+
+EXTRA = [
+    ("diff", lambda x: torch.diff(x), lambda a: np.diff(a), [(3, 5)]),
+    ("diff_n2_dim0", lambda x: x.diff(2, 0), lambda a: np.diff(a, 2, 0), [(5, 3)]),
+    ("diff_prepend", lambda x, p: torch.diff(x, dim=1, prepend=p, append=p),
+     lambda a, p: np.diff(a, axis=1, prepend=p, append=p), [(3, 4), (3, 2)]),
+    ("block_diag", lambda x, y, z: torch.block_diag(x, y, z),
+     lambda a, b, c: np.block([[a, np.zeros((2, 2)), np.zeros((2, 1))], [np.zeros((1, 3)), b[None], np.zeros((1, 1))],
+                               [np.zeros((1, 5)), np.array([[c]])]]), [(2, 3), (2,), ()]),
+    ("diagflat", lambda x: torch.diagflat(x, -1), lambda a: np.diagflat(a, -1), [(2, 2)]),
+    ("cartesian_prod", lambda x, y: torch.cartesian_prod(x, y),
+     lambda a, b: np.stack(np.meshgrid(a, b, indexing="ij"), -1).reshape(-1, 2), [(3,), (2,)]),
+    ("take", lambda x: torch.take(x, torch.tensor([[0, -1], [5, 2]])), lambda a: a.ravel()[[[0, -1], [5, 2]]],
+     [(2, 3)]),
+    ("masked_scatter", lambda x, s: x.masked_scatter(torch.tensor([[True, False, True], [False, True, True]]), s),
+     lambda a, s: np.where([[True, False, True], [False, True, True]],
+                           np.array([[s[0], 0, s[1]], [0, s[2], s[3]]]), a), [(2, 3), (5,)]),
+]
+
+
+@pytest.mark.parametrize("name,fn,ref,shapes", EXTRA, ids=[c[0] for c in EXTRA])
+def test_extra_ops(name, fn, ref, shapes):
+    arrays = [arr(*s) for s in shapes]
+    got = fn(*[torch.tensor(a) for a in arrays])
+    np.testing.assert_allclose(got.numpy(), ref(*arrays), rtol=1e-12)
+    assert gradcheck(fn, [torch.tensor(a, requires_grad=True) for a in arrays])
+
+
+def test_extra_ops_edges():
+    assert torch.diff(torch.tensor([True, False, False])).tolist() == [True, False]
+    check_raises(lambda: torch.diff(torch.tensor(1.0)), RuntimeError, "at least one-dimensional")
+    check_raises(lambda: torch.take(torch.zeros(2, 3), torch.tensor([6])), IndexError, "out of range")
+    x = torch.zeros(2, 2)
+    assert x.masked_scatter_(torch.tensor([[True, False], [False, True]]), torch.tensor([1.0, 2.0])) is x
+    assert x.tolist() == [[1.0, 0.0], [0.0, 2.0]]
+    assert torch.block_diag(torch.tensor([1]), torch.tensor([[2.5]])).dtype is torch.float32

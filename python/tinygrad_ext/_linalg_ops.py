@@ -162,7 +162,8 @@ def _pair(a, la, b, lb, later, sizes):
     summed = [lab for lab in la if lab in lb and lab not in later]
     left = [lab for lab in la if lab not in lb]
     right = [lab for lab in lb if lab not in la]
-    order_a, order_b = [la.index(lab) for lab in batch + left + summed], [lb.index(lab) for lab in batch + summed + right]
+    order_a = [la.index(lab) for lab in batch + left + summed]
+    order_b = [lb.index(lab) for lab in batch + summed + right]
     if order_a != sorted(order_a):
         a = a.permute(order_a)
     if order_b != sorted(order_b):
@@ -211,6 +212,30 @@ def tensordot(a, b, dims=2, out=None):
     bm = b.permute(db + kb).reshape(n, math.prod(b.shape[d] for d in kb))
     result = am.mm(bm).reshape([a.shape[d] for d in ka] + [b.shape[d] for d in kb])
     return result if out is None else out.copy_(result)
+
+
+def inner(input, other):
+    if input.dim() == 0 or other.dim() == 0:
+        return input * other
+    if input.shape[-1] != other.shape[-1]:
+        raise RuntimeError(f"inner() the last dimension must match on both input tensors but got shapes "
+                           f"{list(input.shape)} and {list(other.shape)}")
+    return tensordot(input, other, ([-1], [-1]))
+
+
+def vdot(input, other):
+    return input.dot(other)  # (real tensors: no conjugate)
+
+
+def chain_matmul(*matrices):
+    if len(matrices) == 1 and isinstance(matrices[0], (list, tuple)):
+        matrices = tuple(matrices[0])
+    if not matrices:
+        raise RuntimeError("chain_matmul(): Expected one or more matrices")
+    out = matrices[0]
+    for m in matrices[1:]:
+        out = out.mm(m)
+    return out
 
 
 # ------------------------------------------------------------- scaled products
@@ -301,7 +326,7 @@ def cdist(x1, x2, p=2.0, compute_mode="use_mm_for_euclid_dist_if_necessary"):
     return (x1.unsqueeze(-2) - x2.unsqueeze(-3)).norm(p, -1)
 
 
-_SHARED = ("addbmm", "addmv", "addr", "baddbmm", "cross")
+_SHARED = ("addbmm", "addmv", "addr", "baddbmm", "cross", "inner", "vdot")
 # Tensor.<name> (installed by __init__) and torch.<name>
 METHODS = {n: globals()[n] for n in _SHARED}
-FUNCTIONS = {n: globals()[n] for n in _SHARED + ("einsum", "tensordot", "cdist")}
+FUNCTIONS = {n: globals()[n] for n in _SHARED + ("einsum", "tensordot", "cdist", "chain_matmul")}

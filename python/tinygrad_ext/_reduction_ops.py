@@ -9,7 +9,7 @@ import collections
 import math
 
 from . import _C, _dtype
-from .tensor import _dims_arg, _needs_grad, _wrap, arange, cat, full, maximum, where, zeros
+from .tensor import Tensor, _dims_arg, _needs_grad, _wrap, arange, cat, full, maximum, where, zeros
 
 
 def _return_type(name, fields):
@@ -27,6 +27,7 @@ mode_type = _return_type("mode", ("values", "indices"))
 cummax_type = _return_type("cummax", ("values", "indices"))
 cummin_type = _return_type("cummin", ("values", "indices"))
 aminmax_type = _return_type("aminmax", ("min", "max"))
+nanmedian_type = _return_type("nanmedian", ("values", "indices"))
 
 
 def _with_values(kind, input, dim, values, indices):
@@ -202,6 +203,125 @@ def histc(input, bins=100, min=0, max=0):  # noqa: A002 (torch's argument names)
                                                                                          device=input.device))
 
 
+def unique_consecutive(input, return_inverse=False, return_counts=False, dim=None):
+    """Each run of equal consecutive values (or slices along dim) once."""
+    if dim is None:
+        values = input.reshape(-1)
+        change = values[1:] != values[:-1]
+    else:
+        d = _C.wrap_dim(dim, input.dim())
+        values = input.movedim(d, 0)
+        change = (values[1:] != values[:-1]).reshape(max(values.shape[0] - 1, 0), -1).any(1)
+    n = values.shape[0]
+    starts = cat([full([min(n, 1)], True, dtype=_dtype.bool, device=input.device), change])
+    out = [values[starts] if dim is None else values[starts].movedim(0, d)]
+    group = starts.to(_dtype.int64).cumsum(0) - 1
+    if return_inverse:
+        out.append(group.reshape(input.shape) if dim is None else group)
+    if return_counts:
+        out.append(zeros(int(starts.sum().item()), dtype=_dtype.int64, device=input.device).scatter_add(
+            0, group, full([n], 1, dtype=_dtype.int64, device=input.device)))
+    return out[0] if len(out) == 1 else tuple(out)
+
+
+def _quantile(input, q, dim, keepdim, interpolation, ignore_nan, op):
+    """Quantiles from one sort along dim (NaN sorts last): the ranks q * (count - 1), count the slice's
+    size or (nan*) its non-NaN count, interpolated as torch's."""
+    if not input.dtype.is_floating_point:
+        raise RuntimeError(f"{op}() input tensor must be either float or double dtype")
+    if interpolation not in ("linear", "lower", "higher", "midpoint", "nearest"):
+        raise RuntimeError(f"{op}() interpolation must be one of linear, lower, higher, midpoint or nearest, but got "
+                           f"{interpolation}")
+    if input.numel() == 0:
+        raise RuntimeError(f"{op}() input tensor must be non-empty")
+    qs = q.to(input.dtype).reshape(-1) if isinstance(q, Tensor) else full([1], float(q), dtype=input.dtype,
+                                                                          device=input.device)
+    if qs.numel() and (qs.min().item() < 0 or qs.max().item() > 1):
+        bad = qs.min().item() if qs.min().item() < 0 else qs.max().item()
+        raise RuntimeError(f"{op}() q must be in the range [0, 1] but got {bad:g}")
+    x, d = (input.reshape(-1), 0) if dim is None else (input, _C.wrap_dim(dim, input.dim()))
+    s = sort(x, d).values.movedim(d, -1) if x.dim() else x.reshape(1)
+    n = s.shape[-1]
+    count = (~s.isnan()).sum(-1, keepdim=True) if ignore_nan else full([1] * s.dim(), n, dtype=_dtype.int64,
+                                                                       device=input.device)
+    rank = (count - 1).clamp(min=0).to(input.dtype) * qs  # (..., Q)
+    lo, hi = rank.floor(), rank.ceil()
+    if interpolation == "nearest":
+        lo = hi = rank.round()
+    elif interpolation == "lower":
+        hi = lo
+    elif interpolation == "higher":
+        lo = hi
+    v_lo = s.gather(-1, lo.to(_dtype.int64).expand(s.shape[:-1] + lo.shape[-1:]))
+    v_hi = s.gather(-1, hi.to(_dtype.int64).expand(s.shape[:-1] + hi.shape[-1:]))
+    weight = 0.5 if interpolation == "midpoint" else rank - lo
+    out = v_lo + (v_hi - v_lo) * weight if interpolation in ("linear", "midpoint") else v_lo
+    undefined = (count == 0) if ignore_nan else s[..., -1:].isnan()  # all NaN / any NaN
+    out = out.masked_fill(undefined, math.nan)
+    out = out.movedim(-1, 0)  # q's dim first, as torch's
+    if keepdim:
+        out = out.reshape([out.shape[0]] + [1] * input.dim()) if dim is None else out.unsqueeze(d + 1)
+    return out[0] if not isinstance(q, Tensor) or q.dim() == 0 else out
+
+
+def quantile(input, q, dim=None, keepdim=False, *, interpolation="linear"):
+    return _quantile(input, q, dim, keepdim, interpolation, False, "quantile")
+
+
+def nanquantile(input, q, dim=None, keepdim=False, *, interpolation="linear"):
+    return _quantile(input, q, dim, keepdim, interpolation, True, "nanquantile")
+
+
+def nanmedian(input, dim=None, keepdim=False):
+    """The lower median of the non-NaN values (NaN where a slice has none)."""
+    if dim is None:
+        flat = input.reshape(-1)
+        return nanmedian(flat, 0).values if flat.numel() else full([], math.nan, dtype=input.dtype,
+                                                                    device=input.device)
+    if not input.dtype.is_floating_point:
+        return median(input, dim, keepdim)
+    d, n = _reduced_size(input, dim, "nanmedian")
+    if not input.dim():
+        return nanmedian_type(input.clone(), zeros([], dtype=_dtype.int64, device=input.device))
+    values, order = (_wrap(t) for t in _C.sort(input._impl, d, False))
+    count = (~values.isnan()).sum(d, keepdim=True)
+    pos = ((count - 1).clamp(min=0) // 2)
+    indices = order.gather(d, pos)
+    if not keepdim:
+        indices = indices.squeeze(d)
+    return nanmedian_type(_gather_reduced(input, d, indices, keepdim), indices)
+
+
+def searchsorted(sorted_sequence, input, *, out_int32=False, right=False, side=None, sorter=None):
+    """Insertion points of input's values into the sorted last dim of sorted_sequence: how many of its
+    elements are < each value (<= with right=True), counted through one broadcast comparison."""
+    if side is not None:
+        if side not in ("left", "right"):
+            raise RuntimeError(f"torch.searchsorted(): side can only be 'left' or 'right' but got {side}")
+        if right and side == "left":
+            raise RuntimeError("torch.searchsorted(): side and right can't be set to opposites, got side of left "
+                               "while right was True")
+        right = side == "right"
+    seq = sorted_sequence if sorter is None else sorted_sequence.gather(-1, sorter)
+    scalar = not isinstance(input, Tensor)
+    values = full([], input, dtype=seq.dtype, device=seq.device) if scalar else input
+    if seq.dim() > 1 and (values.dim() != seq.dim() or list(values.shape[:-1]) != list(seq.shape[:-1])):
+        raise RuntimeError("torch.searchsorted(): boundaries tensor should be 1 dimension or the first N-1 "
+                           "dimensions of boundaries tensor and input value tensor must match, but we got "
+                           f"boundaries tensor {list(seq.shape)} and input value tensor {list(values.shape)}")
+    below = (seq.unsqueeze(-2) <= values.unsqueeze(-1)) if right else (seq.unsqueeze(-2) < values.unsqueeze(-1))
+    if seq.dim() == 1:
+        below = (seq <= values.unsqueeze(-1)) if right else (seq < values.unsqueeze(-1))
+    out = below.sum(-1)
+    return out.to(_dtype.int32) if out_int32 else out
+
+
+def bucketize(input, boundaries, *, out_int32=False, right=False):
+    if boundaries.dim() != 1:
+        raise RuntimeError(f"boundaries tensor must be 1 dimension, but got dim({boundaries.dim()})")
+    return searchsorted(boundaries, input, out_int32=out_int32, right=right)
+
+
 # ---------------------------------------------------------------- reductions
 def logsumexp(input, dim, keepdim=False):
     """log(sum(exp(x))) computed as m + log(sum(exp(x - m))) with m the (detached) max, 0 where the
@@ -298,7 +418,8 @@ def logcumsumexp(input, dim):
 
 
 _SHARED = ("sort", "argsort", "msort", "topk", "kthvalue", "median", "mode", "unique", "bincount", "histc", "logsumexp",
-           "aminmax", "count_nonzero", "cumprod", "cummax", "cummin", "logcumsumexp")
+           "aminmax", "count_nonzero", "cumprod", "cummax", "cummin", "logcumsumexp", "unique_consecutive", "quantile",
+           "nanquantile", "nanmedian")
 # Tensor.<name> (installed by __init__) and torch.<name>
 METHODS = {n: globals()[n] for n in _SHARED}
-FUNCTIONS = {n: globals()[n] for n in _SHARED + ("var_mean", "std_mean")}
+FUNCTIONS = {n: globals()[n] for n in _SHARED + ("var_mean", "std_mean", "searchsorted", "bucketize")}

@@ -5,7 +5,7 @@ import numbers
 
 from . import _C, _dtype, _ops
 from .autograd.grad_mode import no_grad
-from .tensor import Tensor, _check_inplace, _needs_grad, _wrap, full, zeros
+from .tensor import Tensor, _broadcast_shape, _check_inplace, _needs_grad, _wrap, full, zeros
 
 _REDUCES = ("sum", "prod", "mean", "amax", "amin")
 
@@ -233,7 +233,38 @@ def index_put(input, indices, values, accumulate=False):
     shape = list(input[key].shape) if key else list(input.shape)
     if not isinstance(values, Tensor):
         values = full([], values, dtype=input.dtype, device=input.device)
-    return input + _ops.IndexPutAccumulate.apply(values.to(input.dtype).expand(shape), input.shape, 0, list(key))
+    if values.dtype is not input.dtype:
+        raise RuntimeError(f"Index put requires the source and destination dtypes match, got "
+                           f"{input.dtype._legacy[:-6]} for the destination and {values.dtype._legacy[:-6]} for the "
+                           "source.")
+    return input + _ops.IndexPutAccumulate.apply(values.expand(shape), input.shape, 0, list(key))
+
+
+def take(input, index):
+    """input as a flat vector, indexed (negative indices count from the end)."""
+    n = input.numel()
+    if index.numel() and (index.max().item() >= n or index.min().item() < -n):
+        bad = index.max().item() if index.max().item() >= n else index.min().item()
+        raise IndexError(f"out of range: tried to access index {bad} on a tensor of {n} elements.")
+    return input.reshape(-1)[index]
+
+
+def masked_scatter(input, mask, source):
+    """input with its masked positions taking source's first elements, in order."""
+    if mask.dtype is not _dtype.bool:
+        raise RuntimeError(f"masked_scatter_ only supports boolean masks, but got mask with dtype "
+                           f"{mask.dtype._legacy[:-6]}")
+    if source.dtype is not input.dtype:
+        raise RuntimeError(f"masked_scatter: expected self and source to have same dtypes but got "
+                           f"{input.dtype._legacy[:-6]} and {source.dtype._legacy[:-6]}")
+    out = input.clone() if list(mask.shape) == list(input.shape) else input.expand(
+        _broadcast_shape(input.shape, mask.shape)).clone()
+    mask = mask.expand(out.shape) if list(mask.shape) != list(out.shape) else mask
+    count = int(mask.sum().item())
+    if count > source.numel():
+        raise RuntimeError("masked_scatter: expected source to have at least as many elements as ones in mask")
+    out[mask] = source.reshape(-1)[:count]
+    return out
 
 
 def _inplace(fn):
@@ -243,9 +274,10 @@ def _inplace(fn):
     return method
 
 
-_SHARED = ("scatter", "scatter_reduce", "index_add", "index_copy", "index_fill", "index_put")
+_SHARED = ("scatter", "scatter_reduce", "index_add", "index_copy", "index_fill", "index_put", "take", "masked_scatter")
 # Tensor.<name> (installed by __init__) and torch.<name>
 METHODS = {**{n: globals()[n] for n in _SHARED}, "scatter_": scatter_, "scatter_reduce_": scatter_reduce_,
            "index_add_": _inplace(index_add), "index_copy_": _inplace(index_copy),
-           "index_fill_": _inplace(index_fill), "index_put_": _inplace(index_put)}
+           "index_fill_": _inplace(index_fill), "index_put_": _inplace(index_put),
+           "masked_scatter_": _inplace(masked_scatter)}
 FUNCTIONS = {n: globals()[n] for n in _SHARED}

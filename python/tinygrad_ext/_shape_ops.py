@@ -362,6 +362,58 @@ def meshgrid(*tensors, indexing=None):
     return tuple(grids)
 
 
+def cartesian_prod(*tensors):
+    if len(tensors) == 1:
+        return tensors[0]
+    return cat([g.reshape(-1, 1) for g in meshgrid(*tensors, indexing="ij")], 1)
+
+
+def block_diag(*tensors):
+    """The tensors (0-d as 1x1, 1-D as one row) along the diagonal of a zero matrix, as cats of zero blocks."""
+    mats = [t.reshape(1, 1) if t.dim() == 0 else t.reshape(1, -1) if t.dim() == 1 else t for t in tensors]
+    for i, m in enumerate(mats):
+        if m.dim() != 2:
+            raise RuntimeError(f"torch.block_diag: Input tensors must have 2 or fewer dimensions. Input {i} has "
+                               f"{m.dim()} dimensions")
+    if not mats:
+        return full([1, 0], 0, dtype=_dtype.get_default_dtype())
+    dt = mats[0].dtype
+    for m in mats[1:]:
+        dt = _dtype.BY_ID[_C.promote_types(dt.id, m.dtype.id)]
+    width = sum(m.shape[1] for m in mats)
+    rows, left = [], 0
+    for m in mats:
+        r, c = m.shape
+        parts = [full([r, left], 0, dtype=dt, device=m.device), m.to(dt),
+                 full([r, width - left - c], 0, dtype=dt, device=m.device)]
+        rows.append(cat(parts, 1))
+        left += c
+    return cat(rows, 0)
+
+
+def diagflat(input, offset=0):
+    return diag(input.reshape(-1), offset)
+
+
+def diff(input, n=1, dim=-1, prepend=None, append=None):
+    """The n-th forward difference along dim (bool: !=, as torch's)."""
+    if input.dim() == 0:
+        raise RuntimeError("diff expects input to be at least one-dimensional")
+    if n < 0:
+        raise RuntimeError(f"order must be non-negative but got {n}")
+    d = _C.wrap_dim(dim, input.dim())
+    parts = [t if t.dim() else t.reshape([1] * input.dim()).expand(input.shape[:d] + (1,) + input.shape[d + 1:])
+             for t in (prepend, input, append) if t is not None]
+    x = cat(parts, d) if len(parts) > 1 else input
+    for _ in range(n):
+        m = x.shape[d]
+        if m == 0:
+            break
+        a, b = x.narrow(d, 1, m - 1), x.narrow(d, 0, m - 1)
+        x = a != b if x.dtype is _dtype.bool else a - b
+    return x
+
+
 # ------------------------------------------------------------------ indexing
 def take_along_dim(input, indices, dim=None):
     if indices.dtype is not _dtype.int64:
@@ -472,9 +524,10 @@ def _packed(fn, arg):
 
 _SHARED = ("fliplr", "flipud", "roll", "rot90", "repeat_interleave", "tril", "triu", "diag", "diagonal", "diag_embed",
            "trace", "movedim", "moveaxis", "swapdims", "broadcast_to", "take_along_dim", "argwhere", "outer", "ger",
-           "kron")
+           "kron", "diff")
 # Tensor.<name> (installed by __init__) and torch.<name>
 METHODS = {**{n: globals()[n] for n in _SHARED + ("tril_", "triu_")},
            "flip": _packed(flip, "dims"), "tile": _packed(tile, "dims"), "repeat": repeat, "unfold": unfold}
 FUNCTIONS = {n: globals()[n] for n in _SHARED + ("flip", "tile", "broadcast_tensors", "broadcast_shapes", "meshgrid",
-                                                 "tril_indices", "triu_indices", "unflatten")}
+                                                 "tril_indices", "triu_indices", "unflatten", "cartesian_prod",
+                                                 "block_diag", "diagflat")}

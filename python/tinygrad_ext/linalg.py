@@ -6,7 +6,7 @@ import numbers
 from . import _C, _linalg_ops
 from .tensor import matmul
 
-__all__ = ["cross", "matmul", "matrix_norm", "norm", "vecdot", "vector_norm"]
+__all__ = ["cross", "matmul", "matrix_norm", "multi_dot", "norm", "vecdot", "vector_norm"]
 
 
 def _float_input(x, dtype, name):
@@ -73,4 +73,23 @@ def cross(input, other, *, dim=-1, out=None):
 
 def vecdot(x, y, *, dim=-1, out=None):
     result = (x * y).sum(dim)
+    return result if out is None else out.copy_(result)
+
+
+def multi_dot(tensors, *, out=None):
+    """The chained product; a 1-D first (last) tensor is a row (column) vector, dropped from the result."""
+    tensors = list(tensors)
+    if len(tensors) < 2:
+        raise RuntimeError(f"multi_dot(): expected at least 2 tensors but got {len(tensors)}")
+    first_vec, last_vec = tensors[0].dim() == 1, tensors[-1].dim() == 1
+    mats = [tensors[0].unsqueeze(0) if first_vec else tensors[0]] + tensors[1:-1] + \
+        [tensors[-1].unsqueeze(1) if last_vec else tensors[-1]]
+    for i, m in enumerate(mats):
+        if m.dim() != 2:
+            raise RuntimeError(f"multi_dot(): tensor {i} must be 2D but got {m.dim()}D")
+    result = _linalg_ops.chain_matmul(*mats)
+    if first_vec:
+        result = result.squeeze(0)
+    if last_vec:
+        result = result.squeeze(-1)
     return result if out is None else out.copy_(result)
