@@ -253,6 +253,16 @@ def test_mha_unbatched_bias_kv_zero_attn_and_parameters():
                          "out_features=4, bias=True)\n)")
 
 
+def test_functional_multi_head_attention_forward():
+    m = nn.MultiheadAttention(4, 2).double()
+    x = T(RNG.standard_normal((3, 2, 4)))
+    out, w = F.multi_head_attention_forward(x, x, x, 4, 2, m.in_proj_weight, m.in_proj_bias, None, None, False, 0.0,
+                                            m.out_proj.weight, m.out_proj.bias, need_weights=True)
+    ref_out, ref_w = np_mha(sd(m), npy(x), npy(x), npy(x), 2)
+    np.testing.assert_allclose(npy(out), ref_out, **TOL)
+    np.testing.assert_allclose(npy(w), ref_w.mean(1), **TOL)
+
+
 def test_mha_gradcheck_and_dropout():
     m = nn.MultiheadAttention(4, 2, kdim=3, vdim=2).double()
     x, k, v = (T(RNG.standard_normal(s), requires_grad=True) for s in ((3, 2, 4), (5, 2, 3), (5, 2, 2)))
