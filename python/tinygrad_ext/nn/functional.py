@@ -1021,24 +1021,33 @@ def conv3d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
 def _conv_transpose_output_padding(output_padding, stride, dilation):
     for op, s, d in zip(output_padding, stride, dilation):
         if op >= s and op >= d:
-            names = ("height", "width") if len(stride) == 2 else ("width",)
+            names = ("depth", "height", "width")[3 - len(stride):]
             raise RuntimeError("output padding must be smaller than either stride or dilation, but got "
                                + " ".join(f"output_padding_{n}: {o}" for n, o in zip(names, output_padding)) + " "
                                + " ".join(f"stride_{n}: {o}" for n, o in zip(names, stride)) + " "
                                + " ".join(f"dilation_{n}: {o}" for n, o in zip(names, dilation)))
 
 
+def _conv_transpose_args(input, weight, stride, padding, output_padding, dilation, n):
+    """The batched input, whether it was batched, and stride, padding, output_padding, dilation as n-tuples,
+    checked as torch's for an n-d transposed convolution (n = 2 or 3)."""
+    x, batched = _batched(input, n, f"conv_transpose{n}d")
+    as_tuple = _pair if n == 2 else _triple
+    stride, padding, dilation = as_tuple(stride, "stride"), as_tuple(padding, "padding"), as_tuple(dilation, "dilation")
+    output_padding = as_tuple(output_padding, "output_padding")
+    _conv_transpose_output_padding(output_padding, stride, dilation)
+    if weight.dim() != n + 2 or x.shape[1] != weight.shape[0]:
+        raise RuntimeError(f"Given transposed=1, weight of size {list(weight.shape)}, expected input{list(x.shape)} "
+                           f"to have {weight.shape[0]} channels, but got {x.shape[1]} channels instead")
+    return x, batched, stride, padding, output_padding, dilation
+
+
 def conv_transpose2d(input, weight, bias=None, stride=1, padding=0, output_padding=0, groups=1, dilation=1):
     """The adjoint of conv2d: conv2d's input-gradient kernel with the output's size
     (in - 1) * stride - 2 * padding + dilation * (kernel - 1) + output_padding + 1. weight is
     (in_channels, out_channels / groups, kH, kW)."""
-    x, batched = _batched(input, 2, "conv_transpose2d")
-    stride, padding, dilation = _pair(stride, "stride"), _pair(padding, "padding"), _pair(dilation, "dilation")
-    output_padding = _pair(output_padding, "output_padding")
-    _conv_transpose_output_padding(output_padding, stride, dilation)
-    if weight.dim() != 4 or x.shape[1] != weight.shape[0]:
-        raise RuntimeError(f"Given transposed=1, weight of size {list(weight.shape)}, expected input{list(x.shape)} "
-                           f"to have {weight.shape[0]} channels, but got {x.shape[1]} channels instead")
+    x, batched, stride, padding, output_padding, dilation = _conv_transpose_args(
+        input, weight, stride, padding, output_padding, dilation, 2)
     size = [(x.shape[2 + i] - 1) * stride[i] - 2 * padding[i] + dilation[i] * (weight.shape[2 + i] - 1) +
             output_padding[i] + 1 for i in range(2)]
     if min(size) <= 0:
@@ -1072,13 +1081,8 @@ def conv_transpose3d(input, weight, bias=None, stride=1, padding=0, output_paddi
     lands on depth d * stride + kd * dilation of the full (uncropped) output, which is then cropped by padding
     (and extended by output_padding) as conv_transpose2d's. weight is (in_channels, out_channels / groups, kD,
     kH, kW)."""
-    x, batched = _batched(input, 3, "conv_transpose3d")
-    stride, padding, dilation = _triple(stride, "stride"), _triple(padding, "padding"), _triple(dilation, "dilation")
-    output_padding = _triple(output_padding, "output_padding")
-    _conv_transpose_output_padding(output_padding, stride, dilation)
-    if weight.dim() != 5 or x.shape[1] != weight.shape[0]:
-        raise RuntimeError(f"Given transposed=1, weight of size {list(weight.shape)}, expected input{list(x.shape)} "
-                           f"to have {weight.shape[0]} channels, but got {x.shape[1]} channels instead")
+    x, batched, stride, padding, output_padding, dilation = _conv_transpose_args(
+        input, weight, stride, padding, output_padding, dilation, 3)
     N, C, D, H, W = x.shape
     KD = weight.shape[2]
     full = (D - 1) * stride[0] + dilation[0] * (KD - 1) + 1
