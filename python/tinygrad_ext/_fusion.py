@@ -1,0 +1,348 @@
+"""Elementwise fusion on the CPU: a chain of registry ops, and optionally a final sum or mean, as ONE kernel.
+
+A `Chain` is a small program over its inputs: each step names a registry entry (its C++ functor in
+csrc/ops/elementwise.h) and its operands (an input, or an earlier step). Calling it on tensors runs one
+generated C++ kernel that reads each input once and writes one output: the inputs are walked in blocks of
+2048 elements, each op is one loop over the block into a cache-resident temporary (the same functors, the
+same vectorized loops as the eager kernels, so the results are the eager ones bitwise), and the last op
+writes the output block, or adds the block into the sum. The sum adds in the eager sum kernel's order (each
+thread's run in 2048-element blocks of 32 float lanes, folded pairwise, into a double; 8 double lanes for
+float64), so a fused sum or mean is the eager one bitwise too.
+
+The kernel source #includes the project's own csrc/ops/elementwise.h (found beside the package in a source
+checkout), is compiled by the C++ compiler on PATH ($CXX, c++ or g++) with the flags of the eager kernels'
+ISA copy (`_C.cpu_isa()`), into a shared library cached on disk by a hash of its source and flags
+($TG_KERNEL_CACHE, default ~/.cache/tinygrad_ext/kernels), and called through ctypes on the tensors' data
+pointers. Without a compiler or the headers (or with TG_NO_CXX=1) an interpreter runs the same chain block
+by block (16384 elements, cache-sized) with the eager kernels.
+
+Inputs may broadcast: a one-element input is read as a scalar; any other input whose shape is not the
+result's (or that is not contiguous) is first copied to the result's shape (an eager copy, counted in
+`STATS["materialized"]`).
+"""
+import ctypes
+import hashlib
+import os
+import shutil
+import subprocess
+import tempfile
+import threading
+
+from . import _C, _dtype, _registry
+from .tensor import Tensor, empty
+
+# registry entries a chain may hold: floating results from floating operands, no scalar parameters
+_FAMILIES = ("unary_float", "unary_floating", "unary", "binary", "binary_float", "binary_floating")
+FUSABLE = {e.name: e for e in _registry.OPS
+           if e.family in _FAMILIES and not e.params and e.python is not None and hasattr(Tensor, e.name)}
+REDUCTIONS = ("sum", "mean")
+_CTYPE = {_dtype.float32: "float", _dtype.float64: "double"}
+_BLOCK = 2048            # elements per block of the compiled kernel (the eager float sum's block)
+_INTERPRETER_BLOCK = 16384
+_PARALLEL_SUM = 65536    # the eager sum splits a run longer than this across threads
+_GRAIN = 32768           # elementwise: elements per thread below which one thread runs (the eager loops')
+
+STATS = {"compiled": 0, "loaded": 0, "compiled_calls": 0, "interpreted_calls": 0, "materialized": 0}
+_ISA_FLAGS = {"avx512": ["-mavx2", "-mfma", "-mavx512f", "-mavx512dq", "-mavx512bw", "-mavx512vl",
+                         "-mprefer-vector-width=512"],
+              "avx2": ["-mavx2", "-mfma"], "base": []}
+_lock = threading.Lock()
+
+
+class Chain:
+    """steps: ((registry name, (operand, ...)), ...); an operand is ("in", k) or ("step", j).
+    The result is the last step's value, reduced by `reduction` (None, "sum" or "mean") over all elements."""
+
+    def __init__(self, steps, ninputs, reduction=None):
+        assert steps and reduction in (None,) + REDUCTIONS
+        for name, args in steps:
+            assert name in FUSABLE and len(args) == (1 if FUSABLE[name].unary else 2), name
+        self.steps, self.ninputs, self.reduction = tuple(steps), ninputs, reduction
+        self._kernels = {}  # (dtype, kinds) -> the compiled function, or None: interpreted
+
+    def __len__(self):
+        return len(self.steps) + (self.reduction is not None)
+
+    def __repr__(self):
+        ops = " -> ".join(n for n, _ in self.steps) + (f" -> {self.reduction}" if self.reduction else "")
+        return f"Chain({ops}, inputs={self.ninputs})"
+
+    def __call__(self, *inputs):
+        if len(inputs) != self.ninputs:
+            raise TypeError(f"fused chain {self!r}: expected {self.ninputs} inputs, got {len(inputs)}")
+        dtype = inputs[0].dtype
+        for t in inputs:
+            if t.dtype is not dtype or dtype not in _CTYPE or t.device.type != "cpu":
+                raise RuntimeError(f"fused chain {self!r}: inputs must be CPU tensors of one dtype, float32 or "
+                                   f"float64; got {[(str(x.dtype), str(x.device)) for x in inputs]}; run the ops "
+                                   "eagerly instead")
+        shape = _broadcast([tuple(t.shape) for t in inputs], self)
+        numel = 1
+        for s in shape:
+            numel *= s
+        kinds = tuple("scalar" if t.numel() == 1 else "full" for t in inputs)
+        key = (dtype, kinds)
+        if key not in self._kernels:
+            self._kernels[key] = _build(_source(self, _CTYPE[dtype], kinds))
+        fn = self._kernels[key]
+        ready = [t if k == "scalar" or (tuple(t.shape) == shape and t.is_contiguous()) else _materialize(t, shape)
+                 for t, k in zip(inputs, kinds)]
+        if fn is None:
+            return self._interpret(ready, kinds, shape, numel, dtype)
+        out = empty(() if self.reduction else shape, dtype=dtype)
+        if numel:
+            ptrs = (ctypes.c_void_p * max(1, len(ready)))(*[t.data_ptr() for t in ready])
+            fn(ptrs, out.data_ptr(), numel, _C.get_num_threads())
+        elif self.reduction:
+            out.fill_(0.0 if self.reduction == "sum" else float("nan"))
+        STATS["compiled_calls"] += 1
+        return out
+
+    def _interpret(self, inputs, kinds, shape, numel, dtype):
+        """The chain block by block with the eager kernels; a reduction sums the whole result once, as eager."""
+        STATS["interpreted_calls"] += 1
+        out = empty(shape, dtype=dtype)
+        flat_out = out.view(-1)
+        flat = [t.reshape(()) if k == "scalar" else t.view(-1) for t, k in zip(inputs, kinds)]
+        for b0 in range(0, numel, _INTERPRETER_BLOCK):
+            b1 = min(numel, b0 + _INTERPRETER_BLOCK)
+            vals = []
+            for name, args in self.steps:
+                ops = [(flat[i] if flat[i].dim() == 0 else flat[i][b0:b1]) if kind == "in" else vals[i]
+                       for kind, i in args]
+                vals.append(getattr(Tensor, name)(*ops))
+            flat_out[b0:b1] = vals[-1]
+        if self.reduction == "sum":
+            return out.sum()
+        return out.mean() if self.reduction == "mean" else out
+
+
+def _broadcast(shapes, chain):
+    nd = max(len(s) for s in shapes)
+    out = []
+    for d in range(nd):
+        sizes = {s[d - nd + len(s)] for s in shapes if d - nd + len(s) >= 0} - {1}
+        if len(sizes) > 1:
+            raise RuntimeError(f"fused chain {chain!r}: the input shapes {shapes} do not broadcast")
+        out.append(sizes.pop() if sizes else 1)
+    return tuple(out)
+
+
+def _materialize(t, shape):
+    STATS["materialized"] += 1
+    return t.expand(shape).contiguous()
+
+
+# ------------------------------------------------------------------------------------------ code generation
+def _source(chain, ctype, kinds):
+    """The C++ source of the chain for one dtype and input kinds."""
+    # temporaries: one block buffer per step, reused once nothing later reads it
+    last_use = {}
+    for j, (_, args) in enumerate(chain.steps):
+        for kind, i in args:
+            if kind == "step":
+                last_use[i] = j
+    free, where, ntemps, body = [], {}, 0, []
+    final = len(chain.steps) - 1
+    for j, (name, args) in enumerate(chain.steps):
+        operands = []
+        for kind, i in args:
+            if kind == "in":
+                operands.append(f"s{i}" if kinds[i] == "scalar" else f"x{i}[i]")
+            else:
+                operands.append(f"t{where[i]}[i]")
+        for kind, i in args:
+            if kind == "step" and last_use[i] == j:
+                free.append(where[i])
+        if j == final and not chain.reduction:
+            dst = "o[i]"
+        else:
+            if free:
+                where[j] = free.pop()
+            else:
+                where[j], ntemps = ntemps, ntemps + 1
+            dst = f"t{where[j]}[i]"
+        body.append(f"  for (int64_t i = 0; i < m; ++i) {dst} = {FUSABLE[name].functor}{{}}({', '.join(operands)});")
+    loads = [f"  const T s{k} = *static_cast<const T*>(in[{k}]);" if kind == "scalar" else
+             f"  const T* x{k} = static_cast<const T*>(in[{k}]) + b0;" for k, kind in enumerate(kinds)]
+    temps = [f"  alignas(64) T t{k}[kBlock];" for k in range(ntemps)]
+    value = f"t{where[final]}" if chain.reduction else "nullptr"
+    lines = ["// tinygrad_ext fused kernel: " + repr(chain) + f" ({ctype}; inputs {', '.join(kinds)})",
+             "#include <algorithm>", "#include <cstdint>", "#include <thread>", "#include <vector>",
+             '#include "elementwise.h"', "using namespace tg;", f"using T = {ctype};",
+             f"constexpr int64_t kBlock = {_BLOCK};",
+             "",
+             "// one block [b0, b0 + m): the chain's value in v (or, without a reduction, written to out)",
+             "template <class Use>",
+             "static inline void block(const void* const* in, T* out, int64_t b0, int64_t m, Use use) {",
+             *loads, *temps, *([] if chain.reduction else ["  T* o = out + b0;"]), *body, f"  use({value}, m);", "}", ""]
+    lines += _REDUCE[ctype] if chain.reduction else []
+    lines += _ENTRY[chain.reduction or "none"]
+    return "\n".join(lines) + "\n"
+
+
+_REDUCE = {
+    # the eager float sum (csrc/cpu/reduce.cpp, sum_float_run): 32 float lanes per 2048-element block, folded
+    # pairwise, each block into a double; the run's last elements one by one
+    "float": ["static double run_sum(const void* const* in, int64_t lo, int64_t hi) {",
+              "  double total = 0;",
+              "  for (int64_t b0 = lo; b0 < hi; b0 += kBlock) {",
+              "    block(in, nullptr, b0, std::min(kBlock, hi - b0), [&](const T* v, int64_t m) {",
+              "      const int64_t lanes = m / 32 * 32;",
+              "      if (lanes) {",
+              "        float lane[32] = {};",
+              "        for (int64_t i = 0; i < lanes; i += 32)",
+              "          for (int64_t j = 0; j < 32; ++j) lane[j] += v[i + j];",
+              "        for (int64_t w = 16; w > 0; w /= 2)",
+              "          for (int64_t j = 0; j < w; ++j) lane[j] += lane[j + w];",
+              "        total += lane[0];",
+              "      }",
+              "      for (int64_t i = lanes; i < m; ++i) total += v[i];",
+              "    });",
+              "  }",
+              "  return total;",
+              "}"],
+    # the eager double sum (reduce_block): 8 double lanes over the run, its last elements into lane 0
+    "double": ["static double run_sum(const void* const* in, int64_t lo, int64_t hi) {",
+               "  double acc[8] = {};",
+               "  const int64_t even = lo + (hi - lo) / 8 * 8;",
+               "  for (int64_t b0 = lo; b0 < hi; b0 += kBlock) {",
+               "    block(in, nullptr, b0, std::min(kBlock, hi - b0), [&](const T* v, int64_t m) {",
+               "      const int64_t k = std::max<int64_t>(0, std::min(m, even - b0));",
+               "      for (int64_t i = 0; i < k; i += 8)",
+               "        for (int64_t j = 0; j < 8; ++j) acc[j] += v[i + j];",
+               "      for (int64_t i = k; i < m; ++i) acc[0] += v[i];",
+               "    });",
+               "  }",
+               "  double total = 0;",
+               "  for (int j = 0; j < 8; ++j) total += acc[j];",
+               "  return total;",
+               "}"],
+}
+
+_THREADS = [
+    "// body(t) for t in [0, nt): the calling thread runs t = 0",
+    "template <class Body> static void parallel(int nt, Body body) {",
+    "  std::vector<std::thread> pool;",
+    "  for (int t = 1; t < nt; ++t) pool.emplace_back(body, t);",
+    "  body(0);",
+    "  for (auto& th : pool) th.join();",
+    "}",
+    ""]
+_SUM_ENTRY = [
+    *_THREADS,
+    "static double total(const void* const* in, int64_t n, int nt) {",
+    f"  if (n <= {_PARALLEL_SUM} || nt <= 1) return run_sum(in, 0, n);",
+    "  // as the eager kernel: one contiguous part per thread, the partial sums added in order",
+    "  const int64_t chunk = (n + nt - 1) / nt;",
+    "  std::vector<double> part(nt, 0.0);",
+    "  parallel(nt, [&](int t) {",
+    "    const int64_t lo = t * chunk, hi = std::min(n, lo + chunk);",
+    "    if (lo < hi) part[t] = run_sum(in, lo, hi);",
+    "  });",
+    "  double s = 0;",
+    "  for (double p : part) s += p;",
+    "  return s;",
+    "}",
+    ""]
+_ENTRY = {
+    "none": [*_THREADS,
+             'extern "C" void tg_fused(const void* const* in, void* out, int64_t n, int nt) {',
+             f"  const int64_t blocks = (n + kBlock - 1) / kBlock, per = {_GRAIN} / kBlock;",
+             "  nt = int(std::max<int64_t>(1, std::min<int64_t>(nt, (blocks + per - 1) / per)));",
+             "  parallel(nt, [&](int t) {",
+             "    for (int64_t b = blocks * t / nt; b < blocks * (t + 1) / nt; ++b)",
+             "      block(in, static_cast<T*>(out), b * kBlock, std::min(kBlock, n - b * kBlock),",
+             "            [](const T*, int64_t) {});",
+             "  });",
+             "}"],
+    "sum": [*_SUM_ENTRY,
+            'extern "C" void tg_fused(const void* const* in, void* out, int64_t n, int nt) {',
+            "  *static_cast<T*>(out) = T(total(in, n, nt));",
+            "}"],
+    # the eager mean: the sum in T, divided by the count in T
+    "mean": [*_SUM_ENTRY,
+             'extern "C" void tg_fused(const void* const* in, void* out, int64_t n, int nt) {',
+             "  *static_cast<T*>(out) = T(total(in, n, nt)) / T(n);",
+             "}"],
+}
+
+
+# ------------------------------------------------------------------------------------------ compiling
+def compiler():
+    """The C++ compiler that builds fused kernels ($CXX, c++ or g++ on PATH), or None (TG_NO_CXX=1: none)."""
+    if os.environ.get("TG_NO_CXX", "") not in ("", "0"):
+        return None
+    for name in (os.environ.get("CXX"), "c++", "g++"):
+        path = shutil.which(name) if name else None
+        if path:
+            return path
+    return None
+
+
+def include_dirs():
+    """csrc/ops of the source tree beside the package, or None (an installed wheel ships no headers)."""
+    ops = os.path.join(os.path.dirname(os.path.abspath(__file__)), os.pardir, os.pardir, "csrc", "ops")
+    ops = os.path.normpath(ops)
+    if all(os.path.isfile(os.path.join(ops, h)) for h in ("elementwise.h", "math.h")):
+        return ops
+    return None
+
+
+def cache_dir():
+    return os.environ.get("TG_KERNEL_CACHE") or os.path.join(os.path.expanduser("~"), ".cache", "tinygrad_ext",
+                                                             "kernels")
+
+
+def available():
+    """Whether fused kernels are compiled (else interpreted)."""
+    return compiler() is not None and include_dirs() is not None
+
+
+_loaded = {}  # source hash -> ctypes function
+
+
+def _build(source):
+    """The compiled kernel of `source` (from the disk cache when built before), or None without a compiler."""
+    cxx, ops = compiler(), include_dirs()
+    if cxx is None or ops is None:
+        return None
+    headers = ""
+    for h in ("elementwise.h", "math.h"):
+        with open(os.path.join(ops, h)) as f:
+            headers += f.read()
+    lists = _registry.cpp_header()  # the X-macro lists elementwise.h includes (written by CMake in a build)
+    flags = ["-O3", "-std=gnu++17", "-fPIC", "-shared", "-pthread", "-fno-math-errno", "-fno-trapping-math",
+             *_ISA_FLAGS.get(_C.cpu_isa(), [])]
+    digest = hashlib.sha256("\0".join([source, headers, lists, cxx, " ".join(flags)]).encode()).hexdigest()[:24]
+    with _lock:
+        fn = _loaded.get(digest)
+        if fn is not None:
+            return fn
+        root = cache_dir()
+        lib = os.path.join(root, f"fused_{digest}.so")
+        if os.path.exists(lib):
+            STATS["loaded"] += 1
+        else:
+            os.makedirs(root, exist_ok=True)
+            with tempfile.TemporaryDirectory(dir=root) as tmp:
+                with open(os.path.join(tmp, "tg_op_lists.h"), "w") as f:
+                    f.write(lists)
+                src = os.path.join(tmp, "kernel.cpp")
+                with open(src, "w") as f:
+                    f.write(source)
+                built = os.path.join(tmp, "kernel.so")
+                proc = subprocess.run([cxx, *flags, "-I", tmp, "-I", ops, src, "-o", built],
+                                      capture_output=True, text=True)
+                if proc.returncode != 0:
+                    raise RuntimeError(f"fused kernel: {cxx} failed to compile the generated source:\n"
+                                       f"{proc.stderr[-2000:]}\nSet TG_NO_CXX=1 to interpret fused chains instead.")
+                with open(os.path.join(root, f"fused_{digest}.cpp"), "w") as f:
+                    f.write(source)  # (kept beside the library, for reading)
+                os.replace(built, lib)  # atomic: another process sees the whole library or none
+            STATS["compiled"] += 1
+        fn = ctypes.CDLL(lib).tg_fused
+        fn.argtypes = (ctypes.c_void_p, ctypes.c_void_p, ctypes.c_int64, ctypes.c_int)
+        fn.restype = None
+        _loaded[digest] = fn
+        return fn
