@@ -293,6 +293,10 @@ def test_unique_consecutive_searchsorted_bucketize():
     rows = torch.tensor([[1, 3, 5], [2, 4, 6]])
     assert torch.searchsorted(rows, torch.tensor([[3], [3]]), side="right").tolist() == [[2], [1]]
     assert torch.searchsorted(torch.tensor([5, 1, 3]), 3, sorter=torch.tensor([1, 2, 0])).item() == 1
+    assert torch.searchsorted(torch.tensor([1, 3, 5]), 3.5).item() == 2  # promoted, not truncated
+    big = np.sort(RNG.normal(size=5000))
+    q = RNG.normal(size=(3, 4000))
+    assert torch.searchsorted(torch.tensor(big), torch.tensor(q)).tolist() == np.searchsorted(big, q).tolist()
     check_raises(lambda: torch.quantile(torch.tensor([1.0]), 1.5), RuntimeError, "q must be in the range [0, 1]")
     check_raises(lambda: torch.quantile(torch.tensor([1]), 0.5), RuntimeError, "must be either float or double")
     check_raises(lambda: torch.quantile(torch.tensor([1.0]), 0.5, interpolation="x"), RuntimeError,

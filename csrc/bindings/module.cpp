@@ -450,6 +450,7 @@ PYBIND11_MODULE(_C, m) {
   m.def("sort", &tg::sort, nogil());
   m.def("topk", &topk, nogil());
   m.def("mode", &mode, nogil());
+  m.def("searchsorted", &searchsorted, nogil());
   m.def("cumprod", [](const Tensor& a, int64_t dim, py::handle dt) {
     std::optional<DType> d;
     if (!dt.is_none()) d = to_dtype_id(dt.cast<int>());

@@ -110,6 +110,8 @@ Tensor cat(const std::vector<Tensor>& tensors, int64_t dim);
 std::pair<Tensor, Tensor> sort(const Tensor& a, int64_t dim, bool descending);
 std::pair<Tensor, Tensor> topk(const Tensor& a, int64_t k, int64_t dim, bool largest, bool sorted);
 std::pair<Tensor, Tensor> mode(const Tensor& a, int64_t dim, bool keepdim);
+// Insertion points of values into seq's sorted last dim (1-D seq: one row for all), int64.
+Tensor searchsorted(const Tensor& seq, const Tensor& values, bool right);
 // Scans beside cumsum (core/sort.cpp): integer cumprod in int64; cummax/cummin: (values, indices), the
 // later index on ties, NaN sticky; logcumsumexp: floating point only.
 Tensor cumprod(const Tensor& a, int64_t dim, std::optional<DType> dtype = std::nullopt);

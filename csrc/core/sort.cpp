@@ -1,7 +1,8 @@
-// sort, topk and mode, and the scans beside cumsum (cumprod, cummax/cummin, logcumsumexp): validation,
+// sort, topk, mode, searchsorted, and the scans beside cumsum (cumprod, cummax/cummin, logcumsumexp): validation,
 // output allocation and the (outer, n, inner) row layout of the CPU kernels in cpu/sort.cpp and
 // cpu/scan.cpp. CUDA tensors run on the host (no GPU kernels for these yet): the input is copied to the
 // CPU and the results back to the input's device.
+#include <algorithm>
 #include "../cpu/scan.h"
 #include "../cpu/sort.h"
 #include "error.h"
@@ -103,6 +104,29 @@ Tensor logcumsumexp(const Tensor& a, int64_t dim) {
   Tensor out = empty(a->sizes, a->dtype, a->device());
   Rows r = rows_along(a, dim);
   if (a->numel()) cpu::logcumsumexp(in, out, r.outer, r.n, r.inner);
+  return out;
+}
+
+Tensor searchsorted(const Tensor& seq, const Tensor& values, bool right) {
+  TG_CHECK(seq->dim() >= 1, "torch.searchsorted(): boundaries tensor should be 1 dimension or the first N-1 dimensions "
+           "of boundaries tensor and input value tensor must match, but we got boundaries tensor ", seq->sizes,
+           " and input value tensor ", values->sizes);
+  bool shared = seq->dim() == 1;
+  TG_CHECK(shared || (values->dim() == seq->dim() &&
+                      std::equal(seq->sizes.begin(), seq->sizes.end() - 1, values->sizes.begin())),
+           "torch.searchsorted(): boundaries tensor should be 1 dimension or the first N-1 dimensions of boundaries "
+           "tensor and input value tensor must match, but we got boundaries tensor ", seq->sizes,
+           " and input value tensor ", values->sizes);
+  TG_CHECK(seq->dtype == values->dtype, "torch.searchsorted(): boundaries and input value tensors should have the same "
+           "dtype, got ", type_name(seq->dtype), " and ", type_name(values->dtype));
+  check_same_device(seq, values, "searchsorted");
+  if (seq->device().is_cuda()) {
+    Tensor host = searchsorted(to_device(seq, Device{}), to_device(values, Device{}), right);
+    return to_device(host, seq->device());
+  }
+  Tensor out = empty(values->sizes, DType::Int64, values->device());
+  int64_t m = seq->sizes.back(), n = values->dim() ? values->sizes.back() : 1;
+  if (out->numel() && n) cpu::searchsorted(contiguous(seq), contiguous(values), out, out->numel() / n, m, n, shared, right);
   return out;
 }
 

@@ -159,4 +159,19 @@ void mode(const Tensor& in, const Tensor& values, const Tensor& indices, int64_t
   });
 }
 
+void searchsorted(const Tensor& seq, const Tensor& values, const Tensor& out, int64_t rows, int64_t m, int64_t n,
+                  bool shared, bool right) {
+  TG_DISPATCH(seq->dtype, "searchsorted", [&] {
+    const scalar_t* s = seq->data<scalar_t>();
+    const scalar_t* v = values->data<scalar_t>();
+    int64_t* o = out->data<int64_t>();
+    parallel_for(0, rows * n, 4096, [&](int64_t b, int64_t e) {
+      for (int64_t k = b; k < e; ++k) {
+        const scalar_t* row = s + (shared ? 0 : (k / n) * m);
+        o[k] = (right ? std::upper_bound(row, row + m, v[k]) : std::lower_bound(row, row + m, v[k])) - row;
+      }
+    });
+  });
+}
+
 }  // namespace tg::cpu

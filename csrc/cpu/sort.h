@@ -19,5 +19,10 @@ void topk(const Tensor& in, const Tensor& values, const Tensor& indices, int64_t
 // The most frequent value of each row (the smallest among equally frequent ones) and the index of its
 // last occurrence, as torch's; values and indices hold outer * inner elements.
 void mode(const Tensor& in, const Tensor& values, const Tensor& indices, int64_t outer, int64_t n, int64_t inner);
+// For each of the rows x n values, the number of elements of its sorted row of m (the single row when
+// `shared`) that are < the value (<= with `right`): binary searches, rows in parallel. One dtype, all
+// contiguous; out is int64.
+void searchsorted(const Tensor& seq, const Tensor& values, const Tensor& out, int64_t rows, int64_t m, int64_t n,
+                  bool shared, bool right);
 
 }  // namespace tg::cpu

@@ -293,8 +293,8 @@ def nanmedian(input, dim=None, keepdim=False):
 
 
 def searchsorted(sorted_sequence, input, *, out_int32=False, right=False, side=None, sorter=None):
-    """Insertion points of input's values into the sorted last dim of sorted_sequence: how many of its
-    elements are < each value (<= with right=True), counted through one broadcast comparison."""
+    """Insertion points of input's values into the sorted last dim of sorted_sequence (binary searches in
+    the core); both are taken in their promoted dtype."""
     if side is not None:
         if side not in ("left", "right"):
             raise RuntimeError(f"torch.searchsorted(): side can only be 'left' or 'right' but got {side}")
@@ -303,16 +303,11 @@ def searchsorted(sorted_sequence, input, *, out_int32=False, right=False, side=N
                                "while right was True")
         right = side == "right"
     seq = sorted_sequence if sorter is None else sorted_sequence.gather(-1, sorter)
-    scalar = not isinstance(input, Tensor)
-    values = full([], input, dtype=seq.dtype, device=seq.device) if scalar else input
-    if seq.dim() > 1 and (values.dim() != seq.dim() or list(values.shape[:-1]) != list(seq.shape[:-1])):
-        raise RuntimeError("torch.searchsorted(): boundaries tensor should be 1 dimension or the first N-1 "
-                           "dimensions of boundaries tensor and input value tensor must match, but we got "
-                           f"boundaries tensor {list(seq.shape)} and input value tensor {list(values.shape)}")
-    below = (seq.unsqueeze(-2) <= values.unsqueeze(-1)) if right else (seq.unsqueeze(-2) < values.unsqueeze(-1))
-    if seq.dim() == 1:
-        below = (seq <= values.unsqueeze(-1)) if right else (seq < values.unsqueeze(-1))
-    out = below.sum(-1)
+    values = full([], input, device=seq.device) if not isinstance(input, Tensor) else input  # (3.5 stays 3.5)
+    if values.dtype is not seq.dtype:
+        common = _dtype.BY_ID[_C.promote_types(seq.dtype.id, values.dtype.id)]
+        seq, values = seq.to(common), values.to(common)
+    out = _wrap(_C.searchsorted(seq._impl, values._impl, right))
     return out.to(_dtype.int32) if out_int32 else out
 
 
