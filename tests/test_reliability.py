@@ -404,3 +404,24 @@ def test_more_torch_orders_and_dtypes():
     check_raises(lambda: torch.ones(2, 3, requires_grad=True).permute(0, 1, 2), RuntimeError, "does not match")
     check_raises(lambda: torch.tensor(1).unflatten(5, (1, 1)), IndexError, "Dimension out of range")
     check_raises(lambda: torch.tensor(1).unflatten(0, (1, 1)), RuntimeError, "has no dimensions")
+
+
+def test_torch_rules_for_powers_matmul_beta_and_indexed_writes():
+    assert (torch.tensor([-1.63]) ** 4294967297).item() == -math.inf  # the odd exponent is kept (double)
+    check_raises(lambda: torch.tensor([2], dtype=torch.int32) ** 2**40, RuntimeError, "without overflow")
+    nan_in = torch.tensor([[math.nan]])
+    assert torch.addmm(nan_in, torch.ones(1, 2), torch.ones(2, 1), beta=0).tolist() == [[2.0]]  # input ignored
+    check_raises(lambda: torch.addmm(torch.ones(3, 3), torch.ones(1, 2), torch.ones(2, 1), beta=0), RuntimeError)
+    b = torch.tensor([True, False])
+    check_raises(lambda: b - True, RuntimeError, "two bool tensors")
+    check_raises(lambda: torch.tensor([1, 2]) - b, RuntimeError, "with a bool tensor")
+    i32 = torch.tensor([1, 2], dtype=torch.int32)
+    check_raises(lambda: i32.clamp_(torch.tensor(0.5)), RuntimeError, "can't be cast")
+    assert i32.clamp_(torch.tensor(2, dtype=torch.int32)).tolist() == [2, 2]
+    z = torch.zeros(3)
+    check_raises(lambda: z.__setitem__(torch.tensor([0]), torch.tensor([1])), RuntimeError, "dtypes match")
+    assert torch.tensor([-2**63 - 1], dtype=torch.float32).item() == -2.0**63
+    five = torch.ones(1, 1, 1, 1, 2)
+    assert five.masked_select(five > 0).tolist() == [1.0, 1.0]  # any rank
+    check_raises(lambda: torch.ones(0, 3).norm(p=math.inf, dim=0), RuntimeError, "does not have an identity")
+    check_raises(lambda: torch.ones(2, 2, 2).norm(dim=(0, 1, 2)), RuntimeError, "dim must be a 2-tuple")

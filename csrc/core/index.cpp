@@ -222,12 +222,9 @@ Tensor nonzero(const Tensor& a) {
 Tensor masked_select(const Tensor& a, const Tensor& mask) {
   TG_CHECK(mask->dtype == DType::Bool, "masked_select: expected BoolTensor for mask");
   Shape b = broadcast_shapes(a->sizes, mask->sizes);
-  Tensor ae = expand(a, b), me = expand(mask, b);
-  Tensor nz = nonzero(me);
-  std::vector<Tensor> idx;
-  for (int64_t d = 0; d < int64_t(b.size()); ++d) idx.push_back(select(nz, 1, d));
-  if (idx.empty()) return reshape_any(clone(ae), {-1});
-  return index(ae, 0, idx);
+  // Flattened first: one index tensor whatever the rank (index() takes at most 4)
+  Tensor ae = reshape_any(expand(a, b), {-1}), me = reshape_any(expand(mask, b), {-1});
+  return index(ae, 0, {select(nonzero(me), 1, 0)});
 }
 
 // ------------------------------------------------------------------- random

@@ -445,7 +445,10 @@ Tensor finish_out(const Tensor& out, const Tensor& direct, const Tensor& result)
   return out;
 }
 
-[[noreturn]] void throw_bool_sub() {
+[[noreturn]] void throw_bool_sub(bool both) {
+  if (both)
+    throw Error("Subtraction, the `-` operator, with two bool tensors is not supported. Use the `^` or "
+                "`logical_xor()` operator instead.");
   throw Error("Subtraction, the `-` operator, with a bool tensor is not supported. If you are trying to invert a "
               "mask, use the `~` or `logical_not()` operator instead.");
 }
@@ -484,7 +487,8 @@ Tensor binary_impl(BinaryOpId op, const Tensor& a, const Tensor& b, DType rt, co
   if (op == BinaryOpId::sub && rt == DType::Bool)
     throw Error("Subtraction, the `-` operator, with two bool tensors is not supported. Use the `^` or "
                 "`logical_xor()` operator instead.");
-  if (op == BinaryOpId::sub && (a->dtype == DType::Bool || b->dtype == DType::Bool)) throw_bool_sub();
+  if (op == BinaryOpId::sub && (a->dtype == DType::Bool || b->dtype == DType::Bool))
+    throw_bool_sub(a->dtype == DType::Bool && b->dtype == DType::Bool);
   TG_CHECK_AS(NotImplementedError, !(compute == DType::Bool && (op == BinaryOpId::pow ||
               op == BinaryOpId::floor_divide || op == BinaryOpId::remainder || op == BinaryOpId::fmod)),
               "\"", name, "_cpu\" not implemented for 'Bool'");
@@ -527,9 +531,21 @@ Tensor binary(BinaryOpId op, const Tensor& a, const Scalar& s, bool reflected, c
               const OpParams& params) {
   DType rt = result_type(a, s);
   DType compute = (is_float_binary(op) && !is_floating(rt)) ? g_default_float : rt;
-  if (op == BinaryOpId::sub && s.kind == Scalar::Bool) throw_bool_sub();
+  if (op == BinaryOpId::sub && (s.kind == Scalar::Bool || a->dtype == DType::Bool))
+    throw_bool_sub(s.kind == Scalar::Bool && a->dtype == DType::Bool);
   TG_CHECK(!(op == BinaryOpId::pow && !reflected && is_integral(compute, true) && s.kind != Scalar::Float && s.i < 0),
            "Integers to negative integer powers are not allowed.");
+  if (op == BinaryOpId::pow && !reflected && s.kind == Scalar::Int) {
+    if (is_integral(compute, true)) check_scalar_fits(s, compute);  // (torch: the exponent in the tensor's type)
+    // torch keeps an integer exponent in double: float32 would round 2**32 + 1 to an even power
+    if (rt == DType::Float32 && (s.i > (int64_t(1) << 24) || s.i < -(int64_t(1) << 24))) {
+      Tensor r = to_dtype(binary_impl(op, to_dtype(a, DType::Float64), scalar_tensor(s, DType::Float64, a->device()),
+                                      DType::Float64, nullptr), DType::Float32);
+      if (!out) return r;
+      copy_(out, r);
+      return out;
+    }
+  }
   // x ** 2 is the most common power (losses); a multiply is exact and vectorizes.
   if (op == BinaryOpId::pow && !reflected && s.kind != Scalar::Bool && s.d == 2.0 && is_floating(rt))
     return binary_impl(BinaryOpId::mul, a, a, rt, out);

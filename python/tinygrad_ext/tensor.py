@@ -750,6 +750,10 @@ class Tensor:
         if index is None:
             _C.copy_(target, vimpl)
         else:
+            if isinstance(value, Tensor) and value.dtype is not self.dtype:
+                raise RuntimeError(f"Index put requires the source and destination dtypes match, got "
+                                   f"{self.dtype._legacy[:-6]} for the destination and {value.dtype._legacy[:-6]} for "
+                                   "the source.")
             _C.index_put_(target, dim, [i._impl for i in index], vimpl, False)
             if basic is not None or perm is not None:
                 _C.bump_version(impl)
@@ -1013,6 +1017,18 @@ class Tensor:
     def clamp_(self, min=None, max=None):  # noqa: A002
         if self.dtype is _dtype.bool and _bool_clamp_promotes(min, max):
             raise RuntimeError("result type Long can't be cast to the desired output type Bool")
+        if isinstance(min, Tensor) or isinstance(max, Tensor):  # the out-of-place clamp, written back
+            grad = _needs_grad(self, min, max)
+            if grad:
+                _check_inplace(self)
+            r = (_function.inplace_source(self) if grad else self).clamp(min, max)
+            if not _C.can_cast(r._impl.dtype, self._impl.dtype):
+                raise RuntimeError(f"result type {r.dtype._legacy[:-6]} can't be cast to the desired output type "
+                                   f"{self.dtype._legacy[:-6]}")
+            if grad:
+                return self._rebase(r if r.dtype is self.dtype else r.to(self.dtype))
+            _C.copy_(self._impl, r._impl)
+            return self
         if _needs_grad(self):
             _check_inplace(self)
             return self._rebase(_ops.Clamp.apply(_function.inplace_source(self), min, max))
@@ -1144,13 +1160,18 @@ class Tensor:
                                f"{t.dtype._legacy[:-6]}")
         dims = _dims_arg(dim)
         if p == "fro":
+            if len(dims) > 2:  # torch: the Frobenius norm is a matrix norm over at most 2 dims
+                raise RuntimeError("linalg.matrix_norm: dim must be a 2-tuple. Got " + " ".join(map(str, dims)))
             p = 2
         elif isinstance(p, str):
             raise RuntimeError(f"norm(): p={p!r} is not supported by tinygrad_ext (vector norms only)")
-        if p == math.inf:
-            return t.abs().amax(dims, keepdim)
-        if p == -math.inf:
-            return t.abs().amin(dims, keepdim)
+        if p in (math.inf, -math.inf):
+            for d in dims or ([] if t.numel() else [None]):  # no identity for max/min over nothing
+                if d is None or t.shape[_C.wrap_dim(d, builtins.max(t.dim(), 1))] == 0:
+                    where = "an empty tensor" if d is None else f"the dimension {d}"
+                    raise RuntimeError(f"linalg.vector_norm cannot compute the {p} norm on {where}because this "
+                                       "dimension is empty and the operation does not have an identity")
+            return (t.abs().amax if p > 0 else t.abs().amin)(dims, keepdim)
         if p == 1:
             return t.abs().sum(dims, keepdim)
         if _needs_grad(t):  # its backward is 0 where the norm is 0 (torch's), not 0 * inf
@@ -1703,6 +1724,8 @@ def _infer_np(data, dtype=None):
     Python floats must not pass through float32 on their way to a float64 tensor)."""
     arr = np.array(data)
     typed = isinstance(data, (np.ndarray, np.generic))  # numpy arrays and scalars keep their dtype
+    if arr.dtype == object and dtype is not None and dtype.is_floating_point and not typed:
+        arr = np.array(data, dtype=np.float64)  # ints beyond 64 bits convert to a float dtype (torch's)
     if arr.dtype == object:
         if not typed and any(isinstance(x, int) for x in np.ravel(arr)):
             raise ValueError("Overflow when unpacking long long")  # an int beyond 64 bits
@@ -1833,6 +1856,10 @@ def matmul(a, b):
 
 
 def addmm(input, mat1, mat2, beta=1, alpha=1):
+    if beta == 0:  # input is ignored (nan and inf in it do not propagate), as torch documents; its shape must fit
+        prod = mat1.mm(mat2)
+        input.expand(prod.shape)
+        return prod * alpha if alpha != 1 else prod
     if beta != 1 or alpha != 1:
         return input * beta + mat1.mm(mat2) * alpha
     if _needs_grad(input, mat1, mat2):
