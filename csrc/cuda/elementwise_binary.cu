@@ -18,6 +18,7 @@ struct BinaryFn {
   OpParams params;
   template <class T> TG_HD T operator()(T a, T b) const {
     const double* p = params.v;
+    (void)p;  // (families whose ops take no parameters)
     switch (op) {
 #define TG_CASE(name, F, ARGS) \
   case BinaryOpId::name: return TG_MAKE(F, ARGS)(a, b);
@@ -33,6 +34,7 @@ struct CompareFn {
   OpParams params;
   template <class T> TG_HD bool operator()(T a, T b) const {
     const double* p = params.v;
+    (void)p;  // (families whose ops take no parameters)
     switch (op) {
 #define TG_CASE(name, F, ARGS) \
   case BinaryOpId::name: return TG_MAKE(F, ARGS)(a, b);
@@ -48,6 +50,7 @@ struct BinaryIntFn {  // TG_BINARY_INT_OPS, bool and integer dtypes only
   OpParams params;
   template <class T> TG_HD T operator()(T a, T b) const {
     const double* p = params.v;
+    (void)p;  // (families whose ops take no parameters)
     switch (op) {
 #define TG_CASE(name, F, ARGS) \
   case BinaryOpId::name: return TG_MAKE(F, ARGS)(a, b);

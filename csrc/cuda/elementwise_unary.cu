@@ -16,6 +16,7 @@ struct UnaryFloatFn {  // TG_UNARY_FLOAT_OPS, float and double only
   OpParams params;
   template <class T> TG_HD T operator()(T x) const {
     const double* p = params.v;
+    (void)p;  // (families whose ops take no parameters)
     switch (op) {
 #define TG_CASE(name, F, ARGS) \
   case UnaryOpId::name: return TG_MAKE(F, ARGS)(x);
@@ -32,6 +33,7 @@ struct UnaryFn {  // TG_UNARY_OPS, every dtype
   OpParams params;
   template <class T> TG_HD T operator()(T x) const {
     const double* p = params.v;
+    (void)p;  // (families whose ops take no parameters)
     switch (op) {
 #define TG_CASE(name, F, ARGS) \
   case UnaryOpId::name: return TG_MAKE(F, ARGS)(x);
@@ -47,6 +49,7 @@ struct UnaryIntFn {  // TG_UNARY_INT_OPS, bool and integer dtypes only
   OpParams params;
   template <class T> TG_HD T operator()(T x) const {
     const double* p = params.v;
+    (void)p;  // (families whose ops take no parameters)
     switch (op) {
 #define TG_CASE(name, F, ARGS) \
   case UnaryOpId::name: return TG_MAKE(F, ARGS)(x);

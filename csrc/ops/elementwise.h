@@ -217,6 +217,7 @@ struct SiluOp { template <class T> TG_HD T operator()(T x) const { return x / (T
 // mish(x) = x tanh(log(1 + e^x)) = x n / (n + 2) with n = e^x (e^x + 2); x beyond 20 gives x.
 struct MishOp { template <class T> TG_HD T operator()(T x) const {
   T e = tg_exp_bounded(x < T(20) ? x : T(20));
+  e = x < T(-87) ? T(0) : e;  // (the bounded exp stops at 1e-38: the product is 0 in float there, NaN at -inf)
   T n = e * (e + T(2));
   return x > T(20) ? x : x * n / (n + T(2)); } };
 struct EluOp {
@@ -234,7 +235,7 @@ struct SoftplusOp {
     const T b = T(beta), th = T(threshold);
     T z = x * b;
     T zc = z > th ? T(0) : z;
-    T y = tg_log1p(tg_exp_bounded(zc)) / b;
+    T y = tg_log1p(tg_exp(zc)) / b;
     return z > th ? x : y;
   }
 };
@@ -249,12 +250,12 @@ struct HardswishOp { template <class T> TG_HD T operator()(T x) const {
 // logsigmoid(x) = min(x, 0) - log(1 + e^-|x|): no overflow either side.
 struct LogsigmoidOp { template <class T> TG_HD T operator()(T x) const {
   T ax = x < T(0) ? -x : x;
-  return (x < T(0) ? x : T(0)) - tg_log1p(tg_exp_bounded(-ax)); } };
+  return (x < T(0) ? x : T(0)) - tg_log1p(tg_exp(-ax)); } };
 struct SoftshrinkOp {
   double lambd;
   template <class T> TG_HD T operator()(T x) const {
     const T l = T(lambd);
-    return x > l ? x - l : (x < -l ? x + l : T(0));
+    return (x >= -l) & (x <= l) ? T(0) : (x > l ? x - l : x + l);  // (NaN fails both: x + l)
   }
 };
 struct HardshrinkOp {
@@ -400,13 +401,13 @@ struct FmodOp { template <class T> TG_HD T operator()(T a, T b) const {
 struct LogaddexpOp { template <class T> TG_HD T operator()(T a, T b) const {
   if constexpr (std::is_floating_point_v<T>) {
     T m = a > b ? a : b, d = a > b ? b - a : a - b;
-    T y = m + tg_log1p(tg_exp_bounded(d));
+    T y = m + tg_log1p(tg_exp(d));
     return (a == b) & ((a == T(INFINITY)) | (a == T(-INFINITY))) ? a : y;  // equal infinities: themselves
   } else return T(0); } };
 struct Logaddexp2Op { template <class T> TG_HD T operator()(T a, T b) const {
   if constexpr (std::is_floating_point_v<T>) {
     T m = a > b ? a : b, d = a > b ? b - a : a - b;
-    T y = m + tg_log1p(tg_exp_bounded(d * T(0.69314718055994530942))) * T(1.44269504088896340736);
+    T y = m + tg_log1p(tg_exp(d * T(0.69314718055994530942))) * T(1.44269504088896340736);
     return (a == b) & ((a == T(INFINITY)) | (a == T(-INFINITY))) ? a : y;
   } else return T(0); } };
 // prelu(x, weight): weight already broadcast along the channels; glu's second half: a sigmoid(b).

@@ -1,6 +1,37 @@
-"""Activation modules: ReLU, LeakyReLU, Sigmoid, Tanh, Softmax, LogSoftmax, ..."""
+"""Activation modules: ReLU, LeakyReLU, Sigmoid, Tanh, GELU, SiLU, ELU, ..., Softmax, LogSoftmax, ..."""
+from ...tensor import empty
 from .. import functional as F
+from .. import init as _init
+from ..parameter import Parameter
 from .module import Module
+
+
+def _inplace_repr(inplace, text=""):
+    return ", ".join(t for t in (text, "inplace=True" if inplace else "") if t)
+
+
+class _Inplace(Module):
+    """An activation with only `inplace` (SiLU, Mish, SELU, Hardsigmoid, Hardswish): F.<fn>(input, inplace)."""
+    _fn = None
+    _show_inplace = True  # (torch's Hardsigmoid and Hardswish do not show it)
+
+    def __init__(self, inplace=False):
+        super().__init__()
+        self.inplace = inplace
+
+    def forward(self, input):
+        return type(self)._fn(input, self.inplace)
+
+    def extra_repr(self):
+        return _inplace_repr(self.inplace and self._show_inplace)
+
+
+class _Stateless(Module):
+    """An activation without arguments (Softsign, LogSigmoid, Tanhshrink): F.<fn>(input)."""
+    _fn = None
+
+    def forward(self, input):
+        return type(self)._fn(input)
 
 
 class ReLU(Module):
@@ -49,13 +80,137 @@ class Tanh(Module):
         return input.tanh()
 
 
-class SiLU(Module):
-    def __init__(self, inplace=False):
+class SiLU(_Inplace):
+    _fn = F.silu
+
+
+class Mish(_Inplace):
+    _fn = F.mish
+
+
+class SELU(_Inplace):
+    _fn = F.selu
+
+
+class Hardsigmoid(_Inplace):
+    _fn, _show_inplace = F.hardsigmoid, False
+
+
+class Hardswish(_Inplace):
+    _fn, _show_inplace = F.hardswish, False
+
+
+class Softsign(_Stateless):
+    _fn = F.softsign
+
+
+class LogSigmoid(_Stateless):
+    _fn = F.logsigmoid
+
+
+class Tanhshrink(_Stateless):
+    _fn = F.tanhshrink
+
+
+class GELU(Module):
+    def __init__(self, approximate="none"):
         super().__init__()
-        self.inplace = inplace
+        self.approximate = approximate
 
     def forward(self, input):
-        return F.silu(input, self.inplace)
+        return F.gelu(input, approximate=self.approximate)
+
+    def extra_repr(self):
+        return f"approximate={self.approximate!r}"
+
+
+class ELU(Module):
+    def __init__(self, alpha=1.0, inplace=False):
+        super().__init__()
+        self.alpha, self.inplace = alpha, inplace
+
+    def forward(self, input):
+        return F.elu(input, self.alpha, self.inplace)
+
+    def extra_repr(self):
+        return _inplace_repr(self.inplace, f"alpha={self.alpha}")
+
+
+class CELU(ELU):
+    def forward(self, input):
+        return F.celu(input, self.alpha, self.inplace)
+
+
+class Softplus(Module):
+    def __init__(self, beta=1.0, threshold=20.0):
+        super().__init__()
+        self.beta, self.threshold = beta, threshold
+
+    def forward(self, input):
+        return F.softplus(input, self.beta, self.threshold)
+
+    def extra_repr(self):
+        return f"beta={self.beta}, threshold={self.threshold}"
+
+
+class Threshold(Module):
+    def __init__(self, threshold, value, inplace=False):
+        super().__init__()
+        self.threshold, self.value, self.inplace = threshold, value, inplace
+
+    def forward(self, input):
+        return F.threshold(input, self.threshold, self.value, self.inplace)
+
+    def extra_repr(self):
+        return _inplace_repr(self.inplace, f"threshold={self.threshold}, value={self.value}")
+
+
+class Softshrink(Module):
+    def __init__(self, lambd=0.5):
+        super().__init__()
+        self.lambd = lambd
+
+    def forward(self, input):
+        return F.softshrink(input, self.lambd)
+
+    def extra_repr(self):
+        return str(self.lambd)
+
+
+class Hardshrink(Softshrink):
+    def forward(self, input):
+        return F.hardshrink(input, self.lambd)
+
+
+class PReLU(Module):
+    """max(0, x) + weight * min(0, x), one learnable weight (init 0.25) or one per channel (dim 1)."""
+
+    def __init__(self, num_parameters=1, init=0.25, device=None, dtype=None):
+        super().__init__()
+        self.num_parameters, self.init = num_parameters, init
+        self.weight = Parameter(empty(num_parameters, device=device, dtype=dtype))
+        self.reset_parameters()
+
+    def reset_parameters(self):
+        _init.constant_(self.weight, self.init)
+
+    def forward(self, input):
+        return F.prelu(input, self.weight)
+
+    def extra_repr(self):
+        return f"num_parameters={self.num_parameters}"
+
+
+class GLU(Module):
+    def __init__(self, dim=-1):
+        super().__init__()
+        self.dim = dim
+
+    def forward(self, input):
+        return F.glu(input, self.dim)
+
+    def extra_repr(self):
+        return f"dim={self.dim}"
 
 
 class Hardtanh(Module):
