@@ -1,29 +1,348 @@
-"""tinygrad_ext.compile: torch.compile's signature, arguments and checks.
+"""tinygrad_ext.compile: torch.compile's signature; elementwise chains traced once and run as fused kernels.
 
-NOTE: this first version captures no graph and fuses no kernels: the returned callable runs the function
-(or module) eagerly, on the same kernels, so its results equal the eager ones exactly and it is no
-faster. It exists so that tutorial code written with `torch.compile` runs unchanged. For a graph built
-once, optimized ahead of time and replayed (constant folding, CSE, dead-node elimination, a cached
-execution plan), use the static-graph API, `tinygrad_ext.static` (TensorFlow 1's placeholders/Session).
+On the first call with given argument shapes, dtypes, devices and requires_grad (the guards), the function
+runs once on proxy tensors that record each op into a graph (a trace). What it can capture: Tensor operators
+and methods that are registry elementwise ops (+ - * / **, exp, sigmoid, tanh, relu, ...) on float32/float64
+CPU tensors and Python numbers, ending in nothing or a full `sum()`/`mean()`. Each output becomes one fused
+kernel (`_fusion.Chain`: generated C++ over the eager functors, so results equal the eager ones bitwise);
+later calls that pass the same guards only check them and call the kernels.
+
+Anything else is a graph break: the function then runs eagerly for those guards, with one warning naming
+what broke it (or, with fullgraph=True, a RuntimeError): an op outside that set (matmul, indexing, a
+reduction over dims, an op after a reduction), data-dependent Python (`.item()`, `if tensor:`), integer
+tensors, a CUDA tensor, or autograd (an input that requires grad, with grad mode on: fused kernels have no
+backward yet, so training steps with `loss.backward()` run eagerly). A guard miss traces again, up to
+`recompile_limit` (8, torch's default) guard sets per function; beyond it, new guard sets run eagerly.
+
+NOTE: the trace runs the function's Python once; if it breaks, the eager run repeats the side effects
+(prints, appends) of the code before the break. A captured tensor (a closure's or a module's) is read at
+every call (its current values), its shape and dtype re-checked; a Python number argument is a guard (a new
+value traces again); numbers inside the function are constants of the trace.
 """
 import functools
+import warnings
 
+from . import _fusion
+from ._device import device
+from .autograd.grad_mode import is_grad_enabled
 from .nn.modules.module import Module
+from .tensor import Tensor, tensor
 
 _MODES = ("default", "lite", "reduce-overhead", "max-autotune-no-cudagraphs", "max-autotune")
 _BACKENDS = ("inductor", "eager", "aot_eager", "cudagraphs")
+RECOMPILE_LIMIT = 8  # torch._dynamo.config.recompile_limit
+
+
+class GraphBreak(Exception):
+    """Raised inside a trace where the function leaves what a fused kernel can run."""
+
+
+class CompileStats:
+    """What a compiled function did: traces (first compile + recompiles on guard misses), graph breaks, fused
+    kernels built, calls that ran fused kernels, calls that ran eagerly."""
+
+    __slots__ = ("traces", "guard_misses", "graph_breaks", "fused_kernels", "fused_ops", "fused_calls",
+                 "eager_calls")
+
+    def __init__(self):
+        for k in self.__slots__:
+            setattr(self, k, 0)
+
+    def as_dict(self):
+        return {k: getattr(self, k) for k in self.__slots__}
+
+    def __repr__(self):
+        return "CompileStats(" + ", ".join(f"{k}={v}" for k, v in self.as_dict().items()) + ")"
+
+
+# ------------------------------------------------------------------------------------------ tracing
+class _Trace:
+    def __init__(self):
+        self.steps, self.sources = [], []  # sources: ("arg", i) | ("tensor", t) for each trace input
+        self.captured = []                 # (tensor, shape, dtype) of tensors read from outside the arguments
+        self.dtype = None
+
+    def input(self, source, shape, dtype):
+        self._check_dtype(dtype)
+        self.sources.append(source)
+        return _Proxy(self, ("in", len(self.sources) - 1), shape)
+
+    def _check_dtype(self, dtype):
+        if dtype not in _fusion._CTYPE:
+            raise GraphBreak(f"a {dtype} tensor (fused kernels run float32 and float64)")
+        if self.dtype is None:
+            self.dtype = dtype
+        elif dtype is not self.dtype:
+            raise GraphBreak(f"mixed dtypes ({self.dtype} and {dtype})")
+
+    def operand(self, x):
+        if isinstance(x, _Proxy):
+            if x._trace is not self:
+                raise GraphBreak("a tensor of another trace")
+            if x._reduced:
+                raise GraphBreak("an op after a reduction (a reduction ends a fused kernel)")
+            return x
+        if isinstance(x, Tensor):
+            if x.device.type != "cpu":
+                raise GraphBreak(f"a tensor on {x.device}")
+            if x.requires_grad and is_grad_enabled():
+                raise GraphBreak("autograd (a tensor that requires grad, with grad mode on)")
+            self.captured.append((x, tuple(x.shape), x.dtype))
+            return self.input(("tensor", x), tuple(x.shape), x.dtype)
+        if isinstance(x, (int, float)) and not isinstance(x, bool):
+            if self.dtype is None:
+                raise GraphBreak("a number before any tensor")
+            return self.input(("tensor", tensor(x, dtype=self.dtype)), (), self.dtype)
+        raise GraphBreak(f"an operand of type {type(x).__name__}")
+
+    def op(self, name, *xs):
+        ps = [self.operand(x) for x in xs]
+        try:
+            shape = _fusion._broadcast([p.shape for p in ps], name)
+        except RuntimeError as e:
+            raise GraphBreak(f"{name} of shapes {[p.shape for p in ps]} (the eager op raises the error)") from e
+        self.steps.append((name, tuple(p._ref for p in ps)))
+        return _Proxy(self, ("step", len(self.steps) - 1), shape)
+
+    def chain(self, proxy):
+        """The fused chain computing `proxy` (only the steps it needs) and its inputs' sources."""
+        needed, stack = set(), [proxy._ref]
+        while stack:
+            kind, i = stack.pop()
+            if kind == "step" and i not in needed:
+                needed.add(i)
+                stack.extend(self.steps[i][1])
+        renumber_step = {j: n for n, j in enumerate(sorted(needed))}
+        used = sorted({i for j in needed for kind, i in self.steps[j][1] if kind == "in"})
+        renumber_in = {i: n for n, i in enumerate(used)}
+        steps = [(name, tuple(("in", renumber_in[i]) if kind == "in" else ("step", renumber_step[i])
+                              for kind, i in args)) for j, (name, args) in enumerate(self.steps) if j in needed]
+        return _fusion.Chain(steps, len(used), proxy._reduced), [self.sources[i] for i in used]
+
+
+def _method(name):
+    return lambda self, *args: self._trace.op(name, self, *args)
+
+
+def _reflected(name):
+    return lambda self, other: self._trace.op(name, other, self)
+
+
+def _breaks(what):
+    def method(self, *args, **kwargs):
+        raise GraphBreak(what)
+    return method
+
+
+class _Proxy:
+    """A tensor during a trace: its ops are recorded, not run."""
+
+    __slots__ = ("_trace", "_ref", "shape", "_reduced")
+
+    def __init__(self, trace, ref, shape, reduced=None):
+        self._trace, self._ref, self.shape, self._reduced = trace, ref, tuple(shape), reduced
+
+    dtype = property(lambda self: self._trace.dtype)
+    device = property(lambda self: _CPU)
+    ndim = property(lambda self: len(self.shape))
+    requires_grad = False
+
+    def dim(self):
+        return len(self.shape)
+
+    def size(self, dim=None):
+        return self.shape if dim is None else self.shape[dim]
+
+    def _reduce(self, kind, dim=None, keepdim=False, dtype=None):
+        if dim is not None or keepdim or dtype is not None:
+            raise GraphBreak(f"{kind} over dims (only a full {kind}() ends a fused kernel)")
+        self._trace.operand(self)
+        if self._ref[0] == "in":
+            raise GraphBreak(f"a {kind} of an input alone (no elementwise op to fuse)")
+        return _Proxy(self._trace, self._ref, (), kind)
+
+    def sum(self, dim=None, keepdim=False, dtype=None):
+        return self._reduce("sum", dim, keepdim, dtype)
+
+    def mean(self, dim=None, keepdim=False, dtype=None):
+        return self._reduce("mean", dim, keepdim, dtype)
+
+    def __pow__(self, other):
+        if isinstance(other, (int, float)) and not isinstance(other, bool) and other == 2:
+            return self._trace.op("mul", self, self)  # as the eager x ** 2: a multiply
+        return self._trace.op("pow", self, other)
+
+    pow = __pow__
+    __add__ = add = _method("add")
+    __sub__ = sub = _method("sub")
+    __mul__ = mul = _method("mul")
+    __truediv__ = div = _method("div")
+    __radd__ = _reflected("add")
+    __rsub__ = _reflected("sub")
+    __rmul__ = _reflected("mul")
+    __rtruediv__ = _reflected("div")
+    __rpow__ = _reflected("pow")
+    __neg__ = _method("neg")
+    __abs__ = _method("abs")
+    __bool__ = _breaks("data-dependent control flow (bool() of a tensor)")
+    __float__ = __int__ = __index__ = item = tolist = numpy = _breaks("a tensor's value read in Python (.item())")
+    __lt__ = __le__ = __gt__ = __ge__ = _breaks("a comparison (bool results are not fused)")
+    __eq__ = __ne__ = __lt__
+    __hash__ = object.__hash__
+    __len__ = __iter__ = __getitem__ = __setitem__ = _breaks("indexing")
+
+    def __getattr__(self, name):
+        raise GraphBreak(f"Tensor.{name}")
+
+
+for _name in _fusion.FUSABLE:
+    if not hasattr(_Proxy, _name):
+        setattr(_Proxy, _name, _method(_name))
+del _name
+_CPU = device("cpu")
+
+
+# ------------------------------------------------------------------------------------------ the compiled callable
+class _Graph:
+    """One guard set's trace: a fused chain per output."""
+
+    def __init__(self, outputs, structure, captured):
+        self.outputs, self.structure, self.captured = outputs, structure, captured
+
+    def run(self, tensors):
+        for t, shape, dtype in self.captured:
+            if tuple(t.shape) != shape or t.dtype is not dtype:
+                return None  # a captured tensor changed: trace again
+        results = []
+        for chain, sources in self.outputs:
+            if chain is None:
+                results.append(tensors[sources])
+                continue
+            results.append(chain(*[tensors[s[1]] if s[0] == "arg" else s[1] for s in sources]))
+        return results[0] if self.structure is None else self.structure(results)
+
+
+class _Compiled:
+    def __init__(self, fn, fullgraph, fuse, limit):
+        self.fn, self.fullgraph, self.fuse, self.limit = fn, fullgraph, fuse, limit
+        self.stats, self.graphs, self._warned = CompileStats(), {}, set()
+
+    def __call__(self, *args, **kwargs):
+        if not self.fuse:
+            self.stats.eager_calls += 1
+            return self.fn(*args, **kwargs)
+        key = _guards(args, kwargs)
+        graph = self.graphs.get(key, False) if key is not None else None
+        if graph is False:
+            if len(self.graphs) >= self.limit:
+                self._warn("recompile limit", f"tinygrad_ext.compile: {self._name()} hit the recompile limit "
+                           f"({self.limit} guard sets of shapes, dtypes, devices and requires_grad); new "
+                           "ones run eagerly")
+                graph = None
+            else:
+                if self.graphs:
+                    self.stats.guard_misses += 1
+                graph = self.graphs[key] = self._trace(args, kwargs)
+        if graph is not None:
+            flat = [a for a in list(args) + [kwargs[k] for k in sorted(kwargs)] if isinstance(a, Tensor)]
+            out = graph.run(flat)
+            if out is not None:
+                self.stats.fused_calls += 1
+                return out
+            graph = self.graphs[key] = self._trace(args, kwargs)  # a captured tensor changed: trace again
+            if graph is not None:
+                self.stats.fused_calls += 1
+                return graph.run(flat)
+        self.stats.eager_calls += 1
+        return self.fn(*args, **kwargs)
+
+    def _name(self):
+        return getattr(self.fn, "__qualname__", type(self.fn).__name__)
+
+    def _warn(self, reason, message):
+        if reason not in self._warned:
+            self._warned.add(reason)
+            warnings.warn(message, UserWarning, stacklevel=3)
+
+    def _trace(self, args, kwargs):
+        self.stats.traces += 1
+        trace = _Trace()
+        try:
+            n = 0
+            proxied = []
+            for a in list(args) + [kwargs[k] for k in sorted(kwargs)]:
+                if isinstance(a, Tensor):
+                    if a.device.type != "cpu":
+                        raise GraphBreak(f"a tensor on {a.device}")
+                    if a.requires_grad and is_grad_enabled():
+                        raise GraphBreak("autograd (an input that requires grad, with grad mode on)")
+                    proxied.append(trace.input(("arg", n), tuple(a.shape), a.dtype))
+                    n += 1
+                else:
+                    proxied.append(a)
+            pargs, pkw = proxied[:len(args)], dict(zip(sorted(kwargs), proxied[len(args):]))
+            result = self.fn(*pargs, **pkw)
+            items, structure = ([result], None) if not isinstance(result, (tuple, list)) else \
+                (list(result), type(result))
+            outputs = []
+            for r in items:
+                if not isinstance(r, _Proxy):
+                    raise GraphBreak(f"a returned {type(r).__name__} (only tensors computed by the trace)")
+                if r._ref[0] == "in" and trace.sources[r._ref[1]][0] == "arg" and not r._reduced:
+                    outputs.append((None, trace.sources[r._ref[1]][1]))
+                else:
+                    outputs.append(trace.chain(r))
+        except GraphBreak as e:
+            return self._break(str(e))
+        except Exception as e:  # noqa: BLE001 (any failure inside the trace: the eager run shows the real error)
+            return self._break(f"{type(e).__name__}: {e}")
+        chains = [c for c, _ in outputs if c is not None]
+        self.stats.fused_kernels += len(chains)
+        self.stats.fused_ops += sum(len(c) for c in chains)
+        return _Graph(outputs, structure, trace.captured)
+
+    def _break(self, what):
+        self.stats.graph_breaks += 1
+        message = (f"tinygrad_ext.compile: graph break in {self._name()}: {what}. This call signature runs "
+                   "eagerly (fused kernels cover elementwise registry ops on float CPU tensors ending in an "
+                   "optional full sum/mean, without autograd).")
+        if self.fullgraph:
+            raise RuntimeError(message.replace("graph break", "fullgraph=True, but found a graph break"))
+        self._warn(what, message)
+        return None
+
+
+def _guards(args, kwargs):
+    """The guard key of a call: each tensor's shape, dtype, device and requires_grad (and the grad mode), each
+    other value itself; None when a value cannot be a guard (unhashable: the call runs eagerly)."""
+    try:
+        return tuple(_guard(a) for a in args) + tuple((k, _guard(v)) for k, v in sorted(kwargs.items()))
+    except TypeError:
+        return None
+
+
+def _guard(a):
+    if isinstance(a, Tensor):
+        return ("T", tuple(a.shape), a.dtype, str(a.device), a.requires_grad, is_grad_enabled())
+    hash(a)
+    return ("V", type(a), a)
 
 
 class OptimizedModule(Module):
     """What compile() returns for a Module, as torch's: the module is `_orig_mod` (so state_dict keys carry
-    the `_orig_mod.` prefix) and other attributes are looked up on it."""
+    the `_orig_mod.` prefix) and other attributes are looked up on it. Its forward is compiled."""
 
-    def __init__(self, mod):
+    def __init__(self, mod, compiled):
         super().__init__()
         self._orig_mod = mod
+        self.__dict__["_compiled"] = compiled
+
+    @property
+    def stats(self):
+        return self.__dict__["_compiled"].stats
 
     def forward(self, *args, **kwargs):
-        return self._orig_mod(*args, **kwargs)
+        return self.__dict__["_compiled"](*args, **kwargs)
 
     def __getattr__(self, name):
         try:
@@ -37,7 +356,7 @@ class OptimizedModule(Module):
 
 def compile(model=None, *, fullgraph=False, dynamic=None, backend="inductor", mode=None,  # noqa: A001 (torch.compile)
             options=None, name=None, disable=False, recompile_limit=None, isolate_recompiles=False, shapes_spec=None):
-    """torch.compile(model): a callable with the model's results (run eagerly: see the module's NOTE)."""
+    """torch.compile(model): elementwise chains fused into generated kernels, the rest eager (see the module)."""
     if model is None:
         return lambda m: compile(m, fullgraph=fullgraph, dynamic=dynamic, backend=backend, mode=mode, options=options,
                                  name=name, disable=disable, recompile_limit=recompile_limit,
@@ -50,16 +369,19 @@ def compile(model=None, *, fullgraph=False, dynamic=None, backend="inductor", mo
         raise RuntimeError(f"Unrecognized mode={mode}, should be one of: {', '.join(_MODES)}")
     if isinstance(backend, str) and backend not in _BACKENDS:
         raise RuntimeError(f"Invalid backend: '{backend}': this library's compile accepts {', '.join(_BACKENDS)} "
-                           "(all run eagerly).")
+                           "('eager' and 'aot_eager' run eagerly).")
     if not isinstance(disable, bool):
         raise AssertionError(f"Expected enable to be a bool, got {type(disable)}")
     if disable:
         return model
+    compiled = _Compiled(model, fullgraph, fuse=backend in ("inductor", "cudagraphs"),
+                         limit=RECOMPILE_LIMIT if recompile_limit is None else recompile_limit)
     if isinstance(model, Module):
-        return OptimizedModule(model)
+        return OptimizedModule(model, compiled)
 
     @functools.wraps(model)
-    def compiled(*args, **kwargs):
-        return model(*args, **kwargs)
-    compiled._torchdynamo_orig_callable = model
-    return compiled
+    def wrapper(*args, **kwargs):
+        return compiled(*args, **kwargs)
+    wrapper._torchdynamo_orig_callable = model
+    wrapper.stats = compiled.stats
+    return wrapper
