@@ -2,6 +2,8 @@
 meshgrid, take_along_dim, kron, unfold, ...): values against numpy in float64, gradients with
 gradcheck (float64 central differences), torch's errors for bad input."""
 
+import math
+
 import numpy as np
 import pytest
 import tinygrad_ext as torch
@@ -373,3 +375,53 @@ def test_extra_ops_edges():
     assert x.masked_scatter_(torch.tensor([[True, False], [False, True]]), torch.tensor([1.0, 2.0])) is x
     assert x.tolist() == [[1.0, 0.0], [0.0, 2.0]]
     assert torch.block_diag(torch.tensor([1]), torch.tensor([[2.5]])).dtype is torch.float32
+
+
+STACKS = [
+    ("hstack", lambda x, y: torch.hstack([x, y]), lambda a, b: np.hstack([a, b]), [(2, 3), (2, 1)]),
+    ("hstack_1d", lambda x, y: torch.hstack((x, y)), lambda a, b: np.hstack([a, b]), [(2,), (3,)]),
+    ("vstack", lambda x, y: torch.vstack([x, y]), lambda a, b: np.vstack([a, b]), [(3,), (2, 3)]),
+    ("row_stack", lambda x, y: torch.row_stack([x, y]), lambda a, b: np.vstack([a, b]), [(2, 3), (1, 3)]),
+    ("dstack", lambda x, y: torch.dstack([x, y]), lambda a, b: np.dstack([a, b]), [(2, 3), (2, 3)]),
+    ("column_stack", lambda x, y: torch.column_stack([x, y]), lambda a, b: np.column_stack([a, b]), [(3,), (3, 2)]),
+    ("atleast_3d", lambda x: torch.atleast_3d(x), np.atleast_3d, [(2, 3)]),
+    ("tensor_split", lambda x: torch.tensor_split(x, 3, dim=1)[0] * 2 + x.tensor_split([1, 3], 1)[2].sum(),
+     lambda a: np.array_split(a, 3, 1)[0] * 2 + np.split(a, [1, 3], 1)[2].sum(), [(2, 7)]),
+    ("hsplit", lambda x: torch.hsplit(x, 2)[1], lambda a: np.hsplit(a, 2)[1], [(3, 4)]),
+    ("vsplit", lambda x: x.vsplit([1])[1], lambda a: np.vsplit(a, [1])[1], [(3, 4)]),
+    ("dsplit", lambda x: torch.dsplit(x, 2)[0], lambda a: np.dsplit(a, 2)[0], [(2, 2, 4)]),
+    ("ravel", lambda x: x.t().ravel(), lambda a: a.T.ravel(), [(3, 4)]),
+    ("narrow_copy", lambda x: torch.narrow_copy(x, 1, 1, 2), lambda a: a[:, 1:3], [(3, 4)]),
+    ("select_scatter", lambda x, s: torch.select_scatter(x, s, 1, -1),
+     lambda a, s: np.concatenate([a[:, :-1], s[:, None]], 1), [(3, 4), (3,)]),
+    ("slice_scatter", lambda x, s: x.slice_scatter(s, 1, 0, 4, 2),
+     lambda a, s: np.stack([s[:, 0], a[:, 1], s[:, 1], a[:, 3]], 1), [(3, 4), (3, 2)]),
+    ("diagonal_scatter", lambda x, s: torch.diagonal_scatter(x, s, 1),
+     lambda a, s: a - np.diag(np.diagonal(a, 1), 1)[:3, :4] + np.diag(s, 1)[:3, :4], [(3, 4), (3,)]),
+    ("nansum", lambda x: torch.nansum(x.masked_fill(torch.tensor([False, True, False]), math.nan), 1),
+     lambda a: a[:, [0, 2]].sum(1), [(2, 3)]),
+    ("nanmean", lambda x: x.masked_fill(torch.tensor([False, True, False]), math.nan).nanmean(1, keepdim=True),
+     lambda a: a[:, [0, 2]].mean(1, keepdims=True), [(2, 3)]),
+]
+
+
+@pytest.mark.parametrize("name,fn,ref,shapes", STACKS, ids=[c[0] for c in STACKS])
+def test_stacks_splits_and_view_scatters(name, fn, ref, shapes):
+    arrays = [arr(*s) for s in shapes]
+    got = fn(*[torch.tensor(a) for a in arrays])
+    want = ref(*arrays)
+    assert tuple(got.shape) == want.shape
+    np.testing.assert_allclose(got.numpy(), want, rtol=1e-12)
+    assert gradcheck(fn, [torch.tensor(a, requires_grad=True) for a in arrays])
+
+
+def test_stack_and_split_edges():
+    assert torch.atleast_1d(torch.tensor(1.0), torch.ones(2))[0].shape == (1,)
+    assert torch.atleast_2d(torch.tensor(1.0)).shape == (1, 1) and torch.atleast_3d(torch.ones(3)).shape == (1, 3, 1)
+    parts = torch.tensor_split(torch.zeros(2, 7), torch.tensor([2, 9]), dim=1)
+    assert [tuple(p.shape) for p in parts] == [(2, 2), (2, 5), (2, 0)]
+    check_raises(lambda: torch.hsplit(torch.ones(2, 4), 3), RuntimeError, "not divisible by the split_size 3")
+    check_raises(lambda: torch.vsplit(torch.ones(4), 2), RuntimeError, "at least 2 dimension")
+    check_raises(lambda: torch.tensor_split(torch.ones(4), 0), RuntimeError, "number of sections must be larger than 0")
+    check_raises(lambda: torch.nanmean(torch.tensor([1, 2])), RuntimeError, "expected input to have floating point")
+    assert math.isnan(torch.nanmean(torch.tensor([math.nan])).item()) and torch.nansum(torch.tensor([1, 2])).item() == 3

@@ -333,6 +333,19 @@ def logsumexp(input, dim, keepdim=False):
     return out
 
 
+def nansum(input, dim=None, keepdim=False, *, dtype=None):
+    x = input.masked_fill(input.isnan(), 0) if input.dtype.is_floating_point else input
+    return x.sum(dim, keepdim, dtype=dtype)
+
+
+def nanmean(input, dim=None, keepdim=False, *, dtype=None):
+    x = input if dtype is None else input.to(dtype)
+    if not x.dtype.is_floating_point:
+        raise RuntimeError(f"nanmean(): expected input to have floating point or complex dtype but got "
+                           f"{x.dtype._legacy[:-6]}")
+    return nansum(x, dim, keepdim) / (~x.isnan()).sum(_dims_arg(dim), keepdim)
+
+
 def var_mean(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
     return (input.var(dim, unbiased, keepdim, correction=correction), input.mean(dim, keepdim))
 
@@ -414,7 +427,7 @@ def logcumsumexp(input, dim):
 
 _SHARED = ("sort", "argsort", "msort", "topk", "kthvalue", "median", "mode", "unique", "bincount", "histc", "logsumexp",
            "aminmax", "count_nonzero", "cumprod", "cummax", "cummin", "logcumsumexp", "unique_consecutive", "quantile",
-           "nanquantile", "nanmedian")
+           "nanquantile", "nanmedian", "nansum", "nanmean")
 # Tensor.<name> (installed by __init__) and torch.<name>
 METHODS = {n: globals()[n] for n in _SHARED}
 FUNCTIONS = {n: globals()[n] for n in _SHARED + ("var_mean", "std_mean", "searchsorted", "bucketize")}

@@ -414,6 +414,116 @@ def diff(input, n=1, dim=-1, prepend=None, append=None):
     return x
 
 
+# ------------------------------------------------------------ stacking and splitting
+def _atleast(tensors, shape_of):
+    if len(tensors) == 1 and isinstance(tensors[0], (tuple, list)):
+        return tuple(t.reshape(shape_of(t)) for t in tensors[0])
+    out = tuple(t.reshape(shape_of(t)) for t in tensors)
+    return out[0] if len(out) == 1 else out
+
+
+def atleast_1d(*tensors):
+    return _atleast(tensors, lambda t: t.shape if t.dim() >= 1 else [1])
+
+
+def atleast_2d(*tensors):
+    return _atleast(tensors, lambda t: t.shape if t.dim() >= 2 else [1, t.numel()] if t.dim() else [1, 1])
+
+
+def atleast_3d(*tensors):
+    return _atleast(tensors, lambda t: t.shape if t.dim() >= 3 else
+                    list(t.shape) + [1] if t.dim() == 2 else [1, t.numel(), 1] if t.dim() else [1, 1, 1])
+
+
+def hstack(tensors):
+    ts = atleast_1d(list(tensors))
+    return cat(ts, 0 if all(t.dim() == 1 for t in ts) else 1)
+
+
+def vstack(tensors):
+    return cat(atleast_2d(list(tensors)), 0)
+
+
+row_stack = vstack
+
+
+def dstack(tensors):
+    return cat(atleast_3d(list(tensors)), 2)
+
+
+def column_stack(tensors):
+    return cat([t.reshape(t.numel(), 1) if t.dim() <= 1 else t for t in tensors], 1)
+
+
+def tensor_split(input, indices_or_sections, dim=0):
+    """Views: `sections` near-equal parts (the first size % sections one longer), or cuts at indices."""
+    d = _C.wrap_dim(dim, input.dim())
+    n = input.shape[d]
+    if isinstance(indices_or_sections, Tensor):
+        indices_or_sections = indices_or_sections.item() if indices_or_sections.dim() == 0 else \
+            indices_or_sections.tolist()
+    if isinstance(indices_or_sections, int):
+        k = indices_or_sections
+        if k <= 0:
+            raise RuntimeError(f"number of sections must be larger than 0, got {k}")
+        cuts = [i * (n // k) + min(i, n % k) for i in range(1, k)]
+    else:
+        cuts = list(indices_or_sections)
+    bounds = [min(max(c, 0), n) for c in [0] + cuts] + [n]
+    return tuple(input.narrow(d, a, max(b - a, 0)) for a, b in zip(bounds, bounds[1:]))
+
+
+def _split_along(input, indices_or_sections, dim, name, min_dims):
+    if input.dim() < min_dims:
+        raise RuntimeError(f"torch.{name} requires a tensor with at least {min_dims} dimension, but got a tensor with "
+                           f"{input.dim()} dimensions!")
+    if isinstance(indices_or_sections, int) and input.shape[dim] % indices_or_sections:
+        raise RuntimeError(f"torch.{name} attempted to split along dimension {dim}, but the size of the dimension "
+                           f"{input.shape[dim]} is not divisible by the split_size {indices_or_sections}!")
+    return tensor_split(input, indices_or_sections, dim)
+
+
+def hsplit(input, indices_or_sections):
+    return _split_along(input, indices_or_sections, 0 if input.dim() == 1 else 1, "hsplit", 1)
+
+
+def vsplit(input, indices_or_sections):
+    return _split_along(input, indices_or_sections, 0, "vsplit", 2)
+
+
+def dsplit(input, indices_or_sections):
+    return _split_along(input, indices_or_sections, 2, "dsplit", 3)
+
+
+def ravel(input):
+    return input.reshape(-1)
+
+
+def narrow_copy(input, dim, start, length):
+    return input.narrow(dim, start, length).clone()
+
+
+# ------------------------------------------------------------------ scatters of views
+def select_scatter(input, src, dim, index):
+    out = input.clone()
+    out[(slice(None),) * _C.wrap_dim(dim, input.dim()) + (index,)] = src
+    return out
+
+
+def slice_scatter(input, src, dim=0, start=None, end=None, step=1):
+    out = input.clone()
+    out[(slice(None),) * _C.wrap_dim(dim, input.dim()) + (slice(start, end, step),)] = src
+    return out
+
+
+def diagonal_scatter(input, src, offset=0, dim1=0, dim2=1):
+    """input with src on its diagonal: input zeroed there plus src placed on zeros."""
+    shape = list(input.shape)
+    on_diagonal = DiagonalScatter.apply(full(list(src.shape), True, dtype=_dtype.bool, device=input.device), shape,
+                                        offset, dim1, dim2)
+    return input.masked_fill(on_diagonal, 0) + DiagonalScatter.apply(src, shape, offset, dim1, dim2)
+
+
 # ------------------------------------------------------------------ indexing
 def take_along_dim(input, indices, dim=None):
     if indices.dtype is not _dtype.int64:
@@ -524,10 +634,13 @@ def _packed(fn, arg):
 
 _SHARED = ("fliplr", "flipud", "roll", "rot90", "repeat_interleave", "tril", "triu", "diag", "diagonal", "diag_embed",
            "trace", "movedim", "moveaxis", "swapdims", "broadcast_to", "take_along_dim", "argwhere", "outer", "ger",
-           "kron", "diff")
+           "kron", "diff", "tensor_split", "hsplit", "vsplit", "dsplit", "ravel", "narrow_copy", "select_scatter",
+           "slice_scatter", "diagonal_scatter")
 # Tensor.<name> (installed by __init__) and torch.<name>
 METHODS = {**{n: globals()[n] for n in _SHARED + ("tril_", "triu_")},
            "flip": _packed(flip, "dims"), "tile": _packed(tile, "dims"), "repeat": repeat, "unfold": unfold}
 FUNCTIONS = {n: globals()[n] for n in _SHARED + ("flip", "tile", "broadcast_tensors", "broadcast_shapes", "meshgrid",
                                                  "tril_indices", "triu_indices", "unflatten", "cartesian_prod",
-                                                 "block_diag", "diagflat")}
+                                                 "block_diag", "diagflat", "atleast_1d", "atleast_2d",
+                                                 "atleast_3d", "hstack", "vstack", "row_stack", "dstack",
+                                                 "column_stack")}
