@@ -425,3 +425,30 @@ def test_stack_and_split_edges():
     check_raises(lambda: torch.tensor_split(torch.ones(4), 0), RuntimeError, "number of sections must be larger than 0")
     check_raises(lambda: torch.nanmean(torch.tensor([1, 2])), RuntimeError, "expected input to have floating point")
     assert math.isnan(torch.nanmean(torch.tensor([math.nan])).item()) and torch.nansum(torch.tensor([1, 2])).item() == 3
+
+
+@pytest.mark.parametrize("reduce", ["prod", "mean", "amax", "amin"])
+@pytest.mark.parametrize("include_self", [True, False])
+def test_index_reduce(reduce, include_self):
+    a, src, idx = arr(3, 4), arr(5, 4), np.array([0, 2, 0, 0, 2])
+    combine = {"prod": np.prod, "mean": np.mean, "amax": np.max, "amin": np.min}[reduce]
+    want = a.copy()
+    for row in set(idx.tolist()):
+        members = ([a[row]] if include_self else []) + [src[i] for i in np.nonzero(idx == row)[0]]
+        want[row] = combine(np.stack(members), 0)
+    fn = lambda x, s: x.index_reduce(0, torch.tensor(idx), s, reduce, include_self=include_self)  # noqa: E731
+    np.testing.assert_allclose(fn(torch.tensor(a), torch.tensor(src)).numpy(), want, rtol=1e-12)
+    assert gradcheck(fn, [torch.tensor(a, requires_grad=True), torch.tensor(src, requires_grad=True)])
+
+
+def test_put():
+    a = arr(2, 3)
+    want = a.copy().ravel()
+    np.add.at(want, [4, 0, 4], [1.0, 2.0, 3.0])
+    got = torch.tensor(a).put(torch.tensor([4, 0, 4]), torch.tensor([1.0, 2.0, 3.0], dtype=torch.float64), True)
+    np.testing.assert_allclose(got.numpy(), want.reshape(2, 3))
+    x = torch.zeros(2, 2)
+    assert x.put_(torch.tensor([[3], [0]]), torch.tensor([1.0, 2.0])) is x and x.tolist() == [[2.0, 0.0], [0.0, 1.0]]
+    assert torch.concat([x, x]).shape == (4, 2) and torch.concatenate([x, x], 1).shape == (2, 4)
+    assert gradcheck(lambda t, s: t.put(torch.tensor([1, 5]), s), [torch.tensor(a, requires_grad=True),
+                                                                     torch.tensor(arr(2), requires_grad=True)])

@@ -240,6 +240,25 @@ def index_put(input, indices, values, accumulate=False):
     return input + _ops.IndexPutAccumulate.apply(values.expand(shape), input.shape, 0, list(key))
 
 
+def index_reduce(input, dim, index, source, reduce, *, include_self=True):
+    """source's slices reduced into input's slices index[i] along dim: scatter_reduce with the index
+    broadcast over source."""
+    if reduce not in ("prod", "mean", "amax", "amin"):
+        raise RuntimeError(f"index_reduce(): Expected reduce to be one of prod, mean, amax or amin but got {reduce}.")
+    d, index = _dim_index(input, dim, index, "index_reduce")
+    _check_source(input, d, index, source, "index_reduce")
+    shape = [1] * source.dim()
+    shape[d] = index.numel()
+    return scatter_reduce(input, d, index.to(_dtype.int64).reshape(shape).expand(source.shape), source, reduce,
+                          include_self=include_self)
+
+
+def put(input, index, source, accumulate=False):
+    """input as a flat vector with source written (or added) at index."""
+    flat = index_put(input.reshape(-1), (index.reshape(-1),), source.reshape(-1), accumulate)
+    return flat.view(input.shape)
+
+
 def take(input, index):
     """input as a flat vector, indexed (negative indices count from the end)."""
     n = input.numel()
@@ -274,10 +293,12 @@ def _inplace(fn):
     return method
 
 
-_SHARED = ("scatter", "scatter_reduce", "index_add", "index_copy", "index_fill", "index_put", "take", "masked_scatter")
+_SHARED = ("scatter", "scatter_reduce", "index_add", "index_copy", "index_fill", "index_put", "take", "masked_scatter",
+           "index_reduce", "put")
 # Tensor.<name> (installed by __init__) and torch.<name>
 METHODS = {**{n: globals()[n] for n in _SHARED}, "scatter_": scatter_, "scatter_reduce_": scatter_reduce_,
            "index_add_": _inplace(index_add), "index_copy_": _inplace(index_copy),
            "index_fill_": _inplace(index_fill), "index_put_": _inplace(index_put),
-           "masked_scatter_": _inplace(masked_scatter)}
+           "masked_scatter_": _inplace(masked_scatter), "index_reduce_": _inplace(index_reduce),
+           "put_": _inplace(put)}
 FUNCTIONS = {n: globals()[n] for n in _SHARED}

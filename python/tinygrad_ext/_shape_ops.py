@@ -639,8 +639,8 @@ _SHARED = ("fliplr", "flipud", "roll", "rot90", "repeat_interleave", "tril", "tr
 # Tensor.<name> (installed by __init__) and torch.<name>
 METHODS = {**{n: globals()[n] for n in _SHARED + ("tril_", "triu_")},
            "flip": _packed(flip, "dims"), "tile": _packed(tile, "dims"), "repeat": repeat, "unfold": unfold}
-FUNCTIONS = {n: globals()[n] for n in _SHARED + ("flip", "tile", "broadcast_tensors", "broadcast_shapes", "meshgrid",
+FUNCTIONS = {**{n: globals()[n] for n in _SHARED + ("flip", "tile", "broadcast_tensors", "broadcast_shapes", "meshgrid",
                                                  "tril_indices", "triu_indices", "unflatten", "cartesian_prod",
                                                  "block_diag", "diagflat", "atleast_1d", "atleast_2d",
                                                  "atleast_3d", "hstack", "vstack", "row_stack", "dstack",
-                                                 "column_stack")}
+                                                 "column_stack")}, "concat": cat, "concatenate": cat}
