@@ -280,6 +280,8 @@ class _Compiled:
                     n += 1
                 else:
                     proxied.append(a)
+            if n == 0:
+                raise GraphBreak("no tensor arguments (a step over captured tensors is not traced)")
             pargs, pkw = proxied[:len(args)], dict(zip(sorted(kwargs), proxied[len(args):]))
             result = self.fn(*pargs, **pkw)
             items, structure = ([result], None) if not isinstance(result, (tuple, list)) else \

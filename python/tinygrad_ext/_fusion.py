@@ -16,7 +16,7 @@ ISA copy (`_C.cpu_isa()`), into a shared library cached on disk by a hash of its
 pointers. Without a compiler or the headers (or with TG_NO_CXX=1) an interpreter runs the same chain block
 by block (16384 elements, cache-sized) with the eager kernels.
 
-Inputs may broadcast: a one-element input is read as a scalar; any other input whose shape is not the
+Inputs may broadcast: a one-element input (or a zero-stride expanded one) is read as a scalar; any other input whose shape is not the
 result's (or that is not contiguous) is first copied to the result's shape (an eager copy, counted in
 `STATS["materialized"]`).
 """
@@ -80,7 +80,7 @@ class Chain:
         numel = 1
         for s in shape:
             numel *= s
-        kinds = tuple("scalar" if t.numel() == 1 else "full" for t in inputs)
+        kinds = tuple("scalar" if t.numel() == 1 or not any(t.stride()) else "full" for t in inputs)
         key = (dtype, kinds)
         if key not in self._kernels:
             self._kernels[key] = _build(_source(self, _CTYPE[dtype], kinds))
@@ -346,3 +346,116 @@ def _build(source):
         fn.restype = None
         _loaded[digest] = fn
         return fn
+
+
+# ------------------------------------------------------------------------------------------ plans (tinygrad_ext.static)
+# ops cheap enough to compute again in each reader (as XLA, transcendental ones are never duplicated)
+_CHEAP = frozenset(("add", "sub", "mul", "div", "neg", "abs", "relu", "square", "maximum", "minimum"))
+MIN_PLAN_OPS = 3  # shorter chains stay eager kernels (which already reuse their dead inputs' buffers in a plan)
+
+
+class FusedStep:
+    """The plan record of a fused step (in place of the op records it replaces)."""
+
+    __slots__ = ("type", "src", "inputs", "controls", "device", "value", "chain", "members")
+
+    def __init__(self, type_name, root, chain=None, members=()):
+        self.type, self.src, self.device, self.value = type_name, root.src, root.device, None
+        self.inputs, self.controls, self.chain, self.members = (), (), chain, members
+
+
+def _shape_of(*inputs):
+    """A stand-in for a fused-away value that is only read for its shape: an expanded empty tensor."""
+    return empty((), dtype=inputs[0].dtype).expand(_broadcast([tuple(t.shape) for t in inputs], "shape"))
+
+
+def fuse_steps(steps, elementwise, reductions, fetch_slots, shape_readers):
+    """Plan steps ((kernel, input slots, output slot, record), ...), in order, with each chain of CPU floating
+    elementwise ops (record.type -> registry name in `elementwise`), optionally ending in a full reduction
+    (record.type -> "sum"/"mean" in `reductions`), as one fused step of at least MIN_PLAN_OPS ops. An op whose
+    only reader is such an op, or a cheap op (_CHEAP) whose every reader is (and whose value is not fetched), is
+    computed inside its readers' kernels (recomputed where it has several: `(y - x)` in the loss and in its
+    gradient), so it needs no buffer; a reader that only needs its shape
+    (`shape_readers`: record.type -> input positions) gets a zero-stride stand-in.
+    Returns (steps, fused kernels, ops they run)."""
+    value_readers, shape_only = {}, {}
+    for n, (_, ins, _, r) in enumerate(steps):
+        for pos, i in enumerate(ins):
+            (shape_only if pos in shape_readers.get(r.type, ()) else value_readers).setdefault(i, set()).add(n)
+    producer = {out: n for n, (_, _, out, _) in enumerate(steps)}
+    fetched = set(fetch_slots)
+
+    def kind(n):
+        r = steps[n][3]
+        if r.device != "cpu" or getattr(getattr(r.src, "dtype", None), "torch", None) not in _CTYPE or r.controls:
+            return None
+        if r.type in elementwise and elementwise[r.type] in FUSABLE:
+            return "op"
+        attrs = getattr(r.src, "attrs", None) or {}
+        if r.type in reductions and not attrs.get("keepdims") and attrs.get("axis") is None:
+            return "reduce"
+        return None
+
+    kinds = [kind(n) for n in range(len(steps))]
+
+    def inlined(i):  # the step computing slot i, when each reader computes it itself
+        p = producer.get(i)
+        if p is None or kinds[p] != "op" or i in fetched:
+            return None
+        users = value_readers.get(i, ())
+        if not users or any(kinds[u] is None for u in users):
+            return None
+        return p if len(users) == 1 or elementwise[steps[p][3].type] in _CHEAP else None
+
+    def members(n):  # n and the steps inlined into it, in step order
+        ms = {n}
+        for i in steps[n][1]:
+            p = inlined(i)
+            if p is not None:
+                ms |= members(p)
+        return ms
+
+    fused, kept_by = {}, {}
+    for n in range(len(steps)):
+        out = steps[n][2]
+        if kinds[n] is None or (kinds[n] == "op" and inlined(out) is not None):
+            continue  # not fusable, or computed inside its readers
+        ms = sorted(members(n))
+        if len(ms) < MIN_PLAN_OPS or (kinds[n] == "reduce" and len(ms) < 2):
+            continue
+        body = ms[:-1] if kinds[n] == "reduce" else ms
+        index = {steps[m][2]: j for j, m in enumerate(body)}
+        inputs, chain_steps = [], []
+        for m in body:
+            args = []
+            for i in steps[m][1]:
+                if i not in index and i not in inputs:
+                    inputs.append(i)
+                args.append(("step", index[i]) if i in index else ("in", inputs.index(i)))
+            chain_steps.append((elementwise[steps[m][3].type], tuple(args)))
+        chain = Chain(chain_steps, len(inputs), reductions[steps[n][3].type] if kinds[n] == "reduce" else None)
+        fused[n] = (chain, tuple(inputs), out, FusedStep("_Fused", steps[n][3], chain, [steps[m][3] for m in ms]))
+        for m in body:
+            kept_by.setdefault(m, set()).add(n)
+    # a step is gone when each of its value readers is a fused step, or gone itself (readers come later)
+    gone = set()
+    for m in reversed(range(len(steps))):
+        if m in kept_by and m not in fused and all(u in fused or u in gone for u in value_readers[steps[m][2]]):
+            gone.add(m)
+
+    def leaves(i):  # the slots a gone value is computed from
+        p = producer.get(i)
+        if p not in gone:
+            return [i]
+        return [x for j in steps[p][1] for x in leaves(j)]
+
+    out_steps = []
+    for n, s in enumerate(steps):
+        if n in fused:
+            out_steps.append(fused[n])
+        elif n not in gone:
+            out_steps.append(s)
+        elif steps[n][2] in shape_only:
+            ins = tuple(dict.fromkeys(leaves(steps[n][2])))
+            out_steps.append((_shape_of, ins, steps[n][2], FusedStep("_ShapeOf", s[3])))
+    return out_steps, len(fused), sum(len(f[3].members) for f in fused.values())

@@ -9,9 +9,14 @@ execute kernels. Building a plan:
      subexpressions (same op, same inputs, same attributes);
   3. removes the nodes nothing live reads any more (dead-node elimination);
   4. orders the live nodes (variable reads first: a run reads each variable once, before any
-     assignment) and assigns each a slot, so a run is a loop over prepared (kernel, input slots) steps.
+     assignment) and assigns each a slot, so a run is a loop over prepared (kernel, input slots) steps;
+  5. fuses each chain of CPU floating elementwise ops (optionally ending in a full reduce_sum/mean) into one
+     generated kernel (tinygrad_ext._fusion; TG_FUSION=0 turns it off).
 The counts of each pass are in `Plan.stats` (a Session shows its last plan's as `session.stats`).
 """
+import os
+
+from .. import _fusion
 from .. import cuda as _cuda
 from . import errors
 from ._graph import TensorShape
@@ -26,7 +31,7 @@ register("_Transfer", lambda attrs, x: x.to(attrs["device"]))
 # Buffer reuse. Kernels whose output is always a new buffer (never an input, nor a view of one):
 _FRESH = frozenset(BINARY) | frozenset(UNARY) | {"MatMul", "Sum", "Mean", "Max", "Min", "Select", "Cast", "AddN",
                                                  "ConcatV2", "LogicalNot", "ZerosLike", "OnesLike", "ReductionCount",
-                                                 "RandomStandardNormal", "RandomUniform", "StridedSliceGrad"}
+                                                 "RandomStandardNormal", "RandomUniform", "StridedSliceGrad", "_Fused", "_ShapeOf"}
 # ... and those whose output may be their first input or a view of it:
 _ALIASING = frozenset(("SumTo", "BroadcastLike", "Reshape", "ReshapeLike", "Transpose", "ExpandDims", "Squeeze",
                        "StridedSlice", "_Transfer", "Identity", "StopGradient", "Assign"))
@@ -40,7 +45,7 @@ class Stats:
     """What the passes did to one plan, and how often it ran."""
 
     __slots__ = ("nodes", "constants_folded", "simplified", "cse_merged", "dead_removed", "nodes_after", "kernels",
-                 "in_place", "runs")
+                 "in_place", "runs", "fused", "fused_ops")
 
     def __init__(self):
         for k in self.__slots__:
@@ -191,7 +196,11 @@ class Plan:
         self.feeds = [(r.src, slot[id(r)], r.device) for r in live if r.type == "Feed"]
         self.steps = [(OPS[r.type].make(r.src, r.device, session), tuple(slot[id(x)] for x in r.inputs),
                        slot[id(r)], r) for r in live if r.value is None and r.type != "Feed"]
-        stats.kernels = len(self.steps)
+        stats.kernels = len(self.steps)  # (the ops' kernels: `fused_ops` of them run as `fused` fused kernels)
+        if os.environ.get("TG_FUSION", "1") != "0":
+            self.steps, stats.fused, stats.fused_ops = _fusion.fuse_steps(
+                self.steps, {**BINARY, **UNARY}, {"Sum": "sum", "Mean": "mean"}, [slot[id(r)] for r in outs],
+                {"BroadcastLike": (1,), "SumTo": (1,)})
         self._plan_buffers([slot[id(r)] for r in live if r.value is not None or r.type in ("Feed", "VariableV2")],
                            {slot[id(r)]: r.src for r in live if r.type == "VariableV2"}, [slot[id(r)] for r in outs])
         self._run = self._generate({slot[id(r)]: r.value for r in live if r.value is not None},
