@@ -126,41 +126,55 @@ def mode(input, dim=-1, keepdim=False):
     return mode_type(values, indices)
 
 
+def _runs(values, change, order, shape, return_inverse, return_counts):
+    """The runs of equal neighbours along dim 0 of values (a run starts where `change`, of n - 1, is True):
+    [each run's value, each input element's run (through `order`, the sort permutation, when values
+    were sorted), each run's length], the last two when asked."""
+    n = values.shape[0]
+    starts = cat([full([min(n, 1)], True, dtype=_dtype.bool, device=values.device), change])
+    out = [values[starts]]
+    group = starts.to(_dtype.int64).cumsum(0) - 1
+    if return_inverse:
+        inverse = group
+        if order is not None:
+            inverse = zeros(n, dtype=_dtype.int64, device=values.device)
+            inverse[order] = group
+        out.append(inverse.reshape(shape))
+    if return_counts:
+        out.append(zeros(out[0].shape[0], dtype=_dtype.int64, device=values.device).scatter_add(
+            0, group, full([n], 1, dtype=_dtype.int64, device=values.device)))
+    return out
+
+
+def _along(input, dim, runs_of):
+    """runs_of(slices) for the slices along dim as rows of one matrix; the values go back in shape."""
+    d = _C.wrap_dim(dim, input.dim())
+    moved = input.movedim(d, 0)
+    out = runs_of(moved.reshape(moved.shape[0], -1))
+    out[0] = out[0].reshape([out[0].shape[0]] + list(moved.shape[1:])).movedim(0, d)
+    return out
+
+
+def _row_change(rows):
+    return (rows[1:] != rows[:-1]).any(1) if rows.shape[1] else full([max(rows.shape[0] - 1, 0)], False,
+                                                                     dtype=_dtype.bool, device=rows.device)
+
+
 def unique(input, sorted=True, return_inverse=False, return_counts=False, dim=None):  # noqa: A002
-    """Sorted unique values (or slices along dim), from one sort: a new group starts wherever the sorted
+    """Sorted unique values (or slices along dim), from one sort: a new value starts wherever the sorted
     sequence changes. Always sorted (torch leaves the order of sorted=False open)."""
     if dim is None:
-        keys = input.reshape(-1)
-        values, order = (_wrap(t) for t in _C.sort(keys._impl, 0, False))
-        change = values[1:] != values[:-1]
+        values, order = (_wrap(t) for t in _C.sort(input.reshape(-1)._impl, 0, False))
+        out = _runs(values, values[1:] != values[:-1], order, input.shape, return_inverse, return_counts)
     else:
-        d = _C.wrap_dim(dim, input.dim())
-        rows = input.movedim(d, 0)
-        rows = rows.reshape(rows.shape[0], -1)
-        order = arange(rows.shape[0], device=input.device)
-        for c in reversed(range(rows.shape[1])):  # lexicographic: stable sorts from the last column
-            order = order[argsort(rows[order, c])]
-        values = rows[order]
-        change = (values[1:] != values[:-1]).any(1) if values.shape[1] else values[1:, :0].sum(1) != 0
-    n = values.shape[0]
-    starts = cat([full([min(n, 1)], True, dtype=_dtype.bool, device=input.device), change])
-    uniq = values[starts]
-    if dim is not None:
-        d = _C.wrap_dim(dim, input.dim())
-        moved = list(input.movedim(d, 0).shape)
-        uniq = uniq.reshape([uniq.shape[0]] + moved[1:]).movedim(0, d)
-    if not (return_inverse or return_counts):
-        return uniq
-    group = starts.to(_dtype.int64).cumsum(0) - 1
-    out = [uniq]
-    if return_inverse:
-        inverse = zeros(n, dtype=_dtype.int64, device=input.device)
-        inverse[order] = group
-        out.append(inverse.reshape(input.shape) if dim is None else inverse)
-    if return_counts:
-        out.append(zeros(int(starts.sum().item()), dtype=_dtype.int64, device=input.device).scatter_add(
-            0, group, full([n], 1, dtype=_dtype.int64, device=input.device)))
-    return tuple(out)
+        def runs_of(rows):
+            order = arange(rows.shape[0], device=input.device)
+            for c in reversed(range(rows.shape[1])):  # lexicographic: stable sorts from the last column
+                order = order[argsort(rows[order, c])]
+            values = rows[order]
+            return _runs(values, _row_change(values), order, [rows.shape[0]], return_inverse, return_counts)
+        out = _along(input, dim, runs_of)
+    return out[0] if len(out) == 1 else tuple(out)
 
 
 def bincount(input, weights=None, minlength=0):
@@ -207,20 +221,10 @@ def unique_consecutive(input, return_inverse=False, return_counts=False, dim=Non
     """Each run of equal consecutive values (or slices along dim) once."""
     if dim is None:
         values = input.reshape(-1)
-        change = values[1:] != values[:-1]
+        out = _runs(values, values[1:] != values[:-1], None, input.shape, return_inverse, return_counts)
     else:
-        d = _C.wrap_dim(dim, input.dim())
-        values = input.movedim(d, 0)
-        change = (values[1:] != values[:-1]).reshape(max(values.shape[0] - 1, 0), -1).any(1)
-    n = values.shape[0]
-    starts = cat([full([min(n, 1)], True, dtype=_dtype.bool, device=input.device), change])
-    out = [values[starts] if dim is None else values[starts].movedim(0, d)]
-    group = starts.to(_dtype.int64).cumsum(0) - 1
-    if return_inverse:
-        out.append(group.reshape(input.shape) if dim is None else group)
-    if return_counts:
-        out.append(zeros(int(starts.sum().item()), dtype=_dtype.int64, device=input.device).scatter_add(
-            0, group, full([n], 1, dtype=_dtype.int64, device=input.device)))
+        out = _along(input, dim, lambda rows: _runs(rows, _row_change(rows), None, [rows.shape[0]], return_inverse,
+                                                    return_counts))
     return out[0] if len(out) == 1 else tuple(out)
 
 
