@@ -425,3 +425,12 @@ def test_torch_rules_for_powers_matmul_beta_and_indexed_writes():
     assert five.masked_select(five > 0).tolist() == [1.0, 1.0]  # any rank
     check_raises(lambda: torch.ones(0, 3).norm(p=math.inf, dim=0), RuntimeError, "does not have an identity")
     check_raises(lambda: torch.ones(2, 2, 2).norm(dim=(0, 1, 2)), RuntimeError, "dim must be a 2-tuple")
+
+
+def test_tensors_of_up_to_64_dims():
+    for n in (17, 40, 64):
+        x = torch.ones([1] * (n - 1) + [2], requires_grad=True)
+        (x * 2 + 1).sum(0).sum().backward()
+        assert x.grad.shape == x.shape and x.grad.sum().item() == 4.0
+    assert torch.ones([2] * 17).sum().item() == 2.0**17
+    check_raises(lambda: torch.ones([1] * 65) + 1, RuntimeError, "up to 64 dims")

@@ -20,7 +20,7 @@ Shape broadcast_shapes(const Shape& a, const Shape& b) {
 ElementwiseIter make_iter(const Tensor& out, std::initializer_list<Tensor> inputs) {
   ElementwiseIter it;
   int64_t nd = out->dim();
-  TG_CHECK(nd <= kMaxIterDims, "elementwise ops support at most ", kMaxIterDims, " dimensions, got ", nd);
+  TG_CHECK(nd <= kMaxTensorDims, "only tensors with up to ", kMaxTensorDims, " dims are supported, got ", nd);
   it.nops = 1 + int(inputs.size());
   it.numel = out->numel();
   const Tensor* ops[kMaxOperands];
@@ -29,7 +29,7 @@ ElementwiseIter make_iter(const Tensor& out, std::initializer_list<Tensor> input
   for (const Tensor& t : inputs) ops[k++] = &t;
 
   // Full-rank strides in bytes; missing leading dims and size-1 dims broadcast with stride 0.
-  int64_t shape[kMaxIterDims], st[kMaxOperands][kMaxIterDims];
+  int64_t shape[kMaxTensorDims], st[kMaxOperands][kMaxTensorDims];
   for (int64_t d = 0; d < nd; ++d) shape[d] = out->sizes[d];
   for (int o = 0; o < it.nops; ++o) {
     const TensorImpl& t = **ops[o];
@@ -52,6 +52,8 @@ ElementwiseIter make_iter(const Tensor& out, std::initializer_list<Tensor> input
     if (merge) {
       cshape[n - 1] *= shape[d];
     } else {
+      TG_CHECK(n < kMaxIterDims, "elementwise ops support at most ", kMaxIterDims, " dimensions that do not merge "
+               "(got a tensor of ", nd, " dims); make it contiguous first");
       cshape[n] = shape[d];
       for (int o = 0; o < it.nops; ++o) cst[o][n] = st[o][d];
       ++n;

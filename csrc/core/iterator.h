@@ -7,7 +7,8 @@
 
 namespace tg {
 
-constexpr int kMaxIterDims = 16;
+constexpr int kMaxIterDims = 16;    // dims a kernel walks, after merging back-to-back dims
+constexpr int kMaxTensorDims = 64;  // dims a tensor may have (torch's limit)
 constexpr int kMaxOperands = 6;  // out + inputs (where: 3; index: src + 4 index tensors)
 
 struct ElementwiseIter {

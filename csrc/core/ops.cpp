@@ -633,7 +633,7 @@ struct DimPlan {
 DimPlan plan_reduction(const Tensor& a, Shape dims, bool keepdim, const char* name) {
   DimPlan p;
   int64_t nd = a->dim();
-  TG_CHECK(nd <= kMaxIterDims, name, ": at most ", kMaxIterDims, " dimensions are supported");
+  TG_CHECK(nd <= kMaxTensorDims, name, ": only tensors with up to ", kMaxTensorDims, " dims are supported");
   std::vector<bool> red(std::max<int64_t>(nd, 1), dims.empty());
   for (int64_t d : dims) {
     int64_t w = wrap_dim(d, nd);
@@ -659,6 +659,8 @@ DimPlan plan_reduction(const Tensor& a, Shape dims, bool keepdim, const char* na
       st[n - 1] = stride;
       return;
     }
+    TG_CHECK(n < kMaxIterDims, name, ": at most ", kMaxIterDims, " dimensions that do not merge are supported "
+             "(got a tensor of ", nd, " dims); make it contiguous first");
     shape[n] = size;
     st[n] = stride;
     ++n;

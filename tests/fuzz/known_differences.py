@@ -75,9 +75,9 @@ KNOWN = [
           "maximum/minimum gradient where an operand is NaN: ours gives it to neither input, torch to the first "
           "(minimum(a, nan): a.grad is 1)", True),
     Known("*", GRAD + EXC, lambda f: "at most 16 dimensions" in f.detail,
-          "tensors of more than 16 dims: the elementwise and reduction kernels take at most 16 (fixed-size index "
-          "arrays in csrc/core/iterator.h), and raise RuntimeError 'at most 16 dimensions are supported'; torch "
-          "takes 25 in its TensorIterator (README: deliberate differences)", False),
+          "tensors of up to 64 dims work as torch's, but a kernel walks at most 16 dims after merging the "
+          "back-to-back ones (csrc/core/iterator.h): more than 16 that do not merge raise RuntimeError naming the "
+          "fix (.contiguous()); torch walks any rank (README: deliberate differences)", False),
     Known("*", EXC, lambda f: (_op(f, "conv2d", "max_pool2d", "avg_pool2d") and _int_input(f) and
                                "ours raised" in f.kind) or (_op(f, "softmax", "log_softmax") and _empty_input(f)),
           "integer conv2d/max_pool2d/avg_pool2d: torch computes them on the CPU, ours raises NotImplementedError "
