@@ -1,5 +1,5 @@
 """tinygrad_ext.compile: torch.compile's signature and checks; the compiled callable gives the eager results
-(it runs eagerly: see python/tinygrad_ext/_compile.py)."""
+(fused elementwise chains, or eager after a graph break: tests/test_fusion.py tests the fusion itself)."""
 import inspect
 
 import numpy as np
@@ -27,7 +27,8 @@ def train(step_fn, steps=100):
 
 def test_compiled_step_gives_the_eager_losses():
     eager = train(lambda f: f)
-    compiled = train(torch.compile)
+    with pytest.warns(UserWarning, match="graph break .*no tensor arguments"):  # a step over captured tensors
+        compiled = train(torch.compile)
     assert compiled == eager  # bitwise: the same kernels in the same order
     assert eager[-1] < eager[0] / 10
 
@@ -39,7 +40,8 @@ def test_compiled_module_wraps_the_module():
     assert list(cm.state_dict()) == ["_orig_mod.weight", "_orig_mod.bias"]
     assert cm.weight is model.weight and cm.in_features == 4  # attributes are the module's
     x = torch.randn(2, 4)
-    np.testing.assert_array_equal(cm(x).detach().numpy(), model(x).detach().numpy())
+    with pytest.warns(UserWarning, match="graph break .*Tensor.matmul|graph break .*autograd"):
+        np.testing.assert_array_equal(cm(x).detach().numpy(), model(x).detach().numpy())
     assert len(list(cm.parameters())) == 2
 
 
