@@ -1,0 +1,228 @@
+"""tinygrad_ext.onnx: torch.onnx.export for tinygrad_ext models (needs the `onnx` package).
+
+The model runs on `args` while its ops are traced (see _trace.py); each traced op becomes ONNX nodes
+(_symbolic.py), parameters and buffers become initializers named by their state_dict keys. With
+dynamic_axes the model is traced a second time with those axes one size larger, and every size that
+follows them is computed from the inputs' shapes in the graph.
+"""
+import contextlib
+import enum
+import inspect
+import warnings
+
+try:
+    import onnx
+except ImportError as e:
+    raise ModuleNotFoundError("tinygrad_ext.onnx needs the onnx package: pip install onnx") from e
+from onnx import helper
+
+from ..nn.modules.module import Module
+from ..tensor import Tensor, cat
+from ..version import __version__
+from . import errors
+from ._graph import GraphBuilder, onnx_dtype
+from ._symbolic import convert, whole_module
+from ._trace import Tracer, dynamic_args, flatten_values
+from .errors import OnnxExporterError, UnsupportedOperatorError
+
+producer_name = "tinygrad_ext"
+producer_version = __version__
+_DEFAULT_OPSET = 17
+_MIN_OPSET = 13
+_exporting = [False]
+
+
+class TrainingMode(enum.IntEnum):
+    EVAL = 0
+    PRESERVE = 1
+    TRAINING = 2
+
+
+class OperatorExportTypes(enum.IntEnum):
+    ONNX = 0
+    ONNX_ATEN = 1
+    ONNX_ATEN_FALLBACK = 2
+    ONNX_FALLTHROUGH = 3
+
+
+def is_in_onnx_export():
+    """True while export() is tracing a model."""
+    return _exporting[0]
+
+
+class ONNXProgram:
+    """What export(dynamo=True) returns: the ModelProto, and save()."""
+
+    def __init__(self, model_proto):
+        self.model_proto = model_proto
+
+    def save(self, destination):
+        _write(self.model_proto, destination)
+
+    def __repr__(self):
+        return f"ONNXProgram(model_proto=<ModelProto with {len(self.model_proto.graph.node)} nodes>)"
+
+
+def _write(model, f):
+    if hasattr(f, "write"):
+        f.write(model.SerializeToString())
+    else:
+        onnx.save(model, f)
+
+
+@contextlib.contextmanager
+def _mode(model, training):
+    was = model.training if isinstance(model, Module) else None
+    if was is not None and training != TrainingMode.PRESERVE:
+        model.train(training == TrainingMode.TRAINING)
+    _exporting[0] = True
+    try:
+        yield
+    finally:
+        _exporting[0] = False
+        if was is not None:
+            model.train(was)
+
+
+def _names(given, count, default):
+    names = list(given or ())[:count]
+    return names + [default(i) for i in range(len(names), count)]
+
+
+def _dynamic_axes(dynamic_axes, input_names, output_names):
+    """{name: {axis: symbol}} from torch's two forms ({name: {axis: symbol}} or {name: [axes]})."""
+    out = {}
+    for name, axes in (dynamic_axes or {}).items():
+        if name not in input_names and name not in output_names:
+            warnings.warn(f"Provided key {name} for dynamic axes is not a valid input/output name", stacklevel=3)
+            continue
+        if isinstance(axes, dict):
+            out[name] = {int(a): str(s) for a, s in axes.items()}
+        else:
+            out[name] = {int(a): f"{name}_dynamic_axes_{i + 1}" for i, a in enumerate(axes)}
+    return out
+
+
+def _grown(args, inputs, dyn):
+    """args (nested, in the order the tracer numbered the inputs) with each dynamic axis of each input one
+    entry longer: its first entry repeated, so the values stay valid inputs (indices, ...)."""
+    grown = []
+    for i, t in enumerate(inputs):
+        t = t.detach()
+        for axis in dyn.get(i, {}):
+            t = cat([t, t.narrow(axis, 0, 1)], axis)
+        grown.append(t)
+    position = iter(range(len(inputs)))
+
+    def replace(obj):
+        if isinstance(obj, Tensor):
+            return grown[next(position)]
+        if isinstance(obj, (tuple, list)):
+            return type(obj)(replace(o) for o in obj)
+        if isinstance(obj, dict):
+            return {k: replace(v) for k, v in obj.items()}
+        return obj
+    return replace(args)
+
+
+def _value_info(name, dtype, shape, axes):
+    dims = [axes.get(i, d) for i, d in enumerate(shape)]
+    return helper.make_tensor_value_info(name, onnx_dtype(dtype), dims)
+
+
+def export(model, args=(), f=None, *, kwargs=None, verbose=None, input_names=None, output_names=None,
+           opset_version=None, dynamo=True, external_data=True, dynamic_shapes=None, custom_translation_table=None,
+           report=False, optimize=True, verify=False, profile=False, dump_exported_program=False, artifacts_dir=".",
+           export_params=True, keep_initializers_as_inputs=False, dynamic_axes=None, training=TrainingMode.EVAL,
+           operator_export_type=OperatorExportTypes.ONNX, do_constant_folding=True, custom_opsets=None,
+           export_modules_as_functions=False, autograd_inlining=True):
+    """torch.onnx.export: traces model(*args, **kwargs) and writes the ONNX model to f (a path or a binary
+    file object). Returns an ONNXProgram when dynamo=True (the default, as torch 2.9+), else None."""
+    opset = _DEFAULT_OPSET if opset_version is None else int(opset_version)
+    if not _MIN_OPSET <= opset <= onnx.defs.onnx_opset_version():
+        raise ValueError(f"Unsupported ONNX opset version: {opset}. Supported versions: {_MIN_OPSET} to "
+                         f"{onnx.defs.onnx_opset_version()} (the installed onnx package's newest).")
+    for what, value, ok in (("dynamic_shapes", dynamic_shapes, None), ("custom_translation_table",
+                            custom_translation_table, None), ("operator_export_type", operator_export_type,
+                            OperatorExportTypes.ONNX), ("export_modules_as_functions", export_modules_as_functions,
+                            False), ("custom_opsets", custom_opsets or None, None)):
+        if value != ok:
+            raise NotImplementedError(f"export(): {what}={value!r} is not supported by tinygrad_ext.onnx"
+                                      + (" (use dynamic_axes)" if what == "dynamic_shapes" else ""))
+    if not callable(model):
+        raise TypeError(f"export(): model must be a Module or a callable, got {type(model).__name__}")
+    if isinstance(args, Tensor):
+        args = (args,)
+    args = tuple(args)
+    kwargs = dict(kwargs or {})
+    if args and isinstance(args[-1], dict):  # torch's form: a trailing dict holds the keyword arguments
+        args, kwargs = args[:-1], {**args[-1], **kwargs}
+
+    state = {}
+    if isinstance(model, Module):
+        for name, t in list(model.named_parameters()) + list(model.named_buffers()):
+            state.setdefault(id(t), name)
+    fold = bool(do_constant_folding) and training != TrainingMode.TRAINING
+
+    with _mode(model, training):
+        tracer = Tracer(model, state, whole_module, fold, opset)
+        outs, inputs = tracer.run(args, kwargs)
+        input_names = _names(input_names, len(inputs), lambda i: _default_input_name(model, i, len(inputs)))
+        output_names = _names(output_names, len(outs), lambda i: "output" if len(outs) == 1 else f"output_{i}")
+        axes = _dynamic_axes(dynamic_axes, input_names, output_names)
+        dyn = {i: axes[n] for i, n in enumerate(input_names) if n in axes}
+        pairs = [(r, None) for r in tracer.records]
+        dynamic, outs_b, second = [], outs, tracer
+        if dyn:
+            second = Tracer(model, state, whole_module, fold, opset)
+            outs_b, _ = second.run(*_grown((args, kwargs), inputs, dyn))
+            pairs = dynamic_args(tracer, second)
+            dynamic = [(input_names[i], a, inputs[i].shape[a], inputs[i].shape[a] + 1) for i in dyn for a in dyn[i]]
+
+    g = GraphBuilder(opset, input_names, tracer, state, dynamic, export_params)
+    live = _live(tracer.records, outs)
+    for index, (rec, args_b) in enumerate(pairs):
+        if index in live:
+            convert(g, index, rec, args_b)
+    output_infos = []
+    for v, v_b, name in zip(outs, outs_b, output_names):
+        g.name_output(g.value(v), name)
+        (shape, dtype), shape_b = tracer.meta(v), second.meta(v_b)[0]
+        out_axes = {i: axes.get(name, {}).get(i) for i, (a, b) in enumerate(zip(shape, shape_b)) if a != b}
+        output_infos.append(_value_info(name, dtype, shape, {**out_axes, **axes.get(name, {})}))
+    input_infos = [_value_info(n, t.dtype, tuple(t.shape), dyn.get(i, {})) for i, (n, t) in
+                   enumerate(zip(input_names, inputs))]
+    if keep_initializers_as_inputs:
+        g.state_inputs = list(g.initializers)
+    proto = g.model(input_infos, output_infos, producer_name)
+    proto.producer_version = producer_version
+    onnx.checker.check_model(proto)
+    if verbose:
+        print(onnx.printer.to_text(proto.graph))
+    if f is not None:
+        _write(proto, f)
+    return ONNXProgram(proto) if dynamo else None
+
+
+def _default_input_name(model, i, n):
+    """The forward's first parameter name (x, input, ...) for one input; name_i for several."""
+    fwd = model.forward if isinstance(model, Module) else model
+    try:
+        params = [p for p in inspect.signature(fwd).parameters if p != "self"]
+    except (TypeError, ValueError):
+        params = []
+    base = params[0] if params else "input"
+    return base if n == 1 else f"{base}_{i}"
+
+
+def _live(records, outs):
+    """The indices of the records that feed the outputs (records are in execution order)."""
+    live = {v.key[0] for v in outs if v.kind == "op"}
+    for index in range(len(records) - 1, -1, -1):
+        if index in live:
+            live.update(v.key[0] for v in flatten_values(records[index].args) if v.kind == "op")
+    return live
+
+
+__all__ = ["export", "errors", "is_in_onnx_export", "TrainingMode", "OperatorExportTypes", "ONNXProgram",
+           "OnnxExporterError", "UnsupportedOperatorError"]

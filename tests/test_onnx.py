@@ -1,0 +1,257 @@
+"""tinygrad_ext.onnx.export: the tutorials' models (the blitz CNNs, the two-layer nets) and LSTMs exported,
+checked by onnx.checker and run in onnxruntime with the same outputs as ours (1e-5), also at other batch
+sizes through dynamic_axes; what cannot be exported raises an error naming the op. Skipped without the
+optional onnx and onnxruntime packages."""
+import ast
+import io
+import os
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+import tinygrad_ext as torch
+import tinygrad_ext.nn as nn
+import tinygrad_ext.nn.functional as F
+
+onnx = pytest.importorskip("onnx")
+ort = pytest.importorskip("onnxruntime")
+import tinygrad_ext.onnx as tonnx  # noqa: E402 (needs onnx)
+
+EXAMPLES = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "examples")
+
+
+def example(name, wanted, occurrence=0):
+    """examples/<name>'s imports and its top-level classes and assignments named in `wanted` (of a class
+    defined several times, the occurrence-th), run in a namespace without the rest of the script (its
+    training loop)."""
+    with open(os.path.join(EXAMPLES, name)) as f:
+        tree = ast.parse(f.read())
+    keep, seen = [], {}
+    for n in tree.body:
+        if isinstance(n, (ast.Import, ast.ImportFrom)):
+            keep.append(n)
+        elif isinstance(n, ast.ClassDef) and n.name in wanted:
+            seen[n.name] = seen.get(n.name, -1) + 1
+            if seen[n.name] == occurrence:
+                keep.append(n)
+        elif {e.id for t in getattr(n, "targets", ()) for e in ast.walk(t) if isinstance(e, ast.Name)} & wanted:
+            keep.append(n)
+    ns = {}
+    exec(compile(ast.Module(keep, []), name, "exec"), ns)  # noqa: S102 (the example's own code)
+    return ns
+
+
+def export(model, args, **kwargs):
+    f = io.BytesIO()
+    tonnx.export(model, args, f, **kwargs)
+    proto = onnx.load_from_string(f.getvalue())
+    onnx.checker.check_model(proto, full_check=True)
+    return proto, ort.InferenceSession(f.getvalue(), providers=["CPUExecutionProvider"])
+
+
+def ours(model, *args):
+    with torch.no_grad():
+        out = model(*args)
+    return [t.numpy() for t in _flat(out)]
+
+
+def _flat(out):
+    return [out] if isinstance(out, torch.Tensor) else [t for o in out for t in _flat(o)]
+
+
+def check(sess, model, args, names):
+    got = sess.run(None, {n: a.numpy() for n, a in zip(names, _flat(args))})
+    want = ours(model, *args)
+    assert len(got) == len(want)
+    for g, w in zip(got, want):
+        assert g.shape == w.shape
+        np.testing.assert_allclose(g, w, rtol=1e-5, atol=1e-5)
+
+
+def test_blitz_cnns_match_onnxruntime_with_a_dynamic_batch():
+    """Both of the 60-minute blitz's Nets (the 1-channel one with view(-1, num_flat_features), the CIFAR one
+    with nn.MaxPool2d); the weights are initializers named by the state_dict keys."""
+    for occurrence, channels in enumerate((1, 3)):
+        torch.manual_seed(0)
+        net = example("blitz_neural_networks.py", {"Net"}, occurrence)["Net"]()
+        x = torch.randn(4, channels, 32, 32)
+        proto, sess = export(net, (x,), input_names=["image"], output_names=["logits"],
+                             dynamic_axes={"image": {0: "batch"}, "logits": {0: "batch"}})
+        assert set(net.state_dict()) <= {i.name for i in proto.graph.initializer}
+        assert {"Conv", "MaxPool", "Relu", "Gemm"} <= {n.op_type for n in proto.graph.node}
+        assert proto.opset_import[0].version == 17
+        assert proto.graph.input[0].type.tensor_type.shape.dim[0].dim_param == "batch"
+        assert proto.graph.output[0].type.tensor_type.shape.dim[0].dim_param == "batch"
+        for n in (4, 1, 7):
+            check(sess, net, (torch.randn(n, channels, 32, 32),), ["image"])
+
+
+def test_two_layer_nets_match_onnxruntime():
+    """two_layer_net_nn.py's Sequential and two_layer_net_module.py's TwoLayerNet (clamp(min=0) as Clip)."""
+    ns = example("two_layer_net_nn.py", {"model", "D_in"})
+    seq = ns["model"]
+    ns2 = example("two_layer_net_module.py", {"TwoLayerNet", "D_in"})
+    custom = ns2["TwoLayerNet"](ns2["D_in"], ns2["H"], ns2["D_out"])
+    for model in (seq, custom):
+        x = torch.randn(ns["N"], ns["D_in"])
+        proto, sess = export(model, x, input_names=["x"], dynamic_axes={"x": [0]})
+        assert proto.graph.input[0].type.tensor_type.shape.dim[0].dim_param == "x_dynamic_axes_1"
+        check(sess, model, (x,), ["x"])
+        check(sess, model, (torch.randn(3, ns["D_in"]),), ["x"])
+    assert "Clip" in {n.op_type for n in export(custom, x)[0].graph.node}
+
+
+@pytest.mark.parametrize("kind", ["LSTM", "GRU", "RNN"])
+@pytest.mark.parametrize("layers, bidirectional, batch_first", [(1, False, False), (2, True, True)])
+def test_recurrent_layers_match_onnxruntime(kind, layers, bidirectional, batch_first):
+    torch.manual_seed(1)
+    rnn = getattr(nn, kind)(6, 5, num_layers=layers, bidirectional=bidirectional, batch_first=batch_first)
+    D = 2 if bidirectional else 1
+    x = torch.randn(3, 4, 6)
+    h0 = torch.randn(layers * D, 3 if batch_first else 4, 5)
+    states = (h0, torch.randn(layers * D, 3 if batch_first else 4, 5)) if kind == "LSTM" else h0
+    proto, sess = export(rnn, (x, states), input_names=["x", "h0", "c0"][:2 + (kind == "LSTM")])
+    assert kind in {n.op_type for n in proto.graph.node}
+    check(sess, rnn, (x, states), ["x", "h0", "c0"])
+    # without initial states, with a dynamic batch
+    axis = 0 if batch_first else 1
+    proto, sess = export(rnn, (x,), input_names=["x"], dynamic_axes={"x": {axis: "batch"}})
+    check(sess, rnn, (x,), ["x"])
+    check(sess, rnn, (torch.randn(*((7, 4) if batch_first else (3, 7)), 6),), ["x"])
+
+
+class CharModel(nn.Module):
+    """Embedding -> LSTM -> Linear on the (L, N, H) output: Gather, LSTM and a Linear over 3-D input (two
+    reshapes whose sizes follow the dynamic batch)."""
+
+    def __init__(self):
+        super().__init__()
+        self.embed = nn.Embedding(20, 8)
+        self.lstm = nn.LSTM(8, 16)
+        self.head = nn.Linear(16, 20)
+
+    def forward(self, idx):
+        out, (h, c) = self.lstm(self.embed(idx))
+        return F.log_softmax(self.head(out), dim=-1), h
+
+
+def test_embedding_lstm_linear_with_a_dynamic_batch():
+    torch.manual_seed(2)
+    model = CharModel()
+    idx = torch.randint(0, 20, (5, 3))
+    proto, sess = export(model, idx, input_names=["idx"], output_names=["logp", "h"],
+                         dynamic_axes={"idx": {1: "batch"}, "logp": {1: "batch"}})
+    assert {"Gather", "LSTM", "LogSoftmax"} <= {n.op_type for n in proto.graph.node}
+    for n in (3, 1, 6):
+        check(sess, model, (torch.randint(0, 20, (5, n)),), ["idx"])
+
+
+class Zoo(nn.Module):
+    """BatchNorm (eval), Dropout, avg pooling, flatten, cat, transpose, softmax and elementwise ops."""
+
+    def __init__(self):
+        super().__init__()
+        self.conv = nn.Conv2d(3, 4, 3, padding=1, stride=2)
+        self.bn = nn.BatchNorm2d(4)
+        self.pool = nn.AvgPool2d(2)
+        self.drop = nn.Dropout(0.5)
+        self.fc = nn.Linear(16, 6)
+        self.bn1 = nn.BatchNorm1d(6, affine=False)
+
+    def forward(self, x):
+        y = self.pool(torch.sigmoid(self.bn(self.conv(x))))
+        z = torch.flatten(self.drop(y), 1)
+        z = self.bn1(self.fc(z))
+        z = torch.cat([z.tanh(), z.exp() - 1, (z.abs() + 1).log() * 2.0, F.leaky_relu(z, 0.1) / 3], 1)
+        return F.softmax(z, 1) + z.t().t() * 0.5, F.gelu(z).clamp(-0.5, 0.5), F.silu(z).sum(1, keepdim=True)
+
+
+def test_layer_zoo_matches_onnxruntime():
+    torch.manual_seed(3)
+    model = Zoo()
+    model.train()
+    for _ in range(3):  # running statistics away from their initial values
+        model(torch.randn(8, 3, 8, 8) * 2 + 1)
+    model.eval()
+    x = torch.randn(5, 3, 8, 8)
+    proto, sess = export(model, x, input_names=["x"], dynamic_axes={"x": {0: "n"}})
+    types = {n.op_type for n in proto.graph.node}
+    assert {"BatchNormalization", "AveragePool", "Concat", "Softmax", "Erf", "Clip"} <= types
+    assert "bn.running_mean" in {i.name for i in proto.graph.initializer}
+    assert model.training is False
+    check(sess, model, (x,), ["x"])
+    check(sess, model, (torch.randn(2, 3, 8, 8),), ["x"])
+    model.train()
+    export(model, x)
+    assert model.training  # (export runs in eval mode and restores the mode)
+
+
+def test_export_arguments():
+    model = nn.Sequential(nn.Linear(3, 4), nn.ReLU())
+    x = torch.randn(2, 3)
+    p = tonnx.export(model, (x,))
+    assert isinstance(p, tonnx.ONNXProgram) and [i.name for i in p.model_proto.graph.input] == ["input"]
+    assert tonnx.export(model, (x,), io.BytesIO(), dynamo=False) is None
+    # export_params=False: the parameters are graph inputs, not initializers
+    proto = tonnx.export(model, x, export_params=False).model_proto
+    assert not proto.graph.initializer and {i.name for i in proto.graph.input} == {"input", "0.weight", "0.bias"}
+    proto = tonnx.export(model, x, opset_version=13).model_proto
+    assert proto.opset_import[0].version == 13
+    with pytest.raises(ValueError, match="opset"):
+        tonnx.export(model, x, opset_version=9)
+    with pytest.raises(NotImplementedError, match="dynamic_axes"):
+        tonnx.export(model, x, dynamic_shapes={"input": {0: "b"}})
+    with pytest.warns(UserWarning, match="not a valid input/output name"):
+        tonnx.export(model, x, dynamic_axes={"nope": [0]})
+    assert not tonnx.is_in_onnx_export()
+
+
+def test_export_to_a_path(tmp_path):
+    model = nn.Sequential(nn.Linear(3, 2), nn.Tanh())
+    x = torch.randn(4, 3)
+    path = tmp_path / "m.onnx"
+    tonnx.export(model, (x,), str(path), input_names=["in"], output_names=["out"])
+    sess = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
+    np.testing.assert_allclose(sess.run(["out"], {"in": x.numpy()})[0], ours(model, x)[0], rtol=1e-5, atol=1e-6)
+
+
+class _Double(torch.autograd.Function):
+    @staticmethod
+    def forward(ctx, x):
+        return x * 2
+
+    @staticmethod
+    def backward(ctx, g):
+        return g * 2
+
+
+@pytest.mark.parametrize("fn, name", [(lambda x: x.erfinv(), "erfinv"), (lambda x: _Double.apply(x), "_Double"),
+                                      (lambda x: F.mse_loss(x, x * 2), "MseLoss")])
+def test_unsupported_op_raises_naming_it(fn, name):
+    class M(nn.Module):
+        def forward(self, x):
+            return fn(x)
+
+    with pytest.raises(tonnx.errors.UnsupportedOperatorError, match=name) as info:
+        tonnx.export(M(), torch.rand(2, 3) * 0.5)
+    assert isinstance(info.value, RuntimeError)
+
+
+def test_sizes_made_from_the_dynamic_axis_raise():
+    """A tensor made inside forward with the batch size cannot follow a dynamic batch: a clear error."""
+    class M(nn.Module):
+        def forward(self, x):
+            return x + torch.ones(x.shape[0], 1)
+
+    with pytest.raises(tonnx.errors.UnsupportedOperatorError, match="dynamic axis"):
+        tonnx.export(M(), torch.randn(3, 2), dynamic_axes={"x": [0]})
+    export(M(), torch.randn(3, 2))  # fine without dynamic axes
+
+
+def test_library_imports_without_onnx():
+    code = ("import sys; sys.modules['onnx'] = None\n"
+            "import tinygrad_ext\n"
+            "try:\n    import tinygrad_ext.onnx\nexcept ModuleNotFoundError as e:\n    print('refused:', e)\n")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=True).stdout
+    assert "refused: tinygrad_ext.onnx needs the onnx package" in out
