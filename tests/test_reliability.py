@@ -434,3 +434,22 @@ def test_tensors_of_up_to_64_dims():
         assert x.grad.shape == x.shape and x.grad.sum().item() == 4.0
     assert torch.ones([2] * 17).sum().item() == 2.0**17
     check_raises(lambda: torch.ones([1] * 65) + 1, RuntimeError, "up to 64 dims")
+
+
+def test_gradients_at_nan_signed_zero_and_empty_writes_as_torch():
+    nan = math.nan
+    a = torch.tensor([1.0, nan, 2.0, 3.0], requires_grad=True)
+    b = torch.tensor([nan, 1.0, 2.0, 1.0], requires_grad=True)
+    torch.maximum(a, b).sum().backward()  # NaN: both operands get the gradient; ties split it
+    assert a.grad.tolist() == [1.0, 1.0, 0.5, 1.0] and b.grad.tolist() == [1.0, 1.0, 0.5, 0.0]
+    m = torch.tensor([[-2.25, 2.5], [nan, math.inf]], requires_grad=True)
+    torch.max(m).backward()  # the NaN result's gradient goes to the NaN (torch's evenly_distribute_backward)
+    assert m.grad.tolist() == [[0.0, 0.0], [1.0, 0.0]]
+    x = torch.tensor([-0.0, 0.0], requires_grad=True)
+    x.rsqrt().sum().backward()
+    assert x.grad.tolist() == [math.inf, -math.inf]  # torch's -0.5 * rsqrt(x) ** 3
+    t = torch.ones(2, 5, 2, requires_grad=True).clone()
+    v = torch.zeros(1, 0, 1, requires_grad=True)
+    t[4:2, 1] = v  # an empty write: v's gradient has v's shape
+    t.sum().backward()
+    assert v.grad.shape == (1, 0, 1)

@@ -267,6 +267,8 @@ class ZeroGrad(Op):
 
 
 class Maximum(Op):
+    """torch's rule: ties split the gradient evenly, the smaller operand gets none, and where an operand is NaN
+    (no order) both get all of it."""
     _saves_inputs = True
     @staticmethod
     def forward(ctx, a, b):
@@ -275,11 +277,7 @@ class Maximum(Op):
 
     @staticmethod
     def backward(ctx, g):
-        # NOTE: ties split the gradient evenly, as torch.
-        a, b = ctx.a, ctx.b
-        w = (a > b).to(g.dtype) + (a == b).to(g.dtype) * 0.5
-        return (_unbroadcast(g * w, a.shape) if ctx.needs_input_grad[0] else None,
-                _unbroadcast(g * (1 - w), b.shape) if ctx.needs_input_grad[1] else None)
+        return _select_grads(ctx, g, ctx.a < ctx.b, ctx.a > ctx.b)
 
 
 class Minimum(Maximum):
@@ -290,10 +288,14 @@ class Minimum(Maximum):
 
     @staticmethod
     def backward(ctx, g):
-        a, b = ctx.a, ctx.b
-        w = (a < b).to(g.dtype) + (a == b).to(g.dtype) * 0.5
-        return (_unbroadcast(g * w, a.shape) if ctx.needs_input_grad[0] else None,
-                _unbroadcast(g * (1 - w), b.shape) if ctx.needs_input_grad[1] else None)
+        return _select_grads(ctx, g, ctx.a > ctx.b, ctx.a < ctx.b)
+
+
+def _select_grads(ctx, g, a_loses, b_loses):
+    a, b = ctx.a, ctx.b
+    full = 1 - (a == b).to(g.dtype) * 0.5
+    return (_unbroadcast(g * (full - a_loses.to(g.dtype)), a.shape) if ctx.needs_input_grad[0] else None,
+            _unbroadcast(g * (full - b_loses.to(g.dtype)), b.shape) if ctx.needs_input_grad[1] else None)
 
 
 # ------------------------------------------------------------------- unary
@@ -600,15 +602,18 @@ class Amax(Op):
         ctx.dims, ctx.keepdim = _norm_dims(dims, a.dim()), keepdim
         out = (_C.amax if is_max else _C.amin)(a._impl, dims, keepdim, name)
         ctx.out = out
+        ctx.nan_aware = not dims and name in ("max", "min")  # torch.max(t): evenly_distribute_backward
         return out
 
     @staticmethod
     def backward(ctx, g):
-        # NOTE: ties share the gradient evenly (torch's amax/amin rule).
+        # NOTE: ties share the gradient evenly (torch's amax/amin rule); torch.max(t)/min(t) of a NaN result
+        # give it to the NaNs (amax/amin's own rule compares with ==, and NaN gradients follow).
         from .tensor import Tensor
         (a,) = ctx.saved_tensors
         out = _expand_reduced(Tensor._from_impl(ctx.out), a.shape, ctx.dims, ctx.keepdim)
-        mask = (a == out).to(g.dtype)
+        hit = (a == out) | (a.isnan() & out.isnan()) if ctx.nan_aware else a == out
+        mask = hit.to(g.dtype)
         count = mask.sum(list(ctx.dims), keepdim=True) if a.dim() else mask
         return _expand_reduced(g, a.shape, ctx.dims, ctx.keepdim) * mask / count, None, None, None, None
 
@@ -859,7 +864,11 @@ class SetItem(Op):
             ga = g.clone()
             ga[ctx.key] = 0
         if ctx.value_shape is not None and ctx.needs_input_grad[2]:
-            gv = _unbroadcast(g[ctx.key], ctx.value_shape)
+            vs = tuple(ctx.value_shape)
+            k = 0
+            while k < len(vs) and vs[k] == 1:  # __setitem__ drops the value's leading size-1 dims
+                k += 1
+            gv = _unbroadcast(g[ctx.key], vs[k:]).reshape(vs)
         return ga, None, gv
 
 

@@ -79,7 +79,7 @@ OPS = [
     E("exp", "ExpOp", "unary_float", "grad * result", ref="np.exp"),
     E("log", "LogOp", "unary_float", "grad / self", ref="np.log", domain=(0.1, 3)),
     E("sqrt", "SqrtOp", "unary_float", "grad / (2 * result)", ref="np.sqrt", domain=(0.1, 3)),
-    E("rsqrt", "RsqrtOp", "unary_float", "-0.5 * grad * result / self", ref="lambda a: 1 / np.sqrt(a)",
+    E("rsqrt", "RsqrtOp", "unary_float", "-0.5 * grad * result * result * result", ref="lambda a: 1 / np.sqrt(a)",
       domain=(0.1, 3)),
     E("tanh", "TanhOp", "unary_float", "grad * (1 - result * result)", fused=("tanh_backward", "grad", "result"),
       ref="np.tanh"),
