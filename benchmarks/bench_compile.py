@@ -9,11 +9,16 @@ Rows:
                            float64 x and y, cast to the placeholders' float32 on every run, as TensorFlow does)
   static, float32 feeds    the same with float32 numpy feeds (no cast)
   eager autograd           the tutorial's "PyTorch: Variables and autograd" step on tinygrad_ext
-  compile(eager step)      tinygrad_ext.compile of that step (see its docstring: it runs eagerly today)
+  compile(eager step)      tinygrad_ext.compile of that step (a graph break: autograd steps run eagerly)
   torch eager autograd     the same step on PyTorch (when importable)
 Two sizes: the tutorial's (N, D_in, H, D_out) = (64, 1000, 100, 10), where the three matmuls take most of
 the step, and a small one, (8, 64, 32, 4), where the Python around the kernels does. Also printed: the static
 plan's pass counts, and the first run's time (graph planning included).
+
+Then a 10-op elementwise chain on 4M float32 (two inputs, one output): tinygrad_ext.compile (one fused kernel)
+against eager tinygrad_ext, numpy and PyTorch eager, beside the memory floor: the best time of a kernel that
+only reads both inputs and writes the output once (`add` into a preallocated output, ours and numpy's).
+With --chain-only only that table runs.
 """
 import argparse
 import time
@@ -26,6 +31,7 @@ from common import bench_interleaved, header, table
 p = argparse.ArgumentParser()
 p.add_argument("--threads", type=int, default=0, help="threads for every library (default: all cores)")
 p.add_argument("--repeat", type=int, default=5)
+p.add_argument("--chain-only", action="store_true")
 args = p.parse_args()
 
 
@@ -78,6 +84,70 @@ if args.threads:
         torch.set_num_threads(args.threads)
 print(f"# threads: tinygrad_ext {tinygrad_ext.get_num_threads()}"
       + (f", torch {torch.get_num_threads()}" if torch else ""))
+
+
+def chain10(x, y):  # ten elementwise ops, four of them transcendental; the same code runs on every library
+    a = (x - y) * 0.5
+    b = a.exp() + 1.0
+    c = b.log().tanh()
+    d = c.sigmoid() * y
+    return (d / 3.0).relu() ** 2
+
+
+def chain10_numpy(x, y):
+    a = (x - y) * 0.5
+    b = np.exp(a) + 1.0
+    c = np.tanh(np.log(b))
+    d = 1 / (1 + np.exp(-c)) * y
+    return np.maximum(d / 3.0, 0) ** 2
+
+
+def cheap10(x, y):  # ten cheap ops (arithmetic, abs, relu): memory-bound once fused
+    a = (x - y) * 0.5 + 1.0
+    b = (a * y - x).abs() / 3.0
+    return (b - 0.25).relu() * x + y
+
+
+def cheap10_numpy(x, y):
+    a = (x - y) * 0.5 + 1.0
+    b = np.abs(a * y - x) / 3.0
+    return np.maximum(b - 0.25, 0) * x + y
+
+
+def chain_table(name, fn, fn_numpy, n=1 << 22):
+    rng = np.random.default_rng(0)
+    xn, yn = (rng.standard_normal(n).astype(np.float32) for _ in range(2))
+    x, y = tinygrad_ext.from_numpy(xn), tinygrad_ext.from_numpy(yn)
+    fused = tinygrad_ext.compile(fn)
+    t0 = time.perf_counter()
+    fused(x, y)
+    first = time.perf_counter() - t0
+    out, outn = tinygrad_ext.empty(n), np.empty(n, np.float32)
+    rows = [("tinygrad_ext.compile (1 fused kernel)", lambda: fused(x, y)),
+            ("tinygrad_ext eager (10 kernels)", lambda: fn(x, y)),
+            ("numpy", lambda: fn_numpy(xn, yn)),
+            ("floor: read 2 inputs + write 1 new output (tinygrad_ext x + y)", lambda: x + y),
+            ("floor: the same into a preallocated output (tinygrad_ext add, out=)", lambda: tinygrad_ext.add(x, y, out=out)),
+            ("floor: numpy np.add(x, y, out=)", lambda: np.add(xn, yn, out=outn))]
+    if torch:
+        xt, yt = torch.from_numpy(xn), torch.from_numpy(yn)
+        rows.insert(3, ("torch eager", lambda: fn(xt, yt)))
+    times = bench_interleaved([f for _, f in rows], repeat=args.repeat)
+    floor = times[[r for r, _ in rows].index("floor: read 2 inputs + write 1 new output (tinygrad_ext x + y)")]
+    print(f"{name}, {n} float32 (two {4 * n >> 20} MiB inputs, one output)")
+    table([(label, f"{t * 1e3:.3f}", f"{3 * 4 * n / t / 1e9:.1f}", f"{t / floor:.2f}") for (label, _), t in
+           zip(rows, times)], ["", "ms", "GB/s (3 arrays)", "vs x + y"])
+    print(f"# first call (trace + C++ compile, or the disk cache): {first * 1e3:.0f} ms; {fused.stats}\n")
+
+
+def chain_tables():
+    chain_table("10-op elementwise chain with exp/log/tanh/sigmoid", chain10, chain10_numpy)
+    chain_table("10-op elementwise chain of cheap ops", cheap10, cheap10_numpy)
+
+
+if args.chain_only:
+    chain_tables()
+    raise SystemExit
 for sizes in ((64, 1000, 100, 10), (8, 64, 32, 4)):
     s64, sess64, first64 = static_step(np.float64, *sizes)
     s32, sess32, first32 = static_step(np.float32, *sizes)
@@ -93,3 +163,5 @@ for sizes in ((64, 1000, 100, 10), (8, 64, 32, 4)):
     print(f"# first run (planning included): float64 feeds {first64 * 1e3:.1f} ms, "
           f"float32 feeds {first32 * 1e3:.1f} ms")
     print(f"# static plan: {sess32.stats}\n")
+
+chain_tables()
