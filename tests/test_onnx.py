@@ -145,6 +145,11 @@ def test_embedding_lstm_linear_with_a_dynamic_batch():
     assert {"Gather", "LSTM", "LogSoftmax"} <= {n.op_type for n in proto.graph.node}
     for n in (3, 1, 6):
         check(sess, model, (torch.randint(0, 20, (5, n)),), ["idx"])
+    # sequence length and batch both dynamic: the reshape back to (L, N, 20) is computed from idx's shape
+    proto, sess = export(model, idx, input_names=["idx"], dynamic_axes={"idx": {0: "seq", 1: "batch"}})
+    assert "Shape" in {n.op_type for n in proto.graph.node}
+    for shape in ((5, 3), (2, 4), (9, 1)):
+        check(sess, model, (torch.randint(0, 20, shape),), ["idx"])
 
 
 class Zoo(nn.Module):
@@ -247,6 +252,35 @@ def test_sizes_made_from_the_dynamic_axis_raise():
     with pytest.raises(tonnx.errors.UnsupportedOperatorError, match="dynamic axis"):
         tonnx.export(M(), torch.randn(3, 2), dynamic_axes={"x": [0]})
     export(M(), torch.randn(3, 2))  # fine without dynamic axes
+
+
+def test_traces_that_depend_on_the_values_are_refused_or_warned():
+    class Branch(nn.Module):
+        def forward(self, x):
+            return x.exp() if x[0, 0] > 0 else x.sin()
+
+    with pytest.raises(tonnx.OnnxExporterError, match="runs different ops"):
+        tonnx.export(Branch(), torch.tensor([[1.0, 2.0], [3.0, -4.0]]))
+
+    class Shifted(nn.Module):  # integer arithmetic records no autograd node: idx + 1 is folded
+        def __init__(self):
+            super().__init__()
+            self.embed = nn.Embedding(10, 3)
+
+        def forward(self, idx):
+            return self.embed(idx + 1)
+
+    with pytest.warns(UserWarning, match="not used by the exported graph"):
+        with pytest.warns(UserWarning, match="changed with the input values"):
+            tonnx.export(Shifted(), torch.tensor([1, 2, 3]))
+
+
+def test_keep_initializers_as_inputs_and_verbose(capsys):
+    model = nn.Sequential(nn.Linear(3, 2))
+    proto = tonnx.export(model, torch.randn(1, 3), keep_initializers_as_inputs=True, verbose=True).model_proto
+    assert {i.name for i in proto.graph.input} == {"input", "0.weight", "0.bias"}
+    assert {i.name for i in proto.graph.initializer} == {"0.weight", "0.bias"}
+    assert "Gemm" in capsys.readouterr().out
 
 
 def test_library_imports_without_onnx():

@@ -103,20 +103,21 @@ def _dynamic_axes(dynamic_axes, input_names, output_names):
     return out
 
 
-def _grown(args, inputs, dyn):
-    """args (nested, in the order the tracer numbered the inputs) with each dynamic axis of each input one
-    entry longer: its first entry repeated, so the values stay valid inputs (indices, ...)."""
-    grown = []
+def _varied(args, inputs, dyn):
+    """args (nested, in the order the tracer numbered the inputs) for the second trace: each input's values
+    in reverse order (still valid indices, probabilities, ...), each dynamic axis one entry longer (its first
+    entry repeated)."""
+    varied = []
     for i, t in enumerate(inputs):
-        t = t.detach()
+        t = t.detach().flatten().flip(0).reshape(t.shape) if t.dim() else t.detach()
         for axis in dyn.get(i, {}):
             t = cat([t, t.narrow(axis, 0, 1)], axis)
-        grown.append(t)
+        varied.append(t)
     position = iter(range(len(inputs)))
 
     def replace(obj):
         if isinstance(obj, Tensor):
-            return grown[next(position)]
+            return varied[next(position)]
         if isinstance(obj, (tuple, list)):
             return type(obj)(replace(o) for o in obj)
         if isinstance(obj, dict):
@@ -171,13 +172,12 @@ def export(model, args=(), f=None, *, kwargs=None, verbose=None, input_names=Non
         output_names = _names(output_names, len(outs), lambda i: "output" if len(outs) == 1 else f"output_{i}")
         axes = _dynamic_axes(dynamic_axes, input_names, output_names)
         dyn = {i: axes[n] for i, n in enumerate(input_names) if n in axes}
-        pairs = [(r, None) for r in tracer.records]
-        dynamic, outs_b, second = [], outs, tracer
-        if dyn:
-            second = Tracer(model, state, whole_module, fold, opset)
-            outs_b, _ = second.run(*_grown((args, kwargs), inputs, dyn))
-            pairs = dynamic_args(tracer, second)
-            dynamic = [(input_names[i], a, inputs[i].shape[a], inputs[i].shape[a] + 1) for i in dyn for a in dyn[i]]
+        # A second trace, on other values (and sizes of the dynamic axes): the graph must not change, and the
+        # sizes that change are computed from the inputs' shapes in the graph.
+        second = Tracer(model, state, whole_module, fold, opset)
+        outs_b, _ = second.run(*_varied((args, kwargs), inputs, dyn))
+        pairs = dynamic_args(tracer, second)
+        dynamic = [(input_names[i], a, inputs[i].shape[a], inputs[i].shape[a] + 1) for i in dyn for a in dyn[i]]
 
     g = GraphBuilder(opset, input_names, tracer, state, dynamic, export_params)
     live = _live(tracer.records, outs)
@@ -192,9 +192,13 @@ def export(model, args=(), f=None, *, kwargs=None, verbose=None, input_names=Non
         output_infos.append(_value_info(name, dtype, shape, {**out_axes, **axes.get(name, {})}))
     input_infos = [_value_info(n, t.dtype, tuple(t.shape), dyn.get(i, {})) for i, (n, t) in
                    enumerate(zip(input_names, inputs))]
-    if keep_initializers_as_inputs:
-        g.state_inputs = list(g.initializers)
-    proto = g.model(input_infos, output_infos, producer_name)
+    used = {x for n in g.nodes for x in n.input} | set(output_names)
+    for name in input_names:
+        if name not in used:
+            warnings.warn(f"export(): the input '{name}' is not used by the exported graph. (Ops on it that do not "
+                          "record autograd nodes, such as integer arithmetic, are folded into constants.)",
+                          stacklevel=2)
+    proto = g.model(input_infos, output_infos, producer_name, keep_initializers_as_inputs)
     proto.producer_version = producer_version
     onnx.checker.check_model(proto)
     if verbose:

@@ -120,10 +120,11 @@ class GraphBuilder:
             return self.node(op_type, [data, self.ints(axes)], keepdims=int(keepdims))
         return self.node(op_type, [data], axes=list(axes), keepdims=int(keepdims))
 
-    def model(self, input_infos, output_infos, producer):
+    def model(self, input_infos, output_infos, producer, keep_initializers_as_inputs=False):
+        as_inputs = list(self.initializers) if keep_initializers_as_inputs else self.state_inputs
         graph = helper.make_graph(self.nodes, "main_graph", input_infos + [
             helper.make_tensor_value_info(n, self.initializers[n].data_type, list(self.initializers[n].dims))
-            for n in self.state_inputs], output_infos,
+            for n in as_inputs], output_infos,
             [t for n, t in self.initializers.items() if n not in self.state_inputs])
         return helper.make_model(graph, opset_imports=[helper.make_opsetid("", self.opset)], producer_name=producer,
                                  ir_version=min(onnx.IR_VERSION, 8 if self.opset <= 17 else 9 if self.opset <= 20

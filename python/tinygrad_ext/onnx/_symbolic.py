@@ -5,6 +5,7 @@ A translation gets the graph builder, the Record (arguments with Values for tens
 dtypes) and the second trace's plain arguments (None without dynamic axes); it returns one ONNX value name
 per output of the op (None for an output it does not produce)."""
 import math
+import warnings
 
 import numpy as np
 import onnx
@@ -14,7 +15,7 @@ from ..nn.modules.normalization import BatchNorm1d, BatchNorm2d
 from ..nn.modules.rnn import GRU, LSTM, RNN
 from ..tensor import cat, ones, stack, zeros
 from ._graph import INT64_MAX, onnx_dtype
-from ._trace import Value, leaves
+from ._trace import Value, flatten_values, leaves
 from .errors import UnsupportedOperatorError
 
 CONVERTERS = {}
@@ -41,11 +42,23 @@ def convert(g, index, rec, args_b):
         raise UnsupportedOperatorError(op_name(rec.op), g.opset)
     if args_b is not None and rec.op not in DYNAMIC_ARGS and leaves(rec.args) != leaves(args_b):
         raise UnsupportedOperatorError(op_name(rec.op), g.opset, detail="One of its arguments (a size, or the shape "
-                                       "of a tensor made inside forward) depends on a dynamic axis.")
+                                       "of a tensor made inside forward) depends on a dynamic axis or on the "
+                                       "input values.")
+    if args_b is not None:
+        for va, vb in zip(flatten_values(rec.args), flatten_values(args_b)):
+            if va.kind == vb.kind == "const" and va.data.shape == vb.data.shape and not _same(va.data, vb.data):
+                warnings.warn(f"export(): a tensor that {op_name(rec.op)} uses changed with the input values but is "
+                              "exported as a constant (it was computed without autograd: from an integer input, "
+                              "through .item() or .numpy(), or randomly); the graph holds its traced value.",
+                              stacklevel=4)
     names = fn(g, rec, args_b)
     for nr, name in enumerate(names):
         if name is not None:
             g.outputs[(index, nr)] = name
+
+
+def _same(a, b):
+    return np.array_equal(a, b, equal_nan=a.dtype.kind == "f")
 
 
 def _operand(g, x, dtype, name):

@@ -11,7 +11,7 @@ from ..nn.modules.module import Module
 from .. import _dtype, _ops
 from ..autograd.grad_mode import enable_grad
 from ..tensor import Tensor
-from .errors import UnsupportedOperatorError
+from .errors import OnnxExporterError, UnsupportedOperatorError
 
 
 class Value:
@@ -192,11 +192,9 @@ def flatten_values(obj):
 
 
 def dynamic_args(a, b):
-    """The records of two traces (sizes of the dynamic axes changed in the second) side by side: each
-    record of `a` with the plain arguments of `b`'s. The graph must not change with the sizes."""
-    if len(a.records) != len(b.records) or any(
-            (ra.op is not rb.op) for ra, rb in zip(a.records, b.records)):
-        raise UnsupportedOperatorError("dynamic_axes", a.opset, detail="The model runs different ops when the "
-                                       "sizes of its dynamic axes change; export it without dynamic_axes.")
+    """The records of two traces side by side (the second on other input values and sizes of the dynamic
+    axes): each record of `a` with the arguments of `b`'s. The ops run must be the same."""
+    if len(a.records) != len(b.records) or any(ra.op is not rb.op for ra, rb in zip(a.records, b.records)):
+        raise OnnxExporterError("export(): the model runs different ops for other input values or sizes (control "
+                                "flow on tensor values or sizes); the exported graph would only hold one of them.")
     return [(ra, rb.args) for ra, rb in zip(a.records, b.records)]
-
