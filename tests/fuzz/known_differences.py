@@ -55,10 +55,6 @@ CLAMP = ("clamp", "clamp_", "clip")
 
 KNOWN = [
     # ------------------------------------------------------------------ silent wrong values (TODO)
-    Known("binary", VALUE,
-          lambda f: f.call.op.startswith(("floor_divide", "remainder")) and "value" in f.kind,
-          "float % when a / b overflows (|a| large, |b| tiny or subnormal): ours returns +-0 or a tiny value, torch "
-          "nan (torch's a - b * floor(a / b)); float // edge cases of the same kind", True),
     Known("*", ANY, lambda f: "expanded_input" in f.call.tags and f.call.op in ("masked_fill_", "setitem") and
           "ours raised" in f.kind,
           "masked_fill_ and mask/index writes into an expanded (overlapping) view raise 'more than one element of the "
