@@ -13,6 +13,7 @@ import pytest
 import tinygrad_ext as torch
 import tinygrad_ext.nn as nn
 import tinygrad_ext.nn.functional as F
+from tinygrad_ext import _ops
 
 onnx = pytest.importorskip("onnx")
 ort = pytest.importorskip("onnxruntime")
@@ -153,7 +154,8 @@ def test_embedding_lstm_linear_with_a_dynamic_batch():
 
 
 class Zoo(nn.Module):
-    """BatchNorm (eval), Dropout, avg pooling, flatten, cat, transpose, softmax and elementwise ops."""
+    """BatchNorm (eval), Dropout, avg pooling, flatten, cat, transpose, softmax, reductions, max(dim) with its
+    indices, slicing and elementwise ops."""
 
     def __init__(self):
         super().__init__()
@@ -169,10 +171,13 @@ class Zoo(nn.Module):
         z = torch.flatten(self.drop(y), 1)
         z = self.bn1(self.fc(z))
         z = torch.cat([z.tanh(), z.exp() - 1, (z.abs() + 1).log() * 2.0, F.leaky_relu(z, 0.1) / 3], 1)
-        return F.softmax(z, 1) + z.t().t() * 0.5, F.gelu(z).clamp(-0.5, 0.5), F.silu(z).sum(1, keepdim=True)
+        values, indices = z.max(1)
+        return (F.softmax(z, 1) + z.t().t() * 0.5, F.gelu(z).clamp(-0.5, 0.5), F.silu(z).sum(1, keepdim=True),
+                z.amax(1) - values, indices, z[:, 1:4:2], z[-1])
 
 
-def test_layer_zoo_matches_onnxruntime():
+@pytest.mark.parametrize("opset", [13, 17, 18])
+def test_layer_zoo_matches_onnxruntime(opset):
     torch.manual_seed(3)
     model = Zoo()
     model.train()
@@ -180,9 +185,9 @@ def test_layer_zoo_matches_onnxruntime():
         model(torch.randn(8, 3, 8, 8) * 2 + 1)
     model.eval()
     x = torch.randn(5, 3, 8, 8)
-    proto, sess = export(model, x, input_names=["x"], dynamic_axes={"x": {0: "n"}})
+    proto, sess = export(model, x, input_names=["x"], dynamic_axes={"x": {0: "n"}}, opset_version=opset)
     types = {n.op_type for n in proto.graph.node}
-    assert {"BatchNormalization", "AveragePool", "Concat", "Softmax", "Erf", "Clip"} <= types
+    assert {"BatchNormalization", "AveragePool", "Concat", "Softmax", "Erf", "Clip", "ArgMax", "Slice"} <= types
     assert "bn.running_mean" in {i.name for i in proto.graph.initializer}
     assert model.training is False
     check(sess, model, (x,), ["x"])
@@ -241,6 +246,19 @@ def test_unsupported_op_raises_naming_it(fn, name):
     with pytest.raises(tonnx.errors.UnsupportedOperatorError, match=name) as info:
         tonnx.export(M(), torch.rand(2, 3) * 0.5)
     assert isinstance(info.value, RuntimeError)
+
+
+def test_a_failed_export_leaves_the_model_and_library_as_they_were():
+    apply = _ops.Op.__dict__["apply"]
+    model = nn.Sequential(nn.Linear(2, 2), nn.Tanh())
+    model[0].bias.requires_grad_(False)
+    model.train()
+    model.register_forward_hook(lambda m, a, out: out.erfinv())
+    with pytest.raises(tonnx.errors.UnsupportedOperatorError, match="erfinv"):
+        tonnx.export(model, torch.rand(3, 2))
+    assert _ops.Op.__dict__["apply"] is apply and not tonnx.is_in_onnx_export()
+    assert model.training and model[0].weight.requires_grad and not model[0].bias.requires_grad
+    assert model(torch.rand(1, 2)).grad_fn is not None
 
 
 def test_sizes_made_from_the_dynamic_axis_raise():
