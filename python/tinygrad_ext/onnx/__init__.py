@@ -138,16 +138,23 @@ def export(model, args=(), f=None, *, kwargs=None, verbose=None, input_names=Non
            operator_export_type=OperatorExportTypes.ONNX, do_constant_folding=True, custom_opsets=None,
            export_modules_as_functions=False, autograd_inlining=True):
     """torch.onnx.export: traces model(*args, **kwargs) and writes the ONNX model to f (a path or a binary
-    file object). Returns an ONNXProgram when dynamo=True (the default, as torch 2.9+), else None."""
+    file object). Returns an ONNXProgram when dynamo=True (the default, as torch 2.9+), else None.
+
+    Both `dynamo` paths use the same tracer; `optimize` and `autograd_inlining` have nothing to change (the
+    graph is built without the redundant nodes torch's passes remove), and the weights are always stored
+    inside the model (`external_data` matters only beyond protobuf's 2 GB)."""
     opset = _DEFAULT_OPSET if opset_version is None else int(opset_version)
     if not _MIN_OPSET <= opset <= onnx.defs.onnx_opset_version():
         raise ValueError(f"Unsupported ONNX opset version: {opset}. Supported versions: {_MIN_OPSET} to "
                          f"{onnx.defs.onnx_opset_version()} (the installed onnx package's newest).")
-    for what, value, ok in (("dynamic_shapes", dynamic_shapes, None), ("custom_translation_table",
-                            custom_translation_table, None), ("operator_export_type", operator_export_type,
-                            OperatorExportTypes.ONNX), ("export_modules_as_functions", export_modules_as_functions,
-                            False), ("custom_opsets", custom_opsets or None, None)):
-        if value != ok:
+    unsupported = {"dynamic_shapes": dynamic_shapes, "custom_translation_table": custom_translation_table,
+                   "custom_opsets": custom_opsets or None, "report": report or None, "verify": verify or None,
+                   "profile": profile or None, "dump_exported_program": dump_exported_program or None,
+                   "export_modules_as_functions": export_modules_as_functions or None,
+                   "operator_export_type": None if operator_export_type == OperatorExportTypes.ONNX
+                   else operator_export_type}
+    for what, value in unsupported.items():
+        if value is not None:
             raise NotImplementedError(f"export(): {what}={value!r} is not supported by tinygrad_ext.onnx"
                                       + (" (use dynamic_axes)" if what == "dynamic_shapes" else ""))
     if not callable(model):

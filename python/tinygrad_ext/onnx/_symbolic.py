@@ -2,8 +2,9 @@
 registry's elementwise ops are derived from _registry.OPS), and one per module exported whole.
 
 A translation gets the graph builder, the Record (arguments with Values for tensors, output shapes and
-dtypes) and the second trace's plain arguments (None without dynamic axes); it returns one ONNX value name
-per output of the op (None for an output it does not produce)."""
+dtypes) and the second trace's arguments (other input values, dynamic axes one longer: the sizes that
+differ follow the dynamic axes); it returns one ONNX value name per output of the op (None for an output
+it does not produce)."""
 import math
 import warnings
 
