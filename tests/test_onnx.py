@@ -173,7 +173,7 @@ class Zoo(nn.Module):
         z = torch.cat([z.tanh(), z.exp() - 1, (z.abs() + 1).log() * 2.0, F.leaky_relu(z, 0.1) / 3], 1)
         values, indices = z.max(1)
         return (F.softmax(z, 1) + z.t().t() * 0.5, F.gelu(z).clamp(-0.5, 0.5), F.silu(z).sum(1, keepdim=True),
-                z.amax(1) - values, indices, z[:, 1:4:2], z[-1])
+                z.amax(1) - values, indices, z[:, 1:4:2], z[-1], y.permute(0, -1, 1, -2))
 
 
 @pytest.mark.parametrize("opset", [13, 17, 18])

@@ -301,7 +301,8 @@ def _expand(g, rec, args_b):
 
 @converts(_ops.Permute)
 def _permute(g, rec, _):
-    return [g.node("Transpose", [_unary_x(g, rec)], perm=list(rec.args[1]))]
+    n = len(g.shape_of(rec.args[0]))
+    return [g.node("Transpose", [_unary_x(g, rec)], perm=[d % n for d in rec.args[1]])]
 
 
 @converts(_ops.Transpose)
