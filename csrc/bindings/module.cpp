@@ -16,6 +16,16 @@
 namespace py = pybind11;
 using namespace tg;
 
+// A bool byte other than 0 or 1 (a uint8 array viewed as bool) would break every kernel that counts or
+// indexes with the mask: ValueError for tensors taken from numpy or DLPack.
+void check_bool_bytes(const Tensor& t, const char* op) {
+  if (!t->numel()) return;
+  auto bytes = std::make_shared<TensorImpl>(*t);
+  bytes->dtype = DType::UInt8;
+  TG_CHECK_VALUE(item_int(amax(bytes, {}, false)) <= 1, op, ": the bool array holds bytes other than 0 and 1 (a "
+                 "uint8 array viewed as bool?); convert it with array.astype(bool) first.");
+}
+
 namespace {
 
 PyObject* g_shape_error = nullptr;
@@ -156,14 +166,7 @@ Tensor from_numpy(py::handle obj) {
       Py_DECREF(owner);
     });
   }
-  if (d == DType::Bool && t->numel()) {
-    // A bool byte other than 0 or 1 (a uint8 array viewed as bool) would break every kernel that
-    // counts or indexes with the mask.
-    auto bytes = std::make_shared<TensorImpl>(*t);
-    bytes->dtype = DType::UInt8;
-    TG_CHECK_VALUE(item_int(amax(bytes, {}, false)) <= 1, "from_numpy: the bool array holds bytes other than 0 "
-                   "and 1 (a uint8 array viewed as bool?); convert it with array.astype(bool) first.");
-  }
+  if (d == DType::Bool) check_bool_bytes(t, "from_numpy");
   return t;
 }
 
@@ -207,6 +210,7 @@ Tensor binary_tensors(BinaryOpId op, const Tensor& a, const Tensor& b, bool refl
 }  // namespace
 
 void bind_nn(py::module_& m);  // bindings/nn.cpp: convolution, pooling, softmax and losses
+void bind_dlpack(py::module_& m);  // bindings/dlpack.cpp: to_dlpack / from_dlpack capsules
 
 PYBIND11_MODULE(_C, m) {
   m.doc() = "tinygrad_ext core: tensors, views and kernels (C++/CUDA)";
@@ -499,4 +503,5 @@ PYBIND11_MODULE(_C, m) {
   });
 
   bind_nn(m);
+  bind_dlpack(m);
 }

@@ -199,4 +199,5 @@ Tensor.prelu = prelu
 from .serialization import load, save  # noqa: E402
 from ._generator import Generator  # noqa: E402
 from . import utils, vision  # noqa: E402
+from .utils.dlpack import from_dlpack  # noqa: E402
 from . import distributed  # noqa: E402
