@@ -62,6 +62,27 @@ def test_chain_equals_eager_bitwise(n, reduction):
         np.testing.assert_allclose(got.numpy(), ref, rtol=1e-5 if dtype is torch.float32 else 1e-12, atol=1e-6)
 
 
+def cheap10(x, y):
+    """Ten single-operation ops (run in registers): multiplies followed by adds, which an FMA would change."""
+    a = (x - y) * 0.7 + 1.3
+    b = (a * y - x).abs() / 3.0
+    return (b - 0.25).relu() * x + y
+
+
+@pytest.mark.parametrize("dtype", [torch.float32, torch.float64])
+def test_chain_in_registers_equals_eager_bitwise(dtype):
+    x, y = inputs((100003,), dtype, seed=2)
+    for fn in (cheap10, lambda x, y: cheap10(x, y).sum(), lambda x, y: cheap10(x, y).mean()):
+        f = torch.compile(fn)
+        np.testing.assert_array_equal(f(x, y).numpy(), fn(x, y).numpy())
+        assert f.stats.fused_kernels == 1
+    assert _fusion.Chain([("mul", (("in", 0), ("in", 1))), ("add", (("step", 0), ("in", 0)))], 2).in_registers
+    assert not _fusion.Chain(steps10(), 5).in_registers
+    xn, yn = x.double().numpy(), y.double().numpy()
+    ref = np.maximum(np.abs(((xn - yn) * 0.7 + 1.3) * yn - xn) / 3 - 0.25, 0) * xn + yn
+    np.testing.assert_allclose(torch.compile(cheap10)(x, y).numpy(), ref, rtol=1e-5, atol=1e-6)
+
+
 @compiled_only
 def test_ten_op_chain_is_one_compiled_kernel():
     f = torch.compile(chain10)

@@ -5,7 +5,9 @@ csrc/ops/elementwise.h) and its operands (an input, or an earlier step). Calling
 generated C++ kernel that reads each input once and writes one output: the inputs are walked in blocks of
 2048 elements, each op is one loop over the block into a cache-resident temporary (the same functors, the
 same vectorized loops as the eager kernels, so the results are the eager ones bitwise), and the last op
-writes the output block, or adds the block into the sum. The sum adds in the eager sum kernel's order (each
+writes the output block, or adds the block into the sum. A chain of single-operation ops (+ - * /, abs,
+relu, ...) runs in registers instead: one loop, every op of an element in turn, compiled without FMA
+contraction so that it still rounds as the eager kernels do. The sum adds in the eager sum kernel's order (each
 thread's run in 2048-element blocks of 32 float lanes, folded pairwise, into a double; 8 double lanes for
 float64), so a fused sum or mean is the eager one bitwise too.
 
@@ -58,6 +60,7 @@ class Chain:
         for name, args in steps:
             assert name in FUSABLE and len(args) == (1 if FUSABLE[name].unary else 2), name
         self.steps, self.ninputs, self.reduction = tuple(steps), ninputs, reduction
+        self.in_registers = all(name in _SINGLE_OPERATION for name, _ in self.steps)
         self._kernels = {}  # (dtype, kinds) -> the compiled function, or None: interpreted
 
     def __len__(self):
@@ -83,7 +86,8 @@ class Chain:
         kinds = tuple("scalar" if t.numel() == 1 or not any(t.stride()) else "full" for t in inputs)
         key = (dtype, kinds)
         if key not in self._kernels:
-            self._kernels[key] = _build(_source(self, _CTYPE[dtype], kinds))
+            self._kernels[key] = _build(_source(self, _CTYPE[dtype], kinds),
+                                        ["-ffp-contract=off"] if self.in_registers else [])
         fn = self._kernels[key]
         ready = [t if k == "scalar" or (tuple(t.shape) == shape and t.is_contiguous()) else _materialize(t, shape)
                  for t, k in zip(inputs, kinds)]
@@ -134,8 +138,17 @@ def _materialize(t, shape):
 
 
 # ------------------------------------------------------------------------------------------ code generation
+# ops whose functor is one IEEE operation (no multiply-add inside that the eager build could contract): a chain of
+# only these runs in registers, one loop over the block, compiled with -ffp-contract=off so no multiply and add
+# of two ops fuse into an FMA the eager kernels would not compute
+_SINGLE_OPERATION = frozenset(("add", "sub", "mul", "div", "neg", "abs", "relu", "square", "maximum", "minimum",
+                               "sqrt", "reciprocal", "floor", "ceil", "trunc", "round", "sign"))
+
+
 def _source(chain, ctype, kinds):
     """The C++ source of the chain for one dtype and input kinds."""
+    if chain.in_registers:
+        return _source_in_registers(chain, ctype, kinds)
     # temporaries: one block buffer per step, reused once nothing later reads it
     last_use = {}
     for j, (_, args) in enumerate(chain.steps):
@@ -163,10 +176,24 @@ def _source(chain, ctype, kinds):
                 where[j], ntemps = ntemps, ntemps + 1
             dst = f"t{where[j]}[i]"
         body.append(f"  for (int64_t i = 0; i < m; ++i) {dst} = {FUSABLE[name].functor}{{}}({', '.join(operands)});")
+    return _assemble(chain, ctype, kinds, [f"  alignas(64) T t{k}[kBlock];" for k in range(ntemps)], body,
+                     f"t{where[final]}" if chain.reduction else "nullptr")
+
+
+def _source_in_registers(chain, ctype, kinds):
+    """One loop over the block computing every op of an element in registers."""
+    body = ["  for (int64_t i = 0; i < m; ++i) {"]
+    for j, (name, args) in enumerate(chain.steps):
+        operands = [(f"s{i}" if kinds[i] == "scalar" else f"x{i}[i]") if kind == "in" else f"v{i}" for kind, i in args]
+        body.append(f"    const T v{j} = {FUSABLE[name].functor}{{}}({', '.join(operands)});")
+    body += [f"    {'t0' if chain.reduction else 'o'}[i] = v{len(chain.steps) - 1};", "  }"]
+    return _assemble(chain, ctype, kinds, ["  alignas(64) T t0[kBlock];"] if chain.reduction else [], body,
+                     "t0" if chain.reduction else "nullptr")
+
+
+def _assemble(chain, ctype, kinds, temps, body, value):
     loads = [f"  const T s{k} = *static_cast<const T*>(in[{k}]);" if kind == "scalar" else
              f"  const T* x{k} = static_cast<const T*>(in[{k}]) + b0;" for k, kind in enumerate(kinds)]
-    temps = [f"  alignas(64) T t{k}[kBlock];" for k in range(ntemps)]
-    value = f"t{where[final]}" if chain.reduction else "nullptr"
     lines = ["// tinygrad_ext fused kernel: " + repr(chain) + f" ({ctype}; inputs {', '.join(kinds)})",
              "#include <algorithm>", "#include <cstdint>", "#include <thread>", "#include <vector>",
              '#include "elementwise.h"', "using namespace tg;", f"using T = {ctype};",
@@ -302,7 +329,7 @@ def available():
 _loaded = {}  # source hash -> ctypes function
 
 
-def _build(source):
+def _build(source, extra_flags=()):
     """The compiled kernel of `source` (from the disk cache when built before), or None without a compiler."""
     cxx, ops = compiler(), include_dirs()
     if cxx is None or ops is None:
@@ -313,7 +340,7 @@ def _build(source):
             headers += f.read()
     lists = _registry.cpp_header()  # the X-macro lists elementwise.h includes (written by CMake in a build)
     flags = ["-O3", "-std=gnu++17", "-fPIC", "-shared", "-pthread", "-fno-math-errno", "-fno-trapping-math",
-             *_ISA_FLAGS.get(_C.cpu_isa(), [])]
+             *_ISA_FLAGS.get(_C.cpu_isa(), []), *extra_flags]
     digest = hashlib.sha256("\0".join([source, headers, lists, cxx, " ".join(flags)]).encode()).hexdigest()[:24]
     with _lock:
         fn = _loaded.get(digest)
