@@ -201,3 +201,8 @@ from ._generator import Generator  # noqa: E402
 from . import utils, vision  # noqa: E402
 from .utils.dlpack import from_dlpack  # noqa: E402
 from . import distributed  # noqa: E402
+from ._docs import complete as _complete_docs  # noqa: E402
+
+_complete_docs(globals(), "torch.", Tensor, globals())  # own __name__ and a docstring for every public function
+_complete_docs(vars(nn.functional), "torch.nn.functional.", Tensor, globals())
+_complete_docs(Tensor, "Tensor.", Tensor, globals())

@@ -64,6 +64,28 @@ class Entry:
     def unary(self):
         return self.family.startswith("unary")
 
+    def doc(self, name):
+        """The docstring of Tensor.<name>, Tensor.<name>_ and torch.<name>: torch's signature, dtype rule, derivatives."""
+        args = (["input"] if self.unary else ["input", "other"]) + [f"{p}={d!r}" for p, d in self.params]
+        head = f"{name}({', '.join(args)}{'' if name.endswith('_') else ', *, out=None'}) -> Tensor"
+        what = f"In-place version of {self.name}." if name.endswith("_") else f"{self.name}, elementwise."
+        grads = "; ".join(f"d/d{arg}: {g}" for arg, g in zip(("self", "other"), self.grad or ()) if g)
+        return "\n".join([head, "", what, f"dtypes: {FAMILY_RULES[self.family]}.",
+                          f"Derivative: {grads}." if grads else "Not differentiable."])
+
+
+FAMILY_RULES = {
+    "unary_float": "integer and bool inputs compute in the default float dtype",
+    "unary_floating": "floating inputs only (integer and bool inputs raise NotImplementedError)",
+    "unary": "the result keeps the input's dtype",
+    "unary_int": "bool and integer inputs only",
+    "binary": "the promoted dtype of both operands",
+    "binary_float": "the promoted dtype, integers promoted to the default float dtype",
+    "binary_floating": "the promoted dtype, which must be floating",
+    "compare": "a bool result",
+    "binary_int": "bool and integer operands only",
+}
+
 
 _LN2, _LN10, _2_SQRTPI = math.log(2.0), math.log(10.0), 2.0 / math.sqrt(math.pi)
 _SQRTPI_2, _SQRT1_2, _1_SQRT2PI = math.sqrt(math.pi) / 2, math.sqrt(0.5), 1 / math.sqrt(2 * math.pi)

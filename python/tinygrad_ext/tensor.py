@@ -141,10 +141,13 @@ def _unary_inplace(name):
     return method
 
 
-def _alpha(method):
-    """add/sub's `alpha`: self + alpha * other."""
+def _alpha(method, no_bool=False):
+    """add/sub's `alpha`: self + alpha * other (sub: no_bool, a bool operand raises whatever alpha is)."""
     def with_alpha(self, other, *, alpha=None):
-        return method(self, other if alpha is None else _scaled(self, other, alpha))
+        if alpha is None or no_bool and (self.dtype is _dtype.bool or isinstance(other, _py_bool) or
+                                         isinstance(other, Tensor) and other.dtype is _dtype.bool):
+            return method(self, other)
+        return method(self, _scaled(self, other, alpha))
     with_alpha.__name__ = method.__name__
     return with_alpha
 
@@ -735,6 +738,7 @@ class Tensor:
         if isinstance(key, Tensor) and key.dtype is _dtype.bool and key.shape == self.shape and not isinstance(value, Tensor):
             _C.masked_fill_(impl, key._impl, value)
             return
+        value_numel = value.numel() if isinstance(value, Tensor) else 1
         if isinstance(value, Tensor) and value._impl.ndim and value._impl.shape[0] == 1:
             s = value._impl.shape  # torch drops a value's leading size-1 dims before broadcasting it
             k = 0
@@ -750,7 +754,8 @@ class Tensor:
         if index is None:
             _C.copy_(target, vimpl)
         else:
-            if isinstance(value, Tensor) and value.dtype is not self.dtype:
+            mask_fill = isinstance(key, Tensor) and key.dtype is _dtype.bool and value_numel == 1  # (torch's)
+            if isinstance(value, Tensor) and value.dtype is not self.dtype and not mask_fill:
                 raise RuntimeError(f"Index put requires the source and destination dtypes match, got "
                                    f"{self.dtype._legacy[:-6]} for the destination and {value.dtype._legacy[:-6]} for "
                                    "the source.")
@@ -759,7 +764,7 @@ class Tensor:
                 _C.bump_version(impl)
 
     def index_select(self, dim, index):
-        if not _needs_grad(self) or not self._impl.ndim:
+        if not _needs_grad(self) or not self._impl.ndim or not self.numel():
             out = _wrap(_C.index_select(self._impl, dim, index._impl))
             return out if not _needs_grad(self) else self.clone()  # (0-d: the one index is 0; the value itself)
         if index.dim() > 1:
@@ -791,6 +796,8 @@ class Tensor:
         return self
 
     def masked_fill(self, mask, value):
+        if isinstance(value, Tensor) and _needs_grad(value) and not self.dtype.is_floating_point:
+            raise RuntimeError(f"Autograd not support dtype: {self.dtype._legacy[:-6]}")
         try:
             if _needs_grad(self, value):
                 return _ops.MaskedFill.apply(self, mask, value)
@@ -909,7 +916,7 @@ class Tensor:
         return (tensor, (self.detach().numpy(),))
 
     add = _alpha(_binary(_C.add, _ops.Add))
-    sub = _alpha(_binary(_C.sub, _ops.Sub))
+    sub = _alpha(_binary(_C.sub, _ops.Sub), no_bool=True)
     mul = _binary(_C.mul, _ops.Mul)
     _true_div = _binary(_C.div, _ops.Div)
 
@@ -1003,6 +1010,8 @@ class Tensor:
         if isinstance(min, Tensor) or isinstance(max, Tensor):
             lo = min if min is None or isinstance(min, Tensor) else tensor(min, dtype=self.dtype, device=self.device)
             hi = max if max is None or isinstance(max, Tensor) else tensor(max, dtype=self.dtype, device=self.device)
+            if all(t is None or t.dtype is _dtype.bool for t in (self, lo, hi)):
+                raise NotImplementedError("\"clamp_cpu\" not implemented for 'Bool'")
             if _needs_grad(self, lo, hi):
                 return _ops.ClampT.apply(self, lo, hi)
             return _wrap(_ops.ClampT.forward(_ops._NoCtx(), self, lo, hi))
@@ -1042,9 +1051,6 @@ class Tensor:
     def log_softmax(self, dim, dtype=None):
         from .nn.functional import log_softmax
         return log_softmax(self, dim, dtype=dtype)
-
-    def relu_(self):
-        return self.clamp_(min=0)
 
     neg_, abs_ = _unary_inplace("neg"), _unary_inplace("abs")
 
@@ -1856,10 +1862,16 @@ def matmul(a, b):
 
 
 def addmm(input, mat1, mat2, beta=1, alpha=1):
+    if not mat1.dtype.is_floating_point:  # integer products: torch truncates beta and alpha to integers
+        beta, alpha = _py_int(beta), _py_int(alpha)
     if beta == 0:  # input is ignored (nan and inf in it do not propagate), as torch documents; its shape must fit
         prod = mat1.mm(mat2)
         input.expand(prod.shape)
-        return prod * alpha if alpha != 1 else prod
+        out = prod * alpha if alpha != 1 else prod
+        if _needs_grad(input):  # input gets a zero gradient (torch's beta * grad), without input * 0's NaN
+            out = out + _ops.ZeroGrad.apply(input, input, _C.full(list(out._impl.shape), 0, out.dtype.id,
+                                                                           *out.device._code))
+        return out
     if beta != 1 or alpha != 1:
         return input * beta + mat1.mm(mat2) * alpha
     if _needs_grad(input, mat1, mat2):
@@ -1935,7 +1947,7 @@ def _registry_methods():
         else:
             pair = (_unary(cfn, op), _unary_inplace(e.name)) if e.unary else (_binary(cfn, op), _inplace(cfn, op))
         for name, method in zip((e.name, e.name + "_"), pair):
-            method.__name__, method.__qualname__ = name, f"Tensor.{name}"
+            method.__name__, method.__qualname__, method.__doc__ = name, f"Tensor.{name}", e.doc(name)
             setattr(Tensor, name, method)
 
 
