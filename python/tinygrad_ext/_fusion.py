@@ -31,7 +31,8 @@ import tempfile
 import threading
 
 from . import _C, _dtype, _registry
-from .tensor import Tensor, empty
+from ._device import device
+from .tensor import Tensor, _wrap, empty
 
 # registry entries a chain may hold: floating results from floating operands, no scalar parameters
 _FAMILIES = ("unary_float", "unary_floating", "unary", "binary", "binary_float", "binary_floating")
@@ -49,6 +50,7 @@ _ISA_FLAGS = {"avx512": ["-mavx2", "-mfma", "-mavx512f", "-mavx512dq", "-mavx512
                          "-mprefer-vector-width=512"],
               "avx2": ["-mavx2", "-mfma"], "base": []}
 _lock = threading.Lock()
+_CPU = device("cpu")._code
 
 
 class Chain:
@@ -62,6 +64,7 @@ class Chain:
         self.steps, self.ninputs, self.reduction = tuple(steps), ninputs, reduction
         self.in_registers = all(name in _SINGLE_OPERATION for name, _ in self.steps)
         self._kernels = {}  # (dtype, kinds) -> the compiled function, or None: interpreted
+        self._fast = {}     # the inputs' (dtype, device, shape, strides) -> what a compiled call needs
 
     def __len__(self):
         return len(self.steps) + (self.reduction is not None)
@@ -71,6 +74,19 @@ class Chain:
         return f"Chain({ops}, inputs={self.ninputs})"
 
     def __call__(self, *inputs):
+        # fast path: inputs laid out as in an earlier call that ran compiled with no copies (a dict lookup)
+        key = tuple((t._impl.dtype, t._impl.device_type, t._impl.shape, t._impl.strides) for t in inputs
+                    if isinstance(t, Tensor))
+        fast = self._fast.get(key)
+        if fast is not None and len(inputs) == self.ninputs:
+            fn, shape, dtype_id, numel, ptrs = fast
+            out = _C.empty(shape, dtype_id, *_CPU)
+            fn(ptrs(*[t._impl.data_ptr for t in inputs]), out.data_ptr, numel, _C.get_num_threads())
+            STATS["compiled_calls"] += 1
+            return _wrap(out)
+        return self._call(inputs, key)
+
+    def _call(self, inputs, key):
         if len(inputs) != self.ninputs:
             raise TypeError(f"fused chain {self!r}: expected {self.ninputs} inputs, got {len(inputs)}")
         dtype = inputs[0].dtype
@@ -84,13 +100,16 @@ class Chain:
         for s in shape:
             numel *= s
         kinds = tuple("scalar" if t.numel() == 1 or not any(t.stride()) else "full" for t in inputs)
-        key = (dtype, kinds)
+        layout, key = key, (dtype, kinds)
         if key not in self._kernels:
             self._kernels[key] = _build(_source(self, _CTYPE[dtype], kinds),
                                         ["-ffp-contract=off"] if self.in_registers else [])
         fn = self._kernels[key]
         ready = [t if k == "scalar" or (tuple(t.shape) == shape and t.is_contiguous()) else _materialize(t, shape)
                  for t, k in zip(inputs, kinds)]
+        if fn is not None and numel and all(r is t for r, t in zip(ready, inputs)):
+            self._fast[layout] = (fn, () if self.reduction else shape, dtype.id, numel,
+                                  ctypes.c_void_p * max(1, len(inputs)))
         if fn is None:
             return self._interpret(ready, kinds, shape, numel, dtype)
         out = empty(() if self.reduction else shape, dtype=dtype)
@@ -391,9 +410,16 @@ class FusedStep:
         self.inputs, self.controls, self.chain, self.members = (), (), chain, members
 
 
+_shapes = {}  # the leaves' shapes -> their broadcast shape
+
+
 def _shape_of(*inputs):
-    """A stand-in for a fused-away value that is only read for its shape: an expanded empty tensor."""
-    return empty((), dtype=inputs[0].dtype).expand(_broadcast([tuple(t.shape) for t in inputs], "shape"))
+    """A stand-in for a fused-away value that is only read for its shape: a zero-stride expanded scalar."""
+    shapes = tuple(t._impl.shape for t in inputs)
+    shape = _shapes.get(shapes)
+    if shape is None:
+        shape = _shapes[shapes] = _broadcast(shapes, "shape")
+    return _wrap(_C.expand(_C.empty((), inputs[0]._impl.dtype, *_CPU), shape))
 
 
 def fuse_steps(steps, elementwise, reductions, fetch_slots, shape_readers):
