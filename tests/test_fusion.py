@@ -252,3 +252,16 @@ def test_static_plan_does_not_fuse_fetched_values_or_short_chains():
     np.testing.assert_allclose(av, ref)
     np.testing.assert_allclose(bv, 1 / (1 + np.exp(-ref)) + 1)
     np.testing.assert_array_equal(bv, bv2)
+
+
+def test_a_compiler_that_fails_falls_back_to_the_interpreter(monkeypatch, tmp_path):
+    monkeypatch.setenv("CXX", "false")  # found on PATH, fails every compile
+    monkeypatch.setenv("TG_KERNEL_CACHE", str(tmp_path))
+    monkeypatch.delenv("TG_NO_CXX", raising=False)
+    if _fusion.include_dirs() is None:
+        pytest.skip("no csrc headers: nothing is compiled")
+    chain = _fusion.Chain([("add", (("in", 0), ("in", 1))), ("exp", (("step", 0),))], 2)
+    x = torch.randn(7)
+    with pytest.warns(UserWarning, match="failed to compile the generated source"):
+        got = chain(x, x)
+    np.testing.assert_array_equal(got.numpy(), (x + x).exp().numpy())
