@@ -192,6 +192,9 @@ class _Proxy:
     __len__ = __iter__ = __getitem__ = __setitem__ = _breaks("indexing")
 
     def __getattr__(self, name):
+        if name.startswith("_"):  # a library function reaching into a traced tensor (torch.exp(x), F.linear)
+            raise GraphBreak(f"a library function called on a traced tensor (it reads Tensor.{name}); the traced "
+                             "ops are Tensor operators and methods such as x.exp()")
         raise GraphBreak(f"Tensor.{name}")
 
 
