@@ -379,7 +379,7 @@ def _build(source, extra_flags=()):
                 with open(src, "w") as f:
                     f.write(source)
                 built = os.path.join(tmp, "kernel.so")
-                proc = subprocess.run([cxx, *flags, "-I", tmp, "-I", ops, src, "-o", built],
+                proc = subprocess.run([cxx, *flags, "-iquote", tmp, "-iquote", ops, src, "-o", built],
                                       capture_output=True, text=True)
                 if proc.returncode != 0:
                     warnings.warn(f"fused kernel: {cxx} failed to compile the generated source (the chain is "
