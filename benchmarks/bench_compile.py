@@ -127,7 +127,8 @@ def chain_table(name, fn, fn_numpy, n=1 << 22):
             ("tinygrad_ext eager (10 kernels)", lambda: fn(x, y)),
             ("numpy", lambda: fn_numpy(xn, yn)),
             ("floor: read 2 inputs + write 1 new output (tinygrad_ext x + y)", lambda: x + y),
-            ("floor: the same into a preallocated output (tinygrad_ext add, out=)", lambda: tinygrad_ext.add(x, y, out=out)),
+            ("floor: the same into a preallocated output (tinygrad_ext add, out=)",
+             lambda: tinygrad_ext.add(x, y, out=out)),
             ("floor: numpy np.add(x, y, out=)", lambda: np.add(xn, yn, out=outn))]
     if torch:
         xt, yt = torch.from_numpy(xn), torch.from_numpy(yn)

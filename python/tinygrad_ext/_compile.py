@@ -4,8 +4,9 @@ On the first call with given argument shapes, dtypes, devices and requires_grad 
 runs once on proxy tensors that record each op into a graph (a trace). What it can capture: Tensor operators
 and methods that are registry elementwise ops (+ - * / **, exp, sigmoid, tanh, relu, ...) on float32/float64
 CPU tensors and Python numbers, ending in nothing or a full `sum()`/`mean()`. Each output becomes one fused
-kernel (`_fusion.Chain`: generated C++ over the eager functors, so results equal the eager ones bitwise);
-later calls that pass the same guards only check them and call the kernels.
+kernel (outputs sharing ops compute them each; `_fusion.Chain`: generated C++ over the eager functors, so
+results equal the eager ones bitwise); later calls that pass the same guards only check them and call the
+kernels.
 
 Anything else is a graph break: the function then runs eagerly for those guards, with one warning naming
 what broke it (or, with fullgraph=True, a RuntimeError): an op outside that set (matmul, indexing, a

@@ -18,9 +18,9 @@ ISA copy (`_C.cpu_isa()`), into a shared library cached on disk by a hash of its
 pointers. Without a compiler or the headers (or with TG_NO_CXX=1) an interpreter runs the same chain block
 by block (16384 elements, cache-sized) with the eager kernels.
 
-Inputs may broadcast: a one-element input (or a zero-stride expanded one) is read as a scalar; any other input whose shape is not the
-result's (or that is not contiguous) is first copied to the result's shape (an eager copy, counted in
-`STATS["materialized"]`).
+Inputs may broadcast: a one-element input (or a zero-stride expanded one) is read as a scalar; any other
+input whose shape is not the result's (or that is not contiguous) is first copied to the result's shape (an
+eager copy, counted in `STATS["materialized"]`).
 """
 import ctypes
 import hashlib
@@ -222,7 +222,8 @@ def _assemble(chain, ctype, kinds, temps, body, value):
              "// one block [b0, b0 + m): the chain's value in v (or, without a reduction, written to out)",
              "template <class Use>",
              "static inline void block(const void* const* in, T* out, int64_t b0, int64_t m, Use use) {",
-             *loads, *temps, *([] if chain.reduction else ["  T* o = out + b0;"]), *body, f"  use({value}, m);", "}", ""]
+             *loads, *temps, *([] if chain.reduction else ["  T* o = out + b0;"]), *body, f"  use({value}, m);",
+             "}", ""]
     lines += _REDUCE[ctype] if chain.reduction else []
     lines += _ENTRY[chain.reduction or "none"]
     return "\n".join(lines) + "\n"

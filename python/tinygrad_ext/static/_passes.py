@@ -31,7 +31,8 @@ register("_Transfer", lambda attrs, x: x.to(attrs["device"]))
 # Buffer reuse. Kernels whose output is always a new buffer (never an input, nor a view of one):
 _FRESH = frozenset(BINARY) | frozenset(UNARY) | {"MatMul", "Sum", "Mean", "Max", "Min", "Select", "Cast", "AddN",
                                                  "ConcatV2", "LogicalNot", "ZerosLike", "OnesLike", "ReductionCount",
-                                                 "RandomStandardNormal", "RandomUniform", "StridedSliceGrad", "_Fused", "_ShapeOf"}
+                                                 "RandomStandardNormal", "RandomUniform", "StridedSliceGrad",
+                                                 "_Fused", "_ShapeOf"}
 # ... and those whose output may be their first input or a view of it:
 _ALIASING = frozenset(("SumTo", "BroadcastLike", "Reshape", "ReshapeLike", "Transpose", "ExpandDims", "Squeeze",
                        "StridedSlice", "_Transfer", "Identity", "StopGradient", "Assign"))
