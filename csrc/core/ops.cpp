@@ -6,6 +6,7 @@
 #include <type_traits>
 #include "../cpu/gemm.h"
 #include "../cpu/kernels.h"
+#include "../cpu/scan.h"
 #include "../cuda/kernels.h"
 #include "iterator.h"
 
@@ -154,7 +155,17 @@ Tensor flip(const Tensor& a, const Shape& dims) {
     if (a->dim() == 0) break;  // (a scalar's dim 0 / -1 is itself)
     if (a->sizes[d] > 1) offset += (a->sizes[d] - 1) * strides[d], strides[d] = -strides[d];
   }
-  return clone(make_view(a, a->sizes, strides, offset));
+  Tensor reversed = make_view(a, a->sizes, strides, offset);
+  // Only the last dim reversed, contiguous, on the CPU: whole rows reversed in cache (the copy kernel
+  // would step backwards one element at a time).
+  int64_t nd = a->dim();
+  if (nd && !a->device().is_cuda() && a->is_contiguous() && a->sizes[nd - 1] > 1 && strides[nd - 1] < 0 &&
+      std::equal(strides.begin(), strides.end() - 1, a->strides.begin())) {
+    Tensor out = empty(a->sizes, a->dtype, a->device());
+    cpu::reverse_rows(a, out, a->numel() / a->sizes[nd - 1], a->sizes[nd - 1]);
+    return out;
+  }
+  return clone(reversed);
 }
 
 Tensor to_dtype(const Tensor& t, DType dtype) {

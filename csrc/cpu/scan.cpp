@@ -1,5 +1,6 @@
 // Scan kernels (see scan.h).
 #include "scan.h"
+#include <algorithm>
 #include <cmath>
 #include <limits>
 #include "../ops/elementwise.h"
@@ -7,11 +8,17 @@
 
 namespace tg::cpu {
 namespace {
-// Runs row_step(prev_row, x_row, out_row, i) for rows i = 1..n-1 of every outer block; row 0 is init(x, out).
-template <class Init, class Step>
-void scan_blocks(int64_t outer, int64_t n, int64_t inner, Init init, Step step) {
+// Runs step(prev_row, cur_row, i) for rows i = 1..n-1 of every outer block (row offsets in elements);
+// row 0 is init(row). With inner == 1 the rows are single elements: step is then called with the
+// block's offset and runs the whole block itself (scan1), keeping the running value in a register.
+template <class Init, class Step, class Scan1>
+void scan_blocks(int64_t outer, int64_t n, int64_t inner, Init init, Step step, Scan1 scan1) {
   parallel_for(0, outer, std::max<int64_t>(1, 32768 / std::max<int64_t>(n * inner, 1)), [&](int64_t b, int64_t e) {
     for (int64_t o = b; o < e; ++o) {
+      if (inner == 1) {
+        scan1(o * n);
+        continue;
+      }
       init(o * n * inner);
       for (int64_t i = 1; i < n; ++i) step(o * n * inner + (i - 1) * inner, o * n * inner + i * inner, i);
     }
@@ -35,12 +42,16 @@ void cumprod(const Tensor& in, const Tensor& out, int64_t outer, int64_t n, int6
   TG_DISPATCH(out->dtype, "cumprod", [&] {
     const scalar_t* x = in->data<scalar_t>();
     scalar_t* y = out->data<scalar_t>();
+    auto mul = [](scalar_t a, scalar_t b) {
+      if constexpr (std::is_same_v<scalar_t, bool>) return scalar_t(a && b); else return wrap_mul(a, b);
+    };
     scan_blocks(outer, n, inner, [&](int64_t r) { for (int64_t k = 0; k < inner; ++k) y[r + k] = x[r + k]; },
                 [&](int64_t prev, int64_t cur, int64_t) {
-                  for (int64_t k = 0; k < inner; ++k) {
-                    if constexpr (std::is_same_v<scalar_t, bool>) y[cur + k] = y[prev + k] && x[cur + k];
-                    else y[cur + k] = wrap_mul(y[prev + k], x[cur + k]);
-                  }
+                  for (int64_t k = 0; k < inner; ++k) y[cur + k] = mul(y[prev + k], x[cur + k]);
+                }, [&](int64_t r) {
+                  scalar_t acc = x[r];
+                  y[r] = acc;
+                  for (int64_t i = 1; i < n; ++i) y[r + i] = acc = mul(acc, x[r + i]);
                 });
   });
 }
@@ -51,14 +62,24 @@ void cummax(const Tensor& in, const Tensor& values, const Tensor& indices, int64
     const scalar_t* x = in->data<scalar_t>();
     scalar_t* y = values->data<scalar_t>();
     int64_t* ix = indices->data<int64_t>();
+    auto later_wins = [is_max](scalar_t v, scalar_t best) {
+      return is_nan(v) || (!is_nan(best) && (is_max ? v >= best : v <= best));
+    };
     scan_blocks(outer, n, inner, [&](int64_t r) {
       for (int64_t k = 0; k < inner; ++k) y[r + k] = x[r + k], ix[r + k] = 0;
     }, [&](int64_t prev, int64_t cur, int64_t i) {
       for (int64_t k = 0; k < inner; ++k) {
-        scalar_t v = x[cur + k], best = y[prev + k];
-        bool take = is_nan(v) || (!is_nan(best) && (is_max ? v >= best : v <= best));
-        y[cur + k] = take ? v : best;
+        bool take = later_wins(x[cur + k], y[prev + k]);
+        y[cur + k] = take ? x[cur + k] : y[prev + k];
         ix[cur + k] = take ? i : ix[prev + k];
+      }
+    }, [&](int64_t r) {
+      scalar_t best = x[r];
+      int64_t at = 0;
+      for (int64_t i = 0; i < n; ++i) {
+        if (later_wins(x[r + i], best)) best = x[r + i], at = i;
+        y[r + i] = best;
+        ix[r + i] = at;
       }
     });
   });
@@ -71,8 +92,28 @@ void logcumsumexp(const Tensor& in, const Tensor& out, int64_t outer, int64_t n,
     scan_blocks(outer, n, inner, [&](int64_t r) { for (int64_t k = 0; k < inner; ++k) y[r + k] = x[r + k]; },
                 [&](int64_t prev, int64_t cur, int64_t) {
                   for (int64_t k = 0; k < inner; ++k) y[cur + k] = log_add_exp(y[prev + k], x[cur + k]);
+                }, [&](int64_t r) {
+                  scalar_t acc = x[r];
+                  y[r] = acc;
+                  for (int64_t i = 1; i < n; ++i) y[r + i] = acc = log_add_exp(acc, x[r + i]);
                 });
   });
+}
+
+void reverse_rows(const Tensor& in, const Tensor& out, int64_t rows, int64_t n) {
+  auto run = [&](auto elem) {
+    using E = decltype(elem);
+    const E* x = reinterpret_cast<const E*>(in->data_ptr());
+    E* y = reinterpret_cast<E*>(out->data_ptr());
+    parallel_for(0, rows, std::max<int64_t>(1, 65536 / std::max<int64_t>(n, 1)), [&](int64_t b, int64_t e) {
+      for (int64_t r = b; r < e; ++r) std::reverse_copy(x + r * n, x + (r + 1) * n, y + r * n);
+    });
+  };
+  switch (itemsize(in->dtype)) {
+    case 1: run(uint8_t{}); break;
+    case 4: run(uint32_t{}); break;
+    default: run(uint64_t{}); break;
+  }
 }
 
 }  // namespace tg::cpu

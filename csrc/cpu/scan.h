@@ -11,5 +11,7 @@ void cumprod(const Tensor& in, const Tensor& out, int64_t outer, int64_t n, int6
 void cummax(const Tensor& in, const Tensor& values, const Tensor& indices, int64_t outer, int64_t n, int64_t inner,
             bool is_max);
 void logcumsumexp(const Tensor& in, const Tensor& out, int64_t outer, int64_t n, int64_t inner);
+// flip's fast path: each of the rows (n contiguous elements, contiguous rows) reversed into out.
+void reverse_rows(const Tensor& in, const Tensor& out, int64_t rows, int64_t n);
 
 }  // namespace tg::cpu
