@@ -11,63 +11,24 @@
 
 namespace tg {
 
-template <class T> TG_HD T tg_exp(T x) {
+// tg_<f>(x): CUDA's own f on the GPU; on the CPU the branch-free float version of ops/math.h (so float
+// loops vectorize) and the C library's for double.
 #if defined(__CUDA_ARCH__)
-  return exp(x);
+#define TG_MATH_FN(name, cuda_fn, float_fn, std_fn) \
+  template <class T> TG_HD T name(T x) { return cuda_fn(x); }
 #else
-  if constexpr (std::is_same_v<T, float>) return math::expf_poly(x); else return std::exp(x);
+#define TG_MATH_FN(name, cuda_fn, float_fn, std_fn) \
+  template <class T> TG_HD T name(T x) {            \
+    if constexpr (std::is_same_v<T, float>) return math::float_fn(x); else return std_fn(x); }
 #endif
-}
-template <class T> TG_HD T tg_log(T x) {
-#if defined(__CUDA_ARCH__)
-  return log(x);
-#else
-  if constexpr (std::is_same_v<T, float>) return math::logf_poly(x); else return std::log(x);
-#endif
-}
-template <class T> TG_HD T tg_tanh(T x) {
-#if defined(__CUDA_ARCH__)
-  return tanh(x);
-#else
-  if constexpr (std::is_same_v<T, float>) return math::tanhf_poly(x); else return std::tanh(x);
-#endif
-}
-
-template <class T> TG_HD T tg_exp_bounded(T x) {  // float: x clamped to [-87.3, 88.3] (see math.h)
-#if defined(__CUDA_ARCH__)
-  return exp(x);
-#else
-  if constexpr (std::is_same_v<T, float>) return math::expf_bounded(x); else return std::exp(x);
-#endif
-}
-template <class T> TG_HD T tg_erf(T x) {
-#if defined(__CUDA_ARCH__)
-  return erf(x);
-#else
-  if constexpr (std::is_same_v<T, float>) return math::erff_poly(x); else return std::erf(x);
-#endif
-}
-template <class T> TG_HD T tg_erf_with_exp(T x, T e) {  // e = exp(-x * x), computed by the caller
-#if defined(__CUDA_ARCH__)
-  return erf(x);
-#else
-  if constexpr (std::is_same_v<T, float>) return math::erff_with_exp(x, e); else return std::erf(x);
-#endif
-}
-template <class T> TG_HD T tg_log1p(T x) {
-#if defined(__CUDA_ARCH__)
-  return log1p(x);
-#else
-  if constexpr (std::is_same_v<T, float>) return math::log1pf_poly(x); else return std::log1p(x);
-#endif
-}
-template <class T> TG_HD T tg_expm1(T x) {
-#if defined(__CUDA_ARCH__)
-  return expm1(x);
-#else
-  if constexpr (std::is_same_v<T, float>) return math::expm1f_poly(x); else return std::expm1(x);
-#endif
-}
+TG_MATH_FN(tg_exp, exp, expf_poly, std::exp)
+TG_MATH_FN(tg_exp_bounded, exp, expf_bounded, std::exp)  // float: x clamped to [-87.3, 88.3] (see math.h)
+TG_MATH_FN(tg_log, log, logf_poly, std::log)
+TG_MATH_FN(tg_tanh, tanh, tanhf_poly, std::tanh)
+TG_MATH_FN(tg_erf, erf, erff_poly, std::erf)
+TG_MATH_FN(tg_log1p, log1p, log1pf_poly, std::log1p)
+TG_MATH_FN(tg_expm1, expm1, expm1f_poly, std::expm1)
+#undef TG_MATH_FN
 
 // Scalar parameters of an op (elu's alpha, softplus's beta and threshold, ...): the registry entry's
 // `params`, in its order, become the functor's members: X(elu, EluOp, (p[0], p[1], p[2])) constructs
@@ -208,8 +169,19 @@ struct RoundDecimalsOp {
     return neg ? std::nearbyint(x / s) * s : std::nearbyint(x * s) / s;
   }
 };
+// The normal CDF Phi(x) = erfc(-x / sqrt 2) / 2; e = exp(-x^2 / 2) from the caller (gelu's backward shares it).
+template <class T> TG_HD T normal_cdf(T x, T e) {
+#if !defined(__CUDA_ARCH__)
+  if constexpr (std::is_same_v<T, float>) {
+    float h = 0.5f * math::erfcf_with_exp((x < 0.0f ? -x : x) * 0.70710678118654752440f, e);
+    return x != x ? x : (x < 0.0f ? h : 1.0f - h);
+  }
+#endif
+  (void)e;
+  return T(0.5) * std::erfc(-x * T(0.70710678118654752440));
+}
 struct GeluOp { template <class T> TG_HD T operator()(T x) const {
-  return T(0.5) * x * (T(1) + tg_erf(x * T(0.70710678118654752440))); } };
+  return x * normal_cdf(x, tg_exp_bounded(T(-0.5) * x * x)); } };
 struct GeluTanhOp { template <class T> TG_HD T operator()(T x) const {
   T inner = T(0.79788456080286535588) * (x + T(0.044715) * x * x * x);
   return T(0.5) * x * (T(1) + tg_tanh(inner)); } };
@@ -235,7 +207,8 @@ struct SoftplusOp {
     const T b = T(beta), th = T(threshold);
     T z = x * b;
     T zc = z > th ? T(0) : z;
-    T y = tg_log1p(tg_exp(zc)) / b;
+    T y = tg_log1p(tg_exp_bounded(zc)) / b;
+    y = z < T(-87) ? T(0) : y;  // (below float's normal range: the bounded exp stops at 1e-38)
     return z > th ? x : y;
   }
 };
@@ -434,10 +407,8 @@ struct SigmoidBackwardOp { template <class T> TG_HD T operator()(T grad, T y) co
 // Fused backward kernels of the activations, (grad, x): floating types only.
 #define TG_FLOATING_ONLY(...) if constexpr (std::is_floating_point_v<T>) { __VA_ARGS__; } else return T(0);
 struct GeluBackwardOp { template <class T> TG_HD T operator()(T g, T x) const { TG_FLOATING_ONLY(
-  T t = x * T(0.70710678118654752440);
-  T e = tg_exp_bounded(-t * t);  // exp(-x^2 / 2): the density's and erf's
-  T cdf = T(0.5) * (T(1) + tg_erf_with_exp(t, e));
-  return g * (cdf + x * T(0.39894228040143267794) * e)) } };
+  T e = tg_exp_bounded(T(-0.5) * x * x);  // exp(-x^2 / 2): the density's and the CDF's
+  return g * (normal_cdf(x, e) + x * T(0.39894228040143267794) * e)) } };
 struct GeluTanhBackwardOp { template <class T> TG_HD T operator()(T g, T x) const { TG_FLOATING_ONLY(
   const T k = T(0.79788456080286535588), c = T(0.044715);
   T t = tg_tanh(k * (x + c * x * x * x));
