@@ -1,14 +1,20 @@
 """The documented API: every public function of tinygrad_ext, tinygrad_ext.nn.functional and every public Tensor
 method has its own __name__ (as torch's: torch.subtract.__name__ == 'subtract') and a docstring whose first line
-is its signature; registry ops document their dtype rule and derivative."""
+is its signature; registry ops document their dtype rule and derivative. The generated type stubs are current and
+`mypy --strict` accepts tests/typed_example.py (skipped without mypy)."""
+import importlib.util
 import inspect
+import os
+import pathlib
+import subprocess
+import sys
 import types
 
 import pytest
 
 import tinygrad_ext as tg
 import tinygrad_ext.nn.functional as F
-from tinygrad_ext import _registry
+from tinygrad_ext import _registry, _stubgen
 
 
 def _public_functions(namespace):
@@ -52,3 +58,35 @@ def test_registry_ops_are_documented_from_their_entry(entry):
     assert ("Derivative:" in doc) == any(entry.grad or ())
     assert getattr(tg.Tensor, entry.name + "_").__doc__.startswith(entry.name + "_(")
     assert getattr(tg, entry.name).__doc__ == doc
+
+
+# ---------------------------------------------------------------- type stubs and the typed example
+
+ROOT = pathlib.Path(__file__).resolve().parents[1]
+
+
+def test_stubs_are_up_to_date():
+    """The .pyi files are generated from the live API: after adding an op, run python -m tinygrad_ext._stubgen."""
+    assert _stubgen.main(["--check"]) == 0
+    stub = (ROOT / "python/tinygrad_ext/tensor.pyi").read_text()
+    assert "    def exp(self) -> Tensor: ..." in stub and "def add(self, other: Any, *, alpha: Any = ...) -> Tensor" in stub
+
+
+def test_typed_example_runs():
+    spec = importlib.util.spec_from_file_location("typed_example", ROOT / "tests/typed_example.py")
+    example = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(example)
+    assert example.shapes() == [8, 1] and example.exchange() == 9.0 and example.train(2) > 0
+
+
+def test_mypy_strict_on_the_typed_example(tmp_path):
+    pytest.importorskip("mypy")
+    wrong = tmp_path / "wrong.py"
+    wrong.write_text("import tinygrad_ext as torch\n\nn: int = torch.ones(2)\ntorch.ones(2).no_such_method()\n")
+    env = dict(os.environ, MYPYPATH=str(ROOT / "python"))
+    run = subprocess.run([sys.executable, "-m", "mypy", "--strict", "--follow-imports=silent", "--cache-dir",
+                          str(tmp_path / "cache"), str(ROOT / "tests/typed_example.py"), str(wrong)],
+                         capture_output=True, text=True, env=env, cwd=tmp_path)
+    errors = [line for line in run.stdout.splitlines() if ": error:" in line]
+    assert all(line.startswith("wrong.py:") for line in errors), run.stdout  # the example is clean
+    assert len(errors) == 2 and "Incompatible types" in errors[0] and "no_such_method" in errors[1], run.stdout

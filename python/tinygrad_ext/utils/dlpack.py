@@ -15,6 +15,7 @@ read-only numpy array) is copied rather than aliased (torch aliases it and lets 
 it), as `from_numpy` does here; so are views with negative strides, which torch cannot represent.
 """
 import enum
+from typing import Any, Optional
 
 from .. import _C
 from .._device import as_device
@@ -90,12 +91,12 @@ def _device_of(dl_device):
     raise BufferError(f"DLPack device {tuple(dl_device)} is not one tinygrad_ext has (CPU and CUDA)")
 
 
-def to_dlpack(tensor):
+def to_dlpack(tensor: Tensor) -> Any:
     """to_dlpack(tensor) -> PyCapsule: a legacy "dltensor" capsule sharing the tensor's memory (torch.utils.dlpack)."""
     return _C.to_dlpack(tensor._impl, False)
 
 
-def from_dlpack(ext_tensor, *, device=None, copy=None):
+def from_dlpack(ext_tensor: Any, *, device: Any = None, copy: Optional[bool] = None) -> Tensor:
     """from_dlpack(ext_tensor, *, device=None, copy=None) -> Tensor
 
     A tensor sharing memory with `ext_tensor`: an object with `__dlpack__` and `__dlpack_device__` (a numpy
