@@ -30,6 +30,19 @@ for shape, dim in (((1000, 1000), -1), ((1000, 1000), 0), ((1_000_000,), 0), ((4
         k = shape[dim] // 2
         row(f"topk({k}) {shape} dim={dim}", lambda: x.topk(k, dim), p is not None and (lambda: p.topk(k, dim)))
         row(f"median {shape} dim={dim}", lambda: x.median(dim), p is not None and (lambda: p.median(dim)))
+a = rng.standard_normal((1000, 1000), dtype=np.float32)
+x, p = tg.from_numpy(a), (torch.from_numpy(a) if torch else None)
+for name, f in (("flip(0)", lambda t: t.flip(0)), ("flip(1)", lambda t: t.flip(1)),
+                ("cumprod(1)", lambda t: t.cumprod(1)), ("cummax(1)", lambda t: t.cummax(1)),
+                ("cummax(0)", lambda t: t.cummax(0)),
+                ("logcumsumexp(1)", lambda t: t.logcumsumexp(1)), ("logsumexp(1)", lambda t: t.logsumexp(1))):
+    row(f"{name} (1000, 1000)", lambda: f(x), p is not None and (lambda: f(p)))
+s_ = np.sort(rng.standard_normal(100_000)).astype(np.float32)
+q = rng.standard_normal(1_000_000).astype(np.float32)
+ts, tq = tg.from_numpy(s_), tg.from_numpy(q)
+ps, pq = (torch.from_numpy(s_), torch.from_numpy(q)) if torch else (None, None)
+row("searchsorted 1M into 100k", lambda: tg.searchsorted(ts, tq),
+    ps is not None and (lambda: torch.searchsorted(ps, pq)))
 i = rng.integers(0, 1000, size=1_000_000)
 x, p = tg.from_numpy(i), (torch.from_numpy(i) if torch else None)
 row("sort int64 (1000000,)", lambda: x.sort(), p is not None and (lambda: p.sort()))
