@@ -274,6 +274,20 @@ def test_export_errors():
     with pytest.raises(AssertionError, match="stream should be None on cpu"):
         tg.ones(2).__dlpack__(stream=5)
     assert _capsule_name(tg.ones(2).detach().__dlpack__(stream=None)) == "dltensor"
+    t = tg.arange(3.0)
+    same = t.__dlpack__(dl_device=(DLDeviceType.kDLCPU, 0), copy=False)
+    assert _dl_tensor(same)[0].data == t.data_ptr()
+    with pytest.raises(BufferError):
+        t.__dlpack__(dl_device=(DLDeviceType.kDLMetal, 0))
+
+
+def test_from_dlpack_device_argument():
+    a = np.arange(3.0)
+    t = from_dlpack(a, device="cpu")
+    assert t.device == tg.device("cpu") and t.data_ptr() == a.ctypes.data
+    if not tg.cuda.is_available():
+        with pytest.raises(RuntimeError):
+            from_dlpack(a, device="cuda")
 
 
 # ---------------------------------------------------------------- real PyTorch (optional)
