@@ -140,7 +140,7 @@ struct LgammaOp { template <class T> TG_HD T operator()(T x) const {
   return lgamma(x);
 #else
   int sign;  // the reentrant form: lgamma itself writes the global signgam from every thread
-  if constexpr (std::is_same_v<T, float>) return ::lgammaf_r(x, &sign); else return T(::lgamma_r(double(x), &sign));
+  if constexpr (std::is_same_v<T, float>) return math::lgammaf_poly(x); else return T(::lgamma_r(double(x), &sign));
 #endif
 } };
 struct DigammaOp { template <class T> TG_HD T operator()(T x) const { return T(digamma_double(double(x))); } };
