@@ -453,3 +453,34 @@ def test_gradients_at_nan_signed_zero_and_empty_writes_as_torch():
     t[4:2, 1] = v  # an empty write: v's gradient has v's shape
     t.sum().backward()
     assert v.grad.shape == (1, 0, 1)
+
+
+def test_fuzz_round_three_matches_torch():
+    x = torch.tensor([0.0, 1.0, -1.0], requires_grad=True)
+    torch.clamp(x, min=-0.0).sum().backward()
+    assert x.grad.tolist() == [1.0, 1.0, 0.0]  # clamp passes the gradient at the bound
+    y = torch.tensor([0.0, 1.0, -1.0], requires_grad=True)
+    y.clone().relu_().sum().backward()
+    assert y.grad.tolist() == [0.0, 1.0, 0.0]  # relu does not
+    i = torch.tensor(-3)
+    assert torch.addmm(i, torch.tensor([[-2]]), torch.tensor([[4, -5]]), beta=1.5, alpha=-1.5).tolist() == [[5, -13]]
+    a = torch.tensor([2.25, 1.0], requires_grad=True)
+    torch.addmm(a, torch.ones(1, 2), torch.ones(2, 2), beta=0).sum().backward()
+    assert a.grad.tolist() == [0.0, 0.0]
+    z = torch.zeros(3, dtype=torch.int32)
+    z[z >= 0] = torch.tensor(5, dtype=torch.uint8)  # a one-element value through a mask is a fill
+    assert z.tolist() == [5, 5, 5]
+    check_raises(lambda: torch.sub(torch.ones(2), torch.tensor([True, False]), alpha=0), RuntimeError, "bool")
+    check_raises(lambda: torch.arange(1.5, 0.0, 0.25, dtype=torch.int64), RuntimeError, "inconsistent")
+    check_raises(lambda: F.cross_entropy(torch.ones(2, 3, dtype=torch.int32), torch.tensor([0, 1], dtype=torch.int32)),
+                 NotImplementedError, "log_softmax")
+    t, f = torch.tensor([True]), torch.tensor([False])
+    check_raises(lambda: t.clamp(min=f, max=t), NotImplementedError, "clamp_cpu")
+    c = torch.tensor(2.5, requires_grad=True)
+    check_raises(lambda: torch.tensor([1, 2]).masked_fill(torch.tensor([True, False]), c), RuntimeError,
+                 "Autograd not support dtype: Long")
+    p = torch.tensor([[[[0.9, 2.0, -2.4, -1.6, -0.5, -1.3]]]], requires_grad=True)
+    out, idx = F.max_pool2d(p, 2, 2, padding=1, dilation=2, return_indices=True)
+    assert out.tolist() == [[[[-math.inf] * 3]]] and idx.tolist() == [[[[7, 7, 9]]]]  # torch's indices
+    out.sum().backward()
+    assert p.grad.abs().sum().item() == 0  # padding-only windows give no gradient

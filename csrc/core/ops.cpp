@@ -268,9 +268,9 @@ Tensor arange(double start, double end, double step, DType dtype, Device device)
   if (dtype == DType::Int64) {
     int64_t iend = trunc_to_int64(end, "arange");
     TG_CHECK(step != 0, "arange: step must be nonzero");
-    TG_CHECK_VALUE(istep != 0, "step must be nonzero (arange: step ", step, " truncated to the int64 dtype is 0)");
-    TG_CHECK((istep > 0 && iend >= istart) || (istep < 0 && iend <= istart),
+    TG_CHECK((step > 0 && iend >= istart) || (step < 0 && iend <= istart),
              "arange: upper bound and larger bound inconsistent with step sign");
+    TG_CHECK_VALUE(istep != 0, "step must be nonzero (arange: step ", step, " truncated to the int64 dtype is 0)");
     __int128 span = __int128(iend) - istart + istep - (istep > 0 ? 1 : -1);
     count = static_cast<int64_t>(span / istep);
   } else {

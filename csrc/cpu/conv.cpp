@@ -297,7 +297,7 @@ void max_pool2d_forward(const PoolShape& s, const T* x, T* y, int64_t* idx) {
             }
           }
           yp[oh * OW + ow] = best;  // a window of padding only (possible with dilation): -inf, as torch
-          ip[oh * OW + ow] = bi < 0 ? 0 : bi;
+          ip[oh * OW + ow] = bi < 0 ? padding_window_index(h0, w0, dh, dw, W) : bi;
         }
       }
     }
@@ -312,7 +312,9 @@ void max_pool2d_backward(const PoolShape& s, const T* gy, const int64_t* idx, T*
       std::fill(gp, gp + s.H * s.W, T(0));
       const T* gyp = gy + p * s.OH * s.OW;
       const int64_t* ip = idx + p * s.OH * s.OW;
-      for (int64_t k = 0; k < s.OH * s.OW; ++k) gp[ip[k]] += gyp[k];
+      const int64_t HW = s.H * s.W;
+      for (int64_t k = 0; k < s.OH * s.OW; ++k)
+        if (ip[k] >= 0 && ip[k] < HW) gp[ip[k]] += gyp[k];  // (a padding-only window's index is outside)
     }
   });
 }

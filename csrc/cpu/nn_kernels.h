@@ -30,6 +30,18 @@ struct PoolShape {
   int64_t kh, kw, sh, sw, ph, pw, dh, dw;
 };
 
+// torch's index for a max-pooling window that holds only padding (dilation makes them): its first tap moved
+// forward by whole dilations to a non-negative row and column. The value there is -inf; the backward kernels
+// skip indices outside the plane.
+#if defined(__CUDACC__)
+__host__ __device__
+#endif
+inline int64_t padding_window_index(int64_t h0, int64_t w0, int64_t dh, int64_t dw, int64_t W) {
+  if (h0 < 0) h0 += (-h0 + dh - 1) / dh * dh;
+  if (w0 < 0) w0 += (-w0 + dw - 1) / dw * dw;
+  return h0 * W + w0;
+}
+
 // Max pooling; idx[p, oh, ow] = flat index (h * W + w) of the maximum in its plane.
 // NOTE: a NaN in a window wins (propagates), as in torch.
 template <class T> void max_pool2d_forward(const PoolShape& s, const T* x, T* y, int64_t* idx);

@@ -231,8 +231,8 @@ __global__ void __launch_bounds__(kThreads)
         }
       }
     }
-    y[i] = best;  // a window of padding only (possible with dilation): -inf and index 0, as the CPU
-    idx[i] = bi < 0 ? 0 : bi;
+    y[i] = best;  // a window of padding only (possible with dilation): -inf and torch's index, as the CPU
+    idx[i] = bi < 0 ? cpu::padding_window_index(h0, w0, s.dh, s.dw, s.W) : bi;
   }
 }
 

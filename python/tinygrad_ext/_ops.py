@@ -308,11 +308,8 @@ class Clamp(Op):
 
     @staticmethod
     def backward(ctx, g):
-        from .tensor import Tensor
         (a,) = ctx.saved_tensors
-        if ctx.lo is not None and ctx.hi is None and ctx.lo == 0 and not _state[0]:
-            return Tensor._from_impl(_C.relu_backward(g._impl, a._impl)), None, None
-        mask = None
+        mask = None  # lo <= a <= hi, ties included (torch's clamp_backward; relu's own rule is a > 0)
         if ctx.lo is not None:
             mask = a >= ctx.lo
         if ctx.hi is not None:

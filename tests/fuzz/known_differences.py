@@ -73,6 +73,11 @@ KNOWN = [
                                "ours raised" in f.kind) or (_op(f, "softmax", "log_softmax") and _empty_input(f)),
           "integer conv2d/max_pool2d/avg_pool2d: torch computes them on the CPU, ours raises NotImplementedError "
           "(float32/float64 kernels only); softmax of an empty integer tensor: torch returns it, ours raises", True),
+    Known("conv_pool", VALUE, lambda f: _op(f, "conv2d") and _nonfinite_inputs(f, skip=("a",)) and
+          "padding" in f.call.body,
+          "conv2d with inf/NaN weights and zero padding: ours multiplies the padding's zeros by the weights "
+          "(im2col + GEMM: 0 * inf = NaN spreads to the border outputs), torch's direct kernel skips the padding",
+          False),
     Known("index", VALUE, lambda f: _op(f, "setitem") and "negative_index" in f.call.tags,
           "setitem with repeated indices (3 and -2 of 5 are the same element): which write wins is unspecified "
           "in torch and ours (index_put_ without accumulate)", False),
@@ -87,8 +92,9 @@ KNOWN = [
           "torch's scatter_add backward fails when src is larger than index ('returned an invalid gradient'); "
           "ours returns src-shaped gradients", False),
     Known("*", GRAD, lambda f: "torch raised" in f.kind and f.call.op in (
-        "pow", "adaptive_avg_pool2d", "clamp", "clip", "masked_fill_", "remainder(reflected)"),
-          "PyTorch backward bugs not copied: pow with a bool exponent (computes b - 1 on bool), adaptive_avg_pool2d "
+        "pow", "pow(reflected)", "adaptive_avg_pool2d", "clamp", "clip", "masked_fill_", "remainder(reflected)"),
+          "PyTorch backward bugs not copied: pow with a bool exponent (computes b - 1 on bool) or base (True ** x: "
+          "an INTERNAL ASSERT), adaptive_avg_pool2d "
           "to size 0, clamp with tensor bounds broadcasting past the input, remainder(number, tensor)", False),
     Known("index", VALUE, lambda f: f.kind.startswith("input modified") and "index_out_of_range" in f.call.tags,
           "after a failed advanced-index write torch has already written part of it; ours leaves the tensor "

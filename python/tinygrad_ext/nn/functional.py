@@ -542,9 +542,15 @@ def smooth_l1_loss(input, target, size_average=None, reduce=None, reduction="mea
     return _reduce(where(ad < beta, d * d * (0.5 / beta), ad - 0.5 * beta), code)
 
 
-def _class_target(target):
+_CE_KERNEL = "log_softmax_lastdim_kernel_impl"  # (torch's name in its dtype error)
+
+
+def _class_target(target, input, kernel):
+    """target as the kernels take class indices (int64), checked in torch's order: input's dtype first."""
     if target.dtype.is_floating_point:
         return target
+    if not input.dtype.is_floating_point:
+        raise NotImplementedError(f"\"{kernel}\" not implemented for '{input.dtype._legacy[:-6]}'")
     if target.dtype.name not in ("int64", "uint8"):
         raise RuntimeError(f"expected target dtype to be Long or Byte, but got {target.dtype._legacy[:-6]}")
     if target.dtype.name == "uint8" and target.dim() > 1:  # (torch's spatial kernels take Long only)
@@ -561,7 +567,7 @@ def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-1
         raise TypeError("cross_entropy(): input and target must be Tensors")
     if target.dtype.is_floating_point:
         return _cross_entropy_probs(input, target, weight, code, label_smoothing)
-    return _ops.CrossEntropy.apply(input, _class_target(target), weight, code, int(ignore_index),
+    return _ops.CrossEntropy.apply(input, _class_target(target, input, _CE_KERNEL), weight, code, int(ignore_index),
                                    float(label_smoothing))
 
 
@@ -588,7 +594,8 @@ def _cross_entropy_probs(input, target, weight, code, label_smoothing):
 
 def nll_loss(input, target, weight=None, size_average=None, ignore_index=-100, reduce=None, reduction="mean"):
     code = _reduction_code(reduction, size_average, reduce)
-    return _ops.NllLoss.apply(input, _class_target(target), weight, code, int(ignore_index))
+    return _ops.NllLoss.apply(input, _class_target(target, input, "nll_loss_out_frame"), weight, code,
+                              int(ignore_index))
 
 
 def binary_cross_entropy(input, target, weight=None, size_average=None, reduce=None, reduction="mean"):
