@@ -3,6 +3,9 @@
     python -m tinygrad_ext._stubgen          # rewrite the stubs
     python -m tinygrad_ext._stubgen --check  # exit 1 when they are out of date (tests/test_api_docs.py)
 
+Run it in a fresh interpreter: the package's namespace is read as `import tinygrad_ext` leaves it (importing
+a submodule such as tinygrad_ext.static later adds a name).
+
 Every public function and Tensor method is listed with its real parameters (their names, kinds and whether
 they have defaults; values typed `Any`). Results: `Tensor` for the op registry's ops, in-place `name_`
 methods and the ops in RETURNS_TENSOR; `Any` where the result depends on the arguments (max with a dim is
@@ -36,13 +39,17 @@ std sub subtract sum swapaxes t take take_along_dim tan tanh tensor tensordot ti
 type_as unflatten unfold unsqueeze var view view_as where zeros zeros_like
 """.split())
 # (dunders: arithmetic and comparisons give tensors; the rest as Python's protocols)
-DUNDER_RESULTS = {"__len__": "int", "__float__": "float", "__int__": "int", "__index__": "int", "__bool__": "bool",
-                  "__complex__": "complex", "__hash__": "int", "__repr__": "str", "__str__": "str",
-                  "__format__": "str", "__contains__": "bool", "__iter__": "Iterator[Tensor]", "__setitem__": "None",
+# (builtins.int: inside `class Tensor` a bare `int` is the method Tensor.int, and in torch's namespace torch.int)
+DUNDER_RESULTS = {"__len__": "builtins.int", "__float__": "builtins.float", "__int__": "builtins.int",
+                  "__index__": "builtins.int", "__bool__": "builtins.bool", "__complex__": "builtins.complex",
+                  "__hash__": "builtins.int", "__repr__": "builtins.str", "__str__": "builtins.str",
+                  "__format__": "builtins.str", "__contains__": "builtins.bool", "__iter__": "Iterator[Tensor]",
+                  "__setitem__": "None",
                   "__array__": "Any", "__reduce_ex__": "Any", "__dlpack__": "Any", "__dlpack_device__": "Any", "__init__": "None"}
-PROPERTY_TYPES = {"shape": "Size", "dtype": "dtype", "device": "device", "ndim": "int", "is_cuda": "bool",
-                  "requires_grad": "bool", "is_leaf": "bool", "grad": "Tensor | None", "data": "Tensor",
-                  "retains_grad": "bool", "T": "Tensor", "grad_fn": "Any"}
+PROPERTY_TYPES = {"shape": "Size", "dtype": "dtype", "device": "device", "ndim": "builtins.int",
+                  "is_cuda": "builtins.bool", "requires_grad": "builtins.bool", "is_leaf": "builtins.bool",
+                  "grad": "Tensor | None", "data": "Tensor", "retains_grad": "builtins.bool", "T": "Tensor",
+                  "grad_fn": "Any"}
 REGISTRY = {e.name for e in _registry.OPS if e.python == "generated"}
 
 
@@ -81,7 +88,7 @@ def _params(fn, is_method):
 
 
 def _def(name, fn, indent="", is_method=False, result=_result):
-    ignore = "  # type: ignore[override]" if name in ("__eq__", "__ne__") else ""
+    ignore = "  # type: ignore[override]" if name in ("__eq__", "__ne__") and result(name) == "Tensor" else ""
     return f"{indent}def {name}({_params(fn, is_method)}) -> {result(name)}: ...{ignore}\n"
 
 
@@ -112,12 +119,12 @@ def _class_stub(cls, result, properties):
     if "__init__" not in names:
         lines.append("    def __init__(self, *args: Any, **kwargs: Any) -> None: ...\n")
     if cls is not torch.Tensor:  # (attributes set in __init__ or slots: typed Any)
-        lines.append("    def __getattr__(self, name: str) -> Any: ...\n")
+        lines.append("    def __getattr__(self, name: builtins.str) -> Any: ...\n")
     return "".join(lines)
 
 
 def _tensor_stub():
-    return "".join([HEADER, "from typing import Any, Iterator\n\n", "from . import Size, device, dtype\n\n\n",
+    return "".join([HEADER, "import builtins\nfrom typing import Any, Iterator\n\n", "from . import Size, device, dtype\n\n\n",
                     _class_stub(torch.Tensor, _result, PROPERTY_TYPES)])
 
 
@@ -127,7 +134,7 @@ def _any_result(name):
 
 def _module_stub(module, package):
     """A module's public names: functions with their parameters, classes and submodules re-exported, values."""
-    lines, classes, imports = [], [], {"from typing import Any, Iterator\n"}
+    lines, classes, imports = [], [], {"import builtins\nfrom typing import Any, Iterator\n"}
     for name in sorted(n for n in vars(module) if not n.startswith("_") or n == "__version__"):
         value = getattr(module, name)
         if isinstance(value, types.ModuleType):
@@ -150,7 +157,7 @@ def _module_stub(module, package):
         elif isinstance(value, _dtype.dtype):
             lines.append(f"{name}: dtype\n")
         elif isinstance(value, str):
-            lines.append(f"{name}: str\n")
+            lines.append(f"{name}: builtins.str\n")
         else:
             lines.append(f"{name}: Any\n")
     if any(line.endswith(": dtype\n") for line in lines) and not hasattr(module, "dtype"):
@@ -170,14 +177,14 @@ def _relative(target, package):
 
 
 def _c_stub():
-    lines = [HEADER, "from typing import Any\n\n"]
+    lines = [HEADER, "import builtins\nfrom typing import Any\n\n"]
     for name in sorted(n for n in vars(_C) if not n.startswith("_")):
         value = getattr(_C, name)
         if isinstance(value, type):
             if issubclass(value, BaseException):
-                lines.append(f"class {name}({', '.join(b.__name__ for b in value.__bases__)}): ...\n")
+                lines.append(f"class {name}({', '.join('builtins.' + b.__name__ for b in value.__bases__)}): ...\n")
             else:
-                lines.append(f"class {name}:\n    def __getattr__(self, name: str) -> Any: ...\n")
+                lines.append(f"class {name}:\n    def __getattr__(self, name: builtins.str) -> Any: ...\n")
         elif callable(value):
             lines.append(f"def {name}(*args: Any, **kwargs: Any) -> Any: ...\n")
         else:
