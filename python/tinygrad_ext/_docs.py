@@ -13,6 +13,7 @@ import types
 from . import _registry
 
 _ENTRIES = {e.name: e for e in _registry.OPS}
+P = inspect.Parameter
 
 
 def _signature(fn, drop_self):
@@ -44,8 +45,9 @@ def _doc(fn, name, prefix, tensor_cls, torch_ns):
         return f"{head}\n\nIn-place version of Tensor.{name[:-1]}()."
     if is_method and callable(torch_ns.get(name)):
         return f"{head}\n\nSee torch.{name}()."
-    if not is_method and callable(getattr(tensor_cls, name, None)) and prefix == "torch.":
-        return f"{head}\n\nAlso the method Tensor.{name}()."
+    method = getattr(tensor_cls, name, None)
+    if prefix == "torch." and callable(method):
+        return f"{head}\n\n{inspect.getdoc(method) or ''}\nAlso the method Tensor.{name}().".replace("\n\n\n", "\n\n")
     return f"{head}\n\n{prefix}{name}: PyTorch's function of that name (same arguments, defaults and results)."
 
 
@@ -71,5 +73,27 @@ def complete(namespace, prefix, tensor_cls, torch_ns):
                 else:
                     items[name] = alias
     for name, fn in list(items.items()):
-        if not name.startswith("_") and isinstance(fn, types.FunctionType) and not fn.__doc__:
-            fn.__doc__ = _doc(fn, name, prefix, tensor_cls, torch_ns)
+        if not name.startswith("_") and isinstance(fn, types.FunctionType):
+            if not is_class and callable(getattr(tensor_cls, name, None)):
+                _method_signature(fn, getattr(tensor_cls, name))
+            if not fn.__doc__:
+                fn.__doc__ = _doc(fn, name, prefix, tensor_cls, torch_ns)
+
+
+def _method_signature(fn, method):
+    """torch.<name>(input, *args, **kwargs) forwarding to Tensor.<name> shows the method's parameters (and out=)."""
+    params = list(inspect.signature(fn).parameters.values())
+    if [(p.name, p.kind) for p in params] != [("input", P.POSITIONAL_OR_KEYWORD), ("args", P.VAR_POSITIONAL),
+                                               ("kwargs", P.VAR_KEYWORD)]:
+        return
+    try:
+        own = list(inspect.signature(method).parameters.values())[1:]
+    except (TypeError, ValueError):
+        return
+    if all(p.name != "out" for p in own) and all(p.kind is not P.VAR_KEYWORD for p in own):
+        own.append(P("out", P.KEYWORD_ONLY, default=None))
+    own.sort(key=lambda p: p.kind)  # (out= after a method's *args)
+    try:
+        fn.__signature__ = inspect.Signature([params[0]] + own)
+    except ValueError:  # (a method parameter named `input`)
+        pass
