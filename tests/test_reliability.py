@@ -484,3 +484,17 @@ def test_fuzz_round_three_matches_torch():
     assert out.tolist() == [[[[-math.inf] * 3]]] and idx.tolist() == [[[[7, 7, 9]]]]  # torch's indices
     out.sum().backward()
     assert p.grad.abs().sum().item() == 0  # padding-only windows give no gradient
+
+
+def test_fuzz_round_four_matches_torch():
+    e = torch.zeros((4, 0, 3, 0), requires_grad=True)
+    assert e.index_select(2, torch.tensor(2)).shape == (4, 0, 1, 0)
+    check_raises(lambda: torch.tensor([-1.5], requires_grad=True).index_select(0, torch.tensor([2.0])), RuntimeError,
+                 "int32 or int64")
+    assert torch.clamp(torch.tensor([True, False]), min=torch.tensor([True])).tolist() == [True, True]
+    assert torch.norm(torch.tensor(0.0), p=math.inf, dim=0).item() == 0.0
+    assert torch.cumsum(torch.tensor(1.5), -1, dtype=torch.bool).item() is True
+    check_raises(lambda: torch.cumsum(torch.tensor(1.5), -2, dtype=torch.bool), IndexError, "Dimension out of range")
+    check_raises(lambda: torch.where(torch.tensor(1.75), 0, torch.ones(2)), RuntimeError, "boolean tensor")
+    m = torch.zeros((1, 2, 0, 3), requires_grad=True)
+    assert torch.masked_select(m, torch.ones(1, 1, 2, 0, 1, dtype=torch.bool)).shape == (0,)

@@ -764,14 +764,11 @@ class Tensor:
                 _C.bump_version(impl)
 
     def index_select(self, dim, index):
-        if not _needs_grad(self) or not self._impl.ndim or not self.numel():
-            out = _wrap(_C.index_select(self._impl, dim, index._impl))
-            return out if not _needs_grad(self) else self.clone()  # (0-d: the one index is 0; the value itself)
-        if index.dim() > 1:
-            raise IndexError("index_select(): Index is supposed to be a vector")
-        if index.numel() and index.min().item() < 0:  # indexing below would count from the end
-            raise IndexError(f"index out of range in self: index {index.min().item()} is out of bounds for "
-                             f"dimension {dim} with size {self.shape[dim]}")
+        out = _wrap(_C.index_select(self._impl, dim, index._impl))  # (also torch's checks, in its order)
+        if not _needs_grad(self):
+            return out
+        if not self._impl.ndim:
+            return self.clone()  # (the one index is 0: the value itself)
         if index.dim() == 0:  # a 0-d index keeps the dim (size 1), unlike integer indexing
             index = index.reshape(1)
         return self[(_py_slice(None),) * _C.wrap_dim(dim, self.dim()) + (index,)]
@@ -825,8 +822,8 @@ class Tensor:
         if mask.dtype is not _dtype.bool:
             raise RuntimeError("masked_select: expected BoolTensor for mask")
         shape = _broadcast_shape(self.shape, mask.shape)  # either may broadcast to the other
-        return (self if self.shape == shape else self.expand(shape))[mask if mask.shape == shape else
-                                                                     mask.expand(shape)]
+        # flattened: one index whatever the rank
+        return self.expand(shape).reshape(-1)[mask.expand(shape).reshape(-1)]
 
     def nonzero(self, as_tuple=False):
         nz = _wrap(_C.nonzero(self._impl))
@@ -1010,7 +1007,7 @@ class Tensor:
         if isinstance(min, Tensor) or isinstance(max, Tensor):
             lo = min if min is None or isinstance(min, Tensor) else tensor(min, dtype=self.dtype, device=self.device)
             hi = max if max is None or isinstance(max, Tensor) else tensor(max, dtype=self.dtype, device=self.device)
-            if all(t is None or t.dtype is _dtype.bool for t in (self, lo, hi)):
+            if lo is not None and hi is not None and all(t.dtype is _dtype.bool for t in (self, lo, hi)):
                 raise NotImplementedError("\"clamp_cpu\" not implemented for 'Bool'")
             if _needs_grad(self, lo, hi):
                 return _ops.ClampT.apply(self, lo, hi)
@@ -1105,8 +1102,11 @@ class Tensor:
             dim, _ = _dim_alias("cumsum", dim, False, axis, None, None)
         if dim is None:
             raise TypeError("cumsum() missing 1 required positional argument: 'dim'")
-        if dtype is _dtype.bool:
-            raise NotImplementedError("\"cumsum_out_cpu\" not implemented for 'Bool'")
+        if dtype is _dtype.bool:  # (after the dim check; a 0-d tensor runs no kernel)
+            _C.wrap_dim(dim, self.dim())
+            if self.dim():
+                raise NotImplementedError("\"cumsum_out_cpu\" not implemented for 'Bool'")
+            return self.to(dtype)
         if _integer_reduction(self, dtype):
             return self.to(dtype).cumsum(dim).to(dtype)
         if _needs_grad(self):
@@ -1172,7 +1172,7 @@ class Tensor:
         elif isinstance(p, str):
             raise RuntimeError(f"norm(): p={p!r} is not supported by tinygrad_ext (vector norms only)")
         if p in (math.inf, -math.inf):
-            for d in dims or ([] if t.numel() else [None]):  # no identity for max/min over nothing
+            for d in (dims if t.dim() else []) or ([] if t.numel() else [None]):  # max/min have no identity
                 if d is None or t.shape[_C.wrap_dim(d, builtins.max(t.dim(), 1))] == 0:
                     where = "an empty tensor" if d is None else f"the dimension {d}"
                     raise RuntimeError(f"linalg.vector_norm cannot compute the {p} norm on {where}because this "
@@ -1809,6 +1809,9 @@ def where(condition, input=None, other=None):
         warnings.warn("where received a uint8 condition tensor. This behavior is deprecated and will be removed in "
                       "a future version of PyTorch. Use a boolean condition instead.", UserWarning, stacklevel=2)
         condition = condition.to(_dtype.bool)
+    if isinstance(condition, Tensor) and condition.dtype is not _dtype.bool:
+        raise RuntimeError(f"where expected condition to be a boolean tensor, but got a tensor with dtype "
+                           f"{condition.dtype._legacy[:-6]}")
     if not isinstance(input, Tensor) and not isinstance(other, Tensor):  # two Python scalars: torch's result dtype
         dt = _dtype.bool if isinstance(input, _py_bool) and isinstance(other, _py_bool) else \
             _dtype.int64 if isinstance(input, (int, np.integer)) and isinstance(other, (int, np.integer)) else \
