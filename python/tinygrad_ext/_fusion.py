@@ -11,11 +11,11 @@ contraction so that it still rounds as the eager kernels do. The sum adds in the
 thread's run in 2048-element blocks of 32 float lanes, folded pairwise, into a double; 8 double lanes for
 float64), so a fused sum or mean is the eager one bitwise too.
 
-The kernel source #includes the project's own csrc/ops/elementwise.h (found beside the package in a source
-checkout), is compiled by the C++ compiler on PATH ($CXX, c++ or g++) with the flags of the eager kernels'
-ISA copy (`_C.cpu_isa()`), into a shared library cached on disk by a hash of its source and flags
-($TG_KERNEL_CACHE, default ~/.cache/tinygrad_ext/kernels), and called through ctypes on the tensors' data
-pointers. Without a compiler or the headers (or with TG_NO_CXX=1) an interpreter runs the same chain block
+The kernel source #includes the project's own csrc/ops/elementwise.h (an installed package ships it, and the
+headers it includes, in tinygrad_ext/include/ops; a source checkout's csrc/ops serves otherwise), is compiled
+by the C++ compiler on PATH ($CXX, c++ or g++) with the flags of the eager kernels' ISA copy (`_C.cpu_isa()`),
+into a shared library cached on disk by a hash of its source and flags ($TG_KERNEL_CACHE, default
+~/.cache/tinygrad_ext/kernels), and called through ctypes on the tensors' data pointers. Without a compiler or the headers (or with TG_NO_CXX=1) an interpreter runs the same chain block
 by block (16384 elements, cache-sized) with the eager kernels.
 
 Inputs may broadcast: a one-element input (or a zero-stride expanded one) is read as a scalar; any other
@@ -127,7 +127,9 @@ class Chain:
         STATS["interpreted_calls"] += 1
         out = empty(shape, dtype=dtype)
         flat_out = out.view(-1)
-        flat = [t.reshape(()) if k == "scalar" else t.view(-1) for t, k in zip(inputs, kinds)]
+        # a "scalar" input is read at its first element (as the kernel reads in[k][0]): a one-element tensor, or a
+        # zero-stride expanded one of any size (which reshape(()) cannot view)
+        flat = [] if not numel else [t[(0,) * t.dim()] if k == "scalar" else t.view(-1) for t, k in zip(inputs, kinds)]
         for b0 in range(0, numel, _INTERPRETER_BLOCK):
             b1 = min(numel, b0 + _INTERPRETER_BLOCK)
             vals = []
@@ -328,12 +330,20 @@ def compiler():
     return None
 
 
+# the headers the generated source #includes (tg_op_lists.h, the op lists they include, is written beside the
+# source from the registry); CMakeLists.txt installs them into the package's include/ops
+HEADERS = ("elementwise.h", "math.h")
+_HERE = os.path.dirname(os.path.abspath(__file__))
+# where to look, in order: an installed package's own copy, then csrc/ops of the source tree beside the package
+HEADER_DIRS = (os.path.join(_HERE, "include", "ops"), os.path.normpath(os.path.join(_HERE, os.pardir, os.pardir,
+                                                                                     "csrc", "ops")))
+
+
 def include_dirs():
-    """csrc/ops of the source tree beside the package, or None (an installed wheel ships no headers)."""
-    ops = os.path.join(os.path.dirname(os.path.abspath(__file__)), os.pardir, os.pardir, "csrc", "ops")
-    ops = os.path.normpath(ops)
-    if all(os.path.isfile(os.path.join(ops, h)) for h in ("elementwise.h", "math.h")):
-        return ops
+    """The first of HEADER_DIRS that holds every header of HEADERS, or None (the chains are interpreted)."""
+    for ops in HEADER_DIRS:
+        if all(os.path.isfile(os.path.join(ops, h)) for h in HEADERS):
+            return ops
     return None
 
 
@@ -356,7 +366,7 @@ def _build(source, extra_flags=()):
     if cxx is None or ops is None:
         return None
     headers = ""
-    for h in ("elementwise.h", "math.h"):
+    for h in HEADERS:
         with open(os.path.join(ops, h)) as f:
             headers += f.read()
     lists = _registry.cpp_header()  # the X-macro lists elementwise.h includes (written by CMake in a build)
