@@ -1091,7 +1091,7 @@ class Tensor:
         if axis is not None or keepdims is not None:
             dim, keepdim = _dim_alias("sum", dim, keepdim, axis, keepdims, None)
         dims = _dims_arg(dim)
-        if _integer_reduction(self, dtype):  # summed in that dtype (wrapping), as torch's
+        if _integer_reduction(self, dtype, dims):  # summed in that dtype (wrapping), as torch's
             return self.to(dtype).sum(dims, keepdim).to(dtype)
         if _needs_grad(self):
             return _ops.Sum.apply(self, dims, keepdim, dtype)
@@ -1107,7 +1107,7 @@ class Tensor:
             if self.dim():
                 raise NotImplementedError("\"cumsum_out_cpu\" not implemented for 'Bool'")
             return self.to(dtype)
-        if _integer_reduction(self, dtype):
+        if _integer_reduction(self, dtype, [dim]):
             return self.to(dtype).cumsum(dim).to(dtype)
         if _needs_grad(self):
             return _ops.Cumsum.apply(self, dim, dtype)
@@ -1127,9 +1127,9 @@ class Tensor:
     def prod(self, dim=None, keepdim=False, dtype=None, *, axis=None, keepdims=None):
         if axis is not None or keepdims is not None:
             dim, keepdim = _dim_alias("prod", dim, keepdim, axis, keepdims, None)
-        _integer_reduction(self, dtype)
-        t = self if dtype is None else self.to(dtype)
         dims = _dims_arg(dim)
+        _integer_reduction(self, dtype, dims)
+        t = self if dtype is None else self.to(dtype)
         if _needs_grad(t):
             return _ops.Prod.apply(t, dims, keepdim)
         out = _wrap(_C.prod(t._impl, dims, keepdim))
@@ -1401,10 +1401,13 @@ def _rounding_div(a, b, mode):
     return _wrap(out)
 
 
-def _integer_reduction(t, dtype):
-    """sum/prod/cumsum(dtype=<integer or bool>): True when the result has that dtype; torch's autograd refuses it."""
+def _integer_reduction(t, dtype, dims=()):
+    """sum/prod/cumsum(dtype=<integer or bool>): True when the result has that dtype; torch's autograd refuses it
+    (after the dims are checked)."""
     if dtype is None or dtype.is_floating_point:
         return False
+    for d in dims:
+        _C.wrap_dim(d, builtins.max(t.dim(), 1))
     if _needs_grad(t):
         raise RuntimeError(f"Autograd not support dtype: {dtype._legacy[:-6]}")
     return True
@@ -1816,7 +1819,7 @@ def where(condition, input=None, other=None):
         dt = _dtype.bool if isinstance(input, _py_bool) and isinstance(other, _py_bool) else \
             _dtype.int64 if isinstance(input, (int, np.integer)) and isinstance(other, (int, np.integer)) else \
             _dtype.get_default_dtype()
-        input = _wrap(_C.scalar_tensor(input, dt.id, *condition.device._code))
+        input = _wrap(_C.full([], input, dt.id, *condition.device._code))  # (checks that it fits, as torch)
     if _needs_grad(input, other):
         return _ops.Where.apply(condition, input, other)
     return _wrap(_C.where(condition._impl, _ops._impl(input), _ops._impl(other)))
