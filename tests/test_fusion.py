@@ -1,6 +1,8 @@
 """Elementwise fusion (python/tinygrad_ext/_fusion.py): one generated kernel per chain, the eager results bitwise,
 the interpreter without a compiler, the disk cache, and its use in tinygrad_ext.compile and static plans."""
 import os
+import re
+import shutil
 import subprocess
 import sys
 import warnings
@@ -97,7 +99,17 @@ def test_ten_op_chain_is_one_compiled_kernel():
     assert f.stats.traces == 1 and f.stats.fused_calls == 2
 
 
-def test_broadcast_scalar_and_strided_inputs():
+@pytest.fixture(params=["as found", "no headers"])
+def headers(request, monkeypatch, tmp_path):
+    """The fusion as this install finds it, and with no headers anywhere (an installed wheel without them): the
+    interpreter must give the same results."""
+    if request.param == "no headers":
+        monkeypatch.setattr(_fusion, "HEADER_DIRS", (str(tmp_path),))
+        assert _fusion.include_dirs() is None and not _fusion.available()
+    return request.param
+
+
+def test_broadcast_scalar_and_strided_inputs(headers):
     x = torch.randn(64, 33)
     row, col, one = torch.randn(33), torch.randn(64, 1), torch.tensor([[2.5]])
     expanded = torch.tensor(1.5).expand(64, 33)  # zero strides: read as a scalar
@@ -110,6 +122,75 @@ def test_broadcast_scalar_and_strided_inputs():
     xt = torch.randn(33, 64).t()  # not contiguous: copied once
     np.testing.assert_array_equal(chain(xt, row, col, one, expanded).numpy(), (((xt * row) + col - one) /
                                                                                  expanded).numpy())
+    empty = torch.randn(0, 33)
+    got = chain(empty, row, torch.randn(0, 1), one, torch.tensor(1.5).expand(0, 33))
+    assert got.shape == (0, 33)
+    sums = _fusion.Chain([("mul", (("in", 0), ("in", 1))), ("exp", (("step", 0),))], 2, "sum")
+    assert sums(x, expanded).item() == (x * expanded).exp().sum().item()
+    assert sums(empty, torch.tensor(1.5).expand(0, 33)).item() == 0.0
+
+
+def test_no_headers_interprets_chains_compile_and_static_plans(headers):
+    before = dict(_fusion.STATS)
+    for reduction in (None, "sum", "mean"):
+        x, y = inputs((20011,), torch.float64)
+        got = _fusion.Chain(steps10(), 5, reduction)(x, y, *consts(torch.float64))
+        eager = chain10(x, y)
+        np.testing.assert_array_equal(got.numpy(), (eager if reduction is None else getattr(eager, reduction)())
+                                      .numpy())
+    x, y = inputs((64, 33))
+    f = torch.compile(lambda x, y: (cheap10(x, y) * 2.0).exp().mean())
+    assert f(x, y).item() == (cheap10(x, y) * 2.0).exp().mean().item()
+    assert f.stats.fused_kernels == 1
+    x, y, loss, grad = tutorial_graph()
+    feed = {x: np.linspace(-1, 1, 300, dtype=np.float32).reshape(3, 100), y: np.ones((3, 100), np.float32)}
+    with tf.Session() as sess:
+        got = sess.run([loss, grad], feed)
+        assert sess.stats.fused == 2
+    diff = feed[y].astype(np.float64) - feed[x]
+    np.testing.assert_allclose(got[0], (diff ** 2).sum(), rtol=1e-5)
+    np.testing.assert_allclose(got[1], -2 * diff, rtol=1e-6)
+    if headers == "no headers":
+        assert _fusion.STATS["interpreted_calls"] >= before["interpreted_calls"] + 6
+        assert _fusion.STATS["compiled_calls"] == before["compiled_calls"]
+
+
+def test_headers_are_shipped_with_their_includes():
+    """HEADERS holds every header they include (but the op lists written at build time), and CMake installs each
+    into the package's include/ops, the first place include_dirs() looks."""
+    ops = _fusion.include_dirs()
+    if ops is None:
+        pytest.skip("no headers in this install")
+    for h in _fusion.HEADERS:
+        with open(os.path.join(ops, h)) as f:
+            quoted = re.findall(r'^\s*#\s*include\s+"([^"]+)"', f.read(), re.M)
+        assert set(quoted) <= set(_fusion.HEADERS) | {"tg_op_lists.h"}, (h, quoted)
+    assert _fusion.HEADER_DIRS[0] == os.path.join(os.path.dirname(_fusion.__file__), "include", "ops")
+    cmake = os.path.join(os.path.dirname(__file__), os.pardir, "CMakeLists.txt")
+    if os.path.isfile(cmake):
+        with open(cmake) as f:
+            text = f.read()
+        shipped = re.search(r"install\(FILES ([^)]*) DESTINATION tinygrad_ext/include/ops\)", text)
+        assert shipped and set(shipped.group(1).split()) == {f"csrc/ops/{h}" for h in _fusion.HEADERS}
+
+
+@compiled_only
+def test_a_package_include_dir_compiles(monkeypatch, tmp_path):
+    """The headers as an installed wheel lays them out (one folder) compile a chain, looked up before csrc/ops."""
+    ops = tmp_path / "include" / "ops"
+    ops.mkdir(parents=True)
+    for h in _fusion.HEADERS:
+        shutil.copy(os.path.join(_fusion.include_dirs(), h), ops / h)
+    monkeypatch.setattr(_fusion, "HEADER_DIRS", (str(ops),) + _fusion.HEADER_DIRS)
+    monkeypatch.setattr(_fusion, "_loaded", {})
+    monkeypatch.setenv("TG_KERNEL_CACHE", str(tmp_path / "cache"))
+    assert _fusion.include_dirs() == str(ops)
+    before = dict(_fusion.STATS)
+    x, y = inputs((5000,))
+    got = _fusion.Chain(steps10(), 5, "sum")(x, y, *consts(torch.float32))
+    assert got.item() == chain10(x, y).sum().item()
+    assert _fusion.STATS["compiled"] == before["compiled"] + 1
+    assert _fusion.STATS["compiled_calls"] == before["compiled_calls"] + 1
 
 
 def test_bad_inputs_raise():

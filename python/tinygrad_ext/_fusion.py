@@ -15,8 +15,9 @@ The kernel source #includes the project's own csrc/ops/elementwise.h (an install
 headers it includes, in tinygrad_ext/include/ops; a source checkout's csrc/ops serves otherwise), is compiled
 by the C++ compiler on PATH ($CXX, c++ or g++) with the flags of the eager kernels' ISA copy (`_C.cpu_isa()`),
 into a shared library cached on disk by a hash of its source and flags ($TG_KERNEL_CACHE, default
-~/.cache/tinygrad_ext/kernels), and called through ctypes on the tensors' data pointers. Without a compiler or the headers (or with TG_NO_CXX=1) an interpreter runs the same chain block
-by block (16384 elements, cache-sized) with the eager kernels.
+~/.cache/tinygrad_ext/kernels), and called through ctypes on the tensors' data pointers. Without a compiler or
+the headers (or with TG_NO_CXX=1) an interpreter runs the same chain block by block (16384 elements, cache-sized)
+with the eager kernels.
 
 Inputs may broadcast: a one-element input (or a zero-stride expanded one) is read as a scalar; any other
 input whose shape is not the result's (or that is not contiguous) is first copied to the result's shape (an
