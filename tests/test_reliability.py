@@ -498,3 +498,15 @@ def test_fuzz_round_four_matches_torch():
     check_raises(lambda: torch.where(torch.tensor(1.75), 0, torch.ones(2)), RuntimeError, "boolean tensor")
     m = torch.zeros((1, 2, 0, 3), requires_grad=True)
     assert torch.masked_select(m, torch.ones(1, 1, 2, 0, 1, dtype=torch.bool)).shape == (0,)
+
+
+def test_fuzz_100k_round_matches_torch():
+    check_raises(lambda: torch.zeros(0).narrow(5, -1, -1), RuntimeError, "length must be non-negative")
+    check_raises(lambda: torch.tensor([2**63], dtype=torch.int64), ValueError, "Overflow when unpacking long long")
+    assert torch.tensor([2**64], dtype=torch.bool).tolist() == [True]
+    a = torch.tensor([-1.5, 1.0], dtype=torch.float64, requires_grad=True)
+    with pytest.warns(UserWarning):
+        torch.var(a, correction=2).backward()
+    assert a.grad.tolist() == [math.inf, math.inf]  # torch's var_backward without degrees of freedom
+    check_raises(lambda: torch.ones(1, 2, 2, dtype=torch.bool) @ torch.ones(1, 2, 2, dtype=torch.float64),
+                 NotImplementedError, "not implemented for 'Bool'")

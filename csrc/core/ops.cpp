@@ -785,6 +785,9 @@ Tensor cumsum(const Tensor& a, int64_t dim, std::optional<DType> dtype) {
 // ------------------------------------------------------------ linear algebra
 namespace {
 void check_matmul_dtypes(const Tensor& a, const Tensor& b, const char* op) {
+  // torch: a bool operand has no kernel, checked before the dtypes are compared
+  if (a->dtype != b->dtype && (a->dtype == DType::Bool || b->dtype == DType::Bool))
+    throw_dtype_error(op, nullptr, DType::Bool);
   TG_CHECK(a->dtype == b->dtype, "expected m1 and m2 to have the same dtype, but got: ", type_name(a->dtype),
            " != ", type_name(b->dtype), " (in ", op, ")");
   check_same_device(a, b, op);

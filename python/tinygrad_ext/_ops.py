@@ -523,6 +523,7 @@ class Var(Op):
         # torch's var_backward over explicit dims is 2 / (n - correction), negative allowed (finite where
         # n < correction); a full reduction divides by max(n - correction, 0)
         ctx.grad_denom = float(n - correction) if dims else ctx.denom
+        ctx.full = not dims or not a.dim()
         x = a._impl
         s = _C.sum(x, dims, True, None)
         mu = _C.div(s, n) if n else _C.mul(s, math.nan)
@@ -533,6 +534,8 @@ class Var(Op):
     def backward(ctx, g):
         (a,) = ctx.saved_tensors
         g = _expand_reduced(g, a.shape, ctx.dims, ctx.keepdim)
+        if ctx.full and ctx.grad_denom <= 0:  # torch's var_backward: no degrees of freedom left
+            return g * ((a != a.mean()).to(g.dtype) * math.inf), None, None, None  # (inf, or 0 * inf = NaN)
         return (a - a.mean(list(ctx.dims), keepdim=True)) * (g * 2.0) / ctx.grad_denom, None, None, None
 
 

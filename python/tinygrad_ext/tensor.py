@@ -646,11 +646,11 @@ class Tensor:
     def narrow(self, dim, start, length):
         if self._impl.ndim == 0:
             raise RuntimeError("narrow() cannot be applied to a 0-dim tensor.")
+        start, length = _operator.index(start), _operator.index(length)
+        if length < 0:  # (torch checks it before the dim)
+            raise RuntimeError("narrow(): length must be non-negative.")
         d = _C.wrap_dim(dim, self._impl.ndim)
         n = self._impl.shape[d]
-        start, length = _operator.index(start), _operator.index(length)
-        if length < 0:
-            raise RuntimeError("narrow(): length must be non-negative.")
         if not -n <= start <= n:
             raise IndexError(f"start out of range (expected to be in range of [{-n}, {n}], but got {start})")
         if start < 0:
@@ -1733,8 +1733,10 @@ def _infer_np(data, dtype=None):
     Python floats must not pass through float32 on their way to a float64 tensor)."""
     arr = np.array(data)
     typed = isinstance(data, (np.ndarray, np.generic))  # numpy arrays and scalars keep their dtype
-    if arr.dtype == object and dtype is not None and dtype.is_floating_point and not typed:
-        arr = np.array(data, dtype=np.float64)  # ints beyond 64 bits convert to a float dtype (torch's)
+    if arr.dtype == object and dtype is not None and not typed and (dtype.is_floating_point or dtype is _dtype.bool):
+        arr = np.array(data, dtype=np.float64)  # ints beyond 64 bits convert to a float or bool dtype (torch's)
+    elif not typed and arr.dtype == np.uint64:  # ints in [2**63, 2**64): beyond int64, as torch's unpacking says
+        raise ValueError("Overflow when unpacking long long")
     if arr.dtype == object:
         if not typed and any(isinstance(x, int) for x in np.ravel(arr)):
             raise ValueError("Overflow when unpacking long long")  # an int beyond 64 bits

@@ -95,6 +95,13 @@ KNOWN = [
     Known("index", GRAD + EXC, lambda f: _op(f, "scatter_add", "scatter_add_") and "torch raised" in f.kind,
           "torch's scatter_add backward fails when src is larger than index ('returned an invalid gradient'); "
           "ours returns src-shaped gradients", False),
+    Known("conv_pool", GRAD, lambda f: _op(f, "max_pool2d") and "dilation" in f.call.body,
+          "max_pool2d windows of padding only (dilation): torch's backward adds their gradient at an index past "
+          "the plane, i.e. into the next plane's elements; ours gives those windows no gradient", False),
+    Known("binary", GRAD, lambda f: f.call.op.startswith("pow") and re.search(r"\*\* (True|False)\b|, (True|False)\)",
+                                                                       f.call.body) is not None,
+          "pow with a bool exponent: torch's backward computes exponent - 1 on the bool (x ** False gives NaN "
+          "gradients at 0); ours treats it as the number", False),
     Known("*", GRAD, lambda f: "torch raised" in f.kind and f.call.op in (
         "pow", "pow(reflected)", "adaptive_avg_pool2d", "clamp", "clip", "masked_fill_", "remainder(reflected)"),
           "PyTorch backward bugs not copied: pow with a bool exponent (computes b - 1 on bool) or base (True ** x: "
