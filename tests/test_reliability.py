@@ -510,3 +510,23 @@ def test_fuzz_100k_round_matches_torch():
     assert a.grad.tolist() == [math.inf, math.inf]  # torch's var_backward without degrees of freedom
     check_raises(lambda: torch.ones(1, 2, 2, dtype=torch.bool) @ torch.ones(1, 2, 2, dtype=torch.float64),
                  NotImplementedError, "not implemented for 'Bool'")
+
+
+@pytest.mark.parametrize("dtype", ["uint8", "int32", "int64"])
+def test_integer_products_of_every_length(dtype):
+    # GCC 12 vectorized the widening product wrongly (AVX2, AVX-512): runs of 32+ elements holding a 0
+    rng = np.random.default_rng(1)
+    for n in list(range(1, 80)) + [127, 128, 129, 1000]:
+        a = rng.choice(np.array([1, 2, 3, 1, 1, 1], dtype=dtype), n)
+        if n > 3:
+            a[n // 2] = 0 if n % 2 else a[n // 2]
+        expect = int(np.prod(a.astype(np.int64)))  # int64 wrap-around, as torch's accumulator
+        assert torch.from_numpy(a).prod().item() == expect, (dtype, n)
+        assert torch.from_numpy(a.reshape(1, -1)).prod(1).item() == expect, (dtype, n)
+
+
+def test_final_fuzz_round_matches_torch():
+    x = torch.tensor([-3.0, math.nan, 0.0, 2.0], requires_grad=True)
+    F.relu(x).sum().backward()
+    assert x.grad.tolist() == [0.0, 1.0, 0.0, 1.0]  # torch's threshold_backward: NaN passes the gradient
+    assert torch.tensor([2**63], dtype=torch.float32).item() == 2.0**63

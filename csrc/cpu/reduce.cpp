@@ -27,7 +27,13 @@ struct SumR {
 };
 struct ProdR {
   template <class T> static acc_t<T> init() { return 1; }
-  template <class A, class T> static A step(A acc, T x) { return wrap_mul(acc, A(x)); }
+  template <class A, class T> static A step(A acc, T x) {
+    A r = wrap_mul(acc, A(x));
+    // NOTE: GCC 12 miscompiles the vectorized widening integer product (AVX2 and AVX-512 copies: an int32 run
+    // of 32+ holding a 0 gave -1080000); the empty asm keeps integer products scalar.
+    if constexpr (std::is_integral_v<A>) asm("" : "+r"(r));
+    return r;
+  }
   template <class A> static A merge(A a, A b) { return wrap_mul(a, b); }
 };
 // NOTE: once a lane holds NaN it stays NaN: `x > m` is false against NaN, and a NaN x is taken.

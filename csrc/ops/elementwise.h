@@ -401,7 +401,8 @@ struct LerpOp {
 };
 // Elementwise gradients (fused backward formulas).
 // NOTE: relu's subgradient at 0 is 0, as torch's threshold_backward.
-struct ReluBackwardOp { template <class T> TG_HD T operator()(T grad, T x) const { return x > T(0) ? grad : T(0); } };
+// torch's threshold_backward: zero where x <= 0, the gradient elsewhere (NaN included)
+struct ReluBackwardOp { template <class T> TG_HD T operator()(T grad, T x) const { return x <= T(0) ? T(0) : grad; } };
 struct TanhBackwardOp { template <class T> TG_HD T operator()(T grad, T y) const { return grad * (T(1) - y * y); } };
 struct SigmoidBackwardOp { template <class T> TG_HD T operator()(T grad, T y) const { return grad * y * (T(1) - y); } };
 // Fused backward kernels of the activations, (grad, x): floating types only.

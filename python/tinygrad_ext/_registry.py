@@ -175,7 +175,7 @@ OPS = [
     # ---- unary, same dtype
     E("neg", "NegOp", "unary", "-grad", ref="np.negative", python="manual"),
     E("abs", "AbsOp", "unary", "grad * self.sign()", ref="np.abs", python="manual"),
-    E("relu", "ReluOp", "unary", "grad * (self > 0).to(grad.dtype)", fused=("relu_backward", "grad", "self"),
+    E("relu", "ReluOp", "unary", "grad * (1 - (self <= 0).to(grad.dtype))", fused=("relu_backward", "grad", "self"),
       ref="lambda a: np.maximum(a, 0)"),
     E("sign", "SignOp", "unary", _ZERO, ref="np.sign"),
     E("floor", "FloorOp", "unary", _ZERO, ref="np.floor"),

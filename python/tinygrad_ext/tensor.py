@@ -1735,7 +1735,9 @@ def _infer_np(data, dtype=None):
     typed = isinstance(data, (np.ndarray, np.generic))  # numpy arrays and scalars keep their dtype
     if arr.dtype == object and dtype is not None and not typed and (dtype.is_floating_point or dtype is _dtype.bool):
         arr = np.array(data, dtype=np.float64)  # ints beyond 64 bits convert to a float or bool dtype (torch's)
-    elif not typed and arr.dtype == np.uint64:  # ints in [2**63, 2**64): beyond int64, as torch's unpacking says
+    elif not typed and arr.dtype == np.uint64 and (dtype is None or not (dtype.is_floating_point or
+                                                                       dtype is _dtype.bool)):
+        # ints in [2**63, 2**64) for an integer dtype: beyond int64, as torch's unpacking says
         raise ValueError("Overflow when unpacking long long")
     if arr.dtype == object:
         if not typed and any(isinstance(x, int) for x in np.ravel(arr)):

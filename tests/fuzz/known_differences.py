@@ -78,9 +78,9 @@ KNOWN = [
           "conv2d with inf/NaN weights and zero padding: ours multiplies the padding's zeros by the weights "
           "(im2col + GEMM: 0 * inf = NaN spreads to the border outputs), torch's direct kernel skips the padding",
           False),
-    Known("index", GRAD, lambda f: _op(f, "masked_fill_") and f.kind.startswith("requires_grad") and
+    Known("index", GRAD, lambda f: _op(f, "masked_fill_", "setitem") and f.kind.startswith("requires_grad") and
           not _in(f, "a").startswith("float"),
-          "masked_fill_ of an integer/bool tensor with a value that requires grad: torch marks the integer result "
+          "masked_fill_/setitem of an integer/bool tensor with a value that requires grad: torch marks the result "
           "as requiring grad; ours does not (integer tensors cannot require grad, torch's own rule elsewhere)", False),
     Known("index", VALUE, lambda f: _op(f, "setitem") and "negative_index" in f.call.tags,
           "setitem with repeated indices (3 and -2 of 5 are the same element): which write wins is unspecified "
