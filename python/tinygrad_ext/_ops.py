@@ -779,6 +779,17 @@ class Index(Op):
         return IndexPutAccumulate.apply(g, ctx.in_shape, ctx.dim, ctx.indices), None, None
 
 
+class IndexSelect(Index):
+    """index_select: one core call validates (torch's checks, order and error types) and gathers; the backward is
+    Index's accumulation."""
+
+    @staticmethod
+    def forward(ctx, a, dim, index):
+        out = _C.index_select(a._impl, dim, index._impl)
+        ctx.in_shape, ctx.dim, ctx.indices = a.shape, _C.wrap_dim(dim, a.dim()), [index]  # (a 1-D index)
+        return out
+
+
 class IndexPutAccumulate(Op):
     """zeros(shape).index_put_(indices, g, accumulate=True): the backward of Index."""
 

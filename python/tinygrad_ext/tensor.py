@@ -764,14 +764,12 @@ class Tensor:
                 _C.bump_version(impl)
 
     def index_select(self, dim, index):
-        out = _wrap(_C.index_select(self._impl, dim, index._impl))  # (also torch's checks, in its order)
         if not _needs_grad(self):
-            return out
-        if not self._impl.ndim:
-            return self.clone()  # (the one index is 0: the value itself)
-        if index.dim() == 0:  # a 0-d index keeps the dim (size 1), unlike integer indexing
-            index = index.reshape(1)
-        return self[(_py_slice(None),) * _C.wrap_dim(dim, self.dim()) + (index,)]
+            return _wrap(_C.index_select(self._impl, dim, index._impl))
+        if not self._impl.ndim:  # the one index is 0 (checked by the core): the value itself
+            _C.index_select(self._impl, dim, index._impl)
+            return self.clone()
+        return _ops.IndexSelect.apply(self, dim, index.reshape(1) if index.dim() == 0 else index)
 
     def gather(self, dim, index):
         if _needs_grad(self):

@@ -351,6 +351,13 @@ def _index(g, rec, _):
     return [g.node("Gather", [g.value(x, "index"), g.value(indices[0], "index")], axis=dim)]
 
 
+@converts(_ops.IndexSelect)
+def _index_select(g, rec, _):
+    x, dim, index = rec.args  # (index is 1-D: Tensor.index_select reshapes a 0-d one)
+    return [g.node("Gather", [g.value(x, "index_select"), g.value(index, "index_select")],
+                   axis=dim % len(rec.outs[0][0]))]
+
+
 @converts(_ops.Gather)
 def _gather(g, rec, _):
     x, dim, index = rec.args
