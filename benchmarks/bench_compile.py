@@ -26,7 +26,7 @@ import time
 import numpy as np
 import tinygrad_ext
 import tinygrad_ext.static as tf
-from common import bench_interleaved, header, table
+from common import bench_interleaved, header, table, two_layer_autograd_step as eager_step
 
 p = argparse.ArgumentParser()
 p.add_argument("--threads", type=int, default=0, help="threads for every library (default: all cores)")
@@ -56,25 +56,6 @@ def static_step(dtype, N, D_in, H, D_out):
     sess.run([loss, new_w1, new_w2], feed_dict=feed)
     first = time.perf_counter() - t0
     return (lambda: sess.run([loss, new_w1, new_w2], feed_dict=feed)), sess, first
-
-
-def eager_step(torch, N, D_in, H, D_out):
-    x, y = torch.randn(N, D_in), torch.randn(N, D_out)
-    w1 = torch.randn(D_in, H, requires_grad=True)
-    w2 = torch.randn(H, D_out, requires_grad=True)
-
-    def step():
-        nonlocal w1, w2
-        y_pred = x.mm(w1).clamp(min=0).mm(w2)
-        loss = (y_pred - y).pow(2).sum()
-        loss.backward()
-        with torch.no_grad():
-            w1 -= 1e-6 * w1.grad
-            w2 -= 1e-6 * w2.grad
-            w1.grad.zero_()
-            w2.grad.zero_()
-        return loss
-    return step
 
 
 torch = header("Static graph vs eager: the two-layer net's training step (ms per step)")

@@ -8,7 +8,7 @@ import argparse
 import time
 
 import tinygrad_ext
-from common import blitz_net, header, table
+from common import blitz_net, header, table, two_layer_autograd_step
 
 p = argparse.ArgumentParser()
 p.add_argument("--steps", type=int, default=100)
@@ -19,21 +19,7 @@ N, D_in, H, D_out = 64, 1000, 100, 10
 
 
 def autograd_net(torch):
-    x, y = torch.randn(N, D_in), torch.randn(N, D_out)
-    w1 = torch.randn(D_in, H, requires_grad=True)
-    w2 = torch.randn(H, D_out, requires_grad=True)
-
-    def step():
-        nonlocal w1, w2
-        y_pred = x.mm(w1).clamp(min=0).mm(w2)
-        loss = (y_pred - y).pow(2).sum()
-        loss.backward()
-        with torch.no_grad():
-            w1 -= 1e-6 * w1.grad
-            w2 -= 1e-6 * w2.grad
-            w1.grad.zero_()
-            w2.grad.zero_()
-    return step
+    return two_layer_autograd_step(torch, N, D_in, H, D_out)
 
 
 def custom_function_net(torch):

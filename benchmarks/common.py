@@ -106,3 +106,23 @@ def blitz_net(torch):
             return self.fc3(F.relu(self.fc2(F.relu(self.fc1(x)))))
 
     return Net()
+
+
+def two_layer_autograd_step(torch, N, D_in, H, D_out):
+    """The tutorial's autograd two-layer net: a step function (returns the loss) on fixed random data."""
+    x, y = torch.randn(N, D_in), torch.randn(N, D_out)
+    w1 = torch.randn(D_in, H, requires_grad=True)
+    w2 = torch.randn(H, D_out, requires_grad=True)
+
+    def step():
+        nonlocal w1, w2
+        y_pred = x.mm(w1).clamp(min=0).mm(w2)
+        loss = (y_pred - y).pow(2).sum()
+        loss.backward()
+        with torch.no_grad():
+            w1 -= 1e-6 * w1.grad
+            w2 -= 1e-6 * w2.grad
+            w1.grad.zero_()
+            w2.grad.zero_()
+        return loss
+    return step
