@@ -23,11 +23,13 @@ value traces again); numbers inside the function are constants of the trace.
 import functools
 import warnings
 
-from . import _fusion
+from . import _fusion, _plan
 from ._device import device
 from .autograd.grad_mode import is_grad_enabled
 from .nn.modules.module import Module
-from .tensor import Tensor, tensor
+from .tensor import Tensor, _wrap, tensor
+
+_IMPL = Tensor.__dict__["_impl"].__get__
 
 _MODES = ("default", "lite", "reduce-overhead", "max-autotune-no-cudagraphs", "max-autotune")
 _BACKENDS = ("inductor", "eager", "aot_eager", "cudagraphs")
@@ -40,10 +42,12 @@ class GraphBreak(Exception):
 
 class CompileStats:
     """What a compiled function did: traces (first compile + recompiles on guard misses), graph breaks, fused
-    kernels built, calls that ran fused kernels, calls that ran eagerly."""
+    kernels built (and the registry ops they run), calls that ran a trace or a plan (fused_calls), calls that ran
+    eagerly; for whole steps (_plan): plans built, core calls per replay of the latest plan (plan_calls) against
+    the calls the eager step made (recorded_calls), optimizer steps kept as one opaque call (opaque_steps)."""
 
     __slots__ = ("traces", "guard_misses", "graph_breaks", "fused_kernels", "fused_ops", "fused_calls",
-                 "eager_calls")
+                 "eager_calls", "plans", "plan_calls", "recorded_calls", "opaque_steps")
 
     def __init__(self):
         for k in self.__slots__:
@@ -226,6 +230,20 @@ class _Graph:
         return results[0] if self.structure is None else self.structure(results)
 
 
+class _Steps:
+    """One guard set's whole-step state (_plan): the first call records to find graph breaks (its plan is not
+    used: first calls create optimizer state and gradients), the second records the plan, later ones replay it."""
+
+    __slots__ = ("calls", "plan", "records")
+
+    def __init__(self):
+        self.calls, self.plan, self.records = 0, None, 0
+
+
+# graph breaks of the elementwise trace that a whole-step plan cannot lift either (values read by Python)
+_DEFINITE = ("a tensor's value read in Python", "data-dependent control flow")
+
+
 class _Compiled:
     def __init__(self, fn, fullgraph, fuse, limit):
         self.fn, self.fullgraph, self.fuse, self.limit = fn, fullgraph, fuse, limit
@@ -247,6 +265,8 @@ class _Compiled:
                 if self.graphs:
                     self.stats.guard_misses += 1
                 graph = self.graphs[key] = self._trace(args, kwargs)
+        if isinstance(graph, _Steps):
+            return self._step(graph, key, args, kwargs)
         if graph is not None:
             flat = [a for a in list(args) + [kwargs[k] for k in sorted(kwargs)] if isinstance(a, Tensor)]
             out = graph.run(flat)
@@ -254,11 +274,49 @@ class _Compiled:
                 self.stats.fused_calls += 1
                 return out
             graph = self.graphs[key] = self._trace(args, kwargs)  # a captured tensor changed: trace again
+            if isinstance(graph, _Steps):
+                return self._step(graph, key, args, kwargs)
             if graph is not None:
                 self.stats.fused_calls += 1
                 return graph.run(flat)
         self.stats.eager_calls += 1
         return self.fn(*args, **kwargs)
+
+    def _step(self, state, key, args, kwargs):
+        """A call of a whole-step guard set: replay the plan, or run eagerly while recording one."""
+        flat = [a for a in list(args) + [kwargs[k] for k in sorted(kwargs)] if isinstance(a, Tensor)]
+        plan = state.plan
+        if plan is not None:
+            if plan.check():
+                self.stats.fused_calls += 1
+                return _plan.rebuild(plan.structure, [_wrap(o) for o in plan.run([_IMPL(t) for t in flat], flat)])
+            state.plan = None  # a captured tensor, a gradient or an optimizer's settings changed: record again
+            self.stats.guard_misses += 1
+        state.calls += 1
+        if state.records >= self.limit:
+            self.stats.eager_calls += 1
+            return self.fn(*args, **kwargs)
+        state.records += 1
+        self.stats.traces += 1
+        rec = _plan.Recorder()
+        with rec:
+            result = self.fn(*args, **kwargs)
+        self.stats.eager_calls += 1
+        try:
+            plan = _plan.build(rec, flat, result)
+        except _plan.GraphBreak as e:
+            self.graphs[key] = None
+            self._break(str(e))
+            return result
+        if state.calls > 1:  # (the first call's plan saw the state before its first step)
+            state.plan = plan
+            st = self.stats
+            st.plans += 1
+            st.fused_kernels += plan.stats["fused_kernels"]
+            st.fused_ops += plan.stats["fused_ops"]
+            st.plan_calls, st.recorded_calls = plan.stats["plan_calls"], plan.stats["recorded_calls"]
+            st.opaque_steps = plan.stats["opaque_steps"]
+        return result
 
     def _name(self):
         return getattr(self.fn, "__qualname__", type(self.fn).__name__)
@@ -266,7 +324,7 @@ class _Compiled:
     def _warn(self, reason, message):
         if reason not in self._warned:
             self._warned.add(reason)
-            warnings.warn(message, UserWarning, stacklevel=3)
+            warnings.warn(message, UserWarning, stacklevel=4)
 
     def _trace(self, args, kwargs):
         self.stats.traces += 1
@@ -299,9 +357,13 @@ class _Compiled:
                 else:
                     outputs.append(trace.chain(r))
         except GraphBreak as e:
-            return self._break(str(e))
-        except Exception as e:  # noqa: BLE001 (any failure inside the trace: the eager run shows the real error)
-            return self._break(f"{type(e).__name__}: {e}")
+            if str(e).startswith(_DEFINITE):
+                return self._break(str(e))
+            self.stats.traces -= 1  # not an elementwise chain: a whole step, recorded at its calls (_plan)
+            return _Steps()
+        except Exception:  # noqa: BLE001 (any failure inside the trace: the recorded eager run shows the real error)
+            self.stats.traces -= 1
+            return _Steps()
         chains = [c for c, _ in outputs if c is not None]
         self.stats.fused_kernels += len(chains)
         self.stats.fused_ops += sum(len(c) for c in chains)
@@ -310,8 +372,7 @@ class _Compiled:
     def _break(self, what):
         self.stats.graph_breaks += 1
         message = (f"tinygrad_ext.compile: graph break in {self._name()}: {what}. This call signature runs "
-                   "eagerly (fused kernels cover elementwise registry ops on float CPU tensors ending in an "
-                   "optional full sum/mean, without autograd).")
+                   "eagerly (a plan replays core calls whose every value stays in tensors).")
         if self.fullgraph:
             raise RuntimeError(message.replace("graph break", "fullgraph=True, but found a graph break"))
         self._warn(what, message)

@@ -88,6 +88,28 @@ class Chain:
             return _wrap(out)
         return self._call(inputs, key)
 
+    def run_impls(self, impls, out=None):
+        """The chain on TensorImpls (a replayed plan's call): a new TensorImpl, or the result written into `out`
+        (an existing contiguous buffer of the result's shape and dtype, which may be one of the inputs: each
+        element is read before it is written) and `out` returned."""
+        key = tuple((i.dtype, i.device_type, i.shape, i.strides) for i in impls)
+        fast = self._fast.get(key)
+        if fast is None:
+            result = self._call([_wrap(i) for i in impls], key)._impl
+            if out is None:
+                return result
+            _C.copy_(out, result)
+            return out
+        fn, shape, dtype_id, numel, ptrs = fast
+        if out is None:
+            out = _C.empty(shape, dtype_id, *_CPU)
+        elif out.shape != tuple(shape) or out.dtype != dtype_id or not out.is_contiguous:
+            _C.copy_(out, self.run_impls(impls))
+            return out
+        fn(ptrs(*[i.data_ptr for i in impls]), out.data_ptr, numel, _C.get_num_threads())
+        STATS["compiled_calls"] += 1
+        return out
+
     def _call(self, inputs, key):
         if len(inputs) != self.ninputs:
             raise TypeError(f"fused chain {self!r}: expected {self.ninputs} inputs, got {len(inputs)}")

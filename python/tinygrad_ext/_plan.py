@@ -1,0 +1,635 @@
+"""Whole training steps for tinygrad_ext.compile: one eager run recorded at the core (`_C`) level, replayed as a plan.
+
+Recording: the step function runs eagerly once (forward, `loss.backward()`, the optimizer step, all of it) while
+every `_C` function the package holds a reference to (module attributes, closure cells, class attributes, tables)
+is swapped for a wrapper that logs the call, and `Tensor._impl` / `Tensor._grad` are swapped for descriptors that
+log which tensors were read and which gradients were set. The log is the step as a flat list of core calls: the
+autograd graph was built and walked while recording, what it computed is in the list.
+
+The plan: each call's tensor arguments become references to an earlier call's result, to the compiled function's
+tensor arguments (by position), or to a captured tensor's storage (a parameter, a gradient, an optimizer's state:
+guarded on identity, so an eager `p.data = ...` re-records). Elementwise chains (forward, gradient chains, the
+optimizer's update) become fused kernels (`_fusion.Chain`; see `fuse`). The list is generated as one Python
+function of straight-line `_C` calls (no autograd objects, no Python dispatch), which also sets the gradients the
+recorded run set (`p.grad` gets the replayed values), so eager code around the compiled step sees the same state.
+
+What a plan cannot hold is a graph break (`GraphBreak`): a tensor value read by Python (`.item()`, `bool()`,
+`.numpy()`), an op whose result shape depends on values (nonzero, masked_select), Python's `random` module (the
+tutorial's DynamicNet draws its depth: a plan would freeze one draw), a returned tensor that still requires grad
+(its backward runs outside), an assignment to `.data`. An optimizer whose step reads a value (Adam's step count
+through `.item()`) stays one opaque call to its own `step()` inside the plan (eager kernels, no autograd), its
+hyperparameters guarded.
+"""
+import random
+import sys
+import weakref
+
+from . import _C, _fusion
+from .autograd import engine
+from .autograd.grad_mode import is_grad_enabled
+from .optim.optimizer import Optimizer
+from .tensor import Tensor, _wrap
+
+_CORE = {id(getattr(_C, n)): n for n in dir(_C)
+         if not n.startswith("_") and callable(getattr(_C, n)) and not isinstance(getattr(_C, n), type)}
+# core calls that only answer questions (no tensor in or out): not part of a plan
+_QUERIES = frozenset(("promote_types", "result_type", "can_cast", "wrap_dim", "get_num_threads", "cpu_isa",
+                      "allow_tf32", "get_float32_matmul_precision", "initial_seed", "cuda_is_built",
+                      "cuda_device_count", "cuda_runtime_version", "cuda_get_device_properties"))
+# core calls that hand a value (or a value-dependent shape) to Python
+_VALUE_READS = {"item": ".item() (a tensor's value read in Python)", "to_numpy": ".numpy() / .tolist()",
+                "to_dlpack": "a DLPack export", "nonzero": "nonzero (a value-dependent shape)",
+                "masked_select": "masked_select (a value-dependent shape)", "get_rng_state": "the RNG state read"}
+_RANDOM = ("random", "randint", "randrange", "choice", "choices", "uniform", "shuffle", "sample", "gauss")
+_IMPL, _GRAD = Tensor.__dict__["_impl"], Tensor.__dict__["_grad"]
+_IMPL_TYPE = _C.TensorImpl
+
+
+class GraphBreak(Exception):
+    """Raised where a step leaves what a plan can replay."""
+
+
+# ------------------------------------------------------------------------------------------ where _C is referenced
+_sites = None
+
+
+def _core_sites():
+    """(container, key) of every reference to a `_C` function inside the package: module globals, closure cells,
+    class attributes, dicts and lists (found once; tuples and frozen containers are listed by _frozen_sites)."""
+    global _sites
+    if _sites is not None:
+        return _sites
+    sites, seen = [], set()
+
+    def visit(obj, depth=0):
+        if id(obj) in seen or depth > 6:
+            return
+        seen.add(id(obj))
+        if isinstance(obj, dict):
+            for k, v in list(obj.items()):
+                if id(v) in _CORE and v is getattr(_C, _CORE[id(v)], None):
+                    sites.append((obj, k))
+                elif callable(v) or isinstance(v, (dict, list, type, staticmethod, classmethod, property)):
+                    visit(v, depth + 1)
+        elif isinstance(obj, list):
+            for k, v in enumerate(obj):
+                if id(v) in _CORE:
+                    sites.append((obj, k))
+                else:
+                    visit(v, depth + 1)
+        elif isinstance(obj, type):
+            if obj.__module__.startswith("tinygrad_ext"):
+                for k, v in list(vars(obj).items()):
+                    if id(v) in _CORE:
+                        sites.append((obj, k))
+                    elif not k.startswith("__") or k in ("__init__", "__call__") or callable(v):
+                        visit(v, depth + 1)
+        elif isinstance(obj, (staticmethod, classmethod)):
+            visit(obj.__func__, depth + 1)
+        elif isinstance(obj, property):
+            for f in (obj.fget, obj.fset, obj.fdel):
+                if f is not None:
+                    visit(f, depth + 1)
+        elif hasattr(obj, "__code__") and getattr(obj, "__module__", "") and obj.__module__.startswith("tinygrad_ext"):
+            for cell in obj.__closure__ or ():
+                try:
+                    v = cell.cell_contents
+                except ValueError:
+                    continue
+                if id(v) in _CORE:
+                    sites.append((cell, None))
+                else:
+                    visit(v, depth + 1)
+            for v in obj.__defaults__ or ():
+                visit(v, depth + 1)
+        elif isinstance(obj, tuple):
+            for v in obj:
+                visit(v, depth + 1)
+        elif hasattr(obj, "__func__"):
+            visit(obj.__func__, depth + 1)
+        elif hasattr(obj, "__wrapped__"):
+            visit(obj.__wrapped__, depth + 1)
+
+    for name, mod in list(sys.modules.items()):
+        if (name == "tinygrad_ext" or name.startswith("tinygrad_ext.")) and mod is not None and name != "tinygrad_ext._C":
+            visit(vars(mod))
+    _sites = sites
+    return sites
+
+
+def _get(site):
+    c, k = site
+    if isinstance(c, dict) or isinstance(c, list):
+        return c[k]
+    if k is None:
+        return c.cell_contents
+    return getattr(c, k)
+
+
+def _set(site, v):
+    c, k = site
+    if isinstance(c, (dict, list)):
+        c[k] = v
+    elif k is None:
+        c.cell_contents = v
+    else:
+        setattr(c, k, v)
+
+
+# ------------------------------------------------------------------------------------------ recording
+class _ImplRead:
+    """Tensor._impl while recording: logs which tensor each storage handle was read from."""
+
+    def __init__(self, rec):
+        self.rec = rec
+
+    def __get__(self, t, cls=None):
+        if t is None:
+            return self
+        impl = _IMPL.__get__(t)
+        if id(impl) not in self.rec.owner:
+            self.rec.owner[id(impl)] = weakref.ref(t)
+        return impl
+
+    def __set__(self, t, value):
+        try:
+            _IMPL.__get__(t)
+        except AttributeError:  # a new tensor (_wrap)
+            _IMPL.__set__(t, value)
+            return
+        self.rec.fail("an assignment to a tensor's .data or an in-place view op (its storage changes under the plan)")
+        _IMPL.__set__(t, value)
+
+
+class _GradAccess:
+    """Tensor._grad while recording: the gradients read at entry and the ones set (in order)."""
+
+    def __init__(self, rec):
+        self.rec = rec
+
+    def __get__(self, t, cls=None):
+        if t is None:
+            return self
+        g = _GRAD.__get__(t)
+        if id(t) not in self.rec.grad_set:
+            self.rec.grad_entry.setdefault(id(t), (t, g))
+        return g
+
+    def __set__(self, t, value):
+        try:
+            _GRAD.__get__(t)
+        except AttributeError:  # a new tensor (_wrap)
+            _GRAD.__set__(t, value)
+            return
+        self.rec.grad_set.add(id(t))
+        self.rec.log.append(("_setgrad", t, value if value is None else _IMPL.__get__(value)))
+        _GRAD.__set__(t, value)
+
+
+class Recorder:
+    """Records one eager run of a step (use as a context manager around the call)."""
+
+    def __init__(self):
+        self.log, self.owner, self.grad_entry, self.grad_set = [], {}, {}, set()
+        self.broken, self.optimizers, self._depth, self._value_read_in_step = None, [], 0, False
+        self.backward_ran = False
+
+    def fail(self, what):
+        if self.broken is None:
+            self.broken = what
+
+    def _wrap_core(self, fn, name):
+        log, rec = self.log, self
+
+        def call(*args, **kwargs):
+            if name in _VALUE_READS:
+                if rec._depth:
+                    rec._value_read_in_step = True
+                else:
+                    rec.fail(_VALUE_READS[name])
+            out = fn(*args, **kwargs)
+            if name not in _QUERIES:
+                log.append((name, fn, args, kwargs, out))
+            return out
+        return call
+
+    def _wrap_step(self, step):
+        rec = self
+
+        def recorded_step(opt, *args, **kwargs):
+            if args or kwargs:
+                rec.fail("optimizer.step(closure) (the closure runs the model again)")
+            if rec._depth:
+                return step(opt, *args, **kwargs)
+            rec._depth += 1
+            rec._value_read_in_step = False
+            start = len(rec.log)
+            try:
+                return step(opt, *args, **kwargs)
+            finally:
+                rec._depth -= 1
+                rec.optimizers.append(opt)
+                if rec._value_read_in_step:  # replayed as one call to its own step()
+                    del rec.log[start:]
+                    rec.log.append(("_opaque_step", opt))
+        return recorded_step
+
+    def _random_break(self, name, fn):
+        def call(*args, **kwargs):
+            self.fail(f"Python's random.{name}() (data-dependent control flow: a plan would freeze one draw)")
+            return fn(*args, **kwargs)
+        return call
+
+    def __enter__(self):
+        self._saved = [(s, _get(s)) for s in _core_sites()]
+        self._module = {n: getattr(_C, n) for n in dir(_C) if id(getattr(_C, n)) in _CORE}
+        for site, fn in self._saved:
+            _set(site, self._wrap_core(fn, _CORE[id(fn)]))
+        for n, fn in self._module.items():
+            setattr(_C, n, self._wrap_core(fn, n))
+        self._step = Optimizer.__dict__["step"]
+        Optimizer.step = self._wrap_step(self._step)
+        self._random = {n: getattr(random, n) for n in _RANDOM}
+        for n, fn in self._random.items():
+            setattr(random, n, self._random_break(n, fn))
+        Tensor._impl, Tensor._grad = _ImplRead(self), _GradAccess(self)
+        self._engine_run = engine._run
+
+        def run(*args, **kwargs):
+            self.backward_ran = True
+            return self._engine_run(*args, **kwargs)
+        engine._run = run
+        return self
+
+    def __exit__(self, *exc):
+        Tensor._impl, Tensor._grad = _IMPL, _GRAD
+        engine._run = self._engine_run
+        for n, fn in self._random.items():
+            setattr(random, n, fn)
+        Optimizer.step = self._step
+        for n, fn in self._module.items():
+            setattr(_C, n, fn)
+        for site, fn in self._saved:
+            _set(site, fn)
+        return False
+
+
+# ------------------------------------------------------------------------------------------ the plan
+class Plan:
+    """A recorded step as straight-line core calls. `run(arg_impls)` replays it, or returns None when a captured
+    tensor's guard fails (then the step is recorded again)."""
+
+    def __init__(self, fn, guards, optimizers, structure, stats):
+        self._fn, self._guards, self._opt_guards = fn, guards, [(o, _hyper(o)) for o in optimizers]
+        self.structure, self.stats = structure, stats
+
+    def check(self):
+        for t, impl, rg in self._guards:
+            if _IMPL.__get__(t) is not impl or t._requires_grad is not rg:
+                return False
+        for t, g, kind in self._grad_guards:
+            cur = _GRAD.__get__(t)
+            if (cur is g) if kind == "is" else ((cur is None) is not (g is None)):
+                continue
+            return False
+        for o, h in self._opt_guards:
+            if _hyper(o) != h:
+                return False
+        return True
+
+    def run(self, arg_impls, arg_tensors):
+        """The step's returned TensorImpls."""
+        return self._fn(arg_impls, arg_tensors)
+
+
+def _hyper(opt):
+    return [tuple((k, v) for k, v in g.items() if k != "params") + (tuple(map(id, g["params"])),)
+            for g in opt.param_groups]
+
+
+def _flatten(value, out):
+    """The tensors of a (nested) return value; the structure to rebuild it from a list of tensors."""
+    if isinstance(value, Tensor):
+        out.append(value)
+        return "T"
+    if isinstance(value, (tuple, list)):
+        return (type(value), [_flatten(v, out) for v in value])
+    if value is None or isinstance(value, (int, float, bool, str)):
+        return ("C", value)
+    raise GraphBreak(f"a returned {type(value).__name__}")
+
+
+def rebuild(structure, tensors):
+    it = iter(tensors)
+
+    def build(s):
+        if s == "T":
+            return next(it)
+        if s[0] == "C":
+            return s[1]
+        return s[0](build(v) for v in s[1])
+    return build(structure)
+
+
+def build(rec, arg_tensors, result, fuse=True):
+    """The Plan of a recording (`arg_tensors`: the compiled function's tensor arguments, in order)."""
+    if rec.broken:
+        raise GraphBreak(rec.broken)
+    outs = []
+    structure = _flatten(result, outs)
+    for t in outs:
+        if t.requires_grad and is_grad_enabled() and not rec.backward_ran:
+            raise GraphBreak("a returned tensor that requires grad (its backward would run outside the plan)")
+    arg_of = {}
+    for i, t in enumerate(arg_tensors):
+        arg_of.setdefault(id(_IMPL.__get__(t)), i)
+    produced = {}     # id(impl) -> name of the local holding it
+    constants = {}    # name -> object
+    guards = {}       # id(tensor) -> (tensor, impl, requires_grad)
+    keep = []         # objects whose ids are keys above (kept alive while building)
+    lines, ncalls = [], 0
+
+    def const(obj):
+        name = f"c{len(constants)}"
+        constants[name] = obj
+        return name
+
+    def ref(impl):
+        name = produced.get(id(impl))
+        if name is not None:
+            return name
+        if id(impl) in arg_of:
+            return f"a{arg_of[id(impl)]}"
+        owner = rec.owner.get(id(impl))
+        owner = owner() if owner is not None else None
+        if owner is not None and _IMPL.__get__(owner) is impl:
+            guards.setdefault(id(owner), (owner, impl, owner._requires_grad))
+        keep.append(impl)
+        name = produced[id(impl)] = const(impl)
+        return name
+
+    def expr(a):
+        if isinstance(a, _IMPL_TYPE):
+            return ref(a)
+        if a is None or isinstance(a, (bool, int, str)):
+            return repr(a)
+        if isinstance(a, float) and a == a and abs(a) != float("inf"):
+            return repr(a)
+        if isinstance(a, list):
+            return "[" + ", ".join(expr(v) for v in a) + "]"
+        if isinstance(a, tuple):
+            return "(" + "".join(expr(v) + ", " for v in a) + ")"
+        return const(a)
+
+    # values read after the step (returned, or held by a tensor still alive) are never fused away
+    escaping = {id(_IMPL.__get__(t)) for t in outs}
+    escaping.update(i for i, t in rec.owner.items() if t() is not None)
+    log, folded = _fold(rec.log, escaping)
+    for impl in folded:
+        keep.append(impl)
+        produced[id(impl)] = const(impl)
+    log, nfused, nfused_ops = _fuse(log, escaping) if fuse and _fusion.available() else (log, 0, 0)
+    grad_targets = {}
+    for entry in log:
+        kind = entry[0]
+        if kind == "_setgrad":
+            _, t, impl = entry
+            target = f"a{arg_tensors.index(t)}t" if any(t is a for a in arg_tensors) else const(t)
+            grad_targets[id(t)] = t
+            lines.append(f"    SETGRAD({target}, {'None' if impl is None else 'WRAP(' + ref(impl) + ')'})")
+            continue
+        if kind == "_opaque_step":
+            lines.append(f"    {const(entry[1])}.step()")
+            ncalls += 1
+            continue
+        name, fn, args, kwargs, out = entry
+        call = f"{const(fn)}({', '.join([expr(a) for a in args] + [f'{k}={expr(v)}' for k, v in kwargs.items()])})"
+        ncalls += 1
+        results = out if isinstance(out, (tuple, list)) and any(isinstance(o, _IMPL_TYPE) for o in out) else None
+        if results is not None:
+            names = []
+            for o in results:
+                if isinstance(o, _IMPL_TYPE) and id(o) not in produced and id(o) not in arg_of:
+                    produced[id(o)] = f"v{len(produced)}"
+                    keep.append(o)
+                names.append(produced[id(o)] if isinstance(o, _IMPL_TYPE) and id(o) in produced else "_")
+            lines.append(f"    {', '.join(names)}{',' if len(names) == 1 else ''} = {call}")
+        elif isinstance(out, _IMPL_TYPE) and id(out) not in produced and id(out) not in arg_of:
+            produced[id(out)] = f"v{len(produced)}"
+            keep.append(out)
+            lines.append(f"    {produced[id(out)]} = {call}")
+        else:
+            lines.append(f"    {call}")
+    rets = [ref(_IMPL.__get__(t)) for t in outs]
+    lines.append(f"    return [{', '.join(rets)}]")
+    nargs = len(arg_tensors)
+    head = "def replay(" + ", ".join([f"a{i}" for i in range(nargs)] + [f"a{i}t" for i in range(nargs)]) + "):"
+    source = head + "\n" + "\n".join(lines) + "\n"
+    namespace = dict(constants, WRAP=_wrap, SETGRAD=_GRAD.__set__)
+    exec(compile(source, "<tinygrad_ext.compile plan>", "exec"), namespace)  # noqa: S102 (generated from the log)
+    grad_guards = []
+    for t, g in rec.grad_entry.values():
+        consumed = g is not None and id(_IMPL.__get__(g)) in produced and produced[id(_IMPL.__get__(g))].startswith("c")
+        grad_guards.append((t, g, "is" if consumed else "none"))
+    stats = {"recorded_calls": sum(1 for e in rec.log if e[0] not in ("_setgrad",)), "plan_calls": ncalls,
+             "fused_kernels": nfused, "fused_ops": nfused_ops, "opaque_steps": sum(e[0] == "_opaque_step" for e in log)}
+    fn = namespace["replay"]
+    plan = Plan(lambda impls, tensors: fn(*impls, *tensors), list(guards.values()), rec.optimizers, structure, stats)
+    plan._grad_guards = grad_guards
+    plan.source = source
+    return plan
+
+
+# ------------------------------------------------------------------------------------------ constant folding
+# calls whose result depends only on their arguments (no randomness, no write into an argument)
+_PURE = frozenset(("full", "scalar_tensor", "arange", "eye", "linspace", "unsqueeze", "squeeze", "expand", "view",
+                   "reshape", "transpose", "permute", "to_dtype", "alias", "contiguous", "clone", "select", "slice"))
+
+
+def _fold(log, escaping):
+    """Calls computed from constants alone (the backward's seed gradient, its views), run once while the plan is
+    built: (the log without them, their results). A value that is written later or escapes is not folded."""
+    written = set()
+    for e in log:
+        if e[0] not in ("_setgrad", "_opaque_step") and (e[0] in _MUTATES or _writes_out(e)):
+            written.add(id(e[2][0]) if e[0] in _MUTATES else id(e[4]))
+    folded, out = {}, []
+    for e in log:
+        if e[0] in _PURE or (e[0] in _fusion.FUSABLE and not _writes_out(e)):
+            res = e[4]
+            args = _impls(e[2]) + _impls(list(e[3].values()))
+            if isinstance(res, _IMPL_TYPE) and all(id(a) in folded for a in args) and id(res) not in written \
+                    and id(res) not in escaping and not any(id(a) in written for a in args):
+                folded[id(res)] = res
+                continue
+        out.append(e)
+    return out, list(folded.values())
+
+
+# ------------------------------------------------------------------------------------------ fusion
+_MUTATES = frozenset(("fill_", "copy_", "index_put_", "masked_fill_", "scatter_add_", "scatter_reduce_",
+                      "bernoulli_", "normal_", "uniform_", "random_", "bump_version"))
+
+
+def _elementwise(entry):
+    """(registry name, operands, out) of a fusable float CPU elementwise call, else None. An operand is an impl or
+    a Python number."""
+    if entry[0] not in _fusion.FUSABLE or entry[3]:
+        return None
+    name, _, args, _, out = entry
+    if not isinstance(out, _IMPL_TYPE) or out.device_type != 0 or out.dtype not in _DTYPES:
+        return None
+    unary = _fusion.FUSABLE[name].unary
+    if unary:
+        a, dst = args[0], (args[1] if len(args) > 1 else None)
+        if len(args) > 2 and args[2] is not None:
+            return None
+        ops = (a,)
+    else:
+        a, b = args[0], args[1]
+        reflected = args[2] if len(args) > 2 else False
+        dst = args[3] if len(args) > 3 else None
+        if len(args) > 4 and args[4] is not None:
+            return None
+        if not isinstance(b, (_IMPL_TYPE, float, int)) or isinstance(b, bool):
+            return None
+        ops = (b, a) if reflected else (a, b)
+    for o in ops:
+        if isinstance(o, _IMPL_TYPE) and (o.dtype != out.dtype or o.device_type != 0):
+            return None
+    return name, ops, dst
+
+
+_DTYPES = {_fusion._dtype.float32.id: _fusion._dtype.float32, _fusion._dtype.float64.id: _fusion._dtype.float64}
+
+
+def _fuse(log, escaping):
+    """The log with each chain of elementwise calls (a fresh value read by exactly one later elementwise call, with
+    no write to any buffer in between) as one fused call; a chain may end in a full sum. Returns
+    (log, fused kernels, ops they run)."""
+    info = [(_elementwise(e) if e[0] not in ("_setgrad", "_opaque_step") else None) for e in log]
+    readers, produced_at = {}, {}
+    for n, e in enumerate(log):
+        if e[0] == "_setgrad":
+            if e[2] is not None:
+                readers.setdefault(id(e[2]), []).append(n)
+            continue
+        if e[0] == "_opaque_step":
+            continue
+        for a in _impls(e[2]) + _impls(list(e[3].values())):
+            readers.setdefault(id(a), []).append(n)
+        if isinstance(e[4], _IMPL_TYPE) and (info[n] is None or info[n][2] is None):
+            produced_at.setdefault(id(e[4]), n)
+    mutation_before = []  # index of the latest mutating call at or before n
+    last = -1
+    for n, e in enumerate(log):
+        if e[0] in ("_opaque_step",) or (e[0] not in ("_setgrad",) and (
+                e[0] in _MUTATES or (info[n] is not None and info[n][2] is not None) or _writes_out(e))):
+            last = n
+        mutation_before.append(last)
+
+    def inlinable(n, reader):
+        i = info[n]
+        if i is None or i[2] is not None or produced_at.get(id(log[n][4])) != n:
+            return False
+        if id(log[n][4]) in escaping:
+            return False
+        rs = readers.get(id(log[n][4]), [])
+        return rs == [reader] and mutation_before[reader - 1] < n if reader > 0 else False
+
+    absorbed, fused, out = set(), {}, []
+    for n in range(len(log) - 1, -1, -1):
+        e = log[n]
+        if n in absorbed:
+            continue
+        is_sum = e[0] == "sum" and _full_sum(e)
+        if info[n] is None and not is_sum:
+            continue
+        members = _members(n, log, info, inlinable, is_sum)
+        if len(members) < 2:
+            continue
+        absorbed.update(members)
+        fused[n] = members
+    for n, e in enumerate(log):
+        if n in fused:
+            out.append(_fused_entry(fused[n], log, info))
+        elif n not in absorbed:
+            out.append(e)
+    return out, len(fused), sum(len(m) for m in fused.values())
+
+
+def _impls(args):
+    found = []
+    for a in args:
+        if isinstance(a, _IMPL_TYPE):
+            found.append(a)
+        elif isinstance(a, (list, tuple)):
+            found.extend(_impls(a))
+    return found
+
+
+def _writes_out(e):
+    """A call writing into a buffer it was given (out=, or returning one of its arguments)."""
+    out = e[4]
+    return isinstance(out, _IMPL_TYPE) and any(out is a for a in _impls(e[2]))
+
+
+def _full_sum(e):
+    args, out = e[2], e[4]
+    a = args[0]
+    dims = args[1] if len(args) > 1 else []
+    keep = args[2] if len(args) > 2 else False
+    dtype = args[3] if len(args) > 3 else None
+    return (not e[3] and isinstance(a, _IMPL_TYPE) and isinstance(out, _IMPL_TYPE) and not keep and dtype is None
+            and (list(dims) == [] or sorted(dims) == list(range(a.ndim))) and a.device_type == 0
+            and a.dtype in _DTYPES and out.dtype == a.dtype)
+
+
+def _members(n, log, info, inlinable, is_sum):
+    """n and the calls inlined into it (their value computed inside n's kernel), in log order."""
+    members, producer = {n}, {}
+    for m in range(n):
+        if info[m] is not None and info[m][2] is None:
+            producer[id(log[m][4])] = m
+    stack = [n]
+    while stack:
+        k = stack.pop()
+        operands = (log[k][2][0],) if k == n and is_sum else info[k][1]
+        for o in operands:
+            if isinstance(o, _IMPL_TYPE):
+                p = producer.get(id(o))
+                if p is not None and p not in members and inlinable(p, k):
+                    members.add(p)
+                    stack.append(p)
+    return sorted(members)
+
+
+def _fused_entry(members, log, info):
+    """One log entry calling the fused chain of `members` (the last may be a full sum or write into a buffer)."""
+    last = members[-1]
+    is_sum = info[last] is None
+    body = members[:-1] if is_sum else members
+    index = {id(log[m][4]): j for j, m in enumerate(body) if m != last}  # (the last may write into an input)
+    inputs, steps = [], []
+    dtype = _DTYPES[log[last][4].dtype]
+    for m in body:
+        name, ops, _ = info[m]
+        if name == "pow" and isinstance(ops[1], (int, float)) and ops[1] == 2:
+            name, ops = "mul", (ops[0], ops[0])  # as the eager x ** 2
+        args = []
+        for o in ops:
+            if isinstance(o, _IMPL_TYPE) and id(o) in index:
+                args.append(("step", index[id(o)]))
+                continue
+            key = o if isinstance(o, _IMPL_TYPE) else None
+            pos = next((k for k, i in enumerate(inputs) if key is not None and i is key), None)
+            if pos is None:
+                inputs.append(o if key is not None else _C.full([], float(o), dtype.id, 0, 0))
+                pos = len(inputs) - 1
+            args.append(("in", pos))
+        steps.append((name, tuple(args)))
+    chain = _fusion.Chain(steps, len(inputs), "sum" if is_sum else None)
+    dst = None if is_sum else info[last][2]
+    fn = chain.run_impls
+    args = (tuple(inputs), dst)
+    return ("fused", fn, args, {}, log[last][4])
