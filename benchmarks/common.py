@@ -126,3 +126,65 @@ def two_layer_autograd_step(torch, N, D_in, H, D_out):
             w2.grad.zero_()
         return loss
     return step
+
+
+def two_layer_tensor_step(torch, N, D_in, H, D_out):
+    """The tutorial's "PyTorch: Tensors" two-layer net: forward and gradients by hand, no autograd."""
+    x, y = torch.randn(N, D_in), torch.randn(N, D_out)
+    w1, w2 = torch.randn(D_in, H), torch.randn(H, D_out)
+
+    def step():
+        nonlocal w1, w2
+        h = x.mm(w1)
+        h_relu = h.clamp(min=0)
+        y_pred = h_relu.mm(w2)
+        loss = (y_pred - y).pow(2).sum()
+        grad_y_pred = 2.0 * (y_pred - y)
+        grad_w2 = h_relu.t().mm(grad_y_pred)
+        grad_h = grad_y_pred.mm(w2.t()).clone()
+        grad_h[h < 0] = 0
+        grad_w1 = x.t().mm(grad_h)
+        w1 -= 1e-6 * grad_w1
+        w2 -= 1e-6 * grad_w2
+        return loss
+    return step
+
+
+def two_layer_nn_step(torch, N, D_in, H, D_out, optimizer=None):
+    """The tutorial's nn two-layer net (Linear-ReLU-Linear, MSELoss(reduction='sum')): updated by hand under
+    no_grad (optimizer None, the "PyTorch: nn" section), or by torch.optim's "SGD" or "Adam" ("PyTorch: optim")."""
+    x, y = torch.randn(N, D_in), torch.randn(N, D_out)
+    model = torch.nn.Sequential(torch.nn.Linear(D_in, H), torch.nn.ReLU(), torch.nn.Linear(H, D_out))
+    loss_fn = torch.nn.MSELoss(reduction="sum")
+    opt = None if optimizer is None else (torch.optim.SGD(model.parameters(), lr=1e-4) if optimizer == "SGD" else
+                                          torch.optim.Adam(model.parameters(), lr=1e-4))
+
+    def step():
+        loss = loss_fn(model(x), y)
+        if opt is None:
+            model.zero_grad()
+            loss.backward()
+            with torch.no_grad():
+                for param in model.parameters():
+                    param -= 1e-4 * param.grad
+        else:
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+        return loss
+    return step
+
+
+def blitz_cnn_step(torch, batch=4):
+    """The 60-minute blitz's CNN training step (cross-entropy, SGD with momentum) on one batch passed in."""
+    net = blitz_net(torch)
+    criterion = torch.nn.CrossEntropyLoss()
+    opt = torch.optim.SGD(net.parameters(), lr=0.001, momentum=0.9)
+
+    def step(inputs, labels):
+        opt.zero_grad()
+        loss = criterion(net(inputs), labels)
+        loss.backward()
+        opt.step()
+        return loss
+    return step

@@ -102,6 +102,11 @@ def _core_sites():
                     visit(v, depth + 1)
             for v in obj.__defaults__ or ():
                 visit(v, depth + 1)
+            if hasattr(obj, "__wrapped__"):  # functools.wraps and generated wrappers
+                visit(obj.__wrapped__, depth + 1)
+            module = sys.modules.get(obj.__module__)
+            if module is not None and obj.__globals__ is not vars(module):  # exec'd with its own scope
+                visit(obj.__globals__, depth + 1)
         elif isinstance(obj, tuple):
             for v in obj:
                 visit(v, depth + 1)
@@ -155,6 +160,7 @@ class _ImplRead:
         try:
             _IMPL.__get__(t)
         except AttributeError:  # a new tensor (_wrap)
+            self.rec.wrapped.add(id(value))
             _IMPL.__set__(t, value)
             return
         self.rec.fail("an assignment to a tensor's .data or an in-place view op (its storage changes under the plan)")
@@ -192,7 +198,7 @@ class Recorder:
     def __init__(self):
         self.log, self.owner, self.grad_entry, self.grad_set = [], {}, {}, set()
         self.broken, self.optimizers, self._depth, self._value_read_in_step = None, [], 0, False
-        self.backward_ran = False
+        self.backward_ran, self.wrapped = False, set()
 
     def fail(self, what):
         if self.broken is None:
@@ -289,7 +295,7 @@ class Plan:
                 return False
         for t, g, kind in self._grad_guards:
             cur = _GRAD.__get__(t)
-            if (cur is g) if kind == "is" else ((cur is None) is not (g is None)):
+            if (cur is g) if kind == "is" else ((cur is None) is (g is None)):
                 continue
             return False
         for o, h in self._opt_guards:
@@ -360,6 +366,9 @@ def build(rec, arg_tensors, result, fuse=True):
             return name
         if id(impl) in arg_of:
             return f"a{arg_of[id(impl)]}"
+        if id(impl) in rec.wrapped:  # made during the step by a core call the recorder did not see
+            raise GraphBreak(f"a tensor of shape {list(impl.shape)} computed by a core call the recorder does not "
+                             "see (a reference to a tinygrad_ext._C function it did not find)")
         owner = rec.owner.get(id(impl))
         owner = owner() if owner is not None else None
         if owner is not None and _IMPL.__get__(owner) is impl:
