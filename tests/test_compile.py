@@ -1,36 +1,188 @@
 """tinygrad_ext.compile: torch.compile's signature and checks; the compiled callable gives the eager results
 (fused elementwise chains, or eager after a graph break: tests/test_fusion.py tests the fusion itself)."""
 import inspect
+import os
+import random
+import sys
+import warnings
 
 import numpy as np
 import pytest
 import tinygrad_ext as torch
+from tinygrad_ext import _fusion
+from tinygrad_ext.autograd import engine
 
 
-def train(step_fn, steps=100):
+BENCHMARKS = os.path.join(os.path.dirname(os.path.abspath(__file__)), os.pardir, "benchmarks")
+sys.path.insert(0, BENCHMARKS)
+import common  # noqa: E402 (the tutorial's steps, shared with benchmarks/bench_compile.py)
+
+# every seed workload's training step at a small size: a factory of a step function and its arguments
+WORKLOADS = {
+    "tensors": lambda: (common.two_layer_tensor_step(torch, 16, 64, 32, 4), ()),
+    "autograd": lambda: (common.two_layer_autograd_step(torch, 16, 64, 32, 4), ()),
+    "nn": lambda: (common.two_layer_nn_step(torch, 16, 64, 32, 4), ()),
+    "optim_sgd": lambda: (common.two_layer_nn_step(torch, 16, 64, 32, 4, "SGD"), ()),
+    "optim_adam": lambda: (common.two_layer_nn_step(torch, 16, 64, 32, 4, "Adam"), ()),
+    "blitz_cnn": lambda: (common.blitz_cnn_step(torch), (torch.randn(4, 3, 32, 32), torch.randint(0, 10, (4,)))),
+}
+
+
+def run(name, compiled, steps=100):
+    """The losses of `steps` steps of a workload (the same seed: the same weights and data), and the step."""
     torch.manual_seed(0)
-    x, y = torch.randn(64, 100), torch.randn(64, 10)
-    w1 = torch.randn(100, 50, requires_grad=True)
-    w2 = torch.randn(50, 10, requires_grad=True)
-
-    def step():
-        loss = (x.mm(w1).clamp(min=0).mm(w2) - y).pow(2).sum()
-        loss.backward()
-        with torch.no_grad():
-            for w in (w1, w2):
-                w -= 1e-6 * w.grad
-                w.grad.zero_()
-        return loss
-    run = step_fn(step)
-    return [run().item() for _ in range(steps)]
+    step, args = WORKLOADS[name]()
+    fn = torch.compile(step) if compiled else step
+    return [fn(*args).item() for _ in range(steps)], fn, step
 
 
-def test_compiled_step_gives_the_eager_losses():
-    eager = train(lambda f: f)
-    with pytest.warns(UserWarning, match="graph break .*no tensor arguments"):  # a step over captured tensors
-        compiled = train(torch.compile)
-    assert compiled == eager  # bitwise: the same kernels in the same order
-    assert eager[-1] < eager[0] / 10
+def state(step):
+    """The tensors the step reads from outside (weights, their grads, an optimizer's state), as numpy."""
+    found = []
+    for cell in step.__closure__ or ():
+        v = cell.cell_contents
+        if isinstance(v, torch.Tensor):
+            found.append(v)
+        elif isinstance(v, torch.nn.Module):
+            found.extend(v.parameters())
+        elif isinstance(v, torch.optim.Optimizer):
+            found.extend(t for st in v.state.values() for t in st.values() if isinstance(t, torch.Tensor))
+    return [t.detach().numpy().copy() for t in found] + [t.grad.numpy().copy() for t in found if t.grad is not None]
+
+
+@pytest.mark.parametrize("name", list(WORKLOADS))
+def test_compiled_training_step_gives_the_eager_losses(name):
+    eager, _, eager_step = run(name, False)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # no graph break
+        compiled, fn, compiled_step = run(name, True)
+    np.testing.assert_allclose(compiled, eager, rtol=1e-5)
+    assert eager[-1] < eager[0]
+    # the weights, their gradients and the optimizer's state are the eager ones: eager code around the step sees them
+    for a, b in zip(state(compiled_step), state(eager_step)):
+        np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)
+    st = fn.stats
+    assert st.graph_breaks == 0 and st.plans == 1, st
+    assert st.fused_calls == 98 and st.eager_calls == 2  # recorded on the first two calls, then replayed
+    assert 0 < st.plan_calls <= st.recorded_calls
+
+
+@pytest.mark.skipif(not _fusion.available(), reason="no C++ compiler or no csrc headers")
+def test_training_step_plans_fuse_elementwise_chains():
+    _, fn, _ = run("autograd", True, steps=3)
+    # the loss (y_pred - y) ** 2 summed, and each weight's update w - lr * grad written into w
+    assert fn.stats.fused_kernels == 3 and fn.stats.fused_ops == 6
+    assert fn.stats.plan_calls < fn.stats.recorded_calls
+    before = _fusion.STATS["compiled_calls"]
+    step, _ = WORKLOADS["autograd"]()
+    compiled = torch.compile(step)
+    for _ in range(3):
+        compiled()
+    calls = _fusion.STATS["compiled_calls"]
+    compiled()
+    assert _fusion.STATS["compiled_calls"] == calls + 3 > before  # each replay: three fused kernel calls
+    _, fn, _ = run("tensors", True, steps=3)
+    assert fn.stats.fused_kernels >= 3
+
+
+def test_replay_builds_no_autograd_graph(monkeypatch):
+    step, _ = WORKLOADS["optim_sgd"]()
+    compiled = torch.compile(step)
+    compiled(), compiled()
+    calls = []
+    run_backward = engine._run
+    monkeypatch.setattr(engine, "_run", lambda *a, **k: calls.append(1) or run_backward(*a, **k))
+    loss = compiled()
+    assert calls == [] and loss.grad_fn is None and not loss.requires_grad
+    assert compiled.stats.fused_calls == 1
+
+
+def test_replay_without_a_compiler_gives_the_same_losses(monkeypatch):
+    eager, _, _ = run("optim_sgd", False, steps=10)
+    monkeypatch.setenv("TG_NO_CXX", "1")  # no fused kernels: the plan keeps the eager calls
+    compiled, fn, _ = run("optim_sgd", True, steps=10)
+    assert compiled == eager and fn.stats.fused_kernels == 0 and fn.stats.fused_calls == 8
+
+
+def test_guards_record_again_when_captured_state_changes():
+    torch.manual_seed(0)
+    step, _ = WORKLOADS["optim_sgd"]()
+    compiled = torch.compile(step)
+    for _ in range(3):
+        compiled()
+    cells = dict(zip(step.__code__.co_freevars, step.__closure__))
+    model, opt = cells["model"].cell_contents, cells["opt"].cell_contents
+    assert compiled.stats.plans == 1
+    opt.param_groups[0]["lr"] = 1e-3  # a hyperparameter baked into the plan: recorded again
+    w = model[0].weight
+    before = w.detach().clone()
+    compiled()
+    assert compiled.stats.guard_misses == 1
+    g = w.grad.clone()
+    np.testing.assert_allclose(w.detach().numpy(), (before - 1e-3 * g).numpy(), rtol=1e-6, atol=1e-7)
+    compiled()
+    assert compiled.stats.plans == 2 and compiled.stats.fused_calls == 2
+    w.data = w.detach().clone()  # a parameter's storage replaced: the plan's guard on it fails
+    compiled()
+    assert compiled.stats.guard_misses == 2
+
+
+def test_arguments_are_bound_by_position_and_guarded_by_shape():
+    torch.manual_seed(0)
+    step, (x, y) = WORKLOADS["blitz_cnn"]()
+    compiled = torch.compile(step)
+    torch.manual_seed(0)
+    eager_step, _ = WORKLOADS["blitz_cnn"]()
+    batches = [(torch.randn(4, 3, 32, 32), torch.randint(0, 10, (4,))) for _ in range(4)]
+    batches.append((torch.randn(2, 3, 32, 32), torch.randint(0, 10, (2,))))  # another shape: another guard set
+    for xb, yb in batches:
+        np.testing.assert_allclose(compiled(xb, yb).item(), eager_step(xb, yb).item(), rtol=1e-5)
+    assert compiled.stats.fused_calls == 2 and len(compiled.stats.as_dict()) > 0
+
+
+def test_data_dependent_steps_break_with_one_warning():
+    class DynamicNet(torch.nn.Module):  # the tutorial's: its depth drawn by Python's random module every call
+        def __init__(self):
+            super().__init__()
+            self.input_linear = torch.nn.Linear(8, 6)
+            self.middle_linear = torch.nn.Linear(6, 6)
+            self.output_linear = torch.nn.Linear(6, 2)
+
+        def forward(self, x):
+            h_relu = self.input_linear(x).clamp(min=0)
+            for _ in range(random.randint(0, 3)):
+                h_relu = self.middle_linear(h_relu).clamp(min=0)
+            return self.output_linear(h_relu)
+
+    def losses(compiled):
+        torch.manual_seed(0)
+        random.seed(0)
+        model = DynamicNet()
+        opt = torch.optim.SGD(model.parameters(), lr=1e-4, momentum=0.9)
+        x, y = torch.randn(4, 8), torch.randn(4, 2)
+
+        def step(x, y):
+            loss = torch.nn.functional.mse_loss(model(x), y, reduction="sum")
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+            return loss
+        fn = torch.compile(step) if compiled else step
+        return [fn(x, y).item() for _ in range(20)], fn
+
+    eager, _ = losses(False)
+    with pytest.warns(UserWarning, match=r"graph break in .*random\.randint"):
+        compiled, fn = losses(True)
+    assert compiled == eager and fn.stats.graph_breaks == 1 and fn.stats.eager_calls == 20
+
+    def step_with_item(x):
+        loss = (x * 2).mm(x).sum()
+        return loss * (2.0 if loss.item() > 0 else 1.0)
+    f = torch.compile(step_with_item)
+    with pytest.warns(UserWarning, match=r"graph break .*\.item\(\)") as record:
+        for _ in range(3):
+            f(torch.ones(2, 2))
+    assert len(record) == 1 and f.stats.graph_breaks == 1
 
 
 def test_compiled_module_wraps_the_module():
@@ -40,7 +192,7 @@ def test_compiled_module_wraps_the_module():
     assert list(cm.state_dict()) == ["_orig_mod.weight", "_orig_mod.bias"]
     assert cm.weight is model.weight and cm.in_features == 4  # attributes are the module's
     x = torch.randn(2, 4)
-    with pytest.warns(UserWarning, match="graph break .*Tensor.matmul|graph break .*autograd"):
+    with pytest.warns(UserWarning, match="graph break .*requires grad"):  # backward would run outside
         np.testing.assert_array_equal(cm(x).detach().numpy(), model(x).detach().numpy())
     assert len(list(cm.parameters())) == 2
 

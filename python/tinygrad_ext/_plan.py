@@ -345,7 +345,8 @@ def build(rec, arg_tensors, result, fuse=True):
     structure = _flatten(result, outs)
     for t in outs:
         if t.requires_grad and is_grad_enabled() and not rec.backward_ran:
-            raise GraphBreak("a returned tensor that requires grad (its backward would run outside the plan)")
+            raise GraphBreak("a returned tensor that requires grad (autograd: its backward would run outside the "
+                             "plan; call backward inside the compiled step, or run it under no_grad)")
     arg_of = {}
     for i, t in enumerate(arg_tensors):
         arg_of.setdefault(id(_IMPL.__get__(t)), i)
