@@ -211,6 +211,7 @@ Tensor binary_tensors(BinaryOpId op, const Tensor& a, const Tensor& b, bool refl
 
 void bind_nn(py::module_& m);  // bindings/nn.cpp: convolution, pooling, softmax and losses
 void bind_dlpack(py::module_& m);  // bindings/dlpack.cpp: to_dlpack / from_dlpack capsules
+void bind_linalg(py::module_& m);  // bindings/linalg.cpp: the CPU-only CTC loss and SVD
 
 PYBIND11_MODULE(_C, m) {
   m.doc() = "tinygrad_ext core: tensors, views and kernels (C++/CUDA)";
@@ -504,4 +505,5 @@ PYBIND11_MODULE(_C, m) {
 
   bind_nn(m);
   bind_dlpack(m);
+  bind_linalg(m);
 }

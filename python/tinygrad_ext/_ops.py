@@ -1187,6 +1187,25 @@ class Embedding(Op):
         return IndexPutAccumulate.apply(g, ctx.shape, 0, [idx]), None, None
 
 
+class CtcLoss(Op):
+    """(log_probs (T, N, C), targets int64, input_lengths, target_lengths, blank, zero_infinity) -> the
+    negative log-likelihood per sample (N,), by the CPU kernel of csrc/cpu/ctc.cpp. Its gradient is torch's,
+    meant for log_probs out of a log_softmax (see ctc.cpp); like torch's it has no second derivative."""
+    _saves_inputs = True
+
+    @staticmethod
+    def forward(ctx, log_probs, targets, input_lengths, target_lengths, blank, zero_infinity):
+        nll, log_alpha = _C.ctc_loss(log_probs._impl, targets._impl, input_lengths, target_lengths, blank)
+        ctx.args = (log_probs._impl, targets._impl, input_lengths, target_lengths)
+        ctx.blank, ctx.zero_infinity, ctx.nll, ctx.log_alpha = blank, zero_infinity, nll, log_alpha
+        return nll
+
+    @staticmethod
+    def backward(ctx, g):
+        grad = _C.ctc_loss_backward(g._impl, *ctx.args, ctx.nll, ctx.log_alpha, ctx.blank, ctx.zero_infinity)
+        return (_t(grad),) + (None,) * 5
+
+
 # ------------------------------------------------------------ ops from the registry
 def _formula(expr, params):
     return eval(compile(f"lambda {', '.join(params)}: {expr}", "<op registry>", "eval"), {})  # noqa: S307

@@ -144,19 +144,23 @@ def _adaptive_output(input, output_size, name):
     return oh, ow
 
 
-def _window_mean(x, dim, n_out):
-    """Means of x over the windows [floor(i * n / n_out), ceil((i + 1) * n / n_out)) of dim (n = its size):
-    one gather of the (at most max_len) rows of every window, the padding masked out by a select (an inf
-    or nan stays in its own windows), a sum and a division."""
-    from ..tensor import arange
-    n = x.shape[dim]
-    i = arange(n_out, device=x.device)
+def _adaptive_windows(n, n_out, device):
+    """The windows [floor(i * n / n_out), ceil((i + 1) * n / n_out)) of an adaptive pool over a dim of size n:
+    their starts and ends, and the (n_out, width) row numbers of each padded to the longest (width) window
+    with `pad` marking the padding (its rows read row 0)."""
+    i = arange(n_out, device=device)
     start, end = (i * n) // n_out, -((-(i + 1) * n) // n_out)
     width = int((end - start).max())
-    k = arange(width, device=x.device)
-    rows = start.unsqueeze(1) + k  # (n_out, width)
+    rows = start.unsqueeze(1) + arange(width, device=device)
     pad = rows >= end.unsqueeze(1)
-    g = x.index_select(dim, rows.masked_fill(pad, 0).reshape(-1))
+    return start, end, width, rows.masked_fill(pad, 0), pad
+
+
+def _window_mean(x, dim, n_out):
+    """Means of x over the adaptive windows of dim: one gather of the (at most width) rows of every window,
+    the padding masked out by a select (an inf or nan stays in its own windows), a sum and a division."""
+    start, end, width, rows, pad = _adaptive_windows(x.shape[dim], n_out, x.device)
+    g = x.index_select(dim, rows.reshape(-1))
     shape = list(x.shape)
     shape[dim:dim + 1] = [n_out, width]
     g = g.reshape(shape)
@@ -187,9 +191,43 @@ def adaptive_max_pool2d(input, output_size, return_indices=False):
         from ..tensor import zeros
         out = zeros(*input.shape[:-2], oh, ow, dtype=input.dtype, device=input.device) * input.sum()
         return (out, zeros(*out.shape, dtype=_dtype.int64, device=input.device)) if return_indices else out
-    if H % oh or W % ow:
-        raise NotImplementedError("adaptive_max_pool2d supports output sizes that divide the input size only")
-    return max_pool2d(input, (H // oh, W // ow), return_indices=return_indices)
+    if not input.dtype.is_floating_point:
+        raise NotImplementedError(f"\"adaptive_max_pool2d\" not implemented for '{input.dtype._legacy[:-6]}'")
+    if H % oh == 0 and W % ow == 0:  # equal windows: plain max pooling
+        return max_pool2d(input, (H // oh, W // ow), return_indices=return_indices)
+    return _adaptive_max(input, (oh, ow), return_indices)
+
+
+def _adaptive_max(input, sizes, return_indices):
+    """Adaptive max pooling over the last len(sizes) dims, windows of varying size: every (padded) window
+    gathered, -inf in its padding, and the first maximum in row-major order taken (torch's tie rule); the
+    index is the maximum's flat position in its plane (or volume)."""
+    k, lead = len(sizes), tuple(input.shape[:input.dim() - len(sizes)])
+    spatial = input.shape[len(lead):]
+    windows = [_adaptive_windows(n, o, input.device) for n, o in zip(spatial, sizes)]
+    g = input
+    for d, (_, _, _, rows, _) in enumerate(windows):
+        g = g.index_select(len(lead) + d, rows.reshape(-1))
+    widths = [w[2] for w in windows]
+    g = g.reshape(*lead, *[v for o, w in zip(sizes, widths) for v in (o, w)])
+    g = g.permute(*range(len(lead)), *range(len(lead), len(lead) + 2 * k, 2), *range(len(lead) + 1, len(lead) + 2 * k, 2))
+    g = g.reshape(*lead, *sizes, math.prod(widths))
+    pad = None
+    for d, (_, _, _, _, p) in enumerate(windows):  # (o_d, w_d) placed at dims d and k + d of a 2k-dim mask
+        shape = [1] * (2 * k)
+        shape[d], shape[k + d] = sizes[d], widths[d]
+        p = p.reshape(shape)
+        pad = p if pad is None else pad | p
+    out, j = g.masked_fill(pad.reshape(*sizes, -1), -math.inf).max(-1)
+    if not return_indices:
+        return out
+    index, stride = 0, 1
+    for d in reversed(range(k)):  # j = sum over dims of (offset in window) * (later windows' widths)
+        shape = [1] * k
+        shape[d] = sizes[d]
+        index = index + (windows[d][0].reshape(shape) + j % widths[d]) * stride
+        j, stride = j // widths[d], stride * spatial[d]
+    return out, index
 
 
 # -------------------------------------------------------------- activations
@@ -1127,6 +1165,8 @@ def _as_2d(input, name):
 def max_pool1d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False, return_indices=False):
     k, s, p, d = _pool1d_args(kernel_size, stride, padding, dilation)
     out = max_pool2d(_as_2d(input, "max_pool1d"), k, s, p, d, ceil_mode, return_indices)
+    if not return_indices and not input.dtype.is_floating_point:  # torch's kernel without indices: floats only
+        raise NotImplementedError(f"\"max_pool1d_impl\" not implemented for '{input.dtype._legacy[:-6]}'")
     return (out[0].squeeze(-2), out[1].squeeze(-2)) if return_indices else out.squeeze(-2)
 
 
@@ -1220,8 +1260,10 @@ def adaptive_avg_pool3d(input, output_size):
 
 def adaptive_max_pool3d(input, output_size, return_indices=False):
     sizes = _adaptive_sizes_3d(input, output_size, "adaptive_max_pool3d")
+    if not input.dtype.is_floating_point:
+        raise NotImplementedError(f"\"adaptive_max_pool3d_cpu\" not implemented for '{input.dtype._legacy[:-6]}'")
     if any(n % o for n, o in zip(input.shape[-3:], sizes)):
-        raise NotImplementedError("adaptive_max_pool3d supports output sizes that divide the input size only")
+        return _adaptive_max(input, sizes, return_indices)
     return max_pool3d(input, [n // o for n, o in zip(input.shape[-3:], sizes)], return_indices=return_indices)
 
 
@@ -1598,6 +1640,37 @@ def gaussian_nll_loss(input, target, var, full=False, eps=1e-6, reduction="mean"
     if full:
         loss = loss + 0.5 * math.log(2 * math.pi)
     return _reduce(loss, _REDUCTIONS[reduction])
+
+
+def _ctc_lengths(lengths, name):
+    """input_lengths / target_lengths as a list of ints: an integer tensor (0-d or 1-d) or a tuple/list of ints."""
+    if isinstance(lengths, Tensor):
+        if lengths.dtype.is_floating_point or lengths.dtype == _dtype.bool:
+            raise RuntimeError(f"{name} must be integral")
+        return [int(v) for v in lengths.reshape(-1).tolist()]
+    if isinstance(lengths, (tuple, list)) and all(isinstance(v, numbers.Integral) for v in lengths):
+        return [int(v) for v in lengths]
+    raise TypeError(f"ctc_loss(): argument '{name}' must be a Tensor or a tuple of ints, not {type(lengths).__name__}")
+
+
+def ctc_loss(log_probs, targets, input_lengths, target_lengths, blank=0, reduction="mean", zero_infinity=False):
+    """The connectionist temporal classification loss: the negative log-likelihood of the targets summed over
+    the alignments of log_probs (T, N, C) or (T, C). targets: padded (N, S) or concatenated 1-d; 'mean' divides
+    each loss by its target length (at least 1) before the batch mean; zero_infinity zeroes infinite losses
+    (impossible alignments) and their gradients. CPU tensors only (the kernel is csrc/cpu/ctc.cpp)."""
+    code = _reduction_code(reduction)
+    unbatched = log_probs.dim() == 2
+    if unbatched:
+        log_probs = log_probs.unsqueeze(1)
+        targets = targets.unsqueeze(0) if targets.dim() == 1 else targets
+    ins, tls = _ctc_lengths(input_lengths, "input_lengths"), _ctc_lengths(target_lengths, "target_lengths")
+    targets = targets if targets.dtype == _dtype.int64 else targets.long()
+    nll = _ops.CtcLoss.apply(log_probs, targets, ins, tls, int(blank), bool(zero_infinity))
+    if zero_infinity:
+        nll = where(nll == float("inf"), nll.new_zeros(()), nll)
+    if code == 1:
+        return (nll / nll.new_tensor([max(n, 1) for n in tls])).mean()
+    return nll.sum() if code == 2 else nll.squeeze(0) if unbatched else nll
 
 
 def _feature_dropout(input, p, training, inplace, batched):

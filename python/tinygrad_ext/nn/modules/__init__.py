@@ -8,7 +8,7 @@ from .conv import Conv1d, Conv2d, Conv3d, ConvTranspose1d, ConvTranspose2d, Conv
 from .dropout import Dropout, Dropout1d, Dropout2d, Dropout3d
 from .flatten import Flatten, Unflatten
 from .linear import Bilinear, Identity, Linear
-from .loss import (BCELoss, BCEWithLogitsLoss, CosineEmbeddingLoss, CrossEntropyLoss, GaussianNLLLoss,
+from .loss import (BCELoss, BCEWithLogitsLoss, CTCLoss, CosineEmbeddingLoss, CrossEntropyLoss, GaussianNLLLoss,
                    HingeEmbeddingLoss, HuberLoss, KLDivLoss, L1Loss, MSELoss, MarginRankingLoss, NLLLoss,
                    PoissonNLLLoss, SmoothL1Loss, TripletMarginLoss)
 from .module import Module
@@ -39,6 +39,7 @@ __all__ = [
            "BatchNorm2d",
            "Bilinear",
            "CELU",
+           "CTCLoss",
            "Conv1d",
            "Conv2d",
            "Conv3d",
