@@ -514,56 +514,76 @@ _DTYPES = {_fusion._dtype.float32.id: _fusion._dtype.float32, _fusion._dtype.flo
 
 
 def _fuse(log, escaping):
-    """The log with each chain of elementwise calls (a fresh value read by exactly one later elementwise call, with
-    no write to any buffer in between) as one fused call; a chain may end in a full sum. Returns
-    (log, fused kernels, ops they run)."""
-    info = [(_elementwise(e) if e[0] not in ("_setgrad", "_opaque_step") else None) for e in log]
-    readers, produced_at = {}, {}
-    for n, e in enumerate(log):
-        if e[0] == "_setgrad":
-            if e[2] is not None:
-                readers.setdefault(id(e[2]), []).append(n)
-            continue
-        if e[0] == "_opaque_step":
-            continue
-        for a in _impls(e[2]) + _impls(list(e[3].values())):
-            readers.setdefault(id(a), []).append(n)
-        if isinstance(e[4], _IMPL_TYPE) and (info[n] is None or info[n][2] is None):
-            produced_at.setdefault(id(e[4]), n)
-    mutation_before = []  # index of the latest mutating call at or before n
-    last = -1
-    for n, e in enumerate(log):
-        if e[0] in ("_opaque_step",) or (e[0] not in ("_setgrad",) and (
-                e[0] in _MUTATES or (info[n] is not None and info[n][2] is not None) or _writes_out(e))):
-            last = n
-        mutation_before.append(last)
+    """The log with each chain of elementwise calls as one fused call (a chain may end in a full sum).
 
-    def inlinable(n, reader):
-        i = info[n]
-        if i is None or i[2] is not None or produced_at.get(id(log[n][4])) != n:
+    A call P is computed inside the later elementwise call R (not run on its own) when the value P writes (a fresh
+    result, or into a buffer it was given) is read by R alone before that buffer is written again, nothing is
+    written between P and R, and the value is dead after R: R or a later call overwrites the buffer, or nothing
+    outside the step can see it (not returned, not held by a live tensor: a fresh value, an optimizer's scratch).
+    Returns (log, fused kernels, ops they run)."""
+    info = [(_elementwise(e) if e[0] not in ("_setgrad", "_opaque_step") else None) for e in log]
+    n = len(log)
+    writes, mutating = [None] * n, [False] * n
+    source = [dict() for _ in range(n)]  # call -> {id(impl) read: the call that wrote the value read}
+    readers, next_writer, last_writer = {}, {}, {}
+    for k, e in enumerate(log):
+        if e[0] == "_opaque_step":
+            mutating[k] = True
+            continue
+        read = [e[2]] if e[0] == "_setgrad" and e[2] is not None else []
+        if e[0] not in ("_setgrad",):
+            if info[k] is not None:
+                read = [o for o in info[k][1] if isinstance(o, _IMPL_TYPE)]
+            else:
+                read = _impls(e[2]) + _impls(list(e[3].values()))
+        for a in read:
+            w = last_writer.get(id(a))
+            source[k][id(a)] = w
+            if w is not None:
+                readers.setdefault(w, []).append(k)
+        if e[0] == "_setgrad":
+            continue
+        out = e[4]
+        if info[k] is not None and info[k][2] is not None:
+            writes[k], mutating[k] = info[k][2], True
+        elif e[0] in _MUTATES and e[2] and isinstance(e[2][0], _IMPL_TYPE):
+            writes[k], mutating[k] = e[2][0], True
+        elif _writes_out(e):
+            writes[k], mutating[k] = out, True
+        elif isinstance(out, _IMPL_TYPE):
+            writes[k] = out
+        if writes[k] is not None:
+            w = last_writer.get(id(writes[k]))
+            if w is not None:
+                next_writer.setdefault(w, k)
+            last_writer[id(writes[k])] = k
+    later_mutation = [n] * (n + 1)  # the first mutating call at or after k
+    for k in range(n - 1, -1, -1):
+        later_mutation[k] = k if mutating[k] else later_mutation[k + 1]
+
+    def inlinable(p, r):
+        if info[p] is None or readers.get(p) != [r] or later_mutation[p + 1] < r:
             return False
-        if id(log[n][4]) in escaping:
-            return False
-        rs = readers.get(id(log[n][4]), [])
-        return rs == [reader] and mutation_before[reader - 1] < n if reader > 0 else False
+        dead = next_writer.get(p) is not None or (id(writes[p]) not in escaping)
+        return dead
 
     absorbed, fused, out = set(), {}, []
-    for n in range(len(log) - 1, -1, -1):
-        e = log[n]
-        if n in absorbed:
+    for k in range(n - 1, -1, -1):
+        e = log[k]
+        if k in absorbed:
             continue
         is_sum = e[0] == "sum" and _full_sum(e)
-        if info[n] is None and not is_sum:
+        if info[k] is None and not is_sum:
             continue
-        members = _members(n, log, info, inlinable, is_sum)
-        if len(members) < 2:
+        members = _members(k, log, info, source, inlinable, is_sum)
+        if len(members) < 2 or not _no_overlap(members, log, info):
             continue
         absorbed.update(members)
-        fused[n] = members
-    for n, e in enumerate(log):
-        if n in fused:
-            out.append(_fused_entry(fused[n], log, info))
-        elif n not in absorbed:
+        fused[k] = members
+    for k, e in enumerate(log):
+        if k in fused:
+            out.append(_fused_entry(fused[k], log, info))
+        elif k not in absorbed:
             out.append(e)
     return out, len(fused), sum(len(m) for m in fused.values())
 
@@ -595,23 +615,30 @@ def _full_sum(e):
             and a.dtype in _DTYPES and out.dtype == a.dtype)
 
 
-def _members(n, log, info, inlinable, is_sum):
-    """n and the calls inlined into it (their value computed inside n's kernel), in log order."""
-    members, producer = {n}, {}
-    for m in range(n):
-        if info[m] is not None and info[m][2] is None:
-            producer[id(log[m][4])] = m
-    stack = [n]
+def _members(k, log, info, source, inlinable, is_sum):
+    """k and the calls inlined into it (their value computed inside k's kernel), in log order."""
+    members, stack = {k}, [k]
     while stack:
-        k = stack.pop()
-        operands = (log[k][2][0],) if k == n and is_sum else info[k][1]
+        r = stack.pop()
+        operands = (log[r][2][0],) if r == k and is_sum else info[r][1]
         for o in operands:
             if isinstance(o, _IMPL_TYPE):
-                p = producer.get(id(o))
-                if p is not None and p not in members and inlinable(p, k):
+                p = source[r].get(id(o))
+                if p is not None and p not in members and inlinable(p, r):
                     members.add(p)
                     stack.append(p)
     return sorted(members)
+
+
+def _no_overlap(members, log, info):
+    """Whether the chain's result buffer shares no storage with an input other than itself (a transposed view of
+    the buffer read while it is written would see written elements)."""
+    last = members[-1]
+    dst = info[last][2] if info[last] is not None else None
+    if dst is None:
+        return True
+    return all(not isinstance(o, _IMPL_TYPE) or o is dst or o.storage_id != dst.storage_id
+               for m in members for o in info[m][1])
 
 
 def _fused_entry(members, log, info):
@@ -619,7 +646,7 @@ def _fused_entry(members, log, info):
     last = members[-1]
     is_sum = info[last] is None
     body = members[:-1] if is_sum else members
-    index = {id(log[m][4]): j for j, m in enumerate(body) if m != last}  # (the last may write into an input)
+    index = {}  # the value each earlier member wrote (a fresh result, or into a buffer) -> its step
     inputs, steps = [], []
     dtype = _DTYPES[log[last][4].dtype]
     for m in body:
@@ -637,6 +664,7 @@ def _fused_entry(members, log, info):
                 inputs.append(o if key is not None else _C.full([], float(o), dtype.id, 0, 0))
                 pos = len(inputs) - 1
             args.append(("in", pos))
+        index[id(info[m][2] if info[m][2] is not None else log[m][4])] = len(steps)
         steps.append((name, tuple(args)))
     chain = _fusion.Chain(steps, len(inputs), "sum" if is_sum else None)
     dst = None if is_sum else info[last][2]
