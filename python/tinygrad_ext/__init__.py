@@ -144,17 +144,17 @@ def polygamma(n, input, *, out=None):
     return result if out is None else _write_out(out, result)
 
 
-def max(input, dim=None, keepdim=False, *, out=None, axis=None, keepdims=None):  # noqa: A001
+def max(input, dim=None, keepdim=False, *, out=None):  # noqa: A001
     if isinstance(dim, Tensor):
         return maximum(input, dim, out=out)  # noqa: F821 (generated above)
-    result = input.max(dim, keepdim, axis=axis, keepdims=keepdims)
+    result = input.max(dim, keepdim)
     return result if out is None else _write_out(out, result)
 
 
-def min(input, dim=None, keepdim=False, *, out=None, axis=None, keepdims=None):  # noqa: A001
+def min(input, dim=None, keepdim=False, *, out=None):  # noqa: A001
     if isinstance(dim, Tensor):
         return minimum(input, dim, out=out)  # noqa: F821 (generated above)
-    result = input.min(dim, keepdim, axis=axis, keepdims=keepdims)
+    result = input.min(dim, keepdim)
     return result if out is None else _write_out(out, result)
 
 
@@ -176,12 +176,12 @@ def can_cast(from_, to):
     return _C.can_cast(from_.id, to.id)
 
 
-def softmax(input, dim=None, dtype=None, *, axis=None):
-    return input.softmax(axis if dim is None else dim, dtype=dtype)
+def softmax(input, dim=None, dtype=None):
+    return input.softmax(dim, dtype=dtype)
 
 
-def log_softmax(input, dim=None, dtype=None, *, axis=None):
-    return input.log_softmax(axis if dim is None else dim, dtype=dtype)
+def log_softmax(input, dim=None, dtype=None):
+    return input.log_softmax(dim, dtype=dtype)
 
 
 from . import _linalg_ops, _reduction_ops, _scatter_ops, _shape_ops  # noqa: E402
@@ -202,7 +202,11 @@ from . import utils, vision  # noqa: E402
 from .utils.dlpack import from_dlpack  # noqa: E402
 from . import distributed  # noqa: E402
 from ._docs import complete as _complete_docs  # noqa: E402
+from ._arg_aliases import install as _install_aliases  # noqa: E402
 
+_install_aliases(globals(), "torch.")  # numpy's axis=, keepdims=, x=, x2= ... wherever torch takes them
+_install_aliases(vars(nn.functional), "torch.nn.functional.")
+_install_aliases(Tensor, "Tensor.")
 _complete_docs(globals(), "torch.", Tensor, globals())  # own __name__ and a docstring for every public function
 _complete_docs(vars(nn.functional), "torch.nn.functional.", Tensor, globals())
 _complete_docs(Tensor, "Tensor.", Tensor, globals())

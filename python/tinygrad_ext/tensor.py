@@ -1085,9 +1085,7 @@ class Tensor:
         return addmm(self, mat1, mat2, beta=beta, alpha=alpha)
 
     # ------------------------------------------------------------- reductions
-    def sum(self, dim=None, keepdim=False, dtype=None, *, axis=None, keepdims=None):
-        if axis is not None or keepdims is not None:
-            dim, keepdim = _dim_alias("sum", dim, keepdim, axis, keepdims, None)
+    def sum(self, dim=None, keepdim=False, dtype=None):
         dims = _dims_arg(dim)
         if _integer_reduction(self, dtype, dims):  # summed in that dtype (wrapping), as torch's
             return self.to(dtype).sum(dims, keepdim).to(dtype)
@@ -1095,9 +1093,7 @@ class Tensor:
             return _ops.Sum.apply(self, dims, keepdim, dtype)
         return _wrap(_C.sum(self._impl, dims, keepdim, None if dtype is None else dtype.id))
 
-    def cumsum(self, dim=None, dtype=None, *, axis=None):
-        if axis is not None:
-            dim, _ = _dim_alias("cumsum", dim, False, axis, None, None)
+    def cumsum(self, dim=None, dtype=None):
         if dim is None:
             raise TypeError("cumsum() missing 1 required positional argument: 'dim'")
         if dtype is _dtype.bool:  # (after the dim check; a 0-d tensor runs no kernel)
@@ -1111,9 +1107,7 @@ class Tensor:
             return _ops.Cumsum.apply(self, dim, dtype)
         return _wrap(_C.cumsum(self._impl, dim, None if dtype is None else dtype.id))
 
-    def mean(self, dim=None, keepdim=False, dtype=None, *, axis=None, keepdims=None):
-        if axis is not None or keepdims is not None:
-            dim, keepdim = _dim_alias("mean", dim, keepdim, axis, keepdims, None)
+    def mean(self, dim=None, keepdim=False, dtype=None):
         t = self if dtype is None else self.to(dtype)
         if not t.dtype.is_floating_point:
             raise RuntimeError("mean(): could not infer output dtype. Input dtype must be either a floating point "
@@ -1122,9 +1116,7 @@ class Tensor:
         n = _reduced_count(t.shape, dims)
         return t.sum(dims, keepdim) / n if n else t.sum(dims, keepdim) * math.nan
 
-    def prod(self, dim=None, keepdim=False, dtype=None, *, axis=None, keepdims=None):
-        if axis is not None or keepdims is not None:
-            dim, keepdim = _dim_alias("prod", dim, keepdim, axis, keepdims, None)
+    def prod(self, dim=None, keepdim=False, dtype=None):
         dims = _dims_arg(dim)
         _integer_reduction(self, dtype, dims)
         t = self if dtype is None else self.to(dtype)
@@ -1133,10 +1125,7 @@ class Tensor:
         out = _wrap(_C.prod(t._impl, dims, keepdim))
         return out if dtype is None or out.dtype is dtype else out.to(dtype)
 
-    def var(self, dim=None, unbiased=None, keepdim=False, *, correction=None, axis=None, keepdims=None,
-            _name="var"):
-        if axis is not None or keepdims is not None:
-            dim, keepdim = _dim_alias("var", dim, keepdim, axis, keepdims, None)
+    def var(self, dim=None, unbiased=None, keepdim=False, *, correction=None, _name="var"):
         if not self.dtype.is_floating_point:
             raise RuntimeError("std and var only support floating point and complex dtypes")
         if correction is None:
@@ -1153,8 +1142,8 @@ class Tensor:
             return _ops.Var.apply(self, dims, correction, keepdim)
         return _wrap(_ops.Var.forward(_ops._NoCtx(), self, dims, correction, keepdim))
 
-    def std(self, dim=None, unbiased=None, keepdim=False, *, correction=None, axis=None, keepdims=None):
-        v = self.var(dim, unbiased, keepdim, correction=correction, axis=axis, keepdims=keepdims, _name="std")
+    def std(self, dim=None, unbiased=None, keepdim=False, *, correction=None):
+        v = self.var(dim, unbiased, keepdim, correction=correction, _name="std")
         return _ops.StdSqrt.apply(v) if _needs_grad(v) else _wrap(_C.sqrt(v._impl))
 
     def norm(self, p="fro", dim=None, keepdim=False, dtype=None):
@@ -1196,51 +1185,35 @@ class Tensor:
             v, i = _wrap(v), _wrap(i)
         return _MinMax(v, i)
 
-    def max(self, dim=None, keepdim=False, *, axis=None, keepdims=None):
-        if axis is not None or keepdims is not None:
-            dim, keepdim = _dim_alias("max", dim, keepdim, axis, keepdims, None)
+    def max(self, dim=None, keepdim=False):
         return self._minmax(dim, keepdim, True, "max")
 
-    def min(self, dim=None, keepdim=False, *, axis=None, keepdims=None):
-        if axis is not None or keepdims is not None:
-            dim, keepdim = _dim_alias("min", dim, keepdim, axis, keepdims, None)
+    def min(self, dim=None, keepdim=False):
         return self._minmax(dim, keepdim, False, "min")
 
-    def amax(self, dim=(), keepdim=False, *, axis=None, keepdims=None):
-        if axis is not None or keepdims is not None:
-            dim, keepdim = _dim_alias("amax", dim, keepdim, axis, keepdims, ())
+    def amax(self, dim=(), keepdim=False):
         if _needs_grad(self):
             return _ops.Amax.apply(self, _dims_arg(dim) or [], keepdim, "amax", True)
         return _wrap(_C.amax(self._impl, _dims_arg(dim) or [], keepdim, "amax"))
 
-    def amin(self, dim=(), keepdim=False, *, axis=None, keepdims=None):
-        if axis is not None or keepdims is not None:
-            dim, keepdim = _dim_alias("amin", dim, keepdim, axis, keepdims, ())
+    def amin(self, dim=(), keepdim=False):
         if _needs_grad(self):
             return _ops.Amax.apply(self, _dims_arg(dim) or [], keepdim, "amin", False)
         return _wrap(_C.amin(self._impl, _dims_arg(dim) or [], keepdim, "amin"))
 
-    def argmax(self, dim=None, keepdim=False, *, axis=None, keepdims=None):
-        if axis is not None or keepdims is not None:
-            dim, keepdim = _dim_alias("argmax", dim, keepdim, axis, keepdims, None)
+    def argmax(self, dim=None, keepdim=False):
         return _wrap(_C.argmax(self._impl, dim, keepdim, True))
 
-    def argmin(self, dim=None, keepdim=False, *, axis=None, keepdims=None):
-        if axis is not None or keepdims is not None:
-            dim, keepdim = _dim_alias("argmin", dim, keepdim, axis, keepdims, None)
+    def argmin(self, dim=None, keepdim=False):
         return _wrap(_C.argmax(self._impl, dim, keepdim, False))
 
-    def any(self, dim=None, keepdim=False, *, axis=None, keepdims=None):
-        if axis is not None or keepdims is not None:
-            dim, keepdim = _dim_alias("any", dim, keepdim, axis, keepdims, None)
+    def any(self, dim=None, keepdim=False):
         b = self.to(_dtype.bool).to(_dtype.uint8)
         out_dt = _dtype.uint8 if self.dtype is _dtype.uint8 else _dtype.bool  # (torch keeps uint8)
         return _wrap(_C.amax(b._impl, _dims_arg(dim) or [], keepdim, "any")).to(out_dt) if b.numel() else \
             zeros(() if dim is None else b.sum(dim, keepdim).shape, dtype=out_dt)
 
-    def all(self, dim=None, keepdim=False, *, axis=None, keepdims=None):
-        if axis is not None or keepdims is not None:
-            dim, keepdim = _dim_alias("all", dim, keepdim, axis, keepdims, None)
+    def all(self, dim=None, keepdim=False):
         out = ~((~self.to(_dtype.bool)).any(dim, keepdim))
         return out.to(_dtype.uint8) if self.dtype is _dtype.uint8 else out
 
@@ -1425,15 +1398,6 @@ def _bool_clamp_promotes(lo, hi):
 
 def _can_cast_into(t, other):
     return _C.can_cast(_C.result_type(t._impl, other._impl if isinstance(other, Tensor) else other), t._impl.dtype)
-
-
-def _dim_alias(name, dim, keepdim, axis, keepdims, default):
-    """numpy's spellings, which torch accepts too: axis for dim, keepdims for keepdim."""
-    if axis is not None:
-        if dim is not default:
-            raise TypeError(f"{name}() got multiple values for argument 'dim' (given as 'dim' and as 'axis')")
-        dim = axis
-    return dim, keepdim if keepdims is None else keepdims
 
 
 def _dims_arg(dim):
@@ -1887,12 +1851,10 @@ def addmm(input, mat1, mat2, beta=1, alpha=1):
     return _wrap(_C.addmm(input._impl, mat1._impl, mat2._impl))
 
 
-def cat(tensors, dim=0, *, axis=None):
+def cat(tensors, dim=0):
     tensors = list(tensors)
     if not tensors:
         raise ValueError("torch.cat(): expected a non-empty list of Tensors")
-    if axis is not None:
-        dim = axis
     dt = tensors[0].dtype if isinstance(tensors[0], Tensor) else None
     for t in tensors:
         if isinstance(t, Tensor) and t.dtype is not dt:  # mixed dtypes: promoted as by +
@@ -1915,10 +1877,8 @@ def cat(tensors, dim=0, *, axis=None):
         raise
 
 
-def stack(tensors, dim=0, *, axis=None):
+def stack(tensors, dim=0):
     tensors = list(tensors)
-    if axis is not None:
-        dim = axis
     if not tensors:
         raise RuntimeError("stack expects a non-empty TensorList")
     d = _C.wrap_dim(dim, tensors[0].dim() + 1)  # (the dim is checked first, as torch's)
