@@ -841,8 +841,8 @@ def test_conv_bad_inputs():
         F.max_pool2d(torch.randn(1, 3, 2, 2), 3)
     with pytest.raises(RuntimeError, match="pad should be smaller than or equal to half of kernel size"):
         F.max_pool2d(torch.randn(1, 1, 6, 6), 2, padding=2)
-    with pytest.raises(RuntimeError, match="floating point"):
-        F.max_pool2d(torch.ones(1, 1, 4, 4, dtype=torch.int64), 2)
+    with pytest.raises(NotImplementedError, match="\"max_pool2d\" not implemented for 'Bool'"):
+        F.max_pool2d(torch.ones(1, 1, 4, 4, dtype=torch.bool), 2)
 
 
 def test_linear_and_loss_bad_inputs():

@@ -530,3 +530,100 @@ def test_final_fuzz_round_matches_torch():
     F.relu(x).sum().backward()
     assert x.grad.tolist() == [0.0, 1.0, 0.0, 1.0]  # torch's threshold_backward: NaN passes the gradient
     assert torch.tensor([2**63], dtype=torch.float32).item() == 2.0**63
+
+
+@pytest.mark.parametrize("dtype", [torch.uint8, torch.int32, torch.int64])
+def test_integer_conv2d_and_pools_as_torch_cpu(dtype):
+    # torch convolves and max-pools every integer dtype on the CPU (avg_pool2d: int64 only), wrapping on overflow
+    rng = np.random.default_rng(0)
+    x = rng.integers(0, 9, (2, 3, 6, 5))
+    w = rng.integers(0, 4, (4, 3, 3, 2))
+    b = rng.integers(0, 5, (4,))
+    ref = F.conv2d(torch.tensor(x, dtype=torch.float64), torch.tensor(w, dtype=torch.float64),
+                   torch.tensor(b, dtype=torch.float64), stride=(2, 1), padding=1).numpy()
+    got = F.conv2d(torch.tensor(x, dtype=dtype), torch.tensor(w, dtype=dtype), torch.tensor(b, dtype=dtype),
+                   stride=(2, 1), padding=1)
+    assert got.dtype == dtype
+    np.testing.assert_array_equal(got.numpy(), ref.astype(np.int64) % 256 if dtype == torch.uint8 else ref)
+    dilated = F.conv2d(torch.tensor(x, dtype=dtype), torch.tensor(w, dtype=dtype), dilation=(1, 2)) \
+        if dtype == torch.int64 else None  # torch's dilated kernel has int64 only
+    if dilated is not None:
+        ref = F.conv2d(torch.tensor(x, dtype=torch.float64), torch.tensor(w, dtype=torch.float64), dilation=(1, 2))
+        np.testing.assert_array_equal(dilated.numpy(), ref.numpy())
+    else:
+        check_raises(lambda: F.conv2d(torch.tensor(x, dtype=dtype), torch.tensor(w, dtype=dtype), dilation=2),
+                     NotImplementedError, "\"slow_conv_dilated<>\" not implemented for")
+    big = torch.full((1, 1, 2, 2), 200, dtype=torch.uint8)
+    assert F.conv2d(big, torch.full((1, 1, 2, 2), 2, dtype=torch.uint8)).item() == (200 * 2 * 4) % 256
+    xi = torch.tensor(x - 4, dtype=dtype) if dtype != torch.uint8 else torch.tensor(x, dtype=dtype)
+    v, i = F.max_pool2d(xi, 2, padding=1, return_indices=True)
+    vf, i_f = F.max_pool2d(xi.double(), 2, padding=1, return_indices=True)
+    np.testing.assert_array_equal(v.numpy(), vf.numpy())
+    np.testing.assert_array_equal(i.numpy(), i_f.numpy())
+    # a window of padding only holds the type's lowest value (torch's lower_bound), its index torch's
+    v, i = F.max_pool2d(torch.tensor([[[[5]]]], dtype=dtype), 2, padding=1, dilation=2, return_indices=True)
+    assert v.item() == np.iinfo(str(dtype)[6:]).min and i.item() == 2
+    if dtype == torch.int64:  # sum // divisor, truncated toward zero
+        got = F.avg_pool2d(torch.arange(25).reshape(1, 1, 5, 5) - 30, 2, padding=1)
+        assert got[0, 0, 0].tolist() == [-7, -14, -13]
+    else:
+        check_raises(lambda: F.avg_pool2d(torch.tensor(x, dtype=dtype), 2), NotImplementedError,
+                     "\"avg_pool2d\" not implemented for")
+    check_raises(lambda: F.max_pool1d(xi[0], 2), NotImplementedError, "\"max_pool1d_impl\" not implemented for")
+    np.testing.assert_array_equal(F.max_pool1d(xi[0], 2, return_indices=True)[0].numpy(),
+                                  F.max_pool1d(xi[0].double(), 2).numpy())
+    wt = torch.tensor(w[:, :, :2], dtype=dtype)  # conv_transpose2d: int64 only
+    if dtype == torch.int64:
+        xt = rng.integers(-5, 5, (2, 4, 3, 3))
+        ref = F.conv_transpose2d(torch.tensor(xt, dtype=torch.float64), wt.double(), stride=2)
+        got = F.conv_transpose2d(torch.tensor(xt), wt, stride=2)
+        np.testing.assert_array_equal(got.numpy(), ref.numpy())
+    else:
+        check_raises(lambda: F.conv_transpose2d(torch.ones(1, 4, 3, 3, dtype=dtype), wt), NotImplementedError,
+                     "\"slow_conv_transpose2d_out_cpu\" not implemented for")
+    for fn in (F.adaptive_avg_pool2d, F.adaptive_max_pool2d):
+        check_raises(lambda: fn(torch.tensor(x, dtype=dtype), 2), NotImplementedError, "not implemented for")
+
+
+def test_bool_conv2d_and_pools_raise_as_torch():
+    x = torch.ones(1, 1, 4, 4, dtype=torch.bool)
+    check_raises(lambda: F.conv2d(x, x), NotImplementedError, "\"slow_conv2d_cpu\" not implemented for 'Bool'")
+    check_raises(lambda: F.max_pool2d(x, 2), NotImplementedError, "\"max_pool2d\" not implemented for 'Bool'")
+    check_raises(lambda: F.avg_pool2d(x, 2), NotImplementedError, "\"avg_pool2d\" not implemented for 'Bool'")
+
+
+def _adaptive_max_reference(x, sizes):
+    """Values and flat indices of the first maximum of each adaptive window (loops over the windows)."""
+    k = len(sizes)
+    spatial = x.shape[-k:]
+    lead = x.reshape(-1, *spatial)
+    vals = np.empty((lead.shape[0], *sizes))
+    idx = np.empty((lead.shape[0], *sizes), dtype=np.int64)
+    for o in np.ndindex(*sizes):
+        sl = tuple(slice(i * n // s, -(-(i + 1) * n // s)) for i, n, s in zip(o, spatial, sizes))
+        for p in range(lead.shape[0]):
+            win = lead[p][sl]
+            j = np.unravel_index(np.argmax(win), win.shape)
+            vals[(p, *o)] = win[j]
+            idx[(p, *o)] = np.ravel_multi_index(tuple(s.start + jj for s, jj in zip(sl, j)), spatial)
+    return vals.reshape(*x.shape[:-k], *sizes), idx.reshape(*x.shape[:-k], *sizes)
+
+
+@pytest.mark.parametrize("shape,sizes", [((2, 3, 7, 5), (3, 2)), ((3, 10, 9), (4, 4)), ((2, 7, 5, 6), (3, 2, 4)),
+                                         ((1, 2, 5, 5, 5), (2, 3, 5))])
+def test_adaptive_max_pool_windows_of_varying_size(shape, sizes):
+    # was NotImplementedError unless the output size divided the input size
+    x = np.random.default_rng(1).standard_normal(shape)
+    x[..., 0, :2] = 1.0  # a tie: the first maximum in row-major order wins, as torch
+    fn = F.adaptive_max_pool2d if len(sizes) == 2 else F.adaptive_max_pool3d
+    t = torch.tensor(x, requires_grad=True)
+    out, idx = fn(t, sizes, return_indices=True)
+    ref, ref_idx = _adaptive_max_reference(x, sizes)
+    np.testing.assert_array_equal(out.detach().numpy(), ref)
+    np.testing.assert_array_equal(idx.numpy(), ref_idx)
+    out.sum().backward()
+    g = np.zeros(x.size)
+    flat = ref_idx.reshape(-1, int(np.prod(sizes))) + \
+        np.arange(ref_idx.size // int(np.prod(sizes)))[:, None] * int(np.prod(x.shape[-len(sizes):]))
+    np.add.at(g, flat.reshape(-1), 1.0)
+    np.testing.assert_array_equal(t.grad.numpy(), g.reshape(x.shape))

@@ -36,6 +36,22 @@ void check_float(const Tensor& t, const char* op) {
   if (!is_floating(t->dtype)) throw_dtype_error(op, "a floating point (float32 or float64)", t->dtype);
 }
 
+// The integer kernels torch has on the CPU only: conv2d and max_pool2d for every integer type, avg_pool2d
+// (int64_only) for int64. Runs f(scalar_t{}) for x's integer dtype; anything else raises torch's
+// NotImplementedError naming `op`, as does a CUDA tensor (deliberate: our GPU kernels are floating only).
+template <class F>
+void dispatch_cpu_integer(const Tensor& x, const char* op, bool int64_only, F f) {
+  if (!x->device().is_cuda()) {
+    switch (x->dtype) {
+      case DType::UInt8: if (!int64_only) return f(uint8_t{}); break;
+      case DType::Int32: if (!int64_only) return f(int32_t{}); break;
+      case DType::Int64: return f(int64_t{});
+      default: break;
+    }
+  }
+  throw_dtype_error(op, x->device().is_cuda() ? "a floating point CUDA" : nullptr, x->dtype);
+}
+
 void check_same_dtype(const Tensor& input, const Tensor& other, const char* what) {
   TG_CHECK(input->dtype == other->dtype, "Input type (", legacy_name(input), ") and ", what, " type (",
            legacy_name(other), ") should be the same");
@@ -103,7 +119,6 @@ void check_conv(const Shape& in, const Shape& w, const Tensor& bias, const Conv2
 void check_conv_tensors(const Tensor& input, const Tensor& weight, const Tensor& bias, const char* op) {
   check_device(input, weight, op);
   check_device(input, bias, op);
-  check_float(input, op);
   check_same_dtype(input, weight, "weight");
   if (bias) check_same_dtype(input, bias, "bias");
 }
@@ -123,10 +138,19 @@ Tensor conv2d(const Tensor& input, const Tensor& weight, const Tensor& bias, con
   Tensor out = empty({s.N, s.O, s.OH, s.OW}, x->dtype, x->device());
   if (out->numel()) {
     Tensor w = contiguous(weight), b = bias ? contiguous(bias) : nullptr;
-    TG_DISPATCH_FLOAT(x->dtype, "conv2d", [&] {
-      TG_ON_DEVICE(x->device(), conv2d_forward<scalar_t>, s, x->data<scalar_t>(), w->data<scalar_t>(),
-                   ptr<scalar_t>(b), out->data<scalar_t>());
-    });
+    if (is_floating(x->dtype)) {
+      TG_DISPATCH_FLOAT(x->dtype, "conv2d", [&] {
+        TG_ON_DEVICE(x->device(), conv2d_forward<scalar_t>, s, x->data<scalar_t>(), w->data<scalar_t>(),
+                     ptr<scalar_t>(b), out->data<scalar_t>());
+      });
+    } else {
+      const bool dilated = p.dilation[0] != 1 || p.dilation[1] != 1;  // torch's dilated kernel: int64 only
+      dispatch_cpu_integer(x, dilated ? "slow_conv_dilated<>" : "slow_conv2d_cpu", dilated, [&](auto tag) {
+        using scalar_t = decltype(tag);
+        cpu::conv2d_forward<scalar_t>(s, x->data<scalar_t>(), w->data<scalar_t>(), ptr<scalar_t>(b),
+                                      out->data<scalar_t>());
+      });
+    }
   }
   return input->dim() == 3 ? squeeze(out, 0) : out;
 }
@@ -158,10 +182,16 @@ Tensor conv2d_backward_input(const Tensor& grad_output, const Tensor& weight, co
       fill_(gx, Scalar::from_int(0));
     } else {
       Tensor w = contiguous(weight);
-      TG_DISPATCH_FLOAT(gy->dtype, "conv2d_backward", [&] {
-        TG_ON_DEVICE(gy->device(), conv2d_backward_input<scalar_t>, s, gy->data<scalar_t>(), w->data<scalar_t>(),
-                     gx->data<scalar_t>());
-      });
+      if (is_floating(gy->dtype)) {
+        TG_DISPATCH_FLOAT(gy->dtype, "conv2d_backward", [&] {
+          TG_ON_DEVICE(gy->device(), conv2d_backward_input<scalar_t>, s, gy->data<scalar_t>(), w->data<scalar_t>(),
+                       gx->data<scalar_t>());
+        });
+      } else {  // integer conv_transpose2d (never a gradient: integer tensors do not require grad)
+        dispatch_cpu_integer(gy, "slow_conv_transpose2d_out_cpu", true, [&](int64_t) {
+          cpu::conv2d_backward_input<int64_t>(s, gy->data<int64_t>(), w->data<int64_t>(), gx->data<int64_t>());
+        });
+      }
     }
   }
   return input_sizes.size() == 3 ? squeeze(gx, 0) : gx;
@@ -171,6 +201,7 @@ Tensor conv2d_backward_weight(const Tensor& grad_output, const Tensor& input, co
                               const Conv2dParams& p) {
   TG_CHECK(input->dim() == 3 || input->dim() == 4, "Expected 3D (unbatched) or 4D (batched) input to conv2d, but "
            "got input of size: ", input->sizes);
+  check_float(grad_output, "conv2d_backward");
   check_conv_tensors(grad_output, input, nullptr, "conv2d_backward");
   TG_CHECK(weight_sizes.size() == 4, "conv2d_backward: weight sizes must have 4 dimensions, got ", weight_sizes);
   checked_numel(weight_sizes, "conv2d_backward");
@@ -250,17 +281,24 @@ Shape pool_out_sizes(const Shape& in, const cpu::PoolShape& s) {
 }  // namespace
 
 std::pair<Tensor, Tensor> max_pool2d(const Tensor& input, const Pool2dParams& p) {
-  check_float(input, "max_pool2d");
+  if (!is_floating(input->dtype)) dispatch_cpu_integer(input, "max_pool2d", false, [](auto) {});
   cpu::PoolShape s = pool_shape(input->sizes, p);
   Tensor x = contiguous(input);
   Shape os = pool_out_sizes(x->sizes, s);
   Tensor out = empty(os, x->dtype, x->device());
   Tensor idx = empty(os, DType::Int64, x->device());
   if (out->numel()) {
-    TG_DISPATCH_FLOAT(x->dtype, "max_pool2d", [&] {
-      TG_ON_DEVICE(x->device(), max_pool2d_forward<scalar_t>, s, x->data<scalar_t>(), out->data<scalar_t>(),
-                   idx->data<int64_t>());
-    });
+    if (is_floating(x->dtype)) {
+      TG_DISPATCH_FLOAT(x->dtype, "max_pool2d", [&] {
+        TG_ON_DEVICE(x->device(), max_pool2d_forward<scalar_t>, s, x->data<scalar_t>(), out->data<scalar_t>(),
+                     idx->data<int64_t>());
+      });
+    } else {
+      dispatch_cpu_integer(x, "max_pool2d", false, [&](auto tag) {
+        using scalar_t = decltype(tag);
+        cpu::max_pool2d_forward<scalar_t>(s, x->data<scalar_t>(), out->data<scalar_t>(), idx->data<int64_t>());
+      });
+    }
   }
   return {out, idx};
 }
@@ -295,15 +333,20 @@ Tensor max_pool2d_backward(const Tensor& grad_output, const Tensor& indices, con
 
 Tensor avg_pool2d(const Tensor& input, const Pool2dParams& p, bool count_include_pad, int64_t divisor_override) {
   TG_CHECK(p.dilation[0] == 1 && p.dilation[1] == 1, "avg_pool2d: dilation is not supported");
-  check_float(input, "avg_pool2d");
+  if (!is_floating(input->dtype)) dispatch_cpu_integer(input, "avg_pool2d", true, [](auto) {});
   cpu::PoolShape s = pool_shape(input->sizes, p);
   Tensor x = contiguous(input);
   Tensor out = empty(pool_out_sizes(x->sizes, s), x->dtype, x->device());
   if (out->numel()) {
-    TG_DISPATCH_FLOAT(x->dtype, "avg_pool2d", [&] {
-      TG_ON_DEVICE(x->device(), avg_pool2d_forward<scalar_t>, s, count_include_pad, divisor_override,
-                   x->data<scalar_t>(), out->data<scalar_t>());
-    });
+    if (is_floating(x->dtype)) {
+      TG_DISPATCH_FLOAT(x->dtype, "avg_pool2d", [&] {
+        TG_ON_DEVICE(x->device(), avg_pool2d_forward<scalar_t>, s, count_include_pad, divisor_override,
+                     x->data<scalar_t>(), out->data<scalar_t>());
+      });
+    } else {
+      cpu::avg_pool2d_forward<int64_t>(s, count_include_pad, divisor_override, x->data<int64_t>(),
+                                       out->data<int64_t>());
+    }
   }
   return out;
 }

@@ -14,6 +14,7 @@
 #include <cmath>
 #include <limits>
 #include <memory>
+#include <type_traits>
 #include <vector>
 
 #include "gemm.h"
@@ -135,6 +136,21 @@ void for_each_image(int64_t N, int64_t scratch_size, F body) {
 
 }  // namespace
 
+// C = A @ B (+ C): the float GEMM, or for the integer dtypes torch also convolves on the CPU the wrap-around
+// integer GEMM.
+template <class T>
+void gemm_any(int64_t M, int64_t N, int64_t K, const T* A, int64_t rsa, int64_t csa, const T* B, int64_t rsb,
+              T* C, int64_t rsc, bool accumulate) {
+  if constexpr (std::is_floating_point_v<T>) gemm<T>(M, N, K, A, rsa, csa, B, rsb, 1, C, rsc, 1, accumulate);
+  else gemm_integer<T>(M, N, K, A, rsa, csa, B, rsb, 1, C, rsc, 1, accumulate);
+}
+
+// The start of a max-pooling search: -inf, or an integer type's lowest value (torch's lower_bound).
+template <class T> T lower_bound() {
+  if constexpr (std::numeric_limits<T>::has_infinity) return -std::numeric_limits<T>::infinity();
+  else return std::numeric_limits<T>::lowest();
+}
+
 template <class T>
 void conv2d_forward(const ConvShape& s, const T* x, const T* w, const T* b, T* y) {
   const int64_t Cg = s.C / s.G, Og = s.O / s.G, K = Cg * s.kh * s.kw, P = s.OH * s.OW;
@@ -147,7 +163,7 @@ void conv2d_forward(const ConvShape& s, const T* x, const T* w, const T* b, T* y
       if (b) {
         for (int64_t o = 0; o < Og; ++o) std::fill(yg + o * P, yg + (o + 1) * P, b[g * Og + o]);
       }
-      gemm<T>(Og, P, K, w + g * Og * K, K, 1, pointwise ? xg : col, P, 1, yg, P, 1, b != nullptr);
+      gemm_any<T>(Og, P, K, w + g * Og * K, K, 1, pointwise ? xg : col, P, yg, P, b != nullptr);
     }
   });
 }
@@ -161,7 +177,7 @@ void conv2d_backward_input(const ConvShape& s, const T* gy, const T* w, T* gx) {
       T* gxg = gx + (n * s.C + g * Cg) * s.H * s.W;
       const T* gyg = gy + (n * s.O + g * Og) * P;
       // W_g^T (K x Og) @ gy_g (Og x P)
-      gemm<T>(K, P, Og, w + g * Og * K, 1, K, gyg, P, 1, pointwise ? gxg : col, P, 1, false);
+      gemm_any<T>(K, P, Og, w + g * Og * K, 1, K, gyg, P, pointwise ? gxg : col, P, false);
       if (!pointwise) {
         std::fill(gxg, gxg + Cg * s.H * s.W, T(0));
         col2im(s, Cg, col, gxg);
@@ -283,7 +299,7 @@ void max_pool2d_forward(const PoolShape& s, const T* x, T* y, int64_t* idx) {
             ip[oh * OW + ow] = h0 * W + w0 + tp[bt];
             continue;
           }
-          T best = -std::numeric_limits<T>::infinity();
+          T best = lower_bound<T>();
           int64_t bi = -1;
           for (int64_t i = i0; i < i1; ++i) {
             const int64_t row = (h0 + i * dh) * W + w0;
@@ -296,7 +312,7 @@ void max_pool2d_forward(const PoolShape& s, const T* x, T* y, int64_t* idx) {
               bi = take ? k : bi;
             }
           }
-          yp[oh * OW + ow] = best;  // a window of padding only (possible with dilation): -inf, as torch
+          yp[oh * OW + ow] = best;  // a window of padding only (possible with dilation): -inf/lowest, as torch
           ip[oh * OW + ow] = bi < 0 ? padding_window_index(h0, w0, dh, dw, W) : bi;
         }
       }
@@ -353,10 +369,17 @@ void avg_pool2d_forward(const PoolShape& s, bool count_include_pad, int64_t divi
       for (int64_t oh = 0; oh < s.OH; ++oh) {
         for (int64_t ow = 0; ow < s.OW; ++ow) {
           AvgWindow a = avg_window(s, oh, ow, count_include_pad, divisor);
-          double acc = 0;
-          for (int64_t ih = a.h0; ih < a.h1; ++ih)
-            for (int64_t iw = a.w0; iw < a.w1; ++iw) acc += xp[ih * s.W + iw];
-          yp[oh * s.OW + ow] = static_cast<T>(acc / a.divisor);
+          if constexpr (std::is_integral_v<T>) {  // int64 (torch's only integer avg_pool2d): a wrap-around
+            uint64_t acc = 0;                      // sum, divided truncating toward zero
+            for (int64_t ih = a.h0; ih < a.h1; ++ih)
+              for (int64_t iw = a.w0; iw < a.w1; ++iw) acc += uint64_t(xp[ih * s.W + iw]);
+            yp[oh * s.OW + ow] = T(int64_t(acc) / int64_t(a.divisor));
+          } else {
+            double acc = 0;
+            for (int64_t ih = a.h0; ih < a.h1; ++ih)
+              for (int64_t iw = a.w0; iw < a.w1; ++iw) acc += xp[ih * s.W + iw];
+            yp[oh * s.OW + ow] = static_cast<T>(acc / a.divisor);
+          }
         }
       }
     }
@@ -393,5 +416,15 @@ void avg_pool2d_backward(const PoolShape& s, bool count_include_pad, int64_t div
 TG_INSTANTIATE(float)
 TG_INSTANTIATE(double)
 #undef TG_INSTANTIATE
+// The integer forward kernels torch has on the CPU (no gradients: integer tensors never require grad).
+#define TG_INSTANTIATE_INT(T)                                                                          \
+  template void conv2d_forward<T>(const ConvShape&, const T*, const T*, const T*, T*);                \
+  template void max_pool2d_forward<T>(const PoolShape&, const T*, T*, int64_t*);
+TG_INSTANTIATE_INT(uint8_t)
+TG_INSTANTIATE_INT(int32_t)
+TG_INSTANTIATE_INT(int64_t)
+#undef TG_INSTANTIATE_INT
+template void avg_pool2d_forward<int64_t>(const PoolShape&, bool, int64_t, const int64_t*, int64_t*);
+template void conv2d_backward_input<int64_t>(const ConvShape&, const int64_t*, const int64_t*, int64_t*);  // transposed
 
 }  // namespace tg::cpu

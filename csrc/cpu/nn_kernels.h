@@ -1,7 +1,8 @@
 // CPU kernels of the neural-network ops (core/nn_ops.h validates and
 // allocates, then calls these). Every pointer is to contiguous memory laid out
 // as the comment says; outputs are fully written (no need to zero them first)
-// unless stated. Instantiated for float and double.
+// unless stated. Instantiated for float and double; the forward conv2d and
+// max_pool2d also for uint8/int32/int64 and avg_pool2d for int64, as torch's CPU kernels.
 //
 // Dimension letters: N batch, C input channels, O output channels, H x W input
 // plane, OH x OW output plane, kh x kw kernel, G groups.

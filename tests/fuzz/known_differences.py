@@ -47,14 +47,10 @@ def _empty_input(f):
     return any(t.arr.size == 0 for t in f.call.inputs.values())
 
 
-def _int_input(f, name="a"):
-    return _in(f, name) in ("uint8", "int32", "int64", "bool")
-
-
 CLAMP = ("clamp", "clamp_", "clip")
 
 KNOWN = [
-    # ------------------------------------------------------------------ silent wrong values (TODO)
+    # ------------------------------------------------------------------ writes, gradients, kernel limits
     Known("*", ANY, lambda f: "expanded_input" in f.call.tags and f.call.op in ("masked_fill_", "setitem") and
           "ours raised" in f.kind,
           "masked_fill_ and mask/index writes into an expanded (overlapping) view raise 'more than one element of the "
@@ -69,10 +65,6 @@ KNOWN = [
           "tensors of up to 64 dims work as torch's, but a kernel walks at most 16 dims after merging the "
           "back-to-back ones (csrc/core/iterator.h): more than 16 that do not merge raise RuntimeError naming the "
           "fix (.contiguous()); torch walks any rank (README: deliberate differences)", False),
-    Known("*", EXC, lambda f: (_op(f, "conv2d", "max_pool2d", "avg_pool2d") and _int_input(f) and
-                               "ours raised" in f.kind) or (_op(f, "softmax", "log_softmax") and _empty_input(f)),
-          "integer conv2d/max_pool2d/avg_pool2d: torch computes them on the CPU, ours raises NotImplementedError "
-          "(float32/float64 kernels only); softmax of an empty integer tensor: torch returns it, ours raises", True),
     Known("conv_pool", VALUE, lambda f: _op(f, "conv2d") and _nonfinite_inputs(f, skip=("a",)) and
           "padding" in f.call.body,
           "conv2d with inf/NaN weights and zero padding: ours multiplies the padding's zeros by the weights "
