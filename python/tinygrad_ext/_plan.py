@@ -20,6 +20,7 @@ tutorial's DynamicNet draws its depth: a plan would freeze one draw), a returned
 through `.item()`) stays one opaque call to its own `step()` inside the plan (eager kernels, no autograd), its
 hyperparameters guarded.
 """
+import math
 import random
 import sys
 import weakref
@@ -141,6 +142,77 @@ def _set(site, v):
         setattr(c, k, v)
 
 
+# ------------------------------------------------------------------------------------------ values read in a step
+class Scalar(float):
+    """A number an optimizer's step read from a tensor (Adam's step count, `.item()`) and what it computed from it:
+    the plan recomputes it at every replay from the expression in `node` (("item", k): the k-th read;
+    (op, a, b); ("sqrt", a); a plain number). Comparing it or branching on it makes the step opaque."""
+
+    def __new__(cls, value, node):
+        self = float.__new__(cls, value)
+        self.node = node
+        return self
+
+    def _control(self, *args):
+        _recording[-1]._control_on_value() if _recording else None
+        return NotImplemented
+
+    __eq__ = __ne__ = __lt__ = __le__ = __gt__ = __ge__ = _control
+    __hash__ = float.__hash__
+
+    def __bool__(self):
+        if _recording:
+            _recording[-1]._control_on_value()
+        return float(self) != 0.0
+
+
+_OPS = {"+": float.__add__, "-": float.__sub__, "*": float.__mul__, "/": float.__truediv__, "**": float.__pow__}
+
+
+def _node(x):
+    return x.node if isinstance(x, Scalar) else float(x)
+
+
+def _scalar_op(op, reflected=False):
+    def method(self, other):
+        if not isinstance(other, (int, float)) or isinstance(other, bool):
+            return NotImplemented
+        a, b = (other, self) if reflected else (self, other)
+        return Scalar(_OPS[op](float(a), float(b)), (op, _node(a), _node(b)))
+    return method
+
+
+for _op, _names in (("+", ("add", "radd")), ("-", ("sub", "rsub")), ("*", ("mul", "rmul")),
+                    ("/", ("truediv", "rtruediv")), ("**", ("pow", "rpow"))):
+    setattr(Scalar, f"__{_names[0]}__", _scalar_op(_op))
+    setattr(Scalar, f"__{_names[1]}__", _scalar_op(_op, reflected=True))
+Scalar.__neg__ = lambda self: Scalar(-float(self), ("-", 0.0, self.node))
+_recording = []  # the active Recorder
+_sqrt = math.sqrt
+
+
+def _recorded_sqrt(x):
+    return Scalar(_sqrt(x), ("sqrt", x.node)) if isinstance(x, Scalar) else _sqrt(x)
+
+
+def _render(node, names):
+    """Python source computing a Scalar's node (names: the k of each ("item", k) -> its local)."""
+    if isinstance(node, float):
+        return repr(node) if node == node and abs(node) != float("inf") else f"float({str(node)!r})"
+    if node[0] == "item":
+        return names[node[1]]
+    if node[0] == "sqrt":
+        return f"SQRT({_render(node[1], names)})"
+    return f"({_render(node[1], names)} {node[0]} {_render(node[2], names)})"
+
+
+class _Dynamic:
+    """A Scalar operand of a fused chain: a 0-d tensor made from its value at every replay."""
+
+    def __init__(self, scalar, dtype_id):
+        self.scalar, self.dtype_id = scalar, dtype_id
+
+
 # ------------------------------------------------------------------------------------------ recording
 class _ImplRead:
     """Tensor._impl while recording: logs which tensor each storage handle was read from."""
@@ -208,16 +280,24 @@ class Recorder:
         log, rec = self.log, self
 
         def call(*args, **kwargs):
-            if name in _VALUE_READS:
+            if name in _VALUE_READS and not (name == "item" and rec._depth):
                 if rec._depth:
                     rec._value_read_in_step = True
                 else:
                     rec.fail(_VALUE_READS[name])
             out = fn(*args, **kwargs)
+            if name == "item" and rec._depth and isinstance(out, float):  # recomputed at every replay
+                out = Scalar(out, ("item", len(log)))
             if name not in _QUERIES:
                 log.append((name, fn, args, kwargs, out))
             return out
         return call
+
+    def _control_on_value(self):
+        if self._depth:
+            self._value_read_in_step = True
+        else:
+            self.fail("control flow on a value read from a tensor")
 
     def _wrap_step(self, step):
         rec = self
@@ -259,6 +339,8 @@ class Recorder:
         for n, fn in self._random.items():
             setattr(random, n, self._random_break(n, fn))
         Tensor._impl, Tensor._grad = _ImplRead(self), _GradAccess(self)
+        math.sqrt = _recorded_sqrt
+        _recording.append(self)
         self._engine_run = engine._run
 
         def run(*args, **kwargs):
@@ -269,6 +351,8 @@ class Recorder:
 
     def __exit__(self, *exc):
         Tensor._impl, Tensor._grad = _IMPL, _GRAD
+        _recording.pop()
+        math.sqrt = _sqrt
         engine._run = self._engine_run
         for n, fn in self._random.items():
             setattr(random, n, fn)
@@ -381,6 +465,10 @@ def build(rec, arg_tensors, result, fuse=True):
     def expr(a):
         if isinstance(a, _IMPL_TYPE):
             return ref(a)
+        if isinstance(a, Scalar):
+            return _render(a.node, item_names)
+        if isinstance(a, _Dynamic):
+            return f"FULL([], {_render(a.scalar.node, item_names)}, {a.dtype_id}, 0, 0)"
         if a is None or isinstance(a, (bool, int, str)):
             return repr(a)
         if isinstance(a, float) and a == a and abs(a) != float("inf"):
@@ -399,7 +487,7 @@ def build(rec, arg_tensors, result, fuse=True):
         keep.append(impl)
         produced[id(impl)] = const(impl)
     log, nfused, nfused_ops = _fuse(log, escaping) if fuse and _fusion.available() else (log, 0, 0)
-    grad_targets = {}
+    grad_targets, item_names = {}, {}
     for entry in log:
         kind = entry[0]
         if kind == "_setgrad":
@@ -413,6 +501,11 @@ def build(rec, arg_tensors, result, fuse=True):
             ncalls += 1
             continue
         name, fn, args, kwargs, out = entry
+        if isinstance(out, Scalar):  # a value read inside an optimizer's step, read again at every replay
+            item_names[out.node[1]] = f"s{len(item_names)}"
+            lines.append(f"    {item_names[out.node[1]]} = {const(fn)}({', '.join(expr(a) for a in args)})")
+            ncalls += 1
+            continue
         call = f"{const(fn)}({', '.join([expr(a) for a in args] + [f'{k}={expr(v)}' for k, v in kwargs.items()])})"
         ncalls += 1
         results = out if isinstance(out, (tuple, list)) and any(isinstance(o, _IMPL_TYPE) for o in out) else None
@@ -435,7 +528,7 @@ def build(rec, arg_tensors, result, fuse=True):
     nargs = len(arg_tensors)
     head = "def replay(" + ", ".join([f"a{i}" for i in range(nargs)] + [f"a{i}t" for i in range(nargs)]) + "):"
     source = head + "\n" + "\n".join(lines) + "\n"
-    namespace = dict(constants, WRAP=_wrap, SETGRAD=_GRAD.__set__)
+    namespace = dict(constants, WRAP=_wrap, SETGRAD=_GRAD.__set__, SQRT=_sqrt, FULL=_C.full)
     exec(compile(source, "<tinygrad_ext.compile plan>", "exec"), namespace)  # noqa: S102 (generated from the log)
     grad_guards = []
     for t, g in rec.grad_entry.values():
@@ -465,7 +558,8 @@ def _fold(log, escaping):
             written.add(id(e[2][0]) if e[0] in _MUTATES else id(e[4]))
     folded, out = {}, []
     for e in log:
-        if e[0] in _PURE or (e[0] in _fusion.FUSABLE and not _writes_out(e)):
+        if (e[0] in _PURE or (e[0] in _fusion.FUSABLE and not _writes_out(e))) and \
+                not any(isinstance(a, Scalar) for a in e[2]):
             res = e[4]
             args = _impls(e[2]) + _impls(list(e[3].values()))
             if isinstance(res, _IMPL_TYPE) and all(id(a) in folded for a in args) and id(res) not in written \
@@ -661,7 +755,8 @@ def _fused_entry(members, log, info):
             key = o if isinstance(o, _IMPL_TYPE) else None
             pos = next((k for k, i in enumerate(inputs) if key is not None and i is key), None)
             if pos is None:
-                inputs.append(o if key is not None else _C.full([], float(o), dtype.id, 0, 0))
+                inputs.append(o if key is not None else _Dynamic(o, dtype.id) if isinstance(o, Scalar) else
+                              _C.full([], float(o), dtype.id, 0, 0))
                 pos = len(inputs) - 1
             args.append(("in", pos))
         index[id(info[m][2] if info[m][2] is not None else log[m][4])] = len(steps)
