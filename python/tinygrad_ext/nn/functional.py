@@ -420,6 +420,13 @@ def softmin(input, dim=None, _stacklevel=3, dtype=None):
 
 
 # ------------------------------------------------------- dropout and norms
+def _keep_mask(input, shape, q):
+    """A tensor of input's dtype and device and the given shape: 1 with probability q, else 0."""
+    mask = _wrap(_C.empty(list(shape), input.dtype.id, *input.device._code))
+    _C.bernoulli_(mask._impl, q)
+    return mask
+
+
 def dropout(input, p=0.5, training=True, inplace=False):
     if p < 0.0 or p > 1.0:
         raise ValueError(f"dropout probability has to be between 0 and 1, but got {p}")
@@ -428,8 +435,7 @@ def dropout(input, p=0.5, training=True, inplace=False):
     if p == 1.0:
         out = input * 0.0
     else:
-        mask = _wrap(_C.empty(list(input.shape), input.dtype.id, *input.device._code))
-        _C.bernoulli_(mask._impl, 1.0 - p)
+        mask = _keep_mask(input, input.shape, 1.0 - p)
         _C.mul(mask._impl, 1.0 / (1.0 - p), False, mask._impl)
         out = input * mask
     return input.copy_(out) if inplace else out
@@ -1718,6 +1724,38 @@ def dropout3d(input, p=0.5, training=True, inplace=False):
                       "spatial dimensions, a channel dimension, and an optional batch dimension (i.e. 4D or 5D "
                       "inputs).", UserWarning, stacklevel=2)
     return _feature_dropout(input, p, training, inplace, input.dim() == 5)
+
+
+_SELU_SATURATION = 1.7580993408473766  # SELU's limit at -inf, negated: scale * alpha
+
+
+def _alpha_dropout(input, p, training, inplace, feature):
+    """Sets dropped elements (whole channels if feature) to SELU's saturation value -alpha', then applies the
+    affine map a * x + b that restores zero mean and unit variance: a = ((1 - p) (1 + p alpha'^2))^-1/2,
+    b = a alpha' p for kept and a alpha' (p - 1) for dropped elements (torch's formula)."""
+    if p < 0.0 or p > 1.0:
+        raise ValueError(f"dropout probability has to be between 0 and 1, but got {p}")
+    if feature and input.dim() < 2:
+        raise RuntimeError("Feature dropout requires at least 2 dimensions in the input")
+    if not training or p == 0.0 or input.numel() == 0:
+        return input
+    if not input.dtype.is_floating_point:
+        raise RuntimeError(f"result type Float can't be cast to the desired output type {input.dtype._legacy[:-6]}")
+    if p == 1.0:
+        out = input * 0.0
+    else:
+        keep = _keep_mask(input, input.shape[:2] + (1,) * (input.dim() - 2) if feature else input.shape, 1.0 - p)
+        a = 1.0 / math.sqrt((_SELU_SATURATION ** 2 * p + 1) * (1 - p))
+        out = input * (keep * a) + ((keep - 1) * (_SELU_SATURATION * a) + _SELU_SATURATION * a * p)
+    return input.copy_(out) if inplace else out
+
+
+def alpha_dropout(input, p=0.5, training=False, inplace=False):
+    return _alpha_dropout(input, p, training, inplace, False)
+
+
+def feature_alpha_dropout(input, p=0.5, training=False, inplace=False):
+    return _alpha_dropout(input, p, training, inplace, True)
 
 
 def embedding_bag(input, weight, offsets=None, max_norm=None, norm_type=2, scale_grad_by_freq=False, mode="mean",
