@@ -9,11 +9,16 @@ Rows:
                            float64 x and y, cast to the placeholders' float32 on every run, as TensorFlow does)
   static, float32 feeds    the same with float32 numpy feeds (no cast)
   eager autograd           the tutorial's "PyTorch: Variables and autograd" step on tinygrad_ext
-  compile(eager step)      tinygrad_ext.compile of that step (a graph break: autograd steps run eagerly)
+  compile(eager step)      tinygrad_ext.compile of that step (recorded once, replayed as a plan)
   torch eager autograd     the same step on PyTorch (when importable)
 Two sizes: the tutorial's (N, D_in, H, D_out) = (64, 1000, 100, 10), where the three matmuls take most of
 the step, and a small one, (8, 64, 32, 4), where the Python around the kernels does. Also printed: the static
 plan's pass counts, and the first run's time (graph planning included).
+
+Then the tutorial's training steps (two-layer net: manual with tensors, autograd, nn with the update under
+no_grad, nn + optim.SGD, nn + optim.Adam, at both sizes; the blitz CNN) eager against tinygrad_ext.compile (the
+whole step, backward and optimizer included, replayed as a plan of core calls with fused elementwise chains),
+PyTorch eager and torch.compile (inductor), with the first calls' time. With --steps-only only those tables run.
 
 Then a 10-op elementwise chain on 4M float32 (two inputs, one output): tinygrad_ext.compile (one fused kernel)
 against eager tinygrad_ext, numpy and PyTorch eager, beside the memory floor: the best time of a kernel that
@@ -23,6 +28,7 @@ With --chain-only only that table runs.
 import argparse
 import time
 
+import common
 import numpy as np
 import tinygrad_ext
 import tinygrad_ext.static as tf
@@ -32,6 +38,8 @@ p = argparse.ArgumentParser()
 p.add_argument("--threads", type=int, default=0, help="threads for every library (default: all cores)")
 p.add_argument("--repeat", type=int, default=5)
 p.add_argument("--chain-only", action="store_true")
+p.add_argument("--steps-only", action="store_true", help="only the compiled tutorial training steps")
+p.add_argument("--no-torch-compile", action="store_true", help="leave out torch.compile (its compiles take minutes)")
 args = p.parse_args()
 
 
@@ -127,8 +135,70 @@ def chain_tables():
     chain_table("10-op elementwise chain of cheap ops", cheap10, cheap10_numpy)
 
 
+STEPS = [("manual (tensors)", common.two_layer_tensor_step, {}), ("autograd", common.two_layer_autograd_step, {}),
+         ("nn, update under no_grad", common.two_layer_nn_step, {}),
+         ("nn + optim.SGD", common.two_layer_nn_step, {"optimizer": "SGD"}),
+         ("nn + optim.Adam", common.two_layer_nn_step, {"optimizer": "Adam"})]
+
+
+def timed_first_calls(fn, args, n):
+    t0 = time.perf_counter()
+    for _ in range(n):
+        fn(*args)
+    return time.perf_counter() - t0
+
+
+def step_rows(name, make, fn_args):
+    """(label, fn) rows of one training step: ours eager and compiled, torch's eager and torch.compile."""
+    tinygrad_ext.manual_seed(0)
+    eager = make(tinygrad_ext)
+    tinygrad_ext.manual_seed(0)
+    compiled = tinygrad_ext.compile(make(tinygrad_ext))
+    ours_args = fn_args(tinygrad_ext)
+    # the first three calls: two recorded eager runs, then the plan's first replay (its fused kernels compiled,
+    # or loaded from the disk cache)
+    first = timed_first_calls(compiled, ours_args, 3)
+    rows = [("tinygrad_ext eager", lambda: eager(*ours_args)), ("tinygrad_ext.compile", lambda: compiled(*ours_args))]
+    notes = [f"tinygrad_ext.compile: first 3 calls {first * 1e3:.0f} ms; {compiled.stats}"]
+    if torch:
+        torch.manual_seed(0)
+        teager = make(torch)
+        theirs_args = fn_args(torch)
+        rows.append(("torch eager", lambda: teager(*theirs_args)))
+        if not args.no_torch_compile:
+            torch.manual_seed(0)
+            tcompiled = torch.compile(make(torch))
+            try:
+                first = timed_first_calls(tcompiled, theirs_args, 3)
+                rows.append(("torch.compile (inductor)", lambda: tcompiled(*theirs_args)))
+                notes.append(f"torch.compile: first 3 calls {first:.1f} s")
+            except Exception as e:  # noqa: BLE001 (reported, not fatal)
+                notes.append(f"torch.compile failed: {type(e).__name__}: {str(e)[:200]}")
+    times = bench_interleaved([f for _, f in rows], repeat=args.repeat)
+    print(name)
+    table([(label, f"{t * 1e3:.3f}", f"{t / times[0]:.2f}") for (label, _), t in zip(rows, times)],
+          ["", "ms/step", "vs tinygrad_ext eager"])
+    for n in notes:
+        print("# " + n)
+    print()
+
+
+def steps_tables():
+    for sizes in ((64, 1000, 100, 10), (8, 64, 32, 4)):
+        for label, make, kw in STEPS:
+            step_rows(f"{label}, (N, D_in, H, D_out) = {sizes}", lambda lib: make(lib, *sizes, **kw), lambda lib: ())
+
+    def cnn_batch(lib):
+        lib.manual_seed(1)
+        return lib.randn(4, 3, 32, 32), lib.randint(0, 10, (4,))
+    step_rows("blitz CNN (batch 4, cross-entropy, SGD momentum)", common.blitz_cnn_step, cnn_batch)
+
+
 if args.chain_only:
     chain_tables()
+    raise SystemExit
+if args.steps_only:
+    steps_tables()
     raise SystemExit
 for sizes in ((64, 1000, 100, 10), (8, 64, 32, 4)):
     s64, sess64, first64 = static_step(np.float64, *sizes)
@@ -146,4 +216,5 @@ for sizes in ((64, 1000, 100, 10), (8, 64, 32, 4)):
           f"float32 feeds {first32 * 1e3:.1f} ms")
     print(f"# static plan: {sess32.stats}\n")
 
+steps_tables()
 chain_tables()
