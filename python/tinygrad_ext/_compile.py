@@ -287,7 +287,7 @@ class _Compiled:
         flat = [a for a in list(args) + [kwargs[k] for k in sorted(kwargs)] if isinstance(a, Tensor)]
         plan = state.plan
         if plan is not None:
-            if plan.check():
+            if plan.check(flat):
                 self.stats.fused_calls += 1
                 return _plan.rebuild(plan.structure, [_wrap(o) for o in plan.run([_IMPL(t) for t in flat], flat)])
             state.plan = None  # a captured tensor, a gradient or an optimizer's settings changed: record again
@@ -421,7 +421,7 @@ class OptimizedModule(Module):
             return getattr(mod, name)
 
 
-def compile(model=None, *, fullgraph=False, dynamic=None, backend="inductor", mode=None,  # noqa: A001 (torch.compile)
+def compile(model=None, *, fullgraph=False, dynamic=None, backend="inductor", mode=None,
             options=None, name=None, disable=False, recompile_limit=None, isolate_recompiles=False, shapes_spec=None):
     """torch.compile(model): elementwise chains fused into generated kernels, the rest eager (see the module)."""
     if model is None:

@@ -117,7 +117,8 @@ def _core_sites():
             visit(obj.__wrapped__, depth + 1)
 
     for name, mod in list(sys.modules.items()):
-        if (name == "tinygrad_ext" or name.startswith("tinygrad_ext.")) and mod is not None and name != "tinygrad_ext._C":
+        ours = name == "tinygrad_ext" or name.startswith("tinygrad_ext.")
+        if ours and mod is not None and name != "tinygrad_ext._C":
             visit(vars(mod))
     _sites = sites
     return sites
@@ -373,7 +374,12 @@ class Plan:
         self._fn, self._guards, self._opt_guards = fn, guards, [(o, _hyper(o)) for o in optimizers]
         self.structure, self.stats = structure, stats
 
-    def check(self):
+    def check(self, arg_tensors):
+        """Whether the plan replays this call: the arguments' layouts (fused kernels read them as recorded), each
+        captured tensor's storage and requires_grad, each gradient read or replaced, each optimizer's settings."""
+        for t, strides in zip(arg_tensors, self._arg_strides):
+            if _IMPL.__get__(t).strides != strides:
+                return False
         for t, impl, rg in self._guards:
             if _IMPL.__get__(t) is not impl or t._requires_grad is not rg:
                 return False
@@ -539,6 +545,7 @@ def build(rec, arg_tensors, result, fuse=True):
     fn = namespace["replay"]
     plan = Plan(lambda impls, tensors: fn(*impls, *tensors), list(guards.values()), rec.optimizers, structure, stats)
     plan._grad_guards = grad_guards
+    plan._arg_strides = [_IMPL.__get__(t).strides for t in arg_tensors]
     plan.source = source
     return plan
 
@@ -656,8 +663,13 @@ def _fuse(log, escaping):
         later_mutation[k] = k if mutating[k] else later_mutation[k + 1]
 
     def inlinable(p, r):
-        if info[p] is None or readers.get(p) != [r] or later_mutation[p + 1] < r:
+        if info[p] is None or readers.get(p) != [r]:
             return False
+        if later_mutation[p + 1] < r:  # a write between p and r: to a buffer p reads or writes?
+            touched = {o.storage_id for o in info[p][1] if isinstance(o, _IMPL_TYPE)} | {writes[p].storage_id}
+            for k in range(p + 1, r):
+                if mutating[k] and (writes[k] is None or writes[k].storage_id in touched):
+                    return False
         dead = next_writer.get(p) is not None or (id(writes[p]) not in escaping)
         return dead
 
@@ -763,6 +775,6 @@ def _fused_entry(members, log, info):
         steps.append((name, tuple(args)))
     chain = _fusion.Chain(steps, len(inputs), "sum" if is_sum else None)
     dst = None if is_sum else info[last][2]
-    fn = chain.run_impls
+    fn = chain.bind()
     args = (tuple(inputs), dst)
     return ("fused", fn, args, {}, log[last][4])
