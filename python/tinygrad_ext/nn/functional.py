@@ -210,7 +210,8 @@ def _adaptive_max(input, sizes, return_indices):
         g = g.index_select(len(lead) + d, rows.reshape(-1))
     widths = [w[2] for w in windows]
     g = g.reshape(*lead, *[v for o, w in zip(sizes, widths) for v in (o, w)])
-    g = g.permute(*range(len(lead)), *range(len(lead), len(lead) + 2 * k, 2), *range(len(lead) + 1, len(lead) + 2 * k, 2))
+    n = len(lead)
+    g = g.permute(*range(n), *range(n, n + 2 * k, 2), *range(n + 1, n + 2 * k, 2))
     g = g.reshape(*lead, *sizes, math.prod(widths))
     pad = None
     for d, (_, _, _, _, p) in enumerate(windows):  # (o_d, w_d) placed at dims d and k + d of a 2k-dim mask
@@ -1271,6 +1272,84 @@ def adaptive_max_pool3d(input, output_size, return_indices=False):
     if any(n % o for n, o in zip(input.shape[-3:], sizes)):
         return _adaptive_max(input, sizes, return_indices)
     return max_pool3d(input, [n // o for n, o in zip(input.shape[-3:], sizes)], return_indices=return_indices)
+
+
+def _unpool_output_size(input, kernel, stride, padding, output_size):
+    """The spatial output size of max_unpool: output_size (spatial, or (N, C) + spatial) within one stride of
+    the inverse of the pooling's size formula, which is the default."""
+    n = len(kernel)
+    default = [(input.shape[input.dim() - n + d] - 1) * stride[d] + kernel[d] - 2 * padding[d] for d in range(n)]
+    if output_size is None:
+        size = default
+    else:
+        size = list(output_size)
+        if len(size) == n + 2:
+            size = size[2:]
+        if len(size) != n:
+            raise ValueError(f"output_size should be a sequence containing {n} or {n + 2} elements, but it has a "
+                             f"length of '{len(size)}'")
+        for d in range(n):
+            lo, hi = default[d] - stride[d], default[d] + stride[d]
+            if not lo < size[d] < hi:
+                raise ValueError(f'invalid output_size "{output_size}" (dim {d} must be between {lo} and {hi})')
+    for d in range(n):
+        if size[d] < 0:
+            raise ValueError(f"max_unpooling: output_size must contain non-negative spatial dimensions, but got "
+                             f"output_size[{d}]={size[d]}")
+    return [int(v) for v in size]
+
+
+def _max_unpool(input, indices, size):
+    """Scatters each value of input (N, C, *) or (C, *) to its flat position `indices` in a zero plane of the
+    spatial size; its gradient gathers from those positions (of a repeated index, the last value is kept)."""
+    k = len(size)
+    if indices.dtype != _dtype.int64:
+        raise RuntimeError(f"elements in indices should be type int64 but got: {indices.dtype._legacy[:-6]}")
+    if indices.shape != input.shape:
+        raise RuntimeError(f"Expected shape of indices to be same as that of the input tensor ({list(input.shape)}) "
+                           f"but got indices tensor with shape: {list(indices.shape)}")
+    if input.dim() not in (k + 1, k + 2):
+        raise RuntimeError(f"Input to max_unpooling{k}d should be a {k + 1}d or {k + 2}d Tensor, but got a tensor "
+                           f"with {input.dim()} dimensions.")
+    for d in range(input.dim() - k, input.dim()):
+        if input.shape[d] == 0:
+            raise RuntimeError(f"max_unpooling{k}d_forward_out_cpu(): Expected input to have non-zero size for "
+                               f"non-batch dimensions, but got {list(input.shape)} with dimension {d} being empty.")
+    if not input.dtype.is_floating_point:
+        raise NotImplementedError(f"\"max_unpool{k}d\" not implemented for '{input.dtype._legacy[:-6]}'")
+    lead = tuple(input.shape[:input.dim() - k])
+    plane = math.prod(size)
+    flat = indices.reshape(*lead, -1)
+    bad = (flat < 0) | (flat >= plane)
+    if bad.any():
+        raise RuntimeError(f"Found an invalid max index: {flat[bad][0].item()} (output volumes are of size "
+                           f"{'x'.join(str(v) for v in size)})")
+    out = zeros(*lead, plane, dtype=input.dtype, device=input.device)
+    return out.scatter(len(lead), flat, input.reshape(*lead, -1)).reshape(*lead, *size)
+
+
+def max_unpool1d(input, indices, kernel_size, stride=None, padding=0, output_size=None):
+    """The partial inverse of max_pool1d; torch runs it as a 2-d unpool of width 1 (so its errors say 2d)."""
+    kernel = _single(kernel_size)
+    stride = kernel if stride is None else _single(stride, "stride")
+    size = _unpool_output_size(input, kernel, stride, _single(padding, "padding"), output_size)
+    return _max_unpool(input.unsqueeze(-1), indices.unsqueeze(-1), size + [1]).squeeze(-1)
+
+
+def max_unpool2d(input, indices, kernel_size, stride=None, padding=0, output_size=None):
+    """The partial inverse of max_pool2d: each value back at its index from max_pool2d(return_indices=True)."""
+    kernel = _pair(kernel_size)
+    stride = kernel if stride is None else _pair(stride, "stride")
+    return _max_unpool(input, indices, _unpool_output_size(input, kernel, stride, _pair(padding, "padding"),
+                                                           output_size))
+
+
+def max_unpool3d(input, indices, kernel_size, stride=None, padding=0, output_size=None):
+    """The partial inverse of max_pool3d."""
+    kernel = _triple(kernel_size)
+    stride = kernel if stride is None else _triple(stride, "stride")
+    return _max_unpool(input, indices, _unpool_output_size(input, kernel, stride, _triple(padding, "padding"),
+                                                           output_size))
 
 
 # Resampling: every mode is gathers (index_select) along one spatial dim at a time, so its gradient is the
