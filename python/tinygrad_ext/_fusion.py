@@ -46,6 +46,7 @@ _BLOCK = 2048            # elements per block of the compiled kernel (the eager 
 _INTERPRETER_BLOCK = 16384
 _PARALLEL_SUM = 65536    # the eager sum splits a run longer than this across threads
 _GRAIN = 32768           # elementwise: elements per thread below which one thread runs (the eager loops')
+_SPAWN_MIN = 1 << 20     # elementwise: below this many elements one thread runs (spawning one costs ~20-150 us)
 
 STATS = {"compiled": 0, "loaded": 0, "compiled_calls": 0, "interpreted_calls": 0, "materialized": 0}
 _ISA_FLAGS = {"avx512": ["-mavx2", "-mfma", "-mavx512f", "-mavx512dq", "-mavx512bw", "-mavx512vl",
@@ -344,6 +345,7 @@ _ENTRY = {
              'extern "C" void tg_fused(const void* const* in, void* out, int64_t n, int nt) {',
              f"  const int64_t blocks = (n + kBlock - 1) / kBlock, per = {_GRAIN} / kBlock;",
              "  nt = int(std::max<int64_t>(1, std::min<int64_t>(nt, (blocks + per - 1) / per)));",
+             f"  if (n < {_SPAWN_MIN}) nt = 1;  // (a thread is spawned per call: worth it for large n only)",
              "  parallel(nt, [&](int t) {",
              "    for (int64_t b = blocks * t / nt; b < blocks * (t + 1) / nt; ++b)",
              "      block(in, static_cast<T*>(out), b * kBlock, std::min(kBlock, n - b * kBlock),",
