@@ -1,24 +1,34 @@
-"""tinygrad_ext.compile: torch.compile's signature; elementwise chains traced once and run as fused kernels.
+"""tinygrad_ext.compile: torch.compile's signature; elementwise chains traced once and run as fused kernels, whole
+training steps recorded once and replayed as plans.
 
-On the first call with given argument shapes, dtypes, devices and requires_grad (the guards), the function
-runs once on proxy tensors that record each op into a graph (a trace). What it can capture: Tensor operators
-and methods that are registry elementwise ops (+ - * / **, exp, sigmoid, tanh, relu, ...) on float32/float64
-CPU tensors and Python numbers, ending in nothing or a full `sum()`/`mean()`. Each output becomes one fused
-kernel (outputs sharing ops compute them each; `_fusion.Chain`: generated C++ over the eager functors, so
-results equal the eager ones bitwise); later calls that pass the same guards only check them and call the
-kernels.
+Two ways to compile a call, chosen per guard set (argument shapes, dtypes, devices, requires_grad, grad mode):
 
-Anything else is a graph break: the function then runs eagerly for those guards, with one warning naming
-what broke it (or, with fullgraph=True, a RuntimeError): an op outside that set (matmul, indexing, a
-reduction over dims, an op after a reduction), data-dependent Python (`.item()`, `if tensor:`), integer
-tensors, a CUDA tensor, or autograd (an input that requires grad, with grad mode on: fused kernels have no
-backward yet, so training steps with `loss.backward()` run eagerly). A guard miss traces again, up to
-`recompile_limit` (8, torch's default) guard sets per function; beyond it, new guard sets run eagerly.
+1. Elementwise functions. The function runs once on proxy tensors that record each op into a graph (a trace):
+   Tensor operators and methods that are registry elementwise ops (+ - * / **, exp, sigmoid, tanh, relu, ...) on
+   float32/float64 CPU tensors and Python numbers, ending in nothing or a full `sum()`/`mean()`. Each output
+   becomes one fused kernel (`_fusion.Chain`: generated C++ over the eager functors, so results equal the eager
+   ones bitwise); later calls only check the guards and call the kernels.
+2. Anything else (matmuls, nn layers, `loss.backward()`, `optimizer.step()`, a step over captured weights): a
+   whole-step plan (`_plan`). The first call runs eagerly while recording its core calls (to find graph breaks),
+   the second records the plan (the first one created gradients and optimizer state), later calls replay it: one
+   generated function of straight-line `_C` calls with elementwise chains fused, no autograd graph built, the
+   gradients set as the eager step sets them. A captured tensor's storage, the gradients read, the optimizers'
+   settings and the arguments' layouts are the plan's own guards: a change records it again.
 
-NOTE: the trace runs the function's Python once; if it breaks, the eager run repeats the side effects
-(prints, appends) of the code before the break. A captured tensor (a closure's or a module's) is read at
-every call (its current values), its shape and dtype re-checked; a Python number argument is a guard (a new
-value traces again); numbers inside the function are constants of the trace.
+A graph break runs that guard set eagerly, with one warning naming what broke it (or, with fullgraph=True, a
+RuntimeError): a tensor's value read in Python (`.item()`, `if tensor:`) outside an optimizer's step, Python's
+`random` module (the tutorial's DynamicNet), a value-dependent shape (nonzero), a returned tensor that requires
+grad when the step runs no backward (its backward would run outside), an assignment to `.data` inside the step.
+An optimizer reading its step count from a tensor (Adam) is replayed with that number read again and the scalars
+derived from it recomputed. A guard miss records again, up to `recompile_limit` (8, torch's default) guard sets
+per function (and 8 plans per guard set); beyond it, calls run eagerly.
+
+NOTE: the elementwise trace runs the function's Python once; if it breaks, the Python side effects (prints,
+appends) of the code before the break repeat in the eager run. A plan replays core calls only: Python side
+effects of the step (prints, counters, appends) happen on the recorded calls, not on replays, and a returned
+tensor carries no grad_fn. A captured tensor (a closure's or a module's) is read at every call (its current
+values); a Python number argument is a guard (a new value traces again); numbers inside the function are
+constants of the trace.
 """
 import functools
 import warnings
