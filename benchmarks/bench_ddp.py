@@ -7,7 +7,8 @@ step time of one process / step time of a rank of the 2-rank job (1.0 = communic
 contention cost nothing). Each run prints the mean step time and its parts: forward, backward (for DDP
 this includes the bucketed all-reduces launched from the gradient hooks and the wait for the last one),
 optimizer step, and for ours the part of backward spent waiting for the
-all-reduces after the last gradient (the communication that did not overlap); and, separately, how long one blocking all-reduce of all the gradients takes, which is
+all-reduces after the last gradient (the communication that did not overlap); and, separately, how long one
+blocking all-reduce of all the gradients takes, which is
 what backward would add if nothing overlapped. PyTorch runs from bench-venv/bin/python when it exists
 (its DDP on gloo, the same models, batches and ranks). Ranks are started with mpirun (ours) and as
 torchrun-style processes with RANK/WORLD_SIZE (PyTorch)."""

@@ -71,7 +71,8 @@ def header(title):
     import tinygrad_ext as tg
     torch = try_import_torch()
     print(f"## {title}")
-    print(f"# {platform.processor() or platform.machine()}, {os.cpu_count()} cores, python {platform.python_version()}, "
+    print(f"# {platform.processor() or platform.machine()}, {os.cpu_count()} cores, "
+          f"python {platform.python_version()}, "
           f"numpy {np.__version__}, torch {torch.__version__ if torch else '-'}, tinygrad_ext {tg.__version__} "
           f"(cpu kernels: {tg._C.cpu_isa()}, threads: {tg.get_num_threads()})")
     return torch

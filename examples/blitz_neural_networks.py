@@ -71,7 +71,7 @@ learning_rate = 0.01
 for f in net.parameters():
     f.data.sub_(f.grad.data * learning_rate)
 
-import tinygrad_ext.optim as optim
+import tinygrad_ext.optim as optim  # noqa: E402 (where the tutorial imports it)
 # create your optimizer
 optimizer = optim.SGD(net.parameters(), lr=0.01)
 

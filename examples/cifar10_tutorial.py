@@ -21,7 +21,7 @@ Defaults, chosen for the digits: 10 epochs of the blitz's batch_size=4 and momen
 blitz's 0.001 needs more epochs on 1438 images); held-out accuracy 96-99% over seeds 0-3, about 17 s of CPU.
 For CIFAR-10 pass the blitz's own settings: --epochs 2 --lr 0.001.
 """
-# ruff: noqa: UP008, UP031, C400, PLR0402 (the blitz's code, kept as the tutorial writes it)
+
 import argparse
 import os
 import sys

@@ -11,7 +11,7 @@ import numpy as np
 # H是隐藏尺寸; D_out是输出尺寸.
 N, D_in, H, D_out = 64, 1000, 100, 10
 
-# 为输入数据和目标数据创建占位符; 
+# 为输入数据和目标数据创建占位符;
 # 当我们执行图时,这些将被填充真实的数据.
 x = tf.placeholder(tf.float32, shape=(None, D_in))
 y = tf.placeholder(tf.float32, shape=(None, D_out))
@@ -53,7 +53,7 @@ with tf.Session() as sess:
     for _ in range(500):
         # 多次执行图. 每次执行时,
         # 我们都想将x_value绑定到x,将y_value绑定到y,用feed_dict参数指定.
-        # 每次我们执行图时,我们都想计算损失值new_w1 和 new_w2; 
+        # 每次我们执行图时,我们都想计算损失值new_w1 和 new_w2;
         # 这些张量的值作为numpy数组返回.
         loss_value, _, _ = sess.run([loss, new_w1, new_w2],
                                     feed_dict={x: x_value, y: y_value})

@@ -155,7 +155,8 @@ MODULES = [
     (nn.LogSigmoid(), F.logsigmoid, "LogSigmoid()"),
     (nn.GLU(0), lambda x: F.glu(x, 0), "GLU(dim=0)"),
     (nn.Softmin(1), lambda x: F.softmin(x, 1), "Softmin(dim=1)"),
-    (nn.Threshold(0.1, 20, True), lambda x: F.threshold(x, 0.1, 20), "Threshold(threshold=0.1, value=20, inplace=True)"),
+    (nn.Threshold(0.1, 20, True), lambda x: F.threshold(x, 0.1, 20),
+     "Threshold(threshold=0.1, value=20, inplace=True)"),
     (nn.Tanhshrink(), F.tanhshrink, "Tanhshrink()"),
     (nn.Softshrink(), F.softshrink, "Softshrink(0.5)"),
     (nn.Hardshrink(0.3), lambda x: F.hardshrink(x, 0.3), "Hardshrink(0.3)"),
@@ -188,8 +189,8 @@ def test_activation_special_values():
     inf, nan = math.inf, math.nan
     x = torch.tensor([-inf, -100.0, 0.0, 100.0, inf, nan])
     assert F.softplus(x).tolist()[:5] == [0.0, pytest.approx(0.0, abs=1e-40), pytest.approx(math.log(2)), 100.0, inf]
-    assert F.logsigmoid(x).tolist()[:5] == [-inf, -100.0, pytest.approx(-math.log(2)), pytest.approx(-3.92e-44, rel=0.01),
-                                            0.0]
+    assert F.logsigmoid(x).tolist()[:5] == [-inf, -100.0, pytest.approx(-math.log(2)),
+                                            pytest.approx(-3.92e-44, rel=0.01), 0.0]
     assert F.elu(x).tolist()[:5] == [-1.0, -1.0, 0.0, 100.0, inf]
     assert F.silu(x).tolist()[1:5] == [pytest.approx(0.0, abs=1e-40), 0.0, 100.0, inf]
     assert F.hardswish(x).tolist()[1:5] == [0.0, 0.0, 100.0, inf]
@@ -242,7 +243,8 @@ def test_lerp_gradients():
 
 def test_elementwise_special_values():
     inf, nan = math.inf, math.nan
-    assert torch.digamma(torch.tensor([0.0, -0.0, -1.0, 1.0])).tolist()[:3] == [-inf, inf, pytest.approx(nan, nan_ok=True)]
+    assert torch.digamma(torch.tensor([0.0, -0.0, -1.0, 1.0])).tolist()[:3] == [-inf, inf,
+                                                                                 pytest.approx(nan, nan_ok=True)]
     assert torch.erfinv(torch.tensor([1.0, -1.0, 0.0])).tolist() == [inf, -inf, 0.0]
     assert math.isnan(torch.erfinv(torch.tensor([1.5])).item())
     assert torch.lgamma(torch.tensor([0.0, 1.0, -1.0])).tolist() == [inf, 0.0, inf]
@@ -271,7 +273,8 @@ def test_lgamma_over_the_whole_line():
 
 
 BAD = [
-    (lambda: F.gelu(torch.ones(2), approximate="foo"), RuntimeError, "approximate argument must be either none or tanh"),
+    (lambda: F.gelu(torch.ones(2), approximate="foo"), RuntimeError,
+     "approximate argument must be either none or tanh"),
     (lambda: F.gelu(torch.ones(2), "tanh"), TypeError, None),
     (lambda: F.gelu(torch.tensor([1, 2])), NotImplementedError, "\"gelu_cpu\" not implemented for 'Long'"),
     (lambda: F.silu(torch.tensor([True])), NotImplementedError, "not implemented for 'Bool'"),
@@ -281,7 +284,8 @@ BAD = [
     (lambda: F.softshrink(torch.ones(2), -1.0), RuntimeError, "lambda must be in range"),
     (lambda: F.glu(torch.ones(2, 3), 1), RuntimeError, "Halving dimension must be even, but dimension 1 is size 3"),
     (lambda: F.glu(torch.tensor(1.0)), RuntimeError, "glu does not support scalars"),
-    (lambda: F.prelu(torch.ones(2, 3), torch.ones(2)), RuntimeError, "Found parameter numbers = 2 and channel size = 3"),
+    (lambda: F.prelu(torch.ones(2, 3), torch.ones(2)), RuntimeError,
+     "Found parameter numbers = 2 and channel size = 3"),
     (lambda: F.hardtanh(torch.ones(2), 2.0, 1.0), ValueError, "min_val cannot be greater than max_val"),
     (lambda: F.hardtanh(torch.tensor([True])), RuntimeError, "Bool inputs not supported for hardtanh"),
     (lambda: F.threshold(torch.tensor([True]), 0.5, 1.0), NotImplementedError, "threshold_cpu"),

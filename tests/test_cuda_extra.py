@@ -404,7 +404,8 @@ def test_random_transforms_ptx_has_no_contraction(tmp_path):
     # floating-point operation of the random transforms must be a separately rounded (.rn) one, and none an fma.
     src = tmp_path / "k.cu"
     src.write_text('#include "philox.h"\n'
-                   "template <class T> __global__ void k(T* out, int kind, double a, double b, unsigned long long s) {\n"
+                   "template <class T>\n"
+                   "__global__ void k(T* out, int kind, double a, double b, unsigned long long s) {\n"
                    "  out[threadIdx.x] = tg::random_value<T>(kind, a, b, s, threadIdx.x);\n}\n"
                    "template __global__ void k<double>(double*, int, double, double, unsigned long long);\n"
                    "template __global__ void k<float>(float*, int, double, double, unsigned long long);\n")

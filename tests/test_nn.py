@@ -556,7 +556,8 @@ def test_activation_and_shape_modules():
     close(nn.LeakyReLU(0.2)(xt), np.where(x > 0, x, 0.2 * x))
     close(nn.Sigmoid()(xt), 1 / (1 + np.exp(-x)))
     close(nn.Tanh()(xt), np.tanh(x))
-    assert repr(nn.ReLU()) == "ReLU()" and repr(nn.LeakyReLU(0.2, True)) == "LeakyReLU(negative_slope=0.2, inplace=True)"
+    assert repr(nn.ReLU()) == "ReLU()"
+    assert repr(nn.LeakyReLU(0.2, True)) == "LeakyReLU(negative_slope=0.2, inplace=True)"
     assert nn.Flatten()(torch.randn(2, 3, 4, 5)).shape == (2, 60)
     assert repr(nn.Flatten()) == "Flatten(start_dim=1, end_dim=-1)"
     y = T(x.copy())

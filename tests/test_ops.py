@@ -437,9 +437,9 @@ def run_row(row, dtype, device, grad=None):
     out_dtype = row.out_dtype
     if out_dtype is not None and not callable(out_dtype):
         fixed = out_dtype
-        out_dtype = lambda dt: fixed
+        out_dtype = lambda dt: fixed  # noqa: E731
     if out_dtype is None and input_dtypes is not None:
-        out_dtype = lambda dt: input_dtypes[0]
+        out_dtype = lambda dt: input_dtypes[0]  # noqa: E731
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)  # numpy's reference on empty inputs
         return check_op(row.fn, row.ref, row.shapes, dtype, device, layouts=row.layouts, domain=row.domain,
@@ -583,8 +583,8 @@ def test_nan_propagation(device):
     assert math.isnan(v[0].item()) and i.tolist()[0] == 1
     assert math.isnan(x.clamp(0, 1)[1].item())
     assert math.isnan(x.sum().item()) and math.isnan(x.mean().item())
-    assert (x == x).tolist() == [True, False, True, True]  # noqa: PLR0124 (NaN != NaN)
-    assert (x != x).tolist() == [False, True, False, False]  # noqa: PLR0124
+    assert (x == x).tolist() == [True, False, True, True]  # NaN != NaN
+    assert (x != x).tolist() == [False, True, False, False]
     assert math.isnan(torch.sigmoid(x)[1].item()) and math.isnan(torch.tanh(x)[1].item())
     assert math.isnan(torch.exp(x)[1].item()) and math.isnan(torch.log(x)[1].item())
 
@@ -781,7 +781,7 @@ def test_bitwise_rejects_floats(device):
         with pytest.raises(NotImplementedError, match=f'^"{name}_{dev}" not implemented for \'Float\'$'):
             fn()
     with pytest.raises(TypeError, match="only implemented on integer and Boolean-type tensors"):
-        ~f  # the operator raises TypeError in torch, the function NotImplementedError
+        ~f  # noqa: B018 (the operator raises TypeError in torch, the function NotImplementedError)
     with pytest.raises(NotImplementedError, match="not implemented for 'Double'"):
         f.double() & f.double()
     g = f.clone()

@@ -2,11 +2,11 @@
 float64 numpy reference on contiguous, strided, broadcast, 0-d and empty inputs in every dtype its family
 takes, and gradcheck/gradgradcheck for every input with a derivative formula. An entry without a
 reference fails here, so coverage cannot drift from the registry."""
-import math  # noqa: F401 (the references may use it)
+import math  # the references may use it
 
 import numpy as np
 import pytest
-from scipy import special  # noqa: F401 (the references use it; scipy comes with scikit-learn, a test dependency)
+from scipy import special  # the references use it; scipy comes with scikit-learn, a test dependency
 
 import tinygrad_ext as torch
 from tinygrad_ext import _ops, _registry

@@ -257,7 +257,8 @@ def test_full_sums_and_products_of_every_length(dtype):
         t = torch.from_numpy(a)
         assert t.sum().item() == pytest.approx(float(a.astype(np.float64).sum())), (dtype, n)
         small = a[:12]
-        assert torch.from_numpy(small).prod().item() == pytest.approx(float(small.astype(np.float64).prod())), (dtype, n)
+        expected = float(small.astype(np.float64).prod())
+        assert torch.from_numpy(small).prod().item() == pytest.approx(expected), (dtype, n)
 
 
 def test_integer_matmul_is_computed_with_wraparound():
@@ -346,7 +347,8 @@ def test_writes_into_expanded_views_as_torch():
     for name, write in [("neg_", lambda a: a.neg_()), ("copy_", lambda a: a.copy_(torch.ones(2, 3))),
                         ("scatter_add_", lambda a: a.scatter_add_(0, torch.zeros(1, 3, dtype=torch.int64),
                                                                   torch.ones(1, 3))),
-                        ("uniform_", lambda a: a.uniform_()), ("out=", lambda a: torch.add(torch.ones(2, 3), 1, out=a))]:
+                        ("uniform_", lambda a: a.uniform_()),
+                        ("out=", lambda a: torch.add(torch.ones(2, 3), 1, out=a))]:
         check_raises(lambda: write(expanded()), RuntimeError, "refers to a single memory location")
     a = expanded()
     assert a.fill_(2.0).tolist() == [[2.0] * 3] * 2 and a.zero_().sum().item() == 0  # fill_ is allowed, as torch's
@@ -369,7 +371,8 @@ def test_numbers_fit_as_torch_checks_them():
     assert u8.masked_fill(m, 2.5).tolist() == [2] and u8.masked_fill(m, -1).tolist() == [255]
     assert u8.masked_fill(m, -0.0).tolist() == [0]
     for bad in (lambda: u8.masked_fill(m, -1.0), lambda: torch.full((2,), 255.5, dtype=torch.uint8),
-                lambda: torch.tensor([-1.5], dtype=torch.uint8), lambda: torch.linspace(-2.0, 2.5, 3, dtype=torch.uint8),
+                lambda: torch.tensor([-1.5], dtype=torch.uint8),
+                lambda: torch.linspace(-2.0, 2.5, 3, dtype=torch.uint8),
                 lambda: u8.__setitem__(0, 300), lambda: u8.__setitem__(Ellipsis, 2**63 - 1)):
         check_raises(bad, RuntimeError, "without overflow")  # a float never wraps into an integer dtype
     assert u8.tolist() == [1]

@@ -3,7 +3,13 @@
     python benchmarks/reliability/worker_kill.py idle   # the worker blocked half-way through its message
     python benchmarks/reliability/worker_kill.py busy   # killed at a random moment while the main process reads
 """
-import fcntl, os, signal, sys, termios, threading, time
+import fcntl
+import os
+import signal
+import sys
+import termios
+import threading
+import time
 import numpy as np
 from tinygrad_ext.utils.data import DataLoader, Dataset
 
@@ -19,11 +25,17 @@ def trial(mode, delay):
         time.sleep(delay)
         held = int.from_bytes(fcntl.ioctl(it._receivers[0].fd, termios.FIONREAD, b"\0" * 4), "little")
         assert 0 < held < 16 << 20, held  # the worker is blocked half-way through its 16 MB message
-        t0 = time.monotonic(); os.kill(victim, signal.SIGKILL)
+        t0 = time.monotonic()
+        os.kill(victim, signal.SIGKILL)
     else:                # main reading: kill at a random moment of the transfer
         t0 = [None]
-        def k(): time.sleep(delay); t0[0] = time.monotonic(); os.kill(victim, signal.SIGKILL)
-        th = threading.Thread(target=k); th.start()
+
+        def k():
+            time.sleep(delay)
+            t0[0] = time.monotonic()
+            os.kill(victim, signal.SIGKILL)
+        th = threading.Thread(target=k)
+        th.start()
     try:
         while True:
             next(it)

@@ -7,15 +7,15 @@ import builtins as _builtins
 from . import _C
 from . import _dtype, _registry
 from ._device import Size, device
-from ._dtype import (bool, double, dtype, float, float32, float64, get_default_dtype, int, int32, int64, long,  # noqa: A004
+from ._dtype import (bool, double, dtype, float, float32, float64, get_default_dtype, int, int32, int64, long,
                      set_default_dtype, uint8)
 from ._tensor_str import set_printoptions
 from .autograd.grad_mode import enable_grad, inference_mode, is_grad_enabled, no_grad, set_grad_enabled
 from .tensor import (Tensor, addmm, arange, as_tensor, cat, empty, empty_like, eye, from_numpy, full, full_like,
                      linspace, normal, ones, ones_like, rand, rand_like, randint, randn,
                      randn_like, randperm, range, stack, tensor, where, zeros, zeros_like)
-from . import autograd, backends, cuda, version  # noqa: E402
-from .cuda import OutOfMemoryError  # noqa: E402 (torch.OutOfMemoryError)
+from . import autograd, backends, cuda, version
+from .cuda import OutOfMemoryError  # torch.OutOfMemoryError
 
 globals().update(_dtype.LEGACY_CPU)  # torch.FloatTensor, torch.LongTensor, ...
 cuda.__dict__.update(_dtype.LEGACY_CUDA)  # torch.cuda.FloatTensor, ...
@@ -129,10 +129,10 @@ for _name in (e.name for e in _registry.OPS if e.python == "generated"):  # torc
     globals()[_name] = _function(_name)
 del _name
 subtract, multiply, divide, negative, swapaxes = sub, mul, div, neg, transpose  # noqa: F821
-_pow = pow  # noqa: F821 (the generated one; torch.pow below also takes a number base)
+_pow = pow  # the generated one; torch.pow below also takes a number base
 
 
-def pow(input, exponent, *, out=None):  # noqa: A001 (torch.pow(2, t): a number base too)
+def pow(input, exponent, *, out=None):  # torch.pow(2, t): a number base too
     if not isinstance(input, Tensor):
         result = exponent.__rpow__(input)
         return result if out is None else _write_out(out, result)
@@ -144,14 +144,14 @@ def polygamma(n, input, *, out=None):
     return result if out is None else _write_out(out, result)
 
 
-def max(input, dim=None, keepdim=False, *, out=None):  # noqa: A001
+def max(input, dim=None, keepdim=False, *, out=None):
     if isinstance(dim, Tensor):
         return maximum(input, dim, out=out)  # noqa: F821 (generated above)
     result = input.max(dim, keepdim)
     return result if out is None else _write_out(out, result)
 
 
-def min(input, dim=None, keepdim=False, *, out=None):  # noqa: A001
+def min(input, dim=None, keepdim=False, *, out=None):
     if isinstance(dim, Tensor):
         return minimum(input, dim, out=out)  # noqa: F821 (generated above)
     result = input.min(dim, keepdim)
@@ -176,16 +176,17 @@ def can_cast(from_, to):
     return _C.can_cast(from_.id, to.id)
 
 
-def softmax(input, dim=None, dtype=None):
+def softmax(input, dim=None, dtype=None):  # noqa: F811 (the argument shadows torch.dtype, as torch's)
     return input.softmax(dim, dtype=dtype)
 
 
-def log_softmax(input, dim=None, dtype=None):
+def log_softmax(input, dim=None, dtype=None):  # noqa: F811
     return input.log_softmax(dim, dtype=dtype)
 
 
 from . import _linalg_ops, _reduction_ops, _scatter_ops, _shape_ops  # noqa: E402
-for _ops_module in (_shape_ops, _reduction_ops, _linalg_ops, _scatter_ops):  # Tensor.<name> and torch.<name> of the ops written on top of Tensor
+# Tensor.<name> and torch.<name> of the ops written on top of Tensor
+for _ops_module in (_shape_ops, _reduction_ops, _linalg_ops, _scatter_ops):
     for _name, _method in _ops_module.METHODS.items():
         setattr(Tensor, _name, _method)
     globals().update(_ops_module.FUNCTIONS)
@@ -193,7 +194,7 @@ del _ops_module, _name, _method
 from . import linalg  # noqa: E402
 
 from . import nn, optim  # noqa: E402
-from ._compile import compile  # noqa: E402, A001 (torch.compile: runs eagerly, see _compile.py)
+from ._compile import compile  # noqa: E402 (torch.compile: runs eagerly, see _compile.py)
 from .nn.functional import celu, celu_, prelu, selu, selu_, threshold, threshold_  # noqa: E402 (torch.selu, ...)
 Tensor.prelu = prelu
 from .serialization import load, save  # noqa: E402

@@ -4,7 +4,7 @@
 class device:
     __slots__ = ("type", "index")
 
-    def __init__(self, type, index=None):  # noqa: A002 (torch's argument name)
+    def __init__(self, type, index=None):  # torch's argument name
         if isinstance(type, device):
             type, index = type.type, type.index
         elif isinstance(type, int) and index is None:
@@ -23,7 +23,8 @@ class device:
         self.type, self.index = type, index
 
     def __repr__(self):
-        return f"device(type='{self.type}')" if self.index is None else f"device(type='{self.type}', index={self.index})"
+        index = "" if self.index is None else f", index={self.index}"
+        return f"device(type='{self.type}'{index})"
 
     def __str__(self):
         return self.type if self.index is None else f"{self.type}:{self.index}"

@@ -16,7 +16,7 @@ class dtype:
 
 
 # ids match tg::DType in csrc/core/dtype.h
-bool = dtype("bool", 0, 1, False, False, "BoolTensor")  # noqa: A001 (torch.bool)
+bool = dtype("bool", 0, 1, False, False, "BoolTensor")  # torch.bool
 uint8 = dtype("uint8", 1, 1, False, False, "ByteTensor")
 int32 = dtype("int32", 2, 4, False, True, "IntTensor")
 int64 = dtype("int64", 3, 8, False, True, "LongTensor")
@@ -24,10 +24,10 @@ float32 = dtype("float32", 4, 4, True, True, "FloatTensor")
 float64 = dtype("float64", 5, 8, True, True, "DoubleTensor")
 BY_ID = (bool, uint8, int32, int64, float32, float64)
 
-float = float32  # noqa: A001
+float = float32
 double = float64
 long = int64
-int = int32  # noqa: A001
+int = int32
 
 _default = [float32]
 

@@ -1279,7 +1279,8 @@ def bind_params(entry, args, kwargs):
     """The scalar parameters of a call, in the entry's order: positional, then by name, then the defaults
     (a default of None: a required argument)."""
     if len(args) > len(entry.params):
-        raise TypeError(f"{entry.name}() takes {len(entry.params)} arguments after the input but {len(args)} were given")
+        raise TypeError(f"{entry.name}() takes {len(entry.params)} arguments after the input but {len(args)} were "
+                        "given")
     values = list(args)
     for n, default in entry.params[len(args):]:
         v = kwargs.pop(n, default)

@@ -60,7 +60,7 @@ def msort(input):
     return sort(input, 0).values
 
 
-def topk(input, k, dim=-1, largest=True, sorted=True):  # noqa: A002 (torch's argument name)
+def topk(input, k, dim=-1, largest=True, sorted=True):  # torch's argument name
     values, indices = _C.topk(input._impl, k, dim, largest, sorted)
     return _with_values(topk_type, input, dim, _wrap(values), _wrap(indices))
 
@@ -160,7 +160,7 @@ def _row_change(rows):
                                                                      dtype=_dtype.bool, device=rows.device)
 
 
-def unique(input, sorted=True, return_inverse=False, return_counts=False, dim=None):  # noqa: A002
+def unique(input, sorted=True, return_inverse=False, return_counts=False, dim=None):
     """Sorted unique values (or slices along dim), from one sort: a new value starts wherever the sorted
     sequence changes. Always sorted (torch leaves the order of sorted=False open)."""
     if dim is None:
@@ -194,7 +194,7 @@ def bincount(input, weights=None, minlength=0):
     return zeros(size, dtype=counts.dtype, device=input.device).scatter_add(0, input.to(_dtype.int64), counts)
 
 
-def histc(input, bins=100, min=0, max=0):  # noqa: A002 (torch's argument names)
+def histc(input, bins=100, min=0, max=0):  # torch's argument names
     if not input.dtype.is_floating_point:
         raise NotImplementedError(f"\"histogram_cpu\" not implemented for '{input.dtype._legacy[:-6]}'")
     if bins <= 0:

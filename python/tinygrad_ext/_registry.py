@@ -65,7 +65,7 @@ class Entry:
         return self.family.startswith("unary")
 
     def doc(self, name):
-        """The docstring of Tensor.<name>, Tensor.<name>_ and torch.<name>: torch's signature, dtype rule, derivatives."""
+        """The docstring of Tensor.<name>, Tensor.<name>_ and torch.<name>: signature, dtype rule, derivatives."""
         args = (["input"] if self.unary else ["input", "other"]) + [f"{p}={d!r}" for p, d in self.params]
         head = f"{name}({', '.join(args)}{'' if name.endswith('_') else ', *, out=None'}) -> Tensor"
         what = f"In-place version of {self.name}." if name.endswith("_") else f"{self.name}, elementwise."
@@ -144,7 +144,8 @@ OPS = [
       fused=("gelu_backward", "grad", "self"), ref=f"lambda a: 0.5 * a * (1 + special.erf(a * {_SQRT1_2!r}))",
       python="functional"),
     E("gelu_tanh", "GeluTanhOp", "unary_floating",
-      "(lambda t: grad * (0.5 * (1 + t) + 0.5 * self * (1 - t * t) * 0.7978845608028654 * (1 + 0.134145 * self * self)))"
+      "(lambda t: grad * (0.5 * (1 + t) + 0.5 * self * (1 - t * t) * 0.7978845608028654"
+      " * (1 + 0.134145 * self * self)))"
       "((0.7978845608028654 * (self + 0.044715 * self * self * self)).tanh())",
       fused=("gelu_tanh_backward", "grad", "self"),
       ref="lambda a: 0.5 * a * (1 + np.tanh(0.7978845608028654 * (a + 0.044715 * a ** 3)))", python="functional"),
@@ -187,7 +188,8 @@ OPS = [
       params=(("min_val", -1.0), ("max_val", 1.0)), ref="lambda a, min_val, max_val: np.clip(a, min_val, max_val)",
       python="functional"),
     E("threshold", "ThresholdOp", "unary", "grad * " + _MASK.format("(self > threshold)"),
-      params=(("threshold", None), ("value", None)), ref="lambda a, threshold, value: np.where(a > threshold, a, value)",
+      params=(("threshold", None), ("value", None)),
+      ref="lambda a, threshold, value: np.where(a > threshold, a, value)",
       python="functional"),
     E("nan_to_num", "NanToNumOp", "unary", "grad * " + _MASK.format("self.isfinite()"),
       params=(("nan", 0.0), ("posinf", None), ("neginf", None)), python="manual",

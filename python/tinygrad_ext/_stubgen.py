@@ -45,7 +45,8 @@ DUNDER_RESULTS = {"__len__": "builtins.int", "__float__": "builtins.float", "__i
                   "__hash__": "builtins.int", "__repr__": "builtins.str", "__str__": "builtins.str",
                   "__format__": "builtins.str", "__contains__": "builtins.bool", "__iter__": "Iterator[Tensor]",
                   "__setitem__": "None",
-                  "__array__": "Any", "__reduce_ex__": "Any", "__dlpack__": "Any", "__dlpack_device__": "Any", "__init__": "None"}
+                  "__array__": "Any", "__reduce_ex__": "Any", "__dlpack__": "Any", "__dlpack_device__": "Any",
+                  "__init__": "None"}
 PROPERTY_TYPES = {"shape": "Size", "dtype": "dtype", "device": "device", "ndim": "builtins.int",
                   "is_cuda": "builtins.bool", "requires_grad": "builtins.bool", "is_leaf": "builtins.bool",
                   "grad": "Tensor | None", "data": "Tensor", "retains_grad": "builtins.bool", "T": "Tensor",
@@ -124,7 +125,8 @@ def _class_stub(cls, result, properties):
 
 
 def _tensor_stub():
-    return "".join([HEADER, "import builtins\nfrom typing import Any, Iterator\n\n", "from . import Size, device, dtype\n\n\n",
+    return "".join([HEADER, "import builtins\nfrom typing import Any, Iterator\n\n",
+                    "from . import Size, device, dtype\n\n\n",
                     _class_stub(torch.Tensor, _result, PROPERTY_TYPES)])
 
 

@@ -381,7 +381,7 @@ class _Unpickler:
             return self._load()
         except CheckpointError:
             raise
-        except Exception as e:  # bad UTF-8, an unhashable key, ...: only our own code runs here, on crafted data
+        except Exception as e:  # noqa: BLE001 (bad UTF-8, an unhashable key, ...: our own code, on crafted data)
             self.fail(f"corrupt pickle at byte {self.pos} ({type(e).__name__}: {e})"[:400])
 
     def _load(self):
@@ -593,7 +593,7 @@ def load_zip(buf, path, place, encoding="ASCII"):
     try:
         zf = zipfile.ZipFile(buf if hasattr(buf, "seek") else io.BytesIO(buf))
         infos = zf.infolist()
-    except Exception as e:  # zipfile raises BadZipFile, ValueError, OSError, struct.error, ... on a corrupt file
+    except Exception as e:  # noqa: BLE001 (zipfile raises BadZipFile, ValueError, OSError, struct.error, ...)
         ld.fail(f"PyTorch zip checkpoint is truncated or corrupt: failed reading the zip archive "
                 f"({type(e).__name__}: {e})")
     names = [i.filename for i in infos]
@@ -627,7 +627,7 @@ def load_zip(buf, path, place, encoding="ASCII"):
         else:
             try:
                 data = zf.read(info)  # zipfile checks the CRC-32
-            except Exception as e:
+            except Exception as e:  # noqa: BLE001 (as above: any error of zipfile on a corrupt record)
                 ld.fail(f"record {name} is corrupt ({type(e).__name__}: {e})")
         if len(data) != declared:
             ld.fail(f"record {name} is truncated")

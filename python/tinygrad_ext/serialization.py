@@ -348,7 +348,7 @@ def _save_format(f, format, zipfile_serialization):
 
 
 def save(obj, f, pickle_module=None, pickle_protocol=2, _use_new_zipfile_serialization=True,
-         _disable_byteorder_record=False, *, format=None):  # noqa: A002 (the format's name)
+         _disable_byteorder_record=False, *, format=None):  # the format's name
     """Saves tensors / state dicts / optimizer state to a path (atomically) or a writable binary file.
 
     format: "torch" (PyTorch's zip format: real torch.load(f, weights_only=True) loads it) or "safetensors";

@@ -32,7 +32,8 @@ def _edge(t):
 
 def _wrap(impl):
     t = _new(Tensor)
-    t._impl, t._requires_grad, t.grad_fn, t._grad, t._acc, t._output_nr, t._extra = impl, False, None, None, None, 0, None
+    t._impl, t._requires_grad, t.grad_fn, t._grad = impl, False, None, None
+    t._acc, t._output_nr, t._extra = None, 0, None
     return t
 
 
@@ -358,7 +359,8 @@ class Tensor:
         with _NoGrad():
             _C.copy_(self._impl, result._impl)
         if self._extra is None:
-            self.grad_fn, self._output_nr, self._requires_grad = result.grad_fn, result._output_nr, result._requires_grad
+            self.grad_fn, self._output_nr = result.grad_fn, result._output_nr
+            self._requires_grad = result._requires_grad
         else:  # a view (its base takes the new history too) or a tensor that retains its grad
             _function.rebase_history(self, result)
         return self
@@ -735,7 +737,8 @@ class Tensor:
             return self._rebase(_ops.SetItem.apply(self, key, value))
         impl = self._impl
         # x[mask] = scalar with a full-shape mask: one masked_fill kernel.
-        if isinstance(key, Tensor) and key.dtype is _dtype.bool and key.shape == self.shape and not isinstance(value, Tensor):
+        if (isinstance(key, Tensor) and key.dtype is _dtype.bool and key.shape == self.shape
+                and not isinstance(value, Tensor)):
             _C.masked_fill_(impl, key._impl, value)
             return
         value_numel = value.numel() if isinstance(value, Tensor) else 1
@@ -961,7 +964,7 @@ class Tensor:
     neg = __neg__
     negative = __neg__
     abs = __abs__
-    def round(self, *, decimals=0):  # noqa: A003
+    def round(self, *, decimals=0):
         if not isinstance(decimals, int) or isinstance(decimals, _py_bool):
             raise TypeError(f"round(): argument 'decimals' must be int, not {type(decimals).__name__}")
         return _round(self) if decimals == 0 else _round_decimals(self, decimals)
@@ -986,7 +989,8 @@ class Tensor:
     def lerp(self, end, weight):
         for name, t in (("end", end), ("weight", weight)):
             if isinstance(t, Tensor) and t.dtype is not self.dtype:
-                raise RuntimeError(f"expected dtype {_C_TYPE[self.dtype]} for `{name}` but got dtype {_C_TYPE[t.dtype]}")
+                raise RuntimeError(f"expected dtype {_C_TYPE[self.dtype]} for `{name}` but got dtype "
+                                   f"{_C_TYPE[t.dtype]}")
         if isinstance(weight, Tensor):  # a tensor weight: composed (torch's formula for |weight| < 0.5)
             return self + weight * (end - self)
         if _needs_grad(self, end):
@@ -1001,7 +1005,7 @@ class Tensor:
             return self._rebase(fn(_function.inplace_source(self), *args, **kwargs))
         return self.copy_(fn(self, *args, **kwargs))
 
-    def clamp(self, min=None, max=None):  # noqa: A002 (torch's argument names)
+    def clamp(self, min=None, max=None):  # torch's argument names
         if isinstance(min, Tensor) or isinstance(max, Tensor):
             lo = min if min is None or isinstance(min, Tensor) else tensor(min, dtype=self.dtype, device=self.device)
             hi = max if max is None or isinstance(max, Tensor) else tensor(max, dtype=self.dtype, device=self.device)
@@ -1018,7 +1022,7 @@ class Tensor:
 
     clip = clamp
 
-    def clamp_(self, min=None, max=None):  # noqa: A002
+    def clamp_(self, min=None, max=None):
         if self.dtype is _dtype.bool and _bool_clamp_promotes(min, max):
             raise RuntimeError("result type Long can't be cast to the desired output type Bool")
         if isinstance(min, Tensor) or isinstance(max, Tensor):  # the out-of-place clamp, written back
@@ -1661,7 +1665,7 @@ def arange(start, end=None, step=1, dtype=None, device=None, requires_grad=False
                                    *as_device(device)._code)), requires_grad)
 
 
-def range(start, end=None, step=1, dtype=None, device=None, requires_grad=False):  # noqa: A001 (legacy torch.range)
+def range(start, end=None, step=1, dtype=None, device=None, requires_grad=False):  # legacy torch.range
     warnings.warn("torch.range is deprecated and will be removed in a future release because its behavior is "
                   "inconsistent with Python's range builtin. Instead, use torch.arange, which produces values in "
                   "[start, end).", UserWarning, stacklevel=2)

@@ -12,9 +12,9 @@ if __package__ in (None, ""):  # run as a script path: python tests/fuzz
     sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
     __package__ = "fuzz"
 
-from . import known_differences  # noqa: E402
-from .gen import FAMILIES, generate  # noqa: E402
-from .runner import format_report, run, torch_importable  # noqa: E402
+from . import known_differences
+from .gen import FAMILIES, generate
+from .runner import format_report, run, torch_importable
 
 
 def main(argv=None):

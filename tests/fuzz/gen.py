@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from . import ref as R
-from .ref import Py, Raises, Shape, Tup, Val, as_ref, out, promote, result_type, wrap_dim, wrap_dims
+from .ref import Py, Raises, Shape, Tup, as_ref, out, promote, result_type, wrap_dim, wrap_dims
 from .values import (DTYPES, FLOATS, INTS, LIMITS, NP, bad_partner, broadcast_partner, chance, fmt_literal,
                      fmt_scalar, gen_values, make_view, pick, pick_view, rand_scalar, rand_shape)
 
@@ -612,7 +612,8 @@ def fam_reduce(ctx):
     if op == "norm":
         allargs = ", ".join(args[:1] + [f"dim={args[1]}"] + kw) if p is not None and len(args) > 1 else \
             ", ".join((args if p is not None else [f"dim={x}" for x in args]) + kw)
-        c.body = f"out = a.norm({allargs})" if chance(rng, 0.5) else f"out = torch.norm(a{', ' if allargs else ''}{allargs})"
+        c.body = (f"out = a.norm({allargs})" if chance(rng, 0.5)
+                  else f"out = torch.norm(a{', ' if allargs else ''}{allargs})")
     else:
         allargs = ", ".join(args + kw)
         c.body = pick(rng, [f"out = torch.{name}(a{', ' if allargs else ''}{allargs})", f"out = a.{name}({allargs})"])
@@ -1361,7 +1362,8 @@ def fam_view(ctx):
         if not shape:
             args = "()" if form == "tuple" else ""
         empty_call = not args
-        c.body = f"out = a.{op}({args})" if op == "view" or chance(rng, 0.7) else f"out = torch.reshape(a, {_dim_arg_code(tuple(shape))})"
+        c.body = (f"out = a.{op}({args})" if op == "view" or chance(rng, 0.7)
+                  else f"out = torch.reshape(a, {_dim_arg_code(tuple(shape))})")
 
         def reference(V):
             x = V["a"]
@@ -1426,7 +1428,8 @@ def fam_view(ctx):
             shape[i] = pick(rng, [shape[i] + 1, -2, -1])
         if chance(rng, 0.05):
             shape = shape[1:]
-        c.body = pick(rng, [f"out = a.expand({', '.join(map(str, shape))})", f"out = a.expand({_dim_arg_code(tuple(shape))})"])
+        c.body = pick(rng, [f"out = a.expand({', '.join(map(str, shape))})",
+                            f"out = a.expand({_dim_arg_code(tuple(shape))})"])
         if not shape:
             c.body = "out = a.expand(())"
 
@@ -1484,7 +1487,8 @@ def fam_view(ctx):
         n = a.shape[d % nd] if nd and -nd <= d < nd else 1
         start = int(rng.integers(-n - 1, n + 2))
         length = int(rng.integers(-1, n + 2))
-        c.body = pick(rng, [f"out = a.narrow({d}, {start}, {length})", f"out = torch.narrow(a, {d}, {start}, {length})"])
+        c.body = pick(rng, [f"out = a.narrow({d}, {start}, {length})",
+                            f"out = torch.narrow(a, {d}, {start}, {length})"])
 
         def reference(V):
             if nd == 0:
@@ -1579,7 +1583,8 @@ def fam_join(ctx):
         base = rand_shape(rng, min_ndim=0 if chance(rng, 0.1) else 1, max_numel=24)
         nd = len(base)
         d = rand_dim(rng, nd + (1 if op == "stack" else 0), 0.05)
-        wd = d % max(nd + (op == "stack"), 1) if -max(nd + (op == "stack"), 1) <= d < max(nd + (op == "stack"), 1) else 0
+        rank = max(nd + (op == "stack"), 1)
+        wd = d % rank if -rank <= d < rank else 0
         ts = []
         for _ in range(int(rng.integers(1, 4)) if chance(rng, 0.97) else 0):
             shape = list(base)
@@ -1850,7 +1855,8 @@ def fam_loss(ctx):
     if op == "mse_loss":
         s = rand_shape(rng)
         x = ctx.tensor(s, dtype)
-        y = ctx.tensor(s if chance(rng, 0.9) else broadcast_partner(rng, s), dtype if chance(rng, 0.9) else ctx.dtype(0.5))
+        y = ctx.tensor(s if chance(rng, 0.9) else broadcast_partner(rng, s),
+                       dtype if chance(rng, 0.9) else ctx.dtype(0.5))
         c.body = f"out = F.mse_loss(a, b, reduction='{reduction}')"
         c.order = 2
         c.terms = max(1, x.arr.size)
@@ -2186,7 +2192,8 @@ def fam_create(ctx):
     if op == "arange":
         args = pick(rng, [(int(rng.integers(-3, 8)),), (int(rng.integers(-3, 3)), int(rng.integers(-3, 8))),
                           (int(rng.integers(-5, 5)), int(rng.integers(-5, 5)), pick(rng, [1, 2, -1, -2, 0])),
-                          (float(rng.integers(-8, 8)) / 4, float(rng.integers(-8, 8)) / 4, pick(rng, [0.25, 0.5, -0.5, 0.3]))])
+                          (float(rng.integers(-8, 8)) / 4, float(rng.integers(-8, 8)) / 4,
+                           pick(rng, [0.25, 0.5, -0.5, 0.3]))])
         c.body = f"out = torch.arange({', '.join(map(fmt_scalar, args))}{dkw})"
 
         def reference(V):
@@ -2525,7 +2532,7 @@ def generate(seed, index, families=None):
                 warnings.simplefilter("ignore")
                 FAMILIES[fam][0](ctx)
             break
-        except Exception:  # noqa: BLE001
+        except Exception:
             if attempt == 2:
                 raise
     if attempt:

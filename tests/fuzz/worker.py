@@ -72,13 +72,13 @@ class Backend:
         ns.update(PRELUDE)
         res = {}
         try:
-            exec(call["setup"], ns)
+            exec(call["setup"], ns)  # noqa: S102 (the fuzzer's generated programs)
         except Exception as e:  # noqa: BLE001 (any failure is data)
             res["setup_exc"] = _exc(e)
             return res
         names = [k for k, v in ns.items() if isinstance(v, self.Tensor)]
         try:
-            exec(call["body"], ns)
+            exec(call["body"], ns)  # noqa: S102
             res["out"] = self.ser(ns.get("out"))
         except Exception as e:  # noqa: BLE001
             res["exc"] = _exc(e)
@@ -90,7 +90,7 @@ class Backend:
                 res["after"][k] = ("E", _exc(e))
         if call.get("grad") and "exc" not in res:
             try:
-                exec(call["grad_code"], ns)
+                exec(call["grad_code"], ns)  # noqa: S102
                 res["grads"] = {k: self.ser(ns[k].grad) for k in call["grad_leaves"]}
             except Exception as e:  # noqa: BLE001
                 res["grad_exc"] = _exc(e)

@@ -1,7 +1,7 @@
 """torch.autograd: backward, grad, Function, grad modes, anomaly detection, gradcheck, Variable."""
 import warnings
 
-from . import anomaly_mode, engine, function, grad_mode  # noqa: F401
+from . import anomaly_mode, engine, function, grad_mode
 from .anomaly_mode import detect_anomaly, is_anomaly_enabled, set_detect_anomaly
 from .engine import backward, grad
 from .function import Function, once_differentiable

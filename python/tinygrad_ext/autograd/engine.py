@@ -44,7 +44,7 @@ def _topo_postorder(roots):
 
 def _check_nan(node, grads):
     for i, g in enumerate(grads):
-        if g is not None and g.dtype.is_floating_point and bool((g != g).any()):  # noqa: PLR0124 (NaN test)
+        if g is not None and g.dtype.is_floating_point and bool((g != g).any()):  # NaN test
             where = "".join(node._stack) if node._stack else ""
             raise RuntimeError(f"Function '{node.name()}' returned nan values in its {i}th output."
                                + (f"\nTraceback of forward call that caused the error:\n{where}" if where else ""))

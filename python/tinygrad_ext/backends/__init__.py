@@ -1,1 +1,1 @@
-from . import cuda, cudnn  # noqa: F401
+from . import cuda, cudnn

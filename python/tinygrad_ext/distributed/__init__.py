@@ -4,4 +4,4 @@ NCCL for CUDA tensors (distributed_c10d.py); `python -m tinygrad_ext.distributed
     mpirun -n 2 python train.py        # in train.py: dist.init_process_group('mpi')
 """
 from .distributed_c10d import *  # noqa: F403
-from .distributed_c10d import __all__  # noqa: F401
+from .distributed_c10d import __all__

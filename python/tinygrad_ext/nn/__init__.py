@@ -4,9 +4,9 @@
     import tinygrad_ext.nn.functional as F
 """
 from . import functional, init, parallel, utils
-from .modules import *
+from .modules import *  # noqa: F403 (modules/__init__.py's __all__)
 from .modules import __all__ as _modules_all
-from .modules.module import register_module_forward_hook, register_module_forward_pre_hook  # noqa: F401
+from .modules.module import register_module_forward_hook, register_module_forward_pre_hook
 from .parameter import Parameter
 
 __all__ = ["Parameter", "functional", "init", "parallel", "utils"] + list(_modules_all)

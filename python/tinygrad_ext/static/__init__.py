@@ -26,7 +26,7 @@ from ._graph import DType, Graph, TensorShape, as_dtype, float32, float64, get_d
     reset_default_graph, uint8
 from ._graph import Node as Tensor
 from ._graph import Node as Operation
-from ._graph import bool_ as bool  # noqa: A001 (tf.bool)
+from ._graph import bool_ as bool  # tf.bool
 from ._ops import UNARY_API, add, add_n, atan2, cast, concat, constant, convert_to_tensor, divide, equal, \
     expand_dims, fill, floordiv, greater, greater_equal, identity, less, less_equal, logical_and, logical_not, \
     logical_or, matmul, maximum, minimum, mod, multiply, not_equal, ones, ones_like, pow, random_normal, \
@@ -42,7 +42,7 @@ from ._variables import Variable, assign, assign_add, assign_sub, global_variabl
 
 globals().update(UNARY_API)  # tf.exp, tf.log, tf.sigmoid, tf.tanh, tf.square, tf.sqrt, tf.abs, tf.negative, ...
 negative, truediv, sub, mul, div = UNARY_API["neg"], divide, subtract, multiply, divide
-float, double, int = float32, float64, int32  # noqa: A001
+float, double, int = float32, float64, int32
 
 
 def placeholder(dtype, shape=None, name=None):

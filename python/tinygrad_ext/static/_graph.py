@@ -134,7 +134,7 @@ class Node:
     __slots__ = ("type", "inputs", "attrs", "shape", "dtype", "graph", "name", "device", "control_inputs",
                  "_id", "__weakref__")
 
-    def __init__(self, graph, type, inputs, attrs, shape, dtype, name, control_inputs=()):  # noqa: A002
+    def __init__(self, graph, type, inputs, attrs, shape, dtype, name, control_inputs=()):
         self.graph, self.type, self.inputs, self.attrs = graph, type, tuple(inputs), attrs
         self.shape = shape if shape is None or isinstance(shape, TensorShape) else TensorShape(shape)
         self.dtype, self.control_inputs = dtype, tuple(control_inputs)

@@ -269,7 +269,7 @@ def divide(x, y, name=None):
     return binary("RealDiv", x, y, name)
 
 
-def pow(x, y, name=None):  # noqa: A001 (tf.pow)
+def pow(x, y, name=None):  # tf.pow
     return binary("Pow", x, y, name)
 
 
@@ -374,12 +374,12 @@ def _select_grad(node, g, needs):
 register("Select", lambda c, x, y: _torch.where(c, x, y), grad=_select_grad)
 
 
-def identity(input, name=None):  # noqa: A002
+def identity(input, name=None):
     input = convert_to_tensor(input)
     return make_node("Identity", (input,), None, input.shape, input.dtype, name)
 
 
-def stop_gradient(input, name=None):  # noqa: A002
+def stop_gradient(input, name=None):
     input = convert_to_tensor(input)
     return make_node("StopGradient", (input,), None, input.shape, input.dtype, name)
 
@@ -724,7 +724,7 @@ register("Transpose", lambda attrs, x: x.permute(attrs["perm"]), grad=lambda nod
     transpose(g, tuple(sorted(range(len(node.attrs["perm"])), key=node.attrs["perm"].__getitem__))),))
 
 
-def expand_dims(input, axis=None, name=None, dim=None):  # noqa: A002
+def expand_dims(input, axis=None, name=None, dim=None):
     x = convert_to_tensor(input)
     axis = int(dim if axis is None else axis)
     if x.shape.dims is None:
@@ -739,7 +739,7 @@ register("ExpandDims", lambda attrs, x: x.unsqueeze(attrs["axis"]),
          grad=lambda node, g, needs: (_like_shape(g, node.inputs[0]),))
 
 
-def squeeze(input, axis=None, name=None, squeeze_dims=None):  # noqa: A002
+def squeeze(input, axis=None, name=None, squeeze_dims=None):
     x = convert_to_tensor(input)
     axis = squeeze_dims if axis is None else axis
     if x.shape.dims is None:

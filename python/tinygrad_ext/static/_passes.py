@@ -321,7 +321,7 @@ def _in_place_kernel(method, fallback, k, arity, ir):
     shape, a run-time check falls back to the out-of-place kernel when the other input would broadcast it."""
     if arity == 1:
         return method
-    a, b = ir.inputs[k], ir.inputs[1 - k]
+    a = ir.inputs[k]
     shape_a = a.src.shape if a.value is None else TensorShape(tuple(a.value.shape))
     if shape_a.is_fully_defined() and tuple(shape_a) == tuple(ir.src.shape):
         return method if k == 0 else (lambda x, y: method(y, x))

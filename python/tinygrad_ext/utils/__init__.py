@@ -1,2 +1,2 @@
 """torch.utils: data loading (`tinygrad_ext.utils.data`) and DLPack exchange (`tinygrad_ext.utils.dlpack`)."""
-from . import data, dlpack  # noqa: F401
+from . import data, dlpack

@@ -6,4 +6,4 @@
 datasets (CIFAR10, CIFAR100, Digits), transforms (Compose, ToTensor, Normalize, RandomHorizontalFlip,
 RandomCrop) and utils.make_grid.
 """
-from . import datasets, transforms, utils  # noqa: F401
+from . import datasets, transforms, utils

@@ -178,14 +178,14 @@ class CIFAR10(Dataset):
     def _read_batch(self, path):
         entry = safe_unpickle(path)
         if not isinstance(entry, dict):
-            raise RuntimeError(f"{path}: expected a dict, got {type(entry).__name__}")  # noqa: TRY004 (bad file)
+            raise RuntimeError(f"{path}: expected a dict, got {type(entry).__name__}")  # bad file
         images, labels = _get(entry, "data"), _get(entry, self.labels_key)
         if not isinstance(images, np.ndarray) or images.dtype != np.uint8 or images.size % 3072 \
                 or images.ndim not in (1, 2) or (images.ndim == 2 and images.shape[1] != 3072):
             raise RuntimeError(f"{path}: 'data' must be a uint8 array of shape (N, 3072), got "
                                f"{getattr(images, 'dtype', type(images).__name__)} {getattr(images, 'shape', '')}")
         if not isinstance(labels, (list, np.ndarray)):
-            raise RuntimeError(f"{path}: '{self.labels_key}' must be a list of class indices")  # noqa: TRY004
+            raise RuntimeError(f"{path}: '{self.labels_key}' must be a list of class indices")
         labels = [int(x) for x in labels]
         n = images.size // 3072
         if len(labels) != n:

@@ -317,7 +317,7 @@ class Module:
     # ----------------------------------------------------------------- modes
     def train(self, mode=True):
         if not isinstance(mode, bool):
-            raise ValueError("training mode is expected to be boolean")  # noqa: TRY004 (torch raises ValueError)
+            raise ValueError("training mode is expected to be boolean")  # torch raises ValueError
         for m in self.modules():
             m.__dict__["training"] = mode
         return self

@@ -44,7 +44,8 @@ class PackedSequence(_PackedSequenceBase):
         data = self.data.to(*args, **kwargs)
         if data is self.data:
             return self
-        move = (lambda t: None if t is None else t.to(data.device))
+        def move(t):
+            return None if t is None else t.to(data.device)
         return type(self)(data, self.batch_sizes, move(self.sorted_indices), move(self.unsorted_indices))
 
     def cpu(self):
@@ -89,7 +90,7 @@ def pad_sequence(sequences, batch_first=False, padding_value=0.0, padding_side="
     return stack(padded, 0 if batch_first else 1)
 
 
-def pack_padded_sequence(input, lengths, batch_first=False, enforce_sorted=True):  # noqa: A002 (torch's name)
+def pack_padded_sequence(input, lengths, batch_first=False, enforce_sorted=True):  # torch's name
     """Packs a padded batch (T, B, *) ((B, T, *) if batch_first) of sequences with the given lengths. With
     enforce_sorted=False the batch is sorted by decreasing length first (sorted_indices records how)."""
     lengths = [int(n) for n in (lengths.tolist() if isinstance(lengths, Tensor) else lengths)]

@@ -5,7 +5,7 @@ import warnings
 from ..parameter import Parameter
 
 
-def norm_except_dim(v, pow=2, dim=0):  # noqa: A002 (torch's name)
+def norm_except_dim(v, pow=2, dim=0):  # torch's name
     """||v|| over all dimensions except dim (kept with size 1 elsewhere); dim=-1: the norm of the whole tensor."""
     if dim == -1:
         return v.norm(pow)

@@ -711,7 +711,7 @@ class DataLoader:
         if persistent_workers and num_workers == 0:
             raise ValueError("persistent_workers option needs num_workers > 0")
         if not isinstance(drop_last, bool):
-            raise ValueError(f"drop_last should be a boolean value, but got drop_last={drop_last}")  # noqa: TRY004
+            raise ValueError(f"drop_last should be a boolean value, but got drop_last={drop_last}")
         _check_generator(generator)
 
         self.dataset = dataset
