@@ -12,22 +12,25 @@ from ...tensor import cat, empty, stack, zeros
 from .. import functional as F
 from .. import init
 from ..parameter import Parameter
+from ..utils.rnn import PackedSequence
 from .module import Module
 
 
 class _Pieces(Function):
-    """x.unbind(0) (n=None) or x.chunk(n, -1) whose backward is one stack / cat of the pieces' gradients.
+    """x.unbind(0) (n=None), x.split(n, 0) (n a list) or x.chunk(n, -1), whose backward is one stack / cat of
+    the pieces' gradients.
     NOTE: the pieces as plain views would each send back a zero tensor of x's size holding its slice, and the
     engine would sum L of them: O(L^2) work for the time steps of a sequence."""
 
     @staticmethod
     def forward(ctx, x, n):
         ctx.n = n
-        return tuple(x.unbind(0) if n is None else x.chunk(n, -1))
+        return tuple(x.unbind(0) if n is None else x.split(n, 0) if isinstance(n, list) else x.chunk(n, -1))
 
     @staticmethod
     def backward(ctx, *grads):
-        return (stack(grads) if ctx.n is None else cat(grads, -1)), None
+        n = ctx.n
+        return (stack(grads) if n is None else cat(grads, 0) if isinstance(n, list) else cat(grads, -1)), None
 
 
 # --------------------------------------------------- one time step of each cell
@@ -59,6 +62,18 @@ def _lstm_step(gi, state, w_hh, b_hh, w_hr=None):
 
 
 _STEPS = {"RNN_TANH": _rnn_tanh_step, "RNN_RELU": _rnn_relu_step, "GRU": _gru_step, "LSTM": _lstm_step}
+
+
+def _packed_step(step, gi, states, *weights):
+    """One step of a packed batch: the first len(gi) sequences (the running ones, longest first) advance, the
+    others keep their states (their last ones, or, running backwards, the initial ones until they start).
+    states: a list of (N, *) tensors; returns the new list."""
+    b = gi.shape[0]
+    if b == states[0].shape[0]:
+        new = step(gi, states if len(states) == 2 else states[0], *weights)
+        return list(new) if len(states) == 2 else [new]
+    new = step(gi, [s[:b] for s in states] if len(states) == 2 else states[0][:b], *weights)
+    return [cat([n, s[b:]]) for n, s in zip(list(new) if len(states) == 2 else [new], states)]
 _GATES = {"RNN_TANH": 1, "RNN_RELU": 1, "GRU": 3, "LSTM": 4}
 
 
@@ -159,10 +174,7 @@ class RNNBase(Module):
         if input.dim() not in (2, 3):
             raise ValueError(f"{name}: Expected input to be 2D or 3D, got {input.dim()}D instead")
         batched = input.dim() == 3
-        w = self._parameters[self._flat_weights_names[0]]
-        if input.dtype != w.dtype:
-            raise ValueError(f"RNN input dtype ({input.dtype}) does not match weight dtype ({w.dtype}). Convert "
-                             f"input: input.to({w.dtype}), or convert model: model.to({input.dtype})")
+        self._check_dtype(input)
         want = 3 if batched else 2
         what = "batched 3-D" if batched else "unbatched 2-D"
         if hx is not None and any(h.dim() != want for h in hx):
@@ -180,22 +192,32 @@ class RNNBase(Module):
                                f"{input.shape[-1]}")
         if input.shape[0] == 0:
             raise RuntimeError("Expected sequence length to be larger than 0 in RNN")
+        return input, self._initial_states(hx, input.shape[1], input), batched
+
+    def _initial_states(self, hx, N, input):
+        """hx checked against the shapes (layers*D, N, H_out) [and (layers*D, N, H) for an LSTM], or zeros."""
         D = 2 if self.bidirectional else 1
-        N = input.shape[1]
         sizes = [(self.num_layers * D, N, self.proj_size or self.hidden_size)]
         if self.mode == "LSTM":
             sizes.append((self.num_layers * D, N, self.hidden_size))
         if hx is None:
-            hx = [zeros(*s, dtype=input.dtype, device=input.device) for s in sizes]
+            return [zeros(*s, dtype=input.dtype, device=input.device) for s in sizes]
         for k, (h, s) in enumerate(zip(hx, sizes)):
             if tuple(h.shape) != s:
                 what = f"hidden[{k}]" if self.mode == "LSTM" else "hidden"
                 raise RuntimeError(f"Expected {what} size {s}, got {list(h.shape)}")
-        return input, hx, batched
+        return hx
 
-    def _run(self, input, hx):
+    def _check_dtype(self, input):
+        w = self._parameters[self._flat_weights_names[0]]
+        if input.dtype != w.dtype:
+            raise ValueError(f"RNN input dtype ({input.dtype}) does not match weight dtype ({w.dtype}). Convert "
+                             f"input: input.to({w.dtype}), or convert model: model.to({input.dtype})")
+
+    def _run(self, input, hx, batch_sizes=None):
         """The stacked (bidirectional) recurrence on input (L, N, C) from states hx (each (layers*D, N, *));
-        returns the last layer's output (L, N, D*H_out) and the final states, ordered as hx."""
+        returns the last layer's output (L, N, D*H_out) and the final states, ordered as hx. With batch_sizes
+        (a list of ints), input is a PackedSequence's data (sum(batch_sizes), C) and so is the output."""
         step = _STEPS[self.mode]
         D = 2 if self.bidirectional else 1
         finals = [[] for _ in hx]
@@ -209,23 +231,48 @@ class RNNBase(Module):
                 if b_hh is not None and self.mode != "GRU":  # (the GRU's b_hn is inside r * (...): kept per step)
                     b_ih, b_hh = b_ih + b_hh, None  # both biases added once, to the whole sequence's projection
                 extra = (p[-1],) if self.proj_size > 0 else ()
-                gi = _Pieces.apply(F.linear(layer_input, w_ih, b_ih), None)
+                gi = _Pieces.apply(F.linear(layer_input, w_ih, b_ih), batch_sizes)
                 state = [h[layer * D + direction] for h in hx]
-                state = state if self.mode == "LSTM" else state[0]
                 order = range(len(gi)) if direction == 0 else range(len(gi) - 1, -1, -1)
                 out = [None] * len(gi)
                 for t in order:
-                    state = step(gi[t], state, w_hh, b_hh, *extra)
-                    out[t] = state[0] if self.mode == "LSTM" else state
-                for k, s in enumerate(state if self.mode == "LSTM" else [state]):
+                    if batch_sizes is None:
+                        new = step(gi[t], state if self.mode == "LSTM" else state[0], w_hh, b_hh, *extra)
+                        state = list(new) if self.mode == "LSTM" else [new]
+                        out[t] = state[0]
+                    else:
+                        state = _packed_step(step, gi[t], state, w_hh, b_hh, *extra)
+                        out[t] = state[0][:gi[t].shape[0]]
+                for k, s in enumerate(state):
                     finals[k].append(s)
-                outputs.append(stack(out))
+                outputs.append(stack(out) if batch_sizes is None else cat(out))
             layer_input = outputs[0] if D == 1 else cat(outputs, -1)
             if self.dropout and self.training and layer < self.num_layers - 1:
                 layer_input = F.dropout(layer_input, self.dropout, True)
         return layer_input, [stack(f) for f in finals]
 
+    def _forward_packed(self, packed, hx):
+        """A PackedSequence through the layers: its sequences run in sorted order (longest first), hx given and
+        the final states returned in the batch's original order; the output is a PackedSequence like the input."""
+        data, batch_sizes, sorted_indices, unsorted_indices = packed
+        if data.dim() != 2:
+            raise RuntimeError(f"input must have 2 dimensions, got {data.dim()}")
+        self._check_dtype(data)
+        if data.shape[-1] != self.input_size:
+            raise RuntimeError(f"input.size(-1) must be equal to input_size. Expected {self.input_size}, got "
+                               f"{data.shape[-1]}")
+        sizes = [int(b) for b in batch_sizes.tolist()]
+        hx = self._initial_states(hx, sizes[0], data)
+        if sorted_indices is not None:
+            hx = [h.index_select(1, sorted_indices) for h in hx]
+        output, h_n = self._run(data, hx, sizes)
+        if unsorted_indices is not None:
+            h_n = [h.index_select(1, unsorted_indices) for h in h_n]
+        return PackedSequence(output, batch_sizes, sorted_indices, unsorted_indices), h_n
+
     def _forward(self, input, hx):
+        if isinstance(input, PackedSequence):
+            return self._forward_packed(input, hx)
         input, hx, batched = self._check_forward(input, hx)
         output, h_n = self._run(input, hx)
         if not batched:
