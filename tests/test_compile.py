@@ -224,3 +224,38 @@ def test_bad_arguments_raise_torchs_errors():
         torch.compile(f, backend="nonexistent")
     with pytest.raises(AssertionError, match="A callable function is expected, but <class 'int'> is provided."):
         torch.compile(5)
+
+
+class SkippingSGD(torch.optim.SGD):
+    """SGD that skips a step whose gradients' squared norm is too large: a decision on a value read in the step."""
+
+    def _update_group(self, group):
+        total = sum((p.grad * p.grad).sum().item() for p in group["params"] if p.grad is not None)
+        if total < 1e12:
+            super()._update_group(group)
+
+
+def test_optimizer_steps_reading_values():
+    # Adam reads its step count with .item(): the number is read again at every replay and the scalars made from
+    # it recomputed, so its update is fused, not replayed as one opaque call
+    _, fn, _ = run("optim_adam", True, steps=3)
+    assert fn.stats.opaque_steps == 0 and fn.stats.fused_kernels >= 12
+    # a step deciding on a value it read is replayed as one call to its own step() (no autograd, eager kernels)
+
+    def losses(compiled):
+        torch.manual_seed(0)
+        model = torch.nn.Linear(5, 3)
+        opt = SkippingSGD(model.parameters(), lr=0.1)
+        x, y = torch.randn(8, 5), torch.randn(8, 3)
+
+        def step():
+            opt.zero_grad()
+            loss = ((model(x) - y) ** 2).mean()
+            loss.backward()
+            opt.step()
+            return loss
+        fn = torch.compile(step) if compiled else step
+        return [fn().item() for _ in range(10)], fn
+    eager, _ = losses(False)
+    compiled, fn = losses(True)
+    assert compiled == eager and fn.stats.opaque_steps == 1 and fn.stats.fused_calls == 8

@@ -58,8 +58,10 @@ def _core_sites():
     """(container, key) of every reference to a `_C` function inside the package: module globals, closure cells,
     class attributes, dicts and lists (found once; tuples and frozen containers are listed by _frozen_sites)."""
     global _sites
-    if _sites is not None:
-        return _sites
+    modules = [(n, m) for n, m in list(sys.modules.items())
+               if (n == "tinygrad_ext" or n.startswith("tinygrad_ext.")) and m is not None and n != "tinygrad_ext._C"]
+    if _sites is not None and _sites[0] == len(modules):
+        return _sites[1]  # (found again when a submodule was imported since)
     sites, seen = [], set()
 
     def visit(obj, depth=0):
@@ -116,11 +118,9 @@ def _core_sites():
         elif hasattr(obj, "__wrapped__"):
             visit(obj.__wrapped__, depth + 1)
 
-    for name, mod in list(sys.modules.items()):
-        ours = name == "tinygrad_ext" or name.startswith("tinygrad_ext.")
-        if ours and mod is not None and name != "tinygrad_ext._C":
-            visit(vars(mod))
-    _sites = sites
+    for _, mod in modules:
+        visit(vars(mod))
+    _sites = (len(modules), sites)
     return sites
 
 
@@ -154,20 +154,35 @@ class Scalar(float):
         self.node = node
         return self
 
-    def _control(self, *args):
-        _recording[-1]._control_on_value() if _recording else None
-        return NotImplemented
-
-    __eq__ = __ne__ = __lt__ = __le__ = __gt__ = __ge__ = _control
     __hash__ = float.__hash__
 
     def __bool__(self):
         if _recording:
             _recording[-1]._control_on_value()
-        return float(self) != 0.0
+        return float.__float__(self) != 0.0
+
+
+def _escaping(name):
+    """A comparison or a conversion the recorded expression cannot follow (int(), round(), %): the optimizer's
+    step is replayed as it is (opaque), or, outside a step, the recording breaks."""
+    def method(self, *args):
+        if _recording:
+            _recording[-1]._control_on_value()
+        return getattr(float.__float__(self), name)(*args)
+    return method
+
+
+for _name in ("__eq__", "__ne__", "__lt__", "__le__", "__gt__", "__ge__", "__float__", "__int__", "__index__", "__round__", "__trunc__", "__floor__", "__ceil__", "__abs__",
+              "__mod__", "__rmod__", "__floordiv__", "__rfloordiv__", "__divmod__", "__rdivmod__"):
+    if hasattr(float, _name):
+        setattr(Scalar, _name, _escaping(_name))
 
 
 _OPS = {"+": float.__add__, "-": float.__sub__, "*": float.__mul__, "/": float.__truediv__, "**": float.__pow__}
+
+
+def _plain(x):
+    return float.__float__(x) if isinstance(x, Scalar) else float(x)
 
 
 def _node(x):
@@ -179,7 +194,7 @@ def _scalar_op(op, reflected=False):
         if not isinstance(other, (int, float)) or isinstance(other, bool):
             return NotImplemented
         a, b = (other, self) if reflected else (self, other)
-        return Scalar(_OPS[op](float(a), float(b)), (op, _node(a), _node(b)))
+        return Scalar(_OPS[op](_plain(a), _plain(b)), (op, _node(a), _node(b)))
     return method
 
 
@@ -187,13 +202,22 @@ for _op, _names in (("+", ("add", "radd")), ("-", ("sub", "rsub")), ("*", ("mul"
                     ("/", ("truediv", "rtruediv")), ("**", ("pow", "rpow"))):
     setattr(Scalar, f"__{_names[0]}__", _scalar_op(_op))
     setattr(Scalar, f"__{_names[1]}__", _scalar_op(_op, reflected=True))
-Scalar.__neg__ = lambda self: Scalar(-float(self), ("-", 0.0, self.node))
+Scalar.__neg__ = lambda self: Scalar(-float.__float__(self), ("-", 0.0, self.node))
 _recording = []  # the active Recorder
 _sqrt = math.sqrt
+_MATH = {n: f for n, f in vars(math).items() if callable(f) and not n.startswith("_")}
 
 
-def _recorded_sqrt(x):
-    return Scalar(_sqrt(x), ("sqrt", x.node)) if isinstance(x, Scalar) else _sqrt(x)
+def _math(name, fn):
+    """math.<name> while recording: sqrt of a Scalar is followed; any other function of one escapes it."""
+    def call(*args):
+        if any(isinstance(a, Scalar) for a in args):
+            if name == "sqrt" and len(args) == 1:
+                return Scalar(_sqrt(args[0]), ("sqrt", args[0].node))
+            if _recording:
+                _recording[-1]._control_on_value()
+        return fn(*args)
+    return call
 
 
 def _render(node, names):
@@ -340,7 +364,8 @@ class Recorder:
         for n, fn in self._random.items():
             setattr(random, n, self._random_break(n, fn))
         Tensor._impl, Tensor._grad = _ImplRead(self), _GradAccess(self)
-        math.sqrt = _recorded_sqrt
+        for n, fn in _MATH.items():
+            setattr(math, n, _math(n, fn))
         _recording.append(self)
         self._engine_run = engine._run
 
@@ -353,7 +378,8 @@ class Recorder:
     def __exit__(self, *exc):
         Tensor._impl, Tensor._grad = _IMPL, _GRAD
         _recording.pop()
-        math.sqrt = _sqrt
+        for n, fn in _MATH.items():
+            setattr(math, n, fn)
         engine._run = self._engine_run
         for n, fn in self._random.items():
             setattr(random, n, fn)
