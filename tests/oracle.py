@@ -280,6 +280,17 @@ def numeric_grad(case, eps=1e-6, rtol=1e-5, atol=1e-6):
                                    err_msg=f"gradient of input {i} [{case.layout}]")
 
 
+def central_difference(f, x, eps=1e-6):
+    """d f / d x of a scalar float64 function f of the array x, by central differences."""
+    g = np.zeros_like(x, dtype=np.float64)
+    for i in np.ndindex(x.shape):
+        plus, minus = x.copy(), x.copy()
+        plus[i] += eps
+        minus[i] -= eps
+        g[i] = (f(plus) - f(minus)) / (2 * eps)
+    return g
+
+
 def check_raises(fn, exc, *words):
     """fn() raises `exc` (a class or tuple, all must match) whose message contains every word."""
     classes = exc if isinstance(exc, tuple) else (exc,)

@@ -1,12 +1,13 @@
-"""torch.linalg: norms (vector_norm, matrix_norm, norm), cross, vecdot, matmul. Norms that need
-singular values (matrix ord 2, -2, 'nuc') raise NotImplementedError: there is no SVD yet."""
+"""torch.linalg: norms (vector_norm, matrix_norm, norm), svd and svdvals (a CPU kernel: CUDA tensors raise a
+RuntimeError), cross, vecdot, matmul. The matrix norms ord 2, -2 and 'nuc' are the largest, smallest and summed
+singular values."""
 import math
 import numbers
 
 from . import _C, _linalg_ops
 from .tensor import matmul
 
-__all__ = ["cross", "matmul", "matrix_norm", "multi_dot", "norm", "vecdot", "vector_norm"]
+__all__ = ["cross", "matmul", "matrix_norm", "multi_dot", "norm", "svd", "svdvals", "vecdot", "vector_norm"]
 
 
 def _float_input(x, dtype, name):
@@ -37,8 +38,15 @@ def matrix_norm(A, ord="fro", dim=(-2, -1), keepdim=False, *, dtype=None, out=No
     if ord == "fro":
         result = A.norm(2, [d0, d1], keepdim)
     elif ord in ("nuc", 2, -2):
-        raise NotImplementedError(f"linalg.matrix_norm: ord={ord!r} needs the singular values, and tinygrad_ext has "
-                                  "no SVD yet; use ord='fro', 1, -1, inf or -inf")
+        S = svdvals(A.permute(*[d for d in range(A.dim()) if d not in (d0, d1)], d0, d1))
+        if ord == "nuc":
+            result = S.sum(-1)
+        elif ord == 2 and S.shape[-1] == 0:  # (torch: 0 for an empty matrix, while -2 has no identity)
+            result = S.new_zeros(S.shape[:-1])
+        else:
+            result = S.amax(-1) if ord == 2 else S.amin(-1)
+        if keepdim:
+            result = result.unsqueeze(min(d0, d1)).unsqueeze(max(d0, d1))
     elif ord in (1, -1, math.inf, -math.inf):
         summed, reduced = (d0, d1) if abs(ord) == 1 else (d1, d0)  # column sums for 1, row sums for inf
         sums = A.abs().sum(summed, keepdim=True)
@@ -64,6 +72,25 @@ def norm(A, ord=None, dim=None, keepdim=False, *, dtype=None, out=None):
     if isinstance(ord, str):
         raise RuntimeError(f"linalg.norm: ord={ord!r} is a matrix norm: it needs a 2-D input or a 2-tuple dim")
     return vector_norm(A, 2 if ord is None else ord, dim, keepdim, dtype=dtype, out=out)
+
+
+def _svd_driver(driver, name):
+    if driver is not None:
+        raise RuntimeError(f"torch.linalg.{name}: keyword argument `driver=` is only supported on CUDA inputs with "
+                           "cuSOLVER backend.")
+
+
+def svd(A, full_matrices=True, *, driver=None, out=None):
+    """(U, S, Vh) with A = U diag(S) Vh, S descending; singular vectors are unique up to sign."""
+    _svd_driver(driver, "svd")
+    result = _linalg_ops._linalg_svd(A, full_matrices)
+    return result if out is None else type(result)(*(o.copy_(r) for o, r in zip(out, result)))
+
+
+def svdvals(A, *, driver=None, out=None):
+    _svd_driver(driver, "svdvals")
+    result = _linalg_ops._svdvals(A)
+    return result if out is None else out.copy_(result)
 
 
 def cross(input, other, *, dim=-1, out=None):

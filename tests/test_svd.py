@@ -1,0 +1,171 @@
+"""torch.linalg.svd / svdvals, torch.svd / Tensor.svd and the matrix norms ord 2, -2, 'nuc' against numpy's SVD in
+float64: singular values, orthonormal factors that reconstruct A, singular vectors up to sign, gradients (of
+gauge-invariant functions) by central differences, and torch's errors."""
+import numpy as np
+import pytest
+import tinygrad_ext as torch
+from oracle import central_difference, device_params
+
+SHAPES = [(4, 3), (3, 5), (5, 5), (6, 1), (1, 6), (2, 3, 4, 4), (30, 20)]
+
+
+def rand(shape, seed=0):
+    return np.random.default_rng(seed).standard_normal(shape)
+
+
+def check_factors(A, U, S, Vh, full, rtol):
+    m, n = A.shape[-2:]
+    k = min(m, n)
+    assert U.shape == A.shape[:-2] + ((m, m) if full else (m, k))
+    assert Vh.shape == A.shape[:-2] + ((n, n) if full else (k, n))
+    np.testing.assert_allclose(S, np.linalg.svd(A, compute_uv=False), rtol=rtol, atol=rtol)
+    eye = np.eye(U.shape[-1])
+    np.testing.assert_allclose(np.swapaxes(U, -1, -2) @ U, np.broadcast_to(eye, U.shape[:-2] + eye.shape), atol=rtol)
+    eye = np.eye(Vh.shape[-2])
+    np.testing.assert_allclose(Vh @ np.swapaxes(Vh, -1, -2), np.broadcast_to(eye, Vh.shape[:-2] + eye.shape),
+                               atol=rtol)
+    np.testing.assert_allclose((U[..., :k] * S[..., None, :]) @ Vh[..., :k, :], A, atol=rtol * 10)
+
+
+@pytest.mark.parametrize("shape", SHAPES)
+@pytest.mark.parametrize("full_matrices", [True, False])
+@pytest.mark.parametrize("dtype, rtol", [(torch.float64, 1e-12), (torch.float32, 1e-5)])
+def test_factors(shape, full_matrices, dtype, rtol):
+    A = rand(shape)
+    U, S, Vh = torch.linalg.svd(torch.tensor(A, dtype=dtype), full_matrices=full_matrices)
+    assert U.dtype == S.dtype == Vh.dtype == dtype
+    check_factors(A.astype(np.float32) if dtype == torch.float32 else A, U.numpy().astype(np.float64),
+                  S.numpy().astype(np.float64), Vh.numpy().astype(np.float64), full_matrices, rtol)
+    # distinct singular values: the vectors are numpy's up to sign
+    k = min(shape[-2:])
+    Un, _, Vhn = np.linalg.svd(A, full_matrices=False)
+    cos = np.abs(np.einsum("...ik,...ik->...k", U.numpy()[..., :k].astype(np.float64), Un))
+    np.testing.assert_allclose(cos, 1, atol=rtol * 100)
+    cos = np.abs(np.einsum("...ki,...ki->...k", Vh.numpy()[..., :k, :].astype(np.float64), Vhn))
+    np.testing.assert_allclose(cos, 1, atol=rtol * 100)
+
+
+def test_rank_deficient_and_zero():
+    a = rand((5, 1))
+    A = a @ rand((1, 4), 1)  # rank 1
+    U, S, Vh = torch.linalg.svd(torch.tensor(A))
+    check_factors(A, U.numpy(), S.numpy(), Vh.numpy(), True, 1e-12)
+    assert (S.numpy()[1:] < 1e-14).all()
+    Z = np.zeros((3, 4))
+    U, S, Vh = torch.linalg.svd(torch.tensor(Z))
+    check_factors(Z, U.numpy(), S.numpy(), Vh.numpy(), True, 1e-12)
+    R = rand((6, 6))
+    R[:, 2] = R[:, 0]  # repeated column
+    U, S, Vh = torch.linalg.svd(torch.tensor(R), full_matrices=False)
+    check_factors(R, U.numpy(), S.numpy(), Vh.numpy(), False, 1e-12)
+
+
+def test_empty():
+    U, S, Vh = torch.linalg.svd(torch.zeros(3, 0))
+    assert U.shape == (3, 3) and S.shape == (0,) and Vh.shape == (0, 0)
+    np.testing.assert_array_equal(U.numpy(), np.eye(3))
+    U, S, Vh = torch.linalg.svd(torch.zeros(0, 2), full_matrices=False)
+    assert U.shape == (0, 0) and S.shape == (0,) and Vh.shape == (0, 2)
+    assert torch.linalg.svdvals(torch.zeros(4, 0, 3)).shape == (4, 0)
+
+
+def test_svdvals_torch_svd_and_method():
+    A = rand((4, 3))
+    np.testing.assert_allclose(torch.linalg.svdvals(torch.tensor(A)).numpy(), np.linalg.svd(A, compute_uv=False),
+                               rtol=1e-12)
+    U, S, V = torch.svd(torch.tensor(A))
+    assert U.shape == (4, 3) and V.shape == (3, 3)
+    np.testing.assert_allclose((U.numpy() * S.numpy()) @ V.numpy().T, A, atol=1e-12)
+    U, S, V = torch.tensor(A).svd(some=False)
+    assert U.shape == (4, 4) and V.shape == (3, 3)
+    U, S, V = torch.svd(torch.tensor(A), compute_uv=False)
+    assert (U.numpy() == 0).all() and U.shape == (4, 4) and (V.numpy() == 0).all() and V.shape == (3, 3)
+    r = torch.linalg.svd(torch.tensor(A))
+    assert type(r).__name__ == "linalg_svd" and r.Vh is r[2]
+    assert type(torch.svd(torch.tensor(A))).__name__ == "svd"
+
+
+@pytest.mark.parametrize("shape", [(4, 3), (3, 5), (2, 3, 3)])
+def test_svdvals_gradient(shape):
+    A = rand(shape, 2)
+    w = rand(shape[:-2] + (min(shape[-2:]),), 3)
+    x = torch.tensor(A, requires_grad=True)
+    (torch.linalg.svdvals(x) * torch.tensor(w)).sum().backward()
+    expect = central_difference(lambda a: (np.linalg.svd(a, compute_uv=False) * w).sum(), A)
+    np.testing.assert_allclose(x.grad.numpy(), expect, rtol=1e-6, atol=1e-8)
+
+
+@pytest.mark.parametrize("shape", [(5, 3), (3, 5), (4, 4)])
+@pytest.mark.parametrize("full_matrices", [False, True])
+def test_svd_gradient_of_invariant_functions(shape, full_matrices):
+    """U diag(S^3) Vh and the projectors U U^T, Vh^T Vh do not depend on the singular vectors' signs."""
+    A = rand(shape, 4)
+    k = min(shape)
+    W1, W2, W3 = rand(shape, 5), rand((shape[0],) * 2, 6), rand((shape[1],) * 2, 7)
+
+    def f_np(a):
+        U, S, Vh = np.linalg.svd(a, full_matrices=False)
+        return ((U * S ** 3) @ Vh * W1).sum() + (U @ U.T * W2).sum() + (Vh.T @ Vh * W3).sum()
+    x = torch.tensor(A, requires_grad=True)
+    U, S, Vh = torch.linalg.svd(x, full_matrices=full_matrices)
+    U, Vh = U[:, :k], Vh[:k]
+    loss = ((U * S ** 3).matmul(Vh) * torch.tensor(W1)).sum() + (U.matmul(U.t()) * torch.tensor(W2)).sum() + \
+        (Vh.t().matmul(Vh) * torch.tensor(W3)).sum()
+    loss.backward()
+    np.testing.assert_allclose(x.grad.numpy(), central_difference(f_np, A), rtol=1e-5, atol=1e-7)
+
+
+@pytest.mark.parametrize("ord", ["nuc", 2, -2])
+def test_matrix_norms(ord):
+    A = rand((3, 4, 5), 8)
+    x = torch.tensor(A, requires_grad=True)
+    got = torch.linalg.matrix_norm(x, ord, dim=(0, 2))
+    ref = lambda a: np.linalg.norm(np.transpose(a, (1, 0, 2)), ord, axis=(1, 2))  # noqa: E731
+    np.testing.assert_allclose(got.detach().numpy(), ref(A), rtol=1e-12)
+    got.sum().backward()
+    np.testing.assert_allclose(x.grad.numpy(), central_difference(lambda a: ref(a).sum(), A), rtol=1e-6, atol=1e-8)
+    kept = torch.linalg.matrix_norm(x, ord, dim=(2, 0), keepdim=True)
+    assert kept.shape == (1, 4, 1)
+    B = rand((4, 3), 9)
+    np.testing.assert_allclose(torch.linalg.norm(torch.tensor(B), ord).item(), np.linalg.norm(B, ord), rtol=1e-12)
+
+
+def test_matrix_norm_of_empty():
+    assert torch.linalg.matrix_norm(torch.zeros(3, 0), "nuc").item() == 0
+    assert torch.linalg.matrix_norm(torch.zeros(3, 0), 2).item() == 0
+    with pytest.raises(IndexError):
+        torch.linalg.matrix_norm(torch.zeros(3, 0), -2)
+
+
+def test_matches_torch_when_installed():
+    real = pytest.importorskip("torch")
+    if real is torch:
+        pytest.skip("torch is tinygrad_ext here")
+    A = rand((2, 5, 3), 10)
+    a = real.tensor(A, requires_grad=True)
+    b = torch.tensor(A, requires_grad=True)
+    (real.linalg.matrix_norm(a, "nuc").sum() + real.linalg.svdvals(a)[..., 1].sum()).backward()
+    (torch.linalg.matrix_norm(b, "nuc").sum() + torch.linalg.svdvals(b)[..., 1].sum()).backward()
+    np.testing.assert_allclose(b.grad.numpy(), a.grad.numpy(), rtol=1e-10, atol=1e-12)
+
+
+@pytest.mark.parametrize("call, exc, match", [
+    (lambda: torch.linalg.svd(torch.ones(3)), RuntimeError, "linalg.svd: The input tensor A must have at least 2 "
+                                                            "dimensions."),
+    (lambda: torch.linalg.svdvals(torch.ones(2, 2, dtype=torch.int64)), RuntimeError,
+     "linalg.svdvals: Expected a floating point or complex tensor as input. Got Long"),
+    (lambda: torch.linalg.svd(torch.ones(2, 2), driver="gesvd"), RuntimeError, "`driver=` is only supported on CUDA"),
+    (lambda: torch.linalg.svd(torch.tensor([[1.0, float("nan")], [0.0, 1.0]])), RuntimeError,
+     "The algorithm failed to converge because the input matrix contained non-finite values"),
+    (lambda: torch.linalg.matrix_norm(torch.ones(3, 4, dtype=torch.int64), "nuc"), RuntimeError,
+     "Expected a floating point"),
+])
+def test_bad_inputs(call, exc, match):
+    with pytest.raises(exc, match=match):
+        call()
+
+
+@pytest.mark.parametrize("device", [p for p in device_params() if p.id == "cuda"])
+def test_cuda_is_refused(device):
+    with pytest.raises(RuntimeError, match="CUDA tensors are not supported"):
+        torch.linalg.svd(torch.ones(2, 2, device=device))
