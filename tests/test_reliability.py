@@ -630,3 +630,47 @@ def test_adaptive_max_pool_windows_of_varying_size(shape, sizes):
         np.arange(ref_idx.size // int(np.prod(sizes)))[:, None] * int(np.prod(x.shape[-len(sizes):]))
     np.add.at(g, flat.reshape(-1), 1.0)
     np.testing.assert_array_equal(t.grad.numpy(), g.reshape(x.shape))
+
+
+def test_numpy_bool_scalar_is_a_float_number_as_in_torch():
+    # torch's argument parser takes np.bool_ for a float: int64 + np.bool_(True) is float32, & raises
+    b = np.bool_(True)
+    assert (torch.ones(2, dtype=torch.int64) + b).dtype == torch.float32
+    assert torch.full((2,), b).dtype == torch.float32
+    assert torch.ones(2, dtype=torch.int64).sub(b).tolist() == [0.0, 0.0]
+    assert torch.ones(2, dtype=torch.uint8).clamp(min=b).dtype == torch.float32
+    check_raises(lambda: torch.ones(2, dtype=torch.bool) & b, NotImplementedError, "'Float'")
+
+
+@pytest.mark.parametrize("shape,dim", [((100000,), 0), ((300, 40), 0), ((40, 300), 1), ((7, 50, 3), 1)])
+def test_float32_scans_accumulate_in_double_as_torch_cpu(shape, dim):
+    # torch's CPU cumsum/cumprod keep a double running value for float32 and round each output
+    rng = np.random.default_rng(2)
+    x = rng.standard_normal(shape).astype(np.float32)
+    ref = np.cumsum(x.astype(np.float64), axis=dim).astype(np.float32)
+    np.testing.assert_array_equal(torch.tensor(x).cumsum(dim).numpy(), ref)
+    p = (rng.random(shape) + 0.5).astype(np.float32)
+    ref = np.cumprod(p.astype(np.float64), axis=dim).astype(np.float32)
+    np.testing.assert_array_equal(torch.tensor(p).cumprod(dim).numpy(), ref)
+
+
+@pytest.mark.parametrize("values,dim,expected", [
+    # with a zero anywhere: the product of the others, not result / input (torch: prod_safe_zeros_backward),
+    # even for the slices without one
+    ([[-2.5, -2.0, math.inf, -1.0], [0.5, 0.0, 1.5, 0.0]], 1, [[math.inf, math.inf, -5.0, math.inf], [0.0] * 4]),
+    ([[-2.5, -2.0, math.inf, -1.0], [0.5, 0.0, 1.5, 2.0]], None,
+     [[math.nan, math.nan, -0.0, math.nan], [math.nan, -math.inf, math.nan, math.nan]]),
+    ([[-2.5, -2.0, math.inf, -1.0], [0.5, 0.0, 1.5, 0.0]], None, [[0.0] * 4, [0.0] * 4]),  # prod(), 2 zeros: 0
+    ([-2.0, math.inf, 0.0, 0.0], 0, [math.nan, -0.0, math.nan, math.nan]),  # prod(dim): 0 * inf as torch
+])
+def test_prod_gradient_follows_torchs_rule(values, dim, expected):
+    x = torch.tensor(values, dtype=torch.float64, requires_grad=True)
+    x.prod().backward() if dim is None else x.prod(dim).sum().backward()
+    np.testing.assert_array_equal(x.grad.numpy(), np.array(expected))
+
+
+def test_prod_gradient_rounds_as_torch_without_zeros():
+    # grad * (result / input): a float32 result near the top of the range overflows there, as torch's
+    x = torch.tensor([2e38, 0.003, 5.0], dtype=torch.float32, requires_grad=True)
+    (x.prod() * 0.1).backward()
+    assert math.isinf(x.grad[1].item())

@@ -54,8 +54,9 @@ Scalar to_scalar(py::handle h, const char* op) {
   if (PyFloat_Check(p)) return Scalar::from_double(PyFloat_AS_DOUBLE(p));
   if (py::isinstance<py::array>(h) || !PyNumber_Check(p))
     throw TypeError(str_cat(op, "(): expected a Tensor or a number, got ", type_name_of(h)));
+  // numpy.bool_: torch's argument parser takes it for a float number (int64 tensor + np.bool_(True) is float32)
   if (PyObject_HasAttrString(p, "dtype") && py::str(h.attr("dtype").attr("kind")).cast<std::string>() == "b")
-    return Scalar::from_bool(PyObject_IsTrue(p) == 1);  // numpy.bool_
+    return Scalar::from_double(PyObject_IsTrue(p) == 1 ? 1.0 : 0.0);
   if (PyIndex_Check(p)) {
     py::object i = py::reinterpret_steal<py::object>(PyNumber_Index(p));
     if (!i) throw py::error_already_set();
@@ -212,6 +213,7 @@ Tensor binary_tensors(BinaryOpId op, const Tensor& a, const Tensor& b, bool refl
 void bind_nn(py::module_& m);  // bindings/nn.cpp: convolution, pooling, softmax and losses
 void bind_dlpack(py::module_& m);  // bindings/dlpack.cpp: to_dlpack / from_dlpack capsules
 void bind_linalg(py::module_& m);  // bindings/linalg.cpp: the CPU-only CTC loss and SVD
+void bind_cuda(py::module_& m);  // bindings/cuda.cpp: streams, events, pinned memory, counters
 
 PYBIND11_MODULE(_C, m) {
   m.doc() = "tinygrad_ext core: tensors, views and kernels (C++/CUDA)";
@@ -506,4 +508,5 @@ PYBIND11_MODULE(_C, m) {
   bind_nn(m);
   bind_dlpack(m);
   bind_linalg(m);
+  bind_cuda(m);
 }

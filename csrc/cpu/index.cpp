@@ -48,25 +48,6 @@ void index_put(ElementwiseIter& it, int nindex, const int64_t* index_strides, bo
   });
 }
 
-void cumsum(const Tensor& in, const Tensor& out, int64_t outer, int64_t n, int64_t inner) {
-  TG_DISPATCH(out->dtype, "cumsum", [&] {
-    const scalar_t* x = in->data<scalar_t>();
-    scalar_t* y = out->data<scalar_t>();
-    parallel_for(0, outer, std::max<int64_t>(1, 32768 / std::max<int64_t>(n * inner, 1)), [&](int64_t b, int64_t e) {
-      for (int64_t o = b; o < e; ++o) {
-        const scalar_t* xo = x + o * n * inner;
-        scalar_t* yo = y + o * n * inner;
-        for (int64_t k = 0; k < inner; ++k) yo[k] = xo[k];
-        for (int64_t i = 1; i < n; ++i)  // row i = row i-1 + input row i: vectorizes over k
-          for (int64_t k = 0; k < inner; ++k) {
-            if constexpr (std::is_same_v<scalar_t, bool>) yo[i * inner + k] = yo[(i - 1) * inner + k] || xo[i * inner + k];
-            else yo[i * inner + k] = wrap_add(yo[(i - 1) * inner + k], xo[i * inner + k]);
-          }
-      }
-    });
-  });
-}
-
 void fill_random(const Tensor& t, int kind, double a, double b, uint64_t seed, uint64_t offset) {
   TG_DISPATCH(t->dtype, "random", [&] {
     scalar_t* p = t->data<scalar_t>();

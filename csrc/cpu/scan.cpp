@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <cmath>
 #include <limits>
+#include <type_traits>
+#include <vector>
 #include "../ops/elementwise.h"
 #include "parallel.h"
 
@@ -25,6 +27,24 @@ void scan_blocks(int64_t outer, int64_t n, int64_t inner, Init init, Step step, 
   });
 }
 
+// Running value y[i] = op(y[i-1], x[i]) along the middle dim of (outer, n, inner) blocks, kept in the
+// accumulation type torch's CPU scans use (double for float32: each output is the rounded exact-ish running
+// value, never a running value rebuilt from rounded outputs).
+template <class T, class Op>
+void running(const T* x, T* y, int64_t outer, int64_t n, int64_t inner, Op op) {
+  using Acc = std::conditional_t<std::is_same_v<T, float>, double, T>;
+  parallel_for(0, outer, std::max<int64_t>(1, 32768 / std::max<int64_t>(n * inner, 1)), [&](int64_t b, int64_t e) {
+    std::vector<Acc> acc(inner);
+    for (int64_t o = b; o < e; ++o) {
+      const T* xo = x + o * n * inner;
+      T* yo = y + o * n * inner;
+      for (int64_t k = 0; k < inner; ++k) yo[k] = T(acc[k] = Acc(xo[k]));
+      for (int64_t i = 1; i < n; ++i)  // vectorizes over k
+        for (int64_t k = 0; k < inner; ++k) yo[i * inner + k] = T(acc[k] = op(acc[k], Acc(xo[i * inner + k])));
+    }
+  });
+}
+
 template <class T>
 inline bool is_nan(T v) {
   if constexpr (std::is_floating_point_v<T>) return v != v; else return false;
@@ -38,21 +58,19 @@ inline T log_add_exp(T a, T b) {
 }
 }  // namespace
 
+void cumsum(const Tensor& in, const Tensor& out, int64_t outer, int64_t n, int64_t inner) {
+  TG_DISPATCH(out->dtype, "cumsum", [&] {
+    running(in->data<scalar_t>(), out->data<scalar_t>(), outer, n, inner, [](auto a, auto b) {
+      if constexpr (std::is_same_v<scalar_t, bool>) return bool(a || b); else return wrap_add(a, b);
+    });
+  });
+}
+
 void cumprod(const Tensor& in, const Tensor& out, int64_t outer, int64_t n, int64_t inner) {
   TG_DISPATCH(out->dtype, "cumprod", [&] {
-    const scalar_t* x = in->data<scalar_t>();
-    scalar_t* y = out->data<scalar_t>();
-    auto mul = [](scalar_t a, scalar_t b) {
-      if constexpr (std::is_same_v<scalar_t, bool>) return scalar_t(a && b); else return wrap_mul(a, b);
-    };
-    scan_blocks(outer, n, inner, [&](int64_t r) { for (int64_t k = 0; k < inner; ++k) y[r + k] = x[r + k]; },
-                [&](int64_t prev, int64_t cur, int64_t) {
-                  for (int64_t k = 0; k < inner; ++k) y[cur + k] = mul(y[prev + k], x[cur + k]);
-                }, [&](int64_t r) {
-                  scalar_t acc = x[r];
-                  y[r] = acc;
-                  for (int64_t i = 1; i < n; ++i) y[r + i] = acc = mul(acc, x[r + i]);
-                });
+    running(in->data<scalar_t>(), out->data<scalar_t>(), outer, n, inner, [](auto a, auto b) {
+      if constexpr (std::is_same_v<scalar_t, bool>) return bool(a && b); else return wrap_mul(a, b);
+    });
   });
 }
 

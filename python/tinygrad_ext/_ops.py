@@ -568,31 +568,45 @@ class Cumsum(Op):
         return gi.to(ctx.in_dtype), None, None
 
 
+def _exclusive_prod(a, dims):
+    """The product of all the other elements of each slice reduced over `dims`, without a division (torch's
+    prod_safe_zeros_backward): exclusive running products from both ends of the flattened slice."""
+    keep = [d for d in range(a.dim()) if d not in dims]
+    perm = keep + list(dims)
+    x = a.permute(perm)
+    shape = x.shape
+    x = x.reshape(*shape[:len(keep)], math.prod(shape[len(keep):]))
+    first = x.new_zeros(x.shape[-1], dtype=_dtype.bool)
+    first[0] = True
+    left = x.roll(1, -1).masked_fill(first, 1).cumprod(-1)
+    right = x.flip(-1).roll(1, -1).masked_fill(first, 1).cumprod(-1).flip(-1)
+    return (left * right).reshape(shape).permute([perm.index(d) for d in range(a.dim())])
+
+
 class Prod(Op):
     @staticmethod
     def forward(ctx, a, dims, keepdim):
         ctx.save_for_backward(a)
-        ctx.dims, ctx.keepdim = _norm_dims(dims, a.dim()), keepdim
-        return _C.prod(a._impl, dims, keepdim)
+        ctx.dims, ctx.keepdim, ctx.full = _norm_dims(dims, a.dim()), keepdim, not dims
+        ctx.out = _C.prod(a._impl, dims, keepdim)
+        return ctx.out
 
     @staticmethod
     def backward(ctx, g):
-        # d prod / d a_i = the product of the other elements. prod / a_i gives it where the slice has
-        # no zero; a slice with one zero sends the product of its nonzeros to that zero and 0 to the
-        # rest; a slice with two or more zeros has a zero gradient everywhere (torch's rule).
+        # torch's rule, rounding included: without a zero in the input grad * (result / input); with zeros the
+        # product of the other elements (exclusive running products: no division); prod() of an input with
+        # two or more zeros has a zero gradient.
         (a,) = ctx.saved_tensors
         if not a.dim():
             return g, None, None
-        dims, keepdim = list(ctx.dims), ctx.keepdim
-        zero = a == 0
-        if not zero.any().item():
-            out = a.prod(dims, keepdim=keepdim)
-            return _expand_reduced(g * out, a.shape, dims, keepdim) / a, None, None
-        a1 = a.masked_fill(zero, 1)
-        p1 = a1.prod(dims, keepdim=True).expand(a.shape)  # product of each slice's nonzeros
-        nz = zero.sum(dims, keepdim=True)
-        other = (p1 / a1).masked_fill(nz != 0, 0) + p1.masked_fill(~(zero & (nz == 1)), 0)
-        return _expand_reduced(g, a.shape, dims, keepdim) * other, None, None
+        g = _expand_reduced(g, a.shape, ctx.dims, ctx.keepdim)
+        zeros = int((a == 0).sum().item())
+        if not zeros:  # (with create_graph the product is recomputed, to be differentiated in turn)
+            out = a.prod(list(ctx.dims), keepdim=ctx.keepdim) if _state[0] else Tensor._from_impl(ctx.out)
+            return g * (_expand_reduced(out, a.shape, ctx.dims, ctx.keepdim) / a), None, None
+        if zeros > 1 and ctx.full and not _state[0]:  # prod() (no dim) without create_graph: zeros
+            return a.new_zeros(a.shape), None, None
+        return g * _exclusive_prod(a, ctx.dims), None, None
 
 
 class Amax(Op):

@@ -1392,9 +1392,9 @@ def _bool_clamp_promotes(lo, hi):
     """clamp of a bool tensor by numbers: an int bound promotes the result to int64 (True: it does; a float bound
     is promoted by the kernel); bool bounds alone have no kernel, as torch's."""
     bounds = [b for b in (lo, hi) if b is not None]
-    if not bounds or any(isinstance(b, (_py_float, np.floating)) for b in bounds):
-        return False
-    if all(isinstance(b, (_py_bool, np.bool_)) for b in bounds):
+    if not bounds or any(isinstance(b, (_py_float, np.floating, np.bool_)) for b in bounds):
+        return False  # (torch takes a numpy bool for a float number)
+    if all(isinstance(b, _py_bool) for b in bounds):
         kind = "clamp" if len(bounds) == 2 else "clamp_min" if lo is not None else "clamp_max"
         raise NotImplementedError(f"\"{kind}_scalar_cpu\" not implemented for 'Bool'")
     return True
