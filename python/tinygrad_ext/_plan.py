@@ -763,14 +763,23 @@ def _members(k, log, info, source, inlinable, is_sum):
 
 
 def _no_overlap(members, log, info):
-    """Whether the chain's result buffer shares no storage with an input other than itself (a transposed view of
-    the buffer read while it is written would see written elements)."""
+    """Whether the chain reads its inputs in place: each is a scalar (one element, or expanded) or contiguous with
+    the chain's shape (else the fused kernel would first copy it, costing more than the ops it saves), and the
+    result buffer shares no storage with an input other than itself (a transposed view of the buffer read while
+    it is written would see written elements)."""
     last = members[-1]
     dst = info[last][2] if info[last] is not None else None
-    if dst is None:
-        return True
-    return all(not isinstance(o, _IMPL_TYPE) or o is dst or o.storage_id != dst.storage_id
-               for m in members for o in info[m][1])
+    ops = [o for m in members if info[m] is not None for o in info[m][1] if isinstance(o, _IMPL_TYPE)]
+    shape = max((o.shape for o in ops), key=len, default=())
+    for m in members:
+        for o in info[m][1] if info[m] is not None else ():
+            if not isinstance(o, _IMPL_TYPE) or o.numel == 1 or not any(o.strides):
+                continue
+            if not o.is_contiguous or o.shape != shape:
+                return False
+            if dst is not None and o is not dst and o.storage_id == dst.storage_id:
+                return False
+    return True
 
 
 def _fused_entry(members, log, info):
