@@ -259,3 +259,27 @@ def test_optimizer_steps_reading_values():
     eager, _ = losses(False)
     compiled, fn = losses(True)
     assert compiled == eager and fn.stats.opaque_steps == 1 and fn.stats.fused_calls == 8
+
+
+def test_a_non_contiguous_argument_records_again():
+    w = torch.randn(6, 6, requires_grad=True)
+
+    def step(x):
+        loss = ((x.mm(w) - 1.0) * 0.5 + x).pow(2).sum()  # an elementwise chain reading the argument
+        loss.backward()
+        with torch.no_grad():
+            w.sub_(0.001 * w.grad)
+            w.grad.zero_()
+        return loss
+    f = torch.compile(step)
+    x = torch.randn(6, 6)
+    for _ in range(3):
+        f(x)
+    assert f.stats.fused_calls == 1
+    before = w.detach().clone()
+    xt = x.t()  # the same shape, another layout: the plan's guard on the arguments' strides fails
+    got = f(xt).item()
+    w2 = before.clone().requires_grad_()
+    ref = ((xt.mm(w2) - 1.0) * 0.5 + xt).pow(2).sum()
+    assert f.stats.guard_misses == 1
+    np.testing.assert_allclose(got, ref.item(), rtol=1e-5)
