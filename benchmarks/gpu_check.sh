@@ -192,6 +192,11 @@ SANITIZER_TESTS=(
   "tests/test_cuda_extra.py::test_addmm_accumulates_and_bmm[tf32]"
   "tests/test_cuda_extra.py::test_cumsum_gradient"
   "tests/test_cuda_extra.py::test_random_streams_bitwise_equal_on_cpu_and_cuda"
+  "tests/test_cuda_runtime.py::test_numbers_with_cuda_tensors_make_no_copy"
+  "tests/test_cuda_runtime.py::test_streams_and_events"
+  "tests/test_cuda_runtime.py::test_pinned_memory_and_non_blocking_copies"
+  "tests/test_cuda_runtime.py::test_vector_gemm_paths_match_the_cpu[1-700-513-row]"
+  "tests/test_cuda_runtime.py::test_tiled_cumsum_of_few_long_rows_matches_the_cpu[shape3--1-dtype0]"
 )
 SANITIZER_SUMMARY='grep -E "ERROR SUMMARY|RACECHECK SUMMARY" "$1" | tail -1; grep -E "[0-9]+ (passed|failed|errors?|skipped|deselected).* in [0-9.]+s" "$1" | tail -1; grep -E "Device not supported|Target application returned an error" "$1" | head -2'
 printf '%s\n' "${SANITIZER_TESTS[@]}" > "$WORK/sanitizer_tests.txt"

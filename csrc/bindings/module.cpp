@@ -214,6 +214,7 @@ void bind_nn(py::module_& m);  // bindings/nn.cpp: convolution, pooling, softmax
 void bind_dlpack(py::module_& m);  // bindings/dlpack.cpp: to_dlpack / from_dlpack capsules
 void bind_linalg(py::module_& m);  // bindings/linalg.cpp: the CPU-only CTC loss and SVD
 void bind_cuda(py::module_& m);  // bindings/cuda.cpp: streams, events, pinned memory, counters
+void bind_cuda(py::module_& m);  // bindings/cuda.cpp: streams, events, pinned memory, counters
 
 PYBIND11_MODULE(_C, m) {
   m.doc() = "tinygrad_ext core: tensors, views and kernels (C++/CUDA)";
@@ -508,5 +509,6 @@ PYBIND11_MODULE(_C, m) {
   bind_nn(m);
   bind_dlpack(m);
   bind_linalg(m);
+  bind_cuda(m);
   bind_cuda(m);
 }

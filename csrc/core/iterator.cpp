@@ -33,6 +33,12 @@ ElementwiseIter make_iter(const Tensor& out, std::initializer_list<Tensor> input
   for (int64_t d = 0; d < nd; ++d) shape[d] = out->sizes[d];
   for (int o = 0; o < it.nops; ++o) {
     const TensorImpl& t = **ops[o];
+    if (t.device() != out->device()) {
+      TG_CHECK(o > 0 && out->device().is_cuda() && !t.device().is_cuda() && t.numel() == 1,
+               "Expected all tensors to be on the same device, but found at least two devices, ",
+               device_str(out->device()), " and ", device_str(t.device()), "!");
+      it.host_scalars |= 1u << o;
+    }
     it.data[o] = t.data_ptr();
     it.dtypes[o] = t.dtype;
     int64_t isz = itemsize(t.dtype), lead = nd - t.dim();

@@ -19,6 +19,10 @@ struct ElementwiseIter {
   int64_t strides[kMaxOperands][kMaxIterDims];  // bytes
   char* data[kMaxOperands];
   DType dtypes[kMaxOperands];
+  // Bit o: input o is a one-element CPU tensor of a CUDA op (a Python number, a CPU 0-d tensor). Its
+  // stride is 0 and data[o] is a host pointer: the CUDA kernels read the value on the host and pass it
+  // by value as a kernel argument (torch's CPU-scalar operand), so no host-to-device copy is made.
+  unsigned host_scalars = 0;
 
   // Every operand dense in the same order: one flat loop of numel elements,
   // where a 0-stride operand is a broadcast scalar.
@@ -27,7 +31,8 @@ struct ElementwiseIter {
 
 // numpy broadcasting; ShapeError in torch's words on mismatch.
 Shape broadcast_shapes(const Shape& a, const Shape& b);
-// out must already have the broadcast shape of the inputs.
+// out must already have the broadcast shape of the inputs. Inputs share out's device, except that a CUDA
+// op may take one-element CPU tensors (host_scalars above).
 ElementwiseIter make_iter(const Tensor& out, std::initializer_list<Tensor> inputs);
 
 }  // namespace tg

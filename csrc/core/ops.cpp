@@ -8,6 +8,7 @@
 #include "../cpu/kernels.h"
 #include "../cpu/scan.h"
 #include "../cuda/kernels.h"
+#include "../cuda/runtime_api.h"
 #include "iterator.h"
 
 namespace tg {
@@ -93,6 +94,21 @@ void check_same_device(const Tensor& a, const Tensor& b, const char* op) {
 
 void bump_version(const Tensor& t) { ++t->storage->version; }
 
+bool is_cpu_scalar(const Tensor& t) { return !t->device().is_cuda() && t->dim() == 0; }
+
+void check_same_device_or_cpu_scalar(const Tensor& a, const Tensor& b, const char* op) {
+  if (!is_cpu_scalar(a) && !is_cpu_scalar(b)) check_same_device(a, b, op);
+}
+
+namespace {
+// The device an op with these operands runs on: the first GPU among them (CPU scalars may join it), else the CPU.
+Device common_device(std::initializer_list<const Tensor*> ts) {
+  for (const Tensor* t : ts)
+    if ((*t)->device().is_cuda()) return (*t)->device();
+  return Device{};
+}
+}  // namespace
+
 // ------------------------------------------------------------------- copies
 Tensor scalar_tensor(const Scalar& s, DType dtype, Device device) {
   Tensor t = empty({}, dtype, {});
@@ -110,13 +126,18 @@ void check_no_internal_overlap(const Tensor& t, const char* op) {
              "performing the operation.");
 }
 
-void copy_(const Tensor& dst, const Tensor& src) {
+void copy_(const Tensor& dst, const Tensor& src, bool non_blocking) {
   check_no_internal_overlap(dst, "copy_");
-  if (dst->device() != src->device()) {
-    TG_CHECK(dst->is_contiguous(), "copy_: cross-device copies need a contiguous destination");
+  // A CPU 0-d source (fill_, x[i] = 2.0) is passed to the CUDA copy kernel by value: no transfer, no sync.
+  if (dst->device() != src->device() && !(dst->device().is_cuda() && is_cpu_scalar(src))) {
+    Shape b = broadcast_shapes(dst->sizes, src->sizes);
+    TG_CHECK(b == dst->sizes, "output with shape ", dst->sizes, " doesn't match the broadcast shape ", b);
     Tensor s = src->dtype == dst->dtype ? src : to_dtype(src, dst->dtype);
     s = contiguous(expand(s, dst->sizes));
-    cuda::copy_between_devices(dst, s);
+    // A strided destination takes the data through a contiguous buffer on its own device.
+    Tensor d = dst->is_contiguous() ? dst : empty(dst->sizes, dst->dtype, dst->device());
+    cuda::copy_between_devices(d, s, non_blocking && d == dst);
+    if (d != dst) copy_(dst, d);
     bump_version(dst);
     return;
   }
@@ -178,11 +199,31 @@ Tensor to_dtype(const Tensor& t, DType dtype) {
   return out;
 }
 
-Tensor to_device(const Tensor& t, Device device) {
+Tensor to_device(const Tensor& t, Device device, bool non_blocking) {
   if (t->device() == device) return t;
   Tensor src = contiguous(t);
-  Tensor out = empty(t->sizes, t->dtype, device);
-  cuda::copy_between_devices(out, src);
+  // GPU -> CPU without waiting: into pinned memory, as torch (a pageable destination would wait anyway).
+  Tensor out = non_blocking && !device.is_cuda() ? empty_pinned(t->sizes, t->dtype) : empty(t->sizes, t->dtype, device);
+  cuda::copy_between_devices(out, src, non_blocking);
+  return out;
+}
+
+Tensor empty_pinned(const Shape& sizes, DType dtype) {
+  Tensor t = empty({0}, dtype, Device{});
+  int64_t nbytes;
+  TG_CHECK(!__builtin_mul_overflow(checked_numel(sizes, "pin_memory"), itemsize(dtype), &nbytes),
+           "pin_memory: Storage size calculation overflowed with sizes=", sizes);
+  t->storage = cuda::pinned_storage(nbytes);
+  t->sizes = sizes;
+  t->strides = contiguous_strides(sizes);
+  return t;
+}
+
+Tensor pin_memory(const Tensor& t) {
+  TG_CHECK(!t->device().is_cuda(), "cannot pin '", device_str(t->device()), "' memory: only dense CPU tensors can "
+           "be pinned");
+  Tensor out = empty_pinned(t->sizes, t->dtype);
+  if (out->numel()) copy_(out, t);
   return out;
 }
 
@@ -233,7 +274,7 @@ void fill_(const Tensor& t, const Scalar& value) {
   for (int64_t d = 0; d < t->dim(); ++d)
     if (t->strides[d] == 0) sizes[d] = std::min<int64_t>(sizes[d], 1);
   copy_(sizes == t->sizes ? t : make_view(t, sizes, t->strides, t->offset),
-        scalar_tensor(value, t->dtype, t->device()));
+        scalar_tensor(value, t->dtype, Device{}));  // (a CUDA tensor takes it by value: copy_)
 }
 
 Tensor full(const Shape& sizes, const Scalar& value, DType dtype, Device device) {
@@ -440,7 +481,7 @@ Tensor prepare_out(const Tensor& out, const Shape& shape, DType result, const ch
   bool direct = out->dtype == result;
   for (const Tensor* in : inputs) {
     if (!direct) break;
-    check_same_device(out, *in, op);
+    if (!is_cpu_scalar(*in)) check_same_device(out, *in, op);
     const TensorImpl& x = **in;
     if (x.storage == out->storage && !(x.offset == out->offset && x.strides == out->strides && x.sizes == out->sizes))
       direct = false;
@@ -476,9 +517,11 @@ DType unary_compute_dtype(UnaryOpId op, DType in) {
   return op == UnaryOpId::square ? DType::Int64 : in;  // square(bool) is pow(bool, 2): int64, as torch
 }
 
-void check_int_divisor(BinaryOpId op, DType compute, const Tensor& b) {
+// CPU only: torch's CUDA integer division by zero does not raise (the result is unspecified), and a check
+// would cost a device-to-host synchronization per division.
+void check_int_divisor(BinaryOpId op, DType compute, const Tensor& b, Device device) {
   if ((op != BinaryOpId::floor_divide && op != BinaryOpId::remainder && op != BinaryOpId::fmod) ||
-      !is_integral(compute, true)) return;
+      !is_integral(compute, true) || device.is_cuda()) return;
   // Compared after the cast: uint8 // 256 divides by 0.
   Tensor zero = binary(BinaryOpId::eq, to_dtype(b, compute), Scalar::from_int(0), false);
   if (zero->numel() == 0) return;  // nothing to divide (amax of an empty tensor would throw)
@@ -490,7 +533,8 @@ void check_int_divisor(BinaryOpId op, DType compute, const Tensor& b) {
 Tensor binary_impl(BinaryOpId op, const Tensor& a, const Tensor& b, DType rt, const Tensor& out,
                    const OpParams& params = {}) {
   const char* name = binary_name(op);
-  check_same_device(a, b, name);
+  check_same_device_or_cpu_scalar(a, b, name);
+  const Device device = common_device({&a, &b});
   bool cmp = is_compare(op);
   if (is_floating_only(op) && !is_floating(rt)) throw_not_implemented(name, rt, a->device());
   DType compute = rt;
@@ -503,13 +547,13 @@ Tensor binary_impl(BinaryOpId op, const Tensor& a, const Tensor& b, DType rt, co
   TG_CHECK_AS(NotImplementedError, !(compute == DType::Bool && (op == BinaryOpId::pow ||
               op == BinaryOpId::floor_divide || op == BinaryOpId::remainder || op == BinaryOpId::fmod)),
               "\"", name, "_cpu\" not implemented for 'Bool'");
-  check_int_divisor(op, compute, b);
+  check_int_divisor(op, compute, b, device);
   if (is_bitwise(op)) check_bitwise_dtype(name, compute, a->device());
   DType out_dtype = cmp ? DType::Bool : compute;
   Shape shape = broadcast_shapes(a->sizes, b->sizes);
   Tensor direct = out ? prepare_out(out, shape, out_dtype, name, {&a, &b}) : nullptr;
   Tensor ac = to_dtype(a, compute), bc = to_dtype(b, compute);
-  Tensor res = direct ? direct : empty(shape, out_dtype, a->device());
+  Tensor res = direct ? direct : empty(shape, out_dtype, device);
   if (res->numel()) {
     ElementwiseIter it = make_iter(res, {ac, bc});
     TG_ON_DEVICE(res->device(), binary, op, it, params);
@@ -550,7 +594,7 @@ Tensor binary(BinaryOpId op, const Tensor& a, const Scalar& s, bool reflected, c
     if (is_integral(compute, true)) check_scalar_fits(s, compute);  // (torch: the exponent in the tensor's type)
     // torch keeps an integer exponent in double: float32 would round 2**32 + 1 to an even power
     if (rt == DType::Float32 && (s.i > (int64_t(1) << 24) || s.i < -(int64_t(1) << 24))) {
-      Tensor r = to_dtype(binary_impl(op, to_dtype(a, DType::Float64), scalar_tensor(s, DType::Float64, a->device()),
+      Tensor r = to_dtype(binary_impl(op, to_dtype(a, DType::Float64), scalar_tensor(s, DType::Float64, Device{}),
                                       DType::Float64, nullptr), DType::Float32);
       if (!out) return r;
       copy_(out, r);
@@ -560,7 +604,7 @@ Tensor binary(BinaryOpId op, const Tensor& a, const Scalar& s, bool reflected, c
   // x ** 2 is the most common power (losses); a multiply is exact and vectorizes.
   if (op == BinaryOpId::pow && !reflected && s.kind != Scalar::Bool && s.d == 2.0 && is_floating(rt))
     return binary_impl(BinaryOpId::mul, a, a, rt, out);
-  Tensor st = scalar_tensor(s, compute, a->device());
+  Tensor st = scalar_tensor(s, compute, Device{});  // on the host: a CUDA kernel takes it by value
   st->wrapped_number = true;
   return reflected ? binary_impl(op, st, a, rt, out, params) : binary_impl(op, a, st, rt, out, params);
 }
@@ -595,13 +639,14 @@ Tensor leaky_relu(const Tensor& a, double slope, const Tensor& out) {
 
 namespace {
 Tensor where_into(const Tensor& cond, const Tensor& a, const Tensor& b, DType rt, const Tensor& out) {
-  check_same_device(cond, a, "where");
-  check_same_device(a, b, "where");
+  check_same_device_or_cpu_scalar(cond, a, "where");
+  check_same_device_or_cpu_scalar(a, b, "where");
+  check_same_device_or_cpu_scalar(cond, b, "where");
   TG_CHECK(cond->dtype == DType::Bool, "where expected condition to be a boolean tensor, but got a tensor with "
            "dtype ", type_name(cond->dtype));
   Shape shape = broadcast_shapes(broadcast_shapes(cond->sizes, a->sizes), b->sizes);
   Tensor direct = out ? prepare_out(out, shape, rt, "where", {&cond, &a, &b}) : nullptr;
-  Tensor res = direct ? direct : empty(shape, rt, a->device());
+  Tensor res = direct ? direct : empty(shape, rt, common_device({&cond, &a, &b}));
   if (res->numel()) {
     Tensor ac = to_dtype(a, rt), bc = to_dtype(b, rt);
     ElementwiseIter it = make_iter(res, {cond, ac, bc});
@@ -618,7 +663,7 @@ Tensor where(const Tensor& cond, const Tensor& a, const Tensor& b) {
 Tensor where(const Tensor& cond, const Tensor& a, const Scalar& b) {
   DType rt = result_type(a, b);
   check_scalar_fits(b, rt);
-  return where_into(cond, a, scalar_tensor(b, rt, a->device()), rt, nullptr);
+  return where_into(cond, a, scalar_tensor(b, rt, Device{}), rt, nullptr);  // (by value on a GPU)
 }
 
 Tensor masked_fill_(const Tensor& t, const Tensor& mask, const Scalar& value) {
@@ -628,7 +673,7 @@ Tensor masked_fill_(const Tensor& t, const Tensor& mask, const Scalar& value) {
   TG_CHECK(b == t->sizes, "masked_fill_: mask of shape ", mask->sizes, " cannot be broadcast to the tensor's shape ",
            t->sizes);
   check_scalar_fits(value, t->dtype);  // (a float into an integer tensor truncates where it fits, as torch's)
-  return where_into(mask, scalar_tensor(value, t->dtype, t->device()), t, t->dtype, t);
+  return where_into(mask, scalar_tensor(value, t->dtype, Device{}), t, t->dtype, t);  // (by value on a GPU)
 }
 
 // --------------------------------------------------------------- reductions

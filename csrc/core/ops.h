@@ -36,16 +36,25 @@ DType result_type(const Tensor& a, const Tensor& b);
 DType result_type(const Tensor& a, const Scalar& s);
 bool can_cast(DType from, DType to);
 void check_same_device(const Tensor& a, const Tensor& b, const char* op);
+// A CPU 0-d tensor (a Python number, torch.tensor(2.)) may join a CUDA op, as in torch's TensorIterator: the
+// CUDA kernels read it on the host and take it as a kernel argument (ElementwiseIter::host_scalars).
+bool is_cpu_scalar(const Tensor& t);
+void check_same_device_or_cpu_scalar(const Tensor& a, const Tensor& b, const char* op);
 void bump_version(const Tensor& t);
 
 // Copies and conversions.
-void copy_(const Tensor& dst, const Tensor& src);  // broadcasts src, casts dtype
+// Broadcasts src, casts dtype. Between the CPU and a GPU, non_blocking lets the host go on without waiting
+// for the copy (when the host side is pinned memory; see cuda::copy_between_devices).
+void copy_(const Tensor& dst, const Tensor& src, bool non_blocking = false);
 // torch's check of a written-to tensor: an expanded view (a 0 stride over 2+ elements) cannot take a result.
 void check_no_internal_overlap(const Tensor& t, const char* op);
 Tensor contiguous(const Tensor& t);
 Tensor clone(const Tensor& t);
 Tensor to_dtype(const Tensor& t, DType dtype);   // returns t itself when nothing changes
-Tensor to_device(const Tensor& t, Device device);
+Tensor to_device(const Tensor& t, Device device, bool non_blocking = false);
+// Page-locked (cudaHostAlloc) CPU tensors: Tensor.pin_memory() copies t into one (needs a usable GPU).
+Tensor empty_pinned(const Shape& sizes, DType dtype);
+Tensor pin_memory(const Tensor& t);
 Tensor reshape_any(const Tensor& t, Shape sizes);  // view if possible, else copy
 Tensor scalar_tensor(const Scalar& s, DType dtype, Device device);
 double item_double(const Tensor& t);

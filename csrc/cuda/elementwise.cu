@@ -10,6 +10,7 @@ ElementwisePlan plan_elementwise(const ElementwiseIter& it, int nops, const DTyp
                                  int vec, const char* name) {
   TG_CHECK(it.nops == nops, name, ": expected ", nops, " operands, got ", it.nops);
   TG_CHECK(it.ndim >= 0 && it.ndim <= kMaxIterDims, name, ": bad iterator rank ", it.ndim);
+  TG_CHECK((it.host_scalars & 1u) == 0, name, ": the output must be on the GPU");
   for (int o = 0; o < nops; ++o)
     TG_CHECK(it.dtypes[o] == dtypes[o], name, ": operand ", o, " is ", dtype_name(it.dtypes[o]),
              ", the kernel expects ", dtype_name(dtypes[o]));
@@ -23,7 +24,7 @@ ElementwisePlan plan_elementwise(const ElementwiseIter& it, int nops, const DTyp
   plan.dense = it.ndim <= 1;
   for (int o = 0; o < nops && plan.dense; ++o) {
     const int64_t s = it.ndim == 1 ? it.strides[o][0] : sizes[o];
-    plan.scalar[o] = o > 0 && s == 0;
+    plan.scalar[o] = o > 0 && (s == 0 || ((it.host_scalars >> o) & 1u));
     const uintptr_t align = uintptr_t(sizes[o]) * uintptr_t(vec);
     plan.dense = plan.scalar[o] || (s == sizes[o] && reinterpret_cast<uintptr_t>(it.data[o]) % align == 0);
   }

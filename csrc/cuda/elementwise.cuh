@@ -41,6 +41,15 @@ template <int N>
 struct OperandPtrs {
   char* data[N];
   bool scalar[N];  // stride 0 (dense path only); never true for the output
+  // A host scalar (ElementwiseIter::host_scalars): its value travels in the kernel's parameters (value[o],
+  // the bytes of one element), never in device memory. The kernels read it through in(o).
+  bool host[N];
+  uint64_t value[N];
+  // Operand o's base: its device pointer, or the address of its value inside the __grid_constant__
+  // parameter block (stride 0, so every element reads that one value).
+  __device__ __forceinline__ const char* in(int o) const {
+    return host[o] ? reinterpret_cast<const char*>(&value[o]) : data[o];
+  }
 };
 
 // Host-side decision shared by every instantiation (defined in elementwise.cu).
@@ -109,7 +118,7 @@ struct Signature {
   __device__ __forceinline__ static void dense_chunk(const F& f, const OperandPtrs<kOps>& p, int64_t i, int valid,
                                                      std::index_sequence<I...>) {
     const Vec<Out, kVec> r =
-        apply_vec<kVec, Out>(f, load_vec<In, kVec>(p.data[I + 1], p.scalar[I + 1], i, valid)...);
+        apply_vec<kVec, Out>(f, load_vec<In, kVec>(p.in(I + 1), p.scalar[I + 1], i, valid)...);
     store_vec<Out, kVec>(p.data[0], i, valid, r);
   }
 
@@ -118,7 +127,7 @@ struct Signature {
   __device__ __forceinline__ static void strided_step(const F& f, const OperandPtrs<kOps>& p,
                                                       const int64_t (&off)[kOps], std::index_sequence<I...>) {
     *reinterpret_cast<Out*>(p.data[0] + off[0]) =
-        static_cast<Out>(f(*reinterpret_cast<const In*>(p.data[I + 1] + off[I + 1])...));
+        static_cast<Out>(f(*reinterpret_cast<const In*>(p.in(I + 1) + off[I + 1])...));
   }
 };
 
@@ -160,11 +169,13 @@ void launch_elementwise(ElementwiseIter& it, const F& f, const char* name) {
   for (int o = 0; o < N; ++o) {
     p.data[o] = it.data[o];
     p.scalar[o] = plan.scalar[o];
+    p.host[o] = (it.host_scalars >> o) & 1u;
+    if (p.host[o]) std::memcpy(&p.value[o], it.data[o], size_t(sizes[o]));  // read on the host: no copy, no sync
   }
   if (plan.dense) {
-    dense_kernel<Sig, F><<<plan.grid, kThreads>>>(it.numel, p, f);
+    dense_kernel<Sig, F><<<plan.grid, kThreads, 0, current_stream()>>>(it.numel, p, f);
   } else {
-    strided_kernel<Sig, F><<<plan.grid, kThreads>>>(it.numel, OffsetCalc<N>::from_iter(it), p, f);
+    strided_kernel<Sig, F><<<plan.grid, kThreads, 0, current_stream()>>>(it.numel, OffsetCalc<N>::from_iter(it), p, f);
   }
   TG_CUDA_CHECK_LAUNCH(name);
 }

@@ -20,6 +20,13 @@
 //   float: 128 x 128 x 8 tiles, 8 x 8 per thread. double: 64 x 64 x 8, 4 x 4.
 // gemm_dot_kernel: one warp per output element, lanes splitting K; for
 //   outputs too few or too thin (vectors) to fill 128 x 128 tiles.
+// gemv_split_kernel + gemv_finish_kernel: a vector output (M == 1 or N == 1)
+//   whose matrix operand is contiguous along the output rather than along K
+//   (x @ W with W row-major): the warp-per-element kernel would read it with a
+//   large stride. One thread per output element walks a chunk of K, so a
+//   warp reads 32 consecutive elements per k; K is split into chunks over
+//   blockIdx.y (enough threads to fill the GPU) whose partial sums the finish
+//   kernel adds in chunk order (deterministic).
 // gemm_tf32_kernel: float32 on tensor cores when torch.backends.cuda.matmul.
 //   allow_tf32 is on (sm_80+; other GPUs and small outputs take the FP32
 //   kernels above). Inputs are rounded to TF32 (cvt.rna: 10-bit mantissa,
@@ -38,6 +45,7 @@
 //   direction has unit stride, the other stride is a multiple of 4 and the
 //   base is 16-byte aligned, else 4 bytes (any strides); cp.async zero-fills
 //   whatever lies past M, N or K, so every size works without packing.
+#include "allocator.h"
 #include "helpers.cuh"
 #include "kernels.h"
 
@@ -201,6 +209,82 @@ __global__ void __launch_bounds__(kThreads)
       *c = g.accumulate ? acc + *c : acc;
     }
   }
+}
+
+// out[l] = sum over k in chunk blockIdx.y of X[l * sl + k * sk] * v[k * sv], as one partial per chunk
+// (partial[chunk * L + l]), or straight into C (c[l * sc], accumulating when asked) when there is one chunk.
+struct GemvArgs {
+  int64_t L, K, chunk;  // output length, reduction length, k per chunk
+  int64_t sl, sk, sv, sc;
+  bool accumulate;
+};
+
+template <class T>
+__global__ void __launch_bounds__(kThreads)
+    gemv_split_kernel(const __grid_constant__ GemvArgs g, const T* X, const T* v, T* partial, T* C) {
+  const int64_t l = int64_t(blockIdx.x) * blockDim.x + threadIdx.x;
+  if (l >= g.L) return;
+  const int64_t k0 = int64_t(blockIdx.y) * g.chunk;
+  const int64_t k1 = k0 + g.chunk < g.K ? k0 + g.chunk : g.K;
+  const T* x = X + l * g.sl;
+  T acc = T(0);
+  for (int64_t k = k0; k < k1; ++k) acc = fma(x[k * g.sk], v[k * g.sv], acc);
+  if (gridDim.y > 1) {
+    partial[int64_t(blockIdx.y) * g.L + l] = acc;
+  } else {
+    T* c = C + l * g.sc;
+    *c = g.accumulate ? acc + *c : acc;
+  }
+}
+
+template <class T>
+__global__ void __launch_bounds__(kThreads)
+    gemv_finish_kernel(const __grid_constant__ GemvArgs g, int64_t chunks, const T* partial, T* C) {
+  const int64_t l = int64_t(blockIdx.x) * blockDim.x + threadIdx.x;
+  if (l >= g.L) return;
+  T acc = partial[l];
+  for (int64_t s = 1; s < chunks; ++s) acc += partial[s * g.L + l];
+  T* c = C + l * g.sc;
+  *c = g.accumulate ? acc + *c : acc;
+}
+
+// The vector case of gemm_impl when the matrix operand steps by 1 along the output: returns false otherwise.
+template <class T>
+bool launch_gemv(const GemmArgs& g, const T* A, const T* B, T* C, int device) {
+  GemvArgs a{};
+  const T *X, *v;
+  if (g.M == 1 && g.csb == 1 && g.rsb != 1) {  // C[0, n] = sum_k A[0, k] B[k, n]
+    a = GemvArgs{g.N, g.K, 0, g.csb, g.rsb, g.csa, g.csc, g.accumulate};
+    X = B, v = A;
+  } else if (g.N == 1 && g.rsa == 1 && g.csa != 1) {  // C[m, 0] = sum_k A[m, k] B[k, 0]
+    a = GemvArgs{g.M, g.K, 0, g.rsa, g.csa, g.rsb, g.rsc, g.accumulate};
+    X = A, v = B;
+  } else {
+    return false;
+  }
+  const int64_t blocks_l = (a.L + kThreads - 1) / kThreads;
+  // Enough chunks for about 8 blocks per SM, each at least 64 long.
+  int64_t chunks = (int64_t(sm_count(device)) * 8 + blocks_l - 1) / blocks_l;
+  const int64_t max_chunks = (a.K + 63) / 64;
+  if (chunks > max_chunks) chunks = max_chunks;
+  if (chunks > 65535) chunks = 65535;  // gridDim.y
+  if (chunks < 1) chunks = 1;
+  a.chunk = (a.K + chunks - 1) / chunks;
+  chunks = (a.K + a.chunk - 1) / a.chunk;
+  if (chunks < 1) chunks = 1;
+  TG_CHECK(blocks_l <= int64_t(0x7fffffff), "gemm: output of ", a.L, " elements is too large");
+  const dim3 grid{unsigned(blocks_l), unsigned(chunks), 1u};
+  if (chunks == 1) {
+    gemv_split_kernel<T><<<grid, kThreads, 0, current_stream()>>>(a, X, v, nullptr, C);
+    TG_CUDA_CHECK_LAUNCH("gemv_split_kernel");
+    return true;
+  }
+  DeviceBuffer partial(chunks * a.L * int64_t(sizeof(T)), device);
+  gemv_split_kernel<T><<<grid, kThreads, 0, current_stream()>>>(a, X, v, partial.as<T>(), C);
+  TG_CUDA_CHECK_LAUNCH("gemv_split_kernel");
+  gemv_finish_kernel<T><<<unsigned(blocks_l), kThreads, 0, current_stream()>>>(a, chunks, partial.as<T>(), C);
+  TG_CUDA_CHECK_LAUNCH("gemv_finish_kernel");
+  return true;
 }
 
 // ------------------------------------------------------------ TF32 tensor cores
@@ -372,10 +456,10 @@ bool launch_gemm_tf32(const GemmArgs& g, const float* A, const float* B, float* 
   };
   const tf32::Operand a = make(A, g.rsa, g.csa, g.M), b = make(B, g.csb, g.rsb, g.N);
   const bool a_kc = g.csa == 1, b_kc = g.rsb == 1;
-  if (a_kc && b_kc) tf32::gemm_tf32_kernel<true, true><<<grid, kGemmThreads>>>(g, a, b, C);
-  else if (a_kc) tf32::gemm_tf32_kernel<true, false><<<grid, kGemmThreads>>>(g, a, b, C);
-  else if (b_kc) tf32::gemm_tf32_kernel<false, true><<<grid, kGemmThreads>>>(g, a, b, C);
-  else tf32::gemm_tf32_kernel<false, false><<<grid, kGemmThreads>>>(g, a, b, C);
+  if (a_kc && b_kc) tf32::gemm_tf32_kernel<true, true><<<grid, kGemmThreads, 0, current_stream()>>>(g, a, b, C);
+  else if (a_kc) tf32::gemm_tf32_kernel<true, false><<<grid, kGemmThreads, 0, current_stream()>>>(g, a, b, C);
+  else if (b_kc) tf32::gemm_tf32_kernel<false, true><<<grid, kGemmThreads, 0, current_stream()>>>(g, a, b, C);
+  else tf32::gemm_tf32_kernel<false, false><<<grid, kGemmThreads, 0, current_stream()>>>(g, a, b, C);
   TG_CUDA_CHECK_LAUNCH("gemm_tf32_kernel");
   return true;
 }
@@ -392,10 +476,11 @@ void gemm_impl(int64_t M, int64_t N, int64_t K, const T* A, int64_t rsa, int64_t
 
   // Few or thin outputs: 128 x 128 tiles would sit mostly idle; parallelize over K instead
   // (in float32 even when TF32 is allowed: these are memory bound).
+  if ((M == 1 || N == 1) && K > 0 && launch_gemv(g, A, B, C, device)) return;
   if (M * N <= 8192 || M == 1 || N == 1) {
     const int64_t warps_per_block = kThreads / 32;
     const unsigned grid = grid_for(M * N, warps_per_block, device);
-    gemm_dot_kernel<T><<<grid, kThreads>>>(g, A, B, C);
+    gemm_dot_kernel<T><<<grid, kThreads, 0, current_stream()>>>(g, A, B, C);
     TG_CUDA_CHECK_LAUNCH("gemm_dot_kernel");
     return;
   }
@@ -408,7 +493,7 @@ void gemm_impl(int64_t M, int64_t N, int64_t K, const T* A, int64_t rsa, int64_t
   if constexpr (std::is_same_v<T, float>) {
     if (allow_tf32 && launch_gemm_tf32(g, A, B, C, device, grid)) return;
   }
-  gemm_tile_kernel<T><<<grid, kGemmThreads>>>(g, A, B, C);
+  gemm_tile_kernel<T><<<grid, kGemmThreads, 0, current_stream()>>>(g, A, B, C);
   TG_CUDA_CHECK_LAUNCH("gemm_tile_kernel");
 }
 

@@ -3,9 +3,11 @@
 // walks an ElementwiseIter or a ReduceIter.
 //
 // Conventions (all .cu files in this directory):
-//  * Every kernel runs on the legacy default stream (stream 0), so kernels,
-//    cudaMemcpy and the caching allocator's block reuse are ordered with each
-//    other without events.
+//  * Every kernel runs on the calling thread's current stream
+//    (current_stream(): the legacy default stream 0 unless torch.cuda.set_stream
+//    or `with torch.cuda.stream(s)` chose another), and so do the copies, so
+//    kernels, copies and the caching allocator's block reuse (per stream) are
+//    ordered with each other without events.
 //  * Every CUDA API call goes through TG_CUDA_CHECK and every launch is
 //    followed by TG_CUDA_CHECK_LAUNCH; failures throw tg::Error (RuntimeError
 //    in Python). Nothing here calls exit() or asserts.
@@ -63,6 +65,7 @@ bool launch_blocking();
 int device_of(const void* ptr);   // the GPU owning a device pointer (0 with a single GPU)
 void set_device(int device);      // cudaSetDevice, skipped when already current
 int sm_count(int device);         // multiprocessors, cached per device
+cudaStream_t current_stream();    // the calling thread's current stream of the current device
 // Makes the GPU owning `ptr` current and returns its index.
 inline int use_device_of(const void* ptr) {
   int d = device_of(ptr);

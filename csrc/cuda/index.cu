@@ -119,6 +119,7 @@ void prepare_index(const ElementwiseIter& it, int nindex, const int64_t* index_s
   TG_CHECK(nindex >= 1 && nindex <= kMaxIndices, name, ": between 1 and ", kMaxIndices, " index tensors, got ",
            nindex);
   TG_CHECK(it.nops == 2 + nindex, name, ": expected ", 2 + nindex, " operands, got ", it.nops);
+  TG_CHECK(it.host_scalars == 0, name, ": every operand must be on the GPU");
   TG_CHECK(it.ndim >= 0 && it.ndim <= kMaxIterDims, name, ": bad iterator rank ", it.ndim);
   TG_CHECK(it.dtypes[0] == it.dtypes[1], name, ": source and destination dtypes differ");
   for (int k = 0; k < nindex; ++k) TG_CHECK(it.dtypes[2 + k] == DType::Int64, name, ": indices must be int64");
@@ -143,9 +144,9 @@ void index_get(ElementwiseIter& it, int nindex, const int64_t* index_strides) {
   const int device = use_device_of(it.data[0]);
   const unsigned grid = grid_for(it.numel, kThreads, device);
   switch (itemsize(it.dtypes[0])) {
-    case 1: index_get_kernel<uint8_t><<<grid, kThreads>>>(it.numel, oc, p, ia); break;
-    case 4: index_get_kernel<uint32_t><<<grid, kThreads>>>(it.numel, oc, p, ia); break;
-    default: index_get_kernel<uint64_t><<<grid, kThreads>>>(it.numel, oc, p, ia); break;
+    case 1: index_get_kernel<uint8_t><<<grid, kThreads, 0, current_stream()>>>(it.numel, oc, p, ia); break;
+    case 4: index_get_kernel<uint32_t><<<grid, kThreads, 0, current_stream()>>>(it.numel, oc, p, ia); break;
+    default: index_get_kernel<uint64_t><<<grid, kThreads, 0, current_stream()>>>(it.numel, oc, p, ia); break;
   }
   TG_CUDA_CHECK_LAUNCH("index_get_kernel");
 }
@@ -159,7 +160,7 @@ void index_put(ElementwiseIter& it, int nindex, const int64_t* index_strides, bo
   const int device = use_device_of(it.data[0]);
   const unsigned grid = grid_for(it.numel, kThreads, device);
   TG_DISPATCH(it.dtypes[0], "index_put_", [&] {
-    index_put_kernel<scalar_t><<<grid, kThreads>>>(it.numel, oc, p, ia, accumulate);
+    index_put_kernel<scalar_t><<<grid, kThreads, 0, current_stream()>>>(it.numel, oc, p, ia, accumulate);
     TG_CUDA_CHECK_LAUNCH("index_put_kernel");
   });
 }
@@ -174,7 +175,7 @@ void fill_random(const Tensor& t, int kind, double a, double b, uint64_t seed, u
   const int device = use_device_of(t->data_ptr());
   const unsigned grid = grid_for(n, kThreads, device);
   TG_DISPATCH(t->dtype, "random", [&] {
-    fill_random_kernel<scalar_t><<<grid, kThreads>>>(t->data<scalar_t>(), n, kind, a, b, seed, offset);
+    fill_random_kernel<scalar_t><<<grid, kThreads, 0, current_stream()>>>(t->data<scalar_t>(), n, kind, a, b, seed, offset);
     TG_CUDA_CHECK_LAUNCH("fill_random_kernel");
   });
 }

@@ -18,8 +18,9 @@ void gemm(int64_t M, int64_t N, int64_t K, const T* A, int64_t rsa, int64_t csa,
 // torch.backends.cuda.matmul.allow_tf32.
 void gemm_tf32(int64_t M, int64_t N, int64_t K, const float* A, int64_t rsa, int64_t csa, const float* B,
                int64_t rsb, int64_t csb, float* C, int64_t rsc, int64_t csc, bool accumulate);
-// dst and src contiguous, same dtype and numel, at least one on a GPU.
-void copy_between_devices(const Tensor& dst, const Tensor& src);
+// dst and src contiguous, same dtype and numel, at least one on a GPU; queued on the current stream. A copy
+// with the host waits for it unless non_blocking (then only a copy to pinned host memory returns early).
+void copy_between_devices(const Tensor& dst, const Tensor& src, bool non_blocking = false);
 
 bool is_built();
 int runtime_version();  // CUDART_VERSION the extension was compiled with (e.g. 13000), 0 without CUDA

@@ -199,7 +199,7 @@ template <class T>
 void launch_im2col(const ConvShape& s, int64_t n0, int64_t nb, const T* x, T* col, int device) {
   const int64_t total = nb * s.C * s.kh * s.kw * s.OH * s.OW;
   if (total == 0) return;
-  im2col_kernel<T><<<grid_for(total, kThreads, device), kThreads>>>(s, n0, nb, x, col);
+  im2col_kernel<T><<<grid_for(total, kThreads, device), kThreads, 0, current_stream()>>>(s, n0, nb, x, col);
   TG_CUDA_CHECK_LAUNCH("im2col_kernel");
 }
 
@@ -544,7 +544,7 @@ __global__ void __launch_bounds__(kThreads)
 template <class T>
 const double* weight_sum(int64_t C, const T* w, const DeviceBuffer& buf) {
   if (!w) return nullptr;
-  weight_sum_kernel<T><<<1, kThreads>>>(C, w, buf.as<double>());
+  weight_sum_kernel<T><<<1, kThreads, 0, current_stream()>>>(C, w, buf.as<double>());
   TG_CUDA_CHECK_LAUNCH("weight_sum_kernel");
   return buf.as<double>();
 }
@@ -559,7 +559,7 @@ void conv2d_forward(const ConvShape& s, const T* x, const T* w, const T* b, T* y
   if (total == 0) return;
   const int device = use_device_of(y);
   if (b) {
-    bias_fill_kernel<T><<<grid_for(total, kThreads, device), kThreads>>>(total, P, s.O, b, y);
+    bias_fill_kernel<T><<<grid_for(total, kThreads, device), kThreads, 0, current_stream()>>>(total, P, s.O, b, y);
     TG_CUDA_CHECK_LAUNCH("bias_fill_kernel");
   }
   const bool pointwise = is_pointwise(s);
@@ -599,7 +599,7 @@ void conv2d_backward_input(const ConvShape& s, const T* gy, const T* w, T* gx) {
     }
     if (!pointwise) {
       const int64_t total = nb * s.C * s.H * s.W;
-      col2im_kernel<T><<<grid_for(total, kThreads, device), kThreads>>>(s, n0, nb, col.as<T>(), gx);
+      col2im_kernel<T><<<grid_for(total, kThreads, device), kThreads, 0, current_stream()>>>(s, n0, nb, col.as<T>(), gx);
       TG_CUDA_CHECK_LAUNCH("col2im_kernel");
     }
   }
@@ -612,7 +612,7 @@ void conv2d_backward_weight(const ConvShape& s, const T* gy, const T* x, T* gw) 
   if (wsize == 0) return;
   const int device = use_device_of(gw);
   if (s.N == 0) {
-    TG_CUDA_CHECK(cudaMemsetAsync(gw, 0, size_t(wsize) * sizeof(T), 0));  // all-zero bits are +0.0
+    TG_CUDA_CHECK(cudaMemsetAsync(gw, 0, size_t(wsize) * sizeof(T), current_stream()));  // all-zero bits are +0.0
     return;
   }
   const bool pointwise = is_pointwise(s);
@@ -638,7 +638,7 @@ void max_pool2d_forward(const PoolShape& s, const T* x, T* y, int64_t* idx) {
   const int64_t total = s.planes * s.OH * s.OW;
   if (total == 0) return;
   const int device = use_device_of(y);
-  max_pool2d_forward_kernel<T><<<grid_for(total, kThreads, device), kThreads>>>(s, x, y, idx);
+  max_pool2d_forward_kernel<T><<<grid_for(total, kThreads, device), kThreads, 0, current_stream()>>>(s, x, y, idx);
   TG_CUDA_CHECK_LAUNCH("max_pool2d_forward_kernel");
 }
 
@@ -646,7 +646,7 @@ template <class T>
 void max_pool2d_backward(const PoolShape& s, const T* gy, const int64_t* idx, T* gx) {
   if (s.planes * s.H * s.W == 0) return;
   const int device = use_device_of(gx);
-  max_pool2d_backward_kernel<T><<<grid_for(s.planes, kWarps, device), kThreads>>>(s, gy, idx, gx);
+  max_pool2d_backward_kernel<T><<<grid_for(s.planes, kWarps, device), kThreads, 0, current_stream()>>>(s, gy, idx, gx);
   TG_CUDA_CHECK_LAUNCH("max_pool2d_backward_kernel");
 }
 
@@ -656,7 +656,7 @@ void avg_pool2d_forward(const PoolShape& s, bool count_include_pad, int64_t divi
   if (total == 0) return;
   const int device = use_device_of(y);
   avg_pool2d_forward_kernel<T>
-      <<<grid_for(total, kThreads, device), kThreads>>>(s, count_include_pad, divisor, x, y);
+      <<<grid_for(total, kThreads, device), kThreads, 0, current_stream()>>>(s, count_include_pad, divisor, x, y);
   TG_CUDA_CHECK_LAUNCH("avg_pool2d_forward_kernel");
 }
 
@@ -666,7 +666,7 @@ void avg_pool2d_backward(const PoolShape& s, bool count_include_pad, int64_t div
   if (total == 0) return;
   const int device = use_device_of(gx);
   avg_pool2d_backward_kernel<T>
-      <<<grid_for(total, kThreads, device), kThreads>>>(s, count_include_pad, divisor, gy, gx);
+      <<<grid_for(total, kThreads, device), kThreads, 0, current_stream()>>>(s, count_include_pad, divisor, gy, gx);
   TG_CUDA_CHECK_LAUNCH("avg_pool2d_backward_kernel");
 }
 
@@ -678,7 +678,7 @@ void softmax_forward(int64_t outer, int64_t D, int64_t inner, bool log, const T*
   const int device = use_device_of(y);
   const int group = row_group(rows, D, inner);
   softmax_forward_kernel<T>
-      <<<grid_for(rows, kThreads / group, device), kThreads>>>(rows, D, inner, log, group, x, y);
+      <<<grid_for(rows, kThreads / group, device), kThreads, 0, current_stream()>>>(rows, D, inner, log, group, x, y);
   TG_CUDA_CHECK_LAUNCH("softmax_forward_kernel");
 }
 
@@ -689,7 +689,7 @@ void softmax_backward(int64_t outer, int64_t D, int64_t inner, bool log, const T
   const int device = use_device_of(gx);
   const int group = row_group(rows, D, inner);
   softmax_backward_kernel<T>
-      <<<grid_for(rows, kThreads / group, device), kThreads>>>(rows, D, inner, log, group, gy, y, gx);
+      <<<grid_for(rows, kThreads / group, device), kThreads, 0, current_stream()>>>(rows, D, inner, log, group, gy, y, gx);
   TG_CUDA_CHECK_LAUNCH("softmax_backward_kernel");
 }
 
@@ -707,7 +707,7 @@ void class_loss_forward(const ClassLossArgs& a, const T* x, const int64_t* t, co
   DeviceBuffer row_weight(rows * int64_t(sizeof(double)), device);
   if (rows > 0) {
     const int group = row_group(rows, a.C, a.S);
-    class_loss_rows_kernel<T><<<grid_for(rows, kThreads / group, device), kThreads>>>(
+    class_loss_rows_kernel<T><<<grid_for(rows, kThreads / group, device), kThreads, 0, current_stream()>>>(
         a, group, x, t, w, wsum, out, lse, a.reduction == 0 ? nullptr : row_loss.as<double>(),
         row_weight.as<double>());
     TG_CUDA_CHECK_LAUNCH("class_loss_rows_kernel");
@@ -716,11 +716,11 @@ void class_loss_forward(const ClassLossArgs& a, const T* x, const int64_t* t, co
   DeviceBuffer partial(2 * nparts * int64_t(sizeof(double)), device);
   if (nparts > 0) {
     const int64_t chunk = (rows + nparts - 1) / nparts;
-    loss_partials_kernel<<<unsigned(nparts), kThreads>>>(rows, chunk, a.reduction == 0 ? nullptr : row_loss.as<double>(),
+    loss_partials_kernel<<<unsigned(nparts), kThreads, 0, current_stream()>>>(rows, chunk, a.reduction == 0 ? nullptr : row_loss.as<double>(),
                                                          row_weight.as<double>(), partial.as<double>());
     TG_CUDA_CHECK_LAUNCH("loss_partials_kernel");
   }
-  loss_finish_kernel<T><<<1, kThreads>>>(nparts, partial.as<double>(), a.reduction, out, total_weight);
+  loss_finish_kernel<T><<<1, kThreads, 0, current_stream()>>>(nparts, partial.as<double>(), a.reduction, out, total_weight);
   TG_CUDA_CHECK_LAUNCH("loss_finish_kernel");
 }
 
@@ -733,7 +733,7 @@ void class_loss_backward(const ClassLossArgs& a, const T* g, const T* x, const i
   DeviceBuffer wsum_buf(int64_t(sizeof(double)), device);
   const double* wsum = weight_sum(a.C, a.log_softmax && a.label_smoothing > 0 ? w : nullptr, wsum_buf);
   class_loss_backward_kernel<T>
-      <<<grid_for(total, kThreads, device), kThreads>>>(a, g, x, t, w, wsum, lse, total_weight, gx);
+      <<<grid_for(total, kThreads, device), kThreads, 0, current_stream()>>>(a, g, x, t, w, wsum, lse, total_weight, gx);
   TG_CUDA_CHECK_LAUNCH("class_loss_backward_kernel");
 }
 

@@ -199,8 +199,8 @@ void reduce_launch(ReduceIter& r, const char* name) {
   const dim3 grid(unsigned(blocks_x < kMaxGridX ? blocks_x : kMaxGridX), unsigned(nsplit));
 
   auto pass1 = [&](Acc* partial) {
-    if (cols) reduce_cols_kernel<R, T><<<grid, kThreads>>>(r, chunk, partial);
-    else reduce_rows_kernel<R, T><<<grid, kThreads>>>(r, group, chunk, partial);
+    if (cols) reduce_cols_kernel<R, T><<<grid, kThreads, 0, current_stream()>>>(r, chunk, partial);
+    else reduce_rows_kernel<R, T><<<grid, kThreads, 0, current_stream()>>>(r, group, chunk, partial);
     TG_CUDA_CHECK_LAUNCH(name);
   };
   if (nsplit == 1) {
@@ -211,7 +211,7 @@ void reduce_launch(ReduceIter& r, const char* name) {
   DeviceBuffer partial(r.out_numel * nsplit * int64_t(sizeof(Acc)), device);
   pass1(partial.as<Acc>());
   const int64_t blocks2 = (r.out_numel + kThreads / 32 - 1) / (kThreads / 32);
-  reduce_partials_kernel<R><<<unsigned(blocks2 < kMaxGridX ? blocks2 : kMaxGridX), kThreads>>>(
+  reduce_partials_kernel<R><<<unsigned(blocks2 < kMaxGridX ? blocks2 : kMaxGridX), kThreads, 0, current_stream()>>>(
       r, partial.as<Acc>(), nsplit);
   TG_CUDA_CHECK_LAUNCH(name);
 }

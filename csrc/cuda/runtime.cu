@@ -2,6 +2,13 @@
 // host<->device copies, and the caching allocator registered for
 // DeviceType::CUDA (see allocator.h for the design).
 //
+// Streams: every kernel and copy runs on the calling thread's current stream of
+// its device (current_stream(); the legacy default stream 0 unless
+// torch.cuda.set_stream / `with torch.cuda.stream(s)` chose another). The
+// caching allocator keeps each block with the stream it was allocated on and
+// hands it out again only on that stream (torch's rule: a tensor used on
+// another stream must stay alive until that stream's work is done).
+//
 // Nothing in this file may touch the GPU at import time: the allocator is
 // registered by a static initializer that only stores two function pointers,
 // and device_count() turns any initialization failure into 0 devices, keeping
@@ -16,6 +23,7 @@
 #include "allocator.h"
 #include "helpers.cuh"
 #include "kernels.h"
+#include "runtime_api.h"
 #include "runtime_util.h"
 
 namespace tg::cuda {
@@ -33,6 +41,17 @@ void check_device_index(int device, const char* what) {
 // Devices this process has touched (bit d = device d), for synchronize().
 std::atomic<uint64_t> g_used_devices{0};
 
+// The calling thread's current stream per device (0: the legacy default stream).
+thread_local uintptr_t t_current_stream[kMaxDevices] = {};
+
+// Counters (runtime_api.h).
+struct Counters {
+  std::atomic<int64_t> memcpy_htod{0}, memcpy_dtoh{0}, memcpy_async{0}, device_synchronize{0},
+      stream_synchronize{0}, event_synchronize{0}, cuda_free{0};
+};
+Counters g_counters;
+void tally(std::atomic<int64_t>& c) { c.fetch_add(1, std::memory_order_relaxed); }
+
 // Makes `device` current on this thread. The current device is read back
 // rather than cached, so a cudaSetDevice made by other code in the process
 // (another CUDA library) cannot leave us launching on the wrong GPU;
@@ -49,17 +68,21 @@ cudaError_t try_set_device(int device) noexcept {
 struct Block {
   size_t size;
   int device;
+  uintptr_t stream;  // the stream it was allocated on: it is cached for (and reused on) that stream only
 };
 
 struct DeviceStats {
-  int64_t allocated = 0, peak = 0, reserved = 0;
+  int64_t allocated = 0, peak = 0, reserved = 0, peak_reserved = 0;
 };
+
+// Free blocks of one device: by stream, then by size class.
+using StreamCache = std::unordered_map<uintptr_t, std::unordered_map<size_t, std::vector<void*>>>;
 
 struct CachingAllocator {
   std::mutex mu;
   bool caching = true;
   std::map<uintptr_t, Block> live;  // by base address: release() and device_of() look blocks up here
-  std::unordered_map<size_t, std::vector<void*>> cached[kMaxDevices];  // free blocks by size class
+  StreamCache cached[kMaxDevices];  // free blocks by stream and size class
   DeviceStats stats[kMaxDevices];
   std::atomic<int64_t> mallocs{0};
 
@@ -74,11 +97,14 @@ struct CachingAllocator {
     if (cached[device].empty()) return first;
     cudaError_t e = try_set_device(device);
     if (e != cudaSuccess) return e;
-    for (auto& [size, blocks] : cached[device]) {
-      for (void* p : blocks) {
-        e = cudaFree(p);
-        if (e != cudaSuccess && first == cudaSuccess) first = e;
-        stats[device].reserved -= int64_t(size);
+    for (auto& [stream, by_size] : cached[device]) {
+      for (auto& [size, blocks] : by_size) {
+        for (void* p : blocks) {
+          tally(g_counters.cuda_free);
+          e = cudaFree(p);
+          if (e != cudaSuccess && first == cudaSuccess) first = e;
+          stats[device].reserved -= int64_t(size);
+        }
       }
     }
     cached[device].clear();
@@ -127,13 +153,17 @@ void* allocate(int64_t nbytes, int device) {
   std::lock_guard<std::mutex> lock(a.mu);
   if (nbytes > kMaxRequest) throw_oom(nbytes, device, a.stats[device]);
   const size_t size = round_size(nbytes);
+  const uintptr_t stream = t_current_stream[device];
   void* p = nullptr;
   size_t got = size;
   if (a.caching) {
-    auto it = a.cached[device].find(size);
-    if (it != a.cached[device].end() && !it->second.empty()) {
-      p = it->second.back();
-      it->second.pop_back();
+    auto st = a.cached[device].find(stream);
+    if (st != a.cached[device].end()) {
+      auto it = st->second.find(size);
+      if (it != st->second.end() && !it->second.empty()) {
+        p = it->second.back();
+        it->second.pop_back();
+      }
     }
   }
   if (!p) {
@@ -158,11 +188,14 @@ void* allocate(int64_t nbytes, int device) {
     if (hard != cudaSuccess) throw_cuda_error(int(hard), "cudaMalloc", "in", __FILE__, __LINE__);
     p = r.ptr;
     got = r.size;
-    a.stats[device].reserved += int64_t(got);
+    DeviceStats& s = a.stats[device];
+    s.reserved += int64_t(got);
+    if (s.reserved > s.peak_reserved) s.peak_reserved = s.reserved;
   }
   try {
-    a.live.emplace(reinterpret_cast<uintptr_t>(p), Block{got, device});
+    a.live.emplace(reinterpret_cast<uintptr_t>(p), Block{got, device, stream});
   } catch (...) {  // host bad_alloc: do not leak the device block
+    tally(g_counters.cuda_free);
     (void)cudaFree(p);
     a.stats[device].reserved -= int64_t(got);
     throw;
@@ -182,6 +215,7 @@ void release(void* ptr, int device) noexcept {
   if (it == a.live.end()) {
     // Not ours (should not happen): hand it to cudaFree and swallow errors.
     if (device >= 0 && device < kMaxDevices) (void)try_set_device(device);
+    tally(g_counters.cuda_free);
     (void)cudaFree(ptr);
     (void)cudaGetLastError();
     return;
@@ -193,13 +227,14 @@ void release(void* ptr, int device) noexcept {
   // would find it in the cache, so it goes straight back to the driver.
   if (a.caching && b.size == round_size(int64_t(b.size))) {
     try {
-      a.cached[b.device][b.size].push_back(ptr);
+      a.cached[b.device][b.stream][b.size].push_back(ptr);
       return;
     } catch (...) {  // host bad_alloc: fall through and free the block instead
     }
   }
   // Errors are ignored: at interpreter exit the runtime may already be unloading.
   (void)try_set_device(b.device);
+  tally(g_counters.cuda_free);
   (void)cudaFree(ptr);
   (void)cudaGetLastError();
   a.stats[b.device].reserved -= int64_t(b.size);
@@ -231,6 +266,39 @@ void reset_peak_memory_stats(int device) {
   CachingAllocator& a = state();
   std::lock_guard<std::mutex> lock(a.mu);
   a.stats[device].peak = a.stats[device].allocated;
+  a.stats[device].peak_reserved = a.stats[device].reserved;
+}
+
+int64_t max_memory_reserved(int device) {
+  check_device_index(device, "max_memory_reserved");
+  CachingAllocator& a = state();
+  std::lock_guard<std::mutex> lock(a.mu);
+  return a.stats[device].peak_reserved;
+}
+
+int64_t cuda_free_count() { return g_counters.cuda_free.load(std::memory_order_relaxed); }
+
+std::pair<int64_t, int64_t> mem_get_info(int device) {
+  set_device(device);
+  size_t free_b = 0, total_b = 0;
+  TG_CUDA_CHECK(cudaMemGetInfo(&free_b, &total_b));
+  return {int64_t(free_b), int64_t(total_b)};
+}
+
+std::vector<std::pair<std::string, int64_t>> counters() {
+  const Counters& c = g_counters;
+  auto v = [](const std::atomic<int64_t>& x) { return x.load(std::memory_order_relaxed); };
+  const int64_t syncs = v(c.memcpy_htod) + v(c.memcpy_dtoh) + v(c.device_synchronize) + v(c.stream_synchronize) +
+                        v(c.event_synchronize);
+  return {{"host_syncs", syncs},
+          {"memcpy_htod", v(c.memcpy_htod)},
+          {"memcpy_dtoh", v(c.memcpy_dtoh)},
+          {"memcpy_async", v(c.memcpy_async)},
+          {"device_synchronize", v(c.device_synchronize)},
+          {"stream_synchronize", v(c.stream_synchronize)},
+          {"event_synchronize", v(c.event_synchronize)},
+          {"cuda_malloc", cuda_malloc_count()},
+          {"cuda_free", cuda_free_count()}};
 }
 
 void empty_cache() {
@@ -384,12 +452,145 @@ void synchronize() {
   for (int d = 0; d < n; ++d) {
     if (!(used & (uint64_t(1) << d))) continue;
     set_device(d);
+    tally(g_counters.device_synchronize);
     TG_CUDA_CHECK(cudaDeviceSynchronize());
   }
 }
 
+// ------------------------------------------------------------------ streams
+cudaStream_t current_stream() {
+  int d = 0;
+  if (cudaGetDevice(&d) != cudaSuccess) {
+    (void)cudaGetLastError();
+    return nullptr;
+  }
+  return reinterpret_cast<cudaStream_t>(t_current_stream[d]);
+}
+
+uintptr_t current_stream_handle(int device) {
+  check_device_index(device, "current_stream");
+  return t_current_stream[device];
+}
+
+void set_current_stream(int device, uintptr_t stream) {
+  check_device_index(device, "set_stream");
+  t_current_stream[device] = stream;
+}
+
+uintptr_t stream_from_pool(int device, int priority) {
+  TG_CHECK(device >= 0 && device < device_count(), "Invalid device id ", device);
+  constexpr int kPool = 32;  // torch's pool size per priority
+  static std::mutex mu;
+  static cudaStream_t pool[kMaxDevices][2][kPool];
+  static int created[kMaxDevices][2];
+  static std::atomic<uint32_t> next[kMaxDevices][2];
+  const int level = priority < 0 ? 1 : 0;
+  const uint32_t k = next[device][level].fetch_add(1, std::memory_order_relaxed) % kPool;
+  std::lock_guard<std::mutex> lock(mu);
+  if (created[device][level] <= int(k)) {  // created lazily, in order
+    set_device(device);
+    int least = 0, greatest = 0;
+    TG_CUDA_CHECK(cudaDeviceGetStreamPriorityRange(&least, &greatest));
+    for (int i = created[device][level]; i <= int(k); ++i) {
+      TG_CUDA_CHECK(cudaStreamCreateWithPriority(&pool[device][level][i], cudaStreamNonBlocking,
+                                                 level ? greatest : least));
+      created[device][level] = i + 1;
+    }
+  }
+  return reinterpret_cast<uintptr_t>(pool[device][level][k]);
+}
+
+namespace {
+// A cudaStreamQuery / cudaEventQuery answer: true when the work is done, false while some is pending.
+bool is_done(cudaError_t e) {
+  if (e == cudaErrorNotReady) {
+    (void)cudaGetLastError();
+    return false;
+  }
+  TG_CUDA_CHECK(e);
+  return true;
+}
+}  // namespace
+
+bool stream_query(uintptr_t stream) { return is_done(cudaStreamQuery(reinterpret_cast<cudaStream_t>(stream))); }
+
+void stream_synchronize(uintptr_t stream) {
+  tally(g_counters.stream_synchronize);
+  TG_CUDA_CHECK(cudaStreamSynchronize(reinterpret_cast<cudaStream_t>(stream)));
+}
+
+void stream_wait_event(uintptr_t stream, uintptr_t event) {
+  TG_CUDA_CHECK(cudaStreamWaitEvent(reinterpret_cast<cudaStream_t>(stream), reinterpret_cast<cudaEvent_t>(event), 0));
+}
+
+int stream_priority(uintptr_t stream) {
+  int p = 0;
+  TG_CUDA_CHECK(cudaStreamGetPriority(reinterpret_cast<cudaStream_t>(stream), &p));
+  return p;
+}
+
+std::pair<int, int> stream_priority_range() {
+  int least = 0, greatest = 0;
+  TG_CUDA_CHECK(cudaDeviceGetStreamPriorityRange(&least, &greatest));
+  return {least, greatest};
+}
+
+// ------------------------------------------------------------------ events
+uintptr_t event_create(int device, bool enable_timing, bool blocking) {
+  set_device(device);
+  unsigned flags = (enable_timing ? cudaEventDefault : cudaEventDisableTiming) | (blocking ? cudaEventBlockingSync : 0);
+  cudaEvent_t e = nullptr;
+  TG_CUDA_CHECK(cudaEventCreateWithFlags(&e, flags));
+  return reinterpret_cast<uintptr_t>(e);
+}
+
+void event_destroy(uintptr_t event) noexcept {
+  if (event) (void)cudaEventDestroy(reinterpret_cast<cudaEvent_t>(event));
+  (void)cudaGetLastError();
+}
+
+void event_record(uintptr_t event, uintptr_t stream) {
+  TG_CUDA_CHECK(cudaEventRecord(reinterpret_cast<cudaEvent_t>(event), reinterpret_cast<cudaStream_t>(stream)));
+}
+
+bool event_query(uintptr_t event) { return is_done(cudaEventQuery(reinterpret_cast<cudaEvent_t>(event))); }
+
+void event_synchronize(uintptr_t event) {
+  tally(g_counters.event_synchronize);
+  TG_CUDA_CHECK(cudaEventSynchronize(reinterpret_cast<cudaEvent_t>(event)));
+}
+
+float event_elapsed_time(uintptr_t start, uintptr_t end) {
+  float ms = 0;
+  TG_CUDA_CHECK(cudaEventElapsedTime(&ms, reinterpret_cast<cudaEvent_t>(start), reinterpret_cast<cudaEvent_t>(end)));
+  return ms;
+}
+
+// ------------------------------------------------------------------ pinned host memory
+std::shared_ptr<Storage> pinned_storage(int64_t nbytes) {
+  TG_CHECK(nbytes >= 0, "pin_memory: negative size ", nbytes);
+  TG_CHECK(device_count() > 0, "Cannot access accelerator device when none is available.");  // (torch's words)
+  void* p = nullptr;
+  TG_CUDA_CHECK(cudaHostAlloc(&p, size_t(nbytes > 0 ? nbytes : 1), cudaHostAllocPortable));
+  return Storage::wrap(p, nbytes, Device{}, [](void* q) {
+    (void)cudaFreeHost(q);  // (from a destructor: errors at interpreter exit are ignored)
+    (void)cudaGetLastError();
+  });
+}
+
+bool is_pinned(const void* ptr) {
+  if (!ptr || device_count() == 0) return false;
+  cudaPointerAttributes attr{};
+  const cudaError_t e = cudaPointerGetAttributes(&attr, ptr);
+  if (e != cudaSuccess) {
+    (void)cudaGetLastError();
+    return false;
+  }
+  return attr.type == cudaMemoryTypeHost;
+}
+
 // ------------------------------------------------------------------ copies
-void copy_between_devices(const Tensor& dst, const Tensor& src) {
+void copy_between_devices(const Tensor& dst, const Tensor& src, bool non_blocking) {
   TG_CHECK(dst->dtype == src->dtype, "copy_between_devices: dtype mismatch (", dtype_name(dst->dtype), " vs ",
            dtype_name(src->dtype), ")");
   TG_CHECK(dst->numel() == src->numel(), "copy_between_devices: numel mismatch (", dst->numel(), " vs ",
@@ -400,25 +601,30 @@ void copy_between_devices(const Tensor& dst, const Tensor& src) {
   const Device dd = dst->device(), sd = src->device();
   void* d = dst->data_ptr();
   const void* s = src->data_ptr();
-  // cudaMemcpy is synchronous with the host for host<->device copies and runs
-  // on the legacy default stream, so it is ordered after pending kernels.
+  // Every copy is queued on the current stream of the GPU involved, after the kernels queued there. A copy
+  // with the host waits for that stream (counted as a host sync) unless non_blocking: a copy from the host
+  // then returns once the source is read (pageable memory is staged at once; pinned memory must stay
+  // unchanged until the stream gets there, as in torch), and one to pinned host memory returns at once.
   if (dd.is_cuda() && sd.is_cuda()) {
-    if (dd.index == sd.index) {
-      set_device(dd.index);
-      TG_CUDA_CHECK(cudaMemcpy(d, s, nbytes, cudaMemcpyDeviceToDevice));
-    } else {
-      set_device(dd.index);
-      TG_CUDA_CHECK(cudaMemcpyPeer(d, dd.index, s, sd.index, nbytes));
-    }
-  } else if (dd.is_cuda()) {
     set_device(dd.index);
-    TG_CUDA_CHECK(cudaMemcpy(d, s, nbytes, cudaMemcpyHostToDevice));
-  } else if (sd.is_cuda()) {
-    set_device(sd.index);
-    TG_CUDA_CHECK(cudaMemcpy(d, s, nbytes, cudaMemcpyDeviceToHost));
-  } else {
-    TG_CHECK(false, "copy_between_devices: neither tensor is on a GPU");
+    const cudaStream_t stream = reinterpret_cast<cudaStream_t>(t_current_stream[dd.index]);
+    if (dd.index == sd.index) TG_CUDA_CHECK(cudaMemcpyAsync(d, s, nbytes, cudaMemcpyDeviceToDevice, stream));
+    else TG_CUDA_CHECK(cudaMemcpyPeerAsync(d, dd.index, s, sd.index, nbytes, stream));
+    return;
   }
+  TG_CHECK(dd.is_cuda() || sd.is_cuda(), "copy_between_devices: neither tensor is on a GPU");
+  const int device = dd.is_cuda() ? dd.index : sd.index;
+  set_device(device);
+  const cudaStream_t stream = reinterpret_cast<cudaStream_t>(t_current_stream[device]);
+  const bool to_gpu = dd.is_cuda();
+  TG_CUDA_CHECK(cudaMemcpyAsync(d, s, nbytes, to_gpu ? cudaMemcpyHostToDevice : cudaMemcpyDeviceToHost, stream));
+  // (a copy to pageable host memory completes before cudaMemcpyAsync returns: a sync whatever the flag)
+  if (non_blocking && (to_gpu || is_pinned(d))) {
+    tally(g_counters.memcpy_async);
+    return;
+  }
+  tally(to_gpu ? g_counters.memcpy_htod : g_counters.memcpy_dtoh);
+  TG_CUDA_CHECK(cudaStreamSynchronize(stream));
 }
 
 }  // namespace tg::cuda

@@ -13,6 +13,13 @@
 //   exclusive prefix, and a running carry links the chunks.
 // cumsum_column_kernel (otherwise): one thread per (o, k) column, walking n;
 //   neighbouring threads read neighbouring k, so loads coalesce when inner > 1.
+// Few long rows (fewer rows than SMs, inner == 1): a block per row would leave
+//   most of the GPU idle, so each row is cut into tiles of kTile elements and
+//   scanned in three launches: cumsum_tile_sums_kernel (a block per tile sums
+//   it), an inclusive scan of each row's tile sums (the kernels above, on the
+//   accumulator type), and cumsum_tiles_kernel (a block per tile scans it as
+//   the row kernel does, starting from the sum of the row's earlier tiles).
+#include "allocator.h"
 #include "helpers.cuh"
 #include "kernels.h"
 
@@ -21,6 +28,8 @@ namespace {
 
 constexpr int kItems = 4;            // elements per thread per chunk in the row kernel
 constexpr int64_t kMinRowScan = 256;  // shorter rows: a thread per row beats an idle block
+constexpr int64_t kTile = int64_t(kThreads) * kItems * 8;  // elements per block in the tiled scan
+constexpr int64_t kMinTiledScan = 1 << 16;                // shorter rows: the row kernel
 
 template <class T>
 using Acc = std::conditional_t<std::is_floating_point_v<T>, T, int64_t>;
@@ -43,40 +52,93 @@ __device__ __forceinline__ A warp_inclusive_scan(A v, int lane) {
 }
 
 template <class T>
-__global__ void __launch_bounds__(kThreads) cumsum_row_kernel(const T* x, T* y, int64_t outer, int64_t n) {
+__global__ void __launch_bounds__(kThreads)
+    cumsum_column_kernel(const T* x, T* y, int64_t outer, int64_t n, int64_t inner);
+
+// Scans y[i] = carry + x[0..i] for i in [begin, end) of one row, a chunk of kThreads * kItems elements at a
+// time: each thread scans its kItems in registers, a warp-shuffle scan and a scan of the warp totals give its
+// exclusive prefix, and the running carry links the chunks. Every thread of the block calls it.
+template <class T>
+__device__ __forceinline__ void scan_range(const T* xr, T* yr, int64_t begin, int64_t end, Acc<T> carry,
+                                           Acc<T>* warp_totals) {
   using A = Acc<T>;
   constexpr int kWarps = kThreads / 32;
-  __shared__ A warp_totals[kWarps];
   const int lane = threadIdx.x % 32, warp = threadIdx.x / 32;
-  for (int64_t row = blockIdx.x; row < outer; row += gridDim.x) {
-    const T* xr = x + row * n;
-    T* yr = y + row * n;
-    A carry = A(0);  // sum of the row's earlier chunks (the same in every thread)
-    for (int64_t base = 0; base < n; base += int64_t(kThreads) * kItems) {
-      const int64_t i0 = base + int64_t(threadIdx.x) * kItems;
-      A v[kItems], total = A(0);
+  for (int64_t base = begin; base < end; base += int64_t(kThreads) * kItems) {
+    const int64_t i0 = base + int64_t(threadIdx.x) * kItems;
+    A v[kItems], total = A(0);
 #pragma unroll
-      for (int j = 0; j < kItems; ++j) {
-        total += i0 + j < n ? A(xr[i0 + j]) : A(0);
-        v[j] = total;
-      }
-      const A incl = warp_inclusive_scan(total, lane);
-      A excl = __shfl_up_sync(kFullMask, incl, 1);  // not incl - total: exact for floats too
-      if (lane == 0) excl = A(0);
-      if (lane == 31) warp_totals[warp] = incl;
-      __syncthreads();
-      if (warp == 0) {
-        const A w = warp_inclusive_scan(lane < kWarps ? warp_totals[lane] : A(0), lane);
-        if (lane < kWarps) warp_totals[lane] = w;
-      }
-      __syncthreads();
-      const A prefix = carry + (warp > 0 ? warp_totals[warp - 1] : A(0)) + excl;
-#pragma unroll
-      for (int j = 0; j < kItems; ++j)
-        if (i0 + j < n) yr[i0 + j] = from_acc<T>(prefix + v[j]);
-      carry += warp_totals[kWarps - 1];
-      __syncthreads();  // warp_totals is rewritten by the next chunk
+    for (int j = 0; j < kItems; ++j) {
+      total += i0 + j < end ? A(xr[i0 + j]) : A(0);
+      v[j] = total;
     }
+    const A incl = warp_inclusive_scan(total, lane);
+    A excl = __shfl_up_sync(kFullMask, incl, 1);  // not incl - total: exact for floats too
+    if (lane == 0) excl = A(0);
+    if (lane == 31) warp_totals[warp] = incl;
+    __syncthreads();
+    if (warp == 0) {
+      const A w = warp_inclusive_scan(lane < kWarps ? warp_totals[lane] : A(0), lane);
+      if (lane < kWarps) warp_totals[lane] = w;
+    }
+    __syncthreads();
+    const A prefix = carry + (warp > 0 ? warp_totals[warp - 1] : A(0)) + excl;
+#pragma unroll
+    for (int j = 0; j < kItems; ++j)
+      if (i0 + j < end) yr[i0 + j] = from_acc<T>(prefix + v[j]);
+    carry += warp_totals[kWarps - 1];
+    __syncthreads();  // warp_totals is rewritten by the next chunk
+  }
+}
+
+template <class T>
+__global__ void __launch_bounds__(kThreads) cumsum_row_kernel(const T* x, T* y, int64_t outer, int64_t n) {
+  __shared__ Acc<T> warp_totals[kThreads / 32];
+  for (int64_t row = blockIdx.x; row < outer; row += gridDim.x) scan_range(x + row * n, y + row * n, 0, n, Acc<T>(0), warp_totals);
+}
+
+// sums[row * tiles + t] = the sum of tile t of the row (a fixed-order block reduction).
+template <class T>
+__global__ void __launch_bounds__(kThreads)
+    cumsum_tile_sums_kernel(const T* x, int64_t n, int64_t tiles, Acc<T>* sums) {
+  using A = Acc<T>;
+  __shared__ A warp_sums[kThreads / 32];
+  const int64_t row = int64_t(blockIdx.x) / tiles, t = int64_t(blockIdx.x) % tiles;
+  const T* xr = x + row * n;
+  const int64_t begin = t * kTile, end = begin + kTile < n ? begin + kTile : n;
+  A acc = A(0);
+  for (int64_t i = begin + threadIdx.x; i < end; i += kThreads) acc += A(xr[i]);
+  for (int d = 16; d > 0; d /= 2) acc += shfl_down(acc, d);
+  const int lane = threadIdx.x % 32, warp = threadIdx.x / 32;
+  if (lane == 0) warp_sums[warp] = acc;
+  __syncthreads();
+  if (threadIdx.x == 0) {
+    A total = A(0);
+    for (int w = 0; w < kThreads / 32; ++w) total += warp_sums[w];
+    sums[blockIdx.x] = total;
+  }
+}
+
+// Tile t of each row scanned from the inclusive scan of the row's tile sums (prefix).
+template <class T>
+__global__ void __launch_bounds__(kThreads)
+    cumsum_tiles_kernel(const T* x, T* y, int64_t n, int64_t tiles, const Acc<T>* prefix) {
+  __shared__ Acc<T> warp_totals[kThreads / 32];
+  const int64_t row = int64_t(blockIdx.x) / tiles, t = int64_t(blockIdx.x) % tiles;
+  const int64_t begin = t * kTile, end = begin + kTile < n ? begin + kTile : n;
+  const Acc<T> carry = t > 0 ? prefix[blockIdx.x - 1] : Acc<T>(0);
+  scan_range(x + row * n, y + row * n, begin, end, carry, warp_totals);
+}
+
+// The row or column kernel for contiguous (outer, n) rows of one type.
+template <class T>
+void scan_rows(const T* x, T* y, int64_t outer, int64_t n, int device) {
+  if (n >= kMinRowScan) {
+    cumsum_row_kernel<T><<<grid_for(outer, 1, device), kThreads, 0, current_stream()>>>(x, y, outer, n);
+    TG_CUDA_CHECK_LAUNCH("cumsum_row_kernel");
+  } else {
+    cumsum_column_kernel<T><<<grid_for(outer, kThreads, device), kThreads, 0, current_stream()>>>(x, y, outer, n, 1);
+    TG_CUDA_CHECK_LAUNCH("cumsum_column_kernel");
   }
 }
 
@@ -106,11 +168,20 @@ void cumsum(const Tensor& in, const Tensor& out, int64_t outer, int64_t n, int64
   TG_DISPATCH(out->dtype, "cumsum", [&] {
     const scalar_t* x = in->data<scalar_t>();
     scalar_t* y = out->data<scalar_t>();
-    if (inner == 1 && n >= kMinRowScan) {
-      cumsum_row_kernel<scalar_t><<<grid_for(outer, 1, device), kThreads>>>(x, y, outer, n);
-      TG_CUDA_CHECK_LAUNCH("cumsum_row_kernel");
+    using A = Acc<scalar_t>;
+    if (inner == 1 && n >= kMinTiledScan && outer < sm_count(device)) {
+      const int64_t tiles = (n + kTile - 1) / kTile, blocks = outer * tiles;
+      TG_CHECK(blocks <= int64_t(0x7fffffff), "cumsum: ", outer, " x ", n, " is too large");
+      DeviceBuffer sums(blocks * int64_t(sizeof(A)), device), prefix(blocks * int64_t(sizeof(A)), device);
+      cumsum_tile_sums_kernel<scalar_t><<<unsigned(blocks), kThreads, 0, current_stream()>>>(x, n, tiles, sums.as<A>());
+      TG_CUDA_CHECK_LAUNCH("cumsum_tile_sums_kernel");
+      scan_rows<A>(sums.as<A>(), prefix.as<A>(), outer, tiles, device);
+      cumsum_tiles_kernel<scalar_t><<<unsigned(blocks), kThreads, 0, current_stream()>>>(x, y, n, tiles, prefix.as<A>());
+      TG_CUDA_CHECK_LAUNCH("cumsum_tiles_kernel");
+    } else if (inner == 1 && n >= kMinRowScan) {
+      scan_rows<scalar_t>(x, y, outer, n, device);
     } else {
-      cumsum_column_kernel<scalar_t><<<grid_for(outer * inner, kThreads, device), kThreads>>>(x, y, outer, n, inner);
+      cumsum_column_kernel<scalar_t><<<grid_for(outer * inner, kThreads, device), kThreads, 0, current_stream()>>>(x, y, outer, n, inner);
       TG_CUDA_CHECK_LAUNCH("cumsum_column_kernel");
     }
   });

@@ -3,6 +3,7 @@
 #include "allocator.h"
 #include "kernels.h"
 #include "nn_kernels.h"
+#include "runtime_api.h"
 
 namespace tg::cuda {
 namespace {
@@ -27,7 +28,7 @@ template void gemm<float>(int64_t, int64_t, int64_t, const float*, int64_t, int6
                           float*, int64_t, int64_t, bool);
 template void gemm<double>(int64_t, int64_t, int64_t, const double*, int64_t, int64_t, const double*, int64_t,
                            int64_t, double*, int64_t, int64_t, bool);
-void copy_between_devices(const Tensor&, const Tensor&) { fail(); }
+void copy_between_devices(const Tensor&, const Tensor&, bool) { fail(); }
 bool is_built() { return false; }
 int runtime_version() { return 0; }
 int device_count() { return 0; }
@@ -81,4 +82,31 @@ void cumsum(const Tensor&, const Tensor&, int64_t, int64_t, int64_t) { fail(); }
 void gemm_tf32(int64_t, int64_t, int64_t, const float*, int64_t, int64_t, const float*, int64_t, int64_t, float*,
                int64_t, int64_t, bool) { fail(); }
 const DeviceProperties& device_properties(int) { fail(); }
+}  // namespace tg::cuda
+
+namespace tg::cuda {
+std::vector<std::pair<std::string, int64_t>> counters() {
+  return {{"host_syncs", 0}, {"memcpy_htod", 0}, {"memcpy_dtoh", 0}, {"memcpy_async", 0}, {"device_synchronize", 0},
+          {"stream_synchronize", 0}, {"event_synchronize", 0}, {"cuda_malloc", 0}, {"cuda_free", 0}};
+}
+std::pair<int64_t, int64_t> mem_get_info(int) { fail(); }
+int64_t max_memory_reserved(int) { return 0; }
+int64_t cuda_free_count() { return 0; }
+uintptr_t current_stream_handle(int) { fail(); }
+void set_current_stream(int, uintptr_t) { fail(); }
+uintptr_t stream_from_pool(int, int) { fail(); }
+bool stream_query(uintptr_t) { fail(); }
+void stream_synchronize(uintptr_t) { fail(); }
+void stream_wait_event(uintptr_t, uintptr_t) { fail(); }
+int stream_priority(uintptr_t) { fail(); }
+std::pair<int, int> stream_priority_range() { fail(); }
+uintptr_t event_create(int, bool, bool) { fail(); }
+void event_destroy(uintptr_t) noexcept {}
+void event_record(uintptr_t, uintptr_t) { fail(); }
+bool event_query(uintptr_t) { fail(); }
+void event_synchronize(uintptr_t) { fail(); }
+float event_elapsed_time(uintptr_t, uintptr_t) { fail(); }
+// torch's error for pinning without a usable accelerator
+std::shared_ptr<Storage> pinned_storage(int64_t) { throw Error("Cannot access accelerator device when none is available."); }
+bool is_pinned(const void*) { return false; }
 }  // namespace tg::cuda

@@ -429,7 +429,12 @@ class Tensor:
         if dev is not None:
             dev = as_device(dev)
             if dev != t.device or (dev.type == "cuda" and dev.index is None and t.is_cuda):
-                t = _ops.ToDevice.apply(t, dev) if _needs_grad(t) else _wrap(_C.to_device(t._impl, *dev._code))
+                if _needs_grad(t):
+                    t = _ops.ToDevice.apply(t, dev)
+                elif flags[0] and dev != t.device:
+                    t = _wrap(_to_device_non_blocking(t._impl, dev))
+                else:
+                    t = _wrap(_C.to_device(t._impl, *dev._code))
         if dt is not None and dt is not t.dtype:
             t = _ops.ToDtype.apply(t, dt) if _needs_grad(t) else _wrap(_C.to_dtype(t._impl, dt.id))
         if flags[1] and t is self:  # copy=True: a new tensor even when nothing changes
@@ -452,7 +457,20 @@ class Tensor:
 
     def cuda(self, device=None, non_blocking=False):
         return self.to(as_device("cuda" if device is None else device if not isinstance(device, int)
-                                 else f"cuda:{device}"))
+                                 else f"cuda:{device}"), non_blocking=non_blocking)
+
+    def pin_memory(self, device=None):
+        """A copy in page-locked (pinned) host memory, from which copies to the GPU need not wait
+        (``.to('cuda', non_blocking=True)``); self when already pinned. Needs a usable GPU."""
+        if self.is_cuda:
+            raise RuntimeError(f"cannot pin '{self.type()}' only dense CPU tensors can be pinned")
+        if _C.is_pinned(self._impl):
+            return self
+        return _wrap(_C.pin_memory(self._impl))
+
+    def is_pinned(self, device=None):
+        """Whether the tensor's memory is pinned (page-locked) host memory."""
+        return _C.is_pinned(self._impl)
 
     def float(self):
         return self.to(_dtype.float32)
@@ -487,7 +505,7 @@ class Tensor:
             _check_inplace(self)
             return self._rebase(src.expand_as(self).to(self.dtype).clone() if src.shape != self.shape else
                                 src.to(self.dtype).clone())
-        _C.copy_(self._impl, src._impl)
+        (_C.copy_non_blocking_ if non_blocking else _C.copy_)(self._impl, src._impl)
         return self
 
     def new_zeros(self, *size, dtype=None, device=None, requires_grad=False):
@@ -1347,6 +1365,16 @@ def _shape_arg(shape, fn="view", arg="size"):
                 raise TypeError(f"{fn}(): argument '{arg}' (position 1) must be tuple of ints, but found element of "
                                 f"type {type(s).__name__} at pos {i}") from None
         raise
+
+
+def _to_device_non_blocking(impl, dev):
+    """to(dev, non_blocking=True) between the CPU and a GPU: the copy is queued on the current stream and the
+    host does not wait for it when the host side is pinned; to the CPU the result is pinned memory, as torch's."""
+    src = _C.contiguous(impl)
+    out = _C.empty_pinned(list(src.shape), src.dtype) if dev.type == "cpu" else \
+        _C.empty(list(src.shape), src.dtype, *dev._code)
+    _C.copy_non_blocking_(out, src)
+    return out
 
 
 def _rounding_div(a, b, mode):

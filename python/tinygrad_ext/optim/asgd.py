@@ -7,7 +7,8 @@ from .optimizer import (Optimizer, _check, _check_not_differentiable, _effective
 
 def _asgd_state(p, lr):
     # NOTE: eta and mu are 0-d float32 state tensors; torch reads their rounded values back
-    return {"step": _scalar_state(0.0, p), "eta": _scalar_state(lr, p), "mu": _scalar_state(1.0, p), "ax": _zeros(p)}
+    return {"step": _scalar_state(0.0, p, True), "eta": _scalar_state(lr, p, True), "mu": _scalar_state(1.0, p, True),
+            "ax": _zeros(p)}
 
 
 class ASGD(Optimizer):

@@ -182,7 +182,7 @@ class Optimizer:
 
 def _cast_state(p, index, name, value):
     """A loaded state value bound to parameter p: tensors (also inside lists, as LBFGS's history) copied to p's
-    device and, except 'step', to p's floating dtype, as torch."""
+    device and p's floating dtype, except 'step', which stays where it is (on the CPU), as torch."""
     if isinstance(value, (list, tuple)):
         return type(value)(_cast_state(p, index, name, v) for v in value)
     if not isinstance(value, Tensor):
@@ -191,7 +191,8 @@ def _cast_state(p, index, name, value):
         raise ValueError(f"loaded state dict has a '{name}' of shape {list(value.shape)} for a parameter of shape "
                          f"{list(p.shape)} (parameter {index}): the state comes from another model or the parameter "
                          "order changed")
-    value = value.to(p.device)
+    if name != "step":
+        value = value.to(p.device)
     if name != "step" and value.dtype.is_floating_point and p.dtype.is_floating_point:
         value = value.to(p.dtype)
     return value.detach().clone()  # never share state with the source optimizer
@@ -206,11 +207,12 @@ def _zeros(p, value=0):
     return _wrap(_C.full(list(pi.shape), value, pi.dtype, pi.device_type, pi.device_index))
 
 
-def _scalar_state(value, p):
+def _scalar_state(value, p, on_device=False):
     """A 0-d state tensor such as 'step' ('mu_product', 'eta'): float32, float64 when that is the default dtype, as
-    torch keeps them."""
+    torch keeps them; on the CPU (reading it costs no GPU synchronization), on p's device with on_device (ASGD's,
+    as torch's)."""
     dtype = _dtype.float64 if _dtype.get_default_dtype() is _dtype.float64 else _dtype.float32
-    return tensor(value, dtype=dtype, device=p.device)
+    return tensor(value, dtype=dtype, device=p.device if on_device else None)
 
 
 def _next_step(state):

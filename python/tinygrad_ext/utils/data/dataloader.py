@@ -40,11 +40,13 @@ import sys
 import threading
 import time
 import traceback
+import warnings
 import weakref
 
 import numpy as np
 
 from ... import _C, _dtype
+from ... import cuda as _cuda
 from ...tensor import Tensor, as_tensor, from_numpy, stack, tensor
 from .dataset import IterableDataset
 from .sampler import BatchSampler, RandomSampler, SequentialSampler, _check_generator, _draw_seed, _is_positive_int
@@ -446,6 +448,31 @@ def _worker_loop(dataset, index_queue, data_conn, done, auto_collation, collate_
 
 
 # ---------------------------------------------------------------------------------------------- iterators
+def _pin_memory(data):
+    """A batch with its tensors copied to pinned host memory (torch's pin_memory: through dicts, named
+    tuples, tuples, lists and objects with a pin_memory() method), so .to('cuda', non_blocking=True) need not
+    wait. Runs in the main process."""
+    if isinstance(data, Tensor):
+        return data.pin_memory()
+    if isinstance(data, (str, bytes)):
+        return data
+    if isinstance(data, collections.abc.Mapping):
+        pinned = {k: _pin_memory(v) for k, v in data.items()}
+        try:
+            return type(data)(pinned)
+        except TypeError:  # a mapping type that cannot be built from a dict
+            return pinned
+    if isinstance(data, tuple) and hasattr(data, "_fields"):  # a named tuple
+        return type(data)(*(_pin_memory(v) for v in data))
+    if isinstance(data, tuple):
+        return tuple(_pin_memory(v) for v in data)
+    if isinstance(data, list):
+        return [_pin_memory(v) for v in data]
+    if hasattr(data, "pin_memory"):
+        return data.pin_memory()
+    return data
+
+
 class _BaseIter:
     def __init__(self, loader):
         self._dataset = loader.dataset
@@ -458,12 +485,18 @@ class _BaseIter:
         self._sampler_iter = iter(self._index_sampler)
         self._len = len(loader) if loader._has_len() else None
         self._yielded = 0
+        self._pin_memory = bool(loader.pin_memory) and _cuda.is_available()
+        if loader.pin_memory and not self._pin_memory:
+            warnings.warn("'pin_memory' argument is set as true but no accelerator is found, then device pinned "
+                          "memory won't be used.", UserWarning, stacklevel=3)
 
     def __iter__(self):
         return self
 
     def __next__(self):
         data = self._next_data()
+        if self._pin_memory:
+            data = _pin_memory(data)
         self._yielded += 1
         return data
 
@@ -689,7 +722,8 @@ class _MultiProcessIter(_BaseIter):
 class DataLoader:
     """Combines a dataset and a sampler and iterates over batches (torch.utils.data.DataLoader).
 
-    pin_memory is accepted and ignored (there are no pinned host buffers); persistent_workers starts new
+    pin_memory=True copies each batch's tensors to pinned host memory in the main process (with a GPU; without
+    one it warns, as torch, and yields them as they are); persistent_workers starts new
     workers every epoch; in_order is always True."""
 
     def __init__(self, dataset, batch_size=1, shuffle=None, sampler=None, batch_sampler=None, num_workers=0,
