@@ -674,3 +674,20 @@ def test_prod_gradient_rounds_as_torch_without_zeros():
     x = torch.tensor([2e38, 0.003, 5.0], dtype=torch.float32, requires_grad=True)
     (x.prod() * 0.1).backward()
     assert math.isinf(x.grad[1].item())
+
+
+def test_bool_addmm_cumsum_and_uint8_smoothing_as_torch():
+    b = lambda *s: torch.zeros(*s, dtype=torch.bool)  # noqa: E731
+    assert torch.addmm(b(0, 2), b(0, 4), b(4, 2), alpha=-1).dtype == torch.bool  # nothing computed: bool
+    check_raises(lambda: torch.addmm(b(2, 2), b(2, 0), b(0, 2)), RuntimeError,
+                 "result type Long can't be cast to the desired output type Bool")
+    check_raises(lambda: torch.addmm(b(2, 2), b(2, 0), b(0, 2), beta=1.5), RuntimeError, "result type Float")
+    for name in ("cumsum", "cumprod"):
+        assert getattr(torch.ones(0, dtype=torch.uint8), name)(0, dtype=torch.bool).dtype == torch.bool
+        check_raises(lambda: getattr(torch.ones(3, dtype=torch.uint8), name)(0, dtype=torch.bool),
+                     NotImplementedError, f"\"{name}_out_cpu\" not implemented for 'Bool'")
+    assert torch.ones(3, dtype=torch.uint8).cumprod(0, dtype=torch.int32).dtype == torch.int32  # was int64
+    x, t = torch.randn(2, 3), torch.tensor([0, 1], dtype=torch.uint8)
+    assert F.cross_entropy(x, t, weight=torch.ones(3)).dtype == torch.float32
+    check_raises(lambda: F.cross_entropy(x, t, weight=torch.ones(3), label_smoothing=0.5), RuntimeError,
+                 "gather(): Expected dtype int32/int64 for index")

@@ -9,7 +9,7 @@ import collections
 import math
 
 from . import _C, _dtype
-from .tensor import Tensor, _dims_arg, _needs_grad, _wrap, arange, cat, full, maximum, where, zeros
+from .tensor import Tensor, _bool_scan, _dims_arg, _needs_grad, _wrap, arange, cat, full, maximum, where, zeros
 
 
 def _return_type(name, fields):
@@ -388,9 +388,11 @@ def _scan(x, dim, combine, identity):
 
 def cumprod(input, dim, *, dtype=None):
     """The core's scan; with autograd the log-step composition (its gradient handles zeros exactly)."""
+    if dtype is _dtype.bool:
+        return _bool_scan(input, dim, "cumprod")
     x = input.to(dtype) if dtype is not None else input
     if not _needs_grad(x):
-        return _wrap(_C.cumprod(x._impl, dim, None))
+        return _wrap(_C.cumprod(x._impl, dim, None if dtype is None else dtype.id))
     if x.dim() == 0:
         return x.clone()
     return _scan(x, _C.wrap_dim(dim, x.dim()), lambda earlier, y: earlier * y, 1)

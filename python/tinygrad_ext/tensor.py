@@ -1118,11 +1118,8 @@ class Tensor:
     def cumsum(self, dim=None, dtype=None):
         if dim is None:
             raise TypeError("cumsum() missing 1 required positional argument: 'dim'")
-        if dtype is _dtype.bool:  # (after the dim check; a 0-d tensor runs no kernel)
-            _C.wrap_dim(dim, self.dim())
-            if self.dim():
-                raise NotImplementedError("\"cumsum_out_cpu\" not implemented for 'Bool'")
-            return self.to(dtype)
+        if dtype is _dtype.bool:
+            return _bool_scan(self, dim, "cumsum")
         if _integer_reduction(self, dtype, [dim]):
             return self.to(dtype).cumsum(dim).to(dtype)
         if _needs_grad(self):
@@ -1375,6 +1372,15 @@ def _to_device_non_blocking(impl, dev):
         _C.empty(list(src.shape), src.dtype, *dev._code)
     _C.copy_non_blocking_(out, src)
     return out
+
+
+def _bool_scan(t, dim, name):
+    """cumsum/cumprod(dtype=torch.bool): torch has no bool scan kernel; a 0-d or empty tensor runs none (checked
+    after the dim)."""
+    _C.wrap_dim(dim, t.dim())
+    if t.dim() and t.numel():
+        raise NotImplementedError(f"\"{name}_out_cpu\" not implemented for 'Bool'")
+    return t.to(_dtype.bool)
 
 
 def _rounding_div(a, b, mode):
@@ -1866,6 +1872,16 @@ def matmul(a, b):
 
 
 def addmm(input, mat1, mat2, beta=1, alpha=1):
+    if input.dtype is mat1.dtype is mat2.dtype is _dtype.bool and mat1.dim() == mat2.dim() == 2 and \
+            0 in (mat1.shape[0], mat1.shape[1], mat2.shape[1]):
+        # torch has no bool kernel: a product without terms is beta * input, whose Long/Float result cannot be
+        # cast back to bool (an empty result is returned)
+        prod = mat1.mm(mat2).to(_dtype.bool)
+        input.expand(prod.shape)
+        if prod.numel():
+            kind = "Float" if isinstance(beta, _py_float) or isinstance(alpha, _py_float) else "Long"
+            raise RuntimeError(f"result type {kind} can't be cast to the desired output type Bool")
+        return prod
     if not mat1.dtype.is_floating_point:  # integer products: torch truncates beta and alpha to integers
         beta, alpha = _py_int(beta), _py_int(alpha)
     if beta == 0:  # input is ignored (nan and inf in it do not propagate), as torch documents; its shape must fit

@@ -612,8 +612,12 @@ def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-1
         raise TypeError("cross_entropy(): input and target must be Tensors")
     if target.dtype.is_floating_point:
         return _cross_entropy_probs(input, target, weight, code, label_smoothing)
-    return _ops.CrossEntropy.apply(input, _class_target(target, input, _CE_KERNEL), weight, code, int(ignore_index),
+    loss = _ops.CrossEntropy.apply(input, _class_target(target, input, _CE_KERNEL), weight, code, int(ignore_index),
                                    float(label_smoothing))
+    if target.dtype.name == "uint8" and weight is not None and label_smoothing > 0:
+        # torch's smoothing term gathers the weights with the target itself (after the loss checks)
+        raise RuntimeError("gather(): Expected dtype int32/int64 for index")
+    return loss
 
 
 def _cross_entropy_probs(input, target, weight, code, label_smoothing):
