@@ -23,10 +23,12 @@ namespace {
 
 constexpr double kNegInf = -std::numeric_limits<double>::infinity();
 
-double log_add(double a, double b) {
-  const double m = std::max(a, b);
-  if (m == kNegInf) return kNegInf;
-  return m + std::log(std::exp(a - m) + std::exp(b - m));
+// log(exp(a) + exp(b) + exp(c)) in T's precision (as torch computes), -inf when all are -inf.
+template <class T>
+T log_add(T a, T b, T c = static_cast<T>(kNegInf)) {
+  const T m = std::max(a, std::max(b, c));
+  if (m == static_cast<T>(kNegInf)) return m;
+  return m + std::log(std::exp(a - m) + std::exp(b - m) + std::exp(c - m));
 }
 
 // The validated arguments, shared by forward and backward.
@@ -99,62 +101,56 @@ template <class scalar_t>
 void ctc_forward_sample(const CtcArgs& a, const scalar_t* lp, const Labels& l, int64_t n, int64_t T_n, int64_t S_n,
                         scalar_t* alpha, scalar_t* nll) {
   const int64_t L = 2 * a.max_S + 1, L_n = 2 * S_n + 1;
-  auto at = [&](int64_t t, int64_t c) { return static_cast<double>(lp[(t * a.N + n) * a.C + c]); };
-  std::fill(alpha, alpha + a.T * L, static_cast<scalar_t>(kNegInf));
+  const scalar_t neg_inf = static_cast<scalar_t>(kNegInf);
+  auto at = [&](int64_t t, int64_t c) { return lp[(t * a.N + n) * a.C + c]; };
+  std::fill(alpha, alpha + a.T * L, neg_inf);
   if (T_n == 0) {
-    *nll = S_n == 0 ? 0 : static_cast<scalar_t>(-kNegInf);
+    *nll = S_n == 0 ? 0 : -neg_inf;
     return;
   }
-  alpha[0] = static_cast<scalar_t>(at(0, l(0)));
-  if (L_n > 1) alpha[1] = static_cast<scalar_t>(at(0, l(1)));
+  alpha[0] = at(0, l(0));
+  if (L_n > 1) alpha[1] = at(0, l(1));
   for (int64_t t = 1; t < T_n; ++t) {
     const scalar_t* prev = alpha + (t - 1) * L;
     scalar_t* cur = alpha + t * L;
     for (int64_t s = 0; s < L_n; ++s) {
-      double v = prev[s];
-      if (s >= 1) v = log_add(v, prev[s - 1]);
-      if (s >= 2 && l(s) != l(s - 2)) v = log_add(v, prev[s - 2]);
-      cur[s] = static_cast<scalar_t>(v == kNegInf ? kNegInf : v + at(t, l(s)));
+      const scalar_t v = log_add(prev[s], s >= 1 ? prev[s - 1] : neg_inf,
+                                 s >= 2 && l(s) != l(s - 2) ? prev[s - 2] : neg_inf);
+      cur[s] = v == neg_inf ? neg_inf : v + at(t, l(s));
     }
   }
   const scalar_t* last = alpha + (T_n - 1) * L;
-  *nll = static_cast<scalar_t>(-(L_n > 1 ? log_add(last[L_n - 1], last[L_n - 2]) : static_cast<double>(last[0])));
+  *nll = -(L_n > 1 ? log_add(last[L_n - 1], last[L_n - 2]) : last[0]);
 }
 
 template <class scalar_t>
 void ctc_backward_sample(const CtcArgs& a, const scalar_t* lp, const Labels& l, int64_t n, int64_t T_n,
                          int64_t S_n, const scalar_t* alpha, double nll, double gr, bool zero_grad, scalar_t* grad) {
   const int64_t L = 2 * a.max_S + 1, L_n = 2 * S_n + 1;
+  const scalar_t neg_inf = static_cast<scalar_t>(kNegInf);
   auto row = [&](int64_t t) { return (t * a.N + n) * a.C; };
   for (int64_t t = 0; t < a.T; ++t) std::fill(grad + row(t), grad + row(t) + a.C, scalar_t(0));
   if (zero_grad || T_n == 0) return;
-  std::vector<double> beta(2 * L_n, kNegInf), lcab(a.C);  // beta of steps t and t + 1
-  double* cur = beta.data();
-  double* next = beta.data() + L_n;
+  std::vector<scalar_t> beta(2 * L_n, neg_inf), lcab(a.C);  // beta of steps t and t + 1
+  scalar_t* cur = beta.data();
+  scalar_t* next = beta.data() + L_n;
+  const scalar_t nll_t = static_cast<scalar_t>(nll), gr_t = static_cast<scalar_t>(gr);
   for (int64_t t = T_n - 1; t >= 0; --t) {
     const scalar_t* lpt = lp + row(t);
     for (int64_t s = 0; s < L_n; ++s) {
-      double v;
-      if (t == T_n - 1) {
-        v = s >= L_n - 2 ? 0.0 : kNegInf;
-      } else {
-        v = next[s];
-        if (s + 1 < L_n) v = log_add(v, next[s + 1]);
-        if (s + 2 < L_n && l(s) != l(s + 2)) v = log_add(v, next[s + 2]);
-      }
-      cur[s] = v == kNegInf ? kNegInf : v + static_cast<double>(lpt[l(s)]);
+      const scalar_t v = t == T_n - 1 ? (s >= L_n - 2 ? scalar_t(0) : neg_inf)
+                                      : log_add(next[s], s + 1 < L_n ? next[s + 1] : neg_inf,
+                                                s + 2 < L_n && l(s) != l(s + 2) ? next[s + 2] : neg_inf);
+      cur[s] = v == neg_inf ? neg_inf : v + lpt[l(s)];
     }
-    std::fill(lcab.begin(), lcab.end(), kNegInf);
+    std::fill(lcab.begin(), lcab.end(), neg_inf);
     const scalar_t* alpha_t = alpha + t * L;
     for (int64_t s = 0; s < L_n; ++s) {
-      const double ab = static_cast<double>(alpha_t[s]) + cur[s];
-      if (ab != kNegInf && !std::isnan(ab)) lcab[l(s)] = log_add(lcab[l(s)], ab);
+      const scalar_t ab = alpha_t[s] + cur[s];
+      if (ab != neg_inf && !std::isnan(ab)) lcab[l(s)] = log_add(lcab[l(s)], ab);
     }
     scalar_t* g = grad + row(t);
-    for (int64_t c = 0; c < a.C; ++c) {
-      const double lpc = static_cast<double>(lpt[c]);
-      g[c] = static_cast<scalar_t>((std::exp(lpc) - std::exp(lcab[c] + nll - lpc)) * gr);
-    }
+    for (int64_t c = 0; c < a.C; ++c) g[c] = (std::exp(lpt[c]) - std::exp(lcab[c] + nll_t - lpt[c])) * gr_t;
     std::swap(cur, next);
   }
 }

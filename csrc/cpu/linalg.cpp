@@ -82,12 +82,13 @@ void jacobi_svd(Mat& W, std::vector<double>& S, Mat* U, Mat* V) {
   Mat Vm(n, n);
   for (int64_t j = 0; j < n; ++j) Vm.col(j)[j] = 1.0;
   const double eps = 1e-15;
+  std::vector<double> sq(n);  // the squared column norms, updated by each rotation, recomputed every sweep
   for (int sweep = 0; sweep < kMaxSweeps; ++sweep) {
     bool rotated = false;
+    for (int64_t j = 0; j < n; ++j) sq[j] = dot(W.col(j), W.col(j), m);
     for (int64_t p = 0; p + 1 < n; ++p)
       for (int64_t q = p + 1; q < n; ++q) {
-        const double alpha = dot(W.col(p), W.col(p), m), beta = dot(W.col(q), W.col(q), m);
-        const double gamma = dot(W.col(p), W.col(q), m);
+        const double alpha = sq[p], beta = sq[q], gamma = dot(W.col(p), W.col(q), m);
         if (gamma == 0.0 || std::fabs(gamma) <= eps * std::sqrt(alpha * beta)) continue;
         rotated = true;
         const double zeta = (beta - alpha) / (2.0 * gamma);
@@ -95,6 +96,8 @@ void jacobi_svd(Mat& W, std::vector<double>& S, Mat* U, Mat* V) {
         const double c = 1.0 / std::sqrt(1.0 + t * t), s = c * t;
         rotate(W.col(p), W.col(q), m, c, s);
         rotate(Vm.col(p), Vm.col(q), n, c, s);
+        sq[p] = alpha - t * gamma;  // the rotation zeroes the pair's inner product
+        sq[q] = beta + t * gamma;
       }
     if (!rotated) break;
   }
