@@ -335,3 +335,29 @@ def test_tiled_cumsum_of_few_long_rows_matches_the_cpu(dtype, shape, dim):
         np.testing.assert_allclose(got.numpy(), ref, rtol=tol, atol=tol * np.sqrt(shape[-1]))
     else:
         assert torch.equal(got, want)
+
+
+@cuda
+@pytest.mark.parametrize("log", [False, True])
+@pytest.mark.parametrize("shape, dim", [((1, 100000), 1), ((3, 40000), -1), ((70000,), 0)])
+@pytest.mark.parametrize("dtype", [torch.float32, torch.float64])
+def test_softmax_of_few_long_rows_matches_the_cpu(log, shape, dim, dtype):
+    rng = np.random.default_rng(3)
+    a = rng.standard_normal(shape) * 4
+    a.reshape(-1)[::997] = -np.inf  # masked entries
+    g = rng.standard_normal(shape)
+    fn = torch.log_softmax if log else torch.softmax
+
+    def run(device):
+        x = torch.from_numpy(a).to(dtype).to(device).requires_grad_()
+        y = fn(x, dim)
+        y.backward(torch.from_numpy(g).to(dtype).to(device))
+        return y.detach().cpu().numpy(), x.grad.cpu().numpy()
+    y_cpu, g_cpu = run("cpu")
+    y_gpu, g_gpu = run("cuda")
+    tol = 1e-5 if dtype is torch.float32 else 1e-12
+    np.testing.assert_allclose(y_gpu, y_cpu, rtol=tol * 10, atol=tol)
+    np.testing.assert_allclose(g_gpu, g_cpu, rtol=tol * 10, atol=tol * 10)
+    m = a.max(axis=dim, keepdims=True)  # and the float64 reference of the forward
+    lse = m + np.log(np.exp(a - m).sum(axis=dim, keepdims=True))
+    np.testing.assert_allclose(y_gpu, a - lse if log else np.exp(a - lse), rtol=1e-4, atol=1e-5)

@@ -29,7 +29,12 @@
 //   block) threads per row, combined with fixed shuffle / shared-memory trees.
 //   A row (o, i) of an (outer, D, inner) block has its D elements `inner`
 //   apart; with inner > 1 and many rows, a thread per row makes neighbouring
-//   threads read neighbouring addresses.
+//   threads read neighbouring addresses. Few long contiguous rows (fewer than
+//   the SMs): each row is split into chunks of kSplitChunk, a block reduces
+//   each chunk (max, then the sum of exponentials; backward: the dot), a
+//   thread per row combines its chunks in order, and the results are written
+//   by a thread per element (rounding may differ from the one-block-per-row
+//   kernels in the last bits).
 #include <algorithm>
 #include <limits>
 
@@ -403,6 +408,114 @@ __global__ void __launch_bounds__(kThreads) softmax_backward_kernel(int64_t rows
   }
 }
 
+// ------------------------------------------------------- softmax of few long rows
+constexpr int64_t kSplitChunk = 8192;   // elements per block
+constexpr int64_t kMinSplitRow = 1 << 15;  // shorter rows: the kernels above
+
+// What a chunk sums or maximizes: element k of a row starting at `base`, whose row index is r.
+template <class T>
+struct SplitTerms {
+  const T *x, *aux, *row_max;  // forward: x, -, the row maxima (exp pass); backward: gy, y
+  int kind;                    // 0: x (max), 1: exp(x - max), 2: gy (log_softmax dot), 3: gy * y (softmax dot)
+  __device__ __forceinline__ T operator()(int64_t k, int64_t r) const {
+    switch (kind) {
+      case 0: return x[k];
+      case 1: {
+        T m = row_max[r];
+        if (m == neg_inf<T>()) m = T(0);  // as the row kernel: an all -inf row gives NaN
+        return dev_exp(x[k] - m);
+      }
+      case 2: return x[k];
+      default: return x[k] * aux[k];
+    }
+  }
+};
+
+// partial[b] = the max (kind 0) or sum (others) over chunk b % chunks of row b / chunks.
+template <class T>
+__global__ void __launch_bounds__(kThreads)
+    split_row_partials_kernel(int64_t D, int64_t chunks, const SplitTerms<T> f, T* partial) {
+  __shared__ T smem[kWarps + 1];
+  const int64_t r = int64_t(blockIdx.x) / chunks, c = int64_t(blockIdx.x) % chunks;
+  const int64_t d0 = c * kSplitChunk, d1 = d0 + kSplitChunk < D ? d0 + kSplitChunk : D;
+  const bool is_max = f.kind == 0;
+  T v = is_max ? neg_inf<T>() : T(0);
+  for (int64_t d = d0 + threadIdx.x; d < d1; d += kThreads) {
+    const T t = f(r * D + d, r);
+    v = is_max ? MaxNanOp{}(v, t) : v + t;
+  }
+  v = is_max ? group_allreduce(v, kThreads, smem, MaxNanOp{}) : group_allreduce(v, kThreads, smem, AddOp{});
+  if (threadIdx.x == 0) partial[blockIdx.x] = v;
+}
+
+// out[r] = the max or sum of row r's partials, in chunk order.
+template <class T>
+__global__ void __launch_bounds__(kThreads)
+    split_row_combine_kernel(int64_t rows, int64_t chunks, bool is_max, const T* partial, T* out) {
+  const int64_t r = int64_t(blockIdx.x) * blockDim.x + threadIdx.x;
+  if (r >= rows) return;
+  T v = partial[r * chunks];
+  for (int64_t c = 1; c < chunks; ++c) v = is_max ? MaxNanOp{}(v, partial[r * chunks + c]) : v + partial[r * chunks + c];
+  out[r] = v;
+}
+
+// The results, a thread per element: forward from (row max, row sum), backward from the row dot.
+template <class T>
+__global__ void __launch_bounds__(kThreads)
+    split_row_apply_kernel(int64_t n, int64_t D, bool log, bool backward, const T* a, const T* b, const T* m,
+                           const T* s, T* out) {
+  const int64_t stride = int64_t(gridDim.x) * blockDim.x;
+  for (int64_t k = int64_t(blockIdx.x) * blockDim.x + threadIdx.x; k < n; k += stride) {
+    const int64_t r = k / D;
+    if (backward) {  // a = gy, b = y, s = dot
+      out[k] = log ? a[k] - dev_exp(b[k]) * s[r] : b[k] * (a[k] - s[r]);
+    } else {  // a = x
+      T mr = m[r];
+      if (mr == neg_inf<T>()) mr = T(0);
+      out[k] = log ? a[k] - (mr + dev_log(s[r])) : dev_exp(a[k] - mr) * (T(1) / s[r]);
+    }
+  }
+}
+
+// Whether softmax over (outer, D, inner) takes the split-row kernels.
+bool use_split_rows(int64_t rows, int64_t D, int64_t inner, int device) {
+  return inner == 1 && D >= kMinSplitRow && rows < sm_count(device);
+}
+
+// Reduces each of `rows` rows of D elements through f into out[rows] (max for kind 0, else sum).
+template <class T>
+void split_row_reduce(int64_t rows, int64_t D, const SplitTerms<T>& f, T* out, int device) {
+  const int64_t chunks = (D + kSplitChunk - 1) / kSplitChunk, blocks = rows * chunks;
+  TG_CHECK(blocks <= int64_t(0x7fffffff), "softmax: ", rows, " rows of ", D, " are too many elements");
+  DeviceBuffer partial(blocks * int64_t(sizeof(T)), device);
+  split_row_partials_kernel<T><<<unsigned(blocks), kThreads, 0, current_stream()>>>(D, chunks, f, partial.as<T>());
+  TG_CUDA_CHECK_LAUNCH("split_row_partials_kernel");
+  split_row_combine_kernel<T><<<unsigned((rows + kThreads - 1) / kThreads), kThreads, 0, current_stream()>>>(
+      rows, chunks, f.kind == 0, partial.as<T>(), out);
+  TG_CUDA_CHECK_LAUNCH("split_row_combine_kernel");
+}
+
+template <class T>
+void split_row_softmax(int64_t rows, int64_t D, bool log, const T* x, T* y, int device) {
+  DeviceBuffer stats(2 * rows * int64_t(sizeof(T)), device);
+  T* m = stats.as<T>();
+  T* sum = m + rows;
+  split_row_reduce<T>(rows, D, SplitTerms<T>{x, nullptr, nullptr, 0}, m, device);
+  split_row_reduce<T>(rows, D, SplitTerms<T>{x, nullptr, m, 1}, sum, device);
+  split_row_apply_kernel<T><<<grid_for(rows * D, kThreads, device), kThreads, 0, current_stream()>>>(
+      rows * D, D, log, false, x, nullptr, m, sum, y);
+  TG_CUDA_CHECK_LAUNCH("split_row_apply_kernel");
+}
+
+template <class T>
+void split_row_softmax_backward(int64_t rows, int64_t D, bool log, const T* gy, const T* y, T* gx, int device) {
+  DeviceBuffer dot(rows * int64_t(sizeof(T)), device);
+  split_row_reduce<T>(rows, D, SplitTerms<T>{gy, y, nullptr, log ? 2 : 3}, dot.as<T>(), device);
+  split_row_apply_kernel<T><<<grid_for(rows * D, kThreads, device), kThreads, 0, current_stream()>>>(
+      rows * D, D, log, true, gy, y, nullptr, dot.as<T>(), gx);
+  TG_CUDA_CHECK_LAUNCH("split_row_apply_kernel");
+}
+
 // -------------------------------------------------------------------- losses
 // Row r = (n, s) of the (N, C, S) input: its C logits are S apart. See
 // cpu/softmax.cpp for the formulas. Writes lse[r] (cross entropy), the loss
@@ -676,6 +789,7 @@ void softmax_forward(int64_t outer, int64_t D, int64_t inner, bool log, const T*
   const int64_t rows = outer * inner;
   if (rows * D == 0) return;
   const int device = use_device_of(y);
+  if (use_split_rows(rows, D, inner, device)) return split_row_softmax<T>(rows, D, log, x, y, device);
   const int group = row_group(rows, D, inner);
   softmax_forward_kernel<T>
       <<<grid_for(rows, kThreads / group, device), kThreads, 0, current_stream()>>>(rows, D, inner, log, group, x, y);
@@ -687,6 +801,7 @@ void softmax_backward(int64_t outer, int64_t D, int64_t inner, bool log, const T
   const int64_t rows = outer * inner;
   if (rows * D == 0) return;
   const int device = use_device_of(gx);
+  if (use_split_rows(rows, D, inner, device)) return split_row_softmax_backward<T>(rows, D, log, gy, y, gx, device);
   const int group = row_group(rows, D, inner);
   softmax_backward_kernel<T>
       <<<grid_for(rows, kThreads / group, device), kThreads, 0, current_stream()>>>(rows, D, inner, log, group, gy, y, gx);
