@@ -43,9 +43,9 @@ def pooled(n, batched=True, seed=0):
     shape = ((2, 3) if batched else (3,)) + SPATIAL[n]
     x = np.random.default_rng(seed).standard_normal(shape)
     values, indices = np_max_pool(x, (2,) * n)
-    if n < 3:  # max_pool1d/2d's own indices are the same
-        y, i = POOL[n](torch.tensor(x), 2, return_indices=True)
-        np.testing.assert_array_equal(i.numpy(), indices)
+    y, i = POOL[n](torch.tensor(x), 2, return_indices=True)  # max_poolNd's own values and indices are the same
+    np.testing.assert_array_equal(y.numpy(), values)
+    np.testing.assert_array_equal(i.numpy(), indices)
     return torch.tensor(values), torch.tensor(indices)
 
 
@@ -65,7 +65,7 @@ def test_value_and_gradient(n, batched):
     np.testing.assert_allclose(v.grad.numpy(), expect, rtol=1e-12)
 
 
-@pytest.mark.parametrize("n", [1, 2])  # (max_pool3d has no return_indices yet)
+@pytest.mark.parametrize("n", [1, 2, 3])
 def test_default_size_stride_padding_and_module(n):
     x = torch.tensor(np.random.default_rng(2).standard_normal((2, 2) + tuple(2 * s + 1 for s in SPATIAL[n])))
     y, idx = POOL[n](x, 3, 2, 1, return_indices=True)
@@ -116,6 +116,12 @@ def test_matches_torch_when_installed():
     a = real.nn.functional.max_unpool2d(y, i, 3, 2, 1, output_size=(7, 6))
     b = F.max_unpool2d(torch.tensor(y.numpy()), torch.tensor(i.numpy()), 3, 2, 1, output_size=(7, 6))
     np.testing.assert_array_equal(b.numpy(), a.numpy())
+    x3 = np.round(np.random.default_rng(5).standard_normal((2, 2, 5, 6, 7)))  # ties: the first in (d, h, w) order
+    for args in [(2,), (3, 2, 1), ((2, 3, 2), (1, 2, 2), (1, 1, 0), (2, 1, 1), True)]:
+        a, ia = real.nn.functional.max_pool3d(real.tensor(x3), *args, return_indices=True)
+        b, ib = F.max_pool3d(torch.tensor(x3), *args, return_indices=True)
+        np.testing.assert_array_equal(b.numpy(), a.numpy())
+        np.testing.assert_array_equal(ib.numpy(), ia.numpy())
 
 
 y2, i2 = pooled(2)  # (2, 3, 2, 3) from (5, 6)

@@ -428,8 +428,8 @@ def test_adaptive_pools_3d_and_gradients():
     assert gradcheck(lambda x: F.max_pool3d(x, 2, 1), (xt,))
     with pytest.raises(RuntimeError, match="non-empty 4D or 5D \\(batch mode\\) tensor expected for input"):
         F.max_pool3d(torch.randn(1, 2, 3), 2)
-    with pytest.raises(NotImplementedError, match="return_indices"):
-        F.max_pool3d(torch.randn(1, 1, 2, 2, 2), 2, return_indices=True)
+    out, index = F.max_pool3d(torch.randn(1, 1, 2, 2, 2), 2, return_indices=True)  # (tests/test_max_unpool.py)
+    assert out.shape == index.shape == (1, 1, 1, 1, 1) and index.dtype == torch.int64
 
 
 # ---------------------------------------------------------------- resampling

@@ -1224,15 +1224,20 @@ def _depth_back(y, hw):
 
 
 def max_pool3d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False, return_indices=False):
-    """Separable: the max over a (kD, kH, kW) box is the max over depth of max_pool2d of the depth slices."""
-    if return_indices:
-        raise NotImplementedError("max_pool3d: return_indices=True is not supported by tinygrad_ext")
+    """Separable: the max over a (kD, kH, kW) box is the max over depth of max_pool2d of the depth slices. The
+    index of a maximum: its depth (from the depth pool) * H * W + its place in that slice (from the 2-d pool),
+    the first maximum in (depth, row, column) order as torch's."""
     x, batched, k, st, p, d = _pool3d_args(input, kernel_size, stride, padding, dilation)
     N, C, D, H, W = x.shape
-    y = max_pool2d(x.reshape(N, C * D, H, W), k[1:], st[1:], p[1:], d[1:], ceil_mode)
+    y, hw_index = max_pool2d(x.reshape(N, C * D, H, W), k[1:], st[1:], p[1:], d[1:], ceil_mode, True)
     y, hw = _depth_last(y, N, C, D)
-    out = _depth_back(max_pool2d(y, (1, k[0]), (1, st[0]), (0, p[0]), (1, d[0]), ceil_mode), hw)
-    return out if batched else out.squeeze(0)
+    out, depth_index = max_pool2d(y, (1, k[0]), (1, st[0]), (0, p[0]), (1, d[0]), ceil_mode, True)
+    out = _depth_back(out, hw)
+    if not return_indices:
+        return out if batched else out.squeeze(0)
+    depth = depth_index % D  # (the depth pool's plane is (OH * OW, D))
+    index = _depth_back(depth * (H * W) + _depth_last(hw_index, N, C, D)[0].gather(3, depth), hw)
+    return (out, index) if batched else (out.squeeze(0), index.squeeze(0))
 
 
 def avg_pool3d(input, kernel_size, stride=None, padding=0, ceil_mode=False, count_include_pad=True,
