@@ -130,6 +130,20 @@ def test_matrix_norms(ord):
     np.testing.assert_allclose(torch.linalg.norm(torch.tensor(B), ord).item(), np.linalg.norm(B, ord), rtol=1e-12)
 
 
+def test_tensor_norm_nuc():
+    A = rand((2, 3, 4), 11)
+    x = torch.tensor(A, requires_grad=True)
+    np.testing.assert_allclose(torch.tensor(A[0]).norm(p="nuc").item(), np.linalg.norm(A[0], "nuc"), rtol=1e-12)
+    got = torch.norm(x, "nuc", dim=(2, 1))
+    np.testing.assert_allclose(got.detach().numpy(), np.linalg.norm(A, "nuc", axis=(1, 2)), rtol=1e-12)
+    got.sum().backward()
+    expect = central_difference(lambda a: np.linalg.norm(a, "nuc", axis=(1, 2)).sum(), A)
+    np.testing.assert_allclose(x.grad.numpy(), expect, rtol=1e-6, atol=1e-8)
+    assert x.norm("nuc", dim=(0, 2), keepdim=True).shape == (1, 3, 1)
+    with pytest.raises(RuntimeError, match="linalg.matrix_norm: dim must be a 2-tuple. Got 0 1 2"):
+        torch.norm(x, "nuc")
+
+
 def test_matrix_norm_of_empty():
     assert torch.linalg.matrix_norm(torch.zeros(3, 0), "nuc").item() == 0
     assert torch.linalg.matrix_norm(torch.zeros(3, 0), 2).item() == 0

@@ -1,7 +1,7 @@
 """torch's contractions and products beyond mm/bmm: einsum (any equation, as diagonals, sums and one
 bmm per pair of operands), tensordot, baddbmm, addbmm, addmv, addr, cross, cdist. Compositions of
 views, reductions and the core's GEMM, differentiable through those ops. And the SVD (the CPU kernel of
-csrc/cpu/linalg.cpp) with its gradient in Tensor ops."""
+csrc/cpu/linalg.cpp; its autograd op is _ops.LinalgSvd)."""
 import functools
 import math
 import string
@@ -333,49 +333,6 @@ linalg_svd_type = _return_type("linalg_svd", ("U", "S", "Vh"))
 svd_type = _return_type("svd", ("U", "S", "V"))
 
 
-class LinalgSvd(_ops.Op):
-    """A (..., m, n) -> (U, S, Vh). Backward (torch's formula for real matrices, from the reduced factors; a full
-    U's or Vh's extra columns/rows are arbitrary and get no gradient):
-      gA = U [(skew(U^T gU) S + S skew(V^T gV)) / E + diag(gS)] Vh
-           + (I - U U^T) gU S^-1 Vh + U S^-1 gV^T (I - V V^T),   skew(X) = X - X^T, E_jk = s_k^2 - s_j^2 (j != k).
-    NOTE: like torch's, it is infinite (NaN) for repeated singular values when gU or gVh is given, and the
-    last two terms for a zero singular value."""
-
-    @staticmethod
-    def forward(ctx, A, full_matrices):
-        U, S, Vh = _C.linalg_svd(A._impl, full_matrices, True)
-        ctx.U, ctx.S, ctx.Vh = U, S, Vh
-        return U, S, Vh
-
-    @staticmethod
-    def backward(ctx, gU, gS, gVh):
-        U, S, Vh = _wrap(ctx.U), _wrap(ctx.S), _wrap(ctx.Vh)
-        k = S.shape[-1]
-        U, Vh = U[..., :k], Vh[..., :k, :]
-        gU = None if gU is None else gU[..., :k]
-        gVh = None if gVh is None else gVh[..., :k, :]
-        inner = S.new_zeros(S.shape + (k,)) if gS is None else gS.diag_embed()
-        if gU is None and gVh is None:
-            return U.matmul(inner).matmul(Vh), None
-        s2 = S * S
-        E = s2.unsqueeze(-2) - s2.unsqueeze(-1)
-        E = E + _wrap(_C.eye(k, k, E.dtype.id, *E.device._code))  # (the skews' diagonals are 0)
-        skews = 0
-        if gU is not None:
-            UtgU = U.transpose(-2, -1).matmul(gU)
-            skews = (UtgU - UtgU.transpose(-2, -1)) * S.unsqueeze(-2)
-        if gVh is not None:
-            gV = gVh.transpose(-2, -1)
-            VtgV = Vh.matmul(gV)
-            skews = skews + S.unsqueeze(-1) * (VtgV - VtgV.transpose(-2, -1))
-        gA = U.matmul(skews / E + inner).matmul(Vh)
-        if gU is not None and U.shape[-2] > k:
-            gA = gA + ((gU - U.matmul(UtgU)) / S.unsqueeze(-2)).matmul(Vh)
-        if gVh is not None and Vh.shape[-1] > k:
-            gA = gA + U.matmul(((gV - Vh.transpose(-2, -1).matmul(VtgV)) / S.unsqueeze(-2)).transpose(-2, -1))
-        return gA, None
-
-
 def _svd_input(A, name):
     if A.dim() < 2:
         raise RuntimeError(f"{name}: The input tensor A must have at least 2 dimensions.")
@@ -391,16 +348,14 @@ def _linalg_svd(A, full_matrices=True):
     (..., k, n), k = min(m, n). The CPU kernel is a one-sided Jacobi SVD (csrc/cpu/linalg.cpp)."""
     _svd_input(A, "linalg.svd")
     if _needs_grad(A):
-        return linalg_svd_type(*LinalgSvd.apply(A, full_matrices))
+        return linalg_svd_type(*_ops.LinalgSvd.apply(A, full_matrices))
     return linalg_svd_type(*(_wrap(t) for t in _C.linalg_svd(A._impl, full_matrices, True)))
 
 
 def _svdvals(A):
     """The singular values (..., k), descending; differentiable (gA = U diag(gS) Vh)."""
     _svd_input(A, "linalg.svdvals")
-    if _needs_grad(A):
-        return LinalgSvd.apply(A, False)[1]
-    return _wrap(_C.linalg_svd(A._impl, False, False)[1])
+    return _ops.singular_values(A)
 
 
 def svd(input, some=True, compute_uv=True, *, out=None):

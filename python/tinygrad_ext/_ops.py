@@ -1220,6 +1220,59 @@ class CtcLoss(Op):
         return (_t(grad),) + (None,) * 5
 
 
+class LinalgSvd(Op):
+    """A (..., m, n) -> (U, S, Vh). Backward (torch's formula for real matrices, from the reduced factors; a full
+    U's or Vh's extra columns/rows are arbitrary and get no gradient):
+      gA = U [(skew(U^T gU) S + S skew(V^T gV)) / E + diag(gS)] Vh
+           + (I - U U^T) gU S^-1 Vh + U S^-1 gV^T (I - V V^T),   skew(X) = X - X^T, E_jk = s_k^2 - s_j^2 (j != k).
+    NOTE: like torch's, it is infinite (NaN) for repeated singular values when gU or gVh is given, and the
+    last two terms for a zero singular value."""
+
+    @staticmethod
+    def forward(ctx, A, full_matrices):
+        U, S, Vh = _C.linalg_svd(A._impl, full_matrices, True)
+        ctx.U, ctx.S, ctx.Vh = U, S, Vh
+        return U, S, Vh
+
+    @staticmethod
+    def backward(ctx, gU, gS, gVh):
+        U, S, Vh = _wrap(ctx.U), _wrap(ctx.S), _wrap(ctx.Vh)
+        k = S.shape[-1]
+        U, Vh = U[..., :k], Vh[..., :k, :]
+        gU = None if gU is None else gU[..., :k]
+        gVh = None if gVh is None else gVh[..., :k, :]
+        inner = S.new_zeros(S.shape + (k,)) if gS is None else gS.diag_embed()
+        if gU is None and gVh is None:
+            return U.matmul(inner).matmul(Vh), None
+        s2 = S * S
+        E = s2.unsqueeze(-2) - s2.unsqueeze(-1)
+        E = E + _wrap(_C.eye(k, k, E.dtype.id, *E.device._code))  # (the skews' diagonals are 0)
+        skews = 0
+        if gU is not None:
+            UtgU = U.transpose(-2, -1).matmul(gU)
+            skews = (UtgU - UtgU.transpose(-2, -1)) * S.unsqueeze(-2)
+        if gVh is not None:
+            gV = gVh.transpose(-2, -1)
+            VtgV = Vh.matmul(gV)
+            skews = skews + S.unsqueeze(-1) * (VtgV - VtgV.transpose(-2, -1))
+        gA = U.matmul(skews / E + inner).matmul(Vh)
+        if gU is not None and U.shape[-2] > k:
+            gA = gA + ((gU - U.matmul(UtgU)) / S.unsqueeze(-2)).matmul(Vh)
+        if gVh is not None and Vh.shape[-1] > k:
+            gA = gA + U.matmul(((gV - Vh.transpose(-2, -1).matmul(VtgV)) / S.unsqueeze(-2)).transpose(-2, -1))
+        return gA, None
+
+
+def singular_values(A, dims=(-2, -1)):
+    """The singular values (..., k) of A's matrices over dims (the other dims lead), differentiable."""
+    d0, d1 = (_C.wrap_dim(d, A.dim()) for d in dims)
+    if (d0, d1) != (A.dim() - 2, A.dim() - 1):
+        A = A.permute(*[d for d in range(A.dim()) if d not in (d0, d1)], d0, d1)
+    if A._requires_grad and _state[0]:
+        return LinalgSvd.apply(A, False)[1]
+    return _wrap(_C.linalg_svd(A._impl, False, False)[1])
+
+
 # ------------------------------------------------------------ ops from the registry
 def _formula(expr, params):
     return eval(compile(f"lambda {', '.join(params)}: {expr}", "<op registry>", "eval"), {})  # noqa: S307

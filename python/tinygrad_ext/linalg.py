@@ -4,7 +4,7 @@ singular values."""
 import math
 import numbers
 
-from . import _C, _linalg_ops
+from . import _C, _linalg_ops, _ops
 from .tensor import matmul
 
 __all__ = ["cross", "matmul", "matrix_norm", "multi_dot", "norm", "svd", "svdvals", "vecdot", "vector_norm"]
@@ -38,7 +38,7 @@ def matrix_norm(A, ord="fro", dim=(-2, -1), keepdim=False, *, dtype=None, out=No
     if ord == "fro":
         result = A.norm(2, [d0, d1], keepdim)
     elif ord in ("nuc", 2, -2):
-        S = svdvals(A.permute(*[d for d in range(A.dim()) if d not in (d0, d1)], d0, d1))
+        S = _ops.singular_values(A, (d0, d1))
         if ord == "nuc":
             result = S.sum(-1)
         elif ord == 2 and S.shape[-1] == 0:  # (torch: 0 for an empty matrix, while -2 has no identity)

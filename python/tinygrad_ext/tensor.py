@@ -49,16 +49,25 @@ def _needs_grad(*ts):
     return False
 
 
-def _binary(cfn, op):
+def _binary(cfn, op, operator=None):
+    """A binary op; `operator` (a Python operator's name) routes a numpy array operand as torch's operators do
+    (_ndarray_operator); the methods raise TypeError for one, as torch's."""
     def method(self, other):
-        if _state[0] and (self._requires_grad or (isinstance(other, Tensor) and other._requires_grad)):
-            return op.apply(self, other)
-        return _wrap(cfn(self._impl, other._impl if isinstance(other, Tensor) else other))
+        try:
+            if _state[0] and (self._requires_grad or (isinstance(other, Tensor) and other._requires_grad)):
+                return op.apply(self, other)
+            return _wrap(cfn(self._impl, other._impl if isinstance(other, Tensor) else other))
+        except TypeError:
+            if operator is None or not isinstance(other, np.ndarray):
+                raise
+            return _ndarray_operator(self, other, operator)
     return method
 
 
-def _rbinary(cfn, op):
+def _rbinary(cfn, op, operator):
     def method(self, other):
+        if isinstance(other, np.ndarray):
+            return _ndarray_operator(self, other, operator)
         if _state[0] and self._requires_grad:
             return op.apply(other, self)
         return _wrap(cfn(self._impl, other, True))
@@ -73,21 +82,76 @@ def _unary(cfn, op):
     return method
 
 
-def _compare(cfn):
+def _compare(cfn, operator=None):
     def method(self, other):
-        return _wrap(cfn(self._impl, other._impl if isinstance(other, Tensor) else other))
-    return method
-
-
-def _bitwise(cfn, reflected=False):
-    """&, |, ^ and bitwise_and/or/xor: bool and integer tensors (the core rejects floats, as torch)."""
-    if reflected:
-        def method(self, other):
-            return _wrap(cfn(self._impl, other, True))
-    else:
-        def method(self, other):
+        try:
             return _wrap(cfn(self._impl, other._impl if isinstance(other, Tensor) else other))
+        except TypeError:
+            if operator is None or not isinstance(other, np.ndarray):
+                raise
+            return _ndarray_operator(self, other, operator)
     return method
+
+
+def _bitwise(cfn, reflected=False, operator=None):
+    """&, |, ^ and bitwise_and/or/xor: bool and integer tensors (the core rejects floats, as torch)."""
+    def method(self, other):
+        if operator is not None and isinstance(other, np.ndarray):
+            return NotImplemented  # (torch's operators turn arrays away; numpy defers back: TypeError)
+        return _wrap(cfn(self._impl, other, True) if reflected else
+                     cfn(self._impl, other._impl if isinstance(other, Tensor) else other))
+    return method
+
+
+# Python operators whose numpy-array operand numpy computes (torch's operators turn it away), by the method
+# that computes them here.
+_NUMPY_COMPUTED = {"add": "add", "sub": "sub", "mul": "mul", "truediv": "_true_div", "floordiv": "floor_divide",
+                   "mod": "remainder", "pow": "pow", "matmul": "matmul"}
+
+
+def _ndarray_operator(self, arr, operator):
+    """`self <operator> arr` for a numpy array, as torch gives it: torch's operators turn arrays away, so Python
+    asks numpy, which computes with the tensor as an array and wraps the result back. Computed here in the core
+    with numpy's rules: numpy's result dtype (true division of integers: float64), a bool result as uint8
+    (torch's __array_wrap__), integer // and % by 0 give 0, numpy's errors (ValueError for shapes, a tensor that
+    requires grad cannot become an array). `==` compares as tensors and `!=` is Python's identity fallback; the
+    reflected operators but `/` and the ordering comparisons are declined (Python raises its TypeError)."""
+    if operator == "eq":
+        return self == from_numpy(arr)
+    if operator == "ne":
+        return True
+    if operator == "rtruediv":  # torch's arr / t is t.reciprocal() * arr
+        return _ndarray_operator(self.reciprocal(), arr, "mul")
+    if operator not in _NUMPY_COMPUTED:
+        return NotImplemented
+    if self.requires_grad:
+        raise RuntimeError("Can't call numpy() on Tensor that requires grad. Use tensor.detach().numpy() instead.")
+    if self.is_cuda:
+        raise TypeError(f"can't convert {self.device} device type tensor to numpy. Use Tensor.cpu() to copy the "
+                        "tensor to host memory first.")
+    dt = np.result_type(np.dtype(self.dtype.name), arr.dtype)
+    if operator == "truediv" and dt.kind in "biu":
+        dt = np.dtype(np.float64)
+    if operator == "sub" and dt.kind == "b":
+        raise TypeError("numpy boolean subtract, the `-` operator, is not supported, use the bitwise_xor, the `^` "
+                        "operator, or the logical_xor function instead.")
+    b = from_numpy(np.ascontiguousarray(arr))
+    b = b.to(_dtype.from_numpy_dtype(dt))
+    a = self.to(b.dtype)
+    if operator == "matmul":
+        try:
+            return matmul(a, b)
+        except RuntimeError as e:  # numpy's matmul raises ValueError for shapes
+            raise ValueError(str(e)) from None
+    np.broadcast_shapes(tuple(self.shape), arr.shape)  # numpy's ValueError
+    if operator == "pow" and dt.kind in "iu" and _py_bool((b < 0).any()):
+        raise ValueError("Integers to negative integer powers are not allowed.")
+    compute = getattr(Tensor, _NUMPY_COMPUTED[operator])
+    if operator in ("floordiv", "mod") and dt.kind in "iu":  # numpy: x // 0 and x % 0 are 0 for integers
+        zero = b == 0
+        return compute(a, b.masked_fill(zero, 1)).masked_fill(zero, 0)
+    out = compute(a, b)
+    return out.to(_dtype.uint8) if out.dtype is _dtype.bool else out
 
 
 def _bitwise_inplace(cfn):
@@ -98,10 +162,13 @@ def _bitwise_inplace(cfn):
     return method
 
 
-def _inplace(cfn, op):
+def _inplace(cfn, op, operator=False):
     """In-place binary op (add_, mul_, ...): writes into self's storage; with autograd the
-    result is computed out of place and copied in, and self takes the new graph node."""
+    result is computed out of place and copied in, and self takes the new graph node. The operators (+=, ...)
+    decline a numpy array, as torch's: Python then computes `t = t + arr`."""
     def method(self, other, *, alpha=None):
+        if operator and isinstance(other, np.ndarray):
+            return NotImplemented
         if alpha is not None:
             other = _scaled(self, other, alpha)
         if _needs_grad(self, other):
@@ -471,6 +538,14 @@ class Tensor:
     def is_pinned(self, device=None):
         """Whether the tensor's memory is pinned (page-locked) host memory."""
         return _C.is_pinned(self._impl)
+
+    def record_stream(self, stream):
+        """Marks the (CUDA) tensor's memory as used by work queued on `stream`: when the tensor is freed, the
+        caching allocator reuses the memory only after that work is done (needed when a tensor allocated on one
+        stream is used on another)."""
+        if not self.is_cuda:
+            raise RuntimeError(f"record_stream: expected a CUDA tensor, got a tensor on {self.device}")
+        _C.cuda_record_stream(self._impl, stream.cuda_stream)
 
     def float(self):
         return self.to(_dtype.float32)
@@ -851,41 +926,41 @@ class Tensor:
         return tuple(nz[:, i] for i in builtins.range(self.dim())) if as_tuple else nz
 
     # ------------------------------------------------------------- arithmetic
-    __add__ = _binary(_C.add, _ops.Add)
-    __radd__ = _rbinary(_C.add, _ops.Add)
-    __sub__ = _binary(_C.sub, _ops.Sub)
-    __rsub__ = _rbinary(_C.sub, _ops.Sub)
-    __mul__ = _binary(_C.mul, _ops.Mul)
-    __rmul__ = _rbinary(_C.mul, _ops.Mul)
-    __truediv__ = _binary(_C.div, _ops.Div)
-    __rtruediv__ = _rbinary(_C.div, _ops.Div)
-    __pow__ = _binary(_C.pow, _ops.Pow)
-    __rpow__ = _rbinary(_C.pow, _ops.Pow)
-    __iadd__ = _inplace(_C.add, _ops.Add)
-    __isub__ = _inplace(_C.sub, _ops.Sub)
-    __imul__ = _inplace(_C.mul, _ops.Mul)
-    __itruediv__ = _inplace(_C.div, _ops.Div)
+    __add__ = _binary(_C.add, _ops.Add, "add")
+    __radd__ = _rbinary(_C.add, _ops.Add, "radd")
+    __sub__ = _binary(_C.sub, _ops.Sub, "sub")
+    __rsub__ = _rbinary(_C.sub, _ops.Sub, "rsub")
+    __mul__ = _binary(_C.mul, _ops.Mul, "mul")
+    __rmul__ = _rbinary(_C.mul, _ops.Mul, "rmul")
+    __truediv__ = _binary(_C.div, _ops.Div, "truediv")
+    __rtruediv__ = _rbinary(_C.div, _ops.Div, "rtruediv")
+    __pow__ = _binary(_C.pow, _ops.Pow, "pow")
+    __rpow__ = _rbinary(_C.pow, _ops.Pow, "rpow")
+    __iadd__ = _inplace(_C.add, _ops.Add, True)
+    __isub__ = _inplace(_C.sub, _ops.Sub, True)
+    __imul__ = _inplace(_C.mul, _ops.Mul, True)
+    __itruediv__ = _inplace(_C.div, _ops.Div, True)
     __neg__ = _unary(_C.neg, _ops.REGISTERED["neg"])
     __abs__ = _unary(_C.abs, _ops.REGISTERED["abs"])
-    __eq__ = _compare(_C.eq)
-    __ne__ = _compare(_C.ne)
-    __lt__ = _compare(_C.lt)
-    __le__ = _compare(_C.le)
-    __gt__ = _compare(_C.gt)
-    __ge__ = _compare(_C.ge)
+    __eq__ = _compare(_C.eq, "eq")
+    __ne__ = _compare(_C.ne, "ne")
+    __lt__ = _compare(_C.lt, "lt")
+    __le__ = _compare(_C.le, "le")
+    __gt__ = _compare(_C.gt, "gt")
+    __ge__ = _compare(_C.ge, "ge")
     __hash__ = object.__hash__
 
-    __floordiv__ = _binary(_C.floor_divide, _ops.FloorDivide)
-    __rfloordiv__ = _rbinary(_C.floor_divide, _ops.FloorDivide)
-    __mod__ = _binary(_C.remainder, _ops.Remainder)
-    __rmod__ = _rbinary(_C.remainder, _ops.Remainder)
+    __floordiv__ = _binary(_C.floor_divide, _ops.FloorDivide, "floordiv")
+    __rfloordiv__ = _rbinary(_C.floor_divide, _ops.FloorDivide, "rfloordiv")
+    __mod__ = _binary(_C.remainder, _ops.Remainder, "mod")
+    __rmod__ = _rbinary(_C.remainder, _ops.Remainder, "rmod")
 
-    __and__ = _bitwise(_C.bitwise_and)
-    __or__ = _bitwise(_C.bitwise_or)
-    __xor__ = _bitwise(_C.bitwise_xor)
-    __rand__ = _bitwise(_C.bitwise_and, reflected=True)
-    __ror__ = _bitwise(_C.bitwise_or, reflected=True)
-    __rxor__ = _bitwise(_C.bitwise_xor, reflected=True)
+    __and__ = _bitwise(_C.bitwise_and, operator="and")
+    __or__ = _bitwise(_C.bitwise_or, operator="or")
+    __xor__ = _bitwise(_C.bitwise_xor, operator="xor")
+    __rand__ = _bitwise(_C.bitwise_and, reflected=True, operator="rand")
+    __ror__ = _bitwise(_C.bitwise_or, reflected=True, operator="ror")
+    __rxor__ = _bitwise(_C.bitwise_xor, reflected=True, operator="rxor")
     __iand__ = _bitwise_inplace(_C.bitwise_and)
     __ior__ = _bitwise_inplace(_C.bitwise_or)
     __ixor__ = _bitwise_inplace(_C.bitwise_xor)
@@ -905,7 +980,7 @@ class Tensor:
     def bitwise_not(self):
         return _wrap(_C.bitwise_not(self._impl))
 
-    bitwise_and, bitwise_or, bitwise_xor = __and__, __or__, __xor__
+    bitwise_and, bitwise_or, bitwise_xor = (_bitwise(f) for f in (_C.bitwise_and, _C.bitwise_or, _C.bitwise_xor))
     bitwise_and_, bitwise_or_, bitwise_xor_ = __iand__, __ior__, __ixor__
     bitwise_left_shift, bitwise_right_shift = __lshift__, __rshift__
     bitwise_left_shift_, bitwise_right_shift_ = __ilshift__, __irshift__
@@ -915,10 +990,10 @@ class Tensor:
         return self
 
     def __matmul__(self, other):
-        return matmul(self, other)
+        return _ndarray_operator(self, other, "matmul") if isinstance(other, np.ndarray) else matmul(self, other)
 
     def __rmatmul__(self, other):
-        return matmul(other, self)
+        return _ndarray_operator(self, other, "rmatmul") if isinstance(other, np.ndarray) else matmul(other, self)
 
     def __iter__(self):
         if self.dim() == 0:
@@ -961,8 +1036,9 @@ class Tensor:
     floor_divide_ = _inplace(_C.floor_divide, _ops.FloorDivide)
 
     __ifloordiv__ = floor_divide_
-    eq, ne, lt, le, gt, ge = __eq__, __ne__, __lt__, __le__, __gt__, __ge__
-    floor_divide, remainder = __floordiv__, __mod__
+    eq, ne, lt, le, gt, ge = (_compare(f) for f in (_C.eq, _C.ne, _C.lt, _C.le, _C.gt, _C.ge))
+    floor_divide = _binary(_C.floor_divide, _ops.FloorDivide)
+    remainder = _binary(_C.remainder, _ops.Remainder)
 
     def logical_and(self, other):
         return _wrap(_C.logical_and(self._impl, _tensor_impl(other, "logical_and")))
@@ -1175,8 +1251,16 @@ class Tensor:
             if len(dims) > 2:  # torch: the Frobenius norm is a matrix norm over at most 2 dims
                 raise RuntimeError("linalg.matrix_norm: dim must be a 2-tuple. Got " + " ".join(map(str, dims)))
             p = 2
+        elif p == "nuc":  # the sum of the singular values of the matrices over dims (the last two of a matrix)
+            dims = dims or ([0, 1] if t.dim() == 2 else list(builtins.range(t.dim())))
+            if len(dims) != 2:
+                raise RuntimeError("linalg.matrix_norm: dim must be a 2-tuple. Got " + " ".join(map(str, dims)))
+            result = _ops.singular_values(t, dims).sum(-1)
+            for d in sorted(_C.wrap_dim(d, t.dim()) for d in dims) if keepdim else ():
+                result = result.unsqueeze(d)
+            return result
         elif isinstance(p, str):
-            raise RuntimeError(f"norm(): p={p!r} is not supported by tinygrad_ext (vector norms only)")
+            raise RuntimeError(f"norm(): p={p!r} is not supported by tinygrad_ext (vector and nuclear norms only)")
         if p in (math.inf, -math.inf):
             for d in (dims if t.dim() else []) or ([] if t.numel() else [None]):  # max/min have no identity
                 if d is None or t.shape[_C.wrap_dim(d, builtins.max(t.dim(), 1))] == 0:
