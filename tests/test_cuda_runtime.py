@@ -246,6 +246,26 @@ def test_streams_and_events():
 
 
 @cuda
+def test_record_stream_defers_reuse():
+    s = torch.cuda.Stream()
+    x = torch.ones(1 << 20, device="cuda")  # allocated on the default stream
+    s.wait_stream(torch.cuda.current_stream())
+    with torch.cuda.stream(s):
+        y = x * 2
+        for _ in range(50):  # keep s busy reading x
+            y = y + x
+    x.record_stream(s)
+    del x
+    z = torch.empty(1 << 20, device="cuda")  # must not reuse x's block while s may still read it
+    z.fill_(-1.0)  # (on the default stream, not ordered with s: a reused block would corrupt y)
+    torch.cuda.current_stream().wait_stream(s)
+    assert (y == 52.0).all().item()
+    s.synchronize()
+    with pytest.raises(RuntimeError, match="expected a CUDA tensor"):
+        torch.ones(2).record_stream(s)
+
+
+@cuda
 def test_pinned_memory_and_non_blocking_copies():
     x = torch.arange(1 << 20, dtype=torch.float32)
     p = x.pin_memory()

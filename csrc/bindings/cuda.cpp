@@ -34,6 +34,7 @@ void bind_cuda(py::module_& m) {
   m.def("cuda_stream_query", &cuda::stream_query);
   m.def("cuda_stream_synchronize", &cuda::stream_synchronize, py::call_guard<py::gil_scoped_release>());
   m.def("cuda_stream_wait_event", &cuda::stream_wait_event);
+  m.def("cuda_record_stream", [](const Tensor& t, uintptr_t stream) { cuda::record_stream(t->storage->data, stream); });
   m.def("cuda_stream_priority", &cuda::stream_priority);
   m.def("cuda_stream_priority_range", &cuda::stream_priority_range);
   m.def("cuda_event_create", &cuda::event_create);

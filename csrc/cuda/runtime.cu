@@ -13,11 +13,13 @@
 // registered by a static initializer that only stores two function pointers,
 // and device_count() turns any initialization failure into 0 devices, keeping
 // the reason (init_error()) for torch.cuda's warning and errors.
+#include <algorithm>
 #include <atomic>
 #include <cstdlib>
 #include <cstring>
 #include <map>
 #include <mutex>
+#include <stdexcept>
 #include <unordered_map>
 #include <vector>
 #include "allocator.h"
@@ -69,6 +71,14 @@ struct Block {
   size_t size;
   int device;
   uintptr_t stream;  // the stream it was allocated on: it is cached for (and reused on) that stream only
+  std::vector<uintptr_t> used_on;  // other streams that use it (Tensor.record_stream)
+};
+
+// A released block still in use on other streams: cached once the events recorded on them have passed.
+struct Pending {
+  void* ptr;
+  Block block;
+  std::vector<cudaEvent_t> events;
 };
 
 struct DeviceStats {
@@ -83,6 +93,7 @@ struct CachingAllocator {
   bool caching = true;
   std::map<uintptr_t, Block> live;  // by base address: release() and device_of() look blocks up here
   StreamCache cached[kMaxDevices];  // free blocks by stream and size class
+  std::vector<Pending> pending;     // released blocks awaiting other streams (record_stream)
   DeviceStats stats[kMaxDevices];
   std::atomic<int64_t> mallocs{0};
 
@@ -111,6 +122,31 @@ struct CachingAllocator {
     return first;
   }
 };
+
+void cache_or_free(CachingAllocator& a, void* ptr, const Block& b);
+
+// Caller holds mu. Caches (or frees) the pending blocks whose streams have reached their events; with wait,
+// waits for all of them first (empty_cache).
+void process_pending(CachingAllocator& a, bool wait) {
+  for (size_t i = 0; i < a.pending.size();) {
+    Pending& p = a.pending[i];
+    bool done = true;
+    for (cudaEvent_t e : p.events) {
+      const cudaError_t r = wait ? cudaEventSynchronize(e) : cudaEventQuery(e);
+      if (r == cudaErrorNotReady) done = false;
+      if (r != cudaSuccess) (void)cudaGetLastError();  // (a failed event: nothing left to wait for)
+      if (!done) break;
+    }
+    if (!done) {
+      ++i;
+      continue;
+    }
+    for (cudaEvent_t e : p.events) (void)cudaEventDestroy(e);
+    cache_or_free(a, p.ptr, p.block);
+    a.pending[i] = std::move(a.pending.back());
+    a.pending.pop_back();
+  }
+}
 
 // Never destroyed: tensors may be released during interpreter shutdown, after
 // static destructors have run; the process exit returns the memory anyway.
@@ -156,6 +192,7 @@ void* allocate(int64_t nbytes, int device) {
   const uintptr_t stream = t_current_stream[device];
   void* p = nullptr;
   size_t got = size;
+  if (!a.pending.empty()) process_pending(a, false);
   if (a.caching) {
     auto st = a.cached[device].find(stream);
     if (st != a.cached[device].end()) {
@@ -193,7 +230,7 @@ void* allocate(int64_t nbytes, int device) {
     if (s.reserved > s.peak_reserved) s.peak_reserved = s.reserved;
   }
   try {
-    a.live.emplace(reinterpret_cast<uintptr_t>(p), Block{got, device, stream});
+    a.live.emplace(reinterpret_cast<uintptr_t>(p), Block{got, device, stream, {}});
   } catch (...) {  // host bad_alloc: do not leak the device block
     tally(g_counters.cuda_free);
     (void)cudaFree(p);
@@ -220,9 +257,44 @@ void release(void* ptr, int device) noexcept {
     (void)cudaGetLastError();
     return;
   }
-  const Block b = it->second;
+  Block b = std::move(it->second);
   a.live.erase(it);
   a.stats[b.device].allocated -= int64_t(b.size);
+  if (!b.used_on.empty()) {  // used on other streams: reusable once they get past this point
+    std::vector<cudaEvent_t> events;
+    try {
+      (void)try_set_device(b.device);
+      for (uintptr_t s : b.used_on) {
+        cudaEvent_t e = nullptr;
+        if (cudaEventCreateWithFlags(&e, cudaEventDisableTiming) != cudaSuccess) throw std::runtime_error("event");
+        events.push_back(e);
+        if (cudaEventRecord(e, reinterpret_cast<cudaStream_t>(s)) != cudaSuccess) throw std::runtime_error("event");
+      }
+      a.pending.push_back(Pending{ptr, b, events});
+      return;
+    } catch (...) {  // no event: wait for the device instead (then every stream is past its uses)
+      for (cudaEvent_t e : events) (void)cudaEventDestroy(e);
+      (void)cudaGetLastError();
+      (void)cudaDeviceSynchronize();
+      (void)cudaGetLastError();
+    }
+  }
+  cache_or_free(a, ptr, b);
+}
+
+void record_stream(const void* ptr, uintptr_t stream) {
+  CachingAllocator& a = state();
+  std::lock_guard<std::mutex> lock(a.mu);
+  auto it = a.live.find(reinterpret_cast<uintptr_t>(ptr));
+  if (it == a.live.end()) return;  // not from this allocator (e.g. DLPack): nothing to defer
+  Block& b = it->second;
+  if (stream != b.stream && std::find(b.used_on.begin(), b.used_on.end(), stream) == b.used_on.end())
+    b.used_on.push_back(stream);
+}
+
+namespace {
+// Caller holds mu: a released block (no longer used anywhere) back to its stream's cache, or to the driver.
+void cache_or_free(CachingAllocator& a, void* ptr, const Block& b) {
   // A block of the exact request (the out-of-memory fallback) is no size class: no later request
   // would find it in the cache, so it goes straight back to the driver.
   if (a.caching && b.size == round_size(int64_t(b.size))) {
@@ -239,6 +311,7 @@ void release(void* ptr, int device) noexcept {
   (void)cudaGetLastError();
   a.stats[b.device].reserved -= int64_t(b.size);
 }
+}  // namespace
 
 int64_t memory_allocated(int device) {
   check_device_index(device, "memory_allocated");
@@ -304,6 +377,7 @@ std::vector<std::pair<std::string, int64_t>> counters() {
 void empty_cache() {
   CachingAllocator& a = state();
   std::lock_guard<std::mutex> lock(a.mu);
+  process_pending(a, true);
   cudaError_t first = cudaSuccess;
   for (int d = 0; d < kMaxDevices; ++d) {
     cudaError_t e = a.free_cached(d);

@@ -41,6 +41,10 @@ void stream_wait_event(uintptr_t stream, uintptr_t event);
 int stream_priority(uintptr_t stream);
 std::pair<int, int> stream_priority_range();  // (least, greatest): cudaDeviceGetStreamPriorityRange
 
+// Tensor.record_stream: the block holding `ptr` (a storage's base) is also used on `stream`; when released
+// it is reused only after the work queued on that stream so far (an event) has completed.
+void record_stream(const void* ptr, uintptr_t stream);
+
 // ------------------------------------------------------------------ events
 uintptr_t event_create(int device, bool enable_timing, bool blocking);
 void event_destroy(uintptr_t event) noexcept;

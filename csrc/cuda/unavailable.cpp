@@ -98,6 +98,7 @@ uintptr_t stream_from_pool(int, int) { fail(); }
 bool stream_query(uintptr_t) { fail(); }
 void stream_synchronize(uintptr_t) { fail(); }
 void stream_wait_event(uintptr_t, uintptr_t) { fail(); }
+void record_stream(const void*, uintptr_t) { fail(); }
 int stream_priority(uintptr_t) { fail(); }
 std::pair<int, int> stream_priority_range() { fail(); }
 uintptr_t event_create(int, bool, bool) { fail(); }

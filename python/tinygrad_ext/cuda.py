@@ -9,7 +9,7 @@ UserWarning "CUDA initialization: <why>"; unavailable_reason() says why no GPU i
 Streams: every kernel and copy runs on the calling thread's current stream of its device: the default
 stream (the legacy NULL stream, as torch's) unless set_stream() or ``with torch.cuda.stream(s):`` chose
 another. Memory is cached per stream: a tensor used on a stream other than the one it was allocated on
-must stay alive until that work is done (Tensor.record_stream is not provided), as in torch.
+must stay alive until that work is done, or be marked with Tensor.record_stream(s), as in torch.
 """
 import warnings
 
