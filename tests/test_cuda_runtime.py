@@ -381,3 +381,33 @@ def test_softmax_of_few_long_rows_matches_the_cpu(log, shape, dim, dtype):
     m = a.max(axis=dim, keepdims=True)  # and the float64 reference of the forward
     lse = m + np.log(np.exp(a - m).sum(axis=dim, keepdims=True))
     np.testing.assert_allclose(y_gpu, a - lse if log else np.exp(a - lse), rtol=1e-4, atol=1e-5)
+
+
+@cuda
+@pytest.mark.parametrize("C, mult, k, stride, padding, dilation, bias", [
+    (8, 1, 3, 1, 1, 1, True), (6, 2, 3, 2, 1, 1, False), (4, 1, 5, 1, 2, 2, True), (3, 3, 2, 2, 0, 1, True)])
+@pytest.mark.parametrize("dtype", [torch.float32, torch.float64])
+def test_depthwise_conv2d_matches_the_cpu(C, mult, k, stride, padding, dilation, bias, dtype):
+    # groups == in_channels: the direct depthwise kernels (forward, input and weight gradients)
+    rng = np.random.default_rng(4)
+    x = rng.standard_normal((5, C, 17, 13))
+    w = rng.standard_normal((C * mult, 1, k, k))
+    b = rng.standard_normal(C * mult) if bias else None
+    out = None
+
+    def run(device):
+        nonlocal out
+        xt = torch.from_numpy(x).to(dtype).to(device).requires_grad_()
+        wt = torch.from_numpy(w).to(dtype).to(device).requires_grad_()
+        bt = torch.from_numpy(b).to(dtype).to(device).requires_grad_() if bias else None
+        y = torch.nn.functional.conv2d(xt, wt, bt, stride=stride, padding=padding, dilation=dilation, groups=C)
+        if out is None:
+            out = rng.standard_normal(tuple(y.shape))
+        y.backward(torch.from_numpy(out).to(dtype).to(device))
+        grads = [xt.grad, wt.grad] + ([bt.grad] if bias else [])
+        return [y.detach().cpu().numpy()] + [g.cpu().numpy() for g in grads]
+    want = run("cpu")
+    got = run("cuda")
+    tol = 1e-4 if dtype is torch.float32 else 1e-10
+    for g, c in zip(got, want):
+        np.testing.assert_allclose(g, c, rtol=tol, atol=tol * 10)
