@@ -479,7 +479,8 @@ def test_row46_negative_strides():
                  "not currently supported.", "array.copy()")
     check_raises(lambda: torch.from_numpy(np.arange(6.0).reshape(2, 3)[:, ::-1]), ValueError, "negative")
     assert torch.from_numpy(a[::-1].copy()).tolist() == [4.0, 3.0, 2.0, 1.0, 0.0]
-    assert torch.tensor(a[::-1]).tolist() == [4.0, 3.0, 2.0, 1.0, 0.0]  # torch.tensor copies: fine
+    check_raises(lambda: torch.tensor(a[::-1]), ValueError, "negative")  # torch.tensor and as_tensor too
+    check_raises(lambda: torch.as_tensor(a[::-1]), ValueError, "negative")
 
 
 def test_row47_strides_not_multiple_of_itemsize():

@@ -40,15 +40,39 @@ def test_no_crash(expr):
     assert rc == 0 and "alive" in out, f"{expr}: exit {rc}\n{out}"
 
 
-def test_numpy_array_operands_are_tensors():
+def test_numpy_array_operands_as_torch():
+    # torch's operators turn arrays away and numpy computes `t op arr` (numpy's dtype, bool results as uint8);
+    # reflected operators but `/`, orderings and the methods raise TypeError; == compares, != is identity
     t = torch.tensor([1.0, 2.0])
     r = t * np.array([1.0, 2.0])
     assert isinstance(r, torch.Tensor) and r.dtype == torch.float64
     np.testing.assert_array_equal(r.numpy(), [1.0, 4.0])
-    r = np.array([3.0, 4.0]) - t  # numpy defers to the reflected operator
-    assert isinstance(r, torch.Tensor)
-    np.testing.assert_array_equal(r.numpy(), [2.0, 2.0])
-    np.testing.assert_array_equal((t.int() + np.array([1, 2], dtype=np.int32)).numpy(), [2, 4])
+    assert (t + np.array(2.0, dtype=np.float32)).dtype == torch.float32
+    assert (t.long() / np.array([2, 4])).dtype == torch.float64
+    assert (torch.ones(2, dtype=torch.bool) * np.array([True, False])).dtype == torch.uint8
+    np.testing.assert_array_equal((t.long() // np.array([0, 2])).numpy(), [0, 1])  # numpy: x // 0 == 0
+    np.testing.assert_array_equal((np.array([2.0, 4.0]) / t).numpy(), [2.0, 2.0])  # t.reciprocal() * arr
+    assert (t == np.array([1.0, 3.0])).tolist() == [True, False] and (t != np.array([1.0, 3.0])) is True
+    assert (t.long() & np.array([3, 3])).tolist() == [1, 2]
+    for expr in (lambda: np.array([3.0, 4.0]) - t, lambda: np.array([3.0, 4.0]) + t, lambda: t < np.array([1.0]),
+                 lambda: t.add(np.array([1.0, 2.0])), lambda: torch.eq(t, np.array([1.0, 2.0])),
+                 lambda: t & np.array([1, 2]), lambda: torch.ones(2, dtype=torch.bool) - np.array([True, False])):
+        check_raises(expr, TypeError)
+    check_raises(lambda: t + np.ones(3), ValueError)  # numpy's broadcasting error
+    check_raises(lambda: t.long() ** np.array([-1, 2]), ValueError, "Integers to negative integer powers")
+    check_raises(lambda: torch.tensor([1.0, 2.0], requires_grad=True) * np.array([1.0, 2.0]), RuntimeError,
+                 "Can't call numpy() on Tensor that requires grad")
+    u = t.clone()
+    u += np.array([1.0, 1.0])  # Python falls back to u = u + arr
+    assert u.dtype == torch.float64 and t.tolist() == [1.0, 2.0]
+
+
+def test_tensor_of_numpy_items_keeps_their_dtype():
+    a = np.arange(6.0).reshape(2, 3)
+    assert torch.tensor([a[0], a[1]]).dtype == torch.float64
+    assert torch.tensor([np.int32(1), 2]).dtype == torch.int64 and torch.tensor([np.float32(1.0), 2]).dtype == \
+        torch.float32
+    check_raises(lambda: torch.tensor(a[:, ::-1]), ValueError, "negative")  # torch: no negative strides
 
 
 def test_numpy_arrays_are_not_numbers():

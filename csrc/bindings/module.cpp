@@ -185,12 +185,6 @@ Shape to_shape(py::handle h) {
   }
 }
 
-// A numpy array as the other operand of an arithmetic operator, copied into a tensor (torch's operators
-// accept arrays; numpy's own operators then defer to ours through __array_priority__).
-Tensor tensor_operand(py::handle h) {
-  return tg::clone(from_numpy(py::module_::import("numpy").attr("ascontiguousarray")(h)));
-}
-
 // An op's scalar parameters (its registry entry's `params`): None, or a sequence of numbers.
 OpParams op_params(py::handle h, const char* name) {
   OpParams p;
@@ -213,7 +207,6 @@ Tensor binary_tensors(BinaryOpId op, const Tensor& a, const Tensor& b, bool refl
 void bind_nn(py::module_& m);  // bindings/nn.cpp: convolution, pooling, softmax and losses
 void bind_dlpack(py::module_& m);  // bindings/dlpack.cpp: to_dlpack / from_dlpack capsules
 void bind_linalg(py::module_& m);  // bindings/linalg.cpp: the CPU-only CTC loss and SVD
-void bind_cuda(py::module_& m);  // bindings/cuda.cpp: streams, events, pinned memory, counters
 void bind_cuda(py::module_& m);  // bindings/cuda.cpp: streams, events, pinned memory, counters
 
 PYBIND11_MODULE(_C, m) {
@@ -352,7 +345,8 @@ PYBIND11_MODULE(_C, m) {
   m.def(#name, [](const Tensor& a, py::handle b, bool reflected, py::handle out, py::handle params) { \
     OpParams p = op_params(params, #name);                                                            \
     if (py::isinstance<TensorImpl>(b)) return binary_tensors(BinaryOpId::name, a, b.cast<Tensor>(), reflected, out, p); \
-    if (py::isinstance<py::array>(b)) return binary_tensors(BinaryOpId::name, a, tensor_operand(b), reflected, out, p); \
+    if (py::isinstance<py::array>(b))  /* torch's functions and methods take no array (its operators: tensor.py) */ \
+      throw TypeError(#name "(): argument 'other' (position 1) must be Tensor, not numpy.ndarray");   \
     Scalar s = to_scalar(b, #name);                                                                   \
     Tensor o = opt_tensor(out);                                                                       \
     ReleaseGil nogil(a->numel());                                                                     \
@@ -509,6 +503,5 @@ PYBIND11_MODULE(_C, m) {
   bind_nn(m);
   bind_dlpack(m);
   bind_linalg(m);
-  bind_cuda(m);
   bind_cuda(m);
 }

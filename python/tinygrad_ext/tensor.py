@@ -97,7 +97,7 @@ def _bitwise(cfn, reflected=False, operator=None):
     """&, |, ^ and bitwise_and/or/xor: bool and integer tensors (the core rejects floats, as torch)."""
     def method(self, other):
         if operator is not None and isinstance(other, np.ndarray):
-            return NotImplemented  # (torch's operators turn arrays away; numpy defers back: TypeError)
+            return _ndarray_operator(self, other, operator)
         return _wrap(cfn(self._impl, other, True) if reflected else
                      cfn(self._impl, other._impl if isinstance(other, Tensor) else other))
     return method
@@ -114,14 +114,21 @@ def _ndarray_operator(self, arr, operator):
     asks numpy, which computes with the tensor as an array and wraps the result back. Computed here in the core
     with numpy's rules: numpy's result dtype (true division of integers: float64), a bool result as uint8
     (torch's __array_wrap__), integer // and % by 0 give 0, numpy's errors (ValueError for shapes, a tensor that
-    requires grad cannot become an array). `==` compares as tensors and `!=` is Python's identity fallback; the
-    reflected operators but `/` and the ordering comparisons are declined (Python raises its TypeError)."""
+    requires grad cannot become an array). `==` and `&`/`|`/`^` (integers) convert the array as torch does, `!=`
+    is Python's identity fallback; the reflected operators but `/` and the ordering comparisons are declined
+    (Python raises its TypeError)."""
     if operator == "eq":
         return self == from_numpy(arr)
     if operator == "ne":
         return True
     if operator == "rtruediv":  # torch's arr / t is t.reciprocal() * arr
         return _ndarray_operator(self.reciprocal(), arr, "mul")
+    if operator in ("and", "or", "xor"):  # torch converts the array; integer and bool tensors only
+        other = from_numpy(arr)
+        if self.dtype.is_floating_point or other.dtype.is_floating_point:
+            symbol = {"and": "&", "or": "|", "xor": "^"}[operator]
+            raise TypeError(f"unsupported operand type(s) for {symbol}: 'Tensor' and 'numpy.ndarray'")
+        return getattr(Tensor, f"bitwise_{operator}")(self, other)
     if operator not in _NUMPY_COMPUTED:
         return NotImplemented
     if self.requires_grad:
@@ -135,8 +142,7 @@ def _ndarray_operator(self, arr, operator):
     if operator == "sub" and dt.kind == "b":
         raise TypeError("numpy boolean subtract, the `-` operator, is not supported, use the bitwise_xor, the `^` "
                         "operator, or the logical_xor function instead.")
-    b = from_numpy(np.ascontiguousarray(arr))
-    b = b.to(_dtype.from_numpy_dtype(dt))
+    b = from_numpy(arr.copy(order="C")).to(_dtype.from_numpy_dtype(dt))
     a = self.to(b.dtype)
     if operator == "matmul":
         try:
@@ -1836,6 +1842,15 @@ def _infer_np(data, dtype=None):
                 raise RuntimeError(f"value cannot be converted to type {dtype.name} without overflow")
         with np.errstate(over="ignore"):  # 1e39 as float32 is inf, as in torch
             return arr.astype(dtype.name)
+    if isinstance(data, (list, tuple)) and any(isinstance(x, (np.ndarray, np.generic)) for x in data):
+        # numpy arrays and scalars in a list keep their dtype, promoted with the other items' (torch's inference)
+        dts = [_dtype.from_numpy_dtype((x if isinstance(x, (np.ndarray, np.generic)) else _infer_np(x)).dtype)
+               for x in data]
+        if None not in dts:
+            out = dts[0]
+            for d in dts[1:]:
+                out = _dtype.BY_ID[_C.promote_types(out.id, d.id)]
+            return arr.astype(out.name)
     if arr.dtype.kind == "f" and not typed:
         arr = arr.astype(_dtype.get_default_dtype().name)
     elif arr.dtype.kind in "iu" and arr.dtype != np.uint8 and not typed:
@@ -1855,6 +1870,8 @@ def tensor(data, dtype=None, device=None, requires_grad=False, pin_memory=False)
     else:
         if isinstance(data, (list, tuple)) and any(isinstance(x, Tensor) for x in data):
             data = [x.tolist() if isinstance(x, Tensor) else x for x in data]
+        if isinstance(data, np.ndarray) and min(data.strides, default=0) < 0:
+            from_numpy(data)  # torch's ValueError for negative strides (it does not copy them either)
         arr = _infer_np(data, dtype)
         if not arr.flags.c_contiguous:  # (np.ascontiguousarray would turn a 0-d array into 1-d)
             arr = np.ascontiguousarray(arr)

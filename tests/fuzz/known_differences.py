@@ -105,12 +105,6 @@ KNOWN = [
     Known("index", EXC + VALUE, lambda f: "zero_dim_index_0" in f.call.tags,
           "t[0] on a 0-d tensor returns the value with a DeprecationWarning (RELIABILITY.md row 20, 2017 code)",
           False),
-    Known("numpy", ANY, lambda f: bool({"numpy_array_operand", "numpy_scalar_operand"} & f.call.tags),
-          "numpy arrays/scalars as operands: torch sends them through numpy's ufunc machinery (numpy promotion, "
-          "float64 results, TypeError for t < array and array * t); ours converts them to tensors", False),
-    Known("numpy", EXC, lambda f: _op(f, "tensor_np", "as_tensor") and "negative_stride" in f.call.tags,
-          "tensor()/as_tensor() of a negative-stride array copy it; torch raises ValueError (RELIABILITY.md row "
-          "46: same ValueError or copy)", False),
     Known("numpy", ANY, lambda f: "noncanonical_bool" in f.call.tags,
           "from_numpy of a bool array holding bytes other than 0/1 raises ValueError; torch reinterprets the "
           "bytes (undefined behaviour in its kernels)", False),
