@@ -50,6 +50,15 @@ def state(step):
     return [t.detach().numpy().copy() for t in found] + [t.grad.numpy().copy() for t in found if t.grad is not None]
 
 
+def warm(fn, *args):
+    """Calls fn until its plan replays (a step is recorded until two consecutive calls agree)."""
+    for _ in range(5):
+        fn(*args)
+        if fn.stats.fused_calls:
+            return
+    raise AssertionError(f"no plan replayed: {fn.stats}")
+
+
 @pytest.mark.parametrize("name", list(WORKLOADS))
 def test_compiled_training_step_gives_the_eager_losses(name):
     eager, _, eager_step = run(name, False)
@@ -63,7 +72,8 @@ def test_compiled_training_step_gives_the_eager_losses(name):
         np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)
     st = fn.stats
     assert st.graph_breaks == 0 and st.plans == 1, st
-    assert st.fused_calls == 98 and st.eager_calls == 2  # recorded on the first two calls, then replayed
+    # recorded until two consecutive calls agree (the first creates gradients and optimizer state), then replayed
+    assert st.fused_calls >= 97 and st.fused_calls + st.eager_calls == 100
     assert 0 < st.plan_calls <= st.recorded_calls
 
 
@@ -88,28 +98,27 @@ def test_training_step_plans_fuse_elementwise_chains():
 def test_replay_builds_no_autograd_graph(monkeypatch):
     step, _ = WORKLOADS["optim_sgd"]()
     compiled = torch.compile(step)
-    compiled(), compiled()
+    warm(compiled)
     calls = []
     run_backward = engine._run
     monkeypatch.setattr(engine, "_run", lambda *a, **k: calls.append(1) or run_backward(*a, **k))
     loss = compiled()
     assert calls == [] and loss.grad_fn is None and not loss.requires_grad
-    assert compiled.stats.fused_calls == 1
+    assert compiled.stats.fused_calls == 2
 
 
 def test_replay_without_a_compiler_gives_the_same_losses(monkeypatch):
     eager, _, _ = run("optim_sgd", False, steps=10)
     monkeypatch.setenv("TG_NO_CXX", "1")  # no fused kernels: the plan keeps the eager calls
     compiled, fn, _ = run("optim_sgd", True, steps=10)
-    assert compiled == eager and fn.stats.fused_kernels == 0 and fn.stats.fused_calls == 8
+    assert compiled == eager and fn.stats.fused_kernels == 0 and fn.stats.fused_calls >= 7
 
 
 def test_guards_record_again_when_captured_state_changes():
     torch.manual_seed(0)
     step, _ = WORKLOADS["optim_sgd"]()
     compiled = torch.compile(step)
-    for _ in range(3):
-        compiled()
+    warm(compiled)
     cells = dict(zip(step.__code__.co_freevars, step.__closure__))
     model, opt = cells["model"].cell_contents, cells["opt"].cell_contents
     assert compiled.stats.plans == 1
@@ -120,8 +129,12 @@ def test_guards_record_again_when_captured_state_changes():
     assert compiled.stats.guard_misses == 1
     g = w.grad.clone()
     np.testing.assert_allclose(w.detach().numpy(), (before - 1e-3 * g).numpy(), rtol=1e-6, atol=1e-7)
-    compiled()
-    assert compiled.stats.plans == 2 and compiled.stats.fused_calls == 2
+    replays = compiled.stats.fused_calls
+    warm_calls = 0
+    while compiled.stats.fused_calls == replays:  # recorded again until two calls agree
+        compiled()
+        warm_calls += 1
+    assert compiled.stats.plans == 2 and warm_calls <= 2
     w.data = w.detach().clone()  # a parameter's storage replaced: the plan's guard on it fails
     compiled()
     assert compiled.stats.guard_misses == 2
@@ -137,7 +150,7 @@ def test_arguments_are_bound_by_position_and_guarded_by_shape():
     batches.append((torch.randn(2, 3, 32, 32), torch.randint(0, 10, (2,))))  # another shape: another guard set
     for xb, yb in batches:
         np.testing.assert_allclose(compiled(xb, yb).item(), eager_step(xb, yb).item(), rtol=1e-5)
-    assert compiled.stats.fused_calls == 2 and len(compiled.stats.as_dict()) > 0
+    assert compiled.stats.fused_calls == 1 and compiled.stats.guard_misses == 1
 
 
 def test_data_dependent_steps_break_with_one_warning():
@@ -258,7 +271,7 @@ def test_optimizer_steps_reading_values():
         return [fn().item() for _ in range(10)], fn
     eager, _ = losses(False)
     compiled, fn = losses(True)
-    assert compiled == eager and fn.stats.opaque_steps == 1 and fn.stats.fused_calls == 8
+    assert compiled == eager and fn.stats.opaque_steps == 1 and fn.stats.fused_calls >= 7
 
 
 def test_a_non_contiguous_argument_records_again():
@@ -273,9 +286,7 @@ def test_a_non_contiguous_argument_records_again():
         return loss
     f = torch.compile(step)
     x = torch.randn(6, 6)
-    for _ in range(3):
-        f(x)
-    assert f.stats.fused_calls == 1
+    warm(f, x)
     before = w.detach().clone()
     xt = x.t()  # the same shape, another layout: the plan's guard on the arguments' strides fails
     got = f(xt).item()
@@ -283,3 +294,32 @@ def test_a_non_contiguous_argument_records_again():
     ref = ((xt.mm(w2) - 1.0) * 0.5 + xt).pow(2).sum()
     assert f.stats.guard_misses == 1
     np.testing.assert_allclose(got, ref.item(), rtol=1e-5)
+
+
+def test_a_step_whose_python_state_changes_every_call_runs_eagerly():
+    def losses(compiled, rebind):
+        torch.manual_seed(0)
+        model = torch.nn.Linear(4, 2)
+        opt = torch.optim.SGD(model.parameters(), lr=0.1)
+        sched = torch.optim.lr_scheduler.StepLR(opt, step_size=1, gamma=0.9)
+        data = {"x": torch.randn(8, 4)}
+
+        def step():
+            opt.zero_grad()
+            loss = model(data["x"]).pow(2).mean()
+            loss.backward()
+            opt.step()
+            if rebind:
+                data["x"] = data["x"] * 0.5  # a new tensor read from Python state at every call
+            else:
+                sched.step()  # the learning rate, a constant of the recorded calls, changes every call
+            return loss
+        fn = torch.compile(step, recompile_limit=3) if compiled else step
+        return [fn().item() for _ in range(8)], fn
+
+    for rebind in (False, True):
+        eager, _ = losses(False, rebind)
+        with pytest.warns(UserWarning, match="changed in each of 3 recorded calls"):
+            compiled, fn = losses(True, rebind)
+        np.testing.assert_allclose(compiled, eager, rtol=1e-6)
+        assert fn.stats.fused_calls == 0 and fn.stats.graph_breaks == 1

@@ -241,13 +241,14 @@ class _Graph:
 
 
 class _Steps:
-    """One guard set's whole-step state (_plan): the first call records to find graph breaks (its plan is not
-    used: first calls create optimizer state and gradients), the second records the plan, later ones replay it."""
+    """One guard set's whole-step state (_plan): calls run eagerly while recorded until two consecutive recordings
+    agree (_plan.signature: first calls create optimizer state and gradients), then the plan of the latest one
+    replays."""
 
-    __slots__ = ("calls", "plan", "records")
+    __slots__ = ("calls", "plan", "records", "last")
 
     def __init__(self):
-        self.calls, self.plan, self.records = 0, None, 0
+        self.calls, self.plan, self.records, self.last = 0, None, 0, None  # last: (signature, its Recorder)
 
 
 # graph breaks of the elementwise trace that a whole-step plan cannot lift either (values read by Python)
@@ -305,6 +306,10 @@ class _Compiled:
         state.calls += 1
         if state.records >= self.limit:
             self.stats.eager_calls += 1
+            self._break(f"the step's core calls, their numbers or the tensors it reads changed in each of "
+                        f"{self.limit} recorded calls (Python state changing every call: a learning rate set inside "
+                        "the step, data made in Python, a tensor rebound)")
+            self.graphs[key] = None
             return self.fn(*args, **kwargs)
         state.records += 1
         self.stats.traces += 1
@@ -318,8 +323,11 @@ class _Compiled:
             self.graphs[key] = None
             self._break(str(e))
             return result
-        if state.calls > 1:  # (the first call's plan saw the state before its first step)
-            state.plan = plan
+        sig = _plan.signature(rec, flat)
+        agreed = state.last is not None and state.last[0] == sig
+        state.last = (sig, rec)  # (the Recorder keeps the ids in the signature alive)
+        if agreed:
+            state.plan, state.last = plan, (sig, rec)
             st = self.stats
             st.plans += 1
             st.fused_kernels += plan.stats["fused_kernels"]

@@ -391,6 +391,47 @@ class Recorder:
         return False
 
 
+# ------------------------------------------------------------------------------------------ agreement of two runs
+def signature(rec, arg_tensors):
+    """What must not change from one call of a step to the next for a plan of it to be right: the core calls in
+    order, their numbers, arrays and shapes, the arguments by position and every other tensor read by identity.
+    Two consecutive recordings with equal signatures make a plan (state created on first calls, such as optimizer
+    moments, is past; a learning rate changed inside the step, data made in Python or a tensor rebound from call
+    to call never agree)."""
+    args = {id(_IMPL.__get__(t)): i for i, t in enumerate(arg_tensors)}
+    produced = set()
+
+    def sig(a):
+        if isinstance(a, _IMPL_TYPE):
+            if id(a) in args:
+                return ("arg", args[id(a)], a.shape, a.dtype)
+            return ("T", a.shape, a.dtype) if id(a) in produced else ("X", id(a), a.shape, a.dtype)
+        if isinstance(a, Scalar):
+            return ("S", repr(a.node))
+        if isinstance(a, float):
+            return ("F", repr(a))
+        if isinstance(a, (list, tuple)):
+            return tuple(sig(v) for v in a)
+        if a is None or isinstance(a, (bool, int, str)):
+            return a
+        if hasattr(a, "tobytes") and hasattr(a, "dtype"):  # a numpy array handed to the core
+            return ("A", str(a.dtype), getattr(a, "shape", None), a.tobytes())
+        return ("O", type(a).__name__, id(a))
+
+    out = []
+    for e in rec.log:
+        if e[0] == "_setgrad":
+            out.append(("G", id(e[1]), None if e[2] is None else sig(e[2])))
+        elif e[0] == "_opaque_step":
+            out.append(("O", id(e[1])))
+        else:
+            out.append((e[0], sig(e[2]), sig(tuple(sorted(e[3].items())))))
+            for o in (e[4] if isinstance(e[4], (tuple, list)) else (e[4],)):
+                if isinstance(o, _IMPL_TYPE):
+                    produced.add(id(o))
+    return out
+
+
 # ------------------------------------------------------------------------------------------ the plan
 class Plan:
     """A recorded step as straight-line core calls. `run(arg_impls)` replays it, or returns None when a captured
