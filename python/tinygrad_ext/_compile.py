@@ -9,16 +9,17 @@ Two ways to compile a call, chosen per guard set (argument shapes, dtypes, devic
    becomes one fused kernel (`_fusion.Chain`: generated C++ over the eager functors, so results equal the eager
    ones bitwise); later calls only check the guards and call the kernels.
 2. Anything else (matmuls, nn layers, `loss.backward()`, `optimizer.step()`, a step over captured weights): a
-   whole-step plan (`_plan`). The first call runs eagerly while recording its core calls (to find graph breaks),
-   the second records the plan (the first one created gradients and optimizer state), later calls replay it: one
-   generated function of straight-line `_C` calls with elementwise chains fused, no autograd graph built, the
-   gradients set as the eager step sets them. A captured tensor's storage, the gradients read, the optimizers'
+   whole-step plan (`_plan`). Calls run eagerly while their core calls are recorded, until two consecutive
+   recordings agree (the same calls, numbers and tensors read: the first call creates gradients and optimizer
+   state), usually from the fourth call on the plan replays: one generated function of straight-line `_C` calls
+   with elementwise chains fused, no autograd graph built, the gradients set as the eager step sets them. A captured tensor's storage, the gradients read, the optimizers'
    settings and the arguments' layouts are the plan's own guards: a change records it again.
 
 A graph break runs that guard set eagerly, with one warning naming what broke it (or, with fullgraph=True, a
 RuntimeError): a tensor's value read in Python (`.item()`, `if tensor:`) outside an optimizer's step, Python's
 `random` module (the tutorial's DynamicNet), a value-dependent shape (nonzero), a returned tensor that requires
-grad when the step runs no backward (its backward would run outside), an assignment to `.data` inside the step.
+grad when the step runs no backward (its backward would run outside), an assignment to `.data` inside the step,
+recordings that never agree (a learning rate changed inside the step, data made in Python, a rebound tensor).
 An optimizer reading its step count from a tensor (Adam) is replayed with that number read again and the scalars
 derived from it recomputed. A guard miss records again, up to `recompile_limit` (8, torch's default) guard sets
 per function (and 8 plans per guard set); beyond it, calls run eagerly.
