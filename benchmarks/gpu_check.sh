@@ -199,7 +199,7 @@ SANITIZER_TESTS=(
   "tests/test_cuda_runtime.py::test_tiled_cumsum_of_few_long_rows_matches_the_cpu[shape3--1-dtype0]"
   "tests/test_cuda_runtime.py::test_softmax_of_few_long_rows_matches_the_cpu[dtype0-shape1--1-True]"
   "tests/test_cuda_runtime.py::test_record_stream_defers_reuse"
-  "tests/test_cuda_runtime.py::test_depthwise_conv2d_matches_the_cpu[dtype0-6-2-3-2-1-1-False]"
+  "tests/test_cuda_runtime.py::test_grouped_conv2d_matches_the_cpu[dtype0-12-3-6-3-2-2-2-False]"
 )
 SANITIZER_SUMMARY='grep -E "ERROR SUMMARY|RACECHECK SUMMARY" "$1" | tail -1; grep -E "[0-9]+ (passed|failed|errors?|skipped|deselected).* in [0-9.]+s" "$1" | tail -1; grep -E "Device not supported|Target application returned an error" "$1" | head -2'
 printf '%s\n' "${SANITIZER_TESTS[@]}" > "$WORK/sanitizer_tests.txt"

@@ -384,15 +384,17 @@ def test_softmax_of_few_long_rows_matches_the_cpu(log, shape, dim, dtype):
 
 
 @cuda
-@pytest.mark.parametrize("C, mult, k, stride, padding, dilation, bias", [
-    (8, 1, 3, 1, 1, 1, True), (6, 2, 3, 2, 1, 1, False), (4, 1, 5, 1, 2, 2, True), (3, 3, 2, 2, 0, 1, True)])
+@pytest.mark.parametrize("C, G, O, k, stride, padding, dilation, bias", [
+    (8, 8, 8, 3, 1, 1, 1, True), (6, 6, 12, 3, 2, 1, 1, False), (4, 4, 4, 5, 1, 2, 2, True), (3, 3, 9, 2, 2, 0, 1, True),
+    (8, 4, 12, 3, 1, 1, 1, True), (12, 3, 6, 3, 2, 2, 2, False), (32, 2, 4, 3, 1, 1, 1, True)])
 @pytest.mark.parametrize("dtype", [torch.float32, torch.float64])
-def test_depthwise_conv2d_matches_the_cpu(C, mult, k, stride, padding, dilation, bias, dtype):
-    # groups == in_channels: the direct depthwise kernels (forward, input and weight gradients)
+def test_grouped_conv2d_matches_the_cpu(C, G, O, k, stride, padding, dilation, bias, dtype):
+    # few input channels per group (depthwise: one): the direct kernels (forward, input and weight gradients);
+    # the last case (16 channels x 3 x 3 per group) keeps the GEMMs
     rng = np.random.default_rng(4)
     x = rng.standard_normal((5, C, 17, 13))
-    w = rng.standard_normal((C * mult, 1, k, k))
-    b = rng.standard_normal(C * mult) if bias else None
+    w = rng.standard_normal((O, C // G, k, k))
+    b = rng.standard_normal(O) if bias else None
     out = None
 
     def run(device):
@@ -400,7 +402,7 @@ def test_depthwise_conv2d_matches_the_cpu(C, mult, k, stride, padding, dilation,
         xt = torch.from_numpy(x).to(dtype).to(device).requires_grad_()
         wt = torch.from_numpy(w).to(dtype).to(device).requires_grad_()
         bt = torch.from_numpy(b).to(dtype).to(device).requires_grad_() if bias else None
-        y = torch.nn.functional.conv2d(xt, wt, bt, stride=stride, padding=padding, dilation=dilation, groups=C)
+        y = torch.nn.functional.conv2d(xt, wt, bt, stride=stride, padding=padding, dilation=dilation, groups=G)
         if out is None:
             out = rng.standard_normal(tuple(y.shape))
         y.backward(torch.from_numpy(out).to(dtype).to(device))

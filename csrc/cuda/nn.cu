@@ -175,31 +175,35 @@ __global__ void __launch_bounds__(kThreads)
   }
 }
 
-// ----------------------------------------------------- depthwise convolution
-// One input channel per group (C == G; Og = O / G output channels read each
-// channel): the GEMM per (image, group) would be a launch per channel per
-// image, each far too small to fill the GPU, so these run directly:
-// forward and input gradient a thread per output / input element (taps in
+// ------------------------------------------------ grouped convolution, direct
+// Groups with few input channels each (depthwise: one; Cg * kh * kw <= 64):
+// the GEMM per (image, group) would be a launch per group per image, each far
+// too small to fill the GPU, so these run directly: forward and input
+// gradient a thread per output / input element (channels, then taps in
 // (ki, kj) order), weight gradient a block per weight element reducing over
 // (n, oh, ow) in a fixed tree.
+constexpr int64_t kMaxDirectK = 64;  // Cg * kh * kw of the direct kernels
+
 template <class T>
 __global__ void __launch_bounds__(kThreads)
-    depthwise_forward_kernel(const __grid_constant__ ConvShape s, const T* x, const T* w, const T* b, T* y) {
-  const int64_t P = s.OH * s.OW, Og = s.O / s.G, total = s.N * s.O * P;
+    grouped_forward_kernel(const __grid_constant__ ConvShape s, const T* x, const T* w, const T* b, T* y) {
+  const int64_t P = s.OH * s.OW, Cg = s.C / s.G, Og = s.O / s.G, total = s.N * s.O * P;
   for (int64_t i = global_thread(); i < total; i += grid_threads()) {
     int64_t q, p, n, o, oh, ow;
     divmod(i, P, q, p);
     divmod(q, s.O, n, o);
     divmod(p, s.OW, oh, ow);
-    const T* xc = x + (n * s.C + o / Og) * s.H * s.W;
-    const T* wo = w + o * s.kh * s.kw;
     T acc = T(0);
-    for (int64_t ki = 0; ki < s.kh; ++ki) {
-      const int64_t ih = oh * s.sh - s.ph + ki * s.dh;
-      if (ih < 0 || ih >= s.H) continue;
-      for (int64_t kj = 0; kj < s.kw; ++kj) {
-        const int64_t iw = ow * s.sw - s.pw + kj * s.dw;
-        if (iw >= 0 && iw < s.W) acc = fma(wo[ki * s.kw + kj], xc[ih * s.W + iw], acc);
+    for (int64_t ci = 0; ci < Cg; ++ci) {
+      const T* xc = x + (n * s.C + (o / Og) * Cg + ci) * s.H * s.W;
+      const T* wc = w + (o * Cg + ci) * s.kh * s.kw;
+      for (int64_t ki = 0; ki < s.kh; ++ki) {
+        const int64_t ih = oh * s.sh - s.ph + ki * s.dh;
+        if (ih < 0 || ih >= s.H) continue;
+        for (int64_t kj = 0; kj < s.kw; ++kj) {
+          const int64_t iw = ow * s.sw - s.pw + kj * s.dw;
+          if (iw >= 0 && iw < s.W) acc = fma(wc[ki * s.kw + kj], xc[ih * s.W + iw], acc);
+        }
       }
     }
     y[i] = b ? acc + b[o] : acc;
@@ -208,17 +212,18 @@ __global__ void __launch_bounds__(kThreads)
 
 template <class T>
 __global__ void __launch_bounds__(kThreads)
-    depthwise_backward_input_kernel(const __grid_constant__ ConvShape s, const T* gy, const T* w, T* gx) {
-  const int64_t P = s.OH * s.OW, Og = s.O / s.G, total = s.N * s.C * s.H * s.W;
+    grouped_backward_input_kernel(const __grid_constant__ ConvShape s, const T* gy, const T* w, T* gx) {
+  const int64_t P = s.OH * s.OW, Cg = s.C / s.G, Og = s.O / s.G, total = s.N * s.C * s.H * s.W;
   for (int64_t i = global_thread(); i < total; i += grid_threads()) {
     int64_t q, wi, h, n, c;
     divmod(i, s.W, q, wi);
     divmod(q, s.H, q, h);
     divmod(q, s.C, n, c);
+    const int64_t g = c / Cg, ci = c % Cg;
     T acc = T(0);
-    for (int64_t o = c * Og; o < (c + 1) * Og; ++o) {
+    for (int64_t o = g * Og; o < (g + 1) * Og; ++o) {
       const T* gyo = gy + (n * s.O + o) * P;
-      const T* wo = w + o * s.kh * s.kw;
+      const T* wc = w + (o * Cg + ci) * s.kh * s.kw;
       for (int64_t ki = 0; ki < s.kh; ++ki) {
         const int64_t th = h + s.ph - ki * s.dh;  // oh * sh for the output row reading h through tap ki
         if (th < 0) break;
@@ -227,7 +232,7 @@ __global__ void __launch_bounds__(kThreads)
           const int64_t tw = wi + s.pw - kj * s.dw;
           if (tw < 0) break;
           if (tw % s.sw != 0 || tw / s.sw >= s.OW) continue;
-          acc = fma(wo[ki * s.kw + kj], gyo[(th / s.sh) * s.OW + tw / s.sw], acc);
+          acc = fma(wc[ki * s.kw + kj], gyo[(th / s.sh) * s.OW + tw / s.sw], acc);
         }
       }
     }
@@ -237,13 +242,15 @@ __global__ void __launch_bounds__(kThreads)
 
 template <class T>
 __global__ void __launch_bounds__(kThreads)
-    depthwise_backward_weight_kernel(const __grid_constant__ ConvShape s, const T* gy, const T* x, T* gw) {
+    grouped_backward_weight_kernel(const __grid_constant__ ConvShape s, const T* gy, const T* x, T* gw) {
   __shared__ T smem[kWarps + 1];
-  const int64_t P = s.OH * s.OW, Og = s.O / s.G, taps = s.kh * s.kw;
-  for (int64_t e = blockIdx.x; e < s.O * taps; e += gridDim.x) {  // uniform per block
-    int64_t o, t, ki, kj;
-    divmod(e, taps, o, t);
+  const int64_t P = s.OH * s.OW, Cg = s.C / s.G, Og = s.O / s.G, taps = s.kh * s.kw;
+  for (int64_t e = blockIdx.x; e < s.O * Cg * taps; e += gridDim.x) {  // uniform per block
+    int64_t oc, t, o, ci, ki, kj;
+    divmod(e, taps, oc, t);
+    divmod(oc, Cg, o, ci);
     divmod(t, s.kw, ki, kj);
+    const int64_t c = (o / Og) * Cg + ci;
     T acc = T(0);
     for (int64_t j = threadIdx.x; j < s.N * P; j += kThreads) {
       int64_t n, p, oh, ow;
@@ -251,7 +258,7 @@ __global__ void __launch_bounds__(kThreads)
       divmod(p, s.OW, oh, ow);
       const int64_t ih = oh * s.sh - s.ph + ki * s.dh, iw = ow * s.sw - s.pw + kj * s.dw;
       if (ih >= 0 && ih < s.H && iw >= 0 && iw < s.W)
-        acc = fma(gy[(n * s.O + o) * P + p], x[(n * s.C + o / Og) * s.H * s.W + ih * s.W + iw], acc);
+        acc = fma(gy[(n * s.O + o) * P + p], x[(n * s.C + c) * s.H * s.W + ih * s.W + iw], acc);
     }
     acc = group_allreduce(acc, kThreads, smem, AddOp{});
     if (threadIdx.x == 0) gw[e] = acc;
@@ -259,7 +266,7 @@ __global__ void __launch_bounds__(kThreads)
   }
 }
 
-bool is_depthwise(const ConvShape& s) { return s.G > 1 && s.C == s.G; }
+bool use_direct_grouped(const ConvShape& s) { return s.G > 1 && (s.C / s.G) * s.kh * s.kw <= kMaxDirectK; }
 
 // y[n, o, p] = b[o] over the whole output: the GEMMs then accumulate onto it.
 template <class T>
@@ -757,9 +764,9 @@ void conv2d_forward(const ConvShape& s, const T* x, const T* w, const T* b, T* y
   const int64_t total = s.N * s.O * P;
   if (total == 0) return;
   const int device = use_device_of(y);
-  if (is_depthwise(s)) {
-    depthwise_forward_kernel<T><<<grid_for(total, kThreads, device), kThreads, 0, current_stream()>>>(s, x, w, b, y);
-    TG_CUDA_CHECK_LAUNCH("depthwise_forward_kernel");
+  if (use_direct_grouped(s)) {
+    grouped_forward_kernel<T><<<grid_for(total, kThreads, device), kThreads, 0, current_stream()>>>(s, x, w, b, y);
+    TG_CUDA_CHECK_LAUNCH("grouped_forward_kernel");
     return;
   }
   if (b) {
@@ -788,10 +795,10 @@ void conv2d_backward_input(const ConvShape& s, const T* gy, const T* w, T* gx) {
   const int64_t Cg = s.C / s.G, Og = s.O / s.G, K = Cg * s.kh * s.kw, KC = s.C * s.kh * s.kw, P = s.OH * s.OW;
   if (s.N * s.C * s.H * s.W == 0) return;
   const int device = use_device_of(gx);
-  if (is_depthwise(s)) {
-    depthwise_backward_input_kernel<T>
+  if (use_direct_grouped(s)) {
+    grouped_backward_input_kernel<T>
         <<<grid_for(s.N * s.C * s.H * s.W, kThreads, device), kThreads, 0, current_stream()>>>(s, gy, w, gx);
-    TG_CUDA_CHECK_LAUNCH("depthwise_backward_input_kernel");
+    TG_CUDA_CHECK_LAUNCH("grouped_backward_input_kernel");
     return;
   }
   const bool pointwise = is_pointwise(s);
@@ -825,10 +832,10 @@ void conv2d_backward_weight(const ConvShape& s, const T* gy, const T* x, T* gw) 
     TG_CUDA_CHECK(cudaMemsetAsync(gw, 0, size_t(wsize) * sizeof(T), current_stream()));  // all-zero bits are +0.0
     return;
   }
-  if (is_depthwise(s)) {
-    depthwise_backward_weight_kernel<T>
+  if (use_direct_grouped(s)) {
+    grouped_backward_weight_kernel<T>
         <<<grid_for(wsize, 1, device), kThreads, 0, current_stream()>>>(s, gy, x, gw);
-    TG_CUDA_CHECK_LAUNCH("depthwise_backward_weight_kernel");
+    TG_CUDA_CHECK_LAUNCH("grouped_backward_weight_kernel");
     return;
   }
   const bool pointwise = is_pointwise(s);
