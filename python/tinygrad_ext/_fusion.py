@@ -115,19 +115,28 @@ class Chain:
         """run_impls for one call site of a replayed plan, whose inputs keep their layouts from call to call (the
         plan's guards): after the first call, no layout key is computed."""
         fast = None
+        # the pointer array is kept, and a slot rewritten only when its input is another TensorImpl than last time
+        # (a TensorImpl's data pointer never changes; `last` holds them so that none is freed and its id reused)
+        last, ptrs = [], None
 
         def call(impls, out=None):
-            nonlocal fast
+            nonlocal fast, ptrs
             if fast is None:
                 result = self.run_impls(impls, out)
                 f = self._fast.get(tuple((i.dtype, i.device_type, i.shape, i.strides) for i in impls))
                 if f is not None and (out is None or (out.shape == tuple(f[1]) and out.is_contiguous)):
                     fast = f  # (else: interpreted, or written through a copy: stays on the checked path)
+                    last[:] = impls
+                    ptrs = f[4](*[i.data_ptr for i in impls])
                 return result
-            fn, shape, dtype_id, numel, ptrs = fast
+            fn, shape, dtype_id, numel, _ = fast
+            for k, i in enumerate(impls):
+                if i is not last[k]:
+                    last[k] = i
+                    ptrs[k] = i.data_ptr
             if out is None:
                 out = _C.empty(shape, dtype_id, *_CPU)
-            fn(ptrs(*[i.data_ptr for i in impls]), out.data_ptr, numel, _C.get_num_threads())
+            fn(ptrs, out.data_ptr, numel, _C.get_num_threads())
             STATS["compiled_calls"] += 1
             return out
         return call
