@@ -715,3 +715,17 @@ def test_bool_addmm_cumsum_and_uint8_smoothing_as_torch():
     assert F.cross_entropy(x, t, weight=torch.ones(3)).dtype == torch.float32
     check_raises(lambda: F.cross_entropy(x, t, weight=torch.ones(3), label_smoothing=0.5), RuntimeError,
                  "gather(): Expected dtype int32/int64 for index")
+
+
+def test_setitem_checks_in_torchs_order():
+    # the number first, then the values' shape; indices out of range only matter when something is written
+    f = torch.zeros(2, 3)
+    f[torch.tensor([7]), 4:2] = 1.0
+    f[4:2, torch.tensor([9])] = 1
+    check_raises(lambda: f.__setitem__(torch.tensor([7]), torch.ones(0)), RuntimeError,
+                 "shape mismatch: value tensor of shape [0] cannot be broadcast to indexing result of shape [1, 3]")
+    check_raises(lambda: f.__setitem__(5, 2**70), ValueError, "Overflow when unpacking long long")
+    t = torch.tensor(4, dtype=torch.uint8)
+    check_raises(lambda: t.__setitem__(slice(-1, 1), 256), RuntimeError, "without overflow")
+    check_raises(lambda: f.__setitem__(torch.tensor([7]), 1.0), IndexError, "out of bounds")
+    assert f.sum().item() == 0

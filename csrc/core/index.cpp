@@ -52,20 +52,28 @@ struct IndexPlan {
   std::vector<int64_t> strides_bytes;
 };
 
-IndexPlan plan_index(const Tensor& a, int64_t dim, const std::vector<Tensor>& indices, const char* op) {
+// The indices' broadcast shape b and the result's sizes: a's dims before `dim`, b, a's dims after the indexed ones.
+Shape index_out_sizes(const Tensor& a, int64_t dim, const std::vector<Tensor>& indices, const char* op, Shape& b) {
   int64_t k = int64_t(indices.size());
   TG_CHECK(k >= 1 && k <= 4, op, ": between 1 and 4 index tensors are supported, got ", k);
   TG_CHECK_INDEX(dim + k <= a->dim(), "too many indices for tensor of dimension ", a->dim());
-  IndexPlan p;
-  Shape b = indices[0]->sizes;
+  b = indices[0]->sizes;
   for (const Tensor& t : indices) {
     check_same_device(a, t, op);
     b = broadcast_shapes(b, t->sizes);
   }
+  Shape out(a->sizes.begin(), a->sizes.begin() + dim);
+  out.insert(out.end(), b.begin(), b.end());
+  out.insert(out.end(), a->sizes.begin() + dim + k, a->sizes.end());
+  return out;
+}
+
+IndexPlan plan_index(const Tensor& a, int64_t dim, const std::vector<Tensor>& indices, const char* op) {
+  int64_t k = int64_t(indices.size());
+  IndexPlan p;
+  Shape b;
+  p.out_sizes = index_out_sizes(a, dim, indices, op, b);
   Shape pre(a->sizes.begin(), a->sizes.begin() + dim), post(a->sizes.begin() + dim + k, a->sizes.end());
-  p.out_sizes = pre;
-  p.out_sizes.insert(p.out_sizes.end(), b.begin(), b.end());
-  p.out_sizes.insert(p.out_sizes.end(), post.begin(), post.end());
   Shape src_strides(a->strides.begin(), a->strides.begin() + dim);
   src_strides.insert(src_strides.end(), b.size(), 0);
   src_strides.insert(src_strides.end(), a->strides.begin() + dim + k, a->strides.end());
@@ -103,15 +111,22 @@ Tensor index(const Tensor& a, int64_t dim, const std::vector<Tensor>& indices) {
 
 void index_put_(const Tensor& a, int64_t dim, const std::vector<Tensor>& indices, const Tensor& values,
                 bool accumulate) {
-  IndexPlan p = plan_index(a, dim, indices, "index_put_");
+  // torch's order: the values' dtype and shape, then (only when something is written) the indices' range
+  Shape b;
+  Shape out_sizes = index_out_sizes(a, dim, indices, "index_put_", b);
   check_same_device(a, values, "index_put_");
   TG_CHECK(values->dtype == a->dtype || can_cast(values->dtype, a->dtype), "Index put requires the source and "
            "destination dtypes match, got ", type_name(a->dtype), " for the destination and ",
            type_name(values->dtype), " for the source.");
-  Shape b = broadcast_shapes(p.out_sizes, values->sizes);
-  TG_CHECK(b == p.out_sizes, "shape mismatch: value tensor of shape ", values->sizes,
-           " cannot be broadcast to indexing result of shape ", p.out_sizes);
-  if (std::count(p.out_sizes.begin(), p.out_sizes.end(), 0)) return;
+  bool fits = values->dim() <= int64_t(out_sizes.size());
+  for (int64_t i = 1; fits && i <= values->dim(); ++i) {
+    int64_t v = values->sizes[values->dim() - i];
+    fits = v == 1 || v == out_sizes[out_sizes.size() - i];
+  }
+  TG_CHECK(fits, "shape mismatch: value tensor of shape ", values->sizes,
+           " cannot be broadcast to indexing result of shape ", out_sizes);
+  if (std::count(out_sizes.begin(), out_sizes.end(), 0)) return;
+  IndexPlan p = plan_index(a, dim, indices, "index_put_");
   Tensor v = contiguous(to_dtype(values, a->dtype));
   if (v->storage == a->storage) v = clone(v);
   Tensor vexp = expand(v, p.out_sizes);

@@ -840,6 +840,10 @@ class Tensor:
                 and not isinstance(value, Tensor)):
             _C.masked_fill_(impl, key._impl, value)
             return
+        if not isinstance(value, Tensor):  # the number is converted first, as torch's (it must fit self's dtype)
+            if isinstance(value, int) and not -2**63 <= value < 2**63:
+                raise ValueError("Overflow when unpacking long long")
+            vimpl = _C.full([], value, self.dtype.id, *self.device._code)
         value_numel = value.numel() if isinstance(value, Tensor) else 1
         if isinstance(value, Tensor) and value._impl.ndim and value._impl.shape[0] == 1:
             s = value._impl.shape  # torch drops a value's leading size-1 dims before broadcasting it
@@ -851,8 +855,8 @@ class Tensor:
         target = _apply_basic_index(impl, basic) if basic is not None else impl
         if perm is not None:
             target = _C.permute(target, perm)
-        vimpl = value._impl if isinstance(value, Tensor) else \
-            _C.full([], value, self.dtype.id, *self.device._code)  # (checks that the number fits, as torch's)
+        if isinstance(value, Tensor):
+            vimpl = value._impl
         if index is None:
             _C.copy_(target, vimpl)
         else:
