@@ -323,3 +323,27 @@ def test_a_step_whose_python_state_changes_every_call_runs_eagerly():
             compiled, fn = losses(True, rebind)
         np.testing.assert_allclose(compiled, eager, rtol=1e-6)
         assert fn.stats.fused_calls == 0 and fn.stats.graph_breaks == 1
+
+
+def test_a_compiled_function_inside_a_compiled_step():
+    inner = torch.compile(lambda a, b: ((a - b) * 0.5).exp())  # an elementwise chain: one fused kernel
+
+    def losses(compiled):
+        torch.manual_seed(0)
+        w = torch.randn(5, 3, requires_grad=True)
+        x = torch.randn(4, 5)
+        f = inner if compiled else inner._torchdynamo_orig_callable
+
+        def step():
+            loss = x.mm(w).sum()
+            loss.backward()
+            with torch.no_grad():
+                g = f(w.grad, w.detach())  # recorded eagerly inside the outer step
+                w.sub_(0.01 * g)
+                w.grad.zero_()
+            return loss
+        fn = torch.compile(step) if compiled else step
+        return [fn().item() for _ in range(8)], fn
+    eager, _ = losses(False)
+    compiled, fn = losses(True)
+    assert compiled == eager and fn.stats.fused_calls >= 4

@@ -262,7 +262,7 @@ class _Compiled:
         self.stats, self.graphs, self._warned = CompileStats(), {}, set()
 
     def __call__(self, *args, **kwargs):
-        if not self.fuse:
+        if not self.fuse or _plan.recording():  # (inside another compiled step's recording: its core calls count)
             self.stats.eager_calls += 1
             return self.fn(*args, **kwargs)
         key = _guards(args, kwargs)

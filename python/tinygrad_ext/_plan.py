@@ -232,10 +232,21 @@ def _render(node, names):
 
 
 class _Dynamic:
-    """A Scalar operand of a fused chain: a 0-d tensor made from its value at every replay."""
+    """A Scalar operand of a fused chain: a 0-d tensor of the plan, filled with its value at every replay."""
 
     def __init__(self, scalar, dtype_id):
-        self.scalar, self.dtype_id = scalar, dtype_id
+        self.scalar, self.buffer = scalar, _C.full([], float.__float__(scalar), dtype_id, 0, 0)
+
+
+def recording():
+    """Whether a step is being recorded (a compiled function called inside it runs eagerly: a fused kernel's work
+    is invisible to the recorder)."""
+    return bool(_recording)
+
+
+def _filled(buffer, value):
+    _C.fill_(buffer, value)
+    return buffer
 
 
 # ------------------------------------------------------------------------------------------ recording
@@ -541,7 +552,7 @@ def build(rec, arg_tensors, result, fuse=True):
         if isinstance(a, Scalar):
             return _render(a.node, item_names)
         if isinstance(a, _Dynamic):
-            return f"FULL([], {_render(a.scalar.node, item_names)}, {a.dtype_id}, 0, 0)"
+            return f"FILLED({const(a.buffer)}, {_render(a.scalar.node, item_names)})"
         if a is None or isinstance(a, (bool, int, str)):
             return repr(a)
         if isinstance(a, float) and a == a and abs(a) != float("inf"):
@@ -601,7 +612,7 @@ def build(rec, arg_tensors, result, fuse=True):
     nargs = len(arg_tensors)
     head = "def replay(" + ", ".join([f"a{i}" for i in range(nargs)] + [f"a{i}t" for i in range(nargs)]) + "):"
     source = head + "\n" + "\n".join(lines) + "\n"
-    namespace = dict(constants, WRAP=_wrap, SETGRAD=_GRAD.__set__, SQRT=_sqrt, FULL=_C.full)
+    namespace = dict(constants, WRAP=_wrap, SETGRAD=_GRAD.__set__, SQRT=_sqrt, FILLED=_filled)
     exec(compile(source, "<tinygrad_ext.compile plan>", "exec"), namespace)  # noqa: S102 (generated from the log)
     grad_guards = []
     for t, g in rec.grad_entry.values():
