@@ -179,6 +179,10 @@ ROWS = [
     ("softmax", lambda x: _ops.Softmax.apply(x, 1, False), [X(2, 3)], True),
     ("log_softmax", lambda x: _ops.Softmax.apply(x, 0, True), [X(3, 2)], True),
     ("cross_entropy", lambda x: _ops.CrossEntropy.apply(x, _idx(1, 0, 3), None, 1, -100, 0.0), [X(3, 4)], True),
+    # (torch's CTC loss has no second derivative; its gradient goes through log_softmax, as in use)
+    ("svdvals", lambda a: torch.linalg.svdvals(a), [X(3, 2)], False),
+    ("ctc_loss", lambda x: torch.nn.functional.ctc_loss(x.log_softmax(2), torch.tensor([[1, 2], [3, 3]]), (5, 4),
+                                                        (2, 2)), [X(5, 2, 4)], False),
     ("cross_entropy_weighted_smoothed",
      lambda x: _ops.CrossEntropy.apply(x, _idx(1, 2, 3), W4, 2, 2, 0.1), [X(3, 4)], True),
     ("nll_loss", lambda x: _ops.NllLoss.apply(x, _idx(1, 0, 3), None, 1, -100), [X(3, 4)], True),
