@@ -347,3 +347,22 @@ def test_a_compiled_function_inside_a_compiled_step():
     eager, _ = losses(False)
     compiled, fn = losses(True)
     assert compiled == eager and fn.stats.fused_calls >= 4
+
+
+def test_train_and_eval_modes_are_guarded():
+    torch.manual_seed(0)
+    model = torch.nn.Sequential(torch.nn.Linear(6, 6), torch.nn.Dropout(0.5), torch.nn.Linear(6, 1))
+    x = torch.randn(8, 6)
+    f = torch.compile(model)
+    with torch.no_grad():
+        warm(f, x)
+        model.eval()  # dropout off: the plan recorded in training mode must not replay
+        np.testing.assert_array_equal(f(x).numpy(), model(x).numpy())
+        assert f.stats.guard_misses == 1
+        model.train()
+        replays = f.stats.fused_calls
+        for _ in range(6):
+            f(x)
+        assert f.stats.fused_calls > replays + 1
+        a, b = f(x), f(x)  # replayed in training mode: a fresh dropout mask at every call
+        assert not np.array_equal(a.numpy(), b.numpy())

@@ -28,6 +28,7 @@ import weakref
 from . import _C, _fusion
 from .autograd import engine
 from .autograd.grad_mode import is_grad_enabled
+from .nn.modules.module import Module
 from .optim.optimizer import Optimizer
 from .tensor import Tensor, _wrap
 
@@ -306,7 +307,7 @@ class Recorder:
     def __init__(self):
         self.log, self.owner, self.grad_entry, self.grad_set = [], {}, {}, set()
         self.broken, self.optimizers, self._depth, self._value_read_in_step = None, [], 0, False
-        self.backward_ran, self.wrapped = False, set()
+        self.backward_ran, self.wrapped, self.modules = False, set(), {}
 
     def fail(self, what):
         if self.broken is None:
@@ -371,6 +372,12 @@ class Recorder:
             setattr(_C, n, self._wrap_core(fn, n))
         self._step = Optimizer.__dict__["step"]
         Optimizer.step = self._wrap_step(self._step)
+        self._module_call, modules = Module.__dict__["__call__"], self.modules
+
+        def module_call(module, *args, **kwargs):  # the modules run, for a guard on their training flag
+            modules.setdefault(id(module), module)
+            return self._module_call(module, *args, **kwargs)
+        Module.__call__ = module_call
         self._random = {n: getattr(random, n) for n in _RANDOM}
         for n, fn in self._random.items():
             setattr(random, n, self._random_break(n, fn))
@@ -395,6 +402,7 @@ class Recorder:
         for n, fn in self._random.items():
             setattr(random, n, fn)
         Optimizer.step = self._step
+        Module.__call__ = self._module_call
         for n, fn in self._module.items():
             setattr(_C, n, fn)
         for site, fn in self._saved:
@@ -468,6 +476,9 @@ class Plan:
             return False
         for o, h in self._opt_guards:
             if _hyper(o) != h:
+                return False
+        for m, training in self._training:
+            if m.training is not training:
                 return False
         return True
 
@@ -624,6 +635,7 @@ def build(rec, arg_tensors, result, fuse=True):
     plan = Plan(lambda impls, tensors: fn(*impls, *tensors), list(guards.values()), rec.optimizers, structure, stats)
     plan._grad_guards = grad_guards
     plan._arg_strides = [_IMPL.__get__(t).strides for t in arg_tensors]
+    plan._training = [(m, m.training) for m in rec.modules.values()]
     plan.source = source
     return plan
 
