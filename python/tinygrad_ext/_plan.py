@@ -7,18 +7,24 @@ log which tensors were read and which gradients were set. The log is the step as
 autograd graph was built and walked while recording, what it computed is in the list.
 
 The plan: each call's tensor arguments become references to an earlier call's result, to the compiled function's
-tensor arguments (by position), or to a captured tensor's storage (a parameter, a gradient, an optimizer's state:
-guarded on identity, so an eager `p.data = ...` re-records). Elementwise chains (forward, gradient chains, the
-optimizer's update) become fused kernels (`_fusion.Chain`; see `fuse`). The list is generated as one Python
-function of straight-line `_C` calls (no autograd objects, no Python dispatch), which also sets the gradients the
-recorded run set (`p.grad` gets the replayed values), so eager code around the compiled step sees the same state.
+tensor arguments (by position), or to a captured tensor's storage (a parameter, a gradient, an optimizer's state).
+Values computed from constants alone are folded (`_fold`); elementwise chains (the loss, gradient chains, the
+optimizer's update, written in place) become fused kernels (`_fusion.Chain`; see `_fuse`). The list is generated
+as one Python function of straight-line `_C` calls (no autograd objects, no Python dispatch), which also sets the
+gradients the recorded run set (`p.grad` gets the replayed values), so eager code around the step sees the eager
+state. Guards (`Plan.check`): each captured tensor's storage and requires_grad, the gradients read at entry, each
+optimizer's settings, the training flag of each module run, the arguments' layouts. A plan is only made from a
+recording that agrees with the one before (`signature`).
 
 What a plan cannot hold is a graph break (`GraphBreak`): a tensor value read by Python (`.item()`, `bool()`,
-`.numpy()`), an op whose result shape depends on values (nonzero, masked_select), Python's `random` module (the
-tutorial's DynamicNet draws its depth: a plan would freeze one draw), a returned tensor that still requires grad
-(its backward runs outside), an assignment to `.data`. An optimizer whose step reads a value (Adam's step count
-through `.item()`) stays one opaque call to its own `step()` inside the plan (eager kernels, no autograd), its
-hyperparameters guarded.
+`.numpy()`) outside an optimizer's step, an op whose result shape depends on values (nonzero, masked_select),
+Python's `random` module (the tutorial's DynamicNet draws its depth: a plan would freeze one draw), a returned
+tensor that still requires grad when the step ran no backward, an assignment to `.data`, a tensor made by a core
+call the recorder did not see. Inside an optimizer's step a number read from a tensor (Adam's step count) is a
+`Scalar`: it is read again at every replay and the numbers computed from it recomputed; a step that compares or
+converts such a number stays one opaque call to its own `step()` inside the plan (eager kernels, no autograd).
+Python side effects of the step (prints, counters) happen on recorded calls only, not on replays. Recording swaps
+process-wide references: one recording at a time (not thread-safe).
 """
 import math
 import random
@@ -57,7 +63,8 @@ _sites = None
 
 def _core_sites():
     """(container, key) of every reference to a `_C` function inside the package: module globals, closure cells,
-    class attributes, dicts and lists (found once; tuples and frozen containers are listed by _frozen_sites)."""
+    class attributes, dicts and lists, also behind generated wrappers (found again when a submodule was imported
+    since; a reference held in a tuple cannot be swapped: a tensor it makes is caught in `build`)."""
     global _sites
     modules = [(n, m) for n, m in list(sys.modules.items())
                if (n == "tinygrad_ext" or n.startswith("tinygrad_ext.")) and m is not None and n != "tinygrad_ext._C"]
@@ -582,13 +589,12 @@ def build(rec, arg_tensors, result, fuse=True):
         keep.append(impl)
         produced[id(impl)] = const(impl)
     log, nfused, nfused_ops = _fuse(log, escaping) if fuse and _fusion.available() else (log, 0, 0)
-    grad_targets, item_names = {}, {}
+    item_names = {}
     for entry in log:
         kind = entry[0]
         if kind == "_setgrad":
             _, t, impl = entry
             target = f"a{arg_tensors.index(t)}t" if any(t is a for a in arg_tensors) else const(t)
-            grad_targets[id(t)] = t
             lines.append(f"    SETGRAD({target}, {'None' if impl is None else 'WRAP(' + ref(impl) + ')'})")
             continue
         if kind == "_opaque_step":
