@@ -328,7 +328,7 @@ class _Compiled:
         agreed = state.last is not None and state.last[0] == sig
         state.last = (sig, rec)  # (the Recorder keeps the ids in the signature alive)
         if agreed:
-            state.plan, state.last = plan, (sig, rec)
+            state.plan, state.last = plan, None  # (frees the recorded step's tensors; a miss records twice)
             st = self.stats
             st.plans += 1
             st.fused_kernels += plan.stats["fused_kernels"]
