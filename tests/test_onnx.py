@@ -307,3 +307,10 @@ def test_library_imports_without_onnx():
             "try:\n    import tinygrad_ext.onnx\nexcept ModuleNotFoundError as e:\n    print('refused:', e)\n")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=True).stdout
     assert "refused: tinygrad_ext.onnx needs the onnx package" in out
+
+
+def test_torch_onnx_needs_no_import():
+    # `torch.onnx.export(...)` after `import torch` alone, as in torch (loaded on first use)
+    code = "import sys, tinygrad_ext as torch; assert 'tinygrad_ext.onnx' not in sys.modules; print(torch.onnx.export)"
+    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert r.returncode == 0 and "function export" in r.stdout, r.stderr

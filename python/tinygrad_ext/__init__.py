@@ -3,6 +3,7 @@
     import tinygrad_ext as torch
 """
 import builtins as _builtins
+import importlib as _importlib
 
 from . import _C
 from . import _dtype, _registry
@@ -211,3 +212,11 @@ _install_aliases(Tensor, "Tensor.")
 _complete_docs(globals(), "torch.", Tensor, globals())  # own __name__ and a docstring for every public function
 _complete_docs(vars(nn.functional), "torch.nn.functional.", Tensor, globals())
 _complete_docs(Tensor, "Tensor.", Tensor, globals())
+
+
+def __getattr__(name):
+    """torch.onnx without `import torch.onnx`, as in torch: loaded on first use (it imports the onnx package,
+    which takes longer to import than this library)."""
+    if name == "onnx":
+        return _importlib.import_module(".onnx", __name__)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
