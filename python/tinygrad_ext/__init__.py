@@ -203,6 +203,8 @@ from ._generator import Generator  # noqa: E402
 from . import utils, vision  # noqa: E402
 from .utils.dlpack import from_dlpack  # noqa: E402
 from . import distributed  # noqa: E402
+from . import amp  # noqa: E402
+from .amp import autocast, get_autocast_dtype, is_autocast_enabled  # noqa: E402
 from ._docs import complete as _complete_docs  # noqa: E402
 from ._arg_aliases import install as _install_aliases  # noqa: E402
 

@@ -22,6 +22,8 @@ class Parameter(Tensor):
     def __repr__(self):
         return "Parameter containing:\n" + super().__repr__()
 
+    __str__ = __repr__  # print(param) shows it too, as torch's
+
     def __deepcopy__(self, memo):
         if id(self) in memo:
             return memo[id(self)]
