@@ -110,10 +110,15 @@ class Op(Function):
 
 
 # ------------------------------------------------------------------ binary
+def _shapes(a, b):
+    """The operands' shapes (None for a number), for summing a broadcast gradient back."""
+    return (a._impl.shape if isinstance(a, Tensor) else None, b._impl.shape if isinstance(b, Tensor) else None)
+
+
 class Add(Op):
     @staticmethod
     def forward(ctx, a, b):
-        ctx.shapes = (getattr(a, "shape", None), getattr(b, "shape", None))
+        ctx.shapes = _shapes(a, b)
         if hasattr(a, "_impl"):
             return _C.add(a._impl, _impl(b))
         return _C.add(b._impl, a, True)
@@ -128,7 +133,7 @@ class Add(Op):
 class Sub(Op):
     @staticmethod
     def forward(ctx, a, b):
-        ctx.shapes = (getattr(a, "shape", None), getattr(b, "shape", None))
+        ctx.shapes = _shapes(a, b)
         if hasattr(a, "_impl"):
             return _C.sub(a._impl, _impl(b))
         return _C.sub(b._impl, a, True)
