@@ -253,7 +253,7 @@ def test_optimizer_steps_reading_values():
     # it recomputed, so its update is fused, not replayed as one opaque call
     _, fn, _ = run("optim_adam", True, steps=3)
     assert fn.stats.opaque_steps == 0 and fn.stats.fused_kernels >= 12
-    # a step deciding on a value it read is replayed as one call to its own step() (no autograd, eager kernels)
+    # a step deciding on a value it read is replayed as one call to its own update (no autograd, eager kernels)
 
     def losses(compiled):
         torch.manual_seed(0)
@@ -366,3 +366,16 @@ def test_train_and_eval_modes_are_guarded():
         assert f.stats.fused_calls > replays + 1
         a, b = f(x), f(x)  # replayed in training mode: a fresh dropout mask at every call
         assert not np.array_equal(a.numpy(), b.numpy())
+
+
+def test_a_learning_rate_changed_between_calls_keeps_the_step_compiled():
+    torch.manual_seed(0)
+    step, _ = WORKLOADS["optim_sgd"]()
+    opt = dict(zip(step.__code__.co_freevars, step.__closure__))["opt"].cell_contents
+    sched = torch.optim.lr_scheduler.StepLR(opt, step_size=1, gamma=0.5)
+    compiled = torch.compile(step)
+    for epoch in range(12):  # more epochs than the recompile limit: each one records its plan again
+        for _ in range(4):
+            compiled()
+        sched.step()
+    assert compiled.stats.graph_breaks == 0 and compiled.stats.plans == 12 and compiled.stats.fused_calls >= 12

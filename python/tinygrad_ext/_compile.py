@@ -328,7 +328,9 @@ class _Compiled:
         agreed = state.last is not None and state.last[0] == sig
         state.last = (sig, rec)  # (the Recorder keeps the ids in the signature alive)
         if agreed:
-            state.plan, state.last = plan, None  # (frees the recorded step's tensors; a miss records twice)
+            # (frees the recorded step's tensors; a guard miss records twice; the limit counts recordings without a
+            # plan, so a learning rate changed once per epoch outside the step keeps being compiled)
+            state.plan, state.last, state.records = plan, None, 0
             st = self.stats
             st.plans += 1
             st.fused_kernels += plan.stats["fused_kernels"]

@@ -22,7 +22,7 @@ Python's `random` module (the tutorial's DynamicNet draws its depth: a plan woul
 tensor that still requires grad when the step ran no backward, an assignment to `.data`, a tensor made by a core
 call the recorder did not see. Inside an optimizer's step a number read from a tensor (Adam's step count) is a
 `Scalar`: it is read again at every replay and the numbers computed from it recomputed; a step that compares or
-converts such a number stays one opaque call to its own `step()` inside the plan (eager kernels, no autograd).
+converts such a number stays one opaque call to its update of the group (`_run_update`) inside the plan (eager kernels, no autograd).
 Python side effects of the step (prints, counters) happen on recorded calls only, not on replays. Recording swaps
 process-wide references: one recording at a time (not thread-safe).
 """
@@ -33,7 +33,7 @@ import weakref
 
 from . import _C, _fusion
 from .autograd import engine
-from .autograd.grad_mode import is_grad_enabled
+from .autograd.grad_mode import is_grad_enabled, no_grad
 from .nn.modules.module import Module
 from .optim.optimizer import Optimizer
 from .tensor import Tensor, _wrap
@@ -246,6 +246,12 @@ class _Dynamic:
         self.scalar, self.buffer = scalar, _C.full([], float.__float__(scalar), dtype_id, 0, 0)
 
 
+def _run_update(opt, group):
+    """An optimizer's update of one group, as its step() runs it (an opaque part of a plan)."""
+    with no_grad():
+        opt._update_group(group)
+
+
 def recording():
     """Whether a step is being recorded (a compiled function called inside it runs eagerly: a fused kernel's work
     is invisible to the recorder)."""
@@ -313,7 +319,7 @@ class Recorder:
 
     def __init__(self):
         self.log, self.owner, self.grad_entry, self.grad_set = [], {}, {}, set()
-        self.broken, self.optimizers, self._depth, self._value_read_in_step = None, [], 0, False
+        self.broken, self.optimizers, self._depth, self._value_read_in_step = None, {}, 0, False
         self.backward_ran, self.wrapped, self.modules = False, set(), {}
 
     def fail(self, what):
@@ -343,26 +349,27 @@ class Recorder:
         else:
             self.fail("control flow on a value read from a tensor")
 
-    def _wrap_step(self, step):
+    def _wrap_update(self, update):
+        """An optimizer class's _update_group while recording (reached from step() however step is wrapped, e.g. by
+        an LR scheduler): the optimizer is guarded on its settings; a group update that reads a value and decides
+        on it is replayed as one call (_run_update)."""
         rec = self
 
-        def recorded_step(opt, *args, **kwargs):
-            if args or kwargs:
-                rec.fail("optimizer.step(closure) (the closure runs the model again)")
+        def recorded_update(opt, group):
             if rec._depth:
-                return step(opt, *args, **kwargs)
+                return update(opt, group)
             rec._depth += 1
             rec._value_read_in_step = False
             start = len(rec.log)
             try:
-                return step(opt, *args, **kwargs)
+                return update(opt, group)
             finally:
                 rec._depth -= 1
-                rec.optimizers.append(opt)
-                if rec._value_read_in_step:  # replayed as one call to its own step()
+                rec.optimizers.setdefault(id(opt), opt)
+                if rec._value_read_in_step:
                     del rec.log[start:]
-                    rec.log.append(("_opaque_step", opt))
-        return recorded_step
+                    rec.log.append(("_opaque_step", opt, group))
+        return recorded_update
 
     def _random_break(self, name, fn):
         def call(*args, **kwargs):
@@ -377,8 +384,14 @@ class Recorder:
             _set(site, self._wrap_core(fn, _CORE[id(fn)]))
         for n, fn in self._module.items():
             setattr(_C, n, self._wrap_core(fn, n))
-        self._step = Optimizer.__dict__["step"]
-        Optimizer.step = self._wrap_step(self._step)
+        classes, self._updates = [Optimizer], []
+        while classes:
+            cls = classes.pop()
+            classes.extend(cls.__subclasses__())
+            if "_update_group" in cls.__dict__:
+                self._updates.append((cls, cls.__dict__["_update_group"]))
+        for cls, fn in self._updates:
+            cls._update_group = self._wrap_update(fn)
         self._module_call, modules = Module.__dict__["__call__"], self.modules
 
         def module_call(module, *args, **kwargs):  # the modules run, for a guard on their training flag
@@ -408,7 +421,8 @@ class Recorder:
         engine._run = self._engine_run
         for n, fn in self._random.items():
             setattr(random, n, fn)
-        Optimizer.step = self._step
+        for cls, fn in self._updates:
+            cls._update_group = fn
         Module.__call__ = self._module_call
         for n, fn in self._module.items():
             setattr(_C, n, fn)
@@ -449,7 +463,7 @@ def signature(rec, arg_tensors):
         if e[0] == "_setgrad":
             out.append(("G", id(e[1]), None if e[2] is None else sig(e[2])))
         elif e[0] == "_opaque_step":
-            out.append(("O", id(e[1])))
+            out.append(("O", id(e[1]), id(e[2])))
         else:
             out.append((e[0], sig(e[2]), sig(tuple(sorted(e[3].items())))))
             for o in (e[4] if isinstance(e[4], (tuple, list)) else (e[4],)):
@@ -598,7 +612,7 @@ def build(rec, arg_tensors, result, fuse=True):
             lines.append(f"    SETGRAD({target}, {'None' if impl is None else 'WRAP(' + ref(impl) + ')'})")
             continue
         if kind == "_opaque_step":
-            lines.append(f"    {const(entry[1])}.step()")
+            lines.append(f"    UPDATE({const(entry[1])}, {const(entry[2])})")
             ncalls += 1
             continue
         name, fn, args, kwargs, out = entry
@@ -629,7 +643,7 @@ def build(rec, arg_tensors, result, fuse=True):
     nargs = len(arg_tensors)
     head = "def replay(" + ", ".join([f"a{i}" for i in range(nargs)] + [f"a{i}t" for i in range(nargs)]) + "):"
     source = head + "\n" + "\n".join(lines) + "\n"
-    namespace = dict(constants, WRAP=_wrap, SETGRAD=_GRAD.__set__, SQRT=_sqrt, FILLED=_filled)
+    namespace = dict(constants, WRAP=_wrap, SETGRAD=_GRAD.__set__, SQRT=_sqrt, FILLED=_filled, UPDATE=_run_update)
     exec(compile(source, "<tinygrad_ext.compile plan>", "exec"), namespace)  # noqa: S102 (generated from the log)
     grad_guards = []
     for t, g in rec.grad_entry.values():
@@ -638,7 +652,8 @@ def build(rec, arg_tensors, result, fuse=True):
     stats = {"recorded_calls": sum(1 for e in rec.log if e[0] not in ("_setgrad",)), "plan_calls": ncalls,
              "fused_kernels": nfused, "fused_ops": nfused_ops, "opaque_steps": sum(e[0] == "_opaque_step" for e in log)}
     fn = namespace["replay"]
-    plan = Plan(lambda impls, tensors: fn(*impls, *tensors), list(guards.values()), rec.optimizers, structure, stats)
+    plan = Plan(lambda impls, tensors: fn(*impls, *tensors), list(guards.values()), list(rec.optimizers.values()), structure,
+                stats)
     plan._grad_guards = grad_guards
     plan._arg_strides = [_IMPL.__get__(t).strides for t in arg_tensors]
     plan._training = [(m, m.training) for m in rec.modules.values()]
