@@ -22,7 +22,8 @@ Python's `random` module (the tutorial's DynamicNet draws its depth: a plan woul
 tensor that still requires grad when the step ran no backward, an assignment to `.data`, a tensor made by a core
 call the recorder did not see. Inside an optimizer's step a number read from a tensor (Adam's step count) is a
 `Scalar`: it is read again at every replay and the numbers computed from it recomputed; a step that compares or
-converts such a number stays one opaque call to its update of the group (`_run_update`) inside the plan (eager kernels, no autograd).
+converts such a number stays one opaque call to its update of the group (`_run_update`) inside the plan (eager
+kernels, no autograd).
 Python side effects of the step (prints, counters) happen on recorded calls only, not on replays. Recording swaps
 process-wide references: one recording at a time (not thread-safe).
 """
