@@ -12,8 +12,9 @@ Two ways to compile a call, chosen per guard set (argument shapes, dtypes, devic
    whole-step plan (`_plan`). Calls run eagerly while their core calls are recorded, until two consecutive
    recordings agree (the same calls, numbers and tensors read: the first call creates gradients and optimizer
    state), usually from the fourth call on the plan replays: one generated function of straight-line `_C` calls
-   with elementwise chains fused, no autograd graph built, the gradients set as the eager step sets them. A captured tensor's storage, the gradients read, the optimizers'
-   settings and the arguments' layouts are the plan's own guards: a change records it again.
+   with elementwise chains fused, no autograd graph built, the gradients set as the eager step sets them. A
+   captured tensor's storage, the gradients read, the optimizers' settings, the modules' training flags and the
+   arguments' layouts are the plan's own guards: a change records it again.
 
 A graph break runs that guard set eagerly, with one warning naming what broke it (or, with fullgraph=True, a
 RuntimeError): a tensor's value read in Python (`.item()`, `if tensor:`) outside an optimizer's step, Python's

@@ -181,7 +181,8 @@ def _escaping(name):
     return method
 
 
-for _name in ("__eq__", "__ne__", "__lt__", "__le__", "__gt__", "__ge__", "__float__", "__int__", "__index__", "__round__", "__trunc__", "__floor__", "__ceil__", "__abs__",
+for _name in ("__eq__", "__ne__", "__lt__", "__le__", "__gt__", "__ge__", "__float__", "__int__", "__index__",
+              "__round__", "__trunc__", "__floor__", "__ceil__", "__abs__",
               "__mod__", "__rmod__", "__floordiv__", "__rfloordiv__", "__divmod__", "__rdivmod__"):
     if hasattr(float, _name):
         setattr(Scalar, _name, _escaping(_name))
@@ -653,8 +654,8 @@ def build(rec, arg_tensors, result, fuse=True):
     stats = {"recorded_calls": sum(1 for e in rec.log if e[0] not in ("_setgrad",)), "plan_calls": ncalls,
              "fused_kernels": nfused, "fused_ops": nfused_ops, "opaque_steps": sum(e[0] == "_opaque_step" for e in log)}
     fn = namespace["replay"]
-    plan = Plan(lambda impls, tensors: fn(*impls, *tensors), list(guards.values()), list(rec.optimizers.values()), structure,
-                stats)
+    plan = Plan(lambda impls, tensors: fn(*impls, *tensors), list(guards.values()), list(rec.optimizers.values()),
+                structure, stats)
     plan._grad_guards = grad_guards
     plan._arg_strides = [_IMPL.__get__(t).strides for t in arg_tensors]
     plan._training = [(m, m.training) for m in rec.modules.values()]
