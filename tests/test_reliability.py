@@ -729,3 +729,10 @@ def test_setitem_checks_in_torchs_order():
     check_raises(lambda: t.__setitem__(slice(-1, 1), 256), RuntimeError, "without overflow")
     check_raises(lambda: f.__setitem__(torch.tensor([7]), 1.0), IndexError, "out of bounds")
     assert f.sum().item() == 0
+
+
+def test_getitem_with_an_empty_result_checks_no_index_range():
+    a = torch.arange(30).reshape(3, 5, 2)
+    assert a[0, torch.tensor([[-3, 3], [-6, -6]]), 2:1:3, ...].shape == (2, 2, 0, 2)  # as torch: nothing is read
+    assert torch.zeros(2, 0)[torch.tensor([5])].shape == (1, 0)
+    check_raises(lambda: a[torch.tensor([9])], IndexError, "out of bounds")

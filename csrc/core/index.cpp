@@ -101,9 +101,11 @@ ElementwiseIter iter_with(const Tensor& out, const Tensor& src, const std::vecto
 }  // namespace
 
 Tensor index(const Tensor& a, int64_t dim, const std::vector<Tensor>& indices) {
+  Shape b;  // an empty result reads nothing: the indices' range is not checked (torch's)
+  Shape out_sizes = index_out_sizes(a, dim, indices, "index", b);
+  if (std::count(out_sizes.begin(), out_sizes.end(), 0)) return empty(out_sizes, a->dtype, a->device());
   IndexPlan p = plan_index(a, dim, indices, "index");
   Tensor out = empty(p.out_sizes, a->dtype, a->device());
-  if (out->numel() == 0) return out;
   ElementwiseIter it = iter_with(out, p.src, p.indices);
   TG_ON_DEVICE(a->device(), index_get, it, int(p.indices.size()), p.strides_bytes.data());
   return out;
