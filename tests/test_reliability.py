@@ -736,3 +736,14 @@ def test_getitem_with_an_empty_result_checks_no_index_range():
     assert a[0, torch.tensor([[-3, 3], [-6, -6]]), 2:1:3, ...].shape == (2, 2, 0)  # as torch: nothing is read
     assert torch.zeros(2, 0)[torch.tensor([5])].shape == (1, 0)
     check_raises(lambda: a[torch.tensor([9])], IndexError, "out of bounds")
+
+
+@pytest.mark.parametrize("name", ["sum", "amax", "logsumexp", "any", "count_nonzero", "nanmean", "var", "std",
+                                  "nansum", "var_mean"])
+def test_reduction_dims_checked_in_torchs_order(name):
+    # sum-like reductions check every dim's range first, var/std/nansum each dim's range and repeats in turn
+    x = torch.ones(2, 3, 4, 5)
+    fn = getattr(torch, name)
+    in_turn = name in ("var", "std", "nansum", "var_mean")
+    check_raises(lambda: fn(x, (0, 2, -4, 5)), RuntimeError if in_turn else IndexError)
+    check_raises(lambda: fn(x, (-4, -4, -4, -5)), RuntimeError if in_turn else IndexError)

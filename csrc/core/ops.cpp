@@ -691,8 +691,8 @@ DimPlan plan_reduction(const Tensor& a, Shape dims, bool keepdim, const char* na
   int64_t nd = a->dim();
   TG_CHECK(nd <= kMaxTensorDims, name, ": only tensors with up to ", kMaxTensorDims, " dims are supported");
   std::vector<bool> red(std::max<int64_t>(nd, 1), dims.empty());
-  for (int64_t d : dims) {
-    int64_t w = wrap_dim(d, nd);
+  for (int64_t& d : dims) d = wrap_dim(d, nd);  // every dim's range first, then repeats (torch's make_dim_mask)
+  for (int64_t w : dims) {
     TG_CHECK(!red[w], "dim ", w, " appears multiple times in the list of dims");
     red[w] = true;
   }

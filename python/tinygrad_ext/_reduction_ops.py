@@ -9,7 +9,7 @@ import collections
 import math
 
 from . import _C, _dtype
-from .tensor import Tensor, _bool_scan, _dims_arg, _needs_grad, _wrap, arange, cat, full, maximum, where, zeros
+from .tensor import Tensor, _bool_scan, _check_dims_in_turn, _dims_arg, _needs_grad, _wrap, arange, cat, full, maximum, where, zeros
 
 
 def _return_type(name, fields):
@@ -338,6 +338,7 @@ def logsumexp(input, dim, keepdim=False):
 
 
 def nansum(input, dim=None, keepdim=False, *, dtype=None):
+    _check_dims_in_turn(_dims_arg(dim), input.dim())
     x = input.masked_fill(input.isnan(), 0) if input.dtype.is_floating_point else input
     return x.sum(dim, keepdim, dtype=dtype)
 
@@ -347,7 +348,8 @@ def nanmean(input, dim=None, keepdim=False, *, dtype=None):
     if not x.dtype.is_floating_point:
         raise RuntimeError(f"nanmean(): expected input to have floating point or complex dtype but got "
                            f"{x.dtype._legacy[:-6]}")
-    return nansum(x, dim, keepdim) / (~x.isnan()).sum(_dims_arg(dim), keepdim)
+    count = (~x.isnan()).sum(_dims_arg(dim), keepdim)  # (first: torch checks the dims as sum does)
+    return nansum(x, dim, keepdim) / count
 
 
 def var_mean(input, dim=None, unbiased=None, keepdim=False, *, correction=None):

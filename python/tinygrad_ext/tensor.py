@@ -1238,6 +1238,7 @@ class Tensor:
         dims = _dims_arg(dim)
         if dims and not self._impl.ndim:  # a 0-d tensor has the one dim 0 (or -1): reduce it all
             dims = [_C.wrap_dim(d, 0) for d in dims] and []
+        _check_dims_in_turn(dims, self._impl.ndim)
         n = _reduced_count(self.shape, dims)
         if n - correction <= 0:
             warnings.warn(f"{_name}(): degrees of freedom is <= 0. Correction should be strictly less than the "
@@ -1466,6 +1467,16 @@ def _to_device_non_blocking(impl, dev):
         _C.empty(list(src.shape), src.dtype, *dev._code)
     _C.copy_non_blocking_(out, src)
     return out
+
+
+def _check_dims_in_turn(dims, ndim):
+    """torch's var/std/nansum check each dim's range and repeats in turn (sum/amax/...: every range first)."""
+    seen = set()
+    for d in dims or ():
+        w = _C.wrap_dim(d, ndim)
+        if w in seen:
+            raise RuntimeError(f"dim {w} appears multiple times in the list of dims")
+        seen.add(w)
 
 
 def _bool_scan(t, dim, name):
