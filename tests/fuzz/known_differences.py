@@ -47,6 +47,11 @@ def _empty_input(f):
     return any(t.arr.size == 0 for t in f.call.inputs.values())
 
 
+def _constant_input(f, name="a"):
+    t = f.call.inputs.get(name)
+    return t is not None and t.arr.size > 1 and bool(np.all(t.arr == t.arr.flat[0]))
+
+
 CLAMP = ("clamp", "clamp_", "clip")
 
 KNOWN = [
@@ -65,6 +70,9 @@ KNOWN = [
           "tensors of up to 64 dims work as torch's, but a kernel walks at most 16 dims after merging the "
           "back-to-back ones (csrc/core/iterator.h): more than 16 that do not merge raise RuntimeError naming the "
           "fix (.contiguous()); torch walks any rank (README: deliberate differences)", False),
+    Known("reduce", VALUE + GRAD, lambda f: _op(f, "var", "std", "var_mean", "std_mean") and _constant_input(f),
+          "var/std of a constant float32 slice: ours is exactly 0 (two passes, an exact mean), torch's Welford "
+          "leaves ~1e-8 of rounding noise and so a finite gradient where ours is 0 (README: deliberate)", False),
     Known("conv_pool", VALUE, lambda f: _op(f, "conv2d") and _nonfinite_inputs(f, skip=("a",)) and
           "padding" in f.call.body,
           "conv2d with inf/NaN weights and zero padding: ours multiplies the padding's zeros by the weights "
