@@ -249,18 +249,28 @@ inline void transpose4(__m256d r[4]) {
 // this many steps ahead explicitly. Prefetches past the end are harmless.
 constexpr int64_t kPrefetchSteps = 8;
 
+// Two floats at p as lanes 0, 1 (one 8-byte move). NOTE: through
+// _mm_loadl_epi64/_mm_storel_epi64, whose pointer types allow any alignment:
+// _mm_load_sd/_mm_store_sd dereference a double*, undefined (UBSan reports
+// it) when p is only float-aligned.
+inline __m128 load_two(const float* p) {
+  return _mm_castsi128_ps(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(p)));
+}
+inline void store_two(float* p, __m128 v) {
+  _mm_storel_epi64(reinterpret_cast<__m128i*>(p), _mm_castps_si128(v));
+}
+
 // The first n (8, 6 or 4) floats at p; never touches p[n..8).
 inline __m256 load_lanes(const float* p, int n) {
   if (n == 8) return _mm256_loadu_ps(p);
-  const __m128 hi = n == 6 ? _mm_castpd_ps(_mm_load_sd(reinterpret_cast<const double*>(p + 4)))
-                           : _mm_setzero_ps();
+  const __m128 hi = n == 6 ? load_two(p + 4) : _mm_setzero_ps();
   return _mm256_insertf128_ps(_mm256_castps128_ps256(_mm_loadu_ps(p)), hi, 1);
 }
 
 inline void store_lanes(float* p, __m256 v, int n) {
   if (n == 8) return _mm256_storeu_ps(p, v);
   _mm_storeu_ps(p, _mm256_castps256_ps128(v));
-  if (n == 6) _mm_store_sd(reinterpret_cast<double*>(p + 4), _mm_castps_pd(_mm256_extractf128_ps(v, 1)));
+  if (n == 6) store_two(p + 4, _mm256_extractf128_ps(v, 1));
 }
 
 // Vectorized full-panel packing; returns the number of steps done (a multiple
@@ -527,11 +537,10 @@ void micro_kernel_f32_6x16(int64_t kc, const float* __restrict a, int64_t a_rs,
         __m128 hi = _mm256_extractf128_ps(t[j], 1);  // rows 4, 5 in lanes 0, 1
         if (acc) {
           lo = _mm_add_ps(lo, _mm_loadu_ps(cj));
-          hi = _mm_add_ps(hi, _mm_castpd_ps(_mm_load_sd(
-                                  reinterpret_cast<const double*>(cj + 4))));
+          hi = _mm_add_ps(hi, load_two(cj + 4));
         }
         _mm_storeu_ps(cj, lo);
-        _mm_store_sd(reinterpret_cast<double*>(cj + 4), _mm_castps_pd(hi));
+        store_two(cj + 4, hi);
       }
     }
     return;

@@ -1,31 +1,21 @@
-// Standalone correctness test and benchmark for csrc/cpu/gemm.cpp and
-// csrc/cpu/parallel.cpp. Not part of the library build.
-//
-/* Build, from csrc/cpu. gemm.cpp is compiled six times: the three production
-   ISA copies, plus three test-mode copies (-DTG_GEMM_TEST_MODE: tiny cache
-   blocks and no direct-loop shortcut, so small shapes exercise every blocking
-   loop and edge path of the packed code). FLAGS mirrors the CMake build.
-
-   FLAGS="-O3 -std=c++17 -fno-math-errno -fno-trapping-math"
-   AVX512="-mavx2 -mfma -mavx512f -mavx512dq -mavx512bw -mavx512vl -mprefer-vector-width=512"
-   for t in "" _t; do
-     T=${t:+-DTG_GEMM_TEST_MODE}
-     g++ $FLAGS $T -DTG_ISA=base$t -c gemm.cpp -o /tmp/g_base$t.o
-     g++ $FLAGS $T -DTG_ISA=avx2$t -mavx2 -mfma -c gemm.cpp -o /tmp/g_avx2$t.o
-     g++ $FLAGS $T -DTG_ISA=avx512$t $AVX512 -c gemm.cpp -o /tmp/g_avx512$t.o
-   done
-   g++ $FLAGS -c parallel.cpp -o /tmp/parallel.o
-   g++ $FLAGS gemm_test_main.cpp /tmp/g_*.o /tmp/parallel.o -pthread -o /tmp/gemm_test
-*/
-// Run:
-//   /tmp/gemm_test test            correctness (all ISA copies, float+double)
-//   /tmp/gemm_test bench [--numpy] [--rounds R] [--only MxNxK]
+// Correctness test and benchmark for csrc/cpu/gemm.cpp and csrc/cpu/parallel.cpp.
+// Not part of the library build: tests/cpp/CMakeLists.txt builds it (gemm.cpp
+// compiled six times: the three production ISA copies, plus three test-mode
+// copies, -DTG_GEMM_TEST_MODE: tiny cache blocks and no direct-loop shortcut,
+// so small shapes exercise every blocking loop and edge path of the packed
+// code) and CTest runs `gemm_test test --quick`; tests/test_cpp_gemm.py does
+// both in the suite. By hand:
+//   cmake -S tests/cpp -B build/cpp-tests && cmake --build build/cpp-tests
+// Run (G=build/cpp-tests/gemm_test):
+//   $G test [--quick]              correctness (all ISA copies, float+double;
+//                                  --quick: see run_correctness)
+//   $G bench [--numpy] [--rounds R] [--only MxNxK]
 //                                  GFLOP/s on 1 and 2 threads (float32); with
 //                                  --numpy also times numpy (OpenBLAS) in
 //                                  python3 child processes started with
 //                                  OPENBLAS_NUM_THREADS=1 / =2, interleaved
 //                                  with our trials (R rounds, default 10)
-//   /tmp/gemm_test                 both, with --numpy
+//   $G                             both, with --numpy
 #include <algorithm>
 #include <atomic>
 #include <chrono>
@@ -219,8 +209,10 @@ bool check_case(GemmFn<T> fn, int64_t M, int64_t N, int64_t K, int la,
   return true;
 }
 
+// quick (tests/test_cpp_gemm.py): threads 1 and 2, and the larger shapes up to 1M multiply-adds in the 8
+// row/column-major layouts without padding; the exhaustive small-shape sweep is the same.
 template <class T>
-int run_correctness(const char* tname) {
+int run_correctness(const char* tname, bool quick) {
   int failures = 0;
   long long cases = 0;
   struct Shape {
@@ -240,6 +232,7 @@ int run_correctness(const char* tname) {
 
   for (const auto& impl : impls<T>()) {
     for (int threads : {1, 2, 3}) {
+      if (quick && threads == 3) continue;
       tg::cpu::set_num_threads(threads);
       long long before_fail = failures;
       auto run = [&](const Shape& s, bool exhaustive) {
@@ -255,12 +248,14 @@ int run_correctness(const char* tname) {
           if (exhaustive && !plain && (s.M * 31 + s.N * 7 + s.K + tr) % 5)
             continue;
           if (!exhaustive && reversed && tr % 4 != 3) continue;
+          if (quick && !exhaustive && !plain) continue;
           for (int acc = 0; acc < 2; ++acc) {
             // Exhaustive small shapes: alternate padding; larger shapes get
             // both.
             for (int64_t pad : {int64_t(0), int64_t(3)}) {
               if (exhaustive && pad != ((s.M + s.N + s.K + tr) & 1 ? 3 : 0))
                 continue;
+              if (quick && !exhaustive && pad) continue;
               ++cases;
               std::string why;
               if (!check_case<T>(impl.fn, s.M, s.N, s.K, la, lb, lc, pad,
@@ -280,7 +275,8 @@ int run_correctness(const char* tname) {
       // The exhaustive sweep is single-threaded-sized anyway; run it once.
       if (threads == 1)
         for (const auto& s : shapes) run(s, true);
-      for (const auto& s : larger) run(s, false);
+      for (const auto& s : larger)
+        if (!quick || s.M * s.N * s.K <= 1000000) run(s, false);
       std::printf("  %-6s %-6s threads=%d: %s\n", tname, impl.name, threads,
                   failures == before_fail ? "ok" : "FAILED");
     }
@@ -582,7 +578,9 @@ int main(int argc, char** argv) {
   bool with_numpy = mode == "all";
   int rounds = 10;
   std::string only;
+  bool quick = false;
   for (int i = 2; i < argc; ++i) {
+    if (std::string(argv[i]) == "--quick") quick = true;
     if (std::string(argv[i]) == "--only" && i + 1 < argc) only = argv[++i];
     if (std::string(argv[i]) == "--numpy") with_numpy = true;
     if (std::string(argv[i]) == "--rounds" && i + 1 < argc)
@@ -591,8 +589,8 @@ int main(int argc, char** argv) {
   int failures = 0;
   if (mode == "test" || mode == "all") {
     failures += run_parallel_tests();
-    failures += run_correctness<float>("float");
-    failures += run_correctness<double>("double");
+    failures += run_correctness<float>("float", quick);
+    failures += run_correctness<double>("double", quick);
     std::printf("correctness: %s\n", failures ? "FAILED" : "all passed");
   }
   if (mode == "bench" || mode == "all") run_bench(with_numpy, rounds, only);
