@@ -77,7 +77,8 @@ def test_log_probs_grad_is_torchs_form():
     lp = log_softmax(logits(2))
     lpt = torch.tensor(lp, requires_grad=True)
     F.ctc_loss(lpt, torch.tensor(TARGETS), INPUT_LENGTHS, TARGET_LENGTHS, reduction="sum").backward()
-    expect = central_difference(lambda v: ref_loss(v, TARGETS, INPUT_LENGTHS, TARGET_LENGTHS, 0, "sum"), lp) + np.exp(lp)
+    expect = (central_difference(lambda v: ref_loss(v, TARGETS, INPUT_LENGTHS, TARGET_LENGTHS, 0, "sum"), lp)
+              + np.exp(lp))
     for n, length in enumerate(INPUT_LENGTHS):
         expect[length:, n] = 0
     np.testing.assert_allclose(lpt.grad.numpy(), expect, rtol=1e-5, atol=1e-7)

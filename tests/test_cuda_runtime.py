@@ -330,8 +330,8 @@ def test_vector_gemm_paths_match_the_cpu(M, K, N, layout):
     got = torch.addmm(bias.cuda(), ta.cuda(), tb.cuda()).cpu().numpy()  # accumulate into C
     np.testing.assert_allclose(got, want + 1, rtol=1e-4, atol=1e-3 * np.sqrt(K))
     w = rng.standard_normal((K, N))  # float64 too
-    np.testing.assert_allclose((torch.from_numpy(a.astype(np.float64)).cuda() @ torch.from_numpy(w).cuda()).cpu().numpy(),
-                               a.astype(np.float64) @ w, rtol=1e-10, atol=1e-10)
+    got = torch.from_numpy(a.astype(np.float64)).cuda() @ torch.from_numpy(w).cuda()
+    np.testing.assert_allclose(got.cpu().numpy(), a.astype(np.float64) @ w, rtol=1e-10, atol=1e-10)
 
 
 @cuda
@@ -385,7 +385,8 @@ def test_softmax_of_few_long_rows_matches_the_cpu(log, shape, dim, dtype):
 
 @cuda
 @pytest.mark.parametrize("C, G, O, k, stride, padding, dilation, bias", [
-    (8, 8, 8, 3, 1, 1, 1, True), (6, 6, 12, 3, 2, 1, 1, False), (4, 4, 4, 5, 1, 2, 2, True), (3, 3, 9, 2, 2, 0, 1, True),
+    (8, 8, 8, 3, 1, 1, 1, True), (6, 6, 12, 3, 2, 1, 1, False), (4, 4, 4, 5, 1, 2, 2, True),
+    (3, 3, 9, 2, 2, 0, 1, True),
     (8, 4, 12, 3, 1, 1, 1, True), (12, 3, 6, 3, 2, 2, 2, False), (32, 2, 4, 3, 1, 1, 1, True)])
 @pytest.mark.parametrize("dtype", [torch.float32, torch.float64])
 def test_grouped_conv2d_matches_the_cpu(C, G, O, k, stride, padding, dilation, bias, dtype):

@@ -9,7 +9,8 @@ import collections
 import math
 
 from . import _C, _dtype
-from .tensor import Tensor, _bool_scan, _check_dims_in_turn, _dims_arg, _needs_grad, _wrap, arange, cat, full, maximum, where, zeros
+from .tensor import (Tensor, _bool_scan, _check_dims_in_turn, _dims_arg, _needs_grad, _wrap, arange, cat, full, maximum,
+                     where, zeros)
 
 
 def _return_type(name, fields):

@@ -169,7 +169,8 @@ def memory_summary(device=None, abbreviated=False):
     lines += [f"|{' ' + name:<31}|{' ' + _format_size(cur):<21}|{' ' + _format_size(peak):<21}|"
               for name, cur, peak in rows]
     lines.append("|" + "-" * width + "|")
-    lines.append(f"|{' cudaMalloc calls: ' + str(c['cuda_malloc']) + '    cudaFree calls: ' + str(c['cuda_free']):<{width}}|")
+    calls = f" cudaMalloc calls: {c['cuda_malloc']}    cudaFree calls: {c['cuda_free']}"
+    lines.append(f"|{calls:<{width}}|")
     lines.append(f"|{' host synchronizations: ' + str(c['host_syncs']):<{width}}|")
     lines.append("|" + "=" * width + "|")
     return "\n".join(lines) + "\n"
