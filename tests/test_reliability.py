@@ -747,3 +747,12 @@ def test_reduction_dims_checked_in_torchs_order(name):
     in_turn = name in ("var", "std", "nansum", "var_mean")
     check_raises(lambda: fn(x, (0, 2, -4, 5)), RuntimeError if in_turn else IndexError)
     check_raises(lambda: fn(x, (-4, -4, -4, -5)), RuntimeError if in_turn else IndexError)
+
+
+def test_clamp_with_a_nan_bound_and_clamp_min_max():
+    a = torch.tensor([0.5, 3.0])
+    assert all(math.isnan(v) for v in a.clamp(1e300, math.nan).tolist())  # NaN: no range check, as torch
+    check_raises(lambda: a.clamp(1e300), RuntimeError, "without overflow")
+    assert torch.clamp_min(a, 1.0).tolist() == [1.0, 3.0] and a.clamp_max(torch.tensor([1.0, 4.0])).tolist() == \
+        [0.5, 3.0]
+    assert a.clamp_min_(2.0) is a and a.tolist() == [2.0, 3.0] and a.clamp_max_(2.5).tolist() == [2.0, 2.5]

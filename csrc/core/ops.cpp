@@ -613,8 +613,11 @@ Tensor clamp(const Tensor& a, std::optional<Scalar> lo, std::optional<Scalar> hi
   TG_CHECK(lo || hi, "torch.clamp: At least one of 'min' or 'max' must not be None");
   DType rt = a->dtype;  // an integer tensor clamped to a float bound becomes float, as in torch
   if (!is_floating(rt) && ((lo && lo->kind == Scalar::Float) || (hi && hi->kind == Scalar::Float))) rt = g_default_float;
-  for (const auto& b : {lo, hi})
-    if (b && rt != DType::Bool) check_scalar_fits(*b, rt);
+  // A NaN bound makes every result NaN, and torch then checks neither bound's range
+  auto is_nan = [](const std::optional<Scalar>& b) { return b && b->kind == Scalar::Float && std::isnan(b->d); };
+  if (!is_nan(lo) && !is_nan(hi))
+    for (const auto& b : {lo, hi})
+      if (b && rt != DType::Bool) check_scalar_fits(*b, rt);
   Tensor direct = out ? prepare_out(out, a->sizes, rt, "clamp", {&a}) : nullptr;
   Tensor ac = to_dtype(a, rt);
   Tensor res = direct ? direct : empty(a->sizes, rt, a->device());

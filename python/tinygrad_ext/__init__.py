@@ -116,7 +116,8 @@ def _function(name):
 
 for _name in ("add", "sub", "mul", "div", "true_divide", "pow", "neg", "abs", "exp", "log", "sqrt", "rsqrt", "tanh",
               "sigmoid", "relu", "sin", "cos", "log1p", "expm1", "reciprocal", "sign", "floor", "ceil", "round",
-              "trunc", "square", "clamp", "clip", "eq", "ne", "lt", "le", "gt", "ge", "logical_and", "logical_or",
+              "trunc", "square", "clamp", "clip", "clamp_min", "clamp_max", "eq", "ne", "lt", "le", "gt", "ge",
+              "logical_and", "logical_or",
               "logical_xor", "logical_not", "bitwise_and", "bitwise_or", "bitwise_xor", "bitwise_not",
               "bitwise_left_shift", "bitwise_right_shift",
               "floor_divide", "remainder", "sum", "mean", "prod", "var", "std", "norm",

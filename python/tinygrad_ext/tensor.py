@@ -1147,6 +1147,20 @@ class Tensor:
         _C.clamp(self._impl, min, max, self._impl)
         return self
 
+    clip_ = clamp_
+
+    def clamp_min(self, min):
+        return self.clamp(min=min)
+
+    def clamp_max(self, max):
+        return self.clamp(max=max)
+
+    def clamp_min_(self, min):
+        return self.clamp_(min=min)
+
+    def clamp_max_(self, max):
+        return self.clamp_(max=max)
+
     def softmax(self, dim, dtype=None):
         from .nn.functional import softmax
         return softmax(self, dim, dtype=dtype)
