@@ -756,3 +756,28 @@ def test_clamp_with_a_nan_bound_and_clamp_min_max():
     assert torch.clamp_min(a, 1.0).tolist() == [1.0, 3.0] and a.clamp_max(torch.tensor([1.0, 4.0])).tolist() == \
         [0.5, 3.0]
     assert a.clamp_min_(2.0) is a and a.tolist() == [2.0, 3.0] and a.clamp_max_(2.5).tolist() == [2.0, 2.5]
+
+
+def test_fuzz_100k_round_two_cases():
+    # bool ** True / False: torch's exponent shortcuts (a copy, ones), no bool kernel
+    a = torch.tensor([True, False])
+    assert (a ** True).tolist() == [True, False] and (a ** False).tolist() == [True, True]
+    a **= True
+    assert a.dtype == torch.bool and a.tolist() == [True, False]
+    # a bool mask among the keys with one value is a fill: the value's dtype converts
+    x = torch.zeros(3, 5, dtype=torch.float64)
+    x[torch.tensor([True, True, False]), 1:] = torch.tensor(2.0)
+    assert x.sum().item() == 16.0
+    check_raises(lambda: x.__setitem__(torch.tensor([0, 1]), torch.tensor(0.0)), RuntimeError, "Index put requires")
+    # integer addmm without terms scales input alone: a float beta cannot be cast back
+    i = torch.ones(2, 4, dtype=torch.int64)
+    e1, e2 = torch.zeros(2, 0, dtype=torch.int64), torch.zeros(0, 4, dtype=torch.int64)
+    check_raises(lambda: torch.addmm(i, e1, e2, beta=0.5), RuntimeError, "result type Float can't be cast")
+    assert torch.addmm(i, e1, e2, alpha=2.5).tolist()[0] == [1, 1, 1, 1]
+    # uint8 spatial targets: empty ones pass unless reduction='none'
+    inp, tgt = torch.zeros(0, 3, 2, dtype=torch.float64), torch.zeros(0, 2, dtype=torch.uint8)
+    assert F.cross_entropy(inp, tgt, reduction="sum").item() == 0.0
+    check_raises(lambda: F.nll_loss(inp, tgt, reduction="none"), RuntimeError, "expected scalar type Long")
+    # cumsum(dtype=bool) of an empty tensor that requires grad: torch's autograd error
+    check_raises(lambda: torch.zeros(0, dtype=torch.float64, requires_grad=True).cumsum(-1, dtype=torch.bool),
+                 RuntimeError, "Autograd not support dtype: Bool")

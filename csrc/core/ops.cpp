@@ -601,6 +601,13 @@ Tensor binary(BinaryOpId op, const Tensor& a, const Scalar& s, bool reflected, c
       return out;
     }
   }
+  // bool ** True / False: torch's shortcuts for the exponents 1 and 0 (a copy, ones) run no bool kernel
+  if (op == BinaryOpId::pow && !reflected && s.kind == Scalar::Bool && compute == DType::Bool) {
+    Tensor r = s.i ? a : full(a->sizes, Scalar::from_bool(true), DType::Bool, a->device());
+    if (!out) return s.i ? clone(a) : r;
+    copy_(out, r);
+    return out;
+  }
   // x ** 2 is the most common power (losses); a multiply is exact and vectorizes.
   if (op == BinaryOpId::pow && !reflected && s.kind != Scalar::Bool && s.d == 2.0 && is_floating(rt))
     return binary_impl(BinaryOpId::mul, a, a, rt, out);

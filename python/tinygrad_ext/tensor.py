@@ -860,7 +860,8 @@ class Tensor:
         if index is None:
             _C.copy_(target, vimpl)
         else:
-            mask_fill = isinstance(key, Tensor) and key.dtype is _dtype.bool and value_numel == 1  # (torch's)
+            mask_fill = value_numel == 1 and any(  # a bool mask among the keys and one value: a fill (torch's)
+                isinstance(k, Tensor) and k.dtype is _dtype.bool for k in (key if isinstance(key, tuple) else (key,)))
             if isinstance(value, Tensor) and value.dtype is not self.dtype and not mask_fill:
                 raise RuntimeError(f"Index put requires the source and destination dtypes match, got "
                                    f"{self.dtype._legacy[:-6]} for the destination and {value.dtype._legacy[:-6]} for "
@@ -1499,6 +1500,8 @@ def _bool_scan(t, dim, name):
     _C.wrap_dim(dim, t.dim())
     if t.dim() and t.numel():
         raise NotImplementedError(f"\"{name}_out_cpu\" not implemented for 'Bool'")
+    if _needs_grad(t):
+        raise RuntimeError("Autograd not support dtype: Bool")
     return t.to(_dtype.bool)
 
 
@@ -2012,7 +2015,11 @@ def addmm(input, mat1, mat2, beta=1, alpha=1):
             kind = "Float" if isinstance(beta, _py_float) or isinstance(alpha, _py_float) else "Long"
             raise RuntimeError(f"result type {kind} can't be cast to the desired output type Bool")
         return prod
-    if not mat1.dtype.is_floating_point:  # integer products: torch truncates beta and alpha to integers
+    if not mat1.dtype.is_floating_point:  # integer products: torch truncates beta and alpha to integers ...
+        if isinstance(beta, _py_float) and beta != 0 and mat1.dim() == 2 and mat1.shape[1] == 0 and \
+                input.numel() and mat1.shape[0] * mat2.shape[-1]:  # ... but scales input alone by a float
+            raise RuntimeError(f"result type Float can't be cast to the desired output type "
+                               f"{input.dtype._legacy[:-6]}")
         beta, alpha = _py_int(beta), _py_int(alpha)
     if beta == 0:  # input is ignored (nan and inf in it do not propagate), as torch documents; its shape must fit
         prod = mat1.mm(mat2)

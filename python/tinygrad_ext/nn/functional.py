@@ -590,7 +590,7 @@ def smooth_l1_loss(input, target, size_average=None, reduce=None, reduction="mea
 _CE_KERNEL = "log_softmax_lastdim_kernel_impl"  # (torch's name in its dtype error)
 
 
-def _class_target(target, input, kernel):
+def _class_target(target, input, kernel, code):
     """target as the kernels take class indices (int64), checked in torch's order: input's dtype first."""
     if target.dtype.is_floating_point:
         return target
@@ -598,7 +598,8 @@ def _class_target(target, input, kernel):
         raise NotImplementedError(f"\"{kernel}\" not implemented for '{input.dtype._legacy[:-6]}'")
     if target.dtype.name not in ("int64", "uint8"):
         raise RuntimeError(f"expected target dtype to be Long or Byte, but got {target.dtype._legacy[:-6]}")
-    if target.dtype.name == "uint8" and target.dim() > 1:  # (torch's spatial kernels take Long only)
+    if target.dtype.name == "uint8" and target.dim() > 1 and (target.numel() or code == 0):
+        # torch's spatial kernels take Long only (reduction='none' checks even an empty target)
         raise RuntimeError("expected scalar type Long but found Byte")
     return target if target.dtype.name == "int64" else target.long()
 
@@ -612,8 +613,8 @@ def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-1
         raise TypeError("cross_entropy(): input and target must be Tensors")
     if target.dtype.is_floating_point:
         return _cross_entropy_probs(input, target, weight, code, label_smoothing)
-    loss = _ops.CrossEntropy.apply(input, _class_target(target, input, _CE_KERNEL), weight, code, int(ignore_index),
-                                   float(label_smoothing))
+    loss = _ops.CrossEntropy.apply(input, _class_target(target, input, _CE_KERNEL, code), weight, code,
+                                   int(ignore_index), float(label_smoothing))
     if target.dtype.name == "uint8" and weight is not None and label_smoothing > 0:
         # torch's smoothing term gathers the weights with the target itself (after the loss checks)
         raise RuntimeError("gather(): Expected dtype int32/int64 for index")
@@ -643,7 +644,7 @@ def _cross_entropy_probs(input, target, weight, code, label_smoothing):
 
 def nll_loss(input, target, weight=None, size_average=None, ignore_index=-100, reduce=None, reduction="mean"):
     code = _reduction_code(reduction, size_average, reduce)
-    return _ops.NllLoss.apply(input, _class_target(target, input, "nll_loss_out_frame"), weight, code,
+    return _ops.NllLoss.apply(input, _class_target(target, input, "nll_loss_out_frame", code), weight, code,
                               int(ignore_index))
 
 

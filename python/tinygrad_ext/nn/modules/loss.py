@@ -66,11 +66,8 @@ class CrossEntropyLoss(_WeightedLoss):
         self.ignore_index, self.label_smoothing = ignore_index, label_smoothing
 
     def forward(self, input, target):
-        if target.dtype.is_floating_point:
-            return F.cross_entropy(input, target, self.weight, ignore_index=self.ignore_index,
-                                   reduction=self.reduction, label_smoothing=self.label_smoothing)
-        return F._ops.CrossEntropy.apply(input, F._class_target(target, input, F._CE_KERNEL), self.weight, self._code,
-                                         int(self.ignore_index), float(self.label_smoothing))
+        return F.cross_entropy(input, target, self.weight, ignore_index=self.ignore_index,
+                               reduction=self.reduction, label_smoothing=self.label_smoothing)
 
 
 class BCELoss(_WeightedLoss):
