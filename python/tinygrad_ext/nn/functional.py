@@ -6,6 +6,8 @@ import numbers
 import warnings
 
 from .. import _C, _dtype, _ops, _registry
+from .._autocast import ACTIVE as _AMP
+from .._autocast import cast_inputs
 from ..autograd.grad_mode import no_grad
 from ..tensor import Tensor, _needs_grad, _wrap, arange, cat, full_like, stack, tensor, where, zeros
 
@@ -62,6 +64,8 @@ def _reduce(loss, code):
 # ------------------------------------------------------------------- layers
 def linear(input, weight, bias=None):
     """input @ weight.T + bias (one GEMM pass)."""
+    if _AMP[0]:
+        input, weight, bias = cast_inputs("linear", input, weight, bias)
     if input._impl.ndim == 2 and weight._impl.ndim == 2:
         if _needs_grad(input, weight, bias):
             return _ops.Linear.apply(input, weight, bias)
@@ -81,6 +85,8 @@ def linear(input, weight, bias=None):
 
 
 def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
+    if _AMP[0]:
+        input, weight, bias = cast_inputs("conv2d", input, weight, bias)
     stride, dilation = _pair(stride, "stride"), _pair(dilation, "dilation")
     if isinstance(padding, str):
         if padding == "valid":
@@ -401,6 +407,8 @@ def _softmax_dim(ndim):
 
 
 def softmax(input, dim=None, _stacklevel=3, dtype=None):
+    if _AMP[0]:
+        input, = cast_inputs("softmax", input)
     if dim is None:
         dim = _softmax_dim(input.dim())
     if dtype is not None:
@@ -409,6 +417,8 @@ def softmax(input, dim=None, _stacklevel=3, dtype=None):
 
 
 def log_softmax(input, dim=None, _stacklevel=3, dtype=None):
+    if _AMP[0]:
+        input, = cast_inputs("log_softmax", input)
     if dim is None:
         dim = _softmax_dim(input.dim())
     if dtype is not None:
@@ -466,6 +476,8 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None, trainin
 
 
 def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-5):
+    if _AMP[0]:
+        input, weight, bias = cast_inputs("layer_norm", input, weight, bias)
     if isinstance(normalized_shape, numbers.Integral):
         normalized_shape = (normalized_shape,)
     if not len(normalized_shape):
@@ -554,6 +566,8 @@ def _check_same_size(input, target, what="input"):
 
 
 def mse_loss(input, target, size_average=None, reduce=None, reduction="mean", weight=None):
+    if _AMP[0]:
+        input, target = cast_inputs("mse_loss", input, target)
     code = _reduction_code(reduction, size_average, reduce)
     if input.shape != target.shape:
         _check_same_size(input, target)
@@ -609,6 +623,8 @@ def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-1
     """log_softmax over dim 1 (dim 0 for unbatched input) + nll_loss, fused. target holds class indices, or
     class probabilities (a floating tensor of input's shape)."""
     code = _reduction_code(reduction, size_average, reduce)
+    if _AMP[0]:
+        input, target, weight = cast_inputs("cross_entropy", input, target, weight)
     if not isinstance(input, Tensor) or not isinstance(target, Tensor):
         raise TypeError("cross_entropy(): input and target must be Tensors")
     if target.dtype.is_floating_point:
@@ -1046,6 +1062,8 @@ def _conv_args(input, weight, stride, padding, dilation, groups, n):
 
 
 def conv1d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
+    if _AMP[0]:
+        input, weight, bias = cast_inputs("conv1d", input, weight, bias)
     """The conv2d kernel on (N, C, 1, L)."""
     x, batched, stride, padding, dilation = _conv_args(input, weight, stride, padding, dilation, groups, 1)
     out = conv2d(x.unsqueeze(2), weight.unsqueeze(2), bias, (1, stride[0]), (0, padding[0]), (1, dilation[0]),
@@ -1054,6 +1072,8 @@ def conv1d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
 
 
 def conv3d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
+    if _AMP[0]:
+        input, weight, bias = cast_inputs("conv3d", input, weight, bias)
     """Sum over the kernel's depth taps of conv2d on depth slices: tap kd of output depth od reads input depth
     od * stride + kd * dilation (of the padded input); every (sample, output depth) is one conv2d batch item."""
     x, batched, stride, padding, dilation = _conv_args(input, weight, stride, padding, dilation, groups, 3)
@@ -1100,6 +1120,8 @@ def _conv_transpose_args(input, weight, stride, padding, output_padding, dilatio
 
 
 def conv_transpose2d(input, weight, bias=None, stride=1, padding=0, output_padding=0, groups=1, dilation=1):
+    if _AMP[0]:
+        input, weight, bias = cast_inputs("conv_transpose2d", input, weight, bias)
     """The adjoint of conv2d: conv2d's input-gradient kernel with the output's size
     (in - 1) * stride - 2 * padding + dilation * (kernel - 1) + output_padding + 1. weight is
     (in_channels, out_channels / groups, kH, kW)."""
