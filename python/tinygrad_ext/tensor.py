@@ -10,7 +10,7 @@ import numpy as np
 
 from . import _C, _dtype, _ops, _registry
 from ._autocast import ACTIVE as _AMP
-from ._autocast import cast_inputs
+from ._autocast import cast_inputs as _amp_cast
 from ._device import CPU, Size, as_device, device
 from .autograd import function as _function
 from .autograd.function import AccumulateGrad
@@ -1394,14 +1394,14 @@ class Tensor:
     # --------------------------------------------------------- linear algebra
     def mm(self, mat2):
         if _AMP[0]:
-            self, mat2 = cast_inputs("mm", self, mat2)
+            self, mat2 = _amp_cast("mm", self, mat2)
         if _needs_grad(self, mat2):
             return _ops.Mm.apply(self, mat2)
         return _wrap(_C.mm(self._impl, mat2._impl))
 
     def bmm(self, mat2):
         if _AMP[0]:
-            self, mat2 = cast_inputs("bmm", self, mat2)
+            self, mat2 = _amp_cast("bmm", self, mat2)
         if _needs_grad(self, mat2):
             return _ops.Bmm.apply(self, mat2)
         return _wrap(_C.bmm(self._impl, mat2._impl))
@@ -1979,7 +1979,7 @@ def minimum(a, b):
 def matmul(a, b):
     """numpy rules: 1-D operands are promoted and the added dim removed; batch dims broadcast."""
     if _AMP[0]:
-        a, b = cast_inputs("matmul", a, b)
+        a, b = _amp_cast("matmul", a, b)
     if a.dim() == 0 or b.dim() == 0:
         raise RuntimeError(f"both arguments to matmul need to be at least 1D, but they are {a.dim()}D and "
                            f"{b.dim()}D")
@@ -2014,7 +2014,7 @@ def matmul(a, b):
 
 def addmm(input, mat1, mat2, beta=1, alpha=1):
     if _AMP[0]:
-        input, mat1, mat2 = cast_inputs("addmm", input, mat1, mat2)
+        input, mat1, mat2 = _amp_cast("addmm", input, mat1, mat2)
     if input.dtype is mat1.dtype is mat2.dtype is _dtype.bool and mat1.dim() == mat2.dim() == 2 and \
             0 in (mat1.shape[0], mat1.shape[1], mat2.shape[1]):
         # torch has no bool kernel: a product without terms is beta * input, whose Long/Float result cannot be

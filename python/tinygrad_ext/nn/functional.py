@@ -7,7 +7,7 @@ import warnings
 
 from .. import _C, _dtype, _ops, _registry
 from .._autocast import ACTIVE as _AMP
-from .._autocast import cast_inputs
+from .._autocast import cast_inputs as _amp_cast
 from ..autograd.grad_mode import no_grad
 from ..tensor import Tensor, _needs_grad, _wrap, arange, cat, full_like, stack, tensor, where, zeros
 
@@ -65,7 +65,7 @@ def _reduce(loss, code):
 def linear(input, weight, bias=None):
     """input @ weight.T + bias (one GEMM pass)."""
     if _AMP[0]:
-        input, weight, bias = cast_inputs("linear", input, weight, bias)
+        input, weight, bias = _amp_cast("linear", input, weight, bias)
     if input._impl.ndim == 2 and weight._impl.ndim == 2:
         if _needs_grad(input, weight, bias):
             return _ops.Linear.apply(input, weight, bias)
@@ -86,7 +86,7 @@ def linear(input, weight, bias=None):
 
 def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
     if _AMP[0]:
-        input, weight, bias = cast_inputs("conv2d", input, weight, bias)
+        input, weight, bias = _amp_cast("conv2d", input, weight, bias)
     stride, dilation = _pair(stride, "stride"), _pair(dilation, "dilation")
     if isinstance(padding, str):
         if padding == "valid":
@@ -408,7 +408,7 @@ def _softmax_dim(ndim):
 
 def softmax(input, dim=None, _stacklevel=3, dtype=None):
     if _AMP[0]:
-        input, = cast_inputs("softmax", input)
+        input, = _amp_cast("softmax", input)
     if dim is None:
         dim = _softmax_dim(input.dim())
     if dtype is not None:
@@ -418,7 +418,7 @@ def softmax(input, dim=None, _stacklevel=3, dtype=None):
 
 def log_softmax(input, dim=None, _stacklevel=3, dtype=None):
     if _AMP[0]:
-        input, = cast_inputs("log_softmax", input)
+        input, = _amp_cast("log_softmax", input)
     if dim is None:
         dim = _softmax_dim(input.dim())
     if dtype is not None:
@@ -477,7 +477,7 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None, trainin
 
 def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-5):
     if _AMP[0]:
-        input, weight, bias = cast_inputs("layer_norm", input, weight, bias)
+        input, weight, bias = _amp_cast("layer_norm", input, weight, bias)
     if isinstance(normalized_shape, numbers.Integral):
         normalized_shape = (normalized_shape,)
     if not len(normalized_shape):
@@ -567,7 +567,7 @@ def _check_same_size(input, target, what="input"):
 
 def mse_loss(input, target, size_average=None, reduce=None, reduction="mean", weight=None):
     if _AMP[0]:
-        input, target = cast_inputs("mse_loss", input, target)
+        input, target = _amp_cast("mse_loss", input, target)
     code = _reduction_code(reduction, size_average, reduce)
     if input.shape != target.shape:
         _check_same_size(input, target)
@@ -624,7 +624,7 @@ def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-1
     class probabilities (a floating tensor of input's shape)."""
     code = _reduction_code(reduction, size_average, reduce)
     if _AMP[0]:
-        input, target, weight = cast_inputs("cross_entropy", input, target, weight)
+        input, target, weight = _amp_cast("cross_entropy", input, target, weight)
     if not isinstance(input, Tensor) or not isinstance(target, Tensor):
         raise TypeError("cross_entropy(): input and target must be Tensors")
     if target.dtype.is_floating_point:
@@ -1063,7 +1063,7 @@ def _conv_args(input, weight, stride, padding, dilation, groups, n):
 
 def conv1d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
     if _AMP[0]:
-        input, weight, bias = cast_inputs("conv1d", input, weight, bias)
+        input, weight, bias = _amp_cast("conv1d", input, weight, bias)
     """The conv2d kernel on (N, C, 1, L)."""
     x, batched, stride, padding, dilation = _conv_args(input, weight, stride, padding, dilation, groups, 1)
     out = conv2d(x.unsqueeze(2), weight.unsqueeze(2), bias, (1, stride[0]), (0, padding[0]), (1, dilation[0]),
@@ -1073,7 +1073,7 @@ def conv1d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
 
 def conv3d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
     if _AMP[0]:
-        input, weight, bias = cast_inputs("conv3d", input, weight, bias)
+        input, weight, bias = _amp_cast("conv3d", input, weight, bias)
     """Sum over the kernel's depth taps of conv2d on depth slices: tap kd of output depth od reads input depth
     od * stride + kd * dilation (of the padded input); every (sample, output depth) is one conv2d batch item."""
     x, batched, stride, padding, dilation = _conv_args(input, weight, stride, padding, dilation, groups, 3)
@@ -1121,7 +1121,7 @@ def _conv_transpose_args(input, weight, stride, padding, output_padding, dilatio
 
 def conv_transpose2d(input, weight, bias=None, stride=1, padding=0, output_padding=0, groups=1, dilation=1):
     if _AMP[0]:
-        input, weight, bias = cast_inputs("conv_transpose2d", input, weight, bias)
+        input, weight, bias = _amp_cast("conv_transpose2d", input, weight, bias)
     """The adjoint of conv2d: conv2d's input-gradient kernel with the output's size
     (in - 1) * stride - 2 * padding + dilation * (kernel - 1) + output_padding + 1. weight is
     (in_channels, out_channels / groups, kH, kW)."""
