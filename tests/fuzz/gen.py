@@ -1779,8 +1779,9 @@ def fam_where(ctx):
             raise Raises(RuntimeError, why="in-place clamp result cannot be cast")
         if inplace:
             check_overlap(a)
+        nan_bound = any(isinstance(b, float) and math.isnan(b) for b in bounds)  # all NaN: no range checks
         for bnd in bounds:
-            if not isinstance(bnd, TIn):
+            if not isinstance(bnd, TIn) and not nan_bound:
                 if isinstance(bnd, int) and odt in INTS and not LIMITS[odt][0] <= bnd <= LIMITS[odt][1]:
                     return None  # torch converts some out-of-range integer bounds, rejects others
                 check_scalar_fits(bnd, odt)
