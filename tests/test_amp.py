@@ -115,3 +115,22 @@ def test_autocast_region_state_nesting_and_errors():
 
 def test_parameter_prints_as_torch():
     assert str(torch.nn.Parameter(torch.ones(2))).startswith("Parameter containing:\ntensor([1., 1.]")
+
+
+@pytest.mark.skipif(not hasattr(torch, "bfloat16"), reason="needs the 16-bit dtypes")
+def test_autocast_casts_as_torchs_op_lists():
+    lin = torch.nn.Linear(4, 3)
+    x = torch.randn(2, 4)
+    with torch.autocast("cpu"):
+        y = lin(x)  # a product: the region's dtype
+        assert y.dtype == torch.bfloat16
+        assert (x @ x.t()).dtype == torch.bfloat16 and x.mm(x.t()).dtype == torch.bfloat16
+        loss = torch.nn.functional.cross_entropy(y, torch.tensor([0, 2]))  # a loss: float32
+        assert loss.dtype == torch.float32
+        assert torch.softmax(y, 1).dtype == torch.float32
+        assert (x.double() @ x.double().t()).dtype == torch.float64  # float64 is never cast
+        with torch.autocast("cpu", dtype=torch.float16):
+            assert lin(x).dtype == torch.float16
+    loss.backward()
+    assert lin.weight.grad.dtype == torch.float32  # the parameters keep their dtype and get float32 gradients
+    assert lin(x).dtype == torch.float32
