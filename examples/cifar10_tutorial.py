@@ -128,6 +128,8 @@ def parse_args(argv=None):
     p.add_argument("--checkpoint", default=None, help="checkpoint file (default OUT/checkpoint.pt)")
     p.add_argument("--resume", action="store_true", help="continue from the checkpoint if it exists")
     p.add_argument("--no-progress", action="store_true", help="no tqdm progress bar")
+    p.add_argument("--amp", action="store_true", help="mixed precision: autocast (bfloat16 on the CPU, float16 on "
+                   "a GPU) with a GradScaler on a GPU")
     return p.parse_args(argv)
 
 
@@ -188,10 +190,12 @@ def main(argv=None):
     net.to(device)
     criterion = nn.CrossEntropyLoss()
     optimizer = optim.SGD(net.parameters(), lr=args.lr, momentum=args.momentum)
+    # --amp: the forward pass in lower precision; float16 gradients need loss scaling (a no-op when disabled)
+    scaler = torch.amp.GradScaler(device.type, enabled=args.amp and device.type == "cuda")
 
     start_epoch, losses = 0, []
     config = {"dataset": "cifar10" if use_cifar else "digits", "batch_size": args.batch_size, "lr": args.lr,
-              "momentum": args.momentum, "seed": args.seed, "subset": args.subset}
+              "momentum": args.momentum, "seed": args.seed, "subset": args.subset, "amp": args.amp}
     if args.resume and os.path.exists(ckpt_path):
         ckpt = torch.load(ckpt_path)
         if ckpt["config"] != config:
@@ -222,10 +226,12 @@ def main(argv=None):
             optimizer.zero_grad()
 
             # forward + backward + optimize
-            outputs = net(inputs)
-            loss = criterion(outputs, labels)
-            loss.backward()
-            optimizer.step()
+            with torch.autocast(device.type, enabled=args.amp):
+                outputs = net(inputs)
+                loss = criterion(outputs, labels)
+            scaler.scale(loss).backward()
+            scaler.step(optimizer)
+            scaler.update()
 
             # print statistics
             value = loss.item()
@@ -266,7 +272,8 @@ def main(argv=None):
         for data in testloader:
             images, labels = data[0].to(device), data[1].to(device)
             # calculate outputs by running images through the network
-            outputs = net(images)
+            with torch.autocast(device.type, enabled=args.amp):
+                outputs = net(images)
             # the class with the highest energy is what we choose as prediction
             _, predicted = torch.max(outputs.data, 1)
             total += labels.size(0)
