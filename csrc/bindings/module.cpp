@@ -92,9 +92,13 @@ py::dtype numpy_dtype(DType t) {
   switch (t) {
     case DType::Bool: return py::dtype("bool");
     case DType::UInt8: return py::dtype("uint8");
+    case DType::Int8: return py::dtype("int8");
+    case DType::Int16: return py::dtype("int16");
     case DType::Int32: return py::dtype("int32");
     case DType::Int64: return py::dtype("int64");
+    case DType::Float16: return py::dtype("float16");
     case DType::Float32: return py::dtype("float32");
+    case DType::BFloat16: throw TypeError("Got unsupported ScalarType BFloat16");  // (numpy has no bfloat16)
     default: return py::dtype("float64");
   }
 }
@@ -120,13 +124,16 @@ Tensor from_numpy(py::handle obj) {
   DType d;
   if (kind == 'f' && isz == 4) d = DType::Float32;
   else if (kind == 'f' && isz == 8) d = DType::Float64;
+  else if (kind == 'f' && isz == 2) d = DType::Float16;
+  else if (kind == 'i' && isz == 2) d = DType::Int16;
+  else if (kind == 'i' && isz == 1) d = DType::Int8;
   else if (kind == 'i' && isz == 8) d = DType::Int64;
   else if (kind == 'i' && isz == 4) d = DType::Int32;
   else if (kind == 'u' && isz == 1) d = DType::UInt8;
   else if (kind == 'b') d = DType::Bool;
   else
     throw TypeError(str_cat("can't convert np.ndarray of type numpy.", std::string(py::str(dt.attr("name"))),
-                            ". The only supported types are: float64, float32, int64, int32, uint8, and bool."));
+                            ". The only supported types are: float64, float32, float16, int64, int32, int16, int8, uint8, and bool."));
   TG_CHECK_VALUE(dt.attr("isnative").cast<bool>(), "given numpy array has byte order different from the native "
                  "byte order. Conversion between byte orders is currently not supported.");
   Shape sizes, strides;

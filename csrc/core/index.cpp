@@ -106,7 +106,7 @@ Tensor index(const Tensor& a, int64_t dim, const std::vector<Tensor>& indices) {
   if (std::count(out_sizes.begin(), out_sizes.end(), 0)) return empty(out_sizes, a->dtype, a->device());
   IndexPlan p = plan_index(a, dim, indices, "index");
   Tensor out = empty(p.out_sizes, a->dtype, a->device());
-  ElementwiseIter it = iter_with(out, p.src, p.indices);
+  ElementwiseIter it = iter_with(out, p.src, p.indices);  // (a move of bytes: any dtype)
   TG_ON_DEVICE(a->device(), index_get, it, int(p.indices.size()), p.strides_bytes.data());
   return out;
 }
@@ -129,6 +129,12 @@ void index_put_(const Tensor& a, int64_t dim, const std::vector<Tensor>& indices
            " cannot be broadcast to indexing result of shape ", out_sizes);
   if (std::count(out_sizes.begin(), out_sizes.end(), 0)) return;
   IndexPlan p = plan_index(a, dim, indices, "index_put_");
+  if (is_narrow(a->dtype)) {  // in the compute dtype, converted back
+    Tensor f = widen(a);
+    index_put_(f, dim, indices, widen(to_dtype(values, a->dtype)), accumulate);
+    copy_(a, f);
+    return;
+  }
   Tensor v = contiguous(to_dtype(values, a->dtype));
   if (v->storage == a->storage) v = clone(v);
   Tensor vexp = expand(v, p.out_sizes);
@@ -192,6 +198,12 @@ void scatter_reduce_(const Tensor& self, int64_t dim, const Tensor& index, const
   check_same_device(self, index, name);
   check_same_device(self, src, name);
   TG_CHECK(src->dtype == self->dtype, name, "(): Expected self.dtype to be equal to src.dtype");
+  if (is_narrow(self->dtype)) {  // in the compute dtype, converted back
+    Tensor f = widen(self);
+    scatter_reduce_(f, dim, index, widen(src), op);
+    copy_(self, f);
+    return;
+  }
   for (int64_t d = 0; d < index->dim(); ++d)
     TG_CHECK(d >= src->dim() || index->sizes[d] <= src->sizes[d], name, "(): Expected index ", index->sizes,
              " to be smaller than src ", src->sizes);
@@ -252,6 +264,12 @@ Generator g_gen;
 void fill(const Tensor& t, int kind, double a, double b) {
   if (t->numel() == 0) return;
   check_no_internal_overlap(t, "random fill");
+  if (is_narrow(t->dtype)) {  // drawn in the compute dtype, converted
+    Tensor f = empty(t->sizes, compute_dtype(t->dtype), t->device());
+    fill(f, kind, a, b);
+    copy_(t, f);
+    return;
+  }
   Tensor dst = t->is_contiguous() ? t : empty(t->sizes, t->dtype, t->device());
   uint64_t offset = g_gen.offset;
   g_gen.offset += uint64_t(t->numel());

@@ -26,6 +26,10 @@ std::string legacy_name(const Tensor& t) {
     case DType::Int64: name = "Long"; break;
     case DType::Int32: name = "Int"; break;
     case DType::UInt8: name = "Byte"; break;
+    case DType::Int8: name = "Char"; break;
+    case DType::Int16: name = "Short"; break;
+    case DType::Float16: name = "Half"; break;
+    case DType::BFloat16: name = "BFloat16"; break;
     default: break;
   }
   return str_cat(t->device().is_cuda() ? "torch.cuda." : "torch.", name, "Tensor");
@@ -125,6 +129,11 @@ void check_conv_tensors(const Tensor& input, const Tensor& weight, const Tensor&
 
 template <class T> const T* ptr(const Tensor& t) { return t ? t->data<T>() : nullptr; }
 
+// float16/bfloat16 run these kernels in float32 (torch's CPU accumulates in float too): widened operands
+// (`t` may be null: an absent bias or weight), the results rounded back to `dtype`.
+Tensor widen_opt(const Tensor& t) { return t ? widen(t) : t; }
+Tensor narrow_opt(const Tensor& t, DType dtype) { return t ? to_dtype(t, dtype) : t; }
+
 }  // namespace
 
 // -------------------------------------------------------------- convolution
@@ -132,6 +141,7 @@ Tensor conv2d(const Tensor& input, const Tensor& weight, const Tensor& bias, con
   TG_CHECK(input->dim() == 3 || input->dim() == 4, "Expected 3D (unbatched) or 4D (batched) input to conv2d, but "
            "got input of size: ", input->sizes);
   check_conv_tensors(input, weight, bias, "conv2d");
+  if (is_narrow(input->dtype)) return to_dtype(conv2d(widen(input), widen(weight), widen_opt(bias), p), input->dtype);
   Tensor x = contiguous(as_batched(input));
   check_conv(x->sizes, weight->sizes, bias, p);
   cpu::ConvShape s = conv_shape(x->sizes, weight->sizes, p);
@@ -169,6 +179,8 @@ Tensor conv2d_backward_input(const Tensor& grad_output, const Tensor& weight, co
   TG_CHECK(input_sizes.size() == 3 || input_sizes.size() == 4, "conv2d_backward: input sizes must have 3 or 4 "
            "dimensions, got ", input_sizes);
   check_conv_tensors(grad_output, weight, nullptr, "conv2d_backward");
+  if (is_reduced_float(grad_output->dtype))
+    return to_dtype(conv2d_backward_input(widen(grad_output), widen(weight), input_sizes, p), grad_output->dtype);
   Shape in = input_sizes;
   if (in.size() == 3) in.insert(in.begin(), 1);
   checked_numel(in, "conv2d_backward");
@@ -203,6 +215,8 @@ Tensor conv2d_backward_weight(const Tensor& grad_output, const Tensor& input, co
            "got input of size: ", input->sizes);
   check_float(grad_output, "conv2d_backward");
   check_conv_tensors(grad_output, input, nullptr, "conv2d_backward");
+  if (is_reduced_float(input->dtype))
+    return to_dtype(conv2d_backward_weight(widen(grad_output), widen(input), weight_sizes, p), input->dtype);
   TG_CHECK(weight_sizes.size() == 4, "conv2d_backward: weight sizes must have 4 dimensions, got ", weight_sizes);
   checked_numel(weight_sizes, "conv2d_backward");
   Tensor x = contiguous(as_batched(input));
@@ -281,6 +295,10 @@ Shape pool_out_sizes(const Shape& in, const cpu::PoolShape& s) {
 }  // namespace
 
 std::pair<Tensor, Tensor> max_pool2d(const Tensor& input, const Pool2dParams& p) {
+  if (is_narrow(input->dtype)) {  // int8/int16 as int32, float16/bfloat16 as float32
+    auto [out, idx] = max_pool2d(widen(input), p);
+    return {to_dtype(out, input->dtype), idx};
+  }
   if (!is_floating(input->dtype)) dispatch_cpu_integer(input, "max_pool2d", false, [](auto) {});
   cpu::PoolShape s = pool_shape(input->sizes, p);
   Tensor x = contiguous(input);
@@ -306,6 +324,8 @@ std::pair<Tensor, Tensor> max_pool2d(const Tensor& input, const Pool2dParams& p)
 Tensor max_pool2d_backward(const Tensor& grad_output, const Tensor& indices, const Shape& input_sizes) {
   check_device(grad_output, indices, "max_pool2d_backward");
   check_float(grad_output, "max_pool2d_backward");
+  if (is_reduced_float(grad_output->dtype))
+    return to_dtype(max_pool2d_backward(widen(grad_output), indices, input_sizes), grad_output->dtype);
   TG_CHECK(indices->dtype == DType::Int64 && indices->sizes == grad_output->sizes && input_sizes.size() >= 3 &&
                grad_output->dim() == int64_t(input_sizes.size()),
            "max_pool2d_backward: expected int64 indices of grad_output's size ", grad_output->sizes,
@@ -334,6 +354,8 @@ Tensor max_pool2d_backward(const Tensor& grad_output, const Tensor& indices, con
 Tensor avg_pool2d(const Tensor& input, const Pool2dParams& p, bool count_include_pad, int64_t divisor_override) {
   TG_CHECK(p.dilation[0] == 1 && p.dilation[1] == 1, "avg_pool2d: dilation is not supported");
   if (!is_floating(input->dtype)) dispatch_cpu_integer(input, "avg_pool2d", true, [](auto) {});
+  if (is_reduced_float(input->dtype))
+    return to_dtype(avg_pool2d(widen(input), p, count_include_pad, divisor_override), input->dtype);
   cpu::PoolShape s = pool_shape(input->sizes, p);
   Tensor x = contiguous(input);
   Tensor out = empty(pool_out_sizes(x->sizes, s), x->dtype, x->device());
@@ -355,6 +377,9 @@ Tensor avg_pool2d_backward(const Tensor& grad_output, const Shape& input_sizes, 
                            bool count_include_pad, int64_t divisor_override) {
   checked_numel(input_sizes, "avg_pool2d_backward");
   check_float(grad_output, "avg_pool2d_backward");
+  if (is_reduced_float(grad_output->dtype))
+    return to_dtype(avg_pool2d_backward(widen(grad_output), input_sizes, p, count_include_pad, divisor_override),
+                    grad_output->dtype);
   cpu::PoolShape s = pool_shape(input_sizes, p);
   TG_CHECK(grad_output->sizes == pool_out_sizes(input_sizes, s), "avg_pool2d_backward: expected grad_output of size ",
            pool_out_sizes(input_sizes, s), ", but got ", grad_output->sizes);
@@ -391,6 +416,7 @@ Tensor softmax(const Tensor& input, int64_t dim, bool log) {
   softmax_dims(input->sizes, dim, outer, D, inner);  // (the dim is checked first, as torch's)
   if (input->numel() == 0 && !is_floating(input->dtype)) return clone(input);  // torch's: no kernel runs
   check_float(input, op);
+  if (is_reduced_float(input->dtype)) return to_dtype(softmax(widen(input), dim, log), input->dtype);
   Tensor x = contiguous(input);
   Tensor out = empty(x->sizes, x->dtype, x->device());
   if (out->numel()) {
@@ -409,6 +435,8 @@ Tensor softmax_backward(const Tensor& grad_output, const Tensor& output, int64_t
   TG_CHECK(grad_output->sizes == output->sizes && grad_output->dtype == output->dtype, op,
            ": grad_output and output must have the same size and dtype, got ", grad_output->sizes, " and ",
            output->sizes);
+  if (is_reduced_float(output->dtype))
+    return to_dtype(softmax_backward(widen(grad_output), widen(output), dim, log), output->dtype);
   int64_t outer, D, inner;
   softmax_dims(output->sizes, dim, outer, D, inner);
   Tensor gy = contiguous(grad_output), y = contiguous(output);
@@ -489,6 +517,11 @@ LossPlan plan_class_loss(const Tensor& input, const Tensor& target, const Tensor
 std::tuple<Tensor, Tensor, Tensor> class_loss(const Tensor& input, const Tensor& target, const Tensor& weight,
                                               int64_t reduction, int64_t ignore_index, double label_smoothing,
                                               bool log_softmax, const char* op) {
+  if (is_reduced_float(input->dtype)) {
+    auto [out, lse, tw] = class_loss(widen(input), target, widen_opt(weight), reduction, ignore_index,
+                                     label_smoothing, log_softmax, op);
+    return {to_dtype(out, input->dtype), narrow_opt(lse, input->dtype), to_dtype(tw, input->dtype)};
+  }
   LossPlan p = plan_class_loss(input, target, weight, reduction, ignore_index, label_smoothing, log_softmax, op);
   const cpu::ClassLossArgs& a = p.args;
   Tensor out = empty(reduction == 0 ? p.none_sizes : Shape{}, p.x->dtype, p.x->device());
@@ -505,6 +538,10 @@ std::tuple<Tensor, Tensor, Tensor> class_loss(const Tensor& input, const Tensor&
 Tensor class_loss_backward(const Tensor& grad_output, const Tensor& input, const Tensor& target,
                            const Tensor& weight, const Tensor& lse, const Tensor& total_weight, int64_t reduction,
                            int64_t ignore_index, double label_smoothing, bool log_softmax, const char* op) {
+  if (is_reduced_float(input->dtype))
+    return to_dtype(class_loss_backward(widen(grad_output), widen(input), target, widen_opt(weight), widen_opt(lse),
+                                        widen(total_weight), reduction, ignore_index, label_smoothing, log_softmax,
+                                        op), input->dtype);
   LossPlan p = plan_class_loss(input, target, weight, reduction, ignore_index, label_smoothing, log_softmax, op);
   const cpu::ClassLossArgs& a = p.args;
   check_device(input, grad_output, op);

@@ -24,8 +24,12 @@ const char* type_name(DType t) {
   switch (t) {
     case DType::Bool: return "Bool";
     case DType::UInt8: return "Byte";
+    case DType::Int8: return "Char";
+    case DType::Int16: return "Short";
     case DType::Int32: return "Int";
     case DType::Int64: return "Long";
+    case DType::Float16: return "Half";
+    case DType::BFloat16: return "BFloat16";
     case DType::Float32: return "Float";
     default: return "Double";
   }
@@ -110,10 +114,29 @@ Device common_device(std::initializer_list<const Tensor*> ts) {
 }  // namespace
 
 // ------------------------------------------------------------------- copies
+namespace {
+// The copy kernels convert between the six compute dtypes and between each narrow dtype (int8, int16,
+// float16, bfloat16) and its compute dtype (int32, float32); other pairs go through that, with the same
+// results (float16 -> int8 is float16 -> float32 -> int32 -> int8, as torch's static_casts).
+void copy_kernel(const Tensor& dst, const Tensor& src) {
+  DType o = dst->dtype, i = src->dtype;
+  DType via = o == i ? o : is_narrow(o) && i != compute_dtype(o) ? compute_dtype(o)
+                         : is_narrow(i) && o != compute_dtype(i) ? compute_dtype(i) : o;
+  if (via != o) {
+    Tensor mid = empty(dst->sizes, via, dst->device());
+    copy_kernel(mid, src);
+    copy_kernel(dst, mid);
+    return;
+  }
+  ElementwiseIter it = make_iter(dst, {src});
+  TG_ON_DEVICE(dst->device(), copy, it);
+}
+}  // namespace
+
 Tensor scalar_tensor(const Scalar& s, DType dtype, Device device) {
   Tensor t = empty({}, dtype, {});
-  TG_DISPATCH(dtype, "scalar_tensor", [&] {
-    *t->data<scalar_t>() = s.kind == Scalar::Float ? static_cast<scalar_t>(s.d) : static_cast<scalar_t>(s.i);
+  TG_DISPATCH_ALL(dtype, "scalar_tensor", [&] {
+    *t->data<scalar_t>() = s.kind == Scalar::Float ? convert<scalar_t>(s.d) : convert<scalar_t>(s.i);
   });
   return device.is_cuda() ? to_device(t, device) : t;
 }
@@ -147,8 +170,7 @@ void copy_(const Tensor& dst, const Tensor& src, bool non_blocking) {
   Tensor s = src;
   if (src->storage == dst->storage && !(src->offset == dst->offset && src->strides == dst->strides))
     s = clone(src);  // overlapping views: read everything before writing
-  ElementwiseIter it = make_iter(dst, {s});
-  TG_ON_DEVICE(dst->device(), copy, it);
+  copy_kernel(dst, s);
   bump_version(dst);
 }
 
@@ -160,8 +182,7 @@ Tensor contiguous(const Tensor& t) {
 Tensor clone(const Tensor& t) {
   Tensor out = empty(t->sizes, t->dtype, t->device());
   if (t->numel()) {
-    ElementwiseIter it = make_iter(out, {t});
-    TG_ON_DEVICE(t->device(), copy, it);
+    copy_kernel(out, t);
   }
   return out;
 }
@@ -193,11 +214,12 @@ Tensor to_dtype(const Tensor& t, DType dtype) {
   if (t->dtype == dtype) return t;
   Tensor out = empty(t->sizes, dtype, t->device());
   if (t->numel()) {
-    ElementwiseIter it = make_iter(out, {t});
-    TG_ON_DEVICE(t->device(), copy, it);
+    copy_kernel(out, t);
   }
   return out;
 }
+
+Tensor widen(const Tensor& t) { return to_dtype(t, compute_dtype(t->dtype)); }
 
 Tensor to_device(const Tensor& t, Device device, bool non_blocking) {
   if (t->device() == device) return t;
@@ -250,21 +272,27 @@ int64_t item_int(const Tensor& t) {
 // beyond float32's range is an overflow. Arithmetic with a number wraps instead (uint8 + 300), as torch.
 void check_scalar_fits(const Scalar& s, DType t) {
   bool ok = true;
+  const char* name = "float";
   if (is_integral(t, false)) {
-    if (s.kind == Scalar::Float) {  // torch's c10::overflows: the type's [lowest, max] (negative floats never wrap)
-      double lo = t == DType::UInt8 ? 0.0 : t == DType::Int32 ? -2147483648.0 : -9223372036854775808.0;
-      double hi = t == DType::UInt8 ? 255.0 : t == DType::Int32 ? 2147483647.0 : 9223372036854775807.0;
-      ok = s.d >= lo && (t == DType::Int64 ? s.d < hi : s.d <= hi);  // (false for NaN; 2**63 itself is out)
-    } else {
-      ok = t == DType::Int64 || (t == DType::Int32 ? s.i >= INT32_MIN && s.i <= INT32_MAX : s.i >= -255 && s.i <= 255);
+    double lo = -9223372036854775808.0, hi = 9223372036854775807.0;  // the type's [lowest, max]
+    switch (t) {
+      case DType::UInt8: lo = 0.0, hi = 255.0, name = "uint8_t"; break;
+      case DType::Int8: lo = -128.0, hi = 127.0, name = "int8_t"; break;
+      case DType::Int16: lo = -32768.0, hi = 32767.0, name = "int16_t"; break;
+      case DType::Int32: lo = -2147483648.0, hi = 2147483647.0, name = "int"; break;
+      default: name = "int64_t"; break;
     }
-  } else if (t == DType::Float32 && s.kind == Scalar::Float) {
+    if (s.kind == Scalar::Float) {  // torch's c10::overflows (negative floats never wrap)
+      ok = s.d >= lo && (t == DType::Int64 ? s.d < hi : s.d <= hi);  // (false for NaN; 2**63 itself is out)
+    } else if (t == DType::UInt8) {
+      ok = s.i >= -255 && s.i <= 255;  // (torch lets negative integers wrap into uint8)
+    } else {
+      ok = t == DType::Int64 || (double(s.i) >= lo && double(s.i) <= hi);
+    }
+  } else if (t == DType::Float32 && s.kind == Scalar::Float) {  // (float16/bfloat16 round to inf: torch checks none)
     ok = !std::isfinite(s.d) || std::fabs(s.d) <= 3.4028234663852886e38;
   }
-  if (!ok) {
-    const char* name = t == DType::UInt8 ? "uint8_t" : t == DType::Int32 ? "int" : t == DType::Int64 ? "int64_t" : "float";
-    throw Error(str_cat("value cannot be converted to type ", name, " without overflow"));
-  }
+  if (!ok) throw Error(str_cat("value cannot be converted to type ", name, " without overflow"));
 }
 
 void fill_(const Tensor& t, const Scalar& value) {
@@ -323,10 +351,10 @@ Tensor arange(double start, double end, double step, DType dtype, Device device)
     count = static_cast<int64_t>(n);
   }
   Tensor t = empty({count}, dtype, {});
-  TG_DISPATCH(dtype, "arange", [&] {
+  TG_DISPATCH_ALL(dtype, "arange", [&] {
     scalar_t* p = t->data<scalar_t>();
-    if constexpr (std::is_floating_point_v<scalar_t>) {
-      for (int64_t i = 0; i < count; ++i) p[i] = static_cast<scalar_t>(start + double(i) * step);
+    if constexpr (std::is_floating_point_v<scalar_t> || is_reduced_float_v<scalar_t>) {
+      for (int64_t i = 0; i < count; ++i) p[i] = convert<scalar_t>(start + double(i) * step);
     } else {
       for (int64_t i = 0; i < count; ++i) p[i] = wrap_int<scalar_t>(uint64_t(istart) + uint64_t(i) * uint64_t(istep));
     }
@@ -345,14 +373,14 @@ Tensor linspace(double start, double end, int64_t steps, DType dtype, Device dev
   }
   Tensor t = empty({steps}, dtype, {});
   double step = steps > 1 ? (end - start) / double(steps - 1) : 0.0;
-  TG_DISPATCH(dtype, "linspace", [&] {
+  TG_DISPATCH_ALL(dtype, "linspace", [&] {
     scalar_t* p = t->data<scalar_t>();
     // Symmetric from both ends, as torch, so the last value is exactly `end`.
     int64_t half = steps / 2;
     for (int64_t i = 0; i < steps; ++i) {
       double v = steps == 1 ? start  // one step: `start`, as torch
                             : i < half ? start + step * double(i) : end - step * double(steps - 1 - i);
-      if constexpr (std::is_floating_point_v<scalar_t>) p[i] = static_cast<scalar_t>(v);
+      if constexpr (std::is_floating_point_v<scalar_t> || is_reduced_float_v<scalar_t>) p[i] = convert<scalar_t>(v);
       else p[i] = wrap_int<scalar_t>(uint64_t(int64_t(v)));  // (between the integer ends: in range)
     }
   });
@@ -497,6 +525,7 @@ Tensor finish_out(const Tensor& out, const Tensor& direct, const Tensor& result)
   return out;
 }
 
+
 [[noreturn]] void throw_bool_sub(bool both) {
   if (both)
     throw Error("Subtraction, the `-` operator, with two bool tensors is not supported. Use the `^` or "
@@ -552,9 +581,13 @@ Tensor binary_impl(BinaryOpId op, const Tensor& a, const Tensor& b, DType rt, co
   DType out_dtype = cmp ? DType::Bool : compute;
   Shape shape = broadcast_shapes(a->sizes, b->sizes);
   Tensor direct = out ? prepare_out(out, shape, out_dtype, name, {&a, &b}) : nullptr;
-  Tensor ac = to_dtype(a, compute), bc = to_dtype(b, compute);
   Tensor res = direct ? direct : empty(shape, out_dtype, device);
-  if (res->numel()) {
+  if (res->numel() && is_narrow(compute)) {
+    // (A Python number may be float32 already: float16/bfloat16 tensor * number and / number keep it so.)
+    auto wide = [&](const Tensor& x) { return widen(x->wrapped_number ? x : to_dtype(x, compute)); };
+    copy_kernel(res, binary_impl(op, wide(a), wide(b), compute_dtype(compute), nullptr, params));
+  } else if (res->numel()) {
+    Tensor ac = to_dtype(a, compute), bc = to_dtype(b, compute);
     ElementwiseIter it = make_iter(res, {ac, bc});
     TG_ON_DEVICE(res->device(), binary, op, it, params);
   }
@@ -571,7 +604,9 @@ Tensor unary(UnaryOpId op, const Tensor& a, const Tensor& out, const OpParams& p
   Tensor direct = out ? prepare_out(out, a->sizes, out_dtype, unary_name(op), {&a}) : nullptr;
   Tensor ac = to_dtype(a, compute);
   Tensor res = direct ? direct : empty(a->sizes, out_dtype, a->device());
-  if (res->numel()) {
+  if (res->numel() && is_narrow(compute)) {
+    copy_kernel(res, unary(op, widen(ac), nullptr, params));
+  } else if (res->numel()) {
     ElementwiseIter it = make_iter(res, {ac});
     TG_ON_DEVICE(res->device(), unary, op, it, params);
   }
@@ -611,7 +646,10 @@ Tensor binary(BinaryOpId op, const Tensor& a, const Scalar& s, bool reflected, c
   // x ** 2 is the most common power (losses); a multiply is exact and vectorizes.
   if (op == BinaryOpId::pow && !reflected && s.kind != Scalar::Bool && s.d == 2.0 && is_floating(rt))
     return binary_impl(BinaryOpId::mul, a, a, rt, out);
-  Tensor st = scalar_tensor(s, compute, Device{});  // on the host: a CUDA kernel takes it by value
+  // float16/bfloat16: torch keeps the number of tensor * number and tensor / number in float32 (the other
+  // ops round it to the dtype first).
+  bool keep_float32 = is_reduced_float(compute) && (op == BinaryOpId::mul || (op == BinaryOpId::div && !reflected));
+  Tensor st = scalar_tensor(s, keep_float32 ? DType::Float32 : compute, Device{});  // on the host: a CUDA kernel takes it by value
   st->wrapped_number = true;
   return reflected ? binary_impl(op, st, a, rt, out, params) : binary_impl(op, a, st, rt, out, params);
 }
@@ -629,7 +667,9 @@ Tensor clamp(const Tensor& a, std::optional<Scalar> lo, std::optional<Scalar> hi
   Tensor ac = to_dtype(a, rt);
   Tensor res = direct ? direct : empty(a->sizes, rt, a->device());
   ClampOp f{lo ? lo->d : 0.0, hi ? hi->d : 0.0, lo ? lo->i : 0, hi ? hi->i : 0, bool(lo), bool(hi)};
-  if (res->numel()) {
+  if (res->numel() && is_narrow(rt)) {
+    copy_kernel(res, clamp(widen(ac), lo, hi));
+  } else if (res->numel()) {
     ElementwiseIter it = make_iter(res, {ac});
     TG_ON_DEVICE(res->device(), clamp, f, it);
   }
@@ -640,7 +680,9 @@ Tensor leaky_relu(const Tensor& a, double slope, const Tensor& out) {
   TG_CHECK_TYPE(is_floating(a->dtype), "leaky_relu: expected a floating point tensor, got ", type_name(a->dtype));
   Tensor direct = out ? prepare_out(out, a->sizes, a->dtype, "leaky_relu", {&a}) : nullptr;
   Tensor res = direct ? direct : empty(a->sizes, a->dtype, a->device());
-  if (res->numel()) {
+  if (res->numel() && is_narrow(a->dtype)) {
+    copy_kernel(res, leaky_relu(widen(a), slope));
+  } else if (res->numel()) {
     ElementwiseIter it = make_iter(res, {a});
     TG_ON_DEVICE(res->device(), leaky_relu, LeakyReluOp{slope}, it);
   }
@@ -657,7 +699,9 @@ Tensor where_into(const Tensor& cond, const Tensor& a, const Tensor& b, DType rt
   Shape shape = broadcast_shapes(broadcast_shapes(cond->sizes, a->sizes), b->sizes);
   Tensor direct = out ? prepare_out(out, shape, rt, "where", {&cond, &a, &b}) : nullptr;
   Tensor res = direct ? direct : empty(shape, rt, common_device({&cond, &a, &b}));
-  if (res->numel()) {
+  if (res->numel() && is_narrow(rt)) {
+    copy_kernel(res, where_into(cond, widen(to_dtype(a, rt)), widen(to_dtype(b, rt)), compute_dtype(rt), nullptr));
+  } else if (res->numel()) {
     Tensor ac = to_dtype(a, rt), bc = to_dtype(b, rt);
     ElementwiseIter it = make_iter(res, {cond, ac, bc});
     TG_ON_DEVICE(res->device(), where, it);
@@ -747,6 +791,8 @@ DimPlan plan_reduction(const Tensor& a, Shape dims, bool keepdim, const char* na
 }
 
 Tensor reduce_op(ReduceOpId op, const Tensor& a, Shape dims, bool keepdim, DType out_dtype, const char* name) {
+  if (is_narrow(a->dtype))  // accumulated in the compute dtype, converted once
+    return to_dtype(reduce_op(op, widen(a), std::move(dims), keepdim, compute_dtype(out_dtype), name), out_dtype);
   DimPlan p = plan_reduction(a, std::move(dims), keepdim, name);
   Tensor out = empty(p.out_sizes, out_dtype, a->device());
   if (out->numel() == 0) return out;
@@ -793,6 +839,10 @@ Tensor amin(const Tensor& a, Shape dims, bool keepdim, const char* name) {
 
 std::pair<Tensor, Tensor> max_dim(const Tensor& a, int64_t dim, bool keepdim, bool is_max) {
   const char* name = is_max ? "max" : "min";
+  if (is_narrow(a->dtype)) {
+    auto [values, indices] = max_dim(widen(a), dim, keepdim, is_max);
+    return {to_dtype(values, a->dtype), indices};
+  }
   int64_t w = wrap_dim(dim, a->dim());
   if (a->dim() > 0)
     TG_CHECK_INDEX(a->sizes[w] != 0, name, "(): Expected reduction dim ", w, " to have non-zero size.");
@@ -827,6 +877,8 @@ Tensor argmax(const Tensor& a, std::optional<int64_t> dim, bool keepdim, bool is
 Tensor cumsum(const Tensor& a, int64_t dim, std::optional<DType> dtype) {
   dim = wrap_dim(dim, a->dim());
   DType out_dtype = dtype ? *dtype : (is_floating(a->dtype) ? a->dtype : DType::Int64);
+  if (is_narrow(out_dtype))  // a running sum in the compute dtype, each value converted (torch's accumulate type)
+    return to_dtype(cumsum(widen(to_dtype(a, out_dtype)), dim), out_dtype);
   Tensor in = contiguous(to_dtype(a, out_dtype));
   Tensor out = empty(a->sizes, out_dtype, a->device());
   if (out->numel() == 0) return out;
@@ -897,6 +949,7 @@ void check_mm_shapes(const Tensor& a, const Tensor& b) {
 Tensor mm(const Tensor& a, const Tensor& b) {
   check_mm_shapes(a, b);
   check_matmul_dtypes(a, b, "mm");
+  if (is_narrow(a->dtype)) return to_dtype(mm(widen(a), widen(b)), a->dtype);  // float32 (int32) GEMM, converted
   Tensor out = empty({a->sizes[0], b->sizes[1]}, a->dtype, a->device());
   gemm_into(out, a->data_ptr(), a->strides, b->data_ptr(), b->strides, a->sizes[0], b->sizes[1], a->sizes[1],
             a->dtype, a->device(), false);
@@ -909,6 +962,7 @@ Tensor addmm(const Tensor& bias, const Tensor& a, const Tensor& b) {
   check_mm_shapes(a, b);
   check_matmul_dtypes(a, b, "addmm");
   check_same_device(bias, a, "addmm");
+  if (is_narrow(a->dtype)) return to_dtype(addmm(widen(to_dtype(bias, a->dtype)), widen(a), widen(b)), a->dtype);
   Tensor out = empty({a->sizes[0], b->sizes[1]}, a->dtype, a->device());
   copy_(out, expand(to_dtype(bias, a->dtype), out->sizes));  // the bias broadcast, then accumulate a @ b onto it
   gemm_into(out, a->data_ptr(), a->strides, b->data_ptr(), b->strides, a->sizes[0], b->sizes[1], a->sizes[1],
@@ -924,6 +978,7 @@ Tensor bmm(const Tensor& a, const Tensor& b) {
   TG_CHECK(a->sizes[2] == b->sizes[1], "Expected size for first two dimensions of batch2 tensor to be: [",
            a->sizes[0], ", ", a->sizes[2], "] but got: [", b->sizes[0], ", ", b->sizes[1], "].");
   check_matmul_dtypes(a, b, "bmm");
+  if (is_narrow(a->dtype)) return to_dtype(bmm(widen(a), widen(b)), a->dtype);
   int64_t B = a->sizes[0], M = a->sizes[1], K = a->sizes[2], N = b->sizes[2];
   Tensor out = empty({B, M, N}, a->dtype, a->device());
   int64_t isz = itemsize(a->dtype);

@@ -55,6 +55,9 @@ Tensor to_device(const Tensor& t, Device device, bool non_blocking = false);
 // Page-locked (cudaHostAlloc) CPU tensors: Tensor.pin_memory() copies t into one (needs a usable GPU).
 Tensor empty_pinned(const Shape& sizes, DType dtype);
 Tensor pin_memory(const Tensor& t);
+// int8/int16/float16/bfloat16 tensors converted to their compute dtype (int32, float32: dtype.h's
+// is_narrow), which the kernels run in; other tensors as they are.
+Tensor widen(const Tensor& t);
 Tensor reshape_any(const Tensor& t, Shape sizes);  // view if possible, else copy
 Tensor scalar_tensor(const Scalar& s, DType dtype, Device device);
 double item_double(const Tensor& t);

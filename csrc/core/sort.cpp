@@ -35,11 +35,20 @@ Tensor on_host1(const Tensor& a, Op op) {
   return to_device(op(to_device(a, Device{})), a->device());
 }
 
+// int8/int16/float16/bfloat16: the op in the compute dtype, its values converted back (exactly: they
+// are the input's).
+template <class Op>
+std::pair<Tensor, Tensor> in_compute_dtype(const Tensor& a, Op op) {
+  auto [values, indices] = op(widen(a));
+  return {to_dtype(values, a->dtype), indices};
+}
+
 }  // namespace
 
 std::pair<Tensor, Tensor> sort(const Tensor& a, int64_t dim, bool descending) {
   dim = wrap_dim(dim, a->dim());
   if (a->device().is_cuda()) return on_host(a, [&](const Tensor& h) { return sort(h, dim, descending); });
+  if (is_narrow(a->dtype)) return in_compute_dtype(a, [&](const Tensor& f) { return sort(f, dim, descending); });
   Tensor in = contiguous(a);
   Tensor values = empty(a->sizes, a->dtype, a->device()), indices = empty(a->sizes, DType::Int64, a->device());
   Rows r = rows_along(a, dim);
@@ -53,6 +62,7 @@ std::pair<Tensor, Tensor> topk(const Tensor& a, int64_t k, int64_t dim, bool lar
   TG_CHECK(k >= 0 && k <= r.n, "selected index k out of range");
   if (a->dim() == 0) k = 1;  // a scalar's topk is the scalar, k = 0 included (torch's)
   if (a->device().is_cuda()) return on_host(a, [&](const Tensor& h) { return topk(h, k, dim, largest, sorted); });
+  if (is_narrow(a->dtype)) return in_compute_dtype(a, [&](const Tensor& f) { return topk(f, k, dim, largest, sorted); });
   Shape sizes = a->sizes;
   if (a->dim()) sizes[dim] = k;
   Tensor in = contiguous(a);
@@ -67,6 +77,7 @@ std::pair<Tensor, Tensor> mode(const Tensor& a, int64_t dim, bool keepdim) {
   TG_CHECK_INDEX(r.n > 0, "mode(): Expected reduction dim ", dim,
                  " to have non-zero size.");
   if (a->device().is_cuda()) return on_host(a, [&](const Tensor& h) { return mode(h, dim, keepdim); });
+  if (is_narrow(a->dtype)) return in_compute_dtype(a, [&](const Tensor& f) { return mode(f, dim, keepdim); });
   Shape sizes = a->sizes;
   if (a->dim()) sizes[dim] = 1;
   Tensor in = contiguous(a);
@@ -80,6 +91,7 @@ Tensor cumprod(const Tensor& a, int64_t dim, std::optional<DType> dtype) {
   dim = wrap_dim(dim, a->dim());
   if (a->device().is_cuda()) return on_host1(a, [&](const Tensor& h) { return cumprod(h, dim, dtype); });
   DType out_dtype = dtype ? *dtype : (is_floating(a->dtype) ? a->dtype : DType::Int64);
+  if (is_narrow(out_dtype)) return to_dtype(cumprod(widen(to_dtype(a, out_dtype)), dim), out_dtype);
   Tensor in = contiguous(to_dtype(a, out_dtype));
   Tensor out = empty(a->sizes, out_dtype, a->device());
   Rows r = rows_along(a, dim);
@@ -90,6 +102,7 @@ Tensor cumprod(const Tensor& a, int64_t dim, std::optional<DType> dtype) {
 std::pair<Tensor, Tensor> cummax(const Tensor& a, int64_t dim, bool is_max) {
   dim = wrap_dim(dim, a->dim());
   if (a->device().is_cuda()) return on_host(a, [&](const Tensor& h) { return cummax(h, dim, is_max); });
+  if (is_narrow(a->dtype)) return in_compute_dtype(a, [&](const Tensor& f) { return cummax(f, dim, is_max); });
   Tensor in = contiguous(a);
   Tensor values = empty(a->sizes, a->dtype, a->device()), indices = empty(a->sizes, DType::Int64, a->device());
   Rows r = rows_along(a, dim);
@@ -100,6 +113,7 @@ std::pair<Tensor, Tensor> cummax(const Tensor& a, int64_t dim, bool is_max) {
 Tensor logcumsumexp(const Tensor& a, int64_t dim) {
   dim = wrap_dim(dim, a->dim());
   if (a->device().is_cuda()) return on_host1(a, [&](const Tensor& h) { return logcumsumexp(h, dim); });
+  if (is_reduced_float(a->dtype)) return to_dtype(logcumsumexp(widen(a), dim), a->dtype);
   Tensor in = contiguous(a);
   Tensor out = empty(a->sizes, a->dtype, a->device());
   Rows r = rows_along(a, dim);
@@ -124,6 +138,7 @@ Tensor searchsorted(const Tensor& seq, const Tensor& values, bool right) {
     Tensor host = searchsorted(to_device(seq, Device{}), to_device(values, Device{}), right);
     return to_device(host, seq->device());
   }
+  if (is_narrow(seq->dtype)) return searchsorted(widen(seq), widen(values), right);
   Tensor out = empty(values->sizes, DType::Int64, values->device());
   int64_t m = seq->sizes.back(), n = values->dim() ? values->sizes.back() : 1;
   if (out->numel() && n) cpu::searchsorted(contiguous(seq), contiguous(values), out, out->numel() / n, m, n, shared, right);

@@ -107,7 +107,38 @@ bool transpose_copy(ElementwiseIter& it) {
 }
 }  // namespace
 
+namespace {
+template <class Out, class In> void convert_copy(ElementwiseIter& it) {
+  map1<Out, In>(it, [](In x) { return convert<Out>(x); });
+}
+// A narrow dtype (int8, int16, float16, bfloat16) to or from its compute dtype, or to itself (as bits);
+// false for other pairs (the front end converts those through the compute dtype: core/ops.cpp).
+bool narrow_copy(ElementwiseIter& it) {
+  DType o = it.dtypes[0], i = it.dtypes[1];
+  if (o == i) {
+    if (itemsize(o) == 1) convert_copy<uint8_t, uint8_t>(it);
+    else if (!transpose_copy<uint16_t, uint16_t>(it)) convert_copy<uint16_t, uint16_t>(it);
+    return true;
+  }
+  auto pair = [&](DType a, DType b) { return o == a && i == b; };
+  if (pair(DType::Float16, DType::Float32)) convert_copy<Half, float>(it);
+  else if (pair(DType::Float32, DType::Float16)) convert_copy<float, Half>(it);
+  else if (pair(DType::BFloat16, DType::Float32)) convert_copy<BFloat16, float>(it);
+  else if (pair(DType::Float32, DType::BFloat16)) convert_copy<float, BFloat16>(it);
+  else if (pair(DType::Int8, DType::Int32)) convert_copy<int8_t, int32_t>(it);
+  else if (pair(DType::Int32, DType::Int8)) convert_copy<int32_t, int8_t>(it);
+  else if (pair(DType::Int16, DType::Int32)) convert_copy<int16_t, int32_t>(it);
+  else if (pair(DType::Int32, DType::Int16)) convert_copy<int32_t, int16_t>(it);
+  else return false;
+  return true;
+}
+}  // namespace
+
 void copy(ElementwiseIter& it) {
+  if (is_narrow(it.dtypes[0]) || is_narrow(it.dtypes[1])) {
+    if (!narrow_copy(it)) throw_dtype_error("copy", nullptr, is_narrow(it.dtypes[0]) ? it.dtypes[0] : it.dtypes[1]);
+    return;
+  }
   if (it.dtypes[0] == it.dtypes[1] && it.dtypes[0] != DType::Bool) {
     bool done = TG_DISPATCH(it.dtypes[0], "copy", [&] { return transpose_copy<scalar_t, scalar_t>(it); });
     if (done) return;

@@ -24,6 +24,7 @@ void get_impl(ElementwiseIter& it, int nindex, const int64_t* index_strides) {
 void index_get(ElementwiseIter& it, int nindex, const int64_t* index_strides) {
   switch (itemsize(it.dtypes[0])) {
     case 1: get_impl<Bytes<1>>(it, nindex, index_strides); break;
+    case 2: get_impl<Bytes<2>>(it, nindex, index_strides); break;
     case 4: get_impl<Bytes<4>>(it, nindex, index_strides); break;
     default: get_impl<Bytes<8>>(it, nindex, index_strides); break;
   }

@@ -129,6 +129,7 @@ void reverse_rows(const Tensor& in, const Tensor& out, int64_t rows, int64_t n) 
   };
   switch (itemsize(in->dtype)) {
     case 1: run(uint8_t{}); break;
+    case 2: run(uint16_t{}); break;
     case 4: run(uint32_t{}); break;
     default: run(uint64_t{}); break;
   }

@@ -145,6 +145,7 @@ void index_get(ElementwiseIter& it, int nindex, const int64_t* index_strides) {
   const unsigned grid = grid_for(it.numel, kThreads, device);
   switch (itemsize(it.dtypes[0])) {
     case 1: index_get_kernel<uint8_t><<<grid, kThreads, 0, current_stream()>>>(it.numel, oc, p, ia); break;
+    case 2: index_get_kernel<uint16_t><<<grid, kThreads, 0, current_stream()>>>(it.numel, oc, p, ia); break;
     case 4: index_get_kernel<uint32_t><<<grid, kThreads, 0, current_stream()>>>(it.numel, oc, p, ia); break;
     default: index_get_kernel<uint64_t><<<grid, kThreads, 0, current_stream()>>>(it.numel, oc, p, ia); break;
   }

@@ -8,8 +8,8 @@ import importlib as _importlib
 from . import _C
 from . import _dtype, _registry
 from ._device import Size, device
-from ._dtype import (bool, double, dtype, float, float32, float64, get_default_dtype, int, int32, int64, long,
-                     set_default_dtype, uint8)
+from ._dtype import (bfloat16, bool, double, dtype, finfo, float, float16, float32, float64, get_default_dtype,
+                     half, iinfo, int, int8, int16, int32, int64, long, set_default_dtype, short, uint8)
 from ._tensor_str import set_printoptions
 from .autograd.grad_mode import enable_grad, inference_mode, is_grad_enabled, no_grad, set_grad_enabled
 from .tensor import (Tensor, addmm, arange, as_tensor, cat, empty, empty_like, eye, from_numpy, full, full_like,

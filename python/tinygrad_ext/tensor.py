@@ -445,7 +445,8 @@ class Tensor:
         return _C.item(self._impl)
 
     def tolist(self):
-        return self.numpy(_force=True).tolist()
+        t = self.detach().float() if self.dtype is _dtype.bfloat16 else self  # (numpy has no bfloat16)
+        return t.numpy(_force=True).tolist()
 
     def numpy(self, *, force=False, _force=False):
         if self._requires_grad and not (force or _force):
@@ -560,6 +561,18 @@ class Tensor:
 
     def double(self):
         return self.to(_dtype.float64)
+
+    def half(self):
+        return self.to(_dtype.float16)
+
+    def bfloat16(self):
+        return self.to(_dtype.bfloat16)
+
+    def char(self):
+        return self.to(_dtype.int8)
+
+    def short(self):
+        return self.to(_dtype.int16)
 
     def long(self):
         return self.to(_dtype.int64)
@@ -1853,7 +1866,8 @@ def from_numpy(ndarray):
 
 
 # The Python numbers an integer tensor accepts: the type's range; uint8 also takes -255..-1 (wrapped)
-_INT_RANGE = {"int32": (-2**31, 2**31 - 1), "int64": (-2**63, 2**63 - 1), "uint8": (-255, 255)}
+_INT_RANGE = {"int8": (-2**7, 2**7 - 1), "int16": (-2**15, 2**15 - 1), "int32": (-2**31, 2**31 - 1),
+              "int64": (-2**63, 2**63 - 1), "uint8": (-255, 255)}
 
 
 def _infer_np(data, dtype=None):
@@ -1879,7 +1893,8 @@ def _infer_np(data, dtype=None):
             if not (arr.min() >= lo and arr.max() <= hi):
                 raise RuntimeError(f"value cannot be converted to type {dtype.name} without overflow")
         with np.errstate(over="ignore"):  # 1e39 as float32 is inf, as in torch
-            return arr.astype(dtype.name)
+            # float16/bfloat16: float32 here, rounded by the core afterwards (double -> float -> half, as c10)
+            return arr.astype("float32" if dtype in (_dtype.float16, _dtype.bfloat16) else dtype.name)
     if isinstance(data, (list, tuple)) and any(isinstance(x, (np.ndarray, np.generic)) for x in data):
         # numpy arrays and scalars in a list keep their dtype, promoted with the other items' (torch's inference)
         dts = [_dtype.from_numpy_dtype((x if isinstance(x, (np.ndarray, np.generic)) else _infer_np(x)).dtype)
@@ -1895,8 +1910,6 @@ def _infer_np(data, dtype=None):
         if arr.dtype == np.uint64 and arr.size and arr.max() > np.iinfo(np.int64).max:
             raise ValueError("Overflow when unpacking long long")  # never wrap 2**63 around to -2**63
         arr = arr.astype(np.int64)
-    elif arr.dtype == np.float16:
-        arr = arr.astype(np.float32)
     return arr
 
 

@@ -402,6 +402,12 @@ class Module:
     def double(self):
         return self._apply(lambda t: t.double() if t.dtype.is_floating_point else t)
 
+    def half(self):
+        return self._apply(lambda t: t.half() if t.dtype.is_floating_point else t)
+
+    def bfloat16(self):
+        return self._apply(lambda t: t.bfloat16() if t.dtype.is_floating_point else t)
+
     # ------------------------------------------------------------ state dict
     def state_dict(self, *args, destination=None, prefix="", keep_vars=False):
         if args:  # the old positional form state_dict(destination, prefix, keep_vars)
