@@ -71,7 +71,8 @@ MODELS = {"cnn": (blitz_net, (2, 1, 32, 32)), "mlp": (mlp, (5, 8)), "lstm": (_LS
 
 
 def _np(t):
-    return t.detach().cpu().numpy() if real is not None and isinstance(t, real.Tensor) else t.detach().numpy()
+    t = t.detach().cpu()
+    return (t.float() if str(t.dtype) == "torch.bfloat16" else t).numpy()  # (numpy has no bfloat16)
 
 
 # ------------------------------------------------------------------ PyTorch's files load here

@@ -294,6 +294,11 @@ PYBIND11_MODULE(_C, m) {
   });
   m.def("fill_", [](const Tensor& t, py::handle v) { fill_(t, to_scalar(v, "fill_")); });
   m.def("alias", &alias);
+  m.def("view_dtype", [](const Tensor& t, int d) {
+    Tensor v = view_dtype(t, to_dtype_id(d));
+    if (v->dtype == DType::Bool && t->dtype != DType::Bool) check_bool_bytes(v, "view");  // (bytes 0 or 1 only)
+    return v;
+  });
   m.def("view", [](const Tensor& t, py::handle s) { return view(t, to_shape(s)); });
   m.def("reshape", [](const Tensor& t, py::handle s) { return reshape_any(t, to_shape(s)); });
   m.def("as_strided", [](const Tensor& t, py::handle s, py::handle st, int64_t off) {

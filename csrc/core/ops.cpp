@@ -221,6 +221,44 @@ Tensor to_dtype(const Tensor& t, DType dtype) {
 
 Tensor widen(const Tensor& t) { return to_dtype(t, compute_dtype(t->dtype)); }
 
+Tensor view_dtype(const Tensor& t, DType dtype) {
+  int64_t from = itemsize(t->dtype), to = itemsize(dtype);
+  if (from == to) {
+    Tensor v = alias(t);
+    v->dtype = dtype;
+    return v;
+  }
+  const char* a = type_name(t->dtype);
+  const char* b = type_name(dtype);
+  int64_t nd = t->dim();
+  TG_CHECK(nd > 0, "self.dim() cannot be 0 to view ", a, " as ", b, " (different element sizes)");
+  TG_CHECK(t->strides[nd - 1] == 1, "self.stride(-1) must be 1 to view ", a, " as ", b,
+           " (different element sizes), but got ", t->strides[nd - 1]);
+  Shape sizes = t->sizes, strides = t->strides;
+  int64_t offset = t->offset;
+  if (to > from) {  // several elements become one
+    int64_t k = to / from;
+    TG_CHECK(sizes[nd - 1] % k == 0, "self.size(-1) must be divisible by ", k, " to view ", a, " as ", b,
+             " (different element sizes), but got ", sizes[nd - 1]);
+    TG_CHECK(offset % k == 0, "self.storage_offset() must be divisible by ", k, " to view ", a, " as ", b,
+             " (different element sizes), but got ", offset);
+    for (int64_t d = 0; d < nd - 1; ++d)
+      TG_CHECK(strides[d] % k == 0, "self.stride(", d, ") must be divisible by ", k, " to view ", a, " as ", b,
+               " (different element sizes), but got ", strides[d]);
+    sizes[nd - 1] /= k;
+    for (int64_t d = 0; d < nd - 1; ++d) strides[d] /= k;
+    offset /= k;
+  } else {  // one element becomes several
+    int64_t k = from / to;
+    sizes[nd - 1] *= k;
+    for (int64_t d = 0; d < nd - 1; ++d) strides[d] *= k;
+    offset *= k;
+  }
+  Tensor v = make_view(t, sizes, strides, offset);
+  v->dtype = dtype;
+  return v;
+}
+
 Tensor to_device(const Tensor& t, Device device, bool non_blocking) {
   if (t->device() == device) return t;
   Tensor src = contiguous(t);

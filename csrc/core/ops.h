@@ -58,6 +58,8 @@ Tensor pin_memory(const Tensor& t);
 // int8/int16/float16/bfloat16 tensors converted to their compute dtype (int32, float32: dtype.h's
 // is_narrow), which the kernels run in; other tensors as they are.
 Tensor widen(const Tensor& t);
+// Tensor.view(dtype): the same memory read as another dtype (the last dim rescaled for another element size).
+Tensor view_dtype(const Tensor& t, DType dtype);
 Tensor reshape_any(const Tensor& t, Shape sizes);  // view if possible, else copy
 Tensor scalar_tensor(const Scalar& s, DType dtype, Device device);
 double item_double(const Tensor& t);

@@ -62,11 +62,12 @@ class WeightsUnpicklingError(CheckpointError, pickle.UnpicklingError):
 
 
 # ------------------------------------------------------------------ dtypes of the formats
-# dtype name: (PyTorch's storage class, safetensors' dtype code, numpy dtype of the little-endian bytes). The
-# library supports those that _dtype defines and numpy can carry; the others are named in errors.
+# dtype name: (PyTorch's storage class, safetensors' dtype code, numpy dtype of the little-endian bytes; bfloat16,
+# which numpy lacks, travels as its int16 bits). The library supports those that _dtype defines and numpy can
+# carry; the others are named in errors.
 FORMATS = {
     "float64": ("DoubleStorage", "F64", "<f8"), "float32": ("FloatStorage", "F32", "<f4"),
-    "float16": ("HalfStorage", "F16", "<f2"), "bfloat16": ("BFloat16Storage", "BF16", None),
+    "float16": ("HalfStorage", "F16", "<f2"), "bfloat16": ("BFloat16Storage", "BF16", "<i2"),
     "int64": ("LongStorage", "I64", "<i8"), "int32": ("IntStorage", "I32", "<i4"),
     "int16": ("ShortStorage", "I16", "<i2"), "int8": ("CharStorage", "I8", "i1"),
     "uint8": ("ByteStorage", "U8", "u1"), "bool": ("BoolStorage", "BOOL", "?"),
@@ -101,13 +102,15 @@ def tensor_from_bytes(raw, name, shape=None, byteorder="little"):
         arr = arr.reshape(shape)
     if not arr.dtype.isnative or arr.flags.writeable:  # (from_numpy copies a read-only array itself)
         arr = arr.astype(code.newbyteorder("="), copy=True)
-    return from_numpy(arr)
+    t = from_numpy(arr)
+    return t.view(_dtype.bfloat16) if name == "bfloat16" else t
 
 
 def tensor_bytes(t):
     """t's elements in row-major order as little-endian bytes: a view of t's memory where it is laid out so
     (a contiguous CPU tensor on a little-endian host), else a copy."""
-    arr = np.ascontiguousarray(t.detach().numpy(force=True)).astype(FORMATS[t.dtype.name][2], copy=False)
+    t = t.detach().view(_dtype.int16) if t.dtype is _dtype.bfloat16 else t.detach()  # (its bits)
+    arr = np.ascontiguousarray(t.numpy(force=True)).astype(FORMATS[t.dtype.name][2], copy=False)
     return memoryview(arr.reshape(-1).view(np.uint8))
 
 

@@ -625,8 +625,8 @@ class Tensor:
         if not shape:
             raise TypeError("view() received an invalid combination of arguments - got (), but expected one of: "
                             "(torch.dtype dtype), (tuple of ints size)")
-        if len(shape) == 1 and isinstance(shape[0], _dtype.dtype):
-            raise NotImplementedError("view(dtype) is not supported")
+        if len(shape) == 1 and isinstance(shape[0], _dtype.dtype):  # a bitcast; not differentiable (torch's)
+            return _wrap(_C.view_dtype(self._impl, shape[0].id))
         shape = _shape_arg(shape, "view", "size")
         if _needs_grad(self):
             return _ops.Reshape.apply(self, shape, True)

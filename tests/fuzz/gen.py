@@ -2344,8 +2344,8 @@ def fam_convert(ctx):
     nd = a.ndim
     if op in ("to", "method_cast", "type"):
         tdt = pick(rng, list(DTYPES))
-        meth = {"float32": "float", "float64": "double", "int64": "long", "int32": "int", "bool": "bool",
-                "uint8": "byte"}[tdt]
+        meth = {"float32": "float", "float64": "double", "int64": "long", "int32": "int", "int16": "short",
+                "int8": "char", "bool": "bool", "uint8": "byte"}[tdt]
         c.body = {"to": f"out = a.to(torch.{tdt})", "method_cast": f"out = a.{meth}()",
                   "type": f"out = a.type(torch.{tdt})"}[op]
         c.op = f"{op}({tdt})"

@@ -50,7 +50,7 @@ class Raises(Exception):
 
 
 # ------------------------------------------------------------ dtypes
-_INT_ORDER = ["uint8", "int32", "int64"]
+_INT_ORDER = ["uint8", "int8", "int16", "int32", "int64"]
 
 
 def promote(a, b):
@@ -68,6 +68,8 @@ def promote(a, b):
         return a
     if b in FLOATS:
         return b
+    if {a, b} == {"uint8", "int8"}:
+        return "int16"  # neither holds the other's values
     return max(a, b, key=_INT_ORDER.index)
 
 
@@ -125,7 +127,8 @@ def float_to_int_defined(arr, dtype):
     a = np.asarray(arr, dtype=np.float64)
     if dtype == "bool" or dtype in FLOATS:
         return True
-    lo, hi = {"uint8": (-1, 256), "int32": (-2.0 ** 31 - 1, 2.0 ** 31), "int64": (-2.0 ** 63 - 1, 2.0 ** 63)}[dtype]
+    lo, hi = {"uint8": (-1, 256), "int8": (-129, 128), "int16": (-2.0 ** 15 - 1, 2.0 ** 15),
+              "int32": (-2.0 ** 31 - 1, 2.0 ** 31), "int64": (-2.0 ** 63 - 1, 2.0 ** 63)}[dtype]
     return bool(np.all(np.isfinite(a)) and np.all(a > lo) and np.all(a < hi))
 
 

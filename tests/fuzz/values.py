@@ -8,12 +8,13 @@ import math
 
 import numpy as np
 
-DTYPES = ("float32", "float64", "int64", "int32", "uint8", "bool")
+DTYPES = ("float32", "float64", "int64", "int32", "int16", "int8", "uint8", "bool")
 FLOATS = ("float32", "float64")
-INTS = ("uint8", "int32", "int64")
-NP = {"bool": np.bool_, "uint8": np.uint8, "int32": np.int32, "int64": np.int64, "float32": np.float32,
-      "float64": np.float64}
-LIMITS = {"uint8": (0, 255), "int32": (-2 ** 31, 2 ** 31 - 1), "int64": (-2 ** 63, 2 ** 63 - 1)}
+INTS = ("uint8", "int8", "int16", "int32", "int64")
+NP = {"bool": np.bool_, "uint8": np.uint8, "int8": np.int8, "int16": np.int16, "int32": np.int32, "int64": np.int64,
+      "float32": np.float32, "float64": np.float64}
+LIMITS = {"uint8": (0, 255), "int8": (-2 ** 7, 2 ** 7 - 1), "int16": (-2 ** 15, 2 ** 15 - 1),
+          "int32": (-2 ** 31, 2 ** 31 - 1), "int64": (-2 ** 63, 2 ** 63 - 1)}
 
 FLOAT_SPECIALS = [0.0, -0.0, math.nan, math.inf, -math.inf, 0.5, -0.5, 1.5, 2.5, -2.5, 1e-30, -1e-30, 1e30,
                   -1e30, 3e38, -3e38, 1e-45, 16777217.0, 88.75, -104.0, 1e-8]
@@ -101,7 +102,7 @@ def int_values(rng, n, kind, dtype):
             else [int(rng.integers(-2 ** 62, 2 ** 62)) * 2 + int(rng.integers(0, 2)) for _ in range(n)]
     if kind == "extreme":
         sp = [lo, hi, lo + 1, hi - 1, 0, 1] + ([-1, 2 ** 31, -2 ** 31 - 1] if dtype == "int64" else
-                                              [-1] if dtype == "int32" else [128, 127])
+                                              [-1] if dtype in ("int32", "int16", "int8") else [128, 127])
         return [pick(rng, sp) if chance(rng, 0.5) else int(rng.integers(max(lo, -5), 6)) for _ in range(n)]
     if kind == "positive":
         return [int(x) for x in rng.integers(1, 6, size=n)]
