@@ -43,7 +43,7 @@ CtcArgs check_ctc(const Tensor& log_probs, const Tensor& targets, const std::vec
   TG_CHECK(!log_probs->device().is_cuda() && !targets->device().is_cuda(),
            "ctc_loss: CUDA tensors are not supported (the CTC kernel runs on the CPU only); call .cpu() on "
            "log_probs and targets");
-  TG_CHECK_AS(NotImplementedError, is_floating(log_probs->dtype),
+  TG_CHECK_AS(NotImplementedError, log_probs->dtype == DType::Float32 || log_probs->dtype == DType::Float64,
               "\"ctc_loss_cpu\" not implemented for '", type_name(log_probs->dtype), "'");
   TG_CHECK(log_probs->dim() == 3, "ctc_loss: expected log_probs of shape (T, N, C), got ", log_probs->sizes);
   TG_CHECK(targets->dtype == DType::Int64, "ctc_loss: targets must be an int64 tensor");
