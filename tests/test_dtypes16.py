@@ -371,6 +371,7 @@ def test_float16_rounds_once_from_float32(d):
     assert np.array_equal(half_bits(a % (1 / 3)), half_bits((fa % third).to(d)))
     assert np.array_equal(half_bits(a + 1 / 3), half_bits((fa + third).to(d)))
     assert np.array_equal(half_bits(a * (1 / 3)), half_bits((fa * (1 / 3)).to(d)))
+    assert np.array_equal(half_bits(a // (1 / 3)), half_bits((fa // (1 / 3)).to(d)))
 
 
 @needs_torch
@@ -384,6 +385,7 @@ def test_bitwise_equal_to_torch(name):
 
     def ops(m, a, b):
         return [a + b, a - b, a * b, a / b, b.sqrt(), a.abs(), -a, a.relu(), a * 0.1, a + 0.3, 0.3 - a, a ** 2,
+                a // 0.3, a % 0.3, 0.3 * a, a > 0.30001, a == 0.30001, m.atan2(a, b), a.fmod(0.7),
                 a.clamp(-1, 1), m.maximum(a, b), a.floor(), a.round(), a.sum(), a.sum(0), a.amax(1), a.cumsum(1),
                 a.sort(1).values, a.cummax(0).values, a.to(getattr(m, "int8")).to(a.dtype), a > b]
 

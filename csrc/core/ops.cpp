@@ -684,9 +684,10 @@ Tensor binary(BinaryOpId op, const Tensor& a, const Scalar& s, bool reflected, c
   // x ** 2 is the most common power (losses); a multiply is exact and vectorizes.
   if (op == BinaryOpId::pow && !reflected && s.kind != Scalar::Bool && s.d == 2.0 && is_floating(rt))
     return binary_impl(BinaryOpId::mul, a, a, rt, out);
-  // float16/bfloat16: torch keeps the number of tensor * number and tensor / number in float32 (the other
-  // ops round it to the dtype first).
-  bool keep_float32 = is_reduced_float(compute) && (op == BinaryOpId::mul || (op == BinaryOpId::div && !reflected));
+  // float16/bfloat16: torch keeps the number of tensor * number, tensor / number and tensor // number in
+  // float32 (the other ops round it to the dtype first).
+  bool keep_float32 = is_reduced_float(compute) && (op == BinaryOpId::mul || (!reflected &&
+                      (op == BinaryOpId::div || op == BinaryOpId::floor_divide)));
   Tensor st = scalar_tensor(s, keep_float32 ? DType::Float32 : compute, Device{});  // on the host: a CUDA kernel takes it by value
   st->wrapped_number = true;
   return reflected ? binary_impl(op, st, a, rt, out, params) : binary_impl(op, a, st, rt, out, params);
