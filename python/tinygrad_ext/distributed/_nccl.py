@@ -18,8 +18,8 @@ from ..tensor import empty
 _INSTALL = "pip install nvidia-nccl-cu13"
 _ID_BYTES = 128
 # ncclDataType_t and ncclRedOp_t (nccl.h); bool travels as uint8 with SUM/PRODUCT as MAX/MIN, as torch does
-_TYPES = {_dtype.bool.id: 1, _dtype.uint8.id: 1, _dtype.int32.id: 2, _dtype.int64.id: 4, _dtype.float32.id: 7,
-          _dtype.float64.id: 8}
+_TYPES = {_dtype.bool.id: 1, _dtype.uint8.id: 1, _dtype.int8.id: 0, _dtype.int32.id: 2, _dtype.int64.id: 4,
+          _dtype.float16.id: 6, _dtype.float32.id: 7, _dtype.float64.id: 8, _dtype.bfloat16.id: 9}
 _OPS = {0: 0, 2: 1, 4: 2, 3: 3}
 _BOOL_OPS = {0: 2, 2: 3, 4: 2, 3: 3}
 
@@ -175,6 +175,8 @@ class Engine:
         ops = _BOOL_OPS if t.dtype is _dtype.bool else _OPS
         if op not in ops:
             raise NCCLError(f"ReduceOp {op} is not supported by NCCL (SUM, PRODUCT, MIN, MAX, AVG are)")
+        if t.dtype.id not in _TYPES:
+            raise NCCLError(f"Unsupported data type for NCCL process group: {t.dtype} (NCCL has no int16)")
         return ctypes.c_int(_TYPES[t.dtype.id]), ctypes.c_int(ops[op])
 
     def allreduce(self, t, op):
