@@ -104,7 +104,8 @@ def test_set_default_dtype_half():
         torch.set_default_dtype(torch.float16)
         assert torch.tensor([1.5]).dtype is torch.float16 and (torch.tensor([1]) / 2).dtype is torch.float16
         torch.set_default_dtype(torch.bfloat16)
-        assert torch.zeros(2).dtype is torch.bfloat16
+        assert torch.zeros(2).dtype is torch.bfloat16 and torch.tensor([1.5, 2]).dtype is torch.bfloat16
+        assert torch.tensor(np.zeros(2, np.float32)).dtype is torch.float32 and torch.arange(2.0).dtype is torch.bfloat16
     finally:
         torch.set_default_dtype(torch.float32)
     assert torch.tensor([1.5]).dtype is torch.float32

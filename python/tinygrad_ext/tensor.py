@@ -1905,7 +1905,8 @@ def _infer_np(data, dtype=None):
                 out = _dtype.BY_ID[_C.promote_types(out.id, d.id)]
             return arr.astype(out.name)
     if arr.dtype.kind == "f" and not typed:
-        arr = arr.astype(_dtype.get_default_dtype().name)
+        default = _dtype.get_default_dtype()  # (bfloat16, which numpy lacks: float32, rounded by tensor())
+        arr = arr.astype("float32" if default is _dtype.bfloat16 else default.name)
     elif arr.dtype.kind in "iu" and arr.dtype != np.uint8 and not typed:
         if arr.dtype == np.uint64 and arr.size and arr.max() > np.iinfo(np.int64).max:
             raise ValueError("Overflow when unpacking long long")  # never wrap 2**63 around to -2**63
@@ -1927,6 +1928,9 @@ def tensor(data, dtype=None, device=None, requires_grad=False, pin_memory=False)
         if not arr.flags.c_contiguous:  # (np.ascontiguousarray would turn a 0-d array into 1-d)
             arr = np.ascontiguousarray(arr)
         t = _wrap(_C.clone(_C.from_numpy(arr)))  # a copy: the tensor never aliases the caller's data
+        if dtype is None and t.dtype is _dtype.float32 and _dtype.get_default_dtype() is _dtype.bfloat16 and \
+                not isinstance(data, (np.ndarray, np.generic)):
+            dtype = _dtype.bfloat16  # Python floats under a bfloat16 default dtype
     if dtype is not None and t.dtype is not dtype:
         t = t.to(dtype)
     if device is not None:
