@@ -105,7 +105,8 @@ def test_set_default_dtype_half():
         assert torch.tensor([1.5]).dtype is torch.float16 and (torch.tensor([1]) / 2).dtype is torch.float16
         torch.set_default_dtype(torch.bfloat16)
         assert torch.zeros(2).dtype is torch.bfloat16 and torch.tensor([1.5, 2]).dtype is torch.bfloat16
-        assert torch.tensor(np.zeros(2, np.float32)).dtype is torch.float32 and torch.arange(2.0).dtype is torch.bfloat16
+        assert torch.tensor(np.zeros(2, np.float32)).dtype is torch.float32
+        assert torch.arange(2.0).dtype is torch.bfloat16
     finally:
         torch.set_default_dtype(torch.float32)
     assert torch.tensor([1.5]).dtype is torch.float32
@@ -424,7 +425,8 @@ def test_nn_layers_in_half_precision(d):
     net.to(d)
     out = net(x.to(d))
     assert out.dtype is d
-    np.testing.assert_allclose(ref(out.detach()), ref(want.detach()), rtol=0.05, atol=0.05 if d is torch.float16 else 0.15)
+    np.testing.assert_allclose(ref(out.detach()), ref(want.detach()), rtol=0.05,
+                               atol=0.05 if d is torch.float16 else 0.15)
     loss = torch.nn.functional.cross_entropy(out, torch.tensor([1, 3]))
     loss.backward()
     assert loss.dtype is d and net[0].weight.grad.dtype is d and net[4].weight.grad.dtype is d
