@@ -781,3 +781,12 @@ def test_fuzz_100k_round_two_cases():
     # cumsum(dtype=bool) of an empty tensor that requires grad: torch's autograd error
     check_raises(lambda: torch.zeros(0, dtype=torch.float64, requires_grad=True).cumsum(-1, dtype=torch.bool),
                  RuntimeError, "Autograd not support dtype: Bool")
+
+
+def test_arange_sign_before_truncation_and_0d_negative_step():
+    # torch checks the step's sign against the bounds before truncating them for an integer dtype
+    check_raises(lambda: torch.arange(0.5, 0.2, 1.0, dtype=torch.int64), RuntimeError, "inconsistent with step sign")
+    check_raises(lambda: torch.arange(0.75, -0.5, 0.25, dtype=torch.int64), RuntimeError, "inconsistent")
+    check_raises(lambda: torch.arange(1.2, 3.7, 0.3, dtype=torch.int64), ValueError, "step must be nonzero")
+    check_raises(lambda: torch.tensor(0.5)[-1::-1], ValueError, "step must be greater than zero")
+    check_raises(lambda: torch.tensor(0.5)[1:], IndexError, "slice() cannot be applied to a 0-dim tensor.")

@@ -375,15 +375,15 @@ Tensor arange(double start, double end, double step, DType dtype, Device device)
   if (dtype == DType::Int64) {
     int64_t iend = trunc_to_int64(end, "arange");
     TG_CHECK(step != 0, "arange: step must be nonzero");
-    TG_CHECK((step > 0 && iend >= istart) || (step < 0 && iend <= istart),
-             "arange: upper bound and larger bound inconsistent with step sign");
+    TG_CHECK((step > 0 && end >= start) || (step < 0 && end <= start),  // (torch: the bounds before truncation)
+             "arange: upper bound and lower bound inconsistent with step sign");
     TG_CHECK_VALUE(istep != 0, "step must be nonzero (arange: step ", step, " truncated to the int64 dtype is 0)");
     __int128 span = __int128(iend) - istart + istep - (istep > 0 ? 1 : -1);
     count = static_cast<int64_t>(span / istep);
   } else {
     TG_CHECK(step != 0, "arange: step must be nonzero");
     TG_CHECK((step > 0 && end >= start) || (step < 0 && end <= start),
-             "arange: upper bound and larger bound inconsistent with step sign");
+             "arange: upper bound and lower bound inconsistent with step sign");
     double n = std::ceil((end - start) / step);
     TG_CHECK(n < 9.2e18, "arange: invalid size, possible overflow?");
     count = static_cast<int64_t>(n);

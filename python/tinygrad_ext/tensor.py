@@ -1640,6 +1640,8 @@ def _split_key(t, key):
     if consumed > ndim:
         if ndim == 0 and single:  # torch's messages for t[i] and t[:] of a 0-d t
             if isinstance(key[0], _py_slice):
+                if key[0].step is not None and key[0].step <= 0:  # (checked first, as torch)
+                    raise ValueError("step must be greater than zero")
                 raise IndexError("slice() cannot be applied to a 0-dim tensor.")
             if isinstance(key[0], (int, np.integer)) and key[0] != 0:
                 raise IndexError(f"index {key[0]} is out of bounds for dimension 0 with size 0")
