@@ -252,7 +252,8 @@ def test_optimizer_steps_reading_values():
     # Adam reads its step count with .item(): the number is read again at every replay and the scalars made from
     # it recomputed, so its update is fused, not replayed as one opaque call
     _, fn, _ = run("optim_adam", True, steps=3)
-    assert fn.stats.opaque_steps == 0 and fn.stats.fused_kernels >= 12
+    assert fn.stats.opaque_steps == 0
+    assert fn.stats.fused_kernels >= 12 or not _fusion.available()  # (no compiler or headers: not fused)
     # a step deciding on a value it read is replayed as one call to its own update (no autograd, eager kernels)
 
     def losses(compiled):
