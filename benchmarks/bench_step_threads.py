@@ -9,27 +9,14 @@ import argparse
 import timeit
 
 import tinygrad_ext as torch
+from common import two_layer_autograd_step
 
 p = argparse.ArgumentParser()
 p.add_argument("--rounds", type=int, default=5)
 args = p.parse_args()
 N, D_in, H, D_out = 64, 1000, 100, 10
 torch.manual_seed(0)
-x, y = torch.randn(N, D_in), torch.randn(N, D_out)
-w1 = torch.randn(D_in, H, requires_grad=True)
-w2 = torch.randn(H, D_out, requires_grad=True)
-
-
-def step():
-    y_pred = x.mm(w1).clamp(min=0).mm(w2)
-    loss = (y_pred - y).pow(2).sum()
-    loss.backward()
-    with torch.no_grad():
-        w1.sub_(1e-6 * w1.grad)
-        w2.sub_(1e-6 * w2.grad)
-        w1.grad.zero_()
-        w2.grad.zero_()
-
+step = two_layer_autograd_step(torch, N, D_in, H, D_out)
 
 times = {1: [], 2: []}
 for _ in range(args.rounds):

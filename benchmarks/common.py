@@ -109,22 +109,28 @@ def blitz_net(torch):
     return Net()
 
 
-def two_layer_autograd_step(torch, N, D_in, H, D_out):
-    """The tutorial's autograd two-layer net: a step function (returns the loss) on fixed random data."""
+def manual_sgd(torch, *weights, lr=1e-6):
+    """The tutorials' update by hand: w -= lr * w.grad under no_grad, then the gradients zeroed."""
+    with torch.no_grad():
+        for w in weights:
+            w.sub_(lr * w.grad)
+        for w in weights:
+            w.grad.zero_()
+
+
+def two_layer_autograd_step(torch, N, D_in, H, D_out, relu=None):
+    """The tutorial's autograd two-layer net: a step function (returns the loss) on fixed random data; `relu`
+    replaces clamp(min=0) (the custom autograd.Function variant)."""
     x, y = torch.randn(N, D_in), torch.randn(N, D_out)
     w1 = torch.randn(D_in, H, requires_grad=True)
     w2 = torch.randn(H, D_out, requires_grad=True)
 
     def step():
-        nonlocal w1, w2
-        y_pred = x.mm(w1).clamp(min=0).mm(w2)
+        h = x.mm(w1)
+        y_pred = (h.clamp(min=0) if relu is None else relu(h)).mm(w2)
         loss = (y_pred - y).pow(2).sum()
         loss.backward()
-        with torch.no_grad():
-            w1 -= 1e-6 * w1.grad
-            w2 -= 1e-6 * w2.grad
-            w1.grad.zero_()
-            w2.grad.zero_()
+        manual_sgd(torch, w1, w2)
         return loss
     return step
 
