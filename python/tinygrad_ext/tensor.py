@@ -68,11 +68,14 @@ def _binary(cfn, op, operator=None):
 
 def _rbinary(cfn, op, operator):
     def method(self, other):
-        if isinstance(other, np.ndarray):
+        try:
+            if _state[0] and self._requires_grad:
+                return op.apply(other, self)
+            return _wrap(cfn(self._impl, other, True))
+        except TypeError:
+            if not isinstance(other, np.ndarray):
+                raise
             return _ndarray_operator(self, other, operator)
-        if _state[0] and self._requires_grad:
-            return op.apply(other, self)
-        return _wrap(cfn(self._impl, other, True))
     return method
 
 
@@ -98,10 +101,13 @@ def _compare(cfn, operator=None):
 def _bitwise(cfn, reflected=False, operator=None):
     """&, |, ^ and bitwise_and/or/xor: bool and integer tensors (the core rejects floats, as torch)."""
     def method(self, other):
-        if operator is not None and isinstance(other, np.ndarray):
+        try:
+            return _wrap(cfn(self._impl, other, True) if reflected else
+                         cfn(self._impl, other._impl if isinstance(other, Tensor) else other))
+        except TypeError:
+            if operator is None or not isinstance(other, np.ndarray):
+                raise
             return _ndarray_operator(self, other, operator)
-        return _wrap(cfn(self._impl, other, True) if reflected else
-                     cfn(self._impl, other._impl if isinstance(other, Tensor) else other))
     return method
 
 
@@ -1897,7 +1903,7 @@ def _infer_np(data, dtype=None):
         with np.errstate(over="ignore"):  # 1e39 as float32 is inf, as in torch
             # float16/bfloat16: float32 here, rounded by the core afterwards (double -> float -> half, as c10)
             return arr.astype("float32" if dtype in (_dtype.float16, _dtype.bfloat16) else dtype.name)
-    if isinstance(data, (list, tuple)) and any(isinstance(x, (np.ndarray, np.generic)) for x in data):
+    if isinstance(data, (list, tuple)) and any(issubclass(c, (np.ndarray, np.generic)) for c in set(map(type, data))):
         # numpy arrays and scalars in a list keep their dtype, promoted with the other items' (torch's inference)
         dts = [_dtype.from_numpy_dtype((x if isinstance(x, (np.ndarray, np.generic)) else _infer_np(x)).dtype)
                for x in data]
