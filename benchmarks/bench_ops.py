@@ -5,17 +5,12 @@ interleaved, at 1 and 2 threads (tinygrad_ext.set_num_threads / torch.set_num_th
 Ratio: torch's time / tinygrad_ext's time (at least 0.8 is the target; above 1 tinygrad_ext is faster).
 The backward rows time the fused gradient kernels alone against torch's (aten.<op>_backward).
 """
-import argparse
-
 import numpy as np
 
 import tinygrad_ext as tg
-from common import bench_interleaved, header, table
+from common import header, threads_and_only, vs_torch_by_threads
 
-p = argparse.ArgumentParser()
-p.add_argument("--threads", type=int, nargs="+", default=[1, 2])
-p.add_argument("--only", default="", help="comma-separated op names (default: all)")
-args = p.parse_args()
+threads, only = threads_and_only()
 torch = header("elementwise ops and activations, 4M float32")
 if torch is None:
     raise SystemExit(1)
@@ -85,17 +80,4 @@ cases = [  # (name, tinygrad_ext, torch)
     ("logsigmoid backward", lambda: tgb.logsigmoid_backward(tb._impl, ta._impl),
      lambda: aten.log_sigmoid_backward(pb, pa, pbuf)),
 ]
-only = set(args.only.split(",")) if args.only else None
-rows = []
-for threads in args.threads:
-    tg.set_num_threads(threads)
-    torch.set_num_threads(threads)
-    for name, f_tg, f_pt in cases:
-        if only and name not in only:
-            continue
-        t_tg, t_pt = bench_interleaved([f_tg, f_pt], repeat=5, min_time=0.1, rounds=2, settle=0.1)
-        rows.append([name, str(threads), f"{t_tg * 1e3:.2f}", f"{t_pt * 1e3:.2f}", f"{t_pt / t_tg:.2f}"])
-table(rows, ["op", "threads", "tinygrad_ext ms", "torch ms", "vs torch (x)"])
-below = [r for r in rows if float(r[-1]) < 0.8]
-print(f"# {len(rows) - len(below)} of {len(rows)} rows at >= 0.8x torch" +
-      (": below: " + ", ".join(f"{r[0]} ({r[1]}t {r[-1]})" for r in below) if below else ""))
+vs_torch_by_threads(tg, torch, cases, threads, only)

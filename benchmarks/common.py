@@ -1,6 +1,7 @@
 """Shared timing helpers: every figure is the median of repeated runs after a
 warm-up, and every table compares tinygrad_ext with PyTorch (CPU build) and
 numpy measured in the same process, in interleaved blocks."""
+import argparse
 import os
 import platform
 import statistics
@@ -55,6 +56,34 @@ def bench_interleaved(fns, repeat=7, number=None, min_time=0.2, sync=None, warmu
                 time.sleep(settle)
             ts.extend(_trial(fn, n, sync) for _ in range(repeat))
     return [statistics.median(ts) for ts in times]
+
+
+def threads_and_only():
+    """The per-op benchmarks' options: --threads (default 1 2) and --only (comma-separated case names)."""
+    p = argparse.ArgumentParser()
+    p.add_argument("--threads", type=int, nargs="+", default=[1, 2])
+    p.add_argument("--only", default="", help="comma-separated case names (default: all)")
+    args = p.parse_args()
+    return args.threads, (set(args.only.split(",")) if args.only else None)
+
+
+def vs_torch_by_threads(tg, torch, cases, threads, only, target=0.8):
+    """Times each case (labels..., tinygrad_ext fn, torch fn) against torch at each thread count, interleaved;
+    prints the table (labels..., threads, ms, ms, ratio) and the rows below `target` x torch."""
+    rows = []
+    for t in threads:
+        tg.set_num_threads(t)
+        torch.set_num_threads(t)
+        for *labels, f_tg, f_pt in cases:
+            if only and labels[0] not in only:
+                continue
+            t_tg, t_pt = bench_interleaved([f_tg, f_pt], repeat=5, min_time=0.1, rounds=2, settle=0.1)
+            rows.append([*labels, str(t), f"{t_tg * 1e3:.2f}", f"{t_pt * 1e3:.2f}", f"{t_pt / t_tg:.2f}"])
+    n = len(rows[0]) - 4 if rows else 1
+    table(rows, ["op", "shape"][:n] + ["threads", "tinygrad_ext ms", "torch ms", "vs torch (x)"])
+    below = [r for r in rows if float(r[-1]) < target]
+    print(f"# {len(rows) - len(below)} of {len(rows)} rows at >= {target}x torch" +
+          (": below: " + ", ".join(f"{' '.join(r[:n])} ({r[n]}t {r[-1]})" for r in below) if below else ""))
 
 
 def try_import_torch():

@@ -42,8 +42,49 @@ template <class F> void binary_arith(const F& f, ElementwiseIter& it, const char
 }
 }  // namespace
 
+namespace {
+// fmod on float32 rows with a contiguous (or scalar) divisor: math::fmodf_exact's one-step form over each block
+// of 256 where every |a| < 2^48 |b| (a vectorized check: nearly always true), its full six steps elsewhere.
+template <int64_t kStrideB> void fmod_float_rows(float* o, const float* a, const float* b, int64_t n) {
+  constexpr int64_t kBlock = 256;
+  for (int64_t i0 = 0; i0 < n; i0 += kBlock) {
+    const int64_t m = std::min(kBlock, n - i0);
+    float* ob = o + i0;
+    const float* ab = a + i0;
+    const float* bb = b + i0 * kStrideB;
+    int large = 0;  // (NaN and infinities count as large: both forms give the same there)
+    for (int64_t i = 0; i < m; ++i)
+      large |= !(std::fabs(double(ab[i])) < std::fabs(double(bb[i * kStrideB])) * 281474976710656.0);
+    if (large)
+      for (int64_t i = 0; i < m; ++i) ob[i] = math::fmodf_exact<6>(ab[i], bb[i * kStrideB]);
+    else
+      for (int64_t i = 0; i < m; ++i) ob[i] = math::fmodf_exact<1>(ab[i], bb[i * kStrideB]);
+  }
+}
+
+void fmod_float(ElementwiseIter& it) {
+  for_each_row(it, [&](char* const* p, const int64_t* s, int64_t n) {
+    float* o = reinterpret_cast<float*>(p[0]);
+    const float* a = reinterpret_cast<const float*>(p[1]);
+    const float* b = reinterpret_cast<const float*>(p[2]);
+    if (s[0] == 4 && s[1] == 4 && s[2] == 4) {
+      fmod_float_rows<1>(o, a, b, n);
+    } else if (s[0] == 4 && s[1] == 4 && s[2] == 0) {
+      fmod_float_rows<0>(o, a, b, n);
+    } else {
+      for (int64_t i = 0; i < n; ++i)
+        *reinterpret_cast<float*>(p[0] + i * s[0]) =
+            FmodOp{}(*reinterpret_cast<const float*>(p[1] + i * s[1]), *reinterpret_cast<const float*>(p[2] + i * s[2]));
+    }
+  });
+}
+}  // namespace
+
 void binary(BinaryOpId op, ElementwiseIter& it, const OpParams& params) {
   const double* p = params.v;
+#if defined(__FMA__)  // (fmodf_exact needs a hardware fma)
+  if (op == BinaryOpId::fmod && it.dtypes[1] == DType::Float32) return fmod_float(it);
+#endif
   switch (op) {
 #define TG_BIN_CASE(name, F, ARGS) \
   case BinaryOpId::name: binary_arith(TG_MAKE(F, ARGS), it, #name); return;

@@ -1,14 +1,17 @@
-// The singular value decomposition on the CPU by one-sided Jacobi (Hestenes): plane rotations applied to the
-// columns of W = A V (A m x n with m >= n; a wide matrix is decomposed as its transpose) until every pair of
-// columns is orthogonal; then S = the column norms of W, U = W / S, and V holds the accumulated rotations.
-// Runs in double for float32 and float64 inputs; one matrix per task.
-// NOTE: Jacobi's singular values are accurate to a few ulps of ||A|| relative to each value (better than
-// bidiagonalisation for small ones); singular vectors are unique only up to sign (and rotation within equal
-// singular values), as with LAPACK.
+// The singular value decomposition on the CPU, as LAPACK's gesvd does it (Golub-Kahan-Reinsch): A (m x n, m >= n;
+// a wide matrix is decomposed as its transpose) is scaled by a power of two to a largest entry near 1, reduced
+// to an upper bidiagonal B = Q^T A P by Householder reflections (a tall one, m >= 2n, first to its triangular R
+// by a QR factorization, so that the later steps work on n x n), and B is diagonalized by implicitly shifted QR
+// sweeps (Wilkinson shifts, deflation on negligible off-diagonals, zero diagonals chased out). Each sweep's plane
+// rotations are recorded, then applied to U and V in blocks of rows (in parallel across the thread pool).
+// Runs in the input's precision (float32 as torch's sgesdd); one matrix per task of the batch.
+// NOTE: the singular values are accurate to a few ulps of ||A|| (absolute, as LAPACK's QR); singular vectors are
+// unique only up to sign (and rotation within equal singular values), as with LAPACK.
 #include "linalg.h"
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
 #include <numeric>
 #include <vector>
 
@@ -18,107 +21,351 @@
 namespace tg {
 namespace {
 
-constexpr int kMaxSweeps = 80;
-
-// Column-major m x n matrix of doubles.
-struct Mat {
-  int64_t m, n;
-  std::vector<double> a;
-  Mat(int64_t rows, int64_t cols) : m(rows), n(cols), a(rows * cols, 0.0) {}
-  double* col(int64_t j) { return a.data() + j * m; }
-  const double* col(int64_t j) const { return a.data() + j * m; }
+// Column-major m x n matrix.
+template <class T> struct Mat {
+  int64_t m = 0, n = 0;
+  std::vector<T> a;
+  Mat() = default;
+  Mat(int64_t rows, int64_t cols) : m(rows), n(cols), a(rows * cols, T(0)) {}
+  T* col(int64_t j) { return a.data() + j * m; }
+  const T* col(int64_t j) const { return a.data() + j * m; }
+  T& at(int64_t i, int64_t j) { return a[i + j * m]; }
+  T at(int64_t i, int64_t j) const { return a[i + j * m]; }
+  static Mat eye(int64_t rows, int64_t cols) {
+    Mat e(rows, cols);
+    for (int64_t j = 0; j < std::min(rows, cols); ++j) e.at(j, j) = T(1);
+    return e;
+  }
 };
 
-double dot(const double* x, const double* y, int64_t n) {
-  double s = 0;
-  for (int64_t i = 0; i < n; ++i) s += x[i] * y[i];
-  return s;
-}
-
-void rotate(double* x, double* y, int64_t n, double c, double s) {
-  for (int64_t i = 0; i < n; ++i) {
-    const double xi = x[i], yi = y[i];
-    x[i] = c * xi - s * yi;
-    y[i] = s * xi + c * yi;
+// Four partial sums, so the loop vectorizes without reassociation flags.
+template <class T> T dot(const T* x, const T* y, int64_t n) {
+  T s0 = 0, s1 = 0, s2 = 0, s3 = 0;
+  int64_t i = 0;
+  for (; i + 4 <= n; i += 4) {
+    s0 += x[i] * y[i];
+    s1 += x[i + 1] * y[i + 1];
+    s2 += x[i + 2] * y[i + 2];
+    s3 += x[i + 3] * y[i + 3];
   }
+  for (; i < n; ++i) s0 += x[i] * y[i];
+  return (s0 + s1) + (s2 + s3);
 }
 
-// e_f orthogonalised (twice, for stability) against the valid columns of U, into v; returns its norm.
-double residual_of_unit(const Mat& U, const std::vector<bool>& valid, int64_t f, std::vector<double>& v) {
-  std::fill(v.begin(), v.end(), 0.0);
-  v[f] = 1.0;
-  for (int pass = 0; pass < 2; ++pass)
-    for (int64_t k = 0; k < U.n; ++k) {
-      if (!valid[k]) continue;
-      const double p = dot(U.col(k), v.data(), U.m);
-      for (int64_t i = 0; i < U.m; ++i) v[i] -= p * U.col(k)[i];
+// Work (multiply-adds) below which a step runs on the calling thread alone.
+constexpr int64_t kParallelWork = 1 << 15;
+
+// Householder reflection H = I - tau v v^T (v[0] = 1) with H x = beta e1 for x = (x[0], x[1 * inc], ...): the
+// tail of v overwrites x's tail; returns tau (0 when x's tail is zero: H = I, beta = x[0]).
+template <class T> T householder(T* x, int64_t len, int64_t inc, T& beta) {
+  T ss = 0;
+  for (int64_t i = 1; i < len; ++i) ss += x[i * inc] * x[i * inc];
+  const T alpha = x[0];
+  if (ss == T(0)) { beta = alpha; return T(0); }
+  const T norm = std::sqrt(alpha * alpha + ss);
+  beta = alpha > T(0) ? -norm : norm;
+  const T scale = T(1) / (alpha - beta);
+  for (int64_t i = 1; i < len; ++i) x[i * inc] *= scale;
+  return (beta - alpha) / beta;
+}
+
+// A[r0:, c0:c1] = H A[r0:, c0:c1] for H = I - tau v v^T, v = (1, v[1], ..., v[len - 1]), len = A.m - r0.
+template <class T> void reflect_left(Mat<T>& A, const T* v, T tau, int64_t r0, int64_t c0, int64_t c1) {
+  if (tau == T(0) || c0 >= c1) return;
+  const int64_t len = A.m - r0;
+  auto cols = [&](int64_t b, int64_t e) {
+    for (int64_t j = b; j < e; ++j) {
+      T* x = A.col(j) + r0;
+      const T s = tau * (x[0] + dot(v + 1, x + 1, len - 1));
+      x[0] -= s;
+      for (int64_t i = 1; i < len; ++i) x[i] -= s * v[i];
     }
-  return std::sqrt(dot(v.data(), v.data(), U.m));
+  };
+  if (len * (c1 - c0) < kParallelWork) cols(c0, c1);
+  else cpu::parallel_for(c0, c1, std::max<int64_t>(1, kParallelWork / len), cols);
 }
 
-// Fills the columns of U not marked valid (those of zero singular values, and the extra columns of a full U)
-// with an orthonormal completion of the valid ones: unit vectors e_f orthogonalised against the columns kept so
-// far. With r columns kept, the squared parts sum to m - r over all f, so some e_f keeps at least
-// (m - r) / m of its squared norm: the first one keeping half of that is taken (scanning on from the last one).
-void complete_basis(Mat& U, std::vector<bool>& valid) {
-  std::vector<double> v(U.m);
-  int64_t kept = std::count(valid.begin(), valid.end(), true), f = 0;
-  for (int64_t j = 0; j < U.n; ++j) {
-    if (valid[j]) continue;
-    const double enough = std::sqrt(0.5 * static_cast<double>(U.m - kept) / static_cast<double>(U.m));
-    double norm = 0;
-    for (int64_t tries = 0; tries < U.m; ++tries, f = (f + 1) % U.m)
-      if ((norm = residual_of_unit(U, valid, f, v)) >= enough) break;
-    for (int64_t i = 0; i < U.m; ++i) U.col(j)[i] = v[i] / norm;
-    valid[j] = true;
-    ++kept;
-    f = (f + 1) % U.m;
+// A[r0:, c0:] = A[r0:, c0:] H for H = I - tau v v^T, v = (1, v[1], ..., v[len - 1]) contiguous, len = A.n - c0.
+template <class T> void reflect_right(Mat<T>& A, const T* v, T tau, int64_t r0, int64_t c0) {
+  const int64_t len = A.n - c0;
+  if (tau == T(0) || r0 >= A.m) return;
+  auto rows = [&](int64_t b, int64_t e) {
+    std::vector<T> w(A.col(c0) + b, A.col(c0) + e);  // w = A[b:e, c0:] v
+    for (int64_t j = 1; j < len; ++j) {
+      const T* x = A.col(c0 + j);
+      for (int64_t i = b; i < e; ++i) w[i - b] += v[j] * x[i];
+    }
+    for (int64_t j = 0; j < len; ++j) {
+      T* x = A.col(c0 + j);
+      const T s = tau * v[j];
+      for (int64_t i = b; i < e; ++i) x[i] -= s * w[i - b];
+    }
+  };
+  if ((A.m - r0) * len < kParallelWork) rows(r0, A.m);
+  else cpu::parallel_for(r0, A.m, std::max<int64_t>(64, kParallelWork / len), rows);
+}
+
+// Householder QR of A (m x n, m >= n) in place: R in the upper triangle, the reflectors' vectors below it.
+template <class T> void qr_in_place(Mat<T>& A, std::vector<T>& tau) {
+  tau.assign(A.n, T(0));
+  for (int64_t k = 0; k < A.n; ++k) {
+    T beta;
+    tau[k] = householder(A.col(k) + k, A.m - k, 1, beta);
+    A.at(k, k) = T(1);
+    reflect_left(A, A.col(k) + k, tau[k], k, k + 1, A.n);
+    A.at(k, k) = beta;
   }
 }
 
-// SVD of the tall m x n (m >= n) matrix W (overwritten): S (n), U (m x ucols, ucols = n or m), V (n x n).
-void jacobi_svd(Mat& W, std::vector<double>& S, Mat* U, Mat* V) {
-  const int64_t m = W.m, n = W.n;
-  Mat Vm(n, n);
-  for (int64_t j = 0; j < n; ++j) Vm.col(j)[j] = 1.0;
-  const double eps = 1e-15;
-  std::vector<double> sq(n);  // the squared column norms, updated by each rotation, recomputed every sweep
-  for (int sweep = 0; sweep < kMaxSweeps; ++sweep) {
-    bool rotated = false;
-    for (int64_t j = 0; j < n; ++j) sq[j] = dot(W.col(j), W.col(j), m);
-    for (int64_t p = 0; p + 1 < n; ++p)
-      for (int64_t q = p + 1; q < n; ++q) {
-        const double alpha = sq[p], beta = sq[q], gamma = dot(W.col(p), W.col(q), m);
-        if (gamma == 0.0 || std::fabs(gamma) <= eps * std::sqrt(alpha * beta)) continue;
-        rotated = true;
-        const double zeta = (beta - alpha) / (2.0 * gamma);
-        const double t = (zeta >= 0 ? 1.0 : -1.0) / (std::fabs(zeta) + std::sqrt(1.0 + zeta * zeta));
-        const double c = 1.0 / std::sqrt(1.0 + t * t), s = c * t;
-        rotate(W.col(p), W.col(q), m, c, s);
-        rotate(Vm.col(p), Vm.col(q), n, c, s);
-        sq[p] = alpha - t * gamma;  // the rotation zeroes the pair's inner product
-        sq[q] = beta + t * gamma;
+// Q C for Q = H_0 ... H_{n-1} stored by qr_in_place (or bidiagonalize's left reflectors) in H: C (m x c) is
+// overwritten. Columns j < k of C must be zero in rows >= k when `identity_front` (C starts as I): H_k skips them.
+template <class T> void apply_q(const Mat<T>& H, const std::vector<T>& tau, Mat<T>& C, bool identity_front) {
+  std::vector<T> v;
+  for (int64_t k = H.n - 1; k >= 0; --k) {
+    v.assign(H.col(k) + k, H.col(k) + H.m);
+    v[0] = T(1);
+    reflect_left(C, v.data(), tau[k], k, identity_front ? k : 0, C.n);
+  }
+}
+
+// Householder bidiagonalization of A (m x n, m >= n) in place: B = Q^T A P upper bidiagonal (diagonal d,
+// superdiagonal e); Q's reflectors below the diagonal (tauq), P's right of the superdiagonal (taup).
+template <class T> void bidiagonalize(Mat<T>& A, std::vector<T>& d, std::vector<T>& e, std::vector<T>& tauq,
+                                      std::vector<T>& taup) {
+  const int64_t n = A.n;
+  d.assign(n, T(0));
+  e.assign(std::max<int64_t>(n - 1, 0), T(0));
+  tauq.assign(n, T(0));
+  taup.assign(n, T(0));
+  std::vector<T> v;
+  for (int64_t k = 0; k < n; ++k) {
+    tauq[k] = householder(A.col(k) + k, A.m - k, 1, d[k]);
+    A.at(k, k) = T(1);
+    reflect_left(A, A.col(k) + k, tauq[k], k, k + 1, n);
+    A.at(k, k) = d[k];
+    if (k + 1 >= n) continue;
+    taup[k] = householder(&A.at(k, k + 1), n - k - 1, A.m, e[k]);
+    v.resize(n - k - 1);
+    v[0] = T(1);
+    for (int64_t j = k + 2; j < n; ++j) v[j - k - 1] = A.at(k, j);
+    reflect_right(A, v.data(), taup[k], k + 1, k + 1);
+  }
+}
+
+// P = G_0 ... G_{n-2} (n x n) from bidiagonalize's right reflectors: G_k acts on indices k + 1 .. n - 1.
+template <class T> Mat<T> form_p(const Mat<T>& A, const std::vector<T>& taup) {
+  const int64_t n = A.n;
+  Mat<T> P = Mat<T>::eye(n, n);
+  std::vector<T> v;
+  for (int64_t k = n - 2; k >= 0; --k) {
+    v.resize(n - k - 1);
+    v[0] = T(1);
+    for (int64_t j = k + 2; j < n; ++j) v[j - k - 1] = A.at(k, j);
+    reflect_left(P, v.data(), taup[k], k + 1, k + 1, n);
+  }
+  return P;
+}
+
+// The recorded rotations of one QR sweep, applied to the columns of X: column pairs (k, k + 1) (or (k, l)),
+// x' = c x + s y, y' = c y - s x, in order. Rows are independent: blocks of rows go to the thread pool.
+struct Rotation { int64_t i, j; double c, s; };
+template <class T> void apply_rotations(Mat<T>& X, const std::vector<Rotation>& rots) {
+  if (rots.empty() || X.m == 0) return;
+  auto rows = [&](int64_t b, int64_t e) {
+    for (const Rotation& r : rots) {
+      T* x = X.col(r.i);
+      T* y = X.col(r.j);
+      const T c = T(r.c), s = T(r.s);
+      for (int64_t t = b; t < e; ++t) {
+        const T xt = x[t], yt = y[t];
+        x[t] = c * xt + s * yt;
+        y[t] = c * yt - s * xt;
       }
-    if (!rotated) break;
+    }
+  };
+  const int64_t work = X.m * int64_t(rots.size());
+  if (work < kParallelWork) rows(0, X.m);
+  else cpu::parallel_for(0, X.m, std::max<int64_t>(32, kParallelWork / int64_t(rots.size())), rows);
+}
+
+// (c, s, r) with c a + s b = r, c b - s a = 0.
+template <class T> void givens(T a, T b, T& c, T& s, T& r) {
+  if (b == T(0)) { c = T(1); s = T(0); r = a; return; }
+  r = std::hypot(a, b);
+  c = a / r;
+  s = b / r;
+}
+
+// Diagonalizes the upper bidiagonal (d, e): U B V^T with the rotations applied to the columns of U and V (when
+// given); d ends non-negative, unsorted.
+template <class T> void bidiagonal_qr(std::vector<T>& d, std::vector<T>& e, Mat<T>* U, Mat<T>* V) {
+  const int64_t n = int64_t(d.size());
+  const T eps = std::numeric_limits<T>::epsilon();
+  T anorm = 0;
+  for (int64_t i = 0; i < n; ++i) anorm = std::max(anorm, std::fabs(d[i]) + (i + 1 < n ? std::fabs(e[i]) : T(0)));
+  const T thresh = eps * anorm;
+  auto negligible = [&](int64_t i) {  // e[i]
+    return std::fabs(e[i]) <= eps * (std::fabs(d[i]) + std::fabs(d[i + 1])) || std::fabs(e[i]) <= thresh * eps;
+  };
+  std::vector<Rotation> left, right;
+  auto flush = [&] {
+    if (U) apply_rotations(*U, left);
+    if (V) apply_rotations(*V, right);
+    left.clear();
+    right.clear();
+  };
+  int64_t h = n - 1, iters = 0;
+  while (h > 0) {
+    if (negligible(h - 1) || iters > 100) {  // (100 sweeps without converging: accept, as a last resort)
+      e[h - 1] = T(0);
+      --h;
+      iters = 0;
+      continue;
+    }
+    int64_t l = h - 1;
+    while (l > 0 && !negligible(l - 1)) --l;
+    int64_t z = -1;  // a zero diagonal in [l, h - 1]: rotate its row's superdiagonal out from the left
+    for (int64_t i = h - 1; i >= l && z < 0; --i)
+      if (std::fabs(d[i]) <= thresh) z = i;
+    if (z >= 0) {
+      T f = e[z];
+      e[z] = T(0);
+      d[z] = T(0);
+      for (int64_t j = z + 1; j <= h && f != T(0); ++j) {
+        T c, s, r;
+        givens(d[j], f, c, s, r);
+        d[j] = r;
+        if (j < h) { f = -s * e[j]; e[j] = c * e[j]; }
+        left.push_back({j, z, double(c), double(s)});
+      }
+      flush();
+      continue;
+    }
+    if (std::fabs(d[h]) <= thresh) {  // a zero last diagonal: rotate e[h - 1] out from the right
+      T f = e[h - 1];
+      e[h - 1] = T(0);
+      d[h] = T(0);
+      for (int64_t j = h - 1; j >= l && f != T(0); --j) {
+        T c, s, r;
+        givens(d[j], f, c, s, r);
+        d[j] = r;
+        if (j > l) { f = -s * e[j - 1]; e[j - 1] = c * e[j - 1]; }
+        right.push_back({j, h, double(c), double(s)});
+      }
+      flush();
+      continue;
+    }
+    // Wilkinson shift: the eigenvalue of the trailing 2 x 2 of B^T B nearer its last entry.
+    const T a = d[h - 1] * d[h - 1] + (h - 1 > l ? e[h - 2] * e[h - 2] : T(0));
+    const T b = d[h - 1] * e[h - 1];
+    const T cc = d[h] * d[h] + e[h - 1] * e[h - 1];
+    const T delta = (a - cc) / T(2);
+    const T root = std::hypot(delta, b);
+    const T mu = b == T(0) ? cc : cc - b * b / (delta + (delta >= T(0) ? root : -root));
+    T y = d[l] * d[l] - mu, zz = d[l] * e[l];
+    for (int64_t k = l; k < h; ++k) {
+      T c, s, r;
+      givens(y, zz, c, s, r);  // from the right on columns k, k + 1
+      if (k > l) e[k - 1] = r;
+      const T dk = c * d[k] + s * e[k], ek = c * e[k] - s * d[k];
+      const T bulge = s * d[k + 1], dk1 = c * d[k + 1];
+      right.push_back({k, k + 1, double(c), double(s)});
+      givens(dk, bulge, c, s, r);  // from the left on rows k, k + 1
+      d[k] = r;
+      e[k] = c * ek + s * dk1;
+      d[k + 1] = c * dk1 - s * ek;
+      if (k + 1 < h) {
+        y = e[k];
+        zz = s * e[k + 1];
+        e[k + 1] = c * e[k + 1];
+      }
+      left.push_back({k, k + 1, double(c), double(s)});
+    }
+    flush();
+    ++iters;
   }
-  std::vector<double> norms(n);
-  for (int64_t j = 0; j < n; ++j) norms[j] = std::sqrt(dot(W.col(j), W.col(j), m));
+  for (int64_t i = 0; i < n; ++i)
+    if (d[i] < T(0)) {
+      d[i] = -d[i];
+      if (V) for (int64_t t = 0; t < V->m; ++t) V->at(t, i) = -V->at(t, i);
+    }
+}
+
+// SVD of the m x n (m >= n) matrix W (overwritten): S (n, descending), and when U is given, U (m x ucols,
+// ucols = n or m, preallocated) and V (n x n) with W = U[:, :n] diag(S) V^T.
+template <class T> void svd_tall(Mat<T>& W, std::vector<T>& S, Mat<T>* U, Mat<T>* V) {
+  const int64_t m = W.m, n = W.n;
+  T maxabs = 0;
+  for (T x : W.a) maxabs = std::max(maxabs, std::fabs(x));
+  int ex = 0;
+  if (maxabs > T(0)) std::frexp(maxabs, &ex);
+  for (T& x : W.a) x = std::ldexp(x, -ex);  // (exact: a power of two)
+  const bool qr_first = m >= 2 * n;  // then the bidiagonal steps work on R (n x n)
+  std::vector<T> tau_qr;
+  Mat<T> R;
+  Mat<T>& A = qr_first ? R : W;
+  if (qr_first) {
+    qr_in_place(W, tau_qr);
+    R = Mat<T>(n, n);
+    for (int64_t j = 0; j < n; ++j) std::copy(W.col(j), W.col(j) + j + 1, R.col(j));
+  }
+  std::vector<T> d, e, tauq, taup;
+  bidiagonalize(A, d, e, tauq, taup);
+  Mat<T> Ub, Vb;
+  if (U) {
+    Ub = Mat<T>::eye(A.m, qr_first ? n : U->n);
+    apply_q(A, tauq, Ub, true);
+    Vb = form_p(A, taup);
+  }
+  bidiagonal_qr(d, e, U ? &Ub : nullptr, U ? &Vb : nullptr);
   std::vector<int64_t> order(n);
   std::iota(order.begin(), order.end(), 0);
-  std::stable_sort(order.begin(), order.end(), [&](int64_t i, int64_t j) { return norms[i] > norms[j]; });
+  std::stable_sort(order.begin(), order.end(), [&](int64_t i, int64_t j) { return d[i] > d[j]; });
   S.resize(n);
-  for (int64_t j = 0; j < n; ++j) S[j] = norms[order[j]];
+  for (int64_t j = 0; j < n; ++j) S[j] = std::ldexp(d[order[j]], ex);
   if (!U) return;
-  std::vector<bool> valid(U->n, false);
-  for (int64_t j = 0; j < n; ++j) {
-    const int64_t src = order[j];
-    std::copy(Vm.col(src), Vm.col(src) + n, V->col(j));
-    if (S[j] > 1e-290) {  // else a zero column: its direction comes from complete_basis
-      for (int64_t i = 0; i < m; ++i) U->col(j)[i] = W.col(src)[i] / S[j];
-      valid[j] = true;
-    }
+  for (int64_t j = 0; j < n; ++j) std::copy(Vb.col(order[j]), Vb.col(order[j]) + n, V->col(j));
+  if (qr_first) {  // U = Q [Ub; 0] (with the identity's columns beyond n when full)
+    std::fill(U->a.begin(), U->a.end(), T(0));
+    for (int64_t j = 0; j < n; ++j) std::copy(Ub.col(order[j]), Ub.col(order[j]) + n, U->col(j));
+    for (int64_t j = n; j < U->n; ++j) U->at(j, j) = T(1);
+    apply_q(W, tau_qr, *U, false);
+  } else {
+    for (int64_t j = 0; j < n; ++j) std::copy(Ub.col(order[j]), Ub.col(order[j]) + m, U->col(j));
+    for (int64_t j = n; j < U->n; ++j) std::copy(Ub.col(j), Ub.col(j) + m, U->col(j));
   }
-  complete_basis(*U, valid);
+}
+
+template <class T> void svd_batch(const Tensor& a, const Tensor& U, const Tensor& S, const Tensor& Vh, int64_t B,
+                                  int64_t m, int64_t n, bool full_matrices, bool compute_uv) {
+  const int64_t k = std::min(m, n);
+  const int64_t uc = full_matrices ? m : k, vr = full_matrices ? n : k;
+  const bool tall = m >= n;
+  const T* ad = a->data<T>();
+  cpu::parallel_for(0, B, 1, [&](int64_t b0, int64_t b1) {
+    for (int64_t b = b0; b < b1; ++b) {
+      const T* x = ad + b * m * n;  // row-major m x n
+      // W: A (tall) or A^T (wide) as a column-major rows x cols matrix, rows >= cols.
+      const int64_t rows = tall ? m : n, cols = tall ? n : m;
+      Mat<T> W(rows, cols);
+      for (int64_t i = 0; i < m; ++i)
+        for (int64_t j = 0; j < n; ++j) (tall ? W.at(i, j) : W.at(j, i)) = x[i * n + j];
+      std::vector<T> s;
+      // Left vectors of W: U of A when tall, V of A when wide.
+      Mat<T> L(rows, compute_uv ? (full_matrices ? rows : cols) : 0), R(cols, compute_uv ? cols : 0);
+      svd_tall(W, s, compute_uv ? &L : nullptr, compute_uv ? &R : nullptr);
+      std::copy(s.begin(), s.end(), S->data<T>() + b * k);
+      if (!compute_uv) continue;
+      T* u = U->data<T>() + b * m * uc;   // row-major
+      T* vh = Vh->data<T>() + b * vr * n;  // row-major
+      const Mat<T>& UA = tall ? L : R;     // A = UA diag(S) VA^T
+      const Mat<T>& VA = tall ? R : L;
+      for (int64_t i = 0; i < m; ++i)
+        for (int64_t j = 0; j < uc; ++j) u[i * uc + j] = UA.col(j)[i];
+      for (int64_t i = 0; i < vr; ++i)
+        for (int64_t j = 0; j < n; ++j) vh[i * n + j] = VA.col(i)[j];
+    }
+  });
 }
 
 }  // namespace
@@ -132,50 +379,22 @@ std::tuple<Tensor, Tensor, Tensor> linalg_svd(const Tensor& A, bool full_matrice
   const int64_t m = A->sizes[A->dim() - 2], n = A->sizes[A->dim() - 1], k = std::min(m, n);
   const Shape batch(A->sizes.begin(), A->sizes.end() - 2);
   const int64_t B = checked_numel(batch, "linalg.svd");
-  const int64_t ur = m, uc = full_matrices ? m : k, vr = full_matrices ? n : k, vc = n;
+  const int64_t uc = full_matrices ? m : k, vr = full_matrices ? n : k;
   auto with = [&](int64_t r, int64_t c) { Shape s = batch; s.push_back(r); s.push_back(c); return s; };
   Shape s_shape = batch;
   s_shape.push_back(k);
-  const Tensor a = contiguous(to_dtype(A, DType::Float64));
-  const double* ad = a->data<double>();
-  for (int64_t i = 0; i < a->numel(); ++i)
-    TG_CHECK(std::isfinite(ad[i]), "linalg.svd: The algorithm failed to converge because the input matrix "
-             "contained non-finite values.");
-  Tensor U = compute_uv ? empty(with(ur, uc), DType::Float64) : empty({0}, A->dtype);
-  Tensor Vh = compute_uv ? empty(with(vr, vc), DType::Float64) : empty({0}, A->dtype);
-  Tensor S = empty(s_shape, DType::Float64);
-  const bool tall = m >= n;
-  cpu::parallel_for(0, B, 1, [&](int64_t b0, int64_t b1) {
-    for (int64_t b = b0; b < b1; ++b) {
-      const double* x = ad + b * m * n;  // row-major m x n
-      // W: A (tall) or A^T (wide) as a column-major rows x cols matrix, rows >= cols.
-      const int64_t rows = tall ? m : n, cols = tall ? n : m;
-      Mat W(rows, cols);
-      for (int64_t i = 0; i < m; ++i)
-        for (int64_t j = 0; j < n; ++j) (tall ? W.col(j)[i] : W.col(i)[j]) = x[i * n + j];
-      std::vector<double> s;
-      // Left vectors of W: U of A when tall, V of A when wide.
-      Mat L(rows, compute_uv ? (full_matrices ? rows : cols) : 0), R(cols, compute_uv ? cols : 0);
-      jacobi_svd(W, s, compute_uv ? &L : nullptr, compute_uv ? &R : nullptr);
-      std::copy(s.begin(), s.end(), S->data<double>() + b * k);
-      if (!compute_uv) continue;
-      double* u = U->data<double>() + b * ur * uc;   // row-major
-      double* vh = Vh->data<double>() + b * vr * vc;  // row-major
-      if (tall) {  // U = L (m x uc), Vh = R^T (k x n), completed to n x n when full: R is n x n already
-        for (int64_t i = 0; i < ur; ++i)
-          for (int64_t j = 0; j < uc; ++j) u[i * uc + j] = L.col(j)[i];
-        for (int64_t i = 0; i < vr; ++i)
-          for (int64_t j = 0; j < vc; ++j) vh[i * vc + j] = R.col(i)[j];
-      } else {  // A^T = L S R^T: U = R (m x m), Vh = L^T (vr x n)
-        for (int64_t i = 0; i < ur; ++i)
-          for (int64_t j = 0; j < uc; ++j) u[i * uc + j] = R.col(j)[i];
-        for (int64_t i = 0; i < vr; ++i)
-          for (int64_t j = 0; j < vc; ++j) vh[i * vc + j] = L.col(i)[j];
-      }
-    }
-  });
-  if (compute_uv) return {to_dtype(U, A->dtype), to_dtype(S, A->dtype), to_dtype(Vh, A->dtype)};
-  return {U, to_dtype(S, A->dtype), Vh};
+  const Tensor a = contiguous(A);
+  const bool finite = a->dtype == DType::Float32
+      ? std::all_of(a->data<float>(), a->data<float>() + a->numel(), [](float x) { return std::isfinite(x); })
+      : std::all_of(a->data<double>(), a->data<double>() + a->numel(), [](double x) { return std::isfinite(x); });
+  TG_CHECK(finite, "linalg.svd: The algorithm failed to converge because the input matrix contained non-finite "
+           "values.");
+  Tensor U = empty(compute_uv ? with(m, uc) : Shape{0}, A->dtype);
+  Tensor Vh = empty(compute_uv ? with(vr, n) : Shape{0}, A->dtype);
+  Tensor S = empty(s_shape, A->dtype);
+  if (A->dtype == DType::Float32) svd_batch<float>(a, U, S, Vh, B, m, n, full_matrices, compute_uv);
+  else svd_batch<double>(a, U, S, Vh, B, m, n, full_matrices, compute_uv);
+  return {U, S, Vh};
 }
 
 }  // namespace tg

@@ -28,6 +28,9 @@ TG_MATH_FN(tg_tanh, tanh, tanhf_poly, std::tanh)
 TG_MATH_FN(tg_erf, erf, erff_poly, std::erf)
 TG_MATH_FN(tg_log1p, log1p, log1pf_poly, std::log1p)
 TG_MATH_FN(tg_expm1, expm1, expm1f_poly, std::expm1)
+TG_MATH_FN(tg_log1p_unit, log1p, log1pf_unit, std::log1p)  // float: x in [0, 1] (see math.h)
+TG_MATH_FN(tg_exp_nonpositive, exp, expf_nonpositive, std::exp)  // float: x <= 0
+TG_MATH_FN(tg_exp2_nonpositive, exp2, exp2f_nonpositive, std::exp2)  // float: x <= 0
 #undef TG_MATH_FN
 
 // Scalar parameters of an op (elu's alpha, softplus's beta and threshold, ...): the registry entry's
@@ -206,9 +209,8 @@ struct SoftplusOp {
   template <class T> TG_HD T operator()(T x) const {
     const T b = T(beta), th = T(threshold);
     T z = x * b;
-    T zc = z > th ? T(0) : z;
-    T y = tg_log1p(tg_exp_bounded(zc)) / b;
-    y = z < T(-87) ? T(0) : y;  // (below float's normal range: the bounded exp stops at 1e-38)
+    T az = z < T(0) ? -z : z;  // log(1 + e^z) = max(z, 0) + log1p(e^-|z|)
+    T y = ((z > T(0) ? z : T(0)) + tg_log1p_unit(tg_exp_nonpositive(-az))) / b;
     return z > th ? x : y;
   }
 };
@@ -362,7 +364,12 @@ struct XlogyOp { template <class T> TG_HD T operator()(T a, T b) const {
     return a == T(0) ? T(0) : a * tg_log(b);
   } else return T(0); } };
 // C's fmod (sign of the dividend); integer division by zero is rejected before the kernel runs.
+// float on the CPU: math::fmodf_exact (vectorizes; needs a hardware fma), every quotient (cpu/elementwise.cpp
+// runs the one-step form over blocks whose quotients are all below 2^48).
 struct FmodOp { template <class T> TG_HD T operator()(T a, T b) const {
+#if !defined(__CUDA_ARCH__) && defined(__FMA__)
+  if constexpr (std::is_same_v<T, float>) return math::fmodf_exact<6>(a, b);
+#endif
   if constexpr (std::is_floating_point_v<T>) return std::fmod(a, b);
   else if constexpr (std::is_same_v<T, bool>) return false;
   else {
@@ -374,13 +381,13 @@ struct FmodOp { template <class T> TG_HD T operator()(T a, T b) const {
 struct LogaddexpOp { template <class T> TG_HD T operator()(T a, T b) const {
   if constexpr (std::is_floating_point_v<T>) {
     T m = a > b ? a : b, d = a > b ? b - a : a - b;
-    T y = m + tg_log1p(tg_exp(d));
+    T y = m + tg_log1p_unit(tg_exp_nonpositive(d));
     return (a == b) & ((a == T(INFINITY)) | (a == T(-INFINITY))) ? a : y;  // equal infinities: themselves
   } else return T(0); } };
 struct Logaddexp2Op { template <class T> TG_HD T operator()(T a, T b) const {
   if constexpr (std::is_floating_point_v<T>) {
     T m = a > b ? a : b, d = a > b ? b - a : a - b;
-    T y = m + tg_log1p(tg_exp(d * T(0.69314718055994530942))) * T(1.44269504088896340736);
+    T y = m + tg_log1p_unit(tg_exp2_nonpositive(d)) * T(1.44269504088896340736);
     return (a == b) & ((a == T(INFINITY)) | (a == T(-INFINITY))) ? a : y;
   } else return T(0); } };
 // prelu(x, weight): weight already broadcast along the channels; glu's second half: a sigmoid(b).

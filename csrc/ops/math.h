@@ -21,6 +21,8 @@ namespace tg::math {
 
 TG_CPU_INLINE float bits_to_float(int32_t i) { float f; std::memcpy(&f, &i, 4); return f; }
 TG_CPU_INLINE int32_t float_to_bits(float f) { int32_t i; std::memcpy(&i, &f, 4); return i; }
+TG_CPU_INLINE double bits_to_double(int64_t i) { double f; std::memcpy(&f, &i, 8); return f; }
+TG_CPU_INLINE int64_t double_to_bits(double f) { int64_t i; std::memcpy(&i, &f, 8); return i; }
 
 // exp(r) for |r| <= ln2/2 after the reduction x = n*ln2 + r, n = round(x / ln2); valid for
 // |x| <= 88. The caller scales by 2^n and handles overflow, underflow and NaN as it needs.
@@ -60,17 +62,8 @@ TG_CPU_INLINE float expf_poly(float x) {
   return x != x ? x : y;
 }
 
-TG_CPU_INLINE float logf_poly(float x) {
-  // NOTE: log(x) = e*ln2 + log(m), m in [sqrt(1/2), sqrt(2)).
-  int32_t bits = float_to_bits(x);
-  bool subnormal = x < 1.17549435e-38f;
-  float xs = subnormal ? x * 16777216.0f : x;  // 2^24 lifts subnormals
-  bits = float_to_bits(xs);
-  float e = static_cast<float>(((bits >> 23) & 0xff) - 126) - (subnormal ? 24.0f : 0.0f);
-  float m = bits_to_float((bits & 0x007fffff) | 0x3f000000);  // [0.5, 1)
-  bool lo = m < 0.707106781186547524f;
-  e = lo ? e - 1.0f : e;
-  m = lo ? m + m - 1.0f : m - 1.0f;
+// log(2^e (1 + m)) for m in [sqrt(1/2) - 1, sqrt(2) - 1]: Cephes' polynomial, ln2 in two parts.
+TG_CPU_INLINE float log_reduced(float m, float e) {
   float z = m * m;
   float p = 7.0376836292E-2f;
   p = p * m - 1.1514610310E-1f;
@@ -85,7 +78,21 @@ TG_CPU_INLINE float logf_poly(float x) {
   y += -2.12194440e-4f * e;
   y += -0.5f * z;
   y = m + y;
-  y += 0.693359375f * e;
+  return y + 0.693359375f * e;
+}
+
+TG_CPU_INLINE float logf_poly(float x) {
+  // NOTE: log(x) = e*ln2 + log(m), m in [sqrt(1/2), sqrt(2)).
+  int32_t bits = float_to_bits(x);
+  bool subnormal = x < 1.17549435e-38f;
+  float xs = subnormal ? x * 16777216.0f : x;  // 2^24 lifts subnormals
+  bits = float_to_bits(xs);
+  float e = static_cast<float>(((bits >> 23) & 0xff) - 126) - (subnormal ? 24.0f : 0.0f);
+  float m = bits_to_float((bits & 0x007fffff) | 0x3f000000);  // [0.5, 1)
+  bool lo = m < 0.707106781186547524f;
+  e = lo ? e - 1.0f : e;
+  m = lo ? m + m - 1.0f : m - 1.0f;
+  float y = log_reduced(m, e);
   y = x == INFINITY ? INFINITY : y;
   y = x == 0.0f ? -INFINITY : y;
   y = x < 0.0f ? NAN : y;
@@ -211,6 +218,63 @@ TG_CPU_INLINE float log1pf_poly(float u) {
   float y = logf_poly(w) * (u / (d == 0.0f ? 1.0f : d));
   y = d == 0.0f ? u : y;
   return w == INFINITY ? w : y;
+}
+
+// 2^x for x <= 0 (NaN passes through): 2^n exp(f ln2) with n = round(x) and f = x - n exact (so no rounding of
+// x ln2 is amplified), 2^n applied in two halves to reach the subnormal results; 0 below -150.
+TG_CPU_INLINE float exp2f_nonpositive(float x) {
+  float xc = x < -151.0f ? -151.0f : x;
+  float n = (xc + 12582912.0f) - 12582912.0f;
+  float f = xc - n;
+  float ignored;
+  float nh = (n * 0.5f + 12582912.0f) - 12582912.0f;
+  return expf_reduced(f * 0.693147180559945309f, ignored) * pow2i(nh) * pow2i(n - nh);
+}
+
+// exp(x) for x <= 0 down to the subnormal results (NaN passes through): 2^n applied in two halves, as above;
+// 0 below -104 (e^-104 is below half the smallest subnormal).
+TG_CPU_INLINE float expf_nonpositive(float x) {
+  float xc = x < -104.0f ? -104.0f : x;
+  float n;
+  float p = expf_reduced(xc, n);
+  float nh = (n * 0.5f + 12582912.0f) - 12582912.0f;
+  return p * pow2i(nh) * pow2i(n - nh);
+}
+
+// log(1 + e) for e in [0, 1] (log1p of an exp(-|x|): softplus, logaddexp): w = 1 + e is in [1, 2], so log(w)
+// needs no exponent extraction (w or w / 2 in [sqrt(1/2), sqrt(2)], both exact) and no special cases; the
+// rounding error d = e - (w - 1) of w (exact) adds d / w ~ d (2 - w) (good to (w - 1)^2 d: within an ulp).
+TG_CPU_INLINE float log1pf_unit(float e) {
+  float w = 1.0f + e;
+  float d = e - (w - 1.0f);
+  bool hi = w > 1.41421356237309505f;
+  float m = hi ? w * 0.5f - 1.0f : w - 1.0f;
+  float k = hi ? 1.0f : 0.0f;
+  return log_reduced(m, k) + d * (2.0f - w);
+}
+
+// fmod(a, b) for floats, exact (as C's): in double, |a| is reduced modulo B = |b| 2^e in `Steps` steps, e
+// falling by 49 per step to 0, so each quotient q = trunc(x / B) is below 2^50 (from x times 1 / B: off by at
+// most one, fixed by one add or subtract of B); the remainder fma(-q, B, x) is a multiple of the lowest bit of
+// B below 2^25 of them, so exact. Steps = 6 covers every pair of floats (|a / b| < 2^277); Steps = 1 those with
+// |a| < 2^48 |b|. NaN where b is 0 or a infinite (or either NaN), a where b is infinite; the sign of a.
+template <int Steps> TG_CPU_INLINE float fmodf_exact(float a, float b) {
+  const double x0 = std::fabs(double(a)), y = std::fabs(double(b));
+  const int64_t d = ((double_to_bits(x0) >> 52) & 0x7ff) - ((double_to_bits(y) >> 52) & 0x7ff);
+  const double rb = 1.0 / y;
+  double x = x0;
+  for (int i = 1; i <= Steps; ++i) {
+    int64_t e = d - 49 * i;
+    e = e < 0 ? 0 : e;
+    const double B = y * bits_to_double((e + 1023) << 52), rB = rb * bits_to_double((1023 - e) << 52);
+    const double q = std::trunc(x * rB);
+    double r = std::fma(-q, B, x);
+    r = r < 0.0 ? r + B : r;
+    x = r >= B ? r - B : r;
+  }
+  float r = std::copysign(static_cast<float>(x), a);
+  r = y == INFINITY ? a : r;
+  return (y == 0.0) | (x0 == INFINITY) | (a != a) | (b != b) ? NAN : r;
 }
 
 // expm1(x): a Taylor polynomial for |x| < 0.5 (no cancellation), exp(x) - 1 beyond.
