@@ -60,6 +60,81 @@ def test_rank_deficient_and_zero():
     check_factors(R, U.numpy(), S.numpy(), Vh.numpy(), False, 1e-12)
 
 
+# Larger and structured inputs for the Householder/QR kernel: tall enough for the QR-first path (m >= 2n), wide,
+# square; repeated and clustered singular values, rank deficiency, zero columns and rows, graded and extreme scales.
+def structured(name, seed=20):
+    g = np.random.default_rng(seed)
+    Q1, _ = np.linalg.qr(g.standard_normal((60, 60)))
+    Q2, _ = np.linalg.qr(g.standard_normal((40, 40)))
+    if name == "orthogonal":
+        return Q1
+    if name == "repeated":  # singular values 3, 3, 3, 1, 1, ..., 0 (rank 30)
+        s = np.r_[[3.0] * 3, [1.0] * 27, [0.0] * 10]
+        return (Q1[:, :40] * s) @ Q2.T
+    if name == "clustered":
+        return (Q1[:, :40] * (1 + 1e-9 * np.arange(40))) @ Q2.T
+    if name == "graded":  # singular values 1 .. 1e-12
+        return (Q1[:, :40] * np.logspace(0, -12, 40)) @ Q2.T
+    if name == "rank 3":
+        return g.standard_normal((60, 3)) @ g.standard_normal((3, 40))
+    if name == "zero rows and columns":
+        A = g.standard_normal((60, 40))
+        A[:, [0, 7, 39]] = 0
+        A[5:30] = 0
+        return A
+    if name == "bidiagonal with zeros":  # zero diagonal entries: the kernel's chasing paths
+        A = np.diag(g.standard_normal(40)) + np.diag(g.standard_normal(39), 1)
+        A[[0, 13, 39], [0, 13, 39]] = 0
+        return A
+    raise ValueError(name)
+
+
+STRUCTURED = ["orthogonal", "repeated", "clustered", "graded", "rank 3", "zero rows and columns",
+              "bidiagonal with zeros"]
+
+
+@pytest.mark.parametrize("name", STRUCTURED)
+@pytest.mark.parametrize("transpose", [False, True])
+@pytest.mark.parametrize("full_matrices", [False, True])
+def test_structured_matrices(name, transpose, full_matrices):
+    A = structured(name)
+    A = A.T if transpose else A
+    U, S, Vh = (t.numpy() for t in torch.linalg.svd(torch.tensor(A), full_matrices=full_matrices))
+    scale = np.linalg.norm(A, 2)
+    np.testing.assert_allclose(S, np.linalg.svd(A, compute_uv=False), atol=1e-13 * max(scale, 1), rtol=0)
+    assert (np.diff(S) <= 0).all() and (S >= 0).all()
+    check_factors(A, U, S, Vh, full_matrices, 1e-12)
+
+
+@pytest.mark.parametrize("shape", [(200, 30), (30, 200), (120, 120), (3, 70, 20)])
+@pytest.mark.parametrize("dtype, tol", [(torch.float64, 1e-12), (torch.float32, 2e-5)])
+def test_larger_shapes(shape, dtype, tol):
+    A = rand(shape, 21)
+    if dtype == torch.float32:
+        A = A.astype(np.float32).astype(np.float64)
+    for full in (False, True):
+        U, S, Vh = (t.numpy().astype(np.float64) for t in torch.linalg.svd(torch.tensor(A, dtype=dtype), full))
+        check_factors(A, U, S, Vh, full, tol * 10 if dtype == torch.float32 else tol)
+    S = torch.linalg.svdvals(torch.tensor(A, dtype=dtype)).numpy()
+    np.testing.assert_allclose(S, np.linalg.svd(A, compute_uv=False), rtol=0, atol=tol * np.linalg.norm(A, 2, (-2, -1)).max())
+
+
+@pytest.mark.parametrize("scale", [1e-300, 1e-150, 1e150, 1e300])
+def test_extreme_scales_float64(scale):
+    A = rand((30, 12), 22)
+    U, S, Vh = (t.numpy() for t in torch.linalg.svd(torch.tensor(A * scale), full_matrices=False))
+    np.testing.assert_allclose(S / scale, np.linalg.svd(A, compute_uv=False), rtol=1e-12)
+    check_factors(A, U, S / scale, Vh, False, 1e-12)
+
+
+@pytest.mark.parametrize("scale", [1e-35, 1e-18, 1e18, 1e35])
+def test_extreme_scales_float32(scale):
+    A = rand((30, 12), 23).astype(np.float32)
+    S = torch.linalg.svdvals(torch.tensor(A * np.float32(scale))).numpy().astype(np.float64)
+    assert np.isfinite(S).all()
+    np.testing.assert_allclose(S / scale, np.linalg.svd(A.astype(np.float64), compute_uv=False), rtol=2e-5)
+
+
 def test_empty():
     U, S, Vh = torch.linalg.svd(torch.zeros(3, 0))
     assert U.shape == (3, 3) and S.shape == (0,) and Vh.shape == (0, 0)
