@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "../core/ops.h"
+#include "gemm.h"
 #include "parallel.h"
 
 namespace tg {
@@ -38,19 +39,40 @@ template <class T> struct Mat {
   }
 };
 
-// Four partial sums, so the loop vectorizes without reassociation flags.
-template <class T> T dot(const T* x, const T* y, int64_t n) {
-  T s0 = 0, s1 = 0, s2 = 0, s3 = 0;
-  int64_t i = 0;
-  for (; i + 4 <= n; i += 4) {
-    s0 += x[i] * y[i];
-    s1 += x[i + 1] * y[i + 1];
-    s2 += x[i + 2] * y[i + 2];
-    s3 += x[i + 3] * y[i + 3];
+// The inner loops, compiled for AVX-512, AVX2/FMA and the baseline with run-time selection (this file is not one
+// of the per-ISA kernel sources of cpu/isa.h). Dot products keep 16 partial sums so they vectorize without
+// reassociation flags.
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
+#define TG_LINALG_CLONES __attribute__((target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default")))
+#else
+#define TG_LINALG_CLONES
+#endif
+#define TG_LINALG_KERNELS(T)                                                                               \
+  TG_LINALG_CLONES T dot(const T* x, const T* y, int64_t n) {                                               \
+    T p[16] = {};                                                                                          \
+    int64_t i = 0;                                                                                         \
+    for (; i + 16 <= n; i += 16)                                                                           \
+      for (int k = 0; k < 16; ++k) p[k] += x[i + k] * y[i + k];                                            \
+    T s = 0;                                                                                               \
+    for (; i < n; ++i) s += x[i] * y[i];                                                                   \
+    for (int k = 0; k < 16; ++k) s += p[k];                                                                \
+    return s;                                                                                              \
+  }                                                                                                        \
+  /* y += a x */                                                                                           \
+  TG_LINALG_CLONES void axpy(T* y, const T* x, T a, int64_t n) {                                            \
+    for (int64_t i = 0; i < n; ++i) y[i] += a * x[i];                                                      \
+  }                                                                                                        \
+  /* (x, y) = (c x + s y, c y - s x) */                                                                    \
+  TG_LINALG_CLONES void rotate(T* x, T* y, int64_t n, T c, T s) {                                           \
+    for (int64_t i = 0; i < n; ++i) {                                                                      \
+      const T xi = x[i], yi = y[i];                                                                        \
+      x[i] = c * xi + s * yi;                                                                              \
+      y[i] = c * yi - s * xi;                                                                              \
+    }                                                                                                      \
   }
-  for (; i < n; ++i) s0 += x[i] * y[i];
-  return (s0 + s1) + (s2 + s3);
-}
+TG_LINALG_KERNELS(float)
+TG_LINALG_KERNELS(double)
+#undef TG_LINALG_KERNELS
 
 // Work (multiply-adds) below which a step runs on the calling thread alone.
 constexpr int64_t kParallelWork = 1 << 15;
@@ -78,7 +100,7 @@ template <class T> void reflect_left(Mat<T>& A, const T* v, T tau, int64_t r0, i
       T* x = A.col(j) + r0;
       const T s = tau * (x[0] + dot(v + 1, x + 1, len - 1));
       x[0] -= s;
-      for (int64_t i = 1; i < len; ++i) x[i] -= s * v[i];
+      axpy(x + 1, v + 1, -s, len - 1);
     }
   };
   if (len * (c1 - c0) < kParallelWork) cols(c0, c1);
@@ -91,15 +113,8 @@ template <class T> void reflect_right(Mat<T>& A, const T* v, T tau, int64_t r0, 
   if (tau == T(0) || r0 >= A.m) return;
   auto rows = [&](int64_t b, int64_t e) {
     std::vector<T> w(A.col(c0) + b, A.col(c0) + e);  // w = A[b:e, c0:] v
-    for (int64_t j = 1; j < len; ++j) {
-      const T* x = A.col(c0 + j);
-      for (int64_t i = b; i < e; ++i) w[i - b] += v[j] * x[i];
-    }
-    for (int64_t j = 0; j < len; ++j) {
-      T* x = A.col(c0 + j);
-      const T s = tau * v[j];
-      for (int64_t i = b; i < e; ++i) x[i] -= s * w[i - b];
-    }
+    for (int64_t j = 1; j < len; ++j) axpy(w.data(), A.col(c0 + j) + b, v[j], e - b);
+    for (int64_t j = 0; j < len; ++j) axpy(A.col(c0 + j) + b, w.data(), -tau * v[j], e - b);
   };
   if ((A.m - r0) * len < kParallelWork) rows(r0, A.m);
   else cpu::parallel_for(r0, A.m, std::max<int64_t>(64, kParallelWork / len), rows);
@@ -117,14 +132,36 @@ template <class T> void qr_in_place(Mat<T>& A, std::vector<T>& tau) {
   }
 }
 
-// Q C for Q = H_0 ... H_{n-1} stored by qr_in_place (or bidiagonalize's left reflectors) in H: C (m x c) is
-// overwritten. Columns j < k of C must be zero in rows >= k when `identity_front` (C starts as I): H_k skips them.
+// Q C for Q = H_0 ... H_{n-1} stored by qr_in_place (or bidiagonalize's left reflectors) in H: C (H.m x c) is
+// overwritten. Blocks of up to 32 reflectors go as one compact WY transform I - V T V^T (T upper triangular,
+// by LAPACK's forward recurrence) through the GEMM: C -= V (T (V^T C)). When `identity_front` (C starts as I),
+// a block starting at k skips the columns j < k of C, zero in its rows.
 template <class T> void apply_q(const Mat<T>& H, const std::vector<T>& tau, Mat<T>& C, bool identity_front) {
-  std::vector<T> v;
-  for (int64_t k = H.n - 1; k >= 0; --k) {
-    v.assign(H.col(k) + k, H.col(k) + H.m);
-    v[0] = T(1);
-    reflect_left(C, v.data(), tau[k], k, identity_front ? k : 0, C.n);
+  constexpr int64_t kBlock = 32;
+  for (int64_t k1 = H.n; k1 > 0;) {
+    const int64_t k0 = std::max<int64_t>(0, k1 - kBlock), b = k1 - k0, rows = H.m - k0;
+    const int64_t c0 = identity_front ? k0 : 0, nc = C.n - c0;
+    k1 = k0;
+    if (nc <= 0 || rows <= 0) continue;
+    Mat<T> V(rows, b), Tm(b, b), G(b, b), W(b, nc), TW(b, nc);
+    for (int64_t j = 0; j < b; ++j) {
+      V.at(j, j) = T(1);
+      std::copy(H.col(k0 + j) + k0 + j + 1, H.col(k0 + j) + H.m, V.col(j) + j + 1);
+    }
+    cpu::gemm<T>(b, b, rows, V.a.data(), rows, 1, V.a.data(), 1, rows, G.a.data(), 1, b, false);  // V^T V
+    for (int64_t j = 0; j < b; ++j) {  // T[:j, j] = -tau_j T[:j, :j] (V[:, :j]^T v_j)
+      Tm.at(j, j) = tau[k0 + j];
+      for (int64_t i = 0; i < j; ++i) {
+        T acc = 0;
+        for (int64_t l = i; l < j; ++l) acc += Tm.at(i, l) * G.at(l, j);
+        Tm.at(i, j) = -tau[k0 + j] * acc;
+      }
+    }
+    T* Cb = C.col(c0) + k0;
+    cpu::gemm<T>(b, nc, rows, V.a.data(), rows, 1, Cb, 1, C.m, W.a.data(), 1, b, false);       // V^T C
+    cpu::gemm<T>(b, nc, b, Tm.a.data(), 1, b, W.a.data(), 1, b, TW.a.data(), 1, b, false);     // T (V^T C)
+    for (T& x : TW.a) x = -x;
+    cpu::gemm<T>(rows, nc, b, V.a.data(), 1, rows, TW.a.data(), 1, b, Cb, 1, C.m, true);       // C -= V ...
   }
 }
 
@@ -152,17 +189,17 @@ template <class T> void bidiagonalize(Mat<T>& A, std::vector<T>& d, std::vector<
   }
 }
 
-// P = G_0 ... G_{n-2} (n x n) from bidiagonalize's right reflectors: G_k acts on indices k + 1 .. n - 1.
+// P = G_0 ... G_{n-2} (n x n) from bidiagonalize's right reflectors: G_k acts on indices k + 1 .. n - 1, so
+// P = diag(1, P') with P' formed by apply_q from the reflectors' vectors laid out as columns.
 template <class T> Mat<T> form_p(const Mat<T>& A, const std::vector<T>& taup) {
   const int64_t n = A.n;
   Mat<T> P = Mat<T>::eye(n, n);
-  std::vector<T> v;
-  for (int64_t k = n - 2; k >= 0; --k) {
-    v.resize(n - k - 1);
-    v[0] = T(1);
-    for (int64_t j = k + 2; j < n; ++j) v[j - k - 1] = A.at(k, j);
-    reflect_left(P, v.data(), taup[k], k + 1, k + 1, n);
-  }
+  if (n < 2) return P;
+  Mat<T> Hp(n - 1, n - 1), Pp = Mat<T>::eye(n - 1, n - 1);
+  for (int64_t k = 0; k + 1 < n; ++k)
+    for (int64_t r = k + 1; r < n - 1; ++r) Hp.at(r, k) = A.at(k, r + 1);
+  apply_q(Hp, std::vector<T>(taup.begin(), taup.begin() + (n - 1)), Pp, true);
+  for (int64_t j = 1; j < n; ++j) std::copy(Pp.col(j - 1), Pp.col(j - 1) + n - 1, P.col(j) + 1);
   return P;
 }
 
@@ -172,16 +209,7 @@ struct Rotation { int64_t i, j; double c, s; };
 template <class T> void apply_rotations(Mat<T>& X, const std::vector<Rotation>& rots) {
   if (rots.empty() || X.m == 0) return;
   auto rows = [&](int64_t b, int64_t e) {
-    for (const Rotation& r : rots) {
-      T* x = X.col(r.i);
-      T* y = X.col(r.j);
-      const T c = T(r.c), s = T(r.s);
-      for (int64_t t = b; t < e; ++t) {
-        const T xt = x[t], yt = y[t];
-        x[t] = c * xt + s * yt;
-        y[t] = c * yt - s * xt;
-      }
-    }
+    for (const Rotation& r : rots) rotate(X.col(r.i) + b, X.col(r.j) + b, e - b, T(r.c), T(r.s));
   };
   const int64_t work = X.m * int64_t(rots.size());
   if (work < kParallelWork) rows(0, X.m);

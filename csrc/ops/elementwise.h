@@ -184,6 +184,9 @@ template <class T> TG_HD T normal_cdf(T x, T e) {
   return T(0.5) * std::erfc(-x * T(0.70710678118654752440));
 }
 struct GeluOp { template <class T> TG_HD T operator()(T x) const {
+#if !defined(__CUDA_ARCH__)
+  if constexpr (std::is_same_v<T, float>) return math::geluf_poly(x);
+#endif
   return x * normal_cdf(x, tg_exp_bounded(T(-0.5) * x * x)); } };
 struct GeluTanhOp { template <class T> TG_HD T operator()(T x) const {
   T inner = T(0.79788456080286535588) * (x + T(0.044715) * x * x * x);
