@@ -24,6 +24,17 @@ TG_CPU_INLINE int32_t float_to_bits(float f) { int32_t i; std::memcpy(&i, &f, 4)
 TG_CPU_INLINE double bits_to_double(int64_t i) { double f; std::memcpy(&f, &i, 8); return f; }
 TG_CPU_INLINE int64_t double_to_bits(double f) { int64_t i; std::memcpy(&i, &f, 8); return i; }
 
+// exp(r) for |r| <= ln2/2: Cephes' polynomial.
+TG_CPU_INLINE float exp_of_reduced(float r) {
+  float p = 1.9875691500E-4f;
+  p = p * r + 1.3981999507E-3f;
+  p = p * r + 8.3334519073E-3f;
+  p = p * r + 4.1665795894E-2f;
+  p = p * r + 1.6666665459E-1f;
+  p = p * r + 5.0000001201E-1f;
+  return p * (r * r) + r + 1.0f;
+}
+
 // exp(r) for |r| <= ln2/2 after the reduction x = n*ln2 + r, n = round(x / ln2); valid for
 // |x| <= 88. The caller scales by 2^n and handles overflow, underflow and NaN as it needs.
 TG_CPU_INLINE float expf_reduced(float x, float& n) {
@@ -31,14 +42,7 @@ TG_CPU_INLINE float expf_reduced(float x, float& n) {
   n = (x * 1.44269504088896341f + 12582912.0f) - 12582912.0f;
   float r = x - n * 0.693359375f;
   r = r - n * -2.12194440e-4f;
-  float r2 = r * r;
-  float p = 1.9875691500E-4f;
-  p = p * r + 1.3981999507E-3f;
-  p = p * r + 8.3334519073E-3f;
-  p = p * r + 4.1665795894E-2f;
-  p = p * r + 1.6666665459E-1f;
-  p = p * r + 5.0000001201E-1f;
-  return p * r2 + r + 1.0f;
+  return exp_of_reduced(r);
 }
 
 // The shift is done unsigned: a NaN input makes the biased exponent negative (the result is then
@@ -195,13 +199,7 @@ TG_CPU_INLINE float geluf_poly(float x) {
   z = z < -87.3f ? -87.3f : z;
   const float n = (z * 1.44269504088896341f + 12582912.0f) - 12582912.0f;
   const float r = z - n * 0.693147180559945309f;
-  float p = 1.9875691500E-4f;
-  p = p * r + 1.3981999507E-3f;
-  p = p * r + 8.3334519073E-3f;
-  p = p * r + 4.1665795894E-2f;
-  p = p * r + 1.6666665459E-1f;
-  p = p * r + 5.0000001201E-1f;
-  const float e = (p * (r * r) + r + 1.0f) * pow2i(n);
+  const float e = exp_of_reduced(r) * pow2i(n);
   float q = -0.006157957850143895f;
   q = q * t + 0.07669991205430463f;
   q = q * t - 0.24921193356094082f;
