@@ -23,8 +23,9 @@ a = rng.standard_normal(n, dtype=np.float32)
 b = rng.standard_normal(n, dtype=np.float32)
 u = rng.uniform(-0.99, 0.99, n).astype(np.float32)  # erfinv's domain
 pos = (np.abs(a) + 0.1).astype(np.float32)
-T = {k: (tg.from_numpy(v), torch.from_numpy(v)) for k, v in {"a": a, "b": b, "u": u, "pos": pos}.items()}
-(ta, pa), (tb, pb), (tu, pu), (tpos, ppos) = T["a"], T["b"], T["u"], T["pos"]
+big = (100 * b).astype(np.float32)  # fmod's dividend with quotients up to about 1e3 (|a| < pos everywhere)
+T = {k: (tg.from_numpy(v), torch.from_numpy(v)) for k, v in {"a": a, "b": b, "u": u, "pos": pos, "big": big}.items()}
+(ta, pa), (tb, pb), (tu, pu), (tpos, ppos), (tbig, pbig) = T["a"], T["b"], T["u"], T["pos"], T["big"]
 tw, pw = tg.tensor([0.25]), torch.tensor([0.25])
 ta2, pa2 = ta.reshape(2048, 2048), pa.reshape(2048, 2048)
 pbuf = aten.log_sigmoid_forward(pa)[1]  # torch's CPU buffer for the backward
@@ -61,6 +62,7 @@ cases = [  # (name, tinygrad_ext, torch)
     ("square", lambda: ta.square(), lambda: pa.square()),
     ("copysign", lambda: ta.copysign(tb), lambda: pa.copysign(pb)),
     ("fmod", lambda: ta.fmod(tpos), lambda: pa.fmod(ppos)),
+    ("fmod (quotients to 1e3)", lambda: tbig.fmod(tpos), lambda: pbig.fmod(ppos)),
     ("logaddexp", lambda: ta.logaddexp(tb), lambda: pa.logaddexp(pb)),
     ("logaddexp2", lambda: ta.logaddexp2(tb), lambda: pa.logaddexp2(pb)),
     ("xlogy", lambda: ta.xlogy(tpos), lambda: pa.xlogy(ppos)),
