@@ -209,6 +209,19 @@ Tensor binary_tensors(BinaryOpId op, const Tensor& a, const Tensor& b, bool refl
   return reflected ? binary(op, b, a, o, p) : binary(op, a, b, o, p);
 }
 
+// TensorImpl.shape, read on every graph node a binary op records: filled with the raw C API (py::tuple's
+// item proxies cost more than the read itself).
+py::tuple shape_tuple(const TensorImpl& t) {
+  auto r = py::reinterpret_steal<py::tuple>(PyTuple_New(static_cast<Py_ssize_t>(t.sizes.size())));
+  if (!r) throw py::error_already_set();
+  for (size_t i = 0; i < t.sizes.size(); ++i) {
+    PyObject* n = PyLong_FromLongLong(t.sizes[i]);
+    if (!n) throw py::error_already_set();
+    PyTuple_SET_ITEM(r.ptr(), static_cast<Py_ssize_t>(i), n);
+  }
+  return r;
+}
+
 }  // namespace
 
 void bind_nn(py::module_& m);  // bindings/nn.cpp: convolution, pooling, softmax and losses
@@ -243,11 +256,7 @@ PYBIND11_MODULE(_C, m) {
   });
 
   py::class_<TensorImpl, Tensor>(m, "TensorImpl")
-      .def_property_readonly("shape", [](const TensorImpl& t) {
-        py::tuple r(t.sizes.size());
-        for (size_t i = 0; i < t.sizes.size(); ++i) r[i] = py::int_(t.sizes[i]);
-        return r;
-      })
+      .def_property_readonly("shape", &shape_tuple)
       .def_property_readonly("strides", [](const TensorImpl& t) { return py::tuple(py::cast(t.strides)); })
       .def_property_readonly("offset", [](const TensorImpl& t) { return t.offset; })
       .def_property_readonly("dtype", [](const TensorImpl& t) { return int(t.dtype); })

@@ -3,6 +3,8 @@ backward (written with Tensor ops, so create_graph=True gives higher-order
 gradients). When no higher-order graph is being built (grad mode off during
 backward) backward formulas may use the fused gradient kernels instead."""
 import math
+import re
+import traceback
 
 from . import _C, _dtype, _registry
 from .autograd.anomaly_mode import _enabled as _anomaly
@@ -12,6 +14,7 @@ from .autograd.grad_mode import _state
 Tensor = _wrap = _edge = None  # bound by tensor.py once it is loaded (it imports this module)
 _FLOAT_IDS = frozenset(i for i, d in enumerate(_dtype.BY_ID) if d is not None and d.is_floating_point)
 _NO_EDGE = (None, 0)
+_new = object.__new__
 
 
 def _impl(x):
@@ -60,7 +63,6 @@ class Op(Function):
             ctx._in_args = args
             ctx._in_versions = tuple(a._impl.version if isinstance(a, Tensor) else None for a in args)
         if _anomaly[0]:
-            import traceback
             ctx._stack = traceback.format_stack()[:-2]
         if type(outs) is tuple:
             ctx._n_out = len(outs)
@@ -109,76 +111,93 @@ class Op(Function):
         return type(self).__name__ + "Backward0"
 
 
+class _Registered(Op):
+    """The autograd op of a registry entry (made by _registered), with apply specialized for its operands as
+    the hot path of graph recording. Class attributes: _cfn, the kernel; _grads, the entry's formulas
+    (grad, self[, other], result, *params); _saves_inputs, whether they read the operands (otherwise a binary
+    op keeps only the shapes of those that need a gradient); _uses_result, whether they read the output.
+    An output takes the node unconditionally: an operand that requires grad is floating, and the families
+    with formulas keep a floating result."""
+
+    _uses_result = False
+
+
+class _Unary(_Registered):
+    _saves_inputs = True  # a unary formula's result is recomputed from the input under create_graph
+    _fused = None         # the formula as one kernel (arguments: _fused_args), used without create_graph
+
+    @classmethod
+    def apply(cls, a, *p):
+        r = _wrap(cls._cfn(a._impl, None, p or None))
+        if not (a._requires_grad and _state[0]):
+            return r
+        ctx = _new(cls)
+        ctx.needs_input_grad, ctx.p = (True,), p
+        ctx.next_functions = ((a.grad_fn, a._output_nr) if a.grad_fn is not None else _edge(a),)
+        ctx._in_args, ctx._in_versions = (a,), (a._impl.version,)
+        if cls._uses_result:
+            ctx.save_output(r._impl)
+        if _anomaly[0]:
+            ctx._stack = traceback.format_stack()[:-1]
+        r._requires_grad, r.grad_fn = True, ctx
+        return r
+
+    @staticmethod
+    def backward(ctx, g):
+        (a,), p = ctx._in_args, ctx.p
+        if not _state[0]:  # no graph through the gradient: the saved output, or the fused kernel
+            result = ctx.saved_output() if ctx._uses_result else None
+            fused = type(ctx)._fused  # (read from the class: compile() may swap in a Python function)
+            if fused is not None:
+                env = {"grad": g, "self": a, "result": result}
+                return (_wrap(fused(*[env[n]._impl for n in ctx._fused_args], False, None, p or None)),)
+        else:  # recomputed from the input, so the gradient's graph reaches it
+            result = type(ctx).apply(a, *p) if ctx._uses_result else None
+        return (ctx._grads[0](g, a, result, *p),)
+
+
+class _Binary(_Registered):
+    @classmethod
+    def apply(cls, a, b, *p):
+        ta, tb = isinstance(a, Tensor), isinstance(b, Tensor)
+        r = _wrap(cls._cfn(a._impl, b._impl if tb else b, False, None, p or None) if ta else
+                  cls._cfn(b._impl, a, True, None, p or None))
+        ra, rb = ta and a._requires_grad, tb and b._requires_grad
+        if not ((ra or rb) and _state[0]):
+            return r
+        ctx = _new(cls)
+        ctx.needs_input_grad, ctx.p = (ra, rb), p
+        ctx.next_functions = (((a.grad_fn, a._output_nr) if a.grad_fn is not None else _edge(a)) if ra else _NO_EDGE,
+                              ((b.grad_fn, b._output_nr) if b.grad_fn is not None else _edge(b)) if rb else _NO_EDGE)
+        if cls._saves_inputs:
+            ctx._in_args = (a, b)
+            ctx._in_versions = (a._impl.version if ta else None, b._impl.version if tb else None)
+            if cls._uses_result:
+                ctx.save_output(r._impl)
+        else:
+            ctx.shapes = (a._impl.shape if ra else None, b._impl.shape if rb else None)
+        if _anomaly[0]:
+            ctx._stack = traceback.format_stack()[:-1]
+        r._requires_grad, r.grad_fn = True, ctx
+        return r
+
+    @staticmethod
+    def backward(ctx, g):
+        p, need = ctx.p, ctx.needs_input_grad
+        if ctx._saves_inputs:
+            a, b = ctx._in_args
+            sa, sb = (a.shape if need[0] else None), (b.shape if need[1] else None)
+        else:
+            (a, b), (sa, sb) = (None, None), ctx.shapes
+        result = None
+        if ctx._uses_result:
+            result = ctx.saved_output() if not _state[0] else type(ctx).apply(a, b, *p)
+        grads = ctx._grads
+        return (_unbroadcast(grads[0](g, a, b, result, *p), sa) if need[0] else None,
+                _unbroadcast(grads[1](g, a, b, result, *p), sb) if need[1] else None)
+
+
 # ------------------------------------------------------------------ binary
-def _shapes(a, b):
-    """The operands' shapes (None for a number), for summing a broadcast gradient back."""
-    return (a._impl.shape if isinstance(a, Tensor) else None, b._impl.shape if isinstance(b, Tensor) else None)
-
-
-class Add(Op):
-    @staticmethod
-    def forward(ctx, a, b):
-        ctx.shapes = _shapes(a, b)
-        if hasattr(a, "_impl"):
-            return _C.add(a._impl, _impl(b))
-        return _C.add(b._impl, a, True)
-
-    @staticmethod
-    def backward(ctx, g):
-        sa, sb = ctx.shapes
-        return (_unbroadcast(g, sa) if ctx.needs_input_grad[0] else None,
-                _unbroadcast(g, sb) if ctx.needs_input_grad[1] else None)
-
-
-class Sub(Op):
-    @staticmethod
-    def forward(ctx, a, b):
-        ctx.shapes = _shapes(a, b)
-        if hasattr(a, "_impl"):
-            return _C.sub(a._impl, _impl(b))
-        return _C.sub(b._impl, a, True)
-
-    @staticmethod
-    def backward(ctx, g):
-        sa, sb = ctx.shapes
-        return (_unbroadcast(g, sa) if ctx.needs_input_grad[0] else None,
-                _unbroadcast(-g, sb) if ctx.needs_input_grad[1] else None)
-
-
-class Mul(Op):
-    _saves_inputs = True
-    @staticmethod
-    def forward(ctx, a, b):
-        ctx.a, ctx.b = a, b
-        if hasattr(a, "_impl"):
-            return _C.mul(a._impl, _impl(b))
-        return _C.mul(b._impl, a, True)
-
-    @staticmethod
-    def backward(ctx, g):
-        a, b = ctx.a, ctx.b
-        ga = _unbroadcast(g * b, a.shape) if ctx.needs_input_grad[0] else None
-        gb = _unbroadcast(g * a, b.shape) if ctx.needs_input_grad[1] else None
-        return ga, gb
-
-
-class Div(Op):
-    _saves_inputs = True
-    @staticmethod
-    def forward(ctx, a, b):
-        ctx.a, ctx.b = a, b
-        if hasattr(a, "_impl"):
-            return _C.div(a._impl, _impl(b))
-        return _C.div(b._impl, a, True)
-
-    @staticmethod
-    def backward(ctx, g):
-        a, b = ctx.a, ctx.b
-        ga = _unbroadcast(g / b, a.shape) if ctx.needs_input_grad[0] else None
-        gb = _unbroadcast(-g * a / b / b, b.shape) if ctx.needs_input_grad[1] else None  # (b * b: b's precision)
-        return ga, gb
-
-
 class Pow(Op):
     _saves_inputs = True
     @staticmethod
@@ -1287,63 +1306,17 @@ def _registered(entry):
     """The autograd op of a registry entry: forward calls _C.<name> (with the entry's scalar parameters
     after the tensors), backward evaluates the entry's formulas (the fused kernel instead when no
     higher-order graph is being built)."""
-    cfn, name = getattr(_C, entry.name), entry.name
-    names = tuple(n for n, _ in entry.params)
     params = ("grad", "self", "result") if entry.unary else ("grad", "self", "other", "result")
-    grads = tuple(_formula(f, params + names) for f in entry.grad)
-    uses_result = any("result" in f for f in entry.grad)
-    fused = getattr(_C, entry.fused[0]) if entry.fused else None
-    fused_args = entry.fused[1:] if entry.fused else ()
-    none = (None,) * len(names)  # no gradient for the scalar parameters
-
-    if entry.unary:
-        class R(Op):
-            @staticmethod
-            def forward(ctx, a, *p):
-                ctx.save_for_backward(a)
-                ctx.p = p
-                out = cfn(a._impl, None, p or None)
-                if uses_result:
-                    ctx.save_output(out)
-                return out
-
-            @staticmethod
-            def backward(ctx, g):
-                (a,) = ctx.saved_tensors
-                p = ctx.p
-                if not _state[0]:  # no graph through the gradient: the saved output, or the fused kernel
-                    result = ctx.saved_output() if uses_result else None
-                    if fused is not None:
-                        env = {"grad": g, "self": a, "result": result}
-                        return (Tensor._from_impl(fused(*[env[n]._impl for n in fused_args], False, None, p or None)),
-                                *none)
-                else:  # recomputed from the input, so the gradient's graph reaches it
-                    result = R.apply(a, *p) if uses_result else None
-                return (grads[0](g, a, result, *p), *none)
-    else:
-        class R(Op):
-            _saves_inputs = True
-
-            @staticmethod
-            def forward(ctx, a, b, *p):
-                ctx.a, ctx.b, ctx.p = a, b, p
-                out = cfn(a._impl, _impl(b), False, None, p or None) if hasattr(a, "_impl") else \
-                    cfn(b._impl, a, True, None, p or None)
-                if uses_result:
-                    ctx.save_output(out)
-                return out
-
-            @staticmethod
-            def backward(ctx, g):
-                a, b, p = ctx.a, ctx.b, ctx.p
-                result = None
-                if uses_result:
-                    result = ctx.saved_output() if not _state[0] else R.apply(a, b, *p)
-                need = ctx.needs_input_grad
-                return (_unbroadcast(grads[0](g, a, b, result, *p), a.shape) if need[0] else None,
-                        _unbroadcast(grads[1](g, a, b, result, *p), b.shape) if need[1] else None, *none)
-
-    R.__name__ = R.__qualname__ = "".join(w.capitalize() for w in name.split("_"))
+    params += tuple(n for n, _ in entry.params)
+    reads = set().union(*(re.findall(r"\w+", f) for f in entry.grad))
+    attrs = {"_cfn": getattr(_C, entry.name), "_grads": tuple(_formula(f, params) for f in entry.grad),
+             "_uses_result": "result" in reads}
+    if entry.unary and entry.fused:
+        attrs["_fused"], attrs["_fused_args"] = getattr(_C, entry.fused[0]), entry.fused[1:]
+    elif not entry.unary:
+        attrs["_saves_inputs"] = bool(reads & {"self", "other", "result"})
+    R = type("R", (_Unary if entry.unary else _Binary,), attrs)
+    R.__name__ = R.__qualname__ = "".join(w.capitalize() for w in entry.name.split("_"))
     return R
 
 
@@ -1383,3 +1356,4 @@ def functional(name):
 
 
 REGISTERED = {e.name: _registered(e) for e in _registry.OPS if e.grad is not None}
+Add, Sub, Mul, Div = (REGISTERED[n] for n in ("add", "sub", "mul", "div"))

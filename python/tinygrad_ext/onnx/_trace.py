@@ -128,20 +128,22 @@ class Tracer:
         params = list(self.model.parameters()) if isinstance(self.model, Module) else []
         flags = [p.requires_grad for p in params]
         handles = []
-        original = _ops.Op.__dict__["apply"]
-        tracer, func = self, original.__func__
+        tracer = self
+        originals = {base: base.__dict__["apply"] for base in (_ops.Op, _ops._Unary, _ops._Binary)}  # every apply
 
-        def apply(cls, *op_args):  # Op.apply while tracing: each top-level call is recorded
-            if tracer.depth:
-                return func(cls, *op_args)
-            vals = tracer.resolve(op_args)
-            tracer.depth += 1
-            try:
-                out = func(cls, *op_args)
-            finally:
-                tracer.depth -= 1
-            tracer.record(cls, vals, out)
-            return out
+        def traced(func):
+            def apply(cls, *op_args):  # Op.apply while tracing: each top-level call is recorded
+                if tracer.depth:
+                    return func(cls, *op_args)
+                vals = tracer.resolve(op_args)
+                tracer.depth += 1
+                try:
+                    out = func(cls, *op_args)
+                finally:
+                    tracer.depth -= 1
+                tracer.record(cls, vals, out)
+                return out
+            return classmethod(apply)
 
         try:
             for p in params:
@@ -150,11 +152,13 @@ class Tracer:
                 for m in self.model.modules():
                     if self.whole_modules(m):
                         handles += [m.register_forward_pre_hook(self._enter), m.register_forward_hook(self._exit)]
-            _ops.Op.apply = classmethod(apply)
+            for base, original in originals.items():
+                base.apply = traced(original.__func__)
             with enable_grad():
                 out = self.model(*args, **kwargs)
         finally:
-            _ops.Op.apply = original
+            for base, original in originals.items():
+                base.apply = original
             for h in handles:
                 h.remove()
             for p, f in zip(params, flags):
