@@ -37,7 +37,7 @@ class Op(Function):
 
     @classmethod
     def apply(cls, *args):
-        ctx = cls()
+        ctx = _new(cls)
         out = cls.forward(ctx, *args)
         if type(out) is tuple:
             outs = tuple([_wrap(o) for o in out])
