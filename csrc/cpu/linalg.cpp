@@ -81,7 +81,8 @@ constexpr int64_t kParallelWork = 1 << 15;
 // tail of v overwrites x's tail; returns tau (0 when x's tail is zero: H = I, beta = x[0]).
 template <class T> T householder(T* x, int64_t len, int64_t inc, T& beta) {
   T ss = 0;
-  for (int64_t i = 1; i < len; ++i) ss += x[i * inc] * x[i * inc];
+  if (inc == 1) ss = dot(x + 1, x + 1, len - 1);
+  else for (int64_t i = 1; i < len; ++i) ss += x[i * inc] * x[i * inc];
   const T alpha = x[0];
   if (ss == T(0)) { beta = alpha; return T(0); }
   const T norm = std::sqrt(alpha * alpha + ss);
@@ -216,10 +217,18 @@ template <class T> void apply_rotations(Mat<T>& X, const std::vector<Rotation>& 
   else cpu::parallel_for(0, X.m, std::max<int64_t>(32, kParallelWork / int64_t(rots.size())), rows);
 }
 
+// sqrt(a^2 + b^2): the plain formula where no square can overflow or lose accuracy to underflow (the input is
+// scaled to entries near 1, so nearly always), std::hypot (slow) elsewhere.
+template <class T> T norm2(T a, T b) {
+  const T r = std::sqrt(a * a + b * b);
+  constexpr T lo = sizeof(T) == 4 ? T(1e-17) : T(1e-145), hi = sizeof(T) == 4 ? T(1e17) : T(1e145);
+  return r > lo && r < hi ? r : std::hypot(a, b);
+}
+
 // (c, s, r) with c a + s b = r, c b - s a = 0.
 template <class T> void givens(T a, T b, T& c, T& s, T& r) {
   if (b == T(0)) { c = T(1); s = T(0); r = a; return; }
-  r = std::hypot(a, b);
+  r = norm2(a, b);
   c = a / r;
   s = b / r;
 }
@@ -288,7 +297,7 @@ template <class T> void bidiagonal_qr(std::vector<T>& d, std::vector<T>& e, Mat<
     const T b = d[h - 1] * e[h - 1];
     const T cc = d[h] * d[h] + e[h - 1] * e[h - 1];
     const T delta = (a - cc) / T(2);
-    const T root = std::hypot(delta, b);
+    const T root = norm2(delta, b);
     const T mu = b == T(0) ? cc : cc - b * b / (delta + (delta >= T(0) ? root : -root));
     T y = d[l] * d[l] - mu, zz = d[l] * e[l];
     for (int64_t k = l; k < h; ++k) {
