@@ -1,4 +1,4 @@
-"""Elementwise ops and reductions on 4M-element float32 tensors, and the per-op Python overhead.
+"""Elementwise ops and reductions on 4M-element float32 tensors (the per-op Python overhead: bench_overhead.py).
 
     python benchmarks/bench_elementwise.py [--threads N]
 Throughput ratios: other library's time / tinygrad_ext's time (above 1: tinygrad_ext is faster).
@@ -55,25 +55,3 @@ for name, f_np, f_tg, f_pt in cases:
         row += [f"{t_pt[0] * 1e3:.2f}", f"{t_pt[0] / t_tg:.2f}"]
     rows.append(row)
 table(rows, ["op", "tinygrad_ext ms", "numpy ms", "vs numpy (x)", "torch ms", "vs torch (x)"])
-
-# Per-op overhead: add of two 1-element tensors, from Python to result.
-def add_call(lib, requires_grad):
-    x, y = lib.ones(1, requires_grad=requires_grad), lib.ones(1)
-    return lambda: x + y
-
-
-def backward_call(lib):
-    w = lib.ones(1, requires_grad=True)
-
-    def run():
-        (w * 2.0).sum().backward()
-    return run
-
-
-rows = []
-for name, make in [("add 1-elem", lambda lib: add_call(lib, False)),
-                   ("add 1-elem, records graph", lambda lib: add_call(lib, True)),
-                   ("mul + sum + backward() (3 nodes)", backward_call)]:
-    times = bench_interleaved([make(tg)] + ([make(torch)] if torch else []), min_time=0.5)
-    rows.append([name] + [f"{t * 1e6:.2f}" for t in times])
-table(rows, ["per-op overhead", "tinygrad_ext us", "torch us"])

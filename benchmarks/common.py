@@ -11,23 +11,23 @@ import time
 sys.path.insert(0, os.path.dirname(__file__))
 
 
-def _calibrate(fn, min_time, sync):
+def _calibrate(fn, min_time, sync, timer):
     """How many back-to-back calls of fn() take at least min_time seconds."""
     number = 1
     while True:
-        if _trial(fn, number, sync) * number >= min_time or number >= 1 << 20:
+        if _trial(fn, number, sync, timer) * number >= min_time or number >= 1 << 20:
             return number
         number *= 2
 
 
-def _trial(fn, number, sync):
+def _trial(fn, number, sync, timer):
     """Seconds per call of `number` back-to-back calls of fn()."""
     sync()
-    t0 = time.perf_counter()
+    t0 = timer()
     for _ in range(number):
         fn()
     sync()
-    return (time.perf_counter() - t0) / number
+    return (timer() - t0) / number
 
 
 def bench(fn, repeat=7, number=None, min_time=0.2, sync=None, warmup=1):
@@ -37,24 +37,26 @@ def bench(fn, repeat=7, number=None, min_time=0.2, sync=None, warmup=1):
     return bench_interleaved([fn], repeat, number, min_time, sync, warmup)[0]
 
 
-def bench_interleaved(fns, repeat=7, number=None, min_time=0.2, sync=None, warmup=1, rounds=3, settle=0.3):
+def bench_interleaved(fns, repeat=7, number=None, min_time=0.2, sync=None, warmup=1, rounds=3, settle=0.3,
+                      timer=time.perf_counter):
     """bench() for several functions (one per library), measured in `rounds` interleaved blocks of
     `repeat` trials each, so that a burst of load from elsewhere on the machine hits every library
     alike; the figure is the median of all of a function's trials. Before each block it sleeps
     `settle` seconds: worker threads keep spinning after a call (OpenBLAS's for about 0.1 s, OpenMP's,
-    ours for 0.2 ms) and would otherwise steal a core from the next library's block."""
+    ours for 0.2 ms) and would otherwise steal a core from the next library's block. `timer`: wall time, or
+    time.process_time for single-threaded calls on a busy machine."""
     sync = sync or (lambda: None)
     for fn in fns:
         for _ in range(warmup):
             fn()
     sync()
-    numbers = [number or _calibrate(fn, min_time / repeat, sync) for fn in fns]
+    numbers = [number or _calibrate(fn, min_time / repeat, sync, timer) for fn in fns]
     times = [[] for _ in fns]
     for _ in range(rounds if len(fns) > 1 else 1):
         for fn, n, ts in zip(fns, numbers, times):
             if len(fns) > 1:
                 time.sleep(settle)
-            ts.extend(_trial(fn, n, sync) for _ in range(repeat))
+            ts.extend(_trial(fn, n, sync, timer) for _ in range(repeat))
     return [statistics.median(ts) for ts in times]
 
 

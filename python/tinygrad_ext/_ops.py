@@ -133,7 +133,8 @@ class _Unary(_Registered):
             return r
         ctx = _new(cls)
         ctx.needs_input_grad, ctx.p = (True,), p
-        ctx.next_functions = ((a.grad_fn, a._output_nr) if a.grad_fn is not None else _edge(a),)
+        ctx.next_functions = (
+            (a.grad_fn, a._output_nr) if a.grad_fn is not None else (a._acc, 0) if a._acc is not None else _edge(a),)
         ctx._in_args, ctx._in_versions = (a,), (a._impl.version,)
         if cls._uses_result:
             ctx.save_output(r._impl)
@@ -160,15 +161,22 @@ class _Binary(_Registered):
     @classmethod
     def apply(cls, a, b, *p):
         ta, tb = isinstance(a, Tensor), isinstance(b, Tensor)
-        r = _wrap(cls._cfn(a._impl, b._impl if tb else b, False, None, p or None) if ta else
-                  cls._cfn(b._impl, a, True, None, p or None))
+        out = cls._cfn(a._impl, b._impl if tb else b, False, None, p or None) if ta else \
+            cls._cfn(b._impl, a, True, None, p or None)
+        r = _new(Tensor)  # _wrap(out), inlined: this is the arithmetic operators' recording path
+        r._impl, r._grad, r._acc, r._output_nr, r._extra = out, None, None, 0, None
         ra, rb = ta and a._requires_grad, tb and b._requires_grad
         if not ((ra or rb) and _state[0]):
+            r._requires_grad, r.grad_fn = False, None
             return r
         ctx = _new(cls)
         ctx.needs_input_grad, ctx.p = (ra, rb), p
-        ctx.next_functions = (((a.grad_fn, a._output_nr) if a.grad_fn is not None else _edge(a)) if ra else _NO_EDGE,
-                              ((b.grad_fn, b._output_nr) if b.grad_fn is not None else _edge(b)) if rb else _NO_EDGE)
+        # the edges, as _edge(t) with its two common cases inlined (a node's output, a leaf seen before)
+        ctx.next_functions = (
+            ((a.grad_fn, a._output_nr) if a.grad_fn is not None else (a._acc, 0) if a._acc is not None else _edge(a))
+            if ra else _NO_EDGE,
+            ((b.grad_fn, b._output_nr) if b.grad_fn is not None else (b._acc, 0) if b._acc is not None else _edge(b))
+            if rb else _NO_EDGE)
         if cls._saves_inputs:
             ctx._in_args = (a, b)
             ctx._in_versions = (a._impl.version if ta else None, b._impl.version if tb else None)

@@ -1,0 +1,42 @@
+"""Per-op Python overhead: small ops from Python to result, with and without recording a graph node.
+
+    python benchmarks/bench_overhead.py [--threads N]
+Each figure is the median of interleaved trials in CPU time of this process (time.process_time), so other
+work on the machine slows both libraries alike instead of whichever it happens to hit; both run with
+--threads (default 1) worker threads, where the ops on one element use none.
+"""
+import argparse
+import time
+
+import tinygrad_ext as tg
+from common import bench_interleaved, header, table
+
+p = argparse.ArgumentParser()
+p.add_argument("--threads", type=int, default=1)
+args = p.parse_args()
+tg.set_num_threads(args.threads)
+torch = header("per-op overhead")
+if torch:
+    torch.set_num_threads(args.threads)
+
+
+def cases(lib):
+    """name -> call, on 1-element (2x2 for mm) tensors; `w` requires grad, so its ops record a node."""
+    x, w = lib.ones(1), lib.ones(1, requires_grad=True)
+    m, wm = lib.ones(2, 2), lib.ones(2, 2, requires_grad=True)
+
+    def backward():
+        (w * 2.0).sum().backward()
+    return {"add": lambda: x + x, "add, records graph": lambda: w + x, "mul, records graph": lambda: w * x,
+            "exp, records graph": lambda: w.exp(), "relu, records graph": lambda: w.relu(),
+            "sum, records graph": lambda: w.sum(), "mm, records graph": lambda: wm.mm(m),
+            "mul + sum + backward() (3 nodes)": backward}
+
+
+ours, theirs = cases(tg), cases(torch) if torch else {}
+rows = []
+for name, fn in ours.items():
+    fns = [fn] + ([theirs[name]] if torch else [])
+    times = bench_interleaved(fns, min_time=0.3, rounds=5, timer=time.process_time)
+    rows.append([name] + [f"{t * 1e6:.2f}" for t in times] + ([f"{times[1] / times[0]:.2f}"] if torch else []))
+table(rows, ["op", "tinygrad_ext us", "torch us", "vs torch (x)"][:4 if torch else 2])
