@@ -121,48 +121,76 @@ template <class T> void reflect_right(Mat<T>& A, const T* v, T tau, int64_t r0, 
   else cpu::parallel_for(r0, A.m, std::max<int64_t>(64, kParallelWork / len), rows);
 }
 
-// Householder QR of A (m x n, m >= n) in place: R in the upper triangle, the reflectors' vectors below it.
-template <class T> void qr_in_place(Mat<T>& A, std::vector<T>& tau) {
-  tau.assign(A.n, T(0));
-  for (int64_t k = 0; k < A.n; ++k) {
-    T beta;
-    tau[k] = householder(A.col(k) + k, A.m - k, 1, beta);
-    A.at(k, k) = T(1);
-    reflect_left(A, A.col(k) + k, tau[k], k, k + 1, A.n);
-    A.at(k, k) = beta;
+// The compact WY form I - V T V^T of H_k0 ... H_{k1-1} (T upper triangular, by LAPACK's forward recurrence),
+// the reflectors' vectors stored below the diagonal of H's columns k0 .. k1 - 1.
+template <class T> void wy_block(const Mat<T>& H, const std::vector<T>& tau, int64_t k0, int64_t k1, Mat<T>& V,
+                                 Mat<T>& Tm) {
+  const int64_t b = k1 - k0, rows = H.m - k0;
+  V = Mat<T>(rows, b);
+  Tm = Mat<T>(b, b);
+  Mat<T> G(b, b);
+  for (int64_t j = 0; j < b; ++j) {
+    V.at(j, j) = T(1);
+    std::copy(H.col(k0 + j) + k0 + j + 1, H.col(k0 + j) + H.m, V.col(j) + j + 1);
+  }
+  cpu::gemm<T>(b, b, rows, V.a.data(), rows, 1, V.a.data(), 1, rows, G.a.data(), 1, b, false);  // V^T V
+  for (int64_t j = 0; j < b; ++j) {  // T[:j, j] = -tau_j T[:j, :j] (V[:, :j]^T v_j)
+    Tm.at(j, j) = tau[k0 + j];
+    for (int64_t i = 0; i < j; ++i) {
+      T acc = 0;
+      for (int64_t l = i; l < j; ++l) acc += Tm.at(i, l) * G.at(l, j);
+      Tm.at(i, j) = -tau[k0 + j] * acc;
+    }
   }
 }
 
+// C[r0:, c0:] = (I - V T V^T) C[r0:, c0:] (T^T for `transpose`) through the GEMM: C -= V (T (V^T C)).
+template <class T> void apply_wy(const Mat<T>& V, const Mat<T>& Tm, bool transpose, Mat<T>& C, int64_t r0,
+                                 int64_t c0) {
+  const int64_t rows = V.m, b = V.n, nc = C.n - c0;
+  if (nc <= 0 || rows <= 0) return;
+  Mat<T> W(b, nc), TW(b, nc);
+  T* Cb = C.col(c0) + r0;
+  cpu::gemm<T>(b, nc, rows, V.a.data(), rows, 1, Cb, 1, C.m, W.a.data(), 1, b, false);  // V^T C
+  cpu::gemm<T>(b, nc, b, Tm.a.data(), transpose ? b : 1, transpose ? 1 : b, W.a.data(), 1, b, TW.a.data(), 1, b,
+               false);  // T (V^T C)
+  for (T& x : TW.a) x = -x;
+  cpu::gemm<T>(rows, nc, b, V.a.data(), 1, rows, TW.a.data(), 1, b, Cb, 1, C.m, true);  // C -= V ...
+}
+
+constexpr int64_t kBlock = 32;  // reflectors per compact WY block
+
 // Q C for Q = H_0 ... H_{n-1} stored by qr_in_place (or bidiagonalize's left reflectors) in H: C (H.m x c) is
-// overwritten. Blocks of up to 32 reflectors go as one compact WY transform I - V T V^T (T upper triangular,
-// by LAPACK's forward recurrence) through the GEMM: C -= V (T (V^T C)). When `identity_front` (C starts as I),
-// a block starting at k skips the columns j < k of C, zero in its rows.
+// overwritten, a block of reflectors at a time, last block first. When `identity_front` (C starts as I), a block
+// starting at k skips the columns j < k of C, zero in its rows.
 template <class T> void apply_q(const Mat<T>& H, const std::vector<T>& tau, Mat<T>& C, bool identity_front) {
-  constexpr int64_t kBlock = 32;
+  Mat<T> V, Tm;
   for (int64_t k1 = H.n; k1 > 0;) {
-    const int64_t k0 = std::max<int64_t>(0, k1 - kBlock), b = k1 - k0, rows = H.m - k0;
-    const int64_t c0 = identity_front ? k0 : 0, nc = C.n - c0;
+    const int64_t k0 = std::max<int64_t>(0, k1 - kBlock);
+    wy_block(H, tau, k0, k1, V, Tm);
+    apply_wy(V, Tm, false, C, k0, identity_front ? k0 : 0);
     k1 = k0;
-    if (nc <= 0 || rows <= 0) continue;
-    Mat<T> V(rows, b), Tm(b, b), G(b, b), W(b, nc), TW(b, nc);
-    for (int64_t j = 0; j < b; ++j) {
-      V.at(j, j) = T(1);
-      std::copy(H.col(k0 + j) + k0 + j + 1, H.col(k0 + j) + H.m, V.col(j) + j + 1);
+  }
+}
+
+// Householder QR of A (m x n, m >= n) in place: R in the upper triangle, the reflectors' vectors below it. Panels
+// of kBlock columns are factored one reflector at a time; the columns right of a panel get its reflectors at once
+// as a compact WY transform (Q_panel^T = I - V T^T V^T) through the GEMM, as LAPACK's geqrf.
+template <class T> void qr_in_place(Mat<T>& A, std::vector<T>& tau) {
+  tau.assign(A.n, T(0));
+  Mat<T> V, Tm;
+  for (int64_t k0 = 0; k0 < A.n; k0 += kBlock) {
+    const int64_t k1 = std::min(A.n, k0 + kBlock);
+    for (int64_t k = k0; k < k1; ++k) {
+      T beta;
+      tau[k] = householder(A.col(k) + k, A.m - k, 1, beta);
+      A.at(k, k) = T(1);
+      reflect_left(A, A.col(k) + k, tau[k], k, k + 1, k1);
+      A.at(k, k) = beta;
     }
-    cpu::gemm<T>(b, b, rows, V.a.data(), rows, 1, V.a.data(), 1, rows, G.a.data(), 1, b, false);  // V^T V
-    for (int64_t j = 0; j < b; ++j) {  // T[:j, j] = -tau_j T[:j, :j] (V[:, :j]^T v_j)
-      Tm.at(j, j) = tau[k0 + j];
-      for (int64_t i = 0; i < j; ++i) {
-        T acc = 0;
-        for (int64_t l = i; l < j; ++l) acc += Tm.at(i, l) * G.at(l, j);
-        Tm.at(i, j) = -tau[k0 + j] * acc;
-      }
-    }
-    T* Cb = C.col(c0) + k0;
-    cpu::gemm<T>(b, nc, rows, V.a.data(), rows, 1, Cb, 1, C.m, W.a.data(), 1, b, false);       // V^T C
-    cpu::gemm<T>(b, nc, b, Tm.a.data(), 1, b, W.a.data(), 1, b, TW.a.data(), 1, b, false);     // T (V^T C)
-    for (T& x : TW.a) x = -x;
-    cpu::gemm<T>(rows, nc, b, V.a.data(), 1, rows, TW.a.data(), 1, b, Cb, 1, C.m, true);       // C -= V ...
+    if (k1 == A.n) break;
+    wy_block(A, tau, k0, k1, V, Tm);
+    apply_wy(V, Tm, true, A, k0, k1);
   }
 }
 
