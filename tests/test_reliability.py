@@ -731,6 +731,20 @@ def test_setitem_checks_in_torchs_order():
     assert f.sum().item() == 0
 
 
+def test_setitem_mask_fill_converts_its_one_value():
+    # fuzz seed 77: a bool mask among the keys and a 0-d value of another dtype is a fill, as torch's
+    mask = torch.tensor([True, False, True])
+    a = torch.zeros(2, 5, 3, dtype=torch.int64)
+    a[-1, 0:2, mask] = torch.tensor(2.7, dtype=torch.float64, requires_grad=True)
+    assert a[-1, 0:2].tolist() == [[2, 0, 2], [2, 0, 2]] and a.sum().item() == 8
+    b = torch.zeros(2, 5, 3, dtype=torch.bool)
+    b[-1, 4:2, mask, 1] = torch.tensor(-0.9, dtype=torch.float64)  # empty selection: nothing written
+    assert not b.any()
+    check_raises(lambda: a.__setitem__((-1, slice(0, 2), mask), torch.tensor([1.0, 2.0], dtype=torch.float64)),
+                 RuntimeError,
+                 "Index put requires the source and destination dtypes match")
+
+
 def test_getitem_with_an_empty_result_checks_no_index_range():
     a = torch.arange(30).reshape(3, 5, 2)
     assert a[0, torch.tensor([[-3, 3], [-6, -6]]), 2:1:3, ...].shape == (2, 2, 0)  # as torch: nothing is read

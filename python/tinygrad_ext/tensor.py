@@ -887,6 +887,8 @@ class Tensor:
                 raise RuntimeError(f"Index put requires the source and destination dtypes match, got "
                                    f"{self.dtype._legacy[:-6]} for the destination and {value.dtype._legacy[:-6]} for "
                                    "the source.")
+            if vimpl.dtype != self.dtype.id:  # a mask fill converts its one value, as masked_fill does
+                vimpl = _C.to_dtype(vimpl, self.dtype.id)
             _C.index_put_(target, dim, [i._impl for i in index], vimpl, False)
             if basic is not None or perm is not None:
                 _C.bump_version(impl)
