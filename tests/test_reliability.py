@@ -738,7 +738,7 @@ def test_setitem_mask_fill_converts_its_one_value():
     a[-1, 0:2, mask] = torch.tensor(2.7, dtype=torch.float64, requires_grad=True)
     assert a[-1, 0:2].tolist() == [[2, 0, 2], [2, 0, 2]] and a.sum().item() == 8
     b = torch.zeros(2, 5, 3, dtype=torch.bool)
-    b[-1, 4:2, mask, 1] = torch.tensor(-0.9, dtype=torch.float64)  # empty selection: nothing written
+    b[-1, 4:2, mask] = torch.tensor(-0.9, dtype=torch.float64)  # empty selection: nothing written
     assert not b.any()
     check_raises(lambda: a.__setitem__((-1, slice(0, 2), mask), torch.tensor([1.0, 2.0], dtype=torch.float64)),
                  RuntimeError,
