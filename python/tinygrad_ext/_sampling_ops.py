@@ -1,0 +1,69 @@
+"""torch's sampling ops written on the core's random kernels: bernoulli (probabilities from a tensor, or one
+p) and multinomial (with replacement: the inverse of each row's cumulative distribution at uniform draws,
+found by searchsorted; without: the largest keys log(p) + Gumbel noise, which draws the same distribution as
+sampling one category at a time and removing it)."""
+from . import _dtype, _ops
+from ._reduction_ops import searchsorted
+from .autograd.grad_mode import is_grad_enabled, no_grad
+from .tensor import empty, empty_like
+
+
+def bernoulli(input, p=None, *, generator=None):
+    """1 with probability input (or p), else 0, in input's dtype; input's gradient is zero, as torch's."""
+    if p is None and not input.dtype.is_floating_point:
+        raise NotImplementedError(f"\"bernoulli_tensor_cpu_p_\" not implemented for '{input.dtype._legacy[:-6]}'")
+    with no_grad():
+        if p is not None:
+            result = empty_like(input).bernoulli_(p)
+        else:
+            if ((input < 0) | (input > 1)).any().item():
+                raise RuntimeError("Expected p_in >= 0 && p_in <= 1 to be true, but got false.")
+            result = (empty_like(input).uniform_() < input).to(input.dtype)
+    if p is None and input.requires_grad and is_grad_enabled():
+        result = _ops.ZeroGrad.apply(input, None, result._impl)  # differentiable with a zero gradient
+    return result
+
+
+def multinomial(input, num_samples, replacement=False, *, generator=None):
+    """num_samples category indices per row of input (1-d or 2-d, non-negative weights), int64."""
+    if not input.dtype.is_floating_point:
+        raise RuntimeError(f"multinomial only supports floating-point dtypes for input, got: "
+                           f"{input.dtype._legacy[:-6]}")
+    if input.dim() not in (1, 2):
+        raise RuntimeError("prob_dist must be 1 or 2 dim")
+    if num_samples <= 0:
+        raise RuntimeError("cannot sample n_sample <= 0 samples")
+    n = input.shape[-1]
+    if not replacement and num_samples > n:
+        raise RuntimeError("cannot sample n_sample > prob_dist.size(-1) samples without replacement")
+    with no_grad():
+        rows = input if input.dim() == 2 else input.unsqueeze(0)
+        if rows.numel():
+            if (~(rows >= 0) | rows.isinf()).any().item():  # (~(x >= 0) is also true for NaN)
+                raise RuntimeError("probability tensor contains either `inf`, `nan` or element < 0")
+            if (rows.sum(-1) <= 0).any().item():
+                raise RuntimeError("invalid multinomial distribution (sum of probabilities <= 0)")
+        if replacement or num_samples == 1:
+            cdf = rows.double().cumsum(-1)
+            cdf = cdf / cdf[:, -1:]  # the last value exactly 1, above every draw
+            u = empty(cdf.shape[0], num_samples, dtype=_dtype.float64, device=input.device).uniform_()
+            result = searchsorted(cdf, u, right=True)
+        else:
+            u = empty(rows.shape, dtype=_dtype.float64, device=input.device).uniform_()
+            keys = rows.double().log() - (-u.log()).log()  # (in float64: a draw of exactly 0 is 2**-53 likely)
+            result = keys.topk(num_samples, -1).indices
+    return result if input.dim() == 2 else result.squeeze(0)
+
+
+def _tensor_bernoulli(self, p=None, *, generator=None):
+    return bernoulli(self, p, generator=generator)
+
+
+def _tensor_multinomial(self, num_samples, replacement=False, *, generator=None):
+    return multinomial(self, num_samples, replacement, generator=generator)
+
+
+_tensor_bernoulli.__name__, _tensor_multinomial.__name__ = "bernoulli", "multinomial"
+# Tensor.<name> (installed by __init__) and torch.<name>
+METHODS = {"bernoulli": _tensor_bernoulli, "multinomial": _tensor_multinomial}
+FUNCTIONS = {"bernoulli": bernoulli, "multinomial": multinomial}
