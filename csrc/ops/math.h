@@ -191,12 +191,13 @@ TG_CPU_INLINE float erfcf_with_exp(float a, float e) {
 // gelu(x) = x Phi(x) for float, Phi the normal CDF: with h = erfc(|x| / sqrt 2) / 2 = e q(t), e = exp(-x^2 / 2),
 // t = 1 / (1 + |x| / sqrt 8), Phi is h for x < 0 and 1 - h above (no cancellation in either tail). q is a
 // least-squares fit of h / e for relative error (float64, Chebyshev nodes of t for |x| up to 13.2; checked in
-// float32: within 4.2e-7). Beyond 13.2 the clamped exp leaves |gelu| below 1e-37. The exp takes one-step
-// range reduction: its error (n ulps of ln2, n <= 126) stays below that of the rounded argument x^2 / 2.
+// float32: within 4.2e-7). The exp takes one-step range reduction: its error (n ulps of ln2, n <= 126) stays
+// below that of the rounded argument x^2 / 2.
 TG_CPU_INLINE float geluf_poly(float x) {
   const float t = 1.0f / (1.0f + std::fabs(x) * 0.353553390593273762f);
   float z = -0.5f * x * x;
-  z = z < -87.3f ? -87.3f : z;
+  const bool far = z < -87.3f;  // |x| > 13.2: |gelu| below 1e-37, taken as -0 (as torch's)
+  z = far ? -87.3f : z;
   const float n = (z * 1.44269504088896341f + 12582912.0f) - 12582912.0f;
   const float r = z - n * 0.693147180559945309f;
   const float e = exp_of_reduced(r) * pow2i(n);
@@ -209,7 +210,7 @@ TG_CPU_INLINE float geluf_poly(float x) {
   q = q * t + 0.13332701728681323f;
   q = q * t + 0.14185711709486726f;
   q = q * t - 3.568142908985854e-05f;
-  const float xh = x * (q * e);
+  const float xh = far ? -0.0f : x * (q * e);
   return x <= 0.0f ? xh : x - xh;  // (NaN: NaN through t)
 }
 
