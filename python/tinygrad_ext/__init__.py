@@ -201,7 +201,7 @@ from .nn.functional import celu, celu_, prelu, selu, selu_, threshold, threshold
 Tensor.prelu = prelu
 from .serialization import load, save  # noqa: E402
 from ._generator import Generator  # noqa: E402
-from . import utils, vision  # noqa: E402
+from . import distributions, utils, vision  # noqa: E402
 from .utils.dlpack import from_dlpack  # noqa: E402
 from . import distributed  # noqa: E402
 from . import amp  # noqa: E402

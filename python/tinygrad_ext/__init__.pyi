@@ -4,6 +4,7 @@ from . import autograd as autograd
 from . import backends as backends
 from . import cuda as cuda
 from . import distributed as distributed
+from . import distributions as distributions
 from . import linalg as linalg
 from . import nn as nn
 from . import optim as optim

@@ -1,0 +1,108 @@
+"""The constraints torch.distributions checks parameters and values against (the ones the distributions here
+use), with torch's names and reprs."""
+
+
+class Constraint:
+    is_discrete = False
+    event_dim = 0
+
+    def check(self, value):
+        """A bool tensor: where value satisfies the constraint."""
+        raise NotImplementedError
+
+    def __repr__(self):
+        return type(self).__name__[1:] + "()"
+
+
+class _Real(Constraint):
+    def check(self, value):
+        return value == value  # not NaN
+
+
+class _GreaterThan(Constraint):
+    def __init__(self, lower_bound):
+        self.lower_bound = lower_bound
+
+    def check(self, value):
+        return self.lower_bound < value
+
+    def __repr__(self):
+        return f"GreaterThan(lower_bound={self.lower_bound})"
+
+
+class _Interval(Constraint):
+    def __init__(self, lower_bound, upper_bound):
+        self.lower_bound, self.upper_bound = lower_bound, upper_bound
+
+    def check(self, value):
+        return (self.lower_bound <= value) & (value <= self.upper_bound)
+
+    def __repr__(self):
+        return f"Interval(lower_bound={self.lower_bound}, upper_bound={self.upper_bound})"
+
+
+class _HalfOpenInterval(_Interval):
+    def check(self, value):
+        return (self.lower_bound <= value) & (value < self.upper_bound)
+
+    def __repr__(self):
+        return f"HalfOpenInterval(lower_bound={self.lower_bound}, upper_bound={self.upper_bound})"
+
+
+class _IntegerInterval(_Interval):
+    is_discrete = True
+
+    def check(self, value):
+        return (value % 1 == 0) & super().check(value)
+
+    def __repr__(self):
+        return f"IntegerInterval(lower_bound={self.lower_bound}, upper_bound={self.upper_bound})"
+
+
+class _Boolean(Constraint):
+    is_discrete = True
+
+    def check(self, value):
+        return (value == 0) | (value == 1)
+
+
+class _Simplex(Constraint):
+    event_dim = 1
+
+    def check(self, value):
+        return (value >= 0).all(-1) & ((value.sum(-1) - 1).abs() < 1e-6)
+
+
+class _Dependent(Constraint):
+    """A constraint that depends on the distribution's parameters (the support of Uniform, Categorical)."""
+
+    def check(self, value):
+        raise ValueError("Cannot determine validity of dependent constraint")
+
+
+real = _Real()
+positive = _GreaterThan(0.0)
+unit_interval = _Interval(0.0, 1.0)
+boolean = _Boolean()
+simplex = _Simplex()
+dependent = _Dependent()
+
+
+def greater_than(lower_bound):
+    return _GreaterThan(lower_bound)
+
+
+def interval(lower_bound, upper_bound):
+    return _Interval(lower_bound, upper_bound)
+
+
+def half_open_interval(lower_bound, upper_bound):
+    return _HalfOpenInterval(lower_bound, upper_bound)
+
+
+def integer_interval(lower_bound, upper_bound):
+    return _IntegerInterval(lower_bound, upper_bound)
+
+
+def is_dependent(constraint):
+    return isinstance(constraint, _Dependent)

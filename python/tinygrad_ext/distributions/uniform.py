@@ -1,0 +1,53 @@
+from .._device import Size
+from ..tensor import empty
+from . import constraints
+from .distribution import Distribution, broadcast_all
+
+
+class Uniform(Distribution):
+    """The uniform distribution on [low, high)."""
+    arg_constraints = {"low": constraints.dependent, "high": constraints.dependent}
+    has_rsample = True
+
+    def __init__(self, low, high, validate_args=None):
+        self.low, self.high = broadcast_all(low, high)
+        super().__init__(self.low.size(), validate_args=validate_args)
+        if self._validate_args and not (self.low < self.high).all().item():
+            raise ValueError(f"Expected parameter low ({type(self.low).__name__} of shape {tuple(self.low.shape)}) "
+                             f"of distribution {self!r} to satisfy the constraint LessThan(upper_bound=high), but "
+                             f"found invalid values:\n{self.low}")
+
+    @property
+    def support(self):
+        return constraints.interval(self.low, self.high)
+
+    @property
+    def mean(self):
+        return (self.high + self.low) / 2
+
+    @property
+    def stddev(self):
+        return (self.high - self.low) / 12 ** 0.5
+
+    @property
+    def variance(self):
+        return (self.high - self.low).pow(2) / 12
+
+    def rsample(self, sample_shape=Size()):
+        u = empty(self._extended_shape(sample_shape), dtype=self.low.dtype, device=self.low.device).uniform_()
+        return self.low + u * (self.high - self.low)
+
+    def log_prob(self, value):
+        self._validate_sample(value)
+        inside = ((self.low <= value) & (value < self.high)).to(self.low.dtype)
+        return inside.log() - (self.high - self.low).log()
+
+    def cdf(self, value):
+        return ((value - self.low) / (self.high - self.low)).clamp(0, 1)
+
+    def icdf(self, value):
+        return value * (self.high - self.low) + self.low
+
+    def entropy(self):
+        return (self.high - self.low).log()
+
