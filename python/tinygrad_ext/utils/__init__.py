@@ -1,2 +1,3 @@
-"""torch.utils: data loading (`tinygrad_ext.utils.data`) and DLPack exchange (`tinygrad_ext.utils.dlpack`)."""
-from . import data, dlpack
+"""torch.utils: data loading (`tinygrad_ext.utils.data`), DLPack exchange (`tinygrad_ext.utils.dlpack`) and activation
+checkpointing (`tinygrad_ext.utils.checkpoint`)."""
+from . import checkpoint, data, dlpack
