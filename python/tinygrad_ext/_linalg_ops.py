@@ -345,7 +345,8 @@ def _svd_input(A, name):
 
 def _linalg_svd(A, full_matrices=True):
     """torch.linalg.svd's (U, S, Vh); U (..., m, m) and Vh (..., n, n) when full_matrices, else (..., m, k) and
-    (..., k, n), k = min(m, n). The CPU kernel is a one-sided Jacobi SVD (csrc/cpu/linalg.cpp)."""
+    (..., k, n), k = min(m, n). The CPU kernel is Golub-Kahan-Reinsch: Householder bidiagonalization and
+    implicitly shifted QR (csrc/cpu/linalg.cpp)."""
     _svd_input(A, "linalg.svd")
     if _needs_grad(A):
         return linalg_svd_type(*_ops.LinalgSvd.apply(A, full_matrices))
