@@ -1,0 +1,124 @@
+"""torch.special: the special functions the library has kernels for (under torch.special's names), and those
+composed here from them: logit, sinc, entr, ndtr, log_ndtr, ndtri, xlog1py, multigammaln (differentiable as
+the ops they are made of; the where-guards keep the unused branch's NaN out of the gradient)."""
+import math
+
+from . import _dtype
+from .tensor import Tensor, tensor, where
+
+_LOG_SQRT_2PI = 0.5 * math.log(2 * math.pi)
+
+
+def _floating(x):
+    """x, or x in the default float dtype when it is an integer or bool tensor (the unary_float rule)."""
+    return x if x.dtype.is_floating_point else x.to(_dtype.get_default_dtype())
+
+
+def logit(input, eps=None, *, out=None):
+    """log(p / (1 - p)), with p clamped to [eps, 1 - eps] when eps is given (zero gradient outside)."""
+    p = _floating(input)
+    if eps is not None:
+        p = p.clamp(eps, 1 - eps)
+    return _out((p / (1 - p)).log(), out)
+
+
+def sinc(input, *, out=None):
+    """sin(pi x) / (pi x), 1 at 0."""
+    x = _floating(input)
+    zero = x == 0
+    px = where(zero, 1.0, x) * math.pi
+    return _out(where(zero, 1.0, px.sin() / px), out)
+
+
+def entr(input, *, out=None):
+    """-x log(x) for x > 0, 0 at 0, -inf for x < 0 (NaN stays NaN)."""
+    x = _floating(input)
+    return _out(where(x < 0, -math.inf, -x.xlogy(x)), out)
+
+
+def ndtr(input, *, out=None):
+    """The standard normal distribution function."""
+    x = _floating(input)
+    return _out(0.5 * (-x / math.sqrt(2)).erfc(), out)
+
+
+def log_ndtr(input, *, out=None):
+    """log(ndtr(x)), accurate in the lower tail: through float64 down to x = -37 and the asymptotic series
+    -x^2/2 - log(-x) - log(sqrt(2 pi)) + log(1 - 1/x^2 + 3/x^4 - 15/x^6) below."""
+    x = _floating(input)
+    xd = x.double()
+    tail = xd < -37
+    direct = (0.5 * (-where(tail, 0.0, xd) / math.sqrt(2)).erfc()).log()
+    z = where(tail, xd, -38.0)
+    r = 1 / (z * z)
+    series = -0.5 * z * z - (-z).log() - _LOG_SQRT_2PI + (1 - r + 3 * r * r - 15 * r * r * r).log()
+    return _out(where(tail, series, direct).to(x.dtype), out)
+
+
+def ndtri(input, *, out=None):
+    """The inverse of ndtr: sqrt(2) erfinv(2p - 1)."""
+    p = _floating(input)
+    return _out(math.sqrt(2) * (2 * p - 1).erfinv(), out)
+
+
+def xlog1py(input, other, *, out=None):
+    """input * log1p(other), 0 where input is 0 (unless other is NaN)."""
+    x = input if isinstance(input, Tensor) else tensor(input)
+    y = other if isinstance(other, Tensor) else tensor(other, dtype=x.dtype if x.dtype.is_floating_point else None)
+    x, y = _floating(x), _floating(y)
+    safe = where((x == 0) & ~y.isnan(), 0.0, y)
+    return _out(where((x == 0) & ~y.isnan(), 0.0, x * safe.log1p()), out)
+
+
+def multigammaln(input, p, *, out=None):
+    """The multivariate log-gamma function of dimension p: sum_j lgamma(x - j/2) + p(p-1)/4 log(pi)."""
+    if p < 1:
+        raise RuntimeError("p has to be greater than or equal to 1")
+    x = _floating(input)
+    result = sum((x - j / 2).lgamma() for j in range(p)) + p * (p - 1) / 4 * math.log(math.pi)
+    return _out(result, out)
+
+
+def _out(result, out):
+    return result if out is None else out.copy_(result)
+
+
+def _method(fn):
+    def method(self, *args, **kwargs):
+        return fn(self, *args, **kwargs)
+    method.__name__ = fn.__name__
+    return method
+
+
+def _inplace(fn):
+    def method(self, *args, **kwargs):
+        return self._inplace_from(fn, *args, **kwargs)
+    method.__name__ = fn.__name__ + "_"
+    return method
+
+
+expit = Tensor.sigmoid
+erf, erfc, erfinv, exp2, expm1, log1p = Tensor.erf, Tensor.erfc, Tensor.erfinv, Tensor.exp2, Tensor.expm1, Tensor.log1p
+gammaln, digamma, psi = Tensor.lgamma, Tensor.digamma, Tensor.digamma
+xlogy, round = Tensor.xlogy, Tensor.round
+
+
+def polygamma(n, input, *, out=None):
+    return _out(input.polygamma(n), out)
+
+
+def softmax(input, dim, *, dtype=None):
+    return input.softmax(dim, dtype=dtype)
+
+
+def log_softmax(input, dim, *, dtype=None):
+    return input.log_softmax(dim, dtype=dtype)
+
+
+def logsumexp(input, dim, keepdim=False, *, out=None):
+    return _out(input.logsumexp(dim, keepdim), out)
+
+
+# Tensor.<name> (installed by __init__) and torch.<name>
+METHODS = {"logit": _method(logit), "logit_": _inplace(logit), "sinc": _method(sinc), "sinc_": _inplace(sinc)}
+FUNCTIONS = {"logit": logit, "logit_": _inplace(logit), "sinc": sinc, "sinc_": _inplace(sinc)}
