@@ -1928,3 +1928,79 @@ def embedding_bag(input, weight, offsets=None, max_norm=None, norm_type=2, scale
         return summed
     counts = zeros(B, dtype=weight.dtype, device=weight.device).scatter_add(0, bag, keep)
     return summed / counts.clamp(min=1).unsqueeze(1)
+
+
+# ------------------------------------------------------------------- margin losses
+def soft_margin_loss(input, target, size_average=None, reduce=None, reduction="mean"):
+    """log(1 + exp(-target * input)) elementwise (targets are 1 or -1)."""
+    code = _reduction_code(reduction, size_average, reduce)
+    return _reduce(softplus(-target * input), code)
+
+
+def multilabel_soft_margin_loss(input, target, weight=None, size_average=None, reduce=None, reduction="mean"):
+    """-(target log sigmoid(input) + (1 - target) log sigmoid(-input)), times weight, averaged over the classes
+    (the last dim): one loss per sample."""
+    code = _reduction_code(reduction, size_average, reduce)
+    loss = -(target * logsigmoid(input) + (1 - target) * logsigmoid(-input))
+    if weight is not None:
+        loss = loss * weight
+    return _reduce(loss.sum(input.dim() - 1) / input.shape[-1], code)
+
+
+def _margin_loss_rows(input, target):
+    """The (N, C) view of a (C,) or (N, C) input (C > 0) with an int64 target; raises torch's errors."""
+    if input.dim() not in (1, 2) or input.shape[-1] == 0:
+        raise RuntimeError(f"Expected non-empty vector or matrix with optional 0-dim batch size, but got: "
+                           f"{list(input.shape)}")
+    if target.dtype != _dtype.int64:
+        raise RuntimeError(f"expected scalar type Long but found {target.dtype._legacy[:-len('Tensor')]}")
+    return input.reshape(-1, input.shape[-1])
+
+
+def multi_margin_loss(input, target, p=1, margin=1.0, weight=None, size_average=None, reduce=None,
+                      reduction="mean"):
+    """Multi-class hinge: sum over i != y of weight[y] * max(0, margin - input[y] + input[i])**p, divided by the
+    number of classes C; input (N, C) or (C,), target (N,) or () class indices, p 1 or 2."""
+    code = _reduction_code(reduction, size_average, reduce)
+    if p not in (1, 2):
+        raise ValueError("only p == 1 and p == 2 supported")
+    if weight is not None and weight.dim() != 1:
+        raise ValueError("weight must be one-dimensional")
+    x = _margin_loss_rows(input, target)
+    N, C = x.shape
+    if target.numel() != N or (input.dim() == 2 and target.dim() != 1):
+        raise RuntimeError(f"multi_margin_loss: target tensor should be 1-D with size equal to the number of input "
+                           f"samples (batch size). Expected target size [{N}], but got {list(target.shape)}. "
+                           f"Input has shape {list(input.shape)}.")
+    if weight is not None and weight.numel() != C:
+        raise RuntimeError(f"inconsistent weight size, expected {C} but got {list(weight.shape)}")
+    y = target.reshape(N, 1)
+    if N and (y.min().item() < 0 or y.max().item() >= C):
+        raise RuntimeError("target out of range")
+    z = (margin - x.gather(1, y) + x).clamp(min=0)
+    if p == 2:
+        z = z * z
+    if weight is not None:
+        z = z * weight[y]
+    z = where(y == arange(C, device=x.device), 0.0, z)
+    loss = z.sum(1) / C
+    return _reduce(loss.reshape(()) if input.dim() == 1 else loss, code)
+
+
+def multilabel_margin_loss(input, target, size_average=None, reduce=None, reduction="mean"):
+    """Multi-label hinge: target rows list class indices, ended by the first -1; the loss sums
+    max(0, 1 - (input[j] - input[i])) over the listed j and the unlisted i, divided by the number of classes."""
+    code = _reduction_code(reduction, size_average, reduce)
+    x = _margin_loss_rows(input, target)
+    if target.shape != input.shape:
+        raise RuntimeError(f"inconsistent target size: {list(target.shape)} for input of size: {list(input.shape)}")
+    N, C = x.shape
+    y = target.reshape(N, C)
+    if y.numel() and (y.min().item() < -1 or y.max().item() >= C):
+        raise RuntimeError("argument #2 'target' is out of range")
+    listed = (y < 0).long().cumsum(1) == 0  # (N, slots): the slots before the first -1
+    slot_is = (y.unsqueeze(-1) == arange(C, device=x.device)) & listed.unsqueeze(-1)  # (N, slots, C)
+    is_target = slot_is.any(1)  # (N, C)
+    hinge = (1 - x.gather(1, y.clamp(min=0)).unsqueeze(-1) + x.unsqueeze(1)).clamp(min=0)  # (N, slots, C)
+    loss = where(listed.unsqueeze(-1) & ~is_target.unsqueeze(1), hinge, 0.0).sum((1, 2)) / C
+    return _reduce(loss.reshape(()) if input.dim() == 1 else loss, code)

@@ -1,19 +1,25 @@
 """The layers (torch.nn.modules)."""
 from .activation import (CELU, ELU, GELU, GLU, SELU, Hardshrink, Hardsigmoid, Hardswish, Hardtanh, LeakyReLU,
-                         LogSigmoid, LogSoftmax, Mish, PReLU, ReLU, ReLU6, Sigmoid, SiLU, Softmax, Softmin, Softplus,
-                         Softshrink, Softsign, Tanh, Tanhshrink, Threshold)
+                         LogSigmoid, LogSoftmax, Mish, PReLU, ReLU, ReLU6, Sigmoid, SiLU, Softmax, Softmax2d, Softmin,
+                         Softplus, Softshrink, Softsign, Tanh, Tanhshrink, Threshold)
 from .attention import MultiheadAttention
 from .container import ModuleDict, ModuleList, ParameterList, Sequential
 from .conv import Conv1d, Conv2d, Conv3d, ConvTranspose1d, ConvTranspose2d, ConvTranspose3d
+from .distance import CosineSimilarity, PairwiseDistance
 from .dropout import AlphaDropout, Dropout, Dropout1d, Dropout2d, Dropout3d, FeatureAlphaDropout
 from .flatten import Flatten, Unflatten
+from .fold import Fold, Unfold
 from .linear import Bilinear, Identity, Linear
 from .loss import (BCELoss, BCEWithLogitsLoss, CTCLoss, CosineEmbeddingLoss, CrossEntropyLoss, GaussianNLLLoss,
-                   HingeEmbeddingLoss, HuberLoss, KLDivLoss, L1Loss, MSELoss, MarginRankingLoss, NLLLoss,
-                   PoissonNLLLoss, SmoothL1Loss, TripletMarginLoss)
+                   HingeEmbeddingLoss, HuberLoss, KLDivLoss, L1Loss, MSELoss, MarginRankingLoss, MultiLabelMarginLoss,
+                   MultiLabelSoftMarginLoss, MultiMarginLoss, NLLLoss, PoissonNLLLoss, SmoothL1Loss, SoftMarginLoss,
+                   TripletMarginLoss)
 from .module import Module
 from .normalization import (BatchNorm1d, BatchNorm2d, GroupNorm, InstanceNorm1d, InstanceNorm2d, InstanceNorm3d,
                             LayerNorm, LocalResponseNorm)
+from .padding import (CircularPad1d, CircularPad2d, CircularPad3d, ConstantPad1d, ConstantPad2d, ConstantPad3d,
+                      ReflectionPad1d, ReflectionPad2d, ReflectionPad3d, ReplicationPad1d, ReplicationPad2d,
+                      ReplicationPad3d, ZeroPad1d, ZeroPad2d, ZeroPad3d)
 from .pixelshuffle import PixelShuffle, PixelUnshuffle
 from .pooling import (AdaptiveAvgPool1d, AdaptiveAvgPool2d, AdaptiveAvgPool3d, AdaptiveMaxPool1d, AdaptiveMaxPool2d,
                       AdaptiveMaxPool3d, AvgPool1d, AvgPool2d, AvgPool3d, MaxPool1d, MaxPool2d, MaxPool3d,
@@ -42,6 +48,12 @@ __all__ = [
            "Bilinear",
            "CELU",
            "CTCLoss",
+           "CircularPad1d",
+           "CircularPad2d",
+           "CircularPad3d",
+           "ConstantPad1d",
+           "ConstantPad2d",
+           "ConstantPad3d",
            "Conv1d",
            "Conv2d",
            "Conv3d",
@@ -49,6 +61,7 @@ __all__ = [
            "ConvTranspose2d",
            "ConvTranspose3d",
            "CosineEmbeddingLoss",
+           "CosineSimilarity",
            "CrossEntropyLoss",
            "Dropout",
            "Dropout1d",
@@ -59,6 +72,7 @@ __all__ = [
            "EmbeddingBag",
            "FeatureAlphaDropout",
            "Flatten",
+           "Fold",
            "GELU",
            "GLU",
            "GRU",
@@ -97,9 +111,13 @@ __all__ = [
            "Module",
            "ModuleDict",
            "ModuleList",
+           "MultiLabelMarginLoss",
+           "MultiLabelSoftMarginLoss",
+           "MultiMarginLoss",
            "MultiheadAttention",
            "NLLLoss",
            "PReLU",
+           "PairwiseDistance",
            "ParameterList",
            "PixelShuffle",
            "PixelUnshuffle",
@@ -110,12 +128,20 @@ __all__ = [
            "RNNCellBase",
            "ReLU",
            "ReLU6",
+           "ReflectionPad1d",
+           "ReflectionPad2d",
+           "ReflectionPad3d",
+           "ReplicationPad1d",
+           "ReplicationPad2d",
+           "ReplicationPad3d",
            "SELU",
            "Sequential",
            "SiLU",
            "Sigmoid",
            "SmoothL1Loss",
+           "SoftMarginLoss",
            "Softmax",
+           "Softmax2d",
            "Softmin",
            "Softplus",
            "Softshrink",
@@ -130,7 +156,11 @@ __all__ = [
            "TransformerEncoderLayer",
            "TripletMarginLoss",
            "Unflatten",
+           "Unfold",
            "Upsample",
            "UpsamplingBilinear2d",
            "UpsamplingNearest2d",
+           "ZeroPad1d",
+           "ZeroPad2d",
+           "ZeroPad3d",
 ]
