@@ -78,6 +78,7 @@ OVERRIDES = {  # name: {parameter: value or lambda lib: value}
     "glu": {"dim": 2},
     "scatter_reduce": {"reduce": "amax"},
     "scatter_reduce_": {"reduce": "amax"},
+    "trapezoid": {"y": _x}, "trapz": {"y": _x}, "cumulative_trapezoid": {"y": _x},
 }
 
 
