@@ -155,7 +155,8 @@ def test_multilabel_margin_loss_vector_input_and_errors():
 
 # ------------------------------------------------------------------ padding layers
 def np_pad(x, pad, mode, value=0.0):
-    widths = [(0, 0)] * (x.ndim - len(pad) // 2) + [(pad[2 * i], pad[2 * i + 1]) for i in reversed(range(len(pad) // 2))]
+    n = len(pad) // 2
+    widths = [(0, 0)] * (x.ndim - n) + [(pad[2 * i], pad[2 * i + 1]) for i in reversed(range(n))]
     if mode == "constant":
         return np.pad(x, widths, constant_values=value)
     return np.pad(x, widths, mode={"reflect": "reflect", "replicate": "edge", "circular": "wrap"}[mode])
