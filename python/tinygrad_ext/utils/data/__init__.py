@@ -2,14 +2,16 @@
 
 Where things live: dataset.py (Dataset, IterableDataset, TensorDataset, Subset, ConcatDataset,
 ChainDataset, random_split), sampler.py (SequentialSampler, RandomSampler, SubsetRandomSampler,
-BatchSampler), distributed.py (DistributedSampler), dataloader.py (DataLoader, default_collate,
-default_convert, get_worker_info and the worker processes).
+BatchSampler), _weighted_sampler.py (WeightedRandomSampler), distributed.py (DistributedSampler),
+dataloader.py (DataLoader, default_collate, default_convert, get_worker_info and the worker processes).
 """
 from .dataloader import DataLoader, default_collate, default_convert, get_worker_info
 from .distributed import DistributedSampler
 from .dataset import ChainDataset, ConcatDataset, Dataset, IterableDataset, Subset, TensorDataset, random_split
 from .sampler import BatchSampler, RandomSampler, Sampler, SequentialSampler, SubsetRandomSampler
+from ._weighted_sampler import WeightedRandomSampler
 
 __all__ = ["BatchSampler", "ChainDataset", "ConcatDataset", "DataLoader", "Dataset", "DistributedSampler",
            "IterableDataset", "RandomSampler", "Sampler", "SequentialSampler", "Subset", "SubsetRandomSampler",
-           "TensorDataset", "default_collate", "default_convert", "get_worker_info", "random_split"]
+           "TensorDataset", "WeightedRandomSampler", "default_collate", "default_convert", "get_worker_info",
+           "random_split"]
