@@ -267,3 +267,150 @@ def test_cov_corrcoef():
     check_raises(lambda: torch.cov(_t(x), aweights=torch.tensor(f)), RuntimeError, "aweights to have floating")
     check_raises(lambda: torch.cov(_t(x), fweights=torch.tensor([1, 2])), RuntimeError, "same numel")
     check_raises(lambda: torch.cov(_t(x), fweights=-torch.tensor(f) - 1), RuntimeError, "fweights cannot be negative")
+
+
+# ---------------------------------------------------------------- memory formats
+
+
+def test_memory_formats():
+    y = torch.tensor(RNG.standard_normal((2, 3, 4, 5)), requires_grad=True)
+    z = y.contiguous(memory_format=torch.channels_last)
+    assert z.stride() == (60, 1, 15, 3) and not z.is_contiguous() and z.is_contiguous(memory_format=torch.channels_last)
+    assert torch.equal(z, y) and not y.is_contiguous(memory_format=torch.channels_last)
+    assert z.contiguous(memory_format=torch.channels_last) is z and z.contiguous().stride() == (60, 20, 5, 1)
+    assert y.to(memory_format=torch.channels_last).stride() == (60, 1, 15, 3)
+    assert z.to(torch.float32, memory_format=torch.contiguous_format).is_contiguous()
+    assert z.clone(memory_format=torch.preserve_format).stride() == (60, 1, 15, 3)
+    assert z.clone().is_contiguous() and torch.clone(y, memory_format=torch.channels_last).stride() == z.stride()
+    (z * z).sum().backward()
+    _close(y.grad, 2 * y.detach().numpy())
+    v = torch.ones(2, 3, 4, 5, 6).contiguous(memory_format=torch.channels_last_3d)
+    assert v.stride() == (360, 1, 90, 18, 3) and v.is_contiguous(memory_format=torch.channels_last_3d)
+    assert torch.ones(2, 1, 1, 1).is_contiguous(memory_format=torch.channels_last)
+    assert not torch.ones(2, 3).is_contiguous(memory_format=torch.channels_last)
+    assert repr(torch.channels_last) == "torch.channels_last" and isinstance(torch.preserve_format, torch.memory_format)
+    check_raises(lambda: torch.ones(2, 3).contiguous(memory_format=torch.channels_last), RuntimeError,
+                 "required rank 4 tensor to use channels_last format")
+    check_raises(lambda: torch.ones(2, 3).to(memory_format=torch.channels_last_3d), RuntimeError, "required rank 5")
+    m = torch.nn.Conv2d(3, 4, 3).to(memory_format=torch.channels_last)
+    assert m.weight.is_contiguous(memory_format=torch.channels_last) and m.bias.is_contiguous()
+
+
+def test_memory_format_pickles_as_itself():
+    import pickle
+    assert pickle.loads(pickle.dumps(torch.channels_last)) is torch.channels_last
+
+
+# ---------------------------------------------------------------- global settings
+
+
+def test_default_device():
+    assert torch.get_default_device() == torch.device("cpu")
+    try:
+        torch.set_default_device("cpu")
+        assert torch.zeros(2).device == torch.device("cpu") and torch.tensor([1]).device.type == "cpu"
+    finally:
+        torch.set_default_device(None)
+    assert torch.get_default_device() == torch.device("cpu")
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs CUDA")
+def test_default_device_cuda():
+    try:
+        torch.set_default_device("cuda")
+        assert torch.get_default_device() == torch.device("cuda", 0)
+        for t in (torch.zeros(2), torch.arange(3), torch.tensor([1.0]), torch.randn(2), torch.logspace(0, 1, 2)):
+            assert t.is_cuda
+        assert torch.zeros(2, device="cpu").device.type == "cpu"
+    finally:
+        torch.set_default_device(None)
+
+
+def test_deterministic_algorithms():
+    assert not torch.are_deterministic_algorithms_enabled()
+    try:
+        torch.use_deterministic_algorithms(True, warn_only=True)
+        assert torch.are_deterministic_algorithms_enabled()
+        assert torch.is_deterministic_algorithms_warn_only_enabled()
+    finally:
+        torch.use_deterministic_algorithms(False)
+    assert not torch.are_deterministic_algorithms_enabled()
+    check_raises(lambda: torch.use_deterministic_algorithms(1), TypeError, "must be bool, not int")
+
+
+def test_manual_seed_returns_the_default_generator():
+    g = torch.manual_seed(7)
+    assert g is torch.default_generator and g.initial_seed() == 7 == torch.initial_seed()
+    a = torch.rand(3)
+    g.manual_seed(7)
+    assert torch.equal(a, torch.rand(3))
+    state = g.get_state()
+    b = torch.randn(4)
+    g.set_state(state)
+    assert torch.equal(b, torch.randn(4))
+    torch.manual_seed(1)
+    p = torch.randperm(6, generator=torch.default_generator)
+    torch.manual_seed(1)
+    assert torch.equal(p, torch.randperm(6, generator=torch.default_generator))
+    assert sorted(p.tolist()) == list(range(6))
+
+
+# ---------------------------------------------------------------- Python callables per element
+
+
+def test_apply_and_map():
+    x = torch.tensor([[1.0, 2.0], [3.0, 4.0]])
+    assert x.apply_(lambda v: v * 10) is x and x.tolist() == [[10.0, 20.0], [30.0, 40.0]]
+    assert x.map_(torch.tensor([1.0, 2.0]), lambda a, b: a - b) is x and x.tolist() == [[9.0, 18.0], [29.0, 38.0]]
+    assert torch.tensor([1, 2]).apply_(lambda v: v / 2).tolist() == [0, 1]
+    check_raises(lambda: x.map_(torch.tensor([1, 2]), lambda a, b: a), TypeError,
+                 "expected torch.FloatTensor for 'other' (got torch.LongTensor)")
+    check_raises(lambda: torch.ones(2, requires_grad=True).apply_(abs), RuntimeError, "Use var.detach().apply_()")
+
+
+# ---------------------------------------------------------------- torch.testing
+
+
+def _message(fn):
+    with pytest.raises(AssertionError) as info:
+        fn()
+    return str(info.value)
+
+
+def test_assert_close_passes_and_fails_as_torch():
+    torch.testing.assert_close(torch.tensor([1.0, 2.0]), torch.tensor([1.0, 2.0 + 1e-6]))
+    torch.testing.assert_close({"a": [torch.tensor(1), 2.0]}, {"a": [torch.tensor(1), 2.0]})
+    torch.testing.assert_close(torch.tensor([math.nan]), torch.tensor([math.nan]), equal_nan=True)
+    torch.testing.assert_close(torch.ones(2), torch.ones(2, dtype=torch.float64), check_dtype=False)
+    assert _message(lambda: torch.testing.assert_close(torch.tensor([1.0, 2, 3]), torch.tensor([1.0, 2.5, 3.1]))) == (
+        "Tensor-likes are not close!\n\nMismatched elements: 2 / 3 (66.7%)\n"
+        "Greatest absolute difference: 0.5 at index (1,) (up to 1e-05 allowed)\n"
+        "Greatest relative difference: 0.20000000298023224 at index (1,) (up to 1.3e-06 allowed)")
+    assert _message(lambda: torch.testing.assert_close(torch.tensor([1, 2, 3]), torch.tensor([1, 2, 4]))) == (
+        "Tensor-likes are not equal!\n\nMismatched elements: 1 / 3 (33.3%)\n"
+        "Greatest absolute difference: 1 at index (2,)\nGreatest relative difference: 0.25 at index (2,)")
+    assert _message(lambda: torch.testing.assert_close(torch.tensor([0.0, 2]), torch.tensor([0.0, 0]))).endswith(
+        "Greatest relative difference: inf at index (1,) (up to 1.3e-06 allowed)")
+    assert _message(lambda: torch.testing.assert_close([torch.tensor(1.0)], [torch.tensor(2.0)])) == (
+        "Scalars are not close!\n\nExpected 2.0 but got 1.0.\nAbsolute difference: 1.0 (up to 1e-05 allowed)\n"
+        "Relative difference: 0.5 (up to 1.3e-06 allowed)\n\nThe failure occurred for item [0]")
+    assert _message(lambda: torch.testing.assert_close(1.0, 1.1)).startswith("Scalars are not close!")
+    assert _message(lambda: torch.testing.assert_close(torch.ones(3), torch.ones(2))) == (
+        "The values for attribute 'shape' do not match: torch.Size([3]) != torch.Size([2]).")
+    assert _message(lambda: torch.testing.assert_close(torch.ones(1), torch.ones(1, dtype=torch.int64))) == (
+        "The values for attribute 'dtype' do not match: torch.float32 != torch.int64.")
+    assert _message(lambda: torch.testing.assert_close(torch.ones(1), torch.zeros(1), msg="mine")) == "mine"
+    assert _message(lambda: torch.testing.assert_close([1, 2], [1, 2, 3])) == (
+        "The length of the sequences mismatch: 2 != 3")
+    check_raises(lambda: torch.testing.assert_close(torch.ones(1), torch.ones(1), rtol=1e-3), ValueError,
+                 "Both 'rtol' and 'atol' must be either specified or omitted, but got no atol.")
+    check_raises(lambda: torch.testing.assert_close(torch.ones(1), [1.0]), TypeError, "No comparison pair")
+
+
+def test_make_tensor():
+    t = torch.testing.make_tensor(3, 4, dtype=torch.float32, device="cpu", low=-1, high=2)
+    assert t.shape == (3, 4) and t.dtype is torch.float32 and -1 <= t.min().item() and t.max().item() <= 2
+    i = torch.testing.make_tensor((50,), dtype=torch.int64, device="cpu", low=0, high=3, exclude_zero=True)
+    assert set(i.tolist()) <= {1, 2}
+    n = torch.testing.make_tensor(2, 6, dtype=torch.float64, device="cpu", noncontiguous=True, requires_grad=True)
+    assert not n.is_contiguous() and n.requires_grad and n.shape == (2, 6)

@@ -24,10 +24,6 @@ cuda.__dict__.update(_dtype.LEGACY_CUDA)  # torch.cuda.FloatTensor, ...
 __version__ = version.__version__
 
 
-def manual_seed(seed):
-    _C.manual_seed(_builtins.int(seed) & 0xFFFFFFFFFFFFFFFF)  # `int` in this module is torch.int
-
-
 def seed():
     import random
     s = random.getrandbits(63)
@@ -188,8 +184,10 @@ def log_softmax(input, dim=None, dtype=None):  # noqa: F811
 
 from . import _linalg_ops, _reduction_ops, _sampling_ops, _scatter_ops, _shape_ops, special  # noqa: E402
 from . import _everyday_ops  # noqa: E402
+from . import _linalg_basic  # noqa: E402
 # Tensor.<name> and torch.<name> of the ops written on top of Tensor
-for _ops_module in (_shape_ops, _reduction_ops, _linalg_ops, _scatter_ops, _sampling_ops, special, _everyday_ops):
+for _ops_module in (_shape_ops, _reduction_ops, _linalg_ops, _scatter_ops, _sampling_ops, special, _everyday_ops,
+                    _linalg_basic):
     for _name, _method in _ops_module.METHODS.items():
         setattr(Tensor, _name, _method)
     globals().update(_ops_module.FUNCTIONS)
@@ -202,7 +200,7 @@ from .nn.functional import celu, celu_, prelu, selu, selu_, threshold, threshold
 Tensor.prelu = prelu
 from .serialization import load, save  # noqa: E402
 from ._generator import Generator  # noqa: E402
-from . import distributions, utils, vision  # noqa: E402
+from . import distributions, testing, utils, vision  # noqa: E402
 from .utils.dlpack import from_dlpack  # noqa: E402
 from . import distributed  # noqa: E402
 from . import amp  # noqa: E402

@@ -43,11 +43,12 @@ class device:
 
 
 CPU = device("cpu")
+DEFAULT = [CPU]  # the factories' device for device=None (torch.set_default_device)
 
 
 def as_device(d):
     if d is None:
-        return CPU
+        return DEFAULT[0]
     return d if isinstance(d, device) else device(d)
 
 

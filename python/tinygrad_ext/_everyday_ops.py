@@ -4,9 +4,12 @@ isin, trapezoid/trapz/cumulative_trapezoid, histogram, cov/corrcoef, gcd/lcm, ld
 tensors: the conjugates are the identity)."""
 import math
 
-from . import _C, _dtype
+from . import _C, _device, _dtype
+from ._generator import Generator
 from ._reduction_ops import _return_type, searchsorted
-from .tensor import Tensor, linspace, tensor, where, zeros
+from .tensor import Tensor, linspace, randperm, tensor, where, zeros
+
+_tensor = tensor  # (map_'s argument is named tensor, as torch's)
 
 _FLOAT_BITS = {_dtype.float16: _dtype.int16, _dtype.bfloat16: _dtype.int16, _dtype.float32: _dtype.int32,
                _dtype.float64: _dtype.int64}
@@ -411,6 +414,229 @@ def _inplace(fn):
     return method
 
 
+# ---------------------------------------------------------------- memory formats
+
+
+class memory_format:
+    """torch.memory_format: how a tensor's elements are laid out (contiguous_format: row-major; channels_last:
+    NCHW shape with NHWC strides; channels_last_3d: NCDHW shape with NDHWC strides; preserve_format: keep the
+    input's)."""
+
+    __slots__ = ("_name",)
+
+    def __init__(self, name):
+        self._name = name
+
+    def __repr__(self):
+        return "torch." + self._name
+
+    def __reduce__(self):  # (pickles as the module attribute: one object per format)
+        return self._name
+
+
+contiguous_format, preserve_format = memory_format("contiguous_format"), memory_format("preserve_format")
+channels_last, channels_last_3d = memory_format("channels_last"), memory_format("channels_last_3d")
+# the dims from fastest- to slowest-varying, and the rank each channels-last format needs
+_CHANNELS_LAST = {channels_last: ((1, 3, 2, 0), 4), channels_last_3d: ((1, 4, 3, 2, 0), 5)}
+# Tensor's own (row-major) versions, which the memory_format-aware ones below call
+_row_major_is_contiguous, _row_major_contiguous = Tensor.is_contiguous, Tensor.contiguous
+_row_major_clone, _row_major_to = Tensor.clone, Tensor.to
+
+
+def _check_memory_format(t, memory_format):
+    if not isinstance(memory_format, globals()["memory_format"]):
+        raise TypeError(f"memory_format must be a torch.memory_format (torch.contiguous_format, torch.channels_last, "
+                        f"torch.channels_last_3d or torch.preserve_format), not {type(memory_format).__name__}")
+    if memory_format in _CHANNELS_LAST and t.dim() != _CHANNELS_LAST[memory_format][1]:
+        raise RuntimeError(f"required rank {_CHANNELS_LAST[memory_format][1]} tensor to use {memory_format._name} "
+                           "format")
+
+
+def _is_channels_last(t, memory_format):
+    """Whether t's strides are memory_format's dense order (dims of size 1 take any stride, as torch's)."""
+    order, rank = _CHANNELS_LAST[memory_format]
+    if t.dim() != rank:
+        return False
+    expected, strides = 1, t.stride()
+    for d in order:
+        if t.shape[d] != 1:
+            if strides[d] != expected:
+                return False
+            expected *= t.shape[d]
+    return True
+
+
+def _to_channels_last(t, memory_format):
+    """t's values with memory_format's strides: the dims in its order made row-major, then viewed back."""
+    order = _CHANNELS_LAST[memory_format][0][::-1]  # (slowest first)
+    inverse = [order.index(d) for d in range(t.dim())]
+    return t.permute(*order).contiguous().permute(*inverse)
+
+
+def is_contiguous(self, memory_format=contiguous_format):
+    """Whether self's elements are dense in memory_format's order (row-major by default)."""
+    if memory_format in _CHANNELS_LAST:
+        return _is_channels_last(self, memory_format) or self.numel() == 0
+    return _row_major_is_contiguous(self)
+
+
+def contiguous(self, memory_format=contiguous_format):
+    """self when its elements are already dense in memory_format's order, else a copy that is."""
+    if memory_format is contiguous_format:
+        return _row_major_contiguous(self)
+    _check_memory_format(self, memory_format)
+    if memory_format in _CHANNELS_LAST:
+        return self if is_contiguous(self, memory_format) else _to_channels_last(self, memory_format)
+    return _row_major_contiguous(self)
+
+
+def clone(self, *, memory_format=None):
+    """A copy of self, row-major; memory_format=torch.channels_last(_3d) gives that layout and an explicit
+    torch.preserve_format keeps a channels-last one (torch's default is preserve_format: here the default,
+    None, always gives row-major, which the library's own code relies on)."""
+    if memory_format is None:
+        return _row_major_clone(self)
+    _check_memory_format(self, memory_format)
+    if memory_format is preserve_format and not _row_major_is_contiguous(self):
+        memory_format = next((f for f in _CHANNELS_LAST if _is_channels_last(self, f)), contiguous_format)
+    if memory_format in _CHANNELS_LAST:
+        return _to_channels_last(self, memory_format)
+    return _row_major_clone(self)
+
+
+def to(self, *args, memory_format=None, **kwargs):
+    """self in another dtype and/or on another device (Tensor.to's arguments), then in memory_format's layout when
+    one is given."""
+    t = _row_major_to(self, *args, **kwargs)
+    if memory_format is None or memory_format is preserve_format:
+        return t
+    return contiguous(t, memory_format)
+
+
+# ---------------------------------------------------------------- global settings
+
+
+_settings = {"deterministic": False, "warn_only": False}
+
+
+def set_default_device(device):
+    """The device factory functions (zeros, tensor, arange, ...) use when given device=None; None restores CPU."""
+    _device.DEFAULT[0] = _device.CPU if device is None else _device.as_device(device)
+
+
+def get_default_device():
+    """The device factories use when given device=None (torch.device('cpu') unless set_default_device changed it)."""
+    d = _device.DEFAULT[0]
+    return _device.device("cuda", 0) if d.type == "cuda" and d.index is None else d
+
+
+def use_deterministic_algorithms(mode, *, warn_only=False):
+    """Records whether only deterministic algorithms may run. This library's kernels give the same result on
+    each run already (its CUDA reductions accumulate in a fixed order), so there is nothing to switch."""
+    if not isinstance(mode, bool):
+        raise TypeError(f"_set_deterministic_algorithms(): argument 'mode' (position 1) must be bool, not "
+                        f"{type(mode).__name__}")
+    _settings.update(deterministic=mode, warn_only=bool(warn_only))
+
+
+def are_deterministic_algorithms_enabled():
+    """Whether use_deterministic_algorithms(True) is in effect."""
+    return _settings["deterministic"]
+
+
+def is_deterministic_algorithms_warn_only_enabled():
+    """Whether use_deterministic_algorithms(True, warn_only=True) is in effect."""
+    return _settings["warn_only"]
+
+
+class _DefaultGenerator(Generator):
+    """torch.default_generator: the global random stream (the one torch.manual_seed seeds and rand, randn, dropout
+    ... draw from) behind torch.Generator's interface."""
+
+    __slots__ = ()
+
+    def __init__(self):
+        self._device = _device.CPU
+
+    def manual_seed(self, seed):
+        if isinstance(seed, bool) or not isinstance(seed, int) and not hasattr(seed, "__index__"):
+            raise TypeError(f"manual_seed expected an int, but got {type(seed).__name__}")
+        _C.manual_seed(int(seed) & 0xFFFFFFFFFFFFFFFF)
+        return self
+
+    def seed(self):
+        s = int(zeros(1, dtype=_dtype.int64).random_(0, 1 << 62).item())
+        _C.manual_seed(s)
+        return s
+
+    def initial_seed(self):
+        return _C.initial_seed()
+
+    def get_state(self):
+        """The stream's [seed, offset] as an int64 tensor (torch's is a uint8 tensor; use it the same way)."""
+        seed, offset = _C.get_rng_state()
+        return tensor([seed - (1 << 64) if seed >= 1 << 63 else seed, offset], dtype=_dtype.int64)
+
+    def set_state(self, new_state):
+        seed, offset = (int(v) for v in new_state.tolist())
+        _C.set_rng_state(seed & 0xFFFFFFFFFFFFFFFF, offset)
+        return self
+
+    def __repr__(self):
+        return f"<tinygrad_ext.Generator device=cpu (the global stream) initial_seed={self.initial_seed()}>"
+
+    def _randint(self, low, high, count):
+        return zeros(count, dtype=_dtype.int64).random_(low, high).tolist()
+
+    def _permutation(self, n):
+        return self._randperm(n).tolist()
+
+    def _draw_seed(self):
+        return self._randint(0, 1 << 62, 1)[0]
+
+    def _randperm(self, n):
+        if n < 0:
+            raise RuntimeError(f"randperm: n must be non-negative, got {n}")
+        return randperm(n)
+
+
+default_generator = _DefaultGenerator()
+
+
+def manual_seed(seed):
+    """Seeds the global random stream; returns torch.default_generator."""
+    return default_generator.manual_seed(seed)
+
+
+# ---------------------------------------------------------------- Python callables per element (CPU only)
+
+
+def _check_python_loop(self, name):
+    if self.device.type != "cpu":
+        raise TypeError(f"{name} is only implemented on CPU tensors")
+    if self.requires_grad:
+        raise RuntimeError(f"Can't call {name}() on Variable that requires grad. Use var.detach().{name}() instead.")
+
+
+def apply_(self, callable):
+    """Replaces each element x of self by callable(x), in place: a Python call per element (slow, as torch's;
+    CPU only, no autograd)."""
+    _check_python_loop(self, "apply_")
+    values = [callable(v) for v in self.flatten().tolist()]
+    return self.copy_(tensor(values, dtype=self.dtype).reshape(self.shape))
+
+
+def map_(self, tensor, callable):
+    """Replaces each element x of self by callable(x, y) with y the matching element of `tensor` (broadcast to
+    self's shape; same dtype), in place: a Python call per element (slow, as torch's; CPU only, no autograd)."""
+    _check_python_loop(self, "map_")
+    if tensor.dtype is not self.dtype:
+        raise TypeError(f"map_: expected {self.type()} for 'other' (got {tensor.type()})")
+    others = tensor.expand(self.shape).flatten().tolist()
+    values = [callable(a, b) for a, b in zip(self.flatten().tolist(), others)]
+    return self.copy_(_tensor(values, dtype=self.dtype).reshape(self.shape))
+
+
 _float_power_.__name__ = "float_power_"
 _ELEMENTWISE = (sgn, deg2rad, rad2deg, signbit, heaviside, float_power, addcmul, addcdiv, angle, ldexp, frexp,
                 gcd, lcm, positive, isin, histogram, cov, corrcoef, trapezoid, trapz, cumulative_trapezoid)
@@ -422,6 +648,17 @@ METHODS = {"mT": property(_mT), "mH": property(_mH), "H": property(_H), "type_as
 METHODS.update({fn.__name__: _method(fn) for fn in _ELEMENTWISE
                 if fn not in (isin, trapezoid, trapz, cumulative_trapezoid)})
 METHODS.update({fn.__name__ + "_": _inplace(fn) for fn in _INPLACE})
+METHODS.update({"is_contiguous": is_contiguous, "contiguous": contiguous, "clone": clone, "to": to,
+                "apply_": apply_, "map_": map_})
 FUNCTIONS = {fn.__name__: fn for fn in _ELEMENTWISE}
+FUNCTIONS.update({"memory_format": memory_format, "contiguous_format": contiguous_format,
+                  "preserve_format": preserve_format, "channels_last": channels_last,
+                  "channels_last_3d": channels_last_3d, "set_default_device": set_default_device,
+                  "get_default_device": get_default_device,
+                  "use_deterministic_algorithms": use_deterministic_algorithms,
+                  "are_deterministic_algorithms_enabled": are_deterministic_algorithms_enabled,
+                  "is_deterministic_algorithms_warn_only_enabled": is_deterministic_algorithms_warn_only_enabled,
+                  "default_generator": default_generator, "manual_seed": manual_seed})
 FUNCTIONS.update({"logspace": logspace, "deg2rad_": _inplace(deg2rad), "rad2deg_": _inplace(rad2deg),
                   "gcd_": _inplace(gcd), "lcm_": _inplace(lcm), "ldexp_": _inplace(ldexp)})
+

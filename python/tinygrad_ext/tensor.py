@@ -1943,8 +1943,7 @@ def tensor(data, dtype=None, device=None, requires_grad=False, pin_memory=False)
             dtype = _dtype.bfloat16  # Python floats under a bfloat16 default dtype
     if dtype is not None and t.dtype is not dtype:
         t = t.to(dtype)
-    if device is not None:
-        t = t.to(device)
+    t = t.to(as_device(device))  # (device=None: torch.set_default_device's)
     return _finish(t, requires_grad)
 
 

@@ -363,6 +363,7 @@ class Module:
     def to(self, *args, **kwargs):
         dt, dev = kwargs.pop("dtype", None), kwargs.pop("device", None)
         kwargs.pop("non_blocking", None)
+        memory_format = kwargs.pop("memory_format", None)  # (applied to the 4-d and 5-d tensors, as torch's)
         if kwargs:
             raise TypeError(f"to() received an invalid combination of arguments: {sorted(kwargs)}")
         for a in args:
@@ -384,6 +385,8 @@ class Module:
                 t = t.to(dev)
             if dt is not None and t.dtype.is_floating_point:
                 t = t.to(dt)
+            if memory_format is not None and t.dim() in (4, 5):
+                t = t.to(memory_format=memory_format)
             return t
         return self._apply(convert)
 

@@ -1,0 +1,172 @@
+"""torch.testing: assert_close (tensors, Python numbers and nested sequences / mappings of them, with torch's
+default tolerances per dtype and its AssertionError messages) and make_tensor (random test inputs)."""
+import collections.abc
+import math
+
+from . import _C, _dtype
+from ._device import as_device
+from .tensor import Tensor, empty, where
+
+# (rtol, atol) by dtype: torch's defaults; integer and bool tensors compare exactly
+_TOLERANCES = {_dtype.float16: (1e-3, 1e-5), _dtype.bfloat16: (1.6e-2, 1e-5), _dtype.float32: (1.3e-6, 1e-5),
+               _dtype.float64: (1e-7, 1e-7)}
+
+
+def _tolerances(*dtypes):
+    pairs = [_TOLERANCES.get(d, (0.0, 0.0)) for d in dtypes]
+    return max(p[0] for p in pairs), max(p[1] for p in pairs)
+
+
+def _number(x):
+    return isinstance(x, (int, float)) and not isinstance(x, bool)
+
+
+def _fail(message, msg, trail):
+    if isinstance(msg, str):
+        raise AssertionError(msg)
+    text = message + (f"\n\nThe failure occurred for item {trail}" if trail else "")
+    raise AssertionError(msg(text) if callable(msg) else text)
+
+
+def _check_attributes(actual, expected, check_device, check_dtype, check_stride, msg, trail):
+    checks = [("shape", lambda t: t.shape)]
+    checks += [("device", lambda t: t.device)] * check_device + [("dtype", lambda t: t.dtype)] * check_dtype
+    checks += [("stride()", lambda t: t.stride())] * bool(check_stride and actual.numel() > 1)
+    for name, get in checks:
+        if get(actual) != get(expected):
+            _fail(f"The values for attribute '{name}' do not match: {get(actual)} != {get(expected)}.", msg, trail)
+
+
+def _compare_tensors(actual, expected, rtol, atol, equal_nan, msg, trail):
+    if actual.device != expected.device:
+        expected = expected.to(actual.device)
+    common = _dtype.BY_ID[_C.promote_types(actual.dtype.id, expected.dtype.id)]
+    if common is _dtype.bool:
+        common = _dtype.int64
+    a, e = actual.detach().to(common), expected.detach().to(common)
+    exact = not common.is_floating_point
+    matches = (a == e) if exact and rtol == 0 and atol == 0 else a.isclose(e, rtol=rtol, atol=atol,
+                                                                          equal_nan=equal_nan)
+    if matches.all().item():
+        return
+    kind = "equal" if exact and rtol == 0 and atol == 0 else "close"
+    abs_diff = where(matches, 0, (a - e).abs())  # (the greatest differences are among the mismatched elements)
+    rel_diff = where(matches, 0, abs_diff.double() / e.abs().double() if exact else abs_diff / e.abs())
+    allowed = (lambda tol: f" (up to {tol!r} allowed)") if kind == "close" else (lambda tol: "")
+    if actual.dim() == 0:
+        lines = [f"Scalars are not {kind}!", "", f"Expected {e.item()} but got {a.item()}.",
+                 f"Absolute difference: {abs_diff.item()}{allowed(atol)}",
+                 f"Relative difference: {float(rel_diff.item())}{allowed(rtol)}"]
+        _fail("\n".join(lines), msg, trail)
+    total, mismatched = matches.numel(), int((~matches).sum().item())
+
+    def greatest(diff):
+        value, flat = diff.flatten().max(0)
+        index, rest = [], int(flat.item())
+        for size in reversed(actual.shape):
+            index.insert(0, rest % size)
+            rest //= size
+        return value.item(), tuple(index)
+    abs_value, abs_index = greatest(abs_diff)
+    rel_value, rel_index = greatest(rel_diff)
+    lines = [f"Tensor-likes are not {kind}!", "",
+             f"Mismatched elements: {mismatched} / {total} ({100 * mismatched / total:.1f}%)",
+             f"Greatest absolute difference: {abs_value} at index {abs_index}{allowed(atol)}",
+             f"Greatest relative difference: {float(rel_value)} at index {rel_index}{allowed(rtol)}"]
+    _fail("\n".join(lines), msg, trail)
+
+
+def _compare_numbers(actual, expected, rtol, atol, equal_nan, msg, trail):
+    if actual == expected or (equal_nan and math.isnan(actual) and math.isnan(expected)):
+        return
+    diff = abs(actual - expected)
+    if math.isfinite(diff) and diff <= atol + rtol * abs(expected):
+        return
+    exact = isinstance(actual, int) and isinstance(expected, int) and rtol == 0 and atol == 0
+    kind = "equal" if exact else "close"
+    allowed = (lambda tol: f" (up to {tol!r} allowed)") if kind == "close" else (lambda tol: "")
+    rel = diff / abs(expected) if expected else math.inf
+    lines = [f"Scalars are not {kind}!", "", f"Expected {expected} but got {actual}.",
+             f"Absolute difference: {diff}{allowed(atol)}", f"Relative difference: {rel}{allowed(rtol)}"]
+    _fail("\n".join(lines), msg, trail)
+
+
+def _walk(actual, expected, trail):
+    if isinstance(actual, Tensor) and isinstance(expected, Tensor):
+        yield trail, actual, expected
+    elif _number(actual) and _number(expected) or isinstance(actual, bool) and isinstance(expected, bool):
+        yield trail, actual, expected
+    elif isinstance(actual, collections.abc.Mapping) and isinstance(expected, collections.abc.Mapping):
+        if set(actual) != set(expected):
+            raise AssertionError(f"The keys of the mappings do not match:\nMissing keys in the actual mapping: "
+                                 f"{sorted(set(expected) - set(actual), key=repr)}\nExtra keys in the actual "
+                                 f"mapping: {sorted(set(actual) - set(expected), key=repr)}")
+        for key in actual:
+            yield from _walk(actual[key], expected[key], trail + [key])
+    elif (isinstance(actual, collections.abc.Sequence) and isinstance(expected, collections.abc.Sequence)
+          and not isinstance(actual, str) and not isinstance(expected, str)):
+        if len(actual) != len(expected):
+            raise AssertionError(f"The length of the sequences mismatch: {len(actual)} != {len(expected)}")
+        for i, (a, e) in enumerate(zip(actual, expected)):
+            yield from _walk(a, e, trail + [i])
+    else:
+        raise TypeError(f"No comparison pair was able to handle inputs of type {type(actual)} and {type(expected)}.")
+
+
+def assert_close(actual, expected, *, allow_subclasses=True, rtol=None, atol=None, equal_nan=False,
+                 check_device=True, check_dtype=True, check_layout=True, check_stride=False, msg=None):
+    """Raises AssertionError unless actual and expected (tensors, Python numbers, or sequences / mappings of them,
+    matched item by item) are close: |actual - expected| <= atol + rtol * |expected| elementwise, with the same
+    shape, device and dtype. rtol and atol default by dtype (float32: 1.3e-6, 1e-5; float64: 1e-7, 1e-7;
+    integers and bool: exact). The message counts the mismatched elements and names the greatest differences."""
+    if (rtol is None) != (atol is None):
+        raise ValueError(f"Both 'rtol' and 'atol' must be either specified or omitted, but got no "
+                         f"{'rtol' if rtol is None else 'atol'}.")
+    for trail, a, e in list(_walk(actual, expected, [])):
+        label = "".join(f"[{k!r}]" for k in trail)
+        if isinstance(a, Tensor):
+            if not allow_subclasses and type(a) is not type(e):
+                raise TypeError(f"No comparison pair was able to handle inputs of type {type(a)} and {type(e)}.")
+            _check_attributes(a, e, check_device, check_dtype, check_stride, msg, label)
+            r, t = (rtol, atol) if rtol is not None else _tolerances(a.dtype, e.dtype)
+            _compare_tensors(a, e, r, t, equal_nan, msg, label)
+        else:
+            floating = isinstance(a, float) or isinstance(e, float)
+            r, t = (rtol, atol) if rtol is not None else (1e-7, 1e-7) if floating else (0.0, 0.0)
+            _compare_numbers(a, e, r, t, equal_nan, msg, label)
+
+
+def make_tensor(*shape, dtype, device, low=None, high=None, requires_grad=False, noncontiguous=False,
+                exclude_zero=False, memory_format=None):
+    """A tensor of `shape` with random values in [low, high): floats uniform (default [-9, 9]), integers uniform
+    (default [-9, 10), uint8 [0, 10)), bool random; exclude_zero replaces zeros by a small value (floats:
+    the dtype's tiny, integers: 1); noncontiguous gives a strided view of a tensor twice as long."""
+    if len(shape) == 1 and isinstance(shape[0], (list, tuple)):
+        shape = tuple(shape[0])
+    device = as_device(device)
+    if low is not None and high is not None and low > high:
+        raise ValueError(f"low must be less than or equal to high, but got {low} > {high}")
+    if dtype is _dtype.bool:
+        result = empty(*shape, dtype=_dtype.int64, device=device).random_(0, 2).to(_dtype.bool)
+    elif dtype.is_floating_point:
+        lo, hi = -9.0 if low is None else float(low), 9.0 if high is None else float(high)
+        result = (empty(*shape, dtype=_dtype.float64, device=device).uniform_() * (hi - lo) + lo).to(dtype)
+    else:
+        info = _dtype.iinfo(dtype)
+        lo = max(info.min, -9 if dtype is not _dtype.uint8 else 0) if low is None else max(info.min, math.ceil(low))
+        hi = min(info.max + 1, 10) if high is None else min(info.max + 1, math.ceil(high))
+        result = empty(*shape, dtype=_dtype.int64, device=device).random_(lo, max(hi, lo + 1)).to(dtype)
+    if exclude_zero:
+        replacement = _dtype.finfo(dtype).tiny if dtype.is_floating_point else 1
+        result = result.masked_fill(result == 0, replacement) if dtype is not _dtype.bool else \
+            result | True
+    if noncontiguous and result.numel() > 1:
+        doubled = empty(*shape[:-1], shape[-1] * 2, dtype=dtype, device=device)
+        view = doubled[..., ::2]
+        view.copy_(result)
+        result = view
+    elif memory_format is not None:
+        result = result.contiguous(memory_format=memory_format)
+    if requires_grad:
+        result.requires_grad_(True)
+    return result
