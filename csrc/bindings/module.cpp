@@ -227,6 +227,7 @@ py::tuple shape_tuple(const TensorImpl& t) {
 void bind_nn(py::module_& m);  // bindings/nn.cpp: convolution, pooling, softmax and losses
 void bind_dlpack(py::module_& m);  // bindings/dlpack.cpp: to_dlpack / from_dlpack capsules
 void bind_linalg(py::module_& m);  // bindings/linalg.cpp: the CPU-only CTC loss and SVD
+void bind_lu(py::module_& m);  // bindings/lu.cpp: the CPU-only LU, triangular solve, Cholesky, QR, eigh
 void bind_cuda(py::module_& m);  // bindings/cuda.cpp: streams, events, pinned memory, counters
 
 PYBIND11_MODULE(_C, m) {
@@ -524,5 +525,6 @@ PYBIND11_MODULE(_C, m) {
   bind_nn(m);
   bind_dlpack(m);
   bind_linalg(m);
+  bind_lu(m);
   bind_cuda(m);
 }

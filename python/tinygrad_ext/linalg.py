@@ -1,13 +1,18 @@
 """torch.linalg: norms (vector_norm, matrix_norm, norm), svd and svdvals (a CPU kernel: CUDA tensors raise a
 RuntimeError), cross, vecdot, matmul. The matrix norms ord 2, -2 and 'nuc' are the largest, smallest and summed
-singular values."""
+singular values. The solvers and factorizations (solve, inv, det, slogdet, lu_factor, cholesky, qr, eigh, pinv,
+lstsq, ...) are _linalg_basic's (CPU kernels: CUDA tensors raise NotImplementedError)."""
 import math
 import numbers
 
 from . import _C, _linalg_ops, _ops
+from ._linalg_basic import (LinAlgError, cholesky, det, eigh, eigvalsh, inv, lstsq, lu_factor, lu_factor_ex,
+                            pinv, qr, slogdet, solve, solve_triangular)
 from .tensor import matmul
 
-__all__ = ["cross", "matmul", "matrix_norm", "multi_dot", "norm", "svd", "svdvals", "vecdot", "vector_norm"]
+__all__ = ["LinAlgError", "cholesky", "cross", "det", "eigh", "eigvalsh", "inv", "lstsq", "lu_factor", "lu_factor_ex",
+           "matmul", "matrix_norm", "multi_dot", "norm", "pinv", "qr", "slogdet", "solve", "solve_triangular", "svd",
+           "svdvals", "vecdot", "vector_norm"]
 
 
 def _float_input(x, dtype, name):

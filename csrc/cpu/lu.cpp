@@ -1,0 +1,375 @@
+// LU, triangular solves, Cholesky, Householder QR and Jacobi eigh on the CPU (lu.h). Unblocked textbook kernels
+// on row-major matrices: every inner loop runs along a row, so it is contiguous and vectorizes. One matrix per
+// task of the thread pool.
+#include "lu.h"
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+#include <numeric>
+#include <type_traits>
+#include <vector>
+
+#include "../core/error.h"
+#include "../core/ops.h"
+#include "parallel.h"
+
+namespace tg {
+namespace {
+
+void check_input(const Tensor& A, const char* op) {
+  TG_CHECK_AS(NotImplementedError, !A->device().is_cuda(), op, ": CUDA tensors are not supported (the kernel runs "
+              "on the CPU only); call .cpu() on the inputs");
+  TG_CHECK(A->dim() >= 2, op, ": The input tensor A must have at least 2 dimensions.");
+  TG_CHECK(A->dtype == DType::Float32 || A->dtype == DType::Float64, op,
+           ": Expected a floating point tensor as input. Got ", type_name(A->dtype));
+}
+
+Shape batch_of(const Tensor& A) { return Shape(A->sizes.begin(), A->sizes.end() - 2); }
+
+Shape with(Shape s, int64_t r, int64_t c) {
+  s.push_back(r);
+  s.push_back(c);
+  return s;
+}
+
+// fn(b) for every matrix b of a batch of `count`, about `work` flops each.
+template <class F>
+void for_each_matrix(int64_t count, int64_t work, F fn) {
+  const int64_t grain = std::max<int64_t>(1, 65536 / std::max<int64_t>(1, work));
+  cpu::parallel_for(0, count, grain, [&](int64_t b0, int64_t b1) {
+    for (int64_t b = b0; b < b1; ++b) fn(b);
+  });
+}
+
+// ------------------------------------------------------------------- LU
+template <class T>
+int32_t lu_one(T* a, int32_t* piv, int64_t m, int64_t n) {
+  const int64_t k = std::min(m, n);
+  int32_t info = 0;
+  for (int64_t j = 0; j < k; ++j) {
+    int64_t p = j;
+    T best = std::abs(a[j * n + j]);
+    for (int64_t i = j + 1; i < m; ++i) {
+      const T v = std::abs(a[i * n + j]);
+      if (v > best || std::isnan(v)) best = v, p = i;
+      if (std::isnan(v)) break;
+    }
+    piv[j] = static_cast<int32_t>(p + 1);
+    if (p != j) std::swap_ranges(a + p * n, a + p * n + n, a + j * n);
+    const T pivot = a[j * n + j];
+    if (pivot == T(0)) {
+      if (info == 0) info = static_cast<int32_t>(j + 1);
+      continue;
+    }
+    const T* rj = a + j * n;
+    for (int64_t i = j + 1; i < m; ++i) {
+      T* ri = a + i * n;
+      const T l = ri[j] / pivot;
+      ri[j] = l;
+      for (int64_t c = j + 1; c < n; ++c) ri[c] -= l * rj[c];
+    }
+  }
+  return info;
+}
+
+template <class T>
+void lu_solve_one(const T* lu, const int32_t* piv, T* x, int64_t n, int64_t r) {
+  for (int64_t i = 0; i < n; ++i) {
+    const int64_t p = piv[i] - 1;
+    if (p != i) std::swap_ranges(x + p * r, x + p * r + r, x + i * r);
+  }
+  for (int64_t i = 1; i < n; ++i) {  // L y = P b, L unit lower
+    T* xi = x + i * r;
+    for (int64_t j = 0; j < i; ++j) {
+      const T l = lu[i * n + j];
+      const T* xj = x + j * r;
+      for (int64_t c = 0; c < r; ++c) xi[c] -= l * xj[c];
+    }
+  }
+  for (int64_t i = n - 1; i >= 0; --i) {  // U x = y
+    T* xi = x + i * r;
+    for (int64_t j = i + 1; j < n; ++j) {
+      const T u = lu[i * n + j];
+      const T* xj = x + j * r;
+      for (int64_t c = 0; c < r; ++c) xi[c] -= u * xj[c];
+    }
+    const T d = lu[i * n + i];
+    for (int64_t c = 0; c < r; ++c) xi[c] /= d;
+  }
+}
+
+// ------------------------------------------------------- triangular solve
+template <class T>
+void triangular_one(const T* a, T* x, int64_t n, int64_t r, bool upper, bool unit) {
+  for (int64_t s = 0; s < n; ++s) {
+    const int64_t i = upper ? n - 1 - s : s;
+    T* xi = x + i * r;
+    const int64_t j0 = upper ? i + 1 : 0, j1 = upper ? n : i;
+    for (int64_t j = j0; j < j1; ++j) {
+      const T v = a[i * n + j];
+      const T* xj = x + j * r;
+      for (int64_t c = 0; c < r; ++c) xi[c] -= v * xj[c];
+    }
+    if (!unit) {
+      const T d = a[i * n + i];
+      for (int64_t c = 0; c < r; ++c) xi[c] /= d;
+    }
+  }
+}
+
+// --------------------------------------------------------------- Cholesky
+template <class T>
+int32_t cholesky_one(const T* a, T* l, int64_t n) {
+  std::fill(l, l + n * n, T(0));
+  for (int64_t j = 0; j < n; ++j) {
+    const T* lj = l + j * n;
+    T d = a[j * n + j];
+    for (int64_t c = 0; c < j; ++c) d -= lj[c] * lj[c];
+    if (!(d > T(0))) return static_cast<int32_t>(j + 1);
+    const T root = std::sqrt(d);
+    l[j * n + j] = root;
+    for (int64_t i = j + 1; i < n; ++i) {
+      const T* li = l + i * n;
+      T s = a[i * n + j];
+      for (int64_t c = 0; c < j; ++c) s -= li[c] * lj[c];
+      l[i * n + j] = s / root;
+    }
+  }
+  return 0;
+}
+
+// --------------------------------------------------------------------- QR
+// Reflects rows [j, m) of the matrix q (row stride `stride`, `cols` columns) by H = I - tau v v^T, v (m - j) with
+// v[0] = 1; w holds cols scratch values.
+template <class T>
+void reflect(T* q, int64_t stride, int64_t cols, const T* v, T tau, int64_t j, int64_t m, T* w) {
+  if (tau == T(0)) return;
+  std::fill(w, w + cols, T(0));
+  for (int64_t i = j; i < m; ++i) {
+    const T vi = v[i - j];
+    const T* qi = q + i * stride;
+    for (int64_t c = 0; c < cols; ++c) w[c] += vi * qi[c];
+  }
+  for (int64_t i = j; i < m; ++i) {
+    const T s = tau * v[i - j];
+    T* qi = q + i * stride;
+    for (int64_t c = 0; c < cols; ++c) qi[c] -= s * w[c];
+  }
+}
+
+// a (m x n) becomes R in its upper triangle; the reflectors' vectors go to vs (k x m), their taus to taus.
+template <class T>
+void householder(T* a, int64_t m, int64_t n, T* vs, T* taus, T* w) {
+  const int64_t k = std::min(m, n);
+  for (int64_t j = 0; j < k; ++j) {
+    T* v = vs + j * m;
+    T scale = 0;
+    for (int64_t i = j; i < m; ++i) scale = std::max(scale, std::abs(a[i * n + j]));
+    T norm2 = 0;
+    if (scale > T(0))
+      for (int64_t i = j + 1; i < m; ++i) norm2 += (a[i * n + j] / scale) * (a[i * n + j] / scale);
+    taus[j] = 0;
+    v[0] = 1;
+    for (int64_t i = j + 1; i < m; ++i) v[i - j] = 0;
+    if (norm2 == T(0)) continue;  // already zero below the diagonal (LAPACK's dlarfg: H = I)
+    const T alpha = a[j * n + j];
+    const T beta = -std::copysign(scale * std::sqrt((alpha / scale) * (alpha / scale) + norm2), alpha);
+    taus[j] = (beta - alpha) / beta;
+    const T inv = T(1) / (alpha - beta);
+    for (int64_t i = j + 1; i < m; ++i) v[i - j] = a[i * n + j] * inv;
+    a[j * n + j] = beta;
+    for (int64_t i = j + 1; i < m; ++i) a[i * n + j] = 0;
+    reflect(a + j + 1, n, n - j - 1, v, taus[j], j, m, w);  // the trailing columns
+  }
+}
+
+// ------------------------------------------------------------------- eigh
+template <class T>
+void jacobi_eigh(T* a, T* v, T* w, int64_t n, bool compute_v) {
+  if (compute_v) {
+    std::fill(v, v + n * n, T(0));
+    for (int64_t i = 0; i < n; ++i) v[i * n + i] = 1;
+  }
+  for (int sweep = 0; sweep < 100; ++sweep) {
+    T off = 0, total = 0;
+    for (int64_t i = 0; i < n; ++i)
+      for (int64_t j = 0; j < n; ++j) (i == j ? total : off) += a[i * n + j] * a[i * n + j];
+    if (!(off > std::numeric_limits<T>::epsilon() * std::numeric_limits<T>::epsilon() * (total + off) / 4)) break;
+    for (int64_t p = 0; p < n - 1; ++p) {
+      for (int64_t q = p + 1; q < n; ++q) {
+        const T apq = a[p * n + q];
+        if (apq == T(0)) continue;
+        const T theta = (a[q * n + q] - a[p * n + p]) / (2 * apq);
+        const T t = std::copysign(T(1), theta) / (std::abs(theta) + std::sqrt(theta * theta + 1));
+        const T c = 1 / std::sqrt(t * t + 1), s = t * c;
+        for (int64_t r = 0; r < n; ++r) {  // columns p, q
+          const T x = a[r * n + p], y = a[r * n + q];
+          a[r * n + p] = c * x - s * y;
+          a[r * n + q] = s * x + c * y;
+        }
+        T* rp = a + p * n;
+        T* rq = a + q * n;
+        for (int64_t r = 0; r < n; ++r) {  // rows p, q
+          const T x = rp[r], y = rq[r];
+          rp[r] = c * x - s * y;
+          rq[r] = s * x + c * y;
+        }
+        if (compute_v) {  // v's columns p, q (rows of v^T kept in v: v[p*n + r] is column p)
+          T* vp = v + p * n;
+          T* vq = v + q * n;
+          for (int64_t r = 0; r < n; ++r) {
+            const T x = vp[r], y = vq[r];
+            vp[r] = c * x - s * y;
+            vq[r] = s * x + c * y;
+          }
+        }
+      }
+    }
+  }
+  for (int64_t i = 0; i < n; ++i) w[i] = a[i * n + i];
+}
+
+template <class T>
+Tensor typed_solve(const Tensor& LU, const Tensor& pivots, const Tensor& B) {
+  const Tensor lu = contiguous(LU), piv = contiguous(pivots);
+  Tensor X = clone(B);
+  const int64_t n = LU->sizes.back(), r = B->sizes.back();
+  const int64_t count = checked_numel(batch_of(B), "linalg.lu_solve");
+  const T* lp = lu->data<T>();
+  const int32_t* pp = piv->data<int32_t>();
+  T* xp = X->data<T>();
+  for_each_matrix(count, n * n * r, [&](int64_t b) { lu_solve_one(lp + b * n * n, pp + b * n, xp + b * n * r, n, r); });
+  return X;
+}
+
+}  // namespace
+
+std::tuple<Tensor, Tensor, Tensor> linalg_lu_factor(const Tensor& A) {
+  check_input(A, "linalg.lu_factor");
+  const int64_t m = A->sizes[A->dim() - 2], n = A->sizes[A->dim() - 1], k = std::min(m, n);
+  const Shape batch = batch_of(A);
+  const int64_t count = checked_numel(batch, "linalg.lu_factor");
+  Tensor LU = clone(A);
+  Shape ps = batch;
+  ps.push_back(k);
+  Tensor piv = empty(ps, DType::Int32), info = empty(batch, DType::Int32);
+  int32_t* pp = piv->data<int32_t>();
+  int32_t* ip = info->data<int32_t>();
+  auto run = [&](auto* a) {
+    for_each_matrix(count, m * n * k, [&](int64_t b) { ip[b] = lu_one(a + b * m * n, pp + b * k, m, n); });
+  };
+  if (A->dtype == DType::Float32) run(LU->data<float>());
+  else run(LU->data<double>());
+  return {LU, piv, info};
+}
+
+Tensor linalg_lu_solve(const Tensor& LU, const Tensor& pivots, const Tensor& B) {
+  check_input(LU, "linalg.lu_solve");
+  const int64_t n = LU->sizes.back();
+  TG_CHECK(LU->dim() == B->dim() && LU->dtype == B->dtype && pivots->dtype == DType::Int32 &&
+           LU->sizes[LU->dim() - 2] == n && B->sizes[B->dim() - 2] == n && batch_of(LU) == batch_of(B),
+           "linalg.lu_solve: expected LU (..., n, n), int32 pivots and B (..., n, k) of one batch and dtype, got ",
+           LU->sizes, " and ", B->sizes);
+  return LU->dtype == DType::Float32 ? typed_solve<float>(LU, pivots, B) : typed_solve<double>(LU, pivots, B);
+}
+
+Tensor linalg_solve_triangular(const Tensor& A, const Tensor& B, bool upper, bool unitriangular) {
+  check_input(A, "linalg.solve_triangular");
+  const int64_t n = A->sizes.back(), r = B->sizes.back();
+  TG_CHECK(A->dim() == B->dim() && A->dtype == B->dtype && A->sizes[A->dim() - 2] == n &&
+           B->sizes[B->dim() - 2] == n && batch_of(A) == batch_of(B),
+           "linalg.solve_triangular: expected A (..., n, n) and B (..., n, k) of one batch and dtype, got ",
+           A->sizes, " and ", B->sizes);
+  const Tensor a = contiguous(A);
+  Tensor X = clone(B);
+  const int64_t count = checked_numel(batch_of(B), "linalg.solve_triangular");
+  auto run = [&](const auto* ap, auto* xp) {
+    for_each_matrix(count, n * n * r, [&](int64_t b) {
+      triangular_one(ap + b * n * n, xp + b * n * r, n, r, upper, unitriangular);
+    });
+  };
+  if (A->dtype == DType::Float32) run(a->data<float>(), X->data<float>());
+  else run(a->data<double>(), X->data<double>());
+  return X;
+}
+
+std::tuple<Tensor, Tensor> linalg_cholesky(const Tensor& A) {
+  check_input(A, "linalg.cholesky");
+  const int64_t n = A->sizes.back();
+  const Shape batch = batch_of(A);
+  const int64_t count = checked_numel(batch, "linalg.cholesky");
+  const Tensor a = contiguous(A);
+  Tensor L = empty(A->sizes, A->dtype), info = empty(batch, DType::Int32);
+  int32_t* ip = info->data<int32_t>();
+  auto run = [&](const auto* ap, auto* lp) {
+    for_each_matrix(count, n * n * n, [&](int64_t b) { ip[b] = cholesky_one(ap + b * n * n, lp + b * n * n, n); });
+  };
+  if (A->dtype == DType::Float32) run(a->data<float>(), L->data<float>());
+  else run(a->data<double>(), L->data<double>());
+  return {L, info};
+}
+
+std::tuple<Tensor, Tensor> linalg_qr(const Tensor& A, bool complete, bool compute_q) {
+  check_input(A, "linalg.qr");
+  const int64_t m = A->sizes[A->dim() - 2], n = A->sizes[A->dim() - 1], k = std::min(m, n);
+  const Shape batch = batch_of(A);
+  const int64_t count = checked_numel(batch, "linalg.qr");
+  const int64_t qc = complete ? m : k, rr = complete ? m : k;
+  Tensor work = clone(A);
+  Tensor Q = empty(compute_q ? with(batch, m, qc) : Shape{0}, A->dtype);
+  Tensor R = empty(with(batch, rr, n), A->dtype);
+  auto run = [&](auto* wp, auto* qp, auto* rp) {
+    using T = std::remove_pointer_t<decltype(wp)>;
+    for_each_matrix(count, m * n * k, [&](int64_t b) {
+      T* a = wp + b * m * n;
+      std::vector<T> vs(std::max<int64_t>(1, k * m)), taus(std::max<int64_t>(1, k)), w(std::max(n, qc) + 1);
+      householder(a, m, n, vs.data(), taus.data(), w.data());
+      T* r = rp + b * rr * n;
+      for (int64_t i = 0; i < rr; ++i)
+        for (int64_t c = 0; c < n; ++c) r[i * n + c] = (i < m && c >= i) ? a[i * n + c] : T(0);
+      if (!compute_q) return;
+      T* q = qp + b * m * qc;
+      std::fill(q, q + m * qc, T(0));
+      for (int64_t i = 0; i < std::min(m, qc); ++i) q[i * qc + i] = 1;
+      for (int64_t j = k - 1; j >= 0; --j) reflect(q, qc, qc, vs.data() + j * m, taus[j], j, m, w.data());
+    });
+  };
+  if (A->dtype == DType::Float32) run(work->data<float>(), Q->data<float>(), R->data<float>());
+  else run(work->data<double>(), Q->data<double>(), R->data<double>());
+  return {Q, R};
+}
+
+std::tuple<Tensor, Tensor> linalg_eigh(const Tensor& A, bool upper, bool compute_v) {
+  check_input(A, "linalg.eigh");
+  const int64_t n = A->sizes.back();
+  const Shape batch = batch_of(A);
+  const int64_t count = checked_numel(batch, "linalg.eigh");
+  const Tensor a = contiguous(A);
+  Shape ls = batch;
+  ls.push_back(n);
+  Tensor L = empty(ls, A->dtype), V = empty(compute_v ? A->sizes : Shape{0}, A->dtype);
+  auto run = [&](const auto* ap, auto* lp, auto* vp) {
+    using T = std::remove_const_t<std::remove_pointer_t<decltype(ap)>>;
+    for_each_matrix(count, 10 * n * n * n, [&](int64_t b) {
+      const T* src = ap + b * n * n;
+      std::vector<T> s(n * n), vt(compute_v ? n * n : 0), w(n);
+      for (int64_t i = 0; i < n; ++i)  // symmetric from the triangle read
+        for (int64_t j = 0; j <= i; ++j) s[i * n + j] = s[j * n + i] = upper ? src[j * n + i] : src[i * n + j];
+      jacobi_eigh(s.data(), vt.data(), w.data(), n, compute_v);
+      std::vector<int64_t> order(n);
+      std::iota(order.begin(), order.end(), 0);
+      std::stable_sort(order.begin(), order.end(), [&](int64_t x, int64_t y) { return w[x] < w[y]; });
+      for (int64_t i = 0; i < n; ++i) lp[b * n + i] = w[order[i]];
+      if (!compute_v) return;
+      T* v = vp + b * n * n;
+      for (int64_t i = 0; i < n; ++i)
+        for (int64_t c = 0; c < n; ++c) v[i * n + c] = vt[order[c] * n + i];
+    });
+  };
+  if (A->dtype == DType::Float32) run(a->data<float>(), L->data<float>(), V->data<float>());
+  else run(a->data<double>(), L->data<double>(), V->data<double>());
+  return {L, V};
+}
+
+}  // namespace tg
