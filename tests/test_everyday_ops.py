@@ -162,6 +162,16 @@ def test_frexp_is_exact(dtype):
     check_raises(lambda: torch.frexp(torch.tensor([1])), RuntimeError, "only supports floating-point dtypes")
 
 
+def test_frexp_gradient_is_two_to_minus_exponent():
+    a = RNG.standard_normal(6) * 50
+    x = _t(a, requires_grad=True)
+    mantissa, exponent = torch.frexp(x)
+    assert not exponent.requires_grad
+    mantissa.sum().backward()
+    _close(x.grad, 2.0 ** -np.frexp(a)[1], rtol=0)
+    assert gradcheck(lambda t: torch.frexp(t).mantissa, (_t(a, requires_grad=True),))
+
+
 def test_gcd_lcm():
     a, b = RNG.integers(-60, 60, 40), RNG.integers(-60, 60, 40)
     a[:3], b[:3] = [0, 0, 7], [0, 5, 0]
@@ -414,3 +424,42 @@ def test_make_tensor():
     assert set(i.tolist()) <= {1, 2}
     n = torch.testing.make_tensor(2, 6, dtype=torch.float64, device="cpu", noncontiguous=True, requires_grad=True)
     assert not n.is_contiguous() and n.requires_grad and n.shape == (2, 6)
+
+
+# ---------------------------------------------------------------- against PyTorch itself, where it is installed
+
+_A = np.array([[-2.5, -0.0, 0.0, 1.0], [3.0, np.nan, -np.inf, 7.25]])
+_B = np.array([[1.0, 2.0, -3.0, 0.5], [0.0, 4.0, 2.0, -1.0]])
+_I = np.array([[-12, 0, 7, 9], [18, -4, 0, 6]])
+_TORCH_CASES = {
+    "sgn": lambda lib: lib.sgn(lib.tensor(_A)),
+    "deg2rad_int": lambda lib: lib.deg2rad(lib.tensor(_I)),
+    "signbit": lambda lib: lib.signbit(lib.tensor(_A, dtype=lib.float32)),
+    "heaviside": lambda lib: lib.heaviside(lib.tensor(_A), lib.tensor(_B)),
+    "float_power": lambda lib: lib.float_power(lib.tensor(_I), 3),
+    "addcmul_int": lambda lib: lib.addcmul(lib.tensor(_I), lib.tensor(_I), lib.tensor(_I), value=2),
+    "addcdiv": lambda lib: lib.addcdiv(lib.tensor(_A), lib.tensor(_B), lib.tensor(_B) + 1, value=0.5),
+    "angle": lambda lib: lib.angle(lib.tensor(_A)),
+    "ldexp": lambda lib: lib.ldexp(lib.tensor(_B, dtype=lib.float32), lib.tensor(_I)),
+    "frexp": lambda lib: lib.frexp(lib.tensor(_A)),
+    "gcd": lambda lib: lib.gcd(lib.tensor(_I), lib.tensor(_I[::-1].copy())),
+    "lcm": lambda lib: lib.lcm(lib.tensor(_I), lib.tensor(_I[::-1].copy())),
+    "isin": lambda lib: lib.isin(lib.tensor(_I), lib.tensor([0, 9, 18])),
+    "logspace": lambda lib: lib.logspace(-1, 2.5, 8, base=3.0),
+    "trapezoid": lambda lib: lib.trapezoid(lib.tensor(_B), lib.tensor([0.0, 1.0, 3.0, 3.5])),
+    "cumulative_trapezoid": lambda lib: lib.cumulative_trapezoid(lib.tensor(_B), dim=0),
+    "histogram": lambda lib: lib.histogram(lib.tensor(_B.ravel()), 3, weight=lib.tensor(_B.ravel() ** 2)),
+    "cov": lambda lib: lib.cov(lib.tensor(_B), fweights=lib.tensor([1, 2, 1, 3]), aweights=lib.tensor([.5, 1, 2, 1])),
+    "corrcoef": lambda lib: lib.corrcoef(lib.tensor(_B)),
+    "mT": lambda lib: lib.tensor(_B).reshape(2, 2, 2).mT,
+}
+
+
+@pytest.mark.parametrize("case", _TORCH_CASES)
+def test_matches_pytorch(case):
+    real = pytest.importorskip("torch")
+    ours, theirs = _TORCH_CASES[case](torch), _TORCH_CASES[case](real)
+    for a, b in zip(ours if isinstance(ours, tuple) else (ours,), theirs if isinstance(theirs, tuple) else (theirs,)):
+        assert str(a.dtype) == str(b.dtype) and tuple(a.shape) == tuple(b.shape)
+        np.testing.assert_allclose(a.detach().numpy().astype(np.float64), b.detach().numpy().astype(np.float64),
+                                   rtol=1e-6, equal_nan=True)

@@ -7,6 +7,7 @@ import math
 from . import _C, _device, _dtype
 from ._generator import Generator
 from ._reduction_ops import _return_type, searchsorted
+from .autograd.function import Function
 from .tensor import Tensor, linspace, randperm, tensor, where, zeros
 
 _tensor = tensor  # (map_'s argument is named tensor, as torch's)
@@ -161,12 +162,8 @@ def ldexp(input, other, *, out=None):
     return _out(x * (other if other.dtype.is_floating_point else other.to(x.dtype)).exp2(), out)
 
 
-def frexp(input, *, out=None):
-    """(mantissa, exponent) with input = mantissa * 2 ** exponent and |mantissa| in [0.5, 1) (exponent int32);
-    exact: read from the bits. Zero, inf and NaN give themselves and exponent 0."""
-    if not input.dtype.is_floating_point:
-        raise RuntimeError("torch.frexp() only supports floating-point dtypes")
-    x = input if input.dtype in _FREXP else input.float()  # (float16/bfloat16: exact in float32)
+def _frexp_bits(x):
+    """frexp's (mantissa, int32 exponent) of a float32/float64 tensor, read from and written to the bits."""
     int_dtype, mantissa_bits, mask, bias, shift = _FREXP[x.dtype]
     special = (x == 0) | x.isinf() | x.isnan()
     subnormal = ((x.view(int_dtype) >> mantissa_bits) & mask) == 0
@@ -175,8 +172,33 @@ def frexp(input, *, out=None):
     biased = (bits >> mantissa_bits) & mask
     exponent = where(special, 0, biased - bias - where(subnormal, shift, 0))
     mantissa_int = (bits & ~(mask << mantissa_bits)) | (bias << mantissa_bits)
-    mantissa = where(special, x, mantissa_int.view(x.dtype)).to(input.dtype)
-    result = frexp_result(mantissa, exponent.to(_dtype.int32))
+    return where(special, x, mantissa_int.view(x.dtype)), exponent.to(_dtype.int32)
+
+
+class _Frexp(Function):
+    """frexp with torch's derivative: d mantissa / d input = 2 ** -exponent."""
+
+    @staticmethod
+    def forward(ctx, x):
+        mantissa, exponent = _frexp_bits(x)
+        ctx.save_for_backward(exponent)
+        ctx.mark_non_differentiable(exponent)
+        return mantissa, exponent
+
+    @staticmethod
+    def backward(ctx, grad_mantissa, grad_exponent):
+        exponent, = ctx.saved_tensors
+        return grad_mantissa / exponent.to(grad_mantissa.dtype).exp2()
+
+
+def frexp(input, *, out=None):
+    """(mantissa, exponent) with input = mantissa * 2 ** exponent and |mantissa| in [0.5, 1) (exponent int32);
+    exact: read from the bits. Zero, inf and NaN give themselves and exponent 0."""
+    if not input.dtype.is_floating_point:
+        raise RuntimeError("torch.frexp() only supports floating-point dtypes")
+    x = input if input.dtype in _FREXP else input.float()  # (float16/bfloat16: exact in float32)
+    mantissa, exponent = _Frexp.apply(x)
+    result = frexp_result(mantissa.to(input.dtype), exponent)
     if out is not None:
         out[0].copy_(result.mantissa)
         out[1].copy_(result.exponent)
