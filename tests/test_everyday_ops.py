@@ -392,6 +392,8 @@ def test_assert_close_passes_and_fails_as_torch():
     torch.testing.assert_close({"a": [torch.tensor(1), 2.0]}, {"a": [torch.tensor(1), 2.0]})
     torch.testing.assert_close(torch.tensor([math.nan]), torch.tensor([math.nan]), equal_nan=True)
     torch.testing.assert_close(torch.ones(2), torch.ones(2, dtype=torch.float64), check_dtype=False)
+    torch.testing.assert_close(np.arange(3.0), np.arange(3.0) + 1e-9)
+    assert _message(lambda: torch.testing.assert_close(np.zeros(2), np.ones(2))).startswith("Tensor-likes are not")
     assert _message(lambda: torch.testing.assert_close(torch.tensor([1.0, 2, 3]), torch.tensor([1.0, 2.5, 3.1]))) == (
         "Tensor-likes are not close!\n\nMismatched elements: 2 / 3 (66.7%)\n"
         "Greatest absolute difference: 0.5 at index (1,) (up to 1e-05 allowed)\n"

@@ -1952,7 +1952,7 @@ def as_tensor(data, dtype=None, device=None):
         return data.to(dtype=dtype, device=device)
     if isinstance(data, np.ndarray) and (dtype is None or dtype.name == str(data.dtype)):
         try:
-            return from_numpy(data).to(device=device)
+            return from_numpy(data).to(device=as_device(device))  # (None: the default device)
         except (TypeError, ValueError):
             pass
     return tensor(data, dtype=dtype, device=device)

@@ -3,9 +3,11 @@ default tolerances per dtype and its AssertionError messages) and make_tensor (r
 import collections.abc
 import math
 
+import numpy as np
+
 from . import _C, _dtype
 from ._device import as_device
-from .tensor import Tensor, empty, where
+from .tensor import Tensor, empty, from_numpy, where
 
 # (rtol, atol) by dtype: torch's defaults; integer and bool tensors compare exactly
 _TOLERANCES = {_dtype.float16: (1e-3, 1e-5), _dtype.bfloat16: (1.6e-2, 1e-5), _dtype.float32: (1.3e-6, 1e-5),
@@ -92,6 +94,8 @@ def _compare_numbers(actual, expected, rtol, atol, equal_nan, msg, trail):
 
 
 def _walk(actual, expected, trail):
+    if isinstance(actual, np.ndarray) and isinstance(expected, np.ndarray):  # (compared as tensors, as torch's)
+        actual, expected = from_numpy(np.ascontiguousarray(actual)), from_numpy(np.ascontiguousarray(expected))
     if isinstance(actual, Tensor) and isinstance(expected, Tensor):
         yield trail, actual, expected
     elif _number(actual) and _number(expected) or isinstance(actual, bool) and isinstance(expected, bool):
