@@ -572,11 +572,16 @@ def cholesky_deprecated(input, upper=False, *, out=None):
     return cholesky(input, upper=upper, out=out)
 
 
+def det_torch(input):
+    """torch.det / Tensor.det."""
+    return det(input)
+
+
 def pinverse(input, rcond=1e-15):
     return pinv(input, rtol=rcond)
 
 
 # Tensor.<name> (installed by __init__) and torch.<name>
-METHODS = {"inverse": inverse, "det": det, "logdet": logdet, "slogdet": slogdet_torch, "cholesky": cholesky_deprecated,
-           "cholesky_solve": cholesky_solve, "pinverse": pinverse}
+METHODS = {"inverse": inverse, "det": det_torch, "logdet": logdet, "slogdet": slogdet_torch,
+           "cholesky": cholesky_deprecated, "cholesky_solve": cholesky_solve, "pinverse": pinverse}
 FUNCTIONS = METHODS
