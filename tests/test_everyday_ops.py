@@ -251,7 +251,14 @@ def test_histogram():
     assert r.hist.dtype is torch.float32 and type(r).__name__ == "histogram"
     hist, edges = _t(np.array([1.0, 2.0, 1.0])).histogram(4, range=(0.0, 3.0), weight=_t(np.array([1.0, 2.0, 4.0])))
     assert hist.tolist() == [0.0, 5.0, 2.0, 0.0] and edges.tolist() == [0.0, 0.75, 1.5, 2.25, 3.0]
-    check_raises(lambda: torch.histogram(torch.tensor([1, 2]), 3), RuntimeError, "torch.histogram")
+    check_raises(lambda: torch.histogram(torch.tensor([1, 2]), 3), NotImplementedError, "not implemented for 'Long'")
+    check_raises(lambda: torch.histogram(torch.ones(2), torch.ones(3, dtype=torch.float64)), RuntimeError,
+                 "same dtype, but got input with dtype float and bins for dimension 0 with dtype double")
+    check_raises(lambda: torch.histogram(torch.ones(2), 2, weight=torch.ones(3)), RuntimeError, "the same shape")
+    check_raises(lambda: torch.histogram(torch.ones(2), 2, range=(3.0, 1.0)), RuntimeError,
+                 "min should not exceed max, but got min 3 max 1 for dimension 0")
+    check_raises(lambda: torch.histogram(torch.tensor([1.0, math.inf]), 2), RuntimeError, "[1, inf] is not finite")
+    assert torch.histogram(torch.ones(0), 2).bin_edges.tolist() == [0.0, 0.5, 1.0]
     check_raises(lambda: torch.histogram(torch.tensor([1.0]), 0), RuntimeError, "bins must be > 0")
 
 

@@ -313,16 +313,33 @@ def cumulative_trapezoid(y, x=None, *, dx=None, dim=-1):
 # ---------------------------------------------------------------- statistics
 
 
+def _c_name(dtype):
+    """The C type name torch's messages use: float, double, c10::Half, c10::BFloat16."""
+    return {"float32": "float", "float64": "double", "float16": "c10::Half", "bfloat16": "c10::BFloat16"}.get(
+        dtype.name, dtype.name)
+
+
 def histogram(input, bins, *, range=None, weight=None, density=False, out=None):
     """(hist, bin_edges): the (weighted) count of input's elements in each bin. bins is a count (equal bins over
     `range`, or input's min..max) or the increasing edges; the last bin includes its right edge; elements
     outside are not counted. density=True divides by the total and the bin widths."""
     if not input.dtype.is_floating_point:
-        raise RuntimeError(f"torch.histogram: input tensor and bins tensors should have the same dtype, but got "
-                           f"input {input.dtype._legacy[:-6].lower()} and bins float")
+        raise NotImplementedError(f"\"histogramdd\" not implemented for '{input.dtype._legacy[:-6]}'")
+    name = "torch.histogramdd"
+    if isinstance(bins, Tensor) and bins.dtype is not input.dtype:
+        raise RuntimeError(f"{name}: input tensor and bins tensors should have the same dtype, but got input with "
+                           f"dtype {_c_name(input.dtype)} and bins "
+                           f"for dimension 0 with dtype {_c_name(bins.dtype)}")
+    if weight is not None and weight.dtype is not input.dtype:
+        raise RuntimeError(f"{name}: if weight tensor is provided, input tensor and weight tensor should have the "
+                           f"same dtype, but got input({_c_name(input.dtype)}), and weight({_c_name(weight.dtype)})")
+    if weight is not None and weight.shape != input.shape:
+        raise RuntimeError(f"{name}: if weight tensor is provided it should have the same shape as the input tensor "
+                           f"excluding its innermost dimension, but got input with shape [{input.numel()}, 1] and "
+                           f"weight with shape {list(weight.shape)}")
     flat = input.detach().flatten()
     if isinstance(bins, Tensor):
-        edges = bins.to(input.dtype)
+        edges = bins.detach()
     else:
         if bins <= 0:
             raise RuntimeError(f"torch.histogram(): bins must be > 0, but got {bins} for dimension 0")
@@ -331,9 +348,11 @@ def histogram(input, bins, *, range=None, weight=None, density=False, out=None):
         elif flat.numel():
             low, high = flat.min().item(), flat.max().item()
         else:
-            low, high = 0.0, 0.0
+            low, high = 0.0, 1.0
         if low > high:
-            raise RuntimeError(f"torch.histogram(): max must be larger than min, but got min {low} max {high}")
+            raise RuntimeError(f"{name}: min should not exceed max, but got min {low:g} max {high:g} for dimension 0")
+        if not (math.isfinite(low) and math.isfinite(high)):
+            raise RuntimeError(f"{name}: dimension 0's range [{low:g}, {high:g}] is not finite")
         if low == high:
             low, high = low - 0.5, high + 0.5  # (numpy's and torch's choice for an empty range)
         edges = linspace(low, high, bins + 1, dtype=input.dtype, device=input.device)
