@@ -108,6 +108,19 @@ def test_lu_factor(dtype, tol):
     assert info.tolist() == [1, 1]
 
 
+@pytest.mark.parametrize("left", [True, False])
+@pytest.mark.parametrize("adjoint", [False, True])
+@pytest.mark.parametrize("grad", [False, True])
+def test_lu_solve(left, adjoint, grad):
+    A = rand((2, 4, 4))
+    B = rand((4, 3) if left else (3, 4), 1)  # broadcast over A's batch
+    LU, pivots = LA.lu_factor(t(A))
+    X = LA.lu_solve(LU.requires_grad_(grad), pivots, t(B, grad=grad), left=left, adjoint=adjoint)
+    M = np.swapaxes(A, -1, -2) if adjoint else A
+    ref = np.linalg.solve(M, B) if left else np.swapaxes(np.linalg.solve(np.swapaxes(M, -1, -2), B.T), -1, -2)
+    close(X, ref, 1e-12)
+
+
 @pytest.mark.parametrize("a_shape, b_shape", [
     ((4, 4), (4,)), ((4, 4), (4, 2)), ((3, 4, 4), (3, 4)), ((3, 4, 4), (4, 2)), ((3, 4, 4), (2, 1, 4, 5)),
     ((1, 4, 4), (3, 4, 1)), ((0, 4, 4), (0, 4)), ((3, 4, 4), (4,)), ((4, 4), (4, 0)), ((0, 0), (0,))])
@@ -330,6 +343,10 @@ GRAD_ROWS = [
     ("solve_vec_bcast", lambda A, B: LA.solve(A, B), [((2, 3, 3), "general"), ((3,), "any")]),
     ("solve_left_false", lambda A, B: LA.solve(A, B, left=False), [((3, 3), "general"), ((2, 3), "any")]),
     ("inv", lambda A: LA.inv(A), [((2, 3, 3), "general")]),
+    ("lu_factor", lambda A: LA.lu_factor(A).LU, [((2, 4, 4), "any")]),
+    ("lu_solve", lambda A, B: LA.lu_solve(*LA.lu_factor(A), B), [((4, 4), "any"), ((4, 2), "any")]),
+    ("lu_solve_adjoint_right", lambda A, B: LA.lu_solve(*LA.lu_factor(A), B, adjoint=True, left=False),
+     [((4, 4), "any"), ((2, 4), "any")]),
     ("det", lambda A: LA.det(A), [((2, 3, 3), "general")]),
     ("slogdet", lambda A: LA.slogdet(A)[1], [((2, 3, 3), "general")]),
     ("logdet", lambda A: torch.logdet(A), [((3, 3), "spd")]),
@@ -384,8 +401,10 @@ def test_det_gradient_of_singular_matrix():
 
 @pytest.mark.skipif(real_torch is None, reason="torch is not importable")
 def test_gradients_match_torch():
-    A, B = well_conditioned((2, 3, 3)), rand((2, 3, 2), 1)
+    A, B = rand((2, 3, 3), 4), rand((2, 3, 2), 1)
     for name, f in [("solve", lambda L, a, b: L.linalg.solve(a, b).sum()),
+                    ("lu_factor", lambda L, a, b: L.linalg.lu_factor(a)[0].square().sum()),
+                    ("lu_solve", lambda L, a, b: L.linalg.lu_solve(*L.linalg.lu_factor(a), b, adjoint=True).sum()),
                     ("inv", lambda L, a, b: (L.linalg.inv(a) * a).sum()),
                     ("det", lambda L, a, b: L.linalg.det(a).sum()),
                     ("eigh", lambda L, a, b: L.linalg.eigh(a + a.mT)[0].square().sum()),

@@ -78,15 +78,53 @@ def _lu(A):
     return _C.linalg_lu_factor(A._impl)
 
 
+def _permutation_T(pivots, n, like):
+    """P^T (..., n, n) of P A = L U from getrf's pivots: the row swaps applied to the identity (by the LU solve
+    with L = U = I)."""
+    eye = _eye(n, like).expand(list(pivots.shape[:-1]) + [n, n])
+    return _wrap(_C.linalg_lu_solve(eye._impl, pivots._impl, eye._impl))
+
+
+class LinalgLuFactor(_ops.Op):
+    """(LU, pivots, info) of a square A. Backward, with L, U unpacked from LU, gL = tril(gLU, -1), gU = triu(gLU)
+    and phi = tril(L^T gL, -1) + triu(gU U^T): gA = P L^-T phi U^-T."""
+    _saves_inputs = True
+
+    @staticmethod
+    def forward(ctx, A):
+        LU, pivots, info = _lu(A)
+        ctx.LU, ctx.pivots = LU, pivots
+        return LU, pivots, info
+
+    @staticmethod
+    def backward(ctx, gLU, _gpivots, _ginfo):
+        (A,) = ctx._in_args
+        LU = lu_factor_ex(A)[0] if _recomputing() else _wrap(ctx.LU)
+        L, U = LU.tril(-1) + _eye(A.shape[-1], LU), LU.triu()
+        phi = _T(L).matmul(gLU.tril(-1)).tril(-1) + gLU.triu().matmul(_T(U)).triu()
+        G = _triangular(_T(L), phi, True, True)  # L^-T phi
+        G = _T(_triangular(U, _T(G), True, False))  # L^-T phi U^-T
+        return _T(_permutation_T(_wrap(ctx.pivots), A.shape[-1], A)).matmul(G)
+
+
+def _lu_factor_ex(A, name):
+    if _needs_grad(A):
+        if A.shape[-1] != A.shape[-2]:
+            raise RuntimeError(f"{name}: the derivative of the LU factorization of non-square matrices is not "
+                               "implemented; factor A.detach()")
+        return LinalgLuFactor.apply(A)
+    return tuple(_wrap(t) for t in _lu(A))
+
+
 def lu_factor_ex(A, *, pivot=True, check_errors=False, out=None):
-    """P A = L U with partial pivoting: (LU, pivots, info), LAPACK's getrf layout (not differentiable here)."""
+    """P A = L U with partial pivoting: (LU, pivots, info), LAPACK's getrf layout; differentiable for square A."""
     _check_matrix(A, "linalg.lu_factor_ex", square=False)
     if not pivot:
         raise RuntimeError("linalg.lu_factor: LU without pivoting is not implemented on the CPU")
-    LU, pivots, info = _lu(A.detach())
+    LU, pivots, info = _lu_factor_ex(A, "linalg.lu_factor_ex")
     if check_errors:
-        _raise_info(info, A.dim() > 2, "linalg.lu_factor_ex", _lu_message, RuntimeError)
-    result = linalg_lu_factor_ex_type(_wrap(LU), _wrap(pivots), _wrap(info))
+        _raise_info(info._impl, A.dim() > 2, "linalg.lu_factor_ex", _lu_message, RuntimeError)
+    result = linalg_lu_factor_ex_type(LU, pivots, info)
     return result if out is None else linalg_lu_factor_ex_type(*(o.copy_(r) for o, r in zip(out, result)))
 
 
@@ -94,13 +132,39 @@ def lu_factor(A, *, pivot=True, out=None):
     _check_matrix(A, "linalg.lu_factor", square=False)
     if not pivot:
         raise RuntimeError("linalg.lu_factor: LU without pivoting is not implemented on the CPU")
-    if _needs_grad(A):
-        raise RuntimeError("linalg.lu_factor: the derivative of the LU factorization is not implemented; factor "
-                           "A.detach(), or use linalg.solve / linalg.det, which are differentiable")
-    LU, pivots, info = _lu(A)
-    _raise_info(info, A.dim() > 2, "torch.linalg.lu_factor", _lu_message, RuntimeError)
-    result = linalg_lu_factor_type(_wrap(LU), _wrap(pivots))
+    LU, pivots, info = _lu_factor_ex(A, "linalg.lu_factor")
+    _raise_info(info._impl, A.dim() > 2, "torch.linalg.lu_factor", _lu_message, RuntimeError)
+    result = linalg_lu_factor_type(LU, pivots)
     return result if out is None else linalg_lu_factor_type(*(o.copy_(r) for o, r in zip(out, result)))
+
+
+def lu_solve(LU, pivots, B, *, left=True, adjoint=False, out=None):
+    """X with A X = B (A^T X = B when adjoint; X A = B when not left) from lu_factor's (LU, pivots); batch dims
+    broadcast. Differentiable in LU and B (through triangular solves)."""
+    _check_matrix(LU, "linalg.lu_solve", arg="LU")
+    _check_matrix(B, "linalg.lu_solve", square=False, arg="B")
+    _same_dtype(LU, B, "linalg.lu_solve")
+    n = LU.shape[-1]
+    if not left:
+        X = lu_solve(LU, pivots, _T(B), adjoint=not adjoint)
+        X = _T(X)
+        return X if out is None else out.copy_(X)
+    if B.shape[-2] != n:
+        raise RuntimeError(f"linalg.lu_solve: Incompatible shapes of A and B for the equation "
+                           f"{'AH' if adjoint else 'A'}X = B ({n}x{n} and {B.shape[-2]}x{B.shape[-1]})")
+    batch = list(_broadcast_shape(_broadcast_shape(LU.shape[:-2], B.shape[:-2]), pivots.shape[:-1]))
+    LU, B = LU.expand(batch + [n, n]), B.expand(batch + list(B.shape[-2:]))
+    pivots = pivots.expand(batch + [n]).contiguous()
+    if adjoint:  # A^T = U^T L^T P^T: X = P L^-T U^-T B
+        Z = _triangular(_T(LU), B, False, False)
+        Z = _triangular(_T(LU), Z, True, True)
+        X = _T(_permutation_T(pivots, n, LU)).matmul(Z)
+    elif _needs_grad(LU, B):  # X = U^-1 L^-1 P^T B
+        Z = _triangular(LU, _permutation_T(pivots, n, LU).matmul(B), False, True)
+        X = _triangular(LU, Z, True, False)
+    else:
+        X = _wrap(_C.linalg_lu_solve(LU._impl, pivots._impl, B._impl))
+    return X if out is None else out.copy_(X)
 
 
 def _solve_message(k):

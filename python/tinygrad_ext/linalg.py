@@ -7,12 +7,12 @@ import numbers
 
 from . import _C, _linalg_ops, _ops
 from ._linalg_basic import (LinAlgError, cholesky, det, eigh, eigvalsh, inv, lstsq, lu_factor, lu_factor_ex,
-                            pinv, qr, slogdet, solve, solve_triangular)
+                            lu_solve, pinv, qr, slogdet, solve, solve_triangular)
 from .tensor import matmul
 
 __all__ = ["LinAlgError", "cholesky", "cross", "det", "eigh", "eigvalsh", "inv", "lstsq", "lu_factor", "lu_factor_ex",
-           "matmul", "matrix_norm", "multi_dot", "norm", "pinv", "qr", "slogdet", "solve", "solve_triangular", "svd",
-           "svdvals", "vecdot", "vector_norm"]
+           "lu_solve", "matmul", "matrix_norm", "multi_dot", "norm", "pinv", "qr", "slogdet", "solve",
+           "solve_triangular", "svd", "svdvals", "vecdot", "vector_norm"]
 
 
 def _float_input(x, dtype, name):
