@@ -201,6 +201,8 @@ Tensor.prelu = prelu
 from .serialization import load, save  # noqa: E402
 from ._generator import Generator  # noqa: E402
 from . import distributions, testing, utils, vision  # noqa: E402
+from . import func  # noqa: E402 (torch.func; it loads torch.autograd.functional)
+from .func import vmap  # noqa: E402 (torch.vmap)
 from .utils.dlpack import from_dlpack  # noqa: E402
 from . import distributed  # noqa: E402
 from . import amp  # noqa: E402
