@@ -119,24 +119,30 @@ void triangular_one(const T* a, T* x, int64_t n, int64_t r, bool upper, bool uni
 }
 
 // --------------------------------------------------------------- Cholesky
+// Right-looking on the transpose: u (row-major) holds U = L^T, so the trailing update runs along rows.
 template <class T>
-int32_t cholesky_one(const T* a, T* l, int64_t n) {
-  std::fill(l, l + n * n, T(0));
-  for (int64_t j = 0; j < n; ++j) {
-    const T* lj = l + j * n;
-    T d = a[j * n + j];
-    for (int64_t c = 0; c < j; ++c) d -= lj[c] * lj[c];
-    if (!(d > T(0))) return static_cast<int32_t>(j + 1);
-    const T root = std::sqrt(d);
-    l[j * n + j] = root;
+int32_t cholesky_one(const T* a, T* l, int64_t n, T* u) {
+  for (int64_t i = 0; i < n; ++i)
+    for (int64_t j = i; j < n; ++j) u[i * n + j] = a[j * n + i];  // A's lower triangle, transposed
+  int32_t info = 0;
+  for (int64_t j = 0; j < n && info == 0; ++j) {
+    T* uj = u + j * n;
+    if (!(uj[j] > T(0))) {
+      info = static_cast<int32_t>(j + 1);
+      break;
+    }
+    const T root = std::sqrt(uj[j]), inv = T(1) / root;
+    uj[j] = root;
+    for (int64_t c = j + 1; c < n; ++c) uj[c] *= inv;
     for (int64_t i = j + 1; i < n; ++i) {
-      const T* li = l + i * n;
-      T s = a[i * n + j];
-      for (int64_t c = 0; c < j; ++c) s -= li[c] * lj[c];
-      l[i * n + j] = s / root;
+      T* ui = u + i * n;
+      const T f = uj[i];
+      for (int64_t c = i; c < n; ++c) ui[c] -= f * uj[c];
     }
   }
-  return 0;
+  for (int64_t i = 0; i < n; ++i)
+    for (int64_t j = 0; j < n; ++j) l[i * n + j] = j <= i ? u[j * n + i] : T(0);
+  return info;
 }
 
 // --------------------------------------------------------------------- QR
@@ -191,15 +197,20 @@ void jacobi_eigh(T* a, T* v, T* w, int64_t n, bool compute_v) {
     std::fill(v, v + n * n, T(0));
     for (int64_t i = 0; i < n; ++i) v[i * n + i] = 1;
   }
-  for (int sweep = 0; sweep < 100; ++sweep) {
-    T off = 0, total = 0;
-    for (int64_t i = 0; i < n; ++i)
-      for (int64_t j = 0; j < n; ++j) (i == j ? total : off) += a[i * n + j] * a[i * n + j];
-    if (!(off > std::numeric_limits<T>::epsilon() * std::numeric_limits<T>::epsilon() * (total + off) / 4)) break;
+  // A rotation is skipped when a_pq is negligible beside the diagonal (Demmel-Veselic's relative criterion)
+  // or beside the matrix's norm; the sweeps stop when one rotates nothing.
+  const T eps = std::numeric_limits<T>::epsilon();
+  T norm2 = 0;
+  for (int64_t i = 0; i < n * n; ++i) norm2 += a[i] * a[i];
+  const T floor = eps * eps * std::sqrt(norm2);
+  for (int sweep = 0; sweep < 60; ++sweep) {
+    int64_t rotations = 0;
     for (int64_t p = 0; p < n - 1; ++p) {
       for (int64_t q = p + 1; q < n; ++q) {
         const T apq = a[p * n + q];
-        if (apq == T(0)) continue;
+        if (!(std::abs(apq) > floor) || std::abs(apq) <= eps * std::sqrt(std::abs(a[p * n + p] * a[q * n + q])))
+          continue;
+        ++rotations;
         const T theta = (a[q * n + q] - a[p * n + p]) / (2 * apq);
         const T t = std::copysign(T(1), theta) / (std::abs(theta) + std::sqrt(theta * theta + 1));
         const T c = 1 / std::sqrt(t * t + 1), s = t * c;
@@ -215,6 +226,7 @@ void jacobi_eigh(T* a, T* v, T* w, int64_t n, bool compute_v) {
           rp[r] = c * x - s * y;
           rq[r] = s * x + c * y;
         }
+        a[p * n + q] = a[q * n + p] = 0;
         if (compute_v) {  // v's columns p, q (rows of v^T kept in v: v[p*n + r] is column p)
           T* vp = v + p * n;
           T* vq = v + q * n;
@@ -226,6 +238,7 @@ void jacobi_eigh(T* a, T* v, T* w, int64_t n, bool compute_v) {
         }
       }
     }
+    if (rotations == 0) break;
   }
   for (int64_t i = 0; i < n; ++i) w[i] = a[i * n + i];
 }
@@ -303,7 +316,10 @@ std::tuple<Tensor, Tensor> linalg_cholesky(const Tensor& A) {
   Tensor L = empty(A->sizes, A->dtype), info = empty(batch, DType::Int32);
   int32_t* ip = info->data<int32_t>();
   auto run = [&](const auto* ap, auto* lp) {
-    for_each_matrix(count, n * n * n, [&](int64_t b) { ip[b] = cholesky_one(ap + b * n * n, lp + b * n * n, n); });
+    for_each_matrix(count, n * n * n, [&](int64_t b) {
+      std::vector<std::remove_const_t<std::remove_pointer_t<decltype(ap)>>> u(n * n);
+      ip[b] = cholesky_one(ap + b * n * n, lp + b * n * n, n, u.data());
+    });
   };
   if (A->dtype == DType::Float32) run(a->data<float>(), L->data<float>());
   else run(a->data<double>(), L->data<double>());
