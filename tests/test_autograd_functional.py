@@ -247,3 +247,13 @@ def test_against_pytorch_when_available():
             np.testing.assert_allclose(ours[i][j].numpy(), H[i][j].numpy(), **TOL)
     _, hv = ref.autograd.functional.hvp(lambda a: (a ** 3).sum(), x, y)
     np.testing.assert_allclose(AF.hvp(cube_sum, T(X), T(Y))[1].numpy(), hv.numpy(), **TOL)
+
+
+def test_vmap_nested_in_dims():
+    x, y = RNG.standard_normal((2, 3)), RNG.standard_normal((3, 2))
+    out = vmap(lambda d: d["a"] * 2 + d["b"], in_dims=({"a": 1, "b": 0},))({"a": T(y), "b": T(x)})
+    close(out, 2 * y.T + x)
+    out = vmap(lambda p, s: p[0] * s + p[1], in_dims=((0, 1), None))((T(x), T(y)), T(3.0))
+    close(out, 3 * x + y.T)
+    with pytest.raises(ValueError, match="in_dims is not compatible with the structure of `inputs`"):
+        vmap(lambda d: d["a"], in_dims=({"z": 0},))({"a": T(x)})

@@ -16,11 +16,16 @@ def _broadcast_dims(dims, spec, what, label):
     """dims (an int/None for the whole tree, or a nest matching it) as one entry per leaf of spec."""
     if dims is None or isinstance(dims, int):
         return [dims] * _count(spec)
-    if not isinstance(dims, (tuple, list)):
+    if not isinstance(dims, (tuple, list, dict)):
         raise ValueError(f"{label}: expected `{what}` to be int or a (potentially nested) tuple matching the "
                          f"structure of {'inputs' if what == 'in_dims' else 'outputs'}, got: {type(dims)}.")
-    kind, _, specs = spec if spec is not None else (None, None, None)
-    if spec is None or kind is dict or len(specs) != len(dims):
+    kind, keys, specs = spec if spec is not None else (None, None, None)
+    if isinstance(dims, dict):  # a dict of dims for a dict input, matched by key
+        matches = kind is dict and set(dims) == set(keys)
+        dims = [dims.get(k) for k in keys or ()]
+    else:
+        matches = kind in (tuple, list) and len(specs) == len(dims)
+    if not matches:
         raise ValueError(f"{label}: {what} is not compatible with the structure of "
                          f"`{'inputs' if what == 'in_dims' else 'outputs'}`.")
     return [d for sub_dims, sub in zip(dims, specs) for d in _broadcast_dims(sub_dims, sub, what, label)]
