@@ -4,7 +4,7 @@ tuples as torch), strict mode and bad-input errors as torch's. Compared with PyT
 import numpy as np
 import pytest
 import tinygrad_ext as torch
-import tinygrad_ext.func  # noqa: F401 (loads torch.autograd.functional)
+import tinygrad_ext.func  # (loads torch.autograd.functional)
 from tinygrad_ext.autograd import functional as AF
 from tinygrad_ext.func import grad, grad_and_value, hessian, jacfwd, jacrev, vjp, vmap
 

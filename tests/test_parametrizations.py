@@ -57,7 +57,7 @@ def test_spectral_norm_parametrization():
     np.testing.assert_allclose(w.detach().numpy(), w0 / np.linalg.svd(w0, compute_uv=False)[0], rtol=1e-6)
     m.eval()
     u0 = m.parametrizations.weight[0]._u.numpy().copy()
-    m.weight
+    _ = m.weight
     np.testing.assert_array_equal(m.parametrizations.weight[0]._u.numpy(), u0)  # no power iteration in eval
     m(torch.tensor(np.ones((2, 5)))).sum().backward()
     assert m.parametrizations.weight.original.grad.shape == (4, 5)

@@ -1,7 +1,7 @@
 """torch.func: composable function transforms, grad, grad_and_value, vjp, jacrev, jacfwd, hessian and vmap, over
 the autograd engine (see _eager_transforms.py) and a per-element loop (_vmap.py). Importing it also loads
 torch.autograd.functional (which needs the Tensor class, so it cannot load with autograd itself)."""
-from ..autograd import functional as _autograd_functional  # noqa: F401 (torch.autograd.functional)
+from ..autograd import functional as _autograd_functional  # (torch.autograd.functional)
 from ._eager_transforms import grad, grad_and_value, hessian, jacfwd, jacrev, vjp
 from ._vmap import vmap
 
