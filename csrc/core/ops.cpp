@@ -977,6 +977,15 @@ void gemm_into(const Tensor& out, const char* a, const Shape& as, const char* b,
   });
 }
 
+// float16 / bfloat16 on a GPU: the 16-bit tensor-core GEMM into out (float32 accumulation, one rounding);
+// false where the float32 GEMM on widened operands runs instead (see cuda::gemm_reduced).
+bool gemm_reduced_into(const Tensor& out, const char* a, const Shape& as, const char* b, const Shape& bs, int64_t M,
+                       int64_t N, int64_t K, bool accumulate) {
+  return out->device().is_cuda() && is_reduced_float(out->dtype) &&
+         cuda::gemm_reduced(out->dtype, M, N, K, a, as[0], as[1], b, bs[0], bs[1], out->data_ptr(), out->strides[0],
+                            out->strides[1], accumulate);
+}
+
 void check_mm_shapes(const Tensor& a, const Tensor& b) {
   TG_CHECK(a->dim() == 2, "self must be a matrix (mm: got a ", a->dim(), "-D tensor of shape ", a->sizes, ")");
   TG_CHECK(b->dim() == 2, "mat2 must be a matrix (mm: got a ", b->dim(), "-D tensor of shape ", b->sizes, ")");
@@ -988,8 +997,13 @@ void check_mm_shapes(const Tensor& a, const Tensor& b) {
 Tensor mm(const Tensor& a, const Tensor& b) {
   check_mm_shapes(a, b);
   check_matmul_dtypes(a, b, "mm");
-  if (is_narrow(a->dtype)) return to_dtype(mm(widen(a), widen(b)), a->dtype);  // float32 (int32) GEMM, converted
   Tensor out = empty({a->sizes[0], b->sizes[1]}, a->dtype, a->device());
+  if (is_narrow(a->dtype)) {
+    if (gemm_reduced_into(out, a->data_ptr(), a->strides, b->data_ptr(), b->strides, a->sizes[0], b->sizes[1],
+                          a->sizes[1], false))
+      return out;
+    return to_dtype(mm(widen(a), widen(b)), a->dtype);  // float32 (int32) GEMM, converted
+  }
   gemm_into(out, a->data_ptr(), a->strides, b->data_ptr(), b->strides, a->sizes[0], b->sizes[1], a->sizes[1],
             a->dtype, a->device(), false);
   return out;
@@ -1001,9 +1015,16 @@ Tensor addmm(const Tensor& bias, const Tensor& a, const Tensor& b) {
   check_mm_shapes(a, b);
   check_matmul_dtypes(a, b, "addmm");
   check_same_device(bias, a, "addmm");
-  if (is_narrow(a->dtype)) return to_dtype(addmm(widen(to_dtype(bias, a->dtype)), widen(a), widen(b)), a->dtype);
   Tensor out = empty({a->sizes[0], b->sizes[1]}, a->dtype, a->device());
+  if (is_narrow(a->dtype) && !(is_reduced_float(a->dtype) && a->device().is_cuda()))
+    return to_dtype(addmm(widen(to_dtype(bias, a->dtype)), widen(a), widen(b)), a->dtype);
   copy_(out, expand(to_dtype(bias, a->dtype), out->sizes));  // the bias broadcast, then accumulate a @ b onto it
+  if (is_narrow(a->dtype)) {
+    if (gemm_reduced_into(out, a->data_ptr(), a->strides, b->data_ptr(), b->strides, a->sizes[0], b->sizes[1],
+                          a->sizes[1], true))
+      return out;
+    return to_dtype(addmm(widen(out), widen(a), widen(b)), a->dtype);  // out holds the bias in a's dtype
+  }
   gemm_into(out, a->data_ptr(), a->strides, b->data_ptr(), b->strides, a->sizes[0], b->sizes[1], a->sizes[1],
             a->dtype, a->device(), true);
   return out;
@@ -1017,10 +1038,16 @@ Tensor bmm(const Tensor& a, const Tensor& b) {
   TG_CHECK(a->sizes[2] == b->sizes[1], "Expected size for first two dimensions of batch2 tensor to be: [",
            a->sizes[0], ", ", a->sizes[2], "] but got: [", b->sizes[0], ", ", b->sizes[1], "].");
   check_matmul_dtypes(a, b, "bmm");
-  if (is_narrow(a->dtype)) return to_dtype(bmm(widen(a), widen(b)), a->dtype);
   int64_t B = a->sizes[0], M = a->sizes[1], K = a->sizes[2], N = b->sizes[2];
   Tensor out = empty({B, M, N}, a->dtype, a->device());
   int64_t isz = itemsize(a->dtype);
+  if (is_narrow(a->dtype)) {  // every batch takes the 16-bit GEMM when the first does (same M, N, device)
+    for (int64_t i = 0; i < B; ++i)
+      if (!gemm_reduced_into(select(out, 0, i), a->data_ptr() + i * a->strides[0] * isz, {a->strides[1], a->strides[2]},
+                             b->data_ptr() + i * b->strides[0] * isz, {b->strides[1], b->strides[2]}, M, N, K, false))
+        return to_dtype(bmm(widen(a), widen(b)), a->dtype);
+    return out;
+  }
   for (int64_t i = 0; i < B; ++i) {
     Tensor oi = select(out, 0, i);
     gemm_into(oi, a->data_ptr() + i * a->strides[0] * isz, {a->strides[1], a->strides[2]},

@@ -27,27 +27,34 @@
 //   warp reads 32 consecutive elements per k; K is split into chunks over
 //   blockIdx.y (enough threads to fill the GPU) whose partial sums the finish
 //   kernel adds in chunk order (deterministic).
-// gemm_tf32_kernel: float32 on tensor cores when torch.backends.cuda.matmul.
-//   allow_tf32 is on (sm_80+; other GPUs and small outputs take the FP32
-//   kernels above). Inputs are rounded to TF32 (cvt.rna: 10-bit mantissa,
-//   float32 range) and multiplied by mma.sync m16n8k8 with float32
-//   accumulation, as cuBLAS does for torch.
+// gemm_tc_kernel: tensor cores (sm_80+; other GPUs and small outputs take the
+//   FP32 kernels above), one template over the input type:
+//   - float32 when torch.backends.cuda.matmul.allow_tf32 is on: inputs rounded
+//     to TF32 (cvt.rna: 10-bit mantissa, float32 range), mma.sync m16n8k8;
+//   - float16 / bfloat16 (gemm_reduced): mma.sync m16n8k16 on the 16-bit
+//     inputs, 16-bit C; addmm's C + A @ B is formed in float32 and rounded
+//     once to the output type, as cuBLAS does for torch.
+//   Both accumulate in float32. Tile shapes, thread mappings and fragment
+//   layouts: mma_layout.h (checked on the CPU by mma_layout_test.cpp).
 //   256 threads = 8 warps (2 x 4) per 128 x 128 tile of C; each warp owns
 //   64 x 32 = 4 x 4 mma tiles (64 accumulators per thread). K advances in
-//   16-wide slabs through a two-stage cp.async pipeline: slab k+1 is copied
+//   64-byte slabs (16 floats, 32 halves) through a two-stage cp.async pipeline: slab k+1 is copied
 //   global -> shared while slab k is multiplied (40 KB of shared memory;
 //   128 registers, so two blocks share an SM).
 //   Each operand is seen as an MN x K matrix (A: m x k, B: n x k) and its
-//   shared tile keeps the global layout: [mn][k] rows of 16 (+4 pad) when k
-//   has unit stride, else [k][mn] rows of 128 (+8 pad). So copies walk global
+//   shared tile keeps the global layout: [mn][k] rows of BK (+16 bytes pad)
+//   when k has unit stride, else [k][mn] rows of 128 (+8 elements pad). So copies walk global
 //   memory contiguously, and with those pads the fragment reads of all four
 //   layout pairs are bank-conflict free. Copies are 16 bytes when the walked
-//   direction has unit stride, the other stride is a multiple of 4 and the
-//   base is 16-byte aligned, else 4 bytes (any strides); cp.async zero-fills
-//   whatever lies past M, N or K, so every size works without packing.
+//   direction has unit stride, the other stride is a multiple of 16 bytes and
+//   the base is 16-byte aligned, else one element (any strides: cp.async of 4
+//   bytes for float, a direct load and store for 16-bit types, which cp.async
+//   cannot copy alone); whatever lies past M, N or K is zero-filled, so every
+//   size works without packing.
 #include "allocator.h"
 #include "helpers.cuh"
 #include "kernels.h"
+#include "mma_layout.h"
 
 namespace tg::cuda {
 namespace {
@@ -287,34 +294,31 @@ bool launch_gemv(const GemmArgs& g, const T* A, const T* B, T* C, int device) {
   return true;
 }
 
-// ------------------------------------------------------------ TF32 tensor cores
-namespace tf32 {
-constexpr int BM = 128, BN = 128, BK = 16;  // block tile; 8 warps as 2 (m) x 4 (n)
-constexpr int WM = 64, WN = 32;             // warp tile: 4 x 4 mma tiles of 16 x 8
-constexpr int kStage = BM * (BK + 4);       // floats per operand per stage (the larger of the two layouts)
-static_assert(kStage >= BK * (BM + 8) && BM == BN, "A and B share the tile code");
+// ------------------------------------------------------- tensor cores (TF32, float16, bfloat16)
+// One kernel for the three input types E (float rounded to TF32, Half, BFloat16); the tile shapes, thread
+// mappings and fragment layouts are in mma_layout.h (shared with the host-side test mma_layout_test.cpp).
+namespace tc {
+using namespace mma_layout;
 
 // Operand X of the product as an MN x K matrix: element (mn, k) at x[mn * s_mn + k * s_k].
+template <class E>
 struct Operand {
-  const float* x;
+  const E* x;
   int64_t s_mn, s_k, MN;
-  bool vec;  // 16-byte copies allowed (see launcher)
+  bool vec;  // 16-byte copies allowed (see launch_gemm_tc)
 };
 
-// Shared-memory index of tile element (mn, k): the [mn][k] or [k][mn] layout.
-template <bool KC>
-__device__ __forceinline__ int smem_index(int mn, int k) {
-  return KC ? mn * (BK + 4) + k : k * (BM + 8) + mn;
-}
+template <class E> constexpr int kBytes = int(sizeof(E));
+template <class E> using ShapeOf = Shape<kBytes<E>>;
 
 #if __CUDA_ARCH__ >= 800
 // NOTE: src_bytes < the copy size zero-fills the rest of the destination;
 // 0 reads nothing (src must still be a valid address).
-__device__ __forceinline__ void cp_async4(float* dst, const float* src, int src_bytes) {
+__device__ __forceinline__ void cp_async4(void* dst, const void* src, int src_bytes) {
   const unsigned d = static_cast<unsigned>(__cvta_generic_to_shared(dst));
   asm volatile("cp.async.ca.shared.global [%0], [%1], 4, %2;\n" ::"r"(d), "l"(src), "r"(src_bytes));
 }
-__device__ __forceinline__ void cp_async16(float* dst, const float* src, int src_bytes) {
+__device__ __forceinline__ void cp_async16(void* dst, const void* src, int src_bytes) {
   const unsigned d = static_cast<unsigned>(__cvta_generic_to_shared(dst));
   asm volatile("cp.async.cg.shared.global [%0], [%1], 16, %2;\n" ::"r"(d), "l"(src), "r"(src_bytes));
 }
@@ -327,103 +331,130 @@ __device__ __forceinline__ uint32_t to_tf32(float v) {
   return r;
 }
 
-// d += a * b for one 16 x 8 x 8 tile. Fragments (g = lane / 4, t = lane % 4):
-// a = A(g, t), A(g+8, t), A(g, t+4), A(g+8, t+4); b = B(t, g), B(t+4, g);
-// d = C(g, 2t), C(g, 2t+1), C(g+8, 2t), C(g+8, 2t+1).
-__device__ __forceinline__ void mma_16x8x8(float (&d)[4], const uint32_t (&a)[4], const uint32_t (&b)[2]) {
+// d += a * b for one 16 x 8 tile (fragments: mma_layout.h), float32 accumulation.
+template <class E> __device__ __forceinline__ void mma(float (&d)[4], const uint32_t (&a)[4], const uint32_t (&b)[2]);
+template <> __device__ __forceinline__ void mma<float>(float (&d)[4], const uint32_t (&a)[4], const uint32_t (&b)[2]) {
   asm volatile(
       "mma.sync.aligned.m16n8k8.row.col.f32.tf32.tf32.f32 {%0, %1, %2, %3}, {%4, %5, %6, %7}, {%8, %9}, "
       "{%0, %1, %2, %3};\n"
       : "+f"(d[0]), "+f"(d[1]), "+f"(d[2]), "+f"(d[3])
       : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "r"(b[0]), "r"(b[1]));
 }
+template <> __device__ __forceinline__ void mma<Half>(float (&d)[4], const uint32_t (&a)[4], const uint32_t (&b)[2]) {
+  asm volatile(
+      "mma.sync.aligned.m16n8k16.row.col.f32.f16.f16.f32 {%0, %1, %2, %3}, {%4, %5, %6, %7}, {%8, %9}, "
+      "{%0, %1, %2, %3};\n"
+      : "+f"(d[0]), "+f"(d[1]), "+f"(d[2]), "+f"(d[3])
+      : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "r"(b[0]), "r"(b[1]));
+}
+template <> __device__ __forceinline__ void mma<BFloat16>(float (&d)[4], const uint32_t (&a)[4], const uint32_t (&b)[2]) {
+  asm volatile(
+      "mma.sync.aligned.m16n8k16.row.col.f32.bf16.bf16.f32 {%0, %1, %2, %3}, {%4, %5, %6, %7}, {%8, %9}, "
+      "{%0, %1, %2, %3};\n"
+      : "+f"(d[0]), "+f"(d[1]), "+f"(d[2]), "+f"(d[3])
+      : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "r"(b[0]), "r"(b[1]));
+}
 
-// Issues the copies of the BM x BK slab (mn0, k0) of X into s. Threads walk
-// the operand's unit-stride direction ("inner": k when KC, else mn); a thread
-// keeps one inner index and steps over outer rows, so it needs one pointer.
-template <bool KC>
-__device__ __forceinline__ void load_slab(float* s, const Operand& op, int64_t mn0, int64_t k0, int64_t K) {
-  constexpr int IN = KC ? BK : BM, LD = KC ? BK + 4 : BM + 8;  // inner extent; shared row length
+// One fragment register from shared tile s: element (mn, k) as TF32, or the
+// 16-bit pair (mn, k) (low half), (mn, k + 1) (high half).
+template <class E, bool KC>
+__device__ __forceinline__ uint32_t fragment_register(const E* s, int mn, int k) {
+  if constexpr (std::is_same_v<E, float>) {
+    return to_tf32(s[smem_index<4, KC>(mn, k)]);
+  } else if constexpr (KC) {  // the pair is adjacent (k even, rows of even length): one 32-bit read
+    return *reinterpret_cast<const uint32_t*>(s + smem_index<2, true>(mn, k));
+  } else {
+    return uint32_t(s[smem_index<2, false>(mn, k)].bits) | (uint32_t(s[smem_index<2, false>(mn, k + 1)].bits) << 16);
+  }
+}
+
+// Issues the copies of the BM x BK slab (mn0, k0) of X into s (thread mapping: copy_coord). 16-byte copies
+// go through cp.async; single-element ones too for float (4 bytes), while 16-bit elements (cp.async has no
+// 2-byte copy) are loaded and stored directly, into the stage no thread reads during this step.
+template <class E, bool KC>
+__device__ __forceinline__ void load_slab(E* s, const Operand<E>& op, int64_t mn0, int64_t k0, int64_t K) {
+  using S = ShapeOf<E>;
+  constexpr int LD = KC ? S::LD_K : S::LD_MN;
   const int64_t s_in = KC ? op.s_k : op.s_mn, s_out = KC ? op.s_mn : op.s_k;
   const int64_t in_left = KC ? K - k0 : op.MN - mn0, out_left = KC ? op.MN - mn0 : K - k0;
-  const float* x = op.x + mn0 * op.s_mn + k0 * op.s_k;  // element (mn0, k0): always in range
-  if (op.vec) {  // s_in == 1: 4 inner elements per copy, fewer at the edge
-    constexpr int kRows = kGemmThreads / (IN / 4);  // outer rows per pass
-    const int inner = (threadIdx.x % (IN / 4)) * 4, outer0 = threadIdx.x / (IN / 4);
-    const int64_t left = in_left - inner;
-    const int n = left <= 0 ? 0 : (left < 4 ? int(left) : 4);
+  const E* x = op.x + mn0 * op.s_mn + k0 * op.s_k;  // element (mn0, k0): always in range
+  if (op.vec) {  // s_in == 1: VEC inner elements per copy, fewer at the edge
 #pragma unroll
-    for (int l = 0; l < BM * BK / 4 / kGemmThreads; ++l) {
-      const int outer = outer0 + l * kRows;
-      const bool ok = n > 0 && outer < out_left;
-      cp_async16(s + outer * LD + inner, ok ? x + outer * s_out + inner : x, ok ? 4 * n : 0);
+    for (int l = 0; l < copy_passes<kBytes<E>>(true); ++l) {
+      const Coord c = copy_coord<kBytes<E>, KC>(threadIdx.x, l, true);
+      const int64_t left = in_left - c.col;
+      const int n = left <= 0 ? 0 : (left < S::VEC ? int(left) : S::VEC);
+      const bool ok = n > 0 && c.row < out_left;
+      cp_async16(s + c.row * LD + c.col, ok ? x + c.row * s_out + c.col : x, ok ? kBytes<E> * n : 0);
     }
   } else {
-    constexpr int kRows = kGemmThreads / IN;
-    const int inner = threadIdx.x % IN, outer0 = threadIdx.x / IN;
-    const bool in_ok = inner < in_left;
-    const float* p = x + inner * s_in;
 #pragma unroll
-    for (int l = 0; l < BM * BK / kGemmThreads; ++l) {
-      const int outer = outer0 + l * kRows;
-      const bool ok = in_ok && outer < out_left;
-      cp_async4(s + outer * LD + inner, ok ? p + outer * s_out : x, ok ? 4 : 0);
+    for (int l = 0; l < copy_passes<kBytes<E>>(false); ++l) {
+      const Coord c = copy_coord<kBytes<E>, KC>(threadIdx.x, l, false);
+      const bool ok = c.col < in_left && c.row < out_left;
+      const E* p = x + c.col * s_in + c.row * s_out;
+      if constexpr (std::is_same_v<E, float>) cp_async4(s + c.row * LD + c.col, ok ? p : x, ok ? 4 : 0);
+      else s[c.row * LD + c.col] = ok ? *p : E(0.0f);
     }
   }
 }
 #endif  // __CUDA_ARCH__ >= 800
 
-// A_KC / B_KC: the operand's k direction has unit stride (shared layout [mn][k]).
-template <bool A_KC, bool B_KC>
-__global__ void __launch_bounds__(kGemmThreads, 2)
-    gemm_tf32_kernel(const __grid_constant__ GemmArgs g, const __grid_constant__ Operand a_op,
-                     const __grid_constant__ Operand b_op, float* C) {
+// C = A @ B (+ C): E inputs, float32 accumulation, one rounding to the output type OutT (float for TF32,
+// E otherwise). A_KC / B_KC: the operand's k direction has unit stride (shared layout [mn][k]).
+// 256 threads, 128 x 128 tile of C; K advances in BK-deep slabs through a two-stage pipeline: slab k+1 is
+// copied global -> shared while slab k is multiplied (40 KB of shared memory; two blocks per SM).
+template <class E, bool A_KC, bool B_KC>
+__global__ void __launch_bounds__(kTcThreads, 2)
+    gemm_tc_kernel(const __grid_constant__ GemmArgs g, const __grid_constant__ Operand<E> a_op,
+                   const __grid_constant__ Operand<E> b_op, E* C) {
 #if __CUDA_ARCH__ >= 800
-  __shared__ __align__(16) float As[2][kStage];
-  __shared__ __align__(16) float Bs[2][kStage];
+  using S = ShapeOf<E>;
+  constexpr int KB = kBytes<E>;
+  __shared__ __align__(16) E As[2][S::STAGE];
+  __shared__ __align__(16) E Bs[2][S::STAGE];
   const int warp = threadIdx.x / 32, lane = threadIdx.x % 32;
-  const int gq = lane / 4, tq = lane % 4;  // mma fragment coordinates
-  const int wm = (warp / (BN / WN)) * WM, wn = (warp % (BN / WN)) * WN;
+  const Coord w = warp_origin(warp);
   int64_t m0, n0;
   tile_origin(g, BM, BN, m0, n0);
-  const int64_t ktiles = (g.K + BK - 1) / BK;
+  const int64_t ktiles = (g.K + S::BK - 1) / S::BK;
 
   float acc[WM / 16][WN / 8][4] = {};
   if (ktiles > 0) {
-    load_slab<A_KC>(As[0], a_op, m0, 0, g.K);
-    load_slab<B_KC>(Bs[0], b_op, n0, 0, g.K);
+    load_slab<E, A_KC>(As[0], a_op, m0, 0, g.K);
+    load_slab<E, B_KC>(Bs[0], b_op, n0, 0, g.K);
   }
   cp_async_commit();
   for (int64_t kt = 0; kt < ktiles; ++kt) {
     const int buf = int(kt & 1);
     if (kt + 1 < ktiles) {  // into the other buffer, freed by the barrier that ended the last step
-      load_slab<A_KC>(As[buf ^ 1], a_op, m0, (kt + 1) * BK, g.K);
-      load_slab<B_KC>(Bs[buf ^ 1], b_op, n0, (kt + 1) * BK, g.K);
+      load_slab<E, A_KC>(As[buf ^ 1], a_op, m0, (kt + 1) * S::BK, g.K);
+      load_slab<E, B_KC>(Bs[buf ^ 1], b_op, n0, (kt + 1) * S::BK, g.K);
     }
     cp_async_commit();  // possibly empty: keeps "all but the newest group" meaning "slab kt"
     cp_async_wait_all_but_newest();
-    __syncthreads();  // every thread's copies of slab kt have landed
+    __syncthreads();  // every thread's copies (and direct stores) of slab kt have landed
 #pragma unroll
-    for (int k8 = 0; k8 < BK; k8 += 8) {
+    for (int kk = 0; kk < S::BK; kk += S::MMA_K) {
       uint32_t af[WM / 16][4], bf[WN / 8][2];
-#pragma unroll
-      for (int i = 0; i < WM / 16; ++i) {
-        const int m = wm + i * 16 + gq, k = k8 + tq;
-        af[i][0] = to_tf32(As[buf][smem_index<A_KC>(m, k)]);
-        af[i][1] = to_tf32(As[buf][smem_index<A_KC>(m + 8, k)]);
-        af[i][2] = to_tf32(As[buf][smem_index<A_KC>(m, k + 4)]);
-        af[i][3] = to_tf32(As[buf][smem_index<A_KC>(m + 8, k + 4)]);
-      }
-#pragma unroll
-      for (int j = 0; j < WN / 8; ++j) {
-        const int n = wn + j * 8 + gq, k = k8 + tq;
-        bf[j][0] = to_tf32(Bs[buf][smem_index<B_KC>(n, k)]);
-        bf[j][1] = to_tf32(Bs[buf][smem_index<B_KC>(n, k + 4)]);
-      }
 #pragma unroll
       for (int i = 0; i < WM / 16; ++i)
 #pragma unroll
-        for (int j = 0; j < WN / 8; ++j) mma_16x8x8(acc[i][j], af[i], bf[j]);
+        for (int r = 0; r < 4; ++r) {
+          const Coord c = frag_a<KB>(lane, r);
+          af[i][r] = fragment_register<E, A_KC>(As[buf], w.row + i * 16 + c.row, kk + c.col);
+        }
+#pragma unroll
+      for (int j = 0; j < WN / 8; ++j)
+#pragma unroll
+        for (int r = 0; r < 2; ++r) {
+          const Coord c = frag_b<KB>(lane, r);  // (k, n)
+          bf[j][r] = fragment_register<E, B_KC>(Bs[buf], w.col + j * 8 + c.col, kk + c.row);
+        }
+#pragma unroll
+      for (int i = 0; i < WM / 16; ++i)
+#pragma unroll
+        for (int j = 0; j < WN / 8; ++j) mma<E>(acc[i][j], af[i], bf[j]);
     }
     __syncthreads();  // slab kt fully read: its buffer may be refilled next step
   }
@@ -434,33 +465,38 @@ __global__ void __launch_bounds__(kGemmThreads, 2)
     for (int j = 0; j < WN / 8; ++j)
 #pragma unroll
       for (int r = 0; r < 4; ++r) {
-        const int64_t m = m0 + wm + i * 16 + gq + (r / 2) * 8, n = n0 + wn + j * 8 + 2 * tq + r % 2;
+        const Coord c = acc_c(lane, r);
+        const int64_t m = m0 + w.row + i * 16 + c.row, n = n0 + w.col + j * 8 + c.col;
         if (m >= g.M || n >= g.N) continue;
-        float* c = C + m * g.rsc + n * g.csc;
-        *c = g.accumulate ? acc[i][j][r] + *c : acc[i][j][r];
+        E* out = C + m * g.rsc + n * g.csc;
+        // addmm: beta * C + alpha * (A @ B) in float32, then one rounding (as cuBLAS for torch)
+        *out = E(g.accumulate ? acc[i][j][r] + float(*out) : acc[i][j][r]);
       }
-#endif  // older GPUs never launch this kernel (see gemm_tf32)
+#endif  // older GPUs never launch this kernel (see launch_gemm_tc)
 }
-}  // namespace tf32
+}  // namespace tc
 
-// Launches the TF32 kernel for the operand layouts; false when this GPU has no TF32 tensor cores.
-bool launch_gemm_tf32(const GemmArgs& g, const float* A, const float* B, float* C, int device, unsigned grid) {
+// Launches the tensor-core kernel for the operand layouts; false when this GPU has none (before sm_80).
+template <class E>
+bool launch_gemm_tc(const GemmArgs& g, const E* A, const E* B, E* C, int device, unsigned grid) {
   if (device_properties(device).major < 8) return false;
   // 16-byte copies: unit stride along the walked direction, the other stride
-  // a multiple of 4 floats, base 16-byte aligned (then every chunk is).
-  auto make = [](const float* x, int64_t s_mn, int64_t s_k, int64_t MN) {
+  // a multiple of 16 bytes, base 16-byte aligned (then every chunk is).
+  auto make = [](const E* x, int64_t s_mn, int64_t s_k, int64_t MN) {
     const bool kc = s_k == 1;
     const int64_t s_out = kc ? s_mn : s_k;
-    const bool vec = (kc || s_mn == 1) && s_out % 4 == 0 && reinterpret_cast<uintptr_t>(x) % 16 == 0;
-    return tf32::Operand{x, s_mn, s_k, MN, vec};
+    const bool vec = (kc || s_mn == 1) && s_out % tc::ShapeOf<E>::VEC == 0 &&
+                     reinterpret_cast<uintptr_t>(x) % 16 == 0;
+    return tc::Operand<E>{x, s_mn, s_k, MN, vec};
   };
-  const tf32::Operand a = make(A, g.rsa, g.csa, g.M), b = make(B, g.csb, g.rsb, g.N);
+  const tc::Operand<E> a = make(A, g.rsa, g.csa, g.M), b = make(B, g.csb, g.rsb, g.N);
   const bool a_kc = g.csa == 1, b_kc = g.rsb == 1;
-  if (a_kc && b_kc) tf32::gemm_tf32_kernel<true, true><<<grid, kGemmThreads, 0, current_stream()>>>(g, a, b, C);
-  else if (a_kc) tf32::gemm_tf32_kernel<true, false><<<grid, kGemmThreads, 0, current_stream()>>>(g, a, b, C);
-  else if (b_kc) tf32::gemm_tf32_kernel<false, true><<<grid, kGemmThreads, 0, current_stream()>>>(g, a, b, C);
-  else tf32::gemm_tf32_kernel<false, false><<<grid, kGemmThreads, 0, current_stream()>>>(g, a, b, C);
-  TG_CUDA_CHECK_LAUNCH("gemm_tf32_kernel");
+  constexpr int T = mma_layout::kTcThreads;
+  if (a_kc && b_kc) tc::gemm_tc_kernel<E, true, true><<<grid, T, 0, current_stream()>>>(g, a, b, C);
+  else if (a_kc) tc::gemm_tc_kernel<E, true, false><<<grid, T, 0, current_stream()>>>(g, a, b, C);
+  else if (b_kc) tc::gemm_tc_kernel<E, false, true><<<grid, T, 0, current_stream()>>>(g, a, b, C);
+  else tc::gemm_tc_kernel<E, false, false><<<grid, T, 0, current_stream()>>>(g, a, b, C);
+  TG_CUDA_CHECK_LAUNCH("gemm_tc_kernel");
   return true;
 }
 
@@ -485,13 +521,13 @@ void gemm_impl(int64_t M, int64_t N, int64_t K, const T* A, int64_t rsa, int64_t
     return;
   }
   using Cfg = TileConfig<T>;
-  static_assert(tf32::BM == TileConfig<float>::BM && tf32::BN == TileConfig<float>::BN, "same tile grid");
+  static_assert(tc::BM == TileConfig<float>::BM && tc::BN == TileConfig<float>::BN, "same tile grid");
   const int64_t tiles = ((N + Cfg::BN - 1) / Cfg::BN) * ((M + Cfg::BM - 1) / Cfg::BM);
   // gridDim.x limit; C would be hundreds of terabytes before this trips.
   TG_CHECK(tiles <= int64_t(0x7fffffff), "gemm: ", M, " x ", N, " output is too large");
   const unsigned grid = unsigned(tiles);
   if constexpr (std::is_same_v<T, float>) {
-    if (allow_tf32 && launch_gemm_tf32(g, A, B, C, device, grid)) return;
+    if (allow_tf32 && launch_gemm_tc<float>(g, A, B, C, device, grid)) return;
   }
   gemm_tile_kernel<T><<<grid, kGemmThreads, 0, current_stream()>>>(g, A, B, C);
   TG_CUDA_CHECK_LAUNCH("gemm_tile_kernel");
@@ -508,6 +544,26 @@ void gemm(int64_t M, int64_t N, int64_t K, const T* A, int64_t rsa, int64_t csa,
 void gemm_tf32(int64_t M, int64_t N, int64_t K, const float* A, int64_t rsa, int64_t csa, const float* B,
                int64_t rsb, int64_t csb, float* C, int64_t rsc, int64_t csc, bool accumulate) {
   gemm_impl<float>(M, N, K, A, rsa, csa, B, rsb, csb, C, rsc, csc, accumulate, true);
+}
+
+bool gemm_reduced(DType dtype, int64_t M, int64_t N, int64_t K, const void* A, int64_t rsa, int64_t csa,
+                  const void* B, int64_t rsb, int64_t csb, void* C, int64_t rsc, int64_t csc, bool accumulate) {
+  TG_CHECK(M >= 0 && N >= 0 && K >= 0, "gemm: negative size (", M, ", ", N, ", ", K, ")");
+  TG_CHECK(dtype == DType::Float16 || dtype == DType::BFloat16, "gemm_reduced: float16 or bfloat16 only");
+  // Few or thin outputs: the float32 kernels' K-parallel paths (on widened operands) suit them better.
+  if (M * N <= 8192 || M == 1 || N == 1) return false;
+  const int device = use_device_of(C);
+  if (device_properties(device).major < 8) return false;
+  if (K == 0 && accumulate) return true;  // C + 0 == C
+  TG_CHECK(C != nullptr && (K == 0 || (A != nullptr && B != nullptr)), "gemm: null operand");
+  const GemmArgs g{M, N, K, rsa, csa, rsb, csb, rsc, csc, accumulate};
+  const int64_t tiles = ((N + tc::BN - 1) / tc::BN) * ((M + tc::BM - 1) / tc::BM);
+  TG_CHECK(tiles <= int64_t(0x7fffffff), "gemm: ", M, " x ", N, " output is too large");
+  if (dtype == DType::Float16)
+    return launch_gemm_tc<Half>(g, static_cast<const Half*>(A), static_cast<const Half*>(B), static_cast<Half*>(C),
+                                device, unsigned(tiles));
+  return launch_gemm_tc<BFloat16>(g, static_cast<const BFloat16*>(A), static_cast<const BFloat16*>(B),
+                                  static_cast<BFloat16*>(C), device, unsigned(tiles));
 }
 
 template void gemm<float>(int64_t, int64_t, int64_t, const float*, int64_t, int64_t, const float*, int64_t, int64_t,

@@ -18,6 +18,11 @@ void gemm(int64_t M, int64_t N, int64_t K, const T* A, int64_t rsa, int64_t csa,
 // torch.backends.cuda.matmul.allow_tf32.
 void gemm_tf32(int64_t M, int64_t N, int64_t K, const float* A, int64_t rsa, int64_t csa, const float* B,
                int64_t rsb, int64_t csb, float* C, int64_t rsc, int64_t csc, bool accumulate);
+// float16 / bfloat16 GEMM on tensor cores (sm_80+): 16-bit A, B and C (dtype), float32 accumulation and one
+// rounding of C (+ C when accumulating) to dtype. Returns false, doing nothing, where the float32 GEMM on
+// widened operands should run instead: a GPU without them, or an output too small or thin for 128 x 128 tiles.
+bool gemm_reduced(DType dtype, int64_t M, int64_t N, int64_t K, const void* A, int64_t rsa, int64_t csa,
+                  const void* B, int64_t rsb, int64_t csb, void* C, int64_t rsc, int64_t csc, bool accumulate);
 // dst and src contiguous, same dtype and numel, at least one on a GPU; queued on the current stream. A copy
 // with the host waits for it unless non_blocking (then only a copy to pinned host memory returns early).
 void copy_between_devices(const Tensor& dst, const Tensor& src, bool non_blocking = false);

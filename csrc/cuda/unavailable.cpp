@@ -56,7 +56,7 @@ template <class T> void softmax_backward(int64_t, int64_t, int64_t, bool, const 
 template <class T>
 void class_loss_forward(const ClassLossArgs&, const T*, const int64_t*, const T*, T*, T*, T*) { fail(); }
 template <class T>
-void class_loss_backward(const ClassLossArgs&, const T*, const T*, const int64_t*, const T*, const T*, T, T*) {
+void class_loss_backward(const ClassLossArgs&, const T*, const T*, const int64_t*, const T*, const T*, const T*, T*) {
   fail();
 }
 #define TG_INSTANTIATE_NN(T)                                                                                   \
@@ -71,7 +71,7 @@ void class_loss_backward(const ClassLossArgs&, const T*, const T*, const int64_t
   template void softmax_backward<T>(int64_t, int64_t, int64_t, bool, const T*, const T*, T*);                 \
   template void class_loss_forward<T>(const ClassLossArgs&, const T*, const int64_t*, const T*, T*, T*, T*);  \
   template void class_loss_backward<T>(const ClassLossArgs&, const T*, const T*, const int64_t*, const T*,    \
-                                       const T*, T, T*);
+                                       const T*, const T*, T*);
 TG_INSTANTIATE_NN(float)
 TG_INSTANTIATE_NN(double)
 #undef TG_INSTANTIATE_NN
@@ -81,6 +81,8 @@ namespace tg::cuda {
 void cumsum(const Tensor&, const Tensor&, int64_t, int64_t, int64_t) { fail(); }
 void gemm_tf32(int64_t, int64_t, int64_t, const float*, int64_t, int64_t, const float*, int64_t, int64_t, float*,
                int64_t, int64_t, bool) { fail(); }
+bool gemm_reduced(DType, int64_t, int64_t, int64_t, const void*, int64_t, int64_t, const void*, int64_t, int64_t,
+                  void*, int64_t, int64_t, bool) { fail(); }
 const DeviceProperties& device_properties(int) { fail(); }
 }  // namespace tg::cuda
 
