@@ -381,6 +381,8 @@ def test_cross_entropy_spatial_float32_module_and_nll(device):
 
 
 def test_class_loss_bad_targets(device):
+    if device == "cuda":  # a device-side assertion there, as torch's (tests/test_cuda_sync_free.py, in a subprocess)
+        pytest.skip("CUDA checks class targets in the kernel, without a host sync")
     x = T(RNG.standard_normal((2, 5)), device=device)
     for reduction in ("mean", "none", "sum"):
         with pytest.raises(IndexError) as e:

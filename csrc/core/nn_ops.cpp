@@ -504,12 +504,12 @@ LossPlan plan_class_loss(const Tensor& input, const Tensor& target, const Tensor
   a.log_softmax = log_softmax;
   p.x = contiguous(input);
   p.t = contiguous(target);
-  // Every target is validated before anything is computed (and on every reduction). CUDA targets are
-  // read on the host: one transfer of N * S int64s, and the error names the first bad target, as on the
-  // CPU, before any kernel could index with it.
-  const Tensor th = p.t->device().is_cuda() ? to_device(p.t, Device{}) : p.t;
-  const int64_t* t = th->data<int64_t>();
-  for (int64_t r = 0, n = th->numel(); r < n; ++r)
+  // CPU targets are validated before anything is computed (and on every reduction); the error names the
+  // first bad target. CUDA targets are checked by the kernels (a device-side assertion, as torch's): reading
+  // them here would cost a host sync per loss (cuda/nn.cu, TG_TARGET_ASSERT).
+  if (p.t->device().is_cuda()) return p;
+  const int64_t* t = p.t->data<int64_t>();
+  for (int64_t r = 0, n = p.t->numel(); r < n; ++r)
     TG_CHECK_INDEX(t[r] == ignore_index || (t[r] >= 0 && t[r] < a.C), "Target ", t[r], " is out of bounds.");
   return p;
 }
@@ -553,11 +553,12 @@ Tensor class_loss_backward(const Tensor& grad_output, const Tensor& input, const
   TG_CHECK(!log_softmax || (lse && lse->numel() == a.N * a.S), op, ": the saved log-sum-exp does not match input");
   Tensor l = log_softmax ? contiguous(to_dtype(lse, p.x->dtype)) : nullptr;
   Tensor gx = empty(p.x->sizes, p.x->dtype, p.x->device());
-  double tw = item_double(total_weight);
+  TG_CHECK(total_weight->numel() == 1, op, ": total_weight must hold one value, got ", total_weight->numel());
+  Tensor tw = contiguous(to_dtype(total_weight, p.x->dtype));  // read by the kernel: no host sync on CUDA
   TG_DISPATCH_FLOAT(p.x->dtype, op, [&] {
     TG_ON_DEVICE(p.x->device(), class_loss_backward<scalar_t>, a, g->data<scalar_t>(), p.x->data<scalar_t>(),
                  p.t->data<int64_t>(), ptr<scalar_t>(p.w), l ? l->data<scalar_t>() : nullptr,
-                 static_cast<scalar_t>(tw), gx->data<scalar_t>());
+                 tw->data<scalar_t>(), gx->data<scalar_t>());
   });
   return gx;
 }

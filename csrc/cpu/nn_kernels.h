@@ -75,9 +75,10 @@ struct ClassLossArgs {
 template <class T>
 void class_loss_forward(const ClassLossArgs& a, const T* x, const int64_t* t, const T* w, T* out, T* lse,
                         T* total_weight);
-// g holds N*S values (reduction none) or one.
+// g holds N*S values (reduction none) or one; total_weight: the forward's (one value, read by the kernel on
+// the tensors' device, so a CUDA backward needs no host sync).
 template <class T>
 void class_loss_backward(const ClassLossArgs& a, const T* g, const T* x, const int64_t* t, const T* w, const T* lse,
-                         T total_weight, T* gx);
+                         const T* total_weight, T* gx);
 
 }  // namespace tg::cpu

@@ -134,7 +134,7 @@ void class_loss_forward(const ClassLossArgs& a, const T* x, const int64_t* t, co
 
 template <class T>
 void class_loss_backward(const ClassLossArgs& a, const T* g, const T* x, const int64_t* t, const T* w, const T* lse,
-                         T total_weight, T* gx) {
+                         const T* total_weight, T* gx) {
   const int64_t N = a.N, C = a.C, S = a.S;
   const double e = a.label_smoothing;
   double wsum_all = 0;
@@ -151,7 +151,7 @@ void class_loss_backward(const ClassLossArgs& a, const T* g, const T* x, const i
           continue;
         }
         double scale = a.reduction == 0 ? double(g[r]) : double(g[0]);
-        if (a.reduction == 1) scale /= double(total_weight);
+        if (a.reduction == 1) scale /= double(*total_weight);
         const double wt = w ? double(w[tr]) : 1.0;
         if (!a.log_softmax) {
           for (int64_t c = 0; c < C; ++c) gr[c * S] = T(0);
@@ -176,7 +176,7 @@ void class_loss_backward(const ClassLossArgs& a, const T* g, const T* x, const i
   template void softmax_backward<T>(int64_t, int64_t, int64_t, bool, const T*, const T*, T*);                 \
   template void class_loss_forward<T>(const ClassLossArgs&, const T*, const int64_t*, const T*, T*, T*, T*);  \
   template void class_loss_backward<T>(const ClassLossArgs&, const T*, const T*, const int64_t*, const T*,    \
-                                       const T*, T, T*);
+                                       const T*, const T*, T*);
 TG_INSTANTIATE(float)
 TG_INSTANTIATE(double)
 #undef TG_INSTANTIATE

@@ -334,41 +334,25 @@ __global__ void __launch_bounds__(kThreads)
   }
 }
 
-// One warp per plane: zero it, then add gy[k] into gx[idx[k]] 32 outputs at a
-// time. Lanes whose targets coincide are summed in lane order by the lowest
-// of them, so every target gets one write per step and the order of the
-// additions is fixed. Indices outside the plane are skipped (never written).
+// One thread per output element: gx[p, idx[k]] += gy[p, k] with atomicAdd into
+// the zeroed gradient (cudaMemsetAsync in the launcher), so a few large planes
+// fill the GPU as well as many small ones. Indices outside the plane (a
+// padding-only window) are skipped. NOTE: as torch's CUDA scatter of pooling
+// gradients, this is deterministic except where overlapping windows
+// (stride < kernel) pick the same input element: those additions land in
+// hardware order, so such an element may differ in the last bit between runs
+// (and from the CPU, which adds in output order). The backward gets no window
+// geometry (it is a scatter by index, also for the double backward's
+// replays), so a gather over the windows that can contain an input element
+// is not available here.
 template <class T>
 __global__ void __launch_bounds__(kThreads)
     max_pool2d_backward_kernel(const __grid_constant__ PoolShape s, const T* gy, const int64_t* idx, T* gx) {
-  const int lane = threadIdx.x % 32;
-  const int64_t HW = s.H * s.W, OHW = s.OH * s.OW;
-  const int64_t warps = int64_t(gridDim.x) * kWarps;
-  for (int64_t p = int64_t(blockIdx.x) * kWarps + threadIdx.x / 32; p < s.planes; p += warps) {
-    T* gp = gx + p * HW;
-    const T* gyp = gy + p * OHW;
-    const int64_t* ip = idx + p * OHW;
-    for (int64_t k = lane; k < HW; k += 32) gp[k] = T(0);
-    __syncwarp();
-    for (int64_t k0 = 0; k0 < OHW; k0 += 32) {
-      const int64_t k = k0 + lane;
-      int64_t e = k < OHW ? ip[k] : -1;
-      if (e >= HW) e = -1;
-      const T v = k < OHW ? gyp[k] : T(0);
-      T sum = T(0);
-      bool leader = e >= 0;
-#pragma unroll 4
-      for (int j = 0; j < 32; ++j) {
-        const int64_t ej = __shfl_sync(kFullMask, e, j);
-        const T vj = __shfl_sync(kFullMask, v, j);
-        if (ej == e) {
-          sum += vj;
-          if (j < lane) leader = false;
-        }
-      }
-      if (leader) gp[e] += sum;
-      __syncwarp();  // this step's writes are seen by the lanes of the next one
-    }
+  const int64_t HW = s.H * s.W, OHW = s.OH * s.OW, total = s.planes * OHW;
+  for (int64_t i = global_thread(); i < total; i += grid_threads()) {
+    const int64_t e = idx[i];
+    if (e < 0 || e >= HW) continue;
+    atomicAdd(gx + (i / OHW) * HW + e, gy[i]);  // float and double (sm_60+)
   }
 }
 
@@ -610,6 +594,17 @@ void split_row_softmax_backward(int64_t rows, int64_t D, bool log, const T* gy, 
 }
 
 // -------------------------------------------------------------------- losses
+// A class index outside [0, C) (and not ignore_index) stops the kernel with a
+// device-side assertion, as torch's CUDA_KERNEL_ASSERT (__assert_fail, which
+// NDEBUG does not remove): the targets are never read on the host, so the
+// loss makes no host sync. The failure surfaces as "CUDA error: device-side
+// assert triggered" at the next checked CUDA call (at once with
+// CUDA_LAUNCH_BLOCKING=1), and as in torch the CUDA context is unusable
+// afterwards. The CPU path validates every target before computing
+// (IndexError "Target t is out of bounds.").
+#define TG_TARGET_ASSERT(cond) \
+  if (!(cond)) __assert_fail("Target out of bounds: " #cond, __FILE__, __LINE__, __func__)
+
 // Row r = (n, s) of the (N, C, S) input: its C logits are S apart. See
 // cpu/softmax.cpp for the formulas. Writes lse[r] (cross entropy), the loss
 // (out[r] with reduction none, else row_loss[r]) and row_weight[r]; an
@@ -628,6 +623,7 @@ __global__ void __launch_bounds__(kThreads)
     const bool valid = r < rows;
     const int64_t tr = valid ? t[r] : a.ignore_index;
     const bool active = valid && tr != a.ignore_index;  // uniform over a group, like valid
+    if (active) TG_TARGET_ASSERT(tr >= 0 && tr < C);
     const T* xr = x + (valid ? row_base(r, C, S) : 0);
     double loss = 0, wt = 0;
     T l = T(0);
@@ -718,7 +714,7 @@ __global__ void __launch_bounds__(kThreads)
 template <class T>
 __global__ void __launch_bounds__(kThreads)
     class_loss_backward_kernel(const __grid_constant__ ClassLossArgs a, const T* g, const T* x, const int64_t* t,
-                               const T* w, const double* wsum, const T* lse, T total_weight, T* gx) {
+                               const T* w, const double* wsum, const T* lse, const T* total_weight, T* gx) {
   const int64_t C = a.C, S = a.S, total = a.N * C * S;
   const double e = a.label_smoothing;
   for (int64_t i = global_thread(); i < total; i += grid_threads()) {
@@ -730,8 +726,9 @@ __global__ void __launch_bounds__(kThreads)
       gx[i] = T(0);
       continue;
     }
+    TG_TARGET_ASSERT(tr >= 0 && tr < C);
     double scale = a.reduction == 0 ? double(g[r]) : double(g[0]);
-    if (a.reduction == 1) scale /= double(total_weight);
+    if (a.reduction == 1) scale /= double(*total_weight);
     const double wt = w ? double(w[tr]) : 1.0;
     if (!a.log_softmax) {
       gx[i] = c == tr ? static_cast<T>(-scale * wt) : T(0);
@@ -869,7 +866,10 @@ template <class T>
 void max_pool2d_backward(const PoolShape& s, const T* gy, const int64_t* idx, T* gx) {
   if (s.planes * s.H * s.W == 0) return;
   const int device = use_device_of(gx);
-  max_pool2d_backward_kernel<T><<<grid_for(s.planes, kWarps, device), kThreads, 0, current_stream()>>>(s, gy, idx, gx);
+  TG_CUDA_CHECK(cudaMemsetAsync(gx, 0, size_t(s.planes * s.H * s.W) * sizeof(T), current_stream()));
+  const int64_t total = s.planes * s.OH * s.OW;
+  if (total == 0) return;
+  max_pool2d_backward_kernel<T><<<grid_for(total, kThreads, device), kThreads, 0, current_stream()>>>(s, gy, idx, gx);
   TG_CUDA_CHECK_LAUNCH("max_pool2d_backward_kernel");
 }
 
@@ -951,7 +951,7 @@ void class_loss_forward(const ClassLossArgs& a, const T* x, const int64_t* t, co
 
 template <class T>
 void class_loss_backward(const ClassLossArgs& a, const T* g, const T* x, const int64_t* t, const T* w, const T* lse,
-                         T total_weight, T* gx) {
+                         const T* total_weight, T* gx) {
   const int64_t total = a.N * a.C * a.S;
   if (total == 0) return;
   const int device = use_device_of(gx);
@@ -974,7 +974,7 @@ void class_loss_backward(const ClassLossArgs& a, const T* g, const T* x, const i
   template void softmax_backward<T>(int64_t, int64_t, int64_t, bool, const T*, const T*, T*);                 \
   template void class_loss_forward<T>(const ClassLossArgs&, const T*, const int64_t*, const T*, T*, T*, T*);  \
   template void class_loss_backward<T>(const ClassLossArgs&, const T*, const T*, const int64_t*, const T*,    \
-                                       const T*, T, T*);
+                                       const T*, const T*, T*);
 TG_INSTANTIATE(float)
 TG_INSTANTIATE(double)
 #undef TG_INSTANTIATE

@@ -34,7 +34,7 @@ void class_loss_forward(const ClassLossArgs& a, const T* x, const int64_t* t, co
                         T* total_weight);
 template <class T>
 void class_loss_backward(const ClassLossArgs& a, const T* g, const T* x, const int64_t* t, const T* w, const T* lse,
-                         T total_weight, T* gx);
+                         const T* total_weight, T* gx);
 
 // The two declaration lists cannot drift apart: the front end calls both through one expression.
 #define TG_SAME_SIGNATURE(fn)                                                                  \
