@@ -804,3 +804,12 @@ def test_arange_sign_before_truncation_and_0d_negative_step():
     check_raises(lambda: torch.arange(1.2, 3.7, 0.3, dtype=torch.int64), ValueError, "step must be nonzero")
     check_raises(lambda: torch.tensor(0.5)[-1::-1], ValueError, "step must be greater than zero")
     check_raises(lambda: torch.tensor(0.5)[1:], IndexError, "slice() cannot be applied to a 0-dim tensor.")
+
+
+def test_neg_and_abs_keep_ieee_signs_of_zero():
+    # found by a helper: -(0.0) was +0.0 (0 - x) and abs(-0.0) was -0.0; torch gives -0.0 and +0.0
+    x = torch.tensor([0.0, -0.0, 2.0, float("nan")], dtype=torch.float64)
+    assert np.signbit((-x).numpy()).tolist() == [True, False, True, np.signbit(-np.float64("nan"))]
+    assert not np.signbit(x.abs().numpy()[:3]).any()
+    assert np.signbit(torch.tensor([0.0]).neg().numpy())[0] and not np.signbit(torch.tensor([-0.0]).abs().numpy())[0]
+    assert (-torch.tensor([0, -3, 5], dtype=torch.uint8)).tolist() == [0, 3, 251]  # integers wrap

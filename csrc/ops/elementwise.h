@@ -246,10 +246,16 @@ struct HardshrinkOp {
 
 
 // ---- unary ops that keep the dtype ----
+// Floating neg and abs keep IEEE signs: -(0.0) is -0.0 and abs(-0.0) is +0.0 (0 - x would lose the first,
+// a plain x < 0 test the second); integers wrap as torch's.
 struct NegOp { template <class T> TG_HD T operator()(T x) const {
-  if constexpr (std::is_same_v<T, bool>) return x; else return wrap_sub(T(0), x); } };
+  if constexpr (std::is_same_v<T, bool>) return x;
+  else if constexpr (std::is_floating_point_v<T>) return -x;
+  else return wrap_sub(T(0), x); } };
 struct AbsOp { template <class T> TG_HD T operator()(T x) const {
-  if constexpr (std::is_unsigned_v<T> || std::is_same_v<T, bool>) return x; else return x < T(0) ? wrap_sub(T(0), x) : x; } };
+  if constexpr (std::is_unsigned_v<T> || std::is_same_v<T, bool>) return x;
+  else if constexpr (std::is_floating_point_v<T>) return x < T(0) ? -x : x + T(0);
+  else return x < T(0) ? wrap_sub(T(0), x) : x; } };
 // NOTE: relu(nan) = nan (torch): the comparison is false for NaN, so x passes through.
 struct ReluOp { template <class T> TG_HD T operator()(T x) const { return x < T(0) ? T(0) : x; } };
 struct SignOp { template <class T> TG_HD T operator()(T x) const {
