@@ -57,19 +57,18 @@ def _check(got, ref, absref, unit, what, dtype):
     assert not bad.any(), f"{what}: {bad.sum()} elements off, worst {np.abs(g - ref).max()}"
 
 
-def _operands(M, N, K, dtype, layout, seed=0):
+def _operands(M, N, K, dtype, layout, seed=0, device="cuda"):
+    """A (M, K) and B (K, N) on the device, laid out there (a copy to the device would make them contiguous)."""
     rng = np.random.default_rng(seed)
-    a = torch.from_numpy(rng.standard_normal((M, K)).astype(np.float32)).to(dtype)
-    b = torch.from_numpy(rng.standard_normal((K, N)).astype(np.float32)).to(dtype)
+    a = torch.from_numpy(rng.standard_normal((M, K)).astype(np.float32)).to(dtype).to(device)
+    b = torch.from_numpy(rng.standard_normal((K, N)).astype(np.float32)).to(dtype).to(device)
     if layout == "transposed":  # A and B as transposed views (k-major A, n-major B)
         a = a.t().contiguous().t()
         b = b.t().contiguous().t()
-    elif layout == "sliced":  # row strides not a multiple of 8 elements and bases off 16-byte alignment
+    elif layout == "sliced":  # A: row stride K + 3; B: base N elements in (off 16-byte alignment for most N)
         a = torch.cat([a, a[:, :3]], 1)[:, :K]
         b = torch.cat([b[:1], b], 0)[1:]
-        big = torch.zeros(M * K + 1, dtype=dtype)
-        big[1:] = a.contiguous().reshape(-1)
-        a = big[1:].reshape(M, K)
+        assert a.stride() == (K + 3, 1)
     return a, b
 
 
@@ -82,9 +81,10 @@ def test_mm_16bit_matches_cpu(name, layout, M, N, K):
     a, b = _operands(M, N, K, dtype, layout)
     A, B = _values(a), _values(b)
     ref, absref = A @ B, np.abs(A) @ np.abs(B)
-    _check((a.cuda() @ b.cuda()).cpu(), ref, absref, unit, "matmul", dtype)
-    _check(torch.mm(a.cuda(), b.cuda()).cpu(), ref, absref, unit, "mm", dtype)
-    _check(a @ b, ref, absref, unit, "cpu", dtype)  # the CPU (float32 GEMM, one rounding) meets the same bound
+    _check((a @ b).cpu(), ref, absref, unit, "matmul", dtype)
+    _check(torch.mm(a, b).cpu(), ref, absref, unit, "mm", dtype)
+    ac, bc = _operands(M, N, K, dtype, layout, device="cpu")
+    _check(ac @ bc, ref, absref, unit, "cpu", dtype)  # the CPU (float32 GEMM, one rounding) meets the same bound
 
 
 @pytest.mark.cuda
@@ -93,19 +93,18 @@ def test_addmm_linear_bmm_16bit(name):
     dtype, unit = DTYPES[name]
     M, N, K = 150, 137, 70
     a, b = _operands(M, N, K, dtype, "contiguous", seed=1)
-    bias = torch.from_numpy(np.random.default_rng(2).standard_normal(N).astype(np.float32)).to(dtype)
+    bias = torch.from_numpy(np.random.default_rng(2).standard_normal(N).astype(np.float32)).to(dtype).cuda()
     A, B, C = _values(a), _values(b), _values(bias)
     absref = np.abs(A) @ np.abs(B) + np.abs(C)
     # addmm: bias + A @ B formed in float32, rounded once
-    _check(torch.addmm(bias.cuda(), a.cuda(), b.cuda()).cpu(), A @ B + C, absref, unit, "addmm", dtype)
+    _check(torch.addmm(bias, a, b).cpu(), A @ B + C, absref, unit, "addmm", dtype)
     # linear: x @ W^T + b with W (out, in): B transposed
-    w = b.t().contiguous()
-    _check(torch.nn.functional.linear(a.cuda(), w.cuda(), bias.cuda()).cpu(), A @ B + C, absref, unit, "linear", dtype)
-    # bmm: three batches, the middle one a transposed view
+    _check(torch.nn.functional.linear(a, b.t().contiguous(), bias).cpu(), A @ B + C, absref, unit, "linear", dtype)
+    # bmm: three batches, B n-major (a transposed view)
     xs = [_operands(M, N, K, dtype, lay, seed=s) for s, lay in enumerate(["contiguous", "transposed", "sliced"])]
-    x = torch.stack([p[0] for p in xs]).cuda()
-    y = torch.stack([p[1] for p in xs]).cuda()
-    got = torch.bmm(x, y.transpose(1, 2).contiguous().transpose(1, 2)).cpu()
+    x = torch.stack([p[0] for p in xs])
+    y = torch.stack([p[1] for p in xs]).transpose(1, 2).contiguous().transpose(1, 2)
+    got = torch.bmm(x, y).cpu()
     for i, (p, q) in enumerate(xs):
         P, Q = _values(p), _values(q)
         _check(got[i], P @ Q, np.abs(P) @ np.abs(Q), unit, "bmm", dtype)
