@@ -12,6 +12,7 @@
 
 #include "../core/error.h"
 #include "../core/ops.h"
+#include "gemm.h"
 #include "parallel.h"
 
 namespace tg {
@@ -43,11 +44,11 @@ void for_each_matrix(int64_t count, int64_t work, F fn) {
 }
 
 // ------------------------------------------------------------------- LU
+// Unblocked LU of columns [j0, j1) of rows [j0, m): pivots searched in the column, whole rows swapped (so the
+// columns left and right of the panel follow), the elimination applied to the panel's columns only.
 template <class T>
-int32_t lu_one(T* a, int32_t* piv, int64_t m, int64_t n) {
-  const int64_t k = std::min(m, n);
-  int32_t info = 0;
-  for (int64_t j = 0; j < k; ++j) {
+void lu_panel(T* a, int32_t* piv, int64_t m, int64_t n, int64_t j0, int64_t j1, int32_t& info) {
+  for (int64_t j = j0; j < j1; ++j) {
     int64_t p = j;
     T best = std::abs(a[j * n + j]);
     for (int64_t i = j + 1; i < m; ++i) {
@@ -67,8 +68,38 @@ int32_t lu_one(T* a, int32_t* piv, int64_t m, int64_t n) {
       T* ri = a + i * n;
       const T l = ri[j] / pivot;
       ri[j] = l;
-      for (int64_t c = j + 1; c < n; ++c) ri[c] -= l * rj[c];
+      for (int64_t c = j + 1; c < j1; ++c) ri[c] -= l * rj[c];
     }
+  }
+}
+
+// Right-looking blocked LU (getrf's): factor a panel of kBlock columns, solve U12 = L11^-1 A12 by row
+// substitution, update the trailing matrix A22 -= L21 U12 through the GEMM.
+constexpr int64_t kBlock = 48;
+
+template <class T>
+int32_t lu_one(T* a, int32_t* piv, int64_t m, int64_t n) {
+  const int64_t k = std::min(m, n);
+  int32_t info = 0;
+  std::vector<T> negL;
+  for (int64_t j0 = 0; j0 < k; j0 += kBlock) {
+    const int64_t j1 = std::min(k, j0 + kBlock), jb = j1 - j0;
+    lu_panel(a, piv, m, n, j0, j1, info);
+    if (j1 >= n) continue;
+    for (int64_t r = j0 + 1; r < j1; ++r) {  // U12: unit lower L11 substitution on rows [j0, j1), columns [j1, n)
+      T* ar = a + r * n;
+      for (int64_t q = j0; q < r; ++q) {
+        const T l = ar[q];
+        const T* aq = a + q * n;
+        for (int64_t c = j1; c < n; ++c) ar[c] -= l * aq[c];
+      }
+    }
+    const int64_t M = m - j1, N = n - j1;
+    if (M <= 0) continue;
+    negL.resize(M * jb);
+    for (int64_t i = 0; i < M; ++i)
+      for (int64_t q = 0; q < jb; ++q) negL[i * jb + q] = -a[(j1 + i) * n + j0 + q];
+    cpu::gemm<T>(M, N, jb, negL.data(), jb, 1, a + j0 * n + j1, n, 1, a + j1 * n + j1, n, 1, true);
   }
   return info;
 }
