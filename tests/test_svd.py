@@ -116,7 +116,8 @@ def test_larger_shapes(shape, dtype, tol):
         U, S, Vh = (t.numpy().astype(np.float64) for t in torch.linalg.svd(torch.tensor(A, dtype=dtype), full))
         check_factors(A, U, S, Vh, full, tol * 10 if dtype == torch.float32 else tol)
     S = torch.linalg.svdvals(torch.tensor(A, dtype=dtype)).numpy()
-    np.testing.assert_allclose(S, np.linalg.svd(A, compute_uv=False), rtol=0, atol=tol * np.linalg.norm(A, 2, (-2, -1)).max())
+    np.testing.assert_allclose(S, np.linalg.svd(A, compute_uv=False), rtol=0,
+                               atol=tol * np.linalg.norm(A, 2, (-2, -1)).max())
 
 
 @pytest.mark.parametrize("scale", [1e-300, 1e-150, 1e150, 1e300])
