@@ -327,6 +327,13 @@ def test_lstsq():
     close(v, ref[0, :, 0], 1e-10)
 
 
+def test_nan_inputs_give_nan():
+    nan = t(np.full((2, 2), np.nan))
+    for r in [LA.eigh(nan).eigenvalues, LA.eigh(nan).eigenvectors, LA.qr(nan).Q, LA.det(nan), LA.inv(nan),
+              LA.solve(nan, t(np.ones(2)))]:
+        assert np.isnan(r.numpy()).all()
+
+
 def test_cuda_raises_not_implemented():
     if not torch.cuda.is_available():
         pytest.skip("needs CUDA")
@@ -361,6 +368,9 @@ GRAD_ROWS = [
                                              torch.eye(3, dtype=torch.float64), upper=True), [((3, 3), "general")]),
     ("cholesky_solve", lambda B, L: torch.cholesky_solve(B, L.tril()), [((3, 2), "any"), ((3, 3), "general")]),
     ("qr", lambda A: LA.qr(A), [((4, 3), "any")]),
+    ("qr_wide", lambda A: LA.qr(A), [((2, 3, 5), "any")]),
+    ("qr_wide_r_only", lambda A: LA.qr(A)[1], [((3, 4), "any")]),
+    ("qr_complete_wide", lambda A: LA.qr(A, mode="complete"), [((2, 4), "any")]),
     ("qr_square", lambda A: LA.qr(A)[0].sum() + LA.qr(A)[1], [((2, 3, 3), "any")]),
     ("eigh", lambda A: LA.eigh(A + A.transpose(-2, -1)), [((3, 3), "any")]),
     ("eigvalsh", lambda A: LA.eigvalsh(A + A.transpose(-2, -1)), [((2, 3, 3), "any")]),
@@ -401,6 +411,11 @@ def test_det_gradient_of_singular_matrix():
     close(x.grad, cof, 1e-10)
 
 
+def _qr_loss(L, a):
+    Q, R = L.linalg.qr(a)
+    return Q.sum() + R.square().sum()
+
+
 @pytest.mark.skipif(real_torch is None, reason="torch is not importable")
 def test_gradients_match_torch():
     A, B = rand((2, 3, 3), 4), rand((2, 3, 2), 1)
@@ -409,6 +424,8 @@ def test_gradients_match_torch():
                     ("lu_solve", lambda L, a, b: L.linalg.lu_solve(*L.linalg.lu_factor(a), b, adjoint=True).sum()),
                     ("inv", lambda L, a, b: (L.linalg.inv(a) * a).sum()),
                     ("det", lambda L, a, b: L.linalg.det(a).sum()),
+                    ("qr_wide", lambda L, a, b: _qr_loss(L, a[..., :2, :])),
+                    ("qr", lambda L, a, b: _qr_loss(L, a)),
                     ("eigh", lambda L, a, b: L.linalg.eigh(a + a.mT)[0].square().sum()),
                     ("cholesky", lambda L, a, b: L.linalg.cholesky(a @ a.mT).sum())]:
         ours = [t(A, grad=True), t(B, grad=True)]

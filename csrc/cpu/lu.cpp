@@ -377,6 +377,10 @@ std::tuple<Tensor, Tensor> linalg_qr(const Tensor& A, bool complete, bool comput
         for (int64_t c = 0; c < n; ++c) r[i * n + c] = (i < m && c >= i) ? a[i * n + c] : T(0);
       if (!compute_q) return;
       T* q = qp + b * m * qc;
+      if (!std::all_of(r, r + rr * n, [](T x) { return std::isfinite(x); })) {
+        std::fill(q, q + m * qc, std::numeric_limits<T>::quiet_NaN());  // (as LAPACK's: NaN in, NaN out)
+        return;
+      }
       std::fill(q, q + m * qc, T(0));
       for (int64_t i = 0; i < std::min(m, qc); ++i) q[i * qc + i] = 1;
       for (int64_t j = k - 1; j >= 0; --j) reflect(q, qc, qc, vs.data() + j * m, taus[j], j, m, w.data());
@@ -403,6 +407,11 @@ std::tuple<Tensor, Tensor> linalg_eigh(const Tensor& A, bool upper, bool compute
       std::vector<T> s(n * n), vt(compute_v ? n * n : 0), w(n);
       for (int64_t i = 0; i < n; ++i)  // symmetric from the triangle read
         for (int64_t j = 0; j <= i; ++j) s[i * n + j] = s[j * n + i] = upper ? src[j * n + i] : src[i * n + j];
+      if (!std::all_of(s.begin(), s.end(), [](T x) { return std::isfinite(x); })) {  // NaN out, as LAPACK's
+        std::fill(lp + b * n, lp + b * n + n, std::numeric_limits<T>::quiet_NaN());
+        if (compute_v) std::fill(vp + b * n * n, vp + b * n * n + n * n, std::numeric_limits<T>::quiet_NaN());
+        return;
+      }
       jacobi_eigh(s.data(), vt.data(), w.data(), n, compute_v);
       std::vector<int64_t> order(n);
       std::iota(order.begin(), order.end(), 0);

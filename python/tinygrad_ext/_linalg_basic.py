@@ -455,7 +455,8 @@ def cholesky_solve(B, L, upper=False, *, out=None):
 # ------------------------------------------------------------------------ QR
 class LinalgQr(_ops.Op):
     """A = Q R (reduced, or complete with m <= n). Backward for m >= n, with M = gR R^T - Q^T gQ and
-    N = triu(M) + triu(M, 1)^T: gA = (gQ + Q N) R^-T."""
+    N = triu(M) + triu(M, 1)^T: gA = (gQ + Q N) R^-T. For m < n, A = [X Y] with X = Q R1 square and R2 = Q^T Y:
+    gY = Q gR2, and X's gradient is the square case's with gQ + Y gR2^T for gQ."""
     _saves_inputs = True
 
     @staticmethod
@@ -468,18 +469,29 @@ class LinalgQr(_ops.Op):
     def backward(ctx, gQ, gR):
         A, complete = ctx._in_args
         m, n = A.shape[-2], A.shape[-1]
-        if m < n:
-            raise NotImplementedError("linalg.qr: the derivative for matrices with fewer rows than columns is not "
-                                      "implemented; differentiate the QR of A.mT instead")
         Q, R = qr(A) if _recomputing() else (_wrap(ctx.Q), _wrap(ctx.R))
-        M = 0
+        if m >= n:
+            return _qr_backward_tall(Q, R, gQ, gR), None
+        Y = A[..., m:]
+        gR1 = None if gR is None else gR[..., :m]
         if gR is not None:
-            M = gR.matmul(_T(R))
-        if gQ is not None:
-            M = M - _T(Q).matmul(gQ)
-        N = M.triu() + _T(M.triu(1))
-        G = Q.matmul(N) if gQ is None else gQ + Q.matmul(N)
-        return _T(_triangular(R, _T(G), True, False)), None  # G R^-T = (R^-1 G^T)^T
+            gQ = Y.matmul(_T(gR[..., m:])) if gQ is None else gQ + Y.matmul(_T(gR[..., m:]))
+        gX = _qr_backward_tall(Q, R[..., :m], gQ, gR1)
+        gY = Q.matmul(gR[..., m:]) if gR is not None else A.new_zeros(list(Y.shape))
+        return cat([gX, gY], -1), None
+
+
+def _qr_backward_tall(Q, R, gQ, gR):
+    M = 0
+    if gR is not None:
+        M = gR.matmul(_T(R))
+    if gQ is not None:
+        M = M - _T(Q).matmul(gQ)
+    if not isinstance(M, Tensor):
+        return Q.new_zeros(list(Q.shape[:-1]) + [R.shape[-1]])
+    N = M.triu() + _T(M.triu(1))
+    G = Q.matmul(N) if gQ is None else gQ + Q.matmul(N)
+    return _T(_triangular(R, _T(G), True, False))  # G R^-T = (R^-1 G^T)^T
 
 
 def qr(A, mode="reduced", *, out=None):
