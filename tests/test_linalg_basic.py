@@ -299,6 +299,23 @@ def test_eigh(shape, dtype, tol):
     close(LA.eigvalsh(t(junk, dtype), UPLO="U"), ref_w, tol * 10)
 
 
+@pytest.mark.parametrize("spectrum", ["two_clusters", "rank_deficient", "graded", "wide_range"])
+@pytest.mark.parametrize("dtype, tol", DTYPES)
+def test_eigh_structured(spectrum, dtype, tol):
+    """Repeated, zero, graded and widely spread eigenvalues of a 60x60 matrix: orthonormal vectors, A V = V L."""
+    w = {"two_clusters": np.r_[np.ones(30), 2 * np.ones(30)], "rank_deficient": np.r_[np.zeros(58), 1, 1e-12],
+         "graded": np.logspace(-12, 0, 60), "wide_range": np.r_[np.ones(59) * 1e-8, 1e8]}[spectrum]
+    Q = np.linalg.qr(rand((60, 60)))[0]
+    S = (Q * w) @ Q.T
+    S = (S + S.T) / 2
+    L, V = LA.eigh(t(S, dtype))
+    L, V = L.numpy().astype(np.float64), V.numpy().astype(np.float64)
+    scale = np.abs(w).max()
+    np.testing.assert_allclose(L / scale, np.sort(w) / scale, atol=tol * 100)
+    np.testing.assert_allclose(V.T @ V, np.eye(60), atol=tol * 500)
+    np.testing.assert_allclose((S @ V - V * L) / scale, 0, atol=tol * 100)
+
+
 # ------------------------------------------------------------- pinv, lstsq
 @pytest.mark.parametrize("shape", [(5, 3), (3, 5), (4, 4), (2, 6, 4)])
 def test_pinv(shape):
