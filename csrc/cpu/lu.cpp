@@ -310,6 +310,7 @@ std::tuple<Tensor, Tensor, Tensor> linalg_lu_factor(const Tensor& A) {
 
 Tensor linalg_lu_solve(const Tensor& LU, const Tensor& pivots, const Tensor& B) {
   check_input(LU, "linalg.lu_solve");
+  check_input(B, "linalg.lu_solve");
   const int64_t n = LU->sizes.back();
   TG_CHECK(LU->dim() == B->dim() && LU->dtype == B->dtype && pivots->dtype == DType::Int32 &&
            LU->sizes[LU->dim() - 2] == n && B->sizes[B->dim() - 2] == n && batch_of(LU) == batch_of(B),
@@ -320,6 +321,7 @@ Tensor linalg_lu_solve(const Tensor& LU, const Tensor& pivots, const Tensor& B) 
 
 Tensor linalg_solve_triangular(const Tensor& A, const Tensor& B, bool upper, bool unitriangular) {
   check_input(A, "linalg.solve_triangular");
+  check_input(B, "linalg.solve_triangular");
   const int64_t n = A->sizes.back(), r = B->sizes.back();
   TG_CHECK(A->dim() == B->dim() && A->dtype == B->dtype && A->sizes[A->dim() - 2] == n &&
            B->sizes[B->dim() - 2] == n && batch_of(A) == batch_of(B),

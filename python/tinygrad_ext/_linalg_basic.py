@@ -207,6 +207,9 @@ def solve(A, B, *, left=True, out=None):
     if not isinstance(B, Tensor):
         raise TypeError(f"linalg_solve(): argument 'B' (position 2) must be Tensor, not {type(B).__name__}")
     _same_dtype(A, B, "linalg.solve")
+    if B.device.type == "cuda":
+        raise NotImplementedError("linalg.solve: CUDA tensors are not supported (the kernel runs on the CPU only); "
+                                  "call .cpu() on the inputs")
     n = A.shape[-1]
     vector = B.dim() == 1 or (left and B.dim() == A.dim() - 1 and tuple(B.shape) == tuple(A.shape[:-1]))
     Bm = B.unsqueeze(-1) if vector else B
