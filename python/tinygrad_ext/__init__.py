@@ -16,10 +16,13 @@ from .tensor import (Tensor, addmm, arange, as_tensor, cat, empty, empty_like, e
                      linspace, normal, ones, ones_like, rand, rand_like, randint, randn,
                      randn_like, randperm, range, stack, tensor, where, zeros, zeros_like)
 from . import autograd, backends, cuda, version
+from .tensor import LEGACY_CPU as _LEGACY_CPU
+from .tensor import LEGACY_CUDA as _LEGACY_CUDA
+from .tensor import tensor as _tensor
 from .cuda import OutOfMemoryError  # torch.OutOfMemoryError
 
-globals().update(_dtype.LEGACY_CPU)  # torch.FloatTensor, torch.LongTensor, ...
-cuda.__dict__.update(_dtype.LEGACY_CUDA)  # torch.cuda.FloatTensor, ...
+globals().update(_LEGACY_CPU)  # torch.FloatTensor, torch.LongTensor, ...
+cuda.__dict__.update(_LEGACY_CUDA)  # torch.cuda.FloatTensor, ...
 
 __version__ = version.__version__
 
@@ -165,8 +168,7 @@ def promote_types(a, b):
 
 
 def result_type(a, b):
-    from .tensor import tensor as _t
-    a = a if isinstance(a, Tensor) else _t(a)
+    a = a if isinstance(a, Tensor) else _tensor(a)
     return _dtype.BY_ID[_C.result_type(a._impl, b._impl if isinstance(b, Tensor) else b)]
 
 

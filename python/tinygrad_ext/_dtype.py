@@ -1,4 +1,5 @@
-"""dtypes (torch.float32, ...) and the legacy tensor-type classes (torch.FloatTensor, ...)."""
+"""dtypes (torch.float32, ...) and their limits (torch.finfo, torch.iinfo)."""
+from . import _C
 
 
 class dtype:
@@ -45,7 +46,6 @@ def get_default_dtype():
 def set_default_dtype(d):
     if d not in (float32, float64, float16, bfloat16):
         raise TypeError(f"only floating-point types are supported as the default type, got {d}")
-    from . import _C
     _C.set_default_dtype(d.id)  # Python floats and int -> float results follow it in the core too
     _default[0] = d
 
@@ -53,29 +53,6 @@ def set_default_dtype(d):
 def from_numpy_dtype(np_dtype):
     return {"bool": bool, "uint8": uint8, "int8": int8, "int16": int16, "int32": int32, "int64": int64,
             "float16": float16, "float32": float32, "float64": float64}.get(str(np_dtype))
-
-
-class _LegacyTensorTypeMeta(type):
-    """torch.FloatTensor & co.: callable constructors, usable as `x.type(torch.FloatTensor)`,
-    and `isinstance(t, torch.FloatTensor)` checks dtype and device."""
-
-    def __instancecheck__(cls, obj):
-        from .tensor import Tensor
-        return isinstance(obj, Tensor) and obj.dtype is cls.dtype and obj.is_cuda == cls.is_cuda
-
-    def __repr__(cls):
-        return f"<class 'torch.{'cuda.' if cls.is_cuda else ''}{cls.__name__}'>"
-
-
-def _make_legacy(dt, cuda):
-    def __new__(cls, *args, **kwargs):
-        from .tensor import _legacy_new
-        return _legacy_new(cls.dtype, "cuda" if cls.is_cuda else "cpu", *args, **kwargs)
-    return _LegacyTensorTypeMeta(dt._legacy, (), {"__new__": __new__, "dtype": dt, "is_cuda": cuda})
-
-
-LEGACY_CPU = {d._legacy: _make_legacy(d, False) for d in BY_ID}
-LEGACY_CUDA = {d._legacy: _make_legacy(d, True) for d in BY_ID}
 
 
 # Machine limits: (bits, eps, max, smallest normal, decimal digits) of each floating dtype, and the integer ranges.

@@ -23,6 +23,10 @@ import random
 
 import numpy as np
 
+from . import _dtype
+from ._device import as_device
+from .tensor import Tensor, from_numpy, tensor
+
 _DEFAULT_SEED = 67280421310721  # torch's default CPU seed
 _MT_WORDS = 625  # 624 state words + the position
 _STATE_BYTES = 8 + 4 * _MT_WORDS
@@ -34,7 +38,6 @@ class Generator:
     __slots__ = ("_device", "_rng", "_seed")
 
     def __init__(self, device="cpu"):
-        from ._device import as_device
         self._device = as_device(device)
         self._rng = random.Random()
         self.manual_seed(_DEFAULT_SEED)
@@ -64,7 +67,6 @@ class Generator:
 
     def get_state(self):
         """The full stream state as a uint8 tensor (8 bytes of seed, then the Mersenne Twister words)."""
-        from .tensor import from_numpy
         _version, words, _ = self._rng.getstate()
         buf = np.empty(_STATE_BYTES, dtype=np.uint8)
         buf[:8] = np.frombuffer(np.array([self._seed], dtype="<u8").tobytes(), dtype=np.uint8)
@@ -72,8 +74,6 @@ class Generator:
         return from_numpy(buf)
 
     def set_state(self, new_state):
-        from . import _dtype
-        from .tensor import Tensor
         if not isinstance(new_state, Tensor) or new_state.dtype is not _dtype.uint8:
             got = new_state.dtype if isinstance(new_state, Tensor) else type(new_state).__name__
             raise TypeError(f"Generator.set_state: expected a torch.ByteTensor (uint8) state, but got {got}")
@@ -107,8 +107,6 @@ class Generator:
 
     def _randperm(self, n):
         """torch.randperm(n, generator=self) on the CPU (int64)."""
-        from .tensor import tensor
         if n < 0:
             raise RuntimeError(f"randperm: n must be non-negative, got {n}")
-        from . import _dtype
         return tensor(self._permutation(n), dtype=_dtype.int64)

@@ -6,30 +6,20 @@ import math
 import re
 import traceback
 
-from . import _C, _dtype, _registry
-from .autograd.anomaly_mode import _enabled as _anomaly
-from .autograd.function import Function, _track_view, _version_error
-from .autograd.grad_mode import _state
+import numpy as np
 
-Tensor = _wrap = _edge = None  # bound by tensor.py once it is loaded (it imports this module)
+from . import _C, _dtype, _registry
+from ._tensor_base import Tensor, _new, _wrap
+from .autograd.anomaly_mode import _enabled as _anomaly
+from .autograd.function import _FREED, Function, _edge, _track_view, _unbroadcast, _version_error
+from .autograd.grad_mode import _state, no_grad
+
 _FLOAT_IDS = frozenset(i for i, d in enumerate(_dtype.BY_ID) if d is not None and d.is_floating_point)
 _NO_EDGE = (None, 0)
-_new = object.__new__
 
 
 def _impl(x):
     return x._impl if isinstance(x, Tensor) else x
-
-
-def _unbroadcast(g, shape):
-    """Sums a broadcast gradient back to `shape` (the backward of an expand)."""
-    if g.shape == shape:
-        return g
-    lead = g.dim() - len(shape)
-    dims = list(range(lead)) + [i + lead for i, s in enumerate(shape) if s == 1 and g.shape[i + lead] != 1]
-    if dims:
-        g = g.sum(dims, keepdim=True)
-    return g.reshape(shape) if g.shape != shape else g
 
 
 class Op(Function):
@@ -93,19 +83,17 @@ class Op(Function):
         self._out, self._out_version = impl, impl.version
 
     def saved_output(self):
-        from .tensor import Tensor
         if self._freed:
-            from .autograd.function import _FREED
             raise RuntimeError(_FREED)
         out = self._out
         if out.version != self._out_version:
             raise RuntimeError(
                 "one of the variables needed for gradient computation has been modified by an inplace operation: "
-                f"[{Tensor._from_impl(out).type()} {list(out.shape)}], which is output 0 of {self.name()}, is at "
+                f"[{_wrap(out).type()} {list(out.shape)}], which is output 0 of {self.name()}, is at "
                 f"version {out.version}; expected version {self._out_version} instead. Hint: enable anomaly "
                 "detection to find the operation that failed to compute its gradient, with "
                 "torch.autograd.set_detect_anomaly(True).")
-        return Tensor._from_impl(out)
+        return _wrap(out)
 
     def name(self):
         return type(self).__name__ + "Backward0"
@@ -395,8 +383,7 @@ class LeakyRelu(Op):
     @staticmethod
     def backward(ctx, g):
         (a,) = ctx.saved_tensors
-        from .tensor import where
-        return where(a > 0, g, g * ctx.slope), None
+        return g.where(a > 0, g * ctx.slope), None
 
 
 
@@ -410,12 +397,11 @@ class Where(Op):
 
     @staticmethod
     def backward(ctx, g):
-        from .tensor import where, zeros_like
-        z = zeros_like(g)
+        z = g.new_zeros(g.shape)
         sa, sb = ctx.shapes
         return (None,
-                _unbroadcast(where(ctx.cond, g, z), sa) if ctx.needs_input_grad[1] else None,
-                _unbroadcast(where(ctx.cond, z, g), sb) if ctx.needs_input_grad[2] else None)
+                _unbroadcast(g.where(ctx.cond, z), sa) if ctx.needs_input_grad[1] else None,
+                _unbroadcast(z.where(ctx.cond, g), sb) if ctx.needs_input_grad[2] else None)
 
 
 class MaskedFill(Op):
@@ -634,7 +620,7 @@ class Prod(Op):
         g = _expand_reduced(g, a.shape, ctx.dims, ctx.keepdim)
         zeros = int((a == 0).sum().item())
         if not zeros:  # (with create_graph the product is recomputed, to be differentiated in turn)
-            out = a.prod(list(ctx.dims), keepdim=ctx.keepdim) if _state[0] else Tensor._from_impl(ctx.out)
+            out = a.prod(list(ctx.dims), keepdim=ctx.keepdim) if _state[0] else _wrap(ctx.out)
             return g * (_expand_reduced(out, a.shape, ctx.dims, ctx.keepdim) / a), None, None
         if zeros > 1 and ctx.full and not _state[0]:  # prod() (no dim) without create_graph: zeros
             return a.new_zeros(a.shape), None, None
@@ -655,9 +641,8 @@ class Amax(Op):
     def backward(ctx, g):
         # NOTE: ties share the gradient evenly (torch's amax/amin rule); torch.max(t)/min(t) of a NaN result
         # give it to the NaNs (amax/amin's own rule compares with ==, and NaN gradients follow).
-        from .tensor import Tensor
         (a,) = ctx.saved_tensors
-        out = _expand_reduced(Tensor._from_impl(ctx.out), a.shape, ctx.dims, ctx.keepdim)
+        out = _expand_reduced(_wrap(ctx.out), a.shape, ctx.dims, ctx.keepdim)
         hit = (a == out) | (a.isnan() & out.isnan()) if ctx.nan_aware else a == out
         mask = hit.to(g.dtype)
         count = mask.sum(list(ctx.dims), keepdim=True) if a.dim() else mask
@@ -676,13 +661,12 @@ class MaxDim(Op):
 
     @staticmethod
     def backward(ctx, g, _=None):
-        from .tensor import Tensor, zeros
-        idx = Tensor._from_impl(ctx.indices)
+        idx = _wrap(ctx.indices)
         if not ctx.keepdim and len(ctx.in_shape):
             g, idx = g.unsqueeze(ctx.dim), idx.unsqueeze(ctx.dim)
         if not len(ctx.in_shape):
             return g, None, None, None
-        return zeros(ctx.in_shape, dtype=g.dtype, device=g.device).scatter_add(ctx.dim, idx, g), None, None, None
+        return g.new_zeros(ctx.in_shape).scatter_add(ctx.dim, idx, g), None, None, None
 
 
 # ---------------------------------------------------------- linear algebra
@@ -782,6 +766,34 @@ class Expand(Op):
         return _unbroadcast(g, ctx.in_shape), None
 
 
+def _apply_basic_index(impl, key):
+    dim = 0
+    real = 0  # the indexed tensor's dim this entry consumes (errors name it, as torch's)
+    for k in key:
+        if k is None:
+            impl = _C.unsqueeze(impl, dim)
+            dim += 1
+        elif isinstance(k, slice):
+            start, stop, step = k.start, k.stop, k.step
+            if step is None:
+                step = 1
+            n = impl.shape[dim] if impl.ndim else 0
+            impl = _C.slice(impl, dim, 0 if start is None else int(start),
+                            n if stop is None else int(stop), int(step))
+            dim += 1
+            real += 1
+        elif isinstance(k, (int, np.integer)):
+            n = impl.shape[dim] if impl.ndim > dim else None
+            if n is not None and not -n <= k < n:
+                raise IndexError(f"index {k} is out of bounds for dimension {real} with size {n}")
+            impl = _C.select(impl, dim, int(k))
+            real += 1
+        else:
+            raise IndexError("only integers, slices (`:`), ellipsis (`...`), None and long or byte Variables are "
+                             f"valid indices (got {type(k).__name__})")
+    return impl
+
+
 class BasicIndex(Op):
     """x[key] for keys of ints, slices, None and Ellipsis: a view."""
 
@@ -789,7 +801,6 @@ class BasicIndex(Op):
 
     @staticmethod
     def forward(ctx, a, key):
-        from .tensor import _apply_basic_index
         ctx.in_shape, ctx.key, ctx.dtype, ctx.device = a.shape, key, a.dtype, a.device
         return _apply_basic_index(a._impl, key)
 
@@ -801,7 +812,6 @@ class BasicIndex(Op):
 class BasicIndexBackward(Op):
     @staticmethod
     def forward(ctx, g, key, in_shape):
-        from .tensor import _apply_basic_index
         ctx.key = key
         out = _C.full(list(in_shape), 0, g.dtype.id, *g.device._code)
         _C.copy_(_apply_basic_index(out, key), g._impl)
@@ -907,10 +917,9 @@ class SetItem(Op):
 
     @staticmethod
     def forward(ctx, a, key, value):
-        from .tensor import Tensor, _wrap
         ctx.key, ctx.value_shape = key, getattr(value, "shape", None)
         out = _wrap(_C.clone(a._impl))
-        with _NoGradCtx():
+        with no_grad():
             out[key] = value.detach() if isinstance(value, Tensor) else value
         return out._impl
 
@@ -929,24 +938,11 @@ class SetItem(Op):
         return ga, None, gv
 
 
-class _NoGradCtx:
-    def __enter__(self):
-        self._prev, _state[0] = _state[0], False
-
-    def __exit__(self, *exc):
-        _state[0] = self._prev
-
-
 # ---------------------------------------------------------------------- nn
 # Layers and losses (torch.nn.functional builds on these). Forward calls the
 # fused kernels of csrc/core/nn_ops.h; backward calls their backward kernels
 # when no higher-order graph is being built, and otherwise composes
 # differentiable ops so that create_graph=True still works.
-def _t(impl):
-    from .tensor import Tensor
-    return Tensor._from_impl(impl)
-
-
 class Linear(Op):
     """x @ weight.T + bias in one GEMM pass (addmm: the bias is the GEMM's initial C)."""
 
@@ -983,8 +979,8 @@ class Conv2d(Op):
         if not _state[0]:
             gx, gw, gb = _C.conv2d_backward(g._impl, x._impl, w._impl, *p, (need[0], need[1],
                                                                             ctx.has_bias and need[2]))
-            return (None if gx is None else _t(gx), None if gw is None else _t(gw),
-                    None if gb is None else _t(gb)) + nb
+            return (None if gx is None else _wrap(gx), None if gw is None else _wrap(gw),
+                    None if gb is None else _wrap(gb)) + nb
         # create_graph: the two linear maps as differentiable ops of their own
         gx = Conv2dBackwardInput.apply(g, w, x.shape, p) if need[0] else None
         gw = Conv2dBackwardWeight.apply(g, x, w.shape, p) if need[1] else None
@@ -1038,8 +1034,8 @@ class MaxPool2d(Op):
     @staticmethod
     def backward(ctx, g, _=None):
         if not _state[0]:
-            return (_t(_C.max_pool2d_backward(g._impl, ctx.idx, list(ctx.in_shape))),) + (None,) * 5
-        return (MaxPool2dBackward.apply(g, _t(ctx.idx), ctx.in_shape),) + (None,) * 5
+            return (_wrap(_C.max_pool2d_backward(g._impl, ctx.idx, list(ctx.in_shape))),) + (None,) * 5
+        return (MaxPool2dBackward.apply(g, _wrap(ctx.idx), ctx.in_shape),) + (None,) * 5
 
 
 class MaxPool2dBackward(Op):
@@ -1067,7 +1063,7 @@ class AvgPool2d(Op):
     @staticmethod
     def backward(ctx, g):
         if not _state[0]:
-            gx = _t(_C.avg_pool2d_backward(g._impl, list(ctx.in_shape), *ctx.args))
+            gx = _wrap(_C.avg_pool2d_backward(g._impl, list(ctx.in_shape), *ctx.args))
         else:
             gx = AvgPool2dBackward.apply(g, ctx.in_shape, ctx.args)
         return (gx,) + (None,) * 6
@@ -1106,7 +1102,7 @@ class Softmax(Op):
     def backward(ctx, g):
         dim = ctx.dim
         if not _state[0]:
-            return _t(_C.softmax_backward(g._impl, ctx.saved_output()._impl, dim, ctx.log)), None, None
+            return _wrap(_C.softmax_backward(g._impl, ctx.saved_output()._impl, dim, ctx.log)), None, None
         (x,) = ctx.saved_tensors
         if x.dim() == 0:
             return g * 0, None, None
@@ -1136,10 +1132,9 @@ class CrossEntropy(Op):
         reduction, ignore_index, eps = ctx.args
         none = (None,) * 5
         if not _state[0]:
-            return (_t(_C.cross_entropy_backward(g._impl, x._impl, t._impl, None if w is None else w._impl, ctx.lse,
+            return (_wrap(_C.cross_entropy_backward(g._impl, x._impl, t._impl, None if w is None else w._impl, ctx.lse,
                                                  ctx.tw, reduction, ignore_index, eps)),) + none
         # create_graph: dloss/dx = scale * ((1-e) w_t (p - onehot) + e/C (W p - w)), p = softmax(x)
-        from .tensor import Tensor, arange
         cdim = 0 if x.dim() == 1 else 1
         C = x.shape[cdim]
         p = _log_softmax_composite(x, cdim).exp()
@@ -1148,7 +1143,8 @@ class CrossEntropy(Op):
         tt = t.unsqueeze(cdim) if x.dim() > 1 else t.reshape(1)
         keep = (tt != ignore_index)
         tsafe = tt.masked_fill(~keep, 0)
-        onehot = (tsafe == arange(C, device=x.device).reshape(shape)).to(x.dtype)
+        classes = _wrap(_C.arange(0.0, float(C), 1.0, _dtype.int64.id, *x.device._code))  # arange(C)
+        onehot = (tsafe == classes.reshape(shape)).to(x.dtype)
         wv = w.detach().to(x.dtype).reshape(shape) if w is not None else None
         wt = (onehot * wv).sum(cdim, keepdim=True) if wv is not None else 1.0
         wsum = wv.sum() if wv is not None else float(C)
@@ -1159,7 +1155,7 @@ class CrossEntropy(Op):
         if reduction == 0:
             scale = g.unsqueeze(cdim) if x.dim() > 1 else g
         elif reduction == 1:
-            scale = g / Tensor._from_impl(ctx.tw).item()
+            scale = g / _wrap(ctx.tw).item()
         else:
             scale = g
         return (grad * scale,) + none
@@ -1179,10 +1175,9 @@ class NllLoss(Op):
         x, t, w = ctx.x, ctx.target, ctx.weight
         wi = None if w is None else w._impl
         if not _state[0]:
-            return (_t(_C.nll_loss_backward(g._impl, x._impl, t._impl, wi, ctx.tw, *ctx.args)),) + (None,) * 4
+            return (_wrap(_C.nll_loss_backward(g._impl, x._impl, t._impl, wi, ctx.tw, *ctx.args)),) + (None,) * 4
         # The gradient is linear in g with a constant coefficient: M * g (broadcast over the class dim).
-        from .tensor import ones_like
-        m = _t(_C.nll_loss_backward(ones_like(g)._impl, x._impl, t._impl, wi, ctx.tw, *ctx.args))
+        m = _wrap(_C.nll_loss_backward(g.new_ones(g.shape)._impl, x._impl, t._impl, wi, ctx.tw, *ctx.args))
         return (m * (g.unsqueeze(1) if ctx.args[0] == 0 and x.dim() > 1 else g),) + (None,) * 4
 
 
@@ -1202,12 +1197,11 @@ class MseLoss(Op):
 
     @staticmethod
     def backward(ctx, g):
-        from .tensor import Tensor
         need = ctx.needs_input_grad
         n = ctx.d.numel
         if not _state[0]:
             k = (2.0 / n if n else math.nan) if ctx.reduction == 1 else 2.0
-            gd = _t(_C.mul(ctx.d, _C.mul(g._impl, k)))
+            gd = _wrap(_C.mul(ctx.d, _C.mul(g._impl, k)))
         else:
             a, b = ctx.a, ctx.b
             d = a - b
@@ -1249,7 +1243,7 @@ class CtcLoss(Op):
     @staticmethod
     def backward(ctx, g):
         grad = _C.ctc_loss_backward(g._impl, *ctx.args, ctx.nll, ctx.log_alpha, ctx.blank, ctx.zero_infinity)
-        return (_t(grad),) + (None,) * 5
+        return (_wrap(grad),) + (None,) * 5
 
 
 class LinalgSvd(Op):

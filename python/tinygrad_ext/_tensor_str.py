@@ -1,6 +1,8 @@
 """Printing in PyTorch's format: tensor([[1., 2.],\n        [3., 4.]], dtype=..., requires_grad=True)."""
 import math
 
+from . import _dtype
+
 PRINT_OPTS = {"precision": 4, "threshold": 1000, "edgeitems": 3, "linewidth": 80, "sci_mode": None}
 
 
@@ -71,7 +73,6 @@ def _fmt(data, fmt, indent, depth, ndim):
 
 
 def tensor_repr(t):
-    from . import _dtype
     shape = tuple(t.shape)
     numel = t.numel()
     data = t.detach().cpu()

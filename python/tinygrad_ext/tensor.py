@@ -12,43 +12,15 @@ from . import _C, _dtype, _ops, _registry
 from ._autocast import ACTIVE as _AMP
 from ._autocast import cast_inputs as _amp_cast
 from ._device import CPU, Size, as_device, device
+from ._ops import _apply_basic_index
+from ._tensor_base import _methods, _needs_grad, _wrap
+from ._tensor_str import tensor_repr
+from .autograd import engine as _engine
 from .autograd import function as _function
-from .autograd.function import AccumulateGrad
-from .autograd.grad_mode import _state
+from .autograd.grad_mode import _state, no_grad
 
 _py_bool, _py_int, _py_float, _py_slice = builtins.bool, builtins.int, builtins.float, builtins.slice
 _DTYPE = _dtype.BY_ID
-
-
-def _edge(t):
-    """The graph edge into tensor t: its grad_fn, or its leaf accumulator, or none."""
-    if not t._requires_grad:
-        return (None, 0)
-    if t.grad_fn is not None:
-        return (t.grad_fn, t._output_nr)
-    acc = t._acc
-    if acc is None:
-        acc = t._acc = AccumulateGrad(t)
-    return (acc, 0)
-
-
-def _wrap(impl):
-    t = _new(Tensor)
-    t._impl, t._requires_grad, t.grad_fn, t._grad = impl, False, None, None
-    t._acc, t._output_nr, t._extra = None, 0, None
-    return t
-
-
-_new = object.__new__
-
-
-def _needs_grad(*ts):
-    if not _state[0]:
-        return False
-    for t in ts:
-        if isinstance(t, Tensor) and t._requires_grad:
-            return True
-    return False
 
 
 def _binary(cfn, op, operator=None):
@@ -261,8 +233,8 @@ def _check_inplace(t):
                                    "operation.")
 
 
+@_methods  # (the class and its slots: _tensor_base.py)
 class Tensor:
-    __slots__ = ("_impl", "_requires_grad", "grad_fn", "_grad", "_acc", "_output_nr", "_extra", "__weakref__")
     __array_priority__ = 1000  # numpy defers to our reflected operators
 
     # ---------------------------------------------------------- construction
@@ -270,10 +242,6 @@ class Tensor:
         if cls is Tensor:  # the legacy constructor: torch.Tensor(5, 3), torch.Tensor([1, 2])
             return _legacy_new(_dtype.get_default_dtype(), kwargs.pop("device", None), *args, **kwargs)
         return object.__new__(cls)
-
-    @staticmethod
-    def _from_impl(impl):
-        return _wrap(impl)
 
     # --------------------------------------------------------------- metadata
     @property
@@ -430,14 +398,13 @@ class Tensor:
         return _function.register_post_accumulate_grad_hook(self, hook)
 
     def backward(self, gradient=None, retain_graph=None, create_graph=False, inputs=None, retain_variables=None):
-        from .autograd import backward
         if retain_variables is not None:
             retain_graph = retain_variables
-        backward(self, gradient, retain_graph, create_graph, inputs=inputs)
+        _engine.backward(self, gradient, retain_graph, create_graph, inputs=inputs)
 
     def _rebase(self, result):
         """Makes self take result's values (in its own storage) and result's graph node."""
-        with _NoGrad():
+        with no_grad():
             _C.copy_(self._impl, result._impl)
         if self._extra is None:
             self.grad_fn, self._output_nr = result.grad_fn, result._output_nr
@@ -528,7 +495,7 @@ class Tensor:
             return ("torch.cuda." if self.is_cuda else "torch.") + self.dtype._legacy
         if isinstance(dtype, str):
             cuda = dtype.startswith("torch.cuda.")
-            cls = (_dtype.LEGACY_CUDA if cuda else _dtype.LEGACY_CPU)[dtype.rsplit(".", 1)[1]]
+            cls = (LEGACY_CUDA if cuda else LEGACY_CPU)[dtype.rsplit(".", 1)[1]]
             dtype = cls
         if isinstance(dtype, _dtype.dtype):
             return self.to(dtype)
@@ -1186,12 +1153,10 @@ class Tensor:
         return self.clamp_(max=max)
 
     def softmax(self, dim, dtype=None):
-        from .nn.functional import softmax
-        return softmax(self, dim, dtype=dtype)
+        return _softmax(self, dim, dtype, False)
 
     def log_softmax(self, dim, dtype=None):
-        from .nn.functional import log_softmax
-        return log_softmax(self, dim, dtype=dtype)
+        return _softmax(self, dim, dtype, True)
 
     neg_, abs_ = _unary_inplace("neg"), _unary_inplace("abs")
 
@@ -1452,7 +1417,6 @@ class Tensor:
 
     # --------------------------------------------------------------- printing
     def __repr__(self):
-        from ._tensor_str import tensor_repr
         return tensor_repr(self)
 
     __str__ = __repr__
@@ -1471,14 +1435,6 @@ class _MinMax(tuple):
 
     values = property(lambda self: self[0])
     indices = property(lambda self: self[1])
-
-
-class _NoGrad:
-    def __enter__(self):
-        self._prev, _state[0] = _state[0], False
-
-    def __exit__(self, *exc):
-        _state[0] = self._prev
 
 
 # --------------------------------------------------------------- arguments
@@ -1557,6 +1513,19 @@ def _rounding_div(a, b, mode):
     if _needs_grad(a, b):
         return _ops.ZeroGrad.apply(a, b, out)
     return _wrap(out)
+
+
+def _softmax(input, dim, dtype, log, stacklevel=2):
+    """softmax / log_softmax: the Tensor methods and torch.nn.functional's (`stacklevel` counted from here)."""
+    if _AMP[0]:
+        input, = _amp_cast("log_softmax" if log else "softmax", input)
+    if dim is None:
+        warnings.warn("Implicit dimension choice for softmax has been deprecated. Change the call to include dim=X as "
+                      "an argument.", UserWarning, stacklevel=stacklevel)
+        dim = 0 if input.dim() in (0, 1, 3) else 1
+    if dtype is not None:
+        input = input.to(dtype)
+    return _ops.Softmax.apply(input, dim, log) if _needs_grad(input) else _wrap(_C.softmax(input._impl, dim, log))
 
 
 def _integer_reduction(t, dtype, dims=()):
@@ -1715,34 +1684,6 @@ def _split_key(t, key):
 
 def _adv_start(out, k):
     return out - 1 if k is True or k is False or k.dtype is not _dtype.bool else out - k.dim()
-
-
-def _apply_basic_index(impl, key):
-    dim = 0
-    real = 0  # the indexed tensor's dim this entry consumes (errors name it, as torch's)
-    for k in key:
-        if k is None:
-            impl = _C.unsqueeze(impl, dim)
-            dim += 1
-        elif isinstance(k, _py_slice):
-            start, stop, step = k.start, k.stop, k.step
-            if step is None:
-                step = 1
-            n = impl.shape[dim] if impl.ndim else 0
-            impl = _C.slice(impl, dim, 0 if start is None else _py_int(start),
-                            n if stop is None else _py_int(stop), _py_int(step))
-            dim += 1
-            real += 1
-        elif isinstance(k, (int, np.integer)):
-            n = impl.shape[dim] if impl.ndim > dim else None
-            if n is not None and not -n <= k < n:
-                raise IndexError(f"index {k} is out of bounds for dimension {real} with size {n}")
-            impl = _C.select(impl, dim, _py_int(k))
-            real += 1
-        else:
-            raise IndexError("only integers, slices (`:`), ellipsis (`...`), None and long or byte Variables are "
-                             f"valid indices (got {type(k).__name__})")
-    return impl
 
 
 # ---------------------------------------------------------------- creation
@@ -1973,6 +1914,27 @@ def _legacy_new(dtype, device, *args, **kwargs):
     return empty(*args, dtype=dtype, device=device)
 
 
+class _LegacyTensorTypeMeta(type):
+    """torch.FloatTensor & co.: callable constructors, usable as `x.type(torch.FloatTensor)`,
+    and `isinstance(t, torch.FloatTensor)` checks dtype and device."""
+
+    def __instancecheck__(cls, obj):
+        return isinstance(obj, Tensor) and obj.dtype is cls.dtype and obj.is_cuda == cls.is_cuda
+
+    def __repr__(cls):
+        return f"<class 'torch.{'cuda.' if cls.is_cuda else ''}{cls.__name__}'>"
+
+
+def _make_legacy(dt, cuda):
+    def __new__(cls, *args, **kwargs):
+        return _legacy_new(cls.dtype, "cuda" if cls.is_cuda else "cpu", *args, **kwargs)
+    return _LegacyTensorTypeMeta(dt._legacy, (), {"__new__": __new__, "dtype": dt, "is_cuda": cuda})
+
+
+LEGACY_CPU = {d._legacy: _make_legacy(d, False) for d in _dtype.BY_ID}
+LEGACY_CUDA = {d._legacy: _make_legacy(d, True) for d in _dtype.BY_ID}
+
+
 # ------------------------------------------------------------- functions
 def where(condition, input=None, other=None):
     if input is None and other is None:
@@ -2108,9 +2070,6 @@ def stack(tensors, dim=0):
             raise RuntimeError(f"stack expects each tensor to be equal size, but got {list(tensors[0].shape)} at "
                                f"entry 0 and {list(t.shape)} at entry {i}")
     return cat([t.unsqueeze(d) for t in tensors], d)
-
-
-_ops.Tensor, _ops._wrap, _ops._edge = Tensor, _wrap, _edge  # the op table's hot path uses them directly
 
 
 def _with_params(e):

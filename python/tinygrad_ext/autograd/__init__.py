@@ -1,6 +1,7 @@
 """torch.autograd: backward, grad, Function, grad modes, anomaly detection, gradcheck, Variable."""
 import warnings
 
+from .._tensor_base import Tensor as _Tensor
 from . import anomaly_mode, engine, function, grad_mode
 from .anomaly_mode import detect_anomaly, is_anomaly_enabled, set_detect_anomaly
 from .engine import backward, grad
@@ -11,8 +12,7 @@ from .gradcheck import GradcheckError, gradcheck, gradgradcheck
 
 class _VariableMeta(type):
     def __instancecheck__(cls, other):
-        from ..tensor import Tensor
-        return isinstance(other, Tensor)
+        return isinstance(other, _Tensor)
 
 
 class Variable(metaclass=_VariableMeta):
@@ -20,13 +20,12 @@ class Variable(metaclass=_VariableMeta):
     sharing the data (not tracked), with requires_grad set; isinstance(t, Variable) holds for any Tensor."""
 
     def __new__(cls, data=None, requires_grad=False, volatile=False):
-        from ..tensor import Tensor, empty
         if volatile:
             warnings.warn("volatile was removed and now has no effect. Use `with torch.no_grad():` instead.",
                           UserWarning, stacklevel=2)
         if data is None:
-            data = empty(0)
-        if not isinstance(data, Tensor):
+            data = _Tensor()  # (torch.Tensor(): an empty 1-D tensor of the default dtype)
+        if not isinstance(data, _Tensor):
             raise TypeError(f"Variable data has to be a tensor, but got {type(data).__name__}")
         t = data.detach()
         if requires_grad:

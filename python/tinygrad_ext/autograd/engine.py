@@ -12,8 +12,9 @@ nothing else can see its memory (a fresh contiguous tensor made during this
 pass), else as a copy; later gradients are added in place (no_grad), or out
 of place when create_graph=True so the sum stays differentiable."""
 from .. import _C, _dtype
+from .._tensor_base import Tensor, _wrap
 from . import anomaly_mode
-from .function import AccumulateGrad, _api
+from .function import AccumulateGrad, _edge
 from .grad_mode import _state
 
 _ITEMSIZE = tuple(d.itemsize for d in _dtype.BY_ID)
@@ -208,7 +209,6 @@ def _run(roots, retain_graph, create_graph, targets=None):
 
 
 def _make_roots(tensors, grad_tensors, what="tensors"):
-    Tensor, _, _wrap, _edge = _api()
     if grad_tensors is None and type(tensors) is Tensor and tensors._requires_grad:  # loss.backward()
         impl = tensors._impl
         if impl.numel != 1:
@@ -233,12 +233,10 @@ def _make_roots(tensors, grad_tensors, what="tensors"):
         if g is None:
             if t.numel() != 1:
                 raise RuntimeError("grad can be implicitly created only for scalar outputs")
-            from ..tensor import ones_like
-            g = ones_like(t)
+            g = t.new_ones(t.shape)
         else:
             if not isinstance(g, Tensor):
-                from ..tensor import tensor
-                g = tensor(g, dtype=t.dtype, device=t.device)
+                g = t.new_tensor(g)
             if g.shape != t.shape:
                 if g.numel() == t.numel() == 1:
                     g = g.reshape(t.shape)  # the 2017 idiom out.backward(torch.Tensor([1.0])) on a 0-d output
@@ -258,7 +256,6 @@ def _make_roots(tensors, grad_tensors, what="tensors"):
 
 
 def _targets(inputs):
-    Tensor, _, _, _edge = _api()
     edges, targets = [], {}
     for t in inputs:
         if not isinstance(t, Tensor):
@@ -285,7 +282,6 @@ def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False, 
     if inputs is None:
         _run(roots, retain_graph, create_graph)
         return
-    Tensor = _api()[0]
     inputs = (inputs,) if isinstance(inputs, Tensor) else tuple(inputs)
     if not inputs:
         raise RuntimeError("'inputs' argument to backward() cannot be empty.")
@@ -309,7 +305,6 @@ def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False, 
 def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=False, only_inputs=True,
          allow_unused=None, is_grads_batched=False, materialize_grads=False):
     """Returns the gradients of `outputs` with respect to `inputs` (nothing is accumulated into .grad)."""
-    Tensor = _api()[0]
     if materialize_grads and allow_unused is False:
         raise ValueError("Expected allow_unused to be True or not passed when materialize_grads=True, but got: "
                          "allow_unused=False.")
@@ -328,8 +323,7 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
         g = captured.get(edge)
         if g is None:
             if materialize_grads:
-                from ..tensor import zeros_like
-                g = zeros_like(t)
+                g = t.new_zeros(t.shape)
             elif not allow_unused:
                 raise RuntimeError("One of the differentiated Tensors appears to not have been used in the graph. "
                                    "Set allow_unused=True if this is the desired behavior.")

@@ -8,39 +8,28 @@ optional hooks. After a backward without retain_graph the engine calls
 `_release()`, which drops every tensor the node holds; a later backward
 through it raises torch's "Trying to backward through the graph a second
 time" error (from `saved_tensors` or from any freed attribute)."""
+import functools
 import traceback
 import weakref
 
-from .. import _C
+from .. import _C, _dtype
+from .._device import Size
+from .._tensor_base import Tensor, _wrap
 from . import anomaly_mode
-from .grad_mode import _state
+from .grad_mode import _state, enable_grad, no_grad
 
 _FREED = ("Trying to backward through the graph a second time (or directly access saved tensors after they "
           "have already been freed). Saved intermediate values of the graph are freed when you call .backward() "
           "or autograd.grad(). Specify retain_graph=True if you need to backward through the graph a second time "
           "or if you need to access saved tensors after calling backward.")
 
-_types = []  # [Tensor, TensorImpl, _wrap, _edge], filled on first use (tensor.py imports this module)
-
-
-def _api():
-    if not _types:
-        from .. import _dtype
-        from ..tensor import Tensor, _edge, _wrap
-        _types.extend((Tensor, _C.TensorImpl, _wrap, _edge))
-        _EXACT.update((Tensor, _C.TensorImpl))
-        from .._device import Size
-        _PLAIN.update((Size, _dtype.dtype))
-    return _types
-
-
-_PLAIN = {int, float, bool, str, type(None), tuple, list}  # (Size and dtype are added on first use)
-_EXACT = set()  # {Tensor, TensorImpl}
+_PLAIN = {int, float, bool, str, type(None), tuple, list, Size, _dtype.dtype}
+_EXACT = {Tensor, _C.TensorImpl}
 
 
 def _tensor_attrs(d):
     """The keys of a node's __dict__ whose values are, or directly contain, tensors."""
-    tt = _types[0], _types[1]
+    tt = Tensor, _C.TensorImpl
     exact = _EXACT
     dead = []
     for k, v in d.items():
@@ -130,7 +119,6 @@ class Function:
         try:
             self._saved_versions = tuple([None if t is None else t._impl.version for t in tensors])
         except AttributeError:
-            Tensor = _api()[0]
             i = next(i for i, t in enumerate(tensors) if t is not None and not isinstance(t, Tensor))
             raise TypeError(f"save_for_backward can only save variables, but argument {i} is of type "
                             f"{type(tensors[i]).__name__}") from None
@@ -150,7 +138,7 @@ class Function:
                 continue
             if type(t) is _SavedOutput:
                 impl, nr = t.impl, t.nr
-                t = _api()[2](impl)
+                t = _wrap(impl)
                 t._requires_grad, t.grad_fn, t._output_nr = True, self, nr
             if t._impl.version != v:
                 raise _version_error(t, t._impl.version, v, t.grad_fn.name() if t.grad_fn is not None else None)
@@ -198,8 +186,6 @@ class Function:
         """Frees what backward needed (saved tensors and any tensor held as an attribute)."""
         d = self.__dict__
         d.pop("_saved", None)
-        if not _types:
-            _api()
         for k in _tensor_attrs(d):
             del d[k]
         d["_freed"] = True
@@ -225,12 +211,9 @@ class Function:
         """Runs a custom Function's backward on one grad (or None) per output; checks and returns one
         grad per forward argument, reduced to the input's shape where it was broadcast (as torch)."""
         if self._materialize_grads:
-            zeros = None
             for i, (g, meta) in enumerate(zip(grads, self._output_meta)):
                 if g is None and meta is not None:
-                    if zeros is None:
-                        from ..tensor import zeros
-                    grads[i] = zeros(meta[0], dtype=meta[1], device=meta[2])
+                    grads[i] = _zeros(meta[0], meta[1], meta[2])
         result = type(self).backward(self, *grads)
         if not isinstance(result, tuple):
             result = (result,)
@@ -241,7 +224,6 @@ class Function:
             else:
                 raise RuntimeError(f"function {self.name()} returned an incorrect number of gradients (expected "
                                    f"{n}, got {len(result)})")
-        Tensor = _types[0]
         out = list(result)
         for i, (g, meta) in enumerate(zip(result, self._input_meta)):
             if g is None:
@@ -260,7 +242,6 @@ class Function:
                 if not _expandable(shape, g.shape):
                     raise RuntimeError(f"Function {self.name()} returned an invalid gradient at index {i} - got "
                                        f"{list(g.shape)} but expected shape compatible with {list(shape)}")
-                from .._ops import _unbroadcast
                 g = _unbroadcast(g, shape)
             if g.dtype is not dtype:
                 g = g.to(dtype)
@@ -336,18 +317,28 @@ def _expandable(shape, grad_shape):
     return True
 
 
+def _unbroadcast(g, shape):
+    """Sums a broadcast gradient back to `shape` (the backward of an expand)."""
+    if g.shape == shape:
+        return g
+    lead = g.dim() - len(shape)
+    dims = list(range(lead)) + [i + lead for i, s in enumerate(shape) if s == 1 and g.shape[i + lead] != 1]
+    if dims:
+        g = g.sum(dims, keepdim=True)
+    return g.reshape(shape) if g.shape != shape else g
+
+
+def _zeros(shape, dtype, device):
+    return _wrap(_C.full(list(shape), 0, dtype.id, *device._code))
+
+
 def once_differentiable(fn):
     """Decorator for a custom Function's backward that does not support double backward."""
-    import functools
 
     @functools.wraps(fn)
     def wrapper(ctx, *args):
-        prev = _state[0]
-        _state[0] = False
-        try:
+        with no_grad():
             return fn(ctx, *args)
-        finally:
-            _state[0] = prev
     return wrapper
 
 
@@ -370,12 +361,32 @@ class AccumulateGrad(Function):
         pass
 
 
+def _edge(t):
+    """The graph edge into tensor t: its grad_fn, or its leaf accumulator, or none."""
+    if not t._requires_grad:
+        return (None, 0)
+    if t.grad_fn is not None:
+        return (t.grad_fn, t._output_nr)
+    acc = t._acc
+    if acc is None:
+        acc = t._acc = AccumulateGrad(t)
+    return (acc, 0)
+
+
+_API = (Tensor, _C.TensorImpl, _wrap, _edge)
+
+
+def _api():
+    """What Function.apply unpacks into locals for its loops."""
+    return _API
+
+
 # ------------------------------------------------------------ tensor hooks
 def register_tensor_hook(t, hook):
     """Tensor.register_hook: hook(grad) runs when t's gradient is computed; a returned tensor replaces it."""
     if not t._requires_grad:
         raise RuntimeError("cannot register a hook on a tensor that doesn't require gradient")
-    node, nr = _api()[3](t)
+    node, nr = _edge(t)
     if node._hooks is None:
         node._hooks = {}
     node._has_hooks = True
@@ -390,7 +401,7 @@ def register_post_accumulate_grad_hook(t, hook):
         raise RuntimeError("cannot register a hook on a tensor that doesn't require gradient")
     if t.grad_fn is not None:
         raise RuntimeError("post accumulate grad hooks cannot be registered on non-leaf tensors")
-    node = _api()[3](t)[0]
+    node = _edge(t)[0]
     if node._post_acc_hooks is None:
         node._post_acc_hooks = []
     hooks = node._post_acc_hooks
@@ -451,7 +462,7 @@ def _replay(t, chain):
 def inplace_source(t):
     """In-place ops under autograd compute out of place and copy into t. When the op's backward reads its
     input, it gets this copy of t (with t's history), which the write into t leaves intact."""
-    s = _api()[2](_C.clone(t._impl))
+    s = _wrap(_C.clone(t._impl))
     s._requires_grad, s.grad_fn, s._output_nr = t._requires_grad, t.grad_fn, t._output_nr
     return s
 
@@ -465,7 +476,6 @@ def rebase_history(t, result):
         t.grad_fn._retain.pop(t._output_nr, None)  # moves to the new node below
     base = ex.get("_base")
     if base is not None and base._requires_grad and base.grad_fn is not None:
-        _edge = _api()[3]
         chain = ex["_view_chain"]
         node = CopySlices.__new__(CopySlices)
         node.next_functions = (_edge(base), _edge(result))
@@ -473,12 +483,8 @@ def rebase_history(t, result):
         node._chain = chain
         node._base_meta = (base.shape, base.dtype, base.device)
         base.grad_fn, base._output_nr = node, 0
-        prev = _state[0]
-        _state[0] = True
-        try:
+        with enable_grad():
             v = _replay(base, chain)
-        finally:
-            _state[0] = prev
         t.grad_fn, t._output_nr, t._requires_grad = v.grad_fn, v._output_nr, True
     else:
         t.grad_fn, t._output_nr, t._requires_grad = result.grad_fn, result._output_nr, result._requires_grad
@@ -498,14 +504,8 @@ class CopySlices(Function):
         g = grads[0]
         if g is None:
             return (None, None)
-        from ..tensor import zeros
-        shape, dtype, device = self._base_meta
-        prev = _state[0]
-        _state[0] = False
-        try:
-            mask = zeros(shape, dtype=dtype, device=device)
+        with no_grad():
+            mask = _zeros(*self._base_meta)
             _replay(mask, self._chain).fill_(1)
-        finally:
-            _state[0] = prev
         return (g * (1 - mask) if self.needs_input_grad[0] else None,
                 _replay(g.contiguous(), self._chain) if self.needs_input_grad[1] else None)

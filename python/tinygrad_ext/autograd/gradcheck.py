@@ -5,7 +5,9 @@ The numerical Jacobian takes one perturbation loop over every element of every d
 with respect to all differentiable inputs at once. Use float64 inputs and small shapes."""
 import warnings
 
-from .. import _C
+from .. import _C, _dtype
+from ..tensor import Tensor, cat, randn, stack, zeros
+from .engine import grad
 
 
 class GradcheckError(RuntimeError):
@@ -29,20 +31,13 @@ def _element(impl, j, shape):
 
 def _flat_outputs(fn, inputs):
     """The function's floating outputs, flattened, copied and concatenated (grad mode off)."""
-    from ..tensor import Tensor, cat
     outs = [o for o in _as_tuple(fn(*inputs)) if isinstance(o, Tensor) and o.dtype.is_floating_point]
-    flat = [o.detach().reshape(-1).to(_float64()).clone() for o in outs]  # (an output may alias an input)
+    flat = [o.detach().reshape(-1).to(_dtype.float64).clone() for o in outs]  # (an output may alias an input)
     return cat(flat) if flat else None
-
-
-def _float64():
-    from .. import _dtype
-    return _dtype.float64
 
 
 def _numerical_jacobian(fn, inputs, diff, eps):
     """J[j, k] = d out_k / d x_j by central differences; rows: every element of every input in diff."""
-    from ..tensor import stack
     rows = []
     for i in diff:  # (grad mode stays as it is: gradgradcheck's function calls autograd.grad)
         x = inputs[i]
@@ -61,15 +56,13 @@ def _numerical_jacobian(fn, inputs, diff, eps):
 
 def _analytical_jacobian(outputs, inputs, diff, check_grad_dtypes):
     """J[j, k] = d out_k / d x_j from one backward per output element (rows as the numerical one)."""
-    from ..tensor import cat, stack, zeros
-    from .engine import grad
     xs = [inputs[i] for i in diff]
     n_in = sum(x.numel() for x in xs)
     cols = []
     for k, out in enumerate(outputs):
         n = out.numel()
         if not out.requires_grad:
-            cols.extend(zeros(n_in, dtype=_float64()) for _ in range(n))
+            cols.extend(zeros(n_in, dtype=_dtype.float64) for _ in range(n))
             continue
         for r in range(n):
             go = zeros(n, dtype=out.dtype, device=out.device)
@@ -78,15 +71,15 @@ def _analytical_jacobian(outputs, inputs, diff, check_grad_dtypes):
             col = []
             for x, g in zip(xs, gs):
                 if g is None:
-                    col.append(zeros(x.numel(), dtype=_float64()))
+                    col.append(zeros(x.numel(), dtype=_dtype.float64))
                     continue
                 if g.shape != x.shape:
                     raise GradcheckError(f"Gradient has shape {list(g.shape)} but the input has shape "
                                          f"{list(x.shape)}")
                 if check_grad_dtypes and g.dtype is not x.dtype:
                     raise GradcheckError(f"Gradient has dtype mismatch: got {g.dtype}, expected {x.dtype}")
-                col.append(g.detach().reshape(-1).to(_float64()))
-            cols.append(cat(col) if col else zeros(0, dtype=_float64()))
+                col.append(g.detach().reshape(-1).to(_dtype.float64))
+            cols.append(cat(col) if col else zeros(0, dtype=_dtype.float64))
     return stack(cols, 1) if cols else None
 
 
@@ -120,14 +113,13 @@ def gradcheck(func, inputs, *, eps=1e-6, atol=1e-5, rtol=1e-3, raise_exception=T
               fast_mode=False, masked=None):
     """Checks the gradients of func at inputs (the tensors with requires_grad=True) against finite
     differences: |analytical - numerical| <= atol + rtol * |numerical| for every Jacobian entry."""
-    from ..tensor import Tensor
     inputs = _as_tuple(inputs)
     diff = [i for i, x in enumerate(inputs) if isinstance(x, Tensor) and x.requires_grad]
     if not diff:
         raise ValueError("gradcheck expects at least one input tensor to require gradient, but none of the them "
                          "have requires_grad=True.")
     for i in diff:
-        if inputs[i].dtype is not _float64():
+        if inputs[i].dtype is not _dtype.float64:
             warnings.warn(f"Input #{i} requires gradient and is not a double precision floating point or complex. "
                           "This check will likely fail if all the inputs are not of double precision floating "
                           "point or complex. ", UserWarning, stacklevel=2)
@@ -159,8 +151,6 @@ def gradcheck(func, inputs, *, eps=1e-6, atol=1e-5, rtol=1e-3, raise_exception=T
 
 def _reentrant(outputs, inputs, diff, nondet_tol):
     """The same backward twice gives the same values."""
-    from ..tensor import randn
-    from .engine import grad
     diff_outs = [o for o in outputs if o.requires_grad]
     if diff_outs:
         xs = [inputs[i] for i in diff]
@@ -179,8 +169,6 @@ def gradgradcheck(func, inputs, grad_outputs=None, *, eps=1e-6, atol=1e-5, rtol=
                   check_fwd_over_rev=False, check_rev_over_rev=True, fast_mode=False, masked=False):
     """gradcheck of the first derivatives (built with create_graph=True) with respect to the inputs and the
     grad_outputs (random float64 ones when not given)."""
-    from ..tensor import Tensor, randn
-    from .engine import grad
     inputs = _as_tuple(inputs)
     n = len(inputs)
     if grad_outputs is None:

@@ -9,7 +9,7 @@ from .. import _C, _dtype, _ops, _registry
 from .._autocast import ACTIVE as _AMP
 from .._autocast import cast_inputs as _amp_cast
 from ..autograd.grad_mode import no_grad
-from ..tensor import Tensor, _needs_grad, _wrap, arange, cat, full_like, stack, tensor, where, zeros
+from ..tensor import Tensor, _needs_grad, _softmax, _wrap, arange, cat, full_like, stack, tensor, where, zeros
 
 _REDUCTIONS = {"none": 0, "mean": 1, "sum": 2}
 
@@ -194,7 +194,6 @@ def adaptive_max_pool2d(input, output_size, return_indices=False):
     oh, ow = _adaptive_output(input, output_size, "adaptive_max_pool2d")
     H, W = input.shape[-2:]
     if oh == 0 or ow == 0:
-        from ..tensor import zeros
         out = zeros(*input.shape[:-2], oh, ow, dtype=input.dtype, device=input.device) * input.sum()
         return (out, zeros(*out.shape, dtype=_dtype.int64, device=input.device)) if return_indices else out
     if not input.dtype.is_floating_point:
@@ -400,30 +399,12 @@ def glu(input, dim=-1):
     return _glu(*input.chunk(2, d))
 
 
-def _softmax_dim(ndim):
-    warnings.warn("Implicit dimension choice for softmax has been deprecated. Change the call to include dim=X as "
-                  "an argument.", UserWarning, stacklevel=3)
-    return 0 if ndim in (0, 1, 3) else 1
-
-
 def softmax(input, dim=None, _stacklevel=3, dtype=None):
-    if _AMP[0]:
-        input, = _amp_cast("softmax", input)
-    if dim is None:
-        dim = _softmax_dim(input.dim())
-    if dtype is not None:
-        input = input.to(dtype)
-    return _ops.Softmax.apply(input, dim, False) if _needs_grad(input) else _wrap(_C.softmax(input._impl, dim, False))
+    return _softmax(input, dim, dtype, False, 3)
 
 
 def log_softmax(input, dim=None, _stacklevel=3, dtype=None):
-    if _AMP[0]:
-        input, = _amp_cast("log_softmax", input)
-    if dim is None:
-        dim = _softmax_dim(input.dim())
-    if dtype is not None:
-        input = input.to(dtype)
-    return _ops.Softmax.apply(input, dim, True) if _needs_grad(input) else _wrap(_C.softmax(input._impl, dim, True))
+    return _softmax(input, dim, dtype, True, 3)
 
 
 def softmin(input, dim=None, _stacklevel=3, dtype=None):
@@ -533,7 +514,6 @@ def one_hot(tensor, num_classes=-1):
             raise RuntimeError("Class values must be smaller than num_classes.")
     elif num_classes == -1:
         raise RuntimeError("Can not infer total number of classes from empty tensor.")
-    from ..tensor import arange
     return (tensor.unsqueeze(-1) == arange(num_classes, device=tensor.device)).long()
 
 
@@ -544,7 +524,6 @@ def pad(input, pad, mode="constant", value=0.0):
         raise RuntimeError("Padding length must be divisible by 2 and at most twice the number of dimensions")
     if min(pad, default=0) < 0:
         input, pad = _crop_negative(input, pad), [max(p, 0) for p in pad]
-    from ..tensor import full
     shape = list(input.shape)
     key = [slice(None)] * input.dim()
     for i in range(len(pad) // 2):
@@ -552,7 +531,7 @@ def pad(input, pad, mode="constant", value=0.0):
         lo, hi = pad[2 * i], pad[2 * i + 1]
         key[d] = slice(lo, lo + shape[d])
         shape[d] += lo + hi
-    out = full(shape, value, dtype=input.dtype, device=input.device)
+    out = input.new_full(shape, value)
     out[tuple(key)] = input
     return out
 

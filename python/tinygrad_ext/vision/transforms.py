@@ -11,6 +11,7 @@ import numbers
 import numpy as np
 
 from .. import _dtype
+from ..nn import functional as F
 from ..tensor import Tensor, arange, as_tensor, from_numpy, rand, randint
 
 __all__ = ["Compose", "Normalize", "RandomCrop", "RandomHorizontalFlip", "ToTensor"]
@@ -176,10 +177,9 @@ class RandomCrop:
         if left == top == right == bottom == 0:
             return img
         if isinstance(img, Tensor):
-            from ..nn.functional import pad
             if img.dim() == 2:
-                return pad(img.unsqueeze(0), (left, right, top, bottom), value=self.fill).squeeze(0)
-            return pad(img, (left, right, top, bottom), value=self.fill)
+                return F.pad(img.unsqueeze(0), (left, right, top, bottom), value=self.fill).squeeze(0)
+            return F.pad(img, (left, right, top, bottom), value=self.fill)
         widths = [(top, bottom), (left, right)] + [(0, 0)] * (img.ndim - 2)
         return np.pad(img, widths, mode="constant", constant_values=self.fill)
 

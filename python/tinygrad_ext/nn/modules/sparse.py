@@ -1,4 +1,5 @@
 """Embedding: a lookup table of num_embeddings vectors of size embedding_dim, initialized N(0, 1)."""
+from ...autograd.grad_mode import no_grad
 from ...tensor import empty
 from .. import functional as F
 from .. import init
@@ -32,7 +33,6 @@ class Embedding(Module):
     def reset_parameters(self):
         init.normal_(self.weight)
         if self.padding_idx is not None:
-            from ...autograd.grad_mode import no_grad
             with no_grad():
                 self.weight[self.padding_idx] = 0
 

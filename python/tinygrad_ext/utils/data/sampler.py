@@ -6,6 +6,7 @@ Randomness comes from the library's generators: with generator=None the global s
 import numbers
 
 from ..._generator import Generator
+from ...tensor import randint, randperm
 
 __all__ = ["BatchSampler", "RandomSampler", "Sampler", "SequentialSampler", "SubsetRandomSampler"]
 
@@ -18,14 +19,12 @@ def _check_generator(generator):
 def _permutation(n, generator=None):
     """A random permutation of range(n) as a list: torch.randperm on the global stream, or the Generator's."""
     if generator is None:
-        from ...tensor import randperm
         return randperm(n).tolist()
     return generator._permutation(n)
 
 
 def _randint(high, count, generator=None):
     if generator is None:
-        from ...tensor import randint
         return randint(0, high, (count,)).tolist()
     return generator._randint(0, high, count)
 
@@ -33,7 +32,6 @@ def _randint(high, count, generator=None):
 def _draw_seed(generator=None):
     """One non-negative seed drawn from the generator (or from the global stream)."""
     if generator is None:
-        from ...tensor import randint
         return int(randint(0, 1 << 62, ()).item())
     return generator._draw_seed()
 

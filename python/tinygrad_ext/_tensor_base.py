@@ -1,0 +1,40 @@
+"""The bottom of the Python layers: the Tensor class (its slots), `_wrap`, the one way a _C.TensorImpl becomes
+a Tensor, and `_needs_grad`, the one test of whether an op records a graph node or takes the fast path.
+
+Layers import downward only: autograd's nodes (autograd/function.py) and the op table (_ops.py) build on this
+module; tensor.py defines the methods and operators onto the same class with `@_methods`, so there is one
+Tensor class, defined in layers, and `tinygrad_ext.tensor.Tensor is tinygrad_ext._tensor_base.Tensor`."""
+from .autograd.grad_mode import _state
+
+
+class Tensor:
+    __slots__ = ("_impl", "_requires_grad", "grad_fn", "_grad", "_acc", "_output_nr", "_extra", "__weakref__")
+
+
+_new = object.__new__
+_NOT_COPIED = frozenset(("__dict__", "__weakref__", "__qualname__", "__firstlineno__", "__static_attributes__"))
+
+
+def _methods(body):
+    """Class decorator: the attributes of the decorated class body become Tensor's, and the name it is bound
+    to is Tensor itself (tensor.py's `class Tensor:` block)."""
+    for name, value in vars(body).items():
+        if name not in _NOT_COPIED:
+            setattr(Tensor, name, value)
+    return Tensor
+
+
+def _wrap(impl):
+    t = _new(Tensor)
+    t._impl, t._requires_grad, t.grad_fn, t._grad = impl, False, None, None
+    t._acc, t._output_nr, t._extra = None, 0, None
+    return t
+
+
+def _needs_grad(*ts):
+    if not _state[0]:
+        return False
+    for t in ts:
+        if isinstance(t, Tensor) and t._requires_grad:
+            return True
+    return False
