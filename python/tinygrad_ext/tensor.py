@@ -17,7 +17,7 @@ from ._tensor_base import _methods, _needs_grad, _wrap
 from ._tensor_str import tensor_repr
 from .autograd import engine as _engine
 from .autograd import function as _function
-from .autograd.grad_mode import _state, no_grad
+from .autograd.grad_mode import _state
 
 _py_bool, _py_int, _py_float, _py_slice = builtins.bool, builtins.int, builtins.float, builtins.slice
 _DTYPE = _dtype.BY_ID
@@ -404,8 +404,7 @@ class Tensor:
 
     def _rebase(self, result):
         """Makes self take result's values (in its own storage) and result's graph node."""
-        with no_grad():
-            _C.copy_(self._impl, result._impl)
+        _C.copy_(self._impl, result._impl)  # (a kernel call: it records nothing whatever the grad mode)
         if self._extra is None:
             self.grad_fn, self._output_nr = result.grad_fn, result._output_nr
             self._requires_grad = result._requires_grad
