@@ -85,15 +85,10 @@ class Op(Function):
     def saved_output(self):
         if self._freed:
             raise RuntimeError(_FREED)
-        out = self._out
-        if out.version != self._out_version:
-            raise RuntimeError(
-                "one of the variables needed for gradient computation has been modified by an inplace operation: "
-                f"[{_wrap(out).type()} {list(out.shape)}], which is output 0 of {self.name()}, is at "
-                f"version {out.version}; expected version {self._out_version} instead. Hint: enable anomaly "
-                "detection to find the operation that failed to compute its gradient, with "
-                "torch.autograd.set_detect_anomaly(True).")
-        return _wrap(out)
+        out = _wrap(self._out)  # (output 0: _output_nr of a new wrap)
+        if out._impl.version != self._out_version:
+            raise _version_error(out, out._impl.version, self._out_version, self.name())
+        return out
 
     def name(self):
         return type(self).__name__ + "Backward0"
