@@ -1,6 +1,8 @@
 """Tensor: a handle on a _C.TensorImpl plus autograd state. Methods are thin
 calls into the op table (_ops.py) when a graph must be recorded, and straight
-into _C when none is (the fast path)."""
+into _C when none is (the fast path). The class itself (its slots) and `_wrap`
+are _tensor_base.py's, below autograd and the op table; this module defines
+the methods onto it."""
 import builtins
 import math
 import operator as _operator
