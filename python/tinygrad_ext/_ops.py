@@ -762,6 +762,7 @@ class Expand(Op):
 
 
 def _apply_basic_index(impl, key):
+    """impl[key] for a key of ints, slices and None (what _split_key leaves of Ellipsis and bools): a view."""
     dim = 0
     real = 0  # the indexed tensor's dim this entry consumes (errors name it, as torch's)
     for k in key:
