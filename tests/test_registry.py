@@ -3,6 +3,7 @@ float64 numpy reference on contiguous, strided, broadcast, 0-d and empty inputs 
 takes, and gradcheck/gradgradcheck for every input with a derivative formula. An entry without a
 reference fails here, so coverage cannot drift from the registry."""
 import math  # the references may use it
+import warnings
 
 import numpy as np
 import pytest
@@ -167,3 +168,157 @@ def test_in_place_and_out_variants_of_a_generated_op():
     with pytest.raises(RuntimeError, match="leaf Variable"):
         w.atan_()
     assert w.detach().tolist() == check.tolist()
+
+
+# ---------------------------------------------------------------- reductions (_registry.REDUCTIONS)
+REDUCTIONS = _registry.REDUCTIONS
+REDUCTION_DTYPES = {  # the dtypes each kind takes (16-bit floats are checked against their float32 path below)
+    "sum": ("float32", "float64", "int32", "int64", "uint8", "bool"),
+    "mean": ("float32", "float64"),
+    "keep": ("float32", "float64", "int32", "int64", "uint8", "bool"),
+    "logical": ("float32", "float64", "int32", "int64", "uint8", "bool"),
+}
+# (shape, transposed view, the dims to reduce over): contiguous, strided, 0-d, empty
+REDUCTION_LAYOUTS = {
+    "contiguous": ((3, 4), False, [None, 0, 1, -1, (0, 1), (-1, 0)]),
+    "strided": ((4, 3), True, [None, 0, -1, (0, 1)]),
+    "0-d": ((), False, [None, 0, -1]),
+    "empty": ((0, 4), False, [None, 0, 1, (0, 1)]),
+}
+
+
+def reduction_dims(entry, dims):
+    return [d for d in dims if not (entry.name == "prod" and isinstance(d, tuple))]  # torch's prod: one int dim
+
+
+def reduction_sample(dtype, shape, rng):
+    if dtype == "bool":
+        return np.asarray(rng.random(shape) < 0.6)
+    if dtype.startswith("float"):
+        v = rng.uniform(-2, 2, shape)
+        return np.where(np.abs(v) < 0.2, 0.0, v).astype(dtype)  # some exact zeros for any/all
+    return rng.integers(0 if dtype == "uint8" else -4, 5, shape).astype(dtype)
+
+
+def reduction_result_dtype(entry, dtype):
+    if entry.kind == "sum" and not dtype.startswith("float"):
+        return "int64"
+    if entry.kind == "logical":
+        return "uint8" if dtype == "uint8" else "bool"
+    return dtype
+
+
+def reduction_reference(entry, a, dim, keepdim):
+    """The numpy reference in float64 (integers in int64); a 0-d input reduces over nothing but itself."""
+    ref = eval(entry.ref, {"np": np})  # noqa: S307 (a test table, written by us)
+    x = a.astype(np.float64) if a.dtype.kind == "f" else a.astype(np.int64) if a.dtype.kind in "iu" else a
+    if a.ndim == 0:
+        return np.asarray(ref(x))
+    with np.errstate(all="ignore"), warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # numpy's "Mean of empty slice"
+        return np.asarray(ref(x, axis=dim, keepdims=keepdim))
+
+
+def test_every_reduction_has_rows():
+    """A reduction in the registry without a reference, a dtype rule the tests know, its kernel, method and
+    torch function fails here (the rows below are generated from the same list)."""
+    assert {e.name for e in REDUCTIONS} >= {"sum", "prod", "mean", "amax", "amin", "nansum", "any", "all"}
+    for e in REDUCTIONS:
+        assert e.ref, f"reduction {e.name} has no numpy reference"
+        assert e.kind in REDUCTION_DTYPES, f"reduction {e.name}: no test dtypes for kind {e.kind}"
+        assert callable(getattr(torch._C, e.name)), f"_C.{e.name} is missing"
+        assert callable(getattr(torch.Tensor, e.name)) and callable(getattr(torch, e.name)), e.name
+        assert e.grad is None or e.name in _ops.REDUCTION_OPS, e.name
+    assert len(REDUCTION_VALUE_ROWS) == len(REDUCTIONS) * len(REDUCTION_LAYOUTS)
+
+
+REDUCTION_VALUE_ROWS = [(e, layout) for e in REDUCTIONS for layout in REDUCTION_LAYOUTS]
+
+
+@pytest.mark.parametrize("entry,layout", REDUCTION_VALUE_ROWS, ids=lambda x: getattr(x, "name", x))
+def test_reduction_value_against_numpy(entry, layout):
+    rng = np.random.default_rng(3)
+    shape, transpose, all_dims = REDUCTION_LAYOUTS[layout]
+    for dtype in REDUCTION_DTYPES[entry.kind]:
+        a = reduction_sample(dtype, shape, rng)
+        if entry.name == "nansum" and dtype.startswith("float") and a.size:
+            a.flat[1 % a.size] = np.nan
+        t = torch.from_numpy(a.copy())
+        if transpose:
+            a, t = a.T, t.t()
+        for dim in reduction_dims(entry, all_dims):
+            for keepdim in (False, True):
+                what = f"{entry.name}({layout} {dtype}, dim={dim}, keepdim={keepdim})"
+                args = () if dim is None else (dim,)
+                empty_extent = a.size == 0 and (dim is None or a.shape[dim if isinstance(dim, int) else 0] == 0
+                                                or isinstance(dim, tuple))
+                if entry.identity is None and empty_extent:
+                    with pytest.raises((RuntimeError, IndexError)):
+                        getattr(torch, entry.name)(t, *args, keepdim=keepdim)
+                    continue
+                got = getattr(torch, entry.name)(t, *args, keepdim=keepdim) if keepdim or dim is not None \
+                    else getattr(t, entry.name)()
+                want = reduction_reference(entry, a, dim, keepdim)
+                assert str(got.dtype) == "torch." + reduction_result_dtype(entry, dtype), what
+                assert tuple(got.shape) == want.shape, what
+                tol = 1e-5 if got.dtype == torch.float32 else 1e-12
+                np.testing.assert_allclose(got.numpy().astype(np.float64), want.astype(np.float64), rtol=tol,
+                                           atol=tol, err_msg=what)
+
+
+@pytest.mark.parametrize("dtype", ["float16", "bfloat16"])
+@pytest.mark.parametrize("entry", REDUCTIONS, ids=lambda e: e.name)
+def test_reduction_16_bit_floats_take_the_float32_path(entry, dtype):
+    x = torch.tensor(np.random.default_rng(4).uniform(-2, 2, (3, 4)), dtype=getattr(torch, dtype))
+    for dim in reduction_dims(entry, [None, 1, (0, 1)]):
+        args = () if dim is None else (dim,)
+        got = getattr(x, entry.name)(*args)
+        want = getattr(x.float(), entry.name)(*args)
+        want = want if want.dtype == torch.bool else want.to(x.dtype)
+        assert got.dtype == want.dtype and got.shape == want.shape, (entry.name, dim)
+        np.testing.assert_array_equal(got.float().numpy() if got.dtype != torch.bool else got.numpy(),
+                                      want.float().numpy() if want.dtype != torch.bool else want.numpy())
+
+
+def test_reductions_follow_torchs_integer_rules():
+    big = torch.tensor([2 ** 62, 2 ** 62])
+    assert big.sum().item() == -2 ** 63  # int64 wraps around
+    assert torch.tensor([2 ** 31 - 1, 5], dtype=torch.int32).sum().item() == 2 ** 31 + 4  # int64 accumulator
+    assert torch.tensor([2 ** 20, 2 ** 20], dtype=torch.int32).prod().item() == 2 ** 40
+    assert torch.tensor([2 ** 40, 2 ** 40]).prod(dtype=torch.int32).item() == 0  # in int32's range: wrapped
+    assert torch.tensor([2 ** 62]).sum(dtype=torch.int32).dtype == torch.int32
+    assert torch.tensor([True, True]).nansum().item() == 2
+    with pytest.raises(RuntimeError, match="mean\\(\\): could not infer output dtype. Input dtype must be"):
+        torch.tensor([1, 2]).mean()
+    with pytest.raises(RuntimeError, match="Optional dtype must be either a floating point or complex dtype. Got: "
+                                           "Long"):
+        torch.tensor([1.0, 2.0]).mean(0, dtype=torch.int64)
+    assert torch.tensor([1, 2]).mean(dtype=torch.float64).item() == 1.5
+    with pytest.raises(RuntimeError, match="Autograd not support dtype: Long"):
+        torch.tensor([1.0, 2.0], requires_grad=True).sum(dtype=torch.int64)
+    with pytest.raises(TypeError):
+        torch.ones(2).sum(0, False, torch.float64)  # dtype is keyword-only, as torch's
+
+
+@pytest.mark.parametrize("entry", [e for e in REDUCTIONS if e.grad], ids=lambda e: e.name)
+def test_reduction_gradcheck(entry):
+    rng = np.random.default_rng(5)
+    v = rng.uniform(0.5, 1.5, (2, 3)) * rng.choice([-1.0, 1.0], (2, 3))  # distinct, away from 0
+    x = torch.tensor(v, requires_grad=True)
+    for dim in reduction_dims(entry, [None, 1, -2, (0, 1)]):
+        for keepdim in (False, True):
+            def fn(t, dim=dim, keepdim=keepdim):
+                return getattr(torch, entry.name)(t) if dim is None else getattr(torch, entry.name)(t, dim, keepdim)
+            assert gradcheck(fn, [x]), (entry.name, dim, keepdim)
+            assert gradgradcheck(fn, [x]), (entry.name, dim, keepdim)
+    s = torch.tensor(0.7, dtype=torch.float64, requires_grad=True)  # 0-d
+    assert gradcheck(lambda t: getattr(t, entry.name)(), [s]) and gradcheck(lambda t: getattr(t, entry.name)(0), [s])
+
+
+def test_reduction_out_and_aliases():
+    x = torch.tensor([[1.0, 2.0], [3.0, 4.0]])
+    out = torch.empty(2)
+    assert torch.sum(x, 1, out=out) is out and out.tolist() == [3.0, 7.0]
+    assert torch.amax(x, axis=0, keepdims=True).tolist() == [[3.0, 4.0]]
+    assert x.mean(axis=(0, 1)).item() == 2.5
+    assert torch.any(x > 3, dim=0).tolist() == [False, True]

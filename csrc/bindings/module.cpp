@@ -22,7 +22,7 @@ void check_bool_bytes(const Tensor& t, const char* op) {
   if (!t->numel()) return;
   auto bytes = std::make_shared<TensorImpl>(*t);
   bytes->dtype = DType::UInt8;
-  TG_CHECK_VALUE(item_int(amax(bytes, {}, false)) <= 1, op, ": the bool array holds bytes other than 0 and 1 (a "
+  TG_CHECK_VALUE(item_int(reduce(ReduceOpId::amax, bytes, {}, false)) <= 1, op, ": the bool array holds bytes other than 0 and 1 (a "
                  "uint8 array viewed as bool?); convert it with array.astype(bool) first.");
 }
 
@@ -407,28 +407,19 @@ PYBIND11_MODULE(_C, m) {
   });
 
   // ---- reductions
-  m.def("sum", [](const Tensor& a, py::handle dims, bool keepdim, py::handle dt) {
-    std::optional<DType> d;
-    if (!dt.is_none()) d = to_dtype_id(dt.cast<int>());
-    Shape ds = to_shape(dims);
-    ReleaseGil nogil(a->numel());
-    return sum(a, ds, keepdim, d);
-  });
-  m.def("prod", [](const Tensor& a, py::handle dims, bool keepdim) {
-    Shape ds = to_shape(dims);
-    ReleaseGil nogil(a->numel());
-    return prod(a, ds, keepdim);
-  });
-  m.def("amax", [](const Tensor& a, py::handle dims, bool keepdim, const char* name) {
-    Shape ds = to_shape(dims);
-    ReleaseGil nogil(a->numel());
-    return amax(a, ds, keepdim, name);
-  });
-  m.def("amin", [](const Tensor& a, py::handle dims, bool keepdim, const char* name) {
-    Shape ds = to_shape(dims);
-    ReleaseGil nogil(a->numel());
-    return amin(a, ds, keepdim, name);
-  });
+  // The registry's reductions: _C.<name>(input, dims, keepdim, dtype=None, name=None) (name: the op in errors).
+#define TG_BIND_REDUCE(op, F, kind, identity)                                                               \
+  m.def(#op, [](const Tensor& a, py::handle dims, bool keepdim, py::handle dt, py::handle name) {            \
+    std::optional<DType> d;                                                                                  \
+    if (!dt.is_none()) d = to_dtype_id(dt.cast<int>());                                                      \
+    std::string n = name.is_none() ? std::string() : name.cast<std::string>();                               \
+    Shape ds = to_shape(dims);                                                                               \
+    ReleaseGil nogil(a->numel());                                                                            \
+    return reduce(ReduceOpId::op, a, ds, keepdim, d, n.empty() ? nullptr : n.c_str());                       \
+  }, py::arg("input"), py::arg("dims"), py::arg("keepdim"), py::arg("dtype") = py::none(),                  \
+     py::arg("name") = py::none());
+  TG_REDUCE_OPS(TG_BIND_REDUCE)
+#undef TG_BIND_REDUCE
   m.def("max_dim", [](const Tensor& a, int64_t dim, bool keepdim, bool is_max) {
     ReleaseGil nogil(a->numel());
     return max_dim(a, dim, keepdim, is_max);

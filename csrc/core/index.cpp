@@ -27,7 +27,7 @@ Tensor checked_index(const Tensor& idx, int64_t size, int64_t dim, const char* o
   check_index_dtype(idx, op);
   Tensor i64 = to_dtype(idx, DType::Int64);
   if (i64->numel() == 0) return i64;
-  int64_t lo = item_int(amin(i64, {}, false)), hi = item_int(amax(i64, {}, false));
+  int64_t lo = item_int(reduce(ReduceOpId::amin, i64, {}, false)), hi = item_int(reduce(ReduceOpId::amax, i64, {}, false));
   int64_t bad = hi >= size ? hi : lo;
   if (rule == IndexRule::IndexSelect)
     TG_CHECK_INDEX(lo >= 0 && hi < size, "index out of range in self: index ", bad, " is out of bounds for dimension ",

@@ -29,6 +29,20 @@ struct ElementwiseIter {
   bool is_flat() const { return ndim <= 1; }
 };
 
+// A reduction over the inner block of a permuted view (the CPU and CUDA reduction kernels take it):
+// out[o] = reduce_{r} in[keep(o) + red(r)], o over the kept dims (row-major,
+// out contiguous), r over the reduced dims. Dims are outermost first.
+struct ReduceIter {
+  int nkeep = 0, nred = 0;
+  int64_t keep_shape[kMaxIterDims], keep_strides[kMaxIterDims];  // input byte strides
+  int64_t red_shape[kMaxIterDims], red_strides[kMaxIterDims];
+  int64_t out_numel = 1, red_numel = 1;
+  const char* in = nullptr;
+  char* out = nullptr;       // contiguous, out_numel elements
+  char* indices = nullptr;   // arg reductions: contiguous int64, out_numel
+  DType dtype = DType::Float32;  // input dtype
+};
+
 // numpy broadcasting; ShapeError in torch's words on mismatch.
 Shape broadcast_shapes(const Shape& a, const Shape& b);
 // out must already have the broadcast shape of the inputs. Inputs share out's device, except that a CUDA

@@ -78,8 +78,8 @@ int64_t window_out_size(int64_t in, int64_t k, int64_t pad, int64_t stride, int6
 
 Tensor as_batched(const Tensor& t) { return t->dim() == 3 ? unsqueeze(t, 0) : t; }
 
-cpu::ConvShape conv_shape(const Shape& in, const Shape& w, const Conv2dParams& p) {
-  cpu::ConvShape s;
+ConvShape conv_shape(const Shape& in, const Shape& w, const Conv2dParams& p) {
+  ConvShape s;
   s.N = in[0]; s.C = in[1]; s.H = in[2]; s.W = in[3];
   s.O = w[0]; s.kh = w[2]; s.kw = w[3];
   s.sh = p.stride[0]; s.sw = p.stride[1];
@@ -144,7 +144,7 @@ Tensor conv2d(const Tensor& input, const Tensor& weight, const Tensor& bias, con
   if (is_narrow(input->dtype)) return to_dtype(conv2d(widen(input), widen(weight), widen_opt(bias), p), input->dtype);
   Tensor x = contiguous(as_batched(input));
   check_conv(x->sizes, weight->sizes, bias, p);
-  cpu::ConvShape s = conv_shape(x->sizes, weight->sizes, p);
+  ConvShape s = conv_shape(x->sizes, weight->sizes, p);
   Tensor out = empty({s.N, s.O, s.OH, s.OW}, x->dtype, x->device());
   if (out->numel()) {
     Tensor w = contiguous(weight), b = bias ? contiguous(bias) : nullptr;
@@ -168,7 +168,7 @@ Tensor conv2d(const Tensor& input, const Tensor& weight, const Tensor& bias, con
 namespace {
 // grad_output must have the output shape that input/weight/params give.
 void check_conv_grad(const Tensor& gy, const Shape& in, const Shape& w, const Conv2dParams& p) {
-  cpu::ConvShape s = conv_shape(in, w, p);
+  ConvShape s = conv_shape(in, w, p);
   Shape want{s.N, s.O, s.OH, s.OW};
   TG_CHECK(gy->sizes == want, "conv2d_backward: expected grad_output of size ", want, ", but got ", gy->sizes);
 }
@@ -187,7 +187,7 @@ Tensor conv2d_backward_input(const Tensor& grad_output, const Tensor& weight, co
   check_conv(in, weight->sizes, nullptr, p);
   Tensor gy = contiguous(grad_output->dim() == 3 ? unsqueeze(grad_output, 0) : grad_output);
   check_conv_grad(gy, in, weight->sizes, p);
-  cpu::ConvShape s = conv_shape(in, weight->sizes, p);
+  ConvShape s = conv_shape(in, weight->sizes, p);
   Tensor gx = empty(in, gy->dtype, gy->device());
   if (gx->numel()) {
     if (gy->numel() == 0) {
@@ -223,7 +223,7 @@ Tensor conv2d_backward_weight(const Tensor& grad_output, const Tensor& input, co
   check_conv(x->sizes, weight_sizes, nullptr, p);
   Tensor gy = contiguous(grad_output->dim() == 3 ? unsqueeze(grad_output, 0) : grad_output);
   check_conv_grad(gy, x->sizes, weight_sizes, p);
-  cpu::ConvShape s = conv_shape(x->sizes, weight_sizes, p);
+  ConvShape s = conv_shape(x->sizes, weight_sizes, p);
   Tensor gw = empty(weight_sizes, x->dtype, x->device());
   if (gw->numel()) {
     if (gy->numel() == 0) {
@@ -246,14 +246,14 @@ std::tuple<Tensor, Tensor, Tensor> conv2d_backward(const Tensor& grad_output, co
   if (mask[1]) gw = conv2d_backward_weight(grad_output, input, weight->sizes, p);
   if (mask[2]) {
     Tensor gy = grad_output->dim() == 3 ? unsqueeze(grad_output, 0) : grad_output;
-    gb = sum(gy, {0, 2, 3}, false);
+    gb = reduce(ReduceOpId::sum, gy, {0, 2, 3}, false);
   }
   return {gx, gw, gb};
 }
 
 // ------------------------------------------------------------------ pooling
 namespace {
-cpu::PoolShape pool_shape(const Shape& sizes, const Pool2dParams& p) {
+PoolShape pool_shape(const Shape& sizes, const Pool2dParams& p) {
   const int64_t nd = static_cast<int64_t>(sizes.size());
   bool ok = nd == 3 || nd == 4;
   for (int64_t d = nd - 3; ok && d < nd; ++d) ok = sizes[d] > 0;
@@ -269,7 +269,7 @@ cpu::PoolShape pool_shape(const Shape& sizes, const Pool2dParams& p) {
   TG_CHECK(p.kernel[1] / 2 >= p.padding[1] && p.kernel[0] / 2 >= p.padding[0],
            "pad should be smaller than or equal to half of kernel size, but got padW = ", p.padding[1],
            ", padH = ", p.padding[0], ", kW = ", p.kernel[1], ", kH = ", p.kernel[0]);
-  cpu::PoolShape s;
+  PoolShape s;
   const int64_t C = sizes[nd - 3];
   s.planes = C * (nd == 4 ? sizes[0] : 1);
   s.H = sizes[nd - 2];
@@ -285,7 +285,7 @@ cpu::PoolShape pool_shape(const Shape& sizes, const Pool2dParams& p) {
   return s;
 }
 
-Shape pool_out_sizes(const Shape& in, const cpu::PoolShape& s) {
+Shape pool_out_sizes(const Shape& in, const PoolShape& s) {
   Shape out = in;
   out[out.size() - 2] = s.OH;
   out[out.size() - 1] = s.OW;
@@ -300,7 +300,7 @@ std::pair<Tensor, Tensor> max_pool2d(const Tensor& input, const Pool2dParams& p)
     return {to_dtype(out, input->dtype), idx};
   }
   if (!is_floating(input->dtype)) dispatch_cpu_integer(input, "max_pool2d", false, [](auto) {});
-  cpu::PoolShape s = pool_shape(input->sizes, p);
+  PoolShape s = pool_shape(input->sizes, p);
   Tensor x = contiguous(input);
   Shape os = pool_out_sizes(x->sizes, s);
   Tensor out = empty(os, x->dtype, x->device());
@@ -332,7 +332,7 @@ Tensor max_pool2d_backward(const Tensor& grad_output, const Tensor& indices, con
            " for an input of size ", input_sizes);
   checked_numel(input_sizes, "max_pool2d_backward");
   const size_t nd = input_sizes.size();
-  cpu::PoolShape s{};
+  PoolShape s{};
   s.planes = 1;
   for (size_t d = 0; d + 2 < nd; ++d) s.planes *= input_sizes[d];
   s.H = input_sizes[nd - 2];
@@ -356,7 +356,7 @@ Tensor avg_pool2d(const Tensor& input, const Pool2dParams& p, bool count_include
   if (!is_floating(input->dtype)) dispatch_cpu_integer(input, "avg_pool2d", true, [](auto) {});
   if (is_reduced_float(input->dtype))
     return to_dtype(avg_pool2d(widen(input), p, count_include_pad, divisor_override), input->dtype);
-  cpu::PoolShape s = pool_shape(input->sizes, p);
+  PoolShape s = pool_shape(input->sizes, p);
   Tensor x = contiguous(input);
   Tensor out = empty(pool_out_sizes(x->sizes, s), x->dtype, x->device());
   if (out->numel()) {
@@ -380,7 +380,7 @@ Tensor avg_pool2d_backward(const Tensor& grad_output, const Shape& input_sizes, 
   if (is_reduced_float(grad_output->dtype))
     return to_dtype(avg_pool2d_backward(widen(grad_output), input_sizes, p, count_include_pad, divisor_override),
                     grad_output->dtype);
-  cpu::PoolShape s = pool_shape(input_sizes, p);
+  PoolShape s = pool_shape(input_sizes, p);
   TG_CHECK(grad_output->sizes == pool_out_sizes(input_sizes, s), "avg_pool2d_backward: expected grad_output of size ",
            pool_out_sizes(input_sizes, s), ", but got ", grad_output->sizes);
   Tensor gy = contiguous(grad_output);
@@ -453,7 +453,7 @@ Tensor softmax_backward(const Tensor& grad_output, const Tensor& output, int64_t
 // ------------------------------------------------------------------- losses
 namespace {
 struct LossPlan {
-  cpu::ClassLossArgs args;
+  ClassLossArgs args;
   Shape none_sizes;  // the output's sizes with reduction='none'
   Tensor x, t, w;    // contiguous input, target, weight
 };
@@ -471,7 +471,7 @@ LossPlan plan_class_loss(const Tensor& input, const Tensor& target, const Tensor
   const int64_t nd = input->dim();
   TG_CHECK(nd >= 1, op, ": input must have at least one dimension (classes), got a 0-d tensor");
   LossPlan p;
-  cpu::ClassLossArgs& a = p.args;
+  ClassLossArgs& a = p.args;
   if (nd == 1) {
     TG_CHECK(target->dim() == 0, "0D target tensor expected for 1D input (unbatched), but got target of size ",
              target->sizes);
@@ -523,7 +523,7 @@ std::tuple<Tensor, Tensor, Tensor> class_loss(const Tensor& input, const Tensor&
     return {to_dtype(out, input->dtype), narrow_opt(lse, input->dtype), to_dtype(tw, input->dtype)};
   }
   LossPlan p = plan_class_loss(input, target, weight, reduction, ignore_index, label_smoothing, log_softmax, op);
-  const cpu::ClassLossArgs& a = p.args;
+  const ClassLossArgs& a = p.args;
   Tensor out = empty(reduction == 0 ? p.none_sizes : Shape{}, p.x->dtype, p.x->device());
   Tensor lse = log_softmax ? empty({a.N * a.S}, p.x->dtype, p.x->device()) : nullptr;
   Tensor tw = empty({}, p.x->dtype, p.x->device());
@@ -543,7 +543,7 @@ Tensor class_loss_backward(const Tensor& grad_output, const Tensor& input, const
                                         widen(total_weight), reduction, ignore_index, label_smoothing, log_softmax,
                                         op), input->dtype);
   LossPlan p = plan_class_loss(input, target, weight, reduction, ignore_index, label_smoothing, log_softmax, op);
-  const cpu::ClassLossArgs& a = p.args;
+  const ClassLossArgs& a = p.args;
   check_device(input, grad_output, op);
   check_device(input, lse, op);
   check_device(input, total_weight, op);

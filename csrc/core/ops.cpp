@@ -592,7 +592,7 @@ void check_int_divisor(BinaryOpId op, DType compute, const Tensor& b, Device dev
   // Compared after the cast: uint8 // 256 divides by 0.
   Tensor zero = binary(BinaryOpId::eq, to_dtype(b, compute), Scalar::from_int(0), false);
   if (zero->numel() == 0) return;  // nothing to divide (amax of an empty tensor would throw)
-  Tensor any = amax(to_dtype(zero, DType::UInt8), {}, false);
+  Tensor any = reduce(ReduceOpId::any, zero, {}, false);
   TG_CHECK_AS(ZeroDivError, item_int(any) == 0, "ZeroDivisionError: integer division by zero in ",
               binary_name(op));
 }
@@ -829,14 +829,16 @@ DimPlan plan_reduction(const Tensor& a, Shape dims, bool keepdim, const char* na
   return p;
 }
 
-Tensor reduce_op(ReduceOpId op, const Tensor& a, Shape dims, bool keepdim, DType out_dtype, const char* name) {
+Tensor reduce_into(ReduceOpId op, double identity, const Tensor& a, Shape dims, bool keepdim, DType out_dtype,
+                   const char* name) {
   if (is_narrow(a->dtype))  // accumulated in the compute dtype, converted once
-    return to_dtype(reduce_op(op, widen(a), std::move(dims), keepdim, compute_dtype(out_dtype), name), out_dtype);
+    return to_dtype(reduce_into(op, identity, widen(a), std::move(dims), keepdim, compute_dtype(out_dtype), name),
+                    out_dtype);
   DimPlan p = plan_reduction(a, std::move(dims), keepdim, name);
   Tensor out = empty(p.out_sizes, out_dtype, a->device());
   if (out->numel() == 0) return out;
-  if (p.r.red_numel == 0) {  // empty reduction: the identity
-    fill_(out, Scalar::from_int(op == ReduceOpId::prod ? 1 : 0));
+  if (p.r.red_numel == 0) {  // empty reduction: the registry's identity
+    fill_(out, std::isnan(identity) ? Scalar::from_double(identity) : Scalar::from_int(int64_t(identity)));
     return out;
   }
   p.r.out = out->data_ptr();
@@ -853,27 +855,50 @@ void check_nonempty_minmax(const Tensor& a, const Shape& dims, const char* name)
     TG_CHECK_INDEX(a->sizes[w] != 0, name, "(): Expected reduction dim ", w, " to have non-zero size.");
   }
 }
+
+struct ReduceInfo {
+  const char* name;
+  ReduceKind kind;
+  double identity;
+};
+ReduceInfo reduce_info(ReduceOpId op) {
+  switch (op) {
+#define TG_REDUCE_INFO(name, F, kind, identity) \
+  case ReduceOpId::name: return {#name, ReduceKind::kind, double(identity)};
+    TG_REDUCE_OPS(TG_REDUCE_INFO)
+#undef TG_REDUCE_INFO
+  }
+  throw Error("reduce: unknown op");
+}
 }  // namespace
 
-Tensor sum(const Tensor& a, Shape dims, bool keepdim, std::optional<DType> dtype) {
-  Tensor x = dtype ? to_dtype(a, *dtype) : a;
-  DType out = is_floating(x->dtype) ? x->dtype : DType::Int64;
-  return reduce_op(ReduceOpId::sum, x, std::move(dims), keepdim, out, "sum");
-}
-
-Tensor prod(const Tensor& a, Shape dims, bool keepdim) {
-  return reduce_op(ReduceOpId::prod, a, std::move(dims), keepdim, is_floating(a->dtype) ? a->dtype : DType::Int64,
-                   "prod");
-}
-
-Tensor amax(const Tensor& a, Shape dims, bool keepdim, const char* name) {
-  check_nonempty_minmax(a, dims, name);
-  return reduce_op(ReduceOpId::amax, a, std::move(dims), keepdim, a->dtype, name);
-}
-
-Tensor amin(const Tensor& a, Shape dims, bool keepdim, const char* name) {
-  check_nonempty_minmax(a, dims, name);
-  return reduce_op(ReduceOpId::amin, a, std::move(dims), keepdim, a->dtype, name);
+Tensor reduce(ReduceOpId op, const Tensor& a, Shape dims, bool keepdim, std::optional<DType> dtype, const char* name) {
+  const ReduceInfo info = reduce_info(op);
+  if (!name) name = info.name;
+  Tensor x = a;
+  DType out_dtype = a->dtype;
+  switch (info.kind) {
+    case ReduceKind::sum: {  // summed in int64 (wrapping) or the floating dtype; dtype= casts the input first
+      if (dtype) x = to_dtype(a, *dtype);
+      Tensor out = reduce_into(op, info.identity, x, std::move(dims), keepdim,
+                               is_floating(x->dtype) ? x->dtype : DType::Int64, name);
+      return dtype && out->dtype != *dtype ? to_dtype(out, *dtype) : out;
+    }
+    case ReduceKind::mean:
+      TG_CHECK(is_floating(dtype ? *dtype : a->dtype), name, "(): could not infer output dtype. ",
+               dtype ? "Optional" : "Input", " dtype must be either a floating point or complex dtype. Got: ",
+               type_name(dtype ? *dtype : a->dtype));
+      if (dtype) x = to_dtype(a, *dtype);
+      out_dtype = x->dtype;
+      break;
+    case ReduceKind::keep:
+      check_nonempty_minmax(a, dims, name);
+      break;
+    case ReduceKind::logical:
+      out_dtype = a->dtype == DType::UInt8 ? DType::UInt8 : DType::Bool;
+      break;
+  }
+  return reduce_into(op, info.identity, x, std::move(dims), keepdim, out_dtype, name);
 }
 
 std::pair<Tensor, Tensor> max_dim(const Tensor& a, int64_t dim, bool keepdim, bool is_max) {

@@ -6,6 +6,7 @@
 #include <optional>
 #include <utility>
 #include "../ops/elementwise.h"
+#include "../ops/reduce.h"
 #include "tensor.h"
 
 namespace tg {
@@ -88,11 +89,10 @@ Tensor where(const Tensor& cond, const Tensor& a, const Scalar& b);
 Tensor masked_fill_(const Tensor& t, const Tensor& mask, const Scalar& value);
 
 // Reductions. Empty dims = all dims.
-enum class ReduceOpId;
-Tensor sum(const Tensor& a, Shape dims, bool keepdim, std::optional<DType> dtype = std::nullopt);
-Tensor prod(const Tensor& a, Shape dims, bool keepdim);
-Tensor amax(const Tensor& a, Shape dims, bool keepdim, const char* name = "amax");
-Tensor amin(const Tensor& a, Shape dims, bool keepdim, const char* name = "amin");
+// The registry's reductions (ops/reduce.h's ReduceOpId), with the entry's dtype rule: `dtype` casts the input
+// first (sum-like and mean), `name` replaces the op's name in errors (max() reports as "max", not "amax").
+Tensor reduce(ReduceOpId op, const Tensor& a, Shape dims, bool keepdim, std::optional<DType> dtype = std::nullopt,
+              const char* name = nullptr);
 // max(dim)/min(dim): (values, indices); argmax/argmin over a dim or the flattened tensor.
 std::pair<Tensor, Tensor> max_dim(const Tensor& a, int64_t dim, bool keepdim, bool is_max);
 Tensor argmax(const Tensor& a, std::optional<int64_t> dim, bool keepdim, bool is_max);

@@ -3,24 +3,9 @@
 #pragma once
 #include "../core/iterator.h"
 #include "../ops/elementwise.h"
+#include "../ops/reduce.h"
 
 namespace tg {
-
-// A reduction over the inner block of a permuted view:
-// out[o] = reduce_{r} in[keep(o) + red(r)], o over the kept dims (row-major,
-// out contiguous), r over the reduced dims. Dims are outermost first.
-struct ReduceIter {
-  int nkeep = 0, nred = 0;
-  int64_t keep_shape[kMaxIterDims], keep_strides[kMaxIterDims];  // input byte strides
-  int64_t red_shape[kMaxIterDims], red_strides[kMaxIterDims];
-  int64_t out_numel = 1, red_numel = 1;
-  const char* in = nullptr;
-  char* out = nullptr;       // contiguous, out_numel elements
-  char* indices = nullptr;   // arg reductions: contiguous int64, out_numel
-  DType dtype = DType::Float32;  // input dtype
-};
-
-enum class ReduceOpId { sum, prod, amax, amin };
 
 namespace cpu {
 #define TG_CPU_KERNELS                                                        \
@@ -30,7 +15,7 @@ namespace cpu {
   void leaky_relu(const LeakyReluOp& f, ElementwiseIter& it);                 \
   void where(ElementwiseIter& it);                                            \
   void copy(ElementwiseIter& it); /* casts from operand 1's dtype to 0's */   \
-  void reduce(ReduceOpId op, ReduceIter& r); /* sum/prod out: int64 for ints */ \
+  void reduce(ReduceOpId op, ReduceIter& r); /* out: the functor's out_t */ \
   void arg_reduce(bool is_max, ReduceIter& r); /* values (input dtype) + indices */
 
 TG_CPU_KERNELS

@@ -8,15 +8,9 @@
 // plane, OH x OW output plane, kh x kw kernel, G groups.
 #pragma once
 #include <cstdint>
+#include "../core/nn_shapes.h"  // ConvShape, PoolShape, ClassLossArgs
 
 namespace tg::cpu {
-
-struct ConvShape {
-  int64_t N, C, H, W;     // input  (N, C, H, W)
-  int64_t O, kh, kw;      // weight (O, C / G, kh, kw)
-  int64_t OH, OW;         // output (N, O, OH, OW)
-  int64_t sh, sw, ph, pw, dh, dw, G;
-};
 
 // y = conv(x, w) + b; b may be null.
 template <class T> void conv2d_forward(const ConvShape& s, const T* x, const T* w, const T* b, T* y);
@@ -24,12 +18,6 @@ template <class T> void conv2d_forward(const ConvShape& s, const T* x, const T* 
 template <class T> void conv2d_backward_input(const ConvShape& s, const T* gy, const T* w, T* gx);
 // gw = d(sum gy * y)/dw, summed over the batch in a fixed order (deterministic).
 template <class T> void conv2d_backward_weight(const ConvShape& s, const T* gy, const T* x, T* gw);
-
-struct PoolShape {
-  int64_t planes, H, W;   // input (planes, H, W) where planes = N * C
-  int64_t OH, OW;
-  int64_t kh, kw, sh, sw, ph, pw, dh, dw;
-};
 
 // torch's index for a max-pooling window that holds only padding (dilation makes them): its first tap moved
 // forward by whole dilations to a non-negative row and column. The value there is -inf; the backward kernels
@@ -63,13 +51,6 @@ void softmax_backward(int64_t outer, int64_t D, int64_t inner, bool log, const T
 //   log_softmax = true:  cross entropy (fused log_softmax + nll, label smoothing)
 //   log_softmax = false: nll_loss on log-probabilities (label_smoothing must be 0)
 // reduction: 0 none (out has N*S values), 1 mean, 2 sum (out has 1 value).
-struct ClassLossArgs {
-  int64_t N, C, S;
-  int64_t ignore_index;
-  int reduction;
-  double label_smoothing;
-  bool log_softmax;
-};
 // lse receives the per-row log-sum-exp (cross entropy only, may be null
 // otherwise); total_weight the sum of the targets' weights (non-ignored rows).
 template <class T>

@@ -1,59 +1,17 @@
-// Reductions. Sums and products accumulate in double (floats) or int64
-// (integers): numerically careful and still memory-bound. max/min propagate
-// NaN as torch does. Compiled once per ISA.
+// Reductions: the loops over a ReduceIter that apply the shared functors of ops/reduce.h (sums and products
+// accumulate in double for floats, int64 for integers; max/min propagate NaN as torch does). Compiled once
+// per ISA.
 #include <limits>
 #if defined(__AVX2__)
 #include <immintrin.h>
 #endif
 #include "isa.h"
+#include "../ops/reduce.h"
 #include "kernels.h"
 #include "parallel.h"
 
 namespace tg::cpu::TG_ISA {
 namespace {
-
-template <class T> using acc_t = std::conditional_t<std::is_floating_point_v<T>, double, int64_t>;
-template <class T> using sum_out_t = std::conditional_t<std::is_floating_point_v<T>, T, int64_t>;
-
-struct SumR {
-  template <class T> static acc_t<T> init() { return 0; }
-  // NOTE: a narrower integer cannot overflow the int64 accumulator (that takes 2^32 elements), so it adds
-  // plainly (GCC 12's AVX-512 vectorizer miscompiled the unsigned form of this sum of int32: 1..16 gave
-  // 92); int64 inputs wrap around as torch's.
-  template <class A, class T> static A step(A acc, T x) {
-    if constexpr (sizeof(T) < sizeof(A)) return acc + A(x); else return wrap_add(acc, A(x));
-  }
-  template <class A> static A merge(A a, A b) { return wrap_add(a, b); }
-};
-struct ProdR {
-  template <class T> static acc_t<T> init() { return 1; }
-  template <class A, class T> static A step(A acc, T x) {
-    A r = wrap_mul(acc, A(x));
-    // NOTE: GCC 12 miscompiles the vectorized widening integer product (AVX2 and AVX-512 copies: an int32 run
-    // of 32+ holding a 0 gave -1080000); the empty asm keeps integer products scalar.
-    if constexpr (std::is_integral_v<A>) asm("" : "+r"(r));
-    return r;
-  }
-  template <class A> static A merge(A a, A b) { return wrap_mul(a, b); }
-};
-// NOTE: once a lane holds NaN it stays NaN: `x > m` is false against NaN, and a NaN x is taken.
-struct MaxR {
-  template <class T> static T init() {
-    if constexpr (std::is_floating_point_v<T>) return -std::numeric_limits<T>::infinity();
-    else return std::numeric_limits<T>::lowest();
-  }
-  // Bitwise | (no short circuit) keeps the select branch-free, so the loop vectorizes.
-  template <class A, class T> static A step(A m, T x) { return ((x > m) | (x != x)) ? A(x) : m; }
-  template <class A> static A merge(A a, A b) { return step(a, b); }
-};
-struct MinR {
-  template <class T> static T init() {
-    if constexpr (std::is_floating_point_v<T>) return std::numeric_limits<T>::infinity();
-    else return std::numeric_limits<T>::max();
-  }
-  template <class A, class T> static A step(A m, T x) { return ((x < m) | (x != x)) ? A(x) : m; }
-  template <class A> static A merge(A a, A b) { return step(a, b); }
-};
 
 int64_t keep_offset(const ReduceIter& r, int64_t o) {
   int64_t off = 0;
@@ -69,8 +27,8 @@ int64_t keep_offset(const ReduceIter& r, int64_t o) {
 template <class R, class A, class T>
 bool simd_minmax(const T* x, int64_t n, A& acc) {
 #if defined(__AVX2__)
-  constexpr bool is_max = std::is_same_v<R, MaxR>;
-  if constexpr (std::is_same_v<T, float> && (std::is_same_v<R, MaxR> || std::is_same_v<R, MinR>)) {
+  constexpr bool is_max = std::is_same_v<R, AmaxOp>;
+  if constexpr (std::is_same_v<T, float> && (std::is_same_v<R, AmaxOp> || std::is_same_v<R, AminOp>)) {
     int64_t i = 0;
 #if defined(__AVX512F__)
     // Four independent 16-lane accumulators: 64 floats per step keep enough loads in flight to run at
@@ -122,7 +80,7 @@ bool simd_minmax(const T* x, int64_t n, A& acc) {
 // converting every element to double; the error of a 64-term float sum.
 template <class R, class A, class T>
 bool sum_float_run(const T* x, int64_t n, A& total) {
-  if constexpr (std::is_same_v<R, SumR> && std::is_same_v<T, float>) {
+  if constexpr (R::kSimdSum && std::is_same_v<T, float>) {
     constexpr int64_t kLanes = 32, kBlock = 2048;
     int64_t i = 0;
     for (; i + kLanes <= n;) {
@@ -178,9 +136,11 @@ A reduce_block(const ReduceIter& r, const char* base) {
   return total;
 }
 
-template <class R, class T, class Out>
+template <class R, class T>
 void reduce_impl(ReduceIter& r) {
-  using A = decltype(R::template init<T>());
+  using A = typename R::template acc_t<T>;
+  using Out = typename R::template out_t<T>;
+  const int64_t n = r.red_numel;
   Out* out = reinterpret_cast<Out*>(r.out);
   const int64_t kinner_stride = r.nkeep ? r.keep_strides[r.nkeep - 1] : 0;
   const bool red_contig = r.nred && r.red_strides[r.nred - 1] == int64_t(sizeof(T));
@@ -227,7 +187,7 @@ void reduce_impl(ReduceIter& r) {
             idx[d] = 0;
           }
         }
-        for (int64_t j = 0; j < w; ++j) out[ob * inner + j0 + j] = static_cast<Out>(acc[j]);
+        for (int64_t j = 0; j < w; ++j) out[ob * inner + j0 + j] = static_cast<Out>(R::project(acc[j], n));
       }
     });
     return;
@@ -236,7 +196,7 @@ void reduce_impl(ReduceIter& r) {
     // One long contiguous run: split it across threads and merge the partials.
     int nt = get_num_threads();
     std::vector<A> part(nt, R::template init<T>());
-    int64_t n = r.red_numel, chunk = (n + nt - 1) / nt;
+    int64_t chunk = (n + nt - 1) / nt;
     parallel_for(0, nt, 1, [&](int64_t b, int64_t e) {
       for (int64_t t = b; t < e; ++t) {
         int64_t lo = t * chunk, hi = std::min(n, lo + chunk);
@@ -249,29 +209,26 @@ void reduce_impl(ReduceIter& r) {
     });
     A total = R::template init<T>();
     for (A v : part) total = R::merge(total, v);
-    out[0] = static_cast<Out>(total);
+    out[0] = static_cast<Out>(R::project(total, n));
     return;
   }
   parallel_for(0, r.out_numel, std::max<int64_t>(1, 32768 / std::max<int64_t>(r.red_numel, 1)),
                [&](int64_t b, int64_t e) {
                  for (int64_t o = b; o < e; ++o)
-                   out[o] = static_cast<Out>(reduce_block<R, A, T>(r, r.in + keep_offset(r, o)));
+                   out[o] = static_cast<Out>(R::project(reduce_block<R, A, T>(r, r.in + keep_offset(r, o)), n));
                });
 }
 
 }  // namespace
 
+#define TG_REDUCE_CASE(name, F, kind, identity) \
+  case ReduceOpId::name: reduce_impl<F, scalar_t>(r); break;
 void reduce(ReduceOpId op, ReduceIter& r) {
   TG_DISPATCH(r.dtype, "reduce", [&] {
-    using T = scalar_t;
-    switch (op) {
-      case ReduceOpId::sum: reduce_impl<SumR, T, sum_out_t<T>>(r); break;
-      case ReduceOpId::prod: reduce_impl<ProdR, T, sum_out_t<T>>(r); break;
-      case ReduceOpId::amax: reduce_impl<MaxR, T, T>(r); break;
-      case ReduceOpId::amin: reduce_impl<MinR, T, T>(r); break;
-    }
+    switch (op) { TG_REDUCE_OPS(TG_REDUCE_CASE) }
   });
 }
+#undef TG_REDUCE_CASE
 
 void arg_reduce(bool is_max, ReduceIter& r) {
   // One reduced dim (the front end guarantees it); first index wins ties, and a NaN wins outright.

@@ -10,10 +10,6 @@
 
 namespace tg::cuda {
 
-using cpu::ClassLossArgs;
-using cpu::ConvShape;
-using cpu::PoolShape;
-
 template <class T> void conv2d_forward(const ConvShape& s, const T* x, const T* w, const T* b, T* y);
 template <class T> void conv2d_backward_input(const ConvShape& s, const T* gy, const T* w, T* gx);
 template <class T> void conv2d_backward_weight(const ConvShape& s, const T* gy, const T* x, T* gw);

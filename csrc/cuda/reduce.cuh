@@ -1,6 +1,6 @@
 // The reduction kernels and their launcher, shared by reduce.cu (sum / prod /
 // amax / amin) and arg_reduce.cu (max / min with indices). Both work on a
-// ReduceIter (cpu/kernels.h):
+// ReduceIter (core/iterator.h):
 //   out[o] = reduce_{r} in[keep(o) + red(r)],  o in [0, out_numel), r in [0, red_numel)
 // where keep(o) / red(r) are byte offsets of the row-major multi-indices over
 // the kept / reduced dim groups. `out` (and `indices`) are contiguous.

@@ -461,18 +461,6 @@ def _norm_dims(dims, ndim):
     return tuple(sorted(_C.wrap_dim(d, ndim) for d in dims))
 
 
-class Sum(Op):
-    @staticmethod
-    def forward(ctx, a, dims, keepdim, dtype):
-        ctx.in_shape, ctx.keepdim = a.shape, keepdim
-        ctx.dims = _norm_dims(dims, a.dim())
-        return _C.sum(a._impl, dims, keepdim, None if dtype is None else dtype.id)
-
-    @staticmethod
-    def backward(ctx, g):
-        return _expand_reduced(g, ctx.in_shape, ctx.dims, ctx.keepdim), None, None, None
-
-
 class Norm(Op):
     """The vector p-norm over dims for a finite p other than 1 (p = 1 and p = +-inf compose abs, sum and
     amax/amin). Backward is torch's norm_backward: 0 where the norm is 0 (and, for p < 1, where the
@@ -596,52 +584,23 @@ def _exclusive_prod(a, dims):
     return (left * right).reshape(shape).permute([perm.index(d) for d in range(a.dim())])
 
 
-class Prod(Op):
+class MaxAll(Op):
+    """torch.max(t)/min(t) without a dim: amax/amin over everything, but its backward is torch's
+    evenly_distribute_backward (a NaN result's gradient goes to the NaNs, where amax's rule gives NaN)."""
+
     @staticmethod
-    def forward(ctx, a, dims, keepdim):
+    def forward(ctx, a, is_max):
         ctx.save_for_backward(a)
-        ctx.dims, ctx.keepdim, ctx.full = _norm_dims(dims, a.dim()), keepdim, not dims
-        ctx.out = _C.prod(a._impl, dims, keepdim)
-        return ctx.out
-
-    @staticmethod
-    def backward(ctx, g):
-        # torch's rule, rounding included: without a zero in the input grad * (result / input); with zeros the
-        # product of the other elements (exclusive running products: no division); prod() of an input with
-        # two or more zeros has a zero gradient.
-        (a,) = ctx.saved_tensors
-        if not a.dim():
-            return g, None, None
-        g = _expand_reduced(g, a.shape, ctx.dims, ctx.keepdim)
-        zeros = int((a == 0).sum().item())
-        if not zeros:  # (with create_graph the product is recomputed, to be differentiated in turn)
-            out = a.prod(list(ctx.dims), keepdim=ctx.keepdim) if _state[0] else _wrap(ctx.out)
-            return g * (_expand_reduced(out, a.shape, ctx.dims, ctx.keepdim) / a), None, None
-        if zeros > 1 and ctx.full and not _state[0]:  # prod() (no dim) without create_graph: zeros
-            return a.new_zeros(a.shape), None, None
-        return g * _exclusive_prod(a, ctx.dims), None, None
-
-
-class Amax(Op):
-    @staticmethod
-    def forward(ctx, a, dims, keepdim, name, is_max=True):
-        ctx.save_for_backward(a)
-        ctx.dims, ctx.keepdim = _norm_dims(dims, a.dim()), keepdim
-        out = (_C.amax if is_max else _C.amin)(a._impl, dims, keepdim, name)
+        out = (_C.amax if is_max else _C.amin)(a._impl, [], False, None, "max" if is_max else "min")
         ctx.out = out
-        ctx.nan_aware = not dims and name in ("max", "min")  # torch.max(t): evenly_distribute_backward
         return out
 
     @staticmethod
     def backward(ctx, g):
-        # NOTE: ties share the gradient evenly (torch's amax/amin rule); torch.max(t)/min(t) of a NaN result
-        # give it to the NaNs (amax/amin's own rule compares with ==, and NaN gradients follow).
         (a,) = ctx.saved_tensors
-        out = _expand_reduced(_wrap(ctx.out), a.shape, ctx.dims, ctx.keepdim)
-        hit = (a == out) | (a.isnan() & out.isnan()) if ctx.nan_aware else a == out
-        mask = hit.to(g.dtype)
-        count = mask.sum(list(ctx.dims), keepdim=True) if a.dim() else mask
-        return _expand_reduced(g, a.shape, ctx.dims, ctx.keepdim) * mask / count, None, None, None, None
+        out = _wrap(ctx.out)
+        mask = ((a == out) | (a.isnan() & out.isnan())).to(g.dtype)
+        return g * mask / mask.sum(), None
 
 
 class MaxDim(Op):
@@ -1355,3 +1314,61 @@ def functional(name):
 
 REGISTERED = {e.name: _registered(e) for e in _registry.OPS if e.grad is not None}
 Add, Sub, Mul, Div = (REGISTERED[n] for n in ("add", "sub", "mul", "div"))
+
+
+# ------------------------------------------------------ reductions from the registry
+def prod_backward(grad, self, result, dims):
+    """torch's prod_backward: grad * result / self without a zero in the input, else the product of the other
+    elements of each slice (exclusive running products: no division, so zeros give exact gradients); prod()
+    without a dim (dims None) of an input with two or more zeros has a zero gradient."""
+    if not self.dim():
+        return grad
+    zeros = int((self == 0).sum().item())
+    if not zeros:
+        return grad * (result / self)
+    if dims is None and zeros > 1:
+        return grad.new_zeros(grad.shape)
+    return grad * _exclusive_prod(self, range(self.dim()) if dims is None else dims)
+
+
+_REDUCTION_HELPERS = {"prod_backward": prod_backward}
+
+
+def _reduction(entry):
+    """The autograd op of a registry reduction: forward calls _C.<name>(input, dims, keepdim, dtype); backward
+    evaluates the entry's formula with grad and result expanded back to the input's shape, `dims` the reduced
+    dims (sorted, wrapped) and `count` the number of elements reduced into each output."""
+    cfn = getattr(_C, entry.name)
+    formula = eval(compile(f"lambda grad, self, result, dims, count: {entry.grad}", "<op registry>", "eval"),  # noqa: S307
+                   dict(_REDUCTION_HELPERS))
+    uses_result = "result" in entry.grad
+
+    class R(Op):
+        @staticmethod
+        def forward(ctx, a, dims, keepdim, dtype):
+            ctx.save_for_backward(a)
+            ctx.dims, ctx.keepdim, ctx.args = _norm_dims(dims, a.dim()), keepdim, (dims, keepdim, dtype)
+            out = cfn(a._impl, dims, keepdim, None if dtype is None else dtype.id)
+            if uses_result:
+                ctx.save_output(out)
+            return out
+
+        @staticmethod
+        def backward(ctx, g):
+            (a,) = ctx.saved_tensors
+            dims, keepdim = ctx.dims, ctx.keepdim
+            result = None
+            if uses_result:  # (recomputed with create_graph, so the gradient's graph reaches the input)
+                result = R.apply(a, *ctx.args) if _state[0] else ctx.saved_output()
+                result = _expand_reduced(result, a.shape, dims, keepdim)
+            count = math.prod(a.shape[d] for d in dims) if a.dim() else 1
+            given = dims if ctx.args[0] else None  # None: no dim given (torch's prod() has its own rule)
+            grad = formula(_expand_reduced(g, a.shape, dims, keepdim), a, result, given, count)
+            return (grad if grad.dtype is a.dtype else grad.to(a.dtype)), None, None, None
+
+    R.__name__ = R.__qualname__ = entry.name.capitalize()
+    R.entry = entry
+    return R
+
+
+REDUCTION_OPS = {e.name: _reduction(e) for e in _registry.REDUCTIONS if e.grad is not None}

@@ -9,7 +9,7 @@ import collections
 import math
 
 from . import _C, _dtype
-from .tensor import (Tensor, _bool_scan, _check_dims_in_turn, _dims_arg, _needs_grad, _wrap, arange, cat, full, maximum,
+from .tensor import (Tensor, _bool_scan, _dims_arg, _needs_grad, _wrap, arange, cat, full, maximum,
                      where, zeros)
 
 
@@ -338,19 +338,13 @@ def logsumexp(input, dim, keepdim=False):
     return out
 
 
-def nansum(input, dim=None, keepdim=False, *, dtype=None):
-    _check_dims_in_turn(_dims_arg(dim), input.dim())
-    x = input.masked_fill(input.isnan(), 0) if input.dtype.is_floating_point else input
-    return x.sum(dim, keepdim, dtype=dtype)
-
-
 def nanmean(input, dim=None, keepdim=False, *, dtype=None):
     x = input if dtype is None else input.to(dtype)
     if not x.dtype.is_floating_point:
         raise RuntimeError(f"nanmean(): expected input to have floating point or complex dtype but got "
                            f"{x.dtype._legacy[:-6]}")
     count = (~x.isnan()).sum(_dims_arg(dim), keepdim)  # (first: torch checks the dims as sum does)
-    return nansum(x, dim, keepdim) / count
+    return x.nansum(dim, keepdim) / count
 
 
 def var_mean(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
@@ -436,7 +430,7 @@ def logcumsumexp(input, dim):
 
 _SHARED = ("sort", "argsort", "msort", "topk", "kthvalue", "median", "mode", "unique", "bincount", "histc", "logsumexp",
            "aminmax", "count_nonzero", "cumprod", "cummax", "cummin", "logcumsumexp", "unique_consecutive", "quantile",
-           "nanquantile", "nanmedian", "nansum", "nanmean")
+           "nanquantile", "nanmedian", "nanmean")
 # Tensor.<name> (installed by __init__) and torch.<name>
 METHODS = {n: globals()[n] for n in _SHARED}
 FUNCTIONS = {n: globals()[n] for n in _SHARED + ("var_mean", "std_mean", "searchsorted", "bucketize")}

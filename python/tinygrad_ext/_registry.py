@@ -262,6 +262,64 @@ del E
 BY_NAME = {e.name: e for e in OPS}
 assert len(BY_NAME) == len(OPS), "an op is declared twice"
 
+
+
+class Reduction:
+    """A reduction over dims (all of them for dim=None): torch.<name>(input, dim, keepdim=False, *, [dtype=None,]
+    out=None), Tensor.<name>, their autograd op, the `_C.<name>` kernel (csrc/ops/reduce.h's functor) and the
+    tests' rows, all from this entry. `kind` is the dtype rule (REDUCTION_KINDS); `grad` the derivative, written
+    with Tensor ops over `grad` and `result` (both already expanded back to the input's shape), `self` and
+    `dims` (the reduced dims, sorted and wrapped; None when no dim was given), `count` (the number of elements reduced into each output) and
+    torch's helper prod_backward (_ops.py); `ref` the numpy reference, called as ref(a, axis=..., keepdims=...)
+    on float64 (or the integer) array; `dim_default` torch's default dim (None or ()); `dims_in_turn`: torch
+    checks each dim's range and repeats in turn (nansum), where the others check every range first."""
+    __slots__ = ("name", "functor", "kind", "grad", "ref", "dim_default", "identity", "dims_in_turn")
+
+    def __init__(self, name, functor, kind, grad=None, ref=None, dim_default=None, identity=0, dims_in_turn=False):
+        assert kind in REDUCTION_KINDS, kind
+        self.name, self.functor, self.kind, self.grad, self.ref = name, functor, kind, grad, ref
+        self.dim_default, self.dims_in_turn = dim_default, dims_in_turn
+        self.identity = identity  # the value of an empty reduction (None: an empty reduction raises)
+
+    @property
+    def takes_dtype(self):
+        return self.kind in ("sum", "mean")
+
+    def doc(self, name):
+        args = ["input", f"dim={self.dim_default!r}", "keepdim=False"]
+        kw = ["dtype=None"] if self.takes_dtype else []
+        if not name.startswith("Tensor."):
+            kw.append("out=None")
+        head = f"{self.name}({', '.join(args)}{', *, ' + ', '.join(kw) if kw else ''}) -> Tensor"
+        deriv = f"Derivative: {self.grad}." if self.grad else "Not differentiable."
+        return "\n".join([head, "", f"{self.name} over dim (all dims when dim is {self.dim_default!r}).",
+                          f"dtypes: {REDUCTION_KINDS[self.kind]}.", deriv])
+
+
+REDUCTION_KINDS = {
+    "sum": "bool and integer inputs give int64 (wrapping on overflow); dtype= casts the input first",
+    "mean": "floating inputs (or a floating dtype=) only",
+    "keep": "the result keeps the input's dtype; an empty reduction raises",
+    "logical": "a bool result (uint8 inputs give uint8)",
+}
+_NAN = float("nan")
+R = Reduction
+REDUCTIONS = [
+    R("sum", "SumOp", "sum", "grad", ref="np.sum"),
+    R("nansum", "NansumOp", "sum", "grad.masked_fill(self.isnan(), 0)", ref="np.nansum", dims_in_turn=True),
+    R("mean", "MeanOp", "mean", "grad / count", ref="np.mean", identity=_NAN),
+    R("prod", "ProdOp", "sum", "prod_backward(grad, self, result, dims)", ref="np.prod", identity=1),
+    R("amax", "AmaxOp", "keep", "(lambda hit: grad * hit / hit.sum(dims, keepdim=True))((self == result).to(grad.dtype))",
+      ref="np.max", dim_default=(), identity=None),
+    R("amin", "AminOp", "keep", "(lambda hit: grad * hit / hit.sum(dims, keepdim=True))((self == result).to(grad.dtype))",
+      ref="np.min", dim_default=(), identity=None),
+    R("any", "AnyOp", "logical", ref="np.any"),
+    R("all", "AllOp", "logical", ref="np.all", identity=1),
+]
+del R
+REDUCTIONS_BY_NAME = {e.name: e for e in REDUCTIONS}
+assert not set(REDUCTIONS_BY_NAME) & set(BY_NAME), "a reduction has an elementwise op's name"
+
 # The C++ lists: one X-macro per list, expanded by cpu/, cuda/, bindings/ and core/.
 _LISTS = {
     "TG_UNARY_FLOAT_OPS": ("unary_float",),
@@ -283,6 +341,10 @@ def cpp_header():
         items = [f"X({e.name}, {e.functor}, ({', '.join(f'p[{i}]' for i in range(len(e.params)))}))"
                  for e in OPS if e.family in families]
         lines.append(f"#define {macro}(X) " + " ".join(items))
+    # X(name, functor, kind, identity): the reductions (csrc/ops/reduce.h)
+    items = [f"X({e.name}, {e.functor}, {e.kind}, {'NAN' if e.identity != e.identity else e.identity or 0})"
+             for e in REDUCTIONS]
+    lines.append("#define TG_REDUCE_OPS(X) " + " ".join(items))
     return "\n".join(lines) + "\n"
 
 

@@ -1197,14 +1197,6 @@ class Tensor:
         return addmm(self, mat1, mat2, beta=beta, alpha=alpha)
 
     # ------------------------------------------------------------- reductions
-    def sum(self, dim=None, keepdim=False, dtype=None):
-        dims = _dims_arg(dim)
-        if _integer_reduction(self, dtype, dims):  # summed in that dtype (wrapping), as torch's
-            return self.to(dtype).sum(dims, keepdim).to(dtype)
-        if _needs_grad(self):
-            return _ops.Sum.apply(self, dims, keepdim, dtype)
-        return _wrap(_C.sum(self._impl, dims, keepdim, None if dtype is None else dtype.id))
-
     def cumsum(self, dim=None, dtype=None):
         if dim is None:
             raise TypeError("cumsum() missing 1 required positional argument: 'dim'")
@@ -1215,24 +1207,6 @@ class Tensor:
         if _needs_grad(self):
             return _ops.Cumsum.apply(self, dim, dtype)
         return _wrap(_C.cumsum(self._impl, dim, None if dtype is None else dtype.id))
-
-    def mean(self, dim=None, keepdim=False, dtype=None):
-        t = self if dtype is None else self.to(dtype)
-        if not t.dtype.is_floating_point:
-            raise RuntimeError("mean(): could not infer output dtype. Input dtype must be either a floating point "
-                               f"or complex dtype. Got: {t.dtype._legacy[:-6]}")
-        dims = _dims_arg(dim)
-        n = _reduced_count(t.shape, dims)
-        return t.sum(dims, keepdim) / n if n else t.sum(dims, keepdim) * math.nan
-
-    def prod(self, dim=None, keepdim=False, dtype=None):
-        dims = _dims_arg(dim)
-        _integer_reduction(self, dtype, dims)
-        t = self if dtype is None else self.to(dtype)
-        if _needs_grad(t):
-            return _ops.Prod.apply(t, dims, keepdim)
-        out = _wrap(_C.prod(t._impl, dims, keepdim))
-        return out if dtype is None or out.dtype is dtype else out.to(dtype)
 
     def var(self, dim=None, unbiased=None, keepdim=False, *, correction=None, _name="var"):
         if not self.dtype.is_floating_point:
@@ -1292,8 +1266,8 @@ class Tensor:
     def _minmax(self, dim, keepdim, is_max, name):
         if dim is None:
             if _needs_grad(self):
-                return _ops.Amax.apply(self, [], False, name, is_max)
-            return _wrap((_C.amax if is_max else _C.amin)(self._impl, [], False, name))
+                return _ops.MaxAll.apply(self, is_max)
+            return _wrap((_C.amax if is_max else _C.amin)(self._impl, [], False, None, name))
         if isinstance(dim, Tensor):  # torch.max(a, b) spelled as a method
             return (maximum if is_max else minimum)(self, dim)
         if _needs_grad(self):
@@ -1309,31 +1283,11 @@ class Tensor:
     def min(self, dim=None, keepdim=False):
         return self._minmax(dim, keepdim, False, "min")
 
-    def amax(self, dim=(), keepdim=False):
-        if _needs_grad(self):
-            return _ops.Amax.apply(self, _dims_arg(dim) or [], keepdim, "amax", True)
-        return _wrap(_C.amax(self._impl, _dims_arg(dim) or [], keepdim, "amax"))
-
-    def amin(self, dim=(), keepdim=False):
-        if _needs_grad(self):
-            return _ops.Amax.apply(self, _dims_arg(dim) or [], keepdim, "amin", False)
-        return _wrap(_C.amin(self._impl, _dims_arg(dim) or [], keepdim, "amin"))
-
     def argmax(self, dim=None, keepdim=False):
         return _wrap(_C.argmax(self._impl, dim, keepdim, True))
 
     def argmin(self, dim=None, keepdim=False):
         return _wrap(_C.argmax(self._impl, dim, keepdim, False))
-
-    def any(self, dim=None, keepdim=False):
-        b = self.to(_dtype.bool).to(_dtype.uint8)
-        out_dt = _dtype.uint8 if self.dtype is _dtype.uint8 else _dtype.bool  # (torch keeps uint8)
-        return _wrap(_C.amax(b._impl, _dims_arg(dim) or [], keepdim, "any")).to(out_dt) if b.numel() else \
-            zeros(() if dim is None else b.sum(dim, keepdim).shape, dtype=out_dt)
-
-    def all(self, dim=None, keepdim=False):
-        out = ~((~self.to(_dtype.bool)).any(dim, keepdim))
-        return out.to(_dtype.uint8) if self.dtype is _dtype.uint8 else out
 
     def equal(self, other):
         """True when both have the same size and the same elements (a Python bool)."""
@@ -2101,6 +2055,33 @@ def _registry_methods():
 
 
 _registry_methods()
+
+
+def _reduction_method(e):
+    """Tensor.<name> of a registry reduction: the kernel directly, or the autograd op when a gradient is needed.
+    An integer dtype= result has no gradient (torch's autograd refuses it, after the dims are checked)."""
+    cfn, op, in_turn = getattr(_C, e.name), _ops.REDUCTION_OPS.get(e.name), e.dims_in_turn
+    if e.takes_dtype:
+        def method(self, dim=e.dim_default, keepdim=False, *, dtype=None):
+            dims = _dims_arg(dim)
+            if in_turn:
+                _check_dims_in_turn(dims, self._impl.ndim)
+            if op is not None and _needs_grad(self) and not _integer_reduction(self, dtype, dims):
+                return op.apply(self, dims, keepdim, dtype)
+            return _wrap(cfn(self._impl, dims, keepdim, None if dtype is None else dtype.id))
+    else:
+        def method(self, dim=e.dim_default, keepdim=False):
+            dims = _dims_arg(dim)
+            if op is not None and _needs_grad(self):
+                return op.apply(self, dims, keepdim, None)
+            return _wrap(cfn(self._impl, dims, keepdim))
+    method.__name__, method.__qualname__, method.__doc__ = e.name, f"Tensor.{e.name}", e.doc(f"Tensor.{e.name}")
+    return method
+
+
+for _e in _registry.REDUCTIONS:
+    setattr(Tensor, _e.name, _reduction_method(_e))
+del _e
 _round = _unary(_C.round, _ops.REGISTERED["round"])
 _round_decimals, _polygamma, _nan_to_num = map(_ops.functional, ("round_decimals", "polygamma", "nan_to_num"))
 _FLOAT_MAX = {_dtype.float32: 3.4028234663852886e38, _dtype.float64: 1.7976931348623157e308}

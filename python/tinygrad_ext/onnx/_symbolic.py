@@ -217,24 +217,21 @@ def _identity(g, rec, _):
     return [g.node("Identity", [_unary_x(g, rec)])]
 
 
-@converts(_ops.Sum)
-def _sum(g, rec, _):
+_ONNX_REDUCE = {"sum": "ReduceSum", "mean": "ReduceMean", "prod": "ReduceProd", "amax": "ReduceMax", "amin": "ReduceMin"}
+
+
+@converts(*(_ops.REDUCTION_OPS[name] for name in _ONNX_REDUCE))
+def _reduce(g, rec, _):
     x, dims, keepdim, dtype = rec.args
-    out = g.reduce("ReduceSum", g.value(x, "sum"), list(dims or ()), keepdim)
+    name = rec.op.entry.name
+    out = g.reduce(_ONNX_REDUCE[name], g.value(x, name), list(dims or ()), keepdim)
     return [out if dtype is None else g.node("Cast", [out], to=onnx_dtype(dtype))]
 
 
-@converts(_ops.Prod)
-def _prod(g, rec, _):
-    x, dims, keepdim = rec.args
-    return [g.reduce("ReduceProd", g.value(x, "prod"), list(dims or ()), keepdim)]
-
-
-@converts(_ops.Amax)
-def _amax(g, rec, _):
-    x, dims, keepdim, _name = rec.args[:4]
-    is_max = rec.args[4] if len(rec.args) > 4 else True
-    return [g.reduce("ReduceMax" if is_max else "ReduceMin", g.value(x, "amax"), list(dims or ()), keepdim)]
+@converts(_ops.MaxAll)
+def _max_all(g, rec, _):
+    x, is_max = rec.args
+    return [g.reduce("ReduceMax" if is_max else "ReduceMin", g.value(x, "max"), [], False)]
 
 
 @converts(_ops.MaxDim)
