@@ -71,12 +71,12 @@ def _core_sites():
                if (n == "tinygrad_ext" or n.startswith("tinygrad_ext.")) and m is not None and n != "tinygrad_ext._C"]
     if _sites is not None and _sites[0] == len(modules):
         return _sites[1]  # (found again when a submodule was imported since)
-    sites, seen = [], set()
+    sites, seen = [], {}  # id -> the depth it was visited at: reached again nearer the top, it is visited again
 
     def visit(obj, depth=0):
-        if id(obj) in seen or depth > 6:
+        if seen.get(id(obj), 7) <= depth or depth > 6:
             return
-        seen.add(id(obj))
+        seen[id(obj)] = depth
         if isinstance(obj, dict):
             for k, v in list(obj.items()):
                 if id(v) in _CORE and v is getattr(_C, _CORE[id(v)], None):
@@ -129,6 +129,7 @@ def _core_sites():
 
     for _, mod in modules:
         visit(vars(mod))
+    sites = list({(id(c), k): (c, k) for c, k in sites}.values())  # (an object visited again adds its sites again)
     _sites = (len(modules), sites)
     return sites
 
