@@ -39,6 +39,9 @@ def _doc(fn, name, prefix, tensor_cls, torch_ns):
     entry = _ENTRIES.get(name[:-1] if name.endswith("_") else name)
     if entry is not None and entry.python == "generated":
         return entry.doc(name)
+    reduction = _registry.REDUCTIONS_BY_NAME.get(name)
+    if reduction is not None:
+        return reduction.doc(prefix + name)
     is_method = prefix == "Tensor."
     head = f"{name}{_signature(fn, is_method)}"
     if is_method and name.endswith("_") and callable(getattr(tensor_cls, name[:-1], None)):
@@ -133,12 +136,20 @@ def op_list(torch_ns, tensor_cls, functional_ns):
         grads = ", ".join(arg for arg, g in zip(_ARG_NAMES, e.grad or ()) if g) or "-"
         rows.append(f"| `{e.name}` | {e.family} | {', '.join(variants)} | {grads} |")
 
+    reductions = ["| reduction | dtype rule | variants | derivative |", "|---|---|---|---|"]
+    for e in _registry.REDUCTIONS:
+        variants = [f"`torch.{e.name}(out=)`"] * (e.name in torch_fns) + [f"`Tensor.{e.name}`"] * (e.name in methods)
+        listed.add(e.name)
+        reductions.append(f"| `{e.name}` | {e.kind} | {', '.join(variants)} | {'input' if e.grad else '-'} |")
+
     def names(group):
         return ", ".join(f"`{n}`" for n in sorted(group - listed)) or "-"
     return "\n".join([
         OP_LIST_BEGIN, "",
         f"**The op registry** ({len(_registry.OPS)} elementwise kernels, `python/tinygrad_ext/_registry.py`; "
         "families as in its docstring):", "", *rows, "",
+        f"**Reductions** ({len(_registry.REDUCTIONS)}, `REDUCTIONS` in the same file; dtype rules as its "
+        "REDUCTION_KINDS):", "", *reductions, "",
         f"**Other torch functions** ({len(torch_fns - listed)}): {names(torch_fns)}", "",
         f"**Other Tensor methods** ({len(methods - listed)}): {names(methods)}", "",
         f"**Other torch.nn.functional functions** ({len(functional - listed)}): {names(functional)}", "",
