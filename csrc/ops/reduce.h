@@ -24,11 +24,18 @@ namespace tg {
 template <class T> using wide_acc_t = std::conditional_t<std::is_floating_point_v<T>, double, int64_t>;
 template <class T> using wide_out_t = std::conditional_t<std::is_floating_point_v<T>, T, int64_t>;
 
-// Sum-like functors share the plain accumulate; kSimdSum lets the CPU's float run use its blocked lanes.
-struct SumOp {
-  static constexpr bool kSimdSum = true;
+// The defaults: the accumulator is the output value; kSimdSum lets the CPU's float run use its blocked lanes.
+struct ReduceDefaults {
+  static constexpr bool kSimdSum = false;
+  template <class A> static TG_HD A project(A a, int64_t) { return a; }
+};
+struct WideReduce : ReduceDefaults {  // sums and products: double or int64 accumulators
   template <class T> using acc_t = wide_acc_t<T>;
   template <class T> using out_t = wide_out_t<T>;
+};
+
+struct SumOp : WideReduce {
+  static constexpr bool kSimdSum = true;
   template <class T> static TG_HD acc_t<T> init() { return acc_t<T>(0); }
   // NOTE: a narrower integer cannot overflow the int64 accumulator (that takes 2^32 elements), so it adds
   // plainly (GCC 12's AVX-512 vectorizer miscompiled the unsigned form of this sum of int32: 1..16 gave 92);
@@ -37,7 +44,6 @@ struct SumOp {
     if constexpr (sizeof(T) < sizeof(A)) return acc + A(x); else return wrap_add(acc, A(x));
   }
   template <class A> static TG_HD A merge(A a, A b) { return wrap_add(a, b); }
-  template <class A> static TG_HD A project(A a, int64_t) { return a; }
 };
 
 struct NansumOp : SumOp {
@@ -50,10 +56,7 @@ struct MeanOp : SumOp {  // floating inputs only (the front end refuses others)
   template <class A> static TG_HD A project(A a, int64_t n) { return a / A(n); }
 };
 
-struct ProdOp {
-  static constexpr bool kSimdSum = false;
-  template <class T> using acc_t = wide_acc_t<T>;
-  template <class T> using out_t = wide_out_t<T>;
+struct ProdOp : WideReduce {
   template <class T> static TG_HD acc_t<T> init() { return acc_t<T>(1); }
   template <class A, class T> static TG_HD A step(A acc, T x) {
     A r = wrap_mul(acc, A(x));
@@ -65,14 +68,12 @@ struct ProdOp {
     return r;
   }
   template <class A> static TG_HD A merge(A a, A b) { return wrap_mul(a, b); }
-  template <class A> static TG_HD A project(A a, int64_t) { return a; }
 };
 
 // NOTE: once an accumulator holds NaN it stays NaN: `x > m` is false against NaN, and a NaN x is taken.
 // Bitwise | (no short circuit) keeps the select branch-free, so the CPU loop vectorizes.
 template <bool kMax>
-struct ExtremumOp {
-  static constexpr bool kSimdSum = false;
+struct ExtremumOp : ReduceDefaults {
   template <class T> using acc_t = T;
   template <class T> using out_t = T;
   template <class T> static TG_HD T init() {
@@ -83,21 +84,18 @@ struct ExtremumOp {
   }
   template <class A, class T> static TG_HD A step(A m, T x) { return ((kMax ? x > m : x < m) | (x != x)) ? A(x) : m; }
   template <class A> static TG_HD A merge(A a, A b) { return step(a, b); }
-  template <class A> static TG_HD A project(A a, int64_t) { return a; }
 };
 using AmaxOp = ExtremumOp<true>;
 using AminOp = ExtremumOp<false>;
 
 // any/all: whether some / every element is nonzero (NaN counts as nonzero), as a bool.
 template <bool kAny>
-struct LogicalOp {
-  static constexpr bool kSimdSum = false;
+struct LogicalOp : ReduceDefaults {
   template <class T> using acc_t = bool;
   template <class T> using out_t = bool;  // (a uint8 result holds the same bytes)
   template <class T> static TG_HD bool init() { return !kAny; }
   template <class A, class T> static TG_HD A step(A acc, T x) { return kAny ? (acc | (x != T(0))) : (acc & (x != T(0))); }
   template <class A> static TG_HD A merge(A a, A b) { return kAny ? (a | b) : (a & b); }
-  template <class A> static TG_HD A project(A a, int64_t) { return a; }
 };
 using AnyOp = LogicalOp<true>;
 using AllOp = LogicalOp<false>;

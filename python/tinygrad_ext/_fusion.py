@@ -365,10 +365,10 @@ _ENTRY = {
             'extern "C" void tg_fused(const void* const* in, void* out, int64_t n, int nt) {',
             "  *static_cast<T*>(out) = T(total(in, n, nt));",
             "}"],
-    # the eager mean: the sum in T, divided by the count in T
+    # the eager mean (ops/reduce.h's MeanOp): the double sum divided by the count, then converted to T
     "mean": [*_SUM_ENTRY,
              'extern "C" void tg_fused(const void* const* in, void* out, int64_t n, int nt) {',
-             "  *static_cast<T*>(out) = T(total(in, n, nt)) / T(n);",
+             "  *static_cast<T*>(out) = T(total(in, n, nt) / double(n));",
              "}"],
 }
 

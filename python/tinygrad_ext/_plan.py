@@ -792,7 +792,7 @@ def _fuse(log, escaping):
         e = log[k]
         if k in absorbed:
             continue
-        is_sum = e[0] == "sum" and _full_sum(e)
+        is_sum = e[0] in _fusion.REDUCTIONS and _full_sum(e)  # (a full sum or mean ends the chain)
         if info[k] is None and not is_sum:
             continue
         members = _members(k, log, info, source, inlinable, is_sum)
@@ -896,7 +896,7 @@ def _fused_entry(members, log, info):
             args.append(("in", pos))
         index[id(info[m][2] if info[m][2] is not None else log[m][4])] = len(steps)
         steps.append((name, tuple(args)))
-    chain = _fusion.Chain(steps, len(inputs), "sum" if is_sum else None)
+    chain = _fusion.Chain(steps, len(inputs), log[last][0] if is_sum else None)
     dst = None if is_sum else info[last][2]
     fn = chain.bind()
     args = (tuple(inputs), dst)
