@@ -6,7 +6,7 @@
 // A functor supplies, for an input element type T:
 //   acc_t<T>                 the accumulator: double for floating T, int64 for integers and bool (sums and
 //                            products wrap around modulo 2^64, then convert to the output, as torch's),
-//                            T for max/min, bool for any/all
+//                            T for max/min, a 0/1 byte for any/all
 //   out_t<T>                 the output element type
 //   init<T>()                the identity
 //   step(acc, x)             folds one element in
@@ -88,13 +88,16 @@ struct ExtremumOp : ReduceDefaults {
 using AmaxOp = ExtremumOp<true>;
 using AminOp = ExtremumOp<false>;
 
-// any/all: whether some / every element is nonzero (NaN counts as nonzero), as a bool.
+// any/all: whether some / every element is nonzero (NaN counts as nonzero), as a bool. The accumulator is a
+// 0/1 byte (a bool accumulator keeps the CPU loop from vectorizing).
 template <bool kAny>
 struct LogicalOp : ReduceDefaults {
-  template <class T> using acc_t = bool;
+  template <class T> using acc_t = uint8_t;
   template <class T> using out_t = bool;  // (a uint8 result holds the same bytes)
-  template <class T> static TG_HD bool init() { return !kAny; }
-  template <class A, class T> static TG_HD A step(A acc, T x) { return kAny ? (acc | (x != T(0))) : (acc & (x != T(0))); }
+  template <class T> static TG_HD uint8_t init() { return kAny ? 0 : 1; }
+  template <class A, class T> static TG_HD A step(A acc, T x) {
+    return kAny ? A(acc | A(x != T(0))) : A(acc & A(x != T(0)));
+  }
   template <class A> static TG_HD A merge(A a, A b) { return kAny ? (a | b) : (a & b); }
 };
 using AnyOp = LogicalOp<true>;
