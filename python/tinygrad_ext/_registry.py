@@ -269,9 +269,9 @@ class Reduction:
     out=None), Tensor.<name>, their autograd op, the `_C.<name>` kernel (csrc/ops/reduce.h's functor) and the
     tests' rows, all from this entry. `kind` is the dtype rule (REDUCTION_KINDS); `grad` the derivative, written
     with Tensor ops over `grad` and `result` (both already expanded back to the input's shape), `self` and
-    `dims` (the reduced dims, sorted and wrapped; None when no dim was given), `count` (the number of elements reduced into each output) and
-    torch's helper prod_backward (_ops.py); `ref` the numpy reference, called as ref(a, axis=..., keepdims=...)
-    on float64 (or the integer) array; `dim_default` torch's default dim (None or ()); `dims_in_turn`: torch
+    `dims` (the reduced dims, sorted and wrapped; None when no dim was given), `count` (the number of elements
+    reduced into each output) and torch's helper prod_backward (_ops.py); `ref` the numpy reference, called as
+    ref(a, axis=..., keepdims=...) on float64 (or the integer) array; `dim_default` torch's default dim (None or ()); `dims_in_turn`: torch
     checks each dim's range and repeats in turn (nansum), where the others check every range first."""
     __slots__ = ("name", "functor", "kind", "grad", "ref", "dim_default", "identity", "dims_in_turn")
 
@@ -304,15 +304,15 @@ REDUCTION_KINDS = {
 }
 _NAN = float("nan")
 R = Reduction
+# amax/amin: the gradient shared evenly by the tied extremes, as torch's
+_TIES_SPLIT = "(lambda hit: grad * hit / hit.sum(dims, keepdim=True))((self == result).to(grad.dtype))"
 REDUCTIONS = [
     R("sum", "SumOp", "sum", "grad", ref="np.sum"),
     R("nansum", "NansumOp", "sum", "grad.masked_fill(self.isnan(), 0)", ref="np.nansum", dims_in_turn=True),
     R("mean", "MeanOp", "mean", "grad / count", ref="np.mean", identity=_NAN),
     R("prod", "ProdOp", "sum", "prod_backward(grad, self, result, dims)", ref="np.prod", identity=1),
-    R("amax", "AmaxOp", "keep", "(lambda hit: grad * hit / hit.sum(dims, keepdim=True))((self == result).to(grad.dtype))",
-      ref="np.max", dim_default=(), identity=None),
-    R("amin", "AminOp", "keep", "(lambda hit: grad * hit / hit.sum(dims, keepdim=True))((self == result).to(grad.dtype))",
-      ref="np.min", dim_default=(), identity=None),
+    R("amax", "AmaxOp", "keep", _TIES_SPLIT, ref="np.max", dim_default=(), identity=None),
+    R("amin", "AminOp", "keep", _TIES_SPLIT, ref="np.min", dim_default=(), identity=None),
     R("any", "AnyOp", "logical", ref="np.any"),
     R("all", "AllOp", "logical", ref="np.all", identity=1),
 ]

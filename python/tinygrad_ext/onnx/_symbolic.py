@@ -217,7 +217,8 @@ def _identity(g, rec, _):
     return [g.node("Identity", [_unary_x(g, rec)])]
 
 
-_ONNX_REDUCE = {"sum": "ReduceSum", "mean": "ReduceMean", "prod": "ReduceProd", "amax": "ReduceMax", "amin": "ReduceMin"}
+_ONNX_REDUCE = {"sum": "ReduceSum", "mean": "ReduceMean", "prod": "ReduceProd", "amax": "ReduceMax",
+                "amin": "ReduceMin"}
 
 
 @converts(*(_ops.REDUCTION_OPS[name] for name in _ONNX_REDUCE))
