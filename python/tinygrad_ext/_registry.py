@@ -271,8 +271,9 @@ class Reduction:
     with Tensor ops over `grad` and `result` (both already expanded back to the input's shape), `self` and
     `dims` (the reduced dims, sorted and wrapped; None when no dim was given), `count` (the number of elements
     reduced into each output) and torch's helper prod_backward (_ops.py); `ref` the numpy reference, called as
-    ref(a, axis=..., keepdims=...) on float64 (or the integer) array; `dim_default` torch's default dim (None or ()); `dims_in_turn`: torch
-    checks each dim's range and repeats in turn (nansum), where the others check every range first."""
+    ref(a, axis=..., keepdims=...) on float64 (or the integer) array; `dim_default` torch's default dim (None or
+    ()); `dims_in_turn`: torch checks each dim's range and repeats in turn (nansum), where the others check every
+    range first."""
     __slots__ = ("name", "functor", "kind", "grad", "ref", "dim_default", "identity", "dims_in_turn")
 
     def __init__(self, name, functor, kind, grad=None, ref=None, dim_default=None, identity=0, dims_in_turn=False):
