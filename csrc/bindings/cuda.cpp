@@ -50,7 +50,8 @@ void bind_cuda(py::module_& m) {
     return pin_memory(t);
   });
   m.def("is_pinned", [](const Tensor& t) { return !t->device().is_cuda() && cuda::is_pinned(t->storage->data); });
-  m.def("empty_pinned", [](const std::vector<int64_t>& sizes, int dt) { return empty_pinned(shape_arg(sizes), dtype_arg(dt)); });
+  m.def("empty_pinned",
+        [](const std::vector<int64_t>& sizes, int dt) { return empty_pinned(shape_arg(sizes), dtype_arg(dt)); });
   m.def("copy_non_blocking_", [](const Tensor& dst, const Tensor& src) {
     ReleaseGil nogil(dst->numel());
     copy_(dst, src, true);

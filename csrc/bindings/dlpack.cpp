@@ -19,8 +19,15 @@ namespace {
 // The ABI structs of dlpack.h (v1.x), written out from the specification.
 enum DLDeviceCode : int32_t { kDLCPU = 1, kDLCUDA = 2, kDLCUDAHost = 3, kDLCUDAManaged = 13 };
 enum DLTypeCode : uint8_t { kDLInt = 0, kDLUInt = 1, kDLFloat = 2, kDLBfloat = 4, kDLComplex = 5, kDLBool = 6 };
-struct DLDevice { int32_t device_type; int32_t device_id; };
-struct DLDataType { uint8_t code; uint8_t bits; uint16_t lanes; };
+struct DLDevice {
+  int32_t device_type;
+  int32_t device_id;
+};
+struct DLDataType {
+  uint8_t code;
+  uint8_t bits;
+  uint16_t lanes;
+};
 struct DLTensor {
   void* data;
   DLDevice device;
@@ -35,7 +42,9 @@ struct DLManagedTensor {
   void* manager_ctx;
   void (*deleter)(DLManagedTensor*);
 };
-struct DLPackVersion { uint32_t major, minor; };
+struct DLPackVersion {
+  uint32_t major, minor;
+};
 struct DLManagedTensorVersioned {
   DLPackVersion version;
   void* manager_ctx;
@@ -65,24 +74,23 @@ DType from_dl_dtype(DLDataType t) {
     DLDataType d = dl_dtype(static_cast<DType>(i));
     if (d.lanes == 1 && d.code == t.code && d.bits == t.bits && t.lanes == 1) return static_cast<DType>(i);
   }
-  throw py::buffer_error(str_cat("from_dlpack: unsupported DLPack dtype (code ", int(t.code), ", bits ",
-                                 int(t.bits), ", lanes ", t.lanes, "); supported: bool, uint8, int32, int64, "
+  throw py::buffer_error(str_cat("from_dlpack: unsupported DLPack dtype (code ", int(t.code), ", bits ", int(t.bits),
+                                 ", lanes ", t.lanes,
+                                 "); supported: bool, uint8, int32, int64, "
                                  "float32, float64 and the other dtypes tinygrad_ext has"));
 }
 
 // ------------------------------------------------------------------ export
 // One allocation owns everything the consumer sees: the managed tensor, its shape and strides, and a
 // reference to the storage.
-template <class Managed>
-struct Exported {
+template <class Managed> struct Exported {
   Managed managed{};
   std::shared_ptr<Storage> storage;
   Shape shape, strides;
   static void deleter(Managed* m) { delete static_cast<Exported*>(m->manager_ctx); }
 };
 
-template <class Managed>
-Managed* export_tensor(const Tensor& t) {
+template <class Managed> Managed* export_tensor(const Tensor& t) {
   auto* e = new Exported<Managed>();
   e->storage = t->storage;
   e->shape = t->sizes;
@@ -105,8 +113,7 @@ Managed* export_tensor(const Tensor& t) {
 }
 
 // A capsule nobody consumed still owns its tensor (the consumer renames the capsules it takes).
-template <class Managed>
-void capsule_destructor(PyObject* capsule, const char* name) {
+template <class Managed> void capsule_destructor(PyObject* capsule, const char* name) {
   if (!PyCapsule_IsValid(capsule, name)) return;
   auto* m = static_cast<Managed*>(PyCapsule_GetPointer(capsule, name));
   if (m && m->deleter) m->deleter(m);
@@ -115,7 +122,8 @@ void capsule_destructor(PyObject* capsule, const char* name) {
 py::object to_dlpack(const Tensor& t, bool versioned, bool copied) {
   if (!versioned) {
     DLManagedTensor* m = export_tensor<DLManagedTensor>(t);
-    PyObject* cap = PyCapsule_New(m, "dltensor", [](PyObject* c) { capsule_destructor<DLManagedTensor>(c, "dltensor"); });
+    PyObject* cap =
+        PyCapsule_New(m, "dltensor", [](PyObject* c) { capsule_destructor<DLManagedTensor>(c, "dltensor"); });
     if (!cap) {
       m->deleter(m);
       throw py::error_already_set();
@@ -156,8 +164,7 @@ Tensor byte_copy(const Tensor& t) {
 
 // `copy`: None copies only when needed (a read-only, misaligned or negatively strided tensor), True
 // always, False never (BufferError when a copy would be needed).
-template <class Managed>
-Tensor import_tensor(Managed* m, bool read_only, py::handle copy, void (*drop)(Managed*)) {
+template <class Managed> Tensor import_tensor(Managed* m, bool read_only, py::handle copy, void (*drop)(Managed*)) {
   const DLTensor& dl = m->dl_tensor;
   std::unique_ptr<Managed, void (*)(Managed*)> owner(m, drop);  // runs the producer's deleter on errors
   DType dtype;
@@ -165,9 +172,9 @@ Tensor import_tensor(Managed* m, bool read_only, py::handle copy, void (*drop)(M
   bool cuda = dl.device.device_type == kDLCUDA || dl.device.device_type == kDLCUDAManaged;
   if (cuda) {
     if (!cuda::is_built() || cuda::device_count() <= dl.device.device_id)
-      throw py::buffer_error(str_cat("from_dlpack: the tensor is on CUDA device ", dl.device.device_id, ", but ",
-                                     cuda::is_built() ? "that device is not available"
-                                                      : "tinygrad_ext was built without CUDA"));
+      throw py::buffer_error(
+          str_cat("from_dlpack: the tensor is on CUDA device ", dl.device.device_id, ", but ",
+                  cuda::is_built() ? "that device is not available" : "tinygrad_ext was built without CUDA"));
     device = Device{DeviceType::CUDA, static_cast<int8_t>(dl.device.device_id)};
   } else if (dl.device.device_type != kDLCPU && dl.device.device_type != kDLCUDAHost) {
     throw py::buffer_error(str_cat("from_dlpack: unsupported DLPack device type ", dl.device.device_type,
@@ -203,8 +210,9 @@ Tensor import_tensor(Managed* m, bool read_only, py::handle copy, void (*drop)(M
   bool want_copy = !copy.is_none() && copy.cast<bool>();
   if (must_copy && !copy.is_none() && !want_copy)
     throw py::buffer_error(str_cat("from_dlpack(copy=False): the tensor is ",
-                                   read_only ? "read-only" : misaligned ? "not aligned to its element size"
-                                                                       : "strided backwards",
+                                   read_only    ? "read-only"
+                                   : misaligned ? "not aligned to its element size"
+                                                : "strided backwards",
                                    ", which tinygrad_ext can only take as a copy; use copy=None or copy=True"));
   if (empty_tensor) t->strides = contiguous_strides(sizes);
   if (must_copy || want_copy) t = byte_copy(t);
@@ -230,8 +238,9 @@ Tensor from_dlpack(py::handle capsule, py::handle copy) {
       if (p->deleter) p->deleter(p);
     });
   } else {
-    throw Error("from_dlpack received an invalid capsule. Note that DLTensor capsules can be consumed only once, "
-                "so you might have already constructed a tensor from it once.");
+    throw Error(
+        "from_dlpack received an invalid capsule. Note that DLTensor capsules can be consumed only once, "
+        "so you might have already constructed a tensor from it once.");
   }
   if (t->dtype == DType::Bool) check_bool_bytes(t, "from_dlpack");
   return t;

@@ -13,14 +13,14 @@ void bind_linalg(py::module_& m) {
     py::gil_scoped_release nogil;
     return ctc_loss(log_probs, targets, input_lengths, target_lengths, blank);
   });
-  m.def("ctc_loss_backward", [](const Tensor& grad, const Tensor& log_probs, const Tensor& targets,
-                                const std::vector<int64_t>& input_lengths, const std::vector<int64_t>& target_lengths,
-                                const Tensor& neg_log_likelihood, const Tensor& log_alpha, int64_t blank,
-                                bool zero_infinity) {
-    py::gil_scoped_release nogil;
-    return ctc_loss_backward(grad, log_probs, targets, input_lengths, target_lengths, neg_log_likelihood, log_alpha,
-                             blank, zero_infinity);
-  });
+  m.def("ctc_loss_backward",
+        [](const Tensor& grad, const Tensor& log_probs, const Tensor& targets,
+           const std::vector<int64_t>& input_lengths, const std::vector<int64_t>& target_lengths,
+           const Tensor& neg_log_likelihood, const Tensor& log_alpha, int64_t blank, bool zero_infinity) {
+          py::gil_scoped_release nogil;
+          return ctc_loss_backward(grad, log_probs, targets, input_lengths, target_lengths, neg_log_likelihood,
+                                   log_alpha, blank, zero_infinity);
+        });
   m.def("linalg_svd", [](const Tensor& A, bool full_matrices, bool compute_uv) {
     py::gil_scoped_release nogil;
     return linalg_svd(A, full_matrices, compute_uv);

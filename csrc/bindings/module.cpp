@@ -22,7 +22,8 @@ void check_bool_bytes(const Tensor& t, const char* op) {
   if (!t->numel()) return;
   auto bytes = std::make_shared<TensorImpl>(*t);
   bytes->dtype = DType::UInt8;
-  TG_CHECK_VALUE(item_int(reduce(ReduceOpId::amax, bytes, {}, false)) <= 1, op, ": the bool array holds bytes other than 0 and 1 (a "
+  TG_CHECK_VALUE(item_int(reduce(ReduceOpId::amax, bytes, {}, false)) <= 1, op,
+                 ": the bool array holds bytes other than 0 and 1 (a "
                  "uint8 array viewed as bool?); convert it with array.astype(bool) first.");
 }
 
@@ -81,8 +82,8 @@ Device to_device_arg(int type, int index) {
     TG_CHECK(cuda::is_built(), "Torch not compiled with CUDA enabled (tinygrad_ext was built without CUDA)");
     int n = cuda::device_count();
     TG_CHECK(n > 0, cuda::init_error().empty() ? std::string("No CUDA GPUs are available") : cuda::init_error());
-    TG_CHECK(index >= 0 && index < n, "CUDA error: invalid device ordinal: device index ", index,
-             " out of range, ", n, " device(s)");
+    TG_CHECK(index >= 0 && index < n, "CUDA error: invalid device ordinal: device index ", index, " out of range, ", n,
+             " device(s)");
   }
   return d;
 }
@@ -132,19 +133,23 @@ Tensor from_numpy(py::handle obj) {
   else if (kind == 'u' && isz == 1) d = DType::UInt8;
   else if (kind == 'b') d = DType::Bool;
   else
-    throw TypeError(str_cat("can't convert np.ndarray of type numpy.", std::string(py::str(dt.attr("name"))),
-                            ". The only supported types are: float64, float32, float16, int64, int32, int16, int8, uint8, and bool."));
-  TG_CHECK_VALUE(dt.attr("isnative").cast<bool>(), "given numpy array has byte order different from the native "
+    throw TypeError(str_cat(
+        "can't convert np.ndarray of type numpy.", std::string(py::str(dt.attr("name"))),
+        ". The only supported types are: float64, float32, float16, int64, int32, int16, int8, uint8, and bool."));
+  TG_CHECK_VALUE(dt.attr("isnative").cast<bool>(),
+                 "given numpy array has byte order different from the native "
                  "byte order. Conversion between byte orders is currently not supported.");
   Shape sizes, strides;
   int64_t extent = 0;
   bool empty_arr = false;
   for (py::ssize_t i = 0; i < arr.ndim(); ++i) {
     int64_t st = arr.strides(i);
-    TG_CHECK_VALUE(st >= 0, "At least one stride in the given numpy array is negative, and tensors with negative "
+    TG_CHECK_VALUE(st >= 0,
+                   "At least one stride in the given numpy array is negative, and tensors with negative "
                    "strides are not currently supported. (You can probably work around this by making a copy of "
                    "your array  with array.copy().) ");
-    TG_CHECK_VALUE(st % isz == 0, "given numpy array strides not a multiple of the element byte size. Copy the "
+    TG_CHECK_VALUE(st % isz == 0,
+                   "given numpy array strides not a multiple of the element byte size. Copy the "
                    "numpy array to reallocate the memory.");
     sizes.push_back(arr.shape(i));
     strides.push_back(st / isz);
@@ -159,8 +164,8 @@ Tensor from_numpy(py::handle obj) {
     // Safer than torch: a read-only array is copied, never aliased; so is a misaligned one (the
     // kernels load whole elements).
     t = empty(sizes, d, {});
-    py::array dst(numpy_dtype(d), std::vector<py::ssize_t>(sizes.begin(), sizes.end()),
-                  std::vector<py::ssize_t>(), t->data_ptr(), py::none());
+    py::array dst(numpy_dtype(d), std::vector<py::ssize_t>(sizes.begin(), sizes.end()), std::vector<py::ssize_t>(),
+                  t->data_ptr(), py::none());
     py::module_::import("numpy").attr("copyto")(dst, arr);
   } else {
     t = std::make_shared<TensorImpl>();
@@ -224,19 +229,19 @@ py::tuple shape_tuple(const TensorImpl& t) {
 
 }  // namespace
 
-void bind_nn(py::module_& m);  // bindings/nn.cpp: convolution, pooling, softmax and losses
+void bind_nn(py::module_& m);      // bindings/nn.cpp: convolution, pooling, softmax and losses
 void bind_dlpack(py::module_& m);  // bindings/dlpack.cpp: to_dlpack / from_dlpack capsules
 void bind_linalg(py::module_& m);  // bindings/linalg.cpp: the CPU-only CTC loss and SVD
-void bind_lu(py::module_& m);  // bindings/lu.cpp: the CPU-only LU, triangular solve, Cholesky, QR, eigh
-void bind_cuda(py::module_& m);  // bindings/cuda.cpp: streams, events, pinned memory, counters
+void bind_lu(py::module_& m);      // bindings/lu.cpp: the CPU-only LU, triangular solve, Cholesky, QR, eigh
+void bind_cuda(py::module_& m);    // bindings/cuda.cpp: streams, events, pinned memory, counters
 
 PYBIND11_MODULE(_C, m) {
   m.doc() = "tinygrad_ext core: tensors, views and kernels (C++/CUDA)";
 
   py::object builtins = py::module_::import("builtins");
-  g_shape_error = PyErr_NewException("tinygrad_ext._C.ShapeError",
-                                     py::make_tuple(builtins.attr("RuntimeError"), builtins.attr("ValueError")).ptr(),
-                                     nullptr);
+  g_shape_error =
+      PyErr_NewException("tinygrad_ext._C.ShapeError",
+                         py::make_tuple(builtins.attr("RuntimeError"), builtins.attr("ValueError")).ptr(), nullptr);
   g_zero_div_error = PyErr_NewException(
       "tinygrad_ext._C.ZeroDivisionError",
       py::make_tuple(builtins.attr("RuntimeError"), builtins.attr("ZeroDivisionError")).ptr(), nullptr);
@@ -245,12 +250,12 @@ PYBIND11_MODULE(_C, m) {
   py::register_exception_translator([](std::exception_ptr p) {
     try {
       if (p) std::rethrow_exception(p);
-    } catch (const ShapeError& e) { PyErr_SetString(g_shape_error, e.what());
-    } catch (const ZeroDivError& e) { PyErr_SetString(g_zero_div_error, e.what());
-    } catch (const IndexError& e) { PyErr_SetString(PyExc_IndexError, e.what());
-    } catch (const ValueError& e) { PyErr_SetString(PyExc_ValueError, e.what());
-    } catch (const TypeError& e) { PyErr_SetString(PyExc_TypeError, e.what());
-    } catch (const NotImplementedError& e) { PyErr_SetString(PyExc_NotImplementedError, e.what());
+    } catch (const ShapeError& e) { PyErr_SetString(g_shape_error, e.what()); } catch (const ZeroDivError& e) {
+      PyErr_SetString(g_zero_div_error, e.what());
+    } catch (const IndexError& e) { PyErr_SetString(PyExc_IndexError, e.what()); } catch (const ValueError& e) {
+      PyErr_SetString(PyExc_ValueError, e.what());
+    } catch (const TypeError& e) { PyErr_SetString(PyExc_TypeError, e.what()); } catch (const NotImplementedError& e) {
+      PyErr_SetString(PyExc_NotImplementedError, e.what());
     } catch (const OutOfMemoryError& e) {  // torch.cuda.OutOfMemoryError (a RuntimeError)
       PyErr_SetString(py::module_::import("tinygrad_ext.cuda").attr("OutOfMemoryError").ptr(), e.what());
     } catch (const Error& e) { PyErr_SetString(PyExc_RuntimeError, e.what()); }
@@ -267,24 +272,32 @@ PYBIND11_MODULE(_C, m) {
       .def_property_readonly("numel", &TensorImpl::numel)
       .def_property_readonly("is_contiguous", &TensorImpl::is_contiguous)
       .def_property_readonly("data_ptr", [](const TensorImpl& t) { return reinterpret_cast<uintptr_t>(t.data_ptr()); })
-      .def_property_readonly("storage_id", [](const TensorImpl& t) { return reinterpret_cast<uintptr_t>(t.storage.get()); })
+      .def_property_readonly("storage_id",
+                             [](const TensorImpl& t) { return reinterpret_cast<uintptr_t>(t.storage.get()); })
       .def_property_readonly("storage_nbytes", [](const TensorImpl& t) { return t.storage->nbytes; })
-      .def_property("version", [](const TensorImpl& t) { return t.storage->version; },
-                    [](TensorImpl& t, int64_t v) { t.storage->version = v; });
+      .def_property(
+          "version", [](const TensorImpl& t) { return t.storage->version; },
+          [](TensorImpl& t, int64_t v) { t.storage->version = v; });
 
   // ---- creation, conversion, views
   m.def("empty", [](py::handle sizes, int dt, int dev, int idx) {
-    return empty(to_shape(sizes), to_dtype_id(dt), to_device_arg(dev, idx)); });
+    return empty(to_shape(sizes), to_dtype_id(dt), to_device_arg(dev, idx));
+  });
   m.def("full", [](py::handle sizes, py::handle v, int dt, int dev, int idx) {
-    return full(to_shape(sizes), to_scalar(v, "full"), to_dtype_id(dt), to_device_arg(dev, idx)); });
+    return full(to_shape(sizes), to_scalar(v, "full"), to_dtype_id(dt), to_device_arg(dev, idx));
+  });
   m.def("arange", [](double s, double e, double st, int dt, int dev, int idx) {
-    return arange(s, e, st, to_dtype_id(dt), to_device_arg(dev, idx)); });
+    return arange(s, e, st, to_dtype_id(dt), to_device_arg(dev, idx));
+  });
   m.def("linspace", [](double s, double e, int64_t n, int dt, int dev, int idx) {
-    return linspace(s, e, n, to_dtype_id(dt), to_device_arg(dev, idx)); });
+    return linspace(s, e, n, to_dtype_id(dt), to_device_arg(dev, idx));
+  });
   m.def("eye", [](int64_t n, int64_t mm, int dt, int dev, int idx) {
-    return eye(n, mm, to_dtype_id(dt), to_device_arg(dev, idx)); });
+    return eye(n, mm, to_dtype_id(dt), to_device_arg(dev, idx));
+  });
   m.def("scalar_tensor", [](py::handle v, int dt, int dev, int idx) {
-    return scalar_tensor(to_scalar(v, "tensor"), to_dtype_id(dt), to_device_arg(dev, idx)); });
+    return scalar_tensor(to_scalar(v, "tensor"), to_dtype_id(dt), to_device_arg(dev, idx));
+  });
   m.def("from_numpy", &from_numpy);
   m.def("to_numpy", &to_numpy);
   m.def("item", &item);
@@ -312,18 +325,21 @@ PYBIND11_MODULE(_C, m) {
   m.def("view", [](const Tensor& t, py::handle s) { return view(t, to_shape(s)); });
   m.def("reshape", [](const Tensor& t, py::handle s) { return reshape_any(t, to_shape(s)); });
   m.def("as_strided", [](const Tensor& t, py::handle s, py::handle st, int64_t off) {
-    return as_strided(t, to_shape(s), to_shape(st), off); });
+    return as_strided(t, to_shape(s), to_shape(st), off);
+  });
   m.def("permute", [](const Tensor& t, py::handle d) { return permute(t, to_shape(d)); });
   m.def("transpose", &transpose);
   m.def("expand", [](const Tensor& t, py::handle s) { return expand(t, to_shape(s)); });
-  m.def("squeeze", [](const Tensor& t, py::handle dim) {
-    return dim.is_none() ? squeeze(t) : squeeze(t, dim.cast<int64_t>()); });
+  m.def("squeeze",
+        [](const Tensor& t, py::handle dim) { return dim.is_none() ? squeeze(t) : squeeze(t, dim.cast<int64_t>()); });
   m.def("unsqueeze", &unsqueeze);
   m.def("slice", &slice);
   m.def("select", &tg::select);
   m.def("wrap_dim", &wrap_dim);
   m.def("result_type", [](const Tensor& a, py::handle b) {
-    return int(py::isinstance<TensorImpl>(b) ? result_type(a, b.cast<Tensor>()) : result_type(a, to_scalar(b, "result_type"))); });
+    return int(py::isinstance<TensorImpl>(b) ? result_type(a, b.cast<Tensor>())
+                                             : result_type(a, to_scalar(b, "result_type")));
+  });
   m.def("promote_types", [](int a, int b) { return int(promote_types(to_dtype_id(a), to_dtype_id(b))); });
   m.def("can_cast", [](int a, int b) { return can_cast(to_dtype_id(a), to_dtype_id(b)); });
   m.def("bump_version", &bump_version);
@@ -337,58 +353,66 @@ PYBIND11_MODULE(_C, m) {
     }
   });
   m.def("set_float32_matmul_precision", [](const std::string& p) {
-    TG_CHECK(p == "highest" || p == "high" || p == "medium", p,
-             " is not one of 'highest', 'high', or 'medium'");
+    TG_CHECK(p == "highest" || p == "high" || p == "medium", p, " is not one of 'highest', 'high', or 'medium'");
     set_float32_matmul_precision(p == "highest" ? MatmulPrecision::Highest
                                  : p == "high"  ? MatmulPrecision::High
                                                 : MatmulPrecision::Medium);
   });
   m.def("allow_tf32", [] { return float32_matmul_precision() != MatmulPrecision::Highest; });
-  m.def("set_allow_tf32", [](bool on) {
-    set_float32_matmul_precision(on ? MatmulPrecision::High : MatmulPrecision::Highest);
-  });
+  m.def("set_allow_tf32",
+        [](bool on) { set_float32_matmul_precision(on ? MatmulPrecision::High : MatmulPrecision::Highest); });
 
   // ---- elementwise: one function per op, generated from the op lists
-#define TG_BIND_UNARY(name, F, ARGS) \
-  m.def(#name, [](const Tensor& a, py::handle out, py::handle params) {                              \
-    Tensor o = opt_tensor(out);                                                                       \
-    OpParams p = op_params(params, #name);                                                            \
-    ReleaseGil nogil(a->numel());                                                                     \
-    return unary(UnaryOpId::name, a, o, p);                                                           \
-  },                                                                                                  \
-        py::arg("a"), py::arg("out") = py::none(), py::arg("params") = py::none());
+#define TG_BIND_UNARY(name, F, ARGS)                           \
+  m.def(                                                       \
+      #name,                                                   \
+      [](const Tensor& a, py::handle out, py::handle params) { \
+        Tensor o = opt_tensor(out);                            \
+        OpParams p = op_params(params, #name);                 \
+        ReleaseGil nogil(a->numel());                          \
+        return unary(UnaryOpId::name, a, o, p);                \
+      },                                                       \
+      py::arg("a"), py::arg("out") = py::none(), py::arg("params") = py::none());
   TG_UNARY_FLOAT_OPS(TG_BIND_UNARY)
   TG_UNARY_FLOATING_OPS(TG_BIND_UNARY)
   TG_UNARY_OPS(TG_BIND_UNARY)
   TG_UNARY_INT_OPS(TG_BIND_UNARY)
   TG_BIND_UNARY(logical_not, _, ())
 #undef TG_BIND_UNARY
-#define TG_BIND_BINARY(name, F, ARGS)                                                                 \
-  m.def(#name, [](const Tensor& a, py::handle b, bool reflected, py::handle out, py::handle params) { \
-    OpParams p = op_params(params, #name);                                                            \
-    if (py::isinstance<TensorImpl>(b)) return binary_tensors(BinaryOpId::name, a, b.cast<Tensor>(), reflected, out, p); \
-    if (py::isinstance<py::array>(b))  /* torch's functions and methods take no array (its operators: tensor.py) */ \
-      throw TypeError(#name "(): argument 'other' (position 1) must be Tensor, not numpy.ndarray");   \
-    Scalar s = to_scalar(b, #name);                                                                   \
-    Tensor o = opt_tensor(out);                                                                       \
-    ReleaseGil nogil(a->numel());                                                                     \
-    return binary(BinaryOpId::name, a, s, reflected, o, p);                                           \
-  }, py::arg("a"), py::arg("b"), py::arg("reflected") = false, py::arg("out") = py::none(),           \
-     py::arg("params") = py::none());
+#define TG_BIND_BINARY(name, F, ARGS)                                                                                  \
+  m.def(                                                                                                               \
+      #name,                                                                                                           \
+      [](const Tensor& a, py::handle b, bool reflected, py::handle out, py::handle params) {                           \
+        OpParams p = op_params(params, #name);                                                                         \
+        if (py::isinstance<TensorImpl>(b))                                                                             \
+          return binary_tensors(BinaryOpId::name, a, b.cast<Tensor>(), reflected, out, p);                             \
+        if (py::isinstance<py::array>(b)) /* torch's functions and methods take no array (its operators: tensor.py) */ \
+          throw TypeError(#name "(): argument 'other' (position 1) must be Tensor, not numpy.ndarray");                \
+        Scalar s = to_scalar(b, #name);                                                                                \
+        Tensor o = opt_tensor(out);                                                                                    \
+        ReleaseGil nogil(a->numel());                                                                                  \
+        return binary(BinaryOpId::name, a, s, reflected, o, p);                                                        \
+      },                                                                                                               \
+      py::arg("a"), py::arg("b"), py::arg("reflected") = false, py::arg("out") = py::none(),                           \
+      py::arg("params") = py::none());
   TG_BINARY_OPS(TG_BIND_BINARY)
   TG_COMPARE_OPS(TG_BIND_BINARY)
   TG_BINARY_INT_OPS(TG_BIND_BINARY)
 #undef TG_BIND_BINARY
-  m.def("clamp", [](const Tensor& a, py::handle lo, py::handle hi, py::handle out) {
-    std::optional<Scalar> l, h;
-    if (!lo.is_none()) l = to_scalar(lo, "clamp");
-    if (!hi.is_none()) h = to_scalar(hi, "clamp");
-    Tensor o = opt_tensor(out);
-    ReleaseGil nogil(a->numel());
-    return clamp(a, l, h, o);
-  }, py::arg("a"), py::arg("min"), py::arg("max"), py::arg("out") = py::none());
-  m.def("leaky_relu", [](const Tensor& a, double slope, py::handle out) { return leaky_relu(a, slope, opt_tensor(out)); },
-        py::arg("a"), py::arg("slope"), py::arg("out") = py::none());
+  m.def(
+      "clamp",
+      [](const Tensor& a, py::handle lo, py::handle hi, py::handle out) {
+        std::optional<Scalar> l, h;
+        if (!lo.is_none()) l = to_scalar(lo, "clamp");
+        if (!hi.is_none()) h = to_scalar(hi, "clamp");
+        Tensor o = opt_tensor(out);
+        ReleaseGil nogil(a->numel());
+        return clamp(a, l, h, o);
+      },
+      py::arg("a"), py::arg("min"), py::arg("max"), py::arg("out") = py::none());
+  m.def(
+      "leaky_relu", [](const Tensor& a, double slope, py::handle out) { return leaky_relu(a, slope, opt_tensor(out)); },
+      py::arg("a"), py::arg("slope"), py::arg("out") = py::none());
   m.def("where", [](const Tensor& c, py::handle a, py::handle b) {
     bool at = py::isinstance<TensorImpl>(a), bt = py::isinstance<TensorImpl>(b);
     if (at && bt) return where(c, a.cast<Tensor>(), b.cast<Tensor>());
@@ -401,23 +425,27 @@ PYBIND11_MODULE(_C, m) {
       Tensor vt = v.cast<Tensor>();
       TG_CHECK(vt->dim() == 0, "masked_fill_ only supports a 0-dimensional value tensor, but got tensor with ",
                vt->dim(), " dimension(s).");
-      return masked_fill_(t, mask, is_floating(vt->dtype) ? Scalar::from_double(item_double(vt)) : Scalar::from_int(item_int(vt)));
+      return masked_fill_(
+          t, mask, is_floating(vt->dtype) ? Scalar::from_double(item_double(vt)) : Scalar::from_int(item_int(vt)));
     }
     return masked_fill_(t, mask, to_scalar(v, "masked_fill_"));
   });
 
   // ---- reductions
   // The registry's reductions: _C.<name>(input, dims, keepdim, dtype=None, name=None) (name: the op in errors).
-#define TG_BIND_REDUCE(op, F, kind, identity)                                                               \
-  m.def(#op, [](const Tensor& a, py::handle dims, bool keepdim, py::handle dt, py::handle name) {            \
-    std::optional<DType> d;                                                                                  \
-    if (!dt.is_none()) d = to_dtype_id(dt.cast<int>());                                                      \
-    std::string n = name.is_none() ? std::string() : name.cast<std::string>();                               \
-    Shape ds = to_shape(dims);                                                                               \
-    ReleaseGil nogil(a->numel());                                                                            \
-    return reduce(ReduceOpId::op, a, ds, keepdim, d, n.empty() ? nullptr : n.c_str());                       \
-  }, py::arg("input"), py::arg("dims"), py::arg("keepdim"), py::arg("dtype") = py::none(),                  \
-     py::arg("name") = py::none());
+#define TG_BIND_REDUCE(op, F, kind, identity)                                               \
+  m.def(                                                                                    \
+      #op,                                                                                  \
+      [](const Tensor& a, py::handle dims, bool keepdim, py::handle dt, py::handle name) {  \
+        std::optional<DType> d;                                                             \
+        if (!dt.is_none()) d = to_dtype_id(dt.cast<int>());                                 \
+        std::string n = name.is_none() ? std::string() : name.cast<std::string>();          \
+        Shape ds = to_shape(dims);                                                          \
+        ReleaseGil nogil(a->numel());                                                       \
+        return reduce(ReduceOpId::op, a, ds, keepdim, d, n.empty() ? nullptr : n.c_str());  \
+      },                                                                                    \
+      py::arg("input"), py::arg("dims"), py::arg("keepdim"), py::arg("dtype") = py::none(), \
+      py::arg("name") = py::none());
   TG_REDUCE_OPS(TG_BIND_REDUCE)
 #undef TG_BIND_REDUCE
   m.def("max_dim", [](const Tensor& a, int64_t dim, bool keepdim, bool is_max) {
@@ -446,19 +474,21 @@ PYBIND11_MODULE(_C, m) {
   m.def("index_select", &index_select, nogil());
   m.def("gather", &gather, nogil());
   m.def("scatter_add_", &scatter_add_, nogil());
-  m.def("scatter_reduce_", [](const Tensor& self, int64_t dim, const Tensor& index, const Tensor& src,
-                              const std::string& reduce) {
-    static const std::pair<const char*, ScatterReduce> ops[] = {{"assign", ScatterReduce::assign},
-        {"sum", ScatterReduce::sum}, {"prod", ScatterReduce::prod}, {"amax", ScatterReduce::amax},
-        {"amin", ScatterReduce::amin}};
-    for (auto& [name, op] : ops) {
-      if (reduce == name) {
-        ReleaseGil nogil(index->numel());
-        return scatter_reduce_(self, dim, index, src, op);
-      }
-    }
-    throw Error("scatter_reduce_: unknown reduce '" + reduce + "'");
-  });
+  m.def("scatter_reduce_",
+        [](const Tensor& self, int64_t dim, const Tensor& index, const Tensor& src, const std::string& reduce) {
+          static const std::pair<const char*, ScatterReduce> ops[] = {{"assign", ScatterReduce::assign},
+                                                                      {"sum", ScatterReduce::sum},
+                                                                      {"prod", ScatterReduce::prod},
+                                                                      {"amax", ScatterReduce::amax},
+                                                                      {"amin", ScatterReduce::amin}};
+          for (auto& [name, op] : ops) {
+            if (reduce == name) {
+              ReleaseGil nogil(index->numel());
+              return scatter_reduce_(self, dim, index, src, op);
+            }
+          }
+          throw Error("scatter_reduce_: unknown reduce '" + reduce + "'");
+        });
   m.def("nonzero", &nonzero);
   m.def("masked_select", &masked_select);
   m.def("cat", &cat);

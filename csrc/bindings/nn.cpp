@@ -37,12 +37,12 @@ Pool2dParams pool_params(Pair kernel, Pair stride, Pair padding, Pair dilation, 
 }  // namespace
 
 void bind_nn(py::module_& m) {
-  m.def("conv2d", [](const Tensor& x, const Tensor& w, py::handle b, Pair stride, Pair padding, Pair dilation,
-                     int64_t groups) {
-    Tensor bias = opt(b);
-    py::gil_scoped_release nogil;
-    return conv2d(x, w, bias, conv_params(stride, padding, dilation, groups));
-  });
+  m.def("conv2d",
+        [](const Tensor& x, const Tensor& w, py::handle b, Pair stride, Pair padding, Pair dilation, int64_t groups) {
+          Tensor bias = opt(b);
+          py::gil_scoped_release nogil;
+          return conv2d(x, w, bias, conv_params(stride, padding, dilation, groups));
+        });
   m.def("conv2d_backward", [](const Tensor& gy, const Tensor& x, const Tensor& w, Pair stride, Pair padding,
                               Pair dilation, int64_t groups, std::array<bool, 3> mask) {
     auto [gx, gw, gb] = [&] {
@@ -84,20 +84,18 @@ void bind_nn(py::module_& m) {
   });
   m.def("softmax_backward", &softmax_backward, py::call_guard<py::gil_scoped_release>());
 
-  m.def("cross_entropy", [](const Tensor& x, const Tensor& t, py::handle w, int64_t reduction, int64_t ignore_index,
-                            double label_smoothing) {
-    return cross_entropy(x, t, opt(w), reduction, ignore_index, label_smoothing);
-  });
-  m.def("cross_entropy_backward", [](const Tensor& g, const Tensor& x, const Tensor& t, py::handle w,
-                                     const Tensor& lse, const Tensor& tw, int64_t reduction, int64_t ignore_index,
-                                     double label_smoothing) {
-    return cross_entropy_backward(g, x, t, opt(w), lse, tw, reduction, ignore_index, label_smoothing);
-  });
+  m.def("cross_entropy",
+        [](const Tensor& x, const Tensor& t, py::handle w, int64_t reduction, int64_t ignore_index,
+           double label_smoothing) { return cross_entropy(x, t, opt(w), reduction, ignore_index, label_smoothing); });
+  m.def("cross_entropy_backward",
+        [](const Tensor& g, const Tensor& x, const Tensor& t, py::handle w, const Tensor& lse, const Tensor& tw,
+           int64_t reduction, int64_t ignore_index, double label_smoothing) {
+          return cross_entropy_backward(g, x, t, opt(w), lse, tw, reduction, ignore_index, label_smoothing);
+        });
   m.def("nll_loss", [](const Tensor& x, const Tensor& t, py::handle w, int64_t reduction, int64_t ignore_index) {
     return nll_loss(x, t, opt(w), reduction, ignore_index);
   });
-  m.def("nll_loss_backward", [](const Tensor& g, const Tensor& x, const Tensor& t, py::handle w, const Tensor& tw,
-                                int64_t reduction, int64_t ignore_index) {
-    return nll_loss_backward(g, x, t, opt(w), tw, reduction, ignore_index);
-  });
+  m.def("nll_loss_backward",
+        [](const Tensor& g, const Tensor& x, const Tensor& t, py::handle w, const Tensor& tw, int64_t reduction,
+           int64_t ignore_index) { return nll_loss_backward(g, x, t, opt(w), tw, reduction, ignore_index); });
 }

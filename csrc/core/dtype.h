@@ -13,9 +13,14 @@ constexpr int kNumDTypes = 10;
 
 inline int64_t itemsize(DType t) {
   switch (t) {
-    case DType::Bool: case DType::UInt8: case DType::Int8: return 1;
-    case DType::Int16: case DType::Float16: case DType::BFloat16: return 2;
-    case DType::Int32: case DType::Float32: return 4;
+    case DType::Bool:
+    case DType::UInt8:
+    case DType::Int8: return 1;
+    case DType::Int16:
+    case DType::Float16:
+    case DType::BFloat16: return 2;
+    case DType::Int32:
+    case DType::Float32: return 4;
     default: return 8;
   }
 }
@@ -74,51 +79,54 @@ inline DType promote_types(DType a, DType b) {
 // TG_DISPATCH(dtype, "op", [&] { ... scalar_t ... }) runs the lambda with
 // scalar_t bound to the C++ type of dtype.
 #define TG_DISPATCH_CASE(enumval, ctype, ...) \
-  case ::tg::DType::enumval: { using scalar_t = ctype; return __VA_ARGS__(); }
-#define TG_DISPATCH(dtype, opname, ...)                                          \
-  [&] {                                                                          \
-    switch (dtype) {                                                             \
-      TG_DISPATCH_CASE(Bool, bool, __VA_ARGS__)                                  \
-      TG_DISPATCH_CASE(UInt8, uint8_t, __VA_ARGS__)                              \
-      TG_DISPATCH_CASE(Int32, int32_t, __VA_ARGS__)                              \
-      TG_DISPATCH_CASE(Int64, int64_t, __VA_ARGS__)                              \
-      TG_DISPATCH_CASE(Float32, float, __VA_ARGS__)                              \
-      TG_DISPATCH_CASE(Float64, double, __VA_ARGS__)                             \
-      default: break;                                                            \
-    }                                                                            \
-    ::tg::throw_dtype_error(opname, nullptr, dtype);                             \
+  case ::tg::DType::enumval: {                \
+    using scalar_t = ctype;                   \
+    return __VA_ARGS__();                     \
+  }
+#define TG_DISPATCH(dtype, opname, ...)              \
+  [&] {                                              \
+    switch (dtype) {                                 \
+      TG_DISPATCH_CASE(Bool, bool, __VA_ARGS__)      \
+      TG_DISPATCH_CASE(UInt8, uint8_t, __VA_ARGS__)  \
+      TG_DISPATCH_CASE(Int32, int32_t, __VA_ARGS__)  \
+      TG_DISPATCH_CASE(Int64, int64_t, __VA_ARGS__)  \
+      TG_DISPATCH_CASE(Float32, float, __VA_ARGS__)  \
+      TG_DISPATCH_CASE(Float64, double, __VA_ARGS__) \
+      default: break;                                \
+    }                                                \
+    ::tg::throw_dtype_error(opname, nullptr, dtype); \
   }()
 // TG_DISPATCH_INTEGRAL: bool and the integer types only (bitwise ops).
-#define TG_DISPATCH_INTEGRAL(dtype, opname, ...)                                 \
-  [&] {                                                                          \
-    switch (dtype) {                                                             \
-      TG_DISPATCH_CASE(Bool, bool, __VA_ARGS__)                                  \
-      TG_DISPATCH_CASE(UInt8, uint8_t, __VA_ARGS__)                              \
-      TG_DISPATCH_CASE(Int32, int32_t, __VA_ARGS__)                              \
-      TG_DISPATCH_CASE(Int64, int64_t, __VA_ARGS__)                              \
-      default: break;                                                            \
-    }                                                                            \
-    ::tg::throw_dtype_error(opname, "an integer or bool", dtype);                \
+#define TG_DISPATCH_INTEGRAL(dtype, opname, ...)                  \
+  [&] {                                                           \
+    switch (dtype) {                                              \
+      TG_DISPATCH_CASE(Bool, bool, __VA_ARGS__)                   \
+      TG_DISPATCH_CASE(UInt8, uint8_t, __VA_ARGS__)               \
+      TG_DISPATCH_CASE(Int32, int32_t, __VA_ARGS__)               \
+      TG_DISPATCH_CASE(Int64, int64_t, __VA_ARGS__)               \
+      default: break;                                             \
+    }                                                             \
+    ::tg::throw_dtype_error(opname, "an integer or bool", dtype); \
   }()
-#define TG_DISPATCH_FLOAT(dtype, opname, ...)                                    \
-  [&] {                                                                          \
-    switch (dtype) {                                                             \
-      TG_DISPATCH_CASE(Float32, float, __VA_ARGS__)                              \
-      TG_DISPATCH_CASE(Float64, double, __VA_ARGS__)                             \
-      default: break;                                                            \
-    }                                                                            \
-    ::tg::throw_dtype_error(opname, "a floating point", dtype);                  \
+#define TG_DISPATCH_FLOAT(dtype, opname, ...)                   \
+  [&] {                                                         \
+    switch (dtype) {                                            \
+      TG_DISPATCH_CASE(Float32, float, __VA_ARGS__)             \
+      TG_DISPATCH_CASE(Float64, double, __VA_ARGS__)            \
+      default: break;                                           \
+    }                                                           \
+    ::tg::throw_dtype_error(opname, "a floating point", dtype); \
   }()
 // TG_DISPATCH_ALL: every dtype, float16 and bfloat16 as their storage types (Half, BFloat16), for the
 // front ends' own loops (scalar_tensor, arange); the kernels see the compute dtypes (is_narrow above).
-#define TG_DISPATCH_ALL(dtype, opname, ...)                                      \
-  [&] {                                                                          \
-    switch (dtype) {                                                             \
-      TG_DISPATCH_CASE(Int8, int8_t, __VA_ARGS__)                                \
-      TG_DISPATCH_CASE(Int16, int16_t, __VA_ARGS__)                              \
-      TG_DISPATCH_CASE(Float16, ::tg::Half, __VA_ARGS__)                         \
-      TG_DISPATCH_CASE(BFloat16, ::tg::BFloat16, __VA_ARGS__)                    \
-      default: break;                                                            \
-    }                                                                            \
-    return TG_DISPATCH(dtype, opname, __VA_ARGS__);                              \
+#define TG_DISPATCH_ALL(dtype, opname, ...)                   \
+  [&] {                                                       \
+    switch (dtype) {                                          \
+      TG_DISPATCH_CASE(Int8, int8_t, __VA_ARGS__)             \
+      TG_DISPATCH_CASE(Int16, int16_t, __VA_ARGS__)           \
+      TG_DISPATCH_CASE(Float16, ::tg::Half, __VA_ARGS__)      \
+      TG_DISPATCH_CASE(BFloat16, ::tg::BFloat16, __VA_ARGS__) \
+      default: break;                                         \
+    }                                                         \
+    return TG_DISPATCH(dtype, opname, __VA_ARGS__);           \
   }()

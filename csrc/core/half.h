@@ -13,14 +13,18 @@ TG_HD uint32_t f32_bits(float f) {
 #if defined(__CUDA_ARCH__)
   return __float_as_uint(f);
 #else
-  uint32_t u; std::memcpy(&u, &f, 4); return u;
+  uint32_t u;
+  std::memcpy(&u, &f, 4);
+  return u;
 #endif
 }
 TG_HD float bits_f32(uint32_t u) {
 #if defined(__CUDA_ARCH__)
   return __uint_as_float(u);
 #else
-  float f; std::memcpy(&f, &u, 4); return f;
+  float f;
+  std::memcpy(&f, &u, 4);
+  return f;
 #endif
 }
 
@@ -29,9 +33,9 @@ TG_HD uint16_t float_to_half_bits(float f) {
   uint32_t x = f32_bits(f);
   uint32_t sign = (x >> 16) & 0x8000u;
   uint32_t ax = x & 0x7fffffffu;
-  if (ax > 0x7f800000u) return uint16_t(sign | 0x7e00u);  // NaN: the quiet NaN, as c10::Half
+  if (ax > 0x7f800000u) return uint16_t(sign | 0x7e00u);   // NaN: the quiet NaN, as c10::Half
   if (ax >= 0x477ff000u) return uint16_t(sign | 0x7c00u);  // rounds to 65536 or more (or inf): infinity
-  if (ax < 0x38800000u) {  // below half's smallest normal 2^-14: a subnormal (or zero), in steps of 2^-24
+  if (ax < 0x38800000u) {           // below half's smallest normal 2^-14: a subnormal (or zero), in steps of 2^-24
     float r = bits_f32(ax) + 0.5f;  // adding 0.5 (exponent -1) leaves exactly the 2^-24 multiple, rounded to even
     return uint16_t(sign | (f32_bits(r) - 0x3f000000u));
   }
@@ -83,7 +87,8 @@ template <class Out, class In> TG_HD Out convert(In x) {
     else return Out(static_cast<float>(x));
   } else if constexpr (is_reduced_float_v<In>) {
     float f = float(x);
-    if constexpr (std::is_same_v<Out, bool>) return f != 0.0f; else return static_cast<Out>(f);
+    if constexpr (std::is_same_v<Out, bool>) return f != 0.0f;
+    else return static_cast<Out>(f);
   } else if constexpr (std::is_same_v<Out, bool>) return x != In(0);
   else return static_cast<Out>(x);
 }

@@ -10,11 +10,10 @@
 
 namespace tg {
 
-
 namespace {
 void check_index_dtype(const Tensor& idx, const char* op) {
-  TG_CHECK_INDEX(idx->dtype == DType::Int64 || idx->dtype == DType::Int32,
-                 op, ": tensors used as indices must be long or int tensors, got ", type_name(idx->dtype));
+  TG_CHECK_INDEX(idx->dtype == DType::Int64 || idx->dtype == DType::Int32, op,
+                 ": tensors used as indices must be long or int tensors, got ", type_name(idx->dtype));
 }
 
 // Indices checked before any kernel runs. Advanced indexing counts negative indices from the end and
@@ -27,7 +26,8 @@ Tensor checked_index(const Tensor& idx, int64_t size, int64_t dim, const char* o
   check_index_dtype(idx, op);
   Tensor i64 = to_dtype(idx, DType::Int64);
   if (i64->numel() == 0) return i64;
-  int64_t lo = item_int(reduce(ReduceOpId::amin, i64, {}, false)), hi = item_int(reduce(ReduceOpId::amax, i64, {}, false));
+  int64_t lo = item_int(reduce(ReduceOpId::amin, i64, {}, false)),
+          hi = item_int(reduce(ReduceOpId::amax, i64, {}, false));
   int64_t bad = hi >= size ? hi : lo;
   if (rule == IndexRule::IndexSelect)
     TG_CHECK_INDEX(lo >= 0 && hi < size, "index out of range in self: index ", bad, " is out of bounds for dimension ",
@@ -36,8 +36,7 @@ Tensor checked_index(const Tensor& idx, int64_t size, int64_t dim, const char* o
     TG_CHECK(lo >= 0 && hi < size, "INDICES element is out of DATA bounds, id=", bad, " axis_dim=", size);
   if (rule == IndexRule::GatherScatter)
     TG_CHECK(lo >= 0 && hi < size, "index ", bad, " is out of bounds for dimension ", dim, " with size ", size);
-  TG_CHECK_INDEX(lo >= -size && hi < size, "index ", bad, " is out of bounds for dimension ", dim, " with size ",
-                 size);
+  TG_CHECK_INDEX(lo >= -size && hi < size, "index ", bad, " is out of bounds for dimension ", dim, " with size ", size);
   if (lo < 0) {  // negative indices count from the end
     Tensor neg = binary(BinaryOpId::lt, i64, Scalar::from_int(0), false);
     i64 = where(neg, binary(BinaryOpId::add, i64, Scalar::from_int(size), false), i64);
@@ -47,8 +46,8 @@ Tensor checked_index(const Tensor& idx, int64_t size, int64_t dim, const char* o
 
 struct IndexPlan {
   Shape out_sizes;
-  Tensor src;                  // the indexed tensor restrided to out_sizes (0 stride on the index dims)
-  std::vector<Tensor> indices; // int64, viewed to out_sizes
+  Tensor src;                   // the indexed tensor restrided to out_sizes (0 stride on the index dims)
+  std::vector<Tensor> indices;  // int64, viewed to out_sizes
   std::vector<int64_t> strides_bytes;
 };
 
@@ -117,9 +116,10 @@ void index_put_(const Tensor& a, int64_t dim, const std::vector<Tensor>& indices
   Shape b;
   Shape out_sizes = index_out_sizes(a, dim, indices, "index_put_", b);
   check_same_device(a, values, "index_put_");
-  TG_CHECK(values->dtype == a->dtype || can_cast(values->dtype, a->dtype), "Index put requires the source and "
-           "destination dtypes match, got ", type_name(a->dtype), " for the destination and ",
-           type_name(values->dtype), " for the source.");
+  TG_CHECK(values->dtype == a->dtype || can_cast(values->dtype, a->dtype),
+           "Index put requires the source and "
+           "destination dtypes match, got ",
+           type_name(a->dtype), " for the destination and ", type_name(values->dtype), " for the source.");
   bool fits = values->dim() <= int64_t(out_sizes.size());
   for (int64_t i = 1; fits && i <= values->dim(); ++i) {
     int64_t v = values->sizes[values->dim() - i];
@@ -156,9 +156,9 @@ Tensor index_select(const Tensor& a, int64_t dim, const Tensor& idx) {
            "index_select(): self indexing axis dim should be positive (dimension ", dim, " of shape ", a->sizes,
            " is empty, the index is not)");
   check_same_device(a, idx, "index_select");
-  Tensor i = checked_index(reshape_any(idx, {-1}), a->dim() ? a->sizes[dim] : 1, dim, "index_select",
-                           a->dim() > 1 && (dim == 1 || a->numel() == 0) ? IndexRule::IndexSelectDim1
-                                                                          : IndexRule::IndexSelect);
+  Tensor i = checked_index(
+      reshape_any(idx, {-1}), a->dim() ? a->sizes[dim] : 1, dim, "index_select",
+      a->dim() > 1 && (dim == 1 || a->numel() == 0) ? IndexRule::IndexSelectDim1 : IndexRule::IndexSelect);
   if (a->dim() == 0) return clone(a);
   return index(a, dim, {i});
 }
@@ -167,8 +167,8 @@ namespace {
 // gather/scatter: index has a's rank and, off `dim`, no larger sizes; `a` is
 // viewed with index's sizes and a 0 stride on `dim`.
 Tensor restride_for(const Tensor& a, int64_t dim, const Tensor& index, const char* op) {
-  TG_CHECK(index->dim() == a->dim() || (a->dim() == 0 && index->dim() <= 1),
-           op, "(): Index tensor must have the same number of dimensions as input tensor");
+  TG_CHECK(index->dim() == a->dim() || (a->dim() == 0 && index->dim() <= 1), op,
+           "(): Index tensor must have the same number of dimensions as input tensor");
   for (int64_t d = 0; d < index->dim(); ++d)
     TG_CHECK(d == dim || index->sizes[d] <= a->sizes[d], op, "(): Size does not match at dimension ", d,
              " expected index ", index->sizes, " to be smaller than self ", a->sizes, " apart from dimension ", dim);
@@ -192,7 +192,9 @@ Tensor gather(const Tensor& a, int64_t dim, const Tensor& index) {
 }
 
 void scatter_reduce_(const Tensor& self, int64_t dim, const Tensor& index, const Tensor& src, ScatterReduce op) {
-  const char* name = op == ScatterReduce::sum ? "scatter_add_" : op == ScatterReduce::assign ? "scatter_" : "scatter_reduce_";
+  const char* name = op == ScatterReduce::sum      ? "scatter_add_"
+                     : op == ScatterReduce::assign ? "scatter_"
+                                                   : "scatter_reduce_";
   dim = wrap_dim(dim, self->dim());
   check_no_internal_overlap(self, name);
   check_same_device(self, index, name);
@@ -217,13 +219,12 @@ void scatter_reduce_(const Tensor& self, int64_t dim, const Tensor& index, const
     copy_(self, to_device(host, self->device()));
     return;
   }
-  Tensor s = make_view(src, index->sizes, Shape(src->strides.begin(), src->strides.begin() + index->dim()), src->offset);
+  Tensor s =
+      make_view(src, index->sizes, Shape(src->strides.begin(), src->strides.begin() + index->dim()), src->offset);
   ElementwiseIter it = make_iter(dst, {s, idx});
   int64_t st = (self->dim() ? self->strides[dim] : 0) * itemsize(self->dtype);
-  if (combine)
-    cpu::scatter_reduce(it, st, op);
-  else
-    TG_ON_DEVICE(self->device(), index_put, it, 1, &st, op == ScatterReduce::sum);
+  if (combine) cpu::scatter_reduce(it, st, op);
+  else TG_ON_DEVICE(self->device(), index_put, it, 1, &st, op == ScatterReduce::sum);
   bump_version(self);
 }
 
@@ -242,7 +243,10 @@ Tensor nonzero(const Tensor& a) {
   for (int64_t i = 0; i < n; ++i) {
     if (!p[i]) continue;
     int64_t r = i;
-    for (int64_t d = nd - 1; d >= 0; --d) { o[d] = r % a->sizes[d]; r /= a->sizes[d]; }
+    for (int64_t d = nd - 1; d >= 0; --d) {
+      o[d] = r % a->sizes[d];
+      r /= a->sizes[d];
+    }
     o += nd;
   }
   return to_device(out, a->device());
@@ -258,7 +262,10 @@ Tensor masked_select(const Tensor& a, const Tensor& mask) {
 
 // ------------------------------------------------------------------- random
 namespace {
-struct Generator { uint64_t seed = 67280421310721ULL; uint64_t offset = 0; };
+struct Generator {
+  uint64_t seed = 67280421310721ULL;
+  uint64_t offset = 0;
+};
 Generator g_gen;
 
 void fill(const Tensor& t, int kind, double a, double b) {

@@ -58,8 +58,10 @@ ElementwiseIter make_iter(const Tensor& out, std::initializer_list<Tensor> input
     if (merge) {
       cshape[n - 1] *= shape[d];
     } else {
-      TG_CHECK(n < kMaxIterDims, "elementwise ops support at most ", kMaxIterDims, " dimensions that do not merge "
-               "(got a tensor of ", nd, " dims); make it contiguous first");
+      TG_CHECK(n < kMaxIterDims, "elementwise ops support at most ", kMaxIterDims,
+               " dimensions that do not merge "
+               "(got a tensor of ",
+               nd, " dims); make it contiguous first");
       cshape[n] = shape[d];
       for (int o = 0; o < it.nops; ++o) cst[o][n] = st[o][d];
       ++n;

@@ -9,11 +9,11 @@ namespace tg {
 
 constexpr int kMaxIterDims = 16;    // dims a kernel walks, after merging back-to-back dims
 constexpr int kMaxTensorDims = 64;  // dims a tensor may have (torch's limit)
-constexpr int kMaxOperands = 6;  // out + inputs (where: 3; index: src + 4 index tensors)
+constexpr int kMaxOperands = 6;     // out + inputs (where: 3; index: src + 4 index tensors)
 
 struct ElementwiseIter {
-  int ndim = 0;                                // after coalescing; shape[ndim-1] is innermost
-  int nops = 0;                                // operand 0 is the output
+  int ndim = 0;  // after coalescing; shape[ndim-1] is innermost
+  int nops = 0;  // operand 0 is the output
   int64_t numel = 0;
   int64_t shape[kMaxIterDims];
   int64_t strides[kMaxOperands][kMaxIterDims];  // bytes
@@ -38,8 +38,8 @@ struct ReduceIter {
   int64_t red_shape[kMaxIterDims], red_strides[kMaxIterDims];
   int64_t out_numel = 1, red_numel = 1;
   const char* in = nullptr;
-  char* out = nullptr;       // contiguous, out_numel elements
-  char* indices = nullptr;   // arg reductions: contiguous int64, out_numel
+  char* out = nullptr;           // contiguous, out_numel elements
+  char* indices = nullptr;       // arg reductions: contiguous int64, out_numel
   DType dtype = DType::Float32;  // input dtype
 };
 

@@ -10,7 +10,6 @@
 
 namespace tg {
 
-
 namespace {
 
 // `t` (null for an absent bias or weight: nothing to check) must be on `ref`'s device.
@@ -43,12 +42,15 @@ void check_float(const Tensor& t, const char* op) {
 // The integer kernels torch has on the CPU only: conv2d and max_pool2d for every integer type, avg_pool2d
 // (int64_only) for int64. Runs f(scalar_t{}) for x's integer dtype; anything else raises torch's
 // NotImplementedError naming `op`, as does a CUDA tensor (deliberate: our GPU kernels are floating only).
-template <class F>
-void dispatch_cpu_integer(const Tensor& x, const char* op, bool int64_only, F f) {
+template <class F> void dispatch_cpu_integer(const Tensor& x, const char* op, bool int64_only, F f) {
   if (!x->device().is_cuda()) {
     switch (x->dtype) {
-      case DType::UInt8: if (!int64_only) return f(uint8_t{}); break;
-      case DType::Int32: if (!int64_only) return f(int32_t{}); break;
+      case DType::UInt8:
+        if (!int64_only) return f(uint8_t{});
+        break;
+      case DType::Int32:
+        if (!int64_only) return f(int32_t{});
+        break;
       case DType::Int64: return f(int64_t{});
       default: break;
     }
@@ -80,11 +82,19 @@ Tensor as_batched(const Tensor& t) { return t->dim() == 3 ? unsqueeze(t, 0) : t;
 
 ConvShape conv_shape(const Shape& in, const Shape& w, const Conv2dParams& p) {
   ConvShape s;
-  s.N = in[0]; s.C = in[1]; s.H = in[2]; s.W = in[3];
-  s.O = w[0]; s.kh = w[2]; s.kw = w[3];
-  s.sh = p.stride[0]; s.sw = p.stride[1];
-  s.ph = p.padding[0]; s.pw = p.padding[1];
-  s.dh = p.dilation[0]; s.dw = p.dilation[1];
+  s.N = in[0];
+  s.C = in[1];
+  s.H = in[2];
+  s.W = in[3];
+  s.O = w[0];
+  s.kh = w[2];
+  s.kw = w[3];
+  s.sh = p.stride[0];
+  s.sw = p.stride[1];
+  s.ph = p.padding[0];
+  s.pw = p.padding[1];
+  s.dh = p.dilation[0];
+  s.dw = p.dilation[1];
   s.G = p.groups;
   s.OH = window_out_size(s.H, s.kh, s.ph, s.sh, s.dh, false);
   s.OW = window_out_size(s.W, s.kw, s.pw, s.sw, s.dw, false);
@@ -93,8 +103,10 @@ ConvShape conv_shape(const Shape& in, const Shape& w, const Conv2dParams& p) {
 
 // Checks conv2d's arguments; `in` is the batched (4-D) input shape.
 void check_conv(const Shape& in, const Shape& w, const Tensor& bias, const Conv2dParams& p) {
-  TG_CHECK(w.size() == 4, "conv2d: expected a 4-dimensional weight (out_channels, in_channels / groups, kH, kW), "
-           "but got weight of size ", w);
+  TG_CHECK(w.size() == 4,
+           "conv2d: expected a 4-dimensional weight (out_channels, in_channels / groups, kH, kW), "
+           "but got weight of size ",
+           w);
   for (int i = 0; i < 2; ++i) {
     TG_CHECK(p.stride[i] > 0, "non-positive stride is not supported");
     TG_CHECK(p.padding[i] >= 0, "negative padding is not supported");
@@ -138,8 +150,10 @@ Tensor narrow_opt(const Tensor& t, DType dtype) { return t ? to_dtype(t, dtype) 
 
 // -------------------------------------------------------------- convolution
 Tensor conv2d(const Tensor& input, const Tensor& weight, const Tensor& bias, const Conv2dParams& p) {
-  TG_CHECK(input->dim() == 3 || input->dim() == 4, "Expected 3D (unbatched) or 4D (batched) input to conv2d, but "
-           "got input of size: ", input->sizes);
+  TG_CHECK(input->dim() == 3 || input->dim() == 4,
+           "Expected 3D (unbatched) or 4D (batched) input to conv2d, but "
+           "got input of size: ",
+           input->sizes);
   check_conv_tensors(input, weight, bias, "conv2d");
   if (is_narrow(input->dtype)) return to_dtype(conv2d(widen(input), widen(weight), widen_opt(bias), p), input->dtype);
   Tensor x = contiguous(as_batched(input));
@@ -176,8 +190,10 @@ void check_conv_grad(const Tensor& gy, const Shape& in, const Shape& w, const Co
 
 Tensor conv2d_backward_input(const Tensor& grad_output, const Tensor& weight, const Shape& input_sizes,
                              const Conv2dParams& p) {
-  TG_CHECK(input_sizes.size() == 3 || input_sizes.size() == 4, "conv2d_backward: input sizes must have 3 or 4 "
-           "dimensions, got ", input_sizes);
+  TG_CHECK(input_sizes.size() == 3 || input_sizes.size() == 4,
+           "conv2d_backward: input sizes must have 3 or 4 "
+           "dimensions, got ",
+           input_sizes);
   check_conv_tensors(grad_output, weight, nullptr, "conv2d_backward");
   if (is_reduced_float(grad_output->dtype))
     return to_dtype(conv2d_backward_input(widen(grad_output), widen(weight), input_sizes, p), grad_output->dtype);
@@ -211,8 +227,10 @@ Tensor conv2d_backward_input(const Tensor& grad_output, const Tensor& weight, co
 
 Tensor conv2d_backward_weight(const Tensor& grad_output, const Tensor& input, const Shape& weight_sizes,
                               const Conv2dParams& p) {
-  TG_CHECK(input->dim() == 3 || input->dim() == 4, "Expected 3D (unbatched) or 4D (batched) input to conv2d, but "
-           "got input of size: ", input->sizes);
+  TG_CHECK(input->dim() == 3 || input->dim() == 4,
+           "Expected 3D (unbatched) or 4D (batched) input to conv2d, but "
+           "got input of size: ",
+           input->sizes);
   check_float(grad_output, "conv2d_backward");
   check_conv_tensors(grad_output, input, nullptr, "conv2d_backward");
   if (is_reduced_float(input->dtype))
@@ -238,9 +256,8 @@ Tensor conv2d_backward_weight(const Tensor& grad_output, const Tensor& input, co
   return gw;
 }
 
-std::tuple<Tensor, Tensor, Tensor> conv2d_backward(const Tensor& grad_output, const Tensor& input,
-                                                   const Tensor& weight, const Conv2dParams& p,
-                                                   std::array<bool, 3> mask) {
+std::tuple<Tensor, Tensor, Tensor> conv2d_backward(const Tensor& grad_output, const Tensor& input, const Tensor& weight,
+                                                   const Conv2dParams& p, std::array<bool, 3> mask) {
   Tensor gx, gw, gb;
   if (mask[0]) gx = conv2d_backward_input(grad_output, weight, input->sizes, p);
   if (mask[1]) gw = conv2d_backward_weight(grad_output, input, weight->sizes, p);
@@ -258,12 +275,12 @@ PoolShape pool_shape(const Shape& sizes, const Pool2dParams& p) {
   bool ok = nd == 3 || nd == 4;
   for (int64_t d = nd - 3; ok && d < nd; ++d) ok = sizes[d] > 0;
   TG_CHECK(ok, "Expected 3D or 4D (batch mode) tensor with optional 0 dim batch size for input, but got:", sizes);
-  TG_CHECK(p.kernel[0] > 0 && p.kernel[1] > 0, "kernel size should be greater than zero, but got kH: ",
-           p.kernel[0], " kW: ", p.kernel[1]);
+  TG_CHECK(p.kernel[0] > 0 && p.kernel[1] > 0, "kernel size should be greater than zero, but got kH: ", p.kernel[0],
+           " kW: ", p.kernel[1]);
   TG_CHECK(p.stride[0] > 0 && p.stride[1] > 0, "stride should be greater than zero, but got dH: ", p.stride[0],
            " dW: ", p.stride[1]);
-  TG_CHECK(p.dilation[0] > 0 && p.dilation[1] > 0, "dilation should be greater than zero, but got dilationH: ",
-           p.dilation[0], " dilationW: ", p.dilation[1]);
+  TG_CHECK(p.dilation[0] > 0 && p.dilation[1] > 0,
+           "dilation should be greater than zero, but got dilationH: ", p.dilation[0], " dilationW: ", p.dilation[1]);
   TG_CHECK(p.padding[0] >= 0 && p.padding[1] >= 0, "pad must be non-negative, but got padH: ", p.padding[0],
            " padW: ", p.padding[1]);
   TG_CHECK(p.kernel[1] / 2 >= p.padding[1] && p.kernel[0] / 2 >= p.padding[0],
@@ -274,14 +291,18 @@ PoolShape pool_shape(const Shape& sizes, const Pool2dParams& p) {
   s.planes = C * (nd == 4 ? sizes[0] : 1);
   s.H = sizes[nd - 2];
   s.W = sizes[nd - 1];
-  s.kh = p.kernel[0]; s.kw = p.kernel[1];
-  s.sh = p.stride[0]; s.sw = p.stride[1];
-  s.ph = p.padding[0]; s.pw = p.padding[1];
-  s.dh = p.dilation[0]; s.dw = p.dilation[1];
+  s.kh = p.kernel[0];
+  s.kw = p.kernel[1];
+  s.sh = p.stride[0];
+  s.sw = p.stride[1];
+  s.ph = p.padding[0];
+  s.pw = p.padding[1];
+  s.dh = p.dilation[0];
+  s.dw = p.dilation[1];
   s.OH = window_out_size(s.H, s.kh, s.ph, s.sh, s.dh, p.ceil_mode);
   s.OW = window_out_size(s.W, s.kw, s.pw, s.sw, s.dw, p.ceil_mode);
-  TG_CHECK(s.OH >= 1 && s.OW >= 1, "Given input size: (", C, "x", s.H, "x", s.W, "). Calculated output size: (", C,
-           "x", s.OH, "x", s.OW, "). Output size is too small");
+  TG_CHECK(s.OH >= 1 && s.OW >= 1, "Given input size: (", C, "x", s.H, "x", s.W, "). Calculated output size: (", C, "x",
+           s.OH, "x", s.OW, "). Output size is too small");
   return s;
 }
 
@@ -413,7 +434,7 @@ void softmax_dims(const Shape& sizes, int64_t dim, int64_t& outer, int64_t& D, i
 Tensor softmax(const Tensor& input, int64_t dim, bool log) {
   const char* op = log ? "log_softmax" : "softmax";
   int64_t outer, D, inner;
-  softmax_dims(input->sizes, dim, outer, D, inner);  // (the dim is checked first, as torch's)
+  softmax_dims(input->sizes, dim, outer, D, inner);                            // (the dim is checked first, as torch's)
   if (input->numel() == 0 && !is_floating(input->dtype)) return clone(input);  // torch's: no kernel runs
   check_float(input, op);
   if (is_reduced_float(input->dtype)) return to_dtype(softmax(widen(input), dim, log), input->dtype);
@@ -466,8 +487,8 @@ LossPlan plan_class_loss(const Tensor& input, const Tensor& target, const Tensor
   TG_CHECK(target->dtype == DType::Int64, op, ": expected scalar type Long but found ", type_name(target->dtype),
            " (class-index targets must be int64)");
   TG_CHECK(reduction >= 0 && reduction <= 2, op, ": invalid reduction ", reduction);
-  TG_CHECK(label_smoothing >= 0.0 && label_smoothing <= 1.0, "label_smoothing must be between 0.0 and 1.0. Got: ",
-           label_smoothing);
+  TG_CHECK(label_smoothing >= 0.0 && label_smoothing <= 1.0,
+           "label_smoothing must be between 0.0 and 1.0. Got: ", label_smoothing);
   const int64_t nd = input->dim();
   TG_CHECK(nd >= 1, op, ": input must have at least one dimension (classes), got a 0-d tensor");
   LossPlan p;
@@ -518,8 +539,8 @@ std::tuple<Tensor, Tensor, Tensor> class_loss(const Tensor& input, const Tensor&
                                               int64_t reduction, int64_t ignore_index, double label_smoothing,
                                               bool log_softmax, const char* op) {
   if (is_reduced_float(input->dtype)) {
-    auto [out, lse, tw] = class_loss(widen(input), target, widen_opt(weight), reduction, ignore_index,
-                                     label_smoothing, log_softmax, op);
+    auto [out, lse, tw] =
+        class_loss(widen(input), target, widen_opt(weight), reduction, ignore_index, label_smoothing, log_softmax, op);
     return {to_dtype(out, input->dtype), narrow_opt(lse, input->dtype), to_dtype(tw, input->dtype)};
   }
   LossPlan p = plan_class_loss(input, target, weight, reduction, ignore_index, label_smoothing, log_softmax, op);
@@ -535,21 +556,21 @@ std::tuple<Tensor, Tensor, Tensor> class_loss(const Tensor& input, const Tensor&
   return {out, lse, tw};
 }
 
-Tensor class_loss_backward(const Tensor& grad_output, const Tensor& input, const Tensor& target,
-                           const Tensor& weight, const Tensor& lse, const Tensor& total_weight, int64_t reduction,
-                           int64_t ignore_index, double label_smoothing, bool log_softmax, const char* op) {
+Tensor class_loss_backward(const Tensor& grad_output, const Tensor& input, const Tensor& target, const Tensor& weight,
+                           const Tensor& lse, const Tensor& total_weight, int64_t reduction, int64_t ignore_index,
+                           double label_smoothing, bool log_softmax, const char* op) {
   if (is_reduced_float(input->dtype))
     return to_dtype(class_loss_backward(widen(grad_output), widen(input), target, widen_opt(weight), widen_opt(lse),
-                                        widen(total_weight), reduction, ignore_index, label_smoothing, log_softmax,
-                                        op), input->dtype);
+                                        widen(total_weight), reduction, ignore_index, label_smoothing, log_softmax, op),
+                    input->dtype);
   LossPlan p = plan_class_loss(input, target, weight, reduction, ignore_index, label_smoothing, log_softmax, op);
   const ClassLossArgs& a = p.args;
   check_device(input, grad_output, op);
   check_device(input, lse, op);
   check_device(input, total_weight, op);
   Tensor g = contiguous(to_dtype(grad_output, p.x->dtype));
-  TG_CHECK(g->numel() == (reduction == 0 ? a.N * a.S : 1), op, ": grad_output has ", g->numel(),
-           " elements, expected ", reduction == 0 ? a.N * a.S : 1);
+  TG_CHECK(g->numel() == (reduction == 0 ? a.N * a.S : 1), op, ": grad_output has ", g->numel(), " elements, expected ",
+           reduction == 0 ? a.N * a.S : 1);
   TG_CHECK(!log_softmax || (lse && lse->numel() == a.N * a.S), op, ": the saved log-sum-exp does not match input");
   Tensor l = log_softmax ? contiguous(to_dtype(lse, p.x->dtype)) : nullptr;
   Tensor gx = empty(p.x->sizes, p.x->dtype, p.x->device());
@@ -557,8 +578,8 @@ Tensor class_loss_backward(const Tensor& grad_output, const Tensor& input, const
   Tensor tw = contiguous(to_dtype(total_weight, p.x->dtype));  // read by the kernel: no host sync on CUDA
   TG_DISPATCH_FLOAT(p.x->dtype, op, [&] {
     TG_ON_DEVICE(p.x->device(), class_loss_backward<scalar_t>, a, g->data<scalar_t>(), p.x->data<scalar_t>(),
-                 p.t->data<int64_t>(), ptr<scalar_t>(p.w), l ? l->data<scalar_t>() : nullptr,
-                 tw->data<scalar_t>(), gx->data<scalar_t>());
+                 p.t->data<int64_t>(), ptr<scalar_t>(p.w), l ? l->data<scalar_t>() : nullptr, tw->data<scalar_t>(),
+                 gx->data<scalar_t>());
   });
   return gx;
 }
@@ -576,8 +597,8 @@ Tensor cross_entropy_backward(const Tensor& grad_output, const Tensor& input, co
                              label_smoothing, true, "cross_entropy_backward");
 }
 
-std::pair<Tensor, Tensor> nll_loss(const Tensor& input, const Tensor& target, const Tensor& weight,
-                                   int64_t reduction, int64_t ignore_index) {
+std::pair<Tensor, Tensor> nll_loss(const Tensor& input, const Tensor& target, const Tensor& weight, int64_t reduction,
+                                   int64_t ignore_index) {
   auto [out, lse, tw] = class_loss(input, target, weight, reduction, ignore_index, 0.0, false, "nll_loss");
   (void)lse;
   return {out, tw};

@@ -23,9 +23,8 @@ struct Conv2dParams {
 Tensor conv2d(const Tensor& input, const Tensor& weight, const Tensor& bias, const Conv2dParams& p);
 // The gradients of conv2d; a false mask entry skips (returns null for) that gradient.
 // grad_bias is grad_output summed over (N, OH, OW).
-std::tuple<Tensor, Tensor, Tensor> conv2d_backward(const Tensor& grad_output, const Tensor& input,
-                                                   const Tensor& weight, const Conv2dParams& p,
-                                                   std::array<bool, 3> mask);
+std::tuple<Tensor, Tensor, Tensor> conv2d_backward(const Tensor& grad_output, const Tensor& input, const Tensor& weight,
+                                                   const Conv2dParams& p, std::array<bool, 3> mask);
 // The two linear maps on their own (double backward composes them):
 // the input gradient given only the input's sizes, the weight gradient given only the weight's.
 Tensor conv2d_backward_input(const Tensor& grad_output, const Tensor& weight, const Shape& input_sizes,
@@ -58,8 +57,8 @@ std::tuple<Tensor, Tensor, Tensor> cross_entropy(const Tensor& input, const Tens
 Tensor cross_entropy_backward(const Tensor& grad_output, const Tensor& input, const Tensor& target,
                               const Tensor& weight, const Tensor& lse, const Tensor& total_weight, int64_t reduction,
                               int64_t ignore_index, double label_smoothing);
-std::pair<Tensor, Tensor> nll_loss(const Tensor& input, const Tensor& target, const Tensor& weight,
-                                   int64_t reduction, int64_t ignore_index);
+std::pair<Tensor, Tensor> nll_loss(const Tensor& input, const Tensor& target, const Tensor& weight, int64_t reduction,
+                                   int64_t ignore_index);
 Tensor nll_loss_backward(const Tensor& grad_output, const Tensor& input, const Tensor& target, const Tensor& weight,
                          const Tensor& total_weight, int64_t reduction, int64_t ignore_index);
 

@@ -6,14 +6,14 @@
 namespace tg {
 
 struct ConvShape {
-  int64_t N, C, H, W;     // input  (N, C, H, W)
-  int64_t O, kh, kw;      // weight (O, C / G, kh, kw)
-  int64_t OH, OW;         // output (N, O, OH, OW)
+  int64_t N, C, H, W;  // input  (N, C, H, W)
+  int64_t O, kh, kw;   // weight (O, C / G, kh, kw)
+  int64_t OH, OW;      // output (N, O, OH, OW)
   int64_t sh, sw, ph, pw, dh, dw, G;
 };
 
 struct PoolShape {
-  int64_t planes, H, W;   // input (planes, H, W) where planes = N * C
+  int64_t planes, H, W;  // input (planes, H, W) where planes = N * C
   int64_t OH, OW;
   int64_t kh, kw, sh, sw, ph, pw, dh, dw;
 };

@@ -16,8 +16,8 @@ namespace tg {
 void throw_dtype_error(const char* opname, const char* expected, DType t) {
   // torch: NotImplementedError "<op>" not implemented for '<Type>'
   if (!expected) throw NotImplementedError(str_cat("\"", opname, "\" not implemented for '", type_name(t), "'"));
-  throw NotImplementedError(str_cat("\"", opname, "\" not implemented for '", type_name(t), "' (expected ",
-                                    expected, " tensor)"));
+  throw NotImplementedError(
+      str_cat("\"", opname, "\" not implemented for '", type_name(t), "' (expected ", expected, " tensor)"));
 }
 
 const char* type_name(DType t) {
@@ -92,8 +92,10 @@ bool can_cast(DType from, DType to) {
 }
 
 void check_same_device(const Tensor& a, const Tensor& b, const char* op) {
-  TG_CHECK(a->device() == b->device(), "Expected all tensors to be on the same device, but found at least two "
-           "devices, ", device_str(a->device()), " and ", device_str(b->device()), "! (in ", op, ")");
+  TG_CHECK(a->device() == b->device(),
+           "Expected all tensors to be on the same device, but found at least two "
+           "devices, ",
+           device_str(a->device()), " and ", device_str(b->device()), "! (in ", op, ")");
 }
 
 void bump_version(const Tensor& t) { ++t->storage->version; }
@@ -120,8 +122,10 @@ namespace {
 // results (float16 -> int8 is float16 -> float32 -> int32 -> int8, as torch's static_casts).
 void copy_kernel(const Tensor& dst, const Tensor& src) {
   DType o = dst->dtype, i = src->dtype;
-  DType via = o == i ? o : is_narrow(o) && i != compute_dtype(o) ? compute_dtype(o)
-                         : is_narrow(i) && o != compute_dtype(i) ? compute_dtype(i) : o;
+  DType via = o == i                                  ? o
+              : is_narrow(o) && i != compute_dtype(o) ? compute_dtype(o)
+              : is_narrow(i) && o != compute_dtype(i) ? compute_dtype(i)
+                                                      : o;
   if (via != o) {
     Tensor mid = empty(dst->sizes, via, dst->device());
     copy_kernel(mid, src);
@@ -144,7 +148,8 @@ Tensor scalar_tensor(const Scalar& s, DType dtype, Device device) {
 void check_no_internal_overlap(const Tensor& t, const char* op) {
   if (t->numel() == 0) return;  // (nothing is written)
   for (int64_t d = 0; d < t->dim(); ++d)
-    TG_CHECK(t->strides[d] != 0 || t->sizes[d] <= 1, op, ": unsupported operation: more than one element "
+    TG_CHECK(t->strides[d] != 0 || t->sizes[d] <= 1, op,
+             ": unsupported operation: more than one element "
              "of the written-to tensor refers to a single memory location. Please clone() the tensor before "
              "performing the operation.");
 }
@@ -181,9 +186,7 @@ Tensor contiguous(const Tensor& t) {
 
 Tensor clone(const Tensor& t) {
   Tensor out = empty(t->sizes, t->dtype, t->device());
-  if (t->numel()) {
-    copy_kernel(out, t);
-  }
+  if (t->numel()) { copy_kernel(out, t); }
   return out;
 }
 
@@ -213,9 +216,7 @@ Tensor flip(const Tensor& a, const Shape& dims) {
 Tensor to_dtype(const Tensor& t, DType dtype) {
   if (t->dtype == dtype) return t;
   Tensor out = empty(t->sizes, dtype, t->device());
-  if (t->numel()) {
-    copy_kernel(out, t);
-  }
+  if (t->numel()) { copy_kernel(out, t); }
   return out;
 }
 
@@ -280,7 +281,8 @@ Tensor empty_pinned(const Shape& sizes, DType dtype) {
 }
 
 Tensor pin_memory(const Tensor& t) {
-  TG_CHECK(!t->device().is_cuda(), "cannot pin '", device_str(t->device()), "' memory: only dense CPU tensors can "
+  TG_CHECK(!t->device().is_cuda(), "cannot pin '", device_str(t->device()),
+           "' memory: only dense CPU tensors can "
            "be pinned");
   Tensor out = empty_pinned(t->sizes, t->dtype);
   if (out->numel()) copy_(out, t);
@@ -353,14 +355,15 @@ Tensor full(const Shape& sizes, const Scalar& value, DType dtype, Device device)
 namespace {
 // A double truncated toward zero into int64, as torch's Scalar::to<int64_t> (checked: a cast out of range is UB).
 int64_t trunc_to_int64(double v, const char* op) {
-  TG_CHECK(std::isfinite(v) && std::fabs(v) < 9.2e18, op, ": value cannot be converted to type int64 without "
-           "overflow: ", v);
+  TG_CHECK(std::isfinite(v) && std::fabs(v) < 9.2e18, op,
+           ": value cannot be converted to type int64 without "
+           "overflow: ",
+           v);
   return static_cast<int64_t>(v);
 }
 
 // Integer results wrap to the dtype's width, as torch's casts do.
-template <class T>
-T wrap_int(uint64_t v) { return std::is_same_v<T, bool> ? T(v != 0) : T(v); }
+template <class T> T wrap_int(uint64_t v) { return std::is_same_v<T, bool> ? T(v != 0) : T(v); }
 }  // namespace
 
 // torch's rules: floating dtypes compute start + i * step in double; integer dtypes truncate start and step to
@@ -417,7 +420,8 @@ Tensor linspace(double start, double end, int64_t steps, DType dtype, Device dev
     int64_t half = steps / 2;
     for (int64_t i = 0; i < steps; ++i) {
       double v = steps == 1 ? start  // one step: `start`, as torch
-                            : i < half ? start + step * double(i) : end - step * double(steps - 1 - i);
+                 : i < half ? start + step * double(i)
+                            : end - step * double(steps - 1 - i);
       if constexpr (std::is_floating_point_v<scalar_t> || is_reduced_float_v<scalar_t>) p[i] = convert<scalar_t>(v);
       else p[i] = wrap_int<scalar_t>(uint64_t(int64_t(v)));  // (between the integer ends: in range)
     }
@@ -468,8 +472,8 @@ bool is_floating_only(BinaryOpId op) {
 }
 
 [[noreturn]] void throw_not_implemented(const char* name, DType dtype, Device device) {
-  throw NotImplementedError(std::string("\"") + name + (device.is_cuda() ? "_cuda" : "_cpu") + "\" not implemented for '" +
-                            type_name(dtype) + "'");
+  throw NotImplementedError(std::string("\"") + name + (device.is_cuda() ? "_cuda" : "_cpu") +
+                            "\" not implemented for '" + type_name(dtype) + "'");
 }
 
 bool is_float_unary(UnaryOpId op) {
@@ -484,8 +488,12 @@ bool is_float_unary(UnaryOpId op) {
 
 const char* unary_name(UnaryOpId op) {
   switch (op) {
-#define TG_CASE(name, F, ARGS) case UnaryOpId::name: return #name;
-    TG_UNARY_FLOAT_OPS(TG_CASE) TG_UNARY_FLOATING_OPS(TG_CASE) TG_UNARY_OPS(TG_CASE) TG_UNARY_INT_OPS(TG_CASE)
+#define TG_CASE(name, F, ARGS) \
+  case UnaryOpId::name: return #name;
+    TG_UNARY_FLOAT_OPS(TG_CASE)
+    TG_UNARY_FLOATING_OPS(TG_CASE)
+    TG_UNARY_OPS(TG_CASE)
+    TG_UNARY_INT_OPS(TG_CASE)
 #undef TG_CASE
     default: return "logical_not";
   }
@@ -493,8 +501,11 @@ const char* unary_name(UnaryOpId op) {
 
 const char* binary_name(BinaryOpId op) {
   switch (op) {
-#define TG_CASE(name, F, ARGS) case BinaryOpId::name: return #name;
-    TG_BINARY_OPS(TG_CASE) TG_COMPARE_OPS(TG_CASE) TG_BINARY_INT_OPS(TG_CASE)
+#define TG_CASE(name, F, ARGS) \
+  case BinaryOpId::name: return #name;
+    TG_BINARY_OPS(TG_CASE)
+    TG_COMPARE_OPS(TG_CASE)
+    TG_BINARY_INT_OPS(TG_CASE)
 #undef TG_CASE
   }
   return "?";
@@ -522,8 +533,8 @@ bool is_bitwise(UnaryOpId op) {
 
 // Bitwise ops take bool and integer dtypes only; torch's message for a float one.
 void check_bitwise_dtype(const char* name, DType compute, Device device) {
-  TG_CHECK_AS(NotImplementedError, !is_floating(compute), "\"", name, device.is_cuda() ? "_cuda" : "_cpu", "\" not implemented for '",
-           type_name(compute), "'");
+  TG_CHECK_AS(NotImplementedError, !is_floating(compute), "\"", name, device.is_cuda() ? "_cuda" : "_cpu",
+              "\" not implemented for '", type_name(compute), "'");
 }
 
 bool is_compare(BinaryOpId op) {
@@ -563,24 +574,28 @@ Tensor finish_out(const Tensor& out, const Tensor& direct, const Tensor& result)
   return out;
 }
 
-
 [[noreturn]] void throw_bool_sub(bool both) {
   if (both)
-    throw Error("Subtraction, the `-` operator, with two bool tensors is not supported. Use the `^` or "
-                "`logical_xor()` operator instead.");
-  throw Error("Subtraction, the `-` operator, with a bool tensor is not supported. If you are trying to invert a "
-              "mask, use the `~` or `logical_not()` operator instead.");
+    throw Error(
+        "Subtraction, the `-` operator, with two bool tensors is not supported. Use the `^` or "
+        "`logical_xor()` operator instead.");
+  throw Error(
+      "Subtraction, the `-` operator, with a bool tensor is not supported. If you are trying to invert a "
+      "mask, use the `~` or `logical_not()` operator instead.");
 }
 
 DType unary_compute_dtype(UnaryOpId op, DType in) {
   if (op == UnaryOpId::logical_not) return in;
   if (is_float_unary(op)) return is_floating(in) ? in : g_default_float;
   if (in != DType::Bool) return in;
-  TG_CHECK(op != UnaryOpId::neg, "Negation, the `-` operator, on a bool tensor is not supported. If you are trying "
+  TG_CHECK(op != UnaryOpId::neg,
+           "Negation, the `-` operator, on a bool tensor is not supported. If you are trying "
            "to invert a mask, use the `~` or `logical_not()` operator instead.");
   TG_CHECK(op != UnaryOpId::relu, "Boolean inputs not supported for relu");
-  TG_CHECK_AS(NotImplementedError, op != UnaryOpId::abs && op != UnaryOpId::floor && op != UnaryOpId::ceil &&
-              op != UnaryOpId::round && op != UnaryOpId::trunc, "\"", unary_name(op), "_cpu\" not implemented for 'Bool'");
+  TG_CHECK_AS(NotImplementedError,
+              op != UnaryOpId::abs && op != UnaryOpId::floor && op != UnaryOpId::ceil && op != UnaryOpId::round &&
+                  op != UnaryOpId::trunc,
+              "\"", unary_name(op), "_cpu\" not implemented for 'Bool'");
   return op == UnaryOpId::square ? DType::Int64 : in;  // square(bool) is pow(bool, 2): int64, as torch
 }
 
@@ -588,13 +603,13 @@ DType unary_compute_dtype(UnaryOpId op, DType in) {
 // would cost a device-to-host synchronization per division.
 void check_int_divisor(BinaryOpId op, DType compute, const Tensor& b, Device device) {
   if ((op != BinaryOpId::floor_divide && op != BinaryOpId::remainder && op != BinaryOpId::fmod) ||
-      !is_integral(compute, true) || device.is_cuda()) return;
+      !is_integral(compute, true) || device.is_cuda())
+    return;
   // Compared after the cast: uint8 // 256 divides by 0.
   Tensor zero = binary(BinaryOpId::eq, to_dtype(b, compute), Scalar::from_int(0), false);
   if (zero->numel() == 0) return;  // nothing to divide (amax of an empty tensor would throw)
   Tensor any = reduce(ReduceOpId::any, zero, {}, false);
-  TG_CHECK_AS(ZeroDivError, item_int(any) == 0, "ZeroDivisionError: integer division by zero in ",
-              binary_name(op));
+  TG_CHECK_AS(ZeroDivError, item_int(any) == 0, "ZeroDivisionError: integer division by zero in ", binary_name(op));
 }
 
 Tensor binary_impl(BinaryOpId op, const Tensor& a, const Tensor& b, DType rt, const Tensor& out,
@@ -607,12 +622,14 @@ Tensor binary_impl(BinaryOpId op, const Tensor& a, const Tensor& b, DType rt, co
   DType compute = rt;
   if (is_float_binary(op) && !is_floating(rt)) compute = g_default_float;
   if (op == BinaryOpId::sub && rt == DType::Bool)
-    throw Error("Subtraction, the `-` operator, with two bool tensors is not supported. Use the `^` or "
-                "`logical_xor()` operator instead.");
+    throw Error(
+        "Subtraction, the `-` operator, with two bool tensors is not supported. Use the `^` or "
+        "`logical_xor()` operator instead.");
   if (op == BinaryOpId::sub && (a->dtype == DType::Bool || b->dtype == DType::Bool))
     throw_bool_sub(a->dtype == DType::Bool && b->dtype == DType::Bool);
-  TG_CHECK_AS(NotImplementedError, !(compute == DType::Bool && (op == BinaryOpId::pow ||
-              op == BinaryOpId::floor_divide || op == BinaryOpId::remainder || op == BinaryOpId::fmod)),
+  TG_CHECK_AS(NotImplementedError,
+              !(compute == DType::Bool && (op == BinaryOpId::pow || op == BinaryOpId::floor_divide ||
+                                           op == BinaryOpId::remainder || op == BinaryOpId::fmod)),
               "\"", name, "_cpu\" not implemented for 'Bool'");
   check_int_divisor(op, compute, b, device);
   if (is_bitwise(op)) check_bitwise_dtype(name, compute, a->device());
@@ -668,7 +685,8 @@ Tensor binary(BinaryOpId op, const Tensor& a, const Scalar& s, bool reflected, c
     // torch keeps an integer exponent in double: float32 would round 2**32 + 1 to an even power
     if (rt == DType::Float32 && (s.i > (int64_t(1) << 24) || s.i < -(int64_t(1) << 24))) {
       Tensor r = to_dtype(binary_impl(op, to_dtype(a, DType::Float64), scalar_tensor(s, DType::Float64, Device{}),
-                                      DType::Float64, nullptr), DType::Float32);
+                                      DType::Float64, nullptr),
+                          DType::Float32);
       if (!out) return r;
       copy_(out, r);
       return out;
@@ -686,9 +704,11 @@ Tensor binary(BinaryOpId op, const Tensor& a, const Scalar& s, bool reflected, c
     return binary_impl(BinaryOpId::mul, a, a, rt, out);
   // float16/bfloat16: torch keeps the number of tensor * number, tensor / number and tensor // number in
   // float32 (the other ops round it to the dtype first).
-  bool keep_float32 = is_reduced_float(compute) && (op == BinaryOpId::mul || (!reflected &&
-                      (op == BinaryOpId::div || op == BinaryOpId::floor_divide)));
-  Tensor st = scalar_tensor(s, keep_float32 ? DType::Float32 : compute, Device{});  // on the host: a CUDA kernel takes it by value
+  bool keep_float32 =
+      is_reduced_float(compute) &&
+      (op == BinaryOpId::mul || (!reflected && (op == BinaryOpId::div || op == BinaryOpId::floor_divide)));
+  Tensor st = scalar_tensor(s, keep_float32 ? DType::Float32 : compute,
+                            Device{});  // on the host: a CUDA kernel takes it by value
   st->wrapped_number = true;
   return reflected ? binary_impl(op, st, a, rt, out, params) : binary_impl(op, a, st, rt, out, params);
 }
@@ -696,7 +716,8 @@ Tensor binary(BinaryOpId op, const Tensor& a, const Scalar& s, bool reflected, c
 Tensor clamp(const Tensor& a, std::optional<Scalar> lo, std::optional<Scalar> hi, const Tensor& out) {
   TG_CHECK(lo || hi, "torch.clamp: At least one of 'min' or 'max' must not be None");
   DType rt = a->dtype;  // an integer tensor clamped to a float bound becomes float, as in torch
-  if (!is_floating(rt) && ((lo && lo->kind == Scalar::Float) || (hi && hi->kind == Scalar::Float))) rt = g_default_float;
+  if (!is_floating(rt) && ((lo && lo->kind == Scalar::Float) || (hi && hi->kind == Scalar::Float)))
+    rt = g_default_float;
   // A NaN bound makes every result NaN, and torch then checks neither bound's range
   auto is_nan = [](const std::optional<Scalar>& b) { return b && b->kind == Scalar::Float && std::isnan(b->d); };
   if (!is_nan(lo) && !is_nan(hi))
@@ -733,8 +754,10 @@ Tensor where_into(const Tensor& cond, const Tensor& a, const Tensor& b, DType rt
   check_same_device_or_cpu_scalar(cond, a, "where");
   check_same_device_or_cpu_scalar(a, b, "where");
   check_same_device_or_cpu_scalar(cond, b, "where");
-  TG_CHECK(cond->dtype == DType::Bool, "where expected condition to be a boolean tensor, but got a tensor with "
-           "dtype ", type_name(cond->dtype));
+  TG_CHECK(cond->dtype == DType::Bool,
+           "where expected condition to be a boolean tensor, but got a tensor with "
+           "dtype ",
+           type_name(cond->dtype));
   Shape shape = broadcast_shapes(broadcast_shapes(cond->sizes, a->sizes), b->sizes);
   Tensor direct = out ? prepare_out(out, shape, rt, "where", {&cond, &a, &b}) : nullptr;
   Tensor res = direct ? direct : empty(shape, rt, common_device({&cond, &a, &b}));
@@ -772,8 +795,8 @@ Tensor masked_fill_(const Tensor& t, const Tensor& mask, const Scalar& value) {
 // --------------------------------------------------------------- reductions
 namespace {
 struct DimPlan {
-  Shape reduce_dims;   // sorted, unique
-  Shape out_sizes;     // with keepdim applied
+  Shape reduce_dims;  // sorted, unique
+  Shape out_sizes;    // with keepdim applied
   ReduceIter r;
 };
 
@@ -808,8 +831,10 @@ DimPlan plan_reduction(const Tensor& a, Shape dims, bool keepdim, const char* na
       st[n - 1] = stride;
       return;
     }
-    TG_CHECK(n < kMaxIterDims, name, ": at most ", kMaxIterDims, " dimensions that do not merge are supported "
-             "(got a tensor of ", nd, " dims); make it contiguous first");
+    TG_CHECK(n < kMaxIterDims, name, ": at most ", kMaxIterDims,
+             " dimensions that do not merge are supported "
+             "(got a tensor of ",
+             nd, " dims); make it contiguous first");
     shape[n] = size;
     st[n] = stride;
     ++n;
@@ -821,7 +846,8 @@ DimPlan plan_reduction(const Tensor& a, Shape dims, bool keepdim, const char* na
   for (int i = 0; i < p.r.nred; ++i) p.r.red_numel *= p.r.red_shape[i];
   if (a->numel() == 0) {  // a zero-size dim: counts come from the sizes, not the merged groups
     p.r.out_numel = 1;
-    for (int64_t d = 0; d < nd; ++d) if (!red[d]) p.r.out_numel *= a->sizes[d];
+    for (int64_t d = 0; d < nd; ++d)
+      if (!red[d]) p.r.out_numel *= a->sizes[d];
     p.r.red_numel = 0;
   }
   p.r.in = a->data_ptr();
@@ -848,7 +874,8 @@ Tensor reduce_into(ReduceOpId op, double identity, const Tensor& a, Shape dims, 
 
 void check_nonempty_minmax(const Tensor& a, const Shape& dims, const char* name) {
   if (a->numel() != 0) return;
-  TG_CHECK(!dims.empty() && a->dim() > 0, name, "(): Expected reduction dim to be specified for input.numel() == 0. "
+  TG_CHECK(!dims.empty() && a->dim() > 0, name,
+           "(): Expected reduction dim to be specified for input.numel() == 0. "
            "Specify the reduction dim with the 'dim' argument.");
   for (int64_t d : dims) {
     int64_t w = wrap_dim(d, a->dim());
@@ -886,17 +913,13 @@ Tensor reduce(ReduceOpId op, const Tensor& a, Shape dims, bool keepdim, std::opt
     }
     case ReduceKind::mean:
       TG_CHECK(is_floating(dtype ? *dtype : a->dtype), name, "(): could not infer output dtype. ",
-               dtype ? "Optional" : "Input", " dtype must be either a floating point or complex dtype. Got: ",
-               type_name(dtype ? *dtype : a->dtype));
+               dtype ? "Optional" : "Input",
+               " dtype must be either a floating point or complex dtype. Got: ", type_name(dtype ? *dtype : a->dtype));
       if (dtype) x = to_dtype(a, *dtype);
       out_dtype = x->dtype;
       break;
-    case ReduceKind::keep:
-      check_nonempty_minmax(a, dims, name);
-      break;
-    case ReduceKind::logical:
-      out_dtype = a->dtype == DType::UInt8 ? DType::UInt8 : DType::Bool;
-      break;
+    case ReduceKind::keep: check_nonempty_minmax(a, dims, name); break;
+    case ReduceKind::logical: out_dtype = a->dtype == DType::UInt8 ? DType::UInt8 : DType::Bool; break;
   }
   return reduce_into(op, info.identity, x, std::move(dims), keepdim, out_dtype, name);
 }
@@ -908,8 +931,7 @@ std::pair<Tensor, Tensor> max_dim(const Tensor& a, int64_t dim, bool keepdim, bo
     return {to_dtype(values, a->dtype), indices};
   }
   int64_t w = wrap_dim(dim, a->dim());
-  if (a->dim() > 0)
-    TG_CHECK_INDEX(a->sizes[w] != 0, name, "(): Expected reduction dim ", w, " to have non-zero size.");
+  if (a->dim() > 0) TG_CHECK_INDEX(a->sizes[w] != 0, name, "(): Expected reduction dim ", w, " to have non-zero size.");
   DimPlan p = plan_reduction(a, {w}, keepdim, name);
   Tensor values = empty(p.out_sizes, a->dtype, a->device());
   Tensor indices = empty(p.out_sizes, DType::Int64, a->device());
@@ -964,8 +986,8 @@ void check_matmul_dtypes(const Tensor& a, const Tensor& b, const char* op) {
   check_same_device(a, b, op);
 }
 
-void gemm_into(const Tensor& out, const char* a, const Shape& as, const char* b, const Shape& bs, int64_t M,
-               int64_t N, int64_t K, DType dtype, Device device, bool accumulate) {
+void gemm_into(const Tensor& out, const char* a, const Shape& as, const char* b, const Shape& bs, int64_t M, int64_t N,
+               int64_t K, DType dtype, Device device, bool accumulate) {
   if (!is_floating(dtype)) {
     // torch: integer products on the CPU only, no bool kernel anywhere (but no kernel runs without work)
     if (dtype == DType::Bool || device.is_cuda()) {
@@ -1029,8 +1051,8 @@ Tensor mm(const Tensor& a, const Tensor& b) {
       return out;
     return to_dtype(mm(widen(a), widen(b)), a->dtype);  // float32 (int32) GEMM, converted
   }
-  gemm_into(out, a->data_ptr(), a->strides, b->data_ptr(), b->strides, a->sizes[0], b->sizes[1], a->sizes[1],
-            a->dtype, a->device(), false);
+  gemm_into(out, a->data_ptr(), a->strides, b->data_ptr(), b->strides, a->sizes[0], b->sizes[1], a->sizes[1], a->dtype,
+            a->device(), false);
   return out;
 }
 
@@ -1050,18 +1072,18 @@ Tensor addmm(const Tensor& bias, const Tensor& a, const Tensor& b) {
       return out;
     return to_dtype(addmm(widen(out), widen(a), widen(b)), a->dtype);  // out holds the bias in a's dtype
   }
-  gemm_into(out, a->data_ptr(), a->strides, b->data_ptr(), b->strides, a->sizes[0], b->sizes[1], a->sizes[1],
-            a->dtype, a->device(), true);
+  gemm_into(out, a->data_ptr(), a->strides, b->data_ptr(), b->strides, a->sizes[0], b->sizes[1], a->sizes[1], a->dtype,
+            a->device(), true);
   return out;
 }
 
 Tensor bmm(const Tensor& a, const Tensor& b) {
   TG_CHECK(a->dim() == 3, "batch1 must be a 3D tensor (bmm: got shape ", a->sizes, ")");
   TG_CHECK(b->dim() == 3, "batch2 must be a 3D tensor (bmm: got shape ", b->sizes, ")");
-  TG_CHECK(a->sizes[0] == b->sizes[0], "batch1 and batch2 must have same number of batches, got ", a->sizes[0],
-           " and ", b->sizes[0]);
-  TG_CHECK(a->sizes[2] == b->sizes[1], "Expected size for first two dimensions of batch2 tensor to be: [",
-           a->sizes[0], ", ", a->sizes[2], "] but got: [", b->sizes[0], ", ", b->sizes[1], "].");
+  TG_CHECK(a->sizes[0] == b->sizes[0], "batch1 and batch2 must have same number of batches, got ", a->sizes[0], " and ",
+           b->sizes[0]);
+  TG_CHECK(a->sizes[2] == b->sizes[1], "Expected size for first two dimensions of batch2 tensor to be: [", a->sizes[0],
+           ", ", a->sizes[2], "] but got: [", b->sizes[0], ", ", b->sizes[1], "].");
   check_matmul_dtypes(a, b, "bmm");
   int64_t B = a->sizes[0], M = a->sizes[1], K = a->sizes[2], N = b->sizes[2];
   Tensor out = empty({B, M, N}, a->dtype, a->device());
@@ -1076,8 +1098,8 @@ Tensor bmm(const Tensor& a, const Tensor& b) {
   for (int64_t i = 0; i < B; ++i) {
     Tensor oi = select(out, 0, i);
     gemm_into(oi, a->data_ptr() + i * a->strides[0] * isz, {a->strides[1], a->strides[2]},
-              b->data_ptr() + i * b->strides[0] * isz, {b->strides[1], b->strides[2]}, M, N, K, a->dtype,
-              a->device(), false);
+              b->data_ptr() + i * b->strides[0] * isz, {b->strides[1], b->strides[2]}, M, N, K, a->dtype, a->device(),
+              false);
   }
   return out;
 }
@@ -1086,7 +1108,8 @@ Tensor cat(const std::vector<Tensor>& tensors, int64_t dim) {
   TG_CHECK(!tensors.empty(), "torch.cat(): expected a non-empty list of Tensors");
   // Legacy rule kept by torch: 1-D empty tensors are skipped.
   std::vector<Tensor> ts;
-  for (const Tensor& t : tensors) if (!(t->dim() == 1 && t->numel() == 0)) ts.push_back(t);
+  for (const Tensor& t : tensors)
+    if (!(t->dim() == 1 && t->numel() == 0)) ts.push_back(t);
   if (ts.empty()) return clone(tensors[0]);
   const Tensor& ref = ts[0];
   TG_CHECK(ref->dim() > 0, "zero-dimensional tensor (at position 0) cannot be concatenated");

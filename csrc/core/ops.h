@@ -17,10 +17,26 @@ struct Scalar {
   double d = 0;
   int64_t i = 0;
   static Scalar from_double(double v) {  // (i: the truncated value where it fits; a cast out of range is UB)
-    Scalar s; s.kind = Float; s.d = v; s.i = std::fabs(v) < 9.2e18 ? static_cast<int64_t>(v) : 0; return s;
+    Scalar s;
+    s.kind = Float;
+    s.d = v;
+    s.i = std::fabs(v) < 9.2e18 ? static_cast<int64_t>(v) : 0;
+    return s;
   }
-  static Scalar from_int(int64_t v) { Scalar s; s.kind = Int; s.i = v; s.d = static_cast<double>(v); return s; }
-  static Scalar from_bool(bool v) { Scalar s; s.kind = Bool; s.i = v; s.d = v; return s; }
+  static Scalar from_int(int64_t v) {
+    Scalar s;
+    s.kind = Int;
+    s.i = v;
+    s.d = static_cast<double>(v);
+    return s;
+  }
+  static Scalar from_bool(bool v) {
+    Scalar s;
+    s.kind = Bool;
+    s.i = v;
+    s.d = v;
+    return s;
+  }
 };
 
 const char* type_name(DType t);
@@ -51,7 +67,7 @@ void copy_(const Tensor& dst, const Tensor& src, bool non_blocking = false);
 void check_no_internal_overlap(const Tensor& t, const char* op);
 Tensor contiguous(const Tensor& t);
 Tensor clone(const Tensor& t);
-Tensor to_dtype(const Tensor& t, DType dtype);   // returns t itself when nothing changes
+Tensor to_dtype(const Tensor& t, DType dtype);  // returns t itself when nothing changes
 Tensor to_device(const Tensor& t, Device device, bool non_blocking = false);
 // Page-locked (cudaHostAlloc) CPU tensors: Tensor.pin_memory() copies t into one (needs a usable GPU).
 Tensor empty_pinned(const Shape& sizes, DType dtype);

@@ -24,21 +24,18 @@ Rows rows_along(const Tensor& a, int64_t dim) {
   return r;
 }
 
-template <class Op>
-std::pair<Tensor, Tensor> on_host(const Tensor& a, Op op) {
+template <class Op> std::pair<Tensor, Tensor> on_host(const Tensor& a, Op op) {
   auto [values, indices] = op(to_device(a, Device{}));
   return {to_device(values, a->device()), to_device(indices, a->device())};
 }
 
-template <class Op>
-Tensor on_host1(const Tensor& a, Op op) {
+template <class Op> Tensor on_host1(const Tensor& a, Op op) {
   return to_device(op(to_device(a, Device{})), a->device());
 }
 
 // int8/int16/float16/bfloat16: the op in the compute dtype, its values converted back (exactly: they
 // are the input's).
-template <class Op>
-std::pair<Tensor, Tensor> in_compute_dtype(const Tensor& a, Op op) {
+template <class Op> std::pair<Tensor, Tensor> in_compute_dtype(const Tensor& a, Op op) {
   auto [values, indices] = op(widen(a));
   return {to_dtype(values, a->dtype), indices};
 }
@@ -62,7 +59,8 @@ std::pair<Tensor, Tensor> topk(const Tensor& a, int64_t k, int64_t dim, bool lar
   TG_CHECK(k >= 0 && k <= r.n, "selected index k out of range");
   if (a->dim() == 0) k = 1;  // a scalar's topk is the scalar, k = 0 included (torch's)
   if (a->device().is_cuda()) return on_host(a, [&](const Tensor& h) { return topk(h, k, dim, largest, sorted); });
-  if (is_narrow(a->dtype)) return in_compute_dtype(a, [&](const Tensor& f) { return topk(f, k, dim, largest, sorted); });
+  if (is_narrow(a->dtype))
+    return in_compute_dtype(a, [&](const Tensor& f) { return topk(f, k, dim, largest, sorted); });
   Shape sizes = a->sizes;
   if (a->dim()) sizes[dim] = k;
   Tensor in = contiguous(a);
@@ -74,8 +72,7 @@ std::pair<Tensor, Tensor> topk(const Tensor& a, int64_t k, int64_t dim, bool lar
 std::pair<Tensor, Tensor> mode(const Tensor& a, int64_t dim, bool keepdim) {
   dim = wrap_dim(dim, a->dim());
   Rows r = rows_along(a, dim);
-  TG_CHECK_INDEX(r.n > 0, "mode(): Expected reduction dim ", dim,
-                 " to have non-zero size.");
+  TG_CHECK_INDEX(r.n > 0, "mode(): Expected reduction dim ", dim, " to have non-zero size.");
   if (a->device().is_cuda()) return on_host(a, [&](const Tensor& h) { return mode(h, dim, keepdim); });
   if (is_narrow(a->dtype)) return in_compute_dtype(a, [&](const Tensor& f) { return mode(f, dim, keepdim); });
   Shape sizes = a->sizes;
@@ -122,17 +119,20 @@ Tensor logcumsumexp(const Tensor& a, int64_t dim) {
 }
 
 Tensor searchsorted(const Tensor& seq, const Tensor& values, bool right) {
-  TG_CHECK(seq->dim() >= 1, "torch.searchsorted(): boundaries tensor should be 1 dimension or the first N-1 dimensions "
-           "of boundaries tensor and input value tensor must match, but we got boundaries tensor ", seq->sizes,
-           " and input value tensor ", values->sizes);
+  TG_CHECK(seq->dim() >= 1,
+           "torch.searchsorted(): boundaries tensor should be 1 dimension or the first N-1 dimensions "
+           "of boundaries tensor and input value tensor must match, but we got boundaries tensor ",
+           seq->sizes, " and input value tensor ", values->sizes);
   bool shared = seq->dim() == 1;
   TG_CHECK(shared || (values->dim() == seq->dim() &&
                       std::equal(seq->sizes.begin(), seq->sizes.end() - 1, values->sizes.begin())),
            "torch.searchsorted(): boundaries tensor should be 1 dimension or the first N-1 dimensions of boundaries "
-           "tensor and input value tensor must match, but we got boundaries tensor ", seq->sizes,
-           " and input value tensor ", values->sizes);
-  TG_CHECK(seq->dtype == values->dtype, "torch.searchsorted(): boundaries and input value tensors should have the same "
-           "dtype, got ", type_name(seq->dtype), " and ", type_name(values->dtype));
+           "tensor and input value tensor must match, but we got boundaries tensor ",
+           seq->sizes, " and input value tensor ", values->sizes);
+  TG_CHECK(seq->dtype == values->dtype,
+           "torch.searchsorted(): boundaries and input value tensors should have the same "
+           "dtype, got ",
+           type_name(seq->dtype), " and ", type_name(values->dtype));
   check_same_device(seq, values, "searchsorted");
   if (seq->device().is_cuda()) {
     Tensor host = searchsorted(to_device(seq, Device{}), to_device(values, Device{}), right);
@@ -141,7 +141,8 @@ Tensor searchsorted(const Tensor& seq, const Tensor& values, bool right) {
   if (is_narrow(seq->dtype)) return searchsorted(widen(seq), widen(values), right);
   Tensor out = empty(values->sizes, DType::Int64, values->device());
   int64_t m = seq->sizes.back(), n = values->dim() ? values->sizes.back() : 1;
-  if (out->numel() && n) cpu::searchsorted(contiguous(seq), contiguous(values), out, out->numel() / n, m, n, shared, right);
+  if (out->numel() && n)
+    cpu::searchsorted(contiguous(seq), contiguous(values), out, out->numel() / n, m, n, shared, right);
   return out;
 }
 

@@ -10,9 +10,7 @@
 
 namespace tg {
 
-std::string device_str(Device d) {
-  return d.type == DeviceType::CPU ? "cpu" : str_cat("cuda:", int(d.index));
-}
+std::string device_str(Device d) { return d.type == DeviceType::CPU ? "cpu" : str_cat("cuda:", int(d.index)); }
 
 namespace {
 // 64-byte alignment: whole cache lines, and aligned AVX loads on contiguous data.
@@ -52,8 +50,7 @@ void register_allocator(DeviceType type, Allocator a) { g_allocators[int(type)] 
 
 std::shared_ptr<Storage> Storage::allocate(int64_t nbytes, Device device) {
   const Allocator& a = g_allocators[int(device.type)];
-  TG_CHECK(a.allocate, "cannot allocate on ", device_str(device),
-           ": tinygrad_ext was built without CUDA support");
+  TG_CHECK(a.allocate, "cannot allocate on ", device_str(device), ": tinygrad_ext was built without CUDA support");
   auto s = std::make_shared<Storage>();
   s->data = a.allocate(nbytes, device.index);
   s->nbytes = nbytes;
@@ -64,8 +61,7 @@ std::shared_ptr<Storage> Storage::allocate(int64_t nbytes, Device device) {
   return s;
 }
 
-std::shared_ptr<Storage> Storage::wrap(void* data, int64_t nbytes, Device device,
-                                       std::function<void(void*)> deleter) {
+std::shared_ptr<Storage> Storage::wrap(void* data, int64_t nbytes, Device device, std::function<void(void*)> deleter) {
   auto s = std::make_shared<Storage>();
   s->data = data;
   s->nbytes = nbytes;

@@ -37,12 +37,13 @@ struct Storage {
   Storage() = default;
   Storage(const Storage&) = delete;
   Storage& operator=(const Storage&) = delete;
-  ~Storage() { if (deleter) deleter(data); }
+  ~Storage() {
+    if (deleter) deleter(data);
+  }
 
   static std::shared_ptr<Storage> allocate(int64_t nbytes, Device device);
   // Wraps memory owned elsewhere; deleter runs when the last view is gone.
-  static std::shared_ptr<Storage> wrap(void* data, int64_t nbytes, Device device,
-                                       std::function<void(void*)> deleter);
+  static std::shared_ptr<Storage> wrap(void* data, int64_t nbytes, Device device, std::function<void(void*)> deleter);
 };
 
 }  // namespace tg

@@ -42,8 +42,8 @@ Shape contiguous_strides(const Shape& sizes) {
 
 int64_t wrap_dim(int64_t dim, int64_t ndim) {
   int64_t n = std::max<int64_t>(ndim, 1);  // a 0-d tensor accepts dims -1 and 0
-  TG_CHECK_INDEX(dim >= -n && dim < n, "Dimension out of range (expected to be in range of [", -n,
-                 ", ", n - 1, "], but got ", dim, ")");
+  TG_CHECK_INDEX(dim >= -n && dim < n, "Dimension out of range (expected to be in range of [", -n, ", ", n - 1,
+                 "], but got ", dim, ")");
   return dim < 0 ? dim + n : dim;
 }
 
@@ -137,8 +137,9 @@ std::optional<Shape> view_strides(const Shape& oldshape, const Shape& oldstride,
 Tensor view(const Tensor& t, Shape sizes) {
   sizes = infer_size(std::move(sizes), t->numel());
   auto st = view_strides(t->sizes, t->strides, sizes);
-  TG_CHECK(st, "view size is not compatible with input tensor's size and stride (at least one dimension "
-               "spans across two contiguous subspaces). Use .reshape(...) instead.");
+  TG_CHECK(st,
+           "view size is not compatible with input tensor's size and stride (at least one dimension "
+           "spans across two contiguous subspaces). Use .reshape(...) instead.");
   return make_view(t, std::move(sizes), std::move(*st), t->offset);
 }
 
@@ -164,17 +165,19 @@ Tensor as_strided(const Tensor& t, Shape sizes, Shape strides, int64_t offset) {
              "as_strided: storage size calculation overflowed with sizes=", sizes, " strides=", strides);
   }
   int64_t capacity = t->storage->nbytes / itemsize(t->dtype);
-  TG_CHECK(empty_view || last < capacity, "setStorage: sizes ", sizes, ", strides ", strides,
-           ", storage offset ", offset, ", and itemsize ", itemsize(t->dtype), " requiring a storage size of ",
-           (static_cast<long double>(last) + 1) * itemsize(t->dtype), " are out of bounds for storage of size ", t->storage->nbytes);
+  TG_CHECK(empty_view || last < capacity, "setStorage: sizes ", sizes, ", strides ", strides, ", storage offset ",
+           offset, ", and itemsize ", itemsize(t->dtype), " requiring a storage size of ",
+           (static_cast<long double>(last) + 1) * itemsize(t->dtype), " are out of bounds for storage of size ",
+           t->storage->nbytes);
   return make_view(t, std::move(sizes), std::move(strides), offset);
 }
 
 Tensor permute(const Tensor& t, Shape dims) {
   int64_t n = t->dim();
-  TG_CHECK(int64_t(dims.size()) == n, "permute(sparse_coo): number of dimensions in the tensor input does not "
-           "match the length of the desired ordering of dimensions i.e. input.dim() = ", n,
-           " is not equal to len(dims) = ", dims.size());
+  TG_CHECK(int64_t(dims.size()) == n,
+           "permute(sparse_coo): number of dimensions in the tensor input does not "
+           "match the length of the desired ordering of dimensions i.e. input.dim() = ",
+           n, " is not equal to len(dims) = ", dims.size());
   Shape sizes(n), strides(n);
   std::vector<bool> seen(n, false);
   for (int64_t i = 0; i < n; ++i) {
@@ -199,9 +202,11 @@ Tensor transpose(const Tensor& t, int64_t d0, int64_t d1) {
 
 Tensor expand(const Tensor& t, Shape sizes) {
   int64_t ndim = int64_t(sizes.size()), tdim = t->dim();
-  TG_CHECK(ndim >= tdim, "expand(torch.FloatTensor{", t->sizes, "}, size=", sizes,
-           "): the number of sizes provided (", ndim, ") must be greater or equal to the number of "
-           "dimensions in the tensor (", tdim, ")");
+  TG_CHECK(ndim >= tdim, "expand(torch.FloatTensor{", t->sizes, "}, size=", sizes, "): the number of sizes provided (",
+           ndim,
+           ") must be greater or equal to the number of "
+           "dimensions in the tensor (",
+           tdim, ")");
   Shape out_sizes(ndim), out_strides(ndim);
   for (int64_t i = ndim - 1; i >= 0; --i) {
     int64_t off = ndim - 1 - i, d = tdim - 1 - off;
@@ -228,7 +233,10 @@ Tensor expand(const Tensor& t, Shape sizes) {
 Tensor squeeze(const Tensor& t) {
   Shape sizes, strides;
   for (int64_t i = 0; i < t->dim(); ++i)
-    if (t->sizes[i] != 1) { sizes.push_back(t->sizes[i]); strides.push_back(t->strides[i]); }
+    if (t->sizes[i] != 1) {
+      sizes.push_back(t->sizes[i]);
+      strides.push_back(t->strides[i]);
+    }
   return make_view(t, std::move(sizes), std::move(strides), t->offset);
 }
 
@@ -256,7 +264,10 @@ Tensor slice(const Tensor& t, int64_t dim, int64_t start, int64_t stop, int64_t 
   TG_CHECK_VALUE(step != 0, "slice step cannot be zero");
   TG_CHECK_VALUE(step > 0, "step must be greater than zero");
   int64_t n = t->sizes[dim];
-  auto clampi = [n](int64_t i) { if (i < 0) i += n; return std::min(std::max<int64_t>(i, 0), n); };
+  auto clampi = [n](int64_t i) {
+    if (i < 0) i += n;
+    return std::min(std::max<int64_t>(i, 0), n);
+  };
   start = clampi(start);
   stop = std::max(clampi(stop), start);
   Shape sizes = t->sizes, strides = t->strides;
@@ -266,12 +277,12 @@ Tensor slice(const Tensor& t, int64_t dim, int64_t start, int64_t stop, int64_t 
 }
 
 Tensor select(const Tensor& t, int64_t dim, int64_t index) {
-  TG_CHECK_INDEX(t->dim() > 0, "invalid index of a 0-dim tensor. Use `tensor.item()` in Python or "
-                               "`tensor.item<T>()` in C++ to convert a 0-dim tensor to a number");
+  TG_CHECK_INDEX(t->dim() > 0,
+                 "invalid index of a 0-dim tensor. Use `tensor.item()` in Python or "
+                 "`tensor.item<T>()` in C++ to convert a 0-dim tensor to a number");
   dim = wrap_dim(dim, t->dim());
   int64_t n = t->sizes[dim];
-  TG_CHECK_INDEX(index >= -n && index < n, "index ", index, " is out of bounds for dimension ", dim,
-                 " with size ", n);
+  TG_CHECK_INDEX(index >= -n && index < n, "index ", index, " is out of bounds for dimension ", dim, " with size ", n);
   if (index < 0) index += n;
   Shape sizes = t->sizes, strides = t->strides;
   int64_t off = t->offset + index * strides[dim];

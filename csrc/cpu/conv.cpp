@@ -40,8 +40,7 @@ void valid_range(int64_t off, int64_t W, int64_t sw, int64_t OW, int64_t& lo, in
 }
 
 // x: (Cg, H, W) -> col: (Cg * kh * kw, OH * OW)
-template <class T>
-void im2col(const ConvShape& s, int64_t Cg, const T* x, T* col) {
+template <class T> void im2col(const ConvShape& s, int64_t Cg, const T* x, T* col) {
   const int64_t P = s.OH * s.OW;
   for (int64_t c = 0; c < Cg; ++c) {
     const T* xc = x + c * s.H * s.W;
@@ -73,8 +72,7 @@ void im2col(const ConvShape& s, int64_t Cg, const T* x, T* col) {
 }
 
 // The adjoint of im2col: gx (Cg, H, W) += col scattered back (gx zeroed by the caller).
-template <class T>
-void col2im(const ConvShape& s, int64_t Cg, const T* col, T* gx) {
+template <class T> void col2im(const ConvShape& s, int64_t Cg, const T* col, T* gx) {
   const int64_t P = s.OH * s.OW;
   for (int64_t c = 0; c < Cg; ++c) {
     T* gc = gx + c * s.H * s.W;
@@ -102,8 +100,7 @@ void col2im(const ConvShape& s, int64_t Cg, const T* col, T* gx) {
 
 // A per-thread column buffer of at least n Ts, kept between calls: a fresh multi-megabyte block
 // per call would cost page faults every training step. Buffers above 64 MiB are not kept.
-template <class T>
-struct Scratch {
+template <class T> struct Scratch {
   std::unique_ptr<T[]> owned;
   T* data = nullptr;
   explicit Scratch(int64_t n) {
@@ -120,8 +117,7 @@ struct Scratch {
 };
 
 // Runs body(n, scratch) for every image n; scratch holds `scratch_size` Ts per thread.
-template <class T, class F>
-void for_each_image(int64_t N, int64_t scratch_size, F body) {
+template <class T, class F> void for_each_image(int64_t N, int64_t scratch_size, F body) {
   const int nthreads = get_num_threads();
   if (N >= nthreads && nthreads > 1) {
     parallel_for(0, N, 1, [&](int64_t b, int64_t e) {
@@ -139,8 +135,8 @@ void for_each_image(int64_t N, int64_t scratch_size, F body) {
 // C = A @ B (+ C): the float GEMM, or for the integer dtypes torch also convolves on the CPU the wrap-around
 // integer GEMM.
 template <class T>
-void gemm_any(int64_t M, int64_t N, int64_t K, const T* A, int64_t rsa, int64_t csa, const T* B, int64_t rsb,
-              T* C, int64_t rsc, bool accumulate) {
+void gemm_any(int64_t M, int64_t N, int64_t K, const T* A, int64_t rsa, int64_t csa, const T* B, int64_t rsb, T* C,
+              int64_t rsc, bool accumulate) {
   if constexpr (std::is_floating_point_v<T>) gemm<T>(M, N, K, A, rsa, csa, B, rsb, 1, C, rsc, 1, accumulate);
   else gemm_integer<T>(M, N, K, A, rsa, csa, B, rsb, 1, C, rsc, 1, accumulate);
 }
@@ -151,8 +147,7 @@ template <class T> T lower_bound() {
   else return std::numeric_limits<T>::lowest();
 }
 
-template <class T>
-void conv2d_forward(const ConvShape& s, const T* x, const T* w, const T* b, T* y) {
+template <class T> void conv2d_forward(const ConvShape& s, const T* x, const T* w, const T* b, T* y) {
   const int64_t Cg = s.C / s.G, Og = s.O / s.G, K = Cg * s.kh * s.kw, P = s.OH * s.OW;
   const bool pointwise = is_pointwise(s);
   for_each_image<T>(s.N, pointwise ? 0 : K * P, [&](int64_t n, T* col) {
@@ -168,8 +163,7 @@ void conv2d_forward(const ConvShape& s, const T* x, const T* w, const T* b, T* y
   });
 }
 
-template <class T>
-void conv2d_backward_input(const ConvShape& s, const T* gy, const T* w, T* gx) {
+template <class T> void conv2d_backward_input(const ConvShape& s, const T* gy, const T* w, T* gx) {
   const int64_t Cg = s.C / s.G, Og = s.O / s.G, K = Cg * s.kh * s.kw, P = s.OH * s.OW;
   const bool pointwise = is_pointwise(s);
   for_each_image<T>(s.N, pointwise ? 0 : K * P, [&](int64_t n, T* col) {
@@ -186,8 +180,7 @@ void conv2d_backward_input(const ConvShape& s, const T* gy, const T* w, T* gx) {
   });
 }
 
-template <class T>
-void conv2d_backward_weight(const ConvShape& s, const T* gy, const T* x, T* gw) {
+template <class T> void conv2d_backward_weight(const ConvShape& s, const T* gy, const T* x, T* gw) {
   const int64_t Cg = s.C / s.G, Og = s.O / s.G, K = Cg * s.kh * s.kw, P = s.OH * s.OW;
   const int64_t wsize = s.O * K;
   const bool pointwise = is_pointwise(s);
@@ -247,16 +240,17 @@ void tap_ranges(int64_t n_out, int64_t stride, int64_t pad, int64_t dil, int64_t
 }
 }  // namespace
 
-template <class T>
-void max_pool2d_forward(const PoolShape& s, const T* x, T* y, int64_t* idx) {
+template <class T> void max_pool2d_forward(const PoolShape& s, const T* x, T* y, int64_t* idx) {
   std::vector<int64_t> ilo, ihi, jlo, jhi;
   tap_ranges(s.OH, s.sh, s.ph, s.dh, s.kh, s.H, ilo, ihi);
   tap_ranges(s.OW, s.sw, s.pw, s.dw, s.kw, s.W, jlo, jhi);
   // Locals, not s's fields: the int64 index stores below could alias them and force reloads.
   const int64_t H = s.H, W = s.W, OH = s.OH, OW = s.OW, sh = s.sh, sw = s.sw, ph = s.ph, pw = s.pw;
   const int64_t dh = s.dh, dw = s.dw;
-  const int64_t* il = ilo.data(); const int64_t* ih = ihi.data();
-  const int64_t* jl = jlo.data(); const int64_t* jh = jhi.data();
+  const int64_t* il = ilo.data();
+  const int64_t* ih = ihi.data();
+  const int64_t* jl = jlo.data();
+  const int64_t* jh = jhi.data();
   // Windows fully inside the input (all but the borders) read the same taps: a flat offset list.
   const int64_t kh = s.kh, kw = s.kw, ntaps = kh * kw;
   std::vector<int64_t> taps(ntaps);
@@ -320,8 +314,7 @@ void max_pool2d_forward(const PoolShape& s, const T* x, T* y, int64_t* idx) {
   });
 }
 
-template <class T>
-void max_pool2d_backward(const PoolShape& s, const T* gy, const int64_t* idx, T* gx) {
+template <class T> void max_pool2d_backward(const PoolShape& s, const T* gy, const int64_t* idx, T* gx) {
   parallel_for(0, s.planes, plane_grain(s), [&](int64_t pb, int64_t pe) {
     for (int64_t p = pb; p < pe; ++p) {
       T* gp = gx + p * s.H * s.W;
@@ -370,7 +363,7 @@ void avg_pool2d_forward(const PoolShape& s, bool count_include_pad, int64_t divi
         for (int64_t ow = 0; ow < s.OW; ++ow) {
           AvgWindow a = avg_window(s, oh, ow, count_include_pad, divisor);
           if constexpr (std::is_integral_v<T>) {  // int64 (torch's only integer avg_pool2d): a wrap-around
-            uint64_t acc = 0;                      // sum, divided truncating toward zero
+            uint64_t acc = 0;                     // sum, divided truncating toward zero
             for (int64_t ih = a.h0; ih < a.h1; ++ih)
               for (int64_t iw = a.w0; iw < a.w1; ++iw) acc += uint64_t(xp[ih * s.W + iw]);
             yp[oh * s.OW + ow] = T(int64_t(acc) / int64_t(a.divisor));
@@ -405,20 +398,20 @@ void avg_pool2d_backward(const PoolShape& s, bool count_include_pad, int64_t div
   });
 }
 
-#define TG_INSTANTIATE(T)                                                                              \
-  template void conv2d_forward<T>(const ConvShape&, const T*, const T*, const T*, T*);                \
-  template void conv2d_backward_input<T>(const ConvShape&, const T*, const T*, T*);                   \
-  template void conv2d_backward_weight<T>(const ConvShape&, const T*, const T*, T*);                  \
-  template void max_pool2d_forward<T>(const PoolShape&, const T*, T*, int64_t*);                      \
-  template void max_pool2d_backward<T>(const PoolShape&, const T*, const int64_t*, T*);               \
-  template void avg_pool2d_forward<T>(const PoolShape&, bool, int64_t, const T*, T*);                 \
+#define TG_INSTANTIATE(T)                                                               \
+  template void conv2d_forward<T>(const ConvShape&, const T*, const T*, const T*, T*);  \
+  template void conv2d_backward_input<T>(const ConvShape&, const T*, const T*, T*);     \
+  template void conv2d_backward_weight<T>(const ConvShape&, const T*, const T*, T*);    \
+  template void max_pool2d_forward<T>(const PoolShape&, const T*, T*, int64_t*);        \
+  template void max_pool2d_backward<T>(const PoolShape&, const T*, const int64_t*, T*); \
+  template void avg_pool2d_forward<T>(const PoolShape&, bool, int64_t, const T*, T*);   \
   template void avg_pool2d_backward<T>(const PoolShape&, bool, int64_t, const T*, T*);
 TG_INSTANTIATE(float)
 TG_INSTANTIATE(double)
 #undef TG_INSTANTIATE
 // The integer forward kernels torch has on the CPU (no gradients: integer tensors never require grad).
-#define TG_INSTANTIATE_INT(T)                                                                          \
-  template void conv2d_forward<T>(const ConvShape&, const T*, const T*, const T*, T*);                \
+#define TG_INSTANTIATE_INT(T)                                                          \
+  template void conv2d_forward<T>(const ConvShape&, const T*, const T*, const T*, T*); \
   template void max_pool2d_forward<T>(const PoolShape&, const T*, T*, int64_t*);
 TG_INSTANTIATE_INT(uint8_t)
 TG_INSTANTIATE_INT(int32_t)

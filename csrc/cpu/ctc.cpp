@@ -24,8 +24,7 @@ namespace {
 constexpr double kNegInf = -std::numeric_limits<double>::infinity();
 
 // log(exp(a) + exp(b) + exp(c)) in T's precision (as torch computes), -inf when all are -inf.
-template <class T>
-T log_add(T a, T b, T c = static_cast<T>(kNegInf)) {
+template <class T> T log_add(T a, T b, T c = static_cast<T>(kNegInf)) {
   const T m = std::max(a, std::max(b, c));
   if (m == static_cast<T>(kNegInf)) return m;
   return m + std::log(std::exp(a - m) + std::exp(b - m) + std::exp(c - m));
@@ -62,8 +61,8 @@ CtcArgs check_ctc(const Tensor& log_probs, const Tensor& targets, const std::vec
     total += target_lengths[n];
   }
   if (targets->dim() == 1) {
-    TG_CHECK(targets->sizes[0] == total, "Expected tensor to have size ", total,
-             " at dimension 0, but got size ", targets->sizes[0], " for argument #2 'targets'", where);
+    TG_CHECK(targets->sizes[0] == total, "Expected tensor to have size ", total, " at dimension 0, but got size ",
+             targets->sizes[0], " for argument #2 'targets'", where);
   } else {
     TG_CHECK(targets->dim() == 2 && targets->sizes[0] == a.N,
              "ctc_loss: expected targets of shape (N, S) with N = ", a.N, " or 1-D, got ", targets->sizes);
@@ -73,8 +72,8 @@ CtcArgs check_ctc(const Tensor& log_probs, const Tensor& targets, const std::vec
     for (int64_t n = 0; n < a.N; ++n) a.offsets[n] = n * a.target_stride;
   }
   for (int64_t n = 0; n < a.N; ++n) {
-    TG_CHECK(input_lengths[n] >= 0, "Expected input_lengths to have value at least 0, but got value ",
-             input_lengths[n], where);
+    TG_CHECK(input_lengths[n] >= 0, "Expected input_lengths to have value at least 0, but got value ", input_lengths[n],
+             where);
     TG_CHECK(input_lengths[n] <= a.T, "Expected input_lengths to have value at most ", a.T, ", but got value ",
              input_lengths[n], where);
   }
@@ -84,8 +83,8 @@ CtcArgs check_ctc(const Tensor& log_probs, const Tensor& targets, const std::vec
   for (int64_t n = 0; n < a.N; ++n)
     for (int64_t i = 0; i < target_lengths[n]; ++i) {
       const int64_t label = tg[a.offsets[n] + i];
-      TG_CHECK_INDEX(label >= 0 && label < a.C, "ctc_loss: target ", label, " of sample ", n,
-                     " is out of range for ", a.C, " classes");
+      TG_CHECK_INDEX(label >= 0 && label < a.C, "ctc_loss: target ", label, " of sample ", n, " is out of range for ",
+                     a.C, " classes");
     }
   return a;
 }
@@ -114,8 +113,8 @@ void ctc_forward_sample(const CtcArgs& a, const scalar_t* lp, const Labels& l, i
     const scalar_t* prev = alpha + (t - 1) * L;
     scalar_t* cur = alpha + t * L;
     for (int64_t s = 0; s < L_n; ++s) {
-      const scalar_t v = log_add(prev[s], s >= 1 ? prev[s - 1] : neg_inf,
-                                 s >= 2 && l(s) != l(s - 2) ? prev[s - 2] : neg_inf);
+      const scalar_t v =
+          log_add(prev[s], s >= 1 ? prev[s - 1] : neg_inf, s >= 2 && l(s) != l(s - 2) ? prev[s - 2] : neg_inf);
       cur[s] = v == neg_inf ? neg_inf : v + at(t, l(s));
     }
   }
@@ -124,8 +123,8 @@ void ctc_forward_sample(const CtcArgs& a, const scalar_t* lp, const Labels& l, i
 }
 
 template <class scalar_t>
-void ctc_backward_sample(const CtcArgs& a, const scalar_t* lp, const Labels& l, int64_t n, int64_t T_n,
-                         int64_t S_n, const scalar_t* alpha, double nll, double gr, bool zero_grad, scalar_t* grad) {
+void ctc_backward_sample(const CtcArgs& a, const scalar_t* lp, const Labels& l, int64_t n, int64_t T_n, int64_t S_n,
+                         const scalar_t* alpha, double nll, double gr, bool zero_grad, scalar_t* grad) {
   const int64_t L = 2 * a.max_S + 1, L_n = 2 * S_n + 1;
   const scalar_t neg_inf = static_cast<scalar_t>(kNegInf);
   auto row = [&](int64_t t) { return (t * a.N + n) * a.C; };
@@ -175,22 +174,22 @@ std::pair<Tensor, Tensor> ctc_loss(const Tensor& log_probs, const Tensor& target
                            target_lengths[n], alpha + n * a.T * L, out + n);
     });
   };
-  if (lp->dtype == DType::Float64) run(0.0); else run(0.0f);
+  if (lp->dtype == DType::Float64) run(0.0);
+  else run(0.0f);
   return {nll, log_alpha};
 }
 
 Tensor ctc_loss_backward(const Tensor& grad, const Tensor& log_probs, const Tensor& targets,
                          const std::vector<int64_t>& input_lengths, const std::vector<int64_t>& target_lengths,
-                         const Tensor& neg_log_likelihood, const Tensor& log_alpha, int64_t blank,
-                         bool zero_infinity) {
+                         const Tensor& neg_log_likelihood, const Tensor& log_alpha, int64_t blank, bool zero_infinity) {
   const CtcArgs a = check_ctc(log_probs, targets, input_lengths, target_lengths, blank);
   const int64_t L = 2 * a.max_S + 1;
   TG_CHECK(grad->numel() == a.N && neg_log_likelihood->numel() == a.N && log_alpha->sizes == Shape({a.N, a.T, L}),
            "ctc_loss_backward: expected grad and neg_log_likelihood of ", a.N, " elements and log_alpha of shape ",
            Shape({a.N, a.T, L}));
   const Tensor lp = contiguous(log_probs), tg = contiguous(targets);
-  const Tensor gr = contiguous(to_dtype(grad, DType::Float64)), nll = contiguous(to_dtype(neg_log_likelihood,
-                                                                                        DType::Float64));
+  const Tensor gr = contiguous(to_dtype(grad, DType::Float64)),
+               nll = contiguous(to_dtype(neg_log_likelihood, DType::Float64));
   const Tensor alpha = contiguous(to_dtype(log_alpha, log_probs->dtype));
   Tensor out = empty({a.T, a.N, a.C}, log_probs->dtype);
   auto run = [&](auto zero) {
@@ -204,7 +203,8 @@ Tensor ctc_loss_backward(const Tensor& grad, const Tensor& log_probs, const Tens
       }
     });
   };
-  if (lp->dtype == DType::Float64) run(0.0); else run(0.0f);
+  if (lp->dtype == DType::Float64) run(0.0);
+  else run(0.0f);
   return out;
 }
 

@@ -14,7 +14,6 @@ std::pair<Tensor, Tensor> ctc_loss(const Tensor& log_probs, const Tensor& target
 // The gradient with respect to log_probs (T, N, C) of sum_n grad[n] * nll[n], in torch's form (see ctc.cpp).
 Tensor ctc_loss_backward(const Tensor& grad, const Tensor& log_probs, const Tensor& targets,
                          const std::vector<int64_t>& input_lengths, const std::vector<int64_t>& target_lengths,
-                         const Tensor& neg_log_likelihood, const Tensor& log_alpha, int64_t blank,
-                         bool zero_infinity);
+                         const Tensor& neg_log_likelihood, const Tensor& log_alpha, int64_t blank, bool zero_infinity);
 
 }  // namespace tg

@@ -41,9 +41,8 @@ const char* isa_name(Isa i) {
 }
 
 #if defined(TG_HAVE_AVX512_KERNELS)
-#define TG_PICK(fn, ...)                                  \
-  (isa() == Isa::avx512 ? avx512::fn(__VA_ARGS__)         \
-   : isa() == Isa::avx2 ? avx2::fn(__VA_ARGS__) : base::fn(__VA_ARGS__))
+#define TG_PICK(fn, ...) \
+  (isa() == Isa::avx512 ? avx512::fn(__VA_ARGS__) : isa() == Isa::avx2 ? avx2::fn(__VA_ARGS__) : base::fn(__VA_ARGS__))
 #elif defined(TG_HAVE_AVX2_KERNELS)
 #define TG_PICK(fn, ...) (isa() == Isa::avx2 ? avx2::fn(__VA_ARGS__) : base::fn(__VA_ARGS__))
 #else
@@ -59,24 +58,24 @@ void copy(ElementwiseIter& it) { TG_PICK(copy, it); }
 void reduce(ReduceOpId op, ReduceIter& r) { TG_PICK(reduce, op, r); }
 void arg_reduce(bool is_max, ReduceIter& r) { TG_PICK(arg_reduce, is_max, r); }
 
-#define TG_DECLARE_GEMM(ns)                                                                                    \
-  namespace ns {                                                                                               \
-  template <class T>                                                                                           \
-  void gemm(int64_t, int64_t, int64_t, const T*, int64_t, int64_t, const T*, int64_t, int64_t, T*, int64_t, \
-            int64_t, bool);                                                                                    \
+#define TG_DECLARE_GEMM(ns)                                                                                          \
+  namespace ns {                                                                                                     \
+  template <class T>                                                                                                 \
+  void gemm(int64_t, int64_t, int64_t, const T*, int64_t, int64_t, const T*, int64_t, int64_t, T*, int64_t, int64_t, \
+            bool);                                                                                                   \
   }
 TG_DECLARE_GEMM(avx512)
 TG_DECLARE_GEMM(avx2)
 TG_DECLARE_GEMM(base)
 
 template <class T>
-void gemm(int64_t M, int64_t N, int64_t K, const T* A, int64_t rsa, int64_t csa, const T* B, int64_t rsb,
-          int64_t csb, T* C, int64_t rsc, int64_t csc, bool accumulate) {
+void gemm(int64_t M, int64_t N, int64_t K, const T* A, int64_t rsa, int64_t csa, const T* B, int64_t rsb, int64_t csb,
+          T* C, int64_t rsc, int64_t csc, bool accumulate) {
   TG_PICK(gemm<T>, M, N, K, A, rsa, csa, B, rsb, csb, C, rsc, csc, accumulate);
 }
 template void gemm<float>(int64_t, int64_t, int64_t, const float*, int64_t, int64_t, const float*, int64_t, int64_t,
                           float*, int64_t, int64_t, bool);
-template void gemm<double>(int64_t, int64_t, int64_t, const double*, int64_t, int64_t, const double*, int64_t,
-                           int64_t, double*, int64_t, int64_t, bool);
+template void gemm<double>(int64_t, int64_t, int64_t, const double*, int64_t, int64_t, const double*, int64_t, int64_t,
+                           double*, int64_t, int64_t, bool);
 
 }  // namespace tg::cpu

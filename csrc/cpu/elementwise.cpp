@@ -10,23 +10,28 @@ void unary(UnaryOpId op, ElementwiseIter& it, const OpParams& params) {
   const double* p = params.v;  // the X-macro items construct their functors from p[i]
   // The front end has already chosen the dtype: operands 0 and 1 agree (except logical_not -> bool).
   if (op == UnaryOpId::logical_not) {
-    TG_DISPATCH(it.dtypes[1], "logical_not", [&] {
-      map1<bool, scalar_t>(it, [](scalar_t x) { return x == scalar_t(0); });
-    });
+    TG_DISPATCH(it.dtypes[1], "logical_not",
+                [&] { map1<bool, scalar_t>(it, [](scalar_t x) { return x == scalar_t(0); }); });
     return;
   }
   switch (op) {
-#define TG_FLOAT_CASE(name, F, ARGS) \
-  case UnaryOpId::name: TG_DISPATCH_FLOAT(it.dtypes[0], #name, [&] { map1<scalar_t, scalar_t>(it, TG_MAKE(F, ARGS)); }); return;
+#define TG_FLOAT_CASE(name, F, ARGS)                                                                 \
+  case UnaryOpId::name:                                                                              \
+    TG_DISPATCH_FLOAT(it.dtypes[0], #name, [&] { map1<scalar_t, scalar_t>(it, TG_MAKE(F, ARGS)); }); \
+    return;
     TG_UNARY_FLOAT_OPS(TG_FLOAT_CASE)
     TG_UNARY_FLOATING_OPS(TG_FLOAT_CASE)
 #undef TG_FLOAT_CASE
-#define TG_ANY_CASE(name, F, ARGS) \
-  case UnaryOpId::name: TG_DISPATCH(it.dtypes[0], #name, [&] { map1<scalar_t, scalar_t>(it, TG_MAKE(F, ARGS)); }); return;
+#define TG_ANY_CASE(name, F, ARGS)                                                             \
+  case UnaryOpId::name:                                                                        \
+    TG_DISPATCH(it.dtypes[0], #name, [&] { map1<scalar_t, scalar_t>(it, TG_MAKE(F, ARGS)); }); \
+    return;
     TG_UNARY_OPS(TG_ANY_CASE)
 #undef TG_ANY_CASE
-#define TG_INT_CASE(name, F, ARGS) \
-  case UnaryOpId::name: TG_DISPATCH_INTEGRAL(it.dtypes[0], #name, [&] { map1<scalar_t, scalar_t>(it, TG_MAKE(F, ARGS)); }); return;
+#define TG_INT_CASE(name, F, ARGS)                                                                      \
+  case UnaryOpId::name:                                                                                 \
+    TG_DISPATCH_INTEGRAL(it.dtypes[0], #name, [&] { map1<scalar_t, scalar_t>(it, TG_MAKE(F, ARGS)); }); \
+    return;
     TG_UNARY_INT_OPS(TG_INT_CASE)
 #undef TG_INT_CASE
     default: throw Error("unary: unknown op");
@@ -37,8 +42,7 @@ namespace {
 template <class F> void binary_arith(const F& f, ElementwiseIter& it, const char* name) {
   if constexpr (is_float_only<F>::value)
     TG_DISPATCH_FLOAT(it.dtypes[1], name, [&] { map2<scalar_t, scalar_t, scalar_t>(it, f); });
-  else
-    TG_DISPATCH(it.dtypes[1], name, [&] { map2<scalar_t, scalar_t, scalar_t>(it, f); });
+  else TG_DISPATCH(it.dtypes[1], name, [&] { map2<scalar_t, scalar_t, scalar_t>(it, f); });
 }
 }  // namespace
 
@@ -73,8 +77,8 @@ void fmod_float(ElementwiseIter& it) {
       fmod_float_rows<0>(o, a, b, n);
     } else {
       for (int64_t i = 0; i < n; ++i)
-        *reinterpret_cast<float*>(p[0] + i * s[0]) =
-            FmodOp{}(*reinterpret_cast<const float*>(p[1] + i * s[1]), *reinterpret_cast<const float*>(p[2] + i * s[2]));
+        *reinterpret_cast<float*>(p[0] + i * s[0]) = FmodOp{}(*reinterpret_cast<const float*>(p[1] + i * s[1]),
+                                                              *reinterpret_cast<const float*>(p[2] + i * s[2]));
     }
   });
 }
@@ -90,13 +94,16 @@ void binary(BinaryOpId op, ElementwiseIter& it, const OpParams& params) {
   case BinaryOpId::name: binary_arith(TG_MAKE(F, ARGS), it, #name); return;
     TG_BINARY_OPS(TG_BIN_CASE)
 #undef TG_BIN_CASE
-#define TG_CMP_CASE(name, F, ARGS) \
-  case BinaryOpId::name: TG_DISPATCH(it.dtypes[1], #name, [&] { map2<bool, scalar_t, scalar_t>(it, TG_MAKE(F, ARGS)); }); return;
+#define TG_CMP_CASE(name, F, ARGS)                                                                   \
+  case BinaryOpId::name:                                                                             \
+    TG_DISPATCH(it.dtypes[1], #name, [&] { map2<bool, scalar_t, scalar_t>(it, TG_MAKE(F, ARGS)); }); \
+    return;
     TG_COMPARE_OPS(TG_CMP_CASE)
 #undef TG_CMP_CASE
-#define TG_INT_CASE(name, F, ARGS) \
-  case BinaryOpId::name: \
-    TG_DISPATCH_INTEGRAL(it.dtypes[1], #name, [&] { map2<scalar_t, scalar_t, scalar_t>(it, TG_MAKE(F, ARGS)); }); return;
+#define TG_INT_CASE(name, F, ARGS)                                                                                \
+  case BinaryOpId::name:                                                                                          \
+    TG_DISPATCH_INTEGRAL(it.dtypes[1], #name, [&] { map2<scalar_t, scalar_t, scalar_t>(it, TG_MAKE(F, ARGS)); }); \
+    return;
     TG_BINARY_INT_OPS(TG_INT_CASE)
 #undef TG_INT_CASE
   }
@@ -114,8 +121,8 @@ void where(ElementwiseIter& it) {
   TG_DISPATCH(it.dtypes[0], "where", [&] {
     for_each_row(it, [&](char* const* p, const int64_t* s, int64_t n) {
       for (int64_t i = 0; i < n; ++i)
-        *reinterpret_cast<scalar_t*>(p[0] + i * s[0]) =
-            *reinterpret_cast<const bool*>(p[1] + i * s[1]) ? *reinterpret_cast<const scalar_t*>(p[2] + i * s[2])
+        *reinterpret_cast<scalar_t*>(p[0] + i * s[0]) = *reinterpret_cast<const bool*>(p[1] + i * s[1])
+                                                            ? *reinterpret_cast<const scalar_t*>(p[2] + i * s[2])
                                                             : *reinterpret_cast<const scalar_t*>(p[3] + i * s[3]);
     });
   });
@@ -124,8 +131,7 @@ void where(ElementwiseIter& it) {
 namespace {
 // out[i, j] = in[i, j] where `in` is transposed (stride 1 on the outer dim):
 // 32x32 tiles keep both the reads and the writes within a few cache lines.
-template <class Out, class In>
-bool transpose_copy(ElementwiseIter& it) {
+template <class Out, class In> bool transpose_copy(ElementwiseIter& it) {
   if (it.ndim != 2 || it.strides[0][1] != int64_t(sizeof(Out)) || it.strides[1][0] != int64_t(sizeof(In)) ||
       it.numel < 4096)
     return false;
@@ -187,10 +193,8 @@ void copy(ElementwiseIter& it) {
   TG_DISPATCH(it.dtypes[0], "copy", [&] {
     using out_t = scalar_t;
     TG_DISPATCH(it.dtypes[1], "copy", [&] {
-      if constexpr (std::is_same_v<out_t, bool>)
-        map1<bool, scalar_t>(it, [](scalar_t x) { return x != scalar_t(0); });
-      else
-        map1<out_t, scalar_t>(it, [](scalar_t x) { return static_cast<out_t>(x); });
+      if constexpr (std::is_same_v<out_t, bool>) map1<bool, scalar_t>(it, [](scalar_t x) { return x != scalar_t(0); });
+      else map1<out_t, scalar_t>(it, [](scalar_t x) { return static_cast<out_t>(x); });
     });
   });
 }

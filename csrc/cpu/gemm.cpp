@@ -68,8 +68,7 @@ namespace {
 // MC: the packed A block (MC x KC) should take about half of L2 (512 KiB+);
 // 144 x 384 floats = 216 KiB.
 // NC: the packed B block (KC x NC) should fit comfortably in L3.
-template <class T>
-struct Config;
+template <class T> struct Config;
 
 // Rows of the portable tile. x86-64 without AVX has 16 xmm registers and no
 // FMA (each multiply-add needs a temporary register), so 8 accumulators
@@ -84,8 +83,7 @@ constexpr int kPortableMR = 6;
 #if defined(TG_GEMM_TEST_MODE)
 // Test builds only (gemm_test_main.cpp): tiny cache blocks so that small
 // shapes exercise every blocking loop and edge case of the packed path.
-template <class T>
-struct Config {
+template <class T> struct Config {
 #if defined(TG_GEMM_AVX512)
   static constexpr int MR = std::is_same_v<T, float> ? 12 : 6, NR = 32 / sizeof(T) * (std::is_same_v<T, float> ? 4 : 2);
 #elif defined(TG_GEMM_AVX2)
@@ -96,8 +94,7 @@ struct Config {
   static constexpr int64_t KC = 5, MC = 2 * MR, NC = 3 * NR;
 };
 #elif defined(TG_GEMM_AVX2)
-template <>
-struct Config<float> {
+template <> struct Config<float> {
 #ifdef TG_GEMM_AVX512
   // B micro-panel 256 x 32 floats = 32 KiB (L1 is 32-48 KiB on AVX-512 parts).
   static constexpr int MR = 12, NR = 32;
@@ -107,19 +104,16 @@ struct Config<float> {
   static constexpr int64_t KC = 384, MC = 144, NC = 4080;
 #endif
 };
-template <>
-struct Config<double> {
+template <> struct Config<double> {
   static constexpr int MR = 6, NR = 8;
   static constexpr int64_t KC = 256, MC = 72, NC = 4080;
 };
 #else
-template <>
-struct Config<float> {
+template <> struct Config<float> {
   static constexpr int MR = kPortableMR, NR = 8;
   static constexpr int64_t KC = 256, MC = 144, NC = 4080;
 };
-template <>
-struct Config<double> {
+template <> struct Config<double> {
   static constexpr int MR = kPortableMR, NR = 4;
   static constexpr int64_t KC = 256, MC = 96, NC = 4080;
 };
@@ -138,8 +132,7 @@ inline int64_t ceil_div(int64_t a, int64_t b) { return (a + b - 1) / b; }
 class Scratch {
  public:
   ~Scratch() { release(); }
-  template <class T>
-  T* get(size_t count) {
+  template <class T> T* get(size_t count) {
     // Slack: 6-wide packing stores 8 lanes and may spill past the end.
     size_t bytes = count * sizeof(T) + kAlign;
     if (bytes > cap_) {
@@ -163,8 +156,7 @@ class Scratch {
 thread_local Scratch t_pack_a;
 thread_local Scratch t_pack_b;
 
-template <class T>
-struct Operands {
+template <class T> struct Operands {
   int64_t M, N, K;
   const T* A;
   int64_t rsa, csa;
@@ -175,9 +167,7 @@ struct Operands {
   bool accumulate;
 
   // C^T = B^T A^T: same memory, roles of rows and columns exchanged.
-  Operands transposed() const {
-    return {N, M, K, B, csb, rsb, A, csa, rsa, C, csc, rsc, accumulate};
-  }
+  Operands transposed() const { return {N, M, K, B, csb, rsb, A, csa, rsa, C, csc, rsc, accumulate}; }
 };
 
 // ---------------------------------------------------------------------------
@@ -197,10 +187,8 @@ struct Operands {
 // Prefetches p[offset] into L1. The address is formed with integer arithmetic
 // because it may lie outside the array (edge tiles, end of a panel), where a
 // prefetch is harmless but pointer arithmetic would not be.
-template <class T>
-inline void prefetch(const T* p, int64_t offset) {
-  const uintptr_t addr = reinterpret_cast<uintptr_t>(p) +
-                         static_cast<uintptr_t>(offset * int64_t(sizeof(T)));
+template <class T> inline void prefetch(const T* p, int64_t offset) {
+  const uintptr_t addr = reinterpret_cast<uintptr_t>(p) + static_cast<uintptr_t>(offset * int64_t(sizeof(T)));
   _mm_prefetch(reinterpret_cast<const char*>(addr), _MM_HINT_T0);
 }
 
@@ -256,9 +244,7 @@ constexpr int64_t kPrefetchSteps = 8;
 inline __m128 load_two(const float* p) {
   return _mm_castsi128_ps(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(p)));
 }
-inline void store_two(float* p, __m128 v) {
-  _mm_storel_epi64(reinterpret_cast<__m128i*>(p), _mm_castps_si128(v));
-}
+inline void store_two(float* p, __m128 v) { _mm_storel_epi64(reinterpret_cast<__m128i*>(p), _mm_castps_si128(v)); }
 
 // The first n (8, 6 or 4) floats at p; never touches p[n..8).
 inline __m256 load_lanes(const float* p, int n) {
@@ -277,9 +263,7 @@ inline void store_lanes(float* p, __m256 v, int n) {
 // of the transpose size), the caller finishes the rest with scalar code.
 // Float panels (W = 6, 12, 16, 32) go in groups of 8 lanes, the last group
 // possibly partial (4 or 6 lanes).
-template <class T, int W>
-int64_t pack_panel_simd(int64_t kc, const T* src, int64_t ls, int64_t ks,
-                        T* dst) {
+template <class T, int W> int64_t pack_panel_simd(int64_t kc, const T* src, int64_t ls, int64_t ks, T* dst) {
   if constexpr (std::is_same_v<T, float>) {
     static_assert(W % 8 == 0 || W % 8 == 4 || W % 8 == 6, "float panels are groups of 8, 6 or 4 lanes");
     if (ls == 1) {
@@ -299,8 +283,7 @@ int64_t pack_panel_simd(int64_t kc, const T* src, int64_t ls, int64_t ks,
         for (int g = 0; g < W; g += 8) {
           const int n = std::min(8, W - g);
           __m256 r[8];
-          for (int l = 0; l < 8; ++l)
-            r[l] = l < n ? _mm256_loadu_ps(src + (g + l) * ls + k) : _mm256_setzero_ps();
+          for (int l = 0; l < 8; ++l) r[l] = l < n ? _mm256_loadu_ps(src + (g + l) * ls + k) : _mm256_setzero_ps();
           transpose8(r);
           for (int q = 0; q < 8; ++q) store_lanes(dst + (k + q) * W + g, r[q], n);
         }
@@ -321,11 +304,9 @@ int64_t pack_panel_simd(int64_t kc, const T* src, int64_t ls, int64_t ks,
       for (; k + 4 <= kc; k += 4) {
         for (int half = 0; half < 2; ++half) {
           __m256d r[4];
-          for (int l = 0; l < 4; ++l)
-            r[l] = _mm256_loadu_pd(src + (half * 4 + l) * ls + k);
+          for (int l = 0; l < 4; ++l) r[l] = _mm256_loadu_pd(src + (half * 4 + l) * ls + k);
           transpose4(r);
-          for (int q = 0; q < 4; ++q)
-            _mm256_store_pd(dst + (k + q) * 8 + half * 4, r[q]);
+          for (int q = 0; q < 4; ++q) _mm256_store_pd(dst + (k + q) * 8 + half * 4, r[q]);
         }
       }
       return k;
@@ -364,9 +345,7 @@ int64_t pack_panel_simd(int64_t kc, const T* src, int64_t ls, int64_t ks,
 #endif  // TG_GEMM_AVX2
 
 // Packs one W-lane panel (w <= W valid lanes), see the section comment.
-template <class T, int W>
-void pack_panel(int64_t kc, const T* src, int64_t ls, int64_t ks, int64_t w,
-                T* dst) {
+template <class T, int W> void pack_panel(int64_t kc, const T* src, int64_t ls, int64_t ks, int64_t w, T* dst) {
   int64_t k0 = 0;
   if (w == W) {
 #ifdef TG_GEMM_AVX2
@@ -388,28 +367,22 @@ void pack_panel(int64_t kc, const T* src, int64_t ls, int64_t ks, int64_t w,
   // Partial panel (the edge of a matrix): full-width writes with a select, so
   // the zero padding costs no extra loop (or memset call) per step.
   for (int64_t k = 0; k < kc; ++k)
-    for (int l = 0; l < W; ++l)
-      dst[k * W + l] = l < w ? src[l * ls + k * ks] : T(0);
+    for (int l = 0; l < W; ++l) dst[k * W + l] = l < w ? src[l * ls + k * ks] : T(0);
 }
 
 // Packs rows [0, mc) x cols [0, kc) of A into MR-row panels: panel p holds
 // A[p*MR + r, k] at dst[p*MR*kc + k*MR + r].
-template <class T, int MR>
-void pack_a(int64_t mc, int64_t kc, const T* A, int64_t rsa, int64_t csa,
-            T* dst) {
+template <class T, int MR> void pack_a(int64_t mc, int64_t kc, const T* A, int64_t rsa, int64_t csa, T* dst) {
   for (int64_t i0 = 0; i0 < mc; i0 += MR, dst += MR * kc)
-    pack_panel<T, MR>(kc, A + i0 * rsa, rsa, csa,
-                      std::min<int64_t>(MR, mc - i0), dst);
+    pack_panel<T, MR>(kc, A + i0 * rsa, rsa, csa, std::min<int64_t>(MR, mc - i0), dst);
 }
 
 // Packs NR-column panels [p0, p1) of the kc x nc block at B: panel p holds
 // B[k, p*NR + j] at dst[p*NR*kc + k*NR + j].
 template <class T, int NR>
-void pack_b(int64_t p0, int64_t p1, int64_t nc, int64_t kc, const T* B,
-            int64_t rsb, int64_t csb, T* dst) {
+void pack_b(int64_t p0, int64_t p1, int64_t nc, int64_t kc, const T* B, int64_t rsb, int64_t csb, T* dst) {
   for (int64_t p = p0; p < p1; ++p)
-    pack_panel<T, NR>(kc, B + p * NR * csb, csb, rsb,
-                      std::min<int64_t>(NR, nc - p * NR), dst + p * NR * kc);
+    pack_panel<T, NR>(kc, B + p * NR * csb, csb, rsb, std::min<int64_t>(NR, nc - p * NR), dst + p * NR * kc);
 }
 
 // ---------------------------------------------------------------------------
@@ -420,8 +393,7 @@ void pack_b(int64_t p0, int64_t p1, int64_t nc, int64_t kc, const T* B,
 // Writes a row-major MR x NR tile to C; the slow path shared by edge tiles
 // and non-unit column strides.
 template <class T, int MR, int NR>
-inline void store_tile(const T* tile, T* c, int64_t rsc, int64_t csc,
-                       int64_t m, int64_t n, bool acc) {
+inline void store_tile(const T* tile, T* c, int64_t rsc, int64_t csc, int64_t m, int64_t n, bool acc) {
   for (int64_t i = 0; i < m; ++i) {
     T* ci = c + i * rsc;
     const T* ti = tile + i * NR;
@@ -436,10 +408,8 @@ inline void store_tile(const T* tile, T* c, int64_t rsc, int64_t csc,
 // Portable kernel: the fixed-size accumulator array and constant trip counts
 // let the compiler keep the tile in vector registers and vectorize over j.
 template <class T, int MR, int NR>
-void micro_kernel_portable(int64_t kc, const T* __restrict a, int64_t a_rs,
-                           int64_t a_ks, const T* __restrict b, T* c,
-                           int64_t rsc, int64_t csc, int64_t m, int64_t n,
-                           bool acc) {
+void micro_kernel_portable(int64_t kc, const T* __restrict a, int64_t a_rs, int64_t a_ks, const T* __restrict b, T* c,
+                           int64_t rsc, int64_t csc, int64_t m, int64_t n, bool acc) {
   T ab[MR][NR];
   for (int i = 0; i < MR; ++i)
     for (int j = 0; j < NR; ++j) ab[i][j] = T(0);
@@ -455,8 +425,7 @@ void micro_kernel_portable(int64_t kc, const T* __restrict a, int64_t a_rs,
 #ifdef TG_GEMM_AVX2
 // Pulls the C tile (first and last column of each row) toward L1 while the k
 // loop runs; it is needed at the end.
-template <class T>
-inline void prefetch_tile(const T* c, int rows, int64_t rsc, int64_t last_col) {
+template <class T> inline void prefetch_tile(const T* c, int rows, int64_t rsc, int64_t last_col) {
   for (int i = 0; i < rows; ++i) {
     prefetch(c, i * rsc);
     prefetch(c, i * rsc + last_col);
@@ -466,10 +435,8 @@ inline void prefetch_tile(const T* c, int rows, int64_t rsc, int64_t last_col) {
 // 6x16 float: rows of the tile are two ymm registers each. Per k: two aligned
 // loads of B, six broadcasts of A, twelve FMAs.
 template <bool kPackedA>
-void micro_kernel_f32_6x16(int64_t kc, const float* __restrict a, int64_t a_rs,
-                           int64_t a_ks, const float* __restrict b, float* c,
-                           int64_t rsc, int64_t csc, int64_t m, int64_t n,
-                           bool acc) {
+void micro_kernel_f32_6x16(int64_t kc, const float* __restrict a, int64_t a_rs, int64_t a_ks, const float* __restrict b,
+                           float* c, int64_t rsc, int64_t csc, int64_t m, int64_t n, bool acc) {
   if constexpr (kPackedA) a_rs = 1, a_ks = 6;  // compile-time addressing
   __m256 c00 = _mm256_setzero_ps(), c01 = _mm256_setzero_ps();
   __m256 c10 = _mm256_setzero_ps(), c11 = _mm256_setzero_ps();
@@ -508,8 +475,7 @@ void micro_kernel_f32_6x16(int64_t kc, const float* __restrict a, int64_t a_rs,
   }
 
   if (m == 6 && n == 16 && csc == 1) {
-    const __m256 r[6][2] = {{c00, c01}, {c10, c11}, {c20, c21},
-                            {c30, c31}, {c40, c41}, {c50, c51}};
+    const __m256 r[6][2] = {{c00, c01}, {c10, c11}, {c20, c21}, {c30, c31}, {c40, c41}, {c50, c51}};
     for (int i = 0; i < 6; ++i) {
       float* ci = c + i * rsc;
       __m256 lo = r[i][0], hi = r[i][1];
@@ -527,9 +493,8 @@ void micro_kernel_f32_6x16(int64_t kc, const float* __restrict a, int64_t a_rs,
     // transpose the tile in registers so that each of its 16 columns becomes
     // one vector of 6 adjacent values, instead of 96 scalar stores.
     for (int half = 0; half < 2; ++half) {
-      __m256 t[8] = {half ? c01 : c00, half ? c11 : c10, half ? c21 : c20,
-                     half ? c31 : c30, half ? c41 : c40, half ? c51 : c50,
-                     _mm256_setzero_ps(), _mm256_setzero_ps()};
+      __m256 t[8] = {half ? c01 : c00, half ? c11 : c10, half ? c21 : c20,    half ? c31 : c30,
+                     half ? c41 : c40, half ? c51 : c50, _mm256_setzero_ps(), _mm256_setzero_ps()};
       transpose8(t);
       for (int j = 0; j < 8; ++j) {
         float* cj = c + (half * 8 + j) * csc;
@@ -563,9 +528,8 @@ void micro_kernel_f32_6x16(int64_t kc, const float* __restrict a, int64_t a_rs,
 
 // 6x8 double: same shape of loop with 4-wide vectors.
 template <bool kPackedA>
-void micro_kernel_f64_6x8(int64_t kc, const double* __restrict a, int64_t a_rs,
-                          int64_t a_ks, const double* __restrict b, double* c,
-                          int64_t rsc, int64_t csc, int64_t m, int64_t n,
+void micro_kernel_f64_6x8(int64_t kc, const double* __restrict a, int64_t a_rs, int64_t a_ks,
+                          const double* __restrict b, double* c, int64_t rsc, int64_t csc, int64_t m, int64_t n,
                           bool acc) {
   if constexpr (kPackedA) a_rs = 1, a_ks = 6;
   __m256d c00 = _mm256_setzero_pd(), c01 = _mm256_setzero_pd();
@@ -605,8 +569,7 @@ void micro_kernel_f64_6x8(int64_t kc, const double* __restrict a, int64_t a_rs,
   }
 
   if (m == 6 && n == 8 && csc == 1) {
-    const __m256d r[6][2] = {{c00, c01}, {c10, c11}, {c20, c21},
-                             {c30, c31}, {c40, c41}, {c50, c51}};
+    const __m256d r[6][2] = {{c00, c01}, {c10, c11}, {c20, c21}, {c30, c31}, {c40, c41}, {c50, c51}};
     for (int i = 0; i < 6; ++i) {
       double* ci = c + i * rsc;
       __m256d lo = r[i][0], hi = r[i][1];
@@ -622,10 +585,8 @@ void micro_kernel_f64_6x8(int64_t kc, const double* __restrict a, int64_t a_rs,
   if (m == 6 && n == 8 && rsc == 1) {
     // Column-contiguous C: transpose in registers, see the float kernel.
     for (int half = 0; half < 2; ++half) {
-      __m256d top[4] = {half ? c01 : c00, half ? c11 : c10, half ? c21 : c20,
-                        half ? c31 : c30};
-      __m256d bot[4] = {half ? c41 : c40, half ? c51 : c50,
-                        _mm256_setzero_pd(), _mm256_setzero_pd()};
+      __m256d top[4] = {half ? c01 : c00, half ? c11 : c10, half ? c21 : c20, half ? c31 : c30};
+      __m256d bot[4] = {half ? c41 : c40, half ? c51 : c50, _mm256_setzero_pd(), _mm256_setzero_pd()};
       transpose4(top);
       transpose4(bot);
       for (int j = 0; j < 4; ++j) {
@@ -663,10 +624,9 @@ void micro_kernel_f64_6x8(int64_t kc, const double* __restrict a, int64_t a_rs,
 // aligned loads of B, twelve A values broadcast from memory as FMA operands,
 // twenty-four FMAs. Edge tiles with unit column stride use masked stores.
 template <bool kPackedA>
-void micro_kernel_f32_12x32(int64_t kc, const float* __restrict a,
-                            int64_t a_rs, int64_t a_ks,
-                            const float* __restrict b, float* c, int64_t rsc,
-                            int64_t csc, int64_t m, int64_t n, bool acc) {
+void micro_kernel_f32_12x32(int64_t kc, const float* __restrict a, int64_t a_rs, int64_t a_ks,
+                            const float* __restrict b, float* c, int64_t rsc, int64_t csc, int64_t m, int64_t n,
+                            bool acc) {
   constexpr int MR = 12;
   if constexpr (kPackedA) a_rs = 1, a_ks = MR;
   __m512 lo[MR], hi[MR];
@@ -719,35 +679,25 @@ void micro_kernel_f32_12x32(int64_t kc, const float* __restrict a,
 // Element (r, k) of the A sliver is at a[r * a_rs + k * a_ks]: packed panels
 // have a_rs = 1, a_ks = MR; see compute_rows for when A is read in place.
 template <class T>
-inline void micro_kernel(int64_t kc, const T* a, int64_t a_rs, int64_t a_ks,
-                         const T* b, T* c, int64_t rsc, int64_t csc, int64_t m,
-                         int64_t n, bool acc) {
+inline void micro_kernel(int64_t kc, const T* a, int64_t a_rs, int64_t a_ks, const T* b, T* c, int64_t rsc, int64_t csc,
+                         int64_t m, int64_t n, bool acc) {
 #ifdef TG_GEMM_AVX2
   const bool packed = a_rs == 1 && a_ks == Config<T>::MR;
 #ifdef TG_GEMM_AVX512
   if constexpr (std::is_same_v<T, float>) {
-    if (packed)
-      micro_kernel_f32_12x32<true>(kc, a, 1, 12, b, c, rsc, csc, m, n, acc);
-    else
-      micro_kernel_f32_12x32<false>(kc, a, a_rs, a_ks, b, c, rsc, csc, m, n, acc);
+    if (packed) micro_kernel_f32_12x32<true>(kc, a, 1, 12, b, c, rsc, csc, m, n, acc);
+    else micro_kernel_f32_12x32<false>(kc, a, a_rs, a_ks, b, c, rsc, csc, m, n, acc);
   } else
 #endif
-  if constexpr (std::is_same_v<T, float>) {
-    if (packed)
-      micro_kernel_f32_6x16<true>(kc, a, 1, 6, b, c, rsc, csc, m, n, acc);
-    else
-      micro_kernel_f32_6x16<false>(kc, a, a_rs, a_ks, b, c, rsc, csc, m, n,
-                                   acc);
+      if constexpr (std::is_same_v<T, float>) {
+    if (packed) micro_kernel_f32_6x16<true>(kc, a, 1, 6, b, c, rsc, csc, m, n, acc);
+    else micro_kernel_f32_6x16<false>(kc, a, a_rs, a_ks, b, c, rsc, csc, m, n, acc);
   } else {
-    if (packed)
-      micro_kernel_f64_6x8<true>(kc, a, 1, 6, b, c, rsc, csc, m, n, acc);
-    else
-      micro_kernel_f64_6x8<false>(kc, a, a_rs, a_ks, b, c, rsc, csc, m, n,
-                                  acc);
+    if (packed) micro_kernel_f64_6x8<true>(kc, a, 1, 6, b, c, rsc, csc, m, n, acc);
+    else micro_kernel_f64_6x8<false>(kc, a, a_rs, a_ks, b, c, rsc, csc, m, n, acc);
   }
 #else
-  micro_kernel_portable<T, Config<T>::MR, Config<T>::NR>(
-      kc, a, a_rs, a_ks, b, c, rsc, csc, m, n, acc);
+  micro_kernel_portable<T, Config<T>::MR, Config<T>::NR>(kc, a, a_rs, a_ks, b, c, rsc, csc, m, n, acc);
 #endif
 }
 
@@ -755,8 +705,7 @@ inline void micro_kernel(int64_t kc, const T* a, int64_t a_rs, int64_t a_ks,
 // Macro-kernel: an A block (mc rows, see ABlock) times B panels [p0, p1) of a
 // packed B block, into the C block whose top-left corner is c (column 0 of
 // panel 0).
-template <class T>
-struct ABlock {
+template <class T> struct ABlock {
   const T* packed;  // MR-row panels, as written by pack_a
   // When non-null, full MR-row slivers are read in place instead: element
   // (r, k) of the block at direct[r * rs + k * ks]. Only the trailing partial
@@ -766,9 +715,8 @@ struct ABlock {
 };
 
 template <class T>
-void macro_kernel(int64_t mc, int64_t nc, int64_t kc, int64_t p0, int64_t p1,
-                  const ABlock<T>& A, const T* Bp, T* c, int64_t rsc,
-                  int64_t csc, bool acc) {
+void macro_kernel(int64_t mc, int64_t nc, int64_t kc, int64_t p0, int64_t p1, const ABlock<T>& A, const T* Bp, T* c,
+                  int64_t rsc, int64_t csc, bool acc) {
   constexpr int MR = Config<T>::MR, NR = Config<T>::NR;
   for (int64_t p = p0; p < p1; ++p) {
     const int64_t j0 = p * NR;
@@ -777,21 +725,15 @@ void macro_kernel(int64_t mc, int64_t nc, int64_t kc, int64_t p0, int64_t p1,
     for (int64_t i0 = 0; i0 < mc; i0 += MR) {
       const int64_t m = std::min<int64_t>(MR, mc - i0);
       T* cij = c + i0 * rsc + j0 * csc;
-      if (A.direct && m == MR)
-        micro_kernel<T>(kc, A.direct + i0 * A.rs, A.rs, A.ks, bp, cij, rsc,
-                        csc, m, n, acc);
-      else
-        micro_kernel<T>(kc, A.packed + i0 * kc, 1, MR, bp, cij, rsc, csc, m, n,
-                        acc);
+      if (A.direct && m == MR) micro_kernel<T>(kc, A.direct + i0 * A.rs, A.rs, A.ks, bp, cij, rsc, csc, m, n, acc);
+      else micro_kernel<T>(kc, A.packed + i0 * kc, 1, MR, bp, cij, rsc, csc, m, n, acc);
     }
   }
 }
 
 // Splits `total` units into `parts` near-equal contiguous ranges; returns the
 // begin of range `idx` (range idx is [split_at(idx), split_at(idx + 1))).
-inline int64_t split_at(int64_t total, int64_t parts, int64_t idx) {
-  return total * idx / parts;
-}
+inline int64_t split_at(int64_t total, int64_t parts, int64_t idx) { return total * idx / parts; }
 
 // Reading A in place instead of packing it: at most this many B panels may
 // consume the A block, and for column-major A the column stride must stay
@@ -806,9 +748,8 @@ constexpr int64_t kMaxDirectStride = 4096;
 // Rows [m0, m1) of C times the packed B panels [p0, p1) of the current
 // (jc, pc) block; packs A itself, MC rows at a time.
 template <class T>
-void compute_rows(const Operands<T>& op, int64_t m0, int64_t m1, int64_t jc,
-                  int64_t nc, int64_t pc, int64_t kc, int64_t p0, int64_t p1,
-                  const T* Bp, bool acc) {
+void compute_rows(const Operands<T>& op, int64_t m0, int64_t m1, int64_t jc, int64_t nc, int64_t pc, int64_t kc,
+                  int64_t p0, int64_t p1, const T* Bp, bool acc) {
   constexpr int MR = Config<T>::MR;
   const int64_t rows = m1 - m0;
   if (rows <= 0 || p1 <= p0) return;
@@ -822,9 +763,7 @@ void compute_rows(const Operands<T>& op, int64_t m0, int64_t m1, int64_t jc,
   // (column-major A: rsa == 1, close-by columns) or the sliver is MR
   // sequential streams (row-major A: csa == 1). Partial slivers are packed.
   const bool direct =
-      p1 - p0 <= kMaxDirectPanels &&
-      ((op.rsa == 1 && op.csa * int64_t(sizeof(T)) <= kMaxDirectStride) ||
-       op.csa == 1);
+      p1 - p0 <= kMaxDirectPanels && ((op.rsa == 1 && op.csa * int64_t(sizeof(T)) <= kMaxDirectStride) || op.csa == 1);
   for (int64_t ic = m0; ic < m1; ic += mc_step) {
     const int64_t mc = std::min(mc_step, m1 - ic);
     const T* Asrc = op.A + ic * op.rsa + pc * op.csa;
@@ -834,35 +773,26 @@ void compute_rows(const Operands<T>& op, int64_t m0, int64_t m1, int64_t jc,
       ab.rs = op.rsa;
       ab.ks = op.csa;
       const int64_t full = mc / MR * MR;
-      if (full < mc)
-        pack_a<T, MR>(mc - full, kc, Asrc + full * op.rsa, op.rsa, op.csa,
-                      Ap + full * kc);
+      if (full < mc) pack_a<T, MR>(mc - full, kc, Asrc + full * op.rsa, op.rsa, op.csa, Ap + full * kc);
     } else {
       pack_a<T, MR>(mc, kc, Asrc, op.rsa, op.csa, Ap);
     }
-    macro_kernel<T>(mc, nc, kc, p0, p1, ab, Bp,
-                    op.C + ic * op.rsc + jc * op.csc, op.rsc, op.csc, acc);
+    macro_kernel<T>(mc, nc, kc, p0, p1, ab, Bp, op.C + ic * op.rsc + jc * op.csc, op.rsc, op.csc, acc);
   }
 }
 
 // K is cut into equal blocks no larger than KC (e.g. 1000 -> 3 x 334 rather
 // than 2 x 384 + 232) so every pass does a similar amount of work.
-template <class T>
-int64_t k_step(int64_t K) {
-  return ceil_div(K, ceil_div(K, Config<T>::KC));
-}
+template <class T> int64_t k_step(int64_t K) { return ceil_div(K, ceil_div(K, Config<T>::KC)); }
 
-template <class T>
-int64_t n_step(int64_t N) {
+template <class T> int64_t n_step(int64_t N) {
   constexpr int NR = Config<T>::NR;
   return ceil_div(ceil_div(N, ceil_div(N, Config<T>::NC)), NR) * NR;
 }
 
 // One task that owns rows [m0, m1) and columns [n0, n1) outright: packs its
 // own B, no synchronization with anybody.
-template <class T>
-void run_independent(const Operands<T>& op, int64_t m0, int64_t m1, int64_t n0,
-                     int64_t n1) {
+template <class T> void run_independent(const Operands<T>& op, int64_t m0, int64_t m1, int64_t n0, int64_t n1) {
   constexpr int NR = Config<T>::NR;
   if (m1 <= m0 || n1 <= n0) return;
   const int64_t ks = k_step<T>(op.K);
@@ -873,10 +803,8 @@ void run_independent(const Operands<T>& op, int64_t m0, int64_t m1, int64_t n0,
     const int64_t np = ceil_div(nc, NR);
     for (int64_t pc = 0; pc < op.K; pc += ks) {
       const int64_t kc = std::min(ks, op.K - pc);
-      pack_b<T, NR>(0, np, nc, kc, op.B + pc * op.rsb + jc * op.csb, op.rsb,
-                    op.csb, Bp);
-      compute_rows<T>(op, m0, m1, jc, nc, pc, kc, 0, np, Bp,
-                      op.accumulate || pc > 0);
+      pack_b<T, NR>(0, np, nc, kc, op.B + pc * op.rsb + jc * op.csb, op.rsb, op.csb, Bp);
+      compute_rows<T>(op, m0, m1, jc, nc, pc, kc, 0, np, Bp, op.accumulate || pc > 0);
     }
   }
 }
@@ -887,14 +815,12 @@ void run_independent(const Operands<T>& op, int64_t m0, int64_t m1, int64_t n0,
 // that they divide evenly when all threads run at the same speed; tasks are
 // claimed from a shared counter, so a thread slowed down by other load on the
 // machine simply takes fewer of them.
-template <class T>
-void run_shared_b(const Operands<T>& op, int tm, int tn) {
+template <class T> void run_shared_b(const Operands<T>& op, int tm, int tn) {
   constexpr int MR = Config<T>::MR, NR = Config<T>::NR;
   const int64_t ks = k_step<T>(op.K);
   const int64_t ns = n_step<T>(op.N);
   const int64_t mpanels = ceil_div(op.M, MR);
-  const int64_t row_blocks = std::min(
-      mpanels, ceil_div(ceil_div(mpanels * MR, Config<T>::MC), tm) * tm);
+  const int64_t row_blocks = std::min(mpanels, ceil_div(ceil_div(mpanels * MR, Config<T>::MC), tm) * tm);
   const int64_t ntasks = row_blocks * tn;
   T* Bp = t_pack_b.get<T>(static_cast<size_t>(ks * ns));
   for (int64_t jc = 0; jc < op.N; jc += ns) {
@@ -903,21 +829,15 @@ void run_shared_b(const Operands<T>& op, int tm, int tn) {
     for (int64_t pc = 0; pc < op.K; pc += ks) {
       const int64_t kc = std::min(ks, op.K - pc);
       const T* Bsrc = op.B + pc * op.rsb + jc * op.csb;
-      parallel_for(0, np, 1, [&](int64_t p0, int64_t p1) {
-        pack_b<T, NR>(p0, p1, nc, kc, Bsrc, op.rsb, op.csb, Bp);
-      });
+      parallel_for(0, np, 1, [&](int64_t p0, int64_t p1) { pack_b<T, NR>(p0, p1, nc, kc, Bsrc, op.rsb, op.csb, Bp); });
       const bool acc = op.accumulate || pc > 0;
       std::atomic<int64_t> next{0};
       parallel_for(0, int64_t(tm) * tn, 1, [&](int64_t, int64_t) {
-        for (int64_t t; (t = next.fetch_add(1, std::memory_order_relaxed)) <
-                        ntasks;) {
+        for (int64_t t; (t = next.fetch_add(1, std::memory_order_relaxed)) < ntasks;) {
           const int64_t ti = t / tn, tj = t % tn;
-          const int64_t m0 =
-              std::min(op.M, split_at(mpanels, row_blocks, ti) * MR);
-          const int64_t m1 =
-              std::min(op.M, split_at(mpanels, row_blocks, ti + 1) * MR);
-          compute_rows<T>(op, m0, m1, jc, nc, pc, kc, split_at(np, tn, tj),
-                          split_at(np, tn, tj + 1), Bp, acc);
+          const int64_t m0 = std::min(op.M, split_at(mpanels, row_blocks, ti) * MR);
+          const int64_t m1 = std::min(op.M, split_at(mpanels, row_blocks, ti + 1) * MR);
+          compute_rows<T>(op, m0, m1, jc, nc, pc, kc, split_at(np, tn, tj), split_at(np, tn, tj + 1), Bp, acc);
         }
       });
     }
@@ -938,8 +858,7 @@ constexpr double kDispatchCost = 150e3;
 // roughly this many extra k iterations per tile and K block.
 constexpr double kScatterK = 16.0;
 
-template <class T>
-double tile_cost(const Operands<T>& op) {
+template <class T> double tile_cost(const Operands<T>& op) {
   constexpr int MR = Config<T>::MR, NR = Config<T>::NR;
   const double pm = double(ceil_div(op.M, MR) * MR);
   const double pn = double(ceil_div(op.N, NR) * NR);
@@ -953,8 +872,7 @@ struct Plan {
   bool shared_b = false;
 };
 
-template <class T>
-Plan plan_threads(const Operands<T>& op, int max_threads) {
+template <class T> Plan plan_threads(const Operands<T>& op, int max_threads) {
   constexpr int MR = Config<T>::MR, NR = Config<T>::NR;
   const int64_t mpanels = ceil_div(op.M, MR), npanels = ceil_div(op.N, NR);
   const double K = double(op.K);
@@ -990,8 +908,7 @@ Plan plan_threads(const Operands<T>& op, int max_threads) {
   return best;
 }
 
-template <class T>
-void gemm_packed(Operands<T> op) {
+template <class T> void gemm_packed(Operands<T> op) {
   // Orientation: computing C^T = B^T A^T is free (strides swap) and can waste
   // less padding (e.g. N = 100 pads to 112 with NR = 16) or turn a
   // column-major C into row-major write-back.
@@ -1008,8 +925,7 @@ void gemm_packed(Operands<T> op) {
     parallel_for(0, plan.tn, 1, [&](int64_t t0, int64_t t1) {
       for (int64_t t = t0; t < t1; ++t) {
         const int64_t n0 = std::min(op.N, split_at(npanels, plan.tn, t) * NR);
-        const int64_t n1 =
-            std::min(op.N, split_at(npanels, plan.tn, t + 1) * NR);
+        const int64_t n1 = std::min(op.N, split_at(npanels, plan.tn, t + 1) * NR);
         run_independent(op, 0, op.M, n0, n1);
       }
     });
@@ -1029,9 +945,7 @@ void gemm_packed(Operands<T> op) {
 // Four dot products a[q] . b[q], q < 4 (one side is usually the same vector
 // four times), with independent partial sums per lane so they vectorize
 // without reassociation flags.
-template <class T>
-inline void dot4(int64_t K, const T* const a[4], const T* const b[4],
-                 T out[4]) {
+template <class T> inline void dot4(int64_t K, const T* const a[4], const T* const b[4], T out[4]) {
   constexpr int U = 64 / sizeof(T);  // one cache line of each operand
   T part[4][U] = {};
   int64_t k = 0;
@@ -1046,8 +960,7 @@ inline void dot4(int64_t K, const T* const a[4], const T* const b[4],
   }
 }
 
-template <class T>
-inline T dot(int64_t K, const T* a, const T* b) {
+template <class T> inline T dot(int64_t K, const T* a, const T* b) {
   constexpr int U = 64 / sizeof(T);
   T part[U] = {};
   int64_t k = 0;
@@ -1060,16 +973,13 @@ inline T dot(int64_t K, const T* a, const T* b) {
 }
 
 // y[0:n] += sum_q x[q] * v[q][0:n] over four unit-stride vectors v[q].
-template <class T>
-inline void axpy4(int64_t n, const T x[4], const T* const v[4], T* y) {
+template <class T> inline void axpy4(int64_t n, const T x[4], const T* const v[4], T* y) {
   const T x0 = x[0], x1 = x[1], x2 = x[2], x3 = x[3];
   const T *v0 = v[0], *v1 = v[1], *v2 = v[2], *v3 = v[3];
-  for (int64_t j = 0; j < n; ++j)
-    y[j] += x0 * v0[j] + x1 * v1[j] + x2 * v2[j] + x3 * v3[j];
+  for (int64_t j = 0; j < n; ++j) y[j] += x0 * v0[j] + x1 * v1[j] + x2 * v2[j] + x3 * v3[j];
 }
 
-template <class T>
-void gemm_direct(const Operands<T>& op) {
+template <class T> void gemm_direct(const Operands<T>& op) {
   const int64_t M = op.M, N = op.N, K = op.K;
   const T* A = op.A;
   const T* B = op.B;
@@ -1081,16 +991,9 @@ void gemm_direct(const Operands<T>& op) {
     const bool along_j = N >= M;
     const int64_t outer = along_j ? M : N, inner = along_j ? N : M;
     for (int64_t o = 0; o < outer; ++o) {
-      auto a_of = [&](int64_t t) {
-        return A + (along_j ? o : t) * op.rsa;
-      };
-      auto b_of = [&](int64_t t) {
-        return B + (along_j ? t : o) * op.csb;
-      };
-      auto c_of = [&](int64_t t) -> T& {
-        return along_j ? C[o * op.rsc + t * op.csc]
-                       : C[t * op.rsc + o * op.csc];
-      };
+      auto a_of = [&](int64_t t) { return A + (along_j ? o : t) * op.rsa; };
+      auto b_of = [&](int64_t t) { return B + (along_j ? t : o) * op.csb; };
+      auto c_of = [&](int64_t t) -> T& { return along_j ? C[o * op.rsc + t * op.csc] : C[t * op.rsc + o * op.csc]; };
       int64_t t = 0;
       for (; t + 4 <= inner; t += 4) {
         const T* a[4] = {a_of(t), a_of(t + 1), a_of(t + 2), a_of(t + 3)};
@@ -1115,10 +1018,8 @@ void gemm_direct(const Operands<T>& op) {
       const T* ai = o.A + i * o.rsa;
       int64_t k = 0;
       for (; k + 4 <= o.K; k += 4) {
-        const T x[4] = {ai[k * o.csa], ai[(k + 1) * o.csa],
-                        ai[(k + 2) * o.csa], ai[(k + 3) * o.csa]};
-        const T* v[4] = {o.B + k * o.rsb, o.B + (k + 1) * o.rsb,
-                         o.B + (k + 2) * o.rsb, o.B + (k + 3) * o.rsb};
+        const T x[4] = {ai[k * o.csa], ai[(k + 1) * o.csa], ai[(k + 2) * o.csa], ai[(k + 3) * o.csa]};
+        const T* v[4] = {o.B + k * o.rsb, o.B + (k + 1) * o.rsb, o.B + (k + 2) * o.rsb, o.B + (k + 3) * o.rsb};
         axpy4(o.N, x, v, ci);
       }
       for (; k < o.K; ++k) {
@@ -1133,15 +1034,13 @@ void gemm_direct(const Operands<T>& op) {
   for (int64_t i = 0; i < M; ++i)
     for (int64_t j = 0; j < N; ++j) {
       T s = T(0);
-      for (int64_t k = 0; k < K; ++k)
-        s += A[i * op.rsa + k * op.csa] * B[k * op.rsb + j * op.csb];
+      for (int64_t k = 0; k < K; ++k) s += A[i * op.rsa + k * op.csa] * B[k * op.rsb + j * op.csb];
       store(C[i * op.rsc + j * op.csc], s);
     }
 }
 
 // Matrix-vector shapes are memory bound; threads split the long output side.
-template <class T>
-void gemm_direct_threaded(const Operands<T>& op) {
+template <class T> void gemm_direct_threaded(const Operands<T>& op) {
   const double work = double(op.M) * double(op.N) * double(op.K);
   const int64_t len = std::max(op.M, op.N);
   const int nt = get_num_threads();
@@ -1168,9 +1067,8 @@ void gemm_direct_threaded(const Operands<T>& op) {
 }  // namespace
 
 template <class T>
-void gemm(int64_t M, int64_t N, int64_t K, const T* A, int64_t rsa,
-          int64_t csa, const T* B, int64_t rsb, int64_t csb, T* C,
-          int64_t rsc, int64_t csc, bool accumulate) {
+void gemm(int64_t M, int64_t N, int64_t K, const T* A, int64_t rsa, int64_t csa, const T* B, int64_t rsb, int64_t csb,
+          T* C, int64_t rsc, int64_t csc, bool accumulate) {
   if (M <= 0 || N <= 0) return;
   if (K <= 0) {
     if (!accumulate)
@@ -1178,8 +1076,7 @@ void gemm(int64_t M, int64_t N, int64_t K, const T* A, int64_t rsa,
         for (int64_t j = 0; j < N; ++j) C[i * rsc + j * csc] = T(0);
     return;
   }
-  const Operands<T> op{M, N, K, A, rsa, csa, B, rsb, csb, C, rsc, csc,
-                       accumulate};
+  const Operands<T> op{M, N, K, A, rsa, csa, B, rsb, csb, C, rsc, csc, accumulate};
 #ifndef TG_GEMM_TEST_MODE  // test builds force the packed path
   if (M == 1 || N == 1 || double(M) * double(N) * double(K) < kSmallWork) {
     gemm_direct_threaded(op);
@@ -1189,11 +1086,9 @@ void gemm(int64_t M, int64_t N, int64_t K, const T* A, int64_t rsa,
   gemm_packed(op);
 }
 
-template void gemm<float>(int64_t, int64_t, int64_t, const float*, int64_t,
-                          int64_t, const float*, int64_t, int64_t, float*,
-                          int64_t, int64_t, bool);
-template void gemm<double>(int64_t, int64_t, int64_t, const double*, int64_t,
-                           int64_t, const double*, int64_t, int64_t, double*,
-                           int64_t, int64_t, bool);
+template void gemm<float>(int64_t, int64_t, int64_t, const float*, int64_t, int64_t, const float*, int64_t, int64_t,
+                          float*, int64_t, int64_t, bool);
+template void gemm<double>(int64_t, int64_t, int64_t, const double*, int64_t, int64_t, const double*, int64_t, int64_t,
+                           double*, int64_t, int64_t, bool);
 
 }  // namespace tg::cpu::TG_ISA

@@ -8,16 +8,12 @@
 namespace tg::cpu {
 
 template <class T>
-void gemm(int64_t M, int64_t N, int64_t K,
-          const T* A, int64_t rsa, int64_t csa,
-          const T* B, int64_t rsb, int64_t csb,
+void gemm(int64_t M, int64_t N, int64_t K, const T* A, int64_t rsa, int64_t csa, const T* B, int64_t rsb, int64_t csb,
           T* C, int64_t rsc, int64_t csc, bool accumulate);
 
 // The same contract for uint8/int32/int64 (cpu/gemm_int.cpp): a plain loop, wrap-around on overflow.
 template <class T>
-void gemm_integer(int64_t M, int64_t N, int64_t K,
-                  const T* A, int64_t rsa, int64_t csa,
-                  const T* B, int64_t rsb, int64_t csb,
-                  T* C, int64_t rsc, int64_t csc, bool accumulate);
+void gemm_integer(int64_t M, int64_t N, int64_t K, const T* A, int64_t rsa, int64_t csa, const T* B, int64_t rsb,
+                  int64_t csb, T* C, int64_t rsc, int64_t csc, bool accumulate);
 
 }  // namespace tg::cpu

@@ -40,19 +40,15 @@
 #include "parallel.h"
 
 // Declarations of the per-ISA copies (normally seen only by dispatch.cpp).
-#define TG_DECLARE_GEMM(ns)                                                  \
-  namespace tg::cpu::ns {                                                    \
-  template <class T>                                                         \
-  void gemm(int64_t M, int64_t N, int64_t K, const T* A, int64_t rsa,        \
-            int64_t csa, const T* B, int64_t rsb, int64_t csb, T* C,         \
-            int64_t rsc, int64_t csc, bool accumulate);                      \
-  extern template void gemm<float>(int64_t, int64_t, int64_t, const float*,  \
-                                   int64_t, int64_t, const float*, int64_t,  \
-                                   int64_t, float*, int64_t, int64_t, bool); \
-  extern template void gemm<double>(int64_t, int64_t, int64_t,               \
-                                    const double*, int64_t, int64_t,         \
-                                    const double*, int64_t, int64_t,         \
-                                    double*, int64_t, int64_t, bool);        \
+#define TG_DECLARE_GEMM(ns)                                                                                          \
+  namespace tg::cpu::ns {                                                                                            \
+  template <class T>                                                                                                 \
+  void gemm(int64_t M, int64_t N, int64_t K, const T* A, int64_t rsa, int64_t csa, const T* B, int64_t rsb,          \
+            int64_t csb, T* C, int64_t rsc, int64_t csc, bool accumulate);                                           \
+  extern template void gemm<float>(int64_t, int64_t, int64_t, const float*, int64_t, int64_t, const float*, int64_t, \
+                                   int64_t, float*, int64_t, int64_t, bool);                                         \
+  extern template void gemm<double>(int64_t, int64_t, int64_t, const double*, int64_t, int64_t, const double*,       \
+                                    int64_t, int64_t, double*, int64_t, int64_t, bool);                              \
   }
 TG_DECLARE_GEMM(avx512)
 TG_DECLARE_GEMM(avx2)
@@ -73,36 +69,30 @@ bool has_avx512() {
 // best copy the CPU supports.
 namespace tg::cpu {
 template <class T>
-void gemm(int64_t M, int64_t N, int64_t K, const T* A, int64_t rsa,
-          int64_t csa, const T* B, int64_t rsb, int64_t csb, T* C,
-          int64_t rsc, int64_t csc, bool accumulate) {
+void gemm(int64_t M, int64_t N, int64_t K, const T* A, int64_t rsa, int64_t csa, const T* B, int64_t rsb, int64_t csb,
+          T* C, int64_t rsc, int64_t csc, bool accumulate) {
   static const auto fn = has_avx512() ? &avx512::gemm<T> : has_avx2() ? &avx2::gemm<T> : &base::gemm<T>;
   fn(M, N, K, A, rsa, csa, B, rsb, csb, C, rsc, csc, accumulate);
 }
-template void gemm<float>(int64_t, int64_t, int64_t, const float*, int64_t,
-                          int64_t, const float*, int64_t, int64_t, float*,
-                          int64_t, int64_t, bool);
-template void gemm<double>(int64_t, int64_t, int64_t, const double*, int64_t,
-                           int64_t, const double*, int64_t, int64_t, double*,
-                           int64_t, int64_t, bool);
+template void gemm<float>(int64_t, int64_t, int64_t, const float*, int64_t, int64_t, const float*, int64_t, int64_t,
+                          float*, int64_t, int64_t, bool);
+template void gemm<double>(int64_t, int64_t, int64_t, const double*, int64_t, int64_t, const double*, int64_t, int64_t,
+                           double*, int64_t, int64_t, bool);
 }  // namespace tg::cpu
 
 namespace {
 
 template <class T>
-using GemmFn = void (*)(int64_t, int64_t, int64_t, const T*, int64_t, int64_t,
-                        const T*, int64_t, int64_t, T*, int64_t, int64_t, bool);
+using GemmFn = void (*)(int64_t, int64_t, int64_t, const T*, int64_t, int64_t, const T*, int64_t, int64_t, T*, int64_t,
+                        int64_t, bool);
 
-template <class T>
-struct Impl {
+template <class T> struct Impl {
   const char* name;
   GemmFn<T> fn;
 };
 
-template <class T>
-std::vector<Impl<T>> impls() {
-  std::vector<Impl<T>> v = {{"base", &tg::cpu::base::gemm<T>},
-                            {"base_t", &tg::cpu::base_t::gemm<T>}};
+template <class T> std::vector<Impl<T>> impls() {
+  std::vector<Impl<T>> v = {{"base", &tg::cpu::base::gemm<T>}, {"base_t", &tg::cpu::base_t::gemm<T>}};
   if (has_avx2()) {
     v.push_back({"avx2", &tg::cpu::avx2::gemm<T>});
     v.push_back({"avx2_t", &tg::cpu::avx2_t::gemm<T>});
@@ -118,8 +108,7 @@ std::mt19937_64 g_rng(12345);
 
 // A matrix stored inside a larger buffer so that strides, transposition and
 // padding can all be exercised. Element (i, j) is at data[off + i*rs + j*cs].
-template <class T>
-struct Strided {
+template <class T> struct Strided {
   int64_t rows = 0, cols = 0, rs = 0, cs = 0;
   std::vector<T> data;
   int64_t off = 0;
@@ -144,8 +133,7 @@ struct Strided {
     }
     off = 3;  // not 64-byte aligned on purpose
     if (rs < 0 && rows > 0) off += (rows - 1) * -rs;
-    const int64_t span =
-        rows && cols ? (rows - 1) * std::abs(rs) + (cols - 1) * cs + 1 : 0;
+    const int64_t span = rows && cols ? (rows - 1) * std::abs(rs) + (cols - 1) * cs + 1 : 0;
     data.assign(static_cast<size_t>(off + span + 5), T(0));
   }
   T* ptr() { return data.data() + off; }
@@ -159,8 +147,7 @@ struct Strided {
 // Checks one gemm call against a long double reference, including that the
 // memory around and between C's elements is untouched.
 template <class T>
-bool check_case(GemmFn<T> fn, int64_t M, int64_t N, int64_t K, int la,
-                int lb, int lc, int64_t pad, bool accumulate,
+bool check_case(GemmFn<T> fn, int64_t M, int64_t N, int64_t K, int la, int lb, int lc, int64_t pad, bool accumulate,
                 std::string* why) {
   Strided<T> A(M, K, la, pad), B(K, N, lb, pad), C(M, N, lc, pad);
   A.fill_random();
@@ -173,11 +160,9 @@ bool check_case(GemmFn<T> fn, int64_t M, int64_t N, int64_t K, int la,
   if (!accumulate) {
     // accumulate=false must never read C: poison it.
     for (int64_t i = 0; i < M; ++i)
-      for (int64_t j = 0; j < N; ++j)
-        C.at(i, j) = std::numeric_limits<T>::quiet_NaN();
+      for (int64_t j = 0; j < N; ++j) C.at(i, j) = std::numeric_limits<T>::quiet_NaN();
   }
-  fn(M, N, K, A.ptr(), A.rs, A.cs, B.ptr(), B.rs, B.cs, C.ptr(), C.rs, C.cs,
-     accumulate);
+  fn(M, N, K, A.ptr(), A.rs, A.cs, B.ptr(), B.rs, B.cs, C.ptr(), C.rs, C.cs, accumulate);
 
   const long double eps = std::numeric_limits<T>::epsilon();
   for (int64_t i = 0; i < M; ++i)
@@ -195,8 +180,8 @@ bool check_case(GemmFn<T> fn, int64_t M, int64_t N, int64_t K, int la,
       const long double tol = 2.0L * (K + 2) * eps * mag + 1e-30L;
       if (!(std::fabs(got - ref) <= tol)) {
         char buf[256];
-        std::snprintf(buf, sizeof buf, "C[%lld,%lld]=%.9Lg ref=%.9Lg tol=%.3Lg",
-                      (long long)i, (long long)j, got, ref, tol);
+        std::snprintf(buf, sizeof buf, "C[%lld,%lld]=%.9Lg ref=%.9Lg tol=%.3Lg", (long long)i, (long long)j, got, ref,
+                      tol);
         *why = buf;
         return false;
       }
@@ -211,8 +196,7 @@ bool check_case(GemmFn<T> fn, int64_t M, int64_t N, int64_t K, int la,
 
 // quick (tests/test_cpp_gemm.py): threads 1 and 2, and the larger shapes up to 1M multiply-adds in the 8
 // row/column-major layouts without padding; the exhaustive small-shape sweep is the same.
-template <class T>
-int run_correctness(const char* tname, bool quick) {
+template <class T> int run_correctness(const char* tname, bool quick) {
   int failures = 0;
   long long cases = 0;
   struct Shape {
@@ -222,13 +206,11 @@ int run_correctness(const char* tname, bool quick) {
   for (int64_t M = 0; M <= 17; ++M)
     for (int64_t N = 0; N <= 17; ++N)
       for (int64_t K = 0; K <= 17; ++K) shapes.push_back({M, N, K});
-  const std::vector<Shape> larger = {
-      {63, 129, 257}, {129, 63, 257}, {257, 129, 63}, {1, 300, 513},
-      {300, 1, 513},  {37, 41, 1000}, {64, 100, 1000}, {1000, 100, 64},
-      {64, 100, 10},  {100, 64, 1000}, {301, 299, 263}, {6, 16, 1},
-      {7, 4099, 3},   {12, 32, 256},  {13, 33, 257},  {2, 2, 5000},
-      {97, 5, 300},   {5, 97, 300},   {1, 1000, 700}, {700, 1, 1000},
-      {1, 1, 100000}, {3, 1000, 100}};
+  const std::vector<Shape> larger = {{63, 129, 257},  {129, 63, 257},  {257, 129, 63},  {1, 300, 513},  {300, 1, 513},
+                                     {37, 41, 1000},  {64, 100, 1000}, {1000, 100, 64}, {64, 100, 10},  {100, 64, 1000},
+                                     {301, 299, 263}, {6, 16, 1},      {7, 4099, 3},    {12, 32, 256},  {13, 33, 257},
+                                     {2, 2, 5000},    {97, 5, 300},    {5, 97, 300},    {1, 1000, 700}, {700, 1, 1000},
+                                     {1, 1, 100000},  {3, 1000, 100}};
 
   for (const auto& impl : impls<T>()) {
     for (int threads : {1, 2, 3}) {
@@ -245,27 +227,23 @@ int run_correctness(const char* tname, bool quick) {
           const int la = tr % 4, lb = tr / 4 % 4, lc = tr / 16;
           const bool plain = la < 2 && lb < 2 && lc < 2;
           const bool reversed = la == 3 || lb == 3 || lc == 3;
-          if (exhaustive && !plain && (s.M * 31 + s.N * 7 + s.K + tr) % 5)
-            continue;
+          if (exhaustive && !plain && (s.M * 31 + s.N * 7 + s.K + tr) % 5) continue;
           if (!exhaustive && reversed && tr % 4 != 3) continue;
           if (quick && !exhaustive && !plain) continue;
           for (int acc = 0; acc < 2; ++acc) {
             // Exhaustive small shapes: alternate padding; larger shapes get
             // both.
             for (int64_t pad : {int64_t(0), int64_t(3)}) {
-              if (exhaustive && pad != ((s.M + s.N + s.K + tr) & 1 ? 3 : 0))
-                continue;
+              if (exhaustive && pad != ((s.M + s.N + s.K + tr) & 1 ? 3 : 0)) continue;
               if (quick && !exhaustive && pad) continue;
               ++cases;
               std::string why;
-              if (!check_case<T>(impl.fn, s.M, s.N, s.K, la, lb, lc, pad,
-                                 acc != 0, &why)) {
+              if (!check_case<T>(impl.fn, s.M, s.N, s.K, la, lb, lc, pad, acc != 0, &why)) {
                 if (++failures <= 20)
                   std::printf(
                       "FAIL %s %s threads=%d M=%lld N=%lld K=%lld layouts "
                       "A=%d B=%d C=%d pad=%lld acc=%d: %s\n",
-                      tname, impl.name, threads, (long long)s.M,
-                      (long long)s.N, (long long)s.K, la, lb, lc,
+                      tname, impl.name, threads, (long long)s.M, (long long)s.N, (long long)s.K, la, lb, lc,
                       (long long)pad, acc, why.c_str());
               }
             }
@@ -277,8 +255,7 @@ int run_correctness(const char* tname, bool quick) {
         for (const auto& s : shapes) run(s, true);
       for (const auto& s : larger)
         if (!quick || s.M * s.N * s.K <= 1000000) run(s, false);
-      std::printf("  %-6s %-6s threads=%d: %s\n", tname, impl.name, threads,
-                  failures == before_fail ? "ok" : "FAILED");
+      std::printf("  %-6s %-6s threads=%d: %s\n", tname, impl.name, threads, failures == before_fail ? "ok" : "FAILED");
     }
   }
   std::printf("%s: %lld cases, %d failures\n", tname, cases, failures);
@@ -292,8 +269,8 @@ int run_parallel_tests() {
     if (!ok) ++failures;
   };
   const int default_threads = tg::cpu::get_num_threads();
-  std::printf("  parallel_for: default thread count %d (hardware %u)\n",
-              default_threads, std::thread::hardware_concurrency());
+  std::printf("  parallel_for: default thread count %d (hardware %u)\n", default_threads,
+              std::thread::hardware_concurrency());
   expect(default_threads >= 1, "default thread count >= 1");
   for (int nt : {1, 2, 4, 2}) {  // includes growing and shrinking the pool
     tg::cpu::set_num_threads(nt);
@@ -310,9 +287,7 @@ int run_parallel_tests() {
     std::atomic<int64_t> sum{0};
     tg::cpu::parallel_for(0, 64, 1, [&](int64_t b, int64_t e) {
       for (int64_t i = b; i < e; ++i)
-        tg::cpu::parallel_for(0, 100, 1, [&](int64_t b2, int64_t e2) {
-          sum.fetch_add(e2 - b2);
-        });
+        tg::cpu::parallel_for(0, 100, 1, [&](int64_t b2, int64_t e2) { sum.fetch_add(e2 - b2); });
     });
     expect(sum.load() == 6400, "nested calls run inline");
   }
@@ -322,9 +297,7 @@ int run_parallel_tests() {
       tg::cpu::parallel_for(0, 100, 1, [&](int64_t b, int64_t) {
         if (b == 0) throw std::runtime_error("boom");
       });
-    } catch (const std::runtime_error& e) {
-      caught = std::string(e.what()) == "boom";
-    }
+    } catch (const std::runtime_error& e) { caught = std::string(e.what()) == "boom"; }
     expect(caught, "exception propagates to caller");
     std::atomic<int64_t> n{0};
     tg::cpu::parallel_for(0, 1000, 1, [&](int64_t b, int64_t e) { n += e - b; });
@@ -339,10 +312,8 @@ int run_parallel_tests() {
         for (int r = 0; r < 2000; ++r)
           tg::cpu::parallel_for(0, 64, 1, [&](int64_t b, int64_t e) {
             // Long enough that the callers' jobs overlap in time.
-            auto until = std::chrono::steady_clock::now() +
-                         std::chrono::microseconds(20);
-            while (std::chrono::steady_clock::now() < until) {
-            }
+            auto until = std::chrono::steady_clock::now() + std::chrono::microseconds(20);
+            while (std::chrono::steady_clock::now() < until) {}
             total.fetch_add(e - b);
           });
       });
@@ -358,23 +329,18 @@ int run_parallel_tests() {
     if (pid == 0) {
       alarm(20);  // a deadlock kills the child instead of hanging the test
       std::atomic<int64_t> n{0};
-      tg::cpu::parallel_for(0, 1000, 1, [&](int64_t b, int64_t e) {
-        n += e - b;
-      });
+      tg::cpu::parallel_for(0, 1000, 1, [&](int64_t b, int64_t e) { n += e - b; });
       _exit(n.load() == 1000 ? 0 : 1);
     }
     int status = 0;
     waitpid(pid, &status, 0);
-    expect(pid > 0 && WIFEXITED(status) && WEXITSTATUS(status) == 0,
-           "parallel_for in a forked child");
+    expect(pid > 0 && WIFEXITED(status) && WEXITSTATUS(status) == 0, "parallel_for in a forked child");
   }
   {
     // Many back-to-back tiny jobs: stresses the hand-off between jobs.
     std::atomic<int64_t> total{0};
     for (int r = 0; r < 100000; ++r)
-      tg::cpu::parallel_for(0, 2, 1, [&](int64_t b, int64_t e) {
-        total.fetch_add(e - b);
-      });
+      tg::cpu::parallel_for(0, 2, 1, [&](int64_t b, int64_t e) { total.fetch_add(e - b); });
     expect(total.load() == 200000, "100k back-to-back jobs");
   }
   {
@@ -383,25 +349,19 @@ int run_parallel_tests() {
     // (spinning between calls) and after it went to sleep.
     tg::cpu::set_num_threads(2);
     auto body = [](int64_t, int64_t) {
-      auto until =
-          std::chrono::steady_clock::now() + std::chrono::microseconds(2);
-      while (std::chrono::steady_clock::now() < until) {
-      }
+      auto until = std::chrono::steady_clock::now() + std::chrono::microseconds(2);
+      while (std::chrono::steady_clock::now() < until) {}
     };
     const int reps = 20000;
     auto t0 = std::chrono::steady_clock::now();
     for (int r = 0; r < reps; ++r) tg::cpu::parallel_for(0, 2, 1, body);
-    double warm = std::chrono::duration<double, std::micro>(
-                      std::chrono::steady_clock::now() - t0)
-                      .count() / reps;
+    double warm = std::chrono::duration<double, std::micro>(std::chrono::steady_clock::now() - t0).count() / reps;
     double cold = 0;
     for (int r = 0; r < 20; ++r) {
       std::this_thread::sleep_for(std::chrono::milliseconds(5));
       auto t1 = std::chrono::steady_clock::now();
       tg::cpu::parallel_for(0, 2, 1, body);
-      cold += std::chrono::duration<double, std::micro>(
-                  std::chrono::steady_clock::now() - t1)
-                  .count() / 20;
+      cold += std::chrono::duration<double, std::micro>(std::chrono::steady_clock::now() - t1).count() / 20;
     }
     std::printf(
         "  parallel_for, 2 threads, 2 x 2 us chunks (ideal 2 us per call): "
@@ -420,11 +380,9 @@ struct BenchShape {
 };
 
 const std::vector<BenchShape> kBenchShapes = {
-    {256, 256, 256, true},    {512, 512, 512, true},
-    {1024, 1024, 1024, true}, {2048, 2048, 2048, true},
-    {64, 100, 1000, true},    {1000, 100, 64, false},
-    {64, 100, 10, false},     {100, 64, 1000, false},
-    {1, 4096, 4096, false}};
+    {256, 256, 256, true},    {512, 512, 512, true},  {1024, 1024, 1024, true},
+    {2048, 2048, 2048, true}, {64, 100, 1000, true},  {1000, 100, 64, false},
+    {64, 100, 10, false},     {100, 64, 1000, false}, {1, 4096, 4096, false}};
 
 // Timing on a shared 2-core VM is noisy (other builds, neighbours on the
 // host, boost clocks), so ours and numpy are measured *interleaved*: every
@@ -479,8 +437,7 @@ class NumpyServer {
   // Seconds per call averaged over `reps` calls; NaN if the child failed.
   double time(int64_t M, int64_t N, int64_t K, int reps) {
     if (!ok()) return std::nan("");
-    std::fprintf(in_, "%lld %lld %lld %d\n", (long long)M, (long long)N,
-                 (long long)K, reps);
+    std::fprintf(in_, "%lld %lld %lld %d\n", (long long)M, (long long)N, (long long)K, reps);
     std::fflush(in_);
     double sec;
     if (std::fscanf(out_, "%lf", &sec) != 1) return std::nan("");
@@ -494,8 +451,7 @@ class NumpyServer {
 };
 
 double seconds_since(std::chrono::steady_clock::time_point t0) {
-  return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0)
-      .count();
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
 }
 
 void run_bench(bool with_numpy, int rounds, const std::string& only) {
@@ -503,8 +459,8 @@ void run_bench(bool with_numpy, int rounds, const std::string& only) {
       "\nfloat32 GFLOP/s, row-major operands, best trial of %d interleaved "
       "rounds\n",
       rounds);
-  std::printf("%-16s %8s %8s %6s | %8s %8s %6s\n", "M x N x K", "ours 1T",
-              "numpy 1T", "ratio", "ours 2T", "numpy 2T", "ratio");
+  std::printf("%-16s %8s %8s %6s | %8s %8s %6s\n", "M x N x K", "ours 1T", "numpy 1T", "ratio", "ours 2T", "numpy 2T",
+              "ratio");
   std::unique_ptr<NumpyServer> np[2];
   if (with_numpy) {
     np[0] = std::make_unique<NumpyServer>(1);
@@ -512,12 +468,9 @@ void run_bench(bool with_numpy, int rounds, const std::string& only) {
   }
   // OpenBLAS worker threads busy-wait for a while after each call; give them
   // time to go to sleep before timing anything else.
-  auto settle = [] {
-    std::this_thread::sleep_for(std::chrono::milliseconds(150));
-  };
+  auto settle = [] { std::this_thread::sleep_for(std::chrono::milliseconds(150)); };
   for (const auto& sh : kBenchShapes) {
-    const std::string tag = std::to_string(sh.M) + "x" + std::to_string(sh.N) +
-                            "x" + std::to_string(sh.K);
+    const std::string tag = std::to_string(sh.M) + "x" + std::to_string(sh.N) + "x" + std::to_string(sh.K);
     if (!only.empty() && only != tag) continue;
     std::vector<float> A(sh.M * sh.K), B(sh.K * sh.N), C(sh.M * sh.N);
     std::uniform_real_distribution<float> d(0.f, 1.f);
@@ -525,8 +478,7 @@ void run_bench(bool with_numpy, int rounds, const std::string& only) {
     for (auto& x : B) x = d(g_rng);
     const double flop = 2.0 * sh.M * sh.N * sh.K;
     auto ours_call = [&] {
-      tg::cpu::gemm<float>(sh.M, sh.N, sh.K, A.data(), sh.K, 1, B.data(), sh.N,
-                           1, C.data(), sh.N, 1, false);
+      tg::cpu::gemm<float>(sh.M, sh.N, sh.K, A.data(), sh.K, 1, B.data(), sh.N, 1, C.data(), sh.N, 1, false);
     };
     double best_ours[2] = {1e30, 1e30}, best_np[2] = {1e30, 1e30};
     int reps_ours[2] = {0, 0}, reps_np[2] = {0, 0};
@@ -550,22 +502,21 @@ void run_bench(bool with_numpy, int rounds, const std::string& only) {
         for (int i = 0; i < reps_ours[t]; ++i) ours_call();
         best_ours[t] = std::min(best_ours[t], seconds_since(t0) / reps_ours[t]);
         if (np[t]) {
-          best_np[t] =
-              std::min(best_np[t], np[t]->time(sh.M, sh.N, sh.K, reps_np[t]));
+          best_np[t] = std::min(best_np[t], np[t]->time(sh.M, sh.N, sh.K, reps_np[t]));
           settle();
         }
       }
     }
     char name[64];
-    std::snprintf(name, sizeof name, "%lldx%lldx%lld%s", (long long)sh.M,
-                  (long long)sh.N, (long long)sh.K, sh.target ? "*" : "");
+    std::snprintf(name, sizeof name, "%lldx%lldx%lld%s", (long long)sh.M, (long long)sh.N, (long long)sh.K,
+                  sh.target ? "*" : "");
     double g[2], n[2];
     for (int t = 0; t < 2; ++t) {
       g[t] = flop / best_ours[t] / 1e9;
       n[t] = np[t] ? flop / best_np[t] / 1e9 : std::nan("");
     }
-    std::printf("%-16s %8.1f %8.1f %6.2f | %8.1f %8.1f %6.2f\n", name, g[0],
-                n[0], g[0] / n[0], g[1], n[1], g[1] / n[1]);
+    std::printf("%-16s %8.1f %8.1f %6.2f | %8.1f %8.1f %6.2f\n", name, g[0], n[0], g[0] / n[0], g[1], n[1],
+                g[1] / n[1]);
     std::fflush(stdout);
   }
   std::printf("(* = acceptance target: ratio >= 0.90)\n");
@@ -583,8 +534,7 @@ int main(int argc, char** argv) {
     if (std::string(argv[i]) == "--quick") quick = true;
     if (std::string(argv[i]) == "--only" && i + 1 < argc) only = argv[++i];
     if (std::string(argv[i]) == "--numpy") with_numpy = true;
-    if (std::string(argv[i]) == "--rounds" && i + 1 < argc)
-      rounds = std::max(1, std::atoi(argv[++i]));
+    if (std::string(argv[i]) == "--rounds" && i + 1 < argc) rounds = std::max(1, std::atoi(argv[++i]));
   }
   int failures = 0;
   if (mode == "test" || mode == "all") {

@@ -6,15 +6,16 @@
 
 namespace tg::cpu {
 namespace {
-template <int N>
-struct Bytes { char b[N]; };
+template <int N> struct Bytes {
+  char b[N];
+};
 
-template <class Elem>
-void get_impl(ElementwiseIter& it, int nindex, const int64_t* index_strides) {
+template <class Elem> void get_impl(ElementwiseIter& it, int nindex, const int64_t* index_strides) {
   TG_ISA::for_each_row(it, [&](char* const* p, const int64_t* s, int64_t n) {
     for (int64_t i = 0; i < n; ++i) {
       int64_t off = 0;
-      for (int k = 0; k < nindex; ++k) off += *reinterpret_cast<const int64_t*>(p[2 + k] + i * s[2 + k]) * index_strides[k];
+      for (int k = 0; k < nindex; ++k)
+        off += *reinterpret_cast<const int64_t*>(p[2 + k] + i * s[2 + k]) * index_strides[k];
       std::memcpy(p[0] + i * s[0], p[1] + i * s[1] + off, sizeof(Elem));
     }
   });
@@ -32,20 +33,24 @@ void index_get(ElementwiseIter& it, int nindex, const int64_t* index_strides) {
 
 void index_put(ElementwiseIter& it, int nindex, const int64_t* index_strides, bool accumulate) {
   TG_DISPATCH(it.dtypes[0], "index_put_", [&] {
-    TG_ISA::for_each_row(it, [&](char* const* p, const int64_t* s, int64_t n) {
-      for (int64_t i = 0; i < n; ++i) {
-        int64_t off = 0;
-        for (int k = 0; k < nindex; ++k)
-          off += *reinterpret_cast<const int64_t*>(p[2 + k] + i * s[2 + k]) * index_strides[k];
-        auto* dst = reinterpret_cast<scalar_t*>(p[0] + i * s[0] + off);
-        scalar_t v = *reinterpret_cast<const scalar_t*>(p[1] + i * s[1]);
-        if (accumulate) {
-          if constexpr (std::is_same_v<scalar_t, bool>) *dst = *dst || v; else *dst = wrap_add(*dst, v);
-        } else {
-          *dst = v;
-        }
-      }
-    }, INT64_MAX);  // serial: repeated indices must not race
+    TG_ISA::for_each_row(
+        it,
+        [&](char* const* p, const int64_t* s, int64_t n) {
+          for (int64_t i = 0; i < n; ++i) {
+            int64_t off = 0;
+            for (int k = 0; k < nindex; ++k)
+              off += *reinterpret_cast<const int64_t*>(p[2 + k] + i * s[2 + k]) * index_strides[k];
+            auto* dst = reinterpret_cast<scalar_t*>(p[0] + i * s[0] + off);
+            scalar_t v = *reinterpret_cast<const scalar_t*>(p[1] + i * s[1]);
+            if (accumulate) {
+              if constexpr (std::is_same_v<scalar_t, bool>) *dst = *dst || v;
+              else *dst = wrap_add(*dst, v);
+            } else {
+              *dst = v;
+            }
+          }
+        },
+        INT64_MAX);  // serial: repeated indices must not race
   });
 }
 

@@ -8,20 +8,26 @@
 namespace tg {
 
 namespace cpu {
-#define TG_CPU_KERNELS                                                        \
-  void unary(UnaryOpId op, ElementwiseIter& it, const OpParams& params);     \
-  void binary(BinaryOpId op, ElementwiseIter& it, const OpParams& params);   \
-  void clamp(const ClampOp& f, ElementwiseIter& it);                          \
-  void leaky_relu(const LeakyReluOp& f, ElementwiseIter& it);                 \
-  void where(ElementwiseIter& it);                                            \
-  void copy(ElementwiseIter& it); /* casts from operand 1's dtype to 0's */   \
-  void reduce(ReduceOpId op, ReduceIter& r); /* out: the functor's out_t */ \
+#define TG_CPU_KERNELS                                                                   \
+  void unary(UnaryOpId op, ElementwiseIter& it, const OpParams& params);                 \
+  void binary(BinaryOpId op, ElementwiseIter& it, const OpParams& params);               \
+  void clamp(const ClampOp& f, ElementwiseIter& it);                                     \
+  void leaky_relu(const LeakyReluOp& f, ElementwiseIter& it);                            \
+  void where(ElementwiseIter& it);                                                       \
+  void copy(ElementwiseIter& it);              /* casts from operand 1's dtype to 0's */ \
+  void reduce(ReduceOpId op, ReduceIter& r);   /* out: the functor's out_t */            \
   void arg_reduce(bool is_max, ReduceIter& r); /* values (input dtype) + indices */
 
 TG_CPU_KERNELS
-namespace avx512 { TG_CPU_KERNELS }
-namespace avx2 { TG_CPU_KERNELS }
-namespace base { TG_CPU_KERNELS }
+namespace avx512 {
+TG_CPU_KERNELS
+}
+namespace avx2 {
+TG_CPU_KERNELS
+}
+namespace base {
+TG_CPU_KERNELS
+}
 
 enum class Isa { base, avx2, avx512 };
 Isa isa();                  // which copy the dispatcher picked

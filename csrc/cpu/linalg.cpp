@@ -47,28 +47,28 @@ template <class T> struct Mat {
 #else
 #define TG_LINALG_CLONES
 #endif
-#define TG_LINALG_KERNELS(T)                                                                               \
-  TG_LINALG_CLONES T dot(const T* x, const T* y, int64_t n) {                                               \
-    T p[16] = {};                                                                                          \
-    int64_t i = 0;                                                                                         \
-    for (; i + 16 <= n; i += 16)                                                                           \
-      for (int k = 0; k < 16; ++k) p[k] += x[i + k] * y[i + k];                                            \
-    T s = 0;                                                                                               \
-    for (; i < n; ++i) s += x[i] * y[i];                                                                   \
-    for (int k = 0; k < 16; ++k) s += p[k];                                                                \
-    return s;                                                                                              \
-  }                                                                                                        \
-  /* y += a x */                                                                                           \
-  TG_LINALG_CLONES void axpy(T* y, const T* x, T a, int64_t n) {                                            \
-    for (int64_t i = 0; i < n; ++i) y[i] += a * x[i];                                                      \
-  }                                                                                                        \
-  /* (x, y) = (c x + s y, c y - s x) */                                                                    \
-  TG_LINALG_CLONES void rotate(T* x, T* y, int64_t n, T c, T s) {                                           \
-    for (int64_t i = 0; i < n; ++i) {                                                                      \
-      const T xi = x[i], yi = y[i];                                                                        \
-      x[i] = c * xi + s * yi;                                                                              \
-      y[i] = c * yi - s * xi;                                                                              \
-    }                                                                                                      \
+#define TG_LINALG_KERNELS(T)                                      \
+  TG_LINALG_CLONES T dot(const T* x, const T* y, int64_t n) {     \
+    T p[16] = {};                                                 \
+    int64_t i = 0;                                                \
+    for (; i + 16 <= n; i += 16)                                  \
+      for (int k = 0; k < 16; ++k) p[k] += x[i + k] * y[i + k];   \
+    T s = 0;                                                      \
+    for (; i < n; ++i) s += x[i] * y[i];                          \
+    for (int k = 0; k < 16; ++k) s += p[k];                       \
+    return s;                                                     \
+  }                                                               \
+  /* y += a x */                                                  \
+  TG_LINALG_CLONES void axpy(T* y, const T* x, T a, int64_t n) {  \
+    for (int64_t i = 0; i < n; ++i) y[i] += a * x[i];             \
+  }                                                               \
+  /* (x, y) = (c x + s y, c y - s x) */                           \
+  TG_LINALG_CLONES void rotate(T* x, T* y, int64_t n, T c, T s) { \
+    for (int64_t i = 0; i < n; ++i) {                             \
+      const T xi = x[i], yi = y[i];                               \
+      x[i] = c * xi + s * yi;                                     \
+      y[i] = c * yi - s * xi;                                     \
+    }                                                             \
   }
 TG_LINALG_KERNELS(float)
 TG_LINALG_KERNELS(double)
@@ -82,9 +82,13 @@ constexpr int64_t kParallelWork = 1 << 15;
 template <class T> T householder(T* x, int64_t len, int64_t inc, T& beta) {
   T ss = 0;
   if (inc == 1) ss = dot(x + 1, x + 1, len - 1);
-  else for (int64_t i = 1; i < len; ++i) ss += x[i * inc] * x[i * inc];
+  else
+    for (int64_t i = 1; i < len; ++i) ss += x[i * inc] * x[i * inc];
   const T alpha = x[0];
-  if (ss == T(0)) { beta = alpha; return T(0); }
+  if (ss == T(0)) {
+    beta = alpha;
+    return T(0);
+  }
   const T norm = std::sqrt(alpha * alpha + ss);
   beta = alpha > T(0) ? -norm : norm;
   const T scale = T(1) / (alpha - beta);
@@ -123,8 +127,8 @@ template <class T> void reflect_right(Mat<T>& A, const T* v, T tau, int64_t r0, 
 
 // The compact WY form I - V T V^T of H_k0 ... H_{k1-1} (T upper triangular, by LAPACK's forward recurrence),
 // the reflectors' vectors stored below the diagonal of H's columns k0 .. k1 - 1.
-template <class T> void wy_block(const Mat<T>& H, const std::vector<T>& tau, int64_t k0, int64_t k1, Mat<T>& V,
-                                 Mat<T>& Tm) {
+template <class T>
+void wy_block(const Mat<T>& H, const std::vector<T>& tau, int64_t k0, int64_t k1, Mat<T>& V, Mat<T>& Tm) {
   const int64_t b = k1 - k0, rows = H.m - k0;
   V = Mat<T>(rows, b);
   Tm = Mat<T>(b, b);
@@ -145,8 +149,7 @@ template <class T> void wy_block(const Mat<T>& H, const std::vector<T>& tau, int
 }
 
 // C[r0:, c0:] = (I - V T V^T) C[r0:, c0:] (T^T for `transpose`) through the GEMM: C -= V (T (V^T C)).
-template <class T> void apply_wy(const Mat<T>& V, const Mat<T>& Tm, bool transpose, Mat<T>& C, int64_t r0,
-                                 int64_t c0) {
+template <class T> void apply_wy(const Mat<T>& V, const Mat<T>& Tm, bool transpose, Mat<T>& C, int64_t r0, int64_t c0) {
   const int64_t rows = V.m, b = V.n, nc = C.n - c0;
   if (nc <= 0 || rows <= 0) return;
   Mat<T> W(b, nc), TW(b, nc);
@@ -196,8 +199,8 @@ template <class T> void qr_in_place(Mat<T>& A, std::vector<T>& tau) {
 
 // Householder bidiagonalization of A (m x n, m >= n) in place: B = Q^T A P upper bidiagonal (diagonal d,
 // superdiagonal e); Q's reflectors below the diagonal (tauq), P's right of the superdiagonal (taup).
-template <class T> void bidiagonalize(Mat<T>& A, std::vector<T>& d, std::vector<T>& e, std::vector<T>& tauq,
-                                      std::vector<T>& taup) {
+template <class T>
+void bidiagonalize(Mat<T>& A, std::vector<T>& d, std::vector<T>& e, std::vector<T>& tauq, std::vector<T>& taup) {
   const int64_t n = A.n;
   d.assign(n, T(0));
   e.assign(std::max<int64_t>(n - 1, 0), T(0));
@@ -234,7 +237,10 @@ template <class T> Mat<T> form_p(const Mat<T>& A, const std::vector<T>& taup) {
 
 // The recorded rotations of one QR sweep, applied to the columns of X: column pairs (k, k + 1) (or (k, l)),
 // x' = c x + s y, y' = c y - s x, in order. Rows are independent: blocks of rows go to the thread pool.
-struct Rotation { int64_t i, j; double c, s; };
+struct Rotation {
+  int64_t i, j;
+  double c, s;
+};
 template <class T> void apply_rotations(Mat<T>& X, const std::vector<Rotation>& rots) {
   if (rots.empty() || X.m == 0) return;
   auto rows = [&](int64_t b, int64_t e) {
@@ -255,7 +261,12 @@ template <class T> T norm2(T a, T b) {
 
 // (c, s, r) with c a + s b = r, c b - s a = 0.
 template <class T> void givens(T a, T b, T& c, T& s, T& r) {
-  if (b == T(0)) { c = T(1); s = T(0); r = a; return; }
+  if (b == T(0)) {
+    c = T(1);
+    s = T(0);
+    r = a;
+    return;
+  }
   r = norm2(a, b);
   c = a / r;
   s = b / r;
@@ -300,7 +311,10 @@ template <class T> void bidiagonal_qr(std::vector<T>& d, std::vector<T>& e, Mat<
         T c, s, r;
         givens(d[j], f, c, s, r);
         d[j] = r;
-        if (j < h) { f = -s * e[j]; e[j] = c * e[j]; }
+        if (j < h) {
+          f = -s * e[j];
+          e[j] = c * e[j];
+        }
         left.push_back({j, z, double(c), double(s)});
       }
       flush();
@@ -314,7 +328,10 @@ template <class T> void bidiagonal_qr(std::vector<T>& d, std::vector<T>& e, Mat<
         T c, s, r;
         givens(d[j], f, c, s, r);
         d[j] = r;
-        if (j > l) { f = -s * e[j - 1]; e[j - 1] = c * e[j - 1]; }
+        if (j > l) {
+          f = -s * e[j - 1];
+          e[j - 1] = c * e[j - 1];
+        }
         right.push_back({j, h, double(c), double(s)});
       }
       flush();
@@ -352,7 +369,8 @@ template <class T> void bidiagonal_qr(std::vector<T>& d, std::vector<T>& e, Mat<
   for (int64_t i = 0; i < n; ++i)
     if (d[i] < T(0)) {
       d[i] = -d[i];
-      if (V) for (int64_t t = 0; t < V->m; ++t) V->at(t, i) = -V->at(t, i);
+      if (V)
+        for (int64_t t = 0; t < V->m; ++t) V->at(t, i) = -V->at(t, i);
     }
 }
 
@@ -365,7 +383,7 @@ template <class T> void svd_tall(Mat<T>& W, std::vector<T>& S, Mat<T>* U, Mat<T>
   int ex = 0;
   if (maxabs > T(0)) std::frexp(maxabs, &ex);
   for (T& x : W.a) x = std::ldexp(x, -ex);  // (exact: a power of two)
-  const bool qr_first = m >= 2 * n;  // then the bidiagonal steps work on R (n x n)
+  const bool qr_first = m >= 2 * n;         // then the bidiagonal steps work on R (n x n)
   std::vector<T> tau_qr;
   Mat<T> R;
   Mat<T>& A = qr_first ? R : W;
@@ -401,8 +419,9 @@ template <class T> void svd_tall(Mat<T>& W, std::vector<T>& S, Mat<T>* U, Mat<T>
   }
 }
 
-template <class T> void svd_batch(const Tensor& a, const Tensor& U, const Tensor& S, const Tensor& Vh, int64_t B,
-                                  int64_t m, int64_t n, bool full_matrices, bool compute_uv) {
+template <class T>
+void svd_batch(const Tensor& a, const Tensor& U, const Tensor& S, const Tensor& Vh, int64_t B, int64_t m, int64_t n,
+               bool full_matrices, bool compute_uv) {
   const int64_t k = std::min(m, n);
   const int64_t uc = full_matrices ? m : k, vr = full_matrices ? n : k;
   const bool tall = m >= n;
@@ -421,7 +440,7 @@ template <class T> void svd_batch(const Tensor& a, const Tensor& U, const Tensor
       svd_tall(W, s, compute_uv ? &L : nullptr, compute_uv ? &R : nullptr);
       std::copy(s.begin(), s.end(), S->data<T>() + b * k);
       if (!compute_uv) continue;
-      T* u = U->data<T>() + b * m * uc;   // row-major
+      T* u = U->data<T>() + b * m * uc;    // row-major
       T* vh = Vh->data<T>() + b * vr * n;  // row-major
       const Mat<T>& UA = tall ? L : R;     // A = UA diag(S) VA^T
       const Mat<T>& VA = tall ? R : L;
@@ -436,7 +455,8 @@ template <class T> void svd_batch(const Tensor& a, const Tensor& U, const Tensor
 }  // namespace
 
 std::tuple<Tensor, Tensor, Tensor> linalg_svd(const Tensor& A, bool full_matrices, bool compute_uv) {
-  TG_CHECK(!A->device().is_cuda(), "linalg.svd: CUDA tensors are not supported (the SVD kernel runs on the CPU "
+  TG_CHECK(!A->device().is_cuda(),
+           "linalg.svd: CUDA tensors are not supported (the SVD kernel runs on the CPU "
            "only); call .cpu() on the input");
   TG_CHECK(A->dim() >= 2, "linalg.svd: The input tensor A must have at least 2 dimensions.");
   TG_CHECK(A->dtype == DType::Float32 || A->dtype == DType::Float64,
@@ -445,14 +465,21 @@ std::tuple<Tensor, Tensor, Tensor> linalg_svd(const Tensor& A, bool full_matrice
   const Shape batch(A->sizes.begin(), A->sizes.end() - 2);
   const int64_t B = checked_numel(batch, "linalg.svd");
   const int64_t uc = full_matrices ? m : k, vr = full_matrices ? n : k;
-  auto with = [&](int64_t r, int64_t c) { Shape s = batch; s.push_back(r); s.push_back(c); return s; };
+  auto with = [&](int64_t r, int64_t c) {
+    Shape s = batch;
+    s.push_back(r);
+    s.push_back(c);
+    return s;
+  };
   Shape s_shape = batch;
   s_shape.push_back(k);
   const Tensor a = contiguous(A);
-  const bool finite = a->dtype == DType::Float32
-      ? std::all_of(a->data<float>(), a->data<float>() + a->numel(), [](float x) { return std::isfinite(x); })
-      : std::all_of(a->data<double>(), a->data<double>() + a->numel(), [](double x) { return std::isfinite(x); });
-  TG_CHECK(finite, "linalg.svd: The algorithm failed to converge because the input matrix contained non-finite "
+  const bool finite =
+      a->dtype == DType::Float32
+          ? std::all_of(a->data<float>(), a->data<float>() + a->numel(), [](float x) { return std::isfinite(x); })
+          : std::all_of(a->data<double>(), a->data<double>() + a->numel(), [](double x) { return std::isfinite(x); });
+  TG_CHECK(finite,
+           "linalg.svd: The algorithm failed to converge because the input matrix contained non-finite "
            "values.");
   Tensor U = empty(compute_uv ? with(m, uc) : Shape{0}, A->dtype);
   Tensor Vh = empty(compute_uv ? with(vr, n) : Shape{0}, A->dtype);

@@ -16,8 +16,7 @@ namespace tg::cpu::TG_ISA {
 constexpr int64_t kGrain = 32768;  // elements per task: below this, threads cost more than they save
 
 // row(char* const* ptrs, const int64_t* inner_strides, int64_t n)
-template <class Row>
-void for_each_row(const ElementwiseIter& it, Row row, int64_t grain = kGrain) {
+template <class Row> void for_each_row(const ElementwiseIter& it, Row row, int64_t grain = kGrain) {
   if (it.numel == 0) return;
   const int nops = it.nops;
   if (it.ndim <= 1) {
@@ -39,7 +38,10 @@ void for_each_row(const ElementwiseIter& it, Row row, int64_t grain = kGrain) {
   parallel_for(0, rows, grain_rows, [&](int64_t b, int64_t e) {
     int64_t idx[kMaxIterDims];  // multi-index over the outer dims
     int64_t r = b;
-    for (int d = nd - 2; d >= 0; --d) { idx[d] = r % it.shape[d]; r /= it.shape[d]; }
+    for (int d = nd - 2; d >= 0; --d) {
+      idx[d] = r % it.shape[d];
+      r /= it.shape[d];
+    }
     for (int64_t i = b; i < e; ++i) {
       char* p[kMaxOperands];
       for (int o = 0; o < nops; ++o) {
@@ -58,8 +60,7 @@ void for_each_row(const ElementwiseIter& it, Row row, int64_t grain = kGrain) {
 
 // Elementwise map over typed operands: out = f(in...). The contiguous and
 // broadcast-scalar cases get their own loops so the compiler vectorizes them.
-template <class Out, class A, class F>
-void map1(const ElementwiseIter& it, F f) {
+template <class Out, class A, class F> void map1(const ElementwiseIter& it, F f) {
   for_each_row(it, [&](char* const* p, const int64_t* s, int64_t n) {
     Out* o = reinterpret_cast<Out*>(p[0]);
     const A* a = reinterpret_cast<const A*>(p[1]);
@@ -75,8 +76,7 @@ void map1(const ElementwiseIter& it, F f) {
   });
 }
 
-template <class Out, class A, class B, class F>
-void map2(const ElementwiseIter& it, F f) {
+template <class Out, class A, class B, class F> void map2(const ElementwiseIter& it, F f) {
   for_each_row(it, [&](char* const* p, const int64_t* s, int64_t n) {
     Out* o = reinterpret_cast<Out*>(p[0]);
     const A* a = reinterpret_cast<const A*>(p[1]);

@@ -19,7 +19,8 @@ namespace tg {
 namespace {
 
 void check_input(const Tensor& A, const char* op) {
-  TG_CHECK_AS(NotImplementedError, !A->device().is_cuda(), op, ": CUDA tensors are not supported (the kernel runs "
+  TG_CHECK_AS(NotImplementedError, !A->device().is_cuda(), op,
+              ": CUDA tensors are not supported (the kernel runs "
               "on the CPU only); call .cpu() on the inputs");
   TG_CHECK(A->dim() >= 2, op, ": The input tensor A must have at least 2 dimensions.");
   TG_CHECK(A->dtype == DType::Float32 || A->dtype == DType::Float64, op,
@@ -35,8 +36,7 @@ Shape with(Shape s, int64_t r, int64_t c) {
 }
 
 // fn(b) for every matrix b of a batch of `count`, about `work` flops each.
-template <class F>
-void for_each_matrix(int64_t count, int64_t work, F fn) {
+template <class F> void for_each_matrix(int64_t count, int64_t work, F fn) {
   const int64_t grain = std::max<int64_t>(1, 65536 / std::max<int64_t>(1, work));
   cpu::parallel_for(0, count, grain, [&](int64_t b0, int64_t b1) {
     for (int64_t b = b0; b < b1; ++b) fn(b);
@@ -46,8 +46,7 @@ void for_each_matrix(int64_t count, int64_t work, F fn) {
 // ------------------------------------------------------------------- LU
 // Unblocked LU of columns [j0, j1) of rows [j0, m): pivots searched in the column, whole rows swapped (so the
 // columns left and right of the panel follow), the elimination applied to the panel's columns only.
-template <class T>
-void lu_panel(T* a, int32_t* piv, int64_t m, int64_t n, int64_t j0, int64_t j1, int32_t& info) {
+template <class T> void lu_panel(T* a, int32_t* piv, int64_t m, int64_t n, int64_t j0, int64_t j1, int32_t& info) {
   for (int64_t j = j0; j < j1; ++j) {
     int64_t p = j;
     T best = std::abs(a[j * n + j]);
@@ -77,8 +76,7 @@ void lu_panel(T* a, int32_t* piv, int64_t m, int64_t n, int64_t j0, int64_t j1, 
 // substitution, update the trailing matrix A22 -= L21 U12 through the GEMM.
 constexpr int64_t kBlock = 48;
 
-template <class T>
-int32_t lu_one(T* a, int32_t* piv, int64_t m, int64_t n) {
+template <class T> int32_t lu_one(T* a, int32_t* piv, int64_t m, int64_t n) {
   const int64_t k = std::min(m, n);
   int32_t info = 0;
   std::vector<T> negL;
@@ -104,8 +102,7 @@ int32_t lu_one(T* a, int32_t* piv, int64_t m, int64_t n) {
   return info;
 }
 
-template <class T>
-void lu_solve_one(const T* lu, const int32_t* piv, T* x, int64_t n, int64_t r) {
+template <class T> void lu_solve_one(const T* lu, const int32_t* piv, T* x, int64_t n, int64_t r) {
   for (int64_t i = 0; i < n; ++i) {
     const int64_t p = piv[i] - 1;
     if (p != i) std::swap_ranges(x + p * r, x + p * r + r, x + i * r);
@@ -131,8 +128,7 @@ void lu_solve_one(const T* lu, const int32_t* piv, T* x, int64_t n, int64_t r) {
 }
 
 // ------------------------------------------------------- triangular solve
-template <class T>
-void triangular_one(const T* a, T* x, int64_t n, int64_t r, bool upper, bool unit) {
+template <class T> void triangular_one(const T* a, T* x, int64_t n, int64_t r, bool upper, bool unit) {
   for (int64_t s = 0; s < n; ++s) {
     const int64_t i = upper ? n - 1 - s : s;
     T* xi = x + i * r;
@@ -151,8 +147,7 @@ void triangular_one(const T* a, T* x, int64_t n, int64_t r, bool upper, bool uni
 
 // --------------------------------------------------------------- Cholesky
 // Right-looking on the transpose: u (row-major) holds U = L^T, so the trailing update runs along rows.
-template <class T>
-int32_t cholesky_one(const T* a, T* l, int64_t n, T* u) {
+template <class T> int32_t cholesky_one(const T* a, T* l, int64_t n, T* u) {
   for (int64_t i = 0; i < n; ++i)
     for (int64_t j = i; j < n; ++j) u[i * n + j] = a[j * n + i];  // A's lower triangle, transposed
   int32_t info = 0;
@@ -179,8 +174,7 @@ int32_t cholesky_one(const T* a, T* l, int64_t n, T* u) {
 // --------------------------------------------------------------------- QR
 // Reflects rows [j, m) of the matrix q (row stride `stride`, `cols` columns) by H = I - tau v v^T, v (m - j) with
 // v[0] = 1; w holds cols scratch values.
-template <class T>
-void reflect(T* q, int64_t stride, int64_t cols, const T* v, T tau, int64_t j, int64_t m, T* w) {
+template <class T> void reflect(T* q, int64_t stride, int64_t cols, const T* v, T tau, int64_t j, int64_t m, T* w) {
   if (tau == T(0)) return;
   std::fill(w, w + cols, T(0));
   for (int64_t i = j; i < m; ++i) {
@@ -196,8 +190,7 @@ void reflect(T* q, int64_t stride, int64_t cols, const T* v, T tau, int64_t j, i
 }
 
 // a (m x n) becomes R in its upper triangle; the reflectors' vectors go to vs (k x m), their taus to taus.
-template <class T>
-void householder(T* a, int64_t m, int64_t n, T* vs, T* taus, T* w) {
+template <class T> void householder(T* a, int64_t m, int64_t n, T* vs, T* taus, T* w) {
   const int64_t k = std::min(m, n);
   for (int64_t j = 0; j < k; ++j) {
     T* v = vs + j * m;
@@ -222,8 +215,7 @@ void householder(T* a, int64_t m, int64_t n, T* vs, T* taus, T* w) {
 }
 
 // ------------------------------------------------------------------- eigh
-template <class T>
-void jacobi_eigh(T* a, T* v, T* w, int64_t n, bool compute_v) {
+template <class T> void jacobi_eigh(T* a, T* v, T* w, int64_t n, bool compute_v) {
   if (compute_v) {
     std::fill(v, v + n * n, T(0));
     for (int64_t i = 0; i < n; ++i) v[i * n + i] = 1;
@@ -274,8 +266,7 @@ void jacobi_eigh(T* a, T* v, T* w, int64_t n, bool compute_v) {
   for (int64_t i = 0; i < n; ++i) w[i] = a[i * n + i];
 }
 
-template <class T>
-Tensor typed_solve(const Tensor& LU, const Tensor& pivots, const Tensor& B) {
+template <class T> Tensor typed_solve(const Tensor& LU, const Tensor& pivots, const Tensor& B) {
   const Tensor lu = contiguous(LU), piv = contiguous(pivots);
   Tensor X = clone(B);
   const int64_t n = LU->sizes.back(), r = B->sizes.back();
@@ -313,7 +304,7 @@ Tensor linalg_lu_solve(const Tensor& LU, const Tensor& pivots, const Tensor& B) 
   check_input(B, "linalg.lu_solve");
   const int64_t n = LU->sizes.back();
   TG_CHECK(LU->dim() == B->dim() && LU->dtype == B->dtype && pivots->dtype == DType::Int32 &&
-           LU->sizes[LU->dim() - 2] == n && B->sizes[B->dim() - 2] == n && batch_of(LU) == batch_of(B),
+               LU->sizes[LU->dim() - 2] == n && B->sizes[B->dim() - 2] == n && batch_of(LU) == batch_of(B),
            "linalg.lu_solve: expected LU (..., n, n), int32 pivots and B (..., n, k) of one batch and dtype, got ",
            LU->sizes, " and ", B->sizes);
   return LU->dtype == DType::Float32 ? typed_solve<float>(LU, pivots, B) : typed_solve<double>(LU, pivots, B);
@@ -323,17 +314,16 @@ Tensor linalg_solve_triangular(const Tensor& A, const Tensor& B, bool upper, boo
   check_input(A, "linalg.solve_triangular");
   check_input(B, "linalg.solve_triangular");
   const int64_t n = A->sizes.back(), r = B->sizes.back();
-  TG_CHECK(A->dim() == B->dim() && A->dtype == B->dtype && A->sizes[A->dim() - 2] == n &&
-           B->sizes[B->dim() - 2] == n && batch_of(A) == batch_of(B),
-           "linalg.solve_triangular: expected A (..., n, n) and B (..., n, k) of one batch and dtype, got ",
-           A->sizes, " and ", B->sizes);
+  TG_CHECK(A->dim() == B->dim() && A->dtype == B->dtype && A->sizes[A->dim() - 2] == n && B->sizes[B->dim() - 2] == n &&
+               batch_of(A) == batch_of(B),
+           "linalg.solve_triangular: expected A (..., n, n) and B (..., n, k) of one batch and dtype, got ", A->sizes,
+           " and ", B->sizes);
   const Tensor a = contiguous(A);
   Tensor X = clone(B);
   const int64_t count = checked_numel(batch_of(B), "linalg.solve_triangular");
   auto run = [&](const auto* ap, auto* xp) {
-    for_each_matrix(count, n * n * r, [&](int64_t b) {
-      triangular_one(ap + b * n * n, xp + b * n * r, n, r, upper, unitriangular);
-    });
+    for_each_matrix(count, n * n * r,
+                    [&](int64_t b) { triangular_one(ap + b * n * n, xp + b * n * r, n, r, upper, unitriangular); });
   };
   if (A->dtype == DType::Float32) run(a->data<float>(), X->data<float>());
   else run(a->data<double>(), X->data<double>());

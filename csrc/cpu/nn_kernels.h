@@ -25,7 +25,8 @@ template <class T> void conv2d_backward_weight(const ConvShape& s, const T* gy, 
 #if defined(__CUDACC__)
 __host__ __device__
 #endif
-inline int64_t padding_window_index(int64_t h0, int64_t w0, int64_t dh, int64_t dw, int64_t W) {
+    inline int64_t
+    padding_window_index(int64_t h0, int64_t w0, int64_t dh, int64_t dw, int64_t W) {
   if (h0 < 0) h0 += (-h0 + dh - 1) / dh * dh;
   if (w0 < 0) w0 += (-w0 + dw - 1) / dw * dw;
   return h0 * W + w0;

@@ -65,8 +65,7 @@ int default_num_threads() {
     // make the spinning workers fight the caller for a core.
     cpu_set_t set;
     CPU_ZERO(&set);
-    if (sched_getaffinity(0, sizeof(set), &set) == 0 && CPU_COUNT(&set) > 0)
-      return static_cast<int>(CPU_COUNT(&set));
+    if (sched_getaffinity(0, sizeof(set), &set) == 0 && CPU_COUNT(&set) > 0) return static_cast<int>(CPU_COUNT(&set));
 #endif
     unsigned c = std::thread::hardware_concurrency();
     return c == 0 ? 1 : static_cast<int>(c);
@@ -133,8 +132,7 @@ class ThreadPool {
       std::lock_guard<std::mutex> lk(mu_);
       retire_from_ = 1 << 30;
     } else {
-      for (int i = have; i < want; ++i)
-        workers_.emplace_back([this, i] { worker_loop(i); });
+      for (int i = have; i < want; ++i) workers_.emplace_back([this, i] { worker_loop(i); });
     }
   }
 
@@ -155,14 +153,9 @@ class ThreadPool {
 
     // All chunks are claimed now; wait until they are finished and every
     // worker has detached from the job. Spin first: the tail is usually short.
-    spin_until([&] {
-      return job.done.load(std::memory_order_acquire) == job.nchunks;
-    });
+    spin_until([&] { return job.done.load(std::memory_order_acquire) == job.nchunks; });
     std::unique_lock<std::mutex> lk(mu_);
-    done_cv_.wait(lk, [&] {
-      return job.done.load(std::memory_order_acquire) == job.nchunks &&
-             job.refs == 0;
-    });
+    done_cv_.wait(lk, [&] { return job.done.load(std::memory_order_acquire) == job.nchunks && job.refs == 0; });
     job_ = nullptr;  // late wakers now see no job and go back to waiting
   }
 
@@ -171,8 +164,7 @@ class ThreadPool {
  private:
   // Polls `ready` for at most kSpinTime; the clock is read only every 64
   // polls because it costs more than the poll itself.
-  template <class Pred>
-  static void spin_until(Pred ready) {
+  template <class Pred> static void spin_until(Pred ready) {
     auto deadline = std::chrono::steady_clock::now() + kSpinTime;
     for (;;) {
       for (int i = 0; i < 64; ++i) {
@@ -188,17 +180,13 @@ class ThreadPool {
     uint64_t seen = generation_.load(std::memory_order_acquire);
     for (;;) {
       // Cheap phase: watch the generation counter without the lock.
-      spin_until([&] {
-        return generation_.load(std::memory_order_acquire) != seen;
-      });
+      spin_until([&] { return generation_.load(std::memory_order_acquire) != seen; });
       Job* job = nullptr;
       {
         std::unique_lock<std::mutex> lk(mu_);
         ++sleepers_;
         wake_.wait(lk, [&] {
-          return index >= retire_from_ ||
-                 (job_ != nullptr &&
-                  generation_.load(std::memory_order_relaxed) != seen);
+          return index >= retire_from_ || (job_ != nullptr && generation_.load(std::memory_order_relaxed) != seen);
         });
         --sleepers_;
         if (index >= retire_from_) return;
@@ -269,12 +257,9 @@ int get_num_threads() {
   return n > 0 ? n : default_num_threads();
 }
 
-void set_num_threads(int n) {
-  g_requested_threads.store(std::max(1, n), std::memory_order_relaxed);
-}
+void set_num_threads(int n) { g_requested_threads.store(std::max(1, n), std::memory_order_relaxed); }
 
-void parallel_for(int64_t begin, int64_t end, int64_t grain,
-                  const std::function<void(int64_t, int64_t)>& fn) {
+void parallel_for(int64_t begin, int64_t end, int64_t grain, const std::function<void(int64_t, int64_t)>& fn) {
   if (end <= begin) return;
   const int64_t n = end - begin;
   grain = std::max<int64_t>(grain, 1);

@@ -10,7 +10,6 @@ namespace tg::cpu {
 int get_num_threads();
 void set_num_threads(int n);  // n >= 1; takes effect for the next parallel_for
 
-void parallel_for(int64_t begin, int64_t end, int64_t grain,
-                  const std::function<void(int64_t, int64_t)>& fn);
+void parallel_for(int64_t begin, int64_t end, int64_t grain, const std::function<void(int64_t, int64_t)>& fn);
 
 }  // namespace tg::cpu

@@ -24,8 +24,7 @@ int64_t keep_offset(const ReduceIter& r, int64_t o) {
 
 // max/min of a contiguous float run with AVX2 or AVX-512: maxps/minps do not propagate NaN
 // in the way torch does, so NaNs are tracked separately with an unordered compare.
-template <class R, class A, class T>
-bool simd_minmax(const T* x, int64_t n, A& acc) {
+template <class R, class A, class T> bool simd_minmax(const T* x, int64_t n, A& acc) {
 #if defined(__AVX2__)
   constexpr bool is_max = std::is_same_v<R, AmaxOp>;
   if constexpr (std::is_same_v<T, float> && (std::is_same_v<R, AmaxOp> || std::is_same_v<R, AminOp>)) {
@@ -70,7 +69,9 @@ bool simd_minmax(const T* x, int64_t n, A& acc) {
     return true;
   }
 #endif
-  (void)x; (void)n; (void)acc;
+  (void)x;
+  (void)n;
+  (void)acc;
   return false;
 }
 
@@ -78,8 +79,7 @@ bool simd_minmax(const T* x, int64_t n, A& acc) {
 // (each lane adds 64 values in float), the lanes folded pairwise, and each
 // block's total added to the double accumulator. Twice the throughput of
 // converting every element to double; the error of a 64-term float sum.
-template <class R, class A, class T>
-bool sum_float_run(const T* x, int64_t n, A& total) {
+template <class R, class A, class T> bool sum_float_run(const T* x, int64_t n, A& total) {
   if constexpr (R::kSimdSum && std::is_same_v<T, float>) {
     constexpr int64_t kLanes = 32, kBlock = 2048;
     int64_t i = 0;
@@ -95,14 +95,15 @@ bool sum_float_run(const T* x, int64_t n, A& total) {
     for (; i < n; ++i) total += x[i];
     return true;
   }
-  (void)x; (void)n; (void)total;
+  (void)x;
+  (void)n;
+  (void)total;
   return false;
 }
 
 // Reduces one output element's block; a contiguous innermost run is reduced
 // with 8 independent accumulators so the loop vectorizes.
-template <class R, class A, class T>
-A reduce_block(const ReduceIter& r, const char* base) {
+template <class R, class A, class T> A reduce_block(const ReduceIter& r, const char* base) {
   const int nd = r.nred;
   const int64_t inner = nd ? r.red_shape[nd - 1] : 1;
   const int64_t is = nd ? r.red_strides[nd - 1] : 0;
@@ -136,8 +137,7 @@ A reduce_block(const ReduceIter& r, const char* base) {
   return total;
 }
 
-template <class R, class T>
-void reduce_impl(ReduceIter& r) {
+template <class R, class T> void reduce_impl(ReduceIter& r) {
   using A = typename R::template acc_t<T>;
   using Out = typename R::template out_t<T>;
   const int64_t n = r.red_numel;
@@ -244,7 +244,10 @@ void arg_reduce(bool is_max, ReduceIter& r) {
         int64_t bi = 0;
         for (int64_t i = 1; i < n && best == best; ++i) {
           T x = *reinterpret_cast<const T*>(p + i * s);
-          if (x != x || (is_max ? x > best : x < best)) { best = x; bi = i; }
+          if (x != x || (is_max ? x > best : x < best)) {
+            best = x;
+            bi = i;
+          }
         }
         vals[o] = best;
         idx[o] = bi;

@@ -30,8 +30,7 @@ void scan_blocks(int64_t outer, int64_t n, int64_t inner, Init init, Step step, 
 // Running value y[i] = op(y[i-1], x[i]) along the middle dim of (outer, n, inner) blocks, kept in the
 // accumulation type torch's CPU scans use (double for float32: each output is the rounded exact-ish running
 // value, never a running value rebuilt from rounded outputs).
-template <class T, class Op>
-void running(const T* x, T* y, int64_t outer, int64_t n, int64_t inner, Op op) {
+template <class T, class Op> void running(const T* x, T* y, int64_t outer, int64_t n, int64_t inner, Op op) {
   using Acc = std::conditional_t<std::is_same_v<T, float>, double, T>;
   parallel_for(0, outer, std::max<int64_t>(1, 32768 / std::max<int64_t>(n * inner, 1)), [&](int64_t b, int64_t e) {
     std::vector<Acc> acc(inner);
@@ -45,15 +44,14 @@ void running(const T* x, T* y, int64_t outer, int64_t n, int64_t inner, Op op) {
   });
 }
 
-template <class T>
-inline bool is_nan(T v) {
-  if constexpr (std::is_floating_point_v<T>) return v != v; else return false;
+template <class T> inline bool is_nan(T v) {
+  if constexpr (std::is_floating_point_v<T>) return v != v;
+  else return false;
 }
 
-template <class T>
-inline T log_add_exp(T a, T b) {
+template <class T> inline T log_add_exp(T a, T b) {
   if (a == b) return a + T(0.69314718055994530942);  // (also both -inf or both +inf)
-  T m = a > b ? a : b, d = a > b ? b - a : a - b;  // d <= 0, or NaN
+  T m = a > b ? a : b, d = a > b ? b - a : a - b;    // d <= 0, or NaN
   return m + std::log1p(std::exp(d));
 }
 }  // namespace
@@ -61,7 +59,8 @@ inline T log_add_exp(T a, T b) {
 void cumsum(const Tensor& in, const Tensor& out, int64_t outer, int64_t n, int64_t inner) {
   TG_DISPATCH(out->dtype, "cumsum", [&] {
     running(in->data<scalar_t>(), out->data<scalar_t>(), outer, n, inner, [](auto a, auto b) {
-      if constexpr (std::is_same_v<scalar_t, bool>) return bool(a || b); else return wrap_add(a, b);
+      if constexpr (std::is_same_v<scalar_t, bool>) return bool(a || b);
+      else return wrap_add(a, b);
     });
   });
 }
@@ -69,7 +68,8 @@ void cumsum(const Tensor& in, const Tensor& out, int64_t outer, int64_t n, int64
 void cumprod(const Tensor& in, const Tensor& out, int64_t outer, int64_t n, int64_t inner) {
   TG_DISPATCH(out->dtype, "cumprod", [&] {
     running(in->data<scalar_t>(), out->data<scalar_t>(), outer, n, inner, [](auto a, auto b) {
-      if constexpr (std::is_same_v<scalar_t, bool>) return bool(a && b); else return wrap_mul(a, b);
+      if constexpr (std::is_same_v<scalar_t, bool>) return bool(a && b);
+      else return wrap_mul(a, b);
     });
   });
 }
@@ -83,23 +83,27 @@ void cummax(const Tensor& in, const Tensor& values, const Tensor& indices, int64
     auto later_wins = [is_max](scalar_t v, scalar_t best) {
       return is_nan(v) || (!is_nan(best) && (is_max ? v >= best : v <= best));
     };
-    scan_blocks(outer, n, inner, [&](int64_t r) {
-      for (int64_t k = 0; k < inner; ++k) y[r + k] = x[r + k], ix[r + k] = 0;
-    }, [&](int64_t prev, int64_t cur, int64_t i) {
-      for (int64_t k = 0; k < inner; ++k) {
-        bool take = later_wins(x[cur + k], y[prev + k]);
-        y[cur + k] = take ? x[cur + k] : y[prev + k];
-        ix[cur + k] = take ? i : ix[prev + k];
-      }
-    }, [&](int64_t r) {
-      scalar_t best = x[r];
-      int64_t at = 0;
-      for (int64_t i = 0; i < n; ++i) {
-        if (later_wins(x[r + i], best)) best = x[r + i], at = i;
-        y[r + i] = best;
-        ix[r + i] = at;
-      }
-    });
+    scan_blocks(
+        outer, n, inner,
+        [&](int64_t r) {
+          for (int64_t k = 0; k < inner; ++k) y[r + k] = x[r + k], ix[r + k] = 0;
+        },
+        [&](int64_t prev, int64_t cur, int64_t i) {
+          for (int64_t k = 0; k < inner; ++k) {
+            bool take = later_wins(x[cur + k], y[prev + k]);
+            y[cur + k] = take ? x[cur + k] : y[prev + k];
+            ix[cur + k] = take ? i : ix[prev + k];
+          }
+        },
+        [&](int64_t r) {
+          scalar_t best = x[r];
+          int64_t at = 0;
+          for (int64_t i = 0; i < n; ++i) {
+            if (later_wins(x[r + i], best)) best = x[r + i], at = i;
+            y[r + i] = best;
+            ix[r + i] = at;
+          }
+        });
   });
 }
 
@@ -107,14 +111,19 @@ void logcumsumexp(const Tensor& in, const Tensor& out, int64_t outer, int64_t n,
   TG_DISPATCH_FLOAT(out->dtype, "logcumsumexp", [&] {
     const scalar_t* x = in->data<scalar_t>();
     scalar_t* y = out->data<scalar_t>();
-    scan_blocks(outer, n, inner, [&](int64_t r) { for (int64_t k = 0; k < inner; ++k) y[r + k] = x[r + k]; },
-                [&](int64_t prev, int64_t cur, int64_t) {
-                  for (int64_t k = 0; k < inner; ++k) y[cur + k] = log_add_exp(y[prev + k], x[cur + k]);
-                }, [&](int64_t r) {
-                  scalar_t acc = x[r];
-                  y[r] = acc;
-                  for (int64_t i = 1; i < n; ++i) y[r + i] = acc = log_add_exp(acc, x[r + i]);
-                });
+    scan_blocks(
+        outer, n, inner,
+        [&](int64_t r) {
+          for (int64_t k = 0; k < inner; ++k) y[r + k] = x[r + k];
+        },
+        [&](int64_t prev, int64_t cur, int64_t) {
+          for (int64_t k = 0; k < inner; ++k) y[cur + k] = log_add_exp(y[prev + k], x[cur + k]);
+        },
+        [&](int64_t r) {
+          scalar_t acc = x[r];
+          y[r] = acc;
+          for (int64_t i = 1; i < n; ++i) y[r + i] = acc = log_add_exp(acc, x[r + i]);
+        });
   });
 }
 

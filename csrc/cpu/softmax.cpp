@@ -21,8 +21,7 @@ namespace {
 int64_t grain_for(int64_t work_per_item) { return std::max<int64_t>(1, 32768 / std::max<int64_t>(1, work_per_item)); }
 }  // namespace
 
-template <class T>
-void softmax_forward(int64_t outer, int64_t D, int64_t inner, bool log, const T* x, T* y) {
+template <class T> void softmax_forward(int64_t outer, int64_t D, int64_t inner, bool log, const T* x, T* y) {
   parallel_for(0, outer, grain_for(D * inner), [&](int64_t ob, int64_t oe) {
     std::vector<double> mx(inner), sum(inner);
     for (int64_t o = ob; o < oe; ++o) {
@@ -171,12 +170,12 @@ void class_loss_backward(const ClassLossArgs& a, const T* g, const T* x, const i
   });
 }
 
-#define TG_INSTANTIATE(T)                                                                                      \
-  template void softmax_forward<T>(int64_t, int64_t, int64_t, bool, const T*, T*);                            \
-  template void softmax_backward<T>(int64_t, int64_t, int64_t, bool, const T*, const T*, T*);                 \
-  template void class_loss_forward<T>(const ClassLossArgs&, const T*, const int64_t*, const T*, T*, T*, T*);  \
-  template void class_loss_backward<T>(const ClassLossArgs&, const T*, const T*, const int64_t*, const T*,    \
-                                       const T*, const T*, T*);
+#define TG_INSTANTIATE(T)                                                                                            \
+  template void softmax_forward<T>(int64_t, int64_t, int64_t, bool, const T*, T*);                                   \
+  template void softmax_backward<T>(int64_t, int64_t, int64_t, bool, const T*, const T*, T*);                        \
+  template void class_loss_forward<T>(const ClassLossArgs&, const T*, const int64_t*, const T*, T*, T*, T*);         \
+  template void class_loss_backward<T>(const ClassLossArgs&, const T*, const T*, const int64_t*, const T*, const T*, \
+                                       const T*, T*);
 TG_INSTANTIATE(float)
 TG_INSTANTIATE(double)
 #undef TG_INSTANTIATE

@@ -13,12 +13,10 @@
 namespace tg::cpu {
 namespace {
 
-template <class T>
-using key_type = std::conditional_t<sizeof(T) <= 4, uint32_t, uint64_t>;
+template <class T> using key_type = std::conditional_t<sizeof(T) <= 4, uint32_t, uint64_t>;
 
 // The unsigned key of v: ascending key order is torch's ascending value order, NaN last.
-template <class T>
-inline key_type<T> order_key(T v) {
+template <class T> inline key_type<T> order_key(T v) {
   using K = key_type<T>;
   if constexpr (std::is_floating_point_v<T>) {
     if (v != v) return ~K(0);  // every NaN, whatever its sign and payload, above +inf
@@ -74,8 +72,7 @@ void for_each_row(const Tensor& in, const Tensor& values, const Tensor& indices,
 }
 
 // The item of element j; reversed keys sort descending, ties still by ascending index.
-template <class P, class T>
-inline typename P::item item_of(const T* row, int64_t j, int64_t inner, bool reverse) {
+template <class P, class T> inline typename P::item item_of(const T* row, int64_t j, int64_t inner, bool reverse) {
   uint64_t k = order_key(row[j * inner]);
   return P::make(reverse ? static_cast<key_type<T>>(~k) : k, j);
 }
@@ -100,62 +97,62 @@ void write_out(const std::vector<typename P::item>& buf, int64_t count, const T*
 void sort(const Tensor& in, const Tensor& values, const Tensor& indices, int64_t outer, int64_t n, int64_t inner,
           bool descending) {
   TG_DISPATCH(in->dtype, "sort", [&] {
-    for_each_row<scalar_t>(in, values, indices, outer, n, inner, n, [&](auto p, auto& buf, const scalar_t* row,
-                                                                        scalar_t* v, int64_t* ix) {
-      using P = decltype(p);
-      fill_keys<P>(buf, row, n, inner, descending);
-      std::sort(buf.begin(), buf.end());
-      write_out<P>(buf, n, row, inner, v, ix);
-    });
+    for_each_row<scalar_t>(in, values, indices, outer, n, inner, n,
+                           [&](auto p, auto& buf, const scalar_t* row, scalar_t* v, int64_t* ix) {
+                             using P = decltype(p);
+                             fill_keys<P>(buf, row, n, inner, descending);
+                             std::sort(buf.begin(), buf.end());
+                             write_out<P>(buf, n, row, inner, v, ix);
+                           });
   });
 }
 
 void topk(const Tensor& in, const Tensor& values, const Tensor& indices, int64_t outer, int64_t n, int64_t inner,
           int64_t k, bool largest, bool sorted) {
   TG_DISPATCH(in->dtype, "topk", [&] {
-    for_each_row<scalar_t>(in, values, indices, outer, n, inner, k, [&](auto p, auto& buf, const scalar_t* row,
-                                                                        scalar_t* v, int64_t* ix) {
-      using P = decltype(p);
-      if (k * 64 <= n) {  // few wanted: one pass through a max-heap of the k best so far (most are rejected)
-        for (int64_t j = 0; j < k; ++j) buf[j] = item_of<P>(row, j, inner, largest);
-        std::make_heap(buf.begin(), buf.begin() + k);
-        for (int64_t j = k; j < n; ++j) {
-          auto item = item_of<P>(row, j, inner, largest);
-          if (item < buf[0]) {
-            std::pop_heap(buf.begin(), buf.begin() + k);
-            buf[k - 1] = item;
-            std::push_heap(buf.begin(), buf.begin() + k);
+    for_each_row<scalar_t>(
+        in, values, indices, outer, n, inner, k, [&](auto p, auto& buf, const scalar_t* row, scalar_t* v, int64_t* ix) {
+          using P = decltype(p);
+          if (k * 64 <= n) {  // few wanted: one pass through a max-heap of the k best so far (most are rejected)
+            for (int64_t j = 0; j < k; ++j) buf[j] = item_of<P>(row, j, inner, largest);
+            std::make_heap(buf.begin(), buf.begin() + k);
+            for (int64_t j = k; j < n; ++j) {
+              auto item = item_of<P>(row, j, inner, largest);
+              if (item < buf[0]) {
+                std::pop_heap(buf.begin(), buf.begin() + k);
+                buf[k - 1] = item;
+                std::push_heap(buf.begin(), buf.begin() + k);
+              }
+            }
+            std::sort_heap(buf.begin(), buf.begin() + k);
+          } else {
+            fill_keys<P>(buf, row, n, inner, largest);
+            if (k > 0) std::nth_element(buf.begin(), buf.begin() + (k - 1), buf.end());  // (k == n too: unsorted)
+            if (sorted) std::sort(buf.begin(), buf.begin() + k);
           }
-        }
-        std::sort_heap(buf.begin(), buf.begin() + k);
-      } else {
-        fill_keys<P>(buf, row, n, inner, largest);
-        if (k > 0) std::nth_element(buf.begin(), buf.begin() + (k - 1), buf.end());  // (k == n too: unsorted)
-        if (sorted) std::sort(buf.begin(), buf.begin() + k);
-      }
-      write_out<P>(buf, k, row, inner, v, ix);
-    });
+          write_out<P>(buf, k, row, inner, v, ix);
+        });
   });
 }
 
 void mode(const Tensor& in, const Tensor& values, const Tensor& indices, int64_t outer, int64_t n, int64_t inner) {
   TG_DISPATCH(in->dtype, "mode", [&] {
-    for_each_row<scalar_t>(in, values, indices, outer, n, inner, 1, [&](auto p, auto& buf, const scalar_t* row,
-                                                                        scalar_t* v, int64_t* ix) {
-      using P = decltype(p);
-      fill_keys<P>(buf, row, n, inner, false);
-      std::sort(buf.begin(), buf.end());
-      int64_t best_len = 0, best_end = 0;  // the first longest run is the smallest value
-      for (int64_t start = 0, j = 1; j <= n; ++j) {
-        if (j == n || P::key(buf[j]) != P::key(buf[start])) {
-          if (j - start > best_len) best_len = j - start, best_end = j - 1;
-          start = j;
-        }
-      }
-      int64_t src = P::index(buf[best_end]);  // the run's largest index: the last occurrence
-      *v = row[src * inner];
-      *ix = src;
-    });
+    for_each_row<scalar_t>(in, values, indices, outer, n, inner, 1,
+                           [&](auto p, auto& buf, const scalar_t* row, scalar_t* v, int64_t* ix) {
+                             using P = decltype(p);
+                             fill_keys<P>(buf, row, n, inner, false);
+                             std::sort(buf.begin(), buf.end());
+                             int64_t best_len = 0, best_end = 0;  // the first longest run is the smallest value
+                             for (int64_t start = 0, j = 1; j <= n; ++j) {
+                               if (j == n || P::key(buf[j]) != P::key(buf[start])) {
+                                 if (j - start > best_len) best_len = j - start, best_end = j - 1;
+                                 start = j;
+                               }
+                             }
+                             int64_t src = P::index(buf[best_end]);  // the run's largest index: the last occurrence
+                             *v = row[src * inner];
+                             *ix = src;
+                           });
   });
 }
 

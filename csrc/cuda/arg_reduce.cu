@@ -10,14 +10,12 @@ using reduction::is_nan;
 using reduction::reduce_launch;
 
 // Value and index; i < 0 marks a thread that saw no element.
-template <class T>
-struct ArgAcc {
+template <class T> struct ArgAcc {
   T v;
   int64_t i;
 };
 
-template <class T, bool kMax>
-struct ArgR {
+template <class T, bool kMax> struct ArgR {
   using Acc = ArgAcc<T>;
   __device__ static Acc init() { return Acc{T(0), -1}; }
   __device__ static Acc step(Acc a, T x, int64_t r) {

@@ -10,8 +10,7 @@ namespace tg::cuda {
 namespace {
 // The conversions of the CPU copy (cpu/elementwise.cpp): half.h's convert (bool is x != 0, float16 and
 // bfloat16 through float32, everything else static_cast).
-template <class Out>
-struct CastOp {
+template <class Out> struct CastOp {
   template <class In> TG_HD Out operator()(In x) const {
     constexpr bool narrow_int = std::is_integral_v<Out> && !std::is_same_v<Out, bool> && sizeof(Out) < 4;
     if constexpr (narrow_int && (std::is_floating_point_v<In> || is_reduced_float_v<In>)) {
@@ -35,7 +34,8 @@ void copy(ElementwiseIter& it) {
     if (pair(DType::Int8, DType::Int8)) launch_elementwise<int8_t, int8_t>(it, CastOp<int8_t>{}, "copy");
     else if (pair(DType::Int16, DType::Int16)) launch_elementwise<int16_t, int16_t>(it, CastOp<int16_t>{}, "copy");
     else if (pair(DType::Float16, DType::Float16)) launch_elementwise<Half, Half>(it, CastOp<Half>{}, "copy");
-    else if (pair(DType::BFloat16, DType::BFloat16)) launch_elementwise<BFloat16, BFloat16>(it, CastOp<BFloat16>{}, "copy");
+    else if (pair(DType::BFloat16, DType::BFloat16))
+      launch_elementwise<BFloat16, BFloat16>(it, CastOp<BFloat16>{}, "copy");
     else if (pair(DType::Float16, DType::Float32)) launch_elementwise<Half, float>(it, CastOp<Half>{}, "copy");
     else if (pair(DType::Float32, DType::Float16)) launch_elementwise<float, Half>(it, CastOp<float>{}, "copy");
     else if (pair(DType::BFloat16, DType::Float32)) launch_elementwise<BFloat16, float>(it, CastOp<BFloat16>{}, "copy");

@@ -32,13 +32,11 @@
 namespace tg::cuda {
 
 // V values of T as one aligned unit, so loads and stores are single vector instructions.
-template <class T, int V>
-struct alignas(sizeof(T) * V) Vec {
+template <class T, int V> struct alignas(sizeof(T) * V) Vec {
   T v[V];
 };
 
-template <int N>
-struct OperandPtrs {
+template <int N> struct OperandPtrs {
   char* data[N];
   bool scalar[N];  // stride 0 (dense path only); never true for the output
   // A host scalar (ElementwiseIter::host_scalars): its value travels in the kernel's parameters (value[o],
@@ -54,9 +52,9 @@ struct OperandPtrs {
 
 // Host-side decision shared by every instantiation (defined in elementwise.cu).
 struct ElementwisePlan {
-  bool dense;       // use dense_kernel (else strided_kernel)
-  int device;       // the GPU holding the operands, made current
-  unsigned grid;    // blocks of kThreads
+  bool dense;     // use dense_kernel (else strided_kernel)
+  int device;     // the GPU holding the operands, made current
+  unsigned grid;  // blocks of kThreads
   bool scalar[kMaxOperands];
 };
 // Validates `it` against the kernel's operand dtypes and item sizes, selects
@@ -104,8 +102,7 @@ __device__ __forceinline__ Vec<Out, V> apply_vec(const F& f, const Vec<In, V>&..
 }
 
 // The operand types of one kernel: Out is operand 0, In... are 1..N.
-template <class Out, class... In>
-struct Signature {
+template <class Out, class... In> struct Signature {
   static constexpr int kIn = int(sizeof...(In));
   static constexpr int kOps = kIn + 1;
   static constexpr size_t kMaxSize = std::max({sizeof(Out), sizeof(In)...});
@@ -117,8 +114,7 @@ struct Signature {
   template <class F, size_t... I>
   __device__ __forceinline__ static void dense_chunk(const F& f, const OperandPtrs<kOps>& p, int64_t i, int valid,
                                                      std::index_sequence<I...>) {
-    const Vec<Out, kVec> r =
-        apply_vec<kVec, Out>(f, load_vec<In, kVec>(p.in(I + 1), p.scalar[I + 1], i, valid)...);
+    const Vec<Out, kVec> r = apply_vec<kVec, Out>(f, load_vec<In, kVec>(p.in(I + 1), p.scalar[I + 1], i, valid)...);
     store_vec<Out, kVec>(p.data[0], i, valid, r);
   }
 
@@ -145,9 +141,8 @@ __global__ void __launch_bounds__(kThreads)
 }
 
 template <class Sig, class F>
-__global__ void __launch_bounds__(kThreads)
-    strided_kernel(int64_t n, const __grid_constant__ OffsetCalc<Sig::kOps> oc,
-                   const __grid_constant__ OperandPtrs<Sig::kOps> p, F f) {
+__global__ void __launch_bounds__(kThreads) strided_kernel(int64_t n, const __grid_constant__ OffsetCalc<Sig::kOps> oc,
+                                                           const __grid_constant__ OperandPtrs<Sig::kOps> p, F f) {
   const int64_t stride = int64_t(gridDim.x) * blockDim.x;
   for (int64_t i = int64_t(blockIdx.x) * blockDim.x + threadIdx.x; i < n; i += stride) {
     int64_t off[Sig::kOps];
@@ -157,8 +152,7 @@ __global__ void __launch_bounds__(kThreads)
 }
 
 // Runs out = f(in...) over `it` on the GPU holding operand 0.
-template <class Out, class... In, class F>
-void launch_elementwise(ElementwiseIter& it, const F& f, const char* name) {
+template <class Out, class... In, class F> void launch_elementwise(ElementwiseIter& it, const F& f, const char* name) {
   using Sig = Signature<Out, In...>;
   constexpr int N = Sig::kOps;
   static const DType dtypes[N] = {dtype_of<Out>(), dtype_of<In>()...};

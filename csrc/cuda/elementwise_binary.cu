@@ -95,16 +95,19 @@ bool is_arith(BinaryOpId op) {
 
 void binary(BinaryOpId op, ElementwiseIter& it, const OpParams& params) {
   if (is_compare(op)) {
-    TG_DISPATCH(it.dtypes[1], "compare", [&] { launch_elementwise<bool, scalar_t, scalar_t>(it, CompareFn{op, params}, "compare"); });
+    TG_DISPATCH(it.dtypes[1], "compare",
+                [&] { launch_elementwise<bool, scalar_t, scalar_t>(it, CompareFn{op, params}, "compare"); });
     return;
   }
   if (is_int_op(op)) {
-    TG_DISPATCH_INTEGRAL(it.dtypes[1], "bitwise",
-                         [&] { launch_elementwise<scalar_t, scalar_t, scalar_t>(it, BinaryIntFn{op, params}, "bitwise"); });
+    TG_DISPATCH_INTEGRAL(it.dtypes[1], "bitwise", [&] {
+      launch_elementwise<scalar_t, scalar_t, scalar_t>(it, BinaryIntFn{op, params}, "bitwise");
+    });
     return;
   }
   TG_CHECK(is_arith(op), "binary: unknown op ", int(op));
-  TG_DISPATCH(it.dtypes[1], "binary", [&] { launch_elementwise<scalar_t, scalar_t, scalar_t>(it, BinaryFn{op, params}, "binary"); });
+  TG_DISPATCH(it.dtypes[1], "binary",
+              [&] { launch_elementwise<scalar_t, scalar_t, scalar_t>(it, BinaryFn{op, params}, "binary"); });
 }
 
 }  // namespace tg::cuda

@@ -256,8 +256,7 @@ __global__ void __launch_bounds__(kThreads)
 }
 
 // The vector case of gemm_impl when the matrix operand steps by 1 along the output: returns false otherwise.
-template <class T>
-bool launch_gemv(const GemmArgs& g, const T* A, const T* B, T* C, int device) {
+template <class T> bool launch_gemv(const GemmArgs& g, const T* A, const T* B, T* C, int device) {
   GemvArgs a{};
   const T *X, *v;
   if (g.M == 1 && g.csb == 1 && g.rsb != 1) {  // C[0, n] = sum_k A[0, k] B[k, n]
@@ -301,8 +300,7 @@ namespace tc {
 using namespace mma_layout;
 
 // Operand X of the product as an MN x K matrix: element (mn, k) at x[mn * s_mn + k * s_k].
-template <class E>
-struct Operand {
+template <class E> struct Operand {
   const E* x;
   int64_t s_mn, s_k, MN;
   bool vec;  // 16-byte copies allowed (see launch_gemm_tc)
@@ -347,7 +345,8 @@ template <> __device__ __forceinline__ void mma<Half>(float (&d)[4], const uint3
       : "+f"(d[0]), "+f"(d[1]), "+f"(d[2]), "+f"(d[3])
       : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "r"(b[0]), "r"(b[1]));
 }
-template <> __device__ __forceinline__ void mma<BFloat16>(float (&d)[4], const uint32_t (&a)[4], const uint32_t (&b)[2]) {
+template <>
+__device__ __forceinline__ void mma<BFloat16>(float (&d)[4], const uint32_t (&a)[4], const uint32_t (&b)[2]) {
   asm volatile(
       "mma.sync.aligned.m16n8k16.row.col.f32.bf16.bf16.f32 {%0, %1, %2, %3}, {%4, %5, %6, %7}, {%8, %9}, "
       "{%0, %1, %2, %3};\n"
@@ -357,8 +356,7 @@ template <> __device__ __forceinline__ void mma<BFloat16>(float (&d)[4], const u
 
 // One fragment register from shared tile s: element (mn, k) as TF32, or the
 // 16-bit pair (mn, k) (low half), (mn, k + 1) (high half).
-template <class E, bool KC>
-__device__ __forceinline__ uint32_t fragment_register(const E* s, int mn, int k) {
+template <class E, bool KC> __device__ __forceinline__ uint32_t fragment_register(const E* s, int mn, int k) {
   if constexpr (std::is_same_v<E, float>) {
     return to_tf32(s[smem_index<4, KC>(mn, k)]);
   } else if constexpr (KC) {  // the pair is adjacent (k even, rows of even length): one 32-bit read
@@ -378,7 +376,7 @@ __device__ __forceinline__ void load_slab(E* s, const Operand<E>& op, int64_t mn
   const int64_t s_in = KC ? op.s_k : op.s_mn, s_out = KC ? op.s_mn : op.s_k;
   const int64_t in_left = KC ? K - k0 : op.MN - mn0, out_left = KC ? op.MN - mn0 : K - k0;
   const E* x = op.x + mn0 * op.s_mn + k0 * op.s_k;  // element (mn0, k0): always in range
-  if (op.vec) {  // s_in == 1: VEC inner elements per copy, fewer at the edge
+  if (op.vec) {                                     // s_in == 1: VEC inner elements per copy, fewer at the edge
 #pragma unroll
     for (int l = 0; l < copy_passes<kBytes<E>>(true); ++l) {
       const Coord c = copy_coord<kBytes<E>, KC>(threadIdx.x, l, true);
@@ -477,16 +475,14 @@ __global__ void __launch_bounds__(kTcThreads, 2)
 }  // namespace tc
 
 // Launches the tensor-core kernel for the operand layouts; false when this GPU has none (before sm_80).
-template <class E>
-bool launch_gemm_tc(const GemmArgs& g, const E* A, const E* B, E* C, int device, unsigned grid) {
+template <class E> bool launch_gemm_tc(const GemmArgs& g, const E* A, const E* B, E* C, int device, unsigned grid) {
   if (device_properties(device).major < 8) return false;
   // 16-byte copies: unit stride along the walked direction, the other stride
   // a multiple of 16 bytes, base 16-byte aligned (then every chunk is).
   auto make = [](const E* x, int64_t s_mn, int64_t s_k, int64_t MN) {
     const bool kc = s_k == 1;
     const int64_t s_out = kc ? s_mn : s_k;
-    const bool vec = (kc || s_mn == 1) && s_out % tc::ShapeOf<E>::VEC == 0 &&
-                     reinterpret_cast<uintptr_t>(x) % 16 == 0;
+    const bool vec = (kc || s_mn == 1) && s_out % tc::ShapeOf<E>::VEC == 0 && reinterpret_cast<uintptr_t>(x) % 16 == 0;
     return tc::Operand<E>{x, s_mn, s_k, MN, vec};
   };
   const tc::Operand<E> a = make(A, g.rsa, g.csa, g.M), b = make(B, g.csb, g.rsb, g.N);
@@ -536,18 +532,18 @@ void gemm_impl(int64_t M, int64_t N, int64_t K, const T* A, int64_t rsa, int64_t
 }  // namespace
 
 template <class T>
-void gemm(int64_t M, int64_t N, int64_t K, const T* A, int64_t rsa, int64_t csa, const T* B, int64_t rsb,
-          int64_t csb, T* C, int64_t rsc, int64_t csc, bool accumulate) {
+void gemm(int64_t M, int64_t N, int64_t K, const T* A, int64_t rsa, int64_t csa, const T* B, int64_t rsb, int64_t csb,
+          T* C, int64_t rsc, int64_t csc, bool accumulate) {
   gemm_impl<T>(M, N, K, A, rsa, csa, B, rsb, csb, C, rsc, csc, accumulate, false);
 }
 
-void gemm_tf32(int64_t M, int64_t N, int64_t K, const float* A, int64_t rsa, int64_t csa, const float* B,
-               int64_t rsb, int64_t csb, float* C, int64_t rsc, int64_t csc, bool accumulate) {
+void gemm_tf32(int64_t M, int64_t N, int64_t K, const float* A, int64_t rsa, int64_t csa, const float* B, int64_t rsb,
+               int64_t csb, float* C, int64_t rsc, int64_t csc, bool accumulate) {
   gemm_impl<float>(M, N, K, A, rsa, csa, B, rsb, csb, C, rsc, csc, accumulate, true);
 }
 
-bool gemm_reduced(DType dtype, int64_t M, int64_t N, int64_t K, const void* A, int64_t rsa, int64_t csa,
-                  const void* B, int64_t rsb, int64_t csb, void* C, int64_t rsc, int64_t csc, bool accumulate) {
+bool gemm_reduced(DType dtype, int64_t M, int64_t N, int64_t K, const void* A, int64_t rsa, int64_t csa, const void* B,
+                  int64_t rsb, int64_t csb, void* C, int64_t rsc, int64_t csc, bool accumulate) {
   TG_CHECK(M >= 0 && N >= 0 && K >= 0, "gemm: negative size (", M, ", ", N, ", ", K, ")");
   TG_CHECK(dtype == DType::Float16 || dtype == DType::BFloat16, "gemm_reduced: float16 or bfloat16 only");
   // Few or thin outputs: the float32 kernels' K-parallel paths (on widened operands) suit them better.
@@ -568,7 +564,7 @@ bool gemm_reduced(DType dtype, int64_t M, int64_t N, int64_t K, const void* A, i
 
 template void gemm<float>(int64_t, int64_t, int64_t, const float*, int64_t, int64_t, const float*, int64_t, int64_t,
                           float*, int64_t, int64_t, bool);
-template void gemm<double>(int64_t, int64_t, int64_t, const double*, int64_t, int64_t, const double*, int64_t,
-                           int64_t, double*, int64_t, int64_t, bool);
+template void gemm<double>(int64_t, int64_t, int64_t, const double*, int64_t, int64_t, const double*, int64_t, int64_t,
+                           double*, int64_t, int64_t, bool);
 
 }  // namespace tg::cuda

@@ -35,13 +35,13 @@ bool launch_blocking();
 // Throws tg::Error naming the failed call. cudaGetLastError() clears the
 // per-thread error state so a recoverable error (bad argument, OOM) does not
 // resurface in an unrelated later check; sticky errors (a kernel fault) stay.
-#define TG_CUDA_CHECK(expr)                                                                    \
-  do {                                                                                         \
-    cudaError_t tg_err_ = (expr);                                                              \
-    if (tg_err_ != cudaSuccess) {                                                              \
-      (void)cudaGetLastError();                                                                \
-      ::tg::cuda::throw_cuda_error(int(tg_err_), #expr, "in", __FILE__, __LINE__);             \
-    }                                                                                          \
+#define TG_CUDA_CHECK(expr)                                                        \
+  do {                                                                             \
+    cudaError_t tg_err_ = (expr);                                                  \
+    if (tg_err_ != cudaSuccess) {                                                  \
+      (void)cudaGetLastError();                                                    \
+      ::tg::cuda::throw_cuda_error(int(tg_err_), #expr, "in", __FILE__, __LINE__); \
+    }                                                                              \
   } while (0)
 
 // After a <<<...>>> launch: configuration errors are reported synchronously
@@ -49,23 +49,23 @@ bool launch_blocking();
 // (the next launch check, cudaMemcpy, synchronize()), which is checked too —
 // so the kernel named in a message may be a later one than the culprit,
 // unless CUDA_LAUNCH_BLOCKING=1 makes this check wait for the kernel.
-#define TG_CUDA_CHECK_LAUNCH(kernel_name)                                                      \
-  do {                                                                                         \
-    cudaError_t tg_err_ = cudaGetLastError();                                                  \
-    if (tg_err_ == cudaSuccess && ::tg::cuda::launch_blocking()) {                             \
-      tg_err_ = cudaDeviceSynchronize();                                                       \
-      if (tg_err_ != cudaSuccess) (void)cudaGetLastError();                                    \
-    }                                                                                          \
-    if (tg_err_ != cudaSuccess)                                                                \
+#define TG_CUDA_CHECK_LAUNCH(kernel_name)                                                       \
+  do {                                                                                          \
+    cudaError_t tg_err_ = cudaGetLastError();                                                   \
+    if (tg_err_ == cudaSuccess && ::tg::cuda::launch_blocking()) {                              \
+      tg_err_ = cudaDeviceSynchronize();                                                        \
+      if (tg_err_ != cudaSuccess) (void)cudaGetLastError();                                     \
+    }                                                                                           \
+    if (tg_err_ != cudaSuccess)                                                                 \
       ::tg::cuda::throw_cuda_error(int(tg_err_), kernel_name, "launching", __FILE__, __LINE__); \
   } while (0)
 
 // ---------------------------------------------------------------- devices
 // Implemented in runtime.cu.
-int device_of(const void* ptr);   // the GPU owning a device pointer (0 with a single GPU)
-void set_device(int device);      // cudaSetDevice, skipped when already current
-int sm_count(int device);         // multiprocessors, cached per device
-cudaStream_t current_stream();    // the calling thread's current stream of the current device
+int device_of(const void* ptr);  // the GPU owning a device pointer (0 with a single GPU)
+void set_device(int device);     // cudaSetDevice, skipped when already current
+int sm_count(int device);        // multiprocessors, cached per device
+cudaStream_t current_stream();   // the calling thread's current stream of the current device
 // Makes the GPU owning `ptr` current and returns its index.
 inline int use_device_of(const void* ptr) {
   int d = device_of(ptr);
@@ -123,8 +123,7 @@ __device__ __forceinline__ void divmod_u64(uint64_t n, uint64_t d, uint64_t& q, 
 // Byte offsets of linear element i (row-major over shape, innermost last) for
 // N operands. Built on the host from an ElementwiseIter; passed to kernels by
 // value as a __grid_constant__ parameter so it is read from the constant bank.
-template <int N>
-struct OffsetCalc {
+template <int N> struct OffsetCalc {
   int ndim;
   int64_t shape[kMaxIterDims];
   int64_t strides[N][kMaxIterDims];
@@ -182,8 +181,7 @@ constexpr unsigned kFullMask = 0xffffffffu;
 
 // __shfl_down_sync for any trivially copyable value: sub-word types go through
 // an int, larger ones word by word (accumulators may be structs).
-template <class T>
-__device__ __forceinline__ T shfl_down(T v, int delta) {
+template <class T> __device__ __forceinline__ T shfl_down(T v, int delta) {
   static_assert(std::is_trivially_copyable_v<T>, "shuffled values must be trivially copyable");
   if constexpr (sizeof(T) < 4) {
     return static_cast<T>(__shfl_down_sync(kFullMask, static_cast<int>(v), delta));

@@ -23,8 +23,7 @@ struct IndexArgs {
   int64_t strides[kMaxIndices];  // bytes per unit of each index
 };
 
-template <int N>
-struct Ptrs {
+template <int N> struct Ptrs {
   char* data[N];
 };
 
@@ -58,7 +57,9 @@ __global__ void __launch_bounds__(kThreads)
 // run to run, unlike the serial CPU kernel. Integer results are exact.
 __device__ __forceinline__ void atomic_accumulate(float* p, float v) { atomicAdd(p, v); }
 __device__ __forceinline__ void atomic_accumulate(double* p, double v) { atomicAdd(p, v); }  // sm_60+
-__device__ __forceinline__ void atomic_accumulate(int32_t* p, int32_t v) { atomicAdd(reinterpret_cast<int*>(p), int(v)); }
+__device__ __forceinline__ void atomic_accumulate(int32_t* p, int32_t v) {
+  atomicAdd(reinterpret_cast<int*>(p), int(v));
+}
 __device__ __forceinline__ void atomic_accumulate(int64_t* p, int64_t v) {
   // Two's complement addition is the same operation on unsigned 64-bit words.
   atomicAdd(reinterpret_cast<unsigned long long*>(p), static_cast<unsigned long long>(v));
@@ -116,8 +117,7 @@ __global__ void __launch_bounds__(kThreads)
 // Checks shared by get and put; returns the iterator's offsets and pointers.
 void prepare_index(const ElementwiseIter& it, int nindex, const int64_t* index_strides, const char* name,
                    OffsetCalc<kMaxOperands>& oc, Ptrs<kMaxOperands>& p, IndexArgs& ia) {
-  TG_CHECK(nindex >= 1 && nindex <= kMaxIndices, name, ": between 1 and ", kMaxIndices, " index tensors, got ",
-           nindex);
+  TG_CHECK(nindex >= 1 && nindex <= kMaxIndices, name, ": between 1 and ", kMaxIndices, " index tensors, got ", nindex);
   TG_CHECK(it.nops == 2 + nindex, name, ": expected ", 2 + nindex, " operands, got ", it.nops);
   TG_CHECK(it.host_scalars == 0, name, ": every operand must be on the GPU");
   TG_CHECK(it.ndim >= 0 && it.ndim <= kMaxIterDims, name, ": bad iterator rank ", it.ndim);
@@ -176,7 +176,8 @@ void fill_random(const Tensor& t, int kind, double a, double b, uint64_t seed, u
   const int device = use_device_of(t->data_ptr());
   const unsigned grid = grid_for(n, kThreads, device);
   TG_DISPATCH(t->dtype, "random", [&] {
-    fill_random_kernel<scalar_t><<<grid, kThreads, 0, current_stream()>>>(t->data<scalar_t>(), n, kind, a, b, seed, offset);
+    fill_random_kernel<scalar_t>
+        <<<grid, kThreads, 0, current_stream()>>>(t->data<scalar_t>(), n, kind, a, b, seed, offset);
     TG_CUDA_CHECK_LAUNCH("fill_random_kernel");
   });
 }

@@ -12,24 +12,24 @@ void index_put(ElementwiseIter& it, int nindex, const int64_t* index_strides, bo
 void fill_random(const Tensor& t, int kind, double a, double b, uint64_t seed, uint64_t offset);
 void cumsum(const Tensor& in, const Tensor& out, int64_t outer, int64_t n, int64_t inner);
 template <class T>
-void gemm(int64_t M, int64_t N, int64_t K, const T* A, int64_t rsa, int64_t csa, const T* B, int64_t rsb,
-          int64_t csb, T* C, int64_t rsc, int64_t csc, bool accumulate);
+void gemm(int64_t M, int64_t N, int64_t K, const T* A, int64_t rsa, int64_t csa, const T* B, int64_t rsb, int64_t csb,
+          T* C, int64_t rsc, int64_t csc, bool accumulate);
 // gemm<float> allowed to round its inputs to TF32 and use tensor cores (sm_80+):
 // torch.backends.cuda.matmul.allow_tf32.
-void gemm_tf32(int64_t M, int64_t N, int64_t K, const float* A, int64_t rsa, int64_t csa, const float* B,
-               int64_t rsb, int64_t csb, float* C, int64_t rsc, int64_t csc, bool accumulate);
+void gemm_tf32(int64_t M, int64_t N, int64_t K, const float* A, int64_t rsa, int64_t csa, const float* B, int64_t rsb,
+               int64_t csb, float* C, int64_t rsc, int64_t csc, bool accumulate);
 // float16 / bfloat16 GEMM on tensor cores (sm_80+): 16-bit A, B and C (dtype), float32 accumulation and one
 // rounding of C (+ C when accumulating) to dtype. Returns false, doing nothing, where the float32 GEMM on
 // widened operands should run instead: a GPU without them, or an output too small or thin for 128 x 128 tiles.
-bool gemm_reduced(DType dtype, int64_t M, int64_t N, int64_t K, const void* A, int64_t rsa, int64_t csa,
-                  const void* B, int64_t rsb, int64_t csb, void* C, int64_t rsc, int64_t csc, bool accumulate);
+bool gemm_reduced(DType dtype, int64_t M, int64_t N, int64_t K, const void* A, int64_t rsa, int64_t csa, const void* B,
+                  int64_t rsb, int64_t csb, void* C, int64_t rsc, int64_t csc, bool accumulate);
 // dst and src contiguous, same dtype and numel, at least one on a GPU; queued on the current stream. A copy
 // with the host waits for it unless non_blocking (then only a copy to pinned host memory returns early).
 void copy_between_devices(const Tensor& dst, const Tensor& src, bool non_blocking = false);
 
 bool is_built();
 int runtime_version();  // CUDART_VERSION the extension was compiled with (e.g. 13000), 0 without CUDA
-int device_count();  // 0 when there is no driver or device, or CUDA failed to initialize
+int device_count();     // 0 when there is no driver or device, or CUDA failed to initialize
 // Why device_count() is 0: "" when CUDA initialized (or was not built), else torch's explanation
 // ("No CUDA GPUs are available", "Found no NVIDIA driver ...", "The NVIDIA driver on your system is too old ...").
 std::string init_error();

@@ -42,8 +42,7 @@ constexpr int WM = 64, WN = 32;    // warp tile (8 warps: 2 x 4)
 static_assert(BM == BN, "A and B share the tile code");
 
 // Per element size (4: float as TF32, 2: float16 / bfloat16).
-template <int kBytes>
-struct Shape {
+template <int kBytes> struct Shape {
   static constexpr int BK = 64 / kBytes;     // slab depth: 64 bytes per row
   static constexpr int VEC = 16 / kBytes;    // elements per 16-byte copy
   static constexpr int MMA_K = 32 / kBytes;  // k of one mma: 8 (tf32) or 16 (f16/bf16)
@@ -58,8 +57,7 @@ struct Coord {
 };
 
 // Shared-memory index of tile element (mn, k).
-template <int kBytes, bool KC>
-TG_MMA_HD int smem_index(int mn, int k) {
+template <int kBytes, bool KC> TG_MMA_HD int smem_index(int mn, int k) {
   return KC ? mn * Shape<kBytes>::LD_K + k : k * Shape<kBytes>::LD_MN + mn;
 }
 
@@ -67,15 +65,13 @@ TG_MMA_HD int smem_index(int mn, int k) {
 // of the tile, "inner" being the operand's unit-stride direction (k when KC,
 // else mn) and "outer" the other. vec: VEC consecutive inner elements per
 // copy (16 bytes), else one. Passes: copy_passes.
-template <int kBytes, bool KC>
-TG_MMA_HD Coord copy_coord(int tid, int l, bool vec) {
+template <int kBytes, bool KC> TG_MMA_HD Coord copy_coord(int tid, int l, bool vec) {
   using S = Shape<kBytes>;
   constexpr int IN = KC ? S::BK : BM;
   if (vec) return {tid / (IN / S::VEC) + l * (kTcThreads / (IN / S::VEC)), (tid % (IN / S::VEC)) * S::VEC};
   return {tid / IN + l * (kTcThreads / IN), tid % IN};
 }
-template <int kBytes>
-TG_MMA_HD constexpr int copy_passes(bool vec) {
+template <int kBytes> TG_MMA_HD constexpr int copy_passes(bool vec) {
   return BM * Shape<kBytes>::BK / (vec ? Shape<kBytes>::VEC : 1) / kTcThreads;
 }
 
@@ -88,10 +84,8 @@ TG_MMA_HD Coord tf32_a(int lane, int r) { return {lane / 4 + 8 * (r % 2), lane %
 TG_MMA_HD Coord tf32_b(int lane, int r) { return {lane % 4 + 4 * r, lane / 4}; }
 TG_MMA_HD Coord f16_a(int lane, int r) { return {lane / 4 + 8 * (r % 2), 2 * (lane % 4) + 8 * (r / 2)}; }
 TG_MMA_HD Coord f16_b(int lane, int r) { return {2 * (lane % 4) + 8 * r, lane / 4}; }
-template <int kBytes>
-TG_MMA_HD Coord frag_a(int lane, int r) { return kBytes == 4 ? tf32_a(lane, r) : f16_a(lane, r); }
-template <int kBytes>
-TG_MMA_HD Coord frag_b(int lane, int r) { return kBytes == 4 ? tf32_b(lane, r) : f16_b(lane, r); }
+template <int kBytes> TG_MMA_HD Coord frag_a(int lane, int r) { return kBytes == 4 ? tf32_a(lane, r) : f16_a(lane, r); }
+template <int kBytes> TG_MMA_HD Coord frag_b(int lane, int r) { return kBytes == 4 ? tf32_b(lane, r) : f16_b(lane, r); }
 // Accumulator i (0..3) of the lane: (m, n) in the 16 x 8 tile.
 TG_MMA_HD Coord acc_c(int lane, int i) { return {lane / 4 + 8 * (i / 2), 2 * (lane % 4) + i % 2}; }
 

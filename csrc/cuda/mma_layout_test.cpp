@@ -48,12 +48,10 @@ struct Reg {
 // Conflict-free: the 32 lanes' 4-byte words (byte offset / 4) on distinct banks unless they are the same word.
 void check_banks(const int (&word)[32], const char* what) {
   for (int a = 0; a < 32; ++a)
-    for (int b = a + 1; b < 32; ++b)
-      expect(word[a] == word[b] || word[a] % 32 != word[b] % 32, what, a, b);
+    for (int b = a + 1; b < 32; ++b) expect(word[a] == word[b] || word[a] % 32 != word[b] % 32, what, a, b);
 }
 
-template <int KB, bool KC>
-struct Tile {  // one operand's shared stage
+template <int KB, bool KC> struct Tile {  // one operand's shared stage
   std::vector<float> s = std::vector<float>(Shape<KB>::STAGE);
   // The kernel's copy of slab (mn0, k0) of X (MN x K, x(mn, k) = X[mn * s_mn + k * s_k]); unwritten slots stay NaN.
   void load(const std::vector<float>& X, int64_t s_mn, int64_t s_k, int MN, int K, int mn0, int k0, bool vec) {
@@ -98,8 +96,8 @@ struct Tile {  // one operand's shared stage
 // C (M x N, row-major) = A @ B (+ C) the kernel's way. A(m, k) = A[m * rsa + k * csa], B(k, n) = B[k * rsb + n * csb].
 template <int KB, bool A_KC, bool B_KC>
 void kernel_gemm(int M, int N, int K, const std::vector<float>& A, int64_t rsa, int64_t csa,
-                 const std::vector<float>& B, int64_t rsb, int64_t csb, std::vector<float>& C, bool vec_a,
-                 bool vec_b, bool accumulate) {
+                 const std::vector<float>& B, int64_t rsb, int64_t csb, std::vector<float>& C, bool vec_a, bool vec_b,
+                 bool accumulate) {
   using S = Shape<KB>;
   constexpr int EA = KB == 4 ? 4 : 8, EB = KB == 4 ? 2 : 4;  // fragment elements per lane
   Tile<KB, A_KC> ta;
@@ -179,13 +177,15 @@ void kernel_gemm(int M, int N, int K, const std::vector<float>& A, int64_t rsa, 
     }
 }
 
-template <int KB, bool A_KC, bool B_KC>
-void check(int M, int N, int K, bool vec_a, bool vec_b, bool accumulate) {
+template <int KB, bool A_KC, bool B_KC> void check(int M, int N, int K, bool vec_a, bool vec_b, bool accumulate) {
   // A stored m x k (k contiguous when A_KC, else m), B stored k x n (k contiguous when B_KC, else n).
   std::vector<float> A(M * K), B(K * N), C(M * N), ref(M * N);
   const int64_t rsa = A_KC ? K : 1, csa = A_KC ? 1 : M, rsb = B_KC ? 1 : N, csb = B_KC ? K : 1;
   unsigned seed = 12345u + M * 7 + N * 13 + K;
-  auto next = [&] { seed = seed * 1103515245u + 12345u; return float(int((seed >> 16) % 9) - 4); };
+  auto next = [&] {
+    seed = seed * 1103515245u + 12345u;
+    return float(int((seed >> 16) % 9) - 4);
+  };
   for (int m = 0; m < M; ++m)
     for (int k = 0; k < K; ++k) A[m * rsa + k * csa] = next();
   for (int k = 0; k < K; ++k)
@@ -203,8 +203,7 @@ void check(int M, int N, int K, bool vec_a, bool vec_b, bool accumulate) {
   expect(bad == 0, "C == reference (bytes per element, wrong elements, M)", KB, bad, M);
 }
 
-template <int KB>
-void check_all(int M, int N, int K) {
+template <int KB> void check_all(int M, int N, int K) {
   for (int v = 0; v < 4; ++v) {
     const bool va = v & 1, vb = v & 2, acc = v == 3;
     check<KB, true, true>(M, N, K, va, vb, acc);

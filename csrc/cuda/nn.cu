@@ -82,8 +82,7 @@ struct MaxNanOp {
 // groups aligned to warps / the block) in a fixed tree and returns the result
 // to every thread of the group. With group == kThreads every thread of the
 // block must call it (it synchronizes); smem holds kWarps + 1 values.
-template <class A, class F>
-__device__ __forceinline__ A group_allreduce(A v, int group, A* smem, F combine) {
+template <class A, class F> __device__ __forceinline__ A group_allreduce(A v, int group, A* smem, F combine) {
   if (group == 1) return v;
 #pragma unroll
   for (int delta = 16; delta > 0; delta /= 2) v = combine(v, shfl_down(v, delta));
@@ -280,21 +279,18 @@ __global__ void __launch_bounds__(kThreads) bias_fill_kernel(int64_t total, int6
 }
 
 // Images unrolled per im2col launch: the column buffer stays under 64 MiB, at least one image.
-template <class T>
-int64_t images_per_chunk(const ConvShape& s) {
+template <class T> int64_t images_per_chunk(const ConvShape& s) {
   constexpr int64_t kColBudget = int64_t(64) << 20;
   const int64_t per_image = std::max<int64_t>(1, s.C * s.kh * s.kw * s.OH * s.OW * int64_t(sizeof(T)));
   return std::clamp<int64_t>(kColBudget / per_image, 1, std::max<int64_t>(s.N, 1));
 }
 
 // Bytes of the column buffer for `chunk` images (none for a pointwise convolution).
-template <class T>
-int64_t col_bytes(const ConvShape& s, bool pointwise, int64_t chunk) {
+template <class T> int64_t col_bytes(const ConvShape& s, bool pointwise, int64_t chunk) {
   return pointwise ? 0 : chunk * s.C * s.kh * s.kw * s.OH * s.OW * int64_t(sizeof(T));
 }
 
-template <class T>
-void launch_im2col(const ConvShape& s, int64_t n0, int64_t nb, const T* x, T* col, int device) {
+template <class T> void launch_im2col(const ConvShape& s, int64_t n0, int64_t nb, const T* x, T* col, int device) {
   const int64_t total = nb * s.C * s.kh * s.kw * s.OH * s.OW;
   if (total == 0) return;
   im2col_kernel<T><<<grid_for(total, kThreads, device), kThreads, 0, current_stream()>>>(s, n0, nb, x, col);
@@ -381,9 +377,9 @@ __device__ __forceinline__ AvgWindow avg_window(const PoolShape& s, int64_t oh, 
 }
 
 template <class T>
-__global__ void __launch_bounds__(kThreads) avg_pool2d_forward_kernel(const __grid_constant__ PoolShape s,
-                                                                      bool count_include_pad, int64_t divisor,
-                                                                      const T* x, T* y) {
+__global__ void __launch_bounds__(kThreads)
+    avg_pool2d_forward_kernel(const __grid_constant__ PoolShape s, bool count_include_pad, int64_t divisor, const T* x,
+                              T* y) {
   const int64_t total = s.planes * s.OH * s.OW;
   for (int64_t i = global_thread(); i < total; i += grid_threads()) {
     int64_t q, ow, p, oh;
@@ -401,9 +397,9 @@ __global__ void __launch_bounds__(kThreads) avg_pool2d_forward_kernel(const __gr
 // gx[p, h, w] = sum of gy[p, oh, ow] / divisor over the windows holding (h, w), in (oh, ow)
 // order: oh * sh - ph <= h < oh * sh - ph + kh gives oh's range directly (dilation is 1).
 template <class T>
-__global__ void __launch_bounds__(kThreads) avg_pool2d_backward_kernel(const __grid_constant__ PoolShape s,
-                                                                       bool count_include_pad, int64_t divisor,
-                                                                       const T* gy, T* gx) {
+__global__ void __launch_bounds__(kThreads)
+    avg_pool2d_backward_kernel(const __grid_constant__ PoolShape s, bool count_include_pad, int64_t divisor,
+                               const T* gy, T* gx) {
   const int64_t total = s.planes * s.H * s.W;
   for (int64_t i = global_thread(); i < total; i += grid_threads()) {
     int64_t q, w, p, h;
@@ -430,8 +426,8 @@ __global__ void __launch_bounds__(kThreads) avg_pool2d_backward_kernel(const __g
 // Every thread runs the same number of row iterations (the bound is per
 // block), so group_allreduce's barriers are reached uniformly.
 template <class T>
-__global__ void __launch_bounds__(kThreads) softmax_forward_kernel(int64_t rows, int64_t D, int64_t inner, bool log,
-                                                                   int group, const T* x, T* y) {
+__global__ void __launch_bounds__(kThreads)
+    softmax_forward_kernel(int64_t rows, int64_t D, int64_t inner, bool log, int group, const T* x, T* y) {
   __shared__ T smem[kWarps + 1];
   const int per_block = kThreads / group, lane = threadIdx.x % group;
   for (int64_t rb = int64_t(blockIdx.x) * per_block; rb < rows; rb += int64_t(gridDim.x) * per_block) {
@@ -486,12 +482,11 @@ __global__ void __launch_bounds__(kThreads) softmax_backward_kernel(int64_t rows
 }
 
 // ------------------------------------------------------- softmax of few long rows
-constexpr int64_t kSplitChunk = 8192;   // elements per block
+constexpr int64_t kSplitChunk = 8192;      // elements per block
 constexpr int64_t kMinSplitRow = 1 << 15;  // shorter rows: the kernels above
 
 // What a chunk sums or maximizes: element k of a row starting at `base`, whose row index is r.
-template <class T>
-struct SplitTerms {
+template <class T> struct SplitTerms {
   const T *x, *aux, *row_max;  // forward: x, -, the row maxima (exp pass); backward: gy, y
   int kind;                    // 0: x (max), 1: exp(x - max), 2: gy (log_softmax dot), 3: gy * y (softmax dot)
   __device__ __forceinline__ T operator()(int64_t k, int64_t r) const {
@@ -532,7 +527,8 @@ __global__ void __launch_bounds__(kThreads)
   const int64_t r = int64_t(blockIdx.x) * blockDim.x + threadIdx.x;
   if (r >= rows) return;
   T v = partial[r * chunks];
-  for (int64_t c = 1; c < chunks; ++c) v = is_max ? MaxNanOp{}(v, partial[r * chunks + c]) : v + partial[r * chunks + c];
+  for (int64_t c = 1; c < chunks; ++c)
+    v = is_max ? MaxNanOp{}(v, partial[r * chunks + c]) : v + partial[r * chunks + c];
   out[r] = v;
 }
 
@@ -560,8 +556,7 @@ bool use_split_rows(int64_t rows, int64_t D, int64_t inner, int device) {
 }
 
 // Reduces each of `rows` rows of D elements through f into out[rows] (max for kind 0, else sum).
-template <class T>
-void split_row_reduce(int64_t rows, int64_t D, const SplitTerms<T>& f, T* out, int device) {
+template <class T> void split_row_reduce(int64_t rows, int64_t D, const SplitTerms<T>& f, T* out, int device) {
   const int64_t chunks = (D + kSplitChunk - 1) / kSplitChunk, blocks = rows * chunks;
   TG_CHECK(blocks <= int64_t(0x7fffffff), "softmax: ", rows, " rows of ", D, " are too many elements");
   DeviceBuffer partial(blocks * int64_t(sizeof(T)), device);
@@ -572,8 +567,7 @@ void split_row_reduce(int64_t rows, int64_t D, const SplitTerms<T>& f, T* out, i
   TG_CUDA_CHECK_LAUNCH("split_row_combine_kernel");
 }
 
-template <class T>
-void split_row_softmax(int64_t rows, int64_t D, bool log, const T* x, T* y, int device) {
+template <class T> void split_row_softmax(int64_t rows, int64_t D, bool log, const T* x, T* y, int device) {
   DeviceBuffer stats(2 * rows * int64_t(sizeof(T)), device);
   T* m = stats.as<T>();
   T* sum = m + rows;
@@ -612,8 +606,8 @@ void split_row_softmax_backward(int64_t rows, int64_t D, bool log, const T* gy, 
 // without class weights (then it is C) or without label smoothing (unused).
 template <class T>
 __global__ void __launch_bounds__(kThreads)
-    class_loss_rows_kernel(const __grid_constant__ ClassLossArgs a, int group, const T* x, const int64_t* t,
-                           const T* w, const double* wsum, T* out, T* lse, double* row_loss, double* row_weight) {
+    class_loss_rows_kernel(const __grid_constant__ ClassLossArgs a, int group, const T* x, const int64_t* t, const T* w,
+                           const double* wsum, T* out, T* lse, double* row_loss, double* row_weight) {
   __shared__ T smem[kWarps + 1];
   const int64_t rows = a.N * a.S, C = a.C, S = a.S;
   const double e = a.label_smoothing;
@@ -664,8 +658,7 @@ __global__ void __launch_bounds__(kThreads)
 }
 
 // *wsum = sum_c w_c, one block, a fixed order.
-template <class T>
-__global__ void __launch_bounds__(kThreads) weight_sum_kernel(int64_t C, const T* w, double* wsum) {
+template <class T> __global__ void __launch_bounds__(kThreads) weight_sum_kernel(int64_t C, const T* w, double* wsum) {
   __shared__ double smem[kWarps + 1];
   double acc = 0;
   for (int64_t c = threadIdx.x; c < C; c += kThreads) acc += double(w[c]);
@@ -675,8 +668,8 @@ __global__ void __launch_bounds__(kThreads) weight_sum_kernel(int64_t C, const T
 
 // Pass 1 of the final sums: block b adds rows [b * chunk, (b + 1) * chunk) of
 // row_weight (and row_loss unless null) into partial[2b + 1] (and partial[2b]).
-__global__ void __launch_bounds__(kThreads) loss_partials_kernel(int64_t n, int64_t chunk, const double* row_loss,
-                                                                 const double* row_weight, double* partial) {
+__global__ void __launch_bounds__(kThreads)
+    loss_partials_kernel(int64_t n, int64_t chunk, const double* row_loss, const double* row_weight, double* partial) {
   __shared__ double smem[kWarps + 1];
   const int64_t lo = int64_t(blockIdx.x) * chunk, hi = min(lo + chunk, n);
   double lsum = 0, wtot = 0;
@@ -744,8 +737,7 @@ __global__ void __launch_bounds__(kThreads)
 }
 
 // sum_c w_c into `buf` when w is given; returns it, or null without w (the kernels then use C).
-template <class T>
-const double* weight_sum(int64_t C, const T* w, const DeviceBuffer& buf) {
+template <class T> const double* weight_sum(int64_t C, const T* w, const DeviceBuffer& buf) {
   if (!w) return nullptr;
   weight_sum_kernel<T><<<1, kThreads, 0, current_stream()>>>(C, w, buf.as<double>());
   TG_CUDA_CHECK_LAUNCH("weight_sum_kernel");
@@ -755,8 +747,7 @@ const double* weight_sum(int64_t C, const T* w, const DeviceBuffer& buf) {
 }  // namespace
 
 // ---------------------------------------------------------------- convolution
-template <class T>
-void conv2d_forward(const ConvShape& s, const T* x, const T* w, const T* b, T* y) {
+template <class T> void conv2d_forward(const ConvShape& s, const T* x, const T* w, const T* b, T* y) {
   const int64_t Cg = s.C / s.G, Og = s.O / s.G, K = Cg * s.kh * s.kw, KC = s.C * s.kh * s.kw, P = s.OH * s.OW;
   const int64_t total = s.N * s.O * P;
   if (total == 0) return;
@@ -787,8 +778,7 @@ void conv2d_forward(const ConvShape& s, const T* x, const T* w, const T* b, T* y
   }
 }
 
-template <class T>
-void conv2d_backward_input(const ConvShape& s, const T* gy, const T* w, T* gx) {
+template <class T> void conv2d_backward_input(const ConvShape& s, const T* gy, const T* w, T* gx) {
   const int64_t Cg = s.C / s.G, Og = s.O / s.G, K = Cg * s.kh * s.kw, KC = s.C * s.kh * s.kw, P = s.OH * s.OW;
   if (s.N * s.C * s.H * s.W == 0) return;
   const int device = use_device_of(gx);
@@ -813,14 +803,14 @@ void conv2d_backward_input(const ConvShape& s, const T* gy, const T* w, T* gx) {
     }
     if (!pointwise) {
       const int64_t total = nb * s.C * s.H * s.W;
-      col2im_kernel<T><<<grid_for(total, kThreads, device), kThreads, 0, current_stream()>>>(s, n0, nb, col.as<T>(), gx);
+      col2im_kernel<T>
+          <<<grid_for(total, kThreads, device), kThreads, 0, current_stream()>>>(s, n0, nb, col.as<T>(), gx);
       TG_CUDA_CHECK_LAUNCH("col2im_kernel");
     }
   }
 }
 
-template <class T>
-void conv2d_backward_weight(const ConvShape& s, const T* gy, const T* x, T* gw) {
+template <class T> void conv2d_backward_weight(const ConvShape& s, const T* gy, const T* x, T* gw) {
   const int64_t Cg = s.C / s.G, Og = s.O / s.G, K = Cg * s.kh * s.kw, KC = s.C * s.kh * s.kw, P = s.OH * s.OW;
   const int64_t wsize = s.O * K;
   if (wsize == 0) return;
@@ -830,8 +820,7 @@ void conv2d_backward_weight(const ConvShape& s, const T* gy, const T* x, T* gw) 
     return;
   }
   if (use_direct_grouped(s)) {
-    grouped_backward_weight_kernel<T>
-        <<<grid_for(wsize, 1, device), kThreads, 0, current_stream()>>>(s, gy, x, gw);
+    grouped_backward_weight_kernel<T><<<grid_for(wsize, 1, device), kThreads, 0, current_stream()>>>(s, gy, x, gw);
     TG_CUDA_CHECK_LAUNCH("grouped_backward_weight_kernel");
     return;
   }
@@ -853,8 +842,7 @@ void conv2d_backward_weight(const ConvShape& s, const T* gy, const T* x, T* gw) 
 }
 
 // ------------------------------------------------------------------- pooling
-template <class T>
-void max_pool2d_forward(const PoolShape& s, const T* x, T* y, int64_t* idx) {
+template <class T> void max_pool2d_forward(const PoolShape& s, const T* x, T* y, int64_t* idx) {
   const int64_t total = s.planes * s.OH * s.OW;
   if (total == 0) return;
   const int device = use_device_of(y);
@@ -862,8 +850,7 @@ void max_pool2d_forward(const PoolShape& s, const T* x, T* y, int64_t* idx) {
   TG_CUDA_CHECK_LAUNCH("max_pool2d_forward_kernel");
 }
 
-template <class T>
-void max_pool2d_backward(const PoolShape& s, const T* gy, const int64_t* idx, T* gx) {
+template <class T> void max_pool2d_backward(const PoolShape& s, const T* gy, const int64_t* idx, T* gx) {
   if (s.planes * s.H * s.W == 0) return;
   const int device = use_device_of(gx);
   TG_CUDA_CHECK(cudaMemsetAsync(gx, 0, size_t(s.planes * s.H * s.W) * sizeof(T), current_stream()));
@@ -894,8 +881,7 @@ void avg_pool2d_backward(const PoolShape& s, bool count_include_pad, int64_t div
 }
 
 // ------------------------------------------------------------------- softmax
-template <class T>
-void softmax_forward(int64_t outer, int64_t D, int64_t inner, bool log, const T* x, T* y) {
+template <class T> void softmax_forward(int64_t outer, int64_t D, int64_t inner, bool log, const T* x, T* y) {
   const int64_t rows = outer * inner;
   if (rows * D == 0) return;
   const int device = use_device_of(y);
@@ -913,8 +899,8 @@ void softmax_backward(int64_t outer, int64_t D, int64_t inner, bool log, const T
   const int device = use_device_of(gx);
   if (use_split_rows(rows, D, inner, device)) return split_row_softmax_backward<T>(rows, D, log, gy, y, gx, device);
   const int group = row_group(rows, D, inner);
-  softmax_backward_kernel<T>
-      <<<grid_for(rows, kThreads / group, device), kThreads, 0, current_stream()>>>(rows, D, inner, log, group, gy, y, gx);
+  softmax_backward_kernel<T><<<grid_for(rows, kThreads / group, device), kThreads, 0, current_stream()>>>(
+      rows, D, inner, log, group, gy, y, gx);
   TG_CUDA_CHECK_LAUNCH("softmax_backward_kernel");
 }
 
@@ -933,19 +919,19 @@ void class_loss_forward(const ClassLossArgs& a, const T* x, const int64_t* t, co
   if (rows > 0) {
     const int group = row_group(rows, a.C, a.S);
     class_loss_rows_kernel<T><<<grid_for(rows, kThreads / group, device), kThreads, 0, current_stream()>>>(
-        a, group, x, t, w, wsum, out, lse, a.reduction == 0 ? nullptr : row_loss.as<double>(),
-        row_weight.as<double>());
+        a, group, x, t, w, wsum, out, lse, a.reduction == 0 ? nullptr : row_loss.as<double>(), row_weight.as<double>());
     TG_CUDA_CHECK_LAUNCH("class_loss_rows_kernel");
   }
   const int64_t nparts = rows == 0 ? 0 : std::min<int64_t>(1024, (rows + kThreads * 16 - 1) / (kThreads * 16));
   DeviceBuffer partial(2 * nparts * int64_t(sizeof(double)), device);
   if (nparts > 0) {
     const int64_t chunk = (rows + nparts - 1) / nparts;
-    loss_partials_kernel<<<unsigned(nparts), kThreads, 0, current_stream()>>>(rows, chunk, a.reduction == 0 ? nullptr : row_loss.as<double>(),
-                                                         row_weight.as<double>(), partial.as<double>());
+    loss_partials_kernel<<<unsigned(nparts), kThreads, 0, current_stream()>>>(
+        rows, chunk, a.reduction == 0 ? nullptr : row_loss.as<double>(), row_weight.as<double>(), partial.as<double>());
     TG_CUDA_CHECK_LAUNCH("loss_partials_kernel");
   }
-  loss_finish_kernel<T><<<1, kThreads, 0, current_stream()>>>(nparts, partial.as<double>(), a.reduction, out, total_weight);
+  loss_finish_kernel<T>
+      <<<1, kThreads, 0, current_stream()>>>(nparts, partial.as<double>(), a.reduction, out, total_weight);
   TG_CUDA_CHECK_LAUNCH("loss_finish_kernel");
 }
 
@@ -957,24 +943,24 @@ void class_loss_backward(const ClassLossArgs& a, const T* g, const T* x, const i
   const int device = use_device_of(gx);
   DeviceBuffer wsum_buf(int64_t(sizeof(double)), device);
   const double* wsum = weight_sum(a.C, a.log_softmax && a.label_smoothing > 0 ? w : nullptr, wsum_buf);
-  class_loss_backward_kernel<T>
-      <<<grid_for(total, kThreads, device), kThreads, 0, current_stream()>>>(a, g, x, t, w, wsum, lse, total_weight, gx);
+  class_loss_backward_kernel<T><<<grid_for(total, kThreads, device), kThreads, 0, current_stream()>>>(
+      a, g, x, t, w, wsum, lse, total_weight, gx);
   TG_CUDA_CHECK_LAUNCH("class_loss_backward_kernel");
 }
 
-#define TG_INSTANTIATE(T)                                                                                      \
-  template void conv2d_forward<T>(const ConvShape&, const T*, const T*, const T*, T*);                        \
-  template void conv2d_backward_input<T>(const ConvShape&, const T*, const T*, T*);                           \
-  template void conv2d_backward_weight<T>(const ConvShape&, const T*, const T*, T*);                          \
-  template void max_pool2d_forward<T>(const PoolShape&, const T*, T*, int64_t*);                              \
-  template void max_pool2d_backward<T>(const PoolShape&, const T*, const int64_t*, T*);                       \
-  template void avg_pool2d_forward<T>(const PoolShape&, bool, int64_t, const T*, T*);                         \
-  template void avg_pool2d_backward<T>(const PoolShape&, bool, int64_t, const T*, T*);                        \
-  template void softmax_forward<T>(int64_t, int64_t, int64_t, bool, const T*, T*);                            \
-  template void softmax_backward<T>(int64_t, int64_t, int64_t, bool, const T*, const T*, T*);                 \
-  template void class_loss_forward<T>(const ClassLossArgs&, const T*, const int64_t*, const T*, T*, T*, T*);  \
-  template void class_loss_backward<T>(const ClassLossArgs&, const T*, const T*, const int64_t*, const T*,    \
-                                       const T*, const T*, T*);
+#define TG_INSTANTIATE(T)                                                                                            \
+  template void conv2d_forward<T>(const ConvShape&, const T*, const T*, const T*, T*);                               \
+  template void conv2d_backward_input<T>(const ConvShape&, const T*, const T*, T*);                                  \
+  template void conv2d_backward_weight<T>(const ConvShape&, const T*, const T*, T*);                                 \
+  template void max_pool2d_forward<T>(const PoolShape&, const T*, T*, int64_t*);                                     \
+  template void max_pool2d_backward<T>(const PoolShape&, const T*, const int64_t*, T*);                              \
+  template void avg_pool2d_forward<T>(const PoolShape&, bool, int64_t, const T*, T*);                                \
+  template void avg_pool2d_backward<T>(const PoolShape&, bool, int64_t, const T*, T*);                               \
+  template void softmax_forward<T>(int64_t, int64_t, int64_t, bool, const T*, T*);                                   \
+  template void softmax_backward<T>(int64_t, int64_t, int64_t, bool, const T*, const T*, T*);                        \
+  template void class_loss_forward<T>(const ClassLossArgs&, const T*, const int64_t*, const T*, T*, T*, T*);         \
+  template void class_loss_backward<T>(const ClassLossArgs&, const T*, const T*, const int64_t*, const T*, const T*, \
+                                       const T*, T*);
 TG_INSTANTIATE(float)
 TG_INSTANTIATE(double)
 #undef TG_INSTANTIATE

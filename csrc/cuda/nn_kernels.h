@@ -33,8 +33,8 @@ void class_loss_backward(const ClassLossArgs& a, const T* g, const T* x, const i
                          const T* total_weight, T* gx);
 
 // The two declaration lists cannot drift apart: the front end calls both through one expression.
-#define TG_SAME_SIGNATURE(fn)                                                                  \
-  static_assert(std::is_same_v<decltype(&cpu::fn<float>), decltype(&cuda::fn<float>)>,       \
+#define TG_SAME_SIGNATURE(fn)                                                          \
+  static_assert(std::is_same_v<decltype(&cpu::fn<float>), decltype(&cuda::fn<float>)>, \
                 #fn ": cpu/nn_kernels.h and cuda/nn_kernels.h disagree");
 TG_SAME_SIGNATURE(conv2d_forward)
 TG_SAME_SIGNATURE(conv2d_backward_input)

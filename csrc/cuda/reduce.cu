@@ -10,8 +10,7 @@ namespace {
 using reduction::reduce_launch;
 
 // reduce.cuh's reducer interface over a shared functor F for input type T.
-template <class F, class T>
-struct FunctorR {
+template <class F, class T> struct FunctorR {
   using Acc = typename F::template acc_t<T>;
   using Out = typename F::template out_t<T>;
   __device__ static Acc init() { return F::template init<T>(); }

@@ -33,14 +33,12 @@
 
 namespace tg::cuda::reduction {
 
-template <class T>
-__device__ __forceinline__ bool is_nan(T x) {
+template <class T> __device__ __forceinline__ bool is_nan(T x) {
   if constexpr (std::is_floating_point_v<T>) return x != x;
   else return false;
 }
 
-template <class R>
-__device__ __forceinline__ typename R::Acc warp_reduce(typename R::Acc acc) {
+template <class R> __device__ __forceinline__ typename R::Acc warp_reduce(typename R::Acc acc) {
   // Lane 0 ends with lanes 0..31 combined in a fixed tree.
 #pragma unroll
   for (int delta = 16; delta > 0; delta /= 2) acc = R::merge(acc, shfl_down(acc, delta));
@@ -54,7 +52,7 @@ __device__ __forceinline__ typename R::Acc warp_reduce(typename R::Acc acc) {
 // a loop kept rolled, as it is rare and its code is large.
 template <class R, class T>
 __device__ __forceinline__ typename R::Acc fold_range(typename R::Acc acc, const ReduceIter& r, const char* base,
-                                                     int64_t begin, int64_t end, int64_t step) {
+                                                      int64_t begin, int64_t end, int64_t step) {
   if (r.nred <= 1) {
     const int64_t s = r.nred == 1 ? r.red_strides[0] : 0;
 #pragma unroll 4
@@ -73,8 +71,7 @@ __device__ __forceinline__ typename R::Acc fold_range(typename R::Acc acc, const
 // per block), so the __syncthreads inside are reached uniformly.
 template <class R, class T>
 __global__ void __launch_bounds__(kThreads)
-    reduce_rows_kernel(const __grid_constant__ ReduceIter r, int group, int64_t chunk,
-                       typename R::Acc* partial) {
+    reduce_rows_kernel(const __grid_constant__ ReduceIter r, int group, int64_t chunk, typename R::Acc* partial) {
   using Acc = typename R::Acc;
   __shared__ Acc warp_acc[kThreads / 32];
   const int groups_per_block = kThreads / group;
@@ -156,8 +153,7 @@ __global__ void __launch_bounds__(kThreads)
 constexpr int64_t kMaxGridX = 65535LL * 32;  // grid-stride loops: more blocks buy nothing
 constexpr int64_t kMaxSplits = 65535;        // gridDim.y limit
 
-template <class R, class T>
-void reduce_launch(ReduceIter& r, const char* name) {
+template <class R, class T> void reduce_launch(ReduceIter& r, const char* name) {
   using Acc = typename R::Acc;
   TG_CHECK(r.nkeep >= 0 && r.nkeep <= kMaxIterDims && r.nred >= 0 && r.nred <= kMaxIterDims, name,
            ": bad reduction rank");

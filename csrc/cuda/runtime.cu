@@ -48,8 +48,8 @@ thread_local uintptr_t t_current_stream[kMaxDevices] = {};
 
 // Counters (runtime_api.h).
 struct Counters {
-  std::atomic<int64_t> memcpy_htod{0}, memcpy_dtoh{0}, memcpy_async{0}, device_synchronize{0},
-      stream_synchronize{0}, event_synchronize{0}, cuda_free{0};
+  std::atomic<int64_t> memcpy_htod{0}, memcpy_dtoh{0}, memcpy_async{0}, device_synchronize{0}, stream_synchronize{0},
+      event_synchronize{0}, cuda_free{0};
 };
 Counters g_counters;
 void tally(std::atomic<int64_t>& c) { c.fetch_add(1, std::memory_order_relaxed); }
@@ -70,7 +70,7 @@ cudaError_t try_set_device(int device) noexcept {
 struct Block {
   size_t size;
   int device;
-  uintptr_t stream;  // the stream it was allocated on: it is cached for (and reused on) that stream only
+  uintptr_t stream;                // the stream it was allocated on: it is cached for (and reused on) that stream only
   std::vector<uintptr_t> used_on;  // other streams that use it (Tensor.record_stream)
 };
 
@@ -97,9 +97,7 @@ struct CachingAllocator {
   DeviceStats stats[kMaxDevices];
   std::atomic<int64_t> mallocs{0};
 
-  CachingAllocator() {
-    caching = !util::env_flag("TG_CUDA_NO_CACHE");
-  }
+  CachingAllocator() { caching = !util::env_flag("TG_CUDA_NO_CACHE"); }
 
   // Caller holds mu. cudaFree every cached block of `device`; returns the
   // first error (the remaining blocks are still attempted).
@@ -361,8 +359,8 @@ std::pair<int64_t, int64_t> mem_get_info(int device) {
 std::vector<std::pair<std::string, int64_t>> counters() {
   const Counters& c = g_counters;
   auto v = [](const std::atomic<int64_t>& x) { return x.load(std::memory_order_relaxed); };
-  const int64_t syncs = v(c.memcpy_htod) + v(c.memcpy_dtoh) + v(c.device_synchronize) + v(c.stream_synchronize) +
-                        v(c.event_synchronize);
+  const int64_t syncs =
+      v(c.memcpy_htod) + v(c.memcpy_dtoh) + v(c.device_synchronize) + v(c.stream_synchronize) + v(c.event_synchronize);
   return {{"host_syncs", syncs},
           {"memcpy_htod", v(c.memcpy_htod)},
           {"memcpy_dtoh", v(c.memcpy_dtoh)},
@@ -434,8 +432,8 @@ const Discovery& discovery() {
     }
     if (e != cudaSuccess) {
       c = 0;
-      r.status = util::describe_init_failure(classify(e), driver, CUDART_VERSION, cudaGetErrorName(e),
-                                             cudaGetErrorString(e));
+      r.status =
+          util::describe_init_failure(classify(e), driver, CUDART_VERSION, cudaGetErrorName(e), cudaGetErrorString(e));
     }
     r.count = c < 0 ? 0 : (c > kMaxDevices ? kMaxDevices : c);
     return r;
@@ -456,11 +454,12 @@ bool launch_blocking() {
 
 void throw_cuda_error(int err, const char* what, const char* where, const char* file, int line) {
   const cudaError_t e = static_cast<cudaError_t>(err);
-  std::string msg = str_cat("CUDA error: ", cudaGetErrorString(e), " (", cudaGetErrorName(e), ") ", where, " ",
-                            what, " at ", file, ":", line);
+  std::string msg = str_cat("CUDA error: ", cudaGetErrorString(e), " (", cudaGetErrorName(e), ") ", where, " ", what,
+                            " at ", file, ":", line);
   if (!launch_blocking())  // torch's hint: a kernel fault surfaces at a later call
-    msg += "\nCUDA kernel errors might be asynchronously reported at some other API call, so the stacktrace below "
-           "might be incorrect.\nFor debugging consider passing CUDA_LAUNCH_BLOCKING=1";
+    msg +=
+        "\nCUDA kernel errors might be asynchronously reported at some other API call, so the stacktrace below "
+        "might be incorrect.\nFor debugging consider passing CUDA_LAUNCH_BLOCKING=1";
   throw Error(msg);
 }
 
@@ -483,8 +482,7 @@ int device_of(const void* ptr) {
   }
   // Not from our allocator: ask the driver.
   cudaPointerAttributes attr{};
-  if (cudaPointerGetAttributes(&attr, ptr) == cudaSuccess && attr.type == cudaMemoryTypeDevice)
-    return attr.device;
+  if (cudaPointerGetAttributes(&attr, ptr) == cudaSuccess && attr.type == cudaMemoryTypeDevice) return attr.device;
   (void)cudaGetLastError();
   int cur = 0;
   TG_CUDA_CHECK(cudaGetDevice(&cur));
@@ -566,8 +564,8 @@ uintptr_t stream_from_pool(int device, int priority) {
     int least = 0, greatest = 0;
     TG_CUDA_CHECK(cudaDeviceGetStreamPriorityRange(&least, &greatest));
     for (int i = created[device][level]; i <= int(k); ++i) {
-      TG_CUDA_CHECK(cudaStreamCreateWithPriority(&pool[device][level][i], cudaStreamNonBlocking,
-                                                 level ? greatest : least));
+      TG_CUDA_CHECK(
+          cudaStreamCreateWithPriority(&pool[device][level][i], cudaStreamNonBlocking, level ? greatest : least));
       created[device][level] = i + 1;
     }
   }
@@ -667,8 +665,8 @@ bool is_pinned(const void* ptr) {
 void copy_between_devices(const Tensor& dst, const Tensor& src, bool non_blocking) {
   TG_CHECK(dst->dtype == src->dtype, "copy_between_devices: dtype mismatch (", dtype_name(dst->dtype), " vs ",
            dtype_name(src->dtype), ")");
-  TG_CHECK(dst->numel() == src->numel(), "copy_between_devices: numel mismatch (", dst->numel(), " vs ",
-           src->numel(), ")");
+  TG_CHECK(dst->numel() == src->numel(), "copy_between_devices: numel mismatch (", dst->numel(), " vs ", src->numel(),
+           ")");
   TG_CHECK(dst->is_contiguous() && src->is_contiguous(), "copy_between_devices: tensors must be contiguous");
   const size_t nbytes = size_t(dst->numel()) * size_t(itemsize(dst->dtype));
   if (nbytes == 0) return;

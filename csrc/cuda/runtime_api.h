@@ -35,8 +35,8 @@ void set_current_stream(int device, uintptr_t stream);
 // A stream from the device's pool (torch's: 32 non-blocking streams per priority, handed out round robin,
 // never destroyed). priority: 0 (normal) or negative (high).
 uintptr_t stream_from_pool(int device, int priority);
-bool stream_query(uintptr_t stream);         // all work done
-void stream_synchronize(uintptr_t stream);   // counted
+bool stream_query(uintptr_t stream);        // all work done
+void stream_synchronize(uintptr_t stream);  // counted
 void stream_wait_event(uintptr_t stream, uintptr_t event);
 int stream_priority(uintptr_t stream);
 std::pair<int, int> stream_priority_range();  // (least, greatest): cudaDeviceGetStreamPriorityRange
@@ -50,7 +50,7 @@ uintptr_t event_create(int device, bool enable_timing, bool blocking);
 void event_destroy(uintptr_t event) noexcept;
 void event_record(uintptr_t event, uintptr_t stream);
 bool event_query(uintptr_t event);
-void event_synchronize(uintptr_t event);  // counted
+void event_synchronize(uintptr_t event);                   // counted
 float event_elapsed_time(uintptr_t start, uintptr_t end);  // milliseconds
 
 // ------------------------------------------------------------------ pinned host memory

@@ -19,8 +19,8 @@ inline bool flag_value(const char* v) { return v && *v && std::strcmp(v, "0") !=
 inline bool env_flag(const char* name) { return flag_value(std::getenv(name)); }
 
 // ------------------------------------------------------------------ size classes
-constexpr size_t kMinBlock = 512;                // every block is a multiple of this (and 512-byte aligned)
-constexpr size_t kSmallLimit = size_t(1) << 20;  // below: 512-byte classes; above: 4 classes per octave
+constexpr size_t kMinBlock = 512;                  // every block is a multiple of this (and 512-byte aligned)
+constexpr size_t kSmallLimit = size_t(1) << 20;    // below: 512-byte classes; above: 4 classes per octave
 constexpr int64_t kMaxRequest = int64_t(1) << 50;  // larger requests fail before rounding can overflow
 
 // Size classes: multiples of 512 bytes below 1 MiB; above, each power of two
@@ -95,13 +95,11 @@ inline std::string oom_message(int64_t requested, int device, uint64_t total, ui
                                int64_t reserved) {
   const int64_t unallocated = reserved > allocated ? reserved - allocated : 0;
   std::ostringstream os;
-  os << "CUDA out of memory. Tried to allocate " << format_size(uint64_t(requested < 0 ? 0 : requested))
-     << ". GPU " << device;
+  os << "CUDA out of memory. Tried to allocate " << format_size(uint64_t(requested < 0 ? 0 : requested)) << ". GPU "
+     << device;
   if (total > 0)
-    os << " has a total capacity of " << format_size(total) << " of which " << format_size(free_bytes)
-       << " is free. ";
-  else
-    os << ": its free memory could not be queried. ";
+    os << " has a total capacity of " << format_size(total) << " of which " << format_size(free_bytes) << " is free. ";
+  else os << ": its free memory could not be queried. ";
   os << "Of the allocated memory " << format_size(uint64_t(allocated < 0 ? 0 : allocated))
      << " is allocated by tinygrad_ext, and " << format_size(uint64_t(unallocated))
      << " is reserved by tinygrad_ext but unallocated (its cached blocks were already freed and the allocation "
@@ -111,9 +109,7 @@ inline std::string oom_message(int64_t requested, int device, uint64_t total, ui
 }
 
 // "13.0" from CUDART_VERSION / cudaDriverGetVersion's 1000 * major + 10 * minor.
-inline std::string cuda_version_str(int v) {
-  return std::to_string(v / 1000) + "." + std::to_string((v % 1000) / 10);
-}
+inline std::string cuda_version_str(int v) { return std::to_string(v / 1000) + "." + std::to_string((v % 1000) / 10); }
 
 // Why cudaGetDeviceCount failed, in CUDA's terms (runtime.cu maps cudaError_t to these).
 enum class InitFailure {
@@ -138,22 +134,20 @@ inline InitStatus describe_init_failure(InitFailure kind, int driver_version, in
                                         const std::string& error_name = "", const std::string& error_string = "") {
   InitStatus s;
   switch (kind) {
-    case InitFailure::kNone:
-      break;
-    case InitFailure::kNoDevice:
-      s.reason = "No CUDA GPUs are available";
-      break;
+    case InitFailure::kNone: break;
+    case InitFailure::kNoDevice: s.reason = "No CUDA GPUs are available"; break;
     case InitFailure::kInsufficientDriver:
       if (driver_version <= 0) {
-        s.reason = "Found no NVIDIA driver on your system. Please check that you have an NVIDIA GPU and installed "
-                   "a driver from http://www.nvidia.com/Download/index.aspx";
+        s.reason =
+            "Found no NVIDIA driver on your system. Please check that you have an NVIDIA GPU and installed "
+            "a driver from http://www.nvidia.com/Download/index.aspx";
       } else {
         s.failed = true;
         s.reason = "The NVIDIA driver on your system is too old (found version " + std::to_string(driver_version) +
                    ", which supports CUDA " + cuda_version_str(driver_version) +
                    "). tinygrad_ext was built with the CUDA " + cuda_version_str(runtime_version) +
-                   " runtime, which needs a driver for CUDA " + std::to_string(runtime_version / 1000) +
-                   ".x or newer" + (runtime_version >= 13000 ? " (R580 or newer on Linux)" : "") +
+                   " runtime, which needs a driver for CUDA " + std::to_string(runtime_version / 1000) + ".x or newer" +
+                   (runtime_version >= 13000 ? " (R580 or newer on Linux)" : "") +
                    ". Update the GPU driver, or rebuild tinygrad_ext against a CUDA toolkit the driver supports "
                    "(TG_CUDA_ROOT=/path/to/cuda-12.x, see README.md).";
       }
@@ -164,15 +158,15 @@ inline InitStatus describe_init_failure(InitFailure kind, int driver_version, in
       break;
     case InitFailure::kUnknown:
       s.failed = true;
-      s.reason = "CUDA unknown error - this may be due to an incorrectly set up environment, e.g. changing env "
-                 "variable CUDA_VISIBLE_DEVICES after program start. Setting the available devices to be zero.";
+      s.reason =
+          "CUDA unknown error - this may be due to an incorrectly set up environment, e.g. changing env "
+          "variable CUDA_VISIBLE_DEVICES after program start. Setting the available devices to be zero.";
       break;
     case InitFailure::kOther:
       s.failed = true;
-      s.reason = "Unexpected error from cudaGetDeviceCount(): " + error_name + ": " + error_string +
-                 " (CUDA runtime " + cuda_version_str(runtime_version) + ", driver " +
-                 (driver_version > 0 ? "for CUDA " + cuda_version_str(driver_version) : std::string("not found")) +
-                 ")";
+      s.reason = "Unexpected error from cudaGetDeviceCount(): " + error_name + ": " + error_string + " (CUDA runtime " +
+                 cuda_version_str(runtime_version) + ", driver " +
+                 (driver_version > 0 ? "for CUDA " + cuda_version_str(driver_version) : std::string("not found")) + ")";
       break;
   }
   return s;

@@ -12,12 +12,12 @@ using namespace tg::cuda::util;
 
 namespace {
 int g_failures = 0;
-#define CHECK(cond)                                                     \
-  do {                                                                  \
-    if (!(cond)) {                                                      \
-      std::printf("FAILED %s:%d: %s\n", __FILE__, __LINE__, #cond);     \
-      ++g_failures;                                                     \
-    }                                                                   \
+#define CHECK(cond)                                                 \
+  do {                                                              \
+    if (!(cond)) {                                                  \
+      std::printf("FAILED %s:%d: %s\n", __FILE__, __LINE__, #cond); \
+      ++g_failures;                                                 \
+    }                                                               \
   } while (0)
 
 bool contains(const std::string& s, const std::string& part) { return s.find(part) != std::string::npos; }
@@ -25,9 +25,9 @@ bool contains(const std::string& s, const std::string& part) { return s.find(par
 // A fake device: `free` bytes, cudaMalloc succeeds when the request fits.
 struct FakeDevice {
   size_t free;
-  size_t cached;               // what free_cache() gives back
-  bool hard_error = false;     // every malloc fails with a non-OOM error
-  std::vector<size_t> asked;   // sizes passed to malloc, in order
+  size_t cached;              // what free_cache() gives back
+  bool hard_error = false;    // every malloc fails with a non-OOM error
+  std::vector<size_t> asked;  // sizes passed to malloc, in order
   int frees = 0;
 
   FakeDevice(size_t free_bytes, size_t cached_bytes) : free(free_bytes), cached(cached_bytes) {}
@@ -65,7 +65,7 @@ void test_sizes() {
   CHECK(round_size(0) == 512 && round_size(1) == 512 && round_size(512) == 512 && round_size(513) == 1024);
   CHECK(round_size((1 << 20) - 1) == (1 << 20));
   CHECK(round_size(1 << 20) == (1 << 20));
-  CHECK(round_size((1 << 20) + 1) == (1 << 20) + (1 << 18));   // 1.25 MiB
+  CHECK(round_size((1 << 20) + 1) == (1 << 20) + (1 << 18));  // 1.25 MiB
   const int64_t gib = int64_t(1) << 30;
   CHECK(round_size(130 * gib) == size_t(160 * gib));  // 128 GiB octave, 32 GiB steps: 23% more than asked
   CHECK(exact_size(0) == 1 && exact_size(130 * gib) == size_t(130 * gib));
@@ -117,9 +117,10 @@ void test_messages() {
   CHECK(format_size(uint64_t(2) << 30) == "2.00 GiB");
   const uint64_t gib = uint64_t(1) << 30;
   std::string m = oom_message(int64_t(200 * gib), 0, 140 * gib, 3 * gib / 2, int64_t(130 * gib), int64_t(131 * gib));
-  CHECK(contains(m, "CUDA out of memory. Tried to allocate 200.00 GiB. GPU 0 has a total capacity of 140.00 GiB of "
-                    "which 1.50 GiB is free. Of the allocated memory 130.00 GiB is allocated by tinygrad_ext, and "
-                    "1024.00 MiB is reserved by tinygrad_ext but unallocated"));
+  CHECK(contains(m,
+                 "CUDA out of memory. Tried to allocate 200.00 GiB. GPU 0 has a total capacity of 140.00 GiB of "
+                 "which 1.50 GiB is free. Of the allocated memory 130.00 GiB is allocated by tinygrad_ext, and "
+                 "1024.00 MiB is reserved by tinygrad_ext but unallocated"));
   m = oom_message(100, 3, 0, 0, 0, 0);
   CHECK(contains(m, "Tried to allocate 100 bytes. GPU 3: its free memory could not be queried."));
 
@@ -131,8 +132,9 @@ void test_messages() {
   s = describe_init_failure(InitFailure::kInsufficientDriver, 0, 13000);
   CHECK(!s.failed && contains(s.reason, "Found no NVIDIA driver on your system"));
   s = describe_init_failure(InitFailure::kInsufficientDriver, 12080, 13000);
-  CHECK(s.failed && contains(s.reason, "The NVIDIA driver on your system is too old (found version 12080, which "
-                                       "supports CUDA 12.8)"));
+  CHECK(s.failed && contains(s.reason,
+                             "The NVIDIA driver on your system is too old (found version 12080, which "
+                             "supports CUDA 12.8)"));
   CHECK(contains(s.reason, "CUDA 13.0 runtime") && contains(s.reason, "R580") && contains(s.reason, "TG_CUDA_ROOT"));
   s = describe_init_failure(InitFailure::kInsufficientDriver, 11040, 12040);
   CHECK(s.failed && contains(s.reason, "CUDA 12.4 runtime, which needs a driver for CUDA 12.x") &&
@@ -142,8 +144,9 @@ void test_messages() {
   s = describe_init_failure(InitFailure::kUnknown, 13000, 13000);
   CHECK(s.failed && contains(s.reason, "CUDA unknown error"));
   s = describe_init_failure(InitFailure::kOther, 13000, 13000, "cudaErrorSystemDriverMismatch", "mismatch");
-  CHECK(s.failed && contains(s.reason, "Unexpected error from cudaGetDeviceCount(): cudaErrorSystemDriverMismatch: "
-                                       "mismatch (CUDA runtime 13.0, driver for CUDA 13.0)"));
+  CHECK(s.failed && contains(s.reason,
+                             "Unexpected error from cudaGetDeviceCount(): cudaErrorSystemDriverMismatch: "
+                             "mismatch (CUDA runtime 13.0, driver for CUDA 13.0)"));
 }
 }  // namespace
 

@@ -26,23 +26,20 @@
 namespace tg::cuda {
 namespace {
 
-constexpr int kItems = 4;            // elements per thread per chunk in the row kernel
-constexpr int64_t kMinRowScan = 256;  // shorter rows: a thread per row beats an idle block
+constexpr int kItems = 4;                                  // elements per thread per chunk in the row kernel
+constexpr int64_t kMinRowScan = 256;                       // shorter rows: a thread per row beats an idle block
 constexpr int64_t kTile = int64_t(kThreads) * kItems * 8;  // elements per block in the tiled scan
-constexpr int64_t kMinTiledScan = 1 << 16;                // shorter rows: the row kernel
+constexpr int64_t kMinTiledScan = 1 << 16;                 // shorter rows: the row kernel
 
-template <class T>
-using Acc = std::conditional_t<std::is_floating_point_v<T>, T, int64_t>;
+template <class T> using Acc = std::conditional_t<std::is_floating_point_v<T>, T, int64_t>;
 
-template <class T>
-__device__ __forceinline__ T from_acc(Acc<T> v) {
+template <class T> __device__ __forceinline__ T from_acc(Acc<T> v) {
   if constexpr (std::is_same_v<T, bool>) return v != 0;
   else return static_cast<T>(v);
 }
 
 // Inclusive scan across the warp.
-template <class A>
-__device__ __forceinline__ A warp_inclusive_scan(A v, int lane) {
+template <class A> __device__ __forceinline__ A warp_inclusive_scan(A v, int lane) {
 #pragma unroll
   for (int d = 1; d < 32; d *= 2) {
     const A up = __shfl_up_sync(kFullMask, v, d);
@@ -94,7 +91,8 @@ __device__ __forceinline__ void scan_range(const T* xr, T* yr, int64_t begin, in
 template <class T>
 __global__ void __launch_bounds__(kThreads) cumsum_row_kernel(const T* x, T* y, int64_t outer, int64_t n) {
   __shared__ Acc<T> warp_totals[kThreads / 32];
-  for (int64_t row = blockIdx.x; row < outer; row += gridDim.x) scan_range(x + row * n, y + row * n, 0, n, Acc<T>(0), warp_totals);
+  for (int64_t row = blockIdx.x; row < outer; row += gridDim.x)
+    scan_range(x + row * n, y + row * n, 0, n, Acc<T>(0), warp_totals);
 }
 
 // sums[row * tiles + t] = the sum of tile t of the row (a fixed-order block reduction).
@@ -131,8 +129,7 @@ __global__ void __launch_bounds__(kThreads)
 }
 
 // The row or column kernel for contiguous (outer, n) rows of one type.
-template <class T>
-void scan_rows(const T* x, T* y, int64_t outer, int64_t n, int device) {
+template <class T> void scan_rows(const T* x, T* y, int64_t outer, int64_t n, int device) {
   if (n >= kMinRowScan) {
     cumsum_row_kernel<T><<<grid_for(outer, 1, device), kThreads, 0, current_stream()>>>(x, y, outer, n);
     TG_CUDA_CHECK_LAUNCH("cumsum_row_kernel");
@@ -161,8 +158,8 @@ __global__ void __launch_bounds__(kThreads)
 }  // namespace
 
 void cumsum(const Tensor& in, const Tensor& out, int64_t outer, int64_t n, int64_t inner) {
-  TG_CHECK(in->dtype == out->dtype, "cumsum: dtype mismatch (", dtype_name(in->dtype), " vs ",
-           dtype_name(out->dtype), ")");
+  TG_CHECK(in->dtype == out->dtype, "cumsum: dtype mismatch (", dtype_name(in->dtype), " vs ", dtype_name(out->dtype),
+           ")");
   if (outer * n * inner == 0) return;
   const int device = use_device_of(out->data_ptr());
   TG_DISPATCH(out->dtype, "cumsum", [&] {
@@ -176,12 +173,14 @@ void cumsum(const Tensor& in, const Tensor& out, int64_t outer, int64_t n, int64
       cumsum_tile_sums_kernel<scalar_t><<<unsigned(blocks), kThreads, 0, current_stream()>>>(x, n, tiles, sums.as<A>());
       TG_CUDA_CHECK_LAUNCH("cumsum_tile_sums_kernel");
       scan_rows<A>(sums.as<A>(), prefix.as<A>(), outer, tiles, device);
-      cumsum_tiles_kernel<scalar_t><<<unsigned(blocks), kThreads, 0, current_stream()>>>(x, y, n, tiles, prefix.as<A>());
+      cumsum_tiles_kernel<scalar_t>
+          <<<unsigned(blocks), kThreads, 0, current_stream()>>>(x, y, n, tiles, prefix.as<A>());
       TG_CUDA_CHECK_LAUNCH("cumsum_tiles_kernel");
     } else if (inner == 1 && n >= kMinRowScan) {
       scan_rows<scalar_t>(x, y, outer, n, device);
     } else {
-      cumsum_column_kernel<scalar_t><<<grid_for(outer * inner, kThreads, device), kThreads, 0, current_stream()>>>(x, y, outer, n, inner);
+      cumsum_column_kernel<scalar_t>
+          <<<grid_for(outer * inner, kThreads, device), kThreads, 0, current_stream()>>>(x, y, outer, n, inner);
       TG_CUDA_CHECK_LAUNCH("cumsum_column_kernel");
     }
   });

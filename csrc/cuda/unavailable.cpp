@@ -23,11 +23,13 @@ void index_put(ElementwiseIter&, int, const int64_t*, bool) { fail(); }
 void fill_random(const Tensor&, int, double, double, uint64_t, uint64_t) { fail(); }
 template <class T>
 void gemm(int64_t, int64_t, int64_t, const T*, int64_t, int64_t, const T*, int64_t, int64_t, T*, int64_t, int64_t,
-          bool) { fail(); }
+          bool) {
+  fail();
+}
 template void gemm<float>(int64_t, int64_t, int64_t, const float*, int64_t, int64_t, const float*, int64_t, int64_t,
                           float*, int64_t, int64_t, bool);
-template void gemm<double>(int64_t, int64_t, int64_t, const double*, int64_t, int64_t, const double*, int64_t,
-                           int64_t, double*, int64_t, int64_t, bool);
+template void gemm<double>(int64_t, int64_t, int64_t, const double*, int64_t, int64_t, const double*, int64_t, int64_t,
+                           double*, int64_t, int64_t, bool);
 void copy_between_devices(const Tensor&, const Tensor&, bool) { fail(); }
 bool is_built() { return false; }
 int runtime_version() { return 0; }
@@ -53,25 +55,26 @@ template <class T> void avg_pool2d_forward(const PoolShape&, bool, int64_t, cons
 template <class T> void avg_pool2d_backward(const PoolShape&, bool, int64_t, const T*, T*) { fail(); }
 template <class T> void softmax_forward(int64_t, int64_t, int64_t, bool, const T*, T*) { fail(); }
 template <class T> void softmax_backward(int64_t, int64_t, int64_t, bool, const T*, const T*, T*) { fail(); }
-template <class T>
-void class_loss_forward(const ClassLossArgs&, const T*, const int64_t*, const T*, T*, T*, T*) { fail(); }
+template <class T> void class_loss_forward(const ClassLossArgs&, const T*, const int64_t*, const T*, T*, T*, T*) {
+  fail();
+}
 template <class T>
 void class_loss_backward(const ClassLossArgs&, const T*, const T*, const int64_t*, const T*, const T*, const T*, T*) {
   fail();
 }
-#define TG_INSTANTIATE_NN(T)                                                                                   \
-  template void conv2d_forward<T>(const ConvShape&, const T*, const T*, const T*, T*);                        \
-  template void conv2d_backward_input<T>(const ConvShape&, const T*, const T*, T*);                           \
-  template void conv2d_backward_weight<T>(const ConvShape&, const T*, const T*, T*);                          \
-  template void max_pool2d_forward<T>(const PoolShape&, const T*, T*, int64_t*);                              \
-  template void max_pool2d_backward<T>(const PoolShape&, const T*, const int64_t*, T*);                       \
-  template void avg_pool2d_forward<T>(const PoolShape&, bool, int64_t, const T*, T*);                         \
-  template void avg_pool2d_backward<T>(const PoolShape&, bool, int64_t, const T*, T*);                        \
-  template void softmax_forward<T>(int64_t, int64_t, int64_t, bool, const T*, T*);                            \
-  template void softmax_backward<T>(int64_t, int64_t, int64_t, bool, const T*, const T*, T*);                 \
-  template void class_loss_forward<T>(const ClassLossArgs&, const T*, const int64_t*, const T*, T*, T*, T*);  \
-  template void class_loss_backward<T>(const ClassLossArgs&, const T*, const T*, const int64_t*, const T*,    \
-                                       const T*, const T*, T*);
+#define TG_INSTANTIATE_NN(T)                                                                                         \
+  template void conv2d_forward<T>(const ConvShape&, const T*, const T*, const T*, T*);                               \
+  template void conv2d_backward_input<T>(const ConvShape&, const T*, const T*, T*);                                  \
+  template void conv2d_backward_weight<T>(const ConvShape&, const T*, const T*, T*);                                 \
+  template void max_pool2d_forward<T>(const PoolShape&, const T*, T*, int64_t*);                                     \
+  template void max_pool2d_backward<T>(const PoolShape&, const T*, const int64_t*, T*);                              \
+  template void avg_pool2d_forward<T>(const PoolShape&, bool, int64_t, const T*, T*);                                \
+  template void avg_pool2d_backward<T>(const PoolShape&, bool, int64_t, const T*, T*);                               \
+  template void softmax_forward<T>(int64_t, int64_t, int64_t, bool, const T*, T*);                                   \
+  template void softmax_backward<T>(int64_t, int64_t, int64_t, bool, const T*, const T*, T*);                        \
+  template void class_loss_forward<T>(const ClassLossArgs&, const T*, const int64_t*, const T*, T*, T*, T*);         \
+  template void class_loss_backward<T>(const ClassLossArgs&, const T*, const T*, const int64_t*, const T*, const T*, \
+                                       const T*, T*);
 TG_INSTANTIATE_NN(float)
 TG_INSTANTIATE_NN(double)
 #undef TG_INSTANTIATE_NN
@@ -80,16 +83,21 @@ TG_INSTANTIATE_NN(double)
 namespace tg::cuda {
 void cumsum(const Tensor&, const Tensor&, int64_t, int64_t, int64_t) { fail(); }
 void gemm_tf32(int64_t, int64_t, int64_t, const float*, int64_t, int64_t, const float*, int64_t, int64_t, float*,
-               int64_t, int64_t, bool) { fail(); }
-bool gemm_reduced(DType, int64_t, int64_t, int64_t, const void*, int64_t, int64_t, const void*, int64_t, int64_t,
-                  void*, int64_t, int64_t, bool) { fail(); }
+               int64_t, int64_t, bool) {
+  fail();
+}
+bool gemm_reduced(DType, int64_t, int64_t, int64_t, const void*, int64_t, int64_t, const void*, int64_t, int64_t, void*,
+                  int64_t, int64_t, bool) {
+  fail();
+}
 const DeviceProperties& device_properties(int) { fail(); }
 }  // namespace tg::cuda
 
 namespace tg::cuda {
 std::vector<std::pair<std::string, int64_t>> counters() {
-  return {{"host_syncs", 0}, {"memcpy_htod", 0}, {"memcpy_dtoh", 0}, {"memcpy_async", 0}, {"device_synchronize", 0},
-          {"stream_synchronize", 0}, {"event_synchronize", 0}, {"cuda_malloc", 0}, {"cuda_free", 0}};
+  return {{"host_syncs", 0},        {"memcpy_htod", 0},        {"memcpy_dtoh", 0},
+          {"memcpy_async", 0},      {"device_synchronize", 0}, {"stream_synchronize", 0},
+          {"event_synchronize", 0}, {"cuda_malloc", 0},        {"cuda_free", 0}};
 }
 std::pair<int64_t, int64_t> mem_get_info(int) { fail(); }
 int64_t max_memory_reserved(int) { return 0; }
@@ -110,6 +118,8 @@ bool event_query(uintptr_t) { fail(); }
 void event_synchronize(uintptr_t) { fail(); }
 float event_elapsed_time(uintptr_t, uintptr_t) { fail(); }
 // torch's error for pinning without a usable accelerator
-std::shared_ptr<Storage> pinned_storage(int64_t) { throw Error("Cannot access accelerator device when none is available."); }
+std::shared_ptr<Storage> pinned_storage(int64_t) {
+  throw Error("Cannot access accelerator device when none is available.");
+}
 bool is_pinned(const void*) { return false; }
 }  // namespace tg::cuda

@@ -19,10 +19,26 @@
 
 namespace tg::math {
 
-TG_CPU_INLINE float bits_to_float(int32_t i) { float f; std::memcpy(&f, &i, 4); return f; }
-TG_CPU_INLINE int32_t float_to_bits(float f) { int32_t i; std::memcpy(&i, &f, 4); return i; }
-TG_CPU_INLINE double bits_to_double(int64_t i) { double f; std::memcpy(&f, &i, 8); return f; }
-TG_CPU_INLINE int64_t double_to_bits(double f) { int64_t i; std::memcpy(&i, &f, 8); return i; }
+TG_CPU_INLINE float bits_to_float(int32_t i) {
+  float f;
+  std::memcpy(&f, &i, 4);
+  return f;
+}
+TG_CPU_INLINE int32_t float_to_bits(float f) {
+  int32_t i;
+  std::memcpy(&i, &f, 4);
+  return i;
+}
+TG_CPU_INLINE double bits_to_double(int64_t i) {
+  double f;
+  std::memcpy(&f, &i, 8);
+  return f;
+}
+TG_CPU_INLINE int64_t double_to_bits(double f) {
+  int64_t i;
+  std::memcpy(&i, &f, 8);
+  return i;
+}
 
 // exp(r) for |r| <= ln2/2: Cephes' polynomial.
 TG_CPU_INLINE float exp_of_reduced(float r) {
@@ -221,8 +237,8 @@ TG_CPU_INLINE float lgammaf_poly(float x) {
   bool reflect = x < 0.5f;
   float z = reflect ? 1.0f - x : x;
   float a = 1.000000000190015f + 76.18009172947146f / z - 86.50532032941677f / (z + 1.0f) +
-            24.01409824083091f / (z + 2.0f) - 1.231739572450155f / (z + 3.0f) +
-            1.208650973866179e-3f / (z + 4.0f) - 5.395239384953e-6f / (z + 5.0f);
+            24.01409824083091f / (z + 2.0f) - 1.231739572450155f / (z + 3.0f) + 1.208650973866179e-3f / (z + 4.0f) -
+            5.395239384953e-6f / (z + 5.0f);
   float t = z + 4.5f;
   float lg = (z - 0.5f) * logf_poly(t) - t + logf_poly(2.5066282746310005f * a);
   // |sin(pi x)| from r = x - round(x) in [-0.5, 0.5] (round by the 1.5 * 2^23 trick, exact below 2^22)

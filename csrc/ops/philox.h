@@ -31,7 +31,10 @@ TG_HD Philox4x32 philox(uint64_t seed, uint64_t counter) {
   for (int round = 0; round < 10; ++round) {
     uint64_t p0 = uint64_t(0xD2511F53u) * c0, p1 = uint64_t(0xCD9E8D57u) * c2;
     uint32_t n0 = uint32_t(p1 >> 32) ^ c1 ^ k0, n2 = uint32_t(p0 >> 32) ^ c3 ^ k1;
-    c0 = n0; c1 = uint32_t(p1); c2 = n2; c3 = uint32_t(p0);
+    c0 = n0;
+    c1 = uint32_t(p1);
+    c2 = n2;
+    c3 = uint32_t(p0);
     k0 += 0x9E3779B9u;
     k1 += 0xBB67AE85u;
   }
@@ -111,7 +114,7 @@ TG_HD double log(double x) {
   const double f = sub(m, 1.0);  // exact (Sterbenz)
   const double s = div(f, add(2.0, f));
   const double t = mul(s, s);
-  double q = 0.047619047619047616;  // 1/21
+  double q = 0.047619047619047616;          // 1/21
   q = add(mul(q, t), 0.05263157894736842);  // 1/19
   q = add(mul(q, t), 0.058823529411764705);
   q = add(mul(q, t), 0.06666666666666667);
@@ -133,7 +136,7 @@ TG_HD double log(double x) {
 // integers, leaving r in [-1/8, 1/8] turns, and cos(2 pi r) or sin(2 pi r) is a Taylor polynomial in r
 // (terms to r^19; about 1 ulp).
 TG_HD double cos2pi(uint32_t k) {
-  const int64_t n = (int64_t(k) + (int64_t(1) << 29)) >> 30;                    // 0..4 quarter turns
+  const int64_t n = (int64_t(k) + (int64_t(1) << 29)) >> 30;                 // 0..4 quarter turns
   const double r = mul(double(int64_t(k) - (n << 30)), 1.0 / 4294967296.0);  // exact, |r| <= 1/8
   const double r2 = mul(r, r);
   double c = -0.03638284114254567;  // (2 pi)^18 / 18!, sign of r^18
@@ -145,7 +148,7 @@ TG_HD double cos2pi(uint32_t k) {
   c = add(mul(c, r2), -85.45681720669373);
   c = add(mul(c, r2), 64.9393940226683);
   c = add(mul(c, r2), -19.739208802178716);
-  c = add(mul(c, r2), 1.0);  // cos(2 pi r)
+  c = add(mul(c, r2), 1.0);          // cos(2 pi r)
   double s = -0.012031585942120627;  // (2 pi)^19 / 19!, sign of r^19
   s = add(mul(s, r2), 0.10422916220813984);
   s = add(mul(s, r2), -0.7181223017785006);
@@ -156,7 +159,7 @@ TG_HD double cos2pi(uint32_t k) {
   s = add(mul(s, r2), 81.60524927607506);
   s = add(mul(s, r2), -41.34170224039976);
   s = add(mul(s, r2), 6.283185307179586);
-  s = mul(s, r);  // sin(2 pi r)
+  s = mul(s, r);    // sin(2 pi r)
   switch (n & 3) {  // cos(2 pi r + n pi / 2)
     case 0: return c;
     case 1: return -s;
@@ -171,8 +174,7 @@ enum RandomKind { kUniform = 0, kNormal = 1, kRandInt = 2, kBernoulli = 3 };
 
 // The value of element i for each distribution; T is the tensor's type. Floating values are computed in
 // double with rn:: arithmetic (see the top of this file) and rounded to T once.
-template <class T>
-TG_HD T random_value(int kind, double a, double b, uint64_t seed, uint64_t counter) {
+template <class T> TG_HD T random_value(int kind, double a, double b, uint64_t seed, uint64_t counter) {
   Philox4x32 r = philox(seed, counter);
   // 53-bit uniform in [0, 1) from two words (exact: a 53-bit integer times 2^-53).
   double u = rn::mul(double((uint64_t(r.v[0]) << 21) ^ (r.v[1] >> 11)), 1.0 / 9007199254740992.0);
@@ -192,8 +194,7 @@ TG_HD T random_value(int kind, double a, double b, uint64_t seed, uint64_t count
       uint64_t x = (uint64_t(r.v[2]) << 32) | r.v[3];
       return T(int64_t(a) + int64_t(x % range));
     }
-    default:
-      return T(u < a ? 1 : 0);
+    default: return T(u < a ? 1 : 0);
   }
 }
 

@@ -41,7 +41,8 @@ struct SumOp : WideReduce {
   // plainly (GCC 12's AVX-512 vectorizer miscompiled the unsigned form of this sum of int32: 1..16 gave 92);
   // int64 inputs wrap around as torch's.
   template <class A, class T> static TG_HD A step(A acc, T x) {
-    if constexpr (sizeof(T) < sizeof(A)) return acc + A(x); else return wrap_add(acc, A(x));
+    if constexpr (sizeof(T) < sizeof(A)) return acc + A(x);
+    else return wrap_add(acc, A(x));
   }
   template <class A> static TG_HD A merge(A a, A b) { return wrap_add(a, b); }
 };
@@ -72,15 +73,13 @@ struct ProdOp : WideReduce {
 
 // NOTE: once an accumulator holds NaN it stays NaN: `x > m` is false against NaN, and a NaN x is taken.
 // Bitwise | (no short circuit) keeps the select branch-free, so the CPU loop vectorizes.
-template <bool kMax>
-struct ExtremumOp : ReduceDefaults {
+template <bool kMax> struct ExtremumOp : ReduceDefaults {
   template <class T> using acc_t = T;
   template <class T> using out_t = T;
   template <class T> static TG_HD T init() {
     if constexpr (std::is_floating_point_v<T>)
       return kMax ? -std::numeric_limits<T>::infinity() : std::numeric_limits<T>::infinity();
-    else
-      return kMax ? std::numeric_limits<T>::lowest() : std::numeric_limits<T>::max();
+    else return kMax ? std::numeric_limits<T>::lowest() : std::numeric_limits<T>::max();
   }
   template <class A, class T> static TG_HD A step(A m, T x) { return ((kMax ? x > m : x < m) | (x != x)) ? A(x) : m; }
   template <class A> static TG_HD A merge(A a, A b) { return step(a, b); }
@@ -90,8 +89,7 @@ using AminOp = ExtremumOp<false>;
 
 // any/all: whether some / every element is nonzero (NaN counts as nonzero), as a bool. The accumulator is a
 // 0/1 byte (a bool accumulator keeps the CPU loop from vectorizing).
-template <bool kAny>
-struct LogicalOp : ReduceDefaults {
+template <bool kAny> struct LogicalOp : ReduceDefaults {
   template <class T> using acc_t = uint8_t;
   template <class T> using out_t = bool;  // (a uint8 result holds the same bytes)
   template <class T> static TG_HD uint8_t init() { return kAny ? 0 : 1; }
