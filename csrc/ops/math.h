@@ -311,8 +311,8 @@ template <int Steps> TG_CPU_INLINE float fmodf_exact(float a, float b) {
   double x = x0;
   for (int i = 1; i <= Steps; ++i) {
     int64_t e = d - 49 * i;
-    e = e < 0 ? 0 : e;
-    const double B = y * bits_to_double((e + 1023) << 52), rB = rb * bits_to_double((1023 - e) << 52);
+    e = e < 0 ? 0 : e > 1022 ? 1022 : e;  // (above 277 only for b = 0, inf or NaN, whose result is replaced)
+    const double B = y * bits_to_double(uint64_t(e + 1023) << 52), rB = rb * bits_to_double(uint64_t(1023 - e) << 52);
     const double q = std::trunc(x * rB);
     double r = std::fma(-q, B, x);
     r = r < 0.0 ? r + B : r;
