@@ -612,7 +612,7 @@ def test_batchnorm_train_eval_running_stats():
     b1(T(x1))
     b1(T(x1 * 2))
     close(b1.running_mean, (x1.mean(0) + 2 * x1.mean(0)) / 2)  # cumulative average
-    assert repr(b1) == "BatchNorm1d(4, eps=1e-05, momentum=None, affine=True, track_running_stats=True)"
+    assert repr(b1) == "BatchNorm1d(4, eps=1e-05, momentum=None, affine=True, bias=True, track_running_stats=True)"
     assert sorted(b1.state_dict()) == ["bias", "num_batches_tracked", "running_mean", "running_var", "weight"]
     with pytest.raises(ValueError, match=r"Expected more than 1 value per channel when training, got input "
                                          r"size torch.Size\(\[1, 3\]\)"):

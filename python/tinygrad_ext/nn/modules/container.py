@@ -3,7 +3,7 @@ import operator
 from collections import OrderedDict
 
 from ..parameter import Parameter
-from .module import Module
+from .module import Module, _addindent
 
 
 class Sequential(Module):
@@ -146,8 +146,18 @@ class ModuleList(Module):
         raise NotImplementedError("ModuleList is a container and has no forward(); iterate over it instead")
 
     def __repr__(self):
-        # torch groups repeated identical reprs; the plain nested form is equally informative here
-        return Module.__repr__(self)
+        """torch's form: a run of identical consecutive children prints once, as `(i-j): n x repr`."""
+        runs = []  # [first index, last index, repr]
+        for i, m in enumerate(self):
+            r = repr(m)
+            if runs and runs[-1][2] == r:
+                runs[-1][1] = i
+            else:
+                runs.append([i, i, r])
+        if not runs:
+            return self._get_name() + "()"
+        lines = [_addindent(f"({a}): {r}" if a == b else f"({a}-{b}): {b - a + 1} x {r}", 2) for a, b, r in runs]
+        return self._get_name() + "(\n  " + "\n  ".join(lines) + "\n)"
 
 
 class ModuleDict(Module):
