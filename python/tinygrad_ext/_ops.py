@@ -90,8 +90,10 @@ class Op(Function):
             raise _version_error(out, out._impl.version, self._out_version, self.name())
         return out
 
+    _backward_name = None  # torch's node name where it differs from the class name + "Backward0"
+
     def name(self):
-        return type(self).__name__ + "Backward0"
+        return self._backward_name or type(self).__name__ + "Backward0"
 
 
 class _Registered(Op):
@@ -315,6 +317,8 @@ def _select_grads(ctx, g, a_loses, b_loses):
 
 # ------------------------------------------------------------------- unary
 class Clamp(Op):
+    _backward_name = "ClampBackward1"
+
     @staticmethod
     def forward(ctx, a, lo, hi):
         ctx.save_for_backward(a)
@@ -416,6 +420,8 @@ class MaskedFill(Op):
 
 
 class ToDtype(Op):
+    _backward_name = "ToCopyBackward0"
+
     @staticmethod
     def forward(ctx, a, dtype):
         ctx.in_dtype = a.dtype
@@ -465,6 +471,8 @@ class Norm(Op):
     """The vector p-norm over dims for a finite p other than 1 (p = 1 and p = +-inf compose abs, sum and
     amax/amin). Backward is torch's norm_backward: 0 where the norm is 0 (and, for p < 1, where the
     element is 0) instead of the 0 * inf = nan of the composed derivative."""
+
+    _backward_name = "LinalgVectorNormBackward0"
 
     @staticmethod
     def forward(ctx, a, p, dims, keepdim):
@@ -543,6 +551,8 @@ class Var(Op):
 class StdSqrt(Op):
     """std = sqrt(var), whose backward is 0 where std is 0 (torch's std_backward) rather than g / 0."""
 
+    _backward_name = "StdBackward0"
+
     @staticmethod
     def forward(ctx, v):
         ctx.save_for_backward(v)
@@ -592,7 +602,7 @@ class MaxAll(Op):
     def forward(ctx, a, is_max):
         ctx.save_for_backward(a)
         out = (_C.amax if is_max else _C.amin)(a._impl, [], False, None, "max" if is_max else "min")
-        ctx.out = out
+        ctx.out, ctx._backward_name = out, "MaxBackward1" if is_max else "MinBackward1"
         return out
 
     @staticmethod
@@ -610,7 +620,7 @@ class MaxDim(Op):
     def forward(ctx, a, dim, keepdim, is_max):
         ctx.in_shape, ctx.dim, ctx.keepdim = a.shape, _C.wrap_dim(dim, a.dim()), keepdim
         values, indices = _C.max_dim(a._impl, dim, keepdim, is_max)
-        ctx.indices = indices
+        ctx.indices, ctx._backward_name = indices, "MaxBackward0" if is_max else "MinBackward0"
         return values, indices
 
     @staticmethod
@@ -673,7 +683,9 @@ class Reshape(Op):
     @staticmethod
     def forward(ctx, a, shape, must_view):
         ctx.in_shape = a.shape
-        return (_C.view if must_view else _C.reshape)(a._impl, shape)
+        out = (_C.view if must_view else _C.reshape)(a._impl, shape)
+        ctx._backward_name = "ViewBackward0" if out.storage_id == a._impl.storage_id else "UnsafeViewBackward0"
+        return out
 
     @staticmethod
     def backward(ctx, g):
@@ -749,6 +761,24 @@ def _apply_basic_index(impl, key):
     return impl
 
 
+def _basic_index_name(key, shape):
+    """torch's node for x[key]: that of the last view op applied (Select, Slice or Unsqueeze; a slice
+    covering the whole dim is no op), Alias when none is, Slice for a lone slice (torch's fast path)."""
+    if len(key) == 1 and isinstance(key[0], slice):
+        return "SliceBackward0"
+    name, dim = "AliasBackward0", 0
+    for k in key:
+        if k is None:
+            name = "UnsqueezeBackward0"
+        elif isinstance(k, slice):
+            if k.start not in (None, 0) or k.step not in (None, 1) or (k.stop is not None and k.stop < shape[dim]):
+                name = "SliceBackward0"
+            dim += 1
+        else:
+            name, dim = "SelectBackward0", dim + 1
+    return name
+
+
 class BasicIndex(Op):
     """x[key] for keys of ints, slices, None and Ellipsis: a view."""
 
@@ -757,6 +787,7 @@ class BasicIndex(Op):
     @staticmethod
     def forward(ctx, a, key):
         ctx.in_shape, ctx.key, ctx.dtype, ctx.device = a.shape, key, a.dtype, a.device
+        ctx._backward_name = _basic_index_name(key, a.shape)
         return _apply_basic_index(a._impl, key)
 
     @staticmethod
@@ -906,6 +937,7 @@ class Linear(Op):
         ctx.x, ctx.weight, ctx.has_bias = x, weight, bias is not None
         ctx.bias_shape = None if bias is None else bias.shape
         wt = _C.transpose(weight._impl, 0, 1)
+        ctx._backward_name = "MmBackward0" if bias is None else "AddmmBackward0"
         if bias is None:
             return _C.mm(x._impl, wt)
         return _C.addmm(bias._impl, x._impl, wt)
@@ -1049,6 +1081,7 @@ class Softmax(Op):
     def forward(ctx, x, dim, log):
         ctx.save_for_backward(x)
         ctx.dim, ctx.log = dim, log
+        ctx._backward_name = "LogSoftmaxBackward0" if log else "SoftmaxBackward0"
         out = _C.softmax(x._impl, dim, log)
         ctx.save_output(out)
         return out
@@ -1070,6 +1103,8 @@ class Softmax(Op):
 
 class CrossEntropy(Op):
     """log_softmax + nll_loss (+ label smoothing) over class dim 1, fused; target holds class indices."""
+
+    _backward_name = "NllLossBackward0"  # (torch's cross_entropy ends in nll_loss)
 
     @staticmethod
     def forward(ctx, x, target, weight, reduction, ignore_index, label_smoothing):
@@ -1348,6 +1383,8 @@ def _reduction(entry):
         def forward(ctx, a, dims, keepdim, dtype):
             ctx.save_for_backward(a)
             ctx.dims, ctx.keepdim, ctx.args = _norm_dims(dims, a.dim()), keepdim, (dims, keepdim, dtype)
+            if dims and entry.name in ("sum", "mean", "prod", "nansum"):  # torch's overload with a dim
+                ctx._backward_name = R.__name__ + "Backward1"
             out = cfn(a._impl, dims, keepdim, None if dtype is None else dtype.id)
             if uses_result:
                 ctx.save_output(out)

@@ -7,7 +7,7 @@ import warnings
 
 from . import _C, _dtype, _ops
 from ._device import Size, as_device
-from .tensor import Tensor, _broadcast_shape, _needs_grad, _shape_arg, _wrap, arange, cat, full
+from .tensor import Tensor, _broadcast_shape, _named, _needs_grad, _shape_arg, _wrap, arange, cat, full
 
 
 def _ints(x):
@@ -109,7 +109,7 @@ def repeat(self, *sizes):
     pairs = [v for s in shape for v in (1, s)]
     expanded = [v for r, s in zip(sizes, shape) for v in (r, s)]
     out = self.reshape(pairs).expand(expanded).reshape(out_shape)
-    return out.clone() if out._impl.storage_id == self._impl.storage_id else out
+    return _named(out.clone() if out._impl.storage_id == self._impl.storage_id else out, "RepeatBackward0")
 
 
 def tile(input, dims):

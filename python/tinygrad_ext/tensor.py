@@ -670,7 +670,7 @@ class Tensor:
     def t(self):
         if self.dim() > 2:
             raise RuntimeError(f"t() expects a tensor with <= 2 dimensions, but self is {self.dim()}D")
-        return self.transpose(0, 1) if self.dim() == 2 else self
+        return _named(self.transpose(0, 1), "TBackward0") if self.dim() == 2 else self
 
     @property
     def T(self):
@@ -709,14 +709,17 @@ class Tensor:
                 if d in wrapped[:i]:
                     raise RuntimeError(f"dim {d} appears multiple times in the list of dims")
             drop = set(wrapped) if nd else set()
-            return self.reshape([n for i, n in enumerate(self._impl.shape) if not (i in drop and n == 1)])
+            return _named(self.reshape([n for i, n in enumerate(self._impl.shape) if not (i in drop and n == 1)]),
+                          "SqueezeBackward2")
         if _needs_grad(self):
-            return _ops.Reshape.apply(self, list(_C.squeeze(self._impl, dim).shape), True)
+            return _named(_ops.Reshape.apply(self, list(_C.squeeze(self._impl, dim).shape), True),
+                          "SqueezeBackward0" if dim is None else "SqueezeBackward1")
         return _wrap(_C.squeeze(self._impl, dim))
 
     def unsqueeze(self, dim):
         if _needs_grad(self):
-            return _ops.Reshape.apply(self, list(_C.unsqueeze(self._impl, dim).shape), True)
+            return _named(_ops.Reshape.apply(self, list(_C.unsqueeze(self._impl, dim).shape), True),
+                          "UnsqueezeBackward0")
         return _wrap(_C.unsqueeze(self._impl, dim))
 
     def squeeze_(self, dim=None):
@@ -763,7 +766,8 @@ class Tensor:
         if self._impl.ndim == 0:
             _C.wrap_dim(dim, 0)  # (out of range: its own error)
             raise IndexError("Dimension specified as 0 but tensor has no dimensions")
-        return tuple(self.select(dim, i) for i in builtins.range(self.shape[_C.wrap_dim(dim, self.dim())]))
+        return tuple(_named(self.select(dim, i), "UnbindBackward0")
+                     for i in builtins.range(self.shape[_C.wrap_dim(dim, self.dim())]))
 
     def split(self, split_size, dim=0):
         if self._impl.ndim == 0:
@@ -786,7 +790,8 @@ class Tensor:
                                    f"size at dimension {d}), but got split_sizes={sizes}")
         out, pos = [], 0
         for s in sizes:
-            out.append(self.narrow(d, pos, s))
+            out.append(_named(self.narrow(d, pos, s),
+                              "SplitBackward0" if isinstance(split_size, int) else "SplitWithSizesBackward0"))
             pos += s
         return tuple(out)
 
@@ -2015,6 +2020,13 @@ def cat(tensors, dim=0):
         raise
 
 
+def _named(out, name):
+    """out, its node carrying torch's name for the op that made it (a view or join done by a more general op)."""
+    if out.grad_fn is not None:
+        out.grad_fn._backward_name = name
+    return out
+
+
 def stack(tensors, dim=0):
     tensors = list(tensors)
     if not tensors:
@@ -2024,7 +2036,7 @@ def stack(tensors, dim=0):
         if t.shape != tensors[0].shape:
             raise RuntimeError(f"stack expects each tensor to be equal size, but got {list(tensors[0].shape)} at "
                                f"entry 0 and {list(t.shape)} at entry {i}")
-    return cat([t.unsqueeze(d) for t in tensors], d)
+    return _named(cat([t.unsqueeze(d) for t in tensors], d), "StackBackward0")
 
 
 def _with_params(e):

@@ -1,1 +1,1 @@
-from . import cuda, cudnn
+from . import cuda, cudnn, mps

@@ -9,7 +9,7 @@ from .. import _C, _dtype, _ops, _registry
 from .._autocast import ACTIVE as _AMP
 from .._autocast import cast_inputs as _amp_cast
 from ..autograd.grad_mode import no_grad
-from ..tensor import Tensor, _needs_grad, _softmax, _wrap, arange, cat, full_like, stack, tensor, where, zeros
+from ..tensor import Tensor, _named, _needs_grad, _softmax, _wrap, arange, cat, full_like, stack, tensor, where, zeros
 
 _REDUCTIONS = {"none": 0, "mean": 1, "sum": 2}
 
@@ -657,7 +657,7 @@ def binary_cross_entropy(input, target, weight=None, size_average=None, reduce=N
     loss = -(target * input.log().clamp(min=-100) + (1 - target) * (1 - input).log().clamp(min=-100))
     if weight is not None:
         loss = loss * weight
-    return _reduce(loss, code)
+    return _named(_reduce(loss, code), "BinaryCrossEntropyBackward0")
 
 
 def binary_cross_entropy_with_logits(input, target, weight=None, size_average=None, reduce=None, reduction="mean",
@@ -673,7 +673,7 @@ def binary_cross_entropy_with_logits(input, target, weight=None, size_average=No
         loss = (1 - target) * input + sp
     if weight is not None:
         loss = loss * weight
-    return _reduce(loss, code)
+    return _named(_reduce(loss, code), "BinaryCrossEntropyWithLogitsBackward0")
 
 
 # ---- layers added for issue 12 (attention, normalization, convolution, pooling, resampling, losses)

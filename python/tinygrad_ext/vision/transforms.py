@@ -14,7 +14,7 @@ from .. import _dtype
 from ..nn import functional as F
 from ..tensor import Tensor, arange, as_tensor, from_numpy, rand, randint
 
-__all__ = ["Compose", "Normalize", "RandomCrop", "RandomHorizontalFlip", "ToTensor"]
+__all__ = ["Compose", "Lambda", "Normalize", "RandomCrop", "RandomHorizontalFlip", "ToTensor"]
 
 
 def _as_numpy_image(pic):
@@ -40,6 +40,21 @@ class Compose:
     def __repr__(self):
         lines = [self.__class__.__name__ + "("] + [f"    {t}" for t in self.transforms] + [")"]
         return "\n".join(lines)
+
+
+class Lambda:
+    """A user function as a transform (the tutorials' one-hot target_transform)."""
+
+    def __init__(self, lambd):
+        if not callable(lambd):
+            raise TypeError(f"Argument lambd should be callable, got {repr(type(lambd).__name__)}")
+        self.lambd = lambd
+
+    def __call__(self, img):
+        return self.lambd(img)
+
+    def __repr__(self):
+        return f"{self.__class__.__name__}()"
 
 
 class ToTensor:
