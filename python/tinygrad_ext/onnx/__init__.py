@@ -1,14 +1,18 @@
 """tinygrad_ext.onnx: torch.onnx.export for tinygrad_ext models (needs the `onnx` package).
 
-The model runs on `args` while its ops are traced (see _trace.py); each traced op becomes ONNX nodes
-(_symbolic.py), parameters and buffers become initializers named by their state_dict keys. With
-dynamic_axes the model is traced a second time with those axes one size larger, and every size that
-follows them is computed from the inputs' shapes in the graph.
+Built on the compiler's graph: the model's forward is recorded by the recorder `tinygrad_ext.compile` makes its
+plans from (_plan.Recorder: the core `_C` calls with their tensor arguments, see _record.py), and each recorded
+core call is lowered to ONNX nodes (_lower.py, one lowering per core call kind). Parameters and buffers become
+initializers named by their state_dict keys, the arguments graph inputs, calls on constants alone are folded.
+With dynamic_axes the forward is recorded a second time with those axes one size larger (and other input
+values): the sizes that change become symbolic dims, computed from the inputs' shapes in the graph.
 """
 import contextlib
 import enum
 import inspect
 import warnings
+
+import numpy as np
 
 try:
     import onnx
@@ -20,9 +24,9 @@ from ..nn.modules.module import Module
 from ..tensor import Tensor, cat
 from ..version import __version__
 from . import errors
-from ._graph import GraphBuilder, onnx_dtype
-from ._symbolic import convert, whole_module
-from ._trace import Tracer, dynamic_args, flatten_values
+from ._graph import GraphBuilder, onnx_dtype, value_of
+from ._lower import DYNAMIC_ARGS, lower
+from ._record import record, refs
 from .errors import OnnxExporterError, UnsupportedOperatorError
 
 producer_name = "tinygrad_ext"
@@ -104,7 +108,7 @@ def _dynamic_axes(dynamic_axes, input_names, output_names):
 
 
 def _varied(args, inputs, dyn):
-    """args (nested, in the order the tracer numbered the inputs) for the second trace: each input's values
+    """args (nested, in the order the recording numbered the inputs) for the second recording: each input's values
     in reverse order (still valid indices, probabilities, ...), each dynamic axis one entry longer (its first
     entry repeated)."""
     varied = []
@@ -126,9 +130,9 @@ def _varied(args, inputs, dyn):
     return replace(args)
 
 
-def _value_info(name, dtype, shape, axes):
+def _value_info(name, dtype_id, shape, axes):
     dims = [axes.get(i, d) for i, d in enumerate(shape)]
-    return helper.make_tensor_value_info(name, onnx_dtype(dtype), dims)
+    return helper.make_tensor_value_info(name, onnx_dtype(dtype_id), dims)
 
 
 def export(model, args=(), f=None, *, kwargs=None, verbose=None, input_names=None, output_names=None,
@@ -140,7 +144,7 @@ def export(model, args=(), f=None, *, kwargs=None, verbose=None, input_names=Non
     """torch.onnx.export: traces model(*args, **kwargs) and writes the ONNX model to f (a path or a binary
     file object). Returns an ONNXProgram when dynamo=True (the default, as torch 2.9+), else None.
 
-    Both `dynamo` paths use the same tracer; `optimize` and `autograd_inlining` have nothing to change (the
+    Both `dynamo` paths use the same recording; `optimize` and `autograd_inlining` have nothing to change (the
     graph is built without the redundant nodes torch's passes remove), and the weights are always stored
     inside the model (`external_data` matters only beyond protobuf's 2 GB)."""
     opset = _DEFAULT_OPSET if opset_version is None else int(opset_version)
@@ -173,38 +177,36 @@ def export(model, args=(), f=None, *, kwargs=None, verbose=None, input_names=Non
     fold = bool(do_constant_folding) and training != TrainingMode.TRAINING
 
     with _mode(model, training):
-        tracer = Tracer(model, state, whole_module, fold, opset)
-        outs, inputs = tracer.run(args, kwargs)
+        first = record(model, args, kwargs, state, opset)
+        inputs, outs = first.inputs, first.outputs
         input_names = _names(input_names, len(inputs), lambda i: _default_input_name(model, i, len(inputs)))
         output_names = _names(output_names, len(outs), lambda i: "output" if len(outs) == 1 else f"output_{i}")
         axes = _dynamic_axes(dynamic_axes, input_names, output_names)
         dyn = {i: axes[n] for i, n in enumerate(input_names) if n in axes}
-        # A second trace, on other values (and sizes of the dynamic axes): the graph must not change, and the
+        # A second recording, on other values (and sizes of the dynamic axes): the graph must not change, and the
         # sizes that change are computed from the inputs' shapes in the graph.
-        second = Tracer(model, state, whole_module, fold, opset)
-        outs_b, _ = second.run(*_varied((args, kwargs), inputs, dyn))
-        pairs = dynamic_args(tracer, second)
-        dynamic = [(input_names[i], a, inputs[i].shape[a], inputs[i].shape[a] + 1) for i in dyn for a in dyn[i]]
+        second = record(model, *_varied((args, kwargs), inputs, dyn), state, opset)
+    if len(first.calls) != len(second.calls) or len(outs) != len(second.outputs) or any(
+            a.name is not b.name and a.name != b.name for a, b in zip(first.calls, second.calls)):
+        raise OnnxExporterError("export(): the model runs different ops for other input values or sizes (control "
+                                "flow on tensor values or sizes); the exported graph would only hold one of them.")
+    dynamic = [(input_names[i], a, inputs[i].shape[a], inputs[i].shape[a] + 1) for i in dyn for a in dyn[i]]
 
-    g = GraphBuilder(opset, input_names, tracer, state, dynamic, export_params)
-    live = _live(tracer.records, outs)
-    for index, (rec, args_b) in enumerate(pairs):
-        if index in live:
-            convert(g, index, rec, args_b)
+    g = GraphBuilder(opset, input_names, dynamic, export_params)
+    for index in sorted(_live(first.calls, outs)):
+        _lower_call(g, first.calls[index], second.calls[index], fold)
     output_infos = []
-    for v, v_b, name in zip(outs, outs_b, output_names):
-        g.name_output(g.value(v), name)
-        (shape, dtype), shape_b = tracer.meta(v), second.meta(v_b)[0]
-        out_axes = {i: axes.get(name, {}).get(i) for i, (a, b) in enumerate(zip(shape, shape_b)) if a != b}
-        output_infos.append(_value_info(name, dtype, shape, {**out_axes, **axes.get(name, {})}))
-    input_infos = [_value_info(n, t.dtype, tuple(t.shape), dyn.get(i, {})) for i, (n, t) in
+    for ref, ref_b, name in zip(outs, second.outputs, output_names):
+        g.name_output(g.value(ref), name)
+        out_axes = {i: axes.get(name, {}).get(i) for i, (a, b) in enumerate(zip(ref.shape, ref_b.shape)) if a != b}
+        output_infos.append(_value_info(name, ref.dtype, ref.shape, {**out_axes, **axes.get(name, {})}))
+    input_infos = [_value_info(n, t._impl.dtype, tuple(t.shape), dyn.get(i, {})) for i, (n, t) in
                    enumerate(zip(input_names, inputs))]
+    g.prune(output_names)
     used = {x for n in g.nodes for x in n.input} | set(output_names)
     for name in input_names:
         if name not in used:
-            warnings.warn(f"export(): the input '{name}' is not used by the exported graph. (Ops on it that do not "
-                          "record autograd nodes, such as integer arithmetic, are folded into constants.)",
-                          stacklevel=2)
+            warnings.warn(f"export(): the input '{name}' is not used by the exported graph.", stacklevel=2)
     proto = g.model(input_infos, output_infos, producer_name, keep_initializers_as_inputs)
     proto.producer_version = producer_version
     onnx.checker.check_model(proto)
@@ -213,6 +215,63 @@ def export(model, args=(), f=None, *, kwargs=None, verbose=None, input_names=Non
     if f is not None:
         _write(proto, f)
     return ONNXProgram(proto) if dynamo else None
+
+
+_RANDOM = frozenset(("bernoulli_", "normal_", "uniform_", "random_", "randperm"))
+
+
+def _leaves(obj):
+    """The plain (non-tensor) arguments of a call, flattened."""
+    if isinstance(obj, (tuple, list)):
+        return [x for o in obj for x in _leaves(o)]
+    return [None] if hasattr(obj, "impl") else [obj]
+
+
+def _lower_call(g, c, cb, fold):
+    """Folds the call into a constant or lowers it to ONNX nodes (g.names[its outputs]). cb: the same call of the
+    second recording: a number that differs is a warning (a value read from a tensor), a size that differs must
+    follow the dynamic axes (only calls whose lowering builds the size from the inputs' shapes accept one)."""
+    sizes_differ = False
+    for a, b in zip(_leaves(c.args), _leaves(cb.args)):
+        if a == b or (isinstance(a, float) and a != a and b != b):
+            continue
+        if isinstance(a, float) or isinstance(b, float):
+            warnings.warn(f"export(): a number that {c.label()} uses changed with the input values (it was read from a "
+                          "tensor, e.g. with .item()); the graph holds the recorded value.", stacklevel=4)
+        else:
+            sizes_differ = True
+    if sizes_differ and c.name not in DYNAMIC_ARGS:
+        raise UnsupportedOperatorError(c.label(), g.opset, detail="One of its arguments (a size, or a number read from "
+                                       "a tensor) depends on a dynamic axis or on the input values.")
+    args = refs(c.args)
+    same_shapes = all(o is None or o.shape == ob.shape for o, ob in zip(c.outs, cb.outs))
+    if isinstance(c.name, str) and c.name not in _RANDOM and (fold or not args) and not sizes_differ and same_shapes \
+            and all(g.is_const(r) for r in args):
+        g.folded.update(o.key for o in c.outs if o is not None)
+        return
+    for ra, rb in zip(args, refs(cb.args)):
+        if g.is_const(ra) and ra.shape == rb.shape and ra.impl is not rb.impl:
+            va, vb = value_of(ra), value_of(rb)
+            if not np_equal(va, vb):
+                warnings.warn(f"export(): a tensor that {c.label()} uses changed with the input values but is exported "
+                              "as a constant (computed from a number read from a tensor, or randomly); the graph holds "
+                              "its recorded value.", stacklevel=4)
+    for o, name in zip(c.outs, lower(g, c, cb)):
+        if o is not None and name is not None:
+            g.names[o.key] = name
+
+
+def np_equal(a, b):
+    return np.array_equal(a, b, equal_nan=a.dtype.kind == "f")
+
+
+def _live(calls, outs):
+    """The indices of the calls the outputs depend on."""
+    live = {r.key[0] for r in outs if r.kind == "call"}
+    for index in range(len(calls) - 1, -1, -1):
+        if index in live:
+            live.update(r.key[0] for r in refs(calls[index].args) if r.kind == "call")
+    return live
 
 
 def _default_input_name(model, i, n):
@@ -224,15 +283,6 @@ def _default_input_name(model, i, n):
         params = []
     base = params[0] if params else "input"
     return base if n == 1 else f"{base}_{i}"
-
-
-def _live(records, outs):
-    """The indices of the records that feed the outputs (records are in execution order)."""
-    live = {v.key[0] for v in outs if v.kind == "op"}
-    for index in range(len(records) - 1, -1, -1):
-        if index in live:
-            live.update(v.key[0] for v in flatten_values(records[index].args) if v.kind == "op")
-    return live
 
 
 __all__ = ["export", "errors", "is_in_onnx_export", "TrainingMode", "OperatorExportTypes", "ONNXProgram",

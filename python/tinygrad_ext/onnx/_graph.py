@@ -1,28 +1,40 @@
-"""The ONNX graph under construction: nodes, initializers, and the names of the traced values."""
+"""The ONNX graph under construction: nodes, initializers, and the ONNX names of the recorded graph's Refs."""
 import numpy as np
 import onnx
-from onnx import helper, numpy_helper
+from onnx import TensorProto, helper, numpy_helper
 
+from .. import _dtype
+from ..tensor import _wrap
 from .errors import UnsupportedOperatorError
 
 INT64_MAX = np.iinfo(np.int64).max
 
 
-def onnx_dtype(dtype):
-    """The TensorProto element type of a tinygrad_ext dtype (whose names are numpy's)."""
-    return helper.np_dtype_to_tensor_dtype(np.dtype(dtype.name))
+def onnx_dtype(dtype_id):
+    """The TensorProto element type of a core dtype id."""
+    name = _dtype.BY_ID[dtype_id].name
+    return TensorProto.BFLOAT16 if name == "bfloat16" else helper.np_dtype_to_tensor_dtype(np.dtype(name))
+
+
+def np_dtype(dtype_id):
+    return np.dtype(_dtype.BY_ID[dtype_id].name)
+
+
+def value_of(ref):
+    """The numpy value of a constant Ref (an outside tensor, or a folded call's result)."""
+    return _wrap(ref.impl).detach().numpy()
 
 
 class GraphBuilder:
-    """Converters add nodes with node(); value() names a traced Value, adding its initializer on first use.
-    `dynamic` lists the dynamic axes as (input name, axis, size in the first trace, size in the second)."""
+    """Lowerings add nodes with node(); value() names a Ref, adding its initializer on first use.
+    `dynamic` lists the dynamic axes as (input name, axis, size in the first recording, size in the second)."""
 
-    def __init__(self, opset, input_names, tracer, state_names, dynamic, export_params):
-        self.opset, self.input_names, self.tracer, self.records = opset, input_names, tracer, tracer.records
-        self.state_names, self.dynamic, self.export_params = state_names, dynamic, export_params
+    def __init__(self, opset, input_names, dynamic, export_params):
+        self.opset, self.input_names, self.dynamic, self.export_params = opset, input_names, dynamic, export_params
         self.nodes, self.initializers, self.state_inputs = [], {}, []
-        self.outputs = {}  # (record index, output nr) -> name
-        self._count = 0
+        self.names, self.folded = {}, set()  # (call index, nr) -> ONNX name; the keys of folded call outputs
+        self.transposed = {}  # (call index, nr) of a 2-D transpose -> the Ref it transposes (Gemm's transB)
+        self._consts, self._count = {}, 0
 
     def fresh(self, hint):
         self._count += 1
@@ -41,59 +53,61 @@ class GraphBuilder:
     def ints(self, values):
         return self.const(list(values), np.int64)
 
-    def value(self, v, op_name=""):
-        if v.kind == "input":
-            return self.input_names[v.key]
-        if v.kind == "const":
-            return self.const(v.data)
-        if v.kind == "state":
-            if v.key not in self.initializers:
-                self.initializers[v.key] = numpy_helper.from_array(np.ascontiguousarray(v.data), v.key)
+    def scalar(self, x, dtype_id):
+        return self.const(np.array(x, np_dtype(dtype_id)))
+
+    def is_const(self, ref):
+        return ref.kind == "const" or (ref.kind == "call" and ref.key in self.folded)
+
+    def value(self, ref, user="output"):
+        if ref.kind == "input":
+            return self.input_names[ref.key]
+        if ref.kind == "state":
+            if ref.key not in self.initializers:
+                self.initializers[ref.key] = numpy_helper.from_array(np.ascontiguousarray(value_of(ref)), ref.key)
                 if not self.export_params:
-                    self.state_inputs.append(v.key)
-            return v.key
-        name = self.outputs.get(v.key)
+                    self.state_inputs.append(ref.key)
+            return ref.key
+        if self.is_const(ref):
+            if id(ref.impl) not in self._consts:
+                self._consts[id(ref.impl)] = (self.const(value_of(ref)), ref.impl)
+            return self._consts[id(ref.impl)][0]
+        name = self.names.get(ref.key)
         if name is None:
-            raise UnsupportedOperatorError(op_name or "output", self.opset, detail="An output of this op that the "
-                                           "export does not translate (max_pool2d's indices) is used.")
+            raise UnsupportedOperatorError(user, self.opset, detail="It uses an output the export does not translate "
+                                           "(max_pool2d's indices).")
         return name
+
+    def cast(self, ref, dtype_id, user):
+        name = self.value(ref, user)
+        return name if ref.dtype == dtype_id else self.node("Cast", [name], to=onnx_dtype(dtype_id))
 
     def name_output(self, source, name):
         """Makes `name` a graph output with source's value: the producing node's output renamed, or an Identity
         (for an input, an initializer, or a value already output under another name)."""
         producers = [n for n in self.nodes if source in n.output]
-        if producers and source.startswith("/") and source not in self.initializers:
+        if producers and source not in self.initializers and source not in self.input_names:
             for n in self.nodes:
                 for field in (n.input, n.output):
                     for i, x in enumerate(field):
                         if x == source:
                             field[i] = name
-            for key, x in self.outputs.items():
+            for key, x in self.names.items():
                 if x == source:
-                    self.outputs[key] = name
+                    self.names[key] = name
             return
         self.nodes.append(helper.make_node("Identity", [source], [name], name=f"/output/{name}"))
 
-    def shape_of(self, v):
-        """The (first trace's) shape of a Value."""
-        return self.tracer.meta(v)[0]
-
-    def dtype_of(self, v):
-        return self.tracer.meta(v)[1]
-
-    def cast(self, name, dtype, from_dtype):
-        return name if dtype is from_dtype else self.node("Cast", [name], to=onnx_dtype(dtype))
-
-    # ---- shapes that follow the dynamic axes
+    # ---- sizes that follow the dynamic axes
     def _symbol(self, a, b):
-        """(input name, axis, k) with a = k * size in the first trace and b = k * size in the second."""
+        """(input name, axis, k) with a = k * size in the first recording and b = k * size in the second."""
         for name, axis, sa, sb in self.dynamic:
             if sa and sb and a % sa == 0 and b % sb == 0 and a // sa == b // sb:
                 return name, axis, a // sa
         return None
 
-    def shape_tensor(self, dims, dims_b, op_name):
-        """An int64 1-D shape: dims where both traces agree, each other entry k * (a dynamic axis's size)."""
+    def shape_tensor(self, dims, dims_b, user):
+        """An int64 1-D shape: dims where both recordings agree, each other entry k * (a dynamic axis's size)."""
         pieces, static = [], []
         for a, b in zip(dims, dims_b):
             if a == b:
@@ -101,8 +115,8 @@ class GraphBuilder:
                 continue
             sym = self._symbol(a, b)
             if sym is None:
-                raise UnsupportedOperatorError(op_name, self.opset, detail=f"A size ({a}) depends on the dynamic "
-                                               "axes in a way the export cannot express.")
+                raise UnsupportedOperatorError(user, self.opset, detail=f"A size ({a}) depends on a dynamic axis in a "
+                                               "way the export cannot express.")
             if static:
                 pieces.append(self.ints(static))
                 static = []
@@ -119,6 +133,17 @@ class GraphBuilder:
         if self.opset >= (13 if op_type == "ReduceSum" else 18):
             return self.node(op_type, [data, self.ints(axes)], keepdims=int(keepdims))
         return self.node(op_type, [data], axes=list(axes), keepdims=int(keepdims))
+
+    def prune(self, outputs):
+        """Drops the nodes and initializers no output depends on (a transpose a Gemm absorbed, unused results)."""
+        needed, kept = set(outputs), []
+        for n in reversed(self.nodes):
+            if any(o in needed for o in n.output):
+                kept.append(n)
+                needed.update(x for x in n.input if x)
+        self.nodes = kept[::-1]
+        self.initializers = {k: v for k, v in self.initializers.items() if k in needed}
+        self.state_inputs = [k for k in self.state_inputs if k in needed]
 
     def model(self, input_infos, output_infos, producer, keep_initializers_as_inputs=False):
         as_inputs = list(self.initializers) if keep_initializers_as_inputs else self.state_inputs
