@@ -5,19 +5,12 @@ cumprod, cummax/cummin, logcumsumexp, var_mean/std_mean, aminmax, count_nonzero.
 The sorting kernels return (values, indices); with autograd the values are input.gather(dim,
 indices), so their gradient is gather's. Scans other than cumsum are log2(n) doubling steps of
 elementwise ops (Hillis-Steele), differentiable as those ops are."""
-import collections
 import math
 
 from . import _C, _dtype
+from .return_types import _return_type
 from .tensor import (Tensor, _bool_scan, _dims_arg, _needs_grad, _wrap, arange, cat, full, maximum,
                      where, zeros)
-
-
-def _return_type(name, fields):
-    """torch.return_types.<name>: a tuple with named fields."""
-    cls = collections.namedtuple(name, fields)
-    cls.__module__ = "torch.return_types"
-    return cls
 
 
 sort_type = _return_type("sort", ("values", "indices"))

@@ -25,6 +25,12 @@ def _src_tensor(self, index, src, op):
     return full(list(index.shape), src, dtype=self.dtype, device=self.device)
 
 
+def _nonempty_dim(t):
+    """A 0-d index or src as 1-d: torch's scatter checks compare dims with 0-d counted as 1-d
+    (`zeros(10).scatter_(0, tensor(y), value=1)`, the tutorials' one-hot)."""
+    return t.reshape(1) if isinstance(t, Tensor) and t.dim() == 0 else t
+
+
 def _write(self, result):
     """An in-place op's result into self: with autograd self takes result's node."""
     if result._requires_grad:
@@ -55,6 +61,7 @@ class Scatter(_ops.Op):
 def scatter(input, dim, index, src=None, *, reduce=None, value=None):
     if src is None:
         src = value
+    index, src = _nonempty_dim(index), _nonempty_dim(src)
     if reduce is not None:
         if reduce not in ("add", "multiply"):
             raise RuntimeError("reduce argument must be either add or multiply.")
@@ -69,6 +76,7 @@ def scatter(input, dim, index, src=None, *, reduce=None, value=None):
 def scatter_(self, dim, index, src=None, *, reduce=None, value=None):
     if src is None:
         src = value
+    index, src = _nonempty_dim(index), _nonempty_dim(src)
     if reduce is None and not _needs_grad(self, src):
         _C.scatter_reduce_(self._impl, dim, index._impl, _src_tensor(self, index, src, "scatter_")._impl, "assign")
         return self

@@ -875,7 +875,9 @@ class _Pickler:
         else:
             raise TypeError(f"torch.save: cannot save an object of type {type(obj).__name__} (supported: tensors, "
                             "dicts, lists, tuples, sets, str, bytes, int, float, complex, bool, None, dtypes, "
-                            "devices and torch.Size; tinygrad_ext writes what torch's weights-only loader reads)")
+                            "devices and torch.Size; tinygrad_ext writes what torch's weights-only loader reads)"
+                            + ("; save its state_dict() instead and restore it with load_state_dict()"
+                               if hasattr(obj, "state_dict") else ""))
 
     def dump(self, obj):
         self.save(obj)

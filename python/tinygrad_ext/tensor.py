@@ -10,7 +10,7 @@ import warnings
 
 import numpy as np
 
-from . import _C, _dtype, _ops, _registry
+from . import _C, _dtype, _ops, _registry, return_types
 from ._autocast import ACTIVE as _AMP
 from ._autocast import cast_inputs as _amp_cast
 from ._device import CPU, Size, as_device, device
@@ -1280,7 +1280,7 @@ class Tensor:
         else:
             v, i = _C.max_dim(self._impl, dim, keepdim, is_max)
             v, i = _wrap(v), _wrap(i)
-        return _MinMax(v, i)
+        return (return_types.max if is_max else return_types.min)(v, i)
 
     def max(self, dim=None, keepdim=False):
         return self._minmax(dim, keepdim, True, "max")
@@ -1385,16 +1385,6 @@ class Tensor:
         if self.dim() == 0:
             return self.item().__format__(spec)
         return object.__format__(self, spec)
-
-
-class _MinMax(tuple):
-    """(values, indices) as torch.return_types.max."""
-
-    def __new__(cls, values, indices):
-        return tuple.__new__(cls, (values, indices))
-
-    values = property(lambda self: self[0])
-    indices = property(lambda self: self[1])
 
 
 # --------------------------------------------------------------- arguments
@@ -1557,8 +1547,9 @@ def _split_key(t, key):
     for k in key:
         if k is None or k is Ellipsis or k is True or k is False:
             pass
-        elif isinstance(k, (Tensor, list, np.ndarray)):
+        elif isinstance(k, (Tensor, list, np.ndarray, builtins.range)):  # (a range: "What is torch.nn really?"'s nll)
             if not isinstance(k, Tensor):
+                k = list(k) if isinstance(k, builtins.range) else k
                 k = tensor(k, dtype=_dtype.int64 if isinstance(k, list) and not k else None)
             if k.dtype is _dtype.bool or k.dtype is _dtype.uint8:
                 if k._impl.ndim == 0:

@@ -1,0 +1,25 @@
+"""torch.return_types: the named tuples of the ops with several results (max/min with a dim, sort,
+topk, ...). Each is a tuple with named fields whose repr is torch's structseq one:
+
+    torch.return_types.max(
+    values=tensor([1.5000, 5.0000]),
+    indices=tensor([1, 2]))
+"""
+import collections
+
+
+def _return_type(name, fields):
+    """torch.return_types.<name>: a tuple with named fields, printed as torch prints it."""
+    cls = collections.namedtuple(name, fields)
+    cls.__module__ = "torch.return_types"
+    cls.__repr__ = _structseq_repr
+    return cls
+
+
+def _structseq_repr(self):
+    items = ",\n".join(f"{f}={v!r}" for f, v in zip(self._fields, self))
+    return f"torch.return_types.{type(self).__name__}(\n{items})"
+
+
+max = _return_type("max", ("values", "indices"))  # (torch.return_types.max; shadows the builtin only here)
+min = _return_type("min", ("values", "indices"))
