@@ -335,3 +335,45 @@ def test_rng_state_round_trip():
     assert a == b
     torch.manual_seed(124)
     assert torch.randn(7).tolist() != a[:7]
+
+
+def test_generator_drives_every_draw():
+    """A Generator's stream is the global one's algorithm with its own state: seeded alike, the same numbers;
+    draws through it leave the global stream where it was; its state round-trips."""
+    torch.manual_seed(21)
+    expected = [torch.rand(3), torch.randn(2, 2), torch.randint(0, 9, (4,)), torch.randperm(6),
+                torch.normal(0.5, 2.0, (3,)), torch.empty(3).uniform_(-1, 1), torch.empty(3).normal_(1, 3),
+                torch.empty(4, dtype=torch.int64).random_(0, 100), torch.empty(5).bernoulli_(0.3),
+                torch.bernoulli(torch.full((5,), 0.5)), torch.multinomial(torch.ones(6), 3)]
+    after_global = torch.rand(2)
+
+    torch.manual_seed(77)
+    g = torch.Generator().manual_seed(21)
+    got = [torch.rand(3, generator=g), torch.randn(2, 2, generator=g), torch.randint(0, 9, (4,), generator=g),
+           torch.randperm(6, generator=g), torch.normal(0.5, 2.0, (3,), generator=g),
+           torch.empty(3).uniform_(-1, 1, generator=g), torch.empty(3).normal_(1, 3, generator=g),
+           torch.empty(4, dtype=torch.int64).random_(0, 100, generator=g),
+           torch.empty(5).bernoulli_(0.3, generator=g), torch.bernoulli(torch.full((5,), 0.5), generator=g),
+           torch.multinomial(torch.ones(6), 3, generator=g)]
+    for e, r in zip(expected, got):
+        assert torch.equal(e, r)
+    assert torch.equal(torch.rand(2, generator=g), after_global)
+    untouched = torch.rand(4)
+    torch.manual_seed(77)
+    assert torch.equal(torch.rand(4), untouched)  # the global stream did not move for g's draws
+
+    state = g.get_state()
+    assert state.dtype == torch.uint8 and state.shape == (16,)
+    a = torch.randn(5, generator=g)
+    g.set_state(state)
+    assert torch.equal(torch.randn(5, generator=g), a)
+    torch.nn.init.normal_(w := torch.empty(3, 3), generator=torch.Generator().manual_seed(4))
+    torch.nn.init.normal_(w2 := torch.empty(3, 3), generator=torch.Generator().manual_seed(4))
+    assert torch.equal(w, w2)
+    with pytest.raises(TypeError, match="generator"):
+        torch.rand(2, generator=3)
+    with pytest.raises(TypeError, match="ByteTensor"):
+        g.set_state(torch.zeros(16))
+    with pytest.raises(RuntimeError, match="size"):
+        torch.set_rng_state(torch.zeros(5, dtype=torch.uint8))
+    assert torch.default_generator.get_state().shape == (16,)

@@ -39,14 +39,12 @@ def initial_seed():
 
 
 def get_rng_state():
-    """The global generator's state as an int64 tensor [seed, offset] (torch returns bytes; use it the same way)."""
-    seed, offset = _C.get_rng_state()
-    return tensor([seed - (1 << 64) if seed >= 1 << 63 else seed, offset], dtype=int64)
+    """The global stream's state: a uint8 tensor (16 bytes: seed and offset; see _generator.py)."""
+    return default_generator.get_state()
 
 
 def set_rng_state(new_state):
-    seed, offset = (_builtins.int(v) for v in new_state.tolist())
-    _C.set_rng_state(seed & 0xFFFFFFFFFFFFFFFF, offset)
+    default_generator.set_state(new_state)
 
 
 def get_num_threads():
@@ -187,6 +185,7 @@ def log_softmax(input, dim=None, dtype=None):  # noqa: F811
 
 from . import _linalg_ops, _reduction_ops, _sampling_ops, _scatter_ops, _shape_ops, special  # noqa: E402
 from . import _everyday_ops  # noqa: E402
+from ._generator import Generator, default_generator  # noqa: E402
 from . import _linalg_basic  # noqa: E402
 # Tensor.<name> and torch.<name> of the ops written on top of Tensor
 for _ops_module in (_shape_ops, _reduction_ops, _linalg_ops, _scatter_ops, _sampling_ops, special, _everyday_ops,
@@ -202,7 +201,6 @@ from ._compile import compile  # noqa: E402 (torch.compile: runs eagerly, see _c
 from .nn.functional import celu, celu_, prelu, selu, selu_, threshold, threshold_  # noqa: E402 (torch.selu, ...)
 Tensor.prelu = prelu
 from .serialization import load, save  # noqa: E402
-from ._generator import Generator  # noqa: E402
 from . import distributions, testing, utils, vision  # noqa: E402
 from . import func  # noqa: E402 (torch.func; it loads torch.autograd.functional)
 from .func import vmap  # noqa: E402 (torch.vmap)

@@ -5,10 +5,10 @@ tensors: the conjugates are the identity)."""
 import math
 
 from . import _C, _device, _dtype
-from ._generator import Generator
+from ._generator import default_generator
 from ._reduction_ops import _return_type, searchsorted
 from .autograd.function import Function
-from .tensor import Tensor, linspace, randperm, tensor, where, zeros
+from .tensor import Tensor, linspace, tensor, where, zeros
 
 _tensor = tensor  # (map_'s argument is named tensor, as torch's)
 
@@ -590,58 +590,6 @@ def is_deterministic_algorithms_warn_only_enabled():
     return _settings["warn_only"]
 
 
-class _DefaultGenerator(Generator):
-    """torch.default_generator: the global random stream (the one torch.manual_seed seeds and rand, randn, dropout
-    ... draw from) behind torch.Generator's interface."""
-
-    __slots__ = ()
-
-    def __init__(self):
-        self._device = _device.CPU
-
-    def manual_seed(self, seed):
-        if isinstance(seed, bool) or not isinstance(seed, int) and not hasattr(seed, "__index__"):
-            raise TypeError(f"manual_seed expected an int, but got {type(seed).__name__}")
-        _C.manual_seed(int(seed) & 0xFFFFFFFFFFFFFFFF)
-        return self
-
-    def seed(self):
-        s = int(zeros(1, dtype=_dtype.int64).random_(0, 1 << 62).item())
-        _C.manual_seed(s)
-        return s
-
-    def initial_seed(self):
-        return _C.initial_seed()
-
-    def get_state(self):
-        """The stream's [seed, offset] as an int64 tensor (torch's is a uint8 tensor; use it the same way)."""
-        seed, offset = _C.get_rng_state()
-        return tensor([seed - (1 << 64) if seed >= 1 << 63 else seed, offset], dtype=_dtype.int64)
-
-    def set_state(self, new_state):
-        seed, offset = (int(v) for v in new_state.tolist())
-        _C.set_rng_state(seed & 0xFFFFFFFFFFFFFFFF, offset)
-        return self
-
-    def __repr__(self):
-        return f"<tinygrad_ext.Generator device=cpu (the global stream) initial_seed={self.initial_seed()}>"
-
-    def _randint(self, low, high, count):
-        return zeros(count, dtype=_dtype.int64).random_(low, high).tolist()
-
-    def _permutation(self, n):
-        return self._randperm(n).tolist()
-
-    def _draw_seed(self):
-        return self._randint(0, 1 << 62, 1)[0]
-
-    def _randperm(self, n):
-        if n < 0:
-            raise RuntimeError(f"randperm: n must be non-negative, got {n}")
-        return randperm(n)
-
-
-default_generator = _DefaultGenerator()
 
 
 def manual_seed(seed):

@@ -1,45 +1,72 @@
-"""torch.Generator: an independent, seedable random stream for samplers, random_split and randperm.
+"""torch.Generator and torch.default_generator: seedable random streams.
 
-    g = torch.Generator()
-    g.manual_seed(0)
-    torch.randperm(10, generator=g)
+    g = torch.Generator().manual_seed(0)
+    torch.randn(3, generator=g)
     DataLoader(ds, shuffle=True, generator=g)
 
-NOTE: the C++ core has a single global Philox stream (seed, offset) and exposes no way to read or
-restore its offset, so a Generator cannot borrow that stream and hand it back unchanged. A Generator
-therefore owns a separate stream: a Mersenne Twister (Python's `random.Random`, the same algorithm as
-torch's CPU generator), seeded by manual_seed. Consequences:
-  * draws through a Generator never touch the global stream (torch.manual_seed is unaffected), and
-    the global stream never touches a Generator;
-  * get_state()/set_state() round-trip the stream exactly (a uint8 tensor that torch.save stores),
-    which is what resuming a shuffled DataLoader needs;
-  * the numbers differ from torch's for the same seed, and from what the global stream gives after
-    torch.manual_seed(seed).
-A Generator only produces integers (permutations, seeds, randint); rand/randn/normal with a
-`generator=` argument still draw from the global stream.
+The core draws every random number (rand, randn, randint, randperm, normal_, uniform_, random_, bernoulli_,
+multinomial, dropout, ...) from one Philox stream, a (seed, offset) pair. default_generator is that global
+stream. A Generator is a pair of its own: a draw with `generator=g` runs the same kernels with g's pair swapped
+into the core (`drawing_from(g)`), keeps the advanced pair and puts the global one back. So, as in torch:
+  * torch.manual_seed(s) then torch.randn(3) equals torch.randn(3, generator=torch.Generator().manual_seed(s));
+  * draws through a Generator never move the global stream, nor the other way round;
+  * get_state()/set_state() (and torch.get_rng_state()/set_rng_state()) round-trip the stream as a uint8
+    tensor: 16 bytes, the seed and the offset (torch's CPU state is a uint8 tensor of another size: states do
+    not move between the two libraries).
+The numbers differ from torch's for the same seed (another algorithm).
+NOTE: the swap is not atomic: while one thread draws through a Generator, another thread's draw from the
+global stream may land on the Generator's stream.
 """
 import builtins
+import contextlib
 import random
 
 import numpy as np
 
-from . import _dtype
-from ._device import as_device
-from .tensor import Tensor, from_numpy, tensor
+from . import _C, _dtype
+from ._device import CPU, as_device
+from ._tensor_base import Tensor, _wrap
 
 _DEFAULT_SEED = 67280421310721  # torch's default CPU seed
-_MT_WORDS = 625  # 624 state words + the position
-_STATE_BYTES = 8 + 4 * _MT_WORDS
+_STATE_BYTES = 16               # seed, offset: two little-endian uint64
+_MASK = (1 << 64) - 1
+
+
+def _check_seed(seed):
+    if isinstance(seed, builtins.bool) or not isinstance(seed, (builtins.int, np.integer)) \
+            and not hasattr(seed, "__index__"):
+        raise TypeError(f"manual_seed expected an int, but got {type(seed).__name__}")
+    seed = seed.__index__()
+    if seed < -(1 << 63) or seed > _MASK:
+        raise RuntimeError(f"Overflow when unpacking long long: seed {seed} is not a 64-bit integer")
+    return seed & _MASK
+
+
+def _state_tensor(seed, offset):
+    raw = seed.to_bytes(8, "little") + offset.to_bytes(8, "little")
+    return _wrap(_C.from_numpy(np.frombuffer(raw, dtype=np.uint8).copy()))
+
+
+def _state_pair(new_state, fn):
+    """(seed, offset) from a state tensor, with torch's errors for anything else."""
+    if not isinstance(new_state, Tensor) or new_state.dtype is not _dtype.uint8:
+        got = new_state.dtype if isinstance(new_state, Tensor) else type(new_state).__name__
+        raise TypeError(f"{fn}: expected a torch.ByteTensor (uint8) state, but got {got}")
+    if new_state.numel() != _STATE_BYTES:
+        raise RuntimeError(f"{fn}: Expected either a THGeneratorState of size {_STATE_BYTES} (seed and offset, "
+                           f"from get_state() / torch.get_rng_state()) but found the input RNG state size to be "
+                           f"{new_state.numel()}")
+    raw = bytes(new_state.detach().cpu().reshape(-1).tolist())
+    return builtins.int.from_bytes(raw[:8], "little"), builtins.int.from_bytes(raw[8:], "little")
 
 
 class Generator:
-    """A random stream independent of the global one (see the module docstring)."""
+    """A random stream of its own (see the module docstring)."""
 
-    __slots__ = ("_device", "_rng", "_seed")
+    __slots__ = ("_device", "_seed", "_offset")
 
     def __init__(self, device="cpu"):
         self._device = as_device(device)
-        self._rng = random.Random()
         self.manual_seed(_DEFAULT_SEED)
 
     @property
@@ -47,13 +74,7 @@ class Generator:
         return self._device
 
     def manual_seed(self, seed):
-        if isinstance(seed, builtins.bool) or not isinstance(seed, (builtins.int, np.integer)):
-            raise TypeError(f"manual_seed expected an int, but got {type(seed).__name__}")
-        seed = builtins.int(seed)
-        if seed < -(1 << 63) or seed >= (1 << 64):
-            raise RuntimeError(f"Overflow when unpacking long long: seed {seed} is not a 64-bit integer")
-        self._seed = seed & 0xFFFFFFFFFFFFFFFF
-        self._rng.seed(self._seed)
+        self._seed, self._offset = _check_seed(seed), 0
         return self
 
     def seed(self):
@@ -66,47 +87,61 @@ class Generator:
         return self._seed
 
     def get_state(self):
-        """The full stream state as a uint8 tensor (8 bytes of seed, then the Mersenne Twister words)."""
-        _version, words, _ = self._rng.getstate()
-        buf = np.empty(_STATE_BYTES, dtype=np.uint8)
-        buf[:8] = np.frombuffer(np.array([self._seed], dtype="<u8").tobytes(), dtype=np.uint8)
-        buf[8:] = np.frombuffer(np.array(words, dtype="<u4").tobytes(), dtype=np.uint8)
-        return from_numpy(buf)
+        return _state_tensor(self._seed, self._offset)
 
     def set_state(self, new_state):
-        if not isinstance(new_state, Tensor) or new_state.dtype is not _dtype.uint8:
-            got = new_state.dtype if isinstance(new_state, Tensor) else type(new_state).__name__
-            raise TypeError(f"Generator.set_state: expected a torch.ByteTensor (uint8) state, but got {got}")
-        if new_state.numel() != _STATE_BYTES:
-            raise RuntimeError(f"Generator.set_state: invalid state size {new_state.numel()}, expected "
-                               f"{_STATE_BYTES} bytes (a state from Generator.get_state())")
-        raw = np.ascontiguousarray(new_state.detach().cpu().numpy().reshape(-1)).tobytes()
-        words = tuple(builtins.int(w) for w in np.frombuffer(raw[8:], dtype="<u4"))
-        if words[-1] > 624:
-            raise RuntimeError("Generator.set_state: corrupt state (Mersenne Twister position > 624)")
-        self._rng.setstate((3, words, None))
-        self._seed = builtins.int(np.frombuffer(raw[:8], dtype="<u8")[0])
+        self._seed, self._offset = _state_pair(new_state, "Generator.set_state")
         return self
 
     def __repr__(self):
         return f"<tinygrad_ext.Generator device={self._device} initial_seed={self._seed}>"
 
-    # ---- draws (used by randperm, samplers, random_split and DataLoader worker seeds)
-    def _permutation(self, n):
-        """A uniformly random permutation of range(n) as a list of ints."""
-        perm = list(builtins.range(n))
-        self._rng.shuffle(perm)
-        return perm
 
-    def _randint(self, low, high, count):
-        """`count` ints uniform in [low, high), as a list."""
-        return [self._rng.randrange(low, high) for _ in builtins.range(count)]
+class _DefaultGenerator(Generator):
+    """torch.default_generator: the core's global stream (the one torch.manual_seed seeds and draws without a
+    generator use) behind torch.Generator's interface."""
 
-    def _draw_seed(self):
-        return self._rng.getrandbits(63)
+    __slots__ = ()
 
-    def _randperm(self, n):
-        """torch.randperm(n, generator=self) on the CPU (int64)."""
-        if n < 0:
-            raise RuntimeError(f"randperm: n must be non-negative, got {n}")
-        return tensor(self._permutation(n), dtype=_dtype.int64)
+    def __init__(self):
+        self._device = CPU
+
+    def manual_seed(self, seed):
+        _C.manual_seed(_check_seed(seed))
+        return self
+
+    def initial_seed(self):
+        return _C.initial_seed()
+
+    def get_state(self):
+        return _state_tensor(*_C.get_rng_state())
+
+    def set_state(self, new_state):
+        _C.set_rng_state(*_state_pair(new_state, "set_rng_state"))
+        return self
+
+    def __repr__(self):
+        return f"<tinygrad_ext.Generator device=cpu (the global stream) initial_seed={self.initial_seed()}>"
+
+
+default_generator = _DefaultGenerator()
+
+
+@contextlib.contextmanager
+def _swapped_in(generator):
+    saved = _C.get_rng_state()
+    _C.set_rng_state(generator._seed, generator._offset)
+    try:
+        yield
+    finally:
+        generator._seed, generator._offset = _C.get_rng_state()
+        _C.set_rng_state(*saved)
+
+
+def drawing_from(generator):
+    """A context in which the core's draws come from `generator` (None: the global stream)."""
+    if generator is None or type(generator) is _DefaultGenerator:
+        return contextlib.nullcontext()
+    if not isinstance(generator, Generator):
+        raise TypeError(f"generator must be a torch.Generator or None, but got {type(generator).__name__}")
+    return _swapped_in(generator)

@@ -3,6 +3,7 @@ p) and multinomial (with replacement: the inverse of each row's cumulative distr
 found by searchsorted; without: the largest keys log(p) + Gumbel noise, which draws the same distribution as
 sampling one category at a time and removing it)."""
 from . import _dtype, _ops
+from ._generator import drawing_from
 from ._reduction_ops import searchsorted
 from .autograd.grad_mode import is_grad_enabled, no_grad
 from .tensor import empty, empty_like
@@ -12,7 +13,7 @@ def bernoulli(input, p=None, *, generator=None):
     """1 with probability input (or p), else 0, in input's dtype; input's gradient is zero, as torch's."""
     if p is None and not input.dtype.is_floating_point:
         raise NotImplementedError(f"\"bernoulli_tensor_cpu_p_\" not implemented for '{input.dtype._legacy[:-6]}'")
-    with no_grad():
+    with no_grad(), drawing_from(generator):
         if p is not None:
             result = empty_like(input).bernoulli_(p)
         else:
@@ -36,7 +37,7 @@ def multinomial(input, num_samples, replacement=False, *, generator=None):
     n = input.shape[-1]
     if not replacement and num_samples > n:
         raise RuntimeError("cannot sample n_sample > prob_dist.size(-1) samples without replacement")
-    with no_grad():
+    with no_grad(), drawing_from(generator):
         rows = input if input.dim() == 2 else input.unsqueeze(0)
         if rows.numel():
             if (~(rows >= 0) | rows.isinf()).any().item():  # (~(x >= 0) is also true for NaN)

@@ -14,6 +14,7 @@ from . import _C, _dtype, _ops, _registry, return_types
 from ._autocast import ACTIVE as _AMP
 from ._autocast import cast_inputs as _amp_cast
 from ._device import CPU, Size, as_device, device
+from ._generator import drawing_from
 from ._ops import _apply_basic_index
 from ._tensor_base import _methods, _needs_grad, _wrap
 from ._tensor_str import tensor_repr
@@ -1177,22 +1178,22 @@ class Tensor:
         _C.fill_(self._impl, value.item() if isinstance(value, Tensor) else value)
         return self
 
-    def uniform_(self, a=0.0, b=1.0, generator=None):
-        _C.uniform_(self._impl, a, b)
+    def uniform_(self, a=0.0, b=1.0, *, generator=None):
+        _draw(generator, _C.uniform_, self._impl, a, b)
         return self
 
-    def normal_(self, mean=0.0, std=1.0, generator=None):
-        _C.normal_(self._impl, mean, std)
+    def normal_(self, mean=0.0, std=1.0, *, generator=None):
+        _draw(generator, _C.normal_, self._impl, mean, std)
         return self
 
-    def random_(self, low=0, high=None, generator=None):
+    def random_(self, low=0, high=None, *, generator=None):
         if high is None:
             low, high = 0, low
-        _C.random_(self._impl, low, high)
+        _draw(generator, _C.random_, self._impl, low, high)
         return self
 
-    def bernoulli_(self, p=0.5, generator=None):
-        _C.bernoulli_(self._impl, p)
+    def bernoulli_(self, p=0.5, *, generator=None):
+        _draw(generator, _C.bernoulli_, self._impl, p)
         return self
 
     def lerp_(self, end, weight):
@@ -1685,15 +1686,23 @@ def full_like(input, fill_value, dtype=None, device=None, requires_grad=False):
                 requires_grad=requires_grad)
 
 
+def _draw(generator, kernel, *args):
+    """kernel(*args), drawing from generator's stream (the global one for None)."""
+    if generator is None:
+        return kernel(*args)
+    with drawing_from(generator):
+        return kernel(*args)
+
+
 def rand(*size, dtype=None, device=None, requires_grad=False, generator=None):
     t = empty(*size, dtype=dtype, device=device, _fn="rand")
-    _C.uniform_(t._impl, 0.0, 1.0)
+    _draw(generator, _C.uniform_, t._impl, 0.0, 1.0)
     return _finish(t, requires_grad)
 
 
 def randn(*size, dtype=None, device=None, requires_grad=False, generator=None):
     t = empty(*size, dtype=dtype, device=device, _fn="randn")
-    _C.normal_(t._impl, 0.0, 1.0)
+    _draw(generator, _C.normal_, t._impl, 0.0, 1.0)
     return _finish(t, requires_grad)
 
 
@@ -1703,7 +1712,7 @@ def randint(low, high=None, size=None, dtype=None, device=None, requires_grad=Fa
     if high is None:
         low, high = 0, low
     t = empty(*size, dtype=dtype or _dtype.int64, device=device)
-    _C.random_(t._impl, low, high)
+    _draw(generator, _C.random_, t._impl, low, high)
     return t
 
 
@@ -1716,19 +1725,16 @@ def randn_like(input, dtype=None, device=None):
 
 
 def randperm(n, dtype=None, device=None, generator=None, requires_grad=False):
-    if generator is not None:  # a torch.Generator's own stream (see _generator.py)
-        t = generator._randperm(n).to(as_device(device))
-        return t if dtype is None else t.to(dtype)
-    t = _wrap(_C.randperm(n, *as_device(device)._code))
+    t = _wrap(_draw(generator, _C.randperm, n, *as_device(device)._code))
     return t if dtype is None else t.to(dtype)
 
 
 def normal(mean, std, size=None, generator=None, dtype=None, device=None):
     if isinstance(mean, Tensor) or isinstance(std, Tensor):
         shape = (mean if isinstance(mean, Tensor) else std).shape
-        return randn(*shape, dtype=dtype, device=device) * std + mean
+        return randn(*shape, dtype=dtype, device=device, generator=generator) * std + mean
     t = empty(*size, dtype=dtype, device=device)
-    _C.normal_(t._impl, mean, std)
+    _draw(generator, _C.normal_, t._impl, mean, std)
     return t
 
 

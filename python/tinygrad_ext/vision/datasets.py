@@ -12,12 +12,12 @@ of labels.
 """
 import os
 import pickle
+import random
 import tarfile
 
 import numpy as np
 
 from .. import _dtype
-from .._generator import Generator
 from ..tensor import from_numpy
 from ..utils.data import Dataset
 
@@ -268,7 +268,8 @@ class Digits(Dataset):
 
         digits = load_digits()
         n = len(digits.target)
-        perm = Generator().manual_seed(split_seed)._permutation(n)
+        perm = list(range(n))  # the split: a fixed shuffle of the file's order (data loading, not tensor math)
+        random.Random(split_seed).shuffle(perm)
         n_test = round(n * test_fraction)
         idx = perm[n_test:] if train else perm[:n_test]
         # 0..16 -> 0..255 uint8, in the library (numpy only carries the raw values in and out)

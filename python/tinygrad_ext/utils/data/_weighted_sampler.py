@@ -7,8 +7,8 @@ from .sampler import Sampler, _check_generator, _is_positive_int
 
 class WeightedRandomSampler(Sampler):
     """Indices 0..len(weights)-1, each drawn with probability weights[i] / sum(weights) (with replacement by
-    default; without it, num_samples <= len(weights) distinct indices). A `generator` is accepted and checked, but
-    the draws come from the global stream (multinomial's, see torch.Generator here)."""
+    default; without it, num_samples <= len(weights) distinct indices), from `generator`'s stream (None: the global
+    one)."""
 
     def __init__(self, weights, num_samples, replacement=True, generator=None):
         if not _is_positive_int(num_samples):

@@ -3,7 +3,7 @@ import math
 
 from ... import distributed as dist
 from ..._generator import Generator
-from .sampler import Sampler
+from .sampler import Sampler, _permutation
 
 __all__ = ["DistributedSampler"]
 
@@ -43,7 +43,7 @@ class DistributedSampler(Sampler):
         if self.shuffle:
             g = Generator()
             g.manual_seed(self.seed + self.epoch)
-            indices = g._permutation(n)
+            indices = _permutation(n, g)
         else:
             indices = list(range(n))
         if not self.drop_last:

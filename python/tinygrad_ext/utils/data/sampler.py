@@ -17,23 +17,17 @@ def _check_generator(generator):
 
 
 def _permutation(n, generator=None):
-    """A random permutation of range(n) as a list: torch.randperm on the global stream, or the Generator's."""
-    if generator is None:
-        return randperm(n).tolist()
-    return generator._permutation(n)
+    """A random permutation of range(n) as a list (torch.randperm on the generator's stream, or the global one)."""
+    return randperm(n, generator=generator).tolist()
 
 
 def _randint(high, count, generator=None):
-    if generator is None:
-        return randint(0, high, (count,)).tolist()
-    return generator._randint(0, high, count)
+    return randint(0, high, (count,), generator=generator).tolist()
 
 
 def _draw_seed(generator=None):
     """One non-negative seed drawn from the generator (or from the global stream)."""
-    if generator is None:
-        return int(randint(0, 1 << 62, ()).item())
-    return generator._draw_seed()
+    return int(randint(0, 1 << 62, (), generator=generator).item())
 
 
 def _is_positive_int(v):
