@@ -9,7 +9,7 @@ import math
 
 from . import _C, _dtype
 from .return_types import _return_type
-from .tensor import (Tensor, _bool_scan, _dims_arg, _needs_grad, _wrap, arange, cat, full, maximum,
+from .tensor import (Tensor, _bool_scan, _dims_arg, _named, _needs_grad, _wrap, arange, cat, full, maximum,
                      where, zeros)
 
 
@@ -24,10 +24,16 @@ aminmax_type = _return_type("aminmax", ("min", "max"))
 nanmedian_type = _return_type("nanmedian", ("values", "indices"))
 
 
+def _backward_name(kind, overload=0):
+    """torch's grad_fn name for the values of the op returning `kind` (sort -> SortBackward0)."""
+    return f"{kind.__name__.capitalize()}Backward{overload}"
+
+
 def _with_values(kind, input, dim, values, indices):
-    """(values, indices) from a kernel; with autograd, values gathered from input (gather's gradient)."""
+    """(values, indices) from a kernel; with autograd, values gathered from input (gather's gradient,
+    the node named as torch's)."""
     if _needs_grad(input):
-        values = input.gather(dim, indices) if input.dim() else input.clone()
+        values = _named(input.gather(dim, indices) if input.dim() else input.clone(), _backward_name(kind))
     return kind(values, indices)
 
 
@@ -75,16 +81,17 @@ def kthvalue(input, k, dim=-1, keepdim=False):
         raise RuntimeError(f"kthvalue(): selected number k out of range for dimension {d}")
     values, indices = _kth(input, k, d, keepdim)
     if _needs_grad(input):
-        values = _gather_reduced(input, d, indices, keepdim)
+        values = _gather_reduced(input, d, indices, keepdim, kthvalue_type)
     return kthvalue_type(values, indices)
 
 
-def _gather_reduced(input, d, indices, keepdim):
-    """input's values at the indices of a reduction over dim d (differentiable through gather)."""
+def _gather_reduced(input, d, indices, keepdim, kind, overload=0):
+    """input's values at the indices of a reduction over dim d (differentiable through gather; the node
+    named as torch's for the op returning `kind`)."""
     if not input.dim():
-        return input.clone()
+        return _named(input.clone(), _backward_name(kind, overload))
     out = input.gather(d, indices if keepdim else indices.unsqueeze(d))
-    return out if keepdim else out.squeeze(d)
+    return _named(out if keepdim else out.squeeze(d), _backward_name(kind, overload))
 
 
 def median(input, dim=None, keepdim=False):
@@ -93,7 +100,7 @@ def median(input, dim=None, keepdim=False):
         flat = input.reshape(-1)
         if flat.numel() == 0:
             return full([], math.nan, dtype=input.dtype, device=input.device)
-        return median(flat, 0).values
+        return _named(median(flat, 0).values, _backward_name(median_type))
     d, n = _reduced_size(input, dim, "median")
     if input.numel() == 0:
         shape = list(input.shape)
@@ -110,13 +117,14 @@ def median(input, dim=None, keepdim=False):
         indices = where(nan.any(d, keepdim=True), first_nan, indices)
     if not keepdim and input.dim():
         indices = indices.squeeze(d)
-    return median_type(_gather_reduced(input, d, indices, keepdim), indices)
+    return median_type(_gather_reduced(input, d, indices, keepdim, median_type, 1), indices)
 
 
 def mode(input, dim=-1, keepdim=False):
     values, indices = (_wrap(t) for t in _C.mode(input._impl, dim, keepdim))
     if _needs_grad(input):
-        values = _gather_reduced(input, _C.wrap_dim(dim, input.dim()) if input.dim() else 0, indices, keepdim)
+        values = _gather_reduced(input, _C.wrap_dim(dim, input.dim()) if input.dim() else 0, indices, keepdim,
+                                 mode_type)
     return mode_type(values, indices)
 
 
@@ -274,8 +282,9 @@ def nanmedian(input, dim=None, keepdim=False):
     """The lower median of the non-NaN values (NaN where a slice has none)."""
     if dim is None:
         flat = input.reshape(-1)
-        return nanmedian(flat, 0).values if flat.numel() else full([], math.nan, dtype=input.dtype,
-                                                                    device=input.device)
+        if not flat.numel():
+            return full([], math.nan, dtype=input.dtype, device=input.device)
+        return _named(nanmedian(flat, 0).values, _backward_name(nanmedian_type))
     if not input.dtype.is_floating_point:
         return median(input, dim, keepdim)
     d, n = _reduced_size(input, dim, "nanmedian")
@@ -287,7 +296,7 @@ def nanmedian(input, dim=None, keepdim=False):
     indices = order.gather(d, pos)
     if not keepdim:
         indices = indices.squeeze(d)
-    return nanmedian_type(_gather_reduced(input, d, indices, keepdim), indices)
+    return nanmedian_type(_gather_reduced(input, d, indices, keepdim, nanmedian_type, 1), indices)
 
 
 def searchsorted(sorted_sequence, input, *, out_int32=False, right=False, side=None, sorter=None):
@@ -392,9 +401,7 @@ def _cum_extreme(input, dim, is_max, kind):
     """cummax/cummin: the core's running (value, index) scan (NaN beats any number; of equal values the
     later index wins, as torch's); with autograd the values are input gathered at the indices."""
     values, indices = (_wrap(t) for t in _C.cummax(input._impl, dim, is_max))
-    if _needs_grad(input):
-        values = input.gather(_C.wrap_dim(dim, input.dim()), indices) if input.dim() else input.clone()
-    return kind(values, indices)
+    return _with_values(kind, input, _C.wrap_dim(dim, input.dim()) if input.dim() else 0, values, indices)
 
 
 def cummax(input, dim):

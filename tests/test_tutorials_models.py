@@ -1,0 +1,1059 @@
+"""The model code of PyTorch's intermediate tutorials and classic example scripts, on small synthetic data:
+char-RNN name classification and generation, seq2seq with Bahdanau attention, the nn.Transformer language
+model, DCGAN, the VAE example, EmbeddingBag text classification, and the MNIST / word language model /
+time-sequence-prediction examples. Each tutorial is written once, as a function of the `torch` module it
+runs on. Without PyTorch each is checked on its own (the printed modules as torch prints them, float64
+numpy references of the key formulas, the loss going down); with PyTorch importable, torch runs it first,
+its initial weights are copied over and both must print the same things and reach the same losses after
+a few steps (float32 tolerance)."""
+import math
+import string
+
+import numpy as np
+import pytest
+import tinygrad_ext as torch
+
+try:
+    import torch as real_torch
+except ImportError:
+    real_torch = None
+
+needs_torch = pytest.mark.skipif(real_torch is None, reason="torch is not installed")
+
+
+def snapshot(model):
+    return {k: v.detach().cpu().numpy().copy() for k, v in model.state_dict().items()}
+
+
+def load(model, state, torch):
+    """model's state_dict set to `state` (numpy arrays) when given; returns the state it starts from."""
+    if state is not None:
+        model.load_state_dict({k: torch.tensor(v) for k, v in state.items()})
+    return snapshot(model)
+
+
+class Run:
+    """What one run of a tutorial leaves: its initial weights, the numbers it reached, what it printed."""
+
+    def __init__(self, torch):
+        self.torch, self.state, self.numbers, self.printed = torch, None, [], []
+
+    def print(self, *args):
+        self.printed.append(" ".join(str(a) for a in args))
+
+
+def same_as_torch(tutorial):
+    """tutorial run by torch, then by us from torch's initial weights: same printout, same numbers."""
+    ref = tutorial(Run(real_torch))
+    ours = tutorial(Run(torch), ref.state)
+    for a, b in zip(ours.printed, ref.printed):
+        assert a == b
+    assert len(ours.printed) == len(ref.printed)
+    np.testing.assert_allclose(np.asarray(ours.numbers, np.float64), np.asarray(ref.numbers, np.float64),
+                               rtol=2e-4, atol=2e-5)
+    return ours
+
+
+# ---------------------------------------------------------------- 1. NLP from scratch: classifying names
+ALL_LETTERS = string.ascii_letters + " .,;'"
+N_LETTERS = len(ALL_LETTERS)
+NAMES = [("Smith", 0), ("Dubois", 1), ("Rossi", 2), ("Jones", 0), ("Martin", 1), ("Bianchi", 2)]
+
+
+def classify_names(run, state=None, lr=0.005, data=NAMES * 2):
+    torch = run.torch
+    nn = torch.nn
+
+    def letterToTensor(letter):
+        tensor = torch.zeros(1, N_LETTERS)
+        tensor[0][ALL_LETTERS.find(letter)] = 1
+        return tensor
+
+    def lineToTensor(line):
+        tensor = torch.zeros(len(line), 1, N_LETTERS)
+        for li, letter in enumerate(line):
+            tensor[li][0][ALL_LETTERS.find(letter)] = 1
+        return tensor
+
+    class RNN(nn.Module):
+        def __init__(self, input_size, hidden_size, output_size):
+            super(RNN, self).__init__()
+            self.hidden_size = hidden_size
+            self.i2h = nn.Linear(input_size + hidden_size, hidden_size)
+            self.h2o = nn.Linear(hidden_size, output_size)
+            self.softmax = nn.LogSoftmax(dim=1)
+
+        def forward(self, input, hidden):
+            combined = torch.cat((input, hidden), 1)
+            hidden = self.i2h(combined)
+            output = self.h2o(hidden)
+            output = self.softmax(output)
+            return output, hidden
+
+        def initHidden(self):
+            return torch.zeros(1, self.hidden_size)
+
+    run.print(letterToTensor("J"))
+    run.print(lineToTensor("Jones").size())
+    rnn = RNN(N_LETTERS, 16, 3)
+    run.state, run.model, run.lineToTensor = load(rnn, state, torch), rnn, lineToTensor
+    run.print(rnn)
+    output, next_hidden = rnn(lineToTensor("Albert")[0], torch.zeros(1, 16))
+    run.print(output)
+    top_n, top_i = output.topk(1)
+    run.print(top_n, top_i, top_i[0].item())
+    criterion = nn.NLLLoss()
+    for name, category in data:
+        category_tensor = torch.tensor([category], dtype=torch.long)
+        line_tensor = lineToTensor(name)
+        hidden = rnn.initHidden()
+        rnn.zero_grad()
+        for i in range(line_tensor.size()[0]):
+            output, hidden = rnn(line_tensor[i], hidden)
+        loss = criterion(output, category_tensor)
+        loss.backward()
+        for p in rnn.parameters():
+            p.data.add_(p.grad.data, alpha=-lr)
+        run.numbers.append(loss.item())
+    with torch.no_grad():
+        hidden = rnn.initHidden()
+        line_tensor = lineToTensor("Dubois")
+        for i in range(line_tensor.size()[0]):
+            output, hidden = rnn(line_tensor[i], hidden)
+        topv, topi = output.topk(3, 1, True)
+        run.print(topv, topi)
+    return run
+
+
+RNN_REPR = """RNN(
+  (i2h): Linear(in_features=73, out_features=16, bias=True)
+  (h2o): Linear(in_features=16, out_features=3, bias=True)
+  (softmax): LogSoftmax(dim=1)
+)"""
+
+
+def test_classify_names():
+    run = classify_names(Run(torch), data=NAMES[:1])
+    assert run.printed[0].startswith("tensor([[0., 0.,") and run.printed[0].count("1.") == 1
+    assert run.printed[1] == "torch.Size([5, 1, 57])"
+    assert run.printed[2] == RNN_REPR
+    assert run.printed[3].endswith("grad_fn=<LogSoftmaxBackward0>)")
+    assert "grad_fn=<TopkBackward0>" in run.printed[4]
+    # the float64 reference of the RNN over "Smith", from the weights it started with
+    w = {k: v.astype(np.float64) for k, v in run.state.items()}
+    hidden = np.zeros((1, 16))
+    for ch in "Smith":
+        x = np.zeros((1, N_LETTERS))
+        x[0, ALL_LETTERS.find(ch)] = 1
+        hidden = np.concatenate([x, hidden], 1) @ w["i2h.weight"].T + w["i2h.bias"]
+    logits = hidden @ w["h2o.weight"].T + w["h2o.bias"]
+    logp = logits - np.log(np.exp(logits - logits.max()).sum()) - logits.max()
+    assert run.numbers[0] == pytest.approx(-logp[0, 0], rel=1e-5)
+    # the manual SGD step (p.data.add_(p.grad.data, alpha=-lr)) learns the name
+    losses = classify_names(Run(torch), data=[("Smith", 0)] * 15, lr=0.05).numbers
+    assert losses[-1] < 0.5 * losses[0]
+
+
+@needs_torch
+def test_classify_names_same_as_torch():
+    same_as_torch(classify_names)
+
+
+# ---------------------------------------------------------------- 2. NLP from scratch: generating names
+GEN_LETTERS = string.ascii_letters + " .,;'-"
+GEN_N = len(GEN_LETTERS) + 1  # + EOS
+CATEGORIES = ["English", "French"]
+
+
+def generate_names(run, state=None, lines=(("English", "Smith"), ("French", "Dubois"), ("English", "Jones")),
+                   learning_rate=0.0005):
+    torch = run.torch
+    nn = torch.nn
+
+    class RNN(nn.Module):
+        def __init__(self, input_size, hidden_size, output_size):
+            super(RNN, self).__init__()
+            self.hidden_size = hidden_size
+            self.i2h = nn.Linear(len(CATEGORIES) + input_size + hidden_size, hidden_size)
+            self.i2o = nn.Linear(len(CATEGORIES) + input_size + hidden_size, output_size)
+            self.o2o = nn.Linear(hidden_size + output_size, output_size)
+            self.dropout = nn.Dropout(0.1)
+            self.softmax = nn.LogSoftmax(dim=1)
+
+        def forward(self, category, input, hidden):
+            input_combined = torch.cat((category, input, hidden), 1)
+            hidden = self.i2h(input_combined)
+            output = self.i2o(input_combined)
+            output_combined = torch.cat((hidden, output), 1)
+            output = self.o2o(output_combined)
+            output = self.dropout(output)
+            output = self.softmax(output)
+            return output, hidden
+
+        def initHidden(self):
+            return torch.zeros(1, self.hidden_size)
+
+    def categoryTensor(category):
+        tensor = torch.zeros(1, len(CATEGORIES))
+        tensor[0][CATEGORIES.index(category)] = 1
+        return tensor
+
+    def inputTensor(line):
+        tensor = torch.zeros(len(line), 1, GEN_N)
+        for li in range(len(line)):
+            tensor[li][0][GEN_LETTERS.find(line[li])] = 1
+        return tensor
+
+    def targetTensor(line):
+        letter_indexes = [GEN_LETTERS.find(line[li]) for li in range(1, len(line))]
+        letter_indexes.append(GEN_N - 1)
+        return torch.LongTensor(letter_indexes)
+
+    rnn = RNN(GEN_N, 32, GEN_N)
+    run.state = load(rnn, state, torch)
+    run.print(rnn)
+    rnn.dropout.p = 0.0  # (deterministic for the comparison)
+    criterion = nn.NLLLoss()
+    for category, line in lines:
+        category_tensor, input_line_tensor = categoryTensor(category), inputTensor(line)
+        target_line_tensor = targetTensor(line)
+        target_line_tensor.unsqueeze_(-1)
+        hidden = rnn.initHidden()
+        rnn.zero_grad()
+        loss = torch.Tensor([0])
+        for i in range(input_line_tensor.size(0)):
+            output, hidden = rnn(category_tensor, input_line_tensor[i], hidden)
+            loss += criterion(output, target_line_tensor[i])
+        loss.backward()
+        for p in rnn.parameters():
+            p.data.add_(p.grad.data, alpha=-learning_rate)
+        run.numbers.append(loss.item() / input_line_tensor.size(0))
+    run.print(loss)
+    with torch.no_grad():  # sampling
+        category_tensor, input, hidden, output_name = categoryTensor("French"), inputTensor("D"), rnn.initHidden(), "D"
+        for i in range(10):
+            output, hidden = rnn(category_tensor, input[0], hidden)
+            topv, topi = output.topk(1)
+            topi = topi[0][0]
+            if topi == GEN_N - 1:
+                break
+            letter = GEN_LETTERS[topi]
+            output_name += letter
+            input = inputTensor(letter)
+    run.print(output_name)
+    return run
+
+
+def test_generate_names():
+    run = generate_names(Run(torch), lines=[("French", "Dubois")] * 12, learning_rate=0.05)
+    assert run.printed[0] == """RNN(
+  (i2h): Linear(in_features=93, out_features=32, bias=True)
+  (i2o): Linear(in_features=93, out_features=59, bias=True)
+  (o2o): Linear(in_features=91, out_features=59, bias=True)
+  (dropout): Dropout(p=0.1, inplace=False)
+  (softmax): LogSoftmax(dim=1)
+)"""
+    assert run.printed[1].startswith("tensor([") and run.printed[1].endswith("], grad_fn=<AddBackward0>)")
+    assert run.numbers[-1] < 0.6 * run.numbers[0]
+    assert run.printed[2].startswith("D") and set(run.printed[2]) <= set(GEN_LETTERS)
+
+
+@needs_torch
+def test_generate_names_same_as_torch():
+    same_as_torch(generate_names)
+
+
+# ---------------------------------------------------------------- 3. seq2seq translation with attention
+SOS_token, EOS_token, MAX_LENGTH = 0, 1, 6
+_rng = np.random.RandomState(0)
+PAIRS = [(_rng.randint(2, 10, size=_rng.randint(2, 5)), _rng.randint(2, 12, size=_rng.randint(2, 5))) for _ in range(8)]
+
+
+def translation(run, state=None, steps=4):
+    torch = run.torch
+    nn, F = torch.nn, torch.nn.functional
+
+    class EncoderRNN(nn.Module):
+        def __init__(self, input_size, hidden_size, dropout_p=0.1):
+            super(EncoderRNN, self).__init__()
+            self.hidden_size = hidden_size
+            self.embedding = nn.Embedding(input_size, hidden_size)
+            self.gru = nn.GRU(hidden_size, hidden_size, batch_first=True)
+            self.dropout = nn.Dropout(dropout_p)
+
+        def forward(self, input):
+            embedded = self.dropout(self.embedding(input))
+            output, hidden = self.gru(embedded)
+            return output, hidden
+
+    class BahdanauAttention(nn.Module):
+        def __init__(self, hidden_size):
+            super(BahdanauAttention, self).__init__()
+            self.Wa = nn.Linear(hidden_size, hidden_size)
+            self.Ua = nn.Linear(hidden_size, hidden_size)
+            self.Va = nn.Linear(hidden_size, 1)
+
+        def forward(self, query, keys):
+            scores = self.Va(torch.tanh(self.Wa(query) + self.Ua(keys)))
+            scores = scores.squeeze(2).unsqueeze(1)
+            weights = F.softmax(scores, dim=-1)
+            context = torch.bmm(weights, keys)
+            return context, weights
+
+    class AttnDecoderRNN(nn.Module):
+        def __init__(self, hidden_size, output_size, dropout_p=0.1):
+            super(AttnDecoderRNN, self).__init__()
+            self.embedding = nn.Embedding(output_size, hidden_size)
+            self.attention = BahdanauAttention(hidden_size)
+            self.gru = nn.GRU(2 * hidden_size, hidden_size, batch_first=True)
+            self.out = nn.Linear(hidden_size, output_size)
+            self.dropout = nn.Dropout(dropout_p)
+
+        def forward(self, encoder_outputs, encoder_hidden, target_tensor=None):
+            batch_size = encoder_outputs.size(0)
+            decoder_input = torch.empty(batch_size, 1, dtype=torch.long).fill_(SOS_token)
+            decoder_hidden = encoder_hidden
+            decoder_outputs, attentions = [], []
+            for i in range(MAX_LENGTH):
+                decoder_output, decoder_hidden, attn_weights = self.forward_step(
+                    decoder_input, decoder_hidden, encoder_outputs)
+                decoder_outputs.append(decoder_output)
+                attentions.append(attn_weights)
+                if target_tensor is not None:
+                    decoder_input = target_tensor[:, i].unsqueeze(1)  # teacher forcing
+                else:
+                    _, topi = decoder_output.topk(1)
+                    decoder_input = topi.squeeze(-1).detach()
+            decoder_outputs = torch.cat(decoder_outputs, dim=1)
+            decoder_outputs = F.log_softmax(decoder_outputs, dim=-1)
+            attentions = torch.cat(attentions, dim=1)
+            return decoder_outputs, decoder_hidden, attentions
+
+        def forward_step(self, input, hidden, encoder_outputs):
+            embedded = self.dropout(self.embedding(input))
+            query = hidden.permute(1, 0, 2)
+            context, attn_weights = self.attention(query, encoder_outputs)
+            input_gru = torch.cat((embedded, context), dim=2)
+            output, hidden = self.gru(input_gru, hidden)
+            output = self.out(output)
+            return output, hidden, attn_weights
+
+    class DecoderRNN(nn.Module):  # the tutorial's earlier one-token-at-a-time decoder
+        def __init__(self, hidden_size, output_size):
+            super(DecoderRNN, self).__init__()
+            self.hidden_size = hidden_size
+            self.embedding = nn.Embedding(output_size, hidden_size)
+            self.gru = nn.GRU(hidden_size, hidden_size)
+            self.out = nn.Linear(hidden_size, output_size)
+            self.softmax = nn.LogSoftmax(dim=1)
+
+        def forward(self, input, hidden):
+            output = self.embedding(input).view(1, 1, -1)
+            output = F.relu(output)
+            output, hidden = self.gru(output, hidden)
+            output = self.softmax(self.out(output[0]))
+            return output, hidden
+
+        def initHidden(self):
+            return torch.zeros(1, 1, self.hidden_size)
+
+    encoder, decoder = EncoderRNN(10, 16, dropout_p=0.0), AttnDecoderRNN(16, 12, dropout_p=0.0)
+    decoder1 = DecoderRNN(16, 12)
+    state = state or {}
+    run.state = {name: load(m, state.get(name), torch)
+                 for name, m in (("encoder", encoder), ("decoder", decoder), ("decoder1", decoder1))}
+    run.print(encoder)
+    run.print(decoder)
+    run.print(decoder1)
+    input_ids = np.zeros((len(PAIRS), MAX_LENGTH), dtype=np.int32)
+    target_ids = np.zeros((len(PAIRS), MAX_LENGTH), dtype=np.int32)
+    for idx, (inp, tgt) in enumerate(PAIRS):
+        input_ids[idx, :len(inp) + 1] = list(inp) + [EOS_token]
+        target_ids[idx, :len(tgt) + 1] = list(tgt) + [EOS_token]
+    input_tensor, target_tensor = torch.LongTensor(input_ids), torch.LongTensor(target_ids)
+    encoder_optimizer = torch.optim.Adam(encoder.parameters(), lr=0.01)
+    decoder_optimizer = torch.optim.Adam(decoder.parameters(), lr=0.01)
+    criterion = nn.NLLLoss()
+    for _ in range(steps):
+        encoder_optimizer.zero_grad()
+        decoder_optimizer.zero_grad()
+        encoder_outputs, encoder_hidden = encoder(input_tensor)
+        decoder_outputs, _, _ = decoder(encoder_outputs, encoder_hidden, target_tensor)
+        loss = criterion(decoder_outputs.view(-1, decoder_outputs.size(-1)), target_tensor.view(-1))
+        loss.backward()
+        encoder_optimizer.step()
+        decoder_optimizer.step()
+        run.numbers.append(loss.item())
+    with torch.no_grad():  # evaluate
+        input_tensor = torch.tensor([3, 4, 5, EOS_token], dtype=torch.long).view(1, -1)
+        encoder_outputs, encoder_hidden = encoder(input_tensor)
+        decoder_outputs, decoder_hidden, decoder_attn = decoder(encoder_outputs, encoder_hidden)
+        _, topi = decoder_outputs.topk(1)
+        decoded_ids = topi.squeeze()
+        run.print(decoded_ids, decoder_attn.shape)
+        run.decoded = [idx.item() for idx in decoded_ids]
+        run.attention = decoder_attn.numpy()
+    # the earlier tutorial's loop: a token at a time, the decoder's own guess as the next input
+    optimizer = torch.optim.SGD(decoder1.parameters(), lr=0.01)
+    target = torch.tensor([3, 5, 7, EOS_token], dtype=torch.long).view(-1, 1)
+    hidden, loss, decoder_input = decoder1.initHidden(), 0, torch.tensor([[SOS_token]])
+    for di in range(target.size(0)):
+        decoder_output, hidden = decoder1(decoder_input, hidden)
+        topv, topi = decoder_output.topk(1)
+        decoder_input = topi.squeeze().detach()
+        loss += criterion(decoder_output, target[di])
+        if decoder_input.item() == EOS_token:
+            break
+    loss.backward()
+    optimizer.step()
+    run.numbers.append(loss.item() / target.size(0))
+    run.print(loss)
+    return run
+
+
+def test_translation():
+    run = translation(Run(torch), steps=12)
+    assert run.printed[0] == """EncoderRNN(
+  (embedding): Embedding(10, 16)
+  (gru): GRU(16, 16, batch_first=True)
+  (dropout): Dropout(p=0.0, inplace=False)
+)"""
+    assert ("\n  (attention): BahdanauAttention(\n    (Wa): Linear(in_features=16, out_features=16, bias=True)"
+            in run.printed[1])
+    assert "(gru): GRU(32, 16, batch_first=True)" in run.printed[1] and "(gru): GRU(16, 16)\n" in run.printed[2]
+    assert run.printed[3].endswith("torch.Size([1, 6, 4])") and len(run.decoded) == MAX_LENGTH
+    np.testing.assert_allclose(run.attention.sum(-1), 1, rtol=1e-5)  # softmax over the source positions
+    assert run.numbers[11] < 0.8 * run.numbers[0]
+    assert run.printed[4].startswith("tensor(") and run.printed[4].endswith("grad_fn=<AddBackward0>)")
+
+
+@needs_torch
+def test_translation_same_as_torch():
+    run = same_as_torch(translation)
+    assert run.decoded == translation(Run(real_torch), run.state).decoded
+
+
+# ---------------------------------------------------------------- 4. language modelling with nn.Transformer
+TOKENS = np.random.RandomState(0).randint(0, 20, size=200)
+
+
+def transformer_lm(run, state=None, batches=4, lr=5.0, stride=5):
+    torch = run.torch
+    nn = torch.nn
+
+    class PositionalEncoding(nn.Module):
+        def __init__(self, d_model, dropout=0.1, max_len=5000):
+            super().__init__()
+            self.dropout = nn.Dropout(p=dropout)
+            position = torch.arange(max_len).unsqueeze(1)
+            div_term = torch.exp(torch.arange(0, d_model, 2) * (-math.log(10000.0) / d_model))
+            pe = torch.zeros(max_len, 1, d_model)
+            pe[:, 0, 0::2] = torch.sin(position * div_term)
+            pe[:, 0, 1::2] = torch.cos(position * div_term)
+            self.register_buffer('pe', pe)
+
+        def forward(self, x):
+            x = x + self.pe[:x.size(0)]
+            return self.dropout(x)
+
+    class TransformerModel(nn.Module):
+        def __init__(self, ntoken, d_model, nhead, d_hid, nlayers, dropout=0.5):
+            super().__init__()
+            self.model_type = 'Transformer'
+            self.pos_encoder = PositionalEncoding(d_model, dropout)
+            encoder_layers = nn.TransformerEncoderLayer(d_model, nhead, d_hid, dropout)
+            self.transformer_encoder = nn.TransformerEncoder(encoder_layers, nlayers, enable_nested_tensor=False)
+            self.embedding = nn.Embedding(ntoken, d_model)
+            self.d_model = d_model
+            self.linear = nn.Linear(d_model, ntoken)
+            self.init_weights()
+
+        def init_weights(self):
+            initrange = 0.1
+            self.embedding.weight.data.uniform_(-initrange, initrange)
+            self.linear.bias.data.zero_()
+            self.linear.weight.data.uniform_(-initrange, initrange)
+
+        def forward(self, src, src_mask=None):
+            src = self.embedding(src) * math.sqrt(self.d_model)
+            src = self.pos_encoder(src)
+            if src_mask is None:
+                src_mask = nn.Transformer.generate_square_subsequent_mask(len(src))
+            output = self.transformer_encoder(src, src_mask)
+            output = self.linear(output)
+            return output
+
+    def batchify(data, bsz):
+        seq_len = data.size(0) // bsz
+        data = data[:seq_len * bsz]
+        data = data.view(bsz, seq_len).t().contiguous()
+        return data
+
+    def get_batch(source, i, bptt=5):
+        seq_len = min(bptt, len(source) - 1 - i)
+        data = source[i:i + seq_len]
+        target = source[i + 1:i + 1 + seq_len].reshape(-1)
+        return data, target
+
+    model = TransformerModel(20, 16, 2, 32, 2, dropout=0.0)
+    run.state, run.pe = load(model, state, torch), model.pos_encoder.pe.numpy()
+    assert "pe" not in run.state or run.state["pe"].shape == (5000, 1, 16)
+    run.print(model)
+    run.print(nn.Transformer.generate_square_subsequent_mask(3))
+    run.print(model.pos_encoder.pe.shape, model.pos_encoder.pe.dtype, model.pos_encoder.pe[3, 0, :4])
+    run.print(torch.arange(0, 16, 2).dtype, (torch.arange(0, 16, 2) * (-math.log(10000.0) / 16)).dtype)
+    train_data = batchify(torch.tensor(TOKENS, dtype=torch.long), 4)
+    criterion = nn.CrossEntropyLoss()
+    optimizer = torch.optim.SGD(model.parameters(), lr=lr)
+    scheduler = torch.optim.lr_scheduler.StepLR(optimizer, 1.0, gamma=0.95)
+    model.train()
+    for batch in range(batches):
+        data, targets = get_batch(train_data, batch * stride % 45)
+        output = model(data)
+        loss = criterion(output.view(-1, 20), targets)
+        optimizer.zero_grad()
+        loss.backward()
+        run.numbers.append(float(torch.nn.utils.clip_grad_norm_(model.parameters(), 0.5)))
+        optimizer.step()
+        run.numbers.append(loss.item())
+        scheduler.step()
+    run.print(scheduler.get_last_lr())
+    model.eval()
+    with torch.no_grad():
+        data, targets = get_batch(train_data, 0)
+        run.eval_loss = criterion(model(data).view(-1, 20), targets).item()
+    run.numbers.append(run.eval_loss)
+    return run
+
+
+def test_transformer_lm():
+    run = transformer_lm(Run(torch), batches=2)
+    assert "\n    (layers): ModuleList(\n      (0-1): 2 x TransformerEncoderLayer(\n" in run.printed[0]
+    assert "(out_proj): NonDynamicallyQuantizableLinear(in_features=16, out_features=16, bias=True)" in run.printed[0]
+    assert run.printed[1] == "tensor([[0., -inf, -inf],\n        [0., 0., -inf],\n        [0., 0., 0.]])"
+    assert run.printed[2] == "torch.Size([5000, 1, 16]) torch.float32 tensor([ 0.1411, -0.9900,  0.8126,  0.5828])"
+    assert run.printed[3] == "torch.int64 torch.float32"
+    assert run.printed[4] == str([5.0 * 0.95 ** 2])
+    position = np.arange(5000)[:, None]
+    div_term = np.exp(np.arange(0, 16, 2) * (-math.log(10000.0) / 16))
+    np.testing.assert_allclose(run.pe[:, 0, 0::2], np.sin(position * div_term), atol=2e-4)
+    np.testing.assert_allclose(run.pe[:, 0, 1::2], np.cos(position * div_term), atol=2e-4)
+    # clip_grad_norm_ returns the norm before clipping, a float tensor
+    assert all(n > 0 and math.isfinite(n) for n in run.numbers[0:-1:2])
+    # the same batch again and again: it learns it
+    losses = transformer_lm(Run(torch), batches=20, lr=1.0, stride=0).numbers[1:-1:2]
+    assert losses[-1] < 0.8 * losses[0]
+
+
+@needs_torch
+def test_transformer_lm_same_as_torch():
+    same_as_torch(transformer_lm)
+
+
+# ---------------------------------------------------------------- 5. DCGAN
+NZ, NGF, NDF, NC = 8, 4, 4, 3
+_rng = np.random.RandomState(1)
+REALS = [_rng.uniform(-1, 1, size=(4, NC, 16, 16)).astype(np.float32) for _ in range(3)]
+NOISES = [_rng.randn(4, NZ, 1, 1).astype(np.float32) for _ in range(3)]
+
+
+def dcgan(run, state=None):
+    torch = run.torch
+    nn = torch.nn
+
+    def weights_init(m):
+        classname = m.__class__.__name__
+        if classname.find('Conv') != -1:
+            nn.init.normal_(m.weight.data, 0.0, 0.02)
+        elif classname.find('BatchNorm') != -1:
+            nn.init.normal_(m.weight.data, 1.0, 0.02)
+            nn.init.constant_(m.bias.data, 0)
+
+    class Generator(nn.Module):
+        def __init__(self, ngpu):
+            super(Generator, self).__init__()
+            self.ngpu = ngpu
+            self.main = nn.Sequential(
+                nn.ConvTranspose2d(NZ, NGF * 8, 4, 1, 0, bias=False),
+                nn.BatchNorm2d(NGF * 8),
+                nn.ReLU(True),
+                nn.ConvTranspose2d(NGF * 8, NGF * 4, 4, 2, 1, bias=False),
+                nn.BatchNorm2d(NGF * 4),
+                nn.ReLU(True),
+                nn.ConvTranspose2d(NGF * 4, NC, 4, 2, 1, bias=False),
+                nn.Tanh())
+
+        def forward(self, input):
+            return self.main(input)
+
+    class Discriminator(nn.Module):
+        def __init__(self, ngpu):
+            super(Discriminator, self).__init__()
+            self.ngpu = ngpu
+            self.main = nn.Sequential(
+                nn.Conv2d(NC, NDF, 4, 2, 1, bias=False),
+                nn.LeakyReLU(0.2, inplace=True),
+                nn.Conv2d(NDF, NDF * 2, 4, 2, 1, bias=False),
+                nn.BatchNorm2d(NDF * 2),
+                nn.LeakyReLU(0.2, inplace=True),
+                nn.Conv2d(NDF * 2, 1, 4, 1, 0, bias=False),
+                nn.Sigmoid())
+
+        def forward(self, input):
+            return self.main(input)
+
+    device = torch.device("cuda:0" if (torch.cuda.is_available() and 0 > 0) else "cpu")
+    netG = Generator(0).to(device)
+    netG.apply(weights_init)
+    netD = Discriminator(0).to(device)
+    netD.apply(weights_init)
+    run.weights = [m.weight.detach().numpy().copy() for m in netG.modules() if isinstance(m, nn.ConvTranspose2d)]
+    run.bn_weight = netG.main[1].weight.detach().numpy().copy()
+    state = state or {}
+    run.state = {"G": load(netG, state.get("G"), torch), "D": load(netD, state.get("D"), torch)}
+    run.print(netG)
+    run.print(netD)
+    criterion = nn.BCELoss()
+    real_label, fake_label = 1., 0.
+    optimizerD = torch.optim.Adam(netD.parameters(), lr=0.0002, betas=(0.5, 0.999))
+    optimizerG = torch.optim.Adam(netG.parameters(), lr=0.0002, betas=(0.5, 0.999))
+    for i, (real, noise) in enumerate(zip(REALS, NOISES)):
+        netD.zero_grad()
+        real_cpu = torch.from_numpy(real).to(device)
+        b_size = real_cpu.size(0)
+        label = torch.full((b_size,), real_label, dtype=torch.float, device=device)
+        output = netD(real_cpu).view(-1)
+        errD_real = criterion(output, label)
+        errD_real.backward()
+        D_x = output.mean().item()
+        run.first_d = getattr(run, "first_d", None) or (output.detach().numpy().astype(np.float64), errD_real.item())
+        fake = netG(torch.from_numpy(noise))
+        label.fill_(fake_label)
+        output = netD(fake.detach()).view(-1)
+        errD_fake = criterion(output, label)
+        errD_fake.backward()
+        D_G_z1 = output.mean().item()
+        errD = errD_real + errD_fake
+        optimizerD.step()
+        netG.zero_grad()
+        label.fill_(real_label)
+        output = netD(fake).view(-1)
+        errG = criterion(output, label)
+        errG.backward()
+        D_G_z2 = output.mean().item()
+        optimizerG.step()
+        run.numbers += [errD.item(), errG.item(), D_x, D_G_z1, D_G_z2]
+        run.print('[%d/%d]\tLoss_D: %.4f\tLoss_G: %.4f\tD(x): %.4f\tD(G(z)): %.4f / %.4f'
+                  % (i, 3, errD.item(), errG.item(), D_x, D_G_z1, D_G_z2))
+    run.print(label, label.dtype, fake.shape)
+    with torch.no_grad():
+        fake = netG(torch.from_numpy(NOISES[0])).detach().cpu()
+    run.fake = fake.numpy()
+    bn = netD.main[3]
+    run.numbers += list(run.fake.ravel()[::37]) + list(bn.running_mean.numpy()) + list(bn.running_var.numpy())
+    run.numbers.append(bn.num_batches_tracked.item())
+    return run
+
+
+def test_dcgan():
+    run = dcgan(Run(torch))
+    assert run.printed[0].startswith("Generator(\n  (main): Sequential(\n"
+                                     "    (0): ConvTranspose2d(8, 32, kernel_size=(4, 4), stride=(1, 1), bias=False)\n"
+                                     "    (1): BatchNorm2d(32, eps=1e-05, momentum=0.1, affine=True, bias=True, "
+                                     "track_running_stats=True)\n    (2): ReLU(inplace=True)\n")
+    assert "(1): LeakyReLU(negative_slope=0.2, inplace=True)" in run.printed[1]
+    assert "(6): Sigmoid()" in run.printed[1]
+    # weights_init through model.apply: N(0, 0.02) convolutions, N(1, 0.02) batch-norm scales
+    conv = np.concatenate([w.ravel() for w in run.weights])
+    assert abs(conv.mean()) < 0.002 and 0.018 < conv.std() < 0.022
+    assert abs(run.bn_weight.mean() - 1) < 0.02 and run.bn_weight.std() < 0.04
+    assert run.printed[5] == "tensor([1., 1., 1., 1.]) torch.float32 torch.Size([4, 3, 16, 16])"
+    assert run.fake.shape == (4, 3, 16, 16) and np.abs(run.fake).max() <= 1
+    assert run.numbers[-1] == 9  # num_batches_tracked: three discriminator passes a step
+    # BCELoss of the first discriminator step on real images (label 1): mean -log D(x)
+    d_x, errD_real = run.first_d
+    assert errD_real == pytest.approx(-np.log(d_x).mean(), rel=1e-5) and run.numbers[2] == pytest.approx(d_x.mean())
+    assert all(math.isfinite(v) for v in run.numbers)
+
+
+@needs_torch
+def test_dcgan_same_as_torch():
+    same_as_torch(dcgan)
+
+
+# ---------------------------------------------------------------- 6. VAE example
+_rng = np.random.RandomState(2)
+IMAGES = [_rng.uniform(0, 1, size=(8, 1, 28, 28)).astype(np.float32) for _ in range(3)]
+
+
+def vae(run, state=None):
+    torch = run.torch
+    nn, F = torch.nn, torch.nn.functional
+
+    class VAE(nn.Module):
+        def __init__(self):
+            super(VAE, self).__init__()
+            self.fc1 = nn.Linear(784, 40)
+            self.fc21 = nn.Linear(40, 8)
+            self.fc22 = nn.Linear(40, 8)
+            self.fc3 = nn.Linear(8, 40)
+            self.fc4 = nn.Linear(40, 784)
+
+        def encode(self, x):
+            h1 = F.relu(self.fc1(x))
+            return self.fc21(h1), self.fc22(h1)
+
+        def reparameterize(self, mu, logvar):
+            std = torch.exp(0.5 * logvar)
+            eps = torch.randn_like(std)
+            return mu + eps * std
+
+        def decode(self, z):
+            h3 = F.relu(self.fc3(z))
+            return torch.sigmoid(self.fc4(h3))
+
+        def forward(self, x):
+            mu, logvar = self.encode(x.view(-1, 784))
+            z = self.reparameterize(mu, logvar)
+            return self.decode(z), mu, logvar
+
+    def loss_function(recon_x, x, mu, logvar):
+        BCE = F.binary_cross_entropy(recon_x, x.view(-1, 784), reduction='sum')
+        KLD = -0.5 * torch.sum(1 + logvar - mu.pow(2) - logvar.exp())
+        return BCE + KLD
+
+    model = VAE()
+    run.state = load(model, state, torch)
+    run.print(model)
+    optimizer = torch.optim.Adam(model.parameters(), lr=1e-3)
+    model.train()
+    eps = torch.full((8, 8), 0.1)  # (the tutorial's randn_like noise, fixed for the comparison)
+    for data in IMAGES:
+        data = torch.from_numpy(data)
+        optimizer.zero_grad()
+        mu, logvar = model.encode(data.view(-1, 784))
+        recon_batch = model.decode(mu + eps * torch.exp(0.5 * logvar))
+        loss = loss_function(recon_batch, data, mu, logvar)
+        if not run.numbers:
+            run.first = [t.detach().numpy().astype(np.float64) for t in (recon_batch, mu, logvar)]
+        loss.backward()
+        optimizer.step()
+        run.numbers.append(loss.item() / len(data))
+        recon_batch, mu, logvar = model(data)  # the tutorial's own forward, random noise
+        run.print(recon_batch.shape, mu.shape, logvar.shape, recon_batch.dtype)
+    model.eval()
+    with torch.no_grad():
+        sample = model.decode(torch.randn(4, 8)).cpu()
+        run.print(sample.view(4, 1, 28, 28).shape)
+        run.sample = sample.numpy()
+    return run
+
+
+def test_vae():
+    run = vae(Run(torch))
+    assert run.printed[0] == """VAE(
+  (fc1): Linear(in_features=784, out_features=40, bias=True)
+  (fc21): Linear(in_features=40, out_features=8, bias=True)
+  (fc22): Linear(in_features=40, out_features=8, bias=True)
+  (fc3): Linear(in_features=8, out_features=40, bias=True)
+  (fc4): Linear(in_features=40, out_features=784, bias=True)
+)"""
+    assert run.printed[1] == "torch.Size([8, 784]) torch.Size([8, 8]) torch.Size([8, 8]) torch.float32"
+    assert run.printed[-1] == "torch.Size([4, 1, 28, 28])" and ((run.sample > 0) & (run.sample < 1)).all()
+    recon, mu, logvar = run.first
+    x = IMAGES[0].reshape(-1, 784).astype(np.float64)
+    bce = -(x * np.log(recon) + (1 - x) * np.log(1 - recon)).sum()
+    kld = -0.5 * np.sum(1 + logvar - mu ** 2 - np.exp(logvar))
+    assert run.numbers[0] == pytest.approx((bce + kld) / 8, rel=1e-5)
+    assert run.numbers[-1] < run.numbers[0]
+
+
+@needs_torch
+def test_vae_same_as_torch():
+    same_as_torch(vae)
+
+
+# ---------------------------------------------------------------- 7. text classification with EmbeddingBag
+_rng = np.random.RandomState(3)
+TEXTS = [[(int(_rng.randint(4)), [int(v) for v in _rng.randint(0, 50, size=_rng.randint(1, 7))]) for _ in range(6)]
+         for _ in range(4)]
+
+
+def text_classification(run, state=None, batches=TEXTS):
+    torch = run.torch
+    nn = torch.nn
+
+    class TextClassificationModel(nn.Module):
+        def __init__(self, vocab_size, embed_dim, num_class):
+            super(TextClassificationModel, self).__init__()
+            self.embedding = nn.EmbeddingBag(vocab_size, embed_dim, sparse=False)
+            self.fc = nn.Linear(embed_dim, num_class)
+            self.init_weights()
+
+        def init_weights(self):
+            initrange = 0.5
+            self.embedding.weight.data.uniform_(-initrange, initrange)
+            self.fc.weight.data.uniform_(-initrange, initrange)
+            self.fc.bias.data.zero_()
+
+        def forward(self, text, offsets):
+            embedded = self.embedding(text, offsets)
+            return self.fc(embedded)
+
+    def collate_batch(batch):
+        label_list, text_list, offsets = [], [], [0]
+        for _label, _text in batch:
+            label_list.append(_label)
+            processed_text = torch.tensor(_text, dtype=torch.int64)
+            text_list.append(processed_text)
+            offsets.append(processed_text.size(0))
+        label_list = torch.tensor(label_list, dtype=torch.int64)
+        offsets = torch.tensor(offsets[:-1]).cumsum(dim=0)
+        text_list = torch.cat(text_list)
+        return label_list, text_list, offsets
+
+    model = TextClassificationModel(50, 16, 4)
+    run.state = load(model, state, torch)
+    run.print(model)
+    dataloader = torch.utils.data.DataLoader(batches[0], batch_size=6, shuffle=False, collate_fn=collate_batch)
+    run.print(*next(iter(dataloader)))
+    criterion = nn.CrossEntropyLoss()
+    optimizer = torch.optim.SGD(model.parameters(), lr=5)
+    scheduler = torch.optim.lr_scheduler.StepLR(optimizer, 1.0, gamma=0.1)
+    total_acc, total_count = 0, 0
+    model.train()
+    for batch in batches:
+        label, text, offsets = collate_batch(batch)
+        optimizer.zero_grad()
+        predicted_label = model(text, offsets)
+        loss = criterion(predicted_label, label)
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(model.parameters(), 0.1)
+        optimizer.step()
+        total_acc += (predicted_label.argmax(1) == label).sum().item()
+        total_count += label.size(0)
+        run.numbers.append(loss.item())
+    scheduler.step()
+    run.print(total_acc / total_count, scheduler.get_last_lr())
+    model.eval()
+    with torch.no_grad():
+        output = model(torch.tensor([1, 2, 3]), torch.tensor([0]))
+        run.print(output.argmax(1).item() + 1)
+        run.bag = model.embedding(torch.tensor([1, 2, 3, 7]), torch.tensor([0, 3])).numpy()
+        run.weight = model.embedding.weight.detach().numpy()
+    run.numbers += list(output.numpy().ravel())
+    return run
+
+
+def test_text_classification():
+    run = text_classification(Run(torch))
+    assert run.printed[0] == """TextClassificationModel(
+  (embedding): EmbeddingBag(50, 16, mode='mean')
+  (fc): Linear(in_features=16, out_features=4, bias=True)
+)"""
+    labels, text, offsets = ([b[0] for b in TEXTS[0]], sum((b[1] for b in TEXTS[0]), []),
+                             np.cumsum([0] + [len(b[1]) for b in TEXTS[0]][:-1]))
+    assert run.printed[1] == " ".join(str(torch.tensor(v)) for v in (labels, text, offsets.tolist()))
+    assert str(torch.tensor(offsets.tolist())).startswith("tensor([ 0,")
+    np.testing.assert_allclose(run.bag, np.stack([run.weight[[1, 2, 3]].mean(0), run.weight[7]]), rtol=1e-6)
+    losses = text_classification(Run(torch), batches=[TEXTS[0]] * 8).numbers
+    assert losses[7] < losses[0]
+
+
+@needs_torch
+def test_text_classification_same_as_torch():
+    same_as_torch(text_classification)
+
+
+# ---------------------------------------------------------------- classic examples: mnist, word LM, LBFGS
+_rng = np.random.RandomState(4)
+DIGITS = [(_rng.randn(4, 1, 12, 12).astype(np.float32), _rng.randint(0, 10, size=4)) for _ in range(2)]
+CORPUS = _rng.randint(0, 30, size=(12, 3))
+WAVE = np.sin(np.arange(20)[None, :] / 3.0 + _rng.randint(-4, 4, size=(3, 1)))
+
+
+def examples(run, state=None):
+    torch = run.torch
+    nn, F = torch.nn, torch.nn.functional
+
+    class Net(nn.Module):  # examples/mnist, smaller
+        def __init__(self):
+            super(Net, self).__init__()
+            self.conv1 = nn.Conv2d(1, 4, 3, 1)
+            self.conv2 = nn.Conv2d(4, 8, 3, 1)
+            self.dropout1 = nn.Dropout(0.25)
+            self.dropout2 = nn.Dropout(0.5)
+            self.fc1 = nn.Linear(8 * 4 * 4, 16)
+            self.fc2 = nn.Linear(16, 10)
+
+        def forward(self, x):
+            x = F.relu(self.conv1(x))
+            x = F.relu(self.conv2(x))
+            x = F.max_pool2d(x, 2)
+            x = self.dropout1(x)
+            x = torch.flatten(x, 1)
+            x = F.relu(self.fc1(x))
+            x = self.dropout2(x)
+            x = self.fc2(x)
+            return F.log_softmax(x, dim=1)
+
+    class RNNModel(nn.Module):  # examples/word_language_model
+        def __init__(self, rnn_type, ntoken, ninp, nhid, nlayers, dropout=0.5, tie_weights=False):
+            super(RNNModel, self).__init__()
+            self.ntoken = ntoken
+            self.drop = nn.Dropout(dropout)
+            self.encoder = nn.Embedding(ntoken, ninp)
+            self.rnn = getattr(nn, rnn_type)(ninp, nhid, nlayers, dropout=dropout)
+            self.decoder = nn.Linear(nhid, ntoken)
+            if tie_weights:
+                self.decoder.weight = self.encoder.weight
+            self.init_weights()
+            self.rnn_type, self.nhid, self.nlayers = rnn_type, nhid, nlayers
+
+        def init_weights(self):
+            initrange = 0.1
+            nn.init.uniform_(self.encoder.weight, -initrange, initrange)
+            nn.init.zeros_(self.decoder.bias)
+            nn.init.uniform_(self.decoder.weight, -initrange, initrange)
+
+        def forward(self, input, hidden):
+            emb = self.drop(self.encoder(input))
+            output, hidden = self.rnn(emb, hidden)
+            output = self.drop(output)
+            decoded = self.decoder(output).view(-1, self.ntoken)
+            return F.log_softmax(decoded, dim=1), hidden
+
+        def init_hidden(self, bsz):
+            weight = next(self.parameters())
+            if self.rnn_type == 'LSTM':
+                return (weight.new_zeros(self.nlayers, bsz, self.nhid), weight.new_zeros(self.nlayers, bsz, self.nhid))
+            return weight.new_zeros(self.nlayers, bsz, self.nhid)
+
+    def repackage_hidden(h):
+        if isinstance(h, torch.Tensor):
+            return h.detach()
+        return tuple(repackage_hidden(v) for v in h)
+
+    class Sequence(nn.Module):  # examples/time_sequence_prediction
+        def __init__(self):
+            super(Sequence, self).__init__()
+            self.lstm1 = nn.LSTMCell(1, 12)
+            self.lstm2 = nn.LSTMCell(12, 12)
+            self.linear = nn.Linear(12, 1)
+
+        def forward(self, input, future=0):
+            outputs = []
+            h_t = torch.zeros(input.size(0), 12, dtype=torch.double)
+            c_t = torch.zeros(input.size(0), 12, dtype=torch.double)
+            h_t2 = torch.zeros(input.size(0), 12, dtype=torch.double)
+            c_t2 = torch.zeros(input.size(0), 12, dtype=torch.double)
+            for input_t in input.split(1, dim=1):
+                h_t, c_t = self.lstm1(input_t, (h_t, c_t))
+                h_t2, c_t2 = self.lstm2(h_t, (h_t2, c_t2))
+                output = self.linear(h_t2)
+                outputs += [output]
+            for i in range(future):
+                h_t, c_t = self.lstm1(output, (h_t, c_t))
+                h_t2, c_t2 = self.lstm2(h_t, (h_t2, c_t2))
+                output = self.linear(h_t2)
+                outputs += [output]
+            return torch.cat(outputs, dim=1)
+
+    net, lm, seq = Net(), RNNModel('LSTM', 30, 8, 8, 2, dropout=0.0, tie_weights=True), Sequence().double()
+    state = state or {}
+    run.state = {name: load(m, state.get(name), torch) for name, m in (("net", net), ("lm", lm), ("seq", seq))}
+    run.print(net)
+    run.print(lm)
+    run.print(seq)
+    net.dropout1.p = net.dropout2.p = 0.0
+    optimizer = torch.optim.Adadelta(net.parameters(), lr=1.0)
+    scheduler = torch.optim.lr_scheduler.StepLR(optimizer, step_size=1, gamma=0.7)
+    net.train()
+    for data, target in DIGITS:
+        data, target = torch.from_numpy(data), torch.from_numpy(target)
+        optimizer.zero_grad()
+        loss = F.nll_loss(net(data), target)
+        loss.backward()
+        optimizer.step()
+        run.numbers.append(loss.item())
+        scheduler.step()
+    net.eval()
+    with torch.no_grad():
+        data, target = torch.from_numpy(DIGITS[0][0]), torch.from_numpy(DIGITS[0][1])
+        output = net(data)
+        test_loss = F.nll_loss(output, target, reduction='sum').item()
+        pred = output.argmax(dim=1, keepdim=True)
+        correct = pred.eq(target.view_as(pred)).sum().item()
+    run.numbers += [test_loss, correct]
+    run.print(pred.shape, pred.dtype, type(correct).__name__)
+    data, hidden, criterion = torch.from_numpy(CORPUS), lm.init_hidden(3), nn.NLLLoss()
+    lm.train()
+    for i in range(0, 10, 5):
+        d, targets = data[i:i + 5], data[i + 1:i + 6].reshape(-1)
+        lm.zero_grad()
+        hidden = repackage_hidden(hidden)
+        output, hidden = lm(d, hidden)
+        loss = criterion(output, targets)
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(lm.parameters(), 0.25)
+        for p in lm.parameters():
+            p.data.add_(p.grad, alpha=-20)
+        run.numbers.append(loss.item())
+    run.tied = lm.decoder.weight is lm.encoder.weight
+    input, target = torch.from_numpy(WAVE[:, :-1]), torch.from_numpy(WAVE[:, 1:])
+    criterion = nn.MSELoss()
+    optimizer = torch.optim.LBFGS(seq.parameters(), lr=0.8)
+    for i in range(2):
+        def closure():
+            optimizer.zero_grad()
+            loss = criterion(seq(input), target)
+            loss.backward()
+            return loss
+        run.numbers.append(optimizer.step(closure).item())
+    with torch.no_grad():
+        pred = seq(input[:1], future=3)
+        run.print(pred.dtype, pred.shape)
+    run.numbers += list(pred.numpy().ravel()[-3:])
+    return run
+
+
+def test_examples():
+    run = examples(Run(torch))
+    assert run.printed[0].startswith("Net(\n  (conv1): Conv2d(1, 4, kernel_size=(3, 3), stride=(1, 1))\n")
+    assert run.printed[1] == """RNNModel(
+  (drop): Dropout(p=0.0, inplace=False)
+  (encoder): Embedding(30, 8)
+  (rnn): LSTM(8, 8, num_layers=2)
+  (decoder): Linear(in_features=8, out_features=30, bias=True)
+)"""
+    assert run.printed[2] == """Sequence(
+  (lstm1): LSTMCell(1, 12)
+  (lstm2): LSTMCell(12, 12)
+  (linear): Linear(in_features=12, out_features=1, bias=True)
+)"""
+    assert run.printed[3] == "torch.Size([4, 1]) torch.int64 int"
+    assert run.printed[4] == "torch.float64 torch.Size([1, 22])"
+    assert run.tied and "decoder.weight" in run.state["lm"]
+    assert run.numbers[9] < run.numbers[8]  # LBFGS: the second closure evaluation is lower
+
+
+@needs_torch
+def test_examples_same_as_torch():
+    same_as_torch(examples)
+
+
+@pytest.mark.parametrize("expr, name", [
+    ("x.topk(2)[0]", "TopkBackward0"), ("x.sort(1)[0]", "SortBackward0"), ("x.msort()", "SortBackward0"),
+    ("x.kthvalue(2, 1)[0]", "KthvalueBackward0"), ("x.median(1)[0]", "MedianBackward1"),
+    ("x.median()", "MedianBackward0"), ("x.nanmedian(1)[0]", "NanmedianBackward1"),
+    ("x.nanmedian()", "NanmedianBackward0"), ("x.mode(1)[0]", "ModeBackward0"), ("x.cummax(1)[0]", "CummaxBackward0"),
+    ("x.cummin(1)[0]", "CumminBackward0"), ("x[0, 0].topk(1)[0]", "TopkBackward0"),
+    ("x.log_softmax(1)", "LogSoftmaxBackward0"), ("x.softmax(1)", "SoftmaxBackward0")])
+def test_printed_grad_fn_names(expr, name):
+    """The node names a printed tutorial tensor shows (`grad_fn=<TopkBackward0>`), torch's; the gradient
+    is still the gather's."""
+    x = torch.randn(3, 4, requires_grad=True)
+    out = eval(expr)  # noqa: S307 (a fixed table of expressions)
+    assert out.grad_fn.name() == name and f"grad_fn=<{name}>" in repr(out)
+    out.sum().backward()
+    assert x.grad is not None and float(x.grad.abs().sum()) > 0
