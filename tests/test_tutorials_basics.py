@@ -1,0 +1,682 @@
+"""PyTorch's "Learn the Basics" tutorials (Quickstart, Tensors, Datasets & DataLoaders, Transforms, Build the
+Neural Network, Automatic Differentiation, Optimization, Save and Load) and "What is torch.nn really?", as a
+user runs them with `import tinygrad_ext as torch`, on synthetic data in place of the downloads (a fake
+FashionMNIST/MNIST: random 28x28 uint8 images whose labels a linear model can learn).
+
+Printed output is compared with strings PyTorch 2.x prints for the same code; values with a float64 numpy
+reference; with PyTorch importable, a few snippets also run on both libraries side by side."""
+import math
+
+import numpy as np
+import pytest
+import tinygrad_ext as torch
+import tinygrad_ext.nn.functional as F
+from tinygrad_ext import nn, optim
+from tinygrad_ext.utils.data import DataLoader, Dataset, TensorDataset, random_split
+from tinygrad_ext.vision.transforms import Lambda, ToTensor
+
+try:
+    import torch as real_torch
+except ImportError:  # (the default suite runs without PyTorch)
+    real_torch = None
+
+# repr(eval(expression)) as PyTorch 2.x gives it
+PRINTS = [
+    ('torch.tensor([[1, 2], [3, 4]])', 'tensor([[1, 2],\n        [3, 4]])'),
+    ('torch.ones(4, 4)[:, 0]', 'tensor([1., 1., 1., 1.])'),
+    ('torch.tensor([[1., 2.], [3., 4.]], requires_grad=True)',
+     'tensor([[1., 2.],\n        [3., 4.]], requires_grad=True)'),
+    ('torch.tensor([[1., 2.], [3., 4.]], requires_grad=True) + 2',
+     'tensor([[3., 4.],\n        [5., 6.]], grad_fn=<AddBackward0>)'),
+    ('torch.tensor([[1., 2.], [3., 4.]], requires_grad=True).mean()', 'tensor(2.5000, grad_fn=<MeanBackward0>)'),
+    ('torch.tensor([1.5, 2.25], dtype=torch.float64)', 'tensor([1.5000, 2.2500], dtype=torch.float64)'),
+    ('torch.tensor([1, 2], dtype=torch.int32)', 'tensor([1, 2], dtype=torch.int32)'),
+    ('torch.tensor([True, False])', 'tensor([ True, False])'),
+    ('torch.tensor(3.)', 'tensor(3.)'),
+    ('torch.tensor(3)', 'tensor(3)'),
+    ('torch.tensor([])', 'tensor([])'),
+    ('torch.zeros(2, 3, dtype=torch.long)', 'tensor([[0, 0, 0],\n        [0, 0, 0]])'),
+    ('torch.empty(0, 3)', 'tensor([], size=(0, 3))'),
+    ('torch.tensor([1e-5, 1e5])', 'tensor([1.0000e-05, 1.0000e+05])'),
+    ('torch.tensor([1.123456789, 100.5])', 'tensor([  1.1235, 100.5000])'),
+    ("torch.tensor([float('nan'), float('inf'), -1.0])", 'tensor([nan, inf, -1.])'),
+    ('torch.arange(12).reshape(3, 4)',
+     'tensor([[ 0,  1,  2,  3],\n        [ 4,  5,  6,  7],\n        [ 8,  9, 10, 11]])'),
+    ('torch.arange(2000.)',
+     'tensor([0.0000e+00, 1.0000e+00, 2.0000e+00,  ..., 1.9970e+03, 1.9980e+03,\n      '
+     '  1.9990e+03])'),
+    ('torch.tensor([1e10, 1.0])', 'tensor([1.0000e+10, 1.0000e+00])'),
+    ('torch.tensor([0.1, 0.2], dtype=torch.float16)', 'tensor([0.1000, 0.2000], dtype=torch.float16)'),
+    ('torch.tensor(2.5, dtype=torch.float64, requires_grad=True)',
+     'tensor(2.5000, dtype=torch.float64, requires_grad=True)'),
+    ('torch.ones(5, 3, dtype=torch.double)',
+     'tensor([[1., 1., 1.],\n        [1., 1., 1.],\n        [1., 1., 1.],\n        [1., 1'
+     '., 1.],\n        [1., 1., 1.]], dtype=torch.float64)'),
+    ('torch.tensor([1, -2, 100], dtype=torch.int8)', 'tensor([  1,  -2, 100], dtype=torch.int8)'),
+    ('torch.tensor([1.5, 2], dtype=torch.bfloat16)', 'tensor([1.5000, 2.0000], dtype=torch.bfloat16)'),
+    ('torch.zeros(2, 0)', 'tensor([], size=(2, 0))'),
+    ('torch.tensor([0.5, -1.0, 2.0]) * 256', 'tensor([ 128., -256.,  512.])'),
+    ('torch.ones(2, 3, requires_grad=True).sum(0)', 'tensor([2., 2., 2.], grad_fn=<SumBackward1>)'),
+    ('torch.ones(2, 3, requires_grad=True)[0]', 'tensor([1., 1., 1.], grad_fn=<SelectBackward0>)'),
+    ('torch.ones(2, 3, requires_grad=True).view(6)', 'tensor([1., 1., 1., 1., 1., 1.], grad_fn=<ViewBackward0>)'),
+    ('torch.ones(2, 3, requires_grad=True).t()',
+     'tensor([[1., 1.],\n        [1., 1.],\n        [1., 1.]], grad_fn=<TBackward0>)'),
+    ('torch.nn.functional.log_softmax(torch.zeros(1, 2, requires_grad=True), 1)',
+     'tensor([[-0.6931, -0.6931]], grad_fn=<LogSoftmaxBackward0>)'),
+    ('torch.nn.functional.cross_entropy(torch.zeros(2, 3, requires_grad=True), torch.tensor([0, 1]))',
+     'tensor(1.0986, grad_fn=<NllLossBackward0>)'),
+    ('torch.nn.Linear(2, 1)(torch.zeros(1, 2)).shape', 'torch.Size([1, 1])'),
+    ('torch.tensor([[0.5, 1.5, -2.0], [3.0, 4.25, 5.0]]).max(1)',
+     'torch.return_types.max(\nvalues=tensor([1.5000, 5.0000]),\nindices=tensor([1, 2]))'),
+    ('torch.tensor([[0.5, 1.5, -2.0], [3.0, 4.25, 5.0]]).sort(1, descending=True)',
+     'torch.return_types.sort(\nvalues=tensor([[ 1.5000,  0.5000, -2.0000],\n        [ 5'
+     '.0000,  4.2500,  3.0000]]),\nindices=tensor([[1, 0, 2],\n        [2, 1, 0]]))'),
+    ('torch.nn.Parameter(torch.ones(2))', 'Parameter containing:\ntensor([1., 1.], requires_grad=True)'),
+    ("torch.device('cpu')", "device(type='cpu')"),
+    ('torch.float64', 'torch.float64'),
+    ('torch.ones(2, 3).shape', 'torch.Size([2, 3])'),
+]
+
+
+@pytest.mark.parametrize("expr,expected", PRINTS, ids=[e for e, _ in PRINTS])
+def test_print_format_is_torchs(expr, expected):
+    assert repr(eval(expr)) == expected  # noqa: S307 (the table's own expressions)
+
+
+@pytest.mark.skipif(real_torch is None, reason="PyTorch not installed")
+@pytest.mark.parametrize("expr", [e for e, _ in PRINTS[:12]])
+def test_print_format_against_installed_torch(expr):
+    assert repr(eval(expr)) == repr(eval(expr, {"torch": real_torch}))  # noqa: S307
+
+
+# (expression on a = ones(3, 4, requires_grad=True), torch's grad_fn name)
+GRAD_FN_NAMES = [
+    ("a[0]", "SelectBackward0"),
+    ("a[0:1]", "SliceBackward0"),
+    ("a[:,0]", "SelectBackward0"),
+    ("a[None]", "UnsqueezeBackward0"),
+    ("a[1:,0]", "SelectBackward0"),
+    ("a[0,1:]", "SliceBackward0"),
+    ("a[:]", "SliceBackward0"),
+    ("a[...]", "AliasBackward0"),
+    ("a[:, :2]", "SliceBackward0"),
+    ("a[..., None]", "UnsqueezeBackward0"),
+    ("a[0][1]", "SelectBackward0"),
+    ("a.T", "PermuteBackward0"),
+    ("a.t()", "TBackward0"),
+    ("a.transpose(0,1)", "TransposeBackward0"),
+    ("a.mT", "TransposeBackward0"),
+    ("a.view(12)", "ViewBackward0"),
+    ("a.reshape(12)", "ViewBackward0"),
+    ("a.t().reshape(12)", "UnsafeViewBackward0"),
+    ("a.flatten()", "ViewBackward0"),
+    ("a.permute(1,0)", "PermuteBackward0"),
+    ("a.unsqueeze(0)", "UnsqueezeBackward0"),
+    ("a.squeeze()", "SqueezeBackward0"),
+    ("a[::2]", "SliceBackward0"),
+    ("a[0,0]", "SelectBackward0"),
+    ("a.expand(2,3,4)", "ExpandBackward0"),
+    ("a.view(-1,4)", "ViewBackward0"),
+    ("a.narrow(0,0,2)", "SliceBackward0"),
+    ("a.select(0,1)", "SelectBackward0"),
+    ("a.contiguous()", None),
+    ("a.t().contiguous()", "CloneBackward0"),
+    ("a.clone()", "CloneBackward0"),
+    ("a.detach()", None),
+    ("a.float()", None),
+    ("a.double()", "ToCopyBackward0"),
+    ("a.to(torch.float64)", "ToCopyBackward0"),
+    ("a[[0,1]]", "IndexBackward0"),
+    ("a[a>0]", "IndexBackward0"),
+    ("a.sum(0)", "SumBackward1"),
+    ("a.max()", "MaxBackward1"),
+    ("a.max(0)[0]", "MaxBackward0"),
+    ("a.mean()", "MeanBackward0"),
+    ("a.softmax(1)", "SoftmaxBackward0"),
+    ("torch.nn.functional.log_softmax(a,1)", "LogSoftmaxBackward0"),
+    ("a.log_softmax(1)", "LogSoftmaxBackward0"),
+    ("a.sigmoid()", "SigmoidBackward0"),
+    ("a.tanh()", "TanhBackward0"),
+    ("a.neg()", "NegBackward0"),
+    ("-a", "NegBackward0"),
+    ("a.abs()", "AbsBackward0"),
+    ("a.sqrt()", "SqrtBackward0"),
+    ("a.pow(2)", "PowBackward0"),
+    ("a**2", "PowBackward0"),
+    ("a.exp()", "ExpBackward0"),
+    ("a.log()", "LogBackward0"),
+    ("a.relu()", "ReluBackward0"),
+    ("torch.relu(a)", "ReluBackward0"),
+    ("torch.nn.functional.relu(a)", "ReluBackward0"),
+    ("a.matmul(a.t())", "MmBackward0"),
+    ("a@a.t()", "MmBackward0"),
+    ("torch.mm(a,a.t())", "MmBackward0"),
+    ("a.sum()", "SumBackward0"),
+    ("a.std()", "StdBackward0"),
+    ("a.var()", "VarBackward0"),
+    ("torch.cat([a,a])", "CatBackward0"),
+    ("torch.stack([a,a])", "StackBackward0"),
+    ("a.split(1)[0]", "SplitBackward0"),
+    ("a.chunk(3)[0]", "SplitBackward0"),
+    ("a.unbind()[0]", "UnbindBackward0"),
+    ("a.argmax()", None),
+    ("torch.where(a>0,a,a)", "WhereBackward0"),
+    ("a.clamp(0,1)", "ClampBackward1"),
+    ("a.masked_fill(a>0,0)", "MaskedFillBackward0"),
+    ("a.gather(1, torch.zeros(3,1,dtype=torch.long))", "GatherBackward0"),
+    ("a.repeat(2,1)", "RepeatBackward0"),
+    ("a.sub(1)", "SubBackward0"),
+    ("a-1", "SubBackward0"),
+    ("a/2", "DivBackward0"),
+    ("a*2", "MulBackward0"),
+    ("a+a", "AddBackward0"),
+    ("a.mul(a)", "MulBackward0"),
+    ("a.div(a)", "DivBackward0"),
+    ("torch.nn.functional.mse_loss(a,a)", "MseLossBackward0"),
+    ("torch.nn.functional.cross_entropy(a,torch.zeros(3,dtype=torch.long))", "NllLossBackward0"),
+    ("torch.nn.functional.nll_loss(a,torch.zeros(3,dtype=torch.long))", "NllLossBackward0"),
+    ("torch.nn.functional.linear(a,a)", "MmBackward0"),
+    ("torch.nn.functional.dropout(a)", "MulBackward0"),
+    ("a.prod()", "ProdBackward0"),
+    ("a.min()", "MinBackward1"),
+    ("a.norm()", "LinalgVectorNormBackward0"),
+]
+
+
+@pytest.mark.parametrize("expr,expected", GRAD_FN_NAMES, ids=[e for e, _ in GRAD_FN_NAMES])
+def test_grad_fn_names_are_torchs(expr, expected):
+    a = torch.ones(3, 4, requires_grad=True)  # noqa: F841 (the expressions use it)
+    fn = eval(expr).grad_fn  # noqa: S307
+    assert (None if fn is None else fn.name()) == expected
+
+
+def test_grad_fn_repr_and_linear_node():
+    x = torch.ones(2, 4)
+    out = nn.Linear(4, 3)(x)
+    assert str(out.grad_fn).startswith("<AddmmBackward0 object at 0x")
+    assert nn.Linear(4, 3, bias=False)(x).grad_fn.name() == "MmBackward0"
+    loss = F.mse_loss(out, torch.zeros(2, 3))
+    assert loss.grad_fn.name() == "MseLossBackward0"
+    assert loss.grad_fn.next_functions[0][0].name() == "AddmmBackward0"
+
+
+# ------------------------------------------------------------------------------------------ data
+N_PIX = 28 * 28
+
+
+def fake_images(n, seed):
+    """MNIST-like uint8 28x28 images and labels 0..9: each class a fixed sparse stroke pattern, drawn with a
+    random intensity and 5% of the pixels flipped (learnable by the tutorials' models in a few epochs)."""
+    rng = np.random.default_rng(seed)
+    patterns = np.random.default_rng(1234).random((10, N_PIX)) < 0.15
+    labels = rng.integers(0, 10, n)
+    on = patterns[labels] ^ (rng.random((n, N_PIX)) < 0.05)
+    imgs = (on * rng.uniform(150, 255, (n, 1))).astype(np.uint8).reshape(n, 28, 28)
+    return imgs, labels
+
+
+class FakeFashionMNIST(Dataset):
+    """The tutorials' custom Dataset: __len__, __getitem__, transform and target_transform."""
+
+    def __init__(self, n, seed, transform=None, target_transform=None):
+        self.images, self.img_labels = fake_images(n, seed)
+        self.transform, self.target_transform = transform, target_transform
+
+    def __len__(self):
+        return len(self.img_labels)
+
+    def __getitem__(self, idx):
+        image, label = self.images[idx], int(self.img_labels[idx])
+        if self.transform:
+            image = self.transform(image)
+        if self.target_transform:
+            label = self.target_transform(label)
+        return image, label
+
+
+def test_datasets_dataloaders_and_transforms():
+    data = FakeFashionMNIST(100, 0, transform=ToTensor())
+    img, label = data[torch.randint(len(data), size=(1,)).item()]
+    assert img.shape == (1, 28, 28) and img.dtype == torch.float32 and 0.0 <= img.min() <= img.max() <= 1.0
+    assert isinstance(label, int)
+    np.testing.assert_allclose(data[3][0].numpy()[0], data.images[3] / 255.0, rtol=1e-6)
+    loader = DataLoader(data, batch_size=64, shuffle=True)
+    features, labels = next(iter(loader))
+    assert f"Feature batch shape: {features.size()}" == "Feature batch shape: torch.Size([64, 1, 28, 28])"
+    assert f"Labels batch shape: {labels.size()}" == "Labels batch shape: torch.Size([64])"
+    assert labels.dtype == torch.int64 and features[0].squeeze().shape == (28, 28)
+    assert [len(b[1]) for b in loader] == [64, 36] and len(loader) == 2
+    assert [len(b[1]) for b in DataLoader(data, batch_size=64, drop_last=True)] == [64]
+
+    one_hot = Lambda(lambda y: torch.zeros(10, dtype=torch.float).scatter_(0, torch.tensor(y), value=1))
+    target = FakeFashionMNIST(5, 0, transform=ToTensor(), target_transform=one_hot)[2][1]
+    expected = np.zeros(10, np.float32)
+    expected[data.img_labels[2]] = 1
+    assert target.dtype == torch.float32 and (target.numpy() == expected).all()
+    with pytest.raises(TypeError, match="callable"):
+        Lambda(3)
+
+    train, valid = random_split(range(10), [7, 3])
+    assert len(train) == 7 and len(valid) == 3 and sorted(list(train) + list(valid)) == list(range(10))
+    assert [b.tolist() for b in DataLoader(list(range(5)), batch_size=2)] == [[0, 1], [2, 3], [4]]
+    with pytest.raises(ValueError, match="batch_size should be a positive integer value, but got batch_size=0"):
+        DataLoader(data, batch_size=0)
+
+
+# ------------------------------------------------------------------------------- quickstart / model
+class NeuralNetwork(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.flatten = nn.Flatten()
+        self.linear_relu_stack = nn.Sequential(
+            nn.Linear(28 * 28, 64), nn.ReLU(), nn.Linear(64, 64), nn.ReLU(), nn.Linear(64, 10))
+
+    def forward(self, x):
+        return self.linear_relu_stack(self.flatten(x))
+
+
+NN_REPR = """NeuralNetwork(
+  (flatten): Flatten(start_dim=1, end_dim=-1)
+  (linear_relu_stack): Sequential(
+    (0): Linear(in_features=784, out_features=64, bias=True)
+    (1): ReLU()
+    (2): Linear(in_features=64, out_features=64, bias=True)
+    (3): ReLU()
+    (4): Linear(in_features=64, out_features=10, bias=True)
+  )
+)"""
+
+
+def train_loop(dataloader, model, loss_fn, optimizer):
+    model.train()
+    losses = []
+    for X, y in dataloader:
+        loss = loss_fn(model(X), y)
+        loss.backward()
+        optimizer.step()
+        optimizer.zero_grad()
+        losses.append(loss.item())
+    return losses
+
+
+def eval_loop(dataloader, model, loss_fn):  # (the tutorial's test_loop)
+    model.eval()
+    size, num_batches = len(dataloader.dataset), len(dataloader)
+    test_loss, correct = 0, 0
+    with torch.no_grad():
+        for X, y in dataloader:
+            pred = model(X)
+            test_loss += loss_fn(pred, y).item()
+            correct += (pred.argmax(1) == y).type(torch.float).sum().item()
+    return test_loss / num_batches, correct / size
+
+
+def test_device_selection():
+    device = torch.accelerator.current_accelerator().type if torch.accelerator.is_available() else "cpu"
+    assert device == ("cuda" if torch.cuda.is_available() else "cpu")
+    legacy = "cuda" if torch.cuda.is_available() else "mps" if torch.backends.mps.is_available() else "cpu"
+    assert legacy == device and torch.backends.mps.is_built() is False
+    dev = torch.device("cuda") if torch.cuda.is_available() else torch.device("cpu")
+    assert repr(dev) in ("device(type='cpu')", "device(type='cuda')")
+    assert torch.accelerator.device_count() == (torch.cuda.device_count() if torch.cuda.is_available() else 0)
+    if not torch.accelerator.is_available():
+        assert torch.accelerator.current_accelerator(check_available=True) is None
+        with pytest.raises(RuntimeError, match="Cannot access accelerator device when none is available."):
+            torch.accelerator.current_device_index()
+        with pytest.raises(RuntimeError, match="none is available"):
+            torch.accelerator.synchronize()
+
+
+def test_quickstart_and_optimization_loop(tmp_path):
+    torch.manual_seed(0)
+    train_dl = DataLoader(FakeFashionMNIST(512, 1, transform=ToTensor()), batch_size=64, shuffle=True)
+    test_dl = DataLoader(FakeFashionMNIST(128, 2, transform=ToTensor()), batch_size=64)
+    model = NeuralNetwork().to("cpu")
+    assert repr(model) == NN_REPR
+    loss_fn = nn.CrossEntropyLoss()
+    optimizer = torch.optim.SGD(model.parameters(), lr=0.1)
+    loss0, acc0 = eval_loop(test_dl, model, loss_fn)
+    assert isinstance(loss0, float) and isinstance(acc0, float)
+    for _ in range(3):
+        losses = train_loop(train_dl, model, loss_fn, optimizer)
+    loss1, acc1 = eval_loop(test_dl, model, loss_fn)
+    assert loss1 < loss0 and acc1 > max(acc0, 0.2) and losses[-1] < 2.2
+    assert not model.training and all(not m.training for m in model.modules())
+
+    # Save and Load: the state_dict route; the whole-model pickle is refused with the way out named
+    path = tmp_path / "model.pth"
+    torch.save(model.state_dict(), path)
+    model2 = NeuralNetwork()
+    assert repr(model2.load_state_dict(torch.load(path, weights_only=True))) == "<All keys matched successfully>"
+    model2.eval()
+    X = next(iter(test_dl))[0]
+    with torch.no_grad():
+        assert torch.equal(model(X), model2(X))
+        pred = model2(X[:1])
+    classes = ["T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt", "Sneaker", "Bag", "Boot"]
+    assert classes[pred[0].argmax(0)] in classes
+    with pytest.raises(TypeError, match=r"state_dict\(\)"):
+        torch.save(model, tmp_path / "whole.pth")
+    ckpt = tmp_path / "ckpt.pt"
+    torch.save({"epoch": 3, "model_state_dict": model.state_dict(), "optimizer_state_dict": optimizer.state_dict(),
+                "loss": loss1}, ckpt)
+    loaded = torch.load(ckpt, map_location=torch.device("cpu"), weights_only=True)
+    assert loaded["epoch"] == 3 and loaded["loss"] == loss1
+    opt2 = torch.optim.SGD(model2.parameters(), lr=0.5)
+    opt2.load_state_dict(loaded["optimizer_state_dict"])
+    assert opt2.param_groups[0]["lr"] == 0.1
+    with pytest.raises(RuntimeError, match='Missing key\\(s\\) in state_dict: "linear_relu_stack.4.bias"'):
+        model2.load_state_dict({k: v for k, v in model.state_dict().items() if k != "linear_relu_stack.4.bias"})
+
+
+def test_build_the_neural_network_page():
+    model = NeuralNetwork()
+    X = torch.rand(1, 28, 28)
+    logits = model(X)
+    pred_probab = nn.Softmax(dim=1)(logits)
+    assert pred_probab.shape == (1, 10) and abs(pred_probab.sum().item() - 1) < 1e-6
+    assert pred_probab.argmax(1).dtype == torch.int64 and pred_probab.grad_fn.name() == "SoftmaxBackward0"
+    input_image = torch.rand(3, 28, 28)
+    flat_image = nn.Flatten()(input_image)
+    assert flat_image.size() == torch.Size([3, 784])
+    hidden1 = nn.Linear(in_features=28 * 28, out_features=20)(flat_image)
+    assert f"{hidden1.shape}" == "torch.Size([3, 20])"
+    relu = nn.ReLU()(hidden1)
+    np.testing.assert_array_equal(relu.detach().numpy(), np.maximum(hidden1.detach().numpy(), 0))
+    rows = [f"Layer: {name} | Size: {param.size()} | Values : {param[:2].shape}"
+            for name, param in model.named_parameters()]
+    assert rows[0] == "Layer: linear_relu_stack.0.weight | Size: torch.Size([64, 784]) | Values : torch.Size([2, 784])"
+    assert rows[-1] == "Layer: linear_relu_stack.4.bias | Size: torch.Size([10]) | Values : torch.Size([2])"
+    assert next(model.parameters())[:2].grad_fn.name() == "SliceBackward0"
+    assert repr(nn.Parameter(torch.ones(2))) == "Parameter containing:\ntensor([1., 1.], requires_grad=True)"
+
+
+# ------------------------------------------------------------------------------------- autograd
+def test_automatic_differentiation_page():
+    x, y = torch.ones(5), torch.zeros(3)
+    w_np = np.linspace(-1, 1, 15).reshape(5, 3)
+    w = torch.tensor(w_np.astype(np.float32), requires_grad=True)
+    b = torch.tensor([0.1, -0.2, 0.3], requires_grad=True)
+    z = torch.matmul(x, w) + b
+    loss = F.binary_cross_entropy_with_logits(z, y)
+    assert z.grad_fn.name() == "AddBackward0" and loss.grad_fn.name() == "BinaryCrossEntropyWithLogitsBackward0"
+    loss.backward()
+    zn = np.ones(5) @ w_np + np.array([0.1, -0.2, 0.3])
+    sig = 1 / (1 + np.exp(-zn))
+    np.testing.assert_allclose(loss.item(), np.mean(np.logaddexp(0, zn)), rtol=1e-6)
+    np.testing.assert_allclose(b.grad.numpy(), sig / 3, rtol=1e-5)
+    np.testing.assert_allclose(w.grad.numpy(), np.outer(np.ones(5), sig / 3), rtol=1e-5)
+    assert torch.matmul(x, w).requires_grad
+    with torch.no_grad():
+        assert not (torch.matmul(x, w) + b).requires_grad
+    assert not z.detach().requires_grad
+
+    inp = torch.eye(4, 5, requires_grad=True)
+    out = (inp + 1).pow(2).t()
+    out.backward(torch.ones_like(out), retain_graph=True)
+    first = 2 * (np.eye(4, 5) + 1)
+    np.testing.assert_allclose(inp.grad.numpy(), first)
+    out.backward(torch.ones_like(out), retain_graph=True)
+    np.testing.assert_allclose(inp.grad.numpy(), 2 * first)
+    inp.grad.zero_()
+    out.backward(torch.ones_like(out), retain_graph=True)
+    np.testing.assert_allclose(inp.grad.numpy(), first)
+    assert str(out).endswith("grad_fn=<TBackward0>)")
+
+    a = torch.tensor([[0.5, -1.0], [2.0, 3.0]])
+    a = (a * 3) / (a - 1)
+    assert not a.requires_grad
+    a.requires_grad_(True)
+    assert a.requires_grad and (a * a).sum().grad_fn.name() == "SumBackward0"
+    q = (w * w).sum()
+    q.backward()
+    with pytest.raises(RuntimeError, match="Trying to backward through the graph a second time"):
+        q.backward()
+    with pytest.raises(RuntimeError, match="grad can be implicitly created only for scalar outputs"):
+        (w * 2).backward()
+    with pytest.raises(RuntimeError, match="Only Tensors of floating point and complex dtype can require gradients"):
+        torch.tensor([1, 2], requires_grad=True)
+    with pytest.raises(RuntimeError, match=r"Use tensor.detach\(\).numpy\(\) instead."):
+        w.numpy()
+
+
+# ----------------------------------------------------------------------------- Tensors page
+def test_tensors_page():
+    data = [[1, 2], [3, 4]]
+    x_data = torch.tensor(data)
+    x_np = torch.from_numpy(np.array(data))
+    assert torch.equal(x_data, x_np) and x_data.dtype == torch.int64
+    assert f"Ones Tensor: \n {torch.ones_like(x_data)} \n" == "Ones Tensor: \n tensor([[1, 1],\n        [1, 1]]) \n"
+    x_rand = torch.rand_like(x_data, dtype=torch.float)
+    assert x_rand.dtype == torch.float32 and x_rand.shape == (2, 2)
+    tensor = torch.rand(3, 4)
+    assert f"Shape of tensor: {tensor.shape}" == "Shape of tensor: torch.Size([3, 4])"
+    assert f"Datatype of tensor: {tensor.dtype}" == "Datatype of tensor: torch.float32"
+    assert f"Device tensor is stored on: {tensor.device}" == "Device tensor is stored on: cpu"
+    tensor = torch.ones(4, 4)
+    assert f"First row: {tensor[0]}" == "First row: tensor([1., 1., 1., 1.])"
+    assert f"Last column: {tensor[..., -1]}" == "Last column: tensor([1., 1., 1., 1.])"
+    tensor[:, 1] = 0
+    assert str(tensor) == "tensor([[1., 0., 1., 1.],\n        [1., 0., 1., 1.],\n        [1., 0., 1., 1.],\n" \
+                          "        [1., 0., 1., 1.]])"
+    t1 = torch.cat([tensor, tensor, tensor], dim=1)
+    assert t1.shape == (4, 12) and t1[0].tolist() == [1.0, 0.0, 1.0, 1.0] * 3
+    y1, y2 = tensor @ tensor.T, tensor.matmul(tensor.T)
+    y3 = torch.rand_like(y1)
+    torch.matmul(tensor, tensor.T, out=y3)
+    assert torch.equal(y1, y2) and torch.equal(y1, y3) and y1[0, 0].item() == 3.0
+    z3 = torch.rand_like(tensor)
+    torch.mul(tensor, tensor, out=z3)
+    assert torch.equal(tensor * tensor, z3) and torch.equal(tensor.mul(tensor), z3)
+    agg_item = tensor.sum().item()
+    assert agg_item == 12.0 and type(agg_item) is float
+    tensor.add_(5)
+    assert tensor[0].tolist() == [6.0, 5.0, 6.0, 6.0]
+    t = torch.ones(5)
+    n = t.numpy()
+    t.add_(1)
+    assert f"n: {n}" == "n: [2. 2. 2. 2. 2.]"
+    n = np.ones(5)
+    t = torch.from_numpy(n)
+    np.add(n, 1, out=n)
+    assert f"t: {t}" == "t: tensor([2., 2., 2., 2., 2.], dtype=torch.float64)"
+
+
+def test_return_types_print_as_torch():
+    x = torch.tensor([[0.5, 1.5, -2.0], [3.0, 4.25, 5.0]])
+    assert repr(x.max(1)) == "torch.return_types.max(\nvalues=tensor([1.5000, 5.0000]),\nindices=tensor([1, 2]))"
+    values, indices = torch.min(x, dim=0)
+    assert values.tolist() == [0.5, 1.5, -2.0] and indices.tolist() == [0, 0, 0]
+    assert torch.max(x, 1).indices.tolist() == [1, 2] and x.min(dim=0).values.shape == (3,)
+    assert repr(x.topk(1)).startswith("torch.return_types.topk(\nvalues=tensor([[1.5000],")
+
+
+# --------------------------------------------------------------------- What is torch.nn really?
+def mnist(n, seed):
+    imgs, labels = fake_images(n, seed)
+    return torch.tensor(imgs.reshape(n, -1) / np.float32(255)), torch.tensor(labels)
+
+
+def np_log_softmax(x):
+    m = x.max(-1, keepdims=True)
+    return x - m - np.log(np.exp(x - m).sum(-1, keepdims=True))
+
+
+def test_nn_really_from_scratch():
+    x_train, y_train = mnist(256, 5)
+    n, c = x_train.shape
+    assert (n, c) == (256, 784) and x_train.dtype == torch.float32 and y_train.dtype == torch.int64
+    w0 = np.random.default_rng(0).standard_normal((784, 10)).astype(np.float32)
+    weights = torch.from_numpy(w0.copy()) / math.sqrt(784)
+    weights.requires_grad_()
+    bias = torch.zeros(10, requires_grad=True)
+
+    def log_softmax(x):
+        return x - x.exp().sum(-1).log().unsqueeze(-1)
+
+    def model(xb):
+        return log_softmax(xb @ weights + bias)
+
+    def nll(input, target):
+        return -input[range(target.shape[0]), target].mean()
+
+    def accuracy(out, yb):
+        return (torch.argmax(out, dim=1) == yb).float().mean()
+
+    bs = 64
+    xb, yb = x_train[0:bs], y_train[0:bs]
+    preds = model(xb)
+    assert preds.shape == (64, 10) and preds[0].grad_fn.name() == "SelectBackward0"
+    loss = nll(preds, yb)
+    assert loss.grad_fn.name() == "NegBackward0"
+    xn, yn = xb.numpy().astype(np.float64), yb.numpy()
+    ref = np_log_softmax(xn @ (w0.astype(np.float64) / math.sqrt(784)))
+    np.testing.assert_allclose(loss.item(), -ref[np.arange(bs), yn].mean(), rtol=1e-5)
+    np.testing.assert_allclose(accuracy(preds, yb).item(), (ref.argmax(1) == yn).mean())
+    loss.backward()
+    onehot = np.eye(10)[yn]
+    np.testing.assert_allclose(weights.grad.numpy(), xn.T @ (np.exp(ref) - onehot) / bs, rtol=1e-4, atol=1e-6)
+    weights.grad.zero_()
+
+    lr, start = 0.5, loss.item()
+    for _ in range(3):
+        for i in range((n - 1) // bs + 1):
+            xb, yb = x_train[i * bs:i * bs + bs], y_train[i * bs:i * bs + bs]
+            loss = nll(model(xb), yb)
+            loss.backward()
+            with torch.no_grad():
+                weights -= weights.grad * lr
+                bias -= bias.grad * lr
+                weights.grad.zero_()
+                bias.grad.zero_()
+    assert weights.is_leaf and weights.requires_grad and nll(model(xb), yb).item() < start
+    ce = F.cross_entropy(xb @ weights + bias, yb)
+    np.testing.assert_allclose(ce.item(), nll(model(xb), yb).item(), rtol=1e-5)
+    assert ce.grad_fn.name() == "NllLossBackward0"
+
+
+class Lambda2(nn.Module):
+    """The tutorial's Lambda layer."""
+
+    def __init__(self, func):
+        super().__init__()
+        self.func = func
+
+    def forward(self, x):
+        return self.func(x)
+
+
+class WrappedDataLoader:
+    def __init__(self, dl, func):
+        self.dl, self.func = dl, func
+
+    def __len__(self):
+        return len(self.dl)
+
+    def __iter__(self):
+        for b in self.dl:
+            yield self.func(*b)
+
+
+def loss_batch(model, loss_func, xb, yb, opt=None):
+    loss = loss_func(model(xb), yb)
+    if opt is not None:
+        loss.backward()
+        opt.step()
+        opt.zero_grad()
+    return loss.item(), len(xb)
+
+
+def fit(epochs, model, loss_func, opt, train_dl, valid_dl):
+    val_losses = []
+    for _ in range(epochs):
+        model.train()
+        for xb, yb in train_dl:
+            loss_batch(model, loss_func, xb, yb, opt)
+        model.eval()
+        with torch.no_grad():
+            losses, nums = zip(*[loss_batch(model, loss_func, xb, yb) for xb, yb in valid_dl])
+        val_losses.append(np.sum(np.multiply(losses, nums)) / np.sum(nums))
+    return val_losses
+
+
+def get_data(train_ds, valid_ds, bs):
+    return DataLoader(train_ds, batch_size=bs, shuffle=True), DataLoader(valid_ds, batch_size=bs * 2)
+
+
+class MnistLogistic(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.lin = nn.Linear(784, 10)
+
+    def forward(self, xb):
+        return self.lin(xb)
+
+
+class MnistCNN(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.conv1 = nn.Conv2d(1, 16, kernel_size=3, stride=2, padding=1)
+        self.conv2 = nn.Conv2d(16, 16, kernel_size=3, stride=2, padding=1)
+        self.conv3 = nn.Conv2d(16, 10, kernel_size=3, stride=2, padding=1)
+
+    def forward(self, xb):
+        xb = xb.view(-1, 1, 28, 28)
+        xb = F.relu(self.conv1(xb))
+        xb = F.relu(self.conv2(xb))
+        xb = F.relu(self.conv3(xb))
+        xb = F.avg_pool2d(xb, 4)
+        return xb.view(-1, xb.size(1))
+
+
+def test_nn_really_refactored():
+    torch.manual_seed(0)
+    x_train, y_train = mnist(512, 6)
+    x_valid, y_valid = mnist(128, 7)
+    train_ds, valid_ds = TensorDataset(x_train, y_train), TensorDataset(x_valid, y_valid)
+    xb, yb = train_ds[0:64]
+    assert xb.shape == (64, 784) and yb.shape == (64,) and len(train_ds) == 512
+    train_dl, valid_dl = get_data(train_ds, valid_ds, 64)
+    assert len(train_dl) == 8 and len(valid_dl) == 1
+
+    model = MnistLogistic()
+    opt = optim.SGD(model.parameters(), lr=0.5)
+    before = fit(1, model, F.cross_entropy, None, [], valid_dl)[0]
+    after = fit(3, model, F.cross_entropy, opt, train_dl, valid_dl)
+    assert after[-1] < before and isinstance(after[-1], np.floating)
+    with torch.no_grad():
+        valid_loss = sum(F.cross_entropy(model(xb), yb) for xb, yb in valid_dl)
+    assert isinstance(valid_loss, torch.Tensor) and valid_loss.shape == () and not valid_loss.requires_grad
+
+    cnn = MnistCNN()
+    assert repr(cnn).splitlines()[1] == "  (conv1): Conv2d(1, 16, kernel_size=(3, 3), stride=(2, 2), padding=(1, 1))"
+    assert cnn(x_valid[:5]).shape == (5, 10)
+    opt = optim.SGD(cnn.parameters(), lr=0.1, momentum=0.9)
+    assert np.isfinite(fit(1, cnn, F.cross_entropy, opt, train_dl, valid_dl)[0])
+
+    seq = nn.Sequential(
+        Lambda2(lambda x: x.view(-1, 1, 28, 28)),
+        nn.Conv2d(1, 16, kernel_size=3, stride=2, padding=1), nn.ReLU(),
+        nn.Conv2d(16, 10, kernel_size=3, stride=2, padding=1), nn.ReLU(),
+        nn.AvgPool2d(4),
+        Lambda2(lambda x: x.view(x.size(0), -1)),
+    )
+    assert "(0): Lambda2()" in repr(seq) and "(5): AvgPool2d(kernel_size=4, stride=4, padding=0)" in repr(seq)
+    assert seq(x_valid[:3]).shape == (3, 10)
+
+    dev = torch.device("cuda") if torch.cuda.is_available() else torch.device("cpu")
+
+    def preprocess(x, y):
+        return x.view(-1, 1, 28, 28).to(dev), y.to(dev)
+
+    train_dl, valid_dl = get_data(train_ds, valid_ds, 64)
+    train_dl, valid_dl = WrappedDataLoader(train_dl, preprocess), WrappedDataLoader(valid_dl, preprocess)
+    model = nn.Sequential(
+        nn.Conv2d(1, 16, kernel_size=3, stride=2, padding=1), nn.ReLU(),
+        nn.Conv2d(16, 10, kernel_size=3, stride=2, padding=1), nn.ReLU(),
+        nn.AdaptiveAvgPool2d(1),
+        Lambda2(lambda x: x.view(x.size(0), -1)),
+    ).to(dev)
+    assert "(4): AdaptiveAvgPool2d(output_size=1)" in repr(model)
+    opt = optim.SGD(model.parameters(), lr=0.1, momentum=0.9)
+    assert len(train_dl) == 8 and np.isfinite(fit(1, model, F.cross_entropy, opt, train_dl, valid_dl)[0])
