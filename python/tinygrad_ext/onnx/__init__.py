@@ -26,7 +26,7 @@ from ..version import __version__
 from . import errors
 from ._graph import GraphBuilder, onnx_dtype, value_of
 from ._lower import DYNAMIC_ARGS, lower
-from ._record import record, refs
+from ._record import Call, Ref, record, refs
 from .errors import OnnxExporterError, UnsupportedOperatorError
 
 producer_name = "tinygrad_ext"
@@ -224,7 +224,7 @@ def _leaves(obj):
     """The plain (non-tensor) arguments of a call, flattened."""
     if isinstance(obj, (tuple, list)):
         return [x for o in obj for x in _leaves(o)]
-    return [None] if hasattr(obj, "impl") else [obj]
+    return [None] if isinstance(obj, (Ref, Call)) else [obj]
 
 
 def _lower_call(g, c, cb, fold):
@@ -233,11 +233,15 @@ def _lower_call(g, c, cb, fold):
     follow the dynamic axes (only calls whose lowering builds the size from the inputs' shapes accept one)."""
     sizes_differ = False
     for a, b in zip(_leaves(c.args), _leaves(cb.args)):
+        if isinstance(a, np.ndarray) or isinstance(b, np.ndarray):  # (from_numpy's array: its shape is a size)
+            a, b = np.asarray(a), np.asarray(b)
+            a, b = (a.shape, b.shape) if a.shape != b.shape else (0.0, 0.0) if np_equal(a, b) else (0.0, 1.0)
         if a == b or (isinstance(a, float) and a != a and b != b):
             continue
-        if isinstance(a, float) or isinstance(b, float):
-            warnings.warn(f"export(): a number that {c.label()} uses changed with the input values (it was read from a "
-                          "tensor, e.g. with .item()); the graph holds the recorded value.", stacklevel=4)
+        if c.name not in DYNAMIC_ARGS and (isinstance(a, float) or isinstance(b, float)):
+            warnings.warn(f"export(): a number or array that {c.label()} uses changed with the input values (it "
+                          "was read from a tensor: .item(), .tolist(), .numpy()); the graph holds the recorded value.",
+                          stacklevel=4)
         else:
             sizes_differ = True
     if sizes_differ and c.name not in DYNAMIC_ARGS:
@@ -246,7 +250,7 @@ def _lower_call(g, c, cb, fold):
     args = refs(c.args)
     same_shapes = all(o is None or o.shape == ob.shape for o, ob in zip(c.outs, cb.outs))
     if isinstance(c.name, str) and c.name not in _RANDOM and (fold or not args) and not sizes_differ and same_shapes \
-            and all(g.is_const(r) for r in args):
+            and all(g.is_const(r) for r in args) and all(o is None or o.final for o in c.outs):
         g.folded.update(o.key for o in c.outs if o is not None)
         return
     for ra, rb in zip(args, refs(cb.args)):

@@ -57,11 +57,15 @@ class GraphBuilder:
         return self.const(np.array(x, np_dtype(dtype_id)))
 
     def is_const(self, ref):
-        return ref.kind == "const" or (ref.kind == "call" and ref.key in self.folded)
+        return ref.final and (ref.kind == "const" or (ref.kind == "call" and ref.key in self.folded))
 
     def value(self, ref, user="output"):
         if ref.kind == "input":
             return self.input_names[ref.key]
+        if ref.kind in ("state", "const") and not ref.final:
+            raise UnsupportedOperatorError(user, self.opset, detail="It reads a parameter, buffer or outside tensor "
+                                           "that the forward later writes in place (its value before the write is "
+                                           "not kept); export in eval mode or without the in-place update.")
         if ref.kind == "state":
             if ref.key not in self.initializers:
                 self.initializers[ref.key] = numpy_helper.from_array(np.ascontiguousarray(value_of(ref)), ref.key)

@@ -200,6 +200,10 @@ _SPECIAL = {
     "ne": lambda g, ins, p, d: g.node("Not", [g.node("Equal", ins)]),
     "prelu": lambda g, ins, p, d: g.node("PRelu", ins),
     "fmod": lambda g, ins, p, d: g.node("Mod", ins, fmod=1),
+    "floor_divide": lambda g, ins, p, d: g.node("Floor", [g.node("Div", ins)]) if _is_float(d) else g.node(
+        "Div", [g.node("Sub", [ins[0], g.node("Mod", ins)]), ins[1]]),
+    "remainder": lambda g, ins, p, d: g.node("Mod", ins) if not _is_float(d) else g.node(
+        "Sub", [ins[0], g.node("Mul", [ins[1], g.node("Floor", [g.node("Div", ins)])])]),
 }
 for _name in _ENTRIES:
     LOWERINGS[_name] = _elementwise
@@ -257,15 +261,38 @@ def _identity(g, c, cb):
     return [g.node("Identity", [_x(g, c)])]
 
 
-@lowers("full", "scalar_tensor", dynamic=True)
+@lowers("full", "empty", "scalar_tensor", dynamic=True)
 def _full(g, c, cb):
-    """(only reached when a size follows the dynamic axes: else it is a constant)"""
-    if c.name != "full":
-        raise UnsupportedOperatorError(c.name, g.opset, detail="Its value depends on the input values.")
-    shape, value, dtype = c.args[:3]
-    if cb is not None and value != cb.args[1]:
+    """A new tensor that is written in place later or whose size follows the dynamic axes (else it is folded)."""
+    if c.name == "scalar_tensor":
+        return [g.scalar(c.args[0], c.args[1])]
+    shape, value, dtype = (c.args[0], c.args[1], c.args[2]) if c.name == "full" else (c.args[0], 0, c.args[1])
+    shape_b = shape if cb is None else cb.args[0]
+    if c.name == "full" and cb is not None and cb.args[1] != value and value == value:
         raise UnsupportedOperatorError("full", g.opset, detail="Its fill value depends on the input values.")
-    return [g.node("Expand", [g.scalar(value, dtype), g.shape_tensor(list(shape), list(cb.args[0]), "full")])]
+    return [g.node("Expand", [g.scalar(value, dtype), g.shape_tensor(list(shape), list(shape_b), c.name)])]
+
+
+@lowers("arange", dynamic=True)
+def _arange(g, c, cb):
+    """Range; its end may be k * a dynamic axis's size (start and step may not follow the axes)."""
+    start, end, step, dtype = c.args[:4]
+    if cb is not None and (cb.args[0], cb.args[2]) != (start, step):
+        raise UnsupportedOperatorError("arange", g.opset, detail="Its start or step depends on a dynamic axis.")
+    end_b = end if cb is None else cb.args[1]
+    if end == end_b:
+        limit = g.scalar(end, dtype)
+    elif float(end).is_integer() and float(end_b).is_integer():
+        dims = g.shape_tensor([int(end)], [int(end_b)], "arange")
+        limit = g.node("Cast", [g.node("Squeeze", [dims, g.ints([0])])], to=onnx_dtype(dtype))
+    else:
+        raise UnsupportedOperatorError("arange", g.opset, detail="Its end depends on a dynamic axis.")
+    return [g.node("Range", [g.scalar(start, dtype), limit, g.scalar(step, dtype)])]
+
+
+@lowers("from_numpy")
+def _from_numpy(g, c, cb):
+    return [g.const(np.array(c.args[0]))]
 
 
 _REDUCE = {"sum": "ReduceSum", "mean": "ReduceMean", "prod": "ReduceProd", "amax": "ReduceMax", "amin": "ReduceMin"}
@@ -277,6 +304,15 @@ def _reduce(g, c, cb):
     dtype = c.args[3] if len(c.args) > 3 else None
     data = g.value(x, c.name) if dtype is None else g.cast(x, dtype, c.name)
     return [g.reduce(_REDUCE[c.name], data, list(dims or ()), keepdim)]
+
+
+@lowers("all", "any")
+def _all_any(g, c, cb):
+    """ReduceMin / ReduceMax over the operand as int32 (ONNX's reductions take no bool before opset 20)."""
+    x, dims, keepdim = c.args[:3]
+    as_int = g.node("Cast", [g.cast(x, 0, c.name)], to=onnx_dtype(2))
+    out = g.reduce("ReduceMin" if c.name == "all" else "ReduceMax", as_int, list(dims or ()), keepdim)
+    return [g.node("Cast", [out], to=onnx_dtype(c.outs[0].dtype))]
 
 
 @lowers("max_dim")
@@ -398,6 +434,56 @@ def _slice(g, c, cb):
     if start == 0 and end == INT64_MAX and step == 1:
         return [g.node("Identity", [_x(g, c)])]
     return [g.node("Slice", [_x(g, c), g.ints([start]), g.ints([end]), g.ints([dim]), g.ints([step])])]
+
+
+@lowers("_write_view")
+def _write_view(g, c, cb):
+    """A base with a slice/select view of it written in place: the parts of the base around the view's region
+    concatenated with the view's new value, level by level (F.pad, `out[:, 0] = x`)."""
+    base, value, chain = c.args
+    chain_b = cb.args[2] if cb is not None else [None] * len(chain)
+    return [_write(g, g.value(base), chain, chain_b, g.value(value))]
+
+
+def _write(g, base, chain, chain_b, value):
+    if not chain:
+        return value
+    v, vb = chain[0], chain_b[0]
+    x, dim = v.args[0], v.args[1]
+    size, size_b = x.shape[dim], None if vb is None else vb.args[0].shape[dim]
+    if v.name == "select":
+        start = v.args[2] % size
+        if vb is not None and vb.args[2] % size_b != start:  # counted from the end of a dynamic axis
+            start = _bound(start - size, 0, vb.args[2] % size_b - size_b, 0, "select", g)
+        end = start + 1 if start != -1 else INT64_MAX
+    else:
+        if v.args[4] != 1:
+            raise UnsupportedOperatorError("copy_", g.opset, detail="An in-place write into a strided slice.")
+        start = _bound(v.args[2], size, None if vb is None else vb.args[2], size_b, "slice", g)
+        end = _bound(v.args[3], size, None if vb is None else vb.args[3], size_b, "slice", g)
+    region = g.node("Slice", [base, g.ints([start]), g.ints([end]), g.ints([dim])])
+    if v.name == "select":
+        region = g.node("Squeeze", [region, g.ints([dim])])
+    inner = _write(g, region, chain[1:], chain_b[1:], value)
+    if v.name == "select":
+        inner = g.node("Unsqueeze", [inner, g.ints([dim])])
+    parts = [inner]
+    if start != 0:
+        parts.insert(0, g.node("Slice", [base, g.ints([0]), g.ints([start]), g.ints([dim])]))
+    if end != INT64_MAX:
+        parts.append(g.node("Slice", [base, g.ints([end]), g.ints([INT64_MAX]), g.ints([dim])]))
+    return parts[0] if len(parts) == 1 else g.node("Concat", parts, axis=dim)
+
+
+@lowers("scatter_add_")
+def _scatter_add(g, c, cb):
+    x, dim, index, src = c.args[:4]
+    if g.opset < 16:
+        raise UnsupportedOperatorError("scatter_add_", g.opset, 16)
+    if tuple(src.shape) != tuple(index.shape):
+        raise UnsupportedOperatorError("scatter_add_", g.opset, detail="(an index smaller than src)")
+    return [g.node("ScatterElements", [g.value(x), g.value(index), g.cast(src, x.dtype, "scatter_add_")], axis=dim,
+                   reduction="add")]
 
 
 @lowers("select")

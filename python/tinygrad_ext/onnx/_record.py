@@ -25,12 +25,13 @@ _WRITES_FIRST = _plan._MUTATES
 
 
 class Ref:
-    """A tensor of the recorded graph: kind "input" | "state" | "call" | "const" (impl: its storage handle)."""
+    """A tensor of the recorded graph: kind "input" | "state" | "call" | "const" (impl: its storage handle). `final`:
+    no later call writes into the storage (the impl still holds this value after the forward)."""
 
-    __slots__ = ("kind", "key", "impl", "shape", "dtype")
+    __slots__ = ("kind", "key", "impl", "shape", "dtype", "final")
 
     def __init__(self, kind, key, impl):
-        self.kind, self.key, self.impl = kind, key, impl
+        self.kind, self.key, self.impl, self.final = kind, key, impl, True
         self.shape, self.dtype = tuple(impl.shape), impl.dtype
 
     def __repr__(self):
@@ -131,7 +132,8 @@ class _Builder:
     def __init__(self, rec, inputs, state_names, opset):
         self.rec, self.state_names, self.opset = rec, state_names, opset
         self.env = {}        # id(impl) -> (Ref, the call index it was bound at)
-        self.written = {}    # storage_id -> (call index of the latest write, id(impl) written)
+        self.written = {}    # storage_id -> (call index of the latest write, id(impl) written, the call's name)
+        self.views = {}      # id(impl) of a slice/select view -> (its base impl, the slice/select Calls from the base)
         self.inputs, self.calls = inputs, []
         for i, t in enumerate(inputs):
             impl = _IMPL(t)
@@ -147,9 +149,9 @@ class _Builder:
             self.env[id(impl)] = bound
         last = self.written.get(impl.storage_id)
         if last is not None and last[1] != id(impl) and last[0] > bound[1]:
-            raise UnsupportedOperatorError(reader, self.opset, detail="It reads a tensor that shares its storage with "
-                                           "one written in place since (an in-place op on a view or on its base); "
-                                           "write the model without the in-place op.")
+            raise UnsupportedOperatorError(last[2], self.opset, detail="It wrote in place into a tensor that shares "
+                                           f"its storage with another one ({reader} reads it after the write: an "
+                                           "in-place op on a view or on its base); write the model without it.")
         return bound[0]
 
     def resolve(self, args, reader):
@@ -160,9 +162,19 @@ class _Builder:
         return args
 
     def bind(self, impl, nr, index):
+        """A Ref for output nr of the call appended next."""
         r = Ref("call", (len(self.calls), nr), impl)
+        if id(impl) in self.env:
+            self.env[id(impl)][0].final = False
         self.env[id(impl)] = (r, index)
         return r
+
+    def write_through(self, view, value, index):
+        """An in-place write into a slice/select view of a base: the base's new value is a Call `_write_view`
+        (the base, the view's new value, the Calls that made the view)."""
+        base, chain = self.views[id(view)]
+        old = self.env[id(base)][0]  # (read before the write: not stale)
+        self.calls.append(Call("_write_view", [old, value, chain], [self.bind(base, 0, index)]))
 
     def build(self, regions, outputs):
         log, k, index = self.rec.log, 0, 0
@@ -189,7 +201,13 @@ class _Builder:
             outs = [self.bind(o, nr, index) if isinstance(o, _IMPL_TYPE) else None for nr, o in enumerate(results)]
             for o in results:
                 if isinstance(o, _IMPL_TYPE) and any(o is a for a in _plan._impls(entry[2])):
-                    self.written[o.storage_id] = (index, id(o))
+                    self.written[o.storage_id] = (index, id(o), name)
             self.calls.append(Call(name, args, outs))
+            if name in ("slice", "select") and out.storage_id == entry[2][0].storage_id:
+                base, chain = self.views.get(id(entry[2][0]), (entry[2][0], []))
+                self.views[id(out)] = (base, chain + [self.calls[-1]])
+            elif outs and outs[0] is not None and id(results[0]) in self.views and \
+                    self.written.get(results[0].storage_id, (None,))[0] == index:
+                self.write_through(results[0], outs[0], index)
         out_refs = [self.ref(_IMPL(t), "output") for t in outputs]
         return Recording(self.calls, out_refs, self.inputs, self.rec.broken is not None)
