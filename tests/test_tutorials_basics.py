@@ -5,6 +5,7 @@ FashionMNIST/MNIST: random 28x28 uint8 images whose labels a linear model can le
 
 Printed output is compared with strings PyTorch 2.x prints for the same code; values with a float64 numpy
 reference; with PyTorch importable, a few snippets also run on both libraries side by side."""
+import gzip
 import math
 
 import numpy as np
@@ -13,6 +14,7 @@ import tinygrad_ext as torch
 import tinygrad_ext.nn.functional as F
 from tinygrad_ext import nn, optim
 from tinygrad_ext.utils.data import DataLoader, Dataset, TensorDataset, random_split
+from tinygrad_ext.vision import datasets
 from tinygrad_ext.vision.transforms import Lambda, ToTensor
 
 try:
@@ -215,6 +217,54 @@ def fake_images(n, seed):
     return imgs, labels
 
 
+def write_idx(path, arr, magic):
+    """An IDX file as MNIST distributes them (gzipped when path ends in .gz)."""
+    raw = magic.to_bytes(4, "big") + b"".join(int(d).to_bytes(4, "big") for d in arr.shape) + arr.tobytes()
+    with (gzip.open if str(path).endswith(".gz") else open)(path, "wb") as f:
+        f.write(raw)
+
+
+def write_fake_fashion_mnist(root, n_train=512, n_test=128):
+    """root/FashionMNIST/raw/ with fake_images in torchvision's file names (train gzipped, test plain)."""
+    raw = root / "FashionMNIST" / "raw"
+    raw.mkdir(parents=True)
+    for prefix, n, seed, ext in (("train", n_train, 1, ".gz"), ("t10k", n_test, 2, "")):
+        imgs, labels = fake_images(n, seed)
+        write_idx(raw / f"{prefix}-images-idx3-ubyte{ext}", imgs, 0x803)
+        write_idx(raw / f"{prefix}-labels-idx1-ubyte{ext}", labels.astype(np.uint8), 0x801)
+
+
+def test_fashion_mnist_dataset(tmp_path):
+    with pytest.raises(RuntimeError, match="Dataset not found. You can use download=True to download it"):
+        datasets.FashionMNIST(root=tmp_path, train=True, download=False, transform=ToTensor())
+    with pytest.raises(RuntimeError, match="does not download"):
+        datasets.MNIST(root=tmp_path, download=True)
+    write_fake_fashion_mnist(tmp_path, 100, 20)
+    training_data = datasets.FashionMNIST(root=tmp_path, train=True, download=True, transform=ToTensor())
+    test_data = datasets.FashionMNIST(root=tmp_path, train=False, download=True, transform=ToTensor())
+    assert len(training_data) == 100 and len(test_data) == 20
+    imgs, labels = fake_images(100, 1)
+    img, label = training_data[7]
+    assert img.shape == (1, 28, 28) and img.dtype == torch.float32 and label == labels[7] and type(label) is int
+    np.testing.assert_allclose(img.numpy()[0], imgs[7] / 255.0, rtol=1e-6)
+    assert training_data.data.dtype == torch.uint8 and training_data.data.shape == (100, 28, 28)
+    assert training_data.targets.dtype == torch.int64 and training_data.targets.tolist() == labels.tolist()
+    assert training_data.classes[0] == "T-shirt/top" and training_data.classes[9] == "Ankle boot"
+    assert repr(training_data) == ("Dataset FashionMNIST\n    Number of datapoints: 100\n"
+                                   f"    Root location: {tmp_path}\n"
+                                   "    Split: Train\n    StandardTransform\nTransform: ToTensor()")
+    broken = tmp_path / "MNIST" / "raw"
+    broken.mkdir(parents=True)
+    for name in ("train-images-idx3-ubyte", "train-labels-idx1-ubyte", "t10k-images-idx3-ubyte",
+                 "t10k-labels-idx1-ubyte"):
+        write_idx(broken / name, np.zeros((3, 28, 28) if "images" in name else (3,), np.uint8),
+                  0x803 if "images" in name else 0x801)
+    (broken / "train-images-idx3-ubyte").write_bytes((0x803).to_bytes(4, "big") + bytes(20))
+    with pytest.raises(RuntimeError, match="truncated or corrupted"):
+        datasets.MNIST(root=tmp_path)
+    assert len(datasets.MNIST(root=tmp_path, train=False)) == 3
+
+
 class FakeFashionMNIST(Dataset):
     """The tutorials' custom Dataset: __len__, __getitem__, transform and target_transform."""
 
@@ -329,8 +379,15 @@ def test_device_selection():
 
 def test_quickstart_and_optimization_loop(tmp_path):
     torch.manual_seed(0)
-    train_dl = DataLoader(FakeFashionMNIST(512, 1, transform=ToTensor()), batch_size=64, shuffle=True)
-    test_dl = DataLoader(FakeFashionMNIST(128, 2, transform=ToTensor()), batch_size=64)
+    write_fake_fashion_mnist(tmp_path)
+    training_data = datasets.FashionMNIST(root=tmp_path, train=True, download=True, transform=ToTensor())
+    test_data = datasets.FashionMNIST(root=tmp_path, train=False, download=True, transform=ToTensor())
+    train_dl = DataLoader(training_data, batch_size=64, shuffle=True)
+    test_dl = DataLoader(test_data, batch_size=64)
+    for X, y in test_dl:
+        assert f"Shape of X [N, C, H, W]: {X.shape}" == "Shape of X [N, C, H, W]: torch.Size([64, 1, 28, 28])"
+        assert f"Shape of y: {y.shape} {y.dtype}" == "Shape of y: torch.Size([64]) torch.int64"
+        break
     model = NeuralNetwork().to("cpu")
     assert repr(model) == NN_REPR
     loss_fn = nn.CrossEntropyLoss()
@@ -353,7 +410,7 @@ def test_quickstart_and_optimization_loop(tmp_path):
     with torch.no_grad():
         assert torch.equal(model(X), model2(X))
         pred = model2(X[:1])
-    classes = ["T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt", "Sneaker", "Bag", "Boot"]
+    classes = test_data.classes
     assert classes[pred[0].argmax(0)] in classes
     with pytest.raises(TypeError, match=r"state_dict\(\)"):
         torch.save(model, tmp_path / "whole.pth")

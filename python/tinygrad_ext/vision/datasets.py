@@ -20,8 +20,9 @@ import numpy as np
 from .. import _dtype
 from ..tensor import from_numpy
 from ..utils.data import Dataset
+from ._mnist import MNIST, FashionMNIST
 
-__all__ = ["CIFAR10", "CIFAR100", "Digits"]
+__all__ = ["CIFAR10", "CIFAR100", "Digits", "FashionMNIST", "MNIST"]
 
 
 # ------------------------------------------------------------------------------------ safe unpickling
