@@ -3,7 +3,7 @@
     import tinygrad_ext.vision as torchvision
     import tinygrad_ext.vision.transforms as transforms
 
-datasets (CIFAR10, CIFAR100, Digits), transforms (Compose, ToTensor, Normalize, RandomHorizontalFlip,
-RandomCrop) and utils.make_grid.
+datasets (CIFAR10, CIFAR100, MNIST, FashionMNIST, Digits), transforms (Compose, ToTensor, Lambda, Normalize,
+RandomHorizontalFlip, RandomCrop) and utils.make_grid.
 """
 from . import datasets, transforms, utils
