@@ -11,7 +11,10 @@ Recurrent modules (nn.LSTM / GRU / RNN) are recorded as one call each (their unr
 dynamic sequence length): the core calls between the module's pre- and post-forward hooks are replaced by one
 `Call` whose name is the module.
 """
-from .. import _plan
+import ast
+import re
+
+from .. import _C, _plan
 from ..autograd.grad_mode import no_grad
 from ..nn.modules.module import Module
 from ..nn.modules.rnn import GRU, LSTM, RNN
@@ -52,11 +55,10 @@ class Call:
 
 
 class Recording:
-    """calls, outputs (Refs of the returned tensors, flattened), inputs (the input tensors, in order), and
-    whether Python read a tensor's value (`.item()`) during the forward."""
+    """calls, outputs (Refs of the returned tensors, flattened), inputs (the input tensors, in order)."""
 
-    def __init__(self, calls, outputs, inputs, value_read):
-        self.calls, self.outputs, self.inputs, self.value_read = calls, outputs, inputs, value_read
+    def __init__(self, calls, outputs, inputs):
+        self.calls, self.outputs, self.inputs = calls, outputs, inputs
 
 
 def flatten(obj):
@@ -87,6 +89,19 @@ def refs(obj):
     if isinstance(obj, (tuple, list)):
         return [r for o in obj for r in refs(o)]
     return []
+
+
+def positional(name, args, kwargs):
+    """A core call's arguments by position (keyword arguments placed by the `_C` function's signature, the
+    parameters between them at their defaults), as the lowerings read them."""
+    if not kwargs:
+        return list(args)
+    doc = getattr(_C, name).__doc__.split("\n")[0]
+    inner = doc[doc.index("(") + 1:doc.rindex(") ->")]
+    names = re.findall(r"(?:^|, )(\w+): ", inner)
+    defaults = {k: ast.literal_eval(v) for k, v in re.findall(r"(?:^|, )(\w+): [\w.]+ = (\w+)", inner)}
+    last = max(names.index(k) for k in kwargs)
+    return list(args) + [kwargs[k] if k in kwargs else defaults.get(k) for k in names[len(args):last + 1]]
 
 
 def whole_module(m):
@@ -194,7 +209,7 @@ class _Builder:
             if entry[0] in ("_setgrad", "_opaque_step"):
                 continue
             name, _, args, kwargs, out = entry
-            args = self.resolve(list(args) + [kwargs[key] for key in sorted(kwargs)], name)
+            args = self.resolve(positional(name, args, kwargs), name)
             if name in _WRITES_FIRST and isinstance(entry[2][0], _IMPL_TYPE):
                 out = entry[2][0]
             results = list(out) if isinstance(out, (tuple, list)) else [out]
@@ -210,4 +225,4 @@ class _Builder:
                     self.written.get(results[0].storage_id, (None,))[0] == index:
                 self.write_through(results[0], outs[0], index)
         out_refs = [self.ref(_IMPL(t), "output") for t in outputs]
-        return Recording(self.calls, out_refs, self.inputs, self.rec.broken is not None)
+        return Recording(self.calls, out_refs, self.inputs)
