@@ -77,6 +77,19 @@ PRINTS = [
     ("torch.device('cpu')", "device(type='cpu')"),
     ('torch.float64', 'torch.float64'),
     ('torch.ones(2, 3).shape', 'torch.Size([2, 3])'),
+    ('torch.linspace(-3, 3, 2000, dtype=torch.float64)',
+     'tensor([-3.0000, -2.9970, -2.9940,  ...,  2.9940,  2.9970,  3.0000],\n       dtyp'
+     'e=torch.float64)'),
+    ('torch.linspace(-1, 1, 9, dtype=torch.float64, requires_grad=True) * 1000',
+     'tensor([-1000.,  -750.,  -500.,  -250.,     0.,   250.,   500.,   750.,  1000.],'
+     '\n       dtype=torch.float64, grad_fn=<MulBackward0>)'),
+    ('torch.arange(11, dtype=torch.int32) * 100000',
+     'tensor([      0,  100000,  200000,  300000,  400000,  500000,  600000,  700000,\n'
+     '         800000,  900000, 1000000], dtype=torch.int32)'),
+    ('torch.ones(2, 7, dtype=torch.float64, requires_grad=True) / 3',
+     'tensor([[0.3333, 0.3333, 0.3333, 0.3333, 0.3333, 0.3333, 0.3333],\n        [0.333'
+     '3, 0.3333, 0.3333, 0.3333, 0.3333, 0.3333, 0.3333]],\n       dtype=torch.float64,'
+     ' grad_fn=<DivBackward0>)'),
 ]
 
 

@@ -107,7 +107,21 @@ def tensor_repr(t):
         suffix.append(f"grad_fn=<{t.grad_fn.name()}>")
     elif t.requires_grad:
         suffix.append("requires_grad=True")
-    return prefix + body + "".join(", " + s for s in suffix) + ")"
+    return _add_suffixes(prefix + body, suffix, len(prefix))
+
+
+def _add_suffixes(text, suffixes, indent):
+    """text + ', dtype=...' and the other suffixes + ')', as torch lays them out: a suffix that would make the
+    current line longer than linewidth starts a new line, indented under the opening parenthesis."""
+    last = len(text) - text.rfind("\n") + 1  # (torch's measure: 2 more than the last line's length)
+    for s in suffixes:
+        if last + len(s) + 2 > PRINT_OPTS["linewidth"]:
+            text += ",\n" + " " * indent + s
+            last = indent + len(s)
+        else:
+            text += ", " + s
+            last += len(s) + 2
+    return text + ")"
 
 
 def ints_only(flat):
