@@ -281,7 +281,7 @@ def test_sizes_that_follow_the_dynamic_axis():
     input); a size that is no multiple of a dynamic axis raises a clear error."""
     class Ones(nn.Module):
         def forward(self, x):
-            return x + torch.ones(x.shape[0], 1), x[: x.shape[0] - 1]
+            return x + torch.ones(x.shape[0], 1), x[: x.shape[0] - 1], x.sum() / x.numel(), torch.arange(x.shape[0] * 2)
 
     proto, sess = export(Ones(), torch.randn(3, 2), input_names=["x"], dynamic_axes={"x": [0]})
     for n in (3, 5):
@@ -294,6 +294,8 @@ def test_sizes_that_follow_the_dynamic_axis():
     with pytest.raises(tonnx.errors.UnsupportedOperatorError, match="dynamic axis"):
         tonnx.export(Square(), torch.randn(3, 2), dynamic_axes={"x": [0]})
     export(Square(), torch.randn(3, 2))  # fine without dynamic axes
+    with pytest.raises(tonnx.errors.UnsupportedOperatorError, match="'div'.*dynamic axis"):  # numel - 1
+        tonnx.export(lambda x: x.var(), torch.randn(3, 2), input_names=["x"], dynamic_axes={"x": [0]})
 
 
 class Writes(nn.Module):
@@ -440,3 +442,64 @@ def test_same_outputs_as_pytorchs_own_export():
         assert len(got) == len(want)
         for g, w in zip(got, want):
             np.testing.assert_allclose(g, w, rtol=1e-5, atol=1e-5)
+
+
+_W = torch.randn(4, 3, 3, 3)
+_OPS = {
+    "unary": lambda x: (x.sin(), x.cos(), x.exp().log(), x.abs().sqrt(), x.abs().rsqrt(), x.sigmoid(), x.tanh(), -x,
+                        x.floor(), x.ceil(), x.round(), x.sign(), x.reciprocal(), x.square(), x.erf(), x.abs().log1p(),
+                        x.expm1(), x.atan(), x.abs().log2(), x.abs().log10(), x.exp2(), x.erfc()),
+    "activations": lambda x: (F.gelu(x), F.gelu(x, approximate="tanh"), F.elu(x), F.selu(x), F.celu(x, 0.5),
+                              F.softplus(x), F.softplus(x, 2), F.hardtanh(x), F.relu6(x), F.hardsigmoid(x),
+                              F.hardswish(x), F.silu(x), F.mish(x), F.logsigmoid(x), F.softshrink(x), F.hardshrink(x),
+                              F.threshold(x, 0.1, 2.0), F.leaky_relu(x), F.softsign(x), F.tanhshrink(x)),
+    "binary": lambda x: (x + 1, 1 - x, x * x, x / 3, 2 / x, x ** 2, 2 ** x, torch.maximum(x, x * 2),
+                         torch.minimum(x, 0.5 * x), x > 0, x <= 0.3, x == x, x != 0, torch.where(x > 0, x, 0.0),
+                         torch.fmod(x, 0.7), torch.remainder(x, 0.7), x // 0.3, (x > 0) & (x < 0.5)),
+    "reductions": lambda x: (x.sum(), x.mean(0), x.amax(1, keepdim=True), x.prod(1), x.max(), x.min(1)[0], x.std(1),
+                             x.var(1), x.norm(), torch.logsumexp(x, 1), x.argmin(), (x > 0).all(1), (x > 2).any()),
+    "shapes": lambda x: (x.view(2, 12), x.reshape(-1), x.t(), x.unsqueeze(0).squeeze(), x[1:, ::2], x[:, -1],
+                         x.flip(0), x.expand(2, 4, 6), torch.stack([x, x]), x.chunk(2, 1)[1], x.split(2)[0],
+                         x.repeat(2, 1), x.unbind(0)[2], x[None, ..., None], torch.tril(x), x.roll(1, 0),
+                         x @ x.t(), torch.bmm(x[None], x.t()[None]), x @ x[0], F.softmax(x, 1), F.normalize(x)),
+    "images": lambda x: (F.conv2d(x, _W, padding=1, stride=2), F.avg_pool2d(x, 2), F.max_pool2d(x, 3, 2, 1),
+                         F.adaptive_avg_pool2d(x, 1), F.pad(x, (1, 2, 0, 1), value=0.5), nn.GroupNorm(1, 3)(x),
+                         F.conv2d(x[0], _W)),
+}
+
+
+@pytest.mark.parametrize("group", sorted(_OPS))
+def test_core_call_lowerings_match_onnxruntime(group):
+    """Each group of ops through its core calls' lowerings, at two batch sizes through a dynamic axis."""
+    torch.manual_seed(6)
+    fn = _OPS[group]
+
+    class M(nn.Module):
+        def forward(self, x):
+            return fn(x)
+
+    shape = (2, 3, 8, 8) if group == "images" else (4, 6)
+    proto, sess = export(M(), torch.randn(*shape), input_names=["x"],
+                         dynamic_axes=None if group in ("shapes", "images") else {"x": [0]})
+    check(sess, M(), (torch.randn(*shape),), ["x"])
+    if group not in ("shapes", "images"):
+        check(sess, M(), (torch.randn(7, 6),), ["x"])
+
+
+def test_integer_ops_and_losses_match_onnxruntime():
+    torch.manual_seed(7)
+    weight = torch.rand(6) + 0.5
+
+    class M(nn.Module):
+        def forward(self, x, i):
+            t = i[:, 0]
+            return (i + 1, i * 2, i // 2, i % 3, i.float() / 2, i.sum(), i.argmax(1), torch.cumsum(i, 0), x[i[:, 1]],
+                    x.gather(1, i), x.index_select(0, i[0]), F.one_hot(i, 6).float().sum(0), F.cross_entropy(x, t),
+                    F.nll_loss(F.log_softmax(x, 1), t, weight=weight, reduction="sum"),
+                    F.cross_entropy(x, t, ignore_index=2, reduction="none"))
+
+    x, i = torch.randn(4, 6), torch.randint(0, 4, (4, 3))
+    proto, sess = export(M(), (x, i), input_names=["x", "i"], dynamic_axes={"x": [0], "i": [0]})
+    assert {"SoftmaxCrossEntropyLoss", "NegativeLogLikelihoodLoss"} <= {n.op_type for n in proto.graph.node}
+    check(sess, M(), (x, i), ["x", "i"])
+    check(sess, M(), (torch.randn(5, 6), torch.randint(0, 4, (5, 3))), ["x", "i"])

@@ -239,9 +239,7 @@ def _lower_call(g, c, cb, fold):
         if a == b or (isinstance(a, float) and a != a and b != b):
             continue
         if c.name not in DYNAMIC_ARGS and (isinstance(a, float) or isinstance(b, float)):
-            warnings.warn(f"export(): a number or array that {c.label()} uses changed with the input values (it "
-                          "was read from a tensor: .item(), .tolist(), .numpy()); the graph holds the recorded value.",
-                          stacklevel=4)
+            g.changed(c.label())
         else:
             sizes_differ = True
     if sizes_differ and c.name not in DYNAMIC_ARGS:

@@ -1,4 +1,6 @@
 """The ONNX graph under construction: nodes, initializers, and the ONNX names of the recorded graph's Refs."""
+import warnings
+
 import numpy as np
 import onnx
 from onnx import TensorProto, helper, numpy_helper
@@ -129,6 +131,20 @@ class GraphBuilder:
         if static:
             pieces.append(self.ints(static))
         return pieces[0] if len(pieces) == 1 else self.node("Concat", pieces, axis=0)
+
+    def size_scalar(self, a, b, dtype_id, user):
+        """A 0-d number that is a in the first recording and b in the second: k * a dynamic axis's size."""
+        if not (float(a).is_integer() and float(b).is_integer()):
+            raise UnsupportedOperatorError(user, self.opset, detail=f"A number ({a}) depends on a dynamic axis in a "
+                                           "way the export cannot express.")
+        dims = self.shape_tensor([int(a)], [int(b)], user)
+        return self.node("Cast", [self.node("Squeeze", [dims, self.ints([0])])], to=onnx_dtype(dtype_id))
+
+    @staticmethod
+    def changed(user):
+        """Warns that a number a call uses changed with the input values (read from a tensor in Python)."""
+        warnings.warn(f"export(): a number or array that {user} uses changed with the input values (it was read from "
+                      "a tensor: .item(), .tolist(), .numpy()); the graph holds the recorded value.", stacklevel=5)
 
     def reduce(self, op_type, data, axes, keepdims):
         """Reduce* over axes (all when empty): axes as an input from opset 18 (13 for ReduceSum)."""

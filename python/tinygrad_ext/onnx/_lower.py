@@ -98,11 +98,31 @@ def _is_float(dtype_id):
     return np_dtype(dtype_id).kind == "f" if dtype_id != 9 else True
 
 
+def _number(g, x, xb, dtype_id, user):
+    """A Python-number operand: a constant, a size that follows the dynamic axes (x.sum() / x.numel()), or a value
+    read from a tensor (warned about, the recorded value kept; a whole number that changes while dynamic axes are
+    given is taken for a size)."""
+    if xb is None or x == xb or x != x:
+        return g.scalar(x, dtype_id)
+    if isinstance(x, float) and not (g.dynamic and float(x).is_integer() and float(xb).is_integer()):
+        g.changed(user)
+        return g.scalar(x, dtype_id)
+    return g.size_scalar(x, xb, dtype_id, user)
+
+
 def _elementwise(g, c, cb):
     entry = _ENTRIES[c.name]
     special = _SPECIAL.get(c.name)
     dtype = _compute_dtype(c, entry)
-    ins = [_operand(g, x, dtype, c.name) for x in _operands(c, entry)]
+    operands = _operands(c, entry)
+    if cb is not None and (_params(cb, entry) != _params(c, entry) or len(cb.args) > 2 and
+                           not entry.unary and cb.args[2] != c.args[2]):
+        raise UnsupportedOperatorError(c.name, g.opset, detail="Its parameters depend on the input values.")
+    operands_b = _operands(cb, entry) if cb is not None else [None] * len(operands)
+    ins = [g.cast(x, dtype, c.name) if isinstance(x, Ref) else _number(g, x, xb, dtype, c.name)
+           for x, xb in zip(operands, operands_b)]
+    if dtype == 0 and c.name in _LOGICAL:
+        return [g.node(_LOGICAL[c.name], ins)]
     if special is not None:
         return [special(g, ins, _params(c, entry), _out_dtype(c))]
     onnx_name = _ONNX_OF.get(c.name) or _ONNX_NAMES.get(c.name.replace("_", ""))
@@ -205,8 +225,10 @@ _SPECIAL = {
     "remainder": lambda g, ins, p, d: g.node("Mod", ins) if not _is_float(d) else g.node(
         "Sub", [ins[0], g.node("Mul", [ins[1], g.node("Floor", [g.node("Div", ins)])])]),
 }
+_LOGICAL = {"bitwise_and": "And", "bitwise_or": "Or", "bitwise_xor": "Xor", "bitwise_not": "Not"}  # (on bool)
 for _name in _ENTRIES:
     LOWERINGS[_name] = _elementwise
+    DYNAMIC_ARGS.add(_name)
 
 
 @lowers("leaky_relu")
@@ -280,13 +302,7 @@ def _arange(g, c, cb):
     if cb is not None and (cb.args[0], cb.args[2]) != (start, step):
         raise UnsupportedOperatorError("arange", g.opset, detail="Its start or step depends on a dynamic axis.")
     end_b = end if cb is None else cb.args[1]
-    if end == end_b:
-        limit = g.scalar(end, dtype)
-    elif float(end).is_integer() and float(end_b).is_integer():
-        dims = g.shape_tensor([int(end)], [int(end_b)], "arange")
-        limit = g.node("Cast", [g.node("Squeeze", [dims, g.ints([0])])], to=onnx_dtype(dtype))
-    else:
-        raise UnsupportedOperatorError("arange", g.opset, detail="Its end depends on a dynamic axis.")
+    limit = g.scalar(end, dtype) if end == end_b else g.size_scalar(end, end_b, dtype, "arange")
     return [g.node("Range", [g.scalar(start, dtype), limit, g.scalar(step, dtype)])]
 
 
@@ -564,6 +580,20 @@ def _avg_pool2d(g, c, cb):
 def _softmax(g, c, cb):
     x, dim, log = c.args[:3]
     return [g.node("LogSoftmax" if log else "Softmax", [g.value(x, "softmax")], axis=dim)]
+
+
+@lowers("nll_loss", "cross_entropy")
+def _loss(g, c, cb):
+    """NegativeLogLikelihoodLoss / SoftmaxCrossEntropyLoss (class-index targets, a batch dim, no label smoothing)."""
+    x, target, weight, reduction, ignore_index = c.args[:5]
+    smoothing = c.args[5] if c.name == "cross_entropy" else 0.0
+    if len(x.shape) < 2 or _is_float(target.dtype) or smoothing:
+        raise UnsupportedOperatorError(c.name, g.opset, detail="(only class-index targets with a batch dimension, "
+                                       "without label_smoothing)")
+    ins = [g.value(x, c.name), g.cast(target, 3, c.name)] + ([] if weight is None else [g.value(weight, c.name)])
+    loss = g.node("NegativeLogLikelihoodLoss" if c.name == "nll_loss" else "SoftmaxCrossEntropyLoss", ins,
+                  reduction=("none", "mean", "sum")[reduction], ignore_index=int(ignore_index))
+    return [loss] + [None] * (len(c.outs) - 1)
 
 
 # ---- recurrent modules recorded whole
