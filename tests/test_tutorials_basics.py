@@ -750,3 +750,37 @@ def test_nn_really_refactored():
     assert "(4): AdaptiveAvgPool2d(output_size=1)" in repr(model)
     opt = optim.SGD(model.parameters(), lr=0.1, momentum=0.9)
     assert len(train_dl) == 8 and np.isfinite(fit(1, model, F.cross_entropy, opt, train_dl, valid_dl)[0])
+
+
+def test_everyday_mistakes_raise_torchs_errors():
+    with pytest.raises(RuntimeError, match="mat1 and mat2 shapes cannot be multiplied"):
+        nn.Linear(784, 10)(torch.rand(2, 28, 28))  # forgot nn.Flatten
+    with pytest.raises(RuntimeError, match="^mat1 and mat2 must have the same dtype, but got Double and Float$"):
+        nn.Linear(3, 2)(torch.from_numpy(np.ones((2, 3))))  # a float64 numpy batch into a float32 model
+    loss_fn = nn.CrossEntropyLoss()
+    with pytest.raises(RuntimeError, match="^expected target dtype to be Long or Byte, but got Int$"):
+        loss_fn(torch.rand(4, 10), torch.tensor([1, 2, 3, 4], dtype=torch.int32))
+    with pytest.raises(RuntimeError, match="^expected target dtype to be Long or Byte, but got Float$"):
+        loss_fn(torch.rand(4, 10), torch.tensor([1.0, 2.0, 3.0, 4.0]))  # float labels are not probabilities
+    with pytest.raises(ValueError, match=r"^Expected input batch_size \(4\) to match target batch_size \(3\).$"):
+        loss_fn(torch.rand(4, 10), torch.rand(3, 10))
+    with pytest.raises(RuntimeError, match="0D or 1D target tensor expected, multi-target not supported"):
+        loss_fn(torch.rand(4, 10), torch.rand(4, 10, 2))
+    with pytest.raises(IndexError, match="Target 10 is out of bounds."):
+        loss_fn(torch.rand(4, 10), torch.tensor([1, 2, 3, 10]))
+    with pytest.raises(RuntimeError, match="mean\\(\\): could not infer output dtype"):
+        torch.tensor([1, 2]).mean()
+    with pytest.raises(TypeError, match="expected np.ndarray"):
+        torch.from_numpy([1, 2])
+    with pytest.raises(RuntimeError, match="view size is not compatible"):
+        torch.ones(2, 3).t().view(6)
+
+
+def test_python_types_as_dtypes():
+    assert torch.ones(2, dtype=float).dtype == torch.float64 and torch.zeros(2, dtype=int).dtype == torch.int64
+    assert torch.ones(2, dtype=bool).dtype == torch.bool and torch.empty(2, dtype=int).dtype == torch.int64
+    assert repr(torch.tensor([1, 2], dtype=float)) == "tensor([1., 2.], dtype=torch.float64)"
+    assert torch.full((2,), 1, dtype=float).dtype == torch.float64
+    assert torch.arange(3, dtype=float).dtype == torch.float64
+    assert torch.ones(2).to(int).tolist() == [1, 1] and torch.ones(2).to(dtype=bool).dtype == torch.bool
+    assert torch.tensor([0.5]).to("cpu", float).dtype == torch.float64

@@ -1,4 +1,6 @@
 """dtypes (torch.float32, ...) and their limits (torch.finfo, torch.iinfo)."""
+import builtins
+
 from . import _C
 
 
@@ -37,6 +39,7 @@ int = int32
 short = int16
 
 _default = [float32]
+_PYTHON_TYPES = {builtins.float: float64, builtins.int: int64, builtins.bool: bool}
 
 
 def get_default_dtype():
@@ -48,6 +51,11 @@ def set_default_dtype(d):
         raise TypeError(f"only floating-point types are supported as the default type, got {d}")
     _C.set_default_dtype(d.id)  # Python floats and int -> float results follow it in the core too
     _default[0] = d
+
+
+def as_dtype(d):
+    """A dtype argument as a torch.dtype: torch also takes Python's float, int and bool (float64, int64, bool)."""
+    return _PYTHON_TYPES.get(d, d) if isinstance(d, type) else d
 
 
 def from_numpy_dtype(np_dtype):

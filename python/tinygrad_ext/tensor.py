@@ -463,15 +463,15 @@ class Tensor:
         return _py_bool(self.item())
 
     def to(self, *args, **kwargs):
-        dt, dev = kwargs.pop("dtype", None), kwargs.pop("device", None)
+        dt, dev = _dtype.as_dtype(kwargs.pop("dtype", None)), kwargs.pop("device", None)
         flags = [kwargs.pop("non_blocking", False), kwargs.pop("copy", False)]
         nflags = 0
         for a in args:
             if isinstance(a, bool):  # to(device, dtype, non_blocking, copy): the flags come last, in that order
                 flags[builtins.min(nflags, 1)] = a
                 nflags += 1
-            elif isinstance(a, _dtype.dtype):
-                dt = a
+            elif isinstance(a, (_dtype.dtype, type)):  # (float, int, bool: float64, int64, bool)
+                dt = _dtype.as_dtype(a)
             elif isinstance(a, (str, device)):
                 dev = a
             elif isinstance(a, Tensor):
@@ -1640,7 +1640,7 @@ def _adv_start(out, k):
 
 # ---------------------------------------------------------------- creation
 def _dt(dtype):
-    return _dtype.get_default_dtype() if dtype is None else dtype
+    return _dtype.get_default_dtype() if dtype is None else _dtype.as_dtype(dtype)
 
 
 def _finish(t, requires_grad):
@@ -1654,6 +1654,7 @@ def empty(*size, dtype=None, device=None, requires_grad=False, out=None, _fn="em
 
 
 def full(size, fill_value, dtype=None, device=None, requires_grad=False):
+    dtype = _dtype.as_dtype(dtype)
     if dtype is None:
         dtype = _dtype.bool if isinstance(fill_value, _py_bool) else _dtype.int64 if isinstance(fill_value, _py_int) \
             else _dtype.get_default_dtype()
@@ -1741,6 +1742,7 @@ def normal(mean, std, size=None, generator=None, dtype=None, device=None):
 def arange(start, end=None, step=1, dtype=None, device=None, requires_grad=False):
     if end is None:
         start, end = 0, start
+    dtype = _dtype.as_dtype(dtype)
     if dtype is None:
         dtype = _dtype.int64 if all(isinstance(v, (int, np.integer)) for v in (start, end, step)) \
             else _dtype.get_default_dtype()
@@ -1823,6 +1825,7 @@ def _infer_np(data, dtype=None):
 
 
 def tensor(data, dtype=None, device=None, requires_grad=False, pin_memory=False):
+    dtype = _dtype.as_dtype(dtype)
     if isinstance(data, Tensor):
         warnings.warn("To copy construct from a tensor, it is recommended to use sourceTensor.clone().detach()",
                       UserWarning, stacklevel=2)

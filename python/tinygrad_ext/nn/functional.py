@@ -53,6 +53,11 @@ def _reduction_code(reduction, size_average=None, reduce=None):
     return code
 
 
+def _type_name(t):
+    """torch's scalar type name in messages (Float, Double, Long, ...)."""
+    return t.dtype._legacy.removesuffix("Tensor")
+
+
 def _reduce(loss, code):
     if code == 1:
         return loss.mean()
@@ -66,6 +71,9 @@ def linear(input, weight, bias=None):
     """input @ weight.T + bias (one GEMM pass)."""
     if _AMP[0]:
         input, weight, bias = _amp_cast("linear", input, weight, bias)
+    if bias is not None and input._impl.dtype != weight._impl.dtype:  # (a float64 batch into nn.Linear: addmm's words)
+        raise RuntimeError(f"mat1 and mat2 must have the same dtype, but got {_type_name(input)} and "
+                           f"{_type_name(weight)}")
     if input._impl.ndim == 2 and weight._impl.ndim == 2:
         if _needs_grad(input, weight, bias):
             return _ops.Linear.apply(input, weight, bias)
@@ -584,11 +592,16 @@ _CE_KERNEL = "log_softmax_lastdim_kernel_impl"  # (torch's name in its dtype err
 
 
 def _class_target(target, input, kernel, code):
-    """target as the kernels take class indices (int64), checked in torch's order: input's dtype first."""
-    if target.dtype.is_floating_point:
-        return target
+    """target as the kernels take class indices (int64), checked in torch's order: input's dtype first (a
+    floating target: its batch size and dims, then its dtype)."""
     if not input.dtype.is_floating_point:
         raise NotImplementedError(f"\"{kernel}\" not implemented for '{input.dtype._legacy[:-6]}'")
+    if target.dtype.is_floating_point and input.dim() >= 2 and target.dim() >= 1:
+        if input.shape[0] != target.shape[0]:
+            raise ValueError(f"Expected input batch_size ({input.shape[0]}) to match target batch_size "
+                             f"({target.shape[0]}).")
+        if input.dim() == 2 and target.dim() != 1:
+            raise RuntimeError("0D or 1D target tensor expected, multi-target not supported")
     if target.dtype.name not in ("int64", "uint8"):
         raise RuntimeError(f"expected target dtype to be Long or Byte, but got {target.dtype._legacy[:-6]}")
     if target.dtype.name == "uint8" and target.dim() > 1 and (target.numel() or code == 0):
@@ -606,7 +619,7 @@ def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-1
         input, target, weight = _amp_cast("cross_entropy", input, target, weight)
     if not isinstance(input, Tensor) or not isinstance(target, Tensor):
         raise TypeError("cross_entropy(): input and target must be Tensors")
-    if target.dtype.is_floating_point:
+    if target.dtype.is_floating_point and target.shape == input.shape:  # (any other shape: class indices)
         return _cross_entropy_probs(input, target, weight, code, label_smoothing)
     loss = _ops.CrossEntropy.apply(input, _class_target(target, input, _CE_KERNEL, code), weight, code,
                                    int(ignore_index), float(label_smoothing))
