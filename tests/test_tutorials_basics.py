@@ -195,6 +195,9 @@ GRAD_FN_NAMES = [
     ("a.prod()", "ProdBackward0"),
     ("a.min()", "MinBackward1"),
     ("a.norm()", "LinalgVectorNormBackward0"),
+    ("2**a", "PowBackward2"),
+    ("1-a", "RsubBackward1"),
+    ("2/a", "MulBackward0"),
 ]
 
 

@@ -41,11 +41,12 @@ def _binary(cfn, op, operator=None):
     return method
 
 
-def _rbinary(cfn, op, operator):
+def _rbinary(cfn, op, operator, node=None):
+    """Tensor.__r<op>__; `node`: torch's grad_fn name where it is not the op's (2 - x: RsubBackward1)."""
     def method(self, other):
         try:
             if _state[0] and self._requires_grad:
-                return op.apply(other, self)
+                return _named(op.apply(other, self), node) if node else op.apply(other, self)
             return _wrap(cfn(self._impl, other, True))
         except TypeError:
             if not isinstance(other, np.ndarray):
@@ -937,13 +938,13 @@ class Tensor:
     __add__ = _binary(_C.add, _ops.Add, "add")
     __radd__ = _rbinary(_C.add, _ops.Add, "radd")
     __sub__ = _binary(_C.sub, _ops.Sub, "sub")
-    __rsub__ = _rbinary(_C.sub, _ops.Sub, "rsub")
+    __rsub__ = _rbinary(_C.sub, _ops.Sub, "rsub", "RsubBackward1")
     __mul__ = _binary(_C.mul, _ops.Mul, "mul")
     __rmul__ = _rbinary(_C.mul, _ops.Mul, "rmul")
     __truediv__ = _binary(_C.div, _ops.Div, "truediv")
-    __rtruediv__ = _rbinary(_C.div, _ops.Div, "rtruediv")
+    __rtruediv__ = _rbinary(_C.div, _ops.Div, "rtruediv", "MulBackward0")  # (torch's is reciprocal() * other)
     __pow__ = _binary(_C.pow, _ops.Pow, "pow")
-    __rpow__ = _rbinary(_C.pow, _ops.Pow, "rpow")
+    __rpow__ = _rbinary(_C.pow, _ops.Pow, "rpow", "PowBackward2")
     __iadd__ = _inplace(_C.add, _ops.Add, True)
     __isub__ = _inplace(_C.sub, _ops.Sub, True)
     __imul__ = _inplace(_C.mul, _ops.Mul, True)
