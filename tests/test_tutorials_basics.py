@@ -787,3 +787,19 @@ def test_python_types_as_dtypes():
     assert torch.arange(3, dtype=float).dtype == torch.float64
     assert torch.ones(2).to(int).tolist() == [1, 1] and torch.ones(2).to(dtype=bool).dtype == torch.bool
     assert torch.tensor([0.5]).to("cpu", float).dtype == torch.float64
+
+
+def test_deprecation_warnings_are_torchs():
+    with pytest.warns(UserWarning, match="Implicit dimension choice for log_softmax has been deprecated"):
+        F.log_softmax(torch.rand(2, 3))
+    with pytest.warns(UserWarning, match="Implicit dimension choice for softmax has been deprecated"):
+        nn.Softmax()(torch.rand(2, 3))
+    with pytest.warns(UserWarning, match=r"recommended to use sourceTensor.detach\(\).clone\(\) or"):
+        torch.tensor(torch.ones(2))
+    with pytest.warns(UserWarning, match="The use of `x.T` on tensors of dimension other than 2"):
+        assert torch.ones(2, 3, 4).T.shape == (4, 3, 2)
+    with pytest.warns(UserWarning, match="Tensor.T is deprecated on 0-D tensors"):
+        assert torch.tensor(1.0).T.item() == 1.0
+    with pytest.warns(FutureWarning, match="`nn.init.xavier_uniform` is now deprecated in favor of"):
+        w = nn.init.xavier_uniform(torch.empty(2, 2))
+    assert w.shape == (2, 2) and nn.init.normal.__name__ == "normal"

@@ -676,6 +676,14 @@ class Tensor:
 
     @property
     def T(self):
+        if self.dim() == 0:
+            warnings.warn("Tensor.T is deprecated on 0-D tensors. This function is the identity in these cases.",
+                          UserWarning, stacklevel=2)
+        elif self.dim() != 2:
+            warnings.warn("The use of `x.T` on tensors of dimension other than 2 to reverse their shape is deprecated "
+                          "and it will throw an error in a future release. Consider `x.mT` to transpose batches of "
+                          "matrices or `x.permute(*torch.arange(x.ndim - 1, -1, -1))` to reverse the dimensions of a "
+                          "tensor.", UserWarning, stacklevel=2)
         return self.permute(*builtins.range(self.dim() - 1, -1, -1)) if self.dim() > 1 else self
 
     def t_(self):
@@ -1472,8 +1480,8 @@ def _softmax(input, dim, dtype, log, stacklevel=2):
     if _AMP[0]:
         input, = _amp_cast("log_softmax" if log else "softmax", input)
     if dim is None:
-        warnings.warn("Implicit dimension choice for softmax has been deprecated. Change the call to include dim=X as "
-                      "an argument.", UserWarning, stacklevel=stacklevel)
+        warnings.warn(f"Implicit dimension choice for {'log_softmax' if log else 'softmax'} has been deprecated. "
+                      "Change the call to include dim=X as an argument.", UserWarning, stacklevel=stacklevel)
         dim = 0 if input.dim() in (0, 1, 3) else 1
     if dtype is not None:
         input = input.to(dtype)
@@ -1828,7 +1836,8 @@ def _infer_np(data, dtype=None):
 def tensor(data, dtype=None, device=None, requires_grad=False, pin_memory=False):
     dtype = _dtype.as_dtype(dtype)
     if isinstance(data, Tensor):
-        warnings.warn("To copy construct from a tensor, it is recommended to use sourceTensor.clone().detach()",
+        warnings.warn("To copy construct from a tensor, it is recommended to use sourceTensor.detach().clone() or "
+                      "sourceTensor.detach().clone().requires_grad_(True), rather than torch.tensor(sourceTensor).",
                       UserWarning, stacklevel=2)
         t = data.detach().clone()
     else:
