@@ -865,6 +865,96 @@ def test_text_classification_same_as_torch():
     same_as_torch(text_classification)
 
 
+# ---------------------------------------------------------------- 8. spatial transformer networks
+_rng = np.random.RandomState(5)
+MNIST_LIKE = [(_rng.rand(4, 1, 28, 28).astype(np.float32), _rng.randint(0, 10, size=4)) for _ in range(3)]
+
+
+def spatial_transformer(run, state=None):
+    torch = run.torch
+    nn, F = torch.nn, torch.nn.functional
+
+    class Net(nn.Module):
+        def __init__(self):
+            super(Net, self).__init__()
+            self.conv1 = nn.Conv2d(1, 10, kernel_size=5)
+            self.conv2 = nn.Conv2d(10, 20, kernel_size=5)
+            self.conv2_drop = nn.Dropout2d()
+            self.fc1 = nn.Linear(320, 50)
+            self.fc2 = nn.Linear(50, 10)
+            self.localization = nn.Sequential(
+                nn.Conv2d(1, 8, kernel_size=7),
+                nn.MaxPool2d(2, stride=2),
+                nn.ReLU(True),
+                nn.Conv2d(8, 10, kernel_size=5),
+                nn.MaxPool2d(2, stride=2),
+                nn.ReLU(True)
+            )
+            self.fc_loc = nn.Sequential(
+                nn.Linear(10 * 3 * 3, 32),
+                nn.ReLU(True),
+                nn.Linear(32, 3 * 2)
+            )
+            self.fc_loc[2].weight.data.zero_()
+            self.fc_loc[2].bias.data.copy_(torch.tensor([1, 0, 0, 0, 1, 0], dtype=torch.float))
+
+        def stn(self, x):
+            xs = self.localization(x)
+            xs = xs.view(-1, 10 * 3 * 3)
+            theta = self.fc_loc(xs)
+            theta = theta.view(-1, 2, 3)
+            grid = F.affine_grid(theta, x.size())
+            x = F.grid_sample(x, grid)
+            return x
+
+        def forward(self, x):
+            x = self.stn(x)
+            x = F.relu(F.max_pool2d(self.conv1(x), 2))
+            x = F.relu(F.max_pool2d(self.conv2_drop(self.conv2(x)), 2))
+            x = x.view(-1, 320)
+            x = F.relu(self.fc1(x))
+            x = F.dropout(x, training=self.training)
+            x = self.fc2(x)
+            return F.log_softmax(x, dim=1)
+
+    model = Net()
+    run.state = load(model, state, torch)
+    run.print(model)
+    optimizer = torch.optim.SGD(model.parameters(), lr=0.05)
+    model.eval()  # (the tutorial trains in train mode; dropout off here so that both libraries draw nothing)
+    with pytest.warns(UserWarning, match="align_corners=False since 1.3.0"):
+        for data, target in MNIST_LIKE:
+            data, target = torch.from_numpy(data), torch.from_numpy(target)
+            optimizer.zero_grad()
+            output = model(data)
+            loss = F.nll_loss(output, target)
+            loss.backward()
+            optimizer.step()
+            run.numbers.append(loss.item())
+        with torch.no_grad():
+            data = torch.from_numpy(MNIST_LIKE[0][0])
+            transformed = model.stn(data).cpu()
+    run.transformed, run.data = transformed.numpy(), data.numpy()
+    run.numbers += list(run.transformed.ravel()[::41]) + list(model.fc_loc[2].bias.detach().numpy())
+    return run
+
+
+def test_spatial_transformer():
+    run = spatial_transformer(Run(torch))
+    assert "  (conv2_drop): Dropout2d(p=0.5, inplace=False)\n" in run.printed[0]
+    assert ("  (localization): Sequential(\n    (0): Conv2d(1, 8, kernel_size=(7, 7), stride=(1, 1))\n"
+            "    (1): MaxPool2d(kernel_size=2, stride=2, padding=0, dilation=1, ceil_mode=False)\n") in run.printed[0]
+    assert all(math.isfinite(v) for v in run.numbers)
+    bias = np.asarray(run.numbers[-6:])
+    assert np.abs(bias - [1, 0, 0, 0, 1, 0]).max() > 0  # the localization head learned through grid_sample
+    assert np.abs(bias - [1, 0, 0, 0, 1, 0]).max() < 0.5 and run.transformed.shape == (4, 1, 28, 28)
+
+
+@needs_torch
+def test_spatial_transformer_same_as_torch():
+    same_as_torch(spatial_transformer)
+
+
 # ---------------------------------------------------------------- classic examples: mnist, word LM, LBFGS
 _rng = np.random.RandomState(4)
 DIGITS = [(_rng.randn(4, 1, 12, 12).astype(np.float32), _rng.randint(0, 10, size=4)) for _ in range(2)]
