@@ -803,3 +803,15 @@ def test_deprecation_warnings_are_torchs():
     with pytest.warns(FutureWarning, match="`nn.init.xavier_uniform` is now deprecated in favor of"):
         w = nn.init.xavier_uniform(torch.empty(2, 2))
     assert w.shape == (2, 2) and nn.init.normal.__name__ == "normal"
+
+
+def test_inference_mode_state():
+    x = torch.ones(3, requires_grad=True)
+    assert not torch.is_inference_mode_enabled()
+    with torch.inference_mode():
+        assert torch.is_inference_mode_enabled() and not (x * 2).requires_grad
+        with torch.inference_mode(False):
+            assert not torch.is_inference_mode_enabled() and (x * 2).requires_grad
+        assert torch.is_inference_mode_enabled()
+    assert not torch.is_inference_mode_enabled() and (x * 2).requires_grad
+    assert torch.inference_mode()(lambda: torch.is_inference_mode_enabled())()

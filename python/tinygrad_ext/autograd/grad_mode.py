@@ -3,10 +3,16 @@ import functools
 import inspect
 
 _state = [True]  # a list so the hot path reads one global without attribute lookups
+_inference = [False]
 
 
 def is_grad_enabled():
     return _state[0]
+
+
+def is_inference_mode_enabled():
+    """True inside `with torch.inference_mode():` (and not inside an inner inference_mode(False))."""
+    return _inference[0]
 
 
 def _wrap_fn(make_ctx, fn):
@@ -79,6 +85,15 @@ class inference_mode(_GradMode):
     def __init__(self, mode=True):
         if not callable(mode):
             self._enabled = not mode
+
+    def __enter__(self):
+        super().__enter__()
+        self._prev_inference = _inference[0]
+        _inference[0] = not self._enabled
+
+    def __exit__(self, *exc):
+        _inference[0] = self._prev_inference
+        return super().__exit__(*exc)
 
     def __call__(self, fn):
         enabled = self._enabled
