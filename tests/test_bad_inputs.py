@@ -566,7 +566,8 @@ def test_other_bad_arguments():
     check_raises(lambda: torch.eye(-1), RuntimeError, "n must be greater or equal to 0")
     check_raises(lambda: torch.randint(5, 5, (2,)), RuntimeError, "from")
     check_raises(lambda: torch.empty(3).normal_(0, -1), RuntimeError, "std >= 0.0")
-    check_raises(lambda: torch.empty(3, dtype=torch.int64).uniform_(), TypeError, "floating point")
+    check_raises(lambda: torch.empty(3, dtype=torch.int64).uniform_(), NotImplementedError,
+                 "not implemented for 'Long'")
     check_raises(lambda: torch.device("gpu"), RuntimeError, "Expected one of cpu, cuda")
 
 

@@ -1147,3 +1147,50 @@ def test_printed_grad_fn_names(expr, name):
     assert out.grad_fn.name() == name and f"grad_fn=<{name}>" in repr(out)
     out.sum().backward()
     assert x.grad is not None and float(x.grad.abs().sum()) > 0
+
+
+# ---------------------------------------------------------------- the errors a tutorial's user runs into
+@pytest.mark.parametrize("data, error, message", [
+    ([[1, 2], [3]], ValueError, r"^expected sequence of length 2 at dim 1 \(got 1\)$"),
+    ([[[1, 2], [3, 4]], [[1, 2], [3]]], ValueError, r"^expected sequence of length 2 at dim 2 \(got 1\)$"),
+    ([[1.0], [2.0, 3.0]], ValueError, r"^expected sequence of length 1 at dim 1 \(got 2\)$"),
+    ([[1, 2], []], ValueError, r"^expected sequence of length 2 at dim 1 \(got 0\)$"),
+    ([[1.0], 2.0], TypeError, "^not a sequence$"),
+    ([1.0, [2.0]], TypeError, "^must be real number, not list$"),
+    ([1, [2]], TypeError, "^'list' object cannot be interpreted as an integer$"),
+    ([np.zeros(2), np.zeros(3)], ValueError, r"^expected sequence of length 2 at dim 1 \(got 3\)$")])
+def test_ragged_lists_raise_torchs_errors(data, error, message):
+    """collate functions building torch.tensor(list of lists) of unequal lengths (seq2seq, text classification)."""
+    with pytest.raises(error, match=message):
+        torch.tensor(data)
+
+
+def test_random_fills_of_integer_tensors_are_not_implemented():
+    with pytest.raises(NotImplementedError, match="\"normal_kernel_cpu\" not implemented for 'Long'"):
+        torch.randn_like(torch.zeros(2, dtype=torch.long))
+    with pytest.raises(NotImplementedError, match="\"normal_kernel_cpu\" not implemented for 'Int'"):
+        torch.zeros(2, dtype=torch.int32).normal_()
+    with pytest.raises(NotImplementedError, match="\"check_uniform_bounds\" not implemented for 'Long'"):
+        torch.rand(2, dtype=torch.long)
+    with pytest.raises(NotImplementedError, match="\"check_uniform_bounds\" not implemented for 'Bool'"):
+        torch.zeros(2, dtype=torch.bool).uniform_()
+    assert torch.randn(3, dtype=torch.float64).dtype == torch.float64  # floating dtypes still draw
+
+
+def test_batch_norm_channel_mismatch_names_the_buffer():
+    x = torch.zeros(2, 3, 2, 2)
+    with pytest.raises(RuntimeError, match="^running_mean should contain 3 elements not 4$"):
+        torch.nn.BatchNorm2d(4)(x)
+    with pytest.raises(RuntimeError, match="^running_var should contain 3 elements not 4$"):
+        torch.nn.functional.batch_norm(x, torch.zeros(3), torch.ones(4), training=True)
+    with pytest.raises(RuntimeError, match="^weight should contain 3 elements not 4$"):
+        torch.nn.functional.batch_norm(x, None, None, torch.ones(4), training=True)
+    with pytest.raises(RuntimeError, match="^bias should contain 3 elements not 4$"):
+        torch.nn.functional.batch_norm(x, torch.zeros(3), torch.ones(3), torch.ones(3), torch.ones(4))
+
+
+def test_fill_takes_only_a_0d_tensor():
+    with pytest.raises(RuntimeError, match="^fill_ only supports 0-dimension value tensor but got tensor with 1 "
+                                           r"dimensions\.$"):
+        torch.zeros(2).fill_(torch.zeros(2))
+    assert torch.zeros(2).fill_(torch.tensor(3.0)).tolist() == [3.0, 3.0]

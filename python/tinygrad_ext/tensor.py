@@ -10,7 +10,7 @@ import warnings
 
 import numpy as np
 
-from . import _C, _dtype, _ops, _registry, return_types
+from . import _C, _dtype, _nested, _ops, _registry, return_types
 from ._autocast import ACTIVE as _AMP
 from ._autocast import cast_inputs as _amp_cast
 from ._device import CPU, Size, as_device, device
@@ -1180,6 +1180,9 @@ class Tensor:
         return self.fill_(0)
 
     def fill_(self, value):
+        if isinstance(value, Tensor) and value.dim():
+            raise RuntimeError(f"fill_ only supports 0-dimension value tensor but got tensor with {value.dim()} "
+                               "dimensions.")
         if _needs_grad(self, value):  # the old values get no gradient (torch's FillBackward); a 0-d value does
             _check_inplace(self)
             everywhere = _wrap(_C.full(list(self._impl.shape), True, _dtype.bool.id, *self.device._code))
@@ -1696,8 +1699,14 @@ def full_like(input, fill_value, dtype=None, device=None, requires_grad=False):
                 requires_grad=requires_grad)
 
 
+_FLOAT_DRAWS = {_C.uniform_: "check_uniform_bounds", _C.normal_: "normal_kernel_cpu"}  # torch's kernel names
+
+
 def _draw(generator, kernel, *args):
     """kernel(*args), drawing from generator's stream (the global one for None)."""
+    if kernel in _FLOAT_DRAWS and args[0].dtype not in _ops._FLOAT_IDS:  # torch's error for an integer tensor
+        raise NotImplementedError(f'"{_FLOAT_DRAWS[kernel]}" not implemented for '
+                                  f"'{_dtype.BY_ID[args[0].dtype]._legacy[:-len('Tensor')]}'")
     if generator is None:
         return kernel(*args)
     with drawing_from(generator):
@@ -1792,7 +1801,11 @@ _INT_RANGE = {"int8": (-2**7, 2**7 - 1), "int16": (-2**15, 2**15 - 1), "int32": 
 def _infer_np(data, dtype=None):
     """data as a numpy array of torch's inferred dtype, or of `dtype` when one is given (cast once:
     Python floats must not pass through float32 on their way to a float64 tensor)."""
-    arr = np.array(data)
+    try:
+        arr = np.array(data)
+    except ValueError:
+        _nested.raise_if_ragged(data)  # torch's error for ragged nesting
+        raise
     typed = isinstance(data, (np.ndarray, np.generic))  # numpy arrays and scalars keep their dtype
     if arr.dtype == object and dtype is not None and not typed and (dtype.is_floating_point or dtype is _dtype.bool):
         arr = np.array(data, dtype=np.float64)  # ints beyond 64 bits convert to a float or bool dtype (torch's)
