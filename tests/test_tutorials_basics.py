@@ -815,3 +815,139 @@ def test_inference_mode_state():
         assert torch.is_inference_mode_enabled()
     assert not torch.is_inference_mode_enabled() and (x * 2).requires_grad
     assert torch.inference_mode()(lambda: torch.is_inference_mode_enabled())()
+
+
+# ------------------------------------------------------------------- the surface right after the tutorials
+def test_alias_names_match_their_ops():
+    a = torch.tensor([[-0.5, 0.25], [0.75, -1.0]])
+    b = torch.tensor([[1.0, -2.0], [0.5, 3.0]])
+    for alias, name in (("absolute", "abs"), ("arccos", "acos"), ("arcsin", "asin"), ("arctan", "atan"),
+                        ("arcsinh", "asinh"), ("fix", "trunc"), ("negative", "neg")):
+        assert torch.equal(getattr(a, alias)(), getattr(a, name)()), alias
+        assert torch.equal(getattr(torch, alias)(a), getattr(a, name)()), alias
+    assert torch.equal(a.arctan2(b), torch.atan2(a, b)) and torch.equal(torch.arctan2(a, b), a.atan2(b))
+    for alias, name in (("greater", "gt"), ("greater_equal", "ge"), ("less", "lt"), ("less_equal", "le"),
+                        ("not_equal", "ne")):
+        assert torch.equal(getattr(torch, alias)(a, b), getattr(a, name)(b)), alias
+    assert torch.equal(a.multiply(b), a * b) and torch.equal(a.divide(b), a / b) and torch.equal(a.subtract(b), a - b)
+    c = a.clone()
+    assert c.absolute_() is c and torch.equal(c, a.abs())
+    x = torch.tensor([1.0, 2.0, 3.0])
+    assert x.eq_(2) is x and x.tolist() == [0.0, 1.0, 0.0] and x.dtype == torch.float32
+    y = torch.tensor([1, 2, 3])
+    assert y.less_(2).tolist() == [1, 0, 0] and y.dtype == torch.int64
+    assert torch.tensor([True, False]).logical_not_().tolist() == [False, True]
+    assert torch.tensor([1.0, 2.0, 3.0]).cumsum_(0).tolist() == [1.0, 3.0, 6.0]
+    assert torch.tensor([1.0, 2.0, 3.0]).cumprod_(0).tolist() == [1.0, 2.0, 6.0]
+    z = torch.arange(6.0).view(2, 3)
+    assert z.transpose_(0, 1) is z and z.shape == (3, 2) and z.tolist() == [[0, 3], [1, 4], [2, 5]]
+    t = torch.tensor([-1.0, 4.0])
+    assert torch.exp_(t) is t and np.allclose(t.numpy(), np.exp([-1.0, 4.0]), rtol=1e-6)
+    assert torch.relu_(torch.tensor([-1.0, 2.0])).tolist() == [0.0, 2.0] and torch.zero_(torch.ones(2)).sum() == 0
+
+
+def test_predicates_and_properties():
+    a = torch.ones(2, 3)
+    assert a.is_cpu and a.is_signed() and not torch.tensor([1], dtype=torch.uint8).is_signed()
+    assert not a.is_complex() and not torch.is_complex(a) and a.conj() is a and a.resolve_conj() is a
+    assert a.itemsize == 4 and a.nbytes == 24 and torch.ones(3, dtype=torch.int64).nbytes == 24
+    assert torch.is_nonzero(torch.tensor([2])) and not torch.is_nonzero(torch.tensor(0.0))
+    with pytest.raises(RuntimeError, match="^Boolean value of Tensor with more than one value is ambiguous$"):
+        torch.is_nonzero(a)
+    with pytest.raises(RuntimeError, match="^Boolean value of Tensor with no values is ambiguous$"):
+        torch.is_nonzero(torch.tensor([]))
+    assert a.is_same_size(torch.zeros(2, 3)) and not torch.is_same_size(a, torch.zeros(3, 2))
+    inf = math.inf
+    assert torch.isposinf(torch.tensor([1.0, inf, -inf])).tolist() == [False, True, False]
+    assert torch.tensor([1.0, -inf]).isneginf().tolist() == [False, True]
+    assert torch.isposinf(torch.tensor([1, 2])).tolist() == [False, False]
+
+
+def test_fmax_fmin_dist_matrix_power():
+    nan = math.nan
+    a, b = torch.tensor([1.0, nan, 2.0, nan]), torch.tensor([nan, 0.0, 3.0, nan])
+    np.testing.assert_array_equal(torch.fmax(a, b).numpy(), np.fmax(a.numpy(), b.numpy()))
+    np.testing.assert_array_equal(a.fmin(b).numpy(), np.fmin(a.numpy(), b.numpy()))
+    assert torch.fmax(torch.tensor([1, 5]), torch.tensor([3, 2])).tolist() == [3, 5]
+    x, y = torch.tensor([[1.0, -2.0], [3.0, 0.5]]), torch.tensor([[0.0, 1.0], [1.0, 1.0]])
+    d = (x - y).numpy().astype(np.float64).ravel()
+    np.testing.assert_allclose(torch.dist(x, y).item(), np.linalg.norm(d), rtol=1e-6)
+    np.testing.assert_allclose(x.dist(y, 1).item(), np.abs(d).sum(), rtol=1e-6)
+    np.testing.assert_allclose(torch.dist(x, y, 3).item(), (np.abs(d) ** 3).sum() ** (1 / 3), rtol=1e-6)
+    m = np.array([[1.0, 2.0], [0.5, -1.0]])
+    tm = torch.tensor(m)
+    for n in (0, 1, 2, 3, 5, -1, -3):
+        np.testing.assert_allclose(torch.matrix_power(tm, n).numpy(), np.linalg.matrix_power(m, n), rtol=1e-10)
+    batch = torch.tensor(np.stack([m, 2 * m]))
+    np.testing.assert_allclose(batch.matrix_power(3).numpy(), np.stack([np.linalg.matrix_power(m, 3),
+                                                                         np.linalg.matrix_power(2 * m, 3)]))
+    w = torch.tensor(m, requires_grad=True)
+    torch.matrix_power(w, 2).sum().backward()
+    np.testing.assert_allclose(w.grad.numpy(), np.ones((2, 2)) @ m.T + m.T @ np.ones((2, 2)))
+    with pytest.raises(RuntimeError, match="must be batches of square matrices"):
+        torch.matrix_power(torch.ones(2, 3), 2)
+
+
+def test_fill_diagonal_and_sum_to_size():
+    for shape, wrap in (((3, 3), False), ((5, 2), True), ((5, 2), False), ((2, 4), False), ((7, 3), True)):
+        ref = np.zeros(shape, np.float32)
+        np.fill_diagonal(ref, 5, wrap=wrap)
+        t = torch.zeros(*shape)
+        assert t.fill_diagonal_(5, wrap=wrap) is t and (t.numpy() == ref).all(), (shape, wrap)
+    cube = torch.zeros(2, 2, 2).fill_diagonal_(1)
+    assert cube[0, 0, 0] == 1 and cube[1, 1, 1] == 1 and cube.sum() == 2
+    tt = torch.zeros(3, 4).t()
+    assert tt.fill_diagonal_(2) is tt and tt.diagonal().tolist() == [2.0, 2.0, 2.0] and tt.sum() == 6
+    with pytest.raises(RuntimeError, match="all dimensions of input must be of equal length"):
+        torch.zeros(2, 3, 3).fill_diagonal_(1)
+    with pytest.raises(RuntimeError, match="dimensions must larger than 1"):
+        torch.zeros(2).fill_diagonal_(1)
+    x = torch.arange(24.0).view(4, 2, 3)
+    xn = x.numpy()
+    np.testing.assert_array_equal(x.sum_to_size(2, 1).numpy(), xn.sum(0).sum(1, keepdims=True))
+    np.testing.assert_array_equal(x.sum_to_size((1, 3)).numpy(), xn.sum(0).sum(0, keepdims=True))
+    assert x.sum_to_size(4, 2, 3) is x
+    assert x.sum_to_size(3).tolist() == xn.sum((0, 1)).tolist()
+    with pytest.raises(RuntimeError, match="is not expandable to size"):
+        x.sum_to_size(2)
+
+
+def test_in_place_samplers_follow_their_distributions():
+    torch.manual_seed(0)
+    n = 40000
+    e = torch.empty(n).exponential_(2.0)
+    assert e.min() >= 0 and abs(e.mean().item() - 0.5) < 0.02 and abs(e.std().item() - 0.5) < 0.02
+    g = torch.empty(n).geometric_(0.25)
+    assert g.min() == 1 and (g == g.round()).all() and abs(g.mean().item() - 4.0) < 0.1
+    ln = torch.empty(n).log_normal_(0.5, 0.25).log()
+    assert abs(ln.mean().item() - 0.5) < 0.01 and abs(ln.std().item() - 0.25) < 0.01
+    c = torch.empty(n).cauchy_(1.0, 2.0)
+    assert abs(c.median().item() - 1.0) < 0.1 and abs(((c - 1).abs() < 2).float().mean().item() - 0.5) < 0.02
+
+
+def test_torch_function_spellings():
+    assert torch.rsub(torch.ones(2), 5, alpha=2).tolist() == [3.0, 3.0]
+    assert torch.rsub(torch.ones(2), torch.tensor([3.0, 4.0])).tolist() == [2.0, 3.0]
+    assert repr(torch.scalar_tensor(3)) == "tensor(3.)"
+    assert torch.scalar_tensor(2, dtype=torch.int64).dtype == torch.int64
+    r = torch.randint_like(torch.zeros(1000, dtype=torch.int64), 2, 4)
+    assert r.dtype == torch.int64 and r.shape == (1000,) and set(r.tolist()) == {2, 3}
+    assert torch.randint_like(torch.zeros(2, 3), 5).dtype == torch.float32
+    assert repr(torch.fill(torch.ones(2, dtype=torch.int64), 3)) == "tensor([3, 3])"
+    assert torch.typename(torch.ones(1)) == "torch.FloatTensor" and torch.typename(3) == "int"
+    x = torch.arange(16.0).view(1, 1, 4, 4)
+    w = torch.ones(1, 1, 2, 2)
+    assert torch.equal(torch.conv2d(x, w), F.conv2d(x, w))
+    assert torch.max_pool2d(x, 2).flatten().tolist() == [5.0, 7.0, 13.0, 15.0]
+    assert torch.equal(torch.max_pool2d(x, 2, 1), F.max_pool2d(x, 2, 1))
+    values, indices = torch.adaptive_max_pool1d(torch.arange(6.0).view(1, 1, 6), 2)
+    assert values.flatten().tolist() == [2.0, 5.0] and indices.flatten().tolist() == [2, 5]
+    assert torch.dropout(torch.ones(3), 0.5, False).tolist() == [1.0, 1.0, 1.0]
+    weight = torch.arange(6.0).view(3, 2)
+    assert torch.embedding(weight, torch.tensor([2, 0])).tolist() == [[4.0, 5.0], [0.0, 1.0]]
+    np.testing.assert_allclose(torch.layer_norm(torch.tensor([[1.0, 2.0, 3.0]]), (3,)).numpy(),
+                               [[-1.2247, 0.0, 1.2247]], atol=1e-4)
+    bn = torch.batch_norm(torch.arange(6.0).view(3, 2), None, None, torch.zeros(2), torch.ones(2), False, 0.1,
+                          1e-5, False)
+    np.testing.assert_allclose(bn.numpy(), np.arange(6.0).reshape(3, 2) / np.sqrt(1 + 1e-5), rtol=1e-6)
+    assert torch.group_norm(torch.arange(8.0).view(1, 4, 2), 2).shape == (1, 4, 2)

@@ -1,0 +1,361 @@
+"""The rest of the everyday surface a PyTorch user reaches for right after the tutorials, all written with
+Tensor ops: torch's alternative names (arccos, greater, multiply, fix, ...), in-place forms (eq_, cumsum_,
+transpose_, torch.exp_, ...), small predicates and properties (is_cpu, is_signed, is_nonzero, itemsize,
+nbytes, the no-op conjugation of real tensors), fmax/fmin, dist, matrix_power, fill_diagonal_, sum_to_size,
+the in-place samplers (exponential_, log_normal_, geometric_, cauchy_), rsub, scalar_tensor, randint_like,
+typename, and the torch.<name> spellings of nn.functional ops (torch.conv2d, torch.max_pool2d, torch.dropout,
+torch.layer_norm, torch.embedding, ...) with their torch.* signatures."""
+import builtins
+import inspect
+import math
+
+from . import _C, _dtype
+from .nn import functional as F
+from .tensor import LEGACY_CPU, LEGACY_CUDA, Tensor, eye, full_like, randint, tensor, where
+
+METHODS, FUNCTIONS = {}, {}
+
+# torch's other names for existing methods and functions: {alias: name}
+_ALIASES = {
+    "absolute": "abs", "absolute_": "abs_", "arccos": "acos", "arccos_": "acos_", "arccosh": "acosh",
+    "arccosh_": "acosh_", "arcsin": "asin", "arcsin_": "asin_", "arcsinh": "asinh", "arcsinh_": "asinh_",
+    "arctan": "atan", "arctan_": "atan_", "arctan2": "atan2", "arctan2_": "atan2_", "arctanh": "atanh",
+    "arctanh_": "atanh_", "greater": "gt", "greater_equal": "ge", "less": "lt", "less_equal": "le",
+    "not_equal": "ne", "multiply": "mul", "multiply_": "mul_", "divide": "div", "divide_": "div_",
+    "subtract": "sub", "subtract_": "sub_", "true_divide_": "div_", "negative_": "neg_", "fix": "trunc",
+    "fix_": "trunc_", "split_with_sizes": "split",
+}
+# torch.<name>_(input, ...): the in-place function forms, each Tensor.<name>_
+_INPLACE_FUNCTIONS = (
+    "abs_", "acos_", "acosh_", "arccos_", "arccosh_", "arcsin_", "arcsinh_", "arctan_", "arctanh_", "asin_",
+    "asinh_", "atan_", "atanh_", "ceil_", "clamp_", "clamp_max_", "clamp_min_", "clip_", "cos_", "cosh_",
+    "detach_", "erf_", "erfc_", "exp2_", "exp_", "expm1_", "fill_", "fix_", "floor_", "frac_", "index_put_", "log10_",
+    "log1p_", "log2_", "log_", "nan_to_num_", "neg_", "negative_", "reciprocal_", "relu_", "round_", "rsqrt_",
+    "sigmoid_", "sin_", "sinh_", "sqrt_", "square_", "tan_", "tanh_", "trunc_", "xlogy_", "zero_",
+)
+
+
+def _signature_of(method, first):
+    """method's signature with its first parameter named `first` (None when it cannot be read)."""
+    try:
+        params = list(inspect.signature(method).parameters.values())
+    except (TypeError, ValueError):
+        return None
+    return inspect.Signature([params[0].replace(name=first)] + params[1:]) if params else None
+
+
+def _method_alias(name):
+    def alias(self, *args, **kwargs):
+        return getattr(self, name)(*args, **kwargs)
+    alias.__doc__ = f"Alias for {name}()."
+    if hasattr(Tensor, name):
+        alias.__signature__ = _signature_of(getattr(Tensor, name), "self")
+    return alias
+
+
+def _inplace_function(name):
+    """torch.<name>(input, ...) = input.<name>(...), with the method's parameters."""
+    def function(input, *args, **kwargs):
+        return getattr(input, name)(*args, **kwargs)
+    function.__name__ = function.__qualname__ = name
+    function.__doc__ = f"In-place version of {name[:-1]}(): input.{name}(...), returning input."
+    method = METHODS.get(name) or getattr(Tensor, name, None)  # (the ops modules' methods arrive later)
+    if method is not None:
+        function.__signature__ = _signature_of(method, "input")
+    return function
+
+
+for _alias, _name in _ALIASES.items():
+    METHODS[_alias] = _method_alias(_name)
+    if _name in ("abs", "acos", "acosh", "asin", "asinh", "atan", "atan2", "atanh", "gt", "ge", "lt", "le", "ne",
+                 "trunc"):  # (the functions torch spells both ways; mul/div/sub's torch.* forms exist already)
+        FUNCTIONS[_alias] = METHODS[_alias]
+
+
+# ------------------------------------------------------------------------------------ in-place forms
+def _inplace_compare(name):
+    def method(self, other):
+        """self.<op>_(other): the comparison written into self, as 1/0 in self's dtype."""
+        return self.copy_(getattr(self, name)(other))
+    method.__name__ = name + "_"
+    return method
+
+
+for _name in ("eq", "ne", "lt", "le", "gt", "ge", "logical_and", "logical_or", "logical_xor"):
+    METHODS[_name + "_"] = _inplace_compare(_name)
+for _alias, _name in (("greater_", "gt"), ("greater_equal_", "ge"), ("less_", "lt"), ("less_equal_", "le"),
+                      ("not_equal_", "ne")):
+    METHODS[_alias] = METHODS[_name + "_"]
+
+
+def logical_not_(self):
+    return self.copy_(self.logical_not())
+
+
+def cumsum_(self, dim, *, dtype=None):
+    return self.copy_(self.cumsum(dim, dtype=dtype))
+
+
+def cumprod_(self, dim, *, dtype=None):
+    return self.copy_(self.cumprod(dim, dtype=dtype))
+
+
+def transpose_(self, dim0, dim1):
+    """self becomes its transpose (a view of the same storage), as t_ does for dims 0 and 1."""
+    if self.requires_grad:
+        self._inplace_view(self.transpose, dim0, dim1)
+    else:
+        self._impl = _C.transpose(self._impl, dim0, dim1)
+    return self
+
+
+# --------------------------------------------------------------------------- predicates, properties
+def is_signed(self):
+    return self.dtype.is_signed
+
+
+def is_complex(self):
+    return False  # (no complex dtypes here)
+
+
+def is_conj(self):
+    return False
+
+
+def is_neg(self):
+    return False
+
+
+def is_inference(self):
+    return False  # (inference_mode records no graph but makes ordinary tensors)
+
+
+def conj(self):
+    """The conjugate of a real tensor: the tensor itself (torch returns self too)."""
+    return self
+
+
+def is_nonzero(self):
+    n = self.numel()
+    if n != 1:
+        raise RuntimeError("Boolean value of Tensor with " + ("no values" if n == 0 else "more than one value") +
+                           " is ambiguous")
+    return self.item() != 0
+
+
+def is_same_size(self, other):
+    return self.shape == other.shape
+
+
+def isposinf(self):
+    return self == math.inf if self.dtype.is_floating_point else full_like(self, False, dtype=_dtype.bool)
+
+
+def isneginf(self):
+    return self == -math.inf if self.dtype.is_floating_point else full_like(self, False, dtype=_dtype.bool)
+
+
+METHODS.update(is_signed=is_signed, is_complex=is_complex, is_conj=is_conj, is_neg=is_neg, is_inference=is_inference,
+               conj=conj, resolve_conj=conj, resolve_neg=conj, is_nonzero=is_nonzero, is_same_size=is_same_size,
+               isposinf=isposinf, isneginf=isneginf, logical_not_=logical_not_, cumsum_=cumsum_, cumprod_=cumprod_,
+               transpose_=transpose_, swapaxes_=transpose_, swapdims_=transpose_)
+FUNCTIONS.update(is_complex=is_complex, is_conj=is_conj, is_neg=is_neg, is_inference=is_inference, conj=conj,
+                 resolve_conj=conj, resolve_neg=conj, is_nonzero=is_nonzero, is_same_size=is_same_size,
+                 isposinf=isposinf, isneginf=isneginf, is_signed=is_signed)
+Tensor.is_cpu = property(lambda self: self.device.type == "cpu")
+Tensor.itemsize = property(lambda self: self.dtype.itemsize)
+Tensor.nbytes = property(lambda self: self.numel() * self.dtype.itemsize)
+
+
+# -------------------------------------------------------------------------------------- arithmetic
+def fmax(input, other):
+    """Elementwise maximum ignoring NaN: where one side is NaN the other is taken (NaN only if both are)."""
+    m = input.maximum(other)
+    return where(input.isnan(), other, where(other.isnan(), input, m)) if m.dtype.is_floating_point else m
+
+
+def fmin(input, other):
+    """Elementwise minimum ignoring NaN (fmax's rule)."""
+    m = input.minimum(other)
+    return where(input.isnan(), other, where(other.isnan(), input, m)) if m.dtype.is_floating_point else m
+
+
+def dist(input, other, p=2):
+    """The p-norm of input - other."""
+    return (input - other).norm(p)
+
+
+def matrix_power(input, n):
+    """input @ input @ ... (n times; n = 0: the identity, n < 0: the inverse's power), by repeated squaring."""
+    if input.dim() < 2 or input.shape[-1] != input.shape[-2]:
+        raise RuntimeError(f"linalg.matrix_power: A must be batches of square matrices, but they are "
+                           f"{input.shape[-2] if input.dim() > 1 else 1} by {input.shape[-1] if input.dim() else 1} "
+                           "matrices")
+    if n == 0:
+        return eye(input.shape[-1], dtype=input.dtype, device=input.device).expand(input.shape).clone()
+    base = input.inverse() if n < 0 else input
+    result, n = None, builtins.abs(n)
+    while n:
+        if n & 1:
+            result = base if result is None else result.matmul(base)
+        n >>= 1
+        if n:
+            base = base.matmul(base)
+    return result
+
+
+def fill_diagonal_(self, fill_value, wrap=False):
+    """Writes fill_value on the main diagonal (every dim equal beyond 2-D; wrap: a tall matrix's diagonal
+    restarts below each square block, as numpy.fill_diagonal)."""
+    if self.dim() < 2:
+        raise RuntimeError("dimensions must larger than 1")
+    if self.dim() > 2 and len(set(self.shape)) != 1:
+        raise RuntimeError("all dimensions of input must be of equal length")
+    rows, cols = self.shape[0], self.shape[-1]
+    if self.dim() == 2:
+        step, stop = cols + 1, self.numel() if wrap and rows > cols + 1 else builtins.min(rows, cols) * cols
+    else:
+        step, stop = builtins.sum(cols ** i for i in range(self.dim())), self.numel()
+    flat = self.view(-1) if self.is_contiguous() else self.contiguous().view(-1)
+    flat[:stop:step] = fill_value
+    return self if flat._impl.storage_id == self._impl.storage_id else self.copy_(flat.view(self.shape))
+
+
+def sum_to_size(self, *size):
+    """self summed down to `size` (a shape self is expandable to: leading dims removed, size-1 dims kept)."""
+    size = list(size[0]) if len(size) == 1 and isinstance(size[0], (tuple, list)) else list(size)
+    shape = list(self.shape)
+    lead = len(shape) - len(size)
+    if lead < 0 or any(s != 1 and s != n for s, n in zip(size, shape[lead:])):
+        raise RuntimeError(f"size {{{size}}} is not expandable to size {{{shape}}}.")
+    out = self.sum(list(range(lead))) if lead else self
+    ones = [i for i, (s, n) in enumerate(zip(size, shape[lead:])) if s == 1 and n != 1]
+    return out.sum(ones, keepdim=True) if ones else out
+
+
+METHODS.update(fmax=fmax, fmin=fmin, dist=dist, matrix_power=matrix_power, fill_diagonal_=fill_diagonal_,
+               sum_to_size=sum_to_size)
+FUNCTIONS.update(fmax=fmax, fmin=fmin, dist=dist, matrix_power=matrix_power)
+
+
+# ------------------------------------------------------------------------------- in-place samplers
+def exponential_(self, lambd=1.0, *, generator=None):
+    """Exponential(lambd) samples: -log(1 - U) / lambd, U uniform on [0, 1)."""
+    u = self.uniform_(generator=generator)
+    return u.copy_(u.neg().log1p().neg().div(lambd))
+
+
+def log_normal_(self, mean=1.0, std=2.0, *, generator=None):
+    """exp of Normal(mean, std) samples."""
+    return self.normal_(mean, std, generator=generator).exp_()
+
+
+def geometric_(self, p, *, generator=None):
+    """Geometric(p) samples on {1, 2, ...}: the number of Bernoulli(p) trials up to the first success."""
+    u = self.uniform_(generator=generator)
+    return u.copy_(u.neg().log1p().div(math.log1p(-p)).floor().add(1))
+
+
+def cauchy_(self, median=0.0, sigma=1.0, *, generator=None):
+    """Cauchy(median, sigma) samples: median + sigma * tan(pi * (U - 1/2))."""
+    u = self.uniform_(generator=generator)
+    return u.copy_(u.sub(0.5).mul(math.pi).tan().mul(sigma).add(median))
+
+
+METHODS.update(exponential_=exponential_, log_normal_=log_normal_, geometric_=geometric_, cauchy_=cauchy_)
+
+
+# -------------------------------------------------------------------------------- torch.* functions
+def rsub(input, other, *, alpha=1):
+    """other - alpha * input."""
+    return other - (input if alpha == 1 else input * alpha)
+
+
+def scalar_tensor(s, *, dtype=None, device=None, requires_grad=False):
+    """A 0-d tensor holding s, in the default float dtype unless dtype says otherwise."""
+    return tensor(s, dtype=dtype or _dtype.get_default_dtype(), device=device, requires_grad=requires_grad)
+
+
+def randint_like(input, low=0, high=None, *, generator=None, dtype=None, device=None, requires_grad=False):
+    """randint over input's shape (dtype and device input's unless given); randint_like(input, high) as torch."""
+    if high is None:
+        low, high = 0, low
+    return randint(low, high, input.shape, generator=generator, dtype=dtype or input.dtype,
+                   device=device or input.device, requires_grad=requires_grad)
+
+
+def fill(input, value):
+    """A new tensor of input's shape, dtype and device, filled with value."""
+    return full_like(input, value.item() if isinstance(value, Tensor) else value)
+
+
+def typename(obj):
+    """'torch.FloatTensor' for a float32 CPU tensor (its legacy type name), else the object's type name."""
+    if isinstance(obj, Tensor):
+        return obj.type()
+    module, name = type(obj).__module__, type(obj).__qualname__
+    return name if module in ("builtins", "__builtin__", None) else f"{module}.{name}"
+
+
+def set_default_tensor_type(t):
+    """Deprecated in torch: the default float dtype from a legacy tensor type (torch.DoubleTensor or its name)."""
+    if isinstance(t, str):
+        t = (LEGACY_CUDA if t.startswith("torch.cuda.") else LEGACY_CPU)[t.rsplit(".", 1)[1]]
+    _dtype.set_default_dtype(t.dtype)
+
+
+def max_pool1d(input, kernel_size, stride=(), padding=0, dilation=1, ceil_mode=False):
+    return F.max_pool1d(input, kernel_size, stride or None, padding, dilation, ceil_mode)
+
+
+def max_pool2d(input, kernel_size, stride=(), padding=0, dilation=1, ceil_mode=False):
+    return F.max_pool2d(input, kernel_size, stride or None, padding, dilation, ceil_mode)
+
+
+def max_pool3d(input, kernel_size, stride=(), padding=0, dilation=1, ceil_mode=False):
+    return F.max_pool3d(input, kernel_size, stride or None, padding, dilation, ceil_mode)
+
+
+def adaptive_max_pool1d(input, output_size):
+    """(values, indices), as torch.adaptive_max_pool1d returns them."""
+    return F.adaptive_max_pool1d(input, output_size, return_indices=True)
+
+
+def dropout(input, p, train):
+    return F.dropout(input, p, train)
+
+
+def alpha_dropout(input, p, train):
+    return F.alpha_dropout(input, p, train)
+
+
+def embedding(weight, indices, padding_idx=-1, scale_grad_by_freq=False, sparse=False):
+    """torch.embedding's order (weight first; padding_idx -1: none) onto F.embedding."""
+    return F.embedding(indices, weight, None if padding_idx < 0 else padding_idx,
+                       scale_grad_by_freq=scale_grad_by_freq, sparse=sparse)
+
+
+def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-05, cudnn_enable=True):
+    return F.layer_norm(input, normalized_shape, weight, bias, eps)
+
+
+def group_norm(input, num_groups, weight=None, bias=None, eps=1e-05, cudnn_enabled=True):
+    return F.group_norm(input, num_groups, weight, bias, eps)
+
+
+def batch_norm(input, weight, bias, running_mean, running_var, training, momentum, eps, cudnn_enabled):
+    return F.batch_norm(input, running_mean, running_var, weight, bias, training, momentum, eps)
+
+
+FUNCTIONS.update(rsub=rsub, scalar_tensor=scalar_tensor, randint_like=randint_like, fill=fill, typename=typename,
+                 set_default_tensor_type=set_default_tensor_type, max_pool1d=max_pool1d, max_pool2d=max_pool2d,
+                 max_pool3d=max_pool3d, adaptive_max_pool1d=adaptive_max_pool1d, dropout=dropout,
+                 alpha_dropout=alpha_dropout, embedding=embedding, layer_norm=layer_norm, group_norm=group_norm,
+                 batch_norm=batch_norm)
+# torch.<name> is nn.functional's (same signature)
+for _name in ("conv1d", "conv2d", "conv3d", "conv_transpose1d", "conv_transpose2d", "conv_transpose3d", "avg_pool1d",
+              "adaptive_avg_pool1d", "bilinear", "cosine_similarity", "pairwise_distance", "pixel_shuffle",
+              "pixel_unshuffle"):
+    FUNCTIONS[_name] = getattr(F, _name)
+for _name in _INPLACE_FUNCTIONS:
+    FUNCTIONS[_name] = _inplace_function(_name)
