@@ -44,21 +44,12 @@ def _signature_of(method, first):
     return inspect.Signature([params[0].replace(name=first)] + params[1:]) if params else None
 
 
-def _method_alias(name):
-    def alias(self, *args, **kwargs):
-        return getattr(self, name)(*args, **kwargs)
-    alias.__doc__ = f"Alias for {name}()."
-    if hasattr(Tensor, name):
-        alias.__signature__ = _signature_of(getattr(Tensor, name), "self")
-    return alias
-
-
-def _inplace_function(name):
-    """torch.<name>(input, ...) = input.<name>(...), with the method's parameters."""
+def _function_of_method(torch_name, name, doc):
+    """torch.<torch_name>(input, ...) = input.<name>(...), with the method's parameters."""
     def function(input, *args, **kwargs):
         return getattr(input, name)(*args, **kwargs)
-    function.__name__ = function.__qualname__ = name
-    function.__doc__ = f"In-place version of {name[:-1]}(): input.{name}(...), returning input."
+    function.__name__ = function.__qualname__ = torch_name
+    function.__doc__ = doc
     method = METHODS.get(name) or getattr(Tensor, name, None)  # (the ops modules' methods arrive later)
     if method is not None:
         function.__signature__ = _signature_of(method, "input")
@@ -66,10 +57,10 @@ def _inplace_function(name):
 
 
 for _alias, _name in _ALIASES.items():
-    METHODS[_alias] = _method_alias(_name)
+    METHODS[_alias] = getattr(Tensor, _name)  # (one function under both names: _docs and _arg_aliases see it so)
     if _name in ("abs", "acos", "acosh", "asin", "asinh", "atan", "atan2", "atanh", "gt", "ge", "lt", "le", "ne",
                  "trunc"):  # (the functions torch spells both ways; mul/div/sub's torch.* forms exist already)
-        FUNCTIONS[_alias] = METHODS[_alias]
+        FUNCTIONS[_alias] = _function_of_method(_alias, _name, f"Alias for torch.{_name}().")
 
 
 # ------------------------------------------------------------------------------------ in-place forms
@@ -358,4 +349,5 @@ for _name in ("conv1d", "conv2d", "conv3d", "conv_transpose1d", "conv_transpose2
               "pixel_unshuffle"):
     FUNCTIONS[_name] = getattr(F, _name)
 for _name in _INPLACE_FUNCTIONS:
-    FUNCTIONS[_name] = _inplace_function(_name)
+    FUNCTIONS[_name] = _function_of_method(_name, _name, f"In-place version of {_name[:-1]}(): input.{_name}(...), "
+                                                         "returning input.")
