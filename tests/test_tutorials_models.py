@@ -6,8 +6,10 @@ runs on. Without PyTorch each is checked on its own (the printed modules as torc
 numpy references of the key formulas, the loss going down); with PyTorch importable, torch runs it first,
 its initial weights are copied over and both must print the same things and reach the same losses after
 a few steps (float32 tolerance)."""
+import importlib
 import math
 import string
+import warnings
 
 import numpy as np
 import pytest
@@ -1194,3 +1196,22 @@ def test_fill_takes_only_a_0d_tensor():
                                            r"dimensions\.$"):
         torch.zeros(2).fill_(torch.zeros(2))
     assert torch.zeros(2).fill_(torch.tensor(3.0)).tolist() == [3.0, 3.0]
+
+
+def test_float_of_a_tensor_requiring_grad_warns_once():
+    """float(loss) on a graph output: torch's UserWarning, once a process and not under no_grad."""
+    flag = importlib.import_module("tinygrad_ext.tensor")._FLOAT_OF_GRAD_WARNED  # (the module, not torch.tensor)
+    saved, flag[0] = flag[0], False
+    try:
+        x = torch.tensor(2.0, requires_grad=True) * 3
+        with torch.no_grad():
+            assert float(x) == 6.0
+        with pytest.warns(UserWarning, match="Converting a tensor with requires_grad=True to a scalar may lead to "
+                                             "unexpected behavior.\nConsider using tensor.detach"):
+            assert float(x) == 6.0
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")
+            float(x)
+            x.item()
+    finally:
+        flag[0] = saved or flag[0]

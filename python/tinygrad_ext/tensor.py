@@ -440,6 +440,10 @@ class Tensor:
     def __float__(self):
         if self._impl.numel != 1:
             raise ValueError("only one element tensors can be converted to Python scalars")
+        if self._requires_grad and _state[0] and not _FLOAT_OF_GRAD_WARNED[0]:  # torch's, once a process
+            _FLOAT_OF_GRAD_WARNED[0] = True
+            warnings.warn("Converting a tensor with requires_grad=True to a scalar may lead to unexpected behavior.\n"
+                          "Consider using tensor.detach() first.", UserWarning, stacklevel=2)
         return _py_float(self.item())
 
     def __int__(self):
@@ -1699,6 +1703,7 @@ def full_like(input, fill_value, dtype=None, device=None, requires_grad=False):
                 requires_grad=requires_grad)
 
 
+_FLOAT_OF_GRAD_WARNED = [False]
 _FLOAT_DRAWS = {_C.uniform_: "check_uniform_bounds", _C.normal_: "normal_kernel_cpu"}  # torch's kernel names
 
 
