@@ -951,3 +951,11 @@ def test_torch_function_spellings():
                           1e-5, False)
     np.testing.assert_allclose(bn.numpy(), np.arange(6.0).reshape(3, 2) / np.sqrt(1 + 1e-5), rtol=1e-6)
     assert torch.group_norm(torch.arange(8.0).view(1, 4, 2), 2).shape == (1, 4, 2)
+
+
+def test_split_with_sizes():
+    x = torch.arange(12.0).view(3, 4)
+    a, b = x.split_with_sizes([1, 3], dim=1)
+    assert a.shape == (3, 1) and b.shape == (3, 3) and b.grad_fn is None
+    with pytest.raises(TypeError, match="must be tuple of ints, not int"):
+        x.split_with_sizes(2)

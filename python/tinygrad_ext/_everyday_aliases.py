@@ -23,7 +23,7 @@ _ALIASES = {
     "arctanh_": "atanh_", "greater": "gt", "greater_equal": "ge", "less": "lt", "less_equal": "le",
     "not_equal": "ne", "multiply": "mul", "multiply_": "mul_", "divide": "div", "divide_": "div_",
     "subtract": "sub", "subtract_": "sub_", "true_divide_": "div_", "negative_": "neg_", "fix": "trunc",
-    "fix_": "trunc_", "split_with_sizes": "split",
+    "fix_": "trunc_",
 }
 # torch.<name>_(input, ...): the in-place function forms, each Tensor.<name>_
 _INPLACE_FUNCTIONS = (
@@ -91,6 +91,14 @@ def cumprod_(self, dim, *, dtype=None):
     return self.copy_(self.cumprod(dim, dtype=dtype))
 
 
+def split_with_sizes(self, split_sizes, dim=0):
+    """split with a list of sizes only (split also takes one size)."""
+    if not isinstance(split_sizes, (list, tuple)):
+        raise TypeError("split_with_sizes(): argument 'split_sizes' (position 1) must be tuple of ints, not "
+                        f"{type(split_sizes).__name__}")
+    return self.split(list(split_sizes), dim)
+
+
 def transpose_(self, dim0, dim1):
     """self becomes its transpose (a view of the same storage), as t_ does for dims 0 and 1."""
     if self.requires_grad:
@@ -149,7 +157,7 @@ def isneginf(self):
 METHODS.update(is_signed=is_signed, is_complex=is_complex, is_conj=is_conj, is_neg=is_neg, is_inference=is_inference,
                conj=conj, resolve_conj=conj, resolve_neg=conj, is_nonzero=is_nonzero, is_same_size=is_same_size,
                isposinf=isposinf, isneginf=isneginf, logical_not_=logical_not_, cumsum_=cumsum_, cumprod_=cumprod_,
-               transpose_=transpose_, swapaxes_=transpose_, swapdims_=transpose_)
+               transpose_=transpose_, swapaxes_=transpose_, swapdims_=transpose_, split_with_sizes=split_with_sizes)
 FUNCTIONS.update(is_complex=is_complex, is_conj=is_conj, is_neg=is_neg, is_inference=is_inference, conj=conj,
                  resolve_conj=conj, resolve_neg=conj, is_nonzero=is_nonzero, is_same_size=is_same_size,
                  isposinf=isposinf, isneginf=isneginf, is_signed=is_signed)
