@@ -959,3 +959,35 @@ def test_split_with_sizes():
     assert a.shape == (3, 1) and b.shape == (3, 3) and b.grad_fn is None
     with pytest.raises(TypeError, match="must be tuple of ints, not int"):
         x.split_with_sizes(2)
+
+
+def test_rms_norm_and_batch_norm_3d():
+    xn = np.array([[1.0, 2.0, 3.0], [0.5, -1.0, 2.0]])
+    wn = np.array([0.5, 1.0, 2.0])
+    ref = xn / np.sqrt((xn ** 2).mean(-1, keepdims=True) + 1e-6) * wn
+    x = torch.tensor(xn, requires_grad=True)
+    out = F.rms_norm(x, (3,), torch.tensor(wn), 1e-6)
+    np.testing.assert_allclose(out.detach().numpy(), ref, rtol=1e-12)
+    out.sum().backward()
+    r = np.sqrt((xn ** 2).mean(-1, keepdims=True) + 1e-6)
+    grad = wn / r - xn * (xn * wn).sum(-1, keepdims=True) / (3 * r ** 3)
+    np.testing.assert_allclose(x.grad.numpy(), grad, rtol=1e-10)
+    m = nn.RMSNorm(3)
+    assert repr(m) == "RMSNorm((3,), eps=None, elementwise_affine=True)" and list(m.state_dict()) == ["weight"]
+    eps32 = float(np.finfo(np.float32).eps)
+    np.testing.assert_allclose(m(torch.tensor(xn, dtype=torch.float32)).detach().numpy(),
+                               xn / np.sqrt((xn ** 2).mean(-1, keepdims=True) + eps32), rtol=1e-6)
+    assert repr(nn.RMSNorm([2, 3], eps=1e-6, elementwise_affine=False)) == \
+        "RMSNorm((2, 3), eps=1e-06, elementwise_affine=False)"
+    with pytest.raises(RuntimeError, match=r"expected input with shape \[\*2\], but got input of size\[2, 3\]"):
+        F.rms_norm(x, (2,))
+    with pytest.raises(TypeError, match="must be tuple of ints, not int"):
+        F.rms_norm(x, 3)
+    bn = nn.BatchNorm3d(2)
+    assert repr(bn) == "BatchNorm3d(2, eps=1e-05, momentum=0.1, affine=True, bias=True, track_running_stats=True)"
+    z = np.arange(32, dtype=np.float64).reshape(2, 2, 2, 2, 2)
+    out = bn(torch.tensor(z, dtype=torch.float32)).detach().numpy()
+    mean, var = z.mean((0, 2, 3, 4), keepdims=True), z.var((0, 2, 3, 4), keepdims=True)
+    np.testing.assert_allclose(out, (z - mean) / np.sqrt(var + 1e-5), rtol=1e-5, atol=1e-6)
+    with pytest.raises(ValueError, match=r"expected 5D input \(got 3D input\)"):
+        bn(torch.ones(2, 2, 4))

@@ -10,6 +10,7 @@ from .._autocast import ACTIVE as _AMP
 from .._autocast import cast_inputs as _amp_cast
 from ..autograd.grad_mode import no_grad
 from ..tensor import Tensor, _named, _needs_grad, _softmax, _wrap, arange, cat, full_like, stack, tensor, where, zeros
+from ._rms_norm import rms_norm  # noqa: F401 (torch.nn.functional.rms_norm)
 from ._grid_sample import affine_grid, grid_sample  # noqa: F401 (torch.nn.functional's names)
 
 _REDUCTIONS = {"none": 0, "mean": 1, "sum": 2}

@@ -15,8 +15,8 @@ from .loss import (BCELoss, BCEWithLogitsLoss, CTCLoss, CosineEmbeddingLoss, Cro
                    MultiLabelSoftMarginLoss, MultiMarginLoss, NLLLoss, PoissonNLLLoss, SmoothL1Loss, SoftMarginLoss,
                    TripletMarginLoss)
 from .module import Module
-from .normalization import (BatchNorm1d, BatchNorm2d, GroupNorm, InstanceNorm1d, InstanceNorm2d, InstanceNorm3d,
-                            LayerNorm, LocalResponseNorm)
+from .normalization import (BatchNorm1d, BatchNorm2d, BatchNorm3d, GroupNorm, InstanceNorm1d, InstanceNorm2d,
+                            InstanceNorm3d, LayerNorm, LocalResponseNorm, RMSNorm)
 from .padding import (CircularPad1d, CircularPad2d, CircularPad3d, ConstantPad1d, ConstantPad2d, ConstantPad3d,
                       ReflectionPad1d, ReflectionPad2d, ReflectionPad3d, ReplicationPad1d, ReplicationPad2d,
                       ReplicationPad3d, ZeroPad1d, ZeroPad2d, ZeroPad3d)
@@ -45,6 +45,7 @@ __all__ = [
            "BCEWithLogitsLoss",
            "BatchNorm1d",
            "BatchNorm2d",
+           "BatchNorm3d",
            "Bilinear",
            "CELU",
            "CTCLoss",
@@ -126,6 +127,7 @@ __all__ = [
            "RNNBase",
            "RNNCell",
            "RNNCellBase",
+           "RMSNorm",
            "ReLU",
            "ReLU6",
            "ReflectionPad1d",
