@@ -398,26 +398,24 @@ void avg_pool2d_backward(const PoolShape& s, bool count_include_pad, int64_t div
   });
 }
 
-#define TG_INSTANTIATE(T)                                                               \
-  template void conv2d_forward<T>(const ConvShape&, const T*, const T*, const T*, T*);  \
-  template void conv2d_backward_input<T>(const ConvShape&, const T*, const T*, T*);     \
-  template void conv2d_backward_weight<T>(const ConvShape&, const T*, const T*, T*);    \
-  template void max_pool2d_forward<T>(const PoolShape&, const T*, T*, int64_t*);        \
-  template void max_pool2d_backward<T>(const PoolShape&, const T*, const int64_t*, T*); \
-  template void avg_pool2d_forward<T>(const PoolShape&, bool, int64_t, const T*, T*);   \
-  template void avg_pool2d_backward<T>(const PoolShape&, bool, int64_t, const T*, T*);
+#define TG_INSTANTIATE(T)                      \
+  TG_NN_INSTANTIATE(conv2d_forward, T)         \
+  TG_NN_INSTANTIATE(conv2d_backward_input, T)  \
+  TG_NN_INSTANTIATE(conv2d_backward_weight, T) \
+  TG_NN_INSTANTIATE(max_pool2d_forward, T)     \
+  TG_NN_INSTANTIATE(max_pool2d_backward, T)    \
+  TG_NN_INSTANTIATE(avg_pool2d_forward, T)     \
+  TG_NN_INSTANTIATE(avg_pool2d_backward, T)
 TG_INSTANTIATE(float)
 TG_INSTANTIATE(double)
 #undef TG_INSTANTIATE
 // The integer forward kernels torch has on the CPU (no gradients: integer tensors never require grad).
-#define TG_INSTANTIATE_INT(T)                                                          \
-  template void conv2d_forward<T>(const ConvShape&, const T*, const T*, const T*, T*); \
-  template void max_pool2d_forward<T>(const PoolShape&, const T*, T*, int64_t*);
+#define TG_INSTANTIATE_INT(T) TG_NN_INSTANTIATE(conv2d_forward, T) TG_NN_INSTANTIATE(max_pool2d_forward, T)
 TG_INSTANTIATE_INT(uint8_t)
 TG_INSTANTIATE_INT(int32_t)
 TG_INSTANTIATE_INT(int64_t)
 #undef TG_INSTANTIATE_INT
-template void avg_pool2d_forward<int64_t>(const PoolShape&, bool, int64_t, const int64_t*, int64_t*);
-template void conv2d_backward_input<int64_t>(const ConvShape&, const int64_t*, const int64_t*, int64_t*);  // transposed
+TG_NN_INSTANTIATE(avg_pool2d_forward, int64_t)
+TG_NN_INSTANTIATE(conv2d_backward_input, int64_t)  // (the transposed convolution)
 
 }  // namespace tg::cpu

@@ -170,12 +170,11 @@ void class_loss_backward(const ClassLossArgs& a, const T* g, const T* x, const i
   });
 }
 
-#define TG_INSTANTIATE(T)                                                                                            \
-  template void softmax_forward<T>(int64_t, int64_t, int64_t, bool, const T*, T*);                                   \
-  template void softmax_backward<T>(int64_t, int64_t, int64_t, bool, const T*, const T*, T*);                        \
-  template void class_loss_forward<T>(const ClassLossArgs&, const T*, const int64_t*, const T*, T*, T*, T*);         \
-  template void class_loss_backward<T>(const ClassLossArgs&, const T*, const T*, const int64_t*, const T*, const T*, \
-                                       const T*, T*);
+#define TG_INSTANTIATE(T)                  \
+  TG_NN_INSTANTIATE(softmax_forward, T)    \
+  TG_NN_INSTANTIATE(softmax_backward, T)   \
+  TG_NN_INSTANTIATE(class_loss_forward, T) \
+  TG_NN_INSTANTIATE(class_loss_backward, T)
 TG_INSTANTIATE(float)
 TG_INSTANTIATE(double)
 #undef TG_INSTANTIATE

@@ -948,21 +948,8 @@ void class_loss_backward(const ClassLossArgs& a, const T* g, const T* x, const i
   TG_CUDA_CHECK_LAUNCH("class_loss_backward_kernel");
 }
 
-#define TG_INSTANTIATE(T)                                                                                            \
-  template void conv2d_forward<T>(const ConvShape&, const T*, const T*, const T*, T*);                               \
-  template void conv2d_backward_input<T>(const ConvShape&, const T*, const T*, T*);                                  \
-  template void conv2d_backward_weight<T>(const ConvShape&, const T*, const T*, T*);                                 \
-  template void max_pool2d_forward<T>(const PoolShape&, const T*, T*, int64_t*);                                     \
-  template void max_pool2d_backward<T>(const PoolShape&, const T*, const int64_t*, T*);                              \
-  template void avg_pool2d_forward<T>(const PoolShape&, bool, int64_t, const T*, T*);                                \
-  template void avg_pool2d_backward<T>(const PoolShape&, bool, int64_t, const T*, T*);                               \
-  template void softmax_forward<T>(int64_t, int64_t, int64_t, bool, const T*, T*);                                   \
-  template void softmax_backward<T>(int64_t, int64_t, int64_t, bool, const T*, const T*, T*);                        \
-  template void class_loss_forward<T>(const ClassLossArgs&, const T*, const int64_t*, const T*, T*, T*, T*);         \
-  template void class_loss_backward<T>(const ClassLossArgs&, const T*, const T*, const int64_t*, const T*, const T*, \
-                                       const T*, T*);
-TG_INSTANTIATE(float)
-TG_INSTANTIATE(double)
-#undef TG_INSTANTIATE
+#define TG_INSTANTIATE_NN(name, params) TG_NN_INSTANTIATE(name, float) TG_NN_INSTANTIATE(name, double)
+TG_NN_KERNELS(TG_INSTANTIATE_NN)
+#undef TG_INSTANTIATE_NN
 
 }  // namespace tg::cuda

@@ -321,6 +321,40 @@ del R
 REDUCTIONS_BY_NAME = {e.name: e for e in REDUCTIONS}
 assert not set(REDUCTIONS_BY_NAME) & set(BY_NAME), "a reduction has an elementwise op's name"
 
+# The neural-network kernels: templates over the element type T with one signature for both devices
+# (tg::cpu::name in cpu/, tg::cuda::name in cuda/nn.cu, a throwing stub in cuda/unavailable.cpp), which
+# core/nn_ops.cpp validates for, allocates for and dispatches to. (name, C++ parameters, what it computes.)
+# Pointers are to contiguous memory; outputs are fully written unless stated.
+NN_KERNELS = [
+    ("conv2d_forward", "const ConvShape& s, const T* x, const T* w, const T* b, T* y",
+     "y = conv(x, w) + b; b may be null"),
+    ("conv2d_backward_input", "const ConvShape& s, const T* gy, const T* w, T* gx",
+     "gx = d(sum gy * y)/dx, the transposed convolution of gy with w"),
+    ("conv2d_backward_weight", "const ConvShape& s, const T* gy, const T* x, T* gw",
+     "gw = d(sum gy * y)/dw, summed over the batch in a fixed order (deterministic)"),
+    ("max_pool2d_forward", "const PoolShape& s, const T* x, T* y, int64_t* idx",
+     "idx[p, oh, ow] = flat index (h * W + w) of the window's maximum in its plane; a NaN wins, as in torch"),
+    ("max_pool2d_backward", "const PoolShape& s, const T* gy, const int64_t* idx, T* gx",
+     "gx = 0, then gx[idx] += gy; indices outside the plane (padding-only windows) are skipped"),
+    ("avg_pool2d_forward", "const PoolShape& s, bool count_include_pad, int64_t divisor, const T* x, T* y",
+     "the window mean; divisor > 0 overrides the window size"),
+    ("avg_pool2d_backward", "const PoolShape& s, bool count_include_pad, int64_t divisor, const T* gy, T* gx",
+     "the gradient of avg_pool2d_forward"),
+    ("softmax_forward", "int64_t outer, int64_t D, int64_t inner, bool log, const T* x, T* y",
+     "(log_)softmax over the middle dim of an (outer, D, inner) block"),
+    ("softmax_backward", "int64_t outer, int64_t D, int64_t inner, bool log, const T* gy, const T* y, T* gx",
+     "its gradient from the forward output y"),
+    ("class_loss_forward",
+     "const ClassLossArgs& a, const T* x, const int64_t* t, const T* w, T* out, T* lse, T* total_weight",
+     "cross entropy (a.log_softmax: fused log_softmax + nll, label smoothing) or nll_loss over input (N, C, S) "
+     "and validated int64 targets (N, S); out: N*S values (reduction none) or one; lse: the rows' "
+     "log-sum-exp (cross entropy only, may be null otherwise); total_weight: the non-ignored targets' weight sum"),
+    ("class_loss_backward",
+     "const ClassLossArgs& a, const T* g, const T* x, const int64_t* t, const T* w, const T* lse, "
+     "const T* total_weight, T* gx",
+     "its gradient; g: N*S values or one; total_weight is read on the tensors' device (no host sync)"),
+]
+
 # The C++ lists: one X-macro per list, expanded by cpu/, cuda/, bindings/ and core/.
 _LISTS = {
     "TG_UNARY_FLOAT_OPS": ("unary_float",),
@@ -346,6 +380,9 @@ def cpp_header():
     items = [f"X({e.name}, {e.functor}, {e.kind}, {'NAN' if e.identity != e.identity else e.identity or 0})"
              for e in REDUCTIONS]
     lines.append("#define TG_REDUCE_OPS(X) " + " ".join(items))
+    # X(name, (parameters)): the nn kernels, declared by cpu/nn_kernels.h and cuda/nn_kernels.h
+    lines += [f"// {name}: {what}" for name, _, what in NN_KERNELS]
+    lines.append("#define TG_NN_KERNELS(X) " + " ".join(f"X({name}, ({params}))" for name, params, _ in NN_KERNELS))
     return "\n".join(lines) + "\n"
 
 
