@@ -196,9 +196,11 @@ def test_saved_tensors_are_freed_after_backward():
     x = leaf(1.0, 2.0)
     y = x * x
     node = y.grad_fn
-    assert node._in_args is not None
+    assert len(node.saved_tensors) == 2
     y.sum().backward()
-    assert "_in_args" not in node.__dict__ and node._saved is None
+    assert "_saved" not in node.__dict__ and node._saved is None
+    with pytest.raises(RuntimeError, match="backward through the graph a second time"):
+        node.saved_tensors
     # Ops that keep no tensor can be backpropagated through again, as in torch.
     z = x + 1
     z.sum().backward()

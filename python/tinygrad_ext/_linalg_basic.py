@@ -88,17 +88,17 @@ def _permutation_T(pivots, n, like):
 class LinalgLuFactor(_ops.Op):
     """(LU, pivots, info) of a square A. Backward, with L, U unpacked from LU, gL = tril(gLU, -1), gU = triu(gLU)
     and phi = tril(L^T gL, -1) + triu(gU U^T): gA = P L^-T phi U^-T."""
-    _saves_inputs = True
 
     @staticmethod
     def forward(ctx, A):
+        ctx.save_for_backward(A)
         LU, pivots, info = _lu(A)
         ctx.LU, ctx.pivots = LU, pivots
         return LU, pivots, info
 
     @staticmethod
     def backward(ctx, gLU, _gpivots, _ginfo):
-        (A,) = ctx._in_args
+        (A,) = ctx.saved_tensors
         LU = lu_factor_ex(A)[0] if _recomputing() else _wrap(ctx.LU)
         L, U = LU.tril(-1) + _eye(A.shape[-1], LU), LU.triu()
         phi = _T(L).matmul(gLU.tril(-1)).tril(-1) + gLU.triu().matmul(_T(U)).triu()
@@ -180,17 +180,17 @@ def _lu_solve(A, B, name):
 
 class LinalgSolve(_ops.Op):
     """X = A^-1 B (A, B batched alike). Backward: gB = A^-T g, gA = -gB X^T."""
-    _saves_inputs = True
 
     @staticmethod
     def forward(ctx, A, B):
+        ctx.save_for_backward(A, B)
         X = _lu_solve(A, B, "torch.linalg.solve")
         ctx.X = X
         return X
 
     @staticmethod
     def backward(ctx, g):
-        A, B = ctx._in_args
+        A, B = ctx.saved_tensors
         X = _solve_batched(A, B) if _recomputing() else _wrap(ctx.X)
         gB = _solve_batched(_T(A), g)
         return -gB.matmul(_T(X)) if ctx.needs_input_grad[0] else None, gB
@@ -235,16 +235,16 @@ def _inv_message(k):
 
 class LinalgInv(_ops.Op):
     """A^-1. Backward: gA = -A^-T g A^-T."""
-    _saves_inputs = True
 
     @staticmethod
     def forward(ctx, A):
+        ctx.save_for_backward(A)
         ctx.Ainv = _inv_impl(A)
         return ctx.Ainv
 
     @staticmethod
     def backward(ctx, g):
-        (A,) = ctx._in_args
+        (A,) = ctx.saved_tensors
         AinvT = _T(inv(A) if _recomputing() else _wrap(ctx.Ainv))
         return -AinvT.matmul(g).matmul(AinvT)
 
@@ -280,10 +280,10 @@ def _lu_det_parts(A):
 class LinalgDet(_ops.Op):
     """det A = sign(P) prod(diag U). Backward: g det A A^-T; where a matrix is singular, g times A's cofactor
     matrix from the SVD A = U S Vh: det(U) det(Vh) U diag(prod_{j != i} s_j) Vh (torch's approach)."""
-    _saves_inputs = True
 
     @staticmethod
     def forward(ctx, A):
+        ctx.save_for_backward(A)
         diag, perm_sign = _lu_det_parts(A)
         d = diag.prod(-1) * perm_sign
         ctx.det = d._impl
@@ -291,7 +291,7 @@ class LinalgDet(_ops.Op):
 
     @staticmethod
     def backward(ctx, g):
-        (A,) = ctx._in_args
+        (A,) = ctx.saved_tensors
         d = det(A) if _recomputing() else _wrap(ctx.det)
         if bool(d.ne(0).all()):
             return (g * d).unsqueeze(-1).unsqueeze(-1) * _T(inv(A))
@@ -320,16 +320,16 @@ def det(A, *, out=None):
 
 class LinalgSlogdet(_ops.Op):
     """(sign, log|det A|); the sign has no gradient. Backward: g_logabsdet A^-T."""
-    _saves_inputs = True
     _non_differentiable_outputs = (0,)
 
     @staticmethod
     def forward(ctx, A):
+        ctx.save_for_backward(A)
         return tuple(r._impl for r in _slogdet_values(A))
 
     @staticmethod
     def backward(ctx, g_sign, g_logabsdet):
-        (A,) = ctx._in_args
+        (A,) = ctx.saved_tensors
         return g_logabsdet.unsqueeze(-1).unsqueeze(-1) * _T(inv(A))
 
 
@@ -359,17 +359,17 @@ def logdet(input):
 # ---------------------------------------------------------- triangular solves
 class LinalgSolveTriangular(_ops.Op):
     """X = A^-1 B for triangular A (batched alike). Backward: gB = A^-T g, gA = -gB X^T on A's triangle."""
-    _saves_inputs = True
 
     @staticmethod
     def forward(ctx, A, B, upper, unitriangular):
+        ctx.save_for_backward(A, B, upper, unitriangular)
         ctx.upper, ctx.unit = upper, unitriangular
         ctx.X = _C.linalg_solve_triangular(A._impl, B._impl, upper, unitriangular)
         return ctx.X
 
     @staticmethod
     def backward(ctx, g):
-        A, B, upper, unit = ctx._in_args
+        A, B, upper, unit = ctx.saved_tensors
         X = _triangular(A, B, upper, unit) if _recomputing() else _wrap(ctx.X)
         gB = _triangular(_T(A), g, not upper, unit)
         gA = None
@@ -412,10 +412,10 @@ def _cholesky_message(k):
 class LinalgCholesky(_ops.Op):
     """A = L L^T (L lower, from A's lower triangle). Backward, with Phi = tril(L^T gL) with its diagonal
     halved: gA = L^-T (Phi + Phi^T) L^-1 / 2, symmetric."""
-    _saves_inputs = True
 
     @staticmethod
     def forward(ctx, A):
+        ctx.save_for_backward(A)
         L, info = _C.linalg_cholesky(A._impl)
         _raise_info(info, A.dim() > 2, "linalg.cholesky", _cholesky_message)
         ctx.L = L
@@ -423,7 +423,7 @@ class LinalgCholesky(_ops.Op):
 
     @staticmethod
     def backward(ctx, gL):
-        (A,) = ctx._in_args
+        (A,) = ctx.saved_tensors
         L = cholesky(A) if _recomputing() else _wrap(ctx.L)
         phi = _T(L).matmul(gL).tril()
         phi = (phi + _T(phi.tril(-1))) * 0.5
@@ -460,17 +460,17 @@ class LinalgQr(_ops.Op):
     """A = Q R (reduced, or complete with m <= n). Backward for m >= n, with M = gR R^T - Q^T gQ and
     N = triu(M) + triu(M, 1)^T: gA = (gQ + Q N) R^-T. For m < n, A = [X Y] with X = Q R1 square and R2 = Q^T Y:
     gY = Q gR2, and X's gradient is the square case's with gQ + Y gR2^T for gQ."""
-    _saves_inputs = True
 
     @staticmethod
     def forward(ctx, A, complete):
+        ctx.save_for_backward(A, complete)
         Q, R = _C.linalg_qr(A._impl, complete, True)
         ctx.Q, ctx.R = Q, R
         return Q, R
 
     @staticmethod
     def backward(ctx, gQ, gR):
-        A, complete = ctx._in_args
+        A, complete = ctx.saved_tensors
         m, n = A.shape[-2], A.shape[-1]
         Q, R = qr(A) if _recomputing() else (_wrap(ctx.Q), _wrap(ctx.R))
         if m >= n:
@@ -523,17 +523,17 @@ def qr(A, mode="reduced", *, out=None):
 class LinalgEigh(_ops.Op):
     """A = V diag(L) V^T (L ascending). Backward: gA = V (diag(gL) + skew(V^T gV) / E) V^T, skew(X) =
     (X - X^T) / 2, E_ij = L_j - L_i (infinite for repeated eigenvalues when gV is given, as torch's)."""
-    _saves_inputs = True
 
     @staticmethod
     def forward(ctx, A, upper):
+        ctx.save_for_backward(A, upper)
         L, V = _C.linalg_eigh(A._impl, upper, True)
         ctx.L, ctx.V = L, V
         return L, V
 
     @staticmethod
     def backward(ctx, gL, gV):
-        A, upper = ctx._in_args
+        A, upper = ctx.saved_tensors
         L, V = eigh(A, "U" if upper else "L") if _recomputing() else (_wrap(ctx.L), _wrap(ctx.V))
         inner = L.new_zeros(list(L.shape) + [L.shape[-1]]) if gL is None else gL.diag_embed()
         if gV is not None:

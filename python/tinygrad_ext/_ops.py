@@ -11,11 +11,12 @@ import numpy as np
 from . import _C, _dtype, _registry
 from ._tensor_base import Tensor, _new, _wrap
 from .autograd.anomaly_mode import _enabled as _anomaly
-from .autograd.function import _FREED, Function, _edge, _track_view, _unbroadcast, _version_error
+from .autograd.function import Function, _edge, _SavedOutput, _track_view, _unbroadcast
 from .autograd.grad_mode import _state, no_grad
 
 _FLOAT_IDS = frozenset(i for i, d in enumerate(_dtype.BY_ID) if d is not None and d.is_floating_point)
 _NO_EDGE = (None, 0)
+_NEEDS_FIRST = (True, False, False, False)
 
 
 def _impl(x):
@@ -49,9 +50,6 @@ class Op(Function):
             return outs
         ctx.needs_input_grad = tuple(needs)
         ctx.next_functions = tuple(edges)
-        if cls._saves_inputs:  # versions checked in _backward: torch's "modified by an inplace operation"
-            ctx._in_args = args
-            ctx._in_versions = tuple(a._impl.version if isinstance(a, Tensor) else None for a in args)
         if _anomaly[0]:
             ctx._stack = traceback.format_stack()[:-2]
         if type(outs) is tuple:
@@ -66,29 +64,14 @@ class Op(Function):
         return outs
 
     def _backward(self, grads):
-        if self._saves_inputs:
-            for a, v in zip(self._in_args, self._in_versions):
-                if v is not None and a._impl.version != v:
-                    raise _version_error(a, a._impl.version, v, a.grad_fn.name() if a.grad_fn is not None else None)
         r = type(self).backward(self, *grads)
         return r if type(r) is tuple else (r,)
 
     _non_differentiable_outputs = ()
     _materialize_grads = False
     _trusted_grads = True   # built-in backward formulas return fresh tensors or the incoming gradient
-    _saves_inputs = False   # True where backward reads the forward inputs' values (ctx.a, ctx.b, ...)
-
-    def save_output(self, impl):
-        """Keeps an output for backward; in-place writes to it are detected like saved inputs."""
-        self._out, self._out_version = impl, impl.version
-
-    def saved_output(self):
-        if self._freed:
-            raise RuntimeError(_FREED)
-        out = _wrap(self._out)  # (output 0: _output_nr of a new wrap)
-        if out._impl.version != self._out_version:
-            raise _version_error(out, out._impl.version, self._out_version, self.name())
-        return out
+    _saves_numbers = True   # save_for_backward also keeps an operand that was a Python number
+    _reads_inputs = True    # whether backward reads the operands' values (in-place variants then compute on a copy)
 
     _backward_name = None  # torch's node name where it differs from the class name + "Backward0"
 
@@ -99,8 +82,9 @@ class Op(Function):
 class _Registered(Op):
     """The autograd op of a registry entry (made by _registered), with apply specialized for its operands as
     the hot path of graph recording. Class attributes: _cfn, the kernel; _grads, the entry's formulas
-    (grad, self[, other], result, *params); _saves_inputs, whether they read the operands (otherwise a binary
+    (grad, self[, other], result, *params); _reads_inputs, whether they read the operands (otherwise a binary
     op keeps only the shapes of those that need a gradient); _uses_result, whether they read the output.
+    Both save as save_for_backward does (inlined: this is the hot path), the output as a _SavedOutput.
     An output takes the node unconditionally: an operand that requires grad is floating, and the families
     with formulas keep a floating result."""
 
@@ -108,7 +92,6 @@ class _Registered(Op):
 
 
 class _Unary(_Registered):
-    _saves_inputs = True  # a unary formula's result is recomputed from the input under create_graph
     _fused = None         # the formula as one kernel (arguments: _fused_args), used without create_graph
 
     @classmethod
@@ -120,9 +103,10 @@ class _Unary(_Registered):
         ctx.needs_input_grad, ctx.p = (True,), p
         ctx.next_functions = (
             (a.grad_fn, a._output_nr) if a.grad_fn is not None else (a._acc, 0) if a._acc is not None else _edge(a),)
-        ctx._in_args, ctx._in_versions = (a,), (a._impl.version,)
         if cls._uses_result:
-            ctx.save_output(r._impl)
+            ctx._saved, ctx._saved_versions = (a, _SavedOutput(r._impl, 0)), (a._impl.version, r._impl.version)
+        else:
+            ctx._saved, ctx._saved_versions = (a,), (a._impl.version,)
         if _anomaly[0]:
             ctx._stack = traceback.format_stack()[:-1]
         r._requires_grad, r.grad_fn = True, ctx
@@ -130,14 +114,15 @@ class _Unary(_Registered):
 
     @staticmethod
     def backward(ctx, g):
-        (a,), p = ctx._in_args, ctx.p
+        saved, p = ctx.saved_tensors, ctx.p
+        a = saved[0]
         if not _state[0]:  # no graph through the gradient: the saved output, or the fused kernel
-            result = ctx.saved_output() if ctx._uses_result else None
+            result = saved[1] if ctx._uses_result else None
             fused = type(ctx)._fused  # (read from the class: compile() may swap in a Python function)
             if fused is not None:
                 env = {"grad": g, "self": a, "result": result}
                 return (_wrap(fused(*[env[n]._impl for n in ctx._fused_args], False, None, p or None)),)
-        else:  # recomputed from the input, so the gradient's graph reaches it
+        else:  # the result recomputed from the input, so the gradient's graph reaches it
             result = type(ctx).apply(a, *p) if ctx._uses_result else None
         return (ctx._grads[0](g, a, result, *p),)
 
@@ -162,11 +147,12 @@ class _Binary(_Registered):
             if ra else _NO_EDGE,
             ((b.grad_fn, b._output_nr) if b.grad_fn is not None else (b._acc, 0) if b._acc is not None else _edge(b))
             if rb else _NO_EDGE)
-        if cls._saves_inputs:
-            ctx._in_args = (a, b)
-            ctx._in_versions = (a._impl.version if ta else None, b._impl.version if tb else None)
+        if cls._reads_inputs:
+            versions = (a._impl.version if ta else None, b._impl.version if tb else None)
             if cls._uses_result:
-                ctx.save_output(r._impl)
+                ctx._saved, ctx._saved_versions = (a, b, _SavedOutput(out, 0)), versions + (out.version,)
+            else:
+                ctx._saved, ctx._saved_versions = (a, b), versions
         else:
             ctx.shapes = (a._impl.shape if ra else None, b._impl.shape if rb else None)
         if _anomaly[0]:
@@ -177,14 +163,15 @@ class _Binary(_Registered):
     @staticmethod
     def backward(ctx, g):
         p, need = ctx.p, ctx.needs_input_grad
-        if ctx._saves_inputs:
-            a, b = ctx._in_args
+        if ctx._reads_inputs:
+            saved = ctx.saved_tensors
+            a, b = saved[0], saved[1]
             sa, sb = (a.shape if need[0] else None), (b.shape if need[1] else None)
         else:
             (a, b), (sa, sb) = (None, None), ctx.shapes
         result = None
         if ctx._uses_result:
-            result = ctx.saved_output() if not _state[0] else type(ctx).apply(a, b, *p)
+            result = saved[2] if not _state[0] else type(ctx).apply(a, b, *p)
         grads = ctx._grads
         return (_unbroadcast(grads[0](g, a, b, result, *p), sa) if need[0] else None,
                 _unbroadcast(grads[1](g, a, b, result, *p), sb) if need[1] else None)
@@ -192,22 +179,18 @@ class _Binary(_Registered):
 
 # ------------------------------------------------------------------ binary
 class Pow(Op):
-    _saves_inputs = True
     @staticmethod
     def forward(ctx, a, b):
-        ctx.a, ctx.b = a, b
+        ctx.save_for_backward(a, b)
         if hasattr(a, "_impl"):
-            out = _C.pow(a._impl, _impl(b))
-        else:
-            out = _C.pow(b._impl, a, True)
-        ctx.out_impl = out
-        return out
+            return _C.pow(a._impl, _impl(b))
+        return _C.pow(b._impl, a, True)
 
     @staticmethod
     def backward(ctx, g):
         # torch's rules: no base gradient where the exponent is 0 (0 ** 0 has none), no exponent
         # gradient where the base is 0 and the exponent >= 0 (log(0) * 0 ** b is taken as 0 there).
-        a, b = ctx.a, ctx.b
+        a, b = ctx.saved_tensors
         ga = gb = None
         if ctx.needs_input_grad[0]:
             if isinstance(b, Tensor):
@@ -232,18 +215,17 @@ class Pow(Op):
 
 class Remainder(Op):
     """a - floor(a / b) * b: d/da = 1, d/db = -floor(a / b) (torch's)."""
-    _saves_inputs = True
 
     @staticmethod
     def forward(ctx, a, b):
-        ctx.a, ctx.b = a, b
+        ctx.save_for_backward(a, b)
         if hasattr(a, "_impl"):
             return _C.remainder(a._impl, _impl(b))
         return _C.remainder(b._impl, a, True)
 
     @staticmethod
     def backward(ctx, g):
-        a, b = ctx.a, ctx.b
+        a, b = ctx.saved_tensors
         ga = _unbroadcast(g, a.shape) if ctx.needs_input_grad[0] else None
         gb = None
         if ctx.needs_input_grad[1]:
@@ -286,30 +268,30 @@ class ZeroGrad(Op):
 class Maximum(Op):
     """torch's rule: ties split the gradient evenly, the smaller operand gets none, and where an operand is NaN
     (no order) both get all of it."""
-    _saves_inputs = True
     @staticmethod
     def forward(ctx, a, b):
-        ctx.a, ctx.b = a, b
+        ctx.save_for_backward(a, b)
         return _C.maximum(a._impl, b._impl)
 
     @staticmethod
     def backward(ctx, g):
-        return _select_grads(ctx, g, ctx.a < ctx.b, ctx.a > ctx.b)
+        a, b = ctx.saved_tensors
+        return _select_grads(ctx, g, a, b, a < b, a > b)
 
 
 class Minimum(Maximum):
     @staticmethod
     def forward(ctx, a, b):
-        ctx.a, ctx.b = a, b
+        ctx.save_for_backward(a, b)
         return _C.minimum(a._impl, b._impl)
 
     @staticmethod
     def backward(ctx, g):
-        return _select_grads(ctx, g, ctx.a > ctx.b, ctx.a < ctx.b)
+        a, b = ctx.saved_tensors
+        return _select_grads(ctx, g, a, b, a > b, a < b)
 
 
-def _select_grads(ctx, g, a_loses, b_loses):
-    a, b = ctx.a, ctx.b
+def _select_grads(ctx, g, a, b, a_loses, b_loses):
     full = 1 - (a == b).to(g.dtype) * 0.5
     return (_unbroadcast(g * (full - a_loses.to(g.dtype)), a.shape) if ctx.needs_input_grad[0] else None,
             _unbroadcast(g * (full - b_loses.to(g.dtype)), b.shape) if ctx.needs_input_grad[1] else None)
@@ -341,11 +323,10 @@ class ClampT(Op):
     """clamp with tensor bounds: values as maximum then minimum (a NaN anywhere propagates); the gradient
     goes to the input where lo <= x <= hi (ties included), to lo where x < lo < hi, to hi where x > hi or
     hi < lo (torch's clamp_backward / clamp_backward_min_max)."""
-    _saves_inputs = True
 
     @staticmethod
     def forward(ctx, a, lo, hi):
-        ctx.a, ctx.lo, ctx.hi = a, lo, hi
+        ctx.save_for_backward(a, lo, hi)
         out = a._impl
         if lo is not None:
             out = _C.maximum(out, lo._impl)
@@ -355,7 +336,7 @@ class ClampT(Op):
 
     @staticmethod
     def backward(ctx, g):
-        a, lo, hi = ctx.a, ctx.lo, ctx.hi
+        a, lo, hi = ctx.saved_tensors
         need = ctx.needs_input_grad
         ga = glo = ghi = None
         if need[0]:
@@ -476,7 +457,6 @@ class Norm(Op):
 
     @staticmethod
     def forward(ctx, a, p, dims, keepdim):
-        ctx.save_for_backward(a)
         ctx.p, ctx.dims, ctx.keepdim = p, _norm_dims(dims, a.dim()), keepdim
         x = a._impl
         if p == 0:  # the count of nonzeros
@@ -485,16 +465,17 @@ class Norm(Op):
             out = _C.sqrt(_C.sum(_C.mul(x, x), dims, keepdim, None))
         else:
             out = _C.pow(_C.sum(_C.pow(_C.abs(x), p), dims, keepdim, None), 1.0 / p)
-        ctx.save_output(out)
+        ctx.save_for_backward(a, out)
         return out
 
     @staticmethod
     def backward(ctx, g):
-        (a,) = ctx.saved_tensors
+        a, norm = ctx.saved_tensors
         p, dims, keepdim = ctx.p, ctx.dims, ctx.keepdim
         if p == 0:
             return a.new_zeros(a.shape), None, None, None
-        norm = ctx.saved_output() if not _state[0] else Norm.apply(a, p, list(dims), keepdim)
+        if _state[0]:  # recomputed, so the gradient's graph reaches a through it
+            norm = Norm.apply(a, p, list(dims), keepdim)
         norm = _expand_reduced(norm, a.shape, dims, keepdim)
         g = _expand_reduced(g, a.shape, dims, keepdim)
         if p == 2:
@@ -510,9 +491,6 @@ class _NoCtx:
     """A throwaway ctx: runs an op's forward without recording anything."""
 
     def save_for_backward(self, *tensors):
-        pass
-
-    def save_output(self, impl):
         pass
 
 
@@ -555,14 +533,15 @@ class StdSqrt(Op):
 
     @staticmethod
     def forward(ctx, v):
-        ctx.save_for_backward(v)
         out = _C.sqrt(v._impl)
-        ctx.save_output(out)
+        ctx.save_for_backward(v, out)
         return out
 
     @staticmethod
     def backward(ctx, g):
-        y = ctx.saved_output() if not _state[0] else ctx.saved_tensors[0].sqrt()
+        v, y = ctx.saved_tensors
+        if _state[0]:
+            y = v.sqrt()
         return (g / (2 * y)).masked_fill(y == 0, 0)
 
 
@@ -634,45 +613,75 @@ class MaxDim(Op):
 
 
 # ---------------------------------------------------------- linear algebra
+def _edge_of(t):
+    """The edge into a tensor that requires grad: its node's output, or its gradient accumulator (a leaf)."""
+    return (t.grad_fn, t._output_nr) if t.grad_fn is not None else (t._acc, 0) if t._acc is not None else _edge(t)
+
+
+def _recorded(ctx, r):
+    """r, a new floating Tensor, made the output of node ctx (whose edges and saved tensors are set)."""
+    if _anomaly[0]:
+        ctx._stack = traceback.format_stack()[:-2]
+    r._requires_grad, r.grad_fn = True, ctx
+    return r
+
+
 class Mm(Op):
-    _saves_inputs = True
-    @staticmethod
-    def forward(ctx, a, b):
-        ctx.a, ctx.b = a, b
-        return _C.mm(a._impl, b._impl)
+    """a @ b of two matrices (Bmm: batches of them). apply is Op.apply specialized for two tensor operands,
+    saved for backward (every matmul and linear layer records through it)."""
+
+    _kernel = _C.mm
+
+    @classmethod
+    def apply(cls, a, b):
+        r = _wrap(cls._kernel(a._impl, b._impl))
+        ra, rb = a._requires_grad, b._requires_grad
+        if not ((ra or rb) and _state[0]):
+            return r
+        ctx = _new(cls)
+        ctx.needs_input_grad = (ra, rb)
+        ctx.next_functions = (_edge_of(a) if ra else _NO_EDGE, _edge_of(b) if rb else _NO_EDGE)
+        ctx._saved, ctx._saved_versions = (a, b), (a._impl.version, b._impl.version)  # (save_for_backward's)
+        return _recorded(ctx, r)
 
     @staticmethod
     def backward(ctx, g):
-        a, b = ctx.a, ctx.b
+        a, b = ctx.saved_tensors
         return (g.mm(b.t()) if ctx.needs_input_grad[0] else None,
                 a.t().mm(g) if ctx.needs_input_grad[1] else None)
 
 
 class Addmm(Op):
-    _saves_inputs = True
-    @staticmethod
-    def forward(ctx, bias, a, b):
-        ctx.a, ctx.b, ctx.bias_shape = a, b, bias.shape
-        return _C.addmm(bias._impl, a._impl, b._impl)
+    """bias + a @ b, apply specialized as Mm's."""
+
+    @classmethod
+    def apply(cls, bias, a, b):
+        r = _wrap(_C.addmm(bias._impl, a._impl, b._impl))
+        rc, ra, rb = bias._requires_grad, a._requires_grad, b._requires_grad
+        if not ((rc or ra or rb) and _state[0]):
+            return r
+        ctx = _new(cls)
+        ctx.needs_input_grad = (rc, ra, rb)
+        ctx.next_functions = (_edge_of(bias) if rc else _NO_EDGE, _edge_of(a) if ra else _NO_EDGE,
+                              _edge_of(b) if rb else _NO_EDGE)
+        ctx._saved, ctx._saved_versions = (a, b), (a._impl.version, b._impl.version)
+        ctx.bias_shape = bias._impl.shape
+        return _recorded(ctx, r)
 
     @staticmethod
     def backward(ctx, g):
-        a, b = ctx.a, ctx.b
+        a, b = ctx.saved_tensors
         return (_unbroadcast(g, ctx.bias_shape) if ctx.needs_input_grad[0] else None,
                 g.mm(b.t()) if ctx.needs_input_grad[1] else None,
                 a.t().mm(g) if ctx.needs_input_grad[2] else None)
 
 
-class Bmm(Op):
-    _saves_inputs = True
-    @staticmethod
-    def forward(ctx, a, b):
-        ctx.a, ctx.b = a, b
-        return _C.bmm(a._impl, b._impl)
+class Bmm(Mm):
+    _kernel = _C.bmm
 
     @staticmethod
     def backward(ctx, g):
-        a, b = ctx.a, ctx.b
+        a, b = ctx.saved_tensors
         return (g.bmm(b.transpose(1, 2)) if ctx.needs_input_grad[0] else None,
                 a.transpose(1, 2).bmm(g) if ctx.needs_input_grad[1] else None)
 
@@ -1079,19 +1088,18 @@ class Softmax(Op):
 
     @staticmethod
     def forward(ctx, x, dim, log):
-        ctx.save_for_backward(x)
         ctx.dim, ctx.log = dim, log
         ctx._backward_name = "LogSoftmaxBackward0" if log else "SoftmaxBackward0"
         out = _C.softmax(x._impl, dim, log)
-        ctx.save_output(out)
+        ctx.save_for_backward(x, out)
         return out
 
     @staticmethod
     def backward(ctx, g):
         dim = ctx.dim
+        x, out = ctx.saved_tensors
         if not _state[0]:
-            return _wrap(_C.softmax_backward(g._impl, ctx.saved_output()._impl, dim, ctx.log)), None, None
-        (x,) = ctx.saved_tensors
+            return _wrap(_C.softmax_backward(g._impl, out._impl, dim, ctx.log)), None, None
         if x.dim() == 0:
             return g * 0, None, None
         logp = _log_softmax_composite(x, dim)
@@ -1178,7 +1186,8 @@ class MseLoss(Op):
     def forward(ctx, a, b, reduction):
         ai, bi = _impl(a), _impl(b)
         d = _C.sub(ai, bi)
-        ctx.a, ctx.b, ctx.d, ctx.reduction = a, b, d, reduction
+        ctx.save_for_backward(a, b)
+        ctx.d, ctx.reduction = d, reduction
         sq = _C.mul(d, d)
         if reduction == 0:
             return sq
@@ -1188,16 +1197,16 @@ class MseLoss(Op):
     @staticmethod
     def backward(ctx, g):
         need = ctx.needs_input_grad
+        a, b = ctx.saved_tensors
         n = ctx.d.numel
         if not _state[0]:
             k = (2.0 / n if n else math.nan) if ctx.reduction == 1 else 2.0
             gd = _wrap(_C.mul(ctx.d, _C.mul(g._impl, k)))
         else:
-            a, b = ctx.a, ctx.b
             d = a - b
             gd = d * (g * ((2.0 / n if n else math.nan) if ctx.reduction == 1 else 2.0))
-        ga = _unbroadcast(gd, ctx.a.shape) if need[0] else None
-        gb = _unbroadcast(-gd, ctx.b.shape) if isinstance(ctx.b, Tensor) and need[1] else None
+        ga = _unbroadcast(gd, a.shape) if need[0] else None
+        gb = _unbroadcast(-gd, b.shape) if isinstance(b, Tensor) and need[1] else None
         return ga, gb, None
 
 
@@ -1221,18 +1230,20 @@ class CtcLoss(Op):
     """(log_probs (T, N, C), targets int64, input_lengths, target_lengths, blank, zero_infinity) -> the
     negative log-likelihood per sample (N,), by the CPU kernel of csrc/cpu/ctc.cpp. Its gradient is torch's,
     meant for log_probs out of a log_softmax (see ctc.cpp); like torch's it has no second derivative."""
-    _saves_inputs = True
 
     @staticmethod
     def forward(ctx, log_probs, targets, input_lengths, target_lengths, blank, zero_infinity):
         nll, log_alpha = _C.ctc_loss(log_probs._impl, targets._impl, input_lengths, target_lengths, blank)
-        ctx.args = (log_probs._impl, targets._impl, input_lengths, target_lengths)
+        ctx.save_for_backward(log_probs, targets)
+        ctx.lengths = (input_lengths, target_lengths)
         ctx.blank, ctx.zero_infinity, ctx.nll, ctx.log_alpha = blank, zero_infinity, nll, log_alpha
         return nll
 
     @staticmethod
     def backward(ctx, g):
-        grad = _C.ctc_loss_backward(g._impl, *ctx.args, ctx.nll, ctx.log_alpha, ctx.blank, ctx.zero_infinity)
+        log_probs, targets = ctx.saved_tensors
+        grad = _C.ctc_loss_backward(g._impl, log_probs._impl, targets._impl, *ctx.lengths, ctx.nll, ctx.log_alpha,
+                                    ctx.blank, ctx.zero_infinity)
         return (_wrap(grad),) + (None,) * 5
 
 
@@ -1306,7 +1317,7 @@ def _registered(entry):
     if entry.unary and entry.fused:
         attrs["_fused"], attrs["_fused_args"] = getattr(_C, entry.fused[0]), entry.fused[1:]
     elif not entry.unary:
-        attrs["_saves_inputs"] = bool(reads & {"self", "other", "result"})
+        attrs["_reads_inputs"] = bool(reads & {"self", "other", "result"})
     R = type("R", (_Unary if entry.unary else _Binary,), attrs)
     R.__name__ = R.__qualname__ = "".join(w.capitalize() for w in entry.name.split("_"))
     return R
@@ -1378,25 +1389,32 @@ def _reduction(entry):
                    dict(_REDUCTION_HELPERS))
     uses_result = "result" in entry.grad
 
+    dim_overload = entry.name in ("sum", "mean", "prod", "nansum")  # torch's overload with a dim: ...Backward1
+
     class R(Op):
-        @staticmethod
-        def forward(ctx, a, dims, keepdim, dtype):
-            ctx.save_for_backward(a)
-            ctx.dims, ctx.keepdim, ctx.args = _norm_dims(dims, a.dim()), keepdim, (dims, keepdim, dtype)
-            if dims and entry.name in ("sum", "mean", "prod", "nansum"):  # torch's overload with a dim
-                ctx._backward_name = R.__name__ + "Backward1"
+        @classmethod
+        def apply(cls, a, dims, keepdim, dtype):  # Op.apply specialized for one tensor operand
             out = cfn(a._impl, dims, keepdim, None if dtype is None else dtype.id)
-            if uses_result:
-                ctx.save_output(out)
-            return out
+            r = _wrap(out)
+            if not (a._requires_grad and _state[0]):
+                return r
+            ctx = _new(cls)
+            ctx.needs_input_grad, ctx.next_functions = _NEEDS_FIRST, (_edge_of(a), _NO_EDGE, _NO_EDGE, _NO_EDGE)
+            ctx.args = (dims, keepdim, dtype)
+            if uses_result:  # (save_for_backward's)
+                ctx._saved, ctx._saved_versions = (a, _SavedOutput(out, 0)), (a._impl.version, out.version)
+            else:
+                ctx._saved, ctx._saved_versions = (a, None), (a._impl.version, None)
+            if dims and dim_overload:
+                ctx._backward_name = cls.__name__ + "Backward1"
+            return _recorded(ctx, r)
 
         @staticmethod
         def backward(ctx, g):
-            (a,) = ctx.saved_tensors
-            dims, keepdim = ctx.dims, ctx.keepdim
-            result = None
+            a, result = ctx.saved_tensors
+            dims, keepdim = _norm_dims(ctx.args[0], a.dim()), ctx.args[1]
             if uses_result:  # (recomputed with create_graph, so the gradient's graph reaches the input)
-                result = R.apply(a, *ctx.args) if _state[0] else ctx.saved_output()
+                result = R.apply(a, *ctx.args) if _state[0] else result
                 result = _expand_reduced(result, a.shape, dims, keepdim)
             count = math.prod(a.shape[d] for d in dims) if a.dim() else 1
             given = dims if ctx.args[0] else None  # None: no dim given (torch's prod() has its own rule)

@@ -166,7 +166,7 @@ def _inplace(cfn, op, operator=False):
             if not _can_cast_into(self, other):  # (the kernel's check, which this path does not reach)
                 raise RuntimeError(f"result type {_DTYPE[_C.result_type(self._impl, _ops._impl(other))]._legacy[:-6]} "
                                    f"can't be cast to the desired output type {self.dtype._legacy[:-6]}")
-            return self._rebase(op.apply(_function.inplace_source(self) if op._saves_inputs else self, other))
+            return self._rebase(op.apply(_function.inplace_source(self) if op._reads_inputs else self, other))
         cfn(self._impl, other._impl if isinstance(other, Tensor) else other, False, self._impl)
         return self
     return method

@@ -9,6 +9,7 @@ optional hooks. After a backward without retain_graph the engine calls
 through it raises torch's "Trying to backward through the graph a second
 time" error (from `saved_tensors` or from any freed attribute)."""
 import functools
+import numbers
 import traceback
 import weakref
 
@@ -56,10 +57,10 @@ def _version_error(t, version, expected, node_name):
 
 class _SavedOutput:
     """An output saved by its own node: kept as an impl (no Tensor -> node -> Tensor cycle)."""
-    __slots__ = ("impl", "nr")
+    __slots__ = ("_impl", "nr")
 
     def __init__(self, impl, nr):
-        self.impl, self.nr = impl, nr
+        self._impl, self.nr = impl, nr
 
 
 class RemovableHandle:
@@ -99,6 +100,7 @@ class Function:
     _dirty = None
     _materialize_grads = True
     _trusted_grads = False   # True for the built-in ops: their gradients never alias a user's tensor
+    _saves_numbers = False   # True for the built-in ops: save_for_backward keeps a Python number operand
     _is_view = False         # True for ops whose output is a view of their first input
     _stack = None
     _output_meta = ()
@@ -116,12 +118,24 @@ class Function:
 
     # ---- ctx API
     def save_for_backward(self, *tensors):
+        """The one way a node keeps tensors for its backward (saved_tensors gives them back, checking that no
+        in-place op changed them since): Tensors and None; for the built-in ops, whose forward returns impls,
+        also the impl of their own output 0 (kept without a Tensor -> node -> Tensor cycle) and an operand
+        that was a Python number."""
         try:
             self._saved_versions = tuple([None if t is None else t._impl.version for t in tensors])
         except AttributeError:
-            i = next(i for i, t in enumerate(tensors) if t is not None and not isinstance(t, Tensor))
-            raise TypeError(f"save_for_backward can only save variables, but argument {i} is of type "
-                            f"{type(tensors[i]).__name__}") from None
+            tensors = tuple([_SavedOutput(t, 0) if type(t) is _C.TensorImpl else t for t in tensors])
+            versions = []
+            for i, t in enumerate(tensors):
+                if hasattr(t, "_impl"):
+                    versions.append(t._impl.version)
+                elif t is None or self._saves_numbers and isinstance(t, numbers.Number):
+                    versions.append(None)
+                else:
+                    raise TypeError(f"save_for_backward can only save variables, but argument {i} is of type "
+                                    f"{type(t).__name__}") from None
+            self._saved_versions = tuple(versions)
         self._saved = tensors
 
     @property
@@ -133,11 +147,11 @@ class Function:
             return ()
         out = []
         for t, v in zip(saved, self._saved_versions):
-            if t is None:
-                out.append(None)
+            if v is None:  # (None, or a built-in op's number)
+                out.append(t)
                 continue
             if type(t) is _SavedOutput:
-                impl, nr = t.impl, t.nr
+                impl, nr = t._impl, t.nr
                 t = _wrap(impl)
                 t._requires_grad, t.grad_fn, t._output_nr = True, self, nr
             if t._impl.version != v:
