@@ -787,6 +787,7 @@ def test_python_types_as_dtypes():
     assert torch.arange(3, dtype=float).dtype == torch.float64
     assert torch.ones(2).to(int).tolist() == [1, 1] and torch.ones(2).to(dtype=bool).dtype == torch.bool
     assert torch.tensor([0.5]).to("cpu", float).dtype == torch.float64
+    assert torch.float32.is_complex is False and torch.float32.is_floating_point and not torch.int64.is_complex
 
 
 def test_deprecation_warnings_are_torchs():

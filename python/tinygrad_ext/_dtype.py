@@ -6,6 +6,7 @@ from . import _C
 
 class dtype:
     __slots__ = ("name", "id", "itemsize", "is_floating_point", "is_signed", "_legacy")
+    is_complex = False  # (no complex dtypes here)
 
     def __init__(self, name, id, itemsize, is_floating_point, is_signed, legacy):
         self.name, self.id, self.itemsize = name, id, itemsize
