@@ -33,9 +33,8 @@ def test_functional_call_uses_the_given_tensors_and_restores_the_module():
     out.sum().backward()
     assert w.grad is not None and weight.grad is None and bias.grad is not None  # the bias was the module's own
     assert m.weight is weight and isinstance(m.weight, nn.Parameter) and "weight" in dict(m.named_parameters())
-    # a single argument need not be a tuple; kwargs pass through; the deprecated location is the same function
+    # a single argument need not be a tuple; the deprecated location does the same
     assert torch.equal(functional_call(m, {"weight": w}, x), nn.utils.stateless.functional_call(m, {"weight": w}, x))
-    assert nn.utils.stateless.functional_call is functional_call
 
 
 def test_functional_call_restores_after_an_error():

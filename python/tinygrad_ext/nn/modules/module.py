@@ -3,12 +3,14 @@ in three ordered dicts (_parameters, _buffers, _modules) filled by attribute
 assignment; __getattr__ finds them. __call__ is forward itself unless hooks are
 registered, so a call costs one Python frame."""
 from collections import OrderedDict, namedtuple
+from types import MappingProxyType
 
 from ... import _dtype
 from ..._device import as_device, device
 from ...autograd.grad_mode import no_grad
 from ...tensor import Tensor
 from ..parameter import Parameter, zero_grads
+from ._backward_hooks import BackwardHook
 
 _global_forward_hooks = OrderedDict()
 _global_forward_pre_hooks = OrderedDict()
@@ -26,13 +28,16 @@ class _IncompatibleKeys(namedtuple("IncompatibleKeys", ["missing_keys", "unexpec
 class RemovableHandle:
     _next_id = 0
 
-    def __init__(self, hooks_dict):
+    def __init__(self, hooks_dict, *, extra_dict=None):
         self.hooks_dict = hooks_dict
+        self.extra_dicts = () if extra_dict is None else tuple(extra_dict) if isinstance(extra_dict, list) else (
+            extra_dict,)
         self.id = RemovableHandle._next_id
         RemovableHandle._next_id += 1
 
     def remove(self):
-        self.hooks_dict.pop(self.id, None)
+        for d in (self.hooks_dict, *self.extra_dicts):
+            d.pop(self.id, None)
 
     def __enter__(self):
         return self
@@ -66,6 +71,9 @@ class Module:
     training: bool
     dump_patches = False
     _version = 1
+    # (read-only defaults for modules made without __init__; __init__ gives each module its own)
+    _backward_hooks = _backward_pre_hooks = MappingProxyType({})
+    _forward_hooks_with_kwargs = _forward_hooks_always_called = _forward_pre_hooks_with_kwargs = MappingProxyType({})
 
     def __init__(self, *args, **kwargs):
         if args or kwargs:
@@ -79,36 +87,88 @@ class Module:
         d["_modules"] = OrderedDict()
         d["_forward_hooks"] = OrderedDict()
         d["_forward_pre_hooks"] = OrderedDict()
+        d["_backward_hooks"] = OrderedDict()
+        d["_backward_pre_hooks"] = OrderedDict()
+        d["_forward_hooks_with_kwargs"] = {}
+        d["_forward_hooks_always_called"] = {}
+        d["_forward_pre_hooks_with_kwargs"] = {}
 
     def forward(self, *input):
         raise NotImplementedError(f'Module [{type(self).__name__}] is missing the required "forward" function')
 
     def __call__(self, *args, **kwargs):
-        if self._forward_pre_hooks or self._forward_hooks or _global_forward_hooks or _global_forward_pre_hooks:
+        if (self._forward_pre_hooks or self._forward_hooks or self._backward_hooks or self._backward_pre_hooks
+                or _global_forward_hooks or _global_forward_pre_hooks):
             return self._call_with_hooks(args, kwargs)
         return self.forward(*args, **kwargs)
 
     def _call_with_hooks(self, args, kwargs):
-        for hook in (*_global_forward_pre_hooks.values(), *self._forward_pre_hooks.values()):
-            r = hook(self, args)
-            if r is not None:
-                args = r if isinstance(r, tuple) else (r,)
-        out = self.forward(*args, **kwargs)
-        for hook in (*_global_forward_hooks.values(), *self._forward_hooks.values()):
-            r = hook(self, args, out)
+        for hook_id, hook in (*_global_forward_pre_hooks.items(), *self._forward_pre_hooks.items()):
+            if hook_id in self._forward_pre_hooks_with_kwargs:
+                r = hook(self, args, kwargs)
+                if r is not None:
+                    if not (isinstance(r, tuple) and len(r) == 2):
+                        raise RuntimeError("forward pre-hook must return None or a tuple of (new_args, new_kwargs), "
+                                           f"but got {r}.")
+                    args, kwargs = r
+            else:
+                r = hook(self, args)
+                if r is not None:
+                    args = r if isinstance(r, tuple) else (r,)
+        backward_hook = None
+        if self._backward_hooks or self._backward_pre_hooks:
+            backward_hook = BackwardHook(self, list(self._backward_hooks.values()),
+                                         list(self._backward_pre_hooks.values()))
+            args = backward_hook.setup_input_hook(args)
+        forward_hooks = (*_global_forward_hooks.items(), *self._forward_hooks.items())
+        try:
+            out = self.forward(*args, **kwargs)
+        except Exception:
+            for hook_id, hook in forward_hooks:  # always_call hooks see the failed call (output None)
+                if hook_id in self._forward_hooks_always_called:
+                    self._run_forward_hook(hook_id, hook, args, kwargs, None)
+            raise
+        for hook_id, hook in forward_hooks:
+            r = self._run_forward_hook(hook_id, hook, args, kwargs, out)
             if r is not None:
                 out = r
-        return out
+        return out if backward_hook is None else backward_hook.setup_output_hook(out)
 
-    def register_forward_hook(self, hook):
-        handle = RemovableHandle(self._forward_hooks)
-        self._forward_hooks[handle.id] = hook
+    def _run_forward_hook(self, hook_id, hook, args, kwargs, out):
+        if hook_id in self._forward_hooks_with_kwargs:
+            return hook(self, args, kwargs, out)
+        return hook(self, args, out)
+
+    def _add_hook(self, store, hook, prepend, **flags):
+        """hook added to `store` (a dict of this module's), first when prepend; each true flag names a dict of
+        hook ids the hook joins (with_kwargs=..., always_call=...). Returns its RemovableHandle."""
+        extra = [d for d, on in flags.values() if on]
+        handle = RemovableHandle(store, extra_dict=extra)
+        store[handle.id] = hook
+        if prepend:
+            store.move_to_end(handle.id, last=False)
+        for d in extra:
+            d[handle.id] = True
         return handle
 
-    def register_forward_pre_hook(self, hook):
-        handle = RemovableHandle(self._forward_pre_hooks)
-        self._forward_pre_hooks[handle.id] = hook
-        return handle
+    def register_forward_hook(self, hook, *, prepend=False, with_kwargs=False, always_call=False):
+        return self._add_hook(self._forward_hooks, hook, prepend,
+                              with_kwargs=(self._forward_hooks_with_kwargs, with_kwargs),
+                              always_call=(self._forward_hooks_always_called, always_call))
+
+    def register_forward_pre_hook(self, hook, *, prepend=False, with_kwargs=False):
+        return self._add_hook(self._forward_pre_hooks, hook, prepend,
+                              with_kwargs=(self._forward_pre_hooks_with_kwargs, with_kwargs))
+
+    def register_full_backward_hook(self, hook, prepend=False):
+        """hook(module, grad_input, grad_output), called with the gradients with respect to the module's
+        positional inputs and outputs; a returned tuple replaces grad_input (see _backward_hooks.py)."""
+        return self._add_hook(self._backward_hooks, hook, prepend)
+
+    def register_full_backward_pre_hook(self, hook, prepend=False):
+        """hook(module, grad_output), called before the module's input gradients are computed; a returned
+        tuple replaces grad_output."""
+        return self._add_hook(self._backward_pre_hooks, hook, prepend)
 
     # ------------------------------------------------------------ attributes
     def _weight_bias(self):

@@ -1,0 +1,100 @@
+"""Module.register_full_backward_hook / register_full_backward_pre_hook: torch's BackwardHook.
+
+A module call with such hooks passes its tensor positional arguments, and then its tensor outputs, through an
+identity autograd Function (BackwardHookFunction, so outputs show grad_fn=<BackwardHookFunctionBackward>).
+In backward the output node runs first: it records grad_output after the pre-hooks (which may replace it);
+then the input node receives the gradients with respect to the inputs and calls the full hooks as
+hook(module, grad_input, grad_output), a returned tuple replacing grad_input. grad_input has one entry per
+positional argument (None for a non-tensor); when no argument requires grad the full hooks fire at the output
+node, with grad_input all None, and warn as torch's."""
+import warnings
+
+from ...autograd.function import Function
+from ...autograd.grad_mode import _state
+from ...tensor import Tensor, zeros_like
+
+_NO_INPUT_GRAD_WARNING = ("Full backward hook is firing when gradients are computed with respect to module outputs "
+                          "since no inputs require gradients. See https://docs.pytorch.org/docs/main/generated/"
+                          "torch.nn.Module.html#torch.nn.Module.register_full_backward_hook for more details.")
+
+
+class BackwardHookFunction(Function):
+    @staticmethod
+    def forward(ctx, on_backward, *tensors):
+        ctx.on_backward = on_backward
+        ctx.set_materialize_grads(False)  # (an output that got no gradient shows None, as torch's)
+        outs = tuple(t.view_as(t) for t in tensors)
+        ctx.mark_non_differentiable(*[o for o, t in zip(outs, tensors) if not t.requires_grad])
+        return outs
+
+    @staticmethod
+    def backward(ctx, *grads):
+        return (None, *ctx.on_backward(grads))
+
+
+def _as_tuple(x):
+    return x if isinstance(x, tuple) else (x,)
+
+
+class BackwardHook:
+    """One module call's hook state: the positions of its tensor arguments and the grad_output seen."""
+
+    def __init__(self, module, full_hooks, pre_hooks):
+        self.module, self.full_hooks, self.pre_hooks = module, full_hooks, pre_hooks
+        self.n_args, self.arg_positions, self.grad_output, self.inputs_hooked = 0, [], None, False
+
+    def _call_full_hooks(self, grad_input):
+        for hook in self.full_hooks:
+            r = hook(self.module, grad_input, self.grad_output)
+            if r is not None:
+                r = _as_tuple(r)
+                if len(r) != len(grad_input):
+                    raise RuntimeError(f"Backward hook returned an invalid number of grad_input, got {len(r)}, but "
+                                       f"expected {len(grad_input)}")
+                grad_input = r
+        return grad_input
+
+    def setup_input_hook(self, args):
+        self.n_args = len(args)
+        self.arg_positions = [i for i, a in enumerate(args) if isinstance(a, Tensor)]
+        tensors = [args[i] for i in self.arg_positions]
+        if not (_state[0] and any(t.requires_grad for t in tensors)):
+            return args
+        self.inputs_hooked = True
+
+        def on_input_grads(grads):
+            grad_input = [None] * self.n_args
+            for i, g in zip(self.arg_positions, grads):  # an input not requiring grad shows zeros, as torch's
+                grad_input[i] = g if g is not None or args[i].requires_grad else zeros_like(args[i])
+            grad_input = self._call_full_hooks(tuple(grad_input))
+            return tuple(grad_input[i] for i in self.arg_positions)
+
+        wrapped = list(args)
+        for i, t in zip(self.arg_positions, BackwardHookFunction.apply(on_input_grads, *tensors)):
+            wrapped[i] = t
+        return tuple(wrapped)
+
+    def setup_output_hook(self, out):
+        single = isinstance(out, Tensor)
+        outs = _as_tuple(out)
+        positions = [i for i, o in enumerate(outs) if isinstance(o, Tensor)]
+        tensors = [outs[i] for i in positions]
+        if not (_state[0] and any(t.requires_grad for t in tensors)):
+            return out
+
+        def on_output_grads(grads):
+            grad_output = list(grads)
+            for hook in self.pre_hooks:
+                r = hook(self.module, tuple(grad_output))
+                if r is not None:
+                    grad_output = list(_as_tuple(r))
+            self.grad_output = tuple(grad_output)
+            if not self.inputs_hooked and self.full_hooks:
+                warnings.warn(_NO_INPUT_GRAD_WARNING, UserWarning, stacklevel=2)
+                self._call_full_hooks((None,) * self.n_args)
+            return tuple(grad_output)
+
+        wrapped = list(outs)
+        for i, t in zip(positions, BackwardHookFunction.apply(on_output_grads, *tensors)):
+            wrapped[i] = t
+        return wrapped[0] if single else type(out)(wrapped) if isinstance(out, (tuple, list)) else out
