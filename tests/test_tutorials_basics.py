@@ -992,3 +992,21 @@ def test_rms_norm_and_batch_norm_3d():
     np.testing.assert_allclose(out, (z - mean) / np.sqrt(var + 1e-5), rtol=1e-5, atol=1e-6)
     with pytest.raises(ValueError, match=r"expected 5D input \(got 3D input\)"):
         bn(torch.ones(2, 2, 4))
+
+
+def test_shape_mistakes_raise_torchs_messages():
+    y = torch.zeros(2, 3)
+    expand_error = (r"^The expanded size of the tensor \(3\) must match the existing size \(4\) at non-singleton "
+                    r"dimension 0.  Target sizes: \[3\].  Tensor sizes: \[4\]$")
+    with pytest.raises(RuntimeError, match=expand_error):
+        y[0] = torch.ones(4)
+    y[0] = torch.ones(1, 1, 3)  # (leading size-1 dims dropped, as torch)
+    y[:, 1] = torch.tensor([5.0, 6.0])
+    assert y.tolist() == [[1.0, 5.0, 1.0], [0.0, 6.0, 0.0]]
+    with pytest.raises(RuntimeError, match=r"^size mismatch, got input \(2\), mat \(2x3\), vec \(2\)$"):
+        torch.ones(2, 3) @ torch.ones(2)
+    with pytest.raises(RuntimeError, match=r"^size mismatch, got input \(8\), mat \(8x3\), vec \(2\)$"):
+        torch.matmul(torch.ones(4, 2, 3), torch.ones(2))
+    with pytest.raises(RuntimeError, match=r"^inconsistent tensor size, expected tensor \[3\] and src \[4\]"):
+        torch.ones(3) @ torch.ones(4)
+    assert (torch.ones(4, 2, 3) @ torch.ones(3)).shape == (4, 2) and (torch.ones(3) @ torch.ones(3)).item() == 3

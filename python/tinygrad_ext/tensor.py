@@ -866,6 +866,8 @@ class Tensor:
         if isinstance(value, Tensor):
             vimpl = value._impl
         if index is None:
+            if isinstance(value, Tensor) and tuple(vimpl.shape) != tuple(target.shape):
+                vimpl = _C.expand(vimpl, list(target.shape))  # (a value that does not fit: torch's expand error)
             _C.copy_(target, vimpl)
         else:
             mask_fill = value_numel == 1 and any(  # a bool mask among the keys and one value: a fill (torch's)
@@ -1959,6 +1961,13 @@ def matmul(a, b):
     if a.dim() == 0 or b.dim() == 0:
         raise RuntimeError(f"both arguments to matmul need to be at least 1D, but they are {a.dim()}D and "
                            f"{b.dim()}D")
+    if b.dim() == 1 and a.shape[-1] != b.shape[0]:  # torch's dot and mv checks (a batch folded into the rows)
+        if a.dim() == 1:
+            raise RuntimeError(f"inconsistent tensor size, expected tensor [{a.shape[0]}] and src [{b.shape[0]}] to "
+                               f"have the same number of elements, but got {a.shape[0]} and {b.shape[0]} elements "
+                               "respectively")
+        rows = math.prod(a.shape[:-1])
+        raise RuntimeError(f"size mismatch, got input ({rows}), mat ({rows}x{a.shape[-1]}), vec ({b.shape[0]})")
     if a.dim() <= 2 and b.dim() <= 2:
         a2 = a.unsqueeze(0) if a.dim() == 1 else a
         b2 = b.unsqueeze(1) if b.dim() == 1 else b
