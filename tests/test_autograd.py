@@ -200,7 +200,7 @@ def test_saved_tensors_are_freed_after_backward():
     y.sum().backward()
     assert "_saved" not in node.__dict__ and node._saved is None
     with pytest.raises(RuntimeError, match="backward through the graph a second time"):
-        node.saved_tensors
+        _ = node.saved_tensors
     # Ops that keep no tensor can be backpropagated through again, as in torch.
     z = x + 1
     z.sum().backward()

@@ -7,6 +7,7 @@ import warnings
 import numpy as np
 import pytest
 import tinygrad_ext as torch
+from tinygrad_ext._host import _to, on_host
 from tinygrad_ext.autograd import gradcheck, gradgradcheck
 
 try:
@@ -351,11 +352,35 @@ def test_nan_inputs_give_nan():
         assert np.isnan(r.numpy()).all()
 
 
-def test_cuda_raises_not_implemented():
+def test_cuda_goes_through_the_host():
+    """The CPU kernels serve CUDA tensors through host copies: results on the GPU, equal to the CPU's, and
+    gradients back to the GPU inputs."""
     if not torch.cuda.is_available():
         pytest.skip("needs CUDA")
-    with pytest.raises(NotImplementedError, match=r"linalg\.solve: CUDA tensors are not supported.*\.cpu\(\)"):
-        LA.solve(torch.eye(2, device="cuda"), torch.ones(2, device="cuda"))
+    A, B = well_conditioned((3, 3), 1), rand((3, 2), 2)
+    for fn in (lambda a, b: LA.solve(a, b), lambda a, b: LA.inv(a) @ b, lambda a, b: LA.det(a) * b,
+               lambda a, b: LA.qr(a).Q @ b, lambda a, b: LA.lu_factor(a).LU @ b, lambda a, b: torch.svd(a).S.sum() * b):
+        cpu = [t(A, grad=True), t(B, grad=True)]
+        gpu = [x.detach().cuda().requires_grad_() for x in cpu]
+        r_cpu, r_gpu = fn(*cpu), fn(*gpu)
+        assert r_gpu.is_cuda
+        np.testing.assert_allclose(r_gpu.cpu().detach().numpy(), r_cpu.detach().numpy(), rtol=1e-12, atol=1e-12)
+        r_cpu.sum().backward()
+        r_gpu.sum().backward()
+        for c, g in zip(cpu, gpu):
+            assert g.grad.is_cuda
+            np.testing.assert_allclose(g.grad.cpu().numpy(), c.grad.numpy(), rtol=1e-10, atol=1e-12)
+
+
+def test_on_host_passes_cpu_calls_through():
+    calls = []
+    f = on_host(lambda a, *, out=None: calls.append((a, out)) or LA.qr(a))
+    a = t(well_conditioned((2, 2), 3))
+    r = f(a, out=None)
+    assert calls[0][0] is a and type(r).__name__ == "linalg_qr"
+    moved = _to(r, torch.device("cpu"))
+    assert type(moved) is type(r) and torch.equal(moved.Q, r.Q)
+    assert _to((a, 1), torch.device("cpu"))[1] == 1
 
 
 # ------------------------------------------------------------------ gradients

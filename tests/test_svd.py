@@ -256,6 +256,8 @@ def test_bad_inputs(call, exc, match):
 
 
 @pytest.mark.parametrize("device", [p for p in device_params() if p.id == "cuda"])
-def test_cuda_is_refused(device):
-    with pytest.raises(RuntimeError, match="CUDA tensors are not supported"):
-        torch.linalg.svd(torch.ones(2, 2, device=device))
+def test_cuda_goes_through_the_host(device):
+    A = torch.tensor([[3.0, 1.0], [1.0, 2.0]], dtype=torch.float64)
+    U, S, Vh = torch.linalg.svd(A.to(device))
+    assert S.is_cuda and U.is_cuda and Vh.is_cuda
+    assert torch.allclose(S.cpu(), torch.linalg.svdvals(A)) and torch.linalg.matrix_norm(A.to(device), 2).is_cuda

@@ -1,11 +1,12 @@
 """torch.linalg's dense solvers beside the SVD: LU (lu_factor, solve, inv, det, slogdet), triangular solves,
 Cholesky (cholesky, cholesky_solve), Householder QR, the symmetric eigendecomposition (eigh, eigvalsh), and pinv
-and lstsq on top of the SVD. The factorizations are the CPU kernels of csrc/cpu/lu.cpp (CUDA tensors raise
-NotImplementedError: call .cpu()); the rest, and every gradient, are Tensor ops. Backward formulas read the
+and lstsq on top of the SVD. The factorizations are the CPU kernels of csrc/cpu/lu.cpp (CUDA tensors go through
+the host: _host.on_host); the rest, and every gradient, are Tensor ops. Backward formulas read the
 forward's results, recomputed from the inputs under create_graph so that higher derivatives are exact."""
 import warnings
 
 from . import _C, _linalg_ops, _ops
+from ._host import on_host
 from ._reduction_ops import _return_type
 from .autograd.grad_mode import _state
 from .tensor import Tensor, _broadcast_shape, _needs_grad, _wrap, cat
@@ -42,9 +43,6 @@ def _check_matrix(A, name, square=True, arg="A"):
     if square and A.shape[-1] != A.shape[-2]:
         raise RuntimeError(f"{name}: A must be batches of square matrices, but they are {A.shape[-2]} by "
                            f"{A.shape[-1]} matrices")
-    if A.device.type == "cuda":
-        raise NotImplementedError(f"{name}: CUDA tensors are not supported (the kernel runs on the CPU only); call "
-                                  ".cpu() on the inputs")
 
 
 def _same_dtype(A, B, name):
@@ -116,6 +114,7 @@ def _lu_factor_ex(A, name):
     return tuple(_wrap(t) for t in _lu(A))
 
 
+@on_host
 def lu_factor_ex(A, *, pivot=True, check_errors=False, out=None):
     """P A = L U with partial pivoting: (LU, pivots, info), LAPACK's getrf layout; differentiable for square A."""
     _check_matrix(A, "linalg.lu_factor_ex", square=False)
@@ -128,6 +127,7 @@ def lu_factor_ex(A, *, pivot=True, check_errors=False, out=None):
     return result if out is None else linalg_lu_factor_ex_type(*(o.copy_(r) for o, r in zip(out, result)))
 
 
+@on_host
 def lu_factor(A, *, pivot=True, out=None):
     _check_matrix(A, "linalg.lu_factor", square=False)
     if not pivot:
@@ -138,6 +138,7 @@ def lu_factor(A, *, pivot=True, out=None):
     return result if out is None else linalg_lu_factor_type(*(o.copy_(r) for o, r in zip(out, result)))
 
 
+@on_host
 def lu_solve(LU, pivots, B, *, left=True, adjoint=False, out=None):
     """X with A X = B (A^T X = B when adjoint; X A = B when not left) from lu_factor's (LU, pivots); batch dims
     broadcast. Differentiable in LU and B (through triangular solves)."""
@@ -200,6 +201,7 @@ def _solve_batched(A, B):
     return LinalgSolve.apply(A, B) if _needs_grad(A, B) else _wrap(_lu_solve(A, B, "torch.linalg.solve"))
 
 
+@on_host
 def solve(A, B, *, left=True, out=None):
     """X with A X = B (X A = B when not left). B is a batch of vectors when it is 1-D or has A's shape less the
     last dim (as torch's); batch dims broadcast."""
@@ -207,9 +209,6 @@ def solve(A, B, *, left=True, out=None):
     if not isinstance(B, Tensor):
         raise TypeError(f"linalg_solve(): argument 'B' (position 2) must be Tensor, not {type(B).__name__}")
     _same_dtype(A, B, "linalg.solve")
-    if B.device.type == "cuda":
-        raise NotImplementedError("linalg.solve: CUDA tensors are not supported (the kernel runs on the CPU only); "
-                                  "call .cpu() on the inputs")
     n = A.shape[-1]
     vector = B.dim() == 1 or (left and B.dim() == A.dim() - 1 and tuple(B.shape) == tuple(A.shape[:-1]))
     Bm = B.unsqueeze(-1) if vector else B
@@ -256,12 +255,14 @@ def _inv_impl(A):
     return _C.linalg_lu_solve(LU, pivots, eye._impl)
 
 
+@on_host
 def inv(A, *, out=None):
     _check_matrix(A, "linalg.inv")
     result = LinalgInv.apply(A) if _needs_grad(A) else _wrap(_inv_impl(A))
     return result if out is None else out.copy_(result)
 
 
+@on_host
 def inverse(input, *, out=None):
     return inv(input, out=out)
 
@@ -308,6 +309,7 @@ def _cofactor(A):
     return signs * (U * others.unsqueeze(-2)).matmul(Vh)
 
 
+@on_host
 def det(A, *, out=None):
     _check_matrix(A, "linalg.det")
     if _needs_grad(A):
@@ -339,17 +341,20 @@ def _slogdet_values(A):
     return sign, diag.abs().log().sum(-1)
 
 
+@on_host
 def slogdet(A, *, out=None):
     _check_matrix(A, "linalg.slogdet")
     result = linalg_slogdet_type(*(LinalgSlogdet.apply(A) if _needs_grad(A) else _slogdet_values(A)))
     return result if out is None else linalg_slogdet_type(*(o.copy_(r) for o, r in zip(out, result)))
 
 
+@on_host
 def slogdet_torch(input):
     """torch.slogdet / Tensor.slogdet."""
     return slogdet_type(*slogdet(input))
 
 
+@on_host
 def logdet(input):
     """log det: NaN for a negative determinant, -inf for a zero one."""
     sign, logabsdet = slogdet(input)
@@ -385,6 +390,7 @@ def _triangular(A, B, upper, unitriangular):
     return _wrap(_C.linalg_solve_triangular(A._impl, B._impl, upper, unitriangular))
 
 
+@on_host
 def solve_triangular(A, B, *, upper, left=True, unitriangular=False, out=None):
     """X with A X = B (X A = B when not left) for triangular A: only its upper (lower) triangle is read."""
     _check_matrix(A, "linalg.solve_triangular")
@@ -431,6 +437,7 @@ class LinalgCholesky(_ops.Op):
         return _T(_triangular(_T(L), _T(gA), True, False))  # (L^-T (L^-T phi)^T)^T = L^-T phi L^-1
 
 
+@on_host
 def cholesky(A, *, upper=False, out=None):
     _check_matrix(A, "linalg.cholesky")
     if _needs_grad(A):
@@ -443,6 +450,7 @@ def cholesky(A, *, upper=False, out=None):
     return L if out is None else out.copy_(L)
 
 
+@on_host
 def cholesky_solve(B, L, upper=False, *, out=None):
     """X with (L L^T) X = B for a Cholesky factor L (U^T U when upper): two triangular solves."""
     _check_matrix(L, "cholesky_solve")
@@ -497,6 +505,7 @@ def _qr_backward_tall(Q, R, gQ, gR):
     return _T(_triangular(R, _T(G), True, False))  # G R^-T = (R^-1 G^T)^T
 
 
+@on_host
 def qr(A, mode="reduced", *, out=None):
     """(Q, R) by Householder reflections, LAPACK's signs; mode 'r' returns an empty Q."""
     if mode not in ("reduced", "complete", "r"):
@@ -549,6 +558,7 @@ def _check_uplo(UPLO):
         raise RuntimeError(f"Expected UPLO argument to be 'L' or 'U', but got {UPLO}")
 
 
+@on_host
 def eigh(A, UPLO="L", *, out=None):
     """(eigenvalues ascending, eigenvectors as columns) of the symmetric matrix in A's lower (UPLO='L') or upper
     triangle; eigenvectors are unique up to sign (for distinct eigenvalues)."""
@@ -561,6 +571,7 @@ def eigh(A, UPLO="L", *, out=None):
     return result if out is None else linalg_eigh_type(*(o.copy_(r) for o, r in zip(out, result)))
 
 
+@on_host
 def eigvalsh(A, UPLO="L", *, out=None):
     _check_uplo(UPLO)
     _check_matrix(A, "linalg.eigvalsh")
@@ -585,6 +596,7 @@ def _finfo_eps(x):
     return 2.220446049250313e-16 if x.dtype.itemsize == 8 else 1.1920928955078125e-07
 
 
+@on_host
 def pinv(A, *, atol=None, rtol=None, hermitian=False, out=None):
     """The pseudo-inverse from the SVD (eigh when hermitian): singular values at or below
     max(atol, rtol * s_max) count as zero. Differentiable through the SVD (eigh)."""
@@ -610,6 +622,7 @@ def pinv(A, *, atol=None, rtol=None, hermitian=False, out=None):
 _LSTSQ_DRIVERS = ("gels", "gelsy", "gelsd", "gelss")
 
 
+@on_host
 def lstsq(A, B, rcond=None, *, driver=None):
     """The minimum-norm least-squares solution of A X = B through the pseudo-inverse (rank from the singular
     values and rcond, default eps * max(m, n)), with torch's CPU outputs per driver (default 'gelsy'): residuals
@@ -641,6 +654,7 @@ def lstsq(A, B, rcond=None, *, driver=None):
 
 
 # ------------------------------------------------------------ torch.<name>
+@on_host
 def cholesky_deprecated(input, upper=False, *, out=None):
     """torch.cholesky / Tensor.cholesky (deprecated in torch for linalg.cholesky)."""
     warnings.warn("torch.cholesky is deprecated in favor of torch.linalg.cholesky and will be removed in a future "
@@ -651,11 +665,13 @@ def cholesky_deprecated(input, upper=False, *, out=None):
     return cholesky(input, upper=upper, out=out)
 
 
+@on_host
 def det_torch(input):
     """torch.det / Tensor.det."""
     return det(input)
 
 
+@on_host
 def pinverse(input, rcond=1e-15):
     return pinv(input, rtol=rcond)
 

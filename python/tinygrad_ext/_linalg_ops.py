@@ -8,6 +8,7 @@ import string
 import warnings
 
 from . import _C, _ops
+from ._host import on_host
 from ._reduction_ops import _return_type
 from .tensor import Tensor, _broadcast_shape, _needs_grad, _wrap
 
@@ -338,11 +339,9 @@ def _svd_input(A, name):
         raise RuntimeError(f"{name}: The input tensor A must have at least 2 dimensions.")
     if not A.dtype.is_floating_point:
         raise RuntimeError(f"{name}: Expected a floating point or complex tensor as input. Got {A.dtype._legacy[:-6]}")
-    if A.device.type == "cuda":
-        raise RuntimeError(f"{name}: CUDA tensors are not supported (the SVD kernel runs on the CPU only); call "
-                           ".cpu() on the input")
 
 
+@on_host
 def _linalg_svd(A, full_matrices=True):
     """torch.linalg.svd's (U, S, Vh); U (..., m, m) and Vh (..., n, n) when full_matrices, else (..., m, k) and
     (..., k, n), k = min(m, n). The CPU kernel is Golub-Kahan-Reinsch: Householder bidiagonalization and
@@ -353,6 +352,7 @@ def _linalg_svd(A, full_matrices=True):
     return linalg_svd_type(*(_wrap(t) for t in _C.linalg_svd(A._impl, full_matrices, True)))
 
 
+@on_host
 def _svdvals(A):
     """The singular values (..., k), descending; differentiable (gA = U diag(gS) Vh)."""
     _svd_input(A, "linalg.svdvals")

@@ -1,7 +1,7 @@
-"""torch.linalg: norms (vector_norm, matrix_norm, norm), svd and svdvals (a CPU kernel: CUDA tensors raise a
-RuntimeError), cross, vecdot, matmul. The matrix norms ord 2, -2 and 'nuc' are the largest, smallest and summed
+"""torch.linalg: norms (vector_norm, matrix_norm, norm), svd and svdvals (a CPU kernel: CUDA tensors go through the
+host, _host.on_host), cross, vecdot, matmul. The matrix norms ord 2, -2 and 'nuc' are the largest, smallest and summed
 singular values. The solvers and factorizations (solve, inv, det, slogdet, lu_factor, cholesky, qr, eigh, pinv,
-lstsq, ...) are _linalg_basic's (CPU kernels: CUDA tensors raise NotImplementedError)."""
+lstsq, ...) are _linalg_basic's (CPU kernels, likewise)."""
 import math
 import numbers
 

@@ -8,6 +8,7 @@ import warnings
 from .. import _C, _dtype, _ops, _registry
 from .._autocast import ACTIVE as _AMP
 from .._autocast import cast_inputs as _amp_cast
+from .._host import on_host as _on_host
 from ..autograd.grad_mode import no_grad
 from ..tensor import Tensor, _named, _needs_grad, _softmax, _wrap, arange, cat, full_like, stack, tensor, where, zeros
 from ._rms_norm import rms_norm  # noqa: F401 (torch.nn.functional.rms_norm)
@@ -1767,11 +1768,13 @@ def _ctc_lengths(lengths, name):
     raise TypeError(f"ctc_loss(): argument '{name}' must be a Tensor or a tuple of ints, not {type(lengths).__name__}")
 
 
+@_on_host
 def ctc_loss(log_probs, targets, input_lengths, target_lengths, blank=0, reduction="mean", zero_infinity=False):
     """The connectionist temporal classification loss: the negative log-likelihood of the targets summed over
     the alignments of log_probs (T, N, C) or (T, C). targets: padded (N, S) or concatenated 1-d; 'mean' divides
     each loss by its target length (at least 1) before the batch mean; zero_infinity zeroes infinite losses
-    (impossible alignments) and their gradients. CPU tensors only (the kernel is csrc/cpu/ctc.cpp)."""
+    (impossible alignments) and their gradients. The kernel is csrc/cpu/ctc.cpp: CUDA tensors go through the host
+    (_host.on_host)."""
     code = _reduction_code(reduction)
     unbatched = log_probs.dim() == 2
     if unbatched:
