@@ -1010,3 +1010,25 @@ def test_shape_mistakes_raise_torchs_messages():
     with pytest.raises(RuntimeError, match=r"^inconsistent tensor size, expected tensor \[3\] and src \[4\]"):
         torch.ones(3) @ torch.ones(4)
     assert (torch.ones(4, 2, 3) @ torch.ones(3)).shape == (4, 2) and (torch.ones(3) @ torch.ones(3)).item() == 3
+
+
+def test_module_member_lookup():
+    m = nn.Sequential(nn.Linear(2, 2))
+    m[0].register_buffer("b", torch.ones(1))
+    assert m.get_buffer("0.b").tolist() == [1.0] and m.get_parameter("0.bias") is m[0].bias
+    for call, message in ((lambda: m.get_parameter("0.x"), "^Linear has no attribute `x`$"),
+                          (lambda: m.get_parameter("0.b"), "^`b` is not an nn.Parameter$"),
+                          (lambda: m.get_buffer("0.weight"), "^`weight` is not a buffer$"),
+                          (lambda: m.get_submodule("1"), "^Sequential has no attribute `1`$"),
+                          (lambda: m.get_submodule("0.weight"), "^`weight` is not an nn.Module$"),
+                          (lambda: m.set_submodule("0.weight", nn.ReLU()), "^`weight` is not an nn.Module$"),
+                          (lambda: m.set_submodule("7", nn.ReLU(), strict=True), "^Sequential has no attribute `7`$")):
+        with pytest.raises(AttributeError, match=message):
+            call()
+    with pytest.raises(ValueError, match="Cannot set the submodule without a target name!"):
+        m.set_submodule("", nn.ReLU())
+    with pytest.raises(ValueError, match="`module` is not an nn.Module"):
+        m.set_submodule("0", 3)
+    m.set_submodule("0", nn.ReLU())
+    m.set_submodule("5", nn.Tanh())
+    assert repr(m) == "Sequential(\n  (0): ReLU()\n  (5): Tanh()\n)"
