@@ -1032,3 +1032,17 @@ def test_module_member_lookup():
     m.set_submodule("0", nn.ReLU())
     m.set_submodule("5", nn.Tanh())
     assert repr(m) == "Sequential(\n  (0): ReLU()\n  (5): Tanh()\n)"
+
+
+def test_print_profiles():
+    x = torch.arange(2000.0) / 3
+    try:
+        torch.set_printoptions(profile="short")
+        assert repr(x[:3]) == "tensor([0.00, 0.33, 0.67])" and repr(x).startswith("tensor([0.00e+00, 3.33e-01,  ...,")
+        torch.set_printoptions(profile="full")
+        assert "..." not in repr(x) and repr(x[:2]) == "tensor([0.0000, 0.3333])"
+        torch.set_printoptions(threshold=5)
+        assert repr(torch.arange(10)) == "tensor([0, 1, 2,  ..., 7, 8, 9])"
+    finally:
+        torch.set_printoptions(profile="default")
+    assert repr(x[:2]) == "tensor([0.0000, 0.3333])" and "..." in repr(x)

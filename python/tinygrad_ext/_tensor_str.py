@@ -6,7 +6,16 @@ from . import _dtype
 PRINT_OPTS = {"precision": 4, "threshold": 1000, "edgeitems": 3, "linewidth": 80, "sci_mode": None}
 
 
+# set_printoptions(profile=...): precision, threshold, edgeitems, linewidth
+_PROFILES = {"default": (4, 1000, 3, 80), "short": (2, 1000, 2, 80), "full": (4, math.inf, 3, 80)}
+
+
 def set_printoptions(precision=None, threshold=None, edgeitems=None, linewidth=None, profile=None, sci_mode=None):
+    """torch.set_printoptions: a profile ('default', 'short', 'full') first, then the options given."""
+    if profile is not None:
+        if profile not in _PROFILES:
+            raise ValueError(f"Invalid profile: {profile}. the profile must be one of {list(_PROFILES)}")
+        PRINT_OPTS.update(zip(("precision", "threshold", "edgeitems", "linewidth"), _PROFILES[profile]))
     for k, v in (("precision", precision), ("threshold", threshold), ("edgeitems", edgeitems),
                  ("linewidth", linewidth)):
         if v is not None:
