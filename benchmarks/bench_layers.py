@@ -42,7 +42,8 @@ cases = [
     ("conv1d fwd+bwd", "same", train(lambda: tF.conv1d(x1, w1, padding=2)),
      train(lambda: pF.conv1d(px1, pw1, padding=2))),
     ("conv_transpose2d", "x (16, 64, 32, 32), w (64, 32, 4, 4), stride 2, pad 1",
-     lambda: tF.conv_transpose2d(x2, w2, stride=2, padding=1), lambda: pF.conv_transpose2d(px2, pw2, stride=2, padding=1)),
+     lambda: tF.conv_transpose2d(x2, w2, stride=2, padding=1),
+     lambda: pF.conv_transpose2d(px2, pw2, stride=2, padding=1)),
     ("conv_transpose2d fwd+bwd", "same", train(lambda: tF.conv_transpose2d(x2, w2, stride=2, padding=1)),
      train(lambda: pF.conv_transpose2d(px2, pw2, stride=2, padding=1))),
 ]
