@@ -579,15 +579,14 @@ class MaxAll(Op):
 
     @staticmethod
     def forward(ctx, a, is_max):
-        ctx.save_for_backward(a)
         out = (_C.amax if is_max else _C.amin)(a._impl, [], False, None, "max" if is_max else "min")
-        ctx.out, ctx._backward_name = out, "MaxBackward1" if is_max else "MinBackward1"
+        ctx.save_for_backward(a, out)
+        ctx._backward_name = "MaxBackward1" if is_max else "MinBackward1"
         return out
 
     @staticmethod
     def backward(ctx, g):
-        (a,) = ctx.saved_tensors
-        out = _wrap(ctx.out)
+        a, out = ctx.saved_tensors
         mask = ((a == out) | (a.isnan() & out.isnan())).to(g.dtype)
         return g * mask / mask.sum(), None
 
