@@ -6,6 +6,7 @@ FashionMNIST/MNIST: random 28x28 uint8 images whose labels a linear model can le
 Printed output is compared with strings PyTorch 2.x prints for the same code; values with a float64 numpy
 reference; with PyTorch importable, a few snippets also run on both libraries side by side."""
 import gzip
+from collections import OrderedDict
 import math
 
 import numpy as np
@@ -1046,3 +1047,29 @@ def test_print_profiles():
     finally:
         torch.set_printoptions(profile="default")
     assert repr(x[:2]) == "tensor([0.0000, 0.3333])" and "..." in repr(x)
+
+
+def test_parameter_dict_and_list():
+    d = nn.ParameterDict({"b": torch.zeros(2), "a": nn.Parameter(torch.ones(2, 3))})
+    assert list(d) == ["a", "b"] and type(d["b"]) is nn.Parameter and d["b"].requires_grad  # (a dict: sorted keys)
+    d["c"] = torch.ones(1, dtype=torch.float64)
+    assert repr(d) == ("ParameterDict(\n    (a): Parameter containing: [torch.FloatTensor of size 2x3]\n"
+                       "    (b): Parameter containing: [torch.FloatTensor of size 2]\n"
+                       "    (c): Parameter containing: [torch.DoubleTensor of size 1]\n)")
+    assert d.pop("c").dtype == torch.float64 and d.get("zz") is None and "a" in d and len(d) == 2
+    m = nn.Module()
+    m.p = d
+    assert [n for n, _ in m.named_parameters()] == ["p.a", "p.b"] and list(m.state_dict()) == ["p.a", "p.b"]
+    assert sum(p.numel() for p in m.parameters()) == 8
+    with pytest.raises(TypeError, match="cannot be used as a key as it is not a string"):
+        nn.ParameterDict()[3] = torch.ones(1)
+    with pytest.raises(AttributeError):
+        d["missing"]
+    o = nn.ParameterDict(OrderedDict([("z", torch.ones(1)), ("y", torch.ones(2))]))
+    assert list(o) == ["z", "y"] and o.popitem()[0] == "y" and list(o) == ["z"]
+    lst = nn.ParameterList([nn.Parameter(torch.ones(2, 3)), nn.Parameter(torch.zeros(2))])
+    assert repr(lst) == ("ParameterList(\n    (0): Parameter containing: [torch.float32 of size 2x3]\n"
+                         "    (1): Parameter containing: [torch.float32 of size 2]\n)")
+    holder = nn.Module()
+    holder.p = nn.ParameterList([nn.Parameter(torch.ones(1))])
+    assert repr(holder) == "Module(\n  (p): ParameterList(  (0): Parameter containing: [torch.float32 of size 1])\n)"
