@@ -1073,3 +1073,13 @@ def test_parameter_dict_and_list():
     holder = nn.Module()
     holder.p = nn.ParameterList([nn.Parameter(torch.ones(1))])
     assert repr(holder) == "Module(\n  (p): ParameterList(  (0): Parameter containing: [torch.float32 of size 1])\n)"
+
+
+def test_cuda_queries_without_a_gpu():
+    if torch.cuda.is_available():
+        assert torch.cuda.is_bf16_supported()
+        torch.cuda.set_device(0)
+        return
+    assert torch.cuda.is_bf16_supported() is False
+    with pytest.raises((AssertionError, RuntimeError), match="CUDA|GPU"):
+        torch.cuda.set_device(0)

@@ -417,3 +417,23 @@ def get_device_name(device=None):
 def get_device_capability(device=None):
     prop = get_device_properties(device)
     return prop.major, prop.minor
+
+
+def is_bf16_supported(including_emulation=True):
+    """Whether the current GPU takes bfloat16: natively from compute capability 8.0 (the only GPUs the CUDA
+    build targets); False without a usable GPU."""
+    if not is_available():
+        return False
+    return get_device_capability()[0] >= 8 or bool(including_emulation)
+
+
+def set_device(device):
+    """Selects the current GPU. tinygrad_ext's current device is always cuda:0, so only index 0 is accepted
+    (place tensors on another GPU with device='cuda:N')."""
+    _check()
+    index = _device_index(device)
+    if not 0 <= index < device_count():
+        raise RuntimeError(f"set_device: device index {index} out of range, {device_count()} device(s)")
+    if index != 0:
+        raise RuntimeError(f"set_device({index}): tinygrad_ext's current CUDA device is always cuda:0; place tensors "
+                           f"with device='cuda:{index}' instead")
