@@ -350,6 +350,13 @@ def test_argument_check_order_and_zero_dim_rules():
     check_raises(lambda: torch.zeros(2, 3, 4).index_select(2, torch.tensor([-1])), IndexError, "out of range")
     check_raises(lambda: F.cross_entropy(torch.zeros(2, 3, 2), torch.zeros(2, 2, dtype=torch.uint8)), RuntimeError,
                  "expected scalar type Long but found Byte")
+    # uint8 class targets with weight and label smoothing: only the mean gathers the weights with them (torch)
+    logits, t8 = torch.tensor([[2.0, 0.5, -1.0], [0.1, 0.2, 0.3]]), torch.tensor([0, 2], dtype=torch.uint8)
+    w = torch.tensor([0.8, 1.2, 0.9])
+    check_raises(lambda: F.cross_entropy(logits, t8, weight=w, label_smoothing=0.1), RuntimeError, "int32/int64")
+    for r in ("sum", "none"):
+        assert torch.allclose(F.cross_entropy(logits, t8, weight=w, label_smoothing=0.1, reduction=r),
+                              F.cross_entropy(logits, t8.long(), weight=w, label_smoothing=0.1, reduction=r))
     assert F.mse_loss(torch.tensor([1.0, 2.0]), torch.tensor([1, 3])).item() == 0.5  # one float operand: promoted
     check_raises(lambda: F.adaptive_avg_pool2d(torch.zeros(1, 1, 2, 2, dtype=torch.uint8), 1), NotImplementedError,
                  "adaptive_avg_pool2d")

@@ -629,8 +629,8 @@ def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-1
         return _cross_entropy_probs(input, target, weight, code, label_smoothing)
     loss = _ops.CrossEntropy.apply(input, _class_target(target, input, _CE_KERNEL, code), weight, code,
                                    int(ignore_index), float(label_smoothing))
-    if target.dtype.name == "uint8" and weight is not None and label_smoothing > 0:
-        # torch's smoothing term gathers the weights with the target itself (after the loss checks)
+    if target.dtype.name == "uint8" and weight is not None and label_smoothing > 0 and code == _REDUCTIONS["mean"]:
+        # torch's mean gathers the weights with the target itself for its smoothing term (after the loss checks)
         raise RuntimeError("gather(): Expected dtype int32/int64 for index")
     return loss
 
