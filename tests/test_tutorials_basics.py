@@ -863,6 +863,10 @@ def test_predicates_and_properties():
     assert torch.isposinf(torch.tensor([1.0, inf, -inf])).tolist() == [False, True, False]
     assert torch.tensor([1.0, -inf]).isneginf().tolist() == [False, True]
     assert torch.isposinf(torch.tensor([1, 2])).tolist() == [False, False]
+    assert a.layout == torch.strided and repr(torch.strided) == "torch.strided" and not a.is_sparse
+    assert not a.is_quantized and not a.is_meta and a.real is a
+    with pytest.raises(RuntimeError, match="imag is not implemented for tensors with non-complex dtypes."):
+        getattr(a, "imag")  # (the property raises)
 
 
 def test_fmax_fmin_dist_matrix_power():

@@ -161,6 +161,38 @@ METHODS.update(is_signed=is_signed, is_complex=is_complex, is_conj=is_conj, is_n
 FUNCTIONS.update(is_complex=is_complex, is_conj=is_conj, is_neg=is_neg, is_inference=is_inference, conj=conj,
                  resolve_conj=conj, resolve_neg=conj, is_nonzero=is_nonzero, is_same_size=is_same_size,
                  isposinf=isposinf, isneginf=isneginf, is_signed=is_signed)
+class layout:
+    """torch.layout: how a tensor's elements are stored. Every tensor here is dense and strided."""
+
+    def __init__(self, name):
+        self.name = name
+
+    def __repr__(self):
+        return "torch." + self.name
+
+    def __reduce__(self):
+        return self.name
+
+
+strided = layout("strided")
+
+
+def _real(self):
+    """A real tensor's real part: the tensor itself (torch's)."""
+    return self
+
+
+def _imag(self):
+    raise RuntimeError("imag is not implemented for tensors with non-complex dtypes.")
+
+
+FUNCTIONS.update(layout=layout, strided=strided)
+for _name in ("is_sparse", "is_quantized", "is_meta", "is_mps", "is_nested", "is_mkldnn", "is_xpu"):
+    setattr(Tensor, _name, False)  # (dense CPU/CUDA tensors only)
+Tensor.layout = property(lambda self: strided)
+Tensor.real = property(_real)
+Tensor.imag = property(_imag)
+Tensor.output_nr = property(lambda self: self._output_nr)
 Tensor.is_cpu = property(lambda self: self.device.type == "cpu")
 Tensor.itemsize = property(lambda self: self.dtype.itemsize)
 Tensor.nbytes = property(lambda self: self.numel() * self.dtype.itemsize)
