@@ -6,6 +6,7 @@ import math
 
 from . import _C, _device, _dtype
 from ._generator import default_generator
+from ._memory_format import channels_last, channels_last_3d, contiguous_format, memory_format, preserve_format
 from ._reduction_ops import _return_type, searchsorted
 from .autograd.function import Function
 from .tensor import Tensor, linspace, tensor, where, zeros
@@ -455,105 +456,6 @@ def _inplace(fn):
     return method
 
 
-# ---------------------------------------------------------------- memory formats
-
-
-class memory_format:
-    """torch.memory_format: how a tensor's elements are laid out (contiguous_format: row-major; channels_last:
-    NCHW shape with NHWC strides; channels_last_3d: NCDHW shape with NDHWC strides; preserve_format: keep the
-    input's)."""
-
-    __slots__ = ("_name",)
-
-    def __init__(self, name):
-        self._name = name
-
-    def __repr__(self):
-        return "torch." + self._name
-
-    def __reduce__(self):  # (pickles as the module attribute: one object per format)
-        return self._name
-
-
-contiguous_format, preserve_format = memory_format("contiguous_format"), memory_format("preserve_format")
-channels_last, channels_last_3d = memory_format("channels_last"), memory_format("channels_last_3d")
-# the dims from fastest- to slowest-varying, and the rank each channels-last format needs
-_CHANNELS_LAST = {channels_last: ((1, 3, 2, 0), 4), channels_last_3d: ((1, 4, 3, 2, 0), 5)}
-# Tensor's own (row-major) versions, which the memory_format-aware ones below call
-_row_major_is_contiguous, _row_major_contiguous = Tensor.is_contiguous, Tensor.contiguous
-_row_major_clone, _row_major_to = Tensor.clone, Tensor.to
-
-
-def _check_memory_format(t, memory_format):
-    if not isinstance(memory_format, globals()["memory_format"]):
-        raise TypeError(f"memory_format must be a torch.memory_format (torch.contiguous_format, torch.channels_last, "
-                        f"torch.channels_last_3d or torch.preserve_format), not {type(memory_format).__name__}")
-    if memory_format in _CHANNELS_LAST and t.dim() != _CHANNELS_LAST[memory_format][1]:
-        raise RuntimeError(f"required rank {_CHANNELS_LAST[memory_format][1]} tensor to use {memory_format._name} "
-                           "format")
-
-
-def _is_channels_last(t, memory_format):
-    """Whether t's strides are memory_format's dense order (dims of size 1 take any stride, as torch's)."""
-    order, rank = _CHANNELS_LAST[memory_format]
-    if t.dim() != rank:
-        return False
-    expected, strides = 1, t.stride()
-    for d in order:
-        if t.shape[d] != 1:
-            if strides[d] != expected:
-                return False
-            expected *= t.shape[d]
-    return True
-
-
-def _to_channels_last(t, memory_format):
-    """t's values with memory_format's strides: the dims in its order made row-major, then viewed back."""
-    order = _CHANNELS_LAST[memory_format][0][::-1]  # (slowest first)
-    inverse = [order.index(d) for d in range(t.dim())]
-    return t.permute(*order).contiguous().permute(*inverse)
-
-
-def is_contiguous(self, memory_format=contiguous_format):
-    """Whether self's elements are dense in memory_format's order (row-major by default)."""
-    if memory_format in _CHANNELS_LAST:
-        return _is_channels_last(self, memory_format) or self.numel() == 0
-    return _row_major_is_contiguous(self)
-
-
-def contiguous(self, memory_format=contiguous_format):
-    """self when its elements are already dense in memory_format's order, else a copy that is."""
-    if memory_format is contiguous_format:
-        return _row_major_contiguous(self)
-    _check_memory_format(self, memory_format)
-    if memory_format in _CHANNELS_LAST:
-        return self if is_contiguous(self, memory_format) else _to_channels_last(self, memory_format)
-    return _row_major_contiguous(self)
-
-
-def clone(self, *, memory_format=None):
-    """A copy of self, row-major; memory_format=torch.channels_last(_3d) gives that layout and an explicit
-    torch.preserve_format keeps a channels-last one (torch's default is preserve_format: here the default,
-    None, always gives row-major, which the library's own code relies on)."""
-    if memory_format is None:
-        return _row_major_clone(self)
-    _check_memory_format(self, memory_format)
-    if memory_format is preserve_format and not _row_major_is_contiguous(self):
-        memory_format = next((f for f in _CHANNELS_LAST if _is_channels_last(self, f)), contiguous_format)
-    if memory_format in _CHANNELS_LAST:
-        return _to_channels_last(self, memory_format)
-    return _row_major_clone(self)
-
-
-def to(self, *args, memory_format=None, **kwargs):
-    """self in another dtype and/or on another device (Tensor.to's arguments), then in memory_format's layout when
-    one is given."""
-    t = _row_major_to(self, *args, **kwargs)
-    if memory_format is None or memory_format is preserve_format:
-        return t
-    return contiguous(t, memory_format)
-
-
 # ---------------------------------------------------------------- global settings
 
 
@@ -637,8 +539,7 @@ METHODS = {"mT": property(_mT), "mH": property(_mH), "H": property(_H), "type_as
 METHODS.update({fn.__name__: _method(fn) for fn in _ELEMENTWISE
                 if fn not in (isin, trapezoid, trapz, cumulative_trapezoid)})
 METHODS.update({fn.__name__ + "_": _inplace(fn) for fn in _INPLACE})
-METHODS.update({"is_contiguous": is_contiguous, "contiguous": contiguous, "clone": clone, "to": to,
-                "apply_": apply_, "map_": map_})
+METHODS.update({"apply_": apply_, "map_": map_})
 FUNCTIONS = {fn.__name__: fn for fn in _ELEMENTWISE}
 FUNCTIONS.update({"memory_format": memory_format, "contiguous_format": contiguous_format,
                   "preserve_format": preserve_format, "channels_last": channels_last,

@@ -11,6 +11,7 @@ import warnings
 import numpy as np
 
 from . import _C, _dtype, _nested, _ops, _registry, return_types
+from . import _memory_format as _mf
 from ._autocast import ACTIVE as _AMP
 from ._autocast import cast_inputs as _amp_cast
 from ._device import CPU, Size, as_device, device
@@ -301,7 +302,10 @@ class Tensor:
     def storage_offset(self):
         return self._impl.offset
 
-    def is_contiguous(self, memory_format=None):
+    def is_contiguous(self, memory_format=_mf.contiguous_format):
+        """Whether self's elements are dense in memory_format's order (row-major by default)."""
+        if memory_format in _mf.CHANNELS_LAST:
+            return _mf.is_channels_last(self, memory_format) or self._impl.numel == 0
         return self._impl.is_contiguous or self._impl.numel == 0  # (any layout of no elements is, as torch's)
 
     def element_size(self):
@@ -467,7 +471,8 @@ class Tensor:
             raise RuntimeError(f"Boolean value of Tensor with {what} is ambiguous")
         return _py_bool(self.item())
 
-    def to(self, *args, **kwargs):
+    def to(self, *args, memory_format=None, **kwargs):
+        """self in another dtype and/or on another device, then in memory_format's layout when one is given."""
         dt, dev = _dtype.as_dtype(kwargs.pop("dtype", None)), kwargs.pop("device", None)
         flags = [kwargs.pop("non_blocking", False), kwargs.pop("copy", False)]
         nflags = 0
@@ -495,7 +500,9 @@ class Tensor:
             t = _ops.ToDtype.apply(t, dt) if _needs_grad(t) else _wrap(_C.to_dtype(t._impl, dt.id))
         if flags[1] and t is self:  # copy=True: a new tensor even when nothing changes
             t = t.clone()
-        return t
+        if memory_format is None or memory_format is _mf.preserve_format:
+            return t
+        return t.contiguous(memory_format)
 
     def type(self, dtype=None, non_blocking=False):
         if dtype is None:
@@ -566,12 +573,26 @@ class Tensor:
     def byte(self):
         return self.to(_dtype.uint8)
 
-    def contiguous(self, memory_format=None):
+    def contiguous(self, memory_format=_mf.contiguous_format):
+        """self when its elements are already dense in memory_format's order, else a copy that is."""
+        if memory_format is not _mf.contiguous_format and memory_format is not None:
+            _mf.check(self, memory_format)
+            if memory_format in _mf.CHANNELS_LAST:
+                return self if self.is_contiguous(memory_format) else _mf.to_channels_last(self, memory_format)
         if self._impl.is_contiguous:
             return self
         return self.clone()
 
-    def clone(self, memory_format=None):
+    def clone(self, *, memory_format=None):
+        """A copy of self, row-major; memory_format=torch.channels_last(_3d) gives that layout and an explicit
+        torch.preserve_format keeps a channels-last one (torch's default is preserve_format: here the default,
+        None, always gives row-major, which the library's own code relies on)."""
+        if memory_format is not None:
+            _mf.check(self, memory_format)
+            if memory_format is _mf.preserve_format and not self._impl.is_contiguous:
+                memory_format = _mf.layout_of(self)
+            if memory_format in _mf.CHANNELS_LAST:
+                return _mf.to_channels_last(self, memory_format)
         return _ops.Clone.apply(self) if _needs_grad(self) else _wrap(_C.clone(self._impl))
 
     def copy_(self, src, non_blocking=False):
