@@ -1087,3 +1087,57 @@ def test_cuda_queries_without_a_gpu():
     assert torch.cuda.is_bf16_supported() is False
     with pytest.raises((AssertionError, RuntimeError), match="CUDA|GPU"):
         torch.cuda.set_device(0)
+
+
+def test_random_module_and_fork_rng():
+    assert torch.random.manual_seed(3) is torch.default_generator and torch.random.initial_seed() == 3
+    a = torch.rand(2)
+    torch.manual_seed(3)
+    with torch.random.fork_rng():
+        torch.rand(5)
+    assert torch.equal(torch.rand(2), a)
+    state = torch.random.get_rng_state()
+    x = torch.rand(3)
+    torch.set_rng_state(state)
+    assert torch.equal(torch.rand(3), x) and isinstance(torch.seed(), int)
+
+
+def test_functional_extras():
+    x = torch.arange(6.0).view(1, 6, 1)
+    assert F.channel_shuffle(x, 3).flatten().tolist() == [0.0, 2.0, 4.0, 1.0, 3.0, 5.0]
+    assert nn.ChannelShuffle(2)(torch.arange(4.0).view(1, 4, 1)).flatten().tolist() == [0.0, 2.0, 1.0, 3.0]
+    with pytest.raises(RuntimeError, match="Number of channels must be divisible by groups. Got 3 channels and 2"):
+        F.channel_shuffle(torch.ones(1, 3, 2), 2)
+    pts = np.array([[0.0, 0.0], [3.0, 4.0], [6.0, 8.0], [1.0, -2.0]])
+    t = torch.tensor(pts, requires_grad=True)
+    ref = [np.linalg.norm(pts[i] - pts[j], p) for p in (2,) for i in range(4) for j in range(i + 1, 4)]
+    np.testing.assert_allclose(F.pdist(t).detach().numpy(), ref)
+    np.testing.assert_allclose(F.pdist(t, 1).detach().numpy(),
+                               [np.abs(pts[i] - pts[j]).sum() for i in range(4) for j in range(i + 1, 4)])
+    F.pdist(t).sum().backward()
+    grad = sum(((pts[i] - pts[j]) / np.linalg.norm(pts[i] - pts[j]))[None] * ((np.arange(4) == i)[:, None] * 1.0
+               - (np.arange(4) == j)[:, None]) for i in range(4) for j in range(i + 1, 4))
+    np.testing.assert_allclose(t.grad.numpy(), grad, rtol=1e-10)
+    img = np.arange(16.0).reshape(1, 1, 4, 4)
+    ref = np.sqrt((img.reshape(2, 2, 2, 2).transpose(0, 2, 1, 3) ** 2).sum((2, 3)))[None, None]
+    np.testing.assert_allclose(F.lp_pool2d(torch.tensor(img), 2, 2).numpy(), ref, rtol=1e-12)
+    np.testing.assert_allclose(nn.LPPool1d(1, 2)(torch.arange(6.0).view(1, 1, 6) - 2).numpy(), [[[-3.0, 1.0, 5.0]]])
+    assert repr(nn.LPPool2d(2, 3)) == "LPPool2d(norm_type=2, kernel_size=3, stride=None, ceil_mode=False)"
+    assert repr(nn.RReLU()) == "RReLU(lower=0.125, upper=0.3333333333333333)"
+    np.testing.assert_allclose(nn.RReLU().eval()(torch.tensor([-3.0, 2.0])).numpy(), [-3 * (1 / 8 + 1 / 3) / 2, 2.0])
+    torch.manual_seed(0)
+    r = F.rrelu(-torch.ones(10000), training=True)
+    assert -1 / 3 <= r.min() and r.max() <= -1 / 8 and abs(r.mean().item() + (1 / 8 + 1 / 3) / 2) < 0.01
+    g = F.gumbel_softmax(torch.zeros(1000, 4), tau=0.5)
+    assert torch.allclose(g.sum(1), torch.ones(1000)) and (g >= 0).all()
+    logits = torch.tensor([[0.0, 0.0, 5.0]] * 1000, requires_grad=True)
+    h = F.gumbel_softmax(logits, hard=True)
+    assert set(h.sum(1).tolist()) == {1.0} and set(h.flatten().tolist()) == {0.0, 1.0}
+    assert (h.argmax(1) == 2).float().mean() > 0.9
+    h[:, 2].sum().backward()
+    assert logits.grad is not None and logits.grad.abs().sum() > 0
+    with pytest.warns(UserWarning, match="`nn.functional.upsample_bilinear` is deprecated"):
+        up = F.upsample_bilinear(torch.arange(4.0).view(1, 1, 2, 2), scale_factor=2)
+    assert up[0, 0, 0].tolist() == pytest.approx([0.0, 1 / 3, 2 / 3, 1.0])
+    with pytest.warns(UserWarning, match="`nn.functional.upsample_nearest` is deprecated"):
+        assert F.upsample_nearest(torch.ones(1, 1, 2, 2), size=3).shape == (1, 1, 3, 3)

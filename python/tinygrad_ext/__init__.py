@@ -28,24 +28,7 @@ cuda.__dict__.update(_LEGACY_CUDA)  # torch.cuda.FloatTensor, ...
 __version__ = version.__version__
 
 
-def seed():
-    import random
-    s = random.getrandbits(63)
-    _C.manual_seed(s)
-    return s
-
-
-def initial_seed():
-    return _C.initial_seed()
-
-
-def get_rng_state():
-    """The global stream's state: a uint8 tensor (16 bytes: seed and offset; see _generator.py)."""
-    return default_generator.get_state()
-
-
-def set_rng_state(new_state):
-    default_generator.set_state(new_state)
+from .random import get_rng_state, initial_seed, seed, set_rng_state  # noqa: E402 (torch.random's, re-exported)
 
 
 def get_num_threads():

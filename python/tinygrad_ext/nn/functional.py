@@ -11,6 +11,7 @@ from .._autocast import cast_inputs as _amp_cast
 from .._host import on_host as _on_host
 from ..autograd.grad_mode import no_grad
 from ..tensor import Tensor, _named, _needs_grad, _softmax, _wrap, arange, cat, full_like, stack, tensor, where, zeros
+from ._functional_extra import channel_shuffle, gumbel_softmax, pdist, rrelu, rrelu_  # noqa: F401 (F's names)
 from ._rms_norm import rms_norm  # noqa: F401 (torch.nn.functional.rms_norm)
 from ._grid_sample import affine_grid, grid_sample  # noqa: F401 (torch.nn.functional's names)
 
@@ -1207,6 +1208,23 @@ def avg_pool1d(input, kernel_size, stride=None, padding=0, ceil_mode=False, coun
     return avg_pool2d(_as_2d(input, "avg_pool1d"), k, s, p, ceil_mode, count_include_pad).squeeze(-2)
 
 
+def _lp_pool(pooled, window, norm_type):
+    """(window * mean of x**p over each window) ** (1/p), the sign of a negative sum kept (odd p)."""
+    return (pooled.sign() * pooled.abs().relu()).mul(window).pow(1.0 / norm_type)
+
+
+def lp_pool1d(input, norm_type, kernel_size, stride=None, ceil_mode=False):
+    """Power-average pooling: the p-norm of each window."""
+    pooled = avg_pool1d(input.pow(norm_type), kernel_size, stride, 0, ceil_mode)
+    return _lp_pool(pooled, kernel_size if isinstance(kernel_size, int) else kernel_size[0], norm_type)
+
+
+def lp_pool2d(input, norm_type, kernel_size, stride=None, ceil_mode=False):
+    """Power-average pooling over 2-D windows: the p-norm of each window."""
+    kh, kw = _pair(kernel_size)
+    return _lp_pool(avg_pool2d(input.pow(norm_type), kernel_size, stride, 0, ceil_mode), kh * kw, norm_type)
+
+
 def _output_size_1d(output_size):
     return output_size if isinstance(output_size, numbers.Integral) else _single(output_size, "output_size")[0]
 
@@ -1505,7 +1523,20 @@ def interpolate(input, size=None, scale_factor=None, mode="nearest", align_corne
 
 
 def upsample(input, size=None, scale_factor=None, mode="nearest", align_corners=None):
+    warnings.warn("`nn.functional.upsample` is deprecated. Use `nn.functional.interpolate` instead.", stacklevel=2)
     return interpolate(input, size, scale_factor, mode, align_corners)
+
+
+def upsample_nearest(input, size=None, scale_factor=None):
+    warnings.warn("`nn.functional.upsample_nearest` is deprecated. Use `nn.functional.interpolate` instead.",
+                  stacklevel=2)
+    return interpolate(input, size, scale_factor, mode="nearest")
+
+
+def upsample_bilinear(input, size=None, scale_factor=None):
+    warnings.warn("`nn.functional.upsample_bilinear` is deprecated. Use `nn.functional.interpolate` instead.",
+                  stacklevel=2)
+    return interpolate(input, size, scale_factor, mode="bilinear", align_corners=True)
 
 
 def _padded_indices(n, lo, hi, mode, device):

@@ -1,4 +1,4 @@
-"""PixelShuffle and PixelUnshuffle: channels to space and back (sub-pixel convolution)."""
+"""PixelShuffle and PixelUnshuffle: channels to space and back (sub-pixel convolution); ChannelShuffle."""
 from .. import functional as F
 from .module import Module
 
@@ -13,6 +13,20 @@ class PixelShuffle(Module):
 
     def extra_repr(self):
         return f"upscale_factor={self.upscale_factor}"
+
+
+class ChannelShuffle(Module):
+    """Interleaves the channels of `groups` groups (ShuffleNet)."""
+
+    def __init__(self, groups):
+        super().__init__()
+        self.groups = groups
+
+    def forward(self, input):
+        return F.channel_shuffle(input, self.groups)
+
+    def extra_repr(self):
+        return f"groups={self.groups}"
 
 
 class PixelUnshuffle(Module):

@@ -1,0 +1,56 @@
+"""nn.functional's less common functions written with Tensor ops: gumbel_softmax, pdist, channel_shuffle and
+rrelu."""
+from .._shape_ops import triu_indices
+from ..autograd.grad_mode import no_grad
+from ..tensor import empty_like, where, zeros_like
+
+
+def gumbel_softmax(logits, tau=1, hard=False, eps=1e-10, dim=-1):
+    """softmax((logits + Gumbel(0, 1) noise) / tau) over dim; hard: the one-hot of its argmax in the forward
+    pass, the soft sample's gradient in the backward pass (straight-through). `eps` is unused, as in torch."""
+    gumbels = -empty_like(logits).exponential_().log()
+    y_soft = ((logits + gumbels) / tau).softmax(dim)
+    if not hard:
+        return y_soft
+    index = y_soft.argmax(dim, keepdim=True)
+    y_hard = zeros_like(logits).scatter_(dim, index, 1.0)
+    return y_hard - y_soft.detach() + y_soft
+
+
+def pdist(input, p=2):
+    """The p-norm distance between every pair of rows i < j of an N x M input: N (N - 1) / 2 values in row-major
+    order of the pairs."""
+    if input.dim() != 2:
+        raise RuntimeError(f"pdist only supports 2D tensors, got: {input.dim()}D")
+    if p < 0:
+        raise RuntimeError("pdist only supports non-negative p values")
+    i, j = triu_indices(input.shape[0], input.shape[0], 1, device=input.device)
+    return (input[i] - input[j]).norm(p, dim=1)
+
+
+def channel_shuffle(input, groups):
+    """(N, C, *) with its C channels, seen as groups x C/groups, transposed to C/groups x groups (ShuffleNet)."""
+    if input.dim() <= 2:
+        raise RuntimeError(f"channel_shuffle expects input with > 2 dims, but got input with sizes {list(input.shape)}")
+    if groups <= 0:
+        raise RuntimeError(f"Number of groups to divide channels in must be positive. Value of groups:{groups}")
+    n, c, *rest = input.shape
+    if c % groups:
+        raise RuntimeError(f"Number of channels must be divisible by groups. Got {c} channels and {groups} groups.")
+    return input.reshape(n, groups, c // groups, *rest).transpose(1, 2).reshape(n, c, *rest)
+
+
+def rrelu(input, lower=1.0 / 8, upper=1.0 / 3, training=False, inplace=False):
+    """Randomized leaky ReLU: negative inputs scaled by a slope drawn from U(lower, upper) per element in
+    training, by (lower + upper) / 2 otherwise."""
+    if training:
+        with no_grad():
+            slope = empty_like(input).uniform_(lower, upper)
+        out = where(input >= 0, input, input * slope)
+    else:
+        out = input.clamp(min=0) + input.clamp(max=0) * ((lower + upper) / 2)
+    return input.copy_(out) if inplace else out
+
+
+def rrelu_(input, lower=1.0 / 8, upper=1.0 / 3, training=False):
+    return rrelu(input, lower, upper, training, inplace=True)
