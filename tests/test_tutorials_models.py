@@ -9,6 +9,7 @@ a few steps (float32 tolerance)."""
 import collections
 import importlib
 import math
+import re
 import string
 import warnings
 
@@ -18,6 +19,7 @@ import tinygrad_ext as torch
 
 try:
     import torch as real_torch
+    real_torch.set_num_threads(1)  # (its small ops are slower with threads on a shared machine)
 except ImportError:
     real_torch = None
 
@@ -1350,6 +1352,143 @@ def test_style_transfer_same_as_torch():
     # LBFGS amplifies float32 rounding: the first evaluations agree closely, the image to the percent
     np.testing.assert_allclose(ours.numbers[:6], ref.numbers[:6], rtol=1e-4)
     np.testing.assert_allclose(ours.image, ref.image, atol=2e-2)
+
+
+# ---------------------------------------------------------------- 11. language translation with nn.Transformer
+PAD_IDX, BOS_IDX, EOS_IDX = 1, 2, 3
+_rng = np.random.RandomState(8)
+PAIRS_TR = [[([int(v) for v in _rng.randint(4, 20, _rng.randint(2, 6))],
+              [int(v) for v in _rng.randint(4, 22, _rng.randint(2, 6))]) for _ in range(4)] for _ in range(3)]
+
+
+def translation_transformer(run, state=None):
+    torch = run.torch
+    nn = torch.nn
+
+    class PositionalEncoding(nn.Module):
+        def __init__(self, emb_size, dropout, maxlen=5000):
+            super(PositionalEncoding, self).__init__()
+            den = torch.exp(- torch.arange(0, emb_size, 2) * math.log(10000) / emb_size)
+            pos = torch.arange(0, maxlen).reshape(maxlen, 1)
+            pos_embedding = torch.zeros((maxlen, emb_size))
+            pos_embedding[:, 0::2] = torch.sin(pos * den)
+            pos_embedding[:, 1::2] = torch.cos(pos * den)
+            pos_embedding = pos_embedding.unsqueeze(-2)
+            self.dropout = nn.Dropout(dropout)
+            self.register_buffer('pos_embedding', pos_embedding)
+
+        def forward(self, token_embedding):
+            return self.dropout(token_embedding + self.pos_embedding[:token_embedding.size(0), :])
+
+    class TokenEmbedding(nn.Module):
+        def __init__(self, vocab_size, emb_size):
+            super(TokenEmbedding, self).__init__()
+            self.embedding = nn.Embedding(vocab_size, emb_size)
+            self.emb_size = emb_size
+
+        def forward(self, tokens):
+            return self.embedding(tokens.long()) * math.sqrt(self.emb_size)
+
+    class Seq2SeqTransformer(nn.Module):
+        def __init__(self, num_encoder_layers, num_decoder_layers, emb_size, nhead, src_vocab_size, tgt_vocab_size,
+                     dim_feedforward=512, dropout=0.1):
+            super(Seq2SeqTransformer, self).__init__()
+            self.transformer = nn.Transformer(d_model=emb_size, nhead=nhead, num_encoder_layers=num_encoder_layers,
+                                              num_decoder_layers=num_decoder_layers, dim_feedforward=dim_feedforward,
+                                              dropout=dropout)
+            self.generator = nn.Linear(emb_size, tgt_vocab_size)
+            self.src_tok_emb = TokenEmbedding(src_vocab_size, emb_size)
+            self.tgt_tok_emb = TokenEmbedding(tgt_vocab_size, emb_size)
+            self.positional_encoding = PositionalEncoding(emb_size, dropout=dropout)
+
+        def forward(self, src, trg, src_mask, tgt_mask, src_padding_mask, tgt_padding_mask, memory_key_padding_mask):
+            src_emb = self.positional_encoding(self.src_tok_emb(src))
+            tgt_emb = self.positional_encoding(self.tgt_tok_emb(trg))
+            outs = self.transformer(src_emb, tgt_emb, src_mask, tgt_mask, None, src_padding_mask, tgt_padding_mask,
+                                    memory_key_padding_mask)
+            return self.generator(outs)
+
+        def encode(self, src, src_mask):
+            return self.transformer.encoder(self.positional_encoding(self.src_tok_emb(src)), src_mask)
+
+        def decode(self, tgt, memory, tgt_mask):
+            return self.transformer.decoder(self.positional_encoding(self.tgt_tok_emb(tgt)), memory, tgt_mask)
+
+    def generate_square_subsequent_mask(sz):
+        mask = (torch.triu(torch.ones((sz, sz))) == 1).transpose(0, 1)
+        mask = mask.float().masked_fill(mask == 0, float('-inf')).masked_fill(mask == 1, float(0.0))
+        return mask
+
+    def create_mask(src, tgt):
+        tgt_mask = generate_square_subsequent_mask(tgt.shape[0])
+        src_mask = torch.zeros((src.shape[0], src.shape[0])).type(torch.bool)
+        return src_mask, tgt_mask, (src == PAD_IDX).transpose(0, 1), (tgt == PAD_IDX).transpose(0, 1)
+
+    def collate_fn(batch):
+        src_batch, tgt_batch = [], []
+        for src_sample, tgt_sample in batch:
+            src_batch.append(torch.cat((torch.tensor([BOS_IDX]), torch.tensor(src_sample), torch.tensor([EOS_IDX]))))
+            tgt_batch.append(torch.cat((torch.tensor([BOS_IDX]), torch.tensor(tgt_sample), torch.tensor([EOS_IDX]))))
+        return (nn.utils.rnn.pad_sequence(src_batch, padding_value=PAD_IDX),
+                nn.utils.rnn.pad_sequence(tgt_batch, padding_value=PAD_IDX))
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # (nested tensors; mismatched mask types)
+        transformer = Seq2SeqTransformer(2, 2, 16, 2, 20, 22, 32, dropout=0.0)
+        for p in transformer.parameters():
+            if p.dim() > 1:
+                nn.init.xavier_uniform_(p)
+        run.state = load(transformer, state, torch)
+        loss_fn = torch.nn.CrossEntropyLoss(ignore_index=PAD_IDX)
+        optimizer = torch.optim.Adam(transformer.parameters(), lr=0.0001, betas=(0.9, 0.98), eps=1e-9)
+        transformer.train()
+        for batch in PAIRS_TR:
+            src, tgt = collate_fn(batch)
+            tgt_input = tgt[:-1, :]
+            src_mask, tgt_mask, src_padding_mask, tgt_padding_mask = create_mask(src, tgt_input)
+            logits = transformer(src, tgt_input, src_mask, tgt_mask, src_padding_mask, tgt_padding_mask,
+                                 src_padding_mask)
+            optimizer.zero_grad()
+            loss = loss_fn(logits.reshape(-1, logits.shape[-1]), tgt[1:, :].reshape(-1))
+            loss.backward()
+            optimizer.step()
+            run.numbers.append(loss.item())
+            run.print(src.shape, tgt.shape, src_padding_mask.dtype)
+        transformer.eval()
+        src = torch.tensor([BOS_IDX, 5, 6, 7, EOS_IDX]).view(-1, 1)
+        memory = transformer.encode(src, torch.zeros(5, 5).type(torch.bool))
+        ys = torch.ones(1, 1).fill_(BOS_IDX).type(torch.long)
+        for i in range(8):
+            out = transformer.decode(ys, memory, generate_square_subsequent_mask(ys.size(0)).type(torch.bool))
+            prob = transformer.generator(out.transpose(0, 1)[:, -1])
+            _, next_word = torch.max(prob, dim=1)
+            next_word = next_word.item()
+            ys = torch.cat([ys, torch.ones(1, 1).type_as(src.data).fill_(next_word)], dim=0)
+            if next_word == EOS_IDX:
+                break
+        run.print(ys.flatten(), generate_square_subsequent_mask(3))
+        run.numbers += list(prob.detach().numpy().ravel())
+    return run
+
+
+def test_translation_transformer():
+    run = translation_transformer(Run(torch))
+    assert run.printed[0] == "torch.Size([7, 4]) torch.Size([7, 4]) torch.bool"
+    assert re.match(r"tensor\(\[ ?2, ", run.printed[-1]) and run.printed[-1].endswith(
+        "tensor([[0., -inf, -inf],\n        [0., 0., -inf],\n        [0., 0., 0.]])")
+    assert all(math.isfinite(v) for v in run.numbers)
+
+
+@needs_torch
+def test_translation_transformer_same_as_torch():
+    same_as_torch(translation_transformer)
+
+
+def test_mismatched_mask_types_warn():
+    mha = torch.nn.MultiheadAttention(4, 2)
+    x = torch.randn(3, 2, 4)
+    with pytest.warns(UserWarning, match="Support for mismatched key_padding_mask and attn_mask is deprecated"):
+        mha(x, x, x, key_padding_mask=torch.zeros(2, 3, dtype=torch.bool), attn_mask=torch.zeros(3, 3))
 
 
 # ---------------------------------------------------------------- the errors a tutorial's user runs into

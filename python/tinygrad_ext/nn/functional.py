@@ -799,6 +799,9 @@ def multi_head_attention_forward(query, key, value, embed_dim_to_check, num_head
         attn_mask = None  # scaled_dot_product_attention's own causal mask
     else:
         is_causal = False
+    if key_padding_mask is not None and attn_mask is not None and key_padding_mask.dtype != attn_mask.dtype:
+        warnings.warn("Support for mismatched key_padding_mask and attn_mask is deprecated. Use same type for both "
+                      "instead.", UserWarning, stacklevel=3)
     key_padding_mask = _float_mask(key_padding_mask, "key_padding_mask", query.dtype)
     attn_mask = _float_mask(attn_mask, "attn_mask", query.dtype)
 
