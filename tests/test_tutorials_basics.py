@@ -1141,3 +1141,28 @@ def test_functional_extras():
     assert up[0, 0, 0].tolist() == pytest.approx([0.0, 1 / 3, 2 / 3, 1.0])
     with pytest.warns(UserWarning, match="`nn.functional.upsample_nearest` is deprecated"):
         assert F.upsample_nearest(torch.ones(1, 1, 2, 2), size=3).shape == (1, 1, 3, 3)
+
+
+def test_combinations_vander_asarray_frombuffer():
+    x = torch.tensor([1, 2, 3])
+    assert torch.combinations(x).tolist() == [[1, 2], [1, 3], [2, 3]]
+    assert torch.combinations(x, with_replacement=True).tolist() == [[1, 1], [1, 2], [1, 3], [2, 2], [2, 3], [3, 3]]
+    assert torch.combinations(x, r=4).shape == (0, 4) and torch.combinations(x, r=0).shape == (0,)
+    with pytest.raises(RuntimeError, match=r"Expect a 1D vector, but got shape \[2, 2\]"):
+        torch.combinations(torch.ones(2, 2))
+    w = torch.tensor([1.0, 2.0, 3.0], requires_grad=True)
+    torch.combinations(w).prod(1).sum().backward()
+    assert w.grad.tolist() == [5.0, 4.0, 3.0]
+    np.testing.assert_array_equal(torch.vander(x).numpy(), np.vander([1, 2, 3]))
+    np.testing.assert_array_equal(torch.vander(x, N=4, increasing=True).numpy(), np.vander([1, 2, 3], 4, True))
+    buf = bytearray(np.array([1, 2], np.int32).tobytes())
+    t = torch.frombuffer(buf, dtype=torch.int32)
+    buf[0] = 9
+    assert t.tolist() == [9, 2] and torch.frombuffer(buf, dtype=torch.int32, count=1, offset=4).tolist() == [2]
+    a = np.arange(3.0)
+    shared, copied = torch.asarray(a), torch.asarray(a, copy=True)
+    a[0] = 7
+    assert shared.tolist() == [7.0, 1.0, 2.0] and copied.tolist() == [0.0, 1.0, 2.0]
+    o = torch.ones(2)
+    assert torch.asarray(o) is o and torch.asarray(o, copy=True) is not o
+    assert torch.asarray([1, 2]).dtype == torch.int64 and torch.asarray(a, dtype=torch.float32).dtype == torch.float32

@@ -7,11 +7,15 @@ typename, and the torch.<name> spellings of nn.functional ops (torch.conv2d, tor
 torch.layer_norm, torch.embedding, ...) with their torch.* signatures."""
 import builtins
 import inspect
+import itertools
 import math
+
+import numpy as np
 
 from . import _C, _dtype
 from .nn import functional as F
-from .tensor import LEGACY_CPU, LEGACY_CUDA, Tensor, eye, full_like, randint, tensor, where
+from .tensor import (LEGACY_CPU, LEGACY_CUDA, Tensor, arange, as_tensor, eye, from_numpy, full_like, randint, stack,
+                     tensor, where)
 
 METHODS, FUNCTIONS = {}, {}
 
@@ -335,6 +339,41 @@ def set_default_tensor_type(t):
     _dtype.set_default_dtype(t.dtype)
 
 
+def combinations(input, r=2, with_replacement=False):
+    """The r-element combinations of a 1-D tensor's elements (itertools.combinations' order), one per row."""
+    if input.dim() != 1:
+        raise RuntimeError(f"Expect a 1D vector, but got shape {list(input.shape)}")
+    pick = itertools.combinations_with_replacement if with_replacement else itertools.combinations
+    rows = list(pick(range(input.shape[0]), r)) if r > 0 else []
+    if not rows:
+        return input.new_empty((0,) if r == 0 else (0, r))
+    index = tensor(rows, device=input.device)
+    return stack([input[index[:, k]] for k in range(r)], 1)
+
+
+def vander(x, N=None, increasing=False):
+    """The Vandermonde matrix of a 1-D x: column j is x ** j (increasing) or x ** (N - 1 - j)."""
+    n = x.shape[0] if N is None else N
+    powers = arange(n, device=x.device) if increasing else arange(n - 1, -1, -1, device=x.device)
+    return x.unsqueeze(-1).pow(powers.to(x.dtype))
+
+
+def asarray(obj, *, dtype=None, device=None, copy=None, requires_grad=False):
+    """A tensor from obj, sharing its memory when it can (a tensor or a numpy array of the same dtype and device)
+    unless copy=True."""
+    out = as_tensor(obj, dtype=dtype, device=device)
+    if copy and (out is obj or (isinstance(obj, np.ndarray) and out.numel() and
+                                out.data_ptr() == obj.__array_interface__["data"][0])):
+        out = out.clone()
+    return out.requires_grad_() if requires_grad else out
+
+
+def frombuffer(buffer, *, dtype, count=-1, offset=0, requires_grad=False):
+    """A 1-D tensor viewing a Python buffer (bytearray, array.array, memoryview...) as elements of dtype."""
+    out = from_numpy(np.frombuffer(buffer, dtype=np.dtype(dtype.name), count=count, offset=offset))
+    return out.requires_grad_() if requires_grad else out
+
+
 def max_pool1d(input, kernel_size, stride=(), padding=0, dilation=1, ceil_mode=False):
     return F.max_pool1d(input, kernel_size, stride or None, padding, dilation, ceil_mode)
 
@@ -378,6 +417,7 @@ def batch_norm(input, weight, bias, running_mean, running_var, training, momentu
     return F.batch_norm(input, running_mean, running_var, weight, bias, training, momentum, eps)
 
 
+FUNCTIONS.update(combinations=combinations, vander=vander, asarray=asarray, frombuffer=frombuffer)
 FUNCTIONS.update(rsub=rsub, scalar_tensor=scalar_tensor, randint_like=randint_like, fill=fill, typename=typename,
                  set_default_tensor_type=set_default_tensor_type, max_pool1d=max_pool1d, max_pool2d=max_pool2d,
                  max_pool3d=max_pool3d, adaptive_max_pool1d=adaptive_max_pool1d, dropout=dropout,
