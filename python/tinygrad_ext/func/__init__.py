@@ -4,7 +4,8 @@ torch.autograd.functional (which needs the Tensor class, so it cannot load with 
 from ..autograd import functional as _autograd_functional  # (torch.autograd.functional)
 from ._eager_transforms import grad, grad_and_value, hessian, jacfwd, jacrev, vjp
 from ._functional_call import functional_call, stack_module_state
+from ._jvp import jvp
 from ._vmap import vmap
 
-__all__ = ["functional_call", "grad", "grad_and_value", "hessian", "jacfwd", "jacrev", "stack_module_state", "vjp",
-           "vmap"]
+__all__ = ["functional_call", "grad", "grad_and_value", "hessian", "jacfwd", "jacrev", "jvp", "stack_module_state",
+           "vjp", "vmap"]
