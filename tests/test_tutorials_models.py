@@ -1555,3 +1555,10 @@ def test_float_of_a_tensor_requiring_grad_warns_once():
             x.item()
     finally:
         flag[0] = saved or flag[0]
+
+
+def test_math_constants():
+    """torch.pi / e / inf / nan / newaxis, as the tutorials' masks and positional encodings use them."""
+    assert (torch.pi, torch.e) == (math.pi, math.e) and math.isinf(torch.inf) and math.isnan(torch.nan)
+    assert torch.full((2,), -torch.inf).tolist() == [-math.inf] * 2
+    assert tuple(torch.zeros(3)[torch.newaxis].shape) == (1, 3)

@@ -27,6 +27,8 @@ cuda.__dict__.update(_LEGACY_CUDA)  # torch.cuda.FloatTensor, ...
 
 __version__ = version.__version__
 
+pi, e, inf, nan, newaxis = 3.141592653589793, 2.718281828459045, _builtins.float("inf"), _builtins.float("nan"), None
+
 
 from .random import get_rng_state, initial_seed, seed, set_rng_state  # noqa: E402 (torch.random's, re-exported)
 
