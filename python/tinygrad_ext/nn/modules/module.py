@@ -239,6 +239,10 @@ class Module:
 
     def __setstate__(self, state):
         self.__dict__.update(state)
+        for name in ("_backward_hooks", "_backward_pre_hooks"):  # (a module pickled before these existed)
+            self.__dict__.setdefault(name, OrderedDict())
+        for name in ("_forward_hooks_with_kwargs", "_forward_hooks_always_called", "_forward_pre_hooks_with_kwargs"):
+            self.__dict__.setdefault(name, {})
 
     # ----------------------------------------------------------- registration
     def register_parameter(self, name, param):
