@@ -80,6 +80,7 @@ OVERRIDES = {  # name: {parameter: value or lambda lib: value}
     "scatter_reduce_": {"reduce": "amax"},
     "trapezoid": {"y": _x}, "trapz": {"y": _x}, "cumulative_trapezoid": {"y": _x},
     "split_with_sizes": {"split_sizes": (1, 2)},
+    "gumbel_softmax": {"logits": _x},
 }
 
 
