@@ -8,6 +8,7 @@ its initial weights are copied over and both must print the same things and reac
 a few steps (float32 tolerance)."""
 import collections
 import importlib
+import itertools
 import math
 import re
 import string
@@ -1489,6 +1490,202 @@ def test_mismatched_mask_types_warn():
     x = torch.randn(3, 2, 4)
     with pytest.warns(UserWarning, match="Support for mismatched key_padding_mask and attn_mask is deprecated"):
         mha(x, x, x, key_padding_mask=torch.zeros(2, 3, dtype=torch.bool), attn_mask=torch.zeros(3, 3))
+
+
+# ---------------------------------------------------------------- 12. chatbot (packed bi-GRU, Luong attention)
+PAD_token, SOS_token, EOS_token = 0, 1, 2
+_rng = np.random.RandomState(9)
+CHAT_PAIRS = [([int(v) for v in _rng.randint(3, 15, _rng.randint(2, 6))] + [EOS_token],
+               [int(v) for v in _rng.randint(3, 15, _rng.randint(2, 6))] + [EOS_token]) for _ in range(8)]
+
+
+def chatbot(run, state=None):
+    torch = run.torch
+    nn, F = torch.nn, torch.nn.functional
+    device = torch.device("cpu")
+    class EncoderRNN(nn.Module):
+        def __init__(self, hidden_size, embedding, n_layers=1, dropout=0):
+            super(EncoderRNN, self).__init__()
+            self.n_layers = n_layers
+            self.hidden_size = hidden_size
+            self.embedding = embedding
+            self.gru = nn.GRU(hidden_size, hidden_size, n_layers, dropout=(0 if n_layers == 1 else dropout),
+                              bidirectional=True)
+        def forward(self, input_seq, input_lengths, hidden=None):
+            embedded = self.embedding(input_seq)
+            packed = nn.utils.rnn.pack_padded_sequence(embedded, input_lengths)
+            outputs, hidden = self.gru(packed, hidden)
+            outputs, _ = nn.utils.rnn.pad_packed_sequence(outputs)
+            outputs = outputs[:, :, :self.hidden_size] + outputs[:, : ,self.hidden_size:]
+            return outputs, hidden
+    class Attn(nn.Module):
+        def __init__(self, method, hidden_size):
+            super(Attn, self).__init__()
+            self.method = method
+            if self.method not in ['dot', 'general', 'concat']:
+                raise ValueError(self.method, "is not an appropriate attention method.")
+            self.hidden_size = hidden_size
+            if self.method == 'general':
+                self.attn = nn.Linear(self.hidden_size, hidden_size)
+            elif self.method == 'concat':
+                self.attn = nn.Linear(self.hidden_size * 2, hidden_size)
+                self.v = nn.Parameter(torch.FloatTensor(hidden_size))
+        def dot_score(self, hidden, encoder_output): return torch.sum(hidden * encoder_output, dim=2)
+        def general_score(self, hidden, encoder_output):
+            energy = self.attn(encoder_output)
+            return torch.sum(hidden * energy, dim=2)
+        def concat_score(self, hidden, encoder_output):
+            energy = self.attn(torch.cat((hidden.expand(encoder_output.size(0), -1, -1), encoder_output), 2)).tanh()
+            return torch.sum(self.v * energy, dim=2)
+        def forward(self, hidden, encoder_outputs):
+            if self.method == 'general':
+                attn_energies = self.general_score(hidden, encoder_outputs)
+            elif self.method == 'concat':
+                attn_energies = self.concat_score(hidden, encoder_outputs)
+            elif self.method == 'dot':
+                attn_energies = self.dot_score(hidden, encoder_outputs)
+            attn_energies = attn_energies.t()
+            return F.softmax(attn_energies, dim=1).unsqueeze(1)
+    class LuongAttnDecoderRNN(nn.Module):
+        def __init__(self, attn_model, embedding, hidden_size, output_size, n_layers=1, dropout=0.1):
+            super(LuongAttnDecoderRNN, self).__init__()
+            self.attn_model = attn_model
+            self.hidden_size = hidden_size
+            self.output_size = output_size
+            self.n_layers = n_layers
+            self.dropout = dropout
+            self.embedding = embedding
+            self.embedding_dropout = nn.Dropout(dropout)
+            self.gru = nn.GRU(hidden_size, hidden_size, n_layers, dropout=(0 if n_layers == 1 else dropout))
+            self.concat = nn.Linear(hidden_size * 2, hidden_size)
+            self.out = nn.Linear(hidden_size, output_size)
+            self.attn = Attn(attn_model, hidden_size)
+        def forward(self, input_step, last_hidden, encoder_outputs):
+            embedded = self.embedding(input_step)
+            embedded = self.embedding_dropout(embedded)
+            rnn_output, hidden = self.gru(embedded, last_hidden)
+            attn_weights = self.attn(rnn_output, encoder_outputs)
+            context = attn_weights.bmm(encoder_outputs.transpose(0, 1))
+            rnn_output = rnn_output.squeeze(0)
+            context = context.squeeze(1)
+            concat_input = torch.cat((rnn_output, context), 1)
+            concat_output = torch.tanh(self.concat(concat_input))
+            output = self.out(concat_output)
+            output = F.softmax(output, dim=1)
+            return output, hidden
+    def maskNLLLoss(inp, target, mask):
+        nTotal = mask.sum()
+        crossEntropy = -torch.log(torch.gather(inp, 1, target.view(-1, 1)).squeeze(1))
+        loss = crossEntropy.masked_select(mask).mean()
+        loss = loss.to(device)
+        return loss, nTotal.item()
+    def zeroPadding(l, fillvalue=PAD_token): return list(itertools.zip_longest(*l, fillvalue=fillvalue))
+    def binaryMatrix(l, value=PAD_token):
+        m = []
+        for i, seq in enumerate(l):
+            m.append([])
+            for token in seq:
+                m[i].append(0 if token == PAD_token else 1)
+        return m
+    def inputVar(indexes_batch):
+        lengths = torch.tensor([len(indexes) for indexes in indexes_batch])
+        padList = zeroPadding(indexes_batch)
+        return torch.LongTensor(padList), lengths
+    def outputVar(indexes_batch):
+        max_target_len = max([len(indexes) for indexes in indexes_batch])
+        padList = zeroPadding(indexes_batch)
+        mask = torch.BoolTensor(binaryMatrix(padList))
+        return torch.LongTensor(padList), mask, max_target_len
+    hidden_size = 8
+    embedding = nn.Embedding(15, hidden_size)
+    encoder = EncoderRNN(hidden_size, embedding, 2, 0.0)
+    decoder = LuongAttnDecoderRNN('concat', embedding, hidden_size, 15, 2, 0.0)
+    with torch.no_grad():
+        decoder.attn.v.normal_()  # (torch.FloatTensor(n) is uninitialized memory)
+    state = state or {}
+    run.state = {"encoder": load(encoder, state.get("encoder"), torch),
+                 "decoder": load(decoder, state.get("decoder"), torch)}
+    run.print(encoder)
+    run.print(decoder)
+    encoder_optimizer = torch.optim.Adam(encoder.parameters(), lr=0.0001)
+    decoder_optimizer = torch.optim.Adam(decoder.parameters(), lr=0.0005)
+    for it in range(3):
+        batch = CHAT_PAIRS[it * 2: it * 2 + 4]
+        batch.sort(key=lambda x: len(x[0]), reverse=True)
+        input_batch, output_batch = [p[0] for p in batch], [p[1] for p in batch]
+        input_variable, lengths = inputVar(input_batch)
+        target_variable, mask, max_target_len = outputVar(output_batch)
+        encoder_optimizer.zero_grad()
+        decoder_optimizer.zero_grad()
+        loss = 0
+        print_losses = []
+        n_totals = 0
+        encoder_outputs, encoder_hidden = encoder(input_variable, lengths.to("cpu"))
+        decoder_input = torch.LongTensor([[SOS_token for _ in range(4)]])
+        decoder_hidden = encoder_hidden[:decoder.n_layers]
+        use_teacher_forcing = it % 2 == 0
+        for t in range(max_target_len):
+            decoder_output, decoder_hidden = decoder(decoder_input, decoder_hidden, encoder_outputs)
+            if use_teacher_forcing:
+                decoder_input = target_variable[t].view(1, -1)
+            else:
+                _, topi = decoder_output.topk(1)
+                decoder_input = torch.LongTensor([[topi[i][0] for i in range(4)]])
+            mask_loss, nTotal = maskNLLLoss(decoder_output, target_variable[t], mask[t])
+            loss += mask_loss
+            print_losses.append(mask_loss.item() * nTotal)
+            n_totals += nTotal
+        loss.backward()
+        _ = nn.utils.clip_grad_norm_(encoder.parameters(), 50.0)
+        _ = nn.utils.clip_grad_norm_(decoder.parameters(), 50.0)
+        encoder_optimizer.step()
+        decoder_optimizer.step()
+        run.numbers.append(sum(print_losses) / n_totals)
+        run.print(input_variable.shape, mask.dtype, lengths)
+    class GreedySearchDecoder(nn.Module):
+        def __init__(self, encoder, decoder):
+            super(GreedySearchDecoder, self).__init__()
+            self.encoder = encoder
+            self.decoder = decoder
+        def forward(self, input_seq, input_length, max_length):
+            encoder_outputs, encoder_hidden = self.encoder(input_seq, input_length)
+            decoder_hidden = encoder_hidden[:decoder.n_layers]
+            decoder_input = torch.ones(1, 1, device=device, dtype=torch.long) * SOS_token
+            all_tokens = torch.zeros([0], device=device, dtype=torch.long)
+            all_scores = torch.zeros([0], device=device)
+            for _ in range(max_length):
+                decoder_output, decoder_hidden = self.decoder(decoder_input, decoder_hidden, encoder_outputs)
+                decoder_scores, decoder_input = torch.max(decoder_output, dim=1)
+                all_tokens = torch.cat((all_tokens, decoder_input), dim=0)
+                all_scores = torch.cat((all_scores, decoder_scores), dim=0)
+                decoder_input = torch.unsqueeze(decoder_input, 0)
+            return all_tokens, all_scores
+    encoder.eval()
+    decoder.eval()
+    searcher = GreedySearchDecoder(encoder, decoder)
+    indexes_batch = [[5, 6, 7, EOS_token]]
+    lengths = torch.tensor([len(indexes) for indexes in indexes_batch])
+    input_batch = torch.LongTensor(indexes_batch).transpose(0, 1)
+    with torch.no_grad():
+        tokens, scores = searcher(input_batch, lengths, 5)
+    run.print(tokens)
+    run.numbers += list(scores.numpy())
+    return run
+
+
+def test_chatbot():
+    run = chatbot(Run(torch))
+    assert run.printed[0] == """EncoderRNN(
+  (embedding): Embedding(15, 8)
+  (gru): GRU(8, 8, num_layers=2, bidirectional=True)
+)"""
+    assert "(gru): GRU(8, 8, num_layers=2)" in run.printed[1] and "(attn): Attn(\n    (attn): Linear(" in run.printed[1]
+    assert all(math.isfinite(v) for v in run.numbers) and run.printed[-1].startswith("tensor([")
+
+
+@needs_torch
+def test_chatbot_same_as_torch():
+    same_as_torch(chatbot)
 
 
 # ---------------------------------------------------------------- the errors a tutorial's user runs into
