@@ -9,6 +9,10 @@ from .distance import CosineSimilarity, PairwiseDistance
 from .dropout import AlphaDropout, Dropout, Dropout1d, Dropout2d, Dropout3d, FeatureAlphaDropout
 from .flatten import Flatten, Unflatten
 from .fold import Fold, Unfold
+from .lazy import (LazyBatchNorm1d, LazyBatchNorm2d, LazyBatchNorm3d, LazyConv1d, LazyConv2d, LazyConv3d,
+                   LazyConvTranspose1d, LazyConvTranspose2d, LazyConvTranspose3d, LazyInstanceNorm1d,
+                   LazyInstanceNorm2d, LazyInstanceNorm3d, LazyLinear, LazyModuleMixin, UninitializedBuffer,
+                   UninitializedParameter)
 from .linear import Bilinear, Identity, Linear
 from .loss import (BCELoss, BCEWithLogitsLoss, CTCLoss, CosineEmbeddingLoss, CrossEntropyLoss, GaussianNLLLoss,
                    HingeEmbeddingLoss, HuberLoss, KLDivLoss, L1Loss, MSELoss, MarginRankingLoss, MultiLabelMarginLoss,
@@ -99,6 +103,20 @@ __all__ = [
            "LSTMCell",
            "LayerNorm",
            "LeakyReLU",
+           "LazyBatchNorm1d",
+           "LazyBatchNorm2d",
+           "LazyBatchNorm3d",
+           "LazyConv1d",
+           "LazyConv2d",
+           "LazyConv3d",
+           "LazyConvTranspose1d",
+           "LazyConvTranspose2d",
+           "LazyConvTranspose3d",
+           "LazyInstanceNorm1d",
+           "LazyInstanceNorm2d",
+           "LazyInstanceNorm3d",
+           "LazyLinear",
+           "LazyModuleMixin",
            "Linear",
            "LocalResponseNorm",
            "LogSigmoid",
@@ -164,6 +182,8 @@ __all__ = [
            "TripletMarginLoss",
            "Unflatten",
            "Unfold",
+           "UninitializedBuffer",
+           "UninitializedParameter",
            "Upsample",
            "UpsamplingBilinear2d",
            "UpsamplingNearest2d",

@@ -553,6 +553,9 @@ class Module:
                 errors.append(f'While copying the parameter named "{key}", expected torch.Tensor or Tensor-like '
                               f"object from checkpoint but received {type(src)}")
                 continue
+            if getattr(cur, "_is_uninitialized", False):  # a lazy module's placeholder: takes the checkpoint's shape
+                plan.append((mod, store, name, cur, src))
+                continue
             if src.shape != cur.shape:
                 errors.append(f"size mismatch for {key}: copying a param with shape {src.shape} from checkpoint, "
                               f"the shape in current model is {cur.shape}.")
@@ -573,6 +576,8 @@ class Module:
                                                                                   "\n\t".join(errors)))
         with no_grad():
             for mod, store, name, cur, src in plan:
+                if getattr(cur, "_is_uninitialized", False):
+                    cur.materialize(tuple(src.shape))
                 if assign:
                     if store == "_parameters":
                         mod._parameters[name] = Parameter(src.detach(), cur.requires_grad)
