@@ -148,6 +148,53 @@ def test_chrome_trace_is_valid_json(tmp_path):
     assert {"aten::addmm", "aten::relu"} <= {e["name"] for e in events}
 
 
+def test_with_stack_source_location_and_export_stacks(tmp_path):
+    x = torch.randn(4, 4)
+    with profile(with_stack=True) as prof:
+        x.exp()
+    (ev,) = [e for e in prof.events() if e.name == "aten::exp"]
+    assert ev.stack and "test_with_stack_source_location_and_export_stacks" in "\n".join(ev.stack)
+    assert not any("profiler/__init__.py" in f for f in ev.stack)  # (the profiler's own frames are left out)
+    table = prof.key_averages(group_by_stack_n=3).table(sort_by="self_cpu_time_total")
+    assert "Source Location" in table and "Source Location" not in prof.key_averages().table()
+    path = tmp_path / "stacks.txt"
+    prof.export_stacks(str(path), "self_cpu_time_total")
+    line = path.read_text().splitlines()[0]
+    frames, value = line.rsplit(" ", 1)
+    assert int(value) >= 0 and frames.split(";")[-1] == ev.stack[0].replace(" ", "_")
+
+
+def test_table_matches_torch_build_table_live():
+    profiler_util = pytest.importorskip("torch.autograd.profiler_util")
+    x, w = torch.randn(5, 8), torch.randn(8, 8)
+    with profile(record_shapes=True, profile_memory=True, with_stack=True) as prof:
+        with record_function("outer_range_name"):
+            for _ in range(3):
+                torch.mm(x, w)
+            x.relu()
+            with record_function("inner"):
+                x.exp()
+    ours = prof.events()
+    theirs = {e.id: profiler_util.FunctionEvent(
+        id=e.id, name=e.name, thread=0, start_us=e.start_us, end_us=e.end_us, input_shapes=e.input_shapes,
+        cpu_memory_usage=e.cpu_memory_usage, is_user_annotation=e.is_user_annotation, stack=list(e.stack))
+        for e in ours}
+    for e in ours:
+        for c in e.cpu_children:
+            theirs[e.id].append_cpu_child(theirs[c.id])
+            theirs[c.id].set_cpu_parent(theirs[e.id])
+    events = profiler_util.EventList(list(theirs.values()), profile_memory=True)
+    events._tree_built = True
+    for sort_by in ("cpu_time_total", "self_cpu_time_total", "count", "cpu_memory_usage", None):
+        for shapes in (False, True):
+            for limit in (100, 2):
+                assert (ours.key_averages(group_by_input_shapes=shapes).table(sort_by=sort_by, row_limit=limit) ==
+                        events.key_averages(group_by_input_shapes=shapes).table(sort_by=sort_by, row_limit=limit))
+    assert ours.table(sort_by="cpu_time_total") == events.table(sort_by="cpu_time_total")
+    assert (ours.key_averages(group_by_stack_n=2).table(max_src_column_width=40) ==
+            events.key_averages(group_by_stack_n=2).table(max_src_column_width=40))
+
+
 # ------------------------------------------------------------------------------------------ schedule
 def test_schedule_actions_match_torch():
     s = schedule(wait=1, warmup=1, active=2, repeat=1, skip_first=1)

@@ -14,6 +14,7 @@ import json
 import os
 import socket
 import threading
+import sys
 import time
 import warnings
 
@@ -104,6 +105,15 @@ def _format_share(us, total_us):
     return "NaN" if total_us == 0 else f"{us * 100.0 / total_us:.2f}%"
 
 
+def _trim_path(path, width):
+    """The end of a too long source location, marked with '...'."""
+    if len(path) > width:
+        path = path[len(path) - width:]
+        if len(path) > 3:
+            path = "..." + path[3:]
+    return path
+
+
 def _format_memory(nbytes):
     for unit, size in (("Gb", 1024.0 ** 3), ("Mb", 1024.0 ** 2), ("Kb", 1024.0)):
         if abs(nbytes) >= size:
@@ -188,7 +198,7 @@ class FunctionEventAvg(_TimeStrings):
 
     def add(self, other):
         if self.key is None:
-            self.key, self.input_shapes = other.key, other.input_shapes
+            self.key, self.input_shapes, self.stack = other.key, other.input_shapes, other.stack
             self.is_user_annotation = other.is_user_annotation
         self.count += other.count
         self.cpu_time_total += other.cpu_time_total
@@ -220,11 +230,13 @@ class EventList(list):
     def key_averages(self, group_by_input_shapes=False, group_by_stack_n=0, group_by_overload_name=False):
         groups = {}
         for e in self:
-            key = (e.key, str(e.input_shapes)) if group_by_input_shapes else e.key
+            key = (e.key, str(e.input_shapes) if group_by_input_shapes else "",
+                   tuple(e.stack[:group_by_stack_n]) if group_by_stack_n > 0 else ())
             groups.setdefault(key, FunctionEventAvg()).add(e)
         averages = EventList(groups.values(), self._profile_memory, self._with_flops)
-        if not group_by_input_shapes:
-            for a in averages:
+        for a in averages:
+            a.stack = a.stack[:group_by_stack_n]
+            if not group_by_input_shapes:
                 a.input_shapes = ""
         return averages
 
@@ -254,7 +266,12 @@ class EventList(list):
         if has_shapes:
             headers.append("Input Shapes")
             widths.append(min(max(len(str(e.input_shapes)) for e in events) + 4, max_shapes_column_width))
-        row_format = "".join("{:>" + str(w) + "}  " for w in widths)
+        has_stack = any(e.stack for e in events)
+        if has_stack:  # (left-aligned, one frame a line, innermost first)
+            headers.append("Source Location")
+            widths.append(min(max(len(f) for e in events for f in e.stack) + 4, max_src_column_width))
+        row_format = "".join("{:" + ("<" if has_stack and i == len(widths) - 1 else ">") + str(w) + "}  "
+                             for i, w in enumerate(widths))
         sep = "".join("-" * w + "  " for w in widths)
         total = sum(e.self_cpu_time_total for e in events)
         lines = []
@@ -275,13 +292,30 @@ class EventList(list):
                 row += [_format_memory(e.cpu_memory_usage), _format_memory(e.self_cpu_memory_usage)]
             row.append(e.count)
             if has_shapes:
-                row.append(str(e.input_shapes)[:widths[-1]])
+                row.append(str(e.input_shapes)[:widths[len(row)]])
+            if has_stack:
+                row.append(_trim_path(e.stack[0], widths[-1]) if e.stack else "")
             lines.append(row_format.format(*row))
+            if has_stack:
+                blank = [""] * (len(headers) - 1)
+                lines += [row_format.format(*blank, _trim_path(f, widths[-1])) for f in e.stack[1:]]
+                lines.append(row_format.format(*blank, ""))
         lines += [sep, f"Self CPU time total: {_format_time(total)}"]
         return "\n".join(lines) + "\n"
 
     def __str__(self):
         return self.table()
+
+    def export_stacks(self, path, metric="self_cpu_time_total"):
+        """Writes one line per event recorded with_stack: its frames outermost first, joined by ';', and the metric
+        as an integer (the input of flamegraph.pl)."""
+        clean = str.maketrans(" ;\t\n", "____")
+        attr = metric.replace("cuda", "device").replace("gpu", "device")
+        with open(path, "w") as f:
+            for e in self:
+                value = int(getattr(e, attr))
+                if e.stack and value > 0:
+                    f.write(";".join(frame.translate(clean) for frame in reversed(e.stack)) + f" {value}\n")
 
     def export_chrome_trace(self, path):
         """Writes the events as a Chrome trace (chrome://tracing, Perfetto, TensorBoard): complete ("X") events,
@@ -310,14 +344,20 @@ _active = []  # the _Trace recording now (one at a time: the swapped references 
 class _Trace:
     """The events of one recording, and the swap of the core functions that makes them."""
 
-    def __init__(self, record_shapes, profile_memory):
-        self.record_shapes, self.profile_memory = record_shapes, profile_memory
+    def __init__(self, record_shapes, profile_memory, with_stack):
+        self.record_shapes, self.profile_memory, self.with_stack = record_shapes, profile_memory, with_stack
         self.events, self.stack, self.open, self.next_id = [], [], False, 0
 
     def begin(self, name, args, user=False):
         shapes = [list(a.shape) if isinstance(a, _C.TensorImpl) else [] for a in args] if self.record_shapes else []
         ev = FunctionEvent(self.next_id, name, threading.get_ident(), time.perf_counter_ns() / 1e3, shapes, user)
         self.next_id += 1
+        if self.with_stack:  # the Python frames that led here, innermost first, without the profiler's own
+            frame = sys._getframe(1)
+            while frame is not None:
+                if frame.f_code.co_filename != __file__:
+                    ev.stack.append(f"{frame.f_code.co_filename}({frame.f_lineno}): {frame.f_code.co_name}")
+                frame = frame.f_back
         if self.stack:
             ev.cpu_parent = self.stack[-1]
             self.stack[-1].cpu_children.append(ev)
@@ -415,7 +455,7 @@ class _Profile:
         self._trace, self._events = None, None
 
     def _start_trace(self):
-        self._trace = _Trace(self.record_shapes, self.profile_memory)
+        self._trace = _Trace(self.record_shapes, self.profile_memory, self.with_stack)
         self._trace.start()
 
     def _stop_trace(self):
@@ -438,6 +478,9 @@ class _Profile:
 
     def export_chrome_trace(self, path):
         return self.events().export_chrome_trace(path)
+
+    def export_stacks(self, path, metric="self_cpu_time_total"):
+        return self.events().export_stacks(path, metric)
 
     def table(self, *args, **kwargs):
         return self.events().table(*args, **kwargs)
