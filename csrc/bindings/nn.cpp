@@ -67,6 +67,8 @@ void bind_nn(py::module_& m) {
     return max_pool2d(x, pool_params(kernel, stride, padding, dilation, ceil_mode));
   });
   m.def("max_pool2d_backward", &max_pool2d_backward, py::call_guard<py::gil_scoped_release>());
+  m.def("upsample", &upsample, py::call_guard<py::gil_scoped_release>());
+  m.def("upsample_backward", &upsample_backward, py::call_guard<py::gil_scoped_release>());
   m.def("avg_pool2d", [](const Tensor& x, Pair kernel, Pair stride, Pair padding, bool ceil_mode,
                          bool count_include_pad, py::handle divisor) {
     return avg_pool2d(x, pool_params(kernel, stride, padding, {1, 1}, ceil_mode), count_include_pad,

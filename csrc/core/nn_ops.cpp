@@ -415,6 +415,78 @@ Tensor avg_pool2d_backward(const Tensor& grad_output, const Shape& input_sizes, 
   return gx;
 }
 
+// ------------------------------------------------------------------ upsample
+namespace {
+// The kernel's shape for input_sizes (N, C, spatial...) resampled to output_size, checked in interpolate's terms.
+UpsampleShape upsample_shape(const Shape& input_sizes, const Shape& output_size, const std::vector<double>& scales,
+                             int64_t mode, bool align_corners, const char* op) {
+  const size_t k = output_size.size();
+  TG_CHECK(k >= 1 && k <= 3 && input_sizes.size() == k + 2, op, ": expected an input of ", k + 2,
+           " dims (N, C and ", k, " spatial dims) for an output size of ", k, " dims, but got an input of size ",
+           input_sizes, " and output size ", output_size);
+  TG_CHECK(scales.size() == k, op, ": expected ", k, " scale factors (one per spatial dim), but got ",
+           scales.size());
+  TG_CHECK(mode >= kUpsampleNearest && mode <= kUpsampleLinear, op,
+           ": mode must be 0 (nearest), 1 (nearest-exact) or 2 (linear), but got ", mode);
+  UpsampleShape s{};
+  s.planes = input_sizes[0] * input_sizes[1];
+  s.dims = int64_t(k);
+  for (size_t d = 0; d < 3; ++d) {
+    const bool real = d >= 3 - k;
+    s.in[d] = real ? input_sizes[2 + d - (3 - k)] : 1;
+    s.out[d] = real ? output_size[d - (3 - k)] : 1;
+    s.scale[d] = real ? scales[d - (3 - k)] : 0.0;
+    TG_CHECK(s.in[d] > 0 && s.out[d] > 0, op, ": input and output sizes should be greater than 0, but got input ",
+             input_sizes, " and output size ", output_size);
+  }
+  s.mode = int(mode);
+  s.align_corners = align_corners;
+  return s;
+}
+}  // namespace
+
+Tensor upsample(const Tensor& input, const Shape& output_size, const std::vector<double>& scales, int64_t mode,
+                bool align_corners) {
+  check_float(input, "upsample");
+  if (is_reduced_float(input->dtype))
+    return to_dtype(upsample(widen(input), output_size, scales, mode, align_corners), input->dtype);
+  const UpsampleShape s = upsample_shape(input->sizes, output_size, scales, mode, align_corners, "upsample");
+  Shape out_sizes{input->sizes[0], input->sizes[1]};
+  out_sizes.insert(out_sizes.end(), output_size.begin(), output_size.end());
+  Tensor x = contiguous(input);
+  Tensor out = empty(out_sizes, x->dtype, x->device());
+  if (out->numel()) {
+    TG_DISPATCH_FLOAT(x->dtype, "upsample", [&] {
+      TG_ON_DEVICE(x->device(), upsample_forward<scalar_t>, s, x->data<scalar_t>(), out->data<scalar_t>());
+    });
+  }
+  return out;
+}
+
+Tensor upsample_backward(const Tensor& grad_output, const Shape& input_sizes, const std::vector<double>& scales,
+                         int64_t mode, bool align_corners) {
+  check_float(grad_output, "upsample_backward");
+  checked_numel(input_sizes, "upsample_backward");
+  if (is_reduced_float(grad_output->dtype))
+    return to_dtype(upsample_backward(widen(grad_output), input_sizes, scales, mode, align_corners),
+                    grad_output->dtype);
+  TG_CHECK(grad_output->dim() == int64_t(input_sizes.size()) && grad_output->dim() >= 3 &&
+               grad_output->sizes[0] == input_sizes[0] && grad_output->sizes[1] == input_sizes[1],
+           "upsample_backward: expected grad_output of the input's N and C and one size per spatial dim, but got ",
+           grad_output->sizes, " for an input of size ", input_sizes);
+  const Shape output_size(grad_output->sizes.begin() + 2, grad_output->sizes.end());
+  const UpsampleShape s =
+      upsample_shape(input_sizes, output_size, scales, mode, align_corners, "upsample_backward");
+  Tensor gy = contiguous(grad_output);
+  Tensor gx = empty(input_sizes, gy->dtype, gy->device());
+  if (gx->numel()) {
+    TG_DISPATCH_FLOAT(gy->dtype, "upsample_backward", [&] {
+      TG_ON_DEVICE(gy->device(), upsample_backward<scalar_t>, s, gy->data<scalar_t>(), gx->data<scalar_t>());
+    });
+  }
+  return gx;
+}
+
 // ------------------------------------------------------------------ softmax
 namespace {
 void softmax_dims(const Shape& sizes, int64_t dim, int64_t& outer, int64_t& D, int64_t& inner) {

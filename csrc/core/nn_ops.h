@@ -8,6 +8,7 @@
 #include <optional>
 #include <tuple>
 #include <utility>
+#include <vector>
 #include "tensor.h"
 
 namespace tg {
@@ -44,6 +45,14 @@ Tensor max_pool2d_backward(const Tensor& grad_output, const Tensor& indices, con
 Tensor avg_pool2d(const Tensor& input, const Pool2dParams& p, bool count_include_pad, int64_t divisor_override);
 Tensor avg_pool2d_backward(const Tensor& grad_output, const Shape& input_sizes, const Pool2dParams& p,
                            bool count_include_pad, int64_t divisor_override);
+
+// interpolate's nearest (mode 0), nearest-exact (1) and linear (2) resampling of input (N, C, d1[, d2[, d3]])
+// to output_size (one per spatial dim); scales: the scale factor per dim, <= 0 for none (the sizes' ratio).
+Tensor upsample(const Tensor& input, const Shape& output_size, const std::vector<double>& scales, int64_t mode,
+                bool align_corners);
+// Its gradient for an input of input_sizes.
+Tensor upsample_backward(const Tensor& grad_output, const Shape& input_sizes, const std::vector<double>& scales,
+                         int64_t mode, bool align_corners);
 
 Tensor softmax(const Tensor& input, int64_t dim, bool log);
 // output is softmax's (or log_softmax's) result.

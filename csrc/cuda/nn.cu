@@ -948,6 +948,12 @@ void class_loss_backward(const ClassLossArgs& a, const T* g, const T* x, const i
   TG_CUDA_CHECK_LAUNCH("class_loss_backward_kernel");
 }
 
+}  // namespace tg::cuda
+
+#include "upsample.cuh"
+
+namespace tg::cuda {
+
 #define TG_INSTANTIATE_NN(name, params) TG_NN_INSTANTIATE(name, float) TG_NN_INSTANTIATE(name, double)
 TG_NN_KERNELS(TG_INSTANTIATE_NN)
 #undef TG_INSTANTIATE_NN

@@ -1077,6 +1077,36 @@ class AvgPool2dBackward(Op):
         return AvgPool2d.apply(gg, *ctx.args), None, None
 
 
+class Upsample(Op):
+    """interpolate's nearest / nearest-exact / linear resampling (mode 0 / 1 / 2 of _C.upsample): linear in x."""
+
+    @staticmethod
+    def forward(ctx, x, size, scales, mode, align_corners):
+        ctx.in_shape, ctx.args = x.shape, (scales, mode, align_corners)
+        return _C.upsample(x._impl, list(size), *ctx.args)
+
+    @staticmethod
+    def backward(ctx, g):
+        if not _state[0]:
+            gx = _wrap(_C.upsample_backward(g._impl, list(ctx.in_shape), *ctx.args))
+        else:
+            gx = UpsampleBackward.apply(g, ctx.in_shape, ctx.args)
+        return gx, None, None, None, None
+
+
+class UpsampleBackward(Op):
+    """The transpose of the resampling (a weighted sum-pooling); its own backward is the resampling again."""
+
+    @staticmethod
+    def forward(ctx, g, in_shape, args):
+        ctx.size, ctx.args = g.shape[2:], args
+        return _C.upsample_backward(g._impl, list(in_shape), *args)
+
+    @staticmethod
+    def backward(ctx, gg):
+        return Upsample.apply(gg, ctx.size, *ctx.args), None, None
+
+
 def _log_softmax_composite(x, dim):
     shifted = x - x.amax(dim, keepdim=True).detach()
     return shifted - shifted.exp().sum(dim, keepdim=True).log()

@@ -353,6 +353,10 @@ NN_KERNELS = [
      "const ClassLossArgs& a, const T* g, const T* x, const int64_t* t, const T* w, const T* lse, "
      "const T* total_weight, T* gx",
      "its gradient; g: N*S values or one; total_weight is read on the tensors' device (no host sync)"),
+    ("upsample_forward", "const UpsampleShape& s, const T* x, T* y",
+     "interpolate's nearest / nearest-exact / (bi/tri)linear resampling of each plane (upsample_taps per dim)"),
+    ("upsample_backward", "const UpsampleShape& s, const T* gy, T* gx",
+     "its gradient: gx = 0, then every output's taps add their weight times gy"),
 ]
 
 # The C++ lists: one X-macro per list, expanded by cpu/, cuda/, bindings/ and core/.

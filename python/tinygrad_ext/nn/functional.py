@@ -1467,6 +1467,8 @@ _INTERP_MATMUL_MAX = 128
 
 
 _INTERP_DIMS = {"linear": 1, "bilinear": 2, "bicubic": 2, "trilinear": 3}
+# the modes of the C++ resampling kernel (_C.upsample's mode numbers)
+_UPSAMPLE_MODES = {"nearest": 0, "nearest-exact": 1, "linear": 2, "bilinear": 2, "trilinear": 2}
 
 
 def interpolate(input, size=None, scale_factor=None, mode="nearest", align_corners=None, recompute_scale_factor=None,
@@ -1519,6 +1521,9 @@ def interpolate(input, size=None, scale_factor=None, mode="nearest", align_corne
                            f"({', '.join(f'{c}: {n}' for c, n in zip(names, sizes))})")
     if mode == "area":
         return (adaptive_avg_pool1d, adaptive_avg_pool2d, adaptive_avg_pool3d)[spatial - 1](input, sizes)
+    if mode in _UPSAMPLE_MODES and input.is_floating_point():
+        return _ops.Upsample.apply(input, sizes, [0.0 if s is None else s for s in scales], _UPSAMPLE_MODES[mode],
+                                   bool(align_corners))
     out = input
     for k in range(spatial):
         out = _resample_dim(out, 2 + k, sizes[k], scales[k], mode, align_corners)
