@@ -385,3 +385,35 @@ def test_timer_autoranges():
         t.autorange()
     with pytest.raises(ValueError, match="str"):
         benchmark.Timer(stmt=lambda: None)
+
+
+def test_fuzzer_parameters_tensors_and_constraints():
+    fuzzer = benchmark.Fuzzer(
+        parameters=[benchmark.FuzzedParameter("k0", minval=1, maxval=10000, distribution="loguniform"),
+                    benchmark.FuzzedParameter("k1", minval=4, maxval=64, distribution="uniform"),
+                    benchmark.FuzzedParameter("k2", distribution={1: 0.5, benchmark.ParameterAlias("k1"): 0.5}),
+                    benchmark.FuzzedParameter("d", distribution={2: 0.5, 3: 0.5})],
+        tensors=[benchmark.FuzzedTensor("x", size=("k0", "k1", "k2"), steps=(1, 2, 1), dim_parameter="d",
+                                        min_elements=128, max_elements=100000, probability_contiguous=0.5)],
+        constraints=[lambda k0, k1, **_: k0 != k1], seed=0)
+    draws = list(fuzzer.take(30))
+    assert [p for _, _, p in fuzzer.take(30)] == [p for _, _, p in draws]  # the seed decides
+    contiguous = set()
+    for tensors, props, params in draws:
+        x = tensors["x"]
+        size = (params["k0"], params["k1"], params["k2"])[:params["d"]]
+        assert tuple(x.shape) == size and 128 <= x.numel() <= 100000
+        assert 1 <= params["k0"] <= 10000 and 4 <= params["k1"] <= 64 and params["k2"] in (1, params["k1"])
+        assert params["k0"] != params["k1"]
+        assert props["x"]["numel"] == x.numel() and props["x"]["is_contiguous"] == x.is_contiguous()
+        assert x.stride()[1] >= 2  # (the step of 2 on the second dimension)
+        contiguous.add(tuple(props["x"]["order"]) == tuple(range(params["d"])))
+    assert contiguous == {True, False} and 0 <= fuzzer.rejection_rate < 1
+    with pytest.raises(AssertionError, match="normalized"):
+        benchmark.FuzzedParameter("p", distribution={1: 0.3})
+    with pytest.raises(ValueError, match="Duplicate"):
+        benchmark.Fuzzer([benchmark.FuzzedParameter("x", 1, 2, "uniform")], [benchmark.FuzzedTensor("x", ("x",))])
+    impossible = benchmark.Fuzzer([benchmark.FuzzedParameter("n", 1, 4, "uniform")],
+                                  [benchmark.FuzzedTensor("t", ("n",), min_elements=100)], seed=0)
+    with pytest.raises(ValueError, match="widen"):
+        next(impossible.take(1))

@@ -13,8 +13,10 @@ import timeit as _timeit
 import tinygrad_ext as _torch
 
 from ... import _C
+from ._fuzzer import FuzzedParameter, FuzzedTensor, Fuzzer, ParameterAlias
 
-__all__ = ["Colorize", "Compare", "Language", "Measurement", "TaskSpec", "Timer", "select_unit", "set_torch_threads",
+__all__ = ["Colorize", "Compare", "FuzzedParameter", "FuzzedTensor", "Fuzzer", "Language", "Measurement",
+           "ParameterAlias", "TaskSpec", "Timer", "select_unit", "set_torch_threads",
            "trim_sigfig", "unit_to_english", "ordered_unique"]
 
 _IQR_WARN_THRESHOLD = 0.1
