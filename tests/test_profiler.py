@@ -8,6 +8,7 @@ import random
 import pytest
 import tinygrad_ext as torch
 import tinygrad_ext.nn as nn
+import tinygrad_ext.nn.functional as F
 from tinygrad_ext import _C, _plan
 from tinygrad_ext.profiler import ProfilerAction, ProfilerActivity, profile, record_function, schedule
 from tinygrad_ext.utils import benchmark
@@ -22,7 +23,8 @@ def _model():
 
 def _core_refs():
     """Every reference the package holds to a core function, and the core module's attributes."""
-    return [_plan._get(s) for s in _plan._core_sites()], {n: getattr(_C, n) for n in dir(_C) if not n.startswith("_")}
+    return ([_plan._get(s) for s in _plan._core_sites()], {n: getattr(_C, n) for n in dir(_C) if not n.startswith("_")},
+            dict(vars(F)))
 
 
 def _names(events):
@@ -39,12 +41,18 @@ def test_forward_events_names_counts_and_nesting():
     assert events[0].name == "model_inference" and events[0].is_user_annotation
     top = events[0]
     ops = [e for e in events if e is not top]
-    assert ops and all(e.cpu_parent is top for e in ops)  # every core call ran inside the range
+    assert ops and all(e.name.startswith("aten::") for e in ops)
+    # as in torch: linear is one op (a range around its core calls), relu is a core call of its own
+    assert _names(top.cpu_children) == ["aten::linear", "aten::relu", "aten::linear"]
+    linears = top.cpu_children[::2]
+    assert [_names(e.cpu_children) for e in linears] == [["aten::transpose", "aten::addmm"]] * 2
     assert _names(ops).count("aten::addmm") == 2 and _names(ops).count("aten::relu") == 1
-    assert all(n.startswith("aten::") for n in _names(ops))
     # self time = total less the children's; a range's total holds its children
-    assert top.self_cpu_time_total == pytest.approx(top.cpu_time_total - sum(e.cpu_time_total for e in ops))
-    assert top.cpu_time_total >= sum(e.cpu_time_total for e in ops) > 0
+    children = top.cpu_children
+    assert top.self_cpu_time_total == pytest.approx(top.cpu_time_total - sum(e.cpu_time_total for e in children))
+    assert linears[0].self_cpu_time_total == pytest.approx(
+        linears[0].cpu_time_total - sum(e.cpu_time_total for e in linears[0].cpu_children))
+    assert top.cpu_time_total >= sum(e.cpu_time_total for e in children) > 0
     for e in ops:
         assert e.start_us >= top.start_us and e.end_us <= top.end_us
     avg = {a.key: a for a in prof.key_averages()}
@@ -244,7 +252,7 @@ def test_start_stop_and_on_trace_ready_without_schedule():
 def test_core_functions_restored_after_exit_and_after_exception():
     before = _core_refs()
     with profile():
-        assert _C.mm is not before[1]["mm"]  # swapped while recording
+        assert _C.mm is not before[1]["mm"] and F.linear is not before[2]["linear"]  # swapped while recording
         torch.mm(torch.ones(2, 2), torch.ones(2, 2))
     assert _core_refs() == before
     with pytest.raises(ValueError, match="boom"):

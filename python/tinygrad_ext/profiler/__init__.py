@@ -9,16 +9,19 @@ Times are host (CPU) times: a CUDA op's time is its launch. profile_memory count
 """
 import contextlib
 import enum
+import functools
 import gzip
 import json
 import os
 import socket
-import threading
 import sys
+import threading
 import time
 import warnings
 
 from .. import _C, _plan
+from .._tensor_base import Tensor
+from ..nn import functional as F
 
 __all__ = ["ProfilerAction", "ProfilerActivity", "profile", "record_function", "schedule", "supported_activities",
            "tensorboard_trace_handler", "EventList", "FunctionEvent", "FunctionEventAvg"]
@@ -26,6 +29,10 @@ __all__ = ["ProfilerAction", "ProfilerActivity", "profile", "record_function", "
 # core functions whose torch op has another name
 _ATEN_NAMES = {"to_dtype": "_to_copy", "to_device": "_to_copy", "max_dim": "max", "round_decimals": "round",
                "view_dtype": "view", "gelu_tanh": "gelu", "copy_non_blocking_": "copy_"}
+# nn.functional's functions that are one op in torch and a composition of core calls here: a range of torch's name
+# around their core calls (those that are core calls themselves, like conv2d, are timed as such)
+_COMPOSITES = ("linear", "batch_norm", "layer_norm", "group_norm", "dropout", "embedding", "mse_loss", "conv1d",
+               "scaled_dot_product_attention", "adaptive_avg_pool2d", "log_softmax")
 # core functions that are no op of a model (no tensor math): not events
 _NOT_OPS = _plan._QUERIES | {"bump_version", "set_allow_tf32", "to_numpy", "to_dlpack", "set_num_threads"}
 
@@ -349,7 +356,8 @@ class _Trace:
         self.events, self.stack, self.open, self.next_id = [], [], False, 0
 
     def begin(self, name, args, user=False):
-        shapes = [list(a.shape) if isinstance(a, _C.TensorImpl) else [] for a in args] if self.record_shapes else []
+        shapes = ([list(a.shape) if isinstance(a, (_C.TensorImpl, Tensor)) else [] for a in args]
+                  if self.record_shapes else [])
         ev = FunctionEvent(self.next_id, name, threading.get_ident(), time.perf_counter_ns() / 1e3, shapes, user)
         self.next_id += 1
         if self.with_stack:  # the Python frames that led here, innermost first, without the profiler's own
@@ -377,9 +385,10 @@ class _Trace:
         elif ev in self.stack:
             self.stack.remove(ev)
 
-    def timed(self, fn, name):
-        label, trace = "aten::" + _ATEN_NAMES.get(name, name), self
+    def timed(self, fn, label):
+        trace = self
 
+        @functools.wraps(fn)
         def call(*args, **kwargs):
             if not trace.open:  # (a reference kept past the recording, e.g. by a compiled plan)
                 return fn(*args, **kwargs)
@@ -397,10 +406,13 @@ class _Trace:
         self.saved = [(s, f) for s, f in ((s, _plan._get(s)) for s in _plan._core_sites()) if id(f) in _plan._CORE]
         self.module = {n: getattr(_C, n) for n in dir(_C) if id(getattr(_C, n)) in _plan._CORE}
         self.wrappers = {}
+        self.composites = {n: getattr(F, n) for n in _COMPOSITES if hasattr(F, n) and not hasattr(_C, n)}
         try:
+            for n, fn in self.composites.items():
+                setattr(F, n, self.timed(fn, "aten::" + n))
             for n, fn in self.module.items():
                 if n not in _NOT_OPS:
-                    self.wrappers[n] = self.timed(fn, n)
+                    self.wrappers[n] = self.timed(fn, "aten::" + _ATEN_NAMES.get(n, n))
                     # known to the compile recorder as the core function it stands for
                     _plan._CORE[id(self.wrappers[n])] = n
                     setattr(_C, n, self.wrappers[n])
@@ -420,6 +432,8 @@ class _Trace:
             _active.remove(self)
         for n, fn in self.module.items():
             setattr(_C, n, fn)
+        for n, fn in self.composites.items():
+            setattr(F, n, fn)
         for site, fn in self.saved:
             _plan._set(site, fn)
         for w in self.wrappers.values():
