@@ -172,6 +172,24 @@ def test_with_stack_source_location_and_export_stacks(tmp_path):
     assert int(value) >= 0 and frames.split(";")[-1] == ev.stack[0].replace(" ", "_")
 
 
+def test_with_flops_counts_matrix_products_and_convolutions():
+    model = nn.Sequential(nn.Conv2d(3, 8, 3, padding=1), nn.Flatten(), nn.Linear(8 * 8 * 8, 10))
+    x = torch.randn(2, 3, 8, 8)
+    with profile(with_flops=True) as prof:
+        model(x)
+        torch.mm(torch.ones(4, 5), torch.ones(5, 6))
+        torch.ones(3) * 2
+    flops = {e.name: e.flops for e in prof.events()}
+    assert flops["aten::conv2d"] == 2 * (2 * 8 * 8 * 8) * (3 * 3 * 3)  # 2 x output elements x C_in x kernel
+    assert flops["aten::addmm"] == 2 * 2 * 512 * 10 and flops["aten::mm"] == 2 * 4 * 5 * 6
+    assert flops["aten::mul"] == 3 and flops["aten::linear"] == 0
+    table = prof.key_averages().table(sort_by="cpu_time_total")
+    assert "Total FLOPs" in table.splitlines()[1] and "55296.000" in table and "--" in table
+    with profile() as prof:
+        torch.mm(torch.ones(4, 5), torch.ones(5, 6))
+    assert "FLOPs" not in prof.key_averages().table()
+
+
 def test_table_matches_torch_build_table_live():
     profiler_util = pytest.importorskip("torch.autograd.profiler_util")
     x, w = torch.randn(5, 8), torch.randn(8, 8)

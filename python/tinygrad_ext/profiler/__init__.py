@@ -12,6 +12,7 @@ import enum
 import functools
 import gzip
 import json
+import math
 import os
 import socket
 import sys
@@ -112,6 +113,27 @@ def _format_share(us, total_us):
     return "NaN" if total_us == 0 else f"{us * 100.0 / total_us:.2f}%"
 
 
+def _flops(op, args, out):
+    """torch's FLOP count of a core call (with_flops): 2 per multiply-add of a matrix product or a convolution,
+    1 per output element of mul and add; 0 (not counted) for the other ops."""
+    shapes = [a.shape for a in args if isinstance(a, _C.TensorImpl)]
+    if op in ("mm", "matmul", "bmm", "addmm", "baddbmm"):
+        a, b = shapes[-2:]
+        return 2 * math.prod(a) * b[-1] if len(a) >= 2 and len(b) >= 2 else 0
+    if op in ("conv1d", "conv2d", "conv3d") and isinstance(out, _C.TensorImpl) and len(shapes) >= 2:
+        return 2 * math.prod(out.shape) * math.prod(shapes[1][1:])  # (weight: C_out, C_in / groups, kernel...)
+    if op in ("mul", "add") and isinstance(out, _C.TensorImpl):
+        return math.prod(out.shape)
+    return 0
+
+
+def _scale_flops(flops):
+    """(scale, unit) torch prints FLOP counts in, chosen by the smallest count."""
+    units = ["FLOPs", "KFLOPs", "MFLOPs", "GFLOPs", "TFLOPs", "PFLOPs"]
+    k = int(max(0.0, min(math.log10(flops) / 3, len(units) - 1.0)))
+    return 10.0 ** (-3 * k), units[k]
+
+
 def _trim_path(path, width):
     """The end of a too long source location, marked with '...'."""
     if len(path) > width:
@@ -200,7 +222,7 @@ class FunctionEventAvg(_TimeStrings):
     def __init__(self):
         self.key, self.count, self.input_shapes, self.is_user_annotation = None, 0, None, False
         self.cpu_time_total = self.self_cpu_time_total = 0.0
-        self.cpu_memory_usage = self.self_cpu_memory_usage = 0
+        self.cpu_memory_usage = self.self_cpu_memory_usage = self.flops = 0
         self.stack = []
 
     def add(self, other):
@@ -212,6 +234,7 @@ class FunctionEventAvg(_TimeStrings):
         self.self_cpu_time_total += other.self_cpu_time_total
         self.cpu_memory_usage += other.cpu_memory_usage
         self.self_cpu_memory_usage += other.self_cpu_memory_usage
+        self.flops += other.flops
         return self
 
     def __iadd__(self, other):
@@ -273,6 +296,11 @@ class EventList(list):
         if has_shapes:
             headers.append("Input Shapes")
             widths.append(min(max(len(str(e.input_shapes)) for e in events) + 4, max_shapes_column_width))
+        flops = [e.flops for e in events if e.flops > 0] if self._with_flops else []
+        if flops:
+            flops_scale, flops_unit = _scale_flops(min(flops))
+            headers.append(f"Total {flops_unit}")
+            widths.append(12)
         has_stack = any(e.stack for e in events)
         if has_stack:  # (left-aligned, one frame a line, innermost first)
             headers.append("Source Location")
@@ -300,6 +328,8 @@ class EventList(list):
             row.append(e.count)
             if has_shapes:
                 row.append(str(e.input_shapes)[:widths[len(row)]])
+            if flops:
+                row.append(f"{e.flops * flops_scale:8.3f}" if e.flops > 0 else "--")
             if has_stack:
                 row.append(_trim_path(e.stack[0], widths[-1]) if e.stack else "")
             lines.append(row_format.format(*row))
@@ -351,8 +381,9 @@ _active = []  # the _Trace recording now (one at a time: the swapped references 
 class _Trace:
     """The events of one recording, and the swap of the core functions that makes them."""
 
-    def __init__(self, record_shapes, profile_memory, with_stack):
+    def __init__(self, record_shapes, profile_memory, with_stack, with_flops):
         self.record_shapes, self.profile_memory, self.with_stack = record_shapes, profile_memory, with_stack
+        self.with_flops = with_flops
         self.events, self.stack, self.open, self.next_id = [], [], False, 0
 
     def begin(self, name, args, user=False):
@@ -375,6 +406,8 @@ class _Trace:
 
     def end(self, ev, args=(), out=None):
         ev.end_us = time.perf_counter_ns() / 1e3
+        if self.with_flops and out is not None:
+            ev.flops = _flops(ev.name[len("aten::"):], args, out)
         if self.profile_memory and out is not None:
             inputs = {a.storage_id for a in args if isinstance(a, _C.TensorImpl)}
             outs = out if isinstance(out, (tuple, list)) else (out,)
@@ -469,7 +502,7 @@ class _Profile:
         self._trace, self._events = None, None
 
     def _start_trace(self):
-        self._trace = _Trace(self.record_shapes, self.profile_memory, self.with_stack)
+        self._trace = _Trace(self.record_shapes, self.profile_memory, self.with_stack, self.with_flops)
         self._trace.start()
 
     def _stop_trace(self):

@@ -16,13 +16,20 @@ from ... import _C
 from ._fuzzer import FuzzedParameter, FuzzedTensor, Fuzzer, ParameterAlias
 
 __all__ = ["Colorize", "Compare", "FuzzedParameter", "FuzzedTensor", "Fuzzer", "Language", "Measurement",
-           "ParameterAlias", "TaskSpec", "Timer", "select_unit", "set_torch_threads",
+           "ParameterAlias", "TaskSpec", "Timer", "timer", "select_unit", "set_torch_threads",
            "trim_sigfig", "unit_to_english", "ordered_unique"]
 
 _IQR_WARN_THRESHOLD = 0.1
 _IQR_GROSS_WARN_THRESHOLD = 0.25
 _MAX_SIGNIFICANT_FIGURES = 4
 _MIN_CONFIDENCE_INTERVAL = 25e-9  # seconds: finer differences are timer noise
+
+
+def timer():
+    """The default clock: seconds, after the GPU finished the work queued so far (when there is one)."""
+    if _C.cuda_device_count() > 0:
+        _torch.cuda.synchronize()
+    return _timeit.default_timer()
 
 
 @contextlib.contextmanager
@@ -211,7 +218,7 @@ def _dedent(code):
 class Timer:
     """Times `stmt` (Python source run with `globals`, after `setup`) with the library set to num_threads threads."""
 
-    def __init__(self, stmt="pass", setup="pass", global_setup="", timer=_timeit.default_timer, globals=None,
+    def __init__(self, stmt="pass", setup="pass", global_setup="", timer=timer, globals=None,
                  label=None, sub_label=None, description=None, env=None, num_threads=1, language=Language.PYTHON):
         if not isinstance(stmt, str):
             raise ValueError("Currently only a `str` stmt is supported.")
