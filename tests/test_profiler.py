@@ -296,6 +296,7 @@ def test_one_profiler_at_a_time_and_autograd_aliases():
             (x * x).sum().backward()
     assert prof.events()[0].name == "fwd_bwd" and "aten::mul" in _names(prof.events())
     assert "fwd_bwd" in prof.key_averages().table(sort_by="cpu_time_total")
+    assert str(prof) == prof.events().table() and "aten::mul" in str(prof)
     with torch.autograd.profiler.profile(enabled=False) as off:
         x.exp()
     assert off.function_events is None

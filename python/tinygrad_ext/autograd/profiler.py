@@ -26,3 +26,6 @@ class profile(_Profile):
         if self.enabled:
             self._stop_trace()
         return False
+
+    def __str__(self):
+        return str(self.events())
