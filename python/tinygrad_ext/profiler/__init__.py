@@ -3,7 +3,10 @@
 While a profiler records, every reference the package holds to a `_C` function (found by `_plan._core_sites`, the
 same search torch.compile's recorder uses) is swapped for a wrapper that times the call; the references are put
 back when recording stops, also after an exception. Each core call is an event named "aten::<name>" as torch names
-its ops; `record_function` ranges are events too, and an event's self time is its time less its children's.
+its ops; nn.functional's functions that are one op in torch but compositions here (linear, batch_norm, ...) are
+events of torch's name around their core calls, as are `record_function` ranges; an event's self time is its time
+less its children's. with_flops counts torch's FLOPs of matrix products and convolutions; with_stack records the
+Python frames of each event.
 Times are host (CPU) times: a CUDA op's time is its launch. profile_memory counts the bytes of each op's new outputs
 (a view allocates nothing); freed memory is not tracked.
 """
