@@ -60,7 +60,11 @@ def test_int_tensors_cannot_require_grad():  # RELIABILITY 36
     with pytest.raises(RuntimeError, match=msg):
         torch.tensor([1, 2], dtype=torch.int64, requires_grad=True)
     with pytest.raises(RuntimeError, match=msg):
-        torch.ones(2, dtype=torch.int64).requires_grad_()
+        torch.nn.Parameter(torch.ones(2, dtype=torch.int64))
+    with pytest.raises(RuntimeError, match="only Tensors of floating point dtype can require gradients"):
+        torch.ones(2, dtype=torch.int64).requires_grad_()  # (torch words each entry point its own way)
+    with pytest.raises(RuntimeError, match="only Tensors of floating point and complex dtype can require"):
+        torch.ones(2, dtype=torch.int64).requires_grad = True
     x = torch.ones(2, requires_grad=True)
     assert not (x > 0).requires_grad and not x.argmax().requires_grad  # integer/bool results never do
 

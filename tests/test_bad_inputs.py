@@ -574,8 +574,11 @@ def test_other_bad_arguments():
 def test_cuda_requests_fail_cleanly_without_cuda():
     if torch.cuda.is_available():
         pytest.skip("a GPU is present")
-    check_raises(lambda: torch.ones(2, device="cuda"), RuntimeError)
-    check_raises(lambda: torch.ones(2).cuda(), RuntimeError)
+    # torch's CPU-only build raises AssertionError (its _lazy_init); a CUDA build without a usable GPU RuntimeError
+    exc = RuntimeError if torch.backends.cuda.is_built() else AssertionError
+    check_raises(lambda: torch.ones(2, device="cuda"), exc)
+    check_raises(lambda: torch.ones(2).cuda(), exc)
+    check_raises(lambda: torch.zeros(2).to("cuda:0"), exc)
     assert torch.cuda.device_count() == 0 and torch.ones(2).sum().item() == 2.0
 
 
@@ -725,6 +728,14 @@ def test_matmul_batch_broadcast_error_is_runtime_error():
         check_raises(lambda: torch.ones(*a) @ torch.ones(*b), RuntimeError,
                      f"The size of tensor a ({a[d]}) must match the size of tensor b", f"non-singleton dimension {d}")
     assert (torch.ones(2, 1, 3, 4) @ torch.ones(5, 4, 2)).shape == (2, 5, 3, 2)
+
+
+def test_broadcast_error_names_the_innermost_mismatch():
+    """torch compares from the last dim: (2, 3) + (3, 2) fails at dim 1 with a (3) and b (2)."""
+    for f in (lambda: torch.ones(2, 3) + torch.ones(3, 2), lambda: torch.ones(2, 3).mul_(torch.ones(3, 2)),
+              lambda: torch.broadcast_shapes((2, 3), (3, 2))):
+        check_raises(f, RuntimeError, "The size of tensor a (3) must match the size of tensor b (2)",
+                     "non-singleton dimension 1")
 
 
 def test_adaptive_pooling_huge_or_zero_output_size():

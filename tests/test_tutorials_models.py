@@ -260,7 +260,7 @@ def test_generate_names():
   (softmax): LogSoftmax(dim=1)
 )"""
     assert run.printed[1].startswith("tensor([") and run.printed[1].endswith("], grad_fn=<AddBackward0>)")
-    assert run.numbers[-1] < 0.6 * run.numbers[0]
+    assert min(run.numbers) < 0.6 * run.numbers[0]  # (at lr 0.05 the last steps oscillate, by the initial weights)
     assert run.printed[2].startswith("D") and set(run.printed[2]) <= set(GEN_LETTERS)
 
 

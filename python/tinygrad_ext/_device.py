@@ -1,4 +1,7 @@
 """torch.device and torch.Size."""
+from . import _C
+
+_CUDA_BUILT = _C.cuda_is_built()
 
 
 class device:
@@ -39,7 +42,11 @@ class device:
 
     @property
     def _code(self):  # (device type id, index) as the core wants them
-        return (0, 0) if self.type == "cpu" else (1, self.index or 0)
+        if self.type == "cpu":
+            return (0, 0)
+        if not _CUDA_BUILT:  # torch's CPU-only build (its _lazy_init)
+            raise AssertionError("Torch not compiled with CUDA enabled")
+        return (1, self.index or 0)
 
 
 CPU = device("cpu")

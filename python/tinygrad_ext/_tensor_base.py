@@ -12,6 +12,8 @@ class Tensor:
 
 
 _new = object.__new__
+# torch's refusal of requires_grad=True for a non-floating tensor, from the factories, Variable and Parameter
+ONLY_FLOATING_GRAD = "Only Tensors of floating point and complex dtype can require gradients"
 _NOT_COPIED = frozenset(("__dict__", "__weakref__", "__qualname__", "__firstlineno__", "__static_attributes__"))
 
 

@@ -17,7 +17,7 @@ from ._autocast import cast_inputs as _amp_cast
 from ._device import CPU, Size, as_device, device
 from ._generator import drawing_from
 from ._ops import _apply_basic_index
-from ._tensor_base import _methods, _needs_grad, _wrap
+from ._tensor_base import ONLY_FLOATING_GRAD, _methods, _needs_grad, _wrap
 from ._tensor_str import tensor_repr
 from .autograd import engine as _engine
 from .autograd import function as _function
@@ -333,6 +333,15 @@ class Tensor:
 
     @requires_grad.setter
     def requires_grad(self, value):
+        self._set_requires_grad(value, "only Tensors of floating point and complex dtype can require gradients")
+
+    def requires_grad_(self, requires_grad=True):
+        self._set_requires_grad(requires_grad, "only Tensors of floating point dtype can require gradients")
+        return self
+
+    def _set_requires_grad(self, value, refusal):
+        """The requires_grad flag of a leaf; `refusal`: the error for a non-floating tensor, which torch words
+        differently per entry point (the factories, Variable and Parameter: ONLY_FLOATING_GRAD)."""
         if self.grad_fn is not None:
             if not value:
                 raise RuntimeError("you can only change requires_grad flags of leaf variables. If you want to use "
@@ -340,12 +349,8 @@ class Tensor:
                                    "var_no_grad = var.detach().")
             return
         if value and not self.dtype.is_floating_point:
-            raise RuntimeError("Only Tensors of floating point and complex dtype can require gradients")
+            raise RuntimeError(refusal)
         self._requires_grad = _py_bool(value)
-
-    def requires_grad_(self, requires_grad=True):
-        self.requires_grad = requires_grad
-        return self
 
     @property
     def is_leaf(self):
@@ -1555,16 +1560,15 @@ def _dims_arg(dim):
 
 
 def _broadcast_shape(a, b):
-    """The broadcast of shapes a and b; the error names the first mismatching dim as torch's."""
+    """The broadcast of shapes a and b; the error names the innermost mismatching dim, as torch's."""
     n = builtins.max(len(a), len(b))
     a, b = (1,) * (n - len(a)) + tuple(a), (1,) * (n - len(b)) + tuple(b)
-    out = []
-    for i, (x, y) in enumerate(zip(a, b)):
+    for i in builtins.range(n - 1, -1, -1):
+        x, y = a[i], b[i]
         if x != y and x != 1 and y != 1:
             raise _C.ShapeError(f"The size of tensor a ({x}) must match the size of tensor b ({y}) at non-singleton "
                                 f"dimension {i}")
-        out.append(y if x == 1 else x)
-    return out
+    return [y if x == 1 else x for x, y in zip(a, b)]
 
 
 def _reduced_count(shape, dims):
@@ -1684,7 +1688,7 @@ def _dt(dtype):
 
 def _finish(t, requires_grad):
     if requires_grad:
-        t.requires_grad_(True)
+        t._set_requires_grad(True, ONLY_FLOATING_GRAD)
     return t
 
 

@@ -1,6 +1,7 @@
 """torch.autograd: backward, grad, Function, grad modes, anomaly detection, gradcheck, Variable."""
 import warnings
 
+from .._tensor_base import ONLY_FLOATING_GRAD as _ONLY_FLOATING_GRAD
 from .._tensor_base import Tensor as _Tensor
 from . import anomaly_mode, engine, function, grad_mode
 from .anomaly_mode import detect_anomaly, is_anomaly_enabled, set_detect_anomaly
@@ -29,7 +30,7 @@ class Variable(metaclass=_VariableMeta):
             raise TypeError(f"Variable data has to be a tensor, but got {type(data).__name__}")
         t = data.detach()
         if requires_grad:
-            t.requires_grad_(True)
+            t._set_requires_grad(True, _ONLY_FLOATING_GRAD)
         return t
 
 

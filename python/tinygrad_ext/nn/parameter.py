@@ -1,4 +1,5 @@
 """nn.Parameter: a Tensor that a Module registers as a learnable parameter when assigned to it."""
+from .._tensor_base import ONLY_FLOATING_GRAD
 from ..tensor import Tensor, empty
 
 
@@ -16,7 +17,7 @@ class Parameter(Tensor):
         t._impl, t._requires_grad, t.grad_fn, t._grad, t._acc, t._output_nr, t._extra = \
             data._impl, False, None, None, None, 0, None
         if requires_grad:
-            t.requires_grad_(True)
+            t._set_requires_grad(True, ONLY_FLOATING_GRAD)
         return t
 
     def __repr__(self):
