@@ -422,7 +422,7 @@ def test_fuzzer_parameters_tensors_and_constraints():
                     benchmark.FuzzedParameter("d", distribution={2: 0.5, 3: 0.5})],
         tensors=[benchmark.FuzzedTensor("x", size=("k0", "k1", "k2"), steps=(1, 2, 1), dim_parameter="d",
                                         min_elements=128, max_elements=100000, probability_contiguous=0.5)],
-        constraints=[lambda k0, k1, **_: k0 != k1], seed=0)
+        constraints=[lambda p: p["k0"] != p["k1"]], seed=0)
     draws = list(fuzzer.take(30))
     assert [p for _, _, p in fuzzer.take(30)] == [p for _, _, p in draws]  # the seed decides
     contiguous = set()
@@ -442,5 +442,16 @@ def test_fuzzer_parameters_tensors_and_constraints():
         benchmark.Fuzzer([benchmark.FuzzedParameter("x", 1, 2, "uniform")], [benchmark.FuzzedTensor("x", ("x",))])
     impossible = benchmark.Fuzzer([benchmark.FuzzedParameter("n", 1, 4, "uniform")],
                                   [benchmark.FuzzedTensor("t", ("n",), min_elements=100)], seed=0)
-    with pytest.raises(ValueError, match="widen"):
+    with pytest.raises(ValueError, match="Failed to generate a set of valid parameters"):
         next(impossible.take(1))
+
+
+def test_op_fuzzers_make_broadcastable_inputs():
+    from_binary = list(benchmark.op_fuzzers.binary.BinaryOpFuzzer(seed=11).take(2))
+    for tensors, props, params in from_binary:
+        x, y = tensors["x"], tensors["y"]
+        assert x.dim() == y.dim() == params["dim"] and 4 * 1024 <= x.numel() <= 32 * 1024 ** 2
+        assert all(b in (1, a) for a, b in zip(x.shape, y.shape))  # y broadcasts against x
+        assert (x + y).shape == x.shape and props["y"]["numel"] == y.numel()
+    (tensors, _, params), = benchmark.op_fuzzers.unary.UnaryOpFuzzer(seed=11).take(1)
+    assert tuple(tensors["x"].shape) == tuple(params[f"k{i}"] for i in range(params["dim"]))

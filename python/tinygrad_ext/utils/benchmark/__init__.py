@@ -14,6 +14,7 @@ import tinygrad_ext as _torch
 
 from ... import _C
 from ._fuzzer import FuzzedParameter, FuzzedTensor, Fuzzer, ParameterAlias
+from .op_fuzzers import binary as _binary, unary as _unary  # (loads torch.utils.benchmark.op_fuzzers.*)
 
 __all__ = ["Colorize", "Compare", "FuzzedParameter", "FuzzedTensor", "Fuzzer", "Language", "Measurement",
            "ParameterAlias", "TaskSpec", "Timer", "timer", "select_unit", "set_torch_threads",

@@ -121,8 +121,8 @@ def _unpack(values, cls):
 
 
 class Fuzzer:
-    """`take(n)` yields n (tensors, tensor_properties, params) triples: params drawn until every tensor and every
-    constraint (called with the params as keywords) accepts them, then the tensors made from them."""
+    """`take(n)` yields n (tensors, tensor_properties, params) triples: params drawn until every constraint (called
+    with the dict of params) and every tensor accepts them (at most 1000 draws), then the tensors made from them."""
 
     def __init__(self, parameters, tensors, constraints=None, seed=None):
         self._seed = random.randrange(2 ** 32 - 1) if seed is None else seed
@@ -161,9 +161,8 @@ class Fuzzer:
                     value = params[value.alias_to]
                 params[name] = value
             self._total_generated += 1
-            if all(t.satisfies_constraints(params) for t in self._tensors) and all(
-                    c(**params) for c in self._constraints):
+            if all(c(params) for c in self._constraints) and all(t.satisfies_constraints(params)
+                                                                 for t in self._tensors):
                 return params
             self._rejections += 1
-        raise ValueError(f"Fuzzer: no valid set of parameters in {_MAX_ATTEMPTS} draws: the tensors' element limits "
-                         "and the constraints exclude (nearly) every draw; widen them")
+        raise ValueError("Failed to generate a set of valid parameters.")
