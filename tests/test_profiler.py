@@ -257,6 +257,16 @@ def test_profile_with_schedule_steps_and_trace_handler(tmp_path):
     assert {"ProfilerStep#2", "ProfilerStep#3"} <= names
 
 
+def test_acc_events_keeps_every_cycle():
+    x = torch.randn(4, 4)
+    for acc, expected in ((False, 1), (True, 2)):
+        with profile(schedule=schedule(wait=0, warmup=1, active=1, repeat=2), acc_events=acc) as p:
+            for _ in range(4):
+                torch.relu(x)
+                p.step()
+        assert _names(p.events()).count("aten::relu") == expected
+
+
 def test_start_stop_and_on_trace_ready_without_schedule():
     seen = []
     prof = profile(on_trace_ready=seen.append)

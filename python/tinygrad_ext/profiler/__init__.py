@@ -502,7 +502,7 @@ class _Profile:
     def __init__(self, record_shapes, profile_memory, with_stack, with_flops, with_modules):
         self.record_shapes, self.profile_memory = record_shapes, profile_memory
         self.with_stack, self.with_flops, self.with_modules = with_stack, with_flops, with_modules
-        self._trace, self._events = None, None
+        self._trace, self._events, self.acc_events = None, None, False
 
     def _start_trace(self):
         self._trace = _Trace(self.record_shapes, self.profile_memory, self.with_stack, self.with_flops)
@@ -511,8 +511,10 @@ class _Profile:
     def _stop_trace(self):
         if self._trace is not None and self._trace.open:
             self._trace.restore()
-            self._events = EventList(sorted(self._trace.events, key=lambda e: e.start_us),
-                                     self.profile_memory, self.with_flops)
+            events = sorted(self._trace.events, key=lambda e: e.start_us)
+            if self.acc_events and self._events is not None:  # (the cycles before this one too)
+                events = list(self._events) + events
+            self._events = EventList(events, self.profile_memory, self.with_flops)
 
     def events(self):
         if self._events is None:
@@ -552,6 +554,10 @@ class profile(_Profile):
                  experimental_config=None, execution_trace_observer=None, acc_events=False, use_cuda=None,
                  custom_trace_id_callback=None, post_processing_timeout_s=None):
         super().__init__(record_shapes, profile_memory, with_stack, with_flops, with_modules)
+        if execution_trace_observer is not None:
+            raise NotImplementedError("profile: execution_trace_observer (PyTorch's execution graph observer) is not "
+                                      "supported; export a chrome trace with on_trace_ready instead")
+        self.acc_events = acc_events
         self.activities = set(activities) if activities is not None else supported_activities()
         for a in self.activities:
             if not isinstance(a, ProfilerActivity):
