@@ -401,12 +401,17 @@ def test_row26_as_strided_out_of_bounds():
 # ------------------------------------------------------------------ C. dtype
 def test_row27_mm_dtype_mismatch():
     a, b = torch.ones(2, 3, dtype=torch.int64), torch.ones(3, 2)
-    check_raises(lambda: torch.mm(a, b), RuntimeError, "expected m1 and m2 to have the same dtype", "Long", "Float")
-    check_raises(lambda: a.float() @ b.double(), RuntimeError, "same dtype")
+    # each product in torch's words: mm names the C++ types, bmm the scalar types, addmm mat1/mat2 then self/mat2
+    check_raises(lambda: torch.mm(a, b), RuntimeError,
+                 "expected m1 and m2 to have the same dtype, but got: long int != float")
+    check_raises(lambda: a.float() @ b.double(), RuntimeError, "float != double")
+    check_raises(lambda: torch.mm(torch.ones(2, 2, dtype=torch.bool), b[:2]), RuntimeError, "bool != float")
     check_raises(lambda: torch.bmm(torch.ones(1, 2, 3), torch.ones(1, 3, 2, dtype=torch.float64)), RuntimeError,
-                 "same dtype")
+                 "expected scalar type Float but found Double")
     check_raises(lambda: torch.addmm(torch.ones(2), torch.ones(2, 3), torch.ones(3, 2, dtype=torch.float64)),
-                 RuntimeError, "same dtype")
+                 RuntimeError, "mat1 and mat2 must have the same dtype, but got Float and Double")
+    check_raises(lambda: torch.addmm(torch.ones(2), torch.ones(2, 3).double(), torch.ones(3, 2, dtype=torch.float64)),
+                 RuntimeError, "self and mat2 must have the same dtype, but got Float and Double")
     check_raises(lambda: torch.dot(torch.ones(2), torch.ones(2, dtype=torch.int64)), RuntimeError, "same dtype",
                  "Float", "Long")
     check_raises(lambda: torch.mv(torch.ones(2, 2), torch.ones(2, dtype=torch.float64)), RuntimeError, "same dtype")

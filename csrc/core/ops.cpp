@@ -977,13 +977,28 @@ Tensor cumsum(const Tensor& a, int64_t dim, std::optional<DType> dtype) {
 
 // ------------------------------------------------------------ linear algebra
 namespace {
-void check_matmul_dtypes(const Tensor& a, const Tensor& b, const char* op) {
-  // torch: a bool operand has no kernel, checked before the dtypes are compared
-  if (a->dtype != b->dtype && (a->dtype == DType::Bool || b->dtype == DType::Bool))
-    throw_dtype_error(op, nullptr, DType::Bool);
-  TG_CHECK(a->dtype == b->dtype, "expected m1 and m2 to have the same dtype, but got: ", type_name(a->dtype),
-           " != ", type_name(b->dtype), " (in ", op, ")");
-  check_same_device(a, b, op);
+// The C++ type of a dtype, as torch's mm names it in its dtype error.
+const char* cpp_type_name(DType t) {
+  switch (t) {
+    case DType::Bool: return "bool";
+    case DType::UInt8: return "unsigned char";
+    case DType::Int8: return "signed char";
+    case DType::Int16: return "short int";
+    case DType::Int32: return "int";
+    case DType::Int64: return "long int";
+    case DType::Float16: return "c10::Half";
+    case DType::BFloat16: return "c10::BFloat16";
+    case DType::Float32: return "float";
+    default: return "double";
+  }
+}
+
+// torch's dtype checks of the three products, each in its own words (below): mm compares the operands (bool
+// included), addmm compares mat1 with mat2 and then self with mat2, bmm refuses bool first.
+void check_mm_dtypes(const Tensor& a, const Tensor& b) {
+  TG_CHECK(a->dtype == b->dtype, "expected m1 and m2 to have the same dtype, but got: ", cpp_type_name(a->dtype),
+           " != ", cpp_type_name(b->dtype));
+  check_same_device(a, b, "mm");
 }
 
 void gemm_into(const Tensor& out, const char* a, const Shape& as, const char* b, const Shape& bs, int64_t M, int64_t N,
@@ -1043,7 +1058,7 @@ void check_mm_shapes(const Tensor& a, const Tensor& b) {
 
 Tensor mm(const Tensor& a, const Tensor& b) {
   check_mm_shapes(a, b);
-  check_matmul_dtypes(a, b, "mm");
+  check_mm_dtypes(a, b);
   Tensor out = empty({a->sizes[0], b->sizes[1]}, a->dtype, a->device());
   if (is_narrow(a->dtype)) {
     if (gemm_reduced_into(out, a->data_ptr(), a->strides, b->data_ptr(), b->strides, a->sizes[0], b->sizes[1],
@@ -1060,7 +1075,11 @@ Tensor addmm(const Tensor& bias, const Tensor& a, const Tensor& b) {
   TG_CHECK(a->dim() == 2, "mat1 must be a matrix, got ", a->dim(), "-D tensor");
   TG_CHECK(b->dim() == 2, "mat2 must be a matrix, got ", b->dim(), "-D tensor");
   check_mm_shapes(a, b);
-  check_matmul_dtypes(a, b, "addmm");
+  TG_CHECK(a->dtype == b->dtype, "mat1 and mat2 must have the same dtype, but got ", type_name(a->dtype), " and ",
+           type_name(b->dtype));
+  TG_CHECK(bias->dtype == b->dtype, "self and mat2 must have the same dtype, but got ", type_name(bias->dtype), " and ",
+           type_name(b->dtype));
+  check_same_device(a, b, "addmm");
   check_same_device(bias, a, "addmm");
   Tensor out = empty({a->sizes[0], b->sizes[1]}, a->dtype, a->device());
   if (is_narrow(a->dtype) && !(is_reduced_float(a->dtype) && a->device().is_cuda()))
@@ -1084,7 +1103,10 @@ Tensor bmm(const Tensor& a, const Tensor& b) {
            b->sizes[0]);
   TG_CHECK(a->sizes[2] == b->sizes[1], "Expected size for first two dimensions of batch2 tensor to be: [", a->sizes[0],
            ", ", a->sizes[2], "] but got: [", b->sizes[0], ", ", b->sizes[1], "].");
-  check_matmul_dtypes(a, b, "bmm");
+  if (a->dtype != b->dtype && (a->dtype == DType::Bool || b->dtype == DType::Bool))
+    throw_dtype_error("bmm", nullptr, DType::Bool);
+  TG_CHECK(a->dtype == b->dtype, "expected scalar type ", type_name(a->dtype), " but found ", type_name(b->dtype));
+  check_same_device(a, b, "bmm");
   int64_t B = a->sizes[0], M = a->sizes[1], K = a->sizes[2], N = b->sizes[2];
   Tensor out = empty({B, M, N}, a->dtype, a->device());
   int64_t isz = itemsize(a->dtype);

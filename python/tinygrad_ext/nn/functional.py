@@ -75,9 +75,6 @@ def linear(input, weight, bias=None):
     """input @ weight.T + bias (one GEMM pass)."""
     if _AMP[0]:
         input, weight, bias = _amp_cast("linear", input, weight, bias)
-    if bias is not None and input._impl.dtype != weight._impl.dtype:  # (a float64 batch into nn.Linear: addmm's words)
-        raise RuntimeError(f"mat1 and mat2 must have the same dtype, but got {_type_name(input)} and "
-                           f"{_type_name(weight)}")
     if input._impl.ndim == 2 and weight._impl.ndim == 2:
         if _needs_grad(input, weight, bias):
             return _ops.Linear.apply(input, weight, bias)
