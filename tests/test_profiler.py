@@ -4,6 +4,7 @@ Timer / Measurement / Compare against torch's layouts (literals taken from torch
 torch is importable)."""
 import json
 import random
+import threading
 
 import pytest
 import tinygrad_ext as torch
@@ -83,6 +84,19 @@ def test_nested_record_function_and_decorator():
     with record_function("nothing"):
         pass
     assert f(x).shape == (3, 3)
+
+
+def test_ops_of_another_thread_are_not_nested_in_this_threads_ranges():
+    x = torch.randn(3, 3)
+    worker = threading.Thread(target=lambda: x.exp())
+    with profile() as prof:
+        with record_function("main"):
+            worker.start()
+            worker.join()
+            x.relu()
+    by = {e.name: e for e in prof.events()}
+    assert by["aten::relu"].cpu_parent is by["main"] and by["aten::exp"].cpu_parent is None
+    assert by["aten::exp"].thread != by["main"].thread
 
 
 def test_record_shapes_and_group_by_input_shape():

@@ -387,12 +387,14 @@ class _Trace:
     def __init__(self, record_shapes, profile_memory, with_stack, with_flops):
         self.record_shapes, self.profile_memory, self.with_stack = record_shapes, profile_memory, with_stack
         self.with_flops = with_flops
-        self.events, self.stack, self.open, self.next_id = [], [], False, 0
+        self.events, self.open, self.next_id = [], False, 0
+        self.open_ranges = {}  # thread id -> the events open on that thread, innermost last
 
     def begin(self, name, args, user=False):
         shapes = ([list(a.shape) if isinstance(a, (_C.TensorImpl, Tensor)) else [] for a in args]
                   if self.record_shapes else [])
-        ev = FunctionEvent(self.next_id, name, threading.get_ident(), time.perf_counter_ns() / 1e3, shapes, user)
+        thread = threading.get_ident()
+        ev = FunctionEvent(self.next_id, name, thread, time.perf_counter_ns() / 1e3, shapes, user)
         self.next_id += 1
         if self.with_stack:  # the Python frames that led here, innermost first, without the profiler's own
             frame = sys._getframe(1)
@@ -400,10 +402,11 @@ class _Trace:
                 if frame.f_code.co_filename != __file__:
                     ev.stack.append(f"{frame.f_code.co_filename}({frame.f_lineno}): {frame.f_code.co_name}")
                 frame = frame.f_back
-        if self.stack:
-            ev.cpu_parent = self.stack[-1]
-            self.stack[-1].cpu_children.append(ev)
-        self.stack.append(ev)
+        stack = self.open_ranges.setdefault(thread, [])
+        if stack:
+            ev.cpu_parent = stack[-1]
+            stack[-1].cpu_children.append(ev)
+        stack.append(ev)
         self.events.append(ev)
         return ev
 
@@ -416,10 +419,11 @@ class _Trace:
             outs = out if isinstance(out, (tuple, list)) else (out,)
             ev.own_memory = sum(o.storage_nbytes for o in outs
                                 if isinstance(o, _C.TensorImpl) and o.storage_id not in inputs)
-        if self.stack and self.stack[-1] is ev:
-            self.stack.pop()
-        elif ev in self.stack:
-            self.stack.remove(ev)
+        stack = self.open_ranges.get(ev.thread, [])
+        if stack and stack[-1] is ev:
+            stack.pop()
+        elif ev in stack:
+            stack.remove(ev)
 
     def timed(self, fn, label):
         trace = self
@@ -474,7 +478,7 @@ class _Trace:
             _plan._set(site, fn)
         for w in self.wrappers.values():
             _plan._CORE.pop(id(w), None)
-        self.stack.clear()
+        self.open_ranges.clear()
 
 
 class record_function(contextlib.ContextDecorator):
