@@ -4,6 +4,7 @@
 #include <pybind11/pybind11.h>
 #include <pybind11/stl.h>
 #include "../core/nn_ops.h"
+#include "../core/rnn_ops.h"
 #include "gil.h"
 
 namespace py = pybind11;
@@ -93,6 +94,13 @@ void bind_nn(py::module_& m) {
         [](const Tensor& g, const Tensor& x, const Tensor& t, py::handle w, const Tensor& lse, const Tensor& tw,
            int64_t reduction, int64_t ignore_index, double label_smoothing) {
           return cross_entropy_backward(g, x, t, opt(w), lse, tw, reduction, ignore_index, label_smoothing);
+        });
+  m.def("lstm_cell", &lstm_cell, py::call_guard<py::gil_scoped_release>());
+  m.def("lstm_cell_backward",
+        [](py::handle grad_hy, py::handle grad_cy, const Tensor& act, const Tensor& cx, const Tensor& cy) {
+          Tensor gh = opt(grad_hy), gc = opt(grad_cy);
+          py::gil_scoped_release nogil;
+          return lstm_cell_backward(gh, gc, act, cx, cy);
         });
   m.def("nll_loss", [](const Tensor& x, const Tensor& t, py::handle w, int64_t reduction, int64_t ignore_index) {
     return nll_loss(x, t, opt(w), reduction, ignore_index);

@@ -951,6 +951,7 @@ void class_loss_backward(const ClassLossArgs& a, const T* g, const T* x, const i
 }  // namespace tg::cuda
 
 #include "upsample.cuh"
+#include "lstm.cuh"
 
 namespace tg::cuda {
 

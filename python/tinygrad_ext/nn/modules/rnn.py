@@ -7,7 +7,10 @@ import math
 import numbers
 import warnings
 
+from ... import _C, _dtype
+from ..._tensor_base import _wrap
 from ...autograd.function import Function
+from ...autograd.grad_mode import _state
 from ...tensor import cat, empty, stack, zeros
 from .. import functional as F
 from .. import init
@@ -62,6 +65,99 @@ def _lstm_step(gi, state, w_hh, b_hh, w_hr=None):
 
 
 _STEPS = {"RNN_TANH": _rnn_tanh_step, "RNN_RELU": _rnn_relu_step, "GRU": _gru_step, "LSTM": _lstm_step}
+
+
+# ------------------------------------------------- the fused LSTM layer (one direction)
+def _lstm_cell_composite(gates, c):
+    """The LSTM cell in Tensor ops (the formula the fused kernel _C.lstm_cell specializes): returns
+    (h', c', act), act the activated gates (sigmoid(i), sigmoid(f), tanh(g), sigmoid(o))."""
+    i, f, g, o = gates.chunk(4, 1)
+    i, f, g, o = i.sigmoid(), f.sigmoid(), g.tanh(), o.sigmoid()
+    c = f * c + i * g
+    return o * c.tanh(), c, cat([i, f, g, o], 1)
+
+
+def _lstm_cell_backward_composite(grad_h, grad_c, act, c_prev, c):
+    """The cell's gradient in Tensor ops (what _C.lstm_cell_backward computes): (grad of the gates, grad of
+    c_prev) from grad_h and grad_c (the gradients of h' and c')."""
+    i, f, g, o = act.chunk(4, 1)
+    tc = c.tanh()
+    dc = grad_c + grad_h * o * (1 - tc * tc)
+    return cat([dc * g * i * (1 - i), dc * c_prev * f * (1 - f), dc * i * (1 - g * g), grad_h * tc * o * (1 - o)],
+               1), dc * f
+
+
+class _LSTMLayer(Function):
+    """One direction of one LSTM layer over a whole (unpacked) sequence, without projections:
+    gi (L, N, 4H) the input projections with both biases, h0 and c0 (N, H), w_hh (4H, H) -> output (L, N, H),
+    h_n, c_n. Each step is one addmm (gi[t] + h W_hh^T) and the fused cell kernel; backward runs the steps
+    backwards with the fused cell gradient and gets W_hh's gradient as ONE GEMM over all steps (instead of L
+    small products summed). When a graph of the backward is built (create_graph), the steps are recomputed
+    and differentiated in Tensor ops (_lstm_cell_composite), so higher-order gradients are exact."""
+
+    @staticmethod
+    def forward(ctx, gi, h0, c0, w_hh, reverse):
+        ctx.reverse = reverse
+        ctx.save_for_backward(gi, h0, c0, w_hh)
+        w = w_hh._impl
+        h, c = h0._impl, c0._impl
+        hs, cs, acts = [], [], []
+        for t in (range(len(gi) - 1, -1, -1) if reverse else range(len(gi))):
+            # NOTE: h W_hh^T as (W_hh h^T)^T: the GEMM's faster orientation for a small batch
+            h, c, act = _C.lstm_cell(_C.add(_C.transpose(_C.mm(w, _C.transpose(h, 0, 1)), 0, 1), gi[t]._impl), c)
+            hs.append(h)
+            cs.append(c)
+            acts.append(act)
+        ctx.hs, ctx.cs, ctx.acts = hs, cs, acts  # in the order of the steps
+        out = stack([_wrap(x) for x in (hs[::-1] if reverse else hs)])
+        return out, _wrap(h), _wrap(c)
+
+    @staticmethod
+    def backward(ctx, grad_out, grad_hn, grad_cn):
+        gi, h0, c0, w_hh = ctx.saved_tensors
+        L = len(gi)
+        order = range(L - 1, -1, -1) if ctx.reverse else range(L)
+        if _state[0]:  # a graph of the backward: recompute the steps in Tensor ops from the saved inputs
+            h, c = h0, c0
+            hs, cs, acts = [], [], []
+            for t in order:
+                h, c, act = _lstm_cell_composite(gi[t] + h.mm(w_hh.t()), c)
+                hs.append(h)
+                cs.append(c)
+                acts.append(act)
+            prev_h, prev_c = [h0] + hs[:-1], [c0] + cs[:-1]
+            grads = [None] * L
+            grad_h, grad_c = grad_hn, grad_cn
+            for k in range(L - 1, -1, -1):  # the steps backwards
+                t = order[k]
+                grads[t], grad_c = _lstm_cell_backward_composite(grad_out[t] + grad_h, grad_c, acts[k], prev_c[k],
+                                                                 cs[k])
+                grad_h = grads[t].mm(w_hh)
+            grad_gi = stack(grads)
+            grad_w = cat(grads).t().mm(cat([prev_h[order.index(t)] for t in range(L)]))
+            return grad_gi, grad_h, grad_c, grad_w, None
+        hs, cs, acts = ctx.hs, ctx.cs, ctx.acts
+        w_t = w_hh.t()._impl
+        prev_c = [c0._impl] + cs[:-1]
+        grads = [None] * L
+        grad_h, grad_c = grad_hn._impl, grad_cn._impl
+        for k in range(L - 1, -1, -1):
+            t = order[k]
+            g, grad_c = _C.lstm_cell_backward(_C.add(grad_out[t]._impl, grad_h), grad_c, acts[k], prev_c[k], cs[k])
+            grads[t] = g
+            grad_h = _C.transpose(_C.mm(w_t, _C.transpose(g, 0, 1)), 0, 1)  # g W_hh, as (W_hh^T g^T)^T
+        # W_hh's gradient: sum over the steps of grad_gates^T @ h_prev, as one GEMM
+        prev_h = [h0._impl] + hs[:-1]
+        if ctx.reverse:
+            prev_h = prev_h[::-1]
+        grad_gi = stack([_wrap(g) for g in grads])
+        grad_w = grad_gi.flatten(0, 1).t().mm(cat([_wrap(h) for h in prev_h]))
+        return grad_gi, _wrap(grad_h), _wrap(grad_c), grad_w, None
+
+
+def _fused_lstm(gi, h0, c0, w_hh):
+    """Whether _LSTMLayer's fused kernel applies: float32 / float64, every tensor of one dtype."""
+    return gi.dtype in (_dtype.float32, _dtype.float64) and h0.dtype is c0.dtype is w_hh.dtype is gi.dtype
 
 
 def _packed_step(step, gi, states, *weights):
@@ -231,8 +327,14 @@ class RNNBase(Module):
                 if b_hh is not None and self.mode != "GRU":  # (the GRU's b_hn is inside r * (...): kept per step)
                     b_ih, b_hh = b_ih + b_hh, None  # both biases added once, to the whole sequence's projection
                 extra = (p[-1],) if self.proj_size > 0 else ()
-                gi = _Pieces.apply(F.linear(layer_input, w_ih, b_ih), batch_sizes)
                 state = [h[layer * D + direction] for h in hx]
+                if self.mode == "LSTM" and not extra and batch_sizes is None and _fused_lstm(layer_input, *state, w_hh):
+                    out, h_n, c_n = _LSTMLayer.apply(F.linear(layer_input, w_ih, b_ih), *state, w_hh, direction == 1)
+                    finals[0].append(h_n)
+                    finals[1].append(c_n)
+                    outputs.append(out)
+                    continue
+                gi = _Pieces.apply(F.linear(layer_input, w_ih, b_ih), batch_sizes)
                 order = range(len(gi)) if direction == 0 else range(len(gi) - 1, -1, -1)
                 out = [None] * len(gi)
                 for t in order:

@@ -1,0 +1,58 @@
+// The fused LSTM cell's front end (see rnn_ops.h).
+#include "rnn_ops.h"
+#include "../cpu/nn_kernels.h"
+#include "../cuda/kernels.h"
+#include "../cuda/nn_kernels.h"
+#include "ops.h"
+
+namespace tg {
+
+namespace {
+// t (null: absent) must be (N, H) with ref's dtype and device.
+void check_state(const Tensor& t, const Tensor& ref, int64_t N, int64_t H, const char* op, const char* what) {
+  if (!t) return;
+  check_same_device(ref, t, op);
+  TG_CHECK(t->sizes == Shape({N, H}), op, ": ", what, " must have shape (", N, ", ", H, "), got ", t->sizes);
+  TG_CHECK(t->dtype == ref->dtype, op, ": ", what, " must have the dtype of the gates, got ", dtype_name(t->dtype),
+           " and ", dtype_name(ref->dtype));
+}
+}  // namespace
+
+std::tuple<Tensor, Tensor, Tensor> lstm_cell(const Tensor& gates, const Tensor& cx) {
+  const char* op = "lstm_cell";
+  TG_CHECK(gates->sizes.size() == 2 && gates->sizes[1] % 4 == 0, op, ": gates must be 2-D (N, 4 * hidden_size), got ",
+           gates->sizes);
+  const int64_t N = gates->sizes[0], H = gates->sizes[1] / 4;
+  check_state(cx, gates, N, H, op, "cx");
+  Tensor g = contiguous(gates), c = contiguous(cx);
+  Tensor hy = empty({N, H}, g->dtype, g->device()), cy = empty({N, H}, g->dtype, g->device());
+  Tensor act = empty(g->sizes, g->dtype, g->device());
+  TG_DISPATCH_FLOAT(g->dtype, op, [&] {
+    TG_ON_DEVICE(g->device(), lstm_cell_forward<scalar_t>, N, H, g->data<scalar_t>(), c->data<scalar_t>(),
+                 hy->data<scalar_t>(), cy->data<scalar_t>(), act->data<scalar_t>());
+  });
+  return {hy, cy, act};
+}
+
+std::tuple<Tensor, Tensor> lstm_cell_backward(const Tensor& grad_hy, const Tensor& grad_cy, const Tensor& act,
+                                              const Tensor& cx, const Tensor& cy) {
+  const char* op = "lstm_cell_backward";
+  TG_CHECK(act->sizes.size() == 2 && act->sizes[1] % 4 == 0, op, ": act must be 2-D (N, 4 * hidden_size), got ",
+           act->sizes);
+  const int64_t N = act->sizes[0], H = act->sizes[1] / 4;
+  check_state(cx, act, N, H, op, "cx");
+  check_state(cy, act, N, H, op, "cy");
+  check_state(grad_hy, act, N, H, op, "grad_hy");
+  check_state(grad_cy, act, N, H, op, "grad_cy");
+  Tensor a = contiguous(act), c = contiguous(cx), cn = contiguous(cy);
+  Tensor gh = grad_hy ? contiguous(grad_hy) : nullptr, gc = grad_cy ? contiguous(grad_cy) : nullptr;
+  Tensor grad_gates = empty(a->sizes, a->dtype, a->device()), grad_cx = empty({N, H}, a->dtype, a->device());
+  TG_DISPATCH_FLOAT(a->dtype, op, [&] {
+    TG_ON_DEVICE(a->device(), lstm_cell_backward<scalar_t>, N, H, gh ? gh->data<scalar_t>() : nullptr,
+                 gc ? gc->data<scalar_t>() : nullptr, a->data<scalar_t>(), c->data<scalar_t>(), cn->data<scalar_t>(),
+                 grad_gates->data<scalar_t>(), grad_cx->data<scalar_t>());
+  });
+  return {grad_gates, grad_cx};
+}
+
+}  // namespace tg

@@ -1,0 +1,16 @@
+// The fused LSTM cell (the registry's NN_KERNELS rows lstm_cell_forward / lstm_cell_backward): validation in
+// torch's words, output allocation, kernel call on the tensors' device. nn.LSTM's layers call it once per
+// time step; its Tensor-op formula is nn/modules/rnn.py's (used when a graph of the backward is built).
+#pragma once
+#include <tuple>
+#include "tensor.h"
+
+namespace tg {
+
+// gates (N, 4H) in the order i, f, g, o; cx (N, H). Returns (hy, cy, act), act = the four activated gates.
+std::tuple<Tensor, Tensor, Tensor> lstm_cell(const Tensor& gates, const Tensor& cx);
+// grad_hy / grad_cy (N, H) or null (zero). Returns (grad_gates (N, 4H), grad_cx (N, H)).
+std::tuple<Tensor, Tensor> lstm_cell_backward(const Tensor& grad_hy, const Tensor& grad_cy, const Tensor& act,
+                                              const Tensor& cx, const Tensor& cy);
+
+}  // namespace tg

@@ -1,0 +1,169 @@
+"""The fused LSTM path (nn/modules/rnn.py's _LSTMLayer over the registry kernels lstm_cell_forward/backward)
+against its Tensor-op formula in float64: the cell kernels' values and gradients, whole layers (forward,
+reverse, given states, multi-layer, bidirectional, batch_first, unused outputs) with the fused path on and
+off, gradcheck and gradgradcheck (the create_graph path recomputes in Tensor ops); float32 against PyTorch
+when it is importable; bad inputs to the kernels."""
+import numpy as np
+import pytest
+import tinygrad_ext as torch
+from tinygrad_ext import _C, nn
+from tinygrad_ext._tensor_base import _wrap
+from tinygrad_ext.autograd import gradcheck, gradgradcheck
+from tinygrad_ext.nn.modules import rnn
+
+RNG = np.random.default_rng(5)
+
+
+def t64(*shape, grad=False):
+    return torch.tensor(RNG.standard_normal(shape), dtype=torch.float64, requires_grad=grad)
+
+
+def close(a, b, tol=1e-12):
+    np.testing.assert_allclose(a.detach().numpy(), b.detach().numpy(), rtol=tol, atol=tol)
+
+
+# ------------------------------------------------------------ the cell kernels
+@pytest.mark.parametrize("N,H", [(3, 5), (1, 1), (7, 16), (0, 4)])
+def test_cell_kernels_match_the_composite_formula(N, H):
+    gates, c = t64(N, 4 * H) * 2, t64(N, H)
+    h, cy, act = (_wrap(x) for x in _C.lstm_cell(gates._impl, c._impl))
+    rh, rc, ract = rnn._lstm_cell_composite(gates, c)
+    close(h, rh)
+    close(cy, rc)
+    close(act, ract)
+    gh, gc = t64(N, H), t64(N, H)
+    gg, gcx = (_wrap(x) for x in _C.lstm_cell_backward(gh._impl, gc._impl, act._impl, c._impl, cy._impl))
+    rgg, rgcx = rnn._lstm_cell_backward_composite(gh, gc, act, c, cy)
+    close(gg, rgg)
+    close(gcx, rgcx)
+    # absent gradients count as zeros
+    gg0, gcx0 = (_wrap(x) for x in _C.lstm_cell_backward(None, gc._impl, act._impl, c._impl, cy._impl))
+    rgg0, rgcx0 = rnn._lstm_cell_backward_composite(torch.zeros_like(gh), gc, act, c, cy)
+    close(gg0, rgg0)
+    close(gcx0, rgcx0)
+
+
+def test_cell_backward_formula_is_the_gradient_of_the_cell():
+    gates, c = t64(4, 12, grad=True), t64(4, 3, grad=True)
+    h, cy, act = rnn._lstm_cell_composite(gates, c)
+    gh, gc = t64(4, 3), t64(4, 3)
+    want = torch.autograd.grad((h * gh).sum() + (cy * gc).sum(), (gates, c))
+    got = rnn._lstm_cell_backward_composite(gh, gc, act.detach(), c.detach(), cy.detach())
+    close(got[0], want[0])
+    close(got[1], want[1])
+
+
+def test_float32_cell_kernel_close_to_float64():
+    gates, c = t64(8, 64) * 3, t64(8, 16)
+    h, cy, _ = (_wrap(x) for x in _C.lstm_cell(gates.float()._impl, c.float()._impl))
+    rh, rc, _ = rnn._lstm_cell_composite(gates, c)
+    np.testing.assert_allclose(h.numpy(), rh.numpy(), rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(cy.numpy(), rc.numpy(), rtol=1e-5, atol=1e-6)
+
+
+def test_cell_kernels_reject_bad_shapes_and_dtypes():
+    g, c = t64(3, 8), t64(3, 2)
+    with pytest.raises(RuntimeError, match=r"lstm_cell: gates must be 2-D"):
+        _C.lstm_cell(t64(3, 7)._impl, c._impl)
+    with pytest.raises(RuntimeError, match=r"lstm_cell: cx must have shape \(3, 2\)"):
+        _C.lstm_cell(g._impl, t64(3, 3)._impl)
+    with pytest.raises(RuntimeError, match=r"lstm_cell: cx must have the dtype of the gates"):
+        _C.lstm_cell(g._impl, c.float()._impl)
+    with pytest.raises(RuntimeError, match=r"lstm_cell_backward: grad_hy must have shape"):
+        _C.lstm_cell_backward(t64(2, 2)._impl, None, g._impl, c._impl, c._impl)
+    with pytest.raises(NotImplementedError, match="lstm_cell"):
+        _C.lstm_cell(torch.zeros(3, 8, dtype=torch.int64)._impl, torch.zeros(3, 2, dtype=torch.int64)._impl)
+
+
+# ------------------------------------------------------------ whole layers: fused vs composite
+def run_both(monkeypatch, make, x, hx=None):
+    """The module's output and the gradients of every parameter, x and hx, with the fused path and without."""
+    results, weights = [], None
+    for fused in (True, False):
+        if not fused:
+            monkeypatch.setattr(rnn, "_fused_lstm", lambda *a: False)
+        m = make()
+        inputs = [x] + ([] if hx is None else list(hx))
+        for t in inputs:
+            t.grad = None
+        out, (h, c) = m(x, hx)
+        if weights is None:  # the same output weights for both runs
+            weights = [torch.tensor(RNG.standard_normal(t.shape), dtype=t.dtype) for t in (out, h, c)]
+        w_out, w_h, w_c = weights
+        ((out * w_out).sum() + (h * w_h).sum() + (c * w_c).sum()).backward()
+        grads = [p.grad for p in m.parameters()] + [t.grad for t in inputs]
+        results.append(([out, h, c], grads))
+    return results
+
+
+@pytest.mark.parametrize("kw", [dict(), dict(bidirectional=True), dict(num_layers=2, bidirectional=True),
+                                dict(batch_first=True, num_layers=2), dict(bias=False)])
+@pytest.mark.parametrize("given", [False, True])
+def test_layers_fused_equal_composite(monkeypatch, kw, given):
+    D = 2 if kw.get("bidirectional") else 1
+    L, N, H, C = 5, 3, 4, 6
+    x = t64(*((N, L, C) if kw.get("batch_first") else (L, N, C)), grad=True)
+    hx = (t64(kw.get("num_layers", 1) * D, N, H, grad=True), t64(kw.get("num_layers", 1) * D, N, H, grad=True)) \
+        if given else None
+
+    def make():
+        torch.manual_seed(3)
+        return nn.LSTM(C, H, dtype=torch.float64, **kw)
+
+    (vf, gf), (vc, gc) = run_both(monkeypatch, make, x, hx)
+    for a, b in zip(vf, vc):
+        close(a, b)
+    for a, b in zip(gf, gc):
+        close(a, b)
+
+
+def test_fused_path_is_taken_and_only_output_used():
+    torch.manual_seed(0)
+    m = nn.LSTM(3, 4, dtype=torch.float64)
+    out, (h, c) = m(t64(6, 2, 3))
+    assert type(out.grad_fn).__name__ == "_LSTMLayer"
+    out[-1].sum().backward()  # h_n and c_n unused: their gradients are zeros
+    assert m.weight_hh_l0.grad is not None and m.weight_ih_l0.grad is not None
+
+
+def test_gradcheck_and_gradgradcheck_of_the_layer():
+    L, N, H = 4, 2, 3
+    for reverse in (False, True):
+        args = (t64(L, N, 4 * H, grad=True), t64(N, H, grad=True), t64(N, H, grad=True), t64(4 * H, H, grad=True))
+        f = lambda gi, h0, c0, w: rnn._LSTMLayer.apply(gi, h0, c0, w, reverse)  # noqa: E731
+        assert gradcheck(f, args)
+        assert gradgradcheck(f, args)
+
+
+def test_module_gradgradcheck():
+    torch.manual_seed(1)
+    m = nn.LSTM(2, 3, dtype=torch.float64, bidirectional=True)
+    x = t64(3, 2, 2, grad=True)
+    assert gradgradcheck(lambda x: m(x)[0], (x,))
+
+
+def test_no_grad_forward():
+    torch.manual_seed(0)
+    m = nn.LSTM(3, 4)
+    with torch.no_grad():
+        out, _ = m(torch.randn(5, 2, 3))
+    assert out.grad_fn is None and out.shape == (5, 2, 4)
+
+
+# ------------------------------------------------------------ float32 against PyTorch
+def test_float32_against_torch():
+    real = pytest.importorskip("torch")
+    torch.manual_seed(0)
+    m = nn.LSTM(8, 16, num_layers=2, bidirectional=True)
+    ref = real.nn.LSTM(8, 16, num_layers=2, bidirectional=True)
+    ref.load_state_dict({k: real.tensor(v.detach().numpy()) for k, v in m.state_dict().items()})
+    x_np = RNG.standard_normal((7, 4, 8)).astype(np.float32)
+    x, rx = torch.tensor(x_np, requires_grad=True), real.tensor(x_np, requires_grad=True)
+    out, (h, c) = m(x)
+    rout, (rh, rc) = ref(rx)
+    (out.sum() + h.pow(2).sum() + c.sum()).backward()
+    (rout.sum() + rh.pow(2).sum() + rc.sum()).backward()
+    for a, b in [(out, rout), (h, rh), (c, rc), (x.grad, rx.grad)]:
+        np.testing.assert_allclose(a.detach().numpy(), b.detach().numpy(), rtol=1e-4, atol=1e-5)
+    for (name, p), (_, q) in zip(m.named_parameters(), ref.named_parameters()):
+        np.testing.assert_allclose(p.grad.numpy(), q.grad.numpy(), rtol=1e-4, atol=1e-5, err_msg=name)
