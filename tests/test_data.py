@@ -136,7 +136,7 @@ def test_tensor_dataset_subset_concat():
     assert len(ds) == 10
     a, b = ds[3]
     assert a.tolist() == [6.0, 7.0] and b.item() == 3
-    with pytest.raises(ValueError, match="Size mismatch between tensors"):
+    with pytest.raises(AssertionError, match="Size mismatch between tensors"):
         TensorDataset(x, torch.arange(9))
     sub = Subset(ds, [7, 2])
     assert len(sub) == 2 and sub[0][1].item() == 7 and sub[1][1].item() == 2

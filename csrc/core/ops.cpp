@@ -377,16 +377,16 @@ Tensor arange(double start, double end, double step, DType dtype, Device device)
   int64_t count;
   if (dtype == DType::Int64) {
     int64_t iend = trunc_to_int64(end, "arange");
-    TG_CHECK(step != 0, "arange: step must be nonzero");
+    TG_CHECK(step != 0, "step must be nonzero");
     TG_CHECK((step > 0 && end >= start) || (step < 0 && end <= start),  // (torch: the bounds before truncation)
-             "arange: upper bound and lower bound inconsistent with step sign");
+             "upper bound and lower bound inconsistent with step sign");
     TG_CHECK_VALUE(istep != 0, "step must be nonzero (arange: step ", step, " truncated to the int64 dtype is 0)");
     __int128 span = __int128(iend) - istart + istep - (istep > 0 ? 1 : -1);
     count = static_cast<int64_t>(span / istep);
   } else {
-    TG_CHECK(step != 0, "arange: step must be nonzero");
+    TG_CHECK(step != 0, "step must be nonzero");
     TG_CHECK((step > 0 && end >= start) || (step < 0 && end <= start),
-             "arange: upper bound and lower bound inconsistent with step sign");
+             "upper bound and lower bound inconsistent with step sign");
     double n = std::ceil((end - start) / step);
     TG_CHECK(n < 9.2e18, "arange: invalid size, possible overflow?");
     count = static_cast<int64_t>(n);
@@ -404,7 +404,7 @@ Tensor arange(double start, double end, double step, DType dtype, Device device)
 }
 
 Tensor linspace(double start, double end, int64_t steps, DType dtype, Device device) {
-  TG_CHECK(steps >= 0, "linspace: number of steps must be non-negative");
+  TG_CHECK(steps >= 0, "number of steps must be non-negative");
   if (dtype == DType::Bool && steps > 1) throw_dtype_error("linspace_cpu", nullptr, dtype);  // (1 step: no kernel)
   if (!is_floating(dtype)) {  // torch converts the ends to the dtype (checked), then truncates them
     if (steps > 0) check_scalar_fits(Scalar::from_double(start), dtype);  // (torch converts only what it uses)

@@ -61,12 +61,13 @@ def _state_pair(new_state, fn):
 
 
 class Generator:
-    """A random stream of its own (see the module docstring)."""
+    """A random stream (see the module docstring). default_generator is the one instance that stands for the
+    core's global stream (`_global`): its state lives in the core, not in the instance."""
 
-    __slots__ = ("_device", "_seed", "_offset")
+    __slots__ = ("_device", "_seed", "_offset", "_global")
 
     def __init__(self, device="cpu"):
-        self._device = as_device(device)
+        self._device, self._global = as_device(device), False
         self.manual_seed(_DEFAULT_SEED)
 
     @property
@@ -74,7 +75,11 @@ class Generator:
         return self._device
 
     def manual_seed(self, seed):
-        self._seed, self._offset = _check_seed(seed), 0
+        seed = _check_seed(seed)
+        if self._global:
+            _C.manual_seed(seed)
+        else:
+            self._seed, self._offset = seed, 0
         return self
 
     def seed(self):
@@ -84,47 +89,24 @@ class Generator:
         return s
 
     def initial_seed(self):
-        return self._seed
+        return _C.initial_seed() if self._global else self._seed
 
     def get_state(self):
-        return _state_tensor(self._seed, self._offset)
+        return _state_tensor(*(_C.get_rng_state() if self._global else (self._seed, self._offset)))
 
     def set_state(self, new_state):
-        self._seed, self._offset = _state_pair(new_state, "Generator.set_state")
+        if self._global:
+            _C.set_rng_state(*_state_pair(new_state, "set_rng_state"))
+        else:
+            self._seed, self._offset = _state_pair(new_state, "Generator.set_state")
         return self
 
     def __repr__(self):
-        return f"<tinygrad_ext.Generator device={self._device} initial_seed={self._seed}>"
+        return f"<torch._C.Generator object at {id(self):#x}>"
 
 
-class _DefaultGenerator(Generator):
-    """torch.default_generator: the core's global stream (the one torch.manual_seed seeds and draws without a
-    generator use) behind torch.Generator's interface."""
-
-    __slots__ = ()
-
-    def __init__(self):
-        self._device = CPU
-
-    def manual_seed(self, seed):
-        _C.manual_seed(_check_seed(seed))
-        return self
-
-    def initial_seed(self):
-        return _C.initial_seed()
-
-    def get_state(self):
-        return _state_tensor(*_C.get_rng_state())
-
-    def set_state(self, new_state):
-        _C.set_rng_state(*_state_pair(new_state, "set_rng_state"))
-        return self
-
-    def __repr__(self):
-        return f"<tinygrad_ext.Generator device=cpu (the global stream) initial_seed={self.initial_seed()}>"
-
-
-default_generator = _DefaultGenerator()
+default_generator = Generator.__new__(Generator)
+default_generator._device, default_generator._global = CPU, True
 
 
 @contextlib.contextmanager
@@ -140,8 +122,8 @@ def _swapped_in(generator):
 
 def drawing_from(generator):
     """A context in which the core's draws come from `generator` (None: the global stream)."""
-    if generator is None or type(generator) is _DefaultGenerator:
+    if generator is None:
         return contextlib.nullcontext()
     if not isinstance(generator, Generator):
         raise TypeError(f"generator must be a torch.Generator or None, but got {type(generator).__name__}")
-    return _swapped_in(generator)
+    return contextlib.nullcontext() if generator._global else _swapped_in(generator)

@@ -4,6 +4,7 @@ into _C when none is (the fast path). The class itself (its slots) and `_wrap`
 are _tensor_base.py's, below autograd and the op table; this module defines
 the methods onto it."""
 import builtins
+import functools
 import math
 import operator as _operator
 import warnings
@@ -1692,6 +1693,19 @@ def _finish(t, requires_grad):
     return t
 
 
+def _size_keyword(factory):
+    """torch's factories take their shape as ints, as one sequence, or as size=...: the last made the second."""
+    @functools.wraps(factory)
+    def with_size_keyword(*size, **kwargs):
+        if "size" in kwargs:
+            if size:
+                raise TypeError(f"{factory.__name__}() got multiple values for argument 'size'")
+            size = (kwargs.pop("size"),)
+        return factory(*size, **kwargs)
+    return with_size_keyword
+
+
+@_size_keyword
 def empty(*size, dtype=None, device=None, requires_grad=False, out=None, _fn="empty"):
     return _finish(_wrap(_C.empty(_shape_arg(size, _fn), _dt(dtype).id, *as_device(device)._code)), requires_grad)
 
@@ -1705,11 +1719,13 @@ def full(size, fill_value, dtype=None, device=None, requires_grad=False):
                                  dtype.id, *as_device(device)._code)), requires_grad)
 
 
+@_size_keyword
 def zeros(*size, dtype=None, device=None, requires_grad=False):
     return _finish(_wrap(_C.full(_shape_arg(size, "zeros"), 0, _dt(dtype).id, *as_device(device)._code)),
                    requires_grad)
 
 
+@_size_keyword
 def ones(*size, dtype=None, device=None, requires_grad=False):
     return _finish(_wrap(_C.full(_shape_arg(size, "ones"), 1, _dt(dtype).id, *as_device(device)._code)),
                    requires_grad)
@@ -1745,12 +1761,14 @@ def _draw(generator, kernel, *args):
         return kernel(*args)
 
 
+@_size_keyword
 def rand(*size, dtype=None, device=None, requires_grad=False, generator=None):
     t = empty(*size, dtype=dtype, device=device, _fn="rand")
     _draw(generator, _C.uniform_, t._impl, 0.0, 1.0)
     return _finish(t, requires_grad)
 
 
+@_size_keyword
 def randn(*size, dtype=None, device=None, requires_grad=False, generator=None):
     t = empty(*size, dtype=dtype, device=device, _fn="randn")
     _draw(generator, _C.normal_, t._impl, 0.0, 1.0)

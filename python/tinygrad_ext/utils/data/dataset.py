@@ -40,11 +40,9 @@ class TensorDataset(Dataset):
         for t in tensors:
             if not isinstance(t, Tensor):
                 raise TypeError(f"TensorDataset expects tensors, but got {type(t).__name__}")
-            if t.dim() == 0:
-                raise ValueError("TensorDataset: tensors must have at least one dimension, got a 0-d tensor")
-        sizes = [t.size(0) for t in tensors]
+        sizes = [t.size(0) for t in tensors]  # (a 0-d tensor: torch's IndexError from size(0))
         if any(s != sizes[0] for s in sizes):
-            raise ValueError(f"Size mismatch between tensors: first dimensions are {sizes}")
+            raise AssertionError("Size mismatch between tensors")  # (torch's assert)
         self.tensors = tensors
 
     def __getitem__(self, index):
