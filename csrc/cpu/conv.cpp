@@ -189,12 +189,15 @@ template <class T> void conv2d_backward_weight(const ConvShape& s, const T* gy, 
     return;
   }
   // Fixed partitions of the batch, each summing into its own buffer, added in
-  // order afterwards: the result does not depend on thread timing.
+  // order afterwards: the result does not depend on thread timing. Each group's
+  // sum is kept transposed, gw_g^T (K x Og) += col (K x P) @ gy_g^T (P x Og):
+  // the GEMM then writes a row-major C (gw_g = gy_g @ col^T writes it
+  // column-major after its orientation choice, 1.7x slower for 64 x 512 x 1024).
   const int nthreads = get_num_threads();
   const int64_t parts = (s.N >= nthreads && nthreads > 1) ? nthreads : 1;
-  std::vector<T> partial((parts - 1) * wsize);
+  std::vector<T> partial(parts * wsize);
   auto run_part = [&](int64_t k) {
-    T* acc = k == 0 ? gw : partial.data() + (k - 1) * wsize;
+    T* acc = partial.data() + k * wsize;
     const int64_t nb = s.N * k / parts, ne = s.N * (k + 1) / parts;
     Scratch<T> col(pointwise ? 0 : K * P);
     for (int64_t n = nb; n < ne; ++n) {
@@ -202,8 +205,7 @@ template <class T> void conv2d_backward_weight(const ConvShape& s, const T* gy, 
         const T* xg = x + (n * s.C + g * Cg) * s.H * s.W;
         const T* gyg = gy + (n * s.O + g * Og) * P;
         if (!pointwise) im2col(s, Cg, xg, col.data);
-        // gy_g (Og x P) @ col^T (P x K)
-        gemm<T>(Og, K, P, gyg, P, 1, pointwise ? xg : col.data, 1, P, acc + g * Og * K, K, 1, n != nb);
+        gemm<T>(K, Og, P, pointwise ? xg : col.data, P, 1, gyg, 1, P, acc + g * Og * K, Og, 1, n != nb);
       }
     }
   };
@@ -214,9 +216,15 @@ template <class T> void conv2d_backward_weight(const ConvShape& s, const T* gy, 
       for (int64_t k = b; k < e; ++k) run_part(k);
     });
     for (int64_t k = 1; k < parts; ++k) {
-      const T* p = partial.data() + (k - 1) * wsize;
-      for (int64_t i = 0; i < wsize; ++i) gw[i] += p[i];
+      const T* p = partial.data() + k * wsize;
+      for (int64_t i = 0; i < wsize; ++i) partial[i] += p[i];
     }
+  }
+  for (int64_t g = 0; g < s.G; ++g) {  // gw_g (Og x K) = the transposed sum
+    const T* t = partial.data() + g * Og * K;
+    T* w = gw + g * Og * K;
+    for (int64_t o = 0; o < Og; ++o)
+      for (int64_t i = 0; i < K; ++i) w[o * K + i] = t[i * Og + o];
   }
 }
 
