@@ -127,12 +127,14 @@ def test_fused_path_is_taken_and_only_output_used():
 
 
 def test_gradcheck_and_gradgradcheck_of_the_layer():
-    L, N, H = 4, 2, 3
+    L, N, C, H = 4, 2, 3, 2
     for reverse in (False, True):
-        args = (t64(L, N, 4 * H, grad=True), t64(N, H, grad=True), t64(N, H, grad=True), t64(4 * H, H, grad=True))
-        f = lambda gi, h0, c0, w: rnn._LSTMLayer.apply(gi, h0, c0, w, reverse)  # noqa: E731
+        args = (t64(L, N, C, grad=True), t64(N, H, grad=True), t64(N, H, grad=True), t64(4 * H, C, grad=True),
+                t64(4 * H, H, grad=True), t64(4 * H, grad=True))
+        f = lambda *a: rnn._LSTMLayer.apply(*a, reverse)  # noqa: E731
         assert gradcheck(f, args)
         assert gradgradcheck(f, args)
+        assert gradcheck(lambda *a: rnn._LSTMLayer.apply(*a, None, reverse), args[:5])  # no bias
 
 
 def test_module_gradgradcheck():

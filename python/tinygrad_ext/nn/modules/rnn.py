@@ -89,16 +89,18 @@ def _lstm_cell_backward_composite(grad_h, grad_c, act, c_prev, c):
 
 class _LSTMLayer(Function):
     """One direction of one LSTM layer over a whole (unpacked) sequence, without projections:
-    gi (L, N, 4H) the input projections with both biases, h0 and c0 (N, H), w_hh (4H, H) -> output (L, N, H),
-    h_n, c_n. Each step is one addmm (gi[t] + h W_hh^T) and the fused cell kernel; backward runs the steps
-    backwards with the fused cell gradient and gets W_hh's gradient as ONE GEMM over all steps (instead of L
-    small products summed). When a graph of the backward is built (create_graph), the steps are recomputed
-    and differentiated in Tensor ops (_lstm_cell_composite), so higher-order gradients are exact."""
+    x (L, N, C), h0 and c0 (N, H), w_ih (4H, C), w_hh (4H, H), b (4H) both biases summed, or None ->
+    output (L, N, H), h_n, c_n. The input projections x W_ih^T + b are one GEMM; each step is one GEMM
+    (h W_hh^T) and the fused cell kernel. Backward runs the steps backwards with the fused cell gradient, then
+    gets both weights' gradients as ONE GEMM over all steps: grad_gates^T @ [x, h_prev] (instead of L small
+    products summed). When a graph of the backward is built (create_graph), the steps are recomputed and
+    differentiated in Tensor ops (_lstm_cell_composite), so higher-order gradients are exact."""
 
     @staticmethod
-    def forward(ctx, gi, h0, c0, w_hh, reverse):
+    def forward(ctx, x, h0, c0, w_ih, w_hh, b, reverse):
         ctx.reverse = reverse
-        ctx.save_for_backward(gi, h0, c0, w_hh)
+        ctx.save_for_backward(x, h0, c0, w_ih, w_hh, b)
+        gi = F.linear(x, w_ih, b)
         w = w_hh._impl
         h, c = h0._impl, c0._impl
         hs, cs, acts = [], [], []
@@ -114,10 +116,12 @@ class _LSTMLayer(Function):
 
     @staticmethod
     def backward(ctx, grad_out, grad_hn, grad_cn):
-        gi, h0, c0, w_hh = ctx.saved_tensors
-        L = len(gi)
+        x, h0, c0, w_ih, w_hh, b = ctx.saved_tensors
+        L = len(x)
         order = range(L - 1, -1, -1) if ctx.reverse else range(L)
+        grads = [None] * L  # the gates' gradients, in time order
         if _state[0]:  # a graph of the backward: recompute the steps in Tensor ops from the saved inputs
+            gi = F.linear(x, w_ih, b)
             h, c = h0, c0
             hs, cs, acts = [], [], []
             for t in order:
@@ -126,38 +130,39 @@ class _LSTMLayer(Function):
                 cs.append(c)
                 acts.append(act)
             prev_h, prev_c = [h0] + hs[:-1], [c0] + cs[:-1]
-            grads = [None] * L
             grad_h, grad_c = grad_hn, grad_cn
             for k in range(L - 1, -1, -1):  # the steps backwards
                 t = order[k]
                 grads[t], grad_c = _lstm_cell_backward_composite(grad_out[t] + grad_h, grad_c, acts[k], prev_c[k],
                                                                  cs[k])
                 grad_h = grads[t].mm(w_hh)
-            grad_gi = stack(grads)
-            grad_w = cat(grads).t().mm(cat([prev_h[order.index(t)] for t in range(L)]))
-            return grad_gi, grad_h, grad_c, grad_w, None
-        hs, cs, acts = ctx.hs, ctx.cs, ctx.acts
-        w_t = w_hh.t()._impl
-        prev_c = [c0._impl] + cs[:-1]
-        grads = [None] * L
-        grad_h, grad_c = grad_hn._impl, grad_cn._impl
-        for k in range(L - 1, -1, -1):
-            t = order[k]
-            g, grad_c = _C.lstm_cell_backward(_C.add(grad_out[t]._impl, grad_h), grad_c, acts[k], prev_c[k], cs[k])
-            grads[t] = g
-            grad_h = _C.transpose(_C.mm(w_t, _C.transpose(g, 0, 1)), 0, 1)  # g W_hh, as (W_hh^T g^T)^T
-        # W_hh's gradient: sum over the steps of grad_gates^T @ h_prev, as one GEMM
-        prev_h = [h0._impl] + hs[:-1]
+        else:
+            hs, cs, acts = ctx.hs, ctx.cs, ctx.acts
+            w_t = w_hh.t()._impl
+            prev_c = [c0._impl] + cs[:-1]
+            grad_h, grad_c = grad_hn._impl, grad_cn._impl
+            for k in range(L - 1, -1, -1):
+                t = order[k]
+                g, grad_c = _C.lstm_cell_backward(_C.add(grad_out[t]._impl, grad_h), grad_c, acts[k], prev_c[k],
+                                                  cs[k])
+                grads[t] = _wrap(g)
+                grad_h = _C.transpose(_C.mm(w_t, _C.transpose(g, 0, 1)), 0, 1)  # g W_hh, as (W_hh^T g^T)^T
+            grad_h, grad_c = _wrap(grad_h), _wrap(grad_c)
+            prev_h = [h0] + [_wrap(h) for h in hs[:-1]]
         if ctx.reverse:
             prev_h = prev_h[::-1]
-        grad_gi = stack([_wrap(g) for g in grads])
-        grad_w = grad_gi.flatten(0, 1).t().mm(cat([_wrap(h) for h in prev_h]))
-        return grad_gi, _wrap(grad_h), _wrap(grad_c), grad_w, None
+        # both weights' gradients: sum over the steps of grad_gates^T @ [x_t, h_prev], as one GEMM
+        grad_gates = cat(grads)
+        C = x.shape[-1]
+        grad_w = grad_gates.t().mm(cat([x.flatten(0, 1), cat(prev_h)], 1))
+        grad_x = grad_gates.mm(w_ih).view(x.shape) if ctx.needs_input_grad[0] else None
+        grad_b = grad_gates.sum(0) if b is not None else None
+        return grad_x, grad_h, grad_c, grad_w[:, :C], grad_w[:, C:], grad_b, None
 
 
-def _fused_lstm(gi, h0, c0, w_hh):
+def _fused_lstm(x, h0, c0, w_hh):
     """Whether _LSTMLayer's fused kernel applies: float32 / float64, every tensor of one dtype."""
-    return gi.dtype in (_dtype.float32, _dtype.float64) and h0.dtype is c0.dtype is w_hh.dtype is gi.dtype
+    return x.dtype in (_dtype.float32, _dtype.float64) and h0.dtype is c0.dtype is w_hh.dtype is x.dtype
 
 
 def _packed_step(step, gi, states, *weights):
@@ -329,7 +334,7 @@ class RNNBase(Module):
                 extra = (p[-1],) if self.proj_size > 0 else ()
                 state = [h[layer * D + direction] for h in hx]
                 if self.mode == "LSTM" and not extra and batch_sizes is None and _fused_lstm(layer_input, *state, w_hh):
-                    out, h_n, c_n = _LSTMLayer.apply(F.linear(layer_input, w_ih, b_ih), *state, w_hh, direction == 1)
+                    out, h_n, c_n = _LSTMLayer.apply(layer_input, *state, w_ih, w_hh, b_ih, direction == 1)
                     finals[0].append(h_n)
                     finals[1].append(c_n)
                     outputs.append(out)
