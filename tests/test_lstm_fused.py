@@ -169,3 +169,16 @@ def test_float32_against_torch():
         np.testing.assert_allclose(a.detach().numpy(), b.detach().numpy(), rtol=1e-4, atol=1e-5)
     for (name, p), (_, q) in zip(m.named_parameters(), ref.named_parameters()):
         np.testing.assert_allclose(p.grad.numpy(), q.grad.numpy(), rtol=1e-4, atol=1e-5, err_msg=name)
+
+
+def test_retain_graph_and_second_backward():
+    torch.manual_seed(2)
+    m = nn.LSTM(3, 4, dtype=torch.float64)
+    out, _ = m(t64(5, 2, 3))
+    loss = out.sum()
+    loss.backward(retain_graph=True)
+    first = m.weight_hh_l0.grad.clone()
+    loss.backward()
+    close(m.weight_hh_l0.grad, first * 2)
+    with pytest.raises(RuntimeError, match="backward through the graph a second time"):
+        loss.backward()
