@@ -421,11 +421,10 @@ namespace {
 UpsampleShape upsample_shape(const Shape& input_sizes, const Shape& output_size, const std::vector<double>& scales,
                              int64_t mode, bool align_corners, const char* op) {
   const size_t k = output_size.size();
-  TG_CHECK(k >= 1 && k <= 3 && input_sizes.size() == k + 2, op, ": expected an input of ", k + 2,
-           " dims (N, C and ", k, " spatial dims) for an output size of ", k, " dims, but got an input of size ",
-           input_sizes, " and output size ", output_size);
-  TG_CHECK(scales.size() == k, op, ": expected ", k, " scale factors (one per spatial dim), but got ",
-           scales.size());
+  TG_CHECK(k >= 1 && k <= 3 && input_sizes.size() == k + 2, op, ": expected an input of ", k + 2, " dims (N, C and ", k,
+           " spatial dims) for an output size of ", k, " dims, but got an input of size ", input_sizes,
+           " and output size ", output_size);
+  TG_CHECK(scales.size() == k, op, ": expected ", k, " scale factors (one per spatial dim), but got ", scales.size());
   TG_CHECK(mode >= kUpsampleNearest && mode <= kUpsampleLinear, op,
            ": mode must be 0 (nearest), 1 (nearest-exact) or 2 (linear), but got ", mode);
   UpsampleShape s{};
@@ -475,8 +474,7 @@ Tensor upsample_backward(const Tensor& grad_output, const Shape& input_sizes, co
            "upsample_backward: expected grad_output of the input's N and C and one size per spatial dim, but got ",
            grad_output->sizes, " for an input of size ", input_sizes);
   const Shape output_size(grad_output->sizes.begin() + 2, grad_output->sizes.end());
-  const UpsampleShape s =
-      upsample_shape(input_sizes, output_size, scales, mode, align_corners, "upsample_backward");
+  const UpsampleShape s = upsample_shape(input_sizes, output_size, scales, mode, align_corners, "upsample_backward");
   Tensor gy = contiguous(grad_output);
   Tensor gx = empty(input_sizes, gy->dtype, gy->device());
   if (gx->numel()) {

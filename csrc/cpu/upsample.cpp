@@ -42,8 +42,7 @@ template <class T> struct Tables {
   Taps<T> d, h, w;
   bool linear_d, linear_h, linear;
 
-  explicit Tables(const UpsampleShape& s)
-      : d(taps<T>(s, 0)), h(taps<T>(s, 1)), w(taps<T>(s, 2)) {
+  explicit Tables(const UpsampleShape& s) : d(taps<T>(s, 0)), h(taps<T>(s, 1)), w(taps<T>(s, 2)) {
     linear = s.mode == kUpsampleLinear;
     linear_d = linear && s.dims == 3;  // an unused leading dim takes one tap
     linear_h = linear && s.dims >= 2;
@@ -65,8 +64,7 @@ template <class T> struct Tables {
 };
 
 // y[ow] = sum_k weight_k * (l0[ow] * row_k[i0[ow]] + l1[ow] * row_k[i1[ow]]) for N rows.
-template <int N, class T>
-void linear_row(const T* plane, const Rows<T>& r, const Taps<T>& w, int64_t OW, T* y) {
+template <int N, class T> void linear_row(const T* plane, const Rows<T>& r, const Taps<T>& w, int64_t OW, T* y) {
   const T* row[N];
   T wt[N];
   for (int k = 0; k < N; ++k) row[k] = plane + r.offset[k], wt[k] = r.weight[k];

@@ -67,8 +67,7 @@ template <class T> void upsample_backward(const UpsampleShape& s, const T* gy, T
   TG_CUDA_CHECK(cudaMemsetAsync(gx, 0, size_t(in_total) * sizeof(T), current_stream()));
   const int64_t total = s.planes * s.out[0] * s.out[1] * s.out[2];
   if (total == 0) return;
-  upsample_kernel<T><<<grid_for(total, kThreads, device), kThreads, 0, current_stream()>>>(
-      s, gy, gx, true);
+  upsample_kernel<T><<<grid_for(total, kThreads, device), kThreads, 0, current_stream()>>>(s, gy, gx, true);
   TG_CUDA_CHECK_LAUNCH("upsample_kernel");
 }
 
