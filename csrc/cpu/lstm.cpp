@@ -17,8 +17,8 @@
 
 namespace tg::cpu {
 namespace {
-// Rows per parallel chunk: about 32K gate values each.
-int64_t grain_rows(int64_t H) { return std::max<int64_t>(1, 8192 / std::max<int64_t>(1, H)); }
+// Rows per parallel chunk: about 8K gate values each (a batch of 32 x 256 units splits over 4 threads).
+int64_t grain_rows(int64_t H) { return std::max<int64_t>(1, 2048 / std::max<int64_t>(1, H)); }
 template <class T> TG_HD T sigmoid(T x) { return T(1) / (T(1) + tg_exp(-x)); }
 
 // NOTE: each row runs as short loops over contiguous, restrict-qualified ranges so that they vectorize (one
