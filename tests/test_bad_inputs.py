@@ -735,6 +735,18 @@ def test_matmul_batch_broadcast_error_is_runtime_error():
     assert (torch.ones(2, 1, 3, 4) @ torch.ones(5, 4, 2)).shape == (2, 5, 3, 2)
 
 
+def test_conv_dtype_mismatch_in_torchs_words():
+    """torch checks the bias first ('Input type (float) and bias type (double) ...'), then the weight."""
+    F, D = torch.nn.functional, torch.float64
+    check_raises(lambda: F.conv2d(torch.ones(1, 1, 3, 3, dtype=D), torch.ones(1, 1, 2, 2)), RuntimeError,
+                 "expected scalar type Double but found Float")
+    check_raises(lambda: F.conv2d(torch.ones(1, 1, 3, 3), torch.ones(1, 1, 2, 2), torch.ones(1, dtype=D)),
+                 RuntimeError, "Input type (float) and bias type (double) should be the same")
+    check_raises(lambda: torch.nn.Conv2d(1, 1, 2)(torch.ones(1, 1, 3, 3, dtype=D)), RuntimeError,
+                 "Input type (double) and bias type (float) should be the same")
+    check_raises(lambda: torch.arange(0, 1, 0), RuntimeError, "step must be nonzero")
+
+
 def test_broadcast_error_names_the_innermost_mismatch():
     """torch compares from the last dim: (2, 3) + (3, 2) fails at dim 1 with a (3) and b (2)."""
     for f in (lambda: torch.ones(2, 3) + torch.ones(3, 2), lambda: torch.ones(2, 3).mul_(torch.ones(3, 2)),

@@ -17,23 +17,6 @@ void check_device(const Tensor& ref, const Tensor& t, const char* op) {
   if (t) check_same_device(ref, t, op);
 }
 
-std::string legacy_name(const Tensor& t) {
-  const char* name = "Bool";
-  switch (t->dtype) {
-    case DType::Float32: name = "Float"; break;
-    case DType::Float64: name = "Double"; break;
-    case DType::Int64: name = "Long"; break;
-    case DType::Int32: name = "Int"; break;
-    case DType::UInt8: name = "Byte"; break;
-    case DType::Int8: name = "Char"; break;
-    case DType::Int16: name = "Short"; break;
-    case DType::Float16: name = "Half"; break;
-    case DType::BFloat16: name = "BFloat16"; break;
-    default: break;
-  }
-  return str_cat(t->device().is_cuda() ? "torch.cuda." : "torch.", name, "Tensor");
-}
-
 void check_float(const Tensor& t, const char* op) {
   // torch has no integer kernel for these: NotImplementedError "<op>" not implemented for '<Type>'
   if (!is_floating(t->dtype)) throw_dtype_error(op, "a floating point (float32 or float64)", t->dtype);
@@ -56,11 +39,6 @@ template <class F> void dispatch_cpu_integer(const Tensor& x, const char* op, bo
     }
   }
   throw_dtype_error(op, x->device().is_cuda() ? "a floating point CUDA" : nullptr, x->dtype);
-}
-
-void check_same_dtype(const Tensor& input, const Tensor& other, const char* what) {
-  TG_CHECK(input->dtype == other->dtype, "Input type (", legacy_name(input), ") and ", what, " type (",
-           legacy_name(other), ") should be the same");
 }
 
 // Output size of a sliding window (conv, pooling). Computed in 128 bits: sizes, paddings, strides and
@@ -135,8 +113,12 @@ void check_conv(const Shape& in, const Shape& w, const Tensor& bias, const Conv2
 void check_conv_tensors(const Tensor& input, const Tensor& weight, const Tensor& bias, const char* op) {
   check_device(input, weight, op);
   check_device(input, bias, op);
-  check_same_dtype(input, weight, "weight");
-  if (bias) check_same_dtype(input, bias, "bias");
+  // torch's order and words: the bias first, then the weight
+  if (bias)
+    TG_CHECK(input->dtype == bias->dtype, "Input type (", cpp_type_name(input->dtype), ") and bias type (",
+             cpp_type_name(bias->dtype), ") should be the same");
+  TG_CHECK(input->dtype == weight->dtype, "expected scalar type ", type_name(input->dtype), " but found ",
+           type_name(weight->dtype));
 }
 
 template <class T> const T* ptr(const Tensor& t) { return t ? t->data<T>() : nullptr; }

@@ -20,6 +20,22 @@ void throw_dtype_error(const char* opname, const char* expected, DType t) {
       str_cat("\"", opname, "\" not implemented for '", type_name(t), "' (expected ", expected, " tensor)"));
 }
 
+// The C++ type of a dtype, as torch names it in some dtype errors (mm, conv's bias).
+const char* cpp_type_name(DType t) {
+  switch (t) {
+    case DType::Bool: return "bool";
+    case DType::UInt8: return "unsigned char";
+    case DType::Int8: return "signed char";
+    case DType::Int16: return "short int";
+    case DType::Int32: return "int";
+    case DType::Int64: return "long int";
+    case DType::Float16: return "c10::Half";
+    case DType::BFloat16: return "c10::BFloat16";
+    case DType::Float32: return "float";
+    default: return "double";
+  }
+}
+
 const char* type_name(DType t) {
   switch (t) {
     case DType::Bool: return "Bool";
@@ -977,22 +993,6 @@ Tensor cumsum(const Tensor& a, int64_t dim, std::optional<DType> dtype) {
 
 // ------------------------------------------------------------ linear algebra
 namespace {
-// The C++ type of a dtype, as torch's mm names it in its dtype error.
-const char* cpp_type_name(DType t) {
-  switch (t) {
-    case DType::Bool: return "bool";
-    case DType::UInt8: return "unsigned char";
-    case DType::Int8: return "signed char";
-    case DType::Int16: return "short int";
-    case DType::Int32: return "int";
-    case DType::Int64: return "long int";
-    case DType::Float16: return "c10::Half";
-    case DType::BFloat16: return "c10::BFloat16";
-    case DType::Float32: return "float";
-    default: return "double";
-  }
-}
-
 // torch's dtype checks of the three products, each in its own words (below): mm compares the operands (bool
 // included), addmm compares mat1 with mat2 and then self with mat2, bmm refuses bool first.
 void check_mm_dtypes(const Tensor& a, const Tensor& b) {
