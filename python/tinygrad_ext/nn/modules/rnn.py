@@ -2,7 +2,9 @@
 U(-1/sqrt(H), 1/sqrt(H)) initialisation), so a torch state_dict loads 1:1.
 
 The input projections of a whole sequence are one GEMM (x @ W_ih^T + b_ih for every time step); only the
-recurrent part h @ W_hh^T runs step by step. Shapes: L sequence length, N batch, D directions, H hidden."""
+recurrent part h @ W_hh^T runs step by step. An LSTM layer without projections on an unpacked float32/float64
+sequence runs as one autograd node (_LSTMLayer: the fused cell kernels, one weight-gradient GEMM); the other
+cases run the Tensor-op steps below. Shapes: L sequence length, N batch, D directions, H hidden."""
 import math
 import numbers
 import warnings
