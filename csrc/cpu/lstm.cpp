@@ -66,21 +66,21 @@ TG_HD void backward_rows(int64_t nb, int64_t ne, int64_t H, const T* grad_hy, co
 }
 
 // One multiversioned entry per element type (templates cannot be cloned).
-#define TG_LSTM_ROWS(T)                                                                                           \
-  TG_LSTM_CLONES void forward_rows_##T(int64_t nb, int64_t ne, int64_t H, const T* gates, const T* cx, T* hy,  \
-                                       T* cy, T* act) {                                                          \
-    forward_rows(nb, ne, H, gates, cx, hy, cy, act);                                                             \
-  }                                                                                                              \
-  TG_LSTM_CLONES void backward_rows_##T(int64_t nb, int64_t ne, int64_t H, const T* grad_hy, const T* grad_cy, \
-                                        const T* act, const T* cx, const T* cy, T* grad_gates, T* grad_cx) {    \
-    backward_rows(nb, ne, H, grad_hy, grad_cy, act, cx, cy, grad_gates, grad_cx);                                \
-  }                                                                                                              \
-  void rows(int64_t nb, int64_t ne, int64_t H, const T* gates, const T* cx, T* hy, T* cy, T* act) {             \
-    forward_rows_##T(nb, ne, H, gates, cx, hy, cy, act);                                                         \
-  }                                                                                                              \
-  void rows(int64_t nb, int64_t ne, int64_t H, const T* grad_hy, const T* grad_cy, const T* act, const T* cx,  \
-            const T* cy, T* grad_gates, T* grad_cx) {                                                            \
-    backward_rows_##T(nb, ne, H, grad_hy, grad_cy, act, cx, cy, grad_gates, grad_cx);                            \
+#define TG_LSTM_ROWS(T)                                                                                              \
+  TG_LSTM_CLONES void forward_rows_##T(int64_t nb, int64_t ne, int64_t H, const T* gates, const T* cx, T* hy, T* cy, \
+                                       T* act) {                                                                     \
+    forward_rows(nb, ne, H, gates, cx, hy, cy, act);                                                                 \
+  }                                                                                                                  \
+  TG_LSTM_CLONES void backward_rows_##T(int64_t nb, int64_t ne, int64_t H, const T* grad_hy, const T* grad_cy,       \
+                                        const T* act, const T* cx, const T* cy, T* grad_gates, T* grad_cx) {         \
+    backward_rows(nb, ne, H, grad_hy, grad_cy, act, cx, cy, grad_gates, grad_cx);                                    \
+  }                                                                                                                  \
+  void rows(int64_t nb, int64_t ne, int64_t H, const T* gates, const T* cx, T* hy, T* cy, T* act) {                  \
+    forward_rows_##T(nb, ne, H, gates, cx, hy, cy, act);                                                             \
+  }                                                                                                                  \
+  void rows(int64_t nb, int64_t ne, int64_t H, const T* grad_hy, const T* grad_cy, const T* act, const T* cx,        \
+            const T* cy, T* grad_gates, T* grad_cx) {                                                                \
+    backward_rows_##T(nb, ne, H, grad_hy, grad_cy, act, cx, cy, grad_gates, grad_cx);                                \
   }
 TG_LSTM_ROWS(float)
 TG_LSTM_ROWS(double)
@@ -94,9 +94,8 @@ template <class T> void lstm_cell_forward(int64_t N, int64_t H, const T* gates, 
 template <class T>
 void lstm_cell_backward(int64_t N, int64_t H, const T* grad_hy, const T* grad_cy, const T* act, const T* cx,
                         const T* cy, T* grad_gates, T* grad_cx) {
-  parallel_for(0, N, grain_rows(H), [&](int64_t nb, int64_t ne) {
-    rows(nb, ne, H, grad_hy, grad_cy, act, cx, cy, grad_gates, grad_cx);
-  });
+  parallel_for(0, N, grain_rows(H),
+               [&](int64_t nb, int64_t ne) { rows(nb, ne, H, grad_hy, grad_cy, act, cx, cy, grad_gates, grad_cx); });
 }
 
 TG_NN_INSTANTIATE(lstm_cell_forward, float)
