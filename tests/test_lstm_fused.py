@@ -26,21 +26,32 @@ def close(a, b, tol=1e-12):
 @pytest.mark.parametrize("N,H", [(3, 5), (1, 1), (7, 16), (0, 4)])
 def test_cell_kernels_match_the_composite_formula(N, H):
     gates, c = t64(N, 4 * H) * 2, t64(N, H)
-    h, cy, act = (_wrap(x) for x in _C.lstm_cell(gates._impl, c._impl))
+    h, cy, act = (_wrap(x) for x in _C.lstm_cell(gates._impl, None, c._impl))
     rh, rc, ract = rnn._lstm_cell_composite(gates, c)
     close(h, rh)
     close(cy, rc)
     close(act, ract)
     gh, gc = t64(N, H), t64(N, H)
-    gg, gcx = (_wrap(x) for x in _C.lstm_cell_backward(gh._impl, gc._impl, act._impl, c._impl, cy._impl))
+    gg, gcx = (_wrap(x) for x in _C.lstm_cell_backward(gh._impl, None, gc._impl, act._impl, c._impl, cy._impl))
     rgg, rgcx = rnn._lstm_cell_backward_composite(gh, gc, act, c, cy)
     close(gg, rgg)
     close(gcx, rgcx)
     # absent gradients count as zeros
-    gg0, gcx0 = (_wrap(x) for x in _C.lstm_cell_backward(None, gc._impl, act._impl, c._impl, cy._impl))
+    gg0, gcx0 = (_wrap(x) for x in _C.lstm_cell_backward(None, None, gc._impl, act._impl, c._impl, cy._impl))
     rgg0, rgcx0 = rnn._lstm_cell_backward_composite(torch.zeros_like(gh), gc, act, c, cy)
     close(gg0, rgg0)
     close(gcx0, rgcx0)
+    # the transposed second parts: gates + gates_t^T and grad_hy + grad_hy_t^T
+    gt, ght = t64(4 * H, N), t64(H, N)
+    h2, cy2, act2 = (_wrap(x) for x in _C.lstm_cell(gates._impl, gt._impl, c._impl))
+    rh2, rc2, ract2 = rnn._lstm_cell_composite(gates + gt.t(), c)
+    close(h2, rh2)
+    close(cy2, rc2)
+    close(act2, ract2)
+    gg2, gcx2 = (_wrap(x) for x in _C.lstm_cell_backward(gh._impl, ght._impl, None, act2._impl, c._impl, cy2._impl))
+    rgg2, rgcx2 = rnn._lstm_cell_backward_composite(gh + ght.t(), torch.zeros_like(gc), act2, c, cy2)
+    close(gg2, rgg2)
+    close(gcx2, rgcx2)
 
 
 def test_cell_backward_formula_is_the_gradient_of_the_cell():
@@ -55,7 +66,7 @@ def test_cell_backward_formula_is_the_gradient_of_the_cell():
 
 def test_float32_cell_kernel_close_to_float64():
     gates, c = t64(8, 64) * 3, t64(8, 16)
-    h, cy, _ = (_wrap(x) for x in _C.lstm_cell(gates.float()._impl, c.float()._impl))
+    h, cy, _ = (_wrap(x) for x in _C.lstm_cell(gates.float()._impl, None, c.float()._impl))
     rh, rc, _ = rnn._lstm_cell_composite(gates, c)
     np.testing.assert_allclose(h.numpy(), rh.numpy(), rtol=1e-5, atol=1e-6)
     np.testing.assert_allclose(cy.numpy(), rc.numpy(), rtol=1e-5, atol=1e-6)
@@ -64,15 +75,17 @@ def test_float32_cell_kernel_close_to_float64():
 def test_cell_kernels_reject_bad_shapes_and_dtypes():
     g, c = t64(3, 8), t64(3, 2)
     with pytest.raises(RuntimeError, match=r"lstm_cell: gates must be 2-D"):
-        _C.lstm_cell(t64(3, 7)._impl, c._impl)
+        _C.lstm_cell(t64(3, 7)._impl, None, c._impl)
     with pytest.raises(RuntimeError, match=r"lstm_cell: cx must have shape \(3, 2\)"):
-        _C.lstm_cell(g._impl, t64(3, 3)._impl)
+        _C.lstm_cell(g._impl, None, t64(3, 3)._impl)
     with pytest.raises(RuntimeError, match=r"lstm_cell: cx must have the dtype of the gates"):
-        _C.lstm_cell(g._impl, c.float()._impl)
+        _C.lstm_cell(g._impl, None, c.float()._impl)
     with pytest.raises(RuntimeError, match=r"lstm_cell_backward: grad_hy must have shape"):
-        _C.lstm_cell_backward(t64(2, 2)._impl, None, g._impl, c._impl, c._impl)
+        _C.lstm_cell_backward(t64(2, 2)._impl, None, None, g._impl, c._impl, c._impl)
+    with pytest.raises(RuntimeError, match=r"lstm_cell: gates_t must have shape \(8, 3\)"):
+        _C.lstm_cell(g._impl, t64(3, 8)._impl, c._impl)
     with pytest.raises(NotImplementedError, match="lstm_cell"):
-        _C.lstm_cell(torch.zeros(3, 8, dtype=torch.int64)._impl, torch.zeros(3, 2, dtype=torch.int64)._impl)
+        _C.lstm_cell(torch.zeros(3, 8, dtype=torch.int64)._impl, None, torch.zeros(3, 2, dtype=torch.int64)._impl)
 
 
 # ------------------------------------------------------------ whole layers: fused vs composite

@@ -8,34 +8,38 @@
 namespace tg {
 
 namespace {
-// t (null: absent) must be (N, H) with ref's dtype and device.
-void check_state(const Tensor& t, const Tensor& ref, int64_t N, int64_t H, const char* op, const char* what) {
+// t (null: absent) must be (rows, cols) with ref's dtype and device.
+void check_state(const Tensor& t, const Tensor& ref, int64_t rows, int64_t cols, const char* op, const char* what) {
   if (!t) return;
   check_same_device(ref, t, op);
-  TG_CHECK(t->sizes == Shape({N, H}), op, ": ", what, " must have shape (", N, ", ", H, "), got ", t->sizes);
+  TG_CHECK(t->sizes == Shape({rows, cols}), op, ": ", what, " must have shape (", rows, ", ", cols, "), got ",
+           t->sizes);
   TG_CHECK(t->dtype == ref->dtype, op, ": ", what, " must have the dtype of the gates, got ", dtype_name(t->dtype),
            " and ", dtype_name(ref->dtype));
 }
+
+template <class T> const T* data_or_null(const Tensor& t) { return t ? t->data<T>() : nullptr; }
 }  // namespace
 
-std::tuple<Tensor, Tensor, Tensor> lstm_cell(const Tensor& gates, const Tensor& cx) {
+std::tuple<Tensor, Tensor, Tensor> lstm_cell(const Tensor& gates, const Tensor& gates_t, const Tensor& cx) {
   const char* op = "lstm_cell";
   TG_CHECK(gates->sizes.size() == 2 && gates->sizes[1] % 4 == 0, op, ": gates must be 2-D (N, 4 * hidden_size), got ",
            gates->sizes);
   const int64_t N = gates->sizes[0], H = gates->sizes[1] / 4;
+  check_state(gates_t, gates, 4 * H, N, op, "gates_t");
   check_state(cx, gates, N, H, op, "cx");
-  Tensor g = contiguous(gates), c = contiguous(cx);
+  Tensor g = contiguous(gates), gt = gates_t ? contiguous(gates_t) : nullptr, c = contiguous(cx);
   Tensor hy = empty({N, H}, g->dtype, g->device()), cy = empty({N, H}, g->dtype, g->device());
   Tensor act = empty(g->sizes, g->dtype, g->device());
   TG_DISPATCH_FLOAT(g->dtype, op, [&] {
-    TG_ON_DEVICE(g->device(), lstm_cell_forward<scalar_t>, N, H, g->data<scalar_t>(), c->data<scalar_t>(),
-                 hy->data<scalar_t>(), cy->data<scalar_t>(), act->data<scalar_t>());
+    TG_ON_DEVICE(g->device(), lstm_cell_forward<scalar_t>, N, H, g->data<scalar_t>(), data_or_null<scalar_t>(gt),
+                 c->data<scalar_t>(), hy->data<scalar_t>(), cy->data<scalar_t>(), act->data<scalar_t>());
   });
   return {hy, cy, act};
 }
 
-std::tuple<Tensor, Tensor> lstm_cell_backward(const Tensor& grad_hy, const Tensor& grad_cy, const Tensor& act,
-                                              const Tensor& cx, const Tensor& cy) {
+std::tuple<Tensor, Tensor> lstm_cell_backward(const Tensor& grad_hy, const Tensor& grad_hy_t, const Tensor& grad_cy,
+                                              const Tensor& act, const Tensor& cx, const Tensor& cy) {
   const char* op = "lstm_cell_backward";
   TG_CHECK(act->sizes.size() == 2 && act->sizes[1] % 4 == 0, op, ": act must be 2-D (N, 4 * hidden_size), got ",
            act->sizes);
@@ -43,14 +47,16 @@ std::tuple<Tensor, Tensor> lstm_cell_backward(const Tensor& grad_hy, const Tenso
   check_state(cx, act, N, H, op, "cx");
   check_state(cy, act, N, H, op, "cy");
   check_state(grad_hy, act, N, H, op, "grad_hy");
+  check_state(grad_hy_t, act, H, N, op, "grad_hy_t");
   check_state(grad_cy, act, N, H, op, "grad_cy");
   Tensor a = contiguous(act), c = contiguous(cx), cn = contiguous(cy);
-  Tensor gh = grad_hy ? contiguous(grad_hy) : nullptr, gc = grad_cy ? contiguous(grad_cy) : nullptr;
+  Tensor gh = grad_hy ? contiguous(grad_hy) : nullptr, ght = grad_hy_t ? contiguous(grad_hy_t) : nullptr;
+  Tensor gc = grad_cy ? contiguous(grad_cy) : nullptr;
   Tensor grad_gates = empty(a->sizes, a->dtype, a->device()), grad_cx = empty({N, H}, a->dtype, a->device());
   TG_DISPATCH_FLOAT(a->dtype, op, [&] {
-    TG_ON_DEVICE(a->device(), lstm_cell_backward<scalar_t>, N, H, gh ? gh->data<scalar_t>() : nullptr,
-                 gc ? gc->data<scalar_t>() : nullptr, a->data<scalar_t>(), c->data<scalar_t>(), cn->data<scalar_t>(),
-                 grad_gates->data<scalar_t>(), grad_cx->data<scalar_t>());
+    TG_ON_DEVICE(a->device(), lstm_cell_backward<scalar_t>, N, H, data_or_null<scalar_t>(gh),
+                 data_or_null<scalar_t>(ght), data_or_null<scalar_t>(gc), a->data<scalar_t>(), c->data<scalar_t>(),
+                 cn->data<scalar_t>(), grad_gates->data<scalar_t>(), grad_cx->data<scalar_t>());
   });
   return {grad_gates, grad_cx};
 }

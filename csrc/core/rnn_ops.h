@@ -7,10 +7,12 @@
 
 namespace tg {
 
-// gates (N, 4H) in the order i, f, g, o; cx (N, H). Returns (hy, cy, act), act = the four activated gates.
-std::tuple<Tensor, Tensor, Tensor> lstm_cell(const Tensor& gates, const Tensor& cx);
-// grad_hy / grad_cy (N, H) or null (zero). Returns (grad_gates (N, 4H), grad_cx (N, H)).
-std::tuple<Tensor, Tensor> lstm_cell_backward(const Tensor& grad_hy, const Tensor& grad_cy, const Tensor& act,
-                                              const Tensor& cx, const Tensor& cy);
+// The pre-activations are gates (N, 4H) (order i, f, g, o) + gates_t^T, gates_t (4H, N) or null (the recurrent
+// part h W_hh^T computed as W_hh h^T); cx (N, H). Returns (hy, cy, act), act = the four activated gates.
+std::tuple<Tensor, Tensor, Tensor> lstm_cell(const Tensor& gates, const Tensor& gates_t, const Tensor& cx);
+// hy's gradient is grad_hy (N, H) + grad_hy_t^T (H, N); grad_cy (N, H); any of them null (zero). Returns
+// (grad of the pre-activations (N, 4H), grad_cx (N, H)).
+std::tuple<Tensor, Tensor> lstm_cell_backward(const Tensor& grad_hy, const Tensor& grad_hy_t, const Tensor& grad_cy,
+                                              const Tensor& act, const Tensor& cx, const Tensor& cy);
 
 }  // namespace tg

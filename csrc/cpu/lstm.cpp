@@ -24,33 +24,44 @@ template <class T> TG_HD T sigmoid(T x) { return T(1) / (T(1) + tg_exp(-x)); }
 // NOTE: each row runs as short loops over contiguous, restrict-qualified ranges so that they vectorize (one
 // loop touching all of them exceeds the compiler's aliasing checks and stays scalar).
 template <class T>
-TG_HD void forward_rows(int64_t nb, int64_t ne, int64_t H, const T* gates, const T* cx, T* hy, T* cy, T* act) {
+TG_HD void forward_rows(int64_t nb, int64_t ne, int64_t N, int64_t H, const T* gates, const T* gates_t, const T* cx,
+                        T* hy, T* cy, T* act) {
   for (int64_t n = nb; n < ne; ++n) {
     const T* __restrict gr = gates + n * 4 * H;
     T* __restrict a = act + n * 4 * H;
     const T* __restrict c = cx + n * H;
     T* __restrict h = hy + n * H;
     T* __restrict co = cy + n * H;
-    for (int64_t j = 0; j < 2 * H; ++j) a[j] = sigmoid(gr[j]);
-    for (int64_t j = 2 * H; j < 3 * H; ++j) a[j] = tg_tanh(gr[j]);
-    for (int64_t j = 3 * H; j < 4 * H; ++j) a[j] = sigmoid(gr[j]);
+    // the pre-activations gates + gates_t^T first (column n of gates_t), then activated in place
+    if (gates_t)
+      for (int64_t j = 0; j < 4 * H; ++j) a[j] = gr[j] + gates_t[j * N + n];
+    else
+      for (int64_t j = 0; j < 4 * H; ++j) a[j] = gr[j];
+    for (int64_t j = 0; j < 2 * H; ++j) a[j] = sigmoid(a[j]);
+    for (int64_t j = 2 * H; j < 3 * H; ++j) a[j] = tg_tanh(a[j]);
+    for (int64_t j = 3 * H; j < 4 * H; ++j) a[j] = sigmoid(a[j]);
     for (int64_t j = 0; j < H; ++j) co[j] = a[H + j] * c[j] + a[j] * a[2 * H + j];
     for (int64_t j = 0; j < H; ++j) h[j] = a[3 * H + j] * tg_tanh(co[j]);
   }
 }
 
 template <class T>
-TG_HD void backward_rows(int64_t nb, int64_t ne, int64_t H, const T* grad_hy, const T* grad_cy, const T* act,
-                         const T* cx, const T* cy, T* grad_gates, T* grad_cx) {
+TG_HD void backward_rows(int64_t nb, int64_t ne, int64_t N, int64_t H, const T* grad_hy, const T* grad_hy_t,
+                         const T* grad_cy, const T* act, const T* cx, const T* cy, T* grad_gates, T* grad_cx) {
   for (int64_t n = nb; n < ne; ++n) {
     const T* __restrict a = act + n * 4 * H;
     const T* __restrict c = cx + n * H;
     const T* __restrict cn = cy + n * H;
     T* __restrict gg = grad_gates + n * 4 * H;
     T* __restrict dc = grad_cx + n * H;  // first dL/dc', then dL/dc
-    // dh and dL/dc' first (the o gate's gradient with them), then the other gates
+    // dh = grad_hy + grad_hy_t^T first (into the o gate's slot), then dL/dc' and the o gate's gradient, then
+    // the other gates
+    T* __restrict dhs = gg + 3 * H;
+    for (int64_t j = 0; j < H; ++j) dhs[j] = grad_hy ? grad_hy[n * H + j] : T(0);
+    if (grad_hy_t)
+      for (int64_t j = 0; j < H; ++j) dhs[j] += grad_hy_t[j * N + n];
     for (int64_t j = 0; j < H; ++j) {
-      const T dh = grad_hy ? grad_hy[n * H + j] : T(0);
+      const T dh = dhs[j];
       const T tc = tg_tanh(cn[j]), o = a[3 * H + j];
       gg[3 * H + j] = dh * tc * o * (T(1) - o);
       dc[j] = (grad_cy ? grad_cy[n * H + j] : T(0)) + dh * o * (T(1) - tc * tc);
@@ -66,36 +77,41 @@ TG_HD void backward_rows(int64_t nb, int64_t ne, int64_t H, const T* grad_hy, co
 }
 
 // One multiversioned entry per element type (templates cannot be cloned).
-#define TG_LSTM_ROWS(T)                                                                                              \
-  TG_LSTM_CLONES void forward_rows_##T(int64_t nb, int64_t ne, int64_t H, const T* gates, const T* cx, T* hy, T* cy, \
-                                       T* act) {                                                                     \
-    forward_rows(nb, ne, H, gates, cx, hy, cy, act);                                                                 \
-  }                                                                                                                  \
-  TG_LSTM_CLONES void backward_rows_##T(int64_t nb, int64_t ne, int64_t H, const T* grad_hy, const T* grad_cy,       \
-                                        const T* act, const T* cx, const T* cy, T* grad_gates, T* grad_cx) {         \
-    backward_rows(nb, ne, H, grad_hy, grad_cy, act, cx, cy, grad_gates, grad_cx);                                    \
-  }                                                                                                                  \
-  void rows(int64_t nb, int64_t ne, int64_t H, const T* gates, const T* cx, T* hy, T* cy, T* act) {                  \
-    forward_rows_##T(nb, ne, H, gates, cx, hy, cy, act);                                                             \
-  }                                                                                                                  \
-  void rows(int64_t nb, int64_t ne, int64_t H, const T* grad_hy, const T* grad_cy, const T* act, const T* cx,        \
-            const T* cy, T* grad_gates, T* grad_cx) {                                                                \
-    backward_rows_##T(nb, ne, H, grad_hy, grad_cy, act, cx, cy, grad_gates, grad_cx);                                \
+#define TG_LSTM_ROWS(T)                                                                                                \
+  TG_LSTM_CLONES void forward_rows_##T(int64_t nb, int64_t ne, int64_t N, int64_t H, const T* gates, const T* gates_t, \
+                                       const T* cx, T* hy, T* cy, T* act) {                                            \
+    forward_rows(nb, ne, N, H, gates, gates_t, cx, hy, cy, act);                                                       \
+  }                                                                                                                    \
+  TG_LSTM_CLONES void backward_rows_##T(int64_t nb, int64_t ne, int64_t N, int64_t H, const T* grad_hy,                \
+                                        const T* grad_hy_t, const T* grad_cy, const T* act, const T* cx, const T* cy,  \
+                                        T* grad_gates, T* grad_cx) {                                                   \
+    backward_rows(nb, ne, N, H, grad_hy, grad_hy_t, grad_cy, act, cx, cy, grad_gates, grad_cx);                        \
+  }                                                                                                                    \
+  void rows(int64_t nb, int64_t ne, int64_t N, int64_t H, const T* gates, const T* gates_t, const T* cx, T* hy, T* cy, \
+            T* act) {                                                                                                  \
+    forward_rows_##T(nb, ne, N, H, gates, gates_t, cx, hy, cy, act);                                                   \
+  }                                                                                                                    \
+  void rows(int64_t nb, int64_t ne, int64_t N, int64_t H, const T* grad_hy, const T* grad_hy_t, const T* grad_cy,      \
+            const T* act, const T* cx, const T* cy, T* grad_gates, T* grad_cx) {                                       \
+    backward_rows_##T(nb, ne, N, H, grad_hy, grad_hy_t, grad_cy, act, cx, cy, grad_gates, grad_cx);                    \
   }
 TG_LSTM_ROWS(float)
 TG_LSTM_ROWS(double)
 #undef TG_LSTM_ROWS
 }  // namespace
 
-template <class T> void lstm_cell_forward(int64_t N, int64_t H, const T* gates, const T* cx, T* hy, T* cy, T* act) {
-  parallel_for(0, N, grain_rows(H), [&](int64_t nb, int64_t ne) { rows(nb, ne, H, gates, cx, hy, cy, act); });
+template <class T>
+void lstm_cell_forward(int64_t N, int64_t H, const T* gates, const T* gates_t, const T* cx, T* hy, T* cy, T* act) {
+  parallel_for(0, N, grain_rows(H),
+               [&](int64_t nb, int64_t ne) { rows(nb, ne, N, H, gates, gates_t, cx, hy, cy, act); });
 }
 
 template <class T>
-void lstm_cell_backward(int64_t N, int64_t H, const T* grad_hy, const T* grad_cy, const T* act, const T* cx,
-                        const T* cy, T* grad_gates, T* grad_cx) {
-  parallel_for(0, N, grain_rows(H),
-               [&](int64_t nb, int64_t ne) { rows(nb, ne, H, grad_hy, grad_cy, act, cx, cy, grad_gates, grad_cx); });
+void lstm_cell_backward(int64_t N, int64_t H, const T* grad_hy, const T* grad_hy_t, const T* grad_cy, const T* act,
+                        const T* cx, const T* cy, T* grad_gates, T* grad_cx) {
+  parallel_for(0, N, grain_rows(H), [&](int64_t nb, int64_t ne) {
+    rows(nb, ne, N, H, grad_hy, grad_hy_t, grad_cy, act, cx, cy, grad_gates, grad_cx);
+  });
 }
 
 TG_NN_INSTANTIATE(lstm_cell_forward, float)

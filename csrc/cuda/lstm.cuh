@@ -11,11 +11,13 @@ __device__ __forceinline__ double lstm_tanh(double x) { return tanh(x); }
 
 template <class T>
 __global__ void __launch_bounds__(kThreads)
-    lstm_cell_forward_kernel(int64_t N, int64_t H, const T* gates, const T* cx, T* hy, T* cy, T* act) {
+    lstm_cell_forward_kernel(int64_t N, int64_t H, const T* gates, const T* gates_t, const T* cx, T* hy, T* cy,
+                             T* act) {
   for (int64_t k = int64_t(blockIdx.x) * blockDim.x + threadIdx.x; k < N * H; k += int64_t(gridDim.x) * blockDim.x) {
     const int64_t n = k / H, j = k - n * H, b = n * 4 * H + j;
-    const T i = lstm_sigmoid(gates[b]), f = lstm_sigmoid(gates[b + H]), g = lstm_tanh(gates[b + 2 * H]),
-            o = lstm_sigmoid(gates[b + 3 * H]);
+    T pre[4];
+    for (int q = 0; q < 4; ++q) pre[q] = gates[b + q * H] + (gates_t ? gates_t[(q * H + j) * N + n] : T(0));
+    const T i = lstm_sigmoid(pre[0]), f = lstm_sigmoid(pre[1]), g = lstm_tanh(pre[2]), o = lstm_sigmoid(pre[3]);
     const T cn = f * cx[k] + i * g;
     act[b] = i;
     act[b + H] = f;
@@ -28,13 +30,13 @@ __global__ void __launch_bounds__(kThreads)
 
 template <class T>
 __global__ void __launch_bounds__(kThreads)
-    lstm_cell_backward_kernel(int64_t N, int64_t H, const T* grad_hy, const T* grad_cy, const T* act, const T* cx,
-                              const T* cy, T* grad_gates, T* grad_cx) {
+    lstm_cell_backward_kernel(int64_t N, int64_t H, const T* grad_hy, const T* grad_hy_t, const T* grad_cy,
+                              const T* act, const T* cx, const T* cy, T* grad_gates, T* grad_cx) {
   for (int64_t k = int64_t(blockIdx.x) * blockDim.x + threadIdx.x; k < N * H; k += int64_t(gridDim.x) * blockDim.x) {
     const int64_t n = k / H, j = k - n * H, b = n * 4 * H + j;
     const T i = act[b], f = act[b + H], g = act[b + 2 * H], o = act[b + 3 * H];
     const T tc = lstm_tanh(cy[k]);
-    const T dh = grad_hy ? grad_hy[k] : T(0);
+    const T dh = (grad_hy ? grad_hy[k] : T(0)) + (grad_hy_t ? grad_hy_t[j * N + n] : T(0));
     const T dc = (grad_cy ? grad_cy[k] : T(0)) + dh * o * (T(1) - tc * tc);
     grad_gates[b] = dc * g * i * (T(1) - i);
     grad_gates[b + H] = dc * cx[k] * f * (T(1) - f);
@@ -46,21 +48,22 @@ __global__ void __launch_bounds__(kThreads)
 
 }  // namespace
 
-template <class T> void lstm_cell_forward(int64_t N, int64_t H, const T* gates, const T* cx, T* hy, T* cy, T* act) {
+template <class T>
+void lstm_cell_forward(int64_t N, int64_t H, const T* gates, const T* gates_t, const T* cx, T* hy, T* cy, T* act) {
   if (N * H == 0) return;
   const int device = use_device_of(gates);
   lstm_cell_forward_kernel<T>
-      <<<grid_for(N * H, kThreads, device), kThreads, 0, current_stream()>>>(N, H, gates, cx, hy, cy, act);
+      <<<grid_for(N * H, kThreads, device), kThreads, 0, current_stream()>>>(N, H, gates, gates_t, cx, hy, cy, act);
   TG_CUDA_CHECK_LAUNCH("lstm_cell_forward_kernel");
 }
 
 template <class T>
-void lstm_cell_backward(int64_t N, int64_t H, const T* grad_hy, const T* grad_cy, const T* act, const T* cx,
-                        const T* cy, T* grad_gates, T* grad_cx) {
+void lstm_cell_backward(int64_t N, int64_t H, const T* grad_hy, const T* grad_hy_t, const T* grad_cy, const T* act,
+                        const T* cx, const T* cy, T* grad_gates, T* grad_cx) {
   if (N * H == 0) return;
   const int device = use_device_of(act);
   lstm_cell_backward_kernel<T><<<grid_for(N * H, kThreads, device), kThreads, 0, current_stream()>>>(
-      N, H, grad_hy, grad_cy, act, cx, cy, grad_gates, grad_cx);
+      N, H, grad_hy, grad_hy_t, grad_cy, act, cx, cy, grad_gates, grad_cx);
   TG_CUDA_CHECK_LAUNCH("lstm_cell_backward_kernel");
 }
 

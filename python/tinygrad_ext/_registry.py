@@ -353,14 +353,16 @@ NN_KERNELS = [
      "const ClassLossArgs& a, const T* g, const T* x, const int64_t* t, const T* w, const T* lse, "
      "const T* total_weight, T* gx",
      "its gradient; g: N*S values or one; total_weight is read on the tensors' device (no host sync)"),
-    ("lstm_cell_forward", "int64_t N, int64_t H, const T* gates, const T* cx, T* hy, T* cy, T* act",
-     "one LSTM step from gates (N, 4H) = x W_ih^T + h W_hh^T + biases (order i, f, g, o) and cx (N, H): "
-     "act = (sigmoid(i), sigmoid(f), tanh(g), sigmoid(o)), cy = f * cx + i * g, hy = o * tanh(cy)"),
+    ("lstm_cell_forward",
+     "int64_t N, int64_t H, const T* gates, const T* gates_t, const T* cx, T* hy, T* cy, T* act",
+     "one LSTM step from the pre-activations gates (N, 4H) + gates_t^T (gates_t (4H, N), may be null; order "
+     "i, f, g, o) and cx (N, H): act = (sigmoid(i), sigmoid(f), tanh(g), sigmoid(o)), cy = f * cx + i * g, "
+     "hy = o * tanh(cy)"),
     ("lstm_cell_backward",
-     "int64_t N, int64_t H, const T* grad_hy, const T* grad_cy, const T* act, const T* cx, const T* cy, "
-     "T* grad_gates, T* grad_cx",
-     "its gradient w.r.t. the gates (N, 4H) and cx from the forward's act and cy; grad_hy or grad_cy may be "
-     "null (zero)"),
+     "int64_t N, int64_t H, const T* grad_hy, const T* grad_hy_t, const T* grad_cy, const T* act, const T* cx, "
+     "const T* cy, T* grad_gates, T* grad_cx",
+     "its gradient w.r.t. the pre-activations (N, 4H) and cx from the forward's act and cy, for the gradient "
+     "grad_hy (N, H) + grad_hy_t^T (grad_hy_t (H, N)) of hy and grad_cy of cy; any of the three may be null (zero)"),
     ("upsample_forward", "const UpsampleShape& s, const T* x, T* y",
      "interpolate's nearest / nearest-exact / (bi/tri)linear resampling of each plane (upsample_taps per dim)"),
     ("upsample_backward", "const UpsampleShape& s, const T* gy, T* gx",

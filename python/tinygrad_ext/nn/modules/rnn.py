@@ -107,8 +107,8 @@ class _LSTMLayer(Function):
         h, c = h0._impl, c0._impl
         hs, cs, acts = [], [], []
         for t in (range(len(gi) - 1, -1, -1) if reverse else range(len(gi))):
-            # NOTE: h W_hh^T as (W_hh h^T)^T: the GEMM's faster orientation for a small batch
-            h, c, act = _C.lstm_cell(_C.add(_C.transpose(_C.mm(w, _C.transpose(h, 0, 1)), 0, 1), gi[t]._impl), c)
+            # NOTE: h W_hh^T as (W_hh h^T)^T, the GEMM's faster orientation for a small batch; the kernel adds it
+            h, c, act = _C.lstm_cell(gi[t]._impl, _C.mm(w, _C.transpose(h, 0, 1)), c)
             hs.append(h)
             cs.append(c)
             acts.append(act)
@@ -142,14 +142,14 @@ class _LSTMLayer(Function):
             hs, cs, acts = ctx.hs, ctx.cs, ctx.acts
             w_t = w_hh.t()._impl
             prev_c = [c0._impl] + cs[:-1]
-            grad_h, grad_c = grad_hn._impl, grad_cn._impl
+            # h's gradient: grad_out[t] + grad_h_t^T, grad_h_t = (g W_hh)^T = W_hh^T g^T (the faster orientation)
+            grad_h_t, grad_c = _C.transpose(grad_hn._impl, 0, 1), grad_cn._impl
             for k in range(L - 1, -1, -1):
                 t = order[k]
-                g, grad_c = _C.lstm_cell_backward(_C.add(grad_out[t]._impl, grad_h), grad_c, acts[k], prev_c[k],
-                                                  cs[k])
+                g, grad_c = _C.lstm_cell_backward(grad_out[t]._impl, grad_h_t, grad_c, acts[k], prev_c[k], cs[k])
                 grads[t] = _wrap(g)
-                grad_h = _C.transpose(_C.mm(w_t, _C.transpose(g, 0, 1)), 0, 1)  # g W_hh, as (W_hh^T g^T)^T
-            grad_h, grad_c = _wrap(grad_h), _wrap(grad_c)
+                grad_h_t = _C.mm(w_t, _C.transpose(g, 0, 1))
+            grad_h, grad_c = _wrap(_C.transpose(grad_h_t, 0, 1)), _wrap(grad_c)
             prev_h = [h0] + [_wrap(h) for h in hs[:-1]]
         if ctx.reverse:
             prev_h = prev_h[::-1]
