@@ -6,6 +6,7 @@
 #include <pybind11/pybind11.h>
 #include <pybind11/stl.h>
 #include "../core/ops.h"
+#include "../core/optim_ops.h"
 #include "../cpu/kernels.h"
 #include "../cpu/parallel.h"
 #include "../cpu/scatter.h"
@@ -448,6 +449,18 @@ PYBIND11_MODULE(_C, m) {
       py::arg("name") = py::none());
   TG_REDUCE_OPS(TG_BIND_REDUCE)
 #undef TG_BIND_REDUCE
+  // ---- the registry's fused optimizer steps: _C.<name>(param, grad, states, hyper), all updated in place
+#define TG_BIND_OPTIM_STEP(op, F, NSLOTS, NHYPER, ARGS)                                                  \
+  m.def(                                                                                                \
+      #op,                                                                                              \
+      [](const Tensor& param, const Tensor& grad, const std::vector<Tensor>& states,                   \
+         const std::vector<double>& hyper) {                                                            \
+        ReleaseGil nogil(param->numel());                                                               \
+        optim_step(OptimStepId::op, #op, param, grad, states, hyper);                                   \
+      },                                                                                                \
+      py::arg("param"), py::arg("grad"), py::arg("states"), py::arg("hyper"));
+  TG_OPTIM_STEPS(TG_BIND_OPTIM_STEP)
+#undef TG_BIND_OPTIM_STEP
   m.def("max_dim", [](const Tensor& a, int64_t dim, bool keepdim, bool is_max) {
     ReleaseGil nogil(a->numel());
     return max_dim(a, dim, keepdim, is_max);

@@ -57,6 +57,7 @@ void where(ElementwiseIter& it) { TG_PICK(where, it); }
 void copy(ElementwiseIter& it) { TG_PICK(copy, it); }
 void reduce(ReduceOpId op, ReduceIter& r) { TG_PICK(reduce, op, r); }
 void arg_reduce(bool is_max, ReduceIter& r) { TG_PICK(arg_reduce, is_max, r); }
+void optim_step(OptimStepId op, ElementwiseIter& it, const OptimHyper& h) { TG_PICK(optim_step, op, it, h); }
 
 #define TG_DECLARE_GEMM(ns)                                                                                          \
   namespace ns {                                                                                                     \

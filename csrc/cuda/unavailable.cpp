@@ -18,6 +18,7 @@ void where(ElementwiseIter&) { fail(); }
 void copy(ElementwiseIter&) { fail(); }
 void reduce(ReduceOpId, ReduceIter&) { fail(); }
 void arg_reduce(bool, ReduceIter&) { fail(); }
+void optim_step(OptimStepId, ElementwiseIter&, const OptimHyper&) { fail(); }
 void index_get(ElementwiseIter&, int, const int64_t*) { fail(); }
 void index_put(ElementwiseIter&, int, const int64_t*, bool) { fail(); }
 void fill_random(const Tensor&, int, double, double, uint64_t, uint64_t) { fail(); }

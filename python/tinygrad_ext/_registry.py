@@ -369,6 +369,44 @@ NN_KERNELS = [
      "its gradient: gx = 0, then every output's taps add their weight times gy"),
 ]
 
+
+class OptimizerStep:
+    """One optimizer's update of one parameter as a single elementwise pass (csrc/ops/optim.h's functor): the
+    `_C.<name>(param, grad, states, hyper)` kernel, its CPU and CUDA dispatch and binding, and
+    optim._functional.<name>(param, grad, states, **hyper), all from this entry. `states` names the state
+    tensors the functor updates in place, in slot order (the first `nstates()` of them are passed, as the
+    functor's flags use them: Adam's max_exp_avg_sq only with amsgrad); `hyper` names the functor's members in
+    order (numbers or flags, and the scalars the optimizer derives per step, such as Adam's step_size). The
+    param, its gradient and the states share shape, dtype and device (float16/bfloat16 compute in float32,
+    rounded once, as torch's fused kernels)."""
+    __slots__ = ("name", "functor", "states", "hyper")
+
+    def __init__(self, name, functor, states, hyper):
+        assert len(states) <= MAX_OPTIM_STATES and len(hyper) <= MAX_OPTIM_HYPER, name
+        self.name, self.functor, self.states, self.hyper = name, functor, tuple(states), tuple(hyper)
+
+
+MAX_OPTIM_STATES = 3  # slots s0, s1, s2 of the functors (csrc/ops/optim.h)
+MAX_OPTIM_HYPER = 12  # OptimHyper in csrc/ops/optim.h
+O = OptimizerStep
+OPTIMIZER_STEPS = [
+    O("sgd_step_", "SgdStepOp", ("momentum_buffer",),
+      ("lr", "momentum", "dampening", "weight_decay", "nesterov", "maximize", "first")),
+    O("adam_step_", "AdamStepOp", ("exp_avg", "exp_avg_sq", "max_exp_avg_sq"),
+      ("lr", "beta1", "beta2", "eps", "weight_decay", "amsgrad", "maximize", "decoupled", "step_size",
+       "bias_correction2_sqrt")),
+    O("rmsprop_step_", "RmspropStepOp", ("square_avg", "grad_avg", "momentum_buffer"),
+      ("lr", "alpha", "eps", "weight_decay", "momentum", "centered", "maximize")),
+    O("adagrad_step_", "AdagradStepOp", ("sum",), ("clr", "eps", "weight_decay", "maximize")),
+    O("adamax_step_", "AdamaxStepOp", ("exp_avg", "exp_inf"),
+      ("beta1", "beta2", "eps", "weight_decay", "maximize", "clr")),
+    O("adadelta_step_", "AdadeltaStepOp", ("square_avg", "acc_delta"),
+      ("lr", "rho", "eps", "weight_decay", "maximize")),
+]
+del O
+OPTIMIZER_STEPS_BY_NAME = {e.name: e for e in OPTIMIZER_STEPS}
+assert not set(OPTIMIZER_STEPS_BY_NAME) & (set(BY_NAME) | set(REDUCTIONS_BY_NAME)), "an optimizer step's name is taken"
+
 # The C++ lists: one X-macro per list, expanded by cpu/, cuda/, bindings/ and core/.
 _LISTS = {
     "TG_UNARY_FLOAT_OPS": ("unary_float",),
@@ -397,6 +435,12 @@ def cpp_header():
     # X(name, (parameters)): the nn kernels, declared by cpu/nn_kernels.h and cuda/nn_kernels.h
     lines += [f"// {name}: {what}" for name, _, what in NN_KERNELS]
     lines.append("#define TG_NN_KERNELS(X) " + " ".join(f"X({name}, ({params}))" for name, params, _ in NN_KERNELS))
+
+    # X(name, functor, state slots, hyperparameters, (p[0], p[1], ...)): the optimizer steps (csrc/ops/optim.h)
+    items = [f"X({e.name}, {e.functor}, {len(e.states)}, {len(e.hyper)}, "
+             f"({', '.join(f'p[{i}]' for i in range(len(e.hyper)))}))" for e in OPTIMIZER_STEPS]
+    lines.append("#define TG_OPTIM_STEPS(X) " + " ".join(items))
+    lines.append(f"#define TG_MAX_OPTIM_HYPER {MAX_OPTIM_HYPER}")
     return "\n".join(lines) + "\n"
 
 

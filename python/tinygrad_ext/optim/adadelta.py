@@ -1,8 +1,7 @@
 """Adadelta: per-element step sizes from running averages of squared gradients and squared updates (torch's
 single-tensor formulas)."""
-from .. import _C
-from .optimizer import (Optimizer, _check, _check_not_differentiable, _effective_grad, _next_step, _scalar_state,
-                        _zeros)
+from . import _fused
+from .optimizer import Optimizer, _check, _check_not_differentiable, _next_step, _scalar_state, _zeros
 
 
 def _adadelta_state(p):
@@ -22,25 +21,8 @@ class Adadelta(Optimizer):
                                   "differentiable": differentiable})
 
     def _update_group(self, group):
-        lr, rho, eps = group["lr"], group["rho"], group["eps"]
+        hyper = {"lr": group["lr"], "rho": group["rho"], "eps": group["eps"], "weight_decay": group["weight_decay"],
+                 "maximize": group["maximize"]}
         for p, st in self._params_with_state(group, _adadelta_state):
-            t, t2, t3 = self._buffers(p, 3)
             _next_step(st)
-            g = _effective_grad(p, group["maximize"], group["weight_decay"], t, t2)
-            sq, acc = st["square_avg"]._impl, st["acc_delta"]._impl
-            # square_avg = rho * square_avg + (1 - rho) * g^2
-            _C.mul(sq, rho, False, sq)
-            _C.mul(g, g, False, t)
-            _C.add(sq, _C.mul(t, 1 - rho, False, t), False, sq)
-            # delta = sqrt(acc_delta + eps) / sqrt(square_avg + eps) * g
-            std = _C.add(sq, eps, False, t)
-            _C.sqrt(std, std)
-            delta = _C.add(acc, eps, False, t3)
-            _C.sqrt(delta, delta)
-            _C.div(delta, std, False, delta)
-            _C.mul(delta, g, False, delta)
-            # acc_delta = rho * acc_delta + (1 - rho) * delta^2;  p -= lr * delta
-            _C.mul(acc, rho, False, acc)
-            _C.mul(delta, delta, False, t)
-            _C.add(acc, _C.mul(t, 1 - rho, False, t), False, acc)
-            _C.sub(p._impl, _C.mul(delta, lr, False, delta), False, p._impl)
+            _fused.adadelta_step_(p, p._grad, [st["square_avg"], st["acc_delta"]], **hyper)

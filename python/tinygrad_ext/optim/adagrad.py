@@ -1,7 +1,6 @@
 """Adagrad (torch's formulas: lr decay, weight decay, initial accumulator value)."""
-from .. import _C
-from .optimizer import (Optimizer, _check, _check_not_differentiable, _effective_grad, _next_step, _scalar_state,
-                        _zeros)
+from . import _fused
+from .optimizer import Optimizer, _check, _check_not_differentiable, _next_step, _scalar_state, _zeros
 
 
 class Adagrad(Optimizer):
@@ -22,17 +21,9 @@ class Adagrad(Optimizer):
                 self.state[p] = {"step": _scalar_state(0.0, p), "sum": _zeros(p, group["initial_accumulator_value"])}
 
     def _update_group(self, group):
-        lr, lr_decay, eps, wd = group["lr"], group["lr_decay"], group["eps"], group["weight_decay"]
+        lr, lr_decay = group["lr"], group["lr_decay"]
+        hyper = {"eps": group["eps"], "weight_decay": group["weight_decay"], "maximize": group["maximize"]}
         for p, st in self._params_with_state(group, lambda p: {
                 "step": _scalar_state(0.0, p), "sum": _zeros(p, group["initial_accumulator_value"])}):
-            pi = p._impl
-            t, t2 = self._buffers(p, 2)
             step = _next_step(st)
-            gi = _effective_grad(p, group["maximize"], wd, t, t2)
-            clr = lr / (1 + (step - 1) * lr_decay)
-            s = st["sum"]._impl
-            _C.add(s, _C.mul(gi, gi, False, t), False, s)
-            std = _C.sqrt(s, t)
-            _C.add(std, eps, False, std)
-            upd = _C.div(gi, std, False, t)
-            _C.sub(pi, _C.mul(upd, clr, False, upd), False, pi)
+            _fused.adagrad_step_(p, p._grad, [st["sum"]], clr=lr / (1 + (step - 1) * lr_decay), **hyper)

@@ -2,22 +2,12 @@
 step as torch's single-tensor code."""
 import math
 
-from .. import _C
-from .optimizer import (Optimizer, _check, _check_not_differentiable, _effective_grad, _next_step, _scalar_state,
-                        _zeros)
+from . import _fused
+from .optimizer import Optimizer, _check, _check_not_differentiable, _next_step, _scalar_state, _zeros
 
 
 def _adam_state(p):
     return {"step": _scalar_state(0.0, p), "exp_avg": _zeros(p), "exp_avg_sq": _zeros(p)}
-
-
-def _update_moments(m, v, g, beta1, beta2, t):
-    """m = beta1 m + (1 - beta1) g;  v = beta2 v + (1 - beta2) g^2 (TensorImpls, in place; t: scratch)."""
-    _C.mul(m, beta1, False, m)
-    _C.add(m, _C.mul(g, 1 - beta1, False, t), False, m)
-    _C.mul(v, beta2, False, v)
-    _C.mul(g, g, False, t)
-    _C.add(v, _C.mul(t, 1 - beta2, False, t), False, v)
 
 
 def _check_adam_args(lr, betas, eps, weight_decay):
@@ -40,29 +30,15 @@ class Adam(Optimizer):
                                   "decoupled_weight_decay": decoupled_weight_decay})
 
     def _update_group(self, group):
-        lr, (beta1, beta2), eps = group["lr"], group["betas"], group["eps"]
-        wd, amsgrad, maximize = group["weight_decay"], group["amsgrad"], group["maximize"]
+        lr, (beta1, beta2), amsgrad = group["lr"], group["betas"], group["amsgrad"]
+        hyper = {"lr": lr, "beta1": beta1, "beta2": beta2, "eps": group["eps"], "weight_decay": group["weight_decay"],
+                 "amsgrad": amsgrad, "maximize": group["maximize"], "decoupled": group["decoupled_weight_decay"]}
         init = (lambda p: dict(_adam_state(p), max_exp_avg_sq=_zeros(p))) if amsgrad else _adam_state
+        names = ("exp_avg", "exp_avg_sq", "max_exp_avg_sq") if amsgrad else ("exp_avg", "exp_avg_sq")
         for p, st in self._params_with_state(group, init):
-            pi = p._impl
-            t, t2 = self._buffers(p, 2)
             step = _next_step(st)
-            gi = _effective_grad(p, maximize, wd, t, t2, lr if group["decoupled_weight_decay"] else None)
-            m, v = st["exp_avg"]._impl, st["exp_avg_sq"]._impl
-            _update_moments(m, v, gi, beta1, beta2, t)
-            bias_correction1 = 1 - beta1 ** step
-            bias_correction2_sqrt = math.sqrt(1 - beta2 ** step)
-            step_size = lr / bias_correction1
-            if amsgrad:
-                mx = st["max_exp_avg_sq"]._impl
-                _C.maximum(mx, v, False, mx)
-                v = mx
-            # denom = sqrt(v) / sqrt(bias_correction2) + eps;  p -= step_size * m / denom
-            denom = _C.sqrt(v, t)
-            _C.div(denom, bias_correction2_sqrt, False, denom)
-            _C.add(denom, eps, False, denom)
-            upd = _C.div(m, denom, False, t)
-            _C.sub(pi, _C.mul(upd, step_size, False, upd), False, pi)
+            _fused.adam_step_(p, p._grad, [st[n] for n in names], step_size=lr / (1 - beta1 ** step),
+                              bias_correction2_sqrt=math.sqrt(1 - beta2 ** step), **hyper)
 
 
 class AdamW(Adam):

@@ -1,7 +1,7 @@
 """Adamax: Adam with the infinity norm of past gradients (torch's single-tensor formulas)."""
-from .. import _C
+from . import _fused
 from .adam import _check_adam_args
-from .optimizer import Optimizer, _check_not_differentiable, _effective_grad, _next_step, _scalar_state, _zeros
+from .optimizer import Optimizer, _check_not_differentiable, _next_step, _scalar_state, _zeros
 
 
 def _adamax_state(p):
@@ -18,17 +18,9 @@ class Adamax(Optimizer):
                                   "capturable": capturable})
 
     def _update_group(self, group):
-        lr, (beta1, beta2), eps = group["lr"], group["betas"], group["eps"]
+        lr, (beta1, beta2) = group["lr"], group["betas"]
+        hyper = {"beta1": beta1, "beta2": beta2, "eps": group["eps"], "weight_decay": group["weight_decay"],
+                 "maximize": group["maximize"]}
         for p, st in self._params_with_state(group, _adamax_state):
-            t, t2 = self._buffers(p, 2)
             step = _next_step(st)
-            g = _effective_grad(p, group["maximize"], group["weight_decay"], t, t2)
-            m, u = st["exp_avg"]._impl, st["exp_inf"]._impl
-            # m = beta1 * m + (1 - beta1) * g;  u = max(beta2 * u, |g| + eps);  p -= lr / (1 - beta1^t) * m / u
-            _C.mul(m, beta1, False, m)
-            _C.add(m, _C.mul(g, 1 - beta1, False, t), False, m)
-            _C.mul(u, beta2, False, u)
-            _C.add(_C.abs(g, t), eps, False, t)
-            _C.maximum(u, t, False, u)
-            upd = _C.div(m, u, False, t)
-            _C.sub(p._impl, _C.mul(upd, lr / (1 - beta1 ** step), False, upd), False, p._impl)
+            _fused.adamax_step_(p, p._grad, [st["exp_avg"], st["exp_inf"]], clr=lr / (1 - beta1 ** step), **hyper)

@@ -1,9 +1,9 @@
 """NAdam: Adam with Nesterov momentum and the momentum-decay schedule mu_t = beta1 * (1 - 0.96^(t * psi) / 2);
 optional decoupled weight decay (torch's single-tensor formulas)."""
 from .. import _C
-from .adam import _check_adam_args, _update_moments
+from .adam import _check_adam_args
 from .optimizer import (Optimizer, _check, _check_not_differentiable, _effective_grad, _next_step, _scalar_state,
-                        _zeros)
+                        _update_moments, _zeros)
 
 
 def _nadam_state(p):

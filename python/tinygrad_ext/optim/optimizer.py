@@ -239,6 +239,16 @@ def _effective_grad(p, maximize, weight_decay, t, out, decoupled_lr=None):
     return g
 
 
+def _update_moments(m, v, g, beta1, beta2, t):
+    """m = beta1 m + (1 - beta1) g;  v = beta2 v + (1 - beta2) g^2 (TensorImpls, in place; t: scratch): NAdam's
+    and RAdam's moments."""
+    _C.mul(m, beta1, False, m)
+    _C.add(m, _C.mul(g, 1 - beta1, False, t), False, m)
+    _C.mul(v, beta2, False, v)
+    _C.mul(g, g, False, t)
+    _C.add(v, _C.mul(t, 1 - beta2, False, t), False, v)
+
+
 def _check_not_differentiable(name, differentiable):
     if differentiable:
         raise NotImplementedError(f"{name}(differentiable=True) is not supported by tinygrad_ext: the update runs "

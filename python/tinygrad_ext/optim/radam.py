@@ -3,8 +3,8 @@ decoupled weight decay (torch's single-tensor formulas)."""
 import math
 
 from .. import _C
-from .adam import _adam_state, _check_adam_args, _update_moments
-from .optimizer import Optimizer, _check_not_differentiable, _effective_grad, _next_step
+from .adam import _adam_state, _check_adam_args
+from .optimizer import Optimizer, _check_not_differentiable, _effective_grad, _next_step, _update_moments
 
 
 class RAdam(Optimizer):

@@ -1,7 +1,6 @@
 """SGD with momentum, dampening, Nesterov momentum and weight decay (torch's formulas)."""
-from .. import _C
-from ..tensor import _wrap
-from .optimizer import Optimizer, _check, _check_not_differentiable, _effective_grad
+from . import _fused
+from .optimizer import Optimizer, _check, _check_not_differentiable, _zeros
 
 
 class SGD(Optimizer):
@@ -18,29 +17,17 @@ class SGD(Optimizer):
                                   "differentiable": differentiable, "fused": fused})
 
     def _update_group(self, group):
-        lr, momentum, dampening = group["lr"], group["momentum"], group["dampening"]
-        wd, nesterov, maximize = group["weight_decay"], group["nesterov"], group["maximize"]
-        state = self.state
+        momentum = group["momentum"]
+        hyper = {"lr": group["lr"], "momentum": momentum, "dampening": group["dampening"],
+                 "weight_decay": group["weight_decay"], "nesterov": group["nesterov"], "maximize": group["maximize"]}
         for p in group["params"]:
-            g = p._grad
-            if g is None:
+            if p._grad is None:
                 continue
-            pi = p._impl
-            tmp, tmp2 = self._buffers(p, 2)
-            d = _effective_grad(p, maximize, wd, tmp, tmp2)
-            if momentum != 0:
-                st = state[p]
-                buf = st.get("momentum_buffer")
-                if buf is None:
-                    buf = _C.clone(d)
-                    st["momentum_buffer"] = _wrap(buf)
-                else:  # buf = momentum * buf + (1 - dampening) * d
-                    buf = buf._impl
-                    _C.mul(buf, momentum, False, buf)
-                    _C.add(buf, d if dampening == 0 else _C.mul(d, 1 - dampening, False, tmp), False, buf)
-                if nesterov:  # d = d + momentum * buf
-                    _C.mul(buf, momentum, False, tmp)
-                    d = _C.add(d, tmp, False, tmp2)
-                else:
-                    d = buf
-            _C.sub(pi, _C.mul(d, lr, False, tmp), False, pi)  # p -= lr * d
+            states, first = [], False
+            if momentum != 0:  # the buffer is the first step's gradient (the kernel copies it in)
+                st = self.state[p]
+                first = st.get("momentum_buffer") is None
+                if first:
+                    st["momentum_buffer"] = _zeros(p)
+                states = [st["momentum_buffer"]]
+            _fused.sgd_step_(p, p._grad, states, first=first, **hyper)

@@ -1,0 +1,17 @@
+// The fused optimizer steps' front end (the op registry's OPTIMIZER_STEPS; the functors in ops/optim.h).
+#pragma once
+#include <vector>
+#include "../ops/optim.h"
+#include "tensor.h"
+
+namespace tg {
+
+// Updates param and its state tensors in place from grad in one elementwise pass: the functor of `op` built
+// from `hyper` (its members, in order). Checks, raising RuntimeError that names the op: a floating param;
+// grad and each state of param's shape, dtype and device; as many states as the functor's flags use; the
+// written tensors (param, states) free of internal overlap and of shared memory with each other or grad. Any
+// strides work. float16 / bfloat16 compute in float32 and are rounded once (torch's fused kernels).
+void optim_step(OptimStepId op, const char* name, const Tensor& param, const Tensor& grad,
+                const std::vector<Tensor>& states, const std::vector<double>& hyper);
+
+}  // namespace tg

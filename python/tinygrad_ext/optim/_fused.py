@@ -1,0 +1,31 @@
+"""The fused optimizer steps of the op registry (`_registry.OPTIMIZER_STEPS`): one function per entry,
+`<name>(param, grad, states, **hyper)`, updating the parameter and its state tensors in place in one elementwise
+pass of the core (`_C.<name>`, csrc/ops/optim.h's functor) instead of a chain of elementwise ops. `states` lists
+the state tensors the entry's flags use, in its slot order; `hyper` takes exactly the entry's hyperparameters, by
+name (numbers or flags). The optimizers in this package call them once per parameter and step."""
+from .. import _C, _registry
+
+__all__ = [e.name for e in _registry.OPTIMIZER_STEPS]
+
+
+def _make(entry):
+    name, hyper_names = entry.name, entry.hyper
+
+    def step(param, grad, states, **hyper):
+        if hyper.keys() != set(hyper_names):
+            missing = [n for n in hyper_names if n not in hyper]
+            extra = sorted(set(hyper) - set(hyper_names))
+            raise TypeError(f"{name}() takes the hyperparameters {', '.join(hyper_names)}; "
+                            f"missing {missing}, unexpected {extra}")
+        getattr(_C, name)(param._impl, grad._impl, [s._impl for s in states], [hyper[n] for n in hyper_names])
+
+    step.__name__ = step.__qualname__ = name
+    step.__doc__ = (f"{name}(param, grad, states, *, {', '.join(hyper_names)}) -> None\n\n"
+                    f"One fused optimizer step (csrc/ops/optim.h: {entry.functor}), in place. states: "
+                    f"{', '.join(entry.states)} (those the flags use, in this order).")
+    return step
+
+
+for _entry in _registry.OPTIMIZER_STEPS:
+    globals()[_entry.name] = _make(_entry)
+del _entry
