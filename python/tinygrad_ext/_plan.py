@@ -32,7 +32,7 @@ import random
 import sys
 import weakref
 
-from . import _C, _fusion
+from . import _C, _fusion, _registry
 from .autograd import engine
 from .autograd.grad_mode import is_grad_enabled, no_grad
 from .nn.modules.module import Module
@@ -675,7 +675,9 @@ def _fold(log, escaping):
     built: (the log without them, their results). A value that is written later or escapes is not folded."""
     written = set()
     for e in log:
-        if e[0] not in ("_setgrad", "_opaque_step") and (e[0] in _MUTATES or _writes_out(e)):
+        if e[0] in _STEPS:
+            written.update(id(a) for a in _step_writes(e))
+        elif e[0] not in ("_setgrad", "_opaque_step") and (e[0] in _MUTATES or _writes_out(e)):
             written.add(id(e[2][0]) if e[0] in _MUTATES else id(e[4]))
     folded, out = {}, []
     for e in log:
@@ -694,6 +696,13 @@ def _fold(log, escaping):
 # ------------------------------------------------------------------------------------------ fusion
 _MUTATES = frozenset(("fill_", "copy_", "index_put_", "masked_fill_", "scatter_add_", "scatter_reduce_",
                       "bernoulli_", "normal_", "uniform_", "random_", "bump_version"))
+# the fused optimizer steps (_registry.OPTIMIZER_STEPS): _C.<name>(param, grad, states, hyper) writes param and the
+# states, so each stays one call of the plan and no value is carried across it
+_STEPS = frozenset(e.name for e in _registry.OPTIMIZER_STEPS)
+
+
+def _step_writes(e):
+    return [e[2][0], *e[2][2]]
 
 
 def _elementwise(entry):
@@ -759,6 +768,13 @@ def _fuse(log, escaping):
         if e[0] == "_setgrad":
             continue
         out = e[4]
+        if e[0] in _STEPS:  # several buffers written: none can be inlined across it (writes[k] stays None)
+            mutating[k] = True
+            for w in _step_writes(e):
+                if last_writer.get(id(w)) is not None:
+                    next_writer.setdefault(last_writer[id(w)], k)
+                last_writer[id(w)] = k
+            continue
         if info[k] is not None and info[k][2] is not None:
             writes[k], mutating[k] = info[k][2], True
         elif e[0] in _MUTATES and e[2] and isinstance(e[2][0], _IMPL_TYPE):
