@@ -450,14 +450,14 @@ PYBIND11_MODULE(_C, m) {
   TG_REDUCE_OPS(TG_BIND_REDUCE)
 #undef TG_BIND_REDUCE
   // ---- the registry's fused optimizer steps: _C.<name>(param, grad, states, hyper), all updated in place
-#define TG_BIND_OPTIM_STEP(op, F, NSLOTS, NHYPER, ARGS)                                                  \
-  m.def(                                                                                                \
-      #op,                                                                                              \
-      [](const Tensor& param, const Tensor& grad, const std::vector<Tensor>& states,                   \
-         const std::vector<double>& hyper) {                                                            \
-        ReleaseGil nogil(param->numel());                                                               \
-        optim_step(OptimStepId::op, #op, param, grad, states, hyper);                                   \
-      },                                                                                                \
+#define TG_BIND_OPTIM_STEP(op, F, NSLOTS, NHYPER, ARGS)                              \
+  m.def(                                                                             \
+      #op,                                                                           \
+      [](const Tensor& param, const Tensor& grad, const std::vector<Tensor>& states, \
+         const std::vector<double>& hyper) {                                         \
+        ReleaseGil nogil(param->numel());                                            \
+        optim_step(OptimStepId::op, #op, param, grad, states, hyper);                \
+      },                                                                             \
       py::arg("param"), py::arg("grad"), py::arg("states"), py::arg("hyper"));
   TG_OPTIM_STEPS(TG_BIND_OPTIM_STEP)
 #undef TG_BIND_OPTIM_STEP

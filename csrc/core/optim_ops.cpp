@@ -11,7 +11,7 @@ namespace tg {
 
 namespace {
 struct StepInfo {
-  int nhyper;  // the functor's members
+  int nhyper;                       // the functor's members
   int (*nstates)(const double* p);  // the state tensors its flags use
 };
 
@@ -52,32 +52,33 @@ ElementwiseIter make_step_iter(const std::vector<Tensor>& ops) {
 void optim_step(OptimStepId op, const char* name, const Tensor& param, const Tensor& grad,
                 const std::vector<Tensor>& states, const std::vector<double>& hyper) {
   const StepInfo info = step_info(op);
-  TG_CHECK(int(hyper.size()) == info.nhyper, name, ": expected ", info.nhyper, " hyperparameters, got ",
-           hyper.size());
+  TG_CHECK(int(hyper.size()) == info.nhyper, name, ": expected ", info.nhyper, " hyperparameters, got ", hyper.size());
   OptimHyper h;
   for (size_t i = 0; i < hyper.size(); ++i) h.v[i] = hyper[i];
   const int nstates = info.nstates(h.v);
   TG_CHECK(int(states.size()) == nstates, name, ": expected ", nstates, " state tensors for these options, got ",
            states.size());
-  TG_CHECK(is_floating(param->dtype), name, ": the parameter must be a floating point tensor, got ",
-           describe(param));
+  TG_CHECK(is_floating(param->dtype), name, ": the parameter must be a floating point tensor, got ", describe(param));
   std::vector<Tensor> ops{param, grad};
   ops.insert(ops.end(), states.begin(), states.end());
   for (size_t i = 1; i < ops.size(); ++i) {
     const Tensor& t = ops[i];
     const std::string what = i == 1 ? std::string("the gradient") : "state " + std::to_string(i - 2);
-    TG_CHECK(t->sizes == param->sizes && t->dtype == param->dtype && t->device() == param->device(), name, ": ",
-             what, " (", describe(t), ") does not match the parameter (", describe(param),
+    TG_CHECK(t->sizes == param->sizes && t->dtype == param->dtype && t->device() == param->device(), name, ": ", what,
+             " (", describe(t), ") does not match the parameter (", describe(param),
              "): they must have the same shape, dtype and device");
   }
   for (size_t i = 0; i < ops.size(); ++i) {
     if (i != 1)
-      TG_CHECK(!has_internal_overlap(ops[i]), name, ": ", i == 0 ? std::string("the parameter") :
-               "state " + std::to_string(i - 2), " (", describe(ops[i]), ") has more than one element at one memory "
+      TG_CHECK(!has_internal_overlap(ops[i]), name, ": ",
+               i == 0 ? std::string("the parameter") : "state " + std::to_string(i - 2), " (", describe(ops[i]),
+               ") has more than one element at one memory "
                "location (an expanded tensor); clone() it first");
     for (size_t j = 0; j < i; ++j)
-      TG_CHECK(ops[i]->storage != ops[j]->storage, name, ": the parameter, its gradient and its state tensors "
-               "must not share memory (operands ", j, " and ", i, " do); clone() one of them first");
+      TG_CHECK(ops[i]->storage != ops[j]->storage, name,
+               ": the parameter, its gradient and its state tensors "
+               "must not share memory (operands ",
+               j, " and ", i, " do); clone() one of them first");
   }
   if (param->numel() == 0) return;
   std::vector<Tensor> run = ops;

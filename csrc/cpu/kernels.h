@@ -17,9 +17,8 @@ namespace cpu {
   void where(ElementwiseIter& it);                                                       \
   void copy(ElementwiseIter& it);              /* casts from operand 1's dtype to 0's */ \
   void reduce(ReduceOpId op, ReduceIter& r);   /* out: the functor's out_t */            \
-  void arg_reduce(bool is_max, ReduceIter& r); /* values (input dtype) + indices */ \
-  /* param, grad, the step's state slots (ops/optim.h), of one dtype, all updated in place */ \
-  void optim_step(OptimStepId op, ElementwiseIter& it, const OptimHyper& hyper);
+  void arg_reduce(bool is_max, ReduceIter& r); /* values (input dtype) + indices */      \
+  void optim_step(OptimStepId op, ElementwiseIter& it, const OptimHyper& h);
 
 TG_CPU_KERNELS
 namespace avx512 {

@@ -48,17 +48,26 @@ template <class T, int NS, class F> void launch_step(const ElementwiseIter& it, 
   StepPtrs<N> ptrs{};
   for (int o = 0; o < N; ++o) ptrs.data[o] = it.data[o];
   const unsigned grid = grid_for(it.numel, kThreads, device);
-  step_kernel<T, NS, F><<<grid, kThreads, 0, current_stream()>>>(it.numel, dense, OffsetCalc<N>::from_iter(it), ptrs,
-                                                                 f);
+  step_kernel<T, NS, F>
+      <<<grid, kThreads, 0, current_stream()>>>(it.numel, dense, OffsetCalc<N>::from_iter(it), ptrs, f);
   TG_CUDA_CHECK_LAUNCH(name);
 }
 
 template <class T, int Max, class F> void step_with_slots(const ElementwiseIter& it, const F& f, const char* name) {
+  // (instantiated for the slot counts the functor can use: kMinStates .. Max)
   switch (it.nops - 2) {
-    case 0: return launch_step<T, 0>(it, f, name);
-    case 1: if constexpr (Max >= 1) return launch_step<T, 1>(it, f, name); break;
-    case 2: if constexpr (Max >= 2) return launch_step<T, 2>(it, f, name); break;
-    case 3: if constexpr (Max >= 3) return launch_step<T, 3>(it, f, name); break;
+    case 0:
+      if constexpr (F::kMinStates <= 0 && Max >= 0) return launch_step<T, 0>(it, f, name);
+      break;
+    case 1:
+      if constexpr (F::kMinStates <= 1 && Max >= 1) return launch_step<T, 1>(it, f, name);
+      break;
+    case 2:
+      if constexpr (F::kMinStates <= 2 && Max >= 2) return launch_step<T, 2>(it, f, name);
+      break;
+    case 3:
+      if constexpr (F::kMinStates <= 3 && Max >= 3) return launch_step<T, 3>(it, f, name);
+      break;
   }
   throw Error("optim_step: more state tensors than the step has slots");
 }
@@ -68,8 +77,8 @@ void optim_step(OptimStepId op, ElementwiseIter& it, const OptimHyper& hyper) {
   if (it.numel <= 0) return;
   const double* p = hyper.v;
   switch (op) {
-#define TG_STEP_CASE(name, F, NSLOTS, NHYPER, ARGS)                                                              \
-  case OptimStepId::name:                                                                                      \
+#define TG_STEP_CASE(name, F, NSLOTS, NHYPER, ARGS)                                                                  \
+  case OptimStepId::name:                                                                                            \
     TG_DISPATCH_FLOAT(it.dtypes[0], #name, [&] { step_with_slots<scalar_t, NSLOTS>(it, TG_MAKE(F, ARGS), #name); }); \
     return;
     TG_OPTIM_STEPS(TG_STEP_CASE)

@@ -3,7 +3,8 @@
 // state slots and their members (TG_OPTIM_STEPS in the generated tg_op_lists.h).
 //
 // f(p, g, s0, s1, s2) updates one element of the parameter p and of its state slots in place from its
-// gradient g; the first nstates() slots are real tensors, the others are unused locals. The update is
+// gradient g; the first nstates() slots are real tensors, the others are unused locals (the kernels are
+// instantiated for kMinStates up to the registry's slot count). The update is
 // torch's single-tensor formula, one rounding per operation in the same order as the unfused chain of
 // elementwise ops it replaces (a scalar operand rounded to T first, as an elementwise op rounds a Python
 // number): so the results are the same bit for bit. mul_rn() keeps a product from being contracted with the
@@ -30,26 +31,22 @@ struct OptimHyper {
 };
 
 // The gradient as the update uses it: negated when maximizing, plus weight_decay * p (the L2 penalty).
+// (Written with selects, not branches, so the CPU loops vectorize; a select keeps the untaken value exact.)
 template <class T> TG_HD T effective_grad(T p, T g, double weight_decay, double maximize) {
-  if (maximize != 0) g = -g;
-  if (weight_decay != 0) g = g + mul_rn(p, T(weight_decay));
-  return g;
+  g = maximize != 0 ? -g : g;
+  return weight_decay != 0 ? g + mul_rn(p, T(weight_decay)) : g;
 }
 
 // SGD: buf = momentum * buf + (1 - dampening) * d (buf = d on the first step); d = d + momentum * buf with
 // nesterov, else buf; p -= lr * d. Slot: momentum_buffer (with momentum != 0).
 struct SgdStepOp {
   double lr, momentum, dampening, weight_decay, nesterov, maximize, first;
+  static constexpr int kMinStates = 0;  // nstates() is at least this
   TG_HD int nstates() const { return momentum != 0 ? 1 : 0; }
   template <class T> TG_HD void operator()(T& p, T g, T& buf, T&, T&) const {
     T d = effective_grad(p, g, weight_decay, maximize);
     if (momentum != 0) {
-      if (first != 0) {
-        buf = d;
-      } else {
-        buf = mul_rn(buf, T(momentum));
-        buf = buf + (dampening == 0 ? d : mul_rn(d, T(1.0 - dampening)));
-      }
+      buf = first != 0 ? d : mul_rn(buf, T(momentum)) + (dampening == 0 ? d : mul_rn(d, T(1.0 - dampening)));
       d = nesterov != 0 ? d + mul_rn(buf, T(momentum)) : buf;
     }
     p = p - mul_rn(d, T(lr));
@@ -62,17 +59,18 @@ struct SgdStepOp {
 // bias_correction2_sqrt come from the step count (the caller's). Slots: exp_avg, exp_avg_sq, max_exp_avg_sq.
 struct AdamStepOp {
   double lr, beta1, beta2, eps, weight_decay, amsgrad, maximize, decoupled, step_size, bias_correction2_sqrt;
+  static constexpr int kMinStates = 2;  // nstates() is at least this
   TG_HD int nstates() const { return amsgrad != 0 ? 3 : 2; }
   template <class T> TG_HD void operator()(T& p, T g, T& m, T& v, T& vmax) const {
-    if (decoupled != 0 && weight_decay != 0) p = mul_rn(p, T(1.0 - mul_rn(lr, weight_decay)));
+    const bool decay_p = decoupled != 0 && weight_decay != 0;
+    p = decay_p ? mul_rn(p, T(1.0 - mul_rn(lr, weight_decay))) : p;
     g = effective_grad(p, g, decoupled != 0 ? 0.0 : weight_decay, maximize);
     m = mul_rn(m, T(beta1));
     m = m + mul_rn(g, T(1.0 - beta1));
     v = mul_rn(v, T(beta2));
     v = v + mul_rn(mul_rn(g, g), T(1.0 - beta2));
-    T s = v;
-    if (amsgrad != 0) s = vmax = MaximumOp{}(vmax, v);
-    const T denom = SqrtOp{}(s) / T(bias_correction2_sqrt) + T(eps);
+    vmax = amsgrad != 0 ? MaximumOp{}(vmax, v) : vmax;
+    const T denom = SqrtOp{}(amsgrad != 0 ? vmax : v) / T(bias_correction2_sqrt) + T(eps);
     p = p - mul_rn(m / denom, T(step_size));
   }
 };
@@ -82,28 +80,20 @@ struct AdamStepOp {
 // Slots: square_avg, then grad_avg (centered), then momentum_buffer (momentum > 0).
 struct RmspropStepOp {
   double lr, alpha, eps, weight_decay, momentum, centered, maximize;
+  static constexpr int kMinStates = 1;  // nstates() is at least this
   TG_HD int nstates() const { return 1 + (centered != 0) + (momentum > 0); }
   template <class T> TG_HD void operator()(T& p, T g, T& sq, T& s1, T& s2) const {
     g = effective_grad(p, g, weight_decay, maximize);
     sq = mul_rn(sq, T(alpha));
     sq = sq + mul_rn(mul_rn(g, g), T(1.0 - alpha));
-    T avg;
-    if (centered != 0) {
-      s1 = mul_rn(s1, T(alpha));
-      s1 = s1 + mul_rn(g, T(1.0 - alpha));
-      avg = SqrtOp{}(sq - mul_rn(s1, s1));
-    } else {
-      avg = SqrtOp{}(sq);
-    }
-    avg = avg + T(eps);
-    if (momentum > 0) {
-      T& buf = centered != 0 ? s2 : s1;
-      buf = mul_rn(buf, T(momentum));
-      buf = buf + g / avg;
-      p = p - mul_rn(buf, T(lr));
-    } else {
-      p = p - mul_rn(g / avg, T(lr));
-    }
+    const bool c = centered != 0;
+    const T ga = mul_rn(s1, T(alpha)) + mul_rn(g, T(1.0 - alpha));  // grad_avg (slot 1 when centered)
+    const T avg = SqrtOp{}(c ? sq - mul_rn(ga, ga) : sq) + T(eps);
+    const T buf = mul_rn(c ? s2 : s1, T(momentum)) + g / avg;  // momentum_buffer (the next slot)
+    const bool mom = momentum > 0;
+    s1 = c ? ga : mom ? buf : s1;
+    s2 = c && mom ? buf : s2;
+    p = p - (mom ? mul_rn(buf, T(lr)) : mul_rn(g / avg, T(lr)));
   }
 };
 
@@ -111,6 +101,7 @@ struct RmspropStepOp {
 // Slot: sum.
 struct AdagradStepOp {
   double clr, eps, weight_decay, maximize;
+  static constexpr int kMinStates = 1;  // nstates() is at least this
   TG_HD int nstates() const { return 1; }
   template <class T> TG_HD void operator()(T& p, T g, T& sum, T&, T&) const {
     g = effective_grad(p, g, weight_decay, maximize);
@@ -123,6 +114,7 @@ struct AdagradStepOp {
 // (the caller's). Slots: exp_avg, exp_inf.
 struct AdamaxStepOp {
   double beta1, beta2, eps, weight_decay, maximize, clr;
+  static constexpr int kMinStates = 2;  // nstates() is at least this
   TG_HD int nstates() const { return 2; }
   template <class T> TG_HD void operator()(T& p, T g, T& m, T& u, T&) const {
     g = effective_grad(p, g, weight_decay, maximize);
@@ -137,6 +129,7 @@ struct AdamaxStepOp {
 // acc = rho acc + (1 - rho) delta^2; p -= lr delta. Slots: square_avg, acc_delta.
 struct AdadeltaStepOp {
   double lr, rho, eps, weight_decay, maximize;
+  static constexpr int kMinStates = 2;  // nstates() is at least this
   TG_HD int nstates() const { return 2; }
   template <class T> TG_HD void operator()(T& p, T g, T& sq, T& acc, T&) const {
     g = effective_grad(p, g, weight_decay, maximize);
