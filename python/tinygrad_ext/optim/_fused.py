@@ -12,12 +12,17 @@ def _make(entry):
     name, hyper_names = entry.name, entry.hyper
 
     def step(param, grad, states, **hyper):
-        if hyper.keys() != set(hyper_names):
+        try:
+            values = [hyper[n] for n in hyper_names]
+        except KeyError:
+            values = None
+        if values is None or len(hyper) != len(hyper_names):
             missing = [n for n in hyper_names if n not in hyper]
             extra = sorted(set(hyper) - set(hyper_names))
             raise TypeError(f"{name}() takes the hyperparameters {', '.join(hyper_names)}; "
                             f"missing {missing}, unexpected {extra}")
-        getattr(_C, name)(param._impl, grad._impl, [s._impl for s in states], [hyper[n] for n in hyper_names])
+        # (looked up at each call: a compiled step's recorder swaps the _C functions)
+        getattr(_C, name)(param._impl, grad._impl, [s._impl for s in states], values)
 
     step.__name__ = step.__qualname__ = name
     step.__doc__ = (f"{name}(param, grad, states, *, {', '.join(hyper_names)}) -> None\n\n"
