@@ -323,3 +323,53 @@ def test_every_registered_step_is_exposed_and_used():
     for e in _registry.OPTIMIZER_STEPS:
         assert callable(getattr(_C, e.name)) and callable(getattr(_fused, e.name))
     assert set(KERNEL.values()) == {e.name for e in _registry.OPTIMIZER_STEPS}
+
+
+# every flag combination of each registered step: the kernel against the registry's formula (Tensor ops), bit for bit
+FLAG_CASES = {
+    "sgd_step_": [dict(lr=0.1, momentum=m, dampening=d, weight_decay=wd, nesterov=n, maximize=mx, first=f)
+                  for m in (0.0, 0.9) for d in (0.0, 0.2) for wd in (0.0, 0.1) for n in (False, True)
+                  for mx in (False, True) for f in (False, True) if not (n and (m == 0 or d != 0))],
+    "adam_step_": [dict(lr=0.1, beta1=0.9, beta2=0.99, eps=1e-8, weight_decay=wd, amsgrad=a, maximize=mx,
+                        decoupled=dc, step_size=0.3, bias_correction2_sqrt=0.2)
+                   for wd in (0.0, 0.1) for a in (False, True) for mx in (False, True) for dc in (False, True)],
+    "rmsprop_step_": [dict(lr=0.1, alpha=0.9, eps=1e-8, weight_decay=wd, momentum=m, centered=c, maximize=mx)
+                      for wd in (0.0, 0.1) for m in (0.0, 0.8) for c in (False, True) for mx in (False, True)],
+    "adagrad_step_": [dict(clr=0.1, eps=1e-10, weight_decay=wd, maximize=mx) for wd in (0.0, 0.1)
+                      for mx in (False, True)],
+    "adamax_step_": [dict(beta1=0.9, beta2=0.99, eps=1e-8, weight_decay=wd, maximize=mx, clr=0.2)
+                     for wd in (0.0, 0.1) for mx in (False, True)],
+    "adadelta_step_": [dict(lr=0.5, rho=0.9, eps=1e-6, weight_decay=wd, maximize=mx) for wd in (0.0, 0.1)
+                       for mx in (False, True)],
+}
+
+
+def _states_used(name, hyper):
+    entry = _registry.OPTIMIZER_STEPS_BY_NAME[name]
+    if name == "sgd_step_":
+        return entry.states[:1] if hyper["momentum"] else ()
+    if name == "adam_step_":
+        return entry.states if hyper["amsgrad"] else entry.states[:2]
+    if name == "rmsprop_step_":
+        return ("square_avg",) + ("grad_avg",) * hyper["centered"] + ("momentum_buffer",) * (hyper["momentum"] > 0)
+    return entry.states
+
+
+def test_flag_cases_cover_every_registered_step():
+    assert set(FLAG_CASES) == set(_registry.OPTIMIZER_STEPS_BY_NAME)
+
+
+@pytest.mark.parametrize("dtype", [torch.float32, torch.float64])
+@pytest.mark.parametrize("name", sorted(FLAG_CASES))
+def test_kernel_is_the_formula_bit_for_bit(name, dtype):
+    rng = np.random.default_rng(11)
+    for hyper in FLAG_CASES[name]:
+        names = _states_used(name, hyper)
+        shape = (33, 5)
+        param, grad = (torch.tensor(rng.standard_normal(shape), dtype=dtype) for _ in range(2))
+        states = {n: torch.tensor(np.abs(rng.standard_normal(shape)), dtype=dtype) for n in names}
+        want = _fused.formula(name, param, grad, states, **hyper)
+        getattr(_fused, name)(param, grad, list(states.values()), **hyper)
+        got = dict(states, param=param)
+        for n, w in want.items():
+            np.testing.assert_array_equal(got[n].numpy(), w.numpy(), err_msg=f"{name}({hyper}): {n}")

@@ -373,35 +373,86 @@ NN_KERNELS = [
 class OptimizerStep:
     """One optimizer's update of one parameter as a single elementwise pass (csrc/ops/optim.h's functor): the
     `_C.<name>(param, grad, states, hyper)` kernel, its CPU and CUDA dispatch and binding, and
-    optim._functional.<name>(param, grad, states, **hyper), all from this entry. `states` names the state
-    tensors the functor updates in place, in slot order (the first `nstates()` of them are passed, as the
-    functor's flags use them: Adam's max_exp_avg_sq only with amsgrad); `hyper` names the functor's members in
-    order (numbers or flags, and the scalars the optimizer derives per step, such as Adam's step_size). The
+    optim._fused.<name>(param, grad, states, **hyper), all from this entry. `states` names the state tensors the
+    functor updates in place, in slot order (only those the functor's flags use are passed, in that order: Adam's
+    max_exp_avg_sq only with amsgrad, RMSprop's grad_avg only when centered); `hyper` names the functor's members
+    in order (numbers or flags, and the scalars the optimizer derives per step, such as Adam's step_size). The
     param, its gradient and the states share shape, dtype and device (float16/bfloat16 compute in float32,
-    rounded once, as torch's fused kernels)."""
-    __slots__ = ("name", "functor", "states", "hyper")
+    rounded once, as torch's fused kernels).
 
-    def __init__(self, name, functor, states, hyper):
+    `formula` is the update written with Tensor ops (Python statements over `param`, `grad`, the state names and
+    the hyperparameters, rebinding `param` and the states to their new values; optim._fused.formula runs it): the
+    fused kernel is its registered specialization, one rounding per operation in the same order, and the tests
+    check the two agree bit for bit."""
+    __slots__ = ("name", "functor", "states", "hyper", "formula")
+
+    def __init__(self, name, functor, states, hyper, formula):
         assert len(states) <= MAX_OPTIM_STATES and len(hyper) <= MAX_OPTIM_HYPER, name
         self.name, self.functor, self.states, self.hyper = name, functor, tuple(states), tuple(hyper)
+        self.formula = formula
 
 
 MAX_OPTIM_STATES = 3  # slots s0, s1, s2 of the functors (csrc/ops/optim.h)
 MAX_OPTIM_HYPER = 12  # OptimHyper in csrc/ops/optim.h
+_EFFECTIVE_GRAD = """
+grad = -grad if maximize else grad
+grad = grad + param * weight_decay if weight_decay else grad
+"""
 O = OptimizerStep
 OPTIMIZER_STEPS = [
     O("sgd_step_", "SgdStepOp", ("momentum_buffer",),
-      ("lr", "momentum", "dampening", "weight_decay", "nesterov", "maximize", "first")),
+      ("lr", "momentum", "dampening", "weight_decay", "nesterov", "maximize", "first"), _EFFECTIVE_GRAD + """
+if momentum:
+    momentum_buffer = grad if first else (
+        momentum_buffer * momentum + (grad if dampening == 0 else grad * (1 - dampening)))
+    grad = grad + momentum_buffer * momentum if nesterov else momentum_buffer
+param = param - grad * lr
+"""),
     O("adam_step_", "AdamStepOp", ("exp_avg", "exp_avg_sq", "max_exp_avg_sq"),
       ("lr", "beta1", "beta2", "eps", "weight_decay", "amsgrad", "maximize", "decoupled", "step_size",
-       "bias_correction2_sqrt")),
+       "bias_correction2_sqrt"), """
+if decoupled and weight_decay:
+    param = param * (1 - lr * weight_decay)
+grad = -grad if maximize else grad
+grad = grad + param * weight_decay if weight_decay and not decoupled else grad
+exp_avg = exp_avg * beta1 + grad * (1 - beta1)
+exp_avg_sq = exp_avg_sq * beta2 + (grad * grad) * (1 - beta2)
+if amsgrad:
+    max_exp_avg_sq = max_exp_avg_sq.maximum(exp_avg_sq)
+denom = (max_exp_avg_sq if amsgrad else exp_avg_sq).sqrt() / bias_correction2_sqrt + eps
+param = param - (exp_avg / denom) * step_size
+"""),
     O("rmsprop_step_", "RmspropStepOp", ("square_avg", "grad_avg", "momentum_buffer"),
-      ("lr", "alpha", "eps", "weight_decay", "momentum", "centered", "maximize")),
-    O("adagrad_step_", "AdagradStepOp", ("sum",), ("clr", "eps", "weight_decay", "maximize")),
+      ("lr", "alpha", "eps", "weight_decay", "momentum", "centered", "maximize"), _EFFECTIVE_GRAD + """
+square_avg = square_avg * alpha + (grad * grad) * (1 - alpha)
+if centered:
+    grad_avg = grad_avg * alpha + grad * (1 - alpha)
+    avg = (square_avg - grad_avg * grad_avg).sqrt() + eps
+else:
+    avg = square_avg.sqrt() + eps
+if momentum > 0:
+    momentum_buffer = momentum_buffer * momentum + grad / avg
+    param = param - momentum_buffer * lr
+else:
+    param = param - (grad / avg) * lr
+"""),
+    O("adagrad_step_", "AdagradStepOp", ("sum",), ("clr", "eps", "weight_decay", "maximize"), _EFFECTIVE_GRAD + """
+sum = sum + grad * grad
+param = param - (grad / (sum.sqrt() + eps)) * clr
+"""),
     O("adamax_step_", "AdamaxStepOp", ("exp_avg", "exp_inf"),
-      ("beta1", "beta2", "eps", "weight_decay", "maximize", "clr")),
+      ("beta1", "beta2", "eps", "weight_decay", "maximize", "clr"), _EFFECTIVE_GRAD + """
+exp_avg = exp_avg * beta1 + grad * (1 - beta1)
+exp_inf = (exp_inf * beta2).maximum(grad.abs() + eps)
+param = param - (exp_avg / exp_inf) * clr
+"""),
     O("adadelta_step_", "AdadeltaStepOp", ("square_avg", "acc_delta"),
-      ("lr", "rho", "eps", "weight_decay", "maximize")),
+      ("lr", "rho", "eps", "weight_decay", "maximize"), _EFFECTIVE_GRAD + """
+square_avg = square_avg * rho + (grad * grad) * (1 - rho)
+delta = ((acc_delta + eps).sqrt() / (square_avg + eps).sqrt()) * grad
+acc_delta = acc_delta * rho + (delta * delta) * (1 - rho)
+param = param - delta * lr
+"""),
 ]
 del O
 OPTIMIZER_STEPS_BY_NAME = {e.name: e for e in OPTIMIZER_STEPS}

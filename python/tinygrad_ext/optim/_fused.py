@@ -2,7 +2,10 @@
 `<name>(param, grad, states, **hyper)`, updating the parameter and its state tensors in place in one elementwise
 pass of the core (`_C.<name>`, csrc/ops/optim.h's functor) instead of a chain of elementwise ops. `states` lists
 the state tensors the entry's flags use, in its slot order; `hyper` takes exactly the entry's hyperparameters, by
-name (numbers or flags). The optimizers in this package call them once per parameter and step."""
+name (numbers or flags). The optimizers in this package call them once per parameter and step.
+
+`formula(name, param, grad, states, **hyper)` runs the entry's update written with Tensor ops (the registry's
+`formula`, of which the kernel is the registered specialization): the tests check the two agree bit for bit."""
 from .. import _C, _registry
 
 __all__ = [e.name for e in _registry.OPTIMIZER_STEPS]
@@ -34,3 +37,12 @@ def _make(entry):
 for _entry in _registry.OPTIMIZER_STEPS:
     globals()[_entry.name] = _make(_entry)
 del _entry
+_FORMULAS = {e.name: compile(e.formula, f"<{e.name} formula>", "exec") for e in _registry.OPTIMIZER_STEPS}
+
+
+def formula(name, param, grad, states, **hyper):
+    """The update of the registry entry `name` computed with Tensor ops, out of place: {"param": new param, state
+    name: new state} for param, grad, the states the flags use ({name: tensor}) and the entry's hyperparameters."""
+    scope = dict(hyper, param=param, grad=grad, **states)
+    exec(_FORMULAS[name], {}, scope)  # noqa: S102 (the registry's own formula text)
+    return {n: scope[n] for n in ("param", *states)}
