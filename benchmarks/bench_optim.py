@@ -7,14 +7,13 @@ Ratio = PyTorch's time / tinygrad_ext's time (above 1: tinygrad_ext is faster). 
 (foreach) implementation.
 """
 import argparse
-import time
 
 import tinygrad_ext
-from common import header, table
+from common import bench_interleaved, header, table
 
 p = argparse.ArgumentParser()
-p.add_argument("--steps", type=int, default=50)
-p.add_argument("--repeat", type=int, default=3)
+p.add_argument("--steps", type=int, default=20)
+p.add_argument("--repeat", type=int, default=3, help="trials per round")
 args = p.parse_args()
 
 MODELS = [("~1M params, 4 tensors", [(1024, 768), (1024,), (256, 768), (256,)]),
@@ -36,25 +35,14 @@ def make_step(lib, shapes, name, kw):
     return opt.step
 
 
-def per_step(steps):
-    """Best per-step seconds of each step(): `repeat` rounds of `steps` calls, the libraries interleaved."""
-    best = [float("inf")] * len(steps)
-    for _ in range(args.repeat):
-        for i, step in enumerate(steps):
-            time.sleep(0.1)
-            t0 = time.perf_counter()
-            for _ in range(args.steps):
-                step()
-            best[i] = min(best[i], (time.perf_counter() - t0) / args.steps)
-    return best
-
-
-torch = header(f"optimizer.step(), float32, per step (best of {args.repeat} x {args.steps} steps)")
+torch = header(f"optimizer.step(), float32, per step (median of 3 interleaved rounds x {args.repeat} trials x "
+               f"{args.steps} steps)")
 rows = []
 for model, shapes in MODELS:
     for label, name, kw in OPTIMIZERS:
         libs = [tinygrad_ext] + ([torch] if torch else [])
-        t_tg, *t_pt = per_step([make_step(lib, shapes, name, kw) for lib in libs])
+        t_tg, *t_pt = bench_interleaved([make_step(lib, shapes, name, kw) for lib in libs], repeat=args.repeat,
+                                        number=args.steps, settle=0.1)
         row = [model, label, f"{t_tg * 1e3:.3f}"]
         if torch:
             row += [f"{t_pt[0] * 1e3:.3f}", f"{t_pt[0] / t_tg:.2f}"]
