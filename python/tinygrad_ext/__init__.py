@@ -190,7 +190,7 @@ Tensor.prelu = prelu
 from .serialization import load, save  # noqa: E402
 from . import distributions, testing, utils, vision  # noqa: E402
 from . import profiler  # noqa: E402
-from .autograd import profiler as _autograd_profiler  # noqa: E402,F401 (torch.autograd.profiler)
+from .autograd import profiler as _autograd_profiler  # noqa: E402 (torch.autograd.profiler)
 from . import func  # noqa: E402 (torch.func; it loads torch.autograd.functional)
 from .func import vmap  # noqa: E402 (torch.vmap)
 from .utils.dlpack import from_dlpack  # noqa: E402
