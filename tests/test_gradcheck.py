@@ -176,6 +176,8 @@ ROWS = [
      [X(1, 1, 4, 4)], True),
     ("avg_pool2d", lambda x: _ops.AvgPool2d.apply(x, (2, 2), (1, 1), (0, 0), False, True, None),
      [X(1, 1, 3, 3)], True),
+    ("upsample_nearest", lambda x: _ops.Upsample.apply(x, [5, 3], [0.0, 0.0], 0, False), [X(1, 2, 3, 2)], True),
+    ("upsample_linear", lambda x: _ops.Upsample.apply(x, [4, 5], [0.0, 0.0], 2, True), [X(1, 1, 3, 2)], True),
     ("softmax", lambda x: _ops.Softmax.apply(x, 1, False), [X(2, 3)], True),
     ("log_softmax", lambda x: _ops.Softmax.apply(x, 0, True), [X(3, 2)], True),
     ("cross_entropy", lambda x: _ops.CrossEntropy.apply(x, _idx(1, 0, 3), None, 1, -100, 0.0), [X(3, 4)], True),
