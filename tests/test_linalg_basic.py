@@ -475,3 +475,12 @@ def test_gradients_match_torch():
         f(torch, *ours).backward()
         f(real_torch, *theirs).backward()
         close(ours[0].grad, theirs[0].grad.numpy(), 1e-10)
+
+
+def test_det_rounds_as_torch_on_small_matrices():
+    """torch's LAPACK call factors A's row-major memory as a column-major matrix, i.e. A^T: the float32 det of
+    [[1, 2], [3, 4]] is exactly -2 there (LU of A gives -1.9999998)."""
+    assert LA.det(torch.tensor([[1.0, 2.0], [3.0, 4.0]])).item() == -2.0
+    assert LA.det(torch.tensor([[2.0, 1.0, 3.0], [1.0, 3.0, 4.0], [5.0, 1.0, 2.0]])).item() == np.float32(-19.999998)
+    sign, logabs = LA.slogdet(torch.tensor([[1.0, 2.0], [3.0, 4.0]]))
+    assert sign.item() == -1.0 and logabs.item() == np.float32(np.log(2.0))

@@ -268,8 +268,9 @@ def inverse(input, *, out=None):
 
 
 def _lu_det_parts(A):
-    """(U's diagonal (..., n), the permutation's sign (...)) of P A = L U."""
-    LU, pivots, _ = _lu(A)
+    """(U's diagonal (..., n), the permutation's sign (...)) of P A^T = L U: det A = det A^T, factored as torch's
+    LAPACK call factors A's row-major memory (read column-major), so det rounds as torch's does."""
+    LU, pivots, _ = _lu(_T(A))
     diag = _wrap(LU).diagonal(0, -2, -1)
     pivots = _wrap(pivots)
     rows = _wrap(_C.arange(1, A.shape[-1] + 1, 1, pivots.dtype.id, *A.device._code))
