@@ -1033,3 +1033,21 @@ def test_a_leaf_never_receives_a_gradient_of_another_shape():
     a, b = leaf(1.0, 2.0), torch.tensor([3.0], dtype=torch.float64, requires_grad=True)
     with pytest.raises(RuntimeError, match=r"a gradient of shape \[2\] reached a leaf of shape \[1\]"):
         _Broken.apply(a, b).sum().backward()
+
+
+def test_node_reprs_as_torch():
+    """torch's C++ nodes print bare; a Python Function's backward class lives in torch.autograd.function."""
+    class Double(torch.autograd.Function):
+        @staticmethod
+        def forward(ctx, x):
+            return x * 2
+
+        @staticmethod
+        def backward(ctx, g):
+            return g * 2
+
+    x = torch.ones(2, requires_grad=True)
+    assert repr(Double.apply(x).grad_fn).startswith("<torch.autograd.function.DoubleBackward object at 0x")
+    node = (x + 1).grad_fn
+    assert repr(node).startswith("<AddBackward0 object at 0x")
+    assert repr(node.next_functions[0][0]).startswith("<AccumulateGrad object at 0x")

@@ -179,6 +179,11 @@ def _frexp_bits(x):
 class _Frexp(Function):
     """frexp with torch's derivative: d mantissa / d input = 2 ** -exponent."""
 
+    _native = True  # (torch's node is C++: it prints without a module path)
+
+    def name(self):
+        return "FrexpBackward0"
+
     @staticmethod
     def forward(ctx, x):
         mantissa, exponent = _frexp_bits(x)

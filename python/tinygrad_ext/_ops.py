@@ -71,6 +71,7 @@ class Op(Function):
     _materialize_grads = False
     _trusted_grads = True   # built-in backward formulas return fresh tensors or the incoming gradient
     _saves_numbers = True   # save_for_backward also keeps an operand that was a Python number
+    _native = True
     _reads_inputs = True    # whether backward reads the operands' values (in-place variants then compute on a copy)
 
     _backward_name = None  # torch's node name where it differs from the class name + "Backward0"

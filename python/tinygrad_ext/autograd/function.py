@@ -101,6 +101,7 @@ class Function:
     _materialize_grads = True
     _trusted_grads = False   # True for the built-in ops: their gradients never alias a user's tensor
     _saves_numbers = False   # True for the built-in ops: save_for_backward keeps a Python number operand
+    _native = False          # True for the nodes torch implements in C++ (they print without a module path)
     _is_view = False         # True for ops whose output is a view of their first input
     _stack = None
     _output_meta = ()
@@ -173,8 +174,9 @@ class Function:
     def name(self):
         return type(self).__name__ + "Backward"
 
-    def __repr__(self):
-        return f"<{self.name()} object at {id(self):#x}>"
+    def __repr__(self):  # (torch's nodes print bare; a Python Function's class lives in torch.autograd.function)
+        where = "" if self._native else "torch.autograd.function."
+        return f"<{where}{self.name()} object at {id(self):#x}>"
 
     @property
     def previous_functions(self):  # the 2017 name of next_functions
@@ -359,6 +361,8 @@ def once_differentiable(fn):
 class AccumulateGrad(Function):
     """The node of a leaf that requires grad: adds incoming gradients into leaf.grad."""
 
+    _native = True
+
     def __init__(self, leaf):
         self._leaf = weakref.ref(leaf)
 
@@ -508,6 +512,8 @@ def rebase_history(t, result):
 
 class CopySlices(Function):
     """The history of a base tensor after an in-place op on one of its views."""
+
+    _native = True
     _trusted_grads = True
     _materialize_grads = False
 

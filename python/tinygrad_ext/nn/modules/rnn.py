@@ -27,6 +27,8 @@ class _Pieces(Function):
     NOTE: the pieces as plain views would each send back a zero tensor of x's size holding its slice, and the
     engine would sum L of them: O(L^2) work for the time steps of a sequence."""
 
+    _native = True  # (torch's node is C++: it prints without a module path)
+
     @staticmethod
     def forward(ctx, x, n):
         ctx.n = n
@@ -97,6 +99,8 @@ class _LSTMLayer(Function):
     gets both weights' gradients as ONE GEMM over all steps: grad_gates^T @ [x, h_prev] (instead of L small
     products summed). When a graph of the backward is built (create_graph), the steps are recomputed and
     differentiated in Tensor ops (_lstm_cell_composite), so higher-order gradients are exact."""
+
+    _native = True  # (torch's node is C++: it prints without a module path)
 
     @staticmethod
     def forward(ctx, x, h0, c0, w_ih, w_hh, b, reverse):
