@@ -15,7 +15,7 @@ import numpy as np
 
 from .. import _dtype
 from ..tensor import from_numpy
-from ..utils.data import Dataset
+from ._vision_dataset import VisionDataset
 
 __all__ = ["MNIST", "FashionMNIST"]
 
@@ -39,7 +39,7 @@ def read_idx(path, magic, ndim):
     return np.frombuffer(raw, dtype=np.uint8, offset=head).reshape(shape)
 
 
-class MNIST(Dataset):
+class MNIST(VisionDataset):
     """MNIST handwritten digits: 60000 training and 10000 test images, 28x28 grayscale."""
 
     mirrors = ("https://ossci-datasets.s3.amazonaws.com/mnist/",)
@@ -82,16 +82,8 @@ class MNIST(Dataset):
         raise RuntimeError(f"{type(self).__name__}: the dataset is not in {self.raw_folder!r} and this library does "
                            f"not download: get {', '.join(names)} from {self.mirrors[0]} into that folder")
 
-    def __getitem__(self, index):
-        img, target = self.data[index].numpy(), int(self.targets[index])
-        if self.transform is not None:
-            img = self.transform(img)
-        if self.target_transform is not None:
-            target = self.target_transform(target)
-        return img, target
-
-    def __len__(self):
-        return len(self.data)
+    def _sample(self, index):  # (torchvision's: the image as a uint8 array, the label as an int)
+        return self.data[index].numpy(), int(self.targets[index])
 
     def __repr__(self):
         lines = [f"Number of datapoints: {len(self)}", f"Root location: {self.root}",

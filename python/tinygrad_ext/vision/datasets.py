@@ -19,10 +19,10 @@ import numpy as np
 
 from .. import _dtype
 from ..tensor import from_numpy
-from ..utils.data import Dataset
 from ._mnist import MNIST, FashionMNIST
+from ._vision_dataset import VisionDataset
 
-__all__ = ["CIFAR10", "CIFAR100", "Digits", "FashionMNIST", "MNIST"]
+__all__ = ["CIFAR10", "CIFAR100", "Digits", "FashionMNIST", "MNIST", "VisionDataset"]
 
 
 # ------------------------------------------------------------------------------------ safe unpickling
@@ -107,7 +107,7 @@ def _decode(s):
 
 
 # -------------------------------------------------------------------------------------------- CIFAR
-class CIFAR10(Dataset):
+class CIFAR10(VisionDataset):
     """CIFAR-10 from the official python version: root/cifar-10-batches-py/{data_batch_1..5, test_batch,
     batches.meta}. Sample i is (image HxWxC uint8 array, class index), after transform/target_transform.
 
@@ -204,17 +204,6 @@ class CIFAR10(Dataset):
         self.classes = [_decode(c) for c in names]
         self.class_to_idx = {c: i for i, c in enumerate(self.classes)}
 
-    def __getitem__(self, index):
-        img, target = self.data[index], self.targets[index]
-        if self.transform is not None:
-            img = self.transform(img)
-        if self.target_transform is not None:
-            target = self.target_transform(target)
-        return img, target
-
-    def __len__(self):
-        return len(self.data)
-
     def extra_repr(self):
         return f"Split: {'Train' if self.train else 'Test'}"
 
@@ -241,7 +230,7 @@ class CIFAR100(CIFAR10):
 
 
 # ------------------------------------------------------------------------------------------- Digits
-class Digits(Dataset):
+class Digits(VisionDataset):
     """scikit-learn's handwritten digits (1797 8x8 grayscale images, classes 0-9; needs scikit-learn, which
     bundles the data, so nothing is downloaded). A fixed, seeded permutation splits them: the first
     `test_fraction` of it is the test split, the rest the training split (1437 / 360 by default).
@@ -282,17 +271,6 @@ class Digits(Dataset):
             imgs = imgs.view(m, 8, 1, 8, 1, 1).expand(m, 8, 4, 8, 4, 3).reshape(m, 32, 32, 3)
         self.data = imgs.contiguous().numpy()  # N x H x W (x C) uint8
         self.targets = [int(digits.target[i]) for i in idx]
-
-    def __getitem__(self, index):
-        img, target = self.data[index], self.targets[index]
-        if self.transform is not None:
-            img = self.transform(img)
-        if self.target_transform is not None:
-            target = self.target_transform(target)
-        return img, target
-
-    def __len__(self):
-        return len(self.data)
 
     def __repr__(self):
         lines = [f"Number of datapoints: {len(self)}", f"Split: {'Train' if self.train else 'Test'}",
