@@ -1,0 +1,217 @@
+"""Run PyTorch's own docstring examples against torch and against tinygrad_ext, and list where they differ.
+
+    bench-venv/bin/python -m tests.doc_examples torch torch.Tensor torch.nn.functional --out /tmp/doc.md
+
+PyTorch's docstrings hold hundreds of `>>>` examples: the everyday code a user copies first. Each docstring is
+one program: its statements run in order, in one namespace, once with torch and once with `torch` importing
+tinygrad_ext (every `import torch...` inside the example included). Per statement the displayed value (as the
+interactive prompt shows it) or the exception type is recorded, and the first statement where the two runs
+disagree is reported. The random factories (randn, rand, randint, randperm, normal and their _like forms) draw
+from torch's generator on both sides, so most examples see the same inputs; examples that still draw numbers
+elsewhere (randomly initialized modules, dropout, in-place `normal_`) are compared by structure only: digits,
+signs, booleans and spacing are masked.
+
+Needs torch (the bench venv). A development tool like tests/fuzz, not part of the test suite.
+"""
+import argparse
+import contextlib
+import doctest
+import importlib
+import importlib.abc
+import importlib.util
+import io
+import json
+import math
+import re
+import signal
+import subprocess
+import sys
+
+_RANDOM = re.compile(r"bernoulli|multinomial|empty|[Dd]ropout|uniform|_\(|nn\.[A-Z]|init\.|sample|shuffle"
+                     r"|DataLoader|random")
+_RANDOM_FACTORIES = ("rand", "randn", "randint", "randperm", "normal", "rand_like", "randn_like", "randint_like")
+_ADDRESS = re.compile(r"0x[0-9a-f]+")
+_NUMBER = re.compile(r"-?\d+(\.\d*)?(e[+-]?\d+)?|-?inf|nan")
+_MASK = re.compile(r"-?\d+(\.\d*)?(e[+-]?\d+)?|True|False|\s+")
+_SKIP_MODULES = ("cuda", "distributed", "fx", "jit", "onnx", "export", "_dynamo", "compile", "mps", "xpu")
+
+
+def collect(paths):
+    """{qualified name: [(source, expected)]} for every documented object under the given torch paths."""
+    import torch  # noqa: F401  (the torch side only)
+    programs = {}
+    parser = doctest.DocTestParser()
+    for path in paths:
+        obj = importlib.import_module(path) if "." not in path or _is_module(path) else _resolve(path)
+        for name in sorted(dir(obj)):
+            if name.startswith("_") and name not in ("__add__", "__getitem__"):
+                continue
+            member = getattr(obj, name, None)
+            doc = getattr(member, "__doc__", None)
+            if not isinstance(doc, str) or ">>>" not in doc or any(s in doc for s in (".cuda(", "device='cuda")):
+                continue
+            try:
+                examples = parser.get_examples(doc)
+            except ValueError:
+                continue
+            if examples:
+                programs[f"{path}.{name}"] = [e.source for e in examples]
+    return programs
+
+
+def _is_module(path):
+    return importlib.util.find_spec(path) is not None
+
+
+def _resolve(path):
+    module, _, attr = path.rpartition(".")
+    return getattr(importlib.import_module(module), attr)
+
+
+class _TorchIsTinygrad(importlib.abc.MetaPathFinder, importlib.abc.Loader):
+    """Makes `import torch`, `import torch.nn.functional as F`, ... import tinygrad_ext's modules."""
+
+    def find_spec(self, fullname, path=None, target=None):
+        if fullname == "torch" or fullname.startswith("torch."):
+            return importlib.util.spec_from_loader(fullname, self)
+        return None
+
+    def create_module(self, spec):
+        return importlib.import_module("tinygrad_ext" + spec.name[len("torch"):])
+
+    def exec_module(self, module):
+        pass
+
+
+def _drawing_from_torch(ours, torch):
+    """Make ours' random factories return torch's draws (same seed, same order: the two runs see one input)."""
+    def to_torch(value):
+        if isinstance(value, ours.Tensor):
+            return torch.from_numpy(value.detach().numpy())
+        return getattr(torch, str(value).rpartition(".")[2]) if isinstance(value, ours.dtype) else value
+
+    def factory(name):
+        ours_fn, torch_fn = getattr(ours, name), getattr(torch, name)
+
+        def draw(*args, **kwargs):
+            if any(k in kwargs for k in ("generator", "out", "device", "layout")):
+                return ours_fn(*args, **kwargs)
+            requires_grad = kwargs.pop("requires_grad", False)
+            if name.endswith("_like"):
+                kwargs.setdefault("dtype", args[0].dtype)
+            drawn = torch_fn(*[to_torch(a) for a in args], **{k: to_torch(v) for k, v in kwargs.items()})
+            if drawn.dtype == torch.bfloat16:
+                return ours_fn(*args, requires_grad=requires_grad, **kwargs)
+            return ours.from_numpy(drawn.numpy().copy()).requires_grad_(requires_grad)
+        return draw
+
+    for name in _RANDOM_FACTORIES:
+        setattr(ours, name, factory(name))
+    manual_seed = ours.manual_seed
+    ours.manual_seed = lambda seed: (torch.default_generator.manual_seed(seed), manual_seed(seed))[1]
+
+
+def _timeout(signum, frame):
+    raise TimeoutError("example statement ran over 20 s")
+
+
+def run(programs):
+    """{name: [displayed text or '!ExceptionType: message' per statement]}"""
+    import numpy as np
+    results = {}
+    signal.signal(signal.SIGALRM, _timeout)
+    for name, sources in programs.items():
+        print(name, file=sys.__stderr__, flush=True)  # a crash names its program
+        import torch
+        namespace = {"torch": torch, "np": np, "numpy": np, "nn": torch.nn, "F": torch.nn.functional,
+                     "math": __import__("math")}
+        torch.manual_seed(0)
+        outputs = []
+        for source in sources:
+            buffer = io.StringIO()
+            signal.alarm(20)
+            try:
+                with contextlib.redirect_stdout(buffer), contextlib.redirect_stderr(io.StringIO()):
+                    exec(compile(source, f"<{name}>", "single"), namespace)
+                outputs.append(buffer.getvalue())
+            except BaseException as e:  # noqa: BLE001  (every failure is a result here)
+                outputs.append(f"!{type(e).__name__}: {str(e).splitlines()[0] if str(e) else ''}")
+            finally:
+                signal.alarm(0)
+        results[name] = outputs
+        torch.set_default_dtype(torch.float32)  # an example may change the defaults: the next starts afresh
+        torch.set_default_device(None)
+    return results
+
+
+def _close(theirs, ours):
+    """Same printed numbers up to the last printed digit or two (two libraries' float rounding)."""
+    numbers = [[float(m.group()) for m in _NUMBER.finditer(text)] for text in (theirs, ours)]
+    return all(math.isclose(a, b, rel_tol=1e-3, abs_tol=1e-3) for a, b in zip(*numbers))
+
+
+def compare(programs, theirs, ours):
+    """The report: one entry per program whose runs disagree, the worst kinds first."""
+    kinds = {"ours raises": [], "values differ": [], "exception differs": [], "structure differs (random)": []}
+    for name, sources in programs.items():
+        random = bool(_RANDOM.search("\n".join(sources)))
+        for source, t, o in zip(sources, theirs[name], ours[name]):
+            t, o = _ADDRESS.sub("0x", t), _ADDRESS.sub("0x", o)
+            if t == o or (_MASK.sub("#", t) == _MASK.sub("#", o) and (random or _close(t, o))):
+                continue
+            if o.startswith("!") and not t.startswith("!"):
+                kind = "ours raises"
+            elif t.startswith("!"):
+                kind = "exception differs"
+            else:
+                kind = "structure differs (random)" if random else "values differ"
+            kinds[kind].append((name, source.strip(), t.strip(), o.strip()))
+            break
+    lines = [f"{len(programs)} docstring programs; " + ", ".join(f"{k}: {len(v)}" for k, v in kinds.items())]
+    for kind, items in kinds.items():
+        lines.append(f"\n## {kind} ({len(items)})\n")
+        for name, source, t, o in items:
+            lines += [f"### {name}", "```", source, f"--- torch:\n{t[:600]}", f"--- ours:\n{o[:600]}", "```"]
+    return "\n".join(lines)
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("paths", nargs="*", default=["torch", "torch.Tensor", "torch.nn.functional"])
+    parser.add_argument("--out", default="-")
+    parser.add_argument("--side", choices=("torch", "ours"), help=argparse.SUPPRESS)
+    parser.add_argument("--only", help="run only the programs whose name contains this")
+    args = parser.parse_args(argv)
+    if args.side:  # a child: programs on stdin, results on stdout
+        programs = json.load(sys.stdin)
+        if args.side == "ours":
+            import torch
+            import tinygrad_ext
+            _drawing_from_torch(tinygrad_ext, torch)
+            for name in [m for m in sys.modules if m == "torch" or m.startswith("torch.")]:
+                del sys.modules[name]
+            sys.meta_path.insert(0, _TorchIsTinygrad())
+        json.dump(run(programs), sys.__stdout__)
+        return 0
+    programs = {k: v for k, v in collect(args.paths).items()
+                if not any(f".{m}." in k or k.startswith(f"torch.{m}") for m in _SKIP_MODULES)
+                and (args.only is None or args.only in k)}
+    sides = {}
+    for side in ("torch", "ours"):
+        child = subprocess.run([sys.executable, "-m", "tests.doc_examples", "--side", side],
+                               input=json.dumps(programs), capture_output=True, text=True)
+        if child.returncode != 0:
+            sys.exit(f"the {side} run failed (rc {child.returncode}):\n{child.stderr[-3000:]}")
+        sides[side] = json.loads(child.stdout)
+    report = compare(programs, sides["torch"], sides["ours"])
+    if args.out == "-":
+        print(report)
+    else:
+        with open(args.out, "w") as f:
+            f.write(report + "\n")
+        print(report.splitlines()[0])
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
