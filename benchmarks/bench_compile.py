@@ -148,8 +148,16 @@ def timed_first_calls(fn, args, n):
     return time.perf_counter() - t0
 
 
-def step_rows(name, make, fn_args):
-    """(label, fn) rows of one training step: ours eager and compiled, torch's eager and torch.compile."""
+def two_layer_gemms(lib, N, D_in, H, D_out):
+    """The five matmuls of a two-layer step alone (forward x@w1, h@w2; backward h.T@g, g@w2.T, x.T@g_h), on our
+    kernels: the floor of any replay that keeps the eager GEMMs, i.e. what compiling cannot remove."""
+    x, w1, h, w2, g, g_h = (lib.randn(*s) for s in ((N, D_in), (D_in, H), (N, H), (H, D_out), (N, D_out), (N, H)))
+    return lambda: (x.mm(w1), h.mm(w2), h.t().mm(g), g.mm(w2.t()), x.t().mm(g_h))
+
+
+def step_rows(name, make, fn_args, floor=None):
+    """(label, fn) rows of one training step: ours eager and compiled, torch's eager and torch.compile; `floor`:
+    the step's GEMMs alone."""
     tinygrad_ext.manual_seed(0)
     eager = make(tinygrad_ext)
     tinygrad_ext.manual_seed(0)
@@ -160,6 +168,8 @@ def step_rows(name, make, fn_args):
     first = timed_first_calls(compiled, ours_args, 4)
     rows = [("tinygrad_ext eager", lambda: eager(*ours_args)), ("tinygrad_ext.compile", lambda: compiled(*ours_args))]
     notes = [f"tinygrad_ext.compile: first 4 calls {first * 1e3:.0f} ms; {compiled.stats}"]
+    if floor:
+        rows.append(("floor: the step's 5 GEMMs alone (tinygrad_ext)", floor))
     if torch:
         torch.manual_seed(0)
         teager = make(torch)
@@ -186,7 +196,8 @@ def step_rows(name, make, fn_args):
 def steps_tables():
     for sizes in ((64, 1000, 100, 10), (8, 64, 32, 4)):
         for label, make, kw in STEPS:
-            step_rows(f"{label}, (N, D_in, H, D_out) = {sizes}", lambda lib: make(lib, *sizes, **kw), lambda lib: ())
+            step_rows(f"{label}, (N, D_in, H, D_out) = {sizes}", lambda lib: make(lib, *sizes, **kw), lambda lib: (),
+                      two_layer_gemms(tinygrad_ext, *sizes))
 
     def cnn_batch(lib):
         lib.manual_seed(1)
