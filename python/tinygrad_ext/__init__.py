@@ -184,7 +184,8 @@ del _ops_module, _name, _method
 from . import linalg  # noqa: E402
 
 from . import nn, optim  # noqa: E402
-from ._compile import compile  # noqa: E402 (torch.compile: runs eagerly, see _compile.py)
+from ._compile import compile  # noqa: E402 (torch.compile: see _compile.py)
+from . import compiler  # noqa: E402 (torch.compiler)
 from .nn.functional import celu, celu_, prelu, selu, selu_, threshold, threshold_  # noqa: E402 (torch.selu, ...)
 Tensor.prelu = prelu
 from .serialization import load, save  # noqa: E402

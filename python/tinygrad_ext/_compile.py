@@ -34,6 +34,7 @@ constants of the trace.
 """
 import functools
 import warnings
+import weakref
 
 from . import _fusion, _plan
 from ._device import device
@@ -257,10 +258,33 @@ class _Steps:
 _DEFINITE = ("a tensor's value read in Python", "data-dependent control flow")
 
 
+_TRACING = []  # the elementwise traces running (torch.compiler.is_compiling)
+_ALL = weakref.WeakSet()  # every compiled function (torch.compiler.reset)
+
+
+def tracing():
+    """Whether a compiled function is being traced or recorded (torch.compiler.is_compiling)."""
+    return bool(_TRACING) or _plan.recording()
+
+
+def reset():
+    """Forget every compiled function's traces and plans: the next calls compile again (torch.compiler.reset)."""
+    for compiled in list(_ALL):
+        compiled.graphs.clear()
+
+
+def graph_break(what):
+    """Make the function being traced, or the step being recorded, run eagerly (torch.compiler.disable)."""
+    if _TRACING:
+        raise GraphBreak(what)
+    _plan.graph_break(what)
+
+
 class _Compiled:
     def __init__(self, fn, fullgraph, fuse, limit):
         self.fn, self.fullgraph, self.fuse, self.limit = fn, fullgraph, fuse, limit
         self.stats, self.graphs, self._warned = CompileStats(), {}, set()
+        _ALL.add(self)
 
     def __call__(self, *args, **kwargs):
         if not self.fuse or _plan.recording():  # (inside another compiled step's recording: its core calls count)
@@ -367,7 +391,11 @@ class _Compiled:
             if n == 0:
                 raise GraphBreak("no tensor arguments (a step over captured tensors is not traced)")
             pargs, pkw = proxied[:len(args)], dict(zip(sorted(kwargs), proxied[len(args):]))
-            result = self.fn(*pargs, **pkw)
+            _TRACING.append(self)
+            try:
+                result = self.fn(*pargs, **pkw)
+            finally:
+                _TRACING.pop()
             items, structure = ([result], None) if not isinstance(result, (tuple, list)) else \
                 (list(result), type(result))
             outputs = []

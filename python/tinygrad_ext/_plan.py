@@ -261,6 +261,12 @@ def recording():
     return bool(_recording)
 
 
+def graph_break(what):
+    """Make the step being recorded, if any, a graph break: it runs eagerly (torch.compiler.disable)."""
+    if _recording:
+        _recording[-1].fail(what)
+
+
 def _filled(buffer, value):
     _C.fill_(buffer, value)
     return buffer

@@ -8,7 +8,9 @@ from .autograd.grad_mode import _state
 
 
 class Tensor:
-    __slots__ = ("_impl", "_requires_grad", "grad_fn", "_grad", "_acc", "_output_nr", "_extra", "__weakref__")
+    # __dict__: user code may set its own attributes on a tensor, as on torch's
+    __slots__ = ("_impl", "_requires_grad", "grad_fn", "_grad", "_acc", "_output_nr", "_extra", "__weakref__",
+                 "__dict__")
 
 
 _new = object.__new__

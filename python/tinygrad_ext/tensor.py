@@ -4,6 +4,7 @@ into _C when none is (the fast path). The class itself (its slots) and `_wrap`
 are _tensor_base.py's, below autograd and the op table; this module defines
 the methods onto it."""
 import builtins
+import copy
 import functools
 import math
 import operator as _operator
@@ -1054,7 +1055,28 @@ class Tensor:
         return _py_bool((self == element).any())
 
     def __reduce_ex__(self, proto):
-        return (tensor, (self.detach().numpy(),))
+        """Pickling keeps the dtype (bfloat16 as its bits), the device, requires_grad and user attributes."""
+        data = self.detach().cpu()
+        if data.dtype == _dtype.bfloat16:
+            data = data.view(_dtype.int16)
+        return (_unpickle, (data.numpy(), str(self.dtype), str(self.device), self._requires_grad,
+                            self.__dict__ or None))
+
+    def __deepcopy__(self, memo):
+        if id(self) in memo:
+            return memo[id(self)]
+        if self.grad_fn is not None:
+            raise RuntimeError("Only Tensors created explicitly by the user (graph leaves) support the deepcopy "
+                               "protocol at the moment.  If you were attempting to deepcopy a module, this may be "
+                               "because of a torch.nn.utils.weight_norm usage, see "
+                               "https://github.com/pytorch/pytorch/pull/103001")
+        out = self.detach().clone().requires_grad_(self._requires_grad)
+        memo[id(self)] = out
+        if self._grad is not None:
+            out._grad = copy.deepcopy(self._grad, memo)
+        if self.__dict__:
+            out.__dict__.update(copy.deepcopy(self.__dict__, memo))
+        return out
 
     add = _alpha(_binary(_C.add, _ops.Add))
     sub = _alpha(_binary(_C.sub, _ops.Sub), no_bool=True)
@@ -1706,8 +1728,12 @@ def _size_keyword(factory):
 
 
 @_size_keyword
-def empty(*size, dtype=None, device=None, requires_grad=False, out=None, _fn="empty"):
-    return _finish(_wrap(_C.empty(_shape_arg(size, _fn), _dt(dtype).id, *as_device(device)._code)), requires_grad)
+def empty(*size, dtype=None, device=None, requires_grad=False, out=None, memory_format=None, _fn="empty"):
+    t = _wrap(_C.empty(_shape_arg(size, _fn), _dt(dtype).id, *as_device(device)._code))
+    if memory_format is not None and memory_format is not _mf.contiguous_format:
+        _mf.check(t, memory_format)
+        t = _mf.to_channels_last(t, memory_format) if memory_format in _mf.CHANNELS_LAST else t
+    return _finish(t, requires_grad)
 
 
 def full(size, fill_value, dtype=None, device=None, requires_grad=False):
@@ -1894,6 +1920,16 @@ def _infer_np(data, dtype=None):
             raise ValueError("Overflow when unpacking long long")  # never wrap 2**63 around to -2**63
         arr = arr.astype(np.int64)
     return arr
+
+
+def _unpickle(array, dtype, device, requires_grad, attributes):
+    """The other half of Tensor.__reduce_ex__."""
+    dtype = getattr(_dtype, dtype.rpartition(".")[2])
+    t = from_numpy(array.copy())
+    t = (t.view(dtype) if dtype == _dtype.bfloat16 else t).to(device).requires_grad_(requires_grad)
+    if attributes:
+        t.__dict__.update(attributes)
+    return t
 
 
 def tensor(data, dtype=None, device=None, requires_grad=False, pin_memory=False):

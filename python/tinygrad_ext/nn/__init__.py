@@ -8,6 +8,6 @@ from .modules import *  # noqa: F403 (modules/__init__.py's __all__)
 from .modules import __all__ as _modules_all
 from .modules.module import register_module_forward_hook, register_module_forward_pre_hook
 from .parallel import DataParallel
-from .parameter import Parameter
+from .parameter import Buffer, Parameter
 
-__all__ = ["DataParallel", "Parameter", "functional", "init", "parallel", "utils"] + list(_modules_all)
+__all__ = ["Buffer", "DataParallel", "Parameter", "functional", "init", "parallel", "utils"] + list(_modules_all)

@@ -1733,14 +1733,29 @@ def triplet_margin_loss(anchor, positive, negative, margin=1.0, p=2, eps=1e-6, s
                         reduce=None, reduction="mean"):
     """max(d(a, p) - d(a, n) + margin, 0) with d the pairwise p-norm distance; swap uses min(d(a, n), d(p, n))."""
     code = _reduction_code(reduction, size_average, reduce)
+    return _triplet_loss(anchor, positive, negative, lambda a, b: pairwise_distance(a, b, p, eps), margin, swap, code)
+
+
+def triplet_margin_with_distance_loss(anchor, positive, negative, *, distance_function=None, margin=1.0,
+                                      swap=False, reduction="mean"):
+    """triplet_margin_loss with any distance: distance_function(x1, x2) (default pairwise_distance)."""
+    if reduction not in ("mean", "sum", "none"):
+        raise ValueError(f"{reduction} is not a valid value for reduction")
+    if margin <= 0:
+        raise ValueError(f"margin must be greater than 0, got {margin}")
+    return _triplet_loss(anchor, positive, negative, distance_function or pairwise_distance, margin, swap,
+                         _reduction_code(reduction, None, None))
+
+
+def _triplet_loss(anchor, positive, negative, distance, margin, swap, code):
     if not anchor.dim() == positive.dim() == negative.dim():
         raise RuntimeError(f"The anchor, positive, and negative tensors are expected to have the same number of "
                            f"dimensions, but got: anchor {anchor.dim()}D, positive {positive.dim()}D, and negative "
                            f"{negative.dim()}D inputs")
-    d_ap = pairwise_distance(anchor, positive, p, eps)
-    d_an = pairwise_distance(anchor, negative, p, eps)
+    d_ap = distance(anchor, positive)
+    d_an = distance(anchor, negative)
     if swap:
-        d_an = d_an.minimum(pairwise_distance(positive, negative, p, eps))
+        d_an = d_an.minimum(distance(positive, negative))
     return _reduce((margin + d_ap - d_an).clamp(min=0), code)
 
 

@@ -38,6 +38,22 @@ class Parameter(Tensor):
         return (Parameter, (self.detach().clone(), self._requires_grad))
 
 
+class _BufferMeta(type):
+    def __instancecheck__(cls, instance):
+        return isinstance(instance, Tensor) and bool(instance.__dict__.get("_is_buffer"))
+
+
+class Buffer(metaclass=_BufferMeta):
+    """Buffer(data=None, *, persistent=True): a tensor that a Module registers as a buffer when assigned to it
+    (torch.nn.Buffer). It is `data` detached, marked; isinstance(t, nn.Buffer) is True for such tensors."""
+
+    def __new__(cls, data=None, *, persistent=True):
+        data = empty(0) if data is None else data
+        t = data.detach().requires_grad_(data.requires_grad)
+        t.persistent, t._is_buffer = persistent, True
+        return t
+
+
 def zero_grads(params, set_to_none=True):
     """Module.zero_grad and Optimizer.zero_grad: drop each grad, or zero it in place, detached."""
     for p in params:

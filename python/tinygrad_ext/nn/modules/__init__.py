@@ -16,8 +16,8 @@ from .lazy import (LazyBatchNorm1d, LazyBatchNorm2d, LazyBatchNorm3d, LazyConv1d
 from .linear import Bilinear, Identity, Linear
 from .loss import (BCELoss, BCEWithLogitsLoss, CTCLoss, CosineEmbeddingLoss, CrossEntropyLoss, GaussianNLLLoss,
                    HingeEmbeddingLoss, HuberLoss, KLDivLoss, L1Loss, MSELoss, MarginRankingLoss, MultiLabelMarginLoss,
-                   MultiLabelSoftMarginLoss, MultiMarginLoss, NLLLoss, PoissonNLLLoss, SmoothL1Loss, SoftMarginLoss,
-                   TripletMarginLoss)
+                   MultiLabelSoftMarginLoss, MultiMarginLoss, NLLLoss, NLLLoss2d, PoissonNLLLoss, SmoothL1Loss,
+                   SoftMarginLoss, TripletMarginLoss, TripletMarginWithDistanceLoss)
 from .module import Module
 from .normalization import (BatchNorm1d, BatchNorm2d, BatchNorm3d, GroupNorm, InstanceNorm1d, InstanceNorm2d,
                             InstanceNorm3d, LayerNorm, LocalResponseNorm, RMSNorm)
@@ -138,6 +138,7 @@ __all__ = [
            "MultiMarginLoss",
            "MultiheadAttention",
            "NLLLoss",
+           "NLLLoss2d",
            "PReLU",
            "PairwiseDistance",
            "ParameterDict",
@@ -180,6 +181,7 @@ __all__ = [
            "TransformerEncoder",
            "TransformerEncoderLayer",
            "TripletMarginLoss",
+           "TripletMarginWithDistanceLoss",
            "Unflatten",
            "Unfold",
            "UninitializedBuffer",
