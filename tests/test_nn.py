@@ -1028,3 +1028,14 @@ def test_adaptive_avg_pool2d_uneven_windows_keep_inf_and_nan_in_their_own_window
                 h0, h1, w0, w1 = i * 7 // 3, -(-(i + 1) * 7 // 3), j * 5 // 4, -(-(j + 1) * 5 // 4)
                 ref[0, 0, i, j] = xs[0, 0, h0:h1, w0:w1].mean()
     np.testing.assert_allclose(npy(F.adaptive_avg_pool2d(T(xs), (3, 4))), ref, rtol=1e-12)
+
+
+@pytest.mark.parametrize("dtype", [torch.bool, torch.int64, torch.float32])
+def test_adaptive_pools_with_an_empty_output_keep_the_dtype(dtype):
+    x = torch.zeros(1, 2, 6, 5, dtype=dtype)
+    for pool in (F.adaptive_avg_pool2d, F.adaptive_max_pool2d):
+        out = pool(x, 0)
+        assert out.shape == (1, 2, 0, 0) and out.dtype == dtype
+    x = torch.ones(1, 2, 3, 3, requires_grad=True)
+    F.adaptive_avg_pool2d(x, (0, 2)).sum().backward()
+    np.testing.assert_array_equal(x.grad.numpy(), np.zeros((1, 2, 3, 3)))

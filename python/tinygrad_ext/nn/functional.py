@@ -185,11 +185,17 @@ def _window_mean(x, dim, n_out):
     return g.sum(dim + 1) / (end - start).to(x.dtype).reshape(mshape[:dim + 1] + mshape[dim + 2:])
 
 
+def _empty_pool(input, oh, ow):
+    """An adaptive pool's empty (oh or ow 0) result, in the input's dtype, in the graph when the input needs grad."""
+    out = input.new_zeros((*input.shape[:-2], oh, ow))
+    return out * input.sum() if input.requires_grad else out
+
+
 def adaptive_avg_pool2d(input, output_size):
     oh, ow = _adaptive_output(input, output_size, "adaptive_avg_pool2d")
     H, W = input.shape[-2:]
     if oh == 0 or ow == 0:
-        return input.new_zeros((*input.shape[:-2], oh, ow)) * input.sum()
+        return _empty_pool(input, oh, ow)
     if not input.dtype.is_floating_point:
         raise NotImplementedError(f"\"adaptive_avg_pool2d\" not implemented for '{input.dtype._legacy[:-6]}'")
     if H % oh == 0 and W % ow == 0:  # equal windows: plain average pooling
@@ -203,7 +209,7 @@ def adaptive_max_pool2d(input, output_size, return_indices=False):
     oh, ow = _adaptive_output(input, output_size, "adaptive_max_pool2d")
     H, W = input.shape[-2:]
     if oh == 0 or ow == 0:
-        out = zeros(*input.shape[:-2], oh, ow, dtype=input.dtype, device=input.device) * input.sum()
+        out = _empty_pool(input, oh, ow)
         return (out, zeros(*out.shape, dtype=_dtype.int64, device=input.device)) if return_indices else out
     if not input.dtype.is_floating_point:
         raise NotImplementedError(f"\"adaptive_max_pool2d\" not implemented for '{input.dtype._legacy[:-6]}'")
