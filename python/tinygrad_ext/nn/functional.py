@@ -115,6 +115,9 @@ def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
 
 
 def max_pool2d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False, return_indices=False):
+    if not isinstance(input, Tensor):
+        raise TypeError(f"max_pool2d{'_with_indices' if return_indices else ''}(): argument 'input' (position 1) must "
+                        f"be Tensor, not {type(input).__name__}")
     k = _pair(kernel_size)
     s = k if stride is None or (not isinstance(stride, numbers.Integral) and len(stride) == 0) else _pair(stride)
     out, idx = _ops.MaxPool2d.apply(input, k, s, _pair(padding), _pair(dilation), bool(ceil_mode))
@@ -122,7 +125,7 @@ def max_pool2d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode
 
 
 def max_pool2d_with_indices(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False,
-                            return_indices=True):
+                            return_indices=False):  # (torch's default; the indices are returned either way)
     return max_pool2d(input, kernel_size, stride, padding, dilation, ceil_mode, True)
 
 
@@ -535,9 +538,12 @@ def one_hot(tensor, num_classes=-1):
     return (tensor.unsqueeze(-1) == arange(num_classes, device=tensor.device)).long()
 
 
-def pad(input, pad, mode="constant", value=0.0):
+def pad(input, pad, mode="constant", value=None):
     if mode != "constant":
+        if value:
+            raise RuntimeError(f'Padding mode "{mode}" doesn\'t take in value argument')
         return _pad_indexed(input, pad, mode)
+    value = 0.0 if value is None else value
     if len(pad) % 2 or len(pad) // 2 > input.dim():
         raise RuntimeError("Padding length must be divisible by 2 and at most twice the number of dimensions")
     if min(pad, default=0) < 0:
@@ -578,11 +584,16 @@ def mse_loss(input, target, size_average=None, reduce=None, reduction="mean", we
     return _ops.MseLoss.apply(input, target, code)
 
 
-def l1_loss(input, target, size_average=None, reduce=None, reduction="mean"):
+def l1_loss(input, target, size_average=None, reduce=None, reduction="mean", weight=None):
     code = _reduction_code(reduction, size_average, reduce)
     if input.shape != target.shape:
         _check_same_size(input, target)
-    return _reduce((input - target).abs(), code)
+    if weight is None:
+        return _reduce((input - target).abs(), code)
+    if weight.shape != input.shape:
+        raise ValueError("Weights and input must have the same size.")
+    weighted = (input - target).abs() * weight
+    return weighted.sum() / weight.sum() if code == _REDUCTIONS["mean"] else _reduce(weighted, code)
 
 
 def smooth_l1_loss(input, target, size_average=None, reduce=None, reduction="mean", beta=1.0):

@@ -1,4 +1,6 @@
 """Activation modules: ReLU, LeakyReLU, Sigmoid, Tanh, GELU, SiLU, ELU, ..., Softmax, LogSoftmax, ..."""
+import warnings
+
 from ...tensor import empty
 from .. import functional as F
 from .. import init as _init
@@ -227,9 +229,19 @@ class GLU(Module):
         return f"dim={self.dim}"
 
 
+def _renamed(old_value, old, value, name):
+    """A deprecated keyword's value (with torch's FutureWarning) if it was given, else the new keyword's."""
+    if old_value is None:
+        return value
+    warnings.warn(f"keyword argument `{old}` is deprecated and renamed to `{name}`", FutureWarning, stacklevel=3)
+    return old_value
+
+
 class Hardtanh(Module):
-    def __init__(self, min_val=-1.0, max_val=1.0, inplace=False):
+    def __init__(self, min_val=-1.0, max_val=1.0, inplace=False, min_value=None, max_value=None):
         super().__init__()
+        min_val = _renamed(min_value, "min_value", min_val, "min_val")
+        max_val = _renamed(max_value, "max_value", max_val, "max_val")
         self.min_val, self.max_val, self.inplace = min_val, max_val, inplace
 
     def forward(self, input):

@@ -4,6 +4,7 @@ import math
 import numbers
 import warnings
 
+from ..._generator import default_generator
 from ...tensor import Tensor
 from .sampler import _check_generator, _permutation
 
@@ -115,10 +116,10 @@ class ChainDataset(IterableDataset):
         return sum(len(d) for d in self.datasets)
 
 
-def random_split(dataset, lengths, generator=None):
+def random_split(dataset, lengths, generator=default_generator):
     """Splits `dataset` into non-overlapping random Subsets of the given lengths, or of the given
     fractions of len(dataset) (the remainder is spread one by one over the first splits).
-    generator=None draws from the global stream (torch.manual_seed makes it reproducible)."""
+    The default generator is the global stream (torch.manual_seed makes it reproducible)."""
     _check_generator(generator)
     lengths = list(lengths)
     n = len(dataset)
