@@ -67,3 +67,15 @@ def test_signatures_match_torch(path):
         if pa and pb and pa != pb:  # (an empty list: torch's is (*args, **kwargs), nothing to compare)
             differ.append((name, pa, pb))
     assert not differ, differ
+
+
+def test_torch_functional_signatures_match_torch():
+    """torch.functional's Python functions (split, norm, einsum, meshgrid, unique, ...) as torch.<name>."""
+    torch = pytest.importorskip("torch")
+    differ = []
+    for name in torch.functional.__all__:
+        ours = getattr(tg, name, None)
+        pa, pb = _params(getattr(torch.functional, name)), _params(ours) if ours else None
+        if pa and pb and pa != pb:
+            differ.append((name, pa, pb))
+    assert not differ, differ

@@ -431,3 +431,16 @@ for _name in ("conv1d", "conv2d", "conv3d", "conv_transpose1d", "conv_transpose2
 for _name in _INPLACE_FUNCTIONS:
     FUNCTIONS[_name] = _function_of_method(_name, _name, f"In-place version of {_name[:-1]}(): input.{_name}(...), "
                                                          "returning input.")
+
+
+# torch.functional's Python signatures (the keywords differ from the Tensor methods')
+def split(tensor, split_size_or_sections, dim=0):
+    return tensor.split(split_size_or_sections, dim)
+
+
+def norm(input, p="fro", dim=None, keepdim=False, out=None, dtype=None):
+    result = input.norm(p, dim, keepdim, dtype=dtype)
+    return result if out is None else out.copy_(result)
+
+
+FUNCTIONS.update(split=split, norm=norm)
