@@ -84,3 +84,12 @@ def test_buffer_detaches_and_keeps_requires_grad():
 def test_buffer_rejects_a_non_tensor():
     with pytest.raises(AttributeError):
         nn.Buffer([1.0, 2.0])
+
+
+def test_size_arithmetic_stays_a_size():
+    s = torch.Size([2, 3])
+    for r in (s + (4,), (1,) + s, s * 2, 2 * s, s[0:1], s + s):
+        assert type(r) is torch.Size
+    assert s + (4,) == (2, 3, 4) and (1,) + s == (1, 2, 3)
+    with pytest.raises(TypeError, match=r"can only concatenate tuple \(not list\) to torch.Size"):
+        s + [1]
