@@ -8,8 +8,10 @@ tinygrad_ext (every `import torch...` inside the example included). Per statemen
 interactive prompt shows it) or the exception type is recorded, and the first statement where the two runs
 disagree is reported. The random factories (randn, rand, randint, randperm, normal and their _like forms) draw
 from torch's generator on both sides, so most examples see the same inputs; examples that still draw numbers
-elsewhere (randomly initialized modules, dropout, in-place `normal_`) are compared by structure only: digits,
-signs, booleans and spacing are masked.
+elsewhere (randomly initialized modules, dropout, in-place `normal_`, poisson, uninitialized `empty`) are compared
+by structure only: digits, signs, booleans and spacing are masked. Two exceptions agree when they are of one builtin
+class (a library's subclass counts as its builtin base) and torch's message opens ours; `<built-in method f ...>`
+and `<function f ...>` print alike.
 
 Needs torch (the bench venv). A development tool like tests/fuzz, not part of the test suite.
 """
@@ -22,17 +24,23 @@ import importlib.util
 import io
 import json
 import math
+import os
 import re
 import signal
 import subprocess
 import sys
+import tempfile
 
 _RANDOM = re.compile(r"bernoulli|multinomial|empty|[Dd]ropout|uniform|_\(|nn\.[A-Z]|init\.|sample|shuffle"
-                     r"|DataLoader|random")
+                     r"|DataLoader|random|poisson|gumbel")
 _RANDOM_FACTORIES = ("rand", "randn", "randint", "randperm", "normal", "rand_like", "randn_like", "randint_like")
 _ADDRESS = re.compile(r"0x[0-9a-f]+")
+_BUILTIN = re.compile(r"<built-in (?:method|function) (\w+)[^>]*>")  # torch's C functions print so, Python's not
 _NUMBER = re.compile(r"-?\d+(\.\d*)?(e[+-]?\d+)?|-?inf|nan")
 _MASK = re.compile(r"-?\d+(\.\d*)?(e[+-]?\d+)?|True|False|\s+")
+_EXCEPTION = re.compile(r"!(\w+)<(\w+)>: (.*)", re.S)  # (name, builtin base, message)
+_RUNS = re.compile(r"#+")  # (random values print in columns as wide as the widest: padding differs too)
+_REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 _SKIP_MODULES = ("cuda", "distributed", "fx", "jit", "onnx", "export", "_dynamo", "compile", "mps", "xpu")
 
 
@@ -105,8 +113,11 @@ def _drawing_from_torch(ours, torch):
             return ours.from_numpy(drawn.numpy().copy()).requires_grad_(requires_grad)
         return draw
 
-    for name in _RANDOM_FACTORIES:
-        setattr(ours, name, factory(name))
+    for name in _RANDOM_FACTORIES:  # (also where a module of ours imported the factory: F.fractional_max_pool2d)
+        original, drawn = getattr(ours, name), factory(name)
+        for module in [m for n, m in sys.modules.items() if n.split(".")[0] == ours.__name__]:
+            if getattr(module, name, None) is original:
+                setattr(module, name, drawn)
     manual_seed = ours.manual_seed
     ours.manual_seed = lambda seed: (torch.default_generator.manual_seed(seed), manual_seed(seed))[1]
 
@@ -135,7 +146,8 @@ def run(programs):
                     exec(compile(source, f"<{name}>", "single"), namespace)  # noqa: S102  (running the examples is the point)
                 outputs.append(buffer.getvalue())
             except BaseException as e:  # noqa: BLE001  (every failure is a result here)
-                outputs.append(f"!{type(e).__name__}: {str(e).splitlines()[0] if str(e) else ''}")
+                base = next(c.__name__ for c in type(e).__mro__ if c.__module__ == "builtins")
+                outputs.append(f"!{type(e).__name__}<{base}>: {str(e).splitlines()[0] if str(e) else ''}")
             finally:
                 signal.alarm(0)
         results[name] = outputs
@@ -150,14 +162,23 @@ def _close(theirs, ours):
     return all(math.isclose(a, b, rel_tol=1e-3, abs_tol=1e-3) for a, b in zip(*numbers))
 
 
+def _same_exception(theirs, ours):
+    """One builtin exception class (a library's own subclass of it is fine), and torch's message opens ours
+    (which may go on to name the shapes)."""
+    t, o = _EXCEPTION.match(theirs), _EXCEPTION.match(ours)
+    return bool(t and o and t[2] == o[2] and o[3].startswith(t[3]))
+
+
 def compare(programs, theirs, ours):
     """The report: one entry per program whose runs disagree, the worst kinds first."""
     kinds = {"ours raises": [], "values differ": [], "exception differs": [], "structure differs (random)": []}
     for name, sources in programs.items():
         random = bool(_RANDOM.search("\n".join(sources)))
         for source, t, o in zip(sources, theirs[name], ours[name]):
-            t, o = _ADDRESS.sub("0x", t), _ADDRESS.sub("0x", o)
-            if t == o or (_MASK.sub("#", t) == _MASK.sub("#", o) and (random or _close(t, o))):
+            t, o = (_BUILTIN.sub(r"<function \1 at 0x>", _ADDRESS.sub("0x", x)) for x in (t, o))
+            if t == o or (_MASK.sub("#", t) == _MASK.sub("#", o) and (random or _close(t, o))) or (
+                    random and _RUNS.sub("#", _MASK.sub("#", t)) == _RUNS.sub("#", _MASK.sub("#", o))) or \
+                    _same_exception(t, o):
                 continue
             if o.startswith("!") and not t.startswith("!"):
                 kind = "ours raises"
@@ -198,8 +219,10 @@ def main(argv=None):
                 and (args.only is None or args.only in k)}
     sides = {}
     for side in ("torch", "ours"):
-        child = subprocess.run([sys.executable, "-m", "tests.doc_examples", "--side", side],
-                               input=json.dumps(programs), capture_output=True, text=True)
+        with tempfile.TemporaryDirectory() as scratch:  # examples save files (torch.save('tensor.pt')) in the cwd
+            child = subprocess.run([sys.executable, "-m", "tests.doc_examples", "--side", side], cwd=scratch,
+                                   input=json.dumps(programs), capture_output=True, text=True,
+                                   env={**os.environ, "PYTHONPATH": _REPO})
         if child.returncode != 0:
             sys.exit(f"the {side} run failed (rc {child.returncode}):\n{child.stderr[-3000:]}")
         sides[side] = json.loads(child.stdout)

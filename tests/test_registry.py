@@ -138,6 +138,8 @@ def test_gradcheck(entry):
         return torch.tensor(v, dtype=torch.float64, requires_grad=True)
 
     inputs = [make((2, 3))] if entry.unary else [make((2, 3)), make((3,))]
+    for t, formula in zip(inputs, entry.grad):  # torch has no derivative there (backward raises)
+        t.requires_grad_(not formula.startswith("not_implemented("))
     for params in param_sets(entry):
         def fn(*ts):
             return call(entry, *ts, params=params)

@@ -563,6 +563,13 @@ struct CopysignOp {
     else return T(0);
   }
 };
+// The next representable value after a towards b (b itself when a == b; NaN if either is).
+struct NextafterOp {
+  template <class T> TG_HD T operator()(T a, T b) const {
+    if constexpr (std::is_floating_point_v<T>) return std::nextafter(a, b);
+    else return T(0);
+  }
+};
 // x log(y), 0 where x == 0 unless y is NaN (torch's xlogy).
 struct XlogyOp {
   template <class T> TG_HD T operator()(T a, T b) const {
@@ -773,6 +780,125 @@ struct RightShiftOp {
       if (b < T(0) || b >= bits) return std::is_signed_v<T> ? T(a >> (bits - 1)) : T(0);
       return T(a >> b);
     }
+  }
+};
+
+// ---- torch.special: erfcx, the modified Bessel functions i0/i0e/i1/i1e, zeta, gammainc/gammaincc ----
+// Computed in double (float inputs round once at the end); edge values (infinities, NaN, the domain's
+// boundaries) as torch's.
+TG_HD double lgamma_double(double x) {
+#if defined(__CUDA_ARCH__)
+  return lgamma(x);
+#else
+  int sign;  // (reentrant: see LgammaOp)
+  return ::lgamma_r(x, &sign);
+#endif
+}
+// erfcx(x) = exp(x^2) erfc(x): directly below x = 26, x^2 split into its double and the fma's rounding
+// error so the exponential is exact to rounding; above (erfc underflows) the asymptotic series
+// 1 / (x sqrt(pi)) sum_k (-1)^k (2k - 1)!! / (2x^2)^k, whose terms fall below 1e-17 within ten terms.
+TG_HD double erfcx_double(double x) {
+  if (x < -26.7) return INFINITY;  // exp(x^2) overflows (and -inf's fma below would give NaN)
+  if (x < 26.0) {
+    double h = x * x, l = std::fma(x, x, -h);
+    return std::exp(h) * std::exp(l) * std::erfc(x);  // (-inf: inf; NaN stays NaN)
+  }
+  double r = 1.0 / (2.0 * x * x), term = 1.0, sum = 1.0;
+  for (int k = 1; k < 12; ++k) sum += (term *= -(2 * k - 1) * r);
+  return sum / (x * 1.7724538509055160273);
+}
+// I_nu(x) for nu = 0, 1 and x >= 0, scaled by e^-x when `scaled`: the power series
+// sum_k (x/2)^(2k + nu) / (k! (k + nu)!) below 20, above it the asymptotic expansion
+// e^x / sqrt(2 pi x) sum_k (-1)^k prod_{j<=k} (4 nu^2 - (2j - 1)^2) / (k! (8x)^k), whose smallest term
+// (near k = 2x) is below e^-2x. Unscaled, e^x overflows above 709.78, as torch's (inf; inf itself: NaN).
+TG_HD double bessel_i(int nu, double x, bool scaled) {
+  if (x < 20.0) {
+    double q = 0.25 * x * x, term = nu ? 0.5 * x : 1.0, sum = term;
+    for (int k = 1; k < 200 && term > 1e-17 * sum; ++k) sum += (term *= q / (k * (k + nu)));
+    return scaled ? sum * std::exp(-x) : sum;
+  }
+  if (x == INFINITY) return scaled ? 0.0 : NAN;
+  double mu = 4.0 * nu * nu, term = 1.0, sum = 1.0;
+  for (int k = 1; k < 60 && std::fabs(term) > 1e-17 * std::fabs(sum); ++k) {
+    double odd = 2 * k - 1;
+    sum += (term *= -(mu - odd * odd) / (8.0 * k * x));
+  }
+  double s = sum / std::sqrt(6.283185307179586477 * x);
+  return scaled ? s : std::exp(x) * s;
+}
+struct ErfcxOp {
+  template <class T> TG_HD T operator()(T x) const { return T(erfcx_double(double(x))); }
+};
+struct I0Op {
+  template <class T> TG_HD T operator()(T x) const { return T(bessel_i(0, std::fabs(double(x)), false)); }
+};
+struct I0eOp {
+  template <class T> TG_HD T operator()(T x) const { return T(bessel_i(0, std::fabs(double(x)), true)); }
+};
+// I1 is odd.
+struct I1Op {
+  template <class T> TG_HD T operator()(T x) const {
+    double v = bessel_i(1, std::fabs(double(x)), false);
+    return T(x < T(0) ? -v : v);
+  }
+};
+struct I1eOp {
+  template <class T> TG_HD T operator()(T x) const {
+    double v = bessel_i(1, std::fabs(double(x)), true);
+    return T(x < T(0) ? -v : v);
+  }
+};
+// The Hurwitz zeta function zeta(x, q) = sum_k (q + k)^-x (hurwitz_zeta above).
+struct ZetaOp {
+  template <class T> TG_HD T operator()(T x, T q) const {
+    if constexpr (std::is_floating_point_v<T>) return T(hurwitz_zeta(double(x), double(q)));
+    else return T(0);
+  }
+};
+// The regularized incomplete gamma functions P(a, x) = gammainc and Q(a, x) = 1 - P = gammaincc, for
+// a, x > 0: the series e^-x x^a / Gamma(a + 1) sum_n x^n / ((a + 1)...(a + n)) gives P where x < a + 1,
+// the continued fraction (modified Lentz) gives Q elsewhere; the other is one minus it. Returns P, or Q
+// when `upper`; the edge values as torch's (NaN outside the domain, a = 0 or an infinity decided first).
+TG_HD double incomplete_gamma(double a, double x, bool upper) {
+  if (a != a || x != x || x < 0.0 || a < 0.0) return NAN;
+  if (a == 0.0) return x > 0.0 ? (upper ? 0.0 : 1.0) : NAN;
+  if (x == 0.0) return upper ? 1.0 : 0.0;
+  if (a == INFINITY) return x == INFINITY ? NAN : (upper ? 1.0 : 0.0);
+  if (x == INFINITY) return upper ? 0.0 : 1.0;
+  double front = std::exp(a * std::log(x) - x - lgamma_double(a));
+  if (x < a + 1.0) {
+    double term = 1.0 / a, sum = term;
+    for (int n = 1; n < 100000 && term > 1e-17 * sum; ++n) sum += (term *= x / (a + n));
+    double p = front * sum;
+    return upper ? 1.0 - p : p;
+  }
+  const double tiny = 1e-300;
+  double b = x + 1.0 - a, c = 1.0 / tiny, d = 1.0 / b, h = d;
+  for (int i = 1; i < 100000; ++i) {
+    double an = -i * (i - a);
+    b += 2.0;
+    d = an * d + b;
+    d = std::fabs(d) < tiny ? tiny : d;
+    c = b + an / c;
+    c = std::fabs(c) < tiny ? tiny : c;
+    d = 1.0 / d;
+    double delta = d * c;
+    h *= delta;
+    if (std::fabs(delta - 1.0) < 1e-16) break;
+  }
+  double q = front * h;
+  return upper ? q : 1.0 - q;
+}
+struct IgammaOp {
+  template <class T> TG_HD T operator()(T a, T x) const {
+    if constexpr (std::is_floating_point_v<T>) return T(incomplete_gamma(double(a), double(x), false));
+    else return T(0);
+  }
+};
+struct IgammacOp {
+  template <class T> TG_HD T operator()(T a, T x) const {
+    if constexpr (std::is_floating_point_v<T>) return T(incomplete_gamma(double(a), double(x), true));
+    else return T(0);
   }
 };
 

@@ -1332,7 +1332,13 @@ def singular_values(A, dims=(-2, -1)):
 
 # ------------------------------------------------------------ ops from the registry
 def _formula(expr, params):
-    return eval(compile(f"lambda {', '.join(params)}: {expr}", "<op registry>", "eval"), {})  # noqa: S307
+    return eval(compile(f"lambda {', '.join(params)}: {expr}", "<op registry>", "eval"),  # noqa: S307
+                {"functional": functional, "not_implemented": _not_implemented})
+
+
+def _not_implemented(what):
+    """A registry formula where torch has no derivative (zeta's, igamma's in its first argument)."""
+    raise NotImplementedError(f"the derivative for '{what}' is not implemented.")
 
 
 def _registered(entry):

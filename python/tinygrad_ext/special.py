@@ -1,9 +1,10 @@
 """torch.special: the special functions the library has kernels for (under torch.special's names), and those
 composed here from them: logit, sinc, entr, ndtr, log_ndtr, ndtri, xlog1py, multigammaln (differentiable as
-the ops they are made of; the where-guards keep the unused branch's NaN out of the gradient)."""
+the ops they are made of; the where-guards keep the unused branch's NaN out of the gradient). The kernels only
+torch.special names (erfcx, i0e, i1, i1e, zeta) are registry entries reached through _ops.functional."""
 import math
 
-from . import _dtype
+from . import _dtype, _ops
 from .tensor import Tensor, tensor, where
 
 _LOG_SQRT_2PI = 0.5 * math.log(2 * math.pi)
@@ -97,10 +98,79 @@ def _inplace(fn):
     return method
 
 
+def _tensor_argument(fn, name, value, position):
+    if not isinstance(value, Tensor):
+        raise TypeError(f"{fn}(): argument '{name}' (position {position}) must be Tensor, not {type(value).__name__}")
+
+
+def _kernel(fn, name, input, other=None, *, numbers=False):
+    """The registry op `name` on input (and other) for torch's function `fn`: a Python number stands for either
+    operand where fn takes one (numbers=True: xlogy, zeta), otherwise a non-tensor raises torch's TypeError."""
+    if other is None:
+        _tensor_argument(fn, "input", input, 1)
+        return _ops.functional(name)(input)
+    if numbers and not isinstance(input, Tensor) and not isinstance(other, Tensor):
+        raise TypeError(f"{fn}() received an invalid combination of arguments - got ({type(input).__name__}, "
+                        f"{type(other).__name__}), but expected one of: (Tensor input, Tensor other), "
+                        "(Number self, Tensor other), (Tensor input, Number other)")
+    if not numbers:
+        _tensor_argument(fn, "input", input, 1)
+        _tensor_argument(fn, "other", other, 2)
+    return _ops.REGISTERED[name].apply(input, other)
+
+
+def erfcx(input, *, out=None):
+    """The scaled complementary error function exp(x^2) erfc(x)."""
+    return _out(_kernel("special_erfcx", "erfcx", input), out)
+
+
+def i0(input, *, out=None):
+    """The modified Bessel function of the first kind of order 0."""
+    return _out(_kernel("special_i0", "i0", input), out)
+
+
+def i0e(input, *, out=None):
+    """The exponentially scaled modified Bessel function of order 0: exp(-|x|) i0(x)."""
+    return _out(_kernel("special_i0e", "i0e", input), out)
+
+
+def i1(input, *, out=None):
+    """The modified Bessel function of the first kind of order 1."""
+    return _out(_kernel("special_i1", "i1", input), out)
+
+
+def i1e(input, *, out=None):
+    """The exponentially scaled modified Bessel function of order 1: exp(-|x|) i1(x)."""
+    return _out(_kernel("special_i1e", "i1e", input), out)
+
+
+def zeta(input, other, *, out=None):
+    """The Hurwitz zeta function sum_k (other + k)^-input (either argument may be a number)."""
+    return _out(_kernel("special_zeta", "zeta", input, other, numbers=True), out)
+
+
+def gammainc(input, other, *, out=None):
+    """The regularized lower incomplete gamma function P(input, other)."""
+    return _out(_kernel("special_gammainc", "igamma", input, other), out)
+
+
+def gammaincc(input, other, *, out=None):
+    """The regularized upper incomplete gamma function Q(input, other) = 1 - P(input, other)."""
+    return _out(_kernel("special_gammaincc", "igammac", input, other), out)
+
+
+def xlogy(input, other, *, out=None):
+    """input * log(other), 0 where input is 0 (unless other is NaN); either argument may be a number."""
+    return _out(_kernel("xlogy", "xlogy", input, other, numbers=True), out)
+
+
+xlogy.__doc__ = Tensor.xlogy.__doc__  # (torch.xlogy too: the registry entry's doc)
+
+
 expit = Tensor.sigmoid
 erf, erfc, erfinv, exp2, expm1, log1p = Tensor.erf, Tensor.erfc, Tensor.erfinv, Tensor.exp2, Tensor.expm1, Tensor.log1p
 gammaln, digamma, psi = Tensor.lgamma, Tensor.digamma, Tensor.digamma
-xlogy, round = Tensor.xlogy, Tensor.round
+round = Tensor.round
 
 
 def polygamma(n, input, *, out=None):
@@ -121,4 +191,4 @@ def logsumexp(input, dim, keepdim=False, *, out=None):
 
 # Tensor.<name> (installed by __init__) and torch.<name>
 METHODS = {"logit": _method(logit), "logit_": _inplace(logit), "sinc": _method(sinc), "sinc_": _inplace(sinc)}
-FUNCTIONS = {"logit": logit, "logit_": _inplace(logit), "sinc": sinc, "sinc_": _inplace(sinc)}
+FUNCTIONS = {"logit": logit, "logit_": _inplace(logit), "sinc": sinc, "sinc_": _inplace(sinc), "xlogy": xlogy}

@@ -1,11 +1,11 @@
-"""torch.func: composable function transforms, grad, grad_and_value, vjp, jacrev, jacfwd, hessian and vmap, over
-the autograd engine (see _eager_transforms.py) and a per-element loop (_vmap.py). Importing it also loads
-torch.autograd.functional (which needs the Tensor class, so it cannot load with autograd itself)."""
+"""torch.func: composable function transforms, grad, grad_and_value, vjp, jacrev, jacfwd, hessian, vmap and
+linearize, over the autograd engine (see _eager_transforms.py) and a per-element loop (_vmap.py). Importing it also
+loads torch.autograd.functional (which needs the Tensor class, so it cannot load with autograd itself)."""
 from ..autograd import functional as _autograd_functional  # (torch.autograd.functional)
 from ._eager_transforms import grad, grad_and_value, hessian, jacfwd, jacrev, vjp
 from ._functional_call import functional_call, stack_module_state
-from ._jvp import jvp
+from ._jvp import jvp, linearize
 from ._vmap import vmap
 
-__all__ = ["functional_call", "grad", "grad_and_value", "hessian", "jacfwd", "jacrev", "jvp", "stack_module_state",
-           "vjp", "vmap"]
+__all__ = ["functional_call", "grad", "grad_and_value", "hessian", "jacfwd", "jacrev", "jvp", "linearize",
+           "stack_module_state", "vjp", "vmap"]

@@ -121,6 +121,16 @@ def grad(func, argnums=0, has_aux=False):
     return wrapper
 
 
+def _structure(tree):
+    """A pytree's structure as torch prints it: every leaf a *."""
+    if isinstance(tree, dict):
+        return "{" + ", ".join(f"{k!r}: {_structure(v)}" for k, v in tree.items()) + "}"
+    if isinstance(tree, (list, tuple)):
+        inner = ", ".join(_structure(v) for v in tree)
+        return f"[{inner}]" if isinstance(tree, list) else f"({inner}{',' if len(tree) == 1 else ''})"
+    return "*"
+
+
 def vjp(func, *primals, has_aux=False):
     """vjp(func, *primals, has_aux=False) -> (func(*primals), vjp_fn[, aux]): vjp_fn(cotangents) returns the
     tuple of cotangents . d output / d primal, one per primal (cotangents shaped like the output)."""
@@ -136,7 +146,8 @@ def vjp(func, *primals, has_aux=False):
         ct_leaves, ct_spec = tree_flatten(cotangents)
         if ct_spec != out_spec:
             raise RuntimeError("Expected pytree structure of cotangents to be the same as pytree structure of "
-                               "outputs to the function.")
+                               f"outputs to the function. cotangents: {_structure(cotangents)}, primal output: "
+                               f"{_structure(output)}")
         for i, (c, o) in enumerate(zip(ct_leaves, out_leaves)):
             if tuple(c.shape) != tuple(o.shape):
                 raise RuntimeError(f"Mismatch in shape: grad_output[{i}] has a shape of {c.shape} and output[{i}] "

@@ -64,3 +64,13 @@ def jvp(func, primals, tangents, *, strict=False, has_aux=False):
     result = (tree_unflatten([finish(o) for o in flat_out], spec_out),
               tree_unflatten([finish(t) for t in tangents_out], spec_out))
     return result + (tree_map(finish, aux),) if has_aux else result
+
+
+def linearize(func, *primals):
+    """(func(*primals), jvp_fn): jvp_fn(*tangents) is the Jacobian-vector product of func at primals (each call
+    evaluates func again, through jvp)."""
+    output = func(*primals)
+
+    def jvp_fn(*tangents):
+        return jvp(func, primals, tangents)[1]
+    return tree_map(lambda t: t.detach() if isinstance(t, Tensor) else t, output), jvp_fn

@@ -12,6 +12,9 @@ from .._host import on_host as _on_host
 from ..autograd.grad_mode import no_grad
 from ..tensor import Tensor, _named, _needs_grad, _softmax, _wrap, arange, cat, full_like, stack, tensor, where, zeros
 from ._functional_extra import channel_shuffle, gumbel_softmax, pdist, rrelu, rrelu_  # noqa: F401 (F's names)
+from ._functional_extra import channel_shuffle as native_channel_shuffle  # noqa: F401 (torch's name too)
+from ._fractional_pool import (fractional_max_pool2d, fractional_max_pool2d_with_indices,  # noqa: F401 (F's names)
+                               fractional_max_pool3d, fractional_max_pool3d_with_indices)
 from ._rms_norm import rms_norm  # noqa: F401 (torch.nn.functional.rms_norm)
 from ._grid_sample import affine_grid, grid_sample  # noqa: F401 (torch.nn.functional's names)
 
@@ -1242,6 +1245,12 @@ def lp_pool2d(input, norm_type, kernel_size, stride=None, ceil_mode=False):
     return _lp_pool(avg_pool2d(input.pow(norm_type), kernel_size, stride, 0, ceil_mode), kh * kw, norm_type)
 
 
+def lp_pool3d(input, norm_type, kernel_size, stride=None, ceil_mode=False):
+    """Power-average pooling over 3-D windows: the p-norm of each window."""
+    kd, kh, kw = _triple(kernel_size)
+    return _lp_pool(avg_pool3d(input.pow(norm_type), kernel_size, stride, 0, ceil_mode), kd * kh * kw, norm_type)
+
+
 def _output_size_1d(output_size):
     return output_size if isinstance(output_size, numbers.Integral) else _single(output_size, "output_size")[0]
 
@@ -1983,7 +1992,7 @@ def embedding_bag(input, weight, offsets=None, max_norm=None, norm_type=2, scale
             if padding_idx is not None:
                 seg = seg[input.narrow(0, starts[b], starts[b + 1] - starts[b]) != padding_idx]
             bags.append(seg.amax(0) if seg.shape[0] else zeros(E, dtype=weight.dtype, device=weight.device))
-        return stack(bags) if bags else zeros(0, E, dtype=weight.dtype, device=weight.device)
+        return _named(stack(bags) if bags else zeros(0, E, dtype=weight.dtype, device=weight.device), _BAG_NODE)
     if B > 1:  # the bag of element i: how many of the bags' inner starts are <= i
         inner = tensor(starts[1:-1], dtype=_dtype.int64, device=input.device)
         bag = (arange(n, device=input.device).unsqueeze(1) >= inner).long().sum(1)
@@ -1993,9 +2002,12 @@ def embedding_bag(input, weight, offsets=None, max_norm=None, norm_type=2, scale
     summed = zeros(B, E, dtype=weight.dtype, device=weight.device).scatter_add(
         0, bag.unsqueeze(1).expand(n, E), rows * w.unsqueeze(1))
     if mode == "sum":
-        return summed
+        return _named(summed, _BAG_NODE)
     counts = zeros(B, dtype=weight.dtype, device=weight.device).scatter_add(0, bag, keep)
-    return summed / counts.clamp(min=1).unsqueeze(1)
+    return _named(summed / counts.clamp(min=1).unsqueeze(1), _BAG_NODE)
+
+
+_BAG_NODE = "EmbeddingBagBackward0"  # torch's one node for the bag reduction
 
 
 # ------------------------------------------------------------------- margin losses

@@ -1,9 +1,9 @@
-"""BatchNorm1d/2d/3d (running statistics, train/eval), InstanceNorm1d/2d/3d, LayerNorm, RMSNorm, GroupNorm and
-LocalResponseNorm."""
+"""BatchNorm1d/2d/3d (running statistics, train/eval), SyncBatchNorm, InstanceNorm1d/2d/3d, LayerNorm, RMSNorm,
+GroupNorm and LocalResponseNorm."""
 import numbers
 import warnings
 
-from ... import _dtype
+from ... import _dtype, distributed
 from ...autograd.grad_mode import no_grad
 from ...tensor import empty, ones, tensor, zeros
 from .. import functional as F
@@ -86,6 +86,52 @@ class BatchNorm2d(_BatchNorm):
 
 class BatchNorm3d(_BatchNorm):
     _expected_dims = (5,)
+
+
+class SyncBatchNorm(_BatchNorm):
+    """BatchNorm over any (N, C, *) input whose statistics torch reduces across the processes of a group. Without an
+    initialized process group of more than one process (or in eval mode) it is BatchNorm, as torch's fallback; the
+    cross-process reduction itself is not implemented (torch's needs CUDA inputs there)."""
+
+    def __init__(self, num_features, eps=1e-5, momentum=0.1, affine=True, track_running_stats=True,
+                 process_group=None, device=None, dtype=None, *, bias=True):
+        super().__init__(num_features, eps, momentum, affine, track_running_stats, device, dtype, bias=bias)
+        self.process_group = process_group
+
+    def _check_input_dim(self, input):
+        if input.dim() < 2:
+            raise ValueError(f"expected at least 2D input (got {input.dim()}D input)")
+        if input.shape[1] == 0:
+            raise ValueError("SyncBatchNorm number of input channels should be non-zero")
+
+    def forward(self, input):
+        if self.training and distributed.is_available() and distributed.is_initialized():
+            if input.device.type != "cuda":
+                raise ValueError("SyncBatchNorm expected input tensor to be on GPU or XPU or privateuseone")
+            if distributed.get_world_size(self.process_group) > 1:
+                raise NotImplementedError("SyncBatchNorm: synchronizing the batch statistics across processes is not "
+                                          "supported; use BatchNorm (per-process statistics) instead")
+        return super().forward(input)
+
+    @classmethod
+    def convert_sync_batchnorm(cls, module, process_group=None):
+        """module with every BatchNorm*d (itself included) replaced by a SyncBatchNorm sharing its parameters and
+        buffers."""
+        output = module
+        if isinstance(module, _BatchNorm):
+            output = cls(module.num_features, module.eps, module.momentum, module.affine, module.track_running_stats,
+                         process_group)
+            if module.affine:
+                with no_grad():
+                    output.weight, output.bias = module.weight, module.bias
+            output.running_mean, output.running_var = module.running_mean, module.running_var
+            output.num_batches_tracked = module.num_batches_tracked
+            output.training = module.training
+            if hasattr(module, "qconfig"):
+                output.qconfig = module.qconfig
+        for name, child in module.named_children():
+            output.add_module(name, cls.convert_sync_batchnorm(child, process_group))
+        return output
 
 
 class LayerNorm(Module):

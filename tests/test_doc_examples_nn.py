@@ -1,0 +1,356 @@
+"""What PyTorch's own docstring examples of torch.special, torch.nn and friends exercise (tests/doc_examples.py):
+the special-function kernels (erfcx, i0/i0e/i1/i1e, zeta, gammainc/gammaincc) against float64 series written
+here (scipy-free), their gradients, torch's edge values and argument errors; fractional max pooling, LPPool3d,
+native_channel_shuffle and SyncBatchNorm on a single CPU process."""
+import math
+
+import numpy as np
+import pytest
+import tinygrad_ext as torch
+from tinygrad_ext.autograd import gradcheck, gradgradcheck
+
+from oracle import check_raises
+
+D = torch.float64
+INF, NAN = math.inf, math.nan
+
+
+def _t(values, **kw):
+    return torch.tensor(values, dtype=D, **kw)
+
+
+# ---------------------------------------------------------------- float64 references (series, no scipy)
+def _bessel_i(nu, x):
+    """I_nu(x) = sum_k (x/2)^(2k + nu) / (k! (k + nu)!), summed until the terms vanish."""
+    term = (abs(x) / 2) ** nu / math.factorial(nu)
+    total, k = term, 0
+    while term > 1e-18 * total or k < 2 * abs(x):
+        k += 1
+        term *= (x / 2) ** 2 / (k * (k + nu))
+        total += term
+    return total if nu == 0 or x >= 0 else -total
+
+
+def _zeta(s, q, n=2000):
+    """sum_{k<n} (q + k)^-s plus the Euler-Maclaurin tail at q + n (error O(n^(-s-5)))."""
+    a = q + n
+    tail = a ** (1 - s) / (s - 1) + 0.5 * a ** -s + s * a ** (-s - 1) / 12 - s * (s + 1) * (s + 2) * a ** (-s - 3) / 720
+    return math.fsum((q + k) ** -s for k in range(n)) + tail
+
+
+def _gammainc(a, x):
+    """P(a, x) = sum_n x^(a + n) e^-x / Gamma(a + n + 1)."""
+    return math.fsum(math.exp((a + n) * math.log(x) - x - math.lgamma(a + n + 1)) for n in range(400))
+
+
+def _erfcx(x):
+    return math.exp(x * x) * math.erfc(x)
+
+
+def _ref(f, *arrays):
+    return np.vectorize(f, otypes=[float])(*arrays)
+
+
+# ---------------------------------------------------------------- torch.special kernels
+X = np.array([-30.0, -19.5, -3.2, -1.0, -0.25, 0.0, 0.3, 1.0, 4.0, 19.9, 20.0, 20.1, 45.0])
+
+
+@pytest.mark.parametrize("name, nu, scaled", [("i0", 0, False), ("i0e", 0, True), ("i1", 1, False),
+                                              ("i1e", 1, True)])
+def test_bessel_against_series(name, nu, scaled):
+    want = _ref(lambda x: _bessel_i(nu, x) * (math.exp(-abs(x)) if scaled else 1.0), X)
+    got = getattr(torch.special, name)(_t(X))
+    np.testing.assert_allclose(got.numpy(), want, rtol=1e-13, atol=0)
+    x32 = X[2:-2].astype(np.float32)
+    got32 = getattr(torch.special, name)(torch.from_numpy(x32))
+    assert got32.dtype == torch.float32
+    want32 = _ref(lambda x: _bessel_i(nu, x) * (math.exp(-abs(x)) if scaled else 1.0), x32.astype(np.float64))
+    np.testing.assert_allclose(got32.numpy(), want32, rtol=1.2e-7, atol=0)
+
+
+def test_bessel_edges_and_dtypes_as_torch():
+    x = _t([-INF, 0.0, 709.0, 712.0, INF, NAN])
+    np.testing.assert_array_equal(torch.special.i0(x).isnan().numpy(), [True, False, False, False, True, True])
+    assert torch.special.i0(x)[3].item() == INF and torch.special.i1(x)[3].item() == INF
+    np.testing.assert_array_equal(torch.special.i0e(x)[[0, 4]].numpy(), [0.0, 0.0])
+    np.testing.assert_array_equal(torch.special.i1e(x)[[0, 1, 4]].numpy(), [0.0, 0.0, 0.0])
+    assert torch.i0(torch.arange(3)).dtype == torch.float32  # integers compute in the default float dtype
+    assert torch.special.i1e(torch.tensor([True])).dtype == torch.float32
+    np.testing.assert_allclose(torch.i0(torch.arange(5, dtype=torch.float32)).numpy(),
+                               [1.0, 1.2661, 2.2796, 4.8808, 11.3019], atol=1e-4)  # torch's docstring
+    assert torch.special.i0 is not None and torch.Tensor.i0(_t([1.0])).item() == pytest.approx(_bessel_i(0, 1.0))
+    y = _t([1.0, 2.0])
+    y.i0_()
+    np.testing.assert_allclose(y.numpy(), [_bessel_i(0, 1.0), _bessel_i(0, 2.0)], rtol=1e-14)
+
+
+def test_erfcx_against_erfc_and_the_asymptotic_series():
+    x = np.array([-26.0, -5.0, -1.0, 0.0, 0.5, 1.0, 3.0, 10.0])
+    np.testing.assert_allclose(torch.special.erfcx(_t(x)).numpy(), _ref(_erfcx, x), rtol=1e-13)
+    big = np.array([26.0, 30.0, 1e3, 1e30])
+    asym = _ref(lambda v: math.fsum((-1) ** k * math.prod(range(1, 2 * k, 2)) * (0.5 / v / v) ** k for k in range(15))
+                / (v * math.sqrt(math.pi)), big)  # 1/(x sqrt(pi)) sum_k (-1)^k (2k - 1)!! / (2x^2)^k
+    np.testing.assert_allclose(torch.special.erfcx(_t(big)).numpy(), asym, rtol=1e-14)
+    np.testing.assert_array_equal(torch.special.erfcx(_t([-INF, -27.0, INF])).numpy(), [INF, INF, 0.0])
+    np.testing.assert_allclose(torch.special.erfcx(torch.tensor([0, -1.0, 10.0])).numpy(), [1.0, 5.0090, 0.0561],
+                               atol=1e-4)  # torch's docstring
+
+
+def test_zeta_against_the_sum():
+    s, q = np.array([1.5, 2.0, 3.0, 4.5, 2.0, 7.0]), np.array([0.3, 1.0, 2.0, 0.7, 12.5, 3.0])
+    np.testing.assert_allclose(torch.special.zeta(_t(s), _t(q)).numpy(), _ref(_zeta, s, q), rtol=1e-12)
+    np.testing.assert_allclose(torch.special.zeta(2, _t([1.0, 2.0])).numpy(), [math.pi ** 2 / 6, math.pi ** 2 / 6 - 1],
+                               rtol=1e-14)  # a number first, as torch's docstring
+    np.testing.assert_allclose(torch.special.zeta(_t([2.0, 4.0]), 1).numpy(), [math.pi ** 2 / 6, math.pi ** 4 / 90],
+                               rtol=1e-14)
+    edges = torch.special.zeta(_t([1.0, 0.5, 2.0, 2.0, 2.5, NAN]), _t([1.0, 1.0, -1.0, INF, -1.5, 1.0]))
+    np.testing.assert_array_equal(edges.numpy(), [INF, NAN, INF, NAN, NAN, NAN])
+    assert torch.special.zeta(torch.tensor([2, 3]), torch.tensor([1, 2])).dtype == torch.float32
+
+
+def test_gammainc_and_gammaincc_against_the_series():
+    a, x = np.array([0.5, 1.0, 2.5, 7.0, 3.0, 0.2]), np.array([0.1, 1.0, 4.0, 3.0, 9.0, 2.0])
+    p = _ref(_gammainc, a, x)
+    np.testing.assert_allclose(torch.special.gammainc(_t(a), _t(x)).numpy(), p, rtol=1e-12)
+    np.testing.assert_allclose(torch.special.gammaincc(_t(a), _t(x)).numpy(), 1 - p, rtol=1e-10)
+    np.testing.assert_allclose(torch.special.gammainc(_t([1.0]), _t([2.0])).numpy(), [1 - math.exp(-2)], rtol=1e-15)
+    np.testing.assert_allclose(torch.special.gammaincc(_t([0.5]), _t([30.0])).numpy(), [math.erfc(math.sqrt(30))],
+                               rtol=1e-12)  # the far upper tail, not 1 - P
+    a_e, x_e = _t([0.0, 0.0, 1.0, INF, INF, 1.0, 2.0, -1.0, NAN]), _t([1.0, 0.0, 0.0, 1.0, INF, INF, -1.0, 1.0, 1.0])
+    np.testing.assert_array_equal(torch.special.gammainc(a_e, x_e).numpy(), [1, NAN, 0, 0, NAN, 1, NAN, NAN, NAN])
+    np.testing.assert_array_equal(torch.special.gammaincc(a_e, x_e).numpy(), [0, NAN, 1, 1, NAN, 0, NAN, NAN, NAN])
+    assert torch.igamma(_t([1.0]), _t([2.0])).item() == torch.special.gammainc(_t([1.0]), _t([2.0])).item()
+
+
+def test_special_gradients():
+    x = _t([-2.5, -0.4, 0.7, 3.0], requires_grad=True)
+    for name in ("erfcx", "i0", "i0e", "i1", "i1e"):
+        fn = getattr(torch.special, name)
+        assert gradcheck(fn, [x]) and gradgradcheck(fn, [x]), name
+    (g,) = torch.autograd.grad(torch.special.i0(x).sum(), x)
+    np.testing.assert_allclose(g.numpy(), _ref(lambda v: _bessel_i(1, v), x.detach().numpy()), rtol=1e-13)
+    z = _t([0.0], requires_grad=True)
+    torch.special.i1(z).backward()
+    torch.special.i1e(z).backward()
+    assert z.grad.item() == 1.0  # 0.5 each at 0, as torch's
+    s, q = _t([2.0, 3.5]), _t([0.5, 2.0], requires_grad=True)
+    assert gradcheck(lambda b: torch.special.zeta(s, b), [q])
+    (g,) = torch.autograd.grad(torch.special.zeta(s, q).sum(), q)
+    np.testing.assert_allclose(g.numpy(), [-2 * _zeta(3.0, 0.5), -3.5 * _zeta(4.5, 2.0)], rtol=1e-12)
+    a, xs = _t([0.5, 2.5]), _t([0.3, 4.0], requires_grad=True)
+    for fn, sign in ((torch.special.gammainc, 1), (torch.special.gammaincc, -1)):
+        assert gradcheck(lambda b, fn=fn: fn(a, b), [xs]) and gradgradcheck(lambda b, fn=fn: fn(a, b), [xs])
+        (g,) = torch.autograd.grad(fn(a, xs).sum(), xs)
+        want = [sign * v ** (k - 1) * math.exp(-v - math.lgamma(k)) for k, v in zip((0.5, 2.5), (0.3, 4.0))]
+        np.testing.assert_allclose(g.numpy(), want, rtol=1e-13)
+
+
+def test_special_errors_as_torch():
+    a = _t([1.0, 2.0], requires_grad=True)
+    check_raises(lambda: torch.special.gammainc(a, _t([1.0, 2.0])).sum().backward(), NotImplementedError,
+                 "igamma: input")
+    check_raises(lambda: torch.special.zeta(a, _t([1.0, 2.0])).sum().backward(), NotImplementedError, "zeta")
+    check_raises(lambda: torch.special.gammainc(torch.tensor([1, 2]), torch.tensor([1, 2])), NotImplementedError)
+    check_raises(lambda: torch.special.gammainc(_t([1.0]), 2.0), TypeError, "other", "Tensor")
+    check_raises(lambda: torch.special.i0e(1.0), TypeError, "input", "Tensor")
+    check_raises(lambda: torch.special.zeta(1.0, 2.0), TypeError, "zeta")
+    check_raises(lambda: torch.xlogy(2, 3), TypeError)
+
+
+def test_xlogy_takes_a_number_first():
+    y = _t([3.0, 2.0, 1.0], requires_grad=True)
+    want = [2 * math.log(3.0), 2 * math.log(2.0), 0.0]
+    np.testing.assert_allclose(torch.special.xlogy(2, y).detach().numpy(), want, rtol=1e-15)
+    np.testing.assert_allclose(torch.xlogy(2, y).detach().numpy(), want, rtol=1e-15)
+    torch.special.xlogy(2, y).sum().backward()
+    np.testing.assert_allclose(y.grad.numpy(), [2 / 3, 1.0, 2.0], rtol=1e-15)
+    out = torch.empty(3, dtype=D)
+    torch.special.xlogy(_t([1.0, 0.0, 2.0]), 2, out=out)
+    np.testing.assert_allclose(out.numpy(), [math.log(2), 0.0, 2 * math.log(2)], rtol=1e-15)
+
+
+# ---------------------------------------------------------------- fractional max pooling
+def _starts(u, size, out, k, dtype):
+    """torch's window starts: trunc((i + u) alpha) - trunc(u alpha), alpha = (size - k) / (out - 1), in dtype."""
+    if out == 1:
+        return [size - k]
+    u, alpha = dtype(u), dtype(size - k) / dtype(out - 1)
+    return [int(dtype(dtype(i) + u) * alpha) - int(u * alpha) for i in range(out - 1)] + [size - k]
+
+
+def _fractional_reference(x, kernel, out, samples, order):
+    """(values, flat indices) by loops over each plane's windows (first maximum)."""
+    n, c, *spatial = x.shape
+    dims = len(spatial)
+    values, indices = np.zeros((n, c, *out)), np.zeros((n, c, *out), dtype=np.int64)
+    for b in range(n):
+        for ch in range(c):
+            starts = [_starts(samples[b, ch, order[d]], spatial[d], out[d], kernel[d], x.dtype.type)
+                      for d in range(dims)]
+            for o in np.ndindex(*out):
+                window = tuple(slice(starts[d][o[d]], starts[d][o[d]] + kernel[d]) for d in range(dims))
+                block = x[b, ch][window]
+                at = np.unravel_index(int(np.argmax(block)), block.shape)
+                pos = tuple(starts[d][o[d]] + at[d] for d in range(dims))
+                values[b, ch][o], indices[b, ch][o] = block[at], np.ravel_multi_index(pos, spatial)
+    return values, indices
+
+
+@pytest.mark.parametrize("dims, shape, kernel, out, dtype", [
+    (2, (2, 3, 11, 9), (3, 2), (4, 5), np.float32), (2, (2, 3, 11, 9), 2, (9, 7), np.float64),
+    (2, (3, 7, 8), 3, (4, 5), np.float32), (3, (2, 2, 7, 8, 9), (2, 3, 2), (3, 4, 5), np.float64)])
+def test_fractional_max_pool_against_loops(dims, shape, kernel, out, dtype):
+    rng = np.random.default_rng(3)
+    x = rng.standard_normal(shape).astype(dtype)
+    batched = len(shape) == dims + 2
+    samples = rng.random((shape[0] if batched else 1, shape[-dims - 1], dims)).astype(dtype)
+    k, o = (kernel,) * dims if isinstance(kernel, int) else kernel, (out,) * dims if isinstance(out, int) else out
+    pool = getattr(torch.nn.functional, f"fractional_max_pool{dims}d")
+    got, idx = pool(torch.from_numpy(x), kernel, output_size=out, return_indices=True,
+                    _random_samples=torch.from_numpy(samples))
+    want, want_idx = _fractional_reference(x if batched else x[None], k, o, samples, (1, 0) if dims == 2 else (0, 1, 2))
+    if not batched:
+        want, want_idx = want[0], want_idx[0]
+    np.testing.assert_array_equal(got.numpy(), want.astype(dtype))
+    np.testing.assert_array_equal(idx.numpy(), want_idx)
+    assert idx.dtype == torch.int64
+    with_indices = getattr(torch.nn.functional, f"fractional_max_pool{dims}d_with_indices")
+    np.testing.assert_array_equal(with_indices(torch.from_numpy(x), kernel, out,
+                                               _random_samples=torch.from_numpy(samples))[1].numpy(), want_idx)
+
+
+def test_fractional_max_pool_gradient_and_modules():
+    rng = np.random.default_rng(4)
+    x = torch.tensor(rng.standard_normal((2, 2, 7, 6)), requires_grad=True)
+    samples = torch.tensor(rng.random((2, 2, 2)))
+    assert gradcheck(lambda t: torch.nn.functional.fractional_max_pool2d(t, 2, (4, 3), _random_samples=samples), [x])
+    out, idx = torch.nn.functional.fractional_max_pool2d(x, 2, (4, 3), return_indices=True, _random_samples=samples)
+    out.sum().backward()  # each pooled value's gradient lands at its index
+    want = np.zeros((2, 2, 42))
+    for b, ch in np.ndindex(2, 2):
+        np.add.at(want[b, ch], idx[b, ch].numpy().ravel(), 1.0)
+    np.testing.assert_array_equal(x.grad.numpy().reshape(2, 2, 42), want)
+    m = torch.nn.FractionalMaxPool2d(3, output_ratio=(0.5, 0.5), _random_samples=samples.float())
+    assert m.output_ratio == (0.5, 0.5) and m.kernel_size == (3, 3) and repr(m) == "FractionalMaxPool2d()"
+    assert tuple(m(torch.randn(2, 2, 10, 8)).shape) == (2, 2, 5, 4)
+    assert "_random_samples" in dict(m.named_buffers())
+    m3 = torch.nn.FractionalMaxPool3d(2, output_size=(3, 2, 2), return_indices=True)
+    y, i3 = m3(torch.randn(1, 2, 5, 4, 4))
+    assert tuple(y.shape) == (1, 2, 3, 2, 2) and tuple(i3.shape) == (1, 2, 3, 2, 2)
+    assert tuple(torch.nn.functional.fractional_max_pool2d(torch.randn(2, 3, 10, 9), 2, output_ratio=(0.5, 0.7))
+                 .shape) == (2, 3, 5, 6)
+
+
+def test_fractional_max_pool_errors_as_torch():
+    F, x = torch.nn.functional, torch.randn(2, 3, 10, 9)
+    check_raises(lambda: F.fractional_max_pool2d(x, 3), ValueError, "output_size or an output_ratio")
+    check_raises(lambda: F.fractional_max_pool2d(x, 3, output_size=(9, 8)), RuntimeError, "pool height 3 too large",
+                 "input height 10")
+    check_raises(lambda: F.fractional_max_pool3d(torch.randn(2, 3, 5, 5, 5), 2, output_size=(5, 4, 4)), RuntimeError,
+                 "pool time 2 too large")
+    check_raises(lambda: F.fractional_max_pool2d(x, 3, 4, _random_samples=torch.rand(2, 3, 3)), RuntimeError,
+                 "_random_samples.size(2) equals to 2")
+    check_raises(lambda: F.fractional_max_pool2d(x, 3, 4, _random_samples=torch.rand(1, 3, 2)), RuntimeError,
+                 "no less then input batch size")
+    check_raises(lambda: F.fractional_max_pool2d(x, 3, 4, _random_samples=torch.rand(2, 3, 2, dtype=D)),
+                 RuntimeError, "same dtype as input")
+    check_raises(lambda: F.fractional_max_pool2d(x.long(), 3, output_size=4), NotImplementedError)
+    check_raises(lambda: F.fractional_max_pool2d(x, 3, output_ratio=0.5), TypeError)
+    check_raises(lambda: torch.nn.FractionalMaxPool2d(3), ValueError, "output size, or a pooling ratio")
+    check_raises(lambda: torch.nn.FractionalMaxPool2d(3, output_size=4, output_ratio=0.5), ValueError, "only one")
+    check_raises(lambda: torch.nn.FractionalMaxPool2d(3, output_ratio=1.5), ValueError, "between 0 and 1")
+
+
+# ---------------------------------------------------------------- LPPool3d, native_channel_shuffle, SyncBatchNorm
+def test_lp_pool3d_against_the_window_norm():
+    rng = np.random.default_rng(5)
+    x = rng.uniform(0.1, 2.0, (2, 3, 5, 6, 4))
+    got = torch.nn.LPPool3d(2, (2, 3, 2), stride=(1, 3, 2))(torch.tensor(x))
+    want = np.zeros((2, 3, 4, 2, 2))
+    for i, j, k in np.ndindex(4, 2, 2):
+        win = x[:, :, i:i + 2, 3 * j:3 * j + 3, 2 * k:2 * k + 2]
+        want[:, :, i, j, k] = np.sqrt((win ** 2).sum(axis=(2, 3, 4)))
+    np.testing.assert_allclose(got.numpy(), want, rtol=1e-12)
+    assert repr(torch.nn.LPPool3d(2, 3, stride=2)) == "LPPool3d(norm_type=2, kernel_size=3, stride=2, ceil_mode=False)"
+    xt = torch.tensor(x, requires_grad=True)
+    assert gradcheck(lambda t: torch.nn.functional.lp_pool3d(t, 3, 2), [xt])
+
+
+def test_native_channel_shuffle():
+    x = torch.arange(8.0).reshape(1, 4, 2, 1)
+    np.testing.assert_array_equal(torch.nn.functional.native_channel_shuffle(x, 2).flatten().numpy(),
+                                  [0, 1, 4, 5, 2, 3, 6, 7])
+    check_raises(lambda: torch.nn.functional.native_channel_shuffle(torch.ones(1, 3, 2), 2), RuntimeError,
+                 "divisible by groups")
+
+
+def test_sync_batch_norm_on_one_process_is_batch_norm():
+    rng = np.random.default_rng(6)
+    x = rng.standard_normal((4, 3, 5))
+    m = torch.nn.SyncBatchNorm(3)
+    assert m.process_group is None
+    assert repr(m) == "SyncBatchNorm(3, eps=1e-05, momentum=0.1, affine=True, bias=True, track_running_stats=True)"
+    y = m(torch.tensor(x, dtype=torch.float32)).detach().numpy()
+    mean, var = x.mean(axis=(0, 2), keepdims=True), x.var(axis=(0, 2), keepdims=True)
+    np.testing.assert_allclose(y, (x - mean) / np.sqrt(var + 1e-5), rtol=1e-5, atol=1e-5)
+    np.testing.assert_allclose(m.running_mean.numpy(), 0.1 * mean.ravel(), rtol=1e-5, atol=1e-7)
+    assert m.num_batches_tracked.item() == 1
+    y4 = torch.nn.SyncBatchNorm(3)(torch.randn(2, 3, 4, 4, 2))  # any (N, C, *) input
+    assert tuple(y4.shape) == (2, 3, 4, 4, 2)
+    check_raises(lambda: m(torch.randn(3)), ValueError, "expected at least 2D input (got 1D input)")
+    check_raises(lambda: m(torch.randn(2, 0, 3)), ValueError, "non-zero")
+
+
+def test_convert_sync_batchnorm_shares_parameters_and_buffers():
+    nn = torch.nn
+    net = nn.Sequential(nn.Conv2d(3, 4, 1), nn.BatchNorm2d(4, momentum=0.2), nn.Sequential(nn.BatchNorm1d(3,
+                                                                                                        affine=False)))
+    net[1].running_mean.fill_(2.0)
+    net.eval()
+    out = nn.SyncBatchNorm.convert_sync_batchnorm(net, process_group=None)
+    assert type(out[1]) is nn.SyncBatchNorm and type(out[2][0]) is nn.SyncBatchNorm and type(out[0]) is nn.Conv2d
+    assert out[1].weight is net[1].weight and out[1].running_mean is net[1].running_mean
+    assert out[1].momentum == 0.2 and not out[1].training and out[2][0].weight is None
+    assert "affine=False, bias=False" in repr(out[2][0])
+    assert type(nn.SyncBatchNorm.convert_sync_batchnorm(nn.BatchNorm1d(3))) is nn.SyncBatchNorm
+
+
+# ---------------------------------------------------------------- small differences the examples showed
+def test_max_pool2d_of_a_non_tensor_raises_type_error():
+    check_raises(lambda: torch.nn.MaxPool2d(2, return_indices=True)(input), TypeError,
+                 "max_pool2d_with_indices(): argument 'input' (position 1) must be Tensor, not builtin_function")
+    check_raises(lambda: torch.nn.functional.max_pool2d([1.0], 2), TypeError, "max_pool2d(): argument 'input'")
+
+
+def test_embedding_bag_node_is_named_as_torch():
+    bag = torch.nn.EmbeddingBag(10, 3, mode="sum")
+    for mode in ("sum", "mean", "max"):
+        out = torch.nn.functional.embedding_bag(torch.tensor([1, 2, 4, 5]), bag.weight, torch.tensor([0, 2]),
+                                                mode=mode)
+        assert out.grad_fn.name() == "EmbeddingBagBackward0", mode
+
+
+def test_skip_init_leaves_the_random_state_alone():
+    torch.manual_seed(0)
+    want = torch.rand(3)
+    torch.manual_seed(0)
+    m = torch.nn.utils.skip_init(torch.nn.Linear, 5, 1)
+    assert type(m) is torch.nn.Linear and tuple(m.weight.shape) == (1, 5) and m.weight.requires_grad
+    np.testing.assert_array_equal(torch.rand(3).numpy(), want.numpy())
+
+    class NoDevice(torch.nn.Module):
+        pass
+    check_raises(lambda: torch.nn.utils.skip_init(NoDevice), RuntimeError, "'device' arg")
+    check_raises(lambda: torch.nn.utils.skip_init(int), RuntimeError, "Expected a Module")
+
+
+def test_func_linearize_and_the_vjp_structure_message():
+    x = _t([0.0, 0.5, 1.0])
+    out, jvp_fn = torch.func.linearize(lambda v: v.sin() * v, x)
+    np.testing.assert_allclose(out.numpy(), np.sin(x.numpy()) * x.numpy(), rtol=1e-15)
+    t = _t([1.0, 2.0, -1.0])
+    v = x.numpy()
+    np.testing.assert_allclose(jvp_fn(t).numpy(), (np.cos(v) * v + np.sin(v)) * t.numpy(), rtol=1e-14)
+    _, vjp_fn = torch.func.vjp(lambda v: {"first": v.sin(), "second": v.cos()}, x)
+    check_raises(lambda: vjp_fn(torch.ones(3)), RuntimeError,
+                 "cotangents: *, primal output: {'first': *, 'second': *}")
