@@ -247,7 +247,7 @@ def test_version_counter_detects_modified_saved_tensors():  # RELIABILITY 41
     y.add_(1)
     with pytest.raises(RuntimeError, match=r"one of the variables needed for gradient computation has been modified "
                                            r"by an inplace operation: \[torch.FloatTensor \[3\]\], which is output 0 "
-                                           r"of ExpBackward0, is at version 1; expected version 0 instead. Hint:"):
+                                           r"of Exp, is at version 1; expected version 0 instead. Hint:"):
         y.sum().backward()
     w = torch.ones(2, 2, requires_grad=True)
     a = torch.ones(3, 2)
@@ -334,8 +334,8 @@ def test_grad_returns_gradients_without_touching_dot_grad():
 def test_grad_allow_unused_and_materialize():
     x, unused = leaf(1.0), leaf(2.0)
     z = x * 2
-    with pytest.raises(RuntimeError, match="One of the differentiated Tensors appears to not have been used in the "
-                                           "graph. Set allow_unused=True if this is the desired behavior."):
+    with pytest.raises(RuntimeError, match="The differentiated Tensor at index 1 appears to not have been used in "
+                                           "the graph. Set allow_unused=True if this is the desired behavior."):
         torch.autograd.grad(z, [x, unused], retain_graph=True)
     gx, gu = torch.autograd.grad(z, [x, unused], retain_graph=True, allow_unused=True)
     assert gu is None

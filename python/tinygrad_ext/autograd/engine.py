@@ -319,13 +319,13 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
     edges, targets = _targets(inputs)
     captured, _, _ = _run(roots, retain_graph, create_graph, targets)
     result = []
-    for t, edge in zip(inputs, edges):
+    for i, (t, edge) in enumerate(zip(inputs, edges)):
         g = captured.get(edge)
         if g is None:
             if materialize_grads:
                 g = t.new_zeros(t.shape)
             elif not allow_unused:
-                raise RuntimeError("One of the differentiated Tensors appears to not have been used in the graph. "
-                                   "Set allow_unused=True if this is the desired behavior.")
+                raise RuntimeError(f"The differentiated Tensor at index {i} appears to not have been used in the "
+                                   "graph. Set allow_unused=True if this is the desired behavior.")
         result.append(g)
     return tuple(result)

@@ -10,6 +10,7 @@ through it raises torch's "Trying to backward through the graph a second
 time" error (from `saved_tensors` or from any freed attribute)."""
 import functools
 import numbers
+import re
 import traceback
 import weakref
 
@@ -47,12 +48,13 @@ def _tensor_attrs(d):
 
 
 def _version_error(t, version, expected, node_name):
-    out = f", which is output {t._output_nr} of {node_name}," if node_name else ""
+    """torch 2.13's words; the node is named without its "Backward0" (ExpBackward0: "output 0 of Exp")."""
+    out = f", which is output {t._output_nr} of {re.sub(r'Backward[0-9]*$', '', node_name)}," if node_name else ""
     return RuntimeError(
         "one of the variables needed for gradient computation has been modified by an inplace operation: "
         f"[{t.type()} {list(t.shape)}]{out} is at version {version}; expected version {expected} instead. "
         "Hint: enable anomaly detection to find the operation that failed to compute its gradient, with "
-        "torch.autograd.set_detect_anomaly(True).")
+        "torch.autograd.set_detect_anomaly(True, check_nan=False).")
 
 
 class _SavedOutput:
