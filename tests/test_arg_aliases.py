@@ -81,6 +81,7 @@ OVERRIDES = {  # name: {parameter: value or lambda lib: value}
     "trapezoid": {"y": _x}, "trapz": {"y": _x}, "cumulative_trapezoid": {"y": _x},
     "split_with_sizes": {"split_sizes": (1, 2)},
     "gumbel_softmax": {"logits": _x},
+    "renorm": {"p": 2, "maxnorm": 1.0}, "renorm_": {"p": 2, "maxnorm": 1.0},
 }
 
 

@@ -1,4 +1,4 @@
-// Bindings of the CPU dense solvers beside the SVD (cpu/lu.h): LU, triangular solve, Cholesky, QR, eigh.
+// Bindings of the CPU dense solvers beside the SVD (cpu/lu.h): LU, triangular solve, Cholesky, QR, geqrf, eigh, LDL.
 #include <pybind11/pybind11.h>
 #include <pybind11/stl.h>
 #include "../cpu/lu.h"
@@ -30,5 +30,17 @@ void bind_lu(py::module_& m) {
   m.def("linalg_eigh", [](const Tensor& A, bool upper, bool compute_v) {
     py::gil_scoped_release nogil;
     return linalg_eigh(A, upper, compute_v);
+  });
+  m.def("linalg_geqrf", [](const Tensor& A) {
+    py::gil_scoped_release nogil;
+    return linalg_geqrf(A);
+  });
+  m.def("linalg_ldl_factor", [](const Tensor& A) {
+    py::gil_scoped_release nogil;
+    return linalg_ldl_factor(A);
+  });
+  m.def("linalg_ldl_solve", [](const Tensor& LD, const Tensor& pivots, const Tensor& B) {
+    py::gil_scoped_release nogil;
+    return linalg_ldl_solve(LD, pivots, B);
   });
 }

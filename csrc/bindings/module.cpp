@@ -13,6 +13,9 @@
 #include "../cuda/allocator.h"
 #include "../cuda/kernels.h"
 #include "gil.h"
+#if defined(__x86_64__) || defined(_M_X64)
+#include <xmmintrin.h>
+#endif
 
 namespace py = pybind11;
 using namespace tg;
@@ -532,6 +535,7 @@ PYBIND11_MODULE(_C, m) {
   m.def("normal_", &normal_);
   m.def("random_", &random_);
   m.def("bernoulli_", &bernoulli_);
+  m.def("poisson", &poisson);
   m.def("randperm", [](int64_t n, int dev, int idx) { return randperm(n, to_device_arg(dev, idx)); });
 
   // ---- runtime
@@ -541,6 +545,18 @@ PYBIND11_MODULE(_C, m) {
     cpu::set_num_threads(n);
   });
   m.def("cpu_isa", [] { return cpu::isa_name(cpu::isa()); });
+  // torch.set_flush_denormal: the calling thread's MXCSR flush-to-zero and denormals-are-zero bits (as torch's);
+  // false where the CPU has none.
+  m.def("set_flush_denormal", [](bool on) {
+#if defined(__x86_64__) || defined(_M_X64)
+    const unsigned csr = _mm_getcsr();
+    _mm_setcsr(on ? (csr | 0x8040u) : (csr & ~0x8040u));
+    return true;
+#else
+    (void)on;
+    return false;
+#endif
+  });
   m.def("cuda_is_built", &cuda::is_built);
   m.def("cuda_runtime_version", &cuda::runtime_version);
   m.def("cuda_device_count", &cuda::device_count);

@@ -1,7 +1,9 @@
 // Indexing and random-number ops: validation and iterator set-up; the
 // kernels are cpu/index.cpp and cuda/index.cu.
 #include <algorithm>
+#include <cmath>
 #include "../cpu/kernels.h"
+#include "../cpu/parallel.h"
 #include "../cpu/scatter.h"
 #include "../cuda/kernels.h"
 #include "../ops/philox.h"
@@ -311,6 +313,62 @@ void random_(const Tensor& t, int64_t lo, int64_t hi) {
 void bernoulli_(const Tensor& t, double p) {
   TG_CHECK(p >= 0 && p <= 1, "bernoulli_ expects p to be in [0, 1], but got p=", p);
   fill(t, kBernoulli, p, 0);
+}
+
+namespace {
+// Uniform doubles in [0, 1) from the Philox blocks counter, counter + 1, ... (two 53-bit values per block).
+struct PhiloxStream {
+  uint64_t seed, counter;
+  Philox4x32 block{};
+  int used = 2;
+  double next() {
+    if (used == 2) block = philox(seed, counter++), used = 0;
+    const uint32_t* w = block.v + 2 * used++;
+    return double((uint64_t(w[0]) << 21) ^ (w[1] >> 11)) * (1.0 / 9007199254740992.0);
+  }
+};
+
+// One Poisson(lam) draw: the CDF inverted for lam < 10 (one uniform), Hoermann's transformed rejection (PTRS,
+// "The transformed rejection method for generating Poisson random variables", 1993) above, as numpy's and torch's.
+double poisson_draw(double lam, PhiloxStream& s) {
+  if (lam < 10) {
+    const double u = s.next();
+    double p = std::exp(-lam), cdf = p, k = 0;
+    while (u > cdf && p > 0) k += 1, p *= lam / k, cdf += p;
+    return k;
+  }
+  const double slam = std::sqrt(lam), loglam = std::log(lam), b = 0.931 + 2.53 * slam, a = -0.059 + 0.02483 * b;
+  const double log_invalpha = std::log(1.1239 + 1.1328 / (b - 3.4)), vr = 0.9277 - 3.6224 / (b - 2);
+  for (;;) {
+    const double u = s.next() - 0.5, v = s.next(), us = 0.5 - std::abs(u);
+    const double k = std::floor((2 * a / us + b) * u + lam + 0.43);
+    if (us >= 0.07 && v <= vr) return k;
+    if (k < 0 || (us < 0.013 && v > us)) continue;
+    int sign;  // (lgamma_r: reentrant, the draws run on several threads)
+    if (std::log(v) + log_invalpha - std::log(a / (us * us) + b) <= -lam + k * loglam - ::lgamma_r(k + 1, &sign))
+      return k;
+  }
+}
+constexpr uint64_t kPoissonBlocks = 16;  // Philox blocks per element (rejection: 2 uniforms a try, >90 % accepted)
+}  // namespace
+
+Tensor poisson(const Tensor& rates) {
+  TG_CHECK(rates->dtype == DType::Float64 && rates->is_contiguous() && !rates->device().is_cuda(),
+           "poisson: expects a contiguous float64 CPU tensor of rates");
+  const int64_t n = rates->numel();
+  const double* r = rates->data<double>();
+  for (int64_t i = 0; i < n; ++i) TG_CHECK(r[i] >= 0, "invalid Poisson rate, expected rate to be non-negative");
+  Tensor out = empty(rates->sizes, DType::Float64, {});
+  double* o = out->data<double>();
+  const uint64_t seed = g_gen.seed, offset = g_gen.offset;
+  g_gen.offset += uint64_t(n) * kPoissonBlocks;
+  cpu::parallel_for(0, n, 4096, [&](int64_t i0, int64_t i1) {
+    for (int64_t i = i0; i < i1; ++i) {
+      PhiloxStream s{seed, offset + uint64_t(i) * kPoissonBlocks};
+      o[i] = poisson_draw(r[i], s);
+    }
+  });
+  return out;
 }
 
 Tensor randperm(int64_t n, Device device) {

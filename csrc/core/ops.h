@@ -161,6 +161,8 @@ void uniform_(const Tensor& t, double lo, double hi);
 void normal_(const Tensor& t, double mean, double std);
 void random_(const Tensor& t, int64_t lo, int64_t hi);  // integers in [lo, hi)
 void bernoulli_(const Tensor& t, double p);
+// Poisson draws (float64) for a contiguous float64 CPU tensor of non-negative rates.
+Tensor poisson(const Tensor& rates);
 Tensor randperm(int64_t n, Device device);
 
 }  // namespace tg

@@ -278,25 +278,135 @@ template <class T> Tensor typed_solve(const Tensor& LU, const Tensor& pivots, co
   return X;
 }
 
-}  // namespace
+// ------------------------------------------------------------------- LDL
+// Bunch-Kaufman's symmetric indefinite factorization P A P^T = L D L^T of the lower triangle, LAPACK's unblocked
+// dsytf2 step for step (so the pivots are LAPACK's): 1x1 or 2x2 diagonal blocks, ipiv 1-based, a 2x2 block's two
+// entries both -(kp + 1). On return a's lower triangle holds L below D's blocks and D, the upper one zeros.
+template <class T> int32_t ldl_one(T* a, int32_t* ipiv, int64_t n) {
+  const T alpha = (T(1) + std::sqrt(T(17))) / T(8);
+  auto A = [&](int64_t i, int64_t j) -> T& { return a[i * n + j]; };
+  int32_t info = 0;
+  for (int64_t k = 0; k < n;) {
+    int64_t kstep = 1, kp = k;
+    const T absakk = std::abs(A(k, k));
+    int64_t imax = k;
+    T colmax = 0;
+    for (int64_t i = k + 1; i < n; ++i)
+      if (std::abs(A(i, k)) > colmax) colmax = std::abs(A(i, k)), imax = i;
+    if (std::max(absakk, colmax) == T(0) || std::isnan(absakk)) {
+      if (info == 0) info = static_cast<int32_t>(k + 1);
+    } else {
+      if (!(absakk >= alpha * colmax)) {
+        T rowmax = 0;
+        for (int64_t j = k; j < imax; ++j) rowmax = std::max(rowmax, std::abs(A(imax, j)));
+        for (int64_t j = imax + 1; j < n; ++j) rowmax = std::max(rowmax, std::abs(A(j, imax)));
+        if (absakk >= alpha * colmax * (colmax / rowmax)) kp = k;
+        else if (std::abs(A(imax, imax)) >= alpha * rowmax) kp = imax;
+        else kp = imax, kstep = 2;
+      }
+      const int64_t kk = k + kstep - 1;
+      if (kp != kk) {  // interchange rows and columns kk and kp of the trailing submatrix
+        for (int64_t i = kp + 1; i < n; ++i) std::swap(A(i, kk), A(i, kp));
+        for (int64_t j = kk + 1; j < kp; ++j) std::swap(A(j, kk), A(kp, j));
+        std::swap(A(kk, kk), A(kp, kp));
+        if (kstep == 2) std::swap(A(k + 1, k), A(kp, k));
+      }
+      if (kstep == 1) {
+        const T d11 = T(1) / A(k, k);
+        for (int64_t j = k + 1; j < n; ++j) {
+          const T x = d11 * A(j, k);
+          for (int64_t i = j; i < n; ++i) A(i, j) -= A(i, k) * x;
+        }
+        for (int64_t i = k + 1; i < n; ++i) A(i, k) *= d11;
+      } else if (k < n - 2) {
+        T d21 = A(k + 1, k);
+        const T d11 = A(k + 1, k + 1) / d21, d22 = A(k, k) / d21;
+        const T t = T(1) / (d11 * d22 - T(1));
+        d21 = t / d21;
+        for (int64_t j = k + 2; j < n; ++j) {
+          const T wk = d21 * (d11 * A(j, k) - A(j, k + 1));
+          const T wkp1 = d21 * (d22 * A(j, k + 1) - A(j, k));
+          for (int64_t i = j; i < n; ++i) A(i, j) = A(i, j) - A(i, k) * wk - A(i, k + 1) * wkp1;
+          A(j, k) = wk;
+          A(j, k + 1) = wkp1;
+        }
+      }
+    }
+    if (kstep == 1) ipiv[k] = static_cast<int32_t>(kp + 1);
+    else ipiv[k] = ipiv[k + 1] = static_cast<int32_t>(-(kp + 1));
+    k += kstep;
+  }
+  for (int64_t i = 0; i < n; ++i)
+    for (int64_t j = i + 1; j < n; ++j) A(i, j) = 0;
+  return info;
+}
 
-std::tuple<Tensor, Tensor, Tensor> linalg_lu_factor(const Tensor& A) {
-  check_input(A, "linalg.lu_factor");
-  const int64_t m = A->sizes[A->dim() - 2], n = A->sizes[A->dim() - 1], k = std::min(m, n);
+// X (n x r, in place of B) with A X = B from ldl_one's factors (LAPACK's dsytrs, lower).
+template <class T> void ldl_solve_one(const T* a, const int32_t* ipiv, T* b, int64_t n, int64_t r) {
+  auto A = [&](int64_t i, int64_t j) { return a[i * n + j]; };
+  auto row = [&](int64_t i) { return b + i * r; };
+  auto swap_rows = [&](int64_t i, int64_t j) {
+    if (i != j) std::swap_ranges(row(i), row(i) + r, row(j));
+  };
+  for (int64_t k = 0; k < n;) {  // L D Y = P B
+    if (ipiv[k] > 0) {
+      swap_rows(k, ipiv[k] - 1);
+      for (int64_t i = k + 1; i < n; ++i)
+        for (int64_t c = 0; c < r; ++c) row(i)[c] -= A(i, k) * row(k)[c];
+      const T inv = T(1) / A(k, k);
+      for (int64_t c = 0; c < r; ++c) row(k)[c] *= inv;
+      k += 1;
+    } else {
+      swap_rows(k + 1, -ipiv[k] - 1);
+      for (int64_t i = k + 2; i < n; ++i)
+        for (int64_t c = 0; c < r; ++c) row(i)[c] -= A(i, k) * row(k)[c];
+      for (int64_t i = k + 2; i < n; ++i)
+        for (int64_t c = 0; c < r; ++c) row(i)[c] -= A(i, k + 1) * row(k + 1)[c];
+      const T akm1k = A(k + 1, k), akm1 = A(k, k) / akm1k, ak = A(k + 1, k + 1) / akm1k;
+      const T denom = akm1 * ak - T(1);
+      for (int64_t c = 0; c < r; ++c) {
+        const T bkm1 = row(k)[c] / akm1k, bk = row(k + 1)[c] / akm1k;
+        row(k)[c] = (ak * bkm1 - bk) / denom;
+        row(k + 1)[c] = (akm1 * bk - bkm1) / denom;
+      }
+      k += 2;
+    }
+  }
+  for (int64_t k = n - 1; k >= 0;) {  // L^T P X = Y
+    const int64_t first = ipiv[k] > 0 ? k : k - 1;
+    for (int64_t j = first; j <= k; ++j)
+      for (int64_t i = k + 1; i < n; ++i)
+        for (int64_t c = 0; c < r; ++c) row(j)[c] -= A(i, j) * row(i)[c];
+    swap_rows(k, (ipiv[k] > 0 ? ipiv[k] : -ipiv[k]) - 1);
+    k = first - 1;
+  }
+}
+
+// {a factored copy of A, pivots int32 (..., k), info int32 (...)}: info = one(matrix, its pivots) factors each
+// matrix of the copy in place (about `work` flops).
+template <class F>
+std::tuple<Tensor, Tensor, Tensor> pivoted_factor(const Tensor& A, const char* op, int64_t k, int64_t work, F one) {
   const Shape batch = batch_of(A);
-  const int64_t count = checked_numel(batch, "linalg.lu_factor");
-  Tensor LU = clone(A);
+  const int64_t count = checked_numel(batch, op), size = A->sizes[A->dim() - 2] * A->sizes[A->dim() - 1];
+  Tensor factors = clone(A);
   Shape ps = batch;
   ps.push_back(k);
   Tensor piv = empty(ps, DType::Int32), info = empty(batch, DType::Int32);
   int32_t* pp = piv->data<int32_t>();
   int32_t* ip = info->data<int32_t>();
-  auto run = [&](auto* a) {
-    for_each_matrix(count, m * n * k, [&](int64_t b) { ip[b] = lu_one(a + b * m * n, pp + b * k, m, n); });
-  };
-  if (A->dtype == DType::Float32) run(LU->data<float>());
-  else run(LU->data<double>());
-  return {LU, piv, info};
+  auto run = [&](auto* a) { for_each_matrix(count, work, [&](int64_t b) { ip[b] = one(a + b * size, pp + b * k); }); };
+  if (A->dtype == DType::Float32) run(factors->data<float>());
+  else run(factors->data<double>());
+  return {factors, piv, info};
+}
+
+}  // namespace
+
+std::tuple<Tensor, Tensor, Tensor> linalg_lu_factor(const Tensor& A) {
+  check_input(A, "linalg.lu_factor");
+  const int64_t m = A->sizes[A->dim() - 2], n = A->sizes[A->dim() - 1], k = std::min(m, n);
+  return pivoted_factor(A, "linalg.lu_factor", k, m * n * k,
+                        [&](auto* a, int32_t* piv) { return lu_one(a, piv, m, n); });
 }
 
 Tensor linalg_lu_solve(const Tensor& LU, const Tensor& pivots, const Tensor& B) {
@@ -418,6 +528,64 @@ std::tuple<Tensor, Tensor> linalg_eigh(const Tensor& A, bool upper, bool compute
   if (A->dtype == DType::Float32) run(a->data<float>(), L->data<float>(), V->data<float>());
   else run(a->data<double>(), L->data<double>(), V->data<double>());
   return {L, V};
+}
+
+}  // namespace tg
+
+namespace tg {
+
+std::tuple<Tensor, Tensor> linalg_geqrf(const Tensor& A) {
+  check_input(A, "geqrf");
+  const int64_t m = A->sizes[A->dim() - 2], n = A->sizes[A->dim() - 1], k = std::min(m, n);
+  const Shape batch = batch_of(A);
+  const int64_t count = checked_numel(batch, "geqrf");
+  Tensor a = clone(A);
+  Shape ts = batch;
+  ts.push_back(k);
+  Tensor tau = empty(ts, A->dtype);
+  auto run = [&](auto* ap, auto* tp) {
+    using T = std::remove_pointer_t<decltype(ap)>;
+    for_each_matrix(count, m * n * k, [&](int64_t b) {
+      T* x = ap + b * m * n;
+      std::vector<T> vs(std::max<int64_t>(1, k * m)), w(n + 1);
+      householder(x, m, n, vs.data(), tp + b * k, w.data());
+      for (int64_t j = 0; j < k; ++j)  // the reflectors' vectors below the diagonal (v_j[0] = 1 implied)
+        for (int64_t i = j + 1; i < m; ++i) x[i * n + j] = vs[j * m + i - j];
+    });
+  };
+  if (A->dtype == DType::Float32) run(a->data<float>(), tau->data<float>());
+  else run(a->data<double>(), tau->data<double>());
+  return {a, tau};
+}
+
+std::tuple<Tensor, Tensor, Tensor> linalg_ldl_factor(const Tensor& A) {
+  check_input(A, "torch.linalg.ldl_factor_ex");
+  const int64_t n = A->sizes.back();
+  TG_CHECK(A->sizes[A->dim() - 2] == n,
+           "torch.linalg.ldl_factor_ex: A must be batches of square matrices, but they are ", A->sizes[A->dim() - 2],
+           " by ", n, " matrices");
+  return pivoted_factor(A, "torch.linalg.ldl_factor_ex", n, n * n * n,
+                        [&](auto* a, int32_t* piv) { return ldl_one(a, piv, n); });
+}
+
+Tensor linalg_ldl_solve(const Tensor& LD, const Tensor& pivots, const Tensor& B) {
+  check_input(LD, "torch.linalg.ldl_solve");
+  check_input(B, "torch.linalg.ldl_solve");
+  const int64_t n = LD->sizes.back(), r = B->sizes.back();
+  TG_CHECK(LD->sizes[LD->dim() - 2] == n && B->sizes[B->dim() - 2] == n && batch_of(LD) == batch_of(B) &&
+               pivots->dtype == DType::Int32 && pivots->dim() == LD->dim() - 1 && pivots->sizes.back() == n,
+           "torch.linalg.ldl_solve: LD, pivots and B must be one batch of (n, n), (n,) and (n, k)");
+  const int64_t count = checked_numel(batch_of(B), "torch.linalg.ldl_solve");
+  const Tensor ld = contiguous(LD), pv = contiguous(pivots);
+  Tensor X = clone(B);
+  const int32_t* pp = pv->data<int32_t>();
+  auto run = [&](const auto* lp, auto* xp) {
+    for_each_matrix(count, n * n * r,
+                    [&](int64_t b) { ldl_solve_one(lp + b * n * n, pp + b * n, xp + b * n * r, n, r); });
+  };
+  if (B->dtype == DType::Float32) run(ld->data<float>(), X->data<float>());
+  else run(ld->data<double>(), X->data<double>());
+  return X;
 }
 
 }  // namespace tg

@@ -25,5 +25,14 @@ std::tuple<Tensor, Tensor> linalg_qr(const Tensor& A, bool complete, bool comput
 // A = V diag(L) V^T of the symmetric matrix in A's lower (upper) triangle, by cyclic Jacobi rotations:
 // L (..., n) ascending, V (..., n, n) orthonormal columns; without compute_v, V is empty.
 std::tuple<Tensor, Tensor> linalg_eigh(const Tensor& A, bool upper, bool compute_v);
+// geqrf: A = Q R with R in the upper triangle of `a` (..., m, n) and the Householder vectors below it (their
+// leading 1 implied), tau (..., min(m, n)) their scales: LAPACK's layout, as householder_product reads it.
+std::tuple<Tensor, Tensor> linalg_geqrf(const Tensor& A);
+// P A P^T = L D L^T (Bunch-Kaufman, LAPACK's sytf2 on the lower triangle): LD (..., n, n) holds L's strictly lower
+// part and D (1x1 and 2x2 blocks), pivots int32 (..., n) LAPACK's ipiv, info int32 (...) 0 or the first zero
+// block's 1-based index.
+std::tuple<Tensor, Tensor, Tensor> linalg_ldl_factor(const Tensor& A);
+// X with A X = B from linalg_ldl_factor's (LD, pivots) and B (..., n, k) of the same batch.
+Tensor linalg_ldl_solve(const Tensor& LD, const Tensor& pivots, const Tensor& B);
 
 }  // namespace tg

@@ -9,6 +9,7 @@ import builtins
 import inspect
 import itertools
 import math
+import warnings
 
 import numpy as np
 
@@ -358,14 +359,23 @@ def vander(x, N=None, increasing=False):
     return x.unsqueeze(-1).pow(powers.to(x.dtype))
 
 
-def asarray(obj, *, dtype=None, device=None, copy=None, requires_grad=False):
+def asarray(obj, *, dtype=None, device=None, copy=None, requires_grad=None):
     """A tensor from obj, sharing its memory when it can (a tensor or a numpy array of the same dtype and device)
-    unless copy=True."""
+    unless copy=True. requires_grad=None keeps a tensor's requires_grad and history (torch warns when that is
+    True), False detaches, True makes the result require grad (keeping a history it has)."""
     out = as_tensor(obj, dtype=dtype, device=device)
     if copy and (out is obj or (isinstance(obj, np.ndarray) and out.numel() and
                                 out.data_ptr() == obj.__array_interface__["data"][0])):
         out = out.clone()
-    return out.requires_grad_() if requires_grad else out
+    if requires_grad is None:
+        if isinstance(obj, Tensor) and obj.requires_grad:
+            warnings.warn("torch.asarray: unspecified requires_grad now defaults to obj.requires_grad instead of "
+                          "False. Pass requires_grad=False explicitly to get the old behavior and silence this "
+                          "warning.", UserWarning, stacklevel=2)
+        return out
+    if not requires_grad:
+        return out.detach() if out.requires_grad else out
+    return out if out.requires_grad else out.requires_grad_()
 
 
 def frombuffer(buffer, *, dtype, count=-1, offset=0, requires_grad=False):

@@ -12,8 +12,12 @@ from .autograd.grad_mode import _state
 from .tensor import Tensor, _broadcast_shape, _needs_grad, _wrap, cat
 
 
-class LinAlgError(RuntimeError):
-    """torch.linalg.LinAlgError (torch._C._LinAlgError): a singular or not positive-definite input."""
+class _LinAlgError(RuntimeError):
+    """torch.linalg.LinAlgError (torch._C._LinAlgError, the name its errors print): a singular or not
+    positive-definite input."""
+
+
+LinAlgError = _LinAlgError
 
 
 linalg_lu_factor_type = _return_type("linalg_lu_factor", ("LU", "pivots"))

@@ -1,18 +1,23 @@
 """torch.linalg: norms (vector_norm, matrix_norm, norm), svd and svdvals (a CPU kernel: CUDA tensors go through the
 host, _host.on_host), cross, vecdot, matmul. The matrix norms ord 2, -2 and 'nuc' are the largest, smallest and summed
 singular values. The solvers and factorizations (solve, inv, det, slogdet, lu_factor, cholesky, qr, eigh, pinv,
-lstsq, ...) are _linalg_basic's (CPU kernels, likewise)."""
+lstsq, ...) are _linalg_basic's (CPU kernels, likewise); the _ex variants, matrix_power/exp/rank, tensorinv/solve,
+householder_product and the LDL factorization _linalg_more's."""
 import math
 import numbers
 
 from . import _C, _linalg_ops, _ops
 from ._linalg_basic import (LinAlgError, cholesky, det, eigh, eigvalsh, inv, lstsq, lu_factor, lu_factor_ex,
                             lu_solve, pinv, qr, slogdet, solve, solve_triangular)
+from ._linalg_more import (householder_product, inv_ex, ldl_factor, ldl_factor_ex, ldl_solve, lu, matrix_exp,
+                           matrix_power, matrix_rank, solve_ex, tensorinv, tensorsolve)
 from .tensor import matmul
 
-__all__ = ["LinAlgError", "cholesky", "cross", "det", "eigh", "eigvalsh", "inv", "lstsq", "lu_factor", "lu_factor_ex",
-           "lu_solve", "matmul", "matrix_norm", "multi_dot", "norm", "pinv", "qr", "slogdet", "solve",
-           "solve_triangular", "svd", "svdvals", "vecdot", "vector_norm"]
+__all__ = ["LinAlgError", "cholesky", "cross", "det", "eigh", "eigvalsh", "householder_product", "inv", "inv_ex",
+           "ldl_factor", "ldl_factor_ex", "ldl_solve", "lstsq", "lu", "lu_factor", "lu_factor_ex", "lu_solve", "matmul",
+           "matrix_exp", "matrix_norm", "matrix_power", "matrix_rank", "multi_dot", "norm", "pinv", "qr", "slogdet",
+           "solve", "solve_ex", "solve_triangular", "svd", "svdvals", "tensorinv", "tensorsolve", "vecdot",
+           "vector_norm"]
 
 
 def _float_input(x, dtype, name):

@@ -1,0 +1,177 @@
+"""Tensors by explicit memory layout: empty_strided, new_empty_strided, empty_permuted, Tensor.dim_order, resize_ /
+resize_as_ (torch's semantics: the storage grows in place of the old one, keeping its first elements), and
+as_strided_scatter (differentiable: a gather of the strided positions)."""
+from . import _C, _ops
+from . import _memory_format as _mf
+from ._device import as_device
+from .tensor import _dt, _finish, _needs_grad, _shape_arg, _wrap, arange, empty
+
+
+def _storage_elements(size, stride):
+    """The elements a (size, stride) view reaches from offset 0: 1 + sum((size - 1) * stride), 0 when empty."""
+    if any(s == 0 for s in size):
+        return 0
+    return 1 + sum((s - 1) * st for s, st in zip(size, stride))
+
+
+def empty_strided(size, stride, *, dtype=None, layout=None, device=None, requires_grad=False, pin_memory=False):
+    """An uninitialized tensor with the given sizes and strides (its storage just large enough)."""
+    size, stride = _shape_arg((size,), "empty_strided"), _shape_arg((stride,), "empty_strided", "stride")
+    if len(size) != len(stride):
+        raise RuntimeError(f"dimensionality of sizes ({len(size)}) must match dimensionality of strides "
+                           f"({len(stride)})")
+    if any(s < 0 for s in stride):
+        raise RuntimeError(f"Storage size calculation overflowed with sizes={size} and strides={stride}")
+    storage = _C.empty([_storage_elements(size, stride)], _dt(dtype).id, *as_device(device)._code)
+    return _finish(_wrap(_C.as_strided(storage, size, stride, 0)), requires_grad)
+
+
+def new_empty_strided(self, size, stride, *, dtype=None, layout=None, device=None, requires_grad=False,
+                      pin_memory=False):
+    return empty_strided(size, stride, dtype=dtype or self.dtype, device=device or self.device,
+                         requires_grad=requires_grad)
+
+
+def empty_permuted(size, physical_layout, *, dtype=None, layout=None, device=None, requires_grad=False,
+                   pin_memory=False):
+    """An uninitialized tensor of `size` whose dims lie in memory in the order physical_layout (outermost first)."""
+    size, physical_layout = list(size), list(physical_layout)
+    if len(size) != len(physical_layout):
+        raise RuntimeError(f"Number of dimensions in size does not match the length of the physical_layout; i.e. "
+                           f"len(size) = {len(size)} is not equal to len(physical_layout) = {len(physical_layout)}")
+    if sorted(physical_layout) != list(range(len(size))):
+        raise RuntimeError("Duplicate dim not allowed")
+    physical = empty([size[d] for d in physical_layout], dtype=dtype, device=device)
+    inverse = [physical_layout.index(d) for d in range(len(size))]
+    return _finish(physical.permute(inverse), requires_grad)
+
+
+def _logical_to_physical_perm(t):
+    """torch._prims_common's order of t's dims from outermost to innermost in memory: an insertion sort by stride
+    (ties by size) that leaves dims of stride 0 where they are."""
+    ndim = t.dim()
+    if ndim <= 1:
+        return list(range(ndim))
+    contiguous = t.is_contiguous()
+    channels_last = ndim == 4 and t.is_contiguous(_mf.channels_last)
+    if contiguous and not channels_last:
+        return list(range(ndim))
+    if channels_last and not contiguous:
+        return [0, *range(2, ndim), 1]
+    shape, stride = t.shape, t.stride()
+
+    def should_swap(a, b):
+        if stride[a] == 0 or stride[b] == 0:
+            return 0
+        if stride[a] != stride[b]:
+            return -1 if stride[a] < stride[b] else 1
+        return 1 if shape[a] > shape[b] else 0
+
+    perm = list(reversed(range(ndim)))
+    for i in range(1, ndim):
+        dim1 = i
+        for dim0 in reversed(range(i)):
+            comparison = should_swap(perm[dim0], perm[dim1])
+            if comparison > 0:
+                perm[dim0], perm[dim1] = perm[dim1], perm[dim0]
+                dim1 = dim0
+            elif comparison < 0:
+                break
+    return list(reversed(perm))
+
+
+def dim_order(self, *, ambiguity_check=False):
+    """self's dims from outermost to innermost in memory. ambiguity_check=True raises when that order is not
+    unique (repeated strides or dims of size 1); a list of memory formats accepts a tensor in exactly one of them."""
+    if not isinstance(ambiguity_check, (bool, list)) or isinstance(ambiguity_check, list) and not all(
+            isinstance(f, _mf.memory_format) for f in ambiguity_check):
+        raise TypeError("The ambiguity_check argument must be a bool or a list of memory formats.")
+    formats = ambiguity_check if isinstance(ambiguity_check, list) else []
+    check = ambiguity_check if isinstance(ambiguity_check, bool) else True
+    strides = self.stride()
+    ambiguous = any(a == b for a, b in zip(strides, strides[1:])) or any(s == 1 for s in self.shape)
+    if check and ambiguous and sum(self.is_contiguous(f) for f in formats) != 1:
+        raise RuntimeError("The tensor does not have unique dim order, or cannot map to exact one of the given "
+                           "memory formats.")
+    return tuple(_logical_to_physical_perm(self))
+
+
+def _row_major_strides(size, order=None):
+    """Dense strides for size with its dims in memory from fastest to slowest in `order` (default: row-major)."""
+    stride, step = [0] * len(size), 1
+    for d in (reversed(range(len(size))) if order is None else order):
+        stride[d] = step
+        step *= max(size[d], 1)
+    return stride
+
+
+def resize_(self, *sizes, memory_format=None):
+    """self made a dense tensor of `sizes` (row-major, or memory_format's order) in place: its storage is kept
+    when large enough, else replaced by a larger one holding the old storage's elements first (the rest
+    uninitialized), as torch's resize_."""
+    if self.requires_grad:
+        raise RuntimeError("cannot resize variables that require grad")
+    size = _shape_arg(sizes, "resize_")
+    if any(s < 0 for s in size):
+        raise RuntimeError("numel: integer multiplication overflow")
+    order = None
+    if memory_format is not None and memory_format is not _mf.contiguous_format:
+        _mf.check(_wrap(_C.empty(size, self.dtype.id, *self.device._code)), memory_format)
+        order = _mf.CHANNELS_LAST.get(memory_format, (None,))[0]
+    stride = _row_major_strides(size, order)
+    impl, itemsize = self._impl, self.dtype.itemsize
+    needed = impl.offset + _storage_elements(size, stride)
+    storage = impl
+    if needed * itemsize > impl.storage_nbytes:
+        old = impl.storage_nbytes // itemsize
+        storage = _C.empty([needed], self.dtype.id, *self.device._code)
+        if old:
+            _C.copy_(_C.as_strided(storage, [old], [1], 0), _C.as_strided(impl, [old], [1], 0))
+    self._impl = _C.as_strided(storage, size, stride, impl.offset)
+    return self
+
+
+def resize_as_(self, the_template, memory_format=None):
+    return resize_(self, the_template.shape, memory_format=memory_format)
+
+
+def _scatter(input, src, size, stride, storage_offset):
+    """(input row-major with its (size, stride, storage_offset) view replaced by src, the view's flat positions)."""
+    out = input.detach().clone()
+    view = out.as_strided(size, stride, storage_offset)
+    if tuple(src.shape) != tuple(view.shape):
+        raise RuntimeError(f"expected src to have a size equal to the slice of self. src size = "
+                           f"{list(src.shape)}, slice size = {list(view.shape)}")
+    view.copy_(src.detach())
+    return out, arange(input.numel(), device=input.device).as_strided(size, stride, storage_offset)
+
+
+class AsStridedScatter(_ops.Op):
+    """as_strided_scatter. Backward: input's gradient with the view zeroed, src's the gradient gathered at the
+    view's positions."""
+
+    @staticmethod
+    def forward(ctx, input, src, size, stride, storage_offset):
+        out, ctx.positions = _scatter(input, src, size, stride, storage_offset)
+        ctx.args = (size, stride, storage_offset)
+        return out._impl
+
+    @staticmethod
+    def backward(ctx, g):
+        g_input = as_strided_scatter(g, g.new_zeros(ctx.positions.shape), *ctx.args)
+        return g_input, g.reshape(-1)[ctx.positions], None, None, None
+
+
+def as_strided_scatter(input, src, size, stride, storage_offset=None):
+    """input (as a row-major copy) with its view as_strided(size, stride, storage_offset) replaced by src."""
+    size, stride = _shape_arg((size,), "as_strided_scatter"), _shape_arg((stride,), "as_strided_scatter", "stride")
+    storage_offset = 0 if storage_offset is None else storage_offset
+    if _needs_grad(input, src):
+        return AsStridedScatter.apply(input, src, size, stride, storage_offset)
+    return _scatter(input, src, size, stride, storage_offset)[0]
+
+
+# Tensor.<name> (installed by __init__) and torch.<name>
+METHODS = {"new_empty_strided": new_empty_strided, "dim_order": dim_order, "resize_": resize_,
+           "resize_as_": resize_as_, "as_strided_scatter": as_strided_scatter}
+FUNCTIONS = {"empty_strided": empty_strided, "empty_permuted": empty_permuted, "as_strided_scatter": as_strided_scatter}
