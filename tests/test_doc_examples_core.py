@@ -489,3 +489,20 @@ def test_poisson():
         torch.poisson(t([-1.0]))
     with pytest.raises(NotImplementedError):
         torch.poisson(torch.tensor([1, 2]))
+
+
+def test_storages():
+    x = torch.tensor([1, 2, 3])
+    s = x.untyped_storage()
+    assert torch.is_storage(s) and not torch.is_storage(x) and not torch.is_storage([1, 2, 3])
+    assert s.nbytes() == 24 == len(s) and s.element_size() == 1 and s.data_ptr() == x.data_ptr()
+    assert s.tolist()[:9] == [1, 0, 0, 0, 0, 0, 0, 0, 2] and x[1:].untyped_storage().data_ptr() == s.data_ptr()
+    s[8] = 7  # shares memory
+    assert x.tolist() == [1, 7, 3]
+    assert repr(torch.UntypedStorage(2)) == " 0\n 0\n[torch.storage.UntypedStorage(device=cpu) of size 2]"
+    ts = torch.TypedStorage(5, dtype=torch.float32)
+    assert torch.is_storage(ts) and ts.size() == 5 and ts.nbytes() == 20 and ts.dtype == torch.float32
+    assert repr(torch.TypedStorage([1.0, 2.0], dtype=torch.float32)) == \
+        " 1.0\n 2.0\n[torch.storage.TypedStorage(dtype=torch.float32, device=cpu) of size 2]"
+    with pytest.warns(UserWarning, match="TypedStorage is deprecated"):
+        assert x.storage().tolist() == [1, 7, 3]
