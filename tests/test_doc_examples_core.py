@@ -506,3 +506,23 @@ def test_storages():
         " 1.0\n 2.0\n[torch.storage.TypedStorage(dtype=torch.float32, device=cpu) of size 2]"
     with pytest.warns(UserWarning, match="TypedStorage is deprecated"):
         assert x.storage().tolist() == [1, 7, 3]
+
+
+def test_grad_dtype():
+    x = torch.tensor([1.0, 2.0], requires_grad=True)
+    assert x.grad_dtype == torch.float32
+    x.grad_dtype = torch.float64
+    (x * 2).sum().backward()
+    assert x.grad.dtype == torch.float64 and x.grad.tolist() == [2.0, 2.0]
+    x.grad_dtype = None
+    assert x.grad_dtype is None
+    w = torch.tensor([1.0, 2.0], requires_grad=True)
+    w.grad_dtype = None
+    (w.double() * 3).sum().backward()
+    assert w.grad.dtype == torch.float32  # (double()'s backward casts back first, as torch's)
+    y = x * 2
+    with pytest.raises(RuntimeError, match="only be accessed on leaf"):
+        _ = y.grad_dtype
+    with pytest.raises(RuntimeError, match="only be set on leaf"):
+        y.grad_dtype = torch.float64
+    assert torch.tensor([1, 2]).grad_dtype == torch.int64

@@ -1,7 +1,7 @@
 """Tensors by explicit memory layout: empty_strided, new_empty_strided, empty_permuted, Tensor.dim_order, resize_ /
 resize_as_ (torch's semantics: the storage grows in place of the old one, keeping its first elements), and
 as_strided_scatter (differentiable: a gather of the strided positions)."""
-from . import _C, _ops
+from . import _C, _dtype, _ops
 from . import _memory_format as _mf
 from ._device import as_device
 from .tensor import _dt, _finish, _needs_grad, _shape_arg, _wrap, arange, empty
@@ -171,7 +171,28 @@ def as_strided_scatter(input, src, size, stride, storage_offset=None):
     return _scatter(input, src, size, stride, storage_offset)[0]
 
 
+def _grad_dtype(self):
+    if self.grad_fn is not None:
+        raise RuntimeError("grad_dtype can only be accessed on leaf tensors.")
+    grad_dtype = self._impl.dtype
+    if self._extra is not None:
+        grad_dtype = self._extra.get("grad_dtype", grad_dtype)
+    return None if grad_dtype is None else _dtype.BY_ID[grad_dtype]
+
+
+def _set_grad_dtype(self, dtype):
+    if self.grad_fn is not None:
+        raise RuntimeError("grad_dtype can only be set on leaf tensors.")
+    if self._extra is None:
+        self._extra = {}
+    self._extra["grad_dtype"] = None if dtype is None else dtype.id
+
+
+# Tensor.grad_dtype: the dtype the engine casts a leaf's incoming gradients to (its own dtype by default; None
+# accepts any), as torch 2.13's
+grad_dtype = property(_grad_dtype, _set_grad_dtype)
+
 # Tensor.<name> (installed by __init__) and torch.<name>
 METHODS = {"new_empty_strided": new_empty_strided, "dim_order": dim_order, "resize_": resize_,
-           "resize_as_": resize_as_, "as_strided_scatter": as_strided_scatter}
+           "resize_as_": resize_as_, "as_strided_scatter": as_strided_scatter, "grad_dtype": grad_dtype}
 FUNCTIONS = {"empty_strided": empty_strided, "empty_permuted": empty_permuted, "as_strided_scatter": as_strided_scatter}

@@ -80,8 +80,9 @@ def _accumulate(leaf, g, create_graph, external, stolen):
     impl = g._impl
     if impl.shape != leaf._impl.shape:  # (a built-in formula's bug: never store a .grad of another shape)
         raise RuntimeError(f"a gradient of shape {list(impl.shape)} reached a leaf of shape {list(leaf._impl.shape)}")
-    if impl.dtype != leaf._impl.dtype:
-        g = g.to(leaf.dtype)
+    grad_dtype = leaf._impl.dtype if leaf._extra is None else leaf._extra.get("grad_dtype", leaf._impl.dtype)
+    if impl.dtype != grad_dtype and grad_dtype is not None:  # (Tensor.grad_dtype: None takes any dtype)
+        g = g.to(_dtype.BY_ID[grad_dtype])
         impl = g._impl
     acc = leaf._grad
     if acc is None:
