@@ -526,3 +526,17 @@ def test_grad_dtype():
     with pytest.raises(RuntimeError, match="only be set on leaf"):
         y.grad_dtype = torch.float64
     assert torch.tensor([1, 2]).grad_dtype == torch.int64
+
+
+def test_inference_tensors_have_no_version():
+    x = torch.ones(1, 2, 3, requires_grad=True)
+    with torch.inference_mode():
+        y = x * x
+        z = torch.zeros(2)
+    assert not y.requires_grad and y.is_inference() and z.is_inference() and torch.is_inference(y)
+    with pytest.raises(RuntimeError, match="Inference tensors do not track version counter"):
+        _ = y._version
+    assert not x.is_inference() and x._version == 0 and not (y + 1).is_inference()
+    with torch.no_grad():
+        w = x * 2
+    assert not w.is_inference() and w._version == 0

@@ -131,7 +131,8 @@ def is_neg(self):
 
 
 def is_inference(self):
-    return False  # (inference_mode records no graph but makes ordinary tensors)
+    """Whether self was made inside inference_mode (torch's inference tensors: no version counter)."""
+    return self._extra is not None and bool(self._extra.get("inference"))
 
 
 def conj(self):

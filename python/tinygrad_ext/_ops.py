@@ -9,10 +9,10 @@ import traceback
 import numpy as np
 
 from . import _C, _dtype, _registry
-from ._tensor_base import Tensor, _new, _wrap
+from ._tensor_base import Tensor, _inference_extra, _new, _wrap
 from .autograd.anomaly_mode import _enabled as _anomaly
 from .autograd.function import Function, _edge, _SavedOutput, _track_view, _unbroadcast
-from .autograd.grad_mode import _state, no_grad
+from .autograd.grad_mode import _inference, _state, no_grad
 
 _FLOAT_IDS = frozenset(i for i, d in enumerate(_dtype.BY_ID) if d is not None and d.is_floating_point)
 _NO_EDGE = (None, 0)
@@ -139,6 +139,8 @@ class _Binary(_Registered):
         ra, rb = ta and a._requires_grad, tb and b._requires_grad
         if not ((ra or rb) and _state[0]):
             r._requires_grad, r.grad_fn = False, None
+            if _inference[0]:
+                r._extra = _inference_extra()
             return r
         ctx = _new(cls)
         ctx.needs_input_grad, ctx.p = (ra, rb), p

@@ -4,7 +4,7 @@ a Tensor, and `_needs_grad`, the one test of whether an op records a graph node 
 Layers import downward only: autograd's nodes (autograd/function.py) and the op table (_ops.py) build on this
 module; tensor.py defines the methods and operators onto the same class with `@_methods`, so there is one
 Tensor class, defined in layers, and `tinygrad_ext.tensor.Tensor is tinygrad_ext._tensor_base.Tensor`."""
-from .autograd.grad_mode import _state
+from .autograd.grad_mode import _inference, _state
 
 
 class Tensor:
@@ -28,10 +28,15 @@ def _methods(body):
     return Tensor
 
 
+def _inference_extra():
+    """The _extra of a tensor made inside inference_mode (an inference tensor: no version counter)."""
+    return {"inference": True}
+
+
 def _wrap(impl):
     t = _new(Tensor)
     t._impl, t._requires_grad, t.grad_fn, t._grad = impl, False, None, None
-    t._acc, t._output_nr, t._extra = None, 0, None
+    t._acc, t._output_nr, t._extra = None, 0, _inference_extra() if _inference[0] else None
     return t
 
 

@@ -321,6 +321,8 @@ class Tensor:
 
     @property
     def _version(self):
+        if self._extra is not None and self._extra.get("inference"):
+            raise RuntimeError("Inference tensors do not track version counter.")
         return self._impl.version
 
     def __len__(self):
