@@ -41,6 +41,7 @@ _MASK = re.compile(r"-?\d+(\.\d*)?(e[+-]?\d+)?|True|False|\s+")
 _EXCEPTION = re.compile(r"!(\w+)<(\w+)>: (.*)", re.S)  # (name, builtin base, message)
 _RUNS = re.compile(r"#+")  # (random values print in columns as wide as the widest: padding differs too)
 _REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+_CUDA = re.compile(r"\.cuda\(|cuda:|['\"]cuda")
 _SKIP_MODULES = ("cuda", "distributed", "fx", "jit", "onnx", "export", "_dynamo", "compile", "mps", "xpu")
 
 
@@ -56,12 +57,14 @@ def collect(paths):
                 continue
             member = getattr(obj, name, None)
             doc = getattr(member, "__doc__", None)
-            if not isinstance(doc, str) or ">>>" not in doc or any(s in doc for s in (".cuda(", "device='cuda")):
+            if not isinstance(doc, str) or ">>>" not in doc:
                 continue
             try:
                 examples = parser.get_examples(doc)
             except ValueError:
                 continue
+            cuda = next((i for i, e in enumerate(examples) if _CUDA.search(e.source)), None)
+            examples = examples[:cuda]  # (no GPU here: a program runs up to its first statement that needs one)
             if examples:
                 programs[f"{path}.{name}"] = [e.source for e in examples]
     return programs
@@ -102,9 +105,10 @@ def _drawing_from_torch(ours, torch):
         ours_fn, torch_fn = getattr(ours, name), getattr(torch, name)
 
         def draw(*args, **kwargs):
-            if any(k in kwargs for k in ("generator", "out", "device", "layout")):
+            if any(k in kwargs for k in ("generator", "out", "layout")) or str(kwargs.get("device", "cpu")) != "cpu":
                 return ours_fn(*args, **kwargs)
             requires_grad = kwargs.pop("requires_grad", False)
+            kwargs.pop("device", None)  # (the CPU: a library's own draw passes its input's device)
             if name.endswith("_like"):
                 kwargs.setdefault("dtype", args[0].dtype)
             drawn = torch_fn(*[to_torch(a) for a in args], **{k: to_torch(v) for k, v in kwargs.items()})

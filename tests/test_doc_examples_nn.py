@@ -322,6 +322,12 @@ def test_max_pool2d_of_a_non_tensor_raises_type_error():
     check_raises(lambda: torch.nn.functional.max_pool2d([1.0], 2), TypeError, "max_pool2d(): argument 'input'")
 
 
+def test_layer_norm_node_is_named_as_torch():
+    x = torch.randn(2, 3, 4, requires_grad=True)
+    assert torch.nn.LayerNorm(4)(x).grad_fn.name() == "NativeLayerNormBackward0"
+    assert torch.nn.functional.layer_norm(x, (4,)).grad_fn.name() == "NativeLayerNormBackward0"
+
+
 def test_embedding_bag_node_is_named_as_torch():
     bag = torch.nn.EmbeddingBag(10, 3, mode="sum")
     for mode in ("sum", "mean", "max"):
@@ -354,3 +360,45 @@ def test_func_linearize_and_the_vjp_structure_message():
     _, vjp_fn = torch.func.vjp(lambda v: {"first": v.sin(), "second": v.cos()}, x)
     check_raises(lambda: vjp_fn(torch.ones(3)), RuntimeError,
                  "cotangents: *, primal output: {'first': *, 'second': *}")
+
+
+# ---------------------------------------------------------------- optim.Muon
+def _newton_schulz(u, steps=5, coefficients=(3.4445, -4.775, 2.0315), eps=1e-7):
+    a, b, c = coefficients
+    x = u.T if u.shape[0] > u.shape[1] else u
+    x = x / max(np.linalg.norm(x), eps)
+    for _ in range(steps):
+        g = x @ x.T
+        x = a * x + (b * g + c * g @ g) @ x
+    return x.T if u.shape[0] > u.shape[1] else x
+
+
+def test_muon_steps_against_the_float64_formula():
+    rng = np.random.default_rng(7)
+    w0, grads = rng.standard_normal((6, 4)), [rng.standard_normal((6, 4)) for _ in range(3)]
+    for nesterov, adjust, ratio in ((True, None, math.sqrt(1.5)), (False, "match_rms_adamw", 0.2 * math.sqrt(6))):
+        w = torch.nn.Parameter(torch.tensor(w0, dtype=torch.float32))
+        opt = torch.optim.Muon([w], lr=0.02, momentum=0.9, nesterov=nesterov, adjust_lr_fn=adjust)
+        want, buf = w0.copy(), np.zeros_like(w0)
+        for g in grads:
+            w.grad = torch.tensor(g, dtype=torch.float32)
+            opt.step()
+            buf += 0.1 * (g - buf)
+            update = g + 0.9 * (buf - g) if nesterov else buf
+            want = want * (1 - 0.02 * 0.1) - 0.02 * ratio * _newton_schulz(update)
+        # (the iteration runs in bfloat16, as torch's: a few of its units in the last place)
+        np.testing.assert_allclose(w.detach().numpy(), want, atol=3e-3)
+        np.testing.assert_allclose(opt.state[w]["momentum_buffer"].numpy(), buf, rtol=1e-5, atol=1e-6)
+
+
+def test_muon_arguments_as_torch():
+    w = torch.nn.Parameter(torch.zeros(3, 2))
+    check_raises(lambda: torch.optim.Muon([torch.nn.Parameter(torch.zeros(3))]), ValueError, "only supports 2D")
+    check_raises(lambda: torch.optim.Muon([w], lr=-1.0), ValueError, "Learning rate should be >= 0")
+    check_raises(lambda: torch.optim.Muon([w], momentum=-1.0), ValueError, "momentum should be >= 0")
+    check_raises(lambda: torch.optim.Muon([w], weight_decay=-1.0), ValueError, "weight decay should be >= 0")
+    check_raises(lambda: torch.optim.Muon([w], adjust_lr_fn="x"), ValueError, "Adjust learning rate function x")
+    opt = torch.optim.Muon([w], ns_steps=100)
+    w.grad = torch.ones(3, 2)
+    check_raises(opt.step, ValueError, "less than 100")
+    assert opt.defaults["ns_coefficients"] == (3.4445, -4.775, 2.0315) and opt.defaults["weight_decay"] == 0.1

@@ -1,4 +1,5 @@
-"""torch.optim: SGD, Adam, AdamW, Adamax, NAdam, RAdam, Adadelta, Adagrad, RMSprop, ASGD, LBFGS and lr_scheduler.
+"""torch.optim: SGD, Adam, AdamW, Adamax, NAdam, RAdam, Adadelta, Adagrad, RMSprop, ASGD, LBFGS, Muon and
+lr_scheduler.
 Steps run under no_grad as in-place _C ops on the parameters, following torch's single-tensor formulas."""
 from . import lr_scheduler
 from .adadelta import Adadelta
@@ -7,11 +8,12 @@ from .adam import Adam, AdamW
 from .adamax import Adamax
 from .asgd import ASGD
 from .lbfgs import LBFGS
+from .muon import Muon
 from .nadam import NAdam
 from .optimizer import Optimizer
 from .radam import RAdam
 from .rmsprop import RMSprop
 from .sgd import SGD
 
-__all__ = ["ASGD", "Adadelta", "Adagrad", "Adam", "AdamW", "Adamax", "LBFGS", "NAdam", "Optimizer", "RAdam",
+__all__ = ["ASGD", "Adadelta", "Adagrad", "Adam", "AdamW", "Adamax", "LBFGS", "Muon", "NAdam", "Optimizer", "RAdam",
            "RMSprop", "SGD", "lr_scheduler"]
