@@ -11,7 +11,8 @@ from torch's generator on both sides, so most examples see the same inputs; exam
 elsewhere (randomly initialized modules, dropout, in-place `normal_`, poisson, uninitialized `empty`) are compared
 by structure only: digits, signs, booleans and spacing are masked. Two exceptions agree when they are of one builtin
 class (a library's subclass counts as its builtin base) and torch's message opens ours; `<built-in method f ...>`
-and `<function f ...>` print alike.
+and `<function f ...>` print alike, as do Python's and torch's "missing argument" TypeErrors. A program runs up to
+its first statement that names CUDA; each starts with torch's default dtype, device and determinism.
 
 Needs torch (the bench venv). A development tool like tests/fuzz, not part of the test suite.
 """
@@ -39,6 +40,8 @@ _BUILTIN = re.compile(r"<built-in (?:method|function) (\w+)[^>]*>")  # torch's C
 _NUMBER = re.compile(r"-?\d+(\.\d*)?(e[+-]?\d+)?|-?inf|nan")
 _MASK = re.compile(r"-?\d+(\.\d*)?(e[+-]?\d+)?|True|False|\s+")
 _EXCEPTION = re.compile(r"!(\w+)<(\w+)>: (.*)", re.S)  # (name, builtin base, message)
+# a missing argument, as Python words it and as torch's argument parser does (naming the aten function)
+_MISSING = re.compile(r"\w+\(\) missing (\d+) required positional arguments?: ['\"](\w+)['\"]")
 _RUNS = re.compile(r"#+")  # (random values print in columns as wide as the widest: padding differs too)
 _REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 _CUDA = re.compile(r"\.cuda\(|cuda:|['\"]cuda")
@@ -157,6 +160,7 @@ def run(programs):
         results[name] = outputs
         torch.set_default_dtype(torch.float32)  # an example may change the defaults: the next starts afresh
         torch.set_default_device(None)
+        torch.use_deterministic_algorithms(False)
     return results
 
 
@@ -164,6 +168,13 @@ def _close(theirs, ours):
     """Same printed numbers up to the last printed digit or two (two libraries' float rounding)."""
     numbers = [[float(m.group()) for m in _NUMBER.finditer(text)] for text in (theirs, ours)]
     return all(math.isclose(a, b, rel_tol=1e-3, abs_tol=1e-3) for a, b in zip(*numbers))
+
+
+def _normalized(text):
+    """text without what differs between any two runs or libraries (addresses, how a function or a missing
+    argument prints)."""
+    text = _BUILTIN.sub(r"<function \1 at 0x>", _ADDRESS.sub("0x", text))
+    return _MISSING.sub(r"missing \1 required argument \2", text)
 
 
 def _same_exception(theirs, ours):
@@ -179,7 +190,7 @@ def compare(programs, theirs, ours):
     for name, sources in programs.items():
         random = bool(_RANDOM.search("\n".join(sources)))
         for source, t, o in zip(sources, theirs[name], ours[name]):
-            t, o = (_BUILTIN.sub(r"<function \1 at 0x>", _ADDRESS.sub("0x", x)) for x in (t, o))
+            t, o = (_normalized(x) for x in (t, o))
             if t == o or (_MASK.sub("#", t) == _MASK.sub("#", o) and (random or _close(t, o))) or (
                     random and _RUNS.sub("#", _MASK.sub("#", t)) == _RUNS.sub("#", _MASK.sub("#", o))) or \
                     _same_exception(t, o):
