@@ -402,3 +402,57 @@ def test_muon_arguments_as_torch():
     w.grad = torch.ones(3, 2)
     check_raises(opt.step, ValueError, "less than 100")
     assert opt.defaults["ns_coefficients"] == (3.4445, -4.775, 2.0315) and opt.defaults["weight_decay"] == 0.1
+
+
+# ---------------------------------------------------------------- distributions.Independent, MultivariateNormal
+def test_multivariate_normal_against_the_density():
+    rng = np.random.default_rng(8)
+    a = rng.standard_normal((2, 3, 3))
+    cov = a @ a.transpose(0, 2, 1) + np.eye(3)
+    loc, x = rng.standard_normal((2, 3)), rng.standard_normal((4, 2, 3))
+    d = x - loc
+    maha = np.einsum("sbi,bij,sbj->sb", d, np.linalg.inv(cov), d)
+    logdet = np.linalg.slogdet(cov)[1]
+    want = -0.5 * (3 * math.log(2 * math.pi) + maha) - 0.5 * logdet
+    MVN = torch.distributions.MultivariateNormal
+    for kw in ({"covariance_matrix": _t(cov)}, {"precision_matrix": _t(np.linalg.inv(cov))},
+               {"scale_tril": _t(np.linalg.cholesky(cov))}):
+        dist = MVN(_t(loc), **kw)
+        assert tuple(dist.batch_shape) == (2,) and tuple(dist.event_shape) == (3,)
+        np.testing.assert_allclose(dist.log_prob(_t(x)).numpy(), want, rtol=1e-10)
+        np.testing.assert_allclose(dist.entropy().numpy(), 0.5 * 3 * (1 + math.log(2 * math.pi)) + 0.5 * logdet,
+                                   rtol=1e-12)
+        np.testing.assert_allclose(dist.covariance_matrix.numpy(), cov, rtol=1e-10)
+        np.testing.assert_allclose(dist.precision_matrix.numpy(), np.linalg.inv(cov), rtol=1e-9, atol=1e-12)
+        np.testing.assert_allclose(dist.scale_tril.numpy(), np.linalg.cholesky(cov), rtol=1e-10, atol=1e-12)
+        np.testing.assert_allclose(dist.variance.numpy(), np.diagonal(cov, axis1=1, axis2=2), rtol=1e-10)
+    mu = _t(loc, requires_grad=True)
+    MVN(mu, covariance_matrix=_t(cov)).log_prob(_t(x)).sum().backward()
+    np.testing.assert_allclose(mu.grad.numpy(), np.einsum("bij,sbj->bi", np.linalg.inv(cov), d), rtol=1e-10)
+    s = MVN(torch.zeros(3), scale_tril=torch.diag(torch.ones(3))).rsample((5,))
+    assert tuple(s.shape) == (5, 3)
+
+
+def test_independent_sums_the_reinterpreted_dims():
+    loc, scale = _t([[0.0, 1.0, -1.0], [2.0, 0.5, 0.0]]), _t([[1.0, 2.0, 0.5], [1.5, 1.0, 3.0]])
+    normal = torch.distributions.Normal(loc, scale)
+    diag = torch.distributions.Independent(normal, 1)
+    assert tuple(diag.batch_shape) == (2,) and tuple(diag.event_shape) == (3,)
+    x = _t([[0.3, -0.2, 1.0], [1.0, 1.0, 1.0]])
+    np.testing.assert_allclose(diag.log_prob(x).numpy(), normal.log_prob(x).numpy().sum(-1), rtol=1e-14)
+    np.testing.assert_allclose(diag.entropy().numpy(), normal.entropy().numpy().sum(-1), rtol=1e-14)
+    both = torch.distributions.Independent(normal, 2)
+    assert tuple(both.batch_shape) == () and both.log_prob(x).dim() == 0
+    assert repr(diag) == "Independent(Normal(loc: torch.Size([2, 3]), scale: torch.Size([2, 3])), 1)"
+    assert repr(diag.support) == "IndependentConstraint(Real(), 1)" and diag.has_rsample
+    check_raises(lambda: torch.distributions.Independent(normal, 3), ValueError, "actual 3 vs 2")
+
+
+def test_multivariate_normal_errors_as_torch():
+    MVN, loc = torch.distributions.MultivariateNormal, torch.zeros(3)
+    check_raises(lambda: MVN(loc), ValueError, "Exactly one of covariance_matrix")
+    check_raises(lambda: MVN(loc, torch.eye(3), scale_tril=torch.eye(3)), ValueError, "Exactly one")
+    check_raises(lambda: MVN(torch.tensor(1.0), torch.eye(1)), ValueError, "loc must be at least one-dimensional")
+    check_raises(lambda: MVN(loc, scale_tril=torch.ones(3)), ValueError, "scale_tril matrix must be at least two")
+    check_raises(lambda: MVN(loc, scale_tril=torch.ones(3, 3)), ValueError, "scale_tril", "LowerCholesky()")
+    check_raises(lambda: MVN(loc, covariance_matrix=-torch.eye(3)), ValueError, "PositiveDefinite()")

@@ -1,13 +1,16 @@
-"""torch.distributions: Normal, Uniform, Categorical, Bernoulli with sample/rsample, log_prob, entropy, mean,
+"""torch.distributions: Normal, MultivariateNormal, Uniform, Categorical, Bernoulli (and Independent over any of
+them) with sample/rsample, log_prob, entropy, mean,
 variance and torch's argument validation, and kl_divergence between them; written with Tensor ops, so
 rsample and log_prob are differentiable."""
 from . import constraints
 from .bernoulli import Bernoulli
 from .categorical import Categorical
 from .distribution import Distribution
+from .independent import Independent
 from .kl import kl_divergence, register_kl
+from .multivariate_normal import MultivariateNormal
 from .normal import Normal
 from .uniform import Uniform
 
-__all__ = ["Bernoulli", "Categorical", "Distribution", "Normal", "Uniform", "constraints", "kl_divergence",
-           "register_kl"]
+__all__ = ["Bernoulli", "Categorical", "Distribution", "Independent", "MultivariateNormal", "Normal", "Uniform",
+           "constraints", "kl_divergence", "register_kl"]

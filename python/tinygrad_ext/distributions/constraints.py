@@ -1,5 +1,6 @@
 """The constraints torch.distributions checks parameters and values against (the ones the distributions here
 use), with torch's names and reprs."""
+from .. import linalg
 
 
 class Constraint:
@@ -80,12 +81,53 @@ class _Dependent(Constraint):
         raise ValueError("Cannot determine validity of dependent constraint")
 
 
+class _IndependentConstraint(Constraint):
+    """base_constraint over the rightmost reinterpreted_batch_ndims dims as one event (all of them must hold)."""
+
+    def __init__(self, base_constraint, reinterpreted_batch_ndims):
+        self.base_constraint, self.reinterpreted_batch_ndims = base_constraint, reinterpreted_batch_ndims
+        self.is_discrete = base_constraint.is_discrete
+        self.event_dim = base_constraint.event_dim + reinterpreted_batch_ndims
+
+    def check(self, value):
+        result = self.base_constraint.check(value)
+        if self.reinterpreted_batch_ndims:
+            result = result.reshape(tuple(result.shape[:result.dim() - self.reinterpreted_batch_ndims]) + (-1,))
+            result = result.all(-1)
+        return result
+
+    def __repr__(self):
+        return f"IndependentConstraint({self.base_constraint!r}, {self.reinterpreted_batch_ndims})"
+
+
+class _LowerCholesky(Constraint):
+    """Lower-triangular square matrices with a positive diagonal."""
+    event_dim = 2
+
+    def check(self, value):
+        lower = (value.tril() == value).reshape(tuple(value.shape[:-2]) + (-1,)).all(-1)
+        return lower & (value.diagonal(dim1=-2, dim2=-1) > 0).all(-1)
+
+
+class _PositiveDefinite(Constraint):
+    """Symmetric matrices with positive eigenvalues."""
+    event_dim = 2
+
+    def check(self, value):
+        symmetric = value.isclose(value.mT, atol=1e-6).all(-2).all(-1)
+        return symmetric & (linalg.eigvalsh(value).amin(-1) > 0)
+
+
 real = _Real()
 positive = _GreaterThan(0.0)
 unit_interval = _Interval(0.0, 1.0)
 boolean = _Boolean()
 simplex = _Simplex()
 dependent = _Dependent()
+real_vector = _IndependentConstraint(real, 1)
+lower_cholesky = _LowerCholesky()
+positive_definite = _PositiveDefinite()
+independent = _IndependentConstraint
 
 
 def greater_than(lower_bound):
