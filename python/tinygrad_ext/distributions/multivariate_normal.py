@@ -63,13 +63,7 @@ class MultivariateNormal(Distribution):
         self.__dict__[name] = value
         return value
 
-    @property
-    def mean(self):
-        return self.loc
-
-    @property
-    def mode(self):
-        return self.loc
+    mean = mode = property(lambda self: self.loc)
 
     @property
     def variance(self):
