@@ -456,3 +456,44 @@ def test_multivariate_normal_errors_as_torch():
     check_raises(lambda: MVN(loc, scale_tril=torch.ones(3)), ValueError, "scale_tril matrix must be at least two")
     check_raises(lambda: MVN(loc, scale_tril=torch.ones(3, 3)), ValueError, "scale_tril", "LowerCholesky()")
     check_raises(lambda: MVN(loc, covariance_matrix=-torch.eye(3)), ValueError, "PositiveDefinite()")
+
+
+# ---------------------------------------------------------------- LinearCrossEntropyLoss
+def test_linear_cross_entropy_against_log_softmax():
+    rng = np.random.default_rng(9)
+    x, w, b = rng.standard_normal((3, 6)), rng.standard_normal((5, 2, 6)), rng.standard_normal((5, 2))
+    target = rng.integers(0, 5, (3, 2))
+    logits = np.einsum("ni,cki->nck", x, w) + b
+    logp = logits - np.log(np.exp(logits).sum(1, keepdims=True))
+    want = -np.take_along_axis(logp, target[:, None], 1)[:, 0]
+    F = torch.nn.functional
+    got = F.linear_cross_entropy(_t(x), _t(w), torch.tensor(target), linear_bias=_t(b), reduction="none")
+    np.testing.assert_allclose(got.numpy(), want, rtol=1e-12)
+    probs = rng.random((3, 5, 2))
+    np.testing.assert_allclose(F.linear_cross_entropy(_t(x), _t(w), _t(probs), linear_bias=_t(b)).item(),
+                               -(probs * logp).sum(1).mean(), rtol=1e-12)
+    xt, wt = _t(x, requires_grad=True), _t(w, requires_grad=True)
+    assert gradcheck(lambda a, c: F.linear_cross_entropy(a, c, torch.tensor(target), label_smoothing=0.1), [xt, wt])
+    loss = torch.nn.LinearCrossEntropyLoss(6, 5, out_features=(2,), bias=True, dtype=D)
+    with torch.no_grad():
+        loss.linear.weight.copy_(_t(w.reshape(10, 6)))
+        loss.linear.bias.copy_(_t(b.reshape(10)))
+    np.testing.assert_allclose(loss(_t(x), torch.tensor(target)).item(), want.mean(), rtol=1e-12)
+    assert "in_features=6, num_classes=5, out_features=(2,), bias=True, reduction=mean" in repr(loss)
+
+
+def test_linear_cross_entropy_errors_as_torch():
+    F, w = torch.nn.functional, torch.randn(5, 2, 6)
+    check_raises(lambda: F.linear_cross_entropy(torch.randn(2, 3, 6), w, torch.zeros(2)), RuntimeError,
+                 "dimensionality 1 or 2, got 3")
+    check_raises(lambda: F.linear_cross_entropy(torch.randn(3, 4), w, torch.zeros(3)), RuntimeError,
+                 "got 4 and 6, respectively")
+    check_raises(lambda: F.linear_cross_entropy(torch.randn(6), w, torch.zeros(2)), RuntimeError,
+                 "requires batched input")
+    check_raises(lambda: F.linear_cross_entropy(torch.randn(3, 6), w, torch.zeros(3, 2).long(),
+                                                linear_bias=torch.zeros(5)), RuntimeError, "linear_bias shape (5, 2)")
+    check_raises(lambda: F.linear_cross_entropy(torch.randn(3, 6), w, torch.rand(3, 5, 2), ignore_index=1),
+                 RuntimeError, "ignore_index cannot be specified")
+    check_raises(lambda: torch.nn.LinearCrossEntropyLoss(6, 5, weight=torch.ones(4)), RuntimeError,
+                 "expected weight shape to be (5,)")
+    check_raises(lambda: torch.nn.LinearCrossEntropyLoss(6, 5, label_smoothing=2.0), RuntimeError, "[0, 1]")
