@@ -540,3 +540,62 @@ def test_inference_tensors_have_no_version():
     with torch.no_grad():
         w = x * 2
     assert not w.is_inference() and w._version == 0
+
+
+def _ref_window(name, n, **kw):
+    """numpy's windows (their symmetric form; periodic: the symmetric one of n + 1 points, last dropped)."""
+    if name == "kaiser_window":
+        return np.kaiser(n, kw.get("beta", 12.0))
+    if name == "hamming_window" and kw:
+        k = np.arange(n)
+        return kw["alpha"] - kw["beta"] * np.cos(2 * np.pi * k / (n - 1))
+    return {"hann_window": np.hanning, "hamming_window": np.hamming, "blackman_window": np.blackman,
+            "bartlett_window": np.bartlett}[name](n)
+
+
+@pytest.mark.parametrize("name", ["hann_window", "hamming_window", "blackman_window", "bartlett_window",
+                                  "kaiser_window"])
+def test_windows(name):
+    fn = getattr(torch, name)
+    for n in (2, 5, 6, 33):
+        close(fn(n, False, dtype=torch.float64), _ref_window(name, n), 1e-12)
+        close(fn(n, dtype=torch.float64), _ref_window(name, n + 1)[:-1], 1e-12)
+        close(fn(n), _ref_window(name, n + 1)[:-1], 1e-6)
+    assert fn(0).shape == (0,) and fn(1).tolist() == [1.0] and fn(4, requires_grad=True).requires_grad
+    with pytest.raises(RuntimeError, match="non-negative window_length"):
+        fn(-1)
+    with pytest.raises(RuntimeError, match="floating point dtypes"):
+        fn(3, dtype=torch.int64)
+    if name == "hamming_window":
+        close(fn(5, False, 0.5, 0.5, dtype=torch.float64), _ref_window(name, 5, alpha=0.5, beta=0.5), 1e-12)
+    if name == "kaiser_window":
+        close(fn(7, False, 5.0, dtype=torch.float64), np.kaiser(7, 5.0), 1e-12)
+
+
+def test_cholesky_ex_cond_vander_diagonal():
+    A = spd((2, 3, 3))
+    L, info = LA.cholesky_ex(t(A))
+    close(L, np.linalg.cholesky(A))
+    assert info.tolist() == [0, 0] and type(LA.cholesky_ex(t(A))).__name__ == "linalg_cholesky_ex"
+    U, _ = LA.cholesky_ex(t(A), upper=True)
+    close(U, np.swapaxes(np.linalg.cholesky(A), -1, -2))
+    L, info = LA.cholesky_ex(t([[1.0, 2.0], [2.0, 1.0]]))
+    assert info.item() == 2
+    with pytest.raises(LA.LinAlgError, match="linalg.cholesky_ex"):
+        LA.cholesky_ex(t([[1.0, 2.0], [2.0, 1.0]]), check_errors=True)
+    assert gradcheck(lambda a: LA.cholesky_ex((a + a.mT) / 2)[0], (t(A[0], grad=True),))  # (A symmetric)
+    M = rand((2, 4, 4), 3)
+    for p in (None, 2, -2, "fro", "nuc", 1, -1, math.inf, -math.inf):
+        close(LA.cond(t(M), p), np.linalg.cond(M, p), 1e-8)
+    assert LA.cond(t([[1.0, 2.0], [2.0, 4.0]]), 1).item() == math.inf
+    with pytest.raises(RuntimeError, match="square"):
+        LA.cond(torch.ones(2, 3), 1)
+    with pytest.raises(RuntimeError, match="invalid norm type"):
+        LA.cond(torch.ones(2, 2), 3)
+    x = rand((2, 4), 4)
+    close(LA.vander(t(x)), np.stack([np.vander(r, increasing=True) for r in x]))
+    close(LA.vander(t(x), N=2), np.stack([np.vander(r, 2, increasing=True) for r in x]))
+    assert LA.vander(torch.tensor([1, 2, 3])).tolist() == [[1, 1, 1], [1, 2, 4], [1, 3, 9]]
+    with pytest.raises(RuntimeError, match="N must be greater than 1"):
+        LA.vander(t([1.0, 2.0]), N=1)
+    assert LA.diagonal(torch.arange(9).reshape(3, 3), offset=1).tolist() == [1, 5]

@@ -7,13 +7,14 @@ import warnings
 
 from . import _C
 from ._host import on_host
-from ._linalg_basic import (LinalgInv, _check_matrix, _eye, _inv_message, _lu, _raise_info, _same_dtype,
-                            _solve_message, _T, _tolerance, cholesky_solve, eigvalsh, inv, lu_factor, lu_factor_ex,
-                            lu_solve, qr, solve, solve_triangular)
+from ._linalg_basic import (LinalgInv, _check_matrix, _cholesky_message, _eye, _inv_message, _lu, _raise_info,
+                            _same_dtype, _solve_message, _T, _tolerance, cholesky, cholesky_solve, eigvalsh, inv,
+                            lu_factor, lu_factor_ex, lu_solve, qr, solve, solve_triangular)
 from ._linalg_ops import _svdvals
 from ._reduction_ops import _return_type
 from .tensor import Tensor, _broadcast_shape, _needs_grad, _wrap, cat
 
+linalg_cholesky_ex_type = _return_type("linalg_cholesky_ex", ("L", "info"))
 linalg_inv_ex_type = _return_type("linalg_inv_ex", ("inverse", "info"))
 linalg_solve_ex_type = _return_type("linalg_solve_ex", ("result", "info"))
 linalg_ldl_factor_type = _return_type("linalg_ldl_factor", ("LD", "pivots"))
@@ -65,6 +66,22 @@ def solve_ex(A, B, *, left=True, check_errors=False, out=None):
     else:
         X = solve(A, B, left=left)
     return _copy_out(out, linalg_solve_ex_type(X, info))
+
+
+@on_host
+def cholesky_ex(A, *, upper=False, check_errors=False, out=None):
+    """(L, info): linalg.cholesky without raising; info is 0, or the order of the first leading minor that is not
+    positive-definite (L is then incomplete). check_errors raises LinAlgError as cholesky does."""
+    _check_matrix(A, "linalg.cholesky_ex")
+    L, info = _C.linalg_cholesky(A.detach()._impl)
+    if check_errors:
+        _raise_info(info, A.dim() > 2, "linalg.cholesky_ex", _cholesky_message)
+    info = _wrap(info)
+    if _needs_grad(A) and not bool(info.ne(0).any()):
+        L = cholesky(A)
+    else:
+        L = _wrap(L)
+    return _copy_out(out, linalg_cholesky_ex_type(_T(L) if upper else L, info))
 
 
 # ---------------------------------------------------------------- powers

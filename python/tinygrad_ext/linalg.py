@@ -9,15 +9,16 @@ import numbers
 from . import _C, _linalg_ops, _ops
 from ._linalg_basic import (LinAlgError, cholesky, det, eigh, eigvalsh, inv, lstsq, lu_factor, lu_factor_ex,
                             lu_solve, pinv, qr, slogdet, solve, solve_triangular)
-from ._linalg_more import (householder_product, inv_ex, ldl_factor, ldl_factor_ex, ldl_solve, lu, matrix_exp,
-                           matrix_power, matrix_rank, solve_ex, tensorinv, tensorsolve)
+from ._linalg_more import (cholesky_ex, householder_product, inv_ex, ldl_factor, ldl_factor_ex, ldl_solve, lu,
+                           matrix_exp, matrix_power, matrix_rank, solve_ex, tensorinv, tensorsolve)
+from .tensor import cat as _ops_cat
 from .tensor import matmul
 
-__all__ = ["LinAlgError", "cholesky", "cross", "det", "eigh", "eigvalsh", "householder_product", "inv", "inv_ex",
-           "ldl_factor", "ldl_factor_ex", "ldl_solve", "lstsq", "lu", "lu_factor", "lu_factor_ex", "lu_solve", "matmul",
-           "matrix_exp", "matrix_norm", "matrix_power", "matrix_rank", "multi_dot", "norm", "pinv", "qr", "slogdet",
-           "solve", "solve_ex", "solve_triangular", "svd", "svdvals", "tensorinv", "tensorsolve", "vecdot",
-           "vector_norm"]
+__all__ = ["LinAlgError", "cholesky", "cholesky_ex", "cond", "cross", "det", "diagonal", "eigh", "eigvalsh",
+           "householder_product", "inv", "inv_ex", "ldl_factor", "ldl_factor_ex", "ldl_solve", "lstsq", "lu",
+           "lu_factor", "lu_factor_ex", "lu_solve", "matmul", "matrix_exp", "matrix_norm", "matrix_power",
+           "matrix_rank", "multi_dot", "norm", "pinv", "qr", "slogdet", "solve", "solve_ex", "solve_triangular", "svd",
+           "svdvals", "tensorinv", "tensorsolve", "vander", "vecdot", "vector_norm"]
 
 
 def _float_input(x, dtype, name):
@@ -130,3 +131,42 @@ def multi_dot(tensors, *, out=None):
     if last_vec:
         result = result.squeeze(-1)
     return result if out is None else out.copy_(result)
+
+
+def cond(A, p=None, *, out=None):
+    """The condition number in the p-norm: largest over smallest singular value for p = None or 2 (any shape; -2:
+    the inverse ratio), else matrix_norm(A, p) * matrix_norm(A^-1, p) for square A (inf where A is singular; 'nuc'
+    from the singular values)."""
+    if p in (None, 2, -2):
+        S = svdvals(A)
+        result = S.amax(-1) / S.amin(-1) if p != -2 else S.amin(-1) / S.amax(-1)
+    elif p in ("fro", "nuc", math.inf, -math.inf, 1, -1):
+        if A.dim() < 2 or A.shape[-1] != A.shape[-2]:
+            raise RuntimeError(f"linalg.cond(ord={p}): A must be batches of square matrices, but they are "
+                               f"{A.shape[-2] if A.dim() > 1 else 1} by {A.shape[-1]} matrices")
+        if p == "nuc":  # (from the singular values, as torch's)
+            S = svdvals(A)
+            result = S.sum(-1) * S.reciprocal().sum(-1)
+        else:
+            inverse, info = inv_ex(A)
+            singular = info.ne(0)
+            inverse = inverse.masked_fill(singular.unsqueeze(-1).unsqueeze(-1), 0)  # (its norm becomes inf below)
+            result = (matrix_norm(A, p) * matrix_norm(inverse, p)).masked_fill(singular, math.inf)
+    else:
+        raise RuntimeError(f"linalg.cond got an invalid norm type: {p}")
+    return result if out is None else out.copy_(result)
+
+
+def vander(x, N=None):
+    """The Vandermonde matrix (..., n, N) of x (..., n): columns x^0, x^1, ..., x^(N-1) (running products, in x's
+    dtype); N defaults to n."""
+    N = x.shape[-1] if N is None and x.dim() else N
+    if N is None or N <= 1:
+        raise RuntimeError("N must be greater than 1.")
+    powers = x.unsqueeze(-1).expand(list(x.shape) + [N - 1]).cumprod(-1)
+    return _ops_cat([x.new_ones(list(x.shape) + [1]), powers], -1)
+
+
+def diagonal(A, *, offset=0, dim1=-2, dim2=-1):
+    """torch.diagonal with the last two dims by default."""
+    return A.diagonal(offset, dim1, dim2)
