@@ -599,3 +599,56 @@ def test_cholesky_ex_cond_vander_diagonal():
     with pytest.raises(RuntimeError, match="N must be greater than 1"):
         LA.vander(t([1.0, 2.0]), N=1)
     assert LA.diagonal(torch.arange(9).reshape(3, 3), offset=1).tolist() == [1, 5]
+
+
+def test_view_copies_and_aliases():
+    x = t(rand((2, 3)))
+    y = torch.transpose_copy(x, 0, 1)
+    assert y.is_contiguous() and y.data_ptr() != x.data_ptr()
+    close(y, x.numpy().T)
+    assert torch.slice_copy(torch.arange(6), 0, 1, 5, 2).tolist() == [1, 3]
+    parts = torch.split_copy(torch.arange(6), 2)
+    assert [p.tolist() for p in parts] == [[0, 1], [2, 3], [4, 5]]
+    assert torch.view_copy(torch.arange(6), [2, 3]).shape == (2, 3)
+    assert torch.expand_copy(torch.ones(3), [2, 3]).stride() == (3, 1)
+    out = torch.empty(3, 2, dtype=torch.float64)
+    assert torch.t_copy(x, out=out) is out
+    assert torch.transpose_copy.__name__ == "transpose_copy"
+    assert [p.tolist() for p in torch.unsafe_split(torch.arange(5), 2)] == [[0, 1], [2, 3], [4]]
+    assert [p.shape[1] for p in x.unsafe_chunk(2, 1)] == [2, 1]
+    assert [p.tolist() for p in torch.split_with_sizes(torch.arange(5), [2, 3])] == [[0, 1], [2, 3, 4]]
+    assert torch.get_device(x) == -1 and torch.resize_as_(torch.ones(3), torch.ones(1, 2)).shape == (1, 2)
+
+
+def test_mvlgamma_pdist_norms_ormqr():
+    x = np.array([2.5, 3.0, 7.25])
+    ref = [sum(math.lgamma(v - j / 2) for j in range(3)) + 3 * 2 / 4 * math.log(math.pi) for v in x]
+    close(torch.mvlgamma(t(x), 3), ref)
+    close(t(x).mvlgamma(3), ref)
+    with pytest.raises(RuntimeError, match="p has to be greater than or equal to 1"):
+        torch.mvlgamma(t(x), 0)
+    pts = rand((5, 3))
+    iu = np.triu_indices(5, 1)
+    for p in (2, 1, 0.5, math.inf):
+        ref = np.linalg.norm(pts[iu[0]] - pts[iu[1]], ord=p, axis=1)
+        close(torch.pdist(t(pts), p), ref)
+    assert torch.pdist(t(pts), 0).tolist() == [3.0] * 10
+    assert gradcheck(torch.pdist, (t(pts, grad=True),))
+    with pytest.raises(RuntimeError, match="2D"):
+        torch.pdist(torch.ones(2, 3, 4))
+    with pytest.raises(RuntimeError, match="non-negative"):
+        torch.pdist(torch.ones(3, 4), -1)
+    M = rand((2, 3, 4))
+    with pytest.warns(UserWarning, match="nuclear_norm is deprecated"):
+        close(torch.nuclear_norm(t(M)), np.linalg.norm(M, "nuc", axis=(-2, -1)))
+    with pytest.warns(UserWarning, match="frobenius_norm is deprecated"):
+        close(torch.frobenius_norm(t(M), dim=(1, 2)), np.linalg.norm(M, axis=(1, 2)))
+    A = rand((5, 3), 1)
+    a, tau = torch.geqrf(t(A))
+    Q = np.linalg.qr(A, mode="complete")[0]
+    C = rand((5, 2), 2)
+    close(torch.ormqr(a, tau, t(C)), Q @ C, 1e-9)
+    close(torch.ormqr(a, tau, t(C), transpose=True), Q.T @ C, 1e-9)
+    close(a.ormqr(tau, t(C.T), left=False), C.T @ Q, 1e-9)
+    with pytest.raises(RuntimeError, match="must be equal to input.shape"):
+        torch.ormqr(a, tau, torch.ones(2, 3, dtype=torch.float64))

@@ -234,6 +234,19 @@ def orgqr(input, tau):
     return householder_product(input, tau)
 
 
+def ormqr(input, tau, other, left=True, transpose=False, *, out=None):
+    """op(Q) other (other op(Q) when not left) for geqrf's (input, tau): Q the full m x m product of the
+    reflectors, op(Q) = Q^T when transpose. Differentiable (through householder_product)."""
+    m = input.shape[-2]
+    if (other.shape[-2] if left else other.shape[-1]) != m:
+        raise RuntimeError(f"torch.ormqr: other.shape[{-2 if left else -1}] must be equal to input.shape[-2]")
+    square = cat([input, input.new_zeros(list(input.shape[:-1]) + [m - input.shape[-1]])], -1) \
+        if input.shape[-1] < m else input[..., :m]
+    Q = householder_product(square, tau)
+    Q = _T(Q) if transpose else Q
+    return _copy_out(out, Q.matmul(other) if left else other.matmul(Q))
+
+
 # ------------------------------------------------------------------------ LDL
 @on_host
 def ldl_factor_ex(A, *, hermitian=False, check_errors=False, out=None):
@@ -350,6 +363,6 @@ def cholesky_inverse(L, upper=False, *, out=None):
 
 # Tensor.<name> (installed by __init__) and torch.<name>
 METHODS = {"qr": qr_torch, "lu": lu_torch, "lu_solve": lu_solve_torch, "triangular_solve": triangular_solve,
-           "cholesky_inverse": cholesky_inverse, "geqrf": geqrf, "orgqr": orgqr, "matrix_power": matrix_power,
-           "matrix_exp": matrix_exp}
+           "cholesky_inverse": cholesky_inverse, "geqrf": geqrf, "orgqr": orgqr, "ormqr": ormqr,
+           "matrix_power": matrix_power, "matrix_exp": matrix_exp}
 FUNCTIONS = {**METHODS, "lu_unpack": lu_unpack}

@@ -6,11 +6,13 @@ import itertools
 import math
 import numbers
 import operator
+import warnings
 
-from . import _C, _dtype
+from . import _C, _dtype, linalg, special
 from ._generator import drawing_from
 from ._host import on_host
 from ._reduction_ops import _return_type, searchsorted
+from ._shape_ops import triu_indices
 from .tensor import Tensor, _needs_grad, _wrap, cat, full, tensor
 
 histogramdd_type = _return_type("histogramdd", ("hist", "bin_edges"))
@@ -251,14 +253,56 @@ def poisson(input, generator=None):
     return sample + (input - input.detach()) * 0 if _needs_grad(input) else sample
 
 
+def mvlgamma(input, p, *, out=None):
+    """torch.mvlgamma / Tensor.mvlgamma: torch.special.multigammaln."""
+    return special.multigammaln(input, p, out=out)
+
+
+def mvlgamma_(self, p):
+    return self.copy_(special.multigammaln(self, p))
+
+
+def pdist(input, p=2):
+    """The p-norm distances between the rows of input (N, M), pair (i, j > i) in row-major order: N (N - 1) / 2."""
+    if input.dim() != 2:
+        raise RuntimeError(f"pdist only supports 2D tensors, got: {input.dim()}D")
+    if not input.dtype.is_floating_point:
+        raise RuntimeError("pdist only supports floating-point dtypes")
+    if p < 0:
+        raise RuntimeError("pdist only supports non-negative p values")
+    i, j = triu_indices(input.shape[0], input.shape[0], 1, device=input.device)
+    return (input[i] - input[j]).norm(p, 1)
+
+
+def nuclear_norm(input, dim=(-2, -1), keepdim=False, *, out=None):
+    """The sum of the singular values over the two dims (torch's older spelling of matrix_norm(A, 'nuc'))."""
+    if isinstance(dim, bool):  # (nuclear_norm(input, keepdim), torch's other overload)
+        dim, keepdim = (-2, -1), dim
+    warnings.warn("at::nuclear_norm is deprecated and it is just left for JIT compatibility. It will be removed in a "
+                  "future PyTorch release. Please use `linalg.matrix_norm(A, 'nuc', dim, keepdim)` instead",
+                  UserWarning, stacklevel=2)
+    return linalg.matrix_norm(input, "nuc", dim, keepdim, out=out)
+
+
+def frobenius_norm(input, dim, keepdim=False, *, out=None):
+    """The 2-norm over dim (one or two dims)."""
+    warnings.warn("at::frobenius_norm is deprecated and it is just left for JIT compatibility. It will be removed in "
+                  "a future PyTorch release. Please use `linalg.vector_norm(A, 2., dim, keepdim)` instead",
+                  UserWarning, stacklevel=2)
+    result = input.norm(2, [dim] if isinstance(dim, numbers.Integral) else list(dim), keepdim)
+    return result if out is None else out.copy_(result)
+
+
 def set_flush_denormal(mode):
     """Flush denormal floats to zero on the calling thread (x86's FTZ/DAZ); False where the CPU cannot."""
     return _C.set_flush_denormal(bool(mode))
 
 
 # Tensor.<name> (installed by __init__) and torch.<name>
-METHODS = {"renorm": renorm, "renorm_": renorm_, "isreal": isreal, "nonzero_static": nonzero_static}
+METHODS = {"renorm": renorm, "renorm_": renorm_, "isreal": isreal, "nonzero_static": nonzero_static,
+           "mvlgamma": mvlgamma, "mvlgamma_": mvlgamma_}
 FUNCTIONS = {"fake_quantize_per_tensor_affine": fake_quantize_per_tensor_affine,
              "fake_quantize_per_channel_affine": fake_quantize_per_channel_affine, "unravel_index": unravel_index,
              "renorm": renorm, "gradient": gradient, "histogramdd": histogramdd, "isreal": isreal,
-             "nonzero_static": nonzero_static, "poisson": poisson, "set_flush_denormal": set_flush_denormal}
+             "nonzero_static": nonzero_static, "poisson": poisson, "set_flush_denormal": set_flush_denormal,
+             "mvlgamma": mvlgamma, "pdist": pdist, "nuclear_norm": nuclear_norm, "frobenius_norm": frobenius_norm}
