@@ -497,3 +497,42 @@ def test_linear_cross_entropy_errors_as_torch():
     check_raises(lambda: torch.nn.LinearCrossEntropyLoss(6, 5, weight=torch.ones(4)), RuntimeError,
                  "expected weight shape to be (5,)")
     check_raises(lambda: torch.nn.LinearCrossEntropyLoss(6, 5, label_smoothing=2.0), RuntimeError, "[0, 1]")
+
+
+# ---------------------------------------------------------------- func.rearrange, autograd.enforce_grad_layout_policy
+def test_rearrange_against_numpy():
+    x = np.arange(4 * 6 * 8 * 3, dtype=np.float64).reshape(4, 6, 8, 3)
+    r = torch.func.rearrange
+    t = torch.from_numpy(x.copy())
+    np.testing.assert_array_equal(r(t, "b h w c -> (b h) w c").numpy(), x.reshape(24, 8, 3))
+    np.testing.assert_array_equal(r(t, "b h w c -> b c h w").numpy(), x.transpose(0, 3, 1, 2))
+    np.testing.assert_array_equal(r(t, "b h w c -> h (b w) c").numpy(), x.transpose(1, 0, 2, 3).reshape(6, 32, 3))
+    want = x.reshape(4, 3, 2, 4, 2, 3).transpose(0, 1, 3, 5, 2, 4).reshape(4, 3, 4, 12)  # space-to-depth
+    np.testing.assert_array_equal(r(t, "b (h h1) (w w1) c -> b h w (c h1 w1)", h1=2, w1=2).numpy(), want)
+    np.testing.assert_array_equal(r(t, "b ... c -> c (...) b").numpy(), x.transpose(3, 1, 2, 0).reshape(3, 48, 4))
+    assert tuple(r(t, "b h w c -> b h w () c 1").shape) == (4, 6, 8, 1, 3, 1)
+    assert tuple(r([torch.ones(2, 3)] * 4, "b h w -> h (b w)").shape) == (2, 12)  # a list is stacked first
+    g = torch.tensor(x, requires_grad=True)
+    r(g, "b h w c -> c (b h w)").sum().backward()
+    assert (g.grad == 1).all()
+    check_raises(lambda: r(t, "b h w c -> b h w"), ValueError, "Identifiers only on one side", "'c'")
+    check_raises(lambda: r(t, "b (h h1) w c -> b (h h1) w c", h1=5), ValueError, "divide axis of length 6")
+    check_raises(lambda: r(t, "b h w -> b h w"), ValueError, "expected 3 dims")
+    check_raises(lambda: r(t, "(b ...) c -> b c"), ValueError, "Ellipsis inside parenthesis")
+
+
+def test_enforce_grad_layout_policy():
+    p, w = torch.zeros(3, 4, requires_grad=True), torch.arange(12.0).reshape(4, 3)
+    with torch.autograd.enforce_grad_layout_policy(False):
+        (p.t() * w).sum().backward()  # the incoming gradient is a transposed view of a fresh tensor: kept as is
+    assert not p.grad.is_contiguous()
+    np.testing.assert_array_equal(p.grad.numpy(), w.numpy().T)
+    p.grad = None
+    (p.t() * w).sum().backward()  # enforced again after the block: a contiguous copy
+    assert p.grad.is_contiguous()
+    np.testing.assert_array_equal(p.grad.numpy(), w.numpy().T)
+    policy = torch.autograd.enforce_grad_layout_policy(False)  # applied at once, as torch's
+    assert not torch.autograd.grad_mode._grad_layout_enforced[0]
+    with policy:
+        pass
+    assert torch.autograd.grad_mode._grad_layout_enforced[0]

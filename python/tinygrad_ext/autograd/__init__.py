@@ -7,7 +7,8 @@ from . import anomaly_mode, engine, function, grad_mode
 from .anomaly_mode import detect_anomaly, is_anomaly_enabled, set_detect_anomaly
 from .engine import backward, grad
 from .function import Function, once_differentiable
-from .grad_mode import enable_grad, inference_mode, is_grad_enabled, no_grad, set_grad_enabled
+from .grad_mode import (enable_grad, enforce_grad_layout_policy, inference_mode, is_grad_enabled, no_grad,
+                        set_grad_enabled)
 from .gradcheck import GradcheckError, gradcheck, gradgradcheck
 
 
@@ -44,6 +45,7 @@ __all__ = [
     "grad",
     "gradcheck",
     "gradgradcheck",
+    "enforce_grad_layout_policy",
     "inference_mode",
     "is_anomaly_enabled",
     "is_grad_enabled",

@@ -9,13 +9,14 @@ only the part of the graph that leads to them runs.
 
 .grad accumulation follows torch: the first gradient is stored as is when
 nothing else can see its memory (a fresh contiguous tensor made during this
-pass), else as a copy; later gradients are added in place (no_grad), or out
-of place when create_graph=True so the sum stays differentiable."""
+pass; under enforce_grad_layout_policy(False) a non-contiguous one too), else
+as a copy; later gradients are added in place (no_grad), or out of place when
+create_graph=True so the sum stays differentiable."""
 from .. import _C, _dtype
 from .._tensor_base import Tensor, _wrap
 from . import anomaly_mode
 from .function import AccumulateGrad, _edge
-from .grad_mode import _state
+from .grad_mode import _grad_layout_enforced, _state
 
 _ITEMSIZE = tuple(d.itemsize for d in _dtype.BY_ID)
 
@@ -87,7 +88,7 @@ def _accumulate(leaf, g, create_graph, external, stolen):
     acc = leaf._grad
     if acc is None:
         sid = impl.storage_id
-        if sid in external or sid in stolen or not impl.is_contiguous or \
+        if sid in external or sid in stolen or (not impl.is_contiguous and _grad_layout_enforced[0]) or \
                 impl.storage_nbytes != impl.numel * _ITEMSIZE[impl.dtype]:
             g = g.clone()
             sid = g._impl.storage_id

@@ -1,9 +1,11 @@
-"""no_grad / enable_grad / set_grad_enabled / inference_mode: context managers and decorators."""
+"""no_grad / enable_grad / set_grad_enabled / inference_mode / enforce_grad_layout_policy: context managers and
+decorators."""
 import functools
 import inspect
 
 _state = [True]  # a list so the hot path reads one global without attribute lookups
 _inference = [False]
+_grad_layout_enforced = [True]  # enforce_grad_layout_policy (read by the engine's gradient accumulation)
 
 
 def is_grad_enabled():
@@ -121,3 +123,31 @@ class set_grad_enabled(_GradMode):
 
     def clone(self):
         return set_grad_enabled(self._enabled)
+
+
+class enforce_grad_layout_policy(_GradMode):
+    """Whether the engine copies a leaf's first gradient into the gradient layout contract's layout (contiguous)
+    when it arrives in another one (True, the default), or keeps it as it came when nothing else sees its memory
+    (False: no copy). Applied at construction, as torch's (a bare call works), undone by the end of a with block."""
+
+    def __new__(cls, enable=True):
+        return object.__new__(cls)
+
+    def __init__(self, enable=True):
+        self.prev, self.mode = _grad_layout_enforced[0], enable
+        _grad_layout_enforced[0] = bool(enable)
+
+    def __enter__(self):
+        pass
+
+    def __exit__(self, *exc):
+        _grad_layout_enforced[0] = self.prev
+        return False
+
+    def __call__(self, fn):
+        _grad_layout_enforced[0] = self.prev
+        mode = self.mode
+        return _wrap_fn(lambda: enforce_grad_layout_policy(mode), fn)
+
+    def clone(self):
+        return self.__class__(self.mode)
