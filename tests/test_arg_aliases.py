@@ -82,7 +82,7 @@ OVERRIDES = {  # name: {parameter: value or lambda lib: value}
     "split_with_sizes": {"split_sizes": (1, 2)},
     "split": {"tensor": _x},  # (torch.split names its input `tensor`)
     "unsafe_split": {"tensor": _x}, "unsafe_split_with_sizes": {"split_sizes": (1, 2)},
-    "nuclear_norm": {"dim": (1, 2)},
+    "nuclear_norm": {"dim": (1, 2)}, "norm_except_dim": {"v": _x},
     "gumbel_softmax": {"logits": _x},
     "renorm": {"p": 2, "maxnorm": 1.0}, "renorm_": {"p": 2, "maxnorm": 1.0},
 }

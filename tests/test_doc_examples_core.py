@@ -652,3 +652,37 @@ def test_mvlgamma_pdist_norms_ormqr():
     close(a.ormqr(tau, t(C.T), left=False), C.T @ Q, 1e-9)
     with pytest.raises(RuntimeError, match="must be equal to input.shape"):
         torch.ormqr(a, tau, torch.ones(2, 3, dtype=torch.float64))
+
+
+def test_aten_spellings_of_functional_ops():
+    F = torch.nn.functional
+    x, y = t(rand((4, 3))), t(rand((4, 3), 1) > 0, torch.float64)
+    for reduction, name in ((0, "none"), (1, "mean"), (2, "sum")):
+        close(torch.binary_cross_entropy_with_logits(x, y, reduction=reduction),
+              F.binary_cross_entropy_with_logits(x, y, reduction=name).numpy())
+        kl = F.kl_div(x, y.softmax(1), reduction="none")
+        close(torch.kl_div(x, y.softmax(1), reduction), {"none": kl, "mean": kl.mean(), "sum": kl.sum()}[name].numpy())
+    close(torch.binary_cross_entropy_with_logits(x, y), F.binary_cross_entropy_with_logits(x, y, reduction="none")
+          .numpy())  # (torch's binding: 'none' when reduction is not given)
+    with pytest.raises(TypeError, match="must be int, not str"):
+        torch.binary_cross_entropy_with_logits(x, y, reduction="mean")
+    close(torch.triplet_margin_loss(x, x * 2, x * 3, reduction=1), F.triplet_margin_loss(x, x * 2, x * 3).numpy())
+    close(torch.constant_pad_nd(t([1.0, 2.0]), [1, 2], 5.0), [5.0, 1.0, 2.0, 5.0, 5.0])
+    close(torch.norm_except_dim(x, 2, 0), np.linalg.norm(x.numpy(), axis=1, keepdims=True))
+    out, mean, rstd = torch.native_layer_norm(x, [3], None, None, 1e-5)
+    close(mean, x.numpy().mean(1, keepdims=True))
+    close(rstd, 1 / np.sqrt(x.numpy().var(1, keepdims=True) + 1e-5))
+    close(out, F.layer_norm(x, [3]).numpy())
+    values, indices = torch.max_pool1d_with_indices(torch.arange(6.0).reshape(1, 1, 6), 2)
+    assert values.tolist() == [[[1.0, 3.0, 5.0]]] and indices.tolist() == [[[1, 3, 5]]]
+    for name in ("matrix_rank", "lstsq", "solve", "eig", "symeig"):
+        with pytest.raises(RuntimeError, match="deprecated since version 1.9 and is now removed"):
+            getattr(torch, name)(torch.eye(2))
+    torch.set_deterministic_debug_mode("warn")
+    assert torch.get_deterministic_debug_mode() == 1 and torch.are_deterministic_algorithms_enabled()
+    torch.set_deterministic_debug_mode(0)
+    assert torch.get_deterministic_debug_mode() == 0 and not torch.are_deterministic_algorithms_enabled()
+    torch.set_anomaly_enabled(True)
+    assert torch.is_anomaly_enabled()
+    torch.set_anomaly_enabled(False)
+    assert not torch.is_anomaly_enabled() and not torch.is_warn_always_enabled()
