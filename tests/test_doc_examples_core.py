@@ -686,3 +686,41 @@ def test_aten_spellings_of_functional_ops():
     assert torch.is_anomaly_enabled()
     torch.set_anomaly_enabled(False)
     assert not torch.is_anomaly_enabled() and not torch.is_warn_always_enabled()
+
+
+def test_in_place_blas_and_tensor_extras():
+    A, B, C = rand((3, 4)), rand((3, 2), 1), rand((2, 4), 2)
+    x = t(A)
+    assert x.addmm_(t(B), t(C), beta=2, alpha=3) is x
+    close(x, 2 * A + 3 * B @ C)
+    close(t(A[0, :3]).addmv_(t(A[:, :3].T), t(A[1, :3])), A[0, :3] + A[:, :3].T @ A[1, :3])
+    close(t(A).addr_(t(A[:, 0]), t(A[0])), A + np.outer(A[:, 0], A[0]))
+    bb, cc = rand((2, 3, 2), 3), rand((2, 2, 4), 4)
+    close(t(A).addbmm_(t(bb), t(cc)), A + np.einsum("bij,bjk->ik", bb, cc))
+    close(t(np.stack([A, A])).baddbmm_(t(bb), t(cc)), np.stack([A, A]) + bb @ cc)
+    w, a = t(A[:, :3], grad=True), t(rand((3, 3), 5), grad=True)
+    m = w * 1
+    m.addmm_(a, a, beta=2, alpha=3)  # (the graph keeps the old m)
+    m.sum().backward()
+    close(w.grad, np.full((3, 3), 2.0))
+    close(torch.adjoint(t(A)), A.T)
+    with pytest.raises(RuntimeError, match="only supported on matrices"):
+        t(A[0]).adjoint()
+    assert torch.ones(2).diagflat(1).tolist() == [[0, 1, 0], [0, 0, 1], [0, 0, 0]]
+    src = torch.arange(6.0)
+    y = torch.empty(0).set_(src)
+    assert y.is_set_to(src) and y.data_ptr() == src.data_ptr()
+    z = torch.empty(0).set_(src.untyped_storage(), 1, (2, 2), (2, 1))
+    assert z.tolist() == [[1, 2], [3, 4]] and z.dtype == torch.float32
+    assert torch.ones(3).set_().numel() == 0
+    with pytest.raises(RuntimeError, match="leaf Variable"):
+        torch.ones(2, requires_grad=True).set_(torch.ones(3))
+    v = torch.arange(6.0)
+    assert v.as_strided_((2, 2), (1, 2)) is v and v.tolist() == [[0, 2], [1, 3]]
+    with pytest.warns(UserWarning, match="non-inplace resize is deprecated"):
+        assert torch.arange(6.0).resize(2, 3).shape == (2, 3)
+    with pytest.warns(UserWarning), pytest.raises(RuntimeError, match="preserving the number of elements"):
+        torch.arange(6.0).resize(2, 2)
+    with pytest.raises(RuntimeError, match="removed"):
+        torch.ones(2, 2).solve(torch.ones(2, 2))
+    assert src.const_data_ptr() == src.data_ptr()

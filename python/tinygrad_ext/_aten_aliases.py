@@ -200,7 +200,6 @@ def compiled_with_cxx11_abi():
     return True
 
 
-METHODS = {}
 FUNCTIONS = {f.__name__: f for f in (
     binary_cross_entropy_with_logits, kl_div, cosine_embedding_loss, hinge_embedding_loss, margin_ranking_loss,
     triplet_margin_loss, poisson_nll_loss, ctc_loss, instance_norm, channel_shuffle, native_channel_shuffle, rms_norm,
@@ -209,3 +208,4 @@ FUNCTIONS = {f.__name__: f for f in (
     is_warn_always_enabled, get_num_interop_threads, set_num_interop_threads, set_deterministic_debug_mode,
     get_deterministic_debug_mode, is_distributed, compiled_with_cxx11_abi)}
 FUNCTIONS.update({name: _removed(name, advice) for name, advice in _REMOVED.items()})
+METHODS = {name: FUNCTIONS[name] for name in ("lstsq", "solve", "eig", "symeig")}  # (Tensor's raise alike)

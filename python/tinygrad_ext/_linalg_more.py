@@ -10,7 +10,7 @@ from ._host import on_host
 from ._linalg_basic import (LinalgInv, _check_matrix, _cholesky_message, _eye, _inv_message, _lu, _raise_info,
                             _same_dtype, _solve_message, _T, _tolerance, cholesky, cholesky_solve, eigvalsh, inv,
                             lu_factor, lu_factor_ex, lu_solve, qr, solve, solve_triangular)
-from ._linalg_ops import _svdvals
+from ._linalg_ops import _svdvals, addbmm, addmv, addr, baddbmm
 from ._reduction_ops import _return_type
 from .tensor import Tensor, _broadcast_shape, _needs_grad, _wrap, cat
 
@@ -361,8 +361,28 @@ def cholesky_inverse(L, upper=False, *, out=None):
     return _copy_out(out, result)
 
 
+def _in_place(name, fn):
+    """Tensor.<name>: fn(self, ...) written into self (autograd's in-place rules through copy_; a graph reads a
+    copy of self, which the write does not change)."""
+    def method(self, *args, **kwargs):
+        return self.copy_(fn(self.clone() if self.requires_grad else self, *args, **kwargs))
+    method.__name__ = method.__qualname__ = name
+    return method
+
+
+def adjoint(input):
+    """The conjugate transpose of the last two dims (the transpose, for this library's real dtypes): a view."""
+    if input.dim() < 2:
+        raise RuntimeError(f"tensor.adjoint() is only supported on matrices or batches of matrices. Got "
+                           f"{input.dim()}-D tensor.")
+    return input.transpose(-2, -1)
+
+
+IN_PLACE = {name: _in_place(name, fn) for name, fn in (
+    ("addmm_", lambda self, mat1, mat2, *, beta=1, alpha=1: self.addmm(mat1, mat2, beta=beta, alpha=alpha)),
+    ("addmv_", addmv), ("addr_", addr), ("addbmm_", addbmm), ("baddbmm_", baddbmm))}
 # Tensor.<name> (installed by __init__) and torch.<name>
 METHODS = {"qr": qr_torch, "lu": lu_torch, "lu_solve": lu_solve_torch, "triangular_solve": triangular_solve,
            "cholesky_inverse": cholesky_inverse, "geqrf": geqrf, "orgqr": orgqr, "ormqr": ormqr,
-           "matrix_power": matrix_power, "matrix_exp": matrix_exp}
-FUNCTIONS = {**METHODS, "lu_unpack": lu_unpack}
+           "matrix_power": matrix_power, "matrix_exp": matrix_exp, "adjoint": adjoint, **IN_PLACE}
+FUNCTIONS = {**{k: v for k, v in METHODS.items() if k not in IN_PLACE}, "lu_unpack": lu_unpack}

@@ -1,9 +1,12 @@
 """Tensors by explicit memory layout: empty_strided, new_empty_strided, empty_permuted, Tensor.dim_order, resize_ /
 resize_as_ (torch's semantics: the storage grows in place of the old one, keeping its first elements), and
 as_strided_scatter (differentiable: a gather of the strided positions)."""
+import warnings
+
 from . import _C, _dtype, _ops
 from . import _memory_format as _mf
 from ._device import as_device
+from ._shape_ops import diagflat
 from .tensor import _dt, _finish, _needs_grad, _shape_arg, _wrap, arange, empty
 
 
@@ -171,6 +174,63 @@ def as_strided_scatter(input, src, size, stride, storage_offset=None):
     return _scatter(input, src, size, stride, storage_offset)[0]
 
 
+def set_(self, source=None, storage_offset=0, size=None, stride=None):
+    """self made a view of source's storage (a tensor's or a torch.storage's; none: an empty tensor), with the given
+    offset, size and stride (default: source's own, or the whole storage as 1-D)."""
+    if self.requires_grad and self.grad_fn is None:
+        raise RuntimeError("a leaf Variable that requires grad is being used in an in-place operation.")
+    if source is None:
+        self._impl = _C.empty([0], self.dtype.id, *self.device._code)
+        return self
+    if hasattr(source, "_impl"):
+        impl = source._impl
+        if size is None:
+            self._impl = impl
+            return self
+    else:  # a storage: its memory read as self's dtype
+        impl = _C.view_dtype(source._data._impl, self.dtype.id)
+        size = [impl.numel] if size is None else size
+    size = _shape_arg((size,), "set_")
+    stride = _row_major_strides(size) if stride is None else _shape_arg((stride,), "set_", "stride")
+    self._impl = _C.as_strided(impl, size, stride, storage_offset)
+    return self
+
+
+def is_set_to(self, tensor):
+    """Whether self and tensor are the same view of one storage (storage, offset, sizes and strides)."""
+    a, b = self._impl, tensor._impl
+    return a.storage_id == b.storage_id and a.offset == b.offset and a.shape == b.shape and a.strides == b.strides
+
+
+def as_strided_(self, size, stride, storage_offset=None):
+    self._impl = self.as_strided(size, stride, storage_offset)._impl
+    return self
+
+
+def resize(self, *sizes):
+    """The non-in-place resize (deprecated in torch): a reshape that must keep the number of elements."""
+    warnings.warn("non-inplace resize is deprecated", UserWarning, stacklevel=2)
+    size = _shape_arg(sizes, "resize")
+    numel = 1
+    for s in size:
+        numel *= s
+    if numel != self.numel():
+        raise RuntimeError(f"requested resize to {'x'.join(map(str, size))} ({numel} elements in total), but the "
+                           f"given tensor has a size of {'x'.join(map(str, self.shape))} ({self.numel()} elements). "
+                           "autograd's resize can only change the shape of a given tensor, while preserving the "
+                           "number of elements. ")
+    return self.reshape(size)
+
+
+def resize_as(self, tensor):
+    warnings.warn("non-inplace resize_as is deprecated", UserWarning, stacklevel=2)
+    return self.reshape(tensor.shape)
+
+
+def const_data_ptr(self):
+    return self.data_ptr()
+
+
 def _grad_dtype(self):
     if self.grad_fn is not None:
         raise RuntimeError("grad_dtype can only be accessed on leaf tensors.")
@@ -194,5 +254,7 @@ grad_dtype = property(_grad_dtype, _set_grad_dtype)
 
 # Tensor.<name> (installed by __init__) and torch.<name>
 METHODS = {"new_empty_strided": new_empty_strided, "dim_order": dim_order, "resize_": resize_,
-           "resize_as_": resize_as_, "as_strided_scatter": as_strided_scatter, "grad_dtype": grad_dtype}
+           "resize_as_": resize_as_, "as_strided_scatter": as_strided_scatter, "grad_dtype": grad_dtype, "set_": set_,
+           "is_set_to": is_set_to, "as_strided_": as_strided_, "resize": resize, "resize_as": resize_as,
+           "const_data_ptr": const_data_ptr, "diagflat": diagflat}
 FUNCTIONS = {"empty_strided": empty_strided, "empty_permuted": empty_permuted, "as_strided_scatter": as_strided_scatter}
