@@ -724,3 +724,12 @@ def test_in_place_blas_and_tensor_extras():
     with pytest.raises(RuntimeError, match="removed"):
         torch.ones(2, 2).solve(torch.ones(2, 2))
     assert src.const_data_ptr() == src.data_ptr()
+
+
+def test_event():
+    e = torch.Event(device="cpu")
+    assert repr(e) == "torch.Event device_type=cpu, device_index=-1, event_flag=0, event_id=0"
+    with pytest.raises(RuntimeError, match="cpu backend doesn't support events"):
+        e.record()
+    if not torch.cuda.is_available():
+        assert torch.Event().device.type == "cpu"

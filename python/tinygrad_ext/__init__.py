@@ -17,6 +17,7 @@ from .tensor import (Tensor, addmm, arange, as_tensor, cat, empty, empty_like, e
                      linspace, normal, ones, ones_like, rand, rand_like, randint, randn,
                      randn_like, randperm, range, stack, tensor, where, zeros, zeros_like)
 from . import accelerator, autograd, backends, cuda, version
+from .accelerator import Event  # torch.Event, the device-generic one
 from .tensor import LEGACY_CPU as _LEGACY_CPU
 from .tensor import LEGACY_CUDA as _LEGACY_CUDA
 from .tensor import tensor as _tensor

@@ -103,3 +103,38 @@ def max_memory_allocated(device_index=None, /):
 def reset_peak_memory_stats(device_index=None, /):
     _check()
     cuda.reset_peak_memory_stats(device_index)
+
+
+class Event:
+    """torch.Event(device=None, *, enable_timing=False, blocking=False, interprocess=False): the device-generic
+    event. On a CUDA device (the default when one is usable) it is a torch.cuda.Event; the CPU has no events, so
+    recording or waiting on a CPU event raises torch's RuntimeError."""
+
+    def __init__(self, device=None, *, enable_timing=False, blocking=False, interprocess=False):
+        self.device = _device(device) if device is not None else current_accelerator(True) or _device("cpu")
+        self._event = cuda.Event(enable_timing, blocking, interprocess) if self.device.type == "cuda" else None
+
+    def _cuda(self):
+        if self._event is None:
+            raise RuntimeError(f"{self.device.type} backend doesn't support events.")
+        return self._event
+
+    def record(self, stream=None):
+        self._cuda().record(stream)
+
+    def wait(self, stream=None):
+        self._cuda().wait(stream)
+
+    def query(self):
+        return self._cuda().query()
+
+    def synchronize(self):
+        self._cuda().synchronize()
+
+    def elapsed_time(self, end_event):
+        return self._cuda().elapsed_time(end_event._cuda())
+
+    def __repr__(self):
+        index = -1 if self.device.index is None and self._event is None else (self.device.index or 0)
+        return (f"torch.Event device_type={self.device.type}, device_index={index}, event_flag=0, "
+                f"event_id={0 if self._event is None else self._event.cuda_event}")
