@@ -536,3 +536,71 @@ def test_enforce_grad_layout_policy():
     with policy:
         pass
     assert torch.autograd.grad_mode._grad_layout_enforced[0]
+
+
+# ---------------------------------------------------------------- optim.swa_utils
+def _net(weight):
+    net = torch.nn.Sequential(torch.nn.Linear(2, 3), torch.nn.BatchNorm1d(3))
+    with torch.no_grad():
+        net[0].weight.copy_(_t(weight).float())
+        net[0].bias.fill_(0.5)
+    return net
+
+
+def test_averaged_model_swa_and_ema():
+    rng = np.random.default_rng(10)
+    ws = [rng.standard_normal((3, 2)) for _ in range(4)]
+    swa = torch.optim.swa_utils
+    net = _net(ws[0])
+    mean, ema = swa.AveragedModel(net), swa.AveragedModel(net, multi_avg_fn=swa.get_ema_multi_avg_fn(0.9))
+    ema_fn = swa.AveragedModel(net, avg_fn=swa.get_ema_avg_fn(0.9))
+    want_ema = ws[0]
+    for i, w in enumerate(ws):
+        with torch.no_grad():
+            net[0].weight.copy_(_t(w).float())
+            net[1].running_mean.fill_(float(i))
+        for m in (mean, ema, ema_fn):
+            m.update_parameters(net)
+        if i:
+            want_ema = 0.9 * want_ema + 0.1 * w
+    np.testing.assert_allclose(mean.module[0].weight.detach().numpy(), np.mean(ws, axis=0), rtol=1e-5, atol=1e-6)
+    for m in (ema, ema_fn):
+        np.testing.assert_allclose(m.module[0].weight.detach().numpy(), want_ema, rtol=1e-5, atol=1e-6)
+    assert mean.n_averaged.item() == 4 and mean.module[1].running_mean[0].item() == 3.0  # buffers follow the model
+    assert mean.module is not net and mean(torch.ones(5, 2)).shape == (5, 3)
+    check_raises(lambda: swa.AveragedModel(net, avg_fn=swa.get_swa_avg_fn(), multi_avg_fn=swa.get_swa_multi_avg_fn()),
+                 AssertionError, "Only one of")
+    check_raises(lambda: swa.get_ema_avg_fn(1.5), ValueError, "Invalid decay value 1.5")
+
+
+def test_update_bn_recomputes_the_statistics():
+    rng = np.random.default_rng(11)
+    xs = [rng.standard_normal((5, 2)) for _ in range(3)]
+    net = _net(rng.standard_normal((3, 2)))
+    net.eval()
+    net[1].running_mean.fill_(7.0)
+    torch.optim.swa_utils.update_bn([(_t(x).float(), 0) for x in xs], net)  # (batches' first element)
+    h = np.concatenate([x @ net[0].weight.detach().numpy().T.astype(np.float64) + 0.5 for x in xs])
+    np.testing.assert_allclose(net[1].running_mean.numpy(), h.mean(0), rtol=1e-4, atol=1e-5)
+    assert not net.training and net[1].momentum == 0.1 and net[1].num_batches_tracked.item() == 3
+
+
+def test_swalr_anneals_to_the_swa_lr():
+    p = torch.nn.Parameter(torch.zeros(1))
+    for strategy, epochs, alphas in (("cos", 3, (0.25, 0.75)), ("linear", 2, (0.5,))):
+        opt = torch.optim.SGD([p], lr=1.0)
+        sched = torch.optim.swa_utils.SWALR(opt, swa_lr=0.05, anneal_epochs=epochs, anneal_strategy=strategy)
+        lrs = []
+        for _ in range(5):
+            opt.step()
+            sched.step()
+            lrs.append(sched.get_last_lr()[0])
+        want, lr = [], 1.0
+        for k in range(5):  # lr_k = swa_lr * a_k + lr_0 (1 - a_k), a_k the annealing at step k + 1
+            a = alphas[k] if k < len(alphas) else 1.0
+            want.append(0.05 * a + lr * (1 - a))
+        np.testing.assert_allclose(lrs, want, rtol=1e-12)
+    check_raises(lambda: torch.optim.swa_utils.SWALR(torch.optim.SGD([p], lr=1.0), 0.05, anneal_strategy="x"),
+                 ValueError, "'cos' or 'linear'")
+    check_raises(lambda: torch.optim.swa_utils.SWALR(torch.optim.SGD([p], lr=1.0), 0.05, anneal_epochs=-1),
+                 ValueError, "anneal_epochs must be equal or greater than 0")

@@ -1,7 +1,7 @@
-"""torch.optim: SGD, Adam, AdamW, Adamax, NAdam, RAdam, Adadelta, Adagrad, RMSprop, ASGD, LBFGS, Muon and
-lr_scheduler.
+"""torch.optim: SGD, Adam, AdamW, Adamax, NAdam, RAdam, Adadelta, Adagrad, RMSprop, ASGD, LBFGS, Muon,
+lr_scheduler and swa_utils.
 Steps run under no_grad as in-place _C ops on the parameters, following torch's single-tensor formulas."""
-from . import lr_scheduler
+from . import lr_scheduler, swa_utils
 from .adadelta import Adadelta
 from .adagrad import Adagrad
 from .adam import Adam, AdamW
@@ -16,4 +16,4 @@ from .rmsprop import RMSprop
 from .sgd import SGD
 
 __all__ = ["ASGD", "Adadelta", "Adagrad", "Adam", "AdamW", "Adamax", "LBFGS", "Muon", "NAdam", "Optimizer", "RAdam",
-           "RMSprop", "SGD", "lr_scheduler"]
+           "RMSprop", "SGD", "lr_scheduler", "swa_utils"]
