@@ -7,12 +7,16 @@ Figures and their targets:
     `torch.backends.cuda.matmul.allow_tf32 = True`. Targets (at 4096): TF32/FP32 speedup >= 2x;
     ours FP32 / cuBLAS FP32 >= 0.8x (only when the imported torch has CUDA). "rel err" is the max abs
     error of rows 0..63 against a float64 numpy product, over max |C| (a wrong kernel is not fast).
+ 1b. bfloat16 and float16 GEMM n x n x n, n = 8192 (tensor cores, float32 accumulation): GFLOP/s beside
+    cuBLAS's in the same dtype. Target: ours bfloat16 / cuBLAS bfloat16 >= 0.6x. "rel err" as in 1, against the
+    float64 product of the 16-bit inputs.
  2. Bandwidth of a 256 MiB float32 tensor: x.clone() (GB/s counting read + write = 2 x bytes), a + b
     (3 x bytes) and x.sum() (1 x bytes). Target: add and sum each >= 0.85 of the clone bandwidth.
  3. Training step on the GPU, ms per step (median): the tutorials' nn.Sequential two-layer net
     (N, D_in, H, D_out = 64, 1000, 100, 10; MSELoss(reduction='sum'), SGD lr 1e-4) and the blitz's Net
     on a (4, 3, 32, 32) batch (CrossEntropyLoss, SGD lr 1e-3 momentum 0.9); with torch CUDA, its ms per
-    step and torch/ours (above 1: ours is faster). No target: reported.
+    step and torch/ours (above 1: ours is faster). Target: torch/ours >= 1 (no slower per step than PyTorch
+    CUDA eager).
  4. Steady-state allocations: tinygrad_ext.cuda.malloc_count() after 10 warm-up training steps and after
     50 further steps. Target: unchanged (0 new cudaMalloc calls); memory_allocated and
     max_memory_allocated are printed beside it.
@@ -42,6 +46,7 @@ args = p.parse_args()
 DEV = args.device
 DRY = DEV == "cpu"
 SIZES = [128, 256] if DRY else [1024, 2048, 4096]
+SIZE_16BIT = 256 if DRY else 8192
 MIB = 8 if DRY else 256
 N, D_in, H, D_out = 64, 1000, 100, 10
 
@@ -92,17 +97,18 @@ def met(x, target):
 
 
 # ---------------------------------------------------------------- 1. SGEMM
-def gemm_gflops(lib, n, tf32):
+def gemm_gflops(lib, n, tf32, dtype="float32"):
     """(GFLOP/s, rel err of rows 0..63 vs float64) of a.mm(b), n x n x n, with allow_tf32 = tf32."""
     lib.manual_seed(0)
-    a, b = lib.randn(n, n, device=DEV), lib.randn(n, n, device=DEV)
+    dt = getattr(lib, dtype)
+    a, b = lib.randn(n, n, device=DEV).to(dt), lib.randn(n, n, device=DEV).to(dt)
     lib.backends.cuda.matmul.allow_tf32 = tf32
     try:
         t = bench(lambda: a.mm(b), sync=sync_of(lib), warmup=3)
-        c = a.mm(b)[:64].cpu().numpy().astype(np.float64)
+        c = a.mm(b)[:64].float().cpu().numpy().astype(np.float64)
     finally:
         lib.backends.cuda.matmul.allow_tf32 = False
-    ref = a[:64].cpu().numpy().astype(np.float64) @ b.cpu().numpy().astype(np.float64)
+    ref = a[:64].float().cpu().numpy().astype(np.float64) @ b.float().cpu().numpy().astype(np.float64)
     return 2.0 * n ** 3 / t / 1e9, float(np.abs(c - ref).max() / np.abs(ref).max())
 
 
@@ -124,6 +130,21 @@ def bench_gemm(torch):
     print("### 1. SGEMM float32, n x n x n (GFLOP/s; targets at n = 4096)")
     table(rows, ["n", "ours FP32", "ours TF32", "TF32/FP32", ">= 2x", "cuBLAS FP32", "cuBLAS TF32",
                  "ours/cuBLAS FP32", ">= 0.8x", "ours/cuBLAS TF32", "rel err FP32 / TF32"])
+
+
+def bench_gemm_16bit(torch):
+    rows = []
+    n = SIZE_16BIT
+    for dtype in ("bfloat16", "float16"):
+        ours, err = gemm_gflops(tg, n, False, dtype)
+        theirs = vs = None
+        if torch is not None:
+            theirs, _ = gemm_gflops(torch, n, False, dtype)
+            vs = ours / theirs
+        rows.append([dtype, str(n), f"{ours:.0f}", "-" if theirs is None else f"{theirs:.0f}", fmt_ratio(vs),
+                     met(vs, 0.6) if dtype == "bfloat16" else "-", f"{err:.1e}"])
+    print(f"### 1b. 16-bit GEMM, n x n x n, n = {n} (GFLOP/s; target: bfloat16 >= 0.6x cuBLAS bfloat16)")
+    table(rows, ["dtype", "n", "ours", "cuBLAS", "ours/cuBLAS", ">= 0.6x", "rel err"])
 
 
 # ---------------------------------------------------------------- 2. bandwidth
@@ -203,12 +224,12 @@ def bench_training(torch):
         row = [name, f"{ms:.3f}", f"{first:.4g} -> {last:.4g}"]
         if torch is not None:
             pt_ms, _, _ = step_ms(torch, make)
-            row += [f"{pt_ms:.3f}", f"{pt_ms / ms:.2f}"]
+            row += [f"{pt_ms:.3f}", f"{pt_ms / ms:.2f}", met(pt_ms / ms, 1.0)]
         else:
-            row += ["-", "-"]
+            row += ["-", "-", "-"]
         rows.append(row)
     print("### 3. Training step on the device (ms per step, median; torch/ours above 1: ours is faster)")
-    table(rows, ["workload", "ours ms/step", "ours loss first -> last", "torch ms/step", "torch/ours"])
+    table(rows, ["workload", "ours ms/step", "ours loss first -> last", "torch ms/step", "torch/ours", ">= 1"])
 
 
 # ---------------------------------------------------------------- 4. steady-state allocations
@@ -252,7 +273,8 @@ def main():
     torch, note = import_torch_cuda()
     header(torch, note)
     failed = []
-    for name, section in (("1. SGEMM", lambda: bench_gemm(torch)), ("2. bandwidth", lambda: bench_bandwidth(torch)),
+    for name, section in (("1. SGEMM", lambda: bench_gemm(torch)), ("1b. 16-bit GEMM", lambda: bench_gemm_16bit(torch)),
+                          ("2. bandwidth", lambda: bench_bandwidth(torch)),
                           ("3. training step", lambda: bench_training(torch)), ("4. allocations", bench_allocations)):
         try:  # the kernels' first GPU run: report a failing section (traceback on stderr) and go on
             section()

@@ -10,7 +10,9 @@
 #  2. pytest  `pytest tests -m cuda` with TG_REQUIRE_CUDA=1: a GPU that cannot be used fails, never skips;
 #  3. memcheck, racecheck: compute-sanitizer on a representative subset (SANITIZER_TESTS below: every kernel
 #             family) with TG_CUDA_NO_CACHE=1, in parallel with
-#  4. cifar10 the blitz classifier: python examples/cifar10_tutorial.py --device cuda --no-progress;
+#  4. cifar10 the blitz classifier: python examples/cifar10_tutorial.py --device cuda --no-progress, and the
+#             same under autocast (--amp: float16 with a GradScaler), whose held-out accuracy must be within
+#             2 points of float32's (row amp_accuracy);
 #  5. bench   python benchmarks/bench_cuda.py, alone on the GPU (its timings), last.
 # Each step has a time limit (a step that exceeds it fails as TIMEOUT) and a later step is skipped when the
 # whole run could exceed BUDGET_S. Output: OUTDIR/gpu_check.log (every step's output, in order) and
@@ -220,10 +222,24 @@ P2=$!
 ( run_step cifar10 170 'grep -E "^Accuracy of the network|^accuracy " "$1"; grep -E "Error" "$1" | tail -1' "" -- \
     "$PY" examples/cifar10_tutorial.py --device cuda --no-progress --out "$WORK/cifar_out" ) &
 P3=$!
-wait $P1 $P2 $P3
+( run_step cifar10_amp 170 'grep -E "^Accuracy of the network|^accuracy " "$1"; grep -E "Error" "$1" | tail -1' "" -- \
+    "$PY" examples/cifar10_tutorial.py --device cuda --no-progress --amp --out "$WORK/cifar_amp_out" ) &
+P4=$!
+wait $P1 $P2 $P3 $P4
 report_step memcheck
 report_step racecheck
 report_step cifar10
+report_step cifar10_amp
+# "the blitz classifier trains under autocast to the same accuracy": within 2 points of the float32 run's.
+ACC=$(sed -n 's/^accuracy \([0-9.]*\) .*/\1/p' "$WORK/cifar10.log" | tail -1)
+ACC_AMP=$(sed -n 's/^accuracy \([0-9.]*\) .*/\1/p' "$WORK/cifar10_amp.log" | tail -1)
+if [ -n "$ACC" ] && [ -n "$ACC_AMP" ]; then
+  if awk -v a="$ACC" -v b="$ACC_AMP" 'BEGIN { exit !(b >= a - 0.02) }'; then st=PASS; else st=FAIL; fi
+  row amp_accuracy "$st" 0 "float32 $ACC, autocast float16 $ACC_AMP (must be >= float32 - 0.02)"
+  log "amp_accuracy: $st (float32 $ACC, autocast $ACC_AMP)"
+else
+  row amp_accuracy FAIL 0 "no accuracy line from the cifar10 runs (float32: '${ACC}', autocast: '${ACC_AMP}')"
+fi
 
 # ------------------------------------------------------------------ 5. the benchmark, alone on the GPU
 RESERVE_S=0
