@@ -604,3 +604,50 @@ def test_swalr_anneals_to_the_swa_lr():
                  ValueError, "'cos' or 'linear'")
     check_raises(lambda: torch.optim.swa_utils.SWALR(torch.optim.SGD([p], lr=1.0), 0.05, anneal_epochs=-1),
                  ValueError, "anneal_epochs must be equal or greater than 0")
+
+
+# ---------------------------------------------------------------- nn.utils.fusion, *_with_indices, init aliases
+def _eval_bn(bn):
+    with torch.no_grad():
+        bn.running_mean.copy_(torch.tensor([0.1, -0.2, 0.3, 0.5]))
+        bn.running_var.copy_(torch.tensor([1.5, 0.5, 2.0, 1.0]))
+        bn.weight.copy_(torch.tensor([1.0, 2.0, 0.5, -1.0]))
+        bn.bias.copy_(torch.tensor([0.0, 0.1, 0.2, 0.3]))
+    return bn.eval()
+
+
+def test_fuse_bn_into_conv_and_linear():
+    x = torch.randn(2, 3, 5, 5)
+    for layer in (torch.nn.Conv2d(3, 4, 3), torch.nn.ConvTranspose2d(3, 4, 3)):
+        bn = _eval_bn(torch.nn.BatchNorm2d(4))
+        layer.eval()
+        fused = torch.nn.utils.fuse_conv_bn_eval(layer, bn, transpose=isinstance(layer, torch.nn.ConvTranspose2d))
+        np.testing.assert_allclose(fused(x).detach().numpy(), bn(layer(x)).detach().numpy(), rtol=1e-5, atol=1e-5)
+        assert type(fused.weight) is torch.nn.Parameter and fused.weight.is_leaf and fused is not layer
+    linear, bn = torch.nn.Linear(3, 4).eval(), _eval_bn(torch.nn.BatchNorm1d(4))
+    fused = torch.nn.utils.fuse_linear_bn_eval(linear, bn)
+    xl = torch.randn(6, 3)
+    np.testing.assert_allclose(fused(xl).detach().numpy(), bn(linear(xl)).detach().numpy(), rtol=1e-5, atol=1e-5)
+    check_raises(lambda: torch.nn.utils.fuse_linear_bn_eval(torch.nn.Linear(3, 4), bn), AssertionError, "only for eval")
+    check_raises(lambda: torch.nn.utils.fuse_linear_bn_eval(torch.nn.Linear(3, 5).eval(), bn), AssertionError,
+                 "out_features")
+
+
+def test_with_indices_functions_and_deprecated_init_names():
+    F, x = torch.nn.functional, torch.randn(2, 3, 6, 7, 8)
+    for fn, args, plain in ((F.max_pool1d_with_indices, (x[:, :, 0, 0], 3), F.max_pool1d),
+                            (F.max_pool3d_with_indices, (x, 2), F.max_pool3d),
+                            (F.adaptive_max_pool1d_with_indices, (x[:, :, 0, 0], 3), F.adaptive_max_pool1d),
+                            (F.adaptive_max_pool2d_with_indices, (x[:, :, 0], (2, 3)), F.adaptive_max_pool2d),
+                            (F.adaptive_max_pool3d_with_indices, (x, (2, 3, 4)), F.adaptive_max_pool3d)):
+        out, idx = fn(*args)
+        want, want_idx = plain(*args, return_indices=True)
+        assert (out == want).all() and (idx == want_idx).all(), fn.__name__
+    w = torch.empty(3, 3)
+    with pytest.warns(FutureWarning, match="nn.init.orthogonal_"):
+        torch.nn.init.orthogonal(w)
+    np.testing.assert_allclose((w @ w.t()).numpy(), np.eye(3), atol=1e-5)
+    with pytest.warns(FutureWarning, match="nn.init.dirac_"):
+        torch.nn.init.dirac(torch.empty(2, 2, 3))
+    with pytest.warns(FutureWarning, match="nn.init.sparse_"):
+        torch.nn.init.sparse(torch.empty(4, 3), 0.5)

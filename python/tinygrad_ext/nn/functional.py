@@ -1259,6 +1259,28 @@ def adaptive_avg_pool1d(input, output_size):
     return adaptive_avg_pool2d(_as_2d(input, "adaptive_avg_pool1d"), (1, _output_size_1d(output_size))).squeeze(-2)
 
 
+def max_pool1d_with_indices(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False,
+                            return_indices=False):
+    return max_pool1d(input, kernel_size, stride, padding, dilation, ceil_mode, True)
+
+
+def max_pool3d_with_indices(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False,
+                            return_indices=False):
+    return max_pool3d(input, kernel_size, stride, padding, dilation, ceil_mode, True)
+
+
+def adaptive_max_pool1d_with_indices(input, output_size, return_indices=False):
+    return adaptive_max_pool1d(input, output_size, True)
+
+
+def adaptive_max_pool2d_with_indices(input, output_size, return_indices=False):
+    return adaptive_max_pool2d(input, output_size, True)
+
+
+def adaptive_max_pool3d_with_indices(input, output_size, return_indices=False):
+    return adaptive_max_pool3d(input, output_size, True)
+
+
 def adaptive_max_pool1d(input, output_size, return_indices=False):
     out = adaptive_max_pool2d(_as_2d(input, "adaptive_max_pool1d"), (1, _output_size_1d(output_size)),
                               return_indices)

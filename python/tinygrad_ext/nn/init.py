@@ -208,3 +208,4 @@ def _deprecated(meth):
 uniform, normal, constant = _deprecated(uniform_), _deprecated(normal_), _deprecated(constant_)
 xavier_uniform, xavier_normal = _deprecated(xavier_uniform_), _deprecated(xavier_normal_)
 kaiming_uniform, kaiming_normal = _deprecated(kaiming_uniform_), _deprecated(kaiming_normal_)
+orthogonal, sparse, dirac = _deprecated(orthogonal_), _deprecated(sparse_), _deprecated(dirac_)
