@@ -651,3 +651,42 @@ def test_with_indices_functions_and_deprecated_init_names():
         torch.nn.init.dirac(torch.empty(2, 2, 3))
     with pytest.warns(FutureWarning, match="nn.init.sparse_"):
         torch.nn.init.sparse(torch.empty(4, 3), 0.5)
+
+
+# ---------------------------------------------------------------- optim.Rprop, utils.data.StackDataset
+def test_rprop_against_the_float64_formula():
+    rng = np.random.default_rng(12)
+    w0, grads = rng.standard_normal((4, 3)), [rng.standard_normal((4, 3)) for _ in range(6)]
+    grads[2] = grads[1].copy()  # the same signs: the steps grow
+    grads[3][0] = 0.0
+    for maximize, (em, ep), (lo, hi) in ((False, (0.5, 1.2), (1e-6, 50)), (True, (0.3, 1.5), (1e-3, 0.05))):
+        w = torch.nn.Parameter(_t(w0))
+        opt = torch.optim.Rprop([w], lr=0.01, etas=(em, ep), step_sizes=(lo, hi), maximize=maximize)
+        want, prev, step = w0.copy(), np.zeros_like(w0), np.full_like(w0, 0.01)
+        for g in grads:
+            w.grad = _t(g)
+            opt.step()
+            g = -g if maximize else g
+            s = np.sign(g * prev)
+            step = np.clip(step * np.where(s > 0, ep, np.where(s < 0, em, 1.0)), lo, hi)
+            g = np.where(s < 0, 0.0, g)
+            want -= np.sign(g) * step
+            prev = g
+        np.testing.assert_allclose(w.detach().numpy(), want, rtol=1e-14)
+        np.testing.assert_allclose(opt.state[w]["step_size"].numpy(), step, rtol=1e-14)
+        assert opt.state[w]["step"].item() == 6
+    check_raises(lambda: torch.optim.Rprop([w], lr=-1), ValueError, "Invalid learning rate")
+    check_raises(lambda: torch.optim.Rprop([w], etas=(1.5, 1.2)), ValueError, "Invalid eta values: 1.5, 1.2")
+
+
+def test_stack_dataset():
+    data = torch.utils.data
+    a, b = data.TensorDataset(torch.arange(5.0)), [10, 11, 12, 13, 14]
+    s, d = data.StackDataset(a, b), data.StackDataset(x=a, y=b)
+    assert len(s) == 5 and s[1][1] == 11 and s[1][0][0].item() == 1.0 and d[2]["y"] == 12
+    assert [item[1] for item in s.__getitems__([0, 3])] == [10, 13] and d.__getitems__([4])[0]["y"] == 14
+    batch = next(iter(data.DataLoader(d, batch_size=2)))
+    assert batch["y"].tolist() == [10, 11] and batch["x"][0].tolist() == [0.0, 1.0]
+    check_raises(lambda: data.StackDataset(), ValueError, "At least one dataset")
+    check_raises(lambda: data.StackDataset(a, [1]), ValueError, "Size mismatch")
+    check_raises(lambda: data.StackDataset(a, y=b), ValueError, "both types are given")

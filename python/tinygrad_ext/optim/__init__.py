@@ -1,4 +1,4 @@
-"""torch.optim: SGD, Adam, AdamW, Adamax, NAdam, RAdam, Adadelta, Adagrad, RMSprop, ASGD, LBFGS, Muon,
+"""torch.optim: SGD, Adam, AdamW, Adamax, NAdam, RAdam, Adadelta, Adagrad, RMSprop, Rprop, ASGD, LBFGS, Muon,
 lr_scheduler and swa_utils.
 Steps run under no_grad as in-place _C ops on the parameters, following torch's single-tensor formulas."""
 from . import lr_scheduler, swa_utils
@@ -13,7 +13,8 @@ from .nadam import NAdam
 from .optimizer import Optimizer
 from .radam import RAdam
 from .rmsprop import RMSprop
+from .rprop import Rprop
 from .sgd import SGD
 
 __all__ = ["ASGD", "Adadelta", "Adagrad", "Adam", "AdamW", "Adamax", "LBFGS", "Muon", "NAdam", "Optimizer", "RAdam",
-           "RMSprop", "SGD", "lr_scheduler", "swa_utils"]
+           "RMSprop", "Rprop", "SGD", "lr_scheduler", "swa_utils"]

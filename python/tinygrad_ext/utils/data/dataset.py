@@ -32,6 +32,46 @@ class IterableDataset(Dataset):
         return ChainDataset([self, other])
 
 
+class StackDataset(Dataset):
+    """Sample i is (d[i] for d in datasets), or {name: d[i]} for datasets given by name; all of one length."""
+
+    def __init__(self, *args, **kwargs):
+        if args and kwargs:
+            raise ValueError("Supported either ``tuple``- (via ``args``) or``dict``- (via ``kwargs``) like "
+                             "input/output, but both types are given.")
+        if not args and not kwargs:
+            raise ValueError("At least one dataset should be passed")
+        datasets = list(args or kwargs.values())
+        self._length = len(datasets[0])
+        if any(len(d) != self._length for d in datasets):
+            raise ValueError("Size mismatch between datasets")
+        self.datasets = args or kwargs
+
+    def __getitem__(self, index):
+        if isinstance(self.datasets, dict):
+            return {k: d[index] for k, d in self.datasets.items()}
+        return tuple(d[index] for d in self.datasets)
+
+    def __getitems__(self, indices):
+        """A batch of samples, each dataset's __getitems__ used where it has one."""
+        named = isinstance(self.datasets, dict)
+        batch = [{} if named else [] for _ in indices]
+        for key, d in (self.datasets.items() if named else enumerate(self.datasets)):
+            getitems = getattr(d, "__getitems__", None)
+            items = getitems(indices) if callable(getitems) else [d[i] for i in indices]
+            if len(items) != len(indices):
+                raise ValueError(f"Nested dataset's output size mismatch. Expected {len(indices)}, got {len(items)}")
+            for sample, item in zip(batch, items):
+                if named:
+                    sample[key] = item
+                else:
+                    sample.append(item)
+        return batch if named else [tuple(s) for s in batch]
+
+    def __len__(self):
+        return self._length
+
+
 class TensorDataset(Dataset):
     """Sample i is (t[i] for t in tensors); all tensors share their first dimension."""
 
