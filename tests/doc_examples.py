@@ -33,7 +33,7 @@ import sys
 import tempfile
 
 _RANDOM = re.compile(r"bernoulli|multinomial|empty|[Dd]ropout|uniform|_\(|nn\.[A-Z]|init\.|sample|shuffle"
-                     r"|DataLoader|random|poisson|gumbel")
+                     r"|DataLoader|[Rr]andom|poisson|gumbel")
 _RANDOM_FACTORIES = ("rand", "randn", "randint", "randperm", "normal", "rand_like", "randn_like", "randint_like")
 _ADDRESS = re.compile(r"0x[0-9a-f]+")
 _BUILTIN = re.compile(r"<built-in (?:method|function) (\w+)[^>]*>")  # torch's C functions print so, Python's not
@@ -60,7 +60,8 @@ def collect(paths):
                 continue
             member = getattr(obj, name, None)
             doc = getattr(member, "__doc__", None)
-            if not isinstance(doc, str) or ">>>" not in doc:
+            if not isinstance(doc, str) or ">>>" not in doc or isinstance(member, type) and not \
+                    member.__module__.startswith("torch"):  # (a class a torch module imported: typing.TypedDict)
                 continue
             try:
                 examples = parser.get_examples(doc)
@@ -143,6 +144,10 @@ def run(programs):
         import torch
         namespace = {"torch": torch, "np": np, "numpy": np, "nn": torch.nn, "F": torch.nn.functional,
                      "math": __import__("math")}
+        module, _, short = name.rpartition(".")
+        if short[:1].isupper():  # a class's example names it bare (`m = Beta(...)`), as its module's docs do
+            with contextlib.suppress(ImportError, AttributeError):
+                namespace[short] = getattr(importlib.import_module(module), short)
         torch.manual_seed(0)
         outputs = []
         for source in sources:

@@ -690,3 +690,38 @@ def test_stack_dataset():
     check_raises(lambda: data.StackDataset(), ValueError, "At least one dataset")
     check_raises(lambda: data.StackDataset(a, [1]), ValueError, "Size mismatch")
     check_raises(lambda: data.StackDataset(a, y=b), ValueError, "both types are given")
+
+
+# ---------------------------------------------------------------- Exponential, Laplace, Cauchy, HalfNormal
+def test_continuous_distributions_against_closed_forms():
+    v, p = np.array([0.1, 0.7, 2.5, 5.0]), np.array([0.05, 0.3, 0.6, 0.95])
+    rate, loc, scale = np.array([0.5, 1.0, 2.0, 3.0]), np.array([0.0, 1.0, -1.0, 2.0]), np.array([1.0, 0.5, 2.0, 3.0])
+    D_ = torch.distributions
+    e = D_.Exponential(_t(rate))
+    np.testing.assert_allclose(e.log_prob(_t(v)).numpy(), np.log(rate) - rate * v, rtol=1e-14)
+    np.testing.assert_allclose(e.icdf(e.cdf(_t(v))).numpy(), v, rtol=1e-9)  # (1 - e^-15 keeps 1e-11)
+    np.testing.assert_allclose(e.entropy().numpy(), 1 - np.log(rate), rtol=1e-14)
+    lap = D_.Laplace(_t(loc), _t(scale))
+    np.testing.assert_allclose(lap.log_prob(_t(v)).numpy(), -np.log(2 * scale) - np.abs(v - loc) / scale, rtol=1e-14)
+    cdf = np.where(v < loc, 0.5 * np.exp((v - loc) / scale), 1 - 0.5 * np.exp(-(v - loc) / scale))
+    np.testing.assert_allclose(lap.cdf(_t(v)).numpy(), cdf, rtol=1e-13)
+    np.testing.assert_allclose(lap.cdf(lap.icdf(_t(p))).numpy(), p, rtol=1e-12)
+    c = D_.Cauchy(_t(loc), _t(scale))
+    np.testing.assert_allclose(c.log_prob(_t(v)).numpy(), -np.log(np.pi * scale * (1 + ((v - loc) / scale) ** 2)),
+                               rtol=1e-13)
+    np.testing.assert_allclose(c.cdf(c.icdf(_t(p))).numpy(), p, rtol=1e-12)
+    assert c.mean.isnan().all() and c.variance.isinf().all()
+    h = D_.HalfNormal(_t(scale))
+    np.testing.assert_allclose(h.log_prob(_t(v)).numpy(),
+                               np.log(np.sqrt(2 / np.pi) / scale) - v ** 2 / (2 * scale ** 2), rtol=1e-13)
+    assert D_.HalfNormal(_t(scale), validate_args=False).log_prob(_t([-1.0, -1.0, -1.0, -1.0])).isinf().all()
+    np.testing.assert_allclose(h.mean.numpy(), scale * np.sqrt(2 / np.pi), rtol=1e-14)
+    for d in (e, lap, c, h):
+        x = d.rsample((3,))
+        assert tuple(x.shape) == (3, 4) and d.has_rsample
+    assert (e.sample((100,)) >= 0).all() and (h.sample((100,)) >= 0).all()
+    r = _t(rate, requires_grad=True)
+    D_.Exponential(r).rsample((2,)).sum().backward()  # reparameterized: d(E/rate)/drate = -E/rate^2
+    assert r.grad is not None and (r.grad < 0).all()
+    check_raises(lambda: D_.Exponential(torch.tensor([-1.0])), ValueError, "rate", "GreaterThan(lower_bound=0.0)")
+    check_raises(lambda: e.log_prob(_t([-1.0, 1.0, 1.0, 1.0])), ValueError, "GreaterThanEq(lower_bound=0.0)")

@@ -6,8 +6,8 @@ from . import constraints
 from .distribution import Distribution, broadcast_all
 
 
-class Normal(Distribution):
-    """The normal distribution with mean loc and standard deviation scale."""
+class _LocScale(Distribution):
+    """A location-scale family with parameters loc (real) and scale (positive): Normal, Laplace, Cauchy."""
     arg_constraints = {"loc": constraints.real, "scale": constraints.positive}
     support = constraints.real
     has_rsample = True
@@ -17,11 +17,19 @@ class Normal(Distribution):
         super().__init__(self.loc.size(), validate_args=validate_args)
 
     @property
-    def mean(self):
+    def mode(self):
         return self.loc
 
+    def _fill(self, sample_shape):
+        """An uninitialized sample-shaped tensor of loc's dtype and device (a random fill makes the draw)."""
+        return empty(self._extended_shape(sample_shape), dtype=self.loc.dtype, device=self.loc.device)
+
+
+class Normal(_LocScale):
+    """The normal distribution with mean loc and standard deviation scale."""
+
     @property
-    def mode(self):
+    def mean(self):
         return self.loc
 
     @property
