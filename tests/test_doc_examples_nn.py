@@ -725,3 +725,32 @@ def test_continuous_distributions_against_closed_forms():
     assert r.grad is not None and (r.grad < 0).all()
     check_raises(lambda: D_.Exponential(torch.tensor([-1.0])), ValueError, "rate", "GreaterThan(lower_bound=0.0)")
     check_raises(lambda: e.log_prob(_t([-1.0, 1.0, 1.0, 1.0])), ValueError, "GreaterThanEq(lower_bound=0.0)")
+
+
+def test_half_cauchy_log_normal_gumbel_weibull_against_closed_forms():
+    v, p = np.array([0.1, 0.7, 2.5, 5.0]), np.array([0.05, 0.3, 0.6, 0.95])
+    loc, scale, k = np.array([0.0, 1.0, -1.0, 0.5]), np.array([1.0, 0.5, 2.0, 0.3]), np.array([0.5, 1.0, 2.0, 3.5])
+    D_ = torch.distributions
+    hc = D_.HalfCauchy(_t(scale))
+    np.testing.assert_allclose(hc.log_prob(_t(v)).numpy(), np.log(2 / (np.pi * scale * (1 + (v / scale) ** 2))),
+                               rtol=1e-13)
+    ln = D_.LogNormal(_t(loc), _t(scale))
+    want = -np.log(v * scale * np.sqrt(2 * np.pi)) - (np.log(v) - loc) ** 2 / (2 * scale ** 2)
+    np.testing.assert_allclose(ln.log_prob(_t(v)).numpy(), want, rtol=1e-13)
+    np.testing.assert_allclose(ln.mean.numpy(), np.exp(loc + scale ** 2 / 2), rtol=1e-14)
+    g = D_.Gumbel(_t(loc), _t(scale))
+    z = (v - loc) / scale
+    np.testing.assert_allclose(g.log_prob(_t(v)).numpy(), -np.log(scale) - z - np.exp(-z), rtol=1e-13)
+    np.testing.assert_allclose(g.cdf(g.icdf(_t(p))).numpy(), p, rtol=1e-12)
+    np.testing.assert_allclose(g.mean.numpy(), loc + scale * 0.5772156649015329, rtol=1e-14)
+    w = D_.Weibull(_t(scale), _t(k))
+    z = v / scale
+    np.testing.assert_allclose(w.log_prob(_t(v)).numpy(), np.log(k / scale) + (k - 1) * np.log(z) - z ** k,
+                               rtol=1e-13)
+    np.testing.assert_allclose(w.cdf(_t(v)).numpy(), 1 - np.exp(-z ** k), rtol=1e-13)
+    gamma = np.vectorize(math.gamma)
+    np.testing.assert_allclose(w.mean.numpy(), scale * gamma(1 + 1 / k), rtol=1e-13)
+    for d in (hc, ln, g, w):
+        assert tuple(d.rsample((2,)).shape) == (2, 4)
+    assert (ln.sample((50,)) > 0).all() and (w.sample((50,)) > 0).all() and (hc.sample((50,)) >= 0).all()
+    check_raises(lambda: D_.Weibull(torch.tensor([1.0]), torch.tensor([0.0])), ValueError, "concentration")

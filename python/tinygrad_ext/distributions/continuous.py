@@ -120,14 +120,15 @@ class Cauchy(_LocScale):
         return math.log(4 * math.pi) + self.scale.log()
 
 
-class HalfNormal(Distribution):
-    """|X| for X ~ Normal(0, scale)."""
+class _Half(Distribution):
+    """|X| for X ~ base(0, scale), a distribution symmetric about 0: HalfNormal, HalfCauchy."""
     arg_constraints = {"scale": constraints.positive}
     support = constraints.nonnegative
     has_rsample = True
+    _base = None
 
     def __init__(self, scale, validate_args=None):
-        self.base_dist = Normal(0, scale, validate_args=validate_args)
+        self.base_dist = self._base(0, scale, validate_args=validate_args)
         super().__init__(self.base_dist.batch_shape, validate_args=validate_args)
 
     @property
@@ -135,16 +136,8 @@ class HalfNormal(Distribution):
         return self.base_dist.scale
 
     @property
-    def mean(self):
-        return self.scale * math.sqrt(2 / math.pi)
-
-    @property
     def mode(self):
         return zeros_like(self.scale)
-
-    @property
-    def variance(self):
-        return self.scale.pow(2) * (1 - 2 / math.pi)
 
     def rsample(self, sample_shape=Size()):
         return self.base_dist.rsample(sample_shape).abs()
@@ -162,3 +155,163 @@ class HalfNormal(Distribution):
 
     def entropy(self):
         return self.base_dist.entropy() - math.log(2)
+
+
+class HalfNormal(_Half):
+    """|X| for X ~ Normal(0, scale)."""
+    _base = Normal
+
+    @property
+    def mean(self):
+        return self.scale * math.sqrt(2 / math.pi)
+
+    @property
+    def variance(self):
+        return self.scale.pow(2) * (1 - 2 / math.pi)
+
+
+class HalfCauchy(_Half):
+    """|X| for X ~ Cauchy(0, scale)."""
+    _base = Cauchy
+
+    @property
+    def mean(self):
+        return full_like(self.scale, math.inf)
+
+    @property
+    def variance(self):
+        return self.base_dist.variance
+
+
+_EULER = 0.57721566490153286061
+
+
+class LogNormal(Distribution):
+    """exp(X) for X ~ Normal(loc, scale)."""
+    arg_constraints = {"loc": constraints.real, "scale": constraints.positive}
+    support = constraints.positive
+    has_rsample = True
+
+    def __init__(self, loc, scale, validate_args=None):
+        self.base_dist = Normal(loc, scale, validate_args=validate_args)
+        super().__init__(self.base_dist.batch_shape, validate_args=validate_args)
+
+    @property
+    def loc(self):
+        return self.base_dist.loc
+
+    @property
+    def scale(self):
+        return self.base_dist.scale
+
+    @property
+    def mean(self):
+        return (self.loc + self.scale.pow(2) / 2).exp()
+
+    @property
+    def mode(self):
+        return (self.loc - self.scale.pow(2)).exp()
+
+    @property
+    def variance(self):
+        s2 = self.scale.pow(2)
+        return s2.expm1() * (2 * self.loc + s2).exp()
+
+    def rsample(self, sample_shape=Size()):
+        return self.base_dist.rsample(sample_shape).exp()
+
+    def log_prob(self, value):
+        self._validate_sample(value)
+        y = value.log()
+        return self.base_dist.log_prob(y) - y
+
+    def cdf(self, value):
+        self._validate_sample(value)
+        return self.base_dist.cdf(value.log())
+
+    def icdf(self, value):
+        return self.base_dist.icdf(value).exp()
+
+    def entropy(self):
+        return self.base_dist.entropy() + self.loc
+
+
+class Gumbel(_LocScale):
+    """The Gumbel (type-I extreme value) distribution: cdf exp(-exp(-(x - loc) / scale))."""
+
+    @property
+    def mean(self):
+        return self.loc + self.scale * _EULER
+
+    @property
+    def stddev(self):
+        return (math.pi / math.sqrt(6)) * self.scale
+
+    @property
+    def variance(self):
+        return self.stddev.pow(2)
+
+    def rsample(self, sample_shape=Size()):
+        finfo = _dtype.finfo(self.loc.dtype)
+        u = self._fill(sample_shape).uniform_(finfo.tiny, 1 - finfo.eps)
+        return self.loc - self.scale * (-u.log()).log()
+
+    def log_prob(self, value):
+        self._validate_sample(value)
+        z = (value - self.loc) / self.scale
+        return -(self.scale.log() + z + (-z).exp())
+
+    def cdf(self, value):
+        self._validate_sample(value)
+        return (-(-(value - self.loc) / self.scale).exp()).exp()
+
+    def icdf(self, value):
+        return self.loc - self.scale * (-value.log()).log()
+
+    def entropy(self):
+        return self.scale.log() + (1 + _EULER)
+
+
+class Weibull(Distribution):
+    """The Weibull distribution: cdf 1 - exp(-(x / scale)^concentration) for x >= 0."""
+    arg_constraints = {"scale": constraints.positive, "concentration": constraints.positive}
+    support = constraints.positive
+    has_rsample = True
+
+    def __init__(self, scale, concentration, validate_args=None):
+        self.scale, self.concentration = broadcast_all(scale, concentration)
+        super().__init__(self.scale.size(), validate_args=validate_args)
+
+    @property
+    def mean(self):
+        return self.scale * (1 + self.concentration.reciprocal()).lgamma().exp()
+
+    @property
+    def mode(self):
+        k = self.concentration
+        return self.scale * ((k - 1) / k).pow(k.reciprocal()).clamp(min=0)
+
+    @property
+    def variance(self):
+        k = self.concentration
+        return self.scale.pow(2) * ((1 + 2 / k).lgamma().exp() - (2 * (1 + 1 / k).lgamma()).exp())
+
+    def rsample(self, sample_shape=Size()):
+        e = empty(self._extended_shape(sample_shape), dtype=self.scale.dtype, device=self.scale.device).exponential_()
+        return self.scale * e.pow(self.concentration.reciprocal())
+
+    def log_prob(self, value):
+        self._validate_sample(value)
+        k, z = self.concentration, value / self.scale
+        return (k / self.scale).log() + (k - 1) * z.log() - z.pow(k)
+
+    def cdf(self, value):
+        self._validate_sample(value)
+        return 1 - (-(value / self.scale).pow(self.concentration)).exp()
+
+    def icdf(self, value):
+        return self.scale * (-(-value).log1p()).pow(self.concentration.reciprocal())
+
+    def entropy(self):
+        k = self.concentration
+        return _EULER * (1 - k.reciprocal()) + (self.scale * k.reciprocal()).log() + 1
