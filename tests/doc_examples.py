@@ -60,9 +60,9 @@ def collect(paths):
                 continue
             member = getattr(obj, name, None)
             doc = getattr(member, "__doc__", None)
-            if not isinstance(doc, str) or ">>>" not in doc or isinstance(member, type) and not \
-                    member.__module__.startswith("torch"):  # (a class a torch module imported: typing.TypedDict)
-                continue
+            if not isinstance(doc, str) or ">>>" not in doc or \
+                    not (getattr(member, "__module__", None) or "torch").startswith("torch"):
+                continue  # (a name a torch module imported from elsewhere: typing.TypedDict)
             try:
                 examples = parser.get_examples(doc)
             except ValueError:
