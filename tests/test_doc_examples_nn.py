@@ -754,3 +754,25 @@ def test_half_cauchy_log_normal_gumbel_weibull_against_closed_forms():
         assert tuple(d.rsample((2,)).shape) == (2, 4)
     assert (ln.sample((50,)) > 0).all() and (w.sample((50,)) > 0).all() and (hc.sample((50,)) >= 0).all()
     check_raises(lambda: D_.Weibull(torch.tensor([1.0]), torch.tensor([0.0])), ValueError, "concentration")
+
+
+def test_geometric_and_pareto_against_closed_forms():
+    k, p = np.array([0.0, 1.0, 3.0, 7.0]), np.array([0.2, 0.5, 0.9, 1.0])
+    g = torch.distributions.Geometric(_t(p))
+    np.testing.assert_allclose(g.log_prob(_t(k)).numpy()[:3], k[:3] * np.log1p(-p[:3]) + np.log(p[:3]), rtol=1e-14)
+    assert g.log_prob(_t(k))[3].item() == -math.inf and torch.distributions.Geometric(_t([1.0])).log_prob(
+        _t([0.0])).item() == 0.0  # (probs 1: all mass at 0)
+    np.testing.assert_allclose(g.mean.numpy(), 1 / p - 1, rtol=1e-14)
+    x = torch.distributions.Geometric(_t([0.3])).sample((2000,))
+    assert (x == x.floor()).all() and (x >= 0).all() and abs(x.mean().item() - 7 / 3) < 0.35
+    gl = torch.distributions.Geometric(logits=_t([0.0]))
+    np.testing.assert_allclose(gl.probs.numpy(), [0.5], rtol=1e-15)
+    check_raises(lambda: torch.distributions.Geometric(torch.tensor([0.0, 0.5])), ValueError, "to be positive")
+    scale, alpha, v = np.array([1.0, 0.5, 2.0]), np.array([0.5, 1.5, 3.0]), np.array([1.5, 2.5, 4.0])
+    pa = torch.distributions.Pareto(_t(scale), _t(alpha))
+    np.testing.assert_allclose(pa.log_prob(_t(v)).numpy(), np.log(alpha * scale ** alpha / v ** (alpha + 1)),
+                               rtol=1e-13)
+    np.testing.assert_allclose(pa.cdf(_t(v)).numpy(), 1 - (scale / v) ** alpha, rtol=1e-13)
+    assert pa.mean[0].item() == math.inf and pa.mean[2].item() == pytest.approx(3.0)
+    assert (pa.rsample((100,)) >= _t(scale)).all()
+    check_raises(lambda: pa.log_prob(_t([0.5, 2.5, 4.0])), ValueError, "GreaterThanEq")

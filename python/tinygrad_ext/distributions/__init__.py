@@ -1,11 +1,12 @@
 """torch.distributions: Normal, MultivariateNormal, Uniform, Exponential, Laplace, Cauchy, HalfNormal, HalfCauchy,
-LogNormal, Gumbel, Weibull, Categorical, Bernoulli (and Independent over any of them) with sample/rsample,
-log_prob, entropy, mean, variance and torch's argument validation, and kl_divergence between them; written with
-Tensor ops, so rsample and log_prob are differentiable."""
+LogNormal, Gumbel, Weibull, Pareto, Categorical, Bernoulli, Geometric (and Independent over any of them) with
+sample/rsample, log_prob, entropy, mean, variance and torch's argument validation, and kl_divergence between
+them; written with Tensor ops, so rsample and log_prob are differentiable."""
 from . import constraints
 from .bernoulli import Bernoulli
 from .categorical import Categorical
 from .continuous import Cauchy, Exponential, Gumbel, HalfCauchy, HalfNormal, Laplace, LogNormal, Weibull
+from .discrete import Geometric, Pareto
 from .distribution import Distribution
 from .independent import Independent
 from .kl import kl_divergence, register_kl
@@ -13,6 +14,6 @@ from .multivariate_normal import MultivariateNormal
 from .normal import Normal
 from .uniform import Uniform
 
-__all__ = ["Bernoulli", "Categorical", "Cauchy", "Distribution", "Exponential", "Gumbel", "HalfCauchy", "HalfNormal",
-           "Independent", "Laplace", "LogNormal", "MultivariateNormal", "Normal", "Uniform", "Weibull", "constraints",
-           "kl_divergence", "register_kl"]
+__all__ = ["Bernoulli", "Categorical", "Cauchy", "Distribution", "Exponential", "Geometric", "Gumbel", "HalfCauchy",
+           "HalfNormal", "Independent", "Laplace", "LogNormal", "MultivariateNormal", "Normal", "Pareto", "Uniform",
+           "Weibull", "constraints", "kl_divergence", "register_kl"]

@@ -39,6 +39,16 @@ class _GreaterThanEq(_GreaterThan):
         return f"GreaterThanEq(lower_bound={self.lower_bound})"
 
 
+class _IntegerGreaterThan(_GreaterThanEq):
+    is_discrete = True
+
+    def check(self, value):
+        return (value % 1 == 0) & super().check(value)
+
+    def __repr__(self):
+        return f"IntegerGreaterThan(lower_bound={self.lower_bound})"
+
+
 class _Interval(Constraint):
     def __init__(self, lower_bound, upper_bound):
         self.lower_bound, self.upper_bound = lower_bound, upper_bound
@@ -129,6 +139,7 @@ class _PositiveDefinite(Constraint):
 real = _Real()
 positive = _GreaterThan(0.0)
 nonnegative = _GreaterThanEq(0.0)
+nonnegative_integer = _IntegerGreaterThan(0)
 unit_interval = _Interval(0.0, 1.0)
 boolean = _Boolean()
 simplex = _Simplex()
@@ -141,6 +152,10 @@ independent = _IndependentConstraint
 
 def greater_than(lower_bound):
     return _GreaterThan(lower_bound)
+
+
+def greater_than_eq(lower_bound):
+    return _GreaterThanEq(lower_bound)
 
 
 def interval(lower_bound, upper_bound):

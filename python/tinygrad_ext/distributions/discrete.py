@@ -1,0 +1,100 @@
+"""Geometric (the number of failures before the first success) and Pareto."""
+from .. import _dtype
+from .._device import Size
+from ..autograd.grad_mode import no_grad
+from ..nn.functional import binary_cross_entropy_with_logits
+from ..tensor import empty, zeros_like
+from . import constraints
+from .bernoulli import Bernoulli
+from .distribution import Distribution, ProbsOrLogits, broadcast_all
+
+
+class Geometric(ProbsOrLogits):
+    """P(k) = (1 - probs)^k probs for k = 0, 1, ... (probs in (0, 1], or sigmoid(logits))."""
+    arg_constraints = {"probs": constraints.unit_interval, "logits": constraints.real}
+    support = constraints.nonnegative_integer
+    _probs_from_logits = staticmethod(Bernoulli._probs_from_logits)
+    _logits_from_probs = staticmethod(Bernoulli._logits_from_probs)
+
+    def __init__(self, probs=None, logits=None, validate_args=None):
+        self._set_param(*(None if v is None else broadcast_all(v)[0] for v in (probs, logits)))
+        super().__init__(self._param.size(), validate_args=validate_args)
+        if self._validate_args and probs is not None and not (self.probs > 0).all().item():
+            value = self.probs
+            raise ValueError(f"Expected parameter probs ({type(value).__name__} of shape {tuple(value.shape)}) of "
+                             f"distribution {self!r} to be positive but found invalid values:\n{value[~(value > 0)]}")
+
+    @property
+    def mean(self):
+        return 1.0 / self.probs - 1.0
+
+    @property
+    def mode(self):
+        return zeros_like(self.probs)
+
+    @property
+    def variance(self):
+        return (1.0 / self.probs - 1.0) / self.probs
+
+    def sample(self, sample_shape=Size()):
+        shape = self._extended_shape(sample_shape)
+        with no_grad():
+            u = empty(shape, dtype=self.probs.dtype, device=self.probs.device)
+            u.uniform_(_dtype.finfo(self.probs.dtype).tiny, 1)
+            return (u.log() / (-self.probs).log1p()).floor()
+
+    def log_prob(self, value):
+        self._validate_sample(value)
+        value, probs = broadcast_all(value, self.probs)
+        probs = probs.masked_fill((probs == 1) & (value == 0), 0.0)  # (0 * log(0) at probs = 1, k = 0: 0)
+        return value * (-probs).log1p() + self.probs.log()
+
+    def entropy(self):
+        return binary_cross_entropy_with_logits(self.logits, self.probs, reduction="none") / self.probs
+
+
+class Pareto(Distribution):
+    """The Pareto distribution: density alpha scale^alpha / x^(alpha + 1) for x >= scale."""
+    arg_constraints = {"alpha": constraints.positive, "scale": constraints.positive}
+    has_rsample = True
+
+    def __init__(self, scale, alpha, validate_args=None):
+        self.scale, self.alpha = broadcast_all(scale, alpha)
+        super().__init__(self.scale.size(), validate_args=validate_args)
+
+    @property
+    def support(self):
+        return constraints.greater_than_eq(self.scale)
+
+    @property
+    def mean(self):
+        a = self.alpha.clamp(min=1)
+        return a * self.scale / (a - 1)
+
+    @property
+    def mode(self):
+        return self.scale
+
+    @property
+    def variance(self):
+        a = self.alpha.clamp(min=2)
+        return self.scale.pow(2) * a / ((a - 1).pow(2) * (a - 2))
+
+    def rsample(self, sample_shape=Size()):
+        e = empty(self._extended_shape(sample_shape), dtype=self.alpha.dtype, device=self.alpha.device)
+        return self.scale * (e.exponential_() / self.alpha).exp()
+
+    def log_prob(self, value):
+        self._validate_sample(value)
+        return self.alpha.log() + self.alpha * self.scale.log() - (self.alpha + 1) * value.log()
+
+    def cdf(self, value):
+        self._validate_sample(value)
+        return 1 - (self.scale / value).pow(self.alpha)
+
+    def icdf(self, value):
+        return self.scale * (-(-value).log1p() / self.alpha).exp()
+
+    def entropy(self):
+        return (self.scale / self.alpha).log() + (1 + self.alpha.reciprocal())
+
