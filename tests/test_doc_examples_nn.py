@@ -776,3 +776,17 @@ def test_geometric_and_pareto_against_closed_forms():
     assert pa.mean[0].item() == math.inf and pa.mean[2].item() == pytest.approx(3.0)
     assert (pa.rsample((100,)) >= _t(scale)).all()
     check_raises(lambda: pa.log_prob(_t([0.5, 2.5, 4.0])), ValueError, "GreaterThanEq")
+
+
+def test_one_hot_categorical():
+    probs = np.array([[0.1, 0.2, 0.7], [0.5, 0.25, 0.25]])
+    d = torch.distributions.OneHotCategorical(_t(probs))
+    assert tuple(d.batch_shape) == (2,) and tuple(d.event_shape) == (3,)
+    np.testing.assert_allclose(d.log_prob(_t([[0.0, 0.0, 1.0], [1.0, 0.0, 0.0]])).numpy(), np.log([0.7, 0.5]),
+                               rtol=1e-14)
+    np.testing.assert_allclose(d.entropy().numpy(), -(probs * np.log(probs)).sum(-1), rtol=1e-14)
+    np.testing.assert_array_equal(d.mode.numpy(), [[0, 0, 1], [1, 0, 0]])
+    s = d.sample((50,))
+    assert tuple(s.shape) == (50, 2, 3) and (s.sum(-1) == 1).all() and ((s == 0) | (s == 1)).all()
+    assert tuple(d.enumerate_support().shape) == (3, 2, 3) and tuple(d.enumerate_support(False).shape) == (3, 1, 3)
+    check_raises(lambda: d.log_prob(_t([[0.0, 0.5, 0.5], [1.0, 0.0, 0.0]])), ValueError, "OneHot()")

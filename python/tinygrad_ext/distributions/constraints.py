@@ -92,6 +92,14 @@ class _Simplex(Constraint):
         return (value >= 0).all(-1) & ((value.sum(-1) - 1).abs() < 1e-6)
 
 
+class _OneHot(Constraint):
+    is_discrete = True
+    event_dim = 1
+
+    def check(self, value):
+        return ((value == 0) | (value == 1)).all(-1) & (value.sum(-1) == 1)
+
+
 class _Dependent(Constraint):
     """A constraint that depends on the distribution's parameters (the support of Uniform, Categorical)."""
 
@@ -143,6 +151,7 @@ nonnegative_integer = _IntegerGreaterThan(0)
 unit_interval = _Interval(0.0, 1.0)
 boolean = _Boolean()
 simplex = _Simplex()
+one_hot = _OneHot()
 dependent = _Dependent()
 real_vector = _IndependentConstraint(real, 1)
 lower_cholesky = _LowerCholesky()

@@ -1,11 +1,13 @@
-"""Geometric (the number of failures before the first success) and Pareto."""
+"""Geometric (the number of failures before the first success), OneHotCategorical and Pareto."""
 from .. import _dtype
 from .._device import Size
 from ..autograd.grad_mode import no_grad
 from ..nn.functional import binary_cross_entropy_with_logits
-from ..tensor import empty, zeros_like
+from ..nn.functional import one_hot
+from ..tensor import empty, eye, zeros_like
 from . import constraints
 from .bernoulli import Bernoulli
+from .categorical import Categorical
 from .distribution import Distribution, ProbsOrLogits, broadcast_all
 
 
@@ -98,3 +100,47 @@ class Pareto(Distribution):
     def entropy(self):
         return (self.scale / self.alpha).log() + (1 + self.alpha.reciprocal())
 
+
+class OneHotCategorical(Distribution):
+    """Categorical with its samples as one-hot vectors (the event is the last dim of probs or logits)."""
+    arg_constraints = {"probs": constraints.simplex, "logits": constraints.independent(constraints.real, 1)}
+    support = constraints.one_hot
+    has_enumerate_support = True
+
+    def __init__(self, probs=None, logits=None, validate_args=None):
+        self._categorical = Categorical(probs, logits)
+        super().__init__(self._categorical.batch_shape, self._categorical.param_shape[-1:], validate_args)
+
+    probs = property(lambda self: self._categorical.probs)
+    logits = property(lambda self: self._categorical.logits)
+    param_shape = property(lambda self: self._categorical.param_shape)
+
+    @property
+    def mean(self):
+        return self.probs
+
+    @property
+    def mode(self):
+        probs = self.probs
+        return one_hot(probs.argmax(-1), probs.shape[-1]).to(probs.dtype)
+
+    @property
+    def variance(self):
+        return self.probs * (1 - self.probs)
+
+    def sample(self, sample_shape=Size()):
+        probs = self.probs
+        return one_hot(self._categorical.sample(sample_shape), probs.shape[-1]).to(probs.dtype)
+
+    def log_prob(self, value):
+        self._validate_sample(value)
+        return self._categorical.log_prob(value.max(-1)[1])
+
+    def entropy(self):
+        return self._categorical.entropy()
+
+    def enumerate_support(self, expand=True):
+        n = self._event_shape[0]
+        values = eye(n, dtype=self.probs.dtype, device=self.probs.device)
+        values = values.view((n,) + (1,) * len(self._batch_shape) + (n,))
+        return values.expand((n,) + tuple(self._batch_shape) + (n,)) if expand else values
