@@ -790,3 +790,23 @@ def test_one_hot_categorical():
     assert tuple(s.shape) == (50, 2, 3) and (s.sum(-1) == 1).all() and ((s == 0) | (s == 1)).all()
     assert tuple(d.enumerate_support().shape) == (3, 2, 3) and tuple(d.enumerate_support(False).shape) == (3, 1, 3)
     check_raises(lambda: d.log_prob(_t([[0.0, 0.5, 0.5], [1.0, 0.0, 0.0]])), ValueError, "OneHot()")
+
+
+def test_mixture_same_family_against_the_weighted_density():
+    rng = np.random.default_rng(13)
+    w, mu, sd = np.array([0.2, 0.5, 0.3]), rng.standard_normal((3, 2)), rng.random((3, 2)) + 0.5
+    x = rng.standard_normal((4, 2))
+    D_ = torch.distributions
+    gmm = D_.MixtureSameFamily(D_.Categorical(_t(w)), D_.Independent(D_.Normal(_t(mu), _t(sd)), 1))
+    dens = np.exp(-((x[:, None] - mu) ** 2) / (2 * sd ** 2)) / (sd * np.sqrt(2 * np.pi))  # (4, 3, 2)
+    np.testing.assert_allclose(gmm.log_prob(_t(x)).numpy(), np.log((w * dens.prod(-1)).sum(-1)), rtol=1e-12)
+    np.testing.assert_allclose(gmm.mean.numpy(), (w[:, None] * mu).sum(0), rtol=1e-13)
+    var = (w[:, None] * (sd ** 2 + mu ** 2)).sum(0) - ((w[:, None] * mu).sum(0)) ** 2
+    np.testing.assert_allclose(gmm.variance.numpy(), var, rtol=1e-12)
+    assert tuple(gmm.sample((5,)).shape) == (5, 2) and tuple(gmm.event_shape) == (2,)
+    one = D_.MixtureSameFamily(D_.Categorical(_t(w)), D_.Normal(_t(mu[:, 0]), _t(sd[:, 0])))
+    cdf = (w * 0.5 * np.vectorize(math.erfc)(-(x[:, 0:1] - mu[:, 0]) / (sd[:, 0] * math.sqrt(2)))).sum(-1)
+    np.testing.assert_allclose(one.cdf(_t(x[:, 0])).numpy(), cdf, rtol=1e-12)
+    check_raises(lambda: D_.MixtureSameFamily(D_.Normal(0.0, 1.0), one), ValueError, "Categorical")
+    check_raises(lambda: D_.MixtureSameFamily(D_.Categorical(_t([0.5, 0.5])), D_.Normal(_t(mu[:, 0]), _t(sd[:, 0]))),
+                 ValueError, "does not equal")

@@ -1,7 +1,7 @@
 """torch.distributions: Normal, MultivariateNormal, Uniform, Exponential, Laplace, Cauchy, HalfNormal, HalfCauchy,
-LogNormal, Gumbel, Weibull, Pareto, Categorical, OneHotCategorical, Bernoulli, Geometric (and Independent over any
-of them) with sample/rsample, log_prob, entropy, mean, variance and torch's argument validation, and kl_divergence
-between them; written with Tensor ops, so rsample and log_prob are differentiable."""
+LogNormal, Gumbel, Weibull, Pareto, Categorical, OneHotCategorical, Bernoulli, Geometric (and Independent and
+MixtureSameFamily over them) with sample/rsample, log_prob, entropy, mean, variance and torch's argument
+validation, and kl_divergence between them; written with Tensor ops, so rsample and log_prob are differentiable."""
 from . import constraints
 from .bernoulli import Bernoulli
 from .categorical import Categorical
@@ -10,10 +10,11 @@ from .discrete import Geometric, OneHotCategorical, Pareto
 from .distribution import Distribution
 from .independent import Independent
 from .kl import kl_divergence, register_kl
+from .mixture import MixtureSameFamily
 from .multivariate_normal import MultivariateNormal
 from .normal import Normal
 from .uniform import Uniform
 
 __all__ = ["Bernoulli", "Categorical", "Cauchy", "Distribution", "Exponential", "Geometric", "Gumbel", "HalfCauchy",
-           "HalfNormal", "Independent", "Laplace", "LogNormal", "MultivariateNormal", "Normal", "OneHotCategorical",
-           "Pareto", "Uniform", "Weibull", "constraints", "kl_divergence", "register_kl"]
+           "HalfNormal", "Independent", "Laplace", "LogNormal", "MixtureSameFamily", "MultivariateNormal", "Normal",
+           "OneHotCategorical", "Pareto", "Uniform", "Weibull", "constraints", "kl_divergence", "register_kl"]
