@@ -810,3 +810,24 @@ def test_mixture_same_family_against_the_weighted_density():
     check_raises(lambda: D_.MixtureSameFamily(D_.Normal(0.0, 1.0), one), ValueError, "Categorical")
     check_raises(lambda: D_.MixtureSameFamily(D_.Categorical(_t([0.5, 0.5])), D_.Normal(_t(mu[:, 0]), _t(sd[:, 0]))),
                  ValueError, "does not equal")
+
+
+def test_multinomial_against_the_pmf():
+    probs = np.array([[0.1, 0.2, 0.7], [0.5, 0.25, 0.25]])
+    d = torch.distributions.Multinomial(5, _t(probs))
+    v = np.array([[0.0, 1.0, 4.0], [2.0, 2.0, 1.0]])
+    lf = np.vectorize(math.lgamma)
+    want = lf(6.0) - lf(v + 1).sum(-1) + (v * np.log(probs)).sum(-1)
+    np.testing.assert_allclose(d.log_prob(_t(v)).numpy(), want, rtol=1e-13)
+    # entropy by enumerating every count vector of the first row
+    counts = [(a, b, 5 - a - b) for a in range(6) for b in range(6 - a)]
+    logp = np.array([lf(6.0) - sum(lf(c + 1.0) for c in x) + sum(c * math.log(p) for c, p in zip(x, probs[0]))
+                     for x in counts])
+    np.testing.assert_allclose(d.entropy().numpy()[0], -(np.exp(logp) * logp).sum(), rtol=1e-12)
+    np.testing.assert_allclose(d.mean.numpy(), 5 * probs, rtol=1e-15)
+    s = d.sample((20,))
+    assert tuple(s.shape) == (20, 2, 3) and (s.sum(-1) == 5).all() and (s >= 0).all()
+    assert torch.distributions.Multinomial(3, _t([0.0, 0.5, 0.5])).log_prob(_t([0.0, 1.0, 2.0])).item() == \
+        pytest.approx(math.log(3 * 0.125))
+    check_raises(lambda: torch.distributions.Multinomial(2.5, _t([0.5, 0.5])), NotImplementedError, "total_count")
+    check_raises(lambda: d.log_prob(_t([[0.0, -1.0, 6.0], [2.0, 2.0, 1.0]])), ValueError, "Multinomial()")

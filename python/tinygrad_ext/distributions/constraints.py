@@ -100,6 +100,18 @@ class _OneHot(Constraint):
         return ((value == 0) | (value == 1)).all(-1) & (value.sum(-1) == 1)
 
 
+class _Multinomial(Constraint):
+    """Nonnegative count vectors summing to at most upper_bound."""
+    is_discrete = True
+    event_dim = 1
+
+    def __init__(self, upper_bound):
+        self.upper_bound = upper_bound
+
+    def check(self, value):
+        return (value >= 0).all(-1) & (value.sum(-1) <= self.upper_bound)
+
+
 class _Dependent(Constraint):
     """A constraint that depends on the distribution's parameters (the support of Uniform, Categorical)."""
 
@@ -177,6 +189,10 @@ def half_open_interval(lower_bound, upper_bound):
 
 def integer_interval(lower_bound, upper_bound):
     return _IntegerInterval(lower_bound, upper_bound)
+
+
+def multinomial(upper_bound):
+    return _Multinomial(upper_bound)
 
 
 def is_dependent(constraint):

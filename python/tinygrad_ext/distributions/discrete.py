@@ -1,10 +1,12 @@
-"""Geometric (the number of failures before the first success), OneHotCategorical and Pareto."""
+"""Geometric (the number of failures before the first success), OneHotCategorical, Multinomial and Pareto."""
+import math
+
 from .. import _dtype
 from .._device import Size
 from ..autograd.grad_mode import no_grad
 from ..nn.functional import binary_cross_entropy_with_logits
 from ..nn.functional import one_hot
-from ..tensor import empty, eye, zeros_like
+from ..tensor import arange, empty, eye, ones_like, zeros, zeros_like
 from . import constraints
 from .bernoulli import Bernoulli
 from .categorical import Categorical
@@ -144,3 +146,52 @@ class OneHotCategorical(Distribution):
         values = eye(n, dtype=self.probs.dtype, device=self.probs.device)
         values = values.view((n,) + (1,) * len(self._batch_shape) + (n,))
         return values.expand((n,) + tuple(self._batch_shape) + (n,)) if expand else values
+
+
+class Multinomial(Distribution):
+    """The counts of total_count independent Categorical(probs or logits) draws over the last dim's categories."""
+    arg_constraints = {"probs": constraints.simplex, "logits": constraints.independent(constraints.real, 1)}
+
+    def __init__(self, total_count=1, probs=None, logits=None, validate_args=None):
+        if not isinstance(total_count, int):
+            raise NotImplementedError("inhomogeneous total_count is not supported")
+        self.total_count = total_count
+        self._categorical = Categorical(probs=probs, logits=logits)
+        super().__init__(self._categorical.batch_shape, self._categorical.param_shape[-1:], validate_args)
+
+    probs = property(lambda self: self._categorical.probs)
+    logits = property(lambda self: self._categorical.logits)
+    param_shape = property(lambda self: self._categorical.param_shape)
+
+    @property
+    def support(self):
+        return constraints.multinomial(self.total_count)
+
+    @property
+    def mean(self):
+        return self.probs * self.total_count
+
+    @property
+    def variance(self):
+        return self.total_count * self.probs * (1 - self.probs)
+
+    def sample(self, sample_shape=Size()):
+        draws = self._categorical.sample(Size((self.total_count,) + tuple(sample_shape)))  # (n, sample, batch)
+        draws = draws.permute(*range(1, draws.dim()), 0)
+        counts = zeros(self._extended_shape(sample_shape), dtype=draws.dtype, device=draws.device)
+        return counts.scatter_add_(-1, draws, ones_like(draws)).to(self.probs.dtype)
+
+    def log_prob(self, value):
+        self._validate_sample(value)
+        logits, value = broadcast_all(self.logits, value)
+        logits = logits.masked_fill((value == 0) & (logits == -math.inf), 0.0)  # (0 * log 0 = 0)
+        return (value.sum(-1) + 1).lgamma() - (value + 1).lgamma().sum(-1) + (logits * value).sum(-1)
+
+    def entropy(self):
+        """n H(categorical) - log n! + sum_i E[log x_i!], each x_i ~ Binomial(n, p_i)."""
+        n, p = self.total_count, self.probs
+        k = arange(1, n + 1, dtype=p.dtype, device=p.device).reshape((n,) + (1,) * p.dim())
+        log_binomial = math.lgamma(n + 1) - (k + 1).lgamma() - (n - k + 1).lgamma()
+        log_pmf = log_binomial + k * p.clamp(min=_dtype.finfo(p.dtype).tiny).log() + (n - k) * (-p).log1p()
+        term2 = (log_pmf.exp() * (k + 1).lgamma()).sum([0, -1])
+        return n * self._categorical.entropy() - math.lgamma(n + 1) + term2
