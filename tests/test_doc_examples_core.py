@@ -12,6 +12,13 @@ import pytest
 import tinygrad_ext as torch
 from tinygrad_ext.autograd import gradcheck, gradgradcheck
 
+try:
+    import torch as real_torch
+except ImportError:  # (tests must not need torch)
+    real_torch = None
+if real_torch is not None and real_torch is torch:
+    real_torch = None
+
 LA = torch.linalg
 
 
@@ -733,3 +740,35 @@ def test_event():
         e.record()
     if not torch.cuda.is_available():
         assert torch.Event().device.type == "cpu"
+
+
+def test_unstable_sort_orders_ties_as_torch():
+    x = torch.tensor([0, 1] * 9)  # torch.sort's docstring example, and torch's answer
+    assert x.sort().indices.tolist() == [2, 16, 4, 6, 14, 8, 0, 10, 12, 9, 17, 15, 13, 11, 7, 5, 3, 1]
+    assert x.sort(stable=True).indices.tolist() == list(range(0, 18, 2)) + list(range(1, 18, 2))
+    assert torch.argsort(x).tolist() == x.sort().indices.tolist()
+    rng = np.random.default_rng(0)
+    for dtype in (torch.float32, torch.float64, torch.int64, torch.int32, torch.uint8, torch.float16):
+        a = torch.tensor(rng.integers(0, 4, (3, 50)), dtype=dtype)
+        for descending in (False, True):
+            values, indices = a.sort(1, descending)
+            ref = np.sort(a.float().numpy(), 1)
+            assert values.float().numpy().tolist() == (ref[:, ::-1] if descending else ref).tolist()
+            assert (np.sort(indices.numpy(), 1) == np.arange(50)).all()
+            assert torch.equal(a.gather(1, indices), values)
+    big = torch.tensor(rng.integers(0, 5, 40000))  # (torch: a radix sort, stable)
+    assert big.sort().indices.tolist() == np.argsort(big.numpy(), kind="stable").tolist()
+    z = t([0.0, -0.0, 0.0, -0.0])
+    assert z.sort().values.tolist() == [0.0] * 4  # (-0 and +0 are equal, as in torch's comparison)
+
+
+@pytest.mark.skipif(real_torch is None, reason="needs torch")
+def test_unstable_sort_matches_torch():
+    rng = np.random.default_rng(1)
+    for dtype in ("float32", "float64", "int64", "int16", "float16"):
+        for shape, dim in (((300,), 0), ((4, 70), 1), ((70, 3), 0), ((40000,), 0)):
+            a = rng.integers(0, 6, shape).astype(dtype)
+            for descending in (False, True):
+                ours = torch.from_numpy(a).sort(dim, descending).indices.numpy()
+                theirs = real_torch.from_numpy(a).sort(dim, descending).indices.numpy()
+                assert (ours == theirs).all(), (dtype, shape, descending)

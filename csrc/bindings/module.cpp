@@ -508,7 +508,7 @@ PYBIND11_MODULE(_C, m) {
   m.def("nonzero", &nonzero);
   m.def("masked_select", &masked_select);
   m.def("cat", &cat);
-  m.def("sort", &tg::sort, nogil());
+  m.def("sort", &tg::sort, py::arg("input"), py::arg("dim"), py::arg("descending"), py::arg("stable") = true, nogil());
   m.def("topk", &topk, nogil());
   m.def("mode", &mode, nogil());
   m.def("searchsorted", &searchsorted, nogil());

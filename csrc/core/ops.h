@@ -138,7 +138,8 @@ Tensor cat(const std::vector<Tensor>& tensors, int64_t dim);
 
 // Sorting (core/sort.cpp): (values, indices int64). sort is stable; topk's rows are best first when
 // `sorted`; mode is the most frequent value (the smallest of equally frequent ones), index of its last.
-std::pair<Tensor, Tensor> sort(const Tensor& a, int64_t dim, bool descending);
+// stable=false orders equal values as torch's CPU sort does (see cpu::sort), stable=true by index.
+std::pair<Tensor, Tensor> sort(const Tensor& a, int64_t dim, bool descending, bool stable = true);
 std::pair<Tensor, Tensor> topk(const Tensor& a, int64_t k, int64_t dim, bool largest, bool sorted);
 std::pair<Tensor, Tensor> mode(const Tensor& a, int64_t dim, bool keepdim);
 // Insertion points of values into seq's sorted last dim (1-D seq: one row for all), int64.

@@ -42,14 +42,17 @@ template <class Op> std::pair<Tensor, Tensor> in_compute_dtype(const Tensor& a, 
 
 }  // namespace
 
-std::pair<Tensor, Tensor> sort(const Tensor& a, int64_t dim, bool descending) {
+std::pair<Tensor, Tensor> sort(const Tensor& a, int64_t dim, bool descending, bool stable) {
   dim = wrap_dim(dim, a->dim());
-  if (a->device().is_cuda()) return on_host(a, [&](const Tensor& h) { return sort(h, dim, descending); });
-  if (is_narrow(a->dtype)) return in_compute_dtype(a, [&](const Tensor& f) { return sort(f, dim, descending); });
+  // NOTE: torch sorts a 1-D integer tensor of 32768 elements or more in ascending order by a radix sort: stably.
+  stable = stable || (a->dim() == 1 && a->numel() >= 32768 && !descending && is_integral(a->dtype, false));
+  if (a->device().is_cuda()) return on_host(a, [&](const Tensor& h) { return sort(h, dim, descending, stable); });
+  if (is_narrow(a->dtype))
+    return in_compute_dtype(a, [&](const Tensor& f) { return sort(f, dim, descending, stable); });
   Tensor in = contiguous(a);
   Tensor values = empty(a->sizes, a->dtype, a->device()), indices = empty(a->sizes, DType::Int64, a->device());
   Rows r = rows_along(a, dim);
-  if (a->numel()) cpu::sort(in, values, indices, r.outer, r.n, r.inner, descending);
+  if (a->numel()) cpu::sort(in, values, indices, r.outer, r.n, r.inner, descending, stable);
   return {values, indices};
 }
 

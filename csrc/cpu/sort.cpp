@@ -95,8 +95,30 @@ void write_out(const std::vector<typename P::item>& buf, int64_t count, const T*
 }  // namespace
 
 void sort(const Tensor& in, const Tensor& values, const Tensor& indices, int64_t outer, int64_t n, int64_t inner,
-          bool descending) {
+          bool descending, bool stable) {
   TG_DISPATCH(in->dtype, "sort", [&] {
+    if (!stable) {
+      // NOTE: torch's unstable CPU sort is std::sort of (value, index) comparing values only, so equal values end
+      // in the order that algorithm leaves them: the same std::sort on (key, index) pairs, -0 keyed as +0.
+      for_each_row<scalar_t>(
+          in, values, indices, outer, n, inner, n, [&](auto, auto&, const scalar_t* row, scalar_t* v, int64_t* ix) {
+            using K = key_type<scalar_t>;
+            std::vector<std::pair<K, int64_t>> items(static_cast<size_t>(n));
+            for (int64_t j = 0; j < n; ++j) {
+              scalar_t x = row[j * inner];
+              if constexpr (std::is_floating_point_v<scalar_t>)
+                if (x == scalar_t(0)) x = scalar_t(0);
+              const K k = order_key(x);
+              items[j] = {descending ? K(~k) : k, j};
+            }
+            std::sort(items.begin(), items.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
+            for (int64_t j = 0; j < n; ++j) {
+              v[j * inner] = row[items[j].second * inner];
+              ix[j * inner] = items[j].second;
+            }
+          });
+      return;
+    }
     for_each_row<scalar_t>(in, values, indices, outer, n, inner, n,
                            [&](auto p, auto& buf, const scalar_t* row, scalar_t* v, int64_t* ix) {
                              using P = decltype(p);

@@ -3,15 +3,15 @@
 // is handled on its own, rows in parallel. Outputs are contiguous (outer, n or k, inner): values in the
 // input's dtype, indices int64.
 //
-// Order is torch's: NaN after +inf (first when descending); equal elements keep their index order,
-// so sort is always stable.
+// Order is torch's: NaN after +inf (first when descending); equal elements keep their index order (stable),
+// except in sort with stable=false, which orders them as torch's unstable sort does.
 #pragma once
 #include "../core/tensor.h"
 
 namespace tg::cpu {
 
 void sort(const Tensor& in, const Tensor& values, const Tensor& indices, int64_t outer, int64_t n, int64_t inner,
-          bool descending);
+          bool descending, bool stable = true);
 // The k largest (or smallest) of each row, best first when `sorted`; unsorted, position k - 1 still
 // holds the k-th best (nth_element's guarantee), which kthvalue relies on.
 void topk(const Tensor& in, const Tensor& values, const Tensor& indices, int64_t outer, int64_t n, int64_t inner,

@@ -47,13 +47,14 @@ def _reduced_size(input, dim, op):
 
 # ------------------------------------------------------------------- sorting
 def sort(input, dim=-1, descending=False, stable=False):
-    """Always stable (equal elements keep their order), so `stable` needs nothing more."""
-    values, indices = _C.sort(input._impl, dim, descending)
+    """Values in order with their indices; equal values keep their index order when stable, else end in the order
+    torch's CPU sort leaves them (the core reproduces it)."""
+    values, indices = _C.sort(input._impl, dim, descending, bool(stable))
     return _with_values(sort_type, input, dim, _wrap(values), _wrap(indices))
 
 
 def argsort(input, dim=-1, descending=False, stable=False):
-    return _wrap(_C.sort(input._impl, dim, descending)[1])
+    return _wrap(_C.sort(input._impl, dim, descending, bool(stable))[1])
 
 
 def msort(input):
@@ -172,7 +173,7 @@ def unique(input, sorted=True, return_inverse=False, return_counts=False, dim=No
         def runs_of(rows):
             order = arange(rows.shape[0], device=input.device)
             for c in reversed(range(rows.shape[1])):  # lexicographic: stable sorts from the last column
-                order = order[argsort(rows[order, c])]
+                order = order[argsort(rows[order, c], stable=True)]
             values = rows[order]
             return _runs(values, _row_change(values), order, [rows.shape[0]], return_inverse, return_counts)
         out = _along(input, dim, runs_of)
