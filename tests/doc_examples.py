@@ -31,6 +31,7 @@ import signal
 import subprocess
 import sys
 import tempfile
+import types
 
 _RANDOM = re.compile(r"bernoulli|multinomial|empty|[Dd]ropout|uniform|_\(|nn\.[A-Z]|init\.|sample|shuffle"
                      r"|DataLoader|[Rr]andom|poisson|gumbel")
@@ -60,9 +61,9 @@ def collect(paths):
                 continue
             member = getattr(obj, name, None)
             doc = getattr(member, "__doc__", None)
-            if not isinstance(doc, str) or ">>>" not in doc or \
-                    not (getattr(member, "__module__", None) or "torch").startswith("torch"):
-                continue  # (a name a torch module imported from elsewhere: typing.TypedDict)
+            where = member.__name__ if isinstance(member, types.ModuleType) else getattr(member, "__module__", None)
+            if not isinstance(doc, str) or ">>>" not in doc or not (where or "torch").startswith("torch"):
+                continue  # (a name a torch module imported from elsewhere: typing.TypedDict, the uuid module)
             try:
                 examples = parser.get_examples(doc)
             except ValueError:
@@ -145,9 +146,12 @@ def run(programs):
         namespace = {"torch": torch, "np": np, "numpy": np, "nn": torch.nn, "F": torch.nn.functional,
                      "math": __import__("math")}
         module, _, short = name.rpartition(".")
-        if short[:1].isupper():  # a class's example names it bare (`m = Beta(...)`), as its module's docs do
-            with contextlib.suppress(ImportError, AttributeError):
-                namespace[short] = getattr(importlib.import_module(module), short)
+        while short[:1].isupper() and module:  # a class's example names it bare (`m = Beta(...)`): from its
+            with contextlib.suppress(ImportError):  # module, or the nearest package above that has it
+                if hasattr(importlib.import_module(module), short):
+                    namespace[short] = getattr(importlib.import_module(module), short)
+                    break
+            module = module.rpartition(".")[0]
         torch.manual_seed(0)
         outputs = []
         for source in sources:
