@@ -831,3 +831,21 @@ def test_multinomial_against_the_pmf():
         pytest.approx(math.log(3 * 0.125))
     check_raises(lambda: torch.distributions.Multinomial(2.5, _t([0.5, 0.5])), NotImplementedError, "total_count")
     check_raises(lambda: d.log_prob(_t([[0.0, -1.0, 6.0], [2.0, 2.0, 1.0]])), ValueError, "Multinomial()")
+
+
+def test_generalized_pareto_against_closed_forms():
+    loc, scale, c = np.array([0.0, 0.5, 1.0, 0.0]), np.array([1.0, 2.0, 0.5, 1.0]), np.array([0.0, 0.3, -0.2, 0.7])
+    v = np.array([0.5, 1.0, 2.5, 3.0])
+    d = torch.distributions.GeneralizedPareto(_t(loc), _t(scale), _t(c))
+    z = (v - loc) / scale
+    safe = np.where(c == 0, 1.0, c)
+    logpdf = -np.log(scale) - np.where(c == 0, z, (1 / safe + 1) * np.log1p(safe * z))
+    np.testing.assert_allclose(d.log_prob(_t(v)).numpy(), logpdf, rtol=1e-13)
+    surv = np.where(c == 0, np.exp(-z), (1 + safe * z) ** (-1 / safe))
+    np.testing.assert_allclose(d.cdf(_t(v)).numpy(), 1 - surv, rtol=1e-12)
+    p = np.array([0.05, 0.3, 0.6, 0.95])
+    np.testing.assert_allclose(d.cdf(d.icdf(_t(p))).numpy(), p, rtol=1e-12)
+    np.testing.assert_allclose(d.mean.numpy(), loc + scale / (1 - c), rtol=1e-14)
+    assert d.variance[3].isnan() and tuple(torch.distributions.GeneralizedPareto(0.0, 1.0, 0.5).batch_shape) == ()
+    assert tuple(d.rsample((3,)).shape) == (3, 4)
+    check_raises(lambda: d.log_prob(_t([0.5, 1.0, 4.0, 3.0])), ValueError, "Interval")  # above 1 - 0.5 / -0.2

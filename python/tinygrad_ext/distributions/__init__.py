@@ -1,12 +1,13 @@
 """torch.distributions: Normal, MultivariateNormal, Uniform, Exponential, Laplace, Cauchy, HalfNormal, HalfCauchy,
-LogNormal, Gumbel, Weibull, Pareto, Categorical, OneHotCategorical, Multinomial, Bernoulli, Geometric (and
-Independent and MixtureSameFamily over them) with sample/rsample, log_prob, entropy, mean, variance and torch's
-argument validation, and kl_divergence between them; written with Tensor ops, so rsample and log_prob are
-differentiable."""
+LogNormal, Gumbel, Weibull, Pareto, GeneralizedPareto, Categorical, OneHotCategorical, Multinomial, Bernoulli,
+Geometric (and Independent and MixtureSameFamily over them) with sample/rsample, log_prob, entropy, mean, variance
+and torch's argument validation, and kl_divergence between them; written with Tensor ops, so rsample and log_prob
+are differentiable."""
 from . import constraints
 from .bernoulli import Bernoulli
 from .categorical import Categorical
-from .continuous import Cauchy, Exponential, Gumbel, HalfCauchy, HalfNormal, Laplace, LogNormal, Weibull
+from .continuous import (Cauchy, Exponential, GeneralizedPareto, Gumbel, HalfCauchy, HalfNormal, Laplace, LogNormal,
+                         Weibull)
 from .discrete import Geometric, Multinomial, OneHotCategorical, Pareto
 from .distribution import Distribution
 from .independent import Independent
@@ -16,7 +17,7 @@ from .multivariate_normal import MultivariateNormal
 from .normal import Normal
 from .uniform import Uniform
 
-__all__ = ["Bernoulli", "Categorical", "Cauchy", "Distribution", "Exponential", "Geometric", "Gumbel", "HalfCauchy",
-           "HalfNormal", "Independent", "Laplace", "LogNormal", "MixtureSameFamily", "Multinomial",
-           "MultivariateNormal", "Normal", "OneHotCategorical", "Pareto", "Uniform", "Weibull", "constraints",
-           "kl_divergence", "register_kl"]
+__all__ = ["Bernoulli", "Categorical", "Cauchy", "Distribution", "Exponential", "GeneralizedPareto", "Geometric",
+           "Gumbel", "HalfCauchy", "HalfNormal", "Independent", "Laplace", "LogNormal", "MixtureSameFamily",
+           "Multinomial", "MultivariateNormal", "Normal", "OneHotCategorical", "Pareto", "Uniform", "Weibull",
+           "constraints", "kl_divergence", "register_kl"]

@@ -1,10 +1,11 @@
-"""Exponential, Laplace, Cauchy and HalfNormal: reparameterized samples from the Tensor random fills, log_prob,
-cdf, icdf, entropy and moments in torch's closed forms."""
+"""Exponential, Laplace, Cauchy, HalfNormal, HalfCauchy, LogNormal, Gumbel, Weibull and GeneralizedPareto:
+reparameterized samples from the Tensor random fills, log_prob, cdf, icdf, entropy and moments in torch's closed
+forms."""
 import math
 
 from .. import _dtype
 from .._device import Size
-from ..tensor import empty, full_like, where, zeros_like
+from ..tensor import empty, full_like, rand, where, zeros_like
 from . import constraints
 from .distribution import Distribution, broadcast_all
 from .normal import Normal, _LocScale
@@ -315,3 +316,72 @@ class Weibull(Distribution):
     def entropy(self):
         k = self.concentration
         return _EULER * (1 - k.reciprocal()) + (self.scale * k.reciprocal()).log() + 1
+
+
+class GeneralizedPareto(Distribution):
+    """The generalized Pareto distribution: survival (1 + c z)^(-1/c), z = (x - loc) / scale (exp(-z) at c = 0)."""
+    arg_constraints = {"loc": constraints.real, "scale": constraints.positive, "concentration": constraints.real}
+    has_rsample = True
+
+    def __init__(self, loc, scale, concentration, validate_args=None):
+        self.loc, self.scale, self.concentration = broadcast_all(loc, scale, concentration)
+        numbers = all(isinstance(v, (int, float)) for v in (loc, scale, concentration))
+        super().__init__(Size() if numbers else self.loc.size(), validate_args=validate_args)
+
+    def _safe_concentration(self):
+        """(concentration == 0, the concentration with 1 at those places): the c = 0 limit is taken apart."""
+        zero = self.concentration.isclose(zeros_like(self.concentration))
+        return zero, self.concentration.masked_fill(zero, 1.0)
+
+    @property
+    def support(self):
+        upper = where(self.concentration < 0, self.loc - self.scale / self.concentration, math.inf)
+        return constraints.interval(self.loc, upper)
+
+    @property
+    def mean(self):
+        valid = self.concentration < 1
+        c = where(valid, self.concentration, 0.5)
+        return where(valid, self.loc + self.scale / (1 - c), math.nan)
+
+    @property
+    def mode(self):
+        return self.loc
+
+    @property
+    def variance(self):
+        valid = self.concentration < 0.5
+        c = where(valid, self.concentration, 0.25)
+        return where(valid, self.scale.pow(2) / ((1 - c).pow(2) * (1 - 2 * c)), math.nan)
+
+    def rsample(self, sample_shape=Size()):
+        return self.icdf(rand(self._extended_shape(sample_shape), dtype=self.loc.dtype, device=self.loc.device))
+
+    def log_prob(self, value):
+        if self._validate_args:
+            self._validate_sample(value)
+        z = (value - self.loc) / self.scale
+        zero, c = self._safe_concentration()
+        y = 1 / c + 1
+        return -self.scale.log() - where(zero, z, where(y == 0, y, y * (c * z).log1p()))
+
+    def log_survival_function(self, value):
+        if self._validate_args:
+            self._validate_sample(value)
+        z = (value - self.loc) / self.scale
+        zero, c = self._safe_concentration()
+        return where(zero, -z, -(c * z).log1p() / c)
+
+    def log_cdf(self, value):
+        return (-self.log_survival_function(value).exp()).log1p()
+
+    def cdf(self, value):
+        return self.log_cdf(value).exp()
+
+    def icdf(self, value):
+        zero, c = self._safe_concentration()
+        logu = (-value).log1p()
+        return where(zero, self.loc - self.scale * logu, self.loc + self.scale / c * (-c * logu).expm1())
+
+    def entropy(self):
+        return (self.scale.log() + self.concentration + 1).broadcast_to(tuple(self._batch_shape))
