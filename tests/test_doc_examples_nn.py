@@ -849,3 +849,17 @@ def test_generalized_pareto_against_closed_forms():
     assert d.variance[3].isnan() and tuple(torch.distributions.GeneralizedPareto(0.0, 1.0, 0.5).batch_shape) == ()
     assert tuple(d.rsample((3,)).shape) == (3, 4)
     check_raises(lambda: d.log_prob(_t([0.5, 1.0, 4.0, 3.0])), ValueError, "Interval")  # above 1 - 0.5 / -0.2
+
+
+def test_kumaraswamy_against_closed_forms():
+    a, b, v = np.array([0.5, 1.0, 2.0, 3.0]), np.array([2.0, 1.0, 0.5, 4.0]), np.array([0.1, 0.3, 0.6, 0.95])
+    d = torch.distributions.Kumaraswamy(_t(a), _t(b))
+    want = np.log(a * b) + (a - 1) * np.log(v) + (b - 1) * np.log1p(-v ** a)
+    np.testing.assert_allclose(d.log_prob(_t(v)).numpy(), want, rtol=1e-13)
+    beta = np.vectorize(lambda x, y: math.exp(math.lgamma(x) + math.lgamma(y) - math.lgamma(x + y)))
+    np.testing.assert_allclose(d.mean.numpy(), b * beta(1 + 1 / a, b), rtol=1e-13)  # E[X] = b B(1 + 1/a, b)
+    assert d.mode[0].isnan() and d.mode[3].item() == pytest.approx(((3 - 1) / (3 * 4 - 1)) ** (1 / 3))
+    s = d.rsample((200,))
+    assert tuple(s.shape) == (200, 4) and ((s >= 0) & (s <= 1)).all()
+    one = torch.distributions.Kumaraswamy(_t([1.0]), _t([1.0]))  # the uniform distribution: entropy 0
+    assert abs(one.entropy().item()) < 1e-12

@@ -1,13 +1,13 @@
 """torch.distributions: Normal, MultivariateNormal, Uniform, Exponential, Laplace, Cauchy, HalfNormal, HalfCauchy,
-LogNormal, Gumbel, Weibull, Pareto, GeneralizedPareto, Categorical, OneHotCategorical, Multinomial, Bernoulli,
-Geometric (and Independent and MixtureSameFamily over them) with sample/rsample, log_prob, entropy, mean, variance
-and torch's argument validation, and kl_divergence between them; written with Tensor ops, so rsample and log_prob
-are differentiable."""
+LogNormal, Gumbel, Weibull, Pareto, GeneralizedPareto, Kumaraswamy, Categorical, OneHotCategorical, Multinomial,
+Bernoulli, Geometric (and Independent and MixtureSameFamily over them) with sample/rsample, log_prob, entropy,
+mean, variance and torch's argument validation, and kl_divergence between them; written with Tensor ops, so
+rsample and log_prob are differentiable."""
 from . import constraints
 from .bernoulli import Bernoulli
 from .categorical import Categorical
-from .continuous import (Cauchy, Exponential, GeneralizedPareto, Gumbel, HalfCauchy, HalfNormal, Laplace, LogNormal,
-                         Weibull)
+from .continuous import (Cauchy, Exponential, GeneralizedPareto, Gumbel, HalfCauchy, HalfNormal, Kumaraswamy, Laplace,
+                         LogNormal, Weibull)
 from .discrete import Geometric, Multinomial, OneHotCategorical, Pareto
 from .distribution import Distribution
 from .independent import Independent
@@ -18,6 +18,6 @@ from .normal import Normal
 from .uniform import Uniform
 
 __all__ = ["Bernoulli", "Categorical", "Cauchy", "Distribution", "Exponential", "GeneralizedPareto", "Geometric",
-           "Gumbel", "HalfCauchy", "HalfNormal", "Independent", "Laplace", "LogNormal", "MixtureSameFamily",
-           "Multinomial", "MultivariateNormal", "Normal", "OneHotCategorical", "Pareto", "Uniform", "Weibull",
-           "constraints", "kl_divergence", "register_kl"]
+           "Gumbel", "HalfCauchy", "HalfNormal", "Independent", "Kumaraswamy", "Laplace", "LogNormal",
+           "MixtureSameFamily", "Multinomial", "MultivariateNormal", "Normal", "OneHotCategorical", "Pareto", "Uniform",
+           "Weibull", "constraints", "kl_divergence", "register_kl"]

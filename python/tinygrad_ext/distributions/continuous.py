@@ -1,4 +1,4 @@
-"""Exponential, Laplace, Cauchy, HalfNormal, HalfCauchy, LogNormal, Gumbel, Weibull and GeneralizedPareto:
+"""Exponential, Laplace, Cauchy, HalfNormal, HalfCauchy, LogNormal, Gumbel, Weibull, GeneralizedPareto, Kumaraswamy:
 reparameterized samples from the Tensor random fills, log_prob, cdf, icdf, entropy and moments in torch's closed
 forms."""
 import math
@@ -385,3 +385,49 @@ class GeneralizedPareto(Distribution):
 
     def entropy(self):
         return (self.scale.log() + self.concentration + 1).broadcast_to(tuple(self._batch_shape))
+
+
+class Kumaraswamy(Distribution):
+    """The Kumaraswamy distribution on (0, 1): density a b x^(a-1) (1 - x^a)^(b-1) (a = concentration1,
+    b = concentration0); samples (1 - u^(1/b))^(1/a) for uniform u."""
+    arg_constraints = {"concentration1": constraints.positive, "concentration0": constraints.positive}
+    support = constraints.unit_interval
+    has_rsample = True
+
+    def __init__(self, concentration1, concentration0, validate_args=None):
+        self.concentration1, self.concentration0 = broadcast_all(concentration1, concentration0)
+        super().__init__(self.concentration0.size(), validate_args=validate_args)
+
+    def _moment(self, n):
+        a, b = self.concentration1, self.concentration0
+        arg = 1 + n / a
+        return b * (arg.lgamma() + b.lgamma() - (arg + b).lgamma()).exp()
+
+    @property
+    def mean(self):
+        return self._moment(1)
+
+    @property
+    def mode(self):
+        a, b = self.concentration1, self.concentration0
+        log_mode = b.reciprocal() * (-b).log1p() - (-b * a).log1p()
+        return log_mode.masked_fill((b < 1) | (a < 1), math.nan).exp()
+
+    @property
+    def variance(self):
+        return self._moment(2) - self.mean.pow(2)
+
+    def rsample(self, sample_shape=Size()):
+        a, b = self.concentration1, self.concentration0
+        u = rand(self._extended_shape(sample_shape), dtype=a.dtype, device=a.device)
+        return (1 - u.pow(b.reciprocal())).pow(a.reciprocal())
+
+    def log_prob(self, value):
+        self._validate_sample(value)
+        a, b = self.concentration1, self.concentration0
+        return a.log() + b.log() + (a - 1) * value.log() + (b - 1) * (-value.pow(a)).log1p()
+
+    def entropy(self):
+        a, b = self.concentration1, self.concentration0
+        h0 = (b + 1).digamma() + _EULER
+        return (1 - b.reciprocal()) + (1 - a.reciprocal()) * h0 - a.log() - b.log()
