@@ -145,6 +145,9 @@ def test_nextafter():
         assert got.numpy().tolist() == np.nextafter(a.astype(npd), b.astype(npd)).tolist()
     assert t([1.0]).nextafter(t([2.0])).item() == np.nextafter(1.0, 2.0)
     assert np.isnan(torch.nextafter(t([math.nan]), t([1.0])).item())
+    x, y = t([1.0, 3.0], grad=True), t([2.0, 1.0], grad=True)
+    torch.nextafter(x, y).sum().backward()  # (torch's derivative: 1 in input, 0 in other)
+    assert x.grad.tolist() == [1.0, 1.0] and y.grad.tolist() == [0.0, 0.0]
     with pytest.raises(NotImplementedError):
         torch.nextafter(torch.tensor([1]), torch.tensor([2]))
 

@@ -214,7 +214,7 @@ OPS = [
       ("grad * other / (self * self + other * other)", "-grad * self / (self * self + other * other)"),
       ref="np.arctan2", domain=(0.2, 3)),
     E("copysign", "CopysignOp", "binary_float", ("grad * self.sign() * result.sign()", _ZERO), ref="np.copysign"),
-    E("nextafter", "NextafterOp", "binary_floating", ref="np.nextafter"),
+    E("nextafter", "NextafterOp", "binary_floating", ("grad", _ZERO), ref="np.nextafter"),
     E("xlogy", "XlogyOp", "binary_float",
       ("grad.xlogy(other).masked_fill((self == 0) & (other <= 0), 0.0)", "grad * self / other"),
       ref="lambda a, b: np.where(a == 0, 0.0, a * np.log(b))", domain=(0.2, 3)),
