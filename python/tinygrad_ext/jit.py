@@ -108,9 +108,10 @@ def wait(future):
 
 def _no_archives(name):
     def refuse(*args, **kwargs):
-        raise NotImplementedError(f"torch.jit.{name}: TorchScript archives are not supported by tinygrad_ext (there is "
-                                  "no TorchScript; script/trace return the eager module). Save and load the weights "
-                                  "instead: torch.save(model.state_dict(), f) and model.load_state_dict(torch.load(f)).")
+        raise NotImplementedError(f"torch.jit.{name}: TorchScript archives are not supported by tinygrad_ext "
+                                  "(there is no TorchScript; script/trace return the eager module). Save and load "
+                                  "the weights instead: torch.save(model.state_dict(), f) and "
+                                  "model.load_state_dict(torch.load(f)).")
     refuse.__name__ = name
     return refuse
 
