@@ -180,6 +180,10 @@ def test_linspace_degenerate_steps():
     assert torch.linspace(0, 1, 0).shape == (0,)
     with pytest.raises(RuntimeError):
         torch.linspace(0, 1, -1)
+    # one bool step is `start` as a bool (nonzero: True), not truncated to an integer first (fuzzer, seed 2031)
+    assert torch.linspace(-0.5, 3.0, 1, dtype=torch.bool).tolist() == [True]
+    assert torch.linspace(0.0, 3.0, 1, dtype=torch.bool).tolist() == [False]
+    assert torch.linspace(-0.5, 3.0, 1, dtype=torch.int64).tolist() == [0]
 
 
 def test_eye():
