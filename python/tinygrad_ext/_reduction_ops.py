@@ -1,16 +1,14 @@
 """torch's sorting ops and the reductions and scans beyond sum/prod/max: sort, argsort, topk,
 kthvalue, median, mode (the C++ kernels of csrc/cpu/sort.cpp), unique, bincount, histc, logsumexp,
-cumprod, cummax/cummin, logcumsumexp, var_mean/std_mean, aminmax, count_nonzero.
+var_mean/std_mean, aminmax, count_nonzero (the scans are the registry's SCANS).
 
 The sorting kernels return (values, indices); with autograd the values are input.gather(dim,
-indices), so their gradient is gather's. Scans other than cumsum are log2(n) doubling steps of
-elementwise ops (Hillis-Steele), differentiable as those ops are."""
+indices), so their gradient is gather's."""
 import math
 
 from . import _C, _dtype
 from .return_types import _return_type
-from .tensor import (Tensor, _bool_scan, _dims_arg, _named, _needs_grad, _wrap, arange, cat, full, maximum,
-                     where, zeros)
+from .tensor import Tensor, _dims_arg, _named, _needs_grad, _wrap, arange, cat, full, where, zeros
 
 
 sort_type = _return_type("sort", ("values", "indices"))
@@ -18,8 +16,6 @@ topk_type = _return_type("topk", ("values", "indices"))
 kthvalue_type = _return_type("kthvalue", ("values", "indices"))
 median_type = _return_type("median", ("values", "indices"))
 mode_type = _return_type("mode", ("values", "indices"))
-cummax_type = _return_type("cummax", ("values", "indices"))
-cummin_type = _return_type("cummin", ("values", "indices"))
 aminmax_type = _return_type("aminmax", ("min", "max"))
 nanmedian_type = _return_type("nanmedian", ("values", "indices"))
 
@@ -374,63 +370,8 @@ def count_nonzero(input, dim=None):
     return (input != 0).sum(_dims_arg(dim))
 
 
-# --------------------------------------------------------------------- scans
-def _scan(x, dim, combine, identity):
-    """Inclusive scan of `combine` along dim in log2(n) steps: at step s, y[i] = combine(y[i - s], y[i])."""
-    n = x.shape[dim] if x.dim() else 1
-    s = 1
-    while s < n:
-        pad = full(x.shape[:dim] + (s,) + x.shape[dim + 1:], identity, dtype=x.dtype, device=x.device)
-        x = combine(cat([pad, x.narrow(dim, 0, n - s)], dim), x)
-        s *= 2
-    return x
-
-
-def cumprod(input, dim, *, dtype=None):
-    """The core's scan; with autograd the log-step composition (its gradient handles zeros exactly)."""
-    if dtype is _dtype.bool:
-        return _bool_scan(input, dim, "cumprod")
-    x = input.to(dtype) if dtype is not None else input
-    if not _needs_grad(x):
-        return _wrap(_C.cumprod(x._impl, dim, None if dtype is None else dtype.id))
-    if x.dim() == 0:
-        return x.clone()
-    return _scan(x, _C.wrap_dim(dim, x.dim()), lambda earlier, y: earlier * y, 1)
-
-
-def _cum_extreme(input, dim, is_max, kind):
-    """cummax/cummin: the core's running (value, index) scan (NaN beats any number; of equal values the
-    later index wins, as torch's); with autograd the values are input gathered at the indices."""
-    values, indices = (_wrap(t) for t in _C.cummax(input._impl, dim, is_max))
-    return _with_values(kind, input, _C.wrap_dim(dim, input.dim()) if input.dim() else 0, values, indices)
-
-
-def cummax(input, dim):
-    return _cum_extreme(input, dim, True, cummax_type)
-
-
-def cummin(input, dim):
-    return _cum_extreme(input, dim, False, cummin_type)
-
-
-def _logaddexp(a, b):
-    m = maximum(a, b).detach()
-    m = m.masked_fill(m.isinf(), 0)
-    return ((a - m).exp() + (b - m).exp()).log() + m
-
-
-def logcumsumexp(input, dim):
-    if not input.dtype.is_floating_point:
-        raise NotImplementedError(f"\"logcumsumexp_out_cpu\" not implemented for '{input.dtype._legacy[:-6]}'")
-    if not _needs_grad(input):
-        return _wrap(_C.logcumsumexp(input._impl, dim))
-    if input.dim() == 0:
-        return input.clone()
-    return _scan(input, _C.wrap_dim(dim, input.dim()), _logaddexp, -math.inf)
-
-
 _SHARED = ("sort", "argsort", "msort", "topk", "kthvalue", "median", "mode", "unique", "bincount", "histc", "logsumexp",
-           "aminmax", "count_nonzero", "cumprod", "cummax", "cummin", "logcumsumexp", "unique_consecutive", "quantile",
+           "aminmax", "count_nonzero", "unique_consecutive", "quantile",
            "nanquantile", "nanmedian", "nanmean")
 # Tensor.<name> (installed by __init__) and torch.<name>
 METHODS = {n: globals()[n] for n in _SHARED}

@@ -7,6 +7,8 @@ topk, ...). Each is a tuple with named fields whose repr is torch's structseq on
 """
 import collections
 
+from . import _registry
+
 
 def _return_type(name, fields):
     """torch.return_types.<name>: a tuple with named fields, printed as torch prints it."""
@@ -23,3 +25,7 @@ def _structseq_repr(self):
 
 max = _return_type("max", ("values", "indices"))  # (torch.return_types.max; shadows the builtin only here)
 min = _return_type("min", ("values", "indices"))
+for _e in _registry.SCANS:  # cummax, cummin
+    if _e.kind == "indices":
+        globals()[_e.name] = _return_type(_e.name, ("values", "indices"))
+del _e
