@@ -1506,7 +1506,8 @@ def _scan(entry):
     cfn = getattr(_C, entry.name)
     formula = eval(compile(f"lambda grad, self, result, dim, indices: {entry.grad}", "<op registry>", "eval"),  # noqa: S307
                    dict(_SCAN_HELPERS))
-    indexed = entry.kind == "indices"
+    indexed, reads_result = entry.kind == "indices", "result" in entry.grad
+    reads_input = reads_result or "self" in entry.grad
 
     class S(Op):
         _non_differentiable_outputs = (1,)
@@ -1514,18 +1515,25 @@ def _scan(entry):
         @staticmethod
         def forward(ctx, a, dim):
             out = cfn(a._impl, dim, None)
-            ctx.dim = _C.wrap_dim(dim, a.dim()) if a.dim() else 0
-            ctx.indices = _wrap(out[1]) if indexed else None
-            ctx.save_for_backward(a, out[0] if indexed else out)
+            ctx.ndim, ctx.dim = a.dim(), dim
+            if indexed:
+                ctx.indices = _wrap(out[1])
+            # (save_for_backward's, inlined: only what the formula reads)
+            values = out[0] if indexed else out
+            ctx._saved = (a if reads_input else None, _SavedOutput(values, 0) if reads_result else None)
+            ctx._saved_versions = (a._impl.version if reads_input else None, values.version if reads_result else None)
             return out
 
         @staticmethod
         def backward(ctx, g, *_):
+            if not ctx.ndim:
+                return g, None
             a, result = ctx.saved_tensors
-            if _state[0] and a.dim():  # create_graph: recomputed, so the gradient's graph reaches the input
-                result = S.apply(a, ctx.dim)
+            dim = _C.wrap_dim(ctx.dim, ctx.ndim)
+            if _state[0] and reads_result:  # create_graph: recomputed, so the gradient's graph reaches the input
+                result = S.apply(a, dim)
                 result = result[0] if indexed else result
-            return (formula(g, a, result, ctx.dim, ctx.indices) if a.dim() else g), None
+            return formula(g, a, result, dim, ctx.indices if indexed else None), None
 
     S.__name__ = S.__qualname__ = entry.name.capitalize()
     S.entry = entry
