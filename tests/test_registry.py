@@ -427,3 +427,60 @@ def test_scan_variants_and_dtype_rules():
         x.cumsum()
     with pytest.raises(IndexError):
         x.cummax(2)
+
+
+# ---------------------------------------------------------------- selections (_registry.SELECTIONS)
+SELECTIONS = _registry.SELECTIONS
+SELECTION_REFS = {  # numpy: the picked value of each slice along axis (float64 inputs without ties)
+    "max": lambda a, axis: np.max(a, axis), "min": lambda a, axis: np.min(a, axis),
+    "kthvalue": lambda a, axis: np.sort(a, axis).take(1, axis),  # k=2
+    "median": lambda a, axis: np.sort(a, axis).take((a.shape[axis] - 1) // 2, axis),
+    "nanmedian": lambda a, axis: np.sort(a, axis).take((a.shape[axis] - 1) // 2, axis),
+    "mode": lambda a, axis: np.min(a, axis),  # (all distinct: the smallest of the equally frequent)
+}
+
+
+def selection_call(entry, t, *args, **kwargs):
+    return getattr(t, entry.name)(*((2 if t.dim() else 1,) if entry.params else ()), *args, **kwargs)
+
+
+def test_every_selection_has_rows():
+    assert {e.name for e in SELECTIONS} >= {"max", "min", "kthvalue", "median", "nanmedian", "mode"}
+    for e in SELECTIONS:
+        assert e.name in SELECTION_REFS and e.name in _ops.SELECTION_OPS, e.name
+        assert callable(getattr(torch.Tensor, e.name)) and callable(getattr(torch, e.name)), e.name
+
+
+@pytest.mark.parametrize("entry", SELECTIONS, ids=lambda e: e.name)
+@pytest.mark.parametrize("layout", ["contiguous", "strided"])
+def test_selection_value_against_numpy(entry, layout):
+    a = np.random.default_rng(8).permutation(20).reshape(4, 5).astype(np.float64) - 7.5
+    t = torch.tensor(a)
+    if layout == "strided":
+        a, t = a.T, t.t()
+    for dim in (0, 1, -1):
+        for keepdim in (False, True):
+            got = selection_call(entry, t, dim, keepdim=keepdim)
+            assert type(got).__name__ == entry.name and got.indices.dtype == torch.int64
+            want = SELECTION_REFS[entry.name](a, dim)
+            want = np.expand_dims(want, dim) if keepdim else want
+            np.testing.assert_array_equal(got.values.numpy(), want)
+            idx = got.indices.numpy() if keepdim else np.expand_dims(got.indices.numpy(), dim)
+            np.testing.assert_array_equal(np.take_along_axis(a, idx, dim), got.values.numpy().reshape(idx.shape))
+
+
+@pytest.mark.parametrize("entry", SELECTIONS, ids=lambda e: e.name)
+def test_selection_gradcheck(entry):
+    x = torch.tensor(np.random.default_rng(9).permutation(12).reshape(3, 4) / 4.0, requires_grad=True)
+    for dim in (0, 1, -1):
+        for keepdim in (False, True):
+            def fn(t, dim=dim, keepdim=keepdim):
+                return selection_call(entry, t, dim, keepdim=keepdim).values
+            assert gradcheck(fn, [x]) and gradgradcheck(fn, [x]), (entry.name, dim, keepdim)
+            assert fn(x).grad_fn.name() == f"{entry.name.capitalize()}Backward{entry.overload}"
+    s = torch.tensor(0.7, dtype=torch.float64, requires_grad=True)  # 0-d: the identity
+    selection_call(entry, s, 0).values.backward()
+    assert s.grad.item() == 1.0
+    out = (torch.empty(0), torch.empty(0, dtype=torch.int64))
+    assert getattr(torch, entry.name)(x.detach(), *((2,) if entry.params else ()), 1, out=out) == out
+    assert out[1].shape == (3,)

@@ -581,26 +581,6 @@ class MaxAll(Op):
         return g * mask / mask.sum(), None
 
 
-class MaxDim(Op):
-    _non_differentiable_outputs = (1,)
-
-    @staticmethod
-    def forward(ctx, a, dim, keepdim, is_max):
-        ctx.in_shape, ctx.dim, ctx.keepdim = a.shape, _C.wrap_dim(dim, a.dim()), keepdim
-        values, indices = _C.max_dim(a._impl, dim, keepdim, is_max)
-        ctx.indices, ctx._backward_name = indices, "MaxBackward0" if is_max else "MinBackward0"
-        return values, indices
-
-    @staticmethod
-    def backward(ctx, g, _=None):
-        idx = _wrap(ctx.indices)
-        if not ctx.keepdim and len(ctx.in_shape):
-            g, idx = g.unsqueeze(ctx.dim), idx.unsqueeze(ctx.dim)
-        if not len(ctx.in_shape):
-            return g, None, None, None
-        return g.new_zeros(ctx.in_shape).scatter_add(ctx.dim, idx, g), None, None, None
-
-
 # ---------------------------------------------------------- linear algebra
 def _edge_of(t):
     """The edge into a tensor that requires grad: its node's output, or its gradient accumulator (a leaf)."""
@@ -1541,3 +1521,40 @@ def _scan(entry):
 
 
 SCAN_OPS = {e.name: _scan(e) for e in _registry.SCANS}
+
+
+def value_selecting_reduction_backward(grad, dim, indices, sizes, keepdim):
+    """torch's: grad at the picked positions of a zero tensor of the input's sizes."""
+    if not keepdim:
+        grad, indices = grad.unsqueeze(dim), indices.unsqueeze(dim)
+    return grad.new_zeros(sizes).scatter_add(dim, indices, grad)
+
+
+def _selection(entry):
+    """The autograd op of a registry selection (max(dim), kthvalue, median(dim), mode, ...): apply(input, values,
+    indices, dim, keepdim) takes the kernel's values and indices (impls) and makes the values the node's output;
+    backward evaluates the entry's formula (a 0-d input's gradient is grad)."""
+    formula = eval(compile(f"lambda grad, indices, dim, keepdim, sizes: {entry.grad}", "<op registry>", "eval"),  # noqa: S307
+                   {"value_selecting_reduction_backward": value_selecting_reduction_backward})
+
+    class P(Op):
+        _backward_name = f"{entry.name.capitalize()}Backward{entry.overload}"
+
+        @staticmethod
+        def forward(ctx, a, values, indices, dim, keepdim):
+            ctx.sizes, ctx.dim, ctx.keepdim, ctx.indices = a.shape, dim, keepdim, indices
+            return values
+
+        @staticmethod
+        def backward(ctx, g):
+            if len(ctx.sizes):
+                dim = _C.wrap_dim(ctx.dim, len(ctx.sizes))
+                g = formula(g, _wrap(ctx.indices), dim, ctx.keepdim, ctx.sizes)
+            return g, None, None, None, None
+
+    P.__name__ = P.__qualname__ = entry.name.capitalize()
+    P.entry = entry
+    return P
+
+
+SELECTION_OPS = {e.name: _selection(e) for e in _registry.SELECTIONS}

@@ -394,6 +394,40 @@ SCANS_BY_NAME = {e.name: e for e in SCANS}
 assert not set(SCANS_BY_NAME) & (set(BY_NAME) | set(REDUCTIONS_BY_NAME)), "a scan has another op's name"
 
 
+class Selection:
+    """A reduction over one dim that picks an element of each slice: Tensor.<name>([k, ]dim, keepdim=False) and
+    torch.<name>(input, ..., *, out=None), returning torch.return_types.<name>(values, indices), and the autograd
+    op, from this entry. `kernel` names the function of _reduction_ops computing (values, indices) without a
+    graph, kernel(input, *params, dim, keepdim); `params` the arguments before dim (kthvalue's k); `dim_default`
+    torch's; `whole` the function answering the overloads without a dim (dim=None: max() is amax with its own
+    backward, median() the flattened median; a tensor: max(a, b) is maximum), whole(input, dim, keepdim); `grad`
+    the derivative in Tensor ops over `grad`, `indices`, `dim` (wrapped), `keepdim` and `sizes` (the input's);
+    `overload` the number in torch's node name (MedianBackward1: median with a dim)."""
+    __slots__ = ("name", "kernel", "params", "dim_default", "whole", "grad", "overload")
+
+    def __init__(self, name, kernel, grad, params=(), dim_default=-1, whole=None, overload=0):
+        self.name, self.kernel, self.grad, self.params, self.dim_default = name, kernel, grad, params, dim_default
+        self.whole, self.overload = whole, overload
+
+    def doc(self, name):
+        args = ", ".join(["input", *self.params, f"dim={self.dim_default!r}", "keepdim=False"])
+        out = "" if name.startswith("Tensor.") else ", *, out=None"
+        return "\n".join([f"{self.name}({args}{out}) -> (Tensor, LongTensor)", "",
+                          f"{self.name} of each slice along dim: its value and its index.",
+                          f"Derivative: {self.grad}."])
+
+
+_PICKED = "value_selecting_reduction_backward(grad, dim, indices, sizes, keepdim)"  # (torch's name)
+SELECTIONS = [
+    Selection("max", "max_dim", _PICKED, dim_default=None, whole="max_whole"),
+    Selection("min", "min_dim", _PICKED, dim_default=None, whole="min_whole"),
+    Selection("kthvalue", "kthvalue_dim", _PICKED, params=("k",)),
+    Selection("median", "median_dim", _PICKED, dim_default=None, whole="median_whole", overload=1),
+    Selection("nanmedian", "nanmedian_dim", _PICKED, dim_default=None, whole="nanmedian_whole", overload=1),
+    Selection("mode", "mode_dim", _PICKED),
+]
+SELECTIONS_BY_NAME = {e.name: e for e in SELECTIONS}
+
 # The neural-network kernels: templates over the element type T with one signature for both devices
 # (tg::cpu::name in cpu/, tg::cuda::name in cuda/nn.cu, a throwing stub in cuda/unavailable.cpp), which
 # core/nn_ops.cpp validates for, allocates for and dispatches to. (name, C++ parameters, what it computes.)

@@ -23,9 +23,7 @@ def _structseq_repr(self):
     return f"torch.return_types.{type(self).__name__}(\n{items})"
 
 
-max = _return_type("max", ("values", "indices"))  # (torch.return_types.max; shadows the builtin only here)
-min = _return_type("min", ("values", "indices"))
-for _e in _registry.SCANS:  # cummax, cummin
-    if _e.kind == "indices":
-        globals()[_e.name] = _return_type(_e.name, ("values", "indices"))
-del _e
+# max, min, kthvalue, median, nanmedian, mode, cummax, cummin (max and min shadow the builtins only here)
+for _name in [e.name for e in _registry.SELECTIONS] + [e.name for e in _registry.SCANS if e.kind == "indices"]:
+    globals()[_name] = _return_type(_name, ("values", "indices"))
+del _name

@@ -1329,26 +1329,6 @@ class Tensor:
             return _ops.Norm.apply(t, p, dims, keepdim)
         return _wrap(_ops.Norm.forward(_ops._NoCtx(), t, p, dims, keepdim))
 
-    def _minmax(self, dim, keepdim, is_max, name):
-        if dim is None:
-            if _needs_grad(self):
-                return _ops.MaxAll.apply(self, is_max)
-            return _wrap((_C.amax if is_max else _C.amin)(self._impl, [], False, None, name))
-        if isinstance(dim, Tensor):  # torch.max(a, b) spelled as a method
-            return (maximum if is_max else minimum)(self, dim)
-        if _needs_grad(self):
-            v, i = _ops.MaxDim.apply(self, dim, keepdim, is_max)
-        else:
-            v, i = _C.max_dim(self._impl, dim, keepdim, is_max)
-            v, i = _wrap(v), _wrap(i)
-        return (return_types.max if is_max else return_types.min)(v, i)
-
-    def max(self, dim=None, keepdim=False):
-        return self._minmax(dim, keepdim, True, "max")
-
-    def min(self, dim=None, keepdim=False):
-        return self._minmax(dim, keepdim, False, "min")
-
     def argmax(self, dim=None, keepdim=False):
         return _wrap(_C.argmax(self._impl, dim, keepdim, True))
 
