@@ -324,3 +324,163 @@ def test_reduction_out_and_aliases():
     assert torch.amax(x, axis=0, keepdims=True).tolist() == [[3.0, 4.0]]
     assert x.mean(axis=(0, 1)).item() == 2.5
     assert torch.any(x > 3, dim=0).tolist() == [False, True]
+
+
+# ---------------------------------------------------------------- scans (_registry.SCANS)
+SCANS = _registry.SCANS
+SCAN_DTYPES = {  # the dtypes each kind takes
+    "sum": ("float32", "float64", "int32", "int64", "uint8", "bool"),
+    "floating": ("float32", "float64"),
+    "indices": ("float32", "float64", "int32", "int64", "uint8", "bool"),
+}
+# (shape, transposed view, the dims to scan along): contiguous, strided, 0-d, empty
+SCAN_LAYOUTS = {
+    "contiguous": ((3, 5), False, [0, 1, -1]),
+    "strided": ((5, 3), True, [0, -1]),
+    "0-d": ((), False, [0, -1]),
+    "empty": ((0, 4), False, [0, 1]),
+}
+
+
+def scan_reference(entry, a, dim):
+    ref = eval(entry.ref, {"np": np})  # noqa: S307 (a test table, written by us)
+    x = a.astype(np.float64) if a.dtype.kind == "f" else a.astype(np.int64) if entry.kind == "sum" else a
+    return np.asarray(ref(x, axis=dim) if a.ndim else x)
+
+
+def test_every_scan_has_rows():
+    assert {e.name for e in SCANS} >= {"cumsum", "cumprod", "cummax", "cummin", "logcumsumexp"}
+    for e in SCANS:
+        assert e.ref and e.grad and e.kind in SCAN_DTYPES, e.name
+        assert callable(getattr(torch._C, e.name)) and e.name in _ops.SCAN_OPS, e.name
+        assert callable(getattr(torch.Tensor, e.name)) and callable(getattr(torch, e.name)), e.name
+        assert hasattr(torch.Tensor, e.name + "_") == e.inplace, e.name
+
+
+@pytest.mark.parametrize("entry,layout", [(e, layout) for e in SCANS for layout in SCAN_LAYOUTS],
+                         ids=lambda x: getattr(x, "name", x))
+def test_scan_value_against_numpy(entry, layout):
+    rng = np.random.default_rng(6)
+    shape, transpose, dims = SCAN_LAYOUTS[layout]
+    for dtype in SCAN_DTYPES[entry.kind]:
+        a = reduction_sample(dtype, shape, rng)
+        t = torch.from_numpy(a.copy())
+        if transpose:
+            a, t = a.T, t.t()
+        for dim in dims:
+            what = f"{entry.name}({layout} {dtype}, dim={dim})"
+            got = getattr(torch, entry.name)(t, dim)
+            if entry.kind == "indices":
+                values, indices = got
+                assert type(got).__name__ == entry.name and indices.dtype == torch.int64, what
+                assert np.array_equal(np.take_along_axis(a, indices.numpy(), dim) if a.ndim else a, values.numpy())
+                got = values
+            want = scan_reference(entry, a, dim)
+            want_dtype = "int64" if entry.kind == "sum" and not dtype.startswith("float") else dtype
+            assert str(got.dtype) == "torch." + want_dtype and tuple(got.shape) == want.shape, what
+            tol = 1e-5 if got.dtype == torch.float32 else 1e-12
+            np.testing.assert_allclose(got.numpy().astype(np.float64), want.astype(np.float64), rtol=tol, atol=tol,
+                                       err_msg=what)
+
+
+@pytest.mark.parametrize("entry", SCANS, ids=lambda e: e.name)
+def test_scan_gradcheck(entry):
+    rng = np.random.default_rng(7)
+    v = rng.uniform(0.5, 1.5, (3, 4)) * rng.choice([-1.0, 1.0], (3, 4))
+    inputs = [v]
+    if entry.name == "cumprod":  # zeros: torch's exact rule (one zero, two in a row, two apart)
+        inputs += [np.array([[1.5, 0.0, 2.0, 0.5], [0.0, 0.0, 3.0, 1.0], [2.0, 0.0, 1.0, 0.0]])]
+    for v in inputs:
+        x = torch.tensor(v, requires_grad=True)
+        for dim in (0, 1, -1):
+            fn = (lambda t, d=dim: getattr(t, entry.name)(d)[0]) if entry.kind == "indices" else \
+                (lambda t, d=dim: getattr(t, entry.name)(d))
+            assert gradcheck(fn, [x]), (entry.name, dim)
+            assert gradgradcheck(fn, [x]), (entry.name, dim)
+    s = torch.tensor(0.7, dtype=torch.float64, requires_grad=True)  # 0-d: the identity
+    y = getattr(s, entry.name)(0)
+    y = y[0] if entry.kind == "indices" else y
+    assert y.grad_fn.name() == entry.name.capitalize() + "Backward0"
+    y.backward()
+    assert s.grad.item() == 1.0
+
+
+def test_scan_variants_and_dtype_rules():
+    x = torch.tensor([[1.0, 2.0], [3.0, 4.0]])
+    out = torch.empty(2, 2)
+    assert torch.cumsum(x, 1, out=out) is out and out.tolist() == [[1.0, 3.0], [3.0, 7.0]]
+    assert torch.cumprod(x, axis=0).tolist() == [[1.0, 2.0], [3.0, 8.0]]
+    v, i = torch.empty(2), torch.empty(2, dtype=torch.int64)
+    assert torch.cummax(torch.tensor([2.0, 1.0]), 0, out=(v, i)) == (v, i) and i.tolist() == [0, 0]
+    y = x.clone()
+    assert y.cumsum_(0, dtype=torch.float64) is y and y.tolist() == [[1.0, 2.0], [4.0, 6.0]]
+    assert torch.tensor([1, 2], dtype=torch.int32).cumsum(0).dtype == torch.int64
+    assert torch.tensor([100, 100], dtype=torch.int8).cumsum(0, dtype=torch.int8).tolist() == [100, -56]
+    assert torch.tensor([1.0, 2.0], dtype=torch.float16).logcumsumexp(0).dtype == torch.float16
+    with pytest.raises(NotImplementedError, match="\"logcumsumexp_out_cpu\" not implemented for 'Long'"):
+        torch.tensor([1, 2]).logcumsumexp(0)
+    with pytest.raises(RuntimeError, match="Autograd not support dtype: Long"):
+        torch.ones(2, requires_grad=True).cumprod(0, dtype=torch.int64)
+    with pytest.raises(TypeError):
+        x.cumsum(0, torch.float64)  # dtype is keyword-only, as torch's
+    with pytest.raises(TypeError, match="missing 1 required positional argument"):
+        x.cumsum()
+    with pytest.raises(IndexError):
+        x.cummax(2)
+
+
+# ---------------------------------------------------------------- selections (_registry.SELECTIONS)
+SELECTIONS = _registry.SELECTIONS
+SELECTION_REFS = {  # numpy: the picked value of each slice along axis (float64 inputs without ties)
+    "max": lambda a, axis: np.max(a, axis), "min": lambda a, axis: np.min(a, axis),
+    "kthvalue": lambda a, axis: np.sort(a, axis).take(1, axis),  # k=2
+    "median": lambda a, axis: np.sort(a, axis).take((a.shape[axis] - 1) // 2, axis),
+    "nanmedian": lambda a, axis: np.sort(a, axis).take((a.shape[axis] - 1) // 2, axis),
+    "mode": lambda a, axis: np.min(a, axis),  # (all distinct: the smallest of the equally frequent)
+}
+
+
+def selection_call(entry, t, *args, **kwargs):
+    return getattr(t, entry.name)(*((2 if t.dim() else 1,) if entry.params else ()), *args, **kwargs)
+
+
+def test_every_selection_has_rows():
+    assert {e.name for e in SELECTIONS} >= {"max", "min", "kthvalue", "median", "nanmedian", "mode"}
+    for e in SELECTIONS:
+        assert e.name in SELECTION_REFS and e.name in _ops.SELECTION_OPS, e.name
+        assert callable(getattr(torch.Tensor, e.name)) and callable(getattr(torch, e.name)), e.name
+
+
+@pytest.mark.parametrize("entry", SELECTIONS, ids=lambda e: e.name)
+@pytest.mark.parametrize("layout", ["contiguous", "strided"])
+def test_selection_value_against_numpy(entry, layout):
+    a = np.random.default_rng(8).permutation(20).reshape(4, 5).astype(np.float64) - 7.5
+    t = torch.tensor(a)
+    if layout == "strided":
+        a, t = a.T, t.t()
+    for dim in (0, 1, -1):
+        for keepdim in (False, True):
+            got = selection_call(entry, t, dim, keepdim=keepdim)
+            assert type(got).__name__ == entry.name and got.indices.dtype == torch.int64
+            want = SELECTION_REFS[entry.name](a, dim)
+            want = np.expand_dims(want, dim) if keepdim else want
+            np.testing.assert_array_equal(got.values.numpy(), want)
+            idx = got.indices.numpy() if keepdim else np.expand_dims(got.indices.numpy(), dim)
+            np.testing.assert_array_equal(np.take_along_axis(a, idx, dim), got.values.numpy().reshape(idx.shape))
+
+
+@pytest.mark.parametrize("entry", SELECTIONS, ids=lambda e: e.name)
+def test_selection_gradcheck(entry):
+    x = torch.tensor(np.random.default_rng(9).permutation(12).reshape(3, 4) / 4.0, requires_grad=True)
+    for dim in (0, 1, -1):
+        for keepdim in (False, True):
+            def fn(t, dim=dim, keepdim=keepdim):
+                return selection_call(entry, t, dim, keepdim=keepdim).values
+            assert gradcheck(fn, [x]) and gradgradcheck(fn, [x]), (entry.name, dim, keepdim)
+            assert fn(x).grad_fn.name() == f"{entry.name.capitalize()}Backward{entry.overload}"
+    s = torch.tensor(0.7, dtype=torch.float64, requires_grad=True)  # 0-d: the identity
+    selection_call(entry, s, 0).values.backward()
+    assert s.grad.item() == 1.0
+    out = (torch.empty(0), torch.empty(0, dtype=torch.int64))
+    assert getattr(torch, entry.name)(x.detach(), *((2,) if entry.params else ()), 1, out=out) == out
+    assert out[1].shape == (3,)

@@ -452,6 +452,24 @@ PYBIND11_MODULE(_C, m) {
       py::arg("name") = py::none());
   TG_REDUCE_OPS(TG_BIND_REDUCE)
 #undef TG_BIND_REDUCE
+  // The registry's scans: _C.<name>(input, dim, dtype=None), a tensor or (the indices kind) (values, indices).
+#define TG_BIND_SCAN(op, F, kind)                                                          \
+  m.def(                                                                                   \
+      #op,                                                                                 \
+      [](const Tensor& a, int64_t dim, py::handle dt) -> py::object {                      \
+        std::optional<DType> d;                                                            \
+        if (!dt.is_none()) d = to_dtype_id(dt.cast<int>());                                \
+        std::pair<Tensor, Tensor> r;                                                       \
+        {                                                                                  \
+          ReleaseGil nogil(a->numel());                                                    \
+          r = scan(ScanOpId::op, a, dim, d);                                               \
+        }                                                                                  \
+        if (ScanKind::kind == ScanKind::indices) return py::make_tuple(r.first, r.second); \
+        return py::cast(r.first);                                                          \
+      },                                                                                   \
+      py::arg("input"), py::arg("dim"), py::arg("dtype") = py::none());
+  TG_SCAN_OPS(TG_BIND_SCAN)
+#undef TG_BIND_SCAN
   // ---- the registry's fused optimizer steps: _C.<name>(param, grad, states, hyper), all updated in place
 #define TG_BIND_OPTIM_STEP(op, F, NSLOTS, NHYPER, ARGS)                              \
   m.def(                                                                             \
@@ -467,11 +485,6 @@ PYBIND11_MODULE(_C, m) {
   m.def("max_dim", [](const Tensor& a, int64_t dim, bool keepdim, bool is_max) {
     ReleaseGil nogil(a->numel());
     return max_dim(a, dim, keepdim, is_max);
-  });
-  m.def("cumsum", [](const Tensor& a, int64_t dim, py::handle dt) {
-    std::optional<DType> d;
-    if (!dt.is_none()) d = to_dtype_id(dt.cast<int>());
-    return cumsum(a, dim, d);
   });
   m.def("argmax", [](const Tensor& a, py::handle dim, bool keepdim, bool is_max) {
     std::optional<int64_t> d;
@@ -512,14 +525,6 @@ PYBIND11_MODULE(_C, m) {
   m.def("topk", &topk, nogil());
   m.def("mode", &mode, nogil());
   m.def("searchsorted", &searchsorted, nogil());
-  m.def("cumprod", [](const Tensor& a, int64_t dim, py::handle dt) {
-    std::optional<DType> d;
-    if (!dt.is_none()) d = to_dtype_id(dt.cast<int>());
-    ReleaseGil nogil(a->numel());
-    return cumprod(a, dim, d);
-  });
-  m.def("cummax", &cummax, nogil());
-  m.def("logcumsumexp", &logcumsumexp, nogil());
   m.def("flip", [](const Tensor& a, py::handle dims) {
     Shape ds = to_shape(dims);
     ReleaseGil nogil(a->numel());

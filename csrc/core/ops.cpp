@@ -978,19 +978,32 @@ Tensor argmax(const Tensor& a, std::optional<int64_t> dim, bool keepdim, bool is
   return max_dim(a, *dim, keepdim, is_max).second;
 }
 
-Tensor cumsum(const Tensor& a, int64_t dim, std::optional<DType> dtype) {
+std::pair<Tensor, Tensor> scan(ScanOpId op, const Tensor& a, int64_t dim, std::optional<DType> dtype) {
+  const char* name = "";
+  ScanKind kind = ScanKind::sum;
+  switch (op) {
+#define TG_SCAN_INFO(n, F, k) \
+  case ScanOpId::n: name = #n, kind = ScanKind::k; break;
+    TG_SCAN_OPS(TG_SCAN_INFO)
+#undef TG_SCAN_INFO
+  }
   dim = wrap_dim(dim, a->dim());
-  DType out_dtype = dtype ? *dtype : (is_floating(a->dtype) ? a->dtype : DType::Int64);
-  if (is_narrow(out_dtype))  // a running sum in the compute dtype, each value converted (torch's accumulate type)
-    return to_dtype(cumsum(widen(to_dtype(a, out_dtype)), dim), out_dtype);
+  if (kind == ScanKind::floating && !is_floating(a->dtype))
+    throw_dtype_error(str_cat(name, "_out_cpu").c_str(), nullptr, a->dtype);
+  DType out_dtype = dtype ? *dtype : kind != ScanKind::sum || is_floating(a->dtype) ? a->dtype : DType::Int64;
+  if (is_narrow(out_dtype)) {  // the scan in the compute dtype, each value converted (torch's accumulate type)
+    auto [values, indices] = scan(op, widen(to_dtype(a, out_dtype)), dim);
+    return {to_dtype(values, out_dtype), indices};
+  }
   Tensor in = contiguous(to_dtype(a, out_dtype));
-  Tensor out = empty(a->sizes, out_dtype, a->device());
-  if (out->numel() == 0) return out;
+  Tensor values = empty(a->sizes, out_dtype, a->device());
+  Tensor indices = kind == ScanKind::indices ? empty(a->sizes, DType::Int64, a->device()) : Tensor();
+  if (values->numel() == 0) return {values, indices};
   int64_t outer = 1, inner = 1, n = a->dim() ? a->sizes[dim] : 1;
   for (int64_t d = 0; d < dim; ++d) outer *= a->sizes[d];
   for (int64_t d = dim + 1; d < a->dim(); ++d) inner *= a->sizes[d];
-  TG_ON_DEVICE(a->device(), cumsum, in, out, outer, n, inner);
-  return out;
+  TG_ON_DEVICE(a->device(), scan, op, in, values, indices, outer, n, inner);
+  return {values, indices};
 }
 
 // ------------------------------------------------------------ linear algebra

@@ -7,6 +7,7 @@
 #include <utility>
 #include "../ops/elementwise.h"
 #include "../ops/reduce.h"
+#include "../ops/scan.h"
 #include "tensor.h"
 
 namespace tg {
@@ -114,8 +115,9 @@ Tensor reduce(ReduceOpId op, const Tensor& a, Shape dims, bool keepdim, std::opt
 std::pair<Tensor, Tensor> max_dim(const Tensor& a, int64_t dim, bool keepdim, bool is_max);
 Tensor argmax(const Tensor& a, std::optional<int64_t> dim, bool keepdim, bool is_max);
 
-// Running sum along dim (integer inputs sum in int64, as torch).
-Tensor cumsum(const Tensor& a, int64_t dim, std::optional<DType> dtype = std::nullopt);
+// The registry's scans (ops/scan.h's ScanOpId) along dim, with the entry's dtype rule: `dtype` casts the input
+// first (the sum kind); the indices are set for the indices kind only.
+std::pair<Tensor, Tensor> scan(ScanOpId op, const Tensor& a, int64_t dim, std::optional<DType> dtype = std::nullopt);
 
 // Linear algebra.
 Tensor mm(const Tensor& a, const Tensor& b);
@@ -144,11 +146,6 @@ std::pair<Tensor, Tensor> topk(const Tensor& a, int64_t k, int64_t dim, bool lar
 std::pair<Tensor, Tensor> mode(const Tensor& a, int64_t dim, bool keepdim);
 // Insertion points of values into seq's sorted last dim (1-D seq: one row for all), int64.
 Tensor searchsorted(const Tensor& seq, const Tensor& values, bool right);
-// Scans beside cumsum (core/sort.cpp): integer cumprod in int64; cummax/cummin: (values, indices), the
-// later index on ties, NaN sticky; logcumsumexp: floating point only.
-Tensor cumprod(const Tensor& a, int64_t dim, std::optional<DType> dtype = std::nullopt);
-std::pair<Tensor, Tensor> cummax(const Tensor& a, int64_t dim, bool is_max);
-Tensor logcumsumexp(const Tensor& a, int64_t dim);
 // A copy of a with the given (wrapped, distinct) dims reversed.
 Tensor flip(const Tensor& a, const Shape& dims);
 

@@ -1,9 +1,7 @@
-// sort, topk, mode, searchsorted, and the scans beside cumsum (cumprod, cummax/cummin, logcumsumexp): validation,
-// output allocation and the (outer, n, inner) row layout of the CPU kernels in cpu/sort.cpp and
-// cpu/scan.cpp. CUDA tensors run on the host (no GPU kernels for these yet): the input is copied to the
+// sort, topk, mode, searchsorted: validation, output allocation and the (outer, n, inner) row layout of the CPU
+// kernels in cpu/sort.cpp. CUDA tensors run on the host (no GPU kernels for these yet): the input is copied to the
 // CPU and the results back to the input's device.
 #include <algorithm>
-#include "../cpu/scan.h"
 #include "../cpu/sort.h"
 #include "error.h"
 #include "ops.h"
@@ -27,10 +25,6 @@ Rows rows_along(const Tensor& a, int64_t dim) {
 template <class Op> std::pair<Tensor, Tensor> on_host(const Tensor& a, Op op) {
   auto [values, indices] = op(to_device(a, Device{}));
   return {to_device(values, a->device()), to_device(indices, a->device())};
-}
-
-template <class Op> Tensor on_host1(const Tensor& a, Op op) {
-  return to_device(op(to_device(a, Device{})), a->device());
 }
 
 // int8/int16/float16/bfloat16: the op in the compute dtype, its values converted back (exactly: they
@@ -85,40 +79,6 @@ std::pair<Tensor, Tensor> mode(const Tensor& a, int64_t dim, bool keepdim) {
   if (values->numel()) cpu::mode(in, values, indices, r.outer, r.n, r.inner);
   if (!keepdim && a->dim()) values = squeeze(values, dim), indices = squeeze(indices, dim);
   return {values, indices};
-}
-
-Tensor cumprod(const Tensor& a, int64_t dim, std::optional<DType> dtype) {
-  dim = wrap_dim(dim, a->dim());
-  if (a->device().is_cuda()) return on_host1(a, [&](const Tensor& h) { return cumprod(h, dim, dtype); });
-  DType out_dtype = dtype ? *dtype : (is_floating(a->dtype) ? a->dtype : DType::Int64);
-  if (is_narrow(out_dtype)) return to_dtype(cumprod(widen(to_dtype(a, out_dtype)), dim), out_dtype);
-  Tensor in = contiguous(to_dtype(a, out_dtype));
-  Tensor out = empty(a->sizes, out_dtype, a->device());
-  Rows r = rows_along(a, dim);
-  if (out->numel()) cpu::cumprod(in, out, r.outer, r.n, r.inner);
-  return out;
-}
-
-std::pair<Tensor, Tensor> cummax(const Tensor& a, int64_t dim, bool is_max) {
-  dim = wrap_dim(dim, a->dim());
-  if (a->device().is_cuda()) return on_host(a, [&](const Tensor& h) { return cummax(h, dim, is_max); });
-  if (is_narrow(a->dtype)) return in_compute_dtype(a, [&](const Tensor& f) { return cummax(f, dim, is_max); });
-  Tensor in = contiguous(a);
-  Tensor values = empty(a->sizes, a->dtype, a->device()), indices = empty(a->sizes, DType::Int64, a->device());
-  Rows r = rows_along(a, dim);
-  if (a->numel()) cpu::cummax(in, values, indices, r.outer, r.n, r.inner, is_max);
-  return {values, indices};
-}
-
-Tensor logcumsumexp(const Tensor& a, int64_t dim) {
-  dim = wrap_dim(dim, a->dim());
-  if (a->device().is_cuda()) return on_host1(a, [&](const Tensor& h) { return logcumsumexp(h, dim); });
-  if (is_reduced_float(a->dtype)) return to_dtype(logcumsumexp(widen(a), dim), a->dtype);
-  Tensor in = contiguous(a);
-  Tensor out = empty(a->sizes, a->dtype, a->device());
-  Rows r = rows_along(a, dim);
-  if (a->numel()) cpu::logcumsumexp(in, out, r.outer, r.n, r.inner);
-  return out;
 }
 
 Tensor searchsorted(const Tensor& seq, const Tensor& values, bool right) {

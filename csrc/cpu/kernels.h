@@ -45,8 +45,6 @@ namespace tg::cpu {
 // indices accumulate deterministically.
 void index_get(ElementwiseIter& it, int nindex, const int64_t* index_strides);
 void index_put(ElementwiseIter& it, int nindex, const int64_t* index_strides, bool accumulate);
-// out[o, i, k] = sum_{j <= i} in[o, j, k] for contiguous in/out of one dtype, viewed as (outer, n, inner).
-void cumsum(const Tensor& in, const Tensor& out, int64_t outer, int64_t n, int64_t inner);
 // Philox streams; `offset` counts 128-bit blocks already used.
 void fill_random(const Tensor& t, int kind, double a, double b, uint64_t seed, uint64_t offset);
 }  // namespace tg::cpu

@@ -27,11 +27,10 @@ void scan_blocks(int64_t outer, int64_t n, int64_t inner, Init init, Step step, 
   });
 }
 
-// Running value y[i] = op(y[i-1], x[i]) along the middle dim of (outer, n, inner) blocks, kept in the
-// accumulation type torch's CPU scans use (double for float32: each output is the rounded exact-ish running
-// value, never a running value rebuilt from rounded outputs).
-template <class T, class Op> void running(const T* x, T* y, int64_t outer, int64_t n, int64_t inner, Op op) {
-  using Acc = std::conditional_t<std::is_same_v<T, float>, double, T>;
+// y[i] = F::step(y[i-1], x[i]) along the middle dim of (outer, n, inner) blocks, the running value kept in
+// F::acc_t<T> (each output is the rounded running value, never one rebuilt from rounded outputs).
+template <class F, class T> void running(const T* x, T* y, int64_t outer, int64_t n, int64_t inner) {
+  using Acc = typename F::template acc_t<T>;
   parallel_for(0, outer, std::max<int64_t>(1, 32768 / std::max<int64_t>(n * inner, 1)), [&](int64_t b, int64_t e) {
     std::vector<Acc> acc(inner);
     for (int64_t o = b; o < e; ++o) {
@@ -39,92 +38,62 @@ template <class T, class Op> void running(const T* x, T* y, int64_t outer, int64
       T* yo = y + o * n * inner;
       for (int64_t k = 0; k < inner; ++k) yo[k] = T(acc[k] = Acc(xo[k]));
       for (int64_t i = 1; i < n; ++i)  // vectorizes over k
-        for (int64_t k = 0; k < inner; ++k) yo[i * inner + k] = T(acc[k] = op(acc[k], Acc(xo[i * inner + k])));
+        for (int64_t k = 0; k < inner; ++k)
+          yo[i * inner + k] = T(acc[k] = F::template step<Acc>(acc[k], Acc(xo[i * inner + k])));
     }
   });
 }
 
-template <class T> inline bool is_nan(T v) {
-  if constexpr (std::is_floating_point_v<T>) return v != v;
-  else return false;
+// The running extreme (F::later_wins) and its index.
+template <class F, class T> void running_index(const T* x, T* y, int64_t* ix, int64_t outer, int64_t n, int64_t inner) {
+  scan_blocks(
+      outer, n, inner,
+      [&](int64_t r) {
+        for (int64_t k = 0; k < inner; ++k) y[r + k] = x[r + k], ix[r + k] = 0;
+      },
+      [&](int64_t prev, int64_t cur, int64_t i) {
+        for (int64_t k = 0; k < inner; ++k) {
+          bool take = F::later_wins(x[cur + k], y[prev + k]);
+          y[cur + k] = take ? x[cur + k] : y[prev + k];
+          ix[cur + k] = take ? i : ix[prev + k];
+        }
+      },
+      [&](int64_t r) {
+        T best = x[r];
+        int64_t at = 0;
+        for (int64_t i = 0; i < n; ++i) {
+          if (F::later_wins(x[r + i], best)) best = x[r + i], at = i;
+          y[r + i] = best;
+          ix[r + i] = at;
+        }
+      });
 }
 
-template <class T> inline T log_add_exp(T a, T b) {
-  if (a == b) return a + T(0.69314718055994530942);  // (also both -inf or both +inf)
-  T m = a > b ? a : b, d = a > b ? b - a : a - b;    // d <= 0, or NaN
-  return m + std::log1p(std::exp(d));
+template <class F, ScanKind kind>
+void scan_as(const char* name, const Tensor& in, const Tensor& values, const Tensor& indices, int64_t outer, int64_t n,
+             int64_t inner) {
+  if constexpr (kind == ScanKind::indices) {
+    TG_DISPATCH(in->dtype, name, [&] {
+      running_index<F>(in->data<scalar_t>(), values->data<scalar_t>(), indices->data<int64_t>(), outer, n, inner);
+    });
+  } else if constexpr (kind == ScanKind::floating) {
+    TG_DISPATCH_FLOAT(values->dtype, name,
+                      [&] { running<F>(in->data<scalar_t>(), values->data<scalar_t>(), outer, n, inner); });
+  } else {
+    TG_DISPATCH(values->dtype, name,
+                [&] { running<F>(in->data<scalar_t>(), values->data<scalar_t>(), outer, n, inner); });
+  }
 }
 }  // namespace
 
-void cumsum(const Tensor& in, const Tensor& out, int64_t outer, int64_t n, int64_t inner) {
-  TG_DISPATCH(out->dtype, "cumsum", [&] {
-    running(in->data<scalar_t>(), out->data<scalar_t>(), outer, n, inner, [](auto a, auto b) {
-      if constexpr (std::is_same_v<scalar_t, bool>) return bool(a || b);
-      else return wrap_add(a, b);
-    });
-  });
-}
-
-void cumprod(const Tensor& in, const Tensor& out, int64_t outer, int64_t n, int64_t inner) {
-  TG_DISPATCH(out->dtype, "cumprod", [&] {
-    running(in->data<scalar_t>(), out->data<scalar_t>(), outer, n, inner, [](auto a, auto b) {
-      if constexpr (std::is_same_v<scalar_t, bool>) return bool(a && b);
-      else return wrap_mul(a, b);
-    });
-  });
-}
-
-void cummax(const Tensor& in, const Tensor& values, const Tensor& indices, int64_t outer, int64_t n, int64_t inner,
-            bool is_max) {
-  TG_DISPATCH(in->dtype, is_max ? "cummax" : "cummin", [&] {
-    const scalar_t* x = in->data<scalar_t>();
-    scalar_t* y = values->data<scalar_t>();
-    int64_t* ix = indices->data<int64_t>();
-    auto later_wins = [is_max](scalar_t v, scalar_t best) {
-      return is_nan(v) || (!is_nan(best) && (is_max ? v >= best : v <= best));
-    };
-    scan_blocks(
-        outer, n, inner,
-        [&](int64_t r) {
-          for (int64_t k = 0; k < inner; ++k) y[r + k] = x[r + k], ix[r + k] = 0;
-        },
-        [&](int64_t prev, int64_t cur, int64_t i) {
-          for (int64_t k = 0; k < inner; ++k) {
-            bool take = later_wins(x[cur + k], y[prev + k]);
-            y[cur + k] = take ? x[cur + k] : y[prev + k];
-            ix[cur + k] = take ? i : ix[prev + k];
-          }
-        },
-        [&](int64_t r) {
-          scalar_t best = x[r];
-          int64_t at = 0;
-          for (int64_t i = 0; i < n; ++i) {
-            if (later_wins(x[r + i], best)) best = x[r + i], at = i;
-            y[r + i] = best;
-            ix[r + i] = at;
-          }
-        });
-  });
-}
-
-void logcumsumexp(const Tensor& in, const Tensor& out, int64_t outer, int64_t n, int64_t inner) {
-  TG_DISPATCH_FLOAT(out->dtype, "logcumsumexp", [&] {
-    const scalar_t* x = in->data<scalar_t>();
-    scalar_t* y = out->data<scalar_t>();
-    scan_blocks(
-        outer, n, inner,
-        [&](int64_t r) {
-          for (int64_t k = 0; k < inner; ++k) y[r + k] = x[r + k];
-        },
-        [&](int64_t prev, int64_t cur, int64_t) {
-          for (int64_t k = 0; k < inner; ++k) y[cur + k] = log_add_exp(y[prev + k], x[cur + k]);
-        },
-        [&](int64_t r) {
-          scalar_t acc = x[r];
-          y[r] = acc;
-          for (int64_t i = 1; i < n; ++i) y[r + i] = acc = log_add_exp(acc, x[r + i]);
-        });
-  });
+void scan(ScanOpId op, const Tensor& in, const Tensor& values, const Tensor& indices, int64_t outer, int64_t n,
+          int64_t inner) {
+  switch (op) {
+#define TG_SCAN_CASE(name, F, kind) \
+  case ScanOpId::name: return scan_as<F, ScanKind::kind>(#name, in, values, indices, outer, n, inner);
+    TG_SCAN_OPS(TG_SCAN_CASE)
+#undef TG_SCAN_CASE
+  }
 }
 
 void reverse_rows(const Tensor& in, const Tensor& out, int64_t rows, int64_t n) {

@@ -4,13 +4,16 @@
 #pragma once
 #include <string>
 #include "../cpu/kernels.h"
+#include "../ops/scan.h"
 
 namespace tg::cuda {
 TG_CPU_KERNELS
 void index_get(ElementwiseIter& it, int nindex, const int64_t* index_strides);
 void index_put(ElementwiseIter& it, int nindex, const int64_t* index_strides, bool accumulate);
 void fill_random(const Tensor& t, int kind, double a, double b, uint64_t seed, uint64_t offset);
-void cumsum(const Tensor& in, const Tensor& out, int64_t outer, int64_t n, int64_t inner);
+// The registry's scans (cpu/scan.h's signature).
+void scan(ScanOpId op, const Tensor& in, const Tensor& values, const Tensor& indices, int64_t outer, int64_t n,
+          int64_t inner);
 template <class T>
 void gemm(int64_t M, int64_t N, int64_t K, const T* A, int64_t rsa, int64_t csa, const T* B, int64_t rsb, int64_t csb,
           T* C, int64_t rsc, int64_t csc, bool accumulate);

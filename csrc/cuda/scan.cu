@@ -1,5 +1,7 @@
-// cumsum on the GPU (semantics of cpu/index.cpp): in and out contiguous, one
-// dtype, viewed as (outer, n, inner); out[o, i, k] = sum_{j <= i} in[o, j, k].
+// The registry's scans on the GPU (ops/scan.h's functors, cpu/scan.cpp's semantics): in and out contiguous,
+// viewed as (outer, n, inner). Every scan has scan_column_kernel (one thread per (o, k) column walking n, the
+// running value in the functor's acc_t) or scan_index_kernel (the indices kind); cumsum has its own parallel
+// kernels, below: out[o, i, k] = sum_{j <= i} in[o, j, k].
 //
 // Integer and bool values accumulate in int64 and are cast back: the same
 // modular result as the CPU's running sum in the element type, and for bool
@@ -155,13 +157,38 @@ __global__ void __launch_bounds__(kThreads)
   }
 }
 
-}  // namespace
+// The generic kernels of the scans other than cumsum.
+template <class F, class T>
+__global__ void __launch_bounds__(kThreads)
+    scan_column_kernel(const T* x, T* y, int64_t outer, int64_t n, int64_t inner) {
+  using A = typename F::template acc_t<T>;
+  const int64_t columns = outer * inner, stride = int64_t(gridDim.x) * blockDim.x;
+  for (int64_t c = int64_t(blockIdx.x) * blockDim.x + threadIdx.x; c < columns; c += stride) {
+    const T* xc = x + (c / inner) * n * inner + c % inner;
+    T* yc = y + (c / inner) * n * inner + c % inner;
+    A acc = A(xc[0]);
+    yc[0] = T(acc);
+    for (int64_t i = 1; i < n; ++i) yc[i * inner] = T(acc = F::step(acc, A(xc[i * inner])));
+  }
+}
 
-void cumsum(const Tensor& in, const Tensor& out, int64_t outer, int64_t n, int64_t inner) {
-  TG_CHECK(in->dtype == out->dtype, "cumsum: dtype mismatch (", dtype_name(in->dtype), " vs ", dtype_name(out->dtype),
-           ")");
-  if (outer * n * inner == 0) return;
-  const int device = use_device_of(out->data_ptr());
+template <class F, class T>
+__global__ void __launch_bounds__(kThreads)
+    scan_index_kernel(const T* x, T* y, int64_t* ix, int64_t outer, int64_t n, int64_t inner) {
+  const int64_t columns = outer * inner, stride = int64_t(gridDim.x) * blockDim.x;
+  for (int64_t c = int64_t(blockIdx.x) * blockDim.x + threadIdx.x; c < columns; c += stride) {
+    const int64_t base = (c / inner) * n * inner + c % inner;
+    T best = x[base];
+    int64_t at = 0;
+    for (int64_t i = 0; i < n; ++i) {
+      if (F::later_wins(x[base + i * inner], best)) best = x[base + i * inner], at = i;
+      y[base + i * inner] = best;
+      ix[base + i * inner] = at;
+    }
+  }
+}
+
+void cumsum(const Tensor& in, const Tensor& out, int64_t outer, int64_t n, int64_t inner, int device) {
   TG_DISPATCH(out->dtype, "cumsum", [&] {
     const scalar_t* x = in->data<scalar_t>();
     scalar_t* y = out->data<scalar_t>();
@@ -184,6 +211,43 @@ void cumsum(const Tensor& in, const Tensor& out, int64_t outer, int64_t n, int64
       TG_CUDA_CHECK_LAUNCH("cumsum_column_kernel");
     }
   });
+}
+
+template <class F, ScanKind kind>
+void scan_as(const char* name, const Tensor& in, const Tensor& values, const Tensor& indices, int64_t outer, int64_t n,
+             int64_t inner, int device) {
+  const unsigned grid = grid_for(outer * inner, kThreads, device);
+  if constexpr (std::is_same_v<F, CumsumOp>) {
+    cumsum(in, values, outer, n, inner, device);
+  } else if constexpr (kind == ScanKind::indices) {
+    TG_DISPATCH(in->dtype, name, [&] {
+      scan_index_kernel<F, scalar_t><<<grid, kThreads, 0, current_stream()>>>(
+          in->data<scalar_t>(), values->data<scalar_t>(), indices->data<int64_t>(), outer, n, inner);
+    });
+  } else if constexpr (kind == ScanKind::floating) {
+    TG_DISPATCH_FLOAT(values->dtype, name, [&] {
+      scan_column_kernel<F, scalar_t>
+          <<<grid, kThreads, 0, current_stream()>>>(in->data<scalar_t>(), values->data<scalar_t>(), outer, n, inner);
+    });
+  } else {
+    TG_DISPATCH(values->dtype, name, [&] {
+      scan_column_kernel<F, scalar_t>
+          <<<grid, kThreads, 0, current_stream()>>>(in->data<scalar_t>(), values->data<scalar_t>(), outer, n, inner);
+    });
+  }
+  TG_CUDA_CHECK_LAUNCH(name);
+}
+}  // namespace
+
+void scan(ScanOpId op, const Tensor& in, const Tensor& values, const Tensor& indices, int64_t outer, int64_t n,
+          int64_t inner) {
+  const int device = use_device_of(values->data_ptr());
+  switch (op) {
+#define TG_SCAN_CASE(name, F, kind) \
+  case ScanOpId::name: return scan_as<F, ScanKind::kind>(#name, in, values, indices, outer, n, inner, device);
+    TG_SCAN_OPS(TG_SCAN_CASE)
+#undef TG_SCAN_CASE
+  }
 }
 
 }  // namespace tg::cuda

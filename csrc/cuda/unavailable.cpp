@@ -59,7 +59,7 @@ TG_NN_KERNELS(TG_FAIL_NN)
 }  // namespace tg::cuda
 
 namespace tg::cuda {
-void cumsum(const Tensor&, const Tensor&, int64_t, int64_t, int64_t) { fail(); }
+void scan(ScanOpId, const Tensor&, const Tensor&, const Tensor&, int64_t, int64_t, int64_t) { fail(); }
 void gemm_tf32(int64_t, int64_t, int64_t, const float*, int64_t, int64_t, const float*, int64_t, int64_t, float*,
                int64_t, int64_t, bool) {
   fail();

@@ -105,13 +105,14 @@ for _name in ("add", "sub", "mul", "div", "true_divide", "pow", "neg", "abs", "e
               "logical_xor", "logical_not", "bitwise_and", "bitwise_or", "bitwise_xor", "bitwise_not",
               "bitwise_left_shift", "bitwise_right_shift",
               "floor_divide", "remainder", "var", "std", "norm",
-              "max", "min", "argmax", "argmin", "cumsum", "mm", "bmm", "mv", "dot", "t",
+              "argmax", "argmin", "mm", "bmm", "mv", "dot", "t",
               "transpose", "permute", "reshape", "flatten", "squeeze", "unsqueeze", "narrow", "select", "split",
               "chunk", "unbind", "gather", "scatter_add", "index_select", "masked_fill", "masked_select", "nonzero",
               "clone", "detach", "numel", "as_strided", "equal", "isclose", "allclose", "isnan", "isinf",
               "isfinite", "maximum", "minimum", "matmul", "nan_to_num", "lerp"):
     globals()[_name] = _function(_name)
-for _name in [e.name for e in _registry.OPS if e.python == "generated"] + [e.name for e in _registry.REDUCTIONS]:
+for _name in ([e.name for e in _registry.OPS if e.python == "generated"] + [e.name for e in _registry.REDUCTIONS]
+              + [e.name for e in _registry.SCANS] + [e.name for e in _registry.SELECTIONS]):
     # torch.<name>, with out=
     globals()[_name] = _function(_name)
 del _name
@@ -128,20 +129,6 @@ def pow(input, exponent, *, out=None):  # torch.pow(2, t): a number base too
 
 def polygamma(n, input, *, out=None):
     result = input.polygamma(n)
-    return result if out is None else _write_out(out, result)
-
-
-def max(input, dim=None, keepdim=False, *, out=None):
-    if isinstance(dim, Tensor):
-        return maximum(input, dim, out=out)  # noqa: F821 (generated above)
-    result = input.max(dim, keepdim)
-    return result if out is None else _write_out(out, result)
-
-
-def min(input, dim=None, keepdim=False, *, out=None):
-    if isinstance(dim, Tensor):
-        return minimum(input, dim, out=out)  # noqa: F821 (generated above)
-    result = input.min(dim, keepdim)
     return result if out is None else _write_out(out, result)
 
 

@@ -1,5 +1,5 @@
 """The rest of the everyday surface a PyTorch user reaches for right after the tutorials, all written with
-Tensor ops: torch's alternative names (arccos, greater, multiply, fix, ...), in-place forms (eq_, cumsum_,
+Tensor ops: torch's alternative names (arccos, greater, multiply, fix, ...), in-place forms (eq_, logical_not_,
 transpose_, torch.exp_, ...), small predicates and properties (is_cpu, is_signed, is_nonzero, itemsize,
 nbytes, the no-op conjugation of real tensors), fmax/fmin, dist, matrix_power, fill_diagonal_, sum_to_size,
 the in-place samplers (exponential_, log_normal_, geometric_, cauchy_), rsub, scalar_tensor, randint_like,
@@ -88,14 +88,6 @@ def logical_not_(self):
     return self.copy_(self.logical_not())
 
 
-def cumsum_(self, dim, *, dtype=None):
-    return self.copy_(self.cumsum(dim, dtype=dtype))
-
-
-def cumprod_(self, dim, *, dtype=None):
-    return self.copy_(self.cumprod(dim, dtype=dtype))
-
-
 def split_with_sizes(self, split_sizes, dim=0):
     """split with a list of sizes only (split also takes one size)."""
     if not isinstance(split_sizes, (list, tuple)):
@@ -162,7 +154,7 @@ def isneginf(self):
 
 METHODS.update(is_signed=is_signed, is_complex=is_complex, is_conj=is_conj, is_neg=is_neg, is_inference=is_inference,
                conj=conj, resolve_conj=conj, resolve_neg=conj, is_nonzero=is_nonzero, is_same_size=is_same_size,
-               isposinf=isposinf, isneginf=isneginf, logical_not_=logical_not_, cumsum_=cumsum_, cumprod_=cumprod_,
+               isposinf=isposinf, isneginf=isneginf, logical_not_=logical_not_,
                transpose_=transpose_, swapaxes_=transpose_, swapdims_=transpose_, split_with_sizes=split_with_sizes)
 FUNCTIONS.update(is_complex=is_complex, is_conj=is_conj, is_neg=is_neg, is_inference=is_inference, conj=conj,
                  resolve_conj=conj, resolve_neg=conj, is_nonzero=is_nonzero, is_same_size=is_same_size,

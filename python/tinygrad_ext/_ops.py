@@ -548,19 +548,6 @@ class StdSqrt(Op):
         return (g / (2 * y)).masked_fill(y == 0, 0)
 
 
-class Cumsum(Op):
-    @staticmethod
-    def forward(ctx, a, dim, dtype):
-        ctx.dim, ctx.in_dtype = dim, a.dtype
-        return _C.cumsum(a._impl, dim, None if dtype is None else dtype.id)
-
-    @staticmethod
-    def backward(ctx, g):
-        # d/dx_i of sum_{j<=k} x_j is 1 for every k >= i: the reversed running sum of g.
-        gi = g.sum(ctx.dim, keepdim=True) - g.cumsum(ctx.dim) + g if g.dim() else g
-        return gi.to(ctx.in_dtype), None, None
-
-
 def _exclusive_prod(a, dims):
     """The product of all the other elements of each slice reduced over `dims`, without a division (torch's
     prod_safe_zeros_backward): exclusive running products from both ends of the flattened slice."""
@@ -592,26 +579,6 @@ class MaxAll(Op):
         a, out = ctx.saved_tensors
         mask = ((a == out) | (a.isnan() & out.isnan())).to(g.dtype)
         return g * mask / mask.sum(), None
-
-
-class MaxDim(Op):
-    _non_differentiable_outputs = (1,)
-
-    @staticmethod
-    def forward(ctx, a, dim, keepdim, is_max):
-        ctx.in_shape, ctx.dim, ctx.keepdim = a.shape, _C.wrap_dim(dim, a.dim()), keepdim
-        values, indices = _C.max_dim(a._impl, dim, keepdim, is_max)
-        ctx.indices, ctx._backward_name = indices, "MaxBackward0" if is_max else "MinBackward0"
-        return values, indices
-
-    @staticmethod
-    def backward(ctx, g, _=None):
-        idx = _wrap(ctx.indices)
-        if not ctx.keepdim and len(ctx.in_shape):
-            g, idx = g.unsqueeze(ctx.dim), idx.unsqueeze(ctx.dim)
-        if not len(ctx.in_shape):
-            return g, None, None, None
-        return g.new_zeros(ctx.in_shape).scatter_add(ctx.dim, idx, g), None, None, None
 
 
 # ---------------------------------------------------------- linear algebra
@@ -1465,3 +1432,129 @@ def _reduction(entry):
 
 
 REDUCTION_OPS = {e.name: _reduction(e) for e in _registry.REDUCTIONS if e.grad is not None}
+
+
+def _reversed_cumsum(t, dim):
+    return t.sum(dim, keepdim=True) - t.cumsum(dim) + t
+
+
+def _positions(x):
+    """(i, k): the positions along x's last dim as a column and a row, to build an (i, k) matrix from."""
+    position = x.new_ones(x.shape[-1], dtype=_dtype.int64).cumsum(0)
+    return position.unsqueeze(-1), position
+
+
+def cumprod_backward(grad, self, result, dim):
+    """torch's: d/dx_i of sum_k grad_k y_k is sum_{k >= i} grad_k y_k / x_i before the first zero; at the first
+    zero the running products with that zero left out; 0 after it. With create_graph, torch's O(n^2) form,
+    differentiable at zeros too: sum_{k >= i} grad_k prod_{j <= k, j != i} x_j."""
+    if _state[0]:
+        x, g = self.movedim(dim, -1), grad.movedim(dim, -1)
+        i, k = _positions(x)
+        others = x.unsqueeze(-2).expand(*x.shape, x.shape[-1]).masked_fill(i == k, 1).cumprod(-1)
+        return (others * g.unsqueeze(-2)).masked_fill(k < i, 0).sum(-1).movedim(-1, dim)
+    zero = self == 0
+    zeros_so_far = zero.cumsum(dim)
+    before, first = zeros_so_far == 0, zero & (zeros_so_far == 1)
+    at_first = _reversed_cumsum(grad * self.masked_fill(first, 1).cumprod(dim), dim)
+    return (_reversed_cumsum(grad * result, dim) / self.masked_fill(zero, 1)).where(before, at_first * first)
+
+
+def logcumsumexp_backward(grad, self, result, dim):
+    """torch's: sum_{k >= i} grad_k exp(x_i - result_k), summed in log space for the positive and the negative
+    part of grad apart (no overflow)."""
+    if _state[0]:  # create_graph: the sum as it is written, each term exp(x_i - result_k) <= 1
+        x, g, r = self.movedim(dim, -1), grad.movedim(dim, -1), result.movedim(dim, -1)
+        i, k = _positions(x)
+        terms = (x.unsqueeze(-1) - r.unsqueeze(-2)).masked_fill(k < i, -math.inf).exp()
+        return (terms * g.unsqueeze(-2)).sum(-1).movedim(-1, dim)
+    log_grad = grad.abs().log()
+
+    def part(sign):  # the elements of grad with that sign
+        log_part = log_grad.where(grad * sign > 0, -math.inf)
+        return ((log_part - result).flip(dim).logcumsumexp(dim).flip(dim) + self).exp()
+    return part(1) - part(-1)
+
+
+_SCAN_HELPERS = {"cumprod_backward": cumprod_backward, "logcumsumexp_backward": logcumsumexp_backward}
+
+
+def _scan(entry):
+    """The autograd op of a registry scan: forward calls _C.<name>(input, dim) (a dtype= casts the input first);
+    backward evaluates the entry's formula with `dim` wrapped and, for the indices kind, the indices (the second
+    output, not differentiable). A 0-d input is the identity."""
+    cfn = getattr(_C, entry.name)
+    formula = eval(compile(f"lambda grad, self, result, dim, indices: {entry.grad}", "<op registry>", "eval"),  # noqa: S307
+                   dict(_SCAN_HELPERS))
+    indexed, reads_result = entry.kind == "indices", "result" in entry.grad
+    reads_input = reads_result or "self" in entry.grad
+
+    class S(Op):
+        _non_differentiable_outputs = (1,)
+
+        @staticmethod
+        def forward(ctx, a, dim):
+            out = cfn(a._impl, dim, None)
+            ctx.ndim, ctx.dim = a.dim(), dim
+            if indexed:
+                ctx.indices = _wrap(out[1])
+            # (save_for_backward's, inlined: only what the formula reads)
+            values = out[0] if indexed else out
+            ctx._saved = (a if reads_input else None, _SavedOutput(values, 0) if reads_result else None)
+            ctx._saved_versions = (a._impl.version if reads_input else None, values.version if reads_result else None)
+            return out
+
+        @staticmethod
+        def backward(ctx, g, *_):
+            if not ctx.ndim:
+                return g, None
+            a, result = ctx.saved_tensors
+            dim = _C.wrap_dim(ctx.dim, ctx.ndim)
+            if _state[0] and reads_result:  # create_graph: recomputed, so the gradient's graph reaches the input
+                result = S.apply(a, dim)
+                result = result[0] if indexed else result
+            return formula(g, a, result, dim, ctx.indices if indexed else None), None
+
+    S.__name__ = S.__qualname__ = entry.name.capitalize()
+    S.entry = entry
+    return S
+
+
+SCAN_OPS = {e.name: _scan(e) for e in _registry.SCANS}
+
+
+def value_selecting_reduction_backward(grad, dim, indices, sizes, keepdim):
+    """torch's: grad at the picked positions of a zero tensor of the input's sizes."""
+    if not keepdim:
+        grad, indices = grad.unsqueeze(dim), indices.unsqueeze(dim)
+    return grad.new_zeros(sizes).scatter_add(dim, indices, grad)
+
+
+def _selection(entry):
+    """The autograd op of a registry selection (max(dim), kthvalue, median(dim), mode, ...): apply(input, values,
+    indices, dim, keepdim) takes the kernel's values and indices (impls) and makes the values the node's output;
+    backward evaluates the entry's formula (a 0-d input's gradient is grad)."""
+    formula = eval(compile(f"lambda grad, indices, dim, keepdim, sizes: {entry.grad}", "<op registry>", "eval"),  # noqa: S307
+                   {"value_selecting_reduction_backward": value_selecting_reduction_backward})
+
+    class P(Op):
+        _backward_name = f"{entry.name.capitalize()}Backward{entry.overload}"
+
+        @staticmethod
+        def forward(ctx, a, values, indices, dim, keepdim):
+            ctx.sizes, ctx.dim, ctx.keepdim, ctx.indices = a.shape, dim, keepdim, indices
+            return values
+
+        @staticmethod
+        def backward(ctx, g):
+            if len(ctx.sizes):
+                dim = _C.wrap_dim(ctx.dim, len(ctx.sizes))
+                g = formula(g, _wrap(ctx.indices), dim, ctx.keepdim, ctx.sizes)
+            return g, None, None, None, None
+
+    P.__name__ = P.__qualname__ = entry.name.capitalize()
+    P.entry = entry
+    return P
+
+
+SELECTION_OPS = {e.name: _selection(e) for e in _registry.SELECTIONS}

@@ -1,27 +1,20 @@
 """torch's sorting ops and the reductions and scans beyond sum/prod/max: sort, argsort, topk,
 kthvalue, median, mode (the C++ kernels of csrc/cpu/sort.cpp), unique, bincount, histc, logsumexp,
-cumprod, cummax/cummin, logcumsumexp, var_mean/std_mean, aminmax, count_nonzero.
+var_mean/std_mean, aminmax, count_nonzero (the scans are the registry's SCANS).
 
 The sorting kernels return (values, indices); with autograd the values are input.gather(dim,
-indices), so their gradient is gather's. Scans other than cumsum are log2(n) doubling steps of
-elementwise ops (Hillis-Steele), differentiable as those ops are."""
+indices), so their gradient is gather's."""
 import math
 
-from . import _C, _dtype
+from . import _C, _dtype, _ops, _registry, return_types
 from .return_types import _return_type
-from .tensor import (Tensor, _bool_scan, _dims_arg, _named, _needs_grad, _wrap, arange, cat, full, maximum,
-                     where, zeros)
+from .tensor import (Tensor, _dims_arg, _named, _needs_grad, _wrap, arange, cat, full, maximum, minimum, where,
+                     zeros)
 
 
 sort_type = _return_type("sort", ("values", "indices"))
 topk_type = _return_type("topk", ("values", "indices"))
-kthvalue_type = _return_type("kthvalue", ("values", "indices"))
-median_type = _return_type("median", ("values", "indices"))
-mode_type = _return_type("mode", ("values", "indices"))
-cummax_type = _return_type("cummax", ("values", "indices"))
-cummin_type = _return_type("cummin", ("values", "indices"))
 aminmax_type = _return_type("aminmax", ("min", "max"))
-nanmedian_type = _return_type("nanmedian", ("values", "indices"))
 
 
 def _backward_name(kind, overload=0):
@@ -66,6 +59,8 @@ def topk(input, k, dim=-1, largest=True, sorted=True):  # torch's argument name
     return _with_values(topk_type, input, dim, _wrap(values), _wrap(indices))
 
 
+# ------------------------------------------------- the registry's selections (_registry.SELECTIONS)
+# Their kernels: (values, indices) as impls, without a graph; the generated methods below add the node.
 def _kth(input, k, dim, keepdim):
     """The k-th smallest (1-based) along dim: position k - 1 of an unsorted topk (see csrc/cpu/sort.h)."""
     values, indices = _C.topk(input._impl, k, dim, False, False)
@@ -73,60 +68,129 @@ def _kth(input, k, dim, keepdim):
         values, indices = _C.select(values, dim, k - 1), _C.select(indices, dim, k - 1)
         if keepdim:
             values, indices = _C.unsqueeze(values, dim), _C.unsqueeze(indices, dim)
-    return _wrap(values), _wrap(indices)
+    return values, indices
 
 
-def kthvalue(input, k, dim=-1, keepdim=False):
+def _picked(input, d, indices, keepdim):
+    """input's values at the indices of a reduction over dim d."""
+    x = input.detach()
+    if not x.dim():
+        return x.clone()._impl
+    out = x.gather(d, indices if keepdim else indices.unsqueeze(d))
+    return (out if keepdim else out.squeeze(d))._impl
+
+
+def max_dim(input, dim, keepdim):
+    return _C.max_dim(input._impl, dim, keepdim, True)
+
+
+def min_dim(input, dim, keepdim):
+    return _C.max_dim(input._impl, dim, keepdim, False)
+
+
+def _extreme(input, other, is_max):
+    """max()/min() without a dim (amax's value, torch's evenly distributed gradient), or of two tensors."""
+    if isinstance(other, Tensor):
+        return (maximum if is_max else minimum)(input, other)
+    if _needs_grad(input):
+        return _ops.MaxAll.apply(input, is_max)
+    return _wrap((_C.amax if is_max else _C.amin)(input._impl, [], False, None, "max" if is_max else "min"))
+
+
+def max_whole(input, other, keepdim):
+    return _extreme(input, other, True)
+
+
+def min_whole(input, other, keepdim):
+    return _extreme(input, other, False)
+
+
+def kthvalue_dim(input, k, dim, keepdim):
     d, n = _reduced_size(input, dim, "kthvalue")
     if not 1 <= k <= n:
         raise RuntimeError(f"kthvalue(): selected number k out of range for dimension {d}")
-    values, indices = _kth(input, k, d, keepdim)
-    if _needs_grad(input):
-        values = _gather_reduced(input, d, indices, keepdim, kthvalue_type)
-    return kthvalue_type(values, indices)
+    return _kth(input, k, d, keepdim)
 
 
-def _gather_reduced(input, d, indices, keepdim, kind, overload=0):
-    """input's values at the indices of a reduction over dim d (differentiable through gather; the node
-    named as torch's for the op returning `kind`)."""
-    if not input.dim():
-        return _named(input.clone(), _backward_name(kind, overload))
-    out = input.gather(d, indices if keepdim else indices.unsqueeze(d))
-    return _named(out if keepdim else out.squeeze(d), _backward_name(kind, overload))
+def _empty_pick(input, d, keepdim):
+    shape = list(input.shape)
+    if keepdim:
+        shape[d] = 1
+    else:
+        del shape[d]
+    return (zeros(shape, dtype=input.dtype, device=input.device)._impl,
+            zeros(shape, dtype=_dtype.int64, device=input.device)._impl)
 
 
-def median(input, dim=None, keepdim=False):
+def median_dim(input, dim, keepdim):
     """The lower median ((n - 1) // 2 in sorted order); NaN where the slice holds a NaN, as torch's."""
-    if dim is None:
-        flat = input.reshape(-1)
-        if flat.numel() == 0:
-            return full([], math.nan, dtype=input.dtype, device=input.device)
-        return _named(median(flat, 0).values, _backward_name(median_type))
     d, n = _reduced_size(input, dim, "median")
     if input.numel() == 0:
-        shape = list(input.shape)
-        if keepdim:
-            shape[d] = 1
-        else:
-            del shape[d]
-        return median_type(zeros(shape, dtype=input.dtype, device=input.device),
-                           zeros(shape, dtype=_dtype.int64, device=input.device))
-    _, indices = _kth(input, (n - 1) // 2 + 1, d, True)
+        return _empty_pick(input, d, keepdim)
+    indices = _wrap(_kth(input, (n - 1) // 2 + 1, d, True)[1])
     if input.dtype.is_floating_point and input.dim():
-        nan = input.isnan()
+        nan = input.detach().isnan()
         first_nan = nan.to(_dtype.int32).argmax(d, keepdim=True)
         indices = where(nan.any(d, keepdim=True), first_nan, indices)
     if not keepdim and input.dim():
         indices = indices.squeeze(d)
-    return median_type(_gather_reduced(input, d, indices, keepdim, median_type, 1), indices)
+    return _picked(input, d, indices, keepdim), indices._impl
 
 
-def mode(input, dim=-1, keepdim=False):
-    values, indices = (_wrap(t) for t in _C.mode(input._impl, dim, keepdim))
-    if _needs_grad(input):
-        values = _gather_reduced(input, _C.wrap_dim(dim, input.dim()) if input.dim() else 0, indices, keepdim,
-                                 mode_type)
-    return mode_type(values, indices)
+def median_whole(input, dim, keepdim):
+    flat = input.reshape(-1)
+    if flat.numel() == 0:
+        return full([], math.nan, dtype=input.dtype, device=input.device)
+    return _named(flat.median(0).values, "MedianBackward0")
+
+
+def nanmedian_dim(input, dim, keepdim):
+    """The lower median of the non-NaN values (NaN where a slice has none)."""
+    if not input.dtype.is_floating_point:
+        return median_dim(input, dim, keepdim)
+    d, n = _reduced_size(input, dim, "nanmedian")
+    if not input.dim():
+        return input.detach().clone()._impl, zeros([], dtype=_dtype.int64, device=input.device)._impl
+    values, order = (_wrap(t) for t in _C.sort(input._impl, d, False))
+    count = (~values.isnan()).sum(d, keepdim=True)
+    indices = order.gather(d, (count - 1).clamp(min=0) // 2)
+    if not keepdim:
+        indices = indices.squeeze(d)
+    return _picked(input, d, indices, keepdim), indices._impl
+
+
+def nanmedian_whole(input, dim, keepdim):
+    flat = input.reshape(-1)
+    if not flat.numel():
+        return full([], math.nan, dtype=input.dtype, device=input.device)
+    return _named(flat.nanmedian(0).values, "NanmedianBackward0")
+
+
+def mode_dim(input, dim, keepdim):
+    return _C.mode(input._impl, dim, keepdim)
+
+
+def _selection_method(e):
+    """Tensor.<name> of a registry selection: its kernel, and with autograd the entry's op over the values."""
+    kernel, whole = globals()[e.kernel], globals().get(e.whole)
+    op, result_type = _ops.SELECTION_OPS[e.name], getattr(return_types, e.name)
+
+    def pick(self, params, dim, keepdim):
+        if whole is not None and (dim is None or isinstance(dim, Tensor)):
+            return whole(self, dim, keepdim)
+        values, indices = kernel(self, *params, dim, keepdim)
+        values = op.apply(self, values, indices, dim, keepdim) if _needs_grad(self) else _wrap(values)
+        return result_type(values, _wrap(indices))
+    if e.params == ("k",):
+        def method(self, k, dim=e.dim_default, keepdim=False):
+            return pick(self, (k,), dim, keepdim)
+    else:
+        assert not e.params, e.name
+
+        def method(self, dim=e.dim_default, keepdim=False):
+            return pick(self, (), dim, keepdim)
+    method.__name__, method.__qualname__, method.__doc__ = e.name, f"Tensor.{e.name}", e.doc(f"Tensor.{e.name}")
+    return method
 
 
 def _runs(values, change, order, shape, return_inverse, return_counts):
@@ -279,27 +343,6 @@ def nanquantile(input, q, dim=None, keepdim=False, *, interpolation="linear"):
     return _quantile(input, q, dim, keepdim, interpolation, True, "nanquantile")
 
 
-def nanmedian(input, dim=None, keepdim=False):
-    """The lower median of the non-NaN values (NaN where a slice has none)."""
-    if dim is None:
-        flat = input.reshape(-1)
-        if not flat.numel():
-            return full([], math.nan, dtype=input.dtype, device=input.device)
-        return _named(nanmedian(flat, 0).values, _backward_name(nanmedian_type))
-    if not input.dtype.is_floating_point:
-        return median(input, dim, keepdim)
-    d, n = _reduced_size(input, dim, "nanmedian")
-    if not input.dim():
-        return nanmedian_type(input.clone(), zeros([], dtype=_dtype.int64, device=input.device))
-    values, order = (_wrap(t) for t in _C.sort(input._impl, d, False))
-    count = (~values.isnan()).sum(d, keepdim=True)
-    pos = ((count - 1).clamp(min=0) // 2)
-    indices = order.gather(d, pos)
-    if not keepdim:
-        indices = indices.squeeze(d)
-    return nanmedian_type(_gather_reduced(input, d, indices, keepdim, nanmedian_type, 1), indices)
-
-
 def searchsorted(sorted_sequence, input, *, out_int32=False, right=False, side=None, sorter=None):
     """Insertion points of input's values into the sorted last dim of sorted_sequence (binary searches in
     the core); both are taken in their promoted dtype."""
@@ -374,64 +417,9 @@ def count_nonzero(input, dim=None):
     return (input != 0).sum(_dims_arg(dim))
 
 
-# --------------------------------------------------------------------- scans
-def _scan(x, dim, combine, identity):
-    """Inclusive scan of `combine` along dim in log2(n) steps: at step s, y[i] = combine(y[i - s], y[i])."""
-    n = x.shape[dim] if x.dim() else 1
-    s = 1
-    while s < n:
-        pad = full(x.shape[:dim] + (s,) + x.shape[dim + 1:], identity, dtype=x.dtype, device=x.device)
-        x = combine(cat([pad, x.narrow(dim, 0, n - s)], dim), x)
-        s *= 2
-    return x
-
-
-def cumprod(input, dim, *, dtype=None):
-    """The core's scan; with autograd the log-step composition (its gradient handles zeros exactly)."""
-    if dtype is _dtype.bool:
-        return _bool_scan(input, dim, "cumprod")
-    x = input.to(dtype) if dtype is not None else input
-    if not _needs_grad(x):
-        return _wrap(_C.cumprod(x._impl, dim, None if dtype is None else dtype.id))
-    if x.dim() == 0:
-        return x.clone()
-    return _scan(x, _C.wrap_dim(dim, x.dim()), lambda earlier, y: earlier * y, 1)
-
-
-def _cum_extreme(input, dim, is_max, kind):
-    """cummax/cummin: the core's running (value, index) scan (NaN beats any number; of equal values the
-    later index wins, as torch's); with autograd the values are input gathered at the indices."""
-    values, indices = (_wrap(t) for t in _C.cummax(input._impl, dim, is_max))
-    return _with_values(kind, input, _C.wrap_dim(dim, input.dim()) if input.dim() else 0, values, indices)
-
-
-def cummax(input, dim):
-    return _cum_extreme(input, dim, True, cummax_type)
-
-
-def cummin(input, dim):
-    return _cum_extreme(input, dim, False, cummin_type)
-
-
-def _logaddexp(a, b):
-    m = maximum(a, b).detach()
-    m = m.masked_fill(m.isinf(), 0)
-    return ((a - m).exp() + (b - m).exp()).log() + m
-
-
-def logcumsumexp(input, dim):
-    if not input.dtype.is_floating_point:
-        raise NotImplementedError(f"\"logcumsumexp_out_cpu\" not implemented for '{input.dtype._legacy[:-6]}'")
-    if not _needs_grad(input):
-        return _wrap(_C.logcumsumexp(input._impl, dim))
-    if input.dim() == 0:
-        return input.clone()
-    return _scan(input, _C.wrap_dim(dim, input.dim()), _logaddexp, -math.inf)
-
-
-_SHARED = ("sort", "argsort", "msort", "topk", "kthvalue", "median", "mode", "unique", "bincount", "histc", "logsumexp",
-           "aminmax", "count_nonzero", "cumprod", "cummax", "cummin", "logcumsumexp", "unique_consecutive", "quantile",
-           "nanquantile", "nanmedian", "nanmean")
+_SHARED = ("sort", "argsort", "msort", "topk", "unique", "bincount", "histc", "logsumexp",
+           "aminmax", "count_nonzero", "unique_consecutive", "quantile",
+           "nanquantile", "nanmean")
 # Tensor.<name> (installed by __init__) and torch.<name>
-METHODS = {n: globals()[n] for n in _SHARED}
+METHODS = {n: globals()[n] for n in _SHARED} | {e.name: _selection_method(e) for e in _registry.SELECTIONS}
 FUNCTIONS = {n: globals()[n] for n in _SHARED + ("var_mean", "std_mean", "searchsorted", "bucketize")}

@@ -345,6 +345,89 @@ del R
 REDUCTIONS_BY_NAME = {e.name: e for e in REDUCTIONS}
 assert not set(REDUCTIONS_BY_NAME) & set(BY_NAME), "a reduction has an elementwise op's name"
 
+class Scan:
+    """A running op along one dim: torch.<name>(input, dim, *, [dtype=None,] out=None), Tensor.<name> (and
+    Tensor.<name>_ where torch has it), their autograd op, the `_C.<name>(input, dim, dtype)` kernel (csrc/ops/scan.h's
+    functor, the same for CPU and CUDA) and the tests' rows, all from this entry. `kind` is the dtype rule
+    (SCAN_KINDS); an "indices" scan returns torch.return_types.<name>(values, indices). `grad` is the derivative,
+    written with Tensor ops over `grad`, `self`, `result`, `dim` (wrapped), `indices` (the indices kind) and the
+    helpers of _ops.py (_SCAN_HELPERS); a 0-d input is the identity, its gradient `grad`. `ref` is the numpy
+    reference, called as ref(a, axis)."""
+    __slots__ = ("name", "functor", "kind", "grad", "ref", "inplace")
+
+    def __init__(self, name, functor, kind, grad, ref, inplace=False):
+        assert kind in SCAN_KINDS, kind
+        self.name, self.functor, self.kind, self.grad, self.ref, self.inplace = name, functor, kind, grad, ref, inplace
+
+    @property
+    def takes_dtype(self):
+        return self.kind == "sum"
+
+    def doc(self, name):
+        kw = (["dtype=None"] if self.takes_dtype else []) + ([] if name.startswith("Tensor.") else ["out=None"])
+        result = "(Tensor, LongTensor)" if self.kind == "indices" else "Tensor"
+        return "\n".join([f"{self.name}(input, dim{', *, ' + ', '.join(kw) if kw else ''}) -> {result}", "",
+                          f"{self.name} along dim: each output combines the inputs up to its position.",
+                          f"dtypes: {SCAN_KINDS[self.kind]}.", f"Derivative: {self.grad}."])
+
+
+SCAN_KINDS = {
+    "sum": "bool and integer inputs give int64 (wrapping on overflow); dtype= casts the input first",
+    "floating": "floating inputs only",
+    "indices": "the values keep the input's dtype, the indices are int64 (of equal values the later index; a NaN "
+               "wins and stays)",
+}
+S = Scan
+SCANS = [
+    S("cumsum", "CumsumOp", "sum", "grad.sum(dim, keepdim=True) - grad.cumsum(dim) + grad", "np.cumsum",
+      inplace=True),
+    S("cumprod", "CumprodOp", "sum", "cumprod_backward(grad, self, result, dim)", "np.cumprod", inplace=True),
+    S("cummax", "CummaxOp", "indices", "self.new_zeros(self.shape).scatter_add(dim, indices, grad)",
+      "np.maximum.accumulate"),
+    S("cummin", "CumminOp", "indices", "self.new_zeros(self.shape).scatter_add(dim, indices, grad)",
+      "np.minimum.accumulate"),
+    S("logcumsumexp", "LogcumsumexpOp", "floating", "logcumsumexp_backward(grad, self, result, dim)",
+      "np.logaddexp.accumulate"),
+]
+del S
+SCANS_BY_NAME = {e.name: e for e in SCANS}
+assert not set(SCANS_BY_NAME) & (set(BY_NAME) | set(REDUCTIONS_BY_NAME)), "a scan has another op's name"
+
+
+class Selection:
+    """A reduction over one dim that picks an element of each slice: Tensor.<name>([k, ]dim, keepdim=False) and
+    torch.<name>(input, ..., *, out=None), returning torch.return_types.<name>(values, indices), and the autograd
+    op, from this entry. `kernel` names the function of _reduction_ops computing (values, indices) without a
+    graph, kernel(input, *params, dim, keepdim); `params` the arguments before dim (kthvalue's k); `dim_default`
+    torch's; `whole` the function answering the overloads without a dim (dim=None: max() is amax with its own
+    backward, median() the flattened median; a tensor: max(a, b) is maximum), whole(input, dim, keepdim); `grad`
+    the derivative in Tensor ops over `grad`, `indices`, `dim` (wrapped), `keepdim` and `sizes` (the input's);
+    `overload` the number in torch's node name (MedianBackward1: median with a dim)."""
+    __slots__ = ("name", "kernel", "params", "dim_default", "whole", "grad", "overload")
+
+    def __init__(self, name, kernel, grad, params=(), dim_default=-1, whole=None, overload=0):
+        self.name, self.kernel, self.grad, self.params, self.dim_default = name, kernel, grad, params, dim_default
+        self.whole, self.overload = whole, overload
+
+    def doc(self, name):
+        args = ", ".join(["input", *self.params, f"dim={self.dim_default!r}", "keepdim=False"])
+        out = "" if name.startswith("Tensor.") else ", *, out=None"
+        return "\n".join([f"{self.name}({args}{out}) -> (Tensor, LongTensor)", "",
+                          f"{self.name} of each slice along dim: its value and its index.",
+                          f"Derivative: {self.grad}."])
+
+
+_PICKED = "value_selecting_reduction_backward(grad, dim, indices, sizes, keepdim)"  # (torch's name)
+SELECTIONS = [
+    Selection("max", "max_dim", _PICKED, dim_default=None, whole="max_whole"),
+    Selection("min", "min_dim", _PICKED, dim_default=None, whole="min_whole"),
+    Selection("kthvalue", "kthvalue_dim", _PICKED, params=("k",)),
+    Selection("median", "median_dim", _PICKED, dim_default=None, whole="median_whole", overload=1),
+    Selection("nanmedian", "nanmedian_dim", _PICKED, dim_default=None, whole="nanmedian_whole", overload=1),
+    Selection("mode", "mode_dim", _PICKED),
+]
+SELECTIONS_BY_NAME = {e.name: e for e in SELECTIONS}
+
 # The neural-network kernels: templates over the element type T with one signature for both devices
 # (tg::cpu::name in cpu/, tg::cuda::name in cuda/nn.cu, a throwing stub in cuda/unavailable.cpp), which
 # core/nn_ops.cpp validates for, allocates for and dispatches to. (name, C++ parameters, what it computes.)
@@ -507,6 +590,8 @@ def cpp_header():
     items = [f"X({e.name}, {e.functor}, {e.kind}, {'NAN' if e.identity != e.identity else e.identity or 0})"
              for e in REDUCTIONS]
     lines.append("#define TG_REDUCE_OPS(X) " + " ".join(items))
+    # X(name, functor, kind): the scans (csrc/ops/scan.h)
+    lines.append("#define TG_SCAN_OPS(X) " + " ".join(f"X({e.name}, {e.functor}, {e.kind})" for e in SCANS))
     # X(name, (parameters)): the nn kernels, declared by cpu/nn_kernels.h and cuda/nn_kernels.h
     lines += [f"// {name}: {what}" for name, _, what in NN_KERNELS]
     lines.append("#define TG_NN_KERNELS(X) " + " ".join(f"X({name}, ({params}))" for name, params, _ in NN_KERNELS))

@@ -7,6 +7,8 @@ topk, ...). Each is a tuple with named fields whose repr is torch's structseq on
 """
 import collections
 
+from . import _registry
+
 
 def _return_type(name, fields):
     """torch.return_types.<name>: a tuple with named fields, printed as torch prints it."""
@@ -21,5 +23,7 @@ def _structseq_repr(self):
     return f"torch.return_types.{type(self).__name__}(\n{items})"
 
 
-max = _return_type("max", ("values", "indices"))  # (torch.return_types.max; shadows the builtin only here)
-min = _return_type("min", ("values", "indices"))
+# max, min, kthvalue, median, nanmedian, mode, cummax, cummin (max and min shadow the builtins only here)
+for _name in [e.name for e in _registry.SELECTIONS] + [e.name for e in _registry.SCANS if e.kind == "indices"]:
+    globals()[_name] = _return_type(_name, ("values", "indices"))
+del _name

@@ -1274,17 +1274,6 @@ class Tensor:
         return addmm(self, mat1, mat2, beta=beta, alpha=alpha)
 
     # ------------------------------------------------------------- reductions
-    def cumsum(self, dim=None, dtype=None):
-        if dim is None:
-            raise TypeError("cumsum() missing 1 required positional argument: 'dim'")
-        if dtype is _dtype.bool:
-            return _bool_scan(self, dim, "cumsum")
-        if _integer_reduction(self, dtype, [dim]):
-            return self.to(dtype).cumsum(dim).to(dtype)
-        if _needs_grad(self):
-            return _ops.Cumsum.apply(self, dim, dtype)
-        return _wrap(_C.cumsum(self._impl, dim, None if dtype is None else dtype.id))
-
     def var(self, dim=None, unbiased=None, keepdim=False, *, correction=None, _name="var"):
         if not self.dtype.is_floating_point:
             raise RuntimeError("std and var only support floating point and complex dtypes")
@@ -1339,26 +1328,6 @@ class Tensor:
         if _needs_grad(t):  # its backward is 0 where the norm is 0 (torch's), not 0 * inf
             return _ops.Norm.apply(t, p, dims, keepdim)
         return _wrap(_ops.Norm.forward(_ops._NoCtx(), t, p, dims, keepdim))
-
-    def _minmax(self, dim, keepdim, is_max, name):
-        if dim is None:
-            if _needs_grad(self):
-                return _ops.MaxAll.apply(self, is_max)
-            return _wrap((_C.amax if is_max else _C.amin)(self._impl, [], False, None, name))
-        if isinstance(dim, Tensor):  # torch.max(a, b) spelled as a method
-            return (maximum if is_max else minimum)(self, dim)
-        if _needs_grad(self):
-            v, i = _ops.MaxDim.apply(self, dim, keepdim, is_max)
-        else:
-            v, i = _C.max_dim(self._impl, dim, keepdim, is_max)
-            v, i = _wrap(v), _wrap(i)
-        return (return_types.max if is_max else return_types.min)(v, i)
-
-    def max(self, dim=None, keepdim=False):
-        return self._minmax(dim, keepdim, True, "max")
-
-    def min(self, dim=None, keepdim=False):
-        return self._minmax(dim, keepdim, False, "min")
 
     def argmax(self, dim=None, keepdim=False):
         return _wrap(_C.argmax(self._impl, dim, keepdim, True))
@@ -2213,6 +2182,40 @@ def _reduction_method(e):
 
 for _e in _registry.REDUCTIONS:
     setattr(Tensor, _e.name, _reduction_method(_e))
+del _e
+
+
+def _scan_methods(e):
+    """Tensor.<name> of a registry scan (and Tensor.<name>_ where torch has it): the kernel directly, or the
+    autograd op when a gradient is needed (a dtype= casts the input first). torch's dtype rules first:
+    dtype=torch.bool has no kernel, an integer dtype= result has no gradient."""
+    cfn, op, name = getattr(_C, e.name), _ops.SCAN_OPS[e.name], e.name
+    if e.kind == "indices":
+        result_type = getattr(return_types, name)
+
+        def method(self, dim):
+            return result_type(*(op.apply(self, dim) if _needs_grad(self) else map(_wrap, cfn(self._impl, dim))))
+    elif e.takes_dtype:
+        def method(self, dim, *, dtype=None):
+            if dtype is _dtype.bool:
+                return _bool_scan(self, dim, name)
+            if _needs_grad(self) and not _integer_reduction(self, dtype, [dim]):
+                return op.apply(self if dtype is None else self.to(dtype), dim)
+            return _wrap(cfn(self._impl, dim, None if dtype is None else dtype.id))
+    else:
+        def method(self, dim):
+            return op.apply(self, dim) if _needs_grad(self) else _wrap(cfn(self._impl, dim))
+
+    def inplace(self, dim, *, dtype=None):
+        return self._inplace_from(method, dim, dtype=dtype)
+    methods = (method, inplace) if e.inplace else (method,)
+    for m, mname in zip(methods, (name, name + "_")):
+        m.__name__, m.__qualname__, m.__doc__ = mname, f"Tensor.{mname}", e.doc(f"Tensor.{mname}")
+        setattr(Tensor, mname, m)
+
+
+for _e in _registry.SCANS:
+    _scan_methods(_e)
 del _e
 _round = _unary(_C.round, _ops.REGISTERED["round"])
 _round_decimals, _polygamma, _nan_to_num = map(_ops.functional, ("round_decimals", "polygamma", "nan_to_num"))
