@@ -227,19 +227,19 @@ def _blitz_net():
     return module.Net()
 
 
-def _train_blitz(images, labels, test_images, test_labels, autocast_dtype):
-    """The blitz classifier trained 4 epochs (SGD, batches of 16) on CUDA, in float32 or under autocast with a
+def _train_blitz(images, labels, test_images, test_labels, autocast_dtype, device="cuda"):
+    """The blitz classifier trained 4 epochs (SGD, batches of 16) on `device`, in float32 or under autocast with a
     GradScaler; returns the held-out accuracy and the last epoch's mean loss."""
     torch.manual_seed(0)
-    net = _blitz_net().cuda()
+    net = _blitz_net().to(device)
     opt = torch.optim.SGD(net.parameters(), lr=0.01, momentum=0.9)
-    scaler = torch.amp.GradScaler("cuda", enabled=autocast_dtype is not None)
-    x, y = torch.from_numpy(images).cuda(), torch.from_numpy(labels).cuda()
+    scaler = torch.amp.GradScaler(device, enabled=autocast_dtype is not None)
+    x, y = torch.from_numpy(images).to(device), torch.from_numpy(labels).to(device)
     for _ in range(4):
         losses = []
         for i in range(0, len(images), 16):
             opt.zero_grad()
-            with torch.autocast("cuda", dtype=autocast_dtype or torch.float16, enabled=autocast_dtype is not None):
+            with torch.autocast(device, dtype=autocast_dtype or torch.float16, enabled=autocast_dtype is not None):
                 out = net(x[i:i + 16])
                 loss = F.cross_entropy(out, y[i:i + 16])
             assert loss.dtype == torch.float32  # cross_entropy runs in float32 under autocast
@@ -247,9 +247,9 @@ def _train_blitz(images, labels, test_images, test_labels, autocast_dtype):
             scaler.step(opt)
             scaler.update()
             losses.append(loss.item())
-    with torch.no_grad(), torch.autocast("cuda", dtype=autocast_dtype or torch.float16,
+    with torch.no_grad(), torch.autocast(device, dtype=autocast_dtype or torch.float16,
                                          enabled=autocast_dtype is not None):
-        pred = net(torch.from_numpy(test_images).cuda()).argmax(1).cpu().numpy()
+        pred = net(torch.from_numpy(test_images).to(device)).argmax(1).cpu().numpy()
     return float((pred == test_labels).mean()), float(np.mean(losses))
 
 
