@@ -6,9 +6,8 @@ col2im gather, the direct grouped kernels' sums) the way the kernels drive them,
 and must equal the CPU convolution (forward, input and weight gradients) exactly.
 With a GPU (marked `cuda`): float16 / bfloat16 conv2d forward and gradients against a float64 reference on the
 same 16-bit values (the small-output, tensor-core, pointwise, grouped-GEMM and direct grouped paths), conv2d and
-nn.Conv2d under torch.autocast, and the blitz classifier trained under autocast with a GradScaler.
+nn.Conv2d under torch.autocast. (The blitz classifier under autocast on a GPU: tests/test_amp_blitz.py.)
 """
-import importlib.util
 import os
 import shutil
 import subprocess
@@ -17,7 +16,6 @@ import numpy as np
 import pytest
 import tinygrad_ext as torch
 import tinygrad_ext.nn.functional as F
-import tinygrad_ext.vision as vision
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -217,54 +215,3 @@ def test_conv2d_under_autocast(dtype):
                             ("bias.grad", conv.bias.grad, gb, agb)]:
         g = got.cpu().numpy().astype(np.float64)
         assert (np.abs(g - r) <= 2 * UNITS[dtype] * np.abs(r) + 1e-4 * a + 1e-30).all(), name
-
-
-def _blitz_net():
-    spec = importlib.util.spec_from_file_location("cifar10_tutorial", os.path.join(ROOT, "examples",
-                                                                                    "cifar10_tutorial.py"))
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module.Net()
-
-
-def _train_blitz(images, labels, test_images, test_labels, autocast_dtype, device="cuda"):
-    """The blitz classifier trained 4 epochs (SGD, batches of 16) on `device`, in float32 or under autocast with a
-    GradScaler; returns the held-out accuracy and the last epoch's mean loss."""
-    torch.manual_seed(0)
-    net = _blitz_net().to(device)
-    opt = torch.optim.SGD(net.parameters(), lr=0.01, momentum=0.9)
-    scaler = torch.amp.GradScaler(device, enabled=autocast_dtype is not None)
-    x, y = torch.from_numpy(images).to(device), torch.from_numpy(labels).to(device)
-    for _ in range(4):
-        losses = []
-        for i in range(0, len(images), 16):
-            opt.zero_grad()
-            with torch.autocast(device, dtype=autocast_dtype or torch.float16, enabled=autocast_dtype is not None):
-                out = net(x[i:i + 16])
-                loss = F.cross_entropy(out, y[i:i + 16])
-            assert loss.dtype == torch.float32  # cross_entropy runs in float32 under autocast
-            scaler.scale(loss).backward()
-            scaler.step(opt)
-            scaler.update()
-            losses.append(loss.item())
-    with torch.no_grad(), torch.autocast(device, dtype=autocast_dtype or torch.float16,
-                                         enabled=autocast_dtype is not None):
-        pred = net(torch.from_numpy(test_images).to(device)).argmax(1).cpu().numpy()
-    return float((pred == test_labels).mean()), float(np.mean(losses))
-
-
-@pytest.mark.cuda
-@pytest.mark.parametrize("dtype", DTYPES)
-def test_blitz_classifier_trains_under_autocast(dtype):
-    pytest.importorskip("sklearn")
-    train, test = vision.datasets.Digits(train=True, as_cifar=True), vision.datasets.Digits(train=False, as_cifar=True)
-
-    def arrays(ds):  # the tutorial's ToTensor + Normalize((0.5,) * 3, (0.5,) * 3), as arrays
-        imgs = ds.data.astype(np.float32).transpose(0, 3, 1, 2) / 255.0
-        return np.ascontiguousarray((imgs - 0.5) / 0.5), np.array(ds.targets, np.int64)
-    (xi, yi), (xt, yt) = arrays(train), arrays(test)
-    acc32, loss32 = _train_blitz(xi, yi, xt, yt, None)
-    acc16, loss16 = _train_blitz(xi, yi, xt, yt, dtype)
-    assert acc32 > 0.85, acc32
-    assert acc16 > acc32 - 0.05, (acc16, acc32)
-    assert loss16 < 2 * loss32 + 0.05, (loss16, loss32)
