@@ -20,6 +20,10 @@ Figures and their targets:
  4. Steady-state allocations: tinygrad_ext.cuda.malloc_count() after 10 warm-up training steps and after
     50 further steps. Target: unchanged (0 new cudaMalloc calls); memory_allocated and
     max_memory_allocated are printed beside it.
+ 5. Mixed-precision convolution: a padded 3x3 conv2d (N, C, H, W, O = 32, 128, 28, 28, 256), forward and
+    forward + backward (input, weight and bias gradients) in float32, float16 and bfloat16: ms, and the
+    16-bit speedup over our float32 (tensor cores, float32 accumulation). With torch CUDA, cuDNN's ms
+    (its TF32 off for float32, like ours) and torch/ours. No target: reported.
 Every time is the median of 7 timed regions after warm-up, with cuda.synchronize() at both ends of each.
 Without a GPU (or without a CUDA build) the script prints one line saying so and exits with status 0.
 A section that raises prints "FAILED" (traceback on stderr), the others still run, and the exit status is 1.
@@ -264,6 +268,59 @@ def bench_allocations():
                  "memory_allocated MiB", "max_memory_allocated MiB"])
 
 
+# ---------------------------------------------------------------- 5. mixed-precision convolution
+CONV = (4, 8, 12, 16, 3) if DRY else (32, 128, 28, 256, 3)  # N, C, H (= W), O, kernel
+
+
+def conv_ms(lib, dtype_name):
+    """(forward ms, forward + backward ms) of the padded conv2d in dtype_name (float32: TF32 off)."""
+    n, c, h, o, k = CONV
+    lib.manual_seed(0)
+    dtype = getattr(lib, dtype_name)
+    x = lib.randn(n, c, h, h, device=DEV).to(dtype).requires_grad_()
+    w = (lib.randn(o, c, k, k, device=DEV) * 0.05).to(dtype).requires_grad_()
+    b = lib.zeros(o, device=DEV).to(dtype).requires_grad_()
+    gy = lib.randn(n, o, h, h, device=DEV).to(dtype)
+    conv = lib.nn.functional.conv2d
+
+    def forward():
+        with lib.no_grad():
+            conv(x, w, b, padding=k // 2)
+
+    def forward_backward():
+        x.grad = w.grad = b.grad = None
+        conv(x, w, b, padding=k // 2).backward(gy)
+    cudnn = getattr(lib.backends, "cudnn", None)
+    tf32 = getattr(cudnn, "allow_tf32", None)
+    if tf32 is not None:
+        cudnn.allow_tf32 = False
+    try:
+        return (bench(forward, sync=sync_of(lib), warmup=2) * 1e3,
+                bench(forward_backward, sync=sync_of(lib), warmup=2) * 1e3)
+    finally:
+        if tf32 is not None:
+            cudnn.allow_tf32 = tf32
+
+
+def bench_conv(torch):
+    rows, base = [], None
+    for name in ("float32", "float16", "bfloat16"):
+        fwd, both = conv_ms(tg, name)
+        base = base or (fwd, both)
+        row = [name, f"{fwd:.3f}", f"{both:.3f}", f"{base[0] / fwd:.2f}", f"{base[1] / both:.2f}"]
+        if torch is not None:
+            pt_fwd, pt_both = conv_ms(torch, name)
+            row += [f"{pt_fwd:.3f}", f"{pt_both:.3f}", f"{pt_both / both:.2f}"]
+        else:
+            row += ["-", "-", "-"]
+        rows.append(row)
+    n, c, h, o, k = CONV
+    print(f"### 5. conv2d {k}x{k} padded, N={n} C={c} HxW={h}x{h} O={o} (ms, median; speedups over our float32; "
+          "torch/ours above 1: ours is faster)")
+    table(rows, ["dtype", "ours fwd", "ours fwd+bwd", "fwd speedup", "fwd+bwd speedup", "torch fwd",
+                 "torch fwd+bwd", "torch/ours fwd+bwd"])
+
+
 def main():
     if DEV == "cuda" and not tg.cuda.is_available():
         print(f"bench_cuda.py needs an NVIDIA GPU and tinygrad_ext built with CUDA (CUDA built: "
@@ -275,7 +332,8 @@ def main():
     failed = []
     for name, section in (("1. SGEMM", lambda: bench_gemm(torch)), ("1b. 16-bit GEMM", lambda: bench_gemm_16bit(torch)),
                           ("2. bandwidth", lambda: bench_bandwidth(torch)),
-                          ("3. training step", lambda: bench_training(torch)), ("4. allocations", bench_allocations)):
+                          ("3. training step", lambda: bench_training(torch)), ("4. allocations", bench_allocations),
+                          ("5. mixed-precision conv2d", lambda: bench_conv(torch))):
         try:  # the kernels' first GPU run: report a failing section (traceback on stderr) and go on
             section()
         except Exception as e:  # noqa: BLE001

@@ -168,8 +168,9 @@ report_step pytest
 
 # ------------------------------------------------------------------ 3./4. sanitizers beside the classifier
 # One test (or a few) per kernel family: elementwise (dense, strided, broadcast, casts), reductions and
-# arg-reductions, GEMM (tile, thin, TF32), indexing (gather, index_put, masks), scan, random fill, conv,
-# pooling, softmax, cross-entropy.
+# arg-reductions, GEMM (tile, thin, TF32), indexing (gather, index_put, masks), scan, random fill, conv
+# (also float16 through the tensor cores and bfloat16 through the direct grouped kernels), pooling, softmax,
+# cross-entropy.
 SANITIZER_TESTS=(
   "tests/test_ops.py::test_op[cuda-add-float32]"
   "tests/test_ops.py::test_op[cuda-mul-int64]"
@@ -202,6 +203,8 @@ SANITIZER_TESTS=(
   "tests/test_cuda_runtime.py::test_softmax_of_few_long_rows_matches_the_cpu[dtype0-shape1--1-True]"
   "tests/test_cuda_runtime.py::test_record_stream_defers_reuse"
   "tests/test_cuda_runtime.py::test_grouped_conv2d_matches_the_cpu[dtype0-12-3-6-3-2-2-2-False]"
+  "tests/test_cuda_conv16.py::test_conv2d_16bit_forward_and_gradients[case1-float16]"
+  "tests/test_cuda_conv16.py::test_conv2d_16bit_forward_and_gradients[case5-bfloat16]"
 )
 SANITIZER_SUMMARY='grep -E "ERROR SUMMARY|RACECHECK SUMMARY" "$1" | tail -1; grep -E "[0-9]+ (passed|failed|errors?|skipped|deselected).* in [0-9.]+s" "$1" | tail -1; grep -E "Device not supported|Target application returned an error" "$1" | head -2'
 printf '%s\n' "${SANITIZER_TESTS[@]}" > "$WORK/sanitizer_tests.txt"

@@ -128,6 +128,18 @@ template <class T> const T* ptr(const Tensor& t) { return t ? t->data<T>() : nul
 Tensor widen_opt(const Tensor& t) { return t ? widen(t) : t; }
 Tensor narrow_opt(const Tensor& t, DType dtype) { return t ? to_dtype(t, dtype) : t; }
 
+// Except on a GPU with tensor cores (sm_80+), where the CUDA convolution runs on the 16-bit tensors themselves
+// (float32 accumulation, one rounding: cuda/nn.cu).
+bool conv_in_16bit(const Tensor& t) {
+  return is_reduced_float(t->dtype) && t->device().is_cuda() && cuda::device_properties(t->device().index).major >= 8;
+}
+
+// f(T{}) for t's 16-bit dtype (Half or BFloat16).
+template <class F> void dispatch_16bit(const Tensor& t, F f) {
+  if (t->dtype == DType::Float16) f(Half{});
+  else f(BFloat16{});
+}
+
 }  // namespace
 
 // -------------------------------------------------------------- convolution
@@ -137,14 +149,20 @@ Tensor conv2d(const Tensor& input, const Tensor& weight, const Tensor& bias, con
            "got input of size: ",
            input->sizes);
   check_conv_tensors(input, weight, bias, "conv2d");
-  if (is_narrow(input->dtype)) return to_dtype(conv2d(widen(input), widen(weight), widen_opt(bias), p), input->dtype);
+  if (is_narrow(input->dtype) && !conv_in_16bit(input))
+    return to_dtype(conv2d(widen(input), widen(weight), widen_opt(bias), p), input->dtype);
   Tensor x = contiguous(as_batched(input));
   check_conv(x->sizes, weight->sizes, bias, p);
   ConvShape s = conv_shape(x->sizes, weight->sizes, p);
   Tensor out = empty({s.N, s.O, s.OH, s.OW}, x->dtype, x->device());
   if (out->numel()) {
     Tensor w = contiguous(weight), b = bias ? contiguous(bias) : nullptr;
-    if (is_floating(x->dtype)) {
+    if (is_reduced_float(x->dtype)) {
+      dispatch_16bit(x, [&](auto tag) {
+        using T = decltype(tag);
+        cuda::conv2d_forward<T>(s, x->data<T>(), w->data<T>(), ptr<T>(b), out->data<T>());
+      });
+    } else if (is_floating(x->dtype)) {
       TG_DISPATCH_FLOAT(x->dtype, "conv2d", [&] {
         TG_ON_DEVICE(x->device(), conv2d_forward<scalar_t>, s, x->data<scalar_t>(), w->data<scalar_t>(),
                      ptr<scalar_t>(b), out->data<scalar_t>());
@@ -177,7 +195,7 @@ Tensor conv2d_backward_input(const Tensor& grad_output, const Tensor& weight, co
            "dimensions, got ",
            input_sizes);
   check_conv_tensors(grad_output, weight, nullptr, "conv2d_backward");
-  if (is_reduced_float(grad_output->dtype))
+  if (is_reduced_float(grad_output->dtype) && !conv_in_16bit(grad_output))
     return to_dtype(conv2d_backward_input(widen(grad_output), widen(weight), input_sizes, p), grad_output->dtype);
   Shape in = input_sizes;
   if (in.size() == 3) in.insert(in.begin(), 1);
@@ -192,7 +210,12 @@ Tensor conv2d_backward_input(const Tensor& grad_output, const Tensor& weight, co
       fill_(gx, Scalar::from_int(0));
     } else {
       Tensor w = contiguous(weight);
-      if (is_floating(gy->dtype)) {
+      if (is_reduced_float(gy->dtype)) {
+        dispatch_16bit(gy, [&](auto tag) {
+          using T = decltype(tag);
+          cuda::conv2d_backward_input<T>(s, gy->data<T>(), w->data<T>(), gx->data<T>());
+        });
+      } else if (is_floating(gy->dtype)) {
         TG_DISPATCH_FLOAT(gy->dtype, "conv2d_backward", [&] {
           TG_ON_DEVICE(gy->device(), conv2d_backward_input<scalar_t>, s, gy->data<scalar_t>(), w->data<scalar_t>(),
                        gx->data<scalar_t>());
@@ -215,7 +238,7 @@ Tensor conv2d_backward_weight(const Tensor& grad_output, const Tensor& input, co
            input->sizes);
   check_float(grad_output, "conv2d_backward");
   check_conv_tensors(grad_output, input, nullptr, "conv2d_backward");
-  if (is_reduced_float(input->dtype))
+  if (is_reduced_float(input->dtype) && !conv_in_16bit(input))
     return to_dtype(conv2d_backward_weight(widen(grad_output), widen(input), weight_sizes, p), input->dtype);
   TG_CHECK(weight_sizes.size() == 4, "conv2d_backward: weight sizes must have 4 dimensions, got ", weight_sizes);
   checked_numel(weight_sizes, "conv2d_backward");
@@ -228,6 +251,11 @@ Tensor conv2d_backward_weight(const Tensor& grad_output, const Tensor& input, co
   if (gw->numel()) {
     if (gy->numel() == 0) {
       fill_(gw, Scalar::from_int(0));
+    } else if (is_reduced_float(x->dtype)) {
+      dispatch_16bit(x, [&](auto tag) {
+        using T = decltype(tag);
+        cuda::conv2d_backward_weight<T>(s, gy->data<T>(), x->data<T>(), gw->data<T>());
+      });
     } else {
       TG_DISPATCH_FLOAT(x->dtype, "conv2d_backward", [&] {
         TG_ON_DEVICE(x->device(), conv2d_backward_weight<scalar_t>, s, gy->data<scalar_t>(), x->data<scalar_t>(),

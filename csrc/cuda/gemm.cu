@@ -34,7 +34,11 @@
 //   - float16 / bfloat16 (gemm_reduced): mma.sync m16n8k16 on the 16-bit
 //     inputs, 16-bit C; addmm's C + A @ B is formed in float32 and rounded
 //     once to the output type, as cuBLAS does for torch.
-//   Both accumulate in float32. Tile shapes, thread mappings and fragment
+//   Both accumulate in float32. gemm_16bit (conv2d's GEMMs) runs the 16-bit
+//   inputs at any size: the tensor-core kernel for outputs that fill the
+//   tiles (also with a float32 C, for sums that go on across calls), else the
+//   vector and one-warp-per-element kernels above on the 16-bit operands with
+//   float32 sums (acc_t). Tile shapes, thread mappings and fragment
 //   layouts: mma_layout.h (checked on the CPU by mma_layout_test.cpp).
 //   256 threads = 8 warps (2 x 4) per 128 x 128 tile of C; each warp owns
 //   64 x 32 = 4 x 4 mma tiles (64 accumulators per thread). K advances in
@@ -198,22 +202,25 @@ __global__ void __launch_bounds__(kGemmThreads)
 }
 
 // One warp per C element: lanes take k = lane, lane + 32, ... and combine with
-// a fixed shuffle tree (deterministic).
-template <class T>
+// a fixed shuffle tree (deterministic). Sums in acc_t<T> (float32 for 16-bit
+// inputs), C of OutT (T, or float32 for 16-bit T), one rounding.
+template <class T, class OutT>
 __global__ void __launch_bounds__(kThreads)
-    gemm_dot_kernel(const __grid_constant__ GemmArgs g, const T* A, const T* B, T* C) {
+    gemm_dot_kernel(const __grid_constant__ GemmArgs g, const T* A, const T* B, OutT* C) {
+  using Acc = acc_t<T>;
   constexpr int kWarps = kThreads / 32;
   const int lane = threadIdx.x % 32;
   const int64_t total = g.M * g.N;
   for (int64_t o = int64_t(blockIdx.x) * kWarps + threadIdx.x / 32; o < total; o += int64_t(gridDim.x) * kWarps) {
     const int64_t m = o / g.N, n = o % g.N;
-    T acc = T(0);
-    for (int64_t k = lane; k < g.K; k += 32) acc = fma(A[m * g.rsa + k * g.csa], B[k * g.rsb + n * g.csb], acc);
+    Acc acc = Acc(0);
+    for (int64_t k = lane; k < g.K; k += 32)
+      acc = fma(Acc(A[m * g.rsa + k * g.csa]), Acc(B[k * g.rsb + n * g.csb]), acc);
 #pragma unroll
     for (int delta = 16; delta > 0; delta /= 2) acc += __shfl_down_sync(kFullMask, acc, delta);
     if (lane == 0) {
-      T* c = C + m * g.rsc + n * g.csc;
-      *c = g.accumulate ? acc + *c : acc;
+      OutT* c = C + m * g.rsc + n * g.csc;
+      *c = OutT(g.accumulate ? acc + Acc(*c) : acc);
     }
   }
 }
@@ -226,37 +233,40 @@ struct GemvArgs {
   bool accumulate;
 };
 
-template <class T>
+// (Sums and partials in acc_t<T>, C of OutT, as gemm_dot_kernel.)
+template <class T, class OutT>
 __global__ void __launch_bounds__(kThreads)
-    gemv_split_kernel(const __grid_constant__ GemvArgs g, const T* X, const T* v, T* partial, T* C) {
+    gemv_split_kernel(const __grid_constant__ GemvArgs g, const T* X, const T* v, acc_t<T>* partial, OutT* C) {
+  using Acc = acc_t<T>;
   const int64_t l = int64_t(blockIdx.x) * blockDim.x + threadIdx.x;
   if (l >= g.L) return;
   const int64_t k0 = int64_t(blockIdx.y) * g.chunk;
   const int64_t k1 = k0 + g.chunk < g.K ? k0 + g.chunk : g.K;
   const T* x = X + l * g.sl;
-  T acc = T(0);
-  for (int64_t k = k0; k < k1; ++k) acc = fma(x[k * g.sk], v[k * g.sv], acc);
+  Acc acc = Acc(0);
+  for (int64_t k = k0; k < k1; ++k) acc = fma(Acc(x[k * g.sk]), Acc(v[k * g.sv]), acc);
   if (gridDim.y > 1) {
     partial[int64_t(blockIdx.y) * g.L + l] = acc;
   } else {
-    T* c = C + l * g.sc;
-    *c = g.accumulate ? acc + *c : acc;
+    OutT* c = C + l * g.sc;
+    *c = OutT(g.accumulate ? acc + Acc(*c) : acc);
   }
 }
 
-template <class T>
+template <class T, class OutT>
 __global__ void __launch_bounds__(kThreads)
-    gemv_finish_kernel(const __grid_constant__ GemvArgs g, int64_t chunks, const T* partial, T* C) {
+    gemv_finish_kernel(const __grid_constant__ GemvArgs g, int64_t chunks, const acc_t<T>* partial, OutT* C) {
+  using Acc = acc_t<T>;
   const int64_t l = int64_t(blockIdx.x) * blockDim.x + threadIdx.x;
   if (l >= g.L) return;
-  T acc = partial[l];
+  Acc acc = partial[l];
   for (int64_t s = 1; s < chunks; ++s) acc += partial[s * g.L + l];
-  T* c = C + l * g.sc;
-  *c = g.accumulate ? acc + *c : acc;
+  OutT* c = C + l * g.sc;
+  *c = OutT(g.accumulate ? acc + Acc(*c) : acc);
 }
 
 // The vector case of gemm_impl when the matrix operand steps by 1 along the output: returns false otherwise.
-template <class T> bool launch_gemv(const GemmArgs& g, const T* A, const T* B, T* C, int device) {
+template <class T, class OutT> bool launch_gemv(const GemmArgs& g, const T* A, const T* B, OutT* C, int device) {
   GemvArgs a{};
   const T *X, *v;
   if (g.M == 1 && g.csb == 1 && g.rsb != 1) {  // C[0, n] = sum_k A[0, k] B[k, n]
@@ -281,14 +291,15 @@ template <class T> bool launch_gemv(const GemmArgs& g, const T* A, const T* B, T
   TG_CHECK(blocks_l <= int64_t(0x7fffffff), "gemm: output of ", a.L, " elements is too large");
   const dim3 grid{unsigned(blocks_l), unsigned(chunks), 1u};
   if (chunks == 1) {
-    gemv_split_kernel<T><<<grid, kThreads, 0, current_stream()>>>(a, X, v, nullptr, C);
+    gemv_split_kernel<T, OutT><<<grid, kThreads, 0, current_stream()>>>(a, X, v, nullptr, C);
     TG_CUDA_CHECK_LAUNCH("gemv_split_kernel");
     return true;
   }
-  DeviceBuffer partial(chunks * a.L * int64_t(sizeof(T)), device);
-  gemv_split_kernel<T><<<grid, kThreads, 0, current_stream()>>>(a, X, v, partial.as<T>(), C);
+  using Acc = acc_t<T>;
+  DeviceBuffer partial(chunks * a.L * int64_t(sizeof(Acc)), device);
+  gemv_split_kernel<T, OutT><<<grid, kThreads, 0, current_stream()>>>(a, X, v, partial.as<Acc>(), C);
   TG_CUDA_CHECK_LAUNCH("gemv_split_kernel");
-  gemv_finish_kernel<T><<<unsigned(blocks_l), kThreads, 0, current_stream()>>>(a, chunks, partial.as<T>(), C);
+  gemv_finish_kernel<T, OutT><<<unsigned(blocks_l), kThreads, 0, current_stream()>>>(a, chunks, partial.as<Acc>(), C);
   TG_CUDA_CHECK_LAUNCH("gemv_finish_kernel");
   return true;
 }
@@ -398,14 +409,14 @@ __device__ __forceinline__ void load_slab(E* s, const Operand<E>& op, int64_t mn
 }
 #endif  // __CUDA_ARCH__ >= 800
 
-// C = A @ B (+ C): E inputs, float32 accumulation, one rounding to the output type OutT (float for TF32,
-// E otherwise). A_KC / B_KC: the operand's k direction has unit stride (shared layout [mn][k]).
-// 256 threads, 128 x 128 tile of C; K advances in BK-deep slabs through a two-stage pipeline: slab k+1 is
-// copied global -> shared while slab k is multiplied (40 KB of shared memory; two blocks per SM).
-template <class E, bool A_KC, bool B_KC>
+// C = A @ B (+ C): E inputs, float32 accumulation, one rounding to the output type OutT (float for TF32;
+// E, or float for 16-bit E whose sums continue across calls). A_KC / B_KC: the operand's k direction has unit stride
+// (shared layout [mn][k]). 256 threads, 128 x 128 tile of C; K advances in BK-deep slabs through a two-stage pipeline:
+// slab k+1 is copied global -> shared while slab k is multiplied (40 KB of shared memory; two blocks per SM).
+template <class E, class OutT, bool A_KC, bool B_KC>
 __global__ void __launch_bounds__(kTcThreads, 2)
     gemm_tc_kernel(const __grid_constant__ GemmArgs g, const __grid_constant__ Operand<E> a_op,
-                   const __grid_constant__ Operand<E> b_op, E* C) {
+                   const __grid_constant__ Operand<E> b_op, OutT* C) {
 #if __CUDA_ARCH__ >= 800
   using S = ShapeOf<E>;
   constexpr int KB = kBytes<E>;
@@ -466,16 +477,17 @@ __global__ void __launch_bounds__(kTcThreads, 2)
         const Coord c = acc_c(lane, r);
         const int64_t m = m0 + w.row + i * 16 + c.row, n = n0 + w.col + j * 8 + c.col;
         if (m >= g.M || n >= g.N) continue;
-        E* out = C + m * g.rsc + n * g.csc;
+        OutT* out = C + m * g.rsc + n * g.csc;
         // addmm: beta * C + alpha * (A @ B) in float32, then one rounding (as cuBLAS for torch)
-        *out = E(g.accumulate ? acc[i][j][r] + float(*out) : acc[i][j][r]);
+        *out = OutT(g.accumulate ? acc[i][j][r] + float(*out) : acc[i][j][r]);
       }
 #endif  // older GPUs never launch this kernel (see launch_gemm_tc)
 }
 }  // namespace tc
 
 // Launches the tensor-core kernel for the operand layouts; false when this GPU has none (before sm_80).
-template <class E> bool launch_gemm_tc(const GemmArgs& g, const E* A, const E* B, E* C, int device, unsigned grid) {
+template <class E, class OutT>
+bool launch_gemm_tc(const GemmArgs& g, const E* A, const E* B, OutT* C, int device, unsigned grid) {
   if (device_properties(device).major < 8) return false;
   // 16-byte copies: unit stride along the walked direction, the other stride
   // a multiple of 16 bytes, base 16-byte aligned (then every chunk is).
@@ -488,17 +500,26 @@ template <class E> bool launch_gemm_tc(const GemmArgs& g, const E* A, const E* B
   const tc::Operand<E> a = make(A, g.rsa, g.csa, g.M), b = make(B, g.csb, g.rsb, g.N);
   const bool a_kc = g.csa == 1, b_kc = g.rsb == 1;
   constexpr int T = mma_layout::kTcThreads;
-  if (a_kc && b_kc) tc::gemm_tc_kernel<E, true, true><<<grid, T, 0, current_stream()>>>(g, a, b, C);
-  else if (a_kc) tc::gemm_tc_kernel<E, true, false><<<grid, T, 0, current_stream()>>>(g, a, b, C);
-  else if (b_kc) tc::gemm_tc_kernel<E, false, true><<<grid, T, 0, current_stream()>>>(g, a, b, C);
-  else tc::gemm_tc_kernel<E, false, false><<<grid, T, 0, current_stream()>>>(g, a, b, C);
+  if (a_kc && b_kc) tc::gemm_tc_kernel<E, OutT, true, true><<<grid, T, 0, current_stream()>>>(g, a, b, C);
+  else if (a_kc) tc::gemm_tc_kernel<E, OutT, true, false><<<grid, T, 0, current_stream()>>>(g, a, b, C);
+  else if (b_kc) tc::gemm_tc_kernel<E, OutT, false, true><<<grid, T, 0, current_stream()>>>(g, a, b, C);
+  else tc::gemm_tc_kernel<E, OutT, false, false><<<grid, T, 0, current_stream()>>>(g, a, b, C);
   TG_CUDA_CHECK_LAUNCH("gemm_tc_kernel");
   return true;
 }
 
-template <class T>
+// Blocks of BM x BN tiles covering the M x N output (the tile kernels' grid).
+unsigned tile_grid(int64_t M, int64_t N, int BM, int BN) {
+  const int64_t tiles = ((N + BN - 1) / BN) * ((M + BM - 1) / BM);
+  // gridDim.x limit; C would be hundreds of terabytes before this trips.
+  TG_CHECK(tiles <= int64_t(0x7fffffff), "gemm: ", M, " x ", N, " output is too large");
+  return unsigned(tiles);
+}
+
+// T: float, double, or (with float32 accumulation) Half / BFloat16; OutT: T, or float for 16-bit T.
+template <class T, class OutT>
 void gemm_impl(int64_t M, int64_t N, int64_t K, const T* A, int64_t rsa, int64_t csa, const T* B, int64_t rsb,
-               int64_t csb, T* C, int64_t rsc, int64_t csc, bool accumulate, bool allow_tf32) {
+               int64_t csb, OutT* C, int64_t rsc, int64_t csc, bool accumulate, bool allow_tf32) {
   TG_CHECK(M >= 0 && N >= 0 && K >= 0, "gemm: negative size (", M, ", ", N, ", ", K, ")");
   if (M == 0 || N == 0) return;
   if (K == 0 && accumulate) return;  // C + 0 == C; skipping also keeps -0.0 and NaN payloads exact
@@ -509,24 +530,24 @@ void gemm_impl(int64_t M, int64_t N, int64_t K, const T* A, int64_t rsa, int64_t
   // Few or thin outputs: 128 x 128 tiles would sit mostly idle; parallelize over K instead
   // (in float32 even when TF32 is allowed: these are memory bound).
   if ((M == 1 || N == 1) && K > 0 && launch_gemv(g, A, B, C, device)) return;
-  if (M * N <= 8192 || M == 1 || N == 1) {
-    const int64_t warps_per_block = kThreads / 32;
-    const unsigned grid = grid_for(M * N, warps_per_block, device);
-    gemm_dot_kernel<T><<<grid, kThreads, 0, current_stream()>>>(g, A, B, C);
-    TG_CUDA_CHECK_LAUNCH("gemm_dot_kernel");
-    return;
+  if (M * N > 8192 && M != 1 && N != 1) {
+    if constexpr (is_reduced_float_v<T>) {
+      // GPUs before sm_80 have no 16-bit mma: they take the one-warp-per-element kernel below
+      if (launch_gemm_tc<T, OutT>(g, A, B, C, device, tile_grid(M, N, tc::BM, tc::BN))) return;
+    } else {
+      using Cfg = TileConfig<T>;
+      static_assert(tc::BM == TileConfig<float>::BM && tc::BN == TileConfig<float>::BN, "same tile grid");
+      const unsigned grid = tile_grid(M, N, Cfg::BM, Cfg::BN);
+      if constexpr (std::is_same_v<T, float>)
+        if (allow_tf32 && launch_gemm_tc<float, float>(g, A, B, C, device, grid)) return;
+      gemm_tile_kernel<T><<<grid, kGemmThreads, 0, current_stream()>>>(g, A, B, C);
+      TG_CUDA_CHECK_LAUNCH("gemm_tile_kernel");
+      return;
+    }
   }
-  using Cfg = TileConfig<T>;
-  static_assert(tc::BM == TileConfig<float>::BM && tc::BN == TileConfig<float>::BN, "same tile grid");
-  const int64_t tiles = ((N + Cfg::BN - 1) / Cfg::BN) * ((M + Cfg::BM - 1) / Cfg::BM);
-  // gridDim.x limit; C would be hundreds of terabytes before this trips.
-  TG_CHECK(tiles <= int64_t(0x7fffffff), "gemm: ", M, " x ", N, " output is too large");
-  const unsigned grid = unsigned(tiles);
-  if constexpr (std::is_same_v<T, float>) {
-    if (allow_tf32 && launch_gemm_tc<float>(g, A, B, C, device, grid)) return;
-  }
-  gemm_tile_kernel<T><<<grid, kGemmThreads, 0, current_stream()>>>(g, A, B, C);
-  TG_CUDA_CHECK_LAUNCH("gemm_tile_kernel");
+  const int64_t warps_per_block = kThreads / 32;
+  gemm_dot_kernel<T, OutT><<<grid_for(M * N, warps_per_block, device), kThreads, 0, current_stream()>>>(g, A, B, C);
+  TG_CUDA_CHECK_LAUNCH("gemm_dot_kernel");
 }
 
 }  // namespace
@@ -534,12 +555,12 @@ void gemm_impl(int64_t M, int64_t N, int64_t K, const T* A, int64_t rsa, int64_t
 template <class T>
 void gemm(int64_t M, int64_t N, int64_t K, const T* A, int64_t rsa, int64_t csa, const T* B, int64_t rsb, int64_t csb,
           T* C, int64_t rsc, int64_t csc, bool accumulate) {
-  gemm_impl<T>(M, N, K, A, rsa, csa, B, rsb, csb, C, rsc, csc, accumulate, false);
+  gemm_impl<T, T>(M, N, K, A, rsa, csa, B, rsb, csb, C, rsc, csc, accumulate, false);
 }
 
 void gemm_tf32(int64_t M, int64_t N, int64_t K, const float* A, int64_t rsa, int64_t csa, const float* B, int64_t rsb,
                int64_t csb, float* C, int64_t rsc, int64_t csc, bool accumulate) {
-  gemm_impl<float>(M, N, K, A, rsa, csa, B, rsb, csb, C, rsc, csc, accumulate, true);
+  gemm_impl<float, float>(M, N, K, A, rsa, csa, B, rsb, csb, C, rsc, csc, accumulate, true);
 }
 
 bool gemm_reduced(DType dtype, int64_t M, int64_t N, int64_t K, const void* A, int64_t rsa, int64_t csa, const void* B,
@@ -553,18 +574,31 @@ bool gemm_reduced(DType dtype, int64_t M, int64_t N, int64_t K, const void* A, i
   if (K == 0 && accumulate) return true;  // C + 0 == C
   TG_CHECK(C != nullptr && (K == 0 || (A != nullptr && B != nullptr)), "gemm: null operand");
   const GemmArgs g{M, N, K, rsa, csa, rsb, csb, rsc, csc, accumulate};
-  const int64_t tiles = ((N + tc::BN - 1) / tc::BN) * ((M + tc::BM - 1) / tc::BM);
-  TG_CHECK(tiles <= int64_t(0x7fffffff), "gemm: ", M, " x ", N, " output is too large");
+  const unsigned grid = tile_grid(M, N, tc::BM, tc::BN);
   if (dtype == DType::Float16)
-    return launch_gemm_tc<Half>(g, static_cast<const Half*>(A), static_cast<const Half*>(B), static_cast<Half*>(C),
-                                device, unsigned(tiles));
-  return launch_gemm_tc<BFloat16>(g, static_cast<const BFloat16*>(A), static_cast<const BFloat16*>(B),
-                                  static_cast<BFloat16*>(C), device, unsigned(tiles));
+    return launch_gemm_tc<Half, Half>(g, static_cast<const Half*>(A), static_cast<const Half*>(B),
+                                      static_cast<Half*>(C), device, grid);
+  return launch_gemm_tc<BFloat16, BFloat16>(g, static_cast<const BFloat16*>(A), static_cast<const BFloat16*>(B),
+                                            static_cast<BFloat16*>(C), device, grid);
+}
+
+template <class E, class OutT>
+void gemm_16bit(int64_t M, int64_t N, int64_t K, const E* A, int64_t rsa, int64_t csa, const E* B, int64_t rsb,
+                int64_t csb, OutT* C, int64_t rsc, int64_t csc, bool accumulate) {
+  gemm_impl<E, OutT>(M, N, K, A, rsa, csa, B, rsb, csb, C, rsc, csc, accumulate, false);
 }
 
 template void gemm<float>(int64_t, int64_t, int64_t, const float*, int64_t, int64_t, const float*, int64_t, int64_t,
                           float*, int64_t, int64_t, bool);
 template void gemm<double>(int64_t, int64_t, int64_t, const double*, int64_t, int64_t, const double*, int64_t, int64_t,
                            double*, int64_t, int64_t, bool);
+#define TG_INSTANTIATE_GEMM_16BIT(E, OutT)                                                                             \
+  template void gemm_16bit<E, OutT>(int64_t, int64_t, int64_t, const E*, int64_t, int64_t, const E*, int64_t, int64_t, \
+                                    OutT*, int64_t, int64_t, bool);
+TG_INSTANTIATE_GEMM_16BIT(Half, Half)
+TG_INSTANTIATE_GEMM_16BIT(Half, float)
+TG_INSTANTIATE_GEMM_16BIT(BFloat16, BFloat16)
+TG_INSTANTIATE_GEMM_16BIT(BFloat16, float)
+#undef TG_INSTANTIATE_GEMM_16BIT
 
 }  // namespace tg::cuda

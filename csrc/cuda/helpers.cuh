@@ -88,6 +88,9 @@ inline unsigned grid_for(int64_t work, int64_t per_block, int device) {
 }
 
 // ---------------------------------------------------------------- dtypes
+// The accumulator of sums over T: float32 for float16 / bfloat16 (rounded once at the end), T otherwise.
+template <class T> using acc_t = std::conditional_t<is_reduced_float_v<T>, float, T>;
+
 template <class T> constexpr DType dtype_of();
 template <> constexpr DType dtype_of<bool>() { return DType::Bool; }
 template <> constexpr DType dtype_of<uint8_t>() { return DType::UInt8; }

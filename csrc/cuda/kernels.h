@@ -26,6 +26,13 @@ void gemm_tf32(int64_t M, int64_t N, int64_t K, const float* A, int64_t rsa, int
 // widened operands should run instead: a GPU without them, or an output too small or thin for 128 x 128 tiles.
 bool gemm_reduced(DType dtype, int64_t M, int64_t N, int64_t K, const void* A, int64_t rsa, int64_t csa, const void* B,
                   int64_t rsb, int64_t csb, void* C, int64_t rsc, int64_t csc, bool accumulate);
+// float16 / bfloat16 A and B (E) with float32 accumulation at any size (conv2d's GEMMs): C of E (C + A @ B
+// formed in float32 when accumulating, one rounding) or of float (sums kept in float32 across calls). The
+// tensor-core kernel where gemm_reduced would take it, else the vector and one-warp-per-element kernels on the
+// 16-bit operands. Instantiated for E in {Half, BFloat16} and OutT in {E, float}.
+template <class E, class OutT>
+void gemm_16bit(int64_t M, int64_t N, int64_t K, const E* A, int64_t rsa, int64_t csa, const E* B, int64_t rsb,
+                int64_t csb, OutT* C, int64_t rsc, int64_t csc, bool accumulate);
 // dst and src contiguous, same dtype and numel, at least one on a GPU; queued on the current stream. A copy
 // with the host waits for it unless non_blocking (then only a copy to pinned host memory returns early).
 void copy_between_devices(const Tensor& dst, const Tensor& src, bool non_blocking = false);

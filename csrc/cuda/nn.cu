@@ -39,6 +39,7 @@
 #include <limits>
 
 #include "allocator.h"
+#include "conv_index.h"
 #include "helpers.cuh"
 #include "kernels.h"
 #include "nn_kernels.h"
@@ -119,59 +120,36 @@ __device__ __forceinline__ int64_t row_base(int64_t r, int64_t D, int64_t inner)
 }
 
 // ---------------------------------------------------------------- convolution
-bool is_pointwise(const ConvShape& s) {
-  return s.kh == 1 && s.kw == 1 && s.sh == 1 && s.sw == 1 && s.ph == 0 && s.pw == 0;
-}
+// Index math and GEMM operands: conv_index.h (shared with the host test conv_index_test.cpp).
+using conv_index::GemmView;
+using conv_index::is_pointwise;
+using conv_index::use_direct_grouped;
 
-// col[j, (c * kh + ki) * kw + kj, oh * OW + ow] = x[n0 + j, c, oh * sh - ph + ki * dh, ow * sw - pw + kj * dw]
-// for the nb images from n0; 0 where that reads padding.
+struct FastDiv {  // conv_index's division: 32-bit hardware division when both operands fit
+  __device__ __forceinline__ void operator()(int64_t n, int64_t d, int64_t& q, int64_t& r) const { divmod(n, d, q, r); }
+};
+
+// col[i] for the nb images from n0 (conv_index::im2col_source); 0 where that reads padding.
 template <class T>
 __global__ void __launch_bounds__(kThreads)
     im2col_kernel(const __grid_constant__ ConvShape s, int64_t n0, int64_t nb, const T* x, T* col) {
-  const int64_t P = s.OH * s.OW, KC = s.C * s.kh * s.kw, total = nb * KC * P;
+  const int64_t total = nb * s.C * s.kh * s.kw * s.OH * s.OW;
   for (int64_t i = global_thread(); i < total; i += grid_threads()) {
-    int64_t q, p, j, row, oh, ow, t, c, ki, kj;
-    divmod(i, P, q, p);
-    divmod(q, KC, j, row);
-    divmod(p, s.OW, oh, ow);
-    divmod(row, s.kw, t, kj);
-    divmod(t, s.kh, c, ki);
-    const int64_t ih = oh * s.sh - s.ph + ki * s.dh, iw = ow * s.sw - s.pw + kj * s.dw;
-    T v = T(0);
-    if (ih >= 0 && ih < s.H && iw >= 0 && iw < s.W) v = x[((n0 + j) * s.C + c) * s.H * s.W + ih * s.W + iw];
-    col[i] = v;
+    const int64_t src = conv_index::im2col_source(s, n0, i, FastDiv{});
+    col[i] = src < 0 ? T(0.0f) : x[src];
   }
 }
 
-// The adjoint of im2col as a gather: gx[n0 + j, c, h, w] = the sum of the col
-// entries that read (h, w), taps in (ki, kj) order (the order in which
-// cpu/conv.cpp's col2im adds them). Writes every element of the nb images.
-template <class T>
+// The adjoint of im2col as a gather (conv_index::col2im_sum): writes every element of the nb images from n0,
+// summed in acc_t<T> from a column buffer of ColT (float32 for 16-bit T: one rounding per element).
+template <class ColT, class T>
 __global__ void __launch_bounds__(kThreads)
-    col2im_kernel(const __grid_constant__ ConvShape s, int64_t n0, int64_t nb, const T* col, T* gx) {
-  const int64_t P = s.OH * s.OW, KC = s.C * s.kh * s.kw, HW = s.H * s.W, total = nb * s.C * HW;
+    col2im_kernel(const __grid_constant__ ConvShape s, int64_t n0, int64_t nb, const ColT* col, T* gx) {
+  using Acc = acc_t<T>;
+  const int64_t HW = s.H * s.W, total = nb * s.C * HW;
   T* gxc = gx + n0 * s.C * HW;
-  for (int64_t i = global_thread(); i < total; i += grid_threads()) {
-    int64_t q, w, h, jc, j, c;
-    divmod(i, s.W, q, w);
-    divmod(q, s.H, jc, h);
-    divmod(jc, s.C, j, c);
-    const T* cc = col + (j * KC + c * s.kh * s.kw) * P;
-    T acc = T(0);
-    for (int64_t ki = 0; ki < s.kh; ++ki) {
-      const int64_t th = h + s.ph - ki * s.dh;  // oh * sh for the output row that reads h through tap ki
-      if (th < 0) break;                        // th only decreases with ki
-      if (th % s.sh != 0 || th / s.sh >= s.OH) continue;
-      const T* crow = cc + ki * s.kw * P + (th / s.sh) * s.OW;
-      for (int64_t kj = 0; kj < s.kw; ++kj) {
-        const int64_t tw = w + s.pw - kj * s.dw;
-        if (tw < 0) break;
-        if (tw % s.sw != 0 || tw / s.sw >= s.OW) continue;
-        acc += crow[kj * P + tw / s.sw];
-      }
-    }
-    gxc[i] = acc;
-  }
+  for (int64_t i = global_thread(); i < total; i += grid_threads())
+    gxc[i] = T(conv_index::col2im_sum<Acc>(s, i, FastDiv{}, [&](int64_t k) { return Acc(col[k]); }));
 }
 
 // ------------------------------------------------ grouped convolution, direct
@@ -180,92 +158,50 @@ __global__ void __launch_bounds__(kThreads)
 // too small to fill the GPU, so these run directly: forward and input
 // gradient a thread per output / input element (channels, then taps in
 // (ki, kj) order), weight gradient a block per weight element reducing over
-// (n, oh, ow) in a fixed tree.
-constexpr int64_t kMaxDirectK = 64;  // Cg * kh * kw of the direct kernels
-
+// (n, oh, ow) in a fixed tree. Sums in acc_t<T> (float32 for 16-bit T), one rounding.
 template <class T>
 __global__ void __launch_bounds__(kThreads)
     grouped_forward_kernel(const __grid_constant__ ConvShape s, const T* x, const T* w, const T* b, T* y) {
-  const int64_t P = s.OH * s.OW, Cg = s.C / s.G, Og = s.O / s.G, total = s.N * s.O * P;
+  using Acc = acc_t<T>;
+  const int64_t total = s.N * s.O * s.OH * s.OW;
+  auto xr = [&](int64_t k) { return Acc(x[k]); };
+  auto wr = [&](int64_t k) { return Acc(w[k]); };
   for (int64_t i = global_thread(); i < total; i += grid_threads()) {
-    int64_t q, p, n, o, oh, ow;
-    divmod(i, P, q, p);
-    divmod(q, s.O, n, o);
-    divmod(p, s.OW, oh, ow);
-    T acc = T(0);
-    for (int64_t ci = 0; ci < Cg; ++ci) {
-      const T* xc = x + (n * s.C + (o / Og) * Cg + ci) * s.H * s.W;
-      const T* wc = w + (o * Cg + ci) * s.kh * s.kw;
-      for (int64_t ki = 0; ki < s.kh; ++ki) {
-        const int64_t ih = oh * s.sh - s.ph + ki * s.dh;
-        if (ih < 0 || ih >= s.H) continue;
-        for (int64_t kj = 0; kj < s.kw; ++kj) {
-          const int64_t iw = ow * s.sw - s.pw + kj * s.dw;
-          if (iw >= 0 && iw < s.W) acc = fma(wc[ki * s.kw + kj], xc[ih * s.W + iw], acc);
-        }
-      }
-    }
-    y[i] = b ? acc + b[o] : acc;
+    int64_t o;
+    const Acc acc = conv_index::grouped_forward_sum<Acc>(s, i, FastDiv{}, xr, wr, o);
+    y[i] = T(b ? acc + Acc(b[o]) : acc);
   }
 }
 
 template <class T>
 __global__ void __launch_bounds__(kThreads)
     grouped_backward_input_kernel(const __grid_constant__ ConvShape s, const T* gy, const T* w, T* gx) {
-  const int64_t P = s.OH * s.OW, Cg = s.C / s.G, Og = s.O / s.G, total = s.N * s.C * s.H * s.W;
-  for (int64_t i = global_thread(); i < total; i += grid_threads()) {
-    int64_t q, wi, h, n, c;
-    divmod(i, s.W, q, wi);
-    divmod(q, s.H, q, h);
-    divmod(q, s.C, n, c);
-    const int64_t g = c / Cg, ci = c % Cg;
-    T acc = T(0);
-    for (int64_t o = g * Og; o < (g + 1) * Og; ++o) {
-      const T* gyo = gy + (n * s.O + o) * P;
-      const T* wc = w + (o * Cg + ci) * s.kh * s.kw;
-      for (int64_t ki = 0; ki < s.kh; ++ki) {
-        const int64_t th = h + s.ph - ki * s.dh;  // oh * sh for the output row reading h through tap ki
-        if (th < 0) break;
-        if (th % s.sh != 0 || th / s.sh >= s.OH) continue;
-        for (int64_t kj = 0; kj < s.kw; ++kj) {
-          const int64_t tw = wi + s.pw - kj * s.dw;
-          if (tw < 0) break;
-          if (tw % s.sw != 0 || tw / s.sw >= s.OW) continue;
-          acc = fma(wc[ki * s.kw + kj], gyo[(th / s.sh) * s.OW + tw / s.sw], acc);
-        }
-      }
-    }
-    gx[i] = acc;
-  }
+  using Acc = acc_t<T>;
+  const int64_t total = s.N * s.C * s.H * s.W;
+  auto gyr = [&](int64_t k) { return Acc(gy[k]); };
+  auto wr = [&](int64_t k) { return Acc(w[k]); };
+  for (int64_t i = global_thread(); i < total; i += grid_threads())
+    gx[i] = T(conv_index::grouped_backward_input_sum<Acc>(s, i, FastDiv{}, gyr, wr));
 }
 
 template <class T>
 __global__ void __launch_bounds__(kThreads)
     grouped_backward_weight_kernel(const __grid_constant__ ConvShape s, const T* gy, const T* x, T* gw) {
-  __shared__ T smem[kWarps + 1];
-  const int64_t P = s.OH * s.OW, Cg = s.C / s.G, Og = s.O / s.G, taps = s.kh * s.kw;
-  for (int64_t e = blockIdx.x; e < s.O * Cg * taps; e += gridDim.x) {  // uniform per block
-    int64_t oc, t, o, ci, ki, kj;
-    divmod(e, taps, oc, t);
-    divmod(oc, Cg, o, ci);
-    divmod(t, s.kw, ki, kj);
-    const int64_t c = (o / Og) * Cg + ci;
-    T acc = T(0);
-    for (int64_t j = threadIdx.x; j < s.N * P; j += kThreads) {
-      int64_t n, p, oh, ow;
-      divmod(j, P, n, p);
-      divmod(p, s.OW, oh, ow);
-      const int64_t ih = oh * s.sh - s.ph + ki * s.dh, iw = ow * s.sw - s.pw + kj * s.dw;
-      if (ih >= 0 && ih < s.H && iw >= 0 && iw < s.W)
-        acc = fma(gy[(n * s.O + o) * P + p], x[(n * s.C + c) * s.H * s.W + ih * s.W + iw], acc);
+  using Acc = acc_t<T>;
+  __shared__ Acc smem[kWarps + 1];
+  const int64_t terms = s.N * s.OH * s.OW;
+  for (int64_t e = blockIdx.x; e < s.O * (s.C / s.G) * s.kh * s.kw; e += gridDim.x) {  // uniform per block
+    const conv_index::WeightTap tap = conv_index::grouped_weight_tap(s, e, FastDiv{});
+    Acc acc = Acc(0);
+    for (int64_t j = threadIdx.x; j < terms; j += kThreads) {
+      const conv_index::Term t = conv_index::grouped_weight_term(s, tap, j, FastDiv{});
+      if (t.x_index >= 0) acc = fma(Acc(gy[t.gy_index]), Acc(x[t.x_index]), acc);
     }
     acc = group_allreduce(acc, kThreads, smem, AddOp{});
-    if (threadIdx.x == 0) gw[e] = acc;
+    if (threadIdx.x == 0) gw[e] = T(acc);
     __syncthreads();  // smem is reused by the next element
   }
 }
-
-bool use_direct_grouped(const ConvShape& s) { return s.G > 1 && (s.C / s.G) * s.kh * s.kw <= kMaxDirectK; }
 
 // y[n, o, p] = b[o] over the whole output: the GEMMs then accumulate onto it.
 template <class T>
@@ -278,16 +214,19 @@ __global__ void __launch_bounds__(kThreads) bias_fill_kernel(int64_t total, int6
   }
 }
 
-// Images unrolled per im2col launch: the column buffer stays under 64 MiB, at least one image.
-template <class T> int64_t images_per_chunk(const ConvShape& s) {
-  constexpr int64_t kColBudget = int64_t(64) << 20;
-  const int64_t per_image = std::max<int64_t>(1, s.C * s.kh * s.kw * s.OH * s.OW * int64_t(sizeof(T)));
-  return std::clamp<int64_t>(kColBudget / per_image, 1, std::max<int64_t>(s.N, 1));
+// out[i] = in[i] rounded to T (the 16-bit weight gradient from its float32 sum).
+template <class T> __global__ void __launch_bounds__(kThreads) round_kernel(int64_t n, const float* in, T* out) {
+  for (int64_t i = global_thread(); i < n; i += grid_threads()) out[i] = T(in[i]);
+}
+
+// Images unrolled per im2col launch: the column buffer (elements of ColT) stays under 64 MiB, at least one image.
+template <class ColT> int64_t images_per_chunk(const ConvShape& s) {
+  return conv_index::images_per_chunk(s, int64_t(sizeof(ColT)), int64_t(64) << 20);
 }
 
 // Bytes of the column buffer for `chunk` images (none for a pointwise convolution).
-template <class T> int64_t col_bytes(const ConvShape& s, bool pointwise, int64_t chunk) {
-  return pointwise ? 0 : chunk * s.C * s.kh * s.kw * s.OH * s.OW * int64_t(sizeof(T));
+template <class ColT> int64_t col_bytes(const ConvShape& s, bool pointwise, int64_t chunk) {
+  return pointwise ? 0 : chunk * s.C * s.kh * s.kw * s.OH * s.OW * int64_t(sizeof(ColT));
 }
 
 template <class T> void launch_im2col(const ConvShape& s, int64_t n0, int64_t nb, const T* x, T* col, int device) {
@@ -295,6 +234,14 @@ template <class T> void launch_im2col(const ConvShape& s, int64_t n0, int64_t nb
   if (total == 0) return;
   im2col_kernel<T><<<grid_for(total, kThreads, device), kThreads, 0, current_stream()>>>(s, n0, nb, x, col);
   TG_CUDA_CHECK_LAUNCH("im2col_kernel");
+}
+
+// One GEMM of the convolution on its bases (conv_index's GemmView): gemm.cu's float32 / float64 GEMM, or for
+// 16-bit T its float32-accumulating one (tensor cores on sm_80+), C of T or float32.
+template <class T, class OutT> void conv_gemm(const GemmView& v, const T* a, const T* b, OutT* c, bool accumulate) {
+  if constexpr (is_reduced_float_v<T>)
+    gemm_16bit<T, OutT>(v.M, v.N, v.K, a + v.a, v.rsa, v.csa, b + v.b, v.rsb, v.csb, c + v.c, v.rsc, v.csc, accumulate);
+  else gemm<T>(v.M, v.N, v.K, a + v.a, v.rsa, v.csa, b + v.b, v.rsb, v.csb, c + v.c, v.rsc, v.csc, accumulate);
 }
 
 // ------------------------------------------------------------------- pooling
@@ -747,9 +694,12 @@ template <class T> const double* weight_sum(int64_t C, const T* w, const DeviceB
 }  // namespace
 
 // ---------------------------------------------------------------- convolution
+// float16 / bfloat16 (sm_80+, see core/nn_ops.cpp): the same im2col / col2im on the 16-bit tensors, the GEMMs
+// with float32 accumulation (tensor cores where the output fills 128 x 128 tiles); the forward's bias is added
+// to the float32 sum before its one rounding, the input gradient's columns are kept in float32 for col2im, and
+// the weight gradient is summed over the images in float32 and rounded once.
 template <class T> void conv2d_forward(const ConvShape& s, const T* x, const T* w, const T* b, T* y) {
-  const int64_t Cg = s.C / s.G, Og = s.O / s.G, K = Cg * s.kh * s.kw, KC = s.C * s.kh * s.kw, P = s.OH * s.OW;
-  const int64_t total = s.N * s.O * P;
+  const int64_t total = s.N * s.O * s.OH * s.OW;
   if (total == 0) return;
   const int device = use_device_of(y);
   if (use_direct_grouped(s)) {
@@ -758,7 +708,8 @@ template <class T> void conv2d_forward(const ConvShape& s, const T* x, const T* 
     return;
   }
   if (b) {
-    bias_fill_kernel<T><<<grid_for(total, kThreads, device), kThreads, 0, current_stream()>>>(total, P, s.O, b, y);
+    bias_fill_kernel<T>
+        <<<grid_for(total, kThreads, device), kThreads, 0, current_stream()>>>(total, s.OH * s.OW, s.O, b, y);
     TG_CUDA_CHECK_LAUNCH("bias_fill_kernel");
   }
   const bool pointwise = is_pointwise(s);
@@ -767,19 +718,15 @@ template <class T> void conv2d_forward(const ConvShape& s, const T* x, const T* 
   for (int64_t n0 = 0; n0 < s.N; n0 += chunk) {
     const int64_t nb = std::min(chunk, s.N - n0);
     if (!pointwise) launch_im2col(s, n0, nb, x, col.as<T>(), device);
-    for (int64_t j = 0; j < nb; ++j) {
-      const int64_t n = n0 + j;
-      for (int64_t g = 0; g < s.G; ++g) {
-        const T* B = pointwise ? x + (n * s.C + g * Cg) * s.H * s.W : col.as<T>() + (j * KC + g * K) * P;
-        // W_g (Og x K) @ col_g (K x P)
-        gemm<T>(Og, P, K, w + g * Og * K, K, 1, B, P, 1, y + (n * s.O + g * Og) * P, P, 1, b != nullptr);
-      }
-    }
+    for (int64_t j = 0; j < nb; ++j)
+      for (int64_t g = 0; g < s.G; ++g)
+        conv_gemm(conv_index::forward_gemm(s, pointwise, n0 + j, j, g), w, pointwise ? x : col.as<T>(), y,
+                  b != nullptr);
   }
 }
 
 template <class T> void conv2d_backward_input(const ConvShape& s, const T* gy, const T* w, T* gx) {
-  const int64_t Cg = s.C / s.G, Og = s.O / s.G, K = Cg * s.kh * s.kw, KC = s.C * s.kh * s.kw, P = s.OH * s.OW;
+  using ColT = acc_t<T>;  // the column gradient: float32 for 16-bit T
   if (s.N * s.C * s.H * s.W == 0) return;
   const int device = use_device_of(gx);
   if (use_direct_grouped(s)) {
@@ -789,30 +736,28 @@ template <class T> void conv2d_backward_input(const ConvShape& s, const T* gy, c
     return;
   }
   const bool pointwise = is_pointwise(s);
-  const int64_t chunk = pointwise ? s.N : images_per_chunk<T>(s);
-  DeviceBuffer col(col_bytes<T>(s, pointwise, chunk), device);  // scratch from the caching allocator
+  const int64_t chunk = pointwise ? s.N : images_per_chunk<ColT>(s);
+  DeviceBuffer col(col_bytes<ColT>(s, pointwise, chunk), device);  // scratch from the caching allocator
   for (int64_t n0 = 0; n0 < s.N; n0 += chunk) {
     const int64_t nb = std::min(chunk, s.N - n0);
-    for (int64_t j = 0; j < nb; ++j) {
-      const int64_t n = n0 + j;
+    for (int64_t j = 0; j < nb; ++j)
       for (int64_t g = 0; g < s.G; ++g) {
-        T* C = pointwise ? gx + (n * s.C + g * Cg) * s.H * s.W : col.as<T>() + (j * KC + g * K) * P;
-        // W_g^T (K x Og) @ gy_g (Og x P)
-        gemm<T>(K, P, Og, w + g * Og * K, 1, K, gy + (n * s.O + g * Og) * P, P, 1, C, P, 1, false);
+        const GemmView v = conv_index::backward_input_gemm(s, pointwise, n0 + j, j, g);
+        if (pointwise) conv_gemm(v, w, gy, gx, false);
+        else conv_gemm(v, w, gy, col.as<ColT>(), false);
       }
-    }
     if (!pointwise) {
       const int64_t total = nb * s.C * s.H * s.W;
-      col2im_kernel<T>
-          <<<grid_for(total, kThreads, device), kThreads, 0, current_stream()>>>(s, n0, nb, col.as<T>(), gx);
+      col2im_kernel<ColT, T>
+          <<<grid_for(total, kThreads, device), kThreads, 0, current_stream()>>>(s, n0, nb, col.as<ColT>(), gx);
       TG_CUDA_CHECK_LAUNCH("col2im_kernel");
     }
   }
 }
 
 template <class T> void conv2d_backward_weight(const ConvShape& s, const T* gy, const T* x, T* gw) {
-  const int64_t Cg = s.C / s.G, Og = s.O / s.G, K = Cg * s.kh * s.kw, KC = s.C * s.kh * s.kw, P = s.OH * s.OW;
-  const int64_t wsize = s.O * K;
+  using Acc = acc_t<T>;  // the sum over the images: float32 for 16-bit T
+  const int64_t wsize = s.O * (s.C / s.G) * s.kh * s.kw;
   if (wsize == 0) return;
   const int device = use_device_of(gw);
   if (s.N == 0) {
@@ -824,20 +769,25 @@ template <class T> void conv2d_backward_weight(const ConvShape& s, const T* gy, 
     TG_CUDA_CHECK_LAUNCH("grouped_backward_weight_kernel");
     return;
   }
+  constexpr bool wide = !std::is_same_v<Acc, T>;
+  DeviceBuffer wide_gw(wide ? wsize * int64_t(sizeof(Acc)) : 0, device);
+  Acc* sum = nullptr;
+  if constexpr (wide) sum = wide_gw.as<Acc>();
+  else sum = gw;
   const bool pointwise = is_pointwise(s);
   const int64_t chunk = pointwise ? s.N : images_per_chunk<T>(s);
   DeviceBuffer col(col_bytes<T>(s, pointwise, chunk), device);  // scratch from the caching allocator
   for (int64_t n0 = 0; n0 < s.N; n0 += chunk) {
     const int64_t nb = std::min(chunk, s.N - n0);
     if (!pointwise) launch_im2col(s, n0, nb, x, col.as<T>(), device);
-    for (int64_t j = 0; j < nb; ++j) {
-      const int64_t n = n0 + j;
-      for (int64_t g = 0; g < s.G; ++g) {
-        const T* B = pointwise ? x + (n * s.C + g * Cg) * s.H * s.W : col.as<T>() + (j * KC + g * K) * P;
-        // gy_g (Og x P) @ col_g^T (P x K), summed over the images in order
-        gemm<T>(Og, K, P, gy + (n * s.O + g * Og) * P, P, 1, B, 1, P, gw + g * Og * K, K, 1, n != 0);
-      }
-    }
+    for (int64_t j = 0; j < nb; ++j)
+      for (int64_t g = 0; g < s.G; ++g)  // summed over the images in order (deterministic)
+        conv_gemm(conv_index::backward_weight_gemm(s, pointwise, n0 + j, j, g), gy, pointwise ? x : col.as<T>(), sum,
+                  n0 + j != 0);
+  }
+  if constexpr (wide) {
+    round_kernel<T><<<grid_for(wsize, kThreads, device), kThreads, 0, current_stream()>>>(wsize, sum, gw);
+    TG_CUDA_CHECK_LAUNCH("round_kernel");
   }
 }
 
@@ -958,5 +908,13 @@ namespace tg::cuda {
 #define TG_INSTANTIATE_NN(name, params) TG_NN_INSTANTIATE(name, float) TG_NN_INSTANTIATE(name, double)
 TG_NN_KERNELS(TG_INSTANTIATE_NN)
 #undef TG_INSTANTIATE_NN
+// The convolution also on float16 / bfloat16 tensors (core/nn_ops.cpp calls these on GPUs with tensor cores).
+#define TG_INSTANTIATE_CONV_16BIT(T)          \
+  TG_NN_INSTANTIATE(conv2d_forward, T)        \
+  TG_NN_INSTANTIATE(conv2d_backward_input, T) \
+  TG_NN_INSTANTIATE(conv2d_backward_weight, T)
+TG_INSTANTIATE_CONV_16BIT(Half)
+TG_INSTANTIATE_CONV_16BIT(BFloat16)
+#undef TG_INSTANTIATE_CONV_16BIT
 
 }  // namespace tg::cuda

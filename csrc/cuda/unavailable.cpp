@@ -55,6 +55,13 @@ void release(void*, int) noexcept {}
   TG_NN_INSTANTIATE(name, float) TG_NN_INSTANTIATE(name, double)
 TG_NN_KERNELS(TG_FAIL_NN)
 #undef TG_FAIL_NN
+// the convolution's 16-bit entry points (core/nn_ops.cpp calls them on GPUs with tensor cores only)
+TG_NN_INSTANTIATE(conv2d_forward, Half)
+TG_NN_INSTANTIATE(conv2d_forward, BFloat16)
+TG_NN_INSTANTIATE(conv2d_backward_input, Half)
+TG_NN_INSTANTIATE(conv2d_backward_input, BFloat16)
+TG_NN_INSTANTIATE(conv2d_backward_weight, Half)
+TG_NN_INSTANTIATE(conv2d_backward_weight, BFloat16)
 #pragma GCC diagnostic pop
 }  // namespace tg::cuda
 
