@@ -30,8 +30,8 @@ backward kernel of such an op is declared with the same params and receives the 
 Formulas use `grad`, `self`, `other` and `result` (the forward output), as torch's derivatives.yaml;
 binary gradients are summed back to each operand's shape automatically. `functional('name')` calls another
 entry that has no Tensor method (i0's derivative is i1), and `not_implemented('what')` marks an input torch
-has no derivative for (zeta's first: backward raises NotImplementedError, and the tests' gradcheck skips it). `python` says how the op
-reaches Python: "generated" (method, in-place, torch function with out=, all from this entry),
+has no derivative for (zeta's first: backward raises NotImplementedError, and the tests' gradcheck skips it).
+`python` says how the op reaches Python: "generated" (method, in-place, torch function with out=, all from this entry),
 "functional" (only the autograd op and `_ops.functional(name)`, for nn.functional: gelu, elu, ...),
 "manual" (tensor.py wires it by hand: operators with extra arguments such as alpha, or backward rules
 with special cases, e.g. pow's), or None (an internal kernel such as a fused gradient).
