@@ -248,33 +248,42 @@ class SkippingSGD(torch.optim.SGD):
             super()._update_group(group)
 
 
+def _linear_losses(compiled, make_optimizer, steps):
+    """The losses of `steps` optimizer steps of a small linear regression, eager or compiled, and the step."""
+    torch.manual_seed(0)
+    model = torch.nn.Linear(5, 3)
+    opt = make_optimizer(model.parameters())
+    x, y = torch.randn(8, 5), torch.randn(8, 3)
+
+    def step():
+        opt.zero_grad()
+        loss = ((model(x) - y) ** 2).mean()
+        loss.backward()
+        opt.step()
+        return loss
+    fn = torch.compile(step) if compiled else step
+    return [fn().item() for _ in range(steps)], fn
+
+
 def test_optimizer_steps_reading_values():
-    # Adam reads its step count with .item(): the number is read again at every replay and the scalars made from
-    # it recomputed, so its update is part of the plan (one fused adam_step_ per parameter), not one opaque call
+    # Adam's multi-tensor step increments the step counts in the core: one foreach_adam_step_ call in the plan
     _, fn, step = run("optim_adam", True, steps=3)
     assert fn.stats.opaque_steps == 0
     assert fn.stats.fused_kernels >= 1 or not _fusion.available()  # (no compiler or headers: not fused)
     with _plan.Recorder() as rec:
         step()
-    assert [e[0] for e in rec.log].count("adam_step_") == 4 and rec.broken is None
+    assert [e[0] for e in rec.log].count("foreach_adam_step_") == 1 and rec.broken is None
+    # NAdam reads its running product of mu with .item(): the number is read again at every replay and passed again
+    # (in the multi-tensor call's per-parameter lists, or to each per-parameter call), not one opaque call
+    for foreach in (None, False):
+        make = lambda ps: torch.optim.NAdam(ps, lr=0.1, foreach=foreach)  # noqa: E731
+        eager, _ = _linear_losses(False, make, 8)
+        compiled, fn = _linear_losses(True, make, 8)
+        assert compiled == eager and fn.stats.opaque_steps == 0
     # a step deciding on a value it read is replayed as one call to its own update (no autograd, eager kernels)
-
-    def losses(compiled):
-        torch.manual_seed(0)
-        model = torch.nn.Linear(5, 3)
-        opt = SkippingSGD(model.parameters(), lr=0.1)
-        x, y = torch.randn(8, 5), torch.randn(8, 3)
-
-        def step():
-            opt.zero_grad()
-            loss = ((model(x) - y) ** 2).mean()
-            loss.backward()
-            opt.step()
-            return loss
-        fn = torch.compile(step) if compiled else step
-        return [fn().item() for _ in range(10)], fn
-    eager, _ = losses(False)
-    compiled, fn = losses(True)
+    make = lambda ps: SkippingSGD(ps, lr=0.1)  # noqa: E731
+    eager, _ = _linear_losses(False, make, 10)
+    compiled, fn = _linear_losses(True, make, 10)
     assert compiled == eager and fn.stats.opaque_steps == 1 and fn.stats.fused_calls >= 7
 
 

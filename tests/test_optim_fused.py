@@ -1,7 +1,8 @@
 """The fused optimizer steps (the registry's OPTIMIZER_STEPS, optim/_fused.py): each optimizer and option combination
 for 20 steps against the unfused formulas written in numpy in the same order of operations (bit for bit, in float32
-and float64) and against PyTorch when it is importable; one core call per parameter and step; strided, 0-d, empty
-and float16/bfloat16 parameters; bad inputs."""
+and float64) and against PyTorch when it is importable; one core call per param group (foreach, the default) or per
+parameter (foreach=False), the two bit for bit the same; strided, 0-d, empty and float16/bfloat16 parameters; bad
+inputs."""
 import math
 
 import numpy as np
@@ -131,10 +132,23 @@ CASES = [
     ("Adamax", {}), ("Adamax", {"weight_decay": 0.1, "maximize": True}),
     ("Adadelta", {}), ("Adadelta", {"lr": 0.5, "weight_decay": 0.1, "maximize": True}),
 ]
+# the optimizers whose fused steps the numpy references above do not cover (tests/test_optim_extra.py has theirs):
+# the multi-tensor call against the per-parameter one, the per-parameter one against PyTorch
+MORE_CASES = [
+    ("NAdam", {"lr": 0.05}), ("NAdam", {"lr": 0.05, "momentum_decay": 0.1, "weight_decay": 0.1, "maximize": True}),
+    ("NAdam", {"lr": 0.05, "weight_decay": 0.3, "decoupled_weight_decay": True, "betas": (0.8, 0.9)}),
+    ("RAdam", {"lr": 0.05}), ("RAdam", {"lr": 0.05, "betas": (0.5, 0.6), "weight_decay": 0.2, "maximize": True}),
+    ("RAdam", {"lr": 0.05, "betas": (0.8, 0.7), "weight_decay": 0.2, "decoupled_weight_decay": True}),
+    ("ASGD", {"lr": 0.1}), ("ASGD", {"lr": 0.1, "lambd": 0.1, "alpha": 0.5, "t0": 3, "weight_decay": 0.05,
+                                     "maximize": True}),
+]
 REFS = {"SGD": ref_sgd, "Adam": ref_adam, "AdamW": ref_adamw, "RMSprop": ref_rmsprop, "Adagrad": ref_adagrad,
         "Adamax": ref_adamax, "Adadelta": ref_adadelta}
 KERNEL = {"SGD": "sgd_step_", "Adam": "adam_step_", "AdamW": "adam_step_", "RMSprop": "rmsprop_step_",
-          "Adagrad": "adagrad_step_", "Adamax": "adamax_step_", "Adadelta": "adadelta_step_"}
+          "Adagrad": "adagrad_step_", "Adamax": "adamax_step_", "Adadelta": "adadelta_step_", "NAdam": "nadam_step_",
+          "RAdam": "radam_step_", "ASGD": "asgd_step_"}
+ALL_CASES = CASES + MORE_CASES
+IDS = [f"{n}-{i}" for i, (n, _) in enumerate(ALL_CASES)]
 
 
 def _data(dtype):
@@ -144,12 +158,13 @@ def _data(dtype):
     return values, grads
 
 
-def _train(lib, name, kw, dtype, values, grads):
+def _train(lib, name, kw, dtype, values, grads, skip=None):
+    """The parameters after a step per gradient list; skip(step, i): parameter i gets no gradient at that step."""
     params = [lib.nn.Parameter(lib.tensor(v.copy())) for v in values]
     opt = getattr(lib.optim, name)(params, **kw)
-    for step_grads in grads:
-        for p, g in zip(params, step_grads):
-            p.grad = lib.tensor(g.copy())
+    for k, step_grads in enumerate(grads):
+        for i, (p, g) in enumerate(zip(params, step_grads)):
+            p.grad = None if skip and skip(k, i) else lib.tensor(g.copy())
         opt.step()
     return [p.detach().numpy() for p in params]
 
@@ -167,20 +182,44 @@ def test_matches_unfused_formulas_bit_for_bit(name, kw, dtype):
         assert not np.array_equal(ours[i], v)  # (it moved)
 
 
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("name,kw", ALL_CASES, ids=IDS)
+def test_foreach_matches_per_parameter_bit_for_bit(name, kw, dtype):
+    # parameters 1 and 3 miss some steps' gradients: their step counts fall behind the others' (and SGD's momentum
+    # buffer of parameter 3 starts late, with first=True while the others' are running)
+    values, grads = _data(dtype)
+    skip = lambda k, i: (i == 1 and k % 3 == 1) or (i == 3 and k < 4)  # noqa: E731
+    default = _train(torch, name, kw, dtype, values, grads, skip)
+    one_call = _train(torch, name, dict(kw, foreach=True), dtype, values, grads, skip)
+    per_param = _train(torch, name, dict(kw, foreach=False), dtype, values, grads, skip)
+    for i, v in enumerate(values):
+        np.testing.assert_array_equal(default[i], per_param[i], err_msg=f"{name}({kw}) parameter {i}")
+        np.testing.assert_array_equal(one_call[i], per_param[i], err_msg=f"{name}({kw}) parameter {i}")
+        assert not np.array_equal(per_param[i], v)  # (it moved)
+
+
 @pytest.mark.skipif(pt is None, reason="PyTorch is not installed")
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
-@pytest.mark.parametrize("name,kw", CASES, ids=[f"{n}-{i}" for i, (n, _) in enumerate(CASES)])
-def test_matches_pytorch(name, kw, dtype):
+@pytest.mark.parametrize("foreach", [None, False])
+@pytest.mark.parametrize("name,kw", ALL_CASES, ids=IDS)
+def test_matches_pytorch(name, kw, dtype, foreach):
     values, grads = _data(dtype)
-    ours = _train(torch, name, kw, dtype, values, grads)
+    ours = _train(torch, name, dict(kw, foreach=foreach), dtype, values, grads)
     theirs = _train(pt, name, kw, dtype, values, grads)
     tol = {"rtol": 1e-10, "atol": 1e-12} if dtype == np.float64 else {"rtol": 1e-4, "atol": 1e-5}
     for a, b in zip(ours, theirs):
         np.testing.assert_allclose(a, b, **tol)
 
 
-@pytest.mark.parametrize("name,kw", CASES, ids=[f"{n}-{i}" for i, (n, _) in enumerate(CASES)])
-def test_one_core_call_per_parameter(name, kw):
+# the core calls an optimizer makes per parameter besides its fused step, in Python: NAdam's running product of mu
+# (mul, item). (ASGD's mu = 1 / max(1, step - t0) decides on a value read in the step: the recorder keeps its update
+# as one opaque call, `_opaque_step`.)
+PER_PARAMETER = {"NAdam": {"mul": 1, "item": 1}}
+RECORDED_CASES = [c for c in ALL_CASES if c[0] != "ASGD"]
+RECORDED_IDS = [i for i, c in zip(IDS, ALL_CASES) if c[0] != "ASGD"]
+
+
+def _calls(name, kw):
     params = [torch.nn.Parameter(torch.randn(*s)) for s in SHAPES]
     opt = getattr(torch.optim, name)(params, **kw)
     for _ in range(2):  # (the first step creates the state)
@@ -188,10 +227,32 @@ def test_one_core_call_per_parameter(name, kw):
             p.grad = torch.randn(*p.shape)
         with _plan.Recorder() as rec:
             opt.step()
-    calls = [e[0] for e in rec.log]
-    assert calls.count(KERNEL[name]) == len(params)
+    return [e[0] for e in rec.log], len(params)
+
+
+def test_asgd_is_recorded_as_one_opaque_update():
+    assert _calls("ASGD", {"lr": 0.1})[0] == ["_opaque_step"]
+
+
+@pytest.mark.parametrize("name,kw", RECORDED_CASES, ids=RECORDED_IDS)
+def test_one_core_call_per_param_group(name, kw):
+    calls, n = _calls(name, kw)
+    extra = PER_PARAMETER.get(name, {})
+    # the step counters are the core's to increment, except where the optimizer needs their values in Python
+    counted = _registry.OPTIMIZER_STEPS_BY_NAME[KERNEL[name]].counted and extra
+    want = {"foreach_" + KERNEL[name]: 1, **{k: v * n for k, v in extra.items()}}
+    if counted:
+        want = dict(want, add=n, item=want.get("item", 0) + n)
+    assert {c: calls.count(c) for c in set(calls)} == want, calls
+
+
+@pytest.mark.parametrize("name,kw", RECORDED_CASES, ids=RECORDED_IDS)
+def test_one_core_call_per_parameter_without_foreach(name, kw):
+    calls, n = _calls(name, dict(kw, foreach=False))
+    assert calls.count(KERNEL[name]) == n
     # besides the fused step, only the step counter (add, item) where the optimizer keeps one
-    assert set(calls) <= {KERNEL[name], "add", "item"} and calls.count("add") in (0, len(params)), calls
+    extra = PER_PARAMETER.get(name, {})
+    assert set(calls) <= {KERNEL[name], "add", "item", *extra} and calls.count("add") in (0, n), calls
 
 
 def test_state_dict_round_trip_continues_identically():
@@ -222,7 +283,7 @@ def test_strided_operands_match_contiguous():
     p, g, m, v = (rng.standard_normal((6, 4)) for _ in range(4))
     v = np.abs(v)
     hyper = {"lr": 0.1, "beta1": 0.9, "beta2": 0.99, "eps": 1e-8, "weight_decay": 0.1, "amsgrad": False,
-             "maximize": False, "decoupled": False, "step_size": 0.5, "bias_correction2_sqrt": 0.3}
+             "maximize": False, "decoupled": False, "step": 3.0}
     dense = [torch.tensor(x.copy()) for x in (p, g, m, v)]
     _fused.adam_step_(dense[0], dense[1], dense[2:], **hyper)
     # transposed param and state, a sliced gradient
@@ -288,8 +349,7 @@ def test_bad_inputs_raise_clear_errors():
         _fused.sgd_step_(p, torch.zeros(3), [], **_sgd_hyper())
     with pytest.raises(RuntimeError, match="adam_step_: expected 3 state tensors for these options, got 2"):
         _fused.adam_step_(p, torch.zeros(3), [torch.zeros(3), torch.zeros(3)], lr=0.1, beta1=0.9, beta2=0.99,
-                          eps=1e-8, weight_decay=0, amsgrad=True, maximize=False, decoupled=False, step_size=0.1,
-                          bias_correction2_sqrt=1.0)
+                          eps=1e-8, weight_decay=0, amsgrad=True, maximize=False, decoupled=False, step=1.0)
     with pytest.raises(RuntimeError, match="the parameter must be a floating point tensor, got shape \\[3\\], "
                                            "int64"):
         _fused.sgd_step_(torch.zeros(3, dtype=torch.int64), torch.zeros(3, dtype=torch.int64),
@@ -311,6 +371,37 @@ def test_bad_inputs_raise_clear_errors():
     np.testing.assert_array_equal(p.numpy(), 0)
 
 
+def test_foreach_bad_inputs_raise_before_anything_is_written():
+    params = [torch.zeros(3), torch.zeros(2), torch.zeros(4)]
+    grads = [torch.ones(3), torch.ones(2), torch.ones(5)]  # the last one does not match its parameter
+    bufs = [[torch.zeros_like(p)] for p in params]
+    steps = [torch.tensor(0.0) for _ in params]
+    hyper = {"lr": 0.1, "lr_decay": 0.0, "eps": 1e-10, "weight_decay": 0.0, "maximize": False}
+    with pytest.raises(RuntimeError, match=r"foreach_adagrad_step_: the gradient \(shape \[5\].*does not match "
+                                           r"the parameter \(shape \[4\]"):
+        _fused.foreach_adagrad_step_(params, grads, bufs, steps, **hyper)
+    for t in params + steps:  # nothing written, no counter incremented
+        np.testing.assert_array_equal(t.numpy(), 0)
+    with pytest.raises(RuntimeError, match=r"expected as many gradients and state lists as parameters \(3\), got "
+                                           r"2 and 3"):
+        _fused.foreach_adagrad_step_(params, grads[:2], bufs, steps, **hyper)
+    with pytest.raises(RuntimeError, match=r"expected no step counters or one per parameter \(3\), got 1"):
+        _fused.foreach_adagrad_step_(params, grads, bufs, steps[:1], **hyper)
+    with pytest.raises(RuntimeError, match=r"hyperparameter 5 has 2 values; expected 1 or one per parameter \(3\)"):
+        _fused.foreach_adagrad_step_(params, grads, bufs, [], step=[1.0, 2.0], **hyper)
+    with pytest.raises(RuntimeError, match="a step counter must be a one-element tensor, got shape \\[2\\]"):
+        _fused.foreach_adagrad_step_(params, grads, bufs, [torch.zeros(2)] * 3, **hyper)
+    with pytest.raises(TypeError, match=r"foreach_adagrad_step_\(\) takes the hyperparameters .*missing \['lr'\]"):
+        _fused.foreach_adagrad_step_(params, grads, bufs, steps, **{k: v for k, v in hyper.items() if k != "lr"})
+    grads[2] = torch.ones(4)  # per-parameter values and the counters: each parameter as its own call
+    _fused.foreach_adagrad_step_(params, grads, bufs, steps, **dict(hyper, lr=[0.1, 0.2, 0.3]))
+    for t, lr in zip(params, (0.1, 0.2, 0.3)):
+        q, s = torch.zeros_like(t), torch.zeros_like(t)
+        _fused.adagrad_step_(q, torch.ones_like(t), [s], **dict(hyper, lr=lr, step=1.0))
+        np.testing.assert_array_equal(t.numpy(), q.numpy())
+    assert [s.item() for s in steps] == [1.0, 1.0, 1.0]
+
+
 def test_foreach_and_fused_keywords_accepted():
     p = torch.nn.Parameter(torch.ones(3))
     for cls in (torch.optim.SGD, torch.optim.Adam, torch.optim.AdamW, torch.optim.Adagrad):
@@ -322,6 +413,7 @@ def test_foreach_and_fused_keywords_accepted():
 def test_every_registered_step_is_exposed_and_used():
     for e in _registry.OPTIMIZER_STEPS:
         assert callable(getattr(_C, e.name)) and callable(getattr(_fused, e.name))
+        assert callable(getattr(_C, e.foreach_name)) and callable(getattr(_fused, e.foreach_name))
     assert set(KERNEL.values()) == {e.name for e in _registry.OPTIMIZER_STEPS}
 
 
@@ -331,16 +423,26 @@ FLAG_CASES = {
                   for m in (0.0, 0.9) for d in (0.0, 0.2) for wd in (0.0, 0.1) for n in (False, True)
                   for mx in (False, True) for f in (False, True) if not (n and (m == 0 or d != 0))],
     "adam_step_": [dict(lr=0.1, beta1=0.9, beta2=0.99, eps=1e-8, weight_decay=wd, amsgrad=a, maximize=mx,
-                        decoupled=dc, step_size=0.3, bias_correction2_sqrt=0.2)
+                        decoupled=dc, step=3.0)
                    for wd in (0.0, 0.1) for a in (False, True) for mx in (False, True) for dc in (False, True)],
     "rmsprop_step_": [dict(lr=0.1, alpha=0.9, eps=1e-8, weight_decay=wd, momentum=m, centered=c, maximize=mx)
                       for wd in (0.0, 0.1) for m in (0.0, 0.8) for c in (False, True) for mx in (False, True)],
-    "adagrad_step_": [dict(clr=0.1, eps=1e-10, weight_decay=wd, maximize=mx) for wd in (0.0, 0.1)
-                      for mx in (False, True)],
-    "adamax_step_": [dict(beta1=0.9, beta2=0.99, eps=1e-8, weight_decay=wd, maximize=mx, clr=0.2)
+    "adagrad_step_": [dict(lr=0.1, lr_decay=ld, eps=1e-10, weight_decay=wd, maximize=mx, step=3.0)
+                      for ld in (0.0, 0.05) for wd in (0.0, 0.1) for mx in (False, True)],
+    "adamax_step_": [dict(lr=0.1, beta1=0.9, beta2=0.99, eps=1e-8, weight_decay=wd, maximize=mx, step=3.0)
                      for wd in (0.0, 0.1) for mx in (False, True)],
     "adadelta_step_": [dict(lr=0.5, rho=0.9, eps=1e-6, weight_decay=wd, maximize=mx) for wd in (0.0, 0.1)
                        for mx in (False, True)],
+    "nadam_step_": [dict(lr=0.1, beta1=0.9, beta2=0.99, eps=1e-8, weight_decay=wd, momentum_decay=md, maximize=mx,
+                         decoupled=dc, step=st, mu_product=mp)
+                    for wd in (0.0, 0.1) for md in (4e-3, 0.5) for mx in (False, True) for dc in (False, True)
+                    for st, mp in ((1.0, 0.4479), (7.0, 0.0021))],
+    # RAdam: rho_t > 5 (rectified) from step 6 with beta2 = 0.99; from step 2 with beta2 = 0.6
+    "radam_step_": [dict(lr=0.1, beta1=0.9, beta2=b2, eps=1e-8, weight_decay=wd, maximize=mx, decoupled=dc, step=st)
+                    for b2 in (0.99, 0.6) for wd in (0.0, 0.1) for mx in (False, True) for dc in (False, True)
+                    for st in (1.0, 2.0, 3.0, 6.0, 40.0)],
+    "asgd_step_": [dict(lambd=lb, eta=0.1, mu=mu, weight_decay=wd, maximize=mx) for lb in (0.0, 1e-4)
+                   for mu in (1.0, 0.25) for wd in (0.0, 0.1) for mx in (False, True)],
 }
 
 

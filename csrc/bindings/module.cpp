@@ -470,16 +470,28 @@ PYBIND11_MODULE(_C, m) {
       py::arg("input"), py::arg("dim"), py::arg("dtype") = py::none());
   TG_SCAN_OPS(TG_BIND_SCAN)
 #undef TG_BIND_SCAN
-  // ---- the registry's fused optimizer steps: _C.<name>(param, grad, states, hyper), all updated in place
-#define TG_BIND_OPTIM_STEP(op, F, NSLOTS, NHYPER, ARGS)                              \
-  m.def(                                                                             \
-      #op,                                                                           \
-      [](const Tensor& param, const Tensor& grad, const std::vector<Tensor>& states, \
-         const std::vector<double>& hyper) {                                         \
-        ReleaseGil nogil(param->numel());                                            \
-        optim_step(OptimStepId::op, #op, param, grad, states, hyper);                \
-      },                                                                             \
-      py::arg("param"), py::arg("grad"), py::arg("states"), py::arg("hyper"));
+  // ---- the registry's fused optimizer steps: _C.<name>(param, grad, states, hyper), all updated in place, and
+  // _C.foreach_<name>(params, grads, states, steps, hyper), one call per param group (core/optim_ops.h)
+#define TG_BIND_OPTIM_STEP(op, F, NSLOTS, NHYPER, STEP, ARGS)                                     \
+  m.def(                                                                                          \
+      #op,                                                                                        \
+      [](const Tensor& param, const Tensor& grad, const std::vector<Tensor>& states,              \
+         const std::vector<double>& hyper) {                                                      \
+        ReleaseGil nogil(param->numel());                                                         \
+        optim_step(OptimStepId::op, #op, param, grad, states, hyper);                             \
+      },                                                                                          \
+      py::arg("param"), py::arg("grad"), py::arg("states"), py::arg("hyper"));                    \
+  m.def(                                                                                          \
+      "foreach_" #op,                                                                             \
+      [](const std::vector<Tensor>& params, const std::vector<Tensor>& grads,                     \
+         const std::vector<std::vector<Tensor>>& states, const std::vector<Tensor>& steps,        \
+         const std::vector<std::vector<double>>& hyper) {                                         \
+        int64_t work = 0;                                                                         \
+        for (const Tensor& p : params) work += p->numel();                                        \
+        ReleaseGil nogil(work);                                                                   \
+        optim_step_foreach(OptimStepId::op, "foreach_" #op, params, grads, states, steps, hyper); \
+      },                                                                                          \
+      py::arg("params"), py::arg("grads"), py::arg("states"), py::arg("steps"), py::arg("hyper"));
   TG_OPTIM_STEPS(TG_BIND_OPTIM_STEP)
 #undef TG_BIND_OPTIM_STEP
   m.def("max_dim", [](const Tensor& a, int64_t dim, bool keepdim, bool is_max) {

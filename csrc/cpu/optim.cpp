@@ -72,9 +72,9 @@ template <class T, int Max, class F> void step_with_slots(const ElementwiseIter&
 void optim_step(OptimStepId op, ElementwiseIter& it, const OptimHyper& hyper) {
   const double* p = hyper.v;
   switch (op) {
-#define TG_STEP_CASE(name, F, NSLOTS, NHYPER, ARGS)                                                           \
-  case OptimStepId::name:                                                                                     \
-    TG_DISPATCH_FLOAT(it.dtypes[0], #name, [&] { step_with_slots<scalar_t, NSLOTS>(it, TG_MAKE(F, ARGS)); }); \
+#define TG_STEP_CASE(name, F, NSLOTS, NHYPER, STEP, ARGS)                                                          \
+  case OptimStepId::name:                                                                                          \
+    TG_DISPATCH_FLOAT(it.dtypes[0], #name, [&] { step_with_slots<scalar_t, NSLOTS>(it, TG_MAKE_STEP(F, ARGS)); }); \
     return;
     TG_OPTIM_STEPS(TG_STEP_CASE)
 #undef TG_STEP_CASE

@@ -77,9 +77,10 @@ void optim_step(OptimStepId op, ElementwiseIter& it, const OptimHyper& hyper) {
   if (it.numel <= 0) return;
   const double* p = hyper.v;
   switch (op) {
-#define TG_STEP_CASE(name, F, NSLOTS, NHYPER, ARGS)                                                                  \
-  case OptimStepId::name:                                                                                            \
-    TG_DISPATCH_FLOAT(it.dtypes[0], #name, [&] { step_with_slots<scalar_t, NSLOTS>(it, TG_MAKE(F, ARGS), #name); }); \
+#define TG_STEP_CASE(name, F, NSLOTS, NHYPER, STEP, ARGS)                                            \
+  case OptimStepId::name:                                                                            \
+    TG_DISPATCH_FLOAT(it.dtypes[0], #name,                                                           \
+                      [&] { step_with_slots<scalar_t, NSLOTS>(it, TG_MAKE_STEP(F, ARGS), #name); }); \
     return;
     TG_OPTIM_STEPS(TG_STEP_CASE)
 #undef TG_STEP_CASE

@@ -2,6 +2,10 @@
 // (cuda/optim.cu). The op registry's OPTIMIZER_STEPS (python/tinygrad_ext/_registry.py) names them, their
 // state slots and their members (TG_OPTIM_STEPS in the generated tg_op_lists.h).
 //
+// A functor whose members include the parameter's step count (`step`) derives the numbers it needs from it once,
+// on the host, in prepare() (make_step calls it): the same double arithmetic, in the same order, as the registry's
+// formula (pow and sqrt are the C library's, as Python's ** and math.sqrt).
+//
 // f(p, g, s0, s1, s2) updates one element of the parameter p and of its state slots in place from its
 // gradient g; the first nstates() slots are real tensors, the others are unused locals (the kernels are
 // instantiated for kMinStates up to the registry's slot count). The update is
@@ -12,6 +16,8 @@
 // contracts unless told, so the GPU multiplies with __fmul_rn / __dmul_rn).
 #pragma once
 #include <cmath>
+#include <type_traits>
+#include <utility>
 #include "elementwise.h"
 
 namespace tg {
@@ -24,6 +30,16 @@ template <class T> TG_HD T mul_rn(T a, T b) {
   return a * b;
 #endif
 }
+
+template <class F, class = void> struct has_prepare : std::false_type {};
+template <class F> struct has_prepare<F, std::void_t<decltype(std::declval<F&>().prepare())>> : std::true_type {};
+
+// The functor built from its members, with prepare() run where it has one.
+template <class F> F make_step(F f) {
+  if constexpr (has_prepare<F>::value) f.prepare();
+  return f;
+}
+#define TG_MAKE_STEP(F, ARGS) make_step(TG_MAKE(F, ARGS))
 
 // A functor's hyperparameters (TG_MAKE builds it from v[0..]: X(adam_step_, AdamStepOp, 3, 10, (p[0], ...))).
 struct OptimHyper {
@@ -53,22 +69,35 @@ struct SgdStepOp {
   }
 };
 
-// Adam / AdamW: m = beta1 m + (1 - beta1) g; v = beta2 v + (1 - beta2) g^2 (amsgrad: vmax = max(vmax, v),
-// used instead of v); p -= step_size * m / (sqrt(v) / bias_correction2_sqrt + eps). decoupled: the weight
-// decay scales p by 1 - lr * weight_decay first (AdamW) instead of joining the gradient. step_size and
-// bias_correction2_sqrt come from the step count (the caller's). Slots: exp_avg, exp_avg_sq, max_exp_avg_sq.
+// Adam's, NAdam's and RAdam's start: decoupled weight decay scales p by 1 - lr * weight_decay first (AdamW),
+// else it joins the gradient; then m = beta1 m + (1 - beta1) g, v = beta2 v + (1 - beta2) g^2. Returns g.
+template <class T>
+TG_HD T adam_moments(T& p, T g, T& m, T& v, double lr, double beta1, double beta2, double weight_decay,
+                     double decoupled, double maximize) {
+  const bool decay_p = decoupled != 0 && weight_decay != 0;
+  p = decay_p ? mul_rn(p, T(1.0 - mul_rn(lr, weight_decay))) : p;
+  g = effective_grad(p, g, decoupled != 0 ? 0.0 : weight_decay, maximize);
+  m = mul_rn(m, T(beta1));
+  m = m + mul_rn(g, T(1.0 - beta1));
+  v = mul_rn(v, T(beta2));
+  v = v + mul_rn(mul_rn(g, g), T(1.0 - beta2));
+  return g;
+}
+
+// Adam / AdamW: the moments (adam_moments; amsgrad: vmax = max(vmax, v), used instead of v);
+// p -= step_size * m / (sqrt(v) / bias_correction2_sqrt + eps), step_size = lr / (1 - beta1^step),
+// bias_correction2_sqrt = sqrt(1 - beta2^step). Slots: exp_avg, exp_avg_sq, max_exp_avg_sq.
 struct AdamStepOp {
-  double lr, beta1, beta2, eps, weight_decay, amsgrad, maximize, decoupled, step_size, bias_correction2_sqrt;
-  static constexpr int kMinStates = 2;  // nstates() is at least this
+  double lr, beta1, beta2, eps, weight_decay, amsgrad, maximize, decoupled, step;
+  double step_size = 0, bias_correction2_sqrt = 0;  // (prepare())
+  static constexpr int kMinStates = 2;              // nstates() is at least this
   TG_HD int nstates() const { return amsgrad != 0 ? 3 : 2; }
+  void prepare() {
+    bias_correction2_sqrt = std::sqrt(1.0 - std::pow(beta2, step));
+    step_size = lr / (1.0 - std::pow(beta1, step));
+  }
   template <class T> TG_HD void operator()(T& p, T g, T& m, T& v, T& vmax) const {
-    const bool decay_p = decoupled != 0 && weight_decay != 0;
-    p = decay_p ? mul_rn(p, T(1.0 - mul_rn(lr, weight_decay))) : p;
-    g = effective_grad(p, g, decoupled != 0 ? 0.0 : weight_decay, maximize);
-    m = mul_rn(m, T(beta1));
-    m = m + mul_rn(g, T(1.0 - beta1));
-    v = mul_rn(v, T(beta2));
-    v = v + mul_rn(mul_rn(g, g), T(1.0 - beta2));
+    g = adam_moments(p, g, m, v, lr, beta1, beta2, weight_decay, decoupled, maximize);
     vmax = amsgrad != 0 ? MaximumOp{}(vmax, v) : vmax;
     const T denom = SqrtOp{}(amsgrad != 0 ? vmax : v) / T(bias_correction2_sqrt) + T(eps);
     p = p - mul_rn(m / denom, T(step_size));
@@ -97,12 +126,13 @@ struct RmspropStepOp {
   }
 };
 
-// Adagrad: sum += g^2; p -= clr * g / (sqrt(sum) + eps), clr = lr / (1 + (step - 1) lr_decay) (the caller's).
-// Slot: sum.
+// Adagrad: sum += g^2; p -= clr * g / (sqrt(sum) + eps), clr = lr / (1 + (step - 1) lr_decay). Slot: sum.
 struct AdagradStepOp {
-  double clr, eps, weight_decay, maximize;
+  double lr, lr_decay, eps, weight_decay, maximize, step;
+  double clr = 0;                       // (prepare())
   static constexpr int kMinStates = 1;  // nstates() is at least this
   TG_HD int nstates() const { return 1; }
+  void prepare() { clr = lr / (1.0 + (step - 1.0) * lr_decay); }
   template <class T> TG_HD void operator()(T& p, T g, T& sum, T&, T&) const {
     g = effective_grad(p, g, weight_decay, maximize);
     sum = sum + mul_rn(g, g);
@@ -110,12 +140,14 @@ struct AdagradStepOp {
   }
 };
 
-// Adamax: m = beta1 m + (1 - beta1) g; u = max(beta2 u, |g| + eps); p -= clr * m / u, clr = lr / (1 - beta1^t)
-// (the caller's). Slots: exp_avg, exp_inf.
+// Adamax: m = beta1 m + (1 - beta1) g; u = max(beta2 u, |g| + eps); p -= clr * m / u, clr = lr / (1 - beta1^step).
+// Slots: exp_avg, exp_inf.
 struct AdamaxStepOp {
-  double beta1, beta2, eps, weight_decay, maximize, clr;
+  double lr, beta1, beta2, eps, weight_decay, maximize, step;
+  double clr = 0;                       // (prepare())
   static constexpr int kMinStates = 2;  // nstates() is at least this
   TG_HD int nstates() const { return 2; }
+  void prepare() { clr = lr / (1.0 - std::pow(beta1, step)); }
   template <class T> TG_HD void operator()(T& p, T g, T& m, T& u, T&) const {
     g = effective_grad(p, g, weight_decay, maximize);
     m = mul_rn(m, T(beta1));
@@ -142,7 +174,71 @@ struct AdadeltaStepOp {
   }
 };
 
-#define TG_ENUM_ENTRY(name, functor, nslots, nhyper, ARGS) name,
+// NAdam: the moments (adam_moments); mu_t = beta1 (1 - 0.96^(t psi) / 2) for t = step and step + 1;
+// denom = sqrt(v / (1 - beta2^step)) + eps; p -= lr (1 - mu) / (1 - mu_product) g / denom, then
+// p -= lr mu_next / (1 - mu_product mu_next) m / denom. mu_product: the running product of mu up to this step (the
+// optimizer's 0-d state, rounded in its dtype as torch's). Slots: exp_avg, exp_avg_sq.
+struct NadamStepOp {
+  double lr, beta1, beta2, eps, weight_decay, momentum_decay, maximize, decoupled, step, mu_product;
+  double bias_correction2 = 0, grad_scale = 0, exp_avg_scale = 0;  // (prepare())
+  static constexpr int kMinStates = 2;                             // nstates() is at least this
+  TG_HD int nstates() const { return 2; }
+  void prepare() {
+    const double mu = beta1 * (1.0 - 0.5 * std::pow(0.96, step * momentum_decay));
+    const double mu_next = beta1 * (1.0 - 0.5 * std::pow(0.96, (step + 1.0) * momentum_decay));
+    bias_correction2 = 1.0 - std::pow(beta2, step);
+    grad_scale = lr * (1.0 - mu) / (1.0 - mu_product);
+    exp_avg_scale = lr * mu_next / (1.0 - mu_product * mu_next);
+  }
+  template <class T> TG_HD void operator()(T& p, T g, T& m, T& v, T&) const {
+    g = adam_moments(p, g, m, v, lr, beta1, beta2, weight_decay, decoupled, maximize);
+    const T denom = SqrtOp{}(v / T(bias_correction2)) + T(eps);
+    p = p - mul_rn(g / denom, T(grad_scale));
+    p = p - mul_rn(m / denom, T(exp_avg_scale));
+  }
+};
+
+// RAdam: the moments (adam_moments); u = m / (1 - beta1^step) * lr; once the variance is tractable
+// (rho_t > 5, rho_t = rho_inf - 2 step beta2^step / (1 - beta2^step), rho_inf = 2 / (1 - beta2) - 1):
+// u = u * (sqrt(1 - beta2^step) / (sqrt(v) + eps)) * rect; p -= u. Slots: exp_avg, exp_avg_sq.
+struct RadamStepOp {
+  double lr, beta1, beta2, eps, weight_decay, maximize, decoupled, step;
+  double bias_correction1 = 0, bias_correction2_sqrt = 0, rect = 0;  // (prepare(); rect 0: not rectified)
+  static constexpr int kMinStates = 2;                               // nstates() is at least this
+  TG_HD int nstates() const { return 2; }
+  void prepare() {
+    const double bias_correction2 = 1.0 - std::pow(beta2, step);
+    bias_correction1 = 1.0 - std::pow(beta1, step);
+    bias_correction2_sqrt = std::sqrt(bias_correction2);
+    const double rho_inf = 2.0 / (1.0 - beta2) - 1.0;
+    const double rho_t = rho_inf - 2.0 * step * std::pow(beta2, step) / bias_correction2;
+    rect = rho_t > 5.0
+               ? std::sqrt((rho_t - 4.0) * (rho_t - 2.0) * rho_inf / ((rho_inf - 4.0) * (rho_inf - 2.0) * rho_t))
+               : 0.0;
+  }
+  template <class T> TG_HD void operator()(T& p, T g, T& m, T& v, T&) const {
+    g = adam_moments(p, g, m, v, lr, beta1, beta2, weight_decay, decoupled, maximize);
+    const T u = mul_rn(m / T(bias_correction1), T(lr));
+    const T adaptive = T(bias_correction2_sqrt) / (SqrtOp{}(v) + T(eps));
+    p = p - (rect > 0 ? mul_rn(mul_rn(u, adaptive), T(rect)) : u);
+  }
+};
+
+// ASGD: p = p (1 - lambd eta) - eta g; ax += mu (p - ax), or ax = p while mu is 1. eta and mu: the optimizer's
+// 0-d states' values at this step. Slot: ax.
+struct AsgdStepOp {
+  double lambd, eta, mu, weight_decay, maximize;
+  static constexpr int kMinStates = 1;  // nstates() is at least this
+  TG_HD int nstates() const { return 1; }
+  template <class T> TG_HD void operator()(T& p, T g, T& ax, T&, T&) const {
+    g = effective_grad(p, g, weight_decay, maximize);
+    p = mul_rn(p, T(1.0 - mul_rn(lambd, eta)));
+    p = p - mul_rn(g, T(eta));
+    ax = mu != 1 ? ax + mul_rn(p - ax, T(mu)) : p;
+  }
+};
+
+#define TG_ENUM_ENTRY(name, functor, nslots, nhyper, step_index, ARGS) name,
 enum class OptimStepId { TG_OPTIM_STEPS(TG_ENUM_ENTRY) };
 #undef TG_ENUM_ENTRY
 

@@ -703,11 +703,15 @@ def _fold(log, escaping):
 _MUTATES = frozenset(("fill_", "copy_", "index_put_", "masked_fill_", "scatter_add_", "scatter_reduce_",
                       "bernoulli_", "normal_", "uniform_", "random_", "bump_version"))
 # the fused optimizer steps (_registry.OPTIMIZER_STEPS): _C.<name>(param, grad, states, hyper) writes param and the
-# states, so each stays one call of the plan and no value is carried across it
-_STEPS = frozenset(e.name for e in _registry.OPTIMIZER_STEPS)
+# states, _C.foreach_<name>(params, grads, states, steps, hyper) the params, the states and the step counters, so
+# each stays one call of the plan and no value is carried across it
+_FOREACH_STEPS = frozenset(e.foreach_name for e in _registry.OPTIMIZER_STEPS)
+_STEPS = frozenset(e.name for e in _registry.OPTIMIZER_STEPS) | _FOREACH_STEPS
 
 
 def _step_writes(e):
+    if e[0] in _FOREACH_STEPS:
+        return [*e[2][0], *_impls(e[2][2]), *e[2][3]]
     return [e[2][0], *e[2][2]]
 
 

@@ -479,24 +479,32 @@ NN_KERNELS = [
 
 class OptimizerStep:
     """One optimizer's update of one parameter as a single elementwise pass (csrc/ops/optim.h's functor): the
-    `_C.<name>(param, grad, states, hyper)` kernel, its CPU and CUDA dispatch and binding, and
-    optim._fused.<name>(param, grad, states, **hyper), all from this entry. `states` names the state tensors the
-    functor updates in place, in slot order (only those the functor's flags use are passed, in that order: Adam's
-    max_exp_avg_sq only with amsgrad, RMSprop's grad_avg only when centered); `hyper` names the functor's members
-    in order (numbers or flags, and the scalars the optimizer derives per step, such as Adam's step_size). The
-    param, its gradient and the states share shape, dtype and device (float16/bfloat16 compute in float32,
-    rounded once, as torch's fused kernels).
+    `_C.<name>(param, grad, states, hyper)` kernel and the multi-tensor `_C.foreach_<name>(params, grads, states,
+    steps, hyper)` (one call per param group, torch's foreach path), their CPU and CUDA dispatch and bindings, and
+    optim._fused.<name>(param, grad, states, **hyper) and optim._fused.foreach_<name>(...), all from this entry.
+    `states` names the state tensors the functor updates in place, in slot order (only those the functor's flags use
+    are passed, in that order: Adam's max_exp_avg_sq only with amsgrad, RMSprop's grad_avg only when centered);
+    `hyper` names the functor's members in order (numbers or flags, and the numbers the optimizer keeps per
+    parameter: `step`, the parameter's step count after this step, from which the functor derives its bias
+    corrections, and NAdam's `mu_product`, ASGD's `eta` and `mu`). `counted`: the optimizer keeps a 0-d 'step'
+    state per parameter, which the multi-tensor call increments itself when given the counters (its new value is
+    the `step` member). The param, its gradient and the states share shape, dtype and device (float16/bfloat16
+    compute in float32, rounded once, as torch's fused kernels).
 
     `formula` is the update written with Tensor ops (Python statements over `param`, `grad`, the state names and
-    the hyperparameters, rebinding `param` and the states to their new values; optim._fused.formula runs it): the
-    fused kernel is its registered specialization, one rounding per operation in the same order, and the tests
-    check the two agree bit for bit."""
-    __slots__ = ("name", "functor", "states", "hyper", "formula")
+    the hyperparameters, rebinding `param` and the states to their new values; `math` is available;
+    optim._fused.formula runs it): the fused kernel is its registered specialization, one rounding per operation
+    in the same order, and the tests check the two agree bit for bit."""
+    __slots__ = ("name", "functor", "states", "hyper", "formula", "counted")
 
-    def __init__(self, name, functor, states, hyper, formula):
+    def __init__(self, name, functor, states, hyper, formula, counted=True):
         assert len(states) <= MAX_OPTIM_STATES and len(hyper) <= MAX_OPTIM_HYPER, name
         self.name, self.functor, self.states, self.hyper = name, functor, tuple(states), tuple(hyper)
-        self.formula = formula
+        self.formula, self.counted = formula, counted
+
+    @property
+    def foreach_name(self):
+        return "foreach_" + self.name
 
 
 MAX_OPTIM_STATES = 3  # slots s0, s1, s2 of the functors (csrc/ops/optim.h)
@@ -504,6 +512,17 @@ MAX_OPTIM_HYPER = 12  # OptimHyper in csrc/ops/optim.h
 _EFFECTIVE_GRAD = """
 grad = -grad if maximize else grad
 grad = grad + param * weight_decay if weight_decay else grad
+"""
+# Adam's, NAdam's and RAdam's: the weight decay decoupled (AdamW's: param scaled first) or an L2 penalty; the moments
+_DECOUPLED_GRAD = """
+if decoupled and weight_decay:
+    param = param * (1 - lr * weight_decay)
+grad = -grad if maximize else grad
+grad = grad + param * weight_decay if weight_decay and not decoupled else grad
+"""
+_MOMENTS = """
+exp_avg = exp_avg * beta1 + grad * (1 - beta1)
+exp_avg_sq = exp_avg_sq * beta2 + (grad * grad) * (1 - beta2)
 """
 O = OptimizerStep
 OPTIMIZER_STEPS = [
@@ -514,20 +533,14 @@ if momentum:
         momentum_buffer * momentum + (grad if dampening == 0 else grad * (1 - dampening)))
     grad = grad + momentum_buffer * momentum if nesterov else momentum_buffer
 param = param - grad * lr
-"""),
+""", counted=False),
     O("adam_step_", "AdamStepOp", ("exp_avg", "exp_avg_sq", "max_exp_avg_sq"),
-      ("lr", "beta1", "beta2", "eps", "weight_decay", "amsgrad", "maximize", "decoupled", "step_size",
-       "bias_correction2_sqrt"), """
-if decoupled and weight_decay:
-    param = param * (1 - lr * weight_decay)
-grad = -grad if maximize else grad
-grad = grad + param * weight_decay if weight_decay and not decoupled else grad
-exp_avg = exp_avg * beta1 + grad * (1 - beta1)
-exp_avg_sq = exp_avg_sq * beta2 + (grad * grad) * (1 - beta2)
+      ("lr", "beta1", "beta2", "eps", "weight_decay", "amsgrad", "maximize", "decoupled", "step"),
+      _DECOUPLED_GRAD + _MOMENTS + """
 if amsgrad:
     max_exp_avg_sq = max_exp_avg_sq.maximum(exp_avg_sq)
-denom = (max_exp_avg_sq if amsgrad else exp_avg_sq).sqrt() / bias_correction2_sqrt + eps
-param = param - (exp_avg / denom) * step_size
+denom = (max_exp_avg_sq if amsgrad else exp_avg_sq).sqrt() / math.sqrt(1 - beta2 ** step) + eps
+param = param - (exp_avg / denom) * (lr / (1 - beta1 ** step))
 """),
     O("rmsprop_step_", "RmspropStepOp", ("square_avg", "grad_avg", "momentum_buffer"),
       ("lr", "alpha", "eps", "weight_decay", "momentum", "centered", "maximize"), _EFFECTIVE_GRAD + """
@@ -543,15 +556,16 @@ if momentum > 0:
 else:
     param = param - (grad / avg) * lr
 """),
-    O("adagrad_step_", "AdagradStepOp", ("sum",), ("clr", "eps", "weight_decay", "maximize"), _EFFECTIVE_GRAD + """
+    O("adagrad_step_", "AdagradStepOp", ("sum",), ("lr", "lr_decay", "eps", "weight_decay", "maximize", "step"),
+      _EFFECTIVE_GRAD + """
 sum = sum + grad * grad
-param = param - (grad / (sum.sqrt() + eps)) * clr
+param = param - (grad / (sum.sqrt() + eps)) * (lr / (1 + (step - 1) * lr_decay))
 """),
     O("adamax_step_", "AdamaxStepOp", ("exp_avg", "exp_inf"),
-      ("beta1", "beta2", "eps", "weight_decay", "maximize", "clr"), _EFFECTIVE_GRAD + """
+      ("lr", "beta1", "beta2", "eps", "weight_decay", "maximize", "step"), _EFFECTIVE_GRAD + """
 exp_avg = exp_avg * beta1 + grad * (1 - beta1)
 exp_inf = (exp_inf * beta2).maximum(grad.abs() + eps)
-param = param - (exp_avg / exp_inf) * clr
+param = param - (exp_avg / exp_inf) * (lr / (1 - beta1 ** step))
 """),
     O("adadelta_step_", "AdadeltaStepOp", ("square_avg", "acc_delta"),
       ("lr", "rho", "eps", "weight_decay", "maximize"), _EFFECTIVE_GRAD + """
@@ -560,10 +574,37 @@ delta = ((acc_delta + eps).sqrt() / (square_avg + eps).sqrt()) * grad
 acc_delta = acc_delta * rho + (delta * delta) * (1 - rho)
 param = param - delta * lr
 """),
+    O("nadam_step_", "NadamStepOp", ("exp_avg", "exp_avg_sq"),
+      ("lr", "beta1", "beta2", "eps", "weight_decay", "momentum_decay", "maximize", "decoupled", "step",
+       "mu_product"), _DECOUPLED_GRAD + _MOMENTS + """
+mu = beta1 * (1 - 0.5 * 0.96 ** (step * momentum_decay))
+mu_next = beta1 * (1 - 0.5 * 0.96 ** ((step + 1) * momentum_decay))
+denom = (exp_avg_sq / (1 - beta2 ** step)).sqrt() + eps
+param = param - (grad / denom) * (lr * (1 - mu) / (1 - mu_product))
+param = param - (exp_avg / denom) * (lr * mu_next / (1 - mu_product * mu_next))
+"""),
+    O("radam_step_", "RadamStepOp", ("exp_avg", "exp_avg_sq"),
+      ("lr", "beta1", "beta2", "eps", "weight_decay", "maximize", "decoupled", "step"), _DECOUPLED_GRAD + _MOMENTS + """
+bias_correction2 = 1 - beta2 ** step
+update = (exp_avg / (1 - beta1 ** step)) * lr
+rho_inf = 2 / (1 - beta2) - 1
+rho_t = rho_inf - 2 * step * beta2 ** step / bias_correction2
+if rho_t > 5:
+    rect = math.sqrt((rho_t - 4) * (rho_t - 2) * rho_inf / ((rho_inf - 4) * (rho_inf - 2) * rho_t))
+    update = update * (math.sqrt(bias_correction2) / (exp_avg_sq.sqrt() + eps))
+    update = update * rect
+param = param - update
+"""),
+    O("asgd_step_", "AsgdStepOp", ("ax",), ("lambd", "eta", "mu", "weight_decay", "maximize"), _EFFECTIVE_GRAD + """
+param = param * (1 - lambd * eta)
+param = param - grad * eta
+ax = ax + (param - ax) * mu if mu != 1 else param
+"""),
 ]
 del O
 OPTIMIZER_STEPS_BY_NAME = {e.name: e for e in OPTIMIZER_STEPS}
-assert not set(OPTIMIZER_STEPS_BY_NAME) & (set(BY_NAME) | set(REDUCTIONS_BY_NAME)), "an optimizer step's name is taken"
+assert not ({e.foreach_name for e in OPTIMIZER_STEPS} | set(OPTIMIZER_STEPS_BY_NAME)) & (
+    set(BY_NAME) | set(REDUCTIONS_BY_NAME)), "an optimizer step's name is taken"
 
 # The C++ lists: one X-macro per list, expanded by cpu/, cuda/, bindings/ and core/.
 _LISTS = {
@@ -596,8 +637,10 @@ def cpp_header():
     lines += [f"// {name}: {what}" for name, _, what in NN_KERNELS]
     lines.append("#define TG_NN_KERNELS(X) " + " ".join(f"X({name}, ({params}))" for name, params, _ in NN_KERNELS))
 
-    # X(name, functor, state slots, hyperparameters, (p[0], p[1], ...)): the optimizer steps (csrc/ops/optim.h)
+    # X(name, functor, state slots, hyperparameters, index of `step` or -1, (p[0], p[1], ...)): the optimizer
+    # steps (csrc/ops/optim.h)
     items = [f"X({e.name}, {e.functor}, {len(e.states)}, {len(e.hyper)}, "
+             f"{e.hyper.index('step') if 'step' in e.hyper else -1}, "
              f"({', '.join(f'p[{i}]' for i in range(len(e.hyper)))}))" for e in OPTIMIZER_STEPS]
     lines.append("#define TG_OPTIM_STEPS(X) " + " ".join(items))
     lines.append(f"#define TG_MAX_OPTIM_HYPER {MAX_OPTIM_HYPER}")

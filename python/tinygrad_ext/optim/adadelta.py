@@ -1,7 +1,6 @@
 """Adadelta: per-element step sizes from running averages of squared gradients and squared updates (torch's
 single-tensor formulas)."""
-from . import _fused
-from .optimizer import Optimizer, _check, _check_not_differentiable, _next_step, _scalar_state, _zeros
+from .optimizer import Optimizer, _check, _check_not_differentiable, _scalar_state, _zeros
 
 
 def _adadelta_state(p):
@@ -23,6 +22,5 @@ class Adadelta(Optimizer):
     def _update_group(self, group):
         hyper = {"lr": group["lr"], "rho": group["rho"], "eps": group["eps"], "weight_decay": group["weight_decay"],
                  "maximize": group["maximize"]}
-        for p, st in self._params_with_state(group, _adadelta_state):
-            _next_step(st)
-            _fused.adadelta_step_(p, p._grad, [st["square_avg"], st["acc_delta"]], **hyper)
+        self._fused_step(group, "adadelta_step_", list(self._params_with_state(group, _adadelta_state)),
+                         ("square_avg", "acc_delta"), hyper)

@@ -1,6 +1,5 @@
 """Adagrad (torch's formulas: lr decay, weight decay, initial accumulator value)."""
-from . import _fused
-from .optimizer import Optimizer, _check, _check_not_differentiable, _next_step, _scalar_state, _zeros
+from .optimizer import Optimizer, _check, _check_not_differentiable, _scalar_state, _zeros
 
 
 class Adagrad(Optimizer):
@@ -21,9 +20,8 @@ class Adagrad(Optimizer):
                 self.state[p] = {"step": _scalar_state(0.0, p), "sum": _zeros(p, group["initial_accumulator_value"])}
 
     def _update_group(self, group):
-        lr, lr_decay = group["lr"], group["lr_decay"]
-        hyper = {"eps": group["eps"], "weight_decay": group["weight_decay"], "maximize": group["maximize"]}
-        for p, st in self._params_with_state(group, lambda p: {
-                "step": _scalar_state(0.0, p), "sum": _zeros(p, group["initial_accumulator_value"])}):
-            step = _next_step(st)
-            _fused.adagrad_step_(p, p._grad, [st["sum"]], clr=lr / (1 + (step - 1) * lr_decay), **hyper)
+        hyper = {"lr": group["lr"], "lr_decay": group["lr_decay"], "eps": group["eps"],
+                 "weight_decay": group["weight_decay"], "maximize": group["maximize"]}
+        pairs = list(self._params_with_state(group, lambda p: {
+            "step": _scalar_state(0.0, p), "sum": _zeros(p, group["initial_accumulator_value"])}))
+        self._fused_step(group, "adagrad_step_", pairs, ("sum",), hyper)

@@ -1,9 +1,6 @@
 """Adam (amsgrad, maximize, L2 or decoupled weight decay) and AdamW (Adam with decoupled weight decay), step for
 step as torch's single-tensor code."""
-import math
-
-from . import _fused
-from .optimizer import Optimizer, _check, _check_not_differentiable, _next_step, _scalar_state, _zeros
+from .optimizer import Optimizer, _check, _check_not_differentiable, _scalar_state, _zeros
 
 
 def _adam_state(p):
@@ -30,15 +27,13 @@ class Adam(Optimizer):
                                   "decoupled_weight_decay": decoupled_weight_decay})
 
     def _update_group(self, group):
-        lr, (beta1, beta2), amsgrad = group["lr"], group["betas"], group["amsgrad"]
-        hyper = {"lr": lr, "beta1": beta1, "beta2": beta2, "eps": group["eps"], "weight_decay": group["weight_decay"],
-                 "amsgrad": amsgrad, "maximize": group["maximize"], "decoupled": group["decoupled_weight_decay"]}
+        (beta1, beta2), amsgrad = group["betas"], group["amsgrad"]
+        hyper = {"lr": group["lr"], "beta1": beta1, "beta2": beta2, "eps": group["eps"],
+                 "weight_decay": group["weight_decay"], "amsgrad": amsgrad, "maximize": group["maximize"],
+                 "decoupled": group["decoupled_weight_decay"]}
         init = (lambda p: dict(_adam_state(p), max_exp_avg_sq=_zeros(p))) if amsgrad else _adam_state
         names = ("exp_avg", "exp_avg_sq", "max_exp_avg_sq") if amsgrad else ("exp_avg", "exp_avg_sq")
-        for p, st in self._params_with_state(group, init):
-            step = _next_step(st)
-            _fused.adam_step_(p, p._grad, [st[n] for n in names], step_size=lr / (1 - beta1 ** step),
-                              bias_correction2_sqrt=math.sqrt(1 - beta2 ** step), **hyper)
+        self._fused_step(group, "adam_step_", list(self._params_with_state(group, init)), names, hyper)
 
 
 class AdamW(Adam):

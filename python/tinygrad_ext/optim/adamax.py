@@ -1,7 +1,6 @@
 """Adamax: Adam with the infinity norm of past gradients (torch's single-tensor formulas)."""
-from . import _fused
 from .adam import _check_adam_args
-from .optimizer import Optimizer, _check_not_differentiable, _next_step, _scalar_state, _zeros
+from .optimizer import Optimizer, _check_not_differentiable, _scalar_state, _zeros
 
 
 def _adamax_state(p):
@@ -18,9 +17,8 @@ class Adamax(Optimizer):
                                   "capturable": capturable})
 
     def _update_group(self, group):
-        lr, (beta1, beta2) = group["lr"], group["betas"]
-        hyper = {"beta1": beta1, "beta2": beta2, "eps": group["eps"], "weight_decay": group["weight_decay"],
-                 "maximize": group["maximize"]}
-        for p, st in self._params_with_state(group, _adamax_state):
-            step = _next_step(st)
-            _fused.adamax_step_(p, p._grad, [st["exp_avg"], st["exp_inf"]], clr=lr / (1 - beta1 ** step), **hyper)
+        beta1, beta2 = group["betas"]
+        hyper = {"lr": group["lr"], "beta1": beta1, "beta2": beta2, "eps": group["eps"],
+                 "weight_decay": group["weight_decay"], "maximize": group["maximize"]}
+        self._fused_step(group, "adamax_step_", list(self._params_with_state(group, _adamax_state)),
+                         ("exp_avg", "exp_inf"), hyper)

@@ -1,8 +1,7 @@
 """ASGD: averaged SGD with the decaying step eta_t = lr / (1 + lambd lr t)^alpha and the running average 'ax' of
-the iterates from step t0 on (torch's single-tensor formulas)."""
+the iterates from step t0 on (torch's single-tensor formulas; the fused step asgd_step_)."""
 from .. import _C
-from .optimizer import (Optimizer, _check, _check_not_differentiable, _effective_grad, _next_step, _scalar_state,
-                        _zeros)
+from .optimizer import Optimizer, _check, _check_not_differentiable, _scalar_state, _zeros
 
 
 def _asgd_state(p, lr):
@@ -23,18 +22,14 @@ class ASGD(Optimizer):
 
     def _update_group(self, group):
         lr, lambd, alpha, t0 = group["lr"], group["lambd"], group["alpha"], group["t0"]
-        for p, st in self._params_with_state(group, lambda p: _asgd_state(p, lr)):
-            t, t2 = self._buffers(p, 2)
-            step = _next_step(st)
-            g = _effective_grad(p, group["maximize"], group["weight_decay"], t, t2)
+        hyper = {"lambd": lambd, "weight_decay": group["weight_decay"], "maximize": group["maximize"]}
+
+        def eta_mu(p, st, step):
+            # this step's eta and mu (the 0-d states' rounded values, as torch reads them), then the next step's
             eta, mu = st["eta"]._impl, st["mu"]._impl
-            eta_value, pi, ax = _C.item(eta), p._impl, st["ax"]._impl
-            # p = p * (1 - lambd eta) - eta g
-            _C.mul(pi, 1 - lambd * eta_value, False, pi)
-            _C.sub(pi, _C.mul(g, eta_value, False, t), False, pi)
-            if _C.item(mu) != 1:  # ax += mu * (p - ax)
-                _C.add(ax, _C.mul(_C.sub(pi, ax, False, t), mu, False, t), False, ax)
-            else:
-                _C.copy_(ax, pi)
+            values = {"eta": _C.item(eta), "mu": _C.item(mu)}
             _C.fill_(eta, lr / ((1 + lambd * lr * step) ** alpha))
             _C.fill_(mu, 1 / max(1, step - t0))
+            return values
+        self._fused_step(group, "asgd_step_", list(self._params_with_state(group, lambda p: _asgd_state(p, lr))),
+                         ("ax",), hyper, eta_mu)

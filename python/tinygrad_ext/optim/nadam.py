@@ -1,9 +1,8 @@
 """NAdam: Adam with Nesterov momentum and the momentum-decay schedule mu_t = beta1 * (1 - 0.96^(t * psi) / 2);
-optional decoupled weight decay (torch's single-tensor formulas)."""
+optional decoupled weight decay (torch's single-tensor formulas; the fused step nadam_step_)."""
 from .. import _C
 from .adam import _check_adam_args
-from .optimizer import (Optimizer, _check, _check_not_differentiable, _effective_grad, _next_step, _scalar_state,
-                        _update_moments, _zeros)
+from .optimizer import Optimizer, _check, _check_not_differentiable, _scalar_state, _zeros
 
 
 def _nadam_state(p):
@@ -24,25 +23,16 @@ class NAdam(Optimizer):
                                   "differentiable": differentiable})
 
     def _update_group(self, group):
-        lr, (beta1, beta2), eps = group["lr"], group["betas"], group["eps"]
-        wd, psi = group["weight_decay"], group["momentum_decay"]
-        for p, st in self._params_with_state(group, _nadam_state):
-            t, t2, t3 = self._buffers(p, 3)
-            step = _next_step(st)
-            g = _effective_grad(p, group["maximize"], wd, t, t2, lr if group["decoupled_weight_decay"] else None)
-            mu = beta1 * (1.0 - 0.5 * 0.96 ** (step * psi))
-            mu_next = beta1 * (1.0 - 0.5 * 0.96 ** ((step + 1) * psi))
+        beta1, beta2 = group["betas"]
+        psi = group["momentum_decay"]
+        hyper = {"lr": group["lr"], "beta1": beta1, "beta2": beta2, "eps": group["eps"],
+                 "weight_decay": group["weight_decay"], "momentum_decay": psi, "maximize": group["maximize"],
+                 "decoupled": group["decoupled_weight_decay"]}
+
+        def mu_product(p, st, step):
             # NOTE: the running product is a 0-d tensor of the state's dtype (float32), rounded as torch's
             mp = st["mu_product"]._impl
-            _C.mul(mp, mu, False, mp)
-            mu_product = _C.item(mp)
-            m, v = st["exp_avg"]._impl, st["exp_avg_sq"]._impl
-            _update_moments(m, v, g, beta1, beta2, t)
-            # denom = sqrt(v / (1 - beta2^t)) + eps
-            denom = _C.div(v, 1 - beta2 ** step, False, t3)
-            _C.add(_C.sqrt(denom, denom), eps, False, denom)
-            # p -= lr (1 - mu) / (1 - prod mu) * g / denom + lr mu_next / (1 - prod mu * mu_next) * m / denom
-            upd = _C.div(g, denom, False, t)
-            _C.sub(p._impl, _C.mul(upd, lr * (1.0 - mu) / (1.0 - mu_product), False, upd), False, p._impl)
-            upd = _C.div(m, denom, False, t)
-            _C.sub(p._impl, _C.mul(upd, lr * mu_next / (1.0 - mu_product * mu_next), False, upd), False, p._impl)
+            _C.mul(mp, beta1 * (1.0 - 0.5 * 0.96 ** (step * psi)), False, mp)
+            return {"mu_product": _C.item(mp)}
+        self._fused_step(group, "nadam_step_", list(self._params_with_state(group, _nadam_state)),
+                         ("exp_avg", "exp_avg_sq"), hyper, mu_product)

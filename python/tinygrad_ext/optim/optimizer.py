@@ -5,10 +5,11 @@ import warnings
 from collections import defaultdict
 from itertools import chain
 
-from .. import _C, _dtype
+from .. import _C, _dtype, _registry
 from ..autograd.grad_mode import enable_grad, no_grad
 from ..nn.parameter import zero_grads
 from ..tensor import Tensor, _wrap, tensor
+from . import _fused
 
 
 class _RequiredParameter:
@@ -28,7 +29,6 @@ class Optimizer:
         self.defaults = defaults
         self.state = defaultdict(dict)
         self.param_groups = []
-        self._scratch = {}  # id(param) -> param-sized work buffers reused by every step (not state)
         if isinstance(params, Tensor):
             raise TypeError("params argument given to the optimizer should be an iterable of Tensors or dicts, but "
                             f"got {_typename(params)}")
@@ -118,16 +118,42 @@ class Optimizer:
                 st.update(init(p))
             yield p, st
 
-    def _buffers(self, p, n):
-        """n work buffers shaped like p, kept across steps: the update math writes into them instead of
-        allocating fresh temporaries (large fresh blocks cost page faults on every step)."""
-        pi = p._impl
-        bufs = self._scratch.get(id(p))
-        if bufs is None or len(bufs) < n or bufs[0].shape != pi.shape or bufs[0].dtype != pi.dtype or \
-                bufs[0].device_type != pi.device_type:
-            bufs = [_C.empty(list(pi.shape), pi.dtype, pi.device_type, pi.device_index) for _ in range(n)]
-            self._scratch[id(p)] = bufs
-        return bufs
+    def _fused_step(self, group, name, pairs, states, hyper, per_param=None):
+        """The registry's fused step `name` (optim/_fused.py) for each (parameter, state) of `pairs`: one
+        multi-tensor core call for the group (group['foreach'] None or True, torch's foreach path) or one call per
+        parameter (foreach=False), bit for bit the same. states: the state names the kernel updates, in its slot
+        order; hyper: the hyperparameters shared by the group; per_param(p, state, step): a dict of those that
+        vary per parameter (called in order, after the parameter's step count, where the entry keeps one, is
+        incremented; the multi-tensor call increments the counters itself when there is no per_param)."""
+        if not pairs:
+            return
+        entry = _registry.OPTIMIZER_STEPS_BY_NAME[name]
+        counted, wants_step = entry.counted, "step" in entry.hyper
+        if group.get("foreach") is False:
+            kernel = getattr(_fused, name)
+            for p, st in pairs:
+                step = _next_step(st) if counted else None
+                kw = dict(hyper, step=step) if wants_step else dict(hyper)
+                if per_param is not None:
+                    kw.update(per_param(p, st, step))
+                kernel(p, p._grad, [st[n] for n in states], **kw)
+            return
+        params, grads, state_lists, steps, varying = [], [], [], [], {}
+        for p, st in pairs:
+            if per_param is not None:
+                step = _next_step(st) if counted else None
+                extra = dict(per_param(p, st, step), step=step) if wants_step else per_param(p, st, step)
+                for k, v in extra.items():
+                    varying.setdefault(k, []).append(v)
+            elif counted:
+                steps.append(_step_tensor(st)._impl)
+            params.append(p._impl)
+            grads.append(p._grad._impl)
+            state_lists.append([st[n]._impl for n in states])
+        values = dict(hyper, step=[]) if wants_step and steps else dict(hyper)
+        values.update(varying)
+        values = [v if isinstance(v, list) else [v] for v in _fused._values(entry.foreach_name, entry.hyper, values)]
+        getattr(_C, entry.foreach_name)(params, grads, state_lists, steps, values)
 
     # ------------------------------------------------------------ state dict
     def state_dict(self):
@@ -215,38 +241,19 @@ def _scalar_state(value, p, on_device=False):
     return tensor(value, dtype=dtype, device=p.device if on_device else None)
 
 
+def _step_tensor(state):
+    """state['step'], a 0-d tensor (a state dict written with an integer step gets one)."""
+    step = state["step"]
+    if not isinstance(step, Tensor):
+        step = state["step"] = tensor(float(step), dtype=_dtype.float32)
+    return step
+
+
 def _next_step(state):
     """state['step'] += 1 in place; returns the new count as a Python float."""
-    step = state["step"]
-    if not isinstance(step, Tensor):  # a state dict written with an integer step
-        step = state["step"] = tensor(float(step), dtype=_dtype.float32)
-    _C.add(step._impl, 1, False, step._impl)
-    return _C.item(step._impl)
-
-
-def _effective_grad(p, maximize, weight_decay, t, out, decoupled_lr=None):
-    """p's gradient as the update formulas use it: negated when maximize, plus weight_decay * p (the L2 penalty);
-    with decoupled_lr the decay goes to p instead (p *= 1 - decoupled_lr * weight_decay, AdamW's). t and out are
-    scratch buffers shaped like p. Returns a TensorImpl."""
-    g = p._grad._impl
-    if maximize:
-        g = _C.neg(g, out)
-    if weight_decay != 0 and decoupled_lr is not None:
-        _C.mul(p._impl, 1 - decoupled_lr * weight_decay, False, p._impl)
-    elif weight_decay != 0:
-        _C.mul(p._impl, weight_decay, False, t)
-        g = _C.add(g, t, False, out)
-    return g
-
-
-def _update_moments(m, v, g, beta1, beta2, t):
-    """m = beta1 m + (1 - beta1) g;  v = beta2 v + (1 - beta2) g^2 (TensorImpls, in place; t: scratch): NAdam's
-    and RAdam's moments."""
-    _C.mul(m, beta1, False, m)
-    _C.add(m, _C.mul(g, 1 - beta1, False, t), False, m)
-    _C.mul(v, beta2, False, v)
-    _C.mul(g, g, False, t)
-    _C.add(v, _C.mul(t, 1 - beta2, False, t), False, v)
+    step = _step_tensor(state)._impl
+    _C.add(step, 1, False, step)
+    return _C.item(step)
 
 
 def _check_not_differentiable(name, differentiable):

@@ -1,10 +1,7 @@
 """RAdam: Adam whose adaptive term is switched on by the variance rectification once rho_t > 5; optional
-decoupled weight decay (torch's single-tensor formulas)."""
-import math
-
-from .. import _C
+decoupled weight decay (torch's single-tensor formulas; the fused step radam_step_)."""
 from .adam import _adam_state, _check_adam_args
-from .optimizer import Optimizer, _check_not_differentiable, _effective_grad, _next_step, _update_moments
+from .optimizer import Optimizer, _check_not_differentiable
 
 
 class RAdam(Optimizer):
@@ -17,22 +14,9 @@ class RAdam(Optimizer):
                                   "decoupled_weight_decay": decoupled_weight_decay, "differentiable": differentiable})
 
     def _update_group(self, group):
-        lr, (beta1, beta2), eps, wd = group["lr"], group["betas"], group["eps"], group["weight_decay"]
-        rho_inf = 2 / (1 - beta2) - 1
-        for p, st in self._params_with_state(group, _adam_state):
-            t, t2, t3 = self._buffers(p, 3)
-            step = _next_step(st)
-            g = _effective_grad(p, group["maximize"], wd, t, t2, lr if group["decoupled_weight_decay"] else None)
-            m, v = st["exp_avg"]._impl, st["exp_avg_sq"]._impl
-            _update_moments(m, v, g, beta1, beta2, t)
-            bias_correction1, bias_correction2 = 1 - beta1 ** step, 1 - beta2 ** step
-            upd = _C.div(m, bias_correction1, False, t3)  # the bias-corrected first moment
-            _C.mul(upd, lr, False, upd)
-            rho_t = rho_inf - 2 * step * beta2 ** step / bias_correction2
-            if rho_t > 5.0:  # p -= m_hat * lr * sqrt(bias_correction2) / (sqrt(v) + eps) * rect
-                rect = math.sqrt((rho_t - 4) * (rho_t - 2) * rho_inf / ((rho_inf - 4) * (rho_inf - 2) * rho_t))
-                denom = _C.add(_C.sqrt(v, t), eps, False, t)
-                adaptive = _C.div(denom, math.sqrt(bias_correction2), True, t)
-                _C.mul(upd, adaptive, False, upd)
-                _C.mul(upd, rect, False, upd)
-            _C.sub(p._impl, upd, False, p._impl)
+        beta1, beta2 = group["betas"]
+        hyper = {"lr": group["lr"], "beta1": beta1, "beta2": beta2, "eps": group["eps"],
+                 "weight_decay": group["weight_decay"], "maximize": group["maximize"],
+                 "decoupled": group["decoupled_weight_decay"]}
+        self._fused_step(group, "radam_step_", list(self._params_with_state(group, _adam_state)),
+                         ("exp_avg", "exp_avg_sq"), hyper)

@@ -1,6 +1,5 @@
 """RMSprop with momentum and the centered variant (torch's formulas)."""
-from . import _fused
-from .optimizer import Optimizer, _check, _check_not_differentiable, _next_step, _scalar_state, _zeros
+from .optimizer import Optimizer, _check, _check_not_differentiable, _scalar_state, _zeros
 
 
 
@@ -31,6 +30,5 @@ class RMSprop(Optimizer):
         hyper = {"lr": group["lr"], "alpha": group["alpha"], "eps": group["eps"], "weight_decay": group["weight_decay"],
                  "momentum": momentum, "centered": centered, "maximize": group["maximize"]}
         names = ["square_avg"] + ["grad_avg"] * bool(centered) + ["momentum_buffer"] * (momentum > 0)
-        for p, st in self._params_with_state(group, lambda p: _rmsprop_state(p, momentum, centered)):
-            _next_step(st)
-            _fused.rmsprop_step_(p, p._grad, [st[n] for n in names], **hyper)
+        pairs = list(self._params_with_state(group, lambda p: _rmsprop_state(p, momentum, centered)))
+        self._fused_step(group, "rmsprop_step_", pairs, names, hyper)

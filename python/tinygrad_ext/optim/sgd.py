@@ -1,5 +1,4 @@
 """SGD with momentum, dampening, Nesterov momentum and weight decay (torch's formulas)."""
-from . import _fused
 from .optimizer import Optimizer, _check, _check_not_differentiable, _zeros
 
 
@@ -20,14 +19,17 @@ class SGD(Optimizer):
         momentum = group["momentum"]
         hyper = {"lr": group["lr"], "momentum": momentum, "dampening": group["dampening"],
                  "weight_decay": group["weight_decay"], "nesterov": group["nesterov"], "maximize": group["maximize"]}
-        for p in group["params"]:
-            if p._grad is None:
-                continue
-            states, first = [], False
-            if momentum != 0:  # the buffer is the first step's gradient (the kernel copies it in)
-                st = self.state[p]
-                first = st.get("momentum_buffer") is None
-                if first:
-                    st["momentum_buffer"] = _zeros(p)
-                states = [st["momentum_buffer"]]
-            _fused.sgd_step_(p, p._grad, states, first=first, **hyper)
+        if momentum == 0:  # no state
+            pairs = [(p, None) for p in group["params"] if p._grad is not None]
+            self._fused_step(group, "sgd_step_", pairs, (), dict(hyper, first=False))
+        else:
+            pairs = [(p, self.state[p]) for p in group["params"] if p._grad is not None]
+            self._fused_step(group, "sgd_step_", pairs, ("momentum_buffer",), hyper, _first_buffer)
+
+
+def _first_buffer(p, state, step):
+    """SGD's momentum buffer is the first step's gradient (the kernel copies it in): first=True for a new one."""
+    first = state.get("momentum_buffer") is None
+    if first:
+        state["momentum_buffer"] = _zeros(p)
+    return {"first": first}
