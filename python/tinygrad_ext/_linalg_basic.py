@@ -93,20 +93,19 @@ class LinalgLuFactor(_ops.Op):
 
     @staticmethod
     def forward(ctx, A):
-        ctx.save_for_backward(A)
         LU, pivots, info = _lu(A)
-        ctx.LU, ctx.pivots = LU, pivots
+        ctx.save_for_backward(A, LU, pivots)
         return LU, pivots, info
 
     @staticmethod
     def backward(ctx, gLU, _gpivots, _ginfo):
-        (A,) = ctx.saved_tensors
-        LU = lu_factor_ex(A)[0] if _recomputing() else _wrap(ctx.LU)
+        A, LU, pivots = ctx.saved_tensors
+        LU = lu_factor_ex(A)[0] if _recomputing() else LU
         L, U = LU.tril(-1) + _eye(A.shape[-1], LU), LU.triu()
         phi = _T(L).matmul(gLU.tril(-1)).tril(-1) + gLU.triu().matmul(_T(U)).triu()
         G = _triangular(_T(L), phi, True, True)  # L^-T phi
         G = _T(_triangular(U, _T(G), True, False))  # L^-T phi U^-T
-        return _T(_permutation_T(_wrap(ctx.pivots), A.shape[-1], A)).matmul(G)
+        return _T(_permutation_T(pivots, A.shape[-1], A)).matmul(G)
 
 
 def _lu_factor_ex(A, name):
@@ -188,15 +187,14 @@ class LinalgSolve(_ops.Op):
 
     @staticmethod
     def forward(ctx, A, B):
-        ctx.save_for_backward(A, B)
         X = _lu_solve(A, B, "torch.linalg.solve")
-        ctx.X = X
+        ctx.save_for_backward(A, B, X)
         return X
 
     @staticmethod
     def backward(ctx, g):
-        A, B = ctx.saved_tensors
-        X = _solve_batched(A, B) if _recomputing() else _wrap(ctx.X)
+        A, B, X = ctx.saved_tensors
+        X = _solve_batched(A, B) if _recomputing() else X
         gB = _solve_batched(_T(A), g)
         return -gB.matmul(_T(X)) if ctx.needs_input_grad[0] else None, gB
 
@@ -241,14 +239,14 @@ class LinalgInv(_ops.Op):
 
     @staticmethod
     def forward(ctx, A):
-        ctx.save_for_backward(A)
-        ctx.Ainv = _inv_impl(A)
-        return ctx.Ainv
+        Ainv = _inv_impl(A)
+        ctx.save_for_backward(A, Ainv)
+        return Ainv
 
     @staticmethod
     def backward(ctx, g):
-        (A,) = ctx.saved_tensors
-        AinvT = _T(inv(A) if _recomputing() else _wrap(ctx.Ainv))
+        A, Ainv = ctx.saved_tensors
+        AinvT = _T(inv(A) if _recomputing() else Ainv)
         return -AinvT.matmul(g).matmul(AinvT)
 
 
@@ -289,16 +287,15 @@ class LinalgDet(_ops.Op):
 
     @staticmethod
     def forward(ctx, A):
-        ctx.save_for_backward(A)
         diag, perm_sign = _lu_det_parts(A)
-        d = diag.prod(-1) * perm_sign
-        ctx.det = d._impl
-        return d._impl
+        d = (diag.prod(-1) * perm_sign)._impl
+        ctx.save_for_backward(A, d)
+        return d
 
     @staticmethod
     def backward(ctx, g):
-        (A,) = ctx.saved_tensors
-        d = det(A) if _recomputing() else _wrap(ctx.det)
+        A, d = ctx.saved_tensors
+        d = det(A) if _recomputing() else d
         if bool(d.ne(0).all()):
             return (g * d).unsqueeze(-1).unsqueeze(-1) * _T(inv(A))
         return g.unsqueeze(-1).unsqueeze(-1) * _cofactor(A)
@@ -372,15 +369,14 @@ class LinalgSolveTriangular(_ops.Op):
 
     @staticmethod
     def forward(ctx, A, B, upper, unitriangular):
-        ctx.save_for_backward(A, B, upper, unitriangular)
-        ctx.upper, ctx.unit = upper, unitriangular
-        ctx.X = _C.linalg_solve_triangular(A._impl, B._impl, upper, unitriangular)
-        return ctx.X
+        X = _C.linalg_solve_triangular(A._impl, B._impl, upper, unitriangular)
+        ctx.save_for_backward(A, B, upper, unitriangular, X)
+        return X
 
     @staticmethod
     def backward(ctx, g):
-        A, B, upper, unit = ctx.saved_tensors
-        X = _triangular(A, B, upper, unit) if _recomputing() else _wrap(ctx.X)
+        A, B, upper, unit, X = ctx.saved_tensors
+        X = _triangular(A, B, upper, unit) if _recomputing() else X
         gB = _triangular(_T(A), g, not upper, unit)
         gA = None
         if ctx.needs_input_grad[0]:
@@ -426,16 +422,15 @@ class LinalgCholesky(_ops.Op):
 
     @staticmethod
     def forward(ctx, A):
-        ctx.save_for_backward(A)
         L, info = _C.linalg_cholesky(A._impl)
         _raise_info(info, A.dim() > 2, "linalg.cholesky", _cholesky_message)
-        ctx.L = L
+        ctx.save_for_backward(A, L)
         return L
 
     @staticmethod
     def backward(ctx, gL):
-        (A,) = ctx.saved_tensors
-        L = cholesky(A) if _recomputing() else _wrap(ctx.L)
+        A, L = ctx.saved_tensors
+        L = cholesky(A) if _recomputing() else L
         phi = _T(L).matmul(gL).tril()
         phi = (phi + _T(phi.tril(-1))) * 0.5
         gA = _triangular(_T(L), phi, True, False)  # L^-T phi
@@ -476,16 +471,16 @@ class LinalgQr(_ops.Op):
 
     @staticmethod
     def forward(ctx, A, complete):
-        ctx.save_for_backward(A, complete)
         Q, R = _C.linalg_qr(A._impl, complete, True)
-        ctx.Q, ctx.R = Q, R
+        ctx.save_for_backward(A, complete, Q, R)
         return Q, R
 
     @staticmethod
     def backward(ctx, gQ, gR):
-        A, complete = ctx.saved_tensors
+        A, complete, Q, R = ctx.saved_tensors
         m, n = A.shape[-2], A.shape[-1]
-        Q, R = qr(A) if _recomputing() else (_wrap(ctx.Q), _wrap(ctx.R))
+        if _recomputing():
+            Q, R = qr(A)
         if m >= n:
             return _qr_backward_tall(Q, R, gQ, gR), None
         Y = A[..., m:]
@@ -540,15 +535,15 @@ class LinalgEigh(_ops.Op):
 
     @staticmethod
     def forward(ctx, A, upper):
-        ctx.save_for_backward(A, upper)
         L, V = _C.linalg_eigh(A._impl, upper, True)
-        ctx.L, ctx.V = L, V
+        ctx.save_for_backward(A, upper, L, V)
         return L, V
 
     @staticmethod
     def backward(ctx, gL, gV):
-        A, upper = ctx.saved_tensors
-        L, V = eigh(A, "U" if upper else "L") if _recomputing() else (_wrap(ctx.L), _wrap(ctx.V))
+        A, upper, L, V = ctx.saved_tensors
+        if _recomputing():
+            L, V = eigh(A, "U" if upper else "L")
         inner = L.new_zeros(list(L.shape) + [L.shape[-1]]) if gL is None else gL.diag_embed()
         if gV is not None:
             W = _T(V).matmul(gV)

@@ -11,7 +11,7 @@ import numpy as np
 from . import _C, _dtype, _registry
 from ._tensor_base import Tensor, _inference_extra, _new, _wrap
 from .autograd.anomaly_mode import _enabled as _anomaly
-from .autograd.function import Function, _edge, _SavedOutput, _track_view, _unbroadcast
+from .autograd.function import Function, _edge, _number_saved_outputs, _SavedOutput, _track_view, _unbroadcast
 from .autograd.grad_mode import _inference, _state, no_grad
 
 _FLOAT_IDS = frozenset(i for i, d in enumerate(_dtype.BY_ID) if d is not None and d.is_floating_point)
@@ -57,6 +57,8 @@ class Op(Function):
             for i, o in enumerate(outs):
                 if o._impl.dtype in _FLOAT_IDS and i not in cls._non_differentiable_outputs:
                     o._requires_grad, o.grad_fn, o._output_nr = True, ctx, i
+            if ctx._saved:
+                _number_saved_outputs(ctx, outs)
         elif outs._impl.dtype in _FLOAT_IDS:
             outs._requires_grad, outs.grad_fn = True, ctx
             if cls._is_view:
@@ -1257,12 +1259,12 @@ class LinalgSvd(Op):
     @staticmethod
     def forward(ctx, A, full_matrices):
         U, S, Vh = _C.linalg_svd(A._impl, full_matrices, True)
-        ctx.U, ctx.S, ctx.Vh = U, S, Vh
+        ctx.save_for_backward(U, S, Vh)
         return U, S, Vh
 
     @staticmethod
     def backward(ctx, gU, gS, gVh):
-        U, S, Vh = _wrap(ctx.U), _wrap(ctx.S), _wrap(ctx.Vh)
+        U, S, Vh = ctx.saved_tensors
         k = S.shape[-1]
         U, Vh = U[..., :k], Vh[..., :k, :]
         gU = None if gU is None else gU[..., :k]

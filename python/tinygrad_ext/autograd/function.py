@@ -58,11 +58,23 @@ def _version_error(t, version, expected, node_name):
 
 
 class _SavedOutput:
-    """An output saved by its own node: kept as an impl (no Tensor -> node -> Tensor cycle)."""
-    __slots__ = ("_impl", "nr")
+    """An output saved by its own node: kept as an impl (no Tensor -> node -> Tensor cycle). nr: its output
+    number (a multi-output op's are numbered when its outputs are made: _number_saved_outputs); tracked: whether
+    the output got the node as its grad_fn (not an integer output such as LU's pivots)."""
+    __slots__ = ("_impl", "nr", "tracked")
 
-    def __init__(self, impl, nr):
-        self._impl, self.nr = impl, nr
+    def __init__(self, impl, nr, tracked=True):
+        self._impl, self.nr, self.tracked = impl, nr, tracked
+
+
+def _number_saved_outputs(node, outputs):
+    """The saved outputs of a multi-output node, numbered by their place in `outputs` (its output Tensors)."""
+    for s in node._saved:
+        if type(s) is _SavedOutput:
+            for i, o in enumerate(outputs):
+                if o._impl is s._impl:
+                    s.nr, s.tracked = i, o.grad_fn is node
+                    break
 
 
 class RemovableHandle:
@@ -123,7 +135,7 @@ class Function:
     def save_for_backward(self, *tensors):
         """The one way a node keeps tensors for its backward (saved_tensors gives them back, checking that no
         in-place op changed them since): Tensors and None; for the built-in ops, whose forward returns impls,
-        also the impl of their own output 0 (kept without a Tensor -> node -> Tensor cycle) and an operand
+        also the impls of their own outputs (kept without a Tensor -> node -> Tensor cycle) and an operand
         that was a Python number."""
         try:
             self._saved_versions = tuple([None if t is None else t._impl.version for t in tensors])
@@ -154,9 +166,10 @@ class Function:
                 out.append(t)
                 continue
             if type(t) is _SavedOutput:
-                impl, nr = t._impl, t.nr
+                impl, nr, tracked = t._impl, t.nr, t.tracked
                 t = _wrap(impl)
-                t._requires_grad, t.grad_fn, t._output_nr = True, self, nr
+                if tracked:
+                    t._requires_grad, t.grad_fn, t._output_nr = True, self, nr
             if t._impl.version != v:
                 raise _version_error(t, t._impl.version, v, t.grad_fn.name() if t.grad_fn is not None else None)
             out.append(t)
