@@ -48,15 +48,22 @@ def _make(entry):
     return step
 
 
+def foreach_impls(entry, params, grads, states, steps, hyper):
+    """`_C.foreach_<name>` of the registry entry on TensorImpls (states: one list per parameter), hyper a dict of
+    numbers and per-parameter lists, without `step` when the counters are given."""
+    if steps and "step" in entry.hyper:
+        hyper = dict(hyper, step=[])  # (each parameter's from its counter)
+    values = [v if isinstance(v, list) else [v] for v in _values(entry.foreach_name, entry.hyper, hyper)]
+    # (looked up at each call: a compiled step's recorder swaps the _C functions)
+    getattr(_C, entry.foreach_name)(params, grads, states, steps, values)
+
+
 def _make_foreach(entry):
     name = entry.foreach_name
 
     def step(params, grads, states, steps, **hyper):
-        if steps and "step" in entry.hyper:
-            hyper = dict(hyper, step=[])  # (each parameter's from its counter)
-        values = [v if isinstance(v, list) else [v] for v in _values(name, entry.hyper, hyper)]
-        getattr(_C, name)([p._impl for p in params], [g._impl for g in grads],
-                          [[s._impl for s in group] for group in states], [s._impl for s in steps], values)
+        foreach_impls(entry, [p._impl for p in params], [g._impl for g in grads],
+                      [[s._impl for s in group] for group in states], [s._impl for s in steps], hyper)
 
     step.__name__ = step.__qualname__ = name
     step.__doc__ = (f"{name}(params, grads, states, steps, *, {', '.join(entry.hyper)}) -> None\n\n"

@@ -150,10 +150,7 @@ class Optimizer:
             params.append(p._impl)
             grads.append(p._grad._impl)
             state_lists.append([st[n]._impl for n in states])
-        values = dict(hyper, step=[]) if wants_step and steps else dict(hyper)
-        values.update(varying)
-        values = [v if isinstance(v, list) else [v] for v in _fused._values(entry.foreach_name, entry.hyper, values)]
-        getattr(_C, entry.foreach_name)(params, grads, state_lists, steps, values)
+        _fused.foreach_impls(entry, params, grads, state_lists, steps, dict(hyper, **varying))
 
     # ------------------------------------------------------------ state dict
     def state_dict(self):
