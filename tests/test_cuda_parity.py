@@ -19,7 +19,7 @@ import pytest
 
 import tinygrad_ext as torch
 from tinygrad_ext import _registry
-from test_optim_fused import CASES as OPTIM_CASES, KERNEL as OPTIM_KERNEL, _data as optim_data
+from test_optim_fused import ALL_CASES as OPTIM_CASES, KERNEL as OPTIM_KERNEL, _data as optim_data
 from test_registry import (
     DTYPES,
     LAYOUTS,
