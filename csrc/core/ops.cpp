@@ -422,7 +422,8 @@ Tensor arange(double start, double end, double step, DType dtype, Device device)
 Tensor linspace(double start, double end, int64_t steps, DType dtype, Device device) {
   TG_CHECK(steps >= 0, "number of steps must be non-negative");
   if (dtype == DType::Bool && steps > 1) throw_dtype_error("linspace_cpu", nullptr, dtype);  // (1 step: no kernel)
-  if (!is_floating(dtype) && dtype != DType::Bool) {  // torch converts the ends to the dtype (checked), then truncates them
+  if (!is_floating(dtype) &&
+      dtype != DType::Bool) {  // torch converts the ends to the dtype (checked), then truncates them
     if (steps > 0) check_scalar_fits(Scalar::from_double(start), dtype);  // (torch converts only what it uses)
     if (steps > 1) check_scalar_fits(Scalar::from_double(end), dtype);
     start = double(trunc_to_int64(start, "linspace"));
@@ -439,7 +440,8 @@ Tensor linspace(double start, double end, int64_t steps, DType dtype, Device dev
                  : i < half ? start + step * double(i)
                             : end - step * double(steps - 1 - i);
       // (bool: one step, `start` != 0, as torch)
-      if constexpr (std::is_floating_point_v<scalar_t> || is_reduced_float_v<scalar_t> || std::is_same_v<scalar_t, bool>)
+      if constexpr (std::is_floating_point_v<scalar_t> || is_reduced_float_v<scalar_t> ||
+                    std::is_same_v<scalar_t, bool>)
         p[i] = convert<scalar_t>(v);
       else p[i] = wrap_int<scalar_t>(uint64_t(int64_t(v)));  // (between the integer ends: in range)
     }
