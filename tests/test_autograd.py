@@ -1051,3 +1051,27 @@ def test_node_reprs_as_torch():
     node = (x + 1).grad_fn
     assert repr(node).startswith("<AddBackward0 object at 0x")
     assert repr(node.next_functions[0][0]).startswith("<AccumulateGrad object at 0x")
+
+
+@pytest.mark.parametrize("reduce", [lambda t: t.sum(), lambda t: t.mean(), lambda t: t.sum(0),
+                                    lambda t: t.view(3, 1).sum(), lambda t: t.expand(2, 3).sum()])
+def test_sum_and_mean_save_nothing(reduce):
+    """torch's sum/mean keep only the input's shape: the input may change in place before backward."""
+    a = torch.ones(3, requires_grad=True)
+    b = a * 2
+    y = reduce(b)
+    b.add_(1)
+    y.backward()
+    assert a.grad is not None and a.grad.shape == (3,)
+
+
+def test_a_graph_that_saved_nothing_runs_backward_twice():
+    a = torch.ones(3, requires_grad=True)
+    y = a.sum()
+    y.backward()
+    y.backward()  # torch's sum saves nothing, so nothing was freed
+    np.testing.assert_array_equal(a.grad.numpy(), [2.0, 2.0, 2.0])
+    z = (a * 2).sum()
+    z.backward()
+    with pytest.raises(RuntimeError, match="Trying to backward through the graph a second time"):
+        z.backward()

@@ -1395,6 +1395,7 @@ def _reduction(entry):
     formula = eval(compile(f"lambda grad, self, result, dims, count: {entry.grad}", "<op registry>", "eval"),  # noqa: S307
                    dict(_REDUCTION_HELPERS))
     uses_result = "result" in entry.grad
+    reads_self = uses_result or "self" in re.findall(r"\w+", entry.grad)  # (sum, mean: only the input's shape)
 
     dim_overload = entry.name in ("sum", "mean", "prod", "nansum")  # torch's overload with a dim: ...Backward1
 
@@ -1410,23 +1411,27 @@ def _reduction(entry):
             ctx.args = (dims, keepdim, dtype)
             if uses_result:  # (save_for_backward's)
                 ctx._saved, ctx._saved_versions = (a, _SavedOutput(out, 0)), (a._impl.version, out.version)
-            else:
+            elif reads_self:
                 ctx._saved, ctx._saved_versions = (a, None), (a._impl.version, None)
+            else:  # nothing saved, as torch's sum: the input may change in place before backward
+                ctx._saved, ctx._saved_versions = (None, None), (None, None)
+                ctx.input_meta = (a.shape, a.dtype)
             if dims and dim_overload:
                 ctx._backward_name = cls.__name__ + "Backward1"
             return _recorded(ctx, r)
 
         @staticmethod
         def backward(ctx, g):
-            a, result = ctx.saved_tensors
-            dims, keepdim = _norm_dims(ctx.args[0], a.dim()), ctx.args[1]
+            a, result = ctx.saved_tensors if reads_self else (None, None)  # (nothing saved: a second backward works)
+            shape, dtype = (a.shape, a.dtype) if reads_self else ctx.input_meta
+            dims, keepdim = _norm_dims(ctx.args[0], len(shape)), ctx.args[1]
             if uses_result:  # (recomputed with create_graph, so the gradient's graph reaches the input)
                 result = R.apply(a, *ctx.args) if _state[0] else result
-                result = _expand_reduced(result, a.shape, dims, keepdim)
-            count = math.prod(a.shape[d] for d in dims) if a.dim() else 1
+                result = _expand_reduced(result, shape, dims, keepdim)
+            count = math.prod(shape[d] for d in dims) if len(shape) else 1
             given = dims if ctx.args[0] else None  # None: no dim given (torch's prod() has its own rule)
-            grad = formula(_expand_reduced(g, a.shape, dims, keepdim), a, result, given, count)
-            return (grad if grad.dtype is a.dtype else grad.to(a.dtype)), None, None, None
+            grad = formula(_expand_reduced(g, shape, dims, keepdim), a, result, given, count)
+            return (grad if grad.dtype is dtype else grad.to(dtype)), None, None, None
 
     R.__name__ = R.__qualname__ = entry.name.capitalize()
     R.entry = entry
