@@ -1385,6 +1385,7 @@ def prod_backward(grad, self, result, dims):
 
 
 _REDUCTION_HELPERS = {"prod_backward": prod_backward}
+_NOTHING_SAVED = (None, None)
 
 
 def _reduction(entry):
@@ -1414,8 +1415,8 @@ def _reduction(entry):
             elif reads_self:
                 ctx._saved, ctx._saved_versions = (a, None), (a._impl.version, None)
             else:  # nothing saved, as torch's sum: the input may change in place before backward
-                ctx._saved, ctx._saved_versions = (None, None), (None, None)
-                ctx.input_meta = (a.shape, a.dtype)
+                ctx._saved = ctx._saved_versions = _NOTHING_SAVED
+                ctx.input_impl = a._impl  # (for its shape and dtype at this point: in-place views swap the impl)
             if dims and dim_overload:
                 ctx._backward_name = cls.__name__ + "Backward1"
             return _recorded(ctx, r)
@@ -1423,7 +1424,13 @@ def _reduction(entry):
         @staticmethod
         def backward(ctx, g):
             a, result = ctx.saved_tensors if reads_self else (None, None)  # (nothing saved: a second backward works)
-            shape, dtype = (a.shape, a.dtype) if reads_self else ctx.input_meta
+            if reads_self:
+                shape, dtype = a.shape, a.dtype
+            else:  # (kept as numbers: releasing the node after backward drops the impl, a second backward is fine)
+                d = ctx.__dict__
+                if "input_meta" not in d:
+                    d["input_meta"] = (d["input_impl"].shape, _dtype.BY_ID[d["input_impl"].dtype])
+                shape, dtype = d["input_meta"]
             dims, keepdim = _norm_dims(ctx.args[0], len(shape)), ctx.args[1]
             if uses_result:  # (recomputed with create_graph, so the gradient's graph reaches the input)
                 result = R.apply(a, *ctx.args) if _state[0] else result
