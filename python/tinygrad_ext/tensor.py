@@ -1898,7 +1898,7 @@ def _infer_np(data, dtype=None):
 def _unpickle(array, dtype, device, requires_grad, attributes):
     """The other half of Tensor.__reduce_ex__."""
     dtype = getattr(_dtype, dtype.rpartition(".")[2])
-    t = from_numpy(array.copy())
+    t = from_numpy(array)  # (a fresh array from the pickle: shared, not copied again)
     t = (t.view(dtype) if dtype == _dtype.bfloat16 else t).to(device).requires_grad_(requires_grad)
     if attributes:
         t.__dict__.update(attributes)
