@@ -86,6 +86,24 @@ def test_cell_kernels_reject_bad_shapes_and_dtypes():
         _C.lstm_cell(g._impl, t64(3, 8)._impl, c._impl)
     with pytest.raises(NotImplementedError, match="lstm_cell"):
         _C.lstm_cell(torch.zeros(3, 8, dtype=torch.int64)._impl, None, torch.zeros(3, 2, dtype=torch.int64)._impl)
+    with pytest.raises(RuntimeError, match=r"lstm_cell: hy must have shape \(3, 2\)"):
+        _C.lstm_cell(g._impl, None, c._impl, t64(2, 3)._impl)
+    with pytest.raises(RuntimeError, match=r"lstm_cell: hy must be contiguous"):
+        _C.lstm_cell(g._impl, None, c._impl, t64(2, 3).t()._impl)
+    with pytest.raises(RuntimeError, match=r"lstm_cell_backward: grad_gates must have the dtype of the gates"):
+        _C.lstm_cell_backward(None, None, None, g._impl, c._impl, c._impl, g.float()._impl)
+
+
+def test_cell_kernels_write_into_given_outputs():
+    gates, c = t64(3, 8), t64(3, 2)
+    out = torch.zeros(4, 3, 2, dtype=torch.float64)
+    h, _, act = _C.lstm_cell(gates._impl, None, c._impl, out[1]._impl)
+    assert h.storage_id == out._impl.storage_id
+    close(out[1], rnn._lstm_cell_composite(gates, c)[0])
+    assert (out[0] == 0).all() and (out[2:] == 0).all()
+    grad_gates = torch.zeros(2, 3, 8, dtype=torch.float64)
+    g, _ = _C.lstm_cell_backward(t64(3, 2)._impl, None, None, act, c._impl, c._impl, grad_gates[0]._impl)
+    assert g.storage_id == grad_gates._impl.storage_id and (grad_gates[1] == 0).all()
 
 
 # ------------------------------------------------------------ whole layers: fused vs composite
@@ -182,6 +200,18 @@ def test_float32_against_torch():
         np.testing.assert_allclose(a.detach().numpy(), b.detach().numpy(), rtol=1e-4, atol=1e-5)
     for (name, p), (_, q) in zip(m.named_parameters(), ref.named_parameters()):
         np.testing.assert_allclose(p.grad.numpy(), q.grad.numpy(), rtol=1e-4, atol=1e-5, err_msg=name)
+
+
+def test_in_place_change_of_the_output_before_backward_raises_as_torchs():
+    """The layer reads h_prev from its output in backward (torch's CPU layer saves it too); h_n is a copy."""
+    m = nn.LSTM(3, 4, dtype=torch.float64)
+    out, (h, c) = m(t64(5, 2, 3))
+    h.add_(1)
+    (out.sum() + h.sum()).backward()
+    out, _ = m(t64(5, 2, 3))
+    out.add_(1)
+    with pytest.raises(RuntimeError, match="modified by an inplace operation"):
+        out.sum().backward()
 
 
 def test_retain_graph_and_second_backward():

@@ -95,17 +95,24 @@ void bind_nn(py::module_& m) {
            int64_t reduction, int64_t ignore_index, double label_smoothing) {
           return cross_entropy_backward(g, x, t, opt(w), lse, tw, reduction, ignore_index, label_smoothing);
         });
-  m.def("lstm_cell", [](const Tensor& gates, py::handle gates_t, const Tensor& cx) {
-    Tensor gt = opt(gates_t);
-    py::gil_scoped_release nogil;
-    return lstm_cell(gates, gt, cx);
-  });
-  m.def("lstm_cell_backward", [](py::handle grad_hy, py::handle grad_hy_t, py::handle grad_cy, const Tensor& act,
-                                 const Tensor& cx, const Tensor& cy) {
-    Tensor gh = opt(grad_hy), ght = opt(grad_hy_t), gc = opt(grad_cy);
-    py::gil_scoped_release nogil;
-    return lstm_cell_backward(gh, ght, gc, act, cx, cy);
-  });
+  m.def(
+      "lstm_cell",
+      [](const Tensor& gates, py::handle gates_t, const Tensor& cx, py::handle hy) {
+        Tensor gt = opt(gates_t), out = opt(hy);
+        py::gil_scoped_release nogil;
+        return lstm_cell(gates, gt, cx, out);
+      },
+      py::arg("gates"), py::arg("gates_t"), py::arg("cx"), py::arg("hy") = py::none());
+  m.def(
+      "lstm_cell_backward",
+      [](py::handle grad_hy, py::handle grad_hy_t, py::handle grad_cy, const Tensor& act, const Tensor& cx,
+         const Tensor& cy, py::handle grad_gates) {
+        Tensor gh = opt(grad_hy), ght = opt(grad_hy_t), gc = opt(grad_cy), out = opt(grad_gates);
+        py::gil_scoped_release nogil;
+        return lstm_cell_backward(gh, ght, gc, act, cx, cy, out);
+      },
+      py::arg("grad_hy"), py::arg("grad_hy_t"), py::arg("grad_cy"), py::arg("act"), py::arg("cx"), py::arg("cy"),
+      py::arg("grad_gates") = py::none());
   m.def("nll_loss", [](const Tensor& x, const Tensor& t, py::handle w, int64_t reduction, int64_t ignore_index) {
     return nll_loss(x, t, opt(w), reduction, ignore_index);
   });

@@ -95,37 +95,38 @@ class _LSTMLayer(Function):
     """One direction of one LSTM layer over a whole (unpacked) sequence, without projections:
     x (L, N, C), h0 and c0 (N, H), w_ih (4H, C), w_hh (4H, H), b (4H) both biases summed, or None ->
     output (L, N, H), h_n, c_n. The input projections x W_ih^T + b are one GEMM; each step is one GEMM
-    (h W_hh^T) and the fused cell kernel. Backward runs the steps backwards with the fused cell gradient, then
-    gets both weights' gradients as ONE GEMM over all steps: grad_gates^T @ [x, h_prev] (instead of L small
-    products summed). When a graph of the backward is built (create_graph), the steps are recomputed and
-    differentiated in Tensor ops (_lstm_cell_composite), so higher-order gradients are exact."""
+    (h W_hh^T) and the fused cell kernel, which writes h straight into its step of the output. Backward runs the
+    steps backwards with the fused cell gradient, each writing its gates' gradient into one (L, N, 4H) tensor,
+    then gets both weights' gradients as ONE GEMM over all steps: grad_gates^T @ [x, h_prev] (instead of L small
+    products summed), h_prev read from the saved output (as torch's, an in-place change to the output then makes
+    backward raise). When a
+    graph of the backward is built (create_graph), the steps are recomputed and differentiated in Tensor ops
+    (_lstm_cell_composite), so higher-order gradients are exact."""
 
     _native = True  # (torch's node is C++: it prints without a module path)
 
     @staticmethod
     def forward(ctx, x, h0, c0, w_ih, w_hh, b, reverse):
         ctx.reverse = reverse
-        ctx.save_for_backward(x, h0, c0, w_ih, w_hh, b)
         gi = F.linear(x, w_ih, b)
+        out = empty(x.shape[0], *h0.shape, dtype=x.dtype, device=x.device)
+        ctx.save_for_backward(x, h0, c0, w_ih, w_hh, b, out)
         w = w_hh._impl
         h, c = h0._impl, c0._impl
-        hs, cs, acts = [], [], []
+        cs, acts = [], []
         for t in (range(len(gi) - 1, -1, -1) if reverse else range(len(gi))):
             # NOTE: h W_hh^T as (W_hh h^T)^T, the GEMM's faster orientation for a small batch; the kernel adds it
-            h, c, act = _C.lstm_cell(gi[t]._impl, _C.mm(w, _C.transpose(h, 0, 1)), c)
-            hs.append(h)
+            h, c, act = _C.lstm_cell(gi[t]._impl, _C.mm(w, _C.transpose(h, 0, 1)), c, out[t]._impl)
             cs.append(c)
             acts.append(act)
-        ctx.hs, ctx.cs, ctx.acts = hs, cs, acts  # in the order of the steps
-        out = stack([_wrap(x) for x in (hs[::-1] if reverse else hs)])
-        return out, _wrap(h), _wrap(c)
+        ctx.cs, ctx.acts = cs, acts  # in the order of the steps
+        return out, _wrap(h).clone(), _wrap(c)
 
     @staticmethod
     def backward(ctx, grad_out, grad_hn, grad_cn):
-        x, h0, c0, w_ih, w_hh, b = ctx.saved_tensors
+        x, h0, c0, w_ih, w_hh, b, out = ctx.saved_tensors
         L = len(x)
         order = range(L - 1, -1, -1) if ctx.reverse else range(L)
-        grads = [None] * L  # the gates' gradients, in time order
         if _state[0]:  # a graph of the backward: recompute the steps in Tensor ops from the saved inputs
             gi = F.linear(x, w_ih, b)
             h, c = h0, c0
@@ -135,35 +136,40 @@ class _LSTMLayer(Function):
                 hs.append(h)
                 cs.append(c)
                 acts.append(act)
-            prev_h, prev_c = [h0] + hs[:-1], [c0] + cs[:-1]
+            prev_c = [c0] + cs[:-1]
+            grads = [None] * L  # the gates' gradients, in time order
             grad_h, grad_c = grad_hn, grad_cn
             for k in range(L - 1, -1, -1):  # the steps backwards
                 t = order[k]
                 grads[t], grad_c = _lstm_cell_backward_composite(grad_out[t] + grad_h, grad_c, acts[k], prev_c[k],
                                                                  cs[k])
                 grad_h = grads[t].mm(w_hh)
+            grad_gates = stack(grads)
+            out = stack(hs[::-1] if ctx.reverse else hs)
         else:
-            hs, cs, acts = ctx.hs, ctx.cs, ctx.acts
+            cs, acts = ctx.cs, ctx.acts
             w_t = w_hh.t()._impl
             prev_c = [c0._impl] + cs[:-1]
+            grad_gates = empty(L, *acts[0].shape, dtype=x.dtype, device=x.device)
             # h's gradient: grad_out[t] + grad_h_t^T, grad_h_t = (g W_hh)^T = W_hh^T g^T (the faster orientation)
             grad_h_t, grad_c = _C.transpose(grad_hn._impl, 0, 1), grad_cn._impl
             for k in range(L - 1, -1, -1):
                 t = order[k]
-                g, grad_c = _C.lstm_cell_backward(grad_out[t]._impl, grad_h_t, grad_c, acts[k], prev_c[k], cs[k])
-                grads[t] = _wrap(g)
+                g, grad_c = _C.lstm_cell_backward(grad_out[t]._impl, grad_h_t, grad_c, acts[k], prev_c[k], cs[k],
+                                                  grad_gates[t]._impl)
                 grad_h_t = _C.mm(w_t, _C.transpose(g, 0, 1))
             grad_h, grad_c = _wrap(_C.transpose(grad_h_t, 0, 1)), _wrap(grad_c)
-            prev_h = [h0] + [_wrap(h) for h in hs[:-1]]
-        if ctx.reverse:
-            prev_h = prev_h[::-1]
-        # both weights' gradients: sum over the steps of grad_gates^T @ [x_t, h_prev], as one GEMM
-        grad_gates = cat(grads)
+        # both weights' gradients: the sum over the steps of grad_gates^T @ [x_t, h_prev] as one GEMM (h_prev: the
+        # output one step back, h0 for the first step)
+        h0 = h0.unsqueeze(0)
+        prev_h = cat([out[1:], h0] if ctx.reverse else [h0, out[:-1]])
+        flat = grad_gates.flatten(0, 1)
+        grad_w = flat.t().mm(cat([x.flatten(0, 1), prev_h.flatten(0, 1)], 1))
         C = x.shape[-1]
-        grad_w = grad_gates.t().mm(cat([x.flatten(0, 1), cat(prev_h)], 1))
-        grad_x = grad_gates.mm(w_ih).view(x.shape) if ctx.needs_input_grad[0] else None
-        grad_b = grad_gates.sum(0) if b is not None else None
-        return grad_x, grad_h, grad_c, grad_w[:, :C], grad_w[:, C:], grad_b, None
+        grad_w_ih, grad_w_hh = grad_w[:, :C], grad_w[:, C:]
+        grad_x = flat.mm(w_ih).view(x.shape) if ctx.needs_input_grad[0] else None
+        grad_b = flat.sum(0) if b is not None else None
+        return grad_x, grad_h, grad_c, grad_w_ih, grad_w_hh, grad_b, None
 
 
 def _fused_lstm(x, h0, c0, w_hh):
