@@ -23,19 +23,39 @@ template <class T> TG_HD T sigmoid(T x) { return T(1) / (T(1) + tg_exp(-x)); }
 
 // NOTE: each row runs as short loops over contiguous, restrict-qualified ranges so that they vectorize (one
 // loop touching all of them exceeds the compiler's aliasing checks and stays scalar).
+// dst[n][j] = src[n][j] (0 if src is null) + t[j][n] for the rows [nb, ne) and the columns [0, cols); t has N
+// columns. In blocks of columns, so that a block of t's rows is read from L1 by every row of the chunk (row by row,
+// column n of t is one value per cache line, from L2).
+template <class T>
+TG_HD void add_transposed(int64_t nb, int64_t ne, int64_t cols, int64_t N, const T* src, int64_t src_stride, const T* t,
+                          T* dst, int64_t dst_stride) {
+  constexpr int64_t kBlock = 64;
+  for (int64_t jb = 0; jb < cols; jb += kBlock) {
+    const int64_t je = std::min(jb + kBlock, cols);
+    for (int64_t n = nb; n < ne; ++n) {
+      T* __restrict d = dst + n * dst_stride;
+      if (src) {
+        const T* __restrict r = src + n * src_stride;
+        for (int64_t j = jb; j < je; ++j) d[j] = r[j] + t[j * N + n];
+      } else {
+        for (int64_t j = jb; j < je; ++j) d[j] = t[j * N + n];
+      }
+    }
+  }
+}
+
 template <class T>
 TG_HD void forward_rows(int64_t nb, int64_t ne, int64_t N, int64_t H, const T* gates, const T* gates_t, const T* cx,
                         T* hy, T* cy, T* act) {
+  if (gates_t) add_transposed(nb, ne, 4 * H, N, gates, 4 * H, gates_t, act, 4 * H);
   for (int64_t n = nb; n < ne; ++n) {
     const T* __restrict gr = gates + n * 4 * H;
     T* __restrict a = act + n * 4 * H;
     const T* __restrict c = cx + n * H;
     T* __restrict h = hy + n * H;
     T* __restrict co = cy + n * H;
-    // the pre-activations gates + gates_t^T first (column n of gates_t), then activated in place
-    if (gates_t)
-      for (int64_t j = 0; j < 4 * H; ++j) a[j] = gr[j] + gates_t[j * N + n];
-    else
+    // the pre-activations gates + gates_t^T first (column n of gates_t; see add_transposed), then activated
+    if (!gates_t)
       for (int64_t j = 0; j < 4 * H; ++j) a[j] = gr[j];
     for (int64_t j = 0; j < 2 * H; ++j) a[j] = sigmoid(a[j]);
     for (int64_t j = 2 * H; j < 3 * H; ++j) a[j] = tg_tanh(a[j]);
@@ -48,6 +68,7 @@ TG_HD void forward_rows(int64_t nb, int64_t ne, int64_t N, int64_t H, const T* g
 template <class T>
 TG_HD void backward_rows(int64_t nb, int64_t ne, int64_t N, int64_t H, const T* grad_hy, const T* grad_hy_t,
                          const T* grad_cy, const T* act, const T* cx, const T* cy, T* grad_gates, T* grad_cx) {
+  if (grad_hy_t) add_transposed(nb, ne, H, N, grad_hy, H, grad_hy_t, grad_gates + 3 * H, 4 * H);
   for (int64_t n = nb; n < ne; ++n) {
     const T* __restrict a = act + n * 4 * H;
     const T* __restrict c = cx + n * H;
@@ -57,9 +78,8 @@ TG_HD void backward_rows(int64_t nb, int64_t ne, int64_t N, int64_t H, const T* 
     // dh = grad_hy + grad_hy_t^T first (into the o gate's slot), then dL/dc' and the o gate's gradient, then
     // the other gates
     T* __restrict dhs = gg + 3 * H;
-    for (int64_t j = 0; j < H; ++j) dhs[j] = grad_hy ? grad_hy[n * H + j] : T(0);
-    if (grad_hy_t)
-      for (int64_t j = 0; j < H; ++j) dhs[j] += grad_hy_t[j * N + n];
+    if (!grad_hy_t)
+      for (int64_t j = 0; j < H; ++j) dhs[j] = grad_hy ? grad_hy[n * H + j] : T(0);
     for (int64_t j = 0; j < H; ++j) {
       const T dh = dhs[j];
       const T tc = tg_tanh(cn[j]), o = a[3 * H + j];
