@@ -194,7 +194,7 @@ SANITIZER_TESTS=(
   "tests/test_nn.py::test_cross_entropy_vs_numpy[cuda-0.2-True-mean]"
   "tests/test_cuda_extra.py::test_addmm_accumulates_and_bmm[tf32]"
   "tests/test_cuda_extra.py::test_cumsum_gradient"
-  "tests/test_cuda_extra.py::test_random_streams_bitwise_equal_on_cpu_and_cuda"
+  "tests/test_cuda_extra.py::test_cuda_random_stream_follows_the_seeds"
   "tests/test_cuda_runtime.py::test_numbers_with_cuda_tensors_make_no_copy"
   "tests/test_cuda_runtime.py::test_streams_and_events"
   "tests/test_cuda_runtime.py::test_pinned_memory_and_non_blocking_copies"

@@ -367,7 +367,7 @@ def test_generator_drives_every_draw():
     assert torch.equal(torch.rand(4), untouched)  # the global stream did not move for g's draws
 
     state = g.get_state()
-    assert state.dtype == torch.uint8 and state.shape == (16,)
+    assert state.dtype == torch.uint8 and state.shape == (5056,)  # torch's CPU generator state
     a = torch.randn(5, generator=g)
     g.set_state(state)
     assert torch.equal(torch.randn(5, generator=g), a)
@@ -380,4 +380,5 @@ def test_generator_drives_every_draw():
         g.set_state(torch.zeros(16))
     with pytest.raises(RuntimeError, match="size"):
         torch.set_rng_state(torch.zeros(5, dtype=torch.uint8))
-    assert torch.default_generator.get_state().shape == (16,)
+    assert torch.default_generator.get_state().shape == (5056,)
+    assert torch.Generator("cuda").get_state().shape == (16,) if torch.cuda.is_available() else True

@@ -546,12 +546,28 @@ PYBIND11_MODULE(_C, m) {
   // ---- random
   m.def("manual_seed", &manual_seed);
   m.def("initial_seed", &initial_seed);
-  m.def("get_rng_state", &get_rng_state);
-  m.def("set_rng_state", &set_rng_state);
+  // the CPU generator's state as bytes in torch's layout
+  auto as_bytes = [](const std::vector<uint8_t>& v) {
+    return py::bytes(reinterpret_cast<const char*>(v.data()), v.size());
+  };
+  m.def("get_rng_state", [as_bytes] { return as_bytes(get_rng_state()); });
+  m.def("set_rng_state", [](const py::bytes& b) {
+    const std::string s = b;
+    set_rng_state(std::vector<uint8_t>(s.begin(), s.end()));
+  });
+  m.def("seeded_rng_state", [as_bytes](uint64_t seed) { return as_bytes(seeded_rng_state(seed)); });
+  m.def("cuda_manual_seed", &cuda_manual_seed);
+  m.def("get_cuda_rng_state", &get_cuda_rng_state);
+  m.def("set_cuda_rng_state", &set_cuda_rng_state);
   m.def("uniform_", &uniform_);
   m.def("normal_", &normal_);
-  m.def("random_", &random_);
+  m.def("random_", py::overload_cast<const Tensor&, int64_t, int64_t>(&random_));
+  m.def("random_", py::overload_cast<const Tensor&>(&random_));
   m.def("bernoulli_", &bernoulli_);
+  m.def("exponential_", &exponential_);
+  m.def("cauchy_", &cauchy_);
+  m.def("log_normal_", &log_normal_);
+  m.def("geometric_", &geometric_);
   m.def("poisson", &poisson);
   m.def("randperm", [](int64_t n, int dev, int idx) { return randperm(n, to_device_arg(dev, idx)); });
 

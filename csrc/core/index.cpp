@@ -7,6 +7,7 @@
 #include "../cpu/scatter.h"
 #include "../cuda/kernels.h"
 #include "../ops/philox.h"
+#include "generator.h"
 #include "iterator.h"
 #include "ops.h"
 
@@ -264,34 +265,60 @@ Tensor masked_select(const Tensor& a, const Tensor& mask) {
 
 // ------------------------------------------------------------------- random
 namespace {
-struct Generator {
-  uint64_t seed = 67280421310721ULL;
-  uint64_t offset = 0;
+struct Philox {  // the CUDA tensors' stream
+  uint64_t seed = CpuGenerator::kDefaultSeed;
+  uint64_t offset = 0;  // 128-bit blocks used
 };
-Generator g_gen;
+Philox g_philox;
 
+// t filled with `kind` draws: on the CPU from the CPU generator in t's logical order (a non-contiguous t through a
+// contiguous copy; torch's normal_ then takes its pairwise path), on CUDA from the Philox stream.
 void fill(const Tensor& t, int kind, double a, double b) {
   if (t->numel() == 0) return;
   check_no_internal_overlap(t, "random fill");
-  if (is_narrow(t->dtype)) {  // drawn in the compute dtype, converted
+  const bool cuda = t->device().is_cuda();
+  if (cuda && is_narrow(t->dtype)) {  // drawn in the compute dtype, converted
     Tensor f = empty(t->sizes, compute_dtype(t->dtype), t->device());
     fill(f, kind, a, b);
     copy_(t, f);
     return;
   }
-  Tensor dst = t->is_contiguous() ? t : empty(t->sizes, t->dtype, t->device());
-  uint64_t offset = g_gen.offset;
-  g_gen.offset += uint64_t(t->numel());
-  TG_ON_DEVICE(t->device(), fill_random, dst, kind, a, b, g_gen.seed, offset);
-  if (dst != t) copy_(t, dst);
+  if (cuda) {
+    TG_CHECK(kind != kRandomDefault, "random_(): without bounds on CUDA tensors is not supported; give random_(to)");
+    Tensor dst = t->is_contiguous() ? t : empty(t->sizes, t->dtype, t->device());
+    const uint64_t offset = g_philox.offset;
+    g_philox.offset += uint64_t(t->numel());
+    cuda::fill_random(dst, kind, a, b, g_philox.seed, offset);
+    if (dst != t) copy_(t, dst);
+  } else if (t->is_contiguous()) {
+    cpu::fill_random(t, kind, a, b, cpu_generator(), true);
+  } else {  // torch draws in memory order: t's dims by decreasing stride, filled through a contiguous copy
+    Shape order(t->dim());
+    for (int64_t d = 0; d < t->dim(); ++d) order[d] = d;
+    std::stable_sort(order.begin(), order.end(), [&](int64_t x, int64_t y) { return t->strides[x] > t->strides[y]; });
+    Tensor in_memory_order = permute(t, order), dst = empty(in_memory_order->sizes, t->dtype, t->device());
+    cpu::fill_random(dst, kind, a, b, cpu_generator(), false);
+    copy_(in_memory_order, dst);
+  }
   bump_version(t);
+}
+
+void check_floating(const Tensor& t, const char* kernel) {
+  TG_CHECK_TYPE(is_floating(t->dtype), "\"", kernel, "\" not implemented for '", type_name(t->dtype), "'");
 }
 }  // namespace
 
-void manual_seed(uint64_t seed) { g_gen = Generator{seed, 0}; }
-uint64_t initial_seed() { return g_gen.seed; }
-std::pair<uint64_t, uint64_t> get_rng_state() { return {g_gen.seed, g_gen.offset}; }
-void set_rng_state(uint64_t seed, uint64_t offset) { g_gen = Generator{seed, offset}; }
+void manual_seed(uint64_t seed) {
+  cpu_generator().manual_seed(seed);
+  cuda_manual_seed(seed);
+}
+uint64_t initial_seed() { return cpu_generator().initial_seed(); }
+std::vector<uint8_t> get_rng_state() { return cpu_generator().state(); }
+void set_rng_state(const std::vector<uint8_t>& state) { cpu_generator().set_state(state.data(), state.size()); }
+std::vector<uint8_t> seeded_rng_state(uint64_t seed) { return CpuGenerator(seed).state(); }
+void cuda_manual_seed(uint64_t seed) { g_philox = Philox{seed, 0}; }
+std::pair<uint64_t, uint64_t> get_cuda_rng_state() { return {g_philox.seed, g_philox.offset}; }
+void set_cuda_rng_state(uint64_t seed, uint64_t offset) { g_philox = Philox{seed, offset}; }
 
 void uniform_(const Tensor& t, double lo, double hi) {
   TG_CHECK_TYPE(is_floating(t->dtype), "uniform_ expects a floating point tensor, got ", type_name(t->dtype));
@@ -310,29 +337,43 @@ void random_(const Tensor& t, int64_t lo, int64_t hi) {
   fill(t, kRandInt, double(lo), double(hi));
 }
 
+void random_(const Tensor& t) { fill(t, kRandomDefault, 0, 0); }
+
 void bernoulli_(const Tensor& t, double p) {
   TG_CHECK(p >= 0 && p <= 1, "bernoulli_ expects p to be in [0, 1], but got p=", p);
   fill(t, kBernoulli, p, 0);
 }
 
-namespace {
-// Uniform doubles in [0, 1) from the Philox blocks counter, counter + 1, ... (two 53-bit values per block).
-struct PhiloxStream {
-  uint64_t seed, counter;
-  Philox4x32 block{};
-  int used = 2;
-  double next() {
-    if (used == 2) block = philox(seed, counter++), used = 0;
-    const uint32_t* w = block.v + 2 * used++;
-    return double((uint64_t(w[0]) << 21) ^ (w[1] >> 11)) * (1.0 / 9007199254740992.0);
-  }
-};
+void exponential_(const Tensor& t, double lambd) {
+  check_floating(t, "exponential_cpu");
+  TG_CHECK(lambd > 0.0, "exponential_ expects lambda > 0.0, but found lambda=", lambd);
+  fill(t, kExponential, lambd, 0);
+}
 
-// One Poisson(lam) draw: the CDF inverted for lam < 10 (one uniform), Hoermann's transformed rejection (PTRS,
-// "The transformed rejection method for generating Poisson random variables", 1993) above, as numpy's and torch's.
-double poisson_draw(double lam, PhiloxStream& s) {
+void cauchy_(const Tensor& t, double median, double sigma) {
+  check_floating(t, "cauchy_cpu");
+  TG_CHECK(sigma > 0.0, "cauchy_ expects sigma > 0.0, but found sigma=", sigma);
+  fill(t, kCauchy, median, sigma);
+}
+
+void log_normal_(const Tensor& t, double mean, double std) {
+  check_floating(t, "log_normal_cpu");
+  TG_CHECK(std > 0.0, "log_normal_ expects std > 0.0, but found std=", std);
+  fill(t, kLogNormal, mean, std);
+}
+
+void geometric_(const Tensor& t, double p) {
+  TG_CHECK(p > 0 && p < 1, "geometric_ expects p to be in (0, 1), but got p=", p);
+  fill(t, kGeometric, p, 0);
+}
+
+namespace {
+// One Poisson(lam) draw from uniform doubles of the CPU generator: the CDF inverted for lam < 10 (one uniform),
+// Hoermann's transformed rejection (PTRS, "The transformed rejection method for generating Poisson random
+// variables", 1993) above, as numpy's and torch's.
+double poisson_draw(double lam, CpuGenerator& g) {
   if (lam < 10) {
-    const double u = s.next();
+    const double u = cpu::uniform_double(g);
     double p = std::exp(-lam), cdf = p, k = 0;
     while (u > cdf && p > 0) k += 1, p *= lam / k, cdf += p;
     return k;
@@ -340,16 +381,13 @@ double poisson_draw(double lam, PhiloxStream& s) {
   const double slam = std::sqrt(lam), loglam = std::log(lam), b = 0.931 + 2.53 * slam, a = -0.059 + 0.02483 * b;
   const double log_invalpha = std::log(1.1239 + 1.1328 / (b - 3.4)), vr = 0.9277 - 3.6224 / (b - 2);
   for (;;) {
-    const double u = s.next() - 0.5, v = s.next(), us = 0.5 - std::abs(u);
+    const double u = cpu::uniform_double(g) - 0.5, v = cpu::uniform_double(g), us = 0.5 - std::abs(u);
     const double k = std::floor((2 * a / us + b) * u + lam + 0.43);
     if (us >= 0.07 && v <= vr) return k;
     if (k < 0 || (us < 0.013 && v > us)) continue;
-    int sign;  // (lgamma_r: reentrant, the draws run on several threads)
-    if (std::log(v) + log_invalpha - std::log(a / (us * us) + b) <= -lam + k * loglam - ::lgamma_r(k + 1, &sign))
-      return k;
+    if (std::log(v) + log_invalpha - std::log(a / (us * us) + b) <= -lam + k * loglam - std::lgamma(k + 1)) return k;
   }
 }
-constexpr uint64_t kPoissonBlocks = 16;  // Philox blocks per element (rejection: 2 uniforms a try, >90 % accepted)
 }  // namespace
 
 Tensor poisson(const Tensor& rates) {
@@ -360,26 +398,25 @@ Tensor poisson(const Tensor& rates) {
   for (int64_t i = 0; i < n; ++i) TG_CHECK(r[i] >= 0, "invalid Poisson rate, expected rate to be non-negative");
   Tensor out = empty(rates->sizes, DType::Float64, {});
   double* o = out->data<double>();
-  const uint64_t seed = g_gen.seed, offset = g_gen.offset;
-  g_gen.offset += uint64_t(n) * kPoissonBlocks;
-  cpu::parallel_for(0, n, 4096, [&](int64_t i0, int64_t i1) {
-    for (int64_t i = i0; i < i1; ++i) {
-      PhiloxStream s{seed, offset + uint64_t(i) * kPoissonBlocks};
-      o[i] = poisson_draw(r[i], s);
-    }
-  });
+  CpuGenerator& g = cpu_generator();
+  for (int64_t i = 0; i < n; ++i) o[i] = poisson_draw(r[i], g);  // serial: one stream, as torch's
   return out;
 }
 
 Tensor randperm(int64_t n, Device device) {
   TG_CHECK(n >= 0, "randperm: n must be non-negative, got ", n);
-  // Fisher-Yates on the host with Philox draws: same permutation for a seed on every device.
-  Tensor out = arange(0, double(n), 1, DType::Int64, {});
+  Tensor out = empty({n}, DType::Int64, {});
   int64_t* p = out->data<int64_t>();
-  uint64_t offset = g_gen.offset;
-  g_gen.offset += uint64_t(n);
+  if (!device.is_cuda()) {
+    cpu::randperm(p, n, cpu_generator());
+    return out;
+  }
+  // CUDA: Fisher-Yates on the host with draws from the Philox stream
+  for (int64_t i = 0; i < n; ++i) p[i] = i;
+  const uint64_t offset = g_philox.offset;
+  g_philox.offset += uint64_t(n);
   for (int64_t i = n - 1; i > 0; --i) {
-    int64_t j = random_value<int64_t>(kRandInt, 0, double(i + 1), g_gen.seed, offset + uint64_t(i));
+    int64_t j = random_value<int64_t>(kRandInt, 0, double(i + 1), g_philox.seed, offset + uint64_t(i));
     std::swap(p[i], p[j]);
   }
   return to_device(out, device);

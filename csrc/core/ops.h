@@ -5,6 +5,7 @@
 #include <cmath>
 #include <optional>
 #include <utility>
+#include <vector>
 #include "../ops/elementwise.h"
 #include "../ops/reduce.h"
 #include "../ops/scan.h"
@@ -149,16 +150,26 @@ Tensor searchsorted(const Tensor& seq, const Tensor& values, bool right);
 // A copy of a with the given (wrapped, distinct) dims reversed.
 Tensor flip(const Tensor& a, const Shape& dims);
 
-// Random numbers (Philox counter-based: identical streams on every device).
+// Random numbers. CPU tensors draw from torch's CPU generator (core/generator.h: the same numbers as torch for a
+// seed), CUDA tensors from a Philox stream (seed, number of 128-bit blocks used). manual_seed seeds both.
 void manual_seed(uint64_t seed);
-uint64_t initial_seed();
-// The generator's whole state: (seed, number of Philox blocks used).
-std::pair<uint64_t, uint64_t> get_rng_state();
-void set_rng_state(uint64_t seed, uint64_t offset);
+uint64_t initial_seed();  // the CPU generator's
+// The CPU generator's state in torch's layout; the state of a CPU generator just seeded with `seed`.
+std::vector<uint8_t> get_rng_state();
+void set_rng_state(const std::vector<uint8_t>& state);
+std::vector<uint8_t> seeded_rng_state(uint64_t seed);
+void cuda_manual_seed(uint64_t seed);
+std::pair<uint64_t, uint64_t> get_cuda_rng_state();
+void set_cuda_rng_state(uint64_t seed, uint64_t offset);
 void uniform_(const Tensor& t, double lo, double hi);
 void normal_(const Tensor& t, double mean, double std);
 void random_(const Tensor& t, int64_t lo, int64_t hi);  // integers in [lo, hi)
+void random_(const Tensor& t);                          // torch's random_(): [0, 2^mantissa] or [0, max]
 void bernoulli_(const Tensor& t, double p);
+void exponential_(const Tensor& t, double lambd);
+void cauchy_(const Tensor& t, double median, double sigma);
+void log_normal_(const Tensor& t, double mean, double std);
+void geometric_(const Tensor& t, double p);
 // Poisson draws (float64) for a contiguous float64 CPU tensor of non-negative rates.
 Tensor poisson(const Tensor& rates);
 Tensor randperm(int64_t n, Device device);

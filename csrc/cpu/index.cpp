@@ -1,6 +1,5 @@
 // Gather/scatter and random-fill kernels (memory-bound; one copy for all ISAs).
 #include <cstring>
-#include "../ops/philox.h"
 #include "kernels.h"
 #include "loops.h"
 
@@ -51,15 +50,6 @@ void index_put(ElementwiseIter& it, int nindex, const int64_t* index_strides, bo
           }
         },
         INT64_MAX);  // serial: repeated indices must not race
-  });
-}
-
-void fill_random(const Tensor& t, int kind, double a, double b, uint64_t seed, uint64_t offset) {
-  TG_DISPATCH(t->dtype, "random", [&] {
-    scalar_t* p = t->data<scalar_t>();
-    parallel_for(0, t->numel(), 16384, [&](int64_t lo, int64_t hi) {
-      for (int64_t i = lo; i < hi; ++i) p[i] = random_value<scalar_t>(kind, a, b, seed, offset + uint64_t(i));
-    });
   });
 }
 

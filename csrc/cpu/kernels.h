@@ -1,6 +1,7 @@
 // CPU kernel entry points. Each is compiled once per ISA (see isa.h); the
 // tg::cpu:: versions declared by TG_CPU_KERNELS dispatch to the best copy.
 #pragma once
+#include "../core/generator.h"
 #include "../core/iterator.h"
 #include "../ops/elementwise.h"
 #include "../ops/optim.h"
@@ -45,6 +46,9 @@ namespace tg::cpu {
 // indices accumulate deterministically.
 void index_get(ElementwiseIter& it, int nindex, const int64_t* index_strides);
 void index_put(ElementwiseIter& it, int nindex, const int64_t* index_strides, bool accumulate);
-// Philox streams; `offset` counts 128-bit blocks already used.
-void fill_random(const Tensor& t, int kind, double a, double b, uint64_t seed, uint64_t offset);
+// The CPU generator's fills (random.cpp), draw for draw as torch's CPU kernels: contiguous t gets the values of a
+// tensor that is `dense` (contiguous, for torch's 16-at-a-time normal path) or not (one pair at a time).
+void fill_random(const Tensor& t, int kind, double a, double b, CpuGenerator& g, bool dense);
+void randperm(int64_t* p, int64_t n, CpuGenerator& g);  // torch's CPU randperm: 0..n-1 shuffled
+double uniform_double(CpuGenerator& g);                 // torch's uniform double in [0, 1)
 }  // namespace tg::cpu

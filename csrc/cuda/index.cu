@@ -7,8 +7,8 @@
 // bytes. Indices are validated by the caller.
 //
 // fill_random: element i of a contiguous tensor gets
-// random_value<T>(kind, a, b, seed, offset + i) — the same Philox stream as
-// the CPU, so a seeded tensor is identical on both devices.
+// random_value<T>(kind, a, b, seed, offset + i) (derived_random_value for the
+// distributions built on those), from the Philox stream (ops/philox.h).
 #include "../ops/philox.h"
 #include "helpers.cuh"
 #include "kernels.h"
@@ -111,7 +111,8 @@ __global__ void __launch_bounds__(kThreads)
     fill_random_kernel(T* out, int64_t n, int kind, double a, double b, uint64_t seed, uint64_t offset) {
   const int64_t stride = int64_t(gridDim.x) * blockDim.x;
   for (int64_t i = int64_t(blockIdx.x) * blockDim.x + threadIdx.x; i < n; i += stride)
-    out[i] = random_value<T>(kind, a, b, seed, offset + uint64_t(i));
+    out[i] = kind <= kBernoulli ? random_value<T>(kind, a, b, seed, offset + uint64_t(i))
+                                : derived_random_value<T>(kind, a, b, seed, offset + uint64_t(i));
 }
 
 // Checks shared by get and put; returns the iterator's offsets and pointers.
@@ -168,7 +169,7 @@ void index_put(ElementwiseIter& it, int nindex, const int64_t* index_strides, bo
 
 void fill_random(const Tensor& t, int kind, double a, double b, uint64_t seed, uint64_t offset) {
   TG_CHECK(t->is_contiguous(), "fill_random: expected a contiguous tensor");
-  TG_CHECK(kind >= kUniform && kind <= kBernoulli, "fill_random: unknown distribution ", kind);
+  TG_CHECK(kind >= kUniform && kind <= kGeometric, "fill_random: unknown distribution ", kind);
   // random_value takes x % (b - a): an empty range would divide by zero.
   if (kind == kRandInt) TG_CHECK(int64_t(b) > int64_t(a), "random_: expects 'from' to be less than 'to'");
   const int64_t n = t->numel();

@@ -1,19 +1,17 @@
 // Philox4x32-10 (Salmon et al., "Parallel random numbers: as easy as 1, 2, 3",
 // SC'11): a counter-based generator, so element i of a random tensor is a pure
-// function of (seed, offset + i) and every device produces the same stream.
+// function of (seed, offset + i). It is the CUDA tensors' stream (CPU tensors
+// draw from torch's Mersenne Twister, core/generator.h, for torch's numbers).
 //
-// Bitwise the same on the CPU and the GPU: the transforms from Philox words to
+// The transforms from Philox words to uniform, normal, integer and Bernoulli
 // values use only integer operations and IEEE double +, -, *, / and sqrt, each
-// rounded on its own (correctly rounded on both), in one fixed order:
-//  * no contraction into FMAs: nvcc fuses a * b + c by default (and GCC/Clang
-//    do where the target has FMA), which changes the last bit; rn::mul/add/sub
-//    below keep every product and sum separate;
-//  * no libm: CUDA's log/cos and glibc's differ in the last bit for some
-//    arguments, so normal_'s log and cos are evaluated here (rn::log, rn::cos2pi)
-//    with the same polynomials on both sides.
-// tests/test_cuda_extra.py checks the CPU stream against a Python reference and,
-// on a GPU, the CUDA stream against the CPU one; it also checks that the PTX of
-// these transforms holds no fma.
+// rounded on its own, in one fixed order, so the stream is the same on every
+// GPU and equals a Python reference bitwise:
+//  * no contraction into FMAs: nvcc fuses a * b + c by default, which changes
+//    the last bit; rn::mul/add/sub below keep every product and sum separate;
+//  * no libm: normal_'s log and cos are evaluated here (rn::log, rn::cos2pi).
+// tests/test_cuda_extra.py checks the PTX of these transforms holds no fma and,
+// on a GPU, the CUDA stream against the Python reference.
 #pragma once
 #include <cstdint>
 #include <cstring>
@@ -170,7 +168,19 @@ TG_HD double cos2pi(uint32_t k) {
 
 }  // namespace rn
 
-enum RandomKind { kUniform = 0, kNormal = 1, kRandInt = 2, kBernoulli = 3 };
+// The distributions of the random fills: a and b are (from, to), (mean, std), (from, to), p, lambda, (median, sigma),
+// (mean, std of the log), p; kRandomDefault is random_() without bounds (CPU only).
+enum RandomKind {
+  kUniform = 0,
+  kNormal = 1,
+  kRandInt = 2,
+  kBernoulli = 3,
+  kExponential = 4,
+  kCauchy = 5,
+  kLogNormal = 6,
+  kGeometric = 7,
+  kRandomDefault = 8
+};
 
 // The value of element i for each distribution; T is the tensor's type. Floating values are computed in
 // double with rn:: arithmetic (see the top of this file) and rounded to T once.
@@ -195,6 +205,19 @@ template <class T> TG_HD T random_value(int kind, double a, double b, uint64_t s
       return T(int64_t(a) + int64_t(x % range));
     }
     default: return T(u < a ? 1 : 0);
+  }
+}
+
+// The distributions derived from the ones above (kExponential .. kGeometric), with the library's math functions.
+template <class T> TG_HD T derived_random_value(int kind, double a, double b, uint64_t seed, uint64_t counter) {
+  switch (kind) {
+    case kExponential: return T(-1.0 / a * log(1.0 - random_value<double>(kUniform, 0.0, 1.0, seed, counter)));
+    case kCauchy: {
+      const double u = random_value<double>(kUniform, 0.0, 1.0, seed, counter);
+      return T(a + b * tan(3.14159265358979323846 * (u - 0.5)));
+    }
+    case kLogNormal: return T(exp(random_value<double>(kNormal, a, b, seed, counter)));
+    default: return T(ceil(log(random_value<double>(kUniform, 0.0, 1.0, seed, counter)) / log(1.0 - a)));
   }
 }
 

@@ -15,8 +15,8 @@ import numpy as np
 
 from . import _C, _dtype
 from .nn import functional as F
-from .tensor import (LEGACY_CPU, LEGACY_CUDA, Tensor, arange, as_tensor, eye, from_numpy, full_like, randint, stack,
-                     tensor, where)
+from .tensor import (LEGACY_CPU, LEGACY_CUDA, Tensor, _draw, arange, as_tensor, eye, from_numpy, full_like, randint,
+                     stack, tensor, where)
 
 METHODS, FUNCTIONS = {}, {}
 
@@ -268,27 +268,29 @@ FUNCTIONS.update(fmax=fmax, fmin=fmin, dist=dist, matrix_power=matrix_power)
 
 
 # ------------------------------------------------------------------------------- in-place samplers
+# The core's fills: on the CPU torch's draws and formulas (csrc/cpu/random.cpp), so a seed gives torch's numbers.
 def exponential_(self, lambd=1.0, *, generator=None):
     """Exponential(lambd) samples: -log(1 - U) / lambd, U uniform on [0, 1)."""
-    u = self.uniform_(generator=generator)
-    return u.copy_(u.neg().log1p().neg().div(lambd))
+    _draw(generator, _C.exponential_, self._impl, lambd)
+    return self
 
 
 def log_normal_(self, mean=1.0, std=2.0, *, generator=None):
     """exp of Normal(mean, std) samples."""
-    return self.normal_(mean, std, generator=generator).exp_()
+    _draw(generator, _C.log_normal_, self._impl, mean, std)
+    return self
 
 
 def geometric_(self, p, *, generator=None):
     """Geometric(p) samples on {1, 2, ...}: the number of Bernoulli(p) trials up to the first success."""
-    u = self.uniform_(generator=generator)
-    return u.copy_(u.neg().log1p().div(math.log1p(-p)).floor().add(1))
+    _draw(generator, _C.geometric_, self._impl, p)
+    return self
 
 
 def cauchy_(self, median=0.0, sigma=1.0, *, generator=None):
     """Cauchy(median, sigma) samples: median + sigma * tan(pi * (U - 1/2))."""
-    u = self.uniform_(generator=generator)
-    return u.copy_(u.sub(0.5).mul(math.pi).tan().mul(sigma).add(median))
+    _draw(generator, _C.cauchy_, self._impl, median, sigma)
+    return self
 
 
 METHODS.update(exponential_=exponential_, log_normal_=log_normal_, geometric_=geometric_, cauchy_=cauchy_)

@@ -8,6 +8,7 @@ from . import _C, _device, _dtype
 from ._generator import default_generator
 from ._memory_format import channels_last, channels_last_3d, contiguous_format, memory_format, preserve_format
 from ._reduction_ops import _return_type, searchsorted
+from .random import manual_seed
 from .autograd.function import Function
 from .tensor import Tensor, linspace, tensor, where, zeros
 
@@ -497,11 +498,6 @@ def is_deterministic_algorithms_warn_only_enabled():
     return _settings["warn_only"]
 
 
-
-
-def manual_seed(seed):
-    """Seeds the global random stream; returns torch.default_generator."""
-    return default_generator.manual_seed(seed)
 
 
 # ---------------------------------------------------------------- Python callables per element (CPU only)

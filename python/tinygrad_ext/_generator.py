@@ -4,16 +4,16 @@
     torch.randn(3, generator=g)
     DataLoader(ds, shuffle=True, generator=g)
 
-The core draws every random number (rand, randn, randint, randperm, normal_, uniform_, random_, bernoulli_,
-multinomial, dropout, ...) from one Philox stream, a (seed, offset) pair. default_generator is that global
-stream. A Generator is a pair of its own: a draw with `generator=g` runs the same kernels with g's pair swapped
-into the core (`drawing_from(g)`), keeps the advanced pair and puts the global one back. So, as in torch:
+CPU tensors draw from torch's CPU generator, re-implemented in the core (csrc/core/generator.h): a Mersenne
+Twister with torch's draws per distribution, so torch.manual_seed(s) gives torch's numbers, and a state in torch's
+layout (a 5056-byte uint8 tensor: torch.get_rng_state() of either library loads into the other). CUDA tensors
+draw from a Philox stream, a (seed, offset) pair (a 16-byte state, as torch.cuda's; its numbers are not torch's).
+default_generator is the core's global CPU generator. A Generator of its own keeps a state: a draw with
+`generator=g` runs the same kernels with g's state swapped into the core (`drawing_from(g)`), keeps the advanced
+state and puts the global one back. So, as in torch:
   * torch.manual_seed(s) then torch.randn(3) equals torch.randn(3, generator=torch.Generator().manual_seed(s));
   * draws through a Generator never move the global stream, nor the other way round;
-  * get_state()/set_state() (and torch.get_rng_state()/set_rng_state()) round-trip the stream as a uint8
-    tensor: 16 bytes, the seed and the offset (torch's CPU state is a uint8 tensor of another size: states do
-    not move between the two libraries).
-The numbers differ from torch's for the same seed (another algorithm).
+  * get_state()/set_state() (and torch.get_rng_state()/set_rng_state()) round-trip the stream as a uint8 tensor.
 NOTE: the swap is not atomic: while one thread draws through a Generator, another thread's draw from the
 global stream may land on the Generator's stream.
 """
@@ -28,7 +28,8 @@ from ._device import CPU, as_device
 from ._tensor_base import Tensor, _wrap
 
 _DEFAULT_SEED = 67280421310721  # torch's default CPU seed
-_STATE_BYTES = 16               # seed, offset: two little-endian uint64
+_CPU_STATE_BYTES = (5056, 5048)  # torch's CPUGeneratorImplState, and its legacy THGeneratorState
+_CUDA_STATE_BYTES = 16           # seed, offset: two little-endian uint64
 _MASK = (1 << 64) - 1
 
 
@@ -42,29 +43,36 @@ def _check_seed(seed):
     return seed & _MASK
 
 
-def _state_tensor(seed, offset):
-    raw = seed.to_bytes(8, "little") + offset.to_bytes(8, "little")
+def _as_tensor(raw):
     return _wrap(_C.from_numpy(np.frombuffer(raw, dtype=np.uint8).copy()))
 
 
-def _state_pair(new_state, fn):
-    """(seed, offset) from a state tensor, with torch's errors for anything else."""
+def _state_bytes(new_state, fn, sizes):
+    """The bytes of a state tensor, with torch's errors for anything else."""
     if not isinstance(new_state, Tensor) or new_state.dtype is not _dtype.uint8:
         got = new_state.dtype if isinstance(new_state, Tensor) else type(new_state).__name__
         raise TypeError(f"{fn}: expected a torch.ByteTensor (uint8) state, but got {got}")
-    if new_state.numel() != _STATE_BYTES:
-        raise RuntimeError(f"{fn}: Expected either a THGeneratorState of size {_STATE_BYTES} (seed and offset, "
-                           f"from get_state() / torch.get_rng_state()) but found the input RNG state size to be "
-                           f"{new_state.numel()}")
-    raw = bytes(new_state.detach().cpu().reshape(-1).tolist())
+    if new_state.numel() not in sizes:
+        expected = " or ".join(str(n) for n in sizes)
+        raise RuntimeError(f"{fn}: Expected a generator state of size {expected} (from get_state() / "
+                           f"torch.get_rng_state()) but found the input RNG state size to be {new_state.numel()}")
+    return bytes(new_state.detach().cpu().reshape(-1).tolist())
+
+
+def _cuda_pair(raw):
     return builtins.int.from_bytes(raw[:8], "little"), builtins.int.from_bytes(raw[8:], "little")
+
+
+def _cuda_bytes(seed, offset):
+    return seed.to_bytes(8, "little") + offset.to_bytes(8, "little")
 
 
 class Generator:
     """A random stream (see the module docstring). default_generator is the one instance that stands for the
-    core's global stream (`_global`): its state lives in the core, not in the instance."""
+    core's global CPU generator (`_global`): its state lives in the core, not in the instance. `_state`: a CPU
+    generator's state bytes, or a CUDA one's (seed, offset)."""
 
-    __slots__ = ("_device", "_seed", "_offset", "_global")
+    __slots__ = ("_device", "_state", "_global")
 
     def __init__(self, device="cpu"):
         self._device, self._global = as_device(device), False
@@ -77,9 +85,11 @@ class Generator:
     def manual_seed(self, seed):
         seed = _check_seed(seed)
         if self._global:
-            _C.manual_seed(seed)
+            _C.set_rng_state(_C.seeded_rng_state(seed))
+        elif self._device.type == "cuda":
+            self._state = (seed, 0)
         else:
-            self._seed, self._offset = seed, 0
+            self._state = _C.seeded_rng_state(seed)
         return self
 
     def seed(self):
@@ -89,16 +99,30 @@ class Generator:
         return s
 
     def initial_seed(self):
-        return _C.initial_seed() if self._global else self._seed
+        if self._global:
+            return _C.initial_seed()
+        if self._device.type == "cuda":
+            return self._state[0]
+        return builtins.int.from_bytes(self._state[:8], "little")
 
     def get_state(self):
-        return _state_tensor(*(_C.get_rng_state() if self._global else (self._seed, self._offset)))
+        if self._device.type == "cuda":
+            return _as_tensor(_cuda_bytes(*self._state))
+        return _as_tensor(_C.get_rng_state() if self._global else self._state)
 
     def set_state(self, new_state):
-        if self._global:
-            _C.set_rng_state(*_state_pair(new_state, "set_rng_state"))
+        if self._device.type == "cuda":
+            self._state = _cuda_pair(_state_bytes(new_state, "Generator.set_state", (_CUDA_STATE_BYTES,)))
+        elif self._global:
+            _C.set_rng_state(_state_bytes(new_state, "set_rng_state", _CPU_STATE_BYTES))
         else:
-            self._seed, self._offset = _state_pair(new_state, "Generator.set_state")
+            raw = _state_bytes(new_state, "Generator.set_state", _CPU_STATE_BYTES)
+            saved = _C.get_rng_state()
+            try:
+                _C.set_rng_state(raw)  # (the core checks the position it holds)
+                self._state = _C.get_rng_state()
+            finally:
+                _C.set_rng_state(saved)
         return self
 
     def __repr__(self):
@@ -109,15 +133,30 @@ default_generator = Generator.__new__(Generator)
 default_generator._device, default_generator._global = CPU, True
 
 
+def global_states():
+    """Every global stream's state (the CPU generator's and the CUDA one's), for restore_global_states."""
+    return _C.get_rng_state(), _C.get_cuda_rng_state()
+
+
+def restore_global_states(states):
+    cpu, cuda = states
+    _C.set_rng_state(cpu)
+    _C.set_cuda_rng_state(*cuda)
+
+
 @contextlib.contextmanager
 def _swapped_in(generator):
-    saved = _C.get_rng_state()
-    _C.set_rng_state(generator._seed, generator._offset)
+    if generator._device.type == "cuda":
+        get, put, state = _C.get_cuda_rng_state, (lambda s: _C.set_cuda_rng_state(*s)), generator._state
+    else:
+        get, put, state = _C.get_rng_state, _C.set_rng_state, generator._state
+    saved = get()
+    put(state)
     try:
         yield
     finally:
-        generator._seed, generator._offset = _C.get_rng_state()
-        _C.set_rng_state(*saved)
+        generator._state = get()
+        put(saved)
 
 
 def drawing_from(generator):

@@ -1,7 +1,7 @@
-"""torch's sampling ops written on the core's random kernels: bernoulli (probabilities from a tensor, or one
-p) and multinomial (with replacement: the inverse of each row's cumulative distribution at uniform draws,
-found by searchsorted; without: the largest keys log(p) + Gumbel noise, which draws the same distribution as
-sampling one category at a time and removing it)."""
+"""torch's sampling ops written on the core's random kernels, with torch's draws: bernoulli (probabilities from a
+tensor, or one p) and multinomial (with replacement: the inverse of each row's cumulative distribution at uniform
+draws, found by searchsorted; without, or one sample: the largest p / q for q ~ Exponential(1), the Gumbel-max
+trick, which draws the same distribution as sampling one category at a time and removing it)."""
 from . import _dtype, _ops
 from ._generator import drawing_from
 from ._reduction_ops import searchsorted
@@ -44,15 +44,14 @@ def multinomial(input, num_samples, replacement=False, *, generator=None):
                 raise RuntimeError("probability tensor contains either `inf`, `nan` or element < 0")
             if (rows.sum(-1) <= 0).any().item():
                 raise RuntimeError("invalid multinomial distribution (sum of probabilities <= 0)")
-        if replacement or num_samples == 1:
+        if replacement and num_samples > 1:
             cdf = rows.double().cumsum(-1)
             cdf = cdf / cdf[:, -1:]  # the last value exactly 1, above every draw
             u = empty(cdf.shape[0], num_samples, dtype=_dtype.float64, device=input.device).uniform_()
             result = searchsorted(cdf, u, right=True)
-        else:
-            u = empty(rows.shape, dtype=_dtype.float64, device=input.device).uniform_()
-            keys = rows.double().log() - (-u.log()).log()  # (in float64: a draw of exactly 0 is 2**-53 likely)
-            result = keys.topk(num_samples, -1).indices
+        else:  # torch's: the largest p / q, q ~ Exponential(1) in input's dtype (the Gumbel-max trick, exponentiated)
+            keys = rows / empty_like(rows).exponential_(1)
+            result = keys.argmax(-1, keepdim=True) if num_samples == 1 else keys.topk(num_samples, -1).indices
     return result if input.dim() == 2 else result.squeeze(0)
 
 

@@ -98,7 +98,8 @@ def synchronize(device=None):
 
 
 def manual_seed(seed):
-    _C.manual_seed(int(seed))
+    """Seeds the CUDA tensors' stream only (torch.manual_seed seeds every device)."""
+    _C.cuda_manual_seed(int(seed) & 0xFFFFFFFFFFFFFFFF)
 
 
 manual_seed_all = manual_seed

@@ -1257,13 +1257,19 @@ class Tensor:
         _draw(generator, _C.normal_, self._impl, mean, std)
         return self
 
-    def random_(self, low=0, high=None, *, generator=None):
-        if high is None:
-            low, high = 0, low
-        _draw(generator, _C.random_, self._impl, low, high)
+    def random_(self, low=None, high=None, *, generator=None):
+        """random_(): [0, 2^mantissa] (floating) or [0, max] (integers); random_(to); random_(from, to)."""
+        if low is None and high is None:
+            _draw(generator, _C.random_, self._impl)
+        else:
+            _draw(generator, _C.random_, self._impl, *((0, low) if high is None else (low, high)))
         return self
 
     def bernoulli_(self, p=0.5, *, generator=None):
+        if isinstance(p, Tensor):  # torch's: a uniform draw in p's dtype per element of self, below p
+            u = _wrap(_C.empty(list(self._impl.shape), p._impl.dtype, *self.device._code))
+            _draw(generator, _C.uniform_, u._impl, 0.0, 1.0)
+            return self.copy_(u < p)
         _draw(generator, _C.bernoulli_, self._impl, p)
         return self
 

@@ -3,7 +3,7 @@ slices, and the results are stacked along out_dims. Correct for functions withou
 the batch (each call sees one slice, as under torch's vmap); it costs one call per batch element.
 randomness='error' raises when func draws from the default generator, 'same' replays one random state for
 every element, 'different' lets each element draw its own."""
-from .. import _C
+from .._generator import global_states, restore_global_states
 from ..tensor import Tensor, stack
 from ._pytree import tree_flatten, tree_unflatten
 
@@ -73,13 +73,13 @@ def vmap(func, in_dims=0, out_dims=0, randomness="error", *, chunk_size=None):
             raise ValueError(f"vmap: Expected all tensors to have the same size in the mapped dimension, got sizes "
                              f"{sizes} for the mapped dimension")
         results = []
-        state = _C.get_rng_state()  # the global stream's (seed, offset)
+        state = global_states()
         for b in range(sizes[0]):
             if randomness == "same":
-                _C.set_rng_state(*state)
+                restore_global_states(state)
             sliced = [x if d is None else x.select(d, b) for x, d in zip(leaves, dims)]
             results.append(func(*tree_unflatten(sliced, spec), **kwargs))
-            if randomness == "error" and b == 0 and tuple(_C.get_rng_state()) != tuple(state):
+            if randomness == "error" and b == 0 and global_states() != state:
                 raise RuntimeError("vmap: called random operation while in randomness error mode. Please either use "
                                    "the 'same' or 'different' randomness flags on vmap or perform the randomness "
                                    "operation out of vmap")

@@ -3,7 +3,7 @@ import math
 import warnings
 
 from ..autograd.grad_mode import no_grad
-from ..tensor import eye, randperm, stack
+from ..tensor import empty_like, eye, randperm, stack, where
 
 
 def calculate_gain(nonlinearity, param=None):
@@ -59,18 +59,36 @@ def _norm_cdf(x):
 
 
 def trunc_normal_(tensor, mean=0.0, std=1.0, a=-2.0, b=2.0, generator=None):
-    """Normal(mean, std) truncated to [a, b], by inverting the normal CDF on uniform values in [cdf(a), cdf(b)]."""
+    """Normal(mean, std) truncated to [a, b], with torch's draws: when [a, b] holds more than 30 % of the mass,
+    normal draws redrawn where they fall outside; else uniform candidates on [a, b] accepted with probability
+    pdf / pdf at the mode (log-space test), the rejected ones drawn again."""
     if (mean < a - 2 * std) or (mean > b + 2 * std):
         warnings.warn("mean is more than 2 std from [a, b] in nn.init.trunc_normal_. The distribution of values may "
                       "be incorrect.", stacklevel=2)
     with no_grad():
-        low, high = _norm_cdf((a - mean) / std), _norm_cdf((b - mean) / std)
-        # uniform in [2 low - 1, 2 high - 1], then erfinv: a standard normal truncated, scaled by sqrt(2)
-        tensor.uniform_(2 * low - 1, 2 * high - 1, generator=generator)
-        tensor.erfinv_()
-        tensor.mul_(std * math.sqrt(2.0))
-        tensor.add_(mean)
-        return tensor.clamp_(min=a, max=b)
+        if _norm_cdf((b - mean) / std) - _norm_cdf((a - mean) / std) > 0.3:
+            lo, hi = tensor.new_tensor(a, device="cpu").item(), tensor.new_tensor(b, device="cpu").item()
+            result = tensor.normal_(mean, std, generator=generator)
+            while True:
+                outside = (result < lo) | (result > hi)
+                if not outside.any():
+                    break
+                result = where(outside, empty_like(result).normal_(mean, std, generator=generator), result)
+            return tensor if result is tensor else tensor.copy_(result)
+        mode = max(a, min(mean, b))
+        log_peak = -0.5 * ((mode - mean) / std) ** 2
+
+        def log_ratio(x):  # log(pdf(x) / pdf(mode))
+            return x.sub(mean).div_(std).pow_(2).mul_(-0.5).sub_(log_peak)
+
+        result = tensor.uniform_(a, b, generator=generator)
+        pending = empty_like(tensor).uniform_(generator=generator).log_().gt(log_ratio(result))
+        while pending.any():
+            candidates = empty_like(tensor).uniform_(a, b, generator=generator)
+            result = where(pending, candidates, result)
+            pending = where(pending, empty_like(tensor).uniform_(generator=generator).log_().gt(log_ratio(candidates)),
+                            pending)
+        return tensor if result is tensor else tensor.copy_(result)
 
 
 def _orthonormal_columns(a):

@@ -4,7 +4,7 @@ backpropagates through that. Both of torch's variants (use_reentrant True and Fa
 here; use_reentrant=False also takes keyword arguments and outputs that need no gradient."""
 import warnings
 
-from .. import _C
+from .._generator import global_states, restore_global_states
 from ..autograd.engine import backward as _backward
 from ..autograd.function import Function
 from ..autograd.grad_mode import enable_grad, no_grad
@@ -19,7 +19,7 @@ _NO_REENTRANT = ("torch.utils.checkpoint: the use_reentrant parameter should be 
 class CheckpointFunction(Function):
     @staticmethod
     def forward(ctx, run, preserve_rng_state, *args):
-        ctx.run, ctx.rng_state = run, _C.get_rng_state() if preserve_rng_state else None
+        ctx.run, ctx.rng_state = run, global_states() if preserve_rng_state else None
         ctx.tensor_at = [i for i, a in enumerate(args) if isinstance(a, Tensor)]
         ctx.args = list(args)
         ctx.save_for_backward(*[args[i] for i in ctx.tensor_at])
@@ -31,14 +31,14 @@ class CheckpointFunction(Function):
         args = list(ctx.args)
         for i, t in zip(ctx.tensor_at, ctx.saved_tensors):
             args[i] = t.detach().requires_grad_(t.requires_grad)
-        state = _C.get_rng_state()
+        states = global_states()
         if ctx.rng_state is not None:
-            _C.set_rng_state(*ctx.rng_state)
+            restore_global_states(ctx.rng_state)
         try:
             with enable_grad():
                 outputs = ctx.run(*args)
         finally:
-            _C.set_rng_state(*state)
+            restore_global_states(states)
         outputs = outputs if isinstance(outputs, tuple) else (outputs,)
         pairs = [(o, g) for o, g in zip(outputs, grads) if isinstance(o, Tensor) and o.requires_grad and g is not None]
         if not pairs:

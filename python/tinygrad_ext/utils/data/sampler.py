@@ -8,7 +8,7 @@ import numbers
 from ... import _dtype
 from ..._generator import Generator
 from ..._sampling_ops import multinomial
-from ...tensor import as_tensor, randint, randperm
+from ...tensor import as_tensor, empty, randint, randperm
 
 __all__ = ["BatchSampler", "RandomSampler", "Sampler", "SequentialSampler", "SubsetRandomSampler"]
 
@@ -23,13 +23,10 @@ def _permutation(n, generator=None):
     return randperm(n, generator=generator).tolist()
 
 
-def _randint(high, count, generator=None):
-    return randint(0, high, (count,), generator=generator).tolist()
-
-
 def _draw_seed(generator=None):
-    """One non-negative seed drawn from the generator (or from the global stream)."""
-    return int(randint(0, 1 << 62, (), generator=generator).item())
+    """One non-negative seed drawn from the generator (or from the global stream), as torch draws it: an int64
+    random_()."""
+    return int(empty((), dtype=_dtype.int64).random_(generator=generator).item())
 
 
 def _is_positive_int(v):
@@ -78,15 +75,18 @@ class RandomSampler(Sampler):
         return len(self.data_source) if self._num_samples is None else self._num_samples
 
     def __iter__(self):
+        """torch's draws: without a generator, one of its own seeded from the global stream; with replacement,
+        randint in blocks of 32."""
         n = len(self.data_source)
+        generator = self.generator or Generator().manual_seed(_draw_seed())
         if self.replacement:
-            yield from _randint(n, self.num_samples, self.generator)
+            for _ in range(self.num_samples // 32):
+                yield from randint(0, n, (32,), generator=generator).tolist()
+            yield from randint(0, n, (self.num_samples % 32,), generator=generator).tolist()
             return
         for _ in range(self.num_samples // n):
-            yield from _permutation(n, self.generator)
-        rest = self.num_samples % n
-        if rest:
-            yield from _permutation(n, self.generator)[:rest]
+            yield from _permutation(n, generator)
+        yield from _permutation(n, generator)[:self.num_samples % n]
 
     def __len__(self):
         return self.num_samples

@@ -1,0 +1,194 @@
+// Random fills of CPU tensors from the CPU generator, draw for draw as torch's CPU kernels
+// (aten/src/ATen/native/cpu/DistributionTemplates.h and core/DistributionsHelper.h), so a seed gives torch's
+// numbers: one draw per element in order, uniform floats from the top bits of one 32-bit draw (24 for float32,
+// 11 for float16, 8 for bfloat16), doubles from 53 bits of a 64-bit draw, normals by Box-Muller (16 at a time for
+// a contiguous tensor of 16+ elements, else pairs in double with the second one cached). Serial: the stream is
+// sequential, as torch's. Built with -ffp-contract=off (CMakeLists.txt): torch's arithmetic is not contracted.
+#include <cmath>
+#include <limits>
+#include <type_traits>
+#include <utility>
+
+#include "../core/generator.h"
+#include "../core/half.h"
+#include "../ops/philox.h"  // RandomKind
+#include "kernels.h"
+
+namespace tg::cpu {
+namespace {
+constexpr double kPi = 3.14159265358979323846;
+
+// The type torch draws T in: double for double, float for the others (float16 and bfloat16 values are float
+// draws rounded).
+template <class T> using acc_t = std::conditional_t<std::is_same_v<T, double>, double, float>;
+
+// torch's uniform_real_distribution<A>(from, to) for A = float or double: the low 24 bits of a 32-bit draw or the
+// low 53 of a 64-bit one, times 2^-24 or 2^-53, times (to - from), plus from
+// (torch's vectorized CPU build contracts the last multiply and add: one rounding)
+template <class A> A uniform(CpuGenerator& g, A from, A to) {
+  constexpr int digits = std::is_same_v<A, double> ? 53 : 24;
+  constexpr uint64_t mask = (uint64_t(1) << digits) - 1;
+  const uint64_t v = std::is_same_v<A, double> ? g.random64() : g.random();
+  const A x = A(v & mask) * (A(1) / A(uint64_t(1) << digits));
+  return std::fma(x, to - from, from);
+}
+double uniform01(CpuGenerator& g) { return uniform<double>(g, 0.0, 1.0); }
+
+template <class T> constexpr int digits() {  // of T's significand, for random_() without bounds
+  if constexpr (std::is_same_v<T, double>) return 53;
+  else if constexpr (std::is_same_v<T, Half>) return 11;
+  else if constexpr (std::is_same_v<T, BFloat16>) return 8;
+  else return 24;
+}
+
+// torch's normal_distribution<double>: Box-Muller on two doubles, the sine sample kept for the next call.
+double normal_double(CpuGenerator& g, double mean, double std) {
+  double z;
+  if (g.next_double_normal) {
+    z = *g.next_double_normal;
+    g.next_double_normal.reset();
+  } else {
+    const double u1 = uniform01(g), u2 = uniform01(g);
+    const double r = std::sqrt(-2.0 * std::log1p(-u2)), theta = 2.0 * kPi * u1;
+    g.next_double_normal = r * std::sin(theta);
+    z = r * std::cos(theta);
+  }
+  return z * std + mean;
+}
+
+// Box-Muller over 16 uniforms: pairs (j, j + 8), as torch's vectorized float path (theta in float, the final
+// multiply-add fused) and its scalar double one (theta in double).
+template <class A> void normal_16(A* d, A mean, A std) {
+  for (int j = 0; j < 8; ++j) {
+    const A u1 = A(1) - d[j], u2 = d[j + 8];
+    const A radius = std::sqrt(A(-2) * std::log(u1));
+    if constexpr (std::is_same_v<A, float>) {
+      const float theta = float(2.0 * kPi) * u2;
+      d[j] = std::fma(radius * std::cos(theta), std, mean);
+      d[j + 8] = std::fma(radius * std::sin(theta), std, mean);
+    } else {
+      const double theta = 2.0 * kPi * u2;
+      d[j] = radius * std::cos(theta) * std + mean;
+      d[j + 8] = radius * std::sin(theta) * std + mean;
+    }
+  }
+}
+
+// torch's normal_ of a contiguous tensor of 16+ elements: float32 and float64 draw every uniform first, then
+// transform each block of 16, then redraw and transform the last 16 when n is no multiple of 16; float16 and
+// bfloat16 draw and transform block by block in float32 (the last block the last 16 elements), then round.
+template <class T> void normal_fill(T* d, int64_t n, double mean, double std, CpuGenerator& g) {
+  using A = acc_t<T>;
+  if constexpr (std::is_same_v<T, A>) {
+    for (int64_t i = 0; i < n; ++i) d[i] = uniform<T>(g, T(0), T(1));
+    for (int64_t i = 0; i + 16 <= n; i += 16) normal_16(d + i, A(mean), A(std));
+    if (n % 16 != 0) {
+      T* tail = d + n - 16;
+      for (int i = 0; i < 16; ++i) tail[i] = uniform<T>(g, T(0), T(1));
+      normal_16(tail, A(mean), A(std));
+    }
+  } else {
+    float block[16];
+    auto one = [&](int64_t at) {
+      for (float& u : block) u = uniform<float>(g, 0.0f, 1.0f);
+      normal_16(block, float(mean), float(std));
+      for (int i = 0; i < 16; ++i) d[at + i] = T(block[i]);
+    };
+    for (int64_t i = 0; i + 16 <= n; i += 16) one(i);
+    if (n % 16 != 0) one(n - 16);
+  }
+}
+
+// torch's random_() without bounds: [0, 2^digits] for floating types, [0, max] for integers, 0/1 for bool.
+template <class T> T random_default(CpuGenerator& g) {
+  if constexpr (std::is_same_v<T, bool>) return bool(g.random() & 1);
+  else if constexpr (std::is_same_v<T, int64_t>) return T(g.random64() % (uint64_t(INT64_MAX) + 1));
+  else if constexpr (std::is_same_v<T, double>) return T(g.random64() % ((uint64_t(1) << 53) + 1));
+  else if constexpr (std::is_integral_v<T>) return T(g.random() % (uint64_t(std::numeric_limits<T>::max()) + 1));
+  else return T(float(g.random() % ((uint64_t(1) << digits<T>()) + 1)));
+}
+
+template <class T> T cast(double v) {
+  if constexpr (std::is_same_v<T, Half> || std::is_same_v<T, BFloat16>) return T(float(v));
+  else return T(v);
+}
+
+template <class T> void fill(T* p, int64_t n, int kind, double a, double b, CpuGenerator& g, bool dense) {
+  constexpr bool floating = !std::is_integral_v<T>;
+  switch (kind) {
+    case kUniform:
+      if constexpr (floating) {
+        using A = acc_t<T>;
+        const A from = A(a), to = A(b);
+        for (int64_t i = 0; i < n; ++i) p[i] = T(uniform<A>(g, from, to));
+      }
+      return;
+    case kNormal:
+      if constexpr (floating) {
+        if (dense && n >= 16) {
+          normal_fill(p, n, a, b, g);
+          return;
+        }
+        for (int64_t i = 0; i < n; ++i) p[i] = cast<T>(normal_double(g, a, b));
+      }
+      return;
+    case kRandInt: {  // [a, b): a 64-bit draw for ranges of 2^32 and more (torch: for int64, double, float, bf16)
+      const uint64_t range = uint64_t(int64_t(b) - int64_t(a));
+      constexpr bool wide = std::is_same_v<T, int64_t> || std::is_same_v<T, double> || std::is_same_v<T, float> ||
+                            std::is_same_v<T, BFloat16>;
+      for (int64_t i = 0; i < n; ++i) {
+        const uint64_t v = wide && range >= (uint64_t(1) << 32) ? g.random64() : g.random();
+        p[i] = cast<T>(double(int64_t(v % range + uint64_t(int64_t(a)))));
+      }
+      return;
+    }
+    case kRandomDefault:
+      for (int64_t i = 0; i < n; ++i) p[i] = random_default<T>(g);
+      return;
+    case kBernoulli:
+      for (int64_t i = 0; i < n; ++i) p[i] = cast<T>(uniform01(g) < a ? 1.0 : 0.0);
+      return;
+    case kExponential:
+      for (int64_t i = 0; i < n; ++i) p[i] = cast<T>(-1.0 / a * std::log(1.0 - uniform01(g)));
+      return;
+    case kCauchy:
+      for (int64_t i = 0; i < n; ++i) p[i] = cast<T>(a + b * std::tan(kPi * (uniform01(g) - 0.5)));
+      return;
+    case kLogNormal:
+      for (int64_t i = 0; i < n; ++i) p[i] = cast<T>(std::exp(normal_double(g, a, b)));
+      return;
+    case kGeometric:
+      for (int64_t i = 0; i < n; ++i) p[i] = cast<T>(std::ceil(std::log(uniform01(g)) / std::log(1.0 - a)));
+      return;
+    default: TG_CHECK(false, "random fill: unknown distribution ", kind);
+  }
+}
+}  // namespace
+
+void fill_random(const Tensor& t, int kind, double a, double b, CpuGenerator& g, bool dense) {
+  const int64_t n = t->numel();
+  switch (t->dtype) {
+    case DType::Bool: return fill(t->data<bool>(), n, kind, a, b, g, dense);
+    case DType::UInt8: return fill(t->data<uint8_t>(), n, kind, a, b, g, dense);
+    case DType::Int8: return fill(t->data<int8_t>(), n, kind, a, b, g, dense);
+    case DType::Int16: return fill(t->data<int16_t>(), n, kind, a, b, g, dense);
+    case DType::Int32: return fill(t->data<int32_t>(), n, kind, a, b, g, dense);
+    case DType::Int64: return fill(t->data<int64_t>(), n, kind, a, b, g, dense);
+    case DType::Float16: return fill(t->data<Half>(), n, kind, a, b, g, dense);
+    case DType::BFloat16: return fill(t->data<BFloat16>(), n, kind, a, b, g, dense);
+    case DType::Float32: return fill(t->data<float>(), n, kind, a, b, g, dense);
+    case DType::Float64: return fill(t->data<double>(), n, kind, a, b, g, dense);
+  }
+}
+
+void randperm(int64_t* p, int64_t n, CpuGenerator& g) {
+  for (int64_t i = 0; i < n; ++i) p[i] = i;
+  for (int64_t i = 0; i + 1 < n; ++i) {  // torch's: position i swapped with a uniform one of [i, n)
+    const int64_t z = int64_t(g.random() % uint64_t(n - i));
+    std::swap(p[i], p[i + z]);
+  }
+}
+
+double uniform_double(CpuGenerator& g) { return uniform01(g); }
+
+}  // namespace tg::cpu
