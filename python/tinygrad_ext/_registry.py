@@ -461,7 +461,7 @@ VIEWS = [
     V("permute", "permute", ("dims",), "grad.permute(inverse_permutation(dims))", "PermuteBackward0",
       "lambda a, dims: np.transpose(a, dims)"),
     V("transpose", "transpose", ("dim0", "dim1"), "grad.transpose(dim0, dim1)", "TransposeBackward0",
-      "lambda a, dim0, dim1: np.swapaxes(a, dim0, dim1)", method=True),
+      "lambda a, dim0, dim1: np.swapaxes(a, dim0, dim1) if a.ndim else a", method=True),
     V("t", "t", (), "grad.t()", "TBackward0", "lambda a: a.T", method=True),
     V("expand", "expand", ("size",), "sum_to(grad, self_sizes)", "ExpandBackward0",
       "lambda a, size: np.broadcast_to(a, size)"),
