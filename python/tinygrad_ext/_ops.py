@@ -736,7 +736,8 @@ def _unfold_view(impl, dimension, size, step):
     return _C.as_strided(impl, shape + [size], strides + [impl.strides[dimension]], impl.offset)
 
 
-_VIEW_KERNELS = {"t": _view_t, "squeeze_all": _squeeze_all, "squeeze_dims": _squeeze_dims, "diagonal": _diagonal_view, "unfold": _unfold_view}
+_VIEW_KERNELS = {"t": _view_t, "squeeze_all": _squeeze_all, "squeeze_dims": _squeeze_dims, "diagonal": _diagonal_view,
+                 "unfold": _unfold_view}
 
 
 class _ViewScatter(Op):

@@ -2186,7 +2186,7 @@ def _view_method(e):
     """Tensor.<name> of a VIEWS row with method=True (torch.<name> is made from it): the row's op, which calls the
     kernel alone when no gradient is needed."""
     args = "".join(", " + p for p in e.params)
-    scope = {"op": _ops.VIEW_OPS[e.name].apply}
+    scope = {"__name__": __name__, "op": _ops.VIEW_OPS[e.name].apply}
     exec(f"def {e.name}(self{args}):\n    return op(self{args})\n", scope)  # noqa: S102 (the row's parameter names)
     method = scope[e.name]
     method.__qualname__, method.__doc__ = f"Tensor.{e.name}", e.doc(f"Tensor.{e.name}")
