@@ -816,6 +816,11 @@ class Tensor:
 
     # --------------------------------------------------------------- indexing
     def __getitem__(self, key):
+        if key.__class__ is int and self._impl.ndim:  # t[i], the common case: one select
+            n = self._impl.shape[0]
+            if not -n <= key < n:
+                raise IndexError(f"index {key} is out of bounds for dimension 0 with size {n}")
+            return _SELECT.apply(self, 0, key)
         if self._impl.ndim == 0 and isinstance(key, int) and key is not False and key == 0:
             warnings.warn("t[0] on a 0-dim tensor returns its value for 2017-era code (loss.data[0]); use "
                           "tensor.item()", DeprecationWarning, stacklevel=2)
