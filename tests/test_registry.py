@@ -592,3 +592,21 @@ def test_in_place_on_view_reaches_the_base(entry):
         marked = torch.zeros(shape, dtype=torch.float64)
         op.apply(marked, *params).fill_(1)  # the view's elements, through the view
         np.testing.assert_array_equal(x.grad.numpy(), 1 + marked.numpy(), err_msg=f"{entry.name}{shape}")
+
+
+@pytest.mark.parametrize("entry", [e for e in VIEWS if e.inplace], ids=lambda e: e.name)
+def test_in_place_view_variant(entry):
+    """Tensor.<name>_ (t_, squeeze_, unsqueeze_, transpose_): self becomes the view, with or without a graph,
+    in a node named as torch's in-place variant, and the gradient is the view's."""
+    method = entry.name.split(".")[0] + "_"
+    for shape, params in VIEW_CASES[entry.name]:
+        a = np.random.default_rng(12).uniform(-2, 2, shape)
+        want = np.asarray(reference(entry)(a, *params))
+        t = torch.tensor(a)
+        assert getattr(t, method)(*params) is t and t.shape == want.shape, (entry.name, shape)
+        x = torch.tensor(a, requires_grad=True)
+        y = x * 1
+        assert getattr(y, method)(*params) is y and y.grad_fn.name() == entry.inplace, (entry.name, shape)
+        np.testing.assert_array_equal(y.detach().numpy(), want)
+        (y * torch.tensor(want)).sum().backward()
+        np.testing.assert_allclose(x.grad.numpy(), a, err_msg=f"{entry.name}{shape}")  # d/dx sum(v * v0) at x=a

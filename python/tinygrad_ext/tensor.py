@@ -704,18 +704,19 @@ class Tensor:
     def t_(self):
         if self.dim() > 2:
             raise RuntimeError(f"t_() expects a tensor with <= 2 dimensions, but self is {self.dim()}D")
-        if self.dim() == 2:
-            if _needs_grad(self):
-                self._inplace_view(self.transpose, 0, 1)
-            else:
-                self._impl = _C.transpose(self._impl, 0, 1)
-        return self
+        return self._inplace_view(_ops.VIEW_OPS["t"])
 
-    def _inplace_view(self, method, *args):
-        """t_/squeeze_/unsqueeze_ under autograd: self takes the metadata and the history of the view."""
+    def _inplace_view(self, op, *params):
+        """t_/squeeze_/unsqueeze_/transpose_: self takes the metadata of the view op's result (a VIEWS row's op)
+        and, under autograd, its history, in a node named as torch's in-place variant (the row's `inplace`)."""
+        if not _needs_grad(self):
+            self._impl = op._kernel(self._impl, *params)
+            return self
         _check_inplace(self)
-        r = method(*args)
+        r = op.apply(self, *params)
+        r.grad_fn._backward_name = op.entry.inplace
         self._impl, self.grad_fn, self._output_nr = r._impl, r.grad_fn, r._output_nr
+        return self
 
     def expand(self, *sizes):
         return _EXPAND.apply(self, _shape_arg(sizes, "expand"))
@@ -731,18 +732,14 @@ class Tensor:
         return _SQUEEZE_DIM.apply(self, dim)
 
     def squeeze_(self, dim=None):
-        if _needs_grad(self):
-            self._inplace_view(self.squeeze, dim)
-        else:
-            self._impl = _C.squeeze(self._impl, dim)
-        return self
+        if dim is None:
+            return self._inplace_view(_SQUEEZE)
+        if isinstance(dim, (tuple, list)):
+            return self._inplace_view(_SQUEEZE_DIMS, tuple(dim))
+        return self._inplace_view(_SQUEEZE_DIM, dim)
 
     def unsqueeze_(self, dim):
-        if _needs_grad(self):
-            self._inplace_view(self.unsqueeze, dim)
-        else:
-            self._impl = _C.unsqueeze(self._impl, dim)
-        return self
+        return self._inplace_view(_ops.VIEW_OPS["unsqueeze"], dim)
 
     def narrow(self, dim, start, length):
         if self._impl.ndim == 0:
