@@ -26,10 +26,6 @@ def _dims(dims, ndim, op):
     return out
 
 
-def _index_range(n, device, reverse=False):
-    return arange(n - 1, -1, -1, device=device) if reverse else arange(n, device=device)
-
-
 # ------------------------------------------------------------------ flips and rolls
 class Flip(_ops.Op):
     @staticmethod
