@@ -30,6 +30,12 @@ def cases(lib):
     return {"add": lambda: x + x, "add, records graph": lambda: w + x, "mul, records graph": lambda: w * x,
             "exp, records graph": lambda: w.exp(), "relu, records graph": lambda: w.relu(),
             "sum, records graph": lambda: w.sum(), "mm, records graph": lambda: wm.mm(m),
+            "view, records graph": lambda: wm.view(4), "reshape, records graph": lambda: wm.reshape(4),
+            "transpose, records graph": lambda: wm.transpose(0, 1), "t, records graph": lambda: wm.t(),
+            "permute, records graph": lambda: wm.permute(1, 0), "expand, records graph": lambda: w.expand(3),
+            "unsqueeze, records graph": lambda: wm.unsqueeze(0), "squeeze, records graph": lambda: w.squeeze(),
+            "x[0], records graph": lambda: wm[0], "narrow, records graph": lambda: wm.narrow(0, 0, 1),
+            "diagonal, records graph": lambda: wm.diagonal(),
             "mul + sum + backward() (3 nodes)": backward}
 
 

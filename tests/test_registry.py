@@ -484,3 +484,129 @@ def test_selection_gradcheck(entry):
     out = (torch.empty(0), torch.empty(0, dtype=torch.int64))
     assert getattr(torch, entry.name)(x.detach(), *((2,) if entry.params else ()), 1, out=out) == out
     assert out[1].shape == (3,)
+
+
+# ---------------------------------------------------------------- views (_registry.VIEWS)
+VIEWS = _registry.VIEWS
+# name -> [(input shape, params)]: every row has an empty input, and a 0-d one where torch takes it
+VIEW_CASES = {
+    "view": [((3, 4), ((3, 4, 1),)), ((3, 4), ((1, 3, 1, 4),)), ((2, 3, 4), ((2, -1, 4),)), ((), ((1, 1),)),
+             ((0, 4), ((0, 1, 4),))],
+    "reshape": [((3, 4), ((-1,),)), ((3, 4), ((4, 3),)), ((), ((1,),)), ((0, 4), ((2, 0, 2),))],
+    "alias": [((3, 4), ()), ((), ()), ((0, 4), ())],
+    "permute": [((2, 3, 4), ((2, 0, 1),)), ((3, 4), ((-1, 0),)), ((), ((),)), ((0, 4), ((1, 0),))],
+    "transpose": [((2, 3, 4), (0, 2)), ((3, 4), (-1, 0)), ((), (0, -1)), ((0, 4), (0, 1))],
+    "t": [((3, 4), ()), ((5,), ()), ((), ()), ((0, 4), ())],
+    "expand": [((3, 1), ((3, 4),)), ((4,), ((2, 3, 4),)), ((), ((2, 3),)), ((0, 1), ((2, 0, 4),))],
+    "squeeze": [((3, 1, 4, 1), ()), ((3, 4), ()), ((), ()), ((0, 1), ())],
+    "squeeze.dim": [((3, 1, 4), (1,)), ((3, 1, 4), (-1,)), ((), (0,)), ((0, 1), (1,))],
+    "squeeze.dims": [((1, 3, 1, 4), ((0, 2),)), ((3, 1, 4), ((-2, 0),)), ((), ((0,),)), ((0, 1), ((0, 1),))],
+    "unsqueeze": [((3, 4), (0,)), ((3, 4), (-1,)), ((), (0,)), ((0, 4), (1,))],
+    "select": [((3, 4), (0, 1)), ((3, 4), (1, -1)), ((2, 0), (0, 1))],
+    "slice": [((5, 4), (0, 1, 4, 2)), ((3, 6), (1, 0, 6, 3)), ((3, 4), (1, 2, 2, 1)), ((0, 4), (0, 0, 0, 1))],
+    "diagonal": [((3, 4), (0, 0, 1)), ((3, 4), (1, 1, 0)), ((2, 3, 4), (-1, 0, 2)), ((0, 4), (0, 0, 1))],
+    "unfold": [((7,), (0, 3, 2)), ((3, 5), (1, 2, 1)), ((4, 3), (0, 4, 1)), ((0, 4), (1, 2, 2))],
+}
+NO_0D = {"select", "slice", "diagonal", "unfold"}  # torch rejects a 0-d input (unfold's 0-d case is Tensor.unfold's)
+
+
+def view_input(shape, layout, dtype="float64"):
+    """(numpy array, tensor) of `shape`: contiguous, or strided (the transpose of a contiguous reversed shape)."""
+    a = np.random.default_rng(10).uniform(-2, 2, shape[::-1] if layout == "strided" else shape).astype(dtype)
+    t = torch.tensor(a)
+    return (a.T, t.permute(*reversed(range(a.ndim)))) if layout == "strided" else (a, t)
+
+
+def test_every_view_has_rows():
+    """Every VIEWS row has a reference and test cases (an empty input and, where torch takes it, a 0-d one), and
+    every view op is a registry row: nothing records a view on another path."""
+    assert {e.name for e in VIEWS} >= {"view", "reshape", "permute", "transpose", "t", "expand", "squeeze",
+                                       "unsqueeze", "select", "slice", "diagonal", "unfold"}
+    for e in VIEWS:
+        assert e.ref and e.grad and e.node[-1].isdigit(), e.name  # (a row without a reference fails here)
+        shapes = [s for s, _ in VIEW_CASES[e.name]]
+        assert any(0 in s for s in shapes) and (e.name in NO_0D or () in shapes), e.name
+        assert _ops.VIEW_OPS[e.name].entry is e and _ops.VIEW_OPS[e.name]._is_view
+        if e.method:
+            assert callable(getattr(torch.Tensor, e.name)) and callable(getattr(torch, e.name)), e.name
+    def subclasses(c):
+        return [c] + [s for d in c.__subclasses__() for s in subclasses(d)]
+    views = {c for c in subclasses(_ops.Op) if c._is_view and c is not _ops._View}
+    assert views == set(_ops.VIEW_OPS.values())
+
+
+@pytest.mark.parametrize("entry", VIEWS, ids=lambda e: e.name)
+@pytest.mark.parametrize("layout", ["contiguous", "strided"])
+def test_view_value_against_numpy(entry, layout):
+    """The value against the numpy reference, the result sharing the input's storage (reshape: unless it copied,
+    then its node says so), and the Tensor method / torch function where the row generates them."""
+    ref, op = reference(entry), _ops.VIEW_OPS[entry.name]
+    for shape, params in VIEW_CASES[entry.name]:
+        a, t = view_input(shape, layout)
+        what = f"{entry.name}({layout} {shape}, {params})"
+        got = op.apply(t, *params)
+        want = np.asarray(ref(a, *params))
+        assert tuple(got.shape) == want.shape and got.dtype == torch.float64, what
+        np.testing.assert_array_equal(got.numpy(), want, err_msg=what)
+        shares = got._impl.storage_id == t._impl.storage_id
+        if entry.copied:
+            node = op.apply(t.requires_grad_(), *params).grad_fn.name()
+            assert node == (entry.node if shares else entry.copied), what
+        else:
+            assert shares, what
+        if entry.method:
+            np.testing.assert_array_equal(getattr(torch, entry.name)(t.detach(), *params).numpy(), want)
+        for dtype in ("int64", "bool"):  # views take every dtype
+            b, u = view_input(shape, layout, dtype)
+            np.testing.assert_array_equal(op.apply(u, *params).numpy(), np.asarray(ref(b, *params)), err_msg=what)
+
+
+@pytest.mark.parametrize("entry", VIEWS, ids=lambda e: e.name)
+def test_view_gradcheck(entry):
+    op = _ops.VIEW_OPS[entry.name]
+    for shape, params in VIEW_CASES[entry.name]:
+        for layout in ("contiguous", "strided"):
+            x = view_input(shape, layout)[1].detach().requires_grad_()
+            def fn(t, params=params):
+                return op.apply(t, *params)
+            assert fn(x).grad_fn.name() in (entry.node, entry.copied), (entry.name, shape)
+            assert gradcheck(fn, [x]) and gradgradcheck(fn, [x]), (entry.name, shape, params)
+
+
+@pytest.mark.parametrize("entry", [e for e in VIEWS if e.name not in ("expand", "unfold")], ids=lambda e: e.name)
+def test_in_place_on_view_reaches_the_base(entry):
+    """v = view(b); v.mul_(2) writes into b (one version counter), b's history takes the write (CopySlices), and
+    the gradient through b is 2 on the view's elements, 1 elsewhere (expand and overlapping unfold windows are
+    refused by torch: several elements share one memory location)."""
+    op = _ops.VIEW_OPS[entry.name]
+    for shape, params in VIEW_CASES[entry.name]:
+        x = torch.tensor(np.random.default_rng(11).uniform(-2, 2, shape), requires_grad=True)
+        b = x * 1
+        v = op.apply(b, *params)
+        if v._impl.storage_id != b._impl.storage_id:
+            continue  # (a reshape that copied)
+        v.mul_(2)
+        assert b._version == v._version == (1 if v.numel() else 0), entry.name  # (an empty write: no new version)
+        assert b.grad_fn.name() == "CopySlices", entry.name
+        b.sum().backward()
+        marked = torch.zeros(shape, dtype=torch.float64)
+        op.apply(marked, *params).fill_(1)  # the view's elements, through the view
+        np.testing.assert_array_equal(x.grad.numpy(), 1 + marked.numpy(), err_msg=f"{entry.name}{shape}")
+
+
+@pytest.mark.parametrize("entry", [e for e in VIEWS if e.inplace], ids=lambda e: e.name)
+def test_in_place_view_variant(entry):
+    """Tensor.<name>_ (t_, squeeze_, unsqueeze_, transpose_): self becomes the view, with or without a graph,
+    in a node named as torch's in-place variant, and the gradient is the view's."""
+    method = entry.name.split(".")[0] + "_"
+    for shape, params in VIEW_CASES[entry.name]:
+        a = np.random.default_rng(12).uniform(-2, 2, shape)
+        want = np.asarray(reference(entry)(a, *params))
+        t = torch.tensor(a)
+        assert getattr(t, method)(*params) is t and t.shape == want.shape, (entry.name, shape)
+        x = torch.tensor(a, requires_grad=True)
+        y = x * 1
+        assert getattr(y, method)(*params) is y and y.grad_fn.name() == entry.inplace, (entry.name, shape)
+        np.testing.assert_array_equal(y.detach().numpy(), want)
+        (y * torch.tensor(want)).sum().backward()
+        np.testing.assert_allclose(x.grad.numpy(), a, err_msg=f"{entry.name}{shape}")  # d/dx sum(v * v0) at x=a

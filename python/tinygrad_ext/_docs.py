@@ -142,6 +142,11 @@ def op_list(torch_ns, tensor_cls, functional_ns):
         listed.add(e.name)
         reductions.append(f"| `{e.name}` | {e.kind} | {', '.join(variants)} | {'input' if e.grad else '-'} |")
 
+    views = ["| view | torch's node | derivative |", "|---|---|---|"]
+    for e in _registry.VIEWS:
+        views.append(f"| `{e.name}` | {e.node} | `{e.grad}` |")
+        listed.update({e.name} & (torch_fns | methods))
+
     def names(group):
         return ", ".join(f"`{n}`" for n in sorted(group - listed)) or "-"
     return "\n".join([
@@ -150,6 +155,8 @@ def op_list(torch_ns, tensor_cls, functional_ns):
         "families as in its docstring):", "", *rows, "",
         f"**Reductions** ({len(_registry.REDUCTIONS)}, `REDUCTIONS` in the same file; dtype rules as its "
         "REDUCTION_KINDS):", "", *reductions, "",
+        f"**Views** ({len(_registry.VIEWS)}, `VIEWS` in the same file; the output shares the input's storage):", "",
+        *views, "",
         f"**Other torch functions** ({len(torch_fns - listed)}): {names(torch_fns)}", "",
         f"**Other Tensor methods** ({len(methods - listed)}): {names(methods)}", "",
         f"**Other torch.nn.functional functions** ({len(functional - listed)}): {names(functional)}", "",

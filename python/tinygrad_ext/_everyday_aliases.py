@@ -13,7 +13,7 @@ import warnings
 
 import numpy as np
 
-from . import _C, _dtype
+from . import _dtype, _ops
 from .nn import functional as F
 from .tensor import (LEGACY_CPU, LEGACY_CUDA, Tensor, _draw, arange, as_tensor, eye, from_numpy, full_like, randint,
                      stack, tensor, where)
@@ -98,11 +98,7 @@ def split_with_sizes(self, split_sizes, dim=0):
 
 def transpose_(self, dim0, dim1):
     """self becomes its transpose (a view of the same storage), as t_ does for dims 0 and 1."""
-    if self.requires_grad:
-        self._inplace_view(self.transpose, dim0, dim1)
-    else:
-        self._impl = _C.transpose(self._impl, dim0, dim1)
-    return self
+    return self._inplace_view(_ops.VIEW_OPS["transpose"], dim0, dim1)
 
 
 # --------------------------------------------------------------------------- predicates, properties

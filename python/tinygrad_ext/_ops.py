@@ -11,7 +11,7 @@ import numpy as np
 from . import _C, _dtype, _registry
 from ._tensor_base import Tensor, _inference_extra, _new, _wrap
 from .autograd.anomaly_mode import _enabled as _anomaly
-from .autograd.function import Function, _edge, _number_saved_outputs, _SavedOutput, _track_view, _unbroadcast
+from .autograd.function import Function, _edge, _number_saved_outputs, _SavedOutput, _unbroadcast, _view_of
 from .autograd.grad_mode import _inference, _state, no_grad
 
 _FLOAT_IDS = frozenset(i for i, d in enumerate(_dtype.BY_ID) if d is not None and d.is_floating_point)
@@ -61,8 +61,6 @@ class Op(Function):
                 _number_saved_outputs(ctx, outs)
         elif outs._impl.dtype in _FLOAT_IDS:
             outs._requires_grad, outs.grad_fn = True, ctx
-            if cls._is_view:
-                _track_view(cls, args, outs)
         return outs
 
     def _backward(self, grads):
@@ -658,134 +656,205 @@ class Bmm(Mm):
 
 
 # ------------------------------------------------------------------- views
-class Reshape(Op):
-    _is_view = True
-    @staticmethod
-    def forward(ctx, a, shape, must_view):
-        ctx.in_shape = a.shape
-        out = (_C.view if must_view else _C.reshape)(a._impl, shape)
-        ctx._backward_name = "ViewBackward0" if out.storage_id == a._impl.storage_id else "UnsafeViewBackward0"
-        return out
-
-    @staticmethod
-    def backward(ctx, g):
-        return g.reshape(ctx.in_shape), None, None
-
-
-class Permute(Op):
-    _is_view = True
-    @staticmethod
-    def forward(ctx, a, dims):
-        out = _C.permute(a._impl, dims)  # (validates first, with torch's messages)
-        ctx.dims = [_C.wrap_dim(d, a.dim()) for d in dims] if a.dim() else []
-        return out
-
-    @staticmethod
-    def backward(ctx, g):
-        inv = [0] * len(ctx.dims)
-        for i, d in enumerate(ctx.dims):
-            inv[d] = i
-        return g.permute(inv), None
-
-
-class Transpose(Op):
-    _is_view = True
-    @staticmethod
-    def forward(ctx, a, d0, d1):
-        ctx.d = (d0, d1)
-        return _C.transpose(a._impl, d0, d1)
-
-    @staticmethod
-    def backward(ctx, g):
-        return g.transpose(*ctx.d), None, None
-
-
-class Expand(Op):
-    _is_view = True
-    @staticmethod
-    def forward(ctx, a, sizes):
-        ctx.in_shape = a.shape
-        return _C.expand(a._impl, sizes)
-
-    @staticmethod
-    def backward(ctx, g):
-        return _unbroadcast(g, ctx.in_shape), None
-
-
-def _apply_basic_index(impl, key):
-    """impl[key] for a key of ints, slices and None (what _split_key leaves of Ellipsis and bools): a view."""
-    dim = 0
+def _apply_basic_index(x, key, views=None):
+    """x[key] for a key of ints, slices and None (what _split_key leaves of Ellipsis and bools), a view of x:
+    an impl through the kernels (views None), or a Tensor through `views`, the registry's ops (BASIC_INDEX_VIEWS:
+    one node per view applied, as torch's; a slice covering its whole dim applies none unless it is the whole
+    key, and a key applying none is an alias)."""
+    select, slice_, unsqueeze, alias = views or (_C.select, _C.slice, _C.unsqueeze, None)
+    skip_whole = views is not None and not (len(key) == 1 and isinstance(key[0], slice))
+    out, dim = x, 0
     real = 0  # the indexed tensor's dim this entry consumes (errors name it, as torch's)
     for k in key:
+        shape = out._impl.shape if views else out.shape
         if k is None:
-            impl = _C.unsqueeze(impl, dim)
+            out = unsqueeze(out, dim)
             dim += 1
         elif isinstance(k, slice):
             start, stop, step = k.start, k.stop, k.step
-            if step is None:
-                step = 1
-            n = impl.shape[dim] if impl.ndim else 0
-            impl = _C.slice(impl, dim, 0 if start is None else int(start),
-                            n if stop is None else int(stop), int(step))
+            n = shape[dim] if shape else 0
+            if not (skip_whole and start in (None, 0) and step in (None, 1) and (stop is None or stop >= n)):
+                out = slice_(out, dim, 0 if start is None else int(start), n if stop is None else int(stop),
+                             1 if step is None else int(step))
             dim += 1
             real += 1
         elif isinstance(k, (int, np.integer)):
-            n = impl.shape[dim] if impl.ndim > dim else None
+            n = shape[dim] if len(shape) > dim else None
             if n is not None and not -n <= k < n:
                 raise IndexError(f"index {k} is out of bounds for dimension {real} with size {n}")
-            impl = _C.select(impl, dim, int(k))
+            out = select(out, dim, int(k))
             real += 1
         else:
             raise IndexError("only integers, slices (`:`), ellipsis (`...`), None and long or byte Variables are "
                              f"valid indices (got {type(k).__name__})")
-    return impl
+    return alias(out) if out is x and alias is not None else out
 
 
-def _basic_index_name(key, shape):
-    """torch's node for x[key]: that of the last view op applied (Select, Slice or Unsqueeze; a slice
-    covering the whole dim is no op), Alias when none is, Slice for a lone slice (torch's fast path)."""
-    if len(key) == 1 and isinstance(key[0], slice):
-        return "SliceBackward0"
-    name, dim = "AliasBackward0", 0
-    for k in key:
-        if k is None:
-            name = "UnsqueezeBackward0"
-        elif isinstance(k, slice):
-            if k.start not in (None, 0) or k.step not in (None, 1) or (k.stop is not None and k.stop < shape[dim]):
-                name = "SliceBackward0"
-            dim += 1
-        else:
-            name, dim = "SelectBackward0", dim + 1
-    return name
+def _view_t(impl):
+    if impl.ndim > 2:
+        raise RuntimeError(f"t() expects a tensor with <= 2 dimensions, but self is {impl.ndim}D")
+    return _C.transpose(impl, 0, 1) if impl.ndim == 2 else _C.alias(impl)
 
 
-class BasicIndex(Op):
-    """x[key] for keys of ints, slices, None and Ellipsis: a view."""
+def _squeeze_all(impl):
+    return _C.squeeze(impl, None)
 
-    _is_view = True
+
+def _squeeze_dims(impl, dim):
+    """squeeze.dims: each of the dims whose size is 1 removed."""
+    nd = impl.ndim
+    wrapped = [_C.wrap_dim(d, nd) for d in dim]
+    for i, d in enumerate(wrapped):
+        if d in wrapped[:i]:
+            raise RuntimeError(f"dim {d} appears multiple times in the list of dims")
+    drop = set(wrapped) if nd else set()
+    return _C.view(impl, [n for i, n in enumerate(impl.shape) if not (i in drop and n == 1)])
+
+
+def _diagonal_view(impl, offset, dim1, dim2):
+    """The strided view of impl's diagonal (dims dim1, dim2 replaced by a last dim), as torch's."""
+    nd = impl.ndim
+    d1, d2 = _C.wrap_dim(dim1, nd), _C.wrap_dim(dim2, nd)
+    if d1 == d2:
+        raise RuntimeError(f"diagonal dimensions cannot be identical {dim1}, {dim2}")
+    sizes, strides, start = list(impl.shape), list(impl.strides), impl.offset
+    if offset >= 0:
+        n = max(min(sizes[d1], sizes[d2] - offset), 0)
+        start += offset * strides[d2] if n else 0
+    else:
+        n = max(min(sizes[d1] + offset, sizes[d2]), 0)
+        start -= offset * strides[d1] if n else 0
+    step = strides[d1] + strides[d2]
+    keep = [i for i in range(nd) if i not in (d1, d2)]
+    return _C.as_strided(impl, [sizes[i] for i in keep] + [n], [strides[i] for i in keep] + [step], start)
+
+
+def _unfold_view(impl, dimension, size, step):
+    """The windows of `size` every `step` along dimension (wrapped, checked by Tensor.unfold) as a last dim."""
+    shape, strides = list(impl.shape), list(impl.strides)
+    shape[dimension], strides[dimension] = (shape[dimension] - size) // step + 1, strides[dimension] * step
+    return _C.as_strided(impl, shape + [size], strides + [impl.strides[dimension]], impl.offset)
+
+
+_VIEW_KERNELS = {"t": _view_t, "squeeze_all": _squeeze_all, "squeeze_dims": _squeeze_dims, "diagonal": _diagonal_view,
+                 "unfold": _unfold_view}
+
+
+class _ViewScatter(Op):
+    """zeros(sizes) holding g in its view `view` (a VIEWS row) with those params: torch's select_backward,
+    slice_backward and diagonal_backward (and diag_embed); its own backward is that view of gg."""
 
     @staticmethod
-    def forward(ctx, a, key):
-        ctx.in_shape, ctx.key, ctx.dtype, ctx.device = a.shape, key, a.dtype, a.device
-        ctx._backward_name = _basic_index_name(key, a.shape)
-        return _apply_basic_index(a._impl, key)
-
-    @staticmethod
-    def backward(ctx, g):
-        return BasicIndexBackward.apply(g, ctx.key, ctx.in_shape), None
-
-
-class BasicIndexBackward(Op):
-    @staticmethod
-    def forward(ctx, g, key, in_shape):
-        ctx.key = key
-        out = _C.full(list(in_shape), 0, g.dtype.id, *g.device._code)
-        _C.copy_(_apply_basic_index(out, key), g._impl)
+    def forward(ctx, g, sizes, view, params):
+        ctx.view, ctx.params = view, params
+        ctx._backward_name = VIEW_OPS[view].__name__ + "BackwardBackward0"
+        out = _C.full(list(sizes), 0, g._impl.dtype, *g.device._code)
+        _C.copy_(VIEW_OPS[view]._kernel(out, *params), g._impl)
         return out
 
     @staticmethod
     def backward(ctx, gg):
-        return gg[ctx.key], None, None
+        return VIEW_OPS[ctx.view].apply(gg, *ctx.params), None, None, None
+
+
+class UnfoldBackward(Op):
+    """The sum of the windows' gradients back into the input's shape (windows may overlap)."""
+
+    @staticmethod
+    def forward(ctx, g, sizes, dim, size, step):
+        ctx.args = (dim, size, step)
+        code = g.device._code
+        nwin = g.shape[dim]
+        start = _C.mul(_C.unsqueeze(_C.arange(0, nwin, 1, _dtype.int64.id, *code), 1), step)
+        index = _C.add(start, _C.unsqueeze(_C.arange(0, size, 1, _dtype.int64.id, *code), 0))  # (nwin, size)
+        perm = list(range(g.dim() - 1))
+        perm.insert(dim + 1, g.dim() - 1)  # the window dim right after the window-start dim
+        out = _C.full(list(sizes), 0, g._impl.dtype, *code)
+        _C.index_put_(out, dim, [index], _C.permute(g._impl, perm), True)
+        return out
+
+    @staticmethod
+    def backward(ctx, gg):
+        return VIEW_OPS["unfold"].apply(gg, *ctx.args), None, None, None, None
+
+
+def inverse_permutation(dims):
+    inv = [0] * len(dims)
+    for i, d in enumerate(dims):
+        inv[d % len(dims)] = i
+    return inv
+
+
+def select_backward(grad, sizes, dim, index):
+    return _ViewScatter.apply(grad, sizes, "select", (dim, index))
+
+
+def slice_backward(grad, sizes, dim, start, end, step):
+    return _ViewScatter.apply(grad, sizes, "slice", (dim, start, end, step))
+
+
+def diagonal_backward(grad, sizes, offset, dim1, dim2):
+    return _ViewScatter.apply(grad, sizes, "diagonal", (offset, dim1, dim2))
+
+
+def unfold_backward(grad, sizes, dimension, size, step):
+    return UnfoldBackward.apply(grad, sizes, dimension, size, step)
+
+
+_VIEW_HELPERS = {"inverse_permutation": inverse_permutation, "sum_to": _unbroadcast, "select_backward": select_backward,
+                 "slice_backward": slice_backward, "diagonal_backward": diagonal_backward,
+                 "unfold_backward": unfold_backward}
+
+
+class _View(Op):
+    """The autograd op of a VIEWS row (made by _view): apply(input, *params) is Op.apply specialized for one
+    tensor operand and a view output (views are recorded on every step). Class attributes: _kernel(impl,
+    *params); _grad(grad, self_sizes, *params), the row's formula; _sizes, whether it reads self_sizes; _copied,
+    the node's name when the kernel copied (its output is then no view)."""
+
+    _is_view = True
+    _sizes = False
+    _copied = None
+
+    @classmethod
+    def apply(cls, a, *p):
+        out = cls._kernel(a._impl, *p)
+        r = _wrap(out)
+        if not (a._requires_grad and _state[0]):
+            return r
+        ctx = _new(cls)
+        ctx.needs_input_grad, ctx.next_functions, ctx.p = _NEEDS_ONE, (_edge_of(a),), p
+        if cls._sizes:
+            ctx.sizes = a._impl.shape
+        if out.storage_id == a._impl.storage_id:
+            _view_of(cls, a, p, r)
+        else:
+            ctx._backward_name = cls._copied
+        return _recorded(ctx, r)
+
+    @staticmethod
+    def backward(ctx, g):
+        return (ctx._grad(g, ctx.sizes if ctx._sizes else None, *ctx.p),)
+
+
+_NEEDS_ONE = (True,)
+
+
+def _view(entry):
+    params = ("grad", "self_sizes") + entry.params
+    formula = eval(compile(f"lambda {', '.join(params)}: {entry.grad}", "<op registry>", "eval"),  # noqa: S307
+                   dict(_VIEW_HELPERS))
+    attrs = {"_kernel": _VIEW_KERNELS.get(entry.kernel) or getattr(_C, entry.kernel), "_grad": staticmethod(formula),
+             "_sizes": "self_sizes" in re.findall(r"\w+", entry.grad), "_backward_name": entry.node,
+             "_copied": entry.copied, "entry": entry}
+    name = "".join(w.capitalize() for w in entry.name.replace(".", "_").split("_"))
+    V = type(name, (_View,), attrs)
+    V.__qualname__ = name
+    return V
+
+
+VIEW_OPS = {e.name: _view(e) for e in _registry.VIEWS}
+BASIC_INDEX_VIEWS = tuple(VIEW_OPS[n].apply for n in ("select", "slice", "unsqueeze", "alias"))
 
 
 class Index(Op):

@@ -428,6 +428,65 @@ SELECTIONS = [
 ]
 SELECTIONS_BY_NAME = {e.name: e for e in SELECTIONS}
 
+
+class View:
+    """A view op: its output shares the input's storage (torch's view semantics: the version counter, in-place
+    writes through the view reach the base and its history). `name` is torch's (an overload after a dot, as
+    native_functions.yaml: squeeze.dim); `kernel` the function computing the view's impl, kernel(impl, *params):
+    a `_C` function, or one of _ops._VIEW_KERNELS (views composed of strides in Python: t, diagonal, unfold);
+    `params` the arguments after the input, in order; `grad` the derivative in Tensor ops over `grad`,
+    `self_sizes` (the input's) and the params (torch's derivatives.yaml, with the helpers of _ops._VIEW_HELPERS);
+    `node` torch's node name, `copied` the node's name when the kernel could not view and copied (reshape),
+    `inplace` the node's name of torch's in-place variant (Tensor.t_, squeeze_, ...: self becomes the view);
+    `ref` the numpy reference, ref(a, *params); `method` whether Tensor.<name> and torch.<name> are generated
+    from the row (the others are written in tensor.py / _shape_ops.py: they parse size arguments or check
+    their arguments before calling the row's op, _ops.VIEW_OPS[name])."""
+    __slots__ = ("name", "kernel", "params", "grad", "node", "copied", "inplace", "ref", "method")
+
+    def __init__(self, name, kernel, params, grad, node, ref, copied=None, inplace=None, method=False):
+        self.name, self.kernel, self.params, self.grad, self.node = name, kernel, tuple(params), grad, node
+        self.ref, self.copied, self.inplace, self.method = ref, copied, inplace, method
+
+    def doc(self, name):
+        return "\n".join([f"{name}({', '.join(('input',) + self.params)}) -> Tensor", "",
+                          f"A view of input ({self.node}); writes through it reach input.",
+                          f"Derivative: {self.grad}."])
+
+
+V = View
+VIEWS = [
+    V("view", "view", ("size",), "grad.reshape(self_sizes)", "ViewBackward0", "lambda a, size: a.reshape(size)"),
+    V("reshape", "reshape", ("shape",), "grad.reshape(self_sizes)", "ViewBackward0",
+      "lambda a, shape: a.reshape(shape)", copied="UnsafeViewBackward0"),
+    V("alias", "alias", (), "grad", "AliasBackward0", "lambda a: a"),
+    V("permute", "permute", ("dims",), "grad.permute(inverse_permutation(dims))", "PermuteBackward0",
+      "lambda a, dims: np.transpose(a, dims)"),
+    V("transpose", "transpose", ("dim0", "dim1"), "grad.transpose(dim0, dim1)", "TransposeBackward0",
+      "lambda a, dim0, dim1: np.swapaxes(a, dim0, dim1) if a.ndim else a", inplace="TransposeBackward1", method=True),
+    V("t", "t", (), "grad.t()", "TBackward0", "lambda a: a.T", inplace="TBackward1", method=True),
+    V("expand", "expand", ("size",), "sum_to(grad, self_sizes)", "ExpandBackward0",
+      "lambda a, size: np.broadcast_to(a, size)"),
+    V("squeeze", "squeeze_all", (), "grad.reshape(self_sizes)", "SqueezeBackward0", "lambda a: np.squeeze(a)",
+      inplace="SqueezeBackward3"),
+    V("squeeze.dim", "squeeze", ("dim",), "grad.reshape(self_sizes)", "SqueezeBackward1",
+      "lambda a, dim: np.squeeze(a, dim) if a.ndim and a.shape[dim] == 1 else a", inplace="SqueezeBackward4"),
+    V("squeeze.dims", "squeeze_dims", ("dim",), "grad.reshape(self_sizes)", "SqueezeBackward2",
+      "lambda a, dim: np.squeeze(a, tuple(d for d in dim if a.ndim and a.shape[d] == 1))", inplace="SqueezeBackward5"),
+    V("unsqueeze", "unsqueeze", ("dim",), "grad.squeeze(dim)", "UnsqueezeBackward0",
+      "lambda a, dim: np.expand_dims(a, dim)", inplace="UnsqueezeBackward1", method=True),
+    V("select", "select", ("dim", "index"), "select_backward(grad, self_sizes, dim, index)", "SelectBackward0",
+      "lambda a, dim, index: np.take(a, index, dim)"),
+    V("slice", "slice", ("dim", "start", "end", "step"), "slice_backward(grad, self_sizes, dim, start, end, step)",
+      "SliceBackward0", "lambda a, dim, start, end, step: a[(slice(None),) * dim + (slice(start, end, step),)]"),
+    V("diagonal", "diagonal", ("offset", "dim1", "dim2"), "diagonal_backward(grad, self_sizes, offset, dim1, dim2)",
+      "DiagonalBackward0", "lambda a, offset, dim1, dim2: np.diagonal(a, offset, dim1, dim2)"),
+    V("unfold", "unfold", ("dimension", "size", "step"), "unfold_backward(grad, self_sizes, dimension, size, step)",
+      "UnfoldBackward0", "lambda a, dimension, size, step: np.lib.stride_tricks.sliding_window_view("
+      "a, size, axis=dimension)[(slice(None),) * dimension + (slice(None, None, step),)]"),
+]
+del V
+VIEWS_BY_NAME = {e.name: e for e in VIEWS}
+
 # The neural-network kernels: templates over the element type T with one signature for both devices
 # (tg::cpu::name in cpu/, tg::cuda::name in cuda/nn.cu, a throwing stub in cuda/unavailable.cpp), which
 # core/nn_ops.cpp validates for, allocates for and dispatches to. (name, C++ parameters, what it computes.)

@@ -26,10 +26,6 @@ def _dims(dims, ndim, op):
     return out
 
 
-def _index_range(n, device, reverse=False):
-    return arange(n - 1, -1, -1, device=device) if reverse else arange(n, device=device)
-
-
 # ------------------------------------------------------------------ flips and rolls
 class Flip(_ops.Op):
     @staticmethod
@@ -207,56 +203,13 @@ def triu_indices(row, col, offset=0, *, dtype=_dtype.int64, device=None, layout=
 
 
 # ------------------------------------------------------------------ diagonals
-def _diagonal_view(impl, offset, dim1, dim2):
-    """The strided view of impl's diagonal (dims dim1, dim2 replaced by a last dim), as torch's."""
-    nd = impl.ndim
-    d1, d2 = _C.wrap_dim(dim1, nd), _C.wrap_dim(dim2, nd)
-    if d1 == d2:
-        raise RuntimeError(f"diagonal dimensions cannot be identical {dim1}, {dim2}")
-    sizes, strides, start = list(impl.shape), list(impl.strides), impl.offset
-    if offset >= 0:
-        n = max(min(sizes[d1], sizes[d2] - offset), 0)
-        start += offset * strides[d2] if n else 0
-    else:
-        n = max(min(sizes[d1] + offset, sizes[d2]), 0)
-        start -= offset * strides[d1] if n else 0
-    step = strides[d1] + strides[d2]
-    keep = [i for i in range(nd) if i not in (d1, d2)]
-    return _C.as_strided(impl, [sizes[i] for i in keep] + [n], [strides[i] for i in keep] + [step], start)
-
-
-class Diagonal(_ops.Op):
-    _is_view = True
-
-    @staticmethod
-    def forward(ctx, a, offset, dim1, dim2):
-        ctx.in_shape, ctx.args = list(a.shape), (offset, dim1, dim2)
-        return _diagonal_view(a._impl, offset, dim1, dim2)
-
-    @staticmethod
-    def backward(ctx, g):
-        return DiagonalScatter.apply(g, ctx.in_shape, *ctx.args), None, None, None
-
-
-class DiagonalScatter(_ops.Op):
-    """zeros(shape) holding g on its diagonal: diagonal's backward and diag_embed."""
-
-    @staticmethod
-    def forward(ctx, g, shape, offset, dim1, dim2):
-        ctx.args = (offset, dim1, dim2)
-        out = _C.full(shape, 0, g._impl.dtype, *g.device._code)
-        _C.copy_(_diagonal_view(out, offset, dim1, dim2), g._impl)
-        return out
-
-    @staticmethod
-    def backward(ctx, gg):
-        return Diagonal.apply(gg, *ctx.args), None, None, None, None
+_Diagonal = _ops.VIEW_OPS["diagonal"]
 
 
 def diagonal(input, offset=0, dim1=0, dim2=1):
     if input.dim() < 2:
         _C.wrap_dim(dim1, input.dim()), _C.wrap_dim(dim2, input.dim())  # torch's "Dimension out of range"
-    return Diagonal.apply(input, offset, dim1, dim2)
+    return _Diagonal.apply(input, offset, dim1, dim2)
 
 
 def diag_embed(input, offset=0, dim1=-2, dim2=-1):
@@ -268,21 +221,22 @@ def diag_embed(input, offset=0, dim1=-2, dim2=-1):
     shape = list(input.shape[:-1])
     for d in sorted((d1, d2)):
         shape.insert(d, n)
-    return DiagonalScatter.apply(input if input.dim() else input.reshape(1), shape, offset, d1, d2)
+    return _named(_ops.diagonal_backward(input if input.dim() else input.reshape(1), shape, offset, d1, d2),
+                  "DiagEmbedBackward0")
 
 
 def diag(input, diagonal=0):
     if input.dim() == 1:
         return diag_embed(input, diagonal, 0, 1)
     if input.dim() == 2:
-        return Diagonal.apply(input, diagonal, 0, 1).clone()
+        return _Diagonal.apply(input, diagonal, 0, 1).clone()
     raise RuntimeError(f"diag(): Supports 1D or 2D tensors. Got {input.dim()}D")
 
 
 def trace(input):
     if input.dim() != 2:
         raise RuntimeError(f"trace: expected a matrix, but got tensor with dim {input.dim()}")
-    return Diagonal.apply(input, 0, 0, 1).sum()
+    return _Diagonal.apply(input, 0, 0, 1).sum()
 
 
 # -------------------------------------------------------------- permutations
@@ -519,9 +473,9 @@ def slice_scatter(input, src, dim=0, start=None, end=None, step=1):
 def diagonal_scatter(input, src, offset=0, dim1=0, dim2=1):
     """input with src on its diagonal: input zeroed there plus src placed on zeros."""
     shape = list(input.shape)
-    on_diagonal = DiagonalScatter.apply(full(list(src.shape), True, dtype=_dtype.bool, device=input.device), shape,
-                                        offset, dim1, dim2)
-    return input.masked_fill(on_diagonal, 0) + DiagonalScatter.apply(src, shape, offset, dim1, dim2)
+    on_diagonal = _ops.diagonal_backward(full(list(src.shape), True, dtype=_dtype.bool, device=input.device), shape,
+                                         offset, dim1, dim2)
+    return input.masked_fill(on_diagonal, 0) + _ops.diagonal_backward(src, shape, offset, dim1, dim2)
 
 
 # ------------------------------------------------------------------ indexing
@@ -567,44 +521,6 @@ def kron(input, other):
 
 
 # ---------------------------------------------------------------------- unfold
-class Unfold(_ops.Op):
-    """Tensor.unfold: the windows of `size` every `step` along dim as a new last dim, a strided view."""
-
-    _is_view = True
-
-    @staticmethod
-    def forward(ctx, a, dim, size, step):
-        ctx.in_shape, ctx.args = list(a.shape), (dim, size, step)
-        shape, strides = list(a._impl.shape), list(a._impl.strides)
-        n = shape[dim]
-        shape[dim], strides[dim] = (n - size) // step + 1, strides[dim] * step
-        return _C.as_strided(a._impl, shape + [size], strides + [a._impl.strides[dim]], a._impl.offset)
-
-    @staticmethod
-    def backward(ctx, g):
-        return UnfoldBackward.apply(g, ctx.in_shape, *ctx.args), None, None, None
-
-
-class UnfoldBackward(_ops.Op):
-    """The sum of the windows' gradients back into the input's shape (windows may overlap)."""
-
-    @staticmethod
-    def forward(ctx, g, shape, dim, size, step):
-        ctx.args = (dim, size, step)
-        nwin = g.shape[dim]
-        start = _C.mul(_C.unsqueeze(_index_range(nwin, g.device)._impl, 1), step)
-        index = _C.add(start, _C.unsqueeze(_index_range(size, g.device)._impl, 0))  # (nwin, size)
-        perm = list(range(g.dim() - 1))
-        perm.insert(dim + 1, g.dim() - 1)  # the window dim right after the window-start dim
-        out = _C.full(shape, 0, g._impl.dtype, *g.device._code)
-        _C.index_put_(out, dim, [index], _C.permute(g._impl, perm), True)
-        return out
-
-    @staticmethod
-    def backward(ctx, gg):
-        return Unfold.apply(gg, *ctx.args), None, None, None, None
-
-
 def unfold(self, dimension, size, step):
     """Tensor.unfold(dimension, size, step)."""
     if self.dim() == 0:
@@ -618,7 +534,7 @@ def unfold(self, dimension, size, step):
         raise RuntimeError(f"maximum size for tensor at dimension {d} is {self.shape[d]} but size is {size}")
     if step <= 0:
         raise RuntimeError(f"step is {step} but must be > 0")
-    return Unfold.apply(self, d, size, step)
+    return _ops.VIEW_OPS["unfold"].apply(self, d, size, step)
 
 
 def _packed(fn, arg):

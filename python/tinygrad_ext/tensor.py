@@ -639,18 +639,12 @@ class Tensor:
                             "(torch.dtype dtype), (tuple of ints size)")
         if len(shape) == 1 and isinstance(shape[0], _dtype.dtype):  # a bitcast; not differentiable (torch's)
             return _wrap(_C.view_dtype(self._impl, shape[0].id))
-        shape = _shape_arg(shape, "view", "size")
-        if _needs_grad(self):
-            return _ops.Reshape.apply(self, shape, True)
-        return _wrap(_C.view(self._impl, shape))
+        return _VIEW.apply(self, _shape_arg(shape, "view", "size"))
 
     def reshape(self, *shape):
         if not shape:
             raise TypeError('reshape() missing 1 required positional arguments: "shape"')
-        shape = _shape_arg(shape, "reshape", "shape")
-        if _needs_grad(self):
-            return _ops.Reshape.apply(self, shape, False)
-        return _wrap(_C.reshape(self._impl, shape))
+        return _RESHAPE.apply(self, _shape_arg(shape, "reshape", "shape"))
 
     def view_as(self, other):
         return self.view(other.shape)
@@ -693,22 +687,7 @@ class Tensor:
         return self.reshape(s[:d] + sizes + s[d + 1:])
 
     def permute(self, *dims):
-        dims = _shape_arg(dims, "permute", "dims")
-        if _needs_grad(self):
-            return _ops.Permute.apply(self, dims)
-        return _wrap(_C.permute(self._impl, dims))
-
-    def transpose(self, dim0, dim1):
-        if _needs_grad(self):
-            return _ops.Transpose.apply(self, dim0, dim1)
-        return _wrap(_C.transpose(self._impl, dim0, dim1))
-
-    swapaxes = transpose
-
-    def t(self):
-        if self.dim() > 2:
-            raise RuntimeError(f"t() expects a tensor with <= 2 dimensions, but self is {self.dim()}D")
-        return _named(self.transpose(0, 1), "TBackward0") if self.dim() == 2 else self
+        return _PERMUTE.apply(self, _shape_arg(dims, "permute", "dims"))
 
     @property
     def T(self):
@@ -725,62 +704,42 @@ class Tensor:
     def t_(self):
         if self.dim() > 2:
             raise RuntimeError(f"t_() expects a tensor with <= 2 dimensions, but self is {self.dim()}D")
-        if self.dim() == 2:
-            if _needs_grad(self):
-                self._inplace_view(self.transpose, 0, 1)
-            else:
-                self._impl = _C.transpose(self._impl, 0, 1)
+        return self._inplace_view(_ops.VIEW_OPS["t"])
+
+    def _inplace_view(self, op, *params):
+        """t_/squeeze_/unsqueeze_/transpose_: self takes the metadata of the view op's result (a VIEWS row's op)
+        and, under autograd, its history, in a node named as torch's in-place variant (the row's `inplace`)."""
+        if not _needs_grad(self):
+            self._impl = op._kernel(self._impl, *params)
+            return self
+        _check_inplace(self)
+        r = op.apply(self, *params)
+        r.grad_fn._backward_name = op.entry.inplace
+        self._impl, self.grad_fn, self._output_nr = r._impl, r.grad_fn, r._output_nr
         return self
 
-    def _inplace_view(self, method, *args):
-        """t_/squeeze_/unsqueeze_ under autograd: self takes the metadata and the history of the view."""
-        _check_inplace(self)
-        r = method(*args)
-        self._impl, self.grad_fn, self._output_nr = r._impl, r.grad_fn, r._output_nr
-
     def expand(self, *sizes):
-        sizes = _shape_arg(sizes, "expand")
-        if _needs_grad(self):
-            return _ops.Expand.apply(self, sizes)
-        return _wrap(_C.expand(self._impl, sizes))
+        return _EXPAND.apply(self, _shape_arg(sizes, "expand"))
 
     def expand_as(self, other):
         return self.expand(other.shape)
 
     def squeeze(self, dim=None):
+        if dim is None:
+            return _SQUEEZE.apply(self)
         if isinstance(dim, (tuple, list)):  # several dims (each squeezed only where its size is 1)
-            nd = self._impl.ndim
-            wrapped = [_C.wrap_dim(d, nd) for d in dim]
-            for i, d in enumerate(wrapped):
-                if d in wrapped[:i]:
-                    raise RuntimeError(f"dim {d} appears multiple times in the list of dims")
-            drop = set(wrapped) if nd else set()
-            return _named(self.reshape([n for i, n in enumerate(self._impl.shape) if not (i in drop and n == 1)]),
-                          "SqueezeBackward2")
-        if _needs_grad(self):
-            return _named(_ops.Reshape.apply(self, list(_C.squeeze(self._impl, dim).shape), True),
-                          "SqueezeBackward0" if dim is None else "SqueezeBackward1")
-        return _wrap(_C.squeeze(self._impl, dim))
-
-    def unsqueeze(self, dim):
-        if _needs_grad(self):
-            return _named(_ops.Reshape.apply(self, list(_C.unsqueeze(self._impl, dim).shape), True),
-                          "UnsqueezeBackward0")
-        return _wrap(_C.unsqueeze(self._impl, dim))
+            return _SQUEEZE_DIMS.apply(self, tuple(dim))
+        return _SQUEEZE_DIM.apply(self, dim)
 
     def squeeze_(self, dim=None):
-        if _needs_grad(self):
-            self._inplace_view(self.squeeze, dim)
-        else:
-            self._impl = _C.squeeze(self._impl, dim)
-        return self
+        if dim is None:
+            return self._inplace_view(_SQUEEZE)
+        if isinstance(dim, (tuple, list)):
+            return self._inplace_view(_SQUEEZE_DIMS, tuple(dim))
+        return self._inplace_view(_SQUEEZE_DIM, dim)
 
     def unsqueeze_(self, dim):
-        if _needs_grad(self):
-            self._inplace_view(self.unsqueeze, dim)
-        else:
-            self._impl = _C.unsqueeze(self._impl, dim)
-        return self
+        return self._inplace_view(_ops.VIEW_OPS["unsqueeze"], dim)
 
     def narrow(self, dim, start, length):
         if self._impl.ndim == 0:
@@ -796,7 +755,7 @@ class Tensor:
             start += n
         if start + length > n:
             raise RuntimeError(f"start ({start}) + length ({length}) exceeds dimension size ({n}).")
-        return self[(_py_slice(None),) * d + (_py_slice(start, start + length),)]
+        return _SLICE.apply(self, d, start, start + length, 1)
 
     def select(self, dim, index):
         if self._impl.ndim == 0:
@@ -806,7 +765,7 @@ class Tensor:
         if not -n <= index < n:
             raise IndexError(f"select(): index {index} out of range for tensor of size {list(self._impl.shape)} at "
                              f"dimension {d}")
-        return self[(_py_slice(None),) * d + (index,)]
+        return _SELECT.apply(self, d, index)
 
     def unbind(self, dim=0):
         if self._impl.ndim == 0:
@@ -854,6 +813,11 @@ class Tensor:
 
     # --------------------------------------------------------------- indexing
     def __getitem__(self, key):
+        if key.__class__ is int and self._impl.ndim:  # t[i], the common case: one select
+            n = self._impl.shape[0]
+            if not -n <= key < n:
+                raise IndexError(f"index {key} is out of bounds for dimension 0 with size {n}")
+            return _SELECT.apply(self, 0, key)
         if self._impl.ndim == 0 and isinstance(key, int) and key is not False and key == 0:
             warnings.warn("t[0] on a 0-dim tensor returns its value for 2017-era code (loss.data[0]); use "
                           "tensor.item()", DeprecationWarning, stacklevel=2)
@@ -861,7 +825,8 @@ class Tensor:
         basic, dim, index, perm = _split_key(self, key)
         out = self
         if basic is not None:
-            out = _ops.BasicIndex.apply(out, basic) if _needs_grad(out) else _wrap(_apply_basic_index(out._impl, basic))
+            out = _apply_basic_index(out, basic, _ops.BASIC_INDEX_VIEWS) if _needs_grad(out) else \
+                _wrap(_apply_basic_index(out._impl, basic))
         if index is None:
             return out
         if perm is not None:
@@ -2223,6 +2188,27 @@ def _scan_methods(e):
 for _e in _registry.SCANS:
     _scan_methods(_e)
 del _e
+
+
+def _view_method(e):
+    """Tensor.<name> of a VIEWS row with method=True (torch.<name> is made from it): the row's op, which calls the
+    kernel alone when no gradient is needed."""
+    args = "".join(", " + p for p in e.params)
+    scope = {"__name__": __name__, "op": _ops.VIEW_OPS[e.name].apply}
+    exec(f"def {e.name}(self{args}):\n    return op(self{args})\n", scope)  # noqa: S102 (the row's parameter names)
+    method = scope[e.name]
+    method.__qualname__, method.__doc__ = f"Tensor.{e.name}", e.doc(f"Tensor.{e.name}")
+    return method
+
+
+for _e in _registry.VIEWS:
+    if _e.method:
+        setattr(Tensor, _e.name, _view_method(_e))
+del _e
+Tensor.swapaxes = Tensor.transpose
+_VIEW, _RESHAPE, _PERMUTE, _EXPAND, _SQUEEZE, _SQUEEZE_DIM, _SQUEEZE_DIMS, _SELECT, _SLICE = (
+    _ops.VIEW_OPS[n] for n in ("view", "reshape", "permute", "expand", "squeeze", "squeeze.dim", "squeeze.dims",
+                               "select", "slice"))
 _round = _unary(_C.round, _ops.REGISTERED["round"])
 _round_decimals, _polygamma, _nan_to_num = map(_ops.functional, ("round_decimals", "polygamma", "nan_to_num"))
 _FLOAT_MAX = {_dtype.float32: 3.4028234663852886e38, _dtype.float64: 1.7976931348623157e308}

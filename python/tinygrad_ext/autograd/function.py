@@ -472,18 +472,16 @@ def _attach_retain(t, retain):
 
 
 # ------------------------------------------------------------ views and in-place ops
-def _track_view(cls, args, out):
-    """Op.apply of a view op (_is_view): the output remembers its base (the first non-view tensor) and
-    the chain of view ops from it, for the leaf check and for in-place ops on the view (CopySlices)."""
-    a = args[0]
-    if out._impl.storage_id != a._impl.storage_id:  # a reshape that had to copy
-        return
+def _view_of(cls, a, params, out):
+    """out = cls.apply(a, *params) of a view op (_ops._View) shares a's storage: it remembers its base (the first
+    non-view tensor) and the chain of view ops from it, for the leaf check and for in-place ops on the view
+    (CopySlices)."""
     ex = a._extra
     base = ex.get("_base") if ex is not None else None
     if base is None:
-        out._extra = {"_base": a, "_view_chain": ((cls, args[1:]),)}
+        out._extra = {"_base": a, "_view_chain": ((cls, params),)}
     else:
-        out._extra = {"_base": base, "_view_chain": ex["_view_chain"] + ((cls, args[1:]),)}
+        out._extra = {"_base": base, "_view_chain": ex["_view_chain"] + ((cls, params),)}
 
 
 def _replay(t, chain):
