@@ -13,7 +13,7 @@ import warnings
 
 import numpy as np
 
-from . import _dtype, _ops
+from . import _C, _dtype, _ops
 from .nn import functional as F
 from .tensor import (LEGACY_CPU, LEGACY_CUDA, Tensor, _draw, arange, as_tensor, eye, from_numpy, full_like, randint,
                      stack, tensor, where)
