@@ -16,11 +16,12 @@ from .autograd.grad_mode import (enable_grad, inference_mode, is_grad_enabled, i
 from .tensor import (Tensor, addmm, arange, as_tensor, cat, empty, empty_like, eye, from_numpy, full, full_like,
                      linspace, normal, ones, ones_like, rand, rand_like, randint, randn,
                      randn_like, randperm, range, stack, tensor, where, zeros, zeros_like)
-from . import accelerator, autograd, backends, cuda, version
+from . import accelerator, autograd, backends, cuda, return_types, version
 from .accelerator import Event  # torch.Event, the device-generic one
 from .tensor import LEGACY_CPU as _LEGACY_CPU
 from .tensor import LEGACY_CUDA as _LEGACY_CUDA
 from .tensor import tensor as _tensor
+from .tensor import _C_TYPE, _needs_grad
 from .cuda import OutOfMemoryError  # torch.OutOfMemoryError
 
 globals().update(_LEGACY_CPU)  # torch.FloatTensor, torch.LongTensor, ...
@@ -112,10 +113,43 @@ for _name in ("add", "sub", "mul", "div", "true_divide", "pow", "neg", "abs", "e
               "isfinite", "maximum", "minimum", "matmul", "nan_to_num", "lerp"):
     globals()[_name] = _function(_name)
 for _name in ([e.name for e in _registry.OPS if e.python == "generated"] + [e.name for e in _registry.REDUCTIONS]
-              + [e.name for e in _registry.SCANS] + [e.name for e in _registry.SELECTIONS]):
+              + [e.name for e in _registry.SCANS]):
     # torch.<name>, with out=
     globals()[_name] = _function(_name)
-del _name
+
+
+def _selection_function(entry, name):
+    """torch.<name> of a registry selection or one of its variants, with out= as torch's: not while recording a graph,
+    the result's dtypes exactly, (values, indices) returned as torch.return_types.<name>_out."""
+    def fn(input, *args, **kwargs):
+        out = kwargs.pop("out", None)
+        if out is None:
+            return getattr(Tensor, name)(input, *args, **kwargs)
+        outs = tuple(out) if isinstance(out, (tuple, list)) else (out,)
+        if _needs_grad(input, *outs):
+            raise RuntimeError(f"{entry.name}(): functions with out=... arguments don't support automatic "
+                               "differentiation, but one of the arguments requires grad.")
+        result = getattr(Tensor, name)(input, *args, **kwargs)
+        results = result if isinstance(result, tuple) else (result,)
+        if isinstance(result, tuple) != isinstance(out, (tuple, list)):
+            raise TypeError(f"{name}(): argument 'out' must be {'tuple of Tensors' if results is result else 'Tensor'}"
+                            f", not {type(out).__name__}")
+        if len(outs) != len(results):
+            raise TypeError(f"expected tuple of {len(results)} elements but got {len(outs)}")
+        for o, r in zip(outs, results):
+            if o.dtype is not r.dtype:
+                raise RuntimeError(f"Expected out tensor to have dtype {_C_TYPE[r.dtype]}, but got {_C_TYPE[o.dtype]} "
+                                   "instead")
+            _write_out(o, r)
+        return getattr(return_types, f"{entry.name}_out")(*outs) if results is result else out
+    fn.__name__ = fn.__qualname__ = name
+    return fn
+
+
+for _e in _registry.SELECTIONS:  # torch.max, torch.sort, ..., and their variants (torch.argsort, torch.msort)
+    for _name in (_e.name, *(v[0] for v in _e.variants)):
+        globals()[_name] = _selection_function(_e, _name)
+del _name, _e
 subtract, multiply, divide, negative, swapaxes = sub, mul, div, neg, transpose  # noqa: F821
 _pow = pow  # the generated one; torch.pow below also takes a number base
 
