@@ -624,6 +624,52 @@ def test_selection_out(entry):
             getattr(torch, name)(x, out=o)
 
 
+def test_sorting_against_torch_if_installed():
+    """sort, argsort, msort and topk against torch on ties and NaN: values, indices (sort's tie order is torch's CPU
+    one; topk's ties may pick other indices, of equal values), gradients, node names and errors."""
+    real = pytest.importorskip("torch")
+    rng = np.random.default_rng(5)
+    ties = rng.integers(0, 4, size=(6, 40)).astype(np.float64)
+    ties[rng.random(ties.shape) < 0.1] = np.nan
+    distinct = rng.permutation(240).reshape(6, 40) / 8.0
+    calls = [lambda m, x: m.sort(x, 1), lambda m, x: m.sort(x, 0, True), lambda m, x: x.sort(stable=True, dim=0),
+             lambda m, x: x.sort(descending=True, stable=False), lambda m, x: m.topk(x, 5, 1),
+             lambda m, x: m.topk(x, 3, 0, largest=False), lambda m, x: x.topk(7, sorted=True),
+             lambda m, x: m.argsort(x, 1, True), lambda m, x: m.argsort(x, stable=True, dim=0),
+             lambda m, x: m.msort(x), lambda m, x: x.msort()]
+    for i, call in enumerate(calls):
+        for a in (ties, distinct):
+            got, want = call(torch, torch.tensor(a)), call(real, real.tensor(a))
+            assert type(got).__name__ == type(want).__name__, i
+            if type(want).__name__ == "topk" and a is ties:  # (equal values: the same values, maybe other indices)
+                np.testing.assert_array_equal(got.values.numpy(), want.values.numpy())
+                np.testing.assert_array_equal(np.take_along_axis(a, got.indices.numpy(), {4: 1, 5: 0, 6: -1}[i]),
+                                              got.values.numpy())
+                continue
+            for g, w in zip(got, want) if isinstance(want, tuple) else [(got, want)]:
+                np.testing.assert_array_equal(g.numpy(), w.numpy(), err_msg=f"call {i}")
+            x, y = torch.tensor(a, requires_grad=True), real.tensor(a, requires_grad=True)
+            got, want = call(torch, x), call(real, y)
+            got, want = (got[0], want[0]) if isinstance(want, tuple) else (got, want)
+            if not want.dtype.is_floating_point:  # (argsort)
+                assert got.grad_fn is None and want.grad_fn is None
+                continue
+            assert got.grad_fn.name() == want.grad_fn.name(), i
+            weight = np.arange(got.numel()).reshape(tuple(got.shape)) / 7.0
+            got.backward(torch.tensor(weight))
+            want.backward(real.tensor(weight))
+            np.testing.assert_array_equal(x.grad.numpy(), y.grad.numpy(), err_msg=f"call {i} grad")
+    t, r = torch.tensor(ties[:2, :4]), real.tensor(ties[:2, :4])
+    for bad in (lambda m, x: x.topk(5), lambda m, x: m.topk(x, -1), lambda m, x: x.sort(2), lambda m, x: x.topk(1, -3),
+                lambda m, x: m.argsort(x, 2), lambda m, x: m.topk(x.bool(), 1), lambda m, x: m.sort(x, out=x)):
+        with pytest.raises(Exception) as want:
+            bad(real, r)
+        with pytest.raises(type(want.value)) as got:
+            bad(torch, t)
+        if "invalid combination" not in str(want.value):
+            assert str(got.value) == str(want.value)
+
+
 # ---------------------------------------------------------------- views (_registry.VIEWS)
 VIEWS = _registry.VIEWS
 # name -> [(input shape, params)]: every row has an empty input, and a 0-d one where torch takes it
