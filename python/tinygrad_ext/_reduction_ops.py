@@ -11,6 +11,7 @@ from .tensor import (Tensor, _dims_arg, _named, _needs_grad, _wrap, arange, cat,
 
 
 aminmax_type = _return_type("aminmax", ("min", "max"))
+_BOOL = _dtype.bool.id
 
 
 def _reduced_size(input, dim, op):
@@ -139,41 +140,48 @@ def sort_dim(input, dim, descending, stable):
 
 
 def topk_dim(input, k, dim, largest, sorted):  # torch's argument name
-    if input.dtype is _dtype.bool and input.device.type == "cpu":
+    impl = input._impl
+    if impl.dtype == _BOOL and impl.device_type == 0:
         raise RuntimeError("topk does not support bool dtypes on CPU")
-    return _C.topk(input._impl, k, dim, largest, sorted)
+    return _C.topk(impl, k, dim, largest, sorted)
 
 
-def _selection_method(e):
-    """Tensor.<name> of a registry selection, with the entry's signature: its kernel, and with autograd the entry's
-    op over the values."""
-    kernel, whole = globals()[e.kernel], globals().get(e.whole)
-    op, result_type = _ops.SELECTION_OPS[e.name], getattr(return_types, e.name)
-
-    def pick(self, dim, keepdim, overload, *args):
-        if whole is not None and (dim is None or isinstance(dim, Tensor)):
-            return whole(self, dim, keepdim)
-        values, indices = kernel(self, *args)
-        values = op.apply(self, values, indices, dim, keepdim, overload) if _needs_grad(self) else _wrap(values)
-        return result_type(values, _wrap(indices))
+def _selection_code(e, variant, x):
+    """The body of a registry selection's Tensor.<name> (its input `x` = "self") and torch.<name> (x = "input"), or of
+    its variant's (one field of its result: argsort's indices straight from the kernel, msort's values through
+    Tensor.sort): lines, and the names they read. A selection runs its kernel, and with autograd the entry's op over
+    the values; its methods and functions are generated as one function each, as every call takes this path."""
+    kernel = globals()[e.kernel]
+    if variant is not None:
+        _, _, call, field = variant
+        body = f"_wrap(kernel({x}, {call})[1])" if field == "indices" else f"base({x}, {call}).{field}"
+        return [f"return {body}"], {"kernel": kernel, "base": _SELECTION[e.name]}
     keepdim = "keepdim" if "keepdim" in e.args else "True"
-    return _generated(e.name, e.signature, f"pick(self, dim, {keepdim}, {e.overload}, {', '.join(e.args)})",
-                      {"pick": pick}, e.doc(f"Tensor.{e.name}"))
+    whole = ["if dim is None or isinstance(dim, Tensor):", f"    return whole({x}, dim, {keepdim})"] * bool(e.whole)
+    return whole + [
+        f"values, indices = kernel({x}, {', '.join(e.args)})",
+        f"if _needs_grad({x}):",
+        f"    return result_type(op.apply({x}, values, indices, dim, {keepdim}, {e.overload}), _wrap(indices))",
+        "return result_type(_wrap(values), _wrap(indices))"], {
+        "kernel": kernel, "whole": globals().get(e.whole), "op": _ops.SELECTION_OPS[e.name],
+        "result_type": getattr(return_types, e.name)}
 
 
-def _variant_method(e, variant, base):
-    """Tensor.<name> of a selection's variant: one field of the selection's result (argsort, msort)."""
-    name, signature, call, field = variant
-    doc = e.variant_doc(variant, f"Tensor.{name}")
-    return _generated(name, signature, f"base(self, {call}).{field}", {"base": base}, doc)
+def _selection_method(e, variant=None):
+    name, signature = (e.name, e.signature) if variant is None else variant[:2]
+    doc = e.doc(f"Tensor.{name}") if variant is None else e.variant_doc(variant, f"Tensor.{name}")
+    return _generated(name, ", ".join(p for p in ("self", signature) if p), *_selection_code(e, variant, "self"), doc,
+                      f"Tensor.{name}")
 
 
-def _generated(name, signature, body, names, doc):
-    """A method `(self, <signature>)` returning `body`, evaluated over `names`."""
-    method = eval(compile(f"lambda self{', ' if signature else ''}{signature}: {body}", "<op registry>", "eval"),  # noqa: S307
-                  {**names, "__name__": __name__})
-    method.__name__, method.__qualname__, method.__doc__ = name, f"Tensor.{name}", doc
-    return method
+def _generated(name, params, lines, names, doc, qualname):
+    """The function `name(<params>)` running `lines` over `names` and this module's globals (the registry's
+    generated methods and functions)."""
+    scope = {**globals(), **names}
+    exec(compile("\n    ".join([f"def {name}({params}):", *lines]), f"<op registry: {qualname}>", "exec"), scope)  # noqa: S102
+    fn = scope[name]
+    fn.__qualname__, fn.__doc__ = qualname, doc
+    return fn
 
 
 def _runs(values, change, order, shape, return_inverse, return_counts):
@@ -403,7 +411,7 @@ def count_nonzero(input, dim=None):
 _SHARED = ("unique", "bincount", "histc", "logsumexp", "aminmax", "count_nonzero", "unique_consecutive", "quantile",
            "nanquantile", "nanmean")
 _SELECTION = {e.name: _selection_method(e) for e in _registry.SELECTIONS}
-# Tensor.<name> (installed by __init__) and torch.<name>
+# Tensor.<name> (installed by __init__) and torch.<name> (the selections': __init__'s, for out=)
 METHODS = ({n: globals()[n] for n in _SHARED} | _SELECTION
-           | {v[0]: _variant_method(e, v, _SELECTION[e.name]) for e in _registry.SELECTIONS for v in e.variants})
+           | {v[0]: _selection_method(e, v) for e in _registry.SELECTIONS for v in e.variants})
 FUNCTIONS = {n: globals()[n] for n in _SHARED + ("var_mean", "std_mean", "searchsorted", "bucketize")}

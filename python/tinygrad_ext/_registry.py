@@ -427,8 +427,19 @@ class Selection:
 
 def _head(name, signature, qualname, result):
     """A docstring's first line: torch.<name>(input, <signature>, *, out=None) or Tensor.<name>(<signature>)."""
-    params = [p for p in ["input", signature, "out=None" if "*" in signature else "*, out=None"] if p]
-    return f"{name}({', '.join(params[1:-1] if qualname.startswith('Tensor.') else params)}) -> {result}"
+    return f"{name}({signature if qualname.startswith('Tensor.') else function_params(signature)}) -> {result}"
+
+
+def function_params(signature):
+    """torch.<name>'s parameters for a Tensor method's `signature` (after self): `input, <signature>, *, out=None`."""
+    return ", ".join(p for p in ["input", signature, "out=None" if "*" in signature else "*, out=None"] if p)
+
+
+def passed_on(signature):
+    """The arguments passing a `signature`'s parameters on by name: `dim, descending, stable=stable`."""
+    names = [p.split("=")[0].strip() for p in signature.split(",") if p.strip()]
+    star = names.index("*") if "*" in names else len(names)
+    return ", ".join(names[:star] + [f"{n}={n}" for n in names[star + 1:]])
 
 
 _PICKED = "value_selecting_reduction_backward(grad, dim, indices, sizes, keepdim)"  # (torch's name)
