@@ -168,6 +168,7 @@ def _selection_code(e, variant, x):
 
 
 def _selection_method(e, variant=None):
+    """Tensor.<name> of a registry selection or of one of its variants."""
     name, signature = (e.name, e.signature) if variant is None else variant[:2]
     doc = e.doc(f"Tensor.{name}") if variant is None else e.variant_doc(variant, f"Tensor.{name}")
     return _generated(name, ", ".join(p for p in ("self", signature) if p), *_selection_code(e, variant, "self"), doc,
