@@ -431,59 +431,243 @@ def test_scan_variants_and_dtype_rules():
 
 # ---------------------------------------------------------------- selections (_registry.SELECTIONS)
 SELECTIONS = _registry.SELECTIONS
-SELECTION_REFS = {  # numpy: the picked value of each slice along axis (float64 inputs without ties)
+VARIANTS = [(e, v) for e in SELECTIONS for v in e.variants]  # argsort, msort
+
+
+def _mode(a, axis):  # the smallest of the most frequent values
+    b = np.moveaxis(a, axis, -1)
+    rows = [(lambda u, c: u[c.argmax()])(*np.unique(r, return_counts=True)) for r in b.reshape(-1, b.shape[-1])]
+    return np.array(rows, dtype=a.dtype).reshape(b.shape[:-1])
+
+
+def _ordered(a, axis, descending):
+    s = np.sort(a, axis)
+    return np.flip(s, axis) if descending else s
+
+
+SELECTION_REFS = {  # numpy: the values of each slice along axis, with the op's options (k: the op's k)
     "max": lambda a, axis: np.max(a, axis), "min": lambda a, axis: np.min(a, axis),
-    "kthvalue": lambda a, axis: np.sort(a, axis).take(1, axis),  # k=2
+    "kthvalue": lambda a, axis, k: np.sort(a, axis).take(k - 1, axis),
     "median": lambda a, axis: np.sort(a, axis).take((a.shape[axis] - 1) // 2, axis),
     "nanmedian": lambda a, axis: np.sort(a, axis).take((a.shape[axis] - 1) // 2, axis),
-    "mode": lambda a, axis: np.min(a, axis),  # (all distinct: the smallest of the equally frequent)
+    "mode": _mode,
+    "sort": lambda a, axis, descending=False, stable=None: _ordered(a, axis, descending),
+    "topk": lambda a, axis, k, largest=True: _ordered(a, axis, largest).take(range(k), axis),
+    # the variants: argsort's indices point at sort's values, msort is sort along dim 0
+    "argsort": lambda a, axis, descending=False, stable=None: _ordered(a, axis, descending),
+    "msort": lambda a, axis: np.sort(a, 0),
 }
+SELECTION_OPTIONS = {"sort": [{}, {"descending": True}, {"stable": True}], "topk": [{}, {"largest": False}],
+                     "argsort": [{}, {"descending": True, "stable": True}]}
+SELECTION_DTYPES = ("float64", "float32", "float16", "bfloat16", "int64", "int32", "int16", "int8", "uint8", "bool")
+NO_BOOL = {"topk", "kthvalue", "median", "nanmedian"}  # (torch's CPU kernels take no bool)
 
 
-def selection_call(entry, t, *args, **kwargs):
-    return getattr(t, entry.name)(*((2 if t.dim() else 1,) if entry.params else ()), *args, **kwargs)
+def selection_args(entry, t, dim, keepdim=None, **options):
+    """The arguments of a selection (or variant) call on t: k=2 (1 of a 0-d), dim where it takes one, keepdim."""
+    params = entry.args if isinstance(entry, _registry.Selection) else entry[1]
+    args = {"k": 2 if t.dim() else 1} if "k" in params else {}
+    if "dim" in params:
+        args["dim"] = dim
+    if keepdim is not None:
+        args["keepdim"] = keepdim
+    return {**args, **options}
+
+
+def as_float64(t):
+    return t.to(torch.float64).numpy()
 
 
 def test_every_selection_has_rows():
-    assert {e.name for e in SELECTIONS} >= {"max", "min", "kthvalue", "median", "nanmedian", "mode"}
+    assert {e.name for e in SELECTIONS} >= {"max", "min", "kthvalue", "median", "nanmedian", "mode", "sort", "topk"}
+    assert {v[0] for _, v in VARIANTS} >= {"argsort", "msort"}
+    for name in [e.name for e in SELECTIONS] + [v[0] for _, v in VARIANTS]:
+        assert name in SELECTION_REFS, f"selection {name} has no numpy reference"
+        assert callable(getattr(torch.Tensor, name)) and callable(getattr(torch, name)), name
+        assert getattr(torch.Tensor, name).__doc__.startswith(f"{name}(") and getattr(torch, name).__doc__
     for e in SELECTIONS:
-        assert e.name in SELECTION_REFS and e.name in _ops.SELECTION_OPS, e.name
-        assert callable(getattr(torch.Tensor, e.name)) and callable(getattr(torch, e.name)), e.name
+        assert e.name in _ops.SELECTION_OPS and hasattr(torch.return_types, e.name + "_out"), e.name
+
+
+def _selection_input(dtype, layout, rng):
+    a = rng.permutation(20).reshape(4, 5) - (0 if dtype == "uint8" else 7)  # distinct, exact in every dtype
+    a = (a % 2).astype(bool) if dtype == "bool" else a.astype(dtype if dtype != "bfloat16" else "float32")
+    t = torch.tensor(a).to(getattr(torch, dtype))
+    return (a.T, t.t()) if layout == "strided" else (a, t)
+
+
+def _check_picked(name, got, a, dim, want):
+    """got's values are want and its indices point at them in a."""
+    values, indices = got
+    assert indices.dtype == torch.int64 and tuple(values.shape) == want.shape == tuple(indices.shape), name
+    np.testing.assert_array_equal(as_float64(values), want.astype(np.float64), err_msg=name)
+    picked = np.take_along_axis(a, indices.numpy(), dim) if a.ndim else a
+    np.testing.assert_array_equal(picked.astype(np.float64), want.astype(np.float64), err_msg=name)
 
 
 @pytest.mark.parametrize("entry", SELECTIONS, ids=lambda e: e.name)
 @pytest.mark.parametrize("layout", ["contiguous", "strided"])
 def test_selection_value_against_numpy(entry, layout):
-    a = np.random.default_rng(8).permutation(20).reshape(4, 5).astype(np.float64) - 7.5
-    t = torch.tensor(a)
-    if layout == "strided":
-        a, t = a.T, t.t()
-    for dim in (0, 1, -1):
-        for keepdim in (False, True):
-            got = selection_call(entry, t, dim, keepdim=keepdim)
-            assert type(got).__name__ == entry.name and got.indices.dtype == torch.int64
-            want = SELECTION_REFS[entry.name](a, dim)
-            want = np.expand_dims(want, dim) if keepdim else want
-            np.testing.assert_array_equal(got.values.numpy(), want)
-            idx = got.indices.numpy() if keepdim else np.expand_dims(got.indices.numpy(), dim)
-            np.testing.assert_array_equal(np.take_along_axis(a, idx, dim), got.values.numpy().reshape(idx.shape))
+    rng = np.random.default_rng(8)
+    for dtype in [d for d in SELECTION_DTYPES if not (d == "bool" and entry.name in NO_BOOL)]:
+        a, t = _selection_input(dtype, layout, rng)
+        for dim in (0, 1, -1):
+            for keepdim in ((False, True) if "keepdim" in entry.args else (None,)):
+                for options in SELECTION_OPTIONS.get(entry.name, [{}]):
+                    args = selection_args(entry, t, dim, keepdim, **options)
+                    got = getattr(t, entry.name)(**args)
+                    assert type(got).__name__ == entry.name and got.values.dtype == t.dtype
+                    want = SELECTION_REFS[entry.name](a, dim, **{k: v for k, v in args.items()
+                                                                 if k not in ("dim", "keepdim")})
+                    values, indices = got
+                    if keepdim is not None:  # (a reduction: compared with the dim put back, for take_along_axis)
+                        assert tuple(values.shape) == (np.expand_dims(want, dim) if keepdim else want).shape
+                        want = np.expand_dims(want, dim)
+                        if not keepdim:
+                            values, indices = values.unsqueeze(dim), indices.unsqueeze(dim)
+                    _check_picked(f"{entry.name} {layout} {dtype} {args}", (values, indices), a, dim, want)
+
+
+@pytest.mark.parametrize("entry", SELECTIONS, ids=lambda e: e.name)
+def test_selection_0d_and_empty(entry):
+    s = torch.tensor(3.0)
+    got = getattr(s, entry.name)(**selection_args(entry, s, 0, False if "keepdim" in entry.args else None))
+    assert got.values.shape == () == got.indices.shape and got.values.item() == 3.0 and got.indices.item() == 0
+    e = torch.zeros(0, 3)
+    for dim in (1, 0) if "keepdim" not in entry.args else (1,):  # (a reduction over an empty dim raises)
+        args = selection_args(entry, e, dim, **({"k": 0} if "k" in entry.args and dim == 0 else {}))
+        want = SELECTION_REFS[entry.name](np.zeros((0, 3)), dim, **{k: v for k, v in args.items() if k != "dim"})
+        got = getattr(e, entry.name)(**args)
+        assert tuple(got.values.shape) == want.shape == tuple(got.indices.shape), (entry.name, dim)
+
+
+@pytest.mark.parametrize("entry,variant", VARIANTS, ids=[v[0] for _, v in VARIANTS])
+def test_selection_variant_against_numpy(entry, variant):
+    name, field = variant[0], variant[3]
+    rng = np.random.default_rng(3)
+    for dtype in SELECTION_DTYPES:
+        for layout in ("contiguous", "strided"):
+            a, t = _selection_input(dtype, layout, rng)
+            for dim in (0, 1, -1):
+                for options in SELECTION_OPTIONS.get(name, [{}]):
+                    args = selection_args(variant, t, dim, **options)
+                    got = getattr(torch, name)(t, **args)
+                    want = SELECTION_REFS[name](a, dim, **{k: v for k, v in args.items() if k != "dim"})
+                    if field == "indices":
+                        assert got.dtype == torch.int64 and tuple(got.shape) == want.shape
+                        got = np.take_along_axis(a, got.numpy(), dim)
+                    else:
+                        assert got.dtype == t.dtype
+                        got = as_float64(got)
+                    np.testing.assert_array_equal(got.astype(np.float64), want.astype(np.float64))
+    for x in (torch.tensor(3.0), torch.zeros(0, 3)):  # 0-d and empty
+        got = getattr(x, name)(**selection_args(variant, x, 0))
+        assert got.shape == x.shape and (x.dim() == 0) == (got.numel() == 1)
+    v = torch.tensor([2.0, 1.0, 3.0], requires_grad=True)
+    assert (getattr(v, name)().grad_fn is None) == (field == "indices")
+
+
+def _overload(entry, options):
+    return eval(str(entry.overload), {}, {"stable": None, **options})  # noqa: S307 (the row's expression)
 
 
 @pytest.mark.parametrize("entry", SELECTIONS, ids=lambda e: e.name)
 def test_selection_gradcheck(entry):
     x = torch.tensor(np.random.default_rng(9).permutation(12).reshape(3, 4) / 4.0, requires_grad=True)
     for dim in (0, 1, -1):
-        for keepdim in (False, True):
-            def fn(t, dim=dim, keepdim=keepdim):
-                return selection_call(entry, t, dim, keepdim=keepdim).values
-            assert gradcheck(fn, [x]) and gradgradcheck(fn, [x]), (entry.name, dim, keepdim)
-            assert fn(x).grad_fn.name() == f"{entry.name.capitalize()}Backward{entry.overload}"
+        for keepdim in ((False, True) if "keepdim" in entry.args else (None,)):
+            for options in SELECTION_OPTIONS.get(entry.name, [{}]):
+                args = selection_args(entry, x, dim, keepdim, **options)
+
+                def fn(t, args=args):
+                    return getattr(t, entry.name)(**args).values
+                assert gradcheck(fn, [x]) and gradgradcheck(fn, [x]), (entry.name, args)
+                want = f"{entry.name.capitalize()}Backward{_overload(entry, options)}"
+                assert fn(x).grad_fn.name() == want
     s = torch.tensor(0.7, dtype=torch.float64, requires_grad=True)  # 0-d: the identity
-    selection_call(entry, s, 0).values.backward()
+    getattr(s, entry.name)(**selection_args(entry, s, 0)).values.backward()
     assert s.grad.item() == 1.0
-    out = (torch.empty(0), torch.empty(0, dtype=torch.int64))
-    assert getattr(torch, entry.name)(x.detach(), *((2,) if entry.params else ()), 1, out=out) == out
-    assert out[1].shape == (3,)
+    for variant in entry.variants:
+        if variant[3] == "values":
+            def fn(t, name=variant[0]):
+                return getattr(t, name)(**selection_args(variant, t, 1))
+            assert gradcheck(fn, [x]) and gradgradcheck(fn, [x]), variant[0]
+
+
+@pytest.mark.parametrize("entry", SELECTIONS, ids=lambda e: e.name)
+def test_selection_out(entry):
+    x = torch.tensor(np.random.default_rng(4).permutation(12).reshape(3, 4) / 4.0)
+    args = selection_args(entry, x, 1)
+    out = (torch.empty(0, dtype=torch.float64), torch.empty(0, dtype=torch.int64))
+    got = getattr(torch, entry.name)(x, **args, out=out)
+    assert type(got).__name__ == f"{entry.name}_out" and got == out and got[0] is out[0]
+    want = getattr(x, entry.name)(**args)
+    assert torch.equal(out[0], want.values) and torch.equal(out[1], want.indices)
+    with pytest.raises(RuntimeError, match="Expected out tensor to have dtype long int, but got double instead"):
+        getattr(torch, entry.name)(x, **args, out=(out[0], out[0]))
+    with pytest.raises(RuntimeError, match="Expected out tensor to have dtype double, but got float instead"):
+        getattr(torch, entry.name)(x, **args, out=(torch.empty(0), out[1]))
+    with pytest.raises(TypeError, match="expected tuple of 2 elements but got 1"):
+        getattr(torch, entry.name)(x, **args, out=out[:1])
+    with pytest.raises(TypeError, match=f"{entry.name}\\(\\): argument 'out' must be tuple of Tensors, not Tensor"):
+        getattr(torch, entry.name)(x, **args, out=out[0])
+    with pytest.raises(RuntimeError, match=f"{entry.name}\\(\\): functions with out=... arguments don't support "
+                                           "automatic differentiation, but one of the arguments requires grad."):
+        getattr(torch, entry.name)(x.requires_grad_(), **args, out=out)
+    with torch.no_grad():
+        assert getattr(torch, entry.name)(x, **args, out=list(out)) == out
+    for variant in entry.variants:
+        name, field = variant[0], variant[3]
+        o = torch.empty(0, dtype=torch.int64 if field == "indices" else torch.float64)
+        assert getattr(torch, name)(x.detach(), **selection_args(variant, x, 1), out=o) is o
+        with pytest.raises(RuntimeError, match=f"{entry.name}\\(\\): functions with out=... arguments"):
+            getattr(torch, name)(x, out=o)
+
+
+def test_sorting_against_torch_if_installed():
+    """sort, argsort, msort and topk against torch on ties and NaN: values, indices (sort's tie order is torch's CPU
+    one; topk's ties may pick other indices, of equal values), gradients, node names and errors."""
+    real = pytest.importorskip("torch")
+    rng = np.random.default_rng(5)
+    ties = rng.integers(0, 4, size=(6, 40)).astype(np.float64)
+    ties[rng.random(ties.shape) < 0.1] = np.nan
+    distinct = rng.permutation(240).reshape(6, 40) / 8.0
+    calls = [lambda m, x: m.sort(x, 1), lambda m, x: m.sort(x, 0, True), lambda m, x: x.sort(stable=True, dim=0),
+             lambda m, x: x.sort(descending=True, stable=False), lambda m, x: m.topk(x, 5, 1),
+             lambda m, x: m.topk(x, 3, 0, largest=False), lambda m, x: x.topk(7, sorted=True),
+             lambda m, x: m.argsort(x, 1, True), lambda m, x: m.argsort(x, stable=True, dim=0),
+             lambda m, x: m.msort(x), lambda m, x: x.msort()]
+    for i, call in enumerate(calls):
+        for a in (ties, distinct):
+            got, want = call(torch, torch.tensor(a)), call(real, real.tensor(a))
+            assert type(got).__name__ == type(want).__name__, i
+            if type(want).__name__ == "topk" and a is ties:  # (equal values: the same values, maybe other indices)
+                np.testing.assert_array_equal(got.values.numpy(), want.values.numpy())
+                np.testing.assert_array_equal(np.take_along_axis(a, got.indices.numpy(), {4: 1, 5: 0, 6: -1}[i]),
+                                              got.values.numpy())
+                continue
+            for g, w in zip(got, want) if isinstance(want, tuple) else [(got, want)]:
+                np.testing.assert_array_equal(g.numpy(), w.numpy(), err_msg=f"call {i}")
+            x, y = torch.tensor(a, requires_grad=True), real.tensor(a, requires_grad=True)
+            got, want = call(torch, x), call(real, y)
+            got, want = (got[0], want[0]) if isinstance(want, tuple) else (got, want)
+            if not want.dtype.is_floating_point:  # (argsort)
+                assert got.grad_fn is None and want.grad_fn is None
+                continue
+            assert got.grad_fn.name() == want.grad_fn.name(), i
+            weight = np.arange(got.numel()).reshape(tuple(got.shape)) / 7.0
+            got.backward(torch.tensor(weight))
+            want.backward(real.tensor(weight))
+            np.testing.assert_array_equal(x.grad.numpy(), y.grad.numpy(), err_msg=f"call {i} grad")
+    t, r = torch.tensor(ties[:2, :4]), real.tensor(ties[:2, :4])
+    for bad in (lambda m, x: x.topk(5), lambda m, x: m.topk(x, -1), lambda m, x: x.sort(2), lambda m, x: x.topk(1, -3),
+                lambda m, x: m.argsort(x, 2), lambda m, x: m.topk(x.bool(), 1), lambda m, x: m.sort(x, out=x)):
+        with pytest.raises(Exception) as want:
+            bad(real, r)
+        with pytest.raises(type(want.value)) as got:
+            bad(torch, t)
+        if "invalid combination" not in str(want.value):
+            assert str(got.value) == str(want.value)
 
 
 # ---------------------------------------------------------------- views (_registry.VIEWS)

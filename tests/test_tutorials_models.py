@@ -1147,8 +1147,7 @@ def test_examples_same_as_torch():
     ("x.cummin(1)[0]", "CumminBackward0"), ("x[0, 0].topk(1)[0]", "TopkBackward0"),
     ("x.log_softmax(1)", "LogSoftmaxBackward0"), ("x.softmax(1)", "SoftmaxBackward0")])
 def test_printed_grad_fn_names(expr, name):
-    """The node names a printed tutorial tensor shows (`grad_fn=<TopkBackward0>`), torch's; the gradient
-    is still the gather's."""
+    """The node names a printed tutorial tensor shows (`grad_fn=<TopkBackward0>`), torch's."""
     x = torch.randn(3, 4, requires_grad=True)
     out = eval(expr)  # noqa: S307 (a fixed table of expressions)
     assert out.grad_fn.name() == name and f"grad_fn=<{name}>" in repr(out)

@@ -16,11 +16,12 @@ from .autograd.grad_mode import (enable_grad, inference_mode, is_grad_enabled, i
 from .tensor import (Tensor, addmm, arange, as_tensor, cat, empty, empty_like, eye, from_numpy, full, full_like,
                      linspace, normal, ones, ones_like, rand, rand_like, randint, randn,
                      randn_like, randperm, range, stack, tensor, where, zeros, zeros_like)
-from . import accelerator, autograd, backends, cuda, version
+from . import accelerator, autograd, backends, cuda, return_types, version
 from .accelerator import Event  # torch.Event, the device-generic one
 from .tensor import LEGACY_CPU as _LEGACY_CPU
 from .tensor import LEGACY_CUDA as _LEGACY_CUDA
 from .tensor import tensor as _tensor
+from .tensor import _C_TYPE, _needs_grad
 from .cuda import OutOfMemoryError  # torch.OutOfMemoryError
 
 globals().update(_LEGACY_CPU)  # torch.FloatTensor, torch.LongTensor, ...
@@ -112,10 +113,45 @@ for _name in ("add", "sub", "mul", "div", "true_divide", "pow", "neg", "abs", "e
               "isfinite", "maximum", "minimum", "matmul", "nan_to_num", "lerp"):
     globals()[_name] = _function(_name)
 for _name in ([e.name for e in _registry.OPS if e.python == "generated"] + [e.name for e in _registry.REDUCTIONS]
-              + [e.name for e in _registry.SCANS] + [e.name for e in _registry.SELECTIONS]):
+              + [e.name for e in _registry.SCANS]):
     # torch.<name>, with out=
     globals()[_name] = _function(_name)
 del _name
+
+
+def _selection_function(entry, variant=None):
+    """torch.<name>(input, <signature>, *, out=None) of a registry selection or of one of its variants."""
+    name, signature = (entry.name, entry.signature) if variant is None else variant[:2]
+    lines, names = _reduction_ops._selection_code(entry, variant, "input")
+    doc = entry.doc(f"torch.{name}") if variant is None else entry.variant_doc(variant, f"torch.{name}")
+    call = f"method(input, {_registry.passed_on(signature)})"
+    return _reduction_ops._generated(name, _registry.function_params(signature), [
+        "if out is not None:", f"    return _selection_out(entry, {name!r}, out, input, lambda: {call})", *lines],
+        {**names, "entry": entry, "method": _reduction_ops.METHODS[name], "_selection_out": _selection_out}, doc, name)
+
+
+def _selection_out(entry, name, out, input, compute):
+    """torch.<name>(..., out=) of a selection as torch's: not while recording a graph, the result's dtypes exactly,
+    (values, indices) returned as torch.return_types.<selection>_out."""
+    outs = tuple(out) if isinstance(out, (tuple, list)) else (out,)
+    if _needs_grad(input, *outs):
+        raise RuntimeError(f"{entry.name}(): functions with out=... arguments don't support automatic "
+                           "differentiation, but one of the arguments requires grad.")
+    result = compute()
+    results = result if isinstance(result, tuple) else (result,)
+    if isinstance(result, tuple) != isinstance(out, (tuple, list)):
+        raise TypeError(f"{name}(): argument 'out' must be {'tuple of Tensors' if results is result else 'Tensor'}, "
+                        f"not {type(out).__name__}")
+    if len(outs) != len(results):
+        raise TypeError(f"expected tuple of {len(results)} elements but got {len(outs)}")
+    for o, r in zip(outs, results):
+        if o.dtype is not r.dtype:
+            raise RuntimeError(f"Expected out tensor to have dtype {_C_TYPE[r.dtype]}, but got {_C_TYPE[o.dtype]} "
+                               "instead")
+        _write_out(o, r)
+    return getattr(return_types, f"{entry.name}_out")(*outs) if results is result else out
+
+
 subtract, multiply, divide, negative, swapaxes = sub, mul, div, neg, transpose  # noqa: F821
 _pow = pow  # the generated one; torch.pow below also takes a number base
 
@@ -170,7 +206,11 @@ for _ops_module in (_shape_ops, _reduction_ops, _linalg_ops, _scatter_ops, _samp
     for _name, _method in _ops_module.METHODS.items():
         setattr(Tensor, _name, _method)
     globals().update(_ops_module.FUNCTIONS)
-del _ops_module, _name, _method
+for _e in _registry.SELECTIONS:  # torch.max, torch.sort, ..., and their variants (torch.argsort, torch.msort)
+    globals()[_e.name] = _selection_function(_e)
+    for _v in _e.variants:
+        globals()[_v[0]] = _selection_function(_e, _v)
+del _ops_module, _name, _method, _e, _v
 from . import linalg  # noqa: E402
 
 from . import nn, optim  # noqa: E402

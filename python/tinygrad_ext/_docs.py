@@ -147,6 +147,14 @@ def op_list(torch_ns, tensor_cls, functional_ns):
         views.append(f"| `{e.name}` | {e.node} | `{e.grad}` |")
         listed.update({e.name} & (torch_fns | methods))
 
+    selections = ["| selection | signature | variants |", "|---|---|---|"]
+    for e in _registry.SELECTIONS:
+        names = [e.name, *(v[0] for v in e.variants)]
+        variants = [f"`torch.{n}(out=)`" for n in names if n in torch_fns] + [f"`Tensor.{n}`" for n in names
+                                                                             if n in methods]
+        listed.update(names)
+        selections.append(f"| `{e.name}` | `({e.signature})` | {', '.join(variants)} |")
+
     def names(group):
         return ", ".join(f"`{n}`" for n in sorted(group - listed)) or "-"
     return "\n".join([
@@ -157,6 +165,8 @@ def op_list(torch_ns, tensor_cls, functional_ns):
         "REDUCTION_KINDS):", "", *reductions, "",
         f"**Views** ({len(_registry.VIEWS)}, `VIEWS` in the same file; the output shares the input's storage):", "",
         *views, "",
+        f"**Selections** ({len(_registry.SELECTIONS)}, `SELECTIONS` in the same file: values and indices, the values "
+        "differentiable; their variants return one of the two):", "", *selections, "",
         f"**Other torch functions** ({len(torch_fns - listed)}): {names(torch_fns)}", "",
         f"**Other Tensor methods** ({len(methods - listed)}): {names(methods)}", "",
         f"**Other torch.nn.functional functions** ({len(functional - listed)}): {names(functional)}", "",

@@ -1614,18 +1614,19 @@ def value_selecting_reduction_backward(grad, dim, indices, sizes, keepdim):
 
 
 def _selection(entry):
-    """The autograd op of a registry selection (max(dim), kthvalue, median(dim), mode, ...): apply(input, values,
-    indices, dim, keepdim) takes the kernel's values and indices (impls) and makes the values the node's output;
-    backward evaluates the entry's formula (a 0-d input's gradient is grad)."""
+    """The autograd op of a registry selection (max(dim), kthvalue, median(dim), mode, sort, topk, ...):
+    apply(input, values, indices, dim, keepdim, overload) takes the kernel's values and indices (impls) and makes the
+    values the node's output, named as torch's overload; backward evaluates the entry's formula (a 0-d input's
+    gradient is grad)."""
     formula = eval(compile(f"lambda grad, indices, dim, keepdim, sizes: {entry.grad}", "<op registry>", "eval"),  # noqa: S307
                    {"value_selecting_reduction_backward": value_selecting_reduction_backward})
+    names = tuple(f"{entry.name.capitalize()}Backward{n}" for n in range(2))
 
     class P(Op):
-        _backward_name = f"{entry.name.capitalize()}Backward{entry.overload}"
-
         @staticmethod
-        def forward(ctx, a, values, indices, dim, keepdim):
+        def forward(ctx, a, values, indices, dim, keepdim, overload):
             ctx.sizes, ctx.dim, ctx.keepdim, ctx.indices = a.shape, dim, keepdim, indices
+            ctx._backward_name = names[overload]
             return values
 
         @staticmethod
@@ -1633,7 +1634,7 @@ def _selection(entry):
             if len(ctx.sizes):
                 dim = _C.wrap_dim(ctx.dim, len(ctx.sizes))
                 g = formula(g, _wrap(ctx.indices), dim, ctx.keepdim, ctx.sizes)
-            return g, None, None, None, None
+            return g, None, None, None, None, None
 
     P.__name__ = P.__qualname__ = entry.name.capitalize()
     P.entry = entry

@@ -1,9 +1,7 @@
-"""torch's sorting ops and the reductions and scans beyond sum/prod/max: sort, argsort, topk,
-kthvalue, median, mode (the C++ kernels of csrc/cpu/sort.cpp), unique, bincount, histc, logsumexp,
-var_mean/std_mean, aminmax, count_nonzero (the scans are the registry's SCANS).
-
-The sorting kernels return (values, indices); with autograd the values are input.gather(dim,
-indices), so their gradient is gather's."""
+"""torch's sorting ops and the reductions and scans beyond sum/prod/max: the kernels of the registry's selections
+(_registry.SELECTIONS: sort, topk, kthvalue, median, mode, ..., the C++ kernels of csrc/cpu/sort.cpp) and their
+generated methods, unique, bincount, histc, logsumexp, var_mean/std_mean, aminmax, count_nonzero (the scans are the
+registry's SCANS)."""
 import math
 
 from . import _C, _dtype, _ops, _registry, return_types
@@ -12,22 +10,8 @@ from .tensor import (Tensor, _dims_arg, _named, _needs_grad, _wrap, arange, cat,
                      zeros)
 
 
-sort_type = _return_type("sort", ("values", "indices"))
-topk_type = _return_type("topk", ("values", "indices"))
 aminmax_type = _return_type("aminmax", ("min", "max"))
-
-
-def _backward_name(kind, overload=0):
-    """torch's grad_fn name for the values of the op returning `kind` (sort -> SortBackward0)."""
-    return f"{kind.__name__.capitalize()}Backward{overload}"
-
-
-def _with_values(kind, input, dim, values, indices):
-    """(values, indices) from a kernel; with autograd, values gathered from input (gather's gradient,
-    the node named as torch's)."""
-    if _needs_grad(input):
-        values = _named(input.gather(dim, indices) if input.dim() else input.clone(), _backward_name(kind))
-    return kind(values, indices)
+_BOOL = _dtype.bool.id
 
 
 def _reduced_size(input, dim, op):
@@ -36,27 +20,6 @@ def _reduced_size(input, dim, op):
     if n == 0:
         raise IndexError(f"{op}(): Expected reduction dim {d} to have non-zero size.")
     return d, n
-
-
-# ------------------------------------------------------------------- sorting
-def sort(input, dim=-1, descending=False, stable=False):
-    """Values in order with their indices; equal values keep their index order when stable, else end in the order
-    torch's CPU sort leaves them (the core reproduces it)."""
-    values, indices = _C.sort(input._impl, dim, descending, bool(stable))
-    return _with_values(sort_type, input, dim, _wrap(values), _wrap(indices))
-
-
-def argsort(input, dim=-1, descending=False, stable=False):
-    return _wrap(_C.sort(input._impl, dim, descending, bool(stable))[1])
-
-
-def msort(input):
-    return sort(input, 0).values
-
-
-def topk(input, k, dim=-1, largest=True, sorted=True):  # torch's argument name
-    values, indices = _C.topk(input._impl, k, dim, largest, sorted)
-    return _with_values(topk_type, input, dim, _wrap(values), _wrap(indices))
 
 
 # ------------------------------------------------- the registry's selections (_registry.SELECTIONS)
@@ -170,27 +133,56 @@ def mode_dim(input, dim, keepdim):
     return _C.mode(input._impl, dim, keepdim)
 
 
-def _selection_method(e):
-    """Tensor.<name> of a registry selection: its kernel, and with autograd the entry's op over the values."""
-    kernel, whole = globals()[e.kernel], globals().get(e.whole)
-    op, result_type = _ops.SELECTION_OPS[e.name], getattr(return_types, e.name)
+def sort_dim(input, dim, descending, stable):
+    """Equal values keep their index order when stable, else end in the order torch's CPU sort leaves them (the
+    core reproduces it)."""
+    return _C.sort(input._impl, dim, descending, bool(stable))
 
-    def pick(self, params, dim, keepdim):
-        if whole is not None and (dim is None or isinstance(dim, Tensor)):
-            return whole(self, dim, keepdim)
-        values, indices = kernel(self, *params, dim, keepdim)
-        values = op.apply(self, values, indices, dim, keepdim) if _needs_grad(self) else _wrap(values)
-        return result_type(values, _wrap(indices))
-    if e.params == ("k",):
-        def method(self, k, dim=e.dim_default, keepdim=False):
-            return pick(self, (k,), dim, keepdim)
-    else:
-        assert not e.params, e.name
 
-        def method(self, dim=e.dim_default, keepdim=False):
-            return pick(self, (), dim, keepdim)
-    method.__name__, method.__qualname__, method.__doc__ = e.name, f"Tensor.{e.name}", e.doc(f"Tensor.{e.name}")
-    return method
+def topk_dim(input, k, dim, largest, sorted):  # torch's argument name
+    impl = input._impl
+    if impl.dtype == _BOOL and impl.device_type == 0:
+        raise RuntimeError("topk does not support bool dtypes on CPU")
+    return _C.topk(impl, k, dim, largest, sorted)
+
+
+def _selection_code(e, variant, x):
+    """The body of a registry selection's Tensor.<name> (its input `x` = "self") and torch.<name> (x = "input"), or of
+    its variant's (one field of its result: argsort's indices straight from the kernel, msort's values through
+    Tensor.sort): lines, and the names they read. A selection runs its kernel, and with autograd the entry's op over
+    the values; its methods and functions are generated as one function each, as every call takes this path."""
+    kernel = globals()[e.kernel]
+    if variant is not None:
+        _, _, call, field = variant
+        body = f"_wrap(kernel({x}, {call})[1])" if field == "indices" else f"base({x}, {call}).{field}"
+        return [f"return {body}"], {"kernel": kernel, "base": _SELECTION[e.name]}
+    keepdim = "keepdim" if "keepdim" in e.args else "True"
+    whole = ["if dim is None or isinstance(dim, Tensor):", f"    return whole({x}, dim, {keepdim})"] * bool(e.whole)
+    return whole + [
+        f"values, indices = kernel({x}, {', '.join(e.args)})",
+        f"if _needs_grad({x}):",
+        f"    return result_type(op.apply({x}, values, indices, dim, {keepdim}, {e.overload}), _wrap(indices))",
+        "return result_type(_wrap(values), _wrap(indices))"], {
+        "kernel": kernel, "whole": globals().get(e.whole), "op": _ops.SELECTION_OPS[e.name],
+        "result_type": getattr(return_types, e.name)}
+
+
+def _selection_method(e, variant=None):
+    """Tensor.<name> of a registry selection or of one of its variants."""
+    name, signature = (e.name, e.signature) if variant is None else variant[:2]
+    doc = e.doc(f"Tensor.{name}") if variant is None else e.variant_doc(variant, f"Tensor.{name}")
+    return _generated(name, ", ".join(p for p in ("self", signature) if p), *_selection_code(e, variant, "self"), doc,
+                      f"Tensor.{name}")
+
+
+def _generated(name, params, lines, names, doc, qualname):
+    """The function `name(<params>)` running `lines` over `names` and this module's globals (the registry's
+    generated methods and functions)."""
+    scope = {**globals(), **names}
+    exec(compile("\n    ".join([f"def {name}({params}):", *lines]), f"<op registry: {qualname}>", "exec"), scope)  # noqa: S102
+    fn = scope[name]
+    fn.__qualname__, fn.__doc__ = qualname, doc
+    return fn
 
 
 def _runs(values, change, order, shape, return_inverse, return_counts):
@@ -237,7 +229,7 @@ def unique(input, sorted=True, return_inverse=False, return_counts=False, dim=No
         def runs_of(rows):
             order = arange(rows.shape[0], device=input.device)
             for c in reversed(range(rows.shape[1])):  # lexicographic: stable sorts from the last column
-                order = order[argsort(rows[order, c], stable=True)]
+                order = order[rows[order, c].argsort(stable=True)]
             values = rows[order]
             return _runs(values, _row_change(values), order, [rows.shape[0]], return_inverse, return_counts)
         out = _along(input, dim, runs_of)
@@ -311,7 +303,7 @@ def _quantile(input, q, dim, keepdim, interpolation, ignore_nan, op):
         bad = qs.min().item() if qs.min().item() < 0 else qs.max().item()
         raise RuntimeError(f"{op}() q must be in the range [0, 1] but got {bad:g}")
     x, d = (input.reshape(-1), 0) if dim is None else (input, _C.wrap_dim(dim, input.dim()))
-    s = sort(x, d).values.movedim(d, -1) if x.dim() else x.reshape(1)
+    s = x.sort(d).values.movedim(d, -1) if x.dim() else x.reshape(1)
     n = s.shape[-1]
     count = (~s.isnan()).sum(-1, keepdim=True) if ignore_nan else full([1] * s.dim(), n, dtype=_dtype.int64,
                                                                        device=input.device)
@@ -417,9 +409,10 @@ def count_nonzero(input, dim=None):
     return (input != 0).sum(_dims_arg(dim))
 
 
-_SHARED = ("sort", "argsort", "msort", "topk", "unique", "bincount", "histc", "logsumexp",
-           "aminmax", "count_nonzero", "unique_consecutive", "quantile",
+_SHARED = ("unique", "bincount", "histc", "logsumexp", "aminmax", "count_nonzero", "unique_consecutive", "quantile",
            "nanquantile", "nanmean")
-# Tensor.<name> (installed by __init__) and torch.<name>
-METHODS = {n: globals()[n] for n in _SHARED} | {e.name: _selection_method(e) for e in _registry.SELECTIONS}
+_SELECTION = {e.name: _selection_method(e) for e in _registry.SELECTIONS}
+# Tensor.<name> (installed by __init__) and torch.<name> (the selections': __init__'s, for out=)
+METHODS = ({n: globals()[n] for n in _SHARED} | _SELECTION
+           | {v[0]: _selection_method(e, v) for e in _registry.SELECTIONS for v in e.variants})
 FUNCTIONS = {n: globals()[n] for n in _SHARED + ("var_mean", "std_mean", "searchsorted", "bucketize")}

@@ -395,36 +395,68 @@ assert not set(SCANS_BY_NAME) & (set(BY_NAME) | set(REDUCTIONS_BY_NAME)), "a sca
 
 
 class Selection:
-    """A reduction over one dim that picks an element of each slice: Tensor.<name>([k, ]dim, keepdim=False) and
-    torch.<name>(input, ..., *, out=None), returning torch.return_types.<name>(values, indices), and the autograd
-    op, from this entry. `kernel` names the function of _reduction_ops computing (values, indices) without a
-    graph, kernel(input, *params, dim, keepdim); `params` the arguments before dim (kthvalue's k); `dim_default`
-    torch's; `whole` the function answering the overloads without a dim (dim=None: max() is amax with its own
-    backward, median() the flattened median; a tensor: max(a, b) is maximum), whole(input, dim, keepdim); `grad`
-    the derivative in Tensor ops over `grad`, `indices`, `dim` (wrapped), `keepdim` and `sizes` (the input's);
-    `overload` the number in torch's node name (MedianBackward1: median with a dim)."""
-    __slots__ = ("name", "kernel", "params", "dim_default", "whole", "grad", "overload")
+    """An op picking elements of each slice along one dim, with their indices: Tensor.<name>(<signature>) and
+    torch.<name>(input, <signature>, out=None), returning torch.return_types.<name>(values, indices), and the autograd
+    op, from this entry. `signature` is torch's parameters after the input, as Python writes them; its `dim` and
+    `keepdim` reach the formula (an op without keepdim keeps the dim: sort, topk). `kernel` names the function of
+    _reduction_ops computing (values, indices) without a graph, called with the signature's arguments in order
+    (mostly one `_C` call); `whole` the function answering the overloads without a dim (dim=None: max() is amax with
+    its own backward, median() the flattened median; a tensor: max(a, b) is maximum), whole(input, dim, keepdim);
+    `grad` the derivative in Tensor ops over `grad`, `indices`, `dim` (wrapped), `keepdim` and `sizes` (the
+    input's); `overload` the number in torch's node name (MedianBackward1: median with a dim), or an expression of
+    the arguments giving it (sort with stable= is torch's second overload); `summary` the docstring's sentence.
+    `variants` are ops returning one field of this one's result, (name, signature, this op's arguments, field):
+    Tensor.<name> and torch.<name>(..., out=None) (argsort is sort's indices, msort sort's values along dim 0)."""
+    __slots__ = ("name", "kernel", "grad", "signature", "args", "whole", "overload", "summary", "variants")
 
-    def __init__(self, name, kernel, grad, params=(), dim_default=-1, whole=None, overload=0):
-        self.name, self.kernel, self.grad, self.params, self.dim_default = name, kernel, grad, params, dim_default
-        self.whole, self.overload = whole, overload
+    def __init__(self, name, kernel, grad, signature="dim=-1, keepdim=False", whole=None, overload=0,
+                 summary="{name} of each slice along dim: its value and its index", variants=()):
+        self.name, self.kernel, self.grad, self.signature, self.whole = name, kernel, grad, signature, whole
+        self.overload, self.summary, self.variants = overload, summary.format(name=name), variants
+        self.args = tuple(p.split("=")[0].strip() for p in signature.split(",") if p.strip() != "*")
 
     def doc(self, name):
-        args = ", ".join(["input", *self.params, f"dim={self.dim_default!r}", "keepdim=False"])
-        out = "" if name.startswith("Tensor.") else ", *, out=None"
-        return "\n".join([f"{self.name}({args}{out}) -> (Tensor, LongTensor)", "",
-                          f"{self.name} of each slice along dim: its value and its index.",
+        return "\n".join([_head(self.name, self.signature, name, "(Tensor, LongTensor)"), "", f"{self.summary}.",
                           f"Derivative: {self.grad}."])
+
+    def variant_doc(self, variant, name):
+        vname, signature, call, field = variant
+        return "\n".join([_head(vname, signature, name, "LongTensor" if field == "indices" else "Tensor"), "",
+                          f"The {field} of {self.name}(input, {call})."])
+
+
+def _head(name, signature, qualname, result):
+    """A docstring's first line: torch.<name>(input, <signature>, *, out=None) or Tensor.<name>(<signature>)."""
+    return f"{name}({signature if qualname.startswith('Tensor.') else function_params(signature)}) -> {result}"
+
+
+def function_params(signature):
+    """torch.<name>'s parameters for a Tensor method's `signature` (after self): `input, <signature>, *, out=None`."""
+    return ", ".join(p for p in ["input", signature, "out=None" if "*" in signature else "*, out=None"] if p)
+
+
+def passed_on(signature):
+    """The arguments passing a `signature`'s parameters on by name: `dim, descending, stable=stable`."""
+    names = [p.split("=")[0].strip() for p in signature.split(",") if p.strip()]
+    star = names.index("*") if "*" in names else len(names)
+    return ", ".join(names[:star] + [f"{n}={n}" for n in names[star + 1:]])
 
 
 _PICKED = "value_selecting_reduction_backward(grad, dim, indices, sizes, keepdim)"  # (torch's name)
+_SORT = "dim=-1, descending=False, *, stable=None"
 SELECTIONS = [
-    Selection("max", "max_dim", _PICKED, dim_default=None, whole="max_whole"),
-    Selection("min", "min_dim", _PICKED, dim_default=None, whole="min_whole"),
-    Selection("kthvalue", "kthvalue_dim", _PICKED, params=("k",)),
-    Selection("median", "median_dim", _PICKED, dim_default=None, whole="median_whole", overload=1),
-    Selection("nanmedian", "nanmedian_dim", _PICKED, dim_default=None, whole="nanmedian_whole", overload=1),
+    Selection("max", "max_dim", _PICKED, "dim=None, keepdim=False", whole="max_whole"),
+    Selection("min", "min_dim", _PICKED, "dim=None, keepdim=False", whole="min_whole"),
+    Selection("kthvalue", "kthvalue_dim", _PICKED, "k, dim=-1, keepdim=False"),
+    Selection("median", "median_dim", _PICKED, "dim=None, keepdim=False", whole="median_whole", overload=1),
+    Selection("nanmedian", "nanmedian_dim", _PICKED, "dim=None, keepdim=False", whole="nanmedian_whole", overload=1),
     Selection("mode", "mode_dim", _PICKED),
+    Selection("sort", "sort_dim", _PICKED, _SORT, overload="0 if stable is None else 1",
+              summary="The slices along dim in ascending (descending) order, and where each value was; stable keeps "
+                      "equal values in their order",
+              variants=(("argsort", _SORT, "dim, descending, stable=stable", "indices"), ("msort", "", "0", "values"))),
+    Selection("topk", "topk_dim", _PICKED, "k, dim=-1, largest=True, sorted=True",
+              summary="The k largest (smallest) of each slice along dim, in order when sorted, and their indices"),
 ]
 SELECTIONS_BY_NAME = {e.name: e for e in SELECTIONS}
 

@@ -33,8 +33,8 @@ dot double einsum empty empty_like eq erf exp expand expand_as expm1 eye flatten
 floor_divide fmod from_dlpack from_numpy full full_like gather ge gelu gt half hardtanh index_add index_copy index_fill
 index_put index_select int inverse isclose isfinite isinf isnan kron le leaky_relu lerp linspace log log10 log1p log2
 log_softmax logcumsumexp logical_and logical_not logical_or logical_xor logsumexp long lt masked_fill masked_scatter
-masked_select matmul maximum mean minimum mm movedim moveaxis mul multiply mv narrow ne neg negative new_empty new_full
-new_ones new_tensor new_zeros nonzero norm normal ones ones_like outer permute pow prod rand rand_like randint
+masked_select matmul maximum mean minimum mm movedim moveaxis msort mul multiply mv narrow ne neg negative new_empty
+new_full new_ones new_tensor new_zeros nonzero norm normal ones ones_like outer permute pow prod rand rand_like randint
 randint_like randn randn_like randperm reciprocal relu remainder repeat repeat_interleave reshape reshape_as roll
 rot90 round rsqrt scatter scatter_add scatter_reduce select sigmoid sign sin sinh softmax sqrt square squeeze stack
 std sub subtract sum swapaxes t take take_along_dim tan tanh tensor tensordot tile to trace transpose tril triu trunc

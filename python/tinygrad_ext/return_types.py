@@ -23,7 +23,9 @@ def _structseq_repr(self):
     return f"torch.return_types.{type(self).__name__}(\n{items})"
 
 
-# max, min, kthvalue, median, nanmedian, mode, cummax, cummin (max and min shadow the builtins only here)
+# max, min, kthvalue, median, nanmedian, mode, sort, topk, cummax, cummin (max and min shadow the builtins only here)
 for _name in [e.name for e in _registry.SELECTIONS] + [e.name for e in _registry.SCANS if e.kind == "indices"]:
     globals()[_name] = _return_type(_name, ("values", "indices"))
+for _name in [e.name for e in _registry.SELECTIONS]:  # torch.<name>(..., out=(values, indices))'s result
+    globals()[_name + "_out"] = _return_type(_name + "_out", ("values", "indices"))
 del _name

@@ -2213,7 +2213,8 @@ _round = _unary(_C.round, _ops.REGISTERED["round"])
 _round_decimals, _polygamma, _nan_to_num = map(_ops.functional, ("round_decimals", "polygamma", "nan_to_num"))
 _FLOAT_MAX = {_dtype.float32: 3.4028234663852886e38, _dtype.float64: 1.7976931348623157e308}
 _C_TYPE = {_dtype.float32: "float", _dtype.float64: "double", _dtype.int64: "long int", _dtype.int32: "int",
-           _dtype.uint8: "unsigned char", _dtype.bool: "bool"}  # (torch's messages name the C++ type)
+           _dtype.int16: "short int", _dtype.int8: "signed char", _dtype.uint8: "unsigned char", _dtype.bool: "bool",
+           _dtype.float16: "c10::Half", _dtype.bfloat16: "c10::BFloat16"}  # (torch's messages name the C++ type)
 
 
 def _nan_to_num_params(t, nan, posinf, neginf):
