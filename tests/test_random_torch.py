@@ -146,3 +146,16 @@ def test_states_move_between_the_libraries():
     torch.rand(700)  # past one twist of the state
     real_torch.set_rng_state(real_torch.from_numpy(torch.get_rng_state().numpy()))
     np.testing.assert_array_equal(torch.rand(9).numpy(), real_torch.rand(9).numpy())
+
+
+def test_cuda_rng_functions():
+    if not torch.cuda.is_available():
+        with pytest.raises((AssertionError, RuntimeError)):
+            torch.cuda.get_rng_state()
+        return
+    torch.cuda.manual_seed(9)
+    state = torch.cuda.get_rng_state()
+    assert state.dtype == torch.uint8 and state.shape == (16,) and torch.cuda.initial_seed() == 9
+    a = torch.rand(5, device="cuda")
+    torch.cuda.set_rng_state(state)
+    assert torch.equal(torch.rand(5, device="cuda"), a)

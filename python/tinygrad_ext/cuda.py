@@ -11,11 +11,13 @@ stream (the legacy NULL stream, as torch's) unless set_stream() or ``with torch.
 another. Memory is cached per stream: a tensor used on a stream other than the one it was allocated on
 must stay alive until that work is done, or be marked with Tensor.record_stream(s), as in torch.
 """
+import secrets
 import warnings
 
 from . import _C
 from ._device import as_device
 from ._device import device as _device
+from ._generator import _CUDA_STATE_BYTES, _as_tensor, _cuda_bytes, _cuda_pair, _state_bytes
 
 
 class OutOfMemoryError(RuntimeError):
@@ -103,6 +105,39 @@ def manual_seed(seed):
 
 
 manual_seed_all = manual_seed
+
+
+def seed():
+    """Seeds the CUDA stream from the operating system's entropy."""
+    manual_seed(secrets.randbits(63))
+
+
+seed_all = seed
+
+
+def initial_seed():
+    _check()
+    return _C.get_cuda_rng_state()[0]
+
+
+def get_rng_state(device="cuda"):
+    """The CUDA stream's state: a uint8 tensor of 16 bytes (seed and offset, as torch's)."""
+    _check()
+    return _as_tensor(_cuda_bytes(*_C.get_cuda_rng_state()))
+
+
+def set_rng_state(new_state, device="cuda"):
+    _check()
+    _C.set_cuda_rng_state(*_cuda_pair(_state_bytes(new_state, "set_rng_state", (_CUDA_STATE_BYTES,))))
+
+
+def get_rng_state_all():
+    return [get_rng_state()]
+
+
+def set_rng_state_all(new_states):
+    for state in new_states:
+        set_rng_state(state)
 
 
 def _index(device):
