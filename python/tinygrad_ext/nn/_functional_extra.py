@@ -1,8 +1,9 @@
 """nn.functional's less common functions written with Tensor ops: gumbel_softmax, pdist, channel_shuffle and
 rrelu."""
+from .._dtype import bfloat16, float16, float32, float64
 from .._shape_ops import triu_indices
 from ..autograd.grad_mode import no_grad
-from ..tensor import empty_like, where, zeros_like
+from ..tensor import empty, empty_like, ones_like, tensor, zeros_like
 
 
 def gumbel_softmax(logits, tau=1, hard=False, eps=1e-10, dim=-1):
@@ -41,12 +42,18 @@ def channel_shuffle(input, groups):
 
 
 def rrelu(input, lower=1.0 / 8, upper=1.0 / 3, training=False, inplace=False):
-    """Randomized leaky ReLU: negative inputs scaled by a slope drawn from U(lower, upper) per element in
-    training, by (lower + upper) / 2 otherwise."""
+    """Randomized leaky ReLU: inputs <= 0 scaled by a slope drawn from U(lower, upper) per element in training
+    (torch's draws: one float64 uniform per such element, in row-major order, between the bounds rounded to the
+    float32-or-wider compute type, the product in that type), by (lower + upper) / 2 otherwise."""
     if training:
+        opmath = float32 if input.dtype in (float16, bfloat16) else input.dtype
         with no_grad():
-            slope = empty_like(input).uniform_(lower, upper)
-        out = where(input >= 0, input, input * slope)
+            negative = input <= 0
+            lo, hi = tensor([lower, upper], dtype=opmath).tolist()  # torch rounds the bounds to opmath first
+            unit = empty(int(negative.sum()), dtype=float64, device=input.device).uniform_()
+            draws = unit * (hi - lo) + lo  # torch's rrelu scales without fusing, unlike its uniform_ kernel
+            slope = ones_like(input, dtype=opmath).masked_scatter_(negative, draws.to(opmath))
+        out = (input.to(opmath) * slope).to(input.dtype)
     else:
         out = input.clamp(min=0) + input.clamp(max=0) * ((lower + upper) / 2)
     return input.copy_(out) if inplace else out
