@@ -80,6 +80,26 @@ MODULES = {
     "PReLU": {"": lambda L: L.nn.PReLU(3, init=0.1)},
     "AdaptiveLogSoftmaxWithLoss": {"": lambda L: L.nn.AdaptiveLogSoftmaxWithLoss(8, 20, [5, 12], div_value=2.0),
                                    "head_bias": lambda L: L.nn.AdaptiveLogSoftmaxWithLoss(8, 20, [5], head_bias=True)},
+    "float64": {"Linear": lambda L: L.nn.Linear(5, 3, dtype=L.float64),
+                "Conv2d": lambda L: L.nn.Conv2d(2, 3, 2, dtype=L.float64),
+                "LSTM": lambda L: L.nn.LSTM(3, 4, dtype=L.float64),
+                "Embedding": lambda L: L.nn.Embedding(9, 2, dtype=L.float64),
+                "MultiheadAttention": lambda L: L.nn.MultiheadAttention(4, 2, add_bias_kv=True, dtype=L.float64)},
+    "bfloat16": {"Linear": lambda L: L.nn.Linear(5, 3, dtype=L.bfloat16),
+                 "Embedding": lambda L: L.nn.Embedding(9, 3, dtype=L.bfloat16),
+                 "GRU": lambda L: L.nn.GRU(3, 2, dtype=L.bfloat16)},
+    "variants": {"Transformer norm_first": lambda L: L.nn.Transformer(4, 2, 1, 2, 8, norm_first=True, bias=False),
+                 "TransformerEncoderLayer gelu batch_first": lambda L: L.nn.TransformerEncoderLayer(
+                     4, 1, 8, activation="gelu", batch_first=True),
+                 "MultiheadAttention batch_first": lambda L: L.nn.MultiheadAttention(6, 3, batch_first=True),
+                 "Conv2d circular": lambda L: L.nn.Conv2d(2, 2, 3, padding=1, padding_mode="circular"),
+                 "Embedding max_norm": lambda L: L.nn.Embedding(5, 2, max_norm=1.0),
+                 "Embedding big": lambda L: L.nn.Embedding(40, 8),
+                 "Linear big": lambda L: L.nn.Linear(64, 40),
+                 "LSTM big": lambda L: L.nn.LSTM(20, 30, 2),
+                 "Sequential mixed": lambda L: L.nn.Sequential(
+                     L.nn.Conv2d(1, 4, 3), L.nn.BatchNorm2d(4), L.nn.Flatten(), L.nn.LazyLinear(2)),
+                 "Bilinear no bias": lambda L: L.nn.Bilinear(2, 3, 4, bias=False)},
     # classes whose parameters or buffers are optional
     "CrossEntropyLoss": {"weight": lambda L: L.nn.CrossEntropyLoss(weight=L.ones(3))},
     "NLLLoss": {"weight": lambda L: L.nn.NLLLoss(weight=L.ones(3))},
@@ -96,9 +116,9 @@ MODULES = {
     "DataParallel": {"": lambda L: L.nn.DataParallel(L.nn.Linear(3, 2))},
 }
 # float32 normal_ of 16+ elements: torch's vectorized log/sin/cos may differ from libm's in the last bit
-ULP_MODULES = {"Embedding", "EmbeddingBag"}
+ULP_MODULES = {"Embedding", "EmbeddingBag", "variants", "float64"}
 # torch.nn classes without randomly initialised state (checked below: those built without arguments hold none)
-NO_STATE = {"Module", "RNNBase", "RNNCellBase", "Container", "CrossMapLRN2d", "LinearCrossEntropyLoss"}
+NO_STATE = {"float64", "bfloat16", "variants", "Module", "RNNBase", "RNNCellBase", "Container", "CrossMapLRN2d", "LinearCrossEntropyLoss"}
 
 
 def _called(module, x):
@@ -173,6 +193,12 @@ INITS = {
     "trunc_normal_ narrow": _init("trunc_normal_", 25, a=1.0, b=3.0),
     "orthogonal_": _init("orthogonal_", 3, 5), "orthogonal_ tall": _init("orthogonal_", 6, 2, gain=2),
     "orthogonal_ conv": _init("orthogonal_", 2, 3, 2), "sparse_": _init("sparse_", 6, 4, sparsity=0.5),
+    "kaiming_uniform_ float64": lambda L: L.nn.init.kaiming_uniform_(L.empty(4, 5, dtype=L.float64)),
+    "normal_ float64": lambda L: L.nn.init.normal_(L.empty(40, dtype=L.float64)),
+    "trunc_normal_ float64": lambda L: L.nn.init.trunc_normal_(L.empty(30, dtype=L.float64), std=2.0),
+    "xavier_normal_ transposed": lambda L: L.nn.init.xavier_normal_(L.empty(20, 3).t()),
+    "orthogonal_ float64": lambda L: L.nn.init.orthogonal_(L.empty(4, 3, dtype=L.float64)),
+    "uniform_ bfloat16": lambda L: L.nn.init.uniform_(L.empty(9, dtype=L.bfloat16), -1, 1),
     "eye_": _init("eye_", 3, 4), "dirac_": _init("dirac_", 4, 2, 3, groups=2),
     "uniform_ generator": _init_gen("uniform_", 5), "normal_ generator": _init_gen("normal_", 5),
     "xavier_uniform_ generator": _init_gen("xavier_uniform_", 3, 4),
@@ -242,6 +268,15 @@ DRAWS = {
         L.arange(9), batch_size=2, shuffle=True, generator=L.Generator().manual_seed(1)))),
     "DataLoader drop_last": lambda L: L.cat(list(L.utils.data.DataLoader(L.arange(9), batch_size=2, shuffle=True,
                                                                         drop_last=True)) + [L.rand(2)]),
+    "dropout float64": lambda L: L.nn.functional.dropout(L.ones(30, dtype=L.float64), 0.3),
+    "dropout bfloat16": lambda L: L.nn.functional.dropout(L.ones(30, dtype=L.bfloat16), 0.3),
+    "dropout float16": lambda L: L.nn.functional.dropout(L.ones(30, dtype=L.float16), 0.3),
+    "dropout transposed": lambda L: L.nn.functional.dropout(L.arange(24.).reshape(4, 6).t(), 0.5),
+    "dropout p=1 then rand": lambda L: L.cat([L.nn.functional.dropout(L.ones(5), 1.0), L.rand(3)]),
+    "dropout p=0 then rand": lambda L: L.cat([L.nn.functional.dropout(L.ones(5), 0.0), L.rand(3)]),
+    "dropout2d unbatched": lambda L: L.nn.functional.dropout2d(L.ones(3, 2, 2), 0.5),
+    "dropout3d float64": lambda L: L.nn.functional.dropout3d(L.ones(2, 3, 1, 2, 2, dtype=L.float64), 0.5),
+    "alpha_dropout float64": lambda L: L.nn.functional.alpha_dropout(L.ones(30, dtype=L.float64), 0.3, True),
     "alpha_dropout": lambda L: L.nn.functional.alpha_dropout(L.ones(30), 0.3, training=True),
     "feature_alpha_dropout": lambda L: L.nn.functional.feature_alpha_dropout(L.ones(3, 6, 2), 0.5, training=True),
     "dropout inplace": lambda L: L.nn.functional.dropout(L.ones(20), 0.5, inplace=True),

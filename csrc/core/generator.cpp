@@ -46,15 +46,6 @@ void CpuGenerator::twist() {
   next_ = 0;
 }
 
-uint32_t CpuGenerator::random() {
-  if (--left_ == 0) twist();
-  uint32_t y = words_[next_++];
-  y ^= y >> 11;
-  y ^= (y << 7) & 0x9d2c5680U;
-  y ^= (y << 15) & 0xefc60000U;
-  return y ^ (y >> 18);
-}
-
 std::vector<uint8_t> CpuGenerator::state() const {
   std::vector<uint8_t> out(kStateBytes, 0);
   put(out, kSeedAt, seed_);

@@ -21,7 +21,14 @@ class CpuGenerator {
   explicit CpuGenerator(uint64_t seed = kDefaultSeed) { manual_seed(seed); }
   void manual_seed(uint64_t seed);
   uint64_t initial_seed() const { return seed_; }
-  uint32_t random();
+  uint32_t random() {  // (inline: the fills draw one per element)
+    if (--left_ == 0) twist();
+    uint32_t y = words_[next_++];
+    y ^= y >> 11;
+    y ^= (y << 7) & 0x9d2c5680U;
+    y ^= (y << 15) & 0xefc60000U;
+    return y ^ (y >> 18);
+  }
   uint64_t random64() {
     const uint64_t hi = random();
     return (hi << 32) | random();

@@ -17,6 +17,7 @@
 namespace tg::cpu {
 namespace {
 constexpr double kPi = 3.14159265358979323846;
+#define TG_INLINE inline __attribute__((always_inline))
 
 // The type torch draws T in: double for double, float for the others (float16 and bfloat16 values are float
 // draws rounded).
@@ -25,7 +26,7 @@ template <class T> using acc_t = std::conditional_t<std::is_same_v<T, double>, d
 // torch's uniform_real_distribution<A>(from, to) for A = float or double: the low 24 bits of a 32-bit draw or the
 // low 53 of a 64-bit one, times 2^-24 or 2^-53, times (to - from), plus from
 // (torch's vectorized CPU build contracts the last multiply and add: one rounding)
-template <class A> A uniform(CpuGenerator& g, A from, A to) {
+template <class A> TG_INLINE A uniform(CpuGenerator& g, A from, A to) {
   constexpr int digits = std::is_same_v<A, double> ? 53 : 24;
   constexpr uint64_t mask = (uint64_t(1) << digits) - 1;
   const uint64_t v = std::is_same_v<A, double> ? g.random64() : g.random();
@@ -58,7 +59,7 @@ double normal_double(CpuGenerator& g, double mean, double std) {
 
 // Box-Muller over 16 uniforms: pairs (j, j + 8), as torch's vectorized float path (theta in float, the final
 // multiply-add fused) and its scalar double one (theta in double).
-template <class A> void normal_16(A* d, A mean, A std) {
+template <class A> TG_INLINE void normal_16(A* d, A mean, A std) {
   for (int j = 0; j < 8; ++j) {
     const A u1 = A(1) - d[j], u2 = d[j + 8];
     const A radius = std::sqrt(A(-2) * std::log(u1));
@@ -77,7 +78,7 @@ template <class A> void normal_16(A* d, A mean, A std) {
 // torch's normal_ of a contiguous tensor of 16+ elements: float32 and float64 draw every uniform first, then
 // transform each block of 16, then redraw and transform the last 16 when n is no multiple of 16; float16 and
 // bfloat16 draw and transform block by block in float32 (the last block the last 16 elements), then round.
-template <class T> void normal_fill(T* d, int64_t n, double mean, double std, CpuGenerator& g) {
+template <class T> TG_INLINE void normal_fill(T* d, int64_t n, double mean, double std, CpuGenerator& g) {
   using A = acc_t<T>;
   if constexpr (std::is_same_v<T, A>) {
     for (int64_t i = 0; i < n; ++i) d[i] = uniform<T>(g, T(0), T(1));
@@ -113,7 +114,7 @@ template <class T> T cast(double v) {
   else return T(v);
 }
 
-template <class T> void fill(T* p, int64_t n, int kind, double a, double b, CpuGenerator& g, bool dense) {
+template <class T> TG_INLINE void fill(T* p, int64_t n, int kind, double a, double b, CpuGenerator& g, bool dense) {
   constexpr bool floating = !std::is_integral_v<T>;
   switch (kind) {
     case kUniform:
@@ -165,6 +166,23 @@ template <class T> void fill(T* p, int64_t n, int kind, double a, double b, CpuG
 }
 }  // namespace
 
+// One multiversioned entry per element type (templates cannot be cloned; everything they call is inlined into
+// each copy): the AVX2/FMA copy computes the fused multiply-adds in one instruction instead of a libm call.
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__) && defined(__linux__)
+#define TG_RANDOM_CLONES __attribute__((target_clones("arch=x86-64-v3", "default")))
+#else
+#define TG_RANDOM_CLONES
+#endif
+#define TG_FILL(T, name)                                                                                   \
+  TG_RANDOM_CLONES void name(T* p, int64_t n, int kind, double a, double b, CpuGenerator& g, bool dense) { \
+    fill(p, n, kind, a, b, g, dense);                                                                      \
+  }
+namespace {
+TG_FILL(float, fill_float)
+TG_FILL(double, fill_double)
+}  // namespace
+#undef TG_FILL
+
 void fill_random(const Tensor& t, int kind, double a, double b, CpuGenerator& g, bool dense) {
   const int64_t n = t->numel();
   switch (t->dtype) {
@@ -176,8 +194,8 @@ void fill_random(const Tensor& t, int kind, double a, double b, CpuGenerator& g,
     case DType::Int64: return fill(t->data<int64_t>(), n, kind, a, b, g, dense);
     case DType::Float16: return fill(t->data<Half>(), n, kind, a, b, g, dense);
     case DType::BFloat16: return fill(t->data<BFloat16>(), n, kind, a, b, g, dense);
-    case DType::Float32: return fill(t->data<float>(), n, kind, a, b, g, dense);
-    case DType::Float64: return fill(t->data<double>(), n, kind, a, b, g, dense);
+    case DType::Float32: return fill_float(t->data<float>(), n, kind, a, b, g, dense);
+    case DType::Float64: return fill_double(t->data<double>(), n, kind, a, b, g, dense);
   }
 }
 
