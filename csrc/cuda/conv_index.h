@@ -159,9 +159,9 @@ TG_CONV_HD GemmBatchView forward_gemm_batch(const ConvShape& s, bool pointwise, 
   const int64_t Cg = s.C / s.G, Og = s.O / s.G, K = Cg * s.kh * s.kw, P = s.OH * s.OW;
   GemmBatch b;
   b.count = nb * s.G, b.inner = s.G;
-  b.a_outer = 0, b.a_inner = Og * K;                         // the weight: groups only
+  b.a_outer = 0, b.a_inner = Og * K;                                // the weight: groups only
   b.b_outer = pointwise ? s.C * s.H * s.W : s.C * s.kh * s.kw * P;  // the image / its columns
-  b.b_inner = pointwise ? Cg * s.H * s.W : K * P;                 // the group's channels / rows
+  b.b_inner = pointwise ? Cg * s.H * s.W : K * P;                   // the group's channels / rows
   b.c_outer = s.O * P, b.c_inner = Og * P;
   return {forward_gemm(s, pointwise, n0, 0, 0), b};
 }

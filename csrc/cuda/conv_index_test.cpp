@@ -79,8 +79,7 @@ Vec forward(const ConvShape& s, const Vec& x, const Vec& w, const Vec& b, int64_
   for (int64_t n0 = 0; n0 < s.N; n0 += chunk) {
     const int64_t nb = std::min(chunk, s.N - n0);
     if (!pointwise) im2col(s, n0, nb, x, col);
-    batched_gemm(forward_gemm_batch(s, pointwise, n0, nb), w.data(), pointwise ? x.data() : col.data(), y.data(),
-                 true);
+    batched_gemm(forward_gemm_batch(s, pointwise, n0, nb), w.data(), pointwise ? x.data() : col.data(), y.data(), true);
   }
   return y;
 }
@@ -196,11 +195,11 @@ int check_batches() {
   // plain, grouped, depthwise, depthwise with a multiplier, pointwise (grouped too), strided 1x1, strided +
   // padded, dilated, asymmetric, many groups of one image, a single image and group, pointwise depthwise
   const ConvShape shapes[] = {
-      shape(3, 3, 7, 6, 4, 3, 3, 1, 1, 0, 0, 1, 1, 1),   shape(4, 6, 6, 5, 4, 3, 3, 1, 1, 1, 1, 1, 1, 2),
-      shape(3, 8, 7, 7, 8, 3, 3, 1, 1, 1, 1, 1, 1, 8),   shape(2, 4, 9, 8, 12, 3, 3, 2, 2, 1, 1, 1, 1, 4),
-      shape(5, 6, 5, 6, 9, 1, 1, 1, 1, 0, 0, 1, 1, 3),   shape(3, 4, 5, 6, 3, 1, 1, 1, 1, 0, 0, 1, 1, 1),
-      shape(2, 4, 7, 7, 6, 1, 1, 2, 2, 0, 0, 1, 1, 2),   shape(3, 6, 9, 8, 6, 3, 3, 2, 2, 1, 1, 1, 1, 3),
-      shape(2, 4, 10, 9, 4, 3, 2, 2, 1, 2, 0, 2, 3, 2),  shape(2, 4, 8, 7, 4, 3, 5, 1, 2, 1, 2, 2, 1, 4),
+      shape(3, 3, 7, 6, 4, 3, 3, 1, 1, 0, 0, 1, 1, 1),    shape(4, 6, 6, 5, 4, 3, 3, 1, 1, 1, 1, 1, 1, 2),
+      shape(3, 8, 7, 7, 8, 3, 3, 1, 1, 1, 1, 1, 1, 8),    shape(2, 4, 9, 8, 12, 3, 3, 2, 2, 1, 1, 1, 1, 4),
+      shape(5, 6, 5, 6, 9, 1, 1, 1, 1, 0, 0, 1, 1, 3),    shape(3, 4, 5, 6, 3, 1, 1, 1, 1, 0, 0, 1, 1, 1),
+      shape(2, 4, 7, 7, 6, 1, 1, 2, 2, 0, 0, 1, 1, 2),    shape(3, 6, 9, 8, 6, 3, 3, 2, 2, 1, 1, 1, 1, 3),
+      shape(2, 4, 10, 9, 4, 3, 2, 2, 1, 2, 0, 2, 3, 2),   shape(2, 4, 8, 7, 4, 3, 5, 1, 2, 1, 2, 2, 1, 4),
       shape(1, 12, 6, 6, 24, 3, 3, 1, 1, 1, 1, 1, 1, 12), shape(1, 2, 4, 4, 3, 2, 2, 1, 1, 0, 0, 1, 1, 1),
       shape(3, 5, 4, 3, 5, 1, 1, 1, 1, 0, 0, 1, 1, 5),
   };
