@@ -59,7 +59,7 @@
 //   above takes one. A launch covers problems z0 .. z0 + gridDim.z - 1
 //   (at most 65535: one launch per run of that many), each block working on
 //   problem z0 + blockIdx.z: its offsets are added to the base pointers at the
-//   start (the tensor-core kernel keeps its A and B bases in shared memory,
+//   start (the tensor-core kernel keeps its bases in shared memory,
 //   its registers being at the limit). The kernel is chosen by the shape of
 //   one problem, so every problem is computed as the single GEMM would be;
 //   the vector kernels split K only as far as the whole batch needs to fill
@@ -492,13 +492,15 @@ __global__ void __launch_bounds__(kTcThreads, 2)
   int64_t m0, n0;
   tile_origin(g, BM, BN, m0, n0);
   const int64_t ktiles = (g.K + S::BK - 1) / S::BK;
-  // This block's problem of the batch: its A and B bases in shared memory, read at each slab (registers are at
-  // the limit: holding them would spill), C's found after the main loop.
+  // This block's problem of the batch: its bases in shared memory, read where used (registers are at the
+  // limit: holding them through the main loop, or dividing after it, would spill).
   __shared__ const E* problem_base[2];
+  __shared__ OutT* problem_c;
   if (threadIdx.x == 0) {
     const GemmOffsets o = block_problem(g.batch, g.z0);
     problem_base[0] = a_op.x + o.a;
     problem_base[1] = b_op.x + o.b;
+    problem_c = C + o.c;
   }
   __syncthreads();
 
@@ -542,7 +544,7 @@ __global__ void __launch_bounds__(kTcThreads, 2)
     __syncthreads();  // slab kt fully read: its buffer may be refilled next step
   }
 
-  C += block_problem(g.batch, g.z0).c;
+  C = problem_c;
 #pragma unroll
   for (int i = 0; i < WM / 16; ++i)
 #pragma unroll
