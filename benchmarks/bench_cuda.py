@@ -24,6 +24,10 @@ Figures and their targets:
     forward + backward (input, weight and bias gradients) in float32, float16 and bfloat16: ms, and the
     16-bit speedup over our float32 (tensor cores, float32 accumulation). With torch CUDA, cuDNN's ms
     (its TF32 off for float32, like ours) and torch/ours. No target: reported.
+ 6. Batched GEMMs (one launch per bmm, per conv2d chunk of (image, group) GEMMs): bmm as attention's scores
+    (batch x heads = 128 matrices, 256 x 64 @ 64 x 256) in float32 and bfloat16, and a grouped conv2d whose groups
+    take the GEMMs (N, C, H, W, O = 64, 256, 14, 14, 256, 8 groups of 32 channels x 3 x 3) forward + backward in
+    float32: ms, and with torch CUDA its ms and torch/ours. No target: reported.
 Every time is the median of 7 timed regions after warm-up, with cuda.synchronize() at both ends of each.
 Without a GPU (or without a CUDA build) the script prints one line saying so and exits with status 0.
 A section that raises prints "FAILED" (traceback on stderr), the others still run, and the exit status is 1.
@@ -321,6 +325,60 @@ def bench_conv(torch):
                  "torch fwd+bwd", "torch/ours fwd+bwd"])
 
 
+# ---------------------------------------------------------------- 6. batched GEMMs
+BMM = (8, 64, 16) if DRY else (128, 256, 64)  # matrices, M = N, K
+GROUPED = (4, 32, 8, 32, 3, 8) if DRY else (64, 256, 14, 256, 3, 8)  # N, C, H (= W), O, kernel, groups
+
+
+def batched_ms(lib):
+    """{name: ms} of the bmm rows (float32 with TF32 off, bfloat16) and the grouped conv2d forward + backward."""
+    lib.manual_seed(0)
+    b, m, k = BMM
+    out = {}
+    flags = getattr(getattr(lib.backends, "cuda", None), "matmul", None)
+    tf32 = getattr(flags, "allow_tf32", None)
+    if tf32 is not None:
+        flags.allow_tf32 = False
+    try:
+        for name in ("float32", "bfloat16"):
+            q = lib.randn(b, m, k, device=DEV).to(getattr(lib, name))
+            kt = lib.randn(b, k, m, device=DEV).to(getattr(lib, name))
+            out[f"bmm {name}"] = bench(lambda: lib.bmm(q, kt), sync=sync_of(lib), warmup=2) * 1e3
+    finally:
+        if tf32 is not None:
+            flags.allow_tf32 = tf32
+    n, c, h, o, kk, g = GROUPED
+    x = lib.randn(n, c, h, h, device=DEV).requires_grad_()
+    w = (lib.randn(o, c // g, kk, kk, device=DEV) * 0.05).requires_grad_()
+    gy = lib.randn(n, o, h, h, device=DEV)
+
+    def conv_step():
+        x.grad = w.grad = None
+        lib.nn.functional.conv2d(x, w, padding=kk // 2, groups=g).backward(gy)
+    cudnn = getattr(lib.backends, "cudnn", None)
+    conv_tf32 = getattr(cudnn, "allow_tf32", None)
+    if conv_tf32 is not None:
+        cudnn.allow_tf32 = False
+    try:
+        out["grouped conv2d fwd+bwd float32"] = bench(conv_step, sync=sync_of(lib), warmup=2) * 1e3
+    finally:
+        if conv_tf32 is not None:
+            cudnn.allow_tf32 = conv_tf32
+    return out
+
+
+def bench_batched(torch):
+    ours = batched_ms(tg)
+    theirs = batched_ms(torch) if torch is not None else {}
+    rows = [[name, f"{ms:.3f}", f"{theirs[name]:.3f}" if name in theirs else "-",
+             f"{theirs[name] / ms:.2f}" if name in theirs else "-"] for name, ms in ours.items()]
+    b, m, k = BMM
+    n, c, h, o, kk, g = GROUPED
+    print(f"### 6. batched GEMMs: bmm {b} x ({m}x{k} @ {k}x{m}); conv2d {kk}x{kk} N={n} C={c} HxW={h}x{h} O={o} "
+          f"groups={g} (ms, median; torch/ours above 1: ours is faster)")
+    table(rows, ["case", "ours", "torch", "torch/ours"])
+
+
 def main():
     if DEV == "cuda" and not tg.cuda.is_available():
         print(f"bench_cuda.py needs an NVIDIA GPU and tinygrad_ext built with CUDA (CUDA built: "
@@ -333,7 +391,8 @@ def main():
     for name, section in (("1. SGEMM", lambda: bench_gemm(torch)), ("1b. 16-bit GEMM", lambda: bench_gemm_16bit(torch)),
                           ("2. bandwidth", lambda: bench_bandwidth(torch)),
                           ("3. training step", lambda: bench_training(torch)), ("4. allocations", bench_allocations),
-                          ("5. mixed-precision conv2d", lambda: bench_conv(torch))):
+                          ("5. mixed-precision conv2d", lambda: bench_conv(torch)),
+                          ("6. batched GEMMs", lambda: bench_batched(torch))):
         try:  # the kernels' first GPU run: report a failing section (traceback on stderr) and go on
             section()
         except Exception as e:  # noqa: BLE001

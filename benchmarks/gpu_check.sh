@@ -170,7 +170,8 @@ report_step pytest
 # One test (or a few) per kernel family: elementwise (dense, strided, broadcast, casts), reductions and
 # arg-reductions, GEMM (tile, thin, TF32), indexing (gather, index_put, masks), scan, random fill, conv
 # (also float16 through the tensor cores and bfloat16 through the direct grouped kernels), pooling, softmax,
-# cross-entropy.
+# cross-entropy, batched GEMMs (bmm through the 16-bit tensor cores with per-element copies and through the
+# split-K vector kernel, grouped conv2d through the FP32 tiles and the bfloat16 tensor cores).
 SANITIZER_TESTS=(
   "tests/test_ops.py::test_op[cuda-add-float32]"
   "tests/test_ops.py::test_op[cuda-mul-int64]"
@@ -205,6 +206,10 @@ SANITIZER_TESTS=(
   "tests/test_cuda_runtime.py::test_grouped_conv2d_matches_the_cpu[dtype0-12-3-6-3-2-2-2-False]"
   "tests/test_cuda_conv16.py::test_conv2d_16bit_forward_and_gradients[case1-float16]"
   "tests/test_cuda_conv16.py::test_conv2d_16bit_forward_and_gradients[case5-bfloat16]"
+  "tests/test_cuda_batched_gemm.py::test_bmm_matches_float64_and_mm[cuda-bmm2-torch.float16]"
+  "tests/test_cuda_batched_gemm.py::test_bmm_matches_float64_and_mm[cuda-bmm5-torch.float32]"
+  "tests/test_cuda_batched_gemm.py::test_conv2d_batched_gemms_forward_and_backward[cuda-conv0-torch.float32]"
+  "tests/test_cuda_batched_gemm.py::test_conv2d_batched_gemms_forward_and_backward[cuda-conv5-torch.bfloat16]"
 )
 SANITIZER_SUMMARY='grep -E "ERROR SUMMARY|RACECHECK SUMMARY" "$1" | tail -1; grep -E "[0-9]+ (passed|failed|errors?|skipped|deselected).* in [0-9.]+s" "$1" | tail -1; grep -E "Device not supported|Target application returned an error" "$1" | head -2'
 printf '%s\n' "${SANITIZER_TESTS[@]}" > "$WORK/sanitizer_tests.txt"

@@ -1,9 +1,12 @@
 """conv2d in float16 / bfloat16 on the GPU (csrc/cuda/nn.cu on 16-bit tensors, GEMMs with float32 accumulation).
 
 Everywhere: csrc/cuda/conv_index_test.cpp, compiled with the host compiler, runs the CUDA convolution's index and
-layout functions (csrc/cuda/conv_index.h: im2col sources and chunks, the per-(image, group) GEMM operands, the
-col2im gather, the direct grouped kernels' sums) the way the kernels drive them, in float64 on small integers,
-and must equal the CPU convolution (forward, input and weight gradients) exactly.
+layout functions (csrc/cuda/conv_index.h: im2col sources and chunks, the per-(image, group) GEMM operands and
+their batches split into launches as gemm.cu splits them, the col2im gather, the direct grouped kernels' sums) the
+way the kernels drive them, in float64 on small integers, and must equal the CPU convolution (forward, input and
+weight gradients) exactly; and its --batches mode checks every batched GEMM problem against the per-(image, group)
+GEMM view for a table of shapes (groups, depthwise, pointwise, strided, dilated), and that a batch's problems
+write disjoint outputs.
 With a GPU (marked `cuda`): float16 / bfloat16 conv2d forward and gradients against a float64 reference on the
 same 16-bit values (the small-output, tensor-core, pointwise, grouped-GEMM and direct grouped paths), conv2d and
 nn.Conv2d under torch.autocast. (The blitz classifier under autocast on a GPU: tests/test_amp_blitz.py.)
@@ -46,7 +49,8 @@ def _pair(v):
 
 # (N, C, H, W, O, kernel, stride, padding, dilation, groups, column budget in bytes): plain, strided + padded,
 # dilated, asymmetric, pointwise (1x1 reads the input as col), strided 1x1, grouped with GEMMs, depthwise,
-# grouped with a channel multiplier, images split over im2col chunks (small budgets: one and two per chunk)
+# grouped with a channel multiplier, images split over im2col chunks (small budgets: one and two per chunk),
+# grouped over two-image chunks, grouped pointwise
 HOST_CASES = [
     (2, 3, 7, 6, 4, 3, 1, 0, 1, 1, 1 << 20),
     (3, 2, 9, 8, 5, 3, 2, 1, 1, 1, 1 << 20),
@@ -58,6 +62,8 @@ HOST_CASES = [
     (2, 3, 7, 7, 6, 3, 2, 1, 1, 3, 1 << 20),
     (5, 3, 6, 6, 4, 3, 1, 1, 1, 1, 2 * 27 * 36),
     (5, 2, 6, 5, 3, 2, 2, 1, 1, 1, 1),
+    (5, 4, 6, 6, 6, 3, 1, 1, 1, 2, 2 * 36 * 36 * 2),
+    (4, 6, 5, 5, 9, 1, 1, 0, 1, 3, 1 << 20),
 ]
 
 
@@ -94,6 +100,14 @@ def test_conv_index_emulation_matches_the_cpu_conv(conv_index_exe, case):
                             ("weight gradient (im2col + GEMM)", gw, rows[4]),
                             ("weight gradient (direct grouped)", gw, rows[5])]:
         np.testing.assert_array_equal(got.reshape(want.shape), want, err_msg=name)
+
+
+def test_conv_index_batches_are_the_per_image_group_gemms(conv_index_exe):
+    exe, env = conv_index_exe
+    run = subprocess.run([exe, "--batches"], capture_output=True, text=True, timeout=120, check=False, env=env)
+    assert run.returncode == 0, run.stderr
+    words = run.stdout.split()
+    assert len(words) == 2 and words[0] == "ok" and int(words[1]) > 1000, run.stdout
 
 
 # ------------------------------------------------------------------ on the GPU

@@ -1018,8 +1018,13 @@ void check_mm_dtypes(const Tensor& a, const Tensor& b) {
   check_same_device(a, b, "mm");
 }
 
+// out = a @ b (+ out when accumulating), a and b given by their base and (row, column) strides. out is the matrix
+// (its last two dims); on a GPU, also the whole output of `batch` (problem 0 at a, b and out, see
+// cuda/gemm_batch.h), which the CPU does not take (its callers loop).
 void gemm_into(const Tensor& out, const char* a, const Shape& as, const char* b, const Shape& bs, int64_t M, int64_t N,
-               int64_t K, DType dtype, Device device, bool accumulate) {
+               int64_t K, DType dtype, Device device, bool accumulate, const cuda::GemmBatch& batch = {}) {
+  TG_CHECK(device.is_cuda() || batch.count == 1, "mm: batched GEMMs run on a GPU only");
+  const int64_t rsc = out->strides[out->dim() - 2], csc = out->strides[out->dim() - 1];
   if (!is_floating(dtype)) {
     // torch: integer products on the CPU only, no bool kernel anywhere (but no kernel runs without work)
     if (dtype == DType::Bool || device.is_cuda()) {
@@ -1031,8 +1036,8 @@ void gemm_into(const Tensor& out, const char* a, const Shape& as, const char* b,
     TG_DISPATCH_INTEGRAL(dtype, "mm", [&] {
       if constexpr (!std::is_same_v<scalar_t, bool>)
         cpu::gemm_integer<scalar_t>(M, N, K, reinterpret_cast<const scalar_t*>(a), as[0], as[1],
-                                    reinterpret_cast<const scalar_t*>(b), bs[0], bs[1], out->data<scalar_t>(),
-                                    out->strides[0], out->strides[1], accumulate);
+                                    reinterpret_cast<const scalar_t*>(b), bs[0], bs[1], out->data<scalar_t>(), rsc, csc,
+                                    accumulate);
     });
     return;
   }
@@ -1042,27 +1047,25 @@ void gemm_into(const Tensor& out, const char* a, const Shape& as, const char* b,
       // TF32 is for float32 only (there the casts are no-ops; they keep the double branch compiling).
       if (std::is_same_v<scalar_t, float> && float32_matmul_precision() != MatmulPrecision::Highest) {
         cuda::gemm_tf32(M, N, K, reinterpret_cast<const float*>(a), as[0], as[1], reinterpret_cast<const float*>(b),
-                        bs[0], bs[1], reinterpret_cast<float*>(C), out->strides[0], out->strides[1], accumulate);
+                        bs[0], bs[1], reinterpret_cast<float*>(C), rsc, csc, accumulate, batch);
         return;
       }
       cuda::gemm<scalar_t>(M, N, K, reinterpret_cast<const scalar_t*>(a), as[0], as[1],
-                           reinterpret_cast<const scalar_t*>(b), bs[0], bs[1], C, out->strides[0], out->strides[1],
-                           accumulate);
+                           reinterpret_cast<const scalar_t*>(b), bs[0], bs[1], C, rsc, csc, accumulate, batch);
     } else {
       cpu::gemm<scalar_t>(M, N, K, reinterpret_cast<const scalar_t*>(a), as[0], as[1],
-                          reinterpret_cast<const scalar_t*>(b), bs[0], bs[1], C, out->strides[0], out->strides[1],
-                          accumulate);
+                          reinterpret_cast<const scalar_t*>(b), bs[0], bs[1], C, rsc, csc, accumulate);
     }
   });
 }
 
-// float16 / bfloat16 on a GPU: the 16-bit tensor-core GEMM into out (float32 accumulation, one rounding);
-// false where the float32 GEMM on widened operands runs instead (see cuda::gemm_reduced).
+// float16 / bfloat16 on a GPU: the 16-bit tensor-core GEMM into out (float32 accumulation, one rounding; out and
+// batch as gemm_into's); false where the float32 GEMM on widened operands runs instead (see cuda::gemm_reduced).
 bool gemm_reduced_into(const Tensor& out, const char* a, const Shape& as, const char* b, const Shape& bs, int64_t M,
-                       int64_t N, int64_t K, bool accumulate) {
+                       int64_t N, int64_t K, bool accumulate, const cuda::GemmBatch& batch = {}) {
   return out->device().is_cuda() && is_reduced_float(out->dtype) &&
-         cuda::gemm_reduced(out->dtype, M, N, K, a, as[0], as[1], b, bs[0], bs[1], out->data_ptr(), out->strides[0],
-                            out->strides[1], accumulate);
+         cuda::gemm_reduced(out->dtype, M, N, K, a, as[0], as[1], b, bs[0], bs[1], out->data_ptr(),
+                            out->strides[out->dim() - 2], out->strides[out->dim() - 1], accumulate, batch);
 }
 
 void check_mm_shapes(const Tensor& a, const Tensor& b) {
@@ -1126,14 +1129,21 @@ Tensor bmm(const Tensor& a, const Tensor& b) {
   check_same_device(a, b, "bmm");
   int64_t B = a->sizes[0], M = a->sizes[1], K = a->sizes[2], N = b->sizes[2];
   Tensor out = empty({B, M, N}, a->dtype, a->device());
+  if (out->numel() == 0) return out;
   int64_t isz = itemsize(a->dtype);
-  if (is_narrow(a->dtype)) {  // every batch takes the 16-bit GEMM when the first does (same M, N, device)
-    for (int64_t i = 0; i < B; ++i)
-      if (!gemm_reduced_into(select(out, 0, i), a->data_ptr() + i * a->strides[0] * isz, {a->strides[1], a->strides[2]},
-                             b->data_ptr() + i * b->strides[0] * isz, {b->strides[1], b->strides[2]}, M, N, K, false))
-        return to_dtype(bmm(widen(a), widen(b)), a->dtype);
+  if (a->device().is_cuda()) {  // one batched GEMM (gemm_batch.h: one level, the batch strides)
+    cuda::GemmBatch batch;
+    batch.count = B;
+    batch.a_outer = a->strides[0], batch.b_outer = b->strides[0], batch.c_outer = out->strides[0];
+    const Shape as{a->strides[1], a->strides[2]}, bs{b->strides[1], b->strides[2]};
+    if (is_narrow(a->dtype)) {
+      if (gemm_reduced_into(out, a->data_ptr(), as, b->data_ptr(), bs, M, N, K, false, batch)) return out;
+      return to_dtype(bmm(widen(a), widen(b)), a->dtype);  // float32 (int32) GEMMs, converted
+    }
+    gemm_into(out, a->data_ptr(), as, b->data_ptr(), bs, M, N, K, a->dtype, a->device(), false, batch);
     return out;
   }
+  if (is_narrow(a->dtype)) return to_dtype(bmm(widen(a), widen(b)), a->dtype);
   for (int64_t i = 0; i < B; ++i) {
     Tensor oi = select(out, 0, i);
     gemm_into(oi, a->data_ptr() + i * a->strides[0] * isz, {a->strides[1], a->strides[2]},

@@ -2,8 +2,9 @@
 // host-side emulation test (conv_index_test.cpp), so the test runs the very
 // mapping the kernels use: which input element each im2col entry reads, which
 // column entries each input-gradient element gathers (col2im), the operands
-// of every per-(image, group) GEMM (offsets and strides), how many images an
-// im2col chunk holds, and the per-element sums of the direct grouped kernels.
+// of every per-(image, group) GEMM (offsets and strides), the batches that run
+// them in one launch (gemm_batch.h), how many images an im2col chunk holds, and
+// the per-element sums of the direct grouped kernels.
 // Plain C++ (host and device), no CUDA headers.
 //
 // Dimension letters (as cpu/nn_kernels.h): N batch, C input channels, O output
@@ -23,6 +24,7 @@
 #include <cstdint>
 
 #include "../core/nn_shapes.h"
+#include "gemm_batch.h"
 
 #if defined(__CUDACC__)
 #define TG_CONV_HD __host__ __device__ __forceinline__
@@ -133,6 +135,59 @@ TG_CONV_HD GemmView backward_weight_gemm(const ConvShape& s, bool pointwise, int
   const int64_t Cg = s.C / s.G, Og = s.O / s.G, K = Cg * s.kh * s.kw, P = s.OH * s.OW;
   const int64_t b = pointwise ? (n * s.C + g * Cg) * s.H * s.W : (j * s.C * s.kh * s.kw + g * K) * P;
   return {Og, K, P, (n * s.O + g * Og) * P, P, 1, b, 1, P, g * Og * K, K, 1};
+}
+
+// The same GEMMs batched (gemm_batch.h), each batch one launch of gemm.cu: `first` is the view of problem 0 and
+// problem z reads its bases moved by batch_offsets(batch, z); batch_member is that view.
+struct GemmBatchView {
+  GemmView first;
+  GemmBatch batch;
+};
+TG_CONV_HD GemmView batch_member(const GemmBatchView& v, int64_t z) {
+  const GemmOffsets o = batch_offsets(v.batch, z);
+  GemmView m = v.first;
+  m.a += o.a;
+  m.b += o.b;
+  m.c += o.c;
+  return m;
+}
+
+// Forward or input gradient over the nb images of the chunk from image n0 and all groups: problem
+// z = j * G + g is forward_gemm / backward_input_gemm(s, pointwise, n0 + j, j, g). The outputs (y, or the
+// column buffer / input gradient) of different problems are disjoint.
+TG_CONV_HD GemmBatchView forward_gemm_batch(const ConvShape& s, bool pointwise, int64_t n0, int64_t nb) {
+  const int64_t Cg = s.C / s.G, Og = s.O / s.G, K = Cg * s.kh * s.kw, P = s.OH * s.OW;
+  GemmBatch b;
+  b.count = nb * s.G, b.inner = s.G;
+  b.a_outer = 0, b.a_inner = Og * K;                                // the weight: groups only
+  b.b_outer = pointwise ? s.C * s.H * s.W : s.C * s.kh * s.kw * P;  // the image / its columns
+  b.b_inner = pointwise ? Cg * s.H * s.W : K * P;                   // the group's channels / rows
+  b.c_outer = s.O * P, b.c_inner = Og * P;
+  return {forward_gemm(s, pointwise, n0, 0, 0), b};
+}
+
+TG_CONV_HD GemmBatchView backward_input_gemm_batch(const ConvShape& s, bool pointwise, int64_t n0, int64_t nb) {
+  const int64_t Cg = s.C / s.G, Og = s.O / s.G, K = Cg * s.kh * s.kw, P = s.OH * s.OW;
+  GemmBatch b;
+  b.count = nb * s.G, b.inner = s.G;
+  b.a_outer = 0, b.a_inner = Og * K;  // the weight: groups only
+  b.b_outer = s.O * P, b.b_inner = Og * P;
+  b.c_outer = pointwise ? s.C * s.H * s.W : s.C * s.kh * s.kw * P;  // the input gradient / the columns
+  b.c_inner = pointwise ? Cg * s.H * s.W : K * P;
+  return {backward_input_gemm(s, pointwise, n0, 0, 0), b};
+}
+
+// Weight gradient of image n (the j-th of its chunk) over all groups: problem g is
+// backward_weight_gemm(s, pointwise, n, j, g). The images all add into the same weight gradient, so each image
+// is its own batch, run in image order (a fixed order of the sums: deterministic).
+TG_CONV_HD GemmBatchView backward_weight_gemm_batch(const ConvShape& s, bool pointwise, int64_t n, int64_t j) {
+  const int64_t Cg = s.C / s.G, Og = s.O / s.G, K = Cg * s.kh * s.kw, P = s.OH * s.OW;
+  GemmBatch b;
+  b.count = s.G, b.inner = s.G;  // one outer step
+  b.a_inner = Og * P;
+  b.b_inner = pointwise ? Cg * s.H * s.W : K * P;
+  b.c_inner = Og * K;
+  return {backward_weight_gemm(s, pointwise, n, j, 0), b};
 }
 
 // ------------------------------------------------ grouped convolution, direct

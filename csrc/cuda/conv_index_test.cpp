@@ -1,8 +1,13 @@
 // Host-side emulation of the CUDA convolution (nn.cu: conv2d_forward, conv2d_backward_input,
 // conv2d_backward_weight) with the kernels' own index and layout functions (conv_index.h): the im2col
-// chunks, each im2col entry's source element, the per-(image, group) GEMMs' offsets and strides (run here as a
+// chunks, each im2col entry's source element, the batched per-(image, group) GEMMs' offsets and strides (split
+// into launches and decomposed per problem as gemm.cu does, through gemm_batch.h, each problem run here as a
 // plain strided GEMM), the col2im gather, and the direct grouped kernels' per-element sums. Every function is
 // driven the way its kernel drives it (one "thread" per element, the same chunk loop and accumulate flags).
+//
+// `conv_index_test --batches` instead checks, for a table of shapes, that every problem of every GEMM batch
+// is exactly the per-(image, group) GemmView (forward_gemm, backward_input_gemm, backward_weight_gemm) and
+// that the problems of a batch write disjoint C elements (they run concurrently); prints "ok <problems>".
 //
 // Input (stdin, whitespace separated): N C H W O kh kw OH OW sh sw ph pw dh dw G budget, then the values of
 // x (N, C, H, W), w (O, C / G, kh, kw), b (O) and gy (N, O, OH, OW). budget: the column buffer's byte budget
@@ -15,7 +20,9 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
+#include <cstring>
 #include <iostream>
+#include <set>
 #include <vector>
 
 using namespace tg::cuda::conv_index;
@@ -33,6 +40,16 @@ void strided_gemm(const GemmView& v, const double* a, const double* b, double* c
       double& out = c[v.c + m * v.rsc + n * v.csc];
       out = accumulate ? out + acc : acc;
     }
+}
+
+// Problems per launch in the emulation: small and odd, so launches split a chunk mid-image (gemm.cu: 65535).
+constexpr int64_t kLaunch = 3;
+
+// A batch of GEMMs as gemm.cu runs it: launches of at most kLaunch problems, problem z0 + blockIdx.z of each.
+void batched_gemm(const GemmBatchView& v, const double* a, const double* b, double* c, bool accumulate) {
+  tg::cuda::for_each_batch_launch(v.batch.count, kLaunch, [&](int64_t z0, int64_t nz) {
+    for (int64_t z = 0; z < nz; ++z) strided_gemm(batch_member(v, z0 + z), a, b, c, accumulate);
+  });
 }
 
 // im2col_kernel for the nb images from n0.
@@ -62,10 +79,7 @@ Vec forward(const ConvShape& s, const Vec& x, const Vec& w, const Vec& b, int64_
   for (int64_t n0 = 0; n0 < s.N; n0 += chunk) {
     const int64_t nb = std::min(chunk, s.N - n0);
     if (!pointwise) im2col(s, n0, nb, x, col);
-    for (int64_t j = 0; j < nb; ++j)
-      for (int64_t g = 0; g < s.G; ++g)
-        strided_gemm(forward_gemm(s, pointwise, n0 + j, j, g), w.data(), pointwise ? x.data() : col.data(), y.data(),
-                     true);
+    batched_gemm(forward_gemm_batch(s, pointwise, n0, nb), w.data(), pointwise ? x.data() : col.data(), y.data(), true);
   }
   return y;
 }
@@ -77,10 +91,8 @@ Vec backward_input(const ConvShape& s, const Vec& gy, const Vec& w, int64_t budg
   Vec col = col_buffer(s, pointwise, chunk);
   for (int64_t n0 = 0; n0 < s.N; n0 += chunk) {
     const int64_t nb = std::min(chunk, s.N - n0);
-    for (int64_t j = 0; j < nb; ++j)
-      for (int64_t g = 0; g < s.G; ++g)
-        strided_gemm(backward_input_gemm(s, pointwise, n0 + j, j, g), w.data(), gy.data(),
-                     pointwise ? gx.data() : col.data(), false);
+    batched_gemm(backward_input_gemm_batch(s, pointwise, n0, nb), w.data(), gy.data(),
+                 pointwise ? gx.data() : col.data(), false);
     if (!pointwise) {  // col2im_kernel
       double* gxc = gx.data() + n0 * s.C * s.H * s.W;
       for (int64_t i = 0; i < nb * s.C * s.H * s.W; ++i)
@@ -99,9 +111,8 @@ Vec backward_weight(const ConvShape& s, const Vec& gy, const Vec& x, int64_t bud
     const int64_t nb = std::min(chunk, s.N - n0);
     if (!pointwise) im2col(s, n0, nb, x, col);
     for (int64_t j = 0; j < nb; ++j)
-      for (int64_t g = 0; g < s.G; ++g)
-        strided_gemm(backward_weight_gemm(s, pointwise, n0 + j, j, g), gy.data(), pointwise ? x.data() : col.data(),
-                     gw.data(), n0 + j != 0);
+      batched_gemm(backward_weight_gemm_batch(s, pointwise, n0 + j, j), gy.data(), pointwise ? x.data() : col.data(),
+                   gw.data(), n0 + j != 0);
   }
   return gw;
 }
@@ -142,6 +153,80 @@ Vec direct_backward_weight(const ConvShape& s, const Vec& gy, const Vec& x) {
   return gw;
 }
 
+// ------------------------------------------------------------------ --batches
+bool same(const GemmView& x, const GemmView& y) {
+  const int64_t a[] = {x.M, x.N, x.K, x.a, x.rsa, x.csa, x.b, x.rsb, x.csb, x.c, x.rsc, x.csc};
+  const int64_t b[] = {y.M, y.N, y.K, y.a, y.rsa, y.csa, y.b, y.rsb, y.csb, y.c, y.rsc, y.csc};
+  return std::equal(std::begin(a), std::end(a), std::begin(b));
+}
+
+// Every problem z of v (through the launch split) must be want(z); their C elements must be disjoint.
+template <class Want> bool check_batch(const char* what, const ConvShape& s, const GemmBatchView& v, Want want) {
+  std::set<int64_t> written;
+  int64_t seen = 0, elements = 0;
+  bool ok = true;
+  tg::cuda::for_each_batch_launch(v.batch.count, kLaunch, [&](int64_t z0, int64_t nz) {
+    for (int64_t bz = 0; bz < nz; ++bz, ++seen) {
+      const int64_t z = z0 + bz;
+      const GemmView m = batch_member(v, z);
+      if (z != seen || !same(m, want(z))) {
+        std::fprintf(stderr, "%s: problem %lld differs (N %lld C %lld O %lld G %lld)\n", what, (long long)z,
+                     (long long)s.N, (long long)s.C, (long long)s.O, (long long)s.G);
+        ok = false;
+      }
+      for (int64_t i = 0; i < m.M; ++i)
+        for (int64_t j = 0; j < m.N; ++j, ++elements) written.insert(m.c + i * m.rsc + j * m.csc);
+    }
+  });
+  if (int64_t(written.size()) != elements) {
+    std::fprintf(stderr, "%s: problems overlap in C\n", what);
+    ok = false;
+  }
+  return ok;
+}
+
+ConvShape shape(int64_t N, int64_t C, int64_t H, int64_t W, int64_t O, int64_t kh, int64_t kw, int64_t sh, int64_t sw,
+                int64_t ph, int64_t pw, int64_t dh, int64_t dw, int64_t G) {
+  const int64_t OH = (H + 2 * ph - dh * (kh - 1) - 1) / sh + 1, OW = (W + 2 * pw - dw * (kw - 1) - 1) / sw + 1;
+  return {N, C, H, W, O, kh, kw, OH, OW, sh, sw, ph, pw, dh, dw, G};
+}
+
+int check_batches() {
+  // plain, grouped, depthwise, depthwise with a multiplier, pointwise (grouped too), strided 1x1, strided +
+  // padded, dilated, asymmetric, many groups of one image, a single image and group, pointwise depthwise
+  const ConvShape shapes[] = {
+      shape(3, 3, 7, 6, 4, 3, 3, 1, 1, 0, 0, 1, 1, 1),    shape(4, 6, 6, 5, 4, 3, 3, 1, 1, 1, 1, 1, 1, 2),
+      shape(3, 8, 7, 7, 8, 3, 3, 1, 1, 1, 1, 1, 1, 8),    shape(2, 4, 9, 8, 12, 3, 3, 2, 2, 1, 1, 1, 1, 4),
+      shape(5, 6, 5, 6, 9, 1, 1, 1, 1, 0, 0, 1, 1, 3),    shape(3, 4, 5, 6, 3, 1, 1, 1, 1, 0, 0, 1, 1, 1),
+      shape(2, 4, 7, 7, 6, 1, 1, 2, 2, 0, 0, 1, 1, 2),    shape(3, 6, 9, 8, 6, 3, 3, 2, 2, 1, 1, 1, 1, 3),
+      shape(2, 4, 10, 9, 4, 3, 2, 2, 1, 2, 0, 2, 3, 2),   shape(2, 4, 8, 7, 4, 3, 5, 1, 2, 1, 2, 2, 1, 4),
+      shape(1, 12, 6, 6, 24, 3, 3, 1, 1, 1, 1, 1, 1, 12), shape(1, 2, 4, 4, 3, 2, 2, 1, 1, 0, 0, 1, 1, 1),
+      shape(3, 5, 4, 3, 5, 1, 1, 1, 1, 0, 0, 1, 1, 5),
+  };
+  bool ok = true;
+  int64_t problems = 0;
+  for (const ConvShape& s : shapes)
+    for (int pass = 0; pass <= int(is_pointwise(s)); ++pass) {  // the im2col layout, and the image as col when 1x1
+      const bool pointwise = pass == 1;
+      for (int64_t chunk = 1; chunk <= s.N; ++chunk)
+        for (int64_t n0 = 0; n0 < s.N; n0 += chunk) {
+          const int64_t nb = std::min(chunk, s.N - n0);
+          ok &= check_batch("forward", s, forward_gemm_batch(s, pointwise, n0, nb),
+                            [&](int64_t z) { return forward_gemm(s, pointwise, n0 + z / s.G, z / s.G, z % s.G); });
+          ok &= check_batch("backward input", s, backward_input_gemm_batch(s, pointwise, n0, nb), [&](int64_t z) {
+            return backward_input_gemm(s, pointwise, n0 + z / s.G, z / s.G, z % s.G);
+          });
+          for (int64_t j = 0; j < nb; ++j)
+            ok &= check_batch("backward weight", s, backward_weight_gemm_batch(s, pointwise, n0 + j, j),
+                              [&](int64_t g) { return backward_weight_gemm(s, pointwise, n0 + j, j, g); });
+          problems += 2 * nb * s.G + nb * s.G;
+        }
+    }
+  if (!ok) return 1;
+  std::printf("ok %lld\n", (long long)problems);
+  return 0;
+}
+
 Vec read(int64_t n) {
   Vec v(n);
   for (double& e : v) std::cin >> e;
@@ -155,7 +240,8 @@ void print(const Vec& v) {
 
 }  // namespace
 
-int main() {
+int main(int argc, char** argv) {
+  if (argc > 1 && std::strcmp(argv[1], "--batches") == 0) return check_batches();
   ConvShape s{};
   int64_t budget = 0;
   std::cin >> s.N >> s.C >> s.H >> s.W >> s.O >> s.kh >> s.kw >> s.OH >> s.OW >> s.sh >> s.sw >> s.ph >> s.pw >> s.dh >>

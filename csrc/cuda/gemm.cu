@@ -55,6 +55,15 @@
 //   bytes for float, a direct load and store for 16-bit types, which cp.async
 //   cannot copy alone); whatever lies past M, N or K is zero-filled, so every
 //   size works without packing.
+// Batches (gemm_batch.h: bmm, conv2d's (image, group) GEMMs): every kernel
+//   above takes one. A launch covers problems z0 .. z0 + gridDim.z - 1
+//   (at most 65535: one launch per run of that many), each block working on
+//   problem z0 + blockIdx.z: its offsets are added to the base pointers at the
+//   start (the tensor-core kernel keeps its bases in shared memory,
+//   its registers being at the limit). The kernel is chosen by the shape of
+//   one problem, so every problem is computed as the single GEMM would be;
+//   the vector kernels split K only as far as the whole batch needs to fill
+//   the GPU, each problem's partial sums in its own slice.
 #include "allocator.h"
 #include "helpers.cuh"
 #include "kernels.h"
@@ -78,7 +87,34 @@ struct GemmArgs {
   int64_t M, N, K;
   int64_t rsa, csa, rsb, csb, rsc, csc;
   bool accumulate;
+  GemmBatch batch;  // a launch runs problems z0 + blockIdx.z of it (gemm_batch.h)
+  int64_t z0;
 };
+
+// batch_offsets' division: 32-bit when both operands fit (divmod_u64). The inlined 64-bit sequence would cost
+// the FP32 tile kernel some 80 registers (206 instead of 124: one block per SM instead of two).
+struct FastDivision {
+  __device__ __forceinline__ void operator()(int64_t n, int64_t d, int64_t& q, int64_t& r) const {
+    uint64_t uq, ur;
+    divmod_u64(uint64_t(n), uint64_t(d), uq, ur);
+    q = int64_t(uq);
+    r = int64_t(ur);
+  }
+};
+
+// The offsets of this block's problem of the batch (problem z0 + blockIdx.z).
+__device__ __forceinline__ GemmOffsets block_problem(const GemmBatch& batch, int64_t z0) {
+  return batch_offsets(batch, z0 + int64_t(blockIdx.z), FastDivision{});
+}
+
+// Moves the operands' base pointers to this block's problem of the batch.
+template <class TA, class TB, class TC>
+__device__ __forceinline__ void to_problem(const GemmBatch& batch, int64_t z0, TA*& A, TB*& B, TC*& C) {
+  const GemmOffsets o = block_problem(batch, z0);
+  A += o.a;
+  B += o.b;
+  C += o.c;
+}
 
 // Top-left corner of this block's BM x BN tile of C. Tile order: grid.x is
 // linear over tiles, grouped kGroupM tile rows at a time so blocks running
@@ -104,6 +140,7 @@ __global__ void __launch_bounds__(kGemmThreads)
   constexpr int PAD = 16 / int(sizeof(T));  // keeps rows 16-byte aligned and spreads banks on transposed stores
   __shared__ __align__(16) T As[2][BK][BM + PAD];
   __shared__ __align__(16) T Bs[2][BK][BN + PAD];
+  to_problem(g.batch, g.z0, A, B, C);
 
   const int tid = threadIdx.x;
   const int tx = tid % (BN / TN), ty = tid / (BN / TN);
@@ -209,6 +246,7 @@ __global__ void __launch_bounds__(kThreads)
     gemm_dot_kernel(const __grid_constant__ GemmArgs g, const T* A, const T* B, OutT* C) {
   using Acc = acc_t<T>;
   constexpr int kWarps = kThreads / 32;
+  to_problem(g.batch, g.z0, A, B, C);
   const int lane = threadIdx.x % 32;
   const int64_t total = g.M * g.N;
   for (int64_t o = int64_t(blockIdx.x) * kWarps + threadIdx.x / 32; o < total; o += int64_t(gridDim.x) * kWarps) {
@@ -226,11 +264,14 @@ __global__ void __launch_bounds__(kThreads)
 }
 
 // out[l] = sum over k in chunk blockIdx.y of X[l * sl + k * sk] * v[k * sv], as one partial per chunk
-// (partial[chunk * L + l]), or straight into C (c[l * sc], accumulating when asked) when there is one chunk.
+// (partial[(blockIdx.z * chunks + chunk) * L + l]), or straight into C (c[l * sc], accumulating when asked) when
+// there is one chunk. Batched like GemmArgs, with batch's A for X and its B for v.
 struct GemvArgs {
   int64_t L, K, chunk;  // output length, reduction length, k per chunk
   int64_t sl, sk, sv, sc;
   bool accumulate;
+  GemmBatch batch;
+  int64_t z0;
 };
 
 // (Sums and partials in acc_t<T>, C of OutT, as gemm_dot_kernel.)
@@ -240,13 +281,14 @@ __global__ void __launch_bounds__(kThreads)
   using Acc = acc_t<T>;
   const int64_t l = int64_t(blockIdx.x) * blockDim.x + threadIdx.x;
   if (l >= g.L) return;
+  to_problem(g.batch, g.z0, X, v, C);
   const int64_t k0 = int64_t(blockIdx.y) * g.chunk;
   const int64_t k1 = k0 + g.chunk < g.K ? k0 + g.chunk : g.K;
   const T* x = X + l * g.sl;
   Acc acc = Acc(0);
   for (int64_t k = k0; k < k1; ++k) acc = fma(Acc(x[k * g.sk]), Acc(v[k * g.sv]), acc);
   if (gridDim.y > 1) {
-    partial[int64_t(blockIdx.y) * g.L + l] = acc;
+    partial[(int64_t(blockIdx.z) * gridDim.y + blockIdx.y) * g.L + l] = acc;
   } else {
     OutT* c = C + l * g.sc;
     *c = OutT(g.accumulate ? acc + Acc(*c) : acc);
@@ -259,10 +301,19 @@ __global__ void __launch_bounds__(kThreads)
   using Acc = acc_t<T>;
   const int64_t l = int64_t(blockIdx.x) * blockDim.x + threadIdx.x;
   if (l >= g.L) return;
+  C += block_problem(g.batch, g.z0).c;
+  partial += int64_t(blockIdx.z) * chunks * g.L;  // this problem's partials
   Acc acc = partial[l];
   for (int64_t s = 1; s < chunks; ++s) acc += partial[s * g.L + l];
   OutT* c = C + l * g.sc;
   *c = OutT(g.accumulate ? acc + Acc(*c) : acc);
+}
+
+// The batch with A and B's offsets exchanged (the vector kernels' X is B when M == 1).
+GemmBatch swap_ab(GemmBatch b) {
+  std::swap(b.a_outer, b.b_outer);
+  std::swap(b.a_inner, b.b_inner);
+  return b;
 }
 
 // The vector case of gemm_impl when the matrix operand steps by 1 along the output: returns false otherwise.
@@ -270,17 +321,18 @@ template <class T, class OutT> bool launch_gemv(const GemmArgs& g, const T* A, c
   GemvArgs a{};
   const T *X, *v;
   if (g.M == 1 && g.csb == 1 && g.rsb != 1) {  // C[0, n] = sum_k A[0, k] B[k, n]
-    a = GemvArgs{g.N, g.K, 0, g.csb, g.rsb, g.csa, g.csc, g.accumulate};
+    a = GemvArgs{g.N, g.K, 0, g.csb, g.rsb, g.csa, g.csc, g.accumulate, swap_ab(g.batch), 0};
     X = B, v = A;
   } else if (g.N == 1 && g.rsa == 1 && g.csa != 1) {  // C[m, 0] = sum_k A[m, k] B[k, 0]
-    a = GemvArgs{g.M, g.K, 0, g.rsa, g.csa, g.rsb, g.rsc, g.accumulate};
+    a = GemvArgs{g.M, g.K, 0, g.rsa, g.csa, g.rsb, g.rsc, g.accumulate, g.batch, 0};
     X = A, v = B;
   } else {
     return false;
   }
   const int64_t blocks_l = (a.L + kThreads - 1) / kThreads;
-  // Enough chunks for about 8 blocks per SM, each at least 64 long.
-  int64_t chunks = (int64_t(sm_count(device)) * 8 + blocks_l - 1) / blocks_l;
+  // Enough blocks for about 8 per SM over the whole batch, each chunk of K at least 64 long.
+  const int64_t blocks = blocks_l * a.batch.count;
+  int64_t chunks = (int64_t(sm_count(device)) * 8 + blocks - 1) / blocks;
   const int64_t max_chunks = (a.K + 63) / 64;
   if (chunks > max_chunks) chunks = max_chunks;
   if (chunks > 65535) chunks = 65535;  // gridDim.y
@@ -289,18 +341,28 @@ template <class T, class OutT> bool launch_gemv(const GemmArgs& g, const T* A, c
   chunks = (a.K + a.chunk - 1) / a.chunk;
   if (chunks < 1) chunks = 1;
   TG_CHECK(blocks_l <= int64_t(0x7fffffff), "gemm: output of ", a.L, " elements is too large");
-  const dim3 grid{unsigned(blocks_l), unsigned(chunks), 1u};
   if (chunks == 1) {
-    gemv_split_kernel<T, OutT><<<grid, kThreads, 0, current_stream()>>>(a, X, v, nullptr, C);
-    TG_CUDA_CHECK_LAUNCH("gemv_split_kernel");
+    for_each_batch_launch(a.batch.count, kMaxBatchPerLaunch, [&](int64_t z0, int64_t nz) {
+      a.z0 = z0;
+      const dim3 grid{unsigned(blocks_l), 1u, unsigned(nz)};
+      gemv_split_kernel<T, OutT><<<grid, kThreads, 0, current_stream()>>>(a, X, v, nullptr, C);
+      TG_CUDA_CHECK_LAUNCH("gemv_split_kernel");
+    });
     return true;
   }
+  // Partial sums of one launch's problems, reused by the next launch (same stream). (More than one chunk means
+  // fewer than 8 blocks per SM without the split: a small batch, one launch.)
   using Acc = acc_t<T>;
-  DeviceBuffer partial(chunks * a.L * int64_t(sizeof(Acc)), device);
-  gemv_split_kernel<T, OutT><<<grid, kThreads, 0, current_stream()>>>(a, X, v, partial.as<Acc>(), C);
-  TG_CUDA_CHECK_LAUNCH("gemv_split_kernel");
-  gemv_finish_kernel<T, OutT><<<unsigned(blocks_l), kThreads, 0, current_stream()>>>(a, chunks, partial.as<Acc>(), C);
-  TG_CUDA_CHECK_LAUNCH("gemv_finish_kernel");
+  const int64_t per_launch = std::min(a.batch.count, kMaxBatchPerLaunch);
+  DeviceBuffer partial(per_launch * chunks * a.L * int64_t(sizeof(Acc)), device);
+  for_each_batch_launch(a.batch.count, kMaxBatchPerLaunch, [&](int64_t z0, int64_t nz) {
+    a.z0 = z0;
+    const dim3 grid{unsigned(blocks_l), unsigned(chunks), unsigned(nz)}, finish{unsigned(blocks_l), 1u, unsigned(nz)};
+    gemv_split_kernel<T, OutT><<<grid, kThreads, 0, current_stream()>>>(a, X, v, partial.as<Acc>(), C);
+    TG_CUDA_CHECK_LAUNCH("gemv_split_kernel");
+    gemv_finish_kernel<T, OutT><<<finish, kThreads, 0, current_stream()>>>(a, chunks, partial.as<Acc>(), C);
+    TG_CUDA_CHECK_LAUNCH("gemv_finish_kernel");
+  });
   return true;
 }
 
@@ -310,7 +372,8 @@ template <class T, class OutT> bool launch_gemv(const GemmArgs& g, const T* A, c
 namespace tc {
 using namespace mma_layout;
 
-// Operand X of the product as an MN x K matrix: element (mn, k) at x[mn * s_mn + k * s_k].
+// Operand X of the product as an MN x K matrix: element (mn, k) at x[mn * s_mn + k * s_k], x the base of
+// problem 0 of the batch (the kernel adds the others' offsets).
 template <class E> struct Operand {
   const E* x;
   int64_t s_mn, s_k, MN;
@@ -377,16 +440,18 @@ template <class E, bool KC> __device__ __forceinline__ uint32_t fragment_registe
   }
 }
 
-// Issues the copies of the BM x BK slab (mn0, k0) of X into s (thread mapping: copy_coord). 16-byte copies
-// go through cp.async; single-element ones too for float (4 bytes), while 16-bit elements (cp.async has no
-// 2-byte copy) are loaded and stored directly, into the stage no thread reads during this step.
+// Issues the copies of the BM x BK slab (mn0, k0) of X (op's layout, this problem's base `base`) into s
+// (thread mapping: copy_coord). 16-byte copies go through cp.async; single-element ones too for float
+// (4 bytes), while 16-bit elements (cp.async has no 2-byte copy) are loaded and stored directly, into the
+// stage no thread reads during this step.
 template <class E, bool KC>
-__device__ __forceinline__ void load_slab(E* s, const Operand<E>& op, int64_t mn0, int64_t k0, int64_t K) {
+__device__ __forceinline__ void load_slab(E* s, const Operand<E>& op, const E* base, int64_t mn0, int64_t k0,
+                                          int64_t K) {
   using S = ShapeOf<E>;
   constexpr int LD = KC ? S::LD_K : S::LD_MN;
   const int64_t s_in = KC ? op.s_k : op.s_mn, s_out = KC ? op.s_mn : op.s_k;
   const int64_t in_left = KC ? K - k0 : op.MN - mn0, out_left = KC ? op.MN - mn0 : K - k0;
-  const E* x = op.x + mn0 * op.s_mn + k0 * op.s_k;  // element (mn0, k0): always in range
+  const E* x = base + mn0 * op.s_mn + k0 * op.s_k;  // element (mn0, k0): always in range
   if (op.vec) {                                     // s_in == 1: VEC inner elements per copy, fewer at the edge
 #pragma unroll
     for (int l = 0; l < copy_passes<kBytes<E>>(true); ++l) {
@@ -427,18 +492,29 @@ __global__ void __launch_bounds__(kTcThreads, 2)
   int64_t m0, n0;
   tile_origin(g, BM, BN, m0, n0);
   const int64_t ktiles = (g.K + S::BK - 1) / S::BK;
+  // This block's problem of the batch: its bases in shared memory, read where used (registers are at the
+  // limit: holding them through the main loop, or dividing after it, would spill).
+  __shared__ const E* problem_base[2];
+  __shared__ OutT* problem_c;
+  if (threadIdx.x == 0) {
+    const GemmOffsets o = block_problem(g.batch, g.z0);
+    problem_base[0] = a_op.x + o.a;
+    problem_base[1] = b_op.x + o.b;
+    problem_c = C + o.c;
+  }
+  __syncthreads();
 
   float acc[WM / 16][WN / 8][4] = {};
   if (ktiles > 0) {
-    load_slab<E, A_KC>(As[0], a_op, m0, 0, g.K);
-    load_slab<E, B_KC>(Bs[0], b_op, n0, 0, g.K);
+    load_slab<E, A_KC>(As[0], a_op, problem_base[0], m0, 0, g.K);
+    load_slab<E, B_KC>(Bs[0], b_op, problem_base[1], n0, 0, g.K);
   }
   cp_async_commit();
   for (int64_t kt = 0; kt < ktiles; ++kt) {
     const int buf = int(kt & 1);
     if (kt + 1 < ktiles) {  // into the other buffer, freed by the barrier that ended the last step
-      load_slab<E, A_KC>(As[buf ^ 1], a_op, m0, (kt + 1) * S::BK, g.K);
-      load_slab<E, B_KC>(Bs[buf ^ 1], b_op, n0, (kt + 1) * S::BK, g.K);
+      load_slab<E, A_KC>(As[buf ^ 1], a_op, problem_base[0], m0, (kt + 1) * S::BK, g.K);
+      load_slab<E, B_KC>(Bs[buf ^ 1], b_op, problem_base[1], n0, (kt + 1) * S::BK, g.K);
     }
     cp_async_commit();  // possibly empty: keeps "all but the newest group" meaning "slab kt"
     cp_async_wait_all_but_newest();
@@ -468,6 +544,7 @@ __global__ void __launch_bounds__(kTcThreads, 2)
     __syncthreads();  // slab kt fully read: its buffer may be refilled next step
   }
 
+  C = problem_c;
 #pragma unroll
   for (int i = 0; i < WM / 16; ++i)
 #pragma unroll
@@ -485,26 +562,36 @@ __global__ void __launch_bounds__(kTcThreads, 2)
 }
 }  // namespace tc
 
-// Launches the tensor-core kernel for the operand layouts; false when this GPU has none (before sm_80).
+// Launches the tensor-core kernel for the operand layouts (one launch per kMaxBatchPerLaunch problems of the
+// batch); false when this GPU has none (before sm_80).
 template <class E, class OutT>
 bool launch_gemm_tc(const GemmArgs& g, const E* A, const E* B, OutT* C, int device, unsigned grid) {
   if (device_properties(device).major < 8) return false;
-  // 16-byte copies: unit stride along the walked direction, the other stride
-  // a multiple of 16 bytes, base 16-byte aligned (then every chunk is).
-  auto make = [](const E* x, int64_t s_mn, int64_t s_k, int64_t MN) {
+  // 16-byte copies: unit stride along the walked direction, the other stride a multiple of 16 bytes, and
+  // every problem's base 16-byte aligned (then every chunk is): problem 0's, and batch offsets of whole
+  // 16-byte units.
+  constexpr int64_t VEC = tc::ShapeOf<E>::VEC;
+  auto make = [](const E* x, int64_t s_mn, int64_t s_k, int64_t MN, int64_t outer, int64_t inner) {
     const bool kc = s_k == 1;
     const int64_t s_out = kc ? s_mn : s_k;
-    const bool vec = (kc || s_mn == 1) && s_out % tc::ShapeOf<E>::VEC == 0 && reinterpret_cast<uintptr_t>(x) % 16 == 0;
+    const bool vec = (kc || s_mn == 1) && s_out % VEC == 0 && reinterpret_cast<uintptr_t>(x) % 16 == 0 &&
+                     outer % VEC == 0 && inner % VEC == 0;
     return tc::Operand<E>{x, s_mn, s_k, MN, vec};
   };
-  const tc::Operand<E> a = make(A, g.rsa, g.csa, g.M), b = make(B, g.csb, g.rsb, g.N);
+  const tc::Operand<E> a = make(A, g.rsa, g.csa, g.M, g.batch.a_outer, g.batch.a_inner);
+  const tc::Operand<E> b = make(B, g.csb, g.rsb, g.N, g.batch.b_outer, g.batch.b_inner);
   const bool a_kc = g.csa == 1, b_kc = g.rsb == 1;
   constexpr int T = mma_layout::kTcThreads;
-  if (a_kc && b_kc) tc::gemm_tc_kernel<E, OutT, true, true><<<grid, T, 0, current_stream()>>>(g, a, b, C);
-  else if (a_kc) tc::gemm_tc_kernel<E, OutT, true, false><<<grid, T, 0, current_stream()>>>(g, a, b, C);
-  else if (b_kc) tc::gemm_tc_kernel<E, OutT, false, true><<<grid, T, 0, current_stream()>>>(g, a, b, C);
-  else tc::gemm_tc_kernel<E, OutT, false, false><<<grid, T, 0, current_stream()>>>(g, a, b, C);
-  TG_CUDA_CHECK_LAUNCH("gemm_tc_kernel");
+  for_each_batch_launch(g.batch.count, kMaxBatchPerLaunch, [&](int64_t z0, int64_t nz) {
+    GemmArgs gz = g;
+    gz.z0 = z0;
+    const dim3 blocks{grid, 1u, unsigned(nz)};
+    if (a_kc && b_kc) tc::gemm_tc_kernel<E, OutT, true, true><<<blocks, T, 0, current_stream()>>>(gz, a, b, C);
+    else if (a_kc) tc::gemm_tc_kernel<E, OutT, true, false><<<blocks, T, 0, current_stream()>>>(gz, a, b, C);
+    else if (b_kc) tc::gemm_tc_kernel<E, OutT, false, true><<<blocks, T, 0, current_stream()>>>(gz, a, b, C);
+    else tc::gemm_tc_kernel<E, OutT, false, false><<<blocks, T, 0, current_stream()>>>(gz, a, b, C);
+    TG_CUDA_CHECK_LAUNCH("gemm_tc_kernel");
+  });
   return true;
 }
 
@@ -517,15 +604,20 @@ unsigned tile_grid(int64_t M, int64_t N, int BM, int BN) {
 }
 
 // T: float, double, or (with float32 accumulation) Half / BFloat16; OutT: T, or float for 16-bit T.
+// The kernel is picked by the shape of one problem, so a batched GEMM runs each problem as the single GEMM of
+// that shape would (same kernel, same sums), with blockIdx.z selecting the problem.
 template <class T, class OutT>
 void gemm_impl(int64_t M, int64_t N, int64_t K, const T* A, int64_t rsa, int64_t csa, const T* B, int64_t rsb,
-               int64_t csb, OutT* C, int64_t rsc, int64_t csc, bool accumulate, bool allow_tf32) {
+               int64_t csb, OutT* C, int64_t rsc, int64_t csc, bool accumulate, bool allow_tf32,
+               const GemmBatch& batch) {
   TG_CHECK(M >= 0 && N >= 0 && K >= 0, "gemm: negative size (", M, ", ", N, ", ", K, ")");
-  if (M == 0 || N == 0) return;
+  TG_CHECK(batch.count >= 0 && batch.inner >= 1, "gemm: bad batch (", batch.count, " problems, ", batch.inner,
+           " per outer step)");
+  if (M == 0 || N == 0 || batch.count == 0) return;
   if (K == 0 && accumulate) return;  // C + 0 == C; skipping also keeps -0.0 and NaN payloads exact
   TG_CHECK(C != nullptr && (K == 0 || (A != nullptr && B != nullptr)), "gemm: null operand");
   const int device = use_device_of(C);
-  const GemmArgs g{M, N, K, rsa, csa, rsb, csb, rsc, csc, accumulate};
+  const GemmArgs g{M, N, K, rsa, csa, rsb, csb, rsc, csc, accumulate, batch, 0};
 
   // Few or thin outputs: 128 x 128 tiles would sit mostly idle; parallelize over K instead
   // (in float32 even when TF32 is allowed: these are memory bound).
@@ -540,40 +632,54 @@ void gemm_impl(int64_t M, int64_t N, int64_t K, const T* A, int64_t rsa, int64_t
       const unsigned grid = tile_grid(M, N, Cfg::BM, Cfg::BN);
       if constexpr (std::is_same_v<T, float>)
         if (allow_tf32 && launch_gemm_tc<float, float>(g, A, B, C, device, grid)) return;
-      gemm_tile_kernel<T><<<grid, kGemmThreads, 0, current_stream()>>>(g, A, B, C);
-      TG_CUDA_CHECK_LAUNCH("gemm_tile_kernel");
+      for_each_batch_launch(batch.count, kMaxBatchPerLaunch, [&](int64_t z0, int64_t nz) {
+        GemmArgs gz = g;
+        gz.z0 = z0;
+        gemm_tile_kernel<T><<<dim3(grid, 1u, unsigned(nz)), kGemmThreads, 0, current_stream()>>>(gz, A, B, C);
+        TG_CUDA_CHECK_LAUNCH("gemm_tile_kernel");
+      });
       return;
     }
   }
   const int64_t warps_per_block = kThreads / 32;
-  gemm_dot_kernel<T, OutT><<<grid_for(M * N, warps_per_block, device), kThreads, 0, current_stream()>>>(g, A, B, C);
-  TG_CUDA_CHECK_LAUNCH("gemm_dot_kernel");
+  // Blocks per problem: grid_for's, shared out over a batch (a large batch fills the GPU by itself).
+  const int64_t fill = std::max<int64_t>(1, int64_t(sm_count(device)) * 32 / batch.count);
+  const unsigned blocks = unsigned(std::min<int64_t>(grid_for(M * N, warps_per_block, device), fill));
+  for_each_batch_launch(batch.count, kMaxBatchPerLaunch, [&](int64_t z0, int64_t nz) {
+    GemmArgs gz = g;
+    gz.z0 = z0;
+    gemm_dot_kernel<T, OutT><<<dim3(blocks, 1u, unsigned(nz)), kThreads, 0, current_stream()>>>(gz, A, B, C);
+    TG_CUDA_CHECK_LAUNCH("gemm_dot_kernel");
+  });
 }
 
 }  // namespace
 
 template <class T>
 void gemm(int64_t M, int64_t N, int64_t K, const T* A, int64_t rsa, int64_t csa, const T* B, int64_t rsb, int64_t csb,
-          T* C, int64_t rsc, int64_t csc, bool accumulate) {
-  gemm_impl<T, T>(M, N, K, A, rsa, csa, B, rsb, csb, C, rsc, csc, accumulate, false);
+          T* C, int64_t rsc, int64_t csc, bool accumulate, const GemmBatch& batch) {
+  gemm_impl<T, T>(M, N, K, A, rsa, csa, B, rsb, csb, C, rsc, csc, accumulate, false, batch);
 }
 
 void gemm_tf32(int64_t M, int64_t N, int64_t K, const float* A, int64_t rsa, int64_t csa, const float* B, int64_t rsb,
-               int64_t csb, float* C, int64_t rsc, int64_t csc, bool accumulate) {
-  gemm_impl<float, float>(M, N, K, A, rsa, csa, B, rsb, csb, C, rsc, csc, accumulate, true);
+               int64_t csb, float* C, int64_t rsc, int64_t csc, bool accumulate, const GemmBatch& batch) {
+  gemm_impl<float, float>(M, N, K, A, rsa, csa, B, rsb, csb, C, rsc, csc, accumulate, true, batch);
 }
 
 bool gemm_reduced(DType dtype, int64_t M, int64_t N, int64_t K, const void* A, int64_t rsa, int64_t csa, const void* B,
-                  int64_t rsb, int64_t csb, void* C, int64_t rsc, int64_t csc, bool accumulate) {
+                  int64_t rsb, int64_t csb, void* C, int64_t rsc, int64_t csc, bool accumulate,
+                  const GemmBatch& batch) {
   TG_CHECK(M >= 0 && N >= 0 && K >= 0, "gemm: negative size (", M, ", ", N, ", ", K, ")");
   TG_CHECK(dtype == DType::Float16 || dtype == DType::BFloat16, "gemm_reduced: float16 or bfloat16 only");
+  TG_CHECK(batch.count >= 0 && batch.inner >= 1, "gemm: bad batch (", batch.count, " problems, ", batch.inner,
+           " per outer step)");
   // Few or thin outputs: the float32 kernels' K-parallel paths (on widened operands) suit them better.
   if (M * N <= 8192 || M == 1 || N == 1) return false;
   const int device = use_device_of(C);
   if (device_properties(device).major < 8) return false;
-  if (K == 0 && accumulate) return true;  // C + 0 == C
+  if ((K == 0 && accumulate) || batch.count == 0) return true;  // C + 0 == C; no problem to run
   TG_CHECK(C != nullptr && (K == 0 || (A != nullptr && B != nullptr)), "gemm: null operand");
-  const GemmArgs g{M, N, K, rsa, csa, rsb, csb, rsc, csc, accumulate};
+  const GemmArgs g{M, N, K, rsa, csa, rsb, csb, rsc, csc, accumulate, batch, 0};
   const unsigned grid = tile_grid(M, N, tc::BM, tc::BN);
   if (dtype == DType::Float16)
     return launch_gemm_tc<Half, Half>(g, static_cast<const Half*>(A), static_cast<const Half*>(B),
@@ -584,17 +690,17 @@ bool gemm_reduced(DType dtype, int64_t M, int64_t N, int64_t K, const void* A, i
 
 template <class E, class OutT>
 void gemm_16bit(int64_t M, int64_t N, int64_t K, const E* A, int64_t rsa, int64_t csa, const E* B, int64_t rsb,
-                int64_t csb, OutT* C, int64_t rsc, int64_t csc, bool accumulate) {
-  gemm_impl<E, OutT>(M, N, K, A, rsa, csa, B, rsb, csb, C, rsc, csc, accumulate, false);
+                int64_t csb, OutT* C, int64_t rsc, int64_t csc, bool accumulate, const GemmBatch& batch) {
+  gemm_impl<E, OutT>(M, N, K, A, rsa, csa, B, rsb, csb, C, rsc, csc, accumulate, false, batch);
 }
 
 template void gemm<float>(int64_t, int64_t, int64_t, const float*, int64_t, int64_t, const float*, int64_t, int64_t,
-                          float*, int64_t, int64_t, bool);
+                          float*, int64_t, int64_t, bool, const GemmBatch&);
 template void gemm<double>(int64_t, int64_t, int64_t, const double*, int64_t, int64_t, const double*, int64_t, int64_t,
-                           double*, int64_t, int64_t, bool);
+                           double*, int64_t, int64_t, bool, const GemmBatch&);
 #define TG_INSTANTIATE_GEMM_16BIT(E, OutT)                                                                             \
   template void gemm_16bit<E, OutT>(int64_t, int64_t, int64_t, const E*, int64_t, int64_t, const E*, int64_t, int64_t, \
-                                    OutT*, int64_t, int64_t, bool);
+                                    OutT*, int64_t, int64_t, bool, const GemmBatch&);
 TG_INSTANTIATE_GEMM_16BIT(Half, Half)
 TG_INSTANTIATE_GEMM_16BIT(Half, float)
 TG_INSTANTIATE_GEMM_16BIT(BFloat16, BFloat16)

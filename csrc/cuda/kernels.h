@@ -5,6 +5,7 @@
 #include <string>
 #include "../cpu/kernels.h"
 #include "../ops/scan.h"
+#include "gemm_batch.h"
 
 namespace tg::cuda {
 TG_CPU_KERNELS
@@ -14,25 +15,29 @@ void fill_random(const Tensor& t, int kind, double a, double b, uint64_t seed, u
 // The registry's scans (cpu/scan.h's signature).
 void scan(ScanOpId op, const Tensor& in, const Tensor& values, const Tensor& indices, int64_t outer, int64_t n,
           int64_t inner);
+// The GEMMs: cpu/gemm.h's semantics, A, B and C the bases of problem 0 of `batch` (gemm_batch.h; default: the
+// single GEMM). A batch runs in one launch (one per 65535 problems), every problem through the kernel its
+// shape alone would take (tile / tensor-core, vector, one warp per element: all take a batch).
 template <class T>
 void gemm(int64_t M, int64_t N, int64_t K, const T* A, int64_t rsa, int64_t csa, const T* B, int64_t rsb, int64_t csb,
-          T* C, int64_t rsc, int64_t csc, bool accumulate);
+          T* C, int64_t rsc, int64_t csc, bool accumulate, const GemmBatch& batch = {});
 // gemm<float> allowed to round its inputs to TF32 and use tensor cores (sm_80+):
 // torch.backends.cuda.matmul.allow_tf32.
 void gemm_tf32(int64_t M, int64_t N, int64_t K, const float* A, int64_t rsa, int64_t csa, const float* B, int64_t rsb,
-               int64_t csb, float* C, int64_t rsc, int64_t csc, bool accumulate);
+               int64_t csb, float* C, int64_t rsc, int64_t csc, bool accumulate, const GemmBatch& batch = {});
 // float16 / bfloat16 GEMM on tensor cores (sm_80+): 16-bit A, B and C (dtype), float32 accumulation and one
 // rounding of C (+ C when accumulating) to dtype. Returns false, doing nothing, where the float32 GEMM on
 // widened operands should run instead: a GPU without them, or an output too small or thin for 128 x 128 tiles.
 bool gemm_reduced(DType dtype, int64_t M, int64_t N, int64_t K, const void* A, int64_t rsa, int64_t csa, const void* B,
-                  int64_t rsb, int64_t csb, void* C, int64_t rsc, int64_t csc, bool accumulate);
+                  int64_t rsb, int64_t csb, void* C, int64_t rsc, int64_t csc, bool accumulate,
+                  const GemmBatch& batch = {});
 // float16 / bfloat16 A and B (E) with float32 accumulation at any size (conv2d's GEMMs): C of E (C + A @ B
 // formed in float32 when accumulating, one rounding) or of float (sums kept in float32 across calls). The
 // tensor-core kernel where gemm_reduced would take it, else the vector and one-warp-per-element kernels on the
 // 16-bit operands. Instantiated for E in {Half, BFloat16} and OutT in {E, float}.
 template <class E, class OutT>
 void gemm_16bit(int64_t M, int64_t N, int64_t K, const E* A, int64_t rsa, int64_t csa, const E* B, int64_t rsb,
-                int64_t csb, OutT* C, int64_t rsc, int64_t csc, bool accumulate);
+                int64_t csb, OutT* C, int64_t rsc, int64_t csc, bool accumulate, const GemmBatch& batch = {});
 // dst and src contiguous, same dtype and numel, at least one on a GPU; queued on the current stream. A copy
 // with the host waits for it unless non_blocking (then only a copy to pinned host memory returns early).
 void copy_between_devices(const Tensor& dst, const Tensor& src, bool non_blocking = false);

@@ -16,7 +16,10 @@
 //   gather where each input element sums its taps in (ki, kj) order (backward
 //   input); gW_g = sum_n gy_g @ col_g^T, image after image through the GEMM's
 //   accumulate flag (backward weight: a fixed order, deterministic). A 1x1,
-//   stride-1, unpadded kernel reads the image itself as col.
+//   stride-1, unpadded kernel reads the image itself as col. The GEMMs are
+//   batched (gemm_batch.h): one launch per chunk for every (image, group) of
+//   the forward and input gradient, one per image for the weight gradient's
+//   groups (the images add into the same sums, in order).
 // max_pool2d: one thread per output. The backward kernel gets the indices but
 //   not the window geometry (PoolShape's kernel fields are unset there), so
 //   it cannot gather over "the windows that contain an input": one warp per
@@ -236,12 +239,16 @@ template <class T> void launch_im2col(const ConvShape& s, int64_t n0, int64_t nb
   TG_CUDA_CHECK_LAUNCH("im2col_kernel");
 }
 
-// One GEMM of the convolution on its bases (conv_index's GemmView): gemm.cu's float32 / float64 GEMM, or for
-// 16-bit T its float32-accumulating one (tensor cores on sm_80+), C of T or float32.
-template <class T, class OutT> void conv_gemm(const GemmView& v, const T* a, const T* b, OutT* c, bool accumulate) {
+// A batch of the convolution's GEMMs on their bases (conv_index's GemmBatchView), one launch: gemm.cu's float32 /
+// float64 GEMM, or for 16-bit T its float32-accumulating one (tensor cores on sm_80+), C of T or float32.
+template <class T, class OutT>
+void conv_gemm(const conv_index::GemmBatchView& bv, const T* a, const T* b, OutT* c, bool accumulate) {
+  const GemmView& v = bv.first;
   if constexpr (is_reduced_float_v<T>)
-    gemm_16bit<T, OutT>(v.M, v.N, v.K, a + v.a, v.rsa, v.csa, b + v.b, v.rsb, v.csb, c + v.c, v.rsc, v.csc, accumulate);
-  else gemm<T>(v.M, v.N, v.K, a + v.a, v.rsa, v.csa, b + v.b, v.rsb, v.csb, c + v.c, v.rsc, v.csc, accumulate);
+    gemm_16bit<T, OutT>(v.M, v.N, v.K, a + v.a, v.rsa, v.csa, b + v.b, v.rsb, v.csb, c + v.c, v.rsc, v.csc, accumulate,
+                        bv.batch);
+  else
+    gemm<T>(v.M, v.N, v.K, a + v.a, v.rsa, v.csa, b + v.b, v.rsb, v.csb, c + v.c, v.rsc, v.csc, accumulate, bv.batch);
 }
 
 // ------------------------------------------------------------------- pooling
@@ -718,10 +725,8 @@ template <class T> void conv2d_forward(const ConvShape& s, const T* x, const T* 
   for (int64_t n0 = 0; n0 < s.N; n0 += chunk) {
     const int64_t nb = std::min(chunk, s.N - n0);
     if (!pointwise) launch_im2col(s, n0, nb, x, col.as<T>(), device);
-    for (int64_t j = 0; j < nb; ++j)
-      for (int64_t g = 0; g < s.G; ++g)
-        conv_gemm(conv_index::forward_gemm(s, pointwise, n0 + j, j, g), w, pointwise ? x : col.as<T>(), y,
-                  b != nullptr);
+    // every (image, group) of the chunk in one launch
+    conv_gemm(conv_index::forward_gemm_batch(s, pointwise, n0, nb), w, pointwise ? x : col.as<T>(), y, b != nullptr);
   }
 }
 
@@ -740,12 +745,10 @@ template <class T> void conv2d_backward_input(const ConvShape& s, const T* gy, c
   DeviceBuffer col(col_bytes<ColT>(s, pointwise, chunk), device);  // scratch from the caching allocator
   for (int64_t n0 = 0; n0 < s.N; n0 += chunk) {
     const int64_t nb = std::min(chunk, s.N - n0);
-    for (int64_t j = 0; j < nb; ++j)
-      for (int64_t g = 0; g < s.G; ++g) {
-        const GemmView v = conv_index::backward_input_gemm(s, pointwise, n0 + j, j, g);
-        if (pointwise) conv_gemm(v, w, gy, gx, false);
-        else conv_gemm(v, w, gy, col.as<ColT>(), false);
-      }
+    // every (image, group) of the chunk in one launch
+    const conv_index::GemmBatchView v = conv_index::backward_input_gemm_batch(s, pointwise, n0, nb);
+    if (pointwise) conv_gemm(v, w, gy, gx, false);
+    else conv_gemm(v, w, gy, col.as<ColT>(), false);
     if (!pointwise) {
       const int64_t total = nb * s.C * s.H * s.W;
       col2im_kernel<ColT, T>
@@ -780,10 +783,9 @@ template <class T> void conv2d_backward_weight(const ConvShape& s, const T* gy, 
   for (int64_t n0 = 0; n0 < s.N; n0 += chunk) {
     const int64_t nb = std::min(chunk, s.N - n0);
     if (!pointwise) launch_im2col(s, n0, nb, x, col.as<T>(), device);
-    for (int64_t j = 0; j < nb; ++j)
-      for (int64_t g = 0; g < s.G; ++g)  // summed over the images in order (deterministic)
-        conv_gemm(conv_index::backward_weight_gemm(s, pointwise, n0 + j, j, g), gy, pointwise ? x : col.as<T>(), sum,
-                  n0 + j != 0);
+    for (int64_t j = 0; j < nb; ++j)  // summed over the images in order (deterministic), all groups in one launch
+      conv_gemm(conv_index::backward_weight_gemm_batch(s, pointwise, n0 + j, j), gy, pointwise ? x : col.as<T>(), sum,
+                n0 + j != 0);
   }
   if constexpr (wide) {
     round_kernel<T><<<grid_for(wsize, kThreads, device), kThreads, 0, current_stream()>>>(wsize, sum, gw);

@@ -23,14 +23,14 @@ void index_get(ElementwiseIter&, int, const int64_t*) { fail(); }
 void index_put(ElementwiseIter&, int, const int64_t*, bool) { fail(); }
 void fill_random(const Tensor&, int, double, double, uint64_t, uint64_t) { fail(); }
 template <class T>
-void gemm(int64_t, int64_t, int64_t, const T*, int64_t, int64_t, const T*, int64_t, int64_t, T*, int64_t, int64_t,
-          bool) {
+void gemm(int64_t, int64_t, int64_t, const T*, int64_t, int64_t, const T*, int64_t, int64_t, T*, int64_t, int64_t, bool,
+          const GemmBatch&) {
   fail();
 }
 template void gemm<float>(int64_t, int64_t, int64_t, const float*, int64_t, int64_t, const float*, int64_t, int64_t,
-                          float*, int64_t, int64_t, bool);
+                          float*, int64_t, int64_t, bool, const GemmBatch&);
 template void gemm<double>(int64_t, int64_t, int64_t, const double*, int64_t, int64_t, const double*, int64_t, int64_t,
-                           double*, int64_t, int64_t, bool);
+                           double*, int64_t, int64_t, bool, const GemmBatch&);
 void copy_between_devices(const Tensor&, const Tensor&, bool) { fail(); }
 bool is_built() { return false; }
 int runtime_version() { return 0; }
@@ -68,11 +68,11 @@ TG_NN_INSTANTIATE(conv2d_backward_weight, BFloat16)
 namespace tg::cuda {
 void scan(ScanOpId, const Tensor&, const Tensor&, const Tensor&, int64_t, int64_t, int64_t) { fail(); }
 void gemm_tf32(int64_t, int64_t, int64_t, const float*, int64_t, int64_t, const float*, int64_t, int64_t, float*,
-               int64_t, int64_t, bool) {
+               int64_t, int64_t, bool, const GemmBatch&) {
   fail();
 }
 bool gemm_reduced(DType, int64_t, int64_t, int64_t, const void*, int64_t, int64_t, const void*, int64_t, int64_t, void*,
-                  int64_t, int64_t, bool) {
+                  int64_t, int64_t, bool, const GemmBatch&) {
   fail();
 }
 const DeviceProperties& device_properties(int) { fail(); }
