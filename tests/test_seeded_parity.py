@@ -97,8 +97,8 @@ MODULES = {
                  "Embedding big": lambda L: L.nn.Embedding(40, 8),
                  "Linear big": lambda L: L.nn.Linear(64, 40),
                  "LSTM big": lambda L: L.nn.LSTM(20, 30, 2),
-                 "Sequential mixed": lambda L: L.nn.Sequential(
-                     L.nn.Conv2d(1, 4, 3), L.nn.BatchNorm2d(4), L.nn.Flatten(), L.nn.LazyLinear(2)),
+                 "Sequential mixed": lambda L: _called(L.nn.Sequential(L.nn.Conv2d(1, 4, 3), L.nn.BatchNorm2d(4),
+                                                          L.nn.Flatten(), L.nn.LazyLinear(2)), L.ones(2, 1, 5, 5)),
                  "Bilinear no bias": lambda L: L.nn.Bilinear(2, 3, 4, bias=False)},
     # classes whose parameters or buffers are optional
     "CrossEntropyLoss": {"weight": lambda L: L.nn.CrossEntropyLoss(weight=L.ones(3))},
@@ -118,7 +118,7 @@ MODULES = {
 # float32 normal_ of 16+ elements: torch's vectorized log/sin/cos may differ from libm's in the last bit
 ULP_MODULES = {"Embedding", "EmbeddingBag", "variants", "float64"}
 # torch.nn classes without randomly initialised state (checked below: those built without arguments hold none)
-NO_STATE = {"float64", "bfloat16", "variants", "Module", "RNNBase", "RNNCellBase", "Container", "CrossMapLRN2d", "LinearCrossEntropyLoss"}
+NO_STATE = {"Module", "RNNBase", "RNNCellBase", "Container", "CrossMapLRN2d", "LinearCrossEntropyLoss"}
 
 
 def _called(module, x):
@@ -272,6 +272,13 @@ DRAWS = {
     "dropout bfloat16": lambda L: L.nn.functional.dropout(L.ones(30, dtype=L.bfloat16), 0.3),
     "dropout float16": lambda L: L.nn.functional.dropout(L.ones(30, dtype=L.float16), 0.3),
     "dropout transposed": lambda L: L.nn.functional.dropout(L.arange(24.).reshape(4, 6).t(), 0.5),
+    "alpha_dropout transposed": lambda L: L.nn.functional.alpha_dropout(L.ones(5, 4).t(), 0.5, True),
+    "dropout channels_last": lambda L: L.nn.functional.dropout(
+        L.arange(48.).reshape(2, 3, 4, 2).to(memory_format=L.channels_last), 0.5),
+    "dropout2d transposed": lambda L: L.nn.functional.dropout2d(L.ones(3, 2, 2, 2).transpose(0, 1), 0.5),
+    "randn_like transposed": lambda L: L.randn_like(L.zeros(6, 4).t()),
+    "rand_like permuted": lambda L: L.rand_like(L.zeros(2, 3, 4, 5).permute(0, 2, 3, 1)),
+    "randint_like transposed": lambda L: L.randint_like(L.zeros(5, 3).t(), 3, 9),
     "dropout p=1 then rand": lambda L: L.cat([L.nn.functional.dropout(L.ones(5), 1.0), L.rand(3)]),
     "dropout p=0 then rand": lambda L: L.cat([L.nn.functional.dropout(L.ones(5), 0.0), L.rand(3)]),
     "dropout2d unbatched": lambda L: L.nn.functional.dropout2d(L.ones(3, 2, 2), 0.5),
@@ -321,6 +328,8 @@ def test_training_draws_match_torch(name):
         np.testing.assert_allclose(ours, want, rtol=0, atol=2e-6 * max(1.0, np.abs(want).max()))
     else:
         _assert_same(ours, want, ulp=name in ULP_DRAWS)
+    if name.startswith("rand") and name.endswith(("transposed", "permuted")):  # laid out as the input, as torch's
+        assert DRAWS[name](torch).stride() == DRAWS[name](real_torch).stride()
 
 
 def _distribution_draws(L, name, make):

@@ -15,8 +15,8 @@ import numpy as np
 
 from . import _C, _dtype, _ops
 from .nn import functional as F
-from .tensor import (LEGACY_CPU, LEGACY_CUDA, Tensor, _draw, arange, as_tensor, eye, from_numpy, full_like, randint,
-                     stack, tensor, where)
+from .tensor import (LEGACY_CPU, LEGACY_CUDA, Tensor, _draw, _empty_in_layout, arange, as_tensor, eye, from_numpy,
+                     full_like, stack, tensor, where)
 
 METHODS, FUNCTIONS = {}, {}
 
@@ -307,8 +307,9 @@ def randint_like(input, low=0, high=None, *, generator=None, dtype=None, device=
     """randint over input's shape (dtype and device input's unless given); randint_like(input, high) as torch."""
     if high is None:
         low, high = 0, low
-    return randint(low, high, input.shape, generator=generator, dtype=dtype or input.dtype,
-                   device=device or input.device, requires_grad=requires_grad)
+    t = _empty_in_layout(input, dtype, device)  # laid out as input: drawn in its memory order, as torch's
+    _draw(generator, _C.random_, t._impl, low, high)
+    return t
 
 
 def fill(input, value):

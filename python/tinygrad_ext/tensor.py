@@ -1755,12 +1755,28 @@ def randint(low, high=None, size=None, dtype=None, device=None, requires_grad=Fa
     return t
 
 
+def _empty_in_layout(input, dtype=None, device=None):
+    """An empty tensor of input's shape laid out as input (its dims in input's stride order, as torch's
+    preserve_format), so that a sampler filling it in memory order draws as torch's *_like samplers and dropout."""
+    strides, dims = input.stride(), builtins.range(input.dim())
+    order = sorted(dims, key=lambda d: -strides[d])
+    dtype, device = dtype or input.dtype, device or input.device
+    if order == list(dims) or 0 in strides:
+        return empty(*input.shape, dtype=dtype, device=device)
+    t = empty(*[input.shape[d] for d in order], dtype=dtype, device=device)
+    return t.permute(*sorted(dims, key=order.__getitem__))
+
+
 def rand_like(input, dtype=None, device=None):
-    return rand(*input.shape, dtype=dtype or input.dtype, device=device or input.device)
+    t = _empty_in_layout(input, dtype, device)
+    _draw(None, _C.uniform_, t._impl, 0.0, 1.0)
+    return t
 
 
 def randn_like(input, dtype=None, device=None):
-    return randn(*input.shape, dtype=dtype or input.dtype, device=device or input.device)
+    t = _empty_in_layout(input, dtype, device)
+    _draw(None, _C.normal_, t._impl, 0.0, 1.0)
+    return t
 
 
 def randperm(n, dtype=None, device=None, generator=None, requires_grad=False):

@@ -10,7 +10,8 @@ from .._autocast import ACTIVE as _AMP
 from .._autocast import cast_inputs as _amp_cast
 from .._host import on_host as _on_host
 from ..autograd.grad_mode import no_grad
-from ..tensor import Tensor, _named, _needs_grad, _softmax, _wrap, arange, cat, full_like, stack, tensor, where, zeros
+from ..tensor import (Tensor, _empty_in_layout, _named, _needs_grad, _softmax, _wrap, arange, cat, full_like, stack,
+                      tensor, where, zeros)
 from ._functional_extra import channel_shuffle, gumbel_softmax, pdist, rrelu, rrelu_  # noqa: F401 (F's names)
 from ._functional_extra import channel_shuffle as native_channel_shuffle  # noqa: F401 (torch's name too)
 from ._fractional_pool import (fractional_max_pool2d, fractional_max_pool2d_with_indices,  # noqa: F401 (F's names)
@@ -434,8 +435,10 @@ def softmin(input, dim=None, _stacklevel=3, dtype=None):
 
 # ------------------------------------------------------- dropout and norms
 def _keep_mask(input, shape, q):
-    """A tensor of input's dtype and device and the given shape: 1 with probability q, else 0."""
-    mask = _wrap(_C.empty(list(shape), input.dtype.id, *input.device._code))
+    """A tensor of input's dtype and device and the given shape: 1 with probability q, else 0. shape None: input's
+    shape laid out as input, so that the draws fill it in input's memory order as torch's."""
+    mask = _empty_in_layout(input) if shape is None else _wrap(_C.empty(list(shape), input.dtype.id,
+                                                                        *input.device._code))
     _C.bernoulli_(mask._impl, q)
     return mask
 
@@ -448,7 +451,7 @@ def dropout(input, p=0.5, training=True, inplace=False):
     if p == 1.0:
         out = input * 0.0
     else:
-        mask = _keep_mask(input, input.shape, 1.0 - p)
+        mask = _keep_mask(input, None, 1.0 - p)
         _C.mul(mask._impl, 1.0 / (1.0 - p), False, mask._impl)
         out = input * mask
     return input.copy_(out) if inplace else out
@@ -1954,7 +1957,7 @@ def _alpha_dropout(input, p, training, inplace, feature):
     if p == 1.0:
         out = input * 0.0
     else:
-        keep = _keep_mask(input, input.shape[:2] + (1,) * (input.dim() - 2) if feature else input.shape, 1.0 - p)
+        keep = _keep_mask(input, input.shape[:2] + (1,) * (input.dim() - 2) if feature else None, 1.0 - p)
         a = 1.0 / math.sqrt((_SELU_SATURATION ** 2 * p + 1) * (1 - p))
         out = input * (keep * a) + ((keep - 1) * (_SELU_SATURATION * a) + _SELU_SATURATION * a * p)
     return input.copy_(out) if inplace else out
