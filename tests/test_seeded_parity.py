@@ -199,6 +199,8 @@ INITS = {
     "xavier_normal_ transposed": lambda L: L.nn.init.xavier_normal_(L.empty(20, 3).t()),
     "orthogonal_ float64": lambda L: L.nn.init.orthogonal_(L.empty(4, 3, dtype=L.float64)),
     "uniform_ bfloat16": lambda L: L.nn.init.uniform_(L.empty(9, dtype=L.bfloat16), -1, 1),
+    "trunc_normal_ transposed": lambda L: L.nn.init.trunc_normal_(L.empty(6, 4).t(), a=-0.5, b=0.5),
+    "trunc_normal_ narrow transposed": lambda L: L.nn.init.trunc_normal_(L.empty(6, 4).t(), a=1.0, b=2.0),
     "eye_": _init("eye_", 3, 4), "dirac_": _init("dirac_", 4, 2, 3, groups=2),
     "uniform_ generator": _init_gen("uniform_", 5), "normal_ generator": _init_gen("normal_", 5),
     "xavier_uniform_ generator": _init_gen("xavier_uniform_", 3, 4),
@@ -279,6 +281,11 @@ DRAWS = {
     "randn_like transposed": lambda L: L.randn_like(L.zeros(6, 4).t()),
     "rand_like permuted": lambda L: L.rand_like(L.zeros(2, 3, 4, 5).permute(0, 2, 3, 1)),
     "randint_like transposed": lambda L: L.randint_like(L.zeros(5, 3).t(), 3, 9),
+    "normal mean tensor": lambda L: L.normal(L.zeros(5), 0.3),
+    "normal std tensor": lambda L: L.normal(0.7, L.full((5,), 0.3)),
+    "normal broadcast": lambda L: L.normal(L.zeros(2, 1), L.full((3,), 0.3)),
+    "normal float64 mean": lambda L: L.normal(L.zeros(20, dtype=L.float64), L.full((20,), 0.3)),
+    "normal float64 std": lambda L: L.normal(L.zeros(3), L.full((3,), 0.3, dtype=L.float64)),
     "dropout p=1 then rand": lambda L: L.cat([L.nn.functional.dropout(L.ones(5), 1.0), L.rand(3)]),
     "dropout p=0 then rand": lambda L: L.cat([L.nn.functional.dropout(L.ones(5), 0.0), L.rand(3)]),
     "dropout2d unbatched": lambda L: L.nn.functional.dropout2d(L.ones(3, 2, 2), 0.5),
@@ -444,3 +451,10 @@ def test_vision_transforms_draw_as_torchvision():
     ours = [t(torch.tensor(image)) for _ in range(4) for t in (crop, flip, whole)]
     for o, w in zip(ours, want):
         _assert_same(o.numpy(), w)
+
+
+@pytest.mark.xfail(strict=True, reason="the core's Poisson sampler (csrc/core/index.cpp) inverts the CDF with one "
+                   "uniform for rates below 10 where torch multiplies uniforms until below exp(-rate): a C++ change")
+def test_poisson_matches_torch():
+    case = lambda L: L.poisson(L.tensor([1.0, 5.0, 0.5, 30.0, 2.0, 7.0]))  # noqa: E731
+    _assert_same(_draws(torch, case), _draws(real_torch, case))

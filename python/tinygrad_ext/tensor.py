@@ -1785,9 +1785,15 @@ def randperm(n, dtype=None, device=None, generator=None, requires_grad=False):
 
 
 def normal(mean, std, size=None, generator=None, dtype=None, device=None):
+    # with tensors, torch's draws in mean's dtype (std's for a float mean) over the broadcast shape:
+    # normal_(0, std) + mean for a float std, else normal_(0, 1) * std + mean
     if isinstance(mean, Tensor) or isinstance(std, Tensor):
-        shape = (mean if isinstance(mean, Tensor) else std).shape
-        return randn(*shape, dtype=dtype, device=device, generator=generator) * std + mean
+        like = mean if isinstance(mean, Tensor) else std
+        both = isinstance(mean, Tensor) and isinstance(std, Tensor)
+        t = empty(*(_broadcast_shape(mean.shape, std.shape) if both else like.shape), dtype=like.dtype,
+                  device=like.device)
+        _draw(generator, _C.normal_, t._impl, 0.0, 1.0 if isinstance(std, Tensor) else std)
+        return ((t * std).to(like.dtype) if isinstance(std, Tensor) else t) + mean
     t = empty(*size, dtype=dtype, device=device)
     _draw(generator, _C.normal_, t._impl, mean, std)
     return t

@@ -3,7 +3,7 @@ import math
 import warnings
 
 from ..autograd.grad_mode import no_grad
-from ..tensor import empty_like, eye, randperm, stack, where
+from ..tensor import _empty_in_layout, eye, randperm, stack, where
 
 
 def calculate_gain(nonlinearity, param=None):
@@ -73,7 +73,7 @@ def trunc_normal_(tensor, mean=0.0, std=1.0, a=-2.0, b=2.0, generator=None):
                 outside = (result < lo) | (result > hi)
                 if not outside.any():
                     break
-                result = where(outside, empty_like(result).normal_(mean, std, generator=generator), result)
+                result = where(outside, _empty_in_layout(tensor).normal_(mean, std, generator=generator), result)
             return tensor if result is tensor else tensor.copy_(result)
         mode = max(a, min(mean, b))
         log_peak = -0.5 * ((mode - mean) / std) ** 2
@@ -81,13 +81,15 @@ def trunc_normal_(tensor, mean=0.0, std=1.0, a=-2.0, b=2.0, generator=None):
         def log_ratio(x):  # log(pdf(x) / pdf(mode))
             return x.sub(mean).div_(std).pow_(2).mul_(-0.5).sub_(log_peak)
 
+        def draw(lo=0.0, hi=1.0):  # laid out as tensor: filled in its memory order, as torch's empty_like
+            return _empty_in_layout(tensor).uniform_(lo, hi, generator=generator)
+
         result = tensor.uniform_(a, b, generator=generator)
-        pending = empty_like(tensor).uniform_(generator=generator).log_().gt(log_ratio(result))
+        pending = draw().log_().gt(log_ratio(result))
         while pending.any():
-            candidates = empty_like(tensor).uniform_(a, b, generator=generator)
+            candidates = draw(a, b)
             result = where(pending, candidates, result)
-            pending = where(pending, empty_like(tensor).uniform_(generator=generator).log_().gt(log_ratio(candidates)),
-                            pending)
+            pending = where(pending, draw().log_().gt(log_ratio(candidates)), pending)
         return tensor if result is tensor else tensor.copy_(result)
 
 
