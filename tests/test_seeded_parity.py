@@ -268,6 +268,23 @@ DRAWS = {
         range(8), [5, 3], generator=L.Generator().manual_seed(4))[1].indices),
     "DataLoader workers=0 generator": lambda L: L.cat(list(L.utils.data.DataLoader(
         L.arange(9), batch_size=2, shuffle=True, generator=L.Generator().manual_seed(1)))),
+    "DataLoader workers": lambda L: L.cat(list(L.utils.data.DataLoader(L.arange(11), batch_size=3, shuffle=True,
+                                                                      num_workers=2)) + [L.rand(2)]),
+    "DataLoader WeightedRandomSampler": lambda L: L.cat(list(L.utils.data.DataLoader(
+        L.arange(11), batch_size=3, sampler=L.utils.data.WeightedRandomSampler(L.arange(1., 12.), 11)))),
+    "DataLoader two iterators": lambda L: L.cat([next(iter(loader)) for loader in
+                                                [L.utils.data.DataLoader(L.arange(20), batch_size=4, shuffle=True)]
+                                                for _ in range(2)]),
+    "DataLoader ConcatDataset": lambda L: L.cat(list(L.utils.data.DataLoader(
+        L.utils.data.ConcatDataset([L.arange(4), L.arange(5)]), batch_size=2, shuffle=True))),
+    "BatchSampler RandomSampler": lambda L: L.tensor([i for b in L.utils.data.BatchSampler(
+        L.utils.data.RandomSampler(range(10)), 3, False) for i in b]),
+    "DistributedSampler": lambda L: L.tensor(list(L.utils.data.distributed.DistributedSampler(
+        range(10), num_replicas=2, rank=1, seed=3))),
+    "RandomSampler generator": lambda L: L.tensor(list(L.utils.data.RandomSampler(
+        range(9), generator=L.Generator().manual_seed(5)))),
+    "random_split fractions then rand": lambda L: L.cat([L.tensor(L.utils.data.random_split(
+        range(6), [0.5, 0.5])[0].indices), L.rand(2)]),
     "DataLoader drop_last": lambda L: L.cat(list(L.utils.data.DataLoader(L.arange(9), batch_size=2, shuffle=True,
                                                                         drop_last=True)) + [L.rand(2)]),
     "dropout float64": lambda L: L.nn.functional.dropout(L.ones(30, dtype=L.float64), 0.3),
@@ -368,10 +385,14 @@ for _name in ("Exponential", "Laplace", "Gumbel", "Cauchy", "LogNormal", "Poisso
         DISTRIBUTIONS[_name] = None  # built below from torch's own example arguments
 
 
+_POISSON = ("the core's Poisson sampler (csrc/core/index.cpp) inverts the CDF with one uniform for rates below 10 "
+            "where torch multiplies uniforms until below exp(-rate): a C++ change")
+
+
 def _distribution_args(L, name):
     t = L.tensor
     return {"Exponential": (t([1.0, 2.0]),), "Laplace": (t([0.0]), t([1.5])), "Gumbel": (t([0.0]), t([2.0])),
-            "Cauchy": (t([0.0]), t([1.0])), "LogNormal": (t([0.0]), t([0.5])), "Poisson": (t([3.0, 0.5]),),
+            "Cauchy": (t([0.0]), t([1.0])), "LogNormal": (t([0.0]), t([0.5])), "Poisson": (t([1.0, 5.0, 0.5, 30.0]),),
             "Geometric": (t([0.3]),), "Gamma": (t([2.0, 0.5]), t([1.0, 3.0])), "Beta": (t([2.0]), t([0.5])),
             "Dirichlet": (t([1.0, 2.0, 3.0]),), "Binomial": (5, t([0.3, 0.6])), "StudentT": (t([3.0]),),
             "Chi2": (t([2.0]),), "HalfNormal": (t([1.0]),), "HalfCauchy": (t([1.0]),),
@@ -391,7 +412,8 @@ def _distribution_args(L, name):
 ULP_DISTRIBUTIONS = {"MultivariateNormal", "Laplace"}
 
 
-@pytest.mark.parametrize("name", list(DISTRIBUTIONS))
+@pytest.mark.parametrize("name", [pytest.param(n, marks=pytest.mark.xfail(strict=True, reason=_POISSON))
+                                  if n == "Poisson" else n for n in DISTRIBUTIONS])
 def test_distribution_samples_match_torch(name):
     make = DISTRIBUTIONS[name] or (lambda L: getattr(L.distributions, name)(*_distribution_args(L, name)))
     for ours, want in zip(_distribution_draws(torch, name, make), _distribution_draws(real_torch, name, make)):
@@ -453,8 +475,7 @@ def test_vision_transforms_draw_as_torchvision():
         _assert_same(o.numpy(), w)
 
 
-@pytest.mark.xfail(strict=True, reason="the core's Poisson sampler (csrc/core/index.cpp) inverts the CDF with one "
-                   "uniform for rates below 10 where torch multiplies uniforms until below exp(-rate): a C++ change")
+@pytest.mark.xfail(strict=True, reason=_POISSON)
 def test_poisson_matches_torch():
     case = lambda L: L.poisson(L.tensor([1.0, 5.0, 0.5, 30.0, 2.0, 7.0]))  # noqa: E731
     _assert_same(_draws(torch, case), _draws(real_torch, case))
