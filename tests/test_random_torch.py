@@ -27,9 +27,9 @@ def test_known_torch_numbers():
     np.testing.assert_array_equal(torch.randn(2, 3, dtype=torch.float64).numpy(),
                                   [[0.33669035438385886, 0.1288094051365897, 0.23446236336153173],
                                    [0.2303330279146119, -1.1228563767381703, -0.18632829929177447]])
-    torch.manual_seed(0)  # 16 and more: Box-Muller over blocks of 16, the tail redrawn
-    np.testing.assert_allclose(torch.randn(20)[-3:].numpy(),
-                               [1.2590092420578003, 2.0049805641174316, 0.05373690277338028], rtol=2e-7)
+    torch.manual_seed(0)  # 16 and more: Box-Muller over blocks of 16 with torch's float log/sin/cos, the tail redrawn
+    np.testing.assert_array_equal(torch.randn(20)[-3:].numpy(),
+                                  np.float32([1.2590092420578003, 2.0049805641174316, 0.05373690277338028]))
 
 
 def test_state_round_trip_and_errors():
@@ -114,9 +114,8 @@ CASES = {
     "DataLoader two epochs": lambda L: L.cat([b for _ in range(2) for b in
                                              L.utils.data.DataLoader(L.arange(10), batch_size=4, shuffle=True)]),
 }
-# float32 normal_ of 16+ contiguous elements: torch's vectorized log/sin/cos may differ from libm's in the last bit
-ULP_CASES = {"randn 17", "randn 100", "normal of tensors", "Embedding", "kaiming_normal_", "orthogonal_",
-             "trunc_normal_", "randn_like", "a sequence"}
+# orthogonal_: the same normal draws, then our QR (torch's is LAPACK's): equal to rounding
+ULP_CASES = {"orthogonal_"}
 
 
 @needs_torch

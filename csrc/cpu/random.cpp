@@ -5,6 +5,7 @@
 // a contiguous tensor of 16+ elements, else pairs in double with the second one cached). Serial: the stream is
 // sequential, as torch's. Built with -ffp-contract=off (CMakeLists.txt): torch's arithmetic is not contracted.
 #include <cmath>
+#include <cstring>
 #include <limits>
 #include <type_traits>
 #include <utility>
@@ -57,18 +58,73 @@ double normal_double(CpuGenerator& g, double mean, double std) {
   return z * std + mean;
 }
 
-// Box-Muller over 16 uniforms: pairs (j, j + 8), as torch's vectorized float path (theta in float, the final
-// multiply-add fused) and its scalar double one (theta in double).
+// float32 log and sine/cosine as torch's vectorized normal_ evaluates them: the Cephes polynomials of its
+// avx_mathfun.h (range reduction by frexp and by multiples of pi/4 in three parts), each multiply-add fused where its
+// compiler fuses them. Its float32 randn is then equal bit for bit (tests/test_random_torch.py).
+// (Written as loops over the 8 lanes of one vector, branch-free, so that the AVX2 copy vectorizes them.)
+TG_INLINE void torch_logf8(const float* in, float* out) {  // in > 0 and normal (here 1 - u: in [2^-24, 1])
+  for (int l = 0; l < 8; ++l) {
+    uint32_t b;
+    std::memcpy(&b, in + l, sizeof b);
+    const uint32_t mb = (b & ~0x7f800000U) | 0x3f000000U;  // the significand in [0.5, 1)
+    float x;
+    std::memcpy(&x, &mb, sizeof x);
+    const bool small = x < 0.707106781186547524f;
+    const float e = float(int32_t(b >> 23) - 0x7f) + 1.0f - (small ? 1.0f : 0.0f);
+    x = (x - 1.0f) + (small ? x : 0.0f);
+    const float z = x * x;
+    float y = 7.0376836292e-2f;
+    y = std::fma(y, x, -1.1514610310e-1f);
+    y = std::fma(y, x, 1.1676998740e-1f);
+    y = std::fma(y, x, -1.2420140846e-1f);
+    y = std::fma(y, x, 1.4249322787e-1f);
+    y = std::fma(y, x, -1.6668057665e-1f);
+    y = std::fma(y, x, 2.0000714765e-1f);
+    y = std::fma(y, x, -2.4999993993e-1f);
+    y = std::fma(y, x, 3.3333331174e-1f);
+    y = std::fma(y * x, z, e * -2.12194440e-4f);
+    y = std::fma(-z, 0.5f, y);
+    out[l] = std::fma(e, 0.693359375f, x + y);
+  }
+}
+
+TG_INLINE void torch_sincosf8(const float* in, float* sin_out, float* cos_out) {  // in >= 0
+  for (int l = 0; l < 8; ++l) {
+    float x = in[l];
+    const int32_t j = (int32_t(x * 1.27323954473516f) + 1) & ~1;  // the octant, rounded to even
+    const float y = float(j);
+    x = std::fma(y, -0.78515625f, x);
+    x = std::fma(y, -2.4187564849853515625e-4f, x);
+    x = std::fma(y, -3.77489497744594108e-8f, x);
+    const float z = x * x;
+    float c = std::fma(std::fma(2.443315711809948e-5f, z, -1.388731625493765e-3f), z, 4.166664568298827e-2f);
+    c = std::fma(c * z, z, -(z * 0.5f)) + 1.0f;
+    float s = std::fma(std::fma(-1.9515295891e-4f, z, 8.3321608736e-3f), z, -1.6666654611e-1f);
+    s = std::fma(s * z, x, x);
+    const bool swap = (j & 2) != 0;
+    const float sv = swap ? c : s, cv = swap ? s : c;
+    sin_out[l] = (j & 4) ? -sv : sv;
+    cos_out[l] = (~(j - 2) & 4) ? -cv : cv;
+  }
+}
+
+// Box-Muller over 16 uniforms: pairs (j, j + 8), as torch's vectorized float path (the functions above, theta in
+// float, the final multiply-add fused) and its scalar double one (libm, theta in double).
 template <class A> TG_INLINE void normal_16(A* d, A mean, A std) {
-  for (int j = 0; j < 8; ++j) {
-    const A u1 = A(1) - d[j], u2 = d[j + 8];
-    const A radius = std::sqrt(A(-2) * std::log(u1));
-    if constexpr (std::is_same_v<A, float>) {
-      const float theta = float(2.0 * kPi) * u2;
-      d[j] = std::fma(radius * std::cos(theta), std, mean);
-      d[j + 8] = std::fma(radius * std::sin(theta), std, mean);
-    } else {
-      const double theta = 2.0 * kPi * u2;
+  if constexpr (std::is_same_v<A, float>) {
+    float u1[8], theta[8], lg[8], s[8], c[8];
+    for (int j = 0; j < 8; ++j) u1[j] = 1.0f - d[j], theta[j] = float(2.0 * kPi) * d[j + 8];
+    torch_logf8(u1, lg);
+    torch_sincosf8(theta, s, c);
+    for (int j = 0; j < 8; ++j) {
+      const float radius = std::sqrt(-2.0f * lg[j]);
+      d[j] = std::fma(radius * c[j], std, mean);
+      d[j + 8] = std::fma(radius * s[j], std, mean);
+    }
+  } else {
+    for (int j = 0; j < 8; ++j) {
+      const A u1 = A(1) - d[j], u2 = d[j + 8];
+      const double radius = std::sqrt(-2.0 * std::log(u1)), theta = 2.0 * kPi * u2;
       d[j] = radius * std::cos(theta) * std + mean;
       d[j + 8] = radius * std::sin(theta) * std + mean;
     }
