@@ -420,6 +420,51 @@ def test_distribution_samples_match_torch(name):
         _assert_same(ours, want, ulp=name in ULP_DISTRIBUTIONS)
 
 
+def _self_attention(L):
+    """MultiheadAttention called without weights (torch's scaled_dot_product_attention path)."""
+    class SelfAttention(L.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.attn = L.nn.MultiheadAttention(8, 2, dropout=0.4)
+
+        def forward(self, x):
+            return self.attn(x, x, x, need_weights=False)[0]
+    return SelfAttention()
+
+
+# name -> (build(L), inputs(L)): a forward pass in training mode, its dropout draws after the initialisation's
+FORWARDS = {
+    "LSTM dropout": (lambda L: L.nn.LSTM(3, 4, num_layers=3, dropout=0.5), lambda L: (L.ones(5, 2, 3),)),
+    "GRU bidirectional dropout": (lambda L: L.nn.GRU(3, 4, num_layers=2, dropout=0.5, bidirectional=True),
+                                  lambda L: (L.ones(5, 2, 3),)),
+    "RNN dropout batch_first": (lambda L: L.nn.RNN(3, 4, num_layers=2, dropout=0.3, batch_first=True),
+                                lambda L: (L.ones(2, 5, 3),)),
+    "TransformerEncoderLayer": (lambda L: L.nn.TransformerEncoderLayer(8, 2, 16, dropout=0.3),
+                                lambda L: (L.ones(5, 2, 8),)),
+    "TransformerEncoderLayer norm_first": (lambda L: L.nn.TransformerEncoderLayer(
+        8, 2, 16, dropout=0.3, batch_first=True, norm_first=True), lambda L: (L.ones(2, 5, 8),)),
+    "TransformerDecoderLayer": (lambda L: L.nn.TransformerDecoderLayer(8, 2, 16, dropout=0.3),
+                                lambda L: (L.ones(5, 2, 8), L.ones(4, 2, 8))),
+    "MultiheadAttention weights": (lambda L: L.nn.MultiheadAttention(8, 2, dropout=0.4),
+                                   lambda L: (L.ones(5, 2, 8),) * 3),
+    "MultiheadAttention no weights": (_self_attention, lambda L: (L.ones(5, 2, 8),)),
+    "Transformer": (lambda L: L.nn.Transformer(8, 2, 1, 1, 16, dropout=0.2),
+                    lambda L: (L.ones(5, 2, 8), L.ones(4, 2, 8))),
+}
+
+
+def _forward(L, name):
+    build, inputs = FORWARDS[name]
+    L.manual_seed(0)
+    out = build(L).train()(*inputs(L))
+    return np.asarray((out[0] if isinstance(out, tuple) else out).detach().double().numpy())
+
+
+@pytest.mark.parametrize("name", list(FORWARDS))
+def test_training_forward_matches_torch(name):
+    np.testing.assert_allclose(_forward(torch, name), _forward(real_torch, name), rtol=1e-5, atol=1e-5)
+
+
 def _training_run(L):
     L.manual_seed(0)
     model = L.nn.Sequential(L.nn.Linear(6, 8), L.nn.ReLU(), L.nn.Dropout(0.3), L.nn.Linear(8, 3))
