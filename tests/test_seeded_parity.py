@@ -238,6 +238,11 @@ def _flat_state(L, module):
     return L.cat([v.detach().double().flatten() for v in module.state_dict().values()])
 
 
+def _reset(L, module, method="reset_parameters"):  # initialised twice: the second draws follow the first's
+    getattr(module, method)()
+    return _flat_state(L, module)
+
+
 def _skip_init(L):  # no draws: the global stream is where it was
     L.nn.utils.skip_init(L.nn.Linear, 3, 2)
     return L.rand(3)
@@ -326,6 +331,14 @@ DRAWS = {
     "random_structured": lambda L: _flat_state(
         L, L.nn.utils.prune.random_structured(L.nn.Conv2d(2, 4, 2), "weight", amount=2, dim=0)),
     "skip_init": _skip_init,
+    "reset_parameters Conv1d": lambda L: _reset(L, L.nn.Conv1d(2, 3, 2)),
+    "reset_parameters Bilinear": lambda L: _reset(L, L.nn.Bilinear(2, 3, 4)),
+    "reset_parameters Embedding padding_idx": lambda L: _reset(L, L.nn.Embedding(4, 3, padding_idx=0)),
+    "_reset_parameters MultiheadAttention": lambda L: _reset(L, L.nn.MultiheadAttention(4, 2, kdim=3, vdim=3),
+                                                             "_reset_parameters"),
+    "weight_norm then rand": lambda L: L.cat([_flat_state(L, L.nn.utils.parametrizations.weight_norm(
+        L.nn.Linear(4, 3))), L.rand(2)]),
+    "Dropout eval then rand": lambda L: L.cat([L.nn.Dropout().eval()(L.ones(3)), L.rand(2)]),
 }
 # the same mask; the kept values went through a matmul (rounding only)
 ULP_DRAWS = {"F.dropout in forward", "spectral_norm", "gumbel_softmax"}
