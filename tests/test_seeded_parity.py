@@ -115,8 +115,8 @@ MODULES = {
     "ModuleDict": {"": lambda L: L.nn.ModuleDict({"a": L.nn.Embedding(4, 2), "b": L.nn.GRUCell(2, 2)})},
     "DataParallel": {"": lambda L: L.nn.DataParallel(L.nn.Linear(3, 2))},
 }
-# float32 normal_ of 16+ elements: torch's vectorized log/sin/cos may differ from libm's in the last bit
-ULP_MODULES = {"Embedding", "EmbeddingBag", "variants", "float64"}
+# built with a forward pass whose batch statistics (BatchNorm's running stats) round differently from torch's
+ULP_MODULES = {"Sequential mixed"}
 # torch.nn classes without randomly initialised state (checked below: those built without arguments hold none)
 NO_STATE = {"Module", "RNNBase", "RNNCellBase", "Container", "CrossMapLRN2d", "LinearCrossEntropyLoss"}
 
@@ -149,7 +149,7 @@ def test_module_state_dict_matches_torch(name, label):
     assert list(ours) == list(want)
     assert want, f"{name} {label}: no state to compare"
     for key in want:
-        _assert_same(ours[key], want[key], ulp=name in ULP_MODULES)
+        _assert_same(ours[key], want[key], ulp=label in ULP_MODULES)
 
 
 def test_every_nn_class_with_state_is_covered():
@@ -212,7 +212,6 @@ INITS = {
     "orthogonal_ generator": _init_gen("orthogonal_", 3, 3),
     "sparse_ generator": _init_gen("sparse_", 4, 3, sparsity=0.3),
 }
-ULP_INITS = {"kaiming_normal_ big", "trunc_normal_", "trunc_normal_ narrow", "sparse_"}
 
 
 def _draws(L, case):
@@ -227,7 +226,7 @@ def test_init_matches_torch(name):
     if name.startswith("orthogonal_"):  # float32 LAPACK's rounding: a few float32 ulps of the largest entry
         np.testing.assert_allclose(ours, want, rtol=0, atol=4e-7 * max(1.0, np.abs(want).max()))
     else:
-        _assert_same(ours, want, ulp=name in ULP_INITS)
+        _assert_same(ours, want)
 
 
 def _train(L, m):
@@ -340,8 +339,8 @@ DRAWS = {
         L.nn.Linear(4, 3))), L.rand(2)]),
     "Dropout eval then rand": lambda L: L.cat([L.nn.Dropout().eval()(L.ones(3)), L.rand(2)]),
 }
-# the same mask; the kept values went through a matmul (rounding only)
-ULP_DRAWS = {"F.dropout in forward", "spectral_norm", "gumbel_softmax"}
+# the same draws; the values then went through a matmul or a softmax (rounding only)
+ULP_DRAWS = {"F.dropout in forward", "gumbel_softmax"}
 # the same draws, then 15 power iterations: rounding grows to a few float32 ulps of the largest entry
 LOOSE_DRAWS = {"parametrizations.spectral_norm"}
 
