@@ -6,13 +6,13 @@ PyTorch's docstrings hold hundreds of `>>>` examples: the everyday code a user c
 one program: its statements run in order, in one namespace, once with torch and once with `torch` importing
 tinygrad_ext (every `import torch...` inside the example included). Per statement the displayed value (as the
 interactive prompt shows it) or the exception type is recorded, and the first statement where the two runs
-disagree is reported. The random factories (randn, rand, randint, randperm, normal and their _like forms) draw
-from torch's generator on both sides, so most examples see the same inputs; examples that still draw numbers
-elsewhere (randomly initialized modules, dropout, in-place `normal_`, poisson, uninitialized `empty`) are compared
-by structure only: digits, signs, booleans and spacing are masked. Two exceptions agree when they are of one builtin
-class (a library's subclass counts as its builtin base) and torch's message opens ours; `<built-in method f ...>`
-and `<function f ...>` print alike, as do Python's and torch's "missing argument" TypeErrors. A program runs up to
-its first statement that names CUDA; each starts with torch's default dtype, device and determinism.
+disagree is reported. Both runs start from the same seed, and tinygrad_ext's CPU draws are torch's, so the examples
+see the same random inputs; an example that prints drawn values (or an uninitialized `empty`) is still compared by
+structure only where values differ: digits, signs, booleans and spacing are masked. Two exceptions agree when they
+are of one builtin class (a library's subclass counts as its builtin base) and torch's message opens ours;
+`<built-in method f ...>` and `<function f ...>` print alike, as do Python's and torch's "missing argument"
+TypeErrors. A program runs up to its first statement that names CUDA; each starts with torch's default dtype, device
+and determinism.
 
 Needs torch (the bench venv). A development tool like tests/fuzz, not part of the test suite.
 """
@@ -35,7 +35,6 @@ import types
 
 _RANDOM = re.compile(r"bernoulli|multinomial|empty|[Dd]ropout|uniform|_\(|nn\.[A-Z]|init\.|sample|shuffle"
                      r"|DataLoader|[Rr]andom|poisson|gumbel")
-_RANDOM_FACTORIES = ("rand", "randn", "randint", "randperm", "normal", "rand_like", "randn_like", "randint_like")
 _ADDRESS = re.compile(r"0x[0-9a-f]+")
 _BUILTIN = re.compile(r"<built-in (?:method|function) (\w+)[^>]*>")  # torch's C functions print so, Python's not
 _NUMBER = re.compile(r"-?\d+(\.\d*)?(e[+-]?\d+)?|-?inf|nan")
@@ -97,38 +96,6 @@ class _TorchIsTinygrad(importlib.abc.MetaPathFinder, importlib.abc.Loader):
 
     def exec_module(self, module):
         pass
-
-
-def _drawing_from_torch(ours, torch):
-    """Make ours' random factories return torch's draws (same seed, same order: the two runs see one input)."""
-    def to_torch(value):
-        if isinstance(value, ours.Tensor):
-            return torch.from_numpy(value.detach().numpy())
-        return getattr(torch, str(value).rpartition(".")[2]) if isinstance(value, ours.dtype) else value
-
-    def factory(name):
-        ours_fn, torch_fn = getattr(ours, name), getattr(torch, name)
-
-        def draw(*args, **kwargs):
-            if any(k in kwargs for k in ("generator", "out", "layout")) or str(kwargs.get("device", "cpu")) != "cpu":
-                return ours_fn(*args, **kwargs)
-            requires_grad = kwargs.pop("requires_grad", False)
-            kwargs.pop("device", None)  # (the CPU: a library's own draw passes its input's device)
-            if name.endswith("_like"):
-                kwargs.setdefault("dtype", args[0].dtype)
-            drawn = torch_fn(*[to_torch(a) for a in args], **{k: to_torch(v) for k, v in kwargs.items()})
-            if drawn.dtype == torch.bfloat16:
-                return ours_fn(*args, requires_grad=requires_grad, **kwargs)
-            return ours.from_numpy(drawn.numpy().copy()).requires_grad_(requires_grad)
-        return draw
-
-    for name in _RANDOM_FACTORIES:  # (also where a module of ours imported the factory: F.fractional_max_pool2d)
-        original, drawn = getattr(ours, name), factory(name)
-        for module in [m for n, m in sys.modules.items() if n.split(".")[0] == ours.__name__]:
-            if getattr(module, name, None) is original:
-                setattr(module, name, drawn)
-    manual_seed = ours.manual_seed
-    ours.manual_seed = lambda seed: (torch.default_generator.manual_seed(seed), manual_seed(seed))[1]
 
 
 def _timeout(signum, frame):
@@ -230,11 +197,6 @@ def main(argv=None):
     if args.side:  # a child: programs on stdin, results on stdout
         programs = json.load(sys.stdin)
         if args.side == "ours":
-            import torch
-            import tinygrad_ext
-            _drawing_from_torch(tinygrad_ext, torch)
-            for name in [m for m in sys.modules if m == "torch" or m.startswith("torch.")]:
-                del sys.modules[name]
             sys.meta_path.insert(0, _TorchIsTinygrad())
         json.dump(run(programs), sys.__stdout__)
         return 0

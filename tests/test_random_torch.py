@@ -158,3 +158,10 @@ def test_cuda_rng_functions():
     a = torch.rand(5, device="cuda")
     torch.cuda.set_rng_state(state)
     assert torch.equal(torch.rand(5, device="cuda"), a)
+
+
+def test_normal_of_a_mean_tensor_defaults_std_to_one():
+    torch.manual_seed(0)
+    got = torch.normal(mean=torch.arange(1., 6.))
+    torch.manual_seed(0)
+    np.testing.assert_array_equal(got.numpy(), (torch.randn(5) + torch.arange(1., 6.)).numpy())

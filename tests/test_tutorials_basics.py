@@ -941,6 +941,8 @@ def test_torch_function_spellings():
     assert torch.randint_like(torch.zeros(2, 3), 5).dtype == torch.float32
     assert repr(torch.fill(torch.ones(2, dtype=torch.int64), 3)) == "tensor([3, 3])"
     assert torch.typename(torch.ones(1)) == "torch.FloatTensor" and torch.typename(3) == "int"
+    assert torch.typename(torch.nn.Parameter) == "torch.nn.parameter.Parameter"  # a class: its own name
+    assert torch.typename(torch.nn.Linear(1, 1)) == "torch.nn.modules.linear.Linear" and torch.typename(len) == "len"
     x = torch.arange(16.0).view(1, 1, 4, 4)
     w = torch.ones(1, 1, 2, 2)
     assert torch.equal(torch.conv2d(x, w), F.conv2d(x, w))

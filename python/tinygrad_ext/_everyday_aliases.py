@@ -318,11 +318,18 @@ def fill(input, value):
 
 
 def typename(obj):
-    """'torch.FloatTensor' for a float32 CPU tensor (its legacy type name), else the object's type name."""
+    """'torch.FloatTensor' for a float32 CPU tensor (its legacy type name); for a class or function its qualified
+    name, else its type's (as torch's; this package's modules print as torch's, as its dtypes do)."""
     if isinstance(obj, Tensor):
         return obj.type()
-    module, name = type(obj).__module__, type(obj).__qualname__
-    return name if module in ("builtins", "__builtin__", None) else f"{module}.{name}"
+    if hasattr(obj, "__qualname__") or hasattr(obj, "__name__"):
+        module = getattr(obj, "__module__", "") or ""
+        name = getattr(obj, "__qualname__", None) or obj.__name__
+    else:
+        module, name = type(obj).__module__ or "", type(obj).__qualname__
+    if module.split(".")[0] == "tinygrad_ext":
+        module = "torch" + module[len("tinygrad_ext"):]
+    return name if module in ("", "builtins") else f"{module}.{name}"
 
 
 def set_default_tensor_type(t):

@@ -1784,7 +1784,7 @@ def randperm(n, dtype=None, device=None, generator=None, requires_grad=False):
     return t if dtype is None else t.to(dtype)
 
 
-def normal(mean, std, size=None, generator=None, dtype=None, device=None):
+def normal(mean, std=1.0, size=None, generator=None, dtype=None, device=None):
     # with tensors, torch's draws in mean's dtype (std's for a float mean) over the broadcast shape:
     # normal_(0, std) + mean for a float std, else normal_(0, 1) * std + mean
     if isinstance(mean, Tensor) or isinstance(std, Tensor):
