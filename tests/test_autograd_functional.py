@@ -257,3 +257,16 @@ def test_vmap_nested_in_dims():
     close(out, 3 * x + y.T)
     with pytest.raises(ValueError, match="in_dims is not compatible with the structure of `inputs`"):
         vmap(lambda d: d["a"], in_dims=({"z": 0},))({"a": T(x)})
+
+
+def test_func_transforms_ignore_an_outer_no_grad():
+    """torch.func transforms are functions of f alone: an enclosing no_grad does not zero their derivatives."""
+    x = torch.tensor([0.5, -1.0, 2.0])
+    with torch.no_grad():
+        jac = torch.func.jacrev(torch.sin)(x)
+        hess = torch.func.hessian(lambda t: t.sin().sum())(x)
+        g = torch.func.grad(lambda t: t.sin().sum())(x)
+    np.testing.assert_allclose(jac.numpy(), np.diag(np.cos(x.numpy())), rtol=1e-6)
+    np.testing.assert_allclose(hess.numpy(), np.diag(-np.sin(x.numpy())), rtol=1e-6, atol=1e-7)
+    np.testing.assert_allclose(g.numpy(), np.cos(x.numpy()), rtol=1e-6)
+    assert not jac.requires_grad

@@ -2,12 +2,13 @@
 default tolerances per dtype and its AssertionError messages) and make_tensor (random test inputs)."""
 import collections.abc
 import math
+import warnings
 
 import numpy as np
 
 from . import _C, _dtype
 from ._device import as_device
-from .tensor import Tensor, empty, from_numpy, where
+from .tensor import Tensor, empty, from_numpy, randint, where
 
 # (rtol, atol) by dtype: torch's defaults; integer and bool tensors compare exactly
 _TOLERANCES = {_dtype.float16: (1e-3, 1e-5), _dtype.bfloat16: (1.6e-2, 1e-5), _dtype.float32: (1.3e-6, 1e-5),
@@ -51,7 +52,7 @@ def _compare_tensors(actual, expected, rtol, atol, equal_nan, msg, trail):
                                                                           equal_nan=equal_nan)
     if matches.all().item():
         return
-    kind = "equal" if exact and rtol == 0 and atol == 0 else "close"
+    kind = "equal" if rtol == 0 and atol == 0 else "close"  # (torch's word: zero tolerances ask for equality)
     abs_diff = where(matches, 0, (a - e).abs())  # (the greatest differences are among the mismatched elements)
     rel_diff = where(matches, 0, abs_diff.double() / e.abs().double() if exact else abs_diff / e.abs())
     allowed = (lambda tol: f" (up to {tol!r} allowed)") if kind == "close" else (lambda tol: "")
@@ -84,8 +85,7 @@ def _compare_numbers(actual, expected, rtol, atol, equal_nan, msg, trail):
     diff = abs(actual - expected)
     if math.isfinite(diff) and diff <= atol + rtol * abs(expected):
         return
-    exact = isinstance(actual, int) and isinstance(expected, int) and rtol == 0 and atol == 0
-    kind = "equal" if exact else "close"
+    kind = "equal" if rtol == 0 and atol == 0 else "close"
     allowed = (lambda tol: f" (up to {tol!r} allowed)") if kind == "close" else (lambda tol: "")
     rel = diff / abs(expected) if expected else math.inf
     lines = [f"Scalars are not {kind}!", "", f"Expected {expected} but got {actual}.",
@@ -140,37 +140,64 @@ def assert_close(actual, expected, *, allow_subclasses=True, rtol=None, atol=Non
             _compare_numbers(a, e, r, t, equal_nan, msg, label)
 
 
+def _bounds(dtype, low, high, lowest, highest, default_low, default_high):
+    """make_tensor's [low, high) checked and clamped to what dtype holds, as torch's (integers: ceiled)."""
+    low, high = default_low if low is None else low, default_high if high is None else high
+    if any(isinstance(v, float) and math.isnan(v) for v in (low, high)):
+        raise ValueError(f"`low` and `high` cannot be NaN, but got low={low} and high={high}")
+    if low == high and dtype.is_floating_point:
+        warnings.warn("Passing `low==high` to `torch.testing.make_tensor` for floating or complex types is deprecated "
+                      "since 2.1 and will be removed in 2.3. Use `torch.full(...)` instead.", FutureWarning,
+                      stacklevel=3)
+    elif low >= high:
+        raise ValueError(f"`low` must be less than `high`, but got {low} >= {high}")
+    elif high < lowest or low >= highest:
+        raise ValueError(f"The value interval specified by `low` and `high` is [{low}, {high}), but {dtype} only "
+                         f"supports [{lowest}, {highest})")
+    low, high = min(max(low, lowest), highest), min(max(high, lowest), highest)
+    return (math.ceil(low), math.ceil(high)) if not dtype.is_floating_point else (low, high)
+
+
 def make_tensor(*shape, dtype, device, low=None, high=None, requires_grad=False, noncontiguous=False,
                 exclude_zero=False, memory_format=None):
-    """A tensor of `shape` with random values in [low, high): floats uniform (default [-9, 9]), integers uniform
-    (default [-9, 10), uint8 [0, 10)), bool random; exclude_zero replaces zeros by a small value (floats:
-    the dtype's tiny, integers: 1); noncontiguous gives a strided view of a tensor twice as long."""
+    """A tensor of `shape` with random values in [low, high), drawn as torch's (so a seed gives torch's tensor):
+    floats uniform (default [-9, 9]), integers randint (default [-9, 10), clamped to the dtype), bool randint(0, 2);
+    exclude_zero replaces zeros by 1 or the dtype's tiny; noncontiguous: every other element of a tensor twice as
+    long in the last dim."""
     if len(shape) == 1 and isinstance(shape[0], (list, tuple)):
         shape = tuple(shape[0])
+    shape = tuple(shape)
+    if noncontiguous and memory_format is not None:
+        raise ValueError(f"The parameters `noncontiguous` and `memory_format` are mutually exclusive, but got "
+                         f"noncontiguous={noncontiguous} and memory_format={memory_format}")
+    if requires_grad and not dtype.is_floating_point:
+        raise ValueError(f"`requires_grad=True` is not supported for boolean and integral dtypes, but got "
+                         f"dtype={dtype}")
+    noncontiguous = noncontiguous and math.prod(shape) > 1
+    if noncontiguous:
+        shape = (*shape[:-1], 2 * shape[-1])
     device = as_device(device)
-    if low is not None and high is not None and low > high:
-        raise ValueError(f"low must be less than or equal to high, but got {low} > {high}")
     if dtype is _dtype.bool:
-        result = empty(*shape, dtype=_dtype.int64, device=device).random_(0, 2).to(_dtype.bool)
+        low, high = _bounds(dtype, low, high, 0, 2, 0, 2)
+        result = randint(low, high, shape, device=device, dtype=dtype)
     elif dtype.is_floating_point:
-        lo, hi = -9.0 if low is None else float(low), 9.0 if high is None else float(high)
-        result = (empty(*shape, dtype=_dtype.float64, device=device).uniform_() * (hi - lo) + lo).to(dtype)
+        info = _dtype.finfo(dtype)
+        low, high = _bounds(dtype, low, high, info.min, info.max, -9, 9)
+        result = empty(*shape, dtype=dtype, device=device)
+        if high - low >= info.max:  # (uniform_ needs high - low representable)
+            result.uniform_(low / 2, high / 2).mul_(2)
+        else:
+            result.uniform_(low, high)
     else:
         info = _dtype.iinfo(dtype)
-        lo = max(info.min, -9 if dtype is not _dtype.uint8 else 0) if low is None else max(info.min, math.ceil(low))
-        hi = min(info.max + 1, 10) if high is None else min(info.max + 1, math.ceil(high))
-        result = empty(*shape, dtype=_dtype.int64, device=device).random_(lo, max(hi, lo + 1)).to(dtype)
-    if exclude_zero:
-        replacement = _dtype.finfo(dtype).tiny if dtype.is_floating_point else 1
-        result = result.masked_fill(result == 0, replacement) if dtype is not _dtype.bool else \
-            result | True
-    if noncontiguous and result.numel() > 1:
-        doubled = empty(*shape[:-1], shape[-1] * 2, dtype=dtype, device=device)
-        view = doubled[..., ::2]
-        view.copy_(result)
-        result = view
+        low, high = _bounds(dtype, low, high, info.min, info.max + (1 if dtype is not _dtype.int64 else 0), -9, 10)
+        result = randint(low, high, shape, device=device, dtype=dtype)
+    if noncontiguous:
+        result = result[..., 1::2]
     elif memory_format is not None:
-        result = result.contiguous(memory_format=memory_format)
-    if requires_grad:
-        result.requires_grad_(True)
+        result = result.clone(memory_format=memory_format)
+    if exclude_zero:
+        result[result == 0] = 1 if not dtype.is_floating_point else _dtype.finfo(dtype).tiny
+    if dtype.is_floating_point:
+        result.requires_grad = requires_grad
     return result

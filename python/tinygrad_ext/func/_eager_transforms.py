@@ -176,8 +176,10 @@ def jacrev(func, argnums=0, *, has_aux=False, chunk_size=None, _preallocate_and_
             if not isinstance(o, Tensor):
                 raise RuntimeError(f"jacrev(f, ...)(*args): expected f(*args) to return only tensors, got "
                                    f"unsupported type {type(o)}")
-            flat = o.reshape(-1)
-            rows = [trace.grads([flat[k]]) for k in range(flat.numel())]
+            with enable_grad():  # (the elements with their graph, whatever the caller's grad mode: a transform)
+                flat = o.reshape(-1)
+                elements = [flat[k] for k in range(flat.numel())]
+            rows = [trace.grads([e]) for e in elements]
             per_in = [(stack([r[j] for r in rows]) if rows else zeros_like(x).reshape(1, -1)[:0])
                       .reshape(tuple(o.shape) + tuple(x.shape)) for j, x in enumerate(flat_in)]
             blocks.append(trace.rebuild(per_in))
