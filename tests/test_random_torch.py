@@ -65,6 +65,8 @@ def test_generators_and_fork_rng_keep_streams_apart():
     assert g.initial_seed() == 5
 
 
+_RATES = [0.0, 0.5, 1.0, 5.0, 9.99, 10.0, 30.0, 1e3, 1e-3]  # both of torch's Poisson methods
+_ALPHAS = [0.0, 1e-5, 0.1, 0.5, 0.9999, 1.0, 2.0, 3.7, 10.0, 100.0]  # gamma: the alpha < 1 boost and without
 # name -> draws made with library L after L.manual_seed(0)
 CASES = {
     "randn small": lambda L: L.randn(3), "randn 17": lambda L: L.randn(17), "randn 100": lambda L: L.randn(100),
@@ -111,8 +113,18 @@ CASES = {
     "random_split": lambda L: L.tensor(L.utils.data.random_split(range(10), [7, 3])[0].indices),
     "RandomSampler": lambda L: L.tensor(list(L.utils.data.RandomSampler(range(10)))),
     "RandomSampler replacement": lambda L: L.tensor(list(L.utils.data.RandomSampler(range(10), True, 40))),
+    "make_tensor": lambda L: L.testing.make_tensor((3, 4), device="cpu", dtype=L.float32, low=-1, high=1),
+    "make_tensor int": lambda L: L.testing.make_tensor((5,), device="cpu", dtype=L.int64, exclude_zero=True),
+    "make_tensor noncontiguous": lambda L: L.testing.make_tensor((2, 3), device="cpu", dtype=L.float64,
+                                                                 noncontiguous=True),
     "DataLoader two epochs": lambda L: L.cat([b for _ in range(2) for b in
                                              L.utils.data.DataLoader(L.arange(10), batch_size=4, shuffle=True)]),
+    "poisson": lambda L: L.poisson(L.tensor(_RATES * 4)),
+    "poisson float64 then rand": lambda L: L.cat([L.poisson(L.tensor(_RATES, dtype=L.float64)), L.rand(3)]),
+    "_standard_gamma": lambda L: L._standard_gamma(L.tensor(_ALPHAS * 4)),
+    "_standard_gamma float64 strided": lambda L: L._standard_gamma(L.tensor([_ALPHAS] * 3, dtype=L.float64).t()),
+    "_standard_gamma then randn": lambda L: L.cat([L._standard_gamma(L.tensor([0.3, 4.0])), L.randn(3)]),
+    "_sample_dirichlet": lambda L: L._sample_dirichlet(L.tensor([[0.5, 1.0, 3.0], [0.01, 0.02, 0.03]])),
 }
 # orthogonal_: the same normal draws, then our QR (torch's is LAPACK's): equal to rounding
 ULP_CASES = {"orthogonal_"}
