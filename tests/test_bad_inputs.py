@@ -974,3 +974,9 @@ def test_var_gradient_where_correction_is_at_least_n():
         v = x.var(correction=3)
     v.backward()
     assert v.item() == math.inf and x.grad.tolist() == [math.inf, math.inf]  # torch's var_backward without dof
+
+
+def test_add_alpha_times_a_python_int_beyond_int64_on_a_float_tensor():
+    # alpha * other is taken in the result's floating dtype, as torch's (two ints could leave int64; fuzzer seed 2033)
+    out = torch.add(torch.tensor([1.5, -2.0]), -9223372036854775808, alpha=-1)
+    np.testing.assert_array_equal(out.numpy(), np.float32([9.223372e18, 9.223372e18]))

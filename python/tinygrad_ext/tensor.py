@@ -226,6 +226,8 @@ def _scaled(self, other, alpha):
         return other if alpha else other & False
     if isinstance(other, Tensor) and other.dtype is not rt:
         other = other.to(rt)
+    if not isinstance(other, Tensor) and rt.is_floating_point:
+        return _py_float(other) * _py_float(alpha)  # (two Python ints: their product may leave int64)
     return other * alpha
 
 
