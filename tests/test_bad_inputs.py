@@ -980,3 +980,10 @@ def test_add_alpha_times_a_python_int_beyond_int64_on_a_float_tensor():
     # alpha * other is taken in the result's floating dtype, as torch's (two ints could leave int64; fuzzer seed 2033)
     out = torch.add(torch.tensor([1.5, -2.0]), -9223372036854775808, alpha=-1)
     np.testing.assert_array_equal(out.numpy(), np.float32([9.223372e18, 9.223372e18]))
+
+
+def test_mean_refuses_an_integer_dtype_before_checking_dims():
+    # torch checks mean's dtype= first (fuzzer seed 2033)
+    a = torch.tensor([1.4078], dtype=torch.float64, requires_grad=True)
+    with pytest.raises(RuntimeError, match="could not infer output dtype"):
+        a.mean(-2, dtype=torch.int16)

@@ -2157,11 +2157,14 @@ def _reduction_method(e):
     """Tensor.<name> of a registry reduction: the kernel directly, or the autograd op when a gradient is needed.
     An integer dtype= result has no gradient (torch's autograd refuses it, after the dims are checked)."""
     cfn, op, in_turn = getattr(_C, e.name), _ops.REDUCTION_OPS.get(e.name), e.dims_in_turn
+    floating_only = e.kind == "mean"  # (an integer dtype= is refused by the core before the dims are checked)
     if e.takes_dtype:
         def method(self, dim=e.dim_default, keepdim=False, *, dtype=None):
             dims = _dims_arg(dim)
             if in_turn:
                 _check_dims_in_turn(dims, self._impl.ndim)
+            if floating_only and dtype is not None and not dtype.is_floating_point:
+                return _wrap(cfn(self._impl, dims, keepdim, dtype.id))
             if op is not None and _needs_grad(self) and not _integer_reduction(self, dtype, dims):
                 return op.apply(self, dims, keepdim, dtype)
             return _wrap(cfn(self._impl, dims, keepdim, None if dtype is None else dtype.id))
