@@ -106,3 +106,39 @@ def test_register_custom_parametrization_and_assignment():
     assert parametrize.is_parametrized(m, "weight") and not parametrize.is_parametrized(m, "bias")
     with pytest.raises(ValueError, match="does not have a parametrization on bias"):
         parametrize.remove_parametrizations(m, "bias")
+
+
+# ------------------------------------------------------------------ orthogonal
+@pytest.mark.parametrize("shape,orthogonal_map", [((4, 4), None), ((5, 3), None), ((3, 5), None), ((4, 4), "cayley"),
+                                                  ((5, 3), "matrix_exp"), ((4, 4), "householder"),
+                                                  ((3, 5), "householder")])
+def test_orthogonal_gives_orthonormal_columns_and_trains(shape, orthogonal_map):
+    torch.manual_seed(0)
+    lin = nn.Linear(shape[1], shape[0], dtype=torch.float64)
+    before = lin.weight.detach().clone()
+    parametrizations.orthogonal(lin, orthogonal_map=orthogonal_map)
+    assert sorted(lin.state_dict()) == ["bias", "parametrizations.weight.0.base", "parametrizations.weight.original"]
+    w = lin.weight.detach().numpy()
+    Q = w if shape[0] >= shape[1] else w.T
+    np.testing.assert_allclose(Q.T @ Q, np.eye(Q.shape[1]), atol=1e-12)
+    if shape[0] == shape[1]:  # the initial weight is kept when orthogonalized: its QR's Q, R's diagonal positive
+        q, r = np.linalg.qr(before.numpy())
+        np.testing.assert_allclose(w, q * np.sign(np.diag(r)), atol=1e-12)
+    opt = torch.optim.SGD(lin.parameters(), lr=0.1)
+    for _ in range(3):
+        opt.zero_grad()
+        lin(torch.randn(8, shape[1], dtype=torch.float64)).pow(2).sum().backward()
+        opt.step()
+    w = lin.weight.detach().numpy()
+    Q = w if shape[0] >= shape[1] else w.T
+    np.testing.assert_allclose(Q.T @ Q, np.eye(Q.shape[1]), atol=1e-12)  # still orthogonal after steps
+
+
+def test_orthogonal_bad_inputs():
+    with pytest.raises(ValueError, match="Expected a matrix or batch of matrices"):
+        parametrizations.orthogonal(nn.Linear(3, 3), "bias")
+    with pytest.raises(ValueError, match='orthogonal_map has to be one of "matrix_exp", "cayley", "householder"'):
+        parametrizations.orthogonal(nn.Linear(3, 3), orthogonal_map="qr")
+    m = parametrizations.orthogonal(nn.Linear(3, 3), orthogonal_map="cayley", use_trivialization=False)
+    with pytest.raises(NotImplementedError, match="use_trivialization=False"):  # (registering works, as torch's)
+        m.weight = torch.eye(3)

@@ -18,8 +18,13 @@ class ParametrizationList(ModuleList):
     def __init__(self, modules, original, unsafe=False):
         super().__init__(modules)
         self.unsafe = unsafe
-        with no_grad():
-            new = modules[0].right_inverse(original) if hasattr(modules[0], "right_inverse") else original
+        new = original
+        if hasattr(modules[0], "right_inverse"):
+            with no_grad():
+                try:
+                    new = modules[0].right_inverse(original)
+                except NotImplementedError:  # (torch's: the identity then; assigning later raises)
+                    pass
         self.is_tensor = isinstance(new, Tensor)
         self.ntensors = 1 if self.is_tensor else len(new)
         if self.is_tensor:
