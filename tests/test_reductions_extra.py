@@ -307,3 +307,12 @@ def test_unique_consecutive_searchsorted_bucketize():
                  "interpolation must be one of")
     check_raises(lambda: torch.bucketize(torch.tensor([1]), torch.tensor([[1]])), RuntimeError,
                  "boundaries tensor must be 1 dimension")
+
+
+def test_median_and_kthvalue_refuse_bool_as_torch():
+    b = torch.tensor([True, False, True])
+    for call, kernel in [(lambda: b.median(), "median_cpu"), (lambda: b.median(0), "median_out"),
+                         (lambda: b.nanmedian(), "median_cpu"), (lambda: b.nanmedian(0), "median_out"),
+                         (lambda: b.kthvalue(1), "kthvalue_cpu")]:
+        with pytest.raises(NotImplementedError, match=f'"{kernel}" not implemented for \'Bool\''):
+            call()

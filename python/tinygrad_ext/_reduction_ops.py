@@ -68,7 +68,14 @@ def min_whole(input, other, keepdim):
     return _extreme(input, other, False)
 
 
+def _no_bool(input, kernel):
+    """torch's median and kthvalue kernels have no bool instance."""
+    if input.dtype is _dtype.bool:
+        raise NotImplementedError(f'"{kernel}" not implemented for \'Bool\'')
+
+
 def kthvalue_dim(input, k, dim, keepdim):
+    _no_bool(input, "kthvalue_cpu")
     d, n = _reduced_size(input, dim, "kthvalue")
     if not 1 <= k <= n:
         raise RuntimeError(f"kthvalue(): selected number k out of range for dimension {d}")
@@ -87,6 +94,7 @@ def _empty_pick(input, d, keepdim):
 
 def median_dim(input, dim, keepdim):
     """The lower median ((n - 1) // 2 in sorted order); NaN where the slice holds a NaN, as torch's."""
+    _no_bool(input, "median_out")
     d, n = _reduced_size(input, dim, "median")
     if input.numel() == 0:
         return _empty_pick(input, d, keepdim)
@@ -101,6 +109,7 @@ def median_dim(input, dim, keepdim):
 
 
 def median_whole(input, dim, keepdim):
+    _no_bool(input, "median_cpu")
     flat = input.reshape(-1)
     if flat.numel() == 0:
         return full([], math.nan, dtype=input.dtype, device=input.device)
@@ -123,6 +132,7 @@ def nanmedian_dim(input, dim, keepdim):
 
 
 def nanmedian_whole(input, dim, keepdim):
+    _no_bool(input, "median_cpu")
     flat = input.reshape(-1)
     if not flat.numel():
         return full([], math.nan, dtype=input.dtype, device=input.device)
