@@ -367,29 +367,6 @@ void geometric_(const Tensor& t, double p) {
   fill(t, kGeometric, p, 0);
 }
 
-namespace {
-// One Poisson(lam) draw from uniform doubles of the CPU generator: the CDF inverted for lam < 10 (one uniform),
-// Hoermann's transformed rejection (PTRS, "The transformed rejection method for generating Poisson random
-// variables", 1993) above, as numpy's and torch's.
-double poisson_draw(double lam, CpuGenerator& g) {
-  if (lam < 10) {
-    const double u = cpu::uniform_double(g);
-    double p = std::exp(-lam), cdf = p, k = 0;
-    while (u > cdf && p > 0) k += 1, p *= lam / k, cdf += p;
-    return k;
-  }
-  const double slam = std::sqrt(lam), loglam = std::log(lam), b = 0.931 + 2.53 * slam, a = -0.059 + 0.02483 * b;
-  const double log_invalpha = std::log(1.1239 + 1.1328 / (b - 3.4)), vr = 0.9277 - 3.6224 / (b - 2);
-  for (;;) {
-    const double u = cpu::uniform_double(g) - 0.5, v = cpu::uniform_double(g), us = 0.5 - std::abs(u);
-    const double k = std::floor((2 * a / us + b) * u + lam + 0.43);
-    if (us >= 0.07 && v <= vr) return k;
-    if (k < 0 || (us < 0.013 && v > us)) continue;
-    if (std::log(v) + log_invalpha - std::log(a / (us * us) + b) <= -lam + k * loglam - std::lgamma(k + 1)) return k;
-  }
-}
-}  // namespace
-
 Tensor poisson(const Tensor& rates) {
   TG_CHECK(rates->dtype == DType::Float64 && rates->is_contiguous() && !rates->device().is_cuda(),
            "poisson: expects a contiguous float64 CPU tensor of rates");
@@ -399,7 +376,19 @@ Tensor poisson(const Tensor& rates) {
   Tensor out = empty(rates->sizes, DType::Float64, {});
   double* o = out->data<double>();
   CpuGenerator& g = cpu_generator();
-  for (int64_t i = 0; i < n; ++i) o[i] = poisson_draw(r[i], g);  // serial: one stream, as torch's
+  for (int64_t i = 0; i < n; ++i) o[i] = cpu::poisson_double(r[i], g);  // serial: one stream, as torch's
+  return out;
+}
+
+Tensor standard_gamma(const Tensor& alpha) {
+  TG_CHECK(!alpha->device().is_cuda(), "_standard_gamma: expects a CPU tensor (the caller runs CUDA on the host)");
+  TG_CHECK_TYPE(alpha->dtype == DType::Float32 || alpha->dtype == DType::Float64, "\"gamma_cpu\" not implemented for '",
+                type_name(alpha->dtype), "'");
+  const Tensor a = alpha->is_contiguous() ? alpha : contiguous(alpha);
+  Tensor out = empty(a->sizes, a->dtype, {});
+  CpuGenerator& g = cpu_generator();
+  if (a->dtype == DType::Float32) cpu::standard_gamma(a->data<float>(), out->data<float>(), a->numel(), g);
+  else cpu::standard_gamma(a->data<double>(), out->data<double>(), a->numel(), g);
   return out;
 }
 

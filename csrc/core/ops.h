@@ -172,6 +172,8 @@ void log_normal_(const Tensor& t, double mean, double std);
 void geometric_(const Tensor& t, double p);
 // Poisson draws (float64) for a contiguous float64 CPU tensor of non-negative rates.
 Tensor poisson(const Tensor& rates);
+// torch's _standard_gamma on the CPU: a standard Gamma(alpha) draw per element (float32 or float64), in order.
+Tensor standard_gamma(const Tensor& alpha);
 Tensor randperm(int64_t n, Device device);
 
 }  // namespace tg

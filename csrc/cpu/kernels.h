@@ -51,4 +51,7 @@ void index_put(ElementwiseIter& it, int nindex, const int64_t* index_strides, bo
 void fill_random(const Tensor& t, int kind, double a, double b, CpuGenerator& g, bool dense);
 void randperm(int64_t* p, int64_t n, CpuGenerator& g);  // torch's CPU randperm: 0..n-1 shuffled
 double uniform_double(CpuGenerator& g);                 // torch's uniform double in [0, 1)
+double poisson_double(double lam, CpuGenerator& g);     // torch's sample_poisson: one Poisson(lam) draw
+// torch's _s_gamma_cpu: out[i] a standard Gamma(alpha[i]) draw (at least T's smallest normal), in order
+template <class T> void standard_gamma(const T* alpha, T* out, int64_t n, CpuGenerator& g);
 }  // namespace tg::cpu

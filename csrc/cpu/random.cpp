@@ -4,6 +4,7 @@
 // 11 for float16, 8 for bfloat16), doubles from 53 bits of a 64-bit draw, normals by Box-Muller (16 at a time for
 // a contiguous tensor of 16+ elements, else pairs in double with the second one cached). Serial: the stream is
 // sequential, as torch's. Built with -ffp-contract=off (CMakeLists.txt): torch's arithmetic is not contracted.
+#include <algorithm>
 #include <cmath>
 #include <cstring>
 #include <limits>
@@ -264,5 +265,62 @@ void randperm(int64_t* p, int64_t n, CpuGenerator& g) {
 }
 
 double uniform_double(CpuGenerator& g) { return uniform01(g); }
+
+// torch's sample_poisson (aten/src/ATen/native/Distributions.cpp, after numpy's): no draw for a zero rate, the
+// product of uniforms below 10 (the count of factors before it falls to exp(-lam)), Hoermann's transformed
+// rejection (PTRS, 1993) from 10 on.
+double poisson_double(double lam, CpuGenerator& g) {
+  if (lam >= 10) {
+    const double slam = std::sqrt(lam), loglam = std::log(lam), b = 0.931 + 2.53 * slam, a = -0.059 + 0.02483 * b;
+    const double log_invalpha = std::log(1.1239 + 1.1328 / (b - 3.4)), vr = 0.9277 - 3.6224 / (b - 2);
+    for (;;) {
+      const double u = uniform01(g) - 0.5, v = uniform01(g), us = 0.5 - std::abs(u);
+      const double k = std::floor((2 * a / us + b) * u + lam + 0.43);
+      if (us >= 0.07 && v <= vr) return k;
+      if (k < 0 || (us < 0.013 && v > us)) continue;
+      if (std::log(v) + log_invalpha - std::log(a / (us * us) + b) <= -lam + k * loglam - std::lgamma(k + 1)) return k;
+    }
+  }
+  if (lam == 0) return 0;
+  const double enlam = std::exp(-lam);
+  double count = 0, prod = 1;
+  for (;;) {
+    prod *= uniform01(g);
+    if (prod <= enlam) return count;
+    count += 1;
+  }
+}
+
+// torch's sample_gamma (aten/src/ATen/native/Distributions.h, after numpy's) as _s_gamma_cpu calls it: Marsaglia and
+// Tsang's rejection (2000) in double, alpha < 1 raised by one and the sample scaled by U^(1/alpha); T is the
+// tensor's type, in which torch does the steps its float literals leave in T. Not a number where torch never ends
+// (alpha NaN or at most -2/3).
+template <class T> T gamma_sample(T alpha, CpuGenerator& g) {
+  double scale = 1.0;
+  if (alpha < T(1)) {
+    if (alpha == T(0)) return T(0);
+    scale *= std::pow(1 - uniform01(g), T(1) / alpha);
+    alpha += T(1);
+  }
+  const double d = alpha - T(1.0f / 3.0f);
+  if (!(d > 0)) return std::numeric_limits<T>::quiet_NaN();
+  const double c = 1.0 / std::sqrt(9.0 * d);
+  for (;;) {
+    double x, y;
+    do {
+      x = normal_double(g, 0.0, 1.0);
+      y = 1.0 + c * x;
+    } while (y <= 0);
+    const double v = y * y * y, u = 1 - uniform01(g), xx = x * x;
+    if (u < 1.0 - double(0.0331f) * xx * xx) return T(scale * d * v);
+    if (std::log(u) < 0.5 * xx + d * (1.0 - v + std::log(v))) return T(scale * d * v);
+  }
+}
+
+template <class T> void standard_gamma(const T* alpha, T* out, int64_t n, CpuGenerator& g) {
+  for (int64_t i = 0; i < n; ++i) out[i] = std::max(std::numeric_limits<T>::min(), gamma_sample(alpha[i], g));
+}
+template void standard_gamma(const float*, float*, int64_t, CpuGenerator&);
+template void standard_gamma(const double*, double*, int64_t, CpuGenerator&);
 
 }  // namespace tg::cpu

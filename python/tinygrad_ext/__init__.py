@@ -197,12 +197,12 @@ from . import _linalg_ops, _reduction_ops, _sampling_ops, _scatter_ops, _shape_o
 from . import _everyday_ops  # noqa: E402
 from . import _everyday_aliases  # noqa: E402
 from ._generator import Generator, default_generator  # noqa: E402
-from . import _linalg_basic, _linalg_more, _numeric_ops, _strided_ops, _view_copies, _window_ops  # noqa: E402
+from . import _gamma_ops, _linalg_basic, _linalg_more, _numeric_ops, _strided_ops, _view_copies, _window_ops  # noqa: E402
 from . import _aten_aliases, storage  # noqa: E402
 # Tensor.<name> and torch.<name> of the ops written on top of Tensor
 for _ops_module in (_shape_ops, _reduction_ops, _linalg_ops, _scatter_ops, _sampling_ops, special, _everyday_ops,
                     _linalg_basic, _everyday_aliases, _linalg_more, _numeric_ops, _strided_ops, _view_copies,
-                    _window_ops, _aten_aliases, storage):
+                    _window_ops, _aten_aliases, storage, _gamma_ops):
     for _name, _method in _ops_module.METHODS.items():
         setattr(Tensor, _name, _method)
     globals().update(_ops_module.FUNCTIONS)

@@ -244,8 +244,8 @@ def fake_quantize_per_channel_affine(input, scale, zero_point, axis, quant_min, 
 
 @on_host
 def poisson(input, generator=None):
-    """Poisson draws with the rates input, in its dtype (the core's sampler on the Philox stream); the gradient is
-    zero, as torch's."""
+    """Poisson draws with the rates input, in its dtype (the core's sampler: torch's, draw for draw, on the CPU
+    generator; CUDA tensors draw on the host); the gradient is zero, as torch's."""
     if not input.dtype.is_floating_point:
         raise NotImplementedError(f"\"poisson_cpu\" not implemented for '{input.dtype._legacy[:-6]}'")
     with drawing_from(generator):
