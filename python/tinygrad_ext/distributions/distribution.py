@@ -34,8 +34,9 @@ class Distribution:
         self._validate_args = _validate_default[0] if validate_args is None else validate_args
         if self._validate_args:
             for name, constraint in self.arg_constraints.items():
-                if constraints.is_dependent(constraint) or name not in self.__dict__:
-                    continue  # (a parameter given the other way: probs for logits)
+                if constraints.is_dependent(constraint) or (name not in self.__dict__ and not isinstance(
+                        getattr(type(self), name, None), property)):
+                    continue  # (a parameter given the other way: probs for logits; a property is checked: Chi2.df)
                 value = getattr(self, name)
                 if not constraint.check(value).all().item():
                     raise ValueError(f"Expected parameter {name} ({type(value).__name__} of shape "
