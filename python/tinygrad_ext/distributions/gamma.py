@@ -1,12 +1,12 @@
 """Gamma, Chi2, Poisson, Dirichlet, Beta and StudentT: samples from torch's samplers in the core (torch._standard_gamma,
 torch._sample_dirichlet, torch.poisson; a seed gives torch's samples), log_prob, entropy and moments in torch's
-closed forms. Gamma, Chi2 and StudentT rsample through _standard_gamma's reparameterized gradient; Dirichlet's and
-Beta's rsample have no gradient here (torch's _dirichlet_grad is not written: backward raises)."""
+closed forms; rsample is differentiable through torch's reparameterized gradients (_standard_gamma_grad,
+_dirichlet_grad)."""
 import math
 
 from .. import _dtype, special
 from .._device import Size
-from .._gamma_ops import _sample_dirichlet, _standard_gamma
+from .._gamma_ops import _dirichlet_grad, _sample_dirichlet, _standard_gamma
 from .._numeric_ops import poisson
 from ..autograd.function import Function
 from ..nn.functional import one_hot
@@ -101,16 +101,19 @@ class Poisson(Distribution):
 
 
 class _Dirichlet(Function):
-    """Dirichlet draws; torch's gradient (_dirichlet_grad) is not implemented here."""
+    """Dirichlet draws with torch's reparameterized gradient (_dirichlet_grad)."""
 
     @staticmethod
     def forward(ctx, concentration):
-        return _sample_dirichlet(concentration)
+        x = _sample_dirichlet(concentration)
+        ctx.save_for_backward(x, concentration)
+        return x
 
     @staticmethod
     def backward(ctx, grad):
-        raise NotImplementedError("Dirichlet.rsample / Beta.rsample: the reparameterized gradient (torch's "
-                                  "_dirichlet_grad) is not implemented; use sample() or a score-function estimator")
+        x, concentration = ctx.saved_tensors
+        total = concentration.sum(-1, True).expand_as(concentration)
+        return _dirichlet_grad(x, concentration, total) * (grad - (x * grad).sum(-1, True))
 
 
 class Dirichlet(Distribution):
