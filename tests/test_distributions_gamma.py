@@ -1,7 +1,8 @@
-"""Gamma, Chi2, Poisson, Dirichlet, Beta, StudentT and their samplers (torch._standard_gamma, _standard_gamma_grad,
-_sample_dirichlet, _dirichlet_grad, torch.poisson): densities, entropies and moments against scipy.stats in float64,
-the reparameterized gradients against finite differences of the regularized incomplete gamma and beta functions,
-torch's errors, sample statistics, and (with PyTorch importable) seeded samples equal to torch's."""
+"""Gamma, Chi2, Poisson, Dirichlet, Beta, StudentT, InverseGamma, FisherSnedecor and their samplers
+(torch._standard_gamma, _standard_gamma_grad, _sample_dirichlet, _dirichlet_grad, torch.poisson): densities, entropies
+and moments against scipy.stats in float64, the reparameterized gradients against finite differences of the
+regularized incomplete gamma and beta functions, torch's errors, sample statistics, and (with PyTorch importable)
+seeded samples equal to torch's."""
 import math
 
 import numpy as np
@@ -87,6 +88,25 @@ def test_student_t_against_scipy():
     assert math.isnan(v[0]) and v[1] == math.inf and v[2] == pytest.approx(4 * 5 / 3)
 
 
+def test_inverse_gamma_and_fisher_snedecor_against_scipy():
+    c, r = np.array([0.5, 2.5, 7.0]), np.array([1.0, 3.0, 0.5])
+    x = np.array([0.3, 1.0, 5.0])
+    d = D.InverseGamma(*f64(c, r))
+    ref = stats.invgamma(c, scale=r)
+    close(d.log_prob(torch.tensor(x)), ref.logpdf(x))
+    close(d.entropy(), ref.entropy())
+    close(d.mean, [np.inf, 2.0, 0.5 / 6])
+    close(d.mode, r / (c + 1))
+    close(d.variance, [np.inf, 9 / (1.5 ** 2 * 0.5), 0.25 / (36 * 5)])
+    df1, df2 = np.array([1.0, 3.0, 7.0]), np.array([2.0, 4.5, 10.0])
+    f = D.FisherSnedecor(*f64(df1, df2))
+    ref = stats.f(df1, df2)
+    close(f.log_prob(torch.tensor(x)), ref.logpdf(x))
+    close(f.mean, [np.nan, ref.mean()[1], ref.mean()[2]])
+    close(f.variance, [np.nan, ref.var()[1], ref.var()[2]])
+    close(f.mode, [np.nan, (1 / 3) * 4.5 / 6.5, (5 / 7) * 10 / 12])
+
+
 def test_standard_gamma_gradient_is_the_reparameterized_one():
     alpha = torch.tensor([0.3, 0.9, 2.0, 5.0, 12.0, 40.0], dtype=torch.float64, requires_grad=True)
     torch.manual_seed(0)
@@ -128,6 +148,12 @@ def test_errors():
         D.Beta(torch.tensor([1.0]), torch.tensor([-1.0]))
     with pytest.raises(ValueError, match="df"):
         D.StudentT(torch.tensor([0.0]))
+    with pytest.raises(ValueError, match="concentration"):
+        D.InverseGamma(torch.tensor([-1.0]), 1.0)
+    with pytest.raises(ValueError, match="support"):
+        D.InverseGamma(1.0, 1.0).log_prob(torch.tensor(0.0))
+    with pytest.raises(ValueError, match="concentration"):  # (its second Gamma refuses df2 first, as torch's)
+        D.FisherSnedecor(torch.tensor([1.0]), torch.tensor([0.0]))
     with pytest.raises(ValueError, match="support"):
         D.Gamma(1.0, 1.0).log_prob(torch.tensor(-1.0))
     with pytest.raises(NotImplementedError, match="gamma_cpu"):
@@ -167,6 +193,8 @@ SEEDED = {
     "Beta": lambda L: L.distributions.Beta(L.tensor([0.5, 2.0]), L.tensor([1.5, 0.3])).sample((4,)),
     "Beta of numbers": lambda L: L.distributions.Beta(0.5, 2.0).sample((4,)),
     "StudentT": lambda L: L.distributions.StudentT(L.tensor([1.5, 5.0]), 1.0, 2.0).sample((20,)),
+    "InverseGamma": lambda L: L.distributions.InverseGamma(L.tensor([0.5, 2.0]), L.tensor([1.0, 3.0])).sample((4,)),
+    "FisherSnedecor": lambda L: L.distributions.FisherSnedecor(L.tensor([1.0, 5.0]), L.tensor([3.0, 9.0])).sample((4,)),
     "then randn": lambda L: L.cat([L.distributions.Gamma(0.3, 1.0).sample((3,)), L.randn(3)]),
 }
 

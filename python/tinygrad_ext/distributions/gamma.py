@@ -1,7 +1,7 @@
-"""Gamma, Chi2, Poisson, Dirichlet, Beta and StudentT: samples from torch's samplers in the core (torch._standard_gamma,
-torch._sample_dirichlet, torch.poisson; a seed gives torch's samples), log_prob, entropy and moments in torch's
-closed forms; rsample is differentiable through torch's reparameterized gradients (_standard_gamma_grad,
-_dirichlet_grad)."""
+"""Gamma, Chi2, Poisson, Dirichlet, Beta, StudentT, InverseGamma and FisherSnedecor: samples from torch's samplers in
+the core (torch._standard_gamma, torch._sample_dirichlet, torch.poisson; a seed gives torch's samples), log_prob,
+entropy and moments in torch's closed forms; rsample is differentiable through torch's reparameterized gradients
+(_standard_gamma_grad, _dirichlet_grad)."""
 import math
 
 from .. import _dtype, special
@@ -248,3 +248,88 @@ class StudentT(Distribution):
         lbeta = (0.5 * df).lgamma() + math.lgamma(0.5) - (0.5 * (df + 1)).lgamma()
         return (self.scale.log() + 0.5 * (df + 1) * ((0.5 * (df + 1)).digamma() - (0.5 * df).digamma())
                 + 0.5 * df.log() + lbeta)
+
+
+class InverseGamma(Distribution):
+    """1 / X for X ~ Gamma(concentration, rate): density rate^c x^(-c-1) exp(-rate / x) / Gamma(c) (torch's
+    TransformedDistribution of Gamma by x^-1, written out)."""
+    arg_constraints = {"concentration": constraints.positive, "rate": constraints.positive}
+    support = constraints.positive
+    has_rsample = True
+
+    def __init__(self, concentration, rate, validate_args=None):
+        self.base_dist = Gamma(concentration, rate, validate_args=validate_args)
+        super().__init__(self.base_dist.batch_shape, validate_args=validate_args)
+
+    @property
+    def concentration(self):
+        return self.base_dist.concentration
+
+    @property
+    def rate(self):
+        return self.base_dist.rate
+
+    @property
+    def mean(self):
+        return where(self.concentration > 1, self.rate / (self.concentration - 1), math.inf)
+
+    @property
+    def mode(self):
+        return self.rate / (self.concentration + 1)
+
+    @property
+    def variance(self):
+        c = self.concentration
+        return where(c > 2, self.rate.pow(2) / ((c - 1).pow(2) * (c - 2)), math.inf)
+
+    def rsample(self, sample_shape=Size()):
+        return self.base_dist.rsample(sample_shape).pow(-1)
+
+    def log_prob(self, value):
+        self._validate_sample(value)
+        x = value.pow(-1)
+        return -(-value / x).abs().log() + self.base_dist.log_prob(x)  # (minus the log-Jacobian of x^-1)
+
+    def entropy(self):
+        c = self.concentration
+        return c + self.rate.log() + c.lgamma() - (1 + c) * c.digamma()
+
+
+class FisherSnedecor(Distribution):
+    """The F distribution with `df1` and `df2` degrees of freedom: (X1 / df1) / (X2 / df2) for chi-squared X1, X2."""
+    arg_constraints = {"df1": constraints.positive, "df2": constraints.positive}
+    support = constraints.positive
+    has_rsample = True
+
+    def __init__(self, df1, df2, validate_args=None):
+        self.df1, self.df2 = broadcast_all(df1, df2)
+        self._gamma1 = Gamma(self.df1 * 0.5, self.df1)
+        self._gamma2 = Gamma(self.df2 * 0.5, self.df2)
+        super().__init__(self.df1.size(), validate_args=validate_args)
+
+    @property
+    def mean(self):
+        return where(self.df2 > 2, self.df2 / (self.df2 - 2), math.nan)
+
+    @property
+    def mode(self):
+        return where(self.df1 > 2, (self.df1 - 2) / self.df1 * self.df2 / (self.df2 + 2), math.nan)
+
+    @property
+    def variance(self):
+        df1, df2 = self.df1, self.df2
+        return where(df2 > 4, 2 * df2.pow(2) * (df1 + df2 - 2) / (df1 * (df2 - 2).pow(2) * (df2 - 4)), math.nan)
+
+    def rsample(self, sample_shape=Size()):
+        shape = self._extended_shape(sample_shape)
+        x1 = self._gamma1.rsample(sample_shape).view(shape)
+        x2 = self._gamma2.rsample(sample_shape).view(shape)
+        tiny = _dtype.finfo(x2.dtype).tiny
+        return (x1 / x2.clamp(min=tiny)).clamp(min=tiny)
+
+    def log_prob(self, value):
+        self._validate_sample(value)
+        ct1, ct2, ct3 = self.df1 * 0.5, self.df2 * 0.5, self.df1 / self.df2
+        t1 = (ct1 + ct2).lgamma() - ct1.lgamma() - ct2.lgamma()
+        t2 = ct1 * ct3.log() + (ct1 - 1) * value.log()
+        return t1 + t2 - (ct1 + ct2) * (ct3 * value).log1p()
