@@ -1,6 +1,6 @@
-"""Gamma, Chi2, Poisson, Dirichlet, Beta, StudentT, InverseGamma, FisherSnedecor and their samplers
-(torch._standard_gamma, _standard_gamma_grad, _sample_dirichlet, _dirichlet_grad, torch.poisson): densities, entropies
-and moments against scipy.stats in float64, the reparameterized gradients against finite differences of the
+"""Gamma, Chi2, Poisson, Dirichlet, Beta, StudentT, InverseGamma, FisherSnedecor, Binomial and their samplers
+(torch._standard_gamma, _standard_gamma_grad, _sample_dirichlet, _dirichlet_grad, poisson, binomial): densities,
+entropies and moments against scipy.stats in float64, the reparameterized gradients against finite differences of the
 regularized incomplete gamma and beta functions, torch's errors, sample statistics, and (with PyTorch importable)
 seeded samples equal to torch's."""
 import math
@@ -107,6 +107,21 @@ def test_inverse_gamma_and_fisher_snedecor_against_scipy():
     close(f.mode, [np.nan, (1 / 3) * 4.5 / 6.5, (5 / 7) * 10 / 12])
 
 
+def test_binomial_against_scipy():
+    n, p = np.array([10.0, 10.0, 10.0]), np.array([0.3, 0.75, 0.02])
+    d = D.Binomial(10, torch.tensor(p))
+    k = np.array([3.0, 7.0, 0.0])
+    ref = stats.binom(n, p)
+    close(d.log_prob(torch.tensor(k)), ref.logpmf(k))
+    close(d.entropy(), ref.entropy())
+    close(d.mean, ref.mean())
+    close(d.variance, ref.var())
+    close(d.mode, np.floor((n + 1) * p))
+    close(D.Binomial(torch.tensor([4.0, 6.0]), logits=torch.tensor([0.2, -1.0], dtype=torch.float64)).log_prob(
+        torch.tensor([1.0, 6.0], dtype=torch.float64)), stats.binom([4, 6], special.expit([0.2, -1.0])).logpmf([1, 6]))
+    assert d.enumerate_support().shape == (11, 3)
+
+
 def test_standard_gamma_gradient_is_the_reparameterized_one():
     alpha = torch.tensor([0.3, 0.9, 2.0, 5.0, 12.0, 40.0], dtype=torch.float64, requires_grad=True)
     torch.manual_seed(0)
@@ -162,6 +177,20 @@ def test_errors():
         torch._standard_gamma(torch.tensor([1.0], dtype=torch.float16))
     with pytest.raises(RuntimeError, match="non-negative"):
         torch.poisson(torch.tensor([-1.0]))
+    with pytest.raises(ValueError, match="total_count"):
+        D.Binomial(2.5, torch.tensor([0.5]))
+    with pytest.raises(ValueError, match="probs"):
+        D.Binomial(3, torch.tensor([1.5]))
+    with pytest.raises(ValueError, match="but not both"):
+        D.Binomial(3)
+    with pytest.raises(ValueError, match="support"):
+        D.Binomial(3, torch.tensor([0.5])).log_prob(torch.tensor([4.0]))
+    with pytest.raises(NotImplementedError, match="Inhomogeneous"):
+        D.Binomial(torch.tensor([3.0, 4.0]), torch.tensor([0.5, 0.5])).entropy()
+    with pytest.raises(ValueError, match="floating-point"):
+        torch.binomial(torch.tensor([5]), torch.tensor([0.5]))
+    with pytest.raises(RuntimeError, match="expected Float"):
+        torch.binomial(torch.tensor([5.0]), torch.tensor([0.5], dtype=torch.float64))
 
 
 def test_sample_statistics():
@@ -180,6 +209,10 @@ def test_sample_statistics():
     np.testing.assert_allclose(dr.mean(0).numpy(), [0.5 / 3.5, 1 / 3.5, 2 / 3.5], atol=0.02)
     b = D.Beta(2.0, 5.0).sample((5000,))
     assert ((b > 0) & (b < 1)).all().item() and abs(b.mean().item() - 2 / 7) < 0.02
+    n = D.Binomial(torch.tensor([8.0, 400.0]), torch.tensor([0.3, 0.7])).sample((20000,))
+    assert ((n >= 0) & (n <= torch.tensor([8.0, 400.0])) & (n == n.floor())).all().item()
+    np.testing.assert_allclose(n.mean(0).numpy(), [2.4, 280.0], rtol=0.02)
+    np.testing.assert_allclose(n.var(0).numpy(), [1.68, 84.0], rtol=0.1)
     t = D.StudentT(torch.tensor(10.0, dtype=torch.float64)).sample((20000,))
     assert abs(t.mean().item()) < 0.05 and abs(t.var().item() - 1.25) < 0.1
 
@@ -195,6 +228,12 @@ SEEDED = {
     "StudentT": lambda L: L.distributions.StudentT(L.tensor([1.5, 5.0]), 1.0, 2.0).sample((20,)),
     "InverseGamma": lambda L: L.distributions.InverseGamma(L.tensor([0.5, 2.0]), L.tensor([1.0, 3.0])).sample((4,)),
     "FisherSnedecor": lambda L: L.distributions.FisherSnedecor(L.tensor([1.0, 5.0]), L.tensor([3.0, 9.0])).sample((4,)),
+    "Binomial": lambda L: L.distributions.Binomial(L.tensor([10.0, 50.0, 3.0]), L.tensor([0.3, 0.6, 0.9])).sample((4,)),
+    "Binomial logits": lambda L: L.distributions.Binomial(100, logits=L.tensor([0.3, -2.0])).sample((4,)),
+    "binomial": lambda L: L.binomial(L.tensor([0.0, 1, 5, 20, 50, 1e3, 1e5, 7, 30]),
+                                     L.tensor([0.5, 0.3, 0.01, 0.5, 0.25, 0.95, 0.3, 1.0, 0.0])),
+    "binomial float64 broadcast": lambda L: L.binomial(L.full((2, 3), 37.0, dtype=L.float64),
+                                                       L.tensor([0.1, 0.5, 0.8], dtype=L.float64)),
     "then randn": lambda L: L.cat([L.distributions.Gamma(0.3, 1.0).sample((3,)), L.randn(3)]),
 }
 

@@ -570,6 +570,7 @@ PYBIND11_MODULE(_C, m) {
   m.def("geometric_", &geometric_);
   m.def("poisson", &poisson);
   m.def("_standard_gamma", &standard_gamma);
+  m.def("binomial", &binomial);
   m.def("randperm", [](int64_t n, int dev, int idx) { return randperm(n, to_device_arg(dev, idx)); });
 
   // ---- runtime

@@ -392,6 +392,18 @@ Tensor standard_gamma(const Tensor& alpha) {
   return out;
 }
 
+Tensor binomial(const Tensor& count, const Tensor& prob) {
+  TG_CHECK(!count->device().is_cuda() && !prob->device().is_cuda() && count->dtype == prob->dtype &&
+               (count->dtype == DType::Float32 || count->dtype == DType::Float64) && count->sizes == prob->sizes,
+           "binomial: expects float32 or float64 CPU tensors of one dtype and shape (the caller broadcasts)");
+  const Tensor n = contiguous(count), p = contiguous(prob);
+  Tensor out = empty(n->sizes, n->dtype, {});
+  CpuGenerator& g = cpu_generator();
+  if (n->dtype == DType::Float32) cpu::binomial(n->data<float>(), p->data<float>(), out->data<float>(), n->numel(), g);
+  else cpu::binomial(n->data<double>(), p->data<double>(), out->data<double>(), n->numel(), g);
+  return out;
+}
+
 Tensor randperm(int64_t n, Device device) {
   TG_CHECK(n >= 0, "randperm: n must be non-negative, got ", n);
   Tensor out = empty({n}, DType::Int64, {});

@@ -174,6 +174,8 @@ void geometric_(const Tensor& t, double p);
 Tensor poisson(const Tensor& rates);
 // torch's _standard_gamma on the CPU: a standard Gamma(alpha) draw per element (float32 or float64), in order.
 Tensor standard_gamma(const Tensor& alpha);
+// torch's binomial on the CPU: a Binomial(count, prob) draw per element (float32 or float64, one shape), in order.
+Tensor binomial(const Tensor& count, const Tensor& prob);
 Tensor randperm(int64_t n, Device device);
 
 }  // namespace tg

@@ -54,4 +54,6 @@ double uniform_double(CpuGenerator& g);                 // torch's uniform doubl
 double poisson_double(double lam, CpuGenerator& g);     // torch's sample_poisson: one Poisson(lam) draw
 // torch's _s_gamma_cpu: out[i] a standard Gamma(alpha[i]) draw (at least T's smallest normal), in order
 template <class T> void standard_gamma(const T* alpha, T* out, int64_t n, CpuGenerator& g);
+// torch's _s_binomial_cpu: out[i] a Binomial(count[i], prob[i]) draw, in order
+template <class T> void binomial(const T* count, const T* prob, T* out, int64_t n, CpuGenerator& g);
 }  // namespace tg::cpu

@@ -323,4 +323,69 @@ template <class T> void standard_gamma(const T* alpha, T* out, int64_t n, CpuGen
 template void standard_gamma(const float*, float*, int64_t, CpuGenerator&);
 template void standard_gamma(const double*, double*, int64_t, CpuGenerator&);
 
+namespace {
+// The binomial sampler of torch's CPU kernel (_s_binomial_cpu; Distributions.h, after TensorFlow's): T is the
+// tensor's type, in which torch keeps the count, the probability and the steps that mix only them; the rest is
+// double.
+double stirling_tail(double k) {  // log k! minus Stirling's approximation of it
+  static constexpr double kTail[] = {0.0810614667953272,  0.0413406959554092, 0.0276779256849983, 0.02079067210376509,
+                                     0.0166446911898211,  0.0138761288230707, 0.0118967099458917, 0.0104112652619720,
+                                     0.00925546218271273, 0.00833056343336287};
+  if (k <= 9) return kTail[size_t(k)];
+  const double kp1sq = (k + 1) * (k + 1);
+  return (1.0 / 12 - (1.0 / 360 - 1.0 / 1260 / kp1sq) / kp1sq) / (k + 1);
+}
+
+// Sums of geometric waiting times until they pass count (count * prob < 10).
+template <class T> T binomial_inversion(T count, T prob, CpuGenerator& g) {
+  const double logprob = std::log1p(-prob);
+  double geom_sum = 0;
+  T successes = 0;
+  for (;;) {
+    geom_sum += std::ceil(std::log(uniform01(g)) / logprob);
+    if (geom_sum > count) return successes;
+    successes = successes + 1;
+  }
+}
+
+// Hoermann's transformed rejection with squeeze (BTRS, 1993), count * prob >= 10.
+template <class T> T btrs(T count, T prob, CpuGenerator& g) {
+  const double stddev = std::sqrt(count * prob * (1 - prob));
+  const double b = 1.15 + 2.53 * stddev, a = -0.0873 + 0.0248 * b + 0.01 * prob, c = count * prob + 0.5;
+  const double v_r = 0.92 - 4.2 / b, r = prob / (1 - prob), alpha = (2.83 + 5.1 / b) * stddev;
+  const double m = std::floor((count + 1) * prob);
+  for (;;) {
+    const double u = uniform01(g) - 0.5;
+    double v = uniform01(g);
+    const double us = 0.5 - std::abs(u);
+    const T k = T(std::floor((2 * a / us + b) * u + c));
+    if (k < 0 || k > count) continue;
+    if (us >= 0.07 && v <= v_r) return k;
+    v = std::log(v * alpha / (a / (us * us) + b));
+    const double bound = (m + 0.5) * std::log((m + 1) / (r * (count - m + 1))) +
+                         (count + 1) * std::log((count - m + 1) / (count - k + 1)) +
+                         (k + 0.5) * std::log(r * (count - k + 1) / (k + 1)) + stirling_tail(m) +
+                         stirling_tail(count - m) - stirling_tail(k) - stirling_tail(count - k);
+    if (v <= bound) return k;
+  }
+}
+
+template <class T> T binomial_sample(T count, T prob, CpuGenerator& g) {
+  if (count <= 0.0 || prob <= 0.0) return 0;
+  if (prob >= 1.0) return count;
+  if (prob <= 0.5) return count * prob >= 10.0 ? btrs(count, prob, g) : binomial_inversion(count, prob, g);
+  if (prob > 0.5) {
+    const T q = T(1.0 - prob);
+    return count - (count * q >= 10.0 ? btrs(count, q, g) : binomial_inversion(count, q, g));
+  }
+  return std::numeric_limits<T>::quiet_NaN();  // (prob NaN)
+}
+}  // namespace
+
+template <class T> void binomial(const T* count, const T* prob, T* out, int64_t n, CpuGenerator& g) {
+  for (int64_t i = 0; i < n; ++i) out[i] = binomial_sample(count[i], prob[i], g);
+}
+template void binomial(const float*, const float*, float*, int64_t, CpuGenerator&);
+template void binomial(const double*, const double*, double*, int64_t, CpuGenerator&);
+
 }  // namespace tg::cpu

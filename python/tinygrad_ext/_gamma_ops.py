@@ -2,13 +2,15 @@
 reparameterized gradient torch._standard_gamma_grad, and torch._sample_dirichlet (normalized float64 gamma draws,
 as torch's CPU kernel) with its reparameterized gradient torch._dirichlet_grad: the samplers behind
 distributions.Gamma, Beta, Dirichlet, Chi2 and StudentT. The gradients are torch's approximations written as Tensor
-ops in float64 (torch does some steps in the input's dtype: float32 gradients agree to float32 rounding)."""
+ops in float64 (torch does some steps in the input's dtype: float32 gradients agree to float32 rounding). And
+torch.binomial (the core's sampler, torch's draws)."""
 import math
 
 from . import _C, _dtype
 from ._generator import drawing_from
 from ._host import on_host
 from .autograd.function import Function
+from ._shape_ops import broadcast_tensors
 from .tensor import _wrap, where
 
 # Coefficients of torch's bivariate rational approximation of the gradient (standard_gamma_grad_one, for alpha <= 8
@@ -191,6 +193,21 @@ def _sample_dirichlet(input, generator=None):
     return (gamma / gamma.sum(-1, keepdim=True)).to(input.dtype).clamp(finfo.tiny, 1 - finfo.eps / 2)
 
 
+@on_host
+def binomial(count, prob, generator=None):
+    """torch.binomial: a Binomial(count, prob) draw per element of their broadcast shape, in count's dtype (float32 or
+    float64, prob of the same), in order from the CPU generator as torch's CPU kernel draws them (BTRS for count * p
+    of 10 and more, geometric waiting times below); not differentiable."""
+    if not count.dtype.is_floating_point:
+        raise ValueError(f"binomial only supports floating-point dtypes for count, got: {count.dtype._legacy[:-6]}")
+    if prob.dtype != count.dtype:
+        raise RuntimeError(f"Found dtype {prob.dtype._legacy[:-6]} but expected {count.dtype._legacy[:-6]}")
+    _check_floating(count, "binomial_cpu")
+    count, prob = broadcast_tensors(count.detach(), prob.detach())
+    with drawing_from(generator):
+        return _wrap(_C.binomial(count._impl, prob._impl))
+
+
 METHODS = {}
 FUNCTIONS = {"_standard_gamma": _standard_gamma, "_standard_gamma_grad": _standard_gamma_grad,
-             "_sample_dirichlet": _sample_dirichlet, "_dirichlet_grad": _dirichlet_grad}
+             "_sample_dirichlet": _sample_dirichlet, "_dirichlet_grad": _dirichlet_grad, "binomial": binomial}
