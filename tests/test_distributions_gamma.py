@@ -1,8 +1,8 @@
-"""Gamma, Chi2, Poisson, Dirichlet, Beta, StudentT, InverseGamma, FisherSnedecor, Binomial and their samplers
-(torch._standard_gamma, _standard_gamma_grad, _sample_dirichlet, _dirichlet_grad, poisson, binomial): densities,
-entropies and moments against scipy.stats in float64, the reparameterized gradients against finite differences of the
-regularized incomplete gamma and beta functions, torch's errors, sample statistics, and (with PyTorch importable)
-seeded samples equal to torch's."""
+"""Gamma, Chi2, Poisson, Dirichlet, Beta, StudentT, InverseGamma, FisherSnedecor, Binomial, ContinuousBernoulli and
+the samplers (torch._standard_gamma, _standard_gamma_grad, _sample_dirichlet, _dirichlet_grad, poisson, binomial):
+densities, entropies and moments against scipy.stats in float64, the reparameterized gradients against finite
+differences of the regularized incomplete gamma and beta functions, torch's errors, sample statistics, and (with
+PyTorch importable) seeded samples equal to torch's."""
 import math
 
 import numpy as np
@@ -122,6 +122,21 @@ def test_binomial_against_scipy():
     assert d.enumerate_support().shape == (11, 3)
 
 
+def test_continuous_bernoulli_closed_forms():
+    p = np.array([0.1, 0.3, 0.8, 0.9995])
+    d = D.ContinuousBernoulli(torch.tensor(p))
+    x = np.array([0.2, 0.0, 0.9, 1.0])
+    log_c = np.log(2 * np.arctanh(1 - 2 * p) / (1 - 2 * p))
+    close(d.log_prob(torch.tensor(x)), log_c + x * np.log(p) + (1 - x) * np.log1p(-p), rtol=1e-9)
+    close(d.mean, p / (2 * p - 1) + 1 / (2 * np.arctanh(1 - 2 * p)), rtol=1e-9)
+    close(d.cdf(torch.tensor(x)), (p ** x * (1 - p) ** (1 - x) + p - 1) / (2 * p - 1), rtol=1e-9)
+    close(d.icdf(d.cdf(torch.tensor([0.25, 0.5, 0.6, 0.75], dtype=torch.float64))), [0.25, 0.5, 0.6, 0.75], rtol=1e-9)
+    near_half = D.ContinuousBernoulli(torch.tensor([0.5], dtype=torch.float64))  # torch's Taylor forms at p = 1/2
+    close(near_half.mean, [0.5])
+    close(near_half.variance, [1 / 12])
+    close(near_half.log_prob(torch.tensor([0.3], dtype=torch.float64)), [0.0], rtol=0)
+
+
 def test_standard_gamma_gradient_is_the_reparameterized_one():
     alpha = torch.tensor([0.3, 0.9, 2.0, 5.0, 12.0, 40.0], dtype=torch.float64, requires_grad=True)
     torch.manual_seed(0)
@@ -187,6 +202,10 @@ def test_errors():
         D.Binomial(3, torch.tensor([0.5])).log_prob(torch.tensor([4.0]))
     with pytest.raises(NotImplementedError, match="Inhomogeneous"):
         D.Binomial(torch.tensor([3.0, 4.0]), torch.tensor([0.5, 0.5])).entropy()
+    with pytest.raises(ValueError, match="invalid values"):
+        D.ContinuousBernoulli(torch.tensor([1.5]), validate_args=True)
+    with pytest.raises(ValueError, match="support"):
+        D.ContinuousBernoulli(0.3).log_prob(torch.tensor(1.5))
     with pytest.raises(ValueError, match="floating-point"):
         torch.binomial(torch.tensor([5]), torch.tensor([0.5]))
     with pytest.raises(RuntimeError, match="expected Float"):
@@ -234,6 +253,9 @@ SEEDED = {
                                      L.tensor([0.5, 0.3, 0.01, 0.5, 0.25, 0.95, 0.3, 1.0, 0.0])),
     "binomial float64 broadcast": lambda L: L.binomial(L.full((2, 3), 37.0, dtype=L.float64),
                                                        L.tensor([0.1, 0.5, 0.8], dtype=L.float64)),
+    "ContinuousBernoulli": lambda L: L.distributions.ContinuousBernoulli(L.tensor([0.1, 0.4995, 0.7])).sample((3,)),
+    "ContinuousBernoulli logits": lambda L: L.distributions.ContinuousBernoulli(logits=L.tensor([-2.0, 3.0])).rsample(
+        (3,)),
     "then randn": lambda L: L.cat([L.distributions.Gamma(0.3, 1.0).sample((3,)), L.randn(3)]),
 }
 
@@ -245,7 +267,10 @@ def test_seeded_samples_equal_torch(name):
     for L in (real_torch, torch):
         L.manual_seed(0)
         got.append(SEEDED[name](L).detach().double().numpy())
-    np.testing.assert_array_equal(got[1], got[0])
+    if name.startswith("ContinuousBernoulli"):  # the same uniforms through float32 logs: equal to rounding
+        np.testing.assert_allclose(got[1], got[0], rtol=1e-6, atol=1e-7)
+    else:
+        np.testing.assert_array_equal(got[1], got[0])
 
 
 @needs_torch

@@ -1,15 +1,16 @@
 """torch.distributions: Normal, MultivariateNormal, Uniform, Exponential, Laplace, Cauchy, HalfNormal, HalfCauchy,
 LogNormal, Gumbel, Weibull, Pareto, GeneralizedPareto, Kumaraswamy, Categorical, OneHotCategorical, Multinomial,
-Bernoulli, Binomial, Geometric, Gamma, Chi2, Poisson, Dirichlet, Beta, StudentT, InverseGamma, FisherSnedecor (and
-Independent and MixtureSameFamily over them) with sample/rsample, log_prob, entropy, mean, variance and torch's
-argument validation, and kl_divergence between them; written with Tensor ops, so rsample and log_prob are
-differentiable."""
+Bernoulli, Binomial, ContinuousBernoulli, Geometric, Gamma, Chi2, Poisson, Dirichlet, Beta, StudentT, InverseGamma,
+FisherSnedecor (and Independent and MixtureSameFamily over them) with sample/rsample, log_prob, entropy, mean,
+variance and torch's argument validation, and kl_divergence between them; written with Tensor ops, so rsample and
+log_prob are differentiable."""
 from . import constraints
 from .bernoulli import Bernoulli
 from .binomial import Binomial
 from .categorical import Categorical
 from .continuous import (Cauchy, Exponential, GeneralizedPareto, Gumbel, HalfCauchy, HalfNormal, Kumaraswamy, Laplace,
                          LogNormal, Weibull)
+from .continuous_bernoulli import ContinuousBernoulli
 from .discrete import Geometric, Multinomial, OneHotCategorical, Pareto
 from .distribution import Distribution
 from .gamma import Beta, Chi2, Dirichlet, FisherSnedecor, Gamma, InverseGamma, Poisson, StudentT
@@ -20,8 +21,8 @@ from .multivariate_normal import MultivariateNormal
 from .normal import Normal
 from .uniform import Uniform
 
-__all__ = ["Bernoulli", "Beta", "Binomial", "Categorical", "Cauchy", "Chi2", "Dirichlet", "Distribution", "Exponential",
-           "FisherSnedecor", "Gamma", "GeneralizedPareto", "Geometric", "Gumbel", "HalfCauchy", "HalfNormal",
-           "Independent", "InverseGamma", "Kumaraswamy", "Laplace", "LogNormal", "MixtureSameFamily", "Multinomial",
-           "MultivariateNormal", "Normal", "OneHotCategorical", "Pareto", "Poisson", "StudentT", "Uniform", "Weibull",
-           "constraints", "kl_divergence", "register_kl"]
+__all__ = ["Bernoulli", "Beta", "Binomial", "Categorical", "Cauchy", "Chi2", "ContinuousBernoulli", "Dirichlet",
+           "Distribution", "Exponential", "FisherSnedecor", "Gamma", "GeneralizedPareto", "Geometric", "Gumbel",
+           "HalfCauchy", "HalfNormal", "Independent", "InverseGamma", "Kumaraswamy", "Laplace", "LogNormal",
+           "MixtureSameFamily", "Multinomial", "MultivariateNormal", "Normal", "OneHotCategorical", "Pareto", "Poisson",
+           "StudentT", "Uniform", "Weibull", "constraints", "kl_divergence", "register_kl"]
