@@ -1,8 +1,8 @@
-"""Gamma, Chi2, Poisson, Dirichlet, Beta, StudentT, InverseGamma, FisherSnedecor, Binomial, ContinuousBernoulli and
-the samplers (torch._standard_gamma, _standard_gamma_grad, _sample_dirichlet, _dirichlet_grad, poisson, binomial):
-densities, entropies and moments against scipy.stats in float64, the reparameterized gradients against finite
-differences of the regularized incomplete gamma and beta functions, torch's errors, sample statistics, and (with
-PyTorch importable) seeded samples equal to torch's."""
+"""Gamma, Chi2, Poisson, Dirichlet, Beta, StudentT, InverseGamma, FisherSnedecor, Binomial, ContinuousBernoulli,
+RelaxedBernoulli and the samplers (torch._standard_gamma, _standard_gamma_grad, _sample_dirichlet, _dirichlet_grad,
+poisson, binomial): densities, entropies and moments against scipy.stats or closed forms in float64, the
+reparameterized gradients against finite differences of the regularized incomplete gamma and beta functions, torch's
+errors, sample statistics, and (with PyTorch importable) seeded samples equal to torch's."""
 import math
 
 import numpy as np
@@ -137,6 +137,17 @@ def test_continuous_bernoulli_closed_forms():
     close(near_half.log_prob(torch.tensor([0.3], dtype=torch.float64)), [0.0], rtol=0)
 
 
+def test_relaxed_bernoulli_density():
+    lam, logits, y = 0.7, np.array([-1.0, 0.3, 2.0]), np.array([0.1, 0.5, 0.999])
+    d = D.RelaxedBernoulli(torch.tensor(lam, dtype=torch.float64), logits=torch.tensor(logits))
+    a = np.exp(logits)  # the binary Concrete density (Maddison et al. 2017)
+    want = np.log(lam * a * y ** (-lam - 1) * (1 - y) ** (-lam - 1) / (a * y ** -lam + (1 - y) ** -lam) ** 2)
+    close(d.log_prob(torch.tensor(y)), want, rtol=1e-9)
+    close(d.probs, 1 / (1 + np.exp(-logits)))
+    s = D.RelaxedBernoulli(torch.tensor(0.05), torch.tensor([0.2])).sample((4000,))
+    assert ((s > 0) & (s < 1)).all().item() and abs((s > 0.5).float().mean().item() - 0.2) < 0.03
+
+
 def test_standard_gamma_gradient_is_the_reparameterized_one():
     alpha = torch.tensor([0.3, 0.9, 2.0, 5.0, 12.0, 40.0], dtype=torch.float64, requires_grad=True)
     torch.manual_seed(0)
@@ -206,6 +217,8 @@ def test_errors():
         D.ContinuousBernoulli(torch.tensor([1.5]), validate_args=True)
     with pytest.raises(ValueError, match="support"):
         D.ContinuousBernoulli(0.3).log_prob(torch.tensor(1.5))
+    with pytest.raises(ValueError, match="support"):
+        D.RelaxedBernoulli(torch.tensor(0.5), torch.tensor([0.5])).log_prob(torch.tensor([1.5]))
     with pytest.raises(ValueError, match="floating-point"):
         torch.binomial(torch.tensor([5]), torch.tensor([0.5]))
     with pytest.raises(RuntimeError, match="expected Float"):
@@ -256,6 +269,7 @@ SEEDED = {
     "ContinuousBernoulli": lambda L: L.distributions.ContinuousBernoulli(L.tensor([0.1, 0.4995, 0.7])).sample((3,)),
     "ContinuousBernoulli logits": lambda L: L.distributions.ContinuousBernoulli(logits=L.tensor([-2.0, 3.0])).rsample(
         (3,)),
+    "RelaxedBernoulli": lambda L: L.distributions.RelaxedBernoulli(L.tensor(0.5), L.tensor([0.1, 0.9])).rsample((3,)),
     "then randn": lambda L: L.cat([L.distributions.Gamma(0.3, 1.0).sample((3,)), L.randn(3)]),
 }
 
