@@ -1,8 +1,8 @@
 """Gamma, Chi2, Poisson, Dirichlet, Beta, StudentT, InverseGamma, FisherSnedecor, Binomial, ContinuousBernoulli,
-RelaxedBernoulli and the samplers (torch._standard_gamma, _standard_gamma_grad, _sample_dirichlet, _dirichlet_grad,
-poisson, binomial): densities, entropies and moments against scipy.stats or closed forms in float64, the
-reparameterized gradients against finite differences of the regularized incomplete gamma and beta functions, torch's
-errors, sample statistics, and (with PyTorch importable) seeded samples equal to torch's."""
+RelaxedBernoulli, RelaxedOneHotCategorical and the samplers (torch._standard_gamma, _standard_gamma_grad,
+_sample_dirichlet, _dirichlet_grad, poisson, binomial): densities, entropies and moments against scipy.stats or closed
+forms in float64, the reparameterized gradients against finite differences of the regularized incomplete gamma and
+beta functions, torch's errors, sample statistics, and (with PyTorch importable) seeded samples equal to torch's."""
 import math
 
 import numpy as np
@@ -148,6 +148,18 @@ def test_relaxed_bernoulli_density():
     assert ((s > 0) & (s < 1)).all().item() and abs((s > 0.5).float().mean().item() - 0.2) < 0.03
 
 
+def test_relaxed_one_hot_categorical_density():
+    lam, logits = 0.7, np.array([-1.0, 0.3, 2.0])
+    x = np.array([[0.1, 0.5, 0.4], [0.2, 0.2, 0.6]])
+    d = D.RelaxedOneHotCategorical(torch.tensor(lam, dtype=torch.float64), logits=torch.tensor(logits))
+    a = np.exp(logits - np.log(np.exp(logits).sum()))  # the Concrete density (Maddison et al. 2017), n = 3
+    want = np.log(2 * lam ** 2 * np.prod(a * x ** (-lam - 1), -1) / (a * x ** -lam).sum(-1) ** 3)
+    close(d.log_prob(torch.tensor(x)), want, rtol=1e-9)
+    s = D.RelaxedOneHotCategorical(torch.tensor(0.1), torch.tensor([0.2, 0.8])).sample((4000,))
+    np.testing.assert_allclose(s.sum(-1).numpy(), 1, rtol=1e-5)
+    assert abs((s[:, 1] > 0.5).float().mean().item() - 0.8) < 0.03
+
+
 def test_standard_gamma_gradient_is_the_reparameterized_one():
     alpha = torch.tensor([0.3, 0.9, 2.0, 5.0, 12.0, 40.0], dtype=torch.float64, requires_grad=True)
     torch.manual_seed(0)
@@ -270,6 +282,9 @@ SEEDED = {
     "ContinuousBernoulli logits": lambda L: L.distributions.ContinuousBernoulli(logits=L.tensor([-2.0, 3.0])).rsample(
         (3,)),
     "RelaxedBernoulli": lambda L: L.distributions.RelaxedBernoulli(L.tensor(0.5), L.tensor([0.1, 0.9])).rsample((3,)),
+    "RelaxedOneHotCategorical float64": lambda L: L.distributions.RelaxedOneHotCategorical(
+        L.tensor(0.7, dtype=L.float64), logits=L.tensor([[-1.0, 0.3, 2.0], [0.0, 0.0, 1.0]], dtype=L.float64)).sample(
+        (2,)),
     "then randn": lambda L: L.cat([L.distributions.Gamma(0.3, 1.0).sample((3,)), L.randn(3)]),
 }
 

@@ -1,9 +1,9 @@
 """torch.distributions: Normal, MultivariateNormal, Uniform, Exponential, Laplace, Cauchy, HalfNormal, HalfCauchy,
 LogNormal, Gumbel, Weibull, Pareto, GeneralizedPareto, Kumaraswamy, Categorical, OneHotCategorical, Multinomial,
-Bernoulli, Binomial, ContinuousBernoulli, RelaxedBernoulli, Geometric, Gamma, Chi2, Poisson, Dirichlet, Beta, StudentT,
-InverseGamma, FisherSnedecor (and Independent and MixtureSameFamily over them) with sample/rsample, log_prob,
-entropy, mean, variance and torch's argument validation, and kl_divergence between them; written with Tensor ops, so
-rsample and log_prob are differentiable."""
+Bernoulli, Binomial, ContinuousBernoulli, RelaxedBernoulli, RelaxedOneHotCategorical, Geometric, Gamma, Chi2, Poisson,
+Dirichlet, Beta, StudentT, InverseGamma, FisherSnedecor (and Independent and MixtureSameFamily over them) with
+sample/rsample, log_prob, entropy, mean, variance and torch's argument validation, and kl_divergence between them;
+written with Tensor ops, so rsample and log_prob are differentiable."""
 from . import constraints
 from .bernoulli import Bernoulli
 from .binomial import Binomial
@@ -19,11 +19,12 @@ from .kl import kl_divergence, register_kl
 from .mixture import MixtureSameFamily
 from .multivariate_normal import MultivariateNormal
 from .normal import Normal
-from .relaxed_bernoulli import RelaxedBernoulli
+from .relaxed_bernoulli import RelaxedBernoulli, RelaxedOneHotCategorical
 from .uniform import Uniform
 
 __all__ = ["Bernoulli", "Beta", "Binomial", "Categorical", "Cauchy", "Chi2", "ContinuousBernoulli", "Dirichlet",
            "Distribution", "Exponential", "FisherSnedecor", "Gamma", "GeneralizedPareto", "Geometric", "Gumbel",
            "HalfCauchy", "HalfNormal", "Independent", "InverseGamma", "Kumaraswamy", "Laplace", "LogNormal",
            "MixtureSameFamily", "Multinomial", "MultivariateNormal", "Normal", "OneHotCategorical", "Pareto", "Poisson",
-           "RelaxedBernoulli", "StudentT", "Uniform", "Weibull", "constraints", "kl_divergence", "register_kl"]
+           "RelaxedBernoulli", "RelaxedOneHotCategorical", "StudentT", "Uniform", "Weibull", "constraints",
+           "kl_divergence", "register_kl"]
