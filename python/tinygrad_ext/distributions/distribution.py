@@ -63,6 +63,21 @@ class Distribution:
     def stddev(self):
         return self.variance.sqrt()
 
+    def expand(self, batch_shape, _instance=None):
+        """This distribution with its batch shape broadcast to batch_shape (torch's expand): every tensor attribute
+        and inner distribution led by the batch shape is expanded (views: no copies, no draws), the rest shared."""
+        batch_shape = Size(batch_shape)
+        new = _instance if _instance is not None else type(self).__new__(type(self))
+        n = len(self._batch_shape)
+        for name, value in self.__dict__.items():
+            if isinstance(value, Tensor) and tuple(value.shape[:n]) == tuple(self._batch_shape):
+                value = value.expand(*batch_shape, *value.shape[n:])
+            elif isinstance(value, Distribution) and tuple(value.batch_shape[:n]) == tuple(self._batch_shape):
+                value = value.expand(Size(tuple(batch_shape) + tuple(value.batch_shape[n:])))
+            new.__dict__[name] = value
+        new._batch_shape = batch_shape
+        return new
+
     def _extended_shape(self, sample_shape=Size()):
         return Size(tuple(sample_shape) + tuple(self._batch_shape) + tuple(self._event_shape))
 
