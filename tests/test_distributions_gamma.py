@@ -315,3 +315,29 @@ def test_gradients_close_to_torch(conc):
         (L.distributions.Dirichlet(alpha).rsample((50,)) * weights).sum().backward()
         got.append(alpha.grad.numpy())
     np.testing.assert_allclose(got[1], got[0], rtol=1e-9)
+
+
+def test_negative_binomial():
+    n, p = torch.tensor([3.0, 0.5, 10.0], dtype=torch.float64), torch.tensor([0.3, 0.6, 0.9], dtype=torch.float64)
+    d = D.NegativeBinomial(n, probs=p)
+    k = torch.tensor([0.0, 2.0, 5.0], dtype=torch.float64)
+    # scipy counts failures before n successes of probability p: ours are successes before n failures
+    np.testing.assert_allclose(d.log_prob(k).numpy(), stats.nbinom.logpmf(k.numpy(), n.numpy(), 1 - p.numpy()),
+                               rtol=1e-10)
+    np.testing.assert_allclose(d.mean.numpy(), stats.nbinom.mean(n.numpy(), 1 - p.numpy()), rtol=1e-10)
+    np.testing.assert_allclose(d.variance.numpy(), stats.nbinom.var(n.numpy(), 1 - p.numpy()), rtol=1e-10)
+    assert D.NegativeBinomial(torch.tensor(0.0), logits=torch.tensor(0.3)).log_prob(torch.tensor(0.0)).item() == 0
+    with pytest.raises(ValueError, match="total_count"):
+        D.NegativeBinomial(torch.tensor(-1.0), probs=torch.tensor(0.5))
+    with pytest.raises(ValueError, match="Either `probs` or `logits`"):
+        D.NegativeBinomial(3.0)
+    torch.manual_seed(0)
+    s = D.NegativeBinomial(torch.full((20000,), 4.0, dtype=torch.float64), probs=torch.tensor(0.4)).sample()
+    assert abs(s.mean().item() - 4 * 0.4 / 0.6) < 0.05
+    if real_torch is not None:  # torch's draws: Gamma then Poisson
+        got = []
+        for L in (real_torch, torch):
+            L.manual_seed(0)
+            got.append(L.distributions.NegativeBinomial(L.tensor([3.0, 0.5, 10.0]), probs=L.tensor([0.3, 0.6, 0.9]))
+                       .sample((4,)).numpy())
+        np.testing.assert_array_equal(got[1], got[0])

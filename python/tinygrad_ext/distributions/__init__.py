@@ -1,12 +1,12 @@
 """torch.distributions: Normal, MultivariateNormal, Uniform, Exponential, Laplace, Cauchy, HalfNormal, HalfCauchy,
 LogNormal, Gumbel, Weibull, Pareto, GeneralizedPareto, Kumaraswamy, Categorical, OneHotCategorical, Multinomial,
-Bernoulli, Binomial, ContinuousBernoulli, RelaxedBernoulli, RelaxedOneHotCategorical, Geometric, Gamma, Chi2, Poisson,
-Dirichlet, Beta, StudentT, InverseGamma, FisherSnedecor (and Independent and MixtureSameFamily over them) with
-sample/rsample, log_prob, entropy, mean, variance and torch's argument validation, and kl_divergence between them;
-written with Tensor ops, so rsample and log_prob are differentiable."""
+Bernoulli, Binomial, NegativeBinomial, ContinuousBernoulli, RelaxedBernoulli, RelaxedOneHotCategorical, Geometric,
+Gamma, Chi2, Poisson, Dirichlet, Beta, StudentT, InverseGamma, FisherSnedecor (and Independent and
+MixtureSameFamily over them) with sample/rsample, log_prob, entropy, mean, variance, expand and torch's argument
+validation, and kl_divergence between them; written with Tensor ops, so rsample and log_prob are differentiable."""
 from . import constraints
 from .bernoulli import Bernoulli
-from .binomial import Binomial
+from .binomial import Binomial, NegativeBinomial
 from .categorical import Categorical
 from .continuous import (Cauchy, Exponential, GeneralizedPareto, Gumbel, HalfCauchy, HalfNormal, Kumaraswamy, Laplace,
                          LogNormal, Weibull)
@@ -25,6 +25,7 @@ from .uniform import Uniform
 __all__ = ["Bernoulli", "Beta", "Binomial", "Categorical", "Cauchy", "Chi2", "ContinuousBernoulli", "Dirichlet",
            "Distribution", "Exponential", "FisherSnedecor", "Gamma", "GeneralizedPareto", "Geometric", "Gumbel",
            "HalfCauchy", "HalfNormal", "Independent", "InverseGamma", "Kumaraswamy", "Laplace", "LogNormal",
-           "MixtureSameFamily", "Multinomial", "MultivariateNormal", "Normal", "OneHotCategorical", "Pareto", "Poisson",
+           "MixtureSameFamily", "Multinomial", "MultivariateNormal", "NegativeBinomial", "Normal", "OneHotCategorical",
+           "Pareto", "Poisson",
            "RelaxedBernoulli", "RelaxedOneHotCategorical", "StudentT", "Uniform", "Weibull", "constraints",
            "kl_divergence", "register_kl"]
