@@ -18,6 +18,16 @@ def _clamp_by_zero(x):
     return (x.clamp(min=0) + x - x.clamp(max=0)) / 2
 
 
+def _init_counts(d, total_count, probs, logits, validate_args):
+    """Binomial's and NegativeBinomial's parameters: total_count broadcast with probs or logits (one of them)."""
+    if (probs is None) == (logits is None):
+        raise ValueError("Either `probs` or `logits` must be specified, but not both.")
+    total_count, param = broadcast_all(total_count, probs if probs is not None else logits)
+    d.total_count = total_count.type_as(param)
+    d._set_param(param if probs is not None else None, param if logits is not None else None)
+    ProbsOrLogits.__init__(d, d._param.size(), validate_args=validate_args)
+
+
 class Binomial(ProbsOrLogits):
     """P(k) = C(total_count, k) probs^k (1 - probs)^(total_count - k) for k = 0..total_count (probs, or
     sigmoid(logits))."""
@@ -28,12 +38,7 @@ class Binomial(ProbsOrLogits):
     _logits_from_probs = staticmethod(Bernoulli._logits_from_probs)
 
     def __init__(self, total_count=1, probs=None, logits=None, validate_args=None):
-        if (probs is None) == (logits is None):
-            raise ValueError("Either `probs` or `logits` must be specified, but not both.")
-        total_count, param = broadcast_all(total_count, probs if probs is not None else logits)
-        self.total_count = total_count.type_as(param)
-        self._set_param(param if probs is not None else None, param if logits is not None else None)
-        super().__init__(self._param.size(), validate_args=validate_args)
+        _init_counts(self, total_count, probs, logits, validate_args)
 
     @property
     def support(self):
@@ -89,12 +94,7 @@ class NegativeBinomial(ProbsOrLogits):
     _logits_from_probs = staticmethod(Bernoulli._logits_from_probs)
 
     def __init__(self, total_count, probs=None, logits=None, validate_args=None):
-        if (probs is None) == (logits is None):
-            raise ValueError("Either `probs` or `logits` must be specified, but not both.")
-        total_count, param = broadcast_all(total_count, probs if probs is not None else logits)
-        self.total_count = total_count.type_as(param)
-        self._set_param(param if probs is not None else None, param if logits is not None else None)
-        super().__init__(self._param.size(), validate_args=validate_args)
+        _init_counts(self, total_count, probs, logits, validate_args)
 
     @property
     def mean(self):
