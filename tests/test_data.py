@@ -192,7 +192,7 @@ def test_default_collate_types():
 
     Point = collections.namedtuple("Point", "x y")
     out = default_collate([{"a": torch.ones(2), "b": ("s", True)}, {"a": torch.zeros(2), "b": ("t", False)}])
-    assert out["a"].shape == (2, 2) and out["b"][0] == ["s", "t"] and out["b"][1].dtype == torch.bool
+    assert out["a"].shape == (2, 2) and out["b"][0] == ("s", "t") and out["b"][1].dtype == torch.bool
     p = default_collate([Point(1, 2.0), Point(3, 4.0)])
     assert isinstance(p, Point) and p.x.tolist() == [1, 3] and p.y.dtype == torch.float64
     assert isinstance(default_collate([(1, 2), (3, 4)]), list)  # tuples of fields come back as a list, as in torch

@@ -104,7 +104,7 @@ def default_convert(data):
 
 def default_collate(batch):
     """Puts a list of samples together: tensors and numpy arrays are stacked on a new first dimension,
-    Python floats become a float64 tensor, ints an int64 tensor (bools a bool tensor), strings stay a list;
+    Python floats become a float64 tensor, ints an int64 tensor (bools a bool tensor), strings stay as given;
     tuples, lists, namedtuples and dicts are collated field by field (a tuple of fields comes back as a
     list, as in torch)."""
     elem = batch[0]
@@ -133,12 +133,12 @@ def default_collate(batch):
         except TypeError:
             return out
     if isinstance(elem, tuple) and hasattr(elem, "_fields"):  # namedtuple
-        return type(elem)(*(default_collate(list(s)) for s in zip(*batch)))
+        return type(elem)(*(default_collate(s) for s in zip(*batch)))
     if isinstance(elem, collections.abc.Sequence):
         n = len(elem)
         if any(len(e) != n for e in batch):
             raise RuntimeError("each element in list of batch should be of equal size")
-        columns = [default_collate(list(s)) for s in zip(*batch)]
+        columns = [default_collate(s) for s in zip(*batch)]  # (each column a tuple: strings stay one, as torch's)
         if isinstance(elem, tuple):
             return columns
         try:
