@@ -382,3 +382,19 @@ def test_generator_drives_every_draw():
         torch.set_rng_state(torch.zeros(5, dtype=torch.uint8))
     assert torch.default_generator.get_state().shape == (5056,)
     assert torch.Generator("cuda").get_state().shape == (16,) if torch.cuda.is_available() else True
+
+
+def test_tensor_reads_nested_tensors_as_scalars():
+    # torch.tensor takes a Tensor inside a sequence as one number, its dtype joining the inference
+    a = torch.tensor([torch.ones(1), torch.ones(1, 1) * 2])
+    assert a.shape == (2,) and a.tolist() == [1.0, 2.0] and a.dtype == torch.float32
+    assert torch.tensor([torch.tensor(1.5, dtype=torch.float64)]).dtype == torch.float64
+    assert torch.tensor([torch.tensor(1, dtype=torch.uint8), -1]).tolist() == [1, -1]
+    assert torch.tensor([torch.tensor(1., dtype=torch.float16), 2.5]).dtype == torch.float32
+    assert torch.tensor([[torch.tensor(1, dtype=torch.int8)], [300]]).dtype == torch.int64
+    assert torch.tensor([torch.tensor(1.0, dtype=torch.bfloat16), 1]).dtype == torch.bfloat16
+    assert torch.tensor([torch.tensor(2)], dtype=torch.float64).dtype == torch.float64
+    with pytest.raises(ValueError, match="only one element tensors"):
+        torch.tensor([torch.ones(2)])
+    with pytest.raises(TypeError, match="only integer tensors of a single element"):
+        torch.tensor([torch.tensor([1, 2])])

@@ -1842,6 +1842,46 @@ _INT_RANGE = {"int8": (-2**7, 2**7 - 1), "int16": (-2**15, 2**15 - 1), "int32": 
               "int64": (-2**63, 2**63 - 1), "uint8": (-255, 255)}
 
 
+def _scalar_type(x):
+    """torch's inferred dtype of one item of a sequence given to torch.tensor (None: nothing to infer from)."""
+    if isinstance(x, (list, tuple)):
+        out = None
+        for item in x:
+            d = _scalar_type(item)
+            out = d if out is None else out if d is None else _dtype.BY_ID[_C.promote_types(out.id, d.id)]
+        return out
+    if isinstance(x, Tensor):
+        return x.dtype
+    if isinstance(x, (np.ndarray, np.generic)):
+        return _dtype.from_numpy_dtype(x.dtype)
+    return _dtype.bool if isinstance(x, bool) else _dtype.int64 if isinstance(x, int) else \
+        _dtype.get_default_dtype() if isinstance(x, float) else None
+
+
+def _tensor_scalar(t):
+    if t.numel() != 1:  # (torch's two messages: an integer or bool tensor is read as an index)
+        if t.is_floating_point():
+            raise ValueError("only one element tensors can be converted to Python scalars")
+        raise TypeError("only integer tensors of a single element can be converted to an index")
+    return t.item()
+
+
+def _sequence_scalars(data):
+    """torch.tensor's reading of Tensors nested in a sequence: each is one scalar (one element), and their dtypes
+    join the inference. Returns (data with each Tensor replaced by its Python number, the inferred dtype: None
+    when there is no Tensor, as the other items are inferred by _infer_np)."""
+    found = []
+
+    def scalars(x):
+        if isinstance(x, Tensor):
+            found.append(x)
+            return _tensor_scalar(x)
+        return [scalars(item) for item in x] if isinstance(x, (list, tuple)) else x
+
+    out = scalars(data)
+    return (out, _scalar_type(data)) if found else (data, None)
+
+
 def _infer_np(data, dtype=None):
     """data as a numpy array of torch's inferred dtype, or of `dtype` when one is given (cast once:
     Python floats must not pass through float32 on their way to a float64 tensor)."""
@@ -1908,8 +1948,9 @@ def tensor(data, dtype=None, device=None, requires_grad=False, pin_memory=False)
                       UserWarning, stacklevel=2)
         t = data.detach().clone()
     else:
-        if isinstance(data, (list, tuple)) and any(isinstance(x, Tensor) for x in data):
-            data = [x.tolist() if isinstance(x, Tensor) else x for x in data]
+        if isinstance(data, (list, tuple)):
+            data, inferred = _sequence_scalars(data)
+            dtype = dtype or inferred
         if isinstance(data, np.ndarray) and min(data.strides, default=0) < 0:
             from_numpy(data)  # torch's ValueError for negative strides (it does not copy them either)
         arr = _infer_np(data, dtype)
