@@ -1,6 +1,6 @@
 """The constraints torch.distributions checks parameters and values against (the ones the distributions here
 use), with torch's names and reprs."""
-from .. import linalg
+from .. import _dtype, linalg
 
 
 class Constraint:
@@ -147,6 +147,16 @@ class _LowerCholesky(Constraint):
         return lower & (value.diagonal(dim1=-2, dim2=-1) > 0).all(-1)
 
 
+class _CorrCholesky(Constraint):
+    """Lower Cholesky factors of correlation matrices: lower_cholesky with rows of unit length (to 10 * n * eps)."""
+    event_dim = 2
+
+    def check(self, value):
+        tol = _dtype.finfo(value.dtype).eps * value.size(-1) * 10
+        unit_rows = ((linalg.norm(value.detach(), dim=-1) - 1.0).abs() <= tol).all(-1)
+        return lower_cholesky.check(value) & unit_rows
+
+
 class _PositiveDefinite(Constraint):
     """Symmetric matrices with positive eigenvalues."""
     event_dim = 2
@@ -167,6 +177,7 @@ one_hot = _OneHot()
 dependent = _Dependent()
 real_vector = _IndependentConstraint(real, 1)
 lower_cholesky = _LowerCholesky()
+corr_cholesky = _CorrCholesky()
 positive_definite = _PositiveDefinite()
 independent = _IndependentConstraint
 
