@@ -987,3 +987,15 @@ def test_mean_refuses_an_integer_dtype_before_checking_dims():
     a = torch.tensor([1.4078], dtype=torch.float64, requires_grad=True)
     with pytest.raises(RuntimeError, match="could not infer output dtype"):
         a.mean(-2, dtype=torch.int16)
+
+
+def test_pad_length_errors_in_torch_words():
+    F = torch.nn.functional
+    x = torch.ones(1, 1, 4, 4)
+    check_raises(lambda: F.pad(x, (1, 1, 1)), RuntimeError, "Padding length must be divisible by 2")
+    check_raises(lambda: F.pad(x, (1, 1, 1), mode="reflect"), RuntimeError, "Padding length must be divisible by 2")
+    check_raises(lambda: F.pad(torch.ones(2, 2), (1,) * 6), RuntimeError,
+                 "Padding length should be less than or equal to two times the input dimension but got padding "
+                 "length 6 and input of dimension 2")
+    check_raises(lambda: F.pad(x, (1, 0), mode="replicate"), NotImplementedError,
+                 "Padding size 2 is not supported for 4D input tensor.\nSupported combinations")

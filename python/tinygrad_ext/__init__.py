@@ -230,6 +230,7 @@ from . import amp  # noqa: E402
 from .amp import autocast, get_autocast_dtype, is_autocast_enabled  # noqa: E402
 from ._docs import complete as _complete_docs  # noqa: E402
 from ._arg_aliases import install as _install_aliases  # noqa: E402
+from ._alias import install as _install_alias_finder  # noqa: E402
 
 _install_aliases(globals(), "torch.")  # numpy's axis=, keepdims=, x=, x2= ... wherever torch takes them
 _install_aliases(vars(nn.functional), "torch.nn.functional.")
@@ -237,6 +238,7 @@ _install_aliases(Tensor, "Tensor.")
 _complete_docs(globals(), "torch.", Tensor, globals())  # own __name__ and a docstring for every public function
 _complete_docs(vars(nn.functional), "torch.nn.functional.", Tensor, globals())
 _complete_docs(Tensor, "Tensor.", Tensor, globals())
+_install_alias_finder(__name__)  # sys.modules['torch'] = tinygrad_ext: `import torch.nn` gives tinygrad_ext.nn
 
 
 def __getattr__(name):

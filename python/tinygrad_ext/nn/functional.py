@@ -550,8 +550,11 @@ def pad(input, pad, mode="constant", value=None):
             raise RuntimeError(f'Padding mode "{mode}" doesn\'t take in value argument')
         return _pad_indexed(input, pad, mode)
     value = 0.0 if value is None else value
-    if len(pad) % 2 or len(pad) // 2 > input.dim():
-        raise RuntimeError("Padding length must be divisible by 2 and at most twice the number of dimensions")
+    if len(pad) % 2:
+        raise RuntimeError("Padding length must be divisible by 2")
+    if len(pad) // 2 > input.dim():
+        raise RuntimeError(f"Padding length should be less than or equal to two times the input dimension but got "
+                           f"padding length {len(pad)} and input of dimension {input.dim()}")
     if min(pad, default=0) < 0:
         input, pad = _crop_negative(input, pad), [max(p, 0) for p in pad]
     shape = list(input.shape)
@@ -1623,9 +1626,15 @@ def _pad_indexed(input, pad, mode):
     if mode not in ("reflect", "replicate", "circular"):
         raise NotImplementedError(f"Unrecognised padding mode {mode}")
     n_dims = len(pad) // 2
-    if len(pad) % 2 or n_dims > 3 or not (n_dims + 1 <= input.dim() <= n_dims + 2):
-        raise NotImplementedError(f"Only 2D, 3D, 4D, 5D padding with non-constant padding are supported for now "
-                                  f"(got a {input.dim()}D input and padding {list(pad)})")
+    if len(pad) % 2:
+        raise RuntimeError("Padding length must be divisible by 2")
+    if n_dims > 3 or not (n_dims + 1 <= input.dim() <= n_dims + 2):
+        raise NotImplementedError(
+            f"Padding size {len(pad)} is not supported for {input.dim()}D input tensor.\n"
+            "Supported combinations for non-constant padding:\n"
+            "  - 2D or 3D input: padding size = 2 (pads last dimension)\n"
+            "  - 3D or 4D input: padding size = 4 (pads last 2 dimensions)\n"
+            "  - 4D or 5D input: padding size = 6 (pads last 3 dimensions)")
     batched = input.dim() == n_dims + 2
     if mode != "circular" and 0 in input.shape[int(batched):]:
         raise RuntimeError(f"Expected {n_dims + 1}D or {n_dims + 2}D (batch mode) tensor with possibly 0 batch size "
