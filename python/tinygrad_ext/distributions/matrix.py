@@ -73,9 +73,9 @@ class Wishart(Distribution):
         """The parameters expanded as views to batch_shape (the matrices given or computed so far included)."""
         new = type(self).__new__(type(self)) if _instance is None else _instance
         shape = tuple(batch_shape) + tuple(self._event_shape)
-        new.__dict__.update({k: v.expand(shape) for k, v in self.__dict__.items() if k in _MATRICES})
         new._unbroadcasted_scale_tril = self._unbroadcasted_scale_tril.expand(shape)
         new.df = self.df.expand(batch_shape)
+        new.__dict__.update({k: v.expand(shape) for k, v in self.__dict__.items() if k in _MATRICES})
         new._batch_shape, new._event_shape = Size(batch_shape), self._event_shape
         new._validate_args = self._validate_args
         new._set_chi2()
@@ -142,7 +142,9 @@ class Wishart(Distribution):
             for _ in range(max_try_correction):
                 new = self._bartlett_sampling(Size((int(flagged.sum().item()),)))
                 sample[flagged] = new
-                flagged[flagged.clone()] = ~self._flag(new)
+                still = flagged.clone()  # (a new mask: the old one is the index the assignment's backward uses)
+                still[flagged] = ~self._flag(new)
+                flagged = still
                 if not flagged.any().item():
                     break
         return sample
