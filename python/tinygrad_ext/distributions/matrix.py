@@ -116,7 +116,7 @@ class Wishart(Distribution):
         first) and standard normals below it (drawn next, row by row)."""
         p = self._event_shape[-1]
         diagonal = self._dist_chi2.rsample(sample_shape).sqrt()
-        i, j = tril_indices(p, p, offset=-1)
+        i, j = tril_indices(p, p, offset=-1, device=diagonal.device)
         below = zeros(*diagonal.shape, p, dtype=diagonal.dtype, device=diagonal.device)
         below[..., i, j] = randn(tuple(sample_shape) + tuple(self._batch_shape) + (p * (p - 1) // 2,),
                                  dtype=diagonal.dtype, device=diagonal.device)
