@@ -1075,3 +1075,35 @@ def test_a_graph_that_saved_nothing_runs_backward_twice():
     z.backward()
     with pytest.raises(RuntimeError, match="Trying to backward through the graph a second time"):
         z.backward()
+
+
+def test_next_functions_are_torchs_edges():
+    # one edge per differentiable Tensor argument, as torch's graph: no entries for numbers, dims or flags,
+    # nor for a where condition, a masked_fill mask or a loss target
+    x = torch.ones(2, 3, requires_grad=True)
+
+    def edges(t):
+        return [None if f is None else f.name() for f, _ in t.grad_fn.next_functions]
+
+    assert edges(x.sum()) == edges(x.sum(1)) == edges(x.mean()) == ["AccumulateGrad"]
+    assert edges(x.var()) == edges(x ** 2) == edges(x.clamp(min=0)) == ["AccumulateGrad"]
+    assert edges(x.masked_fill(x > 0, 1.0)) == ["AccumulateGrad"]
+    assert edges(torch.where(x > 0, x, torch.zeros(3))) == ["AccumulateGrad", None]
+    assert edges(torch.nn.functional.cross_entropy(x, torch.tensor([0, 1]))) == ["AccumulateGrad"]
+    assert edges(torch.nn.functional.mse_loss(x, torch.zeros(2, 3))) == ["AccumulateGrad", None]
+
+    class Scale(torch.autograd.Function):
+        @staticmethod
+        def forward(ctx, a, k, b):
+            return a * k + b
+
+        @staticmethod
+        def backward(ctx, g):
+            return g, None, g
+
+    y = Scale.apply(x, 2, torch.ones(3))
+    assert edges(y) == ["AccumulateGrad", None]
+    seen = []
+    y.grad_fn.register_hook(lambda grad_inputs, grad_outputs: seen.append(len(grad_inputs)))
+    y.sum().backward()
+    assert seen == [2] and x.grad.tolist() == [[2.0] * 3] * 2

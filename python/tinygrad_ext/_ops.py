@@ -36,8 +36,8 @@ class Op(Function):
             outs = _wrap(out)
         if not _state[0]:
             return outs
-        needs, edges, any_needed = [], [], False
-        for a in args:  # one pass: needs_input_grad and the edges into the inputs' nodes
+        needs, edges, any_needed, nondiff = [], [], False, cls._nondiff_args
+        for i, a in enumerate(args):  # one pass: needs_input_grad and the edges into the inputs' nodes
             if isinstance(a, Tensor) and a._requires_grad:
                 any_needed = True
                 needs.append(True)
@@ -45,10 +45,13 @@ class Op(Function):
                 edges.append((fn, a._output_nr) if fn is not None else _edge(a))
             else:
                 needs.append(False)
-                edges.append(_NO_EDGE)
+                edges.append(_NO_EDGE if isinstance(a, Tensor) else None)
         if not any_needed:
             return outs
         ctx.needs_input_grad = tuple(needs)
+        if None in edges or nondiff:  # torch's edges: the differentiable Tensor arguments only
+            ctx._edge_pos = pos = tuple([i for i, e in enumerate(edges) if e is not None and i not in nondiff])
+            edges = [edges[i] for i in pos]
         ctx.next_functions = tuple(edges)
         if _anomaly[0]:
             ctx._stack = traceback.format_stack()[:-2]
@@ -65,8 +68,12 @@ class Op(Function):
 
     def _backward(self, grads):
         r = type(self).backward(self, *grads)
-        return r if type(r) is tuple else (r,)
+        r = r if type(r) is tuple else (r,)
+        pos = self._edge_pos  # backward gives one gradient per forward argument: keep the edges'
+        return r if pos is None else tuple([r[i] if i < len(r) else None for i in pos])
 
+    _edge_pos = None  # the arguments with an edge, where not all of them (set by apply)
+    _nondiff_args = ()  # Tensor arguments without an edge in torch's graph (where's condition, an index)
     _non_differentiable_outputs = ()
     _materialize_grads = False
     _trusted_grads = True   # built-in backward formulas return fresh tensors or the incoming gradient
@@ -372,6 +379,8 @@ class LeakyRelu(Op):
 
 
 class Where(Op):
+    _nondiff_args = (0,)  # the condition
+
     @staticmethod
     def forward(ctx, cond, a, b):
         ctx.cond = cond
@@ -388,6 +397,8 @@ class Where(Op):
 
 
 class MaskedFill(Op):
+    _nondiff_args = (1,)  # the mask
+
     @staticmethod
     def forward(ctx, a, mask, value):
         ctx.mask, ctx.needs_value_shape = mask, getattr(value, "shape", None)
@@ -1183,6 +1194,7 @@ class CrossEntropy(Op):
     """log_softmax + nll_loss (+ label smoothing) over class dim 1, fused; target holds class indices."""
 
     _backward_name = "NllLossBackward0"  # (torch's cross_entropy ends in nll_loss)
+    _nondiff_args = (1, 2)  # target and class weights
 
     @staticmethod
     def forward(ctx, x, target, weight, reduction, ignore_index, label_smoothing):
@@ -1230,6 +1242,8 @@ class CrossEntropy(Op):
 
 
 class NllLoss(Op):
+    _nondiff_args = (1, 2)  # target and class weights
+
     @staticmethod
     def forward(ctx, x, target, weight, reduction, ignore_index):
         w = None if weight is None else weight._impl
@@ -1477,7 +1491,7 @@ def _reduction(entry):
             if not (a._requires_grad and _state[0]):
                 return r
             ctx = _new(cls)
-            ctx.needs_input_grad, ctx.next_functions = _NEEDS_FIRST, (_edge_of(a), _NO_EDGE, _NO_EDGE, _NO_EDGE)
+            ctx.needs_input_grad, ctx.next_functions = _NEEDS_FIRST, (_edge_of(a),)
             ctx.args = (dims, keepdim, dtype)
             if uses_result:  # (save_for_backward's)
                 ctx._saved, ctx._saved_versions = (a, _SavedOutput(out, 0)), (a._impl.version, out.version)

@@ -248,7 +248,7 @@ class Function:
         result = type(self).backward(self, *grads)
         if not isinstance(result, tuple):
             result = (result,)
-        n = len(self.next_functions)
+        n = len(self._input_meta)  # one per forward argument; the edges are the Tensor arguments'
         if len(result) != n:
             if len(result) > n and all(r is None for r in result[n:]):
                 result = result[:n]
@@ -277,7 +277,7 @@ class Function:
             if g.dtype is not dtype:
                 g = g.to(dtype)
             out[i] = g
-        return out
+        return [g for g, meta in zip(out, self._input_meta) if meta != 0]
 
     @classmethod
     def apply(cls, *args, **kwargs):
@@ -304,7 +304,7 @@ class Function:
             return out
         single = not isinstance(out, tuple)
         outs = (out,) if single else out
-        ctx.next_functions = tuple(_edge(a) if isinstance(a, Tensor) else (None, 0) for a in args)
+        ctx.next_functions = tuple(_edge(a) for a in args if isinstance(a, Tensor))  # (torch's: Tensors only)
         ctx._input_meta = tuple(((a.shape, a.dtype) if a._requires_grad else None) if isinstance(a, Tensor) else 0
                                 for a in args)
         ctx._output_meta = tuple((o.shape, o.dtype, o.device) if isinstance(o, Tensor) else None for o in outs)
