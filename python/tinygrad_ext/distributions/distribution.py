@@ -56,6 +56,10 @@ class Distribution:
         raise NotImplementedError
 
     @property
+    def mode(self):
+        raise NotImplementedError(f"{self.__class__} does not implement mode")
+
+    @property
     def variance(self):
         raise NotImplementedError
 
@@ -92,6 +96,15 @@ class Distribution:
         return self.sample(Size((n,)))
 
     def log_prob(self, value):
+        raise NotImplementedError
+
+    def cdf(self, value):
+        raise NotImplementedError
+
+    def icdf(self, value):
+        raise NotImplementedError
+
+    def enumerate_support(self, expand=True):
         raise NotImplementedError
 
     def entropy(self):
