@@ -999,3 +999,14 @@ def test_pad_length_errors_in_torch_words():
                  "length 6 and input of dimension 2")
     check_raises(lambda: F.pad(x, (1, 0), mode="replicate"), NotImplementedError,
                  "Padding size 2 is not supported for 4D input tensor.\nSupported combinations")
+
+
+def test_everyday_mistakes_in_torch_words():
+    x = torch.ones(3, requires_grad=True)
+    check_raises(lambda: x.__setitem__(0, 2.0), RuntimeError, "a view of a leaf Variable that requires grad")
+    check_raises(lambda: x.__setitem__(slice(None), 2.0), RuntimeError, "a leaf Variable that requires grad")
+    check_raises(lambda: x.__setitem__([0], 2.0), RuntimeError, "a leaf Variable that requires grad")
+    check_raises(lambda: torch.zeros(2, dtype="float32"), TypeError, "argument 'dtype' must be torch.dtype, not str")
+    check_raises(lambda: torch.tensor("abc"), TypeError, "new(): invalid data type 'str'")
+    check_raises(lambda: torch.tensor(["a", "b"]), ValueError, "too many dimensions 'str'")
+    check_raises(lambda: torch.device("gpu"), RuntimeError, "Expected one of cpu, cuda, ipu, xpu")

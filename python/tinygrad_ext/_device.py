@@ -4,6 +4,10 @@ from . import _C
 _CUDA_BUILT = _C.cuda_is_built()
 
 
+_TORCH_DEVICE_TYPES = ("cpu", "cuda", "ipu", "xpu", "mkldnn", "opengl", "opencl", "ideep", "hip", "ve", "fpga", "maia",
+                       "xla", "lazy", "vulkan", "mps", "meta", "hpu", "mtia", "privateuseone")  # (torch's, in its order)
+
+
 class device:
     __slots__ = ("type", "index")
 
@@ -20,7 +24,10 @@ class device:
                 raise RuntimeError(f"Invalid device string: '{type}:{idx}'")
             index = int(idx)
         if type not in ("cpu", "cuda"):
-            raise RuntimeError(f"Expected one of cpu, cuda device type at start of device string: {type}")
+            if type in _TORCH_DEVICE_TYPES:
+                raise RuntimeError(f"tinygrad_ext runs on the cpu and cuda devices only, not on {type}")
+            raise RuntimeError(f"Expected one of {', '.join(_TORCH_DEVICE_TYPES)} device type at start of device "
+                               f"string: {type}")
         if index is not None and index < 0:
             raise RuntimeError(f"Device index must not be negative, got {index}")
         self.type, self.index = type, index

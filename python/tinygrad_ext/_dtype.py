@@ -56,7 +56,11 @@ def set_default_dtype(d):
 
 def as_dtype(d):
     """A dtype argument as a torch.dtype: torch also takes Python's float, int and bool (float64, int64, bool)."""
-    return _PYTHON_TYPES.get(d, d) if isinstance(d, type) else d
+    if isinstance(d, type):
+        return _PYTHON_TYPES.get(d, d)
+    if d is not None and not isinstance(d, dtype):
+        raise TypeError(f"argument 'dtype' must be torch.dtype, not {type(d).__name__}")
+    return d
 
 
 def from_numpy_dtype(np_dtype):

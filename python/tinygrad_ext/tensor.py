@@ -839,6 +839,9 @@ class Tensor:
 
     def __setitem__(self, key, value):
         if _needs_grad(self, value):
+            if self._requires_grad and self.grad_fn is None and _state[0] and _key_takes_view(self, key):
+                raise RuntimeError("a view of a leaf Variable that requires grad is being used in an in-place "
+                                   "operation.")  # (torch's words when indexing viewed before writing)
             _check_inplace(self)
             return self._rebase(_ops.SetItem.apply(self, key, value))
         impl = self._impl
@@ -1547,6 +1550,16 @@ def _reduced_count(shape, dims):
 
 
 # ---------------------------------------------------------------- indexing
+def _key_takes_view(t, key):
+    """Whether t[key] = v writes through a view of t (an int, None, or a slice short of its whole dim), as
+    opposed to into t itself (whole slices, Ellipsis, tensor indices alone)."""
+    basic = _split_key(t, key)[0]
+    if basic is None:
+        return False
+    v, impl = _apply_basic_index(t._impl, basic), t._impl
+    return (v.shape, v.strides, v.offset) != (impl.shape, impl.strides, impl.offset)
+
+
 def _split_key(t, key):
     """Splits an index into its basic part (ints, slices, None, Ellipsis: a view) and at most one
     group of adjacent tensor indices (advanced indexing: a copy), as (basic, dim, [int64 tensors]).
@@ -1891,6 +1904,13 @@ def _infer_np(data, dtype=None):
         _nested.raise_if_ragged(data)  # torch's error for ragged nesting
         raise
     typed = isinstance(data, (np.ndarray, np.generic))  # numpy arrays and scalars keep their dtype
+    if arr.dtype.kind in "US" and not typed:
+        first = data
+        while isinstance(first, (list, tuple)) and first:
+            first = first[0]
+        if isinstance(first, str) and first is not data:  # (torch reads a string in a sequence as one more dim)
+            raise ValueError("too many dimensions 'str'")
+        raise TypeError(f"new(): invalid data type '{'str' if arr.dtype.kind == 'U' else 'bytes'}'")
     if arr.dtype == object and dtype is not None and not typed and (dtype.is_floating_point or dtype is _dtype.bool):
         arr = np.array(data, dtype=np.float64)  # ints beyond 64 bits convert to a float or bool dtype (torch's)
     elif not typed and arr.dtype == np.uint64 and (dtype is None or not (dtype.is_floating_point or
