@@ -5,7 +5,7 @@ _CUDA_BUILT = _C.cuda_is_built()
 
 
 _TORCH_DEVICE_TYPES = ("cpu", "cuda", "ipu", "xpu", "mkldnn", "opengl", "opencl", "ideep", "hip", "ve", "fpga", "maia",
-                       "xla", "lazy", "vulkan", "mps", "meta", "hpu", "mtia", "privateuseone")  # (torch's, in its order)
+                       "xla", "lazy", "vulkan", "mps", "meta", "hpu", "mtia", "privateuseone")  # (torch's order)
 
 
 class device:
