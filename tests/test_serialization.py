@@ -92,8 +92,8 @@ def test_parameters_requires_grad_and_map_location(tmp_path, fmt):
     assert back["x"].device.type == "cpu" and set(seen) == {"cpu"}
     with pytest.raises(TypeError, match="map_location must be"):
         torch.load(path, map_location=3)
-    with pytest.raises(TypeError, match="cannot save an object of type object"):
-        torch.save({"bad": object()}, tmp_path / "bad.pt", format=fmt)
+    with pytest.raises(TypeError, match="cannot save an object of type function"):  # (pickle cannot save a lambda)
+        torch.save({"bad": lambda: 0}, tmp_path / "bad.pt", format=fmt)
     assert not (tmp_path / "bad.pt").exists()
 
 
@@ -274,7 +274,7 @@ def test_pickle_payload_is_never_executed(tmp_path):
         torch.load(p)
     for proto in range(2, 6):  # torch.save's legacy format, and plain pickles
         p = _write(tmp_path, f"evil{proto}.pkl", pickle.dumps({"state": _Evil(str(marker))}, protocol=proto))
-        with pytest.raises(CheckpointError, match="Weights only load failed. Unsupported global: GLOBAL io.open"):
+        with pytest.raises(CheckpointError, match="(?s)Weights only load failed.*Unsupported global: GLOBAL io.open"):
             torch.load(p)
     assert not marker.exists()
 

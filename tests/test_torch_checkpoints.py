@@ -252,7 +252,8 @@ def test_format_is_chosen_by_argument_or_suffix(tmp_path):
     with pytest.raises(ValueError, match="f must be a file path in order to use the mmap argument"):
         tinygrad_ext.load(io.BytesIO(b""), mmap=True)
     with pytest.raises(RuntimeError, match="Can not safely load weights when explicit pickle_module"):
-        tinygrad_ext.load(tmp_path / "a.pt", pickle_module=pickle)
+        tinygrad_ext.load(tmp_path / "a.pt", pickle_module=pickle, weights_only=True)
+    assert tinygrad_ext.load(tmp_path / "a.pt", pickle_module=pickle)["w"].tolist() == [1, 1]  # (weights_only=False)
     with pytest.raises(TypeError, match="unexpected keyword argument 'fix_imports'"):
         tinygrad_ext.load(tmp_path / "a.pt", fix_imports=True)
     assert not (tmp_path / "y.pt").exists()

@@ -1,26 +1,34 @@
-"""PyTorch's checkpoint formats, read and written without executing anything from the file.
+"""PyTorch's checkpoint formats, read and written as torch.save / torch.load do.
 
-Reading (what torch.load(weights_only=True) reads):
+Reading:
   * the zip archive torch.save writes since PyTorch 1.6: <archive>/data.pkl (a pickle), <archive>/data/<key> (one
     record of raw bytes per storage), <archive>/byteorder ("little" or "big") and <archive>/version;
   * the legacy stream (torch.save(..., _use_new_zipfile_serialization=False)): the pickles of a magic number, a
     protocol version and a sys_info dict, the object's pickle, the pickle of the storage keys, then each storage as
     an int64 element count followed by its bytes.
 
-The pickles are interpreted by _Unpickler, a small interpreter of pickle's binary opcodes written here (not
-pickle.Unpickler): a global resolves only to the entries of _GLOBALS (the rebuild functions of dense tensors and
-Parameters, OrderedDict/Counter/set/bytes/bytearray/complex, torch.Size, torch.device, the dtypes and storage
-classes), REDUCE/NEWOBJ call only those, BUILD sets attributes only on an OrderedDict, and a persistent id is only
-a storage. Anything else (GLOBAL os.system, a class of the user's) raises WeightsUnpicklingError, the file's own
-objects are never called, imported or looked up. Opcodes are bounded by the bytes present, so truncated or
-oversized records raise CheckpointError; no recursion, so deep nesting cannot overflow the stack.
+weights_only=True (torch.load's default): the pickles are interpreted by _Unpickler, a small interpreter of
+pickle's binary opcodes written here (not pickle.Unpickler): a global resolves only to the entries of _GLOBALS (the
+rebuild functions of dense tensors and Parameters, OrderedDict/Counter/set/bytes/bytearray/complex, torch.Size,
+torch.device, the dtypes and storage classes) and to what add_safe_globals allow-listed; REDUCE/NEWOBJ call only
+those, BUILD sets state only on an OrderedDict or an allow-listed class's instance, and a persistent id is only a
+storage. Anything else (GLOBAL os.system, a class of the user's, a whole nn.Module) raises WeightsUnpicklingError
+with torch's message; nothing else of the file is called, imported or looked up. Opcodes are bounded by the bytes
+present, so truncated or oversized records raise CheckpointError; no recursion, so deep nesting cannot overflow.
+
+weights_only=False: _FullUnpickler, a pickle.Unpickler, rebuilds whatever the pickle says, running its code (as
+torch.load(weights_only=False) does: only for files from a trusted source); torch's globals name ours (the rebuild
+functions above; torch.nn.X is tinygrad_ext.nn.X), everything else is imported as pickle imports it.
 
 Tensors are rebuilt as torch rebuilds them: one 1-D tensor per storage (placed once on its device by the
 caller's `place`), and each tensor an as_strided view of it, so tensors that shared a storage (views, tied
 weights) share it again. Sizes, strides and offsets are checked against the storage before any view is made.
 
-Writing (save_zip, save_legacy) emits a protocol 2 pickle built opcode by opcode here, naming only globals that
-torch's weights-only loader accepts, so real PyTorch loads the files with torch.load(f, weights_only=True).
+Writing (save_zip, save_legacy): _TorchPickler, a pickle Pickler (protocol 2), pickles any picklable object; tensors
+become torch's rebuild calls on persistent storage ids (torch._utils._rebuild_tensor_v2, _rebuild_parameter,
+torch.FloatStorage, torch.Size, torch.device, torch.float32, ...: the bytes torch.save writes), objects of other
+classes (our modules and optimizers included) are pickled by reference to their classes, as pickle does. A file
+holding only tensors, containers and plain values is what real torch.load(f, weights_only=True) loads.
 """
 import io
 import math
@@ -53,12 +61,45 @@ class CheckpointError(ValueError):
 
 class WeightsUnpicklingError(CheckpointError, pickle.UnpicklingError):
     """A checkpoint's pickle asks for something that torch.load(weights_only=True) refuses too (a global that is
-    not a tensor rebuild function, a container or a plain value): nothing of it was executed."""
+    not a tensor rebuild function, a container, a plain value or allow-listed by add_safe_globals): nothing of it
+    was executed. The message is torch's."""
 
     def __init__(self, path, reason):
-        super().__init__(path, f"Weights only load failed. {reason} (tinygrad_ext never executes code from a "
-                               "checkpoint: it rebuilds tensors, containers and plain values only)")
+        super().__init__(path, weights_only_message(reason))
         self._init_args = (path, reason)
+
+
+_WEIGHTS_ONLY_DEFAULT = ("In PyTorch 2.6, we changed the default value of the `weights_only` argument in `torch.load` "
+                         "from `False` to `True`. Re-running `torch.load` with `weights_only` set to `False` will "
+                         "likely succeed, but it can result in arbitrary code execution. Do it only if you got the "
+                         "file from a trusted source.")
+_WEIGHTS_ONLY_DOCS = ("Check the documentation of torch.load to learn more about types accepted by default with "
+                      "weights_only https://pytorch.org/docs/stable/generated/torch.load.html.")
+
+
+def weights_only_message(reason):
+    """torch.load's message for a weights-only refusal: the two ways out for a global, else the plain one."""
+    if reason.startswith("Unsupported global"):
+        return ("Weights only load failed. This file can still be loaded, to do so you have two options, \x1b[1mdo "
+                "those steps only if you trust the source of the checkpoint\x1b[0m. \n\t(1) " + _WEIGHTS_ONLY_DEFAULT +
+                "\n\t(2) Alternatively, to load with `weights_only=True` please check the recommended steps in the "
+                f"following error message.\n\tWeightsUnpickler error: {reason}\n\n" + _WEIGHTS_ONLY_DOCS)
+    return ("Weights only load failed. " + _WEIGHTS_ONLY_DEFAULT + "\nPlease file an issue with the following so that "
+            "we can make `weights_only=True` compatible with your use case: WeightsUnpickler error: \n\n"
+            f"{reason}\n\n" + _WEIGHTS_ONLY_DOCS)
+
+
+# ------------------------------------------------------------------ torch.serialization's allow-list
+_safe_globals = []  # what add_safe_globals added: objects, or (object, "module.name") pairs
+
+
+def safe_global_names():
+    """{"module.qualname": object} of the allow-listed globals (a pair names its object itself)."""
+    out = {}
+    for entry in _safe_globals:
+        obj, name = entry if isinstance(entry, tuple) else (entry, f"{entry.__module__}.{entry.__qualname__}")
+        out[name] = obj
+    return out
 
 
 # ------------------------------------------------------------------ dtypes of the formats
@@ -139,6 +180,9 @@ class _Rebuild:
 
     def __repr__(self):
         return self.name
+
+    def __call__(self, *args):  # (as the full unpickler's REDUCE calls it)
+        return self.fn(*args)
 
 
 def _is_int(x):
@@ -238,24 +282,45 @@ def _rebuild_tensor_v3(storage, storage_offset, size, stride, requires_grad, bac
     return _finish(_view(storage, dtype.name, storage_offset, size, stride), requires_grad)
 
 
+def _set_attributes(t, state):
+    """The Python attributes state (None or a dict of names) set on the tensor t."""
+    if state is not None and not (isinstance(state, dict) and all(isinstance(k, str) for k in state)):
+        raise ValueError("a tensor's Python attributes must be a dict of names")
+    if state:
+        t.__dict__.update(state)
+    return t
+
+
 def _parameter(data=None, requires_grad=True, backward_hooks=None, state=None):
     _no_hooks(backward_hooks)
-    if state:
-        raise ValueError("Parameters with Python attributes cannot be loaded")
     if not isinstance(data, Tensor) or not isinstance(requires_grad, bool):
         raise ValueError("a Parameter is rebuilt from a tensor and a bool")
-    return Parameter(data, requires_grad)
+    return _set_attributes(Parameter(data, requires_grad), state)
 
 
-def _from_type_v2(func, new_type, args, state):
+def _as_type(t, cls):
+    """t's tensor as an object of the Tensor subclass cls (sharing its storage, requires_grad and graph)."""
+    out = object.__new__(cls)
+    for slot in ("_impl", "_requires_grad", "grad_fn", "_grad", "_acc", "_output_nr", "_extra"):
+        setattr(out, slot, getattr(t, slot))
+    return out
+
+
+def _from_type_v2(func, new_type, args, state, any_type=False):
+    """torch._tensor._rebuild_from_type_v2: func(*args) as a new_type with the Python attributes state; new_type is
+    torch.Tensor or nn.Parameter (any Tensor subclass with any_type: the full unpickler's)."""
     if not isinstance(func, _Rebuild) or not func.tensor or not isinstance(args, tuple):
         raise ValueError("_rebuild_from_type_v2 needs a tensor rebuild function and its arguments")
-    if new_type is not _TENSOR_TYPE and not (isinstance(new_type, _Rebuild) and new_type.fn is _parameter):
+    plain = new_type is _TENSOR_TYPE or new_type is Tensor
+    param = new_type is Parameter or (isinstance(new_type, _Rebuild) and new_type.fn is _parameter)
+    if not (plain or param or (any_type and isinstance(new_type, type) and issubclass(new_type, Tensor))):
         raise ValueError("only torch.Tensor and torch.nn.Parameter can be rebuilt")
-    if state:
-        raise ValueError("tensors with Python attributes cannot be loaded")
     t = func.fn(*args)
-    return t if new_type is _TENSOR_TYPE or isinstance(t, Parameter) else Parameter(t, t.requires_grad)
+    if param and not isinstance(t, Parameter):
+        t = Parameter(t, t.requires_grad)
+    elif not plain and not param and type(t) is not new_type:
+        t = _as_type(t, new_type)
+    return _set_attributes(t, state)
 
 
 def _encode(s, encoding="utf-8"):
@@ -322,6 +387,11 @@ def _globals():
 
 
 _GLOBALS = _globals()
+# The full unpickler's (weights_only=False): torch.Tensor and nn.Parameter are the classes themselves, and
+# _rebuild_from_type_v2 rebuilds any Tensor subclass.
+_FULL_GLOBALS = {**_GLOBALS, "torch.Tensor": Tensor, "torch.nn.parameter.Parameter": Parameter,
+                 "torch._tensor._rebuild_from_type_v2": _Rebuild(
+                     "_rebuild_from_type_v2", lambda *args: _from_type_v2(*args, any_type=True), True)}
 # Allowed by torch's weights-only loader, but not tensors that tinygrad_ext has (sparse, quantized, nested, meta).
 _TORCH_ONLY = {"torch._utils._rebuild_qtensor", "torch._utils._rebuild_sparse_tensor",
                "torch._utils._rebuild_meta_tensor_no_storage", "torch._utils._rebuild_nested_tensor",
@@ -336,14 +406,33 @@ _TORCH_DTYPES = {"torch." + n for n in FORMATS} | {f"torch.{p}{b}" for p in ("ui
 _MARK = object()
 
 
+class _Opaque:
+    """What a lenient dry run makes of a global it does not know and of everything built from one."""
+    __slots__ = ()
+
+    def append(self, _):
+        pass
+
+    extend = update = append
+
+    def __setitem__(self, key, value):
+        pass
+
+
+_OPAQUE = _Opaque()
+
+
 class _Unpickler:
     """Interprets one pickle (binary opcodes of protocols 2-5) of data starting at pos. persistent_load(pid) turns
     a persistent id into a _Storage. With dry=True, tensors are not made (None instead): a pass that only finds
-    the storages and where the pickle ends."""
+    the storages and where the pickle ends; lenient=True (with dry) also passes over any other global, calling
+    nothing (the legacy format's first pass for weights_only=False)."""
 
-    def __init__(self, loader, data, pos, persistent_load, dry=False):
+    def __init__(self, loader, data, pos, persistent_load, dry=False, lenient=False):
         self.loader, self.data, self.pos = loader, data, pos
-        self.persistent_load, self.dry = persistent_load, dry
+        self.persistent_load, self.dry, self.lenient = persistent_load, dry, lenient
+        self.allowed = safe_global_names()
+        self.allowed_ids = {id(obj) for obj in self.allowed.values()}
 
     def fail(self, reason):
         self.loader.fail(reason)
@@ -370,13 +459,38 @@ class _Unpickler:
         full = f"{'builtins' if module == '__builtin__' else module}.{name}"
         if full in _GLOBALS:
             return _GLOBALS[full]
+        if full in self.allowed:
+            return self.allowed[full]
+        if self.lenient:
+            return _OPAQUE
         if full in _TORCH_ONLY:
             self.refuse(f"GLOBAL {full} is allowed by torch's weights-only loader, but tinygrad_ext cannot rebuild "
                         "it (it has dense strided tensors only: no sparse, quantized, nested or meta tensors)")
         if full in _TORCH_DTYPES or (module == "torch" and name in {s for s, _, _ in FORMATS.values()}):
             dt = next((n for n, (s, _, _) in FORMATS.items() if s == name), name)
             self.refuse(f"GLOBAL {full}: " + unsupported_dtype(dt))
-        self.refuse(f"Unsupported global: GLOBAL {full} was not an allowed global by default.")
+        self.refuse(f"Unsupported global: GLOBAL {full} was not an allowed global by default. Please use "
+                    f"`torch.serialization.add_safe_globals([{full}])` or the "
+                    f"`torch.serialization.safe_globals([{full}])` context manager to allowlist this global if you "
+                    "trust this class/function.")
+
+    def build(self, inst, state):
+        """BUILD: an OrderedDict's attributes (a state dict's _metadata), or an allow-listed class's state."""
+        if type(inst) is OrderedDict and isinstance(state, dict) and all(isinstance(k, str) for k in state):
+            inst.__dict__.update(state)
+        elif id(type(inst)) in self.allowed_ids:
+            if getattr(inst, "__setstate__", None) is not None:
+                inst.__setstate__(state)
+                return
+            slots = None
+            if isinstance(state, tuple) and len(state) == 2:
+                state, slots = state
+            if state:
+                inst.__dict__.update(state)
+            for k, v in (slots or {}).items():
+                setattr(inst, k, v)
+        elif not (self.lenient and inst is _OPAQUE):
+            self.refuse(f"Can only build an OrderedDict from a dict of attributes, but got {type(inst).__name__}")
 
     def load(self):
         """(the object, the position just after its STOP)."""
@@ -405,19 +519,26 @@ class _Unpickler:
             return items
 
         def top(kind):
+            if self.lenient and stack and stack[-1] is _OPAQUE:
+                return _OPAQUE
             if not stack or not isinstance(stack[-1], kind) or stack[-1] is _MARK:
                 self.fail(f"pickle opcode at byte {self.pos} needs a {kind.__name__} on the stack")
             return stack[-1]
 
-        def call(fn, args):
-            if not isinstance(fn, _Rebuild):
+        def call(fn, args, new=False):
+            if self.lenient and fn is _OPAQUE:
+                return _OPAQUE
+            allowed = id(fn) in self.allowed_ids
+            if not isinstance(fn, _Rebuild) and not allowed:
                 self.refuse(f"Trying to call reduce for unrecognized function {type(fn).__name__}")
             if not isinstance(args, tuple):
                 self.fail("REDUCE arguments must be a tuple")
-            if self.dry and fn.tensor:
-                return None
+            if self.dry and (allowed or fn.tensor):
+                return _OPAQUE if self.lenient else None
             try:
-                return fn.fn(*args)
+                if allowed and new:
+                    return fn.__new__(fn, *args)
+                return fn(*args) if allowed else fn.fn(*args)
             except CheckpointError:
                 raise
             except (TypeError, ValueError, RuntimeError, OverflowError) as e:
@@ -520,15 +641,13 @@ class _Unpickler:
             elif op == 0x81:  # NEWOBJ
                 args = pop()
                 cls = pop()
-                push(call(cls, args if isinstance(cls, _Rebuild) and cls.tensor else ()))
+                if isinstance(cls, _Rebuild):
+                    push(call(cls, args if cls.tensor else ()))
+                else:  # an allow-listed class: cls.__new__(cls, *args), as pickle does
+                    push(call(cls, args, new=isinstance(cls, type)))
             elif op == 0x62:  # BUILD
                 state = pop()
-                inst = top(object)
-                if type(inst) is not OrderedDict or not isinstance(state, dict) or \
-                        not all(isinstance(k, str) for k in state):
-                    self.refuse(f"Can only build an OrderedDict from a dict of attributes, but got "
-                                f"{type(inst).__name__}")
-                inst.__dict__.update(state)  # a state dict's _metadata
+                self.build(top(object), state)
             elif op == 0x51:  # BINPERSID
                 push(self.persistent_load(pop()))
             else:
@@ -570,6 +689,38 @@ class _Loader:
         return stype.dtype, key, location, numel
 
 
+class _FullUnpickler(pickle.Unpickler):
+    """weights_only=False: pickle's own unpickler, which runs the file's code (as torch's does); torch's globals
+    are read as ours, and a storage's persistent id as its tensor."""
+
+    def __init__(self, loader, data, persistent_load):
+        super().__init__(io.BytesIO(data), encoding=loader.encoding)
+        self.loader, self._persistent_load = loader, persistent_load
+
+    def persistent_load(self, pid):
+        return self._persistent_load(pid)
+
+    def find_class(self, module, name):
+        full = f"{'builtins' if module == '__builtin__' else module}.{name}"
+        if full in _FULL_GLOBALS:
+            return _FULL_GLOBALS[full]
+        if module == "torch" or module.startswith("torch."):  # a class of torch's: ours of the same path
+            try:
+                return super().find_class("tinygrad_ext" + module[5:], name)
+            except (ImportError, AttributeError):
+                self.loader.fail(f"the checkpoint names {full}, which tinygrad_ext does not have (tinygrad_ext"
+                                 f"{full[5:]} is missing)")
+        return super().find_class(module, name)
+
+    def run(self):
+        try:
+            return self.load()
+        except CheckpointError:
+            raise
+        except (pickle.UnpicklingError, EOFError) as e:  # (what the file's own code raises goes through as is)
+            self.loader.fail(f"corrupt pickle ({type(e).__name__}: {e})"[:400])
+
+
 def _stored_record(ld, view, info, name):
     """The bytes of an uncompressed record, a view into the file, after the checks zipfile makes: its local
     header names the same file, it lies inside the file, its CRC-32 matches the central directory's."""
@@ -590,8 +741,8 @@ def _stored_record(ld, view, info, name):
     return data
 
 
-def load_zip(buf, path, place, encoding="ASCII"):
-    """The object of a PyTorch zip checkpoint (buf: bytes or an mmap)."""
+def load_zip(buf, path, place, encoding="ASCII", weights_only=True):
+    """The object of a PyTorch zip checkpoint (buf: bytes or an mmap); weights_only=False unpickles anything."""
     ld = _Loader(path, place, encoding)
     try:
         zf = zipfile.ZipFile(buf if hasattr(buf, "seek") else io.BytesIO(buf))
@@ -654,11 +805,13 @@ def load_zip(buf, path, place, encoding="ASCII"):
             ld.fail(f"storage {key} is read as {stored.name} and as {name}")
         return stored
 
+    if not weights_only:
+        return _FullUnpickler(ld, bytes(record("data.pkl")), persistent_load).run()
     return _Unpickler(ld, bytes(record("data.pkl")), 0, persistent_load).load()[0]
 
 
-def load_legacy(buf, path, place, encoding="ASCII"):
-    """The object of a legacy (non-zip) torch.save stream."""
+def load_legacy(buf, path, place, encoding="ASCII", weights_only=True):
+    """The object of a legacy (non-zip) torch.save stream; weights_only=False unpickles anything."""
     ld = _Loader(path, place, encoding)
     data = buf  # bytes or an mmap: both slice and find
 
@@ -685,7 +838,7 @@ def load_legacy(buf, path, place, encoding="ASCII"):
         if found.setdefault(key, (name, numel, location)) != (name, numel, location):
             ld.fail(f"storage {key} is described twice, differently")
         return None
-    _, main_end = _Unpickler(ld, data, pos, find, dry=True).load()
+    _, main_end = _Unpickler(ld, data, pos, find, dry=True, lenient=not weights_only).load()
     keys, pos = header(main_end, lambda v: isinstance(v, list) and all(isinstance(k, str) for k in v),
                        "storage key list")
     if sorted(keys) != sorted(found) or len(set(keys)) != len(keys):
@@ -715,44 +868,59 @@ def load_legacy(buf, path, place, encoding="ASCII"):
             ld.storages[view_key] = _Storage(ld, view_key, name, root.raw[offset * itemsize:(offset + size) *
                                                                          itemsize], root.location)
         return ld.storages[view_key]
+    if not weights_only:
+        return _FullUnpickler(ld, bytes(data[main_start:main_end]), persistent_load).run()
     return _Unpickler(ld, data, main_start, persistent_load).load()[0]
 
 
 # ------------------------------------------------------------------ writing
-class _Pickler:
-    """A protocol 2 pickle of obj, opcode by opcode, naming only globals torch's weights-only loader accepts;
-    tensors become _rebuild_tensor_v2 of a persistent storage id, storages are collected in self.storages."""
+class _Global:
+    """A global of torch's, written as GLOBAL module name: the bytes torch.save writes (torch need not be
+    importable here, and its name is not ours)."""
+    __slots__ = ("module", "name")
 
-    def __init__(self, legacy=False):
-        self.out = bytearray(b"\x80\x02")
-        self.memo = {}  # id -> (memo index, the object, kept alive so that ids stay unique)
+    def __init__(self, module, name):
+        self.module, self.name = module, name
+
+    def __call__(self, *args):  # (pickle asks a reduction's function to be callable; this one is only written)
+        raise TypeError(f"{self.module}.{self.name} is written into checkpoints, never called")
+
+
+_TORCH_NAMES = {}
+
+
+def _torch_global(module, name):
+    """One _Global per name, so that the pickle's memo refers back to it as torch's pickles do."""
+    return _TORCH_NAMES.setdefault((module, name), _Global(module, name))
+
+
+class _StorageOf:
+    """Stands for a tensor's storage in the pickle: persistent_id makes it torch's storage id."""
+    __slots__ = ("tensor",)
+
+    def __init__(self, t):
+        self.tensor = t
+
+
+class UnpicklableError(pickle.PicklingError, TypeError):
+    """torch.save of an object pickle cannot save by reference (a lambda, a local class): pickle's error type,
+    and a TypeError."""
+
+
+class _TorchPickler(pickle._Pickler):  # (pickle's Python Pickler: its dispatch table can write torch's globals)
+    """A protocol 2 pickle of any picklable object, written as torch.save writes it: tensors as torch's rebuild
+    calls on persistent storage ids ('storage', torch.FloatStorage, key, location, numel), dtypes, devices and
+    torch.Size as torch's globals; self.storages collects the storages."""
+    dispatch = dict(pickle._Pickler.dispatch)
+
+    def __init__(self, file, legacy=False):
+        super().__init__(file, protocol=2)
         self.storages = {}  # storage id -> (key, dtype name, bytes)
         self.legacy = legacy
+        self.locations = {}  # one str object per location, so that the memo refers back to it
 
-    def put(self, obj):
-        i = len(self.memo)
-        self.memo[id(obj)] = (i, obj)
-        self.out += b"q" + bytes([i]) if i < 256 else b"r" + struct.pack("<I", i)
-
-    def get(self, obj):
-        i = self.memo[id(obj)][0]
-        self.out += b"h" + bytes([i]) if i < 256 else b"j" + struct.pack("<I", i)
-
-    def glob(self, module, name):
-        key = ("global", module, name)
-        if key in self.memo:
-            i = self.memo[key][0]
-            self.out += b"h" + bytes([i]) if i < 256 else b"j" + struct.pack("<I", i)
-            return
-        self.out += f"c{module}\n{name}\n".encode()
-        i = len(self.memo)
-        self.memo[key] = (i, None)
-        self.out += b"q" + bytes([i]) if i < 256 else b"r" + struct.pack("<I", i)
-
-    def call(self, module, name, *args, depth):
-        self.glob(module, name)
-        self.save(tuple(args), depth)
-        self.out += b"R"
+    def persistent_id(self, obj):
+        return self.storage_id(obj.tensor) if type(obj) is _StorageOf else None
 
     def storage_id(self, t):
         """The persistent id of t's storage, collecting the storage's bytes the first time."""
@@ -766,122 +934,71 @@ class _Pickler:
             raise RuntimeError("Cannot save multiple tensors or storages that view the same data as different "
                                "types")
         location = f"cuda:{t.get_device()}" if t.is_cuda else "cpu"
+        location = self.locations.setdefault(location, location)
         numel = len(entry[2]) // t.dtype.itemsize
-        return ("storage", FORMATS[name][0], entry[0], location, numel) + ((None,) if self.legacy else ())
+        return ("storage", _torch_global("torch", FORMATS[name][0]), entry[0], location, numel) + \
+            ((None,) if self.legacy else ())
 
-    def tensor(self, t, depth):
-        if isinstance(t, Parameter):
-            self.glob("torch._utils", "_rebuild_parameter")
-            self.out += b"("
-            self.tensor(t.detach(), depth)
-            self.save(t.requires_grad, depth)
-            self.call("collections", "OrderedDict", depth=depth)
-            self.out += b"tR"
-            return
+    def reducer_override(self, obj):
+        if isinstance(obj, Tensor):
+            return self.reduce_tensor(obj)
+        if isinstance(obj, device):
+            return _torch_global("torch", "device"), (obj.type,) if obj.index is None else (obj.type, obj.index)
+        if isinstance(obj, Size):
+            return _torch_global("torch", "Size"), (tuple(obj),)
+        return NotImplemented
+
+    def reduce_tensor(self, t):
+        """torch's reduction of a tensor: _rebuild_tensor_v2 of its storage and geometry (_rebuild_parameter of its
+        data for a Parameter; _rebuild_from_type_v2 for a subclass or a tensor with Python attributes)."""
         if t.dtype.name not in SUPPORTED:
             raise TypeError(f"torch.save: {unsupported_dtype(t.dtype.name)}")
-        pid = self.storage_id(t)
-        self.glob("torch._utils", "_rebuild_tensor_v2")
-        self.out += b"(("
-        self.save(pid[0], depth)
-        self.glob("torch", pid[1])
-        for v in pid[2:]:
-            self.save(v, depth)
-        self.out += b"tQ"
-        self.save(t.storage_offset(), depth)
-        self.save(tuple(t.shape), depth)
-        self.save(tuple(t.stride()), depth)
-        self.save(t.requires_grad, depth)
-        self.call("collections", "OrderedDict", depth=depth)
-        self.out += b"tR"
+        state = t.__dict__ or None
+        if type(t) is Parameter:
+            if state:
+                return (_torch_global("torch._utils", "_rebuild_parameter_with_state"),
+                        (t.detach(), t.requires_grad, OrderedDict(), state))
+            return _torch_global("torch._utils", "_rebuild_parameter"), (t.detach(), t.requires_grad, OrderedDict())
+        rebuild = _torch_global("torch._utils", "_rebuild_tensor_v2")
+        args = (_StorageOf(t), t.storage_offset(), tuple(t.shape), tuple(t.stride()), t.requires_grad, OrderedDict())
+        if type(t) is Tensor and not state:
+            return rebuild, args
+        cls = _torch_global("torch", "Tensor") if type(t) is Tensor else type(t)
+        return _torch_global("torch._tensor", "_rebuild_from_type_v2"), (rebuild, cls, args, state)
 
-    def save(self, obj, depth=0):
-        if depth > 512:
-            raise ValueError("torch.save: object nested too deeply")
-        depth += 1
-        out = self.out
-        if id(obj) in self.memo and self.memo[id(obj)][1] is obj:
-            self.get(obj)
-        elif obj is None:
-            out += b"N"
-        elif obj is True or obj is False:
-            out += b"\x88" if obj else b"\x89"
-        elif isinstance(obj, int):
-            if 0 <= obj < 256:
-                out += b"K" + bytes([obj])
-            elif 0 <= obj < 65536:
-                out += b"M" + struct.pack("<H", obj)
-            elif -2 ** 31 <= obj < 2 ** 31:
-                out += b"J" + struct.pack("<i", obj)
-            else:
-                raw = pickle.encode_long(obj)
-                if len(raw) > 255:
-                    raise ValueError("torch.save: an int of more than 2040 bits cannot be saved in PyTorch's format "
-                                     "(its weights-only loader reads LONG1 only); use format='safetensors'")
-                out += b"\x8a" + bytes([len(raw)]) + raw
-        elif isinstance(obj, float):
-            out += b"G" + struct.pack(">d", obj)
-        elif isinstance(obj, str):
-            raw = obj.encode("utf-8", "surrogatepass")
-            out += b"X" + struct.pack("<I", len(raw)) + raw
-        elif isinstance(obj, (bytes, bytearray)):
-            self.call("_codecs", "encode", obj.decode("latin1"), "latin1", depth=depth) if isinstance(obj, bytes) \
-                else self.call("builtins", "bytearray", bytes(obj), depth=depth)
-        elif isinstance(obj, Tensor):
-            self.tensor(obj, depth)
-            self.put(obj)
-        elif isinstance(obj, _dtype.dtype):
-            self.glob("torch", obj.name)
-        elif isinstance(obj, device):
-            self.call("torch", "device", str(obj), depth=depth)
-        elif isinstance(obj, Size):
-            self.call("torch", "Size", tuple(obj), depth=depth)
-        elif isinstance(obj, np.generic):
-            self.save(obj.item(), depth)
-        elif isinstance(obj, dict):
-            if type(obj) is dict:
-                out += b"}"
-            else:  # OrderedDict (and other dict types) load as OrderedDict, as torch's loader makes them
-                self.call("collections", "Counter" if isinstance(obj, Counter) else "OrderedDict", depth=depth)
-            self.put(obj)
-            items = list(obj.items())
-            for i in range(0, len(items), 1000):
-                self.out += b"("
-                for k, v in items[i:i + 1000]:
-                    self.save(k, depth)
-                    self.save(v, depth)
-                self.out += b"u"
-        elif isinstance(obj, list):
-            out += b"]"
-            self.put(obj)
-            for i in range(0, len(obj), 1000):
-                self.out += b"("
-                for v in obj[i:i + 1000]:
-                    self.save(v, depth)
-                self.out += b"e"
-        elif isinstance(obj, tuple):
-            if len(obj) == 0:
-                out += b")"
-            else:
-                if len(obj) > 3:
-                    out += b"("
-                for v in obj:
-                    self.save(v, depth)
-                self.out += b"t" if len(obj) > 3 else bytes([0x84 + len(obj)])
-        elif isinstance(obj, (set, frozenset)) and type(obj) is set:
-            self.call("builtins", "set", list(obj), depth=depth)
-        elif isinstance(obj, complex):
-            self.call("builtins", "complex", obj.real, obj.imag, depth=depth)
-        else:
-            raise TypeError(f"torch.save: cannot save an object of type {type(obj).__name__} (supported: tensors, "
-                            "dicts, lists, tuples, sets, str, bytes, int, float, complex, bool, None, dtypes, "
-                            "devices and torch.Size; tinygrad_ext writes what torch's weights-only loader reads)"
-                            + ("; save its state_dict() instead and restore it with load_state_dict()"
-                               if hasattr(obj, "state_dict") else ""))
+    def save_torch_global(self, obj):
+        self.write(pickle.GLOBAL + f"{obj.module}\n{obj.name}\n".encode())
+        self.memoize(obj)
 
-    def dump(self, obj):
-        self.save(obj)
-        return bytes(self.out + b".")
+    def save_dtype(self, obj):
+        self.save(_torch_global("torch", obj.name))
+
+    def save_long(self, obj):
+        if len(pickle.encode_long(obj)) > 255:
+            raise ValueError("torch.save: an int of more than 2040 bits cannot be saved in PyTorch's format (its "
+                             "weights-only loader reads LONG1 only); use format='safetensors'")
+        pickle._Pickler.save_long(self, obj)
+
+    def save_global(self, obj, name=None):
+        try:
+            super().save_global(obj, name)
+        except pickle.PicklingError as e:
+            raise UnpicklableError(f"torch.save: cannot save an object of type {type(obj).__name__}: {e}") from None
+
+
+
+_TorchPickler.dispatch.update({_Global: _TorchPickler.save_torch_global, _dtype.dtype: _TorchPickler.save_dtype,
+                               int: _TorchPickler.save_long})
+_TorchPickler.dispatch.update({k: _TorchPickler.save_global for k, v in _TorchPickler.dispatch.items()
+                               if v is pickle._Pickler.save_global})
+
+
+def _pickle(obj, legacy=False):
+    """(the pickle of obj as torch.save writes it, {storage id: (key, dtype name, bytes)})."""
+    out = io.BytesIO()
+    p = _TorchPickler(out, legacy)
+    p.dump(obj)
+    return out.getvalue(), p.storages
 
 
 def _aligned(offset, name, size):
@@ -909,10 +1026,10 @@ class _Chunks:
 def save_zip(obj, archive="archive", byteorder=True):
     """A PyTorch zip checkpoint of obj as a list of chunks (the storages' bytes are not copied); byteorder=False:
     without the byteorder record."""
-    p = _Pickler()
-    records = [("data.pkl", p.dump(obj)), (".format_version", b"1"), (".storage_alignment", b"64")]
+    data, storages = _pickle(obj)
+    records = [("data.pkl", data), (".format_version", b"1"), (".storage_alignment", b"64")]
     records += [("byteorder", b"little")] if byteorder else []
-    records += [(f"data/{key}", raw) for key, _, raw in p.storages.values()]
+    records += [(f"data/{key}", raw) for key, _, raw in storages.values()]
     records.append(("version", b"3\n"))
     out = _Chunks()
     # An unseekable stream: zipfile writes each record once, its CRC and sizes in a data descriptor after it
@@ -928,13 +1045,11 @@ def save_zip(obj, archive="archive", byteorder=True):
 def save_legacy(obj):
     """A legacy (non-zip) torch.save stream of obj, as a list of chunks."""
     def small(value):
-        q = _Pickler()
-        return q.dump(value)
-    p = _Pickler(legacy=True)
-    main = p.dump(obj)
+        return _pickle(value)[0]
+    main, storages = _pickle(obj, legacy=True)
     info = {"protocol_version": LEGACY_PROTOCOL, "little_endian": True, "type_sizes": {"short": 2, "int": 4, "long": 4}}
     chunks = [small(LEGACY_MAGIC), small(LEGACY_PROTOCOL), small(info), main]
-    entries = sorted(p.storages.values(), key=lambda e: e[0])
+    entries = sorted(storages.values(), key=lambda e: e[0])
     chunks.append(small([key for key, _, _ in entries]))
     for key, name, raw in entries:
         chunks += [struct.pack("<q", len(raw) // SUPPORTED[name].itemsize), raw]

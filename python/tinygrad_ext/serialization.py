@@ -1,15 +1,18 @@
-"""torch.save / torch.load: PyTorch's checkpoint formats and safetensors, never executing anything from a file.
+"""torch.save / torch.load: PyTorch's checkpoint formats and safetensors (weights_only=True: never executing
+anything from a file).
 
 Which format save() writes (decided by the format= argument, else by the file's name):
   * format="safetensors", or a path or file object whose name ends in ".safetensors": the safetensors layout below;
   * otherwise (format=None or "torch"; .pt, .pth, .bin, any other name, an unnamed file object): PyTorch's zip
-    format, which real PyTorch loads with torch.load(f, weights_only=True); _use_new_zipfile_serialization=False
-    writes PyTorch's legacy stream instead (_torch_format.py writes and reads both).
+    format, written with pickle as torch.save writes it (any picklable object: whole modules, optimizers, the
+    user's classes); a file of tensors, containers and plain values loads in real torch.load(f, weights_only=True);
+    _use_new_zipfile_serialization=False writes PyTorch's legacy stream instead (_torch_format.py writes and reads both).
 load() tells the formats apart by the file's structure, never by its name: a file whose first 8 bytes give a
 plausible header length followed by '{' is safetensors (and then fully validated); otherwise a zip archive
 ('PK\x03\x04') is PyTorch's zip format and a pickle (PROTO 2-5) PyTorch's legacy format, read by
 _torch_format's restricted unpickler (what torch.load(weights_only=True) reads; any other global raises
-WeightsUnpicklingError, a CheckpointError); anything else is reported as a broken safetensors file.
+WeightsUnpicklingError, a CheckpointError) or, with weights_only=False, pickle's; anything else is reported as a
+broken safetensors file.
 
 Safetensors layout (a valid safetensors file):
 
@@ -47,8 +50,10 @@ warning where CUDA is not available), a device or str (all tensors there), a dic
 devices ({"cuda:0": "cpu"}; unmapped locations as with None), or a callable(storage, location) returning the
 storage on its device (it receives a 1-D tensor of the storage and the saved location string). mmap=True (a path
 only, as torch) maps the file instead of reading it into memory: the tensors are copied out of the mapping.
-weights_only is accepted for torch's signature; whatever its value, only tensors, containers and plain values are
-rebuilt (tinygrad_ext has no unrestricted unpickling).
+weights_only=True (the default, as torch 2.6+) rebuilds only tensors, containers, plain values and the globals of
+add_safe_globals / safe_globals; weights_only=False (or a pickle_module) unpickles PyTorch's formats with
+pickle's own unpickler, which runs the file's code, as torch's does: whole modules, optimizers, numpy arrays, the
+user's classes. Safetensors files hold tensors and plain values only, whatever weights_only says.
 
 save() to a path behaves like torch.save's open-for-writing, but atomically: it refuses a missing parent
 directory (RuntimeError "Parent directory <dir> does not exist.", as torch), a directory target and a target
@@ -75,7 +80,7 @@ from collections import OrderedDict
 
 import numpy as np
 
-from . import _dtype, cuda
+from . import _dtype, _torch_format, cuda
 from ._device import as_device, device
 from ._torch_format import (FORMATS, SUPPORTED, ZIP_MAGIC, CheckpointError, WeightsUnpicklingError,
                             bad_bool_byte, load_legacy, load_zip, save_legacy, save_zip, tensor_bytes,
@@ -349,9 +354,10 @@ def _save_format(f, format, zipfile_serialization):
 
 def save(obj, f, pickle_module=None, pickle_protocol=2, _use_new_zipfile_serialization=True,
          _disable_byteorder_record=False, *, format=None):  # the format's name
-    """Saves tensors / state dicts / optimizer state to a path (atomically) or a writable binary file.
+    """Saves obj to a path (atomically) or a writable binary file.
 
-    format: "torch" (PyTorch's zip format: real torch.load(f, weights_only=True) loads it) or "safetensors";
+    format: "torch" (PyTorch's zip format: any picklable object, as torch.save; real torch.load(f,
+    weights_only=True) loads files of tensors, containers and plain values) or "safetensors" (those only);
     None picks "safetensors" for a name ending in ".safetensors" and "torch" for everything else."""
     kind = _save_format(f, format, _use_new_zipfile_serialization)
     if pickle_module not in (None, pickle):
@@ -612,11 +618,17 @@ def _place(t, location, map_location):
 
 
 def load(f, map_location=None, pickle_module=None, *, weights_only=None, mmap=None, **pickle_load_args):
-    """Loads a checkpoint of PyTorch's zip or legacy format (what torch.load(weights_only=True) loads) or a
-    safetensors file (ours: the saved object; another tool's: a dict of tensors). See the module docstring."""
-    if pickle_module is not None:
-        raise RuntimeError("Can not safely load weights when explicit pickle_module is specified (tinygrad_ext reads "
-                           "checkpoints with its own restricted unpickler only)")
+    """Loads a checkpoint of PyTorch's zip or legacy format or a safetensors file (ours: the saved object; another
+    tool's: a dict of tensors). weights_only=True (the default, as torch 2.6+; False when a pickle_module is given)
+    rebuilds only tensors, containers, plain values and add_safe_globals' globals; weights_only=False unpickles
+    anything, running the file's code (only for files you trust). See the module docstring."""
+    if weights_only is None:
+        weights_only = pickle_module is None
+    if weights_only and pickle_module is not None:
+        raise RuntimeError("Can not safely load weights when explicit pickle_module is specified")
+    if pickle_module not in (None, pickle):
+        raise TypeError("torch.load: tinygrad_ext unpickles with the pickle module only; pickle_module must be None "
+                        "or pickle")
     encoding = pickle_load_args.pop("encoding", "ASCII")
     if pickle_load_args:
         raise TypeError(f"load() got an unexpected keyword argument '{next(iter(pickle_load_args))}'")
@@ -632,10 +644,43 @@ def load(f, map_location=None, pickle_module=None, *, weights_only=None, mmap=No
 
     kind = _file_kind(buf)
     if kind == "zip":
-        return load_zip(buf, path, place, encoding)
+        return load_zip(buf, path, place, encoding, weights_only)
     if kind == "legacy":
-        return load_legacy(buf, path, place, encoding)
+        return load_legacy(buf, path, place, encoding, weights_only)
     return _load_safetensors(path, buf, place)
+
+
+# -------------------------------------------------------------------- torch.serialization's allow-list
+def add_safe_globals(safe_globals):
+    """Marks the given globals (classes, functions; or (object, "module.name") pairs) as safe for
+    torch.load(weights_only=True): a checkpoint may name, call and build them."""
+    if not isinstance(safe_globals, list):
+        raise TypeError(f"safe_globals must be a list, got {type(safe_globals).__name__}")
+    _torch_format._safe_globals.extend(safe_globals)
+
+
+def get_safe_globals():
+    """The list of the globals add_safe_globals allow-listed."""
+    return list(_torch_format._safe_globals)
+
+
+def clear_safe_globals():
+    """Forgets every global add_safe_globals allow-listed."""
+    _torch_format._safe_globals.clear()
+
+
+class safe_globals:
+    """Context manager: the given globals are allow-listed for torch.load(weights_only=True) inside the block."""
+
+    def __init__(self, safe_globals):
+        self.safe_globals = safe_globals
+
+    def __enter__(self):
+        self.before = get_safe_globals()
+        add_safe_globals(self.safe_globals)
+
+    def __exit__(self, *exc):
+        _torch_format._safe_globals[:] = self.before
 
 
 def _load_safetensors(path, buf, place):
@@ -716,4 +761,5 @@ def _decode(node, tensor_for, memo=None):
     return out
 
 
-__all__ = ["CheckpointError", "WeightsUnpicklingError", "load", "save"]
+__all__ = ["CheckpointError", "WeightsUnpicklingError", "add_safe_globals", "clear_safe_globals", "get_safe_globals",
+           "load", "safe_globals", "save"]
