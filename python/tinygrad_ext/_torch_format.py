@@ -306,14 +306,15 @@ def _as_type(t, cls):
     return out
 
 
-def _from_type_v2(func, new_type, args, state, any_type=False):
+def _from_type_v2(func, new_type, args, state):
     """torch._tensor._rebuild_from_type_v2: func(*args) as a new_type with the Python attributes state; new_type is
-    torch.Tensor or nn.Parameter (any Tensor subclass with any_type: the full unpickler's)."""
+    torch.Tensor, nn.Parameter or another Tensor subclass (which the restricted unpickler only gives where
+    add_safe_globals allowed it)."""
     if not isinstance(func, _Rebuild) or not func.tensor or not isinstance(args, tuple):
         raise ValueError("_rebuild_from_type_v2 needs a tensor rebuild function and its arguments")
     plain = new_type is _TENSOR_TYPE or new_type is Tensor
     param = new_type is Parameter or (isinstance(new_type, _Rebuild) and new_type.fn is _parameter)
-    if not (plain or param or (any_type and isinstance(new_type, type) and issubclass(new_type, Tensor))):
+    if not (plain or param or (isinstance(new_type, type) and issubclass(new_type, Tensor))):
         raise ValueError("only torch.Tensor and torch.nn.Parameter can be rebuilt")
     t = func.fn(*args)
     if param and not isinstance(t, Parameter):
@@ -387,11 +388,8 @@ def _globals():
 
 
 _GLOBALS = _globals()
-# The full unpickler's (weights_only=False): torch.Tensor and nn.Parameter are the classes themselves, and
-# _rebuild_from_type_v2 rebuilds any Tensor subclass.
-_FULL_GLOBALS = {**_GLOBALS, "torch.Tensor": Tensor, "torch.nn.parameter.Parameter": Parameter,
-                 "torch._tensor._rebuild_from_type_v2": _Rebuild(
-                     "_rebuild_from_type_v2", lambda *args: _from_type_v2(*args, any_type=True), True)}
+# The full unpickler's (weights_only=False): torch.Tensor and nn.Parameter are the classes themselves.
+_FULL_GLOBALS = {**_GLOBALS, "torch.Tensor": Tensor, "torch.nn.parameter.Parameter": Parameter}
 # Allowed by torch's weights-only loader, but not tensors that tinygrad_ext has (sparse, quantized, nested, meta).
 _TORCH_ONLY = {"torch._utils._rebuild_qtensor", "torch._utils._rebuild_sparse_tensor",
                "torch._utils._rebuild_meta_tensor_no_storage", "torch._utils._rebuild_nested_tensor",
