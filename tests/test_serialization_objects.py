@@ -299,12 +299,17 @@ def test_real_torch_loads_our_weights_only_files_and_our_pickle_is_torchs(tmp_pa
 @needs_torch
 def test_torchs_whole_model_and_torchs_message(tmp_path):
     torch_model = real.nn.Sequential(real.nn.Linear(3, 2), real.nn.Tanh())
-    real.save(torch_model, tmp_path / "t.pth")
-    ours = torch.load(tmp_path / "t.pth", weights_only=False)  # torch's classes read as ours
-    assert type(ours) is nn.Sequential and type(ours[0].weight) is nn.Parameter
     x = np.random.default_rng(0).standard_normal((4, 3)).astype(np.float32)
-    np.testing.assert_allclose(numpy_of(ours(torch.from_numpy(x))),
-                               torch_model(real.from_numpy(x)).detach().numpy(), rtol=1e-6, atol=1e-6)
+    for zipped in (False, True):  # (the legacy stream names each module class with its source: a persistent id)
+        real.save(torch_model, tmp_path / "t.pth", _use_new_zipfile_serialization=zipped)
+        ours = torch.load(tmp_path / "t.pth", weights_only=False)  # torch's classes read as ours
+        assert type(ours) is nn.Sequential and type(ours[0].weight) is nn.Parameter and ours[0].weight.requires_grad
+        np.testing.assert_allclose(numpy_of(ours(torch.from_numpy(x))),
+                                   torch_model(real.from_numpy(x)).detach().numpy(), rtol=1e-6, atol=1e-6)
+    t = torch.ones(2)
+    t.note = "kept"  # torch's _rebuild_from_type_v2 with the attributes
+    torch.save({"t": t}, tmp_path / "attr.pt")
+    assert real.load(tmp_path / "attr.pt", weights_only=True)["t"].note == "kept"
     with pytest.raises(pickle.UnpicklingError) as theirs:
         real.load(tmp_path / "t.pth")
     torch.save(nn.Sequential(nn.Linear(3, 2), nn.Tanh()), tmp_path / "o.pth")

@@ -803,8 +803,8 @@ def load_zip(buf, path, place, encoding="ASCII", weights_only=True):
             ld.fail(f"storage {key} is read as {stored.name} and as {name}")
         return stored
 
-    if not weights_only:
-        return _FullUnpickler(ld, bytes(record("data.pkl")), persistent_load).run()
+    if not weights_only:  # (its pickle may hold numpy arrays of any size: stored in the file, not inflated)
+        return _FullUnpickler(ld, bytes(record("data.pkl", limit=len(buf))), persistent_load).run()
     return _Unpickler(ld, bytes(record("data.pkl")), 0, persistent_load).load()[0]
 
 
@@ -826,7 +826,14 @@ def load_legacy(buf, path, place, encoding="ASCII", weights_only=True):
         ld.fail("big-endian legacy checkpoints are not supported")
     found, main_start = {}, pos
 
+    def module_class(pid):
+        """torch's legacy writer names each nn.Module class as ('module', class, source file, source): the class
+        (weights_only=False only; torch's check that the source is unchanged is not made)."""
+        return not weights_only and isinstance(pid, tuple) and len(pid) == 4 and pid[0] == "module"
+
     def find(pid):  # the dry run: the storages' types and element counts
+        if module_class(pid):
+            return _OPAQUE
         name, key, location, numel = ld.storage_type(pid, 6)
         view = pid[5]
         if view is not None:
@@ -854,6 +861,8 @@ def load_legacy(buf, path, place, encoding="ASCII", weights_only=True):
         pos += 8 + nbytes
 
     def persistent_load(pid):
+        if module_class(pid):
+            return pid[1]
         name, key, _, _ = ld.storage_type(pid, 6)
         root, view = ld.storages[key], pid[5]
         if view is None:
@@ -889,7 +898,10 @@ _TORCH_NAMES = {}
 
 def _torch_global(module, name):
     """One _Global per name, so that the pickle's memo refers back to it as torch's pickles do."""
-    return _TORCH_NAMES.setdefault((module, name), _Global(module, name))
+    g = _TORCH_NAMES.get((module, name))
+    if g is None:
+        g = _TORCH_NAMES[module, name] = _Global(module, name)
+    return g
 
 
 class _StorageOf:
@@ -905,6 +917,9 @@ class UnpicklableError(pickle.PicklingError, TypeError):
     and a TypeError."""
 
 
+_PLAIN = {int, float, str, bool, type(None), tuple, list, dict, OrderedDict, bytes}
+
+
 class _TorchPickler(pickle._Pickler):  # (pickle's Python Pickler: its dispatch table can write torch's globals)
     """A protocol 2 pickle of any picklable object, written as torch.save writes it: tensors as torch's rebuild
     calls on persistent storage ids ('storage', torch.FloatStorage, key, location, numel), dtypes, devices and
@@ -916,6 +931,13 @@ class _TorchPickler(pickle._Pickler):  # (pickle's Python Pickler: its dispatch 
         self.storages = {}  # storage id -> (key, dtype name, bytes)
         self.legacy = legacy
         self.locations = {}  # one str object per location, so that the memo refers back to it
+
+    def save(self, obj, save_persistent_id=True):
+        f = _UNMEMOIZED.get(type(obj))  # numbers, bools and None: written as pickle writes them, sooner
+        if f is not None:
+            f(self, obj)
+        else:
+            super().save(obj, save_persistent_id)
 
     def persistent_id(self, obj):
         return self.storage_id(obj.tensor) if type(obj) is _StorageOf else None
@@ -938,6 +960,8 @@ class _TorchPickler(pickle._Pickler):  # (pickle's Python Pickler: its dispatch 
             ((None,) if self.legacy else ())
 
     def reducer_override(self, obj):
+        if type(obj) in _PLAIN:  # (the common case first: pickle asks for every object)
+            return NotImplemented
         if isinstance(obj, Tensor):
             return self.reduce_tensor(obj)
         if isinstance(obj, device):
@@ -972,7 +996,7 @@ class _TorchPickler(pickle._Pickler):  # (pickle's Python Pickler: its dispatch 
         self.save(_torch_global("torch", obj.name))
 
     def save_long(self, obj):
-        if len(pickle.encode_long(obj)) > 255:
+        if not -(1 << 2039) <= obj < (1 << 2039):  # (LONG1 holds 255 bytes of two's complement)
             raise ValueError("torch.save: an int of more than 2040 bits cannot be saved in PyTorch's format (its "
                              "weights-only loader reads LONG1 only); use format='safetensors'")
         pickle._Pickler.save_long(self, obj)
@@ -989,6 +1013,7 @@ _TorchPickler.dispatch.update({_Global: _TorchPickler.save_torch_global, _dtype.
                                int: _TorchPickler.save_long})
 _TorchPickler.dispatch.update({k: _TorchPickler.save_global for k, v in _TorchPickler.dispatch.items()
                                if v is pickle._Pickler.save_global})
+_UNMEMOIZED = {t: _TorchPickler.dispatch[t] for t in (int, float, bool, type(None))}
 
 
 def _pickle(obj, legacy=False):
