@@ -6,7 +6,8 @@ Which format save() writes (decided by the format= argument, else by the file's 
   * otherwise (format=None or "torch"; .pt, .pth, .bin, any other name, an unnamed file object): PyTorch's zip
     format, written with pickle as torch.save writes it (any picklable object: whole modules, optimizers, the
     user's classes); a file of tensors, containers and plain values loads in real torch.load(f, weights_only=True);
-    _use_new_zipfile_serialization=False writes PyTorch's legacy stream instead (_torch_format.py writes and reads both).
+    _use_new_zipfile_serialization=False writes PyTorch's legacy stream instead (_torch_format.py writes and reads
+    both).
 load() tells the formats apart by the file's structure, never by its name: a file whose first 8 bytes give a
 plausible header length followed by '{' is safetensors (and then fully validated); otherwise a zip archive
 ('PK\x03\x04') is PyTorch's zip format and a pickle (PROTO 2-5) PyTorch's legacy format, read by
