@@ -5,6 +5,7 @@ geometry, Parameters and requires_grad kept, map_location honoured). With real P
 (bench-venv/bin/python), torch loads our weights-only files, our pickle is byte for byte torch's, and torch's whole
 model and torch's message are compared.
 """
+import collections
 import dataclasses
 import io
 import pickle
@@ -175,6 +176,24 @@ def test_add_safe_globals_allows_a_class_for_weights_only_load():
     assert load(saved({"a": arr}))["a"].tolist() == [0, 1, 2, 3]
 
 
+def test_get_unsafe_globals_in_checkpoint(tmp_path):
+    path = tmp_path / "c.pt"
+    torch.save({"m": nn.Sequential(nn.Linear(2, 2)), "cfg": Config(), "counts": collections.defaultdict(int),
+                "w": torch.ones(2), "sd": nn.Linear(1, 1).state_dict()}, path)
+    names = torch.serialization.get_unsafe_globals_in_checkpoint(path)
+    assert sorted(names) == sorted(["tinygrad_ext.nn.modules.container.Sequential",
+                                    "tinygrad_ext.nn.modules.linear.Linear", f"{Config.__module__}.Config",
+                                    "collections.defaultdict", "builtins.int"])
+    with open(path, "rb") as fh:  # a file object too
+        assert torch.serialization.get_unsafe_globals_in_checkpoint(fh) == names
+    torch.serialization.add_safe_globals([Config])
+    assert f"{Config.__module__}.Config" not in torch.serialization.get_unsafe_globals_in_checkpoint(path)
+    assert torch.serialization.get_unsafe_globals_in_checkpoint(io.BytesIO(saved({"w": torch.ones(1)}))) == []
+    with pytest.raises(ValueError, match="Expected input to be a checkpoint returned by torch.save"):
+        torch.serialization.get_unsafe_globals_in_checkpoint(io.BytesIO(saved({"w": torch.ones(1)},
+                                                                              _use_new_zipfile_serialization=False)))
+
+
 def test_an_allowed_class_is_not_a_way_to_run_other_code(tmp_path):
     marker = tmp_path / "pwned"
 
@@ -306,6 +325,9 @@ def test_torchs_whole_model_and_torchs_message(tmp_path):
         assert type(ours) is nn.Sequential and type(ours[0].weight) is nn.Parameter and ours[0].weight.requires_grad
         np.testing.assert_allclose(numpy_of(ours(torch.from_numpy(x))),
                                    torch_model(real.from_numpy(x)).detach().numpy(), rtol=1e-6, atol=1e-6)
+    real.save({"a": np.arange(3), "m": torch_model, "w": real.ones(1)}, tmp_path / "mixed.pt")
+    assert sorted(torch.serialization.get_unsafe_globals_in_checkpoint(tmp_path / "mixed.pt")) == \
+        sorted(real.serialization.get_unsafe_globals_in_checkpoint(tmp_path / "mixed.pt"))
     t = torch.ones(2)
     t.note = "kept"  # torch's _rebuild_from_type_v2 with the attributes
     torch.save({"t": t}, tmp_path / "attr.pt")

@@ -30,6 +30,7 @@ torch.FloatStorage, torch.Size, torch.device, torch.float32, ...: the bytes torc
 classes (our modules and optimizers included) are pickled by reference to their classes, as pickle does. A file
 holding only tensors, containers and plain values is what real torch.load(f, weights_only=True) loads.
 """
+import _compat_pickle
 import io
 import math
 import pickle
@@ -401,6 +402,13 @@ _TORCH_DTYPES = {"torch." + n for n in FORMATS} | {f"torch.{p}{b}" for p in ("ui
 
 
 # ------------------------------------------------------------------ the restricted unpickler
+def _python3_name(module, name):
+    """module.name as Python 3 calls it: protocol 2 pickles name Python 2's (__builtin__.long is builtins.int)."""
+    if (module, name) in _compat_pickle.NAME_MAPPING:
+        module, name = _compat_pickle.NAME_MAPPING[module, name]
+    return f"{_compat_pickle.IMPORT_MAPPING.get(module, module)}.{name}"
+
+
 _MARK = object()
 
 
@@ -431,6 +439,7 @@ class _Unpickler:
         self.persistent_load, self.dry, self.lenient = persistent_load, dry, lenient
         self.allowed = safe_global_names()
         self.allowed_ids = {id(obj) for obj in self.allowed.values()}
+        self.unsafe = []  # the globals a lenient run passed over
 
     def fail(self, reason):
         self.loader.fail(reason)
@@ -454,17 +463,20 @@ class _Unpickler:
         return self.read(end + 1 - self.pos)[:-1].decode("utf-8")
 
     def resolve(self, module, name):
-        full = f"{'builtins' if module == '__builtin__' else module}.{name}"
+        full = _python3_name(module, name)
         if full in _GLOBALS:
             return _GLOBALS[full]
         if full in self.allowed:
             return self.allowed[full]
+        storage_or_dtype = full in _TORCH_DTYPES or (module == "torch" and name in {s for s, _, _ in FORMATS.values()})
         if self.lenient:
+            if full not in _TORCH_ONLY and not storage_or_dtype and full not in self.unsafe:
+                self.unsafe.append(full)  # (what add_safe_globals would have to allow)
             return _OPAQUE
         if full in _TORCH_ONLY:
             self.refuse(f"GLOBAL {full} is allowed by torch's weights-only loader, but tinygrad_ext cannot rebuild "
                         "it (it has dense strided tensors only: no sparse, quantized, nested or meta tensors)")
-        if full in _TORCH_DTYPES or (module == "torch" and name in {s for s, _, _ in FORMATS.values()}):
+        if storage_or_dtype:
             dt = next((n for n, (s, _, _) in FORMATS.items() if s == name), name)
             self.refuse(f"GLOBAL {full}: " + unsupported_dtype(dt))
         self.refuse(f"Unsupported global: GLOBAL {full} was not an allowed global by default. Please use "
@@ -474,6 +486,8 @@ class _Unpickler:
 
     def build(self, inst, state):
         """BUILD: an OrderedDict's attributes (a state dict's _metadata), or an allow-listed class's state."""
+        if self.lenient and (inst is _OPAQUE or state is _OPAQUE):
+            return
         if type(inst) is OrderedDict and isinstance(state, dict) and all(isinstance(k, str) for k in state):
             inst.__dict__.update(state)
         elif id(type(inst)) in self.allowed_ids:
@@ -487,7 +501,7 @@ class _Unpickler:
                 inst.__dict__.update(state)
             for k, v in (slots or {}).items():
                 setattr(inst, k, v)
-        elif not (self.lenient and inst is _OPAQUE):
+        else:
             self.refuse(f"Can only build an OrderedDict from a dict of attributes, but got {type(inst).__name__}")
 
     def load(self):
@@ -524,7 +538,7 @@ class _Unpickler:
             return stack[-1]
 
         def call(fn, args, new=False):
-            if self.lenient and fn is _OPAQUE:
+            if self.lenient and (fn is _OPAQUE or (isinstance(args, tuple) and _OPAQUE in args)):
                 return _OPAQUE
             allowed = id(fn) in self.allowed_ids
             if not isinstance(fn, _Rebuild) and not allowed:
@@ -699,7 +713,7 @@ class _FullUnpickler(pickle.Unpickler):
         return self._persistent_load(pid)
 
     def find_class(self, module, name):
-        full = f"{'builtins' if module == '__builtin__' else module}.{name}"
+        full = _python3_name(module, name)
         if full in _FULL_GLOBALS:
             return _FULL_GLOBALS[full]
         if module == "torch" or module.startswith("torch."):  # a class of torch's: ours of the same path
@@ -806,6 +820,19 @@ def load_zip(buf, path, place, encoding="ASCII", weights_only=True):
     if not weights_only:  # (its pickle may hold numpy arrays of any size: stored in the file, not inflated)
         return _FullUnpickler(ld, bytes(record("data.pkl", limit=len(buf))), persistent_load).run()
     return _Unpickler(ld, bytes(record("data.pkl")), 0, persistent_load).load()[0]
+
+
+def unsafe_globals(buf, path):
+    """The globals of a zip checkpoint's pickle that weights_only=True refuses and add_safe_globals could allow
+    ("module.name", in the order they appear), found by a dry run that calls none of them."""
+    try:
+        zf = zipfile.ZipFile(buf if hasattr(buf, "seek") else io.BytesIO(buf))
+        pkl = zf.read(next(n for n in zf.namelist() if n.endswith("/data.pkl")))
+    except Exception:  # noqa: BLE001 (not a zip, no data.pkl, a corrupt record: torch's one error)
+        raise ValueError("Expected input to be a checkpoint returned by torch.save") from None
+    run = _Unpickler(_Loader(path, None), pkl, 0, lambda pid: _OPAQUE, dry=True, lenient=True)
+    run.load()
+    return run.unsafe
 
 
 def load_legacy(buf, path, place, encoding="ASCII", weights_only=True):

@@ -85,7 +85,7 @@ from . import _dtype, _torch_format, cuda
 from ._device import as_device, device
 from ._torch_format import (FORMATS, SUPPORTED, ZIP_MAGIC, CheckpointError, WeightsUnpicklingError,
                             bad_bool_byte, load_legacy, load_zip, save_legacy, save_zip, tensor_bytes,
-                            tensor_from_bytes, unsupported_dtype)
+                            tensor_from_bytes, unsafe_globals, unsupported_dtype)
 from .nn.parameter import Parameter
 from .tensor import Tensor
 
@@ -670,6 +670,13 @@ def clear_safe_globals():
     _torch_format._safe_globals.clear()
 
 
+def get_unsafe_globals_in_checkpoint(f):
+    """The names ("module.name") of the functions and classes a checkpoint of PyTorch's zip format holds that
+    torch.load(weights_only=True) would refuse (what add_safe_globals would have to allow); nothing of it is run."""
+    path, buf = _read_all(f, False)
+    return unsafe_globals(buf, path)
+
+
 class safe_globals:
     """Context manager: the given globals are allow-listed for torch.load(weights_only=True) inside the block."""
 
@@ -763,4 +770,4 @@ def _decode(node, tensor_for, memo=None):
 
 
 __all__ = ["CheckpointError", "WeightsUnpicklingError", "add_safe_globals", "clear_safe_globals", "get_safe_globals",
-           "load", "safe_globals", "save"]
+           "get_unsafe_globals_in_checkpoint", "load", "safe_globals", "save"]
