@@ -176,6 +176,17 @@ def test_add_safe_globals_allows_a_class_for_weights_only_load():
     assert load(saved({"a": arr}))["a"].tolist() == [0, 1, 2, 3]
 
 
+def test_weights_only_environment_variables(monkeypatch):
+    data = saved({"cfg": Config()})
+    monkeypatch.setenv("TORCH_FORCE_NO_WEIGHTS_ONLY_LOAD", "1")  # the default becomes False
+    assert load(data)["cfg"] == Config()
+    with pytest.raises(WeightsUnpicklingError):
+        load(data, weights_only=True)
+    monkeypatch.setenv("TORCH_FORCE_WEIGHTS_ONLY_LOAD", "true")  # True, whatever the call says
+    with pytest.raises(WeightsUnpicklingError):
+        load(data, weights_only=False)
+
+
 def test_get_unsafe_globals_in_checkpoint(tmp_path):
     path = tmp_path / "c.pt"
     torch.save({"m": nn.Sequential(nn.Linear(2, 2)), "cfg": Config(), "counts": collections.defaultdict(int),

@@ -618,13 +618,19 @@ def _place(t, location, map_location):
     return t.to(saved)
 
 
+def _env_flag(name):
+    return os.environ.get(name, "").lower() in ("1", "y", "yes", "true")
+
+
 def load(f, map_location=None, pickle_module=None, *, weights_only=None, mmap=None, **pickle_load_args):
     """Loads a checkpoint of PyTorch's zip or legacy format or a safetensors file (ours: the saved object; another
     tool's: a dict of tensors). weights_only=True (the default, as torch 2.6+; False when a pickle_module is given)
     rebuilds only tensors, containers, plain values and add_safe_globals' globals; weights_only=False unpickles
     anything, running the file's code (only for files you trust). See the module docstring."""
-    if weights_only is None:
-        weights_only = pickle_module is None
+    if _env_flag("TORCH_FORCE_WEIGHTS_ONLY_LOAD"):  # (even over weights_only=False, as torch)
+        weights_only = True
+    elif weights_only is None:
+        weights_only = pickle_module is None and not _env_flag("TORCH_FORCE_NO_WEIGHTS_ONLY_LOAD")
     if weights_only and pickle_module is not None:
         raise RuntimeError("Can not safely load weights when explicit pickle_module is specified")
     if pickle_module not in (None, pickle):
