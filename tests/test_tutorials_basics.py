@@ -8,6 +8,7 @@ reference; with PyTorch importable, a few snippets also run on both libraries si
 import gzip
 from collections import OrderedDict
 import math
+import pickle
 
 import numpy as np
 import pytest
@@ -417,7 +418,7 @@ def test_quickstart_and_optimization_loop(tmp_path):
     assert loss1 < loss0 and acc1 > max(acc0, 0.2) and losses[-1] < 2.2
     assert not model.training and all(not m.training for m in model.modules())
 
-    # Save and Load: the state_dict route; the whole-model pickle is refused with the way out named
+    # Save and Load: the state_dict route, and the whole model (weights_only=False: it runs the pickle)
     path = tmp_path / "model.pth"
     torch.save(model.state_dict(), path)
     model2 = NeuralNetwork()
@@ -429,8 +430,11 @@ def test_quickstart_and_optimization_loop(tmp_path):
         pred = model2(X[:1])
     classes = test_data.classes
     assert classes[pred[0].argmax(0)] in classes
-    with pytest.raises(TypeError, match=r"state_dict\(\)"):
-        torch.save(model, tmp_path / "whole.pth")
+    torch.save(model, tmp_path / "whole.pth")  # the whole model, as torch: loads with weights_only=False only
+    with pytest.raises(pickle.UnpicklingError, match="Unsupported global: GLOBAL .*NeuralNetwork"):
+        torch.load(tmp_path / "whole.pth")
+    with torch.no_grad():
+        assert torch.equal(torch.load(tmp_path / "whole.pth", weights_only=False)(X), model(X))
     ckpt = tmp_path / "ckpt.pt"
     torch.save({"epoch": 3, "model_state_dict": model.state_dict(), "optimizer_state_dict": optimizer.state_dict(),
                 "loss": loss1}, ckpt)
