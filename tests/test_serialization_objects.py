@@ -166,6 +166,11 @@ def test_add_safe_globals_allows_a_class_for_weights_only_load():
         load(data)
     torch.serialization.add_safe_globals([(Config, name)])  # torch's (object, "its name") form
     assert load(data)["cfg"].lr == 0.25
+    legacy = saved({"cfg": Config(lr=0.75), "d": collections.defaultdict(list, a=[1])},
+                   _use_new_zipfile_serialization=False)
+    torch.serialization.add_safe_globals([collections.defaultdict, list])
+    back = load(legacy)  # (its first pass, which finds the storages, calls none of them)
+    assert back["cfg"].lr == 0.75 and back["d"] == {"a": [1]} and back["d"].default_factory is list
     torch.serialization.clear_safe_globals()
     assert torch.serialization.get_safe_globals() == []
     with pytest.raises(TypeError, match="must be a list"):

@@ -431,8 +431,9 @@ _OPAQUE = _Opaque()
 class _Unpickler:
     """Interprets one pickle (binary opcodes of protocols 2-5) of data starting at pos. persistent_load(pid) turns
     a persistent id into a _Storage. With dry=True, tensors are not made (None instead): a pass that only finds
-    the storages and where the pickle ends; lenient=True (with dry) also passes over any other global, calling
-    nothing (the legacy format's first pass for weights_only=False)."""
+    the storages and where the pickle ends, calling no allow-listed global either (what they make is _OPAQUE);
+    lenient=True (with dry) also passes over any other global (the legacy format's first pass for
+    weights_only=False, and get_unsafe_globals_in_checkpoint)."""
 
     def __init__(self, loader, data, pos, persistent_load, dry=False, lenient=False):
         self.loader, self.data, self.pos = loader, data, pos
@@ -486,7 +487,7 @@ class _Unpickler:
 
     def build(self, inst, state):
         """BUILD: an OrderedDict's attributes (a state dict's _metadata), or an allow-listed class's state."""
-        if self.lenient and (inst is _OPAQUE or state is _OPAQUE):
+        if self.dry and (inst is _OPAQUE or state is _OPAQUE):
             return
         if type(inst) is OrderedDict and isinstance(state, dict) and all(isinstance(k, str) for k in state):
             inst.__dict__.update(state)
@@ -531,22 +532,24 @@ class _Unpickler:
             return items
 
         def top(kind):
-            if self.lenient and stack and stack[-1] is _OPAQUE:
+            if self.dry and stack and stack[-1] is _OPAQUE:
                 return _OPAQUE
             if not stack or not isinstance(stack[-1], kind) or stack[-1] is _MARK:
                 self.fail(f"pickle opcode at byte {self.pos} needs a {kind.__name__} on the stack")
             return stack[-1]
 
         def call(fn, args, new=False):
-            if self.lenient and (fn is _OPAQUE or (isinstance(args, tuple) and _OPAQUE in args)):
+            if self.dry and (fn is _OPAQUE or (isinstance(args, tuple) and any(a is _OPAQUE for a in args))):
                 return _OPAQUE
             allowed = id(fn) in self.allowed_ids
             if not isinstance(fn, _Rebuild) and not allowed:
                 self.refuse(f"Trying to call reduce for unrecognized function {type(fn).__name__}")
             if not isinstance(args, tuple):
                 self.fail("REDUCE arguments must be a tuple")
-            if self.dry and (allowed or fn.tensor):
-                return _OPAQUE if self.lenient else None
+            if self.dry and allowed:
+                return _OPAQUE  # (not called: only its storages are looked for)
+            if self.dry and fn.tensor:
+                return None
             try:
                 if allowed and new:
                     return fn.__new__(fn, *args)
