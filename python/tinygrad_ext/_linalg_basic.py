@@ -5,11 +5,11 @@ the host: _host.on_host); the rest, and every gradient, are Tensor ops. Backward
 forward's results, recomputed from the inputs under create_graph so that higher derivatives are exact."""
 import warnings
 
-from . import _C, _linalg_ops, _ops
+from . import _C, _linalg_ops, _ops, return_types
 from ._host import on_host
+from ._ops import _permutation_T, _solve_triangular
 from ._reduction_ops import _return_type
-from .autograd.grad_mode import _state
-from .tensor import Tensor, _broadcast_shape, _needs_grad, _wrap, cat
+from .tensor import Tensor, _broadcast_shape, _needs_grad, _wrap
 
 
 class _LinAlgError(RuntimeError):
@@ -18,23 +18,20 @@ class _LinAlgError(RuntimeError):
 
 
 LinAlgError = _LinAlgError
+_LINALG = _ops.LINALG_OPS  # the registry's ops (_registry.LINALG)
 
 
 linalg_lu_factor_type = _return_type("linalg_lu_factor", ("LU", "pivots"))
-linalg_lu_factor_ex_type = _return_type("linalg_lu_factor_ex", ("LU", "pivots", "info"))
-linalg_slogdet_type = _return_type("linalg_slogdet", ("sign", "logabsdet"))
+linalg_lu_factor_ex_type = return_types.linalg_lu_factor_ex
+linalg_slogdet_type = return_types.linalg_slogdet
 slogdet_type = _return_type("slogdet", ("sign", "logabsdet"))
-linalg_qr_type = _return_type("linalg_qr", ("Q", "R"))
-linalg_eigh_type = _return_type("linalg_eigh", ("eigenvalues", "eigenvectors"))
+linalg_qr_type = return_types.linalg_qr
+linalg_eigh_type = return_types.linalg_eigh
 linalg_lstsq_type = _return_type("linalg_lstsq", ("solution", "residuals", "rank", "singular_values"))
 
 
 def _T(x):
     return x.transpose(-2, -1)
-
-
-def _eye(n, like):
-    return _wrap(_C.eye(n, n, like.dtype.id, *like.device._code))
 
 
 def _check_matrix(A, name, square=True, arg="A"):
@@ -65,11 +62,6 @@ def _raise_info(info, batched, name, message, error=LinAlgError):
     raise error(f"{name}: " + (f"(Batch element {b}): " if batched else "") + message(codes[b]))
 
 
-def _recomputing():
-    """Whether a backward runs under create_graph (its formulas must then be differentiable in the inputs)."""
-    return _state[0]
-
-
 # ------------------------------------------------------------------------ LU
 def _lu_message(k):
     return f"U[{k},{k}] is zero and using it on lu_solve would result in a division by zero. If you still want to " \
@@ -80,41 +72,12 @@ def _lu(A):
     return _C.linalg_lu_factor(A._impl)
 
 
-def _permutation_T(pivots, n, like):
-    """P^T (..., n, n) of P A = L U from getrf's pivots: the row swaps applied to the identity (by the LU solve
-    with L = U = I)."""
-    eye = _eye(n, like).expand(list(pivots.shape[:-1]) + [n, n])
-    return _wrap(_C.linalg_lu_solve(eye._impl, pivots._impl, eye._impl))
-
-
-class LinalgLuFactor(_ops.Op):
-    """(LU, pivots, info) of a square A. Backward, with L, U unpacked from LU, gL = tril(gLU, -1), gU = triu(gLU)
-    and phi = tril(L^T gL, -1) + triu(gU U^T): gA = P L^-T phi U^-T."""
-
-    @staticmethod
-    def forward(ctx, A):
-        LU, pivots, info = _lu(A)
-        ctx.save_for_backward(A, LU, pivots)
-        return LU, pivots, info
-
-    @staticmethod
-    def backward(ctx, gLU, _gpivots, _ginfo):
-        A, LU, pivots = ctx.saved_tensors
-        LU = lu_factor_ex(A)[0] if _recomputing() else LU
-        L, U = LU.tril(-1) + _eye(A.shape[-1], LU), LU.triu()
-        phi = _T(L).matmul(gLU.tril(-1)).tril(-1) + gLU.triu().matmul(_T(U)).triu()
-        G = _triangular(_T(L), phi, True, True)  # L^-T phi
-        G = _T(_triangular(U, _T(G), True, False))  # L^-T phi U^-T
-        return _T(_permutation_T(pivots, A.shape[-1], A)).matmul(G)
-
-
 def _lu_factor_ex(A, name):
     if _needs_grad(A):
         if A.shape[-1] != A.shape[-2]:
             raise RuntimeError(f"{name}: the derivative of the LU factorization of non-square matrices is not "
                                "implemented; factor A.detach()")
-        return LinalgLuFactor.apply(A)
-    return tuple(_wrap(t) for t in _lu(A))
+    return _LINALG["linalg_lu_factor_ex"].apply(A, True, False)
 
 
 @on_host
@@ -160,12 +123,12 @@ def lu_solve(LU, pivots, B, *, left=True, adjoint=False, out=None):
     LU, B = LU.expand(batch + [n, n]), B.expand(batch + list(B.shape[-2:]))
     pivots = pivots.expand(batch + [n]).contiguous()
     if adjoint:  # A^T = U^T L^T P^T: X = P L^-T U^-T B
-        Z = _triangular(_T(LU), B, False, False)
-        Z = _triangular(_T(LU), Z, True, True)
+        Z = _solve_triangular(_T(LU), B, False)
+        Z = _solve_triangular(_T(LU), Z, True, unitriangular=True)
         X = _T(_permutation_T(pivots, n, LU)).matmul(Z)
     elif _needs_grad(LU, B):  # X = U^-1 L^-1 P^T B
-        Z = _triangular(LU, _permutation_T(pivots, n, LU).matmul(B), False, True)
-        X = _triangular(LU, Z, True, False)
+        Z = _solve_triangular(LU, _permutation_T(pivots, n, LU).matmul(B), False, unitriangular=True)
+        X = _solve_triangular(LU, Z, True)
     else:
         X = _wrap(_C.linalg_lu_solve(LU._impl, pivots._impl, B._impl))
     return X if out is None else out.copy_(X)
@@ -175,32 +138,11 @@ def _solve_message(k):
     return "The solver failed because the input matrix is singular."
 
 
-def _lu_solve(A, B, name):
-    """X with A X = B: A (..., n, n) and B (..., n, k) of one batch; LinAlgError for a singular A."""
-    LU, pivots, info = _lu(A)
-    _raise_info(info, A.dim() > 2, name, _solve_message)
-    return _C.linalg_lu_solve(LU, pivots, B._impl)
-
-
-class LinalgSolve(_ops.Op):
-    """X = A^-1 B (A, B batched alike). Backward: gB = A^-T g, gA = -gB X^T."""
-
-    @staticmethod
-    def forward(ctx, A, B):
-        X = _lu_solve(A, B, "torch.linalg.solve")
-        ctx.save_for_backward(A, B, X)
-        return X
-
-    @staticmethod
-    def backward(ctx, g):
-        A, B, X = ctx.saved_tensors
-        X = _solve_batched(A, B) if _recomputing() else X
-        gB = _solve_batched(_T(A), g)
-        return -gB.matmul(_T(X)) if ctx.needs_input_grad[0] else None, gB
-
-
-def _solve_batched(A, B):
-    return LinalgSolve.apply(A, B) if _needs_grad(A, B) else _wrap(_lu_solve(A, B, "torch.linalg.solve"))
+def _solve_batched(A, B, left=True):
+    """X with A X = B (X A = B when not left), A and B batched alike; LinAlgError for a singular A."""
+    X, info = _LINALG["linalg_solve_ex"].apply(A, B, left, False)
+    _raise_info(info._impl, A.dim() > 2, "torch.linalg.solve", _solve_message)
+    return X
 
 
 @on_host
@@ -214,18 +156,17 @@ def solve(A, B, *, left=True, out=None):
     n = A.shape[-1]
     vector = B.dim() == 1 or (left and B.dim() == A.dim() - 1 and tuple(B.shape) == tuple(A.shape[:-1]))
     Bm = B.unsqueeze(-1) if vector else B
-    if not left:
-        A, Bm = _T(A), _T(Bm)
-    if Bm.dim() < 2 or Bm.shape[-2] != n:
-        rows, cols = (Bm.shape[-2], Bm.shape[-1]) if Bm.dim() >= 2 else (1, Bm.shape[0])
+    Bl = Bm if left else _T(Bm)  # (the equation as A X = B)
+    if Bl.dim() < 2 or Bl.shape[-2] != n:
+        rows, cols = (Bl.shape[-2], Bl.shape[-1]) if Bl.dim() >= 2 else (1, Bl.shape[0])
         shape = f"{rows}x{cols}" if left else f"{cols}x{rows}"
         raise RuntimeError(f"linalg.solve: Incompatible shapes of A and B for the equation "
                            f"{'AX = B' if left else 'XA = B'} ({n}x{n} and {shape})")
     batch = _broadcast_shape(A.shape[:-2], Bm.shape[:-2])
     A = A.expand(list(batch) + [n, n])
     Bm = Bm.expand(list(batch) + list(Bm.shape[-2:]))
-    X = _solve_batched(A, Bm)
-    X = X.squeeze(-1) if vector else (X if left else _T(X))
+    X = _solve_batched(A, Bm, left)
+    X = X.squeeze(-1) if vector else X
     return X if out is None else out.copy_(X)
 
 
@@ -234,33 +175,11 @@ def _inv_message(k):
            "matrix is singular."
 
 
-class LinalgInv(_ops.Op):
-    """A^-1. Backward: gA = -A^-T g A^-T."""
-
-    @staticmethod
-    def forward(ctx, A):
-        Ainv = _inv_impl(A)
-        ctx.save_for_backward(A, Ainv)
-        return Ainv
-
-    @staticmethod
-    def backward(ctx, g):
-        A, Ainv = ctx.saved_tensors
-        AinvT = _T(inv(A) if _recomputing() else Ainv)
-        return -AinvT.matmul(g).matmul(AinvT)
-
-
-def _inv_impl(A):
-    LU, pivots, info = _lu(A)
-    _raise_info(info, A.dim() > 2, "linalg.inv", _inv_message)
-    eye = _eye(A.shape[-1], A).expand(list(A.shape))
-    return _C.linalg_lu_solve(LU, pivots, eye._impl)
-
-
 @on_host
 def inv(A, *, out=None):
     _check_matrix(A, "linalg.inv")
-    result = LinalgInv.apply(A) if _needs_grad(A) else _wrap(_inv_impl(A))
+    result, info = _LINALG["linalg_inv_ex"].apply(A, False)
+    _raise_info(info._impl, A.dim() > 2, "linalg.inv", _inv_message)
     return result if out is None else out.copy_(result)
 
 
@@ -269,84 +188,17 @@ def inverse(input, *, out=None):
     return inv(input, out=out)
 
 
-def _lu_det_parts(A):
-    """(U's diagonal (..., n), the permutation's sign (...)) of P A^T = L U: det A = det A^T, factored as torch's
-    LAPACK call factors A's row-major memory (read column-major), so det rounds as torch's does."""
-    LU, pivots, _ = _lu(_T(A))
-    diag = _wrap(LU).diagonal(0, -2, -1)
-    pivots = _wrap(pivots)
-    rows = _wrap(_C.arange(1, A.shape[-1] + 1, 1, pivots.dtype.id, *A.device._code))
-    swaps = pivots.ne(rows).sum(-1)
-    perm_sign = 1 - 2 * swaps.remainder(2)
-    return diag, perm_sign.to(A.dtype)
-
-
-class LinalgDet(_ops.Op):
-    """det A = sign(P) prod(diag U). Backward: g det A A^-T; where a matrix is singular, g times A's cofactor
-    matrix from the SVD A = U S Vh: det(U) det(Vh) U diag(prod_{j != i} s_j) Vh (torch's approach)."""
-
-    @staticmethod
-    def forward(ctx, A):
-        diag, perm_sign = _lu_det_parts(A)
-        d = (diag.prod(-1) * perm_sign)._impl
-        ctx.save_for_backward(A, d)
-        return d
-
-    @staticmethod
-    def backward(ctx, g):
-        A, d = ctx.saved_tensors
-        d = det(A) if _recomputing() else d
-        if bool(d.ne(0).all()):
-            return (g * d).unsqueeze(-1).unsqueeze(-1) * _T(inv(A))
-        return g.unsqueeze(-1).unsqueeze(-1) * _cofactor(A)
-
-
-def _cofactor(A):
-    U, S, Vh = _linalg_ops._linalg_svd(A, False)
-    ones = S.new_ones(list(S.shape[:-1]) + [1])
-    before = cat([ones, S[..., :-1].cumprod(-1)], -1)  # prod_{j < i} s_j
-    after = cat([ones, S.flip(-1)[..., :-1].cumprod(-1)], -1).flip(-1)  # prod_{j > i} s_j
-    others = before * after
-    signs = (det(U.detach()) * det(Vh.detach())).unsqueeze(-1).unsqueeze(-1)
-    return signs * (U * others.unsqueeze(-2)).matmul(Vh)
-
-
 @on_host
 def det(A, *, out=None):
     _check_matrix(A, "linalg.det")
-    if _needs_grad(A):
-        result = LinalgDet.apply(A)
-    else:
-        diag, perm_sign = _lu_det_parts(A)
-        result = diag.prod(-1) * perm_sign
+    result = _LINALG["linalg_det"].apply(A)
     return result if out is None else out.copy_(result)
-
-
-class LinalgSlogdet(_ops.Op):
-    """(sign, log|det A|); the sign has no gradient. Backward: g_logabsdet A^-T."""
-    _non_differentiable_outputs = (0,)
-
-    @staticmethod
-    def forward(ctx, A):
-        ctx.save_for_backward(A)
-        return tuple(r._impl for r in _slogdet_values(A))
-
-    @staticmethod
-    def backward(ctx, g_sign, g_logabsdet):
-        (A,) = ctx.saved_tensors
-        return g_logabsdet.unsqueeze(-1).unsqueeze(-1) * _T(inv(A))
-
-
-def _slogdet_values(A):
-    diag, perm_sign = _lu_det_parts(A)
-    sign = diag.sign().prod(-1) * perm_sign
-    return sign, diag.abs().log().sum(-1)
 
 
 @on_host
 def slogdet(A, *, out=None):
     _check_matrix(A, "linalg.slogdet")
-    result = linalg_slogdet_type(*(LinalgSlogdet.apply(A) if _needs_grad(A) else _slogdet_values(A)))
+    result = _LINALG["linalg_slogdet"].apply(A)
     return result if out is None else linalg_slogdet_type(*(o.copy_(r) for o, r in zip(out, result)))
 
 
@@ -364,49 +216,18 @@ def logdet(input):
 
 
 # ---------------------------------------------------------- triangular solves
-class LinalgSolveTriangular(_ops.Op):
-    """X = A^-1 B for triangular A (batched alike). Backward: gB = A^-T g, gA = -gB X^T on A's triangle."""
-
-    @staticmethod
-    def forward(ctx, A, B, upper, unitriangular):
-        X = _C.linalg_solve_triangular(A._impl, B._impl, upper, unitriangular)
-        ctx.save_for_backward(A, B, upper, unitriangular, X)
-        return X
-
-    @staticmethod
-    def backward(ctx, g):
-        A, B, upper, unit, X = ctx.saved_tensors
-        X = _triangular(A, B, upper, unit) if _recomputing() else X
-        gB = _triangular(_T(A), g, not upper, unit)
-        gA = None
-        if ctx.needs_input_grad[0]:
-            gA = -gB.matmul(_T(X))
-            gA = gA.triu(1 if unit else 0) if upper else gA.tril(-1 if unit else 0)
-        return gA, gB, None, None
-
-
-def _triangular(A, B, upper, unitriangular):
-    if _needs_grad(A, B):
-        return LinalgSolveTriangular.apply(A, B, upper, unitriangular)
-    return _wrap(_C.linalg_solve_triangular(A._impl, B._impl, upper, unitriangular))
-
-
 @on_host
 def solve_triangular(A, B, *, upper, left=True, unitriangular=False, out=None):
     """X with A X = B (X A = B when not left) for triangular A: only its upper (lower) triangle is read."""
     _check_matrix(A, "linalg.solve_triangular")
     _check_matrix(B, "linalg.solve_triangular", square=False, arg="B")
     _same_dtype(A, B, "linalg.solve_triangular")
-    if not left:
-        A, B, upper = _T(A), _T(B), not upper
     n = A.shape[-1]
-    if B.shape[-2] != n:
+    if B.shape[-2 if left else -1] != n:
         raise RuntimeError(f"linalg.solve_triangular: Incompatible shapes of A and B for the equation "
-                           f"{'AX = B' if left else 'XA = B'} ({n}x{n} and "
-                           f"{B.shape[-2]}x{B.shape[-1]} if left else {B.shape[-1]}x{B.shape[-2]})")
+                           f"{'AX = B' if left else 'XA = B'} ({n}x{n} and {B.shape[-2]}x{B.shape[-1]})")
     batch = list(_broadcast_shape(A.shape[:-2], B.shape[:-2]))
-    X = _triangular(A.expand(batch + [n, n]), B.expand(batch + list(B.shape[-2:])), upper, unitriangular)
-    X = X if left else _T(X)
+    X = _solve_triangular(A.expand(batch + [n, n]), B.expand(batch + list(B.shape[-2:])), upper, left, unitriangular)
     return X if out is None else out.copy_(X)
 
 
@@ -416,37 +237,11 @@ def _cholesky_message(k):
            f"(the leading minor of order {k} is not positive-definite)."
 
 
-class LinalgCholesky(_ops.Op):
-    """A = L L^T (L lower, from A's lower triangle). Backward, with Phi = tril(L^T gL) with its diagonal
-    halved: gA = L^-T (Phi + Phi^T) L^-1 / 2, symmetric."""
-
-    @staticmethod
-    def forward(ctx, A):
-        L, info = _C.linalg_cholesky(A._impl)
-        _raise_info(info, A.dim() > 2, "linalg.cholesky", _cholesky_message)
-        ctx.save_for_backward(A, L)
-        return L
-
-    @staticmethod
-    def backward(ctx, gL):
-        A, L = ctx.saved_tensors
-        L = cholesky(A) if _recomputing() else L
-        phi = _T(L).matmul(gL).tril()
-        phi = (phi + _T(phi.tril(-1))) * 0.5
-        gA = _triangular(_T(L), phi, True, False)  # L^-T phi
-        return _T(_triangular(_T(L), _T(gA), True, False))  # (L^-T (L^-T phi)^T)^T = L^-T phi L^-1
-
-
 @on_host
 def cholesky(A, *, upper=False, out=None):
     _check_matrix(A, "linalg.cholesky")
-    if _needs_grad(A):
-        L = LinalgCholesky.apply(A)
-    else:
-        L, info = _C.linalg_cholesky(A._impl)
-        _raise_info(info, A.dim() > 2, "linalg.cholesky", _cholesky_message)
-        L = _wrap(L)
-    L = _T(L) if upper else L
+    L, info = _LINALG["linalg_cholesky_ex"].apply(A, upper, False)
+    _raise_info(info._impl, A.dim() > 2, "linalg.cholesky", _cholesky_message)
     return L if out is None else out.copy_(L)
 
 
@@ -464,47 +259,6 @@ def cholesky_solve(B, L, upper=False, *, out=None):
 
 
 # ------------------------------------------------------------------------ QR
-class LinalgQr(_ops.Op):
-    """A = Q R (reduced, or complete with m <= n). Backward for m >= n, with M = gR R^T - Q^T gQ and
-    N = triu(M) + triu(M, 1)^T: gA = (gQ + Q N) R^-T. For m < n, A = [X Y] with X = Q R1 square and R2 = Q^T Y:
-    gY = Q gR2, and X's gradient is the square case's with gQ + Y gR2^T for gQ."""
-
-    @staticmethod
-    def forward(ctx, A, complete):
-        Q, R = _C.linalg_qr(A._impl, complete, True)
-        ctx.save_for_backward(A, complete, Q, R)
-        return Q, R
-
-    @staticmethod
-    def backward(ctx, gQ, gR):
-        A, complete, Q, R = ctx.saved_tensors
-        m, n = A.shape[-2], A.shape[-1]
-        if _recomputing():
-            Q, R = qr(A)
-        if m >= n:
-            return _qr_backward_tall(Q, R, gQ, gR), None
-        Y = A[..., m:]
-        gR1 = None if gR is None else gR[..., :m]
-        if gR is not None:
-            gQ = Y.matmul(_T(gR[..., m:])) if gQ is None else gQ + Y.matmul(_T(gR[..., m:]))
-        gX = _qr_backward_tall(Q, R[..., :m], gQ, gR1)
-        gY = Q.matmul(gR[..., m:]) if gR is not None else A.new_zeros(list(Y.shape))
-        return cat([gX, gY], -1), None
-
-
-def _qr_backward_tall(Q, R, gQ, gR):
-    M = 0
-    if gR is not None:
-        M = gR.matmul(_T(R))
-    if gQ is not None:
-        M = M - _T(Q).matmul(gQ)
-    if not isinstance(M, Tensor):
-        return Q.new_zeros(list(Q.shape[:-1]) + [R.shape[-1]])
-    N = M.triu() + _T(M.triu(1))
-    G = Q.matmul(N) if gQ is None else gQ + Q.matmul(N)
-    return _T(_triangular(R, _T(G), True, False))  # G R^-T = (R^-1 G^T)^T
-
-
 @on_host
 def qr(A, mode="reduced", *, out=None):
     """(Q, R) by Householder reflections, LAPACK's signs; mode 'r' returns an empty Q."""
@@ -512,47 +266,11 @@ def qr(A, mode="reduced", *, out=None):
         raise RuntimeError(f"qr received unrecognized mode '{mode}' but expected one of 'reduced' (default), 'r', "
                            "or 'complete'")
     _check_matrix(A, "linalg.qr", square=False)
-    m, n = A.shape[-2], A.shape[-1]
-    complete = mode == "complete"
-    if _needs_grad(A):
-        if mode == "r":
-            raise RuntimeError("The derivative of linalg.qr depends on Q, which is not computed when mode='r'. "
-                               "Please use linalg.qr(A, mode='reduced') if you are going to differentiate through "
-                               "linalg.qr.")
-        if complete and m > n:
-            raise RuntimeError("The QR decomposition is not differentiable when mode='complete' and nrows > ncols.")
-        result = linalg_qr_type(*LinalgQr.apply(A, complete))
-    else:
-        Q, R = _C.linalg_qr(A._impl, complete, mode != "r")
-        result = linalg_qr_type(_wrap(Q), _wrap(R))
+    result = _LINALG["linalg_qr"].apply(A, mode)
     return result if out is None else linalg_qr_type(*(o.copy_(r) for o, r in zip(out, result)))
 
 
 # ---------------------------------------------------------------------- eigh
-class LinalgEigh(_ops.Op):
-    """A = V diag(L) V^T (L ascending). Backward: gA = V (diag(gL) + skew(V^T gV) / E) V^T, skew(X) =
-    (X - X^T) / 2, E_ij = L_j - L_i (infinite for repeated eigenvalues when gV is given, as torch's)."""
-
-    @staticmethod
-    def forward(ctx, A, upper):
-        L, V = _C.linalg_eigh(A._impl, upper, True)
-        ctx.save_for_backward(A, upper, L, V)
-        return L, V
-
-    @staticmethod
-    def backward(ctx, gL, gV):
-        A, upper, L, V = ctx.saved_tensors
-        if _recomputing():
-            L, V = eigh(A, "U" if upper else "L")
-        inner = L.new_zeros(list(L.shape) + [L.shape[-1]]) if gL is None else gL.diag_embed()
-        if gV is not None:
-            W = _T(V).matmul(gV)
-            E = L.unsqueeze(-2) - L.unsqueeze(-1)
-            E = E + _eye(L.shape[-1], E)  # (the skew's diagonal is 0)
-            inner = inner + (W - _T(W)) * 0.5 / E
-        return V.matmul(inner).matmul(_T(V)), None
-
-
 def _check_uplo(UPLO):
     if UPLO not in ("L", "U"):
         raise RuntimeError(f"Expected UPLO argument to be 'L' or 'U', but got {UPLO}")
@@ -564,10 +282,7 @@ def eigh(A, UPLO="L", *, out=None):
     triangle; eigenvectors are unique up to sign (for distinct eigenvalues)."""
     _check_uplo(UPLO)
     _check_matrix(A, "linalg.eigh")
-    if _needs_grad(A):
-        result = linalg_eigh_type(*LinalgEigh.apply(A, UPLO == "U"))
-    else:
-        result = linalg_eigh_type(*(_wrap(t) for t in _C.linalg_eigh(A._impl, UPLO == "U", True)))
+    result = _LINALG["linalg_eigh"].apply(A, UPLO)
     return result if out is None else linalg_eigh_type(*(o.copy_(r) for o, r in zip(out, result)))
 
 

@@ -5,18 +5,19 @@ spellings: torch.qr, torch.lu, lu_unpack, torch.lu_solve, triangular_solve, chol
 import math
 import warnings
 
-from . import _C
+from . import _C, _ops, return_types
 from ._host import on_host
-from ._linalg_basic import (LinalgInv, _check_matrix, _cholesky_message, _eye, _inv_message, _lu, _raise_info,
-                            _same_dtype, _solve_message, _T, _tolerance, cholesky, cholesky_solve, eigvalsh, inv,
+from ._linalg_basic import (_check_matrix, _cholesky_message, _inv_message, _lu, _raise_info,
+                            _same_dtype, _solve_message, _T, _tolerance, cholesky_solve, eigvalsh, inv,
                             lu_factor, lu_factor_ex, lu_solve, qr, solve, solve_triangular)
+from ._ops import _eye
 from ._linalg_ops import _svdvals, addbmm, addmv, addr, baddbmm
 from ._reduction_ops import _return_type
-from .tensor import Tensor, _broadcast_shape, _needs_grad, _wrap, cat
+from .tensor import Tensor, _broadcast_shape, _wrap, cat
 
-linalg_cholesky_ex_type = _return_type("linalg_cholesky_ex", ("L", "info"))
-linalg_inv_ex_type = _return_type("linalg_inv_ex", ("inverse", "info"))
-linalg_solve_ex_type = _return_type("linalg_solve_ex", ("result", "info"))
+linalg_cholesky_ex_type = return_types.linalg_cholesky_ex
+linalg_inv_ex_type = return_types.linalg_inv_ex
+linalg_solve_ex_type = return_types.linalg_solve_ex
 linalg_ldl_factor_type = _return_type("linalg_ldl_factor", ("LD", "pivots"))
 linalg_ldl_factor_ex_type = _return_type("linalg_ldl_factor_ex", ("LD", "pivots", "info"))
 qr_type = _return_type("qr", ("Q", "R"))
@@ -41,14 +42,10 @@ def inv_ex(A, *, check_errors=False, out=None):
     """(A^-1, info): info is 0, or the first zero pivot's 1-based index of a singular matrix (whose inverse is then
     meaningless); with check_errors a singular matrix raises LinAlgError as inv does."""
     _check_matrix(A, "linalg.inv_ex")
-    LU, pivots, info = _lu(A)
+    result = _ops.LINALG_OPS["linalg_inv_ex"].apply(A, check_errors)
     if check_errors:
-        _raise_info(info, A.dim() > 2, "linalg.inv_ex", _inv_message)
-    if _needs_grad(A) and not bool(_wrap(info).ne(0).any()):
-        inverse = LinalgInv.apply(A)
-    else:
-        inverse = _wrap(_C.linalg_lu_solve(LU, pivots, _eye(A.shape[-1], A).expand(list(A.shape))._impl))
-    return _copy_out(out, linalg_inv_ex_type(inverse, _wrap(info)))
+        _raise_info(result.info._impl, A.dim() > 2, "linalg.inv_ex", _inv_message)
+    return _copy_out(out, result)
 
 
 @on_host
@@ -73,15 +70,10 @@ def cholesky_ex(A, *, upper=False, check_errors=False, out=None):
     """(L, info): linalg.cholesky without raising; info is 0, or the order of the first leading minor that is not
     positive-definite (L is then incomplete). check_errors raises LinAlgError as cholesky does."""
     _check_matrix(A, "linalg.cholesky_ex")
-    L, info = _C.linalg_cholesky(A.detach()._impl)
+    result = _ops.LINALG_OPS["linalg_cholesky_ex"].apply(A, upper, check_errors)
     if check_errors:
-        _raise_info(info, A.dim() > 2, "linalg.cholesky_ex", _cholesky_message)
-    info = _wrap(info)
-    if _needs_grad(A) and not bool(info.ne(0).any()):
-        L = cholesky(A)
-    else:
-        L = _wrap(L)
-    return _copy_out(out, linalg_cholesky_ex_type(_T(L) if upper else L, info))
+        _raise_info(result.info._impl, A.dim() > 2, "linalg.cholesky_ex", _cholesky_message)
+    return _copy_out(out, result)
 
 
 # ---------------------------------------------------------------- powers

@@ -1,7 +1,7 @@
 """torch's contractions and products beyond mm/bmm: einsum (any equation, as diagonals, sums and one
 bmm per pair of operands), tensordot, baddbmm, addbmm, addmv, addr, cross, cdist. Compositions of
 views, reductions and the core's GEMM, differentiable through those ops. And the SVD (the CPU kernel of
-csrc/cpu/linalg.cpp; its autograd op is _ops.LinalgSvd)."""
+csrc/cpu/linalg.cpp; its autograd op is _ops.LINALG_OPS['linalg_svd'])."""
 import functools
 import math
 import string
@@ -330,7 +330,6 @@ def cdist(x1, x2, p=2.0, compute_mode="use_mm_for_euclid_dist_if_necessary"):
 
 
 # ------------------------------------------------------------------------- SVD
-linalg_svd_type = _return_type("linalg_svd", ("U", "S", "Vh"))
 svd_type = _return_type("svd", ("U", "S", "V"))
 
 
@@ -347,9 +346,7 @@ def _linalg_svd(A, full_matrices=True):
     (..., k, n), k = min(m, n). The CPU kernel is Golub-Kahan-Reinsch: Householder bidiagonalization and
     implicitly shifted QR (csrc/cpu/linalg.cpp)."""
     _svd_input(A, "linalg.svd")
-    if _needs_grad(A):
-        return linalg_svd_type(*_ops.LinalgSvd.apply(A, full_matrices))
-    return linalg_svd_type(*(_wrap(t) for t in _C.linalg_svd(A._impl, full_matrices, True)))
+    return _ops.LINALG_OPS["linalg_svd"].apply(A, full_matrices)
 
 
 @on_host

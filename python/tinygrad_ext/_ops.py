@@ -8,7 +8,7 @@ import traceback
 
 import numpy as np
 
-from . import _C, _dtype, _registry
+from . import _C, _dtype, _registry, return_types
 from ._tensor_base import Tensor, _inference_extra, _new, _wrap
 from .autograd.anomaly_mode import _enabled as _anomaly
 from .autograd.function import Function, _edge, _number_saved_outputs, _SavedOutput, _unbroadcast, _view_of
@@ -1331,59 +1331,6 @@ class CtcLoss(Op):
         return (_wrap(grad),) + (None,) * 5
 
 
-class LinalgSvd(Op):
-    """A (..., m, n) -> (U, S, Vh). Backward (torch's formula for real matrices, from the reduced factors; a full
-    U's or Vh's extra columns/rows are arbitrary and get no gradient):
-      gA = U [(skew(U^T gU) S + S skew(V^T gV)) / E + diag(gS)] Vh
-           + (I - U U^T) gU S^-1 Vh + U S^-1 gV^T (I - V V^T),   skew(X) = X - X^T, E_jk = s_k^2 - s_j^2 (j != k).
-    NOTE: like torch's, it is infinite (NaN) for repeated singular values when gU or gVh is given, and the
-    last two terms for a zero singular value."""
-
-    @staticmethod
-    def forward(ctx, A, full_matrices):
-        U, S, Vh = _C.linalg_svd(A._impl, full_matrices, True)
-        ctx.save_for_backward(U, S, Vh)
-        return U, S, Vh
-
-    @staticmethod
-    def backward(ctx, gU, gS, gVh):
-        U, S, Vh = ctx.saved_tensors
-        k = S.shape[-1]
-        U, Vh = U[..., :k], Vh[..., :k, :]
-        gU = None if gU is None else gU[..., :k]
-        gVh = None if gVh is None else gVh[..., :k, :]
-        inner = S.new_zeros(S.shape + (k,)) if gS is None else gS.diag_embed()
-        if gU is None and gVh is None:
-            return U.matmul(inner).matmul(Vh), None
-        s2 = S * S
-        E = s2.unsqueeze(-2) - s2.unsqueeze(-1)
-        E = E + _wrap(_C.eye(k, k, E.dtype.id, *E.device._code))  # (the skews' diagonals are 0)
-        skews = 0
-        if gU is not None:
-            UtgU = U.transpose(-2, -1).matmul(gU)
-            skews = (UtgU - UtgU.transpose(-2, -1)) * S.unsqueeze(-2)
-        if gVh is not None:
-            gV = gVh.transpose(-2, -1)
-            VtgV = Vh.matmul(gV)
-            skews = skews + S.unsqueeze(-1) * (VtgV - VtgV.transpose(-2, -1))
-        gA = U.matmul(skews / E + inner).matmul(Vh)
-        if gU is not None and U.shape[-2] > k:
-            gA = gA + ((gU - U.matmul(UtgU)) / S.unsqueeze(-2)).matmul(Vh)
-        if gVh is not None and Vh.shape[-1] > k:
-            gA = gA + U.matmul(((gV - Vh.transpose(-2, -1).matmul(VtgV)) / S.unsqueeze(-2)).transpose(-2, -1))
-        return gA, None
-
-
-def singular_values(A, dims=(-2, -1)):
-    """The singular values (..., k) of A's matrices over dims (the other dims lead), differentiable."""
-    d0, d1 = (_C.wrap_dim(d, A.dim()) for d in dims)
-    if (d0, d1) != (A.dim() - 2, A.dim() - 1):
-        A = A.permute(*[d for d in range(A.dim()) if d not in (d0, d1)], d0, d1)
-    if A._requires_grad and _state[0]:
-        return LinalgSvd.apply(A, False)[1]
-    return _wrap(_C.linalg_svd(A._impl, False, False)[1])
-
-
 # ------------------------------------------------------------ ops from the registry
 def _formula(expr, params):
     return eval(compile(f"lambda {', '.join(params)}: {expr}", "<op registry>", "eval"),  # noqa: S307
@@ -1656,3 +1603,309 @@ def _selection(entry):
 
 
 SELECTION_OPS = {e.name: _selection(e) for e in _registry.SELECTIONS}
+
+
+# ------------------------------------------------------ linalg ops from the registry
+# torch's helpers of derivatives.yaml for the LINALG rows, in Tensor ops (differentiable: create_graph reaches the
+# inputs through the saved outputs, which are the node's own, as torch's)
+def _eye(n, like):
+    return _wrap(_C.eye(n, n, like.dtype.id, *like.device._code))
+
+
+def _permutation_T(pivots, n, like):
+    """P^T (..., n, n) of P A = L U from getrf's pivots: the row swaps applied to the identity (by the LU solve
+    with L = U = I)."""
+    eye = _eye(n, like).expand(list(pivots.shape[:-1]) + [n, n])
+    return _wrap(_C.linalg_lu_solve(eye._impl, pivots._impl, eye._impl))
+
+
+def _solve_triangular(A, B, upper, left=True, unitriangular=False):
+    return LINALG_OPS["linalg_solve_triangular"].apply(A, B, upper, left, unitriangular)
+
+
+def _inv(A):
+    return LINALG_OPS["linalg_inv_ex"].apply(A, False)[0]
+
+
+def svd_backward(gU, gS, gVh, U, S, Vh):
+    """torch's, for real matrices, from the reduced factors (k = min(m, n)):
+      gA = U [(skew(U^T gU) S + S skew(V^T gV)) / E + diag(gS)] Vh
+           + (I - U U^T) gU S^-1 Vh + U S^-1 gV^T (I - V V^T),   skew(X) = X - X^T, E_jk = s_k^2 - s_j^2 (j != k).
+    NOTE: like torch's, it is infinite (NaN) for repeated singular values when gU or gVh is given, and the
+    last two terms for a zero singular value."""
+    k = S.shape[-1]
+    inner = S.new_zeros(S.shape + (k,)) if gS is None else gS.diag_embed()
+    if gU is None and gVh is None:
+        return U.matmul(inner).matmul(Vh)
+    s2 = S * S
+    E = s2.unsqueeze(-2) - s2.unsqueeze(-1)
+    E = E + _eye(k, E)  # (the skews' diagonals are 0)
+    skews = 0
+    if gU is not None:
+        UtgU = U.transpose(-2, -1).matmul(gU)
+        skews = (UtgU - UtgU.transpose(-2, -1)) * S.unsqueeze(-2)
+    if gVh is not None:
+        gV = gVh.transpose(-2, -1)
+        VtgV = Vh.matmul(gV)
+        skews = skews + S.unsqueeze(-1) * (VtgV - VtgV.transpose(-2, -1))
+    gA = U.matmul(skews / E + inner).matmul(Vh)
+    if gU is not None and U.shape[-2] > k:
+        gA = gA + ((gU - U.matmul(UtgU)) / S.unsqueeze(-2)).matmul(Vh)
+    if gVh is not None and Vh.shape[-1] > k:
+        gA = gA + U.matmul(((gV - Vh.transpose(-2, -1).matmul(VtgV)) / S.unsqueeze(-2)).transpose(-2, -1))
+    return gA
+
+
+def lu_factor_ex_backward(grad, LU, pivots, pivot):
+    """torch's: linalg_lu_backward of grad's strictly lower (L's) and upper (U's) parts, L and U unpacked from LU."""
+    n = LU.shape[-1]
+    L, U = LU.tril(-1) + _eye(n, LU), LU.triu()
+    return linalg_lu_backward(grad.tril(-1), grad.triu(), _permutation_T(pivots, n, LU).mT, L, U, pivot)
+
+
+def linalg_lu_backward(grad_L, grad_U, P, L, U, pivot):
+    """torch's for a square A = P L U: with phi = tril(L^T gL, -1) + triu(gU U^T), gA = P L^-T phi U^-T."""
+    phi = L.mT.matmul(grad_L).tril(-1) + grad_U.matmul(U.mT).triu()
+    G = _solve_triangular(L.mT, phi, True, unitriangular=True)  # L^-T phi
+    G = _solve_triangular(U, G.mT, True).mT  # L^-T phi U^-T
+    return P.matmul(G)
+
+
+def linalg_solve_backward(grad, result, A, left, grad_input_mask):
+    """torch's: (gA, gB) of X = A^-1 B (X = B A^-1 when not left): gB = A^-T g (g A^-T), gA = -gB X^T (-X^T gB)."""
+    gB = LINALG_OPS["linalg_solve_ex"].apply(A.mT, grad, left, False)[0]
+    gA = None
+    if grad_input_mask[0]:
+        gA = -gB.matmul(result.mT) if left else -result.mT.matmul(gB)
+    return gA, gB if grad_input_mask[1] else None
+
+
+def linalg_det_backward(grad, result, A):
+    """torch's: g det A A^-T; where a matrix is singular, g times A's cofactor matrix from the SVD A = U S Vh:
+    det(U) det(Vh) U diag(prod_{j != i} s_j) Vh."""
+    if bool(result.ne(0).all()):
+        return (grad * result).unsqueeze(-1).unsqueeze(-1) * _inv(A).mT
+    U, S, Vh = LINALG_OPS["linalg_svd"].apply(A, False)
+    det = LINALG_OPS["linalg_det"].apply
+    signs = (det(U.detach()) * det(Vh.detach())).unsqueeze(-1).unsqueeze(-1)
+    cofactor = signs * (U * _exclusive_prod(S, (S.dim() - 1,)).unsqueeze(-2)).matmul(Vh)
+    return grad.unsqueeze(-1).unsqueeze(-1) * cofactor
+
+
+def slogdet_backward(grad_sign, grad_logabsdet, A, sign):
+    """torch's for real A: g_logabsdet A^-T (the sign is piecewise constant: no gradient)."""
+    if grad_logabsdet is None:
+        return None
+    return grad_logabsdet.unsqueeze(-1).unsqueeze(-1) * _inv(A).mT
+
+
+def linalg_solve_triangular_backward(grad, A, result, upper, left, unitriangular, grad_input_mask):
+    """torch's: (gA, gB) of X = A^-1 B (B A^-1 when not left), A triangular: gB = A^-T g (g A^-T), gA = -gB X^T
+    (-X^T gB) on A's triangle (without the diagonal when unitriangular)."""
+    gB = _solve_triangular(A.mT, grad, not upper, left, unitriangular)
+    gA = None
+    if grad_input_mask[0]:
+        gA = -gB.matmul(result.mT) if left else -result.mT.matmul(gB)
+        gA = gA.triu(1 if unitriangular else 0) if upper else gA.tril(-1 if unitriangular else 0)
+    return gA, gB if grad_input_mask[1] else None
+
+
+def cholesky_backward(grad, upper, L):
+    """torch's for A = L L^T (U^T U when upper): with Phi = tril(L^T gL) with its diagonal halved,
+    gA = L^-T (Phi + Phi^T) L^-1 / 2, symmetric."""
+    if upper:
+        L, grad = L.mT, grad.mT
+    phi = L.mT.matmul(grad).tril()
+    phi = (phi + phi.tril(-1).mT) * 0.5
+    gA = _solve_triangular(L.mT, phi, True)  # L^-T phi
+    return _solve_triangular(L.mT, gA.mT, True).mT  # (L^-T (L^-T phi)^T)^T = L^-T phi L^-1
+
+
+def linalg_qr_backward(gQ, gR, Q, R, mode):
+    """torch's for A = Q R, m >= n (reduced): with M = gR R^T - Q^T gQ and N = triu(M) + triu(M, 1)^T,
+    gA = (gQ + Q N) R^-T. For m < n, A = [X Y] with X = Q R1 square and Y = Q R2: gY = Q gR2, and X's gradient is
+    the square case's with gQ + Y gR2^T for gQ."""
+    m, n = Q.shape[-2], R.shape[-1]
+    if mode == "r":
+        raise RuntimeError("The derivative of linalg.qr depends on Q, which is not computed when mode='r'. Please use "
+                           "linalg.qr(A, mode='reduced') if you are going to differentiate through linalg.qr.")
+    if mode == "complete" and m > n:
+        raise RuntimeError("The QR decomposition is not differentiable when mode='complete' and nrows > ncols.")
+    if m >= n:
+        return _qr_backward_tall(Q, R, gQ, gR)
+    Y = Q.matmul(R[..., m:])
+    gR1 = None if gR is None else gR[..., :m]
+    if gR is not None:
+        gQ = Y.matmul(gR[..., m:].mT) if gQ is None else gQ + Y.matmul(gR[..., m:].mT)
+    gX = _qr_backward_tall(Q, R[..., :m], gQ, gR1)
+    gY = Q.matmul(gR[..., m:]) if gR is not None else Q.new_zeros(list(Y.shape))
+    return Cat.apply(-1, gX, gY)
+
+
+def _qr_backward_tall(Q, R, gQ, gR):
+    M = 0
+    if gR is not None:
+        M = gR.matmul(R.mT)
+    if gQ is not None:
+        M = M - Q.mT.matmul(gQ)
+    if not isinstance(M, Tensor):
+        return Q.new_zeros(list(Q.shape[:-1]) + [R.shape[-1]])
+    N = M.triu() + M.triu(1).mT
+    G = Q.matmul(N) if gQ is None else gQ + Q.matmul(N)
+    return _solve_triangular(R, G.mT, True).mT  # G R^-T = (R^-1 G^T)^T
+
+
+def linalg_eig_backward(gL, gV, L, V, is_hermitian):
+    """torch's for the real symmetric A = V diag(L) V^T (is_hermitian): gA = V (diag(gL) + skew(V^T gV) / E) V^T,
+    skew(X) = (X - X^T) / 2, E_ij = L_j - L_i (infinite for repeated eigenvalues when gV is given, as torch's)."""
+    inner = L.new_zeros(list(L.shape) + [L.shape[-1]]) if gL is None else gL.diag_embed()
+    if gV is not None:
+        W = V.mT.matmul(gV)
+        E = L.unsqueeze(-2) - L.unsqueeze(-1)
+        E = E + _eye(L.shape[-1], E)  # (the skew's diagonal is 0)
+        inner = inner + (W - W.mT) * 0.5 / E
+    return V.matmul(inner).matmul(V.mT)
+
+
+_LINALG_HELPERS = {f.__name__: f for f in (
+    svd_backward, lu_factor_ex_backward, linalg_solve_backward, linalg_det_backward, slogdet_backward,
+    linalg_solve_triangular_backward, cholesky_backward, linalg_qr_backward, linalg_eig_backward)}
+
+
+# the kernels of the LINALG rows composed of _C calls (impls in, the outputs' impls out)
+def _t(impl):
+    return _C.transpose(impl, -2, -1)
+
+
+def _lu_solve(A, B):
+    """(X, info) with A X = B, by LU with partial pivoting."""
+    LU, pivots, info = _C.linalg_lu_factor(A)
+    return _C.linalg_lu_solve(LU, pivots, B), info
+
+
+def _linalg_solve_ex(A, B, left, check_errors):
+    if left:
+        return _lu_solve(A, B)
+    X, info = _lu_solve(_t(A), _t(B))  # X A = B: A^T X^T = B^T
+    return _t(X), info
+
+
+def _linalg_inv_ex(A, check_errors):
+    return _lu_solve(A, _eye(A.shape[-1], _wrap(A)).expand(list(A.shape))._impl)
+
+
+def _lu_det_parts(A):
+    """(U's diagonal (..., n), the permutation's sign (...)) of P A^T = L U: det A = det A^T, factored as torch's
+    LAPACK call factors A's row-major memory (read column-major), so det rounds as torch's does."""
+    LU, pivots, _ = _C.linalg_lu_factor(_t(A))
+    diag, pivots = _wrap(LU).diagonal(0, -2, -1), _wrap(pivots)
+    rows = _wrap(_C.arange(1, A.shape[-1] + 1, 1, pivots.dtype.id, *pivots.device._code))
+    swaps = pivots.ne(rows).sum(-1)
+    return diag, (1 - 2 * swaps.remainder(2)).to(diag.dtype)
+
+
+def _linalg_det(A):
+    diag, perm_sign = _lu_det_parts(A)
+    return (diag.prod(-1) * perm_sign)._impl
+
+
+def _linalg_slogdet(A):
+    diag, perm_sign = _lu_det_parts(A)
+    return (diag.sign().prod(-1) * perm_sign)._impl, diag.abs().log().sum(-1)._impl
+
+
+def _linalg_solve_triangular(A, B, upper, left, unitriangular):
+    if left:
+        return _C.linalg_solve_triangular(A, B, upper, unitriangular)
+    return _t(_C.linalg_solve_triangular(_t(A), _t(B), not upper, unitriangular))  # X A = B: A^T X^T = B^T
+
+
+def _linalg_cholesky_ex(A, upper, check_errors):
+    L, info = _C.linalg_cholesky(A)
+    return (_t(L) if upper else L), info
+
+
+_LINALG_KERNELS = {
+    "linalg_svd": lambda A, full_matrices: _C.linalg_svd(A, full_matrices, True),
+    "linalg_lu_factor_ex": lambda A, pivot, check_errors: _C.linalg_lu_factor(A),
+    "linalg_solve_ex": _linalg_solve_ex, "linalg_inv_ex": _linalg_inv_ex, "linalg_det": _linalg_det,
+    "linalg_slogdet": _linalg_slogdet, "linalg_solve_triangular": _linalg_solve_triangular,
+    "linalg_cholesky_ex": _linalg_cholesky_ex,
+    "linalg_qr": lambda A, mode: _C.linalg_qr(A, mode == "complete", mode != "r"),
+    "linalg_eigh": lambda A, UPLO: _C.linalg_eigh(A, UPLO == "U", True),
+}
+
+
+def _linalg(entry):
+    """The autograd op of a LINALG row: apply(*inputs, *params) calls the kernel and returns the output (torch's
+    return type for several); where an input needs a gradient it records one node, named as torch's, saving the
+    inputs and outputs the formulas read (save_for_backward's: an in-place change raises; a saved output comes
+    back as the node's own, so a create_graph backward differentiates through this node again, as torch's).
+    backward evaluates the formulas with `grad`, `grad_<output>`, the inputs, the outputs, the params and
+    `grad_input_mask`."""
+    kernel = _LINALG_KERNELS.get(entry.kernel) or getattr(_C, entry.kernel)
+    names = ("grad",) + tuple("grad_" + o for o in entry.outputs) + entry.inputs + entry.outputs + entry.params
+    names += ("grad_input_mask",)
+    formulas = tuple((tuple(entry.inputs.index(i.strip()) for i in k.split(",")),
+                      eval(compile(f"lambda {', '.join(names)}: {f}", "<op registry>", "eval"),  # noqa: S307
+                           _LINALG_HELPERS)) for k, f in entry.grad.items())
+    reads = set().union(*(re.findall(r"\w+", f) for f in entry.grad.values()))
+    saved_in = tuple(i for i, n in enumerate(entry.inputs) if n in reads)
+    saved_out = tuple(i for i, n in enumerate(entry.outputs) if n in reads)
+    differentiable = tuple(i for i, n in enumerate(entry.outputs) if n not in entry.nondiff)
+    n_in, n_out = len(entry.inputs), len(entry.outputs)
+    result_type = getattr(return_types, entry.name) if n_out > 1 else None
+    no_edges = (_NO_EDGE,) * len(entry.params)
+
+    class L(Op):
+        _non_differentiable_outputs = tuple(i for i in range(n_out) if i not in differentiable)
+
+        @classmethod
+        def apply(cls, *args):
+            inputs, p = args[:n_in], args[n_in:]
+            out = kernel(*[t._impl for t in inputs], *p)
+            outs = tuple([_wrap(o) for o in out]) if n_out > 1 else (_wrap(out),)
+            needs = tuple([t._requires_grad for t in inputs])
+            if _state[0] and True in needs:
+                ctx = _new(cls)
+                ctx.needs_input_grad = needs + (False,) * len(p)
+                ctx.next_functions = tuple([_edge_of(t) if n else _NO_EDGE for t, n in zip(inputs, needs)]) + no_edges
+                ctx.p, ctx._n_out = p, n_out
+                ctx._saved = tuple([inputs[i] for i in saved_in]) + tuple(
+                    [_SavedOutput(outs[i]._impl, i, i in differentiable) for i in saved_out])
+                ctx._saved_versions = tuple([s._impl.version for s in ctx._saved])
+                for i in differentiable:
+                    _recorded(ctx, outs[i])._output_nr = i
+            return result_type(*outs) if n_out > 1 else outs[0]
+
+        @staticmethod
+        def backward(ctx, *grads):
+            saved = ctx.saved_tensors
+            values = [None] * (n_in + n_out)
+            for k, i in enumerate(saved_in + tuple(n_in + j for j in saved_out)):
+                values[i] = saved[k]
+            mask = ctx.needs_input_grad[:n_in]
+            result = [None] * (n_in + len(ctx.p))
+            for which, formula in formulas:
+                if any(mask[i] for i in which):
+                    g = formula(grads[0], *grads, *values, *ctx.p, mask)
+                    for i, gi in zip(which, g if len(which) > 1 else (g,)):
+                        result[i] = gi if mask[i] else None
+            return tuple(result)
+
+    L.__name__ = L.__qualname__ = "".join(w.capitalize() for w in entry.name.split("_"))
+    L._backward_name, L.entry = entry.node, entry
+    return L
+
+
+LINALG_OPS = {e.name: _linalg(e) for e in _registry.LINALG}
+
+
+def singular_values(A, dims=(-2, -1)):
+    """The singular values (..., k) of A's matrices over dims (the other dims lead), differentiable."""
+    d0, d1 = (_C.wrap_dim(d, A.dim()) for d in dims)
+    if (d0, d1) != (A.dim() - 2, A.dim() - 1):
+        A = A.permute(*[d for d in range(A.dim()) if d not in (d0, d1)], d0, d1)
+    if A._requires_grad and _state[0]:
+        return LINALG_OPS["linalg_svd"].apply(A, False)[1]
+    return _wrap(_C.linalg_svd(A._impl, False, False)[1])

@@ -694,6 +694,76 @@ ax = ax + (param - ax) * mu if mu != 1 else param
 ]
 del O
 OPTIMIZER_STEPS_BY_NAME = {e.name: e for e in OPTIMIZER_STEPS}
+
+
+class Linalg:
+    """A torch.linalg op with its own graph node (torch's derivatives.yaml entry): the autograd op
+    (_ops.LINALG_OPS[name]: apply(*inputs, *params) returns the output, or torch.return_types.<name> for several),
+    its return type and the tests' rows, all from this entry. `signature` is torch's (native_functions.yaml:
+    `Tensor A, *, bool upper=False`): its Tensor arguments are the inputs, the others the params, passed to the
+    kernel and the formulas by name. `kernel` names the function computing the outputs' impls from the inputs'
+    impls and the params (`_C.<kernel>`, or one of _ops._LINALG_KERNELS composing _C calls); `outputs` torch's
+    names of the results; `grad` maps the differentiable inputs (one name, or several, "A, B", for a formula
+    giving a tuple) to the derivative in Tensor ops over `grad` (the first output's gradient), `grad_<output>`
+    (None where no gradient reached that output), the inputs, the outputs, the params and `grad_input_mask`,
+    calling torch's helpers (_ops._LINALG_HELPERS: svd_backward, cholesky_backward, ...); `node` torch's node
+    name; `nondiff` the outputs without a gradient (pivots, info); `ref` the numpy reference, ref(*arrays,
+    *params) -> the outputs (the tests name the helpers it calls)."""
+    __slots__ = ("name", "signature", "kernel", "outputs", "grad", "node", "nondiff", "ref", "inputs", "params")
+
+    def __init__(self, name, signature, kernel, outputs, grad, node, ref, nondiff=()):
+        self.name, self.signature, self.kernel, self.outputs = name, signature, kernel, tuple(outputs)
+        self.grad, self.node, self.nondiff, self.ref = dict(grad), node, tuple(nondiff), ref
+        args = [a.strip().split(" ", 1) for a in signature.split(",") if a.strip() != "*"]
+        self.inputs = tuple(a[1] for a in args if a[0] == "Tensor")
+        self.params = tuple(a[1].split("=")[0] for a in args if a[0] != "Tensor")  # (in torch's order)
+
+    def doc(self):
+        return "\n".join([f"{self.name}({self.signature}) -> ({', '.join(self.outputs)})", "",
+                          "Derivative: " + "; ".join(f"{k}: {f}" for k, f in self.grad.items()) + "."])
+
+
+# torch's: the reduced factors' part of a full_matrices svd (k = S.shape[-1] columns of U, rows of Vh)
+_SVD_GRAD = ("svd_backward(grad_U.narrow(-1, 0, S.shape[-1]) if full_matrices and grad_U is not None else grad_U, "
+             "grad_S, grad_Vh.narrow(-2, 0, S.shape[-1]) if full_matrices and grad_Vh is not None else grad_Vh, "
+             "U.narrow(-1, 0, S.shape[-1]) if full_matrices else U, S, "
+             "Vh.narrow(-2, 0, S.shape[-1]) if full_matrices else Vh)")
+_INFO = "np.zeros(a.shape[:-2], np.int32)"  # (info: 0, every matrix factored)
+L = Linalg
+LINALG = [
+    L("linalg_svd", "Tensor A, bool full_matrices=True", "linalg_svd", ("U", "S", "Vh"), {"A": _SVD_GRAD},
+      "LinalgSvdBackward0", "lambda a, full_matrices: np.linalg.svd(a, full_matrices=full_matrices)"),
+    L("linalg_lu_factor_ex", "Tensor A, *, bool pivot=True, bool check_errors=False", "linalg_lu_factor_ex",
+      ("LU", "pivots", "info"), {"A": "lu_factor_ex_backward(grad, LU, pivots, pivot)"}, "LinalgLuFactorExBackward0",
+      "lambda a, pivot, check_errors: lu_factor_ref(a)", nondiff=("pivots", "info")),
+    L("linalg_solve_ex", "Tensor A, Tensor B, *, bool left=True, bool check_errors=False", "linalg_solve_ex",
+      ("result", "info"), {"A, B": "linalg_solve_backward(grad, result, A, left, grad_input_mask)"},
+      "LinalgSolveExBackward0", "lambda a, b, left, check_errors: (np.linalg.solve(a, b) if left else "
+      f"np.linalg.solve(a.swapaxes(-1, -2), b.swapaxes(-1, -2)).swapaxes(-1, -2), {_INFO})", nondiff=("info",)),
+    L("linalg_inv_ex", "Tensor A, *, bool check_errors=False", "linalg_inv_ex", ("inverse", "info"),
+      {"A": "-inverse.mT.matmul(grad.matmul(inverse.mT))"}, "LinalgInvExBackward0",
+      f"lambda a, check_errors: (np.linalg.inv(a), {_INFO})", nondiff=("info",)),
+    L("linalg_det", "Tensor A", "linalg_det", ("result",), {"A": "linalg_det_backward(grad, result, A)"},
+      "LinalgDetBackward0", "np.linalg.det"),
+    L("linalg_slogdet", "Tensor A", "linalg_slogdet", ("sign", "logabsdet"),
+      {"A": "slogdet_backward(grad_sign, grad_logabsdet, A, sign)"}, "LinalgSlogdetBackward0", "np.linalg.slogdet"),
+    L("linalg_solve_triangular", "Tensor A, Tensor B, *, bool upper, bool left=True, bool unitriangular=False",
+      "linalg_solve_triangular", ("result",),
+      {"A, B": "linalg_solve_triangular_backward(grad, A, result, upper, left, unitriangular, grad_input_mask)"},
+      "LinalgSolveTriangularBackward0", "solve_triangular_ref"),
+    L("linalg_cholesky_ex", "Tensor A, *, bool upper=False, bool check_errors=False", "linalg_cholesky_ex",
+      ("L", "info"), {"A": "cholesky_backward(grad, upper, L)"}, "LinalgCholeskyExBackward0",
+      f"lambda a, upper, check_errors: (np.linalg.cholesky(a).swapaxes(-1, -2) if upper else np.linalg.cholesky(a), "
+      f"{_INFO})", nondiff=("info",)),
+    L("linalg_qr", "Tensor A, str mode='reduced'", "linalg_qr", ("Q", "R"),
+      {"A": "linalg_qr_backward(grad_Q, grad_R, Q, R, mode)"}, "LinalgQrBackward0", "qr_ref"),
+    L("linalg_eigh", "Tensor A, str UPLO='L'", "linalg_eigh", ("eigenvalues", "eigenvectors"),
+      {"A": "linalg_eig_backward(grad_eigenvalues, grad_eigenvectors, eigenvalues, eigenvectors, is_hermitian=True)"},
+      "LinalgEighBackward0", "lambda a, UPLO: np.linalg.eigh(a, UPLO)"),
+]
+del L
+LINALG_BY_NAME = {e.name: e for e in LINALG}
+
 assert not ({e.foreach_name for e in OPTIMIZER_STEPS} | set(OPTIMIZER_STEPS_BY_NAME)) & (
     set(BY_NAME) | set(REDUCTIONS_BY_NAME)), "an optimizer step's name is taken"
 

@@ -29,3 +29,7 @@ for _name in [e.name for e in _registry.SELECTIONS] + [e.name for e in _registry
 for _name in [e.name for e in _registry.SELECTIONS]:  # torch.<name>(..., out=(values, indices))'s result
     globals()[_name + "_out"] = _return_type(_name + "_out", ("values", "indices"))
 del _name
+for _e in _registry.LINALG:  # torch.linalg's ops with several results: linalg_svd(U, S, Vh), linalg_qr(Q, R), ...
+    if len(_e.outputs) > 1:
+        globals()[_e.name] = _return_type(_e.name, _e.outputs)
+del _e
