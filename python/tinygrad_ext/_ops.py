@@ -1725,10 +1725,10 @@ def linalg_qr_backward(gQ, gR, Q, R, mode):
     """torch's for A = Q R, m >= n (reduced): with M = gR R^T - Q^T gQ and N = triu(M) + triu(M, 1)^T,
     gA = (gQ + Q N) R^-T. For m < n, A = [X Y] with X = Q R1 square and Y = Q R2: gY = Q gR2, and X's gradient is
     the square case's with gQ + Y gR2^T for gQ."""
-    m, n = Q.shape[-2], R.shape[-1]
     if mode == "r":
         raise RuntimeError("The derivative of linalg.qr depends on Q, which is not computed when mode='r'. Please use "
                            "linalg.qr(A, mode='reduced') if you are going to differentiate through linalg.qr.")
+    m, n = Q.shape[-2], R.shape[-1]
     if mode == "complete" and m > n:
         raise RuntimeError("The QR decomposition is not differentiable when mode='complete' and nrows > ncols.")
     if m >= n:
