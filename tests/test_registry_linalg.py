@@ -66,8 +66,8 @@ def _spd(rng, shape):
     return a @ a.swapaxes(-1, -2) + shape[-1] * np.eye(shape[-1])
 
 
-def _rhs(rng, shape, left=True):
-    return rng.standard_normal(shape[:-1] + (2,) if left else shape[:-2] + (2, shape[-1]))
+def _rhs(rng, shape):  # square: for X A = B as well as A X = B
+    return rng.standard_normal(shape)
 
 
 # name: (inputs(rng, batch shape, n) -> arrays, the param sets, the differentiable function of the outputs for the
@@ -76,13 +76,14 @@ CASES = {
     "linalg_svd": (lambda rng, s: [rng.standard_normal(s[:-1] + (s[-1] + 1,))], [(False,), (True,)],
                    lambda U, S, Vh: (S, U[..., :S.shape[-1]].matmul(Vh[..., :S.shape[-1], :]))),
     "linalg_lu_factor_ex": (lambda rng, s: [_general(rng, s)], [(True, False)], lambda LU, pivots, info: LU),
-    "linalg_solve_ex": (lambda rng, s: [_general(rng, s), _rhs(rng, s)], [(True, False)],
+    "linalg_solve_ex": (lambda rng, s: [_general(rng, s), _rhs(rng, s)], [(True, False), (False, False)],
                         lambda X, info: X),
     "linalg_inv_ex": (lambda rng, s: [_general(rng, s)], [(False,)], lambda inverse, info: inverse),
     "linalg_det": (lambda rng, s: [_general(rng, s)], [()], lambda d: d),
     "linalg_slogdet": (lambda rng, s: [_general(rng, s)], [()], lambda sign, logabsdet: (sign, logabsdet)),
     "linalg_solve_triangular": (lambda rng, s: [_general(rng, s), _rhs(rng, s)],
-                                [(u, True, t) for u in (True, False) for t in (False, True)], lambda X: X),
+                                [(u, left, t) for u in (True, False) for left in (True, False) for t in (False, True)],
+                                lambda X: X),
     "linalg_cholesky_ex": (lambda rng, s: [_spd(rng, s)], [(False, False), (True, False)], lambda L, info: L),
     "linalg_qr": (lambda rng, s: [rng.standard_normal(s[:-1] + (s[-1] + 1,))], [("reduced",), ("complete",)],
                   lambda Q, R: (Q, R)),
@@ -171,6 +172,17 @@ def test_gradcheck_and_gradgradcheck(entry):
         assert gradgradcheck(fn, inputs), params
 
 
+def test_solve_ex_takes_a_batch_of_vectors_as_torchs():
+    rng = np.random.default_rng(5)
+    a, b = _general(rng, (2, 3, 3)), rng.standard_normal((2, 3))
+    A, B = (torch.tensor(x, requires_grad=True) for x in (a, b))
+    X, info = _ops.LINALG_OPS["linalg_solve_ex"].apply(A, B, True, False)
+    np.testing.assert_allclose(X.detach().numpy(), np.linalg.solve(a, b[..., None])[..., 0], rtol=1e-12)
+    assert X.shape == (2, 3) and X.grad_fn.name() == "LinalgSolveExBackward0" and info.shape == (2,)
+    assert gradcheck(lambda A, B: torch.linalg.solve(A, B), [A, B])
+    assert gradgradcheck(lambda A, B: torch.linalg.solve(A, B), [A, B])
+
+
 def test_det_gradient_of_a_singular_matrix_is_the_cofactor_matrix():
     a = np.array([[1.0, 2.0, 3.0], [2.0, 4.0, 6.0], [0.5, -1.0, 2.0]])  # rank 2
     A = torch.tensor(a, requires_grad=True)
@@ -210,7 +222,8 @@ PUBLIC = [
     ("lu_factor", lambda L, A, B: L.lu_factor(A)), ("lu_factor_ex", lambda L, A, B: L.lu_factor_ex(A)),
     ("solve", lambda L, A, B: L.solve(A, B)), ("solve left=False", lambda L, A, B: L.solve(A, B.mT, left=False)),
     ("solve_ex", lambda L, A, B: L.solve_ex(A, B)), ("inv", lambda L, A, B: L.inv(A)),
-    ("inv_ex", lambda L, A, B: L.inv_ex(A)), ("det", lambda L, A, B: L.det(A)), ("slogdet", lambda L, A, B: L.slogdet(A)),
+    ("solve vector", lambda L, A, B: L.solve(A, B[:, 0])), ("inv_ex", lambda L, A, B: L.inv_ex(A)),
+    ("det", lambda L, A, B: L.det(A)), ("slogdet", lambda L, A, B: L.slogdet(A)),
     ("solve_triangular", lambda L, A, B: L.solve_triangular(A, B, upper=True)),
     ("solve_triangular left=False", lambda L, A, B: L.solve_triangular(A, B.mT, upper=False, left=False)),
     ("cholesky", lambda L, A, B: L.cholesky(A.matmul(A.mT))),

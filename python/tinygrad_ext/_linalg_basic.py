@@ -164,9 +164,7 @@ def solve(A, B, *, left=True, out=None):
                            f"{'AX = B' if left else 'XA = B'} ({n}x{n} and {shape})")
     batch = _broadcast_shape(A.shape[:-2], Bm.shape[:-2])
     A = A.expand(list(batch) + [n, n])
-    Bm = Bm.expand(list(batch) + list(Bm.shape[-2:]))
-    X = _solve_batched(A, Bm, left)
-    X = X.squeeze(-1) if vector else X
+    X = _solve_batched(A, B.expand(list(batch) + list(B.shape[-1 if vector else -2:])), left)
     return X if out is None else out.copy_(X)
 
 

@@ -1672,11 +1672,13 @@ def linalg_lu_backward(grad_L, grad_U, P, L, U, pivot):
 
 
 def linalg_solve_backward(grad, result, A, left, grad_input_mask):
-    """torch's: (gA, gB) of X = A^-1 B (X = B A^-1 when not left): gB = A^-T g (g A^-T), gA = -gB X^T (-X^T gB)."""
+    """torch's: (gA, gB) of X = A^-1 B (X = B A^-1 when not left): gB = A^-T g (g A^-T), gA = -gB X^T (-X^T gB);
+    B and X may be batches of vectors."""
     gB = LINALG_OPS["linalg_solve_ex"].apply(A.mT, grad, left, False)[0]
     gA = None
     if grad_input_mask[0]:
-        gA = -gB.matmul(result.mT) if left else -result.mT.matmul(gB)
+        G, X = (gB.unsqueeze(-1), result.unsqueeze(-1)) if result.dim() < A.dim() else (gB, result)
+        gA = -G.matmul(X.mT) if left else -X.mT.matmul(G)
     return gA, gB if grad_input_mask[1] else None
 
 
@@ -1784,6 +1786,9 @@ def _lu_solve(A, B):
 
 
 def _linalg_solve_ex(A, B, left, check_errors):
+    if len(B.shape) < len(A.shape):  # a batch of vectors (torch's vector case)
+        X, info = _linalg_solve_ex(A, _C.unsqueeze(B, -1), left, check_errors)
+        return _C.reshape(X, B.shape), info
     if left:
         return _lu_solve(A, B)
     X, info = _lu_solve(_t(A), _t(B))  # X A = B: A^T X^T = B^T
