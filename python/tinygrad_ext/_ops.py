@@ -1859,6 +1859,7 @@ def _linalg(entry):
     saved_out = tuple(i for i, n in enumerate(entry.outputs) if n in reads)
     differentiable = tuple(i for i, n in enumerate(entry.outputs) if n not in entry.nondiff)
     n_in, n_out = len(entry.inputs), len(entry.outputs)
+    assert n_in in (1, 2), entry.name
     result_type = getattr(return_types, entry.name) if n_out > 1 else None
     no_edges = (_NO_EDGE,) * len(entry.params)
 
@@ -1866,22 +1867,35 @@ def _linalg(entry):
         _non_differentiable_outputs = tuple(i for i in range(n_out) if i not in differentiable)
 
         @classmethod
-        def apply(cls, *args):
-            inputs, p = args[:n_in], args[n_in:]
-            out = kernel(*[t._impl for t in inputs], *p)
-            outs = tuple([_wrap(o) for o in out]) if n_out > 1 else (_wrap(out),)
+        def _record(cls, inputs, p, outs):
+            """The node of outputs outs (Tensors) of inputs (one of which needs a gradient) and params p."""
+            ctx = _new(cls)
             needs = tuple([t._requires_grad for t in inputs])
-            if _state[0] and True in needs:
-                ctx = _new(cls)
-                ctx.needs_input_grad = needs + (False,) * len(p)
-                ctx.next_functions = tuple([_edge_of(t) if n else _NO_EDGE for t, n in zip(inputs, needs)]) + no_edges
-                ctx.p, ctx._n_out = p, n_out
-                ctx._saved = tuple([inputs[i] for i in saved_in]) + tuple(
-                    [_SavedOutput(outs[i]._impl, i, i in differentiable) for i in saved_out])
-                ctx._saved_versions = tuple([s._impl.version for s in ctx._saved])
-                for i in differentiable:
-                    _recorded(ctx, outs[i])._output_nr = i
-            return result_type(*outs) if n_out > 1 else outs[0]
+            ctx.needs_input_grad = needs + (False,) * len(p)
+            ctx.next_functions = tuple([_edge_of(t) if n else _NO_EDGE for t, n in zip(inputs, needs)]) + no_edges
+            ctx.p, ctx._n_out = p, n_out
+            ctx._saved = tuple([inputs[i] for i in saved_in]) + tuple(
+                [_SavedOutput(outs[i]._impl, i, i in differentiable) for i in saved_out])
+            ctx._saved_versions = tuple([s._impl.version for s in ctx._saved])
+            for i in differentiable:
+                _recorded(ctx, outs[i])._output_nr = i
+
+        if n_in == 1:
+            @classmethod
+            def apply(cls, A, *p):
+                out = kernel(A._impl, *p)
+                outs = tuple([_wrap(o) for o in out]) if n_out > 1 else (_wrap(out),)
+                if A._requires_grad and _state[0]:
+                    cls._record((A,), p, outs)
+                return result_type(*outs) if n_out > 1 else outs[0]
+        else:
+            @classmethod
+            def apply(cls, A, B, *p):
+                out = kernel(A._impl, B._impl, *p)
+                outs = tuple([_wrap(o) for o in out]) if n_out > 1 else (_wrap(out),)
+                if (A._requires_grad or B._requires_grad) and _state[0]:
+                    cls._record((A, B), p, outs)
+                return result_type(*outs) if n_out > 1 else outs[0]
 
         @staticmethod
         def backward(ctx, *grads):
