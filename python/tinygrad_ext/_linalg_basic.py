@@ -1,8 +1,9 @@
 """torch.linalg's dense solvers beside the SVD: LU (lu_factor, solve, inv, det, slogdet), triangular solves,
 Cholesky (cholesky, cholesky_solve), Householder QR, the symmetric eigendecomposition (eigh, eigvalsh), and pinv
 and lstsq on top of the SVD. The factorizations are the CPU kernels of csrc/cpu/lu.cpp (CUDA tensors go through
-the host: _host.on_host); the rest, and every gradient, are Tensor ops. Backward formulas read the
-forward's results, recomputed from the inputs under create_graph so that higher derivatives are exact."""
+the host: _host.on_host); the rest are Tensor ops. The graph nodes are the registry's LINALG rows
+(_ops.LINALG_OPS: linalg_lu_factor_ex, linalg_solve_ex, linalg_inv_ex, linalg_det, ...); the functions here check
+their arguments, broadcast batch dims, call the row's op and raise on its `info`."""
 import warnings
 
 from . import _C, _linalg_ops, _ops, return_types
