@@ -718,10 +718,6 @@ class Linalg:
         self.inputs = tuple(a[1] for a in args if a[0] == "Tensor")
         self.params = tuple(a[1].split("=")[0] for a in args if a[0] != "Tensor")  # (in torch's order)
 
-    def doc(self):
-        return "\n".join([f"{self.name}({self.signature}) -> ({', '.join(self.outputs)})", "",
-                          "Derivative: " + "; ".join(f"{k}: {f}" for k, f in self.grad.items()) + "."])
-
 
 # torch's: the reduced factors' part of a full_matrices svd (k = S.shape[-1] columns of U, rows of Vh)
 _SVD_GRAD = ("svd_backward(grad_U.narrow(-1, 0, S.shape[-1]) if full_matrices and grad_U is not None else grad_U, "
