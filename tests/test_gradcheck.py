@@ -33,6 +33,7 @@ def _idx(*v):
 
 MASK = torch.tensor([[True, False, True], [False, False, True]])
 COND = torch.tensor([[True, False, False], [True, True, False]])
+_NN = _ops.NN_OPS  # (the nn rows of _registry.NN_OPS)
 W4 = torch.tensor([0.5, 1.0, 2.0, 1.5], dtype=torch.float64)
 
 
@@ -169,32 +170,33 @@ ROWS = [
     # nn layers and losses (the op classes torch.nn.functional builds on)
     ("linear", lambda x, w, b: _ops.Linear.apply(x, w, b), [X(2, 3), X(2, 3), X(2)], True),
     ("linear_no_bias", lambda x, w: _ops.Linear.apply(x, w, None), [X(2, 3), X(2, 3)], True),
-    ("conv2d", lambda x, w, b: _ops.Conv2d.apply(x, w, b, (1, 1), (0, 0), (1, 1), 1),
+    ("conv2d", lambda x, w, b: _NN["convolution"].apply(x, w, b, (1, 1), (0, 0), (1, 1), False, (0, 0), 1),
      [X(1, 1, 3, 3), X(2, 1, 2, 2), X(2)], True),
-    ("conv2d_strided_grouped", lambda x, w: _ops.Conv2d.apply(x, w, None, (2, 2), (1, 1), (1, 1), 2),
+    ("conv2d_strided_grouped",
+     lambda x, w: _NN["convolution"].apply(x, w, None, (2, 2), (1, 1), (1, 1), False, (0, 0), 2),
      [X(1, 2, 3, 3), X(2, 1, 2, 2)], True),
-    ("max_pool2d", lambda x: _ops.MaxPool2d.apply(x, (2, 2), (2, 2), (0, 0), (1, 1), False)[0],
+    ("max_pool2d", lambda x: _NN["max_pool2d_with_indices"].apply(x, (2, 2), (2, 2), (0, 0), (1, 1), False)[0],
      [X(1, 1, 4, 4)], True),
-    ("avg_pool2d", lambda x: _ops.AvgPool2d.apply(x, (2, 2), (1, 1), (0, 0), False, True, None),
+    ("avg_pool2d", lambda x: _NN["avg_pool2d"].apply(x, (2, 2), (1, 1), (0, 0), False, True, None),
      [X(1, 1, 3, 3)], True),
-    ("upsample_nearest", lambda x: _ops.Upsample.apply(x, [5, 3], [0.0, 0.0], 0, False), [X(1, 2, 3, 2)], True),
-    ("upsample_linear", lambda x: _ops.Upsample.apply(x, [4, 5], [0.0, 0.0], 2, True), [X(1, 1, 3, 2)], True),
-    ("softmax", lambda x: _ops.Softmax.apply(x, 1, False), [X(2, 3)], True),
-    ("log_softmax", lambda x: _ops.Softmax.apply(x, 0, True), [X(3, 2)], True),
-    ("cross_entropy", lambda x: _ops.CrossEntropy.apply(x, _idx(1, 0, 3), None, 1, -100, 0.0), [X(3, 4)], True),
+    ("upsample_nearest", lambda x: _NN["upsample_nearest"].apply(x, [5, 3], False, [0.0, 0.0]), [X(1, 2, 3, 2)], True),
+    ("upsample_linear", lambda x: _NN["upsample_linear"].apply(x, [4, 5], True, [0.0, 0.0]), [X(1, 1, 3, 2)], True),
+    ("softmax", lambda x: _NN["_softmax"].apply(x, 1), [X(2, 3)], True),
+    ("log_softmax", lambda x: _NN["_log_softmax"].apply(x, 0), [X(3, 2)], True),
+    ("cross_entropy", lambda x: _NN["cross_entropy"].apply(x, _idx(1, 0, 3), None, 1, -100, 0.0), [X(3, 4)], True),
     # (torch's CTC loss has no second derivative; its gradient goes through log_softmax, as in use)
     ("svdvals", lambda a: torch.linalg.svdvals(a), [X(3, 2)], False),
     ("ctc_loss", lambda x: torch.nn.functional.ctc_loss(x.log_softmax(2), torch.tensor([[1, 2], [3, 3]]), (5, 4),
                                                         (2, 2)), [X(5, 2, 4)], False),
     ("cross_entropy_weighted_smoothed",
-     lambda x: _ops.CrossEntropy.apply(x, _idx(1, 2, 3), W4, 2, 2, 0.1), [X(3, 4)], True),
-    ("nll_loss", lambda x: _ops.NllLoss.apply(x, _idx(1, 0, 3), None, 1, -100), [X(3, 4)], True),
-    ("nll_loss_none", lambda x: _ops.NllLoss.apply(x, _idx(1, 0, 3), W4, 0, -100), [X(3, 4)], True),
-    ("mse_loss", lambda a, b: _ops.MseLoss.apply(a, b, 1), [X(2, 3), X(2, 3)], True),
-    ("mse_loss_sum", lambda a: _ops.MseLoss.apply(a, 0.5, 2), [X(3)], True),
-    ("embedding", lambda w: _ops.Embedding.apply(w, torch.tensor([[0, 2], [3, 0]]), None), [X(4, 3)], True),
+     lambda x: _NN["cross_entropy"].apply(x, _idx(1, 2, 3), W4, 2, 2, 0.1), [X(3, 4)], True),
+    ("nll_loss", lambda x: _NN["nll_loss"].apply(x, _idx(1, 0, 3), None, 1, -100), [X(3, 4)], True),
+    ("nll_loss_none", lambda x: _NN["nll_loss"].apply(x, _idx(1, 0, 3), W4, 0, -100), [X(3, 4)], True),
+    ("mse_loss", lambda a, b: _NN["mse_loss"].apply(a, b, 1), [X(2, 3), X(2, 3)], True),
+    ("mse_loss_sum", lambda a: _NN["mse_loss"].apply(a, 0.5, 2), [X(3)], True),
+    ("embedding", lambda w: _NN["embedding"].apply(w, torch.tensor([[0, 2], [3, 0]]), None), [X(4, 3)], True),
     # (padding_idx rows get no gradient by design: the row's outputs are zeroed so that gradcheck agrees)
-    ("embedding_padding", lambda w: _ops.Embedding.apply(w, _idx(1, 2, 1), 1) * torch.tensor([[0.0], [1.0], [0.0]],
+    ("embedding_padding", lambda w: _NN["embedding"].apply(w, _idx(1, 2, 1), 1) * torch.tensor([[0.0], [1.0], [0.0]],
                                                                                             dtype=torch.float64),
      [X(3, 2)], True),
 ]

@@ -985,10 +985,7 @@ class SetItem(Op):
 
 
 # ---------------------------------------------------------------------- nn
-# Layers and losses (torch.nn.functional builds on these). Forward calls the
-# fused kernels of csrc/core/nn_ops.h; backward calls their backward kernels
-# when no higher-order graph is being built, and otherwise composes
-# differentiable ops so that create_graph=True still works.
+# (the other nn layers and losses are the NN_OPS rows of _registry.py: see _nn_op below)
 class Linear(Op):
     """x @ weight.T + bias in one GEMM pass (addmm: the bias is the GEMM's initial C)."""
 
@@ -1008,327 +1005,6 @@ class Linear(Op):
         return (g.mm(ctx.weight) if need[0] else None,
                 g.t().mm(ctx.x) if need[1] else None,
                 _unbroadcast(g, ctx.bias_shape) if ctx.has_bias and need[2] else None)
-
-
-class Conv2d(Op):
-    @staticmethod
-    def forward(ctx, x, weight, bias, stride, padding, dilation, groups):
-        ctx.x, ctx.weight, ctx.has_bias = x, weight, bias is not None
-        ctx.params = (stride, padding, dilation, groups)
-        return _C.conv2d(x._impl, weight._impl, None if bias is None else bias._impl, stride, padding, dilation,
-                         groups)
-
-    @staticmethod
-    def backward(ctx, g):
-        x, w, p = ctx.x, ctx.weight, ctx.params
-        need = ctx.needs_input_grad
-        nb = (None,) * 4
-        if not _state[0]:
-            gx, gw, gb = _C.conv2d_backward(g._impl, x._impl, w._impl, *p, (need[0], need[1],
-                                                                            ctx.has_bias and need[2]))
-            return (None if gx is None else _wrap(gx), None if gw is None else _wrap(gw),
-                    None if gb is None else _wrap(gb)) + nb
-        # create_graph: the two linear maps as differentiable ops of their own
-        gx = Conv2dBackwardInput.apply(g, w, x.shape, p) if need[0] else None
-        gw = Conv2dBackwardWeight.apply(g, x, w.shape, p) if need[1] else None
-        gb = g.sum([0, 2, 3] if g.dim() == 4 else [1, 2]) if ctx.has_bias and need[2] else None
-        return (gx, gw, gb) + nb
-
-
-class Conv2dBackwardInput(Op):
-    """gx = conv2d's input gradient: linear in g and in the weight."""
-
-    @staticmethod
-    def forward(ctx, g, weight, input_shape, params):
-        ctx.g, ctx.weight, ctx.params = g, weight, params
-        return _C.conv2d_backward_input(g._impl, weight._impl, list(input_shape), *params)
-
-    @staticmethod
-    def backward(ctx, gg):
-        # <gg, T(g, w)> = <conv(gg, w), g>: d/dg = conv(gg, w), d/dw = the weight gradient of conv(gg, .) at g
-        need = ctx.needs_input_grad
-        dg = Conv2d.apply(gg, ctx.weight, None, *ctx.params) if need[0] else None
-        dw = Conv2dBackwardWeight.apply(ctx.g, gg, ctx.weight.shape, ctx.params) if need[1] else None
-        return dg, dw, None, None
-
-
-class Conv2dBackwardWeight(Op):
-    """gw = conv2d's weight gradient: linear in g and in the input."""
-
-    @staticmethod
-    def forward(ctx, g, x, weight_shape, params):
-        ctx.g, ctx.x, ctx.params = g, x, params
-        return _C.conv2d_backward_weight(g._impl, x._impl, list(weight_shape), *params)
-
-    @staticmethod
-    def backward(ctx, gg):
-        # <gg, B(g, x)> = <g, conv(x, gg)>: d/dg = conv(x, gg), d/dx = the input gradient of conv(., gg) at g
-        need = ctx.needs_input_grad
-        dg = Conv2d.apply(ctx.x, gg, None, *ctx.params) if need[0] else None
-        dx = Conv2dBackwardInput.apply(ctx.g, gg, ctx.x.shape, ctx.params) if need[1] else None
-        return dg, dx, None, None
-
-
-class MaxPool2d(Op):
-    _non_differentiable_outputs = (1,)
-
-    @staticmethod
-    def forward(ctx, x, kernel, stride, padding, dilation, ceil_mode):
-        out, idx = _C.max_pool2d(x._impl, kernel, stride, padding, dilation, ceil_mode)
-        ctx.in_shape, ctx.idx = x.shape, idx
-        return out, idx
-
-    @staticmethod
-    def backward(ctx, g, _=None):
-        if not _state[0]:
-            return (_wrap(_C.max_pool2d_backward(g._impl, ctx.idx, list(ctx.in_shape))),) + (None,) * 5
-        return (MaxPool2dBackward.apply(g, _wrap(ctx.idx), ctx.in_shape),) + (None,) * 5
-
-
-class MaxPool2dBackward(Op):
-    """Scatters g to the argmax positions; its own backward gathers from them."""
-
-    @staticmethod
-    def forward(ctx, g, idx, in_shape):
-        ctx.g_shape, ctx.idx = g.shape, idx
-        return _C.max_pool2d_backward(g._impl, idx._impl, list(in_shape))
-
-    @staticmethod
-    def backward(ctx, gg):
-        idx = ctx.idx
-        flat = gg.flatten(-2).gather(gg.dim() - 2, idx.flatten(-2))
-        return flat.reshape(ctx.g_shape), None, None
-
-
-class AvgPool2d(Op):
-    @staticmethod
-    def forward(ctx, x, kernel, stride, padding, ceil_mode, count_include_pad, divisor_override):
-        ctx.in_shape = x.shape
-        ctx.args = (kernel, stride, padding, ceil_mode, count_include_pad, divisor_override)
-        return _C.avg_pool2d(x._impl, *ctx.args)
-
-    @staticmethod
-    def backward(ctx, g):
-        if not _state[0]:
-            gx = _wrap(_C.avg_pool2d_backward(g._impl, list(ctx.in_shape), *ctx.args))
-        else:
-            gx = AvgPool2dBackward.apply(g, ctx.in_shape, ctx.args)
-        return (gx,) + (None,) * 6
-
-
-class AvgPool2dBackward(Op):
-    """The transpose of average pooling; its own backward is average pooling again."""
-
-    @staticmethod
-    def forward(ctx, g, in_shape, args):
-        ctx.args = args
-        return _C.avg_pool2d_backward(g._impl, list(in_shape), *args)
-
-    @staticmethod
-    def backward(ctx, gg):
-        return AvgPool2d.apply(gg, *ctx.args), None, None
-
-
-class Upsample(Op):
-    """interpolate's nearest / nearest-exact / linear resampling (mode 0 / 1 / 2 of _C.upsample): linear in x."""
-
-    @staticmethod
-    def forward(ctx, x, size, scales, mode, align_corners):
-        ctx.in_shape, ctx.args = x.shape, (scales, mode, align_corners)
-        return _C.upsample(x._impl, list(size), *ctx.args)
-
-    @staticmethod
-    def backward(ctx, g):
-        if not _state[0]:
-            gx = _wrap(_C.upsample_backward(g._impl, list(ctx.in_shape), *ctx.args))
-        else:
-            gx = UpsampleBackward.apply(g, ctx.in_shape, ctx.args)
-        return gx, None, None, None, None
-
-
-class UpsampleBackward(Op):
-    """The transpose of the resampling (a weighted sum-pooling); its own backward is the resampling again."""
-
-    @staticmethod
-    def forward(ctx, g, in_shape, args):
-        ctx.size, ctx.args = g.shape[2:], args
-        return _C.upsample_backward(g._impl, list(in_shape), *args)
-
-    @staticmethod
-    def backward(ctx, gg):
-        return Upsample.apply(gg, ctx.size, *ctx.args), None, None
-
-
-def _log_softmax_composite(x, dim):
-    shifted = x - x.amax(dim, keepdim=True).detach()
-    return shifted - shifted.exp().sum(dim, keepdim=True).log()
-
-
-class Softmax(Op):
-    """softmax (log=False) or log_softmax (log=True) along dim, fused."""
-
-    @staticmethod
-    def forward(ctx, x, dim, log):
-        ctx.dim, ctx.log = dim, log
-        ctx._backward_name = "LogSoftmaxBackward0" if log else "SoftmaxBackward0"
-        out = _C.softmax(x._impl, dim, log)
-        ctx.save_for_backward(x, out)
-        return out
-
-    @staticmethod
-    def backward(ctx, g):
-        dim = ctx.dim
-        x, out = ctx.saved_tensors
-        if not _state[0]:
-            return _wrap(_C.softmax_backward(g._impl, out._impl, dim, ctx.log)), None, None
-        if x.dim() == 0:
-            return g * 0, None, None
-        logp = _log_softmax_composite(x, dim)
-        if ctx.log:
-            return g - logp.exp() * g.sum(dim, keepdim=True), None, None
-        y = logp.exp()
-        return y * (g - (g * y).sum(dim, keepdim=True)), None, None
-
-
-class CrossEntropy(Op):
-    """log_softmax + nll_loss (+ label smoothing) over class dim 1, fused; target holds class indices."""
-
-    _backward_name = "NllLossBackward0"  # (torch's cross_entropy ends in nll_loss)
-    _nondiff_args = (1, 2)  # target and class weights
-
-    @staticmethod
-    def forward(ctx, x, target, weight, reduction, ignore_index, label_smoothing):
-        w = None if weight is None else weight._impl
-        loss, lse, tw = _C.cross_entropy(x._impl, target._impl, w, reduction, ignore_index, label_smoothing)
-        ctx.save_for_backward(x)
-        ctx.target, ctx.weight, ctx.lse, ctx.tw = target, weight, lse, tw
-        ctx.args = (reduction, ignore_index, label_smoothing)
-        return loss
-
-    @staticmethod
-    def backward(ctx, g):
-        (x,) = ctx.saved_tensors
-        t, w = ctx.target, ctx.weight
-        reduction, ignore_index, eps = ctx.args
-        none = (None,) * 5
-        if not _state[0]:
-            return (_wrap(_C.cross_entropy_backward(g._impl, x._impl, t._impl, None if w is None else w._impl, ctx.lse,
-                                                 ctx.tw, reduction, ignore_index, eps)),) + none
-        # create_graph: dloss/dx = scale * ((1-e) w_t (p - onehot) + e/C (W p - w)), p = softmax(x)
-        cdim = 0 if x.dim() == 1 else 1
-        C = x.shape[cdim]
-        p = _log_softmax_composite(x, cdim).exp()
-        shape = [1] * x.dim()
-        shape[cdim] = C
-        tt = t.unsqueeze(cdim) if x.dim() > 1 else t.reshape(1)
-        keep = (tt != ignore_index)
-        tsafe = tt.masked_fill(~keep, 0)
-        classes = _wrap(_C.arange(0.0, float(C), 1.0, _dtype.int64.id, *x.device._code))  # arange(C)
-        onehot = (tsafe == classes.reshape(shape)).to(x.dtype)
-        wv = w.detach().to(x.dtype).reshape(shape) if w is not None else None
-        wt = (onehot * wv).sum(cdim, keepdim=True) if wv is not None else 1.0
-        wsum = wv.sum() if wv is not None else float(C)
-        grad = (1 - eps) * wt * (p - onehot)
-        if eps > 0:
-            grad = grad + (eps / C) * (wsum * p - (wv if wv is not None else 1.0))
-        grad = grad * keep.to(x.dtype)
-        if reduction == 0:
-            scale = g.unsqueeze(cdim) if x.dim() > 1 else g
-        elif reduction == 1:
-            scale = g / _wrap(ctx.tw).item()
-        else:
-            scale = g
-        return (grad * scale,) + none
-
-
-class NllLoss(Op):
-    _nondiff_args = (1, 2)  # target and class weights
-
-    @staticmethod
-    def forward(ctx, x, target, weight, reduction, ignore_index):
-        w = None if weight is None else weight._impl
-        loss, tw = _C.nll_loss(x._impl, target._impl, w, reduction, ignore_index)
-        ctx.x, ctx.target, ctx.weight, ctx.tw = x, target, weight, tw
-        ctx.args = (reduction, ignore_index)
-        return loss
-
-    @staticmethod
-    def backward(ctx, g):
-        x, t, w = ctx.x, ctx.target, ctx.weight
-        wi = None if w is None else w._impl
-        if not _state[0]:
-            return (_wrap(_C.nll_loss_backward(g._impl, x._impl, t._impl, wi, ctx.tw, *ctx.args)),) + (None,) * 4
-        # The gradient is linear in g with a constant coefficient: M * g (broadcast over the class dim).
-        m = _wrap(_C.nll_loss_backward(g.new_ones(g.shape)._impl, x._impl, t._impl, wi, ctx.tw, *ctx.args))
-        return (m * (g.unsqueeze(1) if ctx.args[0] == 0 and x.dim() > 1 else g),) + (None,) * 4
-
-
-class MseLoss(Op):
-    """((a - b) ** 2) reduced; reduction 0 none, 1 mean, 2 sum."""
-
-    @staticmethod
-    def forward(ctx, a, b, reduction):
-        ai, bi = _impl(a), _impl(b)
-        d = _C.sub(ai, bi)
-        ctx.save_for_backward(a, b)
-        ctx.d, ctx.reduction = d, reduction
-        sq = _C.mul(d, d)
-        if reduction == 0:
-            return sq
-        s = _C.sum(sq, [], False, None)
-        return _C.div(s, sq.numel, False, s) if reduction == 1 else s
-
-    @staticmethod
-    def backward(ctx, g):
-        need = ctx.needs_input_grad
-        a, b = ctx.saved_tensors
-        n = ctx.d.numel
-        if not _state[0]:
-            k = (2.0 / n if n else math.nan) if ctx.reduction == 1 else 2.0
-            gd = _wrap(_C.mul(ctx.d, _C.mul(g._impl, k)))
-        else:
-            d = a - b
-            gd = d * (g * ((2.0 / n if n else math.nan) if ctx.reduction == 1 else 2.0))
-        ga = _unbroadcast(gd, a.shape) if need[0] else None
-        gb = _unbroadcast(-gd, b.shape) if isinstance(b, Tensor) and need[1] else None
-        return ga, gb, None
-
-
-class Embedding(Op):
-    """weight[indices]; the row padding_idx gets no gradient."""
-
-    @staticmethod
-    def forward(ctx, weight, indices, padding_idx):
-        ctx.shape, ctx.indices, ctx.padding_idx = weight.shape, indices, padding_idx
-        return _C.index(weight._impl, 0, [indices._impl])
-
-    @staticmethod
-    def backward(ctx, g):
-        idx = ctx.indices
-        if ctx.padding_idx is not None:
-            g = g.masked_fill((idx == ctx.padding_idx).unsqueeze(-1), 0)
-        return IndexPutAccumulate.apply(g, ctx.shape, 0, [idx]), None, None
-
-
-class CtcLoss(Op):
-    """(log_probs (T, N, C), targets int64, input_lengths, target_lengths, blank, zero_infinity) -> the
-    negative log-likelihood per sample (N,), by the CPU kernel of csrc/cpu/ctc.cpp. Its gradient is torch's,
-    meant for log_probs out of a log_softmax (see ctc.cpp); like torch's it has no second derivative."""
-
-    @staticmethod
-    def forward(ctx, log_probs, targets, input_lengths, target_lengths, blank, zero_infinity):
-        nll, log_alpha = _C.ctc_loss(log_probs._impl, targets._impl, input_lengths, target_lengths, blank)
-        ctx.save_for_backward(log_probs, targets)
-        ctx.lengths = (input_lengths, target_lengths)
-        ctx.blank, ctx.zero_infinity, ctx.nll, ctx.log_alpha = blank, zero_infinity, nll, log_alpha
-        return nll
-
-    @staticmethod
-    def backward(ctx, g):
-        log_probs, targets = ctx.saved_tensors
-        grad = _C.ctc_loss_backward(g._impl, log_probs._impl, targets._impl, *ctx.lengths, ctx.nll, ctx.log_alpha,
-                                    ctx.blank, ctx.zero_infinity)
-        return (_wrap(grad),) + (None,) * 5
 
 
 # ------------------------------------------------------------ ops from the registry
@@ -1928,3 +1604,261 @@ def singular_values(A, dims=(-2, -1)):
     if A._requires_grad and _state[0]:
         return LINALG_OPS["linalg_svd"].apply(A, False)[1]
     return _wrap(_C.linalg_svd(A._impl, False, False)[1])
+
+
+# ------------------------------------------------------------ nn ops from the registry
+def _convolution(input, weight, bias, stride, padding, dilation, transposed, output_padding, groups):
+    """torch's convolution (2-d): conv2d, or with transposed its adjoint (conv2d's input-gradient kernel) of the
+    output size (in - 1) * stride - 2 * padding + dilation * (kernel - 1) + output_padding + 1."""
+    if not transposed:
+        return _C.conv2d(input, weight, bias, stride, padding, dilation, groups)
+    size = [(input.shape[2 + i] - 1) * stride[i] - 2 * padding[i] + dilation[i] * (weight.shape[2 + i] - 1) +
+            output_padding[i] + 1 for i in range(2)]
+    out = _C.conv2d_backward_input(input, weight, [input.shape[0], weight.shape[1] * groups, *size], stride, padding,
+                                   dilation, groups)
+    return out if bias is None else _C.add(out, _C.reshape(bias, [1, -1, 1, 1]))
+
+
+def _convolution_backward(grad_output, input, weight, stride, padding, dilation, transposed, output_padding, groups,
+                          output_mask):
+    """(grad_input, grad_weight, grad_bias) of convolution, each None where output_mask is False: the fused kernel;
+    transposed, the forward convolution of grad_output and the weight gradient with the roles of input and
+    grad_output exchanged."""
+    if not transposed:
+        return _C.conv2d_backward(grad_output, input, weight, stride, padding, dilation, groups, tuple(output_mask))
+    return (_C.conv2d(grad_output, weight, None, stride, padding, dilation, groups) if output_mask[0] else None,
+            _C.conv2d_backward_weight(input, grad_output, list(weight.shape), stride, padding, dilation, groups)
+            if output_mask[1] else None,
+            _C.sum(grad_output, [0, 2, 3], False, None) if output_mask[2] else None)
+
+
+def _mse_loss(self, target, reduction):
+    d = _C.sub(self, target)
+    sq = _C.mul(d, d)
+    if reduction == 0:
+        return sq
+    s = _C.sum(sq, [], False, None)
+    return _C.div(s, sq.numel, False, s) if reduction == 1 else s
+
+
+def _mse_loss_backward(grad_output, self, target, reduction):
+    d = _C.sub(self, target)
+    n = d.numel
+    return _C.mul(d, _C.mul(grad_output, (2.0 / n if n else math.nan) if reduction == 1 else 2.0))
+
+
+def _embedding_dense_backward(grad_output, indices, num_weights, padding_idx):
+    """zeros(num_weights, ...).index_put_([indices], grad_output, accumulate=True), the padding_idx rows left out."""
+    g = _wrap(grad_output)
+    if padding_idx is not None:
+        g = g.masked_fill((_wrap(indices) == padding_idx).unsqueeze(-1), 0)
+    out = _C.full([num_weights, *g.shape[len(indices.shape):]], 0, g.dtype.id, *g.device._code)
+    _C.index_put_(out, 0, [indices], g._impl, True)
+    return out
+
+
+def _upsample_kernels(mode):
+    """upsample_<mode> and its backward: _C.upsample's mode 0 (nearest), 1 (nearest-exact) or 2 ((bi/tri)linear)."""
+    return (lambda self, output_size, align_corners, scales:
+            _C.upsample(self, list(output_size), scales, mode, align_corners),
+            lambda grad_output, output_size, input_size, align_corners, scales:
+            _C.upsample_backward(grad_output, list(input_size), scales, mode, align_corners))
+
+
+# The kernels of the NN_OPS rows that are not one `_C` function: kernel(*input impls, *params)
+_NN_KERNELS = {
+    "convolution": _convolution,
+    "convolution_backward": _convolution_backward,
+    "max_pool2d_with_indices_backward": lambda grad_output, self, indices, kernel_size, stride, padding, dilation,
+    ceil_mode: _C.max_pool2d_backward(grad_output, indices, list(self.shape)),
+    "avg_pool2d_backward": lambda grad_output, self, *args: _C.avg_pool2d_backward(grad_output, list(self.shape),
+                                                                                   *args),
+    "softmax": lambda self, dim: _C.softmax(self, dim, False),
+    "log_softmax": lambda self, dim: _C.softmax(self, dim, True),
+    "softmax_backward_data": lambda grad_output, output, dim, input_dtype:
+    _C.softmax_backward(grad_output, output, dim, False),
+    "log_softmax_backward_data": lambda grad_output, output, dim, input_dtype:
+    _C.softmax_backward(grad_output, output, dim, True),
+    "nll_loss_backward": lambda grad_output, self, target, weight, total_weight, reduction, ignore_index:
+    _C.nll_loss_backward(grad_output, self, target, weight, total_weight, reduction, ignore_index),
+    "mse_loss": _mse_loss,
+    "mse_loss_backward": _mse_loss_backward,
+    "embedding": lambda weight, indices, padding_idx: _C.index(weight, 0, [indices]),
+    "embedding_dense_backward": _embedding_dense_backward,
+    "ctc_loss": lambda log_probs, targets, input_lengths, target_lengths, blank, zero_infinity:
+    _C.ctc_loss(log_probs, targets, input_lengths, target_lengths, blank),
+}
+for _mode, _code in (("upsample_nearest", 0), ("_upsample_nearest_exact", 1), ("upsample_linear", 2)):
+    _NN_KERNELS[_mode], _NN_KERNELS[_mode + "_backward"] = _upsample_kernels(_code)
+
+
+def _convolution_double_backward(grads, grad_output, weight, input, stride, padding, dilation, transposed,
+                                 output_padding, groups, grad_input_mask):
+    """torch's: the gradients of convolution_backward's (grad_input, grad_weight, grad_bias) with respect to
+    (grad_output, input, weight), given theirs (ggI, ggW, ggb; None where none flows). grad_input is linear in
+    grad_output and the weight, grad_weight in grad_output and the input; the same expressions hold transposed."""
+    ggI, ggW, ggb = grads
+    conv, conv_backward = NN_OPS["convolution"].apply, NN_OPS["convolution_backward"].apply
+    params = (stride, padding, dilation, transposed, output_padding, groups)
+    ggO = gI = gW = None
+    if grad_input_mask[0]:
+        if ggI is not None:
+            ggO = conv(ggI, weight, ggb, *params)
+        elif ggb is not None:
+            ggO = ggb.reshape(-1, 1, 1).expand(grad_output.shape)
+        if ggW is not None:
+            term = conv(input, ggW, None, *params)
+            ggO = term if ggO is None else ggO + term
+    if grad_input_mask[1] and ggW is not None:
+        gI = conv_backward(grad_output, input, ggW, *params, (True, False, False))[0]
+    if grad_input_mask[2] and ggI is not None:
+        gW = conv_backward(grad_output, ggI, weight, *params, (False, True, False))[1]
+    return ggO, gI, gW
+
+
+def max_pool_double_backward(grad, indices, dim):
+    """torch's: grad at the argmax positions of each of the last `dim` dims' planes."""
+    return grad.flatten(-dim).gather(grad.dim() - dim, indices.flatten(-dim)).reshape(indices.shape)
+
+
+def zeros_like(t):
+    return t.new_zeros(t.shape)
+
+
+def mse_loss_double_backward(grad, input, reduction):
+    """torch's: the second derivative of mse_loss (2, divided by the element count for a mean) times grad."""
+    return grad * (2.0 / input.numel() if reduction == 1 else 2.0)
+
+
+def embedding_dense_double_backward(grad, indices, padding_idx):
+    """torch's: the rows of grad picked by indices (embedding again), the padding_idx ones zero."""
+    out = NN_OPS["embedding"].apply(grad, indices, None)
+    return out if padding_idx is None else out.masked_fill((indices == padding_idx).unsqueeze(-1), 0)
+
+
+def cross_entropy_backward(grad, self, target, weight, reduction, ignore_index, label_smoothing, total_weight):
+    """The gradient of the fused cross entropy through rows, as torch's log_softmax + nll_loss:
+    _log_softmax_backward_data of the gradient with respect to log_softmax(self), which is nll_loss's scaled by
+    1 - label_smoothing, plus the smoothing term -label_smoothing / C * weight (ignored targets and the reduction's
+    scale as nll_loss's)."""
+    cdim = 0 if self.dim() == 1 else 1
+    logp = NN_OPS["_log_softmax"].apply(self, cdim)
+    g = NN_OPS["nll_loss_backward"].apply(grad, logp, target, weight, total_weight, reduction, ignore_index)
+    if label_smoothing > 0:
+        C = self.shape[cdim]
+        shape = [1] * self.dim()
+        shape[cdim] = C
+        keep = (target.unsqueeze(cdim) if self.dim() > 1 else target.reshape(1)) != ignore_index
+        scale = (grad.unsqueeze(cdim) if self.dim() > 1 else grad) if reduction == 0 else \
+            grad / total_weight.item() if reduction == 1 else grad
+        w = weight.detach().to(self.dtype).reshape(shape) if weight is not None else 1.0
+        g = g * (1 - label_smoothing) - (label_smoothing / C) * w * keep.to(self.dtype) * scale
+    return NN_OPS["_log_softmax_backward_data"].apply(g, logp, cdim, self.dtype)
+
+
+def class_loss_backward(grad, self, target, weight, lse, total_weight, reduction, ignore_index, label_smoothing):
+    """cross_entropy_backward as the fused kernel (csrc's class_loss_backward), without a graph."""
+    return _wrap(_C.cross_entropy_backward(grad._impl, self._impl, target._impl, None if weight is None else
+                                           weight._impl, lse._impl, total_weight._impl, reduction, ignore_index,
+                                           label_smoothing))
+
+
+def _ctc_loss_backward(grad, log_probs, targets, input_lengths, target_lengths, result, log_alpha, blank,
+                       zero_infinity):
+    """torch's (csrc/cpu/ctc.cpp): not differentiable itself, as torch's."""
+    return _wrap(_C.ctc_loss_backward(grad._impl, log_probs._impl, targets._impl, input_lengths, target_lengths,
+                                      result._impl, log_alpha._impl, blank, zero_infinity))
+
+
+# What the NN_OPS formulas see: these helpers (torch's names) and every row's op by its name (added below)
+_NN_ENV = {"max_pool_double_backward": max_pool_double_backward, "zeros_like": zeros_like,
+           "mse_loss_double_backward": mse_loss_double_backward,
+           "embedding_dense_double_backward": embedding_dense_double_backward,
+           "_convolution_double_backward": _convolution_double_backward,
+           "cross_entropy_backward": cross_entropy_backward, "class_loss_backward": class_loss_backward,
+           "_ctc_loss_backward": _ctc_loss_backward}
+
+
+def _nn_op(entry):
+    """The autograd op of an NN_OPS row: apply(*inputs, *params) calls the kernel, and when an input with a formula
+    requires grad records the node (named as torch's), saving what the formulas read (save_for_backward's
+    semantics: the inputs with their versions, the outputs as saved outputs); backward evaluates the formulas (the
+    row's fused kernel instead when no graph is built), each gradient summed back to its input's shape."""
+    kernel = _NN_KERNELS.get(entry.kernel) or getattr(_C, entry.kernel)
+    inputs, outputs, returns, n_in = entry.inputs, entry.outputs, entry.returns, len(entry.inputs)
+    names = ("grad", "grads") + inputs + entry.params + outputs + ("grad_input_mask",)
+    compiled = {f: eval(compile(f"lambda {', '.join(names)}: {f}", "<nn op registry>", "eval"), _NN_ENV)  # noqa: S307
+                for f in (*entry.grad.values(), *([entry.fused] if entry.fused else []))}
+    formulas = tuple((tuple(inputs.index(n.strip()) for n in key.split(",")), compiled[f])
+                     for key, f in entry.grad.items())
+    fused = compiled[entry.fused] if entry.fused else None
+    reads = set().union(*(re.findall(r"\w+", f) for f in compiled))
+    differentiable = frozenset(inputs.index(n) for n in entry.differentiable)
+    saved_in = tuple(i for i, n in enumerate(inputs) if n in reads)
+    saved_out = tuple(k for k, n in enumerate(outputs) if n in reads)
+    multi, by_dims = len(outputs) > 1, isinstance(entry.node, tuple)
+    n_saved_in = len(saved_in)
+
+    class N(Op):
+        _backward_name = None if by_dims else entry.node
+
+        @classmethod
+        def apply(cls, *args):
+            out = kernel(*[a._impl if isinstance(a, Tensor) else a for a in args[:n_in]], *args[n_in:])
+            impls = out if multi else (out,)
+            outs = [None if o is None else _wrap(o) for o in impls[:returns]]
+            r = outs[0] if returns == 1 else tuple(outs)
+            if not _state[0]:
+                return r
+            needs = tuple([i in differentiable and isinstance(a, Tensor) and a._requires_grad
+                           for i, a in enumerate(args[:n_in])])
+            if True not in needs:
+                return r
+            ctx = _new(cls)
+            ctx.needs_input_grad, ctx.p = needs, args[n_in:]
+            ctx.next_functions = tuple([_edge_of(a) if n else _NO_EDGE for a, n in zip(args, needs)])
+            kept = [args[i] for i in saved_in]
+            ctx._saved = tuple(kept) + tuple([_SavedOutput(impls[k], k, k < returns and impls[k].dtype in _FLOAT_IDS)
+                                              for k in saved_out])
+            ctx._saved_versions = tuple([t._impl.version if isinstance(t, Tensor) else None for t in kept] +
+                                        [impls[k].version for k in saved_out])
+            if by_dims:
+                ctx._backward_name = entry.node[len(ctx.p[0]) - 1]  # (by output_size's length)
+            if returns > 1:
+                ctx._n_out = returns
+            for k, o in enumerate(outs):
+                if o is not None and o._impl.dtype in _FLOAT_IDS:
+                    o._requires_grad, o.grad_fn, o._output_nr = True, ctx, k
+            if _anomaly[0]:
+                ctx._stack = traceback.format_stack()[:-1]
+            return r
+
+        @staticmethod
+        def backward(ctx, *grads):
+            saved, need = ctx.saved_tensors, ctx.needs_input_grad
+            values, outs = [None] * n_in, [None] * len(outputs)
+            for j, i in enumerate(saved_in):
+                values[i] = saved[j]
+            for j, k in enumerate(saved_out):
+                outs[k] = saved[n_saved_in + j]
+            grad_inputs = [None] * n_in
+            for positions, formula in formulas:
+                mask = tuple([need[i] for i in positions])
+                if True not in mask:
+                    continue
+                f = fused if fused is not None and not _state[0] else formula
+                got = f(grads[0], grads, *values, *ctx.p, *outs, mask)
+                for i, g in zip(positions, got if len(positions) > 1 else (got,)):
+                    if need[i] and g is not None:
+                        v = values[i]
+                        grad_inputs[i] = _unbroadcast(g, v.shape) if isinstance(v, Tensor) and g.shape != v.shape \
+                            else g
+            return tuple(grad_inputs)
+
+    N.__name__ = N.__qualname__ = "".join(w.capitalize() for w in entry.name.split("_"))
+    N.entry = entry
+    return N
+
+
+NN_OPS = {e.name: _nn_op(e) for e in _registry.NN_OPS}
+_NN_ENV.update({name: op.apply for name, op in NN_OPS.items()})

@@ -568,6 +568,134 @@ NN_KERNELS = [
 ]
 
 
+class NnOp:
+    """A neural-network op over the nn kernels (conv, pooling, resampling, softmax, the losses), as torch's
+    native_functions.yaml + derivatives.yaml declare it: `name` torch's (an aten op; cross_entropy is torch's
+    composite, fused here); `kernel` the function computing it without a graph, kernel(*input impls, *params) ->
+    an impl or a tuple of impls (one of _ops._NN_KERNELS or a `_C` function); `inputs` the tensor arguments in order
+    (an optional one may be None; torch's non-tensor arguments between them move to `params`, the rest of the
+    signature, in order); `outputs` the kernel's outputs, of which the first `returns` are returned (the others,
+    such as cross entropy's log-sum-exp, are kept for the formulas), integer ones not differentiable; `grad` the
+    derivative of each differentiable input in Tensor ops, {input: formula} or {"input, weight, bias": formula
+    returning a tuple} (torch's multi-input entries, which read `grad_input_mask`), over `grad` (`grads`: one per
+    output of a multi-output op, None where none flows), the inputs, the params and the outputs, with _ops'
+    _NN_HELPERS (torch's names); a formula calling a backward op (convolution_backward, nll_loss_backward, ...)
+    calls that op's row, so double backward goes through rows as torch's does; a gradient is summed back to its
+    input's shape where the op broadcasts (mse_loss); `fused` the formula as one kernel where it is not a row of its
+    own (cross entropy's class_loss_backward), used when no graph is built; `node` torch's grad_fn name (a tuple:
+    by the input's spatial dims, 1 to 3); `ref` the tests' float64 reference (tests/test_registry_nn.py: a function
+    of its REFS, or "vjp:<row>" for a backward op, checked against the numerical vector-Jacobian product of
+    that row's reference)."""
+    __slots__ = ("name", "kernel", "inputs", "params", "outputs", "returns", "grad", "fused", "node", "ref")
+
+    def __init__(self, name, kernel, inputs, params, grad, node, ref, outputs=("result",), returns=1, fused=None):
+        self.name, self.kernel, self.inputs, self.params = name, kernel, tuple(inputs), tuple(params)
+        self.outputs, self.returns, self.grad, self.fused = outputs, returns, grad, fused
+        self.node, self.ref = node, ref
+
+    @property
+    def differentiable(self):
+        """The inputs with a formula, in the inputs' order."""
+        named = {n.strip() for key in self.grad for n in key.split(",")}
+        return tuple(n for n in self.inputs if n in named)
+
+
+_CONV = ("stride", "padding", "dilation", "transposed", "output_padding", "groups")
+_POOL = ("kernel_size", "stride", "padding")
+_AVG = _POOL + ("ceil_mode", "count_include_pad", "divisor_override")
+_MAX = _POOL + ("dilation", "ceil_mode")
+_UPSAMPLE = ("output_size", "align_corners", "scales")
+_UPSAMPLE_BACKWARD = ("output_size", "input_size", "align_corners", "scales")
+N = NnOp
+NN_OPS = [
+    N("convolution", "convolution", ("input", "weight", "bias"), _CONV,
+      {"input, weight, bias": "convolution_backward(grad, input, weight, stride, padding, dilation, transposed, "
+                              "output_padding, groups, grad_input_mask)"},
+      "ConvolutionBackward0", "convolution"),
+    N("convolution_backward", "convolution_backward", ("grad_output", "input", "weight"), _CONV + ("output_mask",),
+      {"grad_output, input, weight": "_convolution_double_backward(grads, grad_output, weight, input, stride, "
+                                     "padding, dilation, transposed, output_padding, groups, grad_input_mask)"},
+      "ConvolutionBackwardBackward0", "vjp:convolution", outputs=("grad_input", "grad_weight", "grad_bias"),
+      returns=3),
+    N("max_pool2d_with_indices", "max_pool2d", ("self",), _MAX,
+      {"self": "max_pool2d_with_indices_backward(grad, self, indices, kernel_size, stride, padding, dilation, "
+               "ceil_mode)"},
+      "MaxPool2DWithIndicesBackward0", "max_pool2d", outputs=("result", "indices"), returns=2),
+    N("max_pool2d_with_indices_backward", "max_pool2d_with_indices_backward", ("grad_output", "self", "indices"),
+      _MAX, {"grad_output": "max_pool_double_backward(grad, indices, 2)", "self": "zeros_like(self)"},
+      "MaxPool2DWithIndicesBackwardBackward0", "vjp:max_pool2d_with_indices"),
+    N("avg_pool2d", "avg_pool2d", ("self",), _AVG,
+      {"self": "avg_pool2d_backward(grad, self, kernel_size, stride, padding, ceil_mode, count_include_pad, "
+               "divisor_override)"},
+      "AvgPool2DBackward0", "avg_pool2d"),
+    N("avg_pool2d_backward", "avg_pool2d_backward", ("grad_output", "self"), _AVG,
+      {"grad_output": "avg_pool2d(grad, kernel_size, stride, padding, ceil_mode, count_include_pad, "
+                      "divisor_override)",
+       "self": "zeros_like(self)"},
+      "AvgPool2DBackwardBackward0", "vjp:avg_pool2d"),
+    *(op for mode, nodes in (
+        ("upsample_nearest", ("UpsampleNearest1D", "UpsampleNearest2D", "UpsampleNearest3D")),
+        ("_upsample_nearest_exact", ("UpsampleNearestExact1D", "UpsampleNearestExact2D", "UpsampleNearestExact3D")),
+        ("upsample_linear", ("UpsampleLinear1D", "UpsampleBilinear2D", "UpsampleTrilinear3D")))
+      for op in (
+        N(mode, mode, ("self",), _UPSAMPLE,
+          {"self": f"{mode}_backward(grad, output_size, self.shape, align_corners, scales)"},
+          tuple(n + "Backward0" for n in nodes), mode),
+        N(mode + "_backward", mode + "_backward", ("grad_output",), _UPSAMPLE_BACKWARD,
+          {"grad_output": f"{mode}(grad, output_size, align_corners, scales)"},
+          tuple(n + "BackwardBackward0" for n in nodes), "vjp:" + mode))),
+    N("_softmax", "softmax", ("self",), ("dim",), {"self": "_softmax_backward_data(grad, result, dim, self.dtype)"},
+      "SoftmaxBackward0", "softmax"),
+    N("_softmax_backward_data", "softmax_backward_data", ("grad_output", "output"), ("dim", "input_dtype"),
+      {"grad_output": "_softmax_backward_data(grad, output, dim, input_dtype)",
+       "output": "grad * grad_output - grad * (grad_output * output).sum(dim, keepdim=True)"
+                 " - grad_output * (grad * output).sum(dim, keepdim=True)"},
+      "SoftmaxBackwardDataBackward0", "vjp:_softmax"),
+    N("_log_softmax", "log_softmax", ("self",), ("dim",),
+      {"self": "_log_softmax_backward_data(grad, result, dim, self.dtype)"}, "LogSoftmaxBackward0", "log_softmax"),
+    N("_log_softmax_backward_data", "log_softmax_backward_data", ("grad_output", "output"), ("dim", "input_dtype"),
+      {"grad_output": "grad - (grad * output.exp()).sum(dim, keepdim=True)",
+       "output": "-grad * output.exp() * grad_output.sum(dim, keepdim=True)"},
+      "LogSoftmaxBackwardDataBackward0", "vjp:_log_softmax"),
+    # (torch's cross_entropy is log_softmax + nll_loss; fused here, its node named as the last of torch's)
+    N("cross_entropy", "cross_entropy", ("self", "target", "weight"), ("reduction", "ignore_index", "label_smoothing"),
+      {"self": "cross_entropy_backward(grad, self, target, weight, reduction, ignore_index, label_smoothing, "
+               "total_weight)"},
+      "NllLossBackward0", "cross_entropy", outputs=("result", "lse", "total_weight"),
+      fused="class_loss_backward(grad, self, target, weight, lse, total_weight, reduction, ignore_index, "
+            "label_smoothing)"),
+    N("nll_loss", "nll_loss", ("self", "target", "weight"), ("reduction", "ignore_index"),
+      {"self": "nll_loss_backward(grad, self, target, weight, total_weight, reduction, ignore_index)"},
+      "NllLossBackward0", "nll_loss", outputs=("result", "total_weight")),
+    N("nll_loss_backward", "nll_loss_backward", ("grad_output", "self", "target", "weight", "total_weight"),
+      ("reduction", "ignore_index"),
+      {"grad_output": "nll_loss(grad, target, weight, reduction, ignore_index)", "self": "zeros_like(grad)"},
+      "NllLossBackwardBackward0", "vjp:nll_loss"),
+    N("mse_loss", "mse_loss", ("self", "target"), ("reduction",),
+      {"self": "mse_loss_backward(grad, self, target, reduction)",
+       "target": "mse_loss_backward(grad, target, self, reduction)"}, "MseLossBackward0", "mse_loss"),
+    N("mse_loss_backward", "mse_loss_backward", ("grad_output", "self", "target"), ("reduction",),
+      {"grad_output": "mse_loss_backward(grad, self, target, reduction)",
+       "self": "mse_loss_double_backward(grad * grad_output, grad, reduction)",
+       "target": "-mse_loss_double_backward(grad * grad_output, grad, reduction)"},
+      "MseLossBackwardBackward0", "vjp:mse_loss"),
+    N("embedding", "embedding", ("weight", "indices"), ("padding_idx",),
+      {"weight": "embedding_dense_backward(grad, indices, weight.shape[0], padding_idx)"}, "EmbeddingBackward0",
+      "embedding"),
+    N("embedding_dense_backward", "embedding_dense_backward", ("grad_output", "indices"),
+      ("num_weights", "padding_idx"), {"grad_output": "embedding_dense_double_backward(grad, indices, padding_idx)"},
+      "EmbeddingDenseBackwardBackward0", "vjp:embedding"),
+    # (torch's ctc_loss has no second derivative: its backward is not a differentiable op)
+    N("ctc_loss", "ctc_loss", ("log_probs", "targets"), ("input_lengths", "target_lengths", "blank", "zero_infinity"),
+      {"log_probs": "_ctc_loss_backward(grad, log_probs, targets, input_lengths, target_lengths, result, "
+                    "log_alpha, blank, zero_infinity)"},
+      "CtcLossBackward0", "ctc_loss", outputs=("result", "log_alpha")),
+]
+del N
+NN_OPS_BY_NAME = {e.name: e for e in NN_OPS}
+assert len(NN_OPS_BY_NAME) == len(NN_OPS), "an nn op is declared twice"
+
+
 class OptimizerStep:
     """One optimizer's update of one parameter as a single elementwise pass (csrc/ops/optim.h's functor): the
     `_C.<name>(param, grad, states, hyper)` kernel and the multi-tensor `_C.foreach_<name>(params, grads, states,

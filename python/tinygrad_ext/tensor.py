@@ -1492,7 +1492,7 @@ def _softmax(input, dim, dtype, log, stacklevel=2):
         dim = 0 if input.dim() in (0, 1, 3) else 1
     if dtype is not None:
         input = input.to(dtype)
-    return _ops.Softmax.apply(input, dim, log) if _needs_grad(input) else _wrap(_C.softmax(input._impl, dim, log))
+    return _ops.NN_OPS["_log_softmax" if log else "_softmax"].apply(input, dim)
 
 
 def _integer_reduction(t, dtype, dims=()):

@@ -115,7 +115,7 @@ def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
         else:
             raise ValueError(f"Invalid padding string '{padding}', should be one of {{'valid', 'same'}}")
     padding = _pair(padding, "padding")
-    return _ops.Conv2d.apply(input, weight, bias, stride, padding, dilation, int(groups))
+    return _ops.NN_OPS["convolution"].apply(input, weight, bias, stride, padding, dilation, False, (0, 0), int(groups))
 
 
 def max_pool2d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False, return_indices=False):
@@ -124,7 +124,8 @@ def max_pool2d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode
                         f"be Tensor, not {type(input).__name__}")
     k = _pair(kernel_size)
     s = k if stride is None or (not isinstance(stride, numbers.Integral) and len(stride) == 0) else _pair(stride)
-    out, idx = _ops.MaxPool2d.apply(input, k, s, _pair(padding), _pair(dilation), bool(ceil_mode))
+    out, idx = _ops.NN_OPS["max_pool2d_with_indices"].apply(input, k, s, _pair(padding), _pair(dilation),
+                                                           bool(ceil_mode))
     return (out, idx) if return_indices else out
 
 
@@ -139,8 +140,8 @@ def avg_pool2d(input, kernel_size, stride=None, padding=0, ceil_mode=False, coun
     s = k if stride is None or (not isinstance(stride, numbers.Integral) and len(stride) == 0) else _pair(stride)
     if divisor_override is not None and divisor_override <= 0:
         raise RuntimeError("divisor must be not zero")
-    return _ops.AvgPool2d.apply(input, k, s, _pair(padding), bool(ceil_mode), bool(count_include_pad),
-                                divisor_override)
+    return _ops.NN_OPS["avg_pool2d"].apply(input, k, s, _pair(padding), bool(ceil_mode), bool(count_include_pad),
+                                           divisor_override)
 
 
 def _adaptive_output(input, output_size, name):
@@ -524,7 +525,7 @@ def embedding(input, weight, padding_idx=None, max_norm=None, norm_type=2.0, sca
         if lo < 0 or hi >= n:
             raise IndexError("index out of range in self")
     if _needs_grad(weight):
-        return _ops.Embedding.apply(weight, input, padding_idx)
+        return _ops.NN_OPS["embedding"].apply(weight, input, padding_idx)
     return _wrap(_C.index(weight._impl, 0, [input._impl]))
 
 
@@ -590,7 +591,7 @@ def mse_loss(input, target, size_average=None, reduce=None, reduction="mean", we
         input, target = input.to(rt), target.to(rt)
     if weight is not None:
         return _reduce((input - target) ** 2 * weight, code)
-    return _ops.MseLoss.apply(input, target, code)
+    return _ops.NN_OPS["mse_loss"].apply(input, target, code)
 
 
 def l1_loss(input, target, size_average=None, reduce=None, reduction="mean", weight=None):
@@ -651,8 +652,8 @@ def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-1
         raise TypeError("cross_entropy(): input and target must be Tensors")
     if target.dtype.is_floating_point and target.shape == input.shape:  # (any other shape: class indices)
         return _cross_entropy_probs(input, target, weight, code, label_smoothing)
-    loss = _ops.CrossEntropy.apply(input, _class_target(target, input, _CE_KERNEL, code), weight, code,
-                                   int(ignore_index), float(label_smoothing))
+    loss = _ops.NN_OPS["cross_entropy"].apply(input, _class_target(target, input, _CE_KERNEL, code), weight, code,
+                                              int(ignore_index), float(label_smoothing))
     if target.dtype.name == "uint8" and weight is not None and label_smoothing > 0 and code == _REDUCTIONS["mean"]:
         # torch's mean gathers the weights with the target itself for its smoothing term (after the loss checks)
         raise RuntimeError("gather(): Expected dtype int32/int64 for index")
@@ -682,8 +683,8 @@ def _cross_entropy_probs(input, target, weight, code, label_smoothing):
 
 def nll_loss(input, target, weight=None, size_average=None, ignore_index=-100, reduce=None, reduction="mean"):
     code = _reduction_code(reduction, size_average, reduce)
-    return _ops.NllLoss.apply(input, _class_target(target, input, "nll_loss_out_frame", code), weight, code,
-                              int(ignore_index))
+    return _ops.NN_OPS["nll_loss"].apply(input, _class_target(target, input, "nll_loss_out_frame", code), weight,
+                                         code, int(ignore_index))
 
 
 def binary_cross_entropy(input, target, weight=None, size_average=None, reduce=None, reduction="mean"):
@@ -1162,11 +1163,11 @@ def conv_transpose2d(input, weight, bias=None, stride=1, padding=0, output_paddi
         # padding at the start and by padding - output_padding at the end (a negative crop appends zeros)
         full = conv_transpose2d(x, weight, None, stride, 0, 0, groups, dilation)
         out = pad(full, [-padding[1], output_padding[1] - padding[1], -padding[0], output_padding[0] - padding[0]])
-    else:
-        out_shape = (x.shape[0], weight.shape[1] * groups, *size)
-        out = _ops.Conv2dBackwardInput.apply(x, weight, out_shape, (stride, padding, dilation, int(groups)))
-    if bias is not None:
-        out = out + bias.reshape(1, -1, 1, 1)
+        if bias is not None:
+            out = out + bias.reshape(1, -1, 1, 1)
+    else:  # (torch's convolution with transposed=True, the bias added in the same node)
+        out = _ops.NN_OPS["convolution"].apply(x, weight, bias, stride, padding, dilation, True, output_padding,
+                                               int(groups))
     return out if batched else out.squeeze(0)
 
 
@@ -1519,7 +1520,8 @@ _INTERP_MATMUL_MAX = 128
 
 _INTERP_DIMS = {"linear": 1, "bilinear": 2, "bicubic": 2, "trilinear": 3}
 # the modes of the C++ resampling kernel (_C.upsample's mode numbers)
-_UPSAMPLE_MODES = {"nearest": 0, "nearest-exact": 1, "linear": 2, "bilinear": 2, "trilinear": 2}
+_UPSAMPLE_MODES = {"nearest": "upsample_nearest", "nearest-exact": "_upsample_nearest_exact",  # (NN_OPS rows)
+                   "linear": "upsample_linear", "bilinear": "upsample_linear", "trilinear": "upsample_linear"}
 
 
 def interpolate(input, size=None, scale_factor=None, mode="nearest", align_corners=None, recompute_scale_factor=None,
@@ -1573,8 +1575,8 @@ def interpolate(input, size=None, scale_factor=None, mode="nearest", align_corne
     if mode == "area":
         return (adaptive_avg_pool1d, adaptive_avg_pool2d, adaptive_avg_pool3d)[spatial - 1](input, sizes)
     if mode in _UPSAMPLE_MODES and input.is_floating_point():
-        return _ops.Upsample.apply(input, sizes, [0.0 if s is None else s for s in scales], _UPSAMPLE_MODES[mode],
-                                   bool(align_corners))
+        return _ops.NN_OPS[_UPSAMPLE_MODES[mode]].apply(input, sizes, bool(align_corners),
+                                                        [0.0 if s is None else s for s in scales])
     out = input
     for k in range(spatial):
         out = _resample_dim(out, 2 + k, sizes[k], scales[k], mode, align_corners)
@@ -1893,7 +1895,7 @@ def ctc_loss(log_probs, targets, input_lengths, target_lengths, blank=0, reducti
         targets = targets.unsqueeze(0) if targets.dim() == 1 else targets
     ins, tls = _ctc_lengths(input_lengths, "input_lengths"), _ctc_lengths(target_lengths, "target_lengths")
     targets = targets if targets.dtype == _dtype.int64 else targets.long()
-    nll = _ops.CtcLoss.apply(log_probs, targets, ins, tls, int(blank), bool(zero_infinity))
+    nll = _ops.NN_OPS["ctc_loss"].apply(log_probs, targets, ins, tls, int(blank), bool(zero_infinity))
     if zero_infinity:
         nll = where(nll == float("inf"), nll.new_zeros(()), nll)
     if code == 1:

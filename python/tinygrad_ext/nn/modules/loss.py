@@ -36,7 +36,7 @@ class MSELoss(_Loss):
     def forward(self, input, target):
         if input.shape != target.shape:
             F._check_same_size(input, target)
-        return F._ops.MseLoss.apply(input, target, self._code)
+        return F._ops.NN_OPS["mse_loss"].apply(input, target, self._code)
 
 
 class L1Loss(_Loss):
