@@ -1771,7 +1771,7 @@ def _ctc_loss_backward(grad, log_probs, targets, input_lengths, target_lengths, 
 
 
 # What the NN_OPS formulas see: these helpers (torch's names) and every row's op by its name (added below)
-_NN_ENV = {"max_pool_double_backward": max_pool_double_backward, "zeros_like": zeros_like,
+_NN_ENV = {"max_pool_double_backward": max_pool_double_backward, "zeros_like": zeros_like, "sum_to": _unbroadcast,
            "mse_loss_double_backward": mse_loss_double_backward,
            "embedding_dense_double_backward": embedding_dense_double_backward,
            "_convolution_double_backward": _convolution_double_backward,
@@ -1779,86 +1779,100 @@ _NN_ENV = {"max_pool_double_backward": max_pool_double_backward, "zeros_like": z
            "_ctc_loss_backward": _ctc_loss_backward}
 
 
+def _version(t):
+    return t._impl.version if isinstance(t, Tensor) else None
+
+
+def _nn_source(entry):
+    """The source of an NN_OPS row's apply and backward, written out for the row as torch's codegen writes
+    Functions.cpp from derivatives.yaml: apply(*inputs, *params) calls the kernel and, when an input with a formula
+    requires grad, records the node (named as torch's) saving what the formulas read (the inputs with their
+    versions, the outputs as saved outputs: save_for_backward's semantics); backward evaluates the formulas inline
+    (the row's fused kernel instead when no graph is built)."""
+    ins, params, outs, returns = entry.inputs, entry.params, entry.outputs, entry.returns
+    diff = entry.differentiable
+    reads = set().union(*(re.findall(r"\w+", f) for f in (*entry.grad.values(), entry.fused or "")))
+    multi = len(outs) > 1
+    saved_in = [n for n in ins if n in reads]
+    saved_out = [(k, n) for k, n in enumerate(outs) if n in reads]
+    need = {n: f"{n}._requires_grad" if i == 0 else f"isinstance({n}, Tensor) and {n}._requires_grad"
+            for i, n in enumerate(ins) if n in diff}
+    impls = [f"{ins[0]}._impl"] + [f"_impl({n})" for n in ins[1:]]
+    a = [f"def apply(cls, {', '.join(ins + params)}):",
+         f"    out = kernel({', '.join(impls + list(params))})"]
+    if not multi:
+        a.append("    r = _wrap(out)")
+    elif returns == 1:
+        a.append("    r = _wrap(out[0])")
+    else:
+        a.append(f"    r = ({', '.join(f'None if out[{k}] is None else _wrap(out[{k}])' for k in range(returns))},)")
+    a += ["    if not _state[0]:", "        return r"]
+    a += [f"    n_{n} = {e}" for n, e in need.items()]
+    a += [f"    if not ({' or '.join(f'n_{n}' for n in need)}):", "        return r",
+          "    ctx = _new(cls)",
+          f"    ctx.needs_input_grad = ({''.join(f'n_{n}, ' if n in need else 'False, ' for n in ins)})",
+          "    ctx.next_functions = (" +
+          "".join(f"_edge_of({n}) if n_{n} else _NO_EDGE, " if n in need else "_NO_EDGE, " for n in ins) + ")",
+          f"    ctx.p = ({''.join(p + ', ' for p in params)})"]
+    impl_of = (lambda k: f"out[{k}]") if multi else (lambda k: "out")
+    kept = saved_in + [f"_SavedOutput({impl_of(k)}, {k}, " +
+                       (f"{impl_of(k)}.dtype in _FLOAT_IDS)" if k < returns else "False)") for k, _ in saved_out]
+    versions = [f"{n}._impl.version" if n == ins[0] else f"_version({n})" for n in saved_in] + \
+        [f"{impl_of(k)}.version" for k, _ in saved_out]
+    a += [f"    ctx._saved = ({''.join(k + ', ' for k in kept)})",
+          f"    ctx._saved_versions = ({''.join(v + ', ' for v in versions)})"]
+    if isinstance(entry.node, tuple):
+        a.append(f"    ctx._backward_name = NODES[len({params[0]}) - 1]")
+    if returns > 1:
+        a.append(f"    ctx._n_out = {returns}")
+    for k in range(returns):
+        o = "r" if returns == 1 else f"r[{k}]"
+        a += [f"    if {o} is not None and {o}._impl.dtype in _FLOAT_IDS:",
+              f"        {o}._requires_grad, {o}.grad_fn, {o}._output_nr = True, ctx, {k}"]
+    a += ["    if _anomaly[0]:", "        ctx._stack = traceback.format_stack()[:-1]", "    return r"]
+
+    b = [f"def backward(ctx, {'*grads' if returns > 1 else 'grad'}):"]
+    names = saved_in + [n for _, n in saved_out]
+    if names:
+        b.append(f"    {''.join(n + ', ' for n in names)}= ctx.saved_tensors")
+    if params:
+        b.append(f"    {''.join(p + ', ' for p in params)}= ctx.p")
+    b.append("    need = ctx.needs_input_grad")
+    if returns > 1:
+        b.append("    grad = grads[0]")
+    elif "grads" in reads:
+        b.append("    grads = (grad,)")
+    for key, formula in entry.grad.items():
+        keys = [n.strip() for n in key.split(",")]
+        mask = f"({''.join(f'need[{ins.index(n)}], ' for n in keys)})"
+        expr = f"({entry.fused}) if not _state[0] else ({formula})" if entry.fused else formula
+        if len(keys) == 1:
+            b.append(f"    g_{keys[0]} = ({expr}) if need[{ins.index(keys[0])}] else None")
+        else:
+            b += [f"    grad_input_mask = {mask}",
+                  f"    {', '.join(f'g_{n}' for n in keys)} = ({expr}) if True in grad_input_mask else "
+                  f"({'None, ' * len(keys)})"]
+    b.append(f"    return ({''.join(f'g_{n}, ' if n in diff else 'None, ' for n in ins)})")
+    return "\n".join(a) + "\n\n\n" + "\n".join(b) + "\n"
+
+
+_NN_GLOBALS = []  # each row's namespace: _NN_ENV, its kernel, and (below) every row's op
+
+
 def _nn_op(entry):
-    """The autograd op of an NN_OPS row: apply(*inputs, *params) calls the kernel, and when an input with a formula
-    requires grad records the node (named as torch's), saving what the formulas read (save_for_backward's
-    semantics: the inputs with their versions, the outputs as saved outputs); backward evaluates the formulas (the
-    row's fused kernel instead when no graph is built), each gradient summed back to its input's shape."""
-    kernel = _NN_KERNELS.get(entry.kernel) or getattr(_C, entry.kernel)
-    inputs, outputs, returns, n_in = entry.inputs, entry.outputs, entry.returns, len(entry.inputs)
-    names = ("grad", "grads") + inputs + entry.params + outputs + ("grad_input_mask",)
-    compiled = {f: eval(compile(f"lambda {', '.join(names)}: {f}", "<nn op registry>", "eval"), _NN_ENV)  # noqa: S307
-                for f in (*entry.grad.values(), *([entry.fused] if entry.fused else []))}
-    formulas = tuple((tuple(inputs.index(n.strip()) for n in key.split(",")), compiled[f])
-                     for key, f in entry.grad.items())
-    fused = compiled[entry.fused] if entry.fused else None
-    reads = set().union(*(re.findall(r"\w+", f) for f in compiled))
-    differentiable = frozenset(inputs.index(n) for n in entry.differentiable)
-    saved_in = tuple(i for i, n in enumerate(inputs) if n in reads)
-    saved_out = tuple(k for k, n in enumerate(outputs) if n in reads)
-    multi, by_dims = len(outputs) > 1, isinstance(entry.node, tuple)
-    n_saved_in = len(saved_in)
-
-    class N(Op):
-        _backward_name = None if by_dims else entry.node
-
-        @classmethod
-        def apply(cls, *args):
-            out = kernel(*[a._impl if isinstance(a, Tensor) else a for a in args[:n_in]], *args[n_in:])
-            impls = out if multi else (out,)
-            outs = [None if o is None else _wrap(o) for o in impls[:returns]]
-            r = outs[0] if returns == 1 else tuple(outs)
-            if not _state[0]:
-                return r
-            needs = tuple([i in differentiable and isinstance(a, Tensor) and a._requires_grad
-                           for i, a in enumerate(args[:n_in])])
-            if True not in needs:
-                return r
-            ctx = _new(cls)
-            ctx.needs_input_grad, ctx.p = needs, args[n_in:]
-            ctx.next_functions = tuple([_edge_of(a) if n else _NO_EDGE for a, n in zip(args, needs)])
-            kept = [args[i] for i in saved_in]
-            ctx._saved = tuple(kept) + tuple([_SavedOutput(impls[k], k, k < returns and impls[k].dtype in _FLOAT_IDS)
-                                              for k in saved_out])
-            ctx._saved_versions = tuple([t._impl.version if isinstance(t, Tensor) else None for t in kept] +
-                                        [impls[k].version for k in saved_out])
-            if by_dims:
-                ctx._backward_name = entry.node[len(ctx.p[0]) - 1]  # (by output_size's length)
-            if returns > 1:
-                ctx._n_out = returns
-            for k, o in enumerate(outs):
-                if o is not None and o._impl.dtype in _FLOAT_IDS:
-                    o._requires_grad, o.grad_fn, o._output_nr = True, ctx, k
-            if _anomaly[0]:
-                ctx._stack = traceback.format_stack()[:-1]
-            return r
-
-        @staticmethod
-        def backward(ctx, *grads):
-            saved, need = ctx.saved_tensors, ctx.needs_input_grad
-            values, outs = [None] * n_in, [None] * len(outputs)
-            for j, i in enumerate(saved_in):
-                values[i] = saved[j]
-            for j, k in enumerate(saved_out):
-                outs[k] = saved[n_saved_in + j]
-            grad_inputs = [None] * n_in
-            for positions, formula in formulas:
-                mask = tuple([need[i] for i in positions])
-                if True not in mask:
-                    continue
-                f = fused if fused is not None and not _state[0] else formula
-                got = f(grads[0], grads, *values, *ctx.p, *outs, mask)
-                for i, g in zip(positions, got if len(positions) > 1 else (got,)):
-                    if need[i] and g is not None:
-                        v = values[i]
-                        grad_inputs[i] = _unbroadcast(g, v.shape) if isinstance(v, Tensor) and g.shape != v.shape \
-                            else g
-            return tuple(grad_inputs)
-
-    N.__name__ = N.__qualname__ = "".join(w.capitalize() for w in entry.name.split("_"))
-    N.entry = entry
-    return N
+    """The autograd op of an NN_OPS row (_nn_source), a class named as torch's op in CamelCase."""
+    env = dict(_NN_ENV, kernel=_NN_KERNELS.get(entry.kernel) or getattr(_C, entry.kernel), NODES=entry.node,
+               Tensor=Tensor, _impl=_impl, _wrap=_wrap, _state=_state, _new=_new, _edge_of=_edge_of,
+               _NO_EDGE=_NO_EDGE, _SavedOutput=_SavedOutput, _FLOAT_IDS=_FLOAT_IDS, _version=_version,
+               _anomaly=_anomaly, traceback=traceback)
+    exec(compile(_nn_source(entry), f"<nn op registry: {entry.name}>", "exec"), env)  # noqa: S102
+    _NN_GLOBALS.append(env)
+    name = "".join(w.capitalize() for w in entry.name.split("_"))
+    return type(name, (Op,), {"apply": classmethod(env["apply"]), "backward": staticmethod(env["backward"]),
+                              "_backward_name": None if isinstance(entry.node, tuple) else entry.node,
+                              "entry": entry, "__qualname__": name})
 
 
 NN_OPS = {e.name: _nn_op(e) for e in _registry.NN_OPS}
-_NN_ENV.update({name: op.apply for name, op in NN_OPS.items()})
+for _env in _NN_GLOBALS:
+    _env.update({name: op.apply for name, op in NN_OPS.items()})

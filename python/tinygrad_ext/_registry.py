@@ -579,9 +579,9 @@ class NnOp:
     derivative of each differentiable input in Tensor ops, {input: formula} or {"input, weight, bias": formula
     returning a tuple} (torch's multi-input entries, which read `grad_input_mask`), over `grad` (`grads`: one per
     output of a multi-output op, None where none flows), the inputs, the params and the outputs, with _ops'
-    _NN_HELPERS (torch's names); a formula calling a backward op (convolution_backward, nll_loss_backward, ...)
-    calls that op's row, so double backward goes through rows as torch's does; a gradient is summed back to its
-    input's shape where the op broadcasts (mse_loss); `fused` the formula as one kernel where it is not a row of its
+    _NN_ENV (torch's names); a formula calling a backward op (convolution_backward, nll_loss_backward, ...)
+    calls that op's row, so double backward goes through rows as torch's does; `fused` the formula as one kernel
+    where it is not a row of its
     own (cross entropy's class_loss_backward), used when no graph is built; `node` torch's grad_fn name (a tuple:
     by the input's spatial dims, 1 to 3); `ref` the tests' float64 reference (tests/test_registry_nn.py: a function
     of its REFS, or "vjp:<row>" for a backward op, checked against the numerical vector-Jacobian product of
@@ -671,13 +671,15 @@ NN_OPS = [
       ("reduction", "ignore_index"),
       {"grad_output": "nll_loss(grad, target, weight, reduction, ignore_index)", "self": "zeros_like(grad)"},
       "NllLossBackwardBackward0", "vjp:nll_loss"),
+    # (self and target broadcast: the gradients are summed back to their shapes)
     N("mse_loss", "mse_loss", ("self", "target"), ("reduction",),
-      {"self": "mse_loss_backward(grad, self, target, reduction)",
-       "target": "mse_loss_backward(grad, target, self, reduction)"}, "MseLossBackward0", "mse_loss"),
+      {"self": "sum_to(mse_loss_backward(grad, self, target, reduction), self.shape)",
+       "target": "sum_to(mse_loss_backward(grad, target, self, reduction), target.shape)"}, "MseLossBackward0",
+      "mse_loss"),
     N("mse_loss_backward", "mse_loss_backward", ("grad_output", "self", "target"), ("reduction",),
-      {"grad_output": "mse_loss_backward(grad, self, target, reduction)",
-       "self": "mse_loss_double_backward(grad * grad_output, grad, reduction)",
-       "target": "-mse_loss_double_backward(grad * grad_output, grad, reduction)"},
+      {"grad_output": "sum_to(mse_loss_backward(grad, self, target, reduction), grad_output.shape)",
+       "self": "sum_to(mse_loss_double_backward(grad * grad_output, grad, reduction), self.shape)",
+       "target": "sum_to(-mse_loss_double_backward(grad * grad_output, grad, reduction), target.shape)"},
       "MseLossBackwardBackward0", "vjp:mse_loss"),
     N("embedding", "embedding", ("weight", "indices"), ("padding_idx",),
       {"weight": "embedding_dense_backward(grad, indices, weight.shape[0], padding_idx)"}, "EmbeddingBackward0",
