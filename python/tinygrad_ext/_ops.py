@@ -1794,6 +1794,7 @@ def _nn_source(entry):
     reads = set().union(*(re.findall(r"\w+", f) for f in (*entry.grad.values(), entry.fused or "")))
     multi = len(outs) > 1
     saved_in = [n for n in ins if n in reads]
+    sizes = [n for n in ins if n + "_sizes" in reads]  # (only an input's shape: torch's self_sizes)
     saved_out = [(k, n) for k, n in enumerate(outs) if n in reads]
     need = {n: f"{n}._requires_grad" if i == 0 else f"isinstance({n}, Tensor) and {n}._requires_grad"
             for i, n in enumerate(ins) if n in diff}
@@ -1815,10 +1816,10 @@ def _nn_source(entry):
           "".join(f"_edge_of({n}) if n_{n} else _NO_EDGE, " if n in need else "_NO_EDGE, " for n in ins) + ")",
           f"    ctx.p = ({''.join(p + ', ' for p in params)})"]
     impl_of = (lambda k: f"out[{k}]") if multi else (lambda k: "out")
-    kept = saved_in + [f"_SavedOutput({impl_of(k)}, {k}, " +
+    kept = saved_in + [f"{n}.shape" for n in sizes] + [f"_SavedOutput({impl_of(k)}, {k}, " +
                        (f"{impl_of(k)}.dtype in _FLOAT_IDS)" if k < returns else "False)") for k, _ in saved_out]
     versions = [f"{n}._impl.version" if n == ins[0] else f"_version({n})" for n in saved_in] + \
-        [f"{impl_of(k)}.version" for k, _ in saved_out]
+        ["None"] * len(sizes) + [f"{impl_of(k)}.version" for k, _ in saved_out]
     a += [f"    ctx._saved = ({''.join(k + ', ' for k in kept)})",
           f"    ctx._saved_versions = ({''.join(v + ', ' for v in versions)})"]
     if isinstance(entry.node, tuple):
@@ -1832,7 +1833,7 @@ def _nn_source(entry):
     a += ["    if _anomaly[0]:", "        ctx._stack = traceback.format_stack()[:-1]", "    return r"]
 
     b = [f"def backward(ctx, {'*grads' if returns > 1 else 'grad'}):"]
-    names = saved_in + [n for _, n in saved_out]
+    names = saved_in + [n + "_sizes" for n in sizes] + [n for _, n in saved_out]
     if names:
         b.append(f"    {''.join(n + ', ' for n in names)}= ctx.saved_tensors")
     if params:

@@ -578,7 +578,8 @@ class NnOp:
     such as cross entropy's log-sum-exp, are kept for the formulas), integer ones not differentiable; `grad` the
     derivative of each differentiable input in Tensor ops, {input: formula} or {"input, weight, bias": formula
     returning a tuple} (torch's multi-input entries, which read `grad_input_mask`), over `grad` (`grads`: one per
-    output of a multi-output op, None where none flows), the inputs, the params and the outputs, with _ops'
+    output of a multi-output op, None where none flows), the inputs (`<input>_sizes`: only its shape is kept, as
+    torch's self_sizes), the params and the outputs, with _ops'
     _NN_ENV (torch's names); a formula calling a backward op (convolution_backward, nll_loss_backward, ...)
     calls that op's row, so double backward goes through rows as torch's does; `fused` the formula as one kernel
     where it is not a row of its
@@ -639,12 +640,12 @@ NN_OPS = [
         ("upsample_linear", ("UpsampleLinear1D", "UpsampleBilinear2D", "UpsampleTrilinear3D")))
       for op in (
         N(mode, mode, ("self",), _UPSAMPLE,
-          {"self": f"{mode}_backward(grad, output_size, self.shape, align_corners, scales)"},
+          {"self": f"{mode}_backward(grad, output_size, self_sizes, align_corners, scales)"},
           tuple(n + "Backward0" for n in nodes), mode),
         N(mode + "_backward", mode + "_backward", ("grad_output",), _UPSAMPLE_BACKWARD,
           {"grad_output": f"{mode}(grad, output_size, align_corners, scales)"},
           tuple(n + "BackwardBackward0" for n in nodes), "vjp:" + mode))),
-    N("_softmax", "softmax", ("self",), ("dim",), {"self": "_softmax_backward_data(grad, result, dim, self.dtype)"},
+    N("_softmax", "softmax", ("self",), ("dim",), {"self": "_softmax_backward_data(grad, result, dim, result.dtype)"},
       "SoftmaxBackward0", "softmax"),
     N("_softmax_backward_data", "softmax_backward_data", ("grad_output", "output"), ("dim", "input_dtype"),
       {"grad_output": "_softmax_backward_data(grad, output, dim, input_dtype)",
@@ -652,7 +653,7 @@ NN_OPS = [
                  " - grad_output * (grad * output).sum(dim, keepdim=True)"},
       "SoftmaxBackwardDataBackward0", "vjp:_softmax"),
     N("_log_softmax", "log_softmax", ("self",), ("dim",),
-      {"self": "_log_softmax_backward_data(grad, result, dim, self.dtype)"}, "LogSoftmaxBackward0", "log_softmax"),
+      {"self": "_log_softmax_backward_data(grad, result, dim, result.dtype)"}, "LogSoftmaxBackward0", "log_softmax"),
     N("_log_softmax_backward_data", "log_softmax_backward_data", ("grad_output", "output"), ("dim", "input_dtype"),
       {"grad_output": "grad - (grad * output.exp()).sum(dim, keepdim=True)",
        "output": "-grad * output.exp() * grad_output.sum(dim, keepdim=True)"},
@@ -682,7 +683,7 @@ NN_OPS = [
        "target": "sum_to(-mse_loss_double_backward(grad * grad_output, grad, reduction), target.shape)"},
       "MseLossBackwardBackward0", "vjp:mse_loss"),
     N("embedding", "embedding", ("weight", "indices"), ("padding_idx",),
-      {"weight": "embedding_dense_backward(grad, indices, weight.shape[0], padding_idx)"}, "EmbeddingBackward0",
+      {"weight": "embedding_dense_backward(grad, indices, weight_sizes[0], padding_idx)"}, "EmbeddingBackward0",
       "embedding"),
     N("embedding_dense_backward", "embedding_dense_backward", ("grad_output", "indices"),
       ("num_weights", "padding_idx"), {"grad_output": "embedding_dense_double_backward(grad, indices, padding_idx)"},
