@@ -115,6 +115,8 @@ def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
         else:
             raise ValueError(f"Invalid padding string '{padding}', should be one of {{'valid', 'same'}}")
     padding = _pair(padding, "padding")
+    if isinstance(input, Tensor) and input.dim() == 3:  # unbatched: as torch's, a batch of one (its graph too)
+        return conv2d(input.unsqueeze(0), weight, bias, stride, padding, dilation, groups).squeeze(0)
     return _ops.NN_OPS["convolution"].apply(input, weight, bias, stride, padding, dilation, False, (0, 0), int(groups))
 
 
