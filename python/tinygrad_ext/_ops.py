@@ -1786,7 +1786,8 @@ def _version(t):
 def _nn_source(entry):
     """The source of an NN_OPS row's apply and backward, written out for the row as torch's codegen writes
     Functions.cpp from derivatives.yaml: apply(*inputs, *params) calls the kernel and, when an input with a formula
-    requires grad, records the node (named as torch's) saving what the formulas read (the inputs with their
+    requires grad, records the node (named as torch's, with torch's edges: one per differentiable input, whose
+    gradients backward returns) saving what the formulas read (the inputs with their
     versions, the outputs as saved outputs: save_for_backward's semantics); backward evaluates the formulas inline
     (the row's fused kernel instead when no graph is built)."""
     ins, params, outs, returns = entry.inputs, entry.params, entry.outputs, entry.returns
@@ -1812,8 +1813,7 @@ def _nn_source(entry):
     a += [f"    if not ({' or '.join(f'n_{n}' for n in need)}):", "        return r",
           "    ctx = _new(cls)",
           f"    ctx.needs_input_grad = ({''.join(f'n_{n}, ' if n in need else 'False, ' for n in ins)})",
-          "    ctx.next_functions = (" +
-          "".join(f"_edge_of({n}) if n_{n} else _NO_EDGE, " if n in need else "_NO_EDGE, " for n in ins) + ")",
+          f"    ctx.next_functions = ({''.join(f'_edge_of({n}) if n_{n} else _NO_EDGE, ' for n in need)})",
           f"    ctx.p = ({''.join(p + ', ' for p in params)})"]
     impl_of = (lambda k: f"out[{k}]") if multi else (lambda k: "out")
     kept = saved_in + [f"{n}.shape" for n in sizes] + [f"_SavedOutput({impl_of(k)}, {k}, " +
@@ -1853,7 +1853,7 @@ def _nn_source(entry):
             b += [f"    grad_input_mask = {mask}",
                   f"    {', '.join(f'g_{n}' for n in keys)} = ({expr}) if True in grad_input_mask else "
                   f"({'None, ' * len(keys)})"]
-    b.append(f"    return ({''.join(f'g_{n}, ' if n in diff else 'None, ' for n in ins)})")
+    b.append(f"    return ({''.join(f'g_{n}, ' for n in diff)})")
     return "\n".join(a) + "\n\n\n" + "\n".join(b) + "\n"
 
 
