@@ -579,14 +579,13 @@ class NnOp:
     derivative of each differentiable input in Tensor ops, {input: formula} or {"input, weight, bias": formula
     returning a tuple} (torch's multi-input entries, which read `grad_input_mask`), over `grad` (`grads`: one per
     output of a multi-output op, None where none flows), the inputs (`<input>_sizes`: only its shape is kept, as
-    torch's self_sizes), the params and the outputs, with _ops'
-    _NN_ENV (torch's names); a formula calling a backward op (convolution_backward, nll_loss_backward, ...)
-    calls that op's row, so double backward goes through rows as torch's does; `fused` the formula as one kernel
-    where it is not a row of its
-    own (cross entropy's class_loss_backward), used when no graph is built; `node` torch's grad_fn name (a tuple:
-    by the input's spatial dims, 1 to 3); `ref` the tests' float64 reference (tests/test_registry_nn.py: a function
-    of its REFS, or "vjp:<row>" for a backward op, checked against the numerical vector-Jacobian product of
-    that row's reference)."""
+    torch's self_sizes), the params and the outputs, with the helpers of _ops._NN_ENV (torch's names); a formula
+    calling a backward op (convolution_backward, nll_loss_backward, ...) calls that op's row, so double backward
+    goes through rows as torch's does; `fused` the formula as one kernel where that kernel is not a row of its own
+    (cross entropy's class_loss_backward), used when no graph is built; `node` torch's grad_fn name (a tuple: by
+    the number of spatial dims, 1 to 3); `ref` the tests' float64 reference (tests/test_registry_nn.py: a function
+    of its REFS, or "vjp:<row>" for a backward op, checked against the numerical vector-Jacobian product of that
+    row's reference)."""
     __slots__ = ("name", "kernel", "inputs", "params", "outputs", "returns", "grad", "fused", "node", "ref")
 
     def __init__(self, name, kernel, inputs, params, grad, node, ref, outputs=("result",), returns=1, fused=None):
