@@ -496,3 +496,11 @@ def test_node_names_and_edges_match_torch(name):
     if real is torch:
         pytest.skip("torch is tinygrad_ext here")
     assert _names(torch, name) == _names(real, name)
+
+
+def test_conv_transpose2d_bias_in_its_node_and_checked_as_torchs():
+    x, w, b = torch.randn(1, 4, 3, 3), torch.randn(4, 1, 3, 3), torch.randn(2, requires_grad=True)
+    assert torch.nn.functional.conv_transpose2d(x, w, b, groups=2).grad_fn.name() == "ConvolutionBackward0"
+    with pytest.raises(RuntimeError, match=r"expected bias to be 1-dimensional with 2 elements, but got bias of size "
+                                           r"\[3\] instead"):
+        torch.nn.functional.conv_transpose2d(x, w, torch.randn(3), groups=2)

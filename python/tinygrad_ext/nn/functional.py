@@ -1155,6 +1155,10 @@ def conv_transpose2d(input, weight, bias=None, stride=1, padding=0, output_paddi
     (in_channels, out_channels / groups, kH, kW)."""
     x, batched, stride, padding, output_padding, dilation = _conv_transpose_args(
         input, weight, stride, padding, output_padding, dilation, 2)
+    if bias is not None and tuple(bias.shape) != (weight.shape[1] * groups,):
+        raise RuntimeError(f"Given transposed=1, weight of size {list(weight.shape)}, expected bias to be "
+                           f"1-dimensional with {weight.shape[1] * groups} elements, but got bias of size "
+                           f"{list(bias.shape)} instead")
     size = [(x.shape[2 + i] - 1) * stride[i] - 2 * padding[i] + dilation[i] * (weight.shape[2 + i] - 1) +
             output_padding[i] + 1 for i in range(2)]
     if min(size) <= 0:
