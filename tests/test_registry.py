@@ -123,7 +123,8 @@ def test_value_against_numpy(entry, layout):
                                    rtol=tol, atol=tol, err_msg=f"{entry.name} {layout} {dtype}")
 
 
-DIFFERENTIABLE = [e for e in _registry.OPS if e.grad is not None]
+DIFFERENTIABLE = [e for e in _registry.OPS  # (floor_divide: torch has no derivative, test_registry_pointwise.py)
+                  if e.grad is not None and not all(f.startswith("not_implemented(") for f in e.grad)]
 
 
 @pytest.mark.parametrize("entry", DIFFERENTIABLE, ids=lambda e: e.name)

@@ -187,76 +187,23 @@ class _Binary(_Registered):
                 _unbroadcast(grads[1](g, a, b, result, *p), sb) if need[1] else None)
 
 
-# ------------------------------------------------------------------ binary
-class Pow(Op):
-    @staticmethod
-    def forward(ctx, a, b):
-        ctx.save_for_backward(a, b)
-        if hasattr(a, "_impl"):
-            return _C.pow(a._impl, _impl(b))
-        return _C.pow(b._impl, a, True)
+class _Overloaded(_Binary):
+    """A binary registry op whose overloads torch names apart (entry.nodes: tensor-tensor, tensor-scalar,
+    scalar-tensor); torch's NotImplemented node raises in backward, as torch's."""
+
+    @classmethod
+    def apply(cls, a, b, *p):
+        r = _Binary.apply.__func__(cls, a, b, *p)
+        if r.grad_fn is not None:
+            r.grad_fn._backward_name = cls._nodes[0 if isinstance(b, Tensor) and isinstance(a, Tensor) else
+                                                   1 if isinstance(a, Tensor) else 2]
+        return r
 
     @staticmethod
     def backward(ctx, g):
-        # torch's rules: no base gradient where the exponent is 0 (0 ** 0 has none), no exponent
-        # gradient where the base is 0 and the exponent >= 0 (log(0) * 0 ** b is taken as 0 there).
-        a, b = ctx.saved_tensors
-        ga = gb = None
-        if ctx.needs_input_grad[0]:
-            if isinstance(b, Tensor):
-                ga = _unbroadcast((g * b * a ** (b - 1)).masked_fill(b == 0, 0), a.shape)
-            elif b == 0:
-                ga = g.new_zeros(g.shape)
-            else:
-                ga = g * b * a ** (b - 1) if b != 2 else g * 2 * a
-        if ctx.needs_input_grad[1]:
-            out = a ** b
-            if isinstance(a, Tensor):
-                la = (a if a.dtype is g.dtype else a.to(g.dtype)).log()  # (a float32 base of a float64 power)
-                gb = (g * out * la).masked_fill((a == 0) & (b >= 0), 0)
-            else:
-                la = math.log(a) if a > 0 else -math.inf if a == 0 else math.nan
-                gb = g * out * la
-                if a == 0:
-                    gb = gb.masked_fill(b >= 0, 0)
-            gb = _unbroadcast(gb, b.shape)
-        return ga, gb
-
-
-class Remainder(Op):
-    """a - floor(a / b) * b: d/da = 1, d/db = -floor(a / b) (torch's)."""
-
-    @staticmethod
-    def forward(ctx, a, b):
-        ctx.save_for_backward(a, b)
-        if hasattr(a, "_impl"):
-            return _C.remainder(a._impl, _impl(b))
-        return _C.remainder(b._impl, a, True)
-
-    @staticmethod
-    def backward(ctx, g):
-        a, b = ctx.saved_tensors
-        ga = _unbroadcast(g, a.shape) if ctx.needs_input_grad[0] else None
-        gb = None
-        if ctx.needs_input_grad[1]:
-            q = _C.floor_divide(a._impl, b._impl) if isinstance(a, Tensor) else _C.floor_divide(b._impl, a, True)
-            q = _wrap(q)
-            gb = _unbroadcast(-g * q, b.shape)
-        return ga, gb
-
-
-class FloorDivide(Op):
-    """a // b: torch records a node (the result requires grad) whose backward is not implemented."""
-
-    @staticmethod
-    def forward(ctx, a, b):
-        if hasattr(a, "_impl"):
-            return _C.floor_divide(a._impl, _impl(b))
-        return _C.floor_divide(b._impl, a, True)
-
-    @staticmethod
-    def backward(ctx, g):
-        raise RuntimeError("derivative for aten::floor_divide is not implemented")
+        if ctx._backward_name == _registry.NOT_IMPLEMENTED:
+            _not_implemented(f"aten::{ctx.entry.name}")
+        return _Binary.backward(ctx, g)
 
 
 class ZeroGrad(Op):
@@ -273,38 +220,6 @@ class ZeroGrad(Op):
         sa, sb = ctx.shapes
         need = ctx.needs_input_grad
         return (g.new_zeros(sa) if need[0] else None, g.new_zeros(sb) if need[1] else None, None)
-
-
-class Maximum(Op):
-    """torch's rule: ties split the gradient evenly, the smaller operand gets none, and where an operand is NaN
-    (no order) both get all of it."""
-    @staticmethod
-    def forward(ctx, a, b):
-        ctx.save_for_backward(a, b)
-        return _C.maximum(a._impl, b._impl)
-
-    @staticmethod
-    def backward(ctx, g):
-        a, b = ctx.saved_tensors
-        return _select_grads(ctx, g, a, b, a < b, a > b)
-
-
-class Minimum(Maximum):
-    @staticmethod
-    def forward(ctx, a, b):
-        ctx.save_for_backward(a, b)
-        return _C.minimum(a._impl, b._impl)
-
-    @staticmethod
-    def backward(ctx, g):
-        a, b = ctx.saved_tensors
-        return _select_grads(ctx, g, a, b, a > b, a < b)
-
-
-def _select_grads(ctx, g, a, b, a_loses, b_loses):
-    full = 1 - (a == b).to(g.dtype) * 0.5
-    return (_unbroadcast(g * (full - a_loses.to(g.dtype)), a.shape) if ctx.needs_input_grad[0] else None,
-            _unbroadcast(g * (full - b_loses.to(g.dtype)), b.shape) if ctx.needs_input_grad[1] else None)
 
 
 # ------------------------------------------------------------------- unary
@@ -1008,13 +923,43 @@ class Linear(Op):
 
 
 # ------------------------------------------------------------ ops from the registry
+def pow_backward(grad, self, exponent):
+    """torch's, for a number exponent: none where it is 0."""
+    if exponent == 0:
+        return self.new_zeros(self.shape)
+    return grad * (exponent * self.pow(exponent - 1))
+
+
+def pow_backward_self(grad, self, exponent):
+    """torch's, for a tensor exponent: none where it is 0 (0 ** 0 has no base gradient)."""
+    return (grad * (exponent * self.pow(exponent - 1))).masked_fill(exponent == 0, 0)
+
+
+def pow_backward_exponent(grad, self, exponent, result):
+    """torch's: grad * result * log(base), none where the base is 0 and the exponent >= 0 (0 ** b is flat there);
+    the base's log in the promoted dtype (a float32 base of a float64 power)."""
+    if not isinstance(self, Tensor):  # a number base: its log as a number (-inf at 0, NaN below)
+        log = math.log(self) if self > 0 else -math.inf if self == 0 else math.nan
+        out = grad * (result * log)
+        return out.masked_fill(exponent >= 0, 0) if self == 0 else out
+    base = self if self.dtype is result.dtype else self.to(result.dtype)
+    return (grad * (result * base.log())).masked_fill((self == 0) & (exponent >= 0), 0)
+
+
+_FORMULA_HELPERS = {"pow_backward": pow_backward, "pow_backward_self": pow_backward_self,
+                    "pow_backward_exponent": pow_backward_exponent, "Tensor": Tensor}
+
+
 def _formula(expr, params):
     return eval(compile(f"lambda {', '.join(params)}: {expr}", "<op registry>", "eval"),  # noqa: S307
-                {"functional": functional, "not_implemented": _not_implemented})
+                {"functional": functional, "not_implemented": _not_implemented, **_FORMULA_HELPERS})
 
 
 def _not_implemented(what):
-    """A registry formula where torch has no derivative (zeta's, igamma's in its first argument)."""
+    """A registry formula where torch has no derivative (zeta's, igamma's in its first argument: NotImplementedError;
+    'aten::name', an op without any: torch's NotImplemented node's RuntimeError)."""
+    if what.startswith("aten::"):
+        raise RuntimeError(f"derivative for {what} is not implemented")
     raise NotImplementedError(f"the derivative for '{what}' is not implemented.")
 
 
@@ -1031,7 +976,9 @@ def _registered(entry):
         attrs["_fused"], attrs["_fused_args"] = getattr(_C, entry.fused[0]), entry.fused[1:]
     elif not entry.unary:
         attrs["_reads_inputs"] = bool(reads & {"self", "other", "result"})
-    R = type("R", (_Unary if entry.unary else _Binary,), attrs)
+    if entry.nodes:
+        attrs["_nodes"], attrs["entry"] = entry.nodes, entry
+    R = type("R", (_Unary if entry.unary else _Overloaded if entry.nodes else _Binary,), attrs)
     R.__name__ = R.__qualname__ = "".join(w.capitalize() for w in entry.name.split("_"))
     return R
 
@@ -1072,7 +1019,8 @@ def functional(name):
 
 
 REGISTERED = {e.name: _registered(e) for e in _registry.OPS if e.grad is not None}
-Add, Sub, Mul, Div = (REGISTERED[n] for n in ("add", "sub", "mul", "div"))
+Add, Sub, Mul, Div, Pow, Remainder, FloorDivide, Maximum, Minimum = (
+    REGISTERED[n] for n in ("add", "sub", "mul", "div", "pow", "remainder", "floor_divide", "maximum", "minimum"))
 
 
 # ------------------------------------------------------ reductions from the registry

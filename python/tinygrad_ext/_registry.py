@@ -30,7 +30,12 @@ backward kernel of such an op is declared with the same params and receives the 
 Formulas use `grad`, `self`, `other` and `result` (the forward output), as torch's derivatives.yaml;
 binary gradients are summed back to each operand's shape automatically. `functional('name')` calls another
 entry that has no Tensor method (i0's derivative is i1), and `not_implemented('what')` marks an input torch
-has no derivative for (zeta's first: backward raises NotImplementedError, and the tests' gradcheck skips it).
+has no derivative for (zeta's first: backward raises NotImplementedError, and the tests' gradcheck skips it;
+`not_implemented('aten::name')` is torch's RuntimeError of an op without any formula, floor_divide's).
+Formulas may call torch's named helpers (pow_backward, pow_backward_self, pow_backward_exponent: _ops.py) and
+test `isinstance(other, Tensor)` where an operand may be a Python number. A binary op whose overloads torch names
+apart gives `nodes` (tensor-tensor, tensor-scalar, scalar-tensor: pow's PowBackward1/0/2); an overload named
+"torch::autograd::NotImplemented" (scalar % tensor) records that node, whose backward raises as torch's.
 `python` says how the op reaches Python: "generated" (method, in-place, torch function with out=, all from this entry),
 "functional" (only the autograd op and `_ops.functional(name)`, for nn.functional: gelu, elu, ...),
 "manual" (tensor.py wires it by hand: operators with extra arguments such as alpha, or backward rules
@@ -48,10 +53,10 @@ MAX_PARAMS = 4  # OpParams in csrc/ops/elementwise.h
 
 
 class Entry:
-    __slots__ = ("name", "functor", "family", "grad", "fused", "ref", "python", "domain", "params")
+    __slots__ = ("name", "functor", "family", "grad", "fused", "ref", "python", "domain", "params", "nodes")
 
     def __init__(self, name, functor, family, grad=None, fused=None, ref=None, python="generated", domain=None,
-                 params=()):
+                 params=(), nodes=None):
         assert family in FAMILIES, family
         assert len(params) <= MAX_PARAMS, name
         self.name, self.functor, self.family = name, functor, family
@@ -61,6 +66,7 @@ class Entry:
         self.ref = ref          # the numpy function the tests compare with ("np.exp", "lambda a: ...")
         self.python = python
         self.domain = domain    # (lo, hi) of the test inputs, where the op is only defined on part of the line
+        self.nodes = nodes      # binary: torch's node names (tensor-tensor, tensor-scalar, scalar-tensor) of its overloads
 
     @property
     def unary(self):
@@ -96,6 +102,15 @@ ELU_PARAMS = (("alpha", 1.0), ("scale", 1.0), ("input_scale", 1.0))  # selu and 
 SOFTPLUS_PARAMS = (("beta", 1.0), ("threshold", 20.0))
 _MASK = "{}.to(grad.dtype)"  # a comparison as 0/1 in the gradient's dtype
 _ZERO = "grad.new_zeros(grad.shape)"  # piecewise constant: differentiable with a zero gradient, as torch's
+# maximum/minimum (torch's): ties split the gradient half-half, the losing operand gets none; where an operand is NaN
+# (no order) both get all of it. The arguments: where self loses, where other loses.
+
+
+def _ties_halved(self_loses, other_loses):
+    return tuple(f"(grad / 2).where(self == other, grad).masked_fill({loses}, 0)" for loses in (self_loses, other_loses))
+
+
+NOT_IMPLEMENTED = "torch::autograd::NotImplemented"  # torch's node where an overload has no derivative
 
 E = Entry
 OPS = [
@@ -203,11 +218,16 @@ OPS = [
     E("mul", "MulOp", "binary", ("grad * other", "grad * self"), ref="np.multiply", python="manual"),
     E("div", "DivOp", "binary_float", ("grad / other", "-grad * self / other / other"), ref="np.true_divide",
       python="manual"),
-    E("pow", "PowOp", "binary", ref="np.power", python="manual"),
-    E("maximum", "MaximumOp", "binary", ref="np.maximum", python="manual"),
-    E("minimum", "MinimumOp", "binary", ref="np.minimum", python="manual"),
-    E("floor_divide", "FloorDivideOp", "binary", ref="np.floor_divide", python="manual"),
-    E("remainder", "RemainderOp", "binary", ref="np.remainder", python="manual"),
+    E("pow", "PowOp", "binary", ("pow_backward_self(grad, self, other) if isinstance(other, Tensor) else "
+                                 "pow_backward(grad, self, other)", "pow_backward_exponent(grad, self, other, result)"),
+      ref="np.power", python="manual", domain=(0.2, 3), nodes=("PowBackward1", "PowBackward0", "PowBackward2")),
+    E("maximum", "MaximumOp", "binary", _ties_halved("self < other", "self > other"), ref="np.maximum", python="manual"),
+    E("minimum", "MinimumOp", "binary", _ties_halved("self > other", "self < other"), ref="np.minimum", python="manual"),
+    E("floor_divide", "FloorDivideOp", "binary", ("not_implemented('aten::floor_divide')",) * 2,
+      ref="np.floor_divide", python="manual", nodes=(NOT_IMPLEMENTED,) * 3),
+    # (number % tensor: torch has no derivative; ours keeps one, README's "Deliberately not copied")
+    E("remainder", "RemainderOp", "binary", ("grad", "-grad * Tensor.div(self, other, rounding_mode='floor')"),
+      ref="np.remainder", python="manual", nodes=("RemainderBackward1", "RemainderBackward0", "RemainderBackward0")),
     E("hypot", "HypotOp", "binary_float", ("grad * self / result", "grad * other / result"), ref="np.hypot",
       domain=(0.2, 3)),
     E("atan2", "Atan2Op", "binary_float",

@@ -960,7 +960,7 @@ class Tensor:
     __truediv__ = _binary(_C.div, _ops.Div, "truediv")
     __rtruediv__ = _rbinary(_C.div, _ops.Div, "rtruediv", "MulBackward0")  # (torch's is reciprocal() * other)
     __pow__ = _binary(_C.pow, _ops.Pow, "pow")
-    __rpow__ = _rbinary(_C.pow, _ops.Pow, "rpow", "PowBackward2")
+    __rpow__ = _rbinary(_C.pow, _ops.Pow, "rpow")
     __iadd__ = _inplace(_C.add, _ops.Add, True)
     __isub__ = _inplace(_C.sub, _ops.Sub, True)
     __imul__ = _inplace(_C.mul, _ops.Mul, True)
