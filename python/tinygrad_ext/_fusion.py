@@ -39,7 +39,7 @@ from .tensor import Tensor, _wrap, empty
 # registry entries a chain may hold: floating results from floating operands, no scalar parameters
 _FAMILIES = ("unary_float", "unary_floating", "unary", "binary", "binary_float", "binary_floating")
 FUSABLE = {e.name: e for e in _registry.OPS
-           if e.family in _FAMILIES and not e.params and e.python is not None and hasattr(Tensor, e.name)}
+           if e.family in _FAMILIES and not (e.params or e.kernel) and e.python is not None and hasattr(Tensor, e.name)}
 REDUCTIONS = ("sum", "mean")
 _CTYPE = {_dtype.float32: "float", _dtype.float64: "double"}
 _BLOCK = 2048            # elements per block of the compiled kernel (the eager float sum's block)

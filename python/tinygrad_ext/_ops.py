@@ -100,11 +100,14 @@ class _Registered(Op):
 
 
 class _Unary(_Registered):
+    """_kernel: the entry names a hand-written kernel, called as _cfn(impl, *params); _reads_inputs False: the
+    formulas read only self.dtype/self.shape, kept as a _Meta instead of saving the input."""
     _fused = None         # the formula as one kernel (arguments: _fused_args), used without create_graph
+    _kernel = False
 
     @classmethod
     def apply(cls, a, *p):
-        r = _wrap(cls._cfn(a._impl, None, p or None))
+        r = _wrap(cls._cfn(a._impl, *p) if cls._kernel else cls._cfn(a._impl, None, p or None))
         if not (a._requires_grad and _state[0]):
             return r
         ctx = _new(cls)
@@ -113,6 +116,9 @@ class _Unary(_Registered):
             (a.grad_fn, a._output_nr) if a.grad_fn is not None else (a._acc, 0) if a._acc is not None else _edge(a),)
         if cls._uses_result:
             ctx._saved, ctx._saved_versions = (a, _SavedOutput(r._impl, 0)), (a._impl.version, r._impl.version)
+        elif not cls._reads_inputs:
+            ctx._saved = ctx._saved_versions = ()
+            ctx.meta = _Meta(_dtype.BY_ID[a._impl.dtype], a._impl.shape)
         else:
             ctx._saved, ctx._saved_versions = (a,), (a._impl.version,)
         if _anomaly[0]:
@@ -123,7 +129,7 @@ class _Unary(_Registered):
     @staticmethod
     def backward(ctx, g):
         saved, p = ctx.saved_tensors, ctx.p
-        a = saved[0]
+        a = saved[0] if saved else ctx.meta
         if not _state[0]:  # no graph through the gradient: the saved output, or the fused kernel
             result = saved[1] if ctx._uses_result else None
             fused = type(ctx)._fused  # (read from the class: compile() may swap in a Python function)
@@ -133,6 +139,14 @@ class _Unary(_Registered):
         else:  # the result recomputed from the input, so the gradient's graph reaches it
             result = type(ctx).apply(a, *p) if ctx._uses_result else None
         return (ctx._grads[0](g, a, result, *p),)
+
+
+class _Meta:
+    """What a formula reading only self.dtype and self.shape keeps of the input."""
+    __slots__ = ("dtype", "shape")
+
+    def __init__(self, dtype, shape):
+        self.dtype, self.shape = dtype, tuple(shape)
 
 
 class _Binary(_Registered):
@@ -223,27 +237,6 @@ class ZeroGrad(Op):
 
 
 # ------------------------------------------------------------------- unary
-class Clamp(Op):
-    _backward_name = "ClampBackward1"
-
-    @staticmethod
-    def forward(ctx, a, lo, hi):
-        ctx.save_for_backward(a)
-        ctx.lo, ctx.hi = lo, hi
-        return _C.clamp(a._impl, _impl(lo), _impl(hi))
-
-    @staticmethod
-    def backward(ctx, g):
-        (a,) = ctx.saved_tensors
-        mask = None  # lo <= a <= hi, ties included (torch's clamp_backward; relu's own rule is a > 0)
-        if ctx.lo is not None:
-            mask = a >= ctx.lo
-        if ctx.hi is not None:
-            m2 = a <= ctx.hi
-            mask = m2 if mask is None else mask & m2
-        return g * mask.to(g.dtype), None, None
-
-
 class ClampT(Op):
     """clamp with tensor bounds: values as maximum then minimum (a NaN anywhere propagates); the gradient
     goes to the input where lo <= x <= hi (ties included), to lo where x < lo < hi, to hi where x > hi or
@@ -276,21 +269,6 @@ class ClampT(Op):
             to_hi = a > hi if lo is None else (a > hi) | (hi < lo)
             ghi = _unbroadcast(g.masked_fill(~to_hi, 0), hi.shape)
         return ga, glo, ghi
-
-
-class LeakyRelu(Op):
-    @staticmethod
-    def forward(ctx, a, slope):
-        ctx.save_for_backward(a)
-        ctx.slope = slope
-        return _C.leaky_relu(a._impl, slope)
-
-    @staticmethod
-    def backward(ctx, g):
-        (a,) = ctx.saved_tensors
-        return g.where(a > 0, g * ctx.slope), None
-
-
 
 
 class Where(Op):
@@ -329,19 +307,6 @@ class MaskedFill(Op):
         return g.masked_fill(ctx.mask, 0) if ctx.needs_input_grad[0] else None, None, gv
 
 
-class ToDtype(Op):
-    _backward_name = "ToCopyBackward0"
-
-    @staticmethod
-    def forward(ctx, a, dtype):
-        ctx.in_dtype = a.dtype
-        return _C.to_dtype(a._impl, dtype.id)
-
-    @staticmethod
-    def backward(ctx, g):
-        return g.to(ctx.in_dtype), None
-
-
 class ToDevice(Op):
     @staticmethod
     def forward(ctx, a, device):
@@ -351,16 +316,6 @@ class ToDevice(Op):
     @staticmethod
     def backward(ctx, g):
         return g.to(ctx.in_device), None
-
-
-class Clone(Op):
-    @staticmethod
-    def forward(ctx, a):
-        return _C.clone(a._impl)
-
-    @staticmethod
-    def backward(ctx, g):
-        return g
 
 
 # -------------------------------------------------------------- reductions
@@ -946,8 +901,17 @@ def pow_backward_exponent(grad, self, exponent, result):
     return (grad * (result * base.log())).masked_fill((self == 0) & (exponent >= 0), 0)
 
 
+def clamp_backward(grad, self, min, max):
+    """torch's: the gradient where min <= self <= max (the bounds included), 0 elsewhere."""
+    keep = None if min is None else self >= min
+    if max is not None:
+        keep = self <= max if keep is None else keep & (self <= max)
+    return grad if keep is None else grad.where(keep, 0.0)
+
+
 _FORMULA_HELPERS = {"pow_backward": pow_backward, "pow_backward_self": pow_backward_self,
-                    "pow_backward_exponent": pow_backward_exponent, "Tensor": Tensor}
+                    "pow_backward_exponent": pow_backward_exponent, "clamp_backward": clamp_backward,
+                    "Tensor": Tensor}
 
 
 def _formula(expr, params):
@@ -970,13 +934,17 @@ def _registered(entry):
     params = ("grad", "self", "result") if entry.unary else ("grad", "self", "other", "result")
     params += tuple(n for n, _ in entry.params)
     reads = set().union(*(re.findall(r"\w+", f) for f in entry.grad))
-    attrs = {"_cfn": getattr(_C, entry.name), "_grads": tuple(_formula(f, params) for f in entry.grad),
-             "_uses_result": "result" in reads}
+    attrs = {"_cfn": getattr(_C, entry.kernel or entry.name), "_grads": tuple(_formula(f, params) for f in entry.grad),
+             "_uses_result": "result" in reads, "_kernel": entry.kernel is not None}
     if entry.unary and entry.fused:
         attrs["_fused"], attrs["_fused_args"] = getattr(_C, entry.fused[0]), entry.fused[1:]
     elif not entry.unary:
         attrs["_reads_inputs"] = bool(reads & {"self", "other", "result"})
-    if entry.nodes:
+    if entry.unary:  # (self read only as self.dtype / self.shape: nothing saved)
+        attrs["_reads_inputs"] = any(re.search(r"\bself\b(?!\.(dtype|shape)\b)", f) for f in entry.grad)
+    if entry.unary and entry.nodes:
+        attrs["_backward_name"] = entry.nodes
+    elif entry.nodes:
         attrs["_nodes"], attrs["entry"] = entry.nodes, entry
     R = type("R", (_Unary if entry.unary else _Overloaded if entry.nodes else _Binary,), attrs)
     R.__name__ = R.__qualname__ = "".join(w.capitalize() for w in entry.name.split("_"))
@@ -1021,6 +989,7 @@ def functional(name):
 REGISTERED = {e.name: _registered(e) for e in _registry.OPS if e.grad is not None}
 Add, Sub, Mul, Div, Pow, Remainder, FloorDivide, Maximum, Minimum = (
     REGISTERED[n] for n in ("add", "sub", "mul", "div", "pow", "remainder", "floor_divide", "maximum", "minimum"))
+Clamp, LeakyRelu, Clone, ToCopy = (REGISTERED[n] for n in ("clamp", "leaky_relu", "clone", "_to_copy"))
 
 
 # ------------------------------------------------------ reductions from the registry

@@ -35,7 +35,12 @@ has no derivative for (zeta's first: backward raises NotImplementedError, and th
 Formulas may call torch's named helpers (pow_backward, pow_backward_self, pow_backward_exponent: _ops.py) and
 test `isinstance(other, Tensor)` where an operand may be a Python number. A binary op whose overloads torch names
 apart gives `nodes` (tensor-tensor, tensor-scalar, scalar-tensor: pow's PowBackward1/0/2); an overload named
-"torch::autograd::NotImplemented" (scalar % tensor) records that node, whose backward raises as torch's.
+"torch::autograd::NotImplemented" (floor_divide) records that node, whose backward raises as torch's.
+
+A unary op whose kernel is a hand-written `_C` function (clamp, leaky_relu, clone, _to_copy) names it in `kernel`
+(called as kernel(input, *params), no functor: the row is left out of the C++ lists, the fusion and the generic
+test rows; tests/test_registry_pointwise.py has its rows). A formula reading `self` only as self.dtype or
+self.shape saves no tensor (torch's saved self.options()/self.sym_sizes()): clone and _to_copy keep no input alive.
 `python` says how the op reaches Python: "generated" (method, in-place, torch function with out=, all from this entry),
 "functional" (only the autograd op and `_ops.functional(name)`, for nn.functional: gelu, elu, ...),
 "manual" (tensor.py wires it by hand: operators with extra arguments such as alpha, or backward rules
@@ -53,10 +58,10 @@ MAX_PARAMS = 4  # OpParams in csrc/ops/elementwise.h
 
 
 class Entry:
-    __slots__ = ("name", "functor", "family", "grad", "fused", "ref", "python", "domain", "params", "nodes")
+    __slots__ = ("name", "functor", "family", "grad", "fused", "ref", "python", "domain", "params", "nodes", "kernel")
 
     def __init__(self, name, functor, family, grad=None, fused=None, ref=None, python="generated", domain=None,
-                 params=(), nodes=None):
+                 params=(), nodes=None, kernel=None):
         assert family in FAMILIES, family
         assert len(params) <= MAX_PARAMS, name
         self.name, self.functor, self.family = name, functor, family
@@ -66,7 +71,9 @@ class Entry:
         self.ref = ref          # the numpy function the tests compare with ("np.exp", "lambda a: ...")
         self.python = python
         self.domain = domain    # (lo, hi) of the test inputs, where the op is only defined on part of the line
-        self.nodes = nodes      # binary: torch's node names (tensor-tensor, tensor-scalar, scalar-tensor) of its overloads
+        self.nodes = nodes      # binary: torch's node names of its overloads (tensor-tensor, tensor-scalar,
+        #                         scalar-tensor); unary: torch's node name where it is not the name's + "Backward0"
+        self.kernel = kernel    # a hand-written `_C` function called as kernel(input, *params), no functor
 
     @property
     def unary(self):
@@ -107,7 +114,8 @@ _ZERO = "grad.new_zeros(grad.shape)"  # piecewise constant: differentiable with 
 
 
 def _ties_halved(self_loses, other_loses):
-    return tuple(f"(grad / 2).where(self == other, grad).masked_fill({loses}, 0)" for loses in (self_loses, other_loses))
+    return tuple(f"(grad / 2).where(self == other, grad).masked_fill({loses}, 0)"
+                 for loses in (self_loses, other_loses))
 
 
 NOT_IMPLEMENTED = "torch::autograd::NotImplemented"  # torch's node where an overload has no derivative
@@ -221,8 +229,10 @@ OPS = [
     E("pow", "PowOp", "binary", ("pow_backward_self(grad, self, other) if isinstance(other, Tensor) else "
                                  "pow_backward(grad, self, other)", "pow_backward_exponent(grad, self, other, result)"),
       ref="np.power", python="manual", domain=(0.2, 3), nodes=("PowBackward1", "PowBackward0", "PowBackward2")),
-    E("maximum", "MaximumOp", "binary", _ties_halved("self < other", "self > other"), ref="np.maximum", python="manual"),
-    E("minimum", "MinimumOp", "binary", _ties_halved("self > other", "self < other"), ref="np.minimum", python="manual"),
+    E("maximum", "MaximumOp", "binary", _ties_halved("self < other", "self > other"), ref="np.maximum",
+      python="manual"),
+    E("minimum", "MinimumOp", "binary", _ties_halved("self > other", "self < other"), ref="np.minimum",
+      python="manual"),
     E("floor_divide", "FloorDivideOp", "binary", ("not_implemented('aten::floor_divide')",) * 2,
       ref="np.floor_divide", python="manual", nodes=(NOT_IMPLEMENTED,) * 3),
     # (number % tensor: torch has no derivative; ours keeps one, README's "Deliberately not copied")
@@ -301,6 +311,16 @@ OPS = [
     E("bitwise_xor", "BitwiseXorOp", "binary_int", ref="np.bitwise_xor", python="manual"),
     E("bitwise_left_shift", "LeftShiftOp", "binary_int", ref="np.left_shift", python="manual"),
     E("bitwise_right_shift", "RightShiftOp", "binary_int", ref="np.right_shift", python="manual"),
+    # ---- hand-written kernels (`kernel`), called as kernel(input, *params)
+    E("clamp", None, "unary", "clamp_backward(grad, self, min, max)", params=(("min", None), ("max", None)),
+      kernel="clamp", nodes="ClampBackward1", python="manual",
+      ref="lambda a, min, max: np.clip(a, -np.inf if min is None else min, np.inf if max is None else max)"),
+    E("leaky_relu", None, "unary_floating", "grad.where(self > 0, grad * negative_slope)",
+      params=(("negative_slope", 0.01),), kernel="leaky_relu", python="manual",
+      ref="lambda a, negative_slope: np.where(a > 0, a, a * negative_slope)"),
+    E("clone", None, "unary", "grad", kernel="clone", python="manual", ref="np.copy"),
+    E("_to_copy", None, "unary", "grad.to(self.dtype)", params=(("dtype", None),), kernel="to_dtype", python="manual",
+      ref="lambda a, dtype: a.astype(dtype)"),
 ]
 del E
 BY_NAME = {e.name: e for e in OPS}
@@ -932,7 +952,7 @@ def cpp_header():
     lines = ["// Generated from python/tinygrad_ext/_registry.py by CMake: do not edit.", "#pragma once", ""]
     for macro, families in _LISTS.items():
         items = [f"X({e.name}, {e.functor}, ({', '.join(f'p[{i}]' for i in range(len(e.params)))}))"
-                 for e in OPS if e.family in families]
+                 for e in OPS if e.family in families and not e.kernel]
         lines.append(f"#define {macro}(X) " + " ".join(items))
     # X(name, functor, kind, identity): the reductions (csrc/ops/reduce.h)
     items = [f"X({e.name}, {e.functor}, {e.kind}, {'NAN' if e.identity != e.identity else e.identity or 0})"

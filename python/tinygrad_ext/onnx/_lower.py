@@ -54,7 +54,7 @@ def _operand(g, x, dtype_id, user):
 
 
 # ---- the registry's elementwise ops: unary (a, out, params), binary (a, b, reflected, out, params)
-_ENTRIES = {e.name: e for e in _registry.OPS}
+_ENTRIES = {e.name: e for e in _registry.OPS if not e.kernel}  # (clamp, clone, ...: lowered below)
 _ONNX_NAMES = {s.name.lower(): s.name for s in onnx.defs.get_all_schemas() if s.domain == ""}
 _FIRST_OPSET = {}  # ONNX op -> the opset that introduced it
 for _s in onnx.defs.get_all_schemas_with_history():

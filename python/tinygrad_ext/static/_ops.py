@@ -180,7 +180,7 @@ BINARY = {"AddV2": "add", "Sub": "sub", "Mul": "mul", "RealDiv": "div", "Pow": "
           "Less": "lt", "LessEqual": "le", "Greater": "gt", "GreaterEqual": "ge", "Equal": "eq", "NotEqual": "ne",
           "LogicalAnd": "logical_and", "LogicalOr": "logical_or"}
 UNARY = {"".join(w.capitalize() for w in e.name.split("_")): e.name for e in _registry.OPS  # (no scalar parameters)
-         if e.unary and e.python is not None and not getattr(e, "params", ()) and hasattr(Tensor, e.name)}
+         if e.unary and e.python is not None and not e.params and not e.kernel and hasattr(Tensor, e.name)}
 
 
 def binary(type_name, x, y, name=None):
