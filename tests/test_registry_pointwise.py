@@ -1,6 +1,7 @@
 """Rows of the registry's pointwise ops that had hand-written autograd classes (issue 11): pow, remainder,
 floor_divide, maximum, minimum (binary rows with torch's formulas and overload node names) and the rows with a
-hand-written kernel (clamp, leaky_relu, clone, _to_copy): value against a float64 numpy reference on contiguous,
+hand-written kernel (clamp, leaky_relu, clone, _to_copy; where, masked_fill and clamp with tensor bounds, whose
+several operands are Tensors or numbers): value against a float64 numpy reference on contiguous,
 strided, broadcast, 0-d and empty inputs in each dtype, gradcheck/gradgradcheck of each differentiable input,
 torch's node names and special rules (pow at 0, ties, the clamp bounds), and a check that none of them is a
 hand-written Op class any more."""
@@ -26,7 +27,15 @@ CALLS = {
     "leaky_relu": (lambda a: torch.nn.functional.leaky_relu(a, 0.2), ("float32", "float64"), "LeakyReluBackward0"),
     "clone": (lambda a: a.clone(), ("float32", "float64", "int64", "bool"), "CloneBackward0"),
     "_to_copy": (lambda a: a.to(torch.float64), ("float32", "float64", "int32"), "ToCopyBackward0"),
+    "where": (lambda a, b: torch.where(a > 0.5, a, b), ("float32", "float64", "int64"), "WhereBackward0"),
+    "masked_fill": (lambda a, b: a.masked_fill(b > 0.5, b.sum() if b.dtype.is_floating_point else 7),
+                    ("float32", "float64", "int64", "bool"), "MaskedFillBackward1"),
+    "clamp_tensor": (lambda a, b: a.clamp(-b.abs(), b.abs()), ("float32", "float64", "int64"), "ClampBackward0"),
 }
+# the references of the rows with several operands, given the two sampled arrays
+OPERANDS = {"where": lambda a, b: (a > 0.5, a, b), "masked_fill": lambda a, b: (a, b > 0.5, b.sum() if b.dtype.kind
+                                                                                 == "f" else 7),
+            "clamp_tensor": lambda a, b: (a, -np.abs(b), np.abs(b))}
 PARAMS = {"clamp": (-0.5, 0.7), "leaky_relu": (0.2,), "_to_copy": (np.float64,)}
 LAYOUTS = {"contiguous": [(3, 4), (3, 4)], "strided": [(4, 3), (4, 3)], "broadcast": [(3, 4), (4,)],
            "0-d": [(), ()], "empty": [(0, 4), (4,)]}
@@ -48,16 +57,20 @@ def sample(name, dtype, shape, rng):
 
 def test_every_row_of_the_family_is_generated_and_no_hand_written_class_is_left():
     assert {e.name for e in KERNEL_ROWS} | set(BINARY) == set(CALLS)
+    assert {e.name for e in KERNEL_ROWS if e.inputs} == set(OPERANDS)
     for name in CALLS:
         op = _ops.REGISTERED[name]
-        assert issubclass(op, _ops._Registered) and op.entry is _registry.BY_NAME[name] if hasattr(op, "entry") \
-            else issubclass(op, _ops._Registered)
+        assert issubclass(op, (_ops._Registered, _ops._Operands)), name
+        assert op.__module__ == _ops.__name__ and op.__name__ == "".join(w.capitalize() for w in name.split("_"))
     hand_written = {c.__name__ for c in vars(_ops).values()
-                    if isinstance(c, type) and issubclass(c, _ops.Op) and not issubclass(c, _ops._Registered)}
-    assert not hand_written & {"Pow", "Remainder", "FloorDivide", "Maximum", "Minimum", "Clamp", "LeakyRelu",
-                               "Clone", "ToDtype", "ToCopy"}
-    for alias in ("Pow", "Remainder", "FloorDivide", "Maximum", "Minimum", "Clamp", "LeakyRelu", "Clone", "ToCopy"):
-        assert issubclass(getattr(_ops, alias), _ops._Registered), alias
+                    if isinstance(c, type) and issubclass(c, _ops.Op)
+                    and not issubclass(c, (_ops._Registered, _ops._Operands))}
+    generated = {"Pow": "pow", "Remainder": "remainder", "FloorDivide": "floor_divide", "Maximum": "maximum",
+                 "Minimum": "minimum", "Clamp": "clamp", "LeakyRelu": "leaky_relu", "Clone": "clone",
+                 "ToCopy": "_to_copy", "Where": "where", "MaskedFill": "masked_fill", "ClampTensor": "clamp_tensor"}
+    assert not hand_written & (set(generated) | {"ToDtype", "ClampT"})
+    for alias, name in generated.items():
+        assert getattr(_ops, alias) is _ops.REGISTERED[name], alias
     for e in KERNEL_ROWS:  # not in the C++ lists: their kernels are hand-written
         assert f"X({e.name}," not in _registry.cpp_header() and e.ref, e.name
 
@@ -68,16 +81,18 @@ def test_value_against_numpy(name, layout):
     rng = np.random.default_rng(0)
     entry = _registry.BY_NAME[name]
     fn, dtypes, _ = CALLS[name]
-    n = 1 if entry.unary else 2
+    n = 1 if entry.unary and not entry.inputs else 2
     for dtype in dtypes:
         arrays = [sample(name, dtype, s, rng) for s in LAYOUTS[layout][:n]]
         tensors = [torch.from_numpy(a.copy()) for a in arrays]
         if layout == "strided":
             arrays, tensors = [a.T for a in arrays], [t.t() for t in tensors]
         got = fn(*tensors)
+        if dtype == "bool" and name == "masked_fill":
+            continue
         with np.errstate(all="ignore"):
-            want = reference(entry)(*[a.astype(np.float64) if a.dtype.kind == "f" else a for a in arrays],
-                                    *PARAMS.get(name, ()))
+            args = [a.astype(np.float64) if a.dtype.kind == "f" else a for a in arrays]
+            want = reference(entry)(*(OPERANDS[name](*args) if name in OPERANDS else args), *PARAMS.get(name, ()))
         assert tuple(got.shape) == np.shape(want), (name, layout, dtype)
         tol = 1e-5 if got.dtype == torch.float32 else 1e-12
         np.testing.assert_allclose(got.numpy().astype(np.float64), np.asarray(want, dtype=np.float64), rtol=tol,
@@ -89,7 +104,8 @@ def _inputs(name, rng):
     if name == "remainder":  # away from the jumps of a % b
         return [torch.tensor(rng.uniform(2.2, 2.8, (2, 3)), requires_grad=True),
                 torch.tensor(rng.uniform(0.6, 0.9, (3,)), requires_grad=True)]
-    shapes = [(2, 3)] if _registry.BY_NAME[name].unary else [(2, 3), (3,)]
+    entry = _registry.BY_NAME[name]
+    shapes = [(2, 3)] if entry.unary and not entry.inputs else [(2, 3), (3,)]
     return [torch.tensor(rng.uniform(lo, hi, s), requires_grad=True) for s in shapes]
 
 
@@ -193,6 +209,45 @@ def test_clone_and_to_keep_no_input_alive():
     assert gg.tolist() == [2.0, 2.0]
 
 
+def test_where_and_masked_fill_operands():
+    x = torch.tensor([1.0, -2.0, 3.0], requires_grad=True)
+    cond = torch.tensor([True, False, True])
+    y = torch.where(cond, x, 0.0)
+    y.backward(torch.tensor([1.0, 2.0, math.inf]))  # a masked-off non-finite gradient stays 0
+    assert x.grad.tolist() == [1.0, 0.0, math.inf]
+    x.grad = None
+    torch.where(cond, 2.0, x).sum().backward()
+    assert x.grad.tolist() == [0.0, 1.0, 0.0] and torch.where(cond, 1.0, 0.0).tolist() == [1.0, 0.0, 1.0]
+    v = torch.tensor(5.0, requires_grad=True)  # a 0-d value tensor is differentiable
+    y = x.masked_fill(cond, v)
+    assert y.grad_fn.name() == "MaskedFillBackward1" and y.tolist() == [5.0, -2.0, 5.0]
+    x.grad = None
+    y.sum().backward()
+    assert v.grad.item() == 2.0 and x.grad.tolist() == [0.0, 1.0, 0.0]
+    h = x * 1
+    h.masked_fill_(cond, v)  # in place: self takes the node
+    assert h.grad_fn.name() == "MaskedFillBackward1" and h.tolist() == [5.0, -2.0, 5.0]
+    c2 = cond.clone()
+    y = torch.where(c2, x, x * 2)
+    c2[0] = False  # the saved condition changed: torch's version check
+    with pytest.raises(RuntimeError, match="modified by an inplace operation"):
+        y.sum().backward()
+    z = torch.zeros(3, requires_grad=True).clone()
+    assert z.fill_(1.0).grad_fn.name() == "FillBackward2" and z.fill_(v).grad_fn.name() == "FillBackward3"
+
+
+def test_clamp_tensor_bounds_gradients():
+    x = torch.tensor([-2.0, 0.0, 2.0, 1.0], requires_grad=True)
+    lo = torch.tensor([-1.0, -1.0, -1.0, 3.0], requires_grad=True)
+    hi = torch.tensor([1.0, 1.0, 1.0, 2.0], requires_grad=True)
+    y = x.clamp(lo, hi)
+    assert y.tolist() == [-1.0, 0.0, 1.0, 2.0] and y.grad_fn.name() == "ClampBackward0"
+    y.sum().backward()  # lo > hi: the result is hi, which takes the gradient
+    assert x.grad.tolist() == [0.0, 1.0, 0.0, 0.0]
+    assert lo.grad.tolist() == [1.0, 0.0, 0.0, 0.0] and hi.grad.tolist() == [0.0, 0.0, 1.0, 1.0]
+    assert torch.tensor([1, 5]).clamp(torch.tensor(2), torch.tensor(4)).tolist() == [2, 4]
+
+
 def test_against_torch_if_installed():
     real = pytest.importorskip("torch")
     rng = np.random.default_rng(3)
@@ -200,7 +255,9 @@ def test_against_torch_if_installed():
              (lambda m, a, b: a ** b, True), (lambda m, a, b: a ** 2, False), (lambda m, a, b: 2.0 ** a, False),
              (lambda m, a, b: a % b, True), (lambda m, a, b: a.clamp(-0.3, 0.4), False),
              (lambda m, a, b: m.nn.functional.leaky_relu(a, 0.3), False), (lambda m, a, b: a.clone(), False),
-             (lambda m, a, b: a.to(m.float32), False)]
+             (lambda m, a, b: a.to(m.float32), False), (lambda m, a, b: m.where(a > 0.2, a, b), True),
+             (lambda m, a, b: a.masked_fill(a > 0.2, b[3]), True), (lambda m, a, b: a.clamp(-b, b), True),
+             (lambda m, a, b: a.clamp(b - 0.5, None), True)]
     a = np.round(rng.uniform(-1, 1, 8), 1)
     b = np.where(a > 0, a, np.round(rng.uniform(0.2, 1, 8), 1))  # ties with a, positive bases for pow
     a[:2] = 0.0

@@ -236,77 +236,6 @@ class ZeroGrad(Op):
         return (g.new_zeros(sa) if need[0] else None, g.new_zeros(sb) if need[1] else None, None)
 
 
-# ------------------------------------------------------------------- unary
-class ClampT(Op):
-    """clamp with tensor bounds: values as maximum then minimum (a NaN anywhere propagates); the gradient
-    goes to the input where lo <= x <= hi (ties included), to lo where x < lo < hi, to hi where x > hi or
-    hi < lo (torch's clamp_backward / clamp_backward_min_max)."""
-
-    @staticmethod
-    def forward(ctx, a, lo, hi):
-        ctx.save_for_backward(a, lo, hi)
-        out = a._impl
-        if lo is not None:
-            out = _C.maximum(out, lo._impl)
-        if hi is not None:
-            out = _C.minimum(out, hi._impl)
-        return out
-
-    @staticmethod
-    def backward(ctx, g):
-        a, lo, hi = ctx.saved_tensors
-        need = ctx.needs_input_grad
-        ga = glo = ghi = None
-        if need[0]:
-            keep = a >= lo if lo is not None else None
-            if hi is not None:
-                keep = a <= hi if keep is None else keep & (a <= hi)
-            ga = _unbroadcast(g.masked_fill(~keep, 0), a.shape)
-        if lo is not None and need[1]:
-            to_lo = a < lo if hi is None else (a < lo) & (lo < hi)
-            glo = _unbroadcast(g.masked_fill(~to_lo, 0), lo.shape)
-        if hi is not None and need[2]:
-            to_hi = a > hi if lo is None else (a > hi) | (hi < lo)
-            ghi = _unbroadcast(g.masked_fill(~to_hi, 0), hi.shape)
-        return ga, glo, ghi
-
-
-class Where(Op):
-    _nondiff_args = (0,)  # the condition
-
-    @staticmethod
-    def forward(ctx, cond, a, b):
-        ctx.cond = cond
-        ctx.shapes = (getattr(a, "shape", None), getattr(b, "shape", None))
-        return _C.where(cond._impl, _impl(a), _impl(b))
-
-    @staticmethod
-    def backward(ctx, g):
-        z = g.new_zeros(g.shape)
-        sa, sb = ctx.shapes
-        return (None,
-                _unbroadcast(g.where(ctx.cond, z), sa) if ctx.needs_input_grad[1] else None,
-                _unbroadcast(z.where(ctx.cond, g), sb) if ctx.needs_input_grad[2] else None)
-
-
-class MaskedFill(Op):
-    _nondiff_args = (1,)  # the mask
-
-    @staticmethod
-    def forward(ctx, a, mask, value):
-        ctx.mask, ctx.needs_value_shape = mask, getattr(value, "shape", None)
-        out = _C.clone(a._impl)
-        _C.masked_fill_(out, mask._impl, _impl(value))
-        return out
-
-    @staticmethod
-    def backward(ctx, g):
-        gv = None
-        if ctx.needs_input_grad[2]:  # a 0-d tensor value gets the sum of the filled positions' gradients
-            gv = (g * ctx.mask.to(g.dtype)).sum().reshape(ctx.needs_value_shape)
-        return g.masked_fill(ctx.mask, 0) if ctx.needs_input_grad[0] else None, None, gv
-
-
 class ToDevice(Op):
     @staticmethod
     def forward(ctx, a, device):
@@ -909,8 +838,22 @@ def clamp_backward(grad, self, min, max):
     return grad if keep is None else grad.where(keep, 0.0)
 
 
+def clamp_backward_min_max(grad, self, min, max, which):
+    """torch's, of the tensor bounds: to min where self < min (and min < max), to max where self > max (or
+    max < min); which: 0 for min's, 1 for max's."""
+    if which == 0:
+        return grad.where(self < min if max is None else (self < min) & (min < max), 0.0)
+    return grad.where(self > max if min is None else (self > max) | (max < min), 0.0)
+
+
+def masked_fill_backward(grad, mask):
+    """torch's, of a 0-d value: the sum of the filled positions' gradients."""
+    return grad.where(mask, 0.0).sum()
+
+
 _FORMULA_HELPERS = {"pow_backward": pow_backward, "pow_backward_self": pow_backward_self,
                     "pow_backward_exponent": pow_backward_exponent, "clamp_backward": clamp_backward,
+                    "clamp_backward_min_max": clamp_backward_min_max, "masked_fill_backward": masked_fill_backward,
                     "Tensor": Tensor}
 
 
@@ -927,10 +870,80 @@ def _not_implemented(what):
     raise NotImplementedError(f"the derivative for '{what}' is not implemented.")
 
 
+def _masked_fill_kernel(a, mask, value):
+    out = _C.clone(a)
+    _C.masked_fill_(out, mask, value)
+    return out
+
+
+def _clamp_tensor_kernel(a, lo, hi):
+    """clamp with tensor bounds: maximum, then minimum (a NaN anywhere propagates)."""
+    out = a if lo is None else _C.maximum(a, lo)
+    return out if hi is None else _C.minimum(out, hi)
+
+
+_KERNELS = {"masked_fill": _masked_fill_kernel, "clamp_tensor": _clamp_tensor_kernel}
+
+
+class _Operands(Op):
+    """The autograd op of a registry row with several operands (entry.inputs), each a Tensor, a number or None,
+    and a hand-written kernel (made by _operands_op, whose apply is generated source specialized for the row).
+    backward evaluates the formulas over the saved operands (None where no formula reads one) and the params,
+    each summed back to its operand's shape."""
+
+    @staticmethod
+    def backward(ctx, g):
+        saved, need, shapes = ctx.saved_tensors, ctx.needs_input_grad, ctx.shapes
+        args = [None] * len(need)
+        for i, t in zip(ctx._saved_at, saved):
+            args[i] = t
+        return tuple(_unbroadcast(f(g, *args, *ctx.p), shapes[i]) if f is not None and need[i] else None
+                     for i, f in enumerate(ctx._grads))
+
+
+def _operands_op(entry):
+    """The _Operands op of a row with several operands: apply is generated as source (one line per step, each
+    operand's tests written out: no loop over the arguments), as torch's codegen writes its autograd functions."""
+    names, params = entry.inputs, tuple(n for n, _ in entry.params)
+    reads = set().union(*(re.findall(r"\w+", f) for f in entry.grad if f))
+    assert "result" not in reads, entry.name
+    saved = [i for i, n in enumerate(names) if n in reads]
+    diff = [i for i, f in enumerate(entry.grad) if f]
+
+    def each(template, indices=range(len(names))):  # a tuple display of template per operand
+        return "(" + "".join(template.format(n=names[i], i=i) + ", " for i in indices) + ")"
+    lines = [
+        f"def apply(cls, {', '.join(names + params)}):",
+        f"    r = _wrap(_kernel(*{each('{n}._impl if isinstance({n}, Tensor) else {n}')}, {', '.join(params)}))",
+        "    needs = (" + "".join((f"isinstance({n}, Tensor) and {n}._requires_grad" if i in diff else "False") + ", "
+                             for i, n in enumerate(names)) + ")",
+        f"    if not (_state[0] and ({' or '.join(f'needs[{i}]' for i in diff)})):",
+        "        return r",
+        "    ctx = _new(cls)",
+        f"    ctx.needs_input_grad, ctx.p = needs, ({''.join(p + ', ' for p in params)})",
+        "    ctx.next_functions = " + each("_edge_of({n}) if needs[{i}] else _NO_EDGE"),
+        "    ctx.shapes = " + each("{n}.shape if needs[{i}] else None"),
+        "    ctx._saved = " + each("{n}", saved),
+        "    ctx._saved_versions = " + each("{n}._impl.version if isinstance({n}, Tensor) else None", saved)]
+    if entry.nodes:  # (the node by whether the last operand is a Tensor: masked_fill's value)
+        lines.append(f"    ctx._backward_name = {entry.nodes[0]!r} if isinstance({names[-1]}, Tensor) else "
+                     f"{entry.nodes[1]!r}")
+    lines.append("    return _recorded(ctx, r)")
+    scope = {"_kernel": _KERNELS.get(entry.kernel) or getattr(_C, entry.kernel), "Tensor": Tensor, "_wrap": _wrap,
+             "_state": _state, "_new": _new, "_edge_of": _edge_of, "_NO_EDGE": _NO_EDGE, "_recorded": _recorded}
+    exec(compile("\n".join(lines), f"<op registry: {entry.name}>", "exec"), scope)  # noqa: S102 (the registry's rows)
+    formulas = tuple(_formula(f, ("grad",) + names + params) if f else None for f in entry.grad)
+    name = "".join(w.capitalize() for w in entry.name.split("_"))
+    return type(name, (_Operands,), {"apply": classmethod(scope["apply"]), "_grads": formulas, "_saved_at": saved,
+                                     "entry": entry, "__qualname__": name})
+
+
 def _registered(entry):
     """The autograd op of a registry entry: forward calls _C.<name> (with the entry's scalar parameters
     after the tensors), backward evaluates the entry's formulas (the fused kernel instead when no
     higher-order graph is being built)."""
+    if entry.inputs:
+        return _operands_op(entry)
     params = ("grad", "self", "result") if entry.unary else ("grad", "self", "other", "result")
     params += tuple(n for n, _ in entry.params)
     reads = set().union(*(re.findall(r"\w+", f) for f in entry.grad))
@@ -989,7 +1002,8 @@ def functional(name):
 REGISTERED = {e.name: _registered(e) for e in _registry.OPS if e.grad is not None}
 Add, Sub, Mul, Div, Pow, Remainder, FloorDivide, Maximum, Minimum = (
     REGISTERED[n] for n in ("add", "sub", "mul", "div", "pow", "remainder", "floor_divide", "maximum", "minimum"))
-Clamp, LeakyRelu, Clone, ToCopy = (REGISTERED[n] for n in ("clamp", "leaky_relu", "clone", "_to_copy"))
+Clamp, LeakyRelu, Clone, ToCopy, ClampTensor, Where, MaskedFill = (REGISTERED[n] for n in (
+    "clamp", "leaky_relu", "clone", "_to_copy", "clamp_tensor", "where", "masked_fill"))
 
 
 # ------------------------------------------------------ reductions from the registry

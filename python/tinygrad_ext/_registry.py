@@ -41,6 +41,10 @@ A unary op whose kernel is a hand-written `_C` function (clamp, leaky_relu, clon
 (called as kernel(input, *params), no functor: the row is left out of the C++ lists, the fusion and the generic
 test rows; tests/test_registry_pointwise.py has its rows). A formula reading `self` only as self.dtype or
 self.shape saves no tensor (torch's saved self.options()/self.sym_sizes()): clone and _to_copy keep no input alive.
+A kernel row with several operands lists them in `inputs` (each a Tensor, a number or None; the kernel gets them
+in that order, then the params; `grad` has one formula or None per operand, over grad, the operands and the
+params); its `nodes` are torch's node names when its last operand is a Tensor and when it is not (masked_fill's
+MaskedFillBackward1/0). Its kernel is `_C.<kernel>` or one of _ops._KERNELS (masked_fill: clone, then fill).
 `python` says how the op reaches Python: "generated" (method, in-place, torch function with out=, all from this entry),
 "functional" (only the autograd op and `_ops.functional(name)`, for nn.functional: gelu, elu, ...),
 "manual" (tensor.py wires it by hand: operators with extra arguments such as alpha, or backward rules
@@ -58,10 +62,11 @@ MAX_PARAMS = 4  # OpParams in csrc/ops/elementwise.h
 
 
 class Entry:
-    __slots__ = ("name", "functor", "family", "grad", "fused", "ref", "python", "domain", "params", "nodes", "kernel")
+    __slots__ = ("name", "functor", "family", "grad", "fused", "ref", "python", "domain", "params", "nodes", "kernel",
+                 "inputs")
 
     def __init__(self, name, functor, family, grad=None, fused=None, ref=None, python="generated", domain=None,
-                 params=(), nodes=None, kernel=None):
+                 params=(), nodes=None, kernel=None, inputs=()):
         assert family in FAMILIES, family
         assert len(params) <= MAX_PARAMS, name
         self.name, self.functor, self.family = name, functor, family
@@ -74,6 +79,7 @@ class Entry:
         self.nodes = nodes      # binary: torch's node names of its overloads (tensor-tensor, tensor-scalar,
         #                         scalar-tensor); unary: torch's node name where it is not the name's + "Backward0"
         self.kernel = kernel    # a hand-written `_C` function called as kernel(input, *params), no functor
+        self.inputs = tuple(inputs)  # the operands of a kernel row with several (where's condition, self, other)
 
     @property
     def unary(self):
@@ -321,6 +327,17 @@ OPS = [
     E("clone", None, "unary", "grad", kernel="clone", python="manual", ref="np.copy"),
     E("_to_copy", None, "unary", "grad.to(self.dtype)", params=(("dtype", None),), kernel="to_dtype", python="manual",
       ref="lambda a, dtype: a.astype(dtype)"),
+    E("where", None, "binary", (None, "grad.where(condition, 0.0)", "grad.masked_fill(condition, 0.0)"),
+      inputs=("condition", "self", "other"), kernel="where", python="manual",
+      ref="lambda c, a, b: np.where(c, a, b)"),
+    E("masked_fill", None, "unary", ("grad.masked_fill(mask, 0.0)", None, "masked_fill_backward(grad, mask)"),
+      inputs=("self", "mask", "value"), kernel="masked_fill", nodes=("MaskedFillBackward1", "MaskedFillBackward0"),
+      python="manual", ref="lambda a, mask, value: np.where(mask, value, a)"),
+    E("clamp_tensor", None, "binary", ("clamp_backward(grad, self, min, max)",
+                                       "clamp_backward_min_max(grad, self, min, max, 0)",
+                                       "clamp_backward_min_max(grad, self, min, max, 1)"),
+      inputs=("self", "min", "max"), kernel="clamp_tensor", nodes=("ClampBackward0", "ClampBackward0"),
+      python="manual", ref="lambda a, min, max: np.minimum(np.maximum(a, min), max)"),
 ]
 del E
 BY_NAME = {e.name: e for e in OPS}

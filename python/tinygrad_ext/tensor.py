@@ -1151,9 +1151,7 @@ class Tensor:
             hi = max if max is None or isinstance(max, Tensor) else tensor(max, dtype=self.dtype, device=self.device)
             if lo is not None and hi is not None and all(t.dtype is _dtype.bool for t in (self, lo, hi)):
                 raise NotImplementedError("\"clamp_cpu\" not implemented for 'Bool'")
-            if _needs_grad(self, lo, hi):
-                return _ops.ClampT.apply(self, lo, hi)
-            return _wrap(_ops.ClampT.forward(_ops._NoCtx(), self, lo, hi))
+            return _ops.ClampTensor.apply(self, lo, hi)
         if self.dtype is _dtype.bool and _bool_clamp_promotes(min, max):
             return self.long().clamp(min, max)
         if _needs_grad(self):
@@ -1215,7 +1213,8 @@ class Tensor:
         if _needs_grad(self, value):  # the old values get no gradient (torch's FillBackward); a 0-d value does
             _check_inplace(self)
             everywhere = _wrap(_C.full(list(self._impl.shape), True, _dtype.bool.id, *self.device._code))
-            return self._rebase(_ops.MaskedFill.apply(self, everywhere, value))
+            filled = _ops.MaskedFill.apply(self, everywhere, value)
+            return self._rebase(_named(filled, "FillBackward3" if isinstance(value, Tensor) else "FillBackward2"))
         _C.fill_(self._impl, value.item() if isinstance(value, Tensor) else value)
         return self
 
