@@ -4,7 +4,9 @@ hand-written kernel (clamp, leaky_relu, clone, _to_copy; where, masked_fill and 
 several operands are Tensors or numbers): value against a float64 numpy reference on contiguous,
 strided, broadcast, 0-d and empty inputs in each dtype, gradcheck/gradgradcheck of each differentiable input,
 torch's node names and special rules (pow at 0, ties, the clamp bounds), and a check that none of them is a
-hand-written Op class any more."""
+hand-written Op class any more. Also the reductions composed of other kernels (REDUCTIONS rows with a
+`kernel`): var, std, linalg_vector_norm (Tensor.norm) and max()/min() of everything."""
+import contextlib
 import math
 
 import numpy as np
@@ -15,7 +17,8 @@ from tinygrad_ext import _ops, _registry
 from tinygrad_ext.autograd import gradcheck, gradgradcheck
 
 BINARY = ("pow", "remainder", "floor_divide", "maximum", "minimum")
-KERNEL_ROWS = [e for e in _registry.OPS if e.kernel]
+KERNEL_ROWS = [e for e in _registry.OPS if e.kernel and e.python is not None]  # (_cdist_sqrt: cdist's, below)
+COMPOSED = [e for e in _registry.REDUCTIONS if e.kernel]
 # (call, dtypes, node name of a tensor-tensor / tensor-number call)
 CALLS = {
     "pow": (lambda a, b: a ** b, ("float32", "float64"), "PowBackward1"),
@@ -65,6 +68,11 @@ def test_every_row_of_the_family_is_generated_and_no_hand_written_class_is_left(
     hand_written = {c.__name__ for c in vars(_ops).values()
                     if isinstance(c, type) and issubclass(c, _ops.Op)
                     and not issubclass(c, (_ops._Registered, _ops._Operands))}
+    hand_written_reductions = {"Var", "StdSqrt", "Norm", "MaxAll"}
+    assert not hand_written & hand_written_reductions
+    assert {e.name for e in COMPOSED} == {"var", "std", "linalg_vector_norm", "max_all", "min_all"}
+    for e in COMPOSED:
+        assert _ops.REDUCTION_OPS[e.name].entry is e and f"X({e.name}," not in _registry.cpp_header()
     generated = {"Pow": "pow", "Remainder": "remainder", "FloorDivide": "floor_divide", "Maximum": "maximum",
                  "Minimum": "minimum", "Clamp": "clamp", "LeakyRelu": "leaky_relu", "Clone": "clone",
                  "ToCopy": "_to_copy", "Where": "where", "MaskedFill": "masked_fill", "ClampTensor": "clamp_tensor"}
@@ -73,6 +81,18 @@ def test_every_row_of_the_family_is_generated_and_no_hand_written_class_is_left(
         assert getattr(_ops, alias) is _ops.REGISTERED[name], alias
     for e in KERNEL_ROWS:  # not in the C++ lists: their kernels are hand-written
         assert f"X({e.name}," not in _registry.cpp_header() and e.ref, e.name
+    assert _ops.REGISTERED["_cdist_sqrt"] in {type(n) for n in _graph(torch.cdist(
+        torch.randn(30, 2, requires_grad=True), torch.randn(30, 2)))}
+
+
+def _graph(t):
+    seen, todo = set(), [t.grad_fn]
+    while todo:
+        n = todo.pop()
+        if n is not None and n not in seen:
+            seen.add(n)
+            todo += [f for f, _ in n.next_functions]
+    return seen
 
 
 @pytest.mark.parametrize("layout", list(LAYOUTS))
@@ -274,3 +294,129 @@ def test_against_torch_if_installed():
         for mine, theirs in zip(out[0][1:], out[1][1:]):
             if theirs is not None:
                 np.testing.assert_array_equal(mine, theirs)
+
+
+# ---------------------------------------------------------------- reductions composed of other kernels
+# (the call, its reference's arguments, torch's node); dims as torch takes them
+REDUCTION_CALLS = {
+    "var": [(lambda t: t.var(), (None, False, 1)), (lambda t: t.var(0, keepdim=True), (0, True, 1)),
+            (lambda t: t.var((0, 1), correction=0), ((0, 1), False, 0)),
+            (lambda t: t.var(-1, unbiased=False), (-1, False, 0))],
+    "std": [(lambda t: t.std(), (None, False, 1)), (lambda t: t.std(1, keepdim=True), (1, True, 1)),
+            (lambda t: t.std((0, 1), correction=2), ((0, 1), False, 2))],
+    "linalg_vector_norm": [(lambda t, p=p: t.norm(p), (None, False, p)) for p in (0, 1, 2, 3, 0.5, 1.5, math.inf,
+                                                                                  -math.inf)]
+    + [(lambda t: t.norm(2, 1, keepdim=True), (1, True, 2)), (lambda t: t.norm(3, (0, 1)), ((0, 1), False, 3)),
+       (lambda t: t.norm(math.inf, 0), (0, False, math.inf))],
+    "max_all": [(lambda t: t.max(), (None, False))],
+    "min_all": [(lambda t: t.min(), (None, False))],
+}
+NODES = {"var": "VarBackward0", "std": "StdBackward0", "linalg_vector_norm": "LinalgVectorNormBackward0",
+         "max_all": "MaxBackward1", "min_all": "MinBackward1"}
+
+
+def _ref_call(entry, a, args):
+    dims, keepdim, *params = args
+    if entry.name == "linalg_vector_norm" and isinstance(dims, tuple):  # (numpy's 2 axes: a matrix norm)
+        a, dims = a.reshape(*[n for i, n in enumerate(a.shape) if i not in dims], -1), -1
+        assert not keepdim
+    return reference(entry)(a, dims, keepdim, *params)
+
+
+@pytest.mark.parametrize("layout", ["contiguous", "strided", "0-d"])
+@pytest.mark.parametrize("name", list(REDUCTION_CALLS))
+def test_composed_reduction_value_against_numpy(name, layout):
+    entry = _registry.REDUCTIONS_BY_NAME[name]
+    rng = np.random.default_rng(4)
+    for dtype in ("float32", "float64"):
+        a = rng.uniform(-2, 2, (3, 4)).astype(dtype)
+        t = torch.from_numpy(a.copy())
+        if layout == "strided":
+            a, t = a.T, t.t()
+        for fn, args in REDUCTION_CALLS[name]:
+            if layout == "0-d":
+                if args[0] is not None:
+                    continue
+                a0 = np.asarray(a[0, 0])
+                with np.errstate(all="ignore"), pytest.warns(UserWarning) if name in ("var", "std") and args[2] \
+                        else contextlib.nullcontext():
+                    got = fn(torch.from_numpy(a0.copy()))
+                want = _ref_call(entry, a0.astype(np.float64), args)
+            else:
+                got, want = fn(t), _ref_call(entry, a.astype(np.float64), args)
+            tol = 1e-5 if dtype == "float32" else 1e-12
+            assert tuple(got.shape) == np.shape(want) and got.dtype == getattr(torch, dtype), (name, args)
+            np.testing.assert_allclose(got.numpy().astype(np.float64), want, rtol=tol, atol=tol,
+                                       err_msg=f"{name} {args} {layout}")
+
+
+@pytest.mark.parametrize("name", list(REDUCTION_CALLS))
+def test_composed_reduction_gradcheck_and_node(name):
+    rng = np.random.default_rng(5)
+    x = torch.tensor(rng.uniform(0.2, 2, (3, 4)) * np.sign(rng.uniform(-1, 1, (3, 4))), requires_grad=True)
+    for fn, args in REDUCTION_CALLS[name]:
+        assert fn(x).grad_fn.name() == NODES[name], args
+        if name == "linalg_vector_norm" and args[2] == 0:  # (ord 0: no gradient at all, as torch's)
+            continue
+        assert gradcheck(fn, (x,)), args
+        assert gradgradcheck(fn, (x,)), args
+
+
+def test_norm_rules_at_zero_and_ties():
+    z = torch.zeros(3, dtype=torch.float64, requires_grad=True)
+    for p in (2, 3, 1.5, 0.5, 1, math.inf, -math.inf):  # the zero input's subgradient: 0, not NaN
+        (g,) = torch.autograd.grad(z.norm(p), z)
+        assert g.tolist() == [0.0, 0.0, 0.0], p
+    x = torch.tensor([0.0, 2.0, -2.0, 1.0], dtype=torch.float64, requires_grad=True)
+    (g,) = torch.autograd.grad(x.norm(0.5), x)  # p < 1: none at a zero element
+    assert g[0].item() == 0.0 and math.isfinite(g[1].item())
+    (g,) = torch.autograd.grad(x.norm(math.inf), x)  # the tied maxima share it, with their signs
+    assert g.tolist() == [0.0, 0.5, -0.5, 0.0]
+    with pytest.raises(RuntimeError, match="appears to not have been used in the graph"):
+        torch.autograd.grad(x.norm(0), x)  # (torch's: no gradient at all)
+    x.norm(0).backward()
+    assert x.grad is None and x.norm(0).item() == 3.0
+    y = torch.tensor([1.0, math.nan, 3.0], requires_grad=True)
+    (g,) = torch.autograd.grad(y.max(), y)  # a NaN result's gradient goes to the NaN
+    assert g.tolist() == [0.0, 1.0, 0.0]
+    w = torch.tensor([2.0, 2.0, 1.0], requires_grad=True)
+    w.max().backward()
+    assert w.grad.tolist() == [0.5, 0.5, 0.0]
+
+
+def test_var_std_correction_rules():
+    x = torch.tensor([[1.0, 2.0], [3.0, 5.0]], dtype=torch.float64, requires_grad=True)
+    with pytest.warns(UserWarning, match="degrees of freedom"):
+        v = x.var(correction=4)  # none left over everything: inf (NaN where x is the mean)
+    (g,) = torch.autograd.grad(v, x)
+    assert all(math.isinf(e) for e in g.flatten().tolist())
+    with pytest.warns(UserWarning, match="degrees of freedom"):
+        v = x.var(0, correction=3)  # over dims: 2 / (n - correction), negative allowed
+    (g,) = torch.autograd.grad(v.sum(), x)
+    np.testing.assert_allclose(g.numpy(), 2 * (x.detach().numpy() - x.detach().numpy().mean(0)) / (2 - 3))
+    c = torch.ones(3, dtype=torch.float64, requires_grad=True)
+    (g,) = torch.autograd.grad(c.std(), c)  # std 0: no gradient (not grad / 0)
+    assert g.tolist() == [0.0, 0.0, 0.0]
+    with pytest.raises(RuntimeError, match="std and var only support floating point"):
+        torch.tensor([1, 2]).var()
+
+
+def test_composed_reductions_against_torch_if_installed():
+    real = pytest.importorskip("torch")
+    a = np.random.default_rng(6).uniform(-2, 2, (3, 4))
+    a[0, :2] = 0.0
+    a[1, 0] = a[2, 0] = 2.5  # a tie of the maxima
+    for name, calls in REDUCTION_CALLS.items():
+        for fn, args in calls:
+            out = []
+            for m in (torch, real):
+                t = m.tensor(a, requires_grad=True)
+                y = fn(t)
+                y.backward(m.ones_like(y))
+                out.append((y.grad_fn.name(), y.detach().numpy(), None if t.grad is None else t.grad.numpy()))
+            assert out[0][0] == out[1][0], (name, args)
+            np.testing.assert_allclose(out[0][1], out[1][1], rtol=1e-13, atol=1e-15, err_msg=f"{name} {args}")
+            if out[1][2] is None:
+                assert out[0][2] is None, (name, args)
+                continue
+            np.testing.assert_allclose(out[0][2], out[1][2], rtol=1e-13, atol=1e-15, err_msg=f"{name} {args}")

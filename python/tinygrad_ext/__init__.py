@@ -112,7 +112,8 @@ for _name in ("add", "sub", "mul", "div", "true_divide", "pow", "neg", "abs", "e
               "clone", "detach", "numel", "as_strided", "equal", "isclose", "allclose", "isnan", "isinf",
               "isfinite", "maximum", "minimum", "matmul", "nan_to_num", "lerp"):
     globals()[_name] = _function(_name)
-for _name in ([e.name for e in _registry.OPS if e.python == "generated"] + [e.name for e in _registry.REDUCTIONS]
+for _name in ([e.name for e in _registry.OPS if e.python == "generated"] + [e.name for e in _registry.REDUCTIONS
+                                                                             if not e.kernel]
               + [e.name for e in _registry.SCANS]):
     # torch.<name>, with out=
     globals()[_name] = _function(_name)

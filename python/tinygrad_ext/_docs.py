@@ -40,7 +40,7 @@ def _doc(fn, name, prefix, tensor_cls, torch_ns):
     if entry is not None and entry.python == "generated":
         return entry.doc(name)
     reduction = _registry.REDUCTIONS_BY_NAME.get(name)
-    if reduction is not None:
+    if reduction is not None and not reduction.kernel:
         return reduction.doc(prefix + name)
     is_method = prefix == "Tensor."
     head = f"{name}{_signature(fn, is_method)}"

@@ -325,7 +325,7 @@ def cdist(x1, x2, p=2.0, compute_mode="use_mm_for_euclid_dist_if_necessary"):
     if use_mm:
         sq = (x1 * x1).sum(-1, keepdim=True) + (x2 * x2).sum(-1).unsqueeze(-2) - 2 * x1.matmul(x2.transpose(-1, -2))
         sq = sq.clamp(min=0)
-        return _ops.StdSqrt.apply(sq) if _needs_grad(sq) else _wrap(_C.sqrt(sq._impl))  # (0 gradient at 0)
+        return _ops.REGISTERED["_cdist_sqrt"].apply(sq) if _needs_grad(sq) else _wrap(_C.sqrt(sq._impl))
     return (x1.unsqueeze(-2) - x2.unsqueeze(-3)).norm(p, -1)
 
 

@@ -261,101 +261,11 @@ def _norm_dims(dims, ndim):
     return tuple(sorted(_C.wrap_dim(d, ndim) for d in dims))
 
 
-class Norm(Op):
-    """The vector p-norm over dims for a finite p other than 1 (p = 1 and p = +-inf compose abs, sum and
-    amax/amin). Backward is torch's norm_backward: 0 where the norm is 0 (and, for p < 1, where the
-    element is 0) instead of the 0 * inf = nan of the composed derivative."""
-
-    _backward_name = "LinalgVectorNormBackward0"
-
-    @staticmethod
-    def forward(ctx, a, p, dims, keepdim):
-        ctx.p, ctx.dims, ctx.keepdim = p, _norm_dims(dims, a.dim()), keepdim
-        x = a._impl
-        if p == 0:  # the count of nonzeros
-            out = _C.sum(_C.to_dtype(_C.ne(x, 0), x.dtype), dims, keepdim, None)
-        elif p == 2:
-            out = _C.sqrt(_C.sum(_C.mul(x, x), dims, keepdim, None))
-        else:
-            out = _C.pow(_C.sum(_C.pow(_C.abs(x), p), dims, keepdim, None), 1.0 / p)
-        ctx.save_for_backward(a, out)
-        return out
-
-    @staticmethod
-    def backward(ctx, g):
-        a, norm = ctx.saved_tensors
-        p, dims, keepdim = ctx.p, ctx.dims, ctx.keepdim
-        if p == 0:
-            return a.new_zeros(a.shape), None, None, None
-        if _state[0]:  # recomputed, so the gradient's graph reaches a through it
-            norm = Norm.apply(a, p, list(dims), keepdim)
-        norm = _expand_reduced(norm, a.shape, dims, keepdim)
-        g = _expand_reduced(g, a.shape, dims, keepdim)
-        if p == 2:
-            return a * (g / norm).masked_fill(norm == 0, 0), None, None, None
-        if p < 1:
-            scaled = (a.sign() * a.abs() ** (p - 1)).masked_fill(a == 0, 0)
-            return scaled * g * norm ** (1 - p), None, None, None
-        scaled = a.sign() * a.abs() ** (p - 1) if p < 2 else a * a.abs() ** (p - 2)
-        return scaled * (g / norm ** (p - 1)).masked_fill(norm == 0, 0), None, None, None
-
-
 class _NoCtx:
     """A throwaway ctx: runs an op's forward without recording anything."""
 
     def save_for_backward(self, *tensors):
         pass
-
-
-class Var(Op):
-    """The variance over dims with a correction; backward is torch's var_backward,
-    2 (x - mean) g / max(n - correction, 0): the composite's d/dmean terms cancel analytically (and as
-    inf - inf = nan where n <= correction)."""
-
-    @staticmethod
-    def forward(ctx, a, dims, correction, keepdim):
-        ctx.save_for_backward(a)
-        ctx.dims, ctx.keepdim = _norm_dims(dims, a.dim()), keepdim
-        n = 1
-        for d in ctx.dims:
-            n *= a.shape[d]
-        ctx.denom = float(max(n - correction, 0))
-        # torch's var_backward over explicit dims is 2 / (n - correction), negative allowed (finite where
-        # n < correction); a full reduction divides by max(n - correction, 0)
-        ctx.grad_denom = float(n - correction) if dims else ctx.denom
-        ctx.full = not dims or not a.dim()
-        x = a._impl
-        s = _C.sum(x, dims, True, None)
-        mu = _C.div(s, n) if n else _C.mul(s, math.nan)
-        d = _C.sub(x, mu)
-        return _C.div(_C.sum(_C.mul(d, d), dims, keepdim, None), ctx.denom)
-
-    @staticmethod
-    def backward(ctx, g):
-        (a,) = ctx.saved_tensors
-        g = _expand_reduced(g, a.shape, ctx.dims, ctx.keepdim)
-        if ctx.full and ctx.grad_denom <= 0:  # torch's var_backward: no degrees of freedom left
-            return g * ((a != a.mean()).to(g.dtype) * math.inf), None, None, None  # (inf, or 0 * inf = NaN)
-        return (a - a.mean(list(ctx.dims), keepdim=True)) * (g * 2.0) / ctx.grad_denom, None, None, None
-
-
-class StdSqrt(Op):
-    """std = sqrt(var), whose backward is 0 where std is 0 (torch's std_backward) rather than g / 0."""
-
-    _backward_name = "StdBackward0"
-
-    @staticmethod
-    def forward(ctx, v):
-        out = _C.sqrt(v._impl)
-        ctx.save_for_backward(v, out)
-        return out
-
-    @staticmethod
-    def backward(ctx, g):
-        v, y = ctx.saved_tensors
-        if _state[0]:
-            y = v.sqrt()
-        return (g / (2 * y)).masked_fill(y == 0, 0)
 
 
 def _exclusive_prod(a, dims):
@@ -371,24 +281,6 @@ def _exclusive_prod(a, dims):
     left = x.roll(1, -1).masked_fill(first, 1).cumprod(-1)
     right = x.flip(-1).roll(1, -1).masked_fill(first, 1).cumprod(-1).flip(-1)
     return (left * right).reshape(shape).permute([perm.index(d) for d in range(a.dim())])
-
-
-class MaxAll(Op):
-    """torch.max(t)/min(t) without a dim: amax/amin over everything, but its backward is torch's
-    evenly_distribute_backward (a NaN result's gradient goes to the NaNs, where amax's rule gives NaN)."""
-
-    @staticmethod
-    def forward(ctx, a, is_max):
-        out = (_C.amax if is_max else _C.amin)(a._impl, [], False, None, "max" if is_max else "min")
-        ctx.save_for_backward(a, out)
-        ctx._backward_name = "MaxBackward1" if is_max else "MinBackward1"
-        return out
-
-    @staticmethod
-    def backward(ctx, g):
-        a, out = ctx.saved_tensors
-        mask = ((a == out) | (a.isnan() & out.isnan())).to(g.dtype)
-        return g * mask / mask.sum(), None
 
 
 # ---------------------------------------------------------- linear algebra
@@ -1021,7 +913,78 @@ def prod_backward(grad, self, result, dims):
     return grad * _exclusive_prod(self, range(self.dim()) if dims is None else dims)
 
 
-_REDUCTION_HELPERS = {"prod_backward": prod_backward}
+def var_backward(grad, self, dims, correction, count):
+    """torch's: 2 (x - mean) grad / (n - correction) over the dims given (negative allowed there); over everything
+    (dims None) the divisor is max(n - correction, 0), and none left gives inf (0 * inf = NaN where x is the mean)."""
+    if dims is None:
+        denom = max(count - correction, 0)
+        if denom <= 0:
+            return grad * ((self != self.mean()).to(grad.dtype) * math.inf)
+        dims = range(self.dim())
+    else:
+        denom = count - correction
+    return (self - self.mean(list(dims), keepdim=True)) * (grad * 2.0) / float(denom)
+
+
+def std_backward(result, grad, self, dims, correction, count):
+    """torch's: var's with grad / (2 std), none where std is 0 (rather than grad / 0)."""
+    return var_backward((grad / (result * 2)).masked_fill(result == 0, 0), self, dims, correction, count)
+
+
+def norm_backward(grad, self, ord, result, dims):
+    """torch's: none (undefined) for ord 0; sign(x) grad for 1; the elements equal to the norm (or NaN) share the
+    gradient for +-inf; 0 where the norm is 0 (and, for ord < 1, where the element is 0) instead of 0 * inf = NaN."""
+    norm = result
+    if ord == 0:
+        return None
+    if ord == 1:
+        return self.sign() * grad
+    if ord == 2:
+        return self * (grad / norm).masked_fill(norm == 0, 0)
+    if math.isinf(ord):
+        size = self.abs()
+        mask = (size == norm) | size.isnan()
+        return self.sign() * ((grad / (mask.sum() if dims is None else mask.sum(dims, keepdim=True))) * mask)
+    if ord < 1:
+        return (self.sign() * self.abs() ** (ord - 1)).masked_fill(self == 0, 0) * grad * norm ** (1 - ord)
+    scaled = self.sign() * self.abs() ** (ord - 1) if ord < 2 else self * self.abs() ** (ord - 2)
+    return scaled * (grad / norm ** (ord - 1)).masked_fill(norm == 0, 0)
+
+
+def evenly_distribute_backward(grad, self, result):
+    """torch's, of max()/min() of everything: the elements equal to the result (the NaNs, for a NaN) share it."""
+    mask = ((self == result) | (self.isnan() & result.isnan())).to(grad.dtype)
+    return grad * mask / mask.sum()
+
+
+def _var_kernel(x, dims, keepdim, dtype, correction):
+    """The variance over dims (all for []) with a correction, composed of the kernels (two passes)."""
+    n = math.prod(x.shape[d] for d in _norm_dims(dims, x.ndim)) if x.ndim else 1
+    s = _C.sum(x, dims, True, None)
+    d = _C.sub(x, _C.div(s, n) if n else _C.mul(s, math.nan))
+    return _C.div(_C.sum(_C.mul(d, d), dims, keepdim, None), float(max(n - correction, 0)))
+
+
+def _vector_norm_kernel(x, dims, keepdim, dtype, ord):
+    if ord == 0:  # the count of nonzeros
+        return _C.sum(_C.to_dtype(_C.ne(x, 0), x.dtype), dims, keepdim, None)
+    if ord == 1:
+        return _C.sum(_C.abs(x), dims, keepdim, None)
+    if ord == 2:
+        return _C.sqrt(_C.sum(_C.mul(x, x), dims, keepdim, None))
+    if math.isinf(ord):
+        return (_C.amax if ord > 0 else _C.amin)(_C.abs(x), dims, keepdim)
+    return _C.pow(_C.sum(_C.pow(_C.abs(x), ord), dims, keepdim, None), 1.0 / ord)
+
+
+_REDUCTION_KERNELS = {
+    "var": _var_kernel, "std": lambda x, dims, keepdim, dtype, correction: _C.sqrt(
+        _var_kernel(x, dims, keepdim, dtype, correction)),
+    "linalg_vector_norm": _vector_norm_kernel,
+    "max_all": lambda x, dims, keepdim, dtype: _C.amax(x, [], False, None, "max"),
+    "min_all": lambda x, dims, keepdim, dtype: _C.amin(x, [], False, None, "min")}
+_REDUCTION_HELPERS = {"prod_backward": prod_backward, "var_backward": var_backward, "std_backward": std_backward,
+                      "norm_backward": norm_backward, "evenly_distribute_backward": evenly_distribute_backward}
 _NOTHING_SAVED = (None, None)
 
 
@@ -1029,9 +992,10 @@ def _reduction(entry):
     """The autograd op of a registry reduction: forward calls _C.<name>(input, dims, keepdim, dtype); backward
     evaluates the entry's formula with grad and result expanded back to the input's shape, `dims` the reduced
     dims (sorted, wrapped) and `count` the number of elements reduced into each output."""
-    cfn = getattr(_C, entry.name)
-    formula = eval(compile(f"lambda grad, self, result, dims, count: {entry.grad}", "<op registry>", "eval"),  # noqa: S307
-                   dict(_REDUCTION_HELPERS))
+    cfn = _REDUCTION_KERNELS[entry.kernel] if entry.kernel else getattr(_C, entry.name)
+    params = "".join(", " + n for n, _ in entry.params)  # (a composite's numbers: var's correction)
+    formula = eval(compile(f"lambda grad, self, result, dims, count{params}: {entry.grad}", "<op registry>",  # noqa: S307
+                           "eval"), dict(_REDUCTION_HELPERS))
     uses_result = "result" in entry.grad
     reads_self = uses_result or "self" in re.findall(r"\w+", entry.grad)  # (sum, mean: only the input's shape)
 
@@ -1039,14 +1003,14 @@ def _reduction(entry):
 
     class R(Op):
         @classmethod
-        def apply(cls, a, dims, keepdim, dtype):  # Op.apply specialized for one tensor operand
-            out = cfn(a._impl, dims, keepdim, None if dtype is None else dtype.id)
+        def apply(cls, a, dims, keepdim, dtype, *p):  # Op.apply specialized for one tensor operand
+            out = cfn(a._impl, dims, keepdim, None if dtype is None else dtype.id, *p)
             r = _wrap(out)
             if not (a._requires_grad and _state[0]):
                 return r
             ctx = _new(cls)
             ctx.needs_input_grad, ctx.next_functions = _NEEDS_FIRST, (_edge_of(a),)
-            ctx.args = (dims, keepdim, dtype)
+            ctx.args = (dims, keepdim, dtype, *p)
             if uses_result:  # (save_for_backward's)
                 ctx._saved, ctx._saved_versions = (a, _SavedOutput(out, 0)), (a._impl.version, out.version)
             elif reads_self:
@@ -1074,11 +1038,13 @@ def _reduction(entry):
                 result = _expand_reduced(result, shape, dims, keepdim)
             count = math.prod(shape[d] for d in dims) if len(shape) else 1
             given = dims if ctx.args[0] else None  # None: no dim given (torch's prod() has its own rule)
-            grad = formula(_expand_reduced(g, shape, dims, keepdim), a, result, given, count)
-            return (grad if grad.dtype is dtype else grad.to(dtype)), None, None, None
+            grad = formula(_expand_reduced(g, shape, dims, keepdim), a, result, given, count, *ctx.args[3:])
+            if grad is None:  # (torch's undefined gradient: the norm of order 0)
+                return (None,) * (4 + len(ctx.args) - 3)
+            return (grad if grad.dtype is dtype else grad.to(dtype)), None, None, None, *(None for _ in ctx.args[3:])
 
-    R.__name__ = R.__qualname__ = entry.name.capitalize()
-    R.entry = entry
+    R.__name__ = R.__qualname__ = "".join(w.capitalize() for w in entry.name.split("_"))
+    R.entry, R._backward_name = entry, entry.node
     return R
 
 

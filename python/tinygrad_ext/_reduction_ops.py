@@ -56,7 +56,7 @@ def _extreme(input, other, is_max):
     if isinstance(other, Tensor):
         return (maximum if is_max else minimum)(input, other)
     if _needs_grad(input):
-        return _ops.MaxAll.apply(input, is_max)
+        return _ops.REDUCTION_OPS["max_all" if is_max else "min_all"].apply(input, [], False, None)
     return _wrap((_C.amax if is_max else _C.amin)(input._impl, [], False, None, "max" if is_max else "min"))
 
 

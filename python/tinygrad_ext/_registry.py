@@ -327,6 +327,8 @@ OPS = [
     E("clone", None, "unary", "grad", kernel="clone", python="manual", ref="np.copy"),
     E("_to_copy", None, "unary", "grad.to(self.dtype)", params=(("dtype", None),), kernel="to_dtype", python="manual",
       ref="lambda a, dtype: a.astype(dtype)"),
+    E("_cdist_sqrt", None, "unary_float", "(grad / (2 * result)).masked_fill(result == 0, 0)", kernel="sqrt",
+      nodes="EuclideanDistBackward0", python=None, ref="np.sqrt"),  # (cdist: no gradient where a distance is 0)
     E("where", None, "binary", (None, "grad.where(condition, 0.0)", "grad.masked_fill(condition, 0.0)"),
       inputs=("condition", "self", "other"), kernel="where", python="manual",
       ref="lambda c, a, b: np.where(c, a, b)"),
@@ -354,14 +356,25 @@ class Reduction:
     reduced into each output) and torch's helper prod_backward (_ops.py); `ref` the numpy reference, called as
     ref(a, axis=..., keepdims=...) on float64 (or the integer) array; `dim_default` torch's default dim (None or
     ()); `dims_in_turn`: torch checks each dim's range and repeats in turn (nansum), where the others check every
-    range first."""
-    __slots__ = ("name", "functor", "kind", "grad", "ref", "dim_default", "identity", "dims_in_turn")
+    range first.
 
-    def __init__(self, name, functor, kind, grad=None, ref=None, dim_default=None, identity=0, dims_in_turn=False):
+    A reduction composed of other kernels (var, std, the vector norm, max() of everything) names its composite in
+    `kernel` (_ops._REDUCTION_KERNELS, called as kernel(input, dims, keepdim, dtype, *params)) and has no functor:
+    it stays out of the C++ list and of the generated torch.<name>/Tensor.<name> (tensor.py parses torch's
+    arguments: unbiased=, correction=, p=, ...) and tests/test_registry_pointwise.py has its rows. `params` are its
+    numbers after the dims ((name, default), ...: var's correction), which its formula reads by name; `node` is
+    torch's node name where it is not the name's + "Backward0"; torch's helpers var_backward, std_backward,
+    norm_backward and evenly_distribute_backward are _ops.py's."""
+    __slots__ = ("name", "functor", "kind", "grad", "ref", "dim_default", "identity", "dims_in_turn", "kernel",
+                 "params", "node")
+
+    def __init__(self, name, functor, kind, grad=None, ref=None, dim_default=None, identity=0, dims_in_turn=False,
+                 kernel=None, params=(), node=None):
         assert kind in REDUCTION_KINDS, kind
         self.name, self.functor, self.kind, self.grad, self.ref = name, functor, kind, grad, ref
         self.dim_default, self.dims_in_turn = dim_default, dims_in_turn
         self.identity = identity  # the value of an empty reduction (None: an empty reduction raises)
+        self.kernel, self.params, self.node = kernel, tuple(params), node
 
     @property
     def takes_dtype(self):
@@ -397,6 +410,20 @@ REDUCTIONS = [
     R("amin", "AminOp", "keep", _TIES_SPLIT, ref="np.min", dim_default=(), identity=None),
     R("any", "AnyOp", "logical", ref="np.any"),
     R("all", "AllOp", "logical", ref="np.all", identity=1),
+    # ---- composed of other kernels (`kernel`): tensor.py parses their arguments
+    R("var", None, "mean", "var_backward(grad, self, dims, correction, count)", kernel="var",
+      params=(("correction", 1),), ref="lambda a, axis, keepdims, correction: np.var(a, axis, ddof=correction, "
+      "keepdims=keepdims)"),
+    R("std", None, "mean", "std_backward(result, grad, self, dims, correction, count)", kernel="std",
+      params=(("correction", 1),), ref="lambda a, axis, keepdims, correction: np.std(a, axis, ddof=correction, "
+      "keepdims=keepdims)"),
+    R("linalg_vector_norm", None, "mean", "norm_backward(grad, self, ord, result, dims)", kernel="linalg_vector_norm",
+      params=(("ord", 2),), ref="lambda a, axis, keepdims, ord: np.linalg.norm(a.reshape(-1) if axis is None else a, "
+      "ord, axis, keepdims) if ord != 0 else np.count_nonzero(a, axis, keepdims=keepdims).astype(a.dtype)"),
+    R("max_all", None, "keep", "evenly_distribute_backward(grad, self, result)", kernel="max_all", node="MaxBackward1",
+      ref="lambda a, axis, keepdims: np.max(a)", identity=None),
+    R("min_all", None, "keep", "evenly_distribute_backward(grad, self, result)", kernel="min_all", node="MinBackward1",
+      ref="lambda a, axis, keepdims: np.min(a)", identity=None),
 ]
 del R
 REDUCTIONS_BY_NAME = {e.name: e for e in REDUCTIONS}
@@ -973,7 +1000,7 @@ def cpp_header():
         lines.append(f"#define {macro}(X) " + " ".join(items))
     # X(name, functor, kind, identity): the reductions (csrc/ops/reduce.h)
     items = [f"X({e.name}, {e.functor}, {e.kind}, {'NAN' if e.identity != e.identity else e.identity or 0})"
-             for e in REDUCTIONS]
+             for e in REDUCTIONS if not e.kernel]
     lines.append("#define TG_REDUCE_OPS(X) " + " ".join(items))
     # X(name, functor, kind): the scans (csrc/ops/scan.h)
     lines.append("#define TG_SCAN_OPS(X) " + " ".join(f"X({e.name}, {e.functor}, {e.kind})" for e in SCANS))

@@ -53,7 +53,8 @@ PROPERTY_TYPES = {"shape": "Size", "dtype": "dtype", "device": "device", "ndim":
                   "is_cuda": "builtins.bool", "requires_grad": "builtins.bool", "is_leaf": "builtins.bool",
                   "grad": "Tensor | None", "data": "Tensor", "retains_grad": "builtins.bool", "T": "Tensor",
                   "grad_fn": "Any"}
-REGISTRY = {e.name for e in _registry.OPS if e.python == "generated"} | {e.name for e in _registry.REDUCTIONS}
+REGISTRY = ({e.name for e in _registry.OPS if e.python == "generated"}
+            | {e.name for e in _registry.REDUCTIONS if not e.kernel})
 
 
 def _result(name):

@@ -1249,27 +1249,11 @@ class Tensor:
         return addmm(self, mat1, mat2, beta=beta, alpha=alpha)
 
     # ------------------------------------------------------------- reductions
-    def var(self, dim=None, unbiased=None, keepdim=False, *, correction=None, _name="var"):
-        if not self.dtype.is_floating_point:
-            raise RuntimeError("std and var only support floating point and complex dtypes")
-        if correction is None:
-            correction = 1 if unbiased is None or unbiased else 0
-        dims = _dims_arg(dim)
-        if dims and not self._impl.ndim:  # a 0-d tensor has the one dim 0 (or -1): reduce it all
-            dims = [_C.wrap_dim(d, 0) for d in dims] and []
-        _check_dims_in_turn(dims, self._impl.ndim)
-        n = _reduced_count(self.shape, dims)
-        if n - correction <= 0:
-            warnings.warn(f"{_name}(): degrees of freedom is <= 0. Correction should be strictly less than the "
-                          "reduction factor (input numel divided by output numel).", UserWarning,
-                          stacklevel=3 if _name == "std" else 2)
-        if _needs_grad(self):
-            return _ops.Var.apply(self, dims, correction, keepdim)
-        return _wrap(_ops.Var.forward(_ops._NoCtx(), self, dims, correction, keepdim))
+    def var(self, dim=None, unbiased=None, keepdim=False, *, correction=None):
+        return _var_or_std(self, dim, unbiased, keepdim, correction, "var")
 
     def std(self, dim=None, unbiased=None, keepdim=False, *, correction=None):
-        v = self.var(dim, unbiased, keepdim, correction=correction, _name="std")
-        return _ops.StdSqrt.apply(v) if _needs_grad(v) else _wrap(_C.sqrt(v._impl))
+        return _var_or_std(self, dim, unbiased, keepdim, correction, "std")
 
     def norm(self, p="fro", dim=None, keepdim=False, dtype=None):
         t = self if dtype is None else self.to(dtype)
@@ -1291,18 +1275,13 @@ class Tensor:
             return result
         elif isinstance(p, str):
             raise RuntimeError(f"norm(): p={p!r} is not supported by tinygrad_ext (vector and nuclear norms only)")
-        if p in (math.inf, -math.inf):
+        if p in (math.inf, -math.inf):  # (torch's checks first)
             for d in (dims if t.dim() else []) or ([] if t.numel() else [None]):  # max/min have no identity
                 if d is None or t.shape[_C.wrap_dim(d, builtins.max(t.dim(), 1))] == 0:
                     where = "an empty tensor" if d is None else f"the dimension {d}"
                     raise RuntimeError(f"linalg.vector_norm cannot compute the {p} norm on {where}because this "
                                        "dimension is empty and the operation does not have an identity")
-            return (t.abs().amax if p > 0 else t.abs().amin)(dims, keepdim)
-        if p == 1:
-            return t.abs().sum(dims, keepdim)
-        if _needs_grad(t):  # its backward is 0 where the norm is 0 (torch's), not 0 * inf
-            return _ops.Norm.apply(t, p, dims, keepdim)
-        return _wrap(_ops.Norm.forward(_ops._NoCtx(), t, p, dims, keepdim))
+        return _composed_reduction("linalg_vector_norm", t, dims, keepdim, p)
 
     def argmax(self, dim=None, keepdim=False):
         return _wrap(_C.argmax(self._impl, dim, keepdim, True))
@@ -1479,6 +1458,31 @@ def _rounding_div(a, b, mode):
     if _needs_grad(a, b):
         return _ops.ZeroGrad.apply(a, b, out)
     return _wrap(out)
+
+
+def _composed_reduction(name, input, dims, keepdim, *params):
+    """A registry reduction composed of other kernels (var, std, linalg_vector_norm): its autograd op when a
+    gradient is needed, else its kernel."""
+    if _needs_grad(input):
+        return _ops.REDUCTION_OPS[name].apply(input, dims, keepdim, None, *params)
+    return _wrap(_ops._REDUCTION_KERNELS[name](input._impl, dims, keepdim, None, *params))
+
+
+def _var_or_std(input, dim, unbiased, keepdim, correction, name):
+    """Tensor.var/std: torch's checks (floating input, the dims in turn, a warning when no degree of freedom is
+    left), then the registry reduction."""
+    if not input.dtype.is_floating_point:
+        raise RuntimeError("std and var only support floating point and complex dtypes")
+    if correction is None:
+        correction = 1 if unbiased is None or unbiased else 0
+    dims = _dims_arg(dim)
+    if dims and not input._impl.ndim:  # a 0-d tensor has the one dim 0 (or -1): reduce it all
+        dims = [_C.wrap_dim(d, 0) for d in dims] and []
+    _check_dims_in_turn(dims, input._impl.ndim)
+    if _reduced_count(input.shape, dims) - correction <= 0:
+        warnings.warn(f"{name}(): degrees of freedom is <= 0. Correction should be strictly less than the "
+                      "reduction factor (input numel divided by output numel).", UserWarning, stacklevel=3)
+    return _composed_reduction(name, input, dims, keepdim, correction)
 
 
 def _softmax(input, dim, dtype, log, stacklevel=2):
@@ -2239,7 +2243,8 @@ def _reduction_method(e):
 
 
 for _e in _registry.REDUCTIONS:
-    setattr(Tensor, _e.name, _reduction_method(_e))
+    if not _e.kernel:  # (var, std, ...: the methods above)
+        setattr(Tensor, _e.name, _reduction_method(_e))
 del _e
 
 
