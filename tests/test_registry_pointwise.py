@@ -420,3 +420,13 @@ def test_composed_reductions_against_torch_if_installed():
                 assert out[0][2] is None, (name, args)
                 continue
             np.testing.assert_allclose(out[0][2], out[1][2], rtol=1e-13, atol=1e-15, err_msg=f"{name} {args}")
+
+
+def test_zero_gradient_nodes_carry_torchs_names():
+    x = torch.tensor([1.5, -2.5], requires_grad=True)
+    for y in (torch.div(x, 2, rounding_mode="floor"), x.div(x + 3, rounding_mode="trunc")):
+        assert y.grad_fn.name() == "DivBackward2"
+        (g,) = torch.autograd.grad(y.sum(), x)
+        assert g.tolist() == [0.0, 0.0]
+    p = torch.tensor([0.2, 0.7], requires_grad=True)
+    assert torch.bernoulli(p).grad_fn.name() == "BernoulliBackward0"

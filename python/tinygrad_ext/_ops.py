@@ -221,19 +221,22 @@ class _Overloaded(_Binary):
 
 
 class ZeroGrad(Op):
-    """A value computed elsewhere (out) that depends on a and b with a zero derivative almost everywhere
-    (div with rounding_mode): torch's output requires grad, and its gradients are zeros."""
+    """A value computed elsewhere (out) that depends on a and b with a zero derivative almost everywhere (div with
+    rounding_mode, bernoulli's draw): torch's output requires grad, and its gradients are zeros. `node`: torch's
+    node name (DivBackward2, BernoulliBackward0). (Not a registry row: its value comes from a composite or a
+    random draw, not from one kernel.)"""
 
     @staticmethod
-    def forward(ctx, a, b, out):
+    def forward(ctx, a, b, out, node):
         ctx.shapes = (getattr(a, "shape", None), getattr(b, "shape", None))
+        ctx._backward_name = node
         return out
 
     @staticmethod
     def backward(ctx, g):
         sa, sb = ctx.shapes
         need = ctx.needs_input_grad
-        return (g.new_zeros(sa) if need[0] else None, g.new_zeros(sb) if need[1] else None, None)
+        return (g.new_zeros(sa) if need[0] else None, g.new_zeros(sb) if need[1] else None, None, None)
 
 
 class ToDevice(Op):

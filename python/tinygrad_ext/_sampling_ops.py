@@ -21,7 +21,7 @@ def bernoulli(input, p=None, *, generator=None):
                 raise RuntimeError("Expected p_in >= 0 && p_in <= 1 to be true, but got false.")
             result = (empty_like(input).uniform_() < input).to(input.dtype)
     if p is None and input.requires_grad and is_grad_enabled():
-        result = _ops.ZeroGrad.apply(input, None, result._impl)  # differentiable with a zero gradient
+        result = _ops.ZeroGrad.apply(input, None, result._impl, "BernoulliBackward0")  # (a zero gradient)
     return result
 
 

@@ -1456,7 +1456,7 @@ def _rounding_div(a, b, mode):
         signs = _C.ne(_C.lt(a._impl, 0), _C.lt(bi, 0) if isinstance(b, Tensor) else b < 0)
         out = _C.add(out, _C.to_dtype(_C.logical_and(inexact, signs), rt.id))
     if _needs_grad(a, b):
-        return _ops.ZeroGrad.apply(a, b, out)
+        return _ops.ZeroGrad.apply(a, b, out, "DivBackward2")
     return _wrap(out)
 
 
@@ -2133,7 +2133,7 @@ def addmm(input, mat1, mat2, beta=1, alpha=1):
         out = prod * alpha if alpha != 1 else prod
         if _needs_grad(input):  # input gets a zero gradient (torch's beta * grad), without input * 0's NaN
             out = out + _ops.ZeroGrad.apply(input, input, _C.full(list(out._impl.shape), 0, out.dtype.id,
-                                                                           *out.device._code))
+                                                                           *out.device._code), "AddmmBackward0")
         return out
     if beta != 1 or alpha != 1:
         return input * beta + mat1.mm(mat2) * alpha
