@@ -227,6 +227,8 @@ def test_clone_and_to_keep_no_input_alive():
     assert g.dtype == torch.float32 and g.tolist() == [2.0, 4.0]
     (gg,) = torch.autograd.grad(g.sum(), x)
     assert gg.tolist() == [2.0, 2.0]
+    i = x.int()  # an integer copy has no gradient (torch's)
+    assert not i.requires_grad and i.grad_fn is None and x.to(torch.float16).requires_grad
 
 
 def test_where_and_masked_fill_operands():

@@ -91,7 +91,9 @@ class _Registered(Op):
     """The autograd op of a registry entry (made by _registered), with apply specialized for its operands as
     the hot path of graph recording. Class attributes: _cfn, the kernel; _grads, the entry's formulas
     (grad, self[, other], result, *params); _reads_inputs, whether they read the operands (otherwise a binary
-    op keeps only the shapes of those that need a gradient); _uses_result, whether they read the output.
+    op keeps only the shapes of those that need a gradient); _uses_result, whether they read the output (a binary
+    op: per operand, and the output is saved only when an operand whose formula reads it needs a gradient, as torch's
+    pow(tensor, number) saves no result).
     Both save as save_for_backward does (inlined: this is the hot path), the output as a _SavedOutput.
     An output takes the node unconditionally: an operand that requires grad is floating, and the families
     with formulas keep a floating result."""
@@ -173,7 +175,8 @@ class _Binary(_Registered):
             if rb else _NO_EDGE)
         if cls._reads_inputs:
             versions = (a._impl.version if ta else None, b._impl.version if tb else None)
-            if cls._uses_result:
+            ur = cls._uses_result
+            if ur and (ra and ur[0] or rb and ur[1]):
                 ctx._saved, ctx._saved_versions = (a, b, _SavedOutput(out, 0)), versions + (out.version,)
             else:
                 ctx._saved, ctx._saved_versions = (a, b), versions
@@ -193,8 +196,8 @@ class _Binary(_Registered):
             sa, sb = (a.shape if need[0] else None), (b.shape if need[1] else None)
         else:
             (a, b), (sa, sb) = (None, None), ctx.shapes
-        result = None
-        if ctx._uses_result:
+        result, ur = None, ctx._uses_result
+        if ur and (need[0] and ur[0] or need[1] and ur[1]):
             result = saved[2] if not _state[0] else type(ctx).apply(a, b, *p)
         grads = ctx._grads
         return (_unbroadcast(grads[0](g, a, b, result, *p), sa) if need[0] else None,
@@ -703,10 +706,11 @@ class Linear(Op):
 
 # ------------------------------------------------------------ ops from the registry
 def pow_backward(grad, self, exponent):
-    """torch's, for a number exponent: none where it is 0."""
+    """torch's, for a number exponent: none where it is 0. x ** 2: grad * 2 * self (the same values: both products
+    by 2 are exact; no pow kernel, and the compiled plans fuse it as before)."""
     if exponent == 0:
         return self.new_zeros(self.shape)
-    return grad * (exponent * self.pow(exponent - 1))
+    return grad * 2 * self if exponent == 2 else grad * (exponent * self.pow(exponent - 1))
 
 
 def pow_backward_self(grad, self, exponent):
@@ -844,6 +848,8 @@ def _registered(entry):
     reads = set().union(*(re.findall(r"\w+", f) for f in entry.grad))
     attrs = {"_cfn": getattr(_C, entry.kernel or entry.name), "_grads": tuple(_formula(f, params) for f in entry.grad),
              "_uses_result": "result" in reads, "_kernel": entry.kernel is not None}
+    if not entry.unary and "result" in reads:  # (per operand)
+        attrs["_uses_result"] = tuple("result" in re.findall(r"\w+", f) for f in entry.grad)
     if entry.unary and entry.fused:
         attrs["_fused"], attrs["_fused_args"] = getattr(_C, entry.fused[0]), entry.fused[1:]
     elif not entry.unary:

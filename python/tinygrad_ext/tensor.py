@@ -510,7 +510,8 @@ class Tensor:
                 else:
                     t = _wrap(_C.to_device(t._impl, *dev._code))
         if dt is not None and dt is not t.dtype:
-            t = _ops.ToCopy.apply(t, dt.id) if _needs_grad(t) else _wrap(_C.to_dtype(t._impl, dt.id))
+            t = _ops.ToCopy.apply(t, dt.id) if _needs_grad(t) and dt.is_floating_point else \
+                _wrap(_C.to_dtype(t._impl, dt.id))  # (an integer copy has no gradient)
         if flags[1] and t is self:  # copy=True: a new tensor even when nothing changes
             t = t.clone()
         if memory_format is None or memory_format is _mf.preserve_format:
