@@ -1013,13 +1013,14 @@ def _reduction(entry):
     class R(Op):
         @classmethod
         def apply(cls, a, dims, keepdim, dtype, *p):  # Op.apply specialized for one tensor operand
-            out = cfn(a._impl, dims, keepdim, None if dtype is None else dtype.id, *p)
+            dt = None if dtype is None else dtype.id
+            out = cfn(a._impl, dims, keepdim, dt, *p) if p else cfn(a._impl, dims, keepdim, dt)
             r = _wrap(out)
             if not (a._requires_grad and _state[0]):
                 return r
             ctx = _new(cls)
             ctx.needs_input_grad, ctx.next_functions = _NEEDS_FIRST, (_edge_of(a),)
-            ctx.args = (dims, keepdim, dtype, *p)
+            ctx.args = (dims, keepdim, dtype, p)
             if uses_result:  # (save_for_backward's)
                 ctx._saved, ctx._saved_versions = (a, _SavedOutput(out, 0)), (a._impl.version, out.version)
             elif reads_self:
@@ -1043,14 +1044,15 @@ def _reduction(entry):
                 shape, dtype = d["input_meta"]
             dims, keepdim = _norm_dims(ctx.args[0], len(shape)), ctx.args[1]
             if uses_result:  # (recomputed with create_graph, so the gradient's graph reaches the input)
-                result = R.apply(a, *ctx.args) if _state[0] else result
+                result = R.apply(a, *ctx.args[:3], *ctx.args[3]) if _state[0] else result
                 result = _expand_reduced(result, shape, dims, keepdim)
             count = math.prod(shape[d] for d in dims) if len(shape) else 1
             given = dims if ctx.args[0] else None  # None: no dim given (torch's prod() has its own rule)
-            grad = formula(_expand_reduced(g, shape, dims, keepdim), a, result, given, count, *ctx.args[3:])
+            p = ctx.args[3]
+            grad = formula(_expand_reduced(g, shape, dims, keepdim), a, result, given, count, *p)
             if grad is None:  # (torch's undefined gradient: the norm of order 0)
-                return (None,) * (4 + len(ctx.args) - 3)
-            return (grad if grad.dtype is dtype else grad.to(dtype)), None, None, None, *(None for _ in ctx.args[3:])
+                return (None,) * (4 + len(p))
+            return (grad if grad.dtype is dtype else grad.to(dtype)), None, None, None, *(None for _ in p)
 
     R.__name__ = R.__qualname__ = "".join(w.capitalize() for w in entry.name.split("_"))
     R.entry, R._backward_name = entry, entry.node
