@@ -268,6 +268,12 @@ def test_clamp_tensor_bounds_gradients():
     assert x.grad.tolist() == [0.0, 1.0, 0.0, 0.0]
     assert lo.grad.tolist() == [1.0, 0.0, 0.0, 0.0] and hi.grad.tolist() == [0.0, 0.0, 1.0, 1.0]
     assert torch.tensor([1, 5]).clamp(torch.tensor(2), torch.tensor(4)).tolist() == [2, 4]
+    b = torch.full((4,), 0.5)
+    names = [x.clamp_min(0.0), x.clamp_max(0.0), x.clamp_min(b), x.clamp_max(b), torch.clamp_min(x, 0.0),
+             (x * 1).clamp_min_(0.0), (x * 1).clamp_max_(b), x.clip(0.0, 1.0)]
+    assert [y.grad_fn.name() for y in names] == ["ClampMinBackward0", "ClampMaxBackward0", "ClampMinBackward1",
+                                                 "ClampMaxBackward1", "ClampMinBackward0", "ClampMinBackward0",
+                                                 "ClampMaxBackward1", "ClampBackward1"]
 
 
 def test_against_torch_if_installed():

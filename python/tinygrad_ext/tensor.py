@@ -1184,17 +1184,17 @@ class Tensor:
 
     clip_ = clamp_
 
-    def clamp_min(self, min):
-        return self.clamp(min=min)
+    def clamp_min(self, min):  # (torch's node: ClampMinBackward0, ClampMinBackward1 for a tensor bound)
+        return _named(self.clamp(min=min), f"ClampMinBackward{_py_int(isinstance(min, Tensor))}")
 
     def clamp_max(self, max):
-        return self.clamp(max=max)
+        return _named(self.clamp(max=max), f"ClampMaxBackward{_py_int(isinstance(max, Tensor))}")
 
     def clamp_min_(self, min):
-        return self.clamp_(min=min)
+        return _named(self.clamp_(min=min), f"ClampMinBackward{_py_int(isinstance(min, Tensor))}")
 
     def clamp_max_(self, max):
-        return self.clamp_(max=max)
+        return _named(self.clamp_(max=max), f"ClampMaxBackward{_py_int(isinstance(max, Tensor))}")
 
     def softmax(self, dim, dtype=None):
         return _softmax(self, dim, dtype, False)
