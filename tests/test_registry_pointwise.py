@@ -438,3 +438,37 @@ def test_zero_gradient_nodes_carry_torchs_names():
         assert g.tolist() == [0.0, 0.0]
     p = torch.tensor([0.2, 0.7], requires_grad=True)
     assert torch.bernoulli(p).grad_fn.name() == "BernoulliBackward0"
+
+
+def _edges(t):
+    return [None if f is None else f.name() for f, _ in t.grad_fn.next_functions]
+
+
+EDGE_CASES = {  # torch's edges: one per differentiable Tensor argument ((None, 0) where it needs no gradient)
+    "x ** 2": (lambda m, x, y: x ** 2, ["AccumulateGrad"]), "2 ** x": (lambda m, x, y: 2 ** x, ["AccumulateGrad"]),
+    "x ** y": (lambda m, x, y: x ** y, ["AccumulateGrad", None]),
+    "x % 2": (lambda m, x, y: x % 2, ["AccumulateGrad"]),
+    "maximum": (lambda m, x, y: m.maximum(x, y), ["AccumulateGrad", None]),
+    "where": (lambda m, x, y: m.where(x > 0, x, y), ["AccumulateGrad", None]),
+    "where number": (lambda m, x, y: m.where(x > 0, 1.0, x), [None, "AccumulateGrad"]),
+    "masked_fill": (lambda m, x, y: x.masked_fill(x > 0, 1.0), ["AccumulateGrad"]),
+    "masked_fill tensor": (lambda m, x, y: x.masked_fill(x > 0, y[0]), ["AccumulateGrad", "SelectBackward0"]),
+    "clamp": (lambda m, x, y: x.clamp(0.0, 1.0), ["AccumulateGrad"]),
+    "clamp tensor": (lambda m, x, y: x.clamp(y), ["AccumulateGrad", None, None]),
+    "var": (lambda m, x, y: x.var(0), ["AccumulateGrad"]), "norm": (lambda m, x, y: x.norm(3), ["AccumulateGrad"]),
+    "to": (lambda m, x, y: x.to(m.float64), ["AccumulateGrad"]),
+}
+
+
+@pytest.mark.parametrize("case", list(EDGE_CASES))
+def test_next_functions_are_torchs_edges(case):
+    fn, want = EDGE_CASES[case]
+    x, y = torch.tensor([1.0, -2.0], requires_grad=True), torch.tensor([0.5, 0.5], requires_grad="tensor" in case
+                                                                       and "masked" in case)
+    assert _edges(fn(torch, x, y)) == want
+    try:
+        import torch as real
+    except ImportError:
+        return
+    x, y = real.tensor([1.0, -2.0], requires_grad=True), real.tensor([0.5, 0.5], requires_grad=y.requires_grad)
+    assert [n and n.replace("torch::autograd::", "") for n in _edges(fn(real, x, y))] == want

@@ -206,14 +206,19 @@ class _Binary(_Registered):
 
 class _Overloaded(_Binary):
     """A binary registry op whose overloads torch names apart (entry.nodes: tensor-tensor, tensor-scalar,
-    scalar-tensor); torch's NotImplemented node raises in backward, as torch's."""
+    scalar-tensor); torch's NotImplemented node raises in backward, as torch's. A number operand has no edge (torch's
+    Scalar overloads take it as a number, not as a wrapped tensor as add and mul do)."""
 
     @classmethod
     def apply(cls, a, b, *p):
         r = _Binary.apply.__func__(cls, a, b, *p)
-        if r.grad_fn is not None:
-            r.grad_fn._backward_name = cls._nodes[0 if isinstance(b, Tensor) and isinstance(a, Tensor) else
-                                                   1 if isinstance(a, Tensor) else 2]
+        fn = r.grad_fn
+        if fn is not None:
+            ta, tb = isinstance(a, Tensor), isinstance(b, Tensor)
+            fn._backward_name = cls._nodes[0 if ta and tb else 1 if ta else 2]
+            if not (ta and tb):
+                k = 0 if ta else 1
+                fn.next_functions, fn._edge_pos = (fn.next_functions[k],), (k,)
         return r
 
     @staticmethod
@@ -802,8 +807,12 @@ class _Operands(Op):
 
 def _operands_op(entry):
     """The _Operands op of a row with several operands: apply is generated as source (one line per step, each
-    operand's tests written out: no loop over the arguments), as torch's codegen writes its autograd functions."""
+    operand's tests written out: no loop over the arguments), as torch's codegen writes its autograd functions.
+    Its edges are torch's: one per differentiable operand (a number or None gets (None, 0), as torch's wrapped
+    scalars and undefined optional tensors), but a last operand that picks the overload (`nodes`: masked_fill's
+    value) has one only when it is a Tensor."""
     names, params = entry.inputs, tuple(n for n, _ in entry.params)
+    overloaded = isinstance(entry.nodes, tuple)  # (the last operand picks torch's overload: masked_fill's value)
     reads = set().union(*(re.findall(r"\w+", f) for f in entry.grad if f))
     assert "result" not in reads, entry.name
     saved = [i for i, n in enumerate(names) if n in reads]
@@ -820,11 +829,15 @@ def _operands_op(entry):
         "        return r",
         "    ctx = _new(cls)",
         f"    ctx.needs_input_grad, ctx.p = needs, ({''.join(p + ', ' for p in params)})",
-        "    ctx.next_functions = " + each("_edge_of({n}) if needs[{i}] else _NO_EDGE"),
+        "    pos, edges = [], []",  # torch's edges: one per differentiable operand, (None, 0) where none is needed
+        *[(f"    if isinstance({names[i]}, Tensor):\n" if i == len(names) - 1 and overloaded else "    if True:\n")
+          + f"        pos.append({i})\n        edges.append(_edge_of({names[i]}) if needs[{i}] else _NO_EDGE)"
+          for i in diff],
+        "    ctx._edge_pos, ctx.next_functions = tuple(pos), tuple(edges)",
         "    ctx.shapes = " + each("{n}.shape if needs[{i}] else None"),
         "    ctx._saved = " + each("{n}", saved),
         "    ctx._saved_versions = " + each("{n}._impl.version if isinstance({n}, Tensor) else None", saved)]
-    if entry.nodes:  # (the node by whether the last operand is a Tensor: masked_fill's value)
+    if overloaded:  # (the node by whether the last operand is a Tensor)
         lines.append(f"    ctx._backward_name = {entry.nodes[0]!r} if isinstance({names[-1]}, Tensor) else "
                      f"{entry.nodes[1]!r}")
     lines.append("    return _recorded(ctx, r)")
@@ -834,7 +847,8 @@ def _operands_op(entry):
     formulas = tuple(_formula(f, ("grad",) + names + params) if f else None for f in entry.grad)
     name = "".join(w.capitalize() for w in entry.name.split("_"))
     return type(name, (_Operands,), {"apply": classmethod(scope["apply"]), "_grads": formulas, "_saved_at": saved,
-                                     "entry": entry, "__qualname__": name})
+                                     "entry": entry, "__qualname__": name,
+                                     "_backward_name": None if overloaded else entry.nodes})
 
 
 def _registered(entry):

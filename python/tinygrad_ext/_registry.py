@@ -43,8 +43,9 @@ test rows; tests/test_registry_pointwise.py has its rows). A formula reading `se
 self.shape saves no tensor (torch's saved self.options()/self.sym_sizes()): clone and _to_copy keep no input alive.
 A kernel row with several operands lists them in `inputs` (each a Tensor, a number or None; the kernel gets them
 in that order, then the params; `grad` has one formula or None per operand, over grad, the operands and the
-params); its `nodes` are torch's node names when its last operand is a Tensor and when it is not (masked_fill's
-MaskedFillBackward1/0). Its kernel is `_C.<kernel>` or one of _ops._KERNELS (masked_fill: clone, then fill).
+params); its `nodes` is torch's node name, or the names when its last operand is a Tensor and when it is not
+(masked_fill's MaskedFillBackward1/0: that operand then has an edge only when a Tensor). Its kernel is
+`_C.<kernel>` or one of _ops._KERNELS (masked_fill: clone, then fill).
 `python` says how the op reaches Python: "generated" (method, in-place, torch function with out=, all from this entry),
 "functional" (only the autograd op and `_ops.functional(name)`, for nn.functional: gelu, elu, ...),
 "manual" (tensor.py wires it by hand: operators with extra arguments such as alpha, or backward rules
@@ -338,7 +339,7 @@ OPS = [
     E("clamp_tensor", None, "binary", ("clamp_backward(grad, self, min, max)",
                                        "clamp_backward_min_max(grad, self, min, max, 0)",
                                        "clamp_backward_min_max(grad, self, min, max, 1)"),
-      inputs=("self", "min", "max"), kernel="clamp_tensor", nodes=("ClampBackward0", "ClampBackward0"),
+      inputs=("self", "min", "max"), kernel="clamp_tensor", nodes="ClampBackward0",
       python="manual", ref="lambda a, min, max: np.minimum(np.maximum(a, min), max)"),
 ]
 del E
