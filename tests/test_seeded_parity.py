@@ -417,8 +417,8 @@ def _distribution_args(L, name):
 
 
 # the same draws, transformed with a matmul, log1p or logsumexp that rounds differently from torch's in the last bit
-ULP_DISTRIBUTIONS = {"MultivariateNormal", "Laplace", "ContinuousBernoulli", "RelaxedOneHotCategorical", "LogisticNormal",
-                     "Wishart"}
+ULP_DISTRIBUTIONS = {"MultivariateNormal", "Laplace", "ContinuousBernoulli", "RelaxedOneHotCategorical",
+                     "LogisticNormal", "Wishart"}
 
 
 @pytest.mark.parametrize("name", list(DISTRIBUTIONS))
