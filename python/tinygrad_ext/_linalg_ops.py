@@ -10,7 +10,7 @@ import warnings
 from . import _C, _ops
 from ._host import on_host
 from ._reduction_ops import _return_type
-from .tensor import Tensor, _broadcast_shape, _needs_grad, _wrap
+from .tensor import Tensor, _broadcast_shape, _dot, _needs_grad, _wrap
 
 _LETTERS = string.ascii_letters
 
@@ -227,7 +227,7 @@ def inner(input, other):
 
 
 def vdot(input, other):
-    return input.dot(other)  # (real tensors: no conjugate)
+    return _dot("vdot", input, other)
 
 
 def chain_matmul(*matrices):
@@ -242,44 +242,31 @@ def chain_matmul(*matrices):
 
 
 # ------------------------------------------------------------- scaled products
-def _scaled_sum(input, product, beta, alpha):
-    """beta * input + alpha * product, with input ignored when beta == 0 (its NaNs too), as torch's."""
-    if alpha != 1:
-        product = product * alpha
-    if beta == 0:
-        return product
-    return product + (input if beta == 1 else input * beta)
-
-
 def baddbmm(input, batch1, batch2, *, beta=1, alpha=1):
-    return _scaled_sum(input, batch1.bmm(batch2), beta, alpha)
+    return _ops.MATMUL_OPS["baddbmm"].apply(input, batch1, batch2, beta, alpha)
 
 
 def addbmm(input, batch1, batch2, *, beta=1, alpha=1):
-    """The sum over the batch of batch1[i] @ batch2[i]: one mm of (n, b*m) by (b*m, p)."""
     if batch1.dim() != 3 or batch2.dim() != 3:
         raise RuntimeError("batch1 must be a 3D tensor" if batch1.dim() != 3 else "batch2 must be a 3D tensor")
     if batch1.shape[0] != batch2.shape[0] or batch1.shape[2] != batch2.shape[1]:
         raise RuntimeError(f"Expected size for first two dimensions of batch2 tensor to be: "
                            f"[{batch1.shape[0]}, {batch1.shape[2]}] but got: [{batch2.shape[0]}, {batch2.shape[1]}].")
-    b, n, m = batch1.shape
-    p = batch2.shape[2]
-    product = batch1.permute(1, 0, 2).reshape(n, b * m).mm(batch2.reshape(b * m, p))
-    return _scaled_sum(input, product, beta, alpha)
+    return _ops.MATMUL_OPS["addbmm"].apply(input, batch1, batch2, beta, alpha)
 
 
 def addmv(input, mat, vec, *, beta=1, alpha=1):
     if mat.dim() != 2 or vec.dim() != 1 or mat.shape[1] != vec.shape[0]:
         raise RuntimeError(f"size mismatch, got input ({', '.join(map(str, input.shape))}), mat "
                            f"({'x'.join(map(str, mat.shape))}), vec ({', '.join(map(str, vec.shape))})")
-    return _scaled_sum(input, mat.mv(vec), beta, alpha)
+    return _ops.MATMUL_OPS["addmv"].apply(input, mat, vec, beta, alpha)
 
 
 def addr(input, vec1, vec2, *, beta=1, alpha=1):
     if vec1.dim() != 1 or vec2.dim() != 1:
         raise RuntimeError(f"addr: Expected 1-D argument vec1, but got {vec1.dim()}-D" if vec1.dim() != 1 else
                            f"addr: Expected 1-D argument vec2, but got {vec2.dim()}-D")
-    return _scaled_sum(input, vec1.unsqueeze(1) * vec2.unsqueeze(0), beta, alpha)
+    return _ops.MATMUL_OPS["addr"].apply(input, vec1, vec2, beta, alpha)
 
 
 # ------------------------------------------------------------------- geometry

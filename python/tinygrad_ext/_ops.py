@@ -308,66 +308,6 @@ def _recorded(ctx, r):
     return r
 
 
-class Mm(Op):
-    """a @ b of two matrices (Bmm: batches of them). apply is Op.apply specialized for two tensor operands,
-    saved for backward (every matmul and linear layer records through it)."""
-
-    _kernel = _C.mm
-
-    @classmethod
-    def apply(cls, a, b):
-        r = _wrap(cls._kernel(a._impl, b._impl))
-        ra, rb = a._requires_grad, b._requires_grad
-        if not ((ra or rb) and _state[0]):
-            return r
-        ctx = _new(cls)
-        ctx.needs_input_grad = (ra, rb)
-        ctx.next_functions = (_edge_of(a) if ra else _NO_EDGE, _edge_of(b) if rb else _NO_EDGE)
-        ctx._saved, ctx._saved_versions = (a, b), (a._impl.version, b._impl.version)  # (save_for_backward's)
-        return _recorded(ctx, r)
-
-    @staticmethod
-    def backward(ctx, g):
-        a, b = ctx.saved_tensors
-        return (g.mm(b.t()) if ctx.needs_input_grad[0] else None,
-                a.t().mm(g) if ctx.needs_input_grad[1] else None)
-
-
-class Addmm(Op):
-    """bias + a @ b, apply specialized as Mm's."""
-
-    @classmethod
-    def apply(cls, bias, a, b):
-        r = _wrap(_C.addmm(bias._impl, a._impl, b._impl))
-        rc, ra, rb = bias._requires_grad, a._requires_grad, b._requires_grad
-        if not ((rc or ra or rb) and _state[0]):
-            return r
-        ctx = _new(cls)
-        ctx.needs_input_grad = (rc, ra, rb)
-        ctx.next_functions = (_edge_of(bias) if rc else _NO_EDGE, _edge_of(a) if ra else _NO_EDGE,
-                              _edge_of(b) if rb else _NO_EDGE)
-        ctx._saved, ctx._saved_versions = (a, b), (a._impl.version, b._impl.version)
-        ctx.bias_shape = bias._impl.shape
-        return _recorded(ctx, r)
-
-    @staticmethod
-    def backward(ctx, g):
-        a, b = ctx.saved_tensors
-        return (_unbroadcast(g, ctx.bias_shape) if ctx.needs_input_grad[0] else None,
-                g.mm(b.t()) if ctx.needs_input_grad[1] else None,
-                a.t().mm(g) if ctx.needs_input_grad[2] else None)
-
-
-class Bmm(Mm):
-    _kernel = _C.bmm
-
-    @staticmethod
-    def backward(ctx, g):
-        a, b = ctx.saved_tensors
-        return (g.bmm(b.transpose(1, 2)) if ctx.needs_input_grad[0] else None,
-                a.transpose(1, 2).bmm(g) if ctx.needs_input_grad[1] else None)
-
-
 # ------------------------------------------------------------------- views
 def _apply_basic_index(x, key, views=None):
     """x[key] for a key of ints, slices and None (what _split_key leaves of Ellipsis and bools), a view of x:
@@ -687,26 +627,7 @@ class SetItem(Op):
 
 
 # ---------------------------------------------------------------------- nn
-# (the other nn layers and losses are the NN_OPS rows of _registry.py: see _nn_op below)
-class Linear(Op):
-    """x @ weight.T + bias in one GEMM pass (addmm: the bias is the GEMM's initial C)."""
-
-    @staticmethod
-    def forward(ctx, x, weight, bias):
-        ctx.x, ctx.weight, ctx.has_bias = x, weight, bias is not None
-        ctx.bias_shape = None if bias is None else bias.shape
-        wt = _C.transpose(weight._impl, 0, 1)
-        ctx._backward_name = "MmBackward0" if bias is None else "AddmmBackward0"
-        if bias is None:
-            return _C.mm(x._impl, wt)
-        return _C.addmm(bias._impl, x._impl, wt)
-
-    @staticmethod
-    def backward(ctx, g):
-        need = ctx.needs_input_grad
-        return (g.mm(ctx.weight) if need[0] else None,
-                g.t().mm(ctx.x) if need[1] else None,
-                _unbroadcast(g, ctx.bias_shape) if ctx.has_bias and need[2] else None)
+# (the layers and losses are the NN_OPS rows of _registry.py, see _nn_op below; F.linear is the addmm and mm rows)
 
 
 # ------------------------------------------------------------ ops from the registry
@@ -1799,3 +1720,139 @@ def _nn_op(entry):
 NN_OPS = {e.name: _nn_op(e) for e in _registry.NN_OPS}
 for _env in _NN_GLOBALS:
     _env.update({name: op.apply for name, op in NN_OPS.items()})
+
+
+# ------------------------------------------------------- matrix products from the registry
+def maybe_multiply(t, s):
+    """torch's: t * s, or t itself when s is 1."""
+    return t if s == 1 else t * s
+
+
+def mm_mat1_backward(grad, mat2, alpha):
+    """torch's: the gradient of alpha * mat1 @ mat2 for mat1."""
+    return maybe_multiply(grad.mm(mat2.t()), alpha)
+
+
+def mm_mat2_backward(grad, mat1, alpha):
+    """torch's: the gradient of alpha * mat1 @ mat2 for mat2."""
+    return maybe_multiply(mat1.t().mm(grad), alpha)
+
+
+_MATMUL_HELPERS = {"maybe_multiply": maybe_multiply, "mm_mat1_backward": mm_mat1_backward,
+                   "mm_mat2_backward": mm_mat2_backward}
+
+
+def _mv(mat, vec):
+    return _C.squeeze(_C.mm(mat, _C.unsqueeze(vec, 1)), 1)
+
+
+def _dot(a, b):
+    """The sum of the products in a's dtype (an integer dot wraps in it, as torch's)."""
+    return _C.sum(_C.mul(a, b), [], False, a.dtype)
+
+
+def _outer(a, b):
+    return _C.mul(_C.unsqueeze(a, 1), _C.unsqueeze(b, 0))
+
+
+def _addbmm_product(batch1, batch2):
+    """The sum over the batch of batch1[i] @ batch2[i]: one mm of (n, b*m) by (b*m, p)."""
+    b, n, m = batch1.shape
+    return _C.mm(_C.reshape(_C.permute(batch1, [1, 0, 2]), [n, b * m]), _C.reshape(batch2, [b * m, batch2.shape[2]]))
+
+
+_MATMUL_KERNELS = {"mv": _mv, "dot": _dot, "outer": _outer, "addbmm_product": _addbmm_product}
+
+
+def _scaled(product, input, beta, alpha):
+    """beta * input + alpha * product, input ignored when beta == 0 (its NaNs too; its shape must still fit)."""
+    if alpha != 1:
+        product = _C.mul(product, alpha)
+    if beta == 0:
+        _C.expand(input, list(product.shape))
+        return product
+    return _C.add(product, input if beta == 1 else _C.mul(input, beta))
+
+
+class _Product(Op):
+    """The autograd op of a registry product of two operands (mm, bmm, mv, dot, vdot), made by _matmul, with apply
+    specialized for them: every matmul and linear layer records through it. Class attributes: _kernel; _grads,
+    the row's formulas (grad, self, other); _keeps, for each needs_input_grad (as the bits of an int), the
+    operands the needed formulas read: only those are saved (as save_for_backward does, inlined)."""
+
+    @classmethod
+    def apply(cls, a, b):
+        r = _wrap(cls._kernel(a._impl, b._impl))
+        ra, rb = a._requires_grad, b._requires_grad
+        if not ((ra or rb) and _state[0]):
+            return r
+        ctx = _new(cls)
+        ctx.needs_input_grad = (ra, rb)
+        ctx.next_functions = (_edge_of(a) if ra else _NO_EDGE, _edge_of(b) if rb else _NO_EDGE)
+        ka, kb = cls._keeps[ra + 2 * rb]
+        ctx._saved = (a if ka else None, b if kb else None)
+        ctx._saved_versions = (a._impl.version if ka else None, b._impl.version if kb else None)
+        return _recorded(ctx, r)
+
+    @staticmethod
+    def backward(ctx, g):
+        a, b = ctx.saved_tensors
+        need, grads = ctx.needs_input_grad, ctx._grads
+        return grads[0](g, a, b) if need[0] else None, grads[1](g, a, b) if need[1] else None
+
+
+class _ScaledProduct(Op):
+    """The autograd op of a scaled registry product, beta * input + alpha * a @ b (addmm, baddbmm, addbmm, addmv,
+    addr), apply specialized as _Product's; the input's gradient is summed back to its shape."""
+
+    @classmethod
+    def apply(cls, input, a, b, beta=1, alpha=1):
+        if beta == 1 and alpha == 1 and cls._fused is not None:
+            out = cls._fused(input._impl, a._impl, b._impl)
+        else:
+            out = _scaled(cls._kernel(a._impl, b._impl), input._impl, beta, alpha)
+        r = _wrap(out)
+        ri, ra, rb = input._requires_grad, a._requires_grad, b._requires_grad
+        if not ((ri or ra or rb) and _state[0]):
+            return r
+        ctx = _new(cls)
+        ctx.needs_input_grad = (ri, ra, rb)
+        ctx.next_functions = (_edge_of(input) if ri else _NO_EDGE, _edge_of(a) if ra else _NO_EDGE,
+                              _edge_of(b) if rb else _NO_EDGE)
+        ki, ka, kb = cls._keeps[ri + 2 * ra + 4 * rb]
+        ctx._saved = (input if ki else None, a if ka else None, b if kb else None)
+        ctx._saved_versions = (input._impl.version if ki else None, a._impl.version if ka else None,
+                               b._impl.version if kb else None)
+        ctx.input_shape, ctx.beta, ctx.alpha = input._impl.shape, beta, alpha
+        return _recorded(ctx, r)
+
+    @staticmethod
+    def backward(ctx, g):
+        c, a, b = ctx.saved_tensors
+        need, grads, beta, alpha = ctx.needs_input_grad, ctx._grads, ctx.beta, ctx.alpha
+        return (_unbroadcast(grads[0](g, c, a, b, beta, alpha), ctx.input_shape) if need[0] else None,
+                grads[1](g, c, a, b, beta, alpha) if need[1] else None,
+                grads[2](g, c, a, b, beta, alpha) if need[2] else None)
+
+
+def _matmul(entry):
+    """The autograd op of a registry product: forward calls the row's kernel (the fused one for a scaled product
+    with beta == alpha == 1), backward evaluates the row's formulas, each reading only what it names."""
+    names = entry.tensors + (("beta", "alpha") if entry.scaled else ())
+    reads = [set(re.findall(r"\w+", f)) for f in entry.grad]
+    n = len(entry.tensors)
+    keeps = tuple(tuple(any(needs >> i & 1 and entry.tensors[j] in reads[i] for i in range(n)) for j in range(n))
+                  for needs in range(2 ** n))
+    attrs = {"_kernel": _MATMUL_KERNELS.get(entry.kernel) or getattr(_C, entry.kernel), "_keeps": keeps,
+             "_grads": tuple(eval(compile(f"lambda grad, {', '.join(names)}: {f}", "<op registry>", "eval"),  # noqa: S307
+                                  dict(_MATMUL_HELPERS)) for f in entry.grad),
+             "_backward_name": entry.node, "entry": entry}
+    if entry.scaled:
+        attrs["_fused"] = getattr(_C, entry.fused) if entry.fused else None
+    P = type("P", (_ScaledProduct if entry.scaled else _Product,), attrs)
+    P.__name__ = P.__qualname__ = entry.name.capitalize()
+    return P
+
+
+MATMUL_OPS = {e.name: _matmul(e) for e in _registry.MATMULS}
+Mm, Addmm, Bmm = (MATMUL_OPS[n] for n in ("mm", "addmm", "bmm"))

@@ -546,6 +546,75 @@ SELECTIONS = [
 SELECTIONS_BY_NAME = {e.name: e for e in SELECTIONS}
 
 
+class MatrixProduct:
+    """A matrix product (mm, addmm, bmm, ..., dot): torch's name; `kernel` the function computing the product of
+    its two matrix (vector) operands without a graph, kernel(a, b) on impls: a `_C` function or one of
+    _ops._MATMUL_KERNELS (products composed of other kernels: mv, dot, outer, addbmm's one mm); `signature`
+    torch's parameters, as Python writes them (the first is torch's `self`, which the formulas call `self`);
+    `grad` the derivative of each tensor parameter in Tensor ops over `grad`, the parameters by name and `beta`,
+    `alpha` (torch's derivatives.yaml, with the helpers of _ops._MATMUL_HELPERS; an input added to the product is
+    summed back to its own shape), `node` torch's node name, `ref` the numpy reference, ref(*tensors, beta, alpha).
+    A scaled product (beta=1, alpha=1 keyword-only: addmm, baddbmm, addbmm, addmv, addr) is beta * input +
+    alpha * kernel(a, b), input ignored when beta == 0 (its NaNs too; its gradient is still grad * beta); `fused`
+    the `_C` function computing input + a @ b in one pass, used when beta == alpha == 1 (addmm's bias as the
+    GEMM's initial C)."""
+    __slots__ = ("name", "kernel", "signature", "params", "grad", "node", "ref", "fused")
+
+    def __init__(self, name, kernel, signature, grad, node, ref, fused=None):
+        self.name, self.kernel, self.signature, self.grad, self.node = name, kernel, signature, grad, node
+        self.ref, self.fused = ref, fused
+        self.params = tuple(p.split("=")[0].strip() for p in signature.split(",") if p.strip() != "*")
+
+    @property
+    def tensors(self):
+        """The tensor parameters, as the formulas name them (torch's `self` for the first)."""
+        return ("self",) + self.params[1:len(self.grad)]
+
+    @property
+    def scaled(self):
+        return "beta" in self.params
+
+    def doc(self, name):
+        grads = "; ".join(f"d/d{arg}: {g}" for arg, g in zip(self.tensors, self.grad))
+        return "\n".join([f"{name}({self.signature}) -> Tensor", "", f"Recorded as {self.node}.",
+                          f"Derivative: {grads}."])
+
+
+_SCALED = "*, beta=1, alpha=1"
+_INPUT_GRAD = "maybe_multiply(grad, beta)"  # (torch's: grad * beta even for beta == 0, where the input is ignored)
+_BATCHES = "grad.unsqueeze(0).expand({}.shape[0], -1, -1)"  # addbmm's grad, one copy per batch
+M = MatrixProduct
+MATMULS = [
+    M("mm", "mm", "input, mat2", ("mm_mat1_backward(grad, mat2, 1)", "mm_mat2_backward(grad, self, 1)"),
+      "MmBackward0", "lambda a, b: a @ b"),
+    M("addmm", "mm", f"input, mat1, mat2, {_SCALED}",
+      (_INPUT_GRAD, "mm_mat1_backward(grad, mat2, alpha)", "mm_mat2_backward(grad, mat1, alpha)"),
+      "AddmmBackward0", "lambda c, a, b, beta=1, alpha=1: beta * c + alpha * (a @ b)", fused="addmm"),
+    M("bmm", "bmm", "input, mat2", ("grad.bmm(mat2.transpose(1, 2))", "self.transpose(1, 2).bmm(grad)"),
+      "BmmBackward0", "lambda a, b: a @ b"),
+    M("baddbmm", "bmm", f"input, batch1, batch2, {_SCALED}",
+      (_INPUT_GRAD, "maybe_multiply(grad.bmm(batch2.transpose(1, 2)), alpha)",
+       "maybe_multiply(batch1.transpose(1, 2).bmm(grad), alpha)"),
+      "BaddbmmBackward0", "lambda c, a, b, beta=1, alpha=1: beta * c + alpha * (a @ b)"),
+    M("addbmm", "addbmm_product", f"input, batch1, batch2, {_SCALED}",
+      (_INPUT_GRAD, f"maybe_multiply({_BATCHES.format('batch2')}.bmm(batch2.transpose(1, 2)), alpha)",
+       f"maybe_multiply(batch1.transpose(1, 2).bmm({_BATCHES.format('batch1')}), alpha)"),
+      "AddbmmBackward0", "lambda c, a, b, beta=1, alpha=1: beta * c + alpha * (a @ b).sum(0)"),
+    M("mv", "mv", "input, vec", ("grad.outer(vec)", "self.t().mv(grad)"), "MvBackward0", "lambda a, b: a @ b"),
+    M("addmv", "mv", f"input, mat, vec, {_SCALED}",
+      (_INPUT_GRAD, "maybe_multiply(grad.outer(vec), alpha)", "maybe_multiply(mat.t().mv(grad), alpha)"),
+      "AddmvBackward0", "lambda c, a, b, beta=1, alpha=1: beta * c + alpha * (a @ b)"),
+    M("dot", "dot", "input, tensor", ("grad * tensor", "grad * self"), "DotBackward0", "lambda a, b: np.dot(a, b)"),
+    M("vdot", "dot", "input, other", ("grad * other", "grad * self"), "VdotBackward0",
+      "lambda a, b: np.vdot(a, b)"),
+    M("addr", "outer", f"input, vec1, vec2, {_SCALED}",
+      (_INPUT_GRAD, "maybe_multiply(grad.mv(vec2), alpha)", "maybe_multiply(grad.t().mv(vec1), alpha)"),
+      "AddrBackward0", "lambda c, a, b, beta=1, alpha=1: beta * c + alpha * np.outer(a, b)"),
+]
+del M
+MATMULS_BY_NAME = {e.name: e for e in MATMULS}
+
+
 class View:
     """A view op: its output shares the input's storage (torch's view semantics: the version counter, in-place
     writes through the view reach the base and its history). `name` is torch's (an overload after a dot, as

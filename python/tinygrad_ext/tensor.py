@@ -1246,7 +1246,7 @@ class Tensor:
     def lerp_(self, end, weight):
         return self._inplace_from(Tensor.lerp, end, weight)
 
-    def addmm(self, mat1, mat2, beta=1, alpha=1):
+    def addmm(self, mat1, mat2, *, beta=1, alpha=1):
         return addmm(self, mat1, mat2, beta=beta, alpha=alpha)
 
     # ------------------------------------------------------------- reductions
@@ -1354,22 +1354,10 @@ class Tensor:
     def mv(self, vec):
         if self.dim() != 2 or vec.dim() != 1:
             raise RuntimeError(f"vector + matrix @ vector expected, got {self.dim()}, {vec.dim()}")
-        return self.mm(vec.unsqueeze(1)).squeeze(1)
+        return _ops.MATMUL_OPS["mv"].apply(self, vec)
 
     def dot(self, other):
-        if self.dim() != 1 or other.dim() != 1:
-            raise RuntimeError(f"1D tensors expected, but got {self.dim()}D and {other.dim()}D tensors")
-        if self.dtype is not other.dtype:
-            raise RuntimeError(f"dot : expected both vectors to have same dtype, but found {self.dtype._legacy[:-6]} "
-                               f"and {other.dtype._legacy[:-6]}")
-        if self.shape != other.shape:
-            raise RuntimeError("inconsistent tensor size, expected tensor [{}] and src [{}] to have the same number "
-                               "of elements, but got {} and {} elements respectively".format(
-                                   self.numel(), other.numel(), self.numel(), other.numel()))
-        if self.dtype is _dtype.bool:
-            raise NotImplementedError("\"dot\" not implemented for 'Bool'")
-        out = (self * other).sum()
-        return out if self.dtype.is_floating_point else out.to(self.dtype)  # (an int32 dot stays int32)
+        return _dot("dot", self, other)
 
     # --------------------------------------------------------------- printing
     def __repr__(self):
@@ -2080,6 +2068,14 @@ def matmul(a, b):
                                "respectively")
         rows = math.prod(a.shape[:-1])
         raise RuntimeError(f"size mismatch, got input ({rows}), mat ({rows}x{a.shape[-1]}), vec ({b.shape[0]})")
+    if b.dim() == 1 and a.dim() <= 2:  # torch's dot and mv (their nodes)
+        return _dot("dot", a, b) if a.dim() == 1 else a.mv(b)
+    if b.dim() <= 2 and a.dim() >= 3:  # torch folds the batch into the rows: one mm (mv)
+        rows = a.reshape(math.prod(a.shape[:-1]), a.shape[-1])
+        if b.dim() == 2 and a.shape[-1] != b.shape[0]:
+            raise RuntimeError(f"mat1 and mat2 shapes cannot be multiplied ({rows.shape[0]}x{a.shape[-1]} and "
+                               f"{b.shape[0]}x{b.shape[1]})")
+        return (rows.mm(b) if b.dim() == 2 else rows.mv(b)).reshape(*a.shape[:-1], *b.shape[1:])
     if a.dim() <= 2 and b.dim() <= 2:
         a2 = a.unsqueeze(0) if a.dim() == 1 else a
         b2 = b.unsqueeze(1) if b.dim() == 1 else b
@@ -2109,7 +2105,23 @@ def matmul(a, b):
     return out
 
 
-def addmm(input, mat1, mat2, beta=1, alpha=1):
+def _dot(name, input, other):
+    """dot and vdot (real tensors: no conjugate) after torch's checks, which both word as dot's."""
+    if input.dim() != 1 or other.dim() != 1:
+        raise RuntimeError(f"1D tensors expected, but got {input.dim()}D and {other.dim()}D tensors")
+    if input.dtype is not other.dtype:
+        raise RuntimeError(f"dot : expected both vectors to have same dtype, but found {input.dtype._legacy[:-6]} "
+                           f"and {other.dtype._legacy[:-6]}")
+    if input.shape != other.shape:
+        raise RuntimeError("inconsistent tensor size, expected tensor [{}] and src [{}] to have the same number "
+                           "of elements, but got {} and {} elements respectively".format(
+                               input.numel(), other.numel(), input.numel(), other.numel()))
+    if input.dtype is _dtype.bool:
+        raise NotImplementedError("\"dot\" not implemented for 'Bool'")
+    return _ops.MATMUL_OPS[name].apply(input, other)
+
+
+def addmm(input, mat1, mat2, *, beta=1, alpha=1):
     if _AMP[0]:
         input, mat1, mat2 = _amp_cast("addmm", input, mat1, mat2)
     if input.dtype is mat1.dtype is mat2.dtype is _dtype.bool and mat1.dim() == mat2.dim() == 2 and \
@@ -2128,19 +2140,7 @@ def addmm(input, mat1, mat2, beta=1, alpha=1):
             raise RuntimeError(f"result type Float can't be cast to the desired output type "
                                f"{input.dtype._legacy[:-6]}")
         beta, alpha = _py_int(beta), _py_int(alpha)
-    if beta == 0:  # input is ignored (nan and inf in it do not propagate), as torch documents; its shape must fit
-        prod = mat1.mm(mat2)
-        input.expand(prod.shape)
-        out = prod * alpha if alpha != 1 else prod
-        if _needs_grad(input):  # input gets a zero gradient (torch's beta * grad), without input * 0's NaN
-            out = out + _ops.ZeroGrad.apply(input, input, _C.full(list(out._impl.shape), 0, out.dtype.id,
-                                                                           *out.device._code), "AddmmBackward0")
-        return out
-    if beta != 1 or alpha != 1:
-        return input * beta + mat1.mm(mat2) * alpha
-    if _needs_grad(input, mat1, mat2):
-        return _ops.Addmm.apply(input, mat1, mat2)
-    return _wrap(_C.addmm(input._impl, mat1._impl, mat2._impl))
+    return _ops.Addmm.apply(input, mat1, mat2, beta, alpha)
 
 
 def cat(tensors, dim=0):

@@ -76,12 +76,12 @@ def _reduce(loss, code):
 
 # ------------------------------------------------------------------- layers
 def linear(input, weight, bias=None):
-    """input @ weight.T + bias (one GEMM pass)."""
+    """input @ weight.T + bias, as torch's: addmm(bias, input, weight.t()) (one GEMM pass), or mm without a bias."""
     if _AMP[0]:
         input, weight, bias = _amp_cast("linear", input, weight, bias)
     if input._impl.ndim == 2 and weight._impl.ndim == 2:
-        if _needs_grad(input, weight, bias):
-            return _ops.Linear.apply(input, weight, bias)
+        if _needs_grad(input, weight, bias):  # (weight's gradient flows through TBackward0, as torch's)
+            return _ops.Mm.apply(input, weight.t()) if bias is None else _ops.Addmm.apply(bias, input, weight.t())
         wt = _C.transpose(weight._impl, 0, 1)
         return _wrap(_C.mm(input._impl, wt) if bias is None else _C.addmm(bias._impl, input._impl, wt))
     if input.dim() == 0 or weight.dim() == 0:
