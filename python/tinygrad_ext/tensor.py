@@ -1353,11 +1353,14 @@ class Tensor:
 
     def mv(self, vec):
         if self.dim() != 2 or vec.dim() != 1:
-            raise RuntimeError(f"vector + matrix @ vector expected, got {self.dim()}, {vec.dim()}")
+            raise RuntimeError(f"vector + matrix @ vector expected, got 1, {self.dim()}, {vec.dim()}")
+        if self.shape[1] != vec.shape[0]:
+            raise RuntimeError(f"size mismatch, got input ({self.shape[0]}), mat ({self.shape[0]}x{self.shape[1]}), "
+                               f"vec ({vec.shape[0]})")
         return _ops.MATMUL_OPS["mv"].apply(self, vec)
 
-    def dot(self, other):
-        return _dot("dot", self, other)
+    def dot(self, tensor):
+        return _dot("dot", self, tensor)
 
     # --------------------------------------------------------------- printing
     def __repr__(self):
