@@ -1846,7 +1846,7 @@ def _matmul(entry):
     attrs = {"_kernel": _MATMUL_KERNELS.get(entry.kernel) or getattr(_C, entry.kernel), "_keeps": keeps,
              "_grads": tuple(eval(compile(f"lambda grad, {', '.join(names)}: {f}", "<op registry>", "eval"),  # noqa: S307
                                   dict(_MATMUL_HELPERS)) for f in entry.grad),
-             "_backward_name": entry.node, "entry": entry}
+             "_backward_name": entry.node, "entry": entry, "__doc__": entry.doc(f"torch.{entry.name}")}
     if entry.scaled:
         attrs["_fused"] = getattr(_C, entry.fused) if entry.fused else None
     P = type("P", (_ScaledProduct if entry.scaled else _Product,), attrs)
