@@ -187,6 +187,21 @@ def test_node_name_and_edges(entry):
     assert [fn.variable is t for (fn, _), t in zip(out.grad_fn.next_functions, tensors)] == [True] * len(tensors)
 
 
+@pytest.mark.parametrize("entry", [e for e in MATMULS if e.scaled], ids=lambda e: e.name)
+def test_in_place_variant(entry):
+    """Tensor.<name>_ writes the product into self, which takes the row's node, as torch's (a leaf raises)."""
+    arrs = arrays(SHAPES[entry.name], "float64", np.random.default_rng(5))
+    leaves = [torch.tensor(a, requires_grad=True) for a in arrs]
+    self = leaves[0] * 1
+    y = getattr(self, entry.name + "_")(*leaves[1:], beta=0.5, alpha=2.0)
+    assert y is self and y.grad_fn.name() == entry.node
+    np.testing.assert_allclose(y.detach().numpy(), reference(entry)(*arrs, 0.5, 2.0), rtol=1e-12, atol=1e-12)
+    y.sum().backward()
+    np.testing.assert_allclose(leaves[0].grad.numpy(), np.full(arrs[0].shape, 0.5))
+    with pytest.raises(RuntimeError, match="leaf Variable that requires grad"):
+        getattr(leaves[0], entry.name + "_")(*leaves[1:])
+
+
 def test_saves_what_the_formulas_read():
     """mm(a, b) keeps b only for a's gradient and a only for b's (torch's save rule): an in-place change of the
     operand that is not read is fine, of the one that is read raises torch's error."""

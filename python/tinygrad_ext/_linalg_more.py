@@ -13,7 +13,7 @@ from ._linalg_basic import (_check_matrix, _cholesky_message, _inv_message, _lu,
 from ._ops import _eye
 from ._linalg_ops import _svdvals, addbmm, addmv, addr, baddbmm
 from ._reduction_ops import _return_type
-from .tensor import Tensor, _broadcast_shape, _wrap, cat
+from .tensor import Tensor, _broadcast_shape, _check_inplace, _needs_grad, _wrap, cat
 
 linalg_cholesky_ex_type = return_types.linalg_cholesky_ex
 linalg_inv_ex_type = return_types.linalg_inv_ex
@@ -354,10 +354,13 @@ def cholesky_inverse(L, upper=False, *, out=None):
 
 
 def _in_place(name, fn):
-    """Tensor.<name>: fn(self, ...) written into self (autograd's in-place rules through copy_; a graph reads a
-    copy of self, which the write does not change)."""
+    """Tensor.<name>: the product fn(self, ...) written into self, which takes its node (AddmmBackward0, ...) as
+    torch's in-place variants (the products' formulas do not read self: no copy of it is kept)."""
     def method(self, *args, **kwargs):
-        return self.copy_(fn(self.clone() if self.requires_grad else self, *args, **kwargs))
+        if _needs_grad(self, *args):
+            _check_inplace(self)
+            return self._rebase(fn(self, *args, **kwargs))
+        return self.copy_(fn(self, *args, **kwargs))
     method.__name__ = method.__qualname__ = name
     return method
 
