@@ -8,6 +8,8 @@ import string
 import warnings
 
 from . import _C, _ops
+from ._autocast import ACTIVE as _AMP
+from ._autocast import cast_inputs as _amp_cast
 from ._host import on_host
 from ._reduction_ops import _return_type
 from .tensor import Tensor, _broadcast_shape, _dot, _needs_grad, _wrap
@@ -243,10 +245,14 @@ def chain_matmul(*matrices):
 
 # ------------------------------------------------------------- scaled products
 def baddbmm(input, batch1, batch2, *, beta=1, alpha=1):
+    if _AMP[0]:
+        input, batch1, batch2 = _amp_cast("baddbmm", input, batch1, batch2)
     return _ops.MATMUL_OPS["baddbmm"].apply(input, batch1, batch2, beta, alpha)
 
 
 def addbmm(input, batch1, batch2, *, beta=1, alpha=1):
+    if _AMP[0]:
+        input, batch1, batch2 = _amp_cast("addbmm", input, batch1, batch2)
     if batch1.dim() != 3 or batch2.dim() != 3:
         raise RuntimeError("batch1 must be a 3D tensor" if batch1.dim() != 3 else "batch2 must be a 3D tensor")
     if batch1.shape[0] != batch2.shape[0] or batch1.shape[2] != batch2.shape[1]:
