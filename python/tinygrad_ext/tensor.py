@@ -1352,11 +1352,12 @@ class Tensor:
         return matmul(self, other)
 
     def mv(self, vec):
-        if self.dim() != 2 or vec.dim() != 1:
-            raise RuntimeError(f"vector + matrix @ vector expected, got 1, {self.dim()}, {vec.dim()}")
-        if self.shape[1] != vec.shape[0]:
-            raise RuntimeError(f"size mismatch, got input ({self.shape[0]}), mat ({self.shape[0]}x{self.shape[1]}), "
-                               f"vec ({vec.shape[0]})")
+        m, v = self._impl, vec._impl
+        if m.ndim != 2 or v.ndim != 1:
+            raise RuntimeError(f"vector + matrix @ vector expected, got 1, {m.ndim}, {v.ndim}")
+        if m.shape[1] != v.shape[0]:
+            raise RuntimeError(f"size mismatch, got input ({m.shape[0]}), mat ({m.shape[0]}x{m.shape[1]}), "
+                               f"vec ({v.shape[0]})")
         return _ops.MATMUL_OPS["mv"].apply(self, vec)
 
     def dot(self, tensor):
@@ -2109,17 +2110,18 @@ def matmul(a, b):
 
 
 def _dot(name, input, other):
-    """dot and vdot (real tensors: no conjugate) after torch's checks, which both word as dot's."""
-    if input.dim() != 1 or other.dim() != 1:
-        raise RuntimeError(f"1D tensors expected, but got {input.dim()}D and {other.dim()}D tensors")
-    if input.dtype is not other.dtype:
+    """dot and vdot (real tensors: no conjugate) after torch's checks, which both word as dot's (read from the impls:
+    this is the recording path of every dot)."""
+    a, b = input._impl, other._impl
+    if a.ndim != 1 or b.ndim != 1:
+        raise RuntimeError(f"1D tensors expected, but got {a.ndim}D and {b.ndim}D tensors")
+    if a.dtype != b.dtype:
         raise RuntimeError(f"dot : expected both vectors to have same dtype, but found {input.dtype._legacy[:-6]} "
                            f"and {other.dtype._legacy[:-6]}")
-    if input.shape != other.shape:
-        raise RuntimeError("inconsistent tensor size, expected tensor [{}] and src [{}] to have the same number "
-                           "of elements, but got {} and {} elements respectively".format(
-                               input.numel(), other.numel(), input.numel(), other.numel()))
-    if input.dtype is _dtype.bool:
+    if a.shape != b.shape:
+        raise RuntimeError("inconsistent tensor size, expected tensor [{0}] and src [{1}] to have the same number "
+                           "of elements, but got {0} and {1} elements respectively".format(a.shape[0], b.shape[0]))
+    if a.dtype == _dtype.bool.id:
         raise NotImplementedError("\"dot\" not implemented for 'Bool'")
     return _ops.MATMUL_OPS[name].apply(input, other)
 
