@@ -224,6 +224,8 @@ def test_linear_records_addmm_over_weight_t():
     assert y.grad_fn.name() == "AddmmBackward0"
     assert [fn.name() for fn, _ in y.grad_fn.next_functions] == ["AccumulateGrad", "AccumulateGrad", "TBackward0"]
     assert F.linear(x, w).grad_fn.name() == "MmBackward0"
+    h = x * 1  # the 2017 name follows the 2017 Linear node's inputs, (input, weight, bias), as the seeds do
+    assert F.linear(h, w, b).grad_fn.previous_functions[0][0] is h.grad_fn
     assert gradcheck(lambda x, w, b: F.linear(x, w, b), (x, w, b))
     assert gradgradcheck(lambda x, w: F.linear(x, w), (x, w))
     np.testing.assert_allclose(y.detach().numpy(), x.detach().numpy() @ w.detach().numpy().T + b.detach().numpy())

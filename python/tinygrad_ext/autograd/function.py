@@ -193,9 +193,11 @@ class Function:
         where = "" if self._native else "torch.autograd.function."
         return f"<{where}{self.name()} object at {id(self):#x}>"
 
+    _previous_functions = None  # a node's edges in the 2017 graph's order, where it differs (F.linear's)
+
     @property
     def previous_functions(self):  # the 2017 name of next_functions
-        return self.next_functions
+        return self._previous_functions or self.next_functions
 
     def register_hook(self, hook):
         """hook(grad_inputs, grad_outputs), called after this node's backward; may return new grad_inputs."""

@@ -81,7 +81,12 @@ def linear(input, weight, bias=None):
         input, weight, bias = _amp_cast("linear", input, weight, bias)
     if input._impl.ndim == 2 and weight._impl.ndim == 2:
         if _needs_grad(input, weight, bias):  # (weight's gradient flows through TBackward0, as torch's)
-            return _ops.Mm.apply(input, weight.t()) if bias is None else _ops.Addmm.apply(bias, input, weight.t())
+            if bias is None:
+                return _ops.Mm.apply(input, weight.t())
+            out = _ops.Addmm.apply(bias, input, weight.t())
+            edges = out.grad_fn.next_functions  # (bias, input, weight.t()); the 2017 Linear node's were
+            out.grad_fn._previous_functions = (edges[1], edges[2], edges[0])  # (input, weight, bias): the seeds'
+            return out
         wt = _C.transpose(weight._impl, 0, 1)
         return _wrap(_C.mm(input._impl, wt) if bias is None else _C.addmm(bias._impl, input._impl, wt))
     if input.dim() == 0 or weight.dim() == 0:
