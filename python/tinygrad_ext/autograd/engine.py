@@ -21,6 +21,19 @@ from .grad_mode import _grad_layout_enforced, _state
 _ITEMSIZE = tuple(d.itemsize for d in _dtype.BY_ID)
 
 
+def _children(node):
+    """node's edges in the order the DFS visits them: leaves' accumulators last, so that in the reversed postorder
+    they run right after node, as torch's engine runs an AccumulateGrad as soon as it is ready (addmm's bias, its
+    first input, gets its gradient before the layers below)."""
+    edges = node.next_functions
+    if len(edges) == 2:
+        first, second = type(edges[0][0]), type(edges[1][0])
+        return iter(edges[::-1] if first is AccumulateGrad and second is not AccumulateGrad else edges)
+    if len(edges) > 2:
+        return iter(sorted(edges, key=lambda e: type(e[0]) is AccumulateGrad))
+    return iter(edges)
+
+
 def _topo_postorder(roots):
     """Every node reachable from roots, each after all the nodes it leads to (iterative DFS)."""
     order, seen = [], set()
@@ -29,14 +42,14 @@ def _topo_postorder(roots):
         if root in seen:
             continue
         mark(root)
-        stack = [(root, iter(root.next_functions))]
+        stack = [(root, _children(root))]
         push, pop = stack.append, stack.pop
         while stack:
             node, it = stack[-1]
             for nxt, _ in it:
                 if nxt is not None and nxt not in seen:
                     mark(nxt)
-                    push((nxt, iter(nxt.next_functions)))
+                    push((nxt, _children(nxt)))
                     break
             else:
                 pop()
