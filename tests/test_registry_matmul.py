@@ -278,3 +278,15 @@ def test_against_torch():
             theirs = getattr(real, e.name)(*[real.tensor(a, requires_grad=True) for a in arrs], **kwargs)
             assert ours.grad_fn.name() == theirs.grad_fn.name(), e.name
             np.testing.assert_allclose(ours.detach().numpy(), theirs.detach().numpy(), rtol=1e-12, atol=1e-12)
+
+
+def test_leaf_gradients_arrive_in_torchs_order():
+    """Each layer's bias, then its weight, from the last layer back (torch's engine runs an AccumulateGrad as soon
+    as it is ready: DDP launches its buckets in this order)."""
+    net = torch.nn.Sequential(torch.nn.Linear(3, 4), torch.nn.ReLU(), torch.nn.Linear(4, 4), torch.nn.Tanh(),
+                              torch.nn.Linear(4, 2))
+    order = []
+    for name, p in net.named_parameters():
+        p.register_post_accumulate_grad_hook(lambda _, name=name: order.append(name))
+    net(torch.ones(5, 3)).sum().backward()
+    assert order == ["4.bias", "4.weight", "2.bias", "2.weight", "0.bias", "0.weight"]
