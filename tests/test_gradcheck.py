@@ -256,7 +256,8 @@ def test_every_op_class_is_covered():
     op_classes = {v.__name__ for v in vars(_ops).values()
                   if isinstance(v, type) and issubclass(v, Function) and v.__module__ == _ops.__name__
                   and v not in (_ops.Op, _ops._Registered, _ops._Unary, _ops._Binary, _ops._Overloaded,
-                                _ops._Operands, _ops._View, _ops._Product, _ops._ScaledProduct)}  # (the bases)
+                                _ops._Operands, _ops._View, _ops._Product, _ops._ScaledProduct, _ops._Indexed,
+                                _ops._Indexed2, _ops._IndexedList)}  # (the bases)
     exempt = {"FloorDivide"}  # torch's has no derivative: test_reliability.py checks that its backward raises
     if not torch.cuda.is_available():
         exempt.add("ToDevice")  # needs a second device

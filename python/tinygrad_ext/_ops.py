@@ -393,44 +393,6 @@ _VIEW_KERNELS = {"t": _view_t, "squeeze_all": _squeeze_all, "squeeze_dims": _squ
                  "unfold": _unfold_view}
 
 
-class _ViewScatter(Op):
-    """zeros(sizes) holding g in its view `view` (a VIEWS row) with those params: torch's select_backward,
-    slice_backward and diagonal_backward (and diag_embed); its own backward is that view of gg."""
-
-    @staticmethod
-    def forward(ctx, g, sizes, view, params):
-        ctx.view, ctx.params = view, params
-        ctx._backward_name = VIEW_OPS[view].__name__ + "BackwardBackward0"
-        out = _C.full(list(sizes), 0, g._impl.dtype, *g.device._code)
-        _C.copy_(VIEW_OPS[view]._kernel(out, *params), g._impl)
-        return out
-
-    @staticmethod
-    def backward(ctx, gg):
-        return VIEW_OPS[ctx.view].apply(gg, *ctx.params), None, None, None
-
-
-class UnfoldBackward(Op):
-    """The sum of the windows' gradients back into the input's shape (windows may overlap)."""
-
-    @staticmethod
-    def forward(ctx, g, sizes, dim, size, step):
-        ctx.args = (dim, size, step)
-        code = g.device._code
-        nwin = g.shape[dim]
-        start = _C.mul(_C.unsqueeze(_C.arange(0, nwin, 1, _dtype.int64.id, *code), 1), step)
-        index = _C.add(start, _C.unsqueeze(_C.arange(0, size, 1, _dtype.int64.id, *code), 0))  # (nwin, size)
-        perm = list(range(g.dim() - 1))
-        perm.insert(dim + 1, g.dim() - 1)  # the window dim right after the window-start dim
-        out = _C.full(list(sizes), 0, g._impl.dtype, *code)
-        _C.index_put_(out, dim, [index], _C.permute(g._impl, perm), True)
-        return out
-
-    @staticmethod
-    def backward(ctx, gg):
-        return VIEW_OPS["unfold"].apply(gg, *ctx.args), None, None, None, None
-
-
 def inverse_permutation(dims):
     inv = [0] * len(dims)
     for i, d in enumerate(dims):
@@ -438,25 +400,8 @@ def inverse_permutation(dims):
     return inv
 
 
-def select_backward(grad, sizes, dim, index):
-    return _ViewScatter.apply(grad, sizes, "select", (dim, index))
-
-
-def slice_backward(grad, sizes, dim, start, end, step):
-    return _ViewScatter.apply(grad, sizes, "slice", (dim, start, end, step))
-
-
-def diagonal_backward(grad, sizes, offset, dim1, dim2):
-    return _ViewScatter.apply(grad, sizes, "diagonal", (offset, dim1, dim2))
-
-
-def unfold_backward(grad, sizes, dimension, size, step):
-    return UnfoldBackward.apply(grad, sizes, dimension, size, step)
-
-
-_VIEW_HELPERS = {"inverse_permutation": inverse_permutation, "sum_to": _unbroadcast, "select_backward": select_backward,
-                 "slice_backward": slice_backward, "diagonal_backward": diagonal_backward,
-                 "unfold_backward": unfold_backward}
+# (+ select_backward, slice_backward, diagonal_backward and unfold_backward: INDEXING rows, added below)
+_VIEW_HELPERS = {"inverse_permutation": inverse_permutation, "sum_to": _unbroadcast}
 
 
 class _View(Op):
@@ -496,7 +441,7 @@ _NEEDS_ONE = (True,)
 def _view(entry):
     params = ("grad", "self_sizes") + entry.params
     formula = eval(compile(f"lambda {', '.join(params)}: {entry.grad}", "<op registry>", "eval"),  # noqa: S307
-                   dict(_VIEW_HELPERS))
+                   _VIEW_HELPERS)
     attrs = {"_kernel": _VIEW_KERNELS.get(entry.kernel) or getattr(_C, entry.kernel), "_grad": staticmethod(formula),
              "_sizes": "self_sizes" in re.findall(r"\w+", entry.grad), "_backward_name": entry.node,
              "_copied": entry.copied, "entry": entry}
@@ -510,120 +455,346 @@ VIEW_OPS = {e.name: _view(e) for e in _registry.VIEWS}
 BASIC_INDEX_VIEWS = tuple(VIEW_OPS[n].apply for n in ("select", "slice", "unsqueeze", "alias"))
 
 
-class Index(Op):
-    """Advanced indexing: index tensors on consecutive dims starting at `dim`."""
-
-    @staticmethod
-    def forward(ctx, a, dim, indices):
-        ctx.in_shape, ctx.dim, ctx.indices = a.shape, dim, indices
-        return _C.index(a._impl, dim, [i._impl for i in indices])
-
-    @staticmethod
-    def backward(ctx, g):
-        return IndexPutAccumulate.apply(g, ctx.in_shape, ctx.dim, ctx.indices), None, None
+# ---------------------------------------------------------- indexing ops from the registry
+def _index_kernel(self, dim, indices):
+    return _C.index(self._impl, dim, [i._impl for i in indices])
 
 
-class IndexSelect(Index):
-    """index_select: one core call validates (torch's checks, order and error types) and gathers; the backward is
-    Index's accumulation."""
+def _index_put_kernel(self, dim, indices, values, accumulate):
+    out = _C.clone(self._impl)
+    _C.index_put_(out, dim, [i._impl for i in indices], values._impl, accumulate)
+    return out
 
-    @staticmethod
-    def forward(ctx, a, dim, index):
-        out = _C.index_select(a._impl, dim, index._impl)
-        ctx.in_shape, ctx.dim, ctx.indices = a.shape, _C.wrap_dim(dim, a.dim()), [index]  # (a 1-D index)
+
+def _index_add_kernel(self, dim, index, source):
+    """self with source's slices added at index along dim (dim wrapped; source's shape is self's with index's length
+    at dim)."""
+    out = _C.clone(self._impl)
+    _C.index_put_(out, dim, [index._impl], source._impl, True)
+    return out
+
+
+def _scatter_kernel(self, dim, index, src, reduce="assign"):
+    out = _C.clone(self._impl)
+    _C.scatter_reduce_(out, dim, index._impl, src._impl, reduce)
+    return out
+
+
+def _scatter_value_kernel(self, dim, index, value):
+    out = _C.clone(self._impl)
+    _C.scatter_reduce_(out, dim, index._impl, _C.full(list(index._impl.shape), value, out.dtype, *self.device._code),
+                       "assign")
+    return out
+
+
+def _scatter_add_kernel(self, dim, index, src):
+    out = _C.clone(self._impl)
+    _C.scatter_add_(out, dim, index._impl, src._impl)
+    return out
+
+
+def _scatter_reduce_kernel(self, dim, index, src, reduce, include_self):
+    """scatter_reduce: the scattered positions start from self (include_self) or from the reduction's identity
+    (amax/amin: a member of src); mean divides by the number of contributors (untouched positions keep self)."""
+    out = _C.clone(self._impl)
+    if not include_self:
+        start = src._impl if reduce in ("amax", "amin") else _C.full(list(src.shape), 1 if reduce == "prod" else 0,
+                                                                       out.dtype, *self.device._code)
+        _C.scatter_reduce_(out, dim, index._impl, start, "assign")
+    _C.scatter_reduce_(out, dim, index._impl, src._impl, "sum" if reduce == "mean" else reduce)
+    if reduce != "mean":
         return out
+    count = _C.full(list(self.shape), 1 if include_self else 0, out.dtype, *self.device._code)
+    _C.scatter_reduce_(count, dim, index._impl, _C.full(list(src.shape), 1, out.dtype, *self.device._code), "sum")
+    count = _C.clamp(count, 1, None)
+    return _C.div(out, count) if self.dtype.is_floating_point else _C.floor_divide(out, count)
 
 
-class IndexPutAccumulate(Op):
-    """zeros(shape).index_put_(indices, g, accumulate=True): the backward of Index."""
+def _setitem_kernel(self, key, value):
+    out = _wrap(_C.clone(self._impl))
+    with no_grad():
+        out[key] = value.detach() if isinstance(value, Tensor) else value
+    return out._impl
 
-    @staticmethod
-    def forward(ctx, g, shape, dim, indices):
-        ctx.dim, ctx.indices = dim, indices
-        out = _C.full(list(shape), 0, g.dtype.id, *g.device._code)
-        _C.index_put_(out, dim, [i._impl for i in indices], g._impl, True)
+
+def _view_scatter_kernel(view):
+    """zeros(input_sizes) holding grad in its view `view` (a VIEWS row): select_backward, slice_backward, ..."""
+    def kernel(grad, input_sizes, *params):
+        out = _C.full(list(input_sizes), 0, grad._impl.dtype, *grad.device._code)
+        _C.copy_(VIEW_OPS[view]._kernel(out, *params), grad._impl)
         return out
-
-    @staticmethod
-    def backward(ctx, gg):
-        return Index.apply(gg, ctx.dim, ctx.indices), None, None, None
+    return kernel
 
 
-class Gather(Op):
-    @staticmethod
-    def forward(ctx, a, dim, index):
-        ctx.in_shape, ctx.dim, ctx.index = a.shape, dim, index
-        return _C.gather(a._impl, dim, index._impl)
+def _unfold_backward_kernel(grad_in, input_sizes, dim, size, step):
+    """The windows' gradients summed back into the input's shape (windows may overlap)."""
+    code = grad_in.device._code
+    start = _C.mul(_C.unsqueeze(_C.arange(0, grad_in.shape[dim], 1, _dtype.int64.id, *code), 1), step)
+    index = _C.add(start, _C.unsqueeze(_C.arange(0, size, 1, _dtype.int64.id, *code), 0))  # (windows, size)
+    perm = list(range(grad_in.dim() - 1))
+    perm.insert(dim + 1, grad_in.dim() - 1)  # the window dim right after the window-start dim
+    out = _C.full(list(input_sizes), 0, grad_in._impl.dtype, *code)
+    _C.index_put_(out, dim, [index], _C.permute(grad_in._impl, perm), True)
+    return out
+
+
+def _as_strided_positions(self, size, stride, storage_offset):
+    """The flat (row-major) positions of self's elements in its view as_strided(size, stride, storage_offset)."""
+    flat = _C.arange(0, self._impl.numel, 1, _dtype.int64.id, *self.device._code)
+    return _C.as_strided(flat, list(size), list(stride), storage_offset)
+
+
+def _as_strided_scatter_kernel(self, src, size, stride, storage_offset):
+    """self (as a row-major copy) with its view as_strided(size, stride, storage_offset) replaced by src."""
+    out = _C.contiguous(self._impl)
+    out = _C.clone(out) if out is self._impl or out.storage_id == self._impl.storage_id else out
+    view = _C.as_strided(out, list(size), list(stride), storage_offset)
+    if tuple(src.shape) != tuple(view.shape):
+        raise RuntimeError(f"expected src to have a size equal to the slice of self. src size = {list(src.shape)}, "
+                           f"slice size = {list(view.shape)}")
+    _C.copy_(view, src._impl)
+    return out
+
+
+_INDEXING_KERNELS = {
+    "index": _index_kernel, "index_put": _index_put_kernel, "index_add": _index_add_kernel,
+    "scatter": _scatter_kernel, "scatter_value": _scatter_value_kernel, "scatter_add": _scatter_add_kernel,
+    "scatter_reduce": _scatter_reduce_kernel, "setitem": _setitem_kernel, "unfold_backward": _unfold_backward_kernel,
+    "as_strided_scatter": _as_strided_scatter_kernel,
+    "index_select": lambda self, dim, index: _C.index_select(self._impl, dim, index._impl),
+    "gather": lambda self, dim, index: _C.gather(self._impl, dim, index._impl),
+    "cat": lambda tensors, dim: _C.cat([t._impl for t in tensors], dim),
+    "flip": lambda self, dims: _C.flip(self._impl, dims),
+    **{f"view_scatter_{v}": _view_scatter_kernel(v) for v in ("select", "slice", "diagonal")},
+}
+
+
+def index_backward(zeros, dim, indices, grad):
+    """torch's: zeros with grad added at indices (repeated indices add up)."""
+    return INDEXING_OPS["_index_put_impl"].apply(zeros, dim, indices, grad, True)
+
+
+def index_select_backward(grad, sizes, dim, index):
+    """torch's: zeros(sizes) with grad's slices added at index along dim."""
+    return INDEXING_OPS["index_add"].apply(grad.new_zeros(()).expand(sizes), _C.wrap_dim(dim, len(sizes)), index, grad)
+
+
+def cat_tensors_backward(grad, sizes, dim):
+    """torch's: each input's slice of grad along dim (legacy 1-D empty inputs, which cat skips, get empty ones)."""
+    kept = [s for s in sizes if tuple(s) != (0,)]
+    dim = _C.wrap_dim(dim, len(kept[0])) if kept else 0
+    out, pos = [], 0
+    for s in sizes:
+        if tuple(s) == (0,):
+            out.append(grad.new_zeros((0,)))
+        else:
+            out.append(grad.narrow(dim, pos, s[dim]))
+            pos += s[dim]
+    return out
+
+
+def setitem_value_backward(grad, value_sizes):
+    """The gradient of __setitem__'s value: grad[key] summed to the value's shape (which __setitem__ broadcast after
+    dropping its leading size-1 dims)."""
+    k = 0
+    while k < len(value_sizes) and value_sizes[k] == 1:
+        k += 1
+    return _unbroadcast(grad, tuple(value_sizes[k:])).reshape(value_sizes)
+
+
+def puts_in_place(self, key):
+    """Whether self[key] = value is torch's index_put_ on self (IndexPutBackward0): advanced indices, each other
+    entry Ellipsis or a slice over its whole dim; otherwise torch writes into a view of self (CopySlices)."""
+    key = key if type(key) is tuple else (key,)
+    def dims(k):  # the dims of self an entry consumes
+        return k.dim() if isinstance(k, Tensor) and k.dtype is _dtype.bool else 0 if k is None or k is Ellipsis else 1
+    advanced, dim = False, 0
+    for k in key:
+        if k is Ellipsis:
+            dim = self.dim() - sum(dims(k) for k in key[key.index(k) + 1:])
+        elif isinstance(k, slice):
+            n = self.shape[dim] if dim < self.dim() else 0
+            if k.start not in (None, 0) or k.step not in (None, 1) or k.stop is not None and k.stop < n:
+                return False
+            dim += 1
+        elif isinstance(k, (Tensor, list, tuple, np.ndarray)):
+            advanced, dim = True, dim + dims(k)
+        else:  # an int, None or a bool: a view
+            return False
+    return advanced
+
+
+def as_strided(grad, size, stride, storage_offset):
+    """torch's grad.contiguous().as_strided(size, stride, storage_offset), differentiable (an index of the flat
+    positions)."""
+    return grad.reshape(-1)[_wrap(_as_strided_positions(grad, size, stride, storage_offset))]
+
+
+def scatter_reduce_backward(grad, self, dim, index, src, reduce, include_self, result):
+    """torch's: (d/dself, d/dsrc) of scatter_reduce. sum and mean pass grad (divided by the number of
+    contributors); prod gives each member the product of the output's other members; amax and amin share grad
+    evenly among the members equal to the result. Where include_self is False, self takes part only where nothing
+    was scattered."""
+    self_in = None
+    if not include_self:
+        self_in = ~self.new_zeros(self.shape, dtype=_dtype.bool).scatter(dim, index, True)
+    if reduce in ("sum", "mean"):
+        if reduce == "mean":
+            start = grad.new_ones(self.shape) if include_self else grad.new_zeros(self.shape)
+            grad = grad / start.scatter_add(dim, index, grad.new_ones(index.shape)).clamp(min=1)
+        return grad if self_in is None else grad * self_in, grad.gather(dim, index)
+    if reduce == "prod":
+        self_part = self if self_in is None else self.masked_fill(~self_in, 1)
+        zeros_at = (self_part == 0).to(_dtype.int64).scatter_add(dim, index, (src == 0).to(_dtype.int64))
+        nonzero_prod = self_part.masked_fill(self_part == 0, 1).scatter_reduce(dim, index, src.masked_fill(src == 0, 1),
+                                                                               "prod")
+
+        def member_grad(member, zeros, others, out):  # out / member without a zero, the others' product at a lone 0
+            return ((out / member.masked_fill(member == 0, 1)).masked_fill(zeros != 0, 0)
+                    + others.masked_fill(~((zeros == 1) & (member == 0)), 0))
+        g_self = member_grad(self_part, zeros_at, nonzero_prod, result)
+        g_self = g_self if self_in is None else g_self * self_in
+        g_src = member_grad(src, zeros_at.gather(dim, index), nonzero_prod.gather(dim, index),
+                            result.gather(dim, index))
+    else:  # amax / amin
+        self_tie = (self == result) if self_in is None else (self == result) & self_in
+        src_tie = src == result.gather(dim, index)
+        n = self_tie.to(grad.dtype).scatter_add(dim, index, src_tie.to(grad.dtype))
+        g_self, g_src = self_tie / n, src_tie / n.gather(dim, index)
+    return grad * g_self, grad.gather(dim, index) * g_src
+
+
+_INDEXING_HELPERS = {
+    "index_backward": index_backward, "index_select_backward": index_select_backward, "sum_to": _unbroadcast,
+    "cat_tensors_backward": cat_tensors_backward, "setitem_value_backward": setitem_value_backward,
+    "puts_in_place": puts_in_place, "as_strided": as_strided, "scatter_reduce_backward": scatter_reduce_backward,
+    "slice": lambda t, dim, start, end, step: VIEW_OPS["slice"].apply(t, dim, start, end, step)}  # (+ every row's op)
+
+
+class _Indexed(Op):
+    """The autograd op of an INDEXING row (made by _indexing): one differentiable input, the first argument.
+    apply is Op.apply specialized for it (the other arguments pass through to the kernel and the formula).
+    Class attributes: _kernel(*args) -> impl; _grad(grad, result, <input>_sizes, *args), the row's formula;
+    _saves, whether the formula reads the input (saved as save_for_backward does); _uses_result, whether it
+    reads the output; _node, a function of the arguments giving the node's name (None: the row's name)."""
+
+    _saves = _uses_result = False
+    _node = None
+
+    @classmethod
+    def apply(cls, a, *p):
+        out = cls._kernel(a, *p)
+        r = _wrap(out)
+        if not (a._requires_grad and _state[0]):
+            return r
+        ctx = _new(cls)
+        ctx.needs_input_grad, ctx.next_functions, ctx.p, ctx.sizes = _NEEDS_ONE, (_edge_of(a),), p, a._impl.shape
+        if cls._saves or cls._uses_result:
+            ctx._saved = (a if cls._saves else None, _SavedOutput(out, 0) if cls._uses_result else None)
+            ctx._saved_versions = (a._impl.version if cls._saves else None, out.version if cls._uses_result else None)
+        return _recorded(ctx, r)
 
     @staticmethod
     def backward(ctx, g):
-        z = g.new_zeros(ctx.in_shape)
-        return z.scatter_add(ctx.dim, ctx.index, g), None, None
+        a, result = ctx.saved_tensors if ctx._saved else (None, None)
+        if ctx._uses_result and _state[0]:  # create_graph: recomputed, so the gradient's graph reaches the input
+            result = type(ctx).apply(a, *ctx.p)
+        return (ctx._grad(g, result, ctx.sizes, a, *ctx.p),)
 
 
-class ScatterAdd(Op):
-    @staticmethod
-    def forward(ctx, a, dim, index, src):
-        ctx.dim, ctx.index, ctx.src_shape = dim, index, src.shape
-        out = _C.clone(a._impl)
-        _C.scatter_add_(out, dim, index._impl, src._impl)
-        return out
+class _Indexed2(_Indexed):
+    """Two differentiable inputs: the first argument and argument _at (which may be a number: no gradient).
+    _grad(grad, result, <first>_sizes, <second>_sizes, *args) gives both gradients (None where not needed)."""
 
-    @staticmethod
-    def backward(ctx, g):
-        gs = None
-        if ctx.needs_input_grad[3]:
-            gs = g.gather(ctx.dim, ctx.index)
-            if gs.shape != ctx.src_shape:  # src may be larger than index: its other elements are not read
-                full = gs.new_zeros(ctx.src_shape)
-                full[tuple(slice(0, n) for n in gs.shape)] = gs
-                gs = full
-        return g if ctx.needs_input_grad[0] else None, None, None, gs
-
-
-class Cat(Op):
-    @staticmethod
-    def forward(ctx, dim, *tensors):
-        # torch's legacy rule: 1-D empty tensors are skipped (their gradient is empty too)
-        ref = next((t for t in tensors if t.shape != (0,)), tensors[0])
-        ctx.dim = _C.wrap_dim(dim, ref.dim()) if ref.dim() and ref.shape != (0,) else 0
-        ctx.sizes = [None if t.shape == (0,) and t is not ref else t.shape[ctx.dim] if t.dim() else 0
-                     for t in tensors]
-        return _C.cat([t._impl for t in tensors], dim)
+    @classmethod
+    def apply(cls, a, *p):
+        k = cls._at - 1
+        b = p[k]
+        out = cls._kernel(a, *p)
+        r = _wrap(out)
+        tb = isinstance(b, Tensor)
+        ra, rb = a._requires_grad, tb and b._requires_grad
+        if not ((ra or rb) and _state[0]):
+            return r
+        ctx = _new(cls)
+        ctx.needs_input_grad = (ra, rb)
+        ctx.next_functions = (_edge_of(a) if ra else _NO_EDGE, _edge_of(b) if rb else _NO_EDGE)
+        ctx.p, ctx.sizes = p[:k] + (None,) + p[k + 1:], (a._impl.shape, b._impl.shape if tb else None)
+        if cls._saves or cls._uses_result:  # (save_for_backward's)
+            ctx._saved = (a, b if tb else None, _SavedOutput(out, 0) if cls._uses_result else None)
+            ctx._saved_versions = (a._impl.version, b._impl.version if tb else None,
+                                   out.version if cls._uses_result else None)
+        if cls._node is not None:
+            ctx._backward_name = cls._node(a, *p)
+        return _recorded(ctx, r)
 
     @staticmethod
     def backward(ctx, g):
-        out, pos = [None], 0
-        for s in ctx.sizes:
-            out.append(g.new_zeros((0,)) if s is None else g.narrow(ctx.dim, pos, s))
-            pos += s or 0
-        return tuple(out)
+        a, b, result = ctx.saved_tensors if ctx._saved else (None, None, None)
+        k, p = ctx._at - 1, ctx.p
+        args = p[:k] + (b,) + p[k + 1:]
+        if ctx._uses_result and _state[0]:
+            result = type(ctx).apply(a, *args)
+        return ctx._grad(g, result, *ctx.sizes, a, *args, ctx.needs_input_grad)
 
 
-class SetItem(Op):
-    """out = a.clone(); out[key] = value: the differentiable form of __setitem__."""
+class _IndexedList(_Indexed):
+    """A list of differentiable inputs, the first argument (cat's): one edge per tensor, one gradient each."""
 
-    @staticmethod
-    def forward(ctx, a, key, value):
-        ctx.key, ctx.value_shape = key, getattr(value, "shape", None)
-        out = _wrap(_C.clone(a._impl))
-        with no_grad():
-            out[key] = value.detach() if isinstance(value, Tensor) else value
-        return out._impl
+    @classmethod
+    def apply(cls, tensors, *p):
+        r = _wrap(cls._kernel(tensors, *p))
+        if not _state[0]:
+            return r
+        edges = tuple([_edge_of(t) if t._requires_grad else _NO_EDGE for t in tensors])
+        needs = tuple([e is not _NO_EDGE for e in edges])
+        if True not in needs:
+            return r
+        ctx = _new(cls)
+        ctx.needs_input_grad, ctx.next_functions, ctx.p = needs, edges, p
+        ctx.sizes = [t._impl.shape for t in tensors]
+        return _recorded(ctx, r)
 
     @staticmethod
     def backward(ctx, g):
-        ga = gv = None
-        if ctx.needs_input_grad[0]:
-            ga = g.clone()
-            ga[ctx.key] = 0
-        if ctx.value_shape is not None and ctx.needs_input_grad[2]:
-            vs = tuple(ctx.value_shape)
-            k = 0
-            while k < len(vs) and vs[k] == 1:  # __setitem__ drops the value's leading size-1 dims
-                k += 1
-            gv = _unbroadcast(g[ctx.key], vs[k:]).reshape(vs)
-        return ga, None, gv
+        return tuple(ctx._grad(g, None, ctx.sizes, None, *ctx.p))
+
+
+def _indexing(entry):
+    """The autograd op of an INDEXING row: _Indexed, _Indexed2 (two differentiable inputs) or _IndexedList (a list
+    of them) with the row's kernel and formulas."""
+    inputs, formulas = entry.inputs, list(entry.grad.values())
+    params = ("grad", "result") + tuple(f"{n}_sizes" for n in inputs) + entry.signature
+    reads = set().union(*(re.findall(r"\w+", f) for f in formulas))
+    if len(inputs) == 1:
+        grad = f"lambda {', '.join(params)}: {formulas[0]}"
+    elif len(formulas) == 1:  # one formula for both: its tuple, None where no gradient is needed
+        grad = f"lambda {', '.join(params)}, needs: tuple(g if n else None for g, n in zip({formulas[0]}, needs))"
+    else:
+        grad = (f"lambda {', '.join(params)}, needs: ({formulas[0]} if needs[0] else None, "
+                f"{formulas[1]} if needs[1] else None)")
+    attrs = {"_kernel": staticmethod(_INDEXING_KERNELS[entry.kernel]), "_uses_result": "result" in reads,
+             "_grad": staticmethod(eval(compile(grad, "<op registry>", "eval"), _INDEXING_HELPERS)),  # noqa: S307
+             "_saves": bool(reads & set(inputs)), "entry": entry}
+    if entry.node.isidentifier():
+        attrs["_backward_name"] = entry.node
+    else:
+        attrs["_node"] = staticmethod(eval(compile(f"lambda {', '.join(entry.signature)}: {entry.node}",  # noqa: S307
+                                                   "<op registry>", "eval"), _INDEXING_HELPERS))
+    if len(inputs) == 2:
+        attrs["_at"] = entry.signature.index(inputs[1])
+    base = _IndexedList if inputs[0] == "tensors" else _Indexed2 if len(inputs) == 2 else _Indexed
+    name = "".join(w.capitalize() for w in entry.name.strip("_").replace(".", "_").split("_"))
+    op = type(name, (base,), attrs)
+    op.__qualname__ = name
+    return op
+
+
+INDEXING_OPS = {e.name: _indexing(e) for e in _registry.INDEXING}
+_INDEXING_HELPERS.update({name: op.apply for name, op in INDEXING_OPS.items()})
+_VIEW_HELPERS.update({n: INDEXING_OPS[n].apply for n in ("select_backward", "slice_backward", "diagonal_backward",
+                                                         "unfold_backward")})
+INDEX = INDEXING_OPS["index"]
 
 
 # ---------------------------------------------------------------------- nn
@@ -1260,7 +1431,7 @@ def linalg_qr_backward(gQ, gR, Q, R, mode):
         gQ = Y.matmul(gR[..., m:].mT) if gQ is None else gQ + Y.matmul(gR[..., m:].mT)
     gX = _qr_backward_tall(Q, R[..., :m], gQ, gR1)
     gY = Q.matmul(gR[..., m:]) if gR is not None else Q.new_zeros(list(Y.shape))
-    return Cat.apply(-1, gX, gY)
+    return INDEXING_OPS["cat"].apply([gX, gY], -1)
 
 
 def _qr_backward_tall(Q, R, gQ, gR):

@@ -673,6 +673,97 @@ VIEWS = [
 del V
 VIEWS_BY_NAME = {e.name: e for e in VIEWS}
 
+
+class Indexing:
+    """An op that picks, writes or joins elements by index (advanced indexing, index_select, gather, scatter,
+    cat, flip, the view scatters): its autograd op, _ops.INDEXING_OPS[name], from this row. `name` is torch's
+    (an overload after a dot, as native_functions.yaml: scatter.value); `signature` the op's parameters in order
+    (the public functions in tensor.py, _scatter_ops.py, ... parse torch's arguments and call
+    INDEXING_OPS[name].apply with these); `kernel` the function of _ops._INDEXING_KERNELS computing the output
+    impl from the same arguments (a `_C` call or a few); `grad` the derivative of each differentiable input, in
+    Tensor ops over `grad`, `result`, the parameters and `<input>_sizes` (as torch's derivatives.yaml, with its
+    helper names: _ops._INDEXING_HELPERS, and every row's op by its name); an input that is a list of tensors
+    (cat's) gets a list of gradients from its formula, and inputs named together ("self, src") one formula
+    giving a tuple. The first differentiable input is the first parameter. `node` is torch's node name, or an
+    expression of the parameters giving it (__setitem__: torch's index_put_ or a copy into a view); `ref` the
+    numpy reference, ref(*arrays and parameters), the tests' (with their helpers `along`, `put` and `add_at`)."""
+    __slots__ = ("name", "signature", "kernel", "grad", "node", "ref")
+
+    def __init__(self, name, signature, kernel, grad, node, ref):
+        self.name, self.kernel, self.node, self.ref = name, kernel, node, ref
+        self.signature = tuple(signature.split(", "))
+        self.grad = grad  # {"input": formula, ...} in the signature's order, or {"self, src": formula}
+        assert self.inputs[0] == self.signature[0] and set(self.inputs) <= set(self.signature), name
+
+    @property
+    def inputs(self):
+        """The differentiable inputs, in order."""
+        return tuple(n for names in self.grad for n in names.split(", "))
+
+    def doc(self, name):
+        grads = "; ".join(f"d/d{n}: {f}" for n, f in self.grad.items())
+        return "\n".join([f"{self.name}({', '.join(self.signature)}) -> Tensor", "", f"Derivative: {grads}."])
+
+
+_INDEX_PUT_GRAD = {"self": "grad if accumulate else index_put(grad, dim, indices, grad.new_zeros(()), False)",
+                   "values": "sum_to(index(grad, dim, indices), values_sizes)"}
+_INDEX_PUT_REF = ("lambda a, dim, indices, values, accumulate: (add_at if accumulate else put)("
+                  "a, (slice(None),) * dim + tuple(indices), values)")
+_SCATTERED = "lambda a, dim, index, src: put(a, along(index, dim), src[tuple(slice(0, n) for n in index.shape)])"
+I = Indexing
+INDEXING = [
+    I("index", "self, dim, indices", "index",
+      # (torch's grad.new_zeros(self_sizes), as an expanded zero that index_put's copy of it fills)
+      {"self": "index_backward(grad.new_zeros(()).expand(self_sizes), dim, indices, grad)"}, "IndexBackward0",
+      "lambda a, dim, indices: a[(slice(None),) * dim + tuple(indices)]"),
+    # index_put with the index tensors on consecutive dims from dim (torch's _index_put_impl_ is index_backward's)
+    I("index_put", "self, dim, indices, values, accumulate", "index_put", _INDEX_PUT_GRAD, "IndexPutBackward0",
+      _INDEX_PUT_REF),
+    I("_index_put_impl", "self, dim, indices, values, accumulate", "index_put", _INDEX_PUT_GRAD,
+      "IndexPutImplBackward0", _INDEX_PUT_REF),
+    I("index_add", "self, dim, index, source", "index_add", {"self": "grad", "source": "grad.index_select(dim, index)"},
+      "IndexAddBackward0", "lambda a, dim, index, source: add_at(a, (slice(None),) * dim + (index,), source)"),
+    I("index_select", "self, dim, index", "index_select",
+      {"self": "index_select_backward(grad, self_sizes, dim, index)"}, "IndexSelectBackward0",
+      "lambda a, dim, index: np.take(a, index, dim)"),
+    I("gather", "self, dim, index", "gather", {"self": "grad.new_zeros(self_sizes).scatter_add(dim, index, grad)"},
+      "GatherBackward0", "lambda a, dim, index: np.take_along_axis(a, index, dim)"),
+    I("scatter_add", "self, dim, index, src", "scatter_add", {"self": "grad", "src": "grad.gather(dim, index)"},
+      "ScatterAddBackward0", "lambda a, dim, index, src: add_at(a, along(index, dim), src)"),
+    I("scatter.src", "self, dim, index, src", "scatter",
+      {"self": "grad.scatter(dim, index, 0)", "src": "grad.gather(dim, index)"}, "ScatterBackward0", _SCATTERED),
+    I("scatter.value", "self, dim, index, value", "scatter_value", {"self": "grad.scatter(dim, index, 0)"},
+      "ScatterBackward1", "lambda a, dim, index, value: put(a, along(index, dim), value)"),
+    I("scatter_reduce.two", "self, dim, index, src, reduce, include_self", "scatter_reduce",
+      {"self, src": "scatter_reduce_backward(grad, self, dim, index, src, reduce, include_self, result)"},
+      "ScatterReduceBackward0", "scatter_reduce_reference"),
+    I("cat", "tensors, dim", "cat", {"tensors": "cat_tensors_backward(grad, tensors_sizes, dim)"}, "CatBackward0",
+      "lambda arrays, dim: np.concatenate(arrays, dim)"),
+    I("__setitem__", "self, key, value", "setitem",
+      {"self": "__setitem__(grad, key, 0)", "value": "setitem_value_backward(grad[key], value_sizes)"},
+      "'IndexPutBackward0' if puts_in_place(self, key) else 'CopySlices'", "lambda a, key, value: put(a, key, value)"),
+    I("flip", "self, dims", "flip", {"self": "grad.flip(dims)"}, "FlipBackward0", "lambda a, dims: np.flip(a, dims)"),
+    I("as_strided_scatter", "self, src, size, stride, storage_offset", "as_strided_scatter",
+      {"self": "as_strided_scatter(grad, grad.new_zeros(src_sizes), size, stride, storage_offset)",
+       "src": "as_strided(grad, size, stride, storage_offset)"}, "AsStridedScatterBackward0",
+      "lambda a, src, size, stride, storage_offset: put(a.reshape(-1), np.lib.stride_tricks.as_strided("
+      "np.arange(a.size)[storage_offset:], size, [s * 8 for s in stride]), src).reshape(a.shape)"),
+    # the backward of the views (VIEWS rows): zeros holding the gradient in the view, whose own derivative is the view
+    I("select_backward", "grad_output, input_sizes, dim, index", "view_scatter_select",
+      {"grad_output": "grad.select(dim, index)"}, "SelectBackwardBackward0",
+      "lambda g, input_sizes, dim, index: put(np.zeros(input_sizes), (slice(None),) * dim + (index,), g)"),
+    I("slice_backward", "grad_output, input_sizes, dim, start, end, step", "view_scatter_slice",
+      {"grad_output": "slice(grad, dim, start, end, step)"}, "SliceBackwardBackward0",
+      "lambda g, input_sizes, dim, start, end, step: put(np.zeros(input_sizes), (slice(None),) * dim + "
+      "(slice(start, end, step),), g)"),
+    I("diagonal_backward", "grad_output, input_sizes, offset, dim1, dim2", "view_scatter_diagonal",
+      {"grad_output": "grad.diagonal(offset, dim1, dim2)"}, "DiagonalBackwardBackward0", "diagonal_backward_reference"),
+    I("unfold_backward", "grad_in, input_sizes, dim, size, step", "unfold_backward",
+      {"grad_in": "grad.unfold(dim, size, step)"}, "UnfoldBackwardBackward0", "unfold_backward_reference"),
+]
+del I
+INDEXING_BY_NAME = {e.name: e for e in INDEXING}
+
 # The neural-network kernels: templates over the element type T with one signature for both devices
 # (tg::cpu::name in cpu/, tg::cuda::name in cuda/nn.cu, a throwing stub in cuda/unavailable.cpp), which
 # core/nn_ops.cpp validates for, allocates for and dispatches to. (name, C++ parameters, what it computes.)

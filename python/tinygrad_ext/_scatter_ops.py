@@ -4,8 +4,8 @@ in-place form. The core writes (_C.scatter_reduce_, index_put_); the gradients a
 import numbers
 
 from . import _C, _dtype, _ops
-from .autograd.grad_mode import no_grad
-from .tensor import Tensor, _broadcast_shape, _check_inplace, _needs_grad, _wrap, full, zeros
+from .autograd.function import inplace_source
+from .tensor import Tensor, _broadcast_shape, _check_inplace, _needs_grad, full
 
 _REDUCES = ("sum", "prod", "mean", "amax", "amin")
 
@@ -41,23 +41,6 @@ def _write(self, result):
 
 
 # --------------------------------------------------------------------- scatter
-class Scatter(_ops.Op):
-    """out = a with src written at index along dim (the last write wins for repeated indices)."""
-
-    @staticmethod
-    def forward(ctx, a, dim, index, src):
-        ctx.dim, ctx.index = dim, index
-        out = _C.clone(a._impl)
-        _C.scatter_reduce_(out, dim, index._impl, src._impl, "assign")
-        return out
-
-    @staticmethod
-    def backward(ctx, g):
-        ga = g.scatter(ctx.dim, ctx.index, 0) if ctx.needs_input_grad[0] else None
-        gs = g.gather(ctx.dim, ctx.index) if ctx.needs_input_grad[3] else None
-        return ga, None, None, gs
-
-
 def scatter(input, dim, index, src=None, *, reduce=None, value=None):
     if src is None:
         src = value
@@ -67,10 +50,9 @@ def scatter(input, dim, index, src=None, *, reduce=None, value=None):
             raise RuntimeError("reduce argument must be either add or multiply.")
         return scatter_reduce(input, dim, index, _src_tensor(input, index, src, "scatter"),
                               "sum" if reduce == "add" else "prod")
-    src = _src_tensor(input, index, src, "scatter")
-    if _needs_grad(input, src):
-        return Scatter.apply(input, dim, index, src)
-    return _wrap(Scatter.forward(_ops._NoCtx(), input, dim, index, src))
+    if isinstance(src, numbers.Number):
+        return _ops.INDEXING_OPS["scatter.value"].apply(input, dim, index, src)
+    return _ops.INDEXING_OPS["scatter.src"].apply(input, dim, index, _src_tensor(input, index, src, "scatter"))
 
 
 def scatter_(self, dim, index, src=None, *, reduce=None, value=None):
@@ -84,89 +66,18 @@ def scatter_(self, dim, index, src=None, *, reduce=None, value=None):
 
 
 # -------------------------------------------------------------- scatter_reduce
-def _hit(self, dim, index):
-    """Where some index points (bool, self's shape)."""
-    mark = full(list(index.shape), True, dtype=_dtype.bool, device=self.device)
-    return zeros(list(self.shape), dtype=_dtype.bool, device=self.device).scatter_(dim, index, mark)
-
-
-def _combine(a, dim, index, src, reduce, include_self):
-    """The scatter_reduce forward on impls; returns (out, count) (count: contributors, for mean)."""
-    out = _C.clone(a._impl)
-    if not include_self:  # scattered positions start from the reduction's identity (amax/amin: a member)
-        start = src._impl if reduce in ("amax", "amin") else _C.full(list(src.shape), 1 if reduce == "prod" else 0,
-                                                                       a._impl.dtype, *a.device._code)
-        _C.scatter_reduce_(out, dim, index._impl, start, "assign")
-    _C.scatter_reduce_(out, dim, index._impl, src._impl, "sum" if reduce == "mean" else reduce)
-    count = None
-    if reduce == "mean":
-        count = _C.full(list(a.shape), 1 if include_self else 0, a._impl.dtype, *a.device._code)
-        _C.scatter_reduce_(count, dim, index._impl, _C.full(list(src.shape), 1, a._impl.dtype, *a.device._code), "sum")
-        count = _C.clamp(count, 1, None)  # untouched positions keep self
-        out = _C.div(out, count) if a.dtype.is_floating_point else _C.floor_divide(out, count)
-    return out, count
-
-
-class ScatterReduce(_ops.Op):
-    @staticmethod
-    def forward(ctx, a, dim, index, src, reduce, include_self):
-        out, count = _combine(a, dim, index, src, reduce, include_self)
-        ctx.args, ctx.a, ctx.src, ctx.count, ctx.out = (dim, index, reduce, include_self), a, src, count, out
-        return out
-
-    @staticmethod
-    def backward(ctx, g):
-        dim, index, reduce, include_self = ctx.args
-        a, src = ctx.a.detach(), ctx.src.detach()
-        # where self takes part in each output: everywhere with include_self, else where nothing was scattered
-        self_in = None if include_self else ~_hit(a, dim, index)
-        if reduce in ("sum", "mean"):
-            if reduce == "mean":
-                g = g / _wrap(ctx.count)
-            ga = g if self_in is None else g * self_in
-            return ga, None, None, g.gather(dim, index), None, None
-        out = _wrap(ctx.out)
-        with no_grad():
-            if reduce == "prod":
-                ga, gs = _prod_grads(a, dim, index, src, out, self_in)
-            else:  # amax/amin: the gradient is shared evenly by the members equal to the result
-                self_tie = (a == out) if self_in is None else (a == out) & self_in
-                src_tie = src == out.gather(dim, index)
-                n = self_tie.to(g.dtype).scatter_add(dim, index, src_tie.to(g.dtype))
-                ga, gs = self_tie / n, src_tie / n.gather(dim, index)
-        return g * ga, None, None, g.gather(dim, index) * gs, None, None
-
-
-def _prod_grads(a, dim, index, src, out, self_in):
-    """d out / d member = the product of the output's other members: out / member where the output has
-    no zero member, the product of the nonzero members for its only zero, else 0 (torch's rule)."""
-    self_part = a if self_in is None else a.masked_fill(~self_in, 1)
-    zeros_at = (self_part == 0).to(_dtype.int64).scatter_add(dim, index, (src == 0).to(_dtype.int64))
-    nonzero_prod = _wrap(_combine(self_part.masked_fill(self_part == 0, 1), dim, index, src.masked_fill(src == 0, 1),
-                                  "prod", True)[0])
-
-    def grad(member, z, p, o):
-        return ((o / member.masked_fill(member == 0, 1)).masked_fill(z != 0, 0)
-                + p.masked_fill(~((z == 1) & (member == 0)), 0))
-
-    ga = grad(self_part, zeros_at, nonzero_prod, out)
-    if self_in is not None:
-        ga = ga * self_in
-    gs = grad(src, zeros_at.gather(dim, index), nonzero_prod.gather(dim, index), out.gather(dim, index))
-    return ga, gs
-
-
 def scatter_reduce(input, dim, index, src, reduce, *, include_self=True):
     if reduce not in _REDUCES:
         raise RuntimeError(f"reduce argument must be either sum, prod, mean, amax or amin, got {reduce}")
-    src = _src_tensor(input, index, src, "scatter_reduce")
-    if _needs_grad(input, src):
-        return ScatterReduce.apply(input, dim, index, src, reduce, include_self)
-    return _wrap(_combine(input, dim, index, src, reduce, include_self)[0])
+    return _ops.INDEXING_OPS["scatter_reduce.two"].apply(input, dim, index, _src_tensor(input, index, src,
+                                                                                      "scatter_reduce"),
+                                                         reduce, include_self)
 
 
 def scatter_reduce_(self, dim, index, src, reduce, *, include_self=True):
-    return _write(self, scatter_reduce(self, dim, index, src, reduce, include_self=include_self))
+    # (its backward reads self: under autograd it computes from a copy, which the write into self leaves intact)
+    source = inplace_source(self) if _needs_grad(self, src) else self
+    return _write(self, scatter_reduce(source, dim, index, src, reduce, include_self=include_self))
 
 
 # -------------------------------------------------------------------- index_*
@@ -205,9 +116,11 @@ def index_add(input, dim, index, source, *, alpha=1):
     _check_source(input, d, index, source, "index_add")
     if alpha != 1:
         source = source * alpha
-    flat = input.reshape(1) if input.dim() == 0 else input
-    added = _ops.IndexPutAccumulate.apply(source.reshape(-1) if input.dim() == 0 else source, flat.shape, d, [index])
-    return (flat + added).reshape(input.shape)
+    if input.dim() <= 1 and source.dim() != 1:  # (a source of index's length in any shape)
+        source = source.reshape(-1)
+    if input.dim() == 0:
+        return _ops.INDEXING_OPS["index_add"].apply(input.reshape(1), 0, index, source).reshape(())
+    return _ops.INDEXING_OPS["index_add"].apply(input, d, index, source)
 
 
 def index_copy(input, dim, index, source):
@@ -245,7 +158,7 @@ def index_put(input, indices, values, accumulate=False):
         raise RuntimeError(f"Index put requires the source and destination dtypes match, got "
                            f"{input.dtype._legacy[:-6]} for the destination and {values.dtype._legacy[:-6]} for the "
                            "source.")
-    return input + _ops.IndexPutAccumulate.apply(values.expand(shape), input.shape, 0, list(key))
+    return _ops.INDEXING_OPS["index_put"].apply(input, 0, list(key), values.expand(shape), True)
 
 
 def index_reduce(input, dim, index, source, reduce, *, include_self=True):

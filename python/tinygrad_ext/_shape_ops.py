@@ -27,21 +27,10 @@ def _dims(dims, ndim, op):
 
 
 # ------------------------------------------------------------------ flips and rolls
-class Flip(_ops.Op):
-    @staticmethod
-    def forward(ctx, a, dims):
-        ctx.dims = dims
-        return _C.flip(a._impl, dims)
-
-    @staticmethod
-    def backward(ctx, g):
-        return Flip.apply(g, ctx.dims), None
-
-
 def flip(input, dims):
     """A copy with dims reversed (one pass of the core's copy kernel over a backwards-stepping view)."""
     dims = _dims(dims, input.dim(), "flip")
-    return Flip.apply(input, dims) if _needs_grad(input) else _wrap(_C.flip(input._impl, dims))
+    return _ops.INDEXING_OPS["flip"].apply(input, dims) if _needs_grad(input) else _wrap(_C.flip(input._impl, dims))
 
 
 def fliplr(input):
@@ -221,8 +210,9 @@ def diag_embed(input, offset=0, dim1=-2, dim2=-1):
     shape = list(input.shape[:-1])
     for d in sorted((d1, d2)):
         shape.insert(d, n)
-    return _named(_ops.diagonal_backward(input if input.dim() else input.reshape(1), shape, offset, d1, d2),
-                  "DiagEmbedBackward0")
+    embedded = _ops.INDEXING_OPS["diagonal_backward"].apply(input if input.dim() else input.reshape(1), shape, offset,
+                                                            d1, d2)
+    return _named(embedded, "DiagEmbedBackward0")
 
 
 def diag(input, diagonal=0):
@@ -473,9 +463,10 @@ def slice_scatter(input, src, dim=0, start=None, end=None, step=1):
 def diagonal_scatter(input, src, offset=0, dim1=0, dim2=1):
     """input with src on its diagonal: input zeroed there plus src placed on zeros."""
     shape = list(input.shape)
-    on_diagonal = _ops.diagonal_backward(full(list(src.shape), True, dtype=_dtype.bool, device=input.device), shape,
-                                         offset, dim1, dim2)
-    return input.masked_fill(on_diagonal, 0) + _ops.diagonal_backward(src, shape, offset, dim1, dim2)
+    diagonal_backward = _ops.INDEXING_OPS["diagonal_backward"].apply
+    on_diagonal = diagonal_backward(full(list(src.shape), True, dtype=_dtype.bool, device=input.device), shape, offset,
+                                    dim1, dim2)
+    return input.masked_fill(on_diagonal, 0) + diagonal_backward(src, shape, offset, dim1, dim2)
 
 
 # ------------------------------------------------------------------ indexing

@@ -7,7 +7,7 @@ from . import _C, _dtype, _ops
 from . import _memory_format as _mf
 from ._device import as_device
 from ._shape_ops import diagflat
-from .tensor import _dt, _finish, _needs_grad, _shape_arg, _wrap, arange, empty
+from .tensor import _dt, _finish, _shape_arg, _wrap, empty
 
 
 def _storage_elements(size, stride):
@@ -138,40 +138,11 @@ def resize_as_(self, the_template, memory_format=None):
     return resize_(self, the_template.shape, memory_format=memory_format)
 
 
-def _scatter(input, src, size, stride, storage_offset):
-    """(input row-major with its (size, stride, storage_offset) view replaced by src, the view's flat positions)."""
-    out = input.detach().clone()
-    view = out.as_strided(size, stride, storage_offset)
-    if tuple(src.shape) != tuple(view.shape):
-        raise RuntimeError(f"expected src to have a size equal to the slice of self. src size = "
-                           f"{list(src.shape)}, slice size = {list(view.shape)}")
-    view.copy_(src.detach())
-    return out, arange(input.numel(), device=input.device).as_strided(size, stride, storage_offset)
-
-
-class AsStridedScatter(_ops.Op):
-    """as_strided_scatter. Backward: input's gradient with the view zeroed, src's the gradient gathered at the
-    view's positions."""
-
-    @staticmethod
-    def forward(ctx, input, src, size, stride, storage_offset):
-        out, ctx.positions = _scatter(input, src, size, stride, storage_offset)
-        ctx.args = (size, stride, storage_offset)
-        return out._impl
-
-    @staticmethod
-    def backward(ctx, g):
-        g_input = as_strided_scatter(g, g.new_zeros(ctx.positions.shape), *ctx.args)
-        return g_input, g.reshape(-1)[ctx.positions], None, None, None
-
-
 def as_strided_scatter(input, src, size, stride, storage_offset=None):
     """input (as a row-major copy) with its view as_strided(size, stride, storage_offset) replaced by src."""
     size, stride = _shape_arg((size,), "as_strided_scatter"), _shape_arg((stride,), "as_strided_scatter", "stride")
-    storage_offset = 0 if storage_offset is None else storage_offset
-    if _needs_grad(input, src):
-        return AsStridedScatter.apply(input, src, size, stride, storage_offset)
-    return _scatter(input, src, size, stride, storage_offset)[0]
+    return _ops.INDEXING_OPS["as_strided_scatter"].apply(input, src, size, stride,
+                                                         0 if storage_offset is None else storage_offset)
 
 
 def set_(self, source=None, storage_offset=0, size=None, stride=None):

@@ -835,7 +835,7 @@ class Tensor:
         if perm is not None:
             out = out.permute(perm)
         if _needs_grad(out):
-            return _ops.Index.apply(out, dim, index)
+            return _ops.INDEX.apply(out, dim, index)
         return _wrap(_C.index(out._impl, dim, [i._impl for i in index]))
 
     def __setitem__(self, key, value):
@@ -844,7 +844,7 @@ class Tensor:
                 raise RuntimeError("a view of a leaf Variable that requires grad is being used in an in-place "
                                    "operation.")  # (torch's words when indexing viewed before writing)
             _check_inplace(self)
-            return self._rebase(_ops.SetItem.apply(self, key, value))
+            return self._rebase(_ops.INDEXING_OPS["__setitem__"].apply(self, key, value))
         impl = self._impl
         # x[mask] = scalar with a full-shape mask: one masked_fill kernel.
         if (isinstance(key, Tensor) and key.dtype is _dtype.bool and key.shape == self.shape
@@ -891,16 +891,16 @@ class Tensor:
         if not self._impl.ndim:  # the one index is 0 (checked by the core): the value itself
             _C.index_select(self._impl, dim, index._impl)
             return self.clone()
-        return _ops.IndexSelect.apply(self, dim, index.reshape(1) if index.dim() == 0 else index)
+        return _ops.INDEXING_OPS["index_select"].apply(self, dim, index.reshape(1) if index.dim() == 0 else index)
 
     def gather(self, dim, index):
         if _needs_grad(self):
-            return _ops.Gather.apply(self, dim, index)
+            return _ops.INDEXING_OPS["gather"].apply(self, dim, index)
         return _wrap(_C.gather(self._impl, dim, index._impl))
 
     def scatter_add(self, dim, index, src):
         if _needs_grad(self, src):
-            return _ops.ScatterAdd.apply(self, dim, index, src)
+            return _ops.INDEXING_OPS["scatter_add"].apply(self, dim, index, _scatter_src(src, index))
         out = _C.clone(self._impl)
         _C.scatter_add_(out, dim, index._impl, src._impl)
         return _wrap(out)
@@ -908,7 +908,7 @@ class Tensor:
     def scatter_add_(self, dim, index, src):
         if _needs_grad(self, src):
             _check_inplace(self)
-            return self._rebase(_ops.ScatterAdd.apply(self, dim, index, src))
+            return self._rebase(_ops.INDEXING_OPS["scatter_add"].apply(self, dim, index, _scatter_src(src, index)))
         _C.scatter_add_(self._impl, dim, index._impl, src._impl)
         return self
 
@@ -2148,6 +2148,15 @@ def addmm(input, mat1, mat2, *, beta=1, alpha=1):
     return _ops.Addmm.apply(input, mat1, mat2, beta, alpha)
 
 
+def _scatter_src(src, index):
+    """src cut to index's shape where it is larger (scatter_add reads only that corner, and its gradient is index's
+    shape: the rest of src gets zeros)."""
+    if src.dim() == index.dim() and tuple(src.shape) != tuple(index.shape) and \
+            all(i <= n for i, n in zip(index.shape, src.shape)):
+        return src[tuple(builtins.slice(0, n) for n in index.shape)]
+    return src
+
+
 def cat(tensors, dim=0):
     tensors = list(tensors)
     if not tensors:
@@ -2162,7 +2171,7 @@ def cat(tensors, dim=0):
             break
     try:
         if _needs_grad(*tensors):
-            return _ops.Cat.apply(dim, *tensors)
+            return _ops.INDEXING_OPS["cat"].apply(tensors, dim)
         return _wrap(_C.cat([t._impl for t in tensors], dim))
     except RuntimeError:
         for i, t in enumerate(tensors):
