@@ -24,6 +24,7 @@ def cases(lib):
     """name -> call, on 1-element (2x2 for mm) tensors; `w` requires grad, so its ops record a node."""
     x, w = lib.ones(1), lib.ones(1, requires_grad=True)
     m, wm = lib.ones(2, 2), lib.ones(2, 2, requires_grad=True)
+    i = lib.tensor([1, 0])  # (an advanced index)
 
     def backward():
         (w * 2.0).sum().backward()
@@ -34,7 +35,8 @@ def cases(lib):
             "transpose, records graph": lambda: wm.transpose(0, 1), "t, records graph": lambda: wm.t(),
             "permute, records graph": lambda: wm.permute(1, 0), "expand, records graph": lambda: w.expand(3),
             "unsqueeze, records graph": lambda: wm.unsqueeze(0), "squeeze, records graph": lambda: w.squeeze(),
-            "x[0], records graph": lambda: wm[0], "narrow, records graph": lambda: wm.narrow(0, 0, 1),
+            "x[0], records graph": lambda: wm[0], "x[idx], records graph": lambda: wm[i],
+            "narrow, records graph": lambda: wm.narrow(0, 0, 1),
             "diagonal, records graph": lambda: wm.diagonal(),
             "mul + sum + backward() (3 nodes)": backward}
 

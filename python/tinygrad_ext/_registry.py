@@ -738,7 +738,7 @@ INDEXING = [
       {"self, src": "scatter_reduce_backward(grad, self, dim, index, src, reduce, include_self, result)"},
       "ScatterReduceBackward0", "scatter_reduce_reference"),
     I("cat", "tensors, dim", "cat", {"tensors": "cat_tensors_backward(grad, tensors_sizes, dim)"}, "CatBackward0",
-      "lambda arrays, dim: np.concatenate(arrays, dim)"),
+      "lambda arrays, dim: np.concatenate([a for a in arrays if a.shape != (0,)] or arrays, dim)"),  # (legacy: skipped)
     I("__setitem__", "self, key, value", "setitem",
       {"self": "__setitem__(grad, key, 0)", "value": "setitem_value_backward(grad[key], value_sizes)"},
       "'IndexPutBackward0' if puts_in_place(self, key) else 'CopySlices'", "lambda a, key, value: put(a, key, value)"),
