@@ -547,7 +547,7 @@ def _as_strided_positions(self, size, stride, storage_offset):
 def _as_strided_scatter_kernel(self, src, size, stride, storage_offset):
     """self (as a row-major copy) with its view as_strided(size, stride, storage_offset) replaced by src."""
     out = _C.contiguous(self._impl)
-    out = _C.clone(out) if out is self._impl or out.storage_id == self._impl.storage_id else out
+    out = _C.clone(out) if out.storage_id == self._impl.storage_id else out
     view = _C.as_strided(out, list(size), list(stride), storage_offset)
     if tuple(src.shape) != tuple(view.shape):
         raise RuntimeError(f"expected src to have a size equal to the slice of self. src size = {list(src.shape)}, "

@@ -700,10 +700,6 @@ class Indexing:
         """The differentiable inputs, in order."""
         return tuple(n for names in self.grad for n in names.split(", "))
 
-    def doc(self, name):
-        grads = "; ".join(f"d/d{n}: {f}" for n, f in self.grad.items())
-        return "\n".join([f"{self.name}({', '.join(self.signature)}) -> Tensor", "", f"Derivative: {grads}."])
-
 
 _INDEX_PUT_GRAD = {"self": "grad if accumulate else index_put(grad, dim, indices, grad.new_zeros(()), False)",
                    "values": "sum_to(index(grad, dim, indices), values_sizes)"}
