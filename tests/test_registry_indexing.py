@@ -303,3 +303,10 @@ def test_node_names_match_torch_if_installed():
             names.append(g.grad_fn.name())
         return names
     assert nodes(torch) == nodes(real)
+
+
+def test_a_float_written_into_an_integer_tensor_records_nothing():
+    """As torch's: the result is not floating, so it takes no node (backward from it raises)."""
+    a = torch.zeros(3, 3, dtype=torch.bool)
+    a[..., -1, 2] = torch.tensor(-2.2, dtype=torch.float64, requires_grad=True)
+    assert not a.requires_grad and a.grad_fn is None and a[2, 2].item()

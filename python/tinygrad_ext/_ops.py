@@ -714,7 +714,7 @@ class _Indexed2(_Indexed):
         r = _wrap(out)
         tb = isinstance(b, Tensor)
         ra, rb = a._requires_grad, tb and b._requires_grad
-        if not ((ra or rb) and _state[0]):
+        if not ((ra or rb) and _state[0]) or out.dtype not in _FLOAT_IDS:  # (a float value written into int: no node)
             return r
         ctx = _new(cls)
         ctx.needs_input_grad = (ra, rb)
