@@ -19,6 +19,12 @@ import numpy as np
 import pytest
 import tinygrad_ext as torch
 
+try:
+    import torch as real_torch  # PyTorch itself where it is installed: some tests compare with it
+except ImportError:
+    real_torch = None
+needs_torch = pytest.mark.skipif(real_torch is None, reason="PyTorch is not installed")
+
 CUDA_AVAILABLE = bool(torch.cuda.is_available())
 DEVICES = ["cpu"] + (["cuda"] if CUDA_AVAILABLE else [])
 

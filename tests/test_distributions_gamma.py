@@ -10,11 +10,7 @@ import pytest
 import tinygrad_ext as torch
 from tinygrad_ext import distributions as D
 
-try:
-    import torch as real_torch
-except ImportError:
-    real_torch = None
-needs_torch = pytest.mark.skipif(real_torch is None, reason="PyTorch is not installed")
+from tests.oracle import needs_torch, real_torch
 stats = pytest.importorskip("scipy.stats")
 special = pytest.importorskip("scipy.special")
 

@@ -11,13 +11,8 @@ import pytest
 import tinygrad_ext as torch
 from tinygrad_ext import distributions as D
 
-from tests.oracle import central_difference, check_raises
+from tests.oracle import central_difference, check_raises, needs_torch, real_torch
 
-try:
-    import torch as real_torch
-except ImportError:
-    real_torch = None
-needs_torch = pytest.mark.skipif(real_torch is None, reason="PyTorch is not installed")
 stats = pytest.importorskip("scipy.stats")
 special = pytest.importorskip("scipy.special")
 

@@ -6,11 +6,7 @@ import numpy as np
 import pytest
 import tinygrad_ext as torch
 
-try:
-    import torch as real_torch
-except ImportError:
-    real_torch = None
-needs_torch = pytest.mark.skipif(real_torch is None, reason="PyTorch is not installed")
+from oracle import needs_torch, real_torch
 
 
 def test_known_torch_numbers():
