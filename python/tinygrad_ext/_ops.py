@@ -424,7 +424,7 @@ class _View(Op):
         ctx.needs_input_grad, ctx.next_functions, ctx.p = _NEEDS_ONE, (_edge_of(a),), p
         if cls._sizes:
             ctx.sizes = a._impl.shape
-        if out.storage_id == a._impl.storage_id:
+        if cls._copied is None or out.storage_id == a._impl.storage_id:  # (only reshape's kernel may copy)
             _view_of(cls, a, p, r)
         else:
             ctx._backward_name = cls._copied
