@@ -5,7 +5,7 @@ Gamma, Chi2, Poisson, Dirichlet, Beta, StudentT, InverseGamma, FisherSnedecor, V
 LowRankMultivariateNormal, Wishart, LKJCholesky (and Independent and
 MixtureSameFamily over them) with sample/rsample, log_prob, entropy, mean, variance, expand and torch's argument
 validation, and kl_divergence between them; written with Tensor ops, so rsample and log_prob are differentiable."""
-from . import constraints
+from . import constraints, transforms
 from .bernoulli import Bernoulli
 from .binomial import Binomial, NegativeBinomial
 from .categorical import Categorical
@@ -24,6 +24,10 @@ from .mixture import MixtureSameFamily
 from .multivariate_normal import MultivariateNormal
 from .normal import Normal
 from .relaxed_bernoulli import RelaxedBernoulli, RelaxedOneHotCategorical
+from .transformed_distribution import TransformedDistribution
+from .transforms import (AbsTransform, AffineTransform, ComposeTransform, ExpTransform, IndependentTransform,
+                         LowerCholeskyTransform, PowerTransform, ReshapeTransform, SigmoidTransform, SoftmaxTransform,
+                         StickBreakingTransform, TanhTransform, Transform, identity_transform)
 from .uniform import Uniform
 from .von_mises import VonMises
 
@@ -34,5 +38,8 @@ __all__ = ["Bernoulli", "Beta", "Binomial", "Categorical", "Cauchy", "Chi2", "Co
            "MixtureSameFamily", "Multinomial", "MultivariateNormal", "NegativeBinomial", "Normal", "OneHotCategorical",
            "Pareto", "Poisson",
            "RelaxedBernoulli", "RelaxedOneHotCategorical", "StudentT", "Uniform", "VonMises", "Weibull", "Wishart",
-           "constraints",
+           "constraints", "transforms", "TransformedDistribution", "AbsTransform", "AffineTransform",
+           "ComposeTransform", "ExpTransform", "IndependentTransform", "LowerCholeskyTransform", "PowerTransform",
+           "ReshapeTransform", "SigmoidTransform", "SoftmaxTransform", "StickBreakingTransform", "TanhTransform",
+           "Transform", "identity_transform",
            "kl_divergence", "register_kl"]
