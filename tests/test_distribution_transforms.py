@@ -31,6 +31,7 @@ ELEMENTWISE = [  # (transform, numpy forward, numpy log|dy/dx|, input)
     (T.SigmoidTransform(), lambda x: 1 / (1 + np.exp(-x)), lambda x: -_softplus(-x) - _softplus(x), X),
     (T.TanhTransform(), np.tanh, lambda x: np.log(1 - np.tanh(x) ** 2), X),
     (T.AffineTransform(0.5, -2.0), lambda x: 0.5 - 2 * x, lambda x: np.full_like(x, math.log(2.0)), X),
+    (T.SoftplusTransform(), _softplus, lambda x: -_softplus(-x), X),
     (T.PowerTransform(_t(2.5)), lambda x: x ** 2.5, lambda x: np.log(2.5 * x ** 1.5), np.abs(X) + 0.1),
 ]
 
@@ -126,6 +127,41 @@ def test_bad_arguments_raise_torch_errors():
         D.TransformedDistribution(D.Normal(0.0, 1.0), T.StickBreakingTransform())
     with pytest.raises(NotImplementedError):
         T.AbsTransform().log_abs_det_jacobian(_t(X), _t(X))
+
+
+def test_cat_and_stack_apply_each_transform_to_its_slice():
+    x = _t(X)
+    cat_t = T.CatTransform([T.ExpTransform(), T.AffineTransform(1.0, 2.0), T.TanhTransform()], dim=1,
+                           lengths=[1, 2, 1])
+    expected = np.concatenate([np.exp(X[:, :1]), 1 + 2 * X[:, 1:3], np.tanh(X[:, 3:])], 1)
+    y = cat_t(x)
+    np.testing.assert_allclose(_np(y), expected, rtol=1e-12)
+    np.testing.assert_allclose(_np(cat_t.inv(y)), X, rtol=1e-9, atol=1e-12)
+    lad = np.concatenate([X[:, :1], np.full((3, 2), math.log(2.0)), np.log(1 - np.tanh(X[:, 3:]) ** 2)], 1)
+    np.testing.assert_allclose(_np(cat_t.log_abs_det_jacobian(x, y)), lad, rtol=1e-9)
+    stack_t = T.StackTransform([T.ExpTransform(), T.AffineTransform(1.0, 2.0), T.SigmoidTransform()], dim=0)
+    y = stack_t(x)
+    np.testing.assert_allclose(_np(y), np.stack([np.exp(X[0]), 1 + 2 * X[1], 1 / (1 + np.exp(-X[2]))]), rtol=1e-12)
+    np.testing.assert_allclose(_np(stack_t.inv(y)), X, rtol=1e-9, atol=1e-12)
+    assert stack_t.domain.check(x).all().item() and cat_t.bijective
+    with pytest.raises(AssertionError, match="must equal length"):
+        T.CatTransform([T.ExpTransform()], dim=0)(torch.zeros(2))
+
+
+def test_cumulative_distribution_and_positive_definite_transforms():
+    t = T.CumulativeDistributionTransform(D.Normal(_t(0.0), _t(1.0)))
+    x = _t(X[0])
+    y = t(x)
+    np.testing.assert_allclose(_np(y), [0.5 * (1 + math.erf(v / math.sqrt(2))) for v in X[0]], rtol=1e-9)
+    np.testing.assert_allclose(_np(t.inv(y)), X[0], rtol=1e-6)
+    np.testing.assert_allclose(_np(t.log_abs_det_jacobian(x, y)), -X[0] ** 2 / 2 - 0.5 * math.log(2 * math.pi),
+                               rtol=1e-12)
+    m = X[:, :3]
+    low = np.tril(m, -1) + np.diag(np.exp(np.diag(m)))
+    pd = T.PositiveDefiniteTransform()
+    y = pd(_t(m))
+    np.testing.assert_allclose(_np(y), low @ low.T, rtol=1e-12)
+    np.testing.assert_allclose(_np(pd(pd.inv(y))), low @ low.T, rtol=1e-9)
 
 
 def _tanh_normal_log_prob(a, mu, std):

@@ -3,18 +3,19 @@ their Jacobians, as TransformedDistribution and normalizing flows use them; writ
 from functools import reduce
 from operator import add
 
-from .. import _dtype
+from .. import _dtype, linalg
 from .._device import Size
 from .._shape_ops import broadcast_shapes
 from ..nn.functional import logsigmoid, pad, softplus
-from ..tensor import arange, full_like
+from ..tensor import arange, cat, full_like, stack
 from . import constraints
 from .distribution import broadcast_all
 from .independent import _sum_rightmost
 
-__all__ = ["AbsTransform", "AffineTransform", "ComposeTransform", "ExpTransform", "IndependentTransform",
-           "LowerCholeskyTransform", "PowerTransform", "ReshapeTransform", "SigmoidTransform", "SoftmaxTransform",
-           "StickBreakingTransform", "TanhTransform", "Transform", "identity_transform"]
+__all__ = ["AbsTransform", "AffineTransform", "CatTransform", "ComposeTransform", "CumulativeDistributionTransform",
+           "ExpTransform", "IndependentTransform", "LowerCholeskyTransform", "PositiveDefiniteTransform",
+           "PowerTransform", "ReshapeTransform", "SigmoidTransform", "SoftplusTransform", "TanhTransform",
+           "SoftmaxTransform", "StackTransform", "StickBreakingTransform", "Transform", "identity_transform"]
 
 
 class Transform:
@@ -310,6 +311,13 @@ class _ParameterFree(Transform):
     __hash__ = object.__hash__
 
 
+class _IncreasingBijection(_ParameterFree):
+    """An increasing bijection of the reals onto its codomain."""
+    domain = constraints.real
+    bijective = True
+    sign = +1
+
+
 class ReshapeTransform(Transform):
     """Reshapes the rightmost in_shape dims of x to out_shape (the same number of elements); log-det 0."""
     bijective = True
@@ -357,12 +365,9 @@ class ReshapeTransform(Transform):
         return self._reshaped(shape, self.out_shape, self.in_shape)
 
 
-class ExpTransform(_ParameterFree):
+class ExpTransform(_IncreasingBijection):
     """y = exp(x)."""
-    domain = constraints.real
     codomain = constraints.positive
-    bijective = True
-    sign = +1
 
     def _call(self, x):
         return x.exp()
@@ -416,12 +421,9 @@ def _clipped_sigmoid(x):
     return x.sigmoid().clamp(min=finfo.tiny, max=1.0 - finfo.eps)
 
 
-class SigmoidTransform(_ParameterFree):
+class SigmoidTransform(_IncreasingBijection):
     """y = sigmoid(x), kept inside (0, 1) by the dtype's tiny and eps."""
-    domain = constraints.real
     codomain = constraints.unit_interval
-    bijective = True
-    sign = +1
 
     def _call(self, x):
         return _clipped_sigmoid(x)
@@ -435,12 +437,9 @@ class SigmoidTransform(_ParameterFree):
         return -softplus(-x) - softplus(x)
 
 
-class TanhTransform(_ParameterFree):
+class TanhTransform(_IncreasingBijection):
     """y = tanh(x); the log-det 2 * (log 2 - x - softplus(-2x)) stays finite where tanh saturates."""
-    domain = constraints.real
     codomain = constraints.interval(-1.0, 1.0)
-    bijective = True
-    sign = +1
 
     def _call(self, x):
         return x.tanh()
@@ -599,3 +598,202 @@ class LowerCholeskyTransform(_ParameterFree):
 
     def _inverse(self, y):
         return y.tril(-1) + y.diagonal(dim1=-2, dim2=-1).log().diag_embed()
+
+
+class PositiveDefiniteTransform(_ParameterFree):
+    """Square matrices -> positive definite ones: L @ L.mT for L = LowerCholeskyTransform()(x) (the inverse keeps
+    only what the Cholesky factor determines)."""
+    domain = constraints.independent(constraints.real, 2)
+    codomain = constraints.positive_definite
+
+    def _call(self, x):
+        lower = LowerCholeskyTransform()(x)
+        return lower @ lower.mT
+
+    def _inverse(self, y):
+        return LowerCholeskyTransform().inv(linalg.cholesky(y))
+
+
+class SoftplusTransform(_IncreasingBijection):
+    """y = log(1 + exp(x))."""
+    codomain = constraints.positive
+
+    def _call(self, x):
+        return softplus(x)
+
+    def _inverse(self, y):
+        return (-y).expm1().neg().log() + y
+
+    def log_abs_det_jacobian(self, x, y):
+        return -softplus(-x)
+
+
+class CumulativeDistributionTransform(Transform):
+    """y = distribution.cdf(x), onto the unit interval (a copula's marginals); log-det = distribution.log_prob(x)."""
+    bijective = True
+    codomain = constraints.unit_interval
+    sign = +1
+
+    def __init__(self, distribution, cache_size=0):
+        super().__init__(cache_size=cache_size)
+        self.distribution = distribution
+
+    @property
+    def domain(self):
+        return self.distribution.support
+
+    def with_cache(self, cache_size=1):
+        if self._cache_size == cache_size:
+            return self
+        return type(self)(self.distribution, cache_size=cache_size)
+
+    def _call(self, x):
+        return self.distribution.cdf(x)
+
+    def _inverse(self, y):
+        return self.distribution.icdf(y)
+
+    def log_abs_det_jacobian(self, x, y):
+        if self.distribution._validate_args:
+            self.distribution._validate_sample(x)
+        return self.distribution.log_prob(x)
+
+
+class _CatConstraint(constraints.Constraint):
+    """Each constraint of cseq on its slice of lengths along dim (torch's constraints.cat)."""
+
+    def __init__(self, cseq, dim, lengths):
+        self.cseq, self.dim, self.lengths = list(cseq), dim, list(lengths)
+        self.is_discrete = any(c.is_discrete for c in self.cseq)
+        self.event_dim = max(c.event_dim for c in self.cseq)
+
+    def check(self, value):
+        checks, start = [], 0
+        for constraint, length in zip(self.cseq, self.lengths):
+            checks.append(constraint.check(value.narrow(self.dim, start, length)))
+            start += length
+        return cat(checks, self.dim)
+
+
+class _StackConstraint(constraints.Constraint):
+    """Constraint i of cseq on index i along dim (torch's constraints.stack)."""
+
+    def __init__(self, cseq, dim):
+        self.cseq, self.dim = list(cseq), dim
+        self.is_discrete = any(c.is_discrete for c in self.cseq)
+        self.event_dim = max(c.event_dim for c in self.cseq)
+
+    def check(self, value):
+        return stack([c.check(value.select(self.dim, i)) for i, c in enumerate(self.cseq)], self.dim)
+
+
+def _check_dim(x, dim):
+    if not -x.dim() <= dim < x.dim():  # (torch asserts: AssertionError)
+        raise AssertionError(f"dim {dim} out of range for tensor with {x.dim()} dimensions")
+
+
+class CatTransform(Transform):
+    """tseq[i] applied to the i-th slice (of lengths[i], default 1) of x along dim, the results concatenated."""
+
+    def __init__(self, tseq, dim=0, lengths=None, cache_size=0):
+        if cache_size:
+            tseq = [t.with_cache(cache_size) for t in tseq]
+        super().__init__(cache_size=cache_size)
+        self.transforms = list(tseq)
+        self.lengths = [1] * len(self.transforms) if lengths is None else list(lengths)
+        if len(self.lengths) != len(self.transforms):
+            raise AssertionError(f"lengths ({len(self.lengths)}) must match transforms ({len(self.transforms)})")
+        self.dim = dim
+
+    @property
+    def event_dim(self):
+        return max(t.event_dim for t in self.transforms)
+
+    @property
+    def length(self):
+        return sum(self.lengths)
+
+    def with_cache(self, cache_size=1):
+        if self._cache_size == cache_size:
+            return self
+        return CatTransform(self.transforms, self.dim, self.lengths, cache_size)
+
+    def _map(self, x, maps):
+        _check_dim(x, self.dim)
+        if x.size(self.dim) != self.length:
+            raise AssertionError(f"x.size({self.dim}) = {x.size(self.dim)} must equal length {self.length}")
+        out, start = [], 0
+        for f, length in zip(maps, self.lengths):
+            out.append(f(x.narrow(self.dim, start, length)))
+            start += length
+        return cat(out, dim=self.dim)
+
+    def _call(self, x):
+        return self._map(x, self.transforms)
+
+    def _inverse(self, y):
+        return self._map(y, [t.inv for t in self.transforms])
+
+    def log_abs_det_jacobian(self, x, y):
+        _check_dim(x, self.dim)
+        terms, start = [], 0
+        for t, length in zip(self.transforms, self.lengths):
+            term = t.log_abs_det_jacobian(x.narrow(self.dim, start, length), y.narrow(self.dim, start, length))
+            terms.append(_sum_rightmost(term, self.event_dim - t.event_dim))
+            start += length
+        dim = (self.dim - x.dim() if self.dim >= 0 else self.dim) + self.event_dim
+        return cat(terms, dim=dim) if dim < 0 else reduce(add, terms)
+
+    @property
+    def bijective(self):
+        return all(t.bijective for t in self.transforms)
+
+    @property
+    def domain(self):
+        return _CatConstraint([t.domain for t in self.transforms], self.dim, self.lengths)
+
+    @property
+    def codomain(self):
+        return _CatConstraint([t.codomain for t in self.transforms], self.dim, self.lengths)
+
+
+class StackTransform(Transform):
+    """tseq[i] applied to x.select(dim, i), the results stacked along dim."""
+
+    def __init__(self, tseq, dim=0, cache_size=0):
+        if cache_size:
+            tseq = [t.with_cache(cache_size) for t in tseq]
+        super().__init__(cache_size=cache_size)
+        self.transforms, self.dim = list(tseq), dim
+
+    def with_cache(self, cache_size=1):
+        return self if self._cache_size == cache_size else StackTransform(self.transforms, self.dim, cache_size)
+
+    def _slices(self, z):
+        _check_dim(z, self.dim)
+        if z.size(self.dim) != len(self.transforms):
+            raise AssertionError(f"x.size({self.dim}) = {z.size(self.dim)} must equal len(transforms) "
+                                 f"{len(self.transforms)}")
+        return [z.select(self.dim, i) for i in range(z.size(self.dim))]
+
+    def _call(self, x):
+        return stack([t(v) for t, v in zip(self.transforms, self._slices(x))], dim=self.dim)
+
+    def _inverse(self, y):
+        return stack([t.inv(v) for t, v in zip(self.transforms, self._slices(y))], dim=self.dim)
+
+    def log_abs_det_jacobian(self, x, y):
+        return stack([t.log_abs_det_jacobian(a, b) for t, a, b in zip(self.transforms, self._slices(x),
+                                                                      self._slices(y))], dim=self.dim)
+
+    @property
+    def bijective(self):
+        return all(t.bijective for t in self.transforms)
+
+    @property
+    def domain(self):
+        return _StackConstraint([t.domain for t in self.transforms], self.dim)
+
+    @property
+    def codomain(self):
+        return _StackConstraint([t.codomain for t in self.transforms], self.dim)
