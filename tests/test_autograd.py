@@ -32,7 +32,7 @@ def test_requires_grad_flags_and_leaves():
     assert y.requires_grad and not y.is_leaf
     assert y.grad_fn.name() == "AddBackward0"
     (nxt, nr), (none, _) = y.grad_fn.next_functions
-    assert nxt.name() == "AccumulateGrad" and nxt.variable is x and nr == 0 and none is None
+    assert nxt.name() == "torch::autograd::AccumulateGrad" and nxt.variable is x and nr == 0 and none is None
     with pytest.raises(RuntimeError, match="you can only change requires_grad flags of leaf variables"):
         y.requires_grad = False
     assert (x * a).grad_fn.next_functions[1] == (None, 0)  # no edge into a tensor without grad
@@ -547,7 +547,7 @@ def test_inplace_on_view_of_non_leaf_rebases_the_base():
     y = x * 1
     v = y[1:]
     v.mul_(torch.tensor([10.0, 100.0], dtype=torch.float64))
-    assert y.grad_fn.name() == "CopySlices"
+    assert y.grad_fn.name() == "torch::autograd::CopySlices"
     close(y.detach(), [1, 20, 300])
     (y * torch.tensor([1.0, 2.0, 3.0], dtype=torch.float64)).sum().backward()
     close(x.grad, [1, 20, 300])
@@ -1085,12 +1085,12 @@ def test_next_functions_are_torchs_edges():
     def edges(t):
         return [None if f is None else f.name() for f, _ in t.grad_fn.next_functions]
 
-    assert edges(x.sum()) == edges(x.sum(1)) == edges(x.mean()) == ["AccumulateGrad"]
-    assert edges(x.var()) == edges(x ** 2) == edges(x.clamp(min=0)) == ["AccumulateGrad"]
-    assert edges(x.masked_fill(x > 0, 1.0)) == ["AccumulateGrad"]
-    assert edges(torch.where(x > 0, x, torch.zeros(3))) == ["AccumulateGrad", None]
-    assert edges(torch.nn.functional.cross_entropy(x, torch.tensor([0, 1]))) == ["AccumulateGrad"]
-    assert edges(torch.nn.functional.mse_loss(x, torch.zeros(2, 3))) == ["AccumulateGrad", None]
+    assert edges(x.sum()) == edges(x.sum(1)) == edges(x.mean()) == ["torch::autograd::AccumulateGrad"]
+    assert edges(x.var()) == edges(x ** 2) == edges(x.clamp(min=0)) == ["torch::autograd::AccumulateGrad"]
+    assert edges(x.masked_fill(x > 0, 1.0)) == ["torch::autograd::AccumulateGrad"]
+    assert edges(torch.where(x > 0, x, torch.zeros(3))) == ["torch::autograd::AccumulateGrad", None]
+    assert edges(torch.nn.functional.cross_entropy(x, torch.tensor([0, 1]))) == ["torch::autograd::AccumulateGrad"]
+    assert edges(torch.nn.functional.mse_loss(x, torch.zeros(2, 3))) == ["torch::autograd::AccumulateGrad", None]
 
     class Scale(torch.autograd.Function):
         @staticmethod
@@ -1102,7 +1102,7 @@ def test_next_functions_are_torchs_edges():
             return g, None, g
 
     y = Scale.apply(x, 2, torch.ones(3))
-    assert edges(y) == ["AccumulateGrad", None]
+    assert edges(y) == ["torch::autograd::AccumulateGrad", None]
     seen = []
     y.grad_fn.register_hook(lambda grad_inputs, grad_outputs: seen.append(len(grad_inputs)))
     y.sum().backward()

@@ -737,7 +737,8 @@ INDEXING = [
       "lambda arrays, dim: np.concatenate([a for a in arrays if a.shape != (0,)] or arrays, dim)"),  # (legacy: skipped)
     I("__setitem__", "self, key, value", "setitem",
       {"self": "__setitem__(grad, key, 0)", "value": "setitem_value_backward(grad[key], value_sizes)"},
-      "'IndexPutBackward0' if puts_in_place(self, key) else 'CopySlices'", "lambda a, key, value: put(a, key, value)"),
+      "'IndexPutBackward0' if puts_in_place(self, key) else 'torch::autograd::CopySlices'",
+      "lambda a, key, value: put(a, key, value)"),
     I("flip", "self, dims", "flip", {"self": "grad.flip(dims)"}, "FlipBackward0", "lambda a, dims: np.flip(a, dims)"),
     I("as_strided_scatter", "self, src, size, stride, storage_offset", "as_strided_scatter",
       {"self": "as_strided_scatter(grad, grad.new_zeros(src_sizes), size, stride, storage_offset)",

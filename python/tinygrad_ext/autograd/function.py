@@ -191,7 +191,7 @@ class Function:
 
     def __repr__(self):  # (torch's nodes print bare; a Python Function's class lives in torch.autograd.function)
         where = "" if self._native else "torch.autograd.function."
-        return f"<{where}{self.name()} object at {id(self):#x}>"
+        return f"<{where}{self.name().rpartition('::')[2]} object at {id(self):#x}>"  # (torch::autograd::X: X)
 
     _previous_functions = None  # a node's edges in the 2017 graph's order, where it differs (F.linear's)
 
@@ -390,7 +390,7 @@ class AccumulateGrad(Function):
     _post_acc_hooks = None   # [hook(leaf)]: Tensor.register_post_accumulate_grad_hook, run after .grad is updated
 
     def name(self):
-        return "AccumulateGrad"
+        return "torch::autograd::AccumulateGrad"  # (torch's name; repr keeps the class name)
 
     def _release(self):
         pass
@@ -533,7 +533,7 @@ class CopySlices(Function):
     _materialize_grads = False
 
     def name(self):
-        return "CopySlices"
+        return "torch::autograd::CopySlices"
 
     def _backward(self, grads):
         g = grads[0]
