@@ -164,6 +164,21 @@ def test_cumulative_distribution_and_positive_definite_transforms():
     np.testing.assert_allclose(_np(pd(pd.inv(y))), low @ low.T, rtol=1e-9)
 
 
+def test_corr_cholesky_round_trip_and_log_det_against_numerical_jacobian():
+    t = T.CorrCholeskyTransform()
+    x = X[0, :3]
+    y = t(_t(x))
+    low = _np(y)
+    assert tuple(y.shape) == (3, 3) and t.codomain.check(y).item()
+    np.testing.assert_allclose(np.diag(low @ low.T), np.ones(3), rtol=1e-12)
+    np.testing.assert_allclose(_np(t.inv(y)), x, rtol=1e-9, atol=1e-12)
+    jac = _numeric_jacobian(lambda v: _np(t(_t(v)))[np.tril_indices(3, -1)], x)  # the strict lower triangle
+    np.testing.assert_allclose(_np(t.log_abs_det_jacobian(_t(x), y)), np.log(abs(np.linalg.det(jac))), rtol=1e-6)
+    assert t.forward_shape((2, 6)) == (2, 4, 4) and t.inverse_shape((2, 4, 4)) == (2, 6)
+    with pytest.raises(ValueError, match="not a flattened lower-diagonal number"):
+        t.forward_shape((5,))
+
+
 def _tanh_normal_log_prob(a, mu, std):
     u = np.arctanh(a)
     normal = -((u - mu) ** 2) / (2 * std ** 2) - np.log(std) - 0.5 * math.log(2 * math.pi)
@@ -203,14 +218,15 @@ def test_flow_log_prob_cdf_icdf_and_expand():
 
 
 @needs_torch
-@pytest.mark.parametrize("case", ["tanh", "flow", "stick", "reshape"])
+@pytest.mark.parametrize("case", ["tanh", "flow", "stick", "reshape", "corr"])
 def test_seeded_samples_and_log_prob_equal_torchs(case):
     def build(lib, Dm):
-        loc = lib.tensor(X)
+        loc = lib.tensor(X[:, :3] if case == "corr" else X)
         transforms = {"tanh": [Dm.transforms.TanhTransform(cache_size=1)],
                       "flow": [Dm.transforms.AffineTransform(0.5, 2.0), Dm.transforms.SigmoidTransform()],
                       "stick": [Dm.transforms.StickBreakingTransform()],
-                      "reshape": [Dm.transforms.ReshapeTransform((4,), (2, 2)), Dm.transforms.ExpTransform()]}[case]
+                      "reshape": [Dm.transforms.ReshapeTransform((4,), (2, 2)), Dm.transforms.ExpTransform()],
+                      "corr": [Dm.transforms.CorrCholeskyTransform()]}[case]
         dist = Dm.TransformedDistribution(Dm.Normal(loc, loc.abs() + 0.5), transforms)
         lib.manual_seed(7)
         s = dist.rsample((2,))

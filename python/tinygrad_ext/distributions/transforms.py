@@ -1,21 +1,23 @@
 """torch.distributions.transforms: invertible (or not) maps between constrained spaces, with the log-abs-det of
 their Jacobians, as TransformedDistribution and normalizing flows use them; written with Tensor ops."""
+import math
 from functools import reduce
 from operator import add
 
 from .. import _dtype, linalg
 from .._device import Size
-from .._shape_ops import broadcast_shapes
+from .._shape_ops import broadcast_shapes, tril_indices
 from ..nn.functional import logsigmoid, pad, softplus
-from ..tensor import arange, cat, full_like, stack
+from ..tensor import arange, cat, eye, full_like, stack
 from . import constraints
 from .distribution import broadcast_all
 from .independent import _sum_rightmost
 
-__all__ = ["AbsTransform", "AffineTransform", "CatTransform", "ComposeTransform", "CumulativeDistributionTransform",
-           "ExpTransform", "IndependentTransform", "LowerCholeskyTransform", "PositiveDefiniteTransform",
-           "PowerTransform", "ReshapeTransform", "SigmoidTransform", "SoftplusTransform", "TanhTransform",
-           "SoftmaxTransform", "StackTransform", "StickBreakingTransform", "Transform", "identity_transform"]
+__all__ = ["AbsTransform", "AffineTransform", "CatTransform", "ComposeTransform", "CorrCholeskyTransform",
+           "CumulativeDistributionTransform", "ExpTransform", "IndependentTransform", "LowerCholeskyTransform",
+           "PositiveDefiniteTransform", "PowerTransform", "ReshapeTransform", "SigmoidTransform", "SoftplusTransform",
+           "TanhTransform", "SoftmaxTransform", "StackTransform", "StickBreakingTransform", "Transform",
+           "identity_transform"]
 
 
 class Transform:
@@ -797,3 +799,55 @@ class StackTransform(Transform):
     @property
     def codomain(self):
         return _StackConstraint([t.codomain for t in self.transforms], self.dim)
+
+
+def _strict_lower_index(n, like, offset=-1):
+    """The flat (row * n + col) positions of an n x n matrix's lower triangle below `offset`, row by row."""
+    rows, cols = tril_indices(n, n, offset, device=like.device)
+    return rows * n + cols
+
+
+class CorrCholeskyTransform(_ParameterFree):
+    """Unconstrained vectors of n(n - 1)/2 reals -> n x n lower Cholesky factors of correlation matrices: tanh of
+    each entry is the fraction of its row's remaining unit length (stick-breaking) that it takes."""
+    domain = constraints.real_vector
+    codomain = constraints.corr_cholesky
+    bijective = True
+
+    def _call(self, x):
+        z = x.tanh()
+        n = self.forward_shape(tuple(x.shape))[-1]
+        scatter = eye(n * n, dtype=z.dtype, device=z.device)[_strict_lower_index(n, z)]
+        z = (z @ scatter).reshape(tuple(z.shape[:-1]) + (n, n))
+        left = (1 - z * z).sqrt().cumprod(-1)
+        return (eye(n, dtype=z.dtype, device=z.device) + z) * pad(left[..., :-1], (1, 0), value=1.0)
+
+    def _inverse(self, y):
+        n = y.shape[-1]
+        left = pad((1 - (y * y).cumsum(-1))[..., :-1], (1, 0), value=1.0)
+        index = _strict_lower_index(n, y)
+        t = y.flatten(-2)[..., index] / left.flatten(-2)[..., index].sqrt()
+        return (t.log1p() - (-t).log1p()) / 2
+
+    def log_abs_det_jacobian(self, x, y, intermediates=None):
+        n = y.shape[-1]
+        left = (1 - (y * y).cumsum(-1)).flatten(-2)[..., _strict_lower_index(n, y, -2)]
+        stick_breaking = 0.5 * left.log().sum(-1)
+        return stick_breaking - 2 * (x + softplus(-2 * x) - math.log(2.0)).sum(-1)
+
+    def forward_shape(self, shape):
+        if len(shape) < 1:
+            raise ValueError("Too few dimensions on input")
+        size = shape[-1]
+        n = round((0.25 + 2 * size) ** 0.5 + 0.5)
+        if n * (n - 1) // 2 != size:
+            raise ValueError("Input is not a flattened lower-diagonal number")
+        return shape[:-1] + (n, n)
+
+    def inverse_shape(self, shape):
+        if len(shape) < 2:
+            raise ValueError("Too few dimensions on input")
+        if shape[-2] != shape[-1]:
+            raise ValueError("Input is not square")
+        n = shape[-1]
+        return shape[:-2] + (n * (n - 1) // 2,)
