@@ -644,6 +644,8 @@ VIEWS = [
     V("view", "view", ("size",), "grad.reshape(self_sizes)", "ViewBackward0", "lambda a, size: a.reshape(size)"),
     V("reshape", "reshape", ("shape",), "grad.reshape(self_sizes)", "ViewBackward0",
       "lambda a, shape: a.reshape(shape)", copied="UnsafeViewBackward0"),
+    V("_unsafe_view", "reshape", ("size",), "grad.reshape(self_sizes)", "UnsafeViewBackward0",
+      "lambda a, size: a.reshape(size)", copied="UnsafeViewBackward0"),  # (matmul's unfolding of its batch)
     V("alias", "alias", (), "grad", "AliasBackward0", "lambda a: a"),
     V("permute", "permute", ("dims",), "grad.permute(inverse_permutation(dims))", "PermuteBackward0",
       "lambda a, dims: np.transpose(a, dims)"),

@@ -2079,7 +2079,8 @@ def matmul(a, b):
         if b.dim() == 2 and a.shape[-1] != b.shape[0]:
             raise RuntimeError(f"mat1 and mat2 shapes cannot be multiplied ({rows.shape[0]}x{a.shape[-1]} and "
                                f"{b.shape[0]}x{b.shape[1]})")
-        return (rows.mm(b) if b.dim() == 2 else rows.mv(b)).reshape(*a.shape[:-1], *b.shape[1:])
+        return _ops.VIEW_OPS["_unsafe_view"].apply(rows.mm(b) if b.dim() == 2 else rows.mv(b),
+                                                  [*a.shape[:-1], *b.shape[1:]])  # (torch's node)
     if a.dim() <= 2 and b.dim() <= 2:
         a2 = a.unsqueeze(0) if a.dim() == 1 else a
         b2 = b.unsqueeze(1) if b.dim() == 1 else b

@@ -99,6 +99,8 @@ def linear(input, weight, bias=None):
         return linear(input.unsqueeze(0), weight, bias).squeeze(0)
     lead = input.shape[:-1]
     out = linear(input.reshape(math.prod(lead), input.shape[-1]), weight, bias)  # (no -1: 0 features)
+    if bias is None:  # torch's nodes: without a bias linear is matmul, whose batch comes back by an unsafe view
+        return _ops.VIEW_OPS["_unsafe_view"].apply(out, [*lead, out.shape[-1]])
     return out.reshape(*lead, out.shape[-1])
 
 
