@@ -407,3 +407,18 @@ def test_gradients_equal_torch():
         got.append([out.detach().numpy(), np.tril(Lm.grad.numpy())] + [p.grad.numpy() for p in (loc, scale, W, df)])
     for a, b in zip(*got):
         np.testing.assert_allclose(b, a, rtol=1e-9, atol=1e-11)
+
+
+def test_one_hot_categorical_straight_through():
+    # rsample: the one-hot sample forward, the probabilities' gradient backward (samples + probs - probs.detach())
+    torch.manual_seed(0)
+    logits = torch.tensor([[0.1, 0.5, -0.3], [1.0, 0.0, 0.2]], dtype=torch.float64, requires_grad=True)
+    d = D.OneHotCategoricalStraightThrough(logits=logits)
+    s = d.rsample((4,))
+    values = s.detach().numpy()
+    assert d.has_rsample and s.shape == (4, 2, 3) and set(np.unique(values)) <= {0.0, 1.0}
+    assert (values.sum(-1) == 1).all()  # (exact one-hot rows: the straight-through term adds exactly 0 forward)
+    c = np.arange(3.0)
+    (s * torch.tensor(c)).sum().backward()
+    p = np.exp(logits.detach().numpy()) / np.exp(logits.detach().numpy()).sum(-1, keepdims=True)
+    np.testing.assert_allclose(logits.grad.numpy(), 4 * p * (c - (p * c).sum(-1, keepdims=True)), rtol=1e-12)

@@ -12,7 +12,7 @@ from .categorical import Categorical
 from .continuous import (Cauchy, Exponential, GeneralizedPareto, Gumbel, HalfCauchy, HalfNormal, Kumaraswamy, Laplace,
                          LogNormal, Weibull)
 from .continuous_bernoulli import ContinuousBernoulli
-from .discrete import Geometric, Multinomial, OneHotCategorical, Pareto
+from .discrete import Geometric, Multinomial, OneHotCategorical, OneHotCategoricalStraightThrough, Pareto
 from .distribution import Distribution
 from .gamma import Beta, Chi2, Dirichlet, FisherSnedecor, Gamma, InverseGamma, Poisson, StudentT
 from .independent import Independent
@@ -38,6 +38,7 @@ __all__ = ["Bernoulli", "Beta", "Binomial", "Categorical", "Cauchy", "Chi2", "Co
            "HalfCauchy", "HalfNormal", "Independent", "InverseGamma", "Kumaraswamy", "LKJCholesky",
            "Laplace", "LogNormal", "LogisticNormal", "LowRankMultivariateNormal",
            "MixtureSameFamily", "Multinomial", "MultivariateNormal", "NegativeBinomial", "Normal", "OneHotCategorical",
+           "OneHotCategoricalStraightThrough",
            "Pareto", "Poisson",
            "RelaxedBernoulli", "RelaxedOneHotCategorical", "StudentT", "Uniform", "VonMises", "Weibull", "Wishart",
            "constraints", "transforms", "TransformedDistribution", "AbsTransform", "AffineTransform",

@@ -148,6 +148,17 @@ class OneHotCategorical(Distribution):
         return values.expand((n,) + tuple(self._batch_shape) + (n,)) if expand else values
 
 
+class OneHotCategoricalStraightThrough(OneHotCategorical):
+    """OneHotCategorical whose rsample passes gradients straight through: the one-hot sample in the forward pass,
+    the probabilities' gradient in the backward pass (sample + probs - probs.detach())."""
+    has_rsample = True
+
+    def rsample(self, sample_shape=Size()):
+        samples = self.sample(sample_shape)
+        probs = self._categorical.probs  # (cached)
+        return samples + (probs - probs.detach())
+
+
 class Multinomial(Distribution):
     """The counts of total_count independent Categorical(probs or logits) draws over the last dim's categories."""
     arg_constraints = {"probs": constraints.simplex, "logits": constraints.independent(constraints.real, 1)}
