@@ -6,6 +6,7 @@ the methods onto it."""
 import builtins
 import copy
 import functools
+import itertools
 import math
 import operator as _operator
 import warnings
@@ -1875,20 +1876,33 @@ def _tensor_scalar(t):
     return t.item()
 
 
+def _holds_tensor(data):
+    """Whether a Tensor is nested anywhere in the sequence data: one level at a time, by the set of the items'
+    types (C loops: torch.tensor of a long list must not pay a Python step per number)."""
+    while True:
+        types = set(map(type, data))
+        if any(issubclass(t, Tensor) for t in types):
+            return True
+        seqs = [issubclass(t, (list, tuple)) for t in types]
+        if not any(seqs):
+            return False
+        data = list(itertools.chain.from_iterable(
+            data if all(seqs) else (x for x in data if isinstance(x, (list, tuple)))))
+
+
 def _sequence_scalars(data):
     """torch.tensor's reading of Tensors nested in a sequence: each is one scalar (one element), and their dtypes
     join the inference. Returns (data with each Tensor replaced by its Python number, the inferred dtype: None
     when there is no Tensor, as the other items are inferred by _infer_np)."""
-    found = []
+    if not _holds_tensor(data):
+        return data, None
 
     def scalars(x):
         if isinstance(x, Tensor):
-            found.append(x)
             return _tensor_scalar(x)
         return [scalars(item) for item in x] if isinstance(x, (list, tuple)) else x
 
-    out = scalars(data)
-    return (out, _scalar_type(data)) if found else (data, None)
+    return scalars(data), _scalar_type(data)
 
 
 def _infer_np(data, dtype=None):
