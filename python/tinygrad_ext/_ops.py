@@ -272,13 +272,6 @@ def _norm_dims(dims, ndim):
     return tuple(sorted(_C.wrap_dim(d, ndim) for d in dims))
 
 
-class _NoCtx:
-    """A throwaway ctx: runs an op's forward without recording anything."""
-
-    def save_for_backward(self, *tensors):
-        pass
-
-
 def _exclusive_prod(a, dims):
     """The product of all the other elements of each slice reduced over `dims`, without a division (torch's
     prod_safe_zeros_backward): exclusive running products from both ends of the flattened slice."""

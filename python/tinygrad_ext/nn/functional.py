@@ -61,11 +61,6 @@ def _reduction_code(reduction, size_average=None, reduce=None):
     return code
 
 
-def _type_name(t):
-    """torch's scalar type name in messages (Float, Double, Long, ...)."""
-    return t.dtype._legacy.removesuffix("Tensor")
-
-
 def _reduce(loss, code):
     if code == 1:
         return loss.mean()
