@@ -49,7 +49,7 @@ def get_default_dtype():
 
 def set_default_dtype(d):
     if d not in (float32, float64, float16, bfloat16):
-        raise TypeError(f"only floating-point types are supported as the default type, got {d}")
+        raise TypeError("only floating-point types are supported as the default type")
     _C.set_default_dtype(d.id)  # Python floats and int -> float results follow it in the core too
     _default[0] = d
 

@@ -1928,9 +1928,11 @@ def _infer_np(data, dtype=None):
         # ints in [2**63, 2**64) for an integer dtype: beyond int64, as torch's unpacking says
         raise ValueError("Overflow when unpacking long long")
     if arr.dtype == object:
-        if not typed and any(isinstance(x, int) for x in np.ravel(arr)):
+        items = [data] if arr.ndim == 0 else list(np.ravel(arr))
+        odd = [x for x in items if not isinstance(x, (int, float, complex, np.generic))]
+        if not odd and not typed and any(isinstance(x, int) for x in items):
             raise ValueError("Overflow when unpacking long long")  # an int beyond 64 bits
-        raise TypeError(f"Could not infer dtype of {type(data).__name__}")
+        raise RuntimeError(f"Could not infer dtype of {type(odd[0] if odd else data).__name__}")
     if dtype is not None:
         if not typed and arr.size and arr.dtype.kind in "iuf" and dtype.name in _INT_RANGE:
             lo, hi = _INT_RANGE[dtype.name]  # Python numbers must fit (torch); numpy arrays wrap on the cast
