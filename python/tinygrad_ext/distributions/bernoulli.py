@@ -3,10 +3,12 @@ from ..nn.functional import binary_cross_entropy_with_logits
 from ..tensor import empty
 from . import constraints
 from .distribution import ProbsOrLogits, broadcast_all, clamp_probs
+from .exp_family import ExponentialFamily
 
 
-class Bernoulli(ProbsOrLogits):
+class Bernoulli(ProbsOrLogits, ExponentialFamily):
     """1 with probability probs (or sigmoid(logits)), else 0."""
+    _mean_carrier_measure = 0
     arg_constraints = {"probs": constraints.unit_interval, "logits": constraints.real}
     support = constraints.boolean
     has_enumerate_support = True
@@ -49,6 +51,13 @@ class Bernoulli(ProbsOrLogits):
 
     def entropy(self):
         return binary_cross_entropy_with_logits(self.logits, self.probs, reduction="none")
+
+    @property
+    def _natural_params(self):
+        return (self.probs.logit(),)
+
+    def _log_normalizer(self, x):
+        return x.exp().log1p()
 
     def enumerate_support(self, expand=True):
         values = self._param.new_tensor([0.0, 1.0]).view((-1,) + (1,) * len(self._batch_shape))

@@ -9,10 +9,12 @@ from ..tensor import rand, where
 from . import constraints
 from .bernoulli import Bernoulli
 from .distribution import ProbsOrLogits, broadcast_all, clamp_probs
+from .exp_family import ExponentialFamily
 
 
-class ContinuousBernoulli(ProbsOrLogits):
+class ContinuousBernoulli(ProbsOrLogits, ExponentialFamily):
     """The continuous Bernoulli distribution with shape parameter probs in (0, 1) (or sigmoid(logits))."""
+    _mean_carrier_measure = 0
     arg_constraints = {"probs": constraints.unit_interval, "logits": constraints.real}
     support = constraints.unit_interval
     has_rsample = True
@@ -92,3 +94,14 @@ class ContinuousBernoulli(ProbsOrLogits):
     def entropy(self):
         log_probs0, log_probs1 = (-self.probs).log1p(), self.probs.log()
         return self.mean * (log_probs0 - log_probs1) - self._cont_bern_log_norm() - log_probs0
+
+    @property
+    def _natural_params(self):
+        return (self.logits,)
+
+    def _log_normalizer(self, x):
+        """log C as a function of the natural parameter x (the logits), with torch's Taylor series near 0."""
+        outside = (x <= self._lims[0] - 0.5) | (x > self._lims[1] - 0.5)
+        cut = where(outside, x, self._lims[0] - 0.5)
+        log_norm = cut.expm1().abs().log() - cut.abs().log()
+        return where(outside, log_norm, 0.5 * x + x.pow(2) / 24.0 - x.pow(4) / 2880.0)

@@ -1,4 +1,6 @@
 """The base of torch.distributions: shapes, sampling entry points and argument validation as torch's."""
+import numbers
+
 from .. import _dtype
 from ..autograd.grad_mode import no_grad
 from .._device import Size
@@ -10,10 +12,15 @@ _validate_default = [True]  # torch validates by default (Distribution.set_defau
 
 
 def broadcast_all(*values):
-    """The parameters as tensors of one broadcast shape (numbers take the default float dtype)."""
+    """The parameters as tensors of one broadcast shape (numbers take the first tensor's dtype and device, else the
+    default float dtype)."""
+    if not all(isinstance(v, (Tensor, numbers.Number)) for v in values):
+        raise ValueError("Input arguments must all be instances of Number, torch.Tensor or objects implementing "
+                         "__torch_function__.")
     like = next((v for v in values if isinstance(v, Tensor)), None)
     dtype = like.dtype if like is not None else _dtype.get_default_dtype()
-    ts = [v if isinstance(v, Tensor) else tensor(float(v), dtype=dtype) for v in values]
+    device = like.device if like is not None else None
+    ts = [v if isinstance(v, Tensor) else tensor(v, dtype=dtype, device=device) for v in values]
     return broadcast_tensors(*ts)
 
 

@@ -11,6 +11,7 @@ from .._dtype import finfo
 from ..tensor import arange, cat, eye, randn, tensor, where, zeros
 from . import constraints
 from .distribution import Distribution, broadcast_all
+from .exp_family import ExponentialFamily
 from .gamma import Beta, Chi2
 from .multivariate_normal import _precision_to_scale_tril
 
@@ -24,9 +25,10 @@ def _mvdigamma(x, p):
     return (x.unsqueeze(-1) - arange(p, dtype=x.dtype, device=x.device) / 2).digamma().sum(-1)
 
 
-class Wishart(Distribution):
+class Wishart(ExponentialFamily):
     """The Wishart distribution of p x p positive definite matrices with `df` degrees of freedom (> p - 1) and scale
     given as covariance_matrix, precision_matrix or its lower Cholesky factor scale_tril (exactly one)."""
+    _mean_carrier_measure = 0
     support = constraints.positive_definite
     has_rsample = True
 
@@ -161,6 +163,15 @@ class Wishart(Distribution):
         nu, p, L = self.df, self._event_shape[-1], self._unbroadcasted_scale_tril
         return ((p + 1) * (p * math.log(2) / 2 + L.diagonal(dim1=-2, dim2=-1).log().sum(-1))
                 + (nu / 2).mvlgamma(p=p) - (nu - p - 1) / 2 * _mvdigamma(nu / 2, p=p) + nu * p / 2)
+
+    @property
+    def _natural_params(self):
+        return -self.precision_matrix / 2, (self.df - self._event_shape[-1] - 1) / 2
+
+    def _log_normalizer(self, x, y):
+        p = self._event_shape[-1]
+        return ((y + (p + 1) / 2) * (-linalg.slogdet(-2 * x).logabsdet + math.log(2) * p)
+                + (y + (p + 1) / 2).mvlgamma(p=p))
 
 
 class LKJCholesky(Distribution):

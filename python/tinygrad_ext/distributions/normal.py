@@ -4,6 +4,7 @@ from .._device import Size
 from ..tensor import empty
 from . import constraints
 from .distribution import Distribution, broadcast_all
+from .exp_family import ExponentialFamily
 
 
 class _LocScale(Distribution):
@@ -25,8 +26,9 @@ class _LocScale(Distribution):
         return empty(self._extended_shape(sample_shape), dtype=self.loc.dtype, device=self.loc.device)
 
 
-class Normal(_LocScale):
+class Normal(_LocScale, ExponentialFamily):
     """The normal distribution with mean loc and standard deviation scale."""
+    _mean_carrier_measure = 0
 
     @property
     def mean(self):
@@ -57,3 +59,10 @@ class Normal(_LocScale):
 
     def entropy(self):
         return 0.5 + 0.5 * math.log(2 * math.pi) + self.scale.log()
+
+    @property
+    def _natural_params(self):
+        return self.loc / self.scale.pow(2), -0.5 * self.scale.pow(2).reciprocal()
+
+    def _log_normalizer(self, x, y):
+        return -0.25 * x.pow(2) / y + 0.5 * (-math.pi / y).log()

@@ -661,34 +661,6 @@ class CumulativeDistributionTransform(Transform):
         return self.distribution.log_prob(x)
 
 
-class _CatConstraint(constraints.Constraint):
-    """Each constraint of cseq on its slice of lengths along dim (torch's constraints.cat)."""
-
-    def __init__(self, cseq, dim, lengths):
-        self.cseq, self.dim, self.lengths = list(cseq), dim, list(lengths)
-        self.is_discrete = any(c.is_discrete for c in self.cseq)
-        self.event_dim = max(c.event_dim for c in self.cseq)
-
-    def check(self, value):
-        checks, start = [], 0
-        for constraint, length in zip(self.cseq, self.lengths):
-            checks.append(constraint.check(value.narrow(self.dim, start, length)))
-            start += length
-        return cat(checks, self.dim)
-
-
-class _StackConstraint(constraints.Constraint):
-    """Constraint i of cseq on index i along dim (torch's constraints.stack)."""
-
-    def __init__(self, cseq, dim):
-        self.cseq, self.dim = list(cseq), dim
-        self.is_discrete = any(c.is_discrete for c in self.cseq)
-        self.event_dim = max(c.event_dim for c in self.cseq)
-
-    def check(self, value):
-        return stack([c.check(value.select(self.dim, i)) for i, c in enumerate(self.cseq)], self.dim)
-
-
 def _check_dim(x, dim):
     if not -x.dim() <= dim < x.dim():  # (torch asserts: AssertionError)
         raise AssertionError(f"dim {dim} out of range for tensor with {x.dim()} dimensions")
@@ -752,11 +724,11 @@ class CatTransform(Transform):
 
     @property
     def domain(self):
-        return _CatConstraint([t.domain for t in self.transforms], self.dim, self.lengths)
+        return constraints.cat([t.domain for t in self.transforms], self.dim, self.lengths)
 
     @property
     def codomain(self):
-        return _CatConstraint([t.codomain for t in self.transforms], self.dim, self.lengths)
+        return constraints.cat([t.codomain for t in self.transforms], self.dim, self.lengths)
 
 
 class StackTransform(Transform):
@@ -794,11 +766,11 @@ class StackTransform(Transform):
 
     @property
     def domain(self):
-        return _StackConstraint([t.domain for t in self.transforms], self.dim)
+        return constraints.stack([t.domain for t in self.transforms], self.dim)
 
     @property
     def codomain(self):
-        return _StackConstraint([t.codomain for t in self.transforms], self.dim)
+        return constraints.stack([t.codomain for t in self.transforms], self.dim)
 
 
 def _strict_lower_index(n, like, offset=-1):
