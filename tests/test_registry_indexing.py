@@ -52,6 +52,12 @@ def diagonal_backward_reference(g, input_sizes, offset, dim1, dim2):
     return out
 
 
+def diagonal_scatter_reference(a, src, offset, dim1, dim2):
+    out = np.array(a, copy=True)
+    out.reshape(-1)[np.diagonal(np.arange(out.size).reshape(out.shape), offset, dim1, dim2)] = src
+    return out
+
+
 def unfold_backward_reference(g, input_sizes, dim, size, step):
     out = np.zeros(int(np.prod(input_sizes)), g.dtype)
     windows = np.lib.stride_tricks.sliding_window_view(np.arange(out.size).reshape(input_sizes), size, axis=dim)
@@ -110,6 +116,12 @@ CASES = {
     "flip": [(X((3, 4)), [0]), (X((3, 4)), [0, 1]), (X((2, 3, 4)), [-1, 1]), (X(()), []), (X((0, 3)), [1])],
     "as_strided_scatter": [(X((3, 4)), X((2, 2)), [2, 2], [1, 2], 1), (X((6,)), X((3,)), [3], [2], 0),
                            (X((2, 3)), X((0, 2)), [0, 2], [1, 1], 0)],
+    "select_scatter": [(X((3, 4)), X((4,)), 0, 1), (X((3, 4)), X((3,)), -1, -2), (X((5,)), X(()), 0, 4),
+                       (X((0, 3)), X((0,)), 1, 2)],
+    "slice_scatter": [(X((5, 4)), X((2, 4)), 0, 1, 4, 2), (X((3, 4)), X((3, 2)), -1, 0, 2 ** 63 - 1, 2),
+                      (X((5, 4)), X((5, 0)), 1, 3, 3, 1)],
+    "diagonal_scatter": [(X((3, 4)), X((3,)), 0, 0, 1), (X((3, 4)), X((2,)), 2, 0, 1),
+                         (X((2, 3, 4)), X((4, 2)), -1, 1, 0), (X((0, 4)), X((0,)), 0, 0, 1)],
     "select_backward": [(X((4,)), [3, 4], 0, 1), (X((3,)), [3, 4], 1, -1), (X(()), [5], 0, 2), (X((0,)), [3, 0], 0, 1)],
     "slice_backward": [(X((2, 4)), [5, 4], 0, 1, 4, 2), (X((5, 0)), [5, 4], 1, 3, 3, 1)],
     "diagonal_backward": [(X((3,)), [3, 4], 0, 0, 1), (X((2,)), [3, 4], 2, 0, 1), (X((2,)), [3, 4], -1, 0, 1),

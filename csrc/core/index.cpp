@@ -174,7 +174,7 @@ Tensor restride_for(const Tensor& a, int64_t dim, const Tensor& index, const cha
            "(): Index tensor must have the same number of dimensions as input tensor");
   for (int64_t d = 0; d < index->dim(); ++d)
     TG_CHECK(d == dim || index->sizes[d] <= a->sizes[d], op, "(): Size does not match at dimension ", d,
-             " expected index ", index->sizes, " to be smaller than self ", a->sizes, " apart from dimension ", dim);
+             " expected index ", index->sizes, " to be no larger than self ", a->sizes, " apart from dimension ", dim);
   Shape st = a->dim() ? a->strides : Shape{0};
   if (!st.empty()) st[dim] = 0;
   return make_view(a, index->sizes, Shape(st.begin(), st.begin() + index->dim()), a->offset);
@@ -210,8 +210,10 @@ void scatter_reduce_(const Tensor& self, int64_t dim, const Tensor& index, const
     return;
   }
   for (int64_t d = 0; d < index->dim(); ++d)
-    TG_CHECK(d >= src->dim() || index->sizes[d] <= src->sizes[d], name, "(): Expected index ", index->sizes,
-             " to be smaller than src ", src->sizes);
+    TG_CHECK((d >= src->dim() || index->sizes[d] <= src->sizes[d]) &&
+                 (d == dim || d >= self->dim() || index->sizes[d] <= self->sizes[d]),
+             name, "(): Expected index ", index->sizes, " to be no larger than self ", self->sizes,
+             " apart from dimension ", dim, " and to be no larger size than src ", src->sizes);
   Tensor dst = restride_for(self, dim, index, name);
   Tensor idx = checked_index(index, self->dim() ? self->sizes[dim] : 1, dim, name, IndexRule::GatherScatter);
   if (index->numel() == 0) return;

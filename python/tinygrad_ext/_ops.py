@@ -531,6 +531,23 @@ def _unfold_backward_kernel(grad_in, input_sizes, dim, size, step):
     return out
 
 
+def _into_slice(view, src):
+    """view (of a fresh copy) overwritten by src, which must have its size: the *_scatter ops' last step."""
+    if tuple(src.shape) != tuple(view.shape):
+        raise RuntimeError(f"expected src to have a size equal to the slice of self. src size = {list(src.shape)}, "
+                           f"slice size = {list(view.shape)}")
+    _C.copy_(view, src._impl)
+
+
+def _into_view_kernel(view):
+    """self (copied) with its view `view` (a VIEWS row) replaced by src: select_scatter, slice_scatter, ..."""
+    def kernel(self, src, *params):
+        out = _C.clone(self._impl)
+        _into_slice(VIEW_OPS[view]._kernel(out, *params), src)
+        return out
+    return kernel
+
+
 def _as_strided_positions(self, size, stride, storage_offset):
     """The flat (row-major) positions of self's elements in its view as_strided(size, stride, storage_offset)."""
     flat = _C.arange(0, self._impl.numel, 1, _dtype.int64.id, *self.device._code)
@@ -541,11 +558,7 @@ def _as_strided_scatter_kernel(self, src, size, stride, storage_offset):
     """self (as a row-major copy) with its view as_strided(size, stride, storage_offset) replaced by src."""
     out = _C.contiguous(self._impl)
     out = _C.clone(out) if out.storage_id == self._impl.storage_id else out
-    view = _C.as_strided(out, list(size), list(stride), storage_offset)
-    if tuple(src.shape) != tuple(view.shape):
-        raise RuntimeError(f"expected src to have a size equal to the slice of self. src size = {list(src.shape)}, "
-                           f"slice size = {list(view.shape)}")
-    _C.copy_(view, src._impl)
+    _into_slice(_C.as_strided(out, list(size), list(stride), storage_offset), src)
     return out
 
 
@@ -559,6 +572,7 @@ _INDEXING_KERNELS = {
     "cat": lambda tensors, dim: _C.cat([t._impl for t in tensors], dim),
     "flip": lambda self, dims: _C.flip(self._impl, dims),
     **{f"view_scatter_{v}": _view_scatter_kernel(v) for v in ("select", "slice", "diagonal")},
+    **{f"into_view_{v}": _into_view_kernel(v) for v in ("select", "slice", "diagonal")},
 }
 
 

@@ -170,7 +170,7 @@ OPS = [
     # ---- unary, floating inputs only: the activations (nn.functional calls them) and frac, round(decimals=)
     E("frac", "FracOp", "unary_floating", "grad", ref="lambda a: a - np.trunc(a)"),
     E("round_decimals", "RoundDecimalsOp", "unary_floating", _ZERO, params=(("decimals", 0),),
-      ref="lambda a, decimals: np.round(a, int(decimals))", python="functional"),
+      ref="lambda a, decimals: np.round(a, int(decimals))", python="functional", nodes="RoundBackward1"),
     E("gelu", "GeluOp", "unary_floating",
       f"grad * (0.5 * (1 + (self * {_SQRT1_2!r}).erf()) + self * {_1_SQRT2PI!r} * (-0.5 * self * self).exp())",
       fused=("gelu_backward", "grad", "self"), ref=f"lambda a: 0.5 * a * (1 + special.erf(a * {_SQRT1_2!r}))",
@@ -747,6 +747,18 @@ INDEXING = [
        "src": "as_strided(grad, size, stride, storage_offset)"}, "AsStridedScatterBackward0",
       "lambda a, src, size, stride, storage_offset: put(a.reshape(-1), np.lib.stride_tricks.as_strided("
       "np.arange(a.size)[storage_offset:], size, [s * 8 for s in stride]), src).reshape(a.shape)"),
+    # a view of a copy of self replaced by src (torch's *_scatter of the views)
+    I("select_scatter", "self, src, dim, index", "into_view_select",
+      {"self": "select_scatter(grad, grad.new_zeros(src_sizes), dim, index)", "src": "grad.select(dim, index)"},
+      "SelectScatterBackward0", "lambda a, src, dim, index: put(a, (slice(None),) * (dim % a.ndim) + (index,), src)"),
+    I("slice_scatter", "self, src, dim, start, end, step", "into_view_slice",
+      {"self": "slice_scatter(grad, grad.new_zeros(src_sizes), dim, start, end, step)",
+       "src": "slice(grad, dim, start, end, step)"}, "SliceScatterBackward0",
+      "lambda a, src, dim, start, end, step: put(a, (slice(None),) * (dim % a.ndim) + (slice(start, end, step),), "
+      "src)"),
+    I("diagonal_scatter", "self, src, offset, dim1, dim2", "into_view_diagonal",
+      {"self": "diagonal_scatter(grad, grad.new_zeros(src_sizes), offset, dim1, dim2)",
+       "src": "grad.diagonal(offset, dim1, dim2)"}, "DiagonalScatterBackward0", "diagonal_scatter_reference"),
     # the backward of the views (VIEWS rows): zeros holding the gradient in the view, whose own derivative is the view
     I("select_backward", "grad_output, input_sizes, dim, index", "view_scatter_select",
       {"grad_output": "grad.select(dim, index)"}, "SelectBackwardBackward0",

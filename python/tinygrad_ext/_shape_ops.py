@@ -7,7 +7,8 @@ import warnings
 
 from . import _C, _dtype, _ops
 from ._device import Size, as_device
-from .tensor import Tensor, _broadcast_shape, _named, _needs_grad, _shape_arg, _wrap, arange, cat, full
+from .tensor import (Tensor, _broadcast_shape, _named, _needs_grad, _select_args, _shape_arg, _wrap, arange, cat,
+                     full)
 
 
 def _ints(x):
@@ -449,24 +450,16 @@ def narrow_copy(input, dim, start, length):
 
 # ------------------------------------------------------------------ scatters of views
 def select_scatter(input, src, dim, index):
-    out = input.clone()
-    out[(slice(None),) * _C.wrap_dim(dim, input.dim()) + (index,)] = src
-    return out
+    return _ops.INDEXING_OPS["select_scatter"].apply(input, src, *_select_args(input, dim, index))
 
 
 def slice_scatter(input, src, dim=0, start=None, end=None, step=1):
-    out = input.clone()
-    out[(slice(None),) * _C.wrap_dim(dim, input.dim()) + (slice(start, end, step),)] = src
-    return out
+    return _ops.INDEXING_OPS["slice_scatter"].apply(input, src, dim, 0 if start is None else start,
+                                                    2 ** 63 - 1 if end is None else end, step)
 
 
 def diagonal_scatter(input, src, offset=0, dim1=0, dim2=1):
-    """input with src on its diagonal: input zeroed there plus src placed on zeros."""
-    shape = list(input.shape)
-    diagonal_backward = _ops.INDEXING_OPS["diagonal_backward"].apply
-    on_diagonal = diagonal_backward(full(list(src.shape), True, dtype=_dtype.bool, device=input.device), shape, offset,
-                                    dim1, dim2)
-    return input.masked_fill(on_diagonal, 0) + diagonal_backward(src, shape, offset, dim1, dim2)
+    return _ops.INDEXING_OPS["diagonal_scatter"].apply(input, src, offset, dim1, dim2)
 
 
 # ------------------------------------------------------------------ indexing

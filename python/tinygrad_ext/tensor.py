@@ -243,6 +243,18 @@ def _check_inplace(t):
                                    "operation.")
 
 
+def _select_args(self, dim, index):
+    """select's (dim, index) checked as torch's select() checks them, dim wrapped."""
+    if self._impl.ndim == 0:
+        raise IndexError("select() cannot be applied to a 0-dim tensor.")
+    d = _C.wrap_dim(dim, self._impl.ndim)
+    n, index = self._impl.shape[d], _operator.index(index)
+    if not -n <= index < n:
+        raise IndexError(f"select(): index {index} out of range for tensor of size {list(self._impl.shape)} at "
+                         f"dimension {d}")
+    return d, index
+
+
 @_methods  # (the class and its slots: _tensor_base.py)
 class Tensor:
     __array_priority__ = 1000  # numpy defers to our reflected operators
@@ -762,14 +774,7 @@ class Tensor:
         return _SLICE.apply(self, d, start, start + length, 1)
 
     def select(self, dim, index):
-        if self._impl.ndim == 0:
-            raise IndexError("select() cannot be applied to a 0-dim tensor.")
-        d = _C.wrap_dim(dim, self._impl.ndim)
-        n, index = self._impl.shape[d], _operator.index(index)
-        if not -n <= index < n:
-            raise IndexError(f"select(): index {index} out of range for tensor of size {list(self._impl.shape)} at "
-                             f"dimension {d}")
-        return _SELECT.apply(self, d, index)
+        return _SELECT.apply(self, *_select_args(self, dim, index))
 
     def unbind(self, dim=0):
         if self._impl.ndim == 0:
