@@ -4,8 +4,10 @@ Bernoulli, Binomial, NegativeBinomial, ContinuousBernoulli, RelaxedBernoulli, Re
 Gamma, Chi2, Poisson, Dirichlet, Beta, StudentT, InverseGamma, FisherSnedecor, VonMises, LogisticNormal,
 LowRankMultivariateNormal, Wishart, LKJCholesky (and Independent and
 MixtureSameFamily over them) with sample/rsample, log_prob, entropy, mean, variance, expand and torch's argument
-validation, and kl_divergence between them; written with Tensor ops, so rsample and log_prob are differentiable."""
-from . import constraints, transforms
+validation, and kl_divergence between them; written with Tensor ops, so rsample and log_prob are differentiable.
+ExponentialFamily (the base of the exponential families), biject_to / transform_to (constraint_registry) and utils
+as torch's."""
+from . import constraint_registry, constraints, exp_family, kl, transforms, utils
 from .bernoulli import Bernoulli
 from .binomial import Binomial, NegativeBinomial
 from .categorical import Categorical
@@ -13,7 +15,9 @@ from .continuous import (Cauchy, Exponential, GeneralizedPareto, Gumbel, HalfCau
                          LogNormal, Weibull)
 from .continuous_bernoulli import ContinuousBernoulli
 from .discrete import Geometric, Multinomial, OneHotCategorical, OneHotCategoricalStraightThrough, Pareto
+from .constraint_registry import biject_to, transform_to
 from .distribution import Distribution
+from .exp_family import ExponentialFamily
 from .gamma import Beta, Chi2, Dirichlet, FisherSnedecor, Gamma, InverseGamma, Poisson, StudentT
 from .independent import Independent
 from .kl import kl_divergence, register_kl
@@ -34,7 +38,8 @@ from .uniform import Uniform
 from .von_mises import VonMises
 
 __all__ = ["Bernoulli", "Beta", "Binomial", "Categorical", "Cauchy", "Chi2", "ContinuousBernoulli", "Dirichlet",
-           "Distribution", "Exponential", "FisherSnedecor", "Gamma", "GeneralizedPareto", "Geometric", "Gumbel",
+           "Distribution", "Exponential", "ExponentialFamily", "FisherSnedecor", "Gamma", "GeneralizedPareto",
+           "Geometric", "Gumbel",
            "HalfCauchy", "HalfNormal", "Independent", "InverseGamma", "Kumaraswamy", "LKJCholesky",
            "Laplace", "LogNormal", "LogisticNormal", "LowRankMultivariateNormal",
            "MixtureSameFamily", "Multinomial", "MultivariateNormal", "NegativeBinomial", "Normal", "OneHotCategorical",
@@ -48,4 +53,4 @@ __all__ = ["Bernoulli", "Beta", "Binomial", "Categorical", "Cauchy", "Chi2", "Co
            "ReshapeTransform", "SigmoidTransform", "SoftmaxTransform", "SoftplusTransform", "StackTransform",
            "StickBreakingTransform", "TanhTransform",
            "Transform", "identity_transform",
-           "kl_divergence", "register_kl"]
+           "biject_to", "kl_divergence", "register_kl", "transform_to"]

@@ -105,14 +105,16 @@ class LowRankMultivariateNormal(Distribution):
         C = self._capacitance_tril
         return 2 * C.diagonal(dim1=-2, dim2=-1).log().sum(-1) + self._unbroadcasted_cov_diag.log().sum(-1)
 
+    def _mahalanobis(self, diff):
+        """diff^T (W W^T + D)^-1 diff = diff^T D^-1 diff - |C^-1 W^T D^-1 diff|^2 (Woodbury)."""
+        W, D = self._unbroadcasted_cov_factor, self._unbroadcasted_cov_diag
+        return (diff.pow(2) / D).sum(-1) - _batch_mahalanobis(self._capacitance_tril,
+                                                              _batch_mv(W.mT / D.unsqueeze(-2), diff))
+
     def log_prob(self, value):
         if self._validate_args:
             self._validate_sample(value)
-        W, D = self._unbroadcasted_cov_factor, self._unbroadcasted_cov_diag
-        diff = value - self.loc
-        # x^T (W W^T + D)^-1 x = x^T D^-1 x - |C^-1 W^T D^-1 x|^2 (Woodbury)
-        m = (diff.pow(2) / D).sum(-1) - _batch_mahalanobis(self._capacitance_tril, _batch_mv(W.mT / D.unsqueeze(-2),
-                                                                                               diff))
+        m = self._mahalanobis(value - self.loc)
         return -0.5 * (self._event_shape[0] * math.log(2 * math.pi) + self._log_det() + m)
 
     def entropy(self):
