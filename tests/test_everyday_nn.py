@@ -1,6 +1,7 @@
 """Everyday nn / optim / data idioms that PyTorch users rely on: container arithmetic (Sequential +, *, pop;
 ModuleList +, pop; ParameterList extend/slices), state_dict metadata, and the other behaviours found by
 running users' snippets under torch and here."""
+import numpy as np
 import pytest
 import tinygrad_ext as torch
 from tinygrad_ext import nn
@@ -55,3 +56,63 @@ def test_parameterlist_extend_slice():
         pl.extend(torch.ones(2))
     with pytest.raises(IndexError, match="index 4 is out of range"):
         pl[4]
+
+
+def test_round_decimals_node_name():
+    x = torch.randn(3, requires_grad=True)
+    assert x.round(decimals=2).grad_fn.name() == "RoundBackward1"
+    assert x.round().grad_fn.name() == "RoundBackward0"
+
+
+def test_bce_target_dtype_errors():
+    F = nn.functional
+    p = torch.rand(3)
+    with pytest.raises(RuntimeError, match="Found dtype Long but expected Float"):
+        F.binary_cross_entropy(p, torch.tensor([0, 1, 1]))
+    with pytest.raises(RuntimeError, match="Found dtype Double but expected Float"):
+        nn.BCELoss()(p, torch.tensor([0., 1, 1], dtype=torch.float64))
+    with pytest.raises(RuntimeError, match="result type Float can't be cast to the desired output type Long"):
+        nn.BCEWithLogitsLoss()(p, torch.tensor([0, 1, 1]))
+    with pytest.raises(RuntimeError, match="result type Double can't be cast to the desired output type Int"):
+        F.binary_cross_entropy_with_logits(p.double(), torch.tensor([0, 1, 1], dtype=torch.int32))
+    with pytest.raises(RuntimeError, match="with two bool tensors is not supported"):
+        F.binary_cross_entropy_with_logits(p, torch.tensor([False, True, True]))
+    # a float64 target promotes (torch's result is float64)
+    assert F.binary_cross_entropy_with_logits(p, torch.tensor([0., 1, 1], dtype=torch.float64)).dtype == torch.float64
+
+
+def test_nll_batch_size_checked_for_index_targets():
+    with pytest.raises(ValueError, match=r"Expected input batch_size \(3\) to match target batch_size \(1\)\."):
+        nn.NLLLoss()(torch.randn(3, 5), torch.tensor([[1, 2, 3]]))
+    with pytest.raises(ValueError, match=r"Expected input batch_size \(3\) to match target batch_size \(1\)\."):
+        nn.CrossEntropyLoss()(torch.randn(3, 5), torch.tensor([[1, 2, 3]]))
+    with pytest.raises(RuntimeError, match="0D or 1D target tensor expected, multi-target not supported"):
+        nn.CrossEntropyLoss()(torch.randn(3, 5), torch.tensor([[1], [2], [3]]))
+
+
+def _renormed(w, idx, max_norm, p):
+    w = w.copy()
+    for i in sorted(set(idx)):
+        n = (np.abs(w[i]) ** p).sum() ** (1 / p)
+        if n > max_norm:
+            w[i] *= max_norm / (n + 1e-7)
+    return w
+
+
+@pytest.mark.parametrize("p", [2.0, 1.0])
+def test_embedding_max_norm_renormalizes_looked_up_rows(p):
+    e = nn.Embedding(5, 3, max_norm=1.0, norm_type=p)
+    with torch.no_grad():
+        e.weight.copy_(torch.tensor(np.arange(15.).reshape(5, 3) / 4 - 1, dtype=torch.float32))
+    w0 = e.weight.detach().numpy().astype(np.float64)
+    out = e(torch.tensor([[1, 1], [4, 0]]))
+    want = _renormed(w0, [1, 1, 4, 0], 1.0, p)
+    np.testing.assert_allclose(e.weight.detach().numpy(), want, rtol=1e-6)   # row 2 and 3 untouched
+    np.testing.assert_allclose(out.detach().numpy(), want[[[1, 1], [4, 0]]], rtol=1e-6)
+    out.sum().backward()
+    assert e.weight.grad[1].tolist() == [2., 2., 2.] and e.weight.grad[2].tolist() == [0., 0., 0.]
+    bag = nn.EmbeddingBag(5, 3, max_norm=0.5, mode="sum")
+    with torch.no_grad():
+        bag.weight.copy_(torch.tensor(w0, dtype=torch.float32))
+    bag(torch.tensor([[2, 3]]))
+    np.testing.assert_allclose(bag.weight.detach().numpy(), _renormed(w0, [2, 3], 0.5, 2.0), rtol=1e-6)

@@ -514,10 +514,21 @@ def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-5):
     return _named(out, "NativeLayerNormBackward0")  # (torch's one node for the whole normalization)
 
 
+def _embedding_renorm_(weight, input, max_norm, norm_type):
+    """torch's embedding_renorm_: each row that input looks up whose norm_type-norm exceeds max_norm is scaled
+    in place to max_norm / (norm + 1e-7) times itself (outside autograd)."""
+    with no_grad():
+        idx = input.reshape(-1).unique()
+        rows = weight.index_select(0, idx)
+        norms = rows.norm(p=norm_type, dim=1, keepdim=True)
+        scale = where(norms > max_norm, max_norm / (norms + 1e-7), 1.0)
+        weight.index_copy_(0, idx, rows * scale)
+
+
 def embedding(input, weight, padding_idx=None, max_norm=None, norm_type=2.0, scale_grad_by_freq=False,
               sparse=False):
-    if max_norm is not None or scale_grad_by_freq or sparse:
-        raise NotImplementedError("embedding: max_norm, scale_grad_by_freq and sparse are not supported")
+    if scale_grad_by_freq or sparse:
+        raise NotImplementedError("embedding: scale_grad_by_freq and sparse are not supported")
     if input.dtype.is_floating_point:
         raise RuntimeError("Expected tensor for argument #1 'indices' to have one of the following scalar types: "
                            f"Long, Int; but got {input.type()} instead (while checking arguments for embedding)")
@@ -528,6 +539,8 @@ def embedding(input, weight, padding_idx=None, max_norm=None, norm_type=2.0, sca
         lo, hi = int(input.min()), int(input.max())
         if lo < 0 or hi >= n:
             raise IndexError("index out of range in self")
+    if max_norm is not None:
+        _embedding_renorm_(weight, input, max_norm, norm_type)
     if _needs_grad(weight):
         return _ops.NN_OPS["embedding"].apply(weight, input, padding_idx)
     return _wrap(_C.index(weight._impl, 0, [input._impl]))
@@ -627,11 +640,11 @@ _CE_KERNEL = "log_softmax_lastdim_kernel_impl"  # (torch's name in its dtype err
 
 
 def _class_target(target, input, kernel, code):
-    """target as the kernels take class indices (int64), checked in torch's order: input's dtype first (a
-    floating target: its batch size and dims, then its dtype)."""
+    """target as the kernels take class indices (int64), checked in torch's order: input's dtype first, then
+    target's batch size and dims, then its dtype."""
     if not input.dtype.is_floating_point:
         raise NotImplementedError(f"\"{kernel}\" not implemented for '{input.dtype._legacy[:-6]}'")
-    if target.dtype.is_floating_point and input.dim() >= 2 and target.dim() >= 1:
+    if input.dim() >= 2 and target.dim() >= 1:
         if input.shape[0] != target.shape[0]:
             raise ValueError(f"Expected input batch_size ({input.shape[0]}) to match target batch_size "
                              f"({target.shape[0]}).")
@@ -696,6 +709,8 @@ def binary_cross_entropy(input, target, weight=None, size_average=None, reduce=N
     if target.shape != input.shape:
         raise ValueError(f"Using a target size ({target.shape}) that is different to the input size ({input.shape}) "
                          "is deprecated. Please ensure they have the same size.")
+    if target.dtype != input.dtype:
+        raise RuntimeError(f"Found dtype {target.dtype._legacy[:-6]} but expected {input.dtype._legacy[:-6]}")
     if input.numel():
         with no_grad():
             lo, hi = float(input.min()), float(input.max())
@@ -713,6 +728,12 @@ def binary_cross_entropy_with_logits(input, target, weight=None, size_average=No
     code = _reduction_code(reduction, size_average, reduce)
     if target.shape != input.shape:
         raise ValueError(f"Target size ({target.shape}) must be the same as input size ({input.shape})")
+    if target.dtype == _dtype.bool:
+        raise RuntimeError("Subtraction, the `-` operator, with two bool tensors is not supported. Use the `^` or "
+                           "`logical_xor()` operator instead.")
+    if not target.dtype.is_floating_point and input.dtype.is_floating_point:
+        raise RuntimeError(f"result type {input.dtype._legacy[:-6]} can't be cast to the desired output type "
+                           f"{target.dtype._legacy[:-6]}")
     # loss = (1 - y) x + (1 + (pw - 1) y) softplus(-x), softplus(-x) = log1p(exp(-|x|)) + relu(-x): stable for any x
     sp = input.abs().neg().exp().log1p() + (-input).relu()
     if pos_weight is not None:
@@ -1994,8 +2015,10 @@ def embedding_bag(input, weight, offsets=None, max_norm=None, norm_type=2, scale
                   sparse=False, per_sample_weights=None, include_last_offset=False, padding_idx=None):
     """Sums, means or maxima of bags of embedding rows: the rows of a 2-D input, or the runs of a 1-D input that
     start at offsets. Entries equal to padding_idx are left out (also from the mean's count); an empty bag is 0."""
-    if max_norm is not None or scale_grad_by_freq or sparse:
-        raise NotImplementedError("embedding_bag: max_norm, scale_grad_by_freq and sparse are not supported")
+    if scale_grad_by_freq or sparse:
+        raise NotImplementedError("embedding_bag: scale_grad_by_freq and sparse are not supported")
+    if max_norm is not None:
+        _embedding_renorm_(weight, input, max_norm, norm_type)
     if mode not in ("sum", "mean", "max"):
         raise ValueError(f"mode has to be one of sum, mean or max, but got {mode}")
     if per_sample_weights is not None and mode != "sum":
