@@ -259,8 +259,6 @@ def test_every_op_class_is_covered():
                                 _ops._Operands, _ops._View, _ops._Product, _ops._ScaledProduct, _ops._Indexed,
                                 _ops._Indexed2, _ops._IndexedList)}  # (the bases)
     exempt = {"FloorDivide"}  # torch's has no derivative: test_reliability.py checks that its backward raises
-    if not torch.cuda.is_available():
-        exempt.add("ToDevice")  # needs a second device
     missing = sorted(op_classes - covered - exempt)
     assert not missing, f"op classes without a gradcheck row in tests/test_gradcheck.py: {missing}"
 

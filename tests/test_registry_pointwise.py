@@ -34,12 +34,17 @@ CALLS = {
     "masked_fill": (lambda a, b: a.masked_fill(b > 0.5, b.sum() if b.dtype.is_floating_point else 7),
                     ("float32", "float64", "int64", "bool"), "MaskedFillBackward1"),
     "clamp_tensor": (lambda a, b: a.clamp(-b.abs(), b.abs()), ("float32", "float64", "int64"), "ClampBackward0"),
+    "div_rounding": (lambda a, b: torch.div(a, b, rounding_mode="floor"), ("float32", "float64", "int64"),
+                     "DivBackward2"),
+    # (a fixed seed: the same draws under gradcheck's perturbations; the values sampled are probabilities 0 and 1)
+    "bernoulli": (lambda p: torch.bernoulli(p, generator=torch.Generator().manual_seed(0)), ("float32", "float64"),
+                  "BernoulliBackward0"),
 }
 # the references of the rows with several operands, given the two sampled arrays
 OPERANDS = {"where": lambda a, b: (a > 0.5, a, b), "masked_fill": lambda a, b: (a, b > 0.5, b.sum() if b.dtype.kind
                                                                                  == "f" else 7),
-            "clamp_tensor": lambda a, b: (a, -np.abs(b), np.abs(b))}
-PARAMS = {"clamp": (-0.5, 0.7), "leaky_relu": (0.2,), "_to_copy": (np.float64,)}
+            "clamp_tensor": lambda a, b: (a, -np.abs(b), np.abs(b)), "div_rounding": lambda a, b: (a, b)}
+PARAMS = {"clamp": (-0.5, 0.7), "leaky_relu": (0.2,), "_to_copy": (np.float64, None), "div_rounding": ("floor",)}
 LAYOUTS = {"contiguous": [(3, 4), (3, 4)], "strided": [(4, 3), (4, 3)], "broadcast": [(3, 4), (4,)],
            "0-d": [(), ()], "empty": [(0, 4), (4,)]}
 
@@ -51,11 +56,14 @@ def reference(entry):
 def sample(name, dtype, shape, rng):
     if dtype == "bool":
         return np.asarray(rng.random(shape) < 0.5)
+    if name == "bernoulli":
+        return rng.integers(0, 2, shape).astype(dtype)
     if dtype.startswith("float"):
         lo = 0.2 if name == "pow" else -2.0
         return rng.uniform(lo, 2.0, shape).astype(dtype)
     v = rng.integers(-5, 6, shape)
-    return np.where(v == 0, 1, v).astype(dtype) if name in ("remainder", "floor_divide") else v.astype(dtype)
+    return np.where(v == 0, 1, v).astype(dtype) if name in ("remainder", "floor_divide", "div_rounding") else \
+        v.astype(dtype)
 
 
 def test_every_row_of_the_family_is_generated_and_no_hand_written_class_is_left():
@@ -76,7 +84,7 @@ def test_every_row_of_the_family_is_generated_and_no_hand_written_class_is_left(
     generated = {"Pow": "pow", "Remainder": "remainder", "FloorDivide": "floor_divide", "Maximum": "maximum",
                  "Minimum": "minimum", "Clamp": "clamp", "LeakyRelu": "leaky_relu", "Clone": "clone",
                  "ToCopy": "_to_copy", "Where": "where", "MaskedFill": "masked_fill", "ClampTensor": "clamp_tensor"}
-    assert not hand_written & (set(generated) | {"ToDtype", "ClampT"})
+    assert not hand_written & (set(generated) | {"ToDtype", "ClampT", "ToDevice", "ZeroGrad"})
     for alias, name in generated.items():
         assert getattr(_ops, alias) is _ops.REGISTERED[name], alias
     for e in KERNEL_ROWS:  # not in the C++ lists: their kernels are hand-written
@@ -121,7 +129,9 @@ def test_value_against_numpy(name, layout):
 
 def _inputs(name, rng):
     lo, hi = (0.3, 2.0) if name == "pow" else (-1.5, 1.5)
-    if name == "remainder":  # away from the jumps of a % b
+    if name == "bernoulli":
+        return [torch.tensor(rng.uniform(0.2, 0.8, (2, 3)), requires_grad=True)]
+    if name in ("remainder", "div_rounding"):  # away from the jumps of a % b and a // b
         return [torch.tensor(rng.uniform(2.2, 2.8, (2, 3)), requires_grad=True),
                 torch.tensor(rng.uniform(0.6, 0.9, (3,)), requires_grad=True)]
     entry = _registry.BY_NAME[name]

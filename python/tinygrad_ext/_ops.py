@@ -9,9 +9,11 @@ import traceback
 import numpy as np
 
 from . import _C, _dtype, _registry, return_types
+from ._device import CPU, device
 from ._tensor_base import Tensor, _inference_extra, _new, _wrap
 from .autograd.anomaly_mode import _enabled as _anomaly
-from .autograd.function import Function, _edge, _number_saved_outputs, _SavedOutput, _unbroadcast, _view_of
+from .autograd.function import (Function, _edge, _number_saved_outputs, _SavedOutput, _unbroadcast, _version_error,
+                                 _view_of)
 from .autograd.grad_mode import _inference, _state, no_grad
 
 _FLOAT_IDS = frozenset(i for i, d in enumerate(_dtype.BY_ID) if d is not None and d.is_floating_point)
@@ -116,11 +118,14 @@ class _Unary(_Registered):
         ctx.needs_input_grad, ctx.p = (True,), p
         ctx.next_functions = (
             (a.grad_fn, a._output_nr) if a.grad_fn is not None else (a._acc, 0) if a._acc is not None else _edge(a),)
-        if cls._uses_result:
-            ctx._saved, ctx._saved_versions = (a, _SavedOutput(r._impl, 0)), (a._impl.version, r._impl.version)
+        if cls._uses_result:  # (the input's version is checked only where the formula reads it, as torch's
+            # saved variables: exp_(x) after exp(x) is fine; create_graph's recomputation from it checks it then)
+            ctx._saved, ctx._saved_versions = (a, _SavedOutput(r._impl, 0)), \
+                (a._impl.version if cls._reads_inputs else None, r._impl.version)
+            ctx.input_version = a._impl.version
         elif not cls._reads_inputs:
             ctx._saved = ctx._saved_versions = ()
-            ctx.meta = _Meta(_dtype.BY_ID[a._impl.dtype], a._impl.shape)
+            ctx.meta = _Meta(a._impl)
         else:
             ctx._saved, ctx._saved_versions = (a,), (a._impl.version,)
         if _anomaly[0]:
@@ -139,16 +144,24 @@ class _Unary(_Registered):
                 env = {"grad": g, "self": a, "result": result}
                 return (_wrap(fused(*[env[n]._impl for n in ctx._fused_args], False, None, p or None)),)
         else:  # the result recomputed from the input, so the gradient's graph reaches it
+            if ctx._uses_result and a._impl.version != ctx.input_version:
+                raise _version_error(a, a._impl.version, ctx.input_version,
+                                     a.grad_fn.name() if a.grad_fn is not None else None)
             result = type(ctx).apply(a, *p) if ctx._uses_result else None
         return (ctx._grads[0](g, a, result, *p),)
 
 
 class _Meta:
-    """What a formula reading only self.dtype and self.shape keeps of the input."""
-    __slots__ = ("dtype", "shape")
+    """What a formula reading only self.dtype, self.shape and self.device keeps of the input."""
+    __slots__ = ("dtype", "shape", "_device")
 
-    def __init__(self, dtype, shape):
-        self.dtype, self.shape = dtype, tuple(shape)
+    def __init__(self, impl):
+        self.dtype, self.shape = _dtype.BY_ID[impl.dtype], tuple(impl.shape)
+        self._device = (impl.device_type, impl.device_index)
+
+    @property
+    def device(self):
+        return CPU if self._device[0] == 0 else device("cuda", self._device[1])
 
 
 class _Binary(_Registered):
@@ -173,8 +186,9 @@ class _Binary(_Registered):
             if ra else _NO_EDGE,
             ((b.grad_fn, b._output_nr) if b.grad_fn is not None else (b._acc, 0) if b._acc is not None else _edge(b))
             if rb else _NO_EDGE)
-        if cls._reads_inputs:
-            versions = (a._impl.version if ta else None, b._impl.version if tb else None)
+        if cls._reads_inputs:  # an operand's version is checked only where a needed formula reads it (torch's)
+            check = cls._checks[ra + 2 * rb]
+            versions = (a._impl.version if ta and check[0] else None, b._impl.version if tb and check[1] else None)
             ur = cls._uses_result
             if ur and (ra and ur[0] or rb and ur[1]):
                 ctx._saved, ctx._saved_versions = (a, b, _SavedOutput(out, 0)), versions + (out.version,)
@@ -226,36 +240,6 @@ class _Overloaded(_Binary):
         if ctx._backward_name == _registry.NOT_IMPLEMENTED:
             _not_implemented(f"aten::{ctx.entry.name}")
         return _Binary.backward(ctx, g)
-
-
-class ZeroGrad(Op):
-    """A value computed elsewhere (out) that depends on a and b with a zero derivative almost everywhere (div with
-    rounding_mode, bernoulli's draw): torch's output requires grad, and its gradients are zeros. `node`: torch's
-    node name (DivBackward2, BernoulliBackward0). (Not a registry row: its value comes from a composite or a
-    random draw, not from one kernel.)"""
-
-    @staticmethod
-    def forward(ctx, a, b, out, node):
-        ctx.shapes = (getattr(a, "shape", None), getattr(b, "shape", None))
-        ctx._backward_name = node
-        return out
-
-    @staticmethod
-    def backward(ctx, g):
-        sa, sb = ctx.shapes
-        need = ctx.needs_input_grad
-        return (g.new_zeros(sa) if need[0] else None, g.new_zeros(sb) if need[1] else None, None, None)
-
-
-class ToDevice(Op):
-    @staticmethod
-    def forward(ctx, a, device):
-        ctx.in_device = a.device
-        return _C.to_device(a._impl, *device._code)
-
-    @staticmethod
-    def backward(ctx, g):
-        return g.to(ctx.in_device), None
 
 
 # -------------------------------------------------------------- reductions
@@ -857,7 +841,7 @@ def masked_fill_backward(grad, mask):
 _FORMULA_HELPERS = {"pow_backward": pow_backward, "pow_backward_self": pow_backward_self,
                     "pow_backward_exponent": pow_backward_exponent, "clamp_backward": clamp_backward,
                     "clamp_backward_min_max": clamp_backward_min_max, "masked_fill_backward": masked_fill_backward,
-                    "Tensor": Tensor}
+                    "zeros_like": lambda t: t.new_zeros(t.shape), "Tensor": Tensor}
 
 
 def _formula(expr, params):
@@ -885,7 +869,35 @@ def _clamp_tensor_kernel(a, lo, hi):
     return out if hi is None else _C.minimum(out, hi)
 
 
-_KERNELS = {"masked_fill": _masked_fill_kernel, "clamp_tensor": _clamp_tensor_kernel}
+def _to_copy_kernel(a, dtype, device):
+    """torch's _to_copy: a copy on `device` (a torch.device; None: a's) in `dtype` (an id; None: a's)."""
+    if device is not None:
+        a = _C.to_device(a, *device._code)
+    return a if dtype is None else _C.to_dtype(a, dtype)
+
+
+def _div_rounding_kernel(a, b, rounding_mode):
+    """div(a, b, rounding_mode='floor'|'trunc') (b a tensor or a number): floor_divide; trunc is a float quotient
+    truncated, or for integers floor_divide plus one where the division is inexact and the signs differ."""
+    if rounding_mode == "floor":
+        return _C.floor_divide(a, b)
+    if _dtype.BY_ID[_C.result_type(a, b)].is_floating_point:
+        return _C.trunc(_C.div(a, b))
+    inexact = _C.ne(_C.remainder(a, b), 0)
+    signs = _C.ne(_C.lt(a, 0), _C.lt(b, 0) if isinstance(b, _C.TensorImpl) else b < 0)
+    out = _C.floor_divide(a, b)
+    return _C.add(out, _C.to_dtype(_C.logical_and(inexact, signs), out.dtype))
+
+
+def _bernoulli_kernel(p):
+    """1 where a uniform draw (torch's, in p's dtype) is below p, else 0."""
+    u = _C.empty(list(p.shape), p.dtype, p.device_type, p.device_index)
+    _C.uniform_(u, 0.0, 1.0)
+    return _C.to_dtype(_C.lt(u, p), p.dtype)
+
+
+_KERNELS = {"masked_fill": _masked_fill_kernel, "clamp_tensor": _clamp_tensor_kernel, "to_copy": _to_copy_kernel,
+            "div_rounding": _div_rounding_kernel, "bernoulli": _bernoulli_kernel}
 
 
 class _Operands(Op):
@@ -950,6 +962,19 @@ def _operands_op(entry):
                                      "_backward_name": None if overloaded else entry.nodes})
 
 
+def _binary_checks(formulas):
+    """Per (self needs a gradient) + 2 * (other needs one): whether backward reads self and other, so that an
+    in-place change of an operand no needed formula reads is no error (torch saves self for mul only when other
+    needs a gradient). A formula reading the result reads both (create_graph recomputes it from them)."""
+    reads = [set(re.findall(r"\w+", f or "")) for f in formulas]
+    reads = [r | {"self", "other"} if "result" in r else r for r in reads]
+
+    def check(need):
+        used = set().union(*[r for r, n in zip(reads, need) if n])
+        return ("self" in used, "other" in used)
+    return tuple(check((i & 1, i & 2)) for i in range(4))
+
+
 def _registered(entry):
     """The autograd op of a registry entry: forward calls _C.<name> (with the entry's scalar parameters
     after the tensors), backward evaluates the entry's formulas (the fused kernel instead when no
@@ -959,16 +984,18 @@ def _registered(entry):
     params = ("grad", "self", "result") if entry.unary else ("grad", "self", "other", "result")
     params += tuple(n for n, _ in entry.params)
     reads = set().union(*(re.findall(r"\w+", f) for f in entry.grad))
-    attrs = {"_cfn": getattr(_C, entry.kernel or entry.name), "_grads": tuple(_formula(f, params) for f in entry.grad),
-             "_uses_result": "result" in reads, "_kernel": entry.kernel is not None}
+    attrs = {"_cfn": _KERNELS.get(entry.kernel) or getattr(_C, entry.kernel or entry.name),
+             "_grads": tuple(_formula(f, params) for f in entry.grad), "_uses_result": "result" in reads,
+             "_kernel": entry.kernel is not None}
     if not entry.unary and "result" in reads:  # (per operand)
         attrs["_uses_result"] = tuple("result" in re.findall(r"\w+", f) for f in entry.grad)
     if entry.unary and entry.fused:
         attrs["_fused"], attrs["_fused_args"] = getattr(_C, entry.fused[0]), entry.fused[1:]
     elif not entry.unary:
         attrs["_reads_inputs"] = bool(reads & {"self", "other", "result"})
+        attrs["_checks"] = _binary_checks(entry.grad)
     if entry.unary:  # (self read only as self.dtype / self.shape: nothing saved)
-        attrs["_reads_inputs"] = any(re.search(r"\bself\b(?!\.(dtype|shape)\b)", f) for f in entry.grad)
+        attrs["_reads_inputs"] = any(re.search(r"\bself\b(?!\.(dtype|shape|device)\b)", f) for f in entry.grad)
     if entry.unary and entry.nodes:
         attrs["_backward_name"] = entry.nodes
     elif entry.nodes:

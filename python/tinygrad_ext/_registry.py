@@ -40,12 +40,13 @@ apart gives `nodes` (tensor-tensor, tensor-scalar, scalar-tensor: pow's PowBackw
 A unary op whose kernel is a hand-written `_C` function (clamp, leaky_relu, clone, _to_copy) names it in `kernel`
 (called as kernel(input, *params), no functor: the row is left out of the C++ lists, the fusion and the generic
 test rows; tests/test_registry_pointwise.py has its rows). A formula reading `self` only as self.dtype or
-self.shape saves no tensor (torch's saved self.options()/self.sym_sizes()): clone and _to_copy keep no input alive.
+self.shape/self.device saves no tensor (torch's saved self.options()/self.sym_sizes()): clone and _to_copy keep no
+input alive.
 A kernel row with several operands lists them in `inputs` (each a Tensor, a number or None; the kernel gets them
 in that order, then the params; `grad` has one formula or None per operand, over grad, the operands and the
 params); its `nodes` is torch's node name, or the names when its last operand is a Tensor and when it is not
 (masked_fill's MaskedFillBackward1/0: that operand then has an edge only when a Tensor). Its kernel is
-`_C.<kernel>` or one of _ops._KERNELS (masked_fill: clone, then fill).
+`_C.<kernel>` or one of _ops._KERNELS (masked_fill: clone, then fill; _to_copy: to a device, then a dtype).
 `python` says how the op reaches Python: "generated" (method, in-place, torch function with out=, all from this entry),
 "functional" (only the autograd op and `_ops.functional(name)`, for nn.functional: gelu, elu, ...),
 "manual" (tensor.py wires it by hand: operators with extra arguments such as alpha, or backward rules
@@ -208,8 +209,8 @@ OPS = [
     # ---- unary, same dtype
     E("neg", "NegOp", "unary", "-grad", ref="np.negative", python="manual"),
     E("abs", "AbsOp", "unary", "grad * self.sign()", ref="np.abs", python="manual"),
-    E("relu", "ReluOp", "unary", "grad * (1 - (self <= 0).to(grad.dtype))", fused=("relu_backward", "grad", "self"),
-      ref="lambda a: np.maximum(a, 0)"),
+    E("relu", "ReluOp", "unary", "grad * (1 - (result <= 0).to(grad.dtype))",  # (torch saves the result)
+      fused=("relu_backward", "grad", "result"), ref="lambda a: np.maximum(a, 0)"),
     E("sign", "SignOp", "unary", _ZERO, ref="np.sign"),
     E("floor", "FloorOp", "unary", _ZERO, ref="np.floor"),
     E("ceil", "CeilOp", "unary", _ZERO, ref="np.ceil"),
@@ -326,8 +327,15 @@ OPS = [
       params=(("negative_slope", 0.01),), kernel="leaky_relu", python="manual",
       ref="lambda a, negative_slope: np.where(a > 0, a, a * negative_slope)"),
     E("clone", None, "unary", "grad", kernel="clone", python="manual", ref="np.copy"),
-    E("_to_copy", None, "unary", "grad.to(self.dtype)", params=(("dtype", None),), kernel="to_dtype", python="manual",
-      ref="lambda a, dtype: a.astype(dtype)"),
+    E("_to_copy", None, "unary", "grad.to(self.device, self.dtype)", params=(("dtype", None), ("device", None)),
+      kernel="to_copy", python="manual", ref="lambda a, dtype, device: a.astype(dtype)"),
+    # values with a zero derivative almost everywhere (torch's zeros_like(grad)): div with a rounding mode (a composite
+    # kernel) and bernoulli's draw (ref: its value for probabilities 0 and 1, which the tests give it)
+    E("div_rounding", None, "binary", ("zeros_like(grad)", "zeros_like(grad)"), inputs=("self", "other"),
+      params=(("rounding_mode", None),), kernel="div_rounding", nodes="DivBackward2", python="manual",
+      ref="lambda a, b, rounding_mode: np.floor_divide(a, b) if rounding_mode == 'floor' else np.trunc(a / b)"),
+    E("bernoulli", None, "unary_floating", "zeros_like(grad)", kernel="bernoulli", nodes="BernoulliBackward0",
+      python="manual", ref="lambda p: p"),
     E("_cdist_sqrt", None, "unary_float", "(grad / (2 * result)).masked_fill(result == 0, 0)", kernel="sqrt",
       nodes="EuclideanDistBackward0", python=None, ref="np.sqrt"),  # (cdist: no gradient where a distance is 0)
     E("where", None, "binary", (None, "grad.where(condition, 0.0)", "grad.masked_fill(condition, 0.0)"),

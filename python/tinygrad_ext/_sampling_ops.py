@@ -5,7 +5,7 @@ trick, which draws the same distribution as sampling one category at a time and 
 from . import _dtype, _ops
 from ._generator import drawing_from
 from ._reduction_ops import searchsorted
-from .autograd.grad_mode import is_grad_enabled, no_grad
+from .autograd.grad_mode import no_grad
 from .tensor import empty, empty_like
 
 
@@ -13,16 +13,14 @@ def bernoulli(input, p=None, *, generator=None):
     """1 with probability input (or p), else 0, in input's dtype; input's gradient is zero, as torch's."""
     if p is None and not input.dtype.is_floating_point:
         raise NotImplementedError(f"\"bernoulli_tensor_cpu_p_\" not implemented for '{input.dtype._legacy[:-6]}'")
-    with no_grad(), drawing_from(generator):
+    with drawing_from(generator):
         if p is not None:
-            result = empty_like(input).bernoulli_(p)
-        else:
+            with no_grad():
+                return empty_like(input).bernoulli_(p)
+        with no_grad():
             if ((input < 0) | (input > 1)).any().item():
                 raise RuntimeError("Expected p_in >= 0 && p_in <= 1 to be true, but got false.")
-            result = (empty_like(input).uniform_() < input).to(input.dtype)
-    if p is None and input.requires_grad and is_grad_enabled():
-        result = _ops.ZeroGrad.apply(input, None, result._impl, "BernoulliBackward0")  # (a zero gradient)
-    return result
+        return _ops.REGISTERED["bernoulli"].apply(input)  # (the registry's row: a zero gradient)
 
 
 def multinomial(input, num_samples, replacement=False, *, generator=None):

@@ -515,16 +515,18 @@ class Tensor:
         t = self
         if dev is not None:
             dev = as_device(dev)
-            if dev != t.device or (dev.type == "cuda" and dev.index is None and t.is_cuda):
-                if _needs_grad(t):
-                    t = _ops.ToDevice.apply(t, dev)
-                elif flags[0] and dev != t.device:
-                    t = _wrap(_to_device_non_blocking(t._impl, dev))
-                else:
-                    t = _wrap(_C.to_device(t._impl, *dev._code))
-        if dt is not None and dt is not t.dtype:
-            t = _ops.ToCopy.apply(t, dt.id) if _needs_grad(t) and dt.is_floating_point else \
-                _wrap(_C.to_dtype(t._impl, dt.id))  # (an integer copy has no gradient)
+            if dev == t.device and not (dev.type == "cuda" and dev.index is None and t.is_cuda):
+                dev = None
+        if dt is not None and dt is t.dtype:
+            dt = None
+        if (dev is not None or dt is not None) and _needs_grad(t) and (dt is None or dt.is_floating_point):
+            t = _ops.ToCopy.apply(t, None if dt is None else dt.id, dev)  # (an integer copy has no gradient)
+        else:
+            if dev is not None:
+                t = _wrap(_to_device_non_blocking(t._impl, dev) if flags[0] and dev != t.device else
+                          _C.to_device(t._impl, *dev._code))
+            if dt is not None:
+                t = _wrap(_C.to_dtype(t._impl, dt.id))
         if flags[1] and t is self:  # copy=True: a new tensor even when nothing changes
             t = t.clone()
         if memory_format is None or memory_format is _mf.preserve_format:
@@ -1433,30 +1435,15 @@ def _bool_scan(t, dim, name):
 
 
 def _rounding_div(a, b, mode):
-    """div(a, b, rounding_mode='trunc' | 'floor'): integers with the core's floor division (trunc adds 1
-    where the signs differ and the division is inexact), floats as trunc(a / b) and the core's
-    floor_divide; a zero gradient, as torch's."""
+    """div(a, b, rounding_mode='trunc' | 'floor'): the registry's div_rounding row (a zero gradient, as torch's)."""
     if mode not in ("trunc", "floor"):
         raise RuntimeError(f"div expected rounding_mode to be one of None, 'trunc', or 'floor' but found '{mode}'")
     if not isinstance(a, Tensor):
         a = _wrap(_C.scalar_tensor(a, (_dtype.int64 if isinstance(a, int) and not isinstance(a, _py_bool) else
                                        _dtype.get_default_dtype()).id, *b.device._code))
-    bi = b._impl if isinstance(b, Tensor) else b
-    rt = _DTYPE[_C.result_type(a._impl, bi)]
-    if rt is _dtype.bool:
+    if _C.result_type(a._impl, b._impl if isinstance(b, Tensor) else b) == _dtype.bool.id:
         raise NotImplementedError(f'"div_{mode}_cpu" not implemented for \'Bool\'')
-    if mode == "floor":
-        out = _C.floor_divide(a._impl, bi)
-    elif rt.is_floating_point:
-        out = _C.trunc(_C.div(a._impl, bi))
-    else:
-        out = _C.floor_divide(a._impl, bi)
-        inexact = _C.ne(_C.remainder(a._impl, bi), 0)
-        signs = _C.ne(_C.lt(a._impl, 0), _C.lt(bi, 0) if isinstance(b, Tensor) else b < 0)
-        out = _C.add(out, _C.to_dtype(_C.logical_and(inexact, signs), rt.id))
-    if _needs_grad(a, b):
-        return _ops.ZeroGrad.apply(a, b, out, "DivBackward2")
-    return _wrap(out)
+    return _ops.REGISTERED["div_rounding"].apply(a, b, mode)
 
 
 def _composed_reduction(name, input, dims, keepdim, *params):
