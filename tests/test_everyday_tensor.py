@@ -27,3 +27,53 @@ def test_set_default_dtype_to_an_integer_type_is_torchs_type_error():
     with pytest.raises(TypeError, match="^only floating-point types are supported as the default type$"):
         torch.set_default_dtype(torch.int32)
     assert torch.get_default_dtype() is torch.float32
+
+
+# ---------------------------------------------------------------- printing
+
+
+def test_repr_of_a_tensor_written_through_a_slice_names_copyslices_bare():
+    x = torch.ones(3, requires_grad=True)
+    y = x * 2
+    y[0] = 10
+    assert repr(y) == "tensor([10.,  2.,  2.], grad_fn=<CopySlices>)"
+
+
+# ---------------------------------------------------------------- in-place ops after use (version counter)
+
+
+def _inplace_after(use, change=lambda y: y.add_(1)):
+    x = torch.tensor([1., -2., 3.], requires_grad=True)
+    y = x + 1
+    z = use(y)
+    change(y)
+    z.sum().backward()
+    return x.grad.numpy()
+
+
+@pytest.mark.parametrize("use, grad", [
+    (lambda y: y * 2, [2., 2., 2.]), (lambda y: 2 * y, [2., 2., 2.]), (lambda y: y / 2, [.5, .5, .5]),
+    (lambda y: y * torch.ones(3), [1., 1., 1.]), (lambda y: y / torch.full((3,), 4.), [.25, .25, .25]),
+    (lambda y: y.relu(), [1., 0., 1.]), (lambda y: y.exp(), np.exp([2., -1., 4.])),
+    (lambda y: y.sigmoid(), [0.104994, 0.196612, 0.017663]), (lambda y: y.tanh(), [0.070651, 0.419974, 0.001341])])
+def test_changing_an_operand_no_needed_formula_reads_is_fine(use, grad):
+    # torch saves mul's self only when other needs a gradient, and exp/relu/sigmoid/tanh's result, not the input
+    np.testing.assert_allclose(_inplace_after(use), grad, rtol=1e-5, atol=1e-6)
+
+
+@pytest.mark.parametrize("use", [lambda y: y * torch.ones(3, requires_grad=True), lambda y: y ** 2,
+                                 lambda y: y.sin()])
+def test_changing_an_operand_a_formula_reads_is_torchs_version_error(use):
+    with pytest.raises(RuntimeError, match="one of the variables needed for gradient computation has been "
+                                           r"modified by an inplace operation: \[torch.FloatTensor \[3\]\], which is "
+                                           "output 0 of Add, is at version 1; expected version 0 instead"):
+        _inplace_after(use)
+
+
+def test_changing_the_output_of_exp_names_exp():
+    x = torch.ones(3, requires_grad=True)
+    y = x.exp()
+    z = y * 2
+    y.add_(1)
+    with pytest.raises(RuntimeError, match=r"which is output 0 of Exp, is at version 1; expected version 0"):
+        z.sum().backward()

@@ -113,7 +113,7 @@ def tensor_repr(t):
             (numel == 0 and t.dtype is not _dtype.get_default_dtype()):  # empty: no values to infer int/bool from
         suffix.append(f"dtype={t.dtype!r}")
     if t.grad_fn is not None:
-        suffix.append(f"grad_fn=<{t.grad_fn.name()}>")
+        suffix.append(f"grad_fn=<{t.grad_fn.name().rpartition('::')[2]}>")  # (torch prints the node's class name)
     elif t.requires_grad:
         suffix.append("requires_grad=True")
     return _add_suffixes(prefix + body, suffix, len(prefix))
