@@ -116,3 +116,13 @@ def test_embedding_max_norm_renormalizes_looked_up_rows(p):
         bag.weight.copy_(torch.tensor(w0, dtype=torch.float32))
     bag(torch.tensor([[2, 3]]))
     np.testing.assert_allclose(bag.weight.detach().numpy(), _renormed(w0, [2, 3], 0.5, 2.0), rtol=1e-6)
+
+
+def test_optimizer_repr_blank_line_between_groups_and_param_names():
+    m = nn.Linear(2, 1)
+    o = torch.optim.SGD([{"params": m.weight, "lr": 0.5}, {"params": m.bias}], lr=0.1)
+    r = repr(o)
+    assert r.startswith("SGD (\nParameter Group 0\n    dampening: 0\n") and r.endswith("    weight_decay: 0\n)")
+    assert "    weight_decay: 0\n\nParameter Group 1\n" in r
+    r = repr(torch.optim.SGD(m.named_parameters(), lr=0.1))
+    assert "    param_names: ['weight', 'bias']\n    weight_decay: 0\n)" in r

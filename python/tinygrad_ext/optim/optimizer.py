@@ -52,11 +52,11 @@ class Optimizer:
     def __repr__(self):
         s = type(self).__name__ + " ("
         for i, group in enumerate(self.param_groups):
-            s += f"\nParameter Group {i}"
+            s += f"\nParameter Group {i}\n"
             for key in sorted(group):
-                if key not in ("params", "param_names"):
-                    s += f"\n    {key}: {group[key]}"
-        return s + "\n)"
+                if key != "params":
+                    s += f"    {key}: {group[key]}\n"
+        return s + ")"
 
     def add_param_group(self, param_group):
         if not isinstance(param_group, dict):
