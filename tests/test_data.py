@@ -145,7 +145,7 @@ def test_tensor_dataset_subset_concat():
     assert len(ds + sub) == 12
     with pytest.raises(IndexError):
         cat[12]
-    with pytest.raises(ValueError, match="empty"):
+    with pytest.raises(AssertionError, match="empty"):
         ConcatDataset([])
 
 

@@ -126,3 +126,19 @@ def test_optimizer_repr_blank_line_between_groups_and_param_names():
     assert "    weight_decay: 0\n\nParameter Group 1\n" in r
     r = repr(torch.optim.SGD(m.named_parameters(), lr=0.1))
     assert "    param_names: ['weight', 'bias']\n    weight_decay: 0\n)" in r
+
+
+def test_data_collate_zero_dim_arrays_and_subset_getitems():
+    from tinygrad_ext.utils.data import ConcatDataset, Subset, default_collate
+    b = default_collate([np.array(1), np.array(2)])
+    assert b.shape == (2,) and b.tolist() == [1, 2]
+    s = Subset([10, 11, 12, 13], [3, 1])
+    assert s.__getitems__([0, 1]) == [13, 11]
+    with pytest.raises(AssertionError, match="datasets should not be an empty iterable"):
+        ConcatDataset([])
+
+    class Bad(Subset):
+        def __getitem__(self, i):
+            return 0
+    with pytest.raises(NotImplementedError, match="Bad overrides __getitem__ but not __getitems__"):
+        Bad([1], [0])

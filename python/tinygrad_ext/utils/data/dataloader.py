@@ -113,7 +113,7 @@ def default_collate(batch):
     if isinstance(elem, np.ndarray):
         if not _numpy_ok(elem):
             raise TypeError(_COLLATE_ERR.format(elem.dtype))
-        return stack([from_numpy(np.ascontiguousarray(b)) for b in batch], 0)
+        return stack([from_numpy(b if b.flags.c_contiguous else np.ascontiguousarray(b)) for b in batch], 0)
     if isinstance(elem, np.generic):
         if not _numpy_ok(np.asarray(elem)):
             raise TypeError(_COLLATE_ERR.format(elem.dtype))
