@@ -346,7 +346,8 @@ class _Stack(Constraint):
 
     def check(self, value):
         _check_dim(value, self.dim)
-        return _stack([c.check(value.select(self.dim, i)) for i, c in enumerate(self.cseq)], self.dim)
+        return _stack([c.check(value.select(self.dim, i)) for i, c in zip(range(value.size(self.dim)), self.cseq)],
+                      self.dim)
 
 
 dependent = _Dependent()
