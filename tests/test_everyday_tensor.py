@@ -77,3 +77,35 @@ def test_changing_the_output_of_exp_names_exp():
     y.add_(1)
     with pytest.raises(RuntimeError, match=r"which is output 0 of Exp, is at version 1; expected version 0"):
         z.sum().backward()
+
+
+def test_anomaly_mode_warns_with_the_forward_call_of_a_node_whose_backward_fails():
+    x = torch.ones(2, requires_grad=True)
+    with pytest.warns(UserWarning, match="Anomaly Detection"):
+        anomaly = torch.autograd.detect_anomaly()
+    with anomaly:
+        y = x.exp()
+        z = y * y
+        y.add_(1)
+        with pytest.warns(UserWarning, match="^Error detected in MulBackward0. Traceback of forward call that caused "
+                                             "the error:\n") as caught, \
+                pytest.raises(RuntimeError, match="^one of the variables needed for gradient computation"):
+            z.sum().backward()
+    stack = [str(w.message) for w in caught if "Error detected" in str(w.message)][0]
+    assert "z = y * y" in stack and "tinygrad_ext" not in stack
+
+
+def test_assigning_a_grad_of_another_size_or_dtype_is_torchs_error():
+    w = torch.ones(2, 3, requires_grad=True)
+    with pytest.raises(RuntimeError, match=r"^attempting to assign a gradient of size '\[3, 2\]' to a tensor of size "
+                                           r"'\[2, 3\]'. Please ensure that the gradient and the tensor are the same "
+                                           "size$"):
+        w.grad = torch.ones(3, 2)
+    with pytest.raises(RuntimeError, match="^attempting to assign a gradient with dtype 'double' to a tensor with "
+                                           "grad_dtype 'Float'. The gradient must match the tensor's grad_dtype"):
+        w.grad = torch.ones(2, 3, dtype=torch.float64)
+    with pytest.raises(RuntimeError, match="with dtype 'long int' to a tensor with grad_dtype 'Half'"):
+        torch.ones(2, dtype=torch.float16).grad = torch.ones(2, dtype=torch.int64)
+    w.grad_dtype = None  # any dtype
+    w.grad = torch.ones(2, 3, dtype=torch.float64)
+    assert w.grad.dtype is torch.float64

@@ -396,9 +396,18 @@ class Tensor:
             if not isinstance(value, Tensor):
                 raise TypeError(f"assigned grad expected to be a Tensor or None but got grad of type "
                                 f"{type(value).__name__}")
+            want = self._impl.dtype if self._extra is None else self._extra.get("grad_dtype", self._impl.dtype)
+            if want is not None and value._impl.dtype != want:
+                raise RuntimeError(f"attempting to assign a gradient with dtype '{_C_TYPE[value.dtype]}' to a tensor "
+                                   f"with grad_dtype '{_DTYPE[want]._legacy[:-6]}'. The gradient must match the "
+                                   "tensor's grad_dtype (defaults to the tensor's dtype). You can set the tensor's "
+                                   "grad_dtype attribute with a specific dtype, or None to allow any dtype. Set "
+                                   "grad_dtype with caution. Diverging the dtypes of a tensor and its gradient may "
+                                   "break downstream systems that assume they match.")
             if value.shape != self.shape:
-                raise RuntimeError(f"assigned grad has data of a different size: {list(value.shape)} vs "
-                                   f"{list(self.shape)}")
+                raise RuntimeError(f"attempting to assign a gradient of size '{list(value.shape)}' to a tensor of "
+                                   f"size '{list(self.shape)}'. Please ensure that the gradient and the tensor are "
+                                   "the same size")
         self._grad = value
 
     @property

@@ -2,11 +2,26 @@
 
 While enabled, every graph node records the stack of its forward call, and the
 engine checks each gradient a node returns; a NaN raises torch's
-"Function 'XBackward0' returned nan values in its 0th output." with that stack."""
+"Function 'XBackward0' returned nan values in its 0th output.", warning first with that stack (the user's
+frames), as torch's."""
 import functools
+import os
 import warnings
 
 _enabled = [False]
+_PACKAGE = os.path.dirname(os.path.dirname(os.path.abspath(__file__))) + os.sep
+_GENERATED = ('  File "<op registry', '  File "<nn op registry', '  File "<numpy aliases', '  File "<tinygrad_ext.')
+
+
+def user_frames(stack):
+    """The frames of a recorded forward stack (traceback.format_stack's lines) up to the first one inside
+    tinygrad_ext: the user's call that made the node."""
+    out = []
+    for frame in stack:
+        if frame.startswith(('  File "' + _PACKAGE,) + _GENERATED):
+            break
+        out.append(frame)
+    return out
 
 
 def is_anomaly_enabled():

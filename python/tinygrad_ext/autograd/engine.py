@@ -12,6 +12,8 @@ nothing else can see its memory (a fresh contiguous tensor made during this
 pass; under enforce_grad_layout_policy(False) a non-contiguous one too), else
 as a copy; later gradients are added in place (no_grad), or out of place when
 create_graph=True so the sum stays differentiable."""
+import warnings
+
 from .. import _C, _dtype
 from .._tensor_base import Tensor, _wrap
 from . import anomaly_mode
@@ -60,9 +62,15 @@ def _topo_postorder(roots):
 def _check_nan(node, grads):
     for i, g in enumerate(grads):
         if g is not None and g.dtype.is_floating_point and bool((g != g).any()):  # NaN test
-            where = "".join(node._stack) if node._stack else ""
-            raise RuntimeError(f"Function '{node.name()}' returned nan values in its {i}th output."
-                               + (f"\nTraceback of forward call that caused the error:\n{where}" if where else ""))
+            raise RuntimeError(f"Function '{node.name()}' returned nan values in its {i}th output.")
+
+
+def _warn_forward_stack(node):
+    """Anomaly mode: an error in node's backward (a NaN, a version error, a bad formula) first warns with the
+    user's forward call that made the node, as torch's (the error's message stays torch's one line)."""
+    if node._stack:
+        warnings.warn(f"Error detected in {node.name()}. Traceback of forward call that caused the error:\n"
+                      + "".join(anomaly_mode.user_frames(node._stack)), UserWarning, stacklevel=2)
 
 
 def _run_hooks(node, buf, external):
@@ -194,14 +202,19 @@ def _run(roots, retain_graph, create_graph, targets=None):
                     r = hook(tuple(grads))
                     if r is not None:
                         grads = list(r)
-            in_grads = node._backward(grads)
-            if hooked and node._post_hooks:
-                for hook in tuple(node._post_hooks):
-                    r = hook(tuple(in_grads), tuple(grads))
-                    if r is not None:
-                        in_grads = r
-            if anomaly:
-                _check_nan(node, in_grads)
+            try:
+                in_grads = node._backward(grads)
+                if hooked and node._post_hooks:
+                    for hook in tuple(node._post_hooks):
+                        r = hook(tuple(in_grads), tuple(grads))
+                        if r is not None:
+                            in_grads = r
+                if anomaly:
+                    _check_nan(node, in_grads)
+            except Exception:
+                if anomaly:
+                    _warn_forward_stack(node)
+                raise
             if not retain_graph:
                 node._release()
             trusted = node._trusted_grads
