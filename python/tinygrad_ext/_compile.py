@@ -39,6 +39,7 @@ import weakref
 from . import _fusion, _plan
 from ._device import device
 from .autograd.grad_mode import is_grad_enabled
+from .nn.modules import module as _module
 from .nn.modules.module import Module
 from .tensor import Tensor, _wrap, tensor
 
@@ -502,3 +503,6 @@ def compile(model=None, *, fullgraph=False, dynamic=None, backend="inductor", mo
     wrapper._torchdynamo_orig_callable = model
     wrapper.stats = compiled.stats
     return wrapper
+
+
+_module._compiler[0] = compile  # (Module.compile)

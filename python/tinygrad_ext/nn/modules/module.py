@@ -13,6 +13,7 @@ from ..parameter import Buffer, Parameter, zero_grads
 from ._backward_hooks import BackwardHook
 
 _global_forward_hooks = OrderedDict()
+_compiler = [None]  # torch.compile, set by tinygrad_ext._compile (which sits above nn)
 _global_forward_pre_hooks = OrderedDict()
 
 
@@ -96,11 +97,27 @@ class Module:
     def forward(self, *input):
         raise NotImplementedError(f'Module [{type(self).__name__}] is missing the required "forward" function')
 
+    _compiled_call_impl = None  # (set by compile())
+
     def __call__(self, *args, **kwargs):
+        if self._compiled_call_impl is not None:
+            return self._compiled_call_impl(*args, **kwargs)
         if (self._forward_pre_hooks or self._forward_hooks or self._backward_hooks or self._backward_pre_hooks
                 or _global_forward_hooks or _global_forward_pre_hooks):
             return self._call_with_hooks(args, kwargs)
         return self.forward(*args, **kwargs)
+
+    def _call_impl(self, *args, **kwargs):
+        """__call__ without the compiled path (what compile() compiles)."""
+        if (self._forward_pre_hooks or self._forward_hooks or self._backward_hooks or self._backward_pre_hooks
+                or _global_forward_hooks or _global_forward_pre_hooks):
+            return self._call_with_hooks(args, kwargs)
+        return self.forward(*args, **kwargs)
+
+    def compile(self, *args, **kwargs):
+        """torch's: this module's calls go through torch.compile(self._call_impl, *args, **kwargs), in place (its
+        state_dict keys do not change)."""
+        self.__dict__["_compiled_call_impl"] = _compiler[0](self._call_impl, *args, **kwargs)
 
     def _call_with_hooks(self, args, kwargs):
         for hook_id, hook in (*_global_forward_pre_hooks.items(), *self._forward_pre_hooks.items()):
