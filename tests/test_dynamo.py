@@ -1,4 +1,7 @@
 """torch._dynamo's user-facing switches and Module.compile (in place) on tinygrad_ext.compile."""
+import copy
+import io
+
 import numpy as np
 import pytest
 
@@ -61,3 +64,18 @@ def test_reset_disable_optimize_and_marks():
     assert not torch._dynamo.is_compiling()
     assert "inductor" in torch._dynamo.list_backends() and "eager" not in torch._dynamo.list_backends()
     assert "eager" in torch._dynamo.list_backends(None)
+
+
+def test_a_compiled_module_pickles_and_copies_without_its_compiled_call():
+    m = nn.Linear(2, 2)
+    m.compile()
+    buf = io.BytesIO()
+    torch.save(m, buf)
+    buf.seek(0)
+    m2 = torch.load(buf, weights_only=False)
+    assert m2._compiled_call_impl is None and m2(torch.ones(1, 2)).shape == (1, 2)
+    m3 = copy.deepcopy(m)
+    assert m3._compiled_call_impl is None
+    m3.weight.data.zero_()
+    m3.bias.data.zero_()
+    assert m3(torch.ones(1, 2)).tolist() == [[0.0, 0.0]]

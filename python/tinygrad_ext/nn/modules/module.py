@@ -256,6 +256,11 @@ class Module:
         keys = list(super().__dir__()) + list(self._parameters) + list(self._modules) + list(self._buffers)
         return sorted(k for k in set(keys) if not k[0].isdigit())
 
+    def __getstate__(self):
+        state = self.__dict__.copy()
+        state.pop("_compiled_call_impl", None)  # (torch's: a compiled call does not travel; compile() again)
+        return state
+
     def __setstate__(self, state):
         self.__dict__.update(state)
         for name in ("_backward_hooks", "_backward_pre_hooks"):  # (a module pickled before these existed)
