@@ -8,6 +8,11 @@ validation, and kl_divergence between them; written with Tensor ops, so rsample 
 ExponentialFamily (the base of the exponential families), biject_to / transform_to (constraint_registry) and utils
 as torch's."""
 from . import constraint_registry, constraints, exp_family, kl, transforms, utils
+# (torch's per-distribution module paths: torch.distributions.beta.Beta and the like)
+from . import (beta, cauchy, chi2, dirichlet, exponential, fishersnedecor, generalized_pareto, geometric, gumbel,
+               half_cauchy, half_normal, inverse_gamma, kumaraswamy, laplace, lkj_cholesky, log_normal,
+               mixture_same_family, multinomial, negative_binomial, one_hot_categorical, pareto, poisson,
+               relaxed_categorical, studentT, weibull, wishart)
 from .bernoulli import Bernoulli
 from .binomial import Binomial, NegativeBinomial
 from .categorical import Categorical

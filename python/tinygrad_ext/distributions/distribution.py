@@ -29,6 +29,7 @@ class Distribution:
     has_enumerate_support = False
     arg_constraints = {}
     support = None
+    _validate_args = True  # (torch's class default, __debug__; __init__ sets the instance's)
 
     @staticmethod
     def set_default_validate_args(value):
@@ -88,6 +89,14 @@ class Distribution:
             new.__dict__[name] = value
         new._batch_shape = batch_shape
         return new
+
+    def _get_checked_instance(self, cls, _instance=None):
+        """The instance a subclass's expand fills: _instance, or a new uninitialized one of this type (refused when
+        this type's __init__ is not cls's: such a subclass must define its own expand, as torch says)."""
+        if _instance is None and type(self).__init__ != cls.__init__:
+            raise NotImplementedError(f"Subclass {type(self).__name__} of {cls.__name__} that defines a custom "
+                                      "__init__ method must also define a custom .expand() method.")
+        return type(self).__new__(type(self)) if _instance is None else _instance
 
     def _extended_shape(self, sample_shape=Size()):
         return Size(tuple(sample_shape) + tuple(self._batch_shape) + tuple(self._event_shape))

@@ -197,11 +197,6 @@ def _kl_geometric_geometric(p, q):
     return -p.entropy() - (-q.probs).log1p() / p.probs - q.logits
 
 
-@register_kl(HalfNormal, HalfNormal)
-def _kl_halfnormal_halfnormal(p, q):
-    return _kl_normal_normal(p.base_dist, q.base_dist)
-
-
 @register_kl(Laplace, Laplace)
 def _kl_laplace_laplace(p, q):
     scale_ratio = p.scale / q.scale
@@ -305,6 +300,7 @@ def _kl_transformed_transformed(p, q):
 
 
 # torch builds these as TransformedDistributions of a base by parameter-free transforms: the KL of the bases.
+@register_kl(HalfNormal, HalfNormal)
 @register_kl(LogNormal, LogNormal)
 @register_kl(HalfCauchy, HalfCauchy)
 @register_kl(InverseGamma, InverseGamma)
@@ -360,11 +356,6 @@ def _kl_to_continuous_bernoulli(p, q):
 register_kl(Beta, ContinuousBernoulli)(_kl_to_continuous_bernoulli)
 
 
-@register_kl(Beta, Pareto)
-def _kl_beta_infinity(p, q):
-    return _infinite_like(p.concentration1)
-
-
 @register_kl(Beta, Exponential)
 def _kl_beta_exponential(p, q):
     a, b = p.concentration1, p.concentration0
@@ -395,11 +386,6 @@ def _kl_beta_uniform(p, q):
     return result.masked_fill((q.low > p.support.lower_bound) | (q.high < p.support.upper_bound), math.inf)
 
 
-@register_kl(ContinuousBernoulli, Pareto)
-def _kl_continuous_bernoulli_infinity(p, q):
-    return _infinite_like(p.probs)
-
-
 @register_kl(ContinuousBernoulli, Exponential)
 def _kl_continuous_bernoulli_exponential(p, q):
     return -p.entropy() - q.rate.log() + q.rate * p.mean
@@ -416,14 +402,6 @@ def _kl_continuous_bernoulli_normal(p, q):
 def _kl_continuous_bernoulli_uniform(p, q):
     result = -p.entropy() + (q.high - q.low).log()
     return where((q.low >= p.support.lower_bound) | (q.high <= p.support.upper_bound), math.inf, result)
-
-
-@register_kl(Exponential, Beta)
-@register_kl(Exponential, ContinuousBernoulli)
-@register_kl(Exponential, Pareto)
-@register_kl(Exponential, Uniform)
-def _kl_exponential_infinity(p, q):
-    return _infinite_like(p.rate)
 
 
 @register_kl(Exponential, Gamma)
@@ -446,14 +424,6 @@ def _kl_exponential_normal(p, q):
     var_normal, rate_sqr = q.scale.pow(2), p.rate.pow(2)
     t1 = 0.5 * (rate_sqr * var_normal * 2 * math.pi).log()
     return t1 - 1 + (rate_sqr.reciprocal() - q.loc / p.rate + q.loc.pow(2) * 0.5) / var_normal
-
-
-@register_kl(Gamma, Beta)
-@register_kl(Gamma, ContinuousBernoulli)
-@register_kl(Gamma, Pareto)
-@register_kl(Gamma, Uniform)
-def _kl_gamma_infinity(p, q):
-    return _infinite_like(p.concentration)
 
 
 @register_kl(Gamma, Exponential)
@@ -481,16 +451,6 @@ def _kl_gamma_normal(p, q):
     return t1 + (c - 1) * c.digamma() + (t2 - q.loc * c / p.rate + 0.5 * q.loc.pow(2)) / var_normal
 
 
-@register_kl(Gumbel, Beta)
-@register_kl(Gumbel, ContinuousBernoulli)
-@register_kl(Gumbel, Exponential)
-@register_kl(Gumbel, Gamma)
-@register_kl(Gumbel, Pareto)
-@register_kl(Gumbel, Uniform)
-def _kl_gumbel_infinity(p, q):
-    return _infinite_like(p.loc)
-
-
 @register_kl(Gumbel, Normal)
 def _kl_gumbel_normal(p, q):
     param_ratio = p.scale / q.scale
@@ -500,16 +460,6 @@ def _kl_gumbel_normal(p, q):
     return -t1 + t2 + t3 - (_euler_gamma + 1)
 
 
-@register_kl(Laplace, Beta)
-@register_kl(Laplace, ContinuousBernoulli)
-@register_kl(Laplace, Exponential)
-@register_kl(Laplace, Gamma)
-@register_kl(Laplace, Pareto)
-@register_kl(Laplace, Uniform)
-def _kl_laplace_infinity(p, q):
-    return _infinite_like(p.loc)
-
-
 @register_kl(Laplace, Normal)
 def _kl_laplace_normal(p, q):
     var_normal = q.scale.pow(2)
@@ -517,16 +467,6 @@ def _kl_laplace_normal(p, q):
     t1 = 0.5 * (2 * scale_sqr_var_ratio / math.pi).log()
     t = 0.5 * p.loc.pow(2) - p.loc * q.loc + 0.5 * q.loc.pow(2)
     return -t1 + scale_sqr_var_ratio + t / var_normal - 1
-
-
-@register_kl(Normal, Beta)
-@register_kl(Normal, ContinuousBernoulli)
-@register_kl(Normal, Exponential)
-@register_kl(Normal, Gamma)
-@register_kl(Normal, Pareto)
-@register_kl(Normal, Uniform)
-def _kl_normal_infinity(p, q):
-    return _infinite_like(p.loc)
 
 
 @register_kl(Normal, Gumbel)
@@ -546,13 +486,6 @@ def _kl_normal_laplace(p, q):
     t2 = math.sqrt(2 / math.pi) * p.scale * (-0.5 * loc_diff_scale_ratio.pow(2)).exp()
     t3 = loc_diff * (math.sqrt(0.5) * loc_diff_scale_ratio).erf()
     return -(p.scale / q.scale).log() + (t2 + t3) / q.scale - 0.5 * (1 + math.log(0.5 * math.pi))
-
-
-@register_kl(Pareto, Beta)
-@register_kl(Pareto, ContinuousBernoulli)
-@register_kl(Pareto, Uniform)
-def _kl_pareto_infinity(p, q):
-    return _infinite_like(p.scale)
 
 
 @register_kl(Pareto, Exponential)
@@ -581,12 +514,6 @@ def _kl_pareto_normal(p, q):
     t3 = p.alpha * common_term.pow(2) / (p.alpha - 2)
     t4 = (p.alpha * common_term - q.loc).pow(2)
     return (t1 - p.alpha.reciprocal() + (t3 + t4) / var_normal - 1).masked_fill(p.alpha <= 2, math.inf)
-
-
-@register_kl(Poisson, Bernoulli)
-@register_kl(Poisson, Binomial)
-def _kl_poisson_infinity(p, q):
-    return _infinite_like(p.rate)
 
 
 @register_kl(Uniform, Beta)
@@ -644,3 +571,23 @@ def _kl_uniform_pareto(p, q):
     t2 = (_x_log_x(p.high) - _x_log_x(p.low) - width) / width
     return (t2 * (q.alpha + 1) - t1).masked_fill(p.low < q.support.lower_bound, math.inf)
 
+
+def _register_infinite(type_p, param, types_q):
+    """KL(p || q) = inf for p of type_p and q of each of types_q: p has mass where q has none (p's support is not
+    inside q's); the result has the shape of p's parameter `param`."""
+    def kl(p, q):
+        return _infinite_like(getattr(p, param))
+    for type_q in types_q:
+        register_kl(type_p, type_q)(kl)
+
+
+_BOUNDED = (Beta, ContinuousBernoulli, Pareto, Uniform)  # (supports inside an interval or above a positive bound)
+_register_infinite(Beta, "concentration1", [Pareto])
+_register_infinite(ContinuousBernoulli, "probs", [Pareto])
+_register_infinite(Exponential, "rate", _BOUNDED)
+_register_infinite(Gamma, "concentration", _BOUNDED)
+_register_infinite(Gumbel, "loc", _BOUNDED + (Exponential, Gamma))
+_register_infinite(Laplace, "loc", _BOUNDED + (Exponential, Gamma))
+_register_infinite(Normal, "loc", _BOUNDED + (Exponential, Gamma))
+_register_infinite(Pareto, "scale", [Beta, ContinuousBernoulli, Uniform])
+_register_infinite(Poisson, "rate", [Bernoulli, Binomial])

@@ -1,0 +1,4 @@
+"""torch.distributions.studentT: torch's module path for StudentT (in gamma.py)."""
+from .gamma import StudentT
+
+__all__ = ["StudentT"]
