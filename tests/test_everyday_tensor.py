@@ -109,3 +109,18 @@ def test_assigning_a_grad_of_another_size_or_dtype_is_torchs_error():
     w.grad_dtype = None  # any dtype
     w.grad = torch.ones(2, 3, dtype=torch.float64)
     assert w.grad.dtype is torch.float64
+
+
+# ---------------------------------------------------------------- cat / stack arguments
+
+
+@pytest.mark.parametrize("fn", ["cat", "stack"])
+def test_cat_and_stack_take_a_list_or_tuple_of_tensors(fn):
+    a = torch.ones(2)
+    for bad, name in [(torch.ones(2, 2), "Tensor"), ((t for t in [a, a]), "generator"), ({a}, "set")]:
+        with pytest.raises(TypeError, match=f"^{fn}\\(\\): argument 'tensors' \\(position 1\\) must be tuple of "
+                                            f"Tensors, not {name}$"):
+            getattr(torch, fn)(bad)
+    with pytest.raises(TypeError, match="^expected Tensor as element 1 in argument 0, but got NoneType$"):
+        getattr(torch, fn)([a, None])
+    assert getattr(torch, fn)((a, a)).shape[0] in (2, 4)

@@ -2175,8 +2175,19 @@ def _scatter_src(src, index):
     return src
 
 
+def _tensor_list(fn, tensors):
+    """cat/stack's `tensors`: a list or tuple of Tensors (torch's TypeErrors for a Tensor, a generator, a None)."""
+    if not isinstance(tensors, (list, tuple)):
+        raise TypeError(f"{fn}(): argument 'tensors' (position 1) must be tuple of Tensors, not "
+                        f"{type(tensors).__name__}")
+    for i, t in enumerate(tensors):
+        if not isinstance(t, Tensor):
+            raise TypeError(f"expected Tensor as element {i} in argument 0, but got {type(t).__name__}")
+    return list(tensors)
+
+
 def cat(tensors, dim=0):
-    tensors = list(tensors)
+    tensors = _tensor_list("cat", tensors)
     if not tensors:
         raise ValueError("torch.cat(): expected a non-empty list of Tensors")
     dt = tensors[0].dtype if isinstance(tensors[0], Tensor) else None
@@ -2209,7 +2220,7 @@ def _named(out, name):
 
 
 def stack(tensors, dim=0):
-    tensors = list(tensors)
+    tensors = _tensor_list("stack", tensors)
     if not tensors:
         raise RuntimeError("stack expects a non-empty TensorList")
     d = _C.wrap_dim(dim, tensors[0].dim() + 1)  # (the dim is checked first, as torch's)
