@@ -3,6 +3,8 @@ integration / summation of the densities in float64 with scipy, and inf where th
 ExponentialFamily's Bregman entropy and KL against the closed forms, biject_to / transform_to for every constraint
 (lands in the support, inverts, log-det against central differences), the constraints and utils helpers, torch's
 errors; and (with PyTorch importable) all of it equal to torch's."""
+import importlib
+import inspect
 import math
 import warnings
 
@@ -562,3 +564,37 @@ def test_constraint_checks_equal_torch():
                 assert got is want, (c, v.shape, want, got)
             else:
                 np.testing.assert_array_equal(got, want, err_msg=f"{c!r} {v.shape}")
+
+
+def test_module_paths_and_checked_instance():
+    for module, name in [("beta", "Beta"), ("studentT", "StudentT"), ("relaxed_categorical", "ExpRelaxedCategorical"),
+                         ("one_hot_categorical", "OneHotCategoricalStraightThrough"), ("half_normal", "HalfNormal"),
+                         ("lkj_cholesky", "LKJCholesky"), ("mixture_same_family", "MixtureSameFamily")]:
+        home = D if hasattr(D, name) else D.relaxed_bernoulli  # (ExpRelaxedCategorical is not exported, as torch's)
+        assert getattr(importlib.import_module(f"tinygrad_ext.distributions.{module}"), name) is getattr(home, name)
+        assert getattr(D, module).__name__ == f"tinygrad_ext.distributions.{module}"
+
+    class Shifted(D.Normal):
+        def __init__(self, loc):
+            super().__init__(loc, 1.0)
+    check_raises(lambda: Shifted(0.0)._get_checked_instance(D.Normal), NotImplementedError,
+                 "Subclass Shifted of Normal that defines a custom __init__ method must also define a custom .expand()")
+    assert type(D.Normal(0.0, 1.0)._get_checked_instance(D.Normal)) is D.Normal
+
+
+@needs_torch
+def test_public_names_and_signatures_equal_torch():
+
+    def plain(fn):  # the parameters' names, kinds and defaults, without annotations
+        params = inspect.signature(fn).parameters.values()
+        return [(p.name, p.kind, p.default is inspect.Parameter.empty) for p in params]
+    for sub in ("constraints", "constraint_registry", "utils", "exp_family", "kl", "transforms"):
+        theirs = importlib.import_module(f"torch.distributions.{sub}")
+        ours = importlib.import_module(f"tinygrad_ext.distributions.{sub}")
+        for name in theirs.__all__:
+            a, b = getattr(theirs, name), getattr(ours, name)
+            if callable(a) and not isinstance(a, real_torch.distributions.constraints.Constraint):
+                init_or_call = (lambda f: f.__init__) if inspect.isclass(a) else (lambda f: f)
+                assert plain(init_or_call(a)) == plain(init_or_call(b)), (sub, name)
+    public = {n for n in dir(real_torch.distributions) if not n.startswith("_")}
+    assert public <= set(dir(D)), sorted(public - set(dir(D)))
