@@ -142,3 +142,73 @@ def test_data_collate_zero_dim_arrays_and_subset_getitems():
             return 0
     with pytest.raises(NotImplementedError, match="Bad overrides __getitem__ but not __getitems__"):
         Bad([1], [0])
+
+
+def test_state_dict_metadata_and_batchnorm_legacy_load():
+    s = nn.Sequential(nn.Linear(1, 1), nn.BatchNorm1d(1))
+    assert s.state_dict()._metadata == {"": {"version": 1}, "0": {"version": 1}, "1": {"version": 2}}
+    assert list(s.state_dict()._metadata) == ["", "0", "1"]
+    bn = nn.BatchNorm1d(2)
+    bn(torch.randn(4, 2))
+    plain = {k: v for k, v in bn.state_dict().items() if k != "num_batches_tracked"}  # no _metadata: a legacy dict
+    assert repr(bn.load_state_dict(plain)) == "<All keys matched successfully>"
+    assert int(bn.num_batches_tracked) == 1  # (torch's: the module's own counter stands in)
+    sd = bn.state_dict()
+    del sd["num_batches_tracked"]  # version 2 metadata: the key is really missing
+    with pytest.raises(RuntimeError, match='Missing key\\(s\\) in state_dict: "num_batches_tracked"'):
+        bn.load_state_dict(sd)
+
+
+def test_load_state_dict_casts_dtype_as_torch():
+    lin = nn.Linear(2, 2)
+    r = lin.load_state_dict({"weight": torch.ones(2, 2, dtype=torch.float64), "bias": torch.zeros(2).half()})
+    assert repr(r) == "<All keys matched successfully>"
+    assert lin.weight.dtype == torch.float32 and lin.weight.sum().item() == 4
+
+
+def test_state_dict_hooks():
+    lin = nn.Linear(2, 2)
+    seen = []
+    lin.register_state_dict_pre_hook(lambda m, prefix, keep_vars: seen.append((prefix, keep_vars)))
+    lin._register_state_dict_hook(lambda m, sd, prefix, meta: sd.__setitem__(prefix + "extra", torch.ones(1)))
+    s = nn.Sequential(lin)
+    assert list(s.state_dict()) == ["0.weight", "0.bias", "0.extra"] and seen == [("0.", False)]
+    lin.register_state_dict_post_hook(lambda m, sd, prefix, meta: 1)
+    with pytest.raises(RuntimeError, match="state_dict post-hook must return None"):
+        lin.state_dict()
+
+
+def test_load_state_dict_pre_and_post_hooks():
+    lin = nn.Linear(2, 2)
+
+    def rename(module, state_dict, prefix, local_metadata, strict, missing, unexpected, errors):
+        if prefix + "w" in state_dict:
+            state_dict[prefix + "weight"] = state_dict.pop(prefix + "w")
+    lin.register_load_state_dict_pre_hook(rename)
+    calls = []
+
+    def post(module, keys):
+        calls.append((type(module).__name__, list(keys.missing_keys), list(keys.unexpected_keys)))
+        keys.missing_keys.clear()
+    lin.register_load_state_dict_post_hook(post)
+    src = {"w": torch.ones(2, 2)}
+    r = lin.load_state_dict(src)  # bias missing, but the post hook forgives it
+    assert calls == [("Linear", ["bias"], [])] and r.missing_keys == [] and lin.weight.sum().item() == 4
+    assert list(src) == ["w"]  # (the caller's dict is not changed)
+    h = lin.register_load_state_dict_post_hook(lambda m, k: 5)
+    with pytest.raises(AssertionError, match="are not expected to return new values"):
+        lin.load_state_dict({"weight": torch.ones(2, 2), "bias": torch.ones(2)})
+    h.remove()
+
+
+def test_old_style_backward_hook():
+    m = nn.Linear(2, 2)
+    got = []
+    m.register_backward_hook(lambda mod, gi, go: got.append(([None if g is None else tuple(g.shape) for g in gi],
+                                                             [tuple(g.shape) for g in go])))
+    with pytest.warns(FutureWarning, match="non-full backward hook"):
+        y = m(torch.ones(1, 2, requires_grad=True))
+    y.sum().backward()
+    assert got == [([(2,), (1, 2), (2, 2)], [(1, 2)])]  # (the last node's inputs: AddmmBackward0's bias, input, weight)
+    with pytest.raises(RuntimeError, match="Cannot use both regular backward hooks and full backward hooks"):
+        m.register_full_backward_hook(lambda *a: None)

@@ -3,6 +3,7 @@ in three ordered dicts (_parameters, _buffers, _modules) filled by attribute
 assignment; __getattr__ finds them. __call__ is forward itself unless hooks are
 registered, so a call costs one Python frame."""
 from collections import OrderedDict, namedtuple
+from functools import partial
 from types import MappingProxyType
 
 from ... import _dtype
@@ -10,7 +11,7 @@ from ..._device import as_device, device
 from ...autograd.grad_mode import no_grad
 from ...tensor import Tensor
 from ..parameter import Buffer, Parameter, zero_grads
-from ._backward_hooks import BackwardHook
+from ._backward_hooks import BackwardHook, register_non_full_backward_hooks
 
 _global_forward_hooks = OrderedDict()
 _compiler = [None]  # torch.compile, set by tinygrad_ext._compile (which sits above nn)
@@ -47,6 +48,24 @@ class RemovableHandle:
         self.remove()
 
 
+_STATE_DICT_HOOKS = ("_state_dict_hooks", "_state_dict_pre_hooks", "_load_state_dict_pre_hooks",
+                     "_load_state_dict_post_hooks")
+
+
+def _add_key_errors(errors, missing, unexpected):
+    """torch's strict-load lines for missing and unexpected keys, ahead of the other errors."""
+    if unexpected:
+        errors.insert(0, "Unexpected key(s) in state_dict: {}. ".format(", ".join(f'"{k}"' for k in unexpected)))
+    if missing:
+        errors.insert(0, "Missing key(s) in state_dict: {}. ".format(", ".join(f'"{k}"' for k in missing)))
+
+
+def _raise_load_errors(module, errors):
+    if errors:
+        raise RuntimeError("Error(s) in loading state_dict for {}:\n\t{}".format(type(module).__name__,
+                                                                              "\n\t".join(errors)))
+
+
 def _addindent(s, n):
     lines = s.split("\n")
     if len(lines) == 1:
@@ -74,6 +93,9 @@ class Module:
     _version = 1
     # (read-only defaults for modules made without __init__; __init__ gives each module its own)
     _backward_hooks = _backward_pre_hooks = MappingProxyType({})
+    _state_dict_hooks = _state_dict_pre_hooks = MappingProxyType({})
+    _load_state_dict_pre_hooks = _load_state_dict_post_hooks = MappingProxyType({})
+    _is_full_backward_hook = None  # (True: full backward hooks registered; False: register_backward_hook's)
     _forward_hooks_with_kwargs = _forward_hooks_always_called = _forward_pre_hooks_with_kwargs = MappingProxyType({})
 
     def __init__(self, *args, **kwargs):
@@ -90,6 +112,8 @@ class Module:
         d["_forward_pre_hooks"] = OrderedDict()
         d["_backward_hooks"] = OrderedDict()
         d["_backward_pre_hooks"] = OrderedDict()
+        for name in _STATE_DICT_HOOKS:
+            d[name] = OrderedDict()
         d["_forward_hooks_with_kwargs"] = {}
         d["_forward_hooks_always_called"] = {}
         d["_forward_pre_hooks_with_kwargs"] = {}
@@ -133,9 +157,9 @@ class Module:
                 if r is not None:
                     args = r if isinstance(r, tuple) else (r,)
         backward_hook = None
-        if self._backward_hooks or self._backward_pre_hooks:
-            backward_hook = BackwardHook(self, list(self._backward_hooks.values()),
-                                         list(self._backward_pre_hooks.values()))
+        full_hooks = list(self._backward_hooks.values()) if self._is_full_backward_hook else []
+        if full_hooks or self._backward_pre_hooks:
+            backward_hook = BackwardHook(self, full_hooks, list(self._backward_pre_hooks.values()))
             args = backward_hook.setup_input_hook(args)
         forward_hooks = (*_global_forward_hooks.items(), *self._forward_hooks.items())
         try:
@@ -149,7 +173,11 @@ class Module:
             r = self._run_forward_hook(hook_id, hook, args, kwargs, out)
             if r is not None:
                 out = r
-        return out if backward_hook is None else backward_hook.setup_output_hook(out)
+        if backward_hook is not None:
+            out = backward_hook.setup_output_hook(out)
+        if self._is_full_backward_hook is False and self._backward_hooks:
+            register_non_full_backward_hooks(self, list(self._backward_hooks.values()), args, out)
+        return out
 
     def _run_forward_hook(self, hook_id, hook, args, kwargs, out):
         if hook_id in self._forward_hooks_with_kwargs:
@@ -180,7 +208,20 @@ class Module:
     def register_full_backward_hook(self, hook, prepend=False):
         """hook(module, grad_input, grad_output), called with the gradients with respect to the module's
         positional inputs and outputs; a returned tuple replaces grad_input (see _backward_hooks.py)."""
+        self._set_backward_hook_kind(True)
         return self._add_hook(self._backward_hooks, hook, prepend)
+
+    def register_backward_hook(self, hook):
+        """torch's deprecated form: hook(module, grad_input, grad_output) on the node that made the output, its
+        grad_input that node's input gradients (see _backward_hooks.register_non_full_backward_hooks)."""
+        self._set_backward_hook_kind(False)
+        return self._add_hook(self._backward_hooks, hook, False)
+
+    def _set_backward_hook_kind(self, full):
+        if self._is_full_backward_hook is (not full):
+            raise RuntimeError("Cannot use both regular backward hooks and full backward hooks on a single Module. "
+                               "Please use only one of them.")
+        self.__dict__["_is_full_backward_hook"] = full
 
     def register_full_backward_pre_hook(self, hook, prepend=False):
         """hook(module, grad_output), called before the module's input gradients are computed; a returned
@@ -263,7 +304,7 @@ class Module:
 
     def __setstate__(self, state):
         self.__dict__.update(state)
-        for name in ("_backward_hooks", "_backward_pre_hooks"):  # (a module pickled before these existed)
+        for name in ("_backward_hooks", "_backward_pre_hooks", *_STATE_DICT_HOOKS):  # (pickled before these existed)
             self.__dict__.setdefault(name, OrderedDict())
         for name in ("_forward_hooks_with_kwargs", "_forward_hooks_always_called", "_forward_pre_hooks_with_kwargs"):
             self.__dict__.setdefault(name, {})
@@ -534,16 +575,62 @@ class Module:
                 keep_vars = args[2]
         if destination is None:
             destination = OrderedDict()
+            destination._metadata = OrderedDict()
+        local_metadata = {"version": self._version}
+        if hasattr(destination, "_metadata"):
+            destination._metadata[prefix[:-1]] = local_metadata
+        for hook in self._state_dict_pre_hooks.values():
+            hook(self, prefix, keep_vars)
+        self._save_to_state_dict(destination, prefix, keep_vars)
+        for name, m in self._modules.items():
+            if m is not None:
+                m.state_dict(destination=destination, prefix=prefix + name + ".", keep_vars=keep_vars)
+        for hook in self._state_dict_hooks.values():
+            result = hook(self, destination, prefix, local_metadata)
+            if getattr(hook, "_from_public_api", False):
+                if result is not None:
+                    raise RuntimeError("state_dict post-hook must return None")
+            elif result is not None:  # (the private hook may return a new dict)
+                destination = result
+        return destination
+
+    def _save_to_state_dict(self, destination, prefix, keep_vars):
+        """This module's own parameters and persistent buffers into destination (not its children's)."""
         for name, p in self._parameters.items():
             if p is not None:
                 destination[prefix + name] = p if keep_vars else p.detach()
         for name, b in self._buffers.items():
             if b is not None and name not in self._non_persistent_buffers_set:
                 destination[prefix + name] = b if keep_vars else b.detach()
-        for name, m in self._modules.items():
-            if m is not None:
-                m.state_dict(destination=destination, prefix=prefix + name + ".", keep_vars=keep_vars)
-        return destination
+
+    def _register_state_dict_hook(self, hook):
+        """hook(module, state_dict, prefix, local_metadata) after state_dict(); a returned dict replaces it."""
+        return self._add_hook(self._state_dict_hooks, hook, False)
+
+    def register_state_dict_post_hook(self, hook):
+        """hook(module, state_dict, prefix, local_metadata) after state_dict(), changing it in place."""
+        hook._from_public_api = True
+        return self._add_hook(self._state_dict_hooks, hook, False)
+
+    def register_state_dict_pre_hook(self, hook):
+        """hook(module, prefix, keep_vars) before this module's entries are saved."""
+        return self._add_hook(self._state_dict_pre_hooks, hook, False)
+
+    def _register_load_state_dict_pre_hook(self, hook, with_module=False):
+        """hook([module,] state_dict, prefix, local_metadata, strict, missing_keys, unexpected_keys, error_msgs)
+        before this module's entries are read; it may change state_dict (a copy of the caller's)."""
+        return self._add_hook(self._load_state_dict_pre_hooks, partial(hook, self) if with_module else hook, False)
+
+    def register_load_state_dict_pre_hook(self, hook):
+        return self._register_load_state_dict_pre_hook(hook, with_module=True)
+
+    def register_load_state_dict_post_hook(self, hook):
+        """hook(module, incompatible_keys) after loading; it may edit the missing/unexpected key lists in place
+        (what is left of them then fails a strict load)."""
+        return self._add_hook(self._load_state_dict_post_hooks, hook, False)
+
+    def _load_legacy_entries(self, state_dict, prefix, version):
+        """Fills in entries that a state_dict saved by an older version of this module lacks (BatchNorm's)."""
 
     def _state_entries(self):
         """{key: (module, store, name, tensor)} for everything state_dict() would save."""
@@ -559,16 +646,26 @@ class Module:
         return out
 
     def load_state_dict(self, state_dict, strict=True, assign=False):
-        """Copies state_dict's tensors into this module's parameters and buffers. Every problem is
-        found before anything is written and all are reported at once; on error nothing changes.
-        NOTE: unlike torch, a dtype mismatch is an error when strict (torch casts silently);
-        strict=False casts."""
+        """Copies state_dict's tensors into this module's parameters and buffers (cast to their dtypes, as
+        torch's). Every problem is found before anything is written and all are reported at once; on error
+        nothing changes (unless load post-hooks are registered: they see the loaded module, as torch's)."""
         if not hasattr(state_dict, "keys") or not hasattr(state_dict, "items"):
             raise TypeError(f"Expected state_dict to be dict-like, got {type(state_dict)}.")
+        metadata = getattr(state_dict, "_metadata", None)
+        state_dict = OrderedDict(state_dict)
+        missing, unexpected, errors = [], [], []
+        modules = list(self.named_modules(remove_duplicate=False))
+        for mod_prefix, mod in modules:
+            pre = mod_prefix + "." if mod_prefix else ""
+            local_metadata = {} if metadata is None else metadata.get(mod_prefix, {})
+            for hook in mod._load_state_dict_pre_hooks.values():
+                hook(state_dict, pre, local_metadata, strict, missing, unexpected, errors)
+            mod._load_legacy_entries(state_dict, pre, local_metadata.get("version"))
         entries = self._state_entries()
-        missing = [k for k in entries if k not in state_dict]
-        unexpected = [k for k in state_dict if k not in entries]
-        errors, plan = [], []
+        missing += [k for k in entries if k not in state_dict]
+        unexpected += [k for k in state_dict if k not in entries]
+        plan = []
+        post_hooks = [(mod, h) for _, mod in reversed(modules) for h in mod._load_state_dict_post_hooks.values()]
         for key, (mod, store, name, cur) in entries.items():
             if key not in state_dict:
                 continue
@@ -584,20 +681,10 @@ class Module:
                 errors.append(f"size mismatch for {key}: copying a param with shape {src.shape} from checkpoint, "
                               f"the shape in current model is {cur.shape}.")
                 continue
-            if src.dtype is not cur.dtype and strict:
-                errors.append(f"dtype mismatch for {key}: copying a param with dtype {src.dtype} from checkpoint, "
-                              f"the dtype in current model is {cur.dtype}.")
-                continue
             plan.append((mod, store, name, cur, src))
-        if strict:
-            if unexpected:
-                errors.insert(0, "Unexpected key(s) in state_dict: {}. ".format(", ".join(f'"{k}"' for k in
-                                                                                          unexpected)))
-            if missing:
-                errors.insert(0, "Missing key(s) in state_dict: {}. ".format(", ".join(f'"{k}"' for k in missing)))
-        if errors:
-            raise RuntimeError("Error(s) in loading state_dict for {}:\n\t{}".format(type(self).__name__,
-                                                                                  "\n\t".join(errors)))
+        if strict and not post_hooks:
+            _add_key_errors(errors, missing, unexpected)
+        _raise_load_errors(self, errors)
         with no_grad():
             for mod, store, name, cur, src in plan:
                 if getattr(cur, "_is_uninitialized", False):
@@ -609,7 +696,16 @@ class Module:
                         mod._buffers[name] = src.detach()
                 else:
                     cur.copy_(src.to(cur.device) if src.device != cur.device else src)
-        return _IncompatibleKeys(missing, unexpected)
+        incompatible = _IncompatibleKeys(missing, unexpected)
+        for mod, hook in post_hooks:
+            if hook(mod, incompatible) is not None:
+                raise AssertionError("Hooks registered with ``register_load_state_dict_post_hook`` are not expected "
+                                     "to return new values, if incompatible_keys need to be modified, it should be "
+                                     "done inplace.")
+        if strict and post_hooks:
+            _add_key_errors(errors, missing, unexpected)
+            _raise_load_errors(self, errors)
+        return incompatible
 
     # -------------------------------------------------------------- printing
     def extra_repr(self):

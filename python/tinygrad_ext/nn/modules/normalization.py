@@ -14,6 +14,13 @@ from .module import Module
 
 class _BatchNorm(Module):
     _expected_dims = ()
+    _version = 2  # (version 2 added num_batches_tracked)
+
+    def _load_legacy_entries(self, state_dict, prefix, version):
+        key = prefix + "num_batches_tracked"
+        if (version is None or version < 2) and self.track_running_stats and key not in state_dict:
+            n = self.num_batches_tracked
+            state_dict[key] = n if n is not None and n.device.type != "meta" else tensor(0, dtype=_dtype.int64)
 
     def __init__(self, num_features, eps=1e-5, momentum=0.1, affine=True, track_running_stats=True, device=None,
                  dtype=None, *, bias=True):
