@@ -598,3 +598,18 @@ def test_public_names_and_signatures_equal_torch():
                 assert plain(init_or_call(a)) == plain(init_or_call(b)), (sub, name)
     public = {n for n in dir(real_torch.distributions) if not n.startswith("_")}
     assert public <= set(dir(D)), sorted(public - set(dir(D)))
+
+
+def test_parameter_dependent_supports_are_dependent_properties():
+    statics = {D.Binomial: (True, 0), D.Categorical: (True, 0), D.GeneralizedPareto: (False, 0),
+               D.Multinomial: (True, 1), D.Pareto: (False, 0), D.Uniform: (False, 0)}
+    for cls, (is_discrete, event_dim) in statics.items():
+        assert C.is_dependent(cls.support) and cls.support.is_discrete is is_discrete, cls
+        assert cls.support.event_dim == event_dim, cls
+    for cls in (D.Independent, D.MixtureSameFamily):
+        check_raises(lambda: cls.support.event_dim, NotImplementedError, "cannot be determined statically")
+    assert D.TransformedDistribution.support.is_discrete is False
+    assert repr(D.Uniform(0.0, 2.0).support) == "Interval(lower_bound=0.0, upper_bound=2.0)"
+    mix = D.MixtureSameFamily(D.Categorical(torch.ones(2)), D.Normal(torch.zeros(2), torch.ones(2)))
+    assert repr(mix.support) == "MixtureSameFamilyConstraint(Real())"
+    assert mix.support.check(torch.tensor([1.0, math.nan])).tolist() == [True, False]

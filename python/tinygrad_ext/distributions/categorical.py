@@ -31,7 +31,7 @@ class Categorical(ProbsOrLogits):
     def _logits_from_probs(probs):
         return clamp_probs(probs).log()
 
-    @property
+    @constraints.dependent_property(is_discrete=True, event_dim=0)
     def support(self):
         return constraints.integer_interval(0, self._num_events - 1)
 

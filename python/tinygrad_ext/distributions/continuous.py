@@ -342,7 +342,7 @@ class GeneralizedPareto(Distribution):
         zero = self.concentration.isclose(zeros_like(self.concentration))
         return zero, self.concentration.masked_fill(zero, 1.0)
 
-    @property
+    @constraints.dependent_property(is_discrete=False, event_dim=0)
     def support(self):
         upper = where(self.concentration < 0, self.loc - self.scale / self.concentration, math.inf)
         return constraints.interval(self.loc, upper)

@@ -26,7 +26,7 @@ class Independent(Distribution):
     def has_rsample(self):
         return self.base_dist.has_rsample
 
-    @property
+    @constraints.dependent_property
     def support(self):
         return constraints.independent(self.base_dist.support, self.reinterpreted_batch_ndims)
 

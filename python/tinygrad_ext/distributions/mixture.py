@@ -2,6 +2,7 @@
 Categorical weights over Normal or Independent(Normal) components)."""
 from .._device import Size
 from ..autograd.grad_mode import no_grad
+from . import constraints
 from .categorical import Categorical
 from .distribution import Distribution
 
@@ -28,9 +29,9 @@ class MixtureSameFamily(Distribution):
         self._num_component, self._event_ndims = km, len(component_distribution.event_shape)
         super().__init__(cdbs, component_distribution.event_shape, validate_args)
 
-    @property
+    @constraints.dependent_property
     def support(self):
-        return self.component_distribution.support
+        return constraints.MixtureSameFamilyConstraint(self.component_distribution.support)
 
     def _pad(self, x):
         """x with a component dim before its event dims."""

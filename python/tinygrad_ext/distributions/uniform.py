@@ -17,7 +17,7 @@ class Uniform(Distribution):
                              f"of distribution {self!r} to satisfy the constraint LessThan(upper_bound=high), but "
                              f"found invalid values:\n{self.low}")
 
-    @property
+    @constraints.dependent_property(is_discrete=False, event_dim=0)
     def support(self):
         return constraints.interval(self.low, self.high)
 
