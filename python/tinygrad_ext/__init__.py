@@ -16,7 +16,7 @@ from .autograd.grad_mode import (enable_grad, inference_mode, is_grad_enabled, i
 from .tensor import (Tensor, addmm, arange, as_tensor, cat, empty, empty_like, eye, from_numpy, full, full_like,
                      linspace, normal, ones, ones_like, rand, rand_like, randint, randn,
                      randn_like, randperm, range, stack, tensor, where, zeros, zeros_like)
-from . import accelerator, autograd, backends, cuda, return_types, version
+from . import accelerator, autograd, backends, cpu, cuda, return_types, version
 from .accelerator import Event  # torch.Event, the device-generic one
 from .tensor import LEGACY_CPU as _LEGACY_CPU
 from .tensor import LEGACY_CUDA as _LEGACY_CUDA

@@ -14,11 +14,17 @@ _SUPPORTED = {"cpu": ("bfloat16", "float16"), "cuda": ("bfloat16", "float16")}
 LOWER_PRECISION = frozenset({"mm", "bmm", "matmul", "addmm", "addbmm", "baddbmm", "linear", "conv1d", "conv2d",
                              "conv3d", "conv_transpose1d", "conv_transpose2d", "conv_transpose3d", "prelu",
                              "scaled_dot_product_attention"})
-# ... and reductions, losses and range-sensitive functions in float32.
-FLOAT32 = frozenset({"exp", "expm1", "log", "log10", "log2", "log1p", "reciprocal", "rsqrt", "pow", "softplus",
-                     "layer_norm", "group_norm", "norm", "nll_loss", "cross_entropy", "mse_loss", "l1_loss",
-                     "smooth_l1_loss", "huber_loss", "binary_cross_entropy_with_logits", "kl_div", "softmax",
-                     "log_softmax", "sum", "prod", "cumsum", "cumprod", "cosine_similarity", "cdist", "dist"})
+# ... and, per device type, the ops that run in float32: on CUDA reductions, losses and range-sensitive functions,
+# on the CPU only the losses and a few others (torch's CPU list leaves softmax, layer_norm and sum in the lower
+# precision).
+FLOAT32 = {
+    "cuda": frozenset({"exp", "expm1", "log", "log10", "log2", "log1p", "reciprocal", "rsqrt", "pow", "softplus",
+                       "layer_norm", "group_norm", "norm", "nll_loss", "cross_entropy", "mse_loss", "l1_loss",
+                       "smooth_l1_loss", "huber_loss", "binary_cross_entropy_with_logits", "kl_div", "softmax",
+                       "log_softmax", "sum", "prod", "cumsum", "cumprod", "cosine_similarity", "cdist", "dist"}),
+    "cpu": frozenset({"nll_loss", "cross_entropy", "mse_loss", "l1_loss", "smooth_l1_loss", "huber_loss",
+                      "binary_cross_entropy", "binary_cross_entropy_with_logits", "kl_div", "prod", "cdist"}),
+}
 
 
 def is_autocast_enabled(device_type=None):
@@ -39,7 +45,7 @@ def cast_inputs(op, *tensors):
     if op in LOWER_PRECISION:
         low = state[1]
         return tuple(t.to(low) if _eligible(t) and t.dtype is not low else t for t in tensors)
-    if op in FLOAT32:
+    if op in FLOAT32[t.device.type]:
         return tuple(t.float() if _eligible(t) else t for t in tensors)
     return tensors
 

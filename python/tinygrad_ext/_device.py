@@ -47,6 +47,15 @@ class device:
     def __hash__(self):
         return hash((self.type, self.index))
 
+    def __enter__(self):
+        """with torch.device(d): d is the factories' default device inside (torch.set_default_device)."""
+        _ENTERED.append(DEFAULT[0])
+        DEFAULT[0] = self
+        return self
+
+    def __exit__(self, *exc):
+        DEFAULT[0] = _ENTERED.pop()
+
     @property
     def _code(self):  # (device type id, index) as the core wants them
         if self.type == "cpu":
@@ -58,6 +67,7 @@ class device:
 
 CPU = device("cpu")
 DEFAULT = [CPU]  # the factories' device for device=None (torch.set_default_device)
+_ENTERED = []  # the defaults that `with device(...)` blocks replaced, innermost last
 
 
 def as_device(d):

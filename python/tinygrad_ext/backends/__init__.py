@@ -1,1 +1,1 @@
-from . import cuda, cudnn, mps
+from . import cpu, cuda, cudnn, mkl, mkldnn, mps, openmp, opt_einsum

@@ -406,6 +406,8 @@ def leaky_relu_(input, negative_slope=0.01):
 
 def prelu(input, weight):
     """max(0, x) + weight * min(0, x), with one weight per channel (dim 1) or one for all."""
+    if _AMP[0]:
+        input, weight = _amp_cast("prelu", input, weight)
     channels = input.shape[1] if input.dim() >= 2 else 1
     if weight.numel() != 1 and weight.numel() != channels:
         raise RuntimeError(f"Mismatch of parameter numbers and input channel size. Found parameter numbers = "
@@ -612,6 +614,8 @@ def mse_loss(input, target, size_average=None, reduce=None, reduction="mean", we
 
 
 def l1_loss(input, target, size_average=None, reduce=None, reduction="mean", weight=None):
+    if _AMP[0]:
+        input, target = _amp_cast("l1_loss", input, target)
     code = _reduction_code(reduction, size_average, reduce)
     if input.shape != target.shape:
         _check_same_size(input, target)
@@ -624,6 +628,8 @@ def l1_loss(input, target, size_average=None, reduce=None, reduction="mean", wei
 
 
 def smooth_l1_loss(input, target, size_average=None, reduce=None, reduction="mean", beta=1.0):
+    if _AMP[0]:
+        input, target = _amp_cast("smooth_l1_loss", input, target)
     code = _reduction_code(reduction, size_average, reduce)
     if beta < 0:
         raise RuntimeError("smooth_l1_loss does not support negative values for beta.")
@@ -699,12 +705,16 @@ def _cross_entropy_probs(input, target, weight, code, label_smoothing):
 
 
 def nll_loss(input, target, weight=None, size_average=None, ignore_index=-100, reduce=None, reduction="mean"):
+    if _AMP[0]:
+        input, weight = _amp_cast("nll_loss", input, weight)
     code = _reduction_code(reduction, size_average, reduce)
     return _ops.NN_OPS["nll_loss"].apply(input, _class_target(target, input, "nll_loss_out_frame", code), weight,
                                          code, int(ignore_index))
 
 
 def binary_cross_entropy(input, target, weight=None, size_average=None, reduce=None, reduction="mean"):
+    if _AMP[0]:
+        input, target, weight = _amp_cast("binary_cross_entropy", input, target, weight)
     code = _reduction_code(reduction, size_average, reduce)
     if target.shape != input.shape:
         raise ValueError(f"Using a target size ({target.shape}) that is different to the input size ({input.shape}) "
@@ -725,6 +735,9 @@ def binary_cross_entropy(input, target, weight=None, size_average=None, reduce=N
 
 def binary_cross_entropy_with_logits(input, target, weight=None, size_average=None, reduce=None, reduction="mean",
                                      pos_weight=None):
+    if _AMP[0]:
+        input, target, weight, pos_weight = _amp_cast("binary_cross_entropy_with_logits", input, target, weight,
+                                                      pos_weight)
     code = _reduction_code(reduction, size_average, reduce)
     if target.shape != input.shape:
         raise ValueError(f"Target size ({target.shape}) must be the same as input size ({input.shape})")
@@ -1777,6 +1790,8 @@ def fold(input, output_size, kernel_size, dilation=1, padding=0, stride=1):
 def kl_div(input, target, size_average=None, reduce=None, reduction="mean", log_target=False):
     """target * (log target - input) pointwise (input holds log-probabilities; 0 where target is 0);
     'batchmean' divides the sum by the batch size."""
+    if _AMP[0]:
+        input, target = _amp_cast("kl_div", input, target)
     if size_average is not None or reduce is not None:
         reduction = _legacy_reduction(size_average, reduce)
     elif reduction == "mean":
@@ -1795,6 +1810,8 @@ def kl_div(input, target, size_average=None, reduce=None, reduction="mean", log_
 
 def huber_loss(input, target, reduction="mean", delta=1.0, weight=None):
     """0.5 d^2 where |d| < delta, else delta (|d| - delta / 2)."""
+    if _AMP[0]:
+        input, target = _amp_cast("huber_loss", input, target)
     code = _reduction_code(reduction)
     if input.shape != target.shape:
         _check_same_size(input, target)
