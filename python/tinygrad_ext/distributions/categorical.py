@@ -10,7 +10,7 @@ from .distribution import ProbsOrLogits, clamp_probs
 class Categorical(ProbsOrLogits):
     """A distribution over the categories 0 .. K-1 of the last dim of probs (non-negative weights, normalized)
     or of logits (unnormalized log-probabilities)."""
-    arg_constraints = {"probs": constraints.simplex, "logits": constraints.real}
+    arg_constraints = {"probs": constraints.simplex, "logits": constraints.independent(constraints.real, 1)}
     has_enumerate_support = True
 
     def __init__(self, probs=None, logits=None, validate_args=None):

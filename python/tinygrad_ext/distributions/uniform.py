@@ -6,16 +6,15 @@ from .distribution import Distribution, broadcast_all
 
 class Uniform(Distribution):
     """The uniform distribution on [low, high)."""
-    arg_constraints = {"low": constraints.dependent, "high": constraints.dependent}
     has_rsample = True
 
     def __init__(self, low, high, validate_args=None):
         self.low, self.high = broadcast_all(low, high)
         super().__init__(self.low.size(), validate_args=validate_args)
-        if self._validate_args and not (self.low < self.high).all().item():
-            raise ValueError(f"Expected parameter low ({type(self.low).__name__} of shape {tuple(self.low.shape)}) "
-                             f"of distribution {self!r} to satisfy the constraint LessThan(upper_bound=high), but "
-                             f"found invalid values:\n{self.low}")
+
+    @property
+    def arg_constraints(self):
+        return {"low": constraints.less_than(self.high), "high": constraints.greater_than(self.low)}
 
     @constraints.dependent_property(is_discrete=False, event_dim=0)
     def support(self):
