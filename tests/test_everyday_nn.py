@@ -212,3 +212,11 @@ def test_old_style_backward_hook():
     assert got == [([(2,), (1, 2), (2, 2)], [(1, 2)])]  # (the last node's inputs: AddmmBackward0's bias, input, weight)
     with pytest.raises(RuntimeError, match="Cannot use both regular backward hooks and full backward hooks"):
         m.register_full_backward_hook(lambda *a: None)
+
+
+def test_random_split_sum_checked_first():
+    from tinygrad_ext.utils.data import random_split
+    with pytest.raises(ValueError, match="Sum of input lengths does not equal the length of the input dataset!"):
+        random_split(range(4), [0.5, 0.6])
+    with pytest.raises(ValueError, match="Sum of input lengths does not equal"):
+        random_split(range(10), [3, 3])

@@ -188,12 +188,12 @@ def random_split(dataset, lengths, generator=default_generator):
             if c == 0:
                 warnings.warn(f"Length of split at index {i} is 0. This might result in an empty dataset.")
         lengths = counts
+    if sum(lengths) != n:
+        raise ValueError("Sum of input lengths does not equal the length of the input dataset!")
     for x in lengths:
         if not isinstance(x, numbers.Integral) or isinstance(x, bool) or x < 0:
             raise ValueError(f"random_split: lengths must be non-negative integers or fractions summing to 1, "
                              f"got {lengths}")
-    if sum(lengths) != n:
-        raise ValueError("Sum of input lengths does not equal the length of the input dataset!")
     perm = _permutation(n, generator)
     out, offset = [], 0
     for length in lengths:
