@@ -220,3 +220,10 @@ def test_random_split_sum_checked_first():
         random_split(range(4), [0.5, 0.6])
     with pytest.raises(ValueError, match="Sum of input lengths does not equal"):
         random_split(range(10), [3, 3])
+
+
+def test_conv_transpose_output_size_message():
+    m = nn.ConvTranspose2d(2, 3, 3, stride=2, padding=1)
+    with pytest.raises(ValueError, match=r"valid sizes range from \[7, 7\] to \[8, 8\] \(for an input of "
+                                         r"torch.Size\(\[4, 4\]\)\)"):
+        m(torch.randn(1, 2, 4, 4), output_size=[10, 10])

@@ -137,7 +137,7 @@ class _ConvTransposeNd(_ConvNd):
         for d in range(n):
             if not mins[d] <= output_size[d] <= maxs[d]:
                 raise ValueError(f"requested an output size of {output_size}, but valid sizes range from {mins} to "
-                                 f"{maxs} (for an input of {list(spatial)})")
+                                 f"{maxs} (for an input of {spatial})")
         return tuple(output_size[d] - mins[d] for d in range(n))
 
     def forward(self, input, output_size=None):
