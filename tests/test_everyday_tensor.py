@@ -124,3 +124,43 @@ def test_cat_and_stack_take_a_list_or_tuple_of_tensors(fn):
     with pytest.raises(TypeError, match="^expected Tensor as element 1 in argument 0, but got NoneType$"):
         getattr(torch, fn)([a, None])
     assert getattr(torch, fn)((a, a)).shape[0] in (2, 4)
+
+
+# ---------------------------------------------------------------- deprecations users still meet
+
+
+def test_testing_assert_allclose_is_the_deprecated_looser_assert_close():
+    with pytest.warns(FutureWarning, match=r"^`torch.testing.assert_allclose\(\)` is deprecated since 1.12"):
+        torch.testing.assert_allclose(torch.tensor([1.0, float("nan")]), [1.00001, float("nan")])  # rtol 1e-4, NaN==NaN
+    with pytest.warns(FutureWarning):
+        torch.testing.assert_allclose(torch.tensor([1, 2]), torch.tensor([1., 2.]))  # dtypes need not match
+    with pytest.warns(FutureWarning), pytest.raises(AssertionError, match="Tensor-likes are not close"):
+        torch.testing.assert_allclose(torch.tensor([1.0]), torch.tensor([1.01]))
+
+
+def _warnings(fn):
+    import warnings
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        fn()
+    return [(w.category, str(w.message)) for w in caught]
+
+
+def test_deprecation_warnings_of_chain_matmul_lu_and_set_default_tensor_type():
+    m = torch.eye(2)
+    (cat, text), = _warnings(lambda: torch.chain_matmul(m, m))
+    assert cat is UserWarning and text.startswith("torch.chain_matmul is deprecated and will be removed")
+    assert _warnings(lambda: torch.linalg.multi_dot([m, m])) == []
+    (cat, text), = _warnings(lambda: m.lu())
+    assert cat is UserWarning and text.startswith("torch.lu is deprecated in favor of torch.linalg.lu_factor")
+    (cat, text), = _warnings(lambda: torch.set_default_tensor_type(torch.FloatTensor))
+    assert text.startswith("torch.set_default_tensor_type() is deprecated as of PyTorch 2.1, please use "
+                           "torch.set_default_dtype() and torch.set_default_device() as alternatives.")
+
+
+def test_softmin_without_dim_warns_naming_softmin():
+    (cat, text), = _warnings(lambda: torch.nn.functional.softmin(torch.ones(2, 2)))
+    assert text == "Implicit dimension choice for softmin has been deprecated. Change the call to include dim=X as " \
+                   "an argument."
+    (cat, text), = _warnings(lambda: torch.nn.Softmin()(torch.ones(2, 2)))
+    assert "softmin" in text

@@ -291,6 +291,11 @@ def qr_torch(input, some=True, *, out=None):
 
 def lu_torch(A, pivot=True, get_infos=False, out=None):
     """torch.lu / Tensor.lu: (LU, pivots), and info with get_infos (else a singular matrix raises)."""
+    warnings.warn("torch.lu is deprecated in favor of torch.linalg.lu_factor / torch.linalg.lu_factor_ex and will be "
+                  "removed in a future PyTorch release.\nLU, pivots = torch.lu(A, compute_pivots)\nshould be replaced "
+                  "with\nLU, pivots = torch.linalg.lu_factor(A, compute_pivots)\nand\nLU, pivots, info = torch.lu(A, "
+                  "compute_pivots, get_infos=True)\nshould be replaced with\nLU, pivots, info = "
+                  "torch.linalg.lu_factor_ex(A, compute_pivots)", UserWarning, stacklevel=2)
     if get_infos:
         return _copy_out(out, lu_with_info_type(*lu_factor_ex(A, pivot=pivot)))
     result = tuple(lu_factor(A, pivot=pivot))

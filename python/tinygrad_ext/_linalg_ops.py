@@ -233,6 +233,14 @@ def vdot(input, other):
 
 
 def chain_matmul(*matrices):
+    warnings.warn("torch.chain_matmul is deprecated and will be removed in a future PyTorch release. Use "
+                  "torch.linalg.multi_dot instead, which accepts a list of two or more tensors rather than multiple "
+                  "parameters.", UserWarning, stacklevel=2)
+    return matmul_chain(*matrices)
+
+
+def matmul_chain(*matrices):
+    """chain_matmul's product (linalg.multi_dot's too), without its deprecation warning."""
     if len(matrices) == 1 and isinstance(matrices[0], (list, tuple)):
         matrices = tuple(matrices[0])
     if not matrices:

@@ -125,7 +125,7 @@ def multi_dot(tensors, *, out=None):
     for i, m in enumerate(mats):
         if m.dim() != 2:
             raise RuntimeError(f"multi_dot(): tensor {i} must be 2D but got {m.dim()}D")
-    result = _linalg_ops.chain_matmul(*mats)
+    result = _linalg_ops.matmul_chain(*mats)
     if first_vec:
         result = result.squeeze(0)
     if last_vec:

@@ -1407,6 +1407,9 @@ def _shape_arg(shape, fn="view", arg="size"):
                 if len(shape) == 1 and not packed:
                     raise TypeError(f"{fn}(): argument '{arg}' (position 1) must be tuple of ints, not "
                                     f"{type(s).__name__}") from None
+                if i:  # (torch's parser reads a later element apart, and counts from 1)
+                    raise TypeError(f"{fn}(): argument '{arg}' failed to unpack the object at pos {i + 1} with error "
+                                    f"\"type must be tuple of ints,but got {type(s).__name__}\"") from None
                 raise TypeError(f"{fn}(): argument '{arg}' (position 1) must be tuple of ints, but found element of "
                                 f"type {type(s).__name__} at pos {i}") from None
         raise
@@ -1480,12 +1483,14 @@ def _var_or_std(input, dim, unbiased, keepdim, correction, name):
     return _composed_reduction(name, input, dims, keepdim, correction)
 
 
-def _softmax(input, dim, dtype, log, stacklevel=2):
-    """softmax / log_softmax: the Tensor methods and torch.nn.functional's (`stacklevel` counted from here)."""
+def _softmax(input, dim, dtype, log, stacklevel=2, name=None):
+    """softmax / log_softmax: the Tensor methods and torch.nn.functional's (`stacklevel` counted from here; `name`:
+    the function a missing dim's warning names, softmin's)."""
     if _AMP[0]:
         input, = _amp_cast("log_softmax" if log else "softmax", input)
     if dim is None:
-        warnings.warn(f"Implicit dimension choice for {'log_softmax' if log else 'softmax'} has been deprecated. "
+        name = name or ("log_softmax" if log else "softmax")
+        warnings.warn(f"Implicit dimension choice for {name} has been deprecated. "
                       "Change the call to include dim=X as an argument.", UserWarning, stacklevel=stacklevel)
         dim = 0 if input.dim() in (0, 1, 3) else 1
     if dtype is not None:

@@ -8,7 +8,7 @@ import numpy as np
 
 from . import _C, _dtype
 from ._device import as_device
-from .tensor import Tensor, empty, from_numpy, randint, where
+from .tensor import Tensor, empty, from_numpy, randint, tensor, where
 
 # (rtol, atol) by dtype: torch's defaults; integer and bool tensors compare exactly
 _TOLERANCES = {_dtype.float16: (1e-3, 1e-5), _dtype.bfloat16: (1.6e-2, 1e-5), _dtype.float32: (1.3e-6, 1e-5),
@@ -138,6 +138,27 @@ def assert_close(actual, expected, *, allow_subclasses=True, rtol=None, atol=Non
             floating = isinstance(a, float) or isinstance(e, float)
             r, t = (rtol, atol) if rtol is not None else (1e-7, 1e-7) if floating else (0.0, 0.0)
             _compare_numbers(a, e, r, t, equal_nan, msg, label)
+
+
+# assert_allclose's own (rtol, atol) by dtype
+_ALLCLOSE_TOLERANCES = {_dtype.float16: (1e-3, 1e-3), _dtype.float32: (1e-4, 1e-5), _dtype.float64: (1e-5, 1e-8)}
+
+
+def assert_allclose(actual, expected, rtol=None, atol=None, equal_nan=True, msg=""):
+    """Deprecated in torch (assert_close replaces it): numbers and sequences become tensors (expected of actual's
+    dtype), dtypes need not match, NaNs compare equal by default, and the tolerances are looser."""
+    warnings.warn("`torch.testing.assert_allclose()` is deprecated since 1.12 and will be removed in a future release. "
+                  "Please use `torch.testing.assert_close()` instead. You can find detailed upgrade instructions in "
+                  "https://github.com/pytorch/pytorch/issues/61844.", FutureWarning, stacklevel=2)
+    if not isinstance(actual, Tensor):
+        actual = tensor(actual)
+    if not isinstance(expected, Tensor):
+        expected = tensor(expected, dtype=actual.dtype)
+    if rtol is None and atol is None:
+        pairs = [_ALLCLOSE_TOLERANCES.get(d, (0.0, 0.0)) for d in (actual.dtype, expected.dtype)]
+        rtol, atol = max(p[0] for p in pairs), max(p[1] for p in pairs)
+    assert_close(actual, expected, rtol=rtol, atol=atol, equal_nan=equal_nan, check_device=True, check_dtype=False,
+                 check_stride=False, msg=msg or None)
 
 
 def _bounds(dtype, low, high, lowest, highest, default_low, default_high):

@@ -437,7 +437,7 @@ def log_softmax(input, dim=None, _stacklevel=3, dtype=None):
 
 
 def softmin(input, dim=None, _stacklevel=3, dtype=None):
-    return softmax(-input, dim, _stacklevel, dtype)
+    return _softmax(-input, dim, dtype, False, 3, "softmin")
 
 
 # ------------------------------------------------------- dropout and norms
