@@ -227,3 +227,15 @@ def test_conv_transpose_output_size_message():
     with pytest.raises(ValueError, match=r"valid sizes range from \[7, 7\] to \[8, 8\] \(for an input of "
                                          r"torch.Size\(\[4, 4\]\)\)"):
         m(torch.randn(1, 2, 4, 4), output_size=[10, 10])
+
+
+def test_size_with_a_later_non_int_element_message():
+    # (nn.Linear(2.5, 3) builds empty((3, 2.5)): torch's parser names the element after the first as "pos 2")
+    with pytest.raises(TypeError, match=r"empty\(\): argument 'size' failed to unpack the object at pos 2 with error "
+                                        r"\"type must be tuple of ints,but got float\""):
+        nn.Linear(2.5, 3)
+    with pytest.raises(TypeError, match="view\\(\\): argument 'size' failed to unpack the object at pos 2 with error "
+                                        "\"type must be tuple of ints,but got NoneType\""):
+        torch.ones(6).view(2, None)
+    with pytest.raises(TypeError, match=r"must be tuple of ints, but found element of type float at pos 0"):
+        torch.zeros((2.0, 3))
