@@ -164,3 +164,12 @@ def test_softmin_without_dim_warns_naming_softmin():
                    "an argument."
     (cat, text), = _warnings(lambda: torch.nn.Softmin()(torch.ones(2, 2)))
     assert "softmin" in text
+
+
+def test_tensor_new_is_the_legacy_constructor_with_self_dtype():
+    x = torch.arange(4)
+    assert x.new(2, 3).shape == (2, 3) and x.new(2, 3).dtype is torch.int64
+    assert x.new(torch.Size([2])).shape == (2,) and x.new().shape == (0,)
+    assert x.new([1.5, 2.5]).tolist() == [1, 2] and x.new((2, 3)).tolist() == [2, 3]  # a tuple is data
+    assert x.float().new(np.ones(2)).dtype is torch.float32
+    assert x.new(3, device="cpu").device == torch.device("cpu")

@@ -659,6 +659,10 @@ class Tensor:
     def new_tensor(self, data, dtype=None, device=None, requires_grad=False):
         return tensor(data, dtype=dtype or self.dtype, device=device or self.device, requires_grad=requires_grad)
 
+    def new(self, *args, **kwargs):
+        """The legacy constructor with self's dtype and device: x.new(2, 3) (uninitialized), x.new([1, 2]) (data)."""
+        return _legacy_new(self.dtype, kwargs.pop("device", None) or self.device, *args, **kwargs)
+
     # ------------------------------------------------------------------ views
     def view(self, *shape):
         if not shape:
