@@ -173,3 +173,9 @@ def test_tensor_new_is_the_legacy_constructor_with_self_dtype():
     assert x.new([1.5, 2.5]).tolist() == [1, 2] and x.new((2, 3)).tolist() == [2, 3]  # a tuple is data
     assert x.float().new(np.ones(2)).dtype is torch.float32
     assert x.new(3, device="cpu").device == torch.device("cpu")
+
+
+def test_torch_to_dlpack_round_trips():
+    x = torch.arange(4.)
+    y = torch.from_dlpack(torch.to_dlpack(x))
+    assert y.tolist() == [0., 1., 2., 3.] and y.data_ptr() == x.data_ptr()

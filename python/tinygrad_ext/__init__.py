@@ -225,7 +225,7 @@ from . import profiler  # noqa: E402
 from .autograd import profiler as _autograd_profiler  # noqa: E402 (torch.autograd.profiler)
 from . import func  # noqa: E402 (torch.func; it loads torch.autograd.functional)
 from .func import vmap  # noqa: E402 (torch.vmap)
-from .utils.dlpack import from_dlpack  # noqa: E402
+from .utils.dlpack import from_dlpack, to_dlpack  # noqa: E402
 from . import distributed  # noqa: E402
 from . import amp  # noqa: E402
 from .amp import autocast, get_autocast_dtype, is_autocast_enabled  # noqa: E402
