@@ -239,3 +239,51 @@ def test_size_with_a_later_non_int_element_message():
         torch.ones(6).view(2, None)
     with pytest.raises(TypeError, match=r"must be tuple of ints, but found element of type float at pos 0"):
         torch.zeros((2.0, 3))
+
+
+def test_optimizer_step_and_state_dict_hooks():
+    m = nn.Linear(2, 1)
+    opt = torch.optim.SGD(m.parameters(), lr=0.1)
+    calls = []
+    h = opt.register_step_pre_hook(lambda o, args, kwargs: calls.append(("pre", o is opt, args == (opt,), kwargs)))
+    opt.register_step_post_hook(lambda o, args, kwargs: calls.append(("post",)))
+    opt.step()
+    assert calls == [("pre", True, True, {}), ("post",)]  # (args: step's own, self first)
+    h.remove()
+    opt.step()
+    assert calls[-1] == ("post",) and len(calls) == 3
+    opt.register_state_dict_pre_hook(lambda o: calls.append("sd pre"))
+    opt.register_state_dict_post_hook(lambda o, sd: dict(sd, extra=1))
+    sd = opt.state_dict()
+    assert sd["extra"] == 1 and calls[-1] == "sd pre"
+    opt.register_load_state_dict_pre_hook(lambda o, sd: {k: v for k, v in sd.items() if k != "extra"})
+    opt.register_load_state_dict_post_hook(lambda o: calls.append("load post"))
+    opt.load_state_dict(sd)
+    assert calls[-1] == "load post"
+    bad = opt.register_step_pre_hook(lambda o, a, k: 3)
+    with pytest.raises(RuntimeError, match="must return None or a tuple of \\(new_args, new_kwargs\\), but got 3"):
+        opt.step()
+    bad.remove()
+
+
+def test_optimizer_step_hooks_wrap_a_custom_step():
+    class Mine(torch.optim.Optimizer):
+        def __init__(self, params):
+            super().__init__(params, {"lr": 0.5})
+
+        def step(self, closure=None):
+            for g in self.param_groups:
+                for p in g["params"]:
+                    p.data.add_(-g["lr"] * p.grad)
+    p = nn.Parameter(torch.ones(2))
+    opt = Mine([p])
+    seen = []
+    opt.register_step_post_hook(lambda o, a, k: seen.append(p.tolist()))
+    (p ** 2).sum().backward()
+    opt.step()
+    assert seen == [[0.0, 0.0]]
+    from tinygrad_ext.optim.optimizer import register_optimizer_step_pre_hook
+    h = register_optimizer_step_pre_hook(lambda o, a, k: seen.append(type(o).__name__))
+    torch.optim.SGD([p], lr=0.1).step()
+    h.remove()
+    assert seen[-1] == "SGD"
