@@ -179,3 +179,25 @@ def test_torch_to_dlpack_round_trips():
     x = torch.arange(4.)
     y = torch.from_dlpack(torch.to_dlpack(x))
     assert y.tolist() == [0., 1., 2., 3.] and y.data_ptr() == x.data_ptr()
+
+
+# ---------------------------------------------------------------- indexing
+
+
+@pytest.mark.parametrize("value, name", [(np.array([1., 2., 3.]), "numpy.ndarray"), ([1, 2, 3], "list"),
+                                         ((1, 2, 3), "tuple"), ("a", "str"), (None, "NoneType"),
+                                         (np.float32(1.5), "numpy.float32"), (np.bool_(True), "numpy.bool"),
+                                         (torch.Size([3]), "torch.Size")])
+@pytest.mark.parametrize("grad", [False, True])
+def test_setitem_of_a_non_number_is_torchs_type_error(value, name, grad):
+    x = torch.zeros(2, 3, requires_grad=grad).clone()
+    with pytest.raises(TypeError, match=f"^can't assign a {name} to a torch.FloatTensor$"):
+        x[0] = value
+    with pytest.raises(TypeError, match=f"^can't assign a {name} to a torch.FloatTensor$"):
+        x[x > -1] = value
+
+
+def test_setitem_takes_python_and_numpy_integer_and_float64_numbers():
+    x = torch.zeros(4)
+    x[0], x[1], x[2], x[3] = np.int64(1), np.float64(2.5), True, 3
+    assert x.tolist() == [1., 2.5, 1., 3.]

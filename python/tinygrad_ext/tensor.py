@@ -860,6 +860,8 @@ class Tensor:
         return _wrap(_C.index(out._impl, dim, [i._impl for i in index]))
 
     def __setitem__(self, key, value):
+        if not isinstance(value, (Tensor, int, float, complex, np.integer)):  # (torch takes no float32/bool scalars)
+            raise TypeError(f"can't assign a {_type_name(value)} to a {self.type()}")
         if _needs_grad(self, value):
             if self._requires_grad and self.grad_fn is None and _state[0] and _key_takes_view(self, key):
                 raise RuntimeError("a view of a leaf Variable that requires grad is being used in an in-place "
@@ -2017,6 +2019,14 @@ def as_tensor(data, dtype=None, device=None):
         except (TypeError, ValueError):
             pass
     return tensor(data, dtype=dtype, device=device)
+
+
+def _type_name(value):
+    """value's type as torch's messages name it: list, numpy.ndarray, torch.Size."""
+    module, name = type(value).__module__, type(value).__name__
+    if module == "builtins":
+        return name
+    return ("torch" if module.startswith("tinygrad_ext") else module.split(".")[0]) + "." + name
 
 
 def _legacy_new(dtype, device, *args, **kwargs):
