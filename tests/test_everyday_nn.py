@@ -287,3 +287,27 @@ def test_optimizer_step_hooks_wrap_a_custom_step():
     torch.optim.SGD([p], lr=0.1).step()
     h.remove()
     assert seen[-1] == "SGD"
+
+
+def test_loss_and_layer_node_names():
+    F = nn.functional
+    x = torch.randn(3, 4, requires_grad=True)
+    z = torch.zeros(3, 4)
+    for r in ("none", "sum", "mean"):
+        assert F.smooth_l1_loss(x, z, reduction=r).grad_fn.name() == "SmoothL1LossBackward0"
+        assert F.huber_loss(x, z, reduction=r).grad_fn.name() == "HuberLossBackward0"
+        assert F.soft_margin_loss(x, z, reduction=r).grad_fn.name() == "SoftMarginLossBackward0"
+    assert F.smooth_l1_loss(x, z, beta=0.0).grad_fn.name() == "MeanBackward0"  # (torch's: l1_loss then)
+    y = torch.randn(1, 2, 5, 5, requires_grad=True)
+    assert F.adaptive_avg_pool2d(y, 1).grad_fn.name() == "MeanBackward1"
+    assert nn.AdaptiveAvgPool2d((1, 1))(y[0]).grad_fn.name() == "MeanBackward1"
+    assert F.adaptive_avg_pool2d(y, 2).grad_fn.name() == "AdaptiveAvgPool2DBackward0"
+    assert F.adaptive_avg_pool2d(y, 5).grad_fn.name() == "AdaptiveAvgPool2DBackward0"
+    assert F.adaptive_avg_pool3d(y.unsqueeze(0), 1).grad_fn.name() == "MeanBackward1"
+    assert F.adaptive_avg_pool3d(y, 2).grad_fn.name() == "AdaptiveAvgPool3DBackward0"
+    np.testing.assert_allclose(F.adaptive_avg_pool2d(y, 1).detach().numpy().ravel(),
+                               y.detach().numpy().mean((2, 3)).ravel(), rtol=1e-6)
+    lin = nn.Linear(3, 2)
+    out = lin(torch.randn(3))
+    assert out.grad_fn.name() == "ViewBackward0" and out.grad_fn.next_functions[0][0].name() == "AddmmBackward0"
+    assert nn.Linear(3, 2, bias=False)(torch.randn(3)).grad_fn.name() == "SqueezeBackward4"

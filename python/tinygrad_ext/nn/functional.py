@@ -90,8 +90,9 @@ def linear(input, weight, bias=None):
     if weight.dim() == 1:  # a vector weight: one output feature, dropped (torch's matmul rule)
         out = input.matmul(weight)
         return out if bias is None else out + bias
-    if input.dim() == 1:
-        return linear(input.unsqueeze(0), weight, bias).squeeze(0)
+    if input.dim() == 1:  # (torch's nodes: a view of addmm's row; matmul's squeeze without a bias)
+        out = linear(input.unsqueeze(0), weight, bias)
+        return _named(out.squeeze(0), "SqueezeBackward4") if bias is None else out.view(out.shape[-1])
     lead = input.shape[:-1]
     out = linear(input.reshape(math.prod(lead), input.shape[-1]), weight, bias)  # (no -1: 0 features)
     if bias is None:  # torch's nodes: without a bias linear is matmul, whose batch comes back by an unsafe view
@@ -210,11 +211,13 @@ def adaptive_avg_pool2d(input, output_size):
         return _empty_pool(input, oh, ow)
     if not input.dtype.is_floating_point:
         raise NotImplementedError(f"\"adaptive_avg_pool2d\" not implemented for '{input.dtype._legacy[:-6]}'")
+    if oh == ow == 1:  # (torch's: a mean, MeanBackward1)
+        return input.mean((-2, -1), keepdim=True)
     if H % oh == 0 and W % ow == 0:  # equal windows: plain average pooling
-        return avg_pool2d(input, (H // oh, W // ow))
+        return _named(avg_pool2d(input, (H // oh, W // ow)), "AdaptiveAvgPool2DBackward0")
     # Windows of varying size: the mean is separable, over rows then over columns.
     nd = input.dim()
-    return _window_mean(_window_mean(input, nd - 2, oh), nd - 1, ow)
+    return _named(_window_mean(_window_mean(input, nd - 2, oh), nd - 1, ow), "AdaptiveAvgPool2DBackward0")
 
 
 def adaptive_max_pool2d(input, output_size, return_indices=False):
@@ -639,7 +642,7 @@ def smooth_l1_loss(input, target, size_average=None, reduce=None, reduction="mea
     ad = d.abs()
     if beta == 0:
         return _reduce(ad, code)
-    return _reduce(where(ad < beta, d * d * (0.5 / beta), ad - 0.5 * beta), code)
+    return _named(_reduce(where(ad < beta, d * d * (0.5 / beta), ad - 0.5 * beta), code), "SmoothL1LossBackward0")
 
 
 _CE_KERNEL = "log_softmax_lastdim_kernel_impl"  # (torch's name in its dtype error)
@@ -1404,10 +1407,13 @@ def _adaptive_sizes_3d(input, output_size, name):
 
 def adaptive_avg_pool3d(input, output_size):
     """The means over the windows [floor(i n / out), ceil((i + 1) n / out)) of each of the last three dims."""
+    sizes = _adaptive_sizes_3d(input, output_size, "adaptive_avg_pool3d")
+    if sizes == [1, 1, 1] and input.dtype.is_floating_point:  # (torch's: a mean, MeanBackward1)
+        return input.mean((-3, -2, -1), keepdim=True)
     out = input
-    for k, n_out in enumerate(_adaptive_sizes_3d(input, output_size, "adaptive_avg_pool3d")):
+    for k, n_out in enumerate(sizes):
         out = _window_mean(out, input.dim() - 3 + k, n_out)
-    return out
+    return _named(out, "AdaptiveAvgPool3DBackward0")
 
 
 def adaptive_max_pool3d(input, output_size, return_indices=False):
@@ -1818,7 +1824,7 @@ def huber_loss(input, target, reduction="mean", delta=1.0, weight=None):
     d = input - target
     ad = d.abs()
     loss = where(ad < delta, 0.5 * d * d, delta * (ad - 0.5 * delta))
-    return _reduce(loss if weight is None else loss * weight, code)
+    return _named(_reduce(loss if weight is None else loss * weight, code), "HuberLossBackward0")
 
 
 def margin_ranking_loss(input1, input2, target, margin=0, size_average=None, reduce=None, reduction="mean"):
@@ -2129,7 +2135,7 @@ def linear_cross_entropy(input, linear_weight, target, *, linear_bias=None, weig
 def soft_margin_loss(input, target, size_average=None, reduce=None, reduction="mean"):
     """log(1 + exp(-target * input)) elementwise (targets are 1 or -1)."""
     code = _reduction_code(reduction, size_average, reduce)
-    return _reduce(softplus(-target * input), code)
+    return _named(_reduce(softplus(-target * input), code), "SoftMarginLossBackward0")
 
 
 def multilabel_soft_margin_loss(input, target, weight=None, size_average=None, reduce=None, reduction="mean"):
