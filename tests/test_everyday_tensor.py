@@ -201,3 +201,33 @@ def test_setitem_takes_python_and_numpy_integer_and_float64_numbers():
     x = torch.zeros(4)
     x[0], x[1], x[2], x[3] = np.int64(1), np.float64(2.5), True, 3
     assert x.tolist() == [1., 2.5, 1., 3.]
+
+
+# ---------------------------------------------------------------- random
+
+
+@pytest.mark.parametrize("low, high, dtype, message", [
+    (0, 300, torch.uint8, "to - 1 is out of bounds for unsigned char"), (-1, 5, torch.uint8, "from is out of bounds for "
+                                                                                          "unsigned char"),
+    (-129, 0, torch.int8, "from is out of bounds for signed char"), (0, 2**31 + 1, torch.int32, "to - 1 is out of "
+                                                                                              "bounds for int"),
+    (0, 3, torch.bool, "to - 1 is out of bounds for bool"), (0, 70000, torch.float16, "to - 1 is out of bounds for "
+                                                                                       "c10::Half")])
+def test_randint_and_random_check_the_bounds_fit_the_dtype(low, high, dtype, message):
+    with pytest.raises(RuntimeError, match=f"^{message}$"):
+        torch.randint(low, high, (2,), dtype=dtype)
+    with pytest.raises(RuntimeError, match=f"^{message}$"):
+        torch.zeros(2, dtype=dtype).random_(low, high)
+    assert torch.randint(0, 256, (2,), dtype=torch.uint8).dtype is torch.uint8
+    with pytest.raises(ValueError, match="Overflow when unpacking long long"):
+        torch.randint(0, 2**63, (2,))
+
+
+def test_randint_size_errors_and_keywords():
+    with pytest.raises(TypeError, match=r"^randint\(\) received an invalid combination of arguments - got \(int, int, "
+                                        r"int\), but expected one of:\n \* \(int high, tuple of ints size, \*, "):
+        torch.randint(0, 10, 3)
+    with pytest.raises(TypeError, match=r"^randint\(\): argument 'size' \(position 2\) must be tuple of ints, not "
+                                        "int$"):
+        torch.randint(10, 3)
+    assert torch.randint(high=4, size=(3,)).shape == (3,) and torch.randint(3, 5, size=[2]).min() >= 3

@@ -1749,10 +1749,26 @@ def _draw(generator, kernel, *args):
     if kernel in _FLOAT_DRAWS and args[0].dtype not in _ops._FLOAT_IDS:  # torch's error for an integer tensor
         raise NotImplementedError(f'"{_FLOAT_DRAWS[kernel]}" not implemented for '
                                   f"'{_dtype.BY_ID[args[0].dtype]._legacy[:-len('Tensor')]}'")
+    if kernel is _C.random_ and len(args) == 3:
+        _check_random_bounds(_DTYPE[args[0].dtype], args[1], args[2])
     if generator is None:
         return kernel(*args)
     with drawing_from(generator):
         return kernel(*args)
+
+
+def _check_random_bounds(dtype, low, high):
+    """random_(from, to) / randint: from and to - 1 must be values of dtype (torch's checks and words)."""
+    for v in (low, high):
+        if isinstance(v, int) and not -2**63 <= v < 2**63:
+            raise ValueError("Overflow when unpacking long long")
+    bits = 8 * dtype.itemsize
+    lo, hi = ((0, 1) if dtype is _dtype.bool else (0, 255) if dtype is _dtype.uint8 else
+              (-65504, 65504) if dtype is _dtype.float16 else (-2 ** (bits - 1), 2 ** (bits - 1) - 1)
+              if not dtype.is_floating_point else (-math.inf, math.inf))
+    for name, v in (("from", low), ("to - 1", high - 1)):
+        if not lo <= v <= hi:
+            raise RuntimeError(f"{name} is out of bounds for {_C_TYPE[dtype]}")
 
 
 @_size_keyword
@@ -1769,11 +1785,25 @@ def randn(*size, dtype=None, device=None, requires_grad=False, generator=None):
     return _finish(t, requires_grad)
 
 
-def randint(low, high=None, size=None, dtype=None, device=None, requires_grad=False, generator=None):
+_RANDINT_OVERLOADS = "".join(
+    f"\n * ({args}, *, {gen}Tensor out = None, torch.dtype dtype = None, torch.layout layout = None, torch.device "
+    "device = None, bool pin_memory = False, bool requires_grad = False)"
+    for args in ("int high, tuple of ints size", "int low, int high, tuple of ints size")
+    for gen in ("torch.Generator generator, ", ""))
+
+
+def randint(low=None, high=None, size=None, dtype=None, device=None, requires_grad=False, generator=None):
+    given = [a for a in (low, high, size) if a is not None]
     if size is None:
         low, high, size = 0, low, high
     if high is None:
         low, high = 0, low
+    low = 0 if low is None else low  # (randint(high=4, size=...))
+    if not isinstance(size, (tuple, list)):
+        if len(given) == 2:
+            raise TypeError(f"randint(): argument 'size' (position 2) must be tuple of ints, not {type(size).__name__}")
+        raise TypeError("randint() received an invalid combination of arguments - got "
+                        f"({', '.join(type(a).__name__ for a in given)}), but expected one of:{_RANDINT_OVERLOADS}\n")
     t = empty(*size, dtype=dtype or _dtype.int64, device=device)
     _draw(generator, _C.random_, t._impl, low, high)
     return t
