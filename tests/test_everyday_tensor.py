@@ -231,3 +231,10 @@ def test_randint_size_errors_and_keywords():
                                         "int$"):
         torch.randint(10, 3)
     assert torch.randint(high=4, size=(3,)).shape == (3,) and torch.randint(3, 5, size=[2]).min() >= 3
+
+
+def test_bernoulli_of_a_probability_above_one_is_torchs_check_message():
+    with pytest.raises(RuntimeError, match=r"^Expected p_in >= 0 && p_in <= 1 to be true, but got false.  \(Could this "
+                                           r"error message be improved\?  If so, please report an enhancement request "
+                                           r"to PyTorch.\)$"):
+        torch.bernoulli(torch.tensor([1.5]))

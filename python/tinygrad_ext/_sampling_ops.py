@@ -19,7 +19,8 @@ def bernoulli(input, p=None, *, generator=None):
                 return empty_like(input).bernoulli_(p)
         with no_grad():
             if ((input < 0) | (input > 1)).any().item():
-                raise RuntimeError("Expected p_in >= 0 && p_in <= 1 to be true, but got false.")
+                raise RuntimeError("Expected p_in >= 0 && p_in <= 1 to be true, but got false.  (Could this error "
+                                   "message be improved?  If so, please report an enhancement request to PyTorch.)")
         return _ops.REGISTERED["bernoulli"].apply(input)  # (the registry's row: a zero gradient)
 
 
