@@ -238,3 +238,17 @@ def test_bernoulli_of_a_probability_above_one_is_torchs_check_message():
                                            r"error message be improved\?  If so, please report an enhancement request "
                                            r"to PyTorch.\)$"):
         torch.bernoulli(torch.tensor([1.5]))
+
+
+def test_setting_data_checks_torchs_type_and_dtype():
+    x = torch.ones(2, requires_grad=True)
+    with pytest.raises(TypeError, match="^Variable data has to be a tensor, but got list$"):
+        x.data = [1, 2]
+    with pytest.raises(RuntimeError, match="^data set to a tensor that requires gradients must be floating point or "
+                                           "complex dtype$"):
+        x.data = torch.zeros(3, dtype=torch.int64)
+    x.data = torch.zeros(3, dtype=torch.float64)  # another shape and floating dtype: fine
+    assert x.shape == (3,) and x.dtype is torch.float64 and x.requires_grad
+    y = torch.ones(2)
+    y.data = torch.zeros(2, dtype=torch.int64)
+    assert y.dtype is torch.int64
