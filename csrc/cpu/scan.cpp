@@ -10,28 +10,38 @@
 
 namespace tg::cpu {
 namespace {
-// Runs step(prev_row, cur_row, i) for rows i = 1..n-1 of every outer block (row offsets in elements);
-// row 0 is init(row). With inner == 1 the rows are single elements: step is then called with the
-// block's offset and runs the whole block itself (scan1), keeping the running value in a register.
-template <class Init, class Step, class Scan1>
-void scan_blocks(int64_t outer, int64_t n, int64_t inner, Init init, Step step, Scan1 scan1) {
-  parallel_for(0, outer, std::max<int64_t>(1, 32768 / std::max<int64_t>(n * inner, 1)), [&](int64_t b, int64_t e) {
-    for (int64_t o = b; o < e; ++o) {
-      if (inner == 1) {
-        scan1(o * n);
-        continue;
-      }
-      init(o * n * inner);
-      for (int64_t i = 1; i < n; ++i) step(o * n * inner + (i - 1) * inner, o * n * inner + i * inner, i);
-    }
-  });
+// Along a contiguous dim (inner == 1) each row's scan is one dependent chain of steps: rows b..e are scanned
+// kRows at a time, their chains interleaved, so the loop is bound by the steps' throughput rather than their
+// latency. A row's state S starts as init(offset of its first element) and is advanced by step(state, offset, i)
+// for its elements i = 1..n-1 (offsets in elements).
+template <class S, class Init, class Step> void chains(int64_t b, int64_t e, int64_t n, Init init, Step step) {
+  constexpr int64_t kRows = 8;
+  int64_t o = b;
+  for (; o + kRows <= e; o += kRows) {
+    S s[kRows];
+    for (int64_t r = 0; r < kRows; ++r) s[r] = init((o + r) * n);
+    for (int64_t i = 1; i < n; ++i)
+      for (int64_t r = 0; r < kRows; ++r) step(s[r], (o + r) * n + i, i);
+  }
+  for (; o < e; ++o) {
+    S s = init(o * n);
+    for (int64_t i = 1; i < n; ++i) step(s, o * n + i, i);
+  }
 }
+
+int64_t grain(int64_t n, int64_t inner) { return std::max<int64_t>(1, 32768 / std::max<int64_t>(n * inner, 1)); }
 
 // y[i] = F::step(y[i-1], x[i]) along the middle dim of (outer, n, inner) blocks, the running value kept in
 // F::acc_t<T> (each output is the rounded running value, never one rebuilt from rounded outputs).
 template <class F, class T> void running(const T* x, T* y, int64_t outer, int64_t n, int64_t inner) {
   using Acc = typename F::template acc_t<T>;
-  parallel_for(0, outer, std::max<int64_t>(1, 32768 / std::max<int64_t>(n * inner, 1)), [&](int64_t b, int64_t e) {
+  parallel_for(0, outer, grain(n, inner), [&](int64_t b, int64_t e) {
+    if (inner == 1) {
+      chains<Acc>(
+          b, e, n, [&](int64_t p) { return Acc(y[p] = x[p]); },
+          [&](Acc& acc, int64_t p, int64_t) { y[p] = T(acc = F::template step<Acc>(acc, Acc(x[p]))); });
+      return;
+    }
     std::vector<Acc> acc(inner);
     for (int64_t o = b; o < e; ++o) {
       const T* xo = x + o * n * inner;
@@ -46,27 +56,38 @@ template <class F, class T> void running(const T* x, T* y, int64_t outer, int64_
 
 // The running extreme (F::later_wins) and its index.
 template <class F, class T> void running_index(const T* x, T* y, int64_t* ix, int64_t outer, int64_t n, int64_t inner) {
-  scan_blocks(
-      outer, n, inner,
-      [&](int64_t r) {
-        for (int64_t k = 0; k < inner; ++k) y[r + k] = x[r + k], ix[r + k] = 0;
-      },
-      [&](int64_t prev, int64_t cur, int64_t i) {
+  struct Best {
+    T value;
+    int64_t at;
+  };
+  parallel_for(0, outer, grain(n, inner), [&](int64_t b, int64_t e) {
+    if (inner == 1) {
+      chains<Best>(
+          b, e, n,
+          [&](int64_t p) {
+            ix[p] = 0;
+            return Best{y[p] = x[p], 0};
+          },
+          [&](Best& best, int64_t p, int64_t i) {
+            if (F::later_wins(x[p], best.value)) best = Best{x[p], i};
+            y[p] = best.value;
+            ix[p] = best.at;
+          });
+      return;
+    }
+    for (int64_t o = b; o < e; ++o) {
+      int64_t r = o * n * inner;
+      for (int64_t k = 0; k < inner; ++k) y[r + k] = x[r + k], ix[r + k] = 0;
+      for (int64_t i = 1; i < n; ++i) {
+        int64_t prev = r + (i - 1) * inner, cur = r + i * inner;
         for (int64_t k = 0; k < inner; ++k) {
           bool take = F::later_wins(x[cur + k], y[prev + k]);
           y[cur + k] = take ? x[cur + k] : y[prev + k];
           ix[cur + k] = take ? i : ix[prev + k];
         }
-      },
-      [&](int64_t r) {
-        T best = x[r];
-        int64_t at = 0;
-        for (int64_t i = 0; i < n; ++i) {
-          if (F::later_wins(x[r + i], best)) best = x[r + i], at = i;
-          y[r + i] = best;
-          ix[r + i] = at;
-        }
-      });
+      }
+    }
+  });
 }
 
 template <class F, ScanKind kind>
