@@ -311,3 +311,35 @@ def test_loss_and_layer_node_names():
     out = lin(torch.randn(3))
     assert out.grad_fn.name() == "ViewBackward0" and out.grad_fn.next_functions[0][0].name() == "AddmmBackward0"
     assert nn.Linear(3, 2, bias=False)(torch.randn(3)).grad_fn.name() == "SqueezeBackward4"
+
+
+def test_more_node_names_as_torch():
+    F = nn.functional
+    x = torch.randn(2, 3, 6, requires_grad=True)
+    x4 = torch.randn(1, 2, 4, 4, requires_grad=True)
+    x5 = torch.randn(1, 1, 3, 3, 3, requires_grad=True)
+    got = {}
+    for m, pre in (("reflect", "ReflectionPad"), ("replicate", "ReplicationPad")):
+        for i, (t, p) in enumerate(((x, (1, 1)), (x4, (1,) * 4), (x5, (1,) * 6))):
+            got[f"{pre}{i + 1}DBackward0"] = F.pad(t, p, mode=m)
+    cases = [("ConstantPadNdBackward0", F.pad(x, (1, 1))), ("ConstantPadNdBackward0", F.pad(x, (-1, 1), value=2.0)),
+             ("RreluWithNoiseBackward0", F.rrelu(x, training=True)), ("RreluWithNoiseBackward0", F.rrelu(x)),
+             ("CeluBackward0", F.celu(x)), ("CeluBackward0", nn.CELU()(x)), ("LogSigmoidBackward0", F.logsigmoid(x)),
+             ("PreluKernelBackward0", F.prelu(x, torch.ones(3))), ("NormBackward1", F.pairwise_distance(x[0], x[1])),
+             ("LogsumexpBackward0", x.logsumexp(1)), ("LogsumexpBackward0", torch.logsumexp(x, (0, 1))),
+             ("NativeBatchNormBackward0", F.batch_norm(x, None, None, training=True)),
+             ("NativeBatchNormBackward0", F.batch_norm(x, torch.zeros(3), torch.ones(3))),
+             ("NativeBatchNormBackward0", nn.BatchNorm2d(2).eval()(x4)),
+             ("NativeGroupNormBackward0", F.group_norm(x, 3)), ("NativeGroupNormBackward0", nn.GroupNorm(1, 2)(x4)),
+             ("ViewBackward0", F.instance_norm(x)), ("ViewBackward0", nn.InstanceNorm1d(3)(x)),
+             ("ConvolutionBackward0", F.conv1d(x, torch.randn(2, 3, 2))),
+             ("SqueezeBackward1", F.conv1d(x[0], torch.randn(2, 3, 2))),
+             ("ConvolutionBackward0", F.conv3d(x5, torch.randn(1, 1, 2, 2, 2))),
+             ("MultiMarginLossBackward0", F.multi_margin_loss(x[0], torch.tensor([0, 1, 2]), reduction="none")),
+             ("MultilabelMarginLossBackward0", F.multilabel_margin_loss(x[0, :, :3], torch.tensor([[0, -1, 1]] * 3)))]
+    want = {k: k for k in got} | {f"{i}:{k}": k for i, (k, _) in enumerate(cases)}
+    got = {k: v.grad_fn.name() for k, v in got.items()} | {f"{i}:{k}": v.grad_fn.name()
+                                                          for i, (k, v) in enumerate(cases)}
+    assert got == want
+    np.testing.assert_allclose(F.celu(x, 2.0).detach().numpy(), np.where(x.detach().numpy() > 0, x.detach().numpy(),
+                               2.0 * np.expm1(x.detach().numpy() / 2.0)), rtol=1e-5, atol=1e-7)

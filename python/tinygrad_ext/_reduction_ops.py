@@ -383,7 +383,7 @@ def logsumexp(input, dim, keepdim=False):
     out = (x - m).exp().sum(dims, keepdim=True).log() + m
     if not keepdim:
         out = out.squeeze(tuple(range(out.dim())) if not dims else tuple(dims)) if out.dim() else out
-    return out
+    return _named(out, "LogsumexpBackward0")
 
 
 def nanmean(input, dim=None, keepdim=False, *, dtype=None):

@@ -3,7 +3,7 @@ rrelu."""
 from .._dtype import bfloat16, float16, float32, float64
 from .._shape_ops import triu_indices
 from ..autograd.grad_mode import no_grad
-from ..tensor import empty, empty_like, ones_like, tensor, zeros_like
+from ..tensor import _named, empty, empty_like, ones_like, tensor, zeros_like
 
 
 def gumbel_softmax(logits, tau=1, hard=False, eps=1e-10, dim=-1):
@@ -56,7 +56,7 @@ def rrelu(input, lower=1.0 / 8, upper=1.0 / 3, training=False, inplace=False):
         out = (input.to(opmath) * slope).to(input.dtype)
     else:
         out = input.clamp(min=0) + input.clamp(max=0) * ((lower + upper) / 2)
-    return input.copy_(out) if inplace else out
+    return input.copy_(out) if inplace else _named(out, "RreluWithNoiseBackward0")
 
 
 def rrelu_(input, lower=1.0 / 8, upper=1.0 / 3, training=False):

@@ -353,7 +353,8 @@ def selu_(input):
 def celu(input, alpha=1.0, inplace=False):
     if alpha == 0:
         raise RuntimeError("ZeroDivisionError: alpha cannot be 0 for CELU")
-    return _activation(_elu, input, inplace, alpha, 1.0, 1.0 / alpha)
+    out = _activation(_elu, input, inplace, alpha, 1.0, 1.0 / alpha)
+    return out if inplace else _named(out, "CeluBackward0")
 
 
 def celu_(input, alpha=1.0):
@@ -419,7 +420,7 @@ def prelu(input, weight):
         weight = weight.reshape([channels] + [1] * (input.dim() - 2))
     elif weight.dim() > input.dim():  # (one weight: a 0-d input keeps its shape)
         weight = weight.reshape(())
-    return _prelu(input, weight)
+    return _named(_prelu(input, weight), "PreluKernelBackward0")
 
 
 def glu(input, dim=-1):
@@ -490,7 +491,8 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None, trainin
         if running_mean is None or running_var is None:
             raise RuntimeError("running_mean and running_var must be defined in evaluation mode")
         mean, var = running_mean, running_var
-    return _channel_affine((input - mean.reshape(shape)) * (var.reshape(shape) + eps).rsqrt(), weight, bias)
+    out = _channel_affine((input - mean.reshape(shape)) * (var.reshape(shape) + eps).rsqrt(), weight, bias)
+    return _named(out, "NativeBatchNormBackward0")
 
 
 def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-5):
@@ -572,7 +574,10 @@ def pad(input, pad, mode="constant", value=None):
         if value:
             raise RuntimeError(f'Padding mode "{mode}" doesn\'t take in value argument')
         return _pad_indexed(input, pad, mode)
-    value = 0.0 if value is None else value
+    return _named(_constant_pad(input, pad, 0.0 if value is None else value), "ConstantPadNdBackward0")
+
+
+def _constant_pad(input, pad, value):
     if len(pad) % 2:
         raise RuntimeError("Padding length must be divisible by 2")
     if len(pad) // 2 > input.dim():
@@ -960,7 +965,8 @@ def group_norm(input, num_groups, weight=None, bias=None, eps=1e-5):
     x = input.reshape(N, num_groups, C // num_groups * math.prod(input.shape[2:]))  # (no -1: N may be 0)
     mean = x.mean(-1, keepdim=True)
     var = x.var(-1, unbiased=False, keepdim=True)
-    return _channel_affine(((x - mean) * (var + eps).rsqrt()).reshape(input.shape), weight, bias)
+    out = _channel_affine(((x - mean) * (var + eps).rsqrt()).reshape(input.shape), weight, bias)
+    return _named(out, "NativeGroupNormBackward0")
 
 
 def instance_norm(input, running_mean=None, running_var=None, weight=None, bias=None, use_input_stats=True,
@@ -984,7 +990,7 @@ def instance_norm(input, running_mean=None, running_var=None, weight=None, bias=
             raise RuntimeError("Expected running_mean and running_var to be defined when use_input_stats is false")
         shape = [1, input.shape[1]] + [1] * len(dims)
         mean, var = running_mean.reshape(shape), running_var.reshape(shape)
-    return _channel_affine((input - mean) * (var + eps).rsqrt(), weight, bias)
+    return _named(_channel_affine((input - mean) * (var + eps).rsqrt(), weight, bias), "ViewBackward0")
 
 
 def local_response_norm(input, size, alpha=1e-4, beta=0.75, k=1.0):
@@ -1019,7 +1025,7 @@ def cosine_similarity(x1, x2, dim=1, eps=1e-8):
 
 def pairwise_distance(x1, x2, p=2.0, eps=1e-6, keepdim=False):
     """||x1 - x2 + eps||_p over the last dim."""
-    return (x1 - x2 + eps).norm(p, -1, keepdim=keepdim)
+    return _named((x1 - x2 + eps).norm(p, -1, keepdim=keepdim), "NormBackward1")
 
 
 def bilinear(input1, input2, weight, bias=None):
@@ -1133,8 +1139,8 @@ def conv1d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
         input, weight, bias = _amp_cast("conv1d", input, weight, bias)
     """The conv2d kernel on (N, C, 1, L)."""
     x, batched, stride, padding, dilation = _conv_args(input, weight, stride, padding, dilation, groups, 1)
-    out = conv2d(x.unsqueeze(2), weight.unsqueeze(2), bias, (1, stride[0]), (0, padding[0]), (1, dilation[0]),
-                 groups).squeeze(2)
+    out = _named(conv2d(x.unsqueeze(2), weight.unsqueeze(2), bias, (1, stride[0]), (0, padding[0]),
+                        (1, dilation[0]), groups).squeeze(2), "ConvolutionBackward0")
     return out if batched else out.squeeze(0)
 
 
@@ -1159,6 +1165,7 @@ def conv3d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
     out = out.reshape(N, OD, *out.shape[1:]).permute(0, 2, 1, 3, 4)
     if bias is not None:
         out = out + bias.reshape(1, -1, 1, 1, 1)
+    out = _named(out, "ConvolutionBackward0")
     return out if batched else out.squeeze(0)
 
 
@@ -1699,7 +1706,9 @@ def _pad_indexed(input, pad, mode):
         if mode == "circular" and (lo > n or hi > n):
             raise RuntimeError("Padding value causes wrapping around more than once.")
         out = out.index_select(d, _padded_indices(n, lo, hi, mode, input.device))
-    return out
+    if mode == "circular":  # (torch's circular padding is built of copies)
+        return out
+    return _named(out, f"{'Reflection' if mode == 'reflect' else 'Replication'}Pad{n_dims}DBackward0")
 
 
 def _pixel_shuffle_args(input, factor, name, what):
@@ -2185,7 +2194,7 @@ def multi_margin_loss(input, target, p=1, margin=1.0, weight=None, size_average=
         z = z * weight[y]
     z = where(y == arange(C, device=x.device), 0.0, z)
     loss = z.sum(1) / C
-    return _reduce(loss.reshape(()) if input.dim() == 1 else loss, code)
+    return _named(_reduce(loss.reshape(()) if input.dim() == 1 else loss, code), "MultiMarginLossBackward0")
 
 
 def multilabel_margin_loss(input, target, size_average=None, reduce=None, reduction="mean"):
@@ -2204,4 +2213,4 @@ def multilabel_margin_loss(input, target, size_average=None, reduce=None, reduct
     is_target = slot_is.any(1)  # (N, C)
     hinge = (1 - x.gather(1, y.clamp(min=0)).unsqueeze(-1) + x.unsqueeze(1)).clamp(min=0)  # (N, slots, C)
     loss = where(listed.unsqueeze(-1) & ~is_target.unsqueeze(1), hinge, 0.0).sum((1, 2)) / C
-    return _reduce(loss.reshape(()) if input.dim() == 1 else loss, code)
+    return _named(_reduce(loss.reshape(()) if input.dim() == 1 else loss, code), "MultilabelMarginLossBackward0")
