@@ -11,7 +11,8 @@ import tinygrad_ext as torch
 
 
 @pytest.mark.parametrize("data, name", [(None, "NoneType"), ({1: 2}, "dict"), ((i for i in range(2)), "generator"),
-                                        (object(), "object"), ([1, None], "NoneType"), ([[1, 2], [3, None]], "NoneType"),
+                                        (object(), "object"), ([1, None], "NoneType"), ([[1, 2], [3, None]],
+                                                                                        "NoneType"),
                                         ([object()], "object"), ({1}, "set")])
 def test_tensor_of_uninferable_data_is_runtime_error_naming_the_item_type(data, name):
     with pytest.raises(RuntimeError, match=f"^Could not infer dtype of {name}$"):
@@ -207,12 +208,12 @@ def test_setitem_takes_python_and_numpy_integer_and_float64_numbers():
 
 
 @pytest.mark.parametrize("low, high, dtype, message", [
-    (0, 300, torch.uint8, "to - 1 is out of bounds for unsigned char"), (-1, 5, torch.uint8, "from is out of bounds for "
-                                                                                          "unsigned char"),
-    (-129, 0, torch.int8, "from is out of bounds for signed char"), (0, 2**31 + 1, torch.int32, "to - 1 is out of "
-                                                                                              "bounds for int"),
-    (0, 3, torch.bool, "to - 1 is out of bounds for bool"), (0, 70000, torch.float16, "to - 1 is out of bounds for "
-                                                                                       "c10::Half")])
+    (0, 300, torch.uint8, "to - 1 is out of bounds for unsigned char"),
+    (-1, 5, torch.uint8, "from is out of bounds for unsigned char"),
+    (-129, 0, torch.int8, "from is out of bounds for signed char"),
+    (0, 2**31 + 1, torch.int32, "to - 1 is out of bounds for int"),
+    (0, 3, torch.bool, "to - 1 is out of bounds for bool"),
+    (0, 70000, torch.float16, "to - 1 is out of bounds for c10::Half")])
 def test_randint_and_random_check_the_bounds_fit_the_dtype(low, high, dtype, message):
     with pytest.raises(RuntimeError, match=f"^{message}$"):
         torch.randint(low, high, (2,), dtype=dtype)
@@ -252,3 +253,18 @@ def test_setting_data_checks_torchs_type_and_dtype():
     y = torch.ones(2)
     y.data = torch.zeros(2, dtype=torch.int64)
     assert y.dtype is torch.int64
+
+
+# ---------------------------------------------------------------- node names (printed as grad_fn=<...>)
+
+
+@pytest.mark.parametrize("fn, name", [
+    (lambda x: x.square(), "PowBackward0"), (lambda x: x.abs().log1p(), "Log1PBackward0"),
+    (lambda x: x.trace(), "TraceBackward0"), (lambda x: x.tril(), "TrilBackward0"), (lambda x: x.triu(1), "TriuBackward0"),
+    (lambda x: x.clone().tril_(), "TrilBackward0"), (lambda x: x.roll(1), "RollBackward0"),
+    (lambda x: x.roll(1, 0), "RollBackward0"), (lambda x: x.addcmul(x, x), "AddcmulBackward0"),
+    (lambda x: x.addcdiv(x, x + 5), "AddcdivBackward0"), (lambda x: x.clone().zero_(), "ZeroBackward0"),
+    (lambda x: torch.kron(x, x), "UnsafeViewBackward0"), (lambda x: torch.cdist(x, x), "CdistBackward0")])
+def test_node_names_of_composite_ops_are_torchs(fn, name):
+    out = fn(torch.ones(3, 3, requires_grad=True))
+    assert out.grad_fn.name() == name and repr(out).endswith(f"grad_fn=<{name}>)")

@@ -10,7 +10,7 @@ from ._memory_format import channels_last, channels_last_3d, contiguous_format, 
 from ._reduction_ops import _return_type, searchsorted
 from .random import manual_seed
 from .autograd.function import Function
-from .tensor import Tensor, linspace, tensor, where, zeros
+from .tensor import Tensor, _named, linspace, tensor, where, zeros
 
 _tensor = tensor  # (map_'s argument is named tensor, as torch's)
 
@@ -136,7 +136,7 @@ def addcmul(input, tensor1, tensor2, *, value=1, out=None):
     """input + value * tensor1 * tensor2 (value is truncated for an integer result, as torch's)."""
     product = tensor1 * tensor2
     result_dtype = _dtype.BY_ID[_C.result_type(input._impl, product._impl)]
-    return _out(input + _scaled(value, result_dtype) * product, out)
+    return _out(_named(input + _scaled(value, result_dtype) * product, "AddcmulBackward0"), out)
 
 
 def addcdiv(input, tensor1, tensor2, *, value=1, out=None):
@@ -148,7 +148,7 @@ def addcdiv(input, tensor1, tensor2, *, value=1, out=None):
             "value * torch.trunc(tensor1 / tensor2)).to(input.dtype) for integer inputs and as (input + value * "
             "tensor1 / tensor2) for float inputs. The future addcdiv behavior is just the latter implementation: "
             "(input + value * tensor1 / tensor2), for all dtypes.")
-    return _out(input + value * (tensor1 / tensor2), out)
+    return _out(_named(input + value * (tensor1 / tensor2), "AddcdivBackward0"), out)
 
 
 def angle(input, *, out=None):

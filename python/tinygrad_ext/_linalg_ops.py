@@ -12,7 +12,7 @@ from ._autocast import ACTIVE as _AMP
 from ._autocast import cast_inputs as _amp_cast
 from ._host import on_host
 from ._reduction_ops import _return_type
-from .tensor import Tensor, _broadcast_shape, _dot, _needs_grad, _wrap
+from .tensor import Tensor, _broadcast_shape, _dot, _named, _needs_grad, _wrap
 
 _LETTERS = string.ascii_letters
 
@@ -327,7 +327,7 @@ def cdist(x1, x2, p=2.0, compute_mode="use_mm_for_euclid_dist_if_necessary"):
         sq = (x1 * x1).sum(-1, keepdim=True) + (x2 * x2).sum(-1).unsqueeze(-2) - 2 * x1.matmul(x2.transpose(-1, -2))
         sq = sq.clamp(min=0)
         return _ops.REGISTERED["_cdist_sqrt"].apply(sq) if _needs_grad(sq) else _wrap(_C.sqrt(sq._impl))
-    return (x1.unsqueeze(-2) - x2.unsqueeze(-3)).norm(p, -1)
+    return _named((x1.unsqueeze(-2) - x2.unsqueeze(-3)).norm(p, -1), "CdistBackward0")
 
 
 # ------------------------------------------------------------------------- SVD

@@ -49,7 +49,7 @@ def flipud(input):
 def roll(input, shifts, dims=None):
     shifts = _ints(shifts)
     if dims is None and len(shifts) == 1:  # the flattened tensor, rolled and put back in shape
-        return roll(input.flatten(), shifts, [0]).view(input.shape)
+        return _named(roll(input.flatten(), shifts, [0]).view(input.shape), "RollBackward0")
     dims = [] if dims is None else _ints(dims)
     if len(shifts) != len(dims):
         raise RuntimeError(f"shifts and dimensions must align. shifts: {len(shifts)}, dims:{len(dims)}")
@@ -60,7 +60,7 @@ def roll(input, shifts, dims=None):
         if n and s % n:
             s %= n
             out = cat([out.narrow(d, n - s, s), out.narrow(d, 0, n - s)], d)
-    return input.clone() if out is input else out
+    return _named(input.clone() if out is input else out, "RollBackward0")
 
 
 def rot90(input, k=1, dims=(0, 1)):
@@ -163,19 +163,19 @@ def _tri_mask(input, diagonal, lower, op):
 
 
 def tril(input, diagonal=0):
-    return input.masked_fill(_tri_mask(input, diagonal, True, "tril"), 0)
+    return _named(input.masked_fill(_tri_mask(input, diagonal, True, "tril"), 0), "TrilBackward0")
 
 
 def triu(input, diagonal=0):
-    return input.masked_fill(_tri_mask(input, diagonal, False, "triu"), 0)
+    return _named(input.masked_fill(_tri_mask(input, diagonal, False, "triu"), 0), "TriuBackward0")
 
 
 def tril_(input, diagonal=0):
-    return input.masked_fill_(_tri_mask(input, diagonal, True, "tril"), 0)
+    return _named(input.masked_fill_(_tri_mask(input, diagonal, True, "tril"), 0), "TrilBackward0")
 
 
 def triu_(input, diagonal=0):
-    return input.masked_fill_(_tri_mask(input, diagonal, False, "triu"), 0)
+    return _named(input.masked_fill_(_tri_mask(input, diagonal, False, "triu"), 0), "TriuBackward0")
 
 
 def _tri_indices(row, col, offset, dtype, device, lower):
@@ -227,7 +227,7 @@ def diag(input, diagonal=0):
 def trace(input):
     if input.dim() != 2:
         raise RuntimeError(f"trace: expected a matrix, but got tensor with dim {input.dim()}")
-    return _Diagonal.apply(input, 0, 0, 1).sum()
+    return _named(_Diagonal.apply(input, 0, 0, 1).sum(), "TraceBackward0")
 
 
 # -------------------------------------------------------------- permutations
@@ -501,7 +501,7 @@ def kron(input, other):
     a = [1] * (nd - input.dim()) + list(input.shape)
     b = [1] * (nd - other.dim()) + list(other.shape)
     prod = input.reshape([v for n in a for v in (n, 1)]) * other.reshape([v for n in b for v in (1, n)])
-    return prod.reshape([x * y for x, y in zip(a, b)])
+    return _named(prod.reshape([x * y for x, y in zip(a, b)]), "UnsafeViewBackward0")
 
 
 # ---------------------------------------------------------------------- unfold

@@ -1232,7 +1232,7 @@ class Tensor:
     neg_, abs_ = _unary_inplace("neg"), _unary_inplace("abs")
 
     def zero_(self):
-        return self.fill_(0)
+        return _named(self.fill_(0), "ZeroBackward0")
 
     def fill_(self, value):
         if isinstance(value, Tensor) and value.dim():
