@@ -260,7 +260,8 @@ def test_setting_data_checks_torchs_type_and_dtype():
 
 @pytest.mark.parametrize("fn, name", [
     (lambda x: x.square(), "PowBackward0"), (lambda x: x.abs().log1p(), "Log1PBackward0"),
-    (lambda x: x.trace(), "TraceBackward0"), (lambda x: x.tril(), "TrilBackward0"), (lambda x: x.triu(1), "TriuBackward0"),
+    (lambda x: x.trace(), "TraceBackward0"), (lambda x: x.tril(), "TrilBackward0"),
+    (lambda x: x.triu(1), "TriuBackward0"),
     (lambda x: x.clone().tril_(), "TrilBackward0"), (lambda x: x.roll(1), "RollBackward0"),
     (lambda x: x.roll(1, 0), "RollBackward0"), (lambda x: x.addcmul(x, x), "AddcmulBackward0"),
     (lambda x: x.addcdiv(x, x + 5), "AddcdivBackward0"), (lambda x: x.clone().zero_(), "ZeroBackward0"),
