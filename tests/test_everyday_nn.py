@@ -343,3 +343,14 @@ def test_more_node_names_as_torch():
     assert got == want
     np.testing.assert_allclose(F.celu(x, 2.0).detach().numpy(), np.where(x.detach().numpy() > 0, x.detach().numpy(),
                                2.0 * np.expm1(x.detach().numpy() / 2.0)), rtol=1e-5, atol=1e-7)
+
+
+@pytest.mark.parametrize("name,args", [("normal_", (0, 0.02)), ("uniform_", (-0.1, 0.1)), ("bernoulli_", (0.5,)),
+                                       ("exponential_", ()), ("random_", (0, 5)), ("cauchy_", ()),
+                                       ("log_normal_", ()), ("geometric_", (0.5,))])
+def test_inplace_sampling_of_a_leaf_that_requires_grad(name, args):
+    w = nn.Linear(2, 2).weight
+    with pytest.raises(RuntimeError, match="a leaf Variable that requires grad is being used in an in-place"):
+        getattr(w, name)(*args)
+    with torch.no_grad():  # (the way to initialize a parameter in place)
+        assert getattr(w, name)(*args) is w

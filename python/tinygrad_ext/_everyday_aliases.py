@@ -15,8 +15,8 @@ import numpy as np
 
 from . import _C, _dtype, _ops
 from .nn import functional as F
-from .tensor import (LEGACY_CPU, LEGACY_CUDA, Tensor, _draw, _empty_in_layout, arange, as_tensor, eye, from_numpy,
-                     full_like, stack, tensor, where)
+from .tensor import (LEGACY_CPU, LEGACY_CUDA, Tensor, _check_inplace, _draw, _empty_in_layout, arange, as_tensor, eye,
+                     from_numpy, full_like, stack, tensor, where)
 
 METHODS, FUNCTIONS = {}, {}
 
@@ -267,24 +267,28 @@ FUNCTIONS.update(fmax=fmax, fmin=fmin, dist=dist, matrix_power=matrix_power)
 # The core's fills: on the CPU torch's draws and formulas (csrc/cpu/random.cpp), so a seed gives torch's numbers.
 def exponential_(self, lambd=1.0, *, generator=None):
     """Exponential(lambd) samples: -log(1 - U) / lambd, U uniform on [0, 1)."""
+    _check_inplace(self)
     _draw(generator, _C.exponential_, self._impl, lambd)
     return self
 
 
 def log_normal_(self, mean=1.0, std=2.0, *, generator=None):
     """exp of Normal(mean, std) samples."""
+    _check_inplace(self)
     _draw(generator, _C.log_normal_, self._impl, mean, std)
     return self
 
 
 def geometric_(self, p, *, generator=None):
     """Geometric(p) samples on {1, 2, ...}: the number of Bernoulli(p) trials up to the first success."""
+    _check_inplace(self)
     _draw(generator, _C.geometric_, self._impl, p)
     return self
 
 
 def cauchy_(self, median=0.0, sigma=1.0, *, generator=None):
     """Cauchy(median, sigma) samples: median + sigma * tan(pi * (U - 1/2))."""
+    _check_inplace(self)
     _draw(generator, _C.cauchy_, self._impl, median, sigma)
     return self
 

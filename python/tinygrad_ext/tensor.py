@@ -1247,15 +1247,18 @@ class Tensor:
         return self
 
     def uniform_(self, a=0.0, b=1.0, *, generator=None):
+        _check_inplace(self)
         _draw(generator, _C.uniform_, self._impl, a, b)
         return self
 
     def normal_(self, mean=0.0, std=1.0, *, generator=None):
+        _check_inplace(self)
         _draw(generator, _C.normal_, self._impl, mean, std)
         return self
 
     def random_(self, low=None, high=None, *, generator=None):
         """random_(): [0, 2^mantissa] (floating) or [0, max] (integers); random_(to); random_(from, to)."""
+        _check_inplace(self)
         if low is None and high is None:
             _draw(generator, _C.random_, self._impl)
         else:
@@ -1263,6 +1266,7 @@ class Tensor:
         return self
 
     def bernoulli_(self, p=0.5, *, generator=None):
+        _check_inplace(self)
         if isinstance(p, Tensor):  # torch's: a uniform draw in p's dtype per element of self, below p
             u = _wrap(_C.empty(list(self._impl.shape), p._impl.dtype, *self.device._code))
             _draw(generator, _C.uniform_, u._impl, 0.0, 1.0)
