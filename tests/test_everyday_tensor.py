@@ -269,3 +269,9 @@ def test_setting_data_checks_torchs_type_and_dtype():
 def test_node_names_of_composite_ops_are_torchs(fn, name):
     out = fn(torch.ones(3, 3, requires_grad=True))
     assert out.grad_fn.name() == name and repr(out).endswith(f"grad_fn=<{name}>)")
+
+
+def test_tensor_broadcast_to_takes_the_size_unpacked():
+    x = torch.ones(3, requires_grad=True)
+    assert x.broadcast_to(2, 3).shape == x.broadcast_to((2, 3)).shape == x.broadcast_to(size=[2, 3]).shape == (2, 3)
+    assert x.broadcast_to(2, 3).grad_fn.name() == "ExpandBackward0"

@@ -538,7 +538,8 @@ _SHARED = ("fliplr", "flipud", "roll", "rot90", "repeat_interleave", "tril", "tr
            "slice_scatter", "diagonal_scatter")
 # Tensor.<name> (installed by __init__) and torch.<name>
 METHODS = {**{n: globals()[n] for n in _SHARED + ("tril_", "triu_")},
-           "flip": _packed(flip, "dims"), "tile": _packed(tile, "dims"), "repeat": repeat, "unfold": unfold}
+           "flip": _packed(flip, "dims"), "tile": _packed(tile, "dims"), "repeat": repeat, "unfold": unfold,
+           "broadcast_to": _packed(broadcast_to, "size")}
 FUNCTIONS = {**{n: globals()[n] for n in _SHARED + ("flip", "tile", "broadcast_tensors", "broadcast_shapes", "meshgrid",
                                                  "tril_indices", "triu_indices", "unflatten", "cartesian_prod",
                                                  "block_diag", "diagflat", "atleast_1d", "atleast_2d",
