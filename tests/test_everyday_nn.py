@@ -354,3 +354,23 @@ def test_inplace_sampling_of_a_leaf_that_requires_grad(name, args):
         getattr(w, name)(*args)
     with torch.no_grad():  # (the way to initialize a parameter in place)
         assert getattr(w, name)(*args) is w
+
+
+def test_parametrize_type_before_and_cached():
+    from tinygrad_ext.nn.utils import parametrize as P
+
+    class Double(nn.Module):
+        def forward(self, x):
+            return x * 2
+    lin = nn.Linear(2, 2)
+    assert P.type_before_parametrizations(lin) is nn.Linear
+    P.register_parametrization(lin, "weight", Double())
+    assert P.type_before_parametrizations(lin) is nn.Linear and type(lin).__name__ == "ParametrizedLinear"
+    assert lin.weight is not lin.weight
+    with P.cached():
+        w = lin.weight
+        assert lin.weight is w and torch.equal(w, lin.parametrizations.weight.original * 2)
+        with P.cached():
+            assert lin.weight is w
+        assert lin.weight is w
+    assert lin.weight is not w

@@ -3,13 +3,32 @@
 register_parametrization(module, "weight", p) moves module.weight into module.parametrizations.weight.original
 (or original0, original1, ... when p.right_inverse returns several tensors) and gives the module a subclass
 Parametrized<Class> whose `weight` property returns p(original); state_dict keys are torch's
-(parametrizations.weight.original, ...). Assigning module.weight = X stores right_inverse(X) in the originals."""
+(parametrizations.weight.original, ...). Assigning module.weight = X stores right_inverse(X) in the originals.
+Inside `with cached():` each parametrized tensor is computed once and reused."""
+from contextlib import contextmanager
+
 from ...autograd.grad_mode import no_grad
 from ...tensor import Tensor
 from ..modules.container import ModuleDict, ModuleList
 from ..parameter import Parameter
 
-__all__ = ["ParametrizationList", "is_parametrized", "register_parametrization", "remove_parametrizations"]
+__all__ = ["ParametrizationList", "cached", "is_parametrized", "register_parametrization", "remove_parametrizations",
+           "type_before_parametrizations"]
+
+_cache = {}  # (id(module), tensor name) -> the value computed inside cached()
+_cache_enabled = [0]
+
+
+@contextmanager
+def cached():
+    """Within the block, each parametrized tensor is computed on its first access and that value is reused."""
+    _cache_enabled[0] += 1
+    try:
+        yield
+    finally:
+        _cache_enabled[0] -= 1
+        if not _cache_enabled[0]:
+            _cache.clear()
 
 
 class ParametrizationList(ModuleList):
@@ -71,7 +90,12 @@ def is_parametrized(module, tensor_name=None):
 
 def _property(name):
     def get(self):
-        return self.parametrizations[name]()
+        if not _cache_enabled[0]:
+            return self.parametrizations[name]()
+        key = (id(self), name)
+        if key not in _cache:
+            _cache[key] = self.parametrizations[name]()
+        return _cache[key]
 
     def set(self, value):
         self.parametrizations[name].right_inverse(value)
@@ -123,3 +147,8 @@ def remove_parametrizations(module, tensor_name, leave_parametrized=True):
         delattr(module, "parametrizations")
         module.__class__ = module._unparametrized_class
     return module
+
+
+def type_before_parametrizations(module):
+    """The module's class before register_parametrization gave it a Parametrized subclass."""
+    return module._unparametrized_class if is_parametrized(module) else type(module)
