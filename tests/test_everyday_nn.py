@@ -374,3 +374,9 @@ def test_parametrize_type_before_and_cached():
             assert lin.weight is w
         assert lin.weight is w
     assert lin.weight is not w
+
+
+def test_lstm_output_node_name():
+    out, (h, c) = nn.LSTM(3, 4)(torch.randn(4, 2, 3))
+    assert out.grad_fn.name() == "MkldnnRnnLayerBackward0" and h.grad_fn.name() == "StackBackward0"
+    assert repr(out.grad_fn).startswith("<MkldnnRnnLayerBackward0 object at ")

@@ -105,6 +105,9 @@ class _LSTMLayer(Function):
 
     _native = True  # (torch's node is C++: it prints without a module path)
 
+    def name(self):
+        return "MkldnnRnnLayerBackward0"  # (torch's CPU LSTM layer node)
+
     @staticmethod
     def forward(ctx, x, h0, c0, w_ih, w_hh, b, reverse):
         ctx.reverse = reverse
