@@ -380,3 +380,10 @@ def test_lstm_output_node_name():
     out, (h, c) = nn.LSTM(3, 4)(torch.randn(4, 2, 3))
     assert out.grad_fn.name() == "MkldnnRnnLayerBackward0" and h.grad_fn.name() == "StackBackward0"
     assert repr(out.grad_fn).startswith("<MkldnnRnnLayerBackward0 object at ")
+
+
+def test_dataloader_iterator_class_names():
+    from tinygrad_ext.utils.data import DataLoader
+    assert type(iter(DataLoader(range(4)))).__name__ == "_SingleProcessDataLoaderIter"
+    assert type(iter(DataLoader(range(4), num_workers=1))).__name__ == "_MultiProcessingDataLoaderIter"
+    assert type(iter(DataLoader(range(4)))).__mro__[1].__name__ == "_BaseDataLoaderIter"

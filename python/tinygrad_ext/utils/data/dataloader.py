@@ -473,7 +473,7 @@ def _pin_memory(data):
     return data
 
 
-class _BaseIter:
+class _BaseDataLoaderIter:
     def __init__(self, loader):
         self._dataset = loader.dataset
         self._auto_collation = loader._auto_collation
@@ -508,7 +508,7 @@ class _BaseIter:
         return self._len
 
 
-class _SingleProcessIter(_BaseIter):
+class _SingleProcessDataLoaderIter(_BaseDataLoaderIter):
     def __init__(self, loader):
         super().__init__(loader)
         self._fetcher = _fetcher(self._dataset, self._auto_collation, self._collate_fn, self._drop_last)
@@ -518,7 +518,7 @@ class _SingleProcessIter(_BaseIter):
         return self._fetcher.fetch(index)
 
 
-class _MultiProcessIter(_BaseIter):
+class _MultiProcessingDataLoaderIter(_BaseDataLoaderIter):
     def __init__(self, loader):
         super().__init__(loader)
         self._shutdown = True  # until the workers exist
@@ -812,8 +812,8 @@ class DataLoader:
 
     def __iter__(self):
         if self.num_workers == 0:
-            return _SingleProcessIter(self)
-        return _MultiProcessIter(self)
+            return _SingleProcessDataLoaderIter(self)
+        return _MultiProcessingDataLoaderIter(self)
 
     def __len__(self):
         if isinstance(self.dataset, IterableDataset):
