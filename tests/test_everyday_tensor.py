@@ -275,3 +275,21 @@ def test_tensor_broadcast_to_takes_the_size_unpacked():
     x = torch.ones(3, requires_grad=True)
     assert x.broadcast_to(2, 3).shape == x.broadcast_to((2, 3)).shape == x.broadcast_to(size=[2, 3]).shape == (2, 3)
     assert x.broadcast_to(2, 3).grad_fn.name() == "ExpandBackward0"
+
+
+def test_size_methods_take_their_size_by_keyword_and_pow_takes_exponent():
+    x = torch.ones(2, 3)
+    assert x.view(size=(6,)).shape == x.reshape(shape=(6,)).shape == (6,)
+    assert x.permute(dims=(1, 0)).shape == (3, 2) and x.expand(size=(2, 2, 3)).shape == (2, 2, 3)
+    assert x.repeat(repeats=(1, 2)).shape == (2, 6) and x.view(dtype=torch.int32).dtype is torch.int32
+    assert torch.reshape(x, shape=(3, 2)).shape == (3, 2) and torch.permute(x, dims=(1, 0)).shape == (3, 2)
+    with pytest.raises(TypeError, match="^reshape\\(\\) got multiple values for argument 'shape'$"):
+        x.reshape((6,), shape=(6,))
+    assert x.pow(exponent=2).sum().item() == 6 and torch.pow(x, exponent=3).sum().item() == 6
+    assert x.clone().pow_(exponent=2).sum().item() == 6
+
+
+def test_inplace_pow_with_a_numpy_array_falls_back_to_out_of_place():
+    z = torch.tensor([2., 3.])
+    z **= np.array([2., 2.])
+    assert isinstance(z, torch.Tensor) and z.dtype is torch.float64 and z.tolist() == [4., 9.]

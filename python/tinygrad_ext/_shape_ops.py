@@ -7,8 +7,8 @@ import warnings
 
 from . import _C, _dtype, _ops
 from ._device import Size, as_device
-from .tensor import (Tensor, _broadcast_shape, _named, _needs_grad, _select_args, _shape_arg, _wrap, arange, cat,
-                     full)
+from .tensor import (Tensor, _broadcast_shape, _keyword_size, _named, _needs_grad, _select_args, _shape_arg, _wrap,
+                     arange, cat, full)
 
 
 def _ints(x):
@@ -83,9 +83,9 @@ def rot90(input, k=1, dims=(0, 1)):
 
 
 # ---------------------------------------------------------------- repetition
-def repeat(self, *sizes):
+def repeat(self, *sizes, **kwargs):
     """Tensor.repeat: each dim tiled sizes[i] times, as one expand and one copy."""
-    sizes = _shape_arg(sizes, "repeat", "repeats")
+    sizes = _shape_arg(_keyword_size(sizes, kwargs, "repeat", "repeats") if kwargs else sizes, "repeat", "repeats")
     if len(sizes) < self.dim():
         raise RuntimeError("Number of dimensions of repeat dims can not be smaller than number of dimensions of tensor")
     shape = [1] * (len(sizes) - self.dim()) + list(self.shape)

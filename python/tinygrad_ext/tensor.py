@@ -668,7 +668,9 @@ class Tensor:
         return _legacy_new(self.dtype, kwargs.pop("device", None) or self.device, *args, **kwargs)
 
     # ------------------------------------------------------------------ views
-    def view(self, *shape):
+    def view(self, *shape, **kwargs):
+        if kwargs:
+            shape = _keyword_size(shape, kwargs, "view", "dtype" if "dtype" in kwargs else "size")
         if not shape:
             raise TypeError("view() received an invalid combination of arguments - got (), but expected one of: "
                             "(torch.dtype dtype), (tuple of ints size)")
@@ -676,7 +678,9 @@ class Tensor:
             return _wrap(_C.view_dtype(self._impl, shape[0].id))
         return _VIEW.apply(self, _shape_arg(shape, "view", "size"))
 
-    def reshape(self, *shape):
+    def reshape(self, *shape, **kwargs):
+        if kwargs:
+            shape = _keyword_size(shape, kwargs, "reshape", "shape")
         if not shape:
             raise TypeError('reshape() missing 1 required positional arguments: "shape"')
         return _RESHAPE.apply(self, _shape_arg(shape, "reshape", "shape"))
@@ -721,7 +725,9 @@ class Tensor:
         sizes = [s[d] // known if x == -1 else x for x in sizes]  # (inferred within the dim: the tensor may be empty)
         return self.reshape(s[:d] + sizes + s[d + 1:])
 
-    def permute(self, *dims):
+    def permute(self, *dims, **kwargs):
+        if kwargs:
+            dims = _keyword_size(dims, kwargs, "permute", "dims")
         return _PERMUTE.apply(self, _shape_arg(dims, "permute", "dims"))
 
     @property
@@ -753,7 +759,9 @@ class Tensor:
         self._impl, self.grad_fn, self._output_nr = r._impl, r.grad_fn, r._output_nr
         return self
 
-    def expand(self, *sizes):
+    def expand(self, *sizes, **kwargs):
+        if kwargs:
+            sizes = _keyword_size(sizes, kwargs, "expand", "size")
         return _EXPAND.apply(self, _shape_arg(sizes, "expand"))
 
     def expand_as(self, other):
@@ -1090,7 +1098,10 @@ class Tensor:
             return self._true_div(other)
         return _rounding_div(self, other, rounding_mode)
     true_divide = _true_div
-    pow = _binary(_C.pow, _ops.Pow)
+    _pow = _binary(_C.pow, _ops.Pow)
+
+    def pow(self, exponent):
+        return self._pow(exponent)
     maximum = _tensor_other(_binary(_C.maximum, _ops.Maximum), "maximum")
     minimum = _tensor_other(_binary(_C.minimum, _ops.Minimum), "minimum")
     add_ = _inplace(_C.add, _ops.Add)
@@ -1103,8 +1114,12 @@ class Tensor:
             return self._true_div_(other)
         return self.copy_(_rounding_div(self, other, rounding_mode)) if _can_cast_into(self, other) else \
             self._true_div_(other)  # (raises the "can't be cast" error of an integer self and a float other)
-    pow_ = _inplace(_C.pow, _ops.Pow)
-    __ipow__ = pow_
+
+    _pow_ = _inplace(_C.pow, _ops.Pow)
+    __ipow__ = _inplace(_C.pow, _ops.Pow, True)  # (declines a numpy array: Python computes t = t ** arr)
+
+    def pow_(self, exponent):
+        return self._pow_(exponent)
     remainder_ = __imod__ = _inplace(_C.remainder, _ops.Remainder)
 
     floor_divide_ = _inplace(_C.floor_divide, _ops.FloorDivide)
@@ -1407,6 +1422,16 @@ class Tensor:
 
 
 # --------------------------------------------------------------- arguments
+def _keyword_size(args, kwargs, fn, name):
+    """A size method's arguments when keywords are given: the size as the keyword `name` (x.view(size=(2, 3)))."""
+    for k in kwargs:
+        if k != name:
+            raise TypeError(f"{fn}() got an unexpected keyword argument '{k}'")
+    if args:
+        raise TypeError(f"{fn}() got multiple values for argument '{name}'")
+    return (kwargs[name],)
+
+
 def _shape_arg(shape, fn="view", arg="size"):
     """A size given as ints or as one sequence of ints (or of anything with __index__), as a list; other
     values raise torch's TypeError (never a float silently truncated)."""
