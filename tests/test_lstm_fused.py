@@ -1,4 +1,5 @@
-"""The fused LSTM path (nn/modules/rnn.py's _LSTMLayer over the registry kernels lstm_cell_forward/backward)
+"""The fused LSTM path (the registry's mkldnn_rnn_layer row, torch's CPU LSTM op, over the kernels
+lstm_cell_forward/backward)
 against its Tensor-op formula in float64: the cell kernels' values and gradients, whole layers (forward,
 reverse, given states, multi-layer, bidirectional, batch_first, unused outputs) with the fused path on and
 off, gradcheck and gradgradcheck (the create_graph path recomputes in Tensor ops); float32 against PyTorch
@@ -6,7 +7,7 @@ when it is importable; bad inputs to the kernels."""
 import numpy as np
 import pytest
 import tinygrad_ext as torch
-from tinygrad_ext import _C, nn
+from tinygrad_ext import _C, _ops, nn
 from tinygrad_ext._tensor_base import _wrap
 from tinygrad_ext.autograd import gradcheck, gradgradcheck
 from tinygrad_ext.nn.modules import rnn
@@ -27,39 +28,39 @@ def close(a, b, tol=1e-12):
 def test_cell_kernels_match_the_composite_formula(N, H):
     gates, c = t64(N, 4 * H) * 2, t64(N, H)
     h, cy, act = (_wrap(x) for x in _C.lstm_cell(gates._impl, None, c._impl))
-    rh, rc, ract = rnn._lstm_cell_composite(gates, c)
+    rh, rc, ract = _ops._lstm_cell_composite(gates, c)
     close(h, rh)
     close(cy, rc)
     close(act, ract)
     gh, gc = t64(N, H), t64(N, H)
     gg, gcx = (_wrap(x) for x in _C.lstm_cell_backward(gh._impl, None, gc._impl, act._impl, c._impl, cy._impl))
-    rgg, rgcx = rnn._lstm_cell_backward_composite(gh, gc, act, c, cy)
+    rgg, rgcx = _ops._lstm_cell_backward_composite(gh, gc, act, c, cy)
     close(gg, rgg)
     close(gcx, rgcx)
     # absent gradients count as zeros
     gg0, gcx0 = (_wrap(x) for x in _C.lstm_cell_backward(None, None, gc._impl, act._impl, c._impl, cy._impl))
-    rgg0, rgcx0 = rnn._lstm_cell_backward_composite(torch.zeros_like(gh), gc, act, c, cy)
+    rgg0, rgcx0 = _ops._lstm_cell_backward_composite(torch.zeros_like(gh), gc, act, c, cy)
     close(gg0, rgg0)
     close(gcx0, rgcx0)
     # the transposed second parts: gates + gates_t^T and grad_hy + grad_hy_t^T
     gt, ght = t64(4 * H, N), t64(H, N)
     h2, cy2, act2 = (_wrap(x) for x in _C.lstm_cell(gates._impl, gt._impl, c._impl))
-    rh2, rc2, ract2 = rnn._lstm_cell_composite(gates + gt.t(), c)
+    rh2, rc2, ract2 = _ops._lstm_cell_composite(gates + gt.t(), c)
     close(h2, rh2)
     close(cy2, rc2)
     close(act2, ract2)
     gg2, gcx2 = (_wrap(x) for x in _C.lstm_cell_backward(gh._impl, ght._impl, None, act2._impl, c._impl, cy2._impl))
-    rgg2, rgcx2 = rnn._lstm_cell_backward_composite(gh + ght.t(), torch.zeros_like(gc), act2, c, cy2)
+    rgg2, rgcx2 = _ops._lstm_cell_backward_composite(gh + ght.t(), torch.zeros_like(gc), act2, c, cy2)
     close(gg2, rgg2)
     close(gcx2, rgcx2)
 
 
 def test_cell_backward_formula_is_the_gradient_of_the_cell():
     gates, c = t64(4, 12, grad=True), t64(4, 3, grad=True)
-    h, cy, act = rnn._lstm_cell_composite(gates, c)
+    h, cy, act = _ops._lstm_cell_composite(gates, c)
     gh, gc = t64(4, 3), t64(4, 3)
     want = torch.autograd.grad((h * gh).sum() + (cy * gc).sum(), (gates, c))
-    got = rnn._lstm_cell_backward_composite(gh, gc, act.detach(), c.detach(), cy.detach())
+    got = _ops._lstm_cell_backward_composite(gh, gc, act.detach(), c.detach(), cy.detach())
     close(got[0], want[0])
     close(got[1], want[1])
 
@@ -67,7 +68,7 @@ def test_cell_backward_formula_is_the_gradient_of_the_cell():
 def test_float32_cell_kernel_close_to_float64():
     gates, c = t64(8, 64) * 3, t64(8, 16)
     h, cy, _ = (_wrap(x) for x in _C.lstm_cell(gates.float()._impl, None, c.float()._impl))
-    rh, rc, _ = rnn._lstm_cell_composite(gates, c)
+    rh, rc, _ = _ops._lstm_cell_composite(gates, c)
     np.testing.assert_allclose(h.numpy(), rh.numpy(), rtol=1e-5, atol=1e-6)
     np.testing.assert_allclose(cy.numpy(), rc.numpy(), rtol=1e-5, atol=1e-6)
 
@@ -99,7 +100,7 @@ def test_cell_kernels_write_into_given_outputs():
     out = torch.zeros(4, 3, 2, dtype=torch.float64)
     h, _, act = _C.lstm_cell(gates._impl, None, c._impl, out[1]._impl)
     assert h.storage_id == out._impl.storage_id
-    close(out[1], rnn._lstm_cell_composite(gates, c)[0])
+    close(out[1], _ops._lstm_cell_composite(gates, c)[0])
     assert (out[0] == 0).all() and (out[2:] == 0).all()
     grad_gates = torch.zeros(2, 3, 8, dtype=torch.float64)
     g, _ = _C.lstm_cell_backward(t64(3, 2)._impl, None, None, act, c._impl, c._impl, grad_gates[0]._impl)
@@ -152,7 +153,7 @@ def test_fused_path_is_taken_and_only_output_used():
     torch.manual_seed(0)
     m = nn.LSTM(3, 4, dtype=torch.float64)
     out, (h, c) = m(t64(6, 2, 3))
-    assert type(out.grad_fn).__name__ == "_LSTMLayer"
+    assert out.grad_fn.name() == "MkldnnRnnLayerBackward0"
     out[-1].sum().backward()  # h_n and c_n unused: their gradients are zeros
     assert m.weight_hh_l0.grad is not None and m.weight_ih_l0.grad is not None
 
@@ -160,12 +161,15 @@ def test_fused_path_is_taken_and_only_output_used():
 def test_gradcheck_and_gradgradcheck_of_the_layer():
     L, N, C, H = 4, 2, 3, 2
     for reverse in (False, True):
-        args = (t64(L, N, C, grad=True), t64(N, H, grad=True), t64(N, H, grad=True), t64(4 * H, C, grad=True),
-                t64(4 * H, H, grad=True), t64(4 * H, grad=True))
-        f = lambda *a: rnn._LSTMLayer.apply(*a, reverse)  # noqa: E731
+        args = (t64(L, N, C, grad=True), t64(4 * H, C, grad=True), t64(4 * H, H, grad=True), t64(4 * H, grad=True),
+                t64(4 * H, grad=True), t64(N, H, grad=True), t64(N, H, grad=True))
+        layer = _ops.NN_OPS["mkldnn_rnn_layer"].apply
+        f = lambda *a: layer(*a, reverse)  # noqa: E731
         assert gradcheck(f, args)
         assert gradgradcheck(f, args)
-        assert gradcheck(lambda *a: rnn._LSTMLayer.apply(*a, None, reverse), args[:5])  # no bias
+        x, w_ih, w_hh, _, _, h, c = args
+        assert gradcheck(lambda x, w_ih, w_hh, h, c: layer(x, w_ih, w_hh, None, None, h, c, reverse),
+                         (x, w_ih, w_hh, h, c))  # no bias
 
 
 def test_module_gradgradcheck():

@@ -147,6 +147,19 @@ def ctc_loss_ref(lp, targets, input_lengths, target_lengths, blank, zero_infinit
     return np.array(out)
 
 
+def lstm_layer_ref(x, w_ih, w_hh, b_ih, b_hh, h, c, reverse):
+    """One direction of one LSTM layer from its published equations (gate order i, f, g, o): (output, h_n, c_n)."""
+    def sigmoid(v):
+        return 1 / (1 + np.exp(-v))
+    b = (0 if b_ih is None else b_ih) + (0 if b_hh is None else b_hh)
+    out = np.zeros(x.shape[:2] + h.shape[1:])
+    for t in (range(len(x) - 1, -1, -1) if reverse else range(len(x))):
+        i, f, g, o = np.split(x[t] @ w_ih.T + h @ w_hh.T + b, 4, axis=1)
+        c = sigmoid(f) * c + sigmoid(i) * np.tanh(g)
+        h = out[t] = sigmoid(o) * np.tanh(c)
+    return out, h, c
+
+
 REFS = {
     "convolution": convolution_ref,
     "max_pool2d": max_pool2d_ref,
@@ -162,6 +175,7 @@ REFS = {
     "mse_loss": mse_loss_ref,
     "embedding": lambda w, idx, padding_idx: w[idx],
     "ctc_loss": ctc_loss_ref,
+    "mkldnn_rnn_layer": lstm_layer_ref,
 }
 
 
@@ -220,6 +234,12 @@ CASES = {
                  ((_rand(2, 3), _rand(2, 3, seed=1)), (2,))],
     "embedding": [((_rand(5, 3), np.array([[0, 2], [4, 0]])), (None,)), ((_rand(5, 3), np.array([1, 2, 1, 4])), (1,))],
     "ctc_loss": [((_LP, np.array([[1, 2], [3, 3]])), ([6, 5], [2, 2], 0, False))],
+    "mkldnn_rnn_layer": [
+        ((_rand(4, 2, 3), _rand(12, 3, seed=1), _rand(12, 3, seed=2), _rand(12, seed=3), _rand(12, seed=4),
+          _rand(2, 3, seed=5), _rand(2, 3, seed=6)), (False,)),
+        ((_rand(3, 2, 2), _rand(8, 2, seed=1), _rand(8, 2, seed=2), None, None, _rand(2, 2, seed=5),
+          _rand(2, 2, seed=6)), (True,)),
+    ],
 }
 EMPTY = {  # (inputs, params) with a zero-size dim, for the rows whose op allows it
     "convolution": ((np.zeros((0, 2, 4, 4)), _rand(3, 2, 3, 3), None), ((1, 1), (0, 0), (1, 1), False, (0, 0), 1)),

@@ -1713,6 +1713,124 @@ def _upsample_kernels(mode):
             _C.upsample_backward(grad_output, list(input_size), scales, mode, align_corners))
 
 
+def _lstm_steps(L, reverse):
+    return range(L - 1, -1, -1) if reverse else range(L)
+
+
+def _mkldnn_rnn_layer(input, weight0, weight1, weight2, weight3, hx_, cx_, reverse):
+    """One direction of one LSTM layer (torch's mkldnn_rnn_layer, its CPU LSTM): input (L, N, C), weight0 = W_ih
+    (4H, C), weight1 = W_hh (4H, H), weight2/weight3 = b_ih/b_hh (4H) or None, hx_/cx_ (N, H) -> (output (L, N, H),
+    hy, cy, cs, acts): cs (L, N, H) the cell states and acts (L, N, 4H) the activated gates of each step, kept for
+    the backward (torch's workspace). The input projections are one GEMM (both biases added once); each step is one
+    GEMM (W_hh h^T: the faster orientation for a small batch, which the cell kernel adds transposed) and the fused
+    cell kernel, which writes h straight into its step of the output."""
+    L, N, C = input.shape
+    H = hx_.shape[1]
+    code = (input.device_type, input.device_index)
+    x2 = _C.reshape(input, [L * N, C])
+    w_t = _C.transpose(weight0, 0, 1)
+    if weight2 is None:
+        gi = _C.mm(x2, w_t)
+    else:
+        gi = _C.addmm(weight2 if weight3 is None else _C.add(weight2, weight3), x2, w_t)
+    gi = _C.reshape(gi, [L, N, 4 * H])
+    out, cs, acts = (_C.empty(s, input.dtype, *code) for s in ([L, N, H], [L, N, H], [L, N, 4 * H]))
+    h, c = hx_, cx_
+    for t in _lstm_steps(L, reverse):
+        h, c, act = _C.lstm_cell(_C.select(gi, 0, t), _C.mm(weight1, _C.transpose(h, 0, 1)), c, _C.select(out, 0, t))
+        _C.copy_(_C.select(cs, 0, t), c)
+        _C.copy_(_C.select(acts, 0, t), act)
+    return out, _C.clone(h), c, cs, acts
+
+
+def _cat(tensors, dim):
+    return INDEXING_OPS["cat"].apply(list(tensors), dim)
+
+
+def _stack(tensors):
+    return _cat([t.unsqueeze(0) for t in tensors], 0)
+
+
+def _lstm_cell_composite(gates, c):
+    """The LSTM cell in Tensor ops (the formula the fused kernel _C.lstm_cell specializes): (h', c', act), act the
+    activated gates (sigmoid(i), sigmoid(f), tanh(g), sigmoid(o))."""
+    i, f, g, o = gates.chunk(4, 1)
+    i, f, g, o = i.sigmoid(), f.sigmoid(), g.tanh(), o.sigmoid()
+    c = f * c + i * g
+    return o * c.tanh(), c, _cat([i, f, g, o], 1)
+
+
+def _lstm_cell_backward_composite(grad_h, grad_c, act, c_prev, c):
+    """The cell's gradient in Tensor ops (what _C.lstm_cell_backward computes): (grad of the gates, grad of c_prev)
+    from grad_h and grad_c (the gradients of h' and c')."""
+    i, f, g, o = act.chunk(4, 1)
+    tc = c.tanh()
+    dc = grad_c + grad_h * o * (1 - tc * tc)
+    return _cat([dc * g * i * (1 - i), dc * c_prev * f * (1 - f), dc * i * (1 - g * g), grad_h * tc * o * (1 - o)],
+                1), dc * f
+
+
+def mkldnn_rnn_layer_backward(grads, input, weight0, weight1, weight2, weight3, hx_, cx_, output, cs, acts, reverse,
+                              grad_input_mask):
+    """The gradients of _mkldnn_rnn_layer's inputs (None where grad_input_mask says none is needed): the steps run
+    backwards through the fused cell gradient, each writing its gates' gradient into one (L, N, 4H) tensor; then both
+    weights' gradients are ONE GEMM over all steps, grad_gates^T @ [x, h_prev] (h_prev read from the output, as
+    torch's: an in-place change to the output makes backward raise). When a graph of the backward is being built
+    (create_graph), the steps are recomputed and differentiated in Tensor ops, so higher-order gradients are
+    exact."""
+    grad_out, grad_hn, grad_cn = (g if g is not None else hx_.new_zeros(output.shape if k == 0 else hx_.shape)
+                                  for k, g in enumerate(grads))
+    L = input.shape[0]
+    order = _lstm_steps(L, reverse)
+    b = None if weight2 is None else weight2 if weight3 is None else weight2 + weight3
+    if _state[0]:  # a graph of the backward: the steps recomputed in Tensor ops from the saved inputs
+        gi = input.matmul(weight0.t()) if b is None else input.matmul(weight0.t()) + b
+        h, c = hx_, cx_
+        hs, c_steps, act_steps = [], [], []
+        for t in order:
+            h, c, act = _lstm_cell_composite(gi[t] + h.mm(weight1.t()), c)
+            hs.append(h)
+            c_steps.append(c)
+            act_steps.append(act)
+        prev_c = [cx_] + c_steps[:-1]
+        steps = [None] * L  # the gates' gradients, in time order
+        grad_h, grad_c = grad_hn, grad_cn
+        for k in range(L - 1, -1, -1):
+            t = order[k]
+            steps[t], grad_c = _lstm_cell_backward_composite(grad_out[t] + grad_h, grad_c, act_steps[k], prev_c[k],
+                                                             c_steps[k])
+            grad_h = steps[t].mm(weight1)
+        grad_gates = _stack(steps)
+        output = _stack(hs[::-1] if reverse else hs)
+    else:
+        code = (input._impl.device_type, input._impl.device_index)
+        w_t = _C.transpose(weight1._impl, 0, 1)
+        grad_gates = _C.empty(list(acts.shape), acts._impl.dtype, *code)
+        # h's gradient: grad_out[t] + grad_h_t^T, grad_h_t = (g W_hh)^T = W_hh^T g^T (the faster orientation)
+        grad_h_t, grad_c = _C.transpose(grad_hn._impl, 0, 1), grad_cn._impl
+        for k in range(L - 1, -1, -1):
+            t = order[k]
+            prev = order[k - 1] if k else None
+            g, grad_c = _C.lstm_cell_backward(_C.select(grad_out._impl, 0, t), grad_h_t, grad_c,
+                                              _C.select(acts._impl, 0, t),
+                                              cx_._impl if prev is None else _C.select(cs._impl, 0, prev),
+                                              _C.select(cs._impl, 0, t), _C.select(grad_gates, 0, t))
+            grad_h_t = _C.mm(w_t, _C.transpose(g, 0, 1))
+        grad_gates, grad_h, grad_c = _wrap(grad_gates), _wrap(_C.transpose(grad_h_t, 0, 1)), _wrap(grad_c)
+    # both weights' gradients: the sum over the steps of grad_gates^T @ [x_t, h_prev] as one GEMM (h_prev: the output
+    # one step back, hx_ for the first step)
+    h0 = hx_.unsqueeze(0)
+    prev_h = _cat([output[1:], h0] if reverse else [h0, output[:-1]], 0)
+    flat = grad_gates.flatten(0, 1)
+    need_x, need_w_ih, need_w_hh, need_b_ih, need_b_hh, need_h, need_c = grad_input_mask
+    grad_w = flat.t().mm(_cat([input.flatten(0, 1), prev_h.flatten(0, 1)], 1)) if need_w_ih or need_w_hh else None
+    C = input.shape[-1]
+    grad_b = flat.sum(0) if need_b_ih or need_b_hh else None
+    return (flat.mm(weight0).view(input.shape) if need_x else None, grad_w[:, :C] if need_w_ih else None,
+            grad_w[:, C:] if need_w_hh else None, grad_b if need_b_ih else None, grad_b if need_b_hh else None,
+            grad_h if need_h else None, grad_c if need_c else None)
+
+
 # The kernels of the NN_OPS rows that are not one `_C` function: kernel(*input impls, *params)
 _NN_KERNELS = {
     "convolution": _convolution,
@@ -1735,6 +1853,7 @@ _NN_KERNELS = {
     "embedding_dense_backward": _embedding_dense_backward,
     "ctc_loss": lambda log_probs, targets, input_lengths, target_lengths, blank, zero_infinity:
     _C.ctc_loss(log_probs, targets, input_lengths, target_lengths, blank),
+    "mkldnn_rnn_layer": _mkldnn_rnn_layer,
 }
 for _mode, _code in (("upsample_nearest", 0), ("_upsample_nearest_exact", 1), ("upsample_linear", 2)):
     _NN_KERNELS[_mode], _NN_KERNELS[_mode + "_backward"] = _upsample_kernels(_code)
@@ -1824,7 +1943,7 @@ _NN_ENV = {"max_pool_double_backward": max_pool_double_backward, "zeros_like": z
            "embedding_dense_double_backward": embedding_dense_double_backward,
            "_convolution_double_backward": _convolution_double_backward,
            "cross_entropy_backward": cross_entropy_backward, "class_loss_backward": class_loss_backward,
-           "_ctc_loss_backward": _ctc_loss_backward}
+           "_ctc_loss_backward": _ctc_loss_backward, "mkldnn_rnn_layer_backward": mkldnn_rnn_layer_backward}
 
 
 def _version(t):

@@ -956,6 +956,13 @@ NN_OPS = [
       {"log_probs": "_ctc_loss_backward(grad, log_probs, targets, input_lengths, target_lengths, result, "
                     "log_alpha, blank, zero_infinity)"},
       "CtcLossBackward0", "ctc_loss", outputs=("result", "log_alpha")),
+    # one direction of one LSTM layer (torch's CPU LSTM op: weight0..3 = W_ih, W_hh, b_ih, b_hh; its workspace here
+    # the cell states and the activated gates of each step)
+    N("mkldnn_rnn_layer", "mkldnn_rnn_layer", ("input", "weight0", "weight1", "weight2", "weight3", "hx_", "cx_"),
+      ("reverse",),
+      {"input, weight0, weight1, weight2, weight3, hx_, cx_": "mkldnn_rnn_layer_backward(grads, input, weight0, "
+       "weight1, weight2, weight3, hx_, cx_, output, cs, acts, reverse, grad_input_mask)"},
+      "MkldnnRnnLayerBackward0", "mkldnn_rnn_layer", outputs=("output", "hy", "cy", "cs", "acts"), returns=3),
 ]
 del N
 NN_OPS_BY_NAME = {e.name: e for e in NN_OPS}

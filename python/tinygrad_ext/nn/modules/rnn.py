@@ -3,16 +3,15 @@ U(-1/sqrt(H), 1/sqrt(H)) initialisation), so a torch state_dict loads 1:1.
 
 The input projections of a whole sequence are one GEMM (x @ W_ih^T + b_ih for every time step); only the
 recurrent part h @ W_hh^T runs step by step. An LSTM layer without projections on an unpacked float32/float64
-sequence runs as one autograd node (_LSTMLayer: the fused cell kernels, one weight-gradient GEMM); the other
-cases run the Tensor-op steps below. Shapes: L sequence length, N batch, D directions, H hidden."""
+sequence runs as one autograd node, torch's (the registry's mkldnn_rnn_layer row, _ops.py: the fused cell
+kernels, one weight-gradient GEMM); the other cases run the Tensor-op steps below. Shapes: L sequence length,
+N batch, D directions, H hidden."""
 import math
 import numbers
 import warnings
 
-from ... import _C, _dtype
-from ..._tensor_base import _wrap
+from ... import _dtype, _ops
 from ...autograd.function import Function
-from ...autograd.grad_mode import _state
 from ...tensor import cat, empty, stack, zeros
 from .. import functional as F
 from .. import init
@@ -71,112 +70,9 @@ def _lstm_step(gi, state, w_hh, b_hh, w_hr=None):
 _STEPS = {"RNN_TANH": _rnn_tanh_step, "RNN_RELU": _rnn_relu_step, "GRU": _gru_step, "LSTM": _lstm_step}
 
 
-# ------------------------------------------------- the fused LSTM layer (one direction)
-def _lstm_cell_composite(gates, c):
-    """The LSTM cell in Tensor ops (the formula the fused kernel _C.lstm_cell specializes): returns
-    (h', c', act), act the activated gates (sigmoid(i), sigmoid(f), tanh(g), sigmoid(o))."""
-    i, f, g, o = gates.chunk(4, 1)
-    i, f, g, o = i.sigmoid(), f.sigmoid(), g.tanh(), o.sigmoid()
-    c = f * c + i * g
-    return o * c.tanh(), c, cat([i, f, g, o], 1)
-
-
-def _lstm_cell_backward_composite(grad_h, grad_c, act, c_prev, c):
-    """The cell's gradient in Tensor ops (what _C.lstm_cell_backward computes): (grad of the gates, grad of
-    c_prev) from grad_h and grad_c (the gradients of h' and c')."""
-    i, f, g, o = act.chunk(4, 1)
-    tc = c.tanh()
-    dc = grad_c + grad_h * o * (1 - tc * tc)
-    return cat([dc * g * i * (1 - i), dc * c_prev * f * (1 - f), dc * i * (1 - g * g), grad_h * tc * o * (1 - o)],
-               1), dc * f
-
-
-class _LSTMLayer(Function):
-    """One direction of one LSTM layer over a whole (unpacked) sequence, without projections:
-    x (L, N, C), h0 and c0 (N, H), w_ih (4H, C), w_hh (4H, H), b (4H) both biases summed, or None ->
-    output (L, N, H), h_n, c_n. The input projections x W_ih^T + b are one GEMM; each step is one GEMM
-    (h W_hh^T) and the fused cell kernel, which writes h straight into its step of the output. Backward runs the
-    steps backwards with the fused cell gradient, each writing its gates' gradient into one (L, N, 4H) tensor,
-    then gets both weights' gradients as ONE GEMM over all steps: grad_gates^T @ [x, h_prev] (instead of L small
-    products summed), h_prev read from the saved output (as torch's, an in-place change to the output then makes
-    backward raise). When a
-    graph of the backward is built (create_graph), the steps are recomputed and differentiated in Tensor ops
-    (_lstm_cell_composite), so higher-order gradients are exact."""
-
-    _native = True  # (torch's node is C++: it prints without a module path)
-
-    def name(self):
-        return "MkldnnRnnLayerBackward0"  # (torch's CPU LSTM layer node)
-
-    @staticmethod
-    def forward(ctx, x, h0, c0, w_ih, w_hh, b, reverse):
-        ctx.reverse = reverse
-        gi = F.linear(x, w_ih, b)
-        out = empty(x.shape[0], *h0.shape, dtype=x.dtype, device=x.device)
-        ctx.save_for_backward(x, h0, c0, w_ih, w_hh, b, out)
-        w = w_hh._impl
-        h, c = h0._impl, c0._impl
-        cs, acts = [], []
-        for t in (range(len(gi) - 1, -1, -1) if reverse else range(len(gi))):
-            # NOTE: h W_hh^T as (W_hh h^T)^T, the GEMM's faster orientation for a small batch; the kernel adds it
-            h, c, act = _C.lstm_cell(gi[t]._impl, _C.mm(w, _C.transpose(h, 0, 1)), c, out[t]._impl)
-            cs.append(c)
-            acts.append(act)
-        ctx.cs, ctx.acts = cs, acts  # in the order of the steps
-        return out, _wrap(h).clone(), _wrap(c)
-
-    @staticmethod
-    def backward(ctx, grad_out, grad_hn, grad_cn):
-        x, h0, c0, w_ih, w_hh, b, out = ctx.saved_tensors
-        L = len(x)
-        order = range(L - 1, -1, -1) if ctx.reverse else range(L)
-        if _state[0]:  # a graph of the backward: recompute the steps in Tensor ops from the saved inputs
-            gi = F.linear(x, w_ih, b)
-            h, c = h0, c0
-            hs, cs, acts = [], [], []
-            for t in order:
-                h, c, act = _lstm_cell_composite(gi[t] + h.mm(w_hh.t()), c)
-                hs.append(h)
-                cs.append(c)
-                acts.append(act)
-            prev_c = [c0] + cs[:-1]
-            grads = [None] * L  # the gates' gradients, in time order
-            grad_h, grad_c = grad_hn, grad_cn
-            for k in range(L - 1, -1, -1):  # the steps backwards
-                t = order[k]
-                grads[t], grad_c = _lstm_cell_backward_composite(grad_out[t] + grad_h, grad_c, acts[k], prev_c[k],
-                                                                 cs[k])
-                grad_h = grads[t].mm(w_hh)
-            grad_gates = stack(grads)
-            out = stack(hs[::-1] if ctx.reverse else hs)
-        else:
-            cs, acts = ctx.cs, ctx.acts
-            w_t = w_hh.t()._impl
-            prev_c = [c0._impl] + cs[:-1]
-            grad_gates = empty(L, *acts[0].shape, dtype=x.dtype, device=x.device)
-            # h's gradient: grad_out[t] + grad_h_t^T, grad_h_t = (g W_hh)^T = W_hh^T g^T (the faster orientation)
-            grad_h_t, grad_c = _C.transpose(grad_hn._impl, 0, 1), grad_cn._impl
-            for k in range(L - 1, -1, -1):
-                t = order[k]
-                g, grad_c = _C.lstm_cell_backward(grad_out[t]._impl, grad_h_t, grad_c, acts[k], prev_c[k], cs[k],
-                                                  grad_gates[t]._impl)
-                grad_h_t = _C.mm(w_t, _C.transpose(g, 0, 1))
-            grad_h, grad_c = _wrap(_C.transpose(grad_h_t, 0, 1)), _wrap(grad_c)
-        # both weights' gradients: the sum over the steps of grad_gates^T @ [x_t, h_prev] as one GEMM (h_prev: the
-        # output one step back, h0 for the first step)
-        h0 = h0.unsqueeze(0)
-        prev_h = cat([out[1:], h0] if ctx.reverse else [h0, out[:-1]])
-        flat = grad_gates.flatten(0, 1)
-        grad_w = flat.t().mm(cat([x.flatten(0, 1), prev_h.flatten(0, 1)], 1))
-        C = x.shape[-1]
-        grad_w_ih, grad_w_hh = grad_w[:, :C], grad_w[:, C:]
-        grad_x = flat.mm(w_ih).view(x.shape) if ctx.needs_input_grad[0] else None
-        grad_b = flat.sum(0) if b is not None else None
-        return grad_x, grad_h, grad_c, grad_w_ih, grad_w_hh, grad_b, None
-
-
 def _fused_lstm(x, h0, c0, w_hh):
-    """Whether _LSTMLayer's fused kernel applies: float32 / float64, every tensor of one dtype."""
+    """Whether the fused LSTM layer (the registry's mkldnn_rnn_layer row, torch's CPU LSTM op) applies: float32 /
+    float64, every tensor of one dtype."""
     return x.dtype in (_dtype.float32, _dtype.float64) and h0.dtype is c0.dtype is w_hh.dtype is x.dtype
 
 
@@ -344,16 +240,17 @@ class RNNBase(Module):
                 p = [self._parameters[n] for n in self._all_weights[layer * D + direction]]
                 w_ih, w_hh = p[0], p[1]
                 b_ih, b_hh = (p[2], p[3]) if self.bias else (None, None)
-                if b_hh is not None and self.mode != "GRU":  # (the GRU's b_hn is inside r * (...): kept per step)
-                    b_ih, b_hh = b_ih + b_hh, None  # both biases added once, to the whole sequence's projection
                 extra = (p[-1],) if self.proj_size > 0 else ()
                 state = [h[layer * D + direction] for h in hx]
                 if self.mode == "LSTM" and not extra and batch_sizes is None and _fused_lstm(layer_input, *state, w_hh):
-                    out, h_n, c_n = _LSTMLayer.apply(layer_input, *state, w_ih, w_hh, b_ih, direction == 1)
+                    out, h_n, c_n = _ops.NN_OPS["mkldnn_rnn_layer"].apply(layer_input, w_ih, w_hh, b_ih, b_hh, *state,
+                                                                          direction == 1)
                     finals[0].append(h_n)
                     finals[1].append(c_n)
                     outputs.append(out)
                     continue
+                if b_hh is not None and self.mode != "GRU":  # (the GRU's b_hn is inside r * (...): kept per step)
+                    b_ih, b_hh = b_ih + b_hh, None  # both biases added once, to the whole sequence's projection
                 gi = _Pieces.apply(F.linear(layer_input, w_ih, b_ih), batch_sizes)
                 order = range(len(gi)) if direction == 0 else range(len(gi) - 1, -1, -1)
                 out = [None] * len(gi)
