@@ -387,3 +387,42 @@ def test_dataloader_iterator_class_names():
     assert type(iter(DataLoader(range(4)))).__name__ == "_SingleProcessDataLoaderIter"
     assert type(iter(DataLoader(range(4), num_workers=1))).__name__ == "_MultiProcessingDataLoaderIter"
     assert type(iter(DataLoader(range(4)))).__mro__[1].__name__ == "_BaseDataLoaderIter"
+
+
+def test_norm_layers_refuse_mixed_dtypes_as_torch():
+    F = nn.functional
+    x64 = torch.ones(3, 2, 4, dtype=torch.float64)
+    same = "mixed dtype \\(CPU\\): all inputs must share same datatype."
+    for layer in (nn.BatchNorm1d(2), nn.BatchNorm1d(2).eval(), nn.LayerNorm(4), nn.GroupNorm(1, 2),
+                  nn.InstanceNorm1d(2, affine=True)):
+        with pytest.raises(RuntimeError, match=same):
+            layer(x64)
+    assert nn.InstanceNorm1d(2)(x64).dtype == torch.float64  # (no parameters: nothing to mix)
+    with pytest.raises(RuntimeError, match="mixed dtype \\(CPU\\): expect parameter to have scalar type of Float"):
+        F.batch_norm(x64, torch.zeros(2, dtype=torch.float64), torch.ones(2, dtype=torch.float64), torch.ones(2))
+    with pytest.raises(RuntimeError, match="expected scalar type Double but found Float"):
+        F.layer_norm(x64, (4,), torch.ones(4, dtype=torch.float64), torch.zeros(4))
+    for dt in (torch.float16, torch.bfloat16):  # reduced-precision input, float32 parameters: allowed
+        x = torch.ones(3, 2, 4, dtype=dt)
+        for layer in (nn.BatchNorm1d(2), nn.LayerNorm(4), nn.GroupNorm(1, 2)):
+            assert layer(x).dtype == dt
+        with pytest.raises(RuntimeError, match="mixed dtype \\(CPU\\): expect parameter to have scalar type of Float"):
+            F.batch_norm(x, torch.zeros(2, dtype=dt), torch.ones(2, dtype=dt), torch.ones(2))
+    assert nn.BatchNorm1d(2).double()(x64).dtype == torch.float64
+
+
+def test_pool_interpolate_bilinear_and_module_to_messages():
+    F = nn.functional
+    with pytest.raises(RuntimeError, match="non-empty 3D or 4D \\(batch mode\\) tensor expected for input"):
+        nn.MaxPool2d(2)(torch.ones(1, 4))
+    with pytest.raises(IndexError, match="Dimension out of range \\(expected to be in range of \\[-2, 1\\], but got -3"):
+        F.avg_pool2d(torch.ones(1, 4), 2)
+    for shape in ((2,), (1, 1, 1, 1, 1, 1)):
+        with pytest.raises(NotImplementedError, match=f"got {len(shape)}D\\) for the modes: nearest \\| linear \\| "
+                                                      "bilinear \\| bicubic \\| trilinear \\| lanczos \\| area"):
+            F.interpolate(torch.ones(*shape), scale_factor=2)
+    with pytest.raises(RuntimeError, match="bilinear\\(\\): input batch dimensions do not match at dim 0: got 5 and 4"):
+        nn.Bilinear(2, 3, 4)(torch.ones(5, 2), torch.ones(4, 3))
+    with pytest.raises(TypeError, match="nn.Module.to only accepts floating point or complex dtypes, but got desired "
+                                        "dtype=torch.int64"):
+        nn.Linear(1, 1).to(torch.int64)

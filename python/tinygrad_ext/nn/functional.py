@@ -127,6 +127,8 @@ def max_pool2d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode
     if not isinstance(input, Tensor):
         raise TypeError(f"max_pool2d{'_with_indices' if return_indices else ''}(): argument 'input' (position 1) must "
                         f"be Tensor, not {type(input).__name__}")
+    if input.dim() not in (3, 4):
+        raise RuntimeError("non-empty 3D or 4D (batch mode) tensor expected for input")
     k = _pair(kernel_size)
     s = k if stride is None or (not isinstance(stride, numbers.Integral) and len(stride) == 0) else _pair(stride)
     out, idx = _ops.NN_OPS["max_pool2d_with_indices"].apply(input, k, s, _pair(padding), _pair(dilation),
@@ -145,6 +147,9 @@ def avg_pool2d(input, kernel_size, stride=None, padding=0, ceil_mode=False, coun
     s = k if stride is None or (not isinstance(stride, numbers.Integral) and len(stride) == 0) else _pair(stride)
     if divisor_override is not None and divisor_override <= 0:
         raise RuntimeError("divisor must be not zero")
+    if input.dim() < 3:  # (torch's kernel reads dim -3 first)
+        raise IndexError(f"Dimension out of range (expected to be in range of [{-input.dim()}, {input.dim() - 1}], "
+                         "but got -3)")
     return _ops.NN_OPS["avg_pool2d"].apply(input, k, s, _pair(padding), bool(ceil_mode), bool(count_include_pad),
                                            divisor_override)
 
@@ -468,12 +473,29 @@ def dropout(input, p=0.5, training=True, inplace=False):
     return input.copy_(out) if inplace else out
 
 
+def _check_norm_dtypes(input, *params, layer_norm=False):
+    """torch's CPU rule for a normalization's parameters and running statistics: all of input's dtype, or all
+    float32 with a float16/bfloat16 input (its mixed-type kernels); anything else raises torch's error."""
+    dtypes = [p.dtype for p in params if p is not None]
+    if all(d is input.dtype for d in dtypes):
+        return
+    if len(set(dtypes)) == 1:
+        if input.dtype in (_dtype.float16, _dtype.bfloat16) and dtypes[0] is _dtype.float32:
+            return
+        raise RuntimeError("mixed dtype (CPU): all inputs must share same datatype.")
+    if layer_norm:
+        other = next(d for d in dtypes if d is not input.dtype)
+        raise RuntimeError(f"expected scalar type {input.dtype._legacy[:-6]} but found {other._legacy[:-6]}")
+    raise RuntimeError("mixed dtype (CPU): expect parameter to have scalar type of Float")
+
+
 def batch_norm(input, running_mean, running_var, weight=None, bias=None, training=False, momentum=0.1, eps=1e-5):
     if input.dim() < 2:
         raise ValueError(f"expected 2D or more input (got {input.dim()}D input)")
     for name, t in (("running_mean", running_mean), ("running_var", running_var), ("weight", weight), ("bias", bias)):
         if t is not None and t.numel() != input.shape[1]:
             raise RuntimeError(f"{name} should contain {input.shape[1]} elements not {t.numel()}")
+    _check_norm_dtypes(input, weight, bias, running_mean, running_var)
     dims = [0] + list(range(2, input.dim()))
     shape = [1, input.shape[1]] + [1] * (input.dim() - 2)
     if training:
@@ -492,7 +514,7 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None, trainin
             raise RuntimeError("running_mean and running_var must be defined in evaluation mode")
         mean, var = running_mean, running_var
     out = _channel_affine((input - mean.reshape(shape)) * (var.reshape(shape) + eps).rsqrt(), weight, bias)
-    return _named(out, "NativeBatchNormBackward0")
+    return _named(out.to(input.dtype), "NativeBatchNormBackward0")  # (float32 parameters: input's dtype back)
 
 
 def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-5):
@@ -511,6 +533,7 @@ def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-5):
     if tuple(input.shape[-len(normalized_shape):]) != tuple(normalized_shape):
         raise RuntimeError(f"Given normalized_shape={list(normalized_shape)}, expected input with shape "
                            f"[*, {', '.join(map(str, normalized_shape))}], but got input of size{list(input.shape)}")
+    _check_norm_dtypes(input, weight, bias, layer_norm=True)
     mean = input.mean(dims, keepdim=True)
     var = input.var(dims, unbiased=False, keepdim=True)
     out = (input - mean) * (var + eps).rsqrt()
@@ -518,7 +541,7 @@ def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-5):
         out = out * weight
     if bias is not None:
         out = out + bias
-    return _named(out, "NativeLayerNormBackward0")  # (torch's one node for the whole normalization)
+    return _named(out.to(input.dtype), "NativeLayerNormBackward0")  # (torch's one node for the normalization)
 
 
 def _embedding_renorm_(weight, input, max_norm, norm_type):
@@ -962,17 +985,19 @@ def group_norm(input, num_groups, weight=None, bias=None, eps=1e-5):
         if p is not None and (p.dim() != 1 or p.numel() != C):
             raise RuntimeError(f"Expected {name} to be a vector of size equal to the number of channels in input, "
                                f"but got {name} of shape {list(p.shape)} and input of shape {list(input.shape)}")
+    _check_norm_dtypes(input, weight, bias)
     x = input.reshape(N, num_groups, C // num_groups * math.prod(input.shape[2:]))  # (no -1: N may be 0)
     mean = x.mean(-1, keepdim=True)
     var = x.var(-1, unbiased=False, keepdim=True)
     out = _channel_affine(((x - mean) * (var + eps).rsqrt()).reshape(input.shape), weight, bias)
-    return _named(out, "NativeGroupNormBackward0")
+    return _named(out.to(input.dtype), "NativeGroupNormBackward0")
 
 
 def instance_norm(input, running_mean=None, running_var=None, weight=None, bias=None, use_input_stats=True,
                   momentum=0.1, eps=1e-5):
     """Normalizes each (sample, channel) over its spatial positions. With use_input_stats the running statistics
     (if given) move towards the batch's average of the instances' means and unbiased variances."""
+    _check_norm_dtypes(input, weight, bias, running_mean, running_var)
     dims = list(range(2, input.dim()))
     if use_input_stats:
         n = input.numel() // max(input.shape[0] * input.shape[1], 1)
@@ -990,7 +1015,7 @@ def instance_norm(input, running_mean=None, running_var=None, weight=None, bias=
             raise RuntimeError("Expected running_mean and running_var to be defined when use_input_stats is false")
         shape = [1, input.shape[1]] + [1] * len(dims)
         mean, var = running_mean.reshape(shape), running_var.reshape(shape)
-    return _named(_channel_affine((input - mean) * (var + eps).rsqrt(), weight, bias), "ViewBackward0")
+    return _named(_channel_affine((input - mean) * (var + eps).rsqrt(), weight, bias).to(input.dtype), "ViewBackward0")
 
 
 def local_response_norm(input, size, alpha=1e-4, beta=0.75, k=1.0):
@@ -1031,6 +1056,9 @@ def pairwise_distance(x1, x2, p=2.0, eps=1e-6, keepdim=False):
 def bilinear(input1, input2, weight, bias=None):
     """y[..., o] = sum_ij input1[..., i] weight[o, i, j] input2[..., j] + bias[o] (one GEMM and a product)."""
     O, I1, I2 = weight.shape
+    for d, (a, b) in enumerate(zip(input1.shape[:-1], input2.shape[:-1])):
+        if a != b:
+            raise RuntimeError(f"bilinear(): input batch dimensions do not match at dim {d}: got {a} and {b}")
     if input1.shape[-1] != I1:
         raise RuntimeError(f"bilinear(): input1 size does not match weight size: got {input1.shape[-1]} but "
                            f"expected {I1}")
@@ -1593,10 +1621,10 @@ def interpolate(input, size=None, scale_factor=None, mode="nearest", align_corne
         raise ValueError("align_corners option can only be set with the interpolating modes: linear | bilinear | "
                          "bicubic | trilinear")
     spatial = input.dim() - 2
-    if spatial < 1:
-        raise ValueError(f"Input Error: Only 3D, 4D and 5D input Tensors supported (got {input.dim()}D) for the modes: "
-                         "nearest | linear | bilinear | bicubic | trilinear | area | nearest-exact (got "
-                         f"{mode})")
+    if not 1 <= spatial <= 3:
+        raise NotImplementedError(f"Input Error: Only 3D, 4D and 5D input Tensors supported (got {input.dim()}D) for "
+                                  "the modes: nearest | linear | bilinear | bicubic | trilinear | lanczos | area | "
+                                  f"nearest-exact (got {mode})")
     if mode in _INTERP_DIMS and _INTERP_DIMS[mode] != spatial:
         raise NotImplementedError(f"Got {input.dim()}D input, but {mode} mode needs {_INTERP_DIMS[mode] + 2}D input")
     if (size is None) == (scale_factor is None):

@@ -530,7 +530,7 @@ class Module:
             else:
                 raise TypeError(f"to() received an invalid argument of type {type(a).__name__}")
         if dt is not None and not dt.is_floating_point:
-            raise TypeError(f"nn.Module.to only accepts floating point dtypes, but got desired dtype={dt}")
+            raise TypeError(f"nn.Module.to only accepts floating point or complex dtypes, but got desired dtype={dt}")
         if dev is not None:
             dev = as_device(f"cuda:{dev}" if isinstance(dev, int) else dev)
 
