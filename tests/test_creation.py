@@ -63,7 +63,7 @@ def test_tensor_rejects_bad_data():
         torch.tensor([[1, 2], [3]])
     with pytest.raises(TypeError):
         torch.tensor("abc")
-    with pytest.raises(TypeError):
+    with pytest.raises(RuntimeError, match="^Could not infer dtype of object$"):  # (torch's RuntimeError)
         torch.tensor([object()])
 
 

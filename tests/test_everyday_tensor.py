@@ -293,3 +293,12 @@ def test_inplace_pow_with_a_numpy_array_falls_back_to_out_of_place():
     z = torch.tensor([2., 3.])
     z **= np.array([2., 2.])
     assert isinstance(z, torch.Tensor) and z.dtype is torch.float64 and z.tolist() == [4., 9.]
+
+
+def test_numpy_array_of_a_tensor_that_requires_grad_is_torchs_error():
+    x = torch.ones(2, requires_grad=True)
+    for convert in (np.asarray, np.array, lambda t: np.array(t * 2, dtype=np.float64)):
+        with pytest.raises(RuntimeError, match=r"^Can't call numpy\(\) on Tensor that requires grad. Use "
+                                               r"tensor.detach\(\).numpy\(\) instead.$"):
+            convert(x)
+    assert np.asarray(x.detach()).tolist() == [1., 1.] and torch.tensor([x[0], x[1]]).tolist() == [1., 1.]

@@ -9,6 +9,7 @@ import functools
 import itertools
 import math
 import operator as _operator
+import re as _re
 import warnings
 
 import numpy as np
@@ -241,6 +242,12 @@ def _check_inplace(t):
             if base is not None and base.grad_fn is None and base._requires_grad:
                 raise RuntimeError("a view of a leaf Variable that requires grad is being used in an in-place "
                                    "operation.")
+            if "_multi_output" in t._extra and t.grad_fn is not None:
+                raise RuntimeError(f"Output {t._output_nr} of {_re.sub(r'Backward[0-9]+$', '', t.grad_fn.name())} "
+                                   "is a view and is being modified inplace. This view is the output of a function "
+                                   "that returns multiple views. Such functions do not allow the output views to be "
+                                   "modified inplace. You should replace the inplace operation by an out-of-place "
+                                   "one.")
 
 
 def _select_args(self, dim, index):
@@ -477,7 +484,7 @@ class Tensor:
         return _C.to_numpy(impl)
 
     def __array__(self, dtype=None, copy=None):
-        a = self.numpy(_force=True)
+        a = self.numpy()  # (a tensor that requires grad raises torch's error)
         return a if dtype is None else a.astype(dtype)
 
     def __float__(self):
@@ -807,8 +814,7 @@ class Tensor:
         if self._impl.ndim == 0:
             _C.wrap_dim(dim, 0)  # (out of range: its own error)
             raise IndexError("Dimension specified as 0 but tensor has no dimensions")
-        return tuple(_named(self.select(dim, i), "UnbindBackward0")
-                     for i in builtins.range(self.shape[_C.wrap_dim(dim, self.dim())]))
+        return _ops.MULTI_VIEW_OPS["unbind"].apply(self, _C.wrap_dim(dim, self._impl.ndim))
 
     def split(self, split_size, dim=0):
         if self._impl.ndim == 0:
@@ -820,21 +826,15 @@ class Tensor:
         if isinstance(split_size, int):
             if split_size <= 0 and n:
                 raise RuntimeError(f"split_size can only be 0 if dimension size is 0, but got dimension size of {n}")
-            sizes = [min(split_size, n - i) for i in builtins.range(0, n, split_size)] if n else [0]
-        else:
-            sizes = list(split_size)
-            if any(x < 0 for x in sizes):
-                raise RuntimeError(f"split_with_sizes expects split_sizes have only non-negative entries, but got "
-                                   f"split_sizes={sizes}")
-            if sum(sizes) != n:
-                raise RuntimeError(f"split_with_sizes expects split_sizes to sum exactly to {n} (input tensor's "
-                                   f"size at dimension {d}), but got split_sizes={sizes}")
-        out, pos = [], 0
-        for s in sizes:
-            out.append(_named(self.narrow(d, pos, s),
-                              "SplitBackward0" if isinstance(split_size, int) else "SplitWithSizesBackward0"))
-            pos += s
-        return tuple(out)
+            return _ops.MULTI_VIEW_OPS["split"].apply(self, split_size, d)
+        sizes = list(split_size)
+        if any(x < 0 for x in sizes):
+            raise RuntimeError(f"split_with_sizes expects split_sizes have only non-negative entries, but got "
+                               f"split_sizes={sizes}")
+        if sum(sizes) != n:
+            raise RuntimeError(f"split_with_sizes expects split_sizes to sum exactly to {n} (input tensor's "
+                               f"size at dimension {d}), but got split_sizes={sizes}")
+        return _ops.MULTI_VIEW_OPS["split_with_sizes"].apply(self, sizes, d)
 
     def chunk(self, chunks, dim=0):
         if self._impl.ndim == 0:
