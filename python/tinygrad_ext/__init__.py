@@ -229,6 +229,13 @@ from .utils.dlpack import from_dlpack, to_dlpack  # noqa: E402
 from . import distributed  # noqa: E402
 from . import amp  # noqa: E402
 from .amp import autocast, get_autocast_dtype, is_autocast_enabled  # noqa: E402
+from .amp import GradScaler  # noqa: E402 (torch.GradScaler)
+from ._autocast_legacy import (autocast_decrement_nesting, autocast_increment_nesting,  # noqa: E402
+                               clear_autocast_cache, get_autocast_cpu_dtype, get_autocast_gpu_dtype,
+                               is_autocast_cache_enabled, is_autocast_cpu_enabled, set_autocast_cache_enabled,
+                               set_autocast_cpu_dtype, set_autocast_cpu_enabled, set_autocast_dtype,
+                               set_autocast_enabled, set_autocast_gpu_dtype)
+from . import multiprocessing  # noqa: E402
 from ._docs import complete as _complete_docs  # noqa: E402
 from ._arg_aliases import install as _install_aliases  # noqa: E402
 from ._alias import install as _install_alias_finder  # noqa: E402

@@ -89,3 +89,6 @@ class StreamContext(contextlib.AbstractContextManager):
 
 def stream(stream):
     return StreamContext(stream)
+
+
+__path__ = []  # (a package to the import system: `from torch.cpu.amp import autocast` resolves from sys.modules)

@@ -11,8 +11,18 @@ stream (the legacy NULL stream, as torch's) unless set_stream() or ``with torch.
 another. Memory is cached per stream: a tensor used on a stream other than the one it was allocated on
 must stay alive until that work is done, or be marked with Tensor.record_stream(s), as in torch.
 """
+import collections
+import contextlib
+import importlib.machinery
 import secrets
+import sys
+import types
 import warnings
+
+try:  # (optional: list_gpu_processes reads the driver's process table through it, as torch's)
+    import pynvml
+except ImportError:
+    pynvml = None
 
 from . import _C
 from ._device import as_device
@@ -30,6 +40,7 @@ class OutOfMemoryError(RuntimeError):
 _ABSENT = ("No CUDA GPUs are available", "Found no NVIDIA driver")
 _NOT_BUILT = ("Torch not compiled with CUDA enabled (tinygrad_ext was built without CUDA: nvcc was not found "
               "when it was built, or TG_WITH_CUDA=OFF)")
+_initialized = False  # (is_initialized(): set by init() and the calls that initialize CUDA as torch's)
 _status = None  # (failed, reason): fixed for the life of the process, as the set of visible devices is
 _warned = False
 
@@ -87,6 +98,8 @@ def _check():
     if _C.cuda_device_count() == 0:
         _warn_once()
         raise RuntimeError(_init_status()[1])
+    global _initialized
+    _initialized = True
 
 
 def current_device():
@@ -473,3 +486,315 @@ def set_device(device):
     if index != 0:
         raise RuntimeError(f"set_device({index}): tinygrad_ext's current CUDA device is always cuda:0; place tensors "
                            f"with device='cuda:{index}' instead")
+
+
+# ------------------------------------------------- initialization, device context managers, memory statistics
+_accumulated_base = {"cuda_malloc": 0, "cuda_free": 0}  # the counters at the last reset_accumulated_memory_stats()
+_sync_debug_mode = 0
+
+
+def is_initialized():
+    """Whether CUDA has been initialized in this process: after init(), a query of the current device or a first
+    allocation on a GPU; False without a usable GPU (as torch's CPU build)."""
+    return _C.cuda_is_built() and (_initialized or _C.cuda_malloc_count() > 0)
+
+
+def init():
+    """Initializes CUDA now rather than at the first use: torch's AssertionError without a CUDA build, and its
+    RuntimeError (saying why) without a usable GPU."""
+    global _initialized
+    _check()
+    _initialized = True
+
+
+def _optional_index(device):
+    """torch's _get_device_index(device, optional=True): None or 'cuda' mean the current device (None when no
+    GPU is usable), a device of another type is a ValueError."""
+    if device is None or (not isinstance(device, int) and _device(device).type == "cuda"
+                          and _device(device).index is None):
+        return current_device() if _init_status()[1] is None else None
+    return _device_index(device)
+
+
+class device:
+    """``with torch.cuda.device(i):`` makes GPU i the current device inside the block and restores the previous
+    one after; a negative index does nothing. tinygrad_ext's current device is always cuda:0 (see set_device)."""
+
+    def __init__(self, device):
+        self.idx = _optional_index(device)
+        self.prev_idx = -1
+
+    def __enter__(self):
+        if self.idx < 0:  # (None: torch's TypeError from the comparison)
+            return
+        if not _C.cuda_is_built():
+            raise RuntimeError("PyTorch was compiled without CUDA support")
+        self.prev_idx = current_device()
+        set_device(self.idx)
+
+    def __exit__(self, exc_type, exc, tb):
+        if self.prev_idx < 0:
+            self.idx = -1
+        else:
+            self.idx = current_device()
+            set_device(self.prev_idx)
+        return False
+
+
+class device_of(device):
+    """``with torch.cuda.device_of(t):`` makes the GPU of tensor t current in the block; nothing for a CPU
+    tensor."""
+
+    def __init__(self, obj):
+        super().__init__(obj.get_device() if obj.is_cuda else -1)
+
+
+def memory_stats_as_nested_dict(device=None):
+    """The caching allocator's statistics as nested dicts: allocated_bytes and reserved_bytes ({'all':
+    {'current', 'peak'}}), num_device_alloc and num_device_free (cudaMalloc/cudaFree calls since the start or
+    the last reset_accumulated_memory_stats()). {} before CUDA is initialized."""
+    if not is_initialized():
+        return {}
+    index = _device_index(device)
+    c = _counters()
+    return {"allocated_bytes": {"all": {"current": memory_allocated(index), "peak": max_memory_allocated(index)}},
+            "reserved_bytes": {"all": {"current": memory_reserved(index), "peak": max_memory_reserved(index)}},
+            "num_device_alloc": c["cuda_malloc"] - _accumulated_base["cuda_malloc"],
+            "num_device_free": c["cuda_free"] - _accumulated_base["cuda_free"]}
+
+
+def memory_stats(device=None):
+    """memory_stats_as_nested_dict() flattened to an OrderedDict of 'allocated_bytes.all.current'-style keys,
+    sorted (torch's layout; tinygrad_ext's allocator keeps fewer statistics than torch's)."""
+    flat = []
+
+    def walk(prefix, value):
+        if isinstance(value, dict):
+            for key, inner in value.items():
+                walk(prefix + "." + key if prefix else key, inner)
+        else:
+            flat.append((prefix, value))
+
+    walk("", memory_stats_as_nested_dict(device))
+    return collections.OrderedDict(sorted(flat))
+
+
+def reset_accumulated_memory_stats(device=None):
+    """Restarts the counts memory_stats() accumulates (num_device_alloc, num_device_free) from zero."""
+    _index(device)
+    _accumulated_base.update((key, _counters()[key]) for key in _accumulated_base)
+
+
+def reset_max_memory_allocated(device=None):
+    """Deprecated: calls reset_peak_memory_stats(), which resets every peak."""
+    warnings.warn("torch.cuda.reset_max_memory_allocated now calls torch.cuda.reset_peak_memory_stats, "
+                  "which resets /all/ peak memory stats.", FutureWarning, stacklevel=2)
+    return reset_peak_memory_stats(device=device)
+
+
+def reset_max_memory_cached(device=None):
+    """Deprecated: calls reset_peak_memory_stats(), which resets every peak."""
+    warnings.warn("torch.cuda.reset_max_memory_cached now calls torch.cuda.reset_peak_memory_stats, "
+                  "which resets /all/ peak memory stats.", FutureWarning, stacklevel=2)
+    return reset_peak_memory_stats(device=device)
+
+
+def memory_cached(device=None):
+    """Deprecated name of memory_reserved()."""
+    warnings.warn("`torch.cuda.memory_cached` has been renamed to `torch.cuda.memory_reserved`", FutureWarning,
+                  stacklevel=2)
+    return memory_reserved(device=device)
+
+
+def max_memory_cached(device=None):
+    """Deprecated name of max_memory_reserved()."""
+    warnings.warn("`torch.cuda.max_memory_cached` has been renamed to `torch.cuda.max_memory_reserved`",
+                  FutureWarning, stacklevel=2)
+    return max_memory_reserved(device=device)
+
+
+def _not_supported(what, fix):
+    raise NotImplementedError(f"torch.cuda.{what} is not supported by tinygrad_ext's CUDA backend; {fix}")
+
+
+def get_arch_list():
+    """The GPU architectures the CUDA kernels were compiled for; [] without a usable GPU (as torch's)."""
+    if not is_available():
+        return []
+    _not_supported("get_arch_list()", "the architectures are TG_CUDA_ARCHITECTURES of the build (default 80;90)")
+
+
+def get_gencode_flags():
+    """nvcc's -gencode flags for get_arch_list(); '' without a usable GPU."""
+    archs = [arch.split("_") for arch in get_arch_list()]
+    return " ".join(f"-gencode compute=compute_{arch},code={kind}_{arch}" for kind, arch in archs)
+
+
+def _check_fraction(fraction):
+    if not isinstance(fraction, float):
+        raise TypeError("Invalid type for fraction argument, must be `float`")
+    if fraction < 0 or fraction > 1:
+        raise ValueError(f"Invalid fraction value: {fraction}. Allowed range: 0~1")
+
+
+def set_per_process_memory_fraction(fraction, device=None):
+    """Would cap the caching allocator at fraction * the GPU's memory: tinygrad_ext's allocator has no cap, so on
+    a GPU this raises NotImplementedError rather than ignore the limit."""
+    _check()
+    _device_index(device)
+    _check_fraction(fraction)
+    _not_supported("set_per_process_memory_fraction()", "its caching allocator takes all the GPU memory it needs")
+
+
+def get_per_process_memory_fraction(device=None):
+    """The fraction of the GPU's memory the caching allocator may use: 1.0 (it has no cap)."""
+    _check()
+    _device_index(device)
+    return 1.0
+
+
+def ipc_collect():
+    """Frees GPU memory other processes no longer use through CUDA IPC: tinygrad_ext shares no GPU memory between
+    processes, so there is none to free."""
+    _check()
+
+
+def list_gpu_processes(device=None):
+    """A printable list of the processes using the GPU and their memory, from the NVIDIA driver (pynvml, the
+    nvidia-ml-py package, as torch's)."""
+    if pynvml is None:
+        return "pynvml module not found, please install nvidia-ml-py"
+    pynvml.nvmlInit()
+    index = _device_index(device)
+    procs = pynvml.nvmlDeviceGetComputeRunningProcesses(pynvml.nvmlDeviceGetHandleByIndex(index))
+    lines = [f"GPU:{index}"] + (["no processes are running"] if not procs else [])
+    lines += [f"process {p.pid:>10d} uses {p.usedGpuMemory / (1024 * 1024):>12.3f} MB GPU memory" for p in procs]
+    return "\n".join(lines)
+
+
+def get_sync_debug_mode():
+    """0 ('default'): tinygrad_ext does not warn about or refuse synchronizing operations."""
+    _check()
+    return _sync_debug_mode
+
+
+def set_sync_debug_mode(debug_mode):
+    """debug_mode 'default' (0) only: tinygrad_ext cannot warn (1, 'warn') or raise (2, 'error') at synchronizing
+    operations; count them with torch.cuda.memory_summary()'s host synchronizations instead."""
+    _check()
+    if isinstance(debug_mode, str):
+        if debug_mode not in ("default", "warn", "error"):
+            raise RuntimeError("invalid value of debug_mode, expected one of `default`, `warn`, `error`")
+        debug_mode = ("default", "warn", "error").index(debug_mode)
+    if debug_mode != 0:
+        _not_supported(f"set_sync_debug_mode({debug_mode})", "only 'default' (0) is")
+
+
+# ------------------------------------------------------------------------------------------------ CUDA graphs
+class CUDAGraph:
+    """torch.cuda.CUDAGraph: graph capture and replay are not supported by tinygrad_ext (torch's CPU build cannot
+    make one either); run the captured work eagerly."""
+
+    def __init__(self, keep_graph=False):
+        if not _C.cuda_is_built():
+            raise RuntimeError("Tried to instantiate dummy base class CUDAGraph")
+        _not_supported("CUDAGraph", "run the work eagerly")
+
+
+class graph:
+    """``with torch.cuda.graph(g):`` would capture the block into CUDAGraph g (see CUDAGraph)."""
+    default_capture_stream = None
+
+    def __init__(self, cuda_graph, pool=None, stream=None, capture_error_mode="global"):
+        if stream is None and graph.default_capture_stream is None:
+            graph.default_capture_stream = Stream()
+        if not isinstance(cuda_graph, CUDAGraph):
+            _not_supported("graph", "run the block eagerly")
+
+
+def make_graphed_callables(callables, sample_args, num_warmup_iters=3, allow_unused_input=False, pool=None):
+    """Would capture the callables' forward and backward into CUDA graphs (see CUDAGraph)."""
+    single = not isinstance(callables, tuple)
+    for args in ((sample_args,) if single else sample_args):
+        if not all(hasattr(arg, "_impl") for arg in args):
+            raise AssertionError("In the beta API, sample_args for each callable must contain only Tensors. "
+                                 "Other types are not allowed.")
+    CUDAGraph()
+
+
+def is_current_stream_capturing():
+    """False: tinygrad_ext never captures a CUDA graph."""
+    if not _C.cuda_is_built():
+        raise RuntimeError("Tried to instantiate dummy base class _cuda_isCurrentStreamCapturing")
+    return False
+
+
+# -------------------------------------------------------------------------------------------------------- NVTX
+_NVTX_MISSING = "NVTX functions not installed. Are you sure you have a CUDA build?"
+_nvtx_depth = [0]
+
+
+def _nvtx_built():
+    if not _C.cuda_is_built():
+        raise RuntimeError(_NVTX_MISSING)
+
+
+def _range_push(msg):
+    """Opens a nested range named msg; returns its zero-based depth. tinygrad_ext keeps the ranges' nesting but
+    does not emit NVTX markers to profilers (Nsight shows none)."""
+    _nvtx_built()
+    _nvtx_depth[0] += 1
+    return _nvtx_depth[0] - 1
+
+
+def _range_pop():
+    """Closes the innermost range; returns its zero-based depth (-1 when none is open)."""
+    _nvtx_built()
+    if _nvtx_depth[0] == 0:
+        return -1
+    _nvtx_depth[0] -= 1
+    return _nvtx_depth[0]
+
+
+def _mark(msg):
+    """An instantaneous event named msg (not emitted to profilers: see range_push)."""
+    _nvtx_built()
+
+
+@contextlib.contextmanager
+def _range(msg, *args, **kwargs):
+    """``with torch.cuda.nvtx.range('step {}', i):`` a range around the block (msg formatted with args)."""
+    _range_push(msg.format(*args, **kwargs))
+    try:
+        yield
+    finally:
+        _range_pop()
+
+
+__path__ = []  # (a package to the import system: torch.cuda.memory, torch.cuda.amp resolve from sys.modules)
+
+
+def _submodule(name, doc, **names):
+    """torch.cuda.<name> as a module (importable as tinygrad_ext.cuda.<name> and torch.cuda.<name>)."""
+    module = types.ModuleType(f"{__name__}.{name}", doc)
+    module.__spec__ = importlib.machinery.ModuleSpec(module.__name__, None)
+    for key, value in names.items():
+        value.__name__ = value.__qualname__ = key  # (nvtx's functions are private in torch.cuda itself)
+        setattr(module, key, value)
+    sys.modules[module.__name__] = module
+    return module
+
+
+nvtx = _submodule("nvtx", "torch.cuda.nvtx: named ranges and marks for profilers.", range_push=_range_push,
+                  range_pop=_range_pop, mark=_mark, range=_range)
+memory = _submodule("memory", "torch.cuda.memory: the caching allocator's statistics and controls.",
+                    **{n: globals()[n] for n in (
+                        "memory_allocated", "max_memory_allocated", "memory_reserved", "max_memory_reserved",
+                        "memory_cached", "max_memory_cached", "reset_peak_memory_stats", "reset_max_memory_allocated",
+                        "reset_max_memory_cached", "reset_accumulated_memory_stats", "memory_stats",
+                        "memory_stats_as_nested_dict", "memory_summary", "mem_get_info", "empty_cache",
+                        "set_per_process_memory_fraction", "get_per_process_memory_fraction", "list_gpu_processes")})
+random = _submodule("random", "torch.cuda.random: the CUDA generator's seed and state.",
+                    **{n: globals()[n] for n in ("manual_seed", "manual_seed_all", "seed", "seed_all", "initial_seed",
+                                                 "get_rng_state", "set_rng_state", "get_rng_state_all",
+                                                 "set_rng_state_all")})

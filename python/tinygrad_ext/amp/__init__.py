@@ -1,5 +1,6 @@
 """torch.amp: autocast regions and GradScaler; also torch.cuda.amp's and torch.cpu.amp's deprecated spellings of
 both."""
+import importlib.machinery
 import sys
 import types
 import warnings
@@ -38,6 +39,7 @@ def _deprecated(device_module, default_dtype):
     Scaler.__name__, Autocast.__name__ = "GradScaler", "autocast"
     Scaler.__qualname__, Autocast.__qualname__ = "GradScaler", "autocast"
     module.GradScaler, module.autocast = Scaler, Autocast
+    module.__spec__ = importlib.machinery.ModuleSpec(module.__name__, None)  # (`from torch.cuda.amp import`)
     device_module.amp = sys.modules[module.__name__] = module
 
 
