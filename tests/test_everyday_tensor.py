@@ -302,3 +302,24 @@ def test_numpy_array_of_a_tensor_that_requires_grad_is_torchs_error():
                                                r"tensor.detach\(\).numpy\(\) instead.$"):
             convert(x)
     assert np.asarray(x.detach()).tolist() == [1., 1.] and torch.tensor([x[0], x[1]]).tolist() == [1., 1.]
+
+
+def test_tensor_of_a_numpy_object_array_is_torchs_type_error():
+    for make in (torch.tensor, torch.as_tensor):
+        with pytest.raises(TypeError, match="^can't convert np.ndarray of type numpy.object_. The only supported "
+                                            "types are: "):
+            make(np.array([1, "a"], dtype=object))
+
+
+def test_index_add_copy_reduce_count_the_indices_first_as_torch():
+    with pytest.raises(RuntimeError, match=r"^index_add_\(\): Number of indices \(1\) should be equal to "
+                                           r"source.size\(dim\): \(2\), for dim: 0$"):
+        torch.zeros(3).index_add(0, torch.tensor([0]), torch.ones(2))
+    with pytest.raises(IndexError, match=r"^index_copy_\(\): Number of indices \(1\) should be equal to "
+                                         r"source.size\(dim\) \(2\)$"):
+        torch.zeros(3).index_copy_(0, torch.tensor([0]), torch.ones(2))
+    with pytest.raises(RuntimeError, match=r"^source tensor shape must match self tensor shape, excluding the "
+                                           r"specified dimension. Got self.shape = \[3, 2\] source.shape = \[1, 3\]$"):
+        torch.zeros(3, 2).index_add_(0, torch.tensor([0]), torch.ones(1, 3))
+    with pytest.raises(RuntimeError, match=r"^index_reduce_\(\): Number of indices \(1\)"):
+        torch.zeros(3, 2).index_reduce_(0, torch.tensor([0]), torch.ones(2, 2), "prod")

@@ -99,7 +99,16 @@ def _check_source(self, d, index, source, op):
     if want:
         want[d] = index.numel()
     if list(source.shape) != want and not (source.numel() == index.numel() and self.dim() <= 1):
-        raise RuntimeError(f"{op}(): Source/destination tensor must have same slice shapes. Destination slice shape: "
+        n, m = index.numel(), source.shape[d] if source.dim() > d else 1
+        if n != m:  # (torch's first check: one index per source slice)
+            if op == "index_copy":
+                raise IndexError(f"index_copy_(): Number of indices ({n}) should be equal to source.size(dim) ({m})")
+            raise RuntimeError(f"{op}_(): Number of indices ({n}) should be equal to source.size(dim): ({m}), for "
+                               f"dim: {d}")
+        if op != "index_copy":
+            raise RuntimeError(f"source tensor shape must match self tensor shape, excluding the specified dimension. "
+                               f"Got self.shape = {list(self.shape)} source.shape = {list(source.shape)}")
+        raise RuntimeError(f"{op}_(): Source/destination tensor must have same slice shapes. Destination slice shape: "
                            f"{list(self.shape)} at dimension {d} and source slice shape: {list(source.shape)} at "
                            f"dimension {d}.")
     if source.dtype is not self.dtype:

@@ -2003,6 +2003,9 @@ def _infer_np(data, dtype=None):
         # ints in [2**63, 2**64) for an integer dtype: beyond int64, as torch's unpacking says
         raise ValueError("Overflow when unpacking long long")
     if arr.dtype == object:
+        if isinstance(data, np.ndarray):  # (the words of from_numpy's refusal)
+            raise TypeError("can't convert np.ndarray of type numpy.object_. The only supported types are: float64, "
+                            "float32, float16, int64, int32, int16, int8, uint8, and bool.")
         items = [data] if arr.ndim == 0 else list(np.ravel(arr))
         odd = [x for x in items if not isinstance(x, (int, float, complex, np.generic))]
         if not odd and not typed and any(isinstance(x, int) for x in items):
