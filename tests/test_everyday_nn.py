@@ -426,3 +426,19 @@ def test_pool_interpolate_bilinear_and_module_to_messages():
     with pytest.raises(TypeError, match="nn.Module.to only accepts floating point or complex dtypes, but got desired "
                                         "dtype=torch.int64"):
         nn.Linear(1, 1).to(torch.int64)
+
+
+def test_module_storage_dicts_and_moduledict_update_errors():
+    m = nn.Linear(2, 2)
+    assert type(m._parameters) is dict and type(m._buffers) is dict and type(m._modules) is dict
+    assert type(nn.ModuleDict({"a": nn.ReLU()}).values()).__name__ == "dict_values"
+    d = nn.ModuleDict()
+    with pytest.raises(TypeError, match="ModuleDict.update should be called with an iterable of key/value pairs, "
+                                        "but got ReLU"):
+        d.update(nn.ReLU())
+    with pytest.raises(ValueError, match="ModuleDict update sequence element #1 has length 1; 2 is required"):
+        d.update([("a", nn.ReLU()), ("b",)])
+    with pytest.raises(TypeError, match="ModuleDict update sequence element #0 should be Iterable; isint"):
+        d.update([3])
+    d.update([["x", nn.Tanh()]])
+    assert list(d) == ["a", "x"]

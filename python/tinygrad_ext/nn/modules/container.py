@@ -243,12 +243,19 @@ class ModuleDict(Module):
         return self._modules.values()
 
     def update(self, modules):
-        items = modules.items() if hasattr(modules, "items") else modules
-        for entry in items:
-            if isinstance(entry, (tuple, list)) and len(entry) == 2:
-                self[entry[0]] = entry[1]
-            else:
-                raise TypeError("ModuleDict update sequence element has to be a (key, module) pair")
+        if not hasattr(modules, "__iter__"):
+            raise TypeError("ModuleDict.update should be called with an iterable of key/value pairs, but got "
+                            + type(modules).__name__)
+        if hasattr(modules, "items"):
+            for key, module in modules.items():
+                self[key] = module
+            return
+        for j, m in enumerate(modules):
+            if not hasattr(m, "__iter__"):
+                raise TypeError(f"ModuleDict update sequence element #{j} should be Iterable; is{type(m).__name__}")
+            if len(m) != 2:
+                raise ValueError(f"ModuleDict update sequence element #{j} has length {len(m)}; 2 is required")
+            self[m[0]] = m[1]
 
     def forward(self, *args, **kwargs):
         raise NotImplementedError("ModuleDict is a container and has no forward()")
