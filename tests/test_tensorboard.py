@@ -1,6 +1,7 @@
 """torch.utils.tensorboard.SummaryWriter: scalars, scalar groups, histograms, text and hparams written with
 tensorboard's own event-file writer, read back with its EventAccumulator (skipped without tensorboard); the
 import fails as torch's when tensorboard is missing or older than 1.15."""
+import io
 import os
 import subprocess
 import sys
@@ -152,6 +153,36 @@ def test_same_events_as_torchs(tmp_path):
         a, b = ours.Histograms(tag)[0].histogram_value, theirs.Histograms(tag)[0].histogram_value
         assert list(a.bucket) == list(b.bucket) and list(a.bucket_limit) == pytest.approx(list(b.bucket_limit))
         assert (a.min, a.max, a.num) == (b.min, b.max, b.num) and a.sum == pytest.approx(b.sum)
+
+
+@needs_tensorboard
+def test_images_decode_to_the_scaled_pixels(tmp_path):
+    PIL = pytest.importorskip("PIL.Image")
+    rng = np.random.default_rng(0)
+    a = rng.random((3, 5, 7)).astype(np.float32)
+    batch = rng.random((10, 1, 4, 3)).astype(np.float32)
+    with SummaryWriter(tmp_path) as w:
+        w.add_image("chw", torch.from_numpy(a), 0)
+        w.add_image("hw", torch.from_numpy(a[0].copy()), 0, dataformats="HW")
+        w.add_image("u8", torch.from_numpy((a * 255).astype(np.uint8)), 0)
+        w.add_images("batch", torch.from_numpy(batch), 0)
+        with pytest.raises(AssertionError, match="You can not use the same dimension shorthand twice"):
+            w.add_image("bad", torch.ones(2, 3, 4), 0, dataformats="CCW")
+        with pytest.raises(AssertionError, match="Input should be a 4D numpy array with 3 channels"):
+            w.add_images("bad", torch.ones(2, 2, 3, 3), 0)
+    ea = _read(tmp_path)
+
+    def pixels(tag):
+        im = ea.Images(tag)[0]
+        return np.asarray(PIL.open(io.BytesIO(im.encoded_image_string))), (im.height, im.width)
+
+    expected = (a.transpose(1, 2, 0) * 255).clip(0, 255).astype(np.uint8)
+    assert pixels("chw")[1] == (5, 7) and (pixels("chw")[0] == expected).all()
+    assert (pixels("u8")[0] == expected).all()
+    assert (pixels("hw")[0] == np.stack([expected[..., 0]] * 3, 2)).all()
+    grid, size = pixels("batch")
+    assert size == (8, 24) and (grid[4:, 3:6, 1] == (batch[9, 0] * 255).astype(np.uint8)).all()
+    assert (grid[4:, 6:] == 0).all()
 
 
 def _import_error(fake_tensorboard):

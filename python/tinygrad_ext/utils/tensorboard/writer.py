@@ -1,6 +1,7 @@
 """SummaryWriter: scalars, scalar groups, histograms, text and hyperparameters logged as TensorBoard events
 (torch.utils.tensorboard.writer's API). Values come from tensors with .item()/.tolist(); histogram buckets are
 counted with tensor ops (searchsorted, bincount) in float64."""
+import io
 import os
 import socket
 import time
@@ -15,9 +16,14 @@ from tensorboard.plugins.hparams import api_pb2, metadata, plugin_data_pb2
 from tensorboard.plugins.text.plugin_data_pb2 import TextPluginData
 from tensorboard.summary.writer.event_file_writer import EventFileWriter
 
+try:  # (add_image and add_images encode PNGs with Pillow, as torch's; without it they raise ImportError)
+    from PIL import Image
+except ImportError:
+    Image = None
+
 from ... import _dtype
 from ..._reduction_ops import bincount, searchsorted
-from ...tensor import Tensor, as_tensor, tensor
+from ...tensor import Tensor, as_tensor, cat, stack, tensor, zeros
 
 __all__ = ["FileWriter", "SummaryWriter"]
 
@@ -117,6 +123,62 @@ def _histogram(values, bins, max_bins):
     return HistogramProto(min=values.min().item(), max=values.max().item(), num=values.numel(),
                           sum=values.sum().item(), sum_squares=values.dot(values).item(), bucket_limit=limits,
                           bucket=counts)
+
+
+def _as_image_tensor(values):
+    if isinstance(values, Tensor):
+        return values.detach().to("cpu")
+    if isinstance(values, (np.ndarray, np.generic)):
+        return as_tensor(values)
+    raise NotImplementedError(f"Got {type(values)}, but numpy array or torch tensor are expected.")
+
+
+def _grid(images, ncols=8):
+    """NCHW images (1 or 3 channels) tiled into one 3HW canvas, ncols per row, as torch's make_grid."""
+    if images.shape[1] == 1:
+        images = cat([images, images, images], 1)
+    if images.dim() != 4 or images.shape[1] != 3:
+        raise AssertionError("Input should be a 4D numpy array with 3 channels")
+    n, _, h, w = images.shape
+    ncols = min(n, ncols)
+    nrows = -(-n // ncols)
+    canvas = zeros(3, h * nrows, w * ncols, dtype=images.dtype)
+    for i in range(n):
+        y, x = divmod(i, ncols)
+        canvas[:, y * h:(y + 1) * h, x * w:(x + 1) * w] = images[i]
+    return canvas
+
+
+def _to_hwc(t, input_format):
+    if len(set(input_format)) != len(input_format):
+        raise AssertionError(f"You can not use the same dimension shorthand twice. \
+            input_format: {input_format}")
+    if t.dim() != len(input_format):
+        raise AssertionError(f"size of input tensor and input format are different. \
+        tensor shape: {tuple(t.shape)}, input_format: {input_format}")
+    input_format = input_format.upper()
+    order = {4: "NCHW", 3: "HWC", 2: "HW"}[len(input_format)]
+    t = t.permute(*[input_format.find(c) for c in order])
+    if len(order) == 4:
+        return _grid(t).permute(1, 2, 0)
+    if len(order) == 3:
+        return cat([t, t, t], 2) if t.shape[2] == 1 else t
+    return stack([t, t, t], 2)
+
+
+def _image(values, dataformats, rescale=1):
+    """Summary.Image of an image tensor: floats are taken in [0, 1] (scaled by 255), uint8 as is; PNG-encoded."""
+    if Image is None:
+        raise ModuleNotFoundError("No module named 'PIL'")
+    t = _to_hwc(_as_image_tensor(values), dataformats)
+    scale = 1 if t.dtype == _dtype.uint8 else 255
+    t = (t.to(_dtype.float32) * scale).clamp(0, 255).to(_dtype.uint8)
+    height, width, channels = t.shape
+    picture = Image.fromarray(t.numpy()).resize((int(width * rescale), int(height * rescale)),
+                                                  Image.Resampling.LANCZOS)
+    out = io.BytesIO()
+    picture.save(out, format="PNG")
+    return Summary.Image(height=height, width=width, colorspace=channels, encoded_image_string=out.getvalue())
 
 
 def _hparams_summary(tag, **content):
@@ -220,6 +282,17 @@ class SummaryWriter:
                             tensor_shape=TensorShapeProto(dim=[TensorShapeProto.Dim(size=1)]))
         summary = Summary(value=[Summary.Value(tag=tag + "/text_summary", metadata=SummaryMetadata(
             plugin_data=plugin), tensor=proto)])
+        self._get_file_writer().add_summary(summary, global_step, walltime)
+
+    def add_image(self, tag, img_tensor, global_step=None, walltime=None, dataformats="CHW"):
+        """Logs an image: a CHW tensor (or dataformats 'HWC', 'HW'), floats in [0, 1] or uint8 in [0, 255];
+        1 channel is shown as grey, 3 as RGB. Needs Pillow."""
+        summary = Summary(value=[Summary.Value(tag=tag, image=_image(img_tensor, dataformats))])
+        self._get_file_writer().add_summary(summary, global_step, walltime)
+
+    def add_images(self, tag, img_tensor, global_step=None, walltime=None, dataformats="NCHW"):
+        """Logs a batch of images (NCHW, or dataformats 'NHWC') tiled in a grid of 8 per row. Needs Pillow."""
+        summary = Summary(value=[Summary.Value(tag=tag, image=_image(img_tensor, dataformats))])
         self._get_file_writer().add_summary(summary, global_step, walltime)
 
     def add_hparams(self, hparam_dict, metric_dict, hparam_domain_discrete=None, run_name=None, global_step=None):
