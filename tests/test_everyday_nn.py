@@ -442,3 +442,37 @@ def test_module_storage_dicts_and_moduledict_update_errors():
         d.update([3])
     d.update([["x", nn.Tanh()]])
     assert list(d) == ["a", "x"]
+
+
+def test_data_classes_are_generic_and_dataloader_attributes_frozen():
+    from typing import Tuple
+    from tinygrad_ext.utils.data import (ConcatDataset, DataLoader, Dataset, IterableDataset, Sampler,
+                                         SequentialSampler, Subset)
+
+    class D(Dataset[Tuple[int, int]]):
+        def __len__(self):
+            return 2
+
+        def __getitem__(self, i):
+            return i, i
+
+    class S(Sampler[int]):
+        def __iter__(self):
+            return iter([1, 0])
+
+        def __len__(self):
+            return 2
+
+    class It(IterableDataset[int]):
+        def __iter__(self):
+            return iter([5])
+    assert [b[0].tolist() for b in DataLoader(D(), batch_size=2, sampler=S())] == [[1, 0]]
+    assert [int(b) for b in DataLoader(It())] == [5]
+    for cls in (DataLoader, Subset, ConcatDataset):
+        assert cls[int] is not None
+    dl = DataLoader(D(), batch_size=1)
+    for name in ("batch_size", "batch_sampler", "sampler", "drop_last", "dataset", "persistent_workers"):
+        with pytest.raises(ValueError, match=f"{name} attribute should not be set after DataLoader is initialized"):
+            setattr(dl, name, getattr(dl, name))
+    dl.collate_fn = lambda b: b  # (other attributes may change)
+    assert isinstance(dl.sampler, SequentialSampler)

@@ -42,6 +42,7 @@ import time
 import traceback
 import warnings
 import weakref
+from typing import Generic, TypeVar
 
 import numpy as np
 
@@ -719,7 +720,11 @@ class _MultiProcessingDataLoaderIter(_BaseDataLoaderIter):
 
 
 # -------------------------------------------------------------------------------------------- DataLoader
-class DataLoader:
+_T_co = TypeVar("_T_co", covariant=True)
+_FROZEN = ("batch_size", "batch_sampler", "sampler", "drop_last", "dataset", "persistent_workers")
+
+
+class DataLoader(Generic[_T_co]):
     """Combines a dataset and a sampler and iterates over batches (torch.utils.data.DataLoader).
 
     pin_memory=True copies each batch's tensors to pinned host memory in the main process (with a GPU; without
@@ -798,6 +803,14 @@ class DataLoader:
         if collate_fn is None:
             collate_fn = default_collate if self._auto_collation else default_convert
         self.collate_fn = collate_fn
+        self.__initialized = True
+
+    __initialized = False
+
+    def __setattr__(self, attr, val):
+        if self.__initialized and attr in _FROZEN:
+            raise ValueError(f"{attr} attribute should not be set after {type(self).__name__} is initialized")
+        super().__setattr__(attr, val)
 
     @property
     def _index_sampler(self):

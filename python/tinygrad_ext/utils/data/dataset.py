@@ -3,6 +3,7 @@ import bisect
 import math
 import numbers
 import warnings
+from typing import Generic, TypeVar
 
 from ..._generator import default_generator
 from ...tensor import Tensor
@@ -11,7 +12,10 @@ from .sampler import _check_generator, _permutation
 __all__ = ["ChainDataset", "ConcatDataset", "Dataset", "IterableDataset", "Subset", "TensorDataset", "random_split"]
 
 
-class Dataset:
+_T_co = TypeVar("_T_co", covariant=True)
+
+
+class Dataset(Generic[_T_co]):  # (generic, as torch's: class MyData(Dataset[tuple[Tensor, int]]))
     """A map from keys (usually 0..len-1) to samples. Subclasses define __getitem__ and usually __len__."""
 
     def __getitem__(self, index):
@@ -21,7 +25,7 @@ class Dataset:
         return ConcatDataset([self, other])
 
 
-class IterableDataset(Dataset):
+class IterableDataset(Dataset[_T_co]):
     """A stream of samples. Subclasses define __iter__. With DataLoader workers every worker iterates its
     own copy; use get_worker_info() in __iter__ to split the work."""
 
@@ -93,7 +97,7 @@ class TensorDataset(Dataset):
         return self.tensors[0].size(0)
 
 
-class Subset(Dataset):
+class Subset(Dataset[_T_co]):
     """The samples of `dataset` at `indices`, in that order."""
 
     def __init__(self, dataset, indices):
@@ -122,7 +126,7 @@ class Subset(Dataset):
         return len(self.indices)
 
 
-class ConcatDataset(Dataset):
+class ConcatDataset(Dataset[_T_co]):
     """Map-style datasets one after another."""
 
     def __init__(self, datasets):

@@ -4,6 +4,7 @@ Randomness comes from the library's generators: with generator=None the global s
 (torch.manual_seed makes the order reproducible), otherwise the given torch.Generator.
 """
 import numbers
+from typing import Generic, TypeVar
 
 from ... import _dtype
 from ..._generator import Generator
@@ -33,7 +34,10 @@ def _is_positive_int(v):
     return isinstance(v, numbers.Integral) and not isinstance(v, bool) and v > 0
 
 
-class Sampler:
+_T_co = TypeVar("_T_co", covariant=True)
+
+
+class Sampler(Generic[_T_co]):  # (generic, as torch's: Sampler[int])
     """Base class: an iterable over dataset indices (or batches of them), optionally with a length."""
 
     def __init__(self, data_source=None):
