@@ -47,11 +47,14 @@ def test_reexports_pythons_api_and_torchs_names():
         assert getattr(mp, name) is getattr(multiprocessing, name), name
     assert set(multiprocessing.__all__) <= set(mp.__all__)
     for name in ("spawn", "start_processes", "ProcessContext", "ProcessRaisedException", "ProcessExitedException",
-                 "set_sharing_strategy", "get_sharing_strategy", "get_all_sharing_strategies"):
-        assert name in mp.__all__ and hasattr(mp, name)
+                 "SpawnContext"):
+        assert hasattr(mp, name)
+    assert mp.__all__ == ["set_sharing_strategy", "get_sharing_strategy", "get_all_sharing_strategies",
+                          *multiprocessing.__all__]
+    assert not hasattr(mp, "ProcessException")  # (as torch's: only in torch.multiprocessing.spawn)
     assert torch.multiprocessing is mp
     if real_torch is not None:
-        assert set(real_torch.multiprocessing.__all__) <= set(mp.__all__)
+        assert real_torch.multiprocessing.__all__ == mp.__all__
 
 
 def test_sharing_strategy():

@@ -11,8 +11,7 @@ import multiprocessing
 import sys
 from multiprocessing import *  # noqa: F403
 
-from .spawn import (ProcessContext, ProcessException, ProcessExitedException, ProcessRaisedException, SpawnContext,
-                    spawn, start_processes)
+from .spawn import ProcessContext, ProcessExitedException, ProcessRaisedException, SpawnContext, spawn, start_processes
 
 __all__ = ["set_sharing_strategy", "get_sharing_strategy", "get_all_sharing_strategies",
            *multiprocessing.__all__]
@@ -43,6 +42,3 @@ def get_all_sharing_strategies():
     """The strategies this platform supports: {'file_descriptor', 'file_system'} on Linux."""
     return _all_sharing_strategies
 
-
-__all__ += ["ProcessContext", "ProcessException", "ProcessExitedException", "ProcessRaisedException",
-            "SpawnContext", "spawn", "start_processes"]
