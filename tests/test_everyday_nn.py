@@ -476,3 +476,16 @@ def test_data_classes_are_generic_and_dataloader_attributes_frozen():
             setattr(dl, name, getattr(dl, name))
     dl.collate_fn = lambda b: b  # (other attributes may change)
     assert isinstance(dl.sampler, SequentialSampler)
+
+
+def test_elementwise_mean_and_too_many_workers_warn():
+    import os
+    from tinygrad_ext.utils.data import DataLoader
+    F = nn.functional
+    with pytest.warns(UserWarning, match="reduction='elementwise_mean' is deprecated. Please use reduction='mean'"):
+        loss = F.cross_entropy(torch.zeros(2, 3), torch.tensor([0, 1]), reduction="elementwise_mean")
+    assert abs(loss.item() - float(np.log(3))) < 1e-6
+    n = len(os.sched_getaffinity(0)) + 1
+    with pytest.warns(UserWarning, match=f"This DataLoader will create {n} worker processes in total. Our suggested "
+                                         f"max number of worker in current system is {n - 1}, which is smaller"):
+        DataLoader(range(2), num_workers=n)

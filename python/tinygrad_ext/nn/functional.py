@@ -55,6 +55,10 @@ def _legacy_reduction(size_average, reduce, emit_warning=True):
 def _reduction_code(reduction, size_average=None, reduce=None):
     if size_average is not None or reduce is not None:
         reduction = _legacy_reduction(size_average, reduce)
+    elif reduction == "elementwise_mean":
+        warnings.warn("reduction='elementwise_mean' is deprecated. Please use reduction='mean' instead.",
+                      stacklevel=3)
+        reduction = "mean"
     code = _REDUCTIONS.get(reduction)
     if code is None:
         raise ValueError(f"{reduction} is not a valid value for reduction")

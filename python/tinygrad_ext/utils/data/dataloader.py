@@ -804,6 +804,21 @@ class DataLoader(Generic[_T_co]):
             collate_fn = default_collate if self._auto_collation else default_convert
         self.collate_fn = collate_fn
         self.__initialized = True
+        self.check_worker_number_rationality()
+
+    def check_worker_number_rationality(self):
+        """torch's warning when num_workers exceeds the CPUs this process may run on."""
+        if not self.num_workers:
+            return
+        suggest = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+        if suggest is None or self.num_workers > suggest:
+            checked = "" if hasattr(os, "sched_getaffinity") else " (`cpuset` is not taken into account)"
+            why = ("DataLoader is not able to compute a suggested max number of worker in current system."
+                   if suggest is None else f"Our suggested max number of worker in current system is {suggest}"
+                   f"{checked}, which is smaller than what this DataLoader is going to create.")
+            warnings.warn(f"This DataLoader will create {self.num_workers} worker processes in total. {why} Please be "
+                          "aware that excessive worker creation might get DataLoader running slow or even freeze, "
+                          "lower the worker number to avoid potential slowness/freeze if necessary.", stacklevel=3)
 
     __initialized = False
 
@@ -826,6 +841,7 @@ class DataLoader(Generic[_T_co]):
     def __iter__(self):
         if self.num_workers == 0:
             return _SingleProcessDataLoaderIter(self)
+        self.check_worker_number_rationality()
         return _MultiProcessingDataLoaderIter(self)
 
     def __len__(self):
