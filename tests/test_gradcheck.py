@@ -257,7 +257,7 @@ def test_every_op_class_is_covered():
                   if isinstance(v, type) and issubclass(v, Function) and v.__module__ == _ops.__name__
                   and v not in (_ops.Op, _ops._Registered, _ops._Unary, _ops._Binary, _ops._Overloaded,
                                 _ops._Operands, _ops._View, _ops._Product, _ops._ScaledProduct, _ops._Indexed,
-                                _ops._Indexed2, _ops._IndexedList)}  # (the bases)
+                                _ops._Indexed2, _ops._IndexedList, _ops._MultiView)}  # (the bases)
     exempt = {"FloorDivide"}  # torch's has no derivative: test_reliability.py checks that its backward raises
     missing = sorted(op_classes - covered - exempt)
     assert not missing, f"op classes without a gradcheck row in tests/test_gradcheck.py: {missing}"

@@ -366,8 +366,25 @@ def _unfold_view(impl, dimension, size, step):
     return _C.as_strided(impl, shape + [size], strides + [impl.strides[dimension]], impl.offset)
 
 
+def _pieces(impl, dim, sizes):
+    """impl cut along dim into consecutive views of `sizes`."""
+    out, pos = [], 0
+    for n in sizes:
+        out.append(_C.slice(impl, dim, pos, pos + n, 1))
+        pos += n
+    return out
+
+
+def _split_sizes(n, split_size):
+    """split's pieces of a dim of n elements: split_size each, the last one shorter (n = 0: one empty piece)."""
+    return [min(split_size, n - i) for i in range(0, n, split_size)] if n else [0]
+
+
 _VIEW_KERNELS = {"t": _view_t, "squeeze_all": _squeeze_all, "squeeze_dims": _squeeze_dims, "diagonal": _diagonal_view,
-                 "unfold": _unfold_view}
+                 "unfold": _unfold_view,
+                 "unbind": lambda impl, dim: [_C.select(impl, dim, i) for i in range(impl.shape[dim])],
+                 "split": lambda impl, split_size, dim: _pieces(impl, dim, _split_sizes(impl.shape[dim], split_size)),
+                 "split_with_sizes": lambda impl, split_sizes, dim: _pieces(impl, dim, split_sizes)}
 
 
 def inverse_permutation(dims):
@@ -378,7 +395,30 @@ def inverse_permutation(dims):
 
 
 # (+ select_backward, slice_backward, diagonal_backward and unfold_backward: INDEXING rows, added below)
-_VIEW_HELPERS = {"inverse_permutation": inverse_permutation, "sum_to": _unbroadcast}
+def _filled(grads, sizes):
+    """grads with zeros of `sizes` where an output got none (at least one did)."""
+    g0 = next(g for g in grads if g is not None)
+    return [g0.new_zeros(s) if g is None else g for g, s in zip(grads, sizes)]
+
+
+def unbind_backward(grads, self_sizes, dim):
+    """torch's: the pieces' gradients stacked along dim."""
+    piece = list(self_sizes[:dim]) + list(self_sizes[dim + 1:])
+    return _cat([g.unsqueeze(dim) for g in _filled(grads, [piece] * len(grads))], dim)
+
+
+def split_with_sizes_backward(grads, self_sizes, split_sizes, dim):
+    """torch's: the pieces' gradients concatenated along dim."""
+    sizes = [list(self_sizes[:dim]) + [n] + list(self_sizes[dim + 1:]) for n in split_sizes]
+    return _cat(_filled(grads, sizes), dim)
+
+
+def split_backward(grads, self_sizes, split_size, dim):
+    return split_with_sizes_backward(grads, self_sizes, _split_sizes(self_sizes[dim], split_size), dim)
+
+
+_VIEW_HELPERS = {"inverse_permutation": inverse_permutation, "sum_to": _unbroadcast, "unbind_backward": unbind_backward,
+                 "split_backward": split_backward, "split_with_sizes_backward": split_with_sizes_backward}
 
 
 class _View(Op):
@@ -415,20 +455,64 @@ class _View(Op):
 _NEEDS_ONE = (True,)
 
 
-def _view(entry):
-    params = ("grad", "self_sizes") + entry.params
+def _view(entry, base=None, grad="grad"):
+    """The op class of a VIEWS row (base _View) or a MULTI_VIEWS row (base _MultiView, formula over `grads`)."""
+    params = (grad, "self_sizes") + entry.params
     formula = eval(compile(f"lambda {', '.join(params)}: {entry.grad}", "<op registry>", "eval"),  # noqa: S307
                    _VIEW_HELPERS)
     attrs = {"_kernel": _VIEW_KERNELS.get(entry.kernel) or getattr(_C, entry.kernel), "_grad": staticmethod(formula),
              "_sizes": "self_sizes" in re.findall(r"\w+", entry.grad), "_backward_name": entry.node,
              "_copied": entry.copied, "entry": entry}
     name = "".join(w.capitalize() for w in entry.name.replace(".", "_").split("_"))
-    V = type(name, (_View,), attrs)
+    V = type(name, (base or _View,), attrs)
     V.__qualname__ = name
     return V
 
 
 VIEW_OPS = {e.name: _view(e) for e in _registry.VIEWS}
+
+
+class _MultiView(Op):
+    """The autograd op of a MULTI_VIEWS row (made by _view): apply(input, *params) returns the pieces, views of
+    input, all outputs of one node (torch's); backward gets one gradient per piece (None where none flowed). The
+    pieces are marked so that an in-place write into one (or a view of one) raises torch's error while they
+    require grad."""
+
+    @classmethod
+    def apply(cls, a, *p):
+        outs = [_wrap(o) for o in cls._kernel(a._impl, *p)]
+        if not (a._requires_grad and _state[0]):
+            return tuple(outs)
+        ctx = _new(cls)
+        ctx.needs_input_grad, ctx.next_functions, ctx.p = _NEEDS_ONE, (_edge_of(a),), p
+        ctx.sizes, ctx._n_out = a._impl.shape, len(outs)
+        if _anomaly[0]:
+            ctx._stack = traceback.format_stack()[:-1]
+        for k, (r, (view, params)) in enumerate(zip(outs, cls._piece_views(outs, *p))):
+            _view_of(view, a, params, r)  # (each piece remembers itself as the one view torch would replay)
+            r._extra["_multi_output"] = True
+            r._requires_grad, r.grad_fn, r._output_nr = True, ctx, k
+        return tuple(outs)
+
+    @staticmethod
+    def _piece_views(outs, *p):
+        """Each piece as a single view of the input, (VIEW_OPS class, params): a slice along the last param, dim
+        (unbind overrides it: a select)."""
+        dim, pos, views = p[-1], 0, []
+        for o in outs:
+            n = o._impl.shape[dim]
+            views.append((VIEW_OPS["slice"], (dim, pos, pos + n, 1)))
+            pos += n
+        return views
+
+    @staticmethod
+    def backward(ctx, *grads):
+        return (ctx._grad(grads, ctx.sizes, *ctx.p),)
+
+
+MULTI_VIEW_OPS = {e.name: _view(e, _MultiView, "grads") for e in _registry.MULTI_VIEWS}
+MULTI_VIEW_OPS["unbind"]._piece_views = staticmethod(
+    lambda outs, dim: [(VIEW_OPS["select"], (dim, k)) for k in range(len(outs))])
 BASIC_INDEX_VIEWS = tuple(VIEW_OPS[n].apply for n in ("select", "slice", "unsqueeze", "alias"))
 
 

@@ -680,6 +680,18 @@ VIEWS = [
       "UnfoldBackward0", "lambda a, dimension, size, step: np.lib.stride_tricks.sliding_window_view("
       "a, size, axis=dimension)[(slice(None),) * dimension + (slice(None, None, step),)]"),
 ]
+# Views with several outputs (torch's multi-output view ops): one node for all the pieces, whose formula reads
+# `grads` (one per output, None where none flows; the helpers fill those with zeros); torch forbids in-place
+# writes into the pieces while they require grad. kernel(impl, *params) returns the pieces' impls (dims wrapped).
+MULTI_VIEWS = [
+    V("unbind", "unbind", ("dim",), "unbind_backward(grads, self_sizes, dim)", "UnbindBackward0",
+      "lambda a, dim: tuple(np.moveaxis(a, dim, 0))"),
+    V("split", "split", ("split_size", "dim"), "split_backward(grads, self_sizes, split_size, dim)", "SplitBackward0",
+      "lambda a, split_size, dim: tuple(np.split(a, list(range(split_size, a.shape[dim], split_size)), dim))"),
+    V("split_with_sizes", "split_with_sizes", ("split_sizes", "dim"),
+      "split_with_sizes_backward(grads, self_sizes, split_sizes, dim)", "SplitWithSizesBackward0",
+      "lambda a, split_sizes, dim: tuple(np.split(a, list(np.cumsum(split_sizes)[:-1]), dim))"),
+]
 del V
 VIEWS_BY_NAME = {e.name: e for e in VIEWS}
 

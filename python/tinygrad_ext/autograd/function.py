@@ -484,6 +484,8 @@ def _view_of(cls, a, params, out):
         out._extra = {"_base": a, "_view_chain": ((cls, params),)}
     else:
         out._extra = {"_base": base, "_view_chain": ex["_view_chain"] + ((cls, params),)}
+        if "_multi_output" in ex:  # (a view of a piece of unbind/split: no in-place writes either, as torch's)
+            out._extra["_multi_output"] = True
 
 
 def _replay(t, chain):

@@ -11,32 +11,12 @@ import numbers
 import warnings
 
 from ... import _dtype, _ops
-from ...autograd.function import Function
 from ...tensor import cat, empty, stack, zeros
 from .. import functional as F
 from .. import init
 from ..parameter import Parameter
 from ..utils.rnn import PackedSequence
 from .module import Module
-
-
-class _Pieces(Function):
-    """x.unbind(0) (n=None), x.split(n, 0) (n a list) or x.chunk(n, -1), whose backward is one stack / cat of
-    the pieces' gradients.
-    NOTE: the pieces as plain views would each send back a zero tensor of x's size holding its slice, and the
-    engine would sum L of them: O(L^2) work for the time steps of a sequence."""
-
-    _native = True  # (torch's node is C++: it prints without a module path)
-
-    @staticmethod
-    def forward(ctx, x, n):
-        ctx.n = n
-        return tuple(x.unbind(0) if n is None else x.split(n, 0) if isinstance(n, list) else x.chunk(n, -1))
-
-    @staticmethod
-    def backward(ctx, *grads):
-        n = ctx.n
-        return (stack(grads) if n is None else cat(grads, 0) if isinstance(n, list) else cat(grads, -1)), None
 
 
 # --------------------------------------------------- one time step of each cell
@@ -50,8 +30,8 @@ def _rnn_relu_step(gi, h, w_hh, b_hh):
 
 
 def _gru_step(gi, h, w_hh, b_hh):
-    i_r, i_z, i_n = _Pieces.apply(gi, 3)
-    h_r, h_z, h_n = _Pieces.apply(F.linear(h, w_hh, b_hh), 3)
+    i_r, i_z, i_n = gi.chunk(3, -1)
+    h_r, h_z, h_n = F.linear(h, w_hh, b_hh).chunk(3, -1)
     r, z = (i_r + h_r).sigmoid(), (i_z + h_z).sigmoid()
     n = (i_n + r * h_n).tanh()
     return n + z * (h - n)  # (1 - z) * n + z * h
@@ -59,7 +39,7 @@ def _gru_step(gi, h, w_hh, b_hh):
 
 def _lstm_step(gi, state, w_hh, b_hh, w_hr=None):
     h, c = state
-    i, f, g, o = _Pieces.apply(gi + F.linear(h, w_hh, b_hh), 4)
+    i, f, g, o = (gi + F.linear(h, w_hh, b_hh)).chunk(4, -1)
     c = f.sigmoid() * c + i.sigmoid() * g.tanh()
     h = o.sigmoid() * c.tanh()
     if w_hr is not None:
@@ -251,7 +231,8 @@ class RNNBase(Module):
                     continue
                 if b_hh is not None and self.mode != "GRU":  # (the GRU's b_hn is inside r * (...): kept per step)
                     b_ih, b_hh = b_ih + b_hh, None  # both biases added once, to the whole sequence's projection
-                gi = _Pieces.apply(F.linear(layer_input, w_ih, b_ih), batch_sizes)
+                gi = F.linear(layer_input, w_ih, b_ih)
+                gi = gi.unbind(0) if batch_sizes is None else gi.split(batch_sizes)  # (one node each)
                 order = range(len(gi)) if direction == 0 else range(len(gi) - 1, -1, -1)
                 out = [None] * len(gi)
                 for t in order:
