@@ -23,7 +23,8 @@ def set_autocast_enabled(device_type, enabled=None):
         device_type, enabled = "cuda", device_type
     if not isinstance(enabled, bool):
         raise TypeError(f"set_autocast_enabled(): argument 'enabled' must be bool, not {type(enabled).__name__}")
-    _device_state(device_type)[0] = enabled
+    state = _device_state(device_type)
+    state[0], state[1] = enabled, get_autocast_dtype(device_type)  # (the dtype: set_autocast_dtype's or default)
     ACTIVE[0] = any(s[0] for s in _STATE.values())
 
 

@@ -22,7 +22,7 @@ class autocast:
         if device_type not in _STATE:
             raise RuntimeError(f"User specified an unsupported autocast device_type '{device_type}'")
         self.device = device_type
-        name = _DEFAULT_DTYPE[device_type] if dtype is None else dtype.name
+        name = get_autocast_dtype(device_type).name if dtype is None else dtype.name  # (set_autocast_dtype's)
         if enabled and name not in _SUPPORTED[device_type]:
             raise RuntimeError(f"In {device_type.upper()} autocast, but the target dtype is not supported. "
                                f"Disabling autocast.\n{device_type.upper()} Autocast only supports dtypes of "
