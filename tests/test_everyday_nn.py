@@ -489,3 +489,34 @@ def test_elementwise_mean_and_too_many_workers_warn():
     with pytest.warns(UserWarning, match=f"This DataLoader will create {n} worker processes in total. Our suggested "
                                          f"max number of worker in current system is {n - 1}, which is smaller"):
         DataLoader(range(2), num_workers=n)
+
+
+def test_gradient_of_a_promoted_operand_comes_back_in_its_dtype():
+    # (autocast output + a float32 residual: the bfloat16 branch's gradient is bfloat16, as torch's engine casts)
+    x = torch.randn(2, 3, requires_grad=True)
+    w = torch.randn(4, 3, requires_grad=True)
+    with torch.autocast("cpu", dtype=torch.bfloat16):
+        y = nn.functional.linear(x, w)
+    assert y.dtype == torch.bfloat16
+    (y + torch.zeros(2, 4)).sum().backward()
+    assert x.grad.dtype == torch.float32 and w.grad.dtype == torch.float32
+    a = torch.randn(2, 2, dtype=torch.bfloat16, requires_grad=True)
+    b = torch.randn(2, 2, requires_grad=True)
+    (a.mm(a) * b).sum().backward()
+    assert a.grad.dtype == torch.bfloat16 and b.grad.dtype == torch.float32
+    h = torch.randn(3, dtype=torch.float16, requires_grad=True)
+    g, = torch.autograd.grad((h * 2 - torch.ones(3, dtype=torch.float64)).sum(), h)
+    assert g.dtype == torch.float16 and g.tolist() == [2.0, 2.0, 2.0]
+
+
+def test_lstm_under_cpu_autocast_gives_lower_precision_and_trains():
+    m = nn.LSTM(3, 4, proj_size=2)
+    x = torch.randn(2, 1, 3, requires_grad=True)
+    with torch.autocast("cpu", dtype=torch.bfloat16):
+        out, (h, c) = m(x)
+    out.float().sum().backward()
+    assert out.dtype == torch.bfloat16 and m.weight_ih_l0.grad.dtype == torch.float32
+    for kw in ({}, {"num_layers": 2}, {"bidirectional": True}):
+        with torch.autocast("cpu", dtype=torch.bfloat16):
+            out, (h, c) = nn.LSTM(3, 4, **kw)(x)
+        assert (out.dtype, h.dtype, c.dtype) == (torch.bfloat16,) * 3

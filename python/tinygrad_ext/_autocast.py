@@ -14,6 +14,7 @@ _SUPPORTED = {"cpu": ("bfloat16", "float16"), "cuda": ("bfloat16", "float16")}
 LOWER_PRECISION = frozenset({"mm", "bmm", "matmul", "addmm", "addbmm", "baddbmm", "linear", "conv1d", "conv2d",
                              "conv3d", "conv_transpose1d", "conv_transpose2d", "conv_transpose3d", "prelu",
                              "scaled_dot_product_attention"})
+LOWER_PRECISION_CPU = frozenset({"mkldnn_rnn_layer"})  # (torch's CPU LSTM layer: its CPU list only)
 # ... and, per device type, the ops that run in float32: on CUDA reductions, losses and range-sensitive functions,
 # on the CPU only the losses and a few others (torch's CPU list leaves softmax, layer_norm and sum in the lower
 # precision).
@@ -42,7 +43,7 @@ def cast_inputs(op, *tensors):
         return tensors
     if state is None or not state[0]:
         return tensors
-    if op in LOWER_PRECISION:
+    if op in LOWER_PRECISION or op in LOWER_PRECISION_CPU and t.device.type == "cpu":
         low = state[1]
         return tuple(t.to(low) if _eligible(t) and t.dtype is not low else t for t in tensors)
     if op in FLOAT32[t.device.type]:

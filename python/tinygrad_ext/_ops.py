@@ -101,6 +101,7 @@ class _Registered(Op):
     with formulas keep a floating result."""
 
     _uses_result = False
+    _in_dtypes = None  # a binary op of two dtypes: the operands' dtype ids (their gradients are cast back)
 
 
 class _Unary(_Registered):
@@ -180,6 +181,8 @@ class _Binary(_Registered):
             return r
         ctx = _new(cls)
         ctx.needs_input_grad, ctx.p = (ra, rb), p
+        if ta and tb and a._impl.dtype != b._impl.dtype:  # promoted: each gradient goes back in its operand's dtype
+            ctx._in_dtypes = (a._impl.dtype, b._impl.dtype)
         # the edges, as _edge(t) with its two common cases inlined (a node's output, a leaf seen before)
         ctx.next_functions = (
             ((a.grad_fn, a._output_nr) if a.grad_fn is not None else (a._acc, 0) if a._acc is not None else _edge(a))
@@ -214,8 +217,12 @@ class _Binary(_Registered):
         if ur and (need[0] and ur[0] or need[1] and ur[1]):
             result = saved[2] if not _state[0] else type(ctx).apply(a, b, *p)
         grads = ctx._grads
-        return (_unbroadcast(grads[0](g, a, b, result, *p), sa) if need[0] else None,
-                _unbroadcast(grads[1](g, a, b, result, *p), sb) if need[1] else None)
+        out = (_unbroadcast(grads[0](g, a, b, result, *p), sa) if need[0] else None,
+               _unbroadcast(grads[1](g, a, b, result, *p), sb) if need[1] else None)
+        if ctx._in_dtypes is None:
+            return out
+        return tuple(t if t is None or t._impl.dtype == d else t.to(_dtype.BY_ID[d])  # (torch's engine casts)
+                     for t, d in zip(out, ctx._in_dtypes))
 
 
 class _Overloaded(_Binary):

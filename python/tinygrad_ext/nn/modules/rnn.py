@@ -11,6 +11,8 @@ import numbers
 import warnings
 
 from ... import _dtype, _ops
+from ..._autocast import ACTIVE as _AMP
+from ..._autocast import cast_inputs as _amp_cast
 from ...tensor import cat, empty, stack, zeros
 from .. import functional as F
 from .. import init
@@ -222,6 +224,9 @@ class RNNBase(Module):
                 b_ih, b_hh = (p[2], p[3]) if self.bias else (None, None)
                 extra = (p[-1],) if self.proj_size > 0 else ()
                 state = [h[layer * D + direction] for h in hx]
+                if _AMP[0] and self.mode == "LSTM" and not extra:  # (torch's CPU autocast runs the layer low)
+                    layer_input, *state, w_ih, w_hh, b_ih = _amp_cast("mkldnn_rnn_layer", layer_input, *state, w_ih,
+                                                                      w_hh, b_ih)
                 if self.mode == "LSTM" and not extra and batch_sizes is None and _fused_lstm(layer_input, *state, w_hh):
                     out, h_n, c_n = _ops.NN_OPS["mkldnn_rnn_layer"].apply(layer_input, w_ih, w_hh, b_ih, b_hh, *state,
                                                                           direction == 1)
