@@ -251,8 +251,15 @@ class _Overloaded(_Binary):
 
 # -------------------------------------------------------------- reductions
 def _expand_reduced(g, in_shape, dims, keepdim):
+    """g, reduced over dims (sorted), broadcast back to in_shape (a view); without a graph to build (no
+    create_graph), straight through the kernels."""
+    if not _state[0]:
+        impl = g._impl
+        if not keepdim and len(in_shape):
+            impl = _C.reshape(impl, [1 if i in dims else n for i, n in enumerate(in_shape)])
+        return _wrap(_C.expand(impl, list(in_shape)))
     if not keepdim and len(in_shape):
-        for d in sorted(dims):
+        for d in dims:
             g = g.unsqueeze(d)
     return g.expand(in_shape)
 
