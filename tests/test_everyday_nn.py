@@ -520,3 +520,55 @@ def test_lstm_under_cpu_autocast_gives_lower_precision_and_trains():
         with torch.autocast("cpu", dtype=torch.bfloat16):
             out, (h, c) = nn.LSTM(3, 4, **kw)(x)
         assert (out.dtype, h.dtype, c.dtype) == (torch.bfloat16,) * 3
+
+
+class _Counter(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.l = nn.Linear(1, 1)
+        self.count = 3
+
+    def get_extra_state(self):
+        return {"count": self.count}
+
+    def set_extra_state(self, state):
+        self.count = state["count"]
+
+
+def test_extra_state_saved_and_loaded():
+    m = _Counter()
+    sd = m.state_dict()
+    assert list(sd) == ["_extra_state", "l.weight", "l.bias"] and sd["_extra_state"] == {"count": 3}
+    m2 = _Counter()
+    m2.count = 0
+    assert repr(m2.load_state_dict(sd)) == "<All keys matched successfully>" and m2.count == 3
+    assert list(nn.Sequential(_Counter()).state_dict()) == ["0._extra_state", "0.l.weight", "0.l.bias"]
+    with pytest.raises(RuntimeError, match='Missing key\\(s\\) in state_dict: "_extra_state"'):
+        m2.load_state_dict({"l.weight": torch.ones(1, 1), "l.bias": torch.ones(1)})
+    with pytest.raises(RuntimeError, match="Reached a code path in Module.get_extra_state\\(\\) that should never be"):
+        nn.Linear(1, 1).get_extra_state()
+    with pytest.raises(RuntimeError, match='Unexpected key\\(s\\) in state_dict: "_extra_state"'):
+        nn.Linear(1, 1).load_state_dict({"weight": torch.ones(1, 1), "bias": torch.ones(1), "_extra_state": 1})
+
+
+def test_load_from_state_dict_override_remaps_keys():
+    class Renamed(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.l = nn.Linear(1, 1)
+            self.register_buffer("b", torch.zeros(2))
+
+        def _load_from_state_dict(self, state_dict, prefix, local_metadata, strict, missing_keys, unexpected_keys,
+                                  error_msgs):
+            if prefix + "old_w" in state_dict:
+                state_dict[prefix + "l.weight"] = state_dict.pop(prefix + "old_w")
+            super()._load_from_state_dict(state_dict, prefix, local_metadata, strict, missing_keys, unexpected_keys,
+                                          error_msgs)
+    m = nn.Sequential(Renamed())
+    src = {"0.old_w": torch.full((1, 1), 2.0), "0.l.bias": torch.zeros(1), "0.b": torch.ones(2)}
+    assert repr(m.load_state_dict(src)) == "<All keys matched successfully>"
+    assert m[0].l.weight.item() == 2.0 and m[0].b.tolist() == [1.0, 1.0] and "0.old_w" in src
+    r = m.load_state_dict({"0.old_w": torch.ones(1, 1), "0.zzz": torch.ones(1)}, strict=False)
+    assert r.missing_keys == ["0.b", "0.l.bias"] and r.unexpected_keys == ["0.zzz"]
+    with pytest.raises(RuntimeError, match="size mismatch for 0.b: copying a param with shape torch.Size\\(\\[3\\]\\)"):
+        m.load_state_dict({"0.old_w": torch.ones(1, 1), "0.l.bias": torch.zeros(1), "0.b": torch.ones(3)})

@@ -12,6 +12,7 @@ from ...autograd.grad_mode import no_grad
 from ...tensor import Tensor
 from ..parameter import Buffer, Parameter, zero_grads
 from ._backward_hooks import BackwardHook, register_non_full_backward_hooks
+from ._state_dict import EXTRA_STATE_KEY, entry_error, load_own_entries, write_entry
 
 _global_forward_hooks = OrderedDict()
 _compiler = [None]  # torch.compile, set by tinygrad_ext._compile (which sits above nn)
@@ -58,6 +59,14 @@ def _add_key_errors(errors, missing, unexpected):
         errors.insert(0, "Unexpected key(s) in state_dict: {}. ".format(", ".join(f'"{k}"' for k in unexpected)))
     if missing:
         errors.insert(0, "Missing key(s) in state_dict: {}. ".format(", ".join(f'"{k}"' for k in missing)))
+
+
+def _run_load_post_hooks(hooks, incompatible):
+    for mod, hook in hooks:
+        if hook(mod, incompatible) is not None:
+            raise AssertionError("Hooks registered with ``register_load_state_dict_post_hook`` are not expected to "
+                                 "return new values, if incompatible_keys need to be modified, it should be done "
+                                 "inplace.")
 
 
 def _raise_load_errors(module, errors):
@@ -602,6 +611,47 @@ class Module:
         for name, b in self._buffers.items():
             if b is not None and name not in self._non_persistent_buffers_set:
                 destination[prefix + name] = b if keep_vars else b.detach()
+        if type(self).get_extra_state is not Module.get_extra_state:
+            destination[prefix + EXTRA_STATE_KEY] = self.get_extra_state()
+
+    def get_extra_state(self):
+        """What a module adds to its state_dict as '_extra_state' (a subclass overrides it with set_extra_state)."""
+        raise RuntimeError("Reached a code path in Module.get_extra_state() that should never be called. Please file "
+                           "an issue at https://github.com/pytorch/pytorch/issues/new?template=bug-report.yml to "
+                           "report this bug.")
+
+    def set_extra_state(self, state):
+        raise RuntimeError("Reached a code path in Module.set_extra_state() that should never be called. Please file "
+                           "an issue at https://github.com/pytorch/pytorch/issues/new?template=bug-report.yml to "
+                           "report this bug.")
+
+    def _load_from_state_dict(self, state_dict, prefix, local_metadata, strict, missing_keys, unexpected_keys,
+                              error_msgs):
+        """torch's per-module load step (see _state_dict.py); subclasses override it to adapt old checkpoints."""
+        load_own_entries(self, state_dict, prefix, local_metadata, missing_keys, unexpected_keys, error_msgs,
+                         type(self).set_extra_state is not Module.set_extra_state)
+
+    def _load_by_modules(self, state_dict, strict, assign, metadata):
+        """load_state_dict as torch's recursion over _load_from_state_dict (entries written as they are read)."""
+        missing, unexpected, errors = [], [], []
+
+        def load(module, local_state_dict, prefix):
+            local_metadata = dict({} if metadata is None else metadata.get(prefix[:-1], {}))
+            if assign:
+                local_metadata["assign_to_params_buffers"] = assign
+            module._load_from_state_dict(local_state_dict, prefix, local_metadata, True, missing, unexpected, errors)
+            for name, child in module._modules.items():
+                if child is not None:
+                    child_prefix = prefix + name + "."
+                    load(child, {k: v for k, v in local_state_dict.items() if k.startswith(child_prefix)},
+                         child_prefix)
+            _run_load_post_hooks([(module, h) for h in module._load_state_dict_post_hooks.values()],
+                                 _IncompatibleKeys(missing, unexpected))
+        load(self, state_dict, "")
+        if strict:
+            _add_key_errors(errors, missing, unexpected)
+        _raise_load_errors(self, errors)
+        return _IncompatibleKeys(missing, unexpected)
 
     def _register_state_dict_hook(self, hook):
         """hook(module, state_dict, prefix, local_metadata) after state_dict(); a returned dict replaces it."""
@@ -653,8 +703,11 @@ class Module:
             raise TypeError(f"Expected state_dict to be dict-like, got {type(state_dict)}.")
         metadata = getattr(state_dict, "_metadata", None)
         state_dict = OrderedDict(state_dict)
-        missing, unexpected, errors = [], [], []
         modules = list(self.named_modules(remove_duplicate=False))
+        if any(type(m)._load_from_state_dict is not Module._load_from_state_dict or
+               type(m).set_extra_state is not Module.set_extra_state for _, m in modules):
+            return self._load_by_modules(state_dict, strict, assign, metadata)
+        missing, unexpected, errors = [], [], []
         for mod_prefix, mod in modules:
             pre = mod_prefix + "." if mod_prefix else ""
             local_metadata = {} if metadata is None else metadata.get(mod_prefix, {})
@@ -667,41 +720,20 @@ class Module:
         plan = []
         post_hooks = [(mod, h) for _, mod in reversed(modules) for h in mod._load_state_dict_post_hooks.values()]
         for key, (mod, store, name, cur) in entries.items():
-            if key not in state_dict:
-                continue
-            src = state_dict[key]
-            if not isinstance(src, Tensor):
-                errors.append(f'While copying the parameter named "{key}", expected torch.Tensor or Tensor-like '
-                              f"object from checkpoint but received {type(src)}")
-                continue
-            if getattr(cur, "_is_uninitialized", False):  # a lazy module's placeholder: takes the checkpoint's shape
-                plan.append((mod, store, name, cur, src))
-                continue
-            if src.shape != cur.shape:
-                errors.append(f"size mismatch for {key}: copying a param with shape {src.shape} from checkpoint, "
-                              f"the shape in current model is {cur.shape}.")
-                continue
-            plan.append((mod, store, name, cur, src))
+            if key in state_dict:
+                error = entry_error(key, state_dict[key], cur)
+                if error:
+                    errors.append(error)
+                else:
+                    plan.append((mod, name, cur, state_dict[key]))
         if strict and not post_hooks:
             _add_key_errors(errors, missing, unexpected)
         _raise_load_errors(self, errors)
         with no_grad():
-            for mod, store, name, cur, src in plan:
-                if getattr(cur, "_is_uninitialized", False):
-                    cur.materialize(tuple(src.shape))
-                if assign:
-                    if store == "_parameters":
-                        mod._parameters[name] = Parameter(src.detach(), cur.requires_grad)
-                    else:
-                        mod._buffers[name] = src.detach()
-                else:
-                    cur.copy_(src.to(cur.device) if src.device != cur.device else src)
+            for mod, name, cur, src in plan:
+                write_entry(mod, name, cur, src, assign)
         incompatible = _IncompatibleKeys(missing, unexpected)
-        for mod, hook in post_hooks:
-            if hook(mod, incompatible) is not None:
-                raise AssertionError("Hooks registered with ``register_load_state_dict_post_hook`` are not expected "
-                                     "to return new values, if incompatible_keys need to be modified, it should be "
-                                     "done inplace.")
+        _run_load_post_hooks(post_hooks, incompatible)
         if strict and post_hooks:
             _add_key_errors(errors, missing, unexpected)
             _raise_load_errors(self, errors)
