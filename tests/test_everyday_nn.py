@@ -572,3 +572,11 @@ def test_load_from_state_dict_override_remaps_keys():
     assert r.missing_keys == ["0.b", "0.l.bias"] and r.unexpected_keys == ["0.zzz"]
     with pytest.raises(RuntimeError, match="size mismatch for 0.b: copying a param with shape torch.Size\\(\\[3\\]\\)"):
         m.load_state_dict({"0.old_w": torch.ones(1, 1), "0.l.bias": torch.zeros(1), "0.b": torch.ones(3)})
+
+
+def test_requires_grad_takes_a_bool():
+    for v in (None, 1, "a"):
+        with pytest.raises(TypeError, match=f"requires_grad_\\(\\): argument 'requires_grad' \\(position 1\\) must be "
+                                            f"bool, not {type(v).__name__}"):
+            nn.Linear(1, 1).requires_grad_(v)
+    assert torch.ones(1).requires_grad_(True).requires_grad
