@@ -1,6 +1,8 @@
 """Everyday tensor code as PyTorch users write it: creation from Python data, printing, indexing, autograd idioms.
 Each case pins a behaviour torch 2.x has that tinygrad_ext once lacked (found by running users' snippets under
 both libraries)."""
+import pickle
+
 import numpy as np
 import pytest
 
@@ -323,3 +325,10 @@ def test_index_add_copy_reduce_count_the_indices_first_as_torch():
         torch.zeros(3, 2).index_add_(0, torch.tensor([0]), torch.ones(1, 3))
     with pytest.raises(RuntimeError, match=r"^index_reduce_\(\): Number of indices \(1\)"):
         torch.zeros(3, 2).index_reduce_(0, torch.tensor([0]), torch.ones(2, 2), "prod")
+
+
+def test_tensor_class_prints_as_torchs_and_instances_still_pickle():
+    assert repr(type(torch.ones(1))) == "<class 'torch.Tensor'>" and torch.Tensor.__name__ == "Tensor"
+    t = torch.ones(2, requires_grad=True)
+    u = pickle.loads(pickle.dumps(t))
+    assert type(u) is torch.Tensor and u.requires_grad and u.tolist() == [1.0, 1.0]

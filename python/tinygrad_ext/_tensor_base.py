@@ -8,6 +8,7 @@ from .autograd.grad_mode import _inference, _state
 
 
 class Tensor:
+    __module__ = "torch"  # (torch's: type(t) prints as <class 'torch.Tensor'>; instances pickle by __reduce_ex__)
     # __dict__: user code may set its own attributes on a tensor, as on torch's
     __slots__ = ("_impl", "_requires_grad", "grad_fn", "_grad", "_acc", "_output_nr", "_extra", "__weakref__",
                  "__dict__")
@@ -16,7 +17,8 @@ class Tensor:
 _new = object.__new__
 # torch's refusal of requires_grad=True for a non-floating tensor, from the factories, Variable and Parameter
 ONLY_FLOATING_GRAD = "Only Tensors of floating point and complex dtype can require gradients"
-_NOT_COPIED = frozenset(("__dict__", "__weakref__", "__qualname__", "__firstlineno__", "__static_attributes__"))
+_NOT_COPIED = frozenset(("__dict__", "__weakref__", "__qualname__", "__firstlineno__", "__static_attributes__",
+                         "__module__"))
 
 
 def _methods(body):
