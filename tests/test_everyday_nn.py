@@ -580,3 +580,14 @@ def test_requires_grad_takes_a_bool():
                                             f"bool, not {type(v).__name__}"):
             nn.Linear(1, 1).requires_grad_(v)
     assert torch.ones(1).requires_grad_(True).requires_grad
+
+
+def test_cross_entropy_smoothing_and_probability_node_names():
+    F = nn.functional
+    x = torch.randn(3, 4, requires_grad=True)
+    t, p = torch.tensor([0, 1, 3]), torch.rand(3, 4)
+    for r, probs in (("none", "NegBackward0"), ("sum", "NegBackward0"), ("mean", "DivBackward1")):
+        assert F.cross_entropy(x, t, label_smoothing=0.1, reduction=r).grad_fn.name() == "AddBackward0"
+        assert F.cross_entropy(x, t, reduction=r).grad_fn.name() == "NllLossBackward0"
+        assert F.cross_entropy(x, p, reduction=r).grad_fn.name() == probs
+        assert F.cross_entropy(x, p, reduction=r, label_smoothing=0.1).grad_fn.name() == probs

@@ -715,7 +715,7 @@ def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-1
     if target.dtype.name == "uint8" and weight is not None and label_smoothing > 0 and code == _REDUCTIONS["mean"]:
         # torch's mean gathers the weights with the target itself for its smoothing term (after the loss checks)
         raise RuntimeError("gather(): Expected dtype int32/int64 for index")
-    return loss
+    return _named(loss, "AddBackward0") if label_smoothing > 0 else loss  # (torch's: nll and smoothing terms summed)
 
 
 def _cross_entropy_probs(input, target, weight, code, label_smoothing):
@@ -735,8 +735,8 @@ def _cross_entropy_probs(input, target, weight, code, label_smoothing):
     loss = -prod.sum(cdim)
     if code == 1:
         n = input.numel() // C if C else 0
-        return loss.sum() / n if n else loss.sum() * math.nan  # (the mean of nothing, as torch's)
-    return _reduce(loss, code)
+        return _named(loss.sum() / n if n else loss.sum() * math.nan, "DivBackward1")  # (the mean of nothing: nan)
+    return _named(_reduce(loss, code), "NegBackward0")  # (torch's sum: of the products, then negated)
 
 
 def nll_loss(input, target, weight=None, size_average=None, ignore_index=-100, reduce=None, reduction="mean"):
