@@ -591,3 +591,17 @@ def test_cross_entropy_smoothing_and_probability_node_names():
         assert F.cross_entropy(x, t, reduction=r).grad_fn.name() == "NllLossBackward0"
         assert F.cross_entropy(x, p, reduction=r).grad_fn.name() == probs
         assert F.cross_entropy(x, p, reduction=r, label_smoothing=0.1).grad_fn.name() == probs
+
+
+def test_copy_into_a_tensor_in_the_graph_records_copy_backwards():
+    a = torch.randn(2, dtype=torch.bfloat16, requires_grad=True)
+    b = torch.randn(2, requires_grad=True)
+    c = b.clone()
+    c.copy_(a)
+    assert c.grad_fn.name() == "torch::autograd::CopyBackwards" and c.dtype == torch.float32
+    (c * 3).sum().backward()
+    assert b.grad.tolist() == [0.0, 0.0] and a.grad.dtype == torch.bfloat16 and a.grad.tolist() == [3.0, 3.0]
+    buf = torch.zeros(2, 2)
+    buf.copy_(b)  # (a broadcast source into a tensor outside the graph)
+    buf.sum().backward()
+    assert buf.grad_fn.name() == "torch::autograd::CopyBackwards" and b.grad.tolist() == [2.0, 2.0]

@@ -650,10 +650,13 @@ class Tensor:
     def copy_(self, src, non_blocking=False):
         if not isinstance(src, Tensor):
             src = tensor(src)
-        if _needs_grad(self, src):
+        if _needs_grad(self, src):  # (torch's CopyBackwards: src's gradient, and zeros for self's old values)
             _check_inplace(self)
-            return self._rebase(src.expand_as(self).to(self.dtype).clone() if src.shape != self.shape else
-                                src.to(self.dtype).clone())
+            value = src.to(self.dtype) if src.shape == self.shape else src.expand_as(self).to(self.dtype)
+            if self._requires_grad:
+                everywhere = _wrap(_C.full(list(self._impl.shape), True, _dtype.bool.id, *self.device._code))
+                return self._rebase(_named(where(everywhere, value, self), "torch::autograd::CopyBackwards"))
+            return self._rebase(_named(value.clone(), "torch::autograd::CopyBackwards"))
         (_C.copy_non_blocking_ if non_blocking else _C.copy_)(self._impl, src._impl)
         return self
 
