@@ -90,7 +90,7 @@ def _core_sites():
                 else:
                     visit(v, depth + 1)
         elif isinstance(obj, type):
-            if obj.__module__.startswith("tinygrad_ext"):
+            if obj.__module__.startswith("tinygrad_ext") or obj is Tensor:  # (Tensor's __module__ is torch's)
                 for k, v in list(vars(obj).items()):
                     if id(v) in _CORE:
                         sites.append((obj, k))
