@@ -20,6 +20,7 @@ template <class T> inline key_type<T> order_key(T v) {
   using K = key_type<T>;
   if constexpr (std::is_floating_point_v<T>) {
     if (v != v) return ~K(0);  // every NaN, whatever its sign and payload, above +inf
+    if (v == T(0)) v = T(0);   // -0 and +0 are equal values: one key (ties kept in index order)
     K bits;
     std::memcpy(&bits, &v, sizeof(v));
     constexpr K sign = K(1) << (sizeof(K) * 8 - 1);
@@ -92,6 +93,43 @@ void write_out(const std::vector<typename P::item>& buf, int64_t count, const T*
   }
 }
 
+// A stable sort of one row of n >= kRadixMin elements by their keys: LSD radix sort, 8 bits a pass, on (key,
+// index) arrays. All the passes' histograms come from one read of the keys; a pass whose byte is the same in every
+// key moves nothing and is skipped (small integers sort in one or two passes). Ties keep the index order.
+constexpr int64_t kRadixMin = 4096;
+
+template <class T>
+void radix_sort_row(const T* row, int64_t n, int64_t inner, bool reverse, T* v, int64_t* ix) {
+  using K = key_type<T>;
+  constexpr int kPasses = sizeof(K);
+  std::vector<K> keys(static_cast<size_t>(n)), keys2(static_cast<size_t>(n));
+  std::vector<int64_t> idx(static_cast<size_t>(n)), idx2(static_cast<size_t>(n));
+  std::vector<int64_t> count(static_cast<size_t>(kPasses) * 256, 0);
+  for (int64_t j = 0; j < n; ++j) {
+    K k = order_key(row[j * inner]);
+    keys[j] = reverse ? K(~k) : k;
+    for (int p = 0; p < kPasses; ++p) ++count[p * 256 + ((keys[j] >> (8 * p)) & 0xff)];
+  }
+  for (int64_t j = 0; j < n; ++j) idx[j] = j;
+  for (int p = 0; p < kPasses; ++p) {
+    int64_t* c = count.data() + p * 256;
+    if (c[(keys[0] >> (8 * p)) & 0xff] == n) continue;  // every key has this byte: the order stands
+    int64_t start = 0;
+    for (int d = 0; d < 256; ++d) std::swap(c[d], start), start += c[d];  // (exclusive prefix sums)
+    for (int64_t j = 0; j < n; ++j) {
+      const int64_t to = c[(keys[j] >> (8 * p)) & 0xff]++;
+      keys2[to] = keys[j];
+      idx2[to] = idx[j];
+    }
+    keys.swap(keys2);
+    idx.swap(idx2);
+  }
+  for (int64_t j = 0; j < n; ++j) {
+    v[j * inner] = row[idx[j] * inner];
+    ix[j * inner] = idx[j];
+  }
+}
+
 }  // namespace
 
 void sort(const Tensor& in, const Tensor& values, const Tensor& indices, int64_t outer, int64_t n, int64_t inner,
@@ -99,16 +137,13 @@ void sort(const Tensor& in, const Tensor& values, const Tensor& indices, int64_t
   TG_DISPATCH(in->dtype, "sort", [&] {
     if (!stable) {
       // NOTE: torch's unstable CPU sort is std::sort of (value, index) comparing values only, so equal values end
-      // in the order that algorithm leaves them: the same std::sort on (key, index) pairs, -0 keyed as +0.
+      // in the order that algorithm leaves them: the same std::sort on (key, index) pairs.
       for_each_row<scalar_t>(
           in, values, indices, outer, n, inner, n, [&](auto, auto&, const scalar_t* row, scalar_t* v, int64_t* ix) {
             using K = key_type<scalar_t>;
             std::vector<std::pair<K, int64_t>> items(static_cast<size_t>(n));
             for (int64_t j = 0; j < n; ++j) {
-              scalar_t x = row[j * inner];
-              if constexpr (std::is_floating_point_v<scalar_t>)
-                if (x == scalar_t(0)) x = scalar_t(0);
-              const K k = order_key(x);
+              const K k = order_key(row[j * inner]);
               items[j] = {descending ? K(~k) : k, j};
             }
             std::sort(items.begin(), items.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
@@ -117,6 +152,18 @@ void sort(const Tensor& in, const Tensor& values, const Tensor& indices, int64_t
               ix[j * inner] = items[j].second;
             }
           });
+      return;
+    }
+    if (n >= kRadixMin) {
+      const scalar_t* x = in->data<scalar_t>();
+      scalar_t* v = values->data<scalar_t>();
+      int64_t* ix = indices->data<int64_t>();
+      parallel_for(0, outer * inner, 1, [&](int64_t b, int64_t e) {
+        for (int64_t r = b; r < e; ++r) {
+          const int64_t off = r / inner * n * inner + r % inner;
+          radix_sort_row(x + off, n, inner, descending, v + off, ix + off);
+        }
+      });
       return;
     }
     for_each_row<scalar_t>(in, values, indices, outer, n, inner, n,
