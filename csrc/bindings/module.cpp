@@ -270,6 +270,8 @@ PYBIND11_MODULE(_C, m) {
       .def_property_readonly("strides", [](const TensorImpl& t) { return py::tuple(py::cast(t.strides)); })
       .def_property_readonly("offset", [](const TensorImpl& t) { return t.offset; })
       .def_property_readonly("dtype", [](const TensorImpl& t) { return int(t.dtype); })
+      // (shape, dtype) in one call: what a graph node keeps of an operand whose values its formula does not read
+      .def_property_readonly("meta", [](const TensorImpl& t) { return py::make_tuple(shape_tuple(t), int(t.dtype)); })
       .def_property_readonly("device_type", [](const TensorImpl& t) { return int(t.device().type); })
       .def_property_readonly("device_index", [](const TensorImpl& t) { return int(t.device().index); })
       .def_property_readonly("ndim", &TensorImpl::dim)

@@ -101,7 +101,6 @@ class _Registered(Op):
     with formulas keep a floating result."""
 
     _uses_result = False
-    _in_dtypes = None  # a binary op of two dtypes: the operands' dtype ids (their gradients are cast back)
 
 
 class _Unary(_Registered):
@@ -181,8 +180,6 @@ class _Binary(_Registered):
             return r
         ctx = _new(cls)
         ctx.needs_input_grad, ctx.p = (ra, rb), p
-        if ta and tb and a._impl.dtype != b._impl.dtype:  # promoted: each gradient goes back in its operand's dtype
-            ctx._in_dtypes = (a._impl.dtype, b._impl.dtype)
         # the edges, as _edge(t) with its two common cases inlined (a node's output, a leaf seen before)
         ctx.next_functions = (
             ((a.grad_fn, a._output_nr) if a.grad_fn is not None else (a._acc, 0) if a._acc is not None else _edge(a))
@@ -197,8 +194,8 @@ class _Binary(_Registered):
                 ctx._saved, ctx._saved_versions = (a, b, _SavedOutput(out, 0)), versions + (out.version,)
             else:
                 ctx._saved, ctx._saved_versions = (a, b), versions
-        else:
-            ctx.shapes = (a._impl.shape if ra else None, b._impl.shape if rb else None)
+        else:  # (the operands' (shape, dtype): the formulas read neither's values)
+            ctx.metas = (a._impl.meta if ra else None, b._impl.meta if rb else None)
         if _anomaly[0]:
             ctx._stack = traceback.format_stack()[:-1]
         r._requires_grad, r.grad_fn = True, ctx
@@ -210,19 +207,23 @@ class _Binary(_Registered):
         if ctx._reads_inputs:
             saved = ctx.saved_tensors
             a, b = saved[0], saved[1]
-            sa, sb = (a.shape if need[0] else None), (b.shape if need[1] else None)
+            ma = (a._impl.shape, a._impl.dtype) if need[0] else None
+            mb = (b._impl.shape, b._impl.dtype) if need[1] else None
         else:
-            (a, b), (sa, sb) = (None, None), ctx.shapes
+            (a, b), (ma, mb) = (None, None), ctx.metas
         result, ur = None, ctx._uses_result
         if ur and (need[0] and ur[0] or need[1] and ur[1]):
             result = saved[2] if not _state[0] else type(ctx).apply(a, b, *p)
         grads = ctx._grads
-        out = (_unbroadcast(grads[0](g, a, b, result, *p), sa) if need[0] else None,
-               _unbroadcast(grads[1](g, a, b, result, *p), sb) if need[1] else None)
-        if ctx._in_dtypes is None:
-            return out
-        return tuple(t if t is None or t._impl.dtype == d else t.to(_dtype.BY_ID[d])  # (torch's engine casts)
-                     for t, d in zip(out, ctx._in_dtypes))
+        return (_operand_grad(grads[0](g, a, b, result, *p), ma) if need[0] else None,
+                _operand_grad(grads[1](g, a, b, result, *p), mb) if need[1] else None)
+
+
+def _operand_grad(grad, meta):
+    """An operand's gradient summed back to its shape and, where the op promoted it, cast back to its dtype (torch's
+    engine casts each gradient to its input's dtype: a bfloat16 branch added to a float32 residual trains)."""
+    grad = _unbroadcast(grad, meta[0])
+    return grad if grad._impl.dtype == meta[1] else grad.to(_dtype.BY_ID[meta[1]])
 
 
 class _Overloaded(_Binary):
