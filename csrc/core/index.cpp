@@ -237,7 +237,8 @@ void scatter_into(const Tensor& self, int64_t dim, const Tensor& index, const Te
 
 }  // namespace
 
-void scatter_reduce_(const Tensor& self, int64_t dim, const Tensor& index, const Tensor& src, const std::string& reduce) {
+void scatter_reduce_(const Tensor& self, int64_t dim, const Tensor& index, const Tensor& src,
+                     const std::string& reduce) {
   static const std::pair<const char*, ScatterReduce> ops[] = {{"assign", ScatterReduce::assign},
                                                               {"sum", ScatterReduce::sum},
                                                               {"prod", ScatterReduce::prod},

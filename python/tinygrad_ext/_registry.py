@@ -1204,7 +1204,8 @@ class FrontEnd:
         assert gil in ("keep", "release") or gil in [p[1] for p in self.params], (decl, gil)
 
 
-_OPS, _NN, _RNN, _CTC, _SVD, _LU = "core/ops.h", "core/nn_ops.h", "core/rnn_ops.h", "cpu/ctc.h", "cpu/linalg.h", "cpu/lu.h"
+_OPS, _NN, _RNN = "core/ops.h", "core/nn_ops.h", "core/rnn_ops.h"
+_CTC, _SVD, _LU = "cpu/ctc.h", "cpu/linalg.h", "cpu/lu.h"
 F = FrontEnd
 FRONT_ENDS = [
     # copies
@@ -1463,7 +1464,7 @@ def _binding(e):
 
 
 def bindings_source():
-    """tg_bindings.cpp: bind_generated(m), the pybind11 binding of every FRONT_ENDS row, called by bindings/module.cpp."""
+    """tg_bindings.cpp: bind_generated(m), the pybind11 binding of each FRONT_ENDS row (module.cpp calls it)."""
     return "\n".join([
         "// Generated from python/tinygrad_ext/_registry.py (FRONT_ENDS) by CMake: do not edit.",
         "#include <pybind11/pybind11.h>", "#include <pybind11/stl.h>", '#include "bindings/gil.h"',
