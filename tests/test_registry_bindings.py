@@ -18,9 +18,9 @@ HAND_WRITTEN = {
     # the numpy and DLPack bridges, the generator state as bytes
     "bridges": ("from_numpy", "to_numpy", "item", "to_dlpack", "from_dlpack", "get_rng_state", "set_rng_state",
                 "seeded_rng_state"),
-    # tensor.h's view primitives and copies (sizes through to_shape's TypeError, squeeze's optional dim)
-    "views": ("alias", "view", "reshape", "as_strided", "permute", "transpose", "expand", "squeeze", "unsqueeze",
-              "slice", "select", "wrap_dim", "bump_version", "copy_", "copy_non_blocking_", "pin_memory", "is_pinned"),
+    # views taking sizes (to_shape's TypeError), squeeze's optional dim, copies with a fixed non_blocking, pinning
+    "views": ("view", "reshape", "as_strided", "permute", "expand", "squeeze", "copy_", "copy_non_blocking_",
+              "pin_memory", "is_pinned"),
     # the runtime: threads, ISA, matmul precision, denormals, the CUDA runtime's host API
     "runtime": ("get_num_threads", "set_num_threads", "cpu_isa", "set_flush_denormal", "get_float32_matmul_precision",
                 "set_float32_matmul_precision", "allow_tf32", "set_allow_tf32", "cuda_get_device_properties",

@@ -311,7 +311,6 @@ PYBIND11_MODULE(_C, m) {
     copy_(dst, src);
   });
   m.def("fill_", [](const Tensor& t, py::handle v) { fill_(t, to_scalar(v, "fill_")); });
-  m.def("alias", &alias);
   m.def("view_dtype", [](const Tensor& t, int d) {
     Tensor v = view_dtype(t, to_dtype_id(d));
     if (v->dtype == DType::Bool && t->dtype != DType::Bool) check_bool_bytes(v, "view");  // (bytes 0 or 1 only)
@@ -323,21 +322,15 @@ PYBIND11_MODULE(_C, m) {
     return as_strided(t, to_shape(s), to_shape(st), off);
   });
   m.def("permute", [](const Tensor& t, py::handle d) { return permute(t, to_shape(d)); });
-  m.def("transpose", &transpose);
   m.def("expand", [](const Tensor& t, py::handle s) { return expand(t, to_shape(s)); });
   m.def("squeeze",
         [](const Tensor& t, py::handle dim) { return dim.is_none() ? squeeze(t) : squeeze(t, dim.cast<int64_t>()); });
-  m.def("unsqueeze", &unsqueeze);
-  m.def("slice", &slice);
-  m.def("select", &tg::select);
-  m.def("wrap_dim", &wrap_dim);
   m.def("result_type", [](const Tensor& a, py::handle b) {
     return int(py::isinstance<TensorImpl>(b) ? result_type(a, b.cast<Tensor>())
                                              : result_type(a, to_scalar(b, "result_type")));
   });
   m.def("promote_types", [](int a, int b) { return int(promote_types(to_dtype_id(a), to_dtype_id(b))); });
   m.def("can_cast", [](int a, int b) { return can_cast(to_dtype_id(a), to_dtype_id(b)); });
-  m.def("bump_version", &bump_version);
   m.def("set_default_dtype", [](int dt) { set_default_float_dtype(to_dtype_id(dt)); });
   // torch.set/get_float32_matmul_precision and torch.backends.cuda.matmul.allow_tf32 (one setting)
   m.def("get_float32_matmul_precision", [] {

@@ -61,7 +61,6 @@ void check_same_device(const Tensor& a, const Tensor& b, const char* op);
 // CUDA kernels read it on the host and take it as a kernel argument (ElementwiseIter::host_scalars).
 bool is_cpu_scalar(const Tensor& t);
 void check_same_device_or_cpu_scalar(const Tensor& a, const Tensor& b, const char* op);
-void bump_version(const Tensor& t);
 
 // Copies and conversions.
 // Broadcasts src, casts dtype. Between the CPU and a GPU, non_blocking lets the host go on without waiting

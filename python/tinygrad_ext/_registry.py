@@ -1204,10 +1204,19 @@ class FrontEnd:
         assert gil in ("keep", "release") or gil in [p[1] for p in self.params], (decl, gil)
 
 
-_OPS, _NN, _RNN = "core/ops.h", "core/nn_ops.h", "core/rnn_ops.h"
+_TENSOR, _OPS, _NN, _RNN = "core/tensor.h", "core/ops.h", "core/nn_ops.h", "core/rnn_ops.h"
 _CTC, _SVD, _LU = "cpu/ctc.h", "cpu/linalg.h", "cpu/lu.h"
 F = FrontEnd
 FRONT_ENDS = [
+    # dims and views (no copies; the views taking sizes are bound by hand: their sizes' TypeError)
+    F(_TENSOR, "int64_t wrap_dim(int64_t dim, int64_t ndim)",
+      doc="wraps a possibly negative dim into [0, ndim); IndexError in torch's words otherwise"),
+    F(_TENSOR, "Tensor transpose(const Tensor& t, int64_t d0, int64_t d1)"),
+    F(_TENSOR, "Tensor unsqueeze(const Tensor& t, int64_t dim)"),
+    F(_TENSOR, "Tensor slice(const Tensor& t, int64_t dim, int64_t start, int64_t stop, int64_t step)"),
+    F(_TENSOR, "Tensor select(const Tensor& t, int64_t dim, int64_t index)"),
+    F(_TENSOR, "Tensor alias(const Tensor& t)", doc="new TensorImpl, same view (detach, .data)"),
+    F(_OPS, "void bump_version(const Tensor& t)", doc="the in-place write counter torch's autograd checks"),
     # copies
     F(_OPS, "Tensor contiguous(const Tensor& t)", "t"),
     F(_OPS, "Tensor clone(const Tensor& t)", "t"),
