@@ -194,7 +194,9 @@ Tensor gather(const Tensor& a, int64_t dim, const Tensor& index) {
   return out;
 }
 
-void scatter_reduce_(const Tensor& self, int64_t dim, const Tensor& index, const Tensor& src, ScatterReduce op) {
+namespace {
+
+void scatter_into(const Tensor& self, int64_t dim, const Tensor& index, const Tensor& src, ScatterReduce op) {
   const char* name = op == ScatterReduce::sum      ? "scatter_add_"
                      : op == ScatterReduce::assign ? "scatter_"
                                                    : "scatter_reduce_";
@@ -205,7 +207,7 @@ void scatter_reduce_(const Tensor& self, int64_t dim, const Tensor& index, const
   TG_CHECK(src->dtype == self->dtype, name, "(): Expected self.dtype to be equal to src.dtype");
   if (is_narrow(self->dtype)) {  // in the compute dtype, converted back
     Tensor f = widen(self);
-    scatter_reduce_(f, dim, index, widen(src), op);
+    scatter_into(f, dim, index, widen(src), op);
     copy_(self, f);
     return;
   }
@@ -220,7 +222,7 @@ void scatter_reduce_(const Tensor& self, int64_t dim, const Tensor& index, const
   bool combine = op == ScatterReduce::prod || op == ScatterReduce::amax || op == ScatterReduce::amin;
   if (combine && self->device().is_cuda()) {  // no CUDA kernel for these yet: combined on the host
     Tensor host = to_device(self, Device{});
-    scatter_reduce_(host, dim, to_device(index, Device{}), to_device(src, Device{}), op);
+    scatter_into(host, dim, to_device(index, Device{}), to_device(src, Device{}), op);
     copy_(self, to_device(host, self->device()));
     return;
   }
@@ -233,8 +235,22 @@ void scatter_reduce_(const Tensor& self, int64_t dim, const Tensor& index, const
   bump_version(self);
 }
 
+}  // namespace
+
+void scatter_reduce_(const Tensor& self, int64_t dim, const Tensor& index, const Tensor& src,
+                     const std::string& reduce) {
+  static const std::pair<const char*, ScatterReduce> ops[] = {{"assign", ScatterReduce::assign},
+                                                              {"sum", ScatterReduce::sum},
+                                                              {"prod", ScatterReduce::prod},
+                                                              {"amax", ScatterReduce::amax},
+                                                              {"amin", ScatterReduce::amin}};
+  for (auto& [name, op] : ops)
+    if (reduce == name) return scatter_into(self, dim, index, src, op);
+  throw Error("scatter_reduce_: unknown reduce '" + reduce + "'");
+}
+
 void scatter_add_(const Tensor& self, int64_t dim, const Tensor& index, const Tensor& src) {
-  scatter_reduce_(self, dim, index, src, ScatterReduce::sum);
+  scatter_into(self, dim, index, src, ScatterReduce::sum);
 }
 
 Tensor nonzero(const Tensor& a) {

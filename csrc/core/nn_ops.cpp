@@ -12,6 +12,20 @@ namespace tg {
 
 namespace {
 
+struct Conv2dParams {
+  Pair stride{1, 1}, padding{0, 0}, dilation{1, 1};
+  int64_t groups = 1;
+};
+
+struct Pool2dParams {
+  Pair kernel{1, 1}, stride{1, 1}, padding{0, 0}, dilation{1, 1};
+  bool ceil_mode = false;
+};
+
+}  // namespace
+
+namespace {
+
 // `t` (null for an absent bias or weight: nothing to check) must be on `ref`'s device.
 void check_device(const Tensor& ref, const Tensor& t, const char* op) {
   if (t) check_same_device(ref, t, op);
@@ -140,9 +154,8 @@ template <class F> void dispatch_16bit(const Tensor& t, F f) {
   else f(BFloat16{});
 }
 
-}  // namespace
-
 // -------------------------------------------------------------- convolution
+// (on the parameter structs here; the front ends below take them loose)
 Tensor conv2d(const Tensor& input, const Tensor& weight, const Tensor& bias, const Conv2dParams& p) {
   TG_CHECK(input->dim() == 3 || input->dim() == 4,
            "Expected 3D (unbatched) or 4D (batched) input to conv2d, but "
@@ -179,14 +192,12 @@ Tensor conv2d(const Tensor& input, const Tensor& weight, const Tensor& bias, con
   return input->dim() == 3 ? squeeze(out, 0) : out;
 }
 
-namespace {
 // grad_output must have the output shape that input/weight/params give.
 void check_conv_grad(const Tensor& gy, const Shape& in, const Shape& w, const Conv2dParams& p) {
   ConvShape s = conv_shape(in, w, p);
   Shape want{s.N, s.O, s.OH, s.OW};
   TG_CHECK(gy->sizes == want, "conv2d_backward: expected grad_output of size ", want, ", but got ", gy->sizes);
 }
-}  // namespace
 
 Tensor conv2d_backward_input(const Tensor& grad_output, const Tensor& weight, const Shape& input_sizes,
                              const Conv2dParams& p) {
@@ -278,6 +289,29 @@ std::tuple<Tensor, Tensor, Tensor> conv2d_backward(const Tensor& grad_output, co
   return {gx, gw, gb};
 }
 
+}  // namespace
+
+Tensor conv2d(const Tensor& input, const Tensor& weight, const Tensor& bias, Pair stride, Pair padding, Pair dilation,
+              int64_t groups) {
+  return conv2d(input, weight, bias, Conv2dParams{stride, padding, dilation, groups});
+}
+
+std::tuple<Tensor, Tensor, Tensor> conv2d_backward(const Tensor& grad_output, const Tensor& input, const Tensor& weight,
+                                                   Pair stride, Pair padding, Pair dilation, int64_t groups,
+                                                   std::array<bool, 3> mask) {
+  return conv2d_backward(grad_output, input, weight, Conv2dParams{stride, padding, dilation, groups}, mask);
+}
+
+Tensor conv2d_backward_input(const Tensor& grad_output, const Tensor& weight, const Shape& input_sizes, Pair stride,
+                             Pair padding, Pair dilation, int64_t groups) {
+  return conv2d_backward_input(grad_output, weight, input_sizes, Conv2dParams{stride, padding, dilation, groups});
+}
+
+Tensor conv2d_backward_weight(const Tensor& grad_output, const Tensor& input, const Shape& weight_sizes, Pair stride,
+                              Pair padding, Pair dilation, int64_t groups) {
+  return conv2d_backward_weight(grad_output, input, weight_sizes, Conv2dParams{stride, padding, dilation, groups});
+}
+
 // ------------------------------------------------------------------ pooling
 namespace {
 PoolShape pool_shape(const Shape& sizes, const Pool2dParams& p) {
@@ -323,8 +357,6 @@ Shape pool_out_sizes(const Shape& in, const PoolShape& s) {
   return out;
 }
 
-}  // namespace
-
 std::pair<Tensor, Tensor> max_pool2d(const Tensor& input, const Pool2dParams& p) {
   if (is_narrow(input->dtype)) {  // int8/int16 as int32, float16/bfloat16 as float32
     auto [out, idx] = max_pool2d(widen(input), p);
@@ -350,6 +382,13 @@ std::pair<Tensor, Tensor> max_pool2d(const Tensor& input, const Pool2dParams& p)
     }
   }
   return {out, idx};
+}
+
+}  // namespace
+
+std::pair<Tensor, Tensor> max_pool2d(const Tensor& input, Pair kernel, Pair stride, Pair padding, Pair dilation,
+                                     bool ceil_mode) {
+  return max_pool2d(input, Pool2dParams{kernel, stride, padding, dilation, ceil_mode});
 }
 
 Tensor max_pool2d_backward(const Tensor& grad_output, const Tensor& indices, const Shape& input_sizes) {
@@ -381,6 +420,8 @@ Tensor max_pool2d_backward(const Tensor& grad_output, const Tensor& indices, con
   }
   return gx;
 }
+
+namespace {
 
 Tensor avg_pool2d(const Tensor& input, const Pool2dParams& p, bool count_include_pad, int64_t divisor_override) {
   TG_CHECK(p.dilation[0] == 1 && p.dilation[1] == 1, "avg_pool2d: dilation is not supported");
@@ -423,6 +464,21 @@ Tensor avg_pool2d_backward(const Tensor& grad_output, const Shape& input_sizes, 
     });
   }
   return gx;
+}
+
+}  // namespace
+
+// (divisor_override: none, or the divisor replacing the window's size)
+Tensor avg_pool2d(const Tensor& input, Pair kernel, Pair stride, Pair padding, bool ceil_mode, bool count_include_pad,
+                  std::optional<int64_t> divisor_override) {
+  return avg_pool2d(input, Pool2dParams{kernel, stride, padding, {1, 1}, ceil_mode}, count_include_pad,
+                    divisor_override.value_or(0));
+}
+
+Tensor avg_pool2d_backward(const Tensor& grad_output, const Shape& input_sizes, Pair kernel, Pair stride, Pair padding,
+                           bool ceil_mode, bool count_include_pad, std::optional<int64_t> divisor_override) {
+  return avg_pool2d_backward(grad_output, input_sizes, Pool2dParams{kernel, stride, padding, {1, 1}, ceil_mode},
+                             count_include_pad, divisor_override.value_or(0));
 }
 
 // ------------------------------------------------------------------ upsample

@@ -4,6 +4,7 @@
 #pragma once
 #include <cmath>
 #include <optional>
+#include <string>
 #include <utility>
 #include <vector>
 #include "../ops/elementwise.h"
@@ -60,7 +61,6 @@ void check_same_device(const Tensor& a, const Tensor& b, const char* op);
 // CUDA kernels read it on the host and take it as a kernel argument (ElementwiseIter::host_scalars).
 bool is_cpu_scalar(const Tensor& t);
 void check_same_device_or_cpu_scalar(const Tensor& a, const Tensor& b, const char* op);
-void bump_version(const Tensor& t);
 
 // Copies and conversions.
 // Broadcasts src, casts dtype. Between the CPU and a GPU, non_blocking lets the host go on without waiting
@@ -68,8 +68,6 @@ void bump_version(const Tensor& t);
 void copy_(const Tensor& dst, const Tensor& src, bool non_blocking = false);
 // torch's check of a written-to tensor: an expanded view (a 0 stride over 2+ elements) cannot take a result.
 void check_no_internal_overlap(const Tensor& t, const char* op);
-Tensor contiguous(const Tensor& t);
-Tensor clone(const Tensor& t);
 Tensor to_dtype(const Tensor& t, DType dtype);  // returns t itself when nothing changes
 Tensor to_device(const Tensor& t, Device device, bool non_blocking = false);
 // Page-locked (cudaHostAlloc) CPU tensors: Tensor.pin_memory() copies t into one (needs a usable GPU).
@@ -102,7 +100,6 @@ Tensor binary(BinaryOpId op, const Tensor& a, const Tensor& b, const Tensor& out
 Tensor binary(BinaryOpId op, const Tensor& a, const Scalar& b, bool reflected, const Tensor& out = nullptr,
               const OpParams& params = {});
 Tensor clamp(const Tensor& a, std::optional<Scalar> lo, std::optional<Scalar> hi, const Tensor& out = nullptr);
-Tensor leaky_relu(const Tensor& a, double slope, const Tensor& out = nullptr);
 Tensor where(const Tensor& cond, const Tensor& a, const Tensor& b);
 Tensor where(const Tensor& cond, const Tensor& a, const Scalar& b);
 Tensor masked_fill_(const Tensor& t, const Tensor& mask, const Scalar& value);
@@ -112,70 +109,20 @@ Tensor masked_fill_(const Tensor& t, const Tensor& mask, const Scalar& value);
 // first (sum-like and mean), `name` replaces the op's name in errors (max() reports as "max", not "amax").
 Tensor reduce(ReduceOpId op, const Tensor& a, Shape dims, bool keepdim, std::optional<DType> dtype = std::nullopt,
               const char* name = nullptr);
-// max(dim)/min(dim): (values, indices); argmax/argmin over a dim or the flattened tensor.
-std::pair<Tensor, Tensor> max_dim(const Tensor& a, int64_t dim, bool keepdim, bool is_max);
-Tensor argmax(const Tensor& a, std::optional<int64_t> dim, bool keepdim, bool is_max);
 
 // The registry's scans (ops/scan.h's ScanOpId) along dim, with the entry's dtype rule: `dtype` casts the input
 // first (the sum kind); the indices are set for the indices kind only.
 std::pair<Tensor, Tensor> scan(ScanOpId op, const Tensor& a, int64_t dim, std::optional<DType> dtype = std::nullopt);
 
-// Linear algebra.
-Tensor mm(const Tensor& a, const Tensor& b);
-Tensor bmm(const Tensor& a, const Tensor& b);
-Tensor addmm(const Tensor& bias, const Tensor& a, const Tensor& b);  // bias + a @ b, one pass
-
-// Indexing. `indices` index consecutive dims starting at `dim` and broadcast together.
-Tensor index(const Tensor& a, int64_t dim, const std::vector<Tensor>& indices);
-void index_put_(const Tensor& a, int64_t dim, const std::vector<Tensor>& indices, const Tensor& values,
-                bool accumulate);
-Tensor index_select(const Tensor& a, int64_t dim, const Tensor& index);
-Tensor gather(const Tensor& a, int64_t dim, const Tensor& index);
-void scatter_add_(const Tensor& self, int64_t dim, const Tensor& index, const Tensor& src);
-// scatter_ (assign), scatter_add_ (sum) and scatter_reduce_'s prod/amax/amin into self.
-enum class ScatterReduce;
-void scatter_reduce_(const Tensor& self, int64_t dim, const Tensor& index, const Tensor& src, ScatterReduce op);
-Tensor nonzero(const Tensor& a);  // (n, ndim) int64
-Tensor masked_select(const Tensor& a, const Tensor& mask);
-Tensor cat(const std::vector<Tensor>& tensors, int64_t dim);
-
-// Sorting (core/sort.cpp): (values, indices int64). sort is stable; topk's rows are best first when
-// `sorted`; mode is the most frequent value (the smallest of equally frequent ones), index of its last.
-// stable=false orders equal values as torch's CPU sort does (see cpu::sort), stable=true by index.
-std::pair<Tensor, Tensor> sort(const Tensor& a, int64_t dim, bool descending, bool stable = true);
-std::pair<Tensor, Tensor> topk(const Tensor& a, int64_t k, int64_t dim, bool largest, bool sorted);
-std::pair<Tensor, Tensor> mode(const Tensor& a, int64_t dim, bool keepdim);
-// Insertion points of values into seq's sorted last dim (1-D seq: one row for all), int64.
-Tensor searchsorted(const Tensor& seq, const Tensor& values, bool right);
-// A copy of a with the given (wrapped, distinct) dims reversed.
-Tensor flip(const Tensor& a, const Shape& dims);
-
-// Random numbers. CPU tensors draw from torch's CPU generator (core/generator.h: the same numbers as torch for a
-// seed), CUDA tensors from a Philox stream (seed, number of 128-bit blocks used). manual_seed seeds both.
-void manual_seed(uint64_t seed);
-uint64_t initial_seed();  // the CPU generator's
-// The CPU generator's state in torch's layout; the state of a CPU generator just seeded with `seed`.
+// Random numbers (the others are generated): the CPU generator's state in torch's layout; the state of a CPU
+// generator just seeded with `seed`.
 std::vector<uint8_t> get_rng_state();
 void set_rng_state(const std::vector<uint8_t>& state);
 std::vector<uint8_t> seeded_rng_state(uint64_t seed);
-void cuda_manual_seed(uint64_t seed);
-std::pair<uint64_t, uint64_t> get_cuda_rng_state();
-void set_cuda_rng_state(uint64_t seed, uint64_t offset);
-void uniform_(const Tensor& t, double lo, double hi);
-void normal_(const Tensor& t, double mean, double std);
-void random_(const Tensor& t, int64_t lo, int64_t hi);  // integers in [lo, hi)
-void random_(const Tensor& t);                          // torch's random_(): [0, 2^mantissa] or [0, max]
-void bernoulli_(const Tensor& t, double p);
-void exponential_(const Tensor& t, double lambd);
-void cauchy_(const Tensor& t, double median, double sigma);
-void log_normal_(const Tensor& t, double mean, double std);
-void geometric_(const Tensor& t, double p);
-// Poisson draws (float64) for a contiguous float64 CPU tensor of non-negative rates.
-Tensor poisson(const Tensor& rates);
-// torch's _standard_gamma on the CPU: a standard Gamma(alpha) draw per element (float32 or float64), in order.
-Tensor standard_gamma(const Tensor& alpha);
-// torch's binomial on the CPU: a Binomial(count, prob) draw per element (float32 or float64, one shape), in order.
-Tensor binomial(const Tensor& count, const Tensor& prob);
 Tensor randperm(int64_t n, Device device);
 
 }  // namespace tg
+
+// The front ends bound one to one (products, indexing, sorting, random numbers, ...): declared by the op registry's
+// FRONT_ENDS (python/tinygrad_ext/_registry.py), generated by CMake.
+#include "tg_front_ends_core_ops.h"

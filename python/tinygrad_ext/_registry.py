@@ -4,8 +4,9 @@ An entry names the op (torch's name), its C++ functor (csrc/ops/elementwise.h), 
 rule), the derivative of each differentiable input written with Tensor ops, and optionally a fused
 backward kernel that specializes that formula when no higher-order graph is built. From it:
 
-- at build time, CMake runs this file (`python _registry.py --header FILE`) to write the X-macro lists
-  that csrc/cpu, csrc/cuda and csrc/bindings expand (the kernels, the CUDA stubs, the `_C` functions);
+- at build time, CMake runs this file (`python _registry.py --generate DIR`) to write the X-macro lists
+  that csrc/cpu, csrc/cuda and csrc/bindings expand (the kernels, the CUDA stubs, the `_C` functions), and
+  the declarations and bindings of the other front ends (FRONT_ENDS);
 - at import, _ops.py makes one autograd op class per entry with formulas, tensor.py the Tensor method
   and its in-place `name_`, and __init__.py the torch.<name> function with `out=`;
 - in the tests, tests/test_registry.py checks every entry's value against its numpy reference (`ref`)
@@ -1173,6 +1174,224 @@ LINALG = [
 del L
 LINALG_BY_NAME = {e.name: e for e in LINALG}
 
+
+class FrontEnd:
+    """A C++ front-end function bound one to one as `_C.<name>`: its declaration is written here only. The build
+    writes it into the generated header its core header includes (`header`, e.g. core/nn_ops.h includes
+    tg_front_ends_core_nn_ops.h) and its pybind11 binding into bind_generated() (tg_bindings.cpp). `decl` is the C++
+    declaration without the semicolon (`Tensor mm(const Tensor& a, const Tensor& b)`); the parameters' names are the
+    binding's argument names and their defaults its defaults (a Tensor's `nullptr` is Python's None, which any
+    Tensor argument accepts as a null Tensor; a null Tensor returned is None). `gil` is how the call runs:
+    "keep" holds the GIL, "release" releases it for the call, and a parameter's name releases it when that tensor
+    has enough elements to be worth it (bindings/gil.h's ReleaseGil). `name` is the Python name where it is not the
+    C++ one; `doc` the declaration's comment."""
+    __slots__ = ("header", "decl", "gil", "name", "doc", "result", "function", "params")
+
+    def __init__(self, header, decl, gil="keep", name=None, doc=""):
+        self.header, self.decl, self.gil, self.doc = header, decl, gil, doc
+        head, args = decl[:-1].split("(", 1)
+        self.result, self.function = head.rsplit(" ", 1)
+        self.name = name or self.function
+        # (type, name, C++ default or None), split at the commas outside template arguments
+        self.params, depth, start = [], 0, 0
+        for i, c in enumerate(args + ","):
+            depth += (c == "<") - (c == ">")
+            if c == "," and depth == 0 and args[start:i].strip():
+                param, _, default = args[start:i].partition("=")
+                ptype, pname = param.strip().rsplit(" ", 1)
+                self.params.append((ptype, pname, default.strip() or None))
+                start = i + 1
+        assert gil in ("keep", "release") or gil in [p[1] for p in self.params], (decl, gil)
+
+
+_TENSOR, _OPS, _NN, _RNN = "core/tensor.h", "core/ops.h", "core/nn_ops.h", "core/rnn_ops.h"
+_CTC, _SVD, _LU = "cpu/ctc.h", "cpu/linalg.h", "cpu/lu.h"
+F = FrontEnd
+FRONT_ENDS = [
+    # dims and views (no copies; the views taking sizes are bound by hand: their sizes' TypeError)
+    F(_TENSOR, "int64_t wrap_dim(int64_t dim, int64_t ndim)",
+      doc="wraps a possibly negative dim into [0, ndim); IndexError in torch's words otherwise"),
+    F(_TENSOR, "Tensor transpose(const Tensor& t, int64_t d0, int64_t d1)"),
+    F(_TENSOR, "Tensor unsqueeze(const Tensor& t, int64_t dim)"),
+    F(_TENSOR, "Tensor slice(const Tensor& t, int64_t dim, int64_t start, int64_t stop, int64_t step)"),
+    F(_TENSOR, "Tensor select(const Tensor& t, int64_t dim, int64_t index)"),
+    F(_TENSOR, "Tensor alias(const Tensor& t)", doc="new TensorImpl, same view (detach, .data)"),
+    F(_OPS, "void bump_version(const Tensor& t)", doc="the in-place write counter torch's autograd checks"),
+    # copies
+    F(_OPS, "Tensor contiguous(const Tensor& t)", "t"),
+    F(_OPS, "Tensor clone(const Tensor& t)", "t"),
+    # elementwise with a hand-written kernel (the registry's `kernel` rows)
+    F(_OPS, "Tensor leaky_relu(const Tensor& a, double slope, const Tensor& out = nullptr)"),
+    # reductions to values and indices
+    F(_OPS, "std::pair<Tensor, Tensor> max_dim(const Tensor& a, int64_t dim, bool keepdim, bool is_max)", "a",
+      doc="max(dim)/min(dim): (values, indices)"),
+    F(_OPS, "Tensor argmax(const Tensor& a, std::optional<int64_t> dim, bool keepdim, bool is_max)",
+      doc="argmax/argmin over a dim or the flattened tensor"),
+    # linear algebra: products and gathers have enough work to always run without the GIL
+    F(_OPS, "Tensor mm(const Tensor& a, const Tensor& b)", "release"),
+    F(_OPS, "Tensor bmm(const Tensor& a, const Tensor& b)", "release"),
+    F(_OPS, "Tensor addmm(const Tensor& bias, const Tensor& a, const Tensor& b)", "release",
+      doc="bias + a @ b, one pass"),
+    # indexing and joining
+    F(_OPS, "Tensor index(const Tensor& a, int64_t dim, const std::vector<Tensor>& indices)", "release",
+      doc="`indices` index consecutive dims starting at `dim` and broadcast together"),
+    F(_OPS, "void index_put_(const Tensor& a, int64_t dim, const std::vector<Tensor>& indices, const Tensor& values, "
+            "bool accumulate)", "release"),
+    F(_OPS, "Tensor index_select(const Tensor& a, int64_t dim, const Tensor& index)", "release"),
+    F(_OPS, "Tensor gather(const Tensor& a, int64_t dim, const Tensor& index)", "release"),
+    F(_OPS, "void scatter_add_(const Tensor& self, int64_t dim, const Tensor& index, const Tensor& src)", "release"),
+    F(_OPS, "void scatter_reduce_(const Tensor& self, int64_t dim, const Tensor& index, const Tensor& src, "
+            "const std::string& reduce)", "index",
+      doc="scatter_ (reduce \"assign\"), scatter_add_ (\"sum\") and scatter_reduce_'s \"prod\", \"amax\", \"amin\" "
+          "into self"),
+    F(_OPS, "Tensor nonzero(const Tensor& a)", doc="(n, ndim) int64"),
+    F(_OPS, "Tensor masked_select(const Tensor& a, const Tensor& mask)"),
+    F(_OPS, "Tensor cat(const std::vector<Tensor>& tensors, int64_t dim)"),
+    F(_OPS, "Tensor flip(const Tensor& a, const Shape& dims)", "a",
+      doc="a copy of a with the given (wrapped, distinct) dims reversed"),
+    # sorting (core/sort.cpp): (values, indices int64)
+    F(_OPS, "std::pair<Tensor, Tensor> sort(const Tensor& input, int64_t dim, bool descending, bool stable = true)",
+      "release", doc="stable=false orders equal values as torch's CPU sort does (see cpu::sort), stable=true by "
+                     "index"),
+    F(_OPS, "std::pair<Tensor, Tensor> topk(const Tensor& a, int64_t k, int64_t dim, bool largest, bool sorted)",
+      "release", doc="the rows are best first when `sorted`"),
+    F(_OPS, "std::pair<Tensor, Tensor> mode(const Tensor& a, int64_t dim, bool keepdim)", "release",
+      doc="the most frequent value (the smallest of equally frequent ones), the index of its last"),
+    F(_OPS, "Tensor searchsorted(const Tensor& seq, const Tensor& values, bool right)", "release",
+      doc="insertion points of values into seq's sorted last dim (1-D seq: one row for all), int64"),
+    # random numbers: CPU tensors draw from torch's CPU generator (core/generator.h: the same numbers as torch for a
+    # seed), CUDA tensors from a Philox stream (seed, number of 128-bit blocks used); manual_seed seeds both
+    F(_OPS, "void manual_seed(uint64_t seed)"),
+    F(_OPS, "uint64_t initial_seed()", doc="the CPU generator's"),
+    F(_OPS, "void cuda_manual_seed(uint64_t seed)"),
+    F(_OPS, "std::pair<uint64_t, uint64_t> get_cuda_rng_state()"),
+    F(_OPS, "void set_cuda_rng_state(uint64_t seed, uint64_t offset)"),
+    F(_OPS, "void uniform_(const Tensor& t, double lo, double hi)"),
+    F(_OPS, "void normal_(const Tensor& t, double mean, double std)"),
+    F(_OPS, "void random_(const Tensor& t, int64_t lo, int64_t hi)", doc="integers in [lo, hi)"),
+    F(_OPS, "void random_(const Tensor& t)", doc="torch's random_(): [0, 2^mantissa] or [0, max]"),
+    F(_OPS, "void bernoulli_(const Tensor& t, double p)"),
+    F(_OPS, "void exponential_(const Tensor& t, double lambd)"),
+    F(_OPS, "void cauchy_(const Tensor& t, double median, double sigma)"),
+    F(_OPS, "void log_normal_(const Tensor& t, double mean, double std)"),
+    F(_OPS, "void geometric_(const Tensor& t, double p)"),
+    F(_OPS, "Tensor poisson(const Tensor& rates)",
+      doc="Poisson draws (float64) for a contiguous float64 CPU tensor of non-negative rates"),
+    F(_OPS, "Tensor standard_gamma(const Tensor& alpha)", name="_standard_gamma",
+      doc="torch's _standard_gamma on the CPU: a standard Gamma(alpha) draw per element (float32 or float64), in "
+          "order"),
+    F(_OPS, "Tensor binomial(const Tensor& count, const Tensor& prob)",
+      doc="torch's binomial on the CPU: a Binomial(count, prob) draw per element (float32 or float64, one shape), "
+          "in order"),
+
+    # convolution: input (N, C, H, W) or (C, H, W), weight (O, C / groups, kh, kw), bias (O) or None
+    F(_NN, "Tensor conv2d(const Tensor& input, const Tensor& weight, const Tensor& bias, Pair stride, Pair padding, "
+           "Pair dilation, int64_t groups)", "release"),
+    F(_NN, "std::tuple<Tensor, Tensor, Tensor> conv2d_backward(const Tensor& grad_output, const Tensor& input, "
+           "const Tensor& weight, Pair stride, Pair padding, Pair dilation, int64_t groups, std::array<bool, 3> mask)",
+      "release", doc="the gradients of conv2d; a false mask entry skips (returns None for) that gradient; grad_bias "
+                     "is grad_output summed over (N, OH, OW)"),
+    F(_NN, "Tensor conv2d_backward_input(const Tensor& grad_output, const Tensor& weight, const Shape& input_sizes, "
+           "Pair stride, Pair padding, Pair dilation, int64_t groups)", "release",
+      doc="the two linear maps on their own (double backward composes them): the input gradient given only the "
+          "input's sizes, the weight gradient given only the weight's"),
+    F(_NN, "Tensor conv2d_backward_weight(const Tensor& grad_output, const Tensor& input, const Shape& weight_sizes, "
+           "Pair stride, Pair padding, Pair dilation, int64_t groups)", "release"),
+    # pooling: input (N, C, H, W) or (C, H, W)
+    F(_NN, "std::pair<Tensor, Tensor> max_pool2d(const Tensor& input, Pair kernel, Pair stride, Pair padding, "
+           "Pair dilation, bool ceil_mode)", "input", doc="(values, int64 indices into each H*W plane)"),
+    F(_NN, "Tensor max_pool2d_backward(const Tensor& grad_output, const Tensor& indices, const Shape& input_sizes)",
+      "release"),
+    F(_NN, "Tensor avg_pool2d(const Tensor& input, Pair kernel, Pair stride, Pair padding, bool ceil_mode, "
+           "bool count_include_pad, std::optional<int64_t> divisor_override)"),
+    F(_NN, "Tensor avg_pool2d_backward(const Tensor& grad_output, const Shape& input_sizes, Pair kernel, Pair stride, "
+           "Pair padding, bool ceil_mode, bool count_include_pad, std::optional<int64_t> divisor_override)"),
+    F(_NN, "Tensor upsample(const Tensor& input, const Shape& output_size, const std::vector<double>& scales, "
+           "int64_t mode, bool align_corners)", "release",
+      doc="interpolate's nearest (mode 0), nearest-exact (1) and linear (2) resampling of input (N, C, d1[, d2[, "
+          "d3]]) to output_size (one per spatial dim); scales: the scale factor per dim, <= 0 for none (the sizes' "
+          "ratio)"),
+    F(_NN, "Tensor upsample_backward(const Tensor& grad_output, const Shape& input_sizes, "
+           "const std::vector<double>& scales, int64_t mode, bool align_corners)", "release",
+      doc="its gradient for an input of input_sizes"),
+    F(_NN, "Tensor softmax(const Tensor& input, int64_t dim, bool log)", "input"),
+    F(_NN, "Tensor softmax_backward(const Tensor& grad_output, const Tensor& output, int64_t dim, bool log)",
+      "release", doc="output is softmax's (or log_softmax's) result"),
+    # the classification losses: input (N, C, d1, ...) or (C,), target int64 (N, d1, ...) or () of class indices,
+    # weight (C) or None; reduction: 0 none, 1 mean, 2 sum
+    F(_NN, "std::tuple<Tensor, Tensor, Tensor> cross_entropy(const Tensor& input, const Tensor& target, "
+           "const Tensor& weight, int64_t reduction, int64_t ignore_index, double label_smoothing)",
+      doc="(loss, lse, total_weight)"),
+    F(_NN, "Tensor cross_entropy_backward(const Tensor& grad_output, const Tensor& input, const Tensor& target, "
+           "const Tensor& weight, const Tensor& lse, const Tensor& total_weight, int64_t reduction, "
+           "int64_t ignore_index, double label_smoothing)"),
+    F(_NN, "std::pair<Tensor, Tensor> nll_loss(const Tensor& input, const Tensor& target, const Tensor& weight, "
+           "int64_t reduction, int64_t ignore_index)", doc="(loss, total_weight)"),
+    F(_NN, "Tensor nll_loss_backward(const Tensor& grad_output, const Tensor& input, const Tensor& target, "
+           "const Tensor& weight, const Tensor& total_weight, int64_t reduction, int64_t ignore_index)"),
+
+    F(_RNN, "std::tuple<Tensor, Tensor, Tensor> lstm_cell(const Tensor& gates, const Tensor& gates_t, "
+            "const Tensor& cx, const Tensor& hy = nullptr)", "release",
+      doc="the pre-activations are gates (N, 4H) (order i, f, g, o) + gates_t^T, gates_t (4H, N) or null (the "
+          "recurrent part h W_hh^T computed as W_hh h^T); cx (N, H). Returns (hy, cy, act), act = the four activated "
+          "gates; hy is written into `hy` when given (a contiguous (N, H) tensor, e.g. one step of the layer's "
+          "output)"),
+    F(_RNN, "std::tuple<Tensor, Tensor> lstm_cell_backward(const Tensor& grad_hy, const Tensor& grad_hy_t, "
+            "const Tensor& grad_cy, const Tensor& act, const Tensor& cx, const Tensor& cy, "
+            "const Tensor& grad_gates = nullptr)", "release",
+      doc="hy's gradient is grad_hy (N, H) + grad_hy_t^T (H, N); grad_cy (N, H); any of them null (zero). Returns "
+          "(grad of the pre-activations (N, 4H), grad_cx (N, H)), the first written into grad_gates when given"),
+
+    F(_CTC, "std::pair<Tensor, Tensor> ctc_loss(const Tensor& log_probs, const Tensor& targets, "
+            "const std::vector<int64_t>& input_lengths, const std::vector<int64_t>& target_lengths, int64_t blank)",
+      "release", doc="log_probs (T, N, C) float32/float64; targets int64, padded (N, S) or the targets of all "
+                     "samples concatenated (sum(target_lengths),); one length per sample. Returns "
+                     "(neg_log_likelihood (N,), log_alpha (N, T, 2*max_S+1))"),
+    F(_CTC, "Tensor ctc_loss_backward(const Tensor& grad, const Tensor& log_probs, const Tensor& targets, "
+            "const std::vector<int64_t>& input_lengths, const std::vector<int64_t>& target_lengths, "
+            "const Tensor& neg_log_likelihood, const Tensor& log_alpha, int64_t blank, bool zero_infinity)", "release",
+      doc="the gradient with respect to log_probs (T, N, C) of sum_n grad[n] * nll[n], in torch's form (see "
+          "ctc.cpp)"),
+
+    F(_SVD, "std::tuple<Tensor, Tensor, Tensor> linalg_svd(const Tensor& A, bool full_matrices, bool compute_uv)",
+      "release", doc="the SVD A = U diag(S) Vh of every matrix of A (..., m, n), float32/float64, k = min(m, n): S "
+                     "(..., k) in descending order; U (..., m, m) and Vh (..., n, n) when full_matrices, else "
+                     "(..., m, k) and (..., k, n). Without compute_uv, U and Vh are empty (0-element) tensors"),
+
+    # every function takes a batch of matrices (..., m, n) in float32 or float64
+    F(_LU, "std::tuple<Tensor, Tensor, Tensor> linalg_lu_factor(const Tensor& A)", "release",
+      doc="P A = L U of every matrix of A (..., m, n): LU (..., m, n) holds U and L's strictly lower part (unit "
+          "diagonal), pivots int32 (..., min(m, n)) are LAPACK's 1-based row swaps, info int32 (...) is 0 or the "
+          "first zero pivot's 1-based index (the factorization still completes, as getrf's)"),
+    F(_LU, "Tensor linalg_lu_solve(const Tensor& LU, const Tensor& pivots, const Tensor& B)", "release",
+      doc="X with A X = B for LU and pivots of A (..., n, n) from linalg_lu_factor and B (..., n, k) of the same "
+          "batch"),
+    F(_LU, "Tensor linalg_solve_triangular(const Tensor& A, const Tensor& B, bool upper, bool unitriangular)",
+      "release", doc="X with A X = B for A (..., n, n) triangular (only its upper or lower triangle read; a unit "
+                     "diagonal assumed when unitriangular) and B (..., n, k) of the same batch"),
+    F(_LU, "std::tuple<Tensor, Tensor> linalg_cholesky(const Tensor& A)", "release",
+      doc="A = L L^T from A's lower triangle: L (..., n, n) lower, info int32 (...) 0 or the order of the first "
+          "leading minor that is not positive-definite (L is then incomplete)"),
+    F(_LU, "std::tuple<Tensor, Tensor> linalg_qr(const Tensor& A, bool complete, bool compute_q)", "release",
+      doc="A = Q R by Householder reflections (LAPACK's signs): Q (..., m, m) and R (..., m, n) when complete, else "
+          "Q (..., m, k) and R (..., k, n), k = min(m, n); without compute_q, Q is empty"),
+    F(_LU, "std::tuple<Tensor, Tensor> linalg_eigh(const Tensor& A, bool upper, bool compute_v)", "release",
+      doc="A = V diag(L) V^T of the symmetric matrix in A's lower (upper) triangle, by cyclic Jacobi rotations: L "
+          "(..., n) ascending, V (..., n, n) orthonormal columns; without compute_v, V is empty"),
+    F(_LU, "std::tuple<Tensor, Tensor> linalg_geqrf(const Tensor& A)", "release",
+      doc="geqrf: A = Q R with R in the upper triangle of `a` (..., m, n) and the Householder vectors below it "
+          "(their leading 1 implied), tau (..., min(m, n)) their scales: LAPACK's layout, as householder_product "
+          "reads it"),
+    F(_LU, "std::tuple<Tensor, Tensor, Tensor> linalg_ldl_factor(const Tensor& A)", "release",
+      doc="P A P^T = L D L^T (Bunch-Kaufman, LAPACK's sytf2 on the lower triangle): LD (..., n, n) holds L's "
+          "strictly lower part and D (1x1 and 2x2 blocks), pivots int32 (..., n) LAPACK's ipiv, info int32 (...) 0 "
+          "or the first zero block's 1-based index"),
+    F(_LU, "Tensor linalg_ldl_solve(const Tensor& LD, const Tensor& pivots, const Tensor& B)", "release",
+      doc="X with A X = B from linalg_ldl_factor's (LD, pivots) and B (..., n, k) of the same batch"),
+]
+del F
+FRONT_END_HEADERS = tuple(dict.fromkeys(e.header for e in FRONT_ENDS))
+
 assert not ({e.foreach_name for e in OPTIMIZER_STEPS} | set(OPTIMIZER_STEPS_BY_NAME)) & (
     set(BY_NAME) | set(REDUCTIONS_BY_NAME)), "an optimizer step's name is taken"
 
@@ -1217,20 +1436,73 @@ def cpp_header():
     return "\n".join(lines) + "\n"
 
 
+def _declaration(e):
+    return "".join(f"// {line}\n" for line in _comment_lines(e.doc + ".")) * bool(e.doc) + e.decl + ";"
+
+
+def _comment_lines(text, width=116):
+    lines = [""]
+    for word in text.split():
+        lines[-1:] = [f"{lines[-1]} {word}".strip()] if len(lines[-1]) + len(word) < width else [lines[-1], word]
+    return lines
+
+
+def front_ends_header(header):
+    """The declarations of `header`'s front ends (FRONT_ENDS), which that header includes once its types exist."""
+    return "\n".join(["// Generated from python/tinygrad_ext/_registry.py (FRONT_ENDS) by CMake: do not edit.",
+                      f"// The front ends {header} declares.", "#pragma once", "", "namespace tg {", "",
+                      *(_declaration(e) for e in FRONT_ENDS if e.header == header), "", "}  // namespace tg", ""])
+
+
+def front_ends_file(header):
+    """The generated header holding `header`'s declarations: core/nn_ops.h -> tg_front_ends_core_nn_ops.h."""
+    return "tg_front_ends_" + header[:-2].replace("/", "_") + ".h"
+
+
+def _binding(e):
+    args = "".join(f", py::arg(\"{n}\")" + ("" if d is None else f" = {'py::none()' if d == 'nullptr' else d}")
+                   for _, n, d in e.params)
+    if e.gil in ("keep", "release"):
+        types = ", ".join(t for t, _, _ in e.params)
+        fn = f"static_cast<{e.result} (*)({types})>(&tg::{e.function})"
+        return f'  m.def("{e.name}", {fn}{args}{", release()" if e.gil == "release" else ""});'
+    params = ", ".join(f"{t} {n}" for t, n, _ in e.params)
+    call = f"tg::{e.function}({', '.join(n for _, n, _ in e.params)})"
+    return (f'  m.def(\n      "{e.name}",\n      []({params}) {{\n        ReleaseGil nogil({e.gil}->numel());\n'
+            f"        return {call};\n      }}{args});")
+
+
+def bindings_source():
+    """tg_bindings.cpp: bind_generated(m), the pybind11 binding of each FRONT_ENDS row (module.cpp calls it)."""
+    return "\n".join([
+        "// Generated from python/tinygrad_ext/_registry.py (FRONT_ENDS) by CMake: do not edit.",
+        "#include <pybind11/pybind11.h>", "#include <pybind11/stl.h>", '#include "bindings/gil.h"',
+        *(f'#include "{h}"' for h in FRONT_END_HEADERS), "", "namespace py = pybind11;", "using namespace tg;", "",
+        "void bind_generated(py::module_& m) {", "  using release = py::call_guard<py::gil_scoped_release>;",
+        *(_binding(e) for e in FRONT_ENDS), "}", ""])
+
+
+def generated_files():
+    """{file name: text} of everything the build generates from this registry."""
+    return {"tg_op_lists.h": cpp_header(), "tg_bindings.cpp": bindings_source(),
+            **{front_ends_file(h): front_ends_header(h) for h in FRONT_END_HEADERS}}
+
+
 def main(argv):
-    if len(argv) == 3 and argv[1] == "--header":
-        text = cpp_header()
+    if len(argv) != 3 or argv[1] != "--generate":
+        print("usage: python _registry.py --generate DIR", file=sys.stderr)
+        return 2
+    for name, text in generated_files().items():
+        path = f"{argv[2]}/{name}"
         try:
-            with open(argv[2]) as f:
+            with open(path) as f:
                 if f.read() == text:
-                    return 0  # unchanged: keep the timestamp, so nothing recompiles
+                    continue  # unchanged: keep the timestamp, so nothing recompiles
         except OSError:
             pass
-        with open(argv[2], "w") as f:
+        with open(path, "w") as f:
             f.write(text)
-        return 0
-    print("usage: python _registry.py --header FILE", file=sys.stderr)
-    return 2
+    return 0
 
 
 if __name__ == "__main__":
