@@ -415,7 +415,8 @@ def test_pool_interpolate_bilinear_and_module_to_messages():
     F = nn.functional
     with pytest.raises(RuntimeError, match="non-empty 3D or 4D \\(batch mode\\) tensor expected for input"):
         nn.MaxPool2d(2)(torch.ones(1, 4))
-    with pytest.raises(IndexError, match="Dimension out of range \\(expected to be in range of \\[-2, 1\\], but got -3"):
+    with pytest.raises(IndexError,
+                       match="Dimension out of range \\(expected to be in range of \\[-2, 1\\], but got -3"):
         F.avg_pool2d(torch.ones(1, 4), 2)
     for shape in ((2,), (1, 1, 1, 1, 1, 1)):
         with pytest.raises(NotImplementedError, match=f"got {len(shape)}D\\) for the modes: nearest \\| linear \\| "

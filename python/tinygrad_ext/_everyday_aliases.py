@@ -339,7 +339,8 @@ def typename(obj):
 def set_default_tensor_type(t):
     """Deprecated in torch: the default float dtype from a legacy tensor type (torch.DoubleTensor or its name)."""
     warnings.warn("torch.set_default_tensor_type() is deprecated as of PyTorch 2.1, please use "
-                  "torch.set_default_dtype() and torch.set_default_device() as alternatives.", UserWarning, stacklevel=2)
+                  "torch.set_default_dtype() and torch.set_default_device() as alternatives.", UserWarning,
+                  stacklevel=2)
     if isinstance(t, str):
         t = (LEGACY_CUDA if t.startswith("torch.cuda.") else LEGACY_CPU)[t.rsplit(".", 1)[1]]
     _dtype.set_default_dtype(t.dtype)
