@@ -98,8 +98,7 @@ void write_out(const std::vector<typename P::item>& buf, int64_t count, const T*
 // key moves nothing and is skipped (small integers sort in one or two passes). Ties keep the index order.
 constexpr int64_t kRadixMin = 4096;
 
-template <class T>
-void radix_sort_row(const T* row, int64_t n, int64_t inner, bool reverse, T* v, int64_t* ix) {
+template <class T> void radix_sort_row(const T* row, int64_t n, int64_t inner, bool reverse, T* v, int64_t* ix) {
   using K = key_type<T>;
   constexpr int kPasses = sizeof(K);
   std::vector<K> keys(static_cast<size_t>(n)), keys2(static_cast<size_t>(n));
