@@ -183,13 +183,18 @@ def _pair(a, la, b, lb, later, sizes):
                   math.prod(shape_a[len(batch) + len(left):]))
     nr = math.prod(shape_b[len(batch) + len(summed):])
     if nk == 1:  # nothing summed: an outer product per batch
-        prod = a.reshape(nb, nl, 1) * b.reshape(nb, 1, nr)
+        prod = _shaped(a, [nb, nl, 1]) * _shaped(b, [nb, 1, nr])
     elif nl == 1 and nr == 1:  # one dot product per batch: 1x1 GEMMs would waste the kernel
-        prod = (a.reshape(nb, nk) * b.reshape(nb, nk)).sum(1)
+        prod = (_shaped(a, [nb, nk]) * _shaped(b, [nb, nk])).sum(1)
     else:
-        prod = a.reshape(nb, nl, nk).bmm(b.reshape(nb, nk, nr))
+        prod = _shaped(a, [nb, nl, nk]).bmm(_shaped(b, [nb, nk, nr]))
     out_shape = shape_a[:len(batch) + len(left)] + shape_b[len(batch) + len(summed):]
-    return prod.reshape(out_shape), batch + left + right
+    return _shaped(prod, out_shape), batch + left + right
+
+
+def _shaped(x, shape):
+    """x reshaped to `shape`, or x itself when it has that shape (no view node, no call)."""
+    return x if list(x.shape) == shape else x.reshape(shape)
 
 
 # ------------------------------------------------------------------- tensordot
