@@ -332,3 +332,34 @@ def test_tensor_class_prints_as_torchs_and_instances_still_pickle():
     t = torch.ones(2, requires_grad=True)
     u = pickle.loads(pickle.dumps(t))
     assert type(u) is torch.Tensor and u.requires_grad and u.tolist() == [1.0, 1.0]
+
+
+def test_data_has_a_version_counter_of_its_own_and_detach_shares_it():
+    """torch's: writes through .data are invisible to autograd (no false "modified by an inplace operation" error),
+    writes through detach() are seen."""
+    x = torch.tensor([1.0, -2.0, 3.0], requires_grad=True)
+    y = x * 2
+    z = y * y  # saves y
+    y.data.mul_(2)
+    z.sum().backward()
+    assert x.grad.tolist() == [16.0, -32.0, 48.0]  # d(y*y)/dx with the y that backward reads: 2 * (4x) * 2
+    a = torch.ones(2)
+    a.detach().add_(1)
+    assert a._version == 1
+    b = torch.ones(2)
+    d = b.data
+    d.add_(1)
+    assert (b._version, d._version, b.tolist()) == (0, 1, [2.0, 2.0])
+    y2 = x * 2
+    z2 = y2 * y2
+    y2.detach().mul_(2)
+    with pytest.raises(RuntimeError, match="modified by an inplace operation"):
+        z2.sum().backward()
+
+
+def test_random_factories_start_at_version_zero():
+    g = torch.Generator().manual_seed(0)
+    made = (torch.randn(2), torch.rand(2), torch.randint(0, 5, (2,)), torch.randperm(4),
+            torch.normal(0.0, 1.0, size=(2,)), torch.rand(2, generator=g))
+    assert [t._version for t in made] == [0] * 6
+    assert torch.empty(2).normal_()._version == 1

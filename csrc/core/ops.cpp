@@ -114,7 +114,7 @@ void check_same_device(const Tensor& a, const Tensor& b, const char* op) {
            device_str(a->device()), " and ", device_str(b->device()), "! (in ", op, ")");
 }
 
-void bump_version(const Tensor& t) { ++t->storage->version; }
+void bump_version(const Tensor& t) { ++*t->version; }
 
 bool is_cpu_scalar(const Tensor& t) { return !t->device().is_cuda() && t->dim() == 0; }
 
@@ -364,7 +364,7 @@ void fill_(const Tensor& t, const Scalar& value) {
 Tensor full(const Shape& sizes, const Scalar& value, DType dtype, Device device) {
   Tensor t = empty(sizes, dtype, device);
   fill_(t, value);
-  t->storage->version = 0;  // a new tensor starts at version 0, as in torch
+  *t->version = 0;  // a new tensor starts at version 0, as in torch
   return t;
 }
 
@@ -1185,7 +1185,7 @@ Tensor cat(const std::vector<Tensor>& tensors, int64_t dim) {
     copy_(slice(out, dim, pos, pos + t->sizes[dim], 1), t);
     pos += t->sizes[dim];
   }
-  out->storage->version = 0;
+  *out->version = 0;
   return out;
 }
 

@@ -1,6 +1,5 @@
-// Storage: one refcounted block of device memory shared by every view of it.
-// The version counter lives here so views of one storage see each other's
-// in-place writes (autograd checks it for saved tensors).
+// Storage: one refcounted block of device memory shared by every view of it. (The version counter that autograd
+// checks for saved tensors is the TensorImpl's, shared by its views: tensor.h.)
 #pragma once
 #include <cstdint>
 #include <functional>
@@ -31,7 +30,6 @@ struct Storage {
   void* data = nullptr;
   int64_t nbytes = 0;
   Device device;
-  int64_t version = 0;                 // bumped by every in-place write
   std::function<void(void*)> deleter;  // frees data (allocator release, or a numpy owner)
 
   Storage() = default;

@@ -63,6 +63,7 @@ Tensor empty(const Shape& sizes, DType dtype, Device device) {
 Tensor make_view(const Tensor& base, Shape sizes, Shape strides, int64_t offset) {
   auto t = std::make_shared<TensorImpl>();
   t->storage = base->storage;
+  t->version = base->version;
   t->sizes = std::move(sizes);
   t->strides = std::move(strides);
   t->offset = offset;
@@ -71,6 +72,12 @@ Tensor make_view(const Tensor& base, Shape sizes, Shape strides, int64_t offset)
 }
 
 Tensor alias(const Tensor& t) { return make_view(t, t->sizes, t->strides, t->offset); }
+
+Tensor variable_data(const Tensor& t) {
+  Tensor out = alias(t);
+  out->version = std::make_shared<int64_t>(0);
+  return out;
+}
 
 namespace {
 // Resolves one -1 in a requested shape (torch's infer_size).

@@ -16,6 +16,9 @@ using Tensor = std::shared_ptr<TensorImpl>;
 
 struct TensorImpl {
   std::shared_ptr<Storage> storage;
+  // The version counter, bumped by every in-place write: shared by a tensor and its views (and detach()), a new one
+  // for a new tensor and for variable_data (torch's .data, whose writes autograd does not see).
+  std::shared_ptr<int64_t> version = std::make_shared<int64_t>(0);
   Shape sizes, strides;
   int64_t offset = 0;
   DType dtype = DType::Float32;

@@ -1215,7 +1215,9 @@ FRONT_ENDS = [
     F(_TENSOR, "Tensor unsqueeze(const Tensor& t, int64_t dim)"),
     F(_TENSOR, "Tensor slice(const Tensor& t, int64_t dim, int64_t start, int64_t stop, int64_t step)"),
     F(_TENSOR, "Tensor select(const Tensor& t, int64_t dim, int64_t index)"),
-    F(_TENSOR, "Tensor alias(const Tensor& t)", doc="new TensorImpl, same view (detach, .data)"),
+    F(_TENSOR, "Tensor alias(const Tensor& t)", doc="new TensorImpl, same view and version counter (detach)"),
+    F(_TENSOR, "Tensor variable_data(const Tensor& t)",
+      doc="new TensorImpl, same view, a version counter of its own (torch's .data: autograd does not see its writes)"),
     F(_OPS, "void bump_version(const Tensor& t)", doc="the in-place write counter torch's autograd checks"),
     # copies
     F(_OPS, "Tensor contiguous(const Tensor& t)", "t"),

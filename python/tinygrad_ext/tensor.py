@@ -422,7 +422,7 @@ class Tensor:
 
     @property
     def data(self):
-        return _wrap(_C.alias(self._impl))
+        return _wrap(_C.variable_data(self._impl))
 
     @data.setter
     def data(self, value):
@@ -1814,6 +1814,7 @@ def _check_random_bounds(dtype, low, high):
 def rand(*size, dtype=None, device=None, requires_grad=False, generator=None):
     t = empty(*size, dtype=dtype, device=device, _fn="rand")
     _draw(generator, _C.uniform_, t._impl, 0.0, 1.0)
+    t._impl.version = 0  # (a new tensor, as torch's: the draw is not an in-place write by the user)
     return _finish(t, requires_grad)
 
 
@@ -1821,6 +1822,7 @@ def rand(*size, dtype=None, device=None, requires_grad=False, generator=None):
 def randn(*size, dtype=None, device=None, requires_grad=False, generator=None):
     t = empty(*size, dtype=dtype, device=device, _fn="randn")
     _draw(generator, _C.normal_, t._impl, 0.0, 1.0)
+    t._impl.version = 0  # (a new tensor, as torch's: the draw is not an in-place write by the user)
     return _finish(t, requires_grad)
 
 
@@ -1845,6 +1847,7 @@ def randint(low=None, high=None, size=None, dtype=None, device=None, requires_gr
                         f"({', '.join(type(a).__name__ for a in given)}), but expected one of:{_RANDINT_OVERLOADS}\n")
     t = empty(*size, dtype=dtype or _dtype.int64, device=device)
     _draw(generator, _C.random_, t._impl, low, high)
+    t._impl.version = 0  # (a new tensor, as torch's: the draw is not an in-place write by the user)
     return t
 
 
@@ -1889,6 +1892,7 @@ def normal(mean, std=1.0, size=None, generator=None, dtype=None, device=None):
         return ((t * std).to(like.dtype) if isinstance(std, Tensor) else t) + mean
     t = empty(*size, dtype=dtype, device=device)
     _draw(generator, _C.normal_, t._impl, mean, std)
+    t._impl.version = 0
     return t
 
 
