@@ -1,20 +1,31 @@
 """Sorting, selection and contraction ops: tinygrad_ext vs PyTorch (CPU build) in the same process.
 
-    bench-venv/bin/python benchmarks/bench_shape_ops.py
+    bench-venv/bin/python benchmarks/bench_shape_ops.py [--only einsum,flip]
 
 Targets: sort and topk at least 0.7x torch; einsum within 10% of the hand-written bmm it becomes.
 """
+import argparse
+
 import numpy as np
 
 import tinygrad_ext as tg
 from common import bench_interleaved, header, table
 
+parser = argparse.ArgumentParser()
+parser.add_argument("--only", default="", help="comma-separated words: the rows whose name contains one (default: all)")
+only = [w for w in parser.parse_args().only.split(",") if w]
 torch = header("sort, topk, einsum (float32)")
 rng = np.random.default_rng(0)
 rows = []
 
 
+def wanted(name):
+    return not only or any(w in name for w in only)
+
+
 def row(name, tg_fn, pt_fn):
+    if not wanted(name):
+        return
     fns = [tg_fn] + ([pt_fn] if torch and pt_fn else [])
     t_tg, *t_pt = bench_interleaved(fns)
     rows.append([name, f"{t_tg * 1e3:.3f}"] + ([f"{t_pt[0] * 1e3:.3f}", f"{t_pt[0] / t_tg:.2f}"] if t_pt else
@@ -56,6 +67,8 @@ for eq, shapes, hand in (
          lambda a, b: a.reshape(64, 128, 64).bmm(b.reshape(64, 128, 64).transpose(1, 2)).reshape(8, 8, 128, 128)),
         ("ij,jk->ik", [(512, 512), (512, 512)], lambda a, b: a.mm(b)),
         ("bi,bi->b", [(4096, 256), (4096, 256)], lambda a, b: (a * b).sum(1))):
+    if not wanted("einsum " + eq):
+        continue
     arrays = [rng.standard_normal(s, dtype=np.float32) for s in shapes]
     ts = [tg.from_numpy(a) for a in arrays]
     fns = [lambda: tg.einsum(eq, *ts), lambda: hand(*ts)]

@@ -64,6 +64,18 @@ def test_einsum_sublists_and_strided_operands():
                          [torch.tensor(a, requires_grad=True), torch.tensor(b, requires_grad=True)])
 
 
+def test_einsum_plans_per_shape():
+    """A contraction is traced once per (equation, shapes) and replayed: other shapes get their own plan and their
+    own size check; the replay gives fresh results."""
+    a, b = torch.tensor(arr(2, 3)), torch.tensor(arr(3, 4))
+    first, again = torch.einsum("ij,jk->ik", a, b), torch.einsum("ij,jk->ik", a, b)
+    assert first is not again and torch.equal(first, again)
+    with pytest.raises(RuntimeError, match="subscript j has size 5 for operand 1"):
+        torch.einsum("ij,jk->ik", a, torch.tensor(arr(5, 4)))
+    c = torch.tensor(arr(2, 5))
+    np.testing.assert_allclose(torch.einsum("ij,jk->ik", c, torch.tensor(arr(5, 4))).shape, (2, 4))
+
+
 def test_tensordot():
     a, b = arr(2, 3, 4), arr(3, 4, 5)
     for dims, np_dims in ((2, 2), (([1, 2], [0, 1]), ([1, 2], [0, 1])), (([1], [0]), ([1], [0])), (0, 0)):

@@ -110,6 +110,25 @@ def einsum(*args):
         equation, operands = args[0], args[1:]
         if len(operands) == 1 and isinstance(operands[0], (list, tuple)):
             operands = tuple(operands[0])
+    key = (equation, *(x.shape for x in operands))
+    plan = _PLANS.get(key)
+    if plan is not None:
+        return plan(*operands)
+    result, plan = _traced_contraction(equation, operands)
+    if len(_PLANS) >= 512:
+        _PLANS.clear()
+    _PLANS[key] = plan
+    return result
+
+
+# einsum's plans by (equation, operand shapes): every step of a contraction depends on the labels and the shapes
+# only, so the first call with those shapes is traced and later calls run the traced calls as one generated
+# function (a few Tensor calls, as a hand-written contraction would make).
+_PLANS = {}
+
+
+def _traced_contraction(equation, operands):
+    """The first call of an equation with these shapes: checked, contracted, and its Tensor calls written down."""
     ops_labels, out = _equation_labels(equation, tuple(x.dim() for x in operands))
     sizes = {}
     for k, (labels, x) in enumerate(zip(ops_labels, operands)):
@@ -120,7 +139,42 @@ def einsum(*args):
                 raise RuntimeError(f"einsum(): subscript {name} has size {n} for operand {k} which does not broadcast "
                                    f"with previously seen size {seen}")
             sizes[lab] = max(seen, n)
-    return _contract(list(operands), ops_labels, out, sizes)
+    lines = []
+    traced = [_Traced(x, f"t{k}", lines) for k, x in enumerate(operands)]
+    result = _contract(traced, ops_labels, out, sizes)
+    names = ", ".join(t.name for t in traced)
+    code = "\n".join([f"def plan({names}):"] + [f"    {line}" for line in lines] + [f"    return {result.name}"])
+    scope = {}
+    exec(compile(code, f"<einsum {equation!r}>", "exec"), scope)  # noqa: S102 (names and integer lists only)
+    return result.value, scope["plan"]
+
+
+class _Traced:
+    """An operand or intermediate of a contraction being traced: each Tensor call runs on the real tensor and is
+    written as a line of the plan."""
+    __slots__ = ("value", "name", "lines")
+
+    def __init__(self, value, name, lines):
+        self.value, self.name, self.lines = value, name, lines
+
+    @property
+    def shape(self):
+        return self.value.shape
+
+    def _record(self, expression, value):
+        name = f"r{len(self.lines)}"
+        self.lines.append(f"{name} = {expression}")
+        return _Traced(value, name, self.lines)
+
+    def __mul__(self, other):
+        return self._record(f"{self.name} * {other.name}", self.value * other.value)
+
+    def __getattr__(self, method):
+        def call(*args):
+            text = ", ".join(a.name if isinstance(a, _Traced) else repr(a) for a in args)
+            values = [a.value if isinstance(a, _Traced) else a for a in args]
+            return self._record(f"{self.name}.{method}({text})", getattr(self.value, method)(*values))
+        return call
 
 
 def _take_diagonals(x, labels):
@@ -186,6 +240,8 @@ def _pair(a, la, b, lb, later, sizes):
         prod = _shaped(a, [nb, nl, 1]) * _shaped(b, [nb, 1, nr])
     elif nl == 1 and nr == 1:  # one dot product per batch: 1x1 GEMMs would waste the kernel
         prod = (_shaped(a, [nb, nk]) * _shaped(b, [nb, nk])).sum(1)
+    elif nb == 1:  # no batch: one mm
+        prod = _shaped(a, [nl, nk]).mm(_shaped(b, [nk, nr]))
     else:
         prod = _shaped(a, [nb, nl, nk]).bmm(_shaped(b, [nb, nk, nr]))
     out_shape = shape_a[:len(batch) + len(left)] + shape_b[len(batch) + len(summed):]
