@@ -172,6 +172,24 @@ def test_frexp_gradient_is_two_to_minus_exponent():
     assert gradcheck(lambda t: torch.frexp(t).mantissa, (_t(a, requires_grad=True),))
 
 
+def test_frexp_out_reduced_floats_and_node_as_torchs():
+    mantissa, exponent = torch.empty(3), torch.empty(3, dtype=torch.int32)
+    r = torch.frexp(torch.tensor([1.0, 2.0, 6.0]), out=(mantissa, exponent))
+    assert type(r).__name__ == "frexp_out" and r.mantissa is mantissa and r.exponent is exponent
+    assert mantissa.tolist() == [0.5, 0.5, 0.75] and exponent.tolist() == [1, 2, 3]
+    for dtype in (torch.float16, torch.bfloat16):  # (computed in float32, one node: torch's)
+        x = torch.tensor([1.5, -24.0, 0.0], dtype=dtype, requires_grad=True)
+        m, e = (x * 1).frexp()
+        assert m.dtype is dtype and m.grad_fn.name() == "FrexpBackward0" and e.tolist() == [1, 5, 0]
+        m.sum().backward()
+        assert x.grad.dtype is dtype and x.grad.tolist() == [0.5, 2.0 ** -5, 1.0]
+    # torch's formula, grad / exponent.exp2(), takes exp2 of the int32 exponent in float32: 0 past 2^127, as torch's
+    x = torch.tensor([1e300, 3.0], dtype=torch.float64, requires_grad=True)
+    torch.frexp(x).mantissa.sum().backward()
+    assert x.grad.tolist() == [0.0, 0.25]
+    assert torch.frexp(x).mantissa.grad_fn.next_functions[0][0].name().endswith("AccumulateGrad")
+
+
 def test_gcd_lcm():
     a, b = RNG.integers(-60, 60, 40), RNG.integers(-60, 60, 40)
     a[:3], b[:3] = [0, 0, 7], [0, 5, 0]

@@ -1,11 +1,14 @@
 """The nn rows of the op registry (_registry.NN_OPS): every row's value against a float64 numpy reference (its
 `ref`: a function of REFS, or for a backward op the numerical vector-Jacobian product of its forward row's
 reference), in float32 and float64, contiguous and strided, empty where the op allows it; gradcheck and
-gradgradcheck of every differentiable input; torch's grad_fn names (checked against torch itself when it is
-installed); and that no nn op is left hand-written (an Op subclass of _ops calling an nn kernel)."""
+gradgradcheck of every differentiable input; a sampler's draws against its CDF (CDFS) and its formula against the
+CDF's implicit derivative; torch's grad_fn names (checked against torch itself when it is installed); and that no
+nn op is left hand-written (an Op subclass of _ops calling an nn kernel, or an autograd Function recording one of
+the rows' nodes)."""
 import ast
 import inspect
 import math
+import pathlib
 
 import numpy as np
 import pytest
@@ -16,8 +19,10 @@ from tinygrad_ext.autograd import gradcheck, gradgradcheck
 from test_nn import np_conv2d, np_cross_entropy, np_pool2d
 
 ROWS = _registry.NN_OPS
-FORWARD = [e for e in ROWS if not e.ref.startswith("vjp:")]
+FORWARD = [e for e in ROWS if not e.ref.startswith(("vjp:", "cdf:"))]
 BACKWARD = [e for e in ROWS if e.ref.startswith("vjp:")]
+SAMPLERS = [e for e in ROWS if e.ref.startswith("cdf:")]  # (a random draw per element: no value, no gradcheck)
+DETERMINISTIC = [e for e in ROWS if e not in SAMPLERS]
 
 
 # ---------------------------------------------------------------- float64 numpy references
@@ -176,6 +181,18 @@ REFS = {
     "embedding": lambda w, idx, padding_idx: w[idx],
     "ctc_loss": ctc_loss_ref,
     "mkldnn_rnn_layer": lstm_layer_ref,
+    "frexp": np.frexp,
+}
+
+
+def _special():
+    return pytest.importorskip("scipy.special")
+
+
+# the samplers' references: (CDF(x, *params), its density), float64; params are the row's inputs
+CDFS = {
+    "gamma": (lambda x, alpha: _special().gammainc(alpha, x),
+              lambda x, alpha: np.exp((alpha - 1) * np.log(x) - x - _special().gammaln(alpha))),
 }
 
 
@@ -240,6 +257,13 @@ CASES = {
         ((_rand(3, 2, 2), _rand(8, 2, seed=1), _rand(8, 2, seed=2), None, None, _rand(2, 2, seed=5),
           _rand(2, 2, seed=6)), (True,)),
     ],
+    # (the first case away from powers of 2, where the mantissa jumps, for the gradient checks; then zero, -0.0,
+    # inf, NaN and float32's subnormals; test_everyday_ops checks every dtype's extremes bit for bit)
+    "frexp": [((np.array([[1.5, -3.25, 0.3], [7.0, -0.011, 1e10]]),), ()),
+              ((np.array([[0.0, -0.0, np.inf, -np.inf], [np.nan, 3e-40, -2.0 ** -140, 2.0]]),), ()),
+              ((np.array(-6.5),), ())],
+    # (the sampler's inputs: the gradient regimes of _standard_gamma_grad (x < 0.8; alpha > 8; the rational fit))
+    "_standard_gamma": [((np.array([0.3, 0.9, 2.0, 5.0, 12.0, 40.0]),), ())],
 }
 EMPTY = {  # (inputs, params) with a zero-size dim, for the rows whose op allows it
     "convolution": ((np.zeros((0, 2, 4, 4)), _rand(3, 2, 3, 3), None), ((1, 1), (0, 0), (1, 1), False, (0, 0), 1)),
@@ -248,6 +272,7 @@ EMPTY = {  # (inputs, params) with a zero-size dim, for the rows whose op allows
     "_log_softmax": ((np.zeros((3, 0)),), (1,)),
     "mse_loss": ((np.zeros((0, 3)), np.zeros((0, 3))), (2,)),
     "embedding": ((_rand(5, 3), np.zeros((0,), np.int64)), (None,)),
+    "frexp": ((np.zeros((0, 3)),), ()),
 }
 
 
@@ -281,6 +306,9 @@ def test_every_row_has_cases_and_a_reference():
         if e.ref.startswith("vjp:"):
             assert e.ref[4:] in _registry.NN_OPS_BY_NAME and e.name in VJP_ARGS, e.name
             continue
+        if e.ref.startswith("cdf:"):
+            assert e.ref[4:] in CDFS and CASES.get(e.name), e.name
+            continue
         assert e.ref in REFS, f"{e.name}: no reference"
         assert CASES.get(e.name), f"{e.name}: no test cases"
 
@@ -299,7 +327,7 @@ def test_value_against_numpy(entry, dtype, strided):
         got, want = (got, want) if entry.returns > 1 else ((got,), (want,))
         for g, w in zip(got, want):
             _check_close(g, w, dtype, f"{entry.name} {params}")
-            assert g.dtype in (dtype, torch.int64)
+            assert g.dtype is dtype if g.dtype.is_floating_point else g.numpy().dtype == np.asarray(w).dtype
 
 
 @pytest.mark.parametrize("entry", [e for e in FORWARD if e.name in EMPTY], ids=lambda e: e.name)
@@ -409,17 +437,57 @@ def _grad_inputs(entry):
     return fn, tensors
 
 
-@pytest.mark.parametrize("entry", ROWS, ids=lambda e: e.name)
+@pytest.mark.parametrize("entry", DETERMINISTIC, ids=lambda e: e.name)
 def test_gradcheck(entry):
     fn, inputs = _grad_inputs(entry)
     assert inputs, entry.name
     assert gradcheck(fn, inputs)
 
 
-@pytest.mark.parametrize("entry", [e for e in ROWS if e.name != "ctc_loss"], ids=lambda e: e.name)
+@pytest.mark.parametrize("entry", [e for e in DETERMINISTIC if e.name != "ctc_loss"], ids=lambda e: e.name)
 def test_gradgradcheck(entry):  # (torch's ctc_loss has no second derivative)
     fn, inputs = _grad_inputs(entry)
     assert gradgradcheck(fn, inputs)
+
+
+# ---------------------------------------------------------------- the samplers
+@pytest.mark.parametrize("strided", [False, True])
+@pytest.mark.parametrize("dtype", [torch.float32, torch.float64], ids=str)
+@pytest.mark.parametrize("entry", SAMPLERS, ids=lambda e: e.name)
+def test_sampler_draws_follow_its_cdf(entry, dtype, strided):
+    """Kolmogorov-Smirnov: 2000 draws per element, their empirical CDF within the 0.1% critical distance of the
+    reference CDF's."""
+    cdf, _ = CDFS[entry.ref[4:]]
+    for arrays, params in CASES[entry.name]:
+        many = [np.repeat(a[None], 2000, 0) for a in arrays]
+        torch.manual_seed(0)
+        x = _ops.NN_OPS[entry.name].apply(*[_tensor(a, dtype, strided) for a in many], *params)
+        assert x.dtype is dtype and x.shape == many[0].shape
+        u = np.sort(cdf(x.numpy().astype(np.float64), *[_np(a) for a in many]), axis=0)  # uniform if x follows it
+        n = len(u)
+        ranks = np.arange(n).reshape((n,) + (1,) * (u.ndim - 1))
+        gap = np.maximum((ranks + 1) / n - u, u - ranks / n).max(0)
+        assert (gap < 1.95 / np.sqrt(n)).all(), (entry.name, gap)
+
+
+@pytest.mark.parametrize("entry", SAMPLERS, ids=lambda e: e.name)
+def test_sampler_formula_is_the_cdf_implicit_derivative(entry):
+    """A reparameterized draw x(p) keeps CDF(x; p) fixed: dx/dp = -(dCDF/dp) / pdf, dCDF/dp by central differences
+    of the reference in float64 (the formulas are torch's approximations, good to 5e-4 as torch's tests ask)."""
+    cdf, pdf = CDFS[entry.ref[4:]]
+    for arrays, params in CASES[entry.name]:
+        many = [np.repeat(a[None], 50, 0) for a in arrays]
+        ins = [_tensor(a, torch.float64, requires_grad=True) for a in many]
+        torch.manual_seed(1)
+        x = _ops.NN_OPS[entry.name].apply(*ins, *params)
+        assert x.grad_fn.name() == entry.node
+        grads = torch.autograd.grad(x.sum(), ins)
+        xv, h, at = x.detach().numpy(), 1e-6, [_np(a) for a in many]
+        for k, g in enumerate(grads):
+            lo, hi = list(at), list(at)
+            lo[k], hi[k] = at[k] - h, at[k] + h
+            want = -(cdf(xv, *hi) - cdf(xv, *lo)) / (2 * h) / pdf(xv, *at)
+            np.testing.assert_allclose(g.numpy(), want, rtol=5e-4, atol=1e-8, err_msg=f"{entry.name} input {k}")
 
 
 @pytest.mark.parametrize("case", range(len(CASES["cross_entropy"])))
@@ -451,7 +519,7 @@ def test_no_nn_op_is_hand_written():
     nn_kernels = {"conv2d", "conv2d_backward", "conv2d_backward_input", "conv2d_backward_weight", "max_pool2d",
                   "max_pool2d_backward", "avg_pool2d", "avg_pool2d_backward", "upsample", "upsample_backward",
                   "softmax", "softmax_backward", "cross_entropy", "cross_entropy_backward", "nll_loss",
-                  "nll_loss_backward", "ctc_loss", "ctc_loss_backward"}
+                  "nll_loss_backward", "ctc_loss", "ctc_loss_backward", "frexp", "_standard_gamma"}
     found = []
     for cls in ast.parse(inspect.getsource(_ops)).body:  # (the classes written out in _ops.py)
         if isinstance(cls, ast.ClassDef):
@@ -459,6 +527,15 @@ def test_no_nn_op_is_hand_written():
                 if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name) and node.value.id == "_C" \
                         and node.attr in nn_kernels:
                     found.append(f"{cls.name} calls _C.{node.attr}")
+    assert not found, found
+    # (nor anywhere in the package an autograd Function recording one of the rows' nodes, as frexp's and
+    # _standard_gamma's did)
+    nodes = {n for e in ROWS for n in ((e.node,) if isinstance(e.node, str) else e.node)}
+    for path in sorted(pathlib.Path(torch.__file__).parent.rglob("*.py")):
+        for cls in ast.walk(ast.parse(path.read_text())):
+            if isinstance(cls, ast.ClassDef):
+                named = {c.value for c in ast.walk(cls) if isinstance(c, ast.Constant) and c.value in nodes}
+                found += [f"{path.name}: {cls.name} records {n}" for n in sorted(named)]
     assert not found, found
     for old in ("Conv2d", "Conv2dBackwardInput", "Conv2dBackwardWeight", "MaxPool2d", "MaxPool2dBackward", "AvgPool2d",
                 "AvgPool2dBackward", "Upsample", "UpsampleBackward", "Softmax", "CrossEntropy", "NllLoss", "MseLoss",
@@ -493,6 +570,8 @@ def _functional_calls(lib):
         "nll_loss": (lambda: F.nll_loss(s, tgt), (s,)),
         "mse_loss": (lambda: F.mse_loss(s, s2), (s, s2)),
         "embedding": (lambda: F.embedding(lib.tensor([[0, 2], [1, 0]]), s), (s,)),
+        "frexp": (lambda: lib.frexp(s).mantissa, (s,)),
+        "_standard_gamma": (lambda: lib._standard_gamma(s2.abs() + 0.5), (s2,)),
         "ctc_loss": (lambda: F.ctc_loss(t(6, 2, 4).log_softmax(2).detach().requires_grad_(),
                                         lib.tensor([[1, 2], [3, 3]]), [6, 5], [2, 2]), ()),
     }

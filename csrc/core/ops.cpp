@@ -229,6 +229,22 @@ Tensor flip(const Tensor& a, const Shape& dims) {
   return clone(reversed);
 }
 
+std::pair<Tensor, Tensor> frexp(const Tensor& self) {
+  TG_CHECK_TYPE(
+      self->dtype == DType::Float32 || self->dtype == DType::Float64,
+      "frexp: expects a float32 or float64 tensor (the caller computes float16 and bfloat16 in float32), got ",
+      type_name(self->dtype));
+  const Tensor x = self->is_contiguous() ? self : contiguous(self);
+  Tensor mantissa = empty(x->sizes, x->dtype, x->device());
+  Tensor exponent = empty(x->sizes, DType::Int32, x->device());
+  if (x->dtype == DType::Float32)
+    TG_ON_DEVICE(x->device(), frexp, x->data<float>(), mantissa->data<float>(), exponent->data<int32_t>(), x->numel());
+  else
+    TG_ON_DEVICE(x->device(), frexp, x->data<double>(), mantissa->data<double>(), exponent->data<int32_t>(),
+                 x->numel());
+  return {mantissa, exponent};
+}
+
 Tensor to_dtype(const Tensor& t, DType dtype) {
   if (t->dtype == dtype) return t;
   Tensor out = empty(t->sizes, dtype, t->device());

@@ -1,4 +1,5 @@
-// Gather/scatter and random-fill kernels (memory-bound; one copy for all ISAs).
+// Gather/scatter, random-fill and frexp kernels (memory-bound; one copy for all ISAs).
+#include <cmath>
 #include <cstring>
 #include "kernels.h"
 #include "loops.h"
@@ -52,5 +53,18 @@ void index_put(ElementwiseIter& it, int nindex, const int64_t* index_strides, bo
         INT64_MAX);  // serial: repeated indices must not race
   });
 }
+
+template <class T> void frexp(const T* x, T* mantissa, int32_t* exponent, int64_t n) {
+  parallel_for(0, n, TG_ISA::kGrain, [&](int64_t begin, int64_t end) {
+    for (int64_t i = begin; i < end; ++i) {
+      // NOTE: C leaves the exponent of inf and NaN unspecified; torch's is 0 (and zero's is 0 in C too)
+      int e = 0;
+      mantissa[i] = std::isfinite(x[i]) && x[i] != 0 ? std::frexp(x[i], &e) : x[i];
+      exponent[i] = e;
+    }
+  });
+}
+template void frexp(const float*, float*, int32_t*, int64_t);
+template void frexp(const double*, double*, int32_t*, int64_t);
 
 }  // namespace tg::cpu

@@ -56,4 +56,7 @@ double poisson_double(double lam, CpuGenerator& g);     // torch's sample_poisso
 template <class T> void standard_gamma(const T* alpha, T* out, int64_t n, CpuGenerator& g);
 // torch's _s_binomial_cpu: out[i] a Binomial(count[i], prob[i]) draw, in order
 template <class T> void binomial(const T* count, const T* prob, T* out, int64_t n, CpuGenerator& g);
+// frexp (index.cpp): x[i] = mantissa[i] * 2^exponent[i] with |mantissa[i]| in [0.5, 1); zero, inf and NaN give
+// themselves and exponent 0, as torch's
+template <class T> void frexp(const T* x, T* mantissa, int32_t* exponent, int64_t n);
 }  // namespace tg::cpu

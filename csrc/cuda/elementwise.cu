@@ -1,6 +1,6 @@
 // Host-side planning shared by every elementwise launch (elementwise.cuh),
-// and where(): operand 0 = out, 1 = cond (bool), 2 = x, 3 = y;
-// out = cond ? x : y.
+// where(): operand 0 = out, 1 = cond (bool), 2 = x, 3 = y; out = cond ? x : y,
+// and frexp (two outputs, contiguous).
 #include "elementwise.cuh"
 #include "kernels.h"
 
@@ -47,5 +47,24 @@ void where(ElementwiseIter& it) {
   TG_DISPATCH(it.dtypes[0], "where",
               [&] { launch_elementwise<scalar_t, bool, scalar_t, scalar_t>(it, WhereOp{}, "where"); });
 }
+
+namespace {
+template <class T> __global__ void frexp_kernel(const T* x, T* mantissa, int32_t* exponent, int64_t n) {
+  for (int64_t i = blockIdx.x * int64_t(blockDim.x) + threadIdx.x; i < n; i += int64_t(gridDim.x) * blockDim.x) {
+    int e = 0;  // (zero, inf and NaN: themselves and exponent 0, as torch's)
+    mantissa[i] = isfinite(x[i]) && x[i] != 0 ? ::frexp(x[i], &e) : x[i];
+    exponent[i] = e;
+  }
+}
+}  // namespace
+
+template <class T> void frexp(const T* x, T* mantissa, int32_t* exponent, int64_t n) {
+  if (n == 0) return;
+  const int device = use_device_of(x);
+  frexp_kernel<T><<<grid_for(n, kThreads, device), kThreads, 0, current_stream()>>>(x, mantissa, exponent, n);
+  TG_CUDA_CHECK_LAUNCH("frexp_kernel");
+}
+template void frexp(const float*, float*, int32_t*, int64_t);
+template void frexp(const double*, double*, int32_t*, int64_t);
 
 }  // namespace tg::cuda

@@ -12,6 +12,8 @@ TG_CPU_KERNELS
 void index_get(ElementwiseIter& it, int nindex, const int64_t* index_strides);
 void index_put(ElementwiseIter& it, int nindex, const int64_t* index_strides, bool accumulate);
 void fill_random(const Tensor& t, int kind, double a, double b, uint64_t seed, uint64_t offset);
+// frexp (cpu/kernels.h's signature; x, mantissa and exponent contiguous on one GPU)
+template <class T> void frexp(const T* x, T* mantissa, int32_t* exponent, int64_t n);
 // The registry's scans (cpu/scan.h's signature).
 void scan(ScanOpId op, const Tensor& in, const Tensor& values, const Tensor& indices, int64_t outer, int64_t n,
           int64_t inner);

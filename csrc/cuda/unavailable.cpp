@@ -22,6 +22,9 @@ void optim_step(OptimStepId, ElementwiseIter&, const OptimHyper&) { fail(); }
 void index_get(ElementwiseIter&, int, const int64_t*) { fail(); }
 void index_put(ElementwiseIter&, int, const int64_t*, bool) { fail(); }
 void fill_random(const Tensor&, int, double, double, uint64_t, uint64_t) { fail(); }
+template <class T> void frexp(const T*, T*, int32_t*, int64_t) { fail(); }
+template void frexp<float>(const float*, float*, int32_t*, int64_t);
+template void frexp<double>(const double*, double*, int32_t*, int64_t);
 template <class T>
 void gemm(int64_t, int64_t, int64_t, const T*, int64_t, int64_t, const T*, int64_t, int64_t, T*, int64_t, int64_t, bool,
           const GemmBatch&) {

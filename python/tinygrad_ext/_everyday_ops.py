@@ -1,26 +1,25 @@
 """torch's everyday small ops written with Tensor ops (differentiable as the ops they are made of):
 mT/mH/H, type_as, sgn, positive, deg2rad/rad2deg, signbit, heaviside, float_power, addcmul/addcdiv, logspace,
-isin, trapezoid/trapz/cumulative_trapezoid, histogram, cov/corrcoef, gcd/lcm, ldexp, frexp and angle (real
-tensors: the conjugates are the identity)."""
+isin, trapezoid/trapz/cumulative_trapezoid, histogram, cov/corrcoef, gcd/lcm, ldexp and angle (real tensors: the
+conjugates are the identity); and frexp's arguments (its op is the registry's NN_OPS row)."""
 import math
 
 from . import _C, _device, _dtype
 from ._generator import default_generator
 from ._memory_format import channels_last, channels_last_3d, contiguous_format, memory_format, preserve_format
+from ._ops import NN_OPS
 from ._reduction_ops import _return_type, searchsorted
 from .random import manual_seed
-from .autograd.function import Function
 from .tensor import Tensor, _named, linspace, tensor, where, zeros
 
 _tensor = tensor  # (map_'s argument is named tensor, as torch's)
 
 _FLOAT_BITS = {_dtype.float16: _dtype.int16, _dtype.bfloat16: _dtype.int16, _dtype.float32: _dtype.int32,
                _dtype.float64: _dtype.int64}
-# frexp: (integer view, mantissa bits, exponent mask, bias of [0.5, 1), scale that makes subnormals normal)
-_FREXP = {_dtype.float32: (_dtype.int32, 23, 0xFF, 126, 24), _dtype.float64: (_dtype.int64, 52, 0x7FF, 1022, 54)}
 
 histogram_result = _return_type("histogram", ("hist", "bin_edges"))
 frexp_result = _return_type("frexp", ("mantissa", "exponent"))
+frexp_out_result = _return_type("frexp_out", ("mantissa", "exponent"))  # (torch.frexp(..., out=)'s)
 
 
 def _out(result, out):
@@ -164,53 +163,17 @@ def ldexp(input, other, *, out=None):
     return _out(x * (other if other.dtype.is_floating_point else other.to(x.dtype)).exp2(), out)
 
 
-def _frexp_bits(x):
-    """frexp's (mantissa, int32 exponent) of a float32/float64 tensor, read from and written to the bits."""
-    int_dtype, mantissa_bits, mask, bias, shift = _FREXP[x.dtype]
-    special = (x == 0) | x.isinf() | x.isnan()
-    subnormal = ((x.view(int_dtype) >> mantissa_bits) & mask) == 0
-    scaled = where(subnormal & ~special, x * float(2 ** shift), x)
-    bits = scaled.view(int_dtype)
-    biased = (bits >> mantissa_bits) & mask
-    exponent = where(special, 0, biased - bias - where(subnormal, shift, 0))
-    mantissa_int = (bits & ~(mask << mantissa_bits)) | (bias << mantissa_bits)
-    return where(special, x, mantissa_int.view(x.dtype)), exponent.to(_dtype.int32)
-
-
-class _Frexp(Function):
-    """frexp with torch's derivative: d mantissa / d input = 2 ** -exponent."""
-
-    _native = True  # (torch's node is C++: it prints without a module path)
-
-    def name(self):
-        return "FrexpBackward0"
-
-    @staticmethod
-    def forward(ctx, x):
-        mantissa, exponent = _frexp_bits(x)
-        ctx.save_for_backward(exponent)
-        ctx.mark_non_differentiable(exponent)
-        return mantissa, exponent
-
-    @staticmethod
-    def backward(ctx, grad_mantissa, grad_exponent):
-        exponent, = ctx.saved_tensors
-        return grad_mantissa / exponent.to(grad_mantissa.dtype).exp2()
-
-
 def frexp(input, *, out=None):
-    """(mantissa, exponent) with input = mantissa * 2 ** exponent and |mantissa| in [0.5, 1) (exponent int32);
-    exact: read from the bits. Zero, inf and NaN give themselves and exponent 0."""
+    """(mantissa, exponent) with input = mantissa * 2 ** exponent and |mantissa| in [0.5, 1) (exponent int32): the
+    NN_OPS row frexp (the core's kernel, exact). Zero, inf and NaN give themselves and exponent 0."""
     if not input.dtype.is_floating_point:
         raise RuntimeError("torch.frexp() only supports floating-point dtypes")
-    x = input if input.dtype in _FREXP else input.float()  # (float16/bfloat16: exact in float32)
-    mantissa, exponent = _Frexp.apply(x)
-    result = frexp_result(mantissa.to(input.dtype), exponent)
+    mantissa, exponent = NN_OPS["frexp"].apply(input)
     if out is not None:
-        out[0].copy_(result.mantissa)
-        out[1].copy_(result.exponent)
-        return frexp_result(*out)
-    return result
+        out[0].copy_(mantissa)
+        out[1].copy_(exponent)
+        return frexp_out_result(*out)
+    return frexp_result(mantissa, exponent)
 
 
 def _check_integral(name, *tensors):

@@ -1,25 +1,15 @@
-"""torch._standard_gamma (the core's sampler: torch's Marsaglia-Tsang draws on the CPU generator) with torch's
-reparameterized gradient torch._standard_gamma_grad, and torch._sample_dirichlet (normalized float64 gamma draws,
-as torch's CPU kernel) with its reparameterized gradient torch._dirichlet_grad: the samplers behind
-distributions.Gamma, Beta, Dirichlet, Chi2 and StudentT. The gradients are torch's approximations written as Tensor
-ops in float64 (torch does some steps in the input's dtype: float32 gradients agree to float32 rounding). And
-torch.binomial (the core's sampler, torch's draws)."""
-import math
-
+"""torch._standard_gamma (the core's sampler: torch's Marsaglia-Tsang draws on the CPU generator; its node is the
+NN_OPS row _standard_gamma, whose formula is torch's reparameterized gradient torch._standard_gamma_grad of _ops),
+and torch._sample_dirichlet (normalized float64 gamma draws, as torch's CPU kernel) with its reparameterized gradient
+torch._dirichlet_grad: the samplers behind distributions.Gamma, Beta, Dirichlet, Chi2 and StudentT. The gradients
+are torch's approximations written as Tensor ops in float64 (torch does some steps in the input's dtype: float32
+gradients agree to float32 rounding). And torch.binomial (the core's sampler, torch's draws)."""
 from . import _C, _dtype
 from ._generator import drawing_from
 from ._host import on_host
-from .autograd.function import Function
+from ._ops import NN_OPS, _digamma, _standard_gamma_grad, _zero_nan
 from ._shape_ops import broadcast_tensors
 from .tensor import _wrap, where
-
-# Coefficients of torch's bivariate rational approximation of the gradient (standard_gamma_grad_one, for alpha <= 8
-# and x >= 0.8): rows are powers of log(x / alpha), columns the numerator's and denominator's powers of log(alpha).
-_COEF_UV = ((0.16009398, -0.094634809, 0.025146376, -0.0030648343, 1, 0.32668115, 0.10406089, 0.0014179084),
-            (0.53487893, 0.1298071, 0.065735949, -0.0015649758, 0.16639465, 0.020070113, -0.0035938915,
-             -0.00058392623),
-            (0.040121004, -0.0065914022, -0.0026286047, -0.0013441777, 0.017050642, -0.0021309326, 0.00085092367,
-             -1.5247877e-07))
 
 
 def _check_floating(input, kernel):
@@ -48,15 +38,6 @@ _DIRICHLET_COEF = (
      ((0.06469649321, -0.0236701437, 0.002902096474, -5.896963079e-05),
       (0.001925008108, -0.002869809258, 0.0008000589141, -6.063713228e-05),
       (-0.0003477407336, 6.959756487e-05, 1.097287507e-05, -1.650964693e-06))))
-
-
-def _digamma(a):
-    """digamma with torch's sampler convention (digamma_one): +inf at zero and the negative integers."""
-    return where((a <= 0) & (a == a.floor()), math.inf, a.digamma())
-
-
-def _zero_nan(t):
-    return where(t.isnan(), 0.0, t)
 
 
 def _beta_grad_alpha_small(x, alpha, beta):
@@ -125,61 +106,13 @@ def _dirichlet_grad(x, alpha, total):
     return where((x <= 0.5) & (boundary < 2.5), _beta_grad_alpha_small(x, alpha, beta), result).to(dtype)
 
 
-def _standard_gamma_grad(self, output):
-    """torch._standard_gamma_grad: d x / d alpha of standard Gamma(alpha = self) draws x = output at fixed CDF value,
-    -(d/d alpha CDF(x; alpha)) / pdf(x; alpha), with torch's three approximations (computed in float64): a series
-    for x < 0.8, Rice's saddle point expansion for alpha > 8, a rational fit otherwise."""
-    alpha, x = self.double(), output.double()
-    numer, denom = x.new_ones(()), alpha
-    series1, series2 = 1 / denom, 1 / (denom * denom)
-    for i in range(1, 6):  # the incomplete gamma's Taylor series and its alpha derivative
-        numer = numer * (-x / i)
-        denom = denom + 1
-        series1, series2 = series1 + numer / denom, series2 + numer / (denom * denom)
-    pow_x_alpha = x.pow(alpha)
-    cdf_alpha = (x.log() - _digamma(alpha)) * pow_x_alpha * series1 - pow_x_alpha * series2
-    small = -cdf_alpha / (x.pow(alpha - 1) * (-x).exp())
-    small = _zero_nan(small)
-    near = ((1 + 24 * alpha * (1 + 12 * alpha)) * (1440 * alpha * alpha + 6 * x * (53 - 120 * x) - 65 * x * x / alpha
-                                                   + alpha * (107 + 3600 * x)) / (1244160 * alpha.pow(4)))
-    root = (8 * alpha).sqrt()
-    term2, term3 = root / (alpha - x), (x - alpha - alpha * (x / alpha).log()).pow(-1.5)
-    term1 = ((x / alpha).log() * where(x < alpha, term2 - term3, term2 + term3)
-             - (2 / alpha).sqrt() * (alpha + x) / (alpha - x).pow(2))
-    far = -(1 + 1 / (12 * alpha) * (1 + 1 / (24 * alpha))) * x * term1 / root
-    u, v = (x / alpha).log(), alpha.log()
-    c = [a + u * (b + u * d) for a, b, d in zip(*_COEF_UV)]
-    rational = ((c[0] + v * (c[1] + v * (c[2] + v * c[3]))) / (c[4] + v * (c[5] + v * (c[6] + v * c[7])))).exp()
-    large = where((0.9 * alpha <= x) & (x <= 1.1 * alpha), near, far)
-    return where(x < 0.8, small, where(alpha > 8, large, rational)).to(self.dtype)
-
-
-class _StandardGamma(Function):
-    """A standard Gamma draw per element; the gradient is torch's reparameterized one."""
-    _native = True
-
-    def name(self):
-        return "StandardGammaBackward0"
-
-    @staticmethod
-    def forward(ctx, alpha):
-        sample = _wrap(_C._standard_gamma(alpha._impl))
-        ctx.save_for_backward(alpha, sample)
-        return sample
-
-    @staticmethod
-    def backward(ctx, grad):
-        alpha, sample = ctx.saved_tensors
-        return grad * _standard_gamma_grad(alpha, sample)
-
-
 @on_host
 def _standard_gamma(input, generator=None):
     """torch._standard_gamma: a standard Gamma(input) draw per element (float32 or float64), in order from the CPU
     generator as torch's CPU kernel draws them (CUDA tensors: drawn on the host and copied back); differentiable."""
     _check_floating(input, "gamma_cpu")
     with drawing_from(generator):
-        return _StandardGamma.apply(input)
+        return NN_OPS["_standard_gamma"].apply(input)
 
 
 @on_host

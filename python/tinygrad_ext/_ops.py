@@ -335,50 +335,8 @@ def _apply_basic_index(x, key, views=None):
     return alias(out) if out is x and alias is not None else out
 
 
-def _view_t(impl):
-    if impl.ndim > 2:
-        raise RuntimeError(f"t() expects a tensor with <= 2 dimensions, but self is {impl.ndim}D")
-    return _C.transpose(impl, 0, 1) if impl.ndim == 2 else _C.alias(impl)
-
-
 def _squeeze_all(impl):
     return _C.squeeze(impl, None)
-
-
-def _squeeze_dims(impl, dim):
-    """squeeze.dims: each of the dims whose size is 1 removed."""
-    nd = impl.ndim
-    wrapped = [_C.wrap_dim(d, nd) for d in dim]
-    for i, d in enumerate(wrapped):
-        if d in wrapped[:i]:
-            raise RuntimeError(f"dim {d} appears multiple times in the list of dims")
-    drop = set(wrapped) if nd else set()
-    return _C.view(impl, [n for i, n in enumerate(impl.shape) if not (i in drop and n == 1)])
-
-
-def _diagonal_view(impl, offset, dim1, dim2):
-    """The strided view of impl's diagonal (dims dim1, dim2 replaced by a last dim), as torch's."""
-    nd = impl.ndim
-    d1, d2 = _C.wrap_dim(dim1, nd), _C.wrap_dim(dim2, nd)
-    if d1 == d2:
-        raise RuntimeError(f"diagonal dimensions cannot be identical {dim1}, {dim2}")
-    sizes, strides, start = list(impl.shape), list(impl.strides), impl.offset
-    if offset >= 0:
-        n = max(min(sizes[d1], sizes[d2] - offset), 0)
-        start += offset * strides[d2] if n else 0
-    else:
-        n = max(min(sizes[d1] + offset, sizes[d2]), 0)
-        start -= offset * strides[d1] if n else 0
-    step = strides[d1] + strides[d2]
-    keep = [i for i in range(nd) if i not in (d1, d2)]
-    return _C.as_strided(impl, [sizes[i] for i in keep] + [n], [strides[i] for i in keep] + [step], start)
-
-
-def _unfold_view(impl, dimension, size, step):
-    """The windows of `size` every `step` along dimension (wrapped, checked by Tensor.unfold) as a last dim."""
-    shape, strides = list(impl.shape), list(impl.strides)
-    shape[dimension], strides[dimension] = (shape[dimension] - size) // step + 1, strides[dimension] * step
-    return _C.as_strided(impl, shape + [size], strides + [impl.strides[dimension]], impl.offset)
 
 
 def _pieces(impl, dim, sizes):
@@ -395,8 +353,7 @@ def _split_sizes(n, split_size):
     return [min(split_size, n - i) for i in range(0, n, split_size)] if n else [0]
 
 
-_VIEW_KERNELS = {"t": _view_t, "squeeze_all": _squeeze_all, "squeeze_dims": _squeeze_dims, "diagonal": _diagonal_view,
-                 "unfold": _unfold_view,
+_VIEW_KERNELS = {"squeeze_all": _squeeze_all,
                  "unbind": lambda impl, dim: [_C.select(impl, dim, i) for i in range(impl.shape[dim])],
                  "split": lambda impl, split_size, dim: _pieces(impl, dim, _split_sizes(impl.shape[dim], split_size)),
                  "split_with_sizes": lambda impl, split_sizes, dim: _pieces(impl, dim, split_sizes)}
@@ -1930,8 +1887,17 @@ def mkldnn_rnn_layer_backward(grads, input, weight0, weight1, weight2, weight3, 
             grad_h if need_h else None, grad_c if need_c else None)
 
 
+def _frexp(self):
+    """frexp's kernel: float16 and bfloat16 through float32 (exact: their values and mantissas are float32 ones)."""
+    if self.dtype in (_dtype.float32.id, _dtype.float64.id):
+        return _C.frexp(self)
+    mantissa, exponent = _C.frexp(_C.to_dtype(self, _dtype.float32.id))
+    return _C.to_dtype(mantissa, self.dtype), exponent
+
+
 # The kernels of the NN_OPS rows that are not one `_C` function: kernel(*input impls, *params)
 _NN_KERNELS = {
+    "frexp": _frexp,
     "convolution": _convolution,
     "convolution_backward": _convolution_backward,
     "max_pool2d_with_indices_backward": lambda grad_output, self, indices, kernel_size, stride, padding, dilation,
@@ -2036,13 +2002,60 @@ def _ctc_loss_backward(grad, log_probs, targets, input_lengths, target_lengths, 
                                       result._impl, log_alpha._impl, blank, zero_infinity))
 
 
+# Coefficients of torch's bivariate rational approximation of the gradient (standard_gamma_grad_one, for alpha <= 8
+# and x >= 0.8): rows are powers of log(x / alpha), columns the numerator's and denominator's powers of log(alpha).
+_COEF_UV = ((0.16009398, -0.094634809, 0.025146376, -0.0030648343, 1, 0.32668115, 0.10406089, 0.0014179084),
+            (0.53487893, 0.1298071, 0.065735949, -0.0015649758, 0.16639465, 0.020070113, -0.0035938915,
+             -0.00058392623),
+            (0.040121004, -0.0065914022, -0.0026286047, -0.0013441777, 0.017050642, -0.0021309326, 0.00085092367,
+             -1.5247877e-07))
+
+
+def _digamma(a):
+    """digamma with torch's sampler convention (digamma_one): +inf at zero and the negative integers."""
+    return a.digamma().masked_fill((a <= 0) & (a == a.floor()), math.inf)
+
+
+def _zero_nan(t):
+    return t.masked_fill(t.isnan(), 0.0)
+
+
+def _standard_gamma_grad(self, output):
+    """torch._standard_gamma_grad: d x / d alpha of standard Gamma(alpha = self) draws x = output at fixed CDF value,
+    -(d/d alpha CDF(x; alpha)) / pdf(x; alpha), with torch's three approximations (computed in float64): a series
+    for x < 0.8, Rice's saddle point expansion for alpha > 8, a rational fit otherwise."""
+    alpha, x = self.double(), output.double()
+    numer, denom = x.new_ones(()), alpha
+    series1, series2 = 1 / denom, 1 / (denom * denom)
+    for i in range(1, 6):  # the incomplete gamma's Taylor series and its alpha derivative
+        numer = numer * (-x / i)
+        denom = denom + 1
+        series1, series2 = series1 + numer / denom, series2 + numer / (denom * denom)
+    pow_x_alpha = x.pow(alpha)
+    cdf_alpha = (x.log() - _digamma(alpha)) * pow_x_alpha * series1 - pow_x_alpha * series2
+    small = _zero_nan(-cdf_alpha / (x.pow(alpha - 1) * (-x).exp()))
+    near = ((1 + 24 * alpha * (1 + 12 * alpha)) * (1440 * alpha * alpha + 6 * x * (53 - 120 * x) - 65 * x * x / alpha
+                                                   + alpha * (107 + 3600 * x)) / (1244160 * alpha.pow(4)))
+    root = (8 * alpha).sqrt()
+    term2, term3 = root / (alpha - x), (x - alpha - alpha * (x / alpha).log()).pow(-1.5)
+    term1 = ((x / alpha).log() * (term2 - term3).where(x < alpha, term2 + term3)
+             - (2 / alpha).sqrt() * (alpha + x) / (alpha - x).pow(2))
+    far = -(1 + 1 / (12 * alpha) * (1 + 1 / (24 * alpha))) * x * term1 / root
+    u, v = (x / alpha).log(), alpha.log()
+    c = [a + u * (b + u * d) for a, b, d in zip(*_COEF_UV)]
+    rational = ((c[0] + v * (c[1] + v * (c[2] + v * c[3]))) / (c[4] + v * (c[5] + v * (c[6] + v * c[7])))).exp()
+    large = near.where((0.9 * alpha <= x) & (x <= 1.1 * alpha), far)
+    return small.where(x < 0.8, large.where(alpha > 8, rational)).to(self.dtype)
+
+
 # What the NN_OPS formulas see: these helpers (torch's names) and every row's op by its name (added below)
 _NN_ENV = {"max_pool_double_backward": max_pool_double_backward, "zeros_like": zeros_like, "sum_to": _unbroadcast,
            "mse_loss_double_backward": mse_loss_double_backward,
            "embedding_dense_double_backward": embedding_dense_double_backward,
            "_convolution_double_backward": _convolution_double_backward,
            "cross_entropy_backward": cross_entropy_backward, "class_loss_backward": class_loss_backward,
-           "_ctc_loss_backward": _ctc_loss_backward, "mkldnn_rnn_layer_backward": mkldnn_rnn_layer_backward}
+           "_ctc_loss_backward": _ctc_loss_backward, "mkldnn_rnn_layer_backward": mkldnn_rnn_layer_backward,
+           "_standard_gamma_grad": _standard_gamma_grad}
 
 
 def _version(t):

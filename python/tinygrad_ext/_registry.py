@@ -846,7 +846,8 @@ NN_KERNELS = [
 
 
 class NnOp:
-    """A neural-network op over the nn kernels (conv, pooling, resampling, softmax, the losses), as torch's
+    """A neural-network op over the nn kernels (conv, pooling, resampling, softmax, the losses), or an elementwise op
+    with a kernel of its own (frexp's two outputs, the sampler _standard_gamma), as torch's
     native_functions.yaml + derivatives.yaml declare it: `name` torch's (an aten op; cross_entropy is torch's
     composite, fused here); `kernel` the function computing it without a graph, kernel(*input impls, *params) ->
     an impl or a tuple of impls (one of _ops._NN_KERNELS or a `_C` function); `inputs` the tensor arguments in order
@@ -861,8 +862,10 @@ class NnOp:
     goes through rows as torch's does; `fused` the formula as one kernel where that kernel is not a row of its own
     (cross entropy's class_loss_backward), used when no graph is built; `node` torch's grad_fn name (a tuple: by
     the number of spatial dims, 1 to 3); `ref` the tests' float64 reference (tests/test_registry_nn.py: a function
-    of its REFS, or "vjp:<row>" for a backward op, checked against the numerical vector-Jacobian product of that
-    row's reference)."""
+    of its REFS, "vjp:<row>" for a backward op, checked against the numerical vector-Jacobian product of that
+    row's reference, or "cdf:<name>" for a sampler, one random draw per element: its draws are checked against
+    that CDF of its CDFS and its formula against the CDF's implicit derivative, -(dCDF/dparam) / pdf, instead of
+    a value and gradcheck)."""
     __slots__ = ("name", "kernel", "inputs", "params", "outputs", "returns", "grad", "fused", "node", "ref")
 
     def __init__(self, name, kernel, inputs, params, grad, node, ref, outputs=("result",), returns=1, fused=None):
@@ -976,6 +979,11 @@ NN_OPS = [
       {"input, weight0, weight1, weight2, weight3, hx_, cx_": "mkldnn_rnn_layer_backward(grads, input, weight0, "
        "weight1, weight2, weight3, hx_, cx_, output, cs, acts, reverse, grad_input_mask)"},
       "MkldnnRnnLayerBackward0", "mkldnn_rnn_layer", outputs=("output", "hy", "cy", "cs", "acts"), returns=3),
+    # elementwise ops with a kernel of their own: two outputs (the exponent int32, not differentiable), a sampler
+    N("frexp", "frexp", ("self",), (), {"self": "grad / exponent.exp2()"}, "FrexpBackward0", "frexp",
+      outputs=("mantissa", "exponent"), returns=2),
+    N("_standard_gamma", "_standard_gamma", ("self",), (), {"self": "grad * _standard_gamma_grad(self, result)"},
+      "StandardGammaBackward0", "cdf:gamma"),
 ]
 del N
 NN_OPS_BY_NAME = {e.name: e for e in NN_OPS}
@@ -1215,6 +1223,13 @@ FRONT_ENDS = [
     F(_TENSOR, "Tensor unsqueeze(const Tensor& t, int64_t dim)"),
     F(_TENSOR, "Tensor slice(const Tensor& t, int64_t dim, int64_t start, int64_t stop, int64_t step)"),
     F(_TENSOR, "Tensor select(const Tensor& t, int64_t dim, int64_t index)"),
+    F(_TENSOR, "Tensor t(const Tensor& self)", doc="the transpose of a matrix; fewer dims: an alias"),
+    F(_TENSOR, "Tensor squeeze_dims(const Tensor& self, const std::vector<int64_t>& dims)",
+      doc="squeeze.dims: each listed dim of size 1 removed"),
+    F(_TENSOR, "Tensor diagonal(const Tensor& self, int64_t offset, int64_t dim1, int64_t dim2)",
+      doc="the strided view of a diagonal: dims dim1 and dim2 replaced by a last dim"),
+    F(_TENSOR, "Tensor unfold(const Tensor& self, int64_t dimension, int64_t size, int64_t step)",
+      doc="the windows of `size` every `step` along dimension, as a last dim"),
     F(_TENSOR, "Tensor alias(const Tensor& t)", doc="new TensorImpl, same view and version counter (detach)"),
     F(_TENSOR, "Tensor variable_data(const Tensor& t)",
       doc="new TensorImpl, same view, a version counter of its own (torch's .data: autograd does not see its writes)"),
@@ -1224,6 +1239,10 @@ FRONT_ENDS = [
     F(_OPS, "Tensor clone(const Tensor& t)", "t"),
     # elementwise with a hand-written kernel (the registry's `kernel` rows)
     F(_OPS, "Tensor leaky_relu(const Tensor& a, double slope, const Tensor& out = nullptr)"),
+    # elementwise with two outputs (the NN_OPS row frexp)
+    F(_OPS, "std::pair<Tensor, Tensor> frexp(const Tensor& self)", "self",
+      doc="(mantissa, exponent int32) with self = mantissa * 2^exponent, |mantissa| in [0.5, 1), of a float32 or "
+          "float64 tensor; zero, inf and NaN give themselves and exponent 0"),
     # reductions to values and indices
     F(_OPS, "std::pair<Tensor, Tensor> max_dim(const Tensor& a, int64_t dim, bool keepdim, bool is_max)", "a",
       doc="max(dim)/min(dim): (values, indices)"),
