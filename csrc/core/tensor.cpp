@@ -298,4 +298,61 @@ Tensor select(const Tensor& t, int64_t dim, int64_t index) {
   return make_view(t, std::move(sizes), std::move(strides), off);
 }
 
+Tensor t(const Tensor& self) {
+  TG_CHECK(self->dim() <= 2, "t() expects a tensor with <= 2 dimensions, but self is ", self->dim(), "D");
+  return self->dim() == 2 ? transpose(self, 0, 1) : alias(self);
+}
+
+Tensor squeeze_dims(const Tensor& self, const std::vector<int64_t>& dims) {
+  int64_t nd = self->dim();
+  std::vector<bool> drop(std::max<int64_t>(nd, 1), false);
+  for (int64_t d : dims) {
+    int64_t w = wrap_dim(d, nd);
+    TG_CHECK(!drop[w], "dim ", w, " appears multiple times in the list of dims");
+    drop[w] = true;
+  }
+  Shape sizes, strides;
+  for (int64_t i = 0; i < nd; ++i)
+    if (!(drop[i] && self->sizes[i] == 1)) {
+      sizes.push_back(self->sizes[i]);
+      strides.push_back(self->strides[i]);
+    }
+  return make_view(self, std::move(sizes), std::move(strides), self->offset);
+}
+
+Tensor diagonal(const Tensor& self, int64_t offset, int64_t dim1, int64_t dim2) {
+  int64_t nd = self->dim(), d1 = wrap_dim(dim1, nd), d2 = wrap_dim(dim2, nd);
+  TG_CHECK(d1 != d2, "diagonal dimensions cannot be identical ", dim1, ", ", dim2);
+  const Shape& sz = self->sizes;
+  int64_t n = offset >= 0 ? std::min(sz[d1], sz[d2] - offset) : std::min(sz[d1] + offset, sz[d2]);
+  n = std::max<int64_t>(n, 0);
+  int64_t start = self->offset;
+  if (n) start += offset >= 0 ? offset * self->strides[d2] : -offset * self->strides[d1];
+  Shape sizes, strides;
+  for (int64_t i = 0; i < nd; ++i)
+    if (i != d1 && i != d2) {
+      sizes.push_back(sz[i]);
+      strides.push_back(self->strides[i]);
+    }
+  sizes.push_back(n);
+  strides.push_back(self->strides[d1] + self->strides[d2]);
+  return make_view(self, std::move(sizes), std::move(strides), start);
+}
+
+Tensor unfold(const Tensor& self, int64_t dimension, int64_t size, int64_t step) {
+  int64_t nd = self->dim(), d = wrap_dim(dimension, nd);
+  int64_t n = nd ? self->sizes[d] : 1;
+  TG_CHECK(size >= 0, "size is ", size, " but must be >= 0");
+  TG_CHECK(size <= n, "maximum size for tensor at dimension ", d, " is ", n, " but size is ", size);
+  TG_CHECK(step > 0, "step is ", step, " but must be > 0");
+  Shape sizes = self->sizes, strides = self->strides;
+  if (nd) {
+    sizes[d] = (n - size) / step + 1;
+    strides[d] *= step;
+  }
+  sizes.push_back(size);
+  strides.push_back(nd ? self->strides[d] : 1);
+  return make_view(self, std::move(sizes), std::move(strides), self->offset);
+}
+
 }  // namespace tg

@@ -197,8 +197,6 @@ _Diagonal = _ops.VIEW_OPS["diagonal"]
 
 
 def diagonal(input, offset=0, dim1=0, dim2=1):
-    if input.dim() < 2:
-        _C.wrap_dim(dim1, input.dim()), _C.wrap_dim(dim2, input.dim())  # torch's "Dimension out of range"
     return _Diagonal.apply(input, offset, dim1, dim2)
 
 
@@ -511,13 +509,7 @@ def unfold(self, dimension, size, step):
         if size > 1:
             raise RuntimeError(f"maximum size for tensor at dimension 0 is 1 but size is {size}")
         return self.reshape(1)[:size]
-    d = _C.wrap_dim(dimension, self.dim())
-    if size < 0:
-        raise RuntimeError(f"size is {size} but must be >= 0")
-    if size > self.shape[d]:
-        raise RuntimeError(f"maximum size for tensor at dimension {d} is {self.shape[d]} but size is {size}")
-    if step <= 0:
-        raise RuntimeError(f"step is {step} but must be > 0")
+    d = _C.wrap_dim(dimension, self.dim())  # (the kernel checks the window)
     return _ops.VIEW_OPS["unfold"].apply(self, d, size, step)
 
 
