@@ -11,10 +11,12 @@ from . import _registry
 
 
 def _return_type(name, fields):
-    """torch.return_types.<name>: a tuple with named fields, printed as torch prints it."""
+    """torch.return_types.<name>: a tuple with named fields, printed as torch prints it (made here or by the module
+    of the op returning it, and an attribute of this module either way)."""
     cls = collections.namedtuple(name, fields)
     cls.__module__ = "torch.return_types"
     cls.__repr__ = _structseq_repr
+    globals().setdefault(name, cls)
     return cls
 
 
