@@ -137,7 +137,7 @@ Tensor from_numpy(py::handle obj) {
   else if (kind == 'b') d = DType::Bool;
   else
     throw TypeError(str_cat(
-        "can't convert np.ndarray of type numpy.", std::string(py::str(dt.attr("name"))),
+        "can't convert np.ndarray of type numpy.", std::string(py::str(dt.attr("type").attr("__name__"))),
         ". The only supported types are: float64, float32, float16, int64, int32, int16, int8, uint8, and bool."));
   TG_CHECK_VALUE(dt.attr("isnative").cast<bool>(),
                  "given numpy array has byte order different from the native "

@@ -201,7 +201,7 @@ void scatter_into(const Tensor& self, int64_t dim, const Tensor& index, const Te
                      : op == ScatterReduce::assign ? "scatter_"
                                                    : "scatter_reduce_";
   dim = wrap_dim(dim, self->dim());
-  check_no_internal_overlap(self, name);
+  check_no_internal_overlap(self);
   check_same_device(self, index, name);
   check_same_device(self, src, name);
   TG_CHECK(src->dtype == self->dtype, name, "(): Expected self.dtype to be equal to src.dtype");
@@ -293,7 +293,7 @@ Philox g_philox;
 // contiguous copy; torch's normal_ then takes its pairwise path), on CUDA from the Philox stream.
 void fill(const Tensor& t, int kind, double a, double b) {
   if (t->numel() == 0) return;
-  check_no_internal_overlap(t, "random fill");
+  check_no_internal_overlap(t);
   const bool cuda = t->device().is_cuda();
   if (cuda && is_narrow(t->dtype)) {  // drawn in the compute dtype, converted
     Tensor f = empty(t->sizes, compute_dtype(t->dtype), t->device());

@@ -161,17 +161,17 @@ Tensor scalar_tensor(const Scalar& s, DType dtype, Device device) {
   return device.is_cuda() ? to_device(t, device) : t;
 }
 
-void check_no_internal_overlap(const Tensor& t, const char* op) {
+void check_no_internal_overlap(const Tensor& t) {
   if (t->numel() == 0) return;  // (nothing is written)
   for (int64_t d = 0; d < t->dim(); ++d)
-    TG_CHECK(t->strides[d] != 0 || t->sizes[d] <= 1, op,
-             ": unsupported operation: more than one element "
+    TG_CHECK(t->strides[d] != 0 || t->sizes[d] <= 1,
+             "unsupported operation: more than one element "
              "of the written-to tensor refers to a single memory location. Please clone() the tensor before "
              "performing the operation.");
 }
 
 void copy_(const Tensor& dst, const Tensor& src, bool non_blocking) {
-  check_no_internal_overlap(dst, "copy_");
+  check_no_internal_overlap(dst);
   // A CPU 0-d source (fill_, x[i] = 2.0) is passed to the CUDA copy kernel by value: no transfer, no sync.
   if (dst->device() != src->device() && !(dst->device().is_cuda() && is_cpu_scalar(src))) {
     Shape b = broadcast_shapes(dst->sizes, src->sizes);
@@ -402,7 +402,7 @@ template <class T> T wrap_int(uint64_t v) { return std::is_same_v<T, bool> ? T(v
 // int64 first (int64 also end, with an exact integer count; narrower types count in double), no bool kernel.
 Tensor arange(double start, double end, double step, DType dtype, Device device) {
   if (dtype == DType::Bool) throw_dtype_error("arange_cpu", nullptr, dtype);
-  TG_CHECK(std::isfinite(start) && std::isfinite(end), "arange: unsupported range: ", start, " -> ", end);
+  TG_CHECK(std::isfinite(start) && std::isfinite(end), "unsupported range: ", start, " -> ", end);
   bool integral = !is_floating(dtype);
   int64_t istart = integral ? trunc_to_int64(start, "arange") : 0;
   int64_t istep = integral ? trunc_to_int64(step, "arange") : 0;
@@ -599,7 +599,7 @@ Tensor prepare_out(const Tensor& out, const Shape& shape, DType result, const ch
     if (x.storage == out->storage && !(x.offset == out->offset && x.strides == out->strides && x.sizes == out->sizes))
       direct = false;
   }
-  check_no_internal_overlap(out, op);
+  check_no_internal_overlap(out);
   return direct ? out : nullptr;
 }
 
@@ -820,7 +820,7 @@ Tensor where(const Tensor& cond, const Tensor& a, const Scalar& b) {
 
 Tensor masked_fill_(const Tensor& t, const Tensor& mask, const Scalar& value) {
   TG_CHECK(mask->dtype == DType::Bool, "masked_fill_ only supports boolean masks, but got mask with dtype ",
-           type_name(mask->dtype));
+           cpp_type_name(mask->dtype));
   Shape b = broadcast_shapes(t->sizes, mask->sizes);
   TG_CHECK(b == t->sizes, "masked_fill_: mask of shape ", mask->sizes, " cannot be broadcast to the tensor's shape ",
            t->sizes);

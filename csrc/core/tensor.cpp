@@ -23,7 +23,7 @@ bool TensorImpl::is_contiguous() const {
 int64_t checked_numel(const Shape& sizes, const char* op) {
   for (int64_t s : sizes)
     // ShapeError: a RuntimeError (torch) that is also a ValueError (numpy, tinygrad); RELIABILITY row 11
-    TG_CHECK_AS(ShapeError, s >= 0, op, ": Trying to create tensor with negative dimension ", s, ": ", sizes);
+    TG_CHECK_AS(ShapeError, s >= 0, "Trying to create tensor with negative dimension ", s, ": ", sizes);
   int64_t n = 1;
   for (int64_t s : sizes)
     TG_CHECK(!__builtin_mul_overflow(n, s, &n), op, ": Storage size calculation overflowed with sizes=", sizes);

@@ -57,7 +57,9 @@ def set_default_dtype(d):
 def as_dtype(d):
     """A dtype argument as a torch.dtype: torch also takes Python's float, int and bool (float64, int64, bool)."""
     if isinstance(d, type):
-        return _PYTHON_TYPES.get(d, d)
+        if d not in _PYTHON_TYPES:  # (a numpy scalar type is no torch.dtype either)
+            raise TypeError("argument 'dtype' must be torch.dtype, not type")
+        return _PYTHON_TYPES[d]
     if d is not None and not isinstance(d, dtype):
         raise TypeError(f"argument 'dtype' must be torch.dtype, not {type(d).__name__}")
     return d

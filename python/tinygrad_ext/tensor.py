@@ -490,6 +490,10 @@ class Tensor:
         a = self.numpy()  # (a tensor that requires grad raises torch's error)
         return a if dtype is None else a.astype(dtype)
 
+    def __array_wrap__(self, array, context=None, return_scalar=False):
+        # a numpy ufunc of tensors (np.sin(t)) gives a tensor back; a bool result is uint8, as torch's
+        return from_numpy(array.astype(np.uint8) if array.dtype == np.bool_ else array)
+
     def __float__(self):
         if self._impl.numel != 1:
             raise ValueError("only one element tensors can be converted to Python scalars")
@@ -661,7 +665,8 @@ class Tensor:
         return self
 
     def new_zeros(self, *size, dtype=None, device=None, requires_grad=False):
-        return zeros(*size, dtype=dtype or self.dtype, device=device or self.device, requires_grad=requires_grad)
+        return zeros(*size, dtype=dtype or self.dtype, device=device or self.device, requires_grad=requires_grad,
+                     _fn="new_zeros")
 
     def new_ones(self, *size, dtype=None, device=None, requires_grad=False):
         return ones(*size, dtype=dtype or self.dtype, device=device or self.device, requires_grad=requires_grad)
@@ -753,7 +758,7 @@ class Tensor:
                           "and it will throw an error in a future release. Consider `x.mT` to transpose batches of "
                           "matrices or `x.permute(*torch.arange(x.ndim - 1, -1, -1))` to reverse the dimensions of a "
                           "tensor.", UserWarning, stacklevel=2)
-        return self.permute(*builtins.range(self.dim() - 1, -1, -1)) if self.dim() > 1 else self
+        return self.permute(tuple(builtins.range(self.dim() - 1, -1, -1)))  # (a new view in every dim, as torch's)
 
     def t_(self):
         if self.dim() > 2:
@@ -1744,18 +1749,26 @@ def empty(*size, dtype=None, device=None, requires_grad=False, out=None, memory_
 
 
 def full(size, fill_value, dtype=None, device=None, requires_grad=False):
+    if not isinstance(size, (tuple, list)):
+        raise TypeError(f"full(): argument 'size' (position 1) must be tuple of ints, not {type(size).__name__}")
+    if isinstance(fill_value, Tensor):  # a one-element 0-d tensor is a Number to torch's parser
+        if fill_value.dim() != 0:
+            raise TypeError("full(): argument 'fill_value' (position 2) must be Number, not Tensor")
+        fill_value = fill_value.item()
     dtype = _dtype.as_dtype(dtype)
     if dtype is None:
         dtype = _dtype.bool if isinstance(fill_value, _py_bool) else _dtype.int64 if isinstance(fill_value, _py_int) \
             else _dtype.get_default_dtype()
-    return _finish(_wrap(_C.full(_shape_arg(size if isinstance(size, (tuple, list)) else (size,), "full"), fill_value,
-                                 dtype.id, *as_device(device)._code)), requires_grad)
+    return _finish(_wrap(_C.full(_shape_arg((size,), "full"), fill_value, dtype.id, *as_device(device)._code)),
+                   requires_grad)
 
 
 @_size_keyword
-def zeros(*size, dtype=None, device=None, requires_grad=False):
-    return _finish(_wrap(_C.full(_shape_arg(size, "zeros"), 0, _dt(dtype).id, *as_device(device)._code)),
-                   requires_grad)
+def zeros(*size, dtype=None, device=None, requires_grad=False, _fn="zeros"):
+    shape = _shape_arg(size, _fn)
+    if _fn == "zeros" and any(s < 0 for s in shape):  # (torch.zeros checks its sizes first, in words of its own)
+        raise _C.ShapeError("zeros: Dimension size must be non-negative.")
+    return _finish(_wrap(_C.full(shape, 0, _dt(dtype).id, *as_device(device)._code)), requires_grad)
 
 
 @_size_keyword
@@ -1901,7 +1914,8 @@ def arange(start, end=None, step=1, dtype=None, device=None, requires_grad=False
         start, end = 0, start
     dtype = _dtype.as_dtype(dtype)
     if dtype is None:
-        dtype = _dtype.int64 if all(isinstance(v, (int, np.integer)) for v in (start, end, step)) \
+        dtype = _dtype.int64 if all(isinstance(v, (int, np.integer)) or isinstance(v, Tensor) and
+                                    not v.dtype.is_floating_point for v in (start, end, step)) \
             else _dtype.get_default_dtype()
     return _finish(_wrap(_C.arange(_py_float(start), _py_float(end), _py_float(step), dtype.id,
                                    *as_device(device)._code)), requires_grad)
@@ -1925,6 +1939,16 @@ def linspace(start, end, steps, dtype=None, device=None, requires_grad=False):
 
 
 def eye(n, m=None, dtype=None, device=None, requires_grad=False):
+    if isinstance(n, _py_bool) or not hasattr(n, "__index__"):
+        raise TypeError(f"eye(): argument 'n' (position 1) must be int, not {type(n).__name__}")
+    if m is not None and (isinstance(m, _py_bool) or not hasattr(m, "__index__")):
+        raise TypeError(f"eye() received an invalid combination of arguments - got ({type(n).__name__}, "
+                        f"{type(m).__name__}), but expected one of:\n * (int n, *, Tensor out = None, torch.dtype dtype "
+                        "= None, torch.layout layout = None, torch.device device = None, bool pin_memory = False, bool "
+                        "requires_grad = False)\n * (int n, int m, *, Tensor out = None, torch.dtype dtype = None, "
+                        "torch.layout layout = None, torch.device device = None, bool pin_memory = False, bool "
+                        "requires_grad = False)\n")
+    n, m = _operator.index(n), None if m is None else _operator.index(m)
     return _finish(_wrap(_C.eye(n, n if m is None else m, _dt(dtype).id, *as_device(device)._code)), requires_grad)
 
 

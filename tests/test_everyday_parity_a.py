@@ -1,0 +1,125 @@
+"""Everyday PyTorch code (creation, dtypes, the numpy bridge, views and in-place writes, printing) that differed
+from torch 2.13: expected values, dtypes and messages written down from torch."""
+import warnings
+
+import numpy as np
+import pytest
+
+import tinygrad_ext as torch
+
+
+def _message(fn, exc):
+    with pytest.raises(exc) as info:
+        fn()
+    return str(info.value)
+
+
+# ------------------------------------------------------------------ creation
+def test_full_takes_a_0d_tensor_as_its_number():
+    # the dtype is inferred from the Python number the tensor holds, as torch's parser reads it
+    for fill, dtype, value in [(torch.tensor(3), torch.int64, 3), (torch.tensor(3.0), torch.float32, 3.0),
+                               (torch.tensor(True), torch.bool, True),
+                               (torch.tensor(3, dtype=torch.int8), torch.int64, 3),
+                               (torch.tensor(2.5, dtype=torch.float64), torch.float32, 2.5)]:
+        t = torch.full((2,), fill)
+        assert t.dtype == dtype and t.tolist() == [value, value]
+    assert _message(lambda: torch.full((2,), torch.tensor([3.0])), TypeError) == \
+        "full(): argument 'fill_value' (position 2) must be Number, not Tensor"
+
+
+def test_full_size_must_be_a_sequence():
+    assert _message(lambda: torch.full(2, 3), TypeError) == \
+        "full(): argument 'size' (position 1) must be tuple of ints, not int"
+    assert torch.full(torch.Size([2]), 1).tolist() == [1, 1] and torch.full([1, 2], 7).shape == (1, 2)
+
+
+def test_arange_of_integer_tensors_is_int64():
+    assert torch.arange(torch.tensor(3)).dtype == torch.int64
+    assert torch.arange(torch.tensor(3, dtype=torch.int8)).dtype == torch.int64
+    assert torch.arange(1, torch.tensor(4), 2).tolist() == [1, 3]
+    assert torch.arange(torch.tensor(3.0)).dtype == torch.float32
+    assert torch.arange(0, torch.tensor(2), 0.5).dtype == torch.float32
+
+
+def test_arange_of_an_infinite_end_names_the_range():
+    assert _message(lambda: torch.arange(float("inf")), RuntimeError) == "unsupported range: 0 -> inf"
+
+
+def test_eye_sizes_must_be_ints():
+    assert _message(lambda: torch.eye(2.0), TypeError) == "eye(): argument 'n' (position 1) must be int, not float"
+    assert _message(lambda: torch.eye(True), TypeError) == "eye(): argument 'n' (position 1) must be int, not bool"
+    assert _message(lambda: torch.eye(2, 3.0), TypeError).startswith(
+        "eye() received an invalid combination of arguments - got (int, float), but expected one of:")
+    assert torch.eye(torch.tensor(2)).tolist() == [[1.0, 0.0], [0.0, 1.0]]
+    assert torch.eye(np.int64(1), 2).tolist() == [[1.0, 0.0]]
+
+
+def test_negative_dimension_messages():
+    for fn in (lambda: torch.ones(-1), lambda: torch.empty(-1), lambda: torch.rand(-1), lambda: torch.full((-1,), 2),
+               lambda: torch.zeros(1).new_zeros(-1), lambda: torch.zeros(1).new_empty(-1)):
+        assert _message(fn, RuntimeError) == "Trying to create tensor with negative dimension -1: [-1]"
+    assert _message(lambda: torch.randn(2, -1), RuntimeError) == \
+        "Trying to create tensor with negative dimension -1: [2, -1]"
+    # torch.zeros checks its sizes first, in words of its own
+    assert _message(lambda: torch.zeros(2, -3), RuntimeError) == "zeros: Dimension size must be non-negative."
+
+
+def test_a_numpy_type_is_no_dtype():
+    for fn in (lambda: torch.zeros(2, dtype=np.float32), lambda: torch.tensor([1], dtype=np.float32),
+               lambda: torch.full((2,), 1.0, dtype=np.float32)):
+        assert "argument 'dtype' must be torch.dtype, not type" in _message(fn, TypeError)
+    with pytest.raises(TypeError):
+        torch.zeros(2).to(np.float32)
+    assert torch.zeros(2, dtype=float).dtype == torch.float64 and torch.ones(1, dtype=int).dtype == torch.int64
+    assert torch.tensor([1], dtype=bool).dtype == torch.bool
+
+
+# ------------------------------------------------------------------ numpy bridge
+def test_from_numpy_names_the_numpy_type():
+    assert _message(lambda: torch.from_numpy(np.array(["a"])), TypeError).startswith(
+        "can't convert np.ndarray of type numpy.str_. The only supported types are:")
+
+
+def test_numpy_ufuncs_of_tensors_give_tensors():
+    x = torch.arange(3, dtype=torch.float32)
+    s = np.sin(x)
+    assert type(s) is torch.Tensor and s.dtype == torch.float32
+    np.testing.assert_allclose(s.numpy(), [0.0, 0.84147096, 0.9092974], rtol=1e-6)
+    g = np.greater(x, 1)  # a bool result is uint8, as torch's __array_wrap__ gives it
+    assert type(g) is torch.Tensor and g.dtype == torch.uint8 and g.tolist() == [0, 0, 1]
+    m = np.add(np.ones(3), x)  # the tensor wraps the float64 result
+    assert type(m) is torch.Tensor and m.dtype == torch.float64 and m.tolist() == [1.0, 2.0, 3.0]
+    r = np.sqrt(torch.tensor(4.0))
+    assert type(r) is torch.Tensor and r.shape == () and r.item() == 2.0
+    assert type(np.argmax(x)) is torch.Tensor and np.argmax(x).item() == 2
+    assert type(np.add(x, 1, out=np.zeros(3))) is np.ndarray  # (numpy's own out= stays an array)
+    assert type(np.concatenate([x, x])) is np.ndarray
+
+
+# ------------------------------------------------------------------ views and in-place writes
+def test_T_of_a_vector_or_scalar_is_a_new_view():
+    b = torch.tensor([1.0, 2.0], requires_grad=True)
+    a = torch.tensor(1.0, requires_grad=True)
+    x = torch.zeros(2)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # (the deprecation of .T on other than 2 dims)
+        bt, at, xt = b.T, a.T, x.T
+    assert bt is not b and at is not a
+    assert bt.grad_fn.name() == "PermuteBackward0" and at.grad_fn.name() == "PermuteBackward0"
+    assert xt is not x and xt.data_ptr() == x.data_ptr()
+
+
+def test_written_to_expanded_tensor_message():
+    e = torch.zeros(1).expand(3)
+    msg = ("unsupported operation: more than one element of the written-to tensor refers to a single memory "
+           "location. Please clone() the tensor before performing the operation.")
+    assert _message(lambda: e.add_(1), RuntimeError) == msg
+    assert _message(lambda: e.copy_(torch.ones(3)), RuntimeError) == msg
+
+
+def test_masked_fill_mask_dtype_is_named_as_torch_names_it():
+    for dtype, name in [(torch.int64, "long int"), (torch.float32, "float"), (torch.uint8, "unsigned char"),
+                        (torch.int32, "int")]:
+        mask = torch.zeros(3, dtype=dtype)
+        assert _message(lambda: torch.zeros(3).masked_fill_(mask, 1), RuntimeError) == \
+            f"masked_fill_ only supports boolean masks, but got mask with dtype {name}"
