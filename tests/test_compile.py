@@ -107,6 +107,63 @@ def test_replay_builds_no_autograd_graph(monkeypatch):
     assert compiled.stats.fused_calls == 2
 
 
+@pytest.mark.parametrize("name", ["tensors", "autograd", "optim_adam", "blitz_cnn"])
+def test_replays_write_temporaries_into_planned_buffers(name):
+    """Values that die inside the step (elementwise results, fused kernels' outputs, GEMM products) are written into
+    buffers the plan allocated once; what outlives a replay (the returned loss, the gradients it sets) is new memory
+    each time, so tensors held from earlier replays keep their values."""
+    held = []
+    for compiled in (False, True):
+        torch.manual_seed(0)
+        step, args = WORKLOADS[name]()
+        fn = torch.compile(step) if compiled else step
+        losses, grads = [], []
+        for _ in range(6):
+            losses.append(fn(*args))
+            grads.append([p.grad for p in _weights(step) if p.grad is not None])
+        held.append((losses, grads))
+    (eager_losses, eager_grads), (losses, grads) = held
+    assert fn.stats.planned_buffers > 0 and fn.stats.fused_calls >= 3, fn.stats
+    for a, b in zip(losses, eager_losses):
+        np.testing.assert_allclose(a.detach().numpy(), b.detach().numpy(), rtol=1e-5)
+    for ga, gb in zip(grads, eager_grads):
+        for a, b in zip(ga, gb):
+            np.testing.assert_allclose(a.numpy(), b.numpy(), rtol=1e-4, atol=1e-5)
+
+
+def test_returned_values_and_views_of_them_are_never_planned_buffers():
+    x = torch.randn(5, 4)
+    w = torch.randn(4, 3, requires_grad=True)
+
+    def step():
+        y = x.mm(w)  # returned: new memory at every replay
+        h = (y * 2).relu()
+        (h * h).sum().backward()
+        with torch.no_grad():
+            w.sub_(0.01 * w.grad)
+            w.grad.zero_()
+        return y, (y + 1).t()  # a view of a temporary, returned
+
+    compiled = torch.compile(step)
+    held = [compiled() for _ in range(6)]
+    assert compiled.stats.fused_calls >= 3 and compiled.stats.planned_buffers > 0, compiled.stats
+    for (y, yt), (y_next, _) in zip(held, held[1:]):
+        assert not torch.equal(y.detach(), y_next.detach())  # (the weights moved)
+        np.testing.assert_allclose(yt.detach().t().numpy(), y.detach().numpy() + 1, rtol=1e-6)
+
+
+def _weights(step):
+    """The parameters a step updates (its closure's tensors requiring grad, a module's parameters)."""
+    found = []
+    for cell in step.__closure__ or ():
+        v = cell.cell_contents
+        if isinstance(v, torch.Tensor) and v.requires_grad:
+            found.append(v)
+        elif isinstance(v, torch.nn.Module):
+            found.extend(v.parameters())
+    return found
+
+
 def test_replay_without_a_compiler_gives_the_same_losses(monkeypatch):
     eager, _, _ = run("optim_sgd", False, steps=10)
     monkeypatch.setenv("TG_NO_CXX", "1")  # no fused kernels: the plan keeps the eager calls

@@ -1090,24 +1090,41 @@ void check_mm_shapes(const Tensor& a, const Tensor& b) {
   TG_CHECK(a->sizes[1] == b->sizes[0], "mat1 and mat2 shapes cannot be multiplied (", a->sizes[0], "x", a->sizes[1],
            " and ", b->sizes[0], "x", b->sizes[1], ")");
 }
-}  // namespace
 
-Tensor mm(const Tensor& a, const Tensor& b) {
-  check_mm_shapes(a, b);
-  check_mm_dtypes(a, b);
-  Tensor out = empty({a->sizes[0], b->sizes[1]}, a->dtype, a->device());
-  if (is_narrow(a->dtype)) {
-    if (gemm_reduced_into(out, a->data_ptr(), a->strides, b->data_ptr(), b->strides, a->sizes[0], b->sizes[1],
-                          a->sizes[1], false))
-      return out;
-    return to_dtype(mm(widen(a), widen(b)), a->dtype);  // float32 (int32) GEMM, converted
-  }
-  gemm_into(out, a->data_ptr(), a->strides, b->data_ptr(), b->strides, a->sizes[0], b->sizes[1], a->sizes[1], a->dtype,
-            a->device(), false);
+// The result's memory: `out` where given (a compiled plan's buffer, which must be exactly the result's: contiguous,
+// of its shape, dtype and device), else a new tensor.
+Tensor result_buffer(const Tensor& out, Shape sizes, DType dtype, Device device, const char* op) {
+  if (!out) return empty(sizes, dtype, device);
+  TG_CHECK(out->sizes == sizes && out->dtype == dtype && out->device() == device && out->is_contiguous(), op,
+           ": out must be a contiguous ", type_name(dtype), " tensor of shape ", sizes, " on ", device_str(device),
+           ", got shape ", out->sizes, " ", type_name(out->dtype), " on ", device_str(out->device()));
   return out;
 }
 
-Tensor addmm(const Tensor& bias, const Tensor& a, const Tensor& b) {
+// t, computed elsewhere, copied into `out` where one was given.
+Tensor into(const Tensor& out, const Tensor& t) {
+  if (!out) return t;
+  copy_(out, t);
+  return out;
+}
+}  // namespace
+
+Tensor mm(const Tensor& a, const Tensor& b, const Tensor& out) {
+  check_mm_shapes(a, b);
+  check_mm_dtypes(a, b);
+  Tensor r = result_buffer(out, {a->sizes[0], b->sizes[1]}, a->dtype, a->device(), "mm");
+  if (is_narrow(a->dtype)) {
+    if (gemm_reduced_into(r, a->data_ptr(), a->strides, b->data_ptr(), b->strides, a->sizes[0], b->sizes[1],
+                          a->sizes[1], false))
+      return r;
+    return into(out, to_dtype(mm(widen(a), widen(b)), a->dtype));  // float32 (int32) GEMM, converted
+  }
+  gemm_into(r, a->data_ptr(), a->strides, b->data_ptr(), b->strides, a->sizes[0], b->sizes[1], a->sizes[1], a->dtype,
+            a->device(), false);
+  return r;
+}
+
+Tensor addmm(const Tensor& bias, const Tensor& a, const Tensor& b, const Tensor& out) {
   TG_CHECK(a->dim() == 2, "mat1 must be a matrix, got ", a->dim(), "-D tensor");
   TG_CHECK(b->dim() == 2, "mat2 must be a matrix, got ", b->dim(), "-D tensor");
   check_mm_shapes(a, b);
@@ -1117,19 +1134,19 @@ Tensor addmm(const Tensor& bias, const Tensor& a, const Tensor& b) {
            type_name(b->dtype));
   check_same_device(a, b, "addmm");
   check_same_device(bias, a, "addmm");
-  Tensor out = empty({a->sizes[0], b->sizes[1]}, a->dtype, a->device());
   if (is_narrow(a->dtype) && !(is_reduced_float(a->dtype) && a->device().is_cuda()))
-    return to_dtype(addmm(widen(to_dtype(bias, a->dtype)), widen(a), widen(b)), a->dtype);
-  copy_(out, expand(to_dtype(bias, a->dtype), out->sizes));  // the bias broadcast, then accumulate a @ b onto it
+    return into(out, to_dtype(addmm(widen(to_dtype(bias, a->dtype)), widen(a), widen(b)), a->dtype));
+  Tensor r = result_buffer(out, {a->sizes[0], b->sizes[1]}, a->dtype, a->device(), "addmm");
+  copy_(r, expand(to_dtype(bias, a->dtype), r->sizes));  // the bias broadcast, then accumulate a @ b onto it
   if (is_narrow(a->dtype)) {
-    if (gemm_reduced_into(out, a->data_ptr(), a->strides, b->data_ptr(), b->strides, a->sizes[0], b->sizes[1],
+    if (gemm_reduced_into(r, a->data_ptr(), a->strides, b->data_ptr(), b->strides, a->sizes[0], b->sizes[1],
                           a->sizes[1], true))
-      return out;
-    return to_dtype(addmm(widen(out), widen(a), widen(b)), a->dtype);  // out holds the bias in a's dtype
+      return r;
+    return into(out, to_dtype(addmm(widen(r), widen(a), widen(b)), a->dtype));  // r holds the bias in a's dtype
   }
-  gemm_into(out, a->data_ptr(), a->strides, b->data_ptr(), b->strides, a->sizes[0], b->sizes[1], a->sizes[1], a->dtype,
+  gemm_into(r, a->data_ptr(), a->strides, b->data_ptr(), b->strides, a->sizes[0], b->sizes[1], a->sizes[1], a->dtype,
             a->device(), true);
-  return out;
+  return r;
 }
 
 Tensor bmm(const Tensor& a, const Tensor& b) {

@@ -594,6 +594,9 @@ def build(rec, arg_tensors, result, fuse=True):
             return _render(a.node, item_names)
         if isinstance(a, _Dynamic):
             return f"FILLED({const(a.buffer)}, {_render(a.scalar.node, item_names)})"
+        if isinstance(a, _Buffer):
+            keep.append(a.impl)
+            return const(a.impl)
         if a is None or isinstance(a, (bool, int, str)):
             return repr(a)
         if isinstance(a, float) and a == a and abs(a) != float("inf"):
@@ -612,6 +615,7 @@ def build(rec, arg_tensors, result, fuse=True):
         keep.append(impl)
         produced[id(impl)] = const(impl)
     log, nfused, nfused_ops = _fuse(log, escaping) if fuse and _fusion.available() else (log, 0, 0)
+    log, nbuffers = _plan_buffers(log, escaping)
     item_names = {}
     for entry in log:
         kind = entry[0]
@@ -659,7 +663,8 @@ def build(rec, arg_tensors, result, fuse=True):
         consumed = g is not None and id(_IMPL.__get__(g)) in produced and produced[id(_IMPL.__get__(g))].startswith("c")
         grad_guards.append((t, g, "is" if consumed else "none"))
     stats = {"recorded_calls": sum(1 for e in rec.log if e[0] not in ("_setgrad",)), "plan_calls": ncalls,
-             "fused_kernels": nfused, "fused_ops": nfused_ops, "opaque_steps": sum(e[0] == "_opaque_step" for e in log)}
+             "fused_kernels": nfused, "fused_ops": nfused_ops,
+             "planned_buffers": nbuffers, "opaque_steps": sum(e[0] == "_opaque_step" for e in log)}
     fn = namespace["replay"]
     plan = Plan(lambda impls, tensors: fn(*impls, *tensors), list(guards.values()), list(rec.optimizers.values()),
                 structure, stats)
@@ -668,6 +673,58 @@ def build(rec, arg_tensors, result, fuse=True):
     plan._training = [(m, m.training) for m in rec.modules.values()]
     plan.source = source
     return plan
+
+
+# ------------------------------------------------------------------------------------------ buffer planning
+class _Buffer:
+    """The output buffer of one call site of a plan, allocated once (the recorded call's result) and written at
+    every replay."""
+
+    def __init__(self, impl):
+        self.impl = impl
+
+
+def _plan_buffers(log, escaping):
+    """The log with each elementwise call and fused kernel that makes a fresh CPU value told to write it into that
+    call site's own buffer, kept by the plan: a replay allocates none of them again. A value is left fresh where
+    anything outside the step may hold it or its memory after the step: returned, held by a live tensor (an
+    optimizer's state, a module's buffer), set as a gradient, or a view of one of those. Returns (log, buffers)."""
+    outside = {id(e[2]) for e in log if e[0] == "_setgrad" and e[2] is not None} | set(escaping)
+    held = {i.storage_id for e in log if e[0] != "_opaque_step"
+            for i in _impls([e[2]] if e[0] == "_setgrad" else [e[4]]) if id(i) in outside}
+    planned, n = [], 0
+    for e in log:
+        out = e[4] if e[0] not in ("_setgrad", "_opaque_step") else None
+        if not isinstance(out, _IMPL_TYPE) or out.device_type != 0 or id(out) in outside or \
+                out.storage_id in held or not out.is_contiguous:
+            planned.append(e)
+            continue
+        name, fn, args, kwargs, _ = e
+        position = _out_position(e)
+        if position is None or len(args) > position and args[position] is not None or \
+                name == "fused" and not len(out.shape):  # (a 0-d fused result may be a chain's full sum)
+            planned.append(e)
+            continue
+        args = list(args) + [False if name in _BINARY and k == 2 else None for k in range(len(args), position)]
+        planned.append((name, fn, tuple(args[:position]) + (_Buffer(out),) + tuple(args[position + 1:]), kwargs, out))
+        n += 1
+    return planned, n
+
+
+_OUT_POSITIONS = {"fused": 1, "mm": 2, "addmm": 3, "clamp": 3}  # the core calls taking an out buffer, besides the
+_BINARY = frozenset(e.name for e in _registry.OPS if not e.unary)  # registry's elementwise ops: (a, out, params)
+#                                                                    or (a, b, reflected, out, params)
+
+
+def _out_position(e):
+    """The position of the out buffer among a call's arguments, where it takes one (and no keywords)."""
+    if e[3]:
+        return None
+    position = _OUT_POSITIONS.get(e[0])
+    if position is not None:
+        return position
+    entry = _registry.BY_NAME.get(e[0])
+    return None if entry is None or entry.kernel is not None else 1 if entry.unary else 3
 
 
 # ------------------------------------------------------------------------------------------ constant folding

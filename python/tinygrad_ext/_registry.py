@@ -1249,10 +1249,11 @@ FRONT_ENDS = [
     F(_OPS, "Tensor argmax(const Tensor& a, std::optional<int64_t> dim, bool keepdim, bool is_max)",
       doc="argmax/argmin over a dim or the flattened tensor"),
     # linear algebra: products and gathers have enough work to always run without the GIL
-    F(_OPS, "Tensor mm(const Tensor& a, const Tensor& b)", "release"),
+    F(_OPS, "Tensor mm(const Tensor& a, const Tensor& b, const Tensor& out = nullptr)", "release",
+      doc="a @ b; out: a compiled plan's buffer for the result (exactly its shape, dtype and device, contiguous)"),
     F(_OPS, "Tensor bmm(const Tensor& a, const Tensor& b)", "release"),
-    F(_OPS, "Tensor addmm(const Tensor& bias, const Tensor& a, const Tensor& b)", "release",
-      doc="bias + a @ b, one pass"),
+    F(_OPS, "Tensor addmm(const Tensor& bias, const Tensor& a, const Tensor& b, const Tensor& out = nullptr)",
+      "release", doc="bias + a @ b, one pass; out: as mm's"),
     # indexing and joining
     F(_OPS, "Tensor index(const Tensor& a, int64_t dim, const std::vector<Tensor>& indices)", "release",
       doc="`indices` index consecutive dims starting at `dim` and broadcast together"),
