@@ -202,6 +202,8 @@ def _runs(values, change, order, shape, return_inverse, return_counts):
     n = values.shape[0]
     starts = cat([full([min(n, 1)], True, dtype=_dtype.bool, device=values.device), change])
     out = [values[starts]]
+    if not (return_inverse or return_counts):
+        return out
     group = starts.to(_dtype.int64).cumsum(0) - 1
     if return_inverse:
         inverse = group
