@@ -123,3 +123,47 @@ def test_masked_fill_mask_dtype_is_named_as_torch_names_it():
         mask = torch.zeros(3, dtype=dtype)
         assert _message(lambda: torch.zeros(3).masked_fill_(mask, 1), RuntimeError) == \
             f"masked_fill_ only supports boolean masks, but got mask with dtype {name}"
+
+
+# ------------------------------------------------------------------ out=
+def test_cat_stack_where_take_out():
+    x = torch.ones(2, 3)
+    o = torch.empty(2)
+    with pytest.warns(UserWarning, match="An output with one or more elements was resized since it had shape \\[2\\]"):
+        r = torch.cat([x, x], out=o)
+    assert r is o and o.shape == (4, 3) and o.sum().item() == 12.0
+    o = torch.empty(0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # (an empty out is resized without a word)
+        torch.stack([x, x * 0], out=o)
+    assert o.shape == (2, 2, 3) and o[1].sum().item() == 0.0
+    assert torch.where(torch.tensor([True, False]), torch.tensor([1.0, 2.0]), torch.tensor([3.0, 4.0]),
+                       out=torch.empty(2)).tolist() == [1.0, 4.0]
+    assert torch.hstack([torch.ones(1), torch.zeros(1)], out=torch.empty(0)).tolist() == [1.0, 0.0]
+    assert torch.vstack([torch.ones(2), torch.zeros(2)], out=torch.empty(0)).shape == (2, 2)
+    assert _message(lambda: torch.cat([torch.ones(3)], out=torch.empty(3, dtype=torch.int64)), TypeError) == \
+        "torch.cat(): input types can't be cast to the desired output type Long"
+
+
+def test_factories_make_their_result_in_the_out_tensor():
+    o = torch.empty(0, dtype=torch.float64)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # (torch resizes a factory's out silently, whatever it held)
+        assert torch.arange(3, out=o) is o and o.dtype == torch.float64 and o.tolist() == [0.0, 1.0, 2.0]
+        torch.zeros(2, 2, out=o)
+        assert o.shape == (2, 2) and o.sum().item() == 0.0
+        torch.eye(2, out=o)
+        assert o.tolist() == [[1.0, 0.0], [0.0, 1.0]]
+        torch.full((2,), 7, out=o)
+        assert o.tolist() == [7.0, 7.0] and o.dtype == torch.float64
+        torch.linspace(0, 1, 3, out=o)
+        assert o.tolist() == [0.0, 0.5, 1.0]
+        torch.ones(1, out=o)
+        assert o.tolist() == [1.0]
+    torch.manual_seed(0)
+    o = torch.empty(3, dtype=torch.float64)
+    torch.randn(3, out=o)  # drawn in out's dtype (torch's float64 draw after manual_seed(0))
+    np.testing.assert_allclose(o.numpy(), [1.5409961, -0.2934289, -2.1787894], rtol=1e-6)
+    i = torch.empty(3, dtype=torch.int64)
+    torch.randperm(3, out=i)
+    assert sorted(i.tolist()) == [0, 1, 2]

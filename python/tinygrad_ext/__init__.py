@@ -22,6 +22,7 @@ from .tensor import LEGACY_CPU as _LEGACY_CPU
 from .tensor import LEGACY_CUDA as _LEGACY_CUDA
 from .tensor import tensor as _tensor
 from .tensor import _C_TYPE, _needs_grad
+from .tensor import write_out as _write_out
 from .cuda import OutOfMemoryError  # torch.OutOfMemoryError
 
 globals().update(_LEGACY_CPU)  # torch.FloatTensor, torch.LongTensor, ...
@@ -64,30 +65,6 @@ def is_tensor(obj):
 
 def numel(t):
     return t.numel()
-
-
-def _write_out(out, result):
-    """Stores `result` in the `out=` tensor (or tuple of tensors) as torch does: same dtype rule, and an
-    out of the wrong shape is resized (with torch's deprecation warning when it had elements)."""
-    if isinstance(out, (tuple, list)):
-        for o, r in zip(out, result):
-            _write_out(o, r)
-        return out
-    if not _C.can_cast(result.dtype.id, out.dtype.id):
-        raise RuntimeError(f"result type {result.dtype._legacy[:-6]} can't be cast to the desired output "
-                           f"type {out.dtype._legacy[:-6]}")
-    if out.shape != result.shape:
-        if out.numel():
-            import warnings
-            warnings.warn(f"An output with one or more elements was resized since it had shape {list(out.shape)}, "
-                          f"which does not match the required output shape {list(result.shape)}. This behavior is "
-                          "deprecated, and in a future PyTorch release outputs will not be resized unless they "
-                          "have zero elements. You can explicitly reuse an out tensor t by resizing it, inplace, "
-                          "to zero elements with t.resize_(0).", UserWarning, stacklevel=3)
-        out._impl = result.to(dtype=out.dtype, device=out.device, copy=True)._impl
-    else:
-        out.copy_(result)
-    return out
 
 
 def _function(name):

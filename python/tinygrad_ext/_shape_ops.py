@@ -378,24 +378,24 @@ def atleast_3d(*tensors):
                     list(t.shape) + [1] if t.dim() == 2 else [1, t.numel(), 1] if t.dim() else [1, 1, 1])
 
 
-def hstack(tensors):
+def hstack(tensors, *, out=None):
     ts = atleast_1d(list(tensors))
-    return cat(ts, 0 if all(t.dim() == 1 for t in ts) else 1)
+    return cat(ts, 0 if all(t.dim() == 1 for t in ts) else 1, out=out)
 
 
-def vstack(tensors):
-    return cat(atleast_2d(list(tensors)), 0)
+def vstack(tensors, *, out=None):
+    return cat(atleast_2d(list(tensors)), 0, out=out)
 
 
 row_stack = vstack
 
 
-def dstack(tensors):
-    return cat(atleast_3d(list(tensors)), 2)
+def dstack(tensors, *, out=None):
+    return cat(atleast_3d(list(tensors)), 2, out=out)
 
 
-def column_stack(tensors):
-    return cat([t.reshape(t.numel(), 1) if t.dim() <= 1 else t for t in tensors], 1)
+def column_stack(tensors, *, out=None):
+    return cat([t.reshape(t.numel(), 1) if t.dim() <= 1 else t for t in tensors], 1, out=out)
 
 
 def tensor_split(input, indices_or_sections, dim=0):

@@ -1717,6 +1717,46 @@ def _adv_start(out, k):
 
 
 # ---------------------------------------------------------------- creation
+def write_out(out, result, warn_resize=True):
+    """Stores `result` in the `out=` tensor (or tuple of tensors) as torch does: same dtype rule, and an
+    out of the wrong shape is resized (with torch's deprecation warning when it had elements, but for a
+    factory's out, which torch resizes silently)."""
+    if isinstance(out, (tuple, list)):
+        for o, r in zip(out, result):
+            write_out(o, r)
+        return out
+    if not _C.can_cast(result.dtype.id, out.dtype.id):
+        raise RuntimeError(f"result type {result.dtype._legacy[:-6]} can't be cast to the desired output "
+                           f"type {out.dtype._legacy[:-6]}")
+    if out.shape != result.shape:
+        if out.numel() and warn_resize:
+            warnings.warn(f"An output with one or more elements was resized since it had shape {list(out.shape)}, "
+                          f"which does not match the required output shape {list(result.shape)}. This behavior is "
+                          "deprecated, and in a future PyTorch release outputs will not be resized unless they "
+                          "have zero elements. You can explicitly reuse an out tensor t by resizing it, inplace, "
+                          "to zero elements with t.resize_(0).", UserWarning, stacklevel=3)
+        out._impl = result.to(dtype=out.dtype, device=out.device, copy=True)._impl
+    else:
+        out.copy_(result)
+    return out
+
+
+def _takes_out(factory):
+    """fn(..., out=None): the result written into `out` as torch's out= (a factory makes it in out's dtype and
+    device unless told otherwise)."""
+    def deco(fn):
+        @functools.wraps(fn)
+        def with_out(*args, out=None, **kwargs):
+            if out is None:
+                return fn(*args, **kwargs)
+            if factory:
+                kwargs["dtype"] = kwargs.get("dtype") or out.dtype
+                kwargs["device"] = kwargs.get("device") or out.device
+            return write_out(out, fn(*args, **kwargs), warn_resize=not factory)
+        return with_out
+    return deco
+
+
 def _dt(dtype):
     return _dtype.get_default_dtype() if dtype is None else _dtype.as_dtype(dtype)
 
@@ -1748,6 +1788,7 @@ def empty(*size, dtype=None, device=None, requires_grad=False, out=None, memory_
     return _finish(t, requires_grad)
 
 
+@_takes_out(factory=True)
 def full(size, fill_value, dtype=None, device=None, requires_grad=False):
     if not isinstance(size, (tuple, list)):
         raise TypeError(f"full(): argument 'size' (position 1) must be tuple of ints, not {type(size).__name__}")
@@ -1763,6 +1804,7 @@ def full(size, fill_value, dtype=None, device=None, requires_grad=False):
                    requires_grad)
 
 
+@_takes_out(factory=True)
 @_size_keyword
 def zeros(*size, dtype=None, device=None, requires_grad=False, _fn="zeros"):
     shape = _shape_arg(size, _fn)
@@ -1771,6 +1813,7 @@ def zeros(*size, dtype=None, device=None, requires_grad=False, _fn="zeros"):
     return _finish(_wrap(_C.full(shape, 0, _dt(dtype).id, *as_device(device)._code)), requires_grad)
 
 
+@_takes_out(factory=True)
 @_size_keyword
 def ones(*size, dtype=None, device=None, requires_grad=False):
     return _finish(_wrap(_C.full(_shape_arg(size, "ones"), 1, _dt(dtype).id, *as_device(device)._code)),
@@ -1823,6 +1866,7 @@ def _check_random_bounds(dtype, low, high):
             raise RuntimeError(f"{name} is out of bounds for {_C_TYPE[dtype]}")
 
 
+@_takes_out(factory=True)
 @_size_keyword
 def rand(*size, dtype=None, device=None, requires_grad=False, generator=None):
     t = empty(*size, dtype=dtype, device=device, _fn="rand")
@@ -1831,6 +1875,7 @@ def rand(*size, dtype=None, device=None, requires_grad=False, generator=None):
     return _finish(t, requires_grad)
 
 
+@_takes_out(factory=True)
 @_size_keyword
 def randn(*size, dtype=None, device=None, requires_grad=False, generator=None):
     t = empty(*size, dtype=dtype, device=device, _fn="randn")
@@ -1846,6 +1891,7 @@ _RANDINT_OVERLOADS = "".join(
     for gen in ("torch.Generator generator, ", ""))
 
 
+@_takes_out(factory=True)
 def randint(low=None, high=None, size=None, dtype=None, device=None, requires_grad=False, generator=None):
     given = [a for a in (low, high, size) if a is not None]
     if size is None:
@@ -1888,6 +1934,7 @@ def randn_like(input, dtype=None, device=None):
     return t
 
 
+@_takes_out(factory=True)
 def randperm(n, dtype=None, device=None, generator=None, requires_grad=False):
     t = _wrap(_draw(generator, _C.randperm, n, *as_device(device)._code))
     return t if dtype is None else t.to(dtype)
@@ -1909,6 +1956,7 @@ def normal(mean, std=1.0, size=None, generator=None, dtype=None, device=None):
     return t
 
 
+@_takes_out(factory=True)
 def arange(start, end=None, step=1, dtype=None, device=None, requires_grad=False):
     if end is None:
         start, end = 0, start
@@ -1933,21 +1981,22 @@ def range(start, end=None, step=1, dtype=None, device=None, requires_grad=False)
                    requires_grad)
 
 
+@_takes_out(factory=True)
 def linspace(start, end, steps, dtype=None, device=None, requires_grad=False):
     return _finish(_wrap(_C.linspace(_py_float(start), _py_float(end), steps, _dt(dtype).id,
                                      *as_device(device)._code)), requires_grad)
 
 
+@_takes_out(factory=True)
 def eye(n, m=None, dtype=None, device=None, requires_grad=False):
     if isinstance(n, _py_bool) or not hasattr(n, "__index__"):
         raise TypeError(f"eye(): argument 'n' (position 1) must be int, not {type(n).__name__}")
     if m is not None and (isinstance(m, _py_bool) or not hasattr(m, "__index__")):
+        options = ("*, Tensor out = None, torch.dtype dtype = None, torch.layout layout = None, torch.device device "
+                   "= None, bool pin_memory = False, bool requires_grad = False)")
         raise TypeError(f"eye() received an invalid combination of arguments - got ({type(n).__name__}, "
-                        f"{type(m).__name__}), but expected one of:\n * (int n, *, Tensor out = None, torch.dtype dtype "
-                        "= None, torch.layout layout = None, torch.device device = None, bool pin_memory = False, bool "
-                        "requires_grad = False)\n * (int n, int m, *, Tensor out = None, torch.dtype dtype = None, "
-                        "torch.layout layout = None, torch.device device = None, bool pin_memory = False, bool "
-                        "requires_grad = False)\n")
+                        f"{type(m).__name__}), but expected one of:\n * (int n, {options}\n"
+                        f" * (int n, int m, {options}\n")
     n, m = _operator.index(n), None if m is None else _operator.index(m)
     return _finish(_wrap(_C.eye(n, n if m is None else m, _dt(dtype).id, *as_device(device)._code)), requires_grad)
 
@@ -2166,7 +2215,9 @@ LEGACY_CUDA = {d._legacy: _make_legacy(d, True) for d in _dtype.BY_ID}
 
 
 # ------------------------------------------------------------- functions
-def where(condition, input=None, other=None):
+def where(condition, input=None, other=None, *, out=None):
+    if out is not None:
+        return write_out(out, where(condition, input, other))
     if input is None and other is None:
         return condition.nonzero(as_tuple=True)
     if isinstance(condition, Tensor) and condition.dtype is _dtype.uint8:
@@ -2305,7 +2356,13 @@ def _tensor_list(fn, tensors):
     return list(tensors)
 
 
-def cat(tensors, dim=0):
+def cat(tensors, dim=0, *, out=None):
+    if out is not None:
+        result = cat(tensors, dim)
+        if not _C.can_cast(result.dtype.id, out.dtype.id):
+            raise TypeError(f"torch.cat(): input types can't be cast to the desired output type "
+                            f"{out.dtype._legacy[:-6]}")
+        return write_out(out, result)
     tensors = _tensor_list("cat", tensors)
     if not tensors:
         raise ValueError("torch.cat(): expected a non-empty list of Tensors")
@@ -2338,7 +2395,9 @@ def _named(out, name):
     return out
 
 
-def stack(tensors, dim=0):
+def stack(tensors, dim=0, *, out=None):
+    if out is not None:
+        return write_out(out, stack(tensors, dim))
     tensors = _tensor_list("stack", tensors)
     if not tensors:
         raise RuntimeError("stack expects a non-empty TensorList")
