@@ -842,7 +842,7 @@ def test_conv_bad_inputs():
         nn.Conv2d(3, 4, 3, groups=2)
     with pytest.raises(RuntimeError, match="Output size is too small"):
         F.max_pool2d(torch.randn(1, 3, 2, 2), 3)
-    with pytest.raises(RuntimeError, match="pad should be smaller than or equal to half of kernel size"):
+    with pytest.raises(RuntimeError, match="pad should be at most half of effective kernel size"):
         F.max_pool2d(torch.randn(1, 1, 6, 6), 2, padding=2)
     with pytest.raises(NotImplementedError, match="\"max_pool2d\" not implemented for 'Bool'"):
         F.max_pool2d(torch.ones(1, 1, 4, 4, dtype=torch.bool), 2)

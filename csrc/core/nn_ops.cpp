@@ -327,6 +327,11 @@ PoolShape pool_shape(const Shape& sizes, const Pool2dParams& p) {
            "dilation should be greater than zero, but got dilationH: ", p.dilation[0], " dilationW: ", p.dilation[1]);
   TG_CHECK(p.padding[0] >= 0 && p.padding[1] >= 0, "pad must be non-negative, but got padH: ", p.padding[0],
            " padW: ", p.padding[1]);
+  for (int d = 0; d < 2; ++d) {  // torch checks the dilated window first (H, then W), then the plain kernel
+    const int64_t half = ((p.kernel[d] - 1) * p.dilation[d] + 1) / 2;
+    TG_CHECK(p.padding[d] <= half, "pad should be at most half of effective kernel size, but got pad=", p.padding[d],
+             ", kernel_size=", p.kernel[d], " and dilation=", p.dilation[d]);
+  }
   TG_CHECK(p.kernel[1] / 2 >= p.padding[1] && p.kernel[0] / 2 >= p.padding[0],
            "pad should be smaller than or equal to half of kernel size, but got padW = ", p.padding[1],
            ", padH = ", p.padding[0], ", kW = ", p.kernel[1], ", kH = ", p.kernel[0]);

@@ -437,7 +437,11 @@ class Tensor:
 
     def detach_(self):
         if self._extra is not None and self._extra.get("_base") is not None:
-            raise RuntimeError("Can't detach views in-place. Use detach() instead.")
+            raise RuntimeError("Can't detach views in-place. Use detach() instead. If you are using "
+                               "DistributedDataParallel (DDP) for training, and gradient_as_bucket_view is set as "
+                               "True, gradients are views of DDP buckets, and hence detach_() cannot be called on "
+                               "these gradients. To fix this error, please refer to the Optimizer.zero_grad() "
+                               "function in torch/optim/optimizer.py as the solution.")
         self.grad_fn, self._requires_grad = None, False
         return self
 
@@ -872,8 +876,11 @@ class Tensor:
         basic, dim, index, perm = _split_key(self, key)
         out = self
         if basic is not None:
-            out = _apply_basic_index(out, basic, _ops.BASIC_INDEX_VIEWS) if _needs_grad(out) else \
-                _wrap(_apply_basic_index(out._impl, basic))
+            if _needs_grad(out):
+                out = _apply_basic_index(out, basic, _ops.BASIC_INDEX_VIEWS)
+            else:
+                out = _wrap(_apply_basic_index(out._impl, basic))
+                out._requires_grad = self._requires_grad  # (a view made with grad mode off: a leaf, as torch's)
         if index is None:
             return out
         if perm is not None:
@@ -1545,6 +1552,11 @@ def _softmax(input, dim, dtype, log, stacklevel=2, name=None):
         dim = 0 if input.dim() in (0, 1, 3) else 1
     if dtype is not None:
         input = input.to(dtype)
+    if not input.dtype.is_floating_point:  # (torch names its kernel: over the last dim or another)
+        nd = builtins.max(input.dim(), 1)
+        last = "_lastdim" if _C.wrap_dim(dim, nd) == nd - 1 else ""
+        raise NotImplementedError(f"\"{'log_' if log else ''}softmax{last}_kernel_impl\" not implemented for "
+                                  f"'{input.dtype._legacy[:-6]}'")
     return _ops.NN_OPS["_log_softmax" if log else "_softmax"].apply(input, dim)
 
 

@@ -271,10 +271,7 @@ def _make_roots(tensors, grad_tensors, what="tensors"):
                 else:
                     raise RuntimeError(f"Mismatch in shape: grad_output[{i}] has a shape of {g.shape} and "
                                        f"output[{i}] has a shape of {t.shape}.")
-            if g.dtype is not t.dtype:
-                if g.dtype.is_floating_point != t.dtype.is_floating_point:
-                    raise RuntimeError(f"For floating point outputs, grad_output[{i}] must be floating point too, "
-                                       f"but got {g.dtype} for output of dtype {t.dtype}")
+            if g.dtype is not t.dtype:  # (torch casts any real gradient to the output's dtype, ints and bools too)
                 g = g.to(t.dtype)
             if g.device != t.device:
                 raise RuntimeError(f"invalid gradient at index {i} - expected device {t.device} but got {g.device}")
@@ -296,6 +293,9 @@ def _targets(inputs):
     return edges, targets
 
 
+_CREATE_GRAPH_WARNED = []
+
+
 def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False, grad_variables=None, inputs=None,
              retain_variables=None):
     """Computes the gradient of `tensors` (weighted by grad_tensors) and accumulates it into the .grad of the
@@ -307,6 +307,13 @@ def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False, 
     if retain_graph is None:
         retain_graph = create_graph
     roots = _make_roots(tensors, grad_tensors)
+    if create_graph and not _CREATE_GRAPH_WARNED:
+        _CREATE_GRAPH_WARNED.append(True)  # (torch warns once a process)
+        warnings.warn("Using backward() with create_graph=True will create a reference cycle between the parameter "
+                      "and its gradient which can cause a memory leak. We recommend using autograd.grad when "
+                      "creating the graph to avoid this. If you have to use this function, make sure to reset the "
+                      ".grad fields of your parameters to None after use to break the cycle and avoid the leak.",
+                      UserWarning, stacklevel=3)
     if inputs is None:
         _run(roots, retain_graph, create_graph)
         return

@@ -12,6 +12,7 @@ import functools
 import numbers
 import re
 import traceback
+import warnings
 import weakref
 
 from .. import _C, _dtype
@@ -52,9 +53,11 @@ def _version_error(t, version, expected, node_name):
     out = f", which is output {t._output_nr} of {re.sub(r'Backward[0-9]*$', '', node_name)}," if node_name else ""
     return RuntimeError(
         "one of the variables needed for gradient computation has been modified by an inplace operation: "
-        f"[{t.type()} {list(t.shape)}]{out} is at version {version}; expected version {expected} instead. "
-        "Hint: enable anomaly detection to find the operation that failed to compute its gradient, with "
-        "torch.autograd.set_detect_anomaly(True, check_nan=False).")
+        f"[{t.type()} {list(t.shape)}]{out} is at version {version}; expected version {expected} instead. " +
+        ("Hint: the backtrace further above shows the operation that failed to compute its gradient. The variable "
+         "in question was changed in there or anywhere later. Good luck!" if anomaly_mode._enabled[0] else
+         "Hint: enable anomaly detection to find the operation that failed to compute its gradient, with "
+         "torch.autograd.set_detect_anomaly(True, check_nan=False)."))
 
 
 class _SavedOutput:
@@ -125,6 +128,19 @@ class Function:
         if self.__dict__.get("_freed") and not name.startswith("__"):
             raise RuntimeError(_FREED)
         raise AttributeError(f"'{type(self).__name__}' object has no attribute '{name}'")
+
+    def __init__(self, *args, **kwargs):
+        warnings.warn(f"{self.__class__} should not be instantiated. Methods on autograd functions are all static, so "
+                      "you should invoke them on the class itself. Instantiating an autograd function will raise an "
+                      "error in a future version of PyTorch.", DeprecationWarning, stacklevel=2)
+
+    @property
+    def metadata(self):
+        """A dict the user may fill (torch's Node.metadata): one per node, kept with it."""
+        d = self.__dict__.get("_metadata")
+        if d is None:
+            d = self.__dict__["_metadata"] = {}
+        return d
 
     def __call__(self, *args):
         raise RuntimeError("Legacy autograd function with non-static forward method is deprecated. Please use "
@@ -261,15 +277,14 @@ class Function:
         for i, (g, meta) in enumerate(zip(result, self._input_meta)):
             if g is None:
                 continue
+            if not isinstance(g, Tensor):
+                raise RuntimeError(f"expected Variable or None (got {type(g).__name__})")
             if meta == 0:
                 raise RuntimeError(f"function {self.name()} returned a gradient different than None at position "
                                    f"{i + 1}, but the corresponding forward input was not a Variable")
             if meta is None:  # a tensor input that does not require grad: the gradient is ignored
                 out[i] = None
                 continue
-            if not isinstance(g, Tensor):
-                raise TypeError(f"function {self.name()} returned a gradient of type {type(g).__name__} at "
-                                f"position {i + 1}; expected a Tensor or None")
             shape, dtype = meta
             if g.shape != shape:
                 if not _expandable(shape, g.shape):

@@ -515,7 +515,8 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None, trainin
                 running_var.mul_(1 - m).add_(var.detach() * (m * n / (n - 1)))
     else:
         if running_mean is None or running_var is None:
-            raise RuntimeError("running_mean and running_var must be defined in evaluation mode")
+            missing = "mean" if running_mean is None else "var"
+            raise RuntimeError(f"running_{missing} must be defined in evaluation mode")
         mean, var = running_mean, running_var
     out = _channel_affine((input - mean.reshape(shape)) * (var.reshape(shape) + eps).rsqrt(), weight, bias)
     return _named(out.to(input.dtype), "NativeBatchNormBackward0")  # (float32 parameters: input's dtype back)
@@ -708,7 +709,12 @@ def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-1
         input, target, weight = _amp_cast("cross_entropy", input, target, weight)
     if not isinstance(input, Tensor) or not isinstance(target, Tensor):
         raise TypeError("cross_entropy(): input and target must be Tensors")
-    if target.dtype.is_floating_point and target.shape == input.shape:  # (any other shape: class indices)
+    if target.shape == input.shape:  # (any other shape: class indices)
+        if not target.dtype.is_floating_point:
+            raise RuntimeError("Expected floating point type for target with class probabilities, got "
+                               f"{target.dtype._legacy[:-6]}")
+        if ignore_index >= 0:
+            raise RuntimeError("ignore_index is not supported for floating point target")
         return _cross_entropy_probs(input, target, weight, code, label_smoothing)
     loss = _ops.NN_OPS["cross_entropy"].apply(input, _class_target(target, input, _CE_KERNEL, code), weight, code,
                                               int(ignore_index), float(label_smoothing))
@@ -1308,6 +1314,9 @@ def _as_2d(input, name):
 
 def max_pool1d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False, return_indices=False):
     k, s, p, d = _pool1d_args(kernel_size, stride, padding, dilation)
+    if p[1] > k[1] // 2:
+        raise RuntimeError(f"max_pool1d() padding should be at most half of kernel size, but got padding={p[1]} and "
+                           f"kernel_size={k[1]}")
     out = max_pool2d(_as_2d(input, "max_pool1d"), k, s, p, d, ceil_mode, return_indices)
     if not return_indices and not input.dtype.is_floating_point:  # torch's kernel without indices: floats only
         raise NotImplementedError(f"\"max_pool1d_impl\" not implemented for '{input.dtype._legacy[:-6]}'")
@@ -1638,7 +1647,7 @@ def interpolate(input, size=None, scale_factor=None, mode="nearest", align_corne
         sizes = [int(size)] * spatial if isinstance(size, numbers.Integral) else [int(s) for s in size]
         if len(sizes) != spatial:
             raise ValueError(f"Input and output must have the same number of spatial dimensions, but got input with "
-                             f"spatial dimensions of {list(input.shape[2:])} and output size of {sizes}. Please "
+                             f"spatial dimensions of {list(input.shape[2:])} and output size of {size}. Please "
                              "provide input tensor in (N, C, d1, d2, ...,dK) format and output size in (o1, o2, "
                              "...,oK) format.")
         scales = [None] * spatial

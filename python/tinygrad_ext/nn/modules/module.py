@@ -9,7 +9,7 @@ from types import MappingProxyType
 from ... import _dtype
 from ..._device import as_device, device
 from ...autograd.grad_mode import no_grad
-from ...tensor import Tensor
+from ...tensor import Tensor, empty_like
 from ..parameter import Buffer, Parameter, zero_grads
 from ._backward_hooks import BackwardHook, register_non_full_backward_hooks
 from ._state_dict import EXTRA_STATE_KEY, entry_error, load_own_entries, write_entry
@@ -503,10 +503,10 @@ class Module:
         return self
 
     # ------------------------------------------------ device and dtype moves
-    def _apply(self, fn):
+    def _apply(self, fn, recurse=True):
         """Applies fn to every parameter, gradient and buffer; parameters keep their identity
         (optimizers holding them see the moved data)."""
-        for m in self.modules():
+        for m in (self.modules() if recurse else (self,)):
             with no_grad():
                 for name, p in m._parameters.items():
                     if p is None:
@@ -552,6 +552,9 @@ class Module:
                 t = t.to(memory_format=memory_format)
             return t
         return self._apply(convert)
+
+    def to_empty(self, *, device, recurse=True):
+        return self._apply(lambda t: empty_like(t, device=device), recurse=recurse)
 
     def cuda(self, device=None):
         return self._apply(lambda t: t.cuda(device))
@@ -772,4 +775,4 @@ def _check_name(name, kind):
     if name == "":
         raise KeyError(f'{kind} name can\'t be empty string ""')
     if "." in name:
-        raise KeyError(f'{kind} name can\'t contain "."')
+        raise KeyError(f'{kind} name can\'t contain "."' + (f", got: {name}" if kind == "module" else ""))

@@ -24,6 +24,7 @@ so random transforms in workers are reproducible under torch.manual_seed.
 """
 import atexit
 import collections
+import copy
 import ctypes
 import io
 import itertools
@@ -105,7 +106,7 @@ def default_convert(data):
 
 def default_collate(batch):
     """Puts a list of samples together: tensors and numpy arrays are stacked on a new first dimension,
-    Python floats become a float64 tensor, ints an int64 tensor (bools a bool tensor), strings stay as given;
+    Python floats become a float64 tensor, ints (and bools) the tensor torch.tensor(batch) makes, strings stay as given;
     tuples, lists, namedtuples and dicts are collated field by field (a tuple of fields comes back as a
     list, as in torch)."""
     elem = batch[0]
@@ -119,10 +120,8 @@ def default_collate(batch):
         if not _numpy_ok(np.asarray(elem)):
             raise TypeError(_COLLATE_ERR.format(elem.dtype))
         return as_tensor(np.array(batch))
-    if isinstance(elem, bool):
-        return tensor(batch, dtype=_dtype.bool)
-    if isinstance(elem, numbers.Integral):
-        return tensor(batch, dtype=_dtype.int64)
+    if isinstance(elem, numbers.Integral):  # (bools too: torch infers the batch's dtype, [1, 2.5] is float32)
+        return tensor(batch)
     if isinstance(elem, float):
         return tensor(batch, dtype=_dtype.float64)
     if isinstance(elem, (str, bytes)):
@@ -130,6 +129,10 @@ def default_collate(batch):
     if isinstance(elem, collections.abc.Mapping):
         out = {k: default_collate([d[k] for d in batch]) for k in elem}
         try:
+            if isinstance(elem, collections.abc.MutableMapping):  # a copy keeps its kind (defaultdict's factory)
+                clone = copy.copy(elem)
+                clone.update(out)
+                return clone
             return type(elem)(out)
         except TypeError:
             return out

@@ -151,7 +151,7 @@ class ConcatDataset(Dataset[_T_co]):
                 raise ValueError("absolute value of index should not exceed dataset length")
             idx = len(self) + idx
         if idx >= len(self):
-            raise IndexError(f"index {idx} is out of range for ConcatDataset of length {len(self)}")
+            raise IndexError("list index out of range")  # (torch's: the index runs past its list of datasets)
         d = bisect.bisect_right(self.cumulative_sizes, idx)
         start = self.cumulative_sizes[d - 1] if d > 0 else 0
         return self.datasets[d][idx - start]

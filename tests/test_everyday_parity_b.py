@@ -1,0 +1,310 @@
+"""Everyday PyTorch code (nn.Module API, functional errors, data, optim, autograd API) that differed from torch 2.13:
+expected values, messages and warnings written down from torch."""
+import warnings
+
+import pytest
+
+import tinygrad_ext as torch
+import tinygrad_ext.nn as nn
+import tinygrad_ext.nn.functional as F
+from tinygrad_ext.utils.data import ConcatDataset, TensorDataset
+
+
+# ------------------------------------------------------------------ nn.Module
+def test_module_name_with_a_dot_names_it():
+    with pytest.raises(KeyError) as e:
+        nn.ModuleDict()["a.b"] = nn.ReLU()
+    assert e.value.args[0] == 'module name can\'t contain ".", got: a.b'
+    with pytest.raises(KeyError) as e:  # (parameters and buffers keep the short text)
+        nn.Module().register_buffer("a.b", torch.ones(1))
+    assert e.value.args[0] == 'buffer name can\'t contain "."'
+
+
+def test_to_empty_moves_without_copying_values():
+    m = nn.Sequential(nn.Linear(2, 3), nn.BatchNorm1d(3))
+    w = m[0].weight
+    assert m.to_empty(device="cpu") is m
+    assert m[0].weight is w and m[0].weight.shape == (3, 2) and m[1].running_mean.shape == (3,)
+    assert m[1].num_batches_tracked.dtype == torch.int64
+    with pytest.raises(TypeError):
+        m.to_empty("cpu")  # (device is keyword-only, as torch's)
+
+
+# ------------------------------------------------------------------ functional errors
+@pytest.mark.parametrize("fn, kw, msg", [
+    (F.max_pool2d, dict(kernel_size=3, padding=2),
+     "pad should be at most half of effective kernel size, but got pad=2, kernel_size=3 and dilation=1"),
+    (F.max_pool2d, dict(kernel_size=(3, 5), padding=(1, 3)),
+     "pad should be at most half of effective kernel size, but got pad=3, kernel_size=5 and dilation=1"),
+    (F.max_pool2d, dict(kernel_size=3, padding=3, dilation=2),
+     "pad should be at most half of effective kernel size, but got pad=3, kernel_size=3 and dilation=2"),
+    # within the dilated window but over half the kernel: torch's second check
+    (F.max_pool2d, dict(kernel_size=3, padding=2, dilation=2),
+     "pad should be smaller than or equal to half of kernel size, but got padW = 2, padH = 2, kW = 3, kH = 3"),
+    (F.avg_pool2d, dict(kernel_size=3, padding=2),
+     "pad should be at most half of effective kernel size, but got pad=2, kernel_size=3 and dilation=1"),
+    (F.avg_pool1d, dict(kernel_size=3, padding=2),
+     "pad should be at most half of effective kernel size, but got pad=2, kernel_size=3 and dilation=1"),
+    (F.max_pool1d, dict(kernel_size=3, padding=2),
+     "max_pool1d() padding should be at most half of kernel size, but got padding=2 and kernel_size=3"),
+])
+def test_pool_padding_errors(fn, kw, msg):
+    x = torch.ones(1, 1, 8, 8) if fn in (F.max_pool2d, F.avg_pool2d) else torch.ones(1, 8, 8)
+    with pytest.raises(RuntimeError) as e:
+        fn(x, **kw)
+    assert str(e.value) == msg
+
+
+def test_pool_padding_at_the_limit_runs():
+    x = torch.arange(16.).reshape(1, 1, 4, 4)
+    assert F.max_pool2d(x, 3, padding=1).shape == (1, 1, 2, 2)
+    assert F.max_pool2d(x, 2, padding=1, dilation=2).tolist() == [[[[5.0, 7.0], [13.0, 15.0]]]]
+    assert F.max_pool1d(x[0], 3, padding=1).tolist()[0][0] == [1.0, 3.0]
+
+
+# ------------------------------------------------------------------ data
+def test_concat_dataset_index_past_the_end():
+    c = ConcatDataset([TensorDataset(torch.arange(3)), TensorDataset(torch.arange(10, 15))])
+    assert c[4][0].item() == 11 and c[-1][0].item() == 14
+    with pytest.raises(IndexError, match="^list index out of range$"):
+        c[20]
+    with pytest.raises(ValueError, match="absolute value of index should not exceed dataset length"):
+        c[-9]
+
+
+# ------------------------------------------------------------------ optim
+def test_duplicate_parameters_warning_text():
+    p = nn.Parameter(torch.ones(2))
+    with warnings.catch_warnings(record=True) as w:
+        warnings.simplefilter("always")
+        torch.optim.SGD([p, p], lr=0.1)
+    assert [str(x.message) for x in w] == [
+        "optimizer contains a parameter group with duplicate parameters; in future, this will cause an error; see "
+        "github.com/pytorch/pytorch/issues/40967 for more information"]
+
+
+# ------------------------------------------------------------------ autograd: views made with grad mode off
+def test_views_made_under_no_grad_require_grad():
+    w = nn.Parameter(torch.ones(2, 2))
+    with torch.no_grad():
+        views = [w[0], w[:, 0], w.T, w.view(-1), w.reshape(4), w.flatten(), w.unsqueeze(0), w.expand(2, 2, 2),
+                 w.chunk(2)[0], w.unbind()[0], w.narrow(0, 0, 1), w.split(1)[0], w.permute(1, 0), w.diagonal(),
+                 w[None, 1:], w[..., 0]]
+        copies = [w[[0]], w[w > 0], w * 1, w.detach(), w.data, w.t().reshape(4)]
+    assert [v.requires_grad for v in views] == [True] * len(views)
+    assert all(v.is_leaf and v.grad_fn is None for v in views)
+    assert [c.requires_grad for c in copies] == [False] * len(copies)
+    with torch.no_grad():
+        assert repr(w[0]) == "tensor([1., 1.], requires_grad=True)"
+        w[0].mul_(3)  # (an in-place write under no_grad stays allowed)
+    assert w.tolist() == [[3.0, 3.0], [1.0, 1.0]]
+    x = torch.ones(2)  # no grad: its views neither
+    with torch.no_grad():
+        assert not x[0].requires_grad and not x.view(2).requires_grad
+
+
+def test_view_of_a_non_leaf_made_under_no_grad_is_a_leaf():
+    x = torch.ones(2, requires_grad=True)
+    y = x * 2
+    with torch.no_grad():
+        v = y[0]
+    assert v.requires_grad and v.is_leaf and v.grad_fn is None
+    z = v * 2
+    assert z.requires_grad and z.grad_fn.name() == "MulBackward0"
+    with pytest.raises(RuntimeError, match="numpy"):
+        v.numpy()
+    with torch.no_grad():
+        assert not (v * 2).requires_grad
+
+
+# ------------------------------------------------------------------ autograd: engine warnings
+def test_backward_create_graph_warns_once():
+    from tinygrad_ext.autograd import engine
+    engine._CREATE_GRAPH_WARNED.clear()
+    x = torch.tensor(2., requires_grad=True)
+    with warnings.catch_warnings(record=True) as w:
+        warnings.simplefilter("always")
+        (x ** 2).backward(create_graph=True)
+        (x ** 2).backward(create_graph=True)
+        torch.autograd.grad(x ** 2, x, create_graph=True)
+    assert [x.category for x in w] == [UserWarning]
+    assert str(w[0].message).startswith("Using backward() with create_graph=True will create a reference cycle "
+                                        "between the parameter and its gradient which can cause a memory leak.")
+    assert x.grad.item() == 8.0
+
+
+# ------------------------------------------------------------------ autograd: custom Function
+class _Double(torch.autograd.Function):
+    @staticmethod
+    def forward(ctx, x):
+        return x * 2
+
+    @staticmethod
+    def backward(ctx, g):
+        return g * 2
+
+
+def test_instantiating_a_function_warns():
+    with warnings.catch_warnings(record=True) as w:
+        warnings.simplefilter("always")
+        f = _Double()
+    assert [x.category for x in w] == [DeprecationWarning]
+    assert str(w[0].message) == (
+        f"{_Double} should not be instantiated. Methods on autograd functions are all static, so you should invoke "
+        "them on the class itself. Instantiating an autograd function will raise an error in a future version of "
+        "PyTorch.")
+    with pytest.raises(RuntimeError, match="Legacy autograd function with non-static forward method is deprecated"):
+        f(torch.ones(1))
+    assert _Double.apply(torch.ones(1)).tolist() == [2.0]
+
+
+def test_backward_returning_a_number_is_a_runtime_error():
+    class Bad(torch.autograd.Function):
+        @staticmethod
+        def forward(ctx, x):
+            return x * 2
+
+        @staticmethod
+        def backward(ctx, g):
+            return 1.0
+
+    x = torch.ones(2, requires_grad=True)
+    with pytest.raises(RuntimeError, match=r"^expected Variable or None \(got float\)$"):
+        Bad.apply(x).sum().backward()
+
+
+def test_node_metadata_is_a_dict_kept_with_the_node():
+    x = torch.ones(2, requires_grad=True)
+    y = _Double.apply(x).sum()
+    assert y.grad_fn.metadata == {}
+    y.grad_fn.metadata["k"] = 1
+    assert y.grad_fn.metadata == {"k": 1}
+    node = y.grad_fn.next_functions[0][0]
+    assert node.metadata == {} and node.name() == "_DoubleBackward"
+
+
+# ------------------------------------------------------------------ data: default_collate
+def test_collate_of_python_ints_infers_the_dtype():
+    from tinygrad_ext.utils.data import default_collate
+    assert default_collate([1, 2]).dtype == torch.int64
+    mixed = default_collate([2, 4.5])  # torch.tensor(batch): a float in the batch makes it float32
+    assert mixed.dtype == torch.float32 and mixed.tolist() == [2.0, 4.5]
+    assert default_collate([True, False]).dtype == torch.bool
+    assert default_collate([True, 2]).dtype == torch.int64
+    assert default_collate([1.0, 2]).dtype == torch.float64
+    cols = default_collate([[1.0, 2], [3, 4.5]])
+    assert [c.dtype for c in cols] == [torch.float64, torch.float32]
+
+
+def test_collate_keeps_the_mapping_kind():
+    import collections
+
+    from tinygrad_ext.utils.data import DataLoader
+    b = next(iter(DataLoader([collections.defaultdict(int, a=1)] * 2, batch_size=2)))
+    assert type(b) is collections.defaultdict and b.default_factory is int and b["a"].tolist() == [1, 1]
+    b = next(iter(DataLoader([collections.OrderedDict(a=1, b=2)] * 2, batch_size=2)))
+    assert type(b) is collections.OrderedDict and list(b) == ["a", "b"]
+    b = next(iter(DataLoader([{"x": 1.5}, {"x": 2.5}], batch_size=2)))
+    assert type(b) is dict and b["x"].dtype == torch.float64
+
+
+# ------------------------------------------------------------------ functional: target and size errors
+@pytest.mark.parametrize("dtype, name", [(torch.int64, "Long"), (torch.int32, "Int"), (torch.uint8, "Byte"),
+                                         (torch.bool, "Bool")])
+def test_cross_entropy_integer_target_of_the_input_shape(dtype, name):
+    # a target of the input's shape is read as class probabilities: it must be floating
+    with pytest.raises(RuntimeError) as e:
+        F.cross_entropy(torch.ones(2, 3), torch.ones(2, 3, dtype=dtype))
+    assert str(e.value) == f"Expected floating point type for target with class probabilities, got {name}"
+
+
+@pytest.mark.parametrize("size, shown", [([2, 2, 2], "[2, 2, 2]"), ((2, 2, 2), "(2, 2, 2)"), ((1, 2), "(1, 2)")])
+def test_interpolate_size_error_shows_the_size_given(size, shown):
+    with pytest.raises(ValueError) as e:
+        F.interpolate(torch.ones(1, 1, 4), size=size)
+    assert str(e.value) == (
+        "Input and output must have the same number of spatial dimensions, but got input with spatial dimensions of "
+        f"[4] and output size of {shown}. Please provide input tensor in (N, C, d1, d2, ...,dK) format and output "
+        "size in (o1, o2, ...,oK) format.")
+
+
+# ------------------------------------------------------------------ autograd: gradients given to backward, errors
+@pytest.mark.parametrize("grad, expected", [(torch.ones(2, dtype=torch.int64), [2.0, 2.0]),
+                                            (torch.tensor([True, False]), [2.0, 0.0]),
+                                            (torch.ones(2, dtype=torch.float64), [2.0, 2.0])])
+def test_backward_casts_a_real_gradient_to_the_output_dtype(grad, expected):
+    x = torch.ones(2, requires_grad=True)
+    (x * 2).backward(grad)
+    assert x.grad.dtype == torch.float32 and x.grad.tolist() == expected
+    assert torch.autograd.grad(x * 2, x, grad)[0].tolist() == expected
+
+
+def test_detach_of_a_view_in_place_error_text():
+    x = torch.ones(2, requires_grad=True)
+    with pytest.raises(RuntimeError) as e:
+        x.view(2).detach_()
+    assert str(e.value) == (
+        "Can't detach views in-place. Use detach() instead. If you are using DistributedDataParallel (DDP) for "
+        "training, and gradient_as_bucket_view is set as True, gradients are views of DDP buckets, and hence "
+        "detach_() cannot be called on these gradients. To fix this error, please refer to the Optimizer.zero_grad() "
+        "function in torch/optim/optimizer.py as the solution.")
+
+
+def test_modified_saved_tensor_hint_under_anomaly_mode():
+    a = torch.tensor([1., 2.], requires_grad=True)
+    c = a.sqrt()
+    c.mul_(0)
+    with pytest.raises(RuntimeError) as e:
+        c.sum().backward()
+    assert str(e.value).endswith("Hint: enable anomaly detection to find the operation that failed to compute its "
+                                 "gradient, with torch.autograd.set_detect_anomaly(True, check_nan=False).")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # (anomaly mode's own warnings: the forward stack of the failing node)
+        with torch.autograd.set_detect_anomaly(True):
+            c = a.sqrt()
+            c.mul_(0)
+            with pytest.raises(RuntimeError) as e:
+                c.sum().backward()
+    assert str(e.value).startswith("one of the variables needed for gradient computation has been modified by an "
+                                   "inplace operation: [torch.FloatTensor [2]], which is output 0 of Sqrt, is at "
+                                   "version 1; expected version 0 instead.")
+    assert str(e.value).endswith("Hint: the backtrace further above shows the operation that failed to compute its "
+                                 "gradient. The variable in question was changed in there or anywhere later. Good "
+                                 "luck!")
+
+
+def test_batch_norm_eval_names_the_missing_statistic():
+    x = torch.ones(2, 3)
+    with pytest.raises(RuntimeError, match="^running_mean must be defined in evaluation mode$"):
+        F.batch_norm(x, None, None, training=False)
+    with pytest.raises(RuntimeError, match="^running_mean must be defined in evaluation mode$"):
+        F.batch_norm(x, None, torch.ones(3), training=False)
+    with pytest.raises(RuntimeError, match="^running_var must be defined in evaluation mode$"):
+        F.batch_norm(x, torch.zeros(3), None, training=False)
+
+
+def test_cross_entropy_probabilities_refuse_an_ignore_index():
+    x, p = torch.tensor([[1., 2., 3.]]), torch.tensor([[0.2, 0.3, 0.5]])
+    for ii in (-100, -5):  # (a negative index ignores nothing: allowed)
+        assert round(F.cross_entropy(x, p, ignore_index=ii).item(), 4) == 1.1076
+    for ii in (0, 7):
+        with pytest.raises(RuntimeError, match="^ignore_index is not supported for floating point target$"):
+            F.cross_entropy(x, p, ignore_index=ii)
+
+
+@pytest.mark.parametrize("fn, t, dim, msg", [
+    (F.softmax, torch.tensor([[1, 2], [3, 4]]), 0, "\"softmax_kernel_impl\" not implemented for 'Long'"),
+    (F.softmax, torch.tensor([[1, 2], [3, 4]]), -1, "\"softmax_lastdim_kernel_impl\" not implemented for 'Long'"),
+    (F.log_softmax, torch.tensor([[1, 2], [3, 4]]), 0, "\"log_softmax_kernel_impl\" not implemented for 'Long'"),
+    (F.log_softmax, torch.tensor([1, 2]), 0, "\"log_softmax_lastdim_kernel_impl\" not implemented for 'Long'"),
+    (F.softmax, torch.tensor([True, False]), 0, "\"softmax_lastdim_kernel_impl\" not implemented for 'Bool'"),
+    (F.softmax, torch.ones(2, 2, dtype=torch.int32), 0, "\"softmax_kernel_impl\" not implemented for 'Int'"),
+    (F.softmax, torch.tensor(3), 0, "\"softmax_lastdim_kernel_impl\" not implemented for 'Long'"),
+])
+def test_softmax_of_integers_names_torch_kernel(fn, t, dim, msg):
+    with pytest.raises(NotImplementedError) as e:
+        fn(t, dim)
+    assert str(e.value) == msg
+    assert fn(t, dim, dtype=torch.float32).dtype == torch.float32
+    with pytest.raises(IndexError, match="Dimension out of range"):
+        fn(t, 3)
