@@ -308,3 +308,53 @@ def test_softmax_of_integers_names_torch_kernel(fn, t, dim, msg):
     assert fn(t, dim, dtype=torch.float32).dtype == torch.float32
     with pytest.raises(IndexError, match="Dimension out of range"):
         fn(t, 3)
+
+
+# ------------------------------------------------------------------ autograd: inference tensors
+def test_inference_tensors_cannot_be_saved_for_backward():
+    x = torch.ones(2, requires_grad=True)
+    with torch.inference_mode():
+        y = x * 2
+        m = torch.ones(2, 2)
+    assert y.is_inference() and not y.requires_grad
+    assert [v.is_inference() for v in (m[0], m.view(4), m.T, m.split(1)[0], m[:, 0], m[[0]], m * 1, m.clone())] == \
+        [True] * 5 + [False] * 3  # (views of an inference tensor are inference tensors; copies are not)
+    (y + x).sum().backward()  # (add saves neither operand)
+    assert x.grad.tolist() == [1.0, 1.0]
+    for f in (lambda: (y * x).sum(), lambda: nn.Linear(2, 2)(y).sum(), lambda: F.mse_loss(x, y),
+              lambda: F.cross_entropy(x.unsqueeze(0), y.unsqueeze(0)), lambda: x @ y, lambda: (x / y).sum()):
+        with pytest.raises(RuntimeError) as e:
+            f().backward()
+        assert str(e.value) == (
+            "Inference tensors cannot be saved for backward. Please do not use Tensors created in inference mode in "
+            "computation tracked by autograd. To work around this, you can make a clone to get a normal tensor and "
+            "use it in autograd, or use `torch.no_grad()` instead of `torch.inference_mode()`.")
+    nn.Linear(2, 2)(y.clone()).sum().backward()  # (a clone is a normal tensor)
+    torch.cat([x, y]).sum().backward()
+
+
+# ------------------------------------------------------------------ optim: argument checks, scheduler names
+def test_optimizer_argument_checks_compare_as_torch():
+    p = nn.Parameter(torch.ones(2))
+    with pytest.raises(TypeError, match="^'<=' not supported between instances of 'float' and 'str'$"):
+        torch.optim.Adam([p], lr="x")
+    with pytest.raises(TypeError, match="^'<=' not supported between instances of 'float' and 'str'$"):
+        torch.optim.SGD([p], lr=0.1, momentum="x")
+    with pytest.raises(ValueError, match="^Invalid learning rate: -1$"):
+        torch.optim.RMSprop([p], lr=-1)
+
+
+def test_old_scheduler_base_name():
+    from tinygrad_ext.optim.lr_scheduler import LRScheduler, _LRScheduler
+    assert _LRScheduler.__name__ == "_LRScheduler" and issubclass(_LRScheduler, LRScheduler)
+
+    class Half(_LRScheduler):
+        def get_lr(self):
+            return [b * 0.5 ** self.last_epoch for b in self.base_lrs]
+
+    o = torch.optim.SGD([nn.Parameter(torch.ones(1))], lr=0.1)
+    s = Half(o)
+    for _ in range(3):
+        o.step()
+        s.step()
+    assert s.get_last_lr() == [0.1 * 0.5 ** 3]

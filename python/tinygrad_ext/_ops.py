@@ -410,6 +410,8 @@ class _View(Op):
         if not (a._requires_grad and _state[0]):
             if a._requires_grad and (cls._copied is None or out.storage_id == a._impl.storage_id):
                 r._requires_grad = True  # (torch's: a view made with grad mode off still requires grad, a leaf)
+            elif a._extra is not None and a._extra.get("inference"):
+                r._extra = _inference_extra()  # (a view of an inference tensor is one)
             return r
         ctx = _new(cls)
         ctx.needs_input_grad, ctx.next_functions, ctx.p = _NEEDS_ONE, (_edge_of(a),), p
@@ -456,8 +458,11 @@ class _MultiView(Op):
     def apply(cls, a, *p):
         outs = [_wrap(o) for o in cls._kernel(a._impl, *p)]
         if not (a._requires_grad and _state[0]):
+            inference = a._extra is not None and a._extra.get("inference")
             for r in outs:
                 r._requires_grad = a._requires_grad  # (a view made with grad mode off: a leaf, as _View's)
+                if inference:
+                    r._extra = _inference_extra()
             return tuple(outs)
         ctx = _new(cls)
         ctx.needs_input_grad, ctx.next_functions, ctx.p = _NEEDS_ONE, (_edge_of(a),), p

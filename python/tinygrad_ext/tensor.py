@@ -21,7 +21,7 @@ from ._autocast import cast_inputs as _amp_cast
 from ._device import CPU, Size, as_device, device
 from ._generator import drawing_from
 from ._ops import _apply_basic_index
-from ._tensor_base import ONLY_FLOATING_GRAD, _methods, _needs_grad, _wrap
+from ._tensor_base import ONLY_FLOATING_GRAD, _inference_extra, _methods, _needs_grad, _wrap
 from ._tensor_str import tensor_repr
 from .autograd import engine as _engine
 from .autograd import function as _function
@@ -881,6 +881,8 @@ class Tensor:
             else:
                 out = _wrap(_apply_basic_index(out._impl, basic))
                 out._requires_grad = self._requires_grad  # (a view made with grad mode off: a leaf, as torch's)
+                if self._extra is not None and self._extra.get("inference"):
+                    out._extra = _inference_extra()  # (a view of an inference tensor is one)
         if index is None:
             return out
         if perm is not None:

@@ -60,6 +60,12 @@ def _version_error(t, version, expected, node_name):
          "torch.autograd.set_detect_anomaly(True, check_nan=False)."))
 
 
+_INFERENCE_SAVED = (
+    "Inference tensors cannot be saved for backward. Please do not use Tensors created in inference mode in "
+    "computation tracked by autograd. To work around this, you can make a clone to get a normal tensor and use it in "
+    "autograd, or use `torch.no_grad()` instead of `torch.inference_mode()`.")
+
+
 class _SavedOutput:
     """An output saved by its own node: kept as an impl (no Tensor -> node -> Tensor cycle). nr: its output
     number (a multi-output op's are numbered when its outputs are made: _number_saved_outputs); tracked: whether
@@ -188,6 +194,8 @@ class Function:
                     t._requires_grad, t.grad_fn, t._output_nr = True, self, nr
             if t._impl.version != v:
                 raise _version_error(t, t._impl.version, v, t.grad_fn.name() if t.grad_fn is not None else None)
+            if t._extra is not None and t._extra.get("inference"):  # (torch refuses it when saving it, in forward)
+                raise RuntimeError(_INFERENCE_SAVED)
             out.append(t)
         return tuple(out)
 

@@ -8,11 +8,11 @@ def _adam_state(p):
 
 
 def _check_adam_args(lr, betas, eps, weight_decay):
-    _check(lr >= 0.0, f"Invalid learning rate: {lr}")
-    _check(eps >= 0.0, f"Invalid epsilon value: {eps}")
+    _check(0.0 <= lr, f"Invalid learning rate: {lr}")
+    _check(0.0 <= eps, f"Invalid epsilon value: {eps}")
     _check(0.0 <= betas[0] < 1.0, f"Invalid beta parameter at index 0: {betas[0]}")
     _check(0.0 <= betas[1] < 1.0, f"Invalid beta parameter at index 1: {betas[1]}")
-    _check(weight_decay >= 0.0, f"Invalid weight_decay value: {weight_decay}")
+    _check(0.0 <= weight_decay, f"Invalid weight_decay value: {weight_decay}")
 
 
 class Adam(Optimizer):

@@ -170,7 +170,8 @@ class LRScheduler:
         self._last_lr = _group_lrs(self.optimizer)
 
 
-_LRScheduler = LRScheduler
+class _LRScheduler(LRScheduler):
+    """The old name of LRScheduler (torch's: a subclass of its own, so that it prints as such)."""
 
 
 class LambdaLR(LRScheduler):
