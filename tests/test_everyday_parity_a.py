@@ -167,3 +167,52 @@ def test_factories_make_their_result_in_the_out_tensor():
     i = torch.empty(3, dtype=torch.int64)
     torch.randperm(3, out=i)
     assert sorted(i.tolist()) == [0, 1, 2]
+
+
+# ------------------------------------------------------------------ a number as the first operand
+@pytest.mark.parametrize("fn, number, other, values, dtype", [
+    (torch.add, 5, torch.tensor([3], dtype=torch.int8), [8], torch.int8),
+    (torch.sub, 5, torch.tensor([2.0], dtype=torch.float16), [3.0], torch.float16),
+    (torch.mul, 2.5, torch.tensor([3], dtype=torch.int8), [7.5], torch.float32),
+    (torch.div, 5, torch.tensor([2], dtype=torch.int8), [2.5], torch.float32),
+    (torch.true_divide, 1, torch.tensor([2]), [0.5], torch.float32),
+    (torch.remainder, -7, torch.tensor([3]), [2], torch.int64),
+    (torch.floor_divide, 7, torch.tensor([2]), [3], torch.int64),
+    (torch.bitwise_and, 7, torch.tensor([2], dtype=torch.uint8), [2], torch.uint8),
+    (torch.add, True, torch.tensor([1.5]), [2.5], torch.float32),
+    (torch.mul, 3, torch.tensor(2, dtype=torch.int8), 6, torch.int8),  # (a 0-d tensor keeps its dtype, as torch's)
+])
+def test_number_first_operand_promotes_as_a_scalar(fn, number, other, values, dtype):
+    r = fn(number, other)
+    assert r.dtype == dtype and r.tolist() == values
+
+
+def test_number_first_operand_where_torch_wants_a_tensor():
+    with pytest.raises(RuntimeError, match="Subtraction, the `-` operator, with a bool tensor is not supported"):
+        torch.sub(True, torch.tensor([1]))
+    for fn in (torch.fmod, torch.maximum, torch.atan2, torch.eq):
+        with pytest.raises(TypeError):
+            fn(2.0, torch.tensor([1.0]))
+    assert _message(lambda: torch.exp(2.0), TypeError) == \
+        "exp(): argument 'input' (position 1) must be Tensor, not float"
+
+
+# ------------------------------------------------------------------ indexing, printing, values
+def test_index_tensors_that_do_not_broadcast_are_an_index_error():
+    b = torch.arange(9).reshape(3, 3)
+    msg = "shape mismatch: indexing tensors could not be broadcast together with shapes [2], [3]"
+    assert _message(lambda: b[[0, 1], [0, 1, 2]], IndexError) == msg
+
+    def put():
+        b[[0, 1], [0, 1, 2]] = 1
+    assert _message(put, IndexError) == msg
+
+
+def test_repr_takes_tensor_contents():
+    assert torch.tensor([1, 2]).__repr__(tensor_contents=None) == "tensor([1, 2])"
+    assert str(torch.tensor([1.5])) == "tensor([1.5000])"
+
+
+def test_lgamma_is_exactly_zero_at_one_and_two():
+    assert str(torch.lgamma(torch.arange(1.0, 5.0))) == "tensor([0.0000, 0.0000, 0.6931, 1.7918])"
+    assert torch.tensor([1.0, 2.0]).lgamma().tolist() == [0.0, 0.0]

@@ -62,7 +62,18 @@ Shape index_out_sizes(const Tensor& a, int64_t dim, const std::vector<Tensor>& i
   b = indices[0]->sizes;
   for (const Tensor& t : indices) {
     check_same_device(a, t, op);
-    b = broadcast_shapes(b, t->sizes);
+    const Shape& s = t->sizes;
+    bool fits = true;  // (torch's IndexError names every index's shape)
+    for (size_t i = 1; i <= std::min(b.size(), s.size()); ++i) {
+      int64_t x = b[b.size() - i], y = s[s.size() - i];
+      fits = fits && (x == y || x == 1 || y == 1);
+    }
+    if (!fits) {
+      std::string shapes;
+      for (const Tensor& u : indices) shapes += str_cat(shapes.empty() ? "" : ", ", u->sizes);
+      TG_CHECK_INDEX(false, "shape mismatch: indexing tensors could not be broadcast together with shapes ", shapes);
+    }
+    b = broadcast_shapes(b, s);
   }
   Shape out(a->sizes.begin(), a->sizes.begin() + dim);
   out.insert(out.end(), b.begin(), b.end());

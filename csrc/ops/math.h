@@ -232,7 +232,8 @@ TG_CPU_INLINE float geluf_poly(float x) {
 
 // log|Gamma(x)| for float: Lanczos' approximation (g = 5, six terms: Numerical Recipes' coefficients) for
 // z = x >= 0.5, the reflection log(pi / |sin(pi x)|) - lgamma(1 - x) below, both computed and selected. Within
-// about 1e-7 absolute near the zeros at 1 and 2 and a few float ulps elsewhere (checked against float64).
+// about 1e-7 absolute near the zeros at 1 and 2 (exact at them) and a few float ulps elsewhere (checked against
+// float64).
 TG_CPU_INLINE float lgammaf_poly(float x) {
   bool reflect = x < 0.5f;
   float z = reflect ? 1.0f - x : x;
@@ -254,6 +255,7 @@ TG_CPU_INLINE float lgammaf_poly(float x) {
   sp = sp < 0.0f ? -sp : sp;
   float y = reflect ? logf_poly(3.14159265358979323846f / sp) - lg : lg;
   y = (x == INFINITY || x == -INFINITY) ? INFINITY : y;
+  y = (x == 1.0f || x == 2.0f) ? 0.0f : y;  // (the zeros exact, as torch's lgammaf gives them)
   return x != x ? x : y;
 }
 

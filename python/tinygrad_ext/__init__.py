@@ -67,9 +67,25 @@ def numel(t):
     return t.numel()
 
 
+# torch.<name>(number, tensor): the ops whose schema takes a Number as self (a wrapped number: it promotes as a
+# Python scalar does, so it becomes a 0-d tensor of the result dtype); the other ops want a Tensor there.
+_NUMBER_SELF = {"add", "sub", "mul", "div", "true_divide", "remainder", "floor_divide", "bitwise_and", "bitwise_or",
+                "bitwise_xor", "bitwise_left_shift", "bitwise_right_shift"}
+
+
+def _number_self(name, input, args):
+    if name in _NUMBER_SELF and args and isinstance(args[0], Tensor) and \
+            isinstance(input, (_builtins.int, _builtins.float, _builtins.bool)):
+        dtype = bool if isinstance(input, _builtins.bool) else result_type(args[0], input)  # (True - t raises)
+        return _tensor(input, dtype=dtype, device=args[0].device)
+    raise TypeError(f"{name}(): argument 'input' (position 1) must be Tensor, not {type(input).__name__}")
+
+
 def _function(name):
     def fn(input, *args, **kwargs):
         out = kwargs.pop("out", None)
+        if not isinstance(input, Tensor):
+            input = _number_self(name, input, args)
         result = getattr(Tensor, name)(input, *args, **kwargs)
         return result if out is None else _write_out(out, result)
     fn.__name__ = fn.__qualname__ = name

@@ -1430,10 +1430,11 @@ class Tensor:
         return _dot("dot", self, tensor)
 
     # --------------------------------------------------------------- printing
-    def __repr__(self):
+    def __repr__(self, *, tensor_contents=None):
         return tensor_repr(self)
 
-    __str__ = __repr__
+    def __str__(self):
+        return tensor_repr(self)
 
     def __format__(self, spec):
         if self.dim() == 0:
