@@ -358,3 +358,29 @@ def test_old_scheduler_base_name():
         o.step()
         s.step()
     assert s.get_last_lr() == [0.1 * 0.5 ** 3]
+
+
+# ------------------------------------------------------------------ module reprs
+def test_embedding_reprs_name_every_option_set():
+    assert repr(nn.Embedding(10, 3, max_norm=1.0, scale_grad_by_freq=True, sparse=True)) == \
+        "Embedding(10, 3, max_norm=1.0, scale_grad_by_freq=True, sparse=True)"
+    assert repr(nn.Embedding(10, 3, norm_type=3.0, max_norm=2.0)) == "Embedding(10, 3, max_norm=2.0, norm_type=3.0)"
+    assert repr(nn.EmbeddingBag(10, 3, max_norm=1.0, norm_type=3.0, scale_grad_by_freq=True, mode="sum",
+                                sparse=True, padding_idx=2)) == \
+        "EmbeddingBag(10, 3, max_norm=1.0, norm_type=3.0, scale_grad_by_freq=True, mode='sum', padding_idx=2)"
+
+
+def test_unflatten_keeps_the_size_given():
+    assert repr(nn.Unflatten(-1, torch.Size([2, 2]))) == "Unflatten(dim=-1, unflattened_size=torch.Size([2, 2]))"
+    assert repr(nn.Unflatten(1, [2, 2])) == "Unflatten(dim=1, unflattened_size=[2, 2])"
+    assert nn.Unflatten(1, [2, 2])(torch.ones(3, 4)).shape == (3, 2, 2)
+
+
+def test_triplet_margin_with_distance_default_is_a_child_module():
+    loss = nn.TripletMarginWithDistanceLoss()
+    assert repr(loss) == "TripletMarginWithDistanceLoss(\n  (distance_function): PairwiseDistance()\n)"
+    assert [n for n, _ in loss.named_modules()] == ["", "distance_function"] and list(loss.state_dict()) == []
+    a = torch.tensor([[0., 1.]])
+    assert loss(a, a + 0.1, a - 1).item() == 0.0
+    custom = nn.TripletMarginWithDistanceLoss(distance_function=lambda x, y: (x - y).abs().sum(-1))
+    assert repr(custom) == "TripletMarginWithDistanceLoss()"

@@ -17,7 +17,7 @@ class Flatten(Module):
 class Unflatten(Module):
     def __init__(self, dim, unflattened_size):
         super().__init__()
-        self.dim, self.unflattened_size = dim, tuple(unflattened_size)
+        self.dim, self.unflattened_size = dim, unflattened_size  # (kept as given: it prints so)
 
     def forward(self, input):
         return input.unflatten(self.dim, self.unflattened_size)
