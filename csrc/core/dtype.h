@@ -38,6 +38,20 @@ inline const char* dtype_name(DType t) {  // torch's names: torch.float32 ...
     default: return "float64";
   }
 }
+inline const char* type_name(DType t) {  // torch's scalar type names: Float (FloatTensor) ...
+  switch (t) {
+    case DType::Bool: return "Bool";
+    case DType::UInt8: return "Byte";
+    case DType::Int8: return "Char";
+    case DType::Int16: return "Short";
+    case DType::Int32: return "Int";
+    case DType::Int64: return "Long";
+    case DType::Float16: return "Half";
+    case DType::BFloat16: return "BFloat16";
+    case DType::Float32: return "Float";
+    default: return "Double";
+  }
+}
 // float16 and bfloat16: 16-bit storage, float32 compute.
 inline bool is_reduced_float(DType t) { return t == DType::Float16 || t == DType::BFloat16; }
 // The kernels compute in six dtypes (bool, uint8, int32, int64, float32, float64): int8 and int16 tensors

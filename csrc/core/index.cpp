@@ -215,7 +215,7 @@ void scatter_into(const Tensor& self, int64_t dim, const Tensor& index, const Te
   check_no_internal_overlap(self);
   check_same_device(self, index, name);
   check_same_device(self, src, name);
-  TG_CHECK(src->dtype == self->dtype, name, "(): Expected self.dtype to be equal to src.dtype");
+  TG_CHECK(src->dtype == self->dtype, "scatter(): Expected self.dtype to be equal to src.dtype");  // (every variant)
   if (is_narrow(self->dtype)) {  // in the compute dtype, converted back
     Tensor f = widen(self);
     scatter_into(f, dim, index, widen(src), op);

@@ -36,21 +36,6 @@ const char* cpp_type_name(DType t) {
   }
 }
 
-const char* type_name(DType t) {
-  switch (t) {
-    case DType::Bool: return "Bool";
-    case DType::UInt8: return "Byte";
-    case DType::Int8: return "Char";
-    case DType::Int16: return "Short";
-    case DType::Int32: return "Int";
-    case DType::Int64: return "Long";
-    case DType::Float16: return "Half";
-    case DType::BFloat16: return "BFloat16";
-    case DType::Float32: return "Float";
-    default: return "Double";
-  }
-}
-
 // ---------------------------------------------------------------- promotion
 namespace {
 DType g_default_float = DType::Float32;
@@ -687,7 +672,8 @@ Tensor binary_impl(BinaryOpId op, const Tensor& a, const Tensor& b, DType rt, co
 }  // namespace
 
 Tensor unary(UnaryOpId op, const Tensor& a, const Tensor& out, const OpParams& params) {
-  if (is_floating_only(op) && !is_floating(a->dtype)) throw_not_implemented(unary_name(op), a->dtype, a->device());
+  if (is_floating_only(op) && !is_floating(a->dtype))  // (round(decimals=) is torch's round kernel)
+    throw_not_implemented(op == UnaryOpId::round_decimals ? "round" : unary_name(op), a->dtype, a->device());
   if (op == UnaryOpId::threshold && a->dtype == DType::Bool) throw_not_implemented("threshold", a->dtype, a->device());
   DType compute = unary_compute_dtype(op, a->dtype);
   if (is_bitwise(op)) check_bitwise_dtype(unary_name(op), compute, a->device());
@@ -821,9 +807,8 @@ Tensor where(const Tensor& cond, const Tensor& a, const Scalar& b) {
 Tensor masked_fill_(const Tensor& t, const Tensor& mask, const Scalar& value) {
   TG_CHECK(mask->dtype == DType::Bool, "masked_fill_ only supports boolean masks, but got mask with dtype ",
            cpp_type_name(mask->dtype));
-  Shape b = broadcast_shapes(t->sizes, mask->sizes);
-  TG_CHECK(b == t->sizes, "masked_fill_: mask of shape ", mask->sizes, " cannot be broadcast to the tensor's shape ",
-           t->sizes);
+  Shape b = broadcast_shapes(mask->sizes, t->sizes);  // (torch's order: the mask is tensor a)
+  TG_CHECK(b == t->sizes, "output with shape ", t->sizes, " doesn't match the broadcast shape ", b);
   check_scalar_fits(value, t->dtype);  // (a float into an integer tensor truncates where it fits, as torch's)
   return where_into(mask, scalar_tensor(value, t->dtype, Device{}), t, t->dtype, t);  // (by value on a GPU)
 }
@@ -1152,10 +1137,9 @@ Tensor addmm(const Tensor& bias, const Tensor& a, const Tensor& b, const Tensor&
 Tensor bmm(const Tensor& a, const Tensor& b) {
   TG_CHECK(a->dim() == 3, "batch1 must be a 3D tensor (bmm: got shape ", a->sizes, ")");
   TG_CHECK(b->dim() == 3, "batch2 must be a 3D tensor (bmm: got shape ", b->sizes, ")");
-  TG_CHECK(a->sizes[0] == b->sizes[0], "batch1 and batch2 must have same number of batches, got ", a->sizes[0], " and ",
-           b->sizes[0]);
-  TG_CHECK(a->sizes[2] == b->sizes[1], "Expected size for first two dimensions of batch2 tensor to be: [", a->sizes[0],
-           ", ", a->sizes[2], "] but got: [", b->sizes[0], ", ", b->sizes[1], "].");
+  TG_CHECK(a->sizes[0] == b->sizes[0] && a->sizes[2] == b->sizes[1],
+           "Expected size for first two dimensions of batch2 tensor to be: [", a->sizes[0], ", ", a->sizes[2],
+           "] but got: [", b->sizes[0], ", ", b->sizes[1], "].");
   if (a->dtype != b->dtype && (a->dtype == DType::Bool || b->dtype == DType::Bool))
     throw_dtype_error("bmm", nullptr, DType::Bool);
   TG_CHECK(a->dtype == b->dtype, "expected scalar type ", type_name(a->dtype), " but found ", type_name(b->dtype));

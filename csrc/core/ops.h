@@ -42,7 +42,6 @@ struct Scalar {
   }
 };
 
-const char* type_name(DType t);
 const char* cpp_type_name(DType t);  // "float", "long int", "c10::Half", ...
 // torch.get_default_dtype(): the dtype of Python floats and of float results from integer inputs.
 DType default_float_dtype();

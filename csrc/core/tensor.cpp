@@ -209,8 +209,8 @@ Tensor transpose(const Tensor& t, int64_t d0, int64_t d1) {
 
 Tensor expand(const Tensor& t, Shape sizes) {
   int64_t ndim = int64_t(sizes.size()), tdim = t->dim();
-  TG_CHECK(ndim >= tdim, "expand(torch.FloatTensor{", t->sizes, "}, size=", sizes, "): the number of sizes provided (",
-           ndim,
+  TG_CHECK(ndim >= tdim, "expand(torch.", type_name(t->dtype), "Tensor{", t->sizes, "}, size=", sizes,
+           "): the number of sizes provided (", ndim,
            ") must be greater or equal to the number of "
            "dimensions in the tensor (",
            tdim, ")");

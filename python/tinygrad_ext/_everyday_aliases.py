@@ -193,16 +193,21 @@ Tensor.nbytes = property(lambda self: self.numel() * self.dtype.itemsize)
 
 
 # -------------------------------------------------------------------------------------- arithmetic
-def fmax(input, other):
-    """Elementwise maximum ignoring NaN: where one side is NaN the other is taken (NaN only if both are)."""
-    m = input.maximum(other)
+def _nan_ignoring(input, other, name, position):
+    """fmax/fmin: the elementwise maximum/minimum ignoring NaN: where one side is NaN the other is taken (NaN only
+    if both are)."""
+    if not isinstance(other, Tensor):
+        raise TypeError(f"{name}(): argument 'other' (position {position}) must be Tensor, not {type(other).__name__}")
+    m = input.maximum(other) if name == "fmax" else input.minimum(other)
     return where(input.isnan(), other, where(other.isnan(), input, m)) if m.dtype.is_floating_point else m
+
+
+def fmax(input, other):
+    return _nan_ignoring(input, other, "fmax", 2)
 
 
 def fmin(input, other):
-    """Elementwise minimum ignoring NaN (fmax's rule)."""
-    m = input.minimum(other)
-    return where(input.isnan(), other, where(other.isnan(), input, m)) if m.dtype.is_floating_point else m
+    return _nan_ignoring(input, other, "fmin", 2)
 
 
 def dist(input, other, p=2):
@@ -258,8 +263,17 @@ def sum_to_size(self, *size):
     return out.sum(ones, keepdim=True) if ones else out
 
 
-METHODS.update(fmax=fmax, fmin=fmin, dist=dist, matrix_power=matrix_power, fill_diagonal_=fill_diagonal_,
-               sum_to_size=sum_to_size)
+def _fmax_method(self, other):
+    return _nan_ignoring(self, other, "fmax", 1)
+
+
+def _fmin_method(self, other):
+    return _nan_ignoring(self, other, "fmin", 1)
+
+
+_fmax_method.__name__, _fmin_method.__name__ = "fmax", "fmin"
+METHODS.update(fmax=_fmax_method, fmin=_fmin_method, dist=dist, matrix_power=matrix_power,
+               fill_diagonal_=fill_diagonal_, sum_to_size=sum_to_size)
 FUNCTIONS.update(fmax=fmax, fmin=fmin, dist=dist, matrix_power=matrix_power)
 
 

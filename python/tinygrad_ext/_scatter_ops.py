@@ -2,19 +2,21 @@
 prod, mean, amax, amin; include_self), index_add, index_copy, index_fill, index_put, each with its
 in-place form. The core writes (_C.scatter_reduce_, index_put_); the gradients are gathers and masks."""
 import numbers
+import warnings
 
 from . import _C, _dtype, _ops
 from .autograd.function import inplace_source
 from .tensor import Tensor, _broadcast_shape, _check_inplace, _needs_grad, full
 
 _REDUCES = ("sum", "prod", "mean", "amax", "amin")
+_WARNED = [False]  # scatter(reduce=) with a tensor src: warned
 
 
 def _src_tensor(self, index, src, op):
     """src cut to index's shape (torch reads only that corner), or a number broadcast to it."""
     if isinstance(src, Tensor):
         if src.dtype is not self.dtype:
-            raise RuntimeError(f"{op}(): Expected self.dtype to be equal to src.dtype")
+            raise RuntimeError("scatter(): Expected self.dtype to be equal to src.dtype")  # (every variant's text)
         if src.dim() == index.dim() and list(src.shape) != list(index.shape) and \
                 all(i <= s for i, s in zip(index.shape, src.shape)):
             return src[tuple(slice(0, n) for n in index.shape)]
@@ -48,6 +50,11 @@ def scatter(input, dim, index, src=None, *, reduce=None, value=None):
     if reduce is not None:
         if reduce not in ("add", "multiply"):
             raise RuntimeError("reduce argument must be either add or multiply.")
+        if isinstance(src, Tensor) and not _WARNED[0]:  # (torch warns once per process)
+            _WARNED[0] = True
+            warnings.warn("The reduce argument of torch.scatter with Tensor src is deprecated and will be removed in a "
+                          "future PyTorch release. Use torch.scatter_reduce instead for more reduction options.",
+                          UserWarning, stacklevel=3)
         return scatter_reduce(input, dim, index, _src_tensor(input, index, src, "scatter"),
                               "sum" if reduce == "add" else "prod")
     if isinstance(src, numbers.Number):
@@ -88,8 +95,15 @@ def _dim_index(self, dim, index, op):
         raise RuntimeError(f"{op}(): Expected dtype int32/int64 for index")
     d = _C.wrap_dim(dim, self.dim()) if self.dim() else 0
     n = self.shape[d] if self.dim() else 1
-    if index.numel() and (index.min().item() < -n or index.max().item() >= n):
+    lo = -n if op == "index_fill" else 0  # (only index_fill counts negative indices from the end)
+    if index.numel() and (index.min().item() < lo or index.max().item() >= n):
         bad = index.max().item() if index.max().item() >= n else index.min().item()
+        if op == "index_fill":
+            raise IndexError(f"index {bad} is out of bounds for dimension {d} with size {n}")
+        if op == "index_copy":
+            raise IndexError(f"index_copy_(): index {bad} is out of bounds for dimension {d} with size {n}")
+        if op == "index_add" and self.dim() > 1:
+            raise RuntimeError(f"index {bad} is out of bounds for dimension {d} with size {n}")
         raise IndexError(f"index out of range in self: index {bad} is out of bounds for dimension {d} with size {n}")
     return d, index.reshape(-1)
 
@@ -183,18 +197,23 @@ def index_reduce(input, dim, index, source, reduce, *, include_self=True):
                           include_self=include_self)
 
 
+def _check_flat_index(input, index):
+    n = input.numel()
+    if index.numel() and (index.max().item() >= n or index.min().item() < -n):
+        bad = index.max().item() if index.max().item() >= n else index.min().item()
+        raise IndexError(f"out of range: tried to access index {bad} on a tensor of {n} elements.")
+
+
 def put(input, index, source, accumulate=False):
     """input as a flat vector with source written (or added) at index."""
+    _check_flat_index(input, index)
     flat = index_put(input.reshape(-1), (index.reshape(-1),), source.reshape(-1), accumulate)
     return flat.view(input.shape)
 
 
 def take(input, index):
     """input as a flat vector, indexed (negative indices count from the end)."""
-    n = input.numel()
-    if index.numel() and (index.max().item() >= n or index.min().item() < -n):
-        bad = index.max().item() if index.max().item() >= n else index.min().item()
-        raise IndexError(f"out of range: tried to access index {bad} on a tensor of {n} elements.")
+    _check_flat_index(input, index)
     return input.reshape(-1)[index]
 
 
@@ -211,7 +230,7 @@ def masked_scatter(input, mask, source):
     mask = mask.expand(out.shape) if list(mask.shape) != list(out.shape) else mask
     count = int(mask.sum().item())
     if count > source.numel():
-        raise RuntimeError("masked_scatter: expected source to have at least as many elements as ones in mask")
+        raise RuntimeError("Number of elements of source < number of ones in mask")
     out[mask] = source.reshape(-1)[:count]
     return out
 

@@ -225,6 +225,8 @@ def diag(input, diagonal=0):
 def trace(input):
     if input.dim() != 2:
         raise RuntimeError(f"trace: expected a matrix, but got tensor with dim {input.dim()}")
+    if input.dtype is _dtype.bool:
+        raise NotImplementedError("\"trace\" not implemented for 'Bool'")
     return _named(_Diagonal.apply(input, 0, 0, 1).sum(), "TraceBackward0")
 
 

@@ -81,7 +81,9 @@ def norm(A, ord=None, dim=None, keepdim=False, *, dtype=None, out=None):
         if A.dim() == 2:
             return matrix_norm(A, ord, (-2, -1), keepdim, dtype=dtype, out=out)
     if isinstance(ord, str):
-        raise RuntimeError(f"linalg.norm: ord={ord!r} is a matrix norm: it needs a 2-D input or a 2-tuple dim")
+        if dim is not None:  # (a string ord is a matrix norm: torch's matrix_norm checks)
+            raise RuntimeError(f"linalg.matrix_norm: dim must be a 2-tuple. Got {' '.join(map(str, dim))}")
+        raise RuntimeError("linalg.matrix_norm: The input tensor A must have at least 2 dimensions.")
     return vector_norm(A, 2 if ord is None else ord, dim, keepdim, dtype=dtype, out=out)
 
 

@@ -34,7 +34,7 @@ def sinc(input, *, out=None):
 def entr(input, *, out=None):
     """-x log(x) for x > 0, 0 at 0, -inf for x < 0 (NaN stays NaN)."""
     x = _floating(input)
-    return _out(where(x < 0, -math.inf, -x.xlogy(x)), out)
+    return _out(where(x < 0, -math.inf, where(x == 0, 0.0, -x.xlogy(x))), out)
 
 
 def ndtr(input, *, out=None):

@@ -1190,10 +1190,13 @@ class Tensor:
         return self._inplace_from(Tensor.polygamma, n)
 
     def lerp(self, end, weight):
-        for name, t in (("end", end), ("weight", weight)):
-            if isinstance(t, Tensor) and t.dtype is not self.dtype:
+        for name, t in (("end", end), ("weight", weight)):  # (a 0-d weight is a number to torch's check)
+            if isinstance(t, Tensor) and t.dtype is not self.dtype and (name == "end" or t.dim()):
                 raise RuntimeError(f"expected dtype {_C_TYPE[self.dtype]} for `{name}` but got dtype "
                                    f"{_C_TYPE[t.dtype]}")
+        if not self.dtype.is_floating_point:
+            raise NotImplementedError(f"\"lerp_kernel_{'tensor' if isinstance(weight, Tensor) else 'scalar'}\" not "
+                                      f"implemented for '{self.dtype._legacy[:-6]}'")
         if isinstance(weight, Tensor):  # a tensor weight: composed (torch's formula for |weight| < 0.5)
             return self + weight * (end - self)
         if _needs_grad(self, end):

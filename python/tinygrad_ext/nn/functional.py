@@ -108,19 +108,7 @@ def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
     if _AMP[0]:
         input, weight, bias = _amp_cast("conv2d", input, weight, bias)
     stride, dilation = _pair(stride, "stride"), _pair(dilation, "dilation")
-    if isinstance(padding, str):
-        if padding == "valid":
-            padding = (0, 0)
-        elif padding == "same":
-            if stride != (1, 1):
-                raise ValueError("padding='same' is not supported for strided convolutions")
-            total = [d * (k - 1) for d, k in zip(dilation, weight.shape[2:])]
-            if any(t % 2 for t in total):
-                raise NotImplementedError("padding='same' with an even effective kernel size (asymmetric padding) "
-                                          "is not supported by tinygrad_ext")
-            padding = (total[0] // 2, total[1] // 2)
-        else:
-            raise ValueError(f"Invalid padding string '{padding}', should be one of {{'valid', 'same'}}")
+    input, padding = _conv_padding(input, weight, padding, stride, dilation, 2)
     padding = _pair(padding, "padding")
     if isinstance(input, Tensor) and input.dim() == 3:  # unbatched: as torch's, a batch of one (its graph too)
         return conv2d(input.unsqueeze(0), weight, bias, stride, padding, dilation, groups).squeeze(0)
@@ -1103,16 +1091,24 @@ def _triple(v, name="kernel_size"):
     return v
 
 
+_SAME_PAD_WARNED = False
+
+
 def _same_padding(input, weight_sizes, stride, dilation, spatial):
     """padding='same' as explicit per-side padding of the last `spatial` dims of input; the odd extra goes to the
     end, as torch's. Returns (input padded where asymmetric, the symmetric padding left for the kernel)."""
+    global _SAME_PAD_WARNED
     if any(s != 1 for s in stride):
-        raise ValueError("padding='same' is not supported for strided convolutions")
+        raise RuntimeError("padding='same' is not supported for strided convolutions")
     totals = [d * (k - 1) for d, k in zip(dilation, weight_sizes)]
     extra = []
     for t in reversed(totals):
         extra += [0, t % 2]
     if any(extra):
+        if not _SAME_PAD_WARNED:  # (torch warns once per process)
+            _SAME_PAD_WARNED = True
+            warnings.warn("Using padding='same' with even kernel lengths and odd dilation may require a zero-padded "
+                          "copy of the input be created", UserWarning, stacklevel=4)
         input = pad(input, extra)
     return input, tuple(t // 2 for t in totals)
 
@@ -1124,7 +1120,7 @@ def _conv_padding(input, weight, padding, stride, dilation, spatial):
         return input, (0,) * spatial
     if padding == "same":
         return _same_padding(input, weight.shape[2:], stride, dilation, spatial)
-    raise ValueError(f"Invalid padding string '{padding}', should be one of {{'valid', 'same'}}")
+    raise RuntimeError(f"Invalid padding string: '{padding}'")
 
 
 def _batched(input, spatial, name):
@@ -1304,11 +1300,14 @@ def _pool1d_args(kernel_size, stride, padding, dilation=1):
     return (1, k[0]), (1, s[0]), (0, _single(padding, "padding")[0]), (1, _single(dilation, "dilation")[0])
 
 
-def _as_2d(input, name):
+def _as_2d(input, name, own_check=False):
     """(N, C, L) or (C, L) -> (N, C, 1, L) or (C, 1, L): the 1-d pools run on the 2-d kernels."""
     if input.dim() not in (2, 3):
-        raise RuntimeError(f"{name}: Expected 2D or 3D (batch mode) tensor for input with possibly 0 batch size and "
-                           f"non-zero dimensions for input, but got: {list(input.shape)}")
+        if own_check:  # (max_pool1d without indices checks its input itself)
+            raise RuntimeError(f"{name}: Expected 2D or 3D (batch mode) tensor with optional 0 dim batch size for "
+                               f"input, but got:{list(input.shape)}")
+        raise RuntimeError(f"Expected 2 to 3 dimensions, but got {input.dim()}-dimensional tensor for argument #1 "
+                           f"'self' (while checking arguments for {name})")
     return input.unsqueeze(-2)
 
 
@@ -1317,7 +1316,7 @@ def max_pool1d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode
     if p[1] > k[1] // 2:
         raise RuntimeError(f"max_pool1d() padding should be at most half of kernel size, but got padding={p[1]} and "
                            f"kernel_size={k[1]}")
-    out = max_pool2d(_as_2d(input, "max_pool1d"), k, s, p, d, ceil_mode, return_indices)
+    out = max_pool2d(_as_2d(input, "max_pool1d", not return_indices), k, s, p, d, ceil_mode, return_indices)
     if not return_indices and not input.dtype.is_floating_point:  # torch's kernel without indices: floats only
         raise NotImplementedError(f"\"max_pool1d_impl\" not implemented for '{input.dtype._legacy[:-6]}'")
     return (out[0].squeeze(-2), out[1].squeeze(-2)) if return_indices else out.squeeze(-2)

@@ -1,0 +1,224 @@
+"""Everyday PyTorch code (reductions, elementwise math, indexing, linear algebra, conv/pool argument forms) that
+differed from torch 2.13: expected values, messages and warnings written down from torch (numpy for values)."""
+import warnings
+
+import numpy as np
+import pytest
+
+import tinygrad_ext as torch
+import tinygrad_ext.nn as nn
+import tinygrad_ext.nn.functional as F
+
+
+def _raises(fn, kind, msg):
+    with pytest.raises(kind) as e:
+        fn()
+    assert str(e.value) == msg
+    return e.value
+
+
+# ------------------------------------------------------------------ indexing: index_* ranges and texts
+def test_index_add_rejects_negative_indices_with_torchs_errors():
+    # 1-D self: IndexError "index out of range in self" (the index named after it); N-D self: RuntimeError
+    with pytest.raises(IndexError, match=r"^index out of range in self: index -1 is out of bounds"):
+        torch.zeros(3).index_add_(0, torch.tensor([-1]), torch.ones(1))
+    with pytest.raises(IndexError, match=r"^index out of range in self: index 3 is out of bounds"):
+        torch.zeros(3).index_add(0, torch.tensor([3]), torch.ones(1))
+    e = _raises(lambda: torch.zeros(3, 2).index_add_(0, torch.tensor([0, 5]), torch.ones(2, 2)), RuntimeError,
+                "index 5 is out of bounds for dimension 0 with size 3")
+    assert not isinstance(e, IndexError)
+    _raises(lambda: torch.zeros(2, 3).index_add_(1, torch.tensor([-1]), torch.ones(2, 1)), RuntimeError,
+            "index -1 is out of bounds for dimension 1 with size 3")
+    out = torch.zeros(3, 2).index_add_(0, torch.tensor([0, 0, 2]), torch.ones(3, 2))
+    assert out.tolist() == [[2.0, 2.0], [0.0, 0.0], [1.0, 1.0]]
+
+
+def test_index_copy_and_index_fill_ranges():
+    _raises(lambda: torch.zeros(2, 3).index_copy_(0, torch.tensor([-1]), torch.ones(1, 3)), IndexError,
+            "index_copy_(): index -1 is out of bounds for dimension 0 with size 2")
+    _raises(lambda: torch.zeros(3).index_copy_(0, torch.tensor([3]), torch.ones(1)), IndexError,
+            "index_copy_(): index 3 is out of bounds for dimension 0 with size 3")
+    # index_fill counts negative indices from the end
+    assert torch.zeros(2, 3).index_fill_(0, torch.tensor([-1]), 1.).tolist() == [[0.0] * 3, [1.0] * 3]
+    _raises(lambda: torch.zeros(2, 3).index_fill_(0, torch.tensor([-3]), 1.), IndexError,
+            "index -3 is out of bounds for dimension 0 with size 2")
+    _raises(lambda: torch.zeros(3).index_fill_(0, torch.tensor([3]), 1.), IndexError,
+            "index 3 is out of bounds for dimension 0 with size 3")
+    with pytest.raises(IndexError, match=r"^index out of range in self"):
+        torch.zeros(3, 2).index_reduce_(0, torch.tensor([-1]), torch.ones(1, 2), "prod")
+
+
+def test_put_out_of_range_text():
+    x = torch.arange(6.).reshape(2, 3)
+    for idx in (7, -7):
+        _raises(lambda: x.put_(torch.tensor([idx]), torch.tensor([9.])), IndexError,
+                f"out of range: tried to access index {idx} on a tensor of 6 elements.")
+    _raises(lambda: x.put(torch.tensor([6]), torch.tensor([9.]), accumulate=True), IndexError,
+            "out of range: tried to access index 6 on a tensor of 6 elements.")
+    assert x.put_(torch.tensor([-1]), torch.tensor([9.])).tolist() == [[0.0, 1.0, 2.0], [3.0, 4.0, 9.0]]
+
+
+def test_masked_scatter_and_masked_fill_texts():
+    m = torch.tensor([[True, False, True], [False, False, True]])
+    _raises(lambda: torch.zeros(2, 3).masked_scatter(m, torch.tensor([1., 2.])), RuntimeError,
+            "Number of elements of source < number of ones in mask")
+    _raises(lambda: torch.zeros(3).masked_fill_(torch.tensor([[True], [False]]), 0.), RuntimeError,
+            "output with shape [3] doesn't match the broadcast shape [2, 3]")
+    with pytest.raises(RuntimeError, match=r"tensor a \(2\) must match the size of tensor b \(3\)"):  # (a: mask)
+        torch.zeros(3).masked_fill_(torch.tensor([True, False]), 0.)
+
+
+def test_scatter_dtype_text_and_reduce_warning():
+    x, i, s = torch.zeros(3), torch.tensor([1]), torch.tensor([1])
+    for fn in (lambda: x.scatter_(0, i, s), lambda: x.scatter_add_(0, i, s), lambda: x.scatter_add(0, i, s),
+               lambda: x.scatter_reduce_(0, i, s, "sum"), lambda: torch.scatter(x, 0, i, s)):
+        _raises(fn, RuntimeError, "scatter(): Expected self.dtype to be equal to src.dtype")
+    from tinygrad_ext import _scatter_ops
+    _scatter_ops._WARNED[0] = False
+    with warnings.catch_warnings(record=True) as w:
+        warnings.simplefilter("always")
+        out = x.scatter(0, torch.tensor([1, 1]), torch.tensor([2., 3.]), reduce="add")
+        x.scatter(0, torch.tensor([1, 1]), torch.tensor([2., 3.]), reduce="add")  # (once per process)
+        x.scatter(0, torch.tensor([1]), 2., reduce="multiply")  # (a number: no warning)
+    assert out.tolist() == [0.0, 5.0, 0.0]
+    assert [str(m.message) for m in w] == [
+        "The reduce argument of torch.scatter with Tensor src is deprecated and will be removed in a future PyTorch "
+        "release. Use torch.scatter_reduce instead for more reduction options."]
+
+
+def test_expand_error_names_the_tensor_type():
+    _raises(lambda: torch.tensor([[1, 2]]).expand(2), RuntimeError,
+            "expand(torch.LongTensor{[1, 2]}, size=[2]): the number of sizes provided (1) must be greater or equal to "
+            "the number of dimensions in the tensor (2)")
+    with pytest.raises(RuntimeError, match=r"^expand\(torch\.BoolTensor\{\[2, 1\]\}"):
+        torch.zeros(2, 1, dtype=torch.bool).expand(3)
+
+
+# ------------------------------------------------------------------ elementwise math
+def test_integer_round_decimals_and_lerp_name_torchs_kernels():
+    x = torch.tensor([1, 2, 3])
+    assert x.round().tolist() == [1, 2, 3]
+    _raises(lambda: x.round(decimals=1), NotImplementedError, "\"round_cpu\" not implemented for 'Long'")
+    _raises(lambda: torch.lerp(x, x, 0.5), NotImplementedError, "\"lerp_kernel_scalar\" not implemented for 'Long'")
+    _raises(lambda: torch.lerp(x, x, x), NotImplementedError, "\"lerp_kernel_tensor\" not implemented for 'Long'")
+    assert torch.lerp(torch.tensor([0., 10.]), torch.tensor([10., 20.]), 0.5).tolist() == [5.0, 15.0]
+
+
+def test_lerp_zero_dim_weight_of_another_dtype_is_a_number():
+    x, y = torch.tensor([1., 2.]), torch.tensor([3., 5.])
+    for w in (torch.tensor(0.5, dtype=torch.float64), torch.tensor(0.5, dtype=torch.float16)):
+        out = torch.lerp(x, y, w)
+        assert out.dtype == torch.float32 and out.tolist() == [2.0, 3.5]
+    assert torch.lerp(x, y, torch.tensor(1)).tolist() == [3.0, 5.0]
+    _raises(lambda: torch.lerp(x, y, torch.tensor([0.5], dtype=torch.float64)), RuntimeError,
+            "expected dtype float for `weight` but got dtype double")
+    _raises(lambda: torch.lerp(x, torch.tensor(3., dtype=torch.float64), 0.5), RuntimeError,
+            "expected dtype float for `end` but got dtype double")
+
+
+def test_entr_at_zero_is_positive_zero():
+    y = torch.special.entr(torch.tensor([0., 1., 0.5, -1.]))
+    assert np.signbit(y.numpy()[:2]).tolist() == [False, True]  # (torch: 0 at 0, -x log x = -0. at 1)
+    np.testing.assert_allclose(y.numpy()[2:], [-0.5 * np.log(0.5), -np.inf], rtol=1e-6)
+
+
+def test_fmax_fmin_want_a_tensor_other():
+    _raises(lambda: torch.fmax(torch.ones(2), 3), TypeError,
+            "fmax(): argument 'other' (position 2) must be Tensor, not int")
+    _raises(lambda: torch.ones(2).fmin(3.), TypeError,
+            "fmin(): argument 'other' (position 1) must be Tensor, not float")
+    nan = float("nan")
+    out = torch.fmin(torch.tensor([1., nan, nan]), torch.tensor([nan, 2., nan]))
+    assert str(out.tolist()) == "[1.0, 2.0, nan]"
+
+
+# ------------------------------------------------------------------ linear algebra
+def test_trace_of_bool_is_not_implemented():
+    _raises(lambda: torch.trace(torch.tensor([[True, True], [True, False]])), NotImplementedError,
+            "\"trace\" not implemented for 'Bool'")
+    assert torch.trace(torch.arange(6).reshape(3, 2)).tolist() == 3
+
+
+def test_matrix_norm_ord_on_a_vector():
+    _raises(lambda: torch.linalg.norm(torch.tensor([3., 4.]), "fro"), RuntimeError,
+            "linalg.matrix_norm: The input tensor A must have at least 2 dimensions.")
+    _raises(lambda: torch.linalg.norm(torch.ones(3, 3), "nuc", dim=0), RuntimeError,
+            "linalg.matrix_norm: dim must be a 2-tuple. Got 0")
+
+
+def test_bmm_batch_mismatch_text():
+    _raises(lambda: torch.bmm(torch.ones(2, 2, 3), torch.ones(3, 3, 2)), RuntimeError,
+            "Expected size for first two dimensions of batch2 tensor to be: [2, 3] but got: [3, 3].")
+    _raises(lambda: torch.bmm(torch.ones(2, 2, 3), torch.ones(2, 4, 2)), RuntimeError,
+            "Expected size for first two dimensions of batch2 tensor to be: [2, 3] but got: [2, 4].")
+
+
+# ------------------------------------------------------------------ conv / pool argument forms
+def _corr2d(x, w):  # one channel, no padding: the float64 reference
+    kh, kw = w.shape
+    return np.array([[(x[i:i + kh, j:j + kw] * w).sum() for j in range(x.shape[1] - kw + 1)]
+                     for i in range(x.shape[0] - kh + 1)])
+
+
+def test_conv2d_same_padding_with_an_even_kernel_pads_the_end():
+    from tinygrad_ext.nn import functional
+    functional._SAME_PAD_WARNED = False
+    x = np.arange(25.).reshape(5, 5)
+    w = np.arange(4.).reshape(2, 2)
+    with warnings.catch_warnings(record=True) as rec:
+        warnings.simplefilter("always")
+        out = F.conv2d(torch.tensor(x).float().reshape(1, 1, 5, 5), torch.tensor(w).float().reshape(1, 1, 2, 2),
+                       padding="same")
+        F.conv2d(torch.ones(1, 1, 4, 4), torch.ones(1, 1, 2, 2), padding="same")  # (torch warns once)
+    assert [str(m.message) for m in rec] == [
+        "Using padding='same' with even kernel lengths and odd dilation may require a zero-padded copy of the input "
+        "be created"]
+    np.testing.assert_allclose(out.numpy()[0, 0], _corr2d(np.pad(x, ((0, 1), (0, 1))), w))
+    # dilation 3 of a width-2 kernel: 3 columns in all, 1 left and 2 right
+    out = F.conv2d(torch.tensor(x).float().reshape(1, 1, 5, 5), torch.ones(1, 1, 3, 2), padding="same",
+                   dilation=(1, 3))
+    ref = _corr2d(np.pad(x, ((1, 1), (1, 2))), np.array([[1., 0, 0, 1]] * 3))
+    np.testing.assert_allclose(out.numpy()[0, 0], ref)
+    assert F.conv2d(torch.ones(1, 5, 5), torch.ones(1, 1, 2, 2), padding="same").shape == (1, 5, 5)
+
+
+def test_conv2d_same_padding_module_and_gradients():
+    c = nn.Conv2d(1, 2, (2, 3), padding="same", bias=False)
+    x = torch.arange(20.).reshape(1, 1, 4, 5).requires_grad_()
+    nn.init.ones_(c.weight)
+    out = c(x)
+    assert out.shape == (1, 2, 4, 5)
+    ref = _corr2d(np.pad(np.arange(20.).reshape(4, 5), ((0, 1), (1, 1))), np.ones((2, 3)))
+    np.testing.assert_allclose(out.detach().numpy()[0, 1], ref)
+    out.sum().backward()
+    # each input counted by the output windows covering it: rows 1 or 2 deep, columns 2 or 3 wide (edges)
+    rows, cols = np.array([1, 2, 2, 2]), np.array([2, 3, 3, 3, 2])
+    np.testing.assert_allclose(x.grad.numpy()[0, 0], 2 * np.outer(rows, cols))
+
+
+def test_functional_conv_padding_string_errors_are_runtime_errors():
+    _raises(lambda: F.conv2d(torch.ones(1, 1, 5, 5), torch.ones(1, 1, 2, 2), padding="same", stride=2),
+            RuntimeError, "padding='same' is not supported for strided convolutions")
+    _raises(lambda: F.conv1d(torch.ones(1, 1, 5), torch.ones(1, 1, 2), padding="same", stride=2), RuntimeError,
+            "padding='same' is not supported for strided convolutions")
+    _raises(lambda: F.conv2d(torch.ones(1, 1, 5, 5), torch.ones(1, 1, 2, 2), padding="foo"), RuntimeError,
+            "Invalid padding string: 'foo'")
+    with pytest.raises(ValueError, match="padding='same' is not supported for strided convolutions"):
+        nn.Conv2d(1, 1, 3, padding="same", stride=2)  # (the module: ValueError, as torch's)
+
+
+@pytest.mark.parametrize("fn, name", [
+    (lambda x: F.avg_pool1d(x, 2), "avg_pool1d"),
+    (lambda x: F.adaptive_avg_pool1d(x, 2), "adaptive_avg_pool1d"),
+    (lambda x: F.adaptive_max_pool1d(x, 2), "adaptive_max_pool1d"),
+    (lambda x: F.max_pool1d(x, 2, return_indices=True), "max_pool1d"),
+])
+def test_pool1d_rank_errors(fn, name):
+    _raises(lambda: fn(torch.ones(5)), RuntimeError,
+            f"Expected 2 to 3 dimensions, but got 1-dimensional tensor for argument #1 'self' (while checking "
+            f"arguments for {name})")
+
+
+def test_max_pool1d_rank_error():
+    _raises(lambda: F.max_pool1d(torch.ones(5), 2), RuntimeError,
+            "max_pool1d: Expected 2D or 3D (batch mode) tensor with optional 0 dim batch size for input, but got:[5]")
