@@ -384,3 +384,34 @@ def test_triplet_margin_with_distance_default_is_a_child_module():
     assert loss(a, a + 0.1, a - 1).item() == 0.0
     custom = nn.TripletMarginWithDistanceLoss(distance_function=lambda x, y: (x - y).abs().sum(-1))
     assert repr(custom) == "TripletMarginWithDistanceLoss()"
+
+
+# ------------------------------------------------------------------ gradcheck's failure message
+def test_gradcheck_failure_shows_the_jacobian_blocks():
+    from tinygrad_ext.autograd.gradcheck import GradcheckError
+
+    class Bad(torch.autograd.Function):
+        @staticmethod
+        def forward(ctx, x):
+            return x * 2
+
+        @staticmethod
+        def backward(ctx, g):
+            return g * 3
+
+    a = torch.tensor([0.5, 1.5], dtype=torch.float64, requires_grad=True)
+    b = torch.tensor([1., 2., 3.], dtype=torch.float64, requires_grad=True)
+    with pytest.raises(GradcheckError) as e:
+        torch.autograd.gradcheck(lambda a, b: (a.sum() * b, Bad.apply(b)[:2] * a), (a, b))
+    assert str(e.value) == (
+        "Jacobian mismatch for output 1 with respect to input 1,\n"
+        "numerical:tensor([[1.0000, 0.0000],\n        [0.0000, 3.0000],\n        [0.0000, 0.0000]], "
+        "dtype=torch.float64)\n"
+        "analytical:tensor([[1.5000, 0.0000],\n        [0.0000, 4.5000],\n        [0.0000, 0.0000]], "
+        "dtype=torch.float64)\n")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # (the float32 input's warning)
+        with pytest.raises(GradcheckError) as e:
+            torch.autograd.gradcheck(lambda t: t ** 2, (torch.tensor([0.5], requires_grad=True),))
+    assert str(e.value) == ("Jacobian mismatch for output 0 with respect to input 0,\nnumerical:tensor([[1.0133]])\n"
+                            "analytical:tensor([[1.]])\n")

@@ -140,9 +140,11 @@ def gradcheck(func, inputs, *, eps=1e-6, atol=1e-5, rtol=1e-3, raise_exception=T
         bad = (~ok).nonzero()[0].tolist()
         i, j = _index_of(bad[0], diff, inputs)
         o, r = _output_of(bad[1], outputs)
+        rows = slice(bad[0] - j, bad[0] - j + inputs[i].numel())  # torch shows the block of (input i, output o)
+        cols = slice(bad[1] - r, bad[1] - r + outputs[o].numel())
+        dt = outputs[o].dtype
         msg = (f"Jacobian mismatch for output {o} with respect to input {i},\n"
-               f"numerical:{numerical[bad[0], bad[1]].item()}\nanalytical:{analytical[bad[0], bad[1]].item()}\n"
-               f"(input element {j}, output element {r})\n")
+               f"numerical:{numerical[rows, cols].to(dt)}\nanalytical:{analytical[rows, cols].to(dt)}\n")
         if not outputs[o].requires_grad:  # an output that does not require grad must not depend on the inputs
             msg = f"Numerical gradient for function expected to be zero (output {o} does not require grad)\n" + msg
         return _fail(msg, raise_exception)
