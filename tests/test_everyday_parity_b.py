@@ -415,3 +415,99 @@ def test_gradcheck_failure_shows_the_jacobian_blocks():
             torch.autograd.gradcheck(lambda t: t ** 2, (torch.tensor([0.5], requires_grad=True),))
     assert str(e.value) == ("Jacobian mismatch for output 0 with respect to input 0,\nnumerical:tensor([[1.0133]])\n"
                             "analytical:tensor([[1.]])\n")
+
+
+# ------------------------------------------------------------------ module backward hooks
+def test_backward_hooks_need_a_tensor_or_tuple_output():
+    class D(nn.Module):
+        def forward(self, x):
+            return {"a": x * 2}
+
+    m, seen = D(), []
+    m.register_full_backward_hook(lambda mod, gi, go: seen.append(go))
+    x = torch.ones(2, requires_grad=True)
+    with warnings.catch_warnings(record=True) as w:
+        warnings.simplefilter("always")
+        out = m(x)
+    assert [str(r.message) for r in w] == ["For backward hooks to be called, module output should be a Tensor or a "
+                                           "tuple of Tensors but received <class 'dict'>"]
+    out["a"].sum().backward()
+    assert seen == [] and x.grad.tolist() == [2.0, 2.0]  # (the hook never sees a grad_output: it is not called)
+
+
+def test_backward_hooks_keep_a_namedtuple_output():
+    import collections
+    P = collections.namedtuple("P", "a b")
+
+    class M(nn.Module):
+        def forward(self, x):
+            return P(x * 2, x * 3)
+
+    m, seen = M(), []
+    m.register_full_backward_hook(lambda mod, gi, go: seen.append(len(go)))
+    x = torch.ones(2, requires_grad=True)
+    out = m(x)
+    assert type(out) is P and out.a.grad_fn.name() == "BackwardHookFunctionBackward"
+    (out.a + out.b).sum().backward()
+    assert seen == [2] and x.grad.tolist() == [5.0, 5.0]
+
+
+_CUSTOM_VIEW = ("is a view and is being modified inplace. This view was created inside a custom Function (or because "
+                "an input was returned as-is) and the autograd logic to handle view+inplace would override the custom "
+                "backward associated with the custom Function, leading to incorrect gradients. This behavior is "
+                "forbidden. You can fix this by cloning the output of the custom Function.")
+
+
+def test_inplace_on_a_view_made_by_a_custom_function_raises():
+    class View(torch.autograd.Function):
+        @staticmethod
+        def forward(ctx, x):
+            return x.view_as(x)
+
+        @staticmethod
+        def backward(ctx, g):
+            return g
+
+    class Same(torch.autograd.Function):
+        @staticmethod
+        def forward(ctx, x):
+            return x
+
+        @staticmethod
+        def backward(ctx, g):
+            return g
+
+    x = torch.ones(2, requires_grad=True)
+    for fn, name in ((View, "View"), (Same, "Same")):
+        y = fn.apply(x * 1)
+        with pytest.raises(RuntimeError) as e:
+            y.add_(1)
+        assert str(e.value) == f"Output 0 of {name} {_CUSTOM_VIEW}"
+    y = _Double.apply(x)  # (a new tensor: in-place is fine)
+    y.add_(1)
+    assert y.tolist() == [3.0, 3.0]
+    m = nn.Sequential(nn.Linear(2, 2), nn.ReLU(inplace=True))  # torch's pitfall: an in-place op after a hooked module
+    m[0].register_full_backward_hook(lambda mod, gi, go: None)
+    with pytest.raises(RuntimeError) as e:
+        m(torch.ones(1, 2, requires_grad=True))
+    assert str(e.value) == f"Output 0 of BackwardHookFunction {_CUSTOM_VIEW}"
+
+
+def test_global_module_backward_hooks():
+    from tinygrad_ext.nn.modules.module import (register_module_full_backward_hook,
+                                                 register_module_full_backward_pre_hook)
+    calls = []
+    h1 = register_module_full_backward_hook(
+        lambda m, gi, go: calls.append(("full", type(m).__name__, [None if g is None else tuple(g.shape) for g in gi])))
+    h2 = register_module_full_backward_pre_hook(lambda m, go: calls.append(("pre", type(m).__name__)))
+    try:
+        m = nn.Sequential(nn.Linear(2, 3), nn.ReLU())
+        m[0].register_full_backward_hook(lambda mm, gi, go: calls.append(("own",)))
+        x = torch.ones(4, 2, requires_grad=True)
+        m(x).sum().backward()
+    finally:
+        h1.remove()
+        h2.remove()
+    m(x).sum().backward()
+    assert calls == [("pre", "Sequential"), ("pre", "ReLU"), ("full", "ReLU", [(4, 3)]), ("pre", "Linear"),
+                     ("full", "Linear", [(4, 2)]), ("own",), ("full", "Sequential", [(4, 2)]), ("own",)]

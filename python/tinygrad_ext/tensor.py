@@ -248,6 +248,13 @@ def _check_inplace(t):
                                    "that returns multiple views. Such functions do not allow the output views to be "
                                    "modified inplace. You should replace the inplace operation by an out-of-place "
                                    "one.")
+            if "_custom_view" in t._extra and t.grad_fn is not None:
+                raise RuntimeError(f"Output {t._output_nr} of {_re.sub(r'Backward$', '', t.grad_fn.name())} is a view "
+                                   "and is being modified inplace. This view was created inside a custom Function (or "
+                                   "because an input was returned as-is) and the autograd logic to handle "
+                                   "view+inplace would override the custom backward associated with the custom "
+                                   "Function, leading to incorrect gradients. This behavior is forbidden. You can fix "
+                                   "this by cloning the output of the custom Function.")
 
 
 def _select_args(self, dim, index):

@@ -339,6 +339,7 @@ class Function:
         nd = ctx._non_differentiable or ()
         dirty = ctx._dirty or ()
         input_ids = {id(a) for a in args if isinstance(a, Tensor)}
+        input_storages = {a._impl.storage_id for a in args if isinstance(a, Tensor)}
         saved_ids = {id(t): j for j, t in enumerate(ctx._saved or ()) if t is not None}
         saved = list(ctx._saved or ())
         wrapped = []
@@ -353,6 +354,8 @@ class Function:
                     o = _wrap(o._impl)
                 if oid not in nd and o.dtype.is_floating_point:
                     o._requires_grad, o.grad_fn, o._output_nr = True, ctx, i
+                    if oid not in dirty and o._impl.storage_id in input_storages:  # a view of an input, or an input
+                        o._extra = {**o._extra, "_custom_view": True} if o._extra else {"_custom_view": True}
                     if oid in saved_ids and oid not in input_ids:
                         saved[saved_ids[oid]] = _SavedOutput(o._impl, i)
                 elif oid in dirty:

@@ -63,6 +63,8 @@ class BackwardHook:
         self.inputs_hooked = True
 
         def on_input_grads(grads):
+            if self.grad_output is None:  # (the gradient reached the inputs without passing the outputs: no hook)
+                return grads
             grad_input = [None] * self.n_args
             for i, g in zip(self.arg_positions, grads):  # an input not requiring grad shows zeros, as torch's
                 grad_input[i] = g if g is not None or args[i].requires_grad else zeros_like(args[i])
@@ -75,6 +77,10 @@ class BackwardHook:
         return tuple(wrapped)
 
     def setup_output_hook(self, out):
+        if not isinstance(out, (Tensor, tuple)):
+            warnings.warn("For backward hooks to be called, module output should be a Tensor or a tuple of Tensors "
+                          f"but received {type(out)}", UserWarning, stacklevel=3)
+            return out
         single = isinstance(out, Tensor)
         outs = _as_tuple(out)
         positions = [i for i, o in enumerate(outs) if isinstance(o, Tensor)]
@@ -97,7 +103,9 @@ class BackwardHook:
         wrapped = list(outs)
         for i, t in zip(positions, BackwardHookFunction.apply(on_output_grads, *tensors)):
             wrapped[i] = t
-        return wrapped[0] if single else type(out)(wrapped) if isinstance(out, (tuple, list)) else out
+        if single:
+            return wrapped[0]
+        return type(out)(*wrapped) if hasattr(out, "_fields") else tuple(wrapped)  # (a namedtuple stays one)
 
 
 _NON_FULL = ("Using a non-full backward hook when {} is deprecated and will be removed in future versions. This hook "

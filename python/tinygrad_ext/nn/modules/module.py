@@ -17,6 +17,8 @@ from ._state_dict import EXTRA_STATE_KEY, entry_error, load_own_entries, write_e
 _global_forward_hooks = OrderedDict()
 _compiler = [None]  # torch.compile, set by tinygrad_ext._compile (which sits above nn)
 _global_forward_pre_hooks = OrderedDict()
+_global_backward_hooks = OrderedDict()
+_global_backward_pre_hooks = OrderedDict()
 
 
 class _IncompatibleKeys(namedtuple("IncompatibleKeys", ["missing_keys", "unexpected_keys"])):
@@ -94,6 +96,20 @@ def register_module_forward_pre_hook(hook):
     return handle
 
 
+def register_module_full_backward_hook(hook):
+    """hook(module, grad_input, grad_output) for every module call, before the module's own full hooks."""
+    handle = RemovableHandle(_global_backward_hooks)
+    _global_backward_hooks[handle.id] = hook
+    return handle
+
+
+def register_module_full_backward_pre_hook(hook):
+    """hook(module, grad_output) for every module call, before the module's own backward pre-hooks."""
+    handle = RemovableHandle(_global_backward_pre_hooks)
+    _global_backward_pre_hooks[handle.id] = hook
+    return handle
+
+
 class Module:
     """Base class for all neural network modules; subclasses define forward()."""
 
@@ -136,14 +152,16 @@ class Module:
         if self._compiled_call_impl is not None:
             return self._compiled_call_impl(*args, **kwargs)
         if (self._forward_pre_hooks or self._forward_hooks or self._backward_hooks or self._backward_pre_hooks
-                or _global_forward_hooks or _global_forward_pre_hooks):
+                or _global_forward_hooks or _global_forward_pre_hooks or _global_backward_hooks
+                or _global_backward_pre_hooks):
             return self._call_with_hooks(args, kwargs)
         return self.forward(*args, **kwargs)
 
     def _call_impl(self, *args, **kwargs):
         """__call__ without the compiled path (what compile() compiles)."""
         if (self._forward_pre_hooks or self._forward_hooks or self._backward_hooks or self._backward_pre_hooks
-                or _global_forward_hooks or _global_forward_pre_hooks):
+                or _global_forward_hooks or _global_forward_pre_hooks or _global_backward_hooks
+                or _global_backward_pre_hooks):
             return self._call_with_hooks(args, kwargs)
         return self.forward(*args, **kwargs)
 
@@ -166,9 +184,11 @@ class Module:
                 if r is not None:
                     args = r if isinstance(r, tuple) else (r,)
         backward_hook = None
-        full_hooks = list(self._backward_hooks.values()) if self._is_full_backward_hook else []
-        if full_hooks or self._backward_pre_hooks:
-            backward_hook = BackwardHook(self, full_hooks, list(self._backward_pre_hooks.values()))
+        full_hooks = [*_global_backward_hooks.values(),
+                      *(self._backward_hooks.values() if self._is_full_backward_hook else ())]
+        if full_hooks or self._backward_pre_hooks or _global_backward_pre_hooks:
+            backward_hook = BackwardHook(self, full_hooks, [*_global_backward_pre_hooks.values(),
+                                                            *self._backward_pre_hooks.values()])
             args = backward_hook.setup_input_hook(args)
         forward_hooks = (*_global_forward_hooks.items(), *self._forward_hooks.items())
         try:
