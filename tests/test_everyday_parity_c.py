@@ -222,3 +222,50 @@ def test_pool1d_rank_errors(fn, name):
 def test_max_pool1d_rank_error():
     _raises(lambda: F.max_pool1d(torch.ones(5), 2), RuntimeError,
             "max_pool1d: Expected 2D or 3D (batch mode) tensor with optional 0 dim batch size for input, but got:[5]")
+
+
+# ------------------------------------------------------------------ reductions
+def test_argmax_of_an_empty_dim_names_argmax():
+    for fn, name in ((torch.Tensor.argmax, "argmax"), (torch.Tensor.argmin, "argmin")):
+        _raises(lambda: fn(torch.zeros(2, 0), 1), IndexError,
+                f"{name}(): Expected reduction dim 1 to have non-zero size.")
+    assert torch.zeros(0, 2).argmax(1).shape == (0,)
+
+
+def test_quantile_q_checks_name_quantile():
+    x = torch.tensor([1., 2., 3.])
+    for fn in (torch.quantile, torch.nanquantile):
+        _raises(lambda: fn(x, torch.tensor([0.5], dtype=torch.float64)), RuntimeError,
+                "quantile() q tensor must be same dtype as the input tensor")
+        _raises(lambda: fn(x, torch.tensor([1.5])), RuntimeError, "quantile() q values must be in the range [0, 1]")
+        _raises(lambda: fn(x, -1.5), RuntimeError, "quantile() q must be in the range [0, 1] but got -1.5")
+        _raises(lambda: fn(x, torch.full((2, 2), 0.5)), RuntimeError, "quantile() q must be a scalar or 1D tensor")
+        _raises(lambda: fn(torch.tensor([1, 2]), 0.5), RuntimeError,
+                "quantile() input tensor must be either float or double dtype")
+    out = torch.quantile(x, torch.tensor([0.25, 1.]))
+    assert out.tolist() == [1.5, 3.0]
+
+
+# ------------------------------------------------------------------ cross / triangular_solve
+def test_cross_wants_the_same_rank_and_dtype():
+    _raises(lambda: torch.linalg.cross(torch.ones(2, 3), torch.ones(3)), RuntimeError,
+            "linalg.cross: inputs must have the same number of dimensions.")
+    _raises(lambda: torch.cross(torch.ones(3), torch.ones(3, dtype=torch.float64), dim=0), RuntimeError,
+            "expected scalar type Float but found Double")
+    assert torch.cross(torch.ones(1, 3), torch.ones(2, 3), dim=1).shape == (2, 3)  # (sizes broadcast)
+    with pytest.warns(UserWarning, match="^Using torch.cross without specifying the dim arg"):
+        out = torch.cross(torch.tensor([1., 0, 0]), torch.tensor([0., 1, 0]))
+    assert out.tolist() == [0.0, 0.0, 1.0]
+
+
+def test_triangular_solve_deprecation_warns_once():
+    from tinygrad_ext import _linalg_more
+    _linalg_more._WARNED[0] = False
+    A = torch.tensor([[2., 1.], [0., 4.]])
+    with warnings.catch_warnings(record=True) as w:
+        warnings.simplefilter("always")
+        x = torch.triangular_solve(torch.tensor([[3.], [4.]]), A).solution
+        torch.triangular_solve(torch.tensor([[3.], [4.]]), A)
+    assert x.tolist() == [[1.0], [1.0]]
+    assert len(w) == 1 and str(w[0].message).startswith(
+        "torch.triangular_solve is deprecated in favor of torch.linalg.solve_triangularand will be removed")

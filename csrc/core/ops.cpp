@@ -978,6 +978,8 @@ Tensor argmax(const Tensor& a, std::optional<int64_t> dim, bool keepdim, bool is
     if (keepdim) return view(idx, Shape(a->dim(), 1));
     return idx;
   }
+  int64_t w = wrap_dim(*dim, a->dim());  // (checked here to name argmax/argmin)
+  if (a->dim() > 0) TG_CHECK_INDEX(a->sizes[w] != 0, name, "(): Expected reduction dim ", w, " to have non-zero size.");
   return max_dim(a, *dim, keepdim, is_max).second;
 }
 

@@ -112,6 +112,7 @@ def matrix_power(A, n, *, out=None):
 
 
 _UNIT_ROUNDOFF = {4: 2.0 ** -24, 8: 2.0 ** -53}
+_WARNED = [False]  # triangular_solve's deprecation
 
 
 def matrix_exp(A):
@@ -338,6 +339,12 @@ def lu_solve_torch(b, LU_data, LU_pivots, *, out=None):
 
 def triangular_solve(b, A, upper=True, transpose=False, unitriangular=False, *, out=None):
     """(X, A.clone()) with op(A) X = b for triangular A, op(A) = A^T when transpose."""
+    if not _WARNED[0]:  # (torch warns once per process)
+        _WARNED[0] = True
+        warnings.warn("torch.triangular_solve is deprecated in favor of torch.linalg.solve_triangularand will be "
+                      "removed in a future PyTorch release.\ntorch.linalg.solve_triangular has its arguments reversed "
+                      "and does not return a copy of one of the inputs.\nX = torch.triangular_solve(B, A).solution\n"
+                      "should be replaced with\nX = torch.linalg.solve_triangular(A, B).", UserWarning, stacklevel=2)
     if A.dim() < 2 or b.dim() < 2:
         raise RuntimeError(f"torch.triangular_solve: Expected b to have at least 2 dimensions, but it has "
                            f"{b.dim()} dimensions instead" if b.dim() < 2 else

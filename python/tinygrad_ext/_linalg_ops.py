@@ -346,6 +346,10 @@ def addr(input, vec1, vec2, *, beta=1, alpha=1):
 
 # ------------------------------------------------------------------- geometry
 def _cross(input, other, dim, name):
+    if input.dim() != other.dim():
+        raise RuntimeError("linalg.cross: inputs must have the same number of dimensions.")
+    if input.dtype is not other.dtype:
+        raise RuntimeError(f"expected scalar type {input.dtype._legacy[:-6]} but found {other.dtype._legacy[:-6]}")
     shape = _broadcast_shape(input.shape, other.shape)
     a = input if list(input.shape) == shape else input.expand(shape)
     b = other if list(other.shape) == shape else other.expand(shape)

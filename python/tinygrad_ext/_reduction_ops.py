@@ -299,21 +299,28 @@ def unique_consecutive(input, return_inverse=False, return_counts=False, dim=Non
     return out[0] if len(out) == 1 else tuple(out)
 
 
-def _quantile(input, q, dim, keepdim, interpolation, ignore_nan, op):
+def _quantile(input, q, dim, keepdim, interpolation, ignore_nan):
     """Quantiles from one sort along dim (NaN sorts last): the ranks q * (count - 1), count the slice's
-    size or (nan*) its non-NaN count, interpolated as torch's."""
+    size or (nan*) its non-NaN count, interpolated as torch's (whose errors name quantile for nanquantile too)."""
     if not input.dtype.is_floating_point:
-        raise RuntimeError(f"{op}() input tensor must be either float or double dtype")
+        raise RuntimeError("quantile() input tensor must be either float or double dtype")
     if interpolation not in ("linear", "lower", "higher", "midpoint", "nearest"):
-        raise RuntimeError(f"{op}() interpolation must be one of linear, lower, higher, midpoint or nearest, but got "
-                           f"{interpolation}")
+        raise RuntimeError(f"quantile() interpolation must be one of linear, lower, higher, midpoint or nearest, but "
+                           f"got {interpolation}")
     if input.numel() == 0:
-        raise RuntimeError(f"{op}() input tensor must be non-empty")
-    qs = q.to(input.dtype).reshape(-1) if isinstance(q, Tensor) else full([1], float(q), dtype=input.dtype,
-                                                                          device=input.device)
-    if qs.numel() and (qs.min().item() < 0 or qs.max().item() > 1):
-        bad = qs.min().item() if qs.min().item() < 0 else qs.max().item()
-        raise RuntimeError(f"{op}() q must be in the range [0, 1] but got {bad:g}")
+        raise RuntimeError("quantile() input tensor must be non-empty")
+    if isinstance(q, Tensor):
+        if q.dim() > 1:
+            raise RuntimeError("quantile() q must be a scalar or 1D tensor")
+        if q.dtype is not input.dtype:
+            raise RuntimeError("quantile() q tensor must be same dtype as the input tensor")
+        if q.numel() and (q.min().item() < 0 or q.max().item() > 1):
+            raise RuntimeError("quantile() q values must be in the range [0, 1]")
+        qs = q.reshape(-1)
+    else:
+        if not 0 <= q <= 1:
+            raise RuntimeError(f"quantile() q must be in the range [0, 1] but got {q}")
+        qs = full([1], float(q), dtype=input.dtype, device=input.device)
     x, d = (input.reshape(-1), 0) if dim is None else (input, _C.wrap_dim(dim, input.dim()))
     s = x.sort(d).values.movedim(d, -1) if x.dim() else x.reshape(1)
     n = s.shape[-1]
@@ -340,11 +347,11 @@ def _quantile(input, q, dim, keepdim, interpolation, ignore_nan, op):
 
 
 def quantile(input, q, dim=None, keepdim=False, *, interpolation="linear"):
-    return _quantile(input, q, dim, keepdim, interpolation, False, "quantile")
+    return _quantile(input, q, dim, keepdim, interpolation, False)
 
 
 def nanquantile(input, q, dim=None, keepdim=False, *, interpolation="linear"):
-    return _quantile(input, q, dim, keepdim, interpolation, True, "nanquantile")
+    return _quantile(input, q, dim, keepdim, interpolation, True)
 
 
 def searchsorted(sorted_sequence, input, *, out_int32=False, right=False, side=None, sorter=None):
