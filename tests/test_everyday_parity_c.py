@@ -269,3 +269,47 @@ def test_triangular_solve_deprecation_warns_once():
     assert x.tolist() == [[1.0], [1.0]]
     assert len(w) == 1 and str(w[0].message).startswith(
         "torch.triangular_solve is deprecated in favor of torch.linalg.solve_triangularand will be removed")
+
+
+# ------------------------------------------------------------------ conv modules / interpolate dtypes
+def test_conv_module_reversed_padding_and_conv_forward():
+    assert nn.Conv2d(2, 4, (3, 5), padding=(1, 2), padding_mode="reflect")._reversed_padding_repeated_twice == \
+        (2, 2, 1, 1)
+    assert nn.Conv1d(1, 1, 3, padding="same")._reversed_padding_repeated_twice == [1, 1]
+    assert nn.Conv1d(1, 1, 4, padding="same")._reversed_padding_repeated_twice == [1, 2]
+    assert nn.Conv2d(2, 4, 3, padding="valid")._reversed_padding_repeated_twice == [0, 0, 0, 0]
+
+    class Standardized(nn.Conv2d):  # the usual subclass: a transformed weight through _conv_forward
+        def forward(self, input):
+            return self._conv_forward(input, self.weight * 2, self.bias)
+
+    c = Standardized(1, 1, 3, padding=1, padding_mode="circular", bias=False)
+    nn.init.ones_(c.weight)
+    out = c(torch.ones(1, 1, 4, 4))
+    assert out.shape == (1, 1, 4, 4) and out.unique().tolist() == [18.0]
+
+
+@pytest.mark.parametrize("shape, dtype, mode, kernel", [
+    ((1, 2, 4), torch.int64, "nearest", "compute_indices_weights_nearest"),
+    ((1, 2, 4), torch.int64, "linear", "compute_indices_weights_linear"),
+    ((1, 2, 4), torch.uint8, "linear", "compute_indices_weights_linear"),
+    ((1, 1, 4, 4), torch.int64, "nearest", "upsample_nearest2d_channels_last"),
+    ((1, 1, 4, 4), torch.int32, "nearest-exact", "upsample_nearest2d_channels_last"),
+    ((1, 1, 4, 4), torch.int64, "bilinear", "upsample_bilinear2d_channels_last"),
+    ((1, 1, 4, 4), torch.bool, "bicubic", "compute_indices_weights_cubic"),
+    ((1, 1, 2, 2, 2), torch.int64, "trilinear", "compute_indices_weights_linear"),
+])
+def test_interpolate_of_integers_is_not_implemented(shape, dtype, mode, kernel):
+    x = torch.zeros(shape, dtype=dtype)
+    name = {torch.int64: "Long", torch.int32: "Int", torch.uint8: "Byte", torch.bool: "Bool"}[dtype]
+    _raises(lambda: F.interpolate(x, scale_factor=2, mode=mode), NotImplementedError,
+            f"\"{kernel}\" not implemented for '{name}'")
+
+
+def test_interpolate_uint8_images():
+    x = (torch.arange(48).reshape(1, 3, 4, 4) * 5).to(torch.uint8)
+    out = F.interpolate(x, size=(7, 5), mode="bilinear", align_corners=True)
+    assert out.dtype == torch.uint8
+    ref = np.array([80.0, 83.75, 87.5, 91.25, 95.0]) + 10 * np.arange(7)[:, None]  # (the float values: 80 + ...)
+    assert out[0, 1].tolist() == np.floor(ref + 0.5).astype(int).tolist()  # (rounded half up, as torch's)
+    assert F.interpolate(x, scale_factor=2)[0, 0, :2, :4].tolist() == [[0, 0, 5, 5]] * 2

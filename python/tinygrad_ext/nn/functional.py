@@ -1669,6 +1669,15 @@ def interpolate(input, size=None, scale_factor=None, mode="nearest", align_corne
                            f"({', '.join(f'{c}: {n}' for c, n in zip(names, sizes))})")
     if mode == "area":
         return (adaptive_avg_pool1d, adaptive_avg_pool2d, adaptive_avg_pool3d)[spatial - 1](input, sizes)
+    if not input.is_floating_point():  # torch's kernels: floats, and uint8 images (4-D)
+        if input.dtype is not _dtype.uint8 or spatial != 2:
+            kernel = "compute_indices_weights_cubic" if mode == "bicubic" else \
+                f"upsample_{mode.split('-')[0]}2d_channels_last" if spatial == 2 else \
+                f"compute_indices_weights_{'linear' if 'linear' in mode else 'nearest'}"
+            raise NotImplementedError(f"\"{kernel}\" not implemented for '{input.dtype._legacy[:-6]}'")
+        if mode in ("bilinear", "bicubic"):  # in float, rounded half up and saturated as torch's uint8 kernels
+            out = interpolate(input.float(), size, scale_factor, mode, align_corners, recompute_scale_factor)
+            return (out + 0.5).floor().clamp(0, 255).to(_dtype.uint8)
     if mode in _UPSAMPLE_MODES and input.is_floating_point():
         return _ops.NN_OPS[_UPSAMPLE_MODES[mode]].apply(input, sizes, bool(align_corners),
                                                         [0.0 if s is None else s for s in scales])

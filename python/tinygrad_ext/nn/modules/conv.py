@@ -44,6 +44,12 @@ class _ConvNd(Module):
                              f"'{padding_mode}'")
         self.in_channels, self.out_channels = in_channels, out_channels
         self.padding = padding if isinstance(padding, str) else _ntuple(padding, n)
+        # F.pad's amounts (last dim first) for a padding_mode other than zeros: 'same' puts the odd extra at the end
+        if isinstance(padding, str):
+            totals = [0] * n if padding == "valid" else [d * (k - 1) for d, k in zip(self.dilation, self.kernel_size)]
+            self._reversed_padding_repeated_twice = [x for t in reversed(totals) for x in (t // 2, t - t // 2)]
+        else:
+            self._reversed_padding_repeated_twice = tuple(x for q in reversed(self.padding) for x in (q, q))
         self.transposed, self.groups, self.padding_mode = transposed, groups, padding_mode
         shape = (in_channels, out_channels // groups) if transposed else (out_channels, in_channels // groups)
         self.weight = Parameter(empty(*shape, *self.kernel_size, device=device, dtype=dtype))
@@ -85,20 +91,16 @@ class _Conv(_ConvNd):
         super().__init__(in_channels, out_channels, kernel_size, stride, padding, dilation, False, 0, groups, bias,
                          padding_mode, device, dtype)
 
-    def forward(self, input):
-        weight, bias = self._weight_bias()
+    def _conv_forward(self, input, weight, bias):
         conv = type(self)._conv
         if self.padding_mode == "zeros":
             return conv(input, weight, bias, self.stride, self.padding, self.dilation, self.groups)
-        if isinstance(self.padding, str):  # 'same' / 'valid' resolved to explicit amounts, then padded by the mode
-            totals = [0] * self._dims if self.padding == "valid" else \
-                [d * (k - 1) for d, k in zip(self.dilation, self.kernel_size)]
-            amounts = [(t // 2, t - t // 2) for t in totals]
-        else:
-            amounts = [(q, q) for q in self.padding]
-        pad = [x for lo_hi in reversed(amounts) for x in lo_hi]
-        return conv(F.pad(input, pad, mode=self.padding_mode), weight, bias, self.stride, 0,
-                    self.dilation, self.groups)
+        # another mode: F.pad by the explicit amounts ('same' / 'valid' resolved), then no padding in the conv
+        return conv(F.pad(input, self._reversed_padding_repeated_twice, mode=self.padding_mode), weight, bias,
+                    self.stride, 0, self.dilation, self.groups)
+
+    def forward(self, input):
+        return self._conv_forward(input, *self._weight_bias())
 
 
 class Conv1d(_Conv):
