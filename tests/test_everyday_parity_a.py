@@ -231,3 +231,27 @@ def test_from_numpy_of_a_read_only_array_warns_once():
         warnings.simplefilter("error")  # (once a process, as torch's)
         torch.as_tensor(a)
         torch.tensor(a)  # (a copy: no word)
+
+
+# ------------------------------------------------------------------ range factories, bit for bit
+def test_linspace_values_are_torchs_to_the_bit():
+    # torch computes in the dtype (an fma from the nearer end): the middle of linspace(-1, 1, 11) is -1.4901e-08
+    assert str(torch.linspace(-1, 1, 11)) == (
+        "tensor([-1.0000e+00, -8.0000e-01, -6.0000e-01, -4.0000e-01, -2.0000e-01,\n"
+        "        -1.4901e-08,  2.0000e-01,  4.0000e-01,  6.0000e-01,  8.0000e-01,\n"
+        "         1.0000e+00])")
+    assert torch.linspace(0.1, 3.3, 7).tolist() == [
+        0.10000000149011612, 0.6333333849906921, 1.1666667461395264, 1.6999998092651367, 2.233333110809326,
+        2.7666666507720947, 3.299999952316284]
+    assert torch.linspace(-3.7, 10, 5, dtype=torch.float16).tolist() == [-3.69921875, -0.2734375, 3.1484375,
+                                                                         6.57421875, 10.0]
+    assert torch.linspace(0.1, 1000, 3, dtype=torch.bfloat16).tolist() == [0.10009765625, 500.0, 1000.0]
+
+
+def test_arange_values_are_torchs_to_the_bit():
+    # torch's kernel: vectors of 8 floats from a base rounded to float32, lanes base + j * step in double
+    x = torch.arange(-1, 1, 0.1)
+    assert x[10].item() == -2.9802322831784522e-09 and x[11].item() == 0.09999999403953552
+    assert torch.arange(-1, 3.3, 1 / 3).tolist()[3] == -5.551115123125783e-17
+    assert torch.arange(-1, 10, 0.3).tolist()[9] == 1.6999999284744263
+    assert torch.arange(0, 1, 0.1, dtype=torch.float64)[3].item() == 0.30000000000000004

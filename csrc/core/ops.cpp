@@ -383,8 +383,32 @@ int64_t trunc_to_int64(double v, const char* op) {
 template <class T> T wrap_int(uint64_t v) { return std::is_same_v<T, bool> ? T(v != 0) : T(v); }
 }  // namespace
 
-// torch's rules: floating dtypes compute start + i * step in double; integer dtypes truncate start and step to
-// int64 first (int64 also end, with an exact integer count; narrower types count in double), no bool kernel.
+// arange's floating values as torch's CPU kernel makes them, bit for bit (below its 32768-element grain, where it
+// splits the range between threads): pairs of 32-byte vectors (AVX2), each from base = start + step * i (one fma,
+// in the accumulate type: double, float for float16 and bfloat16) rounded to the dtype, its lanes base + j * step
+// (one fma; float16 and bfloat16 round the product first); the elements past the last pair as the bases.
+template <class T> void arange_fill(T* p, double start, double step, int64_t count) {
+  using acc_t = std::conditional_t<is_reduced_float_v<T>, float, double>;
+  constexpr int64_t W = 32 / int64_t(sizeof(T));
+  const acc_t s = acc_t(start), st = acc_t(step);
+  auto vector_at = [&](int64_t i) {
+    const acc_t base = acc_t(convert<T>(std::fma(st, acc_t(i), s)));
+    for (int64_t j = 0; j < W; ++j) {
+      if constexpr (is_reduced_float_v<T>) {
+        const float product = float(j) * st;
+        p[i + j] = convert<T>(base + product);
+      } else {
+        p[i + j] = convert<T>(std::fma(acc_t(j), st, base));
+      }
+    }
+  };
+  int64_t i = 0;
+  for (; i + 2 * W <= count; i += 2 * W) vector_at(i), vector_at(i + W);
+  for (; i < count; ++i) p[i] = convert<T>(std::fma(st, acc_t(i), s));
+}
+
+// torch's rules: floating dtypes as arange_fill; integer dtypes truncate start and step to int64 first (int64 also
+// end, with an exact integer count; narrower types count in double), no bool kernel.
 Tensor arange(double start, double end, double step, DType dtype, Device device) {
   if (dtype == DType::Bool) throw_dtype_error("arange_cpu", nullptr, dtype);
   TG_CHECK(std::isfinite(start) && std::isfinite(end), "unsupported range: ", start, " -> ", end);
@@ -412,12 +436,43 @@ Tensor arange(double start, double end, double step, DType dtype, Device device)
   TG_DISPATCH_ALL(dtype, "arange", [&] {
     scalar_t* p = t->data<scalar_t>();
     if constexpr (std::is_floating_point_v<scalar_t> || is_reduced_float_v<scalar_t>) {
-      for (int64_t i = 0; i < count; ++i) p[i] = convert<scalar_t>(start + double(i) * step);
+      arange_fill(p, start, step, count);
     } else {
       for (int64_t i = 0; i < count; ++i) p[i] = wrap_int<scalar_t>(uint64_t(istart) + uint64_t(i) * uint64_t(istep));
     }
   });
   return to_device(t, device);
+}
+
+// linspace's values, symmetric from both ends as torch's kernel (the last value is exactly `end`). A floating
+// dtype computes in its own precision as torch's does, bit for bit: float and double by one fma from the nearer
+// end; float16 and bfloat16 round every step to the dtype (their arithmetic is float rounded back).
+template <class T> void linspace_fill(T* p, double start, double end, int64_t steps) {
+  const int64_t half = steps / 2;
+  if constexpr (std::is_same_v<T, float> || std::is_same_v<T, double>) {
+    const T s = T(start), e = T(end);
+    const T st = steps > 1 ? (e - s) / T(steps - 1) : T(0);
+    for (int64_t i = 0; i < steps; ++i)
+      p[i] = steps == 1 ? s : i < half ? std::fma(st, T(i), s) : std::fma(-st, T(steps - 1 - i), e);
+  } else if constexpr (is_reduced_float_v<T>) {
+    auto r = [](float x) { return float(convert<T>(x)); };
+    const float s = r(float(start)), e = r(float(end));
+    const float st = steps > 1 ? r(r(e - s) / r(float(steps - 1))) : 0.0f;
+    for (int64_t i = 0; i < steps; ++i)
+      p[i] = convert<T>(steps == 1 ? s
+                        : i < half ? r(s + r(st * r(float(i))))
+                                   : r(e - r(st * r(float(steps - 1 - i)))));
+  } else {
+    const double step = steps > 1 ? (end - start) / double(steps - 1) : 0.0;
+    for (int64_t i = 0; i < steps; ++i) {
+      double v = steps == 1 ? start  // one step: `start`, as torch
+                 : i < half ? start + step * double(i)
+                            : end - step * double(steps - 1 - i);
+      // (bool: one step, `start` != 0, as torch)
+      if constexpr (std::is_same_v<T, bool>) p[i] = convert<T>(v);
+      else p[i] = wrap_int<T>(uint64_t(int64_t(v)));  // (between the integer ends: in range)
+    }
+  }
 }
 
 Tensor linspace(double start, double end, int64_t steps, DType dtype, Device device) {
@@ -431,22 +486,7 @@ Tensor linspace(double start, double end, int64_t steps, DType dtype, Device dev
     end = double(trunc_to_int64(end, "linspace"));
   }
   Tensor t = empty({steps}, dtype, {});
-  double step = steps > 1 ? (end - start) / double(steps - 1) : 0.0;
-  TG_DISPATCH_ALL(dtype, "linspace", [&] {
-    scalar_t* p = t->data<scalar_t>();
-    // Symmetric from both ends, as torch, so the last value is exactly `end`.
-    int64_t half = steps / 2;
-    for (int64_t i = 0; i < steps; ++i) {
-      double v = steps == 1 ? start  // one step: `start`, as torch
-                 : i < half ? start + step * double(i)
-                            : end - step * double(steps - 1 - i);
-      // (bool: one step, `start` != 0, as torch)
-      if constexpr (std::is_floating_point_v<scalar_t> || is_reduced_float_v<scalar_t> ||
-                    std::is_same_v<scalar_t, bool>)
-        p[i] = convert<scalar_t>(v);
-      else p[i] = wrap_int<scalar_t>(uint64_t(int64_t(v)));  // (between the integer ends: in range)
-    }
-  });
+  TG_DISPATCH_ALL(dtype, "linspace", [&] { linspace_fill(t->data<scalar_t>(), start, end, steps); });
   return to_device(t, device);
 }
 
