@@ -511,3 +511,34 @@ def test_global_module_backward_hooks():
     m(x).sum().backward()
     assert calls == [("pre", "Sequential"), ("pre", "ReLU"), ("full", "ReLU", [(4, 3)]), ("pre", "Linear"),
                      ("full", "Linear", [(4, 2)]), ("own",), ("full", "Sequential", [(4, 2)]), ("own",)]
+
+
+def test_view_made_under_no_grad_collects_no_gradient_and_refuses_inplace():
+    m = nn.Linear(2, 2)
+    nn.init.ones_(m.weight)
+    with torch.no_grad():
+        sl = m.weight[:, 0]
+        w0 = m.weight[0]
+        w0 += 1  # (in-place inside no_grad: allowed)
+        a, _ = m.weight.unbind()
+    assert m.weight.tolist() == [[2.0, 2.0], [1.0, 1.0]]
+    out = (sl * 2).sum()
+    assert out.requires_grad and out.item() == 6.0
+    seen = []
+    sl.register_hook(lambda g: seen.append(g))  # (accepted; never called: no gradient reaches the view)
+    out.backward()
+    assert m.weight.grad is None and sl.grad is None and seen == []
+    assert torch.autograd.grad((w0 * 2).sum(), w0, allow_unused=True) == (None,)
+    for v in (w0, a):
+        with pytest.raises(RuntimeError) as e:
+            v.add_(1)
+        assert str(e.value) == (
+            "A view was created in no_grad mode and is being modified inplace with grad mode enabled. Given that this "
+            "use case is ambiguous and error-prone, it is forbidden. You can clarify your code by moving both the "
+            "view and the inplace either both inside the no_grad block (if you don't want the inplace to be tracked) "
+            "or both outside (if you want the inplace to be tracked).")
+
+
+def test_softmax_of_empty_integers_runs_no_kernel():
+    assert torch.softmax(torch.zeros(0, dtype=torch.int64), 0).dtype == torch.int64
+    assert torch.zeros((0, 0, 3), dtype=torch.int32).softmax(-3).shape == (0, 0, 3)

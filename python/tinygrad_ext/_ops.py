@@ -409,7 +409,8 @@ class _View(Op):
         r = _wrap(out)
         if not (a._requires_grad and _state[0]):
             if a._requires_grad and (cls._copied is None or out.storage_id == a._impl.storage_id):
-                r._requires_grad = True  # (torch's: a view made with grad mode off still requires grad, a leaf)
+                r._requires_grad = True  # (torch's: a view made with grad mode off still requires grad, a leaf
+                r._extra = {"_no_grad_view": True}  # that collects no gradient and refuses in-place writes)
             elif a._extra is not None and a._extra.get("inference"):
                 r._extra = _inference_extra()  # (a view of an inference tensor is one)
             return r
@@ -460,7 +461,8 @@ class _MultiView(Op):
         if not (a._requires_grad and _state[0]):
             inference = a._extra is not None and a._extra.get("inference")
             for r in outs:
-                r._requires_grad = a._requires_grad  # (a view made with grad mode off: a leaf, as _View's)
+                if a._requires_grad:  # (a view made with grad mode off: a leaf, as _View's)
+                    r._requires_grad, r._extra = True, {"_no_grad_view": True}
                 if inference:
                     r._extra = _inference_extra()
             return tuple(outs)

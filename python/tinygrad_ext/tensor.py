@@ -235,6 +235,12 @@ def _scaled(self, other, alpha):
 
 def _check_inplace(t):
     if t._requires_grad and _state[0]:
+        if t._extra is not None and "_no_grad_view" in t._extra:
+            raise RuntimeError("A view was created in no_grad mode and is being modified inplace with grad mode "
+                               "enabled. Given that this use case is ambiguous and error-prone, it is forbidden. You "
+                               "can clarify your code by moving both the view and the inplace either both inside the "
+                               "no_grad block (if you don't want the inplace to be tracked) or both outside (if you "
+                               "want the inplace to be tracked).")
         if t.grad_fn is None:
             raise RuntimeError("a leaf Variable that requires grad is being used in an in-place operation.")
         if t._extra is not None:
@@ -887,8 +893,9 @@ class Tensor:
                 out = _apply_basic_index(out, basic, _ops.BASIC_INDEX_VIEWS)
             else:
                 out = _wrap(_apply_basic_index(out._impl, basic))
-                out._requires_grad = self._requires_grad  # (a view made with grad mode off: a leaf, as torch's)
-                if self._extra is not None and self._extra.get("inference"):
+                if self._requires_grad:  # (a view made with grad mode off: a leaf, as torch's)
+                    out._requires_grad, out._extra = True, {"_no_grad_view": True}
+                elif self._extra is not None and self._extra.get("inference"):
                     out._extra = _inference_extra()  # (a view of an inference tensor is one)
         if index is None:
             return out
@@ -1565,7 +1572,7 @@ def _softmax(input, dim, dtype, log, stacklevel=2, name=None):
         dim = 0 if input.dim() in (0, 1, 3) else 1
     if dtype is not None:
         input = input.to(dtype)
-    if not input.dtype.is_floating_point:  # (torch names its kernel: over the last dim or another)
+    if not input.dtype.is_floating_point and input.numel():  # (torch names its kernel; an empty one runs none)
         nd = builtins.max(input.dim(), 1)
         last = "_lastdim" if _C.wrap_dim(dim, nd) == nd - 1 else ""
         raise NotImplementedError(f"\"{'log_' if log else ''}softmax{last}_kernel_impl\" not implemented for "

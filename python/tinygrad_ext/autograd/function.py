@@ -355,7 +355,9 @@ class Function:
                 if oid not in nd and o.dtype.is_floating_point:
                     o._requires_grad, o.grad_fn, o._output_nr = True, ctx, i
                     if oid not in dirty and o._impl.storage_id in input_storages:  # a view of an input, or an input
-                        o._extra = {**o._extra, "_custom_view": True} if o._extra else {"_custom_view": True}
+                        o._extra = {"_custom_view": True}  # (forward's view, made with grad mode off, is this node's)
+                    elif o._extra is not None and "_no_grad_view" in o._extra:
+                        o._extra = None
                     if oid in saved_ids and oid not in input_ids:
                         saved[saved_ids[oid]] = _SavedOutput(o._impl, i)
                 elif oid in dirty:
@@ -430,6 +432,8 @@ def _edge(t):
         return (t.grad_fn, t._output_nr)
     acc = t._acc
     if acc is None:
+        if t._extra is not None and "_no_grad_view" in t._extra:
+            return (None, 0)  # (torch's: a view made with grad mode off is a leaf that collects no gradient)
         acc = t._acc = AccumulateGrad(t)
     return (acc, 0)
 
@@ -448,6 +452,8 @@ def register_tensor_hook(t, hook):
     if not t._requires_grad:
         raise RuntimeError("cannot register a hook on a tensor that doesn't require gradient")
     node, nr = _edge(t)
+    if node is None:  # (a view made with grad mode off: no gradient reaches it, the hook never runs)
+        return RemovableHandle([hook], hook)
     if node._hooks is None:
         node._hooks = {}
     node._has_hooks = True
@@ -463,6 +469,8 @@ def register_post_accumulate_grad_hook(t, hook):
     if t.grad_fn is not None:
         raise RuntimeError("post accumulate grad hooks cannot be registered on non-leaf tensors")
     node = _edge(t)[0]
+    if node is None:  # (a view made with grad mode off collects nothing)
+        return RemovableHandle([hook], hook)
     if node._post_acc_hooks is None:
         node._post_acc_hooks = []
     hooks = node._post_acc_hooks
