@@ -255,3 +255,11 @@ def test_arange_values_are_torchs_to_the_bit():
     assert torch.arange(-1, 3.3, 1 / 3).tolist()[3] == -5.551115123125783e-17
     assert torch.arange(-1, 10, 0.3).tolist()[9] == 1.6999999284744263
     assert torch.arange(0, 1, 0.1, dtype=torch.float64)[3].item() == 0.30000000000000004
+
+
+def test_logspace_exponents_are_torchs():
+    # the ends and their difference in the dtype, the exponents from the nearer end in float64
+    assert torch.logspace(-1, 3.3, 2).tolist() == [0.10000000149011612, 1995.2620849609375]
+    assert torch.logspace(0.5, 2.5, 3, dtype=torch.int64).tolist() == [1, 10, 100]  # (the ends truncated first)
+    assert torch.logspace(0.5, 2, 1, dtype=torch.int64).tolist() == [3]  # (one step: base ** start)
+    assert torch.logspace(1, 3, 3, base=2, dtype=torch.int32).tolist() == [2, 4, 8]

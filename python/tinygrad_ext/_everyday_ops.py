@@ -10,7 +10,7 @@ from ._memory_format import channels_last, channels_last_3d, contiguous_format, 
 from ._ops import NN_OPS
 from ._reduction_ops import _return_type, searchsorted
 from .random import manual_seed
-from .tensor import Tensor, _named, linspace, tensor, where, zeros
+from .tensor import Tensor, _named, arange, linspace, tensor, where, zeros
 
 _tensor = tensor  # (map_'s argument is named tensor, as torch's)
 
@@ -223,11 +223,20 @@ def isin(elements, test_elements, *, assume_unique=False, invert=False):
 
 
 def logspace(start, end, steps, base=10.0, *, out=None, dtype=None, layout=None, device=None, requires_grad=False):
-    """base ** linspace(start, end, steps) (computed in float64, then in dtype: integers truncate)."""
+    """base ** exponent in float64, then in dtype (integers truncate), the exponents as torch's kernel makes
+    them: the ends in dtype, the step their difference in dtype over steps - 1, from the nearer end in float64."""
     if steps < 0:
         raise RuntimeError("number of steps must be non-negative")
-    exponents = linspace(float(start), float(end), steps, dtype=_dtype.float64, device=device)
-    result = exponents.__rpow__(float(base)).to(dtype or _dtype.get_default_dtype())
+    dtype = dtype or _dtype.get_default_dtype()
+    if steps <= 1:
+        exponents = tensor([float(start)] * steps, dtype=_dtype.float64, device=device)
+    else:
+        ends = tensor([float(start), float(end)], dtype=dtype)
+        s, e = ends.double().tolist()
+        step = (ends[1] - ends[0]).item() / (steps - 1)
+        i = arange(steps, dtype=_dtype.float64, device=device)
+        exponents = where(i < steps // 2, i * step + s, e - (steps - 1 - i) * step)
+    result = exponents.__rpow__(float(base)).to(dtype)
     result.requires_grad_(requires_grad)
     return _out(result, out)
 
