@@ -542,3 +542,15 @@ def test_view_made_under_no_grad_collects_no_gradient_and_refuses_inplace():
 def test_softmax_of_empty_integers_runs_no_kernel():
     assert torch.softmax(torch.zeros(0, dtype=torch.int64), 0).dtype == torch.int64
     assert torch.zeros((0, 0, 3), dtype=torch.int32).softmax(-3).shape == (0, 0, 3)
+
+
+def test_loading_a_whole_module_by_default_fails_with_torch_message(tmp_path):
+    import pickle
+    path = str(tmp_path / "model.pt")
+    torch.save(nn.Sequential(nn.Linear(2, 2)), path)
+    with pytest.raises(pickle.UnpicklingError) as e:
+        torch.load(path)
+    assert str(e.value).startswith("Weights only load failed. This file can still be loaded, to do so you have two "
+                                   "options, ")  # (torch's words alone: the path is e.path)
+    assert e.value.path == path
+    assert type(torch.load(path, weights_only=False)).__name__ == "Sequential"

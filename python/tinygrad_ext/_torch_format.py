@@ -67,6 +67,7 @@ class WeightsUnpicklingError(CheckpointError, pickle.UnpicklingError):
 
     def __init__(self, path, reason):
         super().__init__(path, weights_only_message(reason))
+        self.args = (self.reason,)  # (torch's words alone, without the path: e.path keeps it)
         self._init_args = (path, reason)
 
 
