@@ -554,3 +554,22 @@ def test_loading_a_whole_module_by_default_fails_with_torch_message(tmp_path):
                                    "options, ")  # (torch's words alone: the path is e.path)
     assert e.value.path == path
     assert type(torch.load(path, weights_only=False)).__name__ == "Sequential"
+
+
+def test_autograd_graph_module():
+    from tinygrad_ext.autograd.graph import Node, increment_version, save_on_cpu, saved_tensors_hooks
+    x = torch.ones(2, requires_grad=True)
+    y = (x * 2).sum()
+    assert isinstance(y.grad_fn, Node) and isinstance(y.grad_fn.next_functions[0][0], Node)
+    assert not isinstance(x, Node) and torch.autograd.graph.Node is Node
+    with save_on_cpu(pin_memory=False):  # (saved tensors stay where they are)
+        z = (x.exp() * x).sum()
+    z.backward()
+    assert [round(v, 4) for v in x.grad.tolist()] == [5.4366, 5.4366]
+    t = torch.ones(1)
+    v = t._version
+    increment_version(t)
+    assert t._version == v + 1
+    with pytest.raises(NotImplementedError, match="saved_tensors_hooks"):
+        with saved_tensors_hooks(lambda t: t, lambda t: t):
+            pass

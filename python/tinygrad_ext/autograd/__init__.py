@@ -3,7 +3,7 @@ import warnings
 
 from .._tensor_base import ONLY_FLOATING_GRAD as _ONLY_FLOATING_GRAD
 from .._tensor_base import Tensor as _Tensor
-from . import anomaly_mode, engine, function, grad_mode
+from . import anomaly_mode, engine, function, grad_mode, graph
 from .anomaly_mode import detect_anomaly, is_anomaly_enabled, set_detect_anomaly
 from .engine import backward, grad
 from .function import Function, once_differentiable
