@@ -2033,16 +2033,7 @@ def eye(n, m=None, dtype=None, device=None, requires_grad=False):
     return _finish(_wrap(_C.eye(n, n if m is None else m, _dt(dtype).id, *as_device(device)._code)), requires_grad)
 
 
-_NOT_WRITABLE_WARNED = [False]  # torch warns once a process
-
-
 def from_numpy(ndarray):
-    if not _NOT_WRITABLE_WARNED[0] and isinstance(ndarray, np.ndarray) and not ndarray.flags.writeable:
-        _NOT_WRITABLE_WARNED[0] = True
-        warnings.warn("The given NumPy array is not writable, and PyTorch does not support non-writable tensors. This "
-                      "means writing to this tensor will result in undefined behavior. You may want to copy the array "
-                      "to protect its data or make it writable before converting it to a tensor. This type of warning "
-                      "will be suppressed for the rest of this program.", UserWarning, stacklevel=2)
     return _wrap(_C.from_numpy(ndarray))
 
 
