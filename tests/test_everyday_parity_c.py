@@ -313,3 +313,18 @@ def test_interpolate_uint8_images():
     ref = np.array([80.0, 83.75, 87.5, 91.25, 95.0]) + 10 * np.arange(7)[:, None]  # (the float values: 80 + ...)
     assert out[0, 1].tolist() == np.floor(ref + 0.5).astype(int).tolist()  # (rounded half up, as torch's)
     assert F.interpolate(x, scale_factor=2)[0, 0, :2, :4].tolist() == [[0, 0, 5, 5]] * 2
+
+
+def test_median_of_everything_shares_its_gradient_among_ties():
+    x = torch.tensor([[1., 2.], [2., 3.]], requires_grad=True)
+    y = x.median()
+    (y * 3).backward()
+    assert y.item() == 2.0 and y.grad_fn.name() == "MedianBackward0"
+    assert x.grad.tolist() == [[0.0, 1.5], [1.5, 0.0]]
+    nan = float("nan")
+    x = torch.tensor([1., nan, 2., 2.], requires_grad=True)
+    x.nanmedian().backward()
+    assert x.grad.tolist() == [0.0, 0.0, 0.5, 0.5]
+    x = torch.tensor([1., nan, 2., 2.], requires_grad=True)
+    x.median().backward()  # (a NaN median: the NaNs share it)
+    assert x.grad.tolist() == [0.0, 1.0, 0.0, 0.0]

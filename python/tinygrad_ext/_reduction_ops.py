@@ -108,12 +108,28 @@ def median_dim(input, dim, keepdim):
     return _picked(input, d, indices, keepdim), indices._impl
 
 
+class _EvenlyDistributed(_ops.Op):
+    """median()/nanmedian() of everything as torch's: its gradient shared by the elements equal to the result."""
+
+    @staticmethod
+    def forward(ctx, input, result):
+        ctx.save_for_backward(input, result)
+        return _C.clone(result._impl)
+
+    @staticmethod
+    def backward(ctx, grad):
+        input, result = ctx.saved_tensors
+        return _ops.evenly_distribute_backward(grad, input, result), None
+
+
 def median_whole(input, dim, keepdim):
     _no_bool(input, "median_cpu")
     flat = input.reshape(-1)
     if flat.numel() == 0:
         return full([], math.nan, dtype=input.dtype, device=input.device)
-    return _named(flat.median(0).values, "MedianBackward0")
+    if not _needs_grad(input):
+        return flat.median(0).values
+    return _named(_EvenlyDistributed.apply(input, flat.detach().median(0).values), "MedianBackward0")
 
 
 def nanmedian_dim(input, dim, keepdim):
@@ -136,7 +152,9 @@ def nanmedian_whole(input, dim, keepdim):
     flat = input.reshape(-1)
     if not flat.numel():
         return full([], math.nan, dtype=input.dtype, device=input.device)
-    return _named(flat.nanmedian(0).values, "NanmedianBackward0")
+    if not _needs_grad(input):
+        return flat.nanmedian(0).values
+    return _named(_EvenlyDistributed.apply(input, flat.detach().nanmedian(0).values), "NanmedianBackward0")
 
 
 def mode_dim(input, dim, keepdim):
