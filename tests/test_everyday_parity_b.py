@@ -573,3 +573,56 @@ def test_autograd_graph_module():
     with pytest.raises(NotImplementedError, match="saved_tensors_hooks"):
         with saved_tensors_hooks(lambda t: t, lambda t: t):
             pass
+
+
+# ------------------------------------------------------------------ TransformerEncoder's nested-tensor inference path
+def _encoder(norm=None, **kw):
+    torch.manual_seed(0)
+    return nn.TransformerEncoder(nn.TransformerEncoderLayer(4, 2, 8, dropout=0.0, batch_first=True), 2, norm=norm,
+                                 **kw)
+
+
+def test_encoder_inference_with_padding_zeroes_the_padded_tokens():
+    enc = _encoder()
+    assert enc.use_nested_tensor
+    x = torch.randn(2, 3, 4)
+    kpm = torch.tensor([[False, False, True], [False, False, False]])
+    reference = enc(x, src_key_padding_mask=kpm)  # (training mode: no nested tensors)
+    enc.eval()
+    with torch.no_grad():
+        out = enc(x, src_key_padding_mask=kpm)
+    assert out[0, 2].tolist() == [0.0] * 4
+    assert torch.allclose(out[0, :2], reference[0, :2], atol=1e-6) and torch.allclose(out[1], reference[1], atol=1e-6)
+    assert enc(x, src_key_padding_mask=kpm)[0, 2].abs().sum().item() > 0  # (grad on, parameters need it: no)
+    with torch.no_grad():  # a float mask the same; the final norm sees the zeros (LayerNorm of 0: its bias)
+        normed = _encoder(norm=nn.LayerNorm(4)).eval()
+        nn.init.constant_(normed.norm.bias, 0.5)
+        out = normed(x, src_key_padding_mask=torch.tensor([[0., 0., float("-inf")], [0., 0., 0.]]))
+    assert out[0, 2].tolist() == [0.5] * 4
+
+
+def test_encoder_inference_padding_not_aligned_left():
+    x = torch.randn(2, 3, 4)
+    holes = torch.tensor([[False, True, False], [False, False, False]])
+    left = torch.tensor([[False, False, True], [False, False, False]])
+    with torch.no_grad():
+        enc = _encoder().eval()
+        out = enc(x, src_key_padding_mask=holes)  # (mask_check: not the nested path, nothing zeroed)
+        assert out[0, 1].abs().sum().item() > 0 and out[0, 2].abs().sum().item() > 0
+        enc = _encoder(mask_check=False).eval()  # torch's nested tensor keeps the first 2 tokens of row 0
+        assert torch.equal(enc(x, src_key_padding_mask=holes), enc(x, src_key_padding_mask=left))
+
+
+def test_encoder_masks_of_two_dtypes_warn_with_the_encoder_names():
+    enc = _encoder().eval()
+    x = torch.randn(2, 3, 4)
+    with warnings.catch_warnings(record=True) as w:
+        warnings.simplefilter("always")
+        with torch.no_grad():
+            enc(x, mask=torch.zeros(3, 3), src_key_padding_mask=torch.tensor([[False, False, True]] * 2))
+            enc.layers[0](x, src_mask=torch.zeros(3, 3, dtype=torch.bool), src_key_padding_mask=torch.zeros(2, 3))
+    assert [str(r.message) for r in w] == [
+        "Support for mismatched src_key_padding_mask and mask is deprecated. Use same type for both instead.",
+        "Support for mismatched src_key_padding_mask and src_mask is deprecated. Use same type for both instead."]
+    with pytest.raises(AssertionError, match="^only bool and floating types of src_key_padding_mask are supported$"):
+        enc(x, src_key_padding_mask=torch.tensor([[1, 0, 0], [0, 0, 0]]))

@@ -5,6 +5,9 @@ import copy
 import math
 import warnings
 
+from ... import _dtype
+from ..._autocast import is_autocast_enabled
+from ...autograd.grad_mode import is_grad_enabled
 from ...tensor import arange, zeros
 from .. import functional as F
 from .. import init
@@ -66,6 +69,9 @@ class TransformerEncoderLayer(_Layer):
         self._init_common(d_model, dim_feedforward, dropout, activation, layer_norm_eps, norm_first, bias, 2, kw)
 
     def forward(self, src, src_mask=None, src_key_padding_mask=None, is_causal=False):
+        src_key_padding_mask = _canonical_mask(src_key_padding_mask, "src_key_padding_mask", src_mask, "src_mask",
+                                               src.dtype)
+        src_mask = _canonical_mask(src_mask, "src_mask", None, "", src.dtype)
         x = src
         if self.norm_first:
             x = x + self._sa_block(self.norm1(x), src_mask, src_key_padding_mask, is_causal)
@@ -99,6 +105,24 @@ class TransformerDecoderLayer(_Layer):
         x = self.norm1(x + self._sa_block(x, tgt_mask, tgt_key_padding_mask, tgt_is_causal))
         x = self.norm2(x + self._mha_block(x, memory, memory_mask, memory_key_padding_mask, memory_is_causal))
         return self.norm3(x + self._ff_block(x, self.dropout3))
+
+
+_NESTED_WARNED = []
+
+
+def _canonical_mask(mask, name, other, other_name, dtype):
+    """torch's F._canonical_mask: a bool mask as a float one (-inf where True), after warning when the other mask
+    given has another dtype."""
+    if mask is None:
+        return None
+    if mask.dtype != _dtype.bool and not mask.dtype.is_floating_point:
+        raise AssertionError(f"only bool and floating types of {name} are supported")
+    if other is not None and mask.dtype != other.dtype:
+        warnings.warn(f"Support for mismatched {name} and {other_name} is deprecated. Use same type for both "
+                      "instead.", UserWarning, stacklevel=3)
+    if mask.dtype == _dtype.bool:
+        mask = zeros(tuple(mask.shape), dtype=dtype, device=mask.device).masked_fill(mask, float("-inf"))
+    return mask
 
 
 def _get_clones(module, N):
@@ -137,15 +161,44 @@ class TransformerEncoder(Module):
         if enable_nested_tensor and why:
             warnings.warn(f"enable_nested_tensor is True, but self.use_nested_tensor is False because {why}",
                           UserWarning, stacklevel=2)
-        # NOTE: nested tensors are a speed path of torch's; the results here are the same without them.
-        self.use_nested_tensor = False
+        self.use_nested_tensor = enable_nested_tensor and not why
 
     def forward(self, src, mask=None, src_key_padding_mask=None, is_causal=None):
+        pad = _canonical_mask(src_key_padding_mask, "src_key_padding_mask", mask, "mask", src.dtype)
+        mask = _canonical_mask(mask, "mask", None, "", src.dtype)
         output = src
         causal = bool(is_causal)
+        keep = self._nested_keep(src, mask, pad)
+        if keep is not None:  # torch's nested tensor holds the first keep.sum(1) tokens of each row
+            keep = arange(src.shape[1], device=src.device) < keep.sum(1, keepdim=True)
+            pad = zeros(tuple(keep.shape), dtype=src.dtype, device=src.device).masked_fill(~keep, float("-inf"))
         for mod in self.layers:
-            output = mod(output, src_mask=mask, is_causal=causal, src_key_padding_mask=src_key_padding_mask)
+            output = mod(output, src_mask=mask, is_causal=causal, src_key_padding_mask=pad)
+        if keep is not None:
+            output = output.masked_fill(~keep.unsqueeze(-1), 0.0)
         return output if self.norm is None else self.norm(output)
+
+    def _nested_keep(self, src, mask, pad):
+        """Where torch's inference path packs the batch into a nested tensor (eval, no grad, batch_first, a padding
+        mask aligned left): the tokens it keeps, (N, S) bool; else None. NOTE: the values of the kept tokens are the
+        same without nested tensors (padded keys are masked out either way), but torch's output is zero at the
+        padded tokens (before the final norm), so these are zeroed here too."""
+        first = self.layers[0]
+        if not (self.use_nested_tensor and not first.training and src.dim() == 3 and pad is not None
+                and mask is None and not is_autocast_enabled()):
+            return None
+        if is_grad_enabled() and (src.requires_grad or any(p.requires_grad for p in first.parameters())):
+            return None
+        keep = pad == 0  # (pad is a float mask here: 0 where a token is kept)
+        if self.mask_check and bool((keep[:, 1:] & ~keep[:, :-1]).any()):  # (a kept token after a padded one)
+            return None
+        if not _NESTED_WARNED:
+            _NESTED_WARNED.append(True)  # (torch warns once a process)
+            warnings.warn("The PyTorch API of nested tensors is in prototype stage and will change in the near "
+                          "future. We recommend specifying layout=torch.jagged when constructing a nested tensor, as "
+                          "this layout receives active development, has better operator coverage, and works with "
+                          "torch.compile.", UserWarning, stacklevel=3)
+        return keep
 
 
 class TransformerDecoder(Module):
