@@ -626,3 +626,28 @@ def test_encoder_masks_of_two_dtypes_warn_with_the_encoder_names():
         "Support for mismatched src_key_padding_mask and src_mask is deprecated. Use same type for both instead."]
     with pytest.raises(AssertionError, match="^only bool and floating types of src_key_padding_mask are supported$"):
         enc(x, src_key_padding_mask=torch.tensor([[1, 0, 0], [0, 0, 0]]))
+
+
+def test_mark_dirty_counts_as_one_more_write():
+    class Twice(torch.autograd.Function):
+        @staticmethod
+        def forward(ctx, x):
+            x.mul_(2)
+            ctx.mark_dirty(x)
+            ctx.save_for_backward(x)  # (saved after the write: still valid in backward)
+            return x
+
+        @staticmethod
+        def backward(ctx, g):
+            y, = ctx.saved_tensors
+            return g * 2 + y * 0
+
+    b = torch.tensor([1., 2.])
+    Twice.apply(b)
+    assert b._version == 2 and b.tolist() == [2.0, 4.0]
+    a = torch.tensor([1., 2.], requires_grad=True)
+    c = a.clone()
+    out = Twice.apply(c)
+    assert out is c and c._version == 2
+    out.sum().backward()
+    assert a.grad.tolist() == [2.0, 2.0]

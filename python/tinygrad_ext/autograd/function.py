@@ -325,6 +325,13 @@ class Function:
                 cls.setup_context(ctx, args, out)
         finally:
             _state[0] = prev
+        if ctx._dirty:  # (torch counts the marking as one more write, recorded or not; a saved one stays valid)
+            for a in args:
+                if isinstance(a, Tensor) and id(a) in ctx._dirty:
+                    _C.bump_version(a._impl)
+            if ctx._saved:
+                ctx._saved_versions = tuple(t._impl.version if id(t) in ctx._dirty else v
+                                            for t, v in zip(ctx._saved, ctx._saved_versions))
         if not requires:
             return out
         single = not isinstance(out, tuple)
