@@ -328,3 +328,17 @@ def test_median_of_everything_shares_its_gradient_among_ties():
     x = torch.tensor([1., nan, 2., 2.], requires_grad=True)
     x.median().backward()  # (a NaN median: the NaNs share it)
     assert x.grad.tolist() == [0.0, 1.0, 0.0, 0.0]
+
+
+def test_sinc_of_half_precision_computes_in_float32():
+    for dt in (torch.float16, torch.bfloat16):
+        out = torch.sinc(torch.tensor([0.5, 1.0, 3.0]).to(dt))
+        assert out.dtype == dt
+        np.testing.assert_allclose(out.float().numpy()[0], np.sinc(0.5), rtol=4e-3)
+        assert np.abs(out.float().numpy()[1:]).max() < 1e-6  # (about 1e-8: 0 in 16 bits, not 3e-4)
+
+
+@pytest.mark.parametrize("name", ["floor", "ceil", "round", "trunc"])
+def test_rounding_a_bool_names_torchs_kernel(name):
+    _raises(lambda: getattr(torch, name)(torch.tensor([True, False])), NotImplementedError,
+            f"\"{name}_vml_cpu\" not implemented for 'Bool'")

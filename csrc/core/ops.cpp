@@ -653,10 +653,10 @@ DType unary_compute_dtype(UnaryOpId op, DType in) {
            "Negation, the `-` operator, on a bool tensor is not supported. If you are trying "
            "to invert a mask, use the `~` or `logical_not()` operator instead.");
   TG_CHECK(op != UnaryOpId::relu, "Boolean inputs not supported for relu");
-  TG_CHECK_AS(NotImplementedError,
-              op != UnaryOpId::abs && op != UnaryOpId::floor && op != UnaryOpId::ceil && op != UnaryOpId::round &&
-                  op != UnaryOpId::trunc,
-              "\"", unary_name(op), "_cpu\" not implemented for 'Bool'");
+  TG_CHECK_AS(NotImplementedError, op != UnaryOpId::abs, "\"abs_cpu\" not implemented for 'Bool'");
+  TG_CHECK_AS(NotImplementedError,  // (torch's vectorized rounding kernels)
+              op != UnaryOpId::floor && op != UnaryOpId::ceil && op != UnaryOpId::round && op != UnaryOpId::trunc, "\"",
+              unary_name(op), "_vml_cpu\" not implemented for 'Bool'");
   return op == UnaryOpId::square ? DType::Int64 : in;  // square(bool) is pow(bool, 2): int64, as torch
 }
 

@@ -24,8 +24,11 @@ def logit(input, eps=None, *, out=None):
 
 
 def sinc(input, *, out=None):
-    """sin(pi x) / (pi x), 1 at 0."""
+    """sin(pi x) / (pi x), 1 at 0 (float16/bfloat16 computed in float32, as torch's: pi x rounded to 16 bits
+    would leave sin(pi) far from 0)."""
     x = _floating(input)
+    if x.dtype in (_dtype.float16, _dtype.bfloat16):
+        return _out(sinc(x.float()).to(x.dtype), out)
     zero = x == 0
     px = where(zero, 1.0, x) * math.pi
     return _out(where(zero, 1.0, px.sin() / px), out)
