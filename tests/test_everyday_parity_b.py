@@ -651,3 +651,19 @@ def test_mark_dirty_counts_as_one_more_write():
     assert out is c and c._version == 2
     out.sum().backward()
     assert a.grad.tolist() == [2.0, 2.0]
+
+
+def test_custom_function_nodes_are_of_a_backward_class():
+    x = torch.ones(2, requires_grad=True)
+    y = _Double.apply(x)
+    node = y.grad_fn
+    assert type(node).__name__ == "_DoubleBackward" and node.name() == "_DoubleBackward"
+    assert repr(y) == "tensor([2., 2.], grad_fn=<_DoubleBackward>)"
+    assert type(_Double.apply(x).grad_fn) is type(node)  # (one class per Function)
+    y.sum().backward()
+    assert x.grad.tolist() == [2.0, 2.0]
+
+    class Sub(_Double):  # (a subclass gets a node class of its own)
+        pass
+
+    assert type(Sub.apply(x).grad_fn).__name__ == "SubBackward"

@@ -211,7 +211,18 @@ class Function:
         self._materialize_grads = bool(value)
 
     def name(self):
-        return type(self).__name__ + "Backward"
+        n = type(self).__name__
+        return n if "_forward_cls" in type(self).__dict__ else n + "Backward"
+
+    @classmethod
+    def _backward_cls(cls):
+        """The class of cls.apply's nodes: cls's subclass <Name>Backward (torch's: type(y.grad_fn).__name__)."""
+        bw = cls.__dict__.get("_backward_node_cls")
+        if bw is None:
+            bw = type(cls.__name__ + "Backward", (cls,), {"_forward_cls": cls, "__module__": cls.__module__,
+                                                         "__qualname__": cls.__qualname__ + "Backward"})
+            cls._backward_node_cls = bw
+        return bw
 
     def __repr__(self):  # (torch's nodes print bare; a Python Function's class lives in torch.autograd.function)
         where = "" if self._native else "torch.autograd.function."
@@ -313,7 +324,8 @@ class Function:
                 if isinstance(a, Tensor) and a._requires_grad:
                     requires = True
                     break
-        ctx = cls.__new__(cls)
+        bw = cls.__dict__.get("_backward_node_cls") or cls._backward_cls()
+        ctx = bw.__new__(bw)
         ctx.needs_input_grad = tuple(requires and isinstance(a, Tensor) and a._requires_grad for a in args)
         prev = _state[0]
         _state[0] = False
