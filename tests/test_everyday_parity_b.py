@@ -667,3 +667,18 @@ def test_custom_function_nodes_are_of_a_backward_class():
         pass
 
     assert type(Sub.apply(x).grad_fn).__name__ == "SubBackward"
+
+
+def test_stateless_functional_call_is_deprecated():
+    from tinygrad_ext.func import functional_call
+    m = nn.Linear(2, 1)
+    params = {"weight": torch.ones(1, 2), "bias": torch.zeros(1)}
+    with warnings.catch_warnings(record=True) as w:
+        warnings.simplefilter("always")
+        assert functional_call(m, params, (torch.ones(3, 2),)).tolist() == [[2.0]] * 3
+        assert w == []
+        assert nn.utils.stateless.functional_call(m, params, torch.ones(1, 2)).tolist() == [[2.0]]
+    assert [(r.category, str(r.message)) for r in w] == [(FutureWarning, (
+        "`torch.nn.utils.stateless.functional_call` is deprecated as of PyTorch 2.0 and will be removed in a future "
+        "version of PyTorch. Please use `torch.func.functional_call` instead which is a drop-in replacement."))]
+    assert functional_call.__name__ == "functional_call"

@@ -1,7 +1,9 @@
 """torch.func.functional_call (see nn/utils/stateless.py) and stack_module_state: the parameters and buffers of
 several models of one class stacked along a new leading dim, for vmap over functional_call (model ensembling)."""
-from ..nn.utils.stateless import functional_call
+from ..nn.utils.stateless import _functional_call as functional_call
 from ..tensor import stack
+
+functional_call.__name__ = functional_call.__qualname__ = "functional_call"
 
 __all__ = ["functional_call", "stack_module_state"]
 

@@ -6,6 +6,8 @@ duration of the call (names the module does not have are set as plain attributes
 restored afterwards, whatever the call raised. Gradients flow to the given tensors, not the originals.
 With tie_weights, a tensor given under one name of a parameter that the module shares under several
 names replaces it under all of them."""
+import warnings
+
 from ...tensor import Tensor
 
 _MISSING = object()
@@ -68,7 +70,17 @@ def _check_strict(module, values):
         raise RuntimeError("\n".join(lines))
 
 
-def functional_call(module, parameter_and_buffer_dicts, args=None, kwargs=None, *, tie_weights=True, strict=False):
+def functional_call(module, parameters_and_buffers, args=None, kwargs=None, *, tie_weights=True, strict=False):
+    """torch.nn.utils.stateless's (deprecated, as torch's): torch.func.functional_call with a FutureWarning."""
+    warnings.warn("`torch.nn.utils.stateless.functional_call` is deprecated as of PyTorch 2.0 and will be removed in a "
+                  "future version of PyTorch. Please use `torch.func.functional_call` instead which is a drop-in "
+                  "replacement.", FutureWarning, stacklevel=2)
+    return _functional_call(module, parameters_and_buffers, args, kwargs, tie_weights=tie_weights, strict=strict)
+
+
+def _functional_call(module, parameter_and_buffer_dicts, args=None, kwargs=None, *, tie_weights=True,
+                     strict=False):
+    """torch.func.functional_call (see the module's docstring)."""
     values = _merged(parameter_and_buffer_dicts)
     for value in values.values():
         if not isinstance(value, Tensor):
