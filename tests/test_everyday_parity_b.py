@@ -682,3 +682,13 @@ def test_stateless_functional_call_is_deprecated():
         "`torch.nn.utils.stateless.functional_call` is deprecated as of PyTorch 2.0 and will be removed in a future "
         "version of PyTorch. Please use `torch.func.functional_call` instead which is a drop-in replacement."))]
     assert functional_call.__name__ == "functional_call"
+
+
+def test_tensor_dataset_bad_inputs_fail_as_torch():
+    with pytest.raises(AttributeError, match="^'list' object has no attribute 'size'$"):
+        TensorDataset(torch.ones(3), [1, 2, 3])
+    ds = TensorDataset()  # (allowed; its length is not)
+    with pytest.raises(IndexError, match="^tuple index out of range$"):
+        len(ds)
+    with pytest.raises(AssertionError, match="^Size mismatch between tensors$"):
+        TensorDataset(torch.ones(3), torch.ones(4))

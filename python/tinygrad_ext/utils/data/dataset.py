@@ -6,7 +6,6 @@ import warnings
 from typing import Generic, TypeVar
 
 from ..._generator import default_generator
-from ...tensor import Tensor
 from .sampler import _check_generator, _permutation
 
 __all__ = ["ChainDataset", "ConcatDataset", "Dataset", "IterableDataset", "Subset", "TensorDataset", "random_split"]
@@ -80,12 +79,8 @@ class TensorDataset(Dataset):
     """Sample i is (t[i] for t in tensors); all tensors share their first dimension."""
 
     def __init__(self, *tensors):
-        if not tensors:
-            raise ValueError("TensorDataset needs at least one tensor")
-        for t in tensors:
-            if not isinstance(t, Tensor):
-                raise TypeError(f"TensorDataset expects tensors, but got {type(t).__name__}")
-        sizes = [t.size(0) for t in tensors]  # (a 0-d tensor: torch's IndexError from size(0))
+        # (as torch's: no tensors is allowed (len() fails), a list fails at .size(0), a 0-d tensor's IndexError)
+        sizes = [t.size(0) for t in tensors]
         if any(s != sizes[0] for s in sizes):
             raise AssertionError("Size mismatch between tensors")  # (torch's assert)
         self.tensors = tensors
