@@ -692,3 +692,20 @@ def test_tensor_dataset_bad_inputs_fail_as_torch():
         len(ds)
     with pytest.raises(AssertionError, match="^Size mismatch between tensors$"):
         TensorDataset(torch.ones(3), torch.ones(4))
+
+
+def test_module_assignment_errors_name_the_type_as_torch_typename():
+    m = nn.Module()
+    m.p = nn.Parameter(torch.ones(1))
+    with pytest.raises(TypeError) as e:
+        m.p = nn.Linear(1, 1)
+    assert str(e.value) == ("cannot assign 'torch.nn.modules.linear.Linear' as parameter 'p' (torch.nn.Parameter or "
+                            "None expected)")
+    with pytest.raises(TypeError) as e:
+        m.add_module("x", 3)
+    assert str(e.value) == "int is not a Module subclass"
+    with pytest.raises(TypeError) as e:
+        m.register_parameter("q", torch.ones(1))
+    assert str(e.value) == ("cannot assign 'torch.FloatTensor' object to parameter 'q' (torch.nn.Parameter or None "
+                            "required)")
+    assert torch.typename(nn.Linear(1, 1)) == "torch.nn.modules.linear.Linear" and torch.typename(3) == "int"

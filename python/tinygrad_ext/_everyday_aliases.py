@@ -15,6 +15,7 @@ import numpy as np
 
 from . import _C, _dtype, _ops
 from .nn import functional as F
+from ._tensor_base import typename
 from .tensor import (LEGACY_CPU, LEGACY_CUDA, Tensor, _check_inplace, _draw, _empty_in_layout, arange, as_tensor, eye,
                      from_numpy, full_like, stack, tensor, where)
 
@@ -333,21 +334,6 @@ def randint_like(input, low=0, high=None, *, generator=None, dtype=None, device=
 def fill(input, value):
     """A new tensor of input's shape, dtype and device, filled with value."""
     return full_like(input, value.item() if isinstance(value, Tensor) else value)
-
-
-def typename(obj):
-    """'torch.FloatTensor' for a float32 CPU tensor (its legacy type name); for a class or function its qualified
-    name, else its type's (as torch's; this package's modules print as torch's, as its dtypes do)."""
-    if isinstance(obj, Tensor):
-        return obj.type()
-    if hasattr(obj, "__qualname__") or hasattr(obj, "__name__"):
-        module = getattr(obj, "__module__", "") or ""
-        name = getattr(obj, "__qualname__", None) or obj.__name__
-    else:
-        module, name = type(obj).__module__ or "", type(obj).__qualname__
-    if module.split(".")[0] == "tinygrad_ext":
-        module = "torch" + module[len("tinygrad_ext"):]
-    return name if module in ("", "builtins") else f"{module}.{name}"
 
 
 def set_default_tensor_type(t):

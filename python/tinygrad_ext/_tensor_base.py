@@ -49,3 +49,18 @@ def _needs_grad(*ts):
         if isinstance(t, Tensor) and t._requires_grad:
             return True
     return False
+
+
+def typename(obj):
+    """'torch.FloatTensor' for a float32 CPU tensor (its legacy type name); for a class or function its qualified
+    name, else its type's (as torch's; this package's modules print as torch's, as its dtypes do)."""
+    if isinstance(obj, Tensor):
+        return obj.type()
+    if hasattr(obj, "__qualname__") or hasattr(obj, "__name__"):
+        module = getattr(obj, "__module__", "") or ""
+        name = getattr(obj, "__qualname__", None) or obj.__name__
+    else:
+        module, name = type(obj).__module__ or "", type(obj).__qualname__
+    if module.split(".")[0] == "tinygrad_ext":
+        module = "torch" + module[len("tinygrad_ext"):]
+    return name if module in ("", "builtins") else f"{module}.{name}"

@@ -9,6 +9,7 @@ from types import MappingProxyType
 from ... import _dtype
 from ..._device import as_device, device
 from ...autograd.grad_mode import no_grad
+from ..._tensor_base import typename as _typename
 from ...tensor import Tensor, empty_like
 from ..parameter import Buffer, Parameter, zero_grads
 from ._backward_hooks import BackwardHook, register_non_full_backward_hooks
@@ -781,12 +782,6 @@ class Module:
             else:
                 s += "\n  " + "\n  ".join(lines) + "\n"
         return s + ")"
-
-
-def _typename(v):
-    if isinstance(v, Tensor):
-        return v.type()
-    return type(v).__name__
 
 
 def _check_name(name, kind):
