@@ -709,3 +709,16 @@ def test_module_assignment_errors_name_the_type_as_torch_typename():
     assert str(e.value) == ("cannot assign 'torch.FloatTensor' object to parameter 'q' (torch.nn.Parameter or None "
                             "required)")
     assert torch.typename(nn.Linear(1, 1)) == "torch.nn.modules.linear.Linear" and torch.typename(3) == "int"
+
+
+def test_accumulate_grad_node_hooks_run():
+    x = torch.tensor([1., 2.], requires_grad=True)
+    acc = (x * 1).grad_fn.next_functions[0][0]
+    order = []
+    x.register_hook(lambda g: order.append(("tensor", g.tolist())) or g * 2)
+    acc.register_prehook(lambda go: order.append(("pre", go[0].tolist())) or (go[0] + 1,))
+    acc.register_hook(lambda gi, go: order.append(("post", len(gi), go[0].tolist())))
+    x.register_post_accumulate_grad_hook(lambda p: order.append(("postacc", p.grad.tolist())))
+    (x * 2).sum().backward()
+    assert order == [("tensor", [2.0, 2.0]), ("pre", [4.0, 4.0]), ("postacc", [5.0, 5.0]), ("post", 0, [5.0, 5.0])]
+    assert x.grad.tolist() == [5.0, 5.0]

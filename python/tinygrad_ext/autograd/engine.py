@@ -174,9 +174,19 @@ def _run(roots, retain_graph, create_graph, targets=None):
                 if type(node) is AccumulateGrad:
                     leaf = node._leaf()
                     if leaf is not None and 0 in buf:
-                        _accumulate(leaf, buf[0], create_graph, external, stolen)
+                        g = buf[0]
+                        if hooked and node._pre_hooks:  # (the node's own hooks, as torch's: pre, then post)
+                            for hook in tuple(node._pre_hooks):
+                                r = hook((g,))
+                                if r is not None:
+                                    g = r[0]
+                                    external.add(g._impl.storage_id)  # (the hook's tensor: never stolen)
+                        _accumulate(leaf, g, create_graph, external, stolen)
                         if node._post_acc_hooks:
                             _run_post_acc_hooks(node, leaf)
+                        if hooked and node._post_hooks:
+                            for hook in tuple(node._post_hooks):
+                                hook((), (g,))
                     continue
             else:
                 if node not in needed:
