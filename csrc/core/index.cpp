@@ -25,12 +25,26 @@ void check_index_dtype(const Tensor& idx, const char* op) {
 // IndexSelectDim1: torch's index_select along dim 1 of a tensor of 2+ dims (or of an empty one) runs
 // another kernel, whose range error is a RuntimeError (IndexError elsewhere).
 enum class IndexRule { Wrap, GatherScatter, IndexSelect, IndexSelectDim1 };
+// The smallest and largest of an int64 index: one pass on the host for a small CPU index (the common t[idx], whose
+// checks would otherwise cost more than the gather), else two reductions.
+std::pair<int64_t, int64_t> index_range(const Tensor& i64) {
+  if (i64->device().is_cuda() || i64->numel() > 65536)
+    return {item_int(reduce(ReduceOpId::amin, i64, {}, false)), item_int(reduce(ReduceOpId::amax, i64, {}, false))};
+  const Tensor c = i64->is_contiguous() ? i64 : contiguous(i64);
+  const int64_t* p = c->data<int64_t>();
+  int64_t lo = p[0], hi = p[0];
+  for (int64_t k = 1, n = c->numel(); k < n; ++k) {
+    lo = std::min(lo, p[k]);
+    hi = std::max(hi, p[k]);
+  }
+  return {lo, hi};
+}
+
 Tensor checked_index(const Tensor& idx, int64_t size, int64_t dim, const char* op, IndexRule rule = IndexRule::Wrap) {
   check_index_dtype(idx, op);
   Tensor i64 = to_dtype(idx, DType::Int64);
   if (i64->numel() == 0) return i64;
-  int64_t lo = item_int(reduce(ReduceOpId::amin, i64, {}, false)),
-          hi = item_int(reduce(ReduceOpId::amax, i64, {}, false));
+  auto [lo, hi] = index_range(i64);
   int64_t bad = hi >= size ? hi : lo;
   if (rule == IndexRule::IndexSelect)
     TG_CHECK_INDEX(lo >= 0 && hi < size, "index out of range in self: index ", bad, " is out of bounds for dimension ",

@@ -29,6 +29,7 @@ from .autograd.grad_mode import _state
 
 _py_bool, _py_int, _py_float, _py_slice = builtins.bool, builtins.int, builtins.float, builtins.slice
 _DTYPE = _dtype.BY_ID
+_INT64 = _dtype.int64.id
 
 
 def _binary(cfn, op, operator=None):
@@ -882,6 +883,11 @@ class Tensor:
             if not -n <= key < n:
                 raise IndexError(f"index {key} is out of bounds for dimension 0 with size {n}")
             return _SELECT.apply(self, 0, key)
+        if key.__class__ is Tensor and key._impl.dtype == _INT64 and key._impl.ndim and self._impl.ndim:
+            # t[idx] with an int64 index tensor, the common advanced index: what _split_key makes of it, directly
+            if self._requires_grad and _state[0]:
+                return _ops.INDEX.apply(self, 0, [key])
+            return _wrap(_C.index(self._impl, 0, [key._impl]))
         if self._impl.ndim == 0 and isinstance(key, int) and key is not False and key == 0:
             warnings.warn("t[0] on a 0-dim tensor returns its value for 2017-era code (loss.data[0]); use "
                           "tensor.item()", DeprecationWarning, stacklevel=2)
