@@ -363,3 +363,12 @@ def test_random_factories_start_at_version_zero():
             torch.normal(0.0, 1.0, size=(2,)), torch.rand(2, generator=g))
     assert [t._version for t in made] == [0] * 6
     assert torch.empty(2).normal_()._version == 1
+
+
+def test_int_index_beyond_int64_is_torchs_overflow_error():
+    t = torch.ones(2, 2, requires_grad=True)
+    for k in (2 ** 63, 2 ** 70, -2 ** 64):
+        with pytest.raises(ValueError, match="Overflow when unpacking long long"):
+            t[k]
+    with pytest.raises(IndexError, match="index 2 is out of bounds for dimension 0 with size 2"):
+        t.detach()[2]

@@ -878,11 +878,11 @@ class Tensor:
 
     # --------------------------------------------------------------- indexing
     def __getitem__(self, key):
-        if key.__class__ is int and self._impl.ndim:  # t[i], the common case: one select
-            n = self._impl.shape[0]
-            if not -n <= key < n:
-                raise IndexError(f"index {key} is out of bounds for dimension 0 with size {n}")
-            return _SELECT.apply(self, 0, key)
+        if key.__class__ is int and self._impl.ndim:  # t[i], the common case: one select (which checks i)
+            try:
+                return _SELECT.apply(self, 0, key)
+            except TypeError:  # (no int64: the binding's TypeError)
+                raise ValueError("Overflow when unpacking long long") from None
         if key.__class__ is Tensor and key._impl.dtype == _INT64 and key._impl.ndim and self._impl.ndim:
             # t[idx] with an int64 index tensor, the common advanced index: what _split_key makes of it, directly
             if self._requires_grad and _state[0]:
