@@ -342,3 +342,30 @@ def test_sinc_of_half_precision_computes_in_float32():
 def test_rounding_a_bool_names_torchs_kernel(name):
     _raises(lambda: getattr(torch, name)(torch.tensor([True, False])), NotImplementedError,
             f"\"{name}_vml_cpu\" not implemented for 'Bool'")
+
+
+# ------------------------------------------------------------------ integer-only / floating-only binary ops
+@pytest.mark.parametrize("fn, msg", [
+    (lambda: torch.bitwise_left_shift(torch.tensor([1, 2]), torch.tensor([1., 2.])),
+     "\"lshift_cpu\" not implemented for 'Float'"),
+    (lambda: torch.tensor([1.5]) >> 1, "\"rshift_cpu\" not implemented for 'Float'"),
+    (lambda: torch.tensor([True]) << torch.tensor([True]), "\"lshift_cpu\" not implemented for 'Bool'"),
+    (lambda: torch.floor_divide(torch.tensor([True]), torch.tensor([True])),
+     "\"div_floor_cpu\" not implemented for 'Bool'"),
+    (lambda: torch.pow(torch.tensor([True]), torch.tensor([True])), "\"pow\" not implemented for 'Bool'"),
+    (lambda: torch.hypot(torch.tensor([3, 5]), torch.tensor([4, 12])), "\"hypot_cpu\" not implemented for 'Long'"),
+    (lambda: torch.gcd(torch.tensor([True]), torch.tensor([True])), "\"gcd_cpu\" not implemented for 'Bool'"),
+    (lambda: torch.gcd(torch.tensor([True]), torch.tensor([1.5])), "\"gcd_cpu\" not implemented for 'Float'"),
+])
+def test_binary_kernel_dtype_errors(fn, msg):
+    _raises(fn, NotImplementedError, msg)
+
+
+def test_shifts_gcd_and_hypot_values():
+    assert (torch.tensor([True, False]) << torch.tensor([1, 2])).tolist() == [2, 0]  # (bool with int: int64)
+    out = torch.gcd(torch.tensor([-7, 0, 5, 9]), torch.tensor([True, True, False, True]))
+    assert out.dtype == torch.int64 and out.tolist() == [1, 1, 5, 1]
+    out = torch.lcm(torch.tensor([4, 6], dtype=torch.int32), torch.tensor([True, True]))
+    assert out.dtype == torch.int32 and out.tolist() == [4, 6]
+    assert torch.gcd(torch.tensor([True, False]), torch.tensor([6, 3], dtype=torch.uint8)).dtype == torch.uint8
+    assert torch.hypot(torch.tensor([3.]), torch.tensor([4.])).tolist() == [5.0]

@@ -688,12 +688,19 @@ Tensor binary_impl(BinaryOpId op, const Tensor& a, const Tensor& b, DType rt, co
         "`logical_xor()` operator instead.");
   if (op == BinaryOpId::sub && (a->dtype == DType::Bool || b->dtype == DType::Bool))
     throw_bool_sub(a->dtype == DType::Bool && b->dtype == DType::Bool);
-  TG_CHECK_AS(NotImplementedError,
-              !(compute == DType::Bool && (op == BinaryOpId::pow || op == BinaryOpId::floor_divide ||
-                                           op == BinaryOpId::remainder || op == BinaryOpId::fmod)),
-              "\"", name, "_cpu\" not implemented for 'Bool'");
+  // torch's kernels without a bool instance, by their names
+  const bool lshift = op == BinaryOpId::bitwise_left_shift, rshift = op == BinaryOpId::bitwise_right_shift;
+  const char* no_bool = op == BinaryOpId::pow            ? "pow"
+                        : op == BinaryOpId::floor_divide ? "div_floor_cpu"
+                        : op == BinaryOpId::remainder    ? "remainder_cpu"
+                        : op == BinaryOpId::fmod         ? "fmod_cpu"
+                        : lshift                         ? "lshift_cpu"
+                        : rshift                         ? "rshift_cpu"
+                                                         : nullptr;
+  TG_CHECK_AS(NotImplementedError, !(compute == DType::Bool && no_bool), "\"", no_bool ? no_bool : "",
+              "\" not implemented for 'Bool'");
   check_int_divisor(op, compute, b, device);
-  if (is_bitwise(op)) check_bitwise_dtype(name, compute, a->device());
+  if (is_bitwise(op)) check_bitwise_dtype(lshift ? "lshift" : rshift ? "rshift" : name, compute, a->device());
   DType out_dtype = cmp ? DType::Bool : compute;
   Shape shape = broadcast_shapes(a->sizes, b->sizes);
   Tensor direct = out ? prepare_out(out, shape, out_dtype, name, {&a, &b}) : nullptr;

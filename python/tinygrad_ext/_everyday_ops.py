@@ -176,16 +176,18 @@ def frexp(input, *, out=None):
     return frexp_result(mantissa, exponent)
 
 
-def _check_integral(name, *tensors):
-    for t in tensors:
-        if t.dtype.is_floating_point or t.dtype is _dtype.bool:
-            raise NotImplementedError(f"\"{name}_cpu\" not implemented for '{t.dtype._legacy[:-6]}'")
+def _integral_operands(name, input, other):
+    """gcd/lcm's operands in their common dtype, which must be an integer one."""
+    dt = _dtype.BY_ID[_C.result_type(input._impl, other._impl)]  # (torch checks the common dtype: bool with an int)
+    if dt.is_floating_point or dt is _dtype.bool:
+        raise NotImplementedError(f"\"{name}_cpu\" not implemented for '{dt._legacy[:-6]}'")
+    return input.to(dt), other.to(dt)
 
 
 def gcd(input, other, *, out=None):
     """The greatest common divisor of |input| and |other| (integers; gcd(0, 0) = 0): Euclid's algorithm,
     one remainder over the whole tensor per step until every divisor is zero."""
-    _check_integral("gcd", input, other)
+    input, other = _integral_operands("gcd", input, other)
     a, b = (input + other * 0).abs(), (other + input * 0).abs()
     while (b != 0).any().item():
         zero = b == 0
@@ -195,7 +197,7 @@ def gcd(input, other, *, out=None):
 
 def lcm(input, other, *, out=None):
     """The least common multiple of |input| and |other| (integers; 0 when either is 0)."""
-    _check_integral("lcm", input, other)
+    input, other = _integral_operands("lcm", input, other)
     g = gcd(input, other)
     return _out(where(g == 0, 0, (input // where(g == 0, 1, g) * other).abs()), out)
 

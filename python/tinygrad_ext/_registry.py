@@ -247,7 +247,7 @@ OPS = [
     # (number % tensor: torch has no derivative; ours keeps one, README's "Deliberately not copied")
     E("remainder", "RemainderOp", "binary", ("grad", "-grad * Tensor.div(self, other, rounding_mode='floor')"),
       ref="np.remainder", python="manual", nodes=("RemainderBackward1", "RemainderBackward0", "RemainderBackward0")),
-    E("hypot", "HypotOp", "binary_float", ("grad * self / result", "grad * other / result"), ref="np.hypot",
+    E("hypot", "HypotOp", "binary_floating", ("grad * self / result", "grad * other / result"), ref="np.hypot",
       domain=(0.2, 3)),
     E("atan2", "Atan2Op", "binary_float",
       ("grad * other / (self * self + other * other)", "-grad * self / (self * self + other * other)"),
