@@ -240,8 +240,9 @@ def test_quantile_q_checks_name_quantile():
         _raises(lambda: fn(x, torch.tensor([1.5])), RuntimeError, "quantile() q values must be in the range [0, 1]")
         _raises(lambda: fn(x, -1.5), RuntimeError, "quantile() q must be in the range [0, 1] but got -1.5")
         _raises(lambda: fn(x, torch.full((2, 2), 0.5)), RuntimeError, "quantile() q must be a scalar or 1D tensor")
-        _raises(lambda: fn(torch.tensor([1, 2]), 0.5), RuntimeError,
-                "quantile() input tensor must be either float or double dtype")
+        for dt in (torch.int64, torch.float16, torch.bfloat16):
+            _raises(lambda: fn(torch.tensor([1, 2]).to(dt), 0.5), RuntimeError,
+                    "quantile() input tensor must be either float or double dtype")
     out = torch.quantile(x, torch.tensor([0.25, 1.]))
     assert out.tolist() == [1.5, 3.0]
 

@@ -320,7 +320,7 @@ def unique_consecutive(input, return_inverse=False, return_counts=False, dim=Non
 def _quantile(input, q, dim, keepdim, interpolation, ignore_nan):
     """Quantiles from one sort along dim (NaN sorts last): the ranks q * (count - 1), count the slice's
     size or (nan*) its non-NaN count, interpolated as torch's (whose errors name quantile for nanquantile too)."""
-    if not input.dtype.is_floating_point:
+    if input.dtype not in (_dtype.float32, _dtype.float64):
         raise RuntimeError("quantile() input tensor must be either float or double dtype")
     if interpolation not in ("linear", "lower", "higher", "midpoint", "nearest"):
         raise RuntimeError(f"quantile() interpolation must be one of linear, lower, higher, midpoint or nearest, but "
