@@ -370,3 +370,13 @@ def test_shifts_gcd_and_hypot_values():
     assert out.dtype == torch.int32 and out.tolist() == [4, 6]
     assert torch.gcd(torch.tensor([True, False]), torch.tensor([6, 3], dtype=torch.uint8)).dtype == torch.uint8
     assert torch.hypot(torch.tensor([3.]), torch.tensor([4.])).tolist() == [5.0]
+
+
+def test_cdist_dtype_checks():
+    _raises(lambda: torch.cdist(torch.ones(2, 2, dtype=torch.int64), torch.ones(2, 2)), RuntimeError,
+            "cdist only supports floating-point dtypes, X1 got: Long")
+    _raises(lambda: torch.cdist(torch.ones(2, 2), torch.ones(2, 2, dtype=torch.int64)), RuntimeError,
+            "cdist only supports floating-point dtypes, X2 got: Long")
+    _raises(lambda: torch.cdist(torch.ones(2, 2, dtype=torch.float64), torch.ones(2, 2)), RuntimeError,
+            "expected scalar type Double but found Float")
+    assert torch.cdist(torch.tensor([[0., 0.]]), torch.tensor([[3., 4.]])).tolist() == [[5.0]]
