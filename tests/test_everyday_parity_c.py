@@ -380,3 +380,31 @@ def test_cdist_dtype_checks():
     _raises(lambda: torch.cdist(torch.ones(2, 2, dtype=torch.float64), torch.ones(2, 2)), RuntimeError,
             "expected scalar type Double but found Float")
     assert torch.cdist(torch.tensor([[0., 0.]]), torch.tensor([[3., 4.]])).tolist() == [[5.0]]
+
+
+# ------------------------------------------------------------------ indexing keys
+def test_a_list_of_sequences_indexes_as_a_tuple_with_a_warning():
+    x = torch.arange(24.).reshape(2, 3, 4)
+    with pytest.warns(UserWarning, match="^Using a non-tuple sequence for multidimensional indexing is deprecated"):
+        y = x[[[0], [1]]]  # (torch 2.13: x[[0], [1]])
+    assert y.shape == (1, 4) and y.tolist() == [[4.0, 5.0, 6.0, 7.0]]
+    with pytest.warns(UserWarning):
+        assert x[[slice(None), 0]].shape == (2, 4) and x[[None, 0]].shape == (1, 3, 4)
+    with pytest.warns(UserWarning):
+        assert x[[torch.tensor(0), 1]].tolist() == [4.0, 5.0, 6.0, 7.0]
+    z = torch.zeros(2, 3, 4)
+    with pytest.warns(UserWarning):
+        z[[0, [1]]] = 1
+    assert z.sum().item() == 4.0 and z[0, 1].tolist() == [1.0] * 4
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert x[[0, 1]].shape == (2, 3, 4)  # (a list of ints: one index, no warning)
+
+
+def test_mask_shape_error_names_the_basic_indexed_shape():
+    x = torch.zeros(2, 3, 4)
+    _raises(lambda: x[0, 1:, torch.tensor([True, False])], IndexError,
+            "The shape of the mask [2] at index 0 does not match the shape of the indexed tensor [2, 4] at index 1")
+    _raises(lambda: x[torch.tensor([0, 1]), torch.tensor([True, False]), None], IndexError,
+            "The shape of the mask [2] at index 0 does not match the shape of the indexed tensor [2, 3, 1, 4] at "
+            "index 1")

@@ -892,6 +892,8 @@ class Tensor:
             warnings.warn("t[0] on a 0-dim tensor returns its value for 2017-era code (loss.data[0]); use "
                           "tensor.item()", DeprecationWarning, stacklevel=2)
             return self.item()
+        if key.__class__ is list:
+            key = _sequence_key(key)
         basic, dim, index, perm = _split_key(self, key)
         out = self
         if basic is not None:
@@ -914,6 +916,8 @@ class Tensor:
     def __setitem__(self, key, value):
         if not isinstance(value, (Tensor, int, float, complex, np.integer)):  # (torch takes no float32/bool scalars)
             raise TypeError(f"can't assign a {_type_name(value)} to a {self.type()}")
+        if key.__class__ is list:
+            key = _sequence_key(key)
         if _needs_grad(self, value):
             if self._requires_grad and self.grad_fn is None and _state[0] and _key_takes_view(self, key):
                 raise RuntimeError("a view of a leaf Variable that requires grad is being used in an in-place "
@@ -1651,6 +1655,19 @@ def _key_takes_view(t, key):
     return (v.shape, v.strides, v.offset) != (impl.shape, impl.strides, impl.offset)
 
 
+def _sequence_key(key):
+    """A list key holding a sequence, tensor, slice, None or Ellipsis is a tuple of indices to torch 2.13 (numpy's
+    legacy rule, deprecated with a warning): t[[0, [1]]] is t[0, [1]]; a list of ints stays one index."""
+    if len(key) < 32 and any(k is None or k is Ellipsis or isinstance(k, (list, tuple, _py_slice, Tensor, np.ndarray))
+                             for k in key):
+        warnings.warn("Using a non-tuple sequence for multidimensional indexing is deprecated and will be changed in "
+                      "pytorch 2.9; use x[tuple(seq)] instead of x[seq]. In pytorch 2.9 this will be interpreted as "
+                      "tensor index, x[torch.tensor(seq)], which will result either in an error or a different result",
+                      UserWarning, stacklevel=3)
+        return tuple(key)
+    return key
+
+
 def _split_key(t, key):
     """Splits an index into its basic part (ints, slices, None, Ellipsis: a view) and at most one
     group of adjacent tensor indices (advanced indexing: a copy), as (basic, dim, [int64 tensors]).
@@ -1719,9 +1736,11 @@ def _split_key(t, key):
                 out += 1
             elif k.dtype is _dtype.bool:
                 for i, (ms, ts) in enumerate(zip(k.shape, t.shape[dim:dim + k.dim()])):
-                    if ms != ts:
+                    if ms != ts:  # (torch names the shape after the ints, slices and Nones: the tensors as `:`)
+                        shown = t[tuple(_py_slice(None) if isinstance(j, Tensor) and j._impl.ndim else None
+                                        if j is True or j is False else j for j in items)].shape
                         raise IndexError(f"The shape of the mask {list(k.shape)} at index {i} does not match the "
-                                         f"shape of the indexed tensor {list(t.shape)} at index {dim + i}")
+                                         f"shape of the indexed tensor {list(shown)} at index {out + i}")
                 nz = _wrap(_C.nonzero(k._impl))
                 adv.extend(nz[:, i] for i in builtins.range(k.dim()))
                 basic.extend([_py_slice(None)] * k.dim())
