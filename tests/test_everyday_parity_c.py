@@ -408,3 +408,38 @@ def test_mask_shape_error_names_the_basic_indexed_shape():
     _raises(lambda: x[torch.tensor([0, 1]), torch.tensor([True, False]), None], IndexError,
             "The shape of the mask [2] at index 0 does not match the shape of the indexed tensor [2, 3, 1, 4] at "
             "index 1")
+
+
+@pytest.mark.parametrize("fn, msg", [
+    (lambda: F.conv2d(torch.ones(1, 2, 5, 5), torch.ones(3, 2, 3, 3), stride=(1, 2, 3)),
+     "expected stride to be a single integer value or a list of 2 values to match the convolution dimensions, but "
+     "got stride=[1, 2, 3]"),
+    (lambda: F.conv1d(torch.ones(1, 1, 6), torch.ones(1, 1, 2), dilation=(1, 1)),
+     "expected dilation to be a single integer value or a list of 1 values to match the convolution dimensions, "
+     "but got dilation=[1, 1]"),
+    (lambda: F.conv3d(torch.ones(1, 1, 6, 6, 6), torch.ones(1, 1, 2, 2, 2), padding=(1, 1)),
+     "expected padding to be a single integer value or a list of 3 values to match the convolution dimensions, "
+     "but got padding=[1, 1]"),
+    (lambda: F.conv_transpose2d(torch.ones(1, 1, 6, 6), torch.ones(1, 1, 2, 2), output_padding=(0, 0, 0)),
+     "expected output_padding to be a single integer value or a list of 2 values to match the convolution "
+     "dimensions, but got output_padding=[0, 0, 0]"),
+    (lambda: F.max_pool2d(torch.ones(1, 1, 6, 6), (1, 2, 3)),
+     "max_pool2d: kernel_size must either be a single int, or a tuple of two ints"),
+    (lambda: F.max_pool2d(torch.ones(1, 1, 6, 6), 2, stride=(1, 1, 1)),
+     "max_pool2d: stride must either be omitted, a single int, or a tuple of two ints"),
+    (lambda: F.max_pool2d(torch.ones(1, 1, 6, 6), 2, dilation=(1, 1, 1)),
+     "max_pool2d: dilation must be either a single int, or a tuple of two ints"),
+    (lambda: F.avg_pool2d(torch.ones(1, 1, 6, 6), 2, padding=(1, 1, 1)),
+     "avg_pool2d: padding must either be a single int, or a tuple of two ints"),
+    (lambda: F.max_pool3d(torch.ones(1, 1, 6, 6, 6), (2, 2)),
+     "max_pool3d: kernel_size must either be a single int, or a tuple of three ints"),
+    (lambda: F.avg_pool3d(torch.ones(1, 1, 6, 6, 6), (2, 2)),
+     "avg_pool3d: kernel_size must be a single int, or a tuple of three ints"),
+])
+def test_conv_and_pool_argument_lengths(fn, msg):
+    _raises(fn, RuntimeError, msg)
+
+
+def test_one_element_conv_and_pool_arguments_repeat():
+    assert F.conv2d(torch.ones(1, 1, 6, 6), torch.ones(1, 1, 2, 2), stride=[2]).shape == (1, 1, 3, 3)
+    assert F.max_pool2d(torch.ones(1, 1, 6, 6), (2,)).shape == (1, 1, 3, 3)

@@ -23,15 +23,30 @@ _REDUCTIONS = {"none": 0, "mean": 1, "sum": 2}
 
 
 # ------------------------------------------------------------------ helpers
-def _pair(v, name="kernel_size"):
+def _pair(v, name="kernel_size", op=None):
     if isinstance(v, numbers.Integral):
         return (int(v), int(v))
     v = tuple(int(x) for x in v)
     if len(v) == 1:
         return (v[0], v[0])
     if len(v) != 2:
-        raise ValueError(f"{name} must be an int or a pair of ints, got {v}")
+        raise _length_error(v, 2, name, op, "a pair of ints")
     return v
+
+
+def _length_error(v, n, name, op, want):
+    """An argument of the wrong length: torch's RuntimeError for a convolution's (op 'conv') or a pool's
+    arguments (op its name), else a ValueError."""
+    if op == "conv":
+        return RuntimeError(f"expected {name} to be a single integer value or a list of {n} values to match the "
+                            f"convolution dimensions, but got {name}={list(v)}")
+    if op is None:
+        return ValueError(f"{name} must be an int or {want}, got {v}")
+    ints = f"a tuple of {'two' if n == 2 else 'three'} ints"
+    if name == "stride":
+        return RuntimeError(f"{op}: stride must either be omitted, a single int, or {ints}")
+    verb = "must be either" if name == "dilation" else "must be" if op == "avg_pool3d" else "must either be"
+    return RuntimeError(f"{op}: {name} {verb} a single int, or {ints}")
 
 
 def _legacy_reduction(size_average, reduce, emit_warning=True):
@@ -107,9 +122,9 @@ def linear(input, weight, bias=None):
 def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
     if _AMP[0]:
         input, weight, bias = _amp_cast("conv2d", input, weight, bias)
-    stride, dilation = _pair(stride, "stride"), _pair(dilation, "dilation")
+    stride, dilation = _pair(stride, "stride", "conv"), _pair(dilation, "dilation", "conv")
     input, padding = _conv_padding(input, weight, padding, stride, dilation, 2)
-    padding = _pair(padding, "padding")
+    padding = _pair(padding, "padding", "conv")
     if isinstance(input, Tensor) and input.dim() == 3:  # unbatched: as torch's, a batch of one (its graph too)
         return conv2d(input.unsqueeze(0), weight, bias, stride, padding, dilation, groups).squeeze(0)
     return _ops.NN_OPS["convolution"].apply(input, weight, bias, stride, padding, dilation, False, (0, 0), int(groups))
@@ -121,9 +136,11 @@ def max_pool2d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode
                         f"be Tensor, not {type(input).__name__}")
     if input.dim() not in (3, 4):
         raise RuntimeError("non-empty 3D or 4D (batch mode) tensor expected for input")
-    k = _pair(kernel_size)
-    s = k if stride is None or (not isinstance(stride, numbers.Integral) and len(stride) == 0) else _pair(stride)
-    out, idx = _ops.NN_OPS["max_pool2d_with_indices"].apply(input, k, s, _pair(padding), _pair(dilation),
+    k = _pair(kernel_size, "kernel_size", "max_pool2d")
+    s = k if stride is None or (not isinstance(stride, numbers.Integral) and len(stride) == 0) else \
+        _pair(stride, "stride", "max_pool2d")
+    out, idx = _ops.NN_OPS["max_pool2d_with_indices"].apply(input, k, s, _pair(padding, "padding", "max_pool2d"),
+                                                           _pair(dilation, "dilation", "max_pool2d"),
                                                            bool(ceil_mode))
     return (out, idx) if return_indices else out
 
@@ -135,15 +152,16 @@ def max_pool2d_with_indices(input, kernel_size, stride=None, padding=0, dilation
 
 def avg_pool2d(input, kernel_size, stride=None, padding=0, ceil_mode=False, count_include_pad=True,
                divisor_override=None):
-    k = _pair(kernel_size)
-    s = k if stride is None or (not isinstance(stride, numbers.Integral) and len(stride) == 0) else _pair(stride)
+    k = _pair(kernel_size, "kernel_size", "avg_pool2d")
+    s = k if stride is None or (not isinstance(stride, numbers.Integral) and len(stride) == 0) else \
+        _pair(stride, "stride", "avg_pool2d")
     if divisor_override is not None and divisor_override <= 0:
         raise RuntimeError("divisor must be not zero")
     if input.dim() < 3:  # (torch's kernel reads dim -3 first)
         raise IndexError(f"Dimension out of range (expected to be in range of [{-input.dim()}, {input.dim() - 1}], "
                          "but got -3)")
-    return _ops.NN_OPS["avg_pool2d"].apply(input, k, s, _pair(padding), bool(ceil_mode), bool(count_include_pad),
-                                           divisor_override)
+    return _ops.NN_OPS["avg_pool2d"].apply(input, k, s, _pair(padding, "padding", "avg_pool2d"),
+                                           bool(ceil_mode), bool(count_include_pad), divisor_override)
 
 
 def _adaptive_output(input, output_size, name):
@@ -1071,23 +1089,23 @@ def bilinear(input1, input2, weight, bias=None):
     return out if bias is None else out + bias
 
 
-def _single(v, name="kernel_size"):
+def _single(v, name="kernel_size", op=None):
     if isinstance(v, numbers.Integral):
         return (int(v),)
     v = tuple(int(x) for x in v)
     if len(v) != 1:
-        raise ValueError(f"{name} must be an int or a 1-tuple of ints, got {v}")
+        raise _length_error(v, 1, name, op, "a 1-tuple of ints")
     return v
 
 
-def _triple(v, name="kernel_size"):
+def _triple(v, name="kernel_size", op=None):
     if isinstance(v, numbers.Integral):
         return (int(v),) * 3
     v = tuple(int(x) for x in v)
     if len(v) == 1:
         return v * 3
     if len(v) != 3:
-        raise ValueError(f"{name} must be an int or a triple of ints, got {v}")
+        raise _length_error(v, 3, name, op, "a triple of ints")
     return v
 
 
@@ -1161,8 +1179,8 @@ def _conv_args(input, weight, stride, padding, dilation, groups, n):
         raise RuntimeError(f"conv{n}d: expected a {n + 2}-D weight (out_channels, in_channels / groups, *kernel), "
                            f"got shape {list(weight.shape)}")
     as_tuple = _single if n == 1 else _triple
-    stride, dilation = as_tuple(stride, "stride"), as_tuple(dilation, "dilation")
-    x, padding = _conv_padding(x, weight, padding if isinstance(padding, str) else as_tuple(padding, "padding"),
+    stride, dilation = as_tuple(stride, "stride", "conv"), as_tuple(dilation, "dilation", "conv")
+    x, padding = _conv_padding(x, weight, padding if isinstance(padding, str) else as_tuple(padding, "padding", "conv"),
                                stride, dilation, n)
     _check_conv(x, weight, groups, padding, dilation, stride)
     return x, batched, stride, padding, dilation
@@ -1217,9 +1235,8 @@ def _conv_transpose_args(input, weight, stride, padding, output_padding, dilatio
     """The batched input, whether it was batched, and stride, padding, output_padding, dilation as n-tuples,
     checked as torch's for an n-d transposed convolution (n = 2 or 3)."""
     x, batched = _batched(input, n, f"conv_transpose{n}d")
-    as_tuple = _pair if n == 2 else _triple
-    stride, padding, dilation = as_tuple(stride, "stride"), as_tuple(padding, "padding"), as_tuple(dilation, "dilation")
-    output_padding = as_tuple(output_padding, "output_padding")
+    stride, padding, dilation, output_padding = ((_pair if n == 2 else _triple)(v, name, "conv") for v, name in (
+        (stride, "stride"), (padding, "padding"), (dilation, "dilation"), (output_padding, "output_padding")))
     _conv_transpose_output_padding(output_padding, stride, dilation)
     if weight.dim() != n + 2 or x.shape[1] != weight.shape[0]:
         raise RuntimeError(f"Given transposed=1, weight of size {list(weight.shape)}, expected input{list(x.shape)} "
@@ -1259,8 +1276,8 @@ def conv_transpose2d(input, weight, bias=None, stride=1, padding=0, output_paddi
 
 def conv_transpose1d(input, weight, bias=None, stride=1, padding=0, output_padding=0, groups=1, dilation=1):
     x, batched = _batched(input, 1, "conv_transpose1d")
-    stride, padding, dilation = _single(stride, "stride"), _single(padding, "padding"), _single(dilation, "dilation")
-    output_padding = _single(output_padding, "output_padding")
+    stride, padding, dilation, output_padding = (_single(v, name, "conv") for v, name in (
+        (stride, "stride"), (padding, "padding"), (dilation, "dilation"), (output_padding, "output_padding")))
     _conv_transpose_output_padding(output_padding, stride, dilation)
     out = conv_transpose2d(x.unsqueeze(2), weight.unsqueeze(2), bias, (1, stride[0]), (0, padding[0]),
                            (0, output_padding[0]), groups, (1, dilation[0])).squeeze(2)
@@ -1386,15 +1403,15 @@ def adaptive_max_pool1d(input, output_size, return_indices=False):
     return (out[0].squeeze(-2), out[1].squeeze(-2)) if return_indices else out.squeeze(-2)
 
 
-def _pool3d_args(input, kernel_size, stride, padding, dilation=1):
+def _pool3d_args(input, kernel_size, stride, padding, dilation=1, op="max_pool3d"):
     """(input as (N, C, D, H, W), whether it was batched, kernel, stride, padding, dilation as triples)."""
     if input.dim() not in (4, 5) or 0 in input.shape[-4:]:
         raise RuntimeError("non-empty 4D or 5D (batch mode) tensor expected for input")
-    k = _triple(kernel_size)
+    k = _triple(kernel_size, "kernel_size", op)
     st = k if stride is None or (not isinstance(stride, numbers.Integral) and len(stride) == 0) else \
-        _triple(stride, "stride")
+        _triple(stride, "stride", op)
     x = input if input.dim() == 5 else input.unsqueeze(0)
-    return x, input.dim() == 5, k, st, _triple(padding, "padding"), _triple(dilation, "dilation")
+    return x, input.dim() == 5, k, st, _triple(padding, "padding", op), _triple(dilation, "dilation", op)
 
 
 def _depth_last(y, N, C, D):
@@ -1431,7 +1448,7 @@ def avg_pool3d(input, kernel_size, stride=None, padding=0, ceil_mode=False, coun
     """Separable: avg_pool2d of the depth slices, then a 1-d average over depth windows; the divisor (the
     window's size, with or without the padding) is the product of the depth and the (H, W) factors. With
     divisor_override the two passes sum and the second divides."""
-    x, batched, k, st, p, _ = _pool3d_args(input, kernel_size, stride, padding)
+    x, batched, k, st, p, _ = _pool3d_args(input, kernel_size, stride, padding, op="avg_pool3d")
     if divisor_override is not None and divisor_override <= 0:
         raise RuntimeError("divisor must be not zero")
     N, C, D, H, W = x.shape
