@@ -722,3 +722,23 @@ def test_accumulate_grad_node_hooks_run():
     (x * 2).sum().backward()
     assert order == [("tensor", [2.0, 2.0]), ("pre", [4.0, 4.0]), ("postacc", [5.0, 5.0]), ("post", 0, [5.0, 5.0])]
     assert x.grad.tolist() == [5.0, 5.0]
+
+
+def test_saved_tensor_attributes_of_nodes():
+    # (the autograd mechanics notes' example)
+    x = torch.randn(5, requires_grad=True)
+    y = x.pow(2)
+    assert x.equal(y.grad_fn._saved_self) and x is y.grad_fn._saved_self
+    y = x.exp()
+    assert y.equal(y.grad_fn._saved_result) and y is not y.grad_fn._saved_result
+    z = x * x
+    assert z.grad_fn._saved_self is x and z.grad_fn._saved_other is x
+    w = torch.ones(5)
+    z = x * w
+    assert z.grad_fn._saved_other is w and z.grad_fn._saved_self is None  # (not needed: not saved)
+    assert x.sin().grad_fn._saved_self is x
+    assert not hasattr(x.exp().grad_fn, "_saved_self") and not hasattr(x.sin().grad_fn, "_saved_result")
+    y = x.sigmoid()
+    y.sum().backward()
+    with pytest.raises(RuntimeError, match="^Trying to backward through the graph a second time"):
+        getattr(y.grad_fn, "_saved_result")

@@ -12,8 +12,8 @@ from . import _C, _dtype, _registry, return_types
 from ._device import CPU, device
 from ._tensor_base import Tensor, _inference_extra, _new, _wrap
 from .autograd.anomaly_mode import _enabled as _anomaly
-from .autograd.function import (Function, _edge, _number_saved_outputs, _SavedOutput, _unbroadcast, _version_error,
-                                 _view_of)
+from .autograd.function import (_FREED, Function, _edge, _number_saved_outputs, _SavedOutput, _unbroadcast,
+                                 _version_error, _view_of)
 from .autograd.grad_mode import _inference, _state, no_grad
 
 _FLOAT_IDS = frozenset(i for i, d in enumerate(_dtype.BY_ID) if d is not None and d.is_floating_point)
@@ -89,6 +89,29 @@ class Op(Function):
         return self._backward_name or type(self).__name__ + "Backward0"
 
 
+def _saved_attribute(ctx, name):
+    """torch's node attributes _saved_self / _saved_other / _saved_result (a registry op's saved operands and
+    output, where its formulas read them; an operand not saved reads None, as torch's); else AttributeError."""
+    if name not in ("_saved_self", "_saved_other", "_saved_result") or (
+            name != "_saved_result" and not type(ctx)._reads_inputs):
+        return Function.__getattr__(ctx, name)
+    if ctx.__dict__.get("_freed"):
+        raise RuntimeError(_FREED)
+    saved, versions = ctx.__dict__.get("_saved") or (), ctx.__dict__.get("_saved_versions") or ()
+    k = {"_saved_self": 0, "_saved_other": 1}.get(name)
+    if k is None:  # _saved_result: the output, where a formula reads it
+        if not type(ctx)._uses_result or len(saved) < (3 if isinstance(ctx, _Binary) else 2):
+            return Function.__getattr__(ctx, name)
+        return ctx.saved_tensors[-1]
+    if isinstance(ctx, _Unary) and k == 1:
+        return Function.__getattr__(ctx, name)
+    if k >= len(saved) or (isinstance(ctx, _Unary) and versions[k] is None):
+        return Function.__getattr__(ctx, name)
+    if isinstance(saved[k], Tensor):
+        return ctx.saved_tensors[k] if versions[k] is not None else None
+    return saved[k]  # (a number operand: torch keeps it as a scalar attribute)
+
+
 class _Registered(Op):
     """The autograd op of a registry entry (made by _registered), with apply specialized for its operands as
     the hot path of graph recording. Class attributes: _cfn, the kernel; _grads, the entry's formulas
@@ -101,6 +124,9 @@ class _Registered(Op):
     with formulas keep a floating result."""
 
     _uses_result = False
+
+    def __getattr__(self, name):  # (only reached when normal lookup fails)
+        return _saved_attribute(self, name)
 
 
 class _Unary(_Registered):
