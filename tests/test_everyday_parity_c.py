@@ -443,3 +443,14 @@ def test_conv_and_pool_argument_lengths(fn, msg):
 def test_one_element_conv_and_pool_arguments_repeat():
     assert F.conv2d(torch.ones(1, 1, 6, 6), torch.ones(1, 1, 2, 2), stride=[2]).shape == (1, 1, 3, 3)
     assert F.max_pool2d(torch.ones(1, 1, 6, 6), (2,)).shape == (1, 1, 3, 3)
+
+
+def test_inplace_clamp_of_integers_by_float_numbers_names_the_cpp_type():
+    x = torch.tensor([1, 2, 3])
+    for fn in (lambda: x.clamp_(1.5), lambda: x.clamp_(max=2.5), lambda: x.clamp_min_(1.5), lambda: x.clip_(0, 1.5)):
+        _raises(fn, RuntimeError, "result type Float can't be cast to the desired output type long int")
+    _raises(lambda: torch.tensor([1], dtype=torch.uint8).clamp_(0.5), RuntimeError,
+            "result type Float can't be cast to the desired output type unsigned char")
+    _raises(lambda: x.clamp_(torch.tensor(1.5)), RuntimeError,  # (a tensor bound: the promoted type's name)
+            "result type Float can't be cast to the desired output type Long")
+    assert x.clamp_(1, 2).tolist() == [1, 2, 2]

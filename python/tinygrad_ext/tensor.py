@@ -1268,6 +1268,9 @@ class Tensor:
         if _needs_grad(self):
             _check_inplace(self)
             return self._rebase(_ops.Clamp.apply(_function.inplace_source(self), min, max))
+        if not self.dtype.is_floating_point and (isinstance(min, _py_float) or isinstance(max, _py_float)):
+            raise RuntimeError(f"result type Float can't be cast to the desired output type "
+                               f"{_C_TYPE[self.dtype]}")  # (number bounds: torch's message names the C++ type)
         _C.clamp(self._impl, min, max, self._impl)
         return self
 
