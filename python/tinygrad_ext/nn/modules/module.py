@@ -85,30 +85,28 @@ def _addindent(s, n):
     return lines[0] + "\n" + "\n".join(" " * n + line for line in lines[1:])
 
 
-def register_module_forward_hook(hook):
-    handle = RemovableHandle(_global_forward_hooks)
-    _global_forward_hooks[handle.id] = hook
+def _registered(hooks, hook):
+    handle = RemovableHandle(hooks)
+    hooks[handle.id] = hook
     return handle
+
+
+def register_module_forward_hook(hook):
+    return _registered(_global_forward_hooks, hook)
 
 
 def register_module_forward_pre_hook(hook):
-    handle = RemovableHandle(_global_forward_pre_hooks)
-    _global_forward_pre_hooks[handle.id] = hook
-    return handle
+    return _registered(_global_forward_pre_hooks, hook)
 
 
 def register_module_full_backward_hook(hook):
     """hook(module, grad_input, grad_output) for every module call, before the module's own full hooks."""
-    handle = RemovableHandle(_global_backward_hooks)
-    _global_backward_hooks[handle.id] = hook
-    return handle
+    return _registered(_global_backward_hooks, hook)
 
 
 def register_module_full_backward_pre_hook(hook):
     """hook(module, grad_output) for every module call, before the module's own backward pre-hooks."""
-    handle = RemovableHandle(_global_backward_pre_hooks)
-    _global_backward_pre_hooks[handle.id] = hook
-    return handle
+    return _registered(_global_backward_pre_hooks, hook)
 
 
 class Module:
