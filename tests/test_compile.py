@@ -152,6 +152,33 @@ def test_returned_values_and_views_of_them_are_never_planned_buffers():
         np.testing.assert_allclose(yt.detach().t().numpy(), y.detach().numpy() + 1, rtol=1e-6)
 
 
+def test_views_of_memory_that_stays_put_are_made_once():
+    """w.t() of a captured weight, and views of planned buffers, are made when the plan is built: they alias memory
+    that every replay rewrites in place, so they see each update; a weight whose memory is replaced outside the
+    step (.data =) is a guard miss, not a stale view."""
+    x = torch.randn(5, 4)
+    w_first, w_second = torch.randn(3, 4), torch.randn(3, 4)
+    results = []
+    for compiled in (False, True):
+        w = w_first.clone()
+
+        def step():
+            y = x.mm(w.t())  # a view of a captured tensor
+            z = (y * 2).t().sum(0)  # a view of a planned buffer
+            with torch.no_grad():
+                w.mul_(0.9)
+            return z
+
+        fn = torch.compile(step) if compiled else step
+        out = [fn() for _ in range(5)]
+        w.data = w_second.clone()
+        out += [fn() for _ in range(4)]
+        results.append(out)
+    for a, b in zip(*results):
+        np.testing.assert_allclose(a.numpy(), b.numpy(), rtol=1e-6)
+    assert fn.stats.fused_calls >= 3 and fn.stats.guard_misses >= 1, fn.stats
+
+
 def _weights(step):
     """The parameters a step updates (its closure's tensors requiring grad, a module's parameters)."""
     found = []

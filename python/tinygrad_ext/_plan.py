@@ -615,10 +615,17 @@ def build(rec, arg_tensors, result, fuse=True):
         keep.append(impl)
         produced[id(impl)] = const(impl)
     log, nfused, nfused_ops = _fuse(log, escaping) if fuse and _fusion.available() else (log, 0, 0)
-    log, nbuffers = _plan_buffers(log, escaping)
+    fresh = {id(i) for e in rec.log if e[0] not in ("_setgrad", "_opaque_step") for i in _impls([e[4]])}
+    log, nbuffers = _plan_buffers(log, escaping, fresh.union(arg_of))
     item_names = {}
     for entry in log:
         kind = entry[0]
+        if kind == "_same_view":  # (made once: the view of memory that stays put; its input keeps its guards)
+            _, src, view = entry
+            ref(src)
+            keep.append(view)
+            produced[id(view)] = const(view)
+            continue
         if kind == "_setgrad":
             _, t, impl = entry
             target = f"a{arg_tensors.index(t)}t" if any(t is a for a in arg_tensors) else const(t)
@@ -684,17 +691,26 @@ class _Buffer:
         self.impl = impl
 
 
-def _plan_buffers(log, escaping):
+def _plan_buffers(log, escaping, fresh):
     """The log with each elementwise call and fused kernel that makes a fresh CPU value told to write it into that
     call site's own buffer, kept by the plan: a replay allocates none of them again. A value is left fresh where
     anything outside the step may hold it or its memory after the step: returned, held by a live tensor (an
-    optimizer's state, a module's buffer), set as a gradient, or a view of one of those. Returns (log, buffers)."""
+    optimizer's state, a module's buffer), set as a gradient, or a view of one of those. A view of memory that is
+    the same at every replay (a planned buffer, a captured tensor: not made in the step, not an argument) is the
+    same view at every replay: its call becomes a `_same_view` entry, made once (`fresh`: the ids of the values a
+    replay makes anew, every recorded call's results and the arguments). Returns (log, buffers)."""
     outside = {id(e[2]) for e in log if e[0] == "_setgrad" and e[2] is not None} | set(escaping)
     held = {i.storage_id for e in log if e[0] != "_opaque_step"
             for i in _impls([e[2]] if e[0] == "_setgrad" else [e[4]]) if id(i) in outside}
+    stable = set()  # planned buffers and the views of stable memory made once
     planned, n = [], 0
     for e in log:
         out = e[4] if e[0] not in ("_setgrad", "_opaque_step") else None
+        if e[0] in _VIEW_CALLS and isinstance(out, _IMPL_TYPE) and not e[3] and id(out) not in outside and \
+                _stable_view(e, stable, fresh):
+            stable.add(id(out))
+            planned.append(("_same_view", e[2][0], out))
+            continue
         if not isinstance(out, _IMPL_TYPE) or out.device_type != 0 or id(out) in outside or \
                 out.storage_id in held or not out.is_contiguous:
             planned.append(e)
@@ -707,8 +723,25 @@ def _plan_buffers(log, escaping):
             continue
         args = list(args) + [False if name in _BINARY and k == 2 else None for k in range(len(args), position)]
         planned.append((name, fn, tuple(args[:position]) + (_Buffer(out),) + tuple(args[position + 1:]), kwargs, out))
+        stable.add(id(out))
         n += 1
     return planned, n
+
+
+# core calls whose result may be a view of their first argument (a reshape that copied is not: see _stable_view)
+_VIEW_CALLS = frozenset(("t", "transpose", "permute", "expand", "view", "reshape", "unsqueeze", "squeeze",
+                         "squeeze_dims", "select", "slice", "alias", "diagonal", "unfold", "as_strided"))
+
+
+def _stable_view(e, stable, fresh):
+    """Whether a view call's result is the same at every replay: its input is stable memory (a planned buffer, an
+    earlier such view, or a tensor the step did not make and does not take as an argument), its other arguments are
+    numbers, and the recorded result shares the input's memory."""
+    src, rest, out = e[2][0], e[2][1:], e[4]
+    if not isinstance(src, _IMPL_TYPE) or out.storage_id != src.storage_id or _impls(rest) or \
+            any(isinstance(a, Scalar) for a in rest):
+        return False
+    return id(src) in stable or id(src) not in fresh
 
 
 _OUT_POSITIONS = {"fused": 1, "mm": 2, "addmm": 3, "clamp": 3}  # the core calls taking an out buffer, besides the
