@@ -1125,37 +1125,33 @@ void check_mm_shapes(const Tensor& a, const Tensor& b) {
            " and ", b->sizes[0], "x", b->sizes[1], ")");
 }
 
-// The result's memory: `out` where given (a compiled plan's buffer, which must be exactly the result's: contiguous,
-// of its shape, dtype and device), else a new tensor.
-Tensor result_buffer(const Tensor& out, Shape sizes, DType dtype, Device device, const char* op) {
-  if (!out) return empty(sizes, dtype, device);
-  TG_CHECK(out->sizes == sizes && out->dtype == dtype && out->device() == device && out->is_contiguous(), op,
-           ": out must be a contiguous ", type_name(dtype), " tensor of shape ", sizes, " on ", device_str(device),
-           ", got shape ", out->sizes, " ", type_name(out->dtype), " on ", device_str(out->device()));
-  return out;
-}
-
-// t, computed elsewhere, copied into `out` where one was given.
-Tensor into(const Tensor& out, const Tensor& t) {
-  if (!out) return t;
-  copy_(out, t);
-  return out;
+// out= of a product (prepare_out's rules, and never written directly over an operand: a GEMM reads them while
+// it writes): the buffer to compute into, or nullptr for a temporary that finish_out copies.
+Tensor product_out(const Tensor& out, const Shape& shape, DType dtype, const char* op,
+                   std::initializer_list<const Tensor*> inputs) {
+  if (!out) return nullptr;
+  Tensor direct = prepare_out(out, shape, dtype, op, inputs);
+  for (const Tensor* in : inputs)
+    if (direct && (*in)->storage == direct->storage) direct = nullptr;
+  return direct;
 }
 }  // namespace
 
 Tensor mm(const Tensor& a, const Tensor& b, const Tensor& out) {
   check_mm_shapes(a, b);
   check_mm_dtypes(a, b);
-  Tensor r = result_buffer(out, {a->sizes[0], b->sizes[1]}, a->dtype, a->device(), "mm");
+  Shape shape{a->sizes[0], b->sizes[1]};
+  Tensor direct = product_out(out, shape, a->dtype, "mm", {&a, &b});
+  Tensor r = direct ? direct : empty(shape, a->dtype, a->device());
   if (is_narrow(a->dtype)) {
-    if (gemm_reduced_into(r, a->data_ptr(), a->strides, b->data_ptr(), b->strides, a->sizes[0], b->sizes[1],
-                          a->sizes[1], false))
-      return r;
-    return into(out, to_dtype(mm(widen(a), widen(b)), a->dtype));  // float32 (int32) GEMM, converted
+    if (!gemm_reduced_into(r, a->data_ptr(), a->strides, b->data_ptr(), b->strides, a->sizes[0], b->sizes[1],
+                           a->sizes[1], false))
+      return finish_out(out, nullptr, to_dtype(mm(widen(a), widen(b)), a->dtype));  // float32 (int32) GEMM, converted
+  } else {
+    gemm_into(r, a->data_ptr(), a->strides, b->data_ptr(), b->strides, a->sizes[0], b->sizes[1], a->sizes[1], a->dtype,
+              a->device(), false);
   }
-  gemm_into(r, a->data_ptr(), a->strides, b->data_ptr(), b->strides, a->sizes[0], b->sizes[1], a->sizes[1], a->dtype,
-            a->device(), false);
-  return r;
+  return finish_out(out, direct, r);
 }
 
 Tensor addmm(const Tensor& bias, const Tensor& a, const Tensor& b, const Tensor& out) {
@@ -1169,18 +1165,20 @@ Tensor addmm(const Tensor& bias, const Tensor& a, const Tensor& b, const Tensor&
   check_same_device(a, b, "addmm");
   check_same_device(bias, a, "addmm");
   if (is_narrow(a->dtype) && !(is_reduced_float(a->dtype) && a->device().is_cuda()))
-    return into(out, to_dtype(addmm(widen(to_dtype(bias, a->dtype)), widen(a), widen(b)), a->dtype));
-  Tensor r = result_buffer(out, {a->sizes[0], b->sizes[1]}, a->dtype, a->device(), "addmm");
+    return finish_out(out, nullptr, to_dtype(addmm(widen(to_dtype(bias, a->dtype)), widen(a), widen(b)), a->dtype));
+  Shape shape{a->sizes[0], b->sizes[1]};
+  Tensor direct = product_out(out, shape, a->dtype, "addmm", {&bias, &a, &b});
+  Tensor r = direct ? direct : empty(shape, a->dtype, a->device());
   copy_(r, expand(to_dtype(bias, a->dtype), r->sizes));  // the bias broadcast, then accumulate a @ b onto it
   if (is_narrow(a->dtype)) {
-    if (gemm_reduced_into(r, a->data_ptr(), a->strides, b->data_ptr(), b->strides, a->sizes[0], b->sizes[1],
-                          a->sizes[1], true))
-      return r;
-    return into(out, to_dtype(addmm(widen(r), widen(a), widen(b)), a->dtype));  // r holds the bias in a's dtype
+    if (!gemm_reduced_into(r, a->data_ptr(), a->strides, b->data_ptr(), b->strides, a->sizes[0], b->sizes[1],
+                           a->sizes[1], true))  // r holds the bias in a's dtype
+      return finish_out(out, nullptr, to_dtype(addmm(widen(r), widen(a), widen(b)), a->dtype));
+    return finish_out(out, direct, r);
   }
   gemm_into(r, a->data_ptr(), a->strides, b->data_ptr(), b->strides, a->sizes[0], b->sizes[1], a->sizes[1], a->dtype,
             a->device(), true);
-  return r;
+  return finish_out(out, direct, r);
 }
 
 Tensor bmm(const Tensor& a, const Tensor& b) {
