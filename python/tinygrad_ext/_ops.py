@@ -434,11 +434,8 @@ class _View(Op):
         out = cls._kernel(a._impl, *p)
         r = _wrap(out)
         if not (a._requires_grad and _state[0]):
-            if a._requires_grad and (cls._copied is None or out.storage_id == a._impl.storage_id):
-                r._requires_grad = True  # (torch's: a view made with grad mode off still requires grad, a leaf
-                r._extra = {"_no_grad_view": True}  # that collects no gradient and refuses in-place writes)
-            elif a._extra is not None and a._extra.get("inference"):
-                r._extra = _inference_extra()  # (a view of an inference tensor is one)
+            if a._requires_grad or a._extra is not None:
+                _untracked_view(a, r, cls._copied is None or out.storage_id == a._impl.storage_id)
             return r
         ctx = _new(cls)
         ctx.needs_input_grad, ctx.next_functions, ctx.p = _NEEDS_ONE, (_edge_of(a),), p
@@ -456,6 +453,16 @@ class _View(Op):
 
 
 _NEEDS_ONE = (True,)
+
+
+def _untracked_view(a, r, aliased=True):
+    """r, a view of a made with grad mode off, as torch's: a view of a tensor that requires grad still requires
+    grad, a leaf that collects no gradient and refuses in-place writes; a view of an inference tensor is one.
+    (`aliased` False: r is a copy after all, reshape's.)"""
+    if a._requires_grad and aliased:
+        r._requires_grad, r._extra = True, {"_no_grad_view": True}
+    elif a._extra is not None and a._extra.get("inference"):
+        r._extra = _inference_extra()
 
 
 def _view(entry, base=None, grad="grad"):
@@ -485,12 +492,9 @@ class _MultiView(Op):
     def apply(cls, a, *p):
         outs = [_wrap(o) for o in cls._kernel(a._impl, *p)]
         if not (a._requires_grad and _state[0]):
-            inference = a._extra is not None and a._extra.get("inference")
-            for r in outs:
-                if a._requires_grad:  # (a view made with grad mode off: a leaf, as _View's)
-                    r._requires_grad, r._extra = True, {"_no_grad_view": True}
-                if inference:
-                    r._extra = _inference_extra()
+            if a._requires_grad or a._extra is not None:
+                for r in outs:
+                    _untracked_view(a, r)
             return tuple(outs)
         ctx = _new(cls)
         ctx.needs_input_grad, ctx.next_functions, ctx.p = _NEEDS_ONE, (_edge_of(a),), p

@@ -744,9 +744,10 @@ def _stable_view(e, stable, fresh):
     return id(src) in stable or id(src) not in fresh
 
 
-_OUT_POSITIONS = {"fused": 1, "mm": 2, "addmm": 3, "clamp": 3}  # the core calls taking an out buffer, besides the
-_BINARY = frozenset(e.name for e in _registry.OPS if not e.unary)  # registry's elementwise ops: (a, out, params)
-#                                                                    or (a, b, reflected, out, params)
+# where the core calls taking an out buffer take it; the registry's elementwise ops take it as (a, out, params) or
+# (a, b, reflected, out, params)
+_OUT_POSITIONS = {"fused": 1, "mm": 2, "addmm": 3, "clamp": 3}
+_BINARY = frozenset(e.name for e in _registry.OPS if not e.unary)
 
 
 def _out_position(e):
