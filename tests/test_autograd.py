@@ -1110,3 +1110,25 @@ def test_next_functions_are_torchs_edges():
     y.grad_fn.register_hook(lambda grad_inputs, grad_outputs: seen.append(len(grad_inputs)))
     y.sum().backward()
     assert seen == [2] and x.grad.tolist() == [[1.0] * 3] * 2  # (backward returns g as is)
+
+
+def test_mm_gradient_keeps_a_column_major_operand_layout():
+    """torch's mm_mat1/mm_mat2_backward: an operand that was column-major (a transposed matrix, a linear layer's
+    weight.t()) gets its gradient column-major too, so the weight's own gradient needs no copy; values unchanged."""
+    x = torch.tensor([[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]], requires_grad=True)
+    b = torch.tensor([[1.0, 0.0, 2.0], [0.0, 1.0, -1.0]], requires_grad=True)
+    bt = b.t()
+    g = torch.autograd.grad(x.mm(bt).sum(), bt)[0]
+    assert g.stride() == (1, 3) and g.tolist() == [[5.0, 5.0], [7.0, 7.0], [9.0, 9.0]]
+    g = torch.autograd.grad(torch.addmm(torch.zeros(2), x, bt).sum(), bt)[0]
+    assert g.stride() == (1, 3) and g.tolist() == [[5.0, 5.0], [7.0, 7.0], [9.0, 9.0]]
+    g = torch.autograd.grad(torch.addmm(torch.zeros(2), x, bt, alpha=2).sum(), bt)[0]  # (torch's stays (1, 3):
+    assert g.tolist() == [[10.0, 10.0], [14.0, 14.0], [18.0, 18.0]]  # our elementwise results are row-major)
+    at = x.t()
+    g = torch.autograd.grad(at.mm(b).sum(), at)[0]
+    assert g.stride() == (1, 3) and g.tolist() == [[3.0, 0.0], [3.0, 0.0], [3.0, 0.0]]
+    g = torch.autograd.grad(x.mm(b.t()).sum(), x)[0]  # row-major operand: row-major gradient
+    assert g.stride() == (3, 1) and g.tolist() == [[1.0, 1.0, 1.0]] * 2
+    layer = torch.nn.Linear(3, 2)
+    layer(x).sum().backward()
+    assert layer.weight.grad.stride() == (3, 1) and layer.weight.grad.tolist() == [[5.0, 7.0, 9.0]] * 2

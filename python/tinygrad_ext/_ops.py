@@ -2205,13 +2205,18 @@ def maybe_multiply(t, s):
     return t if s == 1 else t * s
 
 
-def mm_mat1_backward(grad, mat2, alpha):
-    """torch's: the gradient of alpha * mat1 @ mat2 for mat1."""
+def mm_mat1_backward(grad, mat2, strides, alpha):
+    """torch's: the gradient of alpha * mat1 @ mat2 for mat1, column-major when mat1 was (`strides`: mat1's)."""
+    if strides[0] == 1 and strides[1] == grad.shape[0]:
+        return maybe_multiply(mat2.mm(grad.t()).t(), alpha)
     return maybe_multiply(grad.mm(mat2.t()), alpha)
 
 
-def mm_mat2_backward(grad, mat1, alpha):
-    """torch's: the gradient of alpha * mat1 @ mat2 for mat2."""
+def mm_mat2_backward(grad, mat1, strides, alpha):
+    """torch's: the gradient of alpha * mat1 @ mat2 for mat2, column-major when mat2 was (`strides`: mat2's), so a
+    linear layer's weight gradient (mat2 is weight.t()) comes out in the weight's own layout, with no copy."""
+    if strides[0] == 1 and strides[1] == mat1.shape[1]:
+        return maybe_multiply(grad.t().mm(mat1).t(), alpha)
     return maybe_multiply(mat1.t().mm(grad), alpha)
 
 
@@ -2269,13 +2274,15 @@ class _Product(Op):
         ka, kb = cls._keeps[ra + 2 * rb]
         ctx._saved = (a if ka else None, b if kb else None)
         ctx._saved_versions = (a._impl.version if ka else None, b._impl.version if kb else None)
+        if cls._strides:
+            ctx.strides = (a._impl.strides if ra else None, b._impl.strides if rb else None)
         return _recorded(ctx, r)
 
     @staticmethod
     def backward(ctx, g):
         a, b = ctx.saved_tensors
-        need, grads = ctx.needs_input_grad, ctx._grads
-        return grads[0](g, a, b) if need[0] else None, grads[1](g, a, b) if need[1] else None
+        need, grads, strides = ctx.needs_input_grad, ctx._grads, ctx.strides
+        return grads[0](g, a, b, *strides) if need[0] else None, grads[1](g, a, b, *strides) if need[1] else None
 
 
 class _ScaledProduct(Op):
@@ -2301,26 +2308,31 @@ class _ScaledProduct(Op):
         ctx._saved_versions = (input._impl.version if ki else None, a._impl.version if ka else None,
                                b._impl.version if kb else None)
         ctx.input_shape, ctx.beta, ctx.alpha = input._impl.shape, beta, alpha
+        if cls._strides:
+            ctx.strides = (None, a._impl.strides if ra else None, b._impl.strides if rb else None)
         return _recorded(ctx, r)
 
     @staticmethod
     def backward(ctx, g):
         c, a, b = ctx.saved_tensors
         need, grads, beta, alpha = ctx.needs_input_grad, ctx._grads, ctx.beta, ctx.alpha
-        return (_unbroadcast(grads[0](g, c, a, b, beta, alpha), ctx.input_shape) if need[0] else None,
-                grads[1](g, c, a, b, beta, alpha) if need[1] else None,
-                grads[2](g, c, a, b, beta, alpha) if need[2] else None)
+        args = (g, c, a, b, *ctx.strides, beta, alpha)
+        return (_unbroadcast(grads[0](*args), ctx.input_shape) if need[0] else None,
+                grads[1](*args) if need[1] else None, grads[2](*args) if need[2] else None)
 
 
 def _matmul(entry):
     """The autograd op of a registry product: forward calls the row's kernel (the fused one for a scaled product
-    with beta == alpha == 1), backward evaluates the row's formulas, each reading only what it names."""
-    names = entry.tensors + (("beta", "alpha") if entry.scaled else ())
+    with beta == alpha == 1), backward evaluates the row's formulas, each reading only what it names (an operand's
+    strides, kept only when a formula reads them: `_strides`)."""
+    strides = tuple(f"{t}_strides" for t in entry.tensors)
+    names = entry.tensors + strides + (("beta", "alpha") if entry.scaled else ())
     reads = [set(re.findall(r"\w+", f)) for f in entry.grad]
     n = len(entry.tensors)
     keeps = tuple(tuple(any(needs >> i & 1 and entry.tensors[j] in reads[i] for i in range(n)) for j in range(n))
                   for needs in range(2 ** n))
     attrs = {"_kernel": _MATMUL_KERNELS.get(entry.kernel) or getattr(_C, entry.kernel), "_keeps": keeps,
+             "_strides": any(s in r for s in strides for r in reads), "strides": (None,) * len(strides),
              "_grads": tuple(eval(compile(f"lambda grad, {', '.join(names)}: {f}", "<op registry>", "eval"),  # noqa: S307
                                   dict(_MATMUL_HELPERS)) for f in entry.grad),
              "_backward_name": entry.node, "entry": entry, "__doc__": entry.doc(f"torch.{entry.name}")}
