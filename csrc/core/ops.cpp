@@ -608,6 +608,11 @@ bool is_compare(BinaryOpId op) {
   }
 }
 
+// Whether two tensors are the same view of the same memory.
+bool same_view(const TensorImpl& x, const TensorImpl& y) {
+  return x.storage == y.storage && x.offset == y.offset && x.strides == y.strides && x.sizes == y.sizes;
+}
+
 // Validates an explicit output and decides whether the kernel can write into
 // it directly, or must write a temporary that is then copied (dtype differs,
 // or out overlaps an input through another view).
@@ -621,8 +626,7 @@ Tensor prepare_out(const Tensor& out, const Shape& shape, DType result, const ch
     if (!direct) break;
     if (!is_cpu_scalar(*in)) check_same_device(out, *in, op);
     const TensorImpl& x = **in;
-    if (x.storage == out->storage && !(x.offset == out->offset && x.strides == out->strides && x.sizes == out->sizes))
-      direct = false;
+    if (x.storage == out->storage && !same_view(x, *out)) direct = false;
   }
   check_no_internal_overlap(out);
   return direct ? out : nullptr;
@@ -771,6 +775,20 @@ Tensor binary(BinaryOpId op, const Tensor& a, const Scalar& s, bool reflected, c
   // x ** 2 is the most common power (losses); a multiply is exact and vectorizes.
   if (op == BinaryOpId::pow && !reflected && s.kind != Scalar::Bool && s.d == 2.0 && is_floating(rt))
     return binary_impl(BinaryOpId::mul, a, a, rt, out);
+  // torch's other float32/float64/bfloat16 specializations of a number exponent: x * x * x, 1 / (x * x)
+  // (each product rounded to the dtype), sqrt, rsqrt and reciprocal, so x ** 3 is bitwise torch's
+  // (not pow's rounding) and (-0.) ** 0.5 is -0., (-inf) ** 0.5 NaN
+  if (op == BinaryOpId::pow && !reflected && s.kind != Scalar::Bool &&
+      (rt == DType::Float32 || rt == DType::Float64 || rt == DType::BFloat16)) {
+    if (s.d == 3.0 || s.d == -2.0) {
+      Tensor sq = binary_impl(BinaryOpId::mul, a, a, rt, nullptr);
+      if (s.d == 3.0) return binary_impl(BinaryOpId::mul, sq, a, rt, out);
+      return unary(UnaryOpId::reciprocal, sq, out);
+    }
+    if (s.d == 0.5) return unary(UnaryOpId::sqrt, to_dtype(a, rt), out);
+    if (s.d == -0.5) return unary(UnaryOpId::rsqrt, to_dtype(a, rt), out);
+    if (s.d == -1.0) return unary(UnaryOpId::reciprocal, to_dtype(a, rt), out);
+  }
   // float16/bfloat16: torch keeps the number of tensor * number, tensor / number and tensor // number in
   // float32 (the other ops round it to the dtype first).
   bool keep_float32 =
@@ -1167,9 +1185,13 @@ Tensor addmm(const Tensor& bias, const Tensor& a, const Tensor& b, const Tensor&
   if (is_narrow(a->dtype) && !(is_reduced_float(a->dtype) && a->device().is_cuda()))
     return finish_out(out, nullptr, to_dtype(addmm(widen(to_dtype(bias, a->dtype)), widen(a), widen(b)), a->dtype));
   Shape shape{a->sizes[0], b->sizes[1]};
-  Tensor direct = product_out(out, shape, a->dtype, "addmm", {&bias, &a, &b});
+  // out is the bias itself (addmm_, a gradient accumulated in place): the GEMM accumulates onto it directly
+  bool onto_bias = out && same_view(*out, *bias) && out->sizes == shape && out->dtype == a->dtype &&
+                   a->storage != out->storage && b->storage != out->storage;
+  Tensor direct = onto_bias ? prepare_out(out, shape, a->dtype, "addmm", {&a, &b})
+                            : product_out(out, shape, a->dtype, "addmm", {&bias, &a, &b});
   Tensor r = direct ? direct : empty(shape, a->dtype, a->device());
-  copy_(r, expand(to_dtype(bias, a->dtype), r->sizes));  // the bias broadcast, then accumulate a @ b onto it
+  if (!onto_bias) copy_(r, expand(to_dtype(bias, a->dtype), r->sizes));  // the bias, then a @ b accumulated onto it
   if (is_narrow(a->dtype)) {
     if (!gemm_reduced_into(r, a->data_ptr(), a->strides, b->data_ptr(), b->strides, a->sizes[0], b->sizes[1],
                            a->sizes[1], true))  // r holds the bias in a's dtype
