@@ -131,6 +131,31 @@ def test_replays_write_temporaries_into_planned_buffers(name):
             np.testing.assert_allclose(a.numpy(), b.numpy(), rtol=1e-4, atol=1e-5)
 
 
+def test_a_gradient_accumulated_in_place_takes_the_product_directly():
+    """The tutorial's autograd step zeroes its gradients with zero_(), so backward adds each weight's product into
+    the gradient already there: the plan runs each such mm and add as one addmm onto the gradient (torch's addmm_),
+    whose GEMM accumulates into it; the results are the eager ones."""
+    eager, _, eager_step = run("autograd", False, steps=20)
+    compiled, fn, compiled_step = run("autograd", True, steps=20)
+    assert fn.stats.accumulated_products == 2, fn.stats
+    np.testing.assert_allclose(compiled, eager, rtol=1e-5)
+    for a, b in zip(state(compiled_step), state(eager_step)):
+        np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)
+    _, fn, _ = run("nn", True, steps=5)  # (set_to_none gradients: each is the product itself, nothing to add to)
+    assert fn.stats.accumulated_products == 0, fn.stats
+    # the core call: out is the bias itself, accumulated in place (version bumped); an operand sharing its memory
+    # still goes through a temporary
+    g, a, b = (torch.randn(*s, dtype=torch.float64) for s in ((3, 4), (3, 5), (5, 4)))
+    expected, version = (g + a @ b).numpy(), g._version
+    assert torch._C.addmm(g._impl, a._impl, b._impl, g._impl) is g._impl
+    np.testing.assert_allclose(g.numpy(), expected, rtol=1e-12)
+    assert g._version == version + 1
+    m = torch.randn(4, 4, dtype=torch.float64)
+    expected = (m + m @ m).numpy()
+    torch._C.addmm(m._impl, m._impl, m._impl, m._impl)
+    np.testing.assert_allclose(m.numpy(), expected, rtol=1e-12)
+
+
 def test_returned_values_and_views_of_them_are_never_planned_buffers():
     x = torch.randn(5, 4)
     w = torch.randn(4, 3, requires_grad=True)

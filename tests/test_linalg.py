@@ -202,3 +202,28 @@ def test_inner_vdot_multi_dot():
                      [torch.tensor(a, requires_grad=True), torch.tensor(c, requires_grad=True),
                       torch.tensor(arr(5, 2), requires_grad=True)])
     check_raises(lambda: torch.linalg.multi_dot([torch.zeros(2, 2)]), RuntimeError, "expected at least 2 tensors")
+
+
+
+def test_scaled_products_and_outer_take_out():
+    """torch.addmm/baddbmm/addbmm/addmv/addr/outer/ger(..., out=): the result written into out and out returned."""
+    rng = np.random.default_rng(0)
+    c, a, b = (rng.standard_normal(s) for s in ((3, 4), (3, 5), (5, 4)))
+    v3, v4, v5 = (rng.standard_normal(n) for n in (3, 4, 5))
+    T = torch.from_numpy
+    cases = [
+        ("addmm", (T(c), T(a), T(b)), {"beta": 0.5, "alpha": 2.0}, 0.5 * c + 2.0 * a @ b),
+        ("baddbmm", (T(c)[None], T(a)[None], T(b)[None]), {}, (c + a @ b)[None]),
+        ("addbmm", (T(c), T(a)[None], T(b)[None]), {}, c + a @ b),
+        ("addmv", (T(v3), T(a), T(v5)), {"alpha": 3}, v3 + 3 * a @ v5),
+        ("addr", (T(c), T(v3), T(v4)), {}, c + np.outer(v3, v4)),
+        ("outer", (T(v3), T(v4)), {}, np.outer(v3, v4)),
+        ("ger", (T(v3), T(v4)), {}, np.outer(v3, v4)),
+    ]
+    for name, args, kwargs, expected in cases:
+        out = torch.empty(expected.shape, dtype=torch.float64)
+        assert getattr(torch, name)(*args, **kwargs, out=out) is out, name
+        np.testing.assert_allclose(out.numpy(), expected, rtol=1e-12, err_msg=name)
+    g = T(c.copy())
+    assert torch.addmm(g, T(a), T(b), out=g) is g  # out is the input: accumulated onto it
+    np.testing.assert_allclose(g.numpy(), c + a @ b, rtol=1e-12)

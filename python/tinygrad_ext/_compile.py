@@ -59,10 +59,12 @@ class CompileStats:
     kernels built (and the registry ops they run), calls that ran a trace or a plan (fused_calls), calls that ran
     eagerly; for whole steps (_plan): plans built, core calls per replay of the latest plan (plan_calls) against
     the calls the eager step made (recorded_calls), optimizer steps kept as one opaque call (opaque_steps), output
-    buffers allocated once and rewritten at every replay (planned_buffers)."""
+    buffers allocated once and rewritten at every replay (planned_buffers), products accumulated straight into a
+    gradient (accumulated_products: an mm and the add after it made one addmm)."""
 
     __slots__ = ("traces", "guard_misses", "graph_breaks", "fused_kernels", "fused_ops", "fused_calls",
-                 "eager_calls", "plans", "plan_calls", "recorded_calls", "opaque_steps", "planned_buffers")
+                 "eager_calls", "plans", "plan_calls", "recorded_calls", "opaque_steps", "planned_buffers",
+                 "accumulated_products")
 
     def __init__(self):
         for k in self.__slots__:
@@ -363,7 +365,8 @@ class _Compiled:
             st.fused_kernels += plan.stats["fused_kernels"]
             st.fused_ops += plan.stats["fused_ops"]
             st.plan_calls, st.recorded_calls = plan.stats["plan_calls"], plan.stats["recorded_calls"]
-            st.opaque_steps, st.planned_buffers = plan.stats["opaque_steps"], plan.stats["planned_buffers"]
+            for k in ("opaque_steps", "planned_buffers", "accumulated_products"):
+                setattr(st, k, plan.stats[k])
         return result
 
     def _name(self):

@@ -12,7 +12,7 @@ from ._autocast import ACTIVE as _AMP
 from ._autocast import cast_inputs as _amp_cast
 from ._host import on_host
 from ._reduction_ops import _return_type
-from .tensor import Tensor, _broadcast_shape, _dot, _named, _needs_grad, _wrap
+from .tensor import Tensor, _broadcast_shape, _dot, _named, _needs_grad, _wrap, write_out
 
 _LETTERS = string.ascii_letters
 
@@ -313,13 +313,17 @@ def matmul_chain(*matrices):
 
 
 # ------------------------------------------------------------- scaled products
-def baddbmm(input, batch1, batch2, *, beta=1, alpha=1):
+def baddbmm(input, batch1, batch2, *, beta=1, alpha=1, out=None):
+    if out is not None:
+        return write_out(out, baddbmm(input, batch1, batch2, beta=beta, alpha=alpha))
     if _AMP[0]:
         input, batch1, batch2 = _amp_cast("baddbmm", input, batch1, batch2)
     return _ops.MATMUL_OPS["baddbmm"].apply(input, batch1, batch2, beta, alpha)
 
 
-def addbmm(input, batch1, batch2, *, beta=1, alpha=1):
+def addbmm(input, batch1, batch2, *, beta=1, alpha=1, out=None):
+    if out is not None:
+        return write_out(out, addbmm(input, batch1, batch2, beta=beta, alpha=alpha))
     if _AMP[0]:
         input, batch1, batch2 = _amp_cast("addbmm", input, batch1, batch2)
     if batch1.dim() != 3 or batch2.dim() != 3:
@@ -330,14 +334,18 @@ def addbmm(input, batch1, batch2, *, beta=1, alpha=1):
     return _ops.MATMUL_OPS["addbmm"].apply(input, batch1, batch2, beta, alpha)
 
 
-def addmv(input, mat, vec, *, beta=1, alpha=1):
+def addmv(input, mat, vec, *, beta=1, alpha=1, out=None):
+    if out is not None:
+        return write_out(out, addmv(input, mat, vec, beta=beta, alpha=alpha))
     if mat.dim() != 2 or vec.dim() != 1 or mat.shape[1] != vec.shape[0]:
         raise RuntimeError(f"size mismatch, got input ({', '.join(map(str, input.shape))}), mat "
                            f"({'x'.join(map(str, mat.shape))}), vec ({', '.join(map(str, vec.shape))})")
     return _ops.MATMUL_OPS["addmv"].apply(input, mat, vec, beta, alpha)
 
 
-def addr(input, vec1, vec2, *, beta=1, alpha=1):
+def addr(input, vec1, vec2, *, beta=1, alpha=1, out=None):
+    if out is not None:
+        return write_out(out, addr(input, vec1, vec2, beta=beta, alpha=alpha))
     if vec1.dim() != 1 or vec2.dim() != 1:
         raise RuntimeError(f"addr: Expected 1-D argument vec1, but got {vec1.dim()}-D" if vec1.dim() != 1 else
                            f"addr: Expected 1-D argument vec2, but got {vec2.dim()}-D")

@@ -615,6 +615,7 @@ def build(rec, arg_tensors, result, fuse=True):
         keep.append(impl)
         produced[id(impl)] = const(impl)
     log, nfused, nfused_ops = _fuse(log, escaping) if fuse and _fusion.available() else (log, 0, 0)
+    log, naccumulated = _accumulate_products(log, escaping)
     fresh = {id(i) for e in rec.log if e[0] not in ("_setgrad", "_opaque_step") for i in _impls([e[4]])}
     log, nbuffers = _plan_buffers(log, escaping, fresh.union(arg_of))
     item_names = {}
@@ -671,7 +672,8 @@ def build(rec, arg_tensors, result, fuse=True):
         grad_guards.append((t, g, "is" if consumed else "none"))
     stats = {"recorded_calls": sum(1 for e in rec.log if e[0] not in ("_setgrad",)), "plan_calls": ncalls,
              "fused_kernels": nfused, "fused_ops": nfused_ops,
-             "planned_buffers": nbuffers, "opaque_steps": sum(e[0] == "_opaque_step" for e in log)}
+             "planned_buffers": nbuffers, "opaque_steps": sum(e[0] == "_opaque_step" for e in log),
+             "accumulated_products": naccumulated}
     fn = namespace["replay"]
     plan = Plan(lambda impls, tensors: fn(*impls, *tensors), list(guards.values()), list(rec.optimizers.values()),
                 structure, stats)
@@ -680,6 +682,41 @@ def build(rec, arg_tensors, result, fuse=True):
     plan._training = [(m, m.training) for m in rec.modules.values()]
     plan.source = source
     return plan
+
+
+# ------------------------------------------------------------------------------------------ products accumulated
+def _accumulate_products(log, escaping):
+    """The log with each `mm` whose result is only added, by the next call, into a gradient already there (the
+    engine's in-place accumulation, after zero_()) made one `addmm` onto that gradient: the GEMM accumulates into
+    it directly, with no product buffer and no second pass (torch's addmm_; float32 rounding may differ from the
+    eager sum's in the last bit). Returns (log, how many)."""
+    uses = {}
+    for e in log:
+        for i in _impls([e[2]] if e[0] == "_setgrad" else [] if e[0] == "_opaque_step" else [e[2], e[3]]):
+            uses[id(i)] = uses.get(id(i), 0) + 1
+    out, skip, n = [], False, 0
+    for e, nxt in zip(log, log[1:] + [None]):
+        if skip:
+            skip = False
+            continue
+        if e[0] == "mm" and not e[3] and nxt is not None and nxt[0] == "add" and not nxt[3] and \
+                _accumulates(e[4], nxt) and uses.get(id(e[4])) == 1 and id(e[4]) not in escaping:
+            grad = nxt[4]
+            out.append(("addmm", _C.addmm, (grad, e[2][0], e[2][1], grad), {}, grad))
+            skip, n = True, n + 1
+            continue
+        out.append(e)
+    return out, n
+
+
+def _accumulates(product, add):
+    """Whether an `add` call is grad += product in place, of one dtype, on the CPU (args: grad, product, reflected,
+    out[, params])."""
+    args = add[2]
+    grad = add[4]
+    return isinstance(product, _IMPL_TYPE) and len(args) in (4, 5) and args[1] is product and args[0] is grad and \
+        args[3] is grad and args[2] is False and (len(args) == 4 or args[4] is None) and \
+        grad.dtype == product.dtype and grad.shape == product.shape and grad.device_type == 0
 
 
 # ------------------------------------------------------------------------------------------ buffer planning

@@ -8,7 +8,7 @@ import warnings
 from . import _C, _dtype, _ops
 from ._device import Size, as_device
 from .tensor import (Tensor, _broadcast_shape, _keyword_size, _named, _needs_grad, _select_args, _shape_arg, _wrap,
-                     arange, cat, full)
+                     arange, cat, full, write_out)
 
 
 def _ints(x):
@@ -486,7 +486,9 @@ def argwhere(input):
 
 
 # ------------------------------------------------------------------ products
-def outer(input, vec2):
+def outer(input, vec2, *, out=None):
+    if out is not None:
+        return write_out(out, outer(input, vec2))
     for name, t in (("self", input), ("vec2", vec2)):
         if t.dim() != 1:
             raise RuntimeError(f"outer: Expected 1-D argument {name}, but got {t.dim()}-D")

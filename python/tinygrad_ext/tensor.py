@@ -2374,7 +2374,9 @@ def _dot(name, input, other):
     return _ops.MATMUL_OPS[name].apply(input, other)
 
 
-def addmm(input, mat1, mat2, *, beta=1, alpha=1):
+def addmm(input, mat1, mat2, *, beta=1, alpha=1, out=None):
+    if out is not None:
+        return write_out(out, addmm(input, mat1, mat2, beta=beta, alpha=alpha))
     if _AMP[0]:
         input, mat1, mat2 = _amp_cast("addmm", input, mat1, mat2)
     if input.dtype is mat1.dtype is mat2.dtype is _dtype.bool and mat1.dim() == mat2.dim() == 2 and \
