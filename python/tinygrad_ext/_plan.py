@@ -616,7 +616,8 @@ def build(rec, arg_tensors, result, fuse=True):
         produced[id(impl)] = const(impl)
     log, nfused, nfused_ops = _fuse(log, escaping) if fuse and _fusion.available() else (log, 0, 0)
     log, naccumulated = _accumulate_products(log, escaping)
-    fresh = {id(i) for e in rec.log if e[0] not in ("_setgrad", "_opaque_step") for i in _impls([e[4]])}
+    fresh = {id(i) for e in rec.log if e[0] not in ("_setgrad", "_opaque_step") and not _writes_out(e)
+             for i in _impls([e[4]])}  # (a call writing into its argument, w.sub_(..), makes nothing new)
     log, nbuffers = _plan_buffers(log, escaping, fresh.union(arg_of))
     item_names = {}
     for entry in log:
