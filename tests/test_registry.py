@@ -173,6 +173,53 @@ def test_in_place_and_out_variants_of_a_generated_op():
     assert w.detach().tolist() == check.tolist()
 
 
+
+@pytest.mark.parametrize("name", ["exp", "hypot", "add", "sub", "mul", "div", "true_divide"])
+def test_out_variant_writes_the_kernel_result_into_out(name):
+    """torch.<op>(..., out=) of an elementwise op: the kernel writes out itself (out's memory and identity kept,
+    its version bumped); an operand that is out, a number operand, a dtype cast into out; the cases it cannot take
+    (other shape: resized with torch's warning; a result that cannot be cast: torch's error) as torch's."""
+    fn = getattr(torch, name)
+    x, y = np.array([[0.5, 1.5, -2.0]]), np.array([[2.0, -0.5, 4.0]])
+    expected = getattr(torch.Tensor, name)(*([torch.from_numpy(x)] + ([] if name == "exp" else [torch.from_numpy(y)])))
+    args = (lambda a: [a] if name == "exp" else [a, torch.from_numpy(y)])
+    out = torch.zeros(1, 3, dtype=torch.float64)
+    ptr, version = out.data_ptr(), out._version
+    assert fn(*args(torch.from_numpy(x)), out=out) is out
+    assert out.data_ptr() == ptr and out._version == version + 1
+    np.testing.assert_allclose(out.numpy(), expected.numpy(), rtol=1e-15)
+    a = torch.from_numpy(x.copy())
+    assert fn(*args(a), out=a) is a  # out is an operand
+    np.testing.assert_allclose(a.numpy(), expected.numpy(), rtol=1e-15)
+    out32 = torch.zeros(1, 3)
+    fn(*args(torch.from_numpy(x)), out=out32)  # float64 result cast into a float32 out
+    np.testing.assert_allclose(out32.numpy(), expected.numpy(), rtol=1e-6)
+    if name not in ("exp", "hypot"):  # (torch.hypot takes no number)
+        out = torch.zeros(1, 3, dtype=torch.float64)
+        fn(torch.from_numpy(x), 2, out=out)
+        np.testing.assert_allclose(out.numpy(), getattr(torch.Tensor, name)(torch.from_numpy(x), 2).numpy())
+    with pytest.warns(UserWarning, match="was resized since it had shape \\[4\\]"):
+        out = torch.zeros(4, dtype=torch.float64)
+        fn(*args(torch.from_numpy(x)), out=out)
+    assert out.shape == (1, 3)
+    with pytest.raises(RuntimeError, match="result type Double can't be cast to the desired output type Long"):
+        fn(*args(torch.from_numpy(x)), out=torch.zeros(1, 3, dtype=torch.int64))
+
+
+def test_special_and_linalg_out_variants_check_dtype_and_resize_as_torch():
+    """out= of the composite functions (torch.special, torch.linalg, ...): torch's dtype check and resize."""
+    x = torch.tensor([0.5, 2.0])
+    with pytest.raises(RuntimeError, match="result type Float can't be cast to the desired output type Long"):
+        torch.special.xlogy(x, x, out=torch.zeros(2, dtype=torch.int64))
+    out = torch.zeros(2, 3)
+    with pytest.warns(UserWarning, match="was resized"):
+        torch.special.xlogy(x, x, out=out)
+    assert out.shape == (2,)
+    out = torch.zeros(3)
+    with pytest.warns(UserWarning, match="was resized"):
+        torch.linalg.vector_norm(torch.tensor([3.0, 4.0]), out=out)
+    assert out.shape == () and out.item() == 5.0
+
 # ---------------------------------------------------------------- reductions (_registry.REDUCTIONS)
 REDUCTIONS = [e for e in _registry.REDUCTIONS if not e.kernel]  # (composed ones: test_registry_pointwise.py)
 REDUCTION_DTYPES = {  # the dtypes each kind takes (16-bit floats are checked against their float32 path below)

@@ -11,6 +11,7 @@ from ._device import Size, device
 from ._dtype import (bfloat16, bool, double, dtype, finfo, float, float16, float32, float64, get_default_dtype,
                      half, iinfo, int, int8, int16, int32, int64, long, set_default_dtype, short, uint8)
 from ._tensor_str import set_printoptions
+from .autograd.grad_mode import _state as _grad_state
 from .autograd.grad_mode import (enable_grad, inference_mode, is_grad_enabled, is_inference_mode_enabled, no_grad,
                                   set_grad_enabled)
 from .tensor import (Tensor, addmm, arange, as_tensor, cat, empty, empty_like, eye, from_numpy, full, full_like,
@@ -81,11 +82,46 @@ def _number_self(name, input, args):
     raise TypeError(f"{name}(): argument 'input' (position 1) must be Tensor, not {type(input).__name__}")
 
 
+# torch.<name>(..., out=) written by the kernel itself where the method's graph-free path is just that kernel (the
+# registry's generated elementwise ops, and add/sub/mul/div without alpha or rounding_mode): no temporary, no copy
+_OUT_KERNELS = {**{e.name: (getattr(_C, e.name), 0 if e.unary else 1) for e in _registry.OPS
+                   if e.python == "generated" and e.kernel is None and not e.params},
+                **{n: (getattr(_C, k), 1) for n, k in (("add", "add"), ("sub", "sub"), ("mul", "mul"), ("div", "div"),
+                                                        ("true_divide", "div"))}}
+
+
+def _direct_out(input, args, out):
+    """Whether out= can take the kernel's result directly: out has the operands' shape and device (no resize), a
+    Tensor or Python number operand, and no gradient involved (else the method runs and its result is copied, with
+    torch's checks)."""
+    a, o = input._impl, out._impl if isinstance(out, Tensor) else None
+    if o is None or o.shape != a.shape or o.device_type != a.device_type or o.device_index != a.device_index:
+        return False
+    grad = _grad_state[0] and (input._requires_grad or out._requires_grad)
+    if args:
+        other = args[0]
+        if isinstance(other, Tensor):
+            b = other._impl
+            return not grad and not (_grad_state[0] and other._requires_grad) and b.shape == a.shape and \
+                b.device_type == a.device_type and b.device_index == a.device_index
+        return not grad and type(other) in (_builtins.int, _builtins.float, _builtins.bool)
+    return not grad
+
+
 def _function(name):
+    kernel, arity = _OUT_KERNELS.get(name, (None, -1))
+
     def fn(input, *args, **kwargs):
         out = kwargs.pop("out", None)
         if not isinstance(input, Tensor):
             input = _number_self(name, input, args)
+        if out is not None and len(args) == arity and not kwargs and _direct_out(input, args, out):
+            if args:
+                other = args[0]
+                kernel(input._impl, other._impl if isinstance(other, Tensor) else other, False, out._impl, None)
+            else:
+                kernel(input._impl, out._impl, None)
+            return out
         result = getattr(Tensor, name)(input, *args, **kwargs)
         return result if out is None else _write_out(out, result)
     fn.__name__ = fn.__qualname__ = name

@@ -17,7 +17,7 @@ from . import _C, _dtype, _ops
 from .nn import functional as F
 from ._tensor_base import typename
 from .tensor import (LEGACY_CPU, LEGACY_CUDA, Tensor, _check_inplace, _draw, _empty_in_layout, arange, as_tensor, eye,
-                     from_numpy, full_like, stack, tensor, where)
+                     from_numpy, full_like, stack, tensor, where, write_out)
 
 METHODS, FUNCTIONS = {}, {}
 
@@ -456,7 +456,7 @@ def split(tensor, split_size_or_sections, dim=0):
 
 def norm(input, p="fro", dim=None, keepdim=False, out=None, dtype=None):
     result = input.norm(p, dim, keepdim, dtype=dtype)
-    return result if out is None else out.copy_(result)
+    return result if out is None else write_out(out, result)
 
 
 FUNCTIONS.update(split=split, norm=norm)

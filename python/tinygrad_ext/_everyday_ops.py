@@ -10,7 +10,7 @@ from ._memory_format import channels_last, channels_last_3d, contiguous_format, 
 from ._ops import NN_OPS
 from ._reduction_ops import _return_type, searchsorted
 from .random import manual_seed
-from .tensor import Tensor, _named, arange, linspace, tensor, where, zeros
+from .tensor import Tensor, _named, arange, linspace, tensor, where, zeros, write_out
 
 _tensor = tensor  # (map_'s argument is named tensor, as torch's)
 
@@ -23,7 +23,7 @@ frexp_out_result = _return_type("frexp_out", ("mantissa", "exponent"))  # (torch
 
 
 def _out(result, out):
-    return result if out is None else out.copy_(result)
+    return result if out is None else write_out(out, result)
 
 
 def _floating(x):

@@ -10,7 +10,7 @@ from . import _C, _linalg_ops, _ops, return_types
 from ._host import on_host
 from ._ops import _permutation_T, _solve_triangular
 from ._reduction_ops import _return_type
-from .tensor import Tensor, _broadcast_shape, _needs_grad, _wrap
+from .tensor import Tensor, _broadcast_shape, _needs_grad, _wrap, write_out
 
 
 class _LinAlgError(RuntimeError):
@@ -116,7 +116,7 @@ def lu_solve(LU, pivots, B, *, left=True, adjoint=False, out=None):
     if not left:
         X = lu_solve(LU, pivots, _T(B), adjoint=not adjoint)
         X = _T(X)
-        return X if out is None else out.copy_(X)
+        return X if out is None else write_out(out, X)
     if B.shape[-2] != n:
         raise RuntimeError(f"linalg.lu_solve: Incompatible shapes of A and B for the equation "
                            f"{'AH' if adjoint else 'A'}X = B ({n}x{n} and {B.shape[-2]}x{B.shape[-1]})")
@@ -132,7 +132,7 @@ def lu_solve(LU, pivots, B, *, left=True, adjoint=False, out=None):
         X = _solve_triangular(LU, Z, True)
     else:
         X = _wrap(_C.linalg_lu_solve(LU._impl, pivots._impl, B._impl))
-    return X if out is None else out.copy_(X)
+    return X if out is None else write_out(out, X)
 
 
 def _solve_message(k):
@@ -166,7 +166,7 @@ def solve(A, B, *, left=True, out=None):
     batch = _broadcast_shape(A.shape[:-2], Bm.shape[:-2])
     A = A.expand(list(batch) + [n, n])
     X = _solve_batched(A, B.expand(list(batch) + list(B.shape[-1 if vector else -2:])), left)
-    return X if out is None else out.copy_(X)
+    return X if out is None else write_out(out, X)
 
 
 def _inv_message(k):
@@ -179,7 +179,7 @@ def inv(A, *, out=None):
     _check_matrix(A, "linalg.inv")
     result, info = _LINALG["linalg_inv_ex"].apply(A, False)
     _raise_info(info._impl, A.dim() > 2, "linalg.inv", _inv_message)
-    return result if out is None else out.copy_(result)
+    return result if out is None else write_out(out, result)
 
 
 @on_host
@@ -191,7 +191,7 @@ def inverse(input, *, out=None):
 def det(A, *, out=None):
     _check_matrix(A, "linalg.det")
     result = _LINALG["linalg_det"].apply(A)
-    return result if out is None else out.copy_(result)
+    return result if out is None else write_out(out, result)
 
 
 @on_host
@@ -227,7 +227,7 @@ def solve_triangular(A, B, *, upper, left=True, unitriangular=False, out=None):
                            f"{'AX = B' if left else 'XA = B'} ({n}x{n} and {B.shape[-2]}x{B.shape[-1]})")
     batch = list(_broadcast_shape(A.shape[:-2], B.shape[:-2]))
     X = _solve_triangular(A.expand(batch + [n, n]), B.expand(batch + list(B.shape[-2:])), upper, left, unitriangular)
-    return X if out is None else out.copy_(X)
+    return X if out is None else write_out(out, X)
 
 
 # ------------------------------------------------------------------ Cholesky
@@ -241,7 +241,7 @@ def cholesky(A, *, upper=False, out=None):
     _check_matrix(A, "linalg.cholesky")
     L, info = _LINALG["linalg_cholesky_ex"].apply(A, upper, False)
     _raise_info(info._impl, A.dim() > 2, "linalg.cholesky", _cholesky_message)
-    return L if out is None else out.copy_(L)
+    return L if out is None else write_out(out, L)
 
 
 @on_host
@@ -254,7 +254,7 @@ def cholesky_solve(B, L, upper=False, *, out=None):
         X = solve_triangular(L, solve_triangular(_T(L), B, upper=False), upper=True)
     else:
         X = solve_triangular(_T(L), solve_triangular(L, B, upper=False), upper=True)
-    return X if out is None else out.copy_(X)
+    return X if out is None else write_out(out, X)
 
 
 # ------------------------------------------------------------------------ QR
@@ -290,7 +290,7 @@ def eigvalsh(A, UPLO="L", *, out=None):
     _check_uplo(UPLO)
     _check_matrix(A, "linalg.eigvalsh")
     result = eigh(A, UPLO)[0] if _needs_grad(A) else _wrap(_C.linalg_eigh(A._impl, UPLO == "U", False)[0])
-    return result if out is None else out.copy_(result)
+    return result if out is None else write_out(out, result)
 
 
 # -------------------------------------------------------------- pinv, lstsq
@@ -330,7 +330,7 @@ def pinv(A, *, atol=None, rtol=None, hermitian=False, out=None):
         keep = S > tol
         sinv = keep.to(S.dtype) / S.where(keep, S.new_ones([1]))
         result = (_T(Vh) * sinv.unsqueeze(-2)).matmul(_T(U))
-    return result if out is None else out.copy_(result)
+    return result if out is None else write_out(out, result)
 
 
 _LSTSQ_DRIVERS = ("gels", "gelsy", "gelsd", "gelss")

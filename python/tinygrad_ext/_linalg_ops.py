@@ -277,7 +277,7 @@ def tensordot(a, b, dims=2, out=None):
     am = a.permute(ka + da).reshape(math.prod(a.shape[d] for d in ka), n)
     bm = b.permute(db + kb).reshape(n, math.prod(b.shape[d] for d in kb))
     result = am.mm(bm).reshape([a.shape[d] for d in ka] + [b.shape[d] for d in kb])
-    return result if out is None else out.copy_(result)
+    return result if out is None else write_out(out, result)
 
 
 def inner(input, other):

@@ -13,7 +13,7 @@ from ._generator import drawing_from
 from ._host import on_host
 from ._reduction_ops import _return_type, searchsorted
 from ._shape_ops import triu_indices
-from .tensor import Tensor, _needs_grad, _wrap, cat, full, tensor
+from .tensor import Tensor, _needs_grad, _wrap, cat, full, tensor, write_out
 
 histogramdd_type = _return_type("histogramdd", ("hist", "bin_edges"))
 
@@ -52,7 +52,7 @@ def renorm(input, p, dim, maxnorm, *, out=None):
                            f"{input.dtype._legacy[:-6]}")
     norm = input.norm(p, [d for d in range(input.dim()) if d != dim], True)
     result = input * (maxnorm / (norm + 1e-7)).where(norm > maxnorm, norm.new_ones([1]))
-    return result if out is None else out.copy_(result)
+    return result if out is None else write_out(out, result)
 
 
 def renorm_(self, p, dim, maxnorm):
@@ -290,7 +290,7 @@ def frobenius_norm(input, dim, keepdim=False, *, out=None):
                   "a future PyTorch release. Please use `linalg.vector_norm(A, 2., dim, keepdim)` instead",
                   UserWarning, stacklevel=2)
     result = input.norm(2, [dim] if isinstance(dim, numbers.Integral) else list(dim), keepdim)
-    return result if out is None else out.copy_(result)
+    return result if out is None else write_out(out, result)
 
 
 def set_flush_denormal(mode):

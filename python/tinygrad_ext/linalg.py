@@ -12,7 +12,7 @@ from ._linalg_basic import (LinAlgError, cholesky, det, eigh, eigvalsh, inv, lst
 from ._linalg_more import (cholesky_ex, householder_product, inv_ex, ldl_factor, ldl_factor_ex, ldl_solve, lu,
                            matrix_exp, matrix_power, matrix_rank, solve_ex, tensorinv, tensorsolve)
 from .tensor import cat as _ops_cat
-from .tensor import matmul
+from .tensor import matmul, write_out
 
 __all__ = ["LinAlgError", "cholesky", "cholesky_ex", "cond", "cross", "det", "diagonal", "eigh", "eigvalsh",
            "householder_product", "inv", "inv_ex", "ldl_factor", "ldl_factor_ex", "ldl_solve", "lstsq", "lu",
@@ -36,7 +36,7 @@ def vector_norm(x, ord=2, dim=None, keepdim=False, *, dtype=None, out=None):  # 
         raise RuntimeError(f"linalg.vector_norm cannot compute the {ord} norm on an empty tensor because the "
                            "operation does not have an identity")
     result = x.norm(ord, dim, keepdim)
-    return result if out is None else out.copy_(result)
+    return result if out is None else write_out(out, result)
 
 
 def matrix_norm(A, ord="fro", dim=(-2, -1), keepdim=False, *, dtype=None, out=None):
@@ -66,7 +66,7 @@ def matrix_norm(A, ord="fro", dim=(-2, -1), keepdim=False, *, dtype=None, out=No
             result = result.squeeze((d0, d1))
     else:
         raise RuntimeError(f"linalg.matrix_norm: Order {ord} not supported.")
-    return result if out is None else out.copy_(result)
+    return result if out is None else write_out(out, result)
 
 
 def norm(A, ord=None, dim=None, keepdim=False, *, dtype=None, out=None):
@@ -103,17 +103,17 @@ def svd(A, full_matrices=True, *, driver=None, out=None):
 def svdvals(A, *, driver=None, out=None):
     _svd_driver(driver, "svdvals")
     result = _linalg_ops._svdvals(A)
-    return result if out is None else out.copy_(result)
+    return result if out is None else write_out(out, result)
 
 
 def cross(input, other, *, dim=-1, out=None):
     result = _linalg_ops._cross(input, other, dim, "linalg.cross")
-    return result if out is None else out.copy_(result)
+    return result if out is None else write_out(out, result)
 
 
 def vecdot(x, y, *, dim=-1, out=None):
     result = (x * y).sum(dim)
-    return result if out is None else out.copy_(result)
+    return result if out is None else write_out(out, result)
 
 
 def multi_dot(tensors, *, out=None):
@@ -132,7 +132,7 @@ def multi_dot(tensors, *, out=None):
         result = result.squeeze(0)
     if last_vec:
         result = result.squeeze(-1)
-    return result if out is None else out.copy_(result)
+    return result if out is None else write_out(out, result)
 
 
 def cond(A, p=None, *, out=None):
@@ -156,7 +156,7 @@ def cond(A, p=None, *, out=None):
             result = (matrix_norm(A, p) * matrix_norm(inverse, p)).masked_fill(singular, math.inf)
     else:
         raise RuntimeError(f"linalg.cond got an invalid norm type: {p}")
-    return result if out is None else out.copy_(result)
+    return result if out is None else write_out(out, result)
 
 
 def vander(x, N=None):

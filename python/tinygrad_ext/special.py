@@ -5,7 +5,7 @@ torch.special names (erfcx, i0e, i1, i1e, zeta) are registry entries reached thr
 import math
 
 from . import _dtype, _ops
-from .tensor import Tensor, tensor, where
+from .tensor import Tensor, tensor, where, write_out
 
 _LOG_SQRT_2PI = 0.5 * math.log(2 * math.pi)
 
@@ -84,7 +84,7 @@ def multigammaln(input, p, *, out=None):
 
 
 def _out(result, out):
-    return result if out is None else out.copy_(result)
+    return result if out is None else write_out(out, result)
 
 
 def _method(fn):
