@@ -62,3 +62,61 @@ def test_pow_specializations_keep_autograd():
     assert y.grad_fn.name() == "PowBackward0"
     y.sum().backward()
     assert np.allclose(x.grad.numpy(), [0.35355339, 0.28867513])
+
+
+# ------------------------------------------------------------------ word_language_model: p.data.add_(p.grad, alpha=-lr)
+def _f32(bits):
+    return torch.tensor(np.array(bits, np.int32).view(np.float32))
+
+
+def test_add_with_alpha_rounds_once_as_torchs_kernel():
+    # torch's add kernel is a fused multiply-add (self + alpha * other, one rounding): the manual SGD update of the
+    # word language model drifted by an ulp per step when the product was rounded first
+    a = _f32([-1096692627, 1039495031, 1048469616])
+    b = _f32([1059209252, 1068824110, 1070577947])
+    want = [-1094565977, -1129289294, 1034970497]
+    assert _bits(a.add(b, alpha=-0.1)) == want
+    assert _bits(torch.add(a, b, alpha=-0.1)) == want
+    c = a.clone()
+    c.add_(b, alpha=-0.1)
+    assert _bits(c) == want and c._version == 1
+    out = torch.empty(3)
+    torch.add(a, b, alpha=-0.1, out=out)
+    assert _bits(out) == want
+    a = _f32([-1098888234, 1051001144, 1051930879])
+    b = _f32([1060647335, 1071487441, 1066153083])
+    assert _bits(a.sub(b, alpha=0.3)) == [-1091645433, -1102457567, 1018110025]
+    c = a.clone()
+    c.sub_(b, alpha=0.3)
+    assert _bits(c) == [-1091645433, -1102457567, 1018110025]
+    d = torch.tensor([0.17797675358671464, 0.3151355160408896], dtype=torch.float64)
+    e = torch.tensor([-0.6653253624525406, -0.40415656033069797], dtype=torch.float64)
+    assert d.add(e, alpha=0.7).tolist() == [-0.28775100013006377, 0.032225923809401015]
+
+
+def test_add_with_alpha_keeps_torchs_nodes_dtypes_and_errors():
+    x = torch.tensor([1.0, 2.0, 3.0], requires_grad=True)
+    y = torch.ones(2, 3, requires_grad=True)
+    z = x.add(y, alpha=-0.5)
+    assert z.grad_fn.name() == "AddBackward0" and z.shape == (2, 3)
+    z.sum().backward()
+    assert x.grad.tolist() == [2.0, 2.0, 2.0] and y.grad.tolist() == [[-0.5] * 3] * 2
+    assert x.sub(y, alpha=3).grad_fn.name() == "SubBackward0"
+    w = x.clone()
+    w.add_(y[0], alpha=2)
+    assert w.grad_fn.name() == "AddBackward0" and w.tolist() == [3.0, 4.0, 5.0]
+    leaf = torch.ones(2, requires_grad=True)
+    try:
+        leaf.add_(torch.ones(2), alpha=0.5)
+        raise AssertionError("no error")
+    except RuntimeError as e:
+        assert str(e) == "a leaf Variable that requires grad is being used in an in-place operation."
+    try:
+        torch.zeros(3, dtype=torch.long).add_(torch.ones(3), alpha=0.5)
+        raise AssertionError("no error")
+    except RuntimeError as e:
+        assert str(e) == "result type Float can't be cast to the desired output type Long"
+    assert torch.ones(3, dtype=torch.long).add(torch.ones(3), alpha=0.5).tolist() == [1.5] * 3
+    assert torch.ones(2).add(torch.ones(2, dtype=torch.float64), alpha=0.1).dtype == torch.float64
+    assert str(torch.ones(2, dtype=torch.float16).add(torch.ones(2), alpha=0.1)) == "tensor([1.1000, 1.1000])"
+    assert torch.ones(2, dtype=torch.long).add(torch.ones(2, dtype=torch.long), alpha=3).tolist() == [4, 4]

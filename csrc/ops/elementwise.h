@@ -640,6 +640,23 @@ struct LerpOp {
     } else return T(0);
   }
 };
+// add/sub with alpha as torch's kernel: a + alpha * b with alpha rounded to the dtype first, one rounding where
+// the CPU has a fused multiply-add (torch's vectorized loop uses fmadd, so p.add_(g, alpha=-lr) rounds once);
+// sub passes -alpha. Floating only: integer alpha stays in tensor.py's exact integer path.
+struct AddAlphaOp {
+  double alpha;
+  template <class T> TG_HD T operator()(T a, T b) const {
+    if constexpr (std::is_floating_point_v<T>) {
+#if defined(__CUDA_ARCH__)
+      return fma(b, T(alpha), a);
+#elif defined(__FMA__)
+      return std::fma(b, T(alpha), a);
+#else
+      return a + T(alpha) * b;
+#endif
+    } else return T(0);
+  }
+};
 // Elementwise gradients (fused backward formulas).
 // NOTE: relu's subgradient at 0 is 0, as torch's threshold_backward.
 // torch's threshold_backward: zero where x <= 0, the gradient elsewhere (NaN included)

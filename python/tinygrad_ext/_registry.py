@@ -270,6 +270,9 @@ OPS = [
       ref="lambda a, b: a / (1 + np.exp(-b))", python="functional"),
     E("lerp", "LerpOp", "binary_floating", ("grad * (1 - weight)", "grad * weight"), params=(("weight", None),),
       ref="lambda a, b, weight: a + weight * (b - a)", python="manual"),
+    # add(self, other, alpha=) / sub of floating tensors: one fused multiply-add, as torch's kernel (tensor.py)
+    E("_add_alpha", "AddAlphaOp", "binary_floating", ("grad", "grad * alpha"), params=(("alpha", 1.0),),
+      ref="lambda a, b, alpha: a + alpha * b", python="functional"),
     # ---- torch.special (functional: only torch.special names them; i0, igamma and igammac are torch's too).
     # not_implemented(what): torch has no derivative there (backward raises); functional(name): another entry.
     E("erfcx", "ErfcxOp", "unary_float", f"grad * (2 * self * result - {_2_SQRTPI!r})", ref="special.erfcx",

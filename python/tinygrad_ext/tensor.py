@@ -166,6 +166,9 @@ def _inplace(cfn, op, operator=False):
         if operator and isinstance(other, np.ndarray):
             return NotImplemented
         if alpha is not None:
+            fused = _fused_alpha(self, other, alpha, cfn is _C.sub, inplace=True)
+            if fused is not None:
+                return fused
             other = _scaled(self, other, alpha)
         if _needs_grad(self, other):
             _check_inplace(self)
@@ -211,9 +214,34 @@ def _alpha(method, no_bool=False):
         if alpha is None or no_bool and (self.dtype is _dtype.bool or isinstance(other, _py_bool) or
                                          isinstance(other, Tensor) and other.dtype is _dtype.bool):
             return method(self, other)
+        fused = _fused_alpha(self, other, alpha, negate=no_bool)  # (sub is the one with no_bool)
+        if fused is not None:
+            return fused
         return method(self, _scaled(self, other, alpha))
     with_alpha.__name__ = method.__name__
     return with_alpha
+
+
+def _fused_alpha(self, other, alpha, negate, inplace=False):
+    """add/sub of a Tensor with a float alpha into a floating result: torch's kernel, self + alpha * other with one
+    rounding (_add_alpha, a fused multiply-add; p.add_(g, alpha=-lr) is bitwise torch's), the node named as
+    torch's; None where it does not apply (integers, bool, complex, a number other: the composed path)."""
+    if not isinstance(other, Tensor) or isinstance(alpha, _py_bool) or not isinstance(alpha, (_py_int, _py_float)):
+        return None
+    rt = _DTYPE[_C.result_type(self._impl, other._impl)]
+    if not rt.is_floating_point or rt.is_complex or (inplace and self.dtype is not rt):
+        return None
+    a = -_py_float(alpha) if negate else _py_float(alpha)
+    node = "SubBackward0" if negate else "AddBackward0"
+    if _needs_grad(self, other):
+        if inplace:
+            _check_inplace(self)
+            return self._rebase(_named(_ops.REGISTERED["_add_alpha"].apply(self, other, a), node))
+        return _named(_ops.REGISTERED["_add_alpha"].apply(self, other, a), node)
+    if inplace:
+        _C._add_alpha(self._impl, other._impl, False, self._impl, (a,))
+        return self
+    return _wrap(_C._add_alpha(self._impl, other._impl, False, None, (a,)))
 
 
 def _scaled(self, other, alpha):
