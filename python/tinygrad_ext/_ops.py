@@ -428,6 +428,7 @@ class _View(Op):
     _is_view = True
     _sizes = False
     _copied = None
+    _unsafe = False
 
     @classmethod
     def apply(cls, a, *p):
@@ -435,13 +436,15 @@ class _View(Op):
         r = _wrap(out)
         if not (a._requires_grad and _state[0]):
             if a._requires_grad or a._extra is not None:
-                _untracked_view(a, r, cls._copied is None or out.storage_id == a._impl.storage_id)
+                _untracked_view(a, r, not cls._unsafe and (cls._copied is None or out.storage_id == a._impl.storage_id))
             return r
         ctx = _new(cls)
         ctx.needs_input_grad, ctx.next_functions, ctx.p = _NEEDS_ONE, (_edge_of(a),), p
         if cls._sizes:
             ctx.sizes = a._impl.shape
-        if cls._copied is None or out.storage_id == a._impl.storage_id:  # (only reshape's kernel may copy)
+        if cls._unsafe:  # (_unsafe_view: torch's output is no view for autograd, whatever the kernel did)
+            pass
+        elif cls._copied is None or out.storage_id == a._impl.storage_id:  # (only reshape's kernel may copy)
             _view_of(cls, a, p, r)
         else:
             ctx._backward_name = cls._copied
@@ -480,6 +483,8 @@ def _view(entry, base=None, grad="grad"):
 
 
 VIEW_OPS = {e.name: _view(e) for e in _registry.VIEWS}
+
+VIEW_OPS["_unsafe_view"]._unsafe = True
 
 
 class _MultiView(Op):

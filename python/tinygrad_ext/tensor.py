@@ -747,7 +747,16 @@ class Tensor:
             shape = _keyword_size(shape, kwargs, "reshape", "shape")
         if not shape:
             raise TypeError('reshape() missing 1 required positional arguments: "shape"')
-        return _RESHAPE.apply(self, _shape_arg(shape, "reshape", "shape"))
+        shape = _shape_arg(shape, "reshape", "shape")
+        if self._impl.is_contiguous or not _needs_grad(self):
+            return _RESHAPE.apply(self, shape)
+        # torch's reshape of a non-contiguous input: a view where its strides allow one (_reshape_alias), else a
+        # contiguous clone viewed by _unsafe_view (two nodes)
+        try:
+            _C.view(self._impl, shape)
+        except RuntimeError:  # (not viewable, or a bad shape: _unsafe_view's kernel raises reshape's error)
+            return _ops.VIEW_OPS["_unsafe_view"].apply(self.clone(), shape)
+        return _named(_RESHAPE.apply(self, shape), "ReshapeAliasBackward0")
 
     def view_as(self, other):
         return self.view(other.shape)
@@ -2334,55 +2343,76 @@ def minimum(a, b):
 
 
 def matmul(a, b):
-    """numpy rules: 1-D operands are promoted and the added dim removed; batch dims broadcast."""
+    """torch's _matmul_impl, op for op (its nodes): 1-D operands are promoted and the added dim removed, batch dims
+    broadcast; the batch of the larger operand is folded into mm/mv rows where torch folds it (should_fold),
+    else both are expanded to one batch for bmm."""
     if _AMP[0]:
         a, b = _amp_cast("matmul", a, b)
-    if a.dim() == 0 or b.dim() == 0:
-        raise RuntimeError(f"both arguments to matmul need to be at least 1D, but they are {a.dim()}D and "
-                           f"{b.dim()}D")
-    if b.dim() == 1 and a.shape[-1] != b.shape[0]:  # torch's dot and mv checks (a batch folded into the rows)
-        if a.dim() == 1:
-            raise RuntimeError(f"inconsistent tensor size, expected tensor [{a.shape[0]}] and src [{b.shape[0]}] to "
-                               f"have the same number of elements, but got {a.shape[0]} and {b.shape[0]} elements "
-                               "respectively")
-        rows = math.prod(a.shape[:-1])
-        raise RuntimeError(f"size mismatch, got input ({rows}), mat ({rows}x{a.shape[-1]}), vec ({b.shape[0]})")
-    if b.dim() == 1 and a.dim() <= 2:  # torch's dot and mv (their nodes)
-        return _dot("dot", a, b) if a.dim() == 1 else a.mv(b)
-    if b.dim() <= 2 and a.dim() >= 3:  # torch folds the batch into the rows: one mm (mv)
-        rows = a.reshape(math.prod(a.shape[:-1]), a.shape[-1])
-        if b.dim() == 2 and a.shape[-1] != b.shape[0]:
-            raise RuntimeError(f"mat1 and mat2 shapes cannot be multiplied ({rows.shape[0]}x{a.shape[-1]} and "
-                               f"{b.shape[0]}x{b.shape[1]})")
-        return _ops.VIEW_OPS["_unsafe_view"].apply(rows.mm(b) if b.dim() == 2 else rows.mv(b),
-                                                  [*a.shape[:-1], *b.shape[1:]])  # (torch's node)
-    if a.dim() <= 2 and b.dim() <= 2:
-        a2 = a.unsqueeze(0) if a.dim() == 1 else a
-        b2 = b.unsqueeze(1) if b.dim() == 1 else b
-        if a2.shape[1] != b2.shape[0]:
-            raise RuntimeError(f"mat1 and mat2 shapes cannot be multiplied ({a2.shape[0]}x{a2.shape[1]} and "
-                               f"{b2.shape[0]}x{b2.shape[1]})")
-        out = a2.mm(b2)
-        if a.dim() == 1:
-            out = out.squeeze(0)
-        if b.dim() == 1:
-            out = out.squeeze(-1)
-        return out
-    a3 = a.unsqueeze(0) if a.dim() == 1 else a
-    b3 = b.unsqueeze(-1) if b.dim() == 1 else b
-    batch = tuple(_broadcast_shape(a3.shape[:-2], b3.shape[:-2]))
-    m, k, k2, n = a3.shape[-2], a3.shape[-1], b3.shape[-2], b3.shape[-1]
-    if k != k2:
-        raise RuntimeError(f"Expected size for first two dimensions of batch2 tensor to be: [{math.prod(batch)}, "
-                           f"{k}] but got: [{math.prod(batch)}, {k2}].")
-    nb = math.prod(batch)  # (not -1: a zero-size operand makes -1 ambiguous)
-    out = a3.expand(*batch, m, k).reshape(nb, m, k).bmm(b3.expand(*batch, k, n).reshape(nb, k, n))
-    out = out.reshape(*batch, m, n)
-    if a.dim() == 1:
-        out = out.squeeze(-2)
-    if b.dim() == 1:
-        out = out.squeeze(-1)
-    return out
+    da, db = a.dim(), b.dim()
+    if da == 0 or db == 0:
+        raise RuntimeError(f"both arguments to matmul need to be at least 1D, but they are {da}D and {db}D")
+    if db == 1 and da <= 2:  # torch's dot and mv (their nodes)
+        if da == 1:
+            if a.shape[0] != b.shape[0]:
+                raise RuntimeError(f"inconsistent tensor size, expected tensor [{a.shape[0]}] and src [{b.shape[0]}] "
+                                   f"to have the same number of elements, but got {a.shape[0]} and {b.shape[0]} "
+                                   "elements respectively")
+            return _dot("dot", a, b)
+        return a.mv(b)
+    if da == 1 and db == 2:
+        return a.unsqueeze(0).mm(b).squeeze_(0)  # (torch's in-place squeeze: SqueezeBackward4)
+    if da == 2 and db == 2:
+        return a.mm(b)
+    if _should_fold(a, b):
+        transpose = db > da
+        t1 = b.mT if transpose else a
+        t2 = (a.t() if da == 2 else a) if transpose else b
+        out_shape = list(t1.shape[:-1])
+        folded = t1.reshape(math.prod(out_shape), t1.shape[-1])
+        if t2.dim() == 2:
+            out = _ops.VIEW_OPS["_unsafe_view"].apply(folded.mm(t2), out_shape + [t2.shape[1]])
+            return out.mT.contiguous() if transpose else out
+        return _ops.VIEW_OPS["_unsafe_view"].apply(folded.mv(t2), out_shape)
+    n = a.shape[-2] if da > 1 else 1
+    m1, m2 = a.shape[-1], (b.shape[-2] if db > 1 else b.shape[0])
+    p = b.shape[-1] if db > 1 else 1
+    batch_a, batch_b = a.shape[:max(da - 2, 0)], b.shape[:max(db - 2, 0)]
+    if da == 3 and db == 3 and batch_a[0] != batch_b[0]:  # (a batch of one that requires grad: its squeeze)
+        if batch_a[0] == 1 and a.requires_grad:
+            return matmul(a.squeeze(0), b)
+        if batch_b[0] == 1 and b.requires_grad:
+            return matmul(a, b.squeeze(0))
+    out_shape = list(_broadcast_shape(batch_a, batch_b))
+    nb = math.prod(out_shape)  # (not -1: a zero-size operand makes -1 ambiguous)
+    a3 = a.expand(*out_shape, n, m1).reshape(nb, n, m1)
+    if db == 1:
+        b3 = b.expand(*out_shape, m2).reshape(nb, m2).unsqueeze(2)
+    else:
+        b3 = b.expand(*out_shape, m2, p).reshape(nb, m2, p)
+    out = a3.bmm(b3)
+    if da > 1:
+        out_shape.append(n)
+    if db > 1:
+        out_shape.append(p)
+    return _ops.VIEW_OPS["_unsafe_view"].apply(out.squeeze(-1) if db == 1 else out, out_shape)
+
+
+def _should_fold(a, b):
+    """torch's should_fold: whether the larger operand (b transposed when it is the larger) folds its batch into
+    the rows of one mm/mv: it has 3+ dims and the other 1 or 2, and the other requires grad (the smaller gradient)
+    or the fold is a view (not a matrix times a batch; empty, or batch dims laid out row-major)."""
+    larger = a.dim() >= b.dim()
+    t1 = a if larger else b.mT
+    if not (t1.dim() >= 3 and (b.dim() if larger else a.dim()) <= 2):
+        return False
+    if (b if larger else a).requires_grad:
+        return True
+    if a.dim() == 2:
+        return False
+    if t1.numel() == 0:
+        return True
+    size, stride = t1.shape, t1.stride()
+    return all(stride[i] == stride[i + 1] * size[i + 1] for i in builtins.range(t1.dim() - 2))
 
 
 def _dot(name, input, other):

@@ -11,7 +11,8 @@ only the part of the graph that leads to them runs.
 nothing else can see its memory (a fresh contiguous tensor made during this
 pass; under enforce_grad_layout_policy(False) a non-contiguous one too), else
 as a copy; later gradients are added in place (no_grad), or out of place when
-create_graph=True so the sum stays differentiable."""
+create_graph=True so the sum stays differentiable. With create_graph=True the first gradient is always a copy
+laid out as the leaf (torch's clone_obey_contract: a CopyBackwards node behind .grad)."""
 import warnings
 
 from .. import _C, _dtype
@@ -107,7 +108,9 @@ def _accumulate(leaf, g, create_graph, external, stolen):
         g = g.to(_dtype.BY_ID[grad_dtype])
         impl = g._impl
     acc = leaf._grad
-    if acc is None:
+    if acc is None and create_graph:  # torch's clone_obey_contract: a copy laid out as the leaf (CopyBackwards)
+        leaf._grad = g.new_empty_strided(impl.shape, leaf._impl.strides).copy_(g) if _dense(leaf._impl) else g.clone()
+    elif acc is None:
         sid = impl.storage_id
         if sid in external or sid in stolen or (not impl.is_contiguous and _grad_layout_enforced[0]) or \
                 impl.storage_nbytes != impl.numel * _ITEMSIZE[impl.dtype]:
@@ -124,6 +127,18 @@ def _accumulate(leaf, g, create_graph, external, stolen):
             leaf._grad = acc + g
         else:
             _C.add(aimpl, impl, False, aimpl)  # in place, as torch: an optimizer holding acc sees the sum
+
+
+def _dense(impl):
+    """Whether impl's elements fill its memory without gaps or overlaps, in some order of its dims."""
+    if 0 in impl.shape:
+        return True
+    expected = 1
+    for stride, size in sorted((st, sz) for st, sz in zip(impl.strides, impl.shape) if sz != 1):
+        if stride != expected:
+            return False
+        expected *= size
+    return True
 
 
 def _run_post_acc_hooks(node, leaf):

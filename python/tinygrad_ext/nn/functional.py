@@ -773,11 +773,57 @@ def binary_cross_entropy(input, target, weight=None, size_average=None, reduce=N
             lo, hi = float(input.min()), float(input.max())
         if not (lo >= 0.0 and hi <= 1.0):
             raise RuntimeError("all elements of input should be between 0 and 1")
-    # NOTE: log is clamped at -100 as in torch, so a 0/1 input gives a finite loss.
-    loss = -(target * input.log().clamp(min=-100) + (1 - target) * (1 - input).log().clamp(min=-100))
+    _check_no_grad("binary_cross_entropy", weight=weight)
+    if _needs_grad(input, target):
+        return _BinaryCrossEntropy.apply(input, target, weight, code)
+    return _wrap(_BinaryCrossEntropy.loss(input, target, weight, code))
+
+
+def _check_no_grad(op, **tensors):
+    """torch's refusal of a gradient for an argument its derivatives.yaml gives none (a loss's weight)."""
+    for name, t in tensors.items():
+        if _needs_grad(t):
+            raise RuntimeError(f"The function '{op}' is not differentiable with respect to argument '{name}'. This "
+                               "input cannot have requires_grad True.")
+
+
+def _loss_reduced(g, input, weight, code):
+    """A loss's elementwise gradient g times its weight, divided by the element count for reduction='mean'."""
     if weight is not None:
-        loss = loss * weight
-    return _named(_reduce(loss, code), "BinaryCrossEntropyBackward0")
+        g = g * weight
+    return g / input.numel() if code == 1 else g
+
+
+class _BinaryCrossEntropy(_ops.Op):
+    """binary_cross_entropy as torch's one node (BinaryCrossEntropyBackward0, edges to input and target) with
+    derivatives.yaml's formulas: (input - target) / max(input (1 - input), 1e-12) and -logit(input)."""
+
+    _nondiff_args = (2,)
+    _backward_name = "BinaryCrossEntropyBackward0"
+
+    @staticmethod
+    def loss(input, target, weight, code):
+        # NOTE: log is clamped at -100 as in torch, so a 0/1 input gives a finite loss.
+        with no_grad():
+            loss = -(target * input.log().clamp(min=-100) + (1 - target) * (1 - input).log().clamp(min=-100))
+            return _reduce(loss if weight is None else loss * weight, code)._impl
+
+    @staticmethod
+    def forward(ctx, input, target, weight, code):
+        ctx.save_for_backward(input, target, weight)
+        ctx.code = code
+        return _BinaryCrossEntropy.loss(input, target, weight, code)
+
+    @staticmethod
+    def backward(ctx, grad):
+        input, target, weight = ctx.saved_tensors
+        gi = gt = None
+        if ctx.needs_input_grad[0]:
+            gi = _loss_reduced(grad * (input - target) / ((1 - input) * input).clamp(min=1e-12), input, weight,
+                               ctx.code)
+        if ctx.needs_input_grad[1]:
+            gt = _loss_reduced(-input.logit() * grad, input, weight, ctx.code)
+        return gi, gt, None, None
 
 
 def binary_cross_entropy_with_logits(input, target, weight=None, size_average=None, reduce=None, reduction="mean",
@@ -794,15 +840,53 @@ def binary_cross_entropy_with_logits(input, target, weight=None, size_average=No
     if not target.dtype.is_floating_point and input.dtype.is_floating_point:
         raise RuntimeError(f"result type {input.dtype._legacy[:-6]} can't be cast to the desired output type "
                            f"{target.dtype._legacy[:-6]}")
-    # loss = (1 - y) x + (1 + (pw - 1) y) softplus(-x), softplus(-x) = log1p(exp(-|x|)) + relu(-x): stable for any x
-    sp = input.abs().neg().exp().log1p() + (-input).relu()
-    if pos_weight is not None:
-        loss = (1 - target) * input + (1 + (pos_weight - 1) * target) * sp
-    else:
-        loss = (1 - target) * input + sp
-    if weight is not None:
-        loss = loss * weight
-    return _named(_reduce(loss, code), "BinaryCrossEntropyWithLogitsBackward0")
+    _check_no_grad("binary_cross_entropy_with_logits", weight=weight, pos_weight=pos_weight)
+    if _needs_grad(input, target):
+        return _BinaryCrossEntropyWithLogits.apply(input, target, weight, pos_weight, code)
+    return _wrap(_BinaryCrossEntropyWithLogits.loss(input, target, weight, pos_weight, code))
+
+
+class _BinaryCrossEntropyWithLogits(_ops.Op):
+    """binary_cross_entropy_with_logits as torch's one node (BinaryCrossEntropyWithLogitsBackward0, edges to input
+    and target) with torch's formulas: (1 + (pw - 1) y) sigmoid(x) - pw y (sigmoid(x) - y without pos_weight) and
+    log_sigmoid(-x) - pw log_sigmoid(x) (-x)."""
+
+    _nondiff_args = (2, 3)
+    _backward_name = "BinaryCrossEntropyWithLogitsBackward0"
+
+    @staticmethod
+    def loss(input, target, weight, pos_weight, code):
+        # loss = (1 - y) x + (1 + (pw - 1) y) softplus(-x), softplus(-x) = log1p(exp(-|x|)) + relu(-x): stable for
+        # any x
+        with no_grad():
+            sp = input.abs().neg().exp().log1p() + (-input).relu()
+            if pos_weight is not None:
+                loss = (1 - target) * input + (1 + (pos_weight - 1) * target) * sp
+            else:
+                loss = (1 - target) * input + sp
+            return _reduce(loss if weight is None else loss * weight, code)._impl
+
+    @staticmethod
+    def forward(ctx, input, target, weight, pos_weight, code):
+        ctx.save_for_backward(input, target, weight, pos_weight)
+        ctx.code = code
+        return _BinaryCrossEntropyWithLogits.loss(input, target, weight, pos_weight, code)
+
+    @staticmethod
+    def backward(ctx, grad):
+        input, target, weight, pos_weight = ctx.saved_tensors
+        gi = gt = None
+        if ctx.needs_input_grad[0]:
+            if pos_weight is not None:
+                t = pos_weight * target
+                gi = (t + 1 - target) * input.sigmoid() - t
+            else:
+                gi = input.sigmoid() - target
+            gi = _loss_reduced(gi * grad, input, weight, ctx.code)
+        if ctx.needs_input_grad[1]:
+            gt = -input if pos_weight is None else _logsigmoid(-input) - _logsigmoid(input) * pos_weight
+            gt = _loss_reduced(gt * grad, input, weight, ctx.code)
+        return gi, gt, None, None, None
 
 
 # ---- layers added for issue 12 (attention, normalization, convolution, pooling, resampling, losses)
