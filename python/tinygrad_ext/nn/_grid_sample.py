@@ -12,7 +12,7 @@ import math
 import warnings
 
 from .. import _dtype
-from ..tensor import Tensor, _named, arange, ones, stack, tensor, where, zeros
+from ..tensor import Tensor, _named, linspace, ones, stack, where, zeros
 
 _ALIGN_WARNING = ("Default grid_sample and affine_grid behavior has changed to align_corners=False since 1.3.0. "
                   "Please specify align_corners=True if the old behavior is desired. See the documentation of "
@@ -24,21 +24,11 @@ def _scalar_type(d):
     return d._legacy[:-len("Tensor")]
 
 
-def _linspace_like_torch(n, dtype, device):
-    """linspace(-1, 1, n) with torch's rounding: the step rounded to dtype, then each value a fused
-    multiply-add, -1 + i * step for the first n // 2 and 1 - (n - 1 - i) * step after (done in float64 and
-    rounded once; the core's linspace differs from torch's in the last bit, which moves samples across
-    pixel boundaries)."""
-    step = (tensor(2.0, dtype=dtype) / (n - 1)).item()
-    i = arange(n, dtype=_dtype.float64, device=device)
-    return where(i < n // 2, i * step - 1, 1 - (n - 1 - i) * step).to(dtype)
-
-
 def _base_coordinates(n, align_corners, like):
     """The n normalized coordinates of an output axis (0 for a single position, as torch's)."""
     if n <= 1:
         return zeros(n, dtype=like.dtype, device=like.device)
-    steps = _linspace_like_torch(n, like.dtype, like.device)
+    steps = linspace(-1, 1, n, dtype=like.dtype, device=like.device)
     return steps if align_corners else steps * (n - 1) / n
 
 
@@ -76,7 +66,16 @@ def affine_grid(theta, size, align_corners=None):
         axes.append(_base_coordinates(n, align_corners, theta).view(view).expand(spatial))
     axes.append(ones(spatial, dtype=theta.dtype, device=theta.device))
     base = stack(axes, -1).reshape(1, -1, k + 1)  # (1, positions, k + 1)
-    return _named((base @ theta.transpose(1, 2)).reshape(size[0], *spatial, k), "AffineGridGeneratorBackward0")
+    positions = base.shape[1]
+    if (k + 1) * positions * k < 400:
+        # torch's bmm of so few products is a plain loop: each product rounded, added in order to 0
+        products = base.unsqueeze(2) * theta.unsqueeze(1)  # (N, positions, k, k + 1)
+        grid = products[..., 0] + 0.0
+        for i in range(1, k + 1):
+            grid = grid + products[..., i]
+    else:
+        grid = base @ theta.transpose(1, 2)  # a GEMM: one fused multiply-add per term, in order, as torch's
+    return _named(grid.reshape(size[0], *spatial, k), "AffineGridGeneratorBackward0")
 
 
 def _reflect(coord, twice_low, twice_high):
@@ -186,7 +185,8 @@ def _nearest(flat, coords, sizes):
     values, inside = _read(flat, [r.detach() for r in rounded], sizes)
     # a weight of exactly 1 whose gradient is round's, 0: grid gets a zero gradient, as torch's
     weight = math.prod(r - r.detach() + 1 for r in rounded)
-    return values * (weight.reshape(weight.shape[0], 1, -1) * inside.to(values.dtype))
+    # outside: a zero (not a negative value times 0, -0.0), as torch's masked read
+    return where(inside, values * weight.reshape(weight.shape[0], 1, -1), 0)
 
 
 def _linear(flat, coords, sizes):
