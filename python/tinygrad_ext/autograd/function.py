@@ -219,8 +219,9 @@ class Function:
         """The class of cls.apply's nodes: cls's subclass <Name>Backward (torch's: type(y.grad_fn).__name__)."""
         bw = cls.__dict__.get("_backward_node_cls")
         if bw is None:
-            bw = type(cls.__name__ + "Backward", (cls,), {"_forward_cls": cls, "__module__": cls.__module__,
-                                                         "__qualname__": cls.__qualname__ + "Backward"})
+            # (made here, as torch's metaclass makes it in torch.autograd.function: that is its module)
+            bw = type(cls.__name__ + "Backward", (cls,), {"_forward_cls": cls, "__module__": __name__,
+                                                         "__qualname__": cls.__name__ + "Backward"})
             cls._backward_node_cls = bw
         return bw
 
