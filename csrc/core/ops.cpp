@@ -6,6 +6,7 @@
 #include <type_traits>
 #include "../cpu/gemm.h"
 #include "../cpu/kernels.h"
+#include "../cpu/parallel.h"
 #include "../cpu/scan.h"
 #include "../cuda/kernels.h"
 #include "../cuda/runtime_api.h"
@@ -1086,6 +1087,26 @@ void check_mm_dtypes(const Tensor& a, const Tensor& b) {
   check_same_device(a, b, "mm");
 }
 
+// c = a @ b (+ c when accumulating) on the CPU, every matrix given by its base and (row, column) strides; a
+// floating or integer (not bool) dtype.
+void cpu_gemm(DType dtype, int64_t M, int64_t N, int64_t K, const char* a, const Shape& as, const char* b,
+              const Shape& bs, char* c, int64_t rsc, int64_t csc, bool accumulate) {
+  if (!is_floating(dtype)) {
+    TG_DISPATCH_INTEGRAL(dtype, "mm", [&] {
+      if constexpr (!std::is_same_v<scalar_t, bool>)
+        cpu::gemm_integer<scalar_t>(M, N, K, reinterpret_cast<const scalar_t*>(a), as[0], as[1],
+                                    reinterpret_cast<const scalar_t*>(b), bs[0], bs[1], reinterpret_cast<scalar_t*>(c),
+                                    rsc, csc, accumulate);
+    });
+    return;
+  }
+  TG_DISPATCH_FLOAT(dtype, "mm", [&] {
+    cpu::gemm<scalar_t>(M, N, K, reinterpret_cast<const scalar_t*>(a), as[0], as[1],
+                        reinterpret_cast<const scalar_t*>(b), bs[0], bs[1], reinterpret_cast<scalar_t*>(c), rsc, csc,
+                        accumulate);
+  });
+}
+
 // out = a @ b (+ out when accumulating), a and b given by their base and (row, column) strides. out is the matrix
 // (its last two dims); on a GPU, also the whole output of `batch` (problem 0 at a, b and out, see
 // cuda/gemm_batch.h), which the CPU does not take (its callers loop).
@@ -1093,37 +1114,27 @@ void gemm_into(const Tensor& out, const char* a, const Shape& as, const char* b,
                int64_t K, DType dtype, Device device, bool accumulate, const cuda::GemmBatch& batch = {}) {
   TG_CHECK(device.is_cuda() || batch.count == 1, "mm: batched GEMMs run on a GPU only");
   const int64_t rsc = out->strides[out->dim() - 2], csc = out->strides[out->dim() - 1];
-  if (!is_floating(dtype)) {
+  if (dtype == DType::Bool || (device.is_cuda() && !is_floating(dtype))) {
     // torch: integer products on the CPU only, no bool kernel anywhere (but no kernel runs without work)
-    if (dtype == DType::Bool || device.is_cuda()) {
-      if (M * N == 0) return;
-      if (K > 0) throw_dtype_error(device.is_cuda() ? "addmm_cuda" : "addmm_impl_cpu_", nullptr, dtype);
-      if (!accumulate) fill_(out, Scalar::from_int(0));
-      return;
-    }
-    TG_DISPATCH_INTEGRAL(dtype, "mm", [&] {
-      if constexpr (!std::is_same_v<scalar_t, bool>)
-        cpu::gemm_integer<scalar_t>(M, N, K, reinterpret_cast<const scalar_t*>(a), as[0], as[1],
-                                    reinterpret_cast<const scalar_t*>(b), bs[0], bs[1], out->data<scalar_t>(), rsc, csc,
-                                    accumulate);
-    });
+    if (M * N == 0) return;
+    if (K > 0) throw_dtype_error(device.is_cuda() ? "addmm_cuda" : "addmm_impl_cpu_", nullptr, dtype);
+    if (!accumulate) fill_(out, Scalar::from_int(0));
+    return;
+  }
+  if (!device.is_cuda()) {
+    cpu_gemm(dtype, M, N, K, a, as, b, bs, out->data_ptr(), rsc, csc, accumulate);
     return;
   }
   TG_DISPATCH_FLOAT(dtype, "mm", [&] {
     auto* C = out->data<scalar_t>();
-    if (device.is_cuda()) {
-      // TF32 is for float32 only (there the casts are no-ops; they keep the double branch compiling).
-      if (std::is_same_v<scalar_t, float> && float32_matmul_precision() != MatmulPrecision::Highest) {
-        cuda::gemm_tf32(M, N, K, reinterpret_cast<const float*>(a), as[0], as[1], reinterpret_cast<const float*>(b),
-                        bs[0], bs[1], reinterpret_cast<float*>(C), rsc, csc, accumulate, batch);
-        return;
-      }
-      cuda::gemm<scalar_t>(M, N, K, reinterpret_cast<const scalar_t*>(a), as[0], as[1],
-                           reinterpret_cast<const scalar_t*>(b), bs[0], bs[1], C, rsc, csc, accumulate, batch);
-    } else {
-      cpu::gemm<scalar_t>(M, N, K, reinterpret_cast<const scalar_t*>(a), as[0], as[1],
-                          reinterpret_cast<const scalar_t*>(b), bs[0], bs[1], C, rsc, csc, accumulate);
+    // TF32 is for float32 only (there the casts are no-ops; they keep the double branch compiling).
+    if (std::is_same_v<scalar_t, float> && float32_matmul_precision() != MatmulPrecision::Highest) {
+      cuda::gemm_tf32(M, N, K, reinterpret_cast<const float*>(a), as[0], as[1], reinterpret_cast<const float*>(b),
+                      bs[0], bs[1], reinterpret_cast<float*>(C), rsc, csc, accumulate, batch);
+      return;
     }
+    cuda::gemm<scalar_t>(M, N, K, reinterpret_cast<const scalar_t*>(a), as[0], as[1],
+                         reinterpret_cast<const scalar_t*>(b), bs[0], bs[1], C, rsc, csc, accumulate, batch);
   });
 }
 
@@ -1230,12 +1241,27 @@ Tensor bmm(const Tensor& a, const Tensor& b) {
     return out;
   }
   if (is_narrow(a->dtype)) return to_dtype(bmm(widen(a), widen(b)), a->dtype);
-  for (int64_t i = 0; i < B; ++i) {
-    Tensor oi = select(out, 0, i);
-    gemm_into(oi, a->data_ptr() + i * a->strides[0] * isz, {a->strides[1], a->strides[2]},
-              b->data_ptr() + i * b->strides[0] * isz, {b->strides[1], b->strides[2]}, M, N, K, a->dtype, a->device(),
-              false);
+  if (a->dtype == DType::Bool) {  // (no kernel: gemm_into's error, or zeros without terms)
+    for (int64_t i = 0; i < B; ++i)
+      gemm_into(select(out, 0, i), a->data_ptr(), {a->strides[1], a->strides[2]}, b->data_ptr(),
+                {b->strides[1], b->strides[2]}, M, N, K, a->dtype, a->device(), false);
+    return out;
   }
+  // The batch split between threads, each GEMM then on one thread, where the batch keeps every thread busy or
+  // each product is too small to thread on its own (then a task holds ~32K multiply-adds); otherwise one product
+  // at a time, each threaded.
+  const Shape as{a->strides[1], a->strides[2]}, bs{b->strides[1], b->strides[2]};
+  const char *pa = a->data_ptr(), *pb = b->data_ptr();
+  char* pc = out->data_ptr();
+  auto products = [&](int64_t i0, int64_t i1) {
+    for (int64_t i = i0; i < i1; ++i)
+      cpu_gemm(a->dtype, M, N, K, pa + i * a->strides[0] * isz, as, pb + i * b->strides[0] * isz, bs,
+               pc + i * out->strides[0] * isz, out->strides[1], out->strides[2], false);
+  };
+  const double work = double(M) * double(N) * double(K);
+  if (B >= 4 * cpu::get_num_threads() || work < 32768)
+    cpu::parallel_for(0, B, std::max<int64_t>(1, int64_t(32768 / std::max(work, 1.0))), products);
+  else products(0, B);
   return out;
 }
 
