@@ -2,7 +2,8 @@
 rounding (torch's linspace for the base coordinates, a plain in-order sum for small grids, a fused multiply-add
 chain for the others), grid_sample's nearest mode reading +0.0 outside the input, gradcheck's sequence of
 function and backward calls (and no random draws), gradgradcheck's grad_outputs drawn as torch's, the messages,
-and the module and qualified name of a custom Function's node class. Expected values written down from torch."""
+the module and qualified name of a custom Function's node class, FunctionCtx, apply's keyword
+arguments and needs_input_grad under no_grad. Expected values written down from torch."""
 import warnings
 
 import pytest
@@ -10,6 +11,7 @@ import pytest
 import tinygrad_ext as torch
 import tinygrad_ext.nn.functional as F
 from tinygrad_ext.autograd import Function, GradcheckError, gradcheck, gradgradcheck
+from tinygrad_ext.autograd.function import FunctionCtx
 
 
 # ------------------------------------------------------------------ affine_grid / grid_sample
@@ -191,3 +193,80 @@ def test_custom_function_node_class_module_and_qualname():
     cls = type(y.grad_fn)
     assert (cls.__name__, cls.__qualname__, cls.__module__) == ("InnerBackward", "InnerBackward",
                                                                "tinygrad_ext.autograd.function")
+
+
+class _Keywords(Function):
+    @staticmethod
+    def forward(ctx, x, y=None, k=2, flag=False):
+        ctx.log = (ctx.needs_input_grad, y is not None, k, flag)
+        return x * k + (0 if y is None else y)
+
+    @staticmethod
+    def backward(ctx, g):
+        return g, g, None, None
+
+
+def test_apply_moves_keyword_arguments_to_their_positions():
+    x, t = torch.ones(2, requires_grad=True), torch.ones(2, requires_grad=True)
+    o = _Keywords.apply(x, y=t)
+    assert o.grad_fn.log == ((True, True), True, 2, False)
+    o.sum().backward()
+    assert t.grad.tolist() == [1.0, 1.0]
+    assert _Keywords.apply(x, None, 3, flag=1).grad_fn.log == ((True, False, False, False), False, 3, 1)
+    assert _Keywords.apply(x=x, y=None, k=3).grad_fn.log == ((True, False, False), False, 3, False)
+    for kwargs, msg in (({"flag": True, "k": 5}, "forward() missing required argument: 'y' (position 1)"),
+                        ({"q": 1}, "forward() got an unexpected keyword argument 'q'")):
+        with pytest.raises(TypeError) as e:
+            _Keywords.apply(x, **kwargs)
+        assert str(e.value) == msg
+    with pytest.raises(TypeError) as e:
+        _Keywords.apply(x, 1, y=2)
+    assert str(e.value) == "forward() got multiple values for argument 'y'"
+
+
+def test_setup_context_style_binds_defaults_and_needs_input_grad_ignores_grad_mode():
+    seen = []
+
+    class S(Function):
+        @staticmethod
+        def forward(x, k=2, flag=False):
+            return x * k
+
+        @staticmethod
+        def setup_context(ctx, inputs, output):
+            seen.append((len(inputs), inputs[1:], ctx.needs_input_grad))
+
+        @staticmethod
+        def backward(ctx, g):
+            return g, None, None
+
+    x = torch.ones(2, requires_grad=True)
+    S.apply(x, flag=True)
+    assert seen == [(3, (2, True), (True, False, False))]
+    with torch.no_grad():
+        out = _Keywords.apply(x)
+    assert out.grad_fn is None and not out.requires_grad
+    flags = []
+
+    class Probe(Function):
+        @staticmethod
+        def forward(ctx, a):
+            flags.append(ctx.needs_input_grad)
+            return a * 2
+
+        @staticmethod
+        def backward(ctx, g):
+            return g
+
+    with torch.no_grad():
+        Probe.apply(x)
+    Probe.apply(torch.ones(2))
+    assert flags == [(True,), (False,)]
+
+
+def test_function_ctx_is_the_ctx_base():
+    assert issubclass(Function, FunctionCtx)
+    ctx = FunctionCtx()
+    for name in ("save_for_backward", "mark_dirty", "mark_non_differentiable", "set_materialize_grads"):
+        assert callable(getattr(ctx, name))
+    assert not hasattr(torch.autograd, "FunctionCtx")  # (torch.autograd.function's name only)

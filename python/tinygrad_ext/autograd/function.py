@@ -9,6 +9,7 @@ optional hooks. After a backward without retain_graph the engine calls
 through it raises torch's "Trying to backward through the graph a second
 time" error (from `saved_tensors` or from any freed attribute)."""
 import functools
+import inspect
 import numbers
 import re
 import traceback
@@ -105,55 +106,19 @@ class RemovableHandle:
         self.remove()
 
 
-class Function:
-    """Base of every graph node; subclass it with static forward(ctx, ...) and backward(ctx, *grads)."""
+class FunctionCtx:
+    """What a custom Function's forward (or setup_context) and backward receive as ctx: saving tensors for
+    backward and marking outputs (torch.autograd.function.FunctionCtx; every node is one)."""
 
-    next_functions = ()
     needs_input_grad = ()
-    _n_out = 1               # number of forward outputs (the engine passes one grad per output)
     _saved = None
     _saved_versions = None
     _freed = False
-    _hooks = None            # {output_nr: [hook]}: tensor hooks on this node's outputs
-    _retain = None           # {output_nr: hook}: retain_grad hooks, run after the other tensor hooks
-    _pre_hooks = None        # node hooks: hook(grad_outputs) -> new grad_outputs or None
-    _post_hooks = None       # node hooks: hook(grad_inputs, grad_outputs) -> new grad_inputs or None
-    _has_hooks = False       # any of the four above (one check on the engine's hot path)
+    _saves_numbers = False   # True for the built-in ops: save_for_backward keeps a Python number operand
     _non_differentiable = None
     _dirty = None
     _materialize_grads = True
-    _trusted_grads = False   # True for the built-in ops: their gradients never alias a user's tensor
-    _saves_numbers = False   # True for the built-in ops: save_for_backward keeps a Python number operand
-    _native = False          # True for the nodes torch implements in C++ (they print without a module path)
-    _is_view = False         # True for ops whose output is a view of their first input
-    _stack = None
-    _output_meta = ()
-    _input_meta = ()
 
-    def __getattr__(self, name):  # only reached when normal lookup fails
-        if self.__dict__.get("_freed") and not name.startswith("__"):
-            raise RuntimeError(_FREED)
-        raise AttributeError(f"'{type(self).__name__}' object has no attribute '{name}'")
-
-    def __init__(self, *args, **kwargs):
-        warnings.warn(f"{self.__class__} should not be instantiated. Methods on autograd functions are all static, so "
-                      "you should invoke them on the class itself. Instantiating an autograd function will raise an "
-                      "error in a future version of PyTorch.", DeprecationWarning, stacklevel=2)
-
-    @property
-    def metadata(self):
-        """A dict the user may fill (torch's Node.metadata): one per node, kept with it."""
-        d = self.__dict__.get("_metadata")
-        if d is None:
-            d = self.__dict__["_metadata"] = {}
-        return d
-
-    def __call__(self, *args):
-        raise RuntimeError("Legacy autograd function with non-static forward method is deprecated. Please use "
-                           "new-style autograd function with static forward method. (Example: "
-                           "https://pytorch.org/docs/stable/autograd.html#torch.autograd.Function)")
-
-    # ---- ctx API
     def save_for_backward(self, *tensors):
         """The one way a node keeps tensors for its backward (saved_tensors gives them back, checking that no
         in-place op changed them since): Tensors and None; for the built-in ops, whose forward returns impls,
@@ -209,6 +174,48 @@ class Function:
 
     def set_materialize_grads(self, value):
         self._materialize_grads = bool(value)
+
+
+
+class Function(FunctionCtx):
+    """Base of every graph node; subclass it with static forward(ctx, ...) and backward(ctx, *grads)."""
+
+    next_functions = ()
+    _n_out = 1               # number of forward outputs (the engine passes one grad per output)
+    _hooks = None            # {output_nr: [hook]}: tensor hooks on this node's outputs
+    _retain = None           # {output_nr: hook}: retain_grad hooks, run after the other tensor hooks
+    _pre_hooks = None        # node hooks: hook(grad_outputs) -> new grad_outputs or None
+    _post_hooks = None       # node hooks: hook(grad_inputs, grad_outputs) -> new grad_inputs or None
+    _has_hooks = False       # any of the four above (one check on the engine's hot path)
+    _trusted_grads = False   # True for the built-in ops: their gradients never alias a user's tensor
+    _native = False          # True for the nodes torch implements in C++ (they print without a module path)
+    _is_view = False         # True for ops whose output is a view of their first input
+    _stack = None
+    _output_meta = ()
+    _input_meta = ()
+
+    def __getattr__(self, name):  # only reached when normal lookup fails
+        if self.__dict__.get("_freed") and not name.startswith("__"):
+            raise RuntimeError(_FREED)
+        raise AttributeError(f"'{type(self).__name__}' object has no attribute '{name}'")
+
+    def __init__(self, *args, **kwargs):
+        warnings.warn(f"{self.__class__} should not be instantiated. Methods on autograd functions are all static, so "
+                      "you should invoke them on the class itself. Instantiating an autograd function will raise an "
+                      "error in a future version of PyTorch.", DeprecationWarning, stacklevel=2)
+
+    @property
+    def metadata(self):
+        """A dict the user may fill (torch's Node.metadata): one per node, kept with it."""
+        d = self.__dict__.get("_metadata")
+        if d is None:
+            d = self.__dict__["_metadata"] = {}
+        return d
+
+    def __call__(self, *args):
+        raise RuntimeError("Legacy autograd function with non-static forward method is deprecated. Please use "
+                           "new-style autograd function with static forward method. (Example: "
+                           "https://pytorch.org/docs/stable/autograd.html#torch.autograd.Function)")
 
     def name(self):
         n = type(self).__name__
@@ -318,6 +325,12 @@ class Function:
 
     @classmethod
     def apply(cls, *args, **kwargs):
+        if cls.setup_context is not Function.setup_context:  # (torch binds the signature, defaults included)
+            bound = _forward_signature(cls).bind(*args, **kwargs)
+            bound.apply_defaults()
+            args, kwargs = bound.args, bound.kwargs
+        elif kwargs:
+            args, kwargs = _keywords_as_positions(cls, args, kwargs), {}
         Tensor, _, _wrap, _edge = _api()
         requires = False
         if _state[0]:
@@ -327,7 +340,8 @@ class Function:
                     break
         bw = cls.__dict__.get("_backward_node_cls") or cls._backward_cls()
         ctx = bw.__new__(bw)
-        ctx.needs_input_grad = tuple(requires and isinstance(a, Tensor) and a._requires_grad for a in args)
+        # (each input's requires_grad, whatever the grad mode: torch's)
+        ctx.needs_input_grad = tuple(isinstance(a, Tensor) and a._requires_grad for a in args)
         prev = _state[0]
         _state[0] = False
         try:
@@ -386,6 +400,39 @@ class Function:
         if saved_ids:
             ctx._saved = tuple(saved)
         return wrapped[0] if single else tuple(wrapped)
+
+
+def _forward_signature(cls):
+    sig = cls.__dict__.get("_forward_sig")
+    if sig is None:
+        sig = inspect.signature(cls.forward)
+        cls._forward_sig = sig
+    return sig
+
+
+def _keywords_as_positions(cls, args, kwargs):
+    """A ctx-style forward's keyword arguments moved to their positions, as torch's apply: each names a
+    positional parameter after ctx, and every position before the last given one must be filled."""
+    params = list(_forward_signature(cls).parameters.values())[1:]
+    names = []
+    for p in params:
+        if p.kind not in (inspect.Parameter.POSITIONAL_ONLY, inspect.Parameter.POSITIONAL_OR_KEYWORD):
+            break
+        names.append(p.name if p.kind is inspect.Parameter.POSITIONAL_OR_KEYWORD else None)
+    slots = dict(enumerate(args))
+    for name, value in kwargs.items():
+        if name not in names:
+            raise TypeError(f"forward() got an unexpected keyword argument '{name}'")
+        i = names.index(name)
+        if i in slots:
+            raise TypeError(f"forward() got multiple values for argument '{name}'")
+        slots[i] = value
+    out = []
+    for i in range(max(slots) + 1):
+        if i not in slots:
+            raise TypeError(f"forward() missing required argument: '{params[i].name}' (position {i})")
+        out.append(slots[i])
+    return tuple(out)
 
 
 def _expandable(shape, grad_shape):
