@@ -1,9 +1,10 @@
 """The fused optimizer steps (the registry's OPTIMIZER_STEPS, optim/_fused.py): each optimizer and option combination
-for 20 steps against the unfused formulas written in numpy in the same order of operations (bit for bit, in float32
-and float64) and against PyTorch when it is importable; one core call per param group (foreach, the default) or per
-parameter (foreach=False), the two bit for bit the same; strided, 0-d, empty and float16/bfloat16 parameters; bad
-inputs."""
+for 20 steps against the unfused formulas written in numpy in the same order of operations, torch's add(alpha=),
+addcmul and lerp as fused multiply-adds (bit for bit, in float32 and float64) and against PyTorch when it is
+importable; one core call per param group (foreach, the default) or per parameter (foreach=False), the two bit for
+bit the same; strided, 0-d, empty and float16/bfloat16 parameters; bad inputs."""
 import math
+from fractions import Fraction
 
 import numpy as np
 import pytest
@@ -21,9 +22,25 @@ STEPS = 20
 
 
 # ------------------------------------------------------------------ the unfused formulas, op by op, in numpy
+def _fma(a, b, c):
+    """a * b + c with one rounding: torch's add(alpha=), addcmul and lerp kernels (fused multiply-adds)."""
+    a, b, c = np.broadcast_arrays(np.asarray(a), np.asarray(b), np.asarray(c))
+    if np.result_type(a, b, c) == np.float32:  # the product exact in 64 bits, the sum rounded there, then to 24
+        return (a.astype(np.longdouble) * b.astype(np.longdouble) + c.astype(np.longdouble)).astype(np.float32)
+    exact = [float(Fraction(x) * Fraction(y) + Fraction(z))  # (float(Fraction) rounds once, correctly)
+             for x, y, z in zip(a.ravel().tolist(), b.ravel().tolist(), c.ravel().tolist())]
+    return np.array(exact, np.float64).reshape(a.shape)
+
+
+def _lerp(a, b, w):
+    """torch's lerp: a + w (b - a) for |w| < 0.5, else b + (w - 1)(b - a), one rounding."""
+    d = b - a
+    return _fma(w, d, a) if abs(w) < 0.5 else _fma(w - type(w)(1), d, b)
+
+
 def _grad(p, g, c, wd, maximize):
     d = -g if maximize else g
-    return d + p * c(wd) if wd else d
+    return _fma(p, c(wd), d) if wd else d  # grad.add(param, alpha=weight_decay)
 
 
 def ref_sgd(p, grads, c, lr=1e-3, momentum=0, dampening=0, weight_decay=0, nesterov=False, maximize=False):
@@ -34,10 +51,9 @@ def ref_sgd(p, grads, c, lr=1e-3, momentum=0, dampening=0, weight_decay=0, neste
             if buf is None:
                 buf = d.copy()
             else:
-                buf = buf * c(momentum)
-                buf = buf + (d if dampening == 0 else d * c(1 - dampening))
-            d = d + buf * c(momentum) if nesterov else buf
-        p = p - d * c(lr)
+                buf = _fma(d, c(1 - dampening), buf * c(momentum))  # buf.mul_(momentum).add_(d, alpha=1 - dampening)
+            d = _fma(buf, c(momentum), d) if nesterov else buf
+        p = _fma(d, c(-lr), p)  # p.add_(d, alpha=-lr)
     return p
 
 
@@ -49,12 +65,12 @@ def ref_adam(p, grads, c, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0,
         if decoupled and weight_decay:
             p = p * c(1 - lr * weight_decay)
         g = _grad(p, g, c, 0 if decoupled else weight_decay, maximize)
-        m = m * c(b1) + g * c(1 - b1)
-        v = v * c(b2) + (g * g) * c(1 - b2)
+        m = _lerp(m, g, c(1 - b1))
+        v = _fma(g * c(1 - b2), g, v * c(b2))  # v.mul_(beta2).addcmul_(g, g, value=1 - beta2)
         if amsgrad:
             vmax = np.maximum(vmax, v)
         denom = np.sqrt(vmax if amsgrad else v) / c(math.sqrt(1 - b2 ** t)) + c(eps)
-        p = p - (m / denom) * c(lr / (1 - b1 ** t))
+        p = p + (m * c(-(lr / (1 - b1 ** t)))) / denom  # p.addcdiv_(m, denom, value=-step_size)
     return p
 
 
@@ -67,18 +83,18 @@ def ref_rmsprop(p, grads, c, lr=1e-2, alpha=0.99, eps=1e-8, weight_decay=0, mome
     sq, ga, buf = np.zeros_like(p), np.zeros_like(p), np.zeros_like(p)
     for g in grads:
         g = _grad(p, g, c, weight_decay, maximize)
-        sq = sq * c(alpha) + (g * g) * c(1 - alpha)
+        sq = _fma(g * c(1 - alpha), g, sq * c(alpha))
         if centered:
-            ga = ga * c(alpha) + g * c(1 - alpha)
-            avg = np.sqrt(sq - ga * ga)
+            ga = _lerp(ga, g, c(1 - alpha))
+            avg = np.sqrt(_fma(-ga, ga, sq))  # sq.addcmul(ga, ga, value=-1).sqrt_()
         else:
             avg = np.sqrt(sq)
         avg = avg + c(eps)
         if momentum > 0:
             buf = buf * c(momentum) + g / avg
-            p = p - buf * c(lr)
+            p = _fma(buf, c(-lr), p)
         else:
-            p = p - (g / avg) * c(lr)
+            p = p + (g * c(-lr)) / avg
     return p
 
 
@@ -87,8 +103,8 @@ def ref_adagrad(p, grads, c, lr=1e-2, lr_decay=0, weight_decay=0, initial_accumu
     s = np.full_like(p, initial_accumulator_value)
     for t, g in enumerate(grads, 1):
         g = _grad(p, g, c, weight_decay, maximize)
-        s = s + g * g
-        p = p - (g / (np.sqrt(s) + c(eps))) * c(lr / (1 + (t - 1) * lr_decay))
+        s = _fma(g, g, s)  # s.addcmul_(g, g, value=1)
+        p = p + (g * c(-(lr / (1 + (t - 1) * lr_decay)))) / (np.sqrt(s) + c(eps))
     return p
 
 
@@ -97,9 +113,9 @@ def ref_adamax(p, grads, c, lr=2e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=
     m, u = np.zeros_like(p), np.zeros_like(p)
     for t, g in enumerate(grads, 1):
         g = _grad(p, g, c, weight_decay, maximize)
-        m = m * c(b1) + g * c(1 - b1)
+        m = _lerp(m, g, c(1 - b1))
         u = np.maximum(u * c(b2), np.abs(g) + c(eps))
-        p = p - (m / u) * c(lr / (1 - b1 ** t))
+        p = p + (m * c(-(lr / (1 - b1 ** t)))) / u
     return p
 
 
@@ -107,10 +123,10 @@ def ref_adadelta(p, grads, c, lr=1.0, rho=0.9, eps=1e-6, weight_decay=0, maximiz
     sq, acc = np.zeros_like(p), np.zeros_like(p)
     for g in grads:
         g = _grad(p, g, c, weight_decay, maximize)
-        sq = sq * c(rho) + (g * g) * c(1 - rho)
+        sq = _fma(g * c(1 - rho), g, sq * c(rho))
         delta = (np.sqrt(acc + c(eps)) / np.sqrt(sq + c(eps))) * g
-        acc = acc * c(rho) + (delta * delta) * c(1 - rho)
-        p = p - delta * c(lr)
+        acc = _fma(delta * c(1 - rho), delta, acc * c(rho))
+        p = _fma(delta, c(-lr), p)
     return p
 
 

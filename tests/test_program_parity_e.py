@@ -6,6 +6,7 @@ import math
 import numpy as np
 
 import tinygrad_ext as torch
+from tinygrad_ext import _ops
 
 
 def _bits(t):
@@ -120,3 +121,43 @@ def test_add_with_alpha_keeps_torchs_nodes_dtypes_and_errors():
     assert torch.ones(2).add(torch.ones(2, dtype=torch.float64), alpha=0.1).dtype == torch.float64
     assert str(torch.ones(2, dtype=torch.float16).add(torch.ones(2), alpha=0.1)) == "tensor([1.1000, 1.1000])"
     assert torch.ones(2, dtype=torch.long).add(torch.ones(2, dtype=torch.long), alpha=3).tolist() == [4, 4]
+
+
+# ------------------------------------------------------------------ the examples' optimizers, bit for bit
+# torch's single-tensor steps use add_(alpha=), addcmul_ and lerp_, fused multiply-adds in its kernels: the fused
+# steps round there once too. The sums of the parameters' float32 bit patterns after 4 steps, from torch.
+_OPTIM_SUMS = [
+    ("SGD", {"lr": 0.1}, 7237416450, 1.0305900573730469),
+    ("SGD", {"lr": 0.1, "momentum": 0.9, "dampening": 0.1}, -1381458228, 0.7522003054618835),
+    ("SGD", {"lr": 0.05, "momentum": 0.9, "nesterov": True, "weight_decay": 0.01}, 9317480276, 0.9017554521560669),
+    ("Adam", {"lr": 0.01}, 28687131179, 1.0244642496109009),
+    ("Adam", {"lr": 0.01, "amsgrad": True, "weight_decay": 0.1}, 28667827700, 1.0218065977096558),
+    ("AdamW", {"lr": 0.01}, 28685018658, 1.0240503549575806),
+    ("Adamax", {"lr": 0.01}, 28693833720, 1.0280070304870605),
+    ("NAdam", {"lr": 0.01}, 28688281939, 1.042313575744629),
+    ("RAdam", {"lr": 0.01}, 28710111429, 1.0292364358901978),
+    ("ASGD", {"lr": 0.05}, 20074948557, 1.0393186807632446),
+]
+
+
+def test_optimizer_steps_are_torchs_bit_for_bit():
+    n = 400
+    p0 = (np.sin(np.arange(n) * 0.37) * 2).astype(np.float32)
+    grads = [np.cos(np.arange(n) * (0.11 * k + 0.05)).astype(np.float32) for k in range(4)]
+    for name, kw, want_sum, want_7 in _OPTIM_SUMS:
+        for foreach in (False, True):
+            p = torch.tensor(p0.copy(), requires_grad=True)
+            opt = getattr(torch.optim, name)([p], foreach=foreach, **kw)
+            for g in grads:
+                p.grad = torch.tensor(g.copy())
+                opt.step()
+            r = p.detach().numpy()
+            assert int(r.view(np.int32).astype(np.int64).sum()) == want_sum, (name, kw, foreach)
+            assert float(r[7]) == want_7
+
+
+def test_addcmul_sq_kernel_fuses_the_last_product():
+    # v.mul_(beta2).addcmul_(g, g, value=1 - beta2): (value * g) * g + v with one rounding, as torch's
+    v = _f32([1019837728, 1026061808])
+    g = _f32([1066170878, 1074993958])
+    assert _bits(_ops.functional("_addcmul_sq")(v * 0.999, g, 0.001)) == [1020471155, 1027468979]

@@ -30,7 +30,8 @@ DTYPES = {
 REQUIRED = {"threshold": (0.3, -2.0), "polygamma": (1,), "lerp": (0.3,), "nan_to_num": (0.0, 1e30, -1e30)}
 OTHER_PARAMS = {"polygamma": (2,), "lerp": (0.8,), "round_decimals": (-1,), "elu": (0.5, 2.0, 1.5),
                 "softplus": (2.0, 1.0), "softshrink": (1.2,), "hardshrink": (0.2,), "threshold": (-0.5, 7.0),
-                "hardtanh": (-0.5, 1.5), "nan_to_num": (1.0, 2.0, -3.0), "_add_alpha": (-0.3,)}
+                "hardtanh": (-0.5, 1.5), "nan_to_num": (1.0, 2.0, -3.0), "_add_alpha": (-0.3,),
+                "_addcmul_sq": (-0.3,)}
 
 
 def param_sets(entry):

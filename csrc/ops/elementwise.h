@@ -640,19 +640,31 @@ struct LerpOp {
     } else return T(0);
   }
 };
-// add/sub with alpha as torch's kernel: a + alpha * b with alpha rounded to the dtype first, one rounding where
-// the CPU has a fused multiply-add (torch's vectorized loop uses fmadd, so p.add_(g, alpha=-lr) rounds once);
-// sub passes -alpha. Floating only: integer alpha stays in tensor.py's exact integer path.
+// add/sub with alpha as torch's kernel: a + alpha * b with alpha rounded to the dtype first and one rounding
+// (torch's vectorized loop is a fused multiply-add, so p.add_(g, alpha=-lr) rounds once); sub passes -alpha.
+// Floating only: integer alpha stays in tensor.py's exact integer path.
 struct AddAlphaOp {
   double alpha;
   template <class T> TG_HD T operator()(T a, T b) const {
     if constexpr (std::is_floating_point_v<T>) {
 #if defined(__CUDA_ARCH__)
       return fma(b, T(alpha), a);
-#elif defined(__FMA__)
-      return std::fma(b, T(alpha), a);
 #else
-      return a + T(alpha) * b;
+      return std::fma(b, T(alpha), a);  // (every ISA copy the same: the portable one calls the C library's)
+#endif
+    } else return T(0);
+  }
+};
+// addcmul(a, b, b, value=) as torch's kernel: a + (value * b) * b, the last product and the add fused (the
+// square of the optimizers' second moments: v.mul_(beta2).addcmul_(g, g, value=1 - beta2)).
+struct AddcmulSqOp {
+  double value;
+  template <class T> TG_HD T operator()(T a, T b) const {
+    if constexpr (std::is_floating_point_v<T>) {
+#if defined(__CUDA_ARCH__)
+      return fma(T(value) * b, b, a);
+#else
+      return std::fma(T(value) * b, b, a);
 #endif
     } else return T(0);
   }

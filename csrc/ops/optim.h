@@ -11,8 +11,9 @@
 // instantiated for kMinStates up to the registry's slot count). The update is
 // torch's single-tensor formula, one rounding per operation in the same order as the unfused chain of
 // elementwise ops it replaces (a scalar operand rounded to T first, as an elementwise op rounds a Python
-// number): so the results are the same bit for bit. mul_rn() keeps a product from being contracted with the
-// following add into one fused multiply-add (cpu/optim.cpp is compiled with -ffp-contract=off; nvcc
+// number): so the results are the same bit for bit. Where torch's kernel is a fused multiply-add (add_ with
+// alpha, addcmul_'s last product, lerp_), fma_rn() rounds once as it does; everywhere else mul_rn() keeps a product
+// from being contracted with the following add (cpu/optim.cpp is compiled with -ffp-contract=off; nvcc
 // contracts unless told, so the GPU multiplies with __fmul_rn / __dmul_rn).
 #pragma once
 #include <cmath>
@@ -31,6 +32,24 @@ template <class T> TG_HD T mul_rn(T a, T b) {
 #endif
 }
 
+// a * b + c with one rounding (torch's add(alpha=), addcmul and lerp kernels: fmadd in their vectorized loops)
+template <class T> TG_HD T fma_rn(T a, T b, T c) {
+#if defined(__CUDA_ARCH__)
+  return fma(a, b, c);
+#else
+  return std::fma(a, b, c);
+#endif
+}
+
+// torch's lerp(a, b, w): a + w (b - a) for |w| < 0.5, else b + (w - 1)(b - a), one rounding
+template <class T> TG_HD T lerp_rn(T a, T b, T w) {
+  const T d = b - a;
+  return (w < T(0.5)) & (w > T(-0.5)) ? fma_rn(w, d, a) : fma_rn(w - T(1), d, b);
+}
+
+// addcmul(a, t, t, value=v): a + (v t) t, the last product fused with the add
+template <class T> TG_HD T addcmul_sq(T a, T t, double v) { return fma_rn(mul_rn(T(v), t), t, a); }
+
 template <class F, class = void> struct has_prepare : std::false_type {};
 template <class F> struct has_prepare<F, std::void_t<decltype(std::declval<F&>().prepare())>> : std::true_type {};
 
@@ -46,15 +65,17 @@ struct OptimHyper {
   double v[TG_MAX_OPTIM_HYPER] = {};
 };
 
-// The gradient as the update uses it: negated when maximizing, plus weight_decay * p (the L2 penalty).
-// (Written with selects, not branches, so the CPU loops vectorize; a select keeps the untaken value exact.)
+// The gradient as the update uses it: negated when maximizing, plus weight_decay * p (the L2 penalty,
+// grad.add(param, alpha=weight_decay)). (Written with selects, not branches, so the CPU loops vectorize; a
+// select keeps the untaken value exact.)
 template <class T> TG_HD T effective_grad(T p, T g, double weight_decay, double maximize) {
   g = maximize != 0 ? -g : g;
-  return weight_decay != 0 ? g + mul_rn(p, T(weight_decay)) : g;
+  return weight_decay != 0 ? fma_rn(p, T(weight_decay), g) : g;
 }
 
 // SGD: buf = momentum * buf + (1 - dampening) * d (buf = d on the first step); d = d + momentum * buf with
-// nesterov, else buf; p -= lr * d. Slot: momentum_buffer (with momentum != 0).
+// nesterov, else buf; p -= lr * d (each `+ x * alpha` torch's add_ with alpha: fused). Slot: momentum_buffer
+// (with momentum != 0).
 struct SgdStepOp {
   double lr, momentum, dampening, weight_decay, nesterov, maximize, first;
   static constexpr int kMinStates = 0;  // nstates() is at least this
@@ -62,30 +83,28 @@ struct SgdStepOp {
   template <class T> TG_HD void operator()(T& p, T g, T& buf, T&, T&) const {
     T d = effective_grad(p, g, weight_decay, maximize);
     if (momentum != 0) {
-      buf = first != 0 ? d : mul_rn(buf, T(momentum)) + (dampening == 0 ? d : mul_rn(d, T(1.0 - dampening)));
-      d = nesterov != 0 ? d + mul_rn(buf, T(momentum)) : buf;
+      buf = first != 0 ? d : fma_rn(d, T(1.0 - dampening), mul_rn(buf, T(momentum)));
+      d = nesterov != 0 ? fma_rn(buf, T(momentum), d) : buf;
     }
-    p = p - mul_rn(d, T(lr));
+    p = fma_rn(d, T(-lr), p);
   }
 };
 
 // Adam's, NAdam's and RAdam's start: decoupled weight decay scales p by 1 - lr * weight_decay first (AdamW),
-// else it joins the gradient; then m = beta1 m + (1 - beta1) g, v = beta2 v + (1 - beta2) g^2. Returns g.
+// else it joins the gradient; then m = lerp(m, g, 1 - beta1), v = beta2 v + (1 - beta2) g^2 (addcmul). Returns g.
 template <class T>
 TG_HD T adam_moments(T& p, T g, T& m, T& v, double lr, double beta1, double beta2, double weight_decay,
                      double decoupled, double maximize) {
   const bool decay_p = decoupled != 0 && weight_decay != 0;
   p = decay_p ? mul_rn(p, T(1.0 - mul_rn(lr, weight_decay))) : p;
   g = effective_grad(p, g, decoupled != 0 ? 0.0 : weight_decay, maximize);
-  m = mul_rn(m, T(beta1));
-  m = m + mul_rn(g, T(1.0 - beta1));
-  v = mul_rn(v, T(beta2));
-  v = v + mul_rn(mul_rn(g, g), T(1.0 - beta2));
+  m = lerp_rn(m, g, T(1.0 - beta1));
+  v = addcmul_sq(mul_rn(v, T(beta2)), g, 1.0 - beta2);
   return g;
 }
 
 // Adam / AdamW: the moments (adam_moments; amsgrad: vmax = max(vmax, v), used instead of v);
-// p -= step_size * m / (sqrt(v) / bias_correction2_sqrt + eps), step_size = lr / (1 - beta1^step),
+// p += (-step_size * m) / (sqrt(v) / bias_correction2_sqrt + eps) (addcdiv), step_size = lr / (1 - beta1^step),
 // bias_correction2_sqrt = sqrt(1 - beta2^step). Slots: exp_avg, exp_avg_sq, max_exp_avg_sq.
 struct AdamStepOp {
   double lr, beta1, beta2, eps, weight_decay, amsgrad, maximize, decoupled, step;
@@ -100,12 +119,12 @@ struct AdamStepOp {
     g = adam_moments(p, g, m, v, lr, beta1, beta2, weight_decay, decoupled, maximize);
     vmax = amsgrad != 0 ? MaximumOp{}(vmax, v) : vmax;
     const T denom = SqrtOp{}(amsgrad != 0 ? vmax : v) / T(bias_correction2_sqrt) + T(eps);
-    p = p - mul_rn(m / denom, T(step_size));
+    p = p + mul_rn(T(-step_size), m) / denom;
   }
 };
 
 // RMSprop: sq = alpha sq + (1 - alpha) g^2; avg = sqrt(sq) + eps (centered: sqrt(sq - ga^2) + eps, with
-// ga = alpha ga + (1 - alpha) g); momentum: buf = momentum buf + g / avg, p -= lr buf; else p -= lr g / avg.
+// ga = lerp(ga, g, 1 - alpha)); momentum: buf = momentum buf + g / avg, p -= lr buf; else p += (-lr g) / avg.
 // Slots: square_avg, then grad_avg (centered), then momentum_buffer (momentum > 0).
 struct RmspropStepOp {
   double lr, alpha, eps, weight_decay, momentum, centered, maximize;
@@ -113,20 +132,20 @@ struct RmspropStepOp {
   TG_HD int nstates() const { return 1 + (centered != 0) + (momentum > 0); }
   template <class T> TG_HD void operator()(T& p, T g, T& sq, T& s1, T& s2) const {
     g = effective_grad(p, g, weight_decay, maximize);
-    sq = mul_rn(sq, T(alpha));
-    sq = sq + mul_rn(mul_rn(g, g), T(1.0 - alpha));
+    sq = addcmul_sq(mul_rn(sq, T(alpha)), g, 1.0 - alpha);
     const bool c = centered != 0;
-    const T ga = mul_rn(s1, T(alpha)) + mul_rn(g, T(1.0 - alpha));  // grad_avg (slot 1 when centered)
-    const T avg = SqrtOp{}(c ? sq - mul_rn(ga, ga) : sq) + T(eps);
+    const T ga = lerp_rn(s1, g, T(1.0 - alpha));  // grad_avg (slot 1 when centered)
+    const T avg = SqrtOp{}(c ? fma_rn(-ga, ga, sq) : sq) + T(eps);
     const T buf = mul_rn(c ? s2 : s1, T(momentum)) + g / avg;  // momentum_buffer (the next slot)
     const bool mom = momentum > 0;
     s1 = c ? ga : mom ? buf : s1;
     s2 = c && mom ? buf : s2;
-    p = p - (mom ? mul_rn(buf, T(lr)) : mul_rn(g / avg, T(lr)));
+    p = mom ? fma_rn(buf, T(-lr), p) : p + mul_rn(T(-lr), g) / avg;
   }
 };
 
-// Adagrad: sum += g^2; p -= clr * g / (sqrt(sum) + eps), clr = lr / (1 + (step - 1) lr_decay). Slot: sum.
+// Adagrad: sum += g^2 (fused); p += (-clr * g) / (sqrt(sum) + eps), clr = lr / (1 + (step - 1) lr_decay).
+// Slot: sum.
 struct AdagradStepOp {
   double lr, lr_decay, eps, weight_decay, maximize, step;
   double clr = 0;                       // (prepare())
@@ -135,12 +154,12 @@ struct AdagradStepOp {
   void prepare() { clr = lr / (1.0 + (step - 1.0) * lr_decay); }
   template <class T> TG_HD void operator()(T& p, T g, T& sum, T&, T&) const {
     g = effective_grad(p, g, weight_decay, maximize);
-    sum = sum + mul_rn(g, g);
-    p = p - mul_rn(g / (SqrtOp{}(sum) + T(eps)), T(clr));
+    sum = fma_rn(g, g, sum);
+    p = p + mul_rn(T(-clr), g) / (SqrtOp{}(sum) + T(eps));
   }
 };
 
-// Adamax: m = beta1 m + (1 - beta1) g; u = max(beta2 u, |g| + eps); p -= clr * m / u, clr = lr / (1 - beta1^step).
+// Adamax: m = lerp(m, g, 1 - beta1); u = max(beta2 u, |g| + eps); p += (-clr * m) / u, clr = lr / (1 - beta1^step).
 // Slots: exp_avg, exp_inf.
 struct AdamaxStepOp {
   double lr, beta1, beta2, eps, weight_decay, maximize, step;
@@ -150,34 +169,32 @@ struct AdamaxStepOp {
   void prepare() { clr = lr / (1.0 - std::pow(beta1, step)); }
   template <class T> TG_HD void operator()(T& p, T g, T& m, T& u, T&) const {
     g = effective_grad(p, g, weight_decay, maximize);
-    m = mul_rn(m, T(beta1));
-    m = m + mul_rn(g, T(1.0 - beta1));
+    m = lerp_rn(m, g, T(1.0 - beta1));
     u = MaximumOp{}(mul_rn(u, T(beta2)), AbsOp{}(g) + T(eps));
-    p = p - mul_rn(m / u, T(clr));
+    p = p + mul_rn(T(-clr), m) / u;
   }
 };
 
 // Adadelta: sq = rho sq + (1 - rho) g^2; delta = sqrt(acc + eps) / sqrt(sq + eps) * g;
-// acc = rho acc + (1 - rho) delta^2; p -= lr delta. Slots: square_avg, acc_delta.
+// acc = rho acc + (1 - rho) delta^2 (the squares: addcmul, fused); p -= lr delta (fused). Slots: square_avg,
+// acc_delta.
 struct AdadeltaStepOp {
   double lr, rho, eps, weight_decay, maximize;
   static constexpr int kMinStates = 2;  // nstates() is at least this
   TG_HD int nstates() const { return 2; }
   template <class T> TG_HD void operator()(T& p, T g, T& sq, T& acc, T&) const {
     g = effective_grad(p, g, weight_decay, maximize);
-    sq = mul_rn(sq, T(rho));
-    sq = sq + mul_rn(mul_rn(g, g), T(1.0 - rho));
+    sq = addcmul_sq(mul_rn(sq, T(rho)), g, 1.0 - rho);
     const T delta = mul_rn(SqrtOp{}(acc + T(eps)) / SqrtOp{}(sq + T(eps)), g);
-    acc = mul_rn(acc, T(rho));
-    acc = acc + mul_rn(mul_rn(delta, delta), T(1.0 - rho));
-    p = p - mul_rn(delta, T(lr));
+    acc = addcmul_sq(mul_rn(acc, T(rho)), delta, 1.0 - rho);
+    p = fma_rn(delta, T(-lr), p);
   }
 };
 
 // NAdam: the moments (adam_moments); mu_t = beta1 (1 - 0.96^(t psi) / 2) for t = step and step + 1;
-// denom = sqrt(v / (1 - beta2^step)) + eps; p -= lr (1 - mu) / (1 - mu_product) g / denom, then
-// p -= lr mu_next / (1 - mu_product mu_next) m / denom. mu_product: the running product of mu up to this step (the
-// optimizer's 0-d state, rounded in its dtype as torch's). Slots: exp_avg, exp_avg_sq.
+// denom = sqrt(v / (1 - beta2^step)) + eps; p += (-lr (1 - mu) / (1 - mu_product) g) / denom, then
+// p += (-lr mu_next / (1 - mu_product mu_next) m) / denom (addcdiv). mu_product: the running product of mu up to this
+// step (the optimizer's 0-d state, rounded in its dtype as torch's). Slots: exp_avg, exp_avg_sq.
 struct NadamStepOp {
   double lr, beta1, beta2, eps, weight_decay, momentum_decay, maximize, decoupled, step, mu_product;
   double bias_correction2 = 0, grad_scale = 0, exp_avg_scale = 0;  // (prepare())
@@ -193,8 +210,8 @@ struct NadamStepOp {
   template <class T> TG_HD void operator()(T& p, T g, T& m, T& v, T&) const {
     g = adam_moments(p, g, m, v, lr, beta1, beta2, weight_decay, decoupled, maximize);
     const T denom = SqrtOp{}(v / T(bias_correction2)) + T(eps);
-    p = p - mul_rn(g / denom, T(grad_scale));
-    p = p - mul_rn(m / denom, T(exp_avg_scale));
+    p = p + mul_rn(T(-grad_scale), g) / denom;
+    p = p + mul_rn(T(-exp_avg_scale), m) / denom;
   }
 };
 
@@ -224,7 +241,7 @@ struct RadamStepOp {
   }
 };
 
-// ASGD: p = p (1 - lambd eta) - eta g; ax += mu (p - ax), or ax = p while mu is 1. eta and mu: the optimizer's
+// ASGD: p = p (1 - lambd eta) - eta g (fused); ax += mu (p - ax), or ax = p while mu is 1. eta and mu: the optimizer's
 // 0-d states' values at this step. Slot: ax.
 struct AsgdStepOp {
   double lambd, eta, mu, weight_decay, maximize;
@@ -233,7 +250,7 @@ struct AsgdStepOp {
   template <class T> TG_HD void operator()(T& p, T g, T& ax, T&, T&) const {
     g = effective_grad(p, g, weight_decay, maximize);
     p = mul_rn(p, T(1.0 - mul_rn(lambd, eta)));
-    p = p - mul_rn(g, T(eta));
+    p = fma_rn(g, T(-eta), p);
     ax = mu != 1 ? ax + mul_rn(p - ax, T(mu)) : p;
   }
 };

@@ -273,6 +273,9 @@ OPS = [
     # add(self, other, alpha=) / sub of floating tensors: one fused multiply-add, as torch's kernel (tensor.py)
     E("_add_alpha", "AddAlphaOp", "binary_floating", ("grad", "grad * alpha"), params=(("alpha", 1.0),),
       ref="lambda a, b, alpha: a + alpha * b", python="functional"),
+    # addcmul(self, t, t, value=): the optimizers' squares, the last multiply and the add fused as torch's kernel
+    E("_addcmul_sq", "AddcmulSqOp", "binary_floating", ("grad", "2 * value * grad * other"), params=(("value", 1.0),),
+      ref="lambda a, b, value: a + value * b * b", python="functional"),
     # ---- torch.special (functional: only torch.special names them; i0, igamma and igammac are torch's too).
     # not_implemented(what): torch has no derivative there (backward raises); functional(name): another entry.
     E("erfcx", "ErfcxOp", "unary_float", f"grad * (2 * self * result - {_2_SQRTPI!r})", ref="special.erfcx",
@@ -1012,9 +1015,11 @@ class OptimizerStep:
     compute in float32, rounded once, as torch's fused kernels).
 
     `formula` is the update written with Tensor ops (Python statements over `param`, `grad`, the state names and
-    the hyperparameters, rebinding `param` and the states to their new values; `math` is available;
-    optim._fused.formula runs it): the fused kernel is its registered specialization, one rounding per operation
-    in the same order, and the tests check the two agree bit for bit."""
+    the hyperparameters, rebinding `param` and the states to their new values; `math` and `addcmul_sq(a, t, value)`
+    (torch's addcmul(a, t, t, value=): the last product fused with the add) are available; optim._fused.formula
+    runs it): torch's single-tensor update op for op (its add(alpha=), addcmul and lerp are fused multiply-adds,
+    as torch's kernels), the fused kernel its registered specialization, one rounding per operation in the same
+    order, and the tests check the two agree bit for bit."""
     __slots__ = ("name", "functor", "states", "hyper", "formula", "counted")
 
     def __init__(self, name, functor, states, hyper, formula, counted=True):
@@ -1031,28 +1036,27 @@ MAX_OPTIM_STATES = 3  # slots s0, s1, s2 of the functors (csrc/ops/optim.h)
 MAX_OPTIM_HYPER = 12  # OptimHyper in csrc/ops/optim.h
 _EFFECTIVE_GRAD = """
 grad = -grad if maximize else grad
-grad = grad + param * weight_decay if weight_decay else grad
+grad = grad.add(param, alpha=weight_decay) if weight_decay else grad
 """
 # Adam's, NAdam's and RAdam's: the weight decay decoupled (AdamW's: param scaled first) or an L2 penalty; the moments
 _DECOUPLED_GRAD = """
 if decoupled and weight_decay:
     param = param * (1 - lr * weight_decay)
 grad = -grad if maximize else grad
-grad = grad + param * weight_decay if weight_decay and not decoupled else grad
+grad = grad.add(param, alpha=weight_decay) if weight_decay and not decoupled else grad
 """
 _MOMENTS = """
-exp_avg = exp_avg * beta1 + grad * (1 - beta1)
-exp_avg_sq = exp_avg_sq * beta2 + (grad * grad) * (1 - beta2)
+exp_avg = exp_avg.lerp(grad, 1 - beta1)
+exp_avg_sq = addcmul_sq(exp_avg_sq * beta2, grad, 1 - beta2)
 """
 O = OptimizerStep
 OPTIMIZER_STEPS = [
     O("sgd_step_", "SgdStepOp", ("momentum_buffer",),
       ("lr", "momentum", "dampening", "weight_decay", "nesterov", "maximize", "first"), _EFFECTIVE_GRAD + """
 if momentum:
-    momentum_buffer = grad if first else (
-        momentum_buffer * momentum + (grad if dampening == 0 else grad * (1 - dampening)))
-    grad = grad + momentum_buffer * momentum if nesterov else momentum_buffer
-param = param - grad * lr
+    momentum_buffer = grad if first else (momentum_buffer * momentum).add(grad, alpha=1 - dampening)
+    grad = grad.add(momentum_buffer, alpha=momentum) if nesterov else momentum_buffer
+param = param.add(grad, alpha=-lr)
 """, counted=False),
     O("adam_step_", "AdamStepOp", ("exp_avg", "exp_avg_sq", "max_exp_avg_sq"),
       ("lr", "beta1", "beta2", "eps", "weight_decay", "amsgrad", "maximize", "decoupled", "step"),
@@ -1060,39 +1064,39 @@ param = param - grad * lr
 if amsgrad:
     max_exp_avg_sq = max_exp_avg_sq.maximum(exp_avg_sq)
 denom = (max_exp_avg_sq if amsgrad else exp_avg_sq).sqrt() / math.sqrt(1 - beta2 ** step) + eps
-param = param - (exp_avg / denom) * (lr / (1 - beta1 ** step))
+param = param + (exp_avg * -(lr / (1 - beta1 ** step))) / denom
 """),
     O("rmsprop_step_", "RmspropStepOp", ("square_avg", "grad_avg", "momentum_buffer"),
       ("lr", "alpha", "eps", "weight_decay", "momentum", "centered", "maximize"), _EFFECTIVE_GRAD + """
-square_avg = square_avg * alpha + (grad * grad) * (1 - alpha)
+square_avg = addcmul_sq(square_avg * alpha, grad, 1 - alpha)
 if centered:
-    grad_avg = grad_avg * alpha + grad * (1 - alpha)
-    avg = (square_avg - grad_avg * grad_avg).sqrt() + eps
+    grad_avg = grad_avg.lerp(grad, 1 - alpha)
+    avg = addcmul_sq(square_avg, grad_avg, -1.0).sqrt() + eps
 else:
     avg = square_avg.sqrt() + eps
 if momentum > 0:
     momentum_buffer = momentum_buffer * momentum + grad / avg
-    param = param - momentum_buffer * lr
+    param = param.add(momentum_buffer, alpha=-lr)
 else:
-    param = param - (grad / avg) * lr
+    param = param + (grad * -lr) / avg
 """),
     O("adagrad_step_", "AdagradStepOp", ("sum",), ("lr", "lr_decay", "eps", "weight_decay", "maximize", "step"),
       _EFFECTIVE_GRAD + """
-sum = sum + grad * grad
-param = param - (grad / (sum.sqrt() + eps)) * (lr / (1 + (step - 1) * lr_decay))
+sum = addcmul_sq(sum, grad, 1.0)
+param = param + (grad * -(lr / (1 + (step - 1) * lr_decay))) / (sum.sqrt() + eps)
 """),
     O("adamax_step_", "AdamaxStepOp", ("exp_avg", "exp_inf"),
       ("lr", "beta1", "beta2", "eps", "weight_decay", "maximize", "step"), _EFFECTIVE_GRAD + """
-exp_avg = exp_avg * beta1 + grad * (1 - beta1)
+exp_avg = exp_avg.lerp(grad, 1 - beta1)
 exp_inf = (exp_inf * beta2).maximum(grad.abs() + eps)
-param = param - (exp_avg / exp_inf) * (lr / (1 - beta1 ** step))
+param = param + (exp_avg * -(lr / (1 - beta1 ** step))) / exp_inf
 """),
     O("adadelta_step_", "AdadeltaStepOp", ("square_avg", "acc_delta"),
       ("lr", "rho", "eps", "weight_decay", "maximize"), _EFFECTIVE_GRAD + """
-square_avg = square_avg * rho + (grad * grad) * (1 - rho)
+square_avg = addcmul_sq(square_avg * rho, grad, 1 - rho)
 delta = ((acc_delta + eps).sqrt() / (square_avg + eps).sqrt()) * grad
-acc_delta = acc_delta * rho + (delta * delta) * (1 - rho)
-param = param - delta * lr
+acc_delta = addcmul_sq(acc_delta * rho, delta, 1 - rho)
+param = param.add(delta, alpha=-lr)
 """),
     O("nadam_step_", "NadamStepOp", ("exp_avg", "exp_avg_sq"),
       ("lr", "beta1", "beta2", "eps", "weight_decay", "momentum_decay", "maximize", "decoupled", "step",
@@ -1100,8 +1104,8 @@ param = param - delta * lr
 mu = beta1 * (1 - 0.5 * 0.96 ** (step * momentum_decay))
 mu_next = beta1 * (1 - 0.5 * 0.96 ** ((step + 1) * momentum_decay))
 denom = (exp_avg_sq / (1 - beta2 ** step)).sqrt() + eps
-param = param - (grad / denom) * (lr * (1 - mu) / (1 - mu_product))
-param = param - (exp_avg / denom) * (lr * mu_next / (1 - mu_product * mu_next))
+param = param + (grad * -(lr * (1 - mu) / (1 - mu_product))) / denom
+param = param + (exp_avg * -(lr * mu_next / (1 - mu_product * mu_next))) / denom
 """),
     O("radam_step_", "RadamStepOp", ("exp_avg", "exp_avg_sq"),
       ("lr", "beta1", "beta2", "eps", "weight_decay", "maximize", "decoupled", "step"), _DECOUPLED_GRAD + _MOMENTS + """
@@ -1117,7 +1121,7 @@ param = param - update
 """),
     O("asgd_step_", "AsgdStepOp", ("ax",), ("lambd", "eta", "mu", "weight_decay", "maximize"), _EFFECTIVE_GRAD + """
 param = param * (1 - lambd * eta)
-param = param - grad * eta
+param = param.add(grad, alpha=-eta)
 ax = ax + (param - ax) * mu if mu != 1 else param
 """),
 ]

@@ -14,7 +14,7 @@ then left out) or empty. The optimizers in this package call one or the other (t
 `formula`, of which the kernel is the registered specialization): the tests check the two agree bit for bit."""
 import math
 
-from .. import _C, _registry
+from .. import _C, _ops, _registry
 
 __all__ = [n for e in _registry.OPTIMIZER_STEPS for n in (e.name, e.foreach_name)]
 
@@ -83,5 +83,6 @@ def formula(name, param, grad, states, **hyper):
     """The update of the registry entry `name` computed with Tensor ops, out of place: {"param": new param, state
     name: new state} for param, grad, the states the flags use ({name: tensor}) and the entry's hyperparameters."""
     scope = dict(hyper, param=param, grad=grad, **states)
-    exec(_FORMULAS[name], {"math": math}, scope)  # noqa: S102 (the registry's own formula text)
+    exec(_FORMULAS[name], {"math": math, "addcmul_sq": _ops.functional("_addcmul_sq")},  # noqa: S102
+         scope)  # (the registry's own formula text; addcmul_sq(a, t, value): a + value * t * t, fused as torch's)
     return {n: scope[n] for n in ("param", *states)}
