@@ -161,3 +161,15 @@ def test_addcmul_sq_kernel_fuses_the_last_product():
     v = _f32([1019837728, 1026061808])
     g = _f32([1066170878, 1074993958])
     assert _bits(_ops.functional("_addcmul_sq")(v * 0.999, g, 0.001)) == [1020471155, 1027468979]
+
+
+def test_addcdiv_scales_the_numerator_first():
+    # torch's kernel: self + (value * tensor1) / tensor2 (was: value * (tensor1 / tensor2), an ulp off)
+    a = _f32([-1081210383, -1089322256])
+    b = _f32([-1108358870, -1079051970])
+    c = _f32([1066998434, 1067726506])
+    assert _bits(a.addcdiv(b, c, value=-0.37)) == [-1081514198, -1103800578]
+    assert _bits(torch.addcdiv(a, b, c, value=-0.37)) == [-1081514198, -1103800578]
+    assert _bits(a.clone().addcdiv_(b, c, value=-0.37)) == [-1081514198, -1103800578]
+    z = torch.addcdiv(torch.ones(2), torch.tensor([1, 2]), torch.tensor([3.0, 4.0]), value=2)
+    assert z.dtype == torch.float32 and np.allclose(z.numpy(), [1.6666666, 2.0])

@@ -147,7 +147,10 @@ def addcdiv(input, tensor1, tensor2, *, value=1, out=None):
             "value * torch.trunc(tensor1 / tensor2)).to(input.dtype) for integer inputs and as (input + value * "
             "tensor1 / tensor2) for float inputs. The future addcdiv behavior is just the latter implementation: "
             "(input + value * tensor1 / tensor2), for all dtypes.")
-    return _out(_named(input + value * (tensor1 / tensor2), "AddcdivBackward0"), out)
+    # torch's kernel: self + (value * tensor1) / tensor2, in that order (the Adam-style updates' rounding)
+    dtype = _dtype.BY_ID[_C.result_type(tensor1._impl, tensor2._impl)]
+    numerator = value * (tensor1 if tensor1.dtype is dtype else tensor1.to(dtype))
+    return _out(_named(input + numerator / tensor2, "AddcdivBackward0"), out)
 
 
 def angle(input, *, out=None):
