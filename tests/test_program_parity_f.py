@@ -1,9 +1,11 @@
 """Tutorial-style programs (spatial transformer, extending autograd) that differed from torch 2.13: affine_grid's
 rounding (torch's linspace for the base coordinates, a plain in-order sum for small grids, a fused multiply-add
-chain for the others), grid_sample's nearest mode reading +0.0 outside the input, gradcheck's sequence of
-function and backward calls (and no random draws), gradgradcheck's grad_outputs drawn as torch's, the messages,
-the module and qualified name of a custom Function's node class, FunctionCtx, apply's keyword
-arguments and needs_input_grad under no_grad. Expected values written down from torch."""
+chain for the others), grid_sample reading +0.0 outside the input in nearest mode and rounding its bilinear sums
+as torch's kernels, gradcheck's sequence of function and backward calls (and no random draws), gradgradcheck's
+grad_outputs drawn as torch's, the messages, the module and qualified name of a custom Function's node class,
+FunctionCtx, apply's keyword arguments and needs_input_grad under no_grad. Expected values written down from
+torch."""
+import math
 import warnings
 
 import pytest
@@ -68,6 +70,35 @@ def test_grid_sample_nearest_zeros_padding_reads_positive_zero():
     assert out.signbit().tolist() == [[[[False, True, False]]]]
     out.sum().backward()
     assert grid.grad.tolist() == [[[[0.0, 0.0], [0.0, 0.0], [0.0, 0.0]]]]
+
+
+def test_grid_sample_bilinear_rounds_as_torchs_kernels():
+    # 2-D float32: torch's vectorized kernel, whose multiply-adds its compiler fuses (the unnormalized
+    # coordinate and the sum of the corners); 3-D: its scalar kernel's ((x * y) * z) weights
+    inp = torch.tensor([math.sin(0.37 * i) for i in range(30)]).view(1, 1, 5, 6)
+    grid = torch.tensor([1.1 * math.cos(0.173 * i) for i in range(40)]).view(1, 4, 5, 2)
+    out = F.grid_sample(inp, grid, mode="bilinear", padding_mode="zeros", align_corners=False)
+    assert out.view(-1).tolist() == [
+        -0.05616934224963188, -0.23365111649036407, -0.5610017776489258, 0.8911517858505249, -0.5721150040626526,
+        0.0767778754234314, 0.3880181908607483, 0.004271721933037043, 0.0, 0.0, 0.0, 0.11436303704977036,
+        0.5806896090507507, -0.781001627445221, 0.6966007351875305, -0.21755509078502655, -0.6580211520195007,
+        -0.14323684573173523, -0.05323035269975662, -0.17658916115760803
+    ]
+    out = F.grid_sample(inp, grid, mode="bilinear", padding_mode="reflection", align_corners=True)
+    assert out.view(-1).tolist() == [
+        -0.6308457851409912, -0.7933011054992676, 0.10478635132312775, 0.6586997509002686, -0.6154358386993408,
+        -0.1354781836271286, 0.4463970959186554, 0.219155415892601, 0.1400216966867447, 0.20293593406677246,
+        0.0841967985033989, 0.42917510867118835, 0.25715821981430054, -0.8002235293388367, 0.4103005826473236,
+        0.39979979395866394, -0.6185981631278992, -0.7085850834846497, -0.6005806922912598, -0.88637775182724
+    ]
+    inp3 = torch.tensor([math.cos(0.29 * i) for i in range(60)]).view(1, 1, 3, 4, 5)
+    grid3 = torch.tensor([1.2 * math.sin(0.41 * i) for i in range(36)]).view(1, 2, 2, 3, 3)
+    out = F.grid_sample(inp3, grid3, mode="bilinear", padding_mode="zeros", align_corners=False)
+    assert out.view(-1).tolist() == [
+        -0.5133271813392639, -0.0012341488618403673, -0.66847825050354, 0.12461355328559875, 0.03472534939646721,
+        -0.629040539264679, -0.001787257380783558, -0.2960053086280823, 0.21401414275169373, 0.0027278766501694918,
+        -0.45972350239753723, -0.003174570621922612
+    ]
 
 
 # ------------------------------------------------------------------ gradcheck / gradgradcheck

@@ -6,7 +6,9 @@ scaled to pixel positions (align_corners: -1 and 1 are the corner pixels' centre
 edges), moved inside by padding_mode (border: clamped; reflection: mirrored at the edges, then clamped;
 zeros: left as they are, positions outside reading 0) and interpolated from the neighbouring pixels,
 gathered from the flattened input. Gradients reach input through the gather and grid through the
-interpolation weights (none for mode='nearest', as torch's)."""
+interpolation weights (none for mode='nearest', as torch's). Rounded as torch's CPU kernels: the 2-D float32 one
+is vectorized with fused multiply-adds (the unnormalized coordinate, the sum of the corners), the 3-D one weighs
+a corner by ((x * y) * z) distances; bicubic still differs from torch's in the last bits."""
 import itertools
 import math
 import warnings
@@ -168,15 +170,20 @@ def grid_sample(input, grid, mode="bilinear", padding_mode="zeros", align_corner
     n, c, sizes = input.shape[0], input.shape[1], tuple(input.shape[2:])
     k, out = len(sizes), tuple(grid.shape[1:-1])
     flat = input.reshape(n, c, -1)
+    # torch's 2-D float32 CPU kernel is vectorized, and its compiler fuses each multiply-add: rounded as it is
+    fused = k == 2 and input.dtype is _dtype.float32 and input.device.type == "cpu"
     coords = []  # pixel positions, in input dim order (grid's last entry is x, for the last input dim)
     for d, size in enumerate(sizes):
         g = grid[..., k - 1 - d]
-        coords.append((g + 1) / 2 * (size - 1) if align_corners else ((g + 1) * size - 1) / 2)
+        if align_corners:
+            coords.append((g + 1) / 2 * (size - 1))
+        else:
+            coords.append(_fma(g + 1, size / 2, -0.5) if fused else ((g + 1) * size - 1) / 2)
     if mode == "bicubic":
         result = _bicubic(flat, coords, sizes, padding_mode, align_corners)
     else:
         coords = [_padded(x, size, padding_mode, align_corners) for x, size in zip(coords, sizes)]
-        result = _nearest(flat, coords, sizes) if mode == "nearest" else _linear(flat, coords, sizes)
+        result = _nearest(flat, coords, sizes) if mode == "nearest" else _linear(flat, coords, sizes, fused)
     return _named(result.reshape(n, c, *out), f"GridSampler{k}DBackward0")
 
 
@@ -189,15 +196,38 @@ def _nearest(flat, coords, sizes):
     return where(inside, values * weight.reshape(weight.shape[0], 1, -1), 0)
 
 
-def _linear(flat, coords, sizes):
+def _fma(a, b, c):
+    """a * b + c rounded once, for float32 a (the product and the sum are exact in float64 but for sums of far
+    apart magnitudes, where the two roundings could differ in the last bit)."""
+    return (a.to(_dtype.float64) * b + c).to(a.dtype)
+
+
+def _linear(flat, coords, sizes, fused):
+    """Interpolated as torch's kernels: the 2-D one weights each corner by the product of (y, x) distances taken
+    from the fraction, summed with fused multiply-adds (when fused); the 3-D one by ((x * y) * z) distances to
+    the far corner, summed in order."""
     lows = [x.detach().floor() for x in coords]
-    fractions = [x - lo for x, lo in zip(coords, lows)]
-    result = 0
+    if len(sizes) == 3:
+        highs = [lo + 1 for lo in lows]
+        near = [x - lo for x, lo in zip(coords, lows)]  # distance from the low corner: the high corner's weight
+        far = [hi - x for x, hi in zip(coords, highs)]
+    else:
+        near = [x - lo for x, lo in zip(coords, lows)]
+        far = [1 - f for f in near]
+    result = None
     for corner in itertools.product((0, 1), repeat=len(sizes)):
         taps = [lo + bit for lo, bit in zip(lows, corner)]
-        weight = math.prod(f if bit else 1 - f for f, bit in zip(fractions, corner))
+        factors = [n if bit else f for n, f, bit in zip(near, far, corner)]
+        weight = math.prod(reversed(factors)) if len(sizes) == 3 else math.prod(factors)
         values, inside = _read(flat, taps, sizes)
-        result = result + values * (weight.reshape(weight.shape[0], 1, -1) * inside.to(values.dtype))
+        values = where(inside, values, 0)  # (torch's masked read: +0.0)
+        weight = weight.reshape(weight.shape[0], 1, -1)
+        if result is None:
+            result = values * weight + 0.0 if len(sizes) == 3 else values * weight
+        elif fused:
+            result = _fma(values, weight, result)
+        else:
+            result = result + values * weight
     return result
 
 
