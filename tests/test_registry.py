@@ -183,7 +183,9 @@ def test_out_variant_writes_the_kernel_result_into_out(name):
     fn = getattr(torch, name)
     x, y = np.array([[0.5, 1.5, -2.0]]), np.array([[2.0, -0.5, 4.0]])
     expected = getattr(torch.Tensor, name)(*([torch.from_numpy(x)] + ([] if name == "exp" else [torch.from_numpy(y)])))
-    args = (lambda a: [a] if name == "exp" else [a, torch.from_numpy(y)])
+
+    def args(a):
+        return [a] if name == "exp" else [a, torch.from_numpy(y)]
     out = torch.zeros(1, 3, dtype=torch.float64)
     ptr, version = out.data_ptr(), out._version
     assert fn(*args(torch.from_numpy(x)), out=out) is out

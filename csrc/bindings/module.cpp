@@ -276,6 +276,11 @@ PYBIND11_MODULE(_C, m) {
       .def_property_readonly("ndim", &TensorImpl::dim)
       .def_property_readonly("numel", &TensorImpl::numel)
       .def_property_readonly("is_contiguous", &TensorImpl::is_contiguous)
+      // a column-major matrix (a transposed contiguous one: strides (1, rows)), what mm's backward keeps of an
+      // operand whose gradient it computes in that layout (torch's mm_mat1/mm_mat2_backward strides test)
+      .def_property_readonly(
+          "column_major",
+          [](const TensorImpl& t) { return t.dim() == 2 && t.strides[0] == 1 && t.strides[1] == t.sizes[0]; })
       .def_property_readonly("data_ptr", [](const TensorImpl& t) { return reinterpret_cast<uintptr_t>(t.data_ptr()); })
       .def_property_readonly("storage_id",
                              [](const TensorImpl& t) { return reinterpret_cast<uintptr_t>(t.storage.get()); })

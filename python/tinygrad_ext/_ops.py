@@ -2210,17 +2210,17 @@ def maybe_multiply(t, s):
     return t if s == 1 else t * s
 
 
-def mm_mat1_backward(grad, mat2, strides, alpha):
-    """torch's: the gradient of alpha * mat1 @ mat2 for mat1, column-major when mat1 was (`strides`: mat1's)."""
-    if strides[0] == 1 and strides[1] == grad.shape[0]:
+def mm_mat1_backward(grad, mat2, column_major, alpha):
+    """torch's: the gradient of alpha * mat1 @ mat2 for mat1, column-major when mat1 was."""
+    if column_major:
         return maybe_multiply(mat2.mm(grad.t()).t(), alpha)
     return maybe_multiply(grad.mm(mat2.t()), alpha)
 
 
-def mm_mat2_backward(grad, mat1, strides, alpha):
-    """torch's: the gradient of alpha * mat1 @ mat2 for mat2, column-major when mat2 was (`strides`: mat2's), so a
-    linear layer's weight gradient (mat2 is weight.t()) comes out in the weight's own layout, with no copy."""
-    if strides[0] == 1 and strides[1] == mat1.shape[1]:
+def mm_mat2_backward(grad, mat1, column_major, alpha):
+    """torch's: the gradient of alpha * mat1 @ mat2 for mat2, column-major when mat2 was, so a linear layer's
+    weight gradient (mat2 is weight.t()) comes out in the weight's own layout, with no copy."""
+    if column_major:
         return maybe_multiply(grad.t().mm(mat1).t(), alpha)
     return maybe_multiply(mat1.t().mm(grad), alpha)
 
@@ -2279,15 +2279,15 @@ class _Product(Op):
         ka, kb = cls._keeps[ra + 2 * rb]
         ctx._saved = (a if ka else None, b if kb else None)
         ctx._saved_versions = (a._impl.version if ka else None, b._impl.version if kb else None)
-        if cls._strides:
-            ctx.strides = (a._impl.strides if ra else None, b._impl.strides if rb else None)
+        if cls._layouts:
+            ctx.layouts = (ra and a._impl.column_major, rb and b._impl.column_major)
         return _recorded(ctx, r)
 
     @staticmethod
     def backward(ctx, g):
         a, b = ctx.saved_tensors
-        need, grads, strides = ctx.needs_input_grad, ctx._grads, ctx.strides
-        return grads[0](g, a, b, *strides) if need[0] else None, grads[1](g, a, b, *strides) if need[1] else None
+        need, grads, layouts = ctx.needs_input_grad, ctx._grads, ctx.layouts
+        return grads[0](g, a, b, *layouts) if need[0] else None, grads[1](g, a, b, *layouts) if need[1] else None
 
 
 class _ScaledProduct(Op):
@@ -2313,31 +2313,31 @@ class _ScaledProduct(Op):
         ctx._saved_versions = (input._impl.version if ki else None, a._impl.version if ka else None,
                                b._impl.version if kb else None)
         ctx.input_shape, ctx.beta, ctx.alpha = input._impl.shape, beta, alpha
-        if cls._strides:
-            ctx.strides = (None, a._impl.strides if ra else None, b._impl.strides if rb else None)
+        if cls._layouts:
+            ctx.layouts = (False, ra and a._impl.column_major, rb and b._impl.column_major)
         return _recorded(ctx, r)
 
     @staticmethod
     def backward(ctx, g):
         c, a, b = ctx.saved_tensors
         need, grads, beta, alpha = ctx.needs_input_grad, ctx._grads, ctx.beta, ctx.alpha
-        args = (g, c, a, b, *ctx.strides, beta, alpha)
+        args = (g, c, a, b, *ctx.layouts, beta, alpha)
         return (_unbroadcast(grads[0](*args), ctx.input_shape) if need[0] else None,
                 grads[1](*args) if need[1] else None, grads[2](*args) if need[2] else None)
 
 
 def _matmul(entry):
     """The autograd op of a registry product: forward calls the row's kernel (the fused one for a scaled product
-    with beta == alpha == 1), backward evaluates the row's formulas, each reading only what it names (an operand's
-    strides, kept only when a formula reads them: `_strides`)."""
-    strides = tuple(f"{t}_strides" for t in entry.tensors)
-    names = entry.tensors + strides + (("beta", "alpha") if entry.scaled else ())
+    with beta == alpha == 1), backward evaluates the row's formulas, each reading only what it names (whether an
+    operand was column-major, kept only when a formula reads it: `_layouts`)."""
+    layouts = tuple(f"{t}_column_major" for t in entry.tensors)
+    names = entry.tensors + layouts + (("beta", "alpha") if entry.scaled else ())
     reads = [set(re.findall(r"\w+", f)) for f in entry.grad]
     n = len(entry.tensors)
     keeps = tuple(tuple(any(needs >> i & 1 and entry.tensors[j] in reads[i] for i in range(n)) for j in range(n))
                   for needs in range(2 ** n))
     attrs = {"_kernel": _MATMUL_KERNELS.get(entry.kernel) or getattr(_C, entry.kernel), "_keeps": keeps,
-             "_strides": any(s in r for s in strides for r in reads), "strides": (None,) * len(strides),
+             "_layouts": any(n in r for n in layouts for r in reads), "layouts": (False,) * len(layouts),
              "_grads": tuple(eval(compile(f"lambda grad, {', '.join(names)}: {f}", "<op registry>", "eval"),  # noqa: S307
                                   dict(_MATMUL_HELPERS)) for f in entry.grad),
              "_backward_name": entry.node, "entry": entry, "__doc__": entry.doc(f"torch.{entry.name}")}

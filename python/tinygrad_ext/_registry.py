@@ -567,9 +567,10 @@ class MatrixProduct:
     _ops._MATMUL_KERNELS (products composed of other kernels: mv, dot, outer, addbmm's one mm); `signature`
     torch's parameters, as Python writes them (the first is torch's `self`, which the formulas call `self`);
     `grad` the derivative of each tensor parameter in Tensor ops over `grad`, the parameters by name, `beta`,
-    `alpha` and `<parameter>_strides`, the parameter's strides at the call (torch's saved `mat2.sym_strides()`: the
-    tensor itself is not saved for it) (torch's derivatives.yaml, with the helpers of _ops._MATMUL_HELPERS; an
-    input added to the product is summed back to its own shape), `node` torch's node name, `ref` the numpy
+    `alpha` and `<parameter>_column_major`, whether the parameter was a column-major matrix at the call (what
+    torch's saved `mat2.sym_strides()` tells its formulas: the tensor itself is not saved for it) (torch's
+    derivatives.yaml, with the helpers of _ops._MATMUL_HELPERS; an input added to the product is summed back to
+    its own shape), `node` torch's node name, `ref` the numpy
     reference, ref(*tensors, beta, alpha).
     A scaled product (beta=1, alpha=1 keyword-only: addmm, baddbmm, addbmm, addmv, addr) is beta * input +
     alpha * kernel(a, b), input ignored when beta == 0 (its NaNs too; its gradient is still grad * beta); `fused`
@@ -603,11 +604,11 @@ _BATCHES = "grad.unsqueeze(0).expand({}.shape[0], -1, -1)"  # addbmm's grad, one
 M = MatrixProduct
 MATMULS = [
     M("mm", "mm", "input, mat2",
-      ("mm_mat1_backward(grad, mat2, self_strides, 1)", "mm_mat2_backward(grad, self, mat2_strides, 1)"),
+      ("mm_mat1_backward(grad, mat2, self_column_major, 1)", "mm_mat2_backward(grad, self, mat2_column_major, 1)"),
       "MmBackward0", "lambda a, b: a @ b"),
     M("addmm", "mm", f"input, mat1, mat2, {_SCALED}",
-      (_INPUT_GRAD, "mm_mat1_backward(grad, mat2, mat1_strides, alpha)",
-       "mm_mat2_backward(grad, mat1, mat2_strides, alpha)"),
+      (_INPUT_GRAD, "mm_mat1_backward(grad, mat2, mat1_column_major, alpha)",
+       "mm_mat2_backward(grad, mat1, mat2_column_major, alpha)"),
       "AddmmBackward0", "lambda c, a, b, beta=1, alpha=1: beta * c + alpha * (a @ b)", fused="addmm"),
     M("bmm", "bmm", "input, mat2", ("grad.bmm(mat2.transpose(1, 2))", "self.transpose(1, 2).bmm(grad)"),
       "BmmBackward0", "lambda a, b: a @ b"),
