@@ -272,7 +272,7 @@ def test_bce_losses_edges_second_derivatives_and_refusals():
 
 
 # ------------------------------------------------------------------ .grad under create_graph=True
-@pytest.mark.filterwarnings("ignore:Using backward\(\) with create_graph=True")
+@pytest.mark.filterwarnings(r"ignore:Using backward\(\) with create_graph=True")
 def test_first_grad_under_create_graph_is_a_copy_behind_copybackwards():
     # (torch's repr: <CopyBackwards object at ...>; its name(): torch::autograd::CopyBackwards)
     x = torch.tensor([1.0, 2.0, 3.0], requires_grad=True)
@@ -289,3 +289,35 @@ def test_first_grad_under_create_graph_is_a_copy_behind_copybackwards():
     y = torch.ones(2, 3).t().requires_grad_()  # (a transposed leaf: the copy keeps its strides)
     (y * 2).sum().backward(create_graph=True)
     assert y.grad.stride() == y.stride() == (1, 3) and y.grad.grad_fn is None  # (a constant gradient: no graph)
+
+
+# ------------------------------------------------------------------ copy_ under autograd: torch's CopyBackwards
+def test_copy_records_copybackwards_with_self_and_src_edges():
+    x = torch.tensor([1.0, 2.0, 3.0], requires_grad=True)
+    a = torch.zeros(3)
+    a.copy_(x)
+    assert a.grad_fn.name() == "torch::autograd::CopyBackwards"
+    assert [None if n[0] is None else n[0].name() for n in a.grad_fn.next_functions] == [
+        None, "torch::autograd::AccumulateGrad"]
+    a.sum().backward()
+    np.testing.assert_array_equal(x.grad.numpy(), [1.0, 1.0, 1.0])
+    b = torch.zeros(2, 3, dtype=torch.float64)
+    b.copy_(x * 2)  # (broadcast and cast: the gradient is summed back and cast to src's dtype, one node)
+    assert b.dtype == torch.float64 and b.grad_fn.next_functions[1][0].name() == "MulBackward0"
+    np.testing.assert_array_equal(b.detach().numpy(), [[2, 4, 6], [2, 4, 6]])
+    (b * torch.arange(6.0, dtype=torch.float64).view(2, 3)).sum().backward()
+    assert x.grad.dtype == torch.float32
+    np.testing.assert_array_equal(x.grad.numpy(), [7.0, 11.0, 15.0])
+    y = torch.ones(3, requires_grad=True)
+    c = y * 1
+    c.copy_(x)  # (self's old history: an edge whose gradient is zeros)
+    assert [n[0].name() for n in c.grad_fn.next_functions] == ["MulBackward0", "torch::autograd::AccumulateGrad"]
+    c.sum().backward()
+    np.testing.assert_array_equal(y.grad.numpy(), [0.0, 0.0, 0.0])
+    np.testing.assert_array_equal(x.grad.numpy(), [8.0, 12.0, 16.0])
+    e = torch.zeros(3, dtype=torch.int64)
+    e.copy_(x)
+    assert e.tolist() == [1, 2, 3] and not e.requires_grad
+    with pytest.raises(RuntimeError, match="^a leaf Variable that requires grad is being used in an in-place "):
+        torch.ones(3, requires_grad=True).copy_(x)
+

@@ -702,11 +702,7 @@ class Tensor:
             src = tensor(src)
         if _needs_grad(self, src):  # (torch's CopyBackwards: src's gradient, and zeros for self's old values)
             _check_inplace(self)
-            value = src.to(self.dtype) if src.shape == self.shape else src.expand_as(self).to(self.dtype)
-            if self._requires_grad:
-                everywhere = _wrap(_C.full(list(self._impl.shape), True, _dtype.bool.id, *self.device._code))
-                return self._rebase(_named(where(everywhere, value, self), "torch::autograd::CopyBackwards"))
-            return self._rebase(_named(value.clone(), "torch::autograd::CopyBackwards"))
+            return self._rebase(_CopyFrom.apply(self, src))
         (_C.copy_non_blocking_ if non_blocking else _C.copy_)(self._impl, src._impl)
         return self
 
@@ -2395,6 +2391,31 @@ def matmul(a, b):
     if db > 1:
         out_shape.append(p)
     return _ops.VIEW_OPS["_unsafe_view"].apply(out.squeeze(-1) if db == 1 else out, out_shape)
+
+
+class _CopyFrom(_ops.Op):
+    """self.copy_(src) under autograd: torch's CopyBackwards, with an edge to self's old history (its gradient is
+    zeros: the values were overwritten) and one to src (the gradient summed to src's shape, in src's dtype); the
+    output is src broadcast and cast to self's shape and dtype, which Tensor.copy_ writes into self."""
+
+    _backward_name = "torch::autograd::CopyBackwards"
+    _reads_inputs = False
+
+    @staticmethod
+    def forward(ctx, self, src):
+        ctx.src_shape, ctx.src_dtype = src._impl.shape, src.dtype
+        out = _C.empty(list(self._impl.shape), self._impl.dtype, *self.device._code)
+        _C.copy_(out, src._impl)
+        return out
+
+    @staticmethod
+    def backward(ctx, grad):
+        g_self = g_src = None
+        if ctx.needs_input_grad[0]:
+            g_self = _wrap(_C.full(list(grad._impl.shape), 0, grad._impl.dtype, *grad.device._code))
+        if ctx.needs_input_grad[1]:
+            g_src = _ops._unbroadcast(grad, ctx.src_shape).to(ctx.src_dtype)
+        return g_self, g_src
 
 
 def _should_fold(a, b):
