@@ -680,8 +680,32 @@ void copy_between_devices(const Tensor& dst, const Tensor& src, bool non_blockin
   if (dd.is_cuda() && sd.is_cuda()) {
     set_device(dd.index);
     const cudaStream_t stream = reinterpret_cast<cudaStream_t>(t_current_stream[dd.index]);
-    if (dd.index == sd.index) TG_CUDA_CHECK(cudaMemcpyAsync(d, s, nbytes, cudaMemcpyDeviceToDevice, stream));
-    else TG_CUDA_CHECK(cudaMemcpyPeerAsync(d, dd.index, s, sd.index, nbytes, stream));
+    if (dd.index == sd.index) {
+      TG_CUDA_CHECK(cudaMemcpyAsync(d, s, nbytes, cudaMemcpyDeviceToDevice, stream));
+      return;
+    }
+    // Two GPUs: a device's stream orders only that device's work. The copy waits for the source device's
+    // current stream (the kernels writing src), and that stream then waits for the copy (src is not reused
+    // there while the copy still reads it), as torch's copy_ between devices does.
+    struct Events {
+      cudaEvent_t ready = nullptr, done = nullptr;
+      ~Events() {
+        if (ready) (void)cudaEventDestroy(ready);  // (released once complete)
+        if (done) (void)cudaEventDestroy(done);
+      }
+    } ev;
+    const cudaStream_t src_stream = reinterpret_cast<cudaStream_t>(t_current_stream[sd.index]);
+    set_device(sd.index);
+    TG_CUDA_CHECK(cudaEventCreateWithFlags(&ev.ready, cudaEventDisableTiming));
+    TG_CUDA_CHECK(cudaEventRecord(ev.ready, src_stream));
+    set_device(dd.index);
+    TG_CUDA_CHECK(cudaStreamWaitEvent(stream, ev.ready, 0));
+    TG_CUDA_CHECK(cudaMemcpyPeerAsync(d, dd.index, s, sd.index, nbytes, stream));
+    TG_CUDA_CHECK(cudaEventCreateWithFlags(&ev.done, cudaEventDisableTiming));
+    TG_CUDA_CHECK(cudaEventRecord(ev.done, stream));
+    set_device(sd.index);
+    TG_CUDA_CHECK(cudaStreamWaitEvent(src_stream, ev.done, 0));
+    set_device(dd.index);
     return;
   }
   TG_CHECK(dd.is_cuda() || sd.is_cuda(), "copy_between_devices: neither tensor is on a GPU");
