@@ -321,3 +321,40 @@ def test_copy_records_copybackwards_with_self_and_src_edges():
     with pytest.raises(RuntimeError, match="^a leaf Variable that requires grad is being used in an in-place "):
         torch.ones(3, requires_grad=True).copy_(x)
 
+
+
+# ------------------------------------------------------------------ in-place with grad through a view of a plain tensor
+def test_inplace_with_grad_on_a_view_of_a_tensor_without_grad_reaches_the_base():
+    # torch tracks every view's base: the base takes CopySlices (no edge of its own) and now requires grad
+    x = torch.tensor([1.0, 2.0, 3.0], requires_grad=True)
+    d = torch.zeros(2, 3)
+    v = d[0]
+    v.mul_(x)
+    assert d.grad_fn.name() == "torch::autograd::CopySlices" and d.grad_fn.next_functions[0] == (None, 0)
+    assert d.requires_grad and not d.is_leaf and not v.is_leaf
+    (d * 2).sum().backward()
+    np.testing.assert_array_equal(x.grad.numpy(), [0.0, 0.0, 0.0])  # (d/dx of v * x is v's old value, 0)
+    x.grad = None
+    d = torch.zeros(2, 3)
+    d.t()[1].copy_(x[:2])
+    np.testing.assert_array_equal(d.detach().numpy(), [[0, 1, 0], [0, 2, 0]])
+    assert d.grad_fn.name() == "torch::autograd::CopySlices"
+    d.sum().backward()
+    np.testing.assert_array_equal(x.grad.numpy(), [1.0, 1.0, 0.0])
+    d = torch.zeros(2, 3)
+    w2 = d.view(6)[2:5]
+    w2.add_(x)
+    np.testing.assert_array_equal(d.detach().numpy(), [[0, 0, 1], [2, 3, 0]])
+    (d * torch.arange(6.0).view(2, 3)).sum().backward()
+    np.testing.assert_array_equal(x.grad.numpy(), [3.0, 4.0, 4.0])
+    for make in (lambda d: d[0].add_(x), lambda d: d[:, 1].copy_(x[:2]), lambda d: d.view(6)[:3].copy_(x),
+                 lambda d: d.narrow(1, 0, 1).squeeze(1).mul_(x[:2])):
+        d = torch.zeros(2, 3)
+        make(d)
+        assert d.requires_grad and d.grad_fn.name() == "torch::autograd::CopySlices"
+    d = torch.zeros(3)
+    d.detach()[0:2].copy_(x[:2])  # (detach breaks the link, as torch's)
+    assert d.grad_fn is None and not d.requires_grad
+    d = torch.zeros(2, 3, dtype=torch.int64)
+    d[0].add_(1)
+    assert d.tolist() == [[1, 1, 1], [0, 0, 0]] and not d.requires_grad

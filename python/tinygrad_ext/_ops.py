@@ -435,8 +435,13 @@ class _View(Op):
         out = cls._kernel(a._impl, *p)
         r = _wrap(out)
         if not (a._requires_grad and _state[0]):
-            if a._requires_grad or a._extra is not None:
+            if a._requires_grad:
                 _untracked_view(a, r, not cls._unsafe and (cls._copied is None or out.storage_id == a._impl.storage_id))
+            elif _state[0] and (a._extra is None or "_base" in a._extra) and out.dtype in _FLOAT_IDS and (
+                    cls._copied is None or (not cls._unsafe and out.storage_id == a._impl.storage_id)):
+                _view_of(cls, a, p, r)  # (torch's view of a tensor without grad: an in-place op with grad reaches a)
+            elif a._extra is not None:
+                _untracked_view(a, r, False)
             return r
         ctx = _new(cls)
         ctx.needs_input_grad, ctx.next_functions, ctx.p = _NEEDS_ONE, (_edge_of(a),), p

@@ -934,7 +934,10 @@ class Tensor:
                 out = _apply_basic_index(out, basic, _ops.BASIC_INDEX_VIEWS)
             else:
                 out = _wrap(_apply_basic_index(out._impl, basic))
-                if self._requires_grad:  # (a view made with grad mode off: a leaf, as torch's)
+                if _state[0] and not self._requires_grad and (self._extra is None or "_base" in self._extra) and \
+                        out._impl.dtype in _ops._FLOAT_IDS:  # (torch's view of a tensor without grad: an in-place
+                    _function._view_of(_BasicIndex, self, (basic,), out)  # op with grad reaches self)
+                elif self._requires_grad:  # (a view made with grad mode off: a leaf, as torch's)
                     out._requires_grad, out._extra = True, {"_no_grad_view": True}
                 elif self._extra is not None and self._extra.get("inference"):
                     out._extra = _inference_extra()  # (a view of an inference tensor is one)
@@ -2416,6 +2419,15 @@ class _CopyFrom(_ops.Op):
         if ctx.needs_input_grad[1]:
             g_src = _ops._unbroadcast(grad, ctx.src_shape).to(ctx.src_dtype)
         return g_self, g_src
+
+
+class _BasicIndex:
+    """x[key] of ints, slices and None as one step of a view chain (a view of a tensor without grad): replayed
+    through the registry's select/slice/unsqueeze when an in-place op with grad rebases the base."""
+
+    @staticmethod
+    def apply(x, key):
+        return _apply_basic_index(x, key, _ops.BASIC_INDEX_VIEWS)
 
 
 def _should_fold(a, b):

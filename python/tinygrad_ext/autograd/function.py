@@ -611,14 +611,15 @@ def rebase_history(t, result):
     if ex.get("retains_grad") and t.grad_fn is not None and t.grad_fn._retain:
         t.grad_fn._retain.pop(t._output_nr, None)  # moves to the new node below
     base = ex.get("_base")
-    if base is not None and base._requires_grad and base.grad_fn is not None:
+    if base is not None and (base.grad_fn is not None if base._requires_grad else result._requires_grad):
+        # (a base without grad takes the history too, with no edge of its own: its old values had none)
         chain = ex["_view_chain"]
         node = CopySlices.__new__(CopySlices)
-        node.next_functions = (_edge(base), _edge(result))
-        node.needs_input_grad = (True, result._requires_grad)
+        node.next_functions = (_edge(base) if base._requires_grad else (None, 0), _edge(result))
+        node.needs_input_grad = (base._requires_grad, result._requires_grad)
         node._chain = chain
         node._base_meta = (base.shape, base.dtype, base.device)
-        base.grad_fn, base._output_nr = node, 0
+        base.grad_fn, base._output_nr, base._requires_grad = node, 0, True
         with enable_grad():
             v = _replay(base, chain)
         t.grad_fn, t._output_nr, t._requires_grad = v.grad_fn, v._output_nr, True
