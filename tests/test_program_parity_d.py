@@ -358,3 +358,51 @@ def test_inplace_with_grad_on_a_view_of_a_tensor_without_grad_reaches_the_base()
     d = torch.zeros(2, 3, dtype=torch.int64)
     d[0].add_(1)
     assert d.tolist() == [[1, 1, 1], [0, 0, 0]] and not d.requires_grad
+
+
+_INPLACE_ON_VIEWS = [  # f(b) on b = x * 2; x.grad, y.grad of (b * arange).sum(); their squares' gradients (torch)
+    (lambda b, y: b[1].mul_(y), "CopySlices(MulBackward0(AccumulateGrad,None),AccumulateGrad)",
+     [0.0, 2.0, 4.0, 6.0, 1.6, -4.0, 13.2, 8.4, 16.0, 18.0, 20.0, 22.0], [12.0, 7.5, -6.0, 14.0],
+     [[0.0, 0.0, 0.0, 0.0, 192.0, 150.0, -144.0, 392.0, 0.0, 0.0, 0.0, 0.0], [25.6, -80.0, 316.8, 235.2]]),
+    (lambda b, y: b.t()[2].copy_(y[:3]), "CopySlices(MulBackward0(AccumulateGrad,None),SliceBackward0("
+                                         "AccumulateGrad))",
+     [0.0, 2.0, 0.0, 6.0, 8.0, 10.0, 0.0, 14.0, 16.0, 18.0, 0.0, 22.0], [2.0, 6.0, 10.0, 0.0], None),
+    (lambda b, y: b[1:].sin_(), "CopySlices(MulBackward0(AccumulateGrad,None))",
+     [0.0, 2.0, 4.0, 6.0, -7.9199399728, 0.7073720167, 6.4836276704, -5.8260557117, -10.4582979338, 17.6411984011,
+      16.5067122982, -4.9984460832], None,
+     [[0.0, 0.0, 0.0, 0.0, 35.76518377, -28.22400161, 261.87765893, 296.66657816, 506.55142227, -252.34308582,
+       -745.63126877, 428.35978911], None]),
+    (lambda b, y: b.view(12)[::3].div_(y[:4] + 3), "CopySlices(MulBackward0(AccumulateGrad,None),AddBackward0("
+                                                   "SliceBackward0(AccumulateGrad),None))",
+     [0.0, 2.0, 4.0, 2.3076923077, 8.0, 10.0, 2.9268292683, 14.0, 16.0, 5.0, 20.0, 22.0],
+     [0.0, -0.2218934911, 0.3569303986, -0.1388888889],
+     [[0.0, 0.0, 0.0, 0.39389377, 0.0, 0.0, -0.50959724, 0.0, 0.0, 0.38580247, 0.0, 0.0],
+      [0.0, -4.17224402, -4.30298936, -13.91032236]]),
+]
+
+
+@pytest.mark.filterwarnings(r"ignore:Using backward\(\) with create_graph=True")
+@pytest.mark.parametrize("f, graph, gx, gy, gg", _INPLACE_ON_VIEWS, ids=range(len(_INPLACE_ON_VIEWS)))
+def test_copyslices_runs_the_inplace_node_as_torchs(f, graph, gx, gy, gg):
+    # torch's CopySlices: the base's edge and the in-place op's other edges; the view's node is an as_strided
+    x = _d([[0.5, -1.0, 2.0, 0.25], [1.5, 0.75, -0.5, 1.0], [-2.0, 0.1, 0.3, 0.9]]).requires_grad_()
+    y = _d([0.2, -0.4, 1.1, 0.6]).requires_grad_()
+    b = x * 2
+    v = f(b, y)
+    assert _walk(b.grad_fn) == graph
+    assert v.grad_fn.name() == "AsStridedBackward0" and v.grad_fn.next_functions[0][0] is b.grad_fn
+    (b * torch.arange(12.0, dtype=torch.float64).view(3, 4)).sum().backward(create_graph=True)
+    np.testing.assert_allclose(x.grad.detach().numpy().ravel(), gx, rtol=1e-9, atol=1e-10)
+    if gy is None:
+        assert y.grad is None
+    else:
+        np.testing.assert_allclose(y.grad.detach().numpy().ravel(), gy, rtol=1e-9, atol=1e-10)
+    s = x.grad.pow(2).sum() + (y.grad.pow(2).sum() if y.grad is not None else 0)
+    if gg is None:
+        assert not s.requires_grad
+        return
+    g2 = torch.autograd.grad(s, [x, y], allow_unused=True)
+    for got, want in zip(g2, gg):
+        assert (got is None) == (want is None)
+        if want is not None:
+            np.testing.assert_allclose(got.numpy().ravel(), want, rtol=1e-8, atol=1e-8)

@@ -20,7 +20,7 @@ from .. import _C, _dtype
 from .._device import Size
 from .._tensor_base import Tensor, _wrap
 from . import anomaly_mode
-from .grad_mode import _state, enable_grad, no_grad
+from .grad_mode import _state, no_grad
 
 _FREED = ("Trying to backward through the graph a second time (or directly access saved tensors after they "
           "have already been freed). Saved intermediate values of the graph are freed when you call .backward() "
@@ -615,18 +615,48 @@ def rebase_history(t, result):
         # (a base without grad takes the history too, with no edge of its own: its old values had none)
         chain = ex["_view_chain"]
         node = CopySlices.__new__(CopySlices)
-        node.next_functions = (_edge(base) if base._requires_grad else (None, 0), _edge(result))
+        base_edge = _edge(base) if base._requires_grad else (None, 0)
+        fn = result.grad_fn
+        if fn is not None and result._output_nr == 0 and fn.next_functions and \
+                fn.next_functions[0][0] is t.grad_fn and fn.next_functions[0][1] == t._output_nr:
+            # torch's CopySlices: it runs the in-place op's node itself, the view's gradient written into the
+            # base's; its edges are the base's and the op's others (the op's first input was the view)
+            node._fn = fn
+            node.next_functions = (base_edge,) + tuple(fn.next_functions[1:])
+        else:
+            node.next_functions = (base_edge, _edge(result))
         node.needs_input_grad = (base._requires_grad, result._requires_grad)
         node._chain = chain
         node._base_meta = (base.shape, base.dtype, base.device)
         base.grad_fn, base._output_nr, base._requires_grad = node, 0, True
-        with enable_grad():
-            v = _replay(base, chain)
-        t.grad_fn, t._output_nr, t._requires_grad = v.grad_fn, v._output_nr, True
+        view = _AsStridedView.__new__(_AsStridedView)  # (torch regenerates the view's node as an as_strided)
+        view.next_functions, view.needs_input_grad = ((node, 0),), (True,)
+        view._chain, view._base_meta = chain, node._base_meta
+        t.grad_fn, t._output_nr, t._requires_grad = view, 0, True
     else:
         t.grad_fn, t._output_nr, t._requires_grad = result.grad_fn, result._output_nr, result._requires_grad
     if ex.get("retains_grad") and t.grad_fn is not None:
         _attach_retain(t, ex["_retain_hook"])
+
+
+class _AsStridedView(Function):
+    """A view's node after an in-place op through it (torch's AsStridedBackward0 onto the base's CopySlices): its
+    gradient is the base's, zeros outside the view's elements."""
+
+    _native = True
+    _trusted_grads = True
+    _materialize_grads = False
+
+    def name(self):
+        return "AsStridedBackward0"
+
+    def _backward(self, grads):
+        g = grads[0]
+        if g is None:
+            return (None,)
+        out = _zeros(*self._base_meta)
+        _replay(out, self._chain).copy_(g)
+        return (out,)
 
 
 class CopySlices(Function):
@@ -639,8 +669,29 @@ class CopySlices(Function):
     def name(self):
         return "torch::autograd::CopySlices"
 
+    _fn = None  # the in-place op's node, where its first input was the view (torch's CopySlices::fn)
+
+    def _release(self):
+        if self._fn is not None:
+            self._fn._release()
+        Function._release(self)
+
     def _backward(self, grads):
         g = grads[0]
+        fn = self._fn
+        if fn is not None:
+            if g is None:
+                return (None,) * len(self.next_functions)
+            result = g.clone()
+            view = _replay(result, self._chain)
+            res = tuple(fn._backward([view.clone()]))
+            res += (None,) * (len(fn.next_functions) - len(res))
+            if self.needs_input_grad[0]:
+                if res[0] is None:
+                    view.zero_()
+                else:
+                    view.copy_(res[0])
+            return (result if self.needs_input_grad[0] else None,) + res[1:]
         if g is None:
             return (None, None)
         with no_grad():
