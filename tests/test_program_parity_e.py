@@ -173,3 +173,15 @@ def test_addcdiv_scales_the_numerator_first():
     assert _bits(a.clone().addcdiv_(b, c, value=-0.37)) == [-1081514198, -1103800578]
     z = torch.addcdiv(torch.ones(2), torch.tensor([1, 2]), torch.tensor([3.0, 4.0]), value=2)
     assert z.dtype == torch.float32 and np.allclose(z.numpy(), [1.6666666, 2.0])
+
+
+def test_add_alpha_as_numpy_scalar_or_0d_tensor_is_fused_too():
+    a = _f32([-1096692627, 1039495031, 1048469616])
+    b = _f32([1059209252, 1068824110, 1070577947])
+    want = [-1094565977, -1129289294, 1034970497]
+    assert _bits(a.add(b, alpha=np.float32(-0.1))) == want
+    assert _bits(a.add(b, alpha=torch.tensor(-0.1))) == want
+    c = a.clone()
+    c.add_(b, alpha=np.float32(-0.1))
+    assert _bits(c) == want
+    assert torch.ones(2, dtype=torch.long).add(torch.ones(2, dtype=torch.long), alpha=np.int64(3)).tolist() == [4, 4]

@@ -226,7 +226,10 @@ def _fused_alpha(self, other, alpha, negate, inplace=False):
     """add/sub of a Tensor with a float alpha into a floating result: torch's kernel, self + alpha * other with one
     rounding (_add_alpha, a fused multiply-add; p.add_(g, alpha=-lr) is bitwise torch's), the node named as
     torch's; None where it does not apply (integers, bool, complex, a number other: the composed path)."""
-    if not isinstance(other, Tensor) or isinstance(alpha, _py_bool) or not isinstance(alpha, (_py_int, _py_float)):
+    if isinstance(alpha, Tensor) and alpha.dim() == 0 and alpha.dtype.is_floating_point:
+        alpha = alpha.item()  # (a 0-d tensor is a Scalar to torch's argument parser)
+    if not isinstance(other, Tensor) or isinstance(alpha, (_py_bool, np.bool_)) or \
+            not isinstance(alpha, (_py_int, _py_float, np.integer, np.floating)):
         return None
     rt = _DTYPE[_C.result_type(self._impl, other._impl)]
     if not rt.is_floating_point or rt.is_complex or (inplace and self.dtype is not rt):
