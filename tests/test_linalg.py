@@ -227,3 +227,20 @@ def test_scaled_products_and_outer_take_out():
     g = T(c.copy())
     assert torch.addmm(g, T(a), T(b), out=g) is g  # out is the input: accumulated onto it
     np.testing.assert_allclose(g.numpy(), c + a @ b, rtol=1e-12)
+
+
+def test_tiny_bmm_sums_each_dot_in_order_as_torch():
+    """torch's bmm of fewer than 400 products per matrix sums each dot product in order, rounding every step in
+    float32 (its baddbmm_cpu_kernel): ours too, so tiny batched products are bitwise torch's."""
+    rng = np.random.default_rng(0)
+    a, b = rng.standard_normal((3, 4, 7)).astype(np.float32), rng.standard_normal((3, 7, 5)).astype(np.float32)
+    expected = np.zeros((3, 4, 5), np.float32)
+    for i, r, c in np.ndindex(3, 4, 5):
+        acc = np.float32(0)
+        for k in range(7):
+            acc = np.float32(acc + np.float32(a[i, r, k] * b[i, k, c]))
+        expected[i, r, c] = acc
+    got = torch.bmm(torch.from_numpy(a), torch.from_numpy(b)).numpy()
+    assert got.tobytes() == expected.tobytes()
+    bt = torch.from_numpy(np.ascontiguousarray(b.transpose(0, 2, 1))).transpose(1, 2)  # strided operand
+    assert torch.bmm(torch.from_numpy(a), bt).numpy().tobytes() == expected.tobytes()

@@ -1247,6 +1247,26 @@ Tensor bmm(const Tensor& a, const Tensor& b) {
                 {b->strides[1], b->strides[2]}, M, N, K, a->dtype, a->device(), false);
     return out;
   }
+  if (K * M * N < 400 && is_floating(a->dtype)) {
+    // torch's bmm of fewer than 400 products per matrix: each dot product summed in order, rounded per step
+    // (baddbmm_cpu_kernel), so tiny batched products (attention over a few tokens) round as its do
+    TG_DISPATCH_FLOAT(a->dtype, "bmm", [&] {
+      const int64_t* as = a->strides.data();
+      const int64_t* bs = b->strides.data();
+      const scalar_t* pa = a->data<scalar_t>();
+      const scalar_t* pb = b->data<scalar_t>();
+      scalar_t* pc = out->data<scalar_t>();
+      for (int64_t i = 0; i < B; ++i)
+        for (int64_t r = 0; r < M; ++r)
+          for (int64_t c = 0; c < N; ++c) {
+            scalar_t acc = 0;
+            for (int64_t k = 0; k < K; ++k)
+              acc += pa[i * as[0] + r * as[1] + k * as[2]] * pb[i * bs[0] + k * bs[1] + c * bs[2]];
+            pc[(i * M + r) * N + c] = acc;
+          }
+    });
+    return out;
+  }
   // The batch split between threads, each GEMM then on one thread, where the batch keeps every thread busy or
   // each product is too small to thread on its own (then a task holds ~32K multiply-adds); otherwise one product
   // at a time, each threaded.
