@@ -406,3 +406,32 @@ def test_copyslices_runs_the_inplace_node_as_torchs(f, graph, gx, gy, gg):
         assert (got is None) == (want is None)
         if want is not None:
             np.testing.assert_allclose(got.numpy().ravel(), want, rtol=1e-8, atol=1e-8)
+
+
+# ------------------------------------------------------------------ reflected operators: torch's nodes and values
+@pytest.mark.parametrize("expr, graph", [
+    ("3 * a", "MulBackward0(AccumulateGrad,None)"), ("3 + a", "AddBackward0(AccumulateGrad,None)"),
+    ("3 - a", "RsubBackward1(AccumulateGrad)"), ("1 - a", "RsubBackward1(AccumulateGrad)"),
+    ("3 / a", "MulBackward0(ReciprocalBackward0(AccumulateGrad),None)"),
+    ("3 * a ** 3", "MulBackward0(PowBackward0(AccumulateGrad),None)"), ("2.5 * a", "MulBackward0(AccumulateGrad,None)"),
+    ("a * 3", "MulBackward0(AccumulateGrad,None)"), ("a - 3", "SubBackward0(AccumulateGrad,None)"),
+])
+def test_reflected_operators_record_torchs_nodes(expr, graph):
+    # (the Autograd tutorial's Q = 3 * a ** 3 - b ** 2: torch's __rmul__ is a.mul(3), __rsub__ rsub(a, 3))
+    a = torch.tensor([2.0, 3.0, 0.5], requires_grad=True)
+    y = eval(expr)  # noqa: S307
+    assert _walk(y.grad_fn) == graph
+    y.sum().backward()
+    expect = {"3 * a": [3, 3, 3], "3 + a": [1, 1, 1], "3 - a": [-1, -1, -1], "1 - a": [-1, -1, -1],
+              "3 / a": [-0.75, -1 / 3, -12], "3 * a ** 3": [36, 81, 2.25], "2.5 * a": [2.5, 2.5, 2.5],
+              "a * 3": [3, 3, 3], "a - 3": [1, 1, 1]}[expr]
+    np.testing.assert_allclose(a.grad.numpy(), expect, rtol=1e-6)
+
+
+def test_reflected_division_is_reciprocal_times_number_with_grad_too():
+    # torch's __rtruediv__ is self.reciprocal() * other: rounded twice, in grad mode as without it
+    an = np.random.default_rng(0).uniform(0.1, 10.0, 4096).astype(np.float32)
+    want = (np.float32(1) / an) * np.float32(3)
+    assert (want != np.float32(3) / an).any()  # (the two roundings tell them apart)
+    np.testing.assert_array_equal((3 / torch.tensor(an, requires_grad=True)).detach().numpy(), want)
+    np.testing.assert_array_equal((3 / torch.tensor(an)).numpy(), want)

@@ -8,6 +8,7 @@ import copy
 import functools
 import itertools
 import math
+import numbers
 import operator as _operator
 import re as _re
 import warnings
@@ -47,18 +48,29 @@ def _binary(cfn, op, operator=None):
     return method
 
 
-def _rbinary(cfn, op, operator, node=None):
-    """Tensor.__r<op>__; `node`: torch's grad_fn name where it is not the op's (2 - x: RsubBackward1)."""
+def _rbinary(cfn, op, operator, record=None):
+    """Tensor.__r<op>__; `record(self, other)`: how torch records it where that is not op(other, self) (2 + x is
+    x.add(2), 2 - x rsub's one edge, 2 / x x.reciprocal() * 2)."""
     def method(self, other):
         try:
             if _state[0] and self._requires_grad:
-                return _named(op.apply(other, self), node) if node else op.apply(other, self)
+                if isinstance(other, np.ndarray):
+                    raise TypeError
+                return record(self, other) if record else op.apply(other, self)
             return _wrap(cfn(self._impl, other, True))
         except TypeError:
             if not isinstance(other, np.ndarray):
                 raise
             return _ndarray_operator(self, other, operator)
     return method
+
+
+def _rsub_recorded(self, other):
+    """other - self as torch's rsub(self, other) records it: RsubBackward1, one edge (self's)."""
+    r = _ops.Sub.apply(other, self)
+    node = r.grad_fn
+    node.next_functions, node._edge_pos, node._backward_name = (node.next_functions[1],), (1,), "RsubBackward1"
+    return r
 
 
 def _unary(cfn, op):
@@ -1071,13 +1083,19 @@ class Tensor:
 
     # ------------------------------------------------------------- arithmetic
     __add__ = _binary(_C.add, _ops.Add, "add")
-    __radd__ = _rbinary(_C.add, _ops.Add, "radd")
+    __radd__ = _rbinary(_C.add, _ops.Add, "radd", _ops.Add.apply)
     __sub__ = _binary(_C.sub, _ops.Sub, "sub")
-    __rsub__ = _rbinary(_C.sub, _ops.Sub, "rsub", "RsubBackward1")
+    __rsub__ = _rbinary(_C.sub, _ops.Sub, "rsub", _rsub_recorded)
     __mul__ = _binary(_C.mul, _ops.Mul, "mul")
-    __rmul__ = _rbinary(_C.mul, _ops.Mul, "rmul")
+    __rmul__ = _rbinary(_C.mul, _ops.Mul, "rmul", _ops.Mul.apply)
     __truediv__ = _binary(_C.div, _ops.Div, "truediv")
-    __rtruediv__ = _rbinary(_C.div, _ops.Div, "rtruediv", "MulBackward0")  # (torch's is reciprocal() * other)
+    def __rtruediv__(self, other):
+        """other / self as torch's: self.reciprocal() * other (two roundings, and its nodes)."""
+        if isinstance(other, np.ndarray):
+            return _ndarray_operator(self, other, "rtruediv")
+        if not isinstance(other, (numbers.Number, np.generic)):
+            return NotImplemented
+        return self.reciprocal() * other
     __pow__ = _binary(_C.pow, _ops.Pow, "pow")
     __rpow__ = _rbinary(_C.pow, _ops.Pow, "rpow")
     __iadd__ = _inplace(_C.add, _ops.Add, True)
