@@ -638,6 +638,18 @@ def test_embedding():
         nn.Embedding(10, 4)(torch.tensor([10]))
     with pytest.raises(IndexError, match="index out of range in self"):
         nn.Embedding(10, 4)(torch.tensor([-1]))
+    with torch.no_grad(), pytest.raises(IndexError, match="index out of range in self"):
+        nn.Embedding(10, 4)(torch.tensor([[3, -2]], dtype=torch.int32))
+    with pytest.raises(RuntimeError, match="Long, Int; but got torch.ByteTensor instead"):
+        nn.Embedding(10, 4)(torch.tensor([1], dtype=torch.uint8))
+    with pytest.raises(RuntimeError, match="Long, Int; but got CPUBoolType instead"):
+        nn.Embedding(10, 4)(torch.tensor([True]))
+    big = nn.Embedding(10, 4, max_norm=0.1)
+    before = big.weight.detach().clone()
+    with pytest.raises(IndexError, match="index out of range in self"):
+        big(torch.tensor([1, 10]))
+    assert torch.equal(big.weight.detach(), before)  # (nothing renormed before the error)
+    assert emb(torch.tensor(4)).shape == (3,) and emb(torch.zeros(0, 2, dtype=torch.long)).shape == (0, 2, 3)
 
 
 def test_init_functions():

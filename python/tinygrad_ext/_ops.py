@@ -1802,6 +1802,13 @@ def _mse_loss_backward(grad_output, self, target, reduction):
     return _C.mul(d, _C.mul(grad_output, (2.0 / n if n else math.nan) if reduction == 1 else 2.0))
 
 
+def embedding_rows(weight, indices):
+    """The rows of weight at indices (any shape), with index_select's range check: torch's IndexError "index out of
+    range in self" for an index past the end or negative (embedding does not count from the end)."""
+    rows = _C.index_select(weight, 0, _C.reshape(indices, [-1]))
+    return _C.view(rows, list(indices.shape) + list(weight.shape[1:]))
+
+
 def _embedding_dense_backward(grad_output, indices, num_weights, padding_idx):
     """zeros(num_weights, ...).index_put_([indices], grad_output, accumulate=True), the padding_idx rows left out."""
     g = _wrap(grad_output)
@@ -1965,7 +1972,7 @@ _NN_KERNELS = {
     _C.nll_loss_backward(grad_output, self, target, weight, total_weight, reduction, ignore_index),
     "mse_loss": _mse_loss,
     "mse_loss_backward": _mse_loss_backward,
-    "embedding": lambda weight, indices, padding_idx: _C.index(weight, 0, [indices]),
+    "embedding": lambda weight, indices, padding_idx: embedding_rows(weight, indices),
     "embedding_dense_backward": _embedding_dense_backward,
     "ctc_loss": lambda log_probs, targets, input_lengths, target_lengths, blank, zero_infinity:
     _C.ctc_loss(log_probs, targets, input_lengths, target_lengths, blank),

@@ -570,21 +570,18 @@ def embedding(input, weight, padding_idx=None, max_norm=None, norm_type=2.0, sca
               sparse=False):
     if scale_grad_by_freq or sparse:
         raise NotImplementedError("embedding: scale_grad_by_freq and sparse are not supported")
-    if input.dtype.is_floating_point:
+    if input.dtype is not _dtype.int64 and input.dtype is not _dtype.int32:
+        name = f"{input.device.type.upper()}BoolType" if input.dtype is _dtype.bool else input.type()  # (torch's)
         raise RuntimeError("Expected tensor for argument #1 'indices' to have one of the following scalar types: "
-                           f"Long, Int; but got {input.type()} instead (while checking arguments for embedding)")
+                           f"Long, Int; but got {name} instead (while checking arguments for embedding)")
     if padding_idx is not None and padding_idx < 0:
         padding_idx += weight.shape[0]
-    n = weight.shape[0]
-    if input.numel():
-        lo, hi = int(input.min()), int(input.max())
-        if lo < 0 or hi >= n:
-            raise IndexError("index out of range in self")
     if max_norm is not None:
+        _ops.embedding_rows(weight._impl, input._impl)  # (the range check first: nothing renormed on a bad index)
         _embedding_renorm_(weight, input, max_norm, norm_type)
     if _needs_grad(weight):
         return _ops.NN_OPS["embedding"].apply(weight, input, padding_idx)
-    return _wrap(_C.index(weight._impl, 0, [input._impl]))
+    return _wrap(_ops.embedding_rows(weight._impl, input._impl))
 
 
 def one_hot(tensor, num_classes=-1):
