@@ -48,3 +48,21 @@ for m, k, n in shapes:
 table(rows, ["shape", "tinygrad_ext GFLOP/s", "numpy GFLOP/s", "vs numpy (x)", "torch GFLOP/s", "vs torch (x)",
              "max abs err vs f64"])
 print("# 'vs' columns: other library's time / tinygrad_ext's time (above 1 means tinygrad_ext is faster)")
+
+# batched products (bmm): many small matrices (attention over a few tokens, per-head scores) down to torch's
+# in-order loop below 400 products per matrix
+rows = []
+for bsz, m, k, n in [(1024, 4, 4, 4), (1024, 8, 8, 8), (256, 32, 32, 32), (64, 128, 64, 128), (8, 512, 64, 512)]:
+    rng = np.random.default_rng(0)
+    a, b = rng.standard_normal((bsz, m, k), dtype=np.float32), rng.standard_normal((bsz, k, n), dtype=np.float32)
+    ta, tb = tg.from_numpy(a), tg.from_numpy(b)
+    flop = 2.0 * bsz * m * n * k
+    pa, pb = (torch.from_numpy(a), torch.from_numpy(b)) if torch else (None, None)
+    fns = [lambda: np.matmul(a, b), lambda: ta.bmm(tb)] + ([lambda: pa.bmm(pb)] if torch else [])
+    t_np, t_tg, *t_pt = bench_interleaved(fns)
+    row = [f"{bsz} x ({m},{k})x({k},{n})", f"{t_tg * 1e6:.0f}", f"{t_np * 1e6:.0f}", f"{t_np / t_tg:.2f}"]
+    row += [f"{t_pt[0] * 1e6:.0f}", f"{t_pt[0] / t_tg:.2f}"] if torch else ["-", "-"]
+    rows.append(row + [f"{flop / t_tg / 1e9:.1f}"])
+print()
+table(rows, ["bmm", "tinygrad_ext us", "numpy matmul us", "vs numpy (x)", "torch us", "vs torch (x)",
+             "tinygrad_ext GFLOP/s"])
