@@ -223,20 +223,22 @@ struct RadamStepOp {
   double bias_correction1 = 0, bias_correction2_sqrt = 0, rect = 0;  // (prepare(); rect 0: not rectified)
   static constexpr int kMinStates = 2;                               // nstates() is at least this
   TG_HD int nstates() const { return 2; }
-  void prepare() {
+  void prepare() {  // (torch's Python: its square roots are `** 0.5`)
     const double bias_correction2 = 1.0 - std::pow(beta2, step);
     bias_correction1 = 1.0 - std::pow(beta1, step);
-    bias_correction2_sqrt = std::sqrt(bias_correction2);
+    bias_correction2_sqrt = std::pow(bias_correction2, 0.5);
     const double rho_inf = 2.0 / (1.0 - beta2) - 1.0;
     const double rho_t = rho_inf - 2.0 * step * std::pow(beta2, step) / bias_correction2;
     rect = rho_t > 5.0
-               ? std::sqrt((rho_t - 4.0) * (rho_t - 2.0) * rho_inf / ((rho_inf - 4.0) * (rho_inf - 2.0) * rho_t))
+               ? std::pow((rho_t - 4.0) * (rho_t - 2.0) * rho_inf / ((rho_inf - 4.0) * (rho_inf - 2.0) * rho_t), 0.5)
                : 0.0;
   }
   template <class T> TG_HD void operator()(T& p, T g, T& m, T& v, T&) const {
     g = adam_moments(p, g, m, v, lr, beta1, beta2, weight_decay, decoupled, maximize);
     const T u = mul_rn(m / T(bias_correction1), T(lr));
-    const T adaptive = T(bias_correction2_sqrt) / (SqrtOp{}(v) + T(eps));
+    // torch's bias_correction2 ** 0.5 / (sqrt(v) + eps): a number over a tensor, which torch computes as the
+    // tensor's reciprocal times the number (two roundings)
+    const T adaptive = mul_rn(T(1) / (SqrtOp{}(v) + T(eps)), T(bias_correction2_sqrt));
     p = p - (rect > 0 ? mul_rn(mul_rn(u, adaptive), T(rect)) : u);
   }
 };

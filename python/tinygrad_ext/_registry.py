@@ -1115,8 +1115,8 @@ update = (exp_avg / (1 - beta1 ** step)) * lr
 rho_inf = 2 / (1 - beta2) - 1
 rho_t = rho_inf - 2 * step * beta2 ** step / bias_correction2
 if rho_t > 5:
-    rect = math.sqrt((rho_t - 4) * (rho_t - 2) * rho_inf / ((rho_inf - 4) * (rho_inf - 2) * rho_t))
-    update = update * (math.sqrt(bias_correction2) / (exp_avg_sq.sqrt() + eps))
+    rect = ((rho_t - 4) * (rho_t - 2) * rho_inf / ((rho_inf - 4) * (rho_inf - 2) * rho_t)) ** 0.5
+    update = update * (bias_correction2 ** 0.5 / (exp_avg_sq.sqrt() + eps))
     update = update * rect
 param = param - update
 """),
