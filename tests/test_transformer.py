@@ -285,7 +285,7 @@ def test_mha_gradcheck_and_dropout():
      "The shape of the 2D attn_mask is torch.Size([3, 4]), but should be (3, 5)."),
     (lambda: nn.MultiheadAttention(4, 2)(torch.randn(3, 2, 4), torch.randn(5, 2, 4), torch.randn(5, 2, 4),
                                          key_padding_mask=torch.zeros(2, 4, dtype=torch.bool)), AssertionError,
-     "expecting key_padding_mask shape of (2, 5)"),
+     "Expected key_padded_mask.shape[1] to be 5, but got 4"),
     (lambda: nn.MultiheadAttention(4, 2)(torch.randn(3, 2, 4), torch.randn(5, 2, 4), torch.randn(5, 2, 4),
                                          is_causal=True), RuntimeError, "Need attn_mask if specifying the is_causal"),
     (lambda: nn.MultiheadAttention(4, 2)(torch.randn(3, 2, 5), torch.randn(3, 2, 5), torch.randn(3, 2, 5)),
