@@ -286,7 +286,8 @@ PYBIND11_MODULE(_C, m) {
                              [](const TensorImpl& t) { return reinterpret_cast<uintptr_t>(t.storage.get()); })
       .def_property_readonly("storage_nbytes", [](const TensorImpl& t) { return t.storage->nbytes; })
       .def_property(
-          "version", [](const TensorImpl& t) { return *t.version; }, [](TensorImpl& t, int64_t v) { *t.version = v; });
+          "version", [](const TensorImpl& t) { return *t.version; }, [](TensorImpl& t, int64_t v) { *t.version = v; })
+      .def_readwrite("inference", &TensorImpl::inference);
 
   // ---- creation, conversion, views
   m.def("empty", [](py::handle sizes, int dt, int dev, int idx) {

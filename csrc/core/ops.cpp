@@ -100,7 +100,18 @@ void check_same_device(const Tensor& a, const Tensor& b, const char* op) {
            device_str(a->device()), " and ", device_str(b->device()), "! (in ", op, ")");
 }
 
-void bump_version(const Tensor& t) { ++*t->version; }
+namespace {
+bool inference_mode_on = false;  // torch.inference_mode's state, set by the Python context manager
+}  // namespace
+
+void set_inference_mode(bool enabled) { inference_mode_on = enabled; }
+
+void bump_version(const Tensor& t) {
+  TG_CHECK(!t->inference || inference_mode_on,
+           "Inplace update to inference tensor outside InferenceMode is not allowed.You can make a clone to get a "
+           "normal tensor before doing inplace update.See https://github.com/pytorch/rfcs/pull/17 for more details.");
+  ++*t->version;
+}
 
 bool is_cpu_scalar(const Tensor& t) { return !t->device().is_cuda() && t->dim() == 0; }
 

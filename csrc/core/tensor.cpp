@@ -64,6 +64,7 @@ Tensor make_view(const Tensor& base, Shape sizes, Shape strides, int64_t offset)
   auto t = std::make_shared<TensorImpl>();
   t->storage = base->storage;
   t->version = base->version;
+  t->inference = base->inference;
   t->sizes = std::move(sizes);
   t->strides = std::move(strides);
   t->offset = offset;
@@ -76,6 +77,7 @@ Tensor alias(const Tensor& t) { return make_view(t, t->sizes, t->strides, t->off
 Tensor variable_data(const Tensor& t) {
   Tensor out = alias(t);
   out->version = std::make_shared<int64_t>(0);
+  out->inference = false;  // (torch: writes through .data of an inference tensor are allowed)
   return out;
 }
 

@@ -19,6 +19,9 @@ struct TensorImpl {
   // The version counter, bumped by every in-place write: shared by a tensor and its views (and detach()), a new one
   // for a new tensor and for variable_data (torch's .data, whose writes autograd does not see).
   std::shared_ptr<int64_t> version = std::make_shared<int64_t>(0);
+  // An inference tensor (made inside inference_mode, or a view of one): torch's, which has no version counter, so
+  // an in-place write to it outside inference_mode raises (bump_version; the write itself happens first, as torch's).
+  bool inference = false;
   Shape sizes, strides;
   int64_t offset = 0;
   DType dtype = DType::Float32;

@@ -202,7 +202,7 @@ class _Binary(_Registered):
         if not ((ra or rb) and _state[0]):
             r._requires_grad, r.grad_fn = False, None
             if _inference[0]:
-                r._extra = _inference_extra()
+                r._extra = _inference_extra(out)
             return r
         ctx = _new(cls)
         ctx.needs_input_grad, ctx.p = (ra, rb), p
@@ -470,7 +470,7 @@ def _untracked_view(a, r, aliased=True):
     if a._requires_grad and aliased:
         r._requires_grad, r._extra = True, {"_no_grad_view": True}
     elif a._extra is not None and a._extra.get("inference"):
-        r._extra = _inference_extra()
+        r._extra = _inference_extra(r._impl)
 
 
 def _view(entry, base=None, grad="grad"):

@@ -1246,6 +1246,8 @@ FRONT_ENDS = [
     F(_TENSOR, "Tensor variable_data(const Tensor& t)",
       doc="new TensorImpl, same view, a version counter of its own (torch's .data: autograd does not see its writes)"),
     F(_OPS, "void bump_version(const Tensor& t)", doc="the in-place write counter torch's autograd checks"),
+    F(_OPS, "void set_inference_mode(bool enabled)",
+      doc="whether inference_mode is on (bump_version refuses an inference tensor's write outside it)"),
     # copies
     F(_OPS, "Tensor contiguous(const Tensor& t)", "t"),
     F(_OPS, "Tensor clone(const Tensor& t)", "t"),

@@ -30,15 +30,17 @@ def _methods(body):
     return Tensor
 
 
-def _inference_extra():
-    """The _extra of a tensor made inside inference_mode (an inference tensor: no version counter)."""
+def _inference_extra(impl):
+    """The _extra of a tensor made inside inference_mode (an inference tensor: no version counter); marks its impl,
+    whose in-place writes outside inference_mode then raise torch's error (the core's bump_version)."""
+    impl.inference = True
     return {"inference": True}
 
 
 def _wrap(impl):
     t = _new(Tensor)
     t._impl, t._requires_grad, t.grad_fn, t._grad = impl, False, None, None
-    t._acc, t._output_nr, t._extra = None, 0, _inference_extra() if _inference[0] else None
+    t._acc, t._output_nr, t._extra = None, 0, _inference_extra(impl) if _inference[0] else None
     return t
 
 

@@ -26,7 +26,7 @@ from ._tensor_base import ONLY_FLOATING_GRAD, _inference_extra, _methods, _needs
 from ._tensor_str import tensor_repr
 from .autograd import engine as _engine
 from .autograd import function as _function
-from .autograd.grad_mode import _state
+from .autograd.grad_mode import _inference, _state
 
 _py_bool, _py_int, _py_float, _py_slice = builtins.bool, builtins.int, builtins.float, builtins.slice
 _DTYPE = _dtype.BY_ID
@@ -436,6 +436,8 @@ class Tensor:
             return
         if value and not self.dtype.is_floating_point:
             raise RuntimeError(refusal)
+        if value and self._impl.inference and not _inference[0]:
+            raise RuntimeError("Setting requires_grad=True on inference tensor outside InferenceMode is not allowed.")
         self._requires_grad = _py_bool(value)
 
     @property
@@ -490,7 +492,9 @@ class Tensor:
         self._impl = value._impl
 
     def detach(self):
-        return _wrap(_C.alias(self._impl))
+        impl = _C.alias(self._impl)
+        impl.inference = False  # (torch: an inference tensor's detach() takes in-place writes outside the mode)
+        return _wrap(impl)
 
     def detach_(self):
         if self._extra is not None and self._extra.get("_base") is not None:
@@ -955,7 +959,7 @@ class Tensor:
                 elif self._requires_grad:  # (a view made with grad mode off: a leaf, as torch's)
                     out._requires_grad, out._extra = True, {"_no_grad_view": True}
                 elif self._extra is not None and self._extra.get("inference"):
-                    out._extra = _inference_extra()  # (a view of an inference tensor is one)
+                    out._extra = _inference_extra(out._impl)  # (a view of an inference tensor is one)
         if index is None:
             return out
         if perm is not None:

@@ -3,6 +3,8 @@ decorators."""
 import functools
 import inspect
 
+from .. import _C
+
 _state = [True]  # a list so the hot path reads one global without attribute lookups
 _inference = [False]
 _grad_layout_enforced = [True]  # enforce_grad_layout_policy (read by the engine's gradient accumulation)
@@ -92,9 +94,11 @@ class inference_mode(_GradMode):
         super().__enter__()
         self._prev_inference = _inference[0]
         _inference[0] = not self._enabled
+        _C.set_inference_mode(_inference[0])
 
     def __exit__(self, *exc):
         _inference[0] = self._prev_inference
+        _C.set_inference_mode(_inference[0])
         return super().__exit__(*exc)
 
     def __call__(self, fn):

@@ -28,9 +28,9 @@ class Parameter(Tensor):
     def __deepcopy__(self, memo):
         if id(self) in memo:
             return memo[id(self)]
+        # NOTE: as torch's, the copy is a fresh leaf: the .grad (and attributes) of a Parameter stay behind
+        # (a deepcopied model starts with no gradients; a plain tensor's deepcopy keeps them).
         out = Parameter(self.detach().clone(), self._requires_grad)
-        if self._grad is not None:
-            out._grad = self._grad.detach().clone()
         memo[id(self)] = out
         return out
 

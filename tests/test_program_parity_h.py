@@ -1,0 +1,74 @@
+"""Recipe-style programs (checkpoints, warm-starting, optimizers' and schedulers' state, hooks, deepcopy, data
+loading, reproducibility) that differed from torch 2.13, each pinned here with the value torch gives: copy.deepcopy
+of an nn.Parameter (a model) leaves its .grad behind. Expected values written down from torch."""
+import copy
+
+import tinygrad_ext as torch
+from tinygrad_ext import nn
+
+
+# ------------------------------------------------------------------ copy.deepcopy
+def test_deepcopy_of_a_parameter_drops_its_grad_as_torchs():
+    lin = nn.Linear(2, 1)
+    lin(torch.ones(1, 2)).sum().backward()
+    twin = copy.deepcopy(lin)
+    assert lin.weight.grad is not None
+    assert twin.weight.grad is None and twin.bias.grad is None  # torch: None (Parameter.__deepcopy__)
+    assert type(twin.weight) is nn.Parameter and twin.weight.requires_grad and twin.weight.is_leaf
+    assert torch.equal(twin.weight, lin.weight) and twin.weight is not lin.weight
+    t = torch.ones(2, requires_grad=True)
+    t.sum().backward()
+    assert copy.deepcopy(t).grad.tolist() == [1.0, 1.0]  # a plain tensor keeps it
+
+
+# ------------------------------------------------------------------ inference_mode
+_INPLACE_INFERENCE = ("Inplace update to inference tensor outside InferenceMode is not allowed.You can make a clone to "
+                      "get a normal tensor before doing inplace update.See https://github.com/pytorch/rfcs/pull/17 for "
+                      "more details.")
+
+
+def _raises_runtime(fn):
+    try:
+        fn()
+    except RuntimeError as e:
+        return str(e)
+    return None
+
+
+def test_inplace_write_to_an_inference_tensor_outside_the_mode_raises_after_writing():
+    w = torch.ones(2, requires_grad=True)
+    with torch.inference_mode():
+        z = w * 2
+        a = torch.ones(3)
+    assert _raises_runtime(lambda: z.add_(1)) == _INPLACE_INFERENCE
+    assert z.tolist() == [3.0, 3.0]  # torch writes first, then refuses to bump the version
+    with torch.no_grad():
+        assert _raises_runtime(lambda: z.add_(1)) == _INPLACE_INFERENCE
+    assert _raises_runtime(lambda: z.__setitem__(0, 5.0)) == _INPLACE_INFERENCE
+    assert z.tolist() == [5.0, 4.0]
+    for write in (lambda: a.zero_(), lambda: a.fill_(3), lambda: a.copy_(torch.zeros(3)), lambda: a[1:].add_(3),
+                  lambda: a.exp_(), lambda: a.uniform_(), lambda: torch.add(a, 1, out=a), lambda: torch.relu_(a)):
+        assert _raises_runtime(write) == _INPLACE_INFERENCE
+    with torch.inference_mode():
+        a.zero_()
+        a.add_(1)  # inside the mode: allowed
+    assert a.tolist() == [1.0, 1.0, 1.0]
+    a.detach().add_(1)  # torch: a detached alias and .data take writes
+    a.data.add_(1)
+    assert a.tolist() == [3.0, 3.0, 3.0]
+    b = torch.ones(2)
+    b.add_(1)  # a normal tensor, made outside the mode
+    with torch.inference_mode():
+        b.add_(1)
+    assert b.tolist() == [3.0, 3.0]
+
+
+def test_requires_grad_on_an_inference_tensor_outside_the_mode_raises():
+    with torch.inference_mode():
+        a = torch.ones(2)
+    msg = "Setting requires_grad=True on inference tensor outside InferenceMode is not allowed."
+    assert _raises_runtime(lambda: a.requires_grad_()) == msg
+    assert _raises_runtime(lambda: nn.Parameter(a)) == msg
+    assert a.requires_grad_(False).requires_grad is False
+    with torch.inference_mode():
+        assert a.requires_grad_().requires_grad
