@@ -238,6 +238,8 @@ def _pair(a, la, b, lb, later, sizes):
     nr = math.prod(shape_b[len(batch) + len(summed):])
     if nk == 1:  # nothing summed: an outer product per batch
         prod = _shaped(a, [nb, nl, 1]) * _shaped(b, [nb, 1, nr])
+    elif nl * nk * nr < 400:  # torch contracts a pair by bmm, which sums each dot in order below 400 products
+        prod = _shaped(a, [nb, nl, nk]).bmm(_shaped(b, [nb, nk, nr]))
     elif nl == 1 and nr == 1:  # one dot product per batch: 1x1 GEMMs would waste the kernel
         prod = (_shaped(a, [nb, nk]) * _shaped(b, [nb, nk])).sum(1)
     elif nb == 1:  # no batch: one mm

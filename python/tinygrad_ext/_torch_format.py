@@ -70,6 +70,19 @@ class WeightsUnpicklingError(CheckpointError, pickle.UnpicklingError):
         self.args = (self.reason,)  # (torch's words alone, without the path: e.path keeps it)
         self._init_args = (path, reason)
 
+    def __reduce__(self):  # by a function: the class's name is pickle's own (below)
+        return _weights_unpickling_error, self._init_args
+
+
+# torch raises pickle.UnpicklingError itself: type(e).__name__, repr(e) and the traceback's line name it
+# "_pickle.UnpicklingError" (the class stays a CheckpointError and a subclass of pickle's)
+WeightsUnpicklingError.__name__ = WeightsUnpicklingError.__qualname__ = pickle.UnpicklingError.__name__
+WeightsUnpicklingError.__module__ = pickle.UnpicklingError.__module__
+
+
+def _weights_unpickling_error(path, reason):
+    return WeightsUnpicklingError(path, reason)
+
 
 _WEIGHTS_ONLY_DEFAULT = ("In PyTorch 2.6, we changed the default value of the `weights_only` argument in `torch.load` "
                          "from `False` to `True`. Re-running `torch.load` with `weights_only` set to `False` will "

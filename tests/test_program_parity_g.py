@@ -1,0 +1,44 @@
+"""Program parity (g): values that everyday vision programs (a ResNet-18-style CNN, a small Vision Transformer and
+their training loops) print, where they differed from torch 2.13 on CPU. Expected values are torch's, hard-coded."""
+import tinygrad_ext as torch
+
+
+def test_einsum_small_pair_is_torch_bmm_in_order():
+    # torch contracts a pair of operands with bmm; below 400 products per matrix each dot is summed in order
+    # (1e8 + 1 rounds back to 1e8), so a dot-product einsum is not a pairwise or wide sum
+    a = torch.tensor([1e8, 1.0, -1e8, 1.0, 3.0, 0.5])
+    o = torch.ones(6)
+    assert torch.einsum("i,i->", a, o).item() == 4.5
+    assert torch.einsum("bi,bi->b", a.view(2, 3), o.view(2, 3)).tolist() == [0.0, 4.5]
+    assert torch.einsum("bij,bij->b", a.view(1, 2, 3), o.view(1, 2, 3)).tolist() == [4.5]
+    assert torch.einsum("ij,jk->ik", a.view(1, 6), o.view(6, 1)).tolist() == [[4.5]]
+    torch.manual_seed(0)
+    x = torch.randn(2, 3, 4)
+    got = [v.hex() for v in torch.einsum("bij,bij->b", x, x).tolist()]
+    assert got == ["0x1.6098820000000p+3", "0x1.bd9ca80000000p+3"]
+    q, k = torch.randn(5, 7), torch.randn(7, 9)
+    assert torch.einsum("ij,jk->ik", q, k)[1].tolist() == [
+        0.4352028965950012, 0.5482822060585022, 0.2779694199562073, 0.7097009420394897, -1.5831453800201416,
+        2.369227886199951, -0.037829890847206116, 1.629370093345642, -1.4842911958694458]
+
+
+def test_weights_only_refusal_is_named_pickles_unpickling_error():
+    # torch.load(weights_only=True) of a whole pickled module raises pickle.UnpicklingError itself: programs print
+    # type(e).__name__, repr(e) or the traceback's last line
+    import io
+    import pickle
+    import traceback
+    buf = io.BytesIO()
+    torch.save(torch.nn.Linear(2, 2), buf)
+    buf.seek(0)
+    try:
+        torch.load(buf)
+    except pickle.UnpicklingError as e:
+        err = e
+    assert type(err).__name__ == "UnpicklingError"
+    assert repr(err).startswith("UnpicklingError('Weights only load failed. This file can still be loaded")
+    assert traceback.format_exception_only(err)[0].startswith("_pickle.UnpicklingError: Weights only load failed.")
+    again = pickle.loads(pickle.dumps(err))  # still pickles (DataLoader workers send exceptions back)
+    assert type(again) is type(err) and again.args == err.args
+    buf.seek(0)
+    assert type(torch.load(buf, weights_only=False)).__name__ == "Linear"
