@@ -1,8 +1,12 @@
 """Sequence-model tutorial programs (nn.Transformer translation, LSTM/GRU seq2seq with packed sequences and bmm
 attention, nn.MultiheadAttention and scaled_dot_product_attention used directly) that differed from torch 2.13:
 MultiheadAttention's key_padding_mask shape check raises torch's AssertionError messages, the batch size checked
-before the source length (which counts the bias_k/bias_v and add_zero_attn columns). Expected messages written
-down from torch."""
+before the source length (which counts the bias_k/bias_v and add_zero_attn columns); TransformerEncoderLayer's
+activation_relu_or_gelu for nn.ReLU/nn.GELU modules (the decoder layer has none), and its inference fast path
+(eval, no grad, batch_first, ...) applying exact gelu for any GELU module as torch's fused kernel does. Expected
+messages and values written down from torch."""
+import warnings
+
 import pytest
 
 import tinygrad_ext as torch
@@ -40,3 +44,68 @@ def test_mha_key_padding_mask_shape_batch_first():
     out, w = m(q.transpose(0, 1), k.transpose(0, 1), k.transpose(0, 1),
                key_padding_mask=torch.tensor([[False, False, True, False], [False, True, False, False]]))
     assert tuple(out.shape) == (2, 3, 8) and w[0, :, 2].tolist() == [0.0, 0.0, 0.0]
+
+
+# ------------------------------------------------------------------ TransformerEncoderLayer's fast-path activation
+@pytest.mark.parametrize("act, flag", [("relu", 1), ("gelu", 2), (nn.functional.relu, 1), (nn.functional.gelu, 2),
+                                       (nn.ReLU(), 1), (nn.GELU(), 2), (nn.GELU(approximate="tanh"), 2),
+                                       (nn.functional.silu, 0), (nn.SiLU(), 0), (nn.ReLU6(), 0)])
+def test_activation_relu_or_gelu_takes_modules(act, flag):
+    assert nn.TransformerEncoderLayer(4, 2, 8, activation=act).activation_relu_or_gelu == flag
+    assert not hasattr(nn.TransformerDecoderLayer(4, 2, 8, activation=act), "activation_relu_or_gelu")
+
+
+def test_encoder_with_relu_module_uses_nested_tensor():
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # (no "use_nested_tensor is False" warning)
+        enc = nn.TransformerEncoder(nn.TransformerEncoderLayer(8, 2, 16, activation=nn.ReLU(), batch_first=True), 2)
+    assert enc.use_nested_tensor
+
+
+# torch's inference kernel applies exact gelu for any GELU module (approximate="tanh" included)
+_EXACT = [[-1.2204922437667847, -0.6967502236366272, 0.6528481245040894, 1.2643942832946777],
+          [0.6262983083724976, 1.214478611946106, -0.4521297514438629, -1.3886470794677734],
+          [0.07641562074422836, -1.546972632408142, 1.2450422048568726, 0.22551511228084564]]
+_TANH = [[-1.2205268144607544, -0.6967100501060486, 0.6528605818748474, 1.2643764019012451],
+         [0.6262809038162231, 1.214486837387085, -0.45211535692214966, -1.3886524438858032],
+         [0.0763847827911377, -1.546940803527832, 1.2450933456420898, 0.22546282410621643]]
+
+
+def _gelu_tanh_layer():
+    torch.manual_seed(0)
+    x = torch.randn(2, 3, 4) * 3
+    torch.manual_seed(1)
+    return nn.TransformerEncoderLayer(4, 2, 8, activation=nn.GELU(approximate="tanh"), batch_first=True).eval(), x
+
+
+def _close(a, b):
+    return all(abs(u - v) <= 2e-6 * max(1.0, abs(v)) for ra, rb in zip(a, b) for u, v in zip(ra, rb))
+
+
+@pytest.mark.filterwarnings("ignore:The PyTorch API of nested tensors")
+def test_fast_path_gelu_module_is_exact_gelu():
+    layer, x = _gelu_tanh_layer()
+    with torch.no_grad():
+        assert _close(layer(x)[0].tolist(), _EXACT)
+        enc = nn.TransformerEncoder(layer, 1)
+        y = enc(x, src_key_padding_mask=torch.tensor([[False, False, True], [False] * 3]))[0].tolist()
+    assert _close(y[:2], [[-1.3618497848510742, -0.49707287549972534, 0.6375266909599304, 1.2213958501815796],
+                          [0.6266252994537354, 1.2146636247634888, -0.45334944128990173, -1.387939691543579]])
+    assert y[2] == [0.0, 0.0, 0.0, 0.0]
+
+
+def test_no_fast_path_keeps_the_modules_approximation():
+    layer, x = _gelu_tanh_layer()
+    assert _close(layer(x)[0].tolist(), _TANH)  # (grad enabled and parameters requiring grad)
+    layer.train()
+    layer.dropout.p = layer.dropout1.p = layer.dropout2.p = 0.0
+    torch.manual_seed(2)
+    with torch.no_grad():  # (training: the attention's dropout 0.1 draws, the rest is tanh gelu)
+        assert _close(layer(x)[0].tolist(),
+                      [[-1.2561137676239014, -0.6391091346740723, 0.6176500916481018, 1.2775726318359375],
+                       [0.6149048805236816, 1.2278296947479248, -0.46504467725753784, -1.3776898384094238],
+                       [0.09198088198900223, -1.5609560012817383, 1.2223211526870728, 0.246654212474823]])
+    layer.eval()
+    layer.register_forward_hook(lambda *a: None)
+    with torch.no_grad():
+        assert _close(layer(x)[0].tolist(), _TANH)  # (a hook)

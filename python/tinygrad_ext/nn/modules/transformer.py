@@ -11,6 +11,7 @@ from ...autograd.grad_mode import is_grad_enabled
 from ...tensor import arange, zeros
 from .. import functional as F
 from .. import init
+from .activation import GELU, ReLU
 from .attention import MultiheadAttention
 from .container import ModuleList
 from .dropout import Dropout
@@ -48,7 +49,9 @@ class _Layer(Module):
             setattr(self, f"dropout{k}", Dropout(dropout))
         if isinstance(activation, str):
             activation = _get_activation_fn(activation)
-        self.activation_relu_or_gelu = 1 if activation is F.relu else (2 if activation is F.gelu else 0)
+        if n_norms == 2:  # (the encoder layer's fast-path flag: a ReLU/GELU function or module; the decoder has none)
+            self.activation_relu_or_gelu = (1 if activation is F.relu or isinstance(activation, ReLU) else
+                                            2 if activation is F.gelu or isinstance(activation, GELU) else 0)
         self.activation = activation
 
     def _sa_block(self, x, attn_mask, key_padding_mask, is_causal):
@@ -56,8 +59,8 @@ class _Layer(Module):
                            is_causal=is_causal)[0]
         return self.dropout1(x)
 
-    def _ff_block(self, x, dropout):
-        return dropout(self.linear2(self.dropout(self.activation(self.linear1(x)))))
+    def _ff_block(self, x, dropout, activation=None):
+        return dropout(self.linear2(self.dropout((activation or self.activation)(self.linear1(x)))))
 
 
 class TransformerEncoderLayer(_Layer):
@@ -72,12 +75,28 @@ class TransformerEncoderLayer(_Layer):
         src_key_padding_mask = _canonical_mask(src_key_padding_mask, "src_key_padding_mask", src_mask, "src_mask",
                                                src.dtype)
         src_mask = _canonical_mask(src_mask, "src_mask", None, "", src.dtype)
+        # torch's inference kernel applies F.relu or exact F.gelu by activation_relu_or_gelu, whatever module
+        # (nn.GELU(approximate="tanh"), a subclass) self.activation is
+        act = (F.relu if self.activation_relu_or_gelu == 1 else F.gelu) if self._fast_path(src) else None
         x = src
         if self.norm_first:
             x = x + self._sa_block(self.norm1(x), src_mask, src_key_padding_mask, is_causal)
-            return x + self._ff_block(self.norm2(x), self.dropout2)
+            return x + self._ff_block(self.norm2(x), self.dropout2, act)
         x = self.norm1(x + self._sa_block(x, src_mask, src_key_padding_mask, is_causal))
-        return self.norm2(x + self._ff_block(x, self.dropout2))
+        return self.norm2(x + self._ff_block(x, self.dropout2, act))
+
+    def _fast_path(self, src):
+        """Whether torch runs this forward as its fused inference kernel (_transformer_encoder_layer_fwd)."""
+        sa = self.self_attn
+        if (src.dim() != 3 or self.training or not sa.batch_first or sa.in_proj_bias is None
+                or not sa._qkv_same_embed_dim or not self.activation_relu_or_gelu or self.norm1.eps != self.norm2.eps
+                or sa.num_heads % 2 == 1 or is_autocast_enabled()
+                or any(m._forward_hooks or m._forward_pre_hooks for m in self.modules())):
+            return False
+        args = (src, sa.in_proj_weight, sa.in_proj_bias, sa.out_proj.weight, sa.out_proj.bias, self.norm1.weight,
+                self.norm1.bias, self.norm2.weight, self.norm2.bias, self.linear1.weight, self.linear1.bias,
+                self.linear2.weight, self.linear2.bias)
+        return not (is_grad_enabled() and any(t is not None and t.requires_grad for t in args))
 
 
 class TransformerDecoderLayer(_Layer):
