@@ -1,10 +1,14 @@
 """Recipe-style programs (checkpoints, warm-starting, optimizers' and schedulers' state, hooks, deepcopy, data
 loading, reproducibility) that differed from torch 2.13, each pinned here with the value torch gives: copy.deepcopy
-of an nn.Parameter (a model) leaves its .grad behind. Expected values written down from torch."""
+of an nn.Parameter (a model) leaves its .grad behind; in-place writes to inference tensors outside inference_mode
+raise; one RemovableHandle class (torch.utils.hooks') with ids from one counter (next_id) for module, tensor and
+graph-node hooks; a Module's hook tables are OrderedDicts. Expected values written down from torch."""
 import copy
+from collections import OrderedDict
 
 import tinygrad_ext as torch
 from tinygrad_ext import nn
+from tinygrad_ext.utils.hooks import RemovableHandle
 
 
 # ------------------------------------------------------------------ copy.deepcopy
@@ -72,3 +76,37 @@ def test_requires_grad_on_an_inference_tensor_outside_the_mode_raises():
     assert a.requires_grad_(False).requires_grad is False
     with torch.inference_mode():
         assert a.requires_grad_().requires_grad
+
+
+# ------------------------------------------------------------------ hook handles
+def test_every_hook_handle_is_torchs_removable_handle_with_a_counted_id():
+    lin = nn.Linear(2, 1)
+    start = RemovableHandle.next_id
+    h_mod = lin.register_forward_hook(lambda m, i, o: None)
+    x = torch.ones(2, requires_grad=True)
+    calls = []
+    h_t = x.register_hook(lambda g: calls.append("t"))
+    y = x * 2
+    h_node = y.grad_fn.register_hook(lambda gi, go: calls.append("node"))
+    h_pre = y.grad_fn.register_prehook(lambda go: calls.append("pre"))
+    h_acc = x.register_post_accumulate_grad_hook(lambda t: calls.append("acc"))
+    handles = (h_mod, h_t, h_node, h_pre, h_acc)
+    assert all(type(h) is RemovableHandle for h in handles)
+    assert [h.id for h in handles] == list(range(start, start + 5)) and RemovableHandle.next_id == start + 5
+    y.sum().backward(retain_graph=True)
+    assert calls == ["pre", "node", "t", "acc"]
+    for h in handles:
+        h.remove()
+    h_t.remove()  # (twice: nothing left to remove)
+    calls.clear()
+    y.sum().backward()
+    assert calls == [] and len(lin._forward_hooks) == 0
+
+
+def test_module_hook_tables_are_ordered_dicts():
+    k = nn.Identity()
+    h = k.register_forward_pre_hook(lambda m, a, kw: None, with_kwargs=True)
+    k.register_forward_hook(lambda m, i, o: None, always_call=True)
+    for name in ("_forward_hooks_with_kwargs", "_forward_hooks_always_called", "_forward_pre_hooks_with_kwargs"):
+        assert type(getattr(k, name)) is OrderedDict
+    assert k._forward_pre_hooks_with_kwargs == OrderedDict([(h.id, True)])

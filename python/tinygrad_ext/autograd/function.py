@@ -88,22 +88,44 @@ def _number_saved_outputs(node, outputs):
 
 
 class RemovableHandle:
-    """What register_hook returns: handle.remove() unregisters the hook."""
+    """torch.utils.hooks.RemovableHandle, what every register_*_hook (of a Module, a Tensor, a graph node, an
+    optimizer) returns: remove() unregisters the hook; also a context manager that removes it at exit. Each handle
+    takes the next id of one counter (the class's next_id, as torch's). A Module's hooks live in dicts keyed by that
+    id (hooks_dict and any extra_dict: the id is popped from each); autograd's in lists, from which remove() takes
+    the handle's `_hook` by identity."""
 
-    def __init__(self, hooks, hook):
-        self._hooks, self._hook = hooks, hook
+    next_id = 0
+
+    def __init__(self, hooks_dict, *, extra_dict=None):
+        self.hooks_dict = hooks_dict
+        self.extra_dicts = () if extra_dict is None else tuple(extra_dict) if isinstance(extra_dict, list) else (
+            extra_dict,)
+        self.id = RemovableHandle.next_id
+        RemovableHandle.next_id += 1
+        self._hook = None
 
     def remove(self):
-        for i, h in enumerate(self._hooks):
-            if h is self._hook:
-                del self._hooks[i]
-                return
+        for d in (self.hooks_dict, *self.extra_dicts):
+            if isinstance(d, list):
+                for i, h in enumerate(d):
+                    if h is self._hook:
+                        del d[i]
+                        break
+            else:
+                d.pop(self.id, None)
 
     def __enter__(self):
         return self
 
     def __exit__(self, *exc):
         self.remove()
+
+
+def _list_handle(hooks, hook):
+    """The handle of `hook`, appended to the list `hooks` (autograd's hook lists)."""
+    handle = RemovableHandle(hooks)
+    handle._hook = hook
+    return handle
 
 
 class FunctionCtx:
@@ -248,7 +270,7 @@ class Function(FunctionCtx):
             self._post_hooks = []
         self._has_hooks = True
         self._post_hooks.append(hook)
-        return RemovableHandle(self._post_hooks, hook)
+        return _list_handle(self._post_hooks, hook)
 
     def register_prehook(self, hook):
         """hook(grad_outputs), called before this node's backward; may return new grad_outputs."""
@@ -256,7 +278,7 @@ class Function(FunctionCtx):
             self._pre_hooks = []
         self._has_hooks = True
         self._pre_hooks.append(hook)
-        return RemovableHandle(self._pre_hooks, hook)
+        return _list_handle(self._pre_hooks, hook)
 
     def _release(self):
         """Frees what backward needed (saved tensors and any tensor held as an attribute)."""
@@ -520,13 +542,13 @@ def register_tensor_hook(t, hook):
         raise RuntimeError("cannot register a hook on a tensor that doesn't require gradient")
     node, nr = _edge(t)
     if node is None:  # (a view made with grad mode off: no gradient reaches it, the hook never runs)
-        return RemovableHandle([hook], hook)
+        return _list_handle([hook], hook)
     if node._hooks is None:
         node._hooks = {}
     node._has_hooks = True
     hooks = node._hooks.setdefault(nr, [])
     hooks.append(hook)
-    return RemovableHandle(hooks, hook)
+    return _list_handle(hooks, hook)
 
 
 def register_post_accumulate_grad_hook(t, hook):
@@ -537,12 +559,12 @@ def register_post_accumulate_grad_hook(t, hook):
         raise RuntimeError("post accumulate grad hooks cannot be registered on non-leaf tensors")
     node = _edge(t)[0]
     if node is None:  # (a view made with grad mode off collects nothing)
-        return RemovableHandle([hook], hook)
+        return _list_handle([hook], hook)
     if node._post_acc_hooks is None:
         node._post_acc_hooks = []
     hooks = node._post_acc_hooks
     hooks.append(hook)
-    return RemovableHandle(hooks, hook)
+    return _list_handle(hooks, hook)
 
 
 def retain_grad(t):

@@ -8,6 +8,7 @@ from types import MappingProxyType
 
 from ... import _dtype
 from ..._device import as_device, device
+from ...autograd.function import RemovableHandle
 from ...autograd.grad_mode import no_grad
 from ..._tensor_base import typename as _typename
 from ...tensor import Tensor, empty_like
@@ -29,27 +30,6 @@ class _IncompatibleKeys(namedtuple("IncompatibleKeys", ["missing_keys", "unexpec
         return super().__repr__()
 
     __str__ = __repr__
-
-
-class RemovableHandle:
-    _next_id = 0
-
-    def __init__(self, hooks_dict, *, extra_dict=None):
-        self.hooks_dict = hooks_dict
-        self.extra_dicts = () if extra_dict is None else tuple(extra_dict) if isinstance(extra_dict, list) else (
-            extra_dict,)
-        self.id = RemovableHandle._next_id
-        RemovableHandle._next_id += 1
-
-    def remove(self):
-        for d in (self.hooks_dict, *self.extra_dicts):
-            d.pop(self.id, None)
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        self.remove()
 
 
 _STATE_DICT_HOOKS = ("_state_dict_hooks", "_state_dict_pre_hooks", "_load_state_dict_pre_hooks",
@@ -138,9 +118,9 @@ class Module:
         d["_backward_pre_hooks"] = OrderedDict()
         for name in _STATE_DICT_HOOKS:
             d[name] = OrderedDict()
-        d["_forward_hooks_with_kwargs"] = {}
-        d["_forward_hooks_always_called"] = {}
-        d["_forward_pre_hooks_with_kwargs"] = {}
+        d["_forward_hooks_with_kwargs"] = OrderedDict()
+        d["_forward_hooks_always_called"] = OrderedDict()
+        d["_forward_pre_hooks_with_kwargs"] = OrderedDict()
 
     def forward(self, *input):
         raise NotImplementedError(f'Module [{type(self).__name__}] is missing the required "forward" function')
@@ -335,7 +315,7 @@ class Module:
         for name in ("_backward_hooks", "_backward_pre_hooks", *_STATE_DICT_HOOKS):  # (pickled before these existed)
             self.__dict__.setdefault(name, OrderedDict())
         for name in ("_forward_hooks_with_kwargs", "_forward_hooks_always_called", "_forward_pre_hooks_with_kwargs"):
-            self.__dict__.setdefault(name, {})
+            self.__dict__.setdefault(name, OrderedDict())
 
     # ----------------------------------------------------------- registration
     def register_parameter(self, name, param):
