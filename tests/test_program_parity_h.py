@@ -110,3 +110,32 @@ def test_module_hook_tables_are_ordered_dicts():
     for name in ("_forward_hooks_with_kwargs", "_forward_hooks_always_called", "_forward_pre_hooks_with_kwargs"):
         assert type(getattr(k, name)) is OrderedDict
     assert k._forward_pre_hooks_with_kwargs == OrderedDict([(h.id, True)])
+
+
+def test_detach_data_and_parameters_of_inference_tensors_are_inference_tensors():
+    with torch.inference_mode():
+        a = torch.ones(4)
+        lin = nn.Linear(2, 2)
+        out = lin(torch.ones(1, 2))
+    d = a.detach()
+    assert (d.is_inference(), a.data.is_inference(), d[1:].is_inference(), a.view(2, 2).is_inference()) == \
+        (True, True, True, True)
+    assert not a.clone().is_inference() and not (a + 1).is_inference()
+    d.add_(1)  # torch: the detached alias itself takes the write ...
+    assert _raises_runtime(lambda: d[1:].add_(1)) == _INPLACE_INFERENCE  # ... its views do not
+    assert _raises_runtime(lambda: a.detach().view(2, 2).add_(1)) == _INPLACE_INFERENCE
+    assert lin.weight.is_inference() and out.is_inference() and not out.requires_grad
+    lin.weight.data.add_(1)
+
+
+def test_resize_counts_as_an_inplace_write():
+    b = torch.ones(3)
+    v = b._version
+    b.resize_(2)
+    assert b._version - v == 1
+    b.resize_(8)  # (a new, larger storage: the version goes on)
+    assert b._version - v == 2
+    with torch.inference_mode():
+        a = torch.ones(4)
+    assert _raises_runtime(lambda: a.resize_(6)) == _INPLACE_INFERENCE
+    assert a.shape == (6,)  # torch resizes, then refuses

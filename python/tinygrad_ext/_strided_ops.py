@@ -130,7 +130,10 @@ def resize_(self, *sizes, memory_format=None):
         storage = _C.empty([needed], self.dtype.id, *self.device._code)
         if old:
             _C.copy_(_C.as_strided(storage, [old], [1], 0), _C.as_strided(impl, [old], [1], 0))
-    self._impl = _C.as_strided(storage, size, stride, impl.offset)
+    new = _C.as_strided(storage, size, stride, impl.offset)
+    new.version, new.inference = impl.version, impl.inference
+    self._impl = new
+    _C.bump_version(new)  # (an in-place write, as torch's: an inference tensor's raises, after resizing)
     return self
 
 

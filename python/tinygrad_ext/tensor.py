@@ -307,6 +307,14 @@ def _check_inplace(t):
                                    "this by cloning the output of the custom Function.")
 
 
+def _inference_alias(src, out):
+    """detach() and .data of an inference tensor, as torch's: an inference tensor (is_inference(), and its views
+    refuse in-place writes outside inference_mode) that itself takes them (its impl is not marked)."""
+    if src._extra is not None and src._extra.get("inference") and out._extra is None:
+        out._extra = {"inference": True}
+    return out
+
+
 def _select_args(self, dim, index):
     """select's (dim, index) checked as torch's select() checks them, dim wrapped."""
     if self._impl.ndim == 0:
@@ -481,7 +489,7 @@ class Tensor:
 
     @property
     def data(self):
-        return _wrap(_C.variable_data(self._impl))
+        return _inference_alias(self, _wrap(_C.variable_data(self._impl)))
 
     @data.setter
     def data(self, value):
@@ -493,8 +501,8 @@ class Tensor:
 
     def detach(self):
         impl = _C.alias(self._impl)
-        impl.inference = False  # (torch: an inference tensor's detach() takes in-place writes outside the mode)
-        return _wrap(impl)
+        impl.inference = False
+        return _inference_alias(self, _wrap(impl))
 
     def detach_(self):
         if self._extra is not None and self._extra.get("_base") is not None:

@@ -16,6 +16,8 @@ class Parameter(Tensor):
         t = object.__new__(cls)
         t._impl, t._requires_grad, t.grad_fn, t._grad, t._acc, t._output_nr, t._extra = \
             data._impl, False, None, None, None, 0, None
+        if data._extra is not None and data._extra.get("inference"):
+            t._extra = {"inference": True}  # (a Parameter of an inference tensor is one: made in inference_mode)
         if requires_grad:
             t._set_requires_grad(True, ONLY_FLOATING_GRAD)
         return t
