@@ -328,7 +328,7 @@ def test_row22_index_tensor_out_of_bounds(device):
     idx = torch.tensor([0, 7], device=device)
     check_raises(lambda: x[idx], IndexError, "index 7 is out of bounds for dimension 0 with size 3")
     check_raises(lambda: x[torch.tensor([-4], device=device)], IndexError, "index -4 is out of bounds")
-    check_raises(lambda: x.index_select(0, idx), IndexError, "index 7 is out of bounds")
+    check_raises(lambda: x.index_select(0, idx), IndexError, "index out of range in self")  # (torch's words alone)
     check_raises(lambda: x.index_select(0, torch.tensor([[0, 1]])), IndexError, "Index is supposed to be a vector")
     # torch: gather and scatter raise RuntimeError, index_select IndexError; neither wraps negative indices
     check_raises(lambda: torch.ones(2, 3).gather(1, torch.tensor([[0], [3]])), RuntimeError,

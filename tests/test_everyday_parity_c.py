@@ -19,10 +19,10 @@ def _raises(fn, kind, msg):
 
 # ------------------------------------------------------------------ indexing: index_* ranges and texts
 def test_index_add_rejects_negative_indices_with_torchs_errors():
-    # 1-D self: IndexError "index out of range in self" (the index named after it); N-D self: RuntimeError
-    with pytest.raises(IndexError, match=r"^index out of range in self: index -1 is out of bounds"):
+    # 1-D self: IndexError "index out of range in self" (torch's words alone); N-D self: RuntimeError
+    with pytest.raises(IndexError, match=r"^index out of range in self$"):
         torch.zeros(3).index_add_(0, torch.tensor([-1]), torch.ones(1))
-    with pytest.raises(IndexError, match=r"^index out of range in self: index 3 is out of bounds"):
+    with pytest.raises(IndexError, match=r"^index out of range in self$"):
         torch.zeros(3).index_add(0, torch.tensor([3]), torch.ones(1))
     e = _raises(lambda: torch.zeros(3, 2).index_add_(0, torch.tensor([0, 5]), torch.ones(2, 2)), RuntimeError,
                 "index 5 is out of bounds for dimension 0 with size 3")

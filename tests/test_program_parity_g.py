@@ -42,3 +42,48 @@ def test_weights_only_refusal_is_named_pickles_unpickling_error():
     assert type(again) is type(err) and again.args == err.args
     buf.seek(0)
     assert type(torch.load(buf, weights_only=False)).__name__ == "Linear"
+
+
+def _message(fn):
+    try:
+        fn()
+    except Exception as e:  # noqa: BLE001 (the test compares the type and the text)
+        return type(e).__name__, str(e)
+    return None
+
+
+def test_index_select_and_embedding_range_errors_are_torchs_words():
+    w = torch.randn(5, 2)
+    F = torch.nn.functional
+    for fn in (lambda: w.index_select(0, torch.tensor([5])), lambda: torch.randn(5).index_select(0, torch.tensor([7])),
+               lambda: F.embedding(torch.tensor([-1]), w), lambda: F.embedding(torch.tensor([[1, 7]]), w),
+               lambda: torch.zeros(3).index_add_(0, torch.tensor([-1]), torch.ones(1))):
+        assert _message(fn) == ("IndexError", "index out of range in self")
+    # max_norm: torch's embedding_renorm_ selects the rows in sorted order first
+    assert _message(lambda: F.embedding(torch.tensor([2, 9, 7]), w, max_norm=1.0)) == (
+        "IndexError", "select(): index 7 out of range for tensor of size [5, 2] at dimension 0")
+    assert _message(lambda: F.embedding(torch.tensor([[3, -9], [7, 1]]), w, max_norm=1.0)) == (
+        "IndexError", "select(): index -9 out of range for tensor of size [5, 2] at dimension 0")
+    # embedding_bag's kernels (one bag), its renorm, and its mode check (before the renorm)
+    assert _message(lambda: F.embedding_bag(torch.tensor([1, 2, -1]), w, torch.tensor([0]))) == (
+        "RuntimeError", "Index 2 of input takes value -1 which is not in the valid range [0, 5)")
+    assert _message(lambda: F.embedding_bag(torch.tensor([1, -3, 6]), w, torch.tensor([0]), mode="max")) == (
+        "RuntimeError", "embedding_bag: Expected idx >= 0 && idx < num_embeddings but found idx to be -3")
+    assert _message(lambda: F.embedding_bag(torch.tensor([1, 9, 6]), w, torch.tensor([0]), max_norm=1.0)) == (
+        "IndexError", "select(): index 6 out of range for tensor of size [5, 2] at dimension 0")
+    assert _message(lambda: F.embedding_bag(torch.tensor([1, 9]), w, torch.tensor([0]), mode="foo", max_norm=1.0)) == (
+        "ValueError", "mode has to be one of sum, mean or max")
+
+
+def test_embedding_renorm_rows_before_the_bad_index_as_torch():
+    torch.manual_seed(0)
+    big = torch.nn.Embedding(10, 4, max_norm=0.1)
+    before = big.weight.detach().clone()
+    assert _message(lambda: big(torch.tensor([1, 10])))[0] == "IndexError"
+    assert (big.weight.detach() != before).any(1).tolist() == [False, True] + [False] * 8
+    before = big.weight.detach().clone()
+    assert _message(lambda: big(torch.tensor([3, -1, 5]))) == ("IndexError", "index out of range in self")
+    # -1 is row 9: renormed (sorted order, counted from the end), then the lookup refuses the negative index
+    assert (big.weight.detach() != before).any(1).tolist() == [False] * 3 + [True, False, True] + [False] * 3 + [True]
+    # the scale is max_norm / (norm + 1e-7) in double, rounded to float once (torch's values)
+    assert big.weight[3].norm().item() == 0.09999999403953552

@@ -47,8 +47,7 @@ Tensor checked_index(const Tensor& idx, int64_t size, int64_t dim, const char* o
   auto [lo, hi] = index_range(i64);
   int64_t bad = hi >= size ? hi : lo;
   if (rule == IndexRule::IndexSelect)
-    TG_CHECK_INDEX(lo >= 0 && hi < size, "index out of range in self: index ", bad, " is out of bounds for dimension ",
-                   dim, " with size ", size);
+    TG_CHECK_INDEX(lo >= 0 && hi < size, "index out of range in self");  // (torch's words alone)
   if (rule == IndexRule::IndexSelectDim1)
     TG_CHECK(lo >= 0 && hi < size, "INDICES element is out of DATA bounds, id=", bad, " axis_dim=", size);
   if (rule == IndexRule::GatherScatter)

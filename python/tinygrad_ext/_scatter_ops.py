@@ -104,7 +104,7 @@ def _dim_index(self, dim, index, op):
             raise IndexError(f"index_copy_(): index {bad} is out of bounds for dimension {d} with size {n}")
         if op == "index_add" and self.dim() > 1:
             raise RuntimeError(f"index {bad} is out of bounds for dimension {d} with size {n}")
-        raise IndexError(f"index out of range in self: index {bad} is out of bounds for dimension {d} with size {n}")
+        raise IndexError("index out of range in self")  # (torch's words alone)
     return d, index.reshape(-1)
 
 
