@@ -2,12 +2,14 @@
 loading, reproducibility) that differed from torch 2.13, each pinned here with the value torch gives: copy.deepcopy
 of an nn.Parameter (a model) leaves its .grad behind; in-place writes to inference tensors outside inference_mode
 raise; one RemovableHandle class (torch.utils.hooks') with ids from one counter (next_id) for module, tensor and
-graph-node hooks; a Module's hook tables are OrderedDicts. Expected values written down from torch."""
+graph-node hooks; a Module's hook tables are OrderedDicts; multinomial's messages on the with-replacement path;
+random_split's slicing of unchecked integer lengths. Expected values written down from torch."""
 import copy
 from collections import OrderedDict
 
 import tinygrad_ext as torch
 from tinygrad_ext import nn
+from tinygrad_ext.utils.data import random_split
 from tinygrad_ext.utils.hooks import RemovableHandle
 
 
@@ -139,3 +141,37 @@ def test_resize_counts_as_an_inplace_write():
         a = torch.ones(4)
     assert _raises_runtime(lambda: a.resize_(6)) == _INPLACE_INFERENCE
     assert a.shape == (6,)  # torch resizes, then refuses
+
+
+# ------------------------------------------------------------------ sampling
+_NAN, _INF = float("nan"), float("inf")
+
+
+def test_multinomial_messages_follow_torchs_two_paths():
+    fast = "probability tensor contains either `inf`, `nan` or element < 0"
+    cases = [  # (weights, replacement, num_samples, torch's message)
+        ([-1.0, 2.0], True, 1, fast), ([-1.0, 2.0], False, 2, fast), ([_INF, 1.0], False, 1, fast),
+        ([-1.0, 2.0], True, 2, "invalid multinomial distribution (encountering probability entry < 0)"),
+        ([_NAN, 1.0], True, 2, "invalid multinomial distribution (encountering probability entry < 0)"),
+        ([_INF, 1.0], True, 2, "invalid multinomial distribution (encountering probability entry = infinity or NaN)"),
+        ([[_INF, -1.0]], True, 3,
+         "invalid multinomial distribution (encountering probability entry = infinity or NaN)"),
+        ([[0.0, 0.0], [1.0, -1.0]], True, 3, "invalid multinomial distribution (sum of probabilities <= 0)"),
+        ([[1.0, -1.0], [0.0, 0.0]], True, 3, "invalid multinomial distribution (encountering probability entry < 0)"),
+        ([[1.0, 2.0], [3.0, _INF]], True, 3,
+         "invalid multinomial distribution (encountering probability entry = infinity or NaN)"),
+        ([[1.0, 2.0], [0.0, 0.0]], True, 3, "invalid multinomial distribution (sum of probabilities <= 0)"),
+        ([0.0, 0.0], True, 2, "invalid multinomial distribution (sum of probabilities <= 0)"),
+    ]
+    for w, rep, n, msg in cases:
+        assert _raises_runtime(lambda w=w, rep=rep, n=n: torch.multinomial(torch.tensor(w), n, replacement=rep)) \
+            == msg, (w, rep, n)
+
+
+def test_random_split_slices_integer_lengths_as_torch():
+    def split(lengths):
+        return [p.indices for p in random_split(range(3), lengths, generator=torch.Generator().manual_seed(0))]
+    assert split([3, 0, 0]) == [[2, 0, 1], [], []]
+    assert split([-1, 4]) == [[2, 0], [1]]  # torch checks only the sum
+    assert split([4, -1]) == [[2, 0, 1], []]
+    assert split([True, 2]) == [[2], [0, 1]]

@@ -39,10 +39,15 @@ def multinomial(input, num_samples, replacement=False, *, generator=None):
     with no_grad(), drawing_from(generator):
         rows = input if input.dim() == 2 else input.unsqueeze(0)
         if rows.numel():
-            if (~(rows >= 0) | rows.isinf()).any().item():  # (~(x >= 0) is also true for NaN)
-                raise RuntimeError("probability tensor contains either `inf`, `nan` or element < 0")
-            if (rows.sum(-1) <= 0).any().item():
-                raise RuntimeError("invalid multinomial distribution (sum of probabilities <= 0)")
+            negative = ~(rows >= 0)  # (also true for NaN)
+            bad = negative | rows.isinf()
+            if replacement and num_samples > 1:
+                _check_cdf_rows(rows, negative, bad)
+            else:
+                if bad.any().item():
+                    raise RuntimeError("probability tensor contains either `inf`, `nan` or element < 0")
+                if (rows.sum(-1) <= 0).any().item():
+                    raise RuntimeError("invalid multinomial distribution (sum of probabilities <= 0)")
         if replacement and num_samples > 1:
             cdf = rows.double().cumsum(-1)
             cdf = cdf / cdf[:, -1:]  # the last value exactly 1, above every draw
@@ -52,6 +57,20 @@ def multinomial(input, num_samples, replacement=False, *, generator=None):
             keys = rows / empty_like(rows).exponential_(1)
             result = keys.argmax(-1, keepdim=True) if num_samples == 1 else keys.topk(num_samples, -1).indices
     return result if input.dim() == 2 else result.squeeze(0)
+
+
+def _check_cdf_rows(rows, negative, bad):
+    """torch's checks while it builds each row's cumulative distribution (multinomial with replacement, more than
+    one sample): row by row, each entry in order (< 0 or NaN, then infinite), then the row's sum."""
+    failing = bad.any(-1) | (rows.sum(-1) <= 0)
+    if not failing.any().item():
+        return
+    r = int(failing.int().argmax().item())
+    if bad[r].any().item():
+        j = int(bad[r].int().argmax().item())
+        what = "< 0" if negative[r, j].item() else "= infinity or NaN"
+        raise RuntimeError(f"invalid multinomial distribution (encountering probability entry {what})")
+    raise RuntimeError("invalid multinomial distribution (sum of probabilities <= 0)")
 
 
 def _tensor_bernoulli(self, p=None, *, generator=None):

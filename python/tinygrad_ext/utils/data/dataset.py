@@ -1,5 +1,6 @@
 """Datasets: map-style (`__getitem__` + `__len__`) and iterable-style (`__iter__`), and ways to combine them."""
 import bisect
+import itertools
 import math
 import numbers
 import warnings
@@ -189,13 +190,8 @@ def random_split(dataset, lengths, generator=default_generator):
         lengths = counts
     if sum(lengths) != n:
         raise ValueError("Sum of input lengths does not equal the length of the input dataset!")
-    for x in lengths:
-        if not isinstance(x, numbers.Integral) or isinstance(x, bool) or x < 0:
-            raise ValueError(f"random_split: lengths must be non-negative integers or fractions summing to 1, "
-                             f"got {lengths}")
-    perm = _permutation(n, generator)
-    out, offset = [], 0
-    for length in lengths:
-        out.append(Subset(dataset, perm[offset:offset + length]))
-        offset += length
-    return out
+    # NOTE: as torch's, integer lengths are not checked further: a negative one slices from the end
+    # (indices[offset - length:offset] at each running total)
+    perm = _permutation(sum(lengths), generator)
+    return [Subset(dataset, perm[offset - length:offset]) for offset, length in zip(itertools.accumulate(lengths),
+                                                                                   lengths)]
