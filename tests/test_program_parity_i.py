@@ -3,8 +3,10 @@ attention, nn.MultiheadAttention and scaled_dot_product_attention used directly)
 MultiheadAttention's key_padding_mask shape check raises torch's AssertionError messages, the batch size checked
 before the source length (which counts the bias_k/bias_v and add_zero_attn columns); TransformerEncoderLayer's
 activation_relu_or_gelu for nn.ReLU/nn.GELU modules (the decoder layer has none), and its inference fast path
-(eval, no grad, batch_first, ...) applying exact gelu for any GELU module as torch's fused kernel does. Expected
-messages and values written down from torch."""
+(eval, no grad, batch_first, ...) applying exact gelu for any GELU module as torch's fused kernel does; a query
+whose keys are all masked is NaN in torch's inference kernels (MultiheadAttention's and the encoder layer's fast
+paths) and 0 elsewhere (scaled_dot_product_attention); the nested-tensor encoder path with every token padded
+raises torch's to_padded_tensor error. Expected messages and values written down from torch."""
 import warnings
 
 import pytest
@@ -109,3 +111,68 @@ def test_no_fast_path_keeps_the_modules_approximation():
     layer.register_forward_hook(lambda *a: None)
     with torch.no_grad():
         assert _close(layer(x)[0].tolist(), _TANH)  # (a hook)
+
+
+# ------------------------------------------------------------------ fully masked queries in the inference kernels
+_KPM = [[True, True, True], [False, True, False]]
+_AM = [[True, True, True], [False, True, False], [False, False, False]]
+_ROW = [-0.08844674378633499, 0.1859521120786667, 0.0460582934319973, -0.4703114628791809]  # out[0][1] (torch)
+
+
+def _nan_rows(t):
+    return [[all(v != v for v in row) for row in b] for b in t.tolist()]
+
+
+def _mha():
+    torch.manual_seed(0)
+    x = torch.randn(2, 3, 4)
+    return nn.MultiheadAttention(4, 2, batch_first=True).eval(), x
+
+
+def test_mha_fast_path_fully_masked_query_is_nan():
+    m, x = _mha()
+    with torch.no_grad():
+        out, w = m(x, x, x, key_padding_mask=torch.tensor(_KPM), need_weights=False)
+        assert w is None and _nan_rows(out) == [[True] * 3, [False] * 3]
+        out = m(x, x, x, attn_mask=torch.tensor(_AM), need_weights=False)[0]
+        assert _nan_rows(out) == [[True, False, False]] * 2
+        assert _close([out[0, 1].tolist()], [_ROW])
+
+
+def test_mha_fully_masked_query_is_zero_off_the_fast_path():
+    m, x = _mha()
+    am = torch.tensor(_AM)
+    fam = torch.zeros(3, 3).masked_fill(am, float("-inf"))
+    with torch.no_grad():
+        for out in (m(x, x, x, attn_mask=fam, need_weights=False)[0],  # (a float mask)
+                    m(x, x.clone(), x, attn_mask=am, need_weights=False)[0]):  # (not self-attention)
+            assert out[:, 0].tolist() == [[0.0] * 4] * 2 and _close([out[0, 1].tolist()], [_ROW])
+    out = m(x, x, x, attn_mask=am, need_weights=False)[0]  # (grad enabled)
+    assert out[:, 0].tolist() == [[0.0] * 4] * 2
+
+
+def test_encoder_layer_fast_path_fully_masked_query_is_nan():
+    _, x = _mha()
+    torch.manual_seed(1)
+    layer = nn.TransformerEncoderLayer(4, 2, 8, batch_first=True).eval()
+    with torch.no_grad():
+        y = layer(x, src_key_padding_mask=torch.tensor(_KPM))
+        assert _nan_rows(y) == [[True] * 3, [False] * 3]
+        assert _close([y[1, 0].tolist()], [[0.03988394886255264, 1.5525829792022705, -1.1961662769317627,
+                                            -0.39630070328712463]])
+        assert _nan_rows(layer(x, src_mask=torch.tensor(_AM))) == [[True, False, False]] * 2
+    assert _nan_rows(layer(x, src_mask=torch.tensor(_AM))) == [[False] * 3] * 2  # (grad enabled: no NaN)
+
+
+@pytest.mark.filterwarnings("ignore:The PyTorch API of nested tensors")
+def test_nested_encoder_every_token_padded_raises():
+    _, x = _mha()
+    enc = nn.TransformerEncoder(nn.TransformerEncoderLayer(4, 2, 8, batch_first=True), 2).eval()
+    with torch.no_grad():
+        y = enc(x, src_key_padding_mask=torch.tensor([[True, True, True], [False, False, True]]))
+        assert y[0].tolist() == [[0.0] * 4] * 3 and y[1, 2].tolist() == [0.0] * 4  # (a row without tokens: zeros)
+        with pytest.raises(RuntimeError, match="^to_padded_tensor: at least one constituent tensor should have "
+                                               "non-zero numel$"):
+            enc(x, src_key_padding_mask=torch.ones(2, 3, dtype=torch.bool))
+    y = enc(x, src_key_padding_mask=torch.ones(2, 3, dtype=torch.bool))  # (grad enabled: no nested tensor)
+    assert tuple(y.shape) == (2, 3, 4)

@@ -1,5 +1,7 @@
 """MultiheadAttention (its computation is F.multi_head_attention_forward), with torch's parameters
 (in_proj_weight or q/k/v_proj_weight, in_proj_bias, out_proj, bias_k/bias_v), masks and return values."""
+from ..._autocast import is_autocast_enabled
+from ...autograd.grad_mode import is_grad_enabled
 from ...tensor import empty
 from .. import functional as F
 from .. import init
@@ -68,6 +70,12 @@ class MultiheadAttention(Module):
 
     def forward(self, query, key, value, key_padding_mask=None, need_weights=True, attn_mask=None,
                 average_attn_weights=True, is_causal=False):
+        if (not need_weights and (attn_mask is not None or key_padding_mask is not None)
+                and self._fast_path(query, key, value, attn_mask, key_padding_mask)):
+            # torch's inference kernel (_native_multi_head_attention) computes a masked call through the attention
+            # weights' softmax: a query whose keys are all masked gets NaN (scaled_dot_product_attention gives 0)
+            return self.forward(query, key, value, key_padding_mask, True, attn_mask, average_attn_weights,
+                                is_causal)[0], None
         if self.batch_first and query.dim() == 3:
             query, key, value = query.transpose(0, 1), key.transpose(0, 1), value.transpose(0, 1)
         out, weights = F.multi_head_attention_forward(
@@ -80,3 +88,18 @@ class MultiheadAttention(Module):
         if self.batch_first and query.dim() == 3:
             out = out.transpose(0, 1)
         return out, weights
+
+    def _fast_path(self, query, key, value, attn_mask, key_padding_mask):
+        """Whether torch runs this forward as its inference kernel (_native_multi_head_attention): eval, no grad,
+        self-attention on a batch_first batch, boolean masks, an even number of heads, the packed projection."""
+        if ((attn_mask is not None and attn_mask.is_floating_point())
+                or (key_padding_mask is not None and key_padding_mask.is_floating_point())):
+            return False
+        w, b = self.in_proj_weight, self.in_proj_bias
+        if (query.dim() != 3 or query is not key or key is not value or w is None or b is None
+                or query.dtype != w.dtype or query.dtype != b.dtype or self.training or self.num_heads % 2
+                or not self.batch_first or self.bias_k is not None or self.bias_v is not None or self.add_zero_attn
+                or not self._qkv_same_embed_dim or is_autocast_enabled()):
+            return False
+        args = (query, w, b, self.out_proj.weight, self.out_proj.bias)
+        return not (is_grad_enabled() and any(t is not None and t.requires_grad for t in args))

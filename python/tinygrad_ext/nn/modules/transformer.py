@@ -54,8 +54,11 @@ class _Layer(Module):
                                             2 if activation is F.gelu or isinstance(activation, GELU) else 0)
         self.activation = activation
 
-    def _sa_block(self, x, attn_mask, key_padding_mask, is_causal):
-        x = self.self_attn(x, x, x, attn_mask=attn_mask, key_padding_mask=key_padding_mask, need_weights=False,
+    def _sa_block(self, x, attn_mask, key_padding_mask, is_causal, native=False):
+        # (native: torch's fused encoder kernel, whose masked attention goes through the weights' softmax, so a
+        # query with every key masked gets NaN where scaled_dot_product_attention gives 0)
+        need = native and (attn_mask is not None or key_padding_mask is not None)
+        x = self.self_attn(x, x, x, attn_mask=attn_mask, key_padding_mask=key_padding_mask, need_weights=need,
                            is_causal=is_causal)[0]
         return self.dropout1(x)
 
@@ -77,12 +80,13 @@ class TransformerEncoderLayer(_Layer):
         src_mask = _canonical_mask(src_mask, "src_mask", None, "", src.dtype)
         # torch's inference kernel applies F.relu or exact F.gelu by activation_relu_or_gelu, whatever module
         # (nn.GELU(approximate="tanh"), a subclass) self.activation is
-        act = (F.relu if self.activation_relu_or_gelu == 1 else F.gelu) if self._fast_path(src) else None
+        fast = self._fast_path(src)
+        act = (F.relu if self.activation_relu_or_gelu == 1 else F.gelu) if fast else None
         x = src
         if self.norm_first:
-            x = x + self._sa_block(self.norm1(x), src_mask, src_key_padding_mask, is_causal)
+            x = x + self._sa_block(self.norm1(x), src_mask, src_key_padding_mask, is_causal, fast)
             return x + self._ff_block(self.norm2(x), self.dropout2, act)
-        x = self.norm1(x + self._sa_block(x, src_mask, src_key_padding_mask, is_causal))
+        x = self.norm1(x + self._sa_block(x, src_mask, src_key_padding_mask, is_causal, fast))
         return self.norm2(x + self._ff_block(x, self.dropout2, act))
 
     def _fast_path(self, src):
@@ -189,6 +193,8 @@ class TransformerEncoder(Module):
         causal = bool(is_causal)
         keep = self._nested_keep(src, mask, pad)
         if keep is not None:  # torch's nested tensor holds the first keep.sum(1) tokens of each row
+            if not bool(keep.any()):  # (torch's to_padded_tensor of a nested tensor without a token)
+                raise RuntimeError("to_padded_tensor: at least one constituent tensor should have non-zero numel")
             keep = arange(src.shape[1], device=src.device) < keep.sum(1, keepdim=True)
             pad = zeros(tuple(keep.shape), dtype=src.dtype, device=src.device).masked_fill(~keep, float("-inf"))
         for mod in self.layers:
