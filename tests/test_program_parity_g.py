@@ -87,3 +87,25 @@ def test_embedding_renorm_rows_before_the_bad_index_as_torch():
     assert (big.weight.detach() != before).any(1).tolist() == [False] * 3 + [True, False, True] + [False] * 3 + [True]
     # the scale is max_norm / (norm + 1e-7) in double, rounded to float once (torch's values)
     assert big.weight[3].norm().item() == 0.09999999403953552
+
+
+def test_sdpa_is_causal_with_attn_mask_as_torchs_cpu_flash_kernel():
+    # torch 2.13's CPU flash kernel takes is_causal and an attn_mask together (both applied) for 4-D inputs without
+    # dropout; its math kernel (3-D inputs, a 3-D mask, dropout) still refuses them
+    F = torch.nn.functional
+    torch.manual_seed(0)
+    q4 = torch.randn(2, 2, 5, 4)
+    m2 = torch.rand(5, 5) > 0.3
+    m2[:, 0] = True
+    got = F.scaled_dot_product_attention(q4, q4, q4, attn_mask=m2, is_causal=True)
+    assert got[0, 0, 0].tolist() == [-1.1258398294448853, -1.152360200881958, -0.2505785822868347, -0.4338788092136383]
+    want = [0.7760363221168518, 0.6241264343261719, -0.3136044144630432, -2.0533370971679688]
+    assert all(abs(a - b) < 1e-6 for a, b in zip(got[0, 0, 1].tolist(), want))
+    got = F.scaled_dot_product_attention(q4, q4, q4, attn_mask=torch.zeros(5, 5), is_causal=True)
+    assert torch.allclose(got, F.scaled_dot_product_attention(q4, q4, q4, is_causal=True))
+    refusal = "_scaled_dot_product_attention: Explicit attn_mask should not be set when is_causal=True"
+    q3 = torch.randn(2, 5, 4)
+    for fn in (lambda: F.scaled_dot_product_attention(q3, q3, q3, attn_mask=m2, is_causal=True),
+               lambda: F.scaled_dot_product_attention(q4, q4, q4, attn_mask=m2.expand(2, 5, 5), is_causal=True),
+               lambda: F.scaled_dot_product_attention(q4, q4, q4, attn_mask=m2, is_causal=True, dropout_p=0.2)):
+        assert _message(fn) == ("RuntimeError", refusal)

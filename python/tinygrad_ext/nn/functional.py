@@ -914,7 +914,10 @@ def scaled_dot_product_attention(query, key, value, attn_mask=None, dropout_p=0.
     """softmax(query @ key^T * scale + mask) @ value over the last two dims (L queries, S keys). A bool mask
     keeps the positions that are True, a float mask is added; is_causal keeps key j <= query i.
     NOTE: a query whose every key is masked gets weights 0 (torch's safe softmax), not NaN."""
-    if is_causal and attn_mask is not None:
+    if is_causal and attn_mask is not None and not (
+            dropout_p == 0.0 and query.dim() == key.dim() == value.dim() == 4 and attn_mask.dim() in (2, 4)
+            and query.shape[-1] == key.shape[-1] == value.shape[-1]):
+        # (only torch's math kernel refuses both; its CPU flash kernel, which takes these inputs, applies both)
         raise RuntimeError("_scaled_dot_product_attention: Explicit attn_mask should not be set when is_causal=True")
     if enable_gqa and query.dim() >= 3 and key.shape[-3] != query.shape[-3]:
         key, value = _repeat_heads(key, query.shape[-3]), _repeat_heads(value, query.shape[-3])
@@ -922,7 +925,9 @@ def scaled_dot_product_attention(query, key, value, attn_mask=None, dropout_p=0.
     scale = 1.0 / math.sqrt(query.shape[-1]) if scale is None else scale
     scores = query.matmul(key.transpose(-2, -1)) * scale
     if is_causal:
-        attn_mask = arange(L, device=query.device).unsqueeze(-1) >= arange(S, device=query.device)
+        causal = arange(L, device=query.device).unsqueeze(-1) >= arange(S, device=query.device)
+        attn_mask = causal if attn_mask is None else attn_mask & causal if attn_mask.dtype == _dtype.bool else \
+            attn_mask.masked_fill(causal.logical_not(), -math.inf)
     if attn_mask is not None:
         if attn_mask.dtype == _dtype.bool:
             scores = scores.masked_fill(attn_mask.logical_not(), -math.inf)
