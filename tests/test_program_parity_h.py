@@ -3,9 +3,13 @@ loading, reproducibility) that differed from torch 2.13, each pinned here with t
 of an nn.Parameter (a model) leaves its .grad behind; in-place writes to inference tensors outside inference_mode
 raise; one RemovableHandle class (torch.utils.hooks') with ids from one counter (next_id) for module, tensor and
 graph-node hooks; a Module's hook tables are OrderedDicts; multinomial's messages on the with-replacement path;
-random_split's slicing of unchecked integer lengths. Expected values written down from torch."""
+random_split's slicing of unchecked integer lengths; manual_seed's and set_rng_state's argument errors. Expected
+values written down from torch."""
 import copy
 from collections import OrderedDict
+
+import numpy as np
+import pytest
 
 import tinygrad_ext as torch
 from tinygrad_ext import nn
@@ -175,3 +179,38 @@ def test_random_split_slices_integer_lengths_as_torch():
     assert split([-1, 4]) == [[2, 0], [1]]  # torch checks only the sum
     assert split([4, -1]) == [[2, 0, 1], []]
     assert split([True, 2]) == [[2], [0, 1]]
+
+
+# ------------------------------------------------------------------ seeds and generator states
+def test_manual_seed_takes_int_of_its_argument_and_generator_manual_seed_a_python_int():
+    assert torch.manual_seed(True).initial_seed() == 1
+    assert torch.manual_seed(np.int64(5)).initial_seed() == 5
+    assert torch.manual_seed(torch.tensor(3)).initial_seed() == 3
+    assert torch.manual_seed("12").initial_seed() == 12
+    assert torch.random.manual_seed(2.9).initial_seed() == 2
+    assert torch.Generator().manual_seed(-1).initial_seed() == 2 ** 64 - 1
+    assert torch.Generator().manual_seed(-2 ** 63).initial_seed() == 2 ** 63
+    for bad, name in ((1.5, "float"), ("a", "str"), (True, "bool"), (torch.tensor(3), "Tensor"), (None, "NoneType")):
+        with pytest.raises(RuntimeError) as e:
+            torch.Generator().manual_seed(bad)
+        assert str(e.value) == f"manual_seed expected a long, but got {name}"
+    with pytest.raises(TypeError, match="^an integer is required$"):
+        torch.Generator().manual_seed(np.int64(7))
+    for big in (2 ** 64, -2 ** 63 - 1):
+        with pytest.raises(ValueError, match="^Overflow when unpacking long long$"):
+            torch.manual_seed(big)
+    with pytest.raises(ValueError, match="invalid literal for int"):
+        torch.manual_seed("a")
+    torch.manual_seed(0)
+
+
+def test_set_rng_state_errors_are_torchs():
+    with pytest.raises(TypeError, match="^RNG state must be a torch.ByteTensor$"):
+        torch.set_rng_state(torch.zeros(3))
+    with pytest.raises(TypeError, match="^expected a torch.ByteTensor, but got list$"):
+        torch.Generator().set_state([1])
+    for n in (3, 5048):  # (torch 2.13 refuses the legacy 5048-byte state too)
+        with pytest.raises(RuntimeError) as e:
+            torch.set_rng_state(torch.zeros(n, dtype=torch.uint8))
+        assert str(e.value) == \
+            f"Expected a CPUGeneratorImplState of size 5056 but found the input RNG state size to be {n}"

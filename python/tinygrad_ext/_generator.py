@@ -28,18 +28,20 @@ from ._device import CPU, as_device
 from ._tensor_base import Tensor, _wrap
 
 _DEFAULT_SEED = 67280421310721  # torch's default CPU seed
-_CPU_STATE_BYTES = (5056, 5048)  # torch's CPUGeneratorImplState, and its legacy THGeneratorState
+_CPU_STATE_BYTES = 5056  # torch's CPUGeneratorImplState (torch 2.13 refuses the legacy 5048-byte THGeneratorState)
 _CUDA_STATE_BYTES = 16           # seed, offset: two little-endian uint64
 _MASK = (1 << 64) - 1
 
 
 def _check_seed(seed):
-    if isinstance(seed, builtins.bool) or not isinstance(seed, (builtins.int, np.integer)) \
-            and not hasattr(seed, "__index__"):
-        raise TypeError(f"manual_seed expected an int, but got {type(seed).__name__}")
-    seed = seed.__index__()
+    """Generator.manual_seed's seed as torch's binding takes it: a Python int (not bool) from -2**63 to 2**64 - 1,
+    as 64 bits. (torch.manual_seed first makes its argument int(seed).)"""
+    if isinstance(seed, np.integer):
+        raise TypeError("an integer is required")  # (torch's check passes numpy integers, its unpacking does not)
+    if isinstance(seed, builtins.bool) or not isinstance(seed, builtins.int):
+        raise RuntimeError(f"manual_seed expected a long, but got {type(seed).__name__}")
     if seed < -(1 << 63) or seed > _MASK:
-        raise RuntimeError(f"Overflow when unpacking long long: seed {seed} is not a 64-bit integer")
+        raise ValueError("Overflow when unpacking long long")
     return seed & _MASK
 
 
@@ -47,14 +49,17 @@ def _as_tensor(raw):
     return _wrap(_C.from_numpy(np.frombuffer(raw, dtype=np.uint8).copy()))
 
 
-def _state_bytes(new_state, fn, sizes):
-    """The bytes of a state tensor, with torch's errors for anything else."""
-    if not isinstance(new_state, Tensor) or new_state.dtype is not _dtype.uint8:
-        got = new_state.dtype if isinstance(new_state, Tensor) else type(new_state).__name__
-        raise TypeError(f"{fn}: expected a torch.ByteTensor (uint8) state, but got {got}")
-    if new_state.numel() not in sizes:
-        expected = " or ".join(str(n) for n in sizes)
-        raise RuntimeError(f"{fn}: Expected a generator state of size {expected} (from get_state() / "
+def _state_bytes(new_state, fn, size):
+    """The bytes of a state tensor of `size` bytes, with torch's errors for anything else."""
+    if not isinstance(new_state, Tensor):
+        raise TypeError(f"expected a torch.ByteTensor, but got {type(new_state).__name__}")
+    if new_state.dtype is not _dtype.uint8:
+        raise TypeError("RNG state must be a torch.ByteTensor")
+    if new_state.numel() != size:
+        if size == _CPU_STATE_BYTES:
+            raise RuntimeError(f"Expected a CPUGeneratorImplState of size {size} but found the input RNG state size "
+                               f"to be {new_state.numel()}")
+        raise RuntimeError(f"{fn}: Expected a generator state of size {size} (from get_state() / "
                            f"torch.get_rng_state()) but found the input RNG state size to be {new_state.numel()}")
     return bytes(new_state.detach().cpu().reshape(-1).tolist())
 
@@ -112,7 +117,7 @@ class Generator:
 
     def set_state(self, new_state):
         if self._device.type == "cuda":
-            self._state = _cuda_pair(_state_bytes(new_state, "Generator.set_state", (_CUDA_STATE_BYTES,)))
+            self._state = _cuda_pair(_state_bytes(new_state, "Generator.set_state", _CUDA_STATE_BYTES))
         elif self._global:
             _C.set_rng_state(_state_bytes(new_state, "set_rng_state", _CPU_STATE_BYTES))
         else:

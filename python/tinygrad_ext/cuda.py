@@ -141,7 +141,7 @@ def get_rng_state(device="cuda"):
 
 def set_rng_state(new_state, device="cuda"):
     _check()
-    _C.set_cuda_rng_state(*_cuda_pair(_state_bytes(new_state, "set_rng_state", (_CUDA_STATE_BYTES,))))
+    _C.set_cuda_rng_state(*_cuda_pair(_state_bytes(new_state, "set_rng_state", _CUDA_STATE_BYTES)))
 
 
 def get_rng_state_all():

@@ -11,8 +11,8 @@ __all__ = ["Generator", "default_generator", "fork_rng", "get_rng_state", "initi
 
 
 def manual_seed(seed):
-    """Seeds the global random streams (CPU and CUDA); returns torch.default_generator."""
-    _C.manual_seed(_check_seed(seed))
+    """Seeds the global random streams (CPU and CUDA) with int(seed); returns torch.default_generator."""
+    _C.manual_seed(_check_seed(int(seed)))
     return default_generator
 
 
