@@ -6,7 +6,8 @@ activation_relu_or_gelu for nn.ReLU/nn.GELU modules (the decoder layer has none)
 (eval, no grad, batch_first, ...) applying exact gelu for any GELU module as torch's fused kernel does; a query
 whose keys are all masked is NaN in torch's inference kernels (MultiheadAttention's and the encoder layer's fast
 paths) and 0 elsewhere (scaled_dot_product_attention); the nested-tensor encoder path with every token padded
-raises torch's to_padded_tensor error. Expected messages and values written down from torch."""
+raises torch's to_padded_tensor error; mv/addmv's dimension, size and dtype checks in torch's order and words (mv
+is addmv into a result of vec's dtype). Expected messages and values written down from torch."""
 import warnings
 
 import pytest
@@ -176,3 +177,35 @@ def test_nested_encoder_every_token_padded_raises():
             enc(x, src_key_padding_mask=torch.ones(2, 3, dtype=torch.bool))
     y = enc(x, src_key_padding_mask=torch.ones(2, 3, dtype=torch.bool))  # (grad enabled: no nested tensor)
     assert tuple(y.shape) == (2, 3, 4)
+
+
+# ------------------------------------------------------------------ mv / addmv checks (torch's addmv_out order)
+_DT = "addmv input tensors must have the same dtype, but got "
+
+
+@pytest.mark.parametrize("call, msg", [
+    (lambda a, v: torch.mv(a.double(), v), _DT + "Float, Double, and Float"),
+    (lambda a, v: torch.mv(a, v.double()), _DT + "Double, Float, and Double"),
+    (lambda a, v: a.double() @ v, _DT + "Float, Double, and Float"),
+    (lambda a, v: torch.matmul(torch.randn(2, 2, 3), v.double()), _DT + "Double, Float, and Double"),
+    (lambda a, v: torch.addmv(v[:2], a.double(), v), _DT + "Float, Double, and Float"),
+    (lambda a, v: torch.addmv(torch.tensor(1.).double(), a, v), _DT + "Double, Float, and Float"),
+    (lambda a, v: torch.addmv(torch.randn(2), a.int(), v.int()), _DT + "Float, Int, and Int"),
+    (lambda a, v: torch.mv(a.double(), torch.randn(4)), "size mismatch, got input (2), mat (2x3), vec (4)"),
+    (lambda a, v: torch.addmv(torch.randn(5).double(), a, v), "size mismatch, got input (5), mat (2x3), vec (3)"),
+    (lambda a, v: torch.addmv(torch.randn(2), torch.randn(2, 2, 3), v),
+     "vector + matrix @ vector expected, got 1, 3, 1"),
+    (lambda a, v: torch.addmv(torch.randn(2), a, torch.randn(3, 1)), "vector + matrix @ vector expected, got 1, 2, 2"),
+    (lambda a, v: torch.addmv(torch.randn(1, 2), a, v), "vector + matrix @ vector expected, got 2, 2, 1"),
+])
+def test_mv_addmv_errors(call, msg):
+    with pytest.raises(RuntimeError) as e:
+        call(torch.randn(2, 3), torch.randn(3))
+    assert str(e.value) == msg
+
+
+def test_addmv_broadcast_input():
+    a, v = torch.ones(2, 3), torch.ones(3)
+    assert torch.addmv(torch.tensor([1.0]), a, v).tolist() == [4.0, 4.0]
+    assert torch.addmv(torch.tensor(2.0), a, v, beta=0.5).tolist() == [4.0, 4.0]
+    assert torch.mv(a.int(), v.int()).dtype == torch.int32

@@ -339,9 +339,14 @@ def addbmm(input, batch1, batch2, *, beta=1, alpha=1, out=None):
 def addmv(input, mat, vec, *, beta=1, alpha=1, out=None):
     if out is not None:
         return write_out(out, addmv(input, mat, vec, beta=beta, alpha=alpha))
-    if mat.dim() != 2 or vec.dim() != 1 or mat.shape[1] != vec.shape[0]:
+    if mat.dim() != 2 or vec.dim() != 1 or input.dim() > 1:
+        raise RuntimeError(f"vector + matrix @ vector expected, got {input.dim()}, {mat.dim()}, {vec.dim()}")
+    if mat.shape[1] != vec.shape[0] or (input.numel() != 1 and input.shape[0] != mat.shape[0]):
         raise RuntimeError(f"size mismatch, got input ({', '.join(map(str, input.shape))}), mat "
                            f"({'x'.join(map(str, mat.shape))}), vec ({', '.join(map(str, vec.shape))})")
+    if not input.dtype == mat.dtype == vec.dtype:
+        raise RuntimeError("addmv input tensors must have the same dtype, but got "
+                           f"{input.dtype._legacy[:-6]}, {mat.dtype._legacy[:-6]}, and {vec.dtype._legacy[:-6]}")
     return _ops.MATMUL_OPS["addmv"].apply(input, mat, vec, beta, alpha)
 
 

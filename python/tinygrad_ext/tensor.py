@@ -1523,6 +1523,9 @@ class Tensor:
         if m.shape[1] != v.shape[0]:
             raise RuntimeError(f"size mismatch, got input ({m.shape[0]}), mat ({m.shape[0]}x{m.shape[1]}), "
                                f"vec ({v.shape[0]})")
+        if self.dtype != vec.dtype:  # (torch's mv is addmv into a result of vec's dtype)
+            raise RuntimeError(f"addmv input tensors must have the same dtype, but got {vec.dtype._legacy[:-6]}, "
+                               f"{self.dtype._legacy[:-6]}, and {vec.dtype._legacy[:-6]}")
         return _ops.MATMUL_OPS["mv"].apply(self, vec)
 
     def dot(self, tensor):
