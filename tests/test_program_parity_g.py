@@ -109,3 +109,12 @@ def test_sdpa_is_causal_with_attn_mask_as_torchs_cpu_flash_kernel():
                lambda: F.scaled_dot_product_attention(q4, q4, q4, attn_mask=m2.expand(2, 5, 5), is_causal=True),
                lambda: F.scaled_dot_product_attention(q4, q4, q4, attn_mask=m2, is_causal=True, dropout_p=0.2)):
         assert _message(fn) == ("RuntimeError", refusal)
+
+
+def test_einsum_empty_summed_dim_is_zeros():
+    # a label of size 0 in every operand is summed over nothing (a size-1 label broadcasts against it)
+    assert torch.einsum("ij,ij->i", torch.zeros(2, 0), torch.zeros(2, 0)).tolist() == [0.0, 0.0]
+    assert torch.einsum("ij,jk->ik", torch.zeros(2, 0), torch.zeros(0, 3)).tolist() == [[0.0] * 3] * 2
+    assert torch.einsum("bij,bjk->bik", torch.ones(1, 2, 0), torch.ones(3, 0, 2)).shape == (3, 2, 2)
+    assert torch.einsum("ij,kj->ikj", torch.ones(2, 0), torch.ones(3, 1)).shape == (2, 3, 0)
+    assert torch.einsum("i,i->", torch.zeros(0), torch.zeros(0)).item() == 0.0

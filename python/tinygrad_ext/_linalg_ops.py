@@ -138,7 +138,7 @@ def _traced_contraction(equation, operands):
                 name = lab if isinstance(lab, str) else "..."
                 raise RuntimeError(f"einsum(): subscript {name} has size {n} for operand {k} which does not broadcast "
                                    f"with previously seen size {seen}")
-            sizes[lab] = max(seen, n)
+            sizes[lab] = seen if n == 1 else n  # (a size-1 dim broadcasts, also against an empty one)
     lines = []
     traced = [_Traced(x, f"t{k}", lines) for k, x in enumerate(operands)]
     result = _contract(traced, ops_labels, out, sizes)
