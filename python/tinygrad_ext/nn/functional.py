@@ -555,28 +555,28 @@ def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-5):
     return _named(out.to(input.dtype), "NativeLayerNormBackward0")  # (torch's one node for the normalization)
 
 
-def _embedding_renorm_(weight, input, max_norm, norm_type):
+def _embedding_renorm_(weight, input, max_norm, norm_type, validate):
     """torch's embedding_renorm_: each row that input looks up whose norm_type-norm exceeds max_norm is scaled
-    in place to max_norm / (norm + 1e-7) times itself (outside autograd). As torch's, the rows are taken in sorted
-    index order (a negative index counts from the end): those before the first index outside [-n, n) are renormed,
-    then that one raises select()'s IndexError."""
+    in place to max_norm / (norm + 1e-7) times itself (outside autograd; the scale in double, rounded to the row's
+    dtype once), the rows in sorted index order, a negative index counting from the end. Its errors are torch's
+    and come before any write: select()'s IndexError for an index outside [-n, n), then `validate()`, the caller's
+    own checks (torch renorms the rows before the bad index, or all of them before a lookup refuses a negative
+    one; here nothing is written when the call raises)."""
     with no_grad():
         idx = input.reshape(-1).unique()
         n = weight.shape[0]
         bad = (idx < -n) | (idx >= n)
-        first_bad = None
         if bool(bad.any()):
-            k = int(bad.int().argmax())
-            first_bad, idx = int(idx[k]), idx[:k]
+            first_bad = int(idx[int(bad.int().argmax())])
+            raise IndexError(f"select(): index {first_bad} out of range for tensor of size {list(weight.shape)} at "
+                             "dimension 0")
+        validate()
         if idx.numel():
             idx = idx.remainder(n).unique()
             rows = weight.index_select(0, idx)
-            norms = rows.norm(p=norm_type, dim=1, keepdim=True).double()  # (torch's: the scale in double,
-            scale = where(norms > max_norm, max_norm / (norms + 1e-7), 1.0)  # rounded to the row's dtype)
+            norms = rows.norm(p=norm_type, dim=1, keepdim=True).double()
+            scale = where(norms > max_norm, max_norm / (norms + 1e-7), 1.0)
             weight.index_copy_(0, idx, rows * scale.to(rows.dtype))
-        if first_bad is not None:
-            raise IndexError(f"select(): index {first_bad} out of range for tensor of size {list(weight.shape)} at "
-                             "dimension 0")
 
 
 def embedding(input, weight, padding_idx=None, max_norm=None, norm_type=2.0, scale_grad_by_freq=False,
@@ -589,8 +589,8 @@ def embedding(input, weight, padding_idx=None, max_norm=None, norm_type=2.0, sca
                            f"Long, Int; but got {name} instead (while checking arguments for embedding)")
     if padding_idx is not None and padding_idx < 0:
         padding_idx += weight.shape[0]
-    if max_norm is not None:
-        _embedding_renorm_(weight, input, max_norm, norm_type)
+    if max_norm is not None:  # (the lookup's range check before the renorm writes anything)
+        _embedding_renorm_(weight, input, max_norm, norm_type, lambda: _ops.embedding_rows(weight._impl, input._impl))
     if _needs_grad(weight):
         return _ops.NN_OPS["embedding"].apply(weight, input, padding_idx)
     return _wrap(_ops.embedding_rows(weight._impl, input._impl))
@@ -2240,25 +2240,29 @@ def embedding_bag(input, weight, offsets=None, max_norm=None, norm_type=2, scale
         raise ValueError(f"input has to be 1D or 2D Tensor, but got Tensor of dimension {input.dim()}")
     if mode not in ("sum", "mean", "max"):
         raise ValueError("mode has to be one of sum, mean or max")
+
+    def validate():  # (run by the renorm before it writes anything)
+        if per_sample_weights is not None and mode != "sum":
+            raise NotImplementedError(f"embedding_bag: per_sample_weights was not None. per_sample_weights is only "
+                                      f"supported for mode='sum' (got mode='{mode}'). Please open a feature request "
+                                      "on GitHub.")
+        if one_d and input.shape[0]:
+            out_of_range = (input < 0) | (input >= weight.shape[0])
+            if bool(out_of_range.any()):  # torch's kernels' words: the first bad entry in input order
+                at = int(out_of_range.int().argmax())
+                value = int(input[at])
+                if mode == "max":
+                    raise RuntimeError(f"embedding_bag: Expected idx >= 0 && idx < num_embeddings but found idx to "
+                                       f"be {value}")
+                raise RuntimeError(f"Index {at} of input takes value {value} which is not in the valid range "
+                                   f"[0, {weight.shape[0]})")
     if max_norm is not None:
-        _embedding_renorm_(weight, input, max_norm, norm_type)
-    if per_sample_weights is not None and mode != "sum":
-        raise NotImplementedError(f"embedding_bag: per_sample_weights was not None. per_sample_weights is only "
-                                  f"supported for mode='sum' (got mode='{mode}'). Please open a feature request on "
-                                  "GitHub.")
+        _embedding_renorm_(weight, input, max_norm, norm_type, validate)
+    else:
+        validate()
     if padding_idx is not None and padding_idx < 0:
         padding_idx += weight.shape[0]
     B, E, n = len(starts) - 1, weight.shape[1], input.shape[0]
-    if one_d and n:
-        out_of_range = (input < 0) | (input >= weight.shape[0])
-        if bool(out_of_range.any()):  # torch's kernels' words: the first bad entry in input order
-            at = int(out_of_range.int().argmax())
-            value = int(input[at])
-            if mode == "max":
-                raise RuntimeError(f"embedding_bag: Expected idx >= 0 && idx < num_embeddings but found idx to be "
-                                   f"{value}")
-            raise RuntimeError(f"Index {at} of input takes value {value} which is not in the valid range "
-                               f"[0, {weight.shape[0]})")
     rows = weight.index_select(0, input)  # (n, E)
     keep = full_like(input, 1, dtype=weight.dtype) if padding_idx is None else (input != padding_idx).to(weight.dtype)
     if mode == "max":
