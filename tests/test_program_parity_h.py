@@ -3,8 +3,10 @@ loading, reproducibility) that differed from torch 2.13, each pinned here with t
 of an nn.Parameter (a model) leaves its .grad behind; in-place writes to inference tensors outside inference_mode
 raise; one RemovableHandle class (torch.utils.hooks') with ids from one counter (next_id) for module, tensor and
 graph-node hooks; a Module's hook tables are OrderedDicts; multinomial's messages on the with-replacement path;
-random_split's slicing of unchecked integer lengths; manual_seed's and set_rng_state's argument errors. Expected
-values written down from torch."""
+random_split's slicing of unchecked integer lengths; manual_seed's and set_rng_state's argument errors;
+deterministic mode's filling of uninitialized tensors (torch.utils.deterministic) and empty(out=). Expected values
+written down from torch."""
+import math
 import copy
 from collections import OrderedDict
 
@@ -214,3 +216,45 @@ def test_set_rng_state_errors_are_torchs():
             torch.set_rng_state(torch.zeros(n, dtype=torch.uint8))
         assert str(e.value) == \
             f"Expected a CPUGeneratorImplState of size 5056 but found the input RNG state size to be {n}"
+
+
+# ------------------------------------------------------------------ deterministic mode
+@pytest.fixture
+def deterministic():
+    torch.use_deterministic_algorithms(True)
+    yield
+    torch.use_deterministic_algorithms(False)
+    torch.utils.deterministic.fill_uninitialized_memory = True
+
+
+def test_deterministic_mode_fills_uninitialized_tensors(deterministic):
+    assert all(math.isnan(v) for v in torch.empty(3).tolist())
+    assert all(math.isnan(v) for v in torch.empty(2, dtype=torch.float16).tolist())
+    assert torch.empty(2, dtype=torch.int64).tolist() == [9223372036854775807] * 2
+    assert torch.empty(2, dtype=torch.int32).tolist() == [2147483647] * 2
+    assert torch.empty(2, dtype=torch.uint8).tolist() == [255] * 2
+    assert torch.empty(2, dtype=torch.int8).tolist() == [127] * 2
+    assert torch.empty(2, dtype=torch.bool).tolist() == [True, True]
+    for t in (torch.empty_like(torch.ones(2)), torch.ones(1).new_empty(3), torch.empty_strided((2, 2), (1, 2)),
+              torch.Tensor(2, 2), torch.ones(1).new(2), torch.empty(size=(2,))):
+        assert all(math.isnan(v) for v in t.flatten().tolist())
+    a = torch.ones(2)
+    a.resize_(4)  # a new storage: its new part filled
+    assert a.tolist()[:2] == [1.0, 1.0] and all(math.isnan(v) for v in a.tolist()[2:])
+    b = torch.zeros(4)
+    b.resize_(2)
+    b.resize_(4)  # within the storage: nothing uninitialized
+    assert b.tolist() == [0.0] * 4
+    o = torch.zeros(2)
+    r = torch.empty(3, out=o)
+    assert r is o and o.shape == (3,) and all(math.isnan(v) for v in o.tolist())
+    assert torch.utils.deterministic.fill_uninitialized_memory is True
+    torch.utils.deterministic.fill_uninitialized_memory = False
+    assert torch.empty(0).shape == (0,)
+    with pytest.raises(RuntimeError, match="^expected a bool, but got int$"):
+        torch.utils.deterministic.fill_uninitialized_memory = 1
+
+
+def test_empty_out_resizes_out():
+    o = torch.zeros(2)
+    assert torch.empty(2, 3, out=o) is o and o.shape == (2, 3)

@@ -9,6 +9,7 @@ from ._generator import default_generator
 from ._memory_format import channels_last, channels_last_3d, contiguous_format, memory_format, preserve_format
 from ._ops import NN_OPS
 from ._reduction_ops import _return_type, searchsorted
+from ._tensor_base import DETERMINISTIC
 from .random import manual_seed
 from .tensor import Tensor, _named, arange, linspace, tensor, where, zeros, write_out
 
@@ -442,7 +443,7 @@ def _inplace(fn):
 # ---------------------------------------------------------------- global settings
 
 
-_settings = {"deterministic": False, "warn_only": False}
+_settings = DETERMINISTIC
 
 
 def set_default_device(device):
@@ -458,7 +459,8 @@ def get_default_device():
 
 def use_deterministic_algorithms(mode, *, warn_only=False):
     """Records whether only deterministic algorithms may run. This library's kernels give the same result on
-    each run already (its CUDA reductions accumulate in a fixed order), so there is nothing to switch."""
+    each run already (its CUDA reductions accumulate in a fixed order), so there is nothing to switch; as torch's,
+    the mode fills uninitialized tensors (torch.utils.deterministic.fill_uninitialized_memory)."""
     if not isinstance(mode, bool):
         raise TypeError(f"_set_deterministic_algorithms(): argument 'mode' (position 1) must be bool, not "
                         f"{type(mode).__name__}")

@@ -7,7 +7,7 @@ from . import _C, _dtype, _ops
 from . import _memory_format as _mf
 from ._device import as_device
 from ._shape_ops import diagflat
-from .tensor import _dt, _finish, _shape_arg, _wrap, empty
+from .tensor import _dt, _fill_uninitialized, _finish, _shape_arg, _wrap, empty
 
 
 def _storage_elements(size, stride):
@@ -25,7 +25,7 @@ def empty_strided(size, stride, *, dtype=None, layout=None, device=None, require
                            f"({len(stride)})")
     if any(s < 0 for s in stride):
         raise RuntimeError(f"Storage size calculation overflowed with sizes={size} and strides={stride}")
-    storage = _C.empty([_storage_elements(size, stride)], _dt(dtype).id, *as_device(device)._code)
+    storage = _fill_uninitialized(_C.empty([_storage_elements(size, stride)], _dt(dtype).id, *as_device(device)._code))
     return _finish(_wrap(_C.as_strided(storage, size, stride, 0)), requires_grad)
 
 
@@ -127,7 +127,7 @@ def resize_(self, *sizes, memory_format=None):
     storage = impl
     if needed * itemsize > impl.storage_nbytes:
         old = impl.storage_nbytes // itemsize
-        storage = _C.empty([needed], self.dtype.id, *self.device._code)
+        storage = _fill_uninitialized(_C.empty([needed], self.dtype.id, *self.device._code))
         if old:
             _C.copy_(_C.as_strided(storage, [old], [1], 0), _C.as_strided(impl, [old], [1], 0))
     new = _C.as_strided(storage, size, stride, impl.offset)

@@ -30,6 +30,11 @@ def _methods(body):
     return Tensor
 
 
+# torch.use_deterministic_algorithms' state, and torch.utils.deterministic.fill_uninitialized_memory ("fill"): with
+# both on, the factories of uninitialized tensors fill them (tensor.py's _fill_uninitialized)
+DETERMINISTIC = {"deterministic": False, "warn_only": False, "fill": True}
+
+
 def _inference_extra(impl):
     """The _extra of a tensor made inside inference_mode (an inference tensor: no version counter); marks its impl,
     whose in-place writes outside inference_mode then raise torch's error (the core's bump_version)."""

@@ -22,7 +22,7 @@ from ._autocast import cast_inputs as _amp_cast
 from ._device import CPU, Size, as_device, device
 from ._generator import drawing_from
 from ._ops import _apply_basic_index
-from ._tensor_base import ONLY_FLOATING_GRAD, _inference_extra, _methods, _needs_grad, _wrap
+from ._tensor_base import DETERMINISTIC, ONLY_FLOATING_GRAD, _inference_extra, _methods, _needs_grad, _wrap
 from ._tensor_str import tensor_repr
 from .autograd import engine as _engine
 from .autograd import function as _function
@@ -1911,9 +1911,24 @@ def _size_keyword(factory):
     return with_size_keyword
 
 
+def _fill_uninitialized(impl):
+    """torch's deterministic mode (use_deterministic_algorithms(True), fill_uninitialized_memory on): memory that
+    a factory leaves uninitialized holds NaN (floating dtypes) or the dtype's largest value (integers; bool True)."""
+    if DETERMINISTIC["deterministic"] and DETERMINISTIC["fill"] and impl.numel:
+        dt = _DTYPE[impl.dtype]
+        value = _py_float("nan") if dt.is_floating_point or dt.is_complex else True if dt is _dtype.bool else \
+            _dtype.iinfo(dt).max
+        _C.fill_(impl, value)
+    return impl
+
+
 @_size_keyword
 def empty(*size, dtype=None, device=None, requires_grad=False, out=None, memory_format=None, _fn="empty"):
-    t = _wrap(_C.empty(_shape_arg(size, _fn), _dt(dtype).id, *as_device(device)._code))
+    if out is not None:  # (torch's empty.out: out resized to the shape, its values left, or filled as below)
+        out.resize_(_shape_arg(size, _fn))
+        _fill_uninitialized(out._impl)
+        return _finish(out, requires_grad)
+    t = _wrap(_fill_uninitialized(_C.empty(_shape_arg(size, _fn), _dt(dtype).id, *as_device(device)._code)))
     if memory_format is not None and memory_format is not _mf.contiguous_format:
         _mf.check(t, memory_format)
         t = _mf.to_channels_last(t, memory_format) if memory_format in _mf.CHANNELS_LAST else t
