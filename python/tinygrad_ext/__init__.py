@@ -228,7 +228,7 @@ from . import _everyday_ops  # noqa: E402
 from . import _everyday_aliases  # noqa: E402
 from ._generator import Generator, default_generator  # noqa: E402
 from . import _gamma_ops, _linalg_basic, _linalg_more, _numeric_ops, _strided_ops, _view_copies, _window_ops  # noqa: E402
-from . import _aten_aliases, storage  # noqa: E402
+from . import _aten_aliases, _foreach, storage  # noqa: E402
 # Tensor.<name> and torch.<name> of the ops written on top of Tensor
 for _ops_module in (_shape_ops, _reduction_ops, _linalg_ops, _scatter_ops, _sampling_ops, special, _everyday_ops,
                     _linalg_basic, _everyday_aliases, _linalg_more, _numeric_ops, _strided_ops, _view_copies,
@@ -240,6 +240,7 @@ for _e in _registry.SELECTIONS:  # torch.max, torch.sort, ..., and their variant
     globals()[_e.name] = _selection_function(_e)
     for _v in _e.variants:
         globals()[_v[0]] = _selection_function(_e, _v)
+globals().update(_foreach.FUNCTIONS)  # torch._foreach_<op>
 del _ops_module, _name, _method, _e, _v
 from . import linalg  # noqa: E402
 
