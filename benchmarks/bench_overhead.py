@@ -25,6 +25,8 @@ def cases(lib):
     x, w = lib.ones(1), lib.ones(1, requires_grad=True)
     m, wm = lib.ones(2, 2), lib.ones(2, 2, requires_grad=True)
     i = lib.tensor([1, 0])  # (an advanced index)
+    idx4, table = lib.tensor([3, 7, 9, 1]), lib.randn(100, 16, requires_grad=True)
+    mout, xout = lib.empty(2, 2), lib.empty(1)
 
     def backward():
         (w * 2.0).sum().backward()
@@ -38,6 +40,8 @@ def cases(lib):
             "x[0], records graph": lambda: wm[0], "x[idx], records graph": lambda: wm[i],
             "narrow, records graph": lambda: wm.narrow(0, 0, 1),
             "diagonal, records graph": lambda: wm.diagonal(),
+            "embedding of 4 indices, records graph": lambda: lib.nn.functional.embedding(idx4, table),
+            "mm, into out=": lambda: lib.mm(m, m, out=mout), "add, into out=": lambda: lib.add(x, x, out=xout),
             "mul + sum + backward() (3 nodes)": backward}
 
 
