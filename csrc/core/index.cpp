@@ -139,6 +139,7 @@ Tensor index(const Tensor& a, int64_t dim, const std::vector<Tensor>& indices) {
 
 void index_put_(const Tensor& a, int64_t dim, const std::vector<Tensor>& indices, const Tensor& values,
                 bool accumulate) {
+  check_inference_write(a);
   // torch's order: the values' dtype and shape, then (only when something is written) the indices' range
   Shape b;
   Shape out_sizes = index_out_sizes(a, dim, indices, "index_put_", b);
@@ -221,6 +222,7 @@ Tensor gather(const Tensor& a, int64_t dim, const Tensor& index) {
 namespace {
 
 void scatter_into(const Tensor& self, int64_t dim, const Tensor& index, const Tensor& src, ScatterReduce op) {
+  check_inference_write(self);
   const char* name = op == ScatterReduce::sum      ? "scatter_add_"
                      : op == ScatterReduce::assign ? "scatter_"
                                                    : "scatter_reduce_";
@@ -316,6 +318,7 @@ Philox g_philox;
 // t filled with `kind` draws: on the CPU from the CPU generator in t's logical order (a non-contiguous t through a
 // contiguous copy; torch's normal_ then takes its pairwise path), on CUDA from the Philox stream.
 void fill(const Tensor& t, int kind, double a, double b) {
+  check_inference_write(t);
   if (t->numel() == 0) return;
   check_no_internal_overlap(t);
   const bool cuda = t->device().is_cuda();

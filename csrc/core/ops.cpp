@@ -106,10 +106,17 @@ bool inference_mode_on = false;  // torch.inference_mode's state, set by the Pyt
 
 void set_inference_mode(bool enabled) { inference_mode_on = enabled; }
 
-void bump_version(const Tensor& t) {
+// torch's refusal of an in-place write to an inference tensor outside inference_mode: checked before the in-place
+// kernels write (prepare_out, copy_, index_put_, scatter, random fills: nothing written, the project's contract), and
+// by bump_version after any other write (where torch checks, after writing)
+void check_inference_write(const Tensor& t) {
   TG_CHECK(!t->inference || inference_mode_on,
            "Inplace update to inference tensor outside InferenceMode is not allowed.You can make a clone to get a "
            "normal tensor before doing inplace update.See https://github.com/pytorch/rfcs/pull/17 for more details.");
+}
+
+void bump_version(const Tensor& t) {
+  check_inference_write(t);
   ++*t->version;
 }
 
@@ -168,6 +175,7 @@ void check_no_internal_overlap(const Tensor& t) {
 }
 
 void copy_(const Tensor& dst, const Tensor& src, bool non_blocking) {
+  check_inference_write(dst);
   check_no_internal_overlap(dst);
   // A CPU 0-d source (fill_, x[i] = 2.0) is passed to the CUDA copy kernel by value: no transfer, no sync.
   if (dst->device() != src->device() && !(dst->device().is_cuda() && is_cpu_scalar(src))) {
@@ -630,6 +638,7 @@ bool same_view(const TensorImpl& x, const TensorImpl& y) {
 // or out overlaps an input through another view).
 Tensor prepare_out(const Tensor& out, const Shape& shape, DType result, const char* op,
                    std::initializer_list<const Tensor*> inputs) {
+  check_inference_write(out);
   TG_CHECK(shape == out->sizes, "output with shape ", out->sizes, " doesn't match the broadcast shape ", shape);
   TG_CHECK(can_cast(result, out->dtype), "result type ", type_name(result),
            " can't be cast to the desired output type ", type_name(out->dtype));

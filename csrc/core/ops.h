@@ -67,6 +67,7 @@ void check_same_device_or_cpu_scalar(const Tensor& a, const Tensor& b, const cha
 void copy_(const Tensor& dst, const Tensor& src, bool non_blocking = false);
 // torch's check of a written-to tensor: an expanded view (a 0 stride over 2+ elements) cannot take a result.
 void check_no_internal_overlap(const Tensor& t);
+void check_inference_write(const Tensor& t);    // torch's error for a write to an inference tensor (ops.cpp)
 Tensor to_dtype(const Tensor& t, DType dtype);  // returns t itself when nothing changes
 Tensor to_device(const Tensor& t, Device device, bool non_blocking = false);
 // Page-locked (cudaHostAlloc) CPU tensors: Tensor.pin_memory() copies t into one (needs a usable GPU).
