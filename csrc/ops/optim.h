@@ -95,8 +95,8 @@ struct SgdStepOp {
 template <class T>
 TG_HD T adam_moments(T& p, T g, T& m, T& v, double lr, double beta1, double beta2, double weight_decay,
                      double decoupled, double maximize) {
-  const bool decay_p = decoupled != 0 && weight_decay != 0;
-  p = decay_p ? mul_rn(p, T(1.0 - mul_rn(lr, weight_decay))) : p;
+  // (p times 1 when not decoupled: exact, and one condition fewer for GCC to unswitch the loop on)
+  p = mul_rn(p, T(decoupled != 0 && weight_decay != 0 ? 1.0 - mul_rn(lr, weight_decay) : 1.0));
   g = effective_grad(p, g, decoupled != 0 ? 0.0 : weight_decay, maximize);
   m = lerp_rn(m, g, T(1.0 - beta1));
   v = addcmul_sq(mul_rn(v, T(beta2)), g, 1.0 - beta2);
