@@ -634,9 +634,15 @@ struct LerpOp {
   double weight;
   template <class T> TG_HD T operator()(T a, T b) const {
     if constexpr (std::is_floating_point_v<T>) {
+      // torch's vectorized lerp: fmadd(w, d, a), or fnmadd(d, 1 - w, b), one rounding each (written as fma so
+      // that no compiler's contraction choice, -O1 or -O3, changes the result; the fused optimizer steps match it)
       const T w = T(weight);
       T d = b - a;
-      return (w < T(0.5)) & (w > T(-0.5)) ? a + w * d : b - d * (T(1) - w);
+#if defined(__CUDA_ARCH__)
+      return (w < T(0.5)) & (w > T(-0.5)) ? fma(w, d, a) : fma(w - T(1), d, b);
+#else
+      return (w < T(0.5)) & (w > T(-0.5)) ? std::fma(w, d, a) : std::fma(w - T(1), d, b);
+#endif
     } else return T(0);
   }
 };
