@@ -6,6 +6,7 @@ grad_outputs drawn as torch's, the messages, the module and qualified name of a 
 FunctionCtx, apply's keyword arguments and needs_input_grad under no_grad. Expected values written down from
 torch."""
 import math
+import os
 import warnings
 
 import pytest
@@ -35,6 +36,8 @@ def test_affine_grid_small_grid_rounds_as_torchs_plain_loop():
         [0.9416666030883789, 0.8333333134651184, 0.4583333134651184]]
 
 
+@pytest.mark.skipif(bool(os.environ.get("TG_SANITIZED")), reason="the sanitizer build is -O1, where GCC forms no "
+                    "fused multiply-adds in the GEMM's direct loops: these products round an ulp apart there")
 def test_affine_grid_large_grid_keeps_the_fused_chain():
     g = F.affine_grid(torch.tensor(_THETA), (1, 1, 9, 8), align_corners=False)  # 72 positions: a GEMM in torch
     assert g[0, 2, :3].tolist() == [[-0.46666666865348816, -0.8638888597488403],
