@@ -1314,7 +1314,7 @@ def conv3d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
         sl = sl.permute(0, 2, 1, 3, 4).reshape(N * OD, C, x.shape[3], x.shape[4])
         y = conv2d(sl, weight[:, :, kd], None, stride[1:], padding[1:], dilation[1:], groups)
         out = y if out is None else out + y
-    out = out.reshape(N, OD, *out.shape[1:]).permute(0, 2, 1, 3, 4)
+    out = out.reshape(N, OD, *out.shape[1:]).permute(0, 2, 1, 3, 4).contiguous()  # (torch: a contiguous output)
     if bias is not None:
         out = out + bias.reshape(1, -1, 1, 1, 1)
     out = _named(out, "ConvolutionBackward0")
@@ -1379,8 +1379,8 @@ def conv_transpose1d(input, weight, bias=None, stride=1, padding=0, output_paddi
     stride, padding, dilation, output_padding = (_single(v, name, "conv") for v, name in (
         (stride, "stride"), (padding, "padding"), (dilation, "dilation"), (output_padding, "output_padding")))
     _conv_transpose_output_padding(output_padding, stride, dilation)
-    out = conv_transpose2d(x.unsqueeze(2), weight.unsqueeze(2), bias, (1, stride[0]), (0, padding[0]),
-                           (0, output_padding[0]), groups, (1, dilation[0])).squeeze(2)
+    out = _named(conv_transpose2d(x.unsqueeze(2), weight.unsqueeze(2), bias, (1, stride[0]), (0, padding[0]),
+                                  (0, output_padding[0]), groups, (1, dilation[0])).squeeze(2), "ConvolutionBackward0")
     return out if batched else out.squeeze(0)
 
 
@@ -1407,6 +1407,7 @@ def conv_transpose3d(input, weight, bias=None, stride=1, padding=0, output_paddi
     out = pad(out.permute(0, 2, 1, 3, 4), [0, 0, 0, 0, -padding[0], output_padding[0] - padding[0]])
     if bias is not None:
         out = out + bias.reshape(1, -1, 1, 1, 1)
+    out = _named(out, "ConvolutionBackward0")
     return out if batched else out.squeeze(0)
 
 

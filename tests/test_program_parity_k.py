@@ -1,0 +1,178 @@
+"""Program-level parity with torch 2.13 for the advanced-autograd tutorials and recipes (forward-mode AD,
+torch.func, double backward with custom functions, fusing conv + batch norm, parametrizations, pruning): each
+test pins a behaviour a tutorial program showed differing from torch's, with torch's values hard-coded."""
+import pytest
+
+import tinygrad_ext as torch
+import tinygrad_ext.nn as nn
+import tinygrad_ext.nn.functional as F
+import tinygrad_ext.nn.utils.parametrize as P
+from tinygrad_ext.nn.grad import (conv1d_input, conv1d_weight, conv2d_input, conv2d_weight, conv3d_input,
+                                  conv3d_weight)
+
+
+def _conv_inputs():
+    x = (torch.arange(2 * 2 * 4 * 4, dtype=torch.float64).reshape(2, 2, 4, 4) % 7 - 3) / 4
+    w = (torch.arange(3 * 2 * 2 * 2, dtype=torch.float64).reshape(3, 2, 2, 2) % 5 - 2) / 2
+    go = torch.arange(2 * 3 * 3 * 3, dtype=torch.float64).reshape(2, 3, 3, 3) % 3 - 1
+    return x, w, go
+
+
+# ---------------------------------------------------------------- torch.nn.grad (the conv/bn fusion tutorial)
+def test_nn_grad_conv2d_input_and_weight():
+    x, w, go = _conv_inputs()
+    gi = conv2d_input(x.shape, w, go, stride=2, padding=1)
+    gw = conv2d_weight(x, w.shape, go, stride=2, padding=1)
+    assert gi.sum().item() == -4.0 and gi.dtype == torch.float64
+    assert gi[0, 1].tolist() == [[0.5, 0.0, 0.0, 0.5], [1.0, 0.0, 0.0, 0.0], [0.5, 0.0, 0.0, 0.5],
+                                 [1.0, 0.0, 0.0, 0.0]]
+    assert gw.tolist() == [[[[-0.5, 0.0], [-1.0, 0.5]], [[-0.25, -0.25], [1.0, 0.25]]]] * 3
+    # equal to autograd's gradients of F.conv2d
+    xr, wr = x.clone().requires_grad_(), w.clone().requires_grad_()
+    ax, aw = torch.autograd.grad(F.conv2d(xr, wr, stride=2, padding=1), (xr, wr), go)
+    assert torch.equal(ax, gi) and torch.equal(aw, gw)
+    assert F.grad is torch.nn.grad
+
+
+def test_nn_grad_conv2d_weight_is_differentiable():
+    x, w, go = _conv_inputs()
+    xr = x.clone().requires_grad_()
+    gw = conv2d_weight(xr, w.shape, go, stride=2, padding=1)
+    assert gw.grad_fn.name() == "ConvolutionBackwardBackward0"
+    assert torch.autograd.grad((gw * w).sum(), xr)[0][1, 0].tolist() == [[-1.0, 0.0, 0.0, -0.5],
+                                                                         [-0.5, 0.0, 0.0, -1.0]] * 2
+    with torch.no_grad():
+        assert not conv2d_weight(xr, w.shape, go, stride=2, padding=1).requires_grad
+
+
+def test_nn_grad_conv1d():
+    x, w, _ = _conv_inputs()
+    x1, w1 = x.reshape(2, 2, 16)[:, :, :7], w[:, :, 0]
+    go1 = torch.arange(2 * 3 * 3, dtype=torch.float64).reshape(2, 3, 3) % 4 - 1.5
+    assert conv1d_input(x1.shape, w1, go1, stride=2, dilation=2).tolist() == [
+        [[2.0, 0.0, 1.25, 0.0, -1.25, 0.0, -0.75], [-2.0, 0.0, 0.0, 0.0, 1.0, 0.0, 0.0]],
+        [[-1.0, 0.0, -1.25, 0.0, -1.75, 0.0, -0.25], [-2.0, 0.0, 1.0, 0.0, 2.0, 0.0, -1.0]]]
+    assert conv1d_weight(x1, w1.shape, go1, stride=2, dilation=2).tolist() == [
+        [[0.875, 0.0], [0.0, 0.0]], [[-1.875, -2.0], [-2.0, 0.5]], [[-1.625, 1.0], [1.0, 1.0]]]
+
+
+def test_nn_grad_conv3d_and_conv3d_output_is_contiguous():
+    x, w, _ = _conv_inputs()
+    x3, w3 = x.reshape(2, 2, 2, 2, 4), w.reshape(3, 2, 1, 2, 2)
+    go3 = F.conv3d(x3, w3, padding=(0, 1, 0))
+    # torch's conv3d output is contiguous (randn_like / empty_like of it draw in that order)
+    assert tuple(go3.shape) == (2, 3, 2, 3, 3) and go3.is_contiguous() and go3.stride() == (54, 18, 9, 3, 1)
+    gi = conv3d_input(x3.shape, w3, go3, padding=(0, 1, 0))
+    assert gi.sum().item() == 4.4375
+    assert gi[1, 1, 1].tolist() == [[-3.625, 0.5, 0.8125, -2.1875], [1.75, -0.0625, 3.75, -0.3125]]
+    assert conv3d_weight(x3, w3.shape, go3, padding=(0, 1, 0)).reshape(-1).tolist() == [
+        -6.46875, -2.03125, 2.71875, 3.5625, 5.90625, 0.5, -3.03125, -5.03125, 2.0625, 6.6875, -7.21875, -3.9375,
+        1.25, -0.90625, 4.59375, 1.75, 0.75, -2.71875, 3.0, 8.25, -7.9375, -4.1875, 3.0, -0.0625]
+
+
+def test_conv_transpose_1d_3d_node_names():
+    a = torch.ones(1, 2, 3, 3, 3, requires_grad=True)
+    w = torch.ones(2, 3, 2, 2, 2)
+    for out in (F.conv_transpose3d(a, w, padding=1), F.conv_transpose3d(a, w, torch.ones(3)),
+                F.conv_transpose1d(a[:, :, 0, 0], w[:, :, 0, 0])):
+        assert out.grad_fn.name() == "ConvolutionBackward0"
+    assert F.conv_transpose3d(a, w).is_contiguous()
+
+
+# ---------------------------------------------------------------- parametrizations tutorial
+class _Skew(nn.Module):
+    def forward(self, X):
+        A = X.triu(1)
+        return A - A.transpose(-1, -2)
+
+
+def test_matrix_exp_node_name():
+    a = torch.ones(3, 3, requires_grad=True)
+    assert torch.matrix_exp(a).grad_fn.name() == "LinalgMatrixExpBackward0"
+
+
+def test_set_on_a_leaf_under_no_grad():
+    p = nn.Parameter(torch.ones(2, 2))
+    n = torch.zeros(2, 2)
+    with pytest.raises(RuntimeError, match="a leaf Variable that requires grad is being used in an in-place"):
+        p.set_(n)
+    with torch.no_grad():
+        assert p.set_(n) is p
+    assert p.data_ptr() == n.data_ptr() and p.requires_grad and p.is_leaf and type(p) is nn.Parameter
+
+
+def test_register_parametrization_computes_it_once_and_keeps_the_original_object():
+    calls = []
+
+    class Noisy(nn.Module):
+        def forward(self, X):
+            calls.append(1)
+            return X
+
+    layer = nn.Linear(2, 2)
+    w0 = layer.weight
+    P.register_parametrization(layer, "weight", Noisy())
+    assert len(calls) == 1  # (torch's check of dtype and shape, unless unsafe)
+    assert layer.parametrizations.weight.original is w0
+    P.register_parametrization(nn.Linear(2, 2), "weight", Noisy(), unsafe=True)
+    assert len(calls) == 1
+    P.remove_parametrizations(layer, "weight")
+    assert layer.weight is w0 and type(layer).__name__ == "Linear"
+
+
+def test_parametrization_without_right_inverse_cannot_be_assigned():
+    class NoRightInverse(nn.Module):
+        def forward(self, X):
+            return X.triu()
+
+    layer = nn.Linear(3, 3)
+    P.register_parametrization(layer, "weight", NoRightInverse())
+    with pytest.raises(RuntimeError, match=r"^parametrization NoRightInverse does not implement right_inverse\.$"):
+        layer.weight = torch.rand(3, 3)
+
+
+def test_parametrization_dtype_and_shape_checks():
+    class Double(nn.Module):
+        def forward(self, X):
+            return X.double()
+
+    class First(nn.Module):
+        def forward(self, X):
+            return X[0]
+
+    class Three(nn.Module):
+        def forward(self, X):
+            return 3
+
+    with pytest.raises(ValueError) as e:
+        P.register_parametrization(nn.Linear(2, 2), "weight", Double())
+    assert str(e.value) == ("Registering a parametrization may not change the dtype of the tensor, unless `unsafe` "
+                            "flag is enabled.\nunparametrized dtype: torch.float32\nparametrized dtype: "
+                            "torch.float64")
+    with pytest.raises(ValueError) as e:
+        P.register_parametrization(nn.Linear(2, 2), "weight", First())
+    assert str(e.value) == ("Registering a parametrization may not change the shape of the tensor, unless `unsafe` "
+                            "flag is enabled.\nunparametrized shape: torch.Size([2, 2])\nparametrized shape: "
+                            "torch.Size([2])")
+    with pytest.raises(ValueError, match=r"^A parametrization must return a tensor\. Got int\.$"):
+        P.register_parametrization(nn.Linear(2, 2), "weight", Three())
+    m = P.register_parametrization(nn.Linear(2, 2), "weight", _Skew())
+    with pytest.raises(ValueError) as e:
+        P.register_parametrization(m, "weight", Double())
+    assert str(e.value) == ("Registering a parametrization may not change the dtype of the tensor, unless the "
+                            "`unsafe` flag is enabled.\nmodule.weight.dtype: torch.float32\n"
+                            "parametrization(module.weight).dtype: torch.float64")
+    with pytest.raises(ValueError) as e:
+        P.register_parametrization(m, "weight", First())
+    assert str(e.value) == ("Registering a parametrization may not change the shape of the tensor, unless the "
+                            "`unsafe` flag is enabled.\nmodule.weight.shape: torch.Size([2, 2])\n"
+                            "parametrization(module.weight).shape: torch.Size([2])")
+    P.register_parametrization(m, "weight", Double(), unsafe=True)
+    assert m.weight.dtype == torch.float64 and m.parametrizations.weight.unsafe
+
+
+def test_parametrization_training_mode_follows_the_module():
+    m = nn.Linear(2, 2).eval()
+    sk = _Skew()
+    P.register_parametrization(m, "weight", sk)
+    assert not sk.training
