@@ -13,7 +13,7 @@ from ._linalg_basic import (_check_matrix, _cholesky_message, _inv_message, _lu,
 from ._ops import _eye
 from ._linalg_ops import _svdvals, addbmm, addmv, addr, baddbmm
 from ._reduction_ops import _return_type
-from .tensor import Tensor, _broadcast_shape, _check_inplace, _needs_grad, _wrap, cat
+from .tensor import Tensor, _broadcast_shape, _check_inplace, _named, _needs_grad, _wrap, cat
 
 linalg_cholesky_ex_type = return_types.linalg_cholesky_ex
 linalg_inv_ex_type = return_types.linalg_inv_ex
@@ -142,7 +142,7 @@ def matrix_exp(A):
         E = eye + X.matmul(E) / k
     for _ in range(s):
         E = E.matmul(E)
-    return E
+    return _named(E, "LinalgMatrixExpBackward0")
 
 
 # --------------------------------------------------------- rank, tensors

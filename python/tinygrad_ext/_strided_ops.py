@@ -7,6 +7,7 @@ from . import _C, _dtype, _ops
 from . import _memory_format as _mf
 from ._device import as_device
 from ._shape_ops import diagflat
+from .autograd.grad_mode import is_grad_enabled
 from .tensor import _dt, _fill_uninitialized, _finish, _shape_arg, _wrap, empty
 
 
@@ -151,7 +152,7 @@ def as_strided_scatter(input, src, size, stride, storage_offset=None):
 def set_(self, source=None, storage_offset=0, size=None, stride=None):
     """self made a view of source's storage (a tensor's or a torch.storage's; none: an empty tensor), with the given
     offset, size and stride (default: source's own, or the whole storage as 1-D)."""
-    if self.requires_grad and self.grad_fn is None:
+    if self.requires_grad and self.grad_fn is None and is_grad_enabled():  # (torch's: allowed under no_grad)
         raise RuntimeError("a leaf Variable that requires grad is being used in an in-place operation.")
     if source is None:
         self._impl = _C.empty([0], self.dtype.id, *self.device._code)
