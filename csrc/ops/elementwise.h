@@ -35,6 +35,24 @@ TG_MATH_FN(tg_exp_nonpositive, exp, expf_nonpositive, std::exp)      // float: x
 TG_MATH_FN(tg_exp2_nonpositive, exp2, exp2f_nonpositive, std::exp2)  // float: x <= 0
 #undef TG_MATH_FN
 
+// a * b + c rounded once: torch's vectorized add(alpha=), addcmul and lerp loops are fused multiply-adds. Written
+// as an explicit fma so that no compiler's contraction choice (-O1 or -O3, GCC or nvcc) changes the result; the
+// eager functors below and the fused optimizer steps (optim.h) share these, so both round alike.
+template <class T> TG_HD T fma_rn(T a, T b, T c) {
+#if defined(__CUDA_ARCH__)
+  return fma(a, b, c);
+#else
+  return std::fma(a, b, c);  // (every ISA copy the same: the portable one calls the C library's)
+#endif
+}
+// torch's lerp(a, b, w): a + w (b - a) for |w| < 0.5, else b + (w - 1)(b - a) (exact at w = 1), one rounding each
+template <class T> TG_HD T lerp_rn(T a, T b, T w) {
+  const T d = b - a;
+  return (w < T(0.5)) & (w > T(-0.5)) ? fma_rn(w, d, a) : fma_rn(w - T(1), d, b);
+}
+// addcmul(a, t, t, value=v): a + (v t) t, the last product fused with the add
+template <class T> TG_HD T addcmul_sq(T a, T t, double v) { return fma_rn(T(v) * t, t, a); }
+
 // Scalar parameters of an op (elu's alpha, softplus's beta and threshold, ...): the registry entry's
 // `params`, in its order, become the functor's members: X(elu, EluOp, (p[0], p[1], p[2])) constructs
 // EluOp{p[0], p[1], p[2]} with TG_MAKE; an op without parameters has X(exp, ExpOp, ()).
@@ -629,21 +647,12 @@ struct GluOp {
     else return T(0);
   }
 };
-// lerp(a, b, weight) as torch's: a + w (b - a) for |w| < 0.5, else b - (b - a)(1 - w) (exact at w = 1).
+// lerp(a, b, weight) as torch's (lerp_rn)
 struct LerpOp {
   double weight;
   template <class T> TG_HD T operator()(T a, T b) const {
-    if constexpr (std::is_floating_point_v<T>) {
-      // torch's vectorized lerp: fmadd(w, d, a), or fnmadd(d, 1 - w, b), one rounding each (written as fma so
-      // that no compiler's contraction choice, -O1 or -O3, changes the result; the fused optimizer steps match it)
-      const T w = T(weight);
-      T d = b - a;
-#if defined(__CUDA_ARCH__)
-      return (w < T(0.5)) & (w > T(-0.5)) ? fma(w, d, a) : fma(w - T(1), d, b);
-#else
-      return (w < T(0.5)) & (w > T(-0.5)) ? std::fma(w, d, a) : std::fma(w - T(1), d, b);
-#endif
-    } else return T(0);
+    if constexpr (std::is_floating_point_v<T>) return lerp_rn(a, b, T(weight));
+    else return T(0);
   }
 };
 // add/sub with alpha as torch's kernel: a + alpha * b with alpha rounded to the dtype first and one rounding
@@ -652,13 +661,8 @@ struct LerpOp {
 struct AddAlphaOp {
   double alpha;
   template <class T> TG_HD T operator()(T a, T b) const {
-    if constexpr (std::is_floating_point_v<T>) {
-#if defined(__CUDA_ARCH__)
-      return fma(b, T(alpha), a);
-#else
-      return std::fma(b, T(alpha), a);  // (every ISA copy the same: the portable one calls the C library's)
-#endif
-    } else return T(0);
+    if constexpr (std::is_floating_point_v<T>) return fma_rn(b, T(alpha), a);
+    else return T(0);
   }
 };
 // addcmul(a, b, b, value=) as torch's kernel: a + (value * b) * b, the last product and the add fused (the
@@ -666,13 +670,8 @@ struct AddAlphaOp {
 struct AddcmulSqOp {
   double value;
   template <class T> TG_HD T operator()(T a, T b) const {
-    if constexpr (std::is_floating_point_v<T>) {
-#if defined(__CUDA_ARCH__)
-      return fma(T(value) * b, b, a);
-#else
-      return std::fma(T(value) * b, b, a);
-#endif
-    } else return T(0);
+    if constexpr (std::is_floating_point_v<T>) return addcmul_sq(a, b, value);
+    else return T(0);
   }
 };
 // Elementwise gradients (fused backward formulas).

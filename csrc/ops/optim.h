@@ -32,24 +32,6 @@ template <class T> TG_HD T mul_rn(T a, T b) {
 #endif
 }
 
-// a * b + c with one rounding (torch's add(alpha=), addcmul and lerp kernels: fmadd in their vectorized loops)
-template <class T> TG_HD T fma_rn(T a, T b, T c) {
-#if defined(__CUDA_ARCH__)
-  return fma(a, b, c);
-#else
-  return std::fma(a, b, c);
-#endif
-}
-
-// torch's lerp(a, b, w): a + w (b - a) for |w| < 0.5, else b + (w - 1)(b - a), one rounding
-template <class T> TG_HD T lerp_rn(T a, T b, T w) {
-  const T d = b - a;
-  return (w < T(0.5)) & (w > T(-0.5)) ? fma_rn(w, d, a) : fma_rn(w - T(1), d, b);
-}
-
-// addcmul(a, t, t, value=v): a + (v t) t, the last product fused with the add
-template <class T> TG_HD T addcmul_sq(T a, T t, double v) { return fma_rn(mul_rn(T(v), t), t, a); }
-
 template <class F, class = void> struct has_prepare : std::false_type {};
 template <class F> struct has_prepare<F, std::void_t<decltype(std::declval<F&>().prepare())>> : std::true_type {};
 
