@@ -56,3 +56,44 @@ def to_channels_last(t, fmt):
 def layout_of(t):
     """preserve_format resolved for t: the channels-last format its strides have, else contiguous_format."""
     return next((f for f in CHANNELS_LAST if is_channels_last(t, f)), contiguous_format)
+
+
+def is_dense(t):
+    """Whether t's elements fill its storage span without gaps or overlaps, in some order of its dims (torch's
+    is_non_overlapping_and_dense)."""
+    dims = sorted((d for d in range(t.dim()) if t.shape[d] != 1), key=lambda d: t.stride()[d])
+    expected = 1
+    for d in dims:
+        if t.stride()[d] != expected:
+            return False
+        expected *= t.shape[d]
+    return True
+
+
+def dense_strides(shape, strides):
+    """The strides of a dense tensor whose dims lie in memory in the order of `strides` (torch's
+    infer_dense_strides: an insertion sort from the last dim inward; a 0 stride is ambiguous and keeps its place,
+    equal strides order by size)."""
+    perm = list(range(len(shape)))[::-1]  # (innermost first)
+
+    def should_swap(d0, d1):
+        if strides[d0] == 0 or strides[d1] == 0:
+            return 0
+        if strides[d0] != strides[d1]:
+            return -1 if strides[d0] < strides[d1] else 1
+        return 1 if shape[d0] > shape[d1] else 0
+
+    for i in range(1, len(perm)):
+        d1 = i
+        for d0 in range(i - 1, -1, -1):
+            c = should_swap(perm[d0], perm[d1])
+            if c > 0:
+                perm[d0], perm[d1] = perm[d1], perm[d0]
+                d1 = d0
+            elif c < 0:
+                break
+    out, expected = [0] * len(shape), 1
+    for d in perm:
+        out[d] = expected
+        expected *= max(shape[d], 1)
+    return out

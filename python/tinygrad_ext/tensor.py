@@ -1967,19 +1967,39 @@ def ones(*size, dtype=None, device=None, requires_grad=False):
                    requires_grad)
 
 
-def _like(fn):
-    def like(input, dtype=None, device=None, requires_grad=False, **kwargs):
-        return fn(*input.shape, dtype=dtype or input.dtype, device=device or input.device,
-                  requires_grad=requires_grad, **kwargs)
+def _empty_like(input, dtype, device, memory_format):
+    """torch's empty_like layout: preserve_format (the default) keeps the strides of a dense input (a channels-last or
+    transposed one) and gives another one dense strides in its dims' memory order; another format is that format's."""
+    dtype, device = dtype or input.dtype, device or input.device
+    if memory_format is not None and memory_format is not _mf.preserve_format:
+        _mf.check(input, memory_format)
+        return empty(*input.shape, dtype=dtype, device=device, memory_format=memory_format)
+    shape, strides = list(input.shape), list(input.stride())
+    if not _mf.is_dense(input):
+        strides = _mf.dense_strides(shape, strides)
+    t = empty(*shape, dtype=dtype, device=device)
+    return t if t.stride() == tuple(strides) else _wrap(_C.as_strided(t._impl, shape, strides, 0))
+
+
+def _like(fill, name):
+    def like(input, dtype=None, device=None, requires_grad=False, memory_format=None, layout=None):
+        t = _empty_like(input, dtype, device, memory_format)
+        if fill is not None:
+            _C.fill_(t._impl, fill)
+            t._impl.version = 0  # (a new tensor, as torch's: the fill is not an in-place write by the user)
+        return _finish(t, requires_grad)
+    like.__name__ = like.__qualname__ = name
     return like
 
 
-zeros_like, ones_like, empty_like = _like(zeros), _like(ones), _like(empty)
+zeros_like, ones_like, empty_like = _like(0, "zeros_like"), _like(1, "ones_like"), _like(None, "empty_like")
 
 
-def full_like(input, fill_value, dtype=None, device=None, requires_grad=False):
-    return full(input.shape, fill_value, dtype=dtype or input.dtype, device=device or input.device,
-                requires_grad=requires_grad)
+def full_like(input, fill_value, dtype=None, device=None, requires_grad=False, memory_format=None, layout=None):
+    t = _empty_like(input, dtype, device, memory_format)
+    _C.fill_(t._impl, fill_value.item() if isinstance(fill_value, Tensor) else fill_value)
+    t._impl.version = 0
+    return _finish(t, requires_grad)
 
 
 _FLOAT_OF_GRAD_WARNED = [False]

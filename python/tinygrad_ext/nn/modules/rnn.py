@@ -49,6 +49,7 @@ def _lstm_step(gi, state, w_hh, b_hh, w_hr=None):
     return h, c
 
 
+_PROJ_WARNED = [False]
 _STEPS = {"RNN_TANH": _rnn_tanh_step, "RNN_RELU": _rnn_relu_step, "GRU": _gru_step, "LSTM": _lstm_step}
 
 
@@ -227,6 +228,11 @@ class RNNBase(Module):
                 if _AMP[0] and self.mode == "LSTM" and not extra:  # (torch's CPU autocast runs the layer low)
                     layer_input, *state, w_ih, w_hh, b_ih = _amp_cast("mkldnn_rnn_layer", layer_input, *state, w_ih,
                                                                       w_hh, b_ih)
+                if extra and self.mode == "LSTM" and batch_sizes is None and not _PROJ_WARNED[0] and \
+                        layer_input.dtype is _dtype.float32 and layer_input.is_cpu and layer_input.numel():
+                    _PROJ_WARNED[0] = True  # (torch's TORCH_WARN_ONCE where its CPU LSTM would use oneDNN)
+                    warnings.warn("LSTM with projections is not supported with oneDNN. Using default implementation.",
+                                  UserWarning, stacklevel=2)
                 if self.mode == "LSTM" and not extra and batch_sizes is None and _fused_lstm(layer_input, *state, w_hh):
                     out, h_n, c_n = _ops.NN_OPS["mkldnn_rnn_layer"].apply(layer_input, w_ih, w_hh, b_ih, b_hh, *state,
                                                                           direction == 1)
@@ -234,8 +240,6 @@ class RNNBase(Module):
                     finals[1].append(c_n)
                     outputs.append(out)
                     continue
-                if b_hh is not None and self.mode != "GRU":  # (the GRU's b_hn is inside r * (...): kept per step)
-                    b_ih, b_hh = b_ih + b_hh, None  # both biases added once, to the whole sequence's projection
                 gi = F.linear(layer_input, w_ih, b_ih)
                 gi = gi.unbind(0) if batch_sizes is None else gi.split(batch_sizes)  # (one node each)
                 order = range(len(gi)) if direction == 0 else range(len(gi) - 1, -1, -1)

@@ -1,0 +1,102 @@
+"""NLP-from-scratch, sequence-model and channels-last tutorial programs that differed from torch 2.13: nn.RNN's step
+adds b_hh inside the recurrent product and b_ih inside the input projection (torch's CPU cell: linear_hh(h) +
+linear_ih(x)), never the two biases summed first; an LSTM with projections on float32 CPU warns once as torch's
+(oneDNN has no projections); zeros_like / ones_like / empty_like / full_like keep the input's layout
+(preserve_format: a dense input's strides, another input's dims in their memory order; torch's empty_like) and take
+memory_format=. Expected values written down from torch."""
+import warnings
+
+import pytest
+
+import tinygrad_ext as torch
+import tinygrad_ext.nn as nn
+from tinygrad_ext.nn.modules import rnn as _rnn
+
+
+def test_rnn_biases_added_as_torch_cell():
+    # torch: relu((h @ W_hh^T + b_hh) + (x @ W_ih^T + b_ih)) = relu(2^-24 + (1 + 2^-24)) = 1 exactly; summing the
+    # biases first gives 1 + 2^-23
+    rnn = nn.RNN(1, 1, nonlinearity="relu")
+    with torch.no_grad():
+        rnn.weight_ih_l0.fill_(1.0)
+        rnn.weight_hh_l0.fill_(0.0)
+        rnn.bias_ih_l0.fill_(2.0 ** -24)
+        rnn.bias_hh_l0.fill_(2.0 ** -24)
+    out, h = rnn(torch.ones(2, 1, 1))
+    assert out.flatten().tolist() == [1.0, 1.0]
+    assert h.flatten().tolist() == [1.0]
+
+
+def test_rnn_bias_grads_from_own_products():
+    # the two biases' gradients are sums over different nodes (torch's AddmmBackward of each product): b_hh's over
+    # the steps' recurrent products, b_ih's over the one input projection
+    rnn = nn.RNN(1, 1, nonlinearity="relu")
+    with torch.no_grad():
+        rnn.weight_ih_l0.fill_(1.0)
+        rnn.weight_hh_l0.fill_(0.5)
+        rnn.bias_ih_l0.fill_(0.0)
+        rnn.bias_hh_l0.fill_(0.0)
+    out, _ = rnn(torch.ones(3, 1, 1))
+    out.sum().backward()
+    assert out.flatten().tolist() == [1.0, 1.5, 1.75]
+    assert rnn.bias_ih_l0.grad.tolist() == [4.25]
+    assert rnn.bias_hh_l0.grad.tolist() == [4.25]
+    assert rnn.weight_hh_l0.grad.tolist() == [[3.0]]
+
+
+def test_lstm_projections_warn_once(monkeypatch):
+    monkeypatch.setattr(_rnn, "_PROJ_WARNED", [False])
+    lstm = nn.LSTM(1, 2, proj_size=1)
+    with warnings.catch_warnings(record=True) as w:
+        warnings.simplefilter("always")
+        lstm(torch.ones(2, 1, 1))
+        lstm(torch.ones(2, 1, 1))
+        nn.LSTM(1, 2)(torch.ones(2, 1, 1))
+    assert [str(x.message) for x in w] == [
+        "LSTM with projections is not supported with oneDNN. Using default implementation."]
+
+
+def _cases():
+    return [torch.ones(2, 3), torch.ones(2, 3).t(), torch.ones(3, 4)[:, ::2], torch.ones(3, 4).t()[::2],
+            torch.ones(1, 3).expand(4, 3), torch.ones(3, 1).expand(3, 4), torch.ones(2, 3, 4).permute(2, 0, 1),
+            torch.ones(2, 3, 4).permute(1, 2, 0)[:, ::2], torch.ones(4, 1, 3, 3).permute(0, 2, 3, 1),
+            torch.ones(2, 3, 4, 5).contiguous(memory_format=torch.channels_last)[:, :, 1:3],
+            torch.ones(2, 1, 4, 5).contiguous(memory_format=torch.channels_last), torch.ones(()),
+            torch.ones(0, 3).t(), torch.ones(3, 3)[::2, ::2], torch.ones(6)[::2],
+            torch.ones(2, 2, 2).transpose(0, 2)[:, :1], torch.ones(5, 4).t()[1:],
+            torch.ones(2, 3, 2, 2).permute(3, 2, 1, 0).expand(2, 2, 3, 2)]
+
+
+# torch 2.13's strides of empty_like / zeros_like / ones_like / full_like of each case
+_LIKE_STRIDES = [(3, 1), (1, 3), (2, 1), (1, 2), (3, 1), (4, 1), (1, 12, 4), (2, 1, 6), (9, 3, 1, 9), (30, 1, 15, 3),
+                 (20, 20, 5, 1), (), (1, 3), (2, 1), (1,), (1, 2, 2), (1, 3), (1, 2, 4, 12)]
+
+
+@pytest.mark.parametrize("k", range(len(_LIKE_STRIDES)))
+def test_like_factories_preserve_layout(k):
+    c = _cases()[k]
+    for t in (torch.empty_like(c), torch.zeros_like(c), torch.ones_like(c), torch.full_like(c, 3),
+              torch.zeros_like(c, dtype=torch.int64)):
+        assert t.stride() == _LIKE_STRIDES[k]
+        assert t.shape == c.shape
+    assert torch.zeros_like(c).sum().item() == 0
+    assert torch.ones_like(c).sum().item() == c.numel()
+    assert torch.full_like(c, 3).sum().item() == 3 * c.numel()
+
+
+def test_like_factories_memory_format_and_values():
+    z = torch.randn(2, 3, 4, 5).contiguous(memory_format=torch.channels_last)
+    assert torch.zeros_like(z, memory_format=torch.contiguous_format).stride() == (60, 20, 5, 1)
+    assert torch.ones_like(torch.ones(2, 3, 4, 5), memory_format=torch.channels_last).stride() == (60, 1, 15, 3)
+    assert torch.empty_like(torch.ones(2, 3).t(), memory_format=torch.contiguous_format).stride() == (2, 1)
+    assert torch.zeros_like(z, memory_format=torch.preserve_format).stride() == (60, 1, 15, 3)
+    with pytest.raises(RuntimeError, match="^required rank 4 tensor to use channels_last format$"):
+        torch.zeros_like(torch.ones(2, 3), memory_format=torch.channels_last)
+    assert torch.full_like(torch.ones(2, dtype=torch.int64), 2.7).tolist() == [2, 2]
+    assert torch.full_like(torch.ones(2), True).tolist() == [1.0, 1.0]
+    assert torch.full_like(torch.ones(2, dtype=torch.bool), 0).tolist() == [False, False]
+    assert torch.full_like(torch.ones(2, 3).t(), 7).stride() == (1, 3)
+    y = torch.zeros_like(torch.ones(2, requires_grad=True), requires_grad=True)
+    assert y.requires_grad and y.is_leaf and y._version == 0
+    assert torch.full_like(y, 2.0)._version == 0 and not torch.full_like(y, 2.0).requires_grad
+    assert torch.ones_like(z)._version == 0
