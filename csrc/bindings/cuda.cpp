@@ -43,6 +43,10 @@ void bind_cuda(py::module_& m) {
   m.def("cuda_event_query", &cuda::event_query);
   m.def("cuda_event_synchronize", &cuda::event_synchronize, py::call_guard<py::gil_scoped_release>());
   m.def("cuda_event_elapsed_time", &cuda::event_elapsed_time);
+  m.def("cuda_kernel_load", [](const py::bytes& image, const std::string& name, int device) {
+    return cuda::kernel_load(std::string(image), name, device);
+  });
+  m.def("cuda_kernel_launch", &cuda::kernel_launch);
 
   // Pinned host memory and copies that need not wait.
   m.def("pin_memory", [](const Tensor& t) {

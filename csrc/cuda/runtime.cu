@@ -723,4 +723,28 @@ void copy_between_devices(const Tensor& dst, const Tensor& src, bool non_blockin
   TG_CUDA_CHECK(cudaStreamSynchronize(stream));
 }
 
+// ------------------------------------------------------------------ kernels compiled at run time
+uintptr_t kernel_load(const std::string& image, const std::string& name, int device) {
+  set_device(device);
+  cudaLibrary_t library = nullptr;
+  TG_CUDA_CHECK(cudaLibraryLoadData(&library, image.data(), nullptr, nullptr, 0, nullptr, nullptr, 0));
+  cudaKernel_t kernel = nullptr;
+  TG_CUDA_CHECK(cudaLibraryGetKernel(&kernel, library, name.c_str()));
+  return reinterpret_cast<uintptr_t>(kernel);
+}
+
+void kernel_launch(uintptr_t kernel, const std::vector<int64_t>& args, int64_t n, int device) {
+  TG_CHECK(kernel != 0 && n >= 0, "kernel_launch: no kernel, or a negative element count ", n);
+  if (n == 0) return;
+  set_device(device);
+  std::vector<void*> params(args.size());
+  std::vector<int64_t> values(args);  // (each parameter is read from its own 8 bytes at the launch)
+  for (size_t k = 0; k < values.size(); ++k) params[k] = &values[k];
+  constexpr int64_t kThreads = 256;
+  const int64_t blocks = std::min<int64_t>((n + kThreads - 1) / kThreads, int64_t(sm_count(device)) * 32);
+  TG_CUDA_CHECK(cudaLaunchKernel(reinterpret_cast<const void*>(kernel), dim3(unsigned(blocks)), dim3(kThreads),
+                                 params.data(), 0, current_stream()));
+  TG_CUDA_CHECK_LAUNCH("fused kernel");
+}
+
 }  // namespace tg::cuda

@@ -59,4 +59,13 @@ float event_elapsed_time(uintptr_t start, uintptr_t end);  // milliseconds
 std::shared_ptr<Storage> pinned_storage(int64_t nbytes);
 bool is_pinned(const void* ptr);  // cudaPointerGetAttributes says cudaMemoryTypeHost
 
+// ------------------------------------------------------------------ kernels compiled at run time
+// The elementwise fusion's generated kernels (tinygrad_ext/_fusion.py compiles them with NVRTC).
+// kernel_load: `image` (a cubin for this device's architecture, or PTX) loaded as a library on `device`; the
+// handle of its kernel `name`. Loaded libraries stay loaded for the process (the fusion caches the handles).
+uintptr_t kernel_load(const std::string& image, const std::string& name, int device);
+// The kernel over n elements on the device's current stream, its parameters `args` in order, each 8 bytes
+// (the data pointers, then n): a grid-stride launch of 256-thread blocks.
+void kernel_launch(uintptr_t kernel, const std::vector<int64_t>& args, int64_t n, int device);
+
 }  // namespace tg::cuda

@@ -110,4 +110,6 @@ std::shared_ptr<Storage> pinned_storage(int64_t) {
   throw Error("Cannot access accelerator device when none is available.");
 }
 bool is_pinned(const void*) { return false; }
+uintptr_t kernel_load(const std::string&, const std::string&, int) { fail(); }
+void kernel_launch(uintptr_t, const std::vector<int64_t>&, int64_t, int) { fail(); }
 }  // namespace tg::cuda

@@ -19,6 +19,13 @@ into a shared library cached on disk by a hash of its source and flags ($TG_KERN
 the headers (or with TG_NO_CXX=1) an interpreter runs the same chain block by block (16384 elements, cache-sized)
 with the eager kernels.
 
+On a GPU (CUDA tensors of one device) the chain is one generated CUDA kernel, compiled at run time by NVRTC
+(_nvrtc.py) for the device's architecture and cached on disk beside the CPU kernels: a grid-stride loop that
+computes every op of an element in registers with the same functors. Between two ops each value passes through an
+empty asm statement, so that the compiler cannot contract one op's multiply with the next op's add: each op rounds
+as its eager kernel does. A chain ending in a sum or mean writes the elementwise result, which the eager CUDA
+reduction then sums (the reduction is not fused on the GPU yet). Without NVRTC the chain is interpreted there too.
+
 Inputs may broadcast: a one-element input (or a zero-stride expanded one) is read as a scalar; any other
 input whose shape is not the result's (or that is not contiguous) is first copied to the result's shape (an
 eager copy, counted in `STATS["materialized"]`).
@@ -32,7 +39,7 @@ import tempfile
 import threading
 import warnings
 
-from . import _C, _dtype, _registry
+from . import _C, _dtype, _nvrtc, _registry
 from ._device import device
 from .tensor import Tensor, _wrap, empty
 
@@ -82,8 +89,8 @@ class Chain:
                     if isinstance(t, Tensor))
         fast = self._fast.get(key)
         if fast is not None and len(inputs) == self.ninputs:
-            fn, shape, dtype_id, numel, ptrs = fast
-            out = _C.empty(shape, dtype_id, *_CPU)
+            fn, shape, dtype_id, numel, ptrs, dev = fast
+            out = _C.empty(shape, dtype_id, *dev)
             fn(ptrs(*[t._impl.data_ptr for t in inputs]), out.data_ptr, numel, _C.get_num_threads())
             STATS["compiled_calls"] += 1
             return _wrap(out)
@@ -101,9 +108,9 @@ class Chain:
                 return result
             _C.copy_(out, result)
             return out
-        fn, shape, dtype_id, numel, ptrs = fast
+        fn, shape, dtype_id, numel, ptrs, dev = fast
         if out is None:
-            out = _C.empty(shape, dtype_id, *_CPU)
+            out = _C.empty(shape, dtype_id, *dev)
         elif out.shape != tuple(shape) or out.dtype != dtype_id or not out.is_contiguous:
             _C.copy_(out, self.run_impls(impls))
             return out
@@ -129,13 +136,13 @@ class Chain:
                     last[:] = impls
                     ptrs = f[4](*[i.data_ptr for i in impls])
                 return result
-            fn, shape, dtype_id, numel, _ = fast
+            fn, shape, dtype_id, numel, _, dev = fast
             for k, i in enumerate(impls):
                 if i is not last[k]:
                     last[k] = i
                     ptrs[k] = i.data_ptr
             if out is None:
-                out = _C.empty(shape, dtype_id, *_CPU)
+                out = _C.empty(shape, dtype_id, *dev)
             fn(ptrs, out.data_ptr, numel, _C.get_num_threads())
             STATS["compiled_calls"] += 1
             return out
@@ -144,42 +151,47 @@ class Chain:
     def _call(self, inputs, key):
         if len(inputs) != self.ninputs:
             raise TypeError(f"fused chain {self!r}: expected {self.ninputs} inputs, got {len(inputs)}")
-        dtype = inputs[0].dtype
+        dtype, dev = inputs[0].dtype, inputs[0].device
         for t in inputs:
-            if t.dtype is not dtype or dtype not in _CTYPE or t.device.type != "cpu":
-                raise RuntimeError(f"fused chain {self!r}: inputs must be CPU tensors of one dtype, float32 or "
-                                   f"float64; got {[(str(x.dtype), str(x.device)) for x in inputs]}; run the ops "
-                                   "eagerly instead")
+            if t.dtype is not dtype or dtype not in _CTYPE or t.device != dev:
+                raise RuntimeError(f"fused chain {self!r}: inputs must be tensors of one dtype (float32 or float64) "
+                                   f"on one device; got {[(str(x.dtype), str(x.device)) for x in inputs]}; run the "
+                                   "ops eagerly instead")
+        on_gpu = dev.type == "cuda"
         shape = _broadcast([tuple(t.shape) for t in inputs], self)
         numel = 1
         for s in shape:
             numel *= s
         kinds = tuple("scalar" if t.numel() == 1 or not any(t.stride()) else "full" for t in inputs)
-        layout, key = key, (dtype, kinds)
+        layout, key = key, (dtype, kinds, dev)
         if key not in self._kernels:
-            self._kernels[key] = _build(_source(self, _CTYPE[dtype], kinds),
-                                        ["-ffp-contract=off"] if self.in_registers else [])
+            self._kernels[key] = (_build_cuda(_source_cuda(self, _CTYPE[dtype], kinds), dev.index or 0) if on_gpu
+                                  else _build(_source(self, _CTYPE[dtype], kinds),
+                                              ["-ffp-contract=off"] if self.in_registers else []))
         fn = self._kernels[key]
         ready = [t if k == "scalar" or (tuple(t.shape) == shape and t.is_contiguous()) else _materialize(t, shape)
                  for t, k in zip(inputs, kinds)]
-        if fn is not None and numel and all(r is t for r, t in zip(ready, inputs)):
+        reduce_after = on_gpu and self.reduction  # (the GPU kernel writes the elementwise values; eager sums them)
+        if fn is not None and numel and not reduce_after and all(r is t for r, t in zip(ready, inputs)):
             self._fast[layout] = (fn, () if self.reduction else shape, dtype.id, numel,
-                                  ctypes.c_void_p * max(1, len(inputs)))
+                                  _pointer_list if on_gpu else ctypes.c_void_p * max(1, len(inputs)), dev._code)
         if fn is None:
             return self._interpret(ready, kinds, shape, numel, dtype)
-        out = empty(() if self.reduction else shape, dtype=dtype)
+        out = empty(() if self.reduction and not reduce_after else shape, dtype=dtype, device=dev)
         if numel:
-            ptrs = (ctypes.c_void_p * max(1, len(ready)))(*[t.data_ptr() for t in ready])
+            ptrs = (_pointer_list if on_gpu else ctypes.c_void_p * max(1, len(ready)))(*[t.data_ptr() for t in ready])
             fn(ptrs, out.data_ptr(), numel, _C.get_num_threads())
-        elif self.reduction:
+        elif self.reduction and not reduce_after:
             out.fill_(0.0 if self.reduction == "sum" else float("nan"))
         STATS["compiled_calls"] += 1
+        if reduce_after:
+            return out.sum() if self.reduction == "sum" else out.mean()
         return out
 
     def _interpret(self, inputs, kinds, shape, numel, dtype):
         """The chain block by block with the eager kernels; a reduction sums the whole result once, as eager."""
         STATS["interpreted_calls"] += 1
-        out = empty(shape, dtype=dtype)
+        out = empty(shape, dtype=dtype, device=inputs[0].device)
         flat_out = out.view(-1)
         # a "scalar" input is read at its first element (as the kernel reads in[k][0]): a one-element tensor, or a
         # zero-stride expanded one of any size (which reshape(()) cannot view)
@@ -283,6 +295,28 @@ def _assemble(chain, ctype, kinds, temps, body, value):
     lines += _REDUCE[ctype] if chain.reduction else []
     lines += _ENTRY[chain.reduction or "none"]
     return "\n".join(lines) + "\n"
+
+
+def _source_cuda(chain, ctype, kinds):
+    """The CUDA source of the chain's elementwise ops for one dtype and input kinds: a grid-stride loop, the ops of an
+    element in registers, each value fenced by an empty asm statement (no multiply-add contracted across two ops)."""
+    fence = "d" if ctype == "double" else "f"
+    params = [f"const T* __restrict__ x{k}" for k in range(len(kinds))] + ["T* __restrict__ out", "int64_t n"]
+    body = [f"  const T s{k} = *x{k};" for k, kind in enumerate(kinds) if kind == "scalar"]
+    body.append("  for (int64_t i = blockIdx.x * int64_t(blockDim.x) + threadIdx.x; i < n; "
+                "i += int64_t(gridDim.x) * blockDim.x) {")
+    for j, (name, args) in enumerate(chain.steps):
+        operands = [(f"s{i}" if kinds[i] == "scalar" else f"x{i}[i]") if kind == "in" else f"v{i}" for kind, i in args]
+        body.append(f"    T v{j} = {FUSABLE[name].functor}{{}}({', '.join(operands)});")
+        body.append(f'    asm volatile("" : "+{fence}"(v{j}));')
+    body += [f"    out[i] = v{len(chain.steps) - 1};", "  }"]
+    return "\n".join([f"// tinygrad_ext fused CUDA kernel: {chain!r} ({ctype}; inputs {', '.join(kinds)})",
+                      '#include "elementwise.h"', "using namespace tg;", f"using T = {ctype};",
+                      f'extern "C" __global__ void tg_fused({", ".join(params)}) {{', *body, "}", ""])
+
+
+def _pointer_list(*ptrs):  # a GPU kernel's pointer arguments (the CPU kernels take a ctypes array)
+    return list(ptrs)
 
 
 _REDUCE = {
@@ -415,51 +449,124 @@ def available():
 _loaded = {}  # source hash -> ctypes function
 
 
+def _headers(ops):
+    """{include name: text}: the functor headers and the op lists they include (tg_op_lists.h, from the registry)."""
+    texts = {}
+    for h in HEADERS:
+        with open(os.path.join(ops, h)) as f:
+            texts[h] = f.read()
+    texts["tg_op_lists.h"] = _registry.cpp_header()  # (written by CMake in a build)
+    return texts
+
+
+def _cached(name, make):
+    """The path of `name` in the kernel cache. When it is not there, make(a temporary folder) builds it and returns
+    the built file's path (or None: nothing is cached), which is moved in atomically: another process sees the whole
+    file or none."""
+    root = cache_dir()
+    path = os.path.join(root, name)
+    if os.path.exists(path):
+        STATS["loaded"] += 1
+        return path
+    os.makedirs(root, exist_ok=True)
+    with tempfile.TemporaryDirectory(dir=root) as tmp:
+        built = make(tmp)
+        if built is None:
+            return None
+        os.replace(built, path)
+    STATS["compiled"] += 1
+    return path
+
+
+def _digest(*parts):
+    return hashlib.sha256("\0".join(parts).encode()).hexdigest()[:24]
+
+
 def _build(source, extra_flags=()):
     """The compiled kernel of `source` (from the disk cache when built before), or None without a compiler."""
     cxx, ops = compiler(), include_dirs()
     if cxx is None or ops is None:
         return None
-    headers = ""
-    for h in HEADERS:
-        with open(os.path.join(ops, h)) as f:
-            headers += f.read()
-    lists = _registry.cpp_header()  # the X-macro lists elementwise.h includes (written by CMake in a build)
+    headers = _headers(ops)
     flags = ["-O3", "-std=gnu++17", "-fPIC", "-shared", "-pthread", "-fno-math-errno", "-fno-trapping-math",
              *_ISA_FLAGS.get(_C.cpu_isa(), []), *extra_flags]
-    digest = hashlib.sha256("\0".join([source, headers, lists, cxx, " ".join(flags)]).encode()).hexdigest()[:24]
+    digest = _digest(source, *headers.values(), cxx, " ".join(flags))
+
+    def make(tmp):
+        for name, text in headers.items():
+            with open(os.path.join(tmp, name), "w") as f:
+                f.write(text)
+        src = os.path.join(tmp, "kernel.cpp")
+        with open(src, "w") as f:
+            f.write(source)
+        built = os.path.join(tmp, "kernel.so")
+        proc = subprocess.run([cxx, *flags, "-iquote", tmp, src, "-o", built], capture_output=True, text=True)
+        if proc.returncode != 0:
+            warnings.warn(f"fused kernel: {cxx} failed to compile the generated source (the chain is "
+                          f"interpreted instead; TG_NO_CXX=1 skips compiling):\n{proc.stderr[-2000:]}")
+            return None
+        with open(os.path.join(cache_dir(), f"fused_{digest}.cpp"), "w") as f:
+            f.write(source)  # (kept beside the library, for reading)
+        return built
+
     with _lock:
         fn = _loaded.get(digest)
         if fn is not None:
             return fn
-        root = cache_dir()
-        lib = os.path.join(root, f"fused_{digest}.so")
-        if os.path.exists(lib):
-            STATS["loaded"] += 1
-        else:
-            os.makedirs(root, exist_ok=True)
-            with tempfile.TemporaryDirectory(dir=root) as tmp:
-                with open(os.path.join(tmp, "tg_op_lists.h"), "w") as f:
-                    f.write(lists)
-                src = os.path.join(tmp, "kernel.cpp")
-                with open(src, "w") as f:
-                    f.write(source)
-                built = os.path.join(tmp, "kernel.so")
-                proc = subprocess.run([cxx, *flags, "-iquote", tmp, "-iquote", ops, src, "-o", built],
-                                      capture_output=True, text=True)
-                if proc.returncode != 0:
-                    warnings.warn(f"fused kernel: {cxx} failed to compile the generated source (the chain is "
-                                  f"interpreted instead; TG_NO_CXX=1 skips compiling):\n{proc.stderr[-2000:]}")
-                    return None
-                with open(os.path.join(root, f"fused_{digest}.cpp"), "w") as f:
-                    f.write(source)  # (kept beside the library, for reading)
-                os.replace(built, lib)  # atomic: another process sees the whole library or none
-            STATS["compiled"] += 1
+        lib = _cached(f"fused_{digest}.so", make)
+        if lib is None:
+            return None
         fn = ctypes.CDLL(lib).tg_fused
         fn.argtypes = (ctypes.c_void_p, ctypes.c_void_p, ctypes.c_int64, ctypes.c_int)
         fn.restype = None
         _loaded[digest] = fn
         return fn
+
+
+def cuda_arch(index):
+    """NVRTC's architecture name for GPU `index` (sm_<major><minor>)."""
+    major, minor = _C.cuda_get_device_properties(index)[2:4]
+    return f"sm_{major}{minor}"
+
+
+def compile_cuda(source, arch):
+    """The cubin of a generated CUDA source for `arch`, from the disk cache when compiled before; None without NVRTC
+    or the functor headers (a compile error warns and gives None too: the chain is interpreted)."""
+    ops = include_dirs()
+    if not _nvrtc.available() or ops is None:
+        return None
+    headers = _headers(ops)
+    digest = _digest(source, *headers.values(), arch, repr(_nvrtc.version()), " ".join(_nvrtc.OPTIONS))
+
+    def make(tmp):
+        try:
+            cubin = _nvrtc.compile_cubin(source, headers, arch)
+        except _nvrtc.CompileError as e:
+            warnings.warn(f"fused kernel: {e} (the chain is interpreted instead)")
+            return None
+        built = os.path.join(tmp, "kernel.cubin")
+        with open(built, "wb") as f:
+            f.write(cubin)
+        return built
+
+    with _lock:
+        path = _cached(f"fused_{digest}_{arch}.cubin", make)
+    if path is None:
+        return None
+    with open(path, "rb") as f:
+        return f.read()
+
+
+def _build_cuda(source, index):
+    """The launcher of a generated CUDA kernel on GPU `index` (fn(pointers, out pointer, n, threads)), or None."""
+    cubin = compile_cuda(source, cuda_arch(index))
+    if cubin is None:
+        return None
+    kernel = _C.cuda_kernel_load(cubin, "tg_fused", index)
+
+    def launch(ptrs, out, n, _threads):
+        _C.cuda_kernel_launch(kernel, [*ptrs, out, n], n, index)
+    return launch
 
 
 # ------------------------------------------------------------------------------------------ plans (tinygrad_ext.static)

@@ -32,7 +32,7 @@ import random
 import sys
 import weakref
 
-from . import _C, _fusion, _registry
+from . import _C, _fusion, _nvrtc, _registry
 from .autograd import engine
 from .autograd.grad_mode import is_grad_enabled, no_grad
 from .nn.modules.module import Module
@@ -243,10 +243,11 @@ def _render(node, names):
 
 
 class _Dynamic:
-    """A Scalar operand of a fused chain: a 0-d tensor of the plan, filled with its value at every replay."""
+    """A Scalar operand of a fused chain: a 0-d tensor of the plan (on the chain's device), filled with its value at
+    every replay."""
 
-    def __init__(self, scalar, dtype_id):
-        self.scalar, self.buffer = scalar, _C.full([], float.__float__(scalar), dtype_id, 0, 0)
+    def __init__(self, scalar, dtype_id, device):
+        self.scalar, self.buffer = scalar, _C.full([], float.__float__(scalar), dtype_id, *device)
 
 
 def _run_update(opt, group):
@@ -614,7 +615,8 @@ def build(rec, arg_tensors, result, fuse=True):
     for impl in folded:
         keep.append(impl)
         produced[id(impl)] = const(impl)
-    log, nfused, nfused_ops = _fuse(log, escaping) if fuse and _fusion.available() else (log, 0, 0)
+    fuse = fuse and (_fusion.available() or _nvrtc.available())  # (a CPU or GPU compiler for the kernels)
+    log, nfused, nfused_ops = _fuse(log, escaping) if fuse else (log, 0, 0)
     log, naccumulated = _accumulate_products(log, escaping)
     fresh = {id(i) for e in rec.log if e[0] not in ("_setgrad", "_opaque_step") and not _writes_out(e)
              for i in _impls([e[4]])}  # (a call writing into its argument, w.sub_(..), makes nothing new)
@@ -844,13 +846,18 @@ def _step_writes(e):
     return [e[2][0], *e[2][2]]
 
 
+def _fusable_device(impl):
+    """Whether fused kernels run on impl's device: the CPU, or a GPU when NVRTC compiles them (_fusion.py)."""
+    return impl.device_type == 0 or (impl.device_type == 1 and _nvrtc.available())
+
+
 def _elementwise(entry):
-    """(registry name, operands, out) of a fusable float CPU elementwise call, else None. An operand is an impl or
-    a Python number."""
+    """(registry name, operands, out) of a fusable float elementwise call (the CPU's, or a GPU's with NVRTC), else
+    None. An operand is an impl (on out's device) or a Python number."""
     if entry[0] not in _fusion.FUSABLE or entry[3]:
         return None
     name, _, args, _, out = entry
-    if not isinstance(out, _IMPL_TYPE) or out.device_type != 0 or out.dtype not in _DTYPES:
+    if not isinstance(out, _IMPL_TYPE) or not _fusable_device(out) or out.dtype not in _DTYPES:
         return None
     unary = _fusion.FUSABLE[name].unary
     if unary:
@@ -868,7 +875,8 @@ def _elementwise(entry):
             return None
         ops = (b, a) if reflected else (a, b)
     for o in ops:
-        if isinstance(o, _IMPL_TYPE) and (o.dtype != out.dtype or o.device_type != 0):
+        if isinstance(o, _IMPL_TYPE) and (o.dtype != out.dtype or o.device_type != out.device_type
+                                          or o.device_index != out.device_index):
             return None
     return name, ops, dst
 
@@ -986,7 +994,7 @@ def _full_sum(e):
     keep = args[2] if len(args) > 2 else False
     dtype = args[3] if len(args) > 3 else None
     return (not e[3] and isinstance(a, _IMPL_TYPE) and isinstance(out, _IMPL_TYPE) and not keep and dtype is None
-            and (list(dims) == [] or sorted(dims) == list(range(a.ndim))) and a.device_type == 0
+            and (list(dims) == [] or sorted(dims) == list(range(a.ndim))) and _fusable_device(a)
             and a.dtype in _DTYPES and out.dtype == a.dtype)
 
 
@@ -1033,6 +1041,7 @@ def _fused_entry(members, log, info):
     index = {}  # the value each earlier member wrote (a fresh result, or into a buffer) -> its step
     inputs, steps = [], []
     dtype = _DTYPES[log[last][4].dtype]
+    device = (log[last][4].device_type, log[last][4].device_index)
     for m in body:
         name, ops, _ = info[m]
         if name == "pow" and isinstance(ops[1], (int, float)) and ops[1] == 2:
@@ -1045,8 +1054,8 @@ def _fused_entry(members, log, info):
             key = o if isinstance(o, _IMPL_TYPE) else None
             pos = next((k for k, i in enumerate(inputs) if key is not None and i is key), None)
             if pos is None:
-                inputs.append(o if key is not None else _Dynamic(o, dtype.id) if isinstance(o, Scalar) else
-                              _C.full([], float(o), dtype.id, 0, 0))
+                inputs.append(o if key is not None else _Dynamic(o, dtype.id, device) if isinstance(o, Scalar) else
+                              _C.full([], float(o), dtype.id, *device))
                 pos = len(inputs) - 1
             args.append(("in", pos))
         index[id(info[m][2] if info[m][2] is not None else log[m][4])] = len(steps)
