@@ -100,3 +100,36 @@ def test_like_factories_memory_format_and_values():
     assert y.requires_grad and y.is_leaf and y._version == 0
     assert torch.full_like(y, 2.0)._version == 0 and not torch.full_like(y, 2.0).requires_grad
     assert torch.ones_like(z)._version == 0
+
+
+def test_dynamo_explain():
+    def f(x):
+        return x.sin() + 1
+
+    e = torch._dynamo.explain(f)(torch.ones(3))
+    assert type(e).__name__ == "ExplainOutput"
+    assert (e.graph_count, e.graph_break_count, e.break_reasons, len(e.graphs)) == (1, 0, [], 1)
+    assert str(e).startswith("Graph Count: 1\nGraph Break Count: 0\nOp Count: ")
+    assert "Break Reasons:\nOps per Graph:\n  Ops 1:\n" in str(e)
+    assert repr(e).startswith("ExplainOutput(graphs=[")
+    with pytest.warns(FutureWarning) as w:
+        e = torch._dynamo.explain(f, torch.ones(3))
+    assert str(w[0].message) == (
+        "explain(f, *args, **kwargs) is deprecated, use explain(f)(*args, **kwargs) instead.  If you don't migrate, "
+        "we may break your explain call in the future if your user defined kwargs conflict with future kwargs added "
+        "to explain(f).")
+    assert e.graph_break_count == 0
+
+    def bar(a, b):  # (the torch.compile tutorial's: a value read in Python breaks the graph)
+        x = a / (torch.abs(a) + 1)
+        if b.sum() < 0:
+            b = b * -1
+        return x * b
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # (explain reports the breaks: no warning)
+        e = torch._dynamo.explain(bar)(torch.ones(4), torch.ones(4))
+    assert e.graph_break_count == len(e.break_reasons) >= 1
+    r = e.break_reasons[0]
+    assert type(r).__name__ == "GraphCompileReason" and isinstance(r.reason, str) and r.graph_break
+    assert "  Break Reason 1:\n    Reason: " in str(e)
