@@ -331,7 +331,7 @@ SCATTER_BAD = [
      "Index is supposed to be a vector"),
     (lambda: torch.zeros(2, 3).index_copy(0, torch.tensor([0]), torch.ones(1, 2)), RuntimeError,
      "must have same slice shapes"),
-    (lambda: torch.zeros(2, 3).index_fill(0, torch.tensor([0]), torch.ones(2)), IndexError,
+    (lambda: torch.zeros(2, 3).index_fill(0, torch.tensor([0]), torch.ones(2)), RuntimeError,
      "only supports a 0-dimensional value tensor"),
 ]
 

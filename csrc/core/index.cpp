@@ -173,13 +173,13 @@ void index_put_(const Tensor& a, int64_t dim, const std::vector<Tensor>& indices
 }
 
 Tensor index_select(const Tensor& a, int64_t dim, const Tensor& idx) {
-  TG_CHECK_INDEX(idx->dim() <= 1, "index_select(): Index is supposed to be a vector, got ", idx->dim(), "-D");
+  // torch's checks, in its order and words
   dim = wrap_dim(dim, a->dim());
-  // torch's checks, in its order
+  TG_CHECK_INDEX(idx->dim() <= 1, "index_select(): Index is supposed to be a vector");
   TG_CHECK(a->dim() > 0 || idx->numel() == 1, "index_select(): Index to scalar can have only 1 value, got ",
            idx->numel(), " value(s)");
   TG_CHECK(idx->dtype == DType::Int64 || idx->dtype == DType::Int32,
-           "index_select(): Expected dtype int32 or int64 for index, got ", type_name(idx->dtype));
+           "index_select(): Expected dtype int32 or int64 for index");
   TG_CHECK(a->dim() <= 1 || a->sizes[dim] > 0 || idx->numel() == 0,  // (1-D: the range check's IndexError)
            "index_select(): self indexing axis dim should be positive (dimension ", dim, " of shape ", a->sizes,
            " is empty, the index is not)");
@@ -192,27 +192,63 @@ Tensor index_select(const Tensor& a, int64_t dim, const Tensor& idx) {
 }
 
 namespace {
-// gather/scatter: index has a's rank and, off `dim`, no larger sizes; `a` is
-// viewed with index's sizes and a 0 stride on `dim`.
-Tensor restride_for(const Tensor& a, int64_t dim, const Tensor& index, const char* op) {
-  TG_CHECK(index->dim() == a->dim() || (a->dim() == 0 && index->dim() <= 1), op,
-           "(): Index tensor must have the same number of dimensions as input tensor");
-  for (int64_t d = 0; d < index->dim(); ++d)
-    TG_CHECK(d == dim || index->sizes[d] <= a->sizes[d], op, "(): Size does not match at dimension ", d,
+// torch's gather/scatter checks count a 0-d tensor as 1-d of size 1; a size of a dim that t lacks raises
+// wrap_dim's IndexError, as torch's t.size(d)
+int64_t nonempty_dim(const Tensor& t) { return std::max<int64_t>(t->dim(), 1); }
+int64_t nonempty_size(const Tensor& t, int64_t d) { return t->dim() ? t->sizes[wrap_dim(d, t->dim())] : 1; }
+
+// The index dtype (not checked for an empty index, as torch), in torch's words: `method` is "gather" or "scatter"
+// (every scatter variant's text).
+void check_gather_scatter_index_dtype(const Tensor& index, const char* method) {
+  TG_CHECK(index->numel() == 0 || index->dtype == DType::Int64 || index->dtype == DType::Int32, method,
+           "(): Expected dtype int32/int64 for index");
+}
+
+// gather's (non-empty) index: a's rank and, off `dim`, no larger sizes
+void check_gather_shape(const Tensor& a, int64_t dim, const Tensor& index) {
+  TG_CHECK(nonempty_dim(a) == nonempty_dim(index),
+           "Index tensor must have the same number of dimensions as input tensor");
+  for (int64_t d = 0; d < nonempty_dim(a); ++d)
+    TG_CHECK(d == dim || nonempty_size(index, d) <= nonempty_size(a, d), "Size does not match at dimension ", d,
              " expected index ", index->sizes, " to be no larger than self ", a->sizes, " apart from dimension ", dim);
+}
+
+// gather/scatter: `a` viewed with index's sizes and a 0 stride on `dim` (the shapes checked)
+Tensor restride_for(const Tensor& a, int64_t dim, const Tensor& index) {
   Shape st = a->dim() ? a->strides : Shape{0};
   if (!st.empty()) st[dim] = 0;
   return make_view(a, index->sizes, Shape(st.begin(), st.begin() + index->dim()), a->offset);
 }
 }  // namespace
 
+void check_scatter(const Tensor& self, int64_t dim, const Tensor& index, const Tensor& src) {
+  dim = wrap_dim(dim, self->dim());
+  check_gather_scatter_index_dtype(index, "scatter");
+  TG_CHECK(!src || src->dtype == self->dtype, "scatter(): Expected self.dtype to be equal to src.dtype");
+  if (index->numel() == 0) return;
+  TG_CHECK(nonempty_dim(self) == nonempty_dim(index),
+           "Index tensor must have the same number of dimensions as self tensor");
+  bool fits = true;  // torch's order: self's sizes off dim, src's sizes (a dim src lacks: IndexError), src's rank
+  for (int64_t d = 0; fits && d < nonempty_dim(self); ++d)
+    fits = d == dim || nonempty_size(index, d) <= nonempty_size(self, d);
+  if (src) {
+    for (int64_t d = 0; fits && d < nonempty_dim(self); ++d) fits = nonempty_size(index, d) <= nonempty_size(src, d);
+    TG_CHECK(nonempty_dim(src) == nonempty_dim(index),
+             "Index tensor must have the same number of dimensions as src tensor");
+  }
+  TG_CHECK(fits, "Expected index ", index->sizes, " to be no larger than self ", self->sizes, " apart from dimension ",
+           dim, src ? str_cat(" and to be no larger size than src ", src->sizes) : std::string());
+}
+
 Tensor gather(const Tensor& a, int64_t dim, const Tensor& index) {
   dim = wrap_dim(dim, a->dim());
+  check_gather_scatter_index_dtype(index, "gather");
   check_same_device(a, index, "gather");
-  Tensor src = restride_for(a, dim, index, "gather");
-  Tensor idx = checked_index(index, a->dim() ? a->sizes[dim] : 1, dim, "gather", IndexRule::GatherScatter);
   Tensor out = empty(index->sizes, a->dtype, a->device());
-  if (out->numel() == 0) return out;
+  if (out->numel() == 0) return out;  // (an empty index is not checked further)
+  check_gather_shape(a, dim, index);
+  Tensor src = restride_for(a, dim, index);
+  Tensor idx = checked_index(index, a->dim() ? a->sizes[dim] : 1, dim, "gather", IndexRule::GatherScatter);
   ElementwiseIter it = make_iter(out, {src, idx});
   int64_t st = (a->dim() ? a->strides[dim] : 0) * itemsize(a->dtype);
   TG_ON_DEVICE(a->device(), index_get, it, 1, &st);
@@ -226,25 +262,20 @@ void scatter_into(const Tensor& self, int64_t dim, const Tensor& index, const Te
   const char* name = op == ScatterReduce::sum      ? "scatter_add_"
                      : op == ScatterReduce::assign ? "scatter_"
                                                    : "scatter_reduce_";
+  check_scatter(self, dim, index, src);
   dim = wrap_dim(dim, self->dim());
   check_no_internal_overlap(self);
   check_same_device(self, index, name);
   check_same_device(self, src, name);
-  TG_CHECK(src->dtype == self->dtype, "scatter(): Expected self.dtype to be equal to src.dtype");  // (every variant)
   if (is_narrow(self->dtype)) {  // in the compute dtype, converted back
     Tensor f = widen(self);
     scatter_into(f, dim, index, widen(src), op);
     copy_(self, f);
     return;
   }
-  for (int64_t d = 0; d < index->dim(); ++d)
-    TG_CHECK((d >= src->dim() || index->sizes[d] <= src->sizes[d]) &&
-                 (d == dim || d >= self->dim() || index->sizes[d] <= self->sizes[d]),
-             name, "(): Expected index ", index->sizes, " to be no larger than self ", self->sizes,
-             " apart from dimension ", dim, " and to be no larger size than src ", src->sizes);
-  Tensor dst = restride_for(self, dim, index, name);
-  Tensor idx = checked_index(index, self->dim() ? self->sizes[dim] : 1, dim, name, IndexRule::GatherScatter);
   if (index->numel() == 0) return;
+  Tensor dst = restride_for(self, dim, index);
+  Tensor idx = checked_index(index, self->dim() ? self->sizes[dim] : 1, dim, name, IndexRule::GatherScatter);
   bool combine = op == ScatterReduce::prod || op == ScatterReduce::amax || op == ScatterReduce::amin;
   if (combine && self->device().is_cuda()) {  // no CUDA kernel for these yet: combined on the host
     Tensor host = to_device(self, Device{});
@@ -252,8 +283,10 @@ void scatter_into(const Tensor& self, int64_t dim, const Tensor& index, const Te
     copy_(self, to_device(host, self->device()));
     return;
   }
-  Tensor s =
-      make_view(src, index->sizes, Shape(src->strides.begin(), src->strides.begin() + index->dim()), src->offset);
+  Tensor s = make_view(src, index->sizes,
+                       src->dim() ? Shape(src->strides.begin(), src->strides.begin() + index->dim())
+                                  : Shape(index->dim(), 0),  // (a 0-d src: one element for a one-element index)
+                       src->offset);
   ElementwiseIter it = make_iter(dst, {s, idx});
   int64_t st = (self->dim() ? self->strides[dim] : 0) * itemsize(self->dtype);
   if (combine) cpu::scatter_reduce(it, st, op);

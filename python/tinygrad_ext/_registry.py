@@ -1280,6 +1280,9 @@ FRONT_ENDS = [
             "const std::string& reduce)", "index",
       doc="scatter_ (reduce \"assign\"), scatter_add_ (\"sum\") and scatter_reduce_'s \"prod\", \"amax\", \"amin\" "
           "into self"),
+    F(_OPS, "void check_scatter(const Tensor& self, int64_t dim, const Tensor& index, const Tensor& src = nullptr)",
+      doc="torch's scatter checks in its order and words (index dtype, src dtype, then for a non-empty index the "
+          "ranks and sizes); src null: a value scattered"),
     F(_OPS, "Tensor nonzero(const Tensor& a)", doc="(n, ndim) int64"),
     F(_OPS, "Tensor masked_select(const Tensor& a, const Tensor& mask)"),
     F(_OPS, "Tensor cat(const std::vector<Tensor>& tensors, int64_t dim)"),

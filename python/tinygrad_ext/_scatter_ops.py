@@ -10,13 +10,19 @@ from .tensor import Tensor, _broadcast_shape, _check_inplace, _needs_grad, full
 
 _REDUCES = ("sum", "prod", "mean", "amax", "amin")
 _WARNED = [False]  # scatter(reduce=) with a tensor src: warned
+_WARNED_INDEX_REDUCE = [False]  # index_reduce's beta warning (torch's once per process)
+
+
+def _check(self, dim, index, src):
+    """torch's scatter checks, on the arguments as given (before a 0-d index or src is viewed as 1-d and src is cut
+    to index's shape): a number src is a value, checked against self alone."""
+    if isinstance(index, Tensor):
+        _C.check_scatter(self._impl, dim, index._impl, src._impl if isinstance(src, Tensor) else None)
 
 
 def _src_tensor(self, index, src, op):
     """src cut to index's shape (torch reads only that corner), or a number broadcast to it."""
     if isinstance(src, Tensor):
-        if src.dtype is not self.dtype:
-            raise RuntimeError("scatter(): Expected self.dtype to be equal to src.dtype")  # (every variant's text)
         if src.dim() == index.dim() and list(src.shape) != list(index.shape) and \
                 all(i <= s for i, s in zip(index.shape, src.shape)):
             return src[tuple(slice(0, n) for n in index.shape)]
@@ -46,6 +52,7 @@ def _write(self, result):
 def scatter(input, dim, index, src=None, *, reduce=None, value=None):
     if src is None:
         src = value
+    _check(input, dim, index, src)
     index, src = _nonempty_dim(index), _nonempty_dim(src)
     if reduce is not None:
         if reduce not in ("add", "multiply"):
@@ -65,6 +72,7 @@ def scatter(input, dim, index, src=None, *, reduce=None, value=None):
 def scatter_(self, dim, index, src=None, *, reduce=None, value=None):
     if src is None:
         src = value
+    _check(self, dim, index, src)
     index, src = _nonempty_dim(index), _nonempty_dim(src)
     if reduce is None and not _needs_grad(self, src):
         _C.scatter_reduce_(self._impl, dim, index._impl, _src_tensor(self, index, src, "scatter_")._impl, "assign")
@@ -74,6 +82,7 @@ def scatter_(self, dim, index, src=None, *, reduce=None, value=None):
 
 # -------------------------------------------------------------- scatter_reduce
 def scatter_reduce(input, dim, index, src, reduce, *, include_self=True):
+    _check(input, dim, index, src)
     if reduce not in _REDUCES:
         raise RuntimeError(f"reduce argument must be either sum, prod, mean, amax or amin, got {reduce}")
     return _ops.INDEXING_OPS["scatter_reduce.two"].apply(input, dim, index, _src_tensor(input, index, src,
@@ -88,78 +97,121 @@ def scatter_reduce_(self, dim, index, src, reduce, *, include_self=True):
 
 
 # -------------------------------------------------------------------- index_*
-def _dim_index(self, dim, index, op):
-    if index.dim() > 1:
-        raise IndexError(f"{op}(): Index is supposed to be a vector")
-    if index.dtype not in (_dtype.int64, _dtype.int32):
-        raise RuntimeError(f"{op}(): Expected dtype int32/int64 for index")
-    d = _C.wrap_dim(dim, self.dim()) if self.dim() else 0
-    n = self.shape[d] if self.dim() else 1
-    lo = -n if op == "index_fill" else 0  # (only index_fill counts negative indices from the end)
-    if index.numel() and (index.min().item() < lo or index.max().item() >= n):
-        bad = index.max().item() if index.max().item() >= n else index.min().item()
+def _type(t):
+    return t.dtype._legacy[:-6]  # (torch's scalar type name: Long, Float, ...)
+
+
+def _dim_index(self, dim, index, op, source=None, value=None):
+    """dim wrapped, index and source (index_fill: value) checked as torch does, in its order and words, each op its
+    own: index_fill takes only int64 indices and a 0-d value tensor, index_copy only int64 indices, index_add and
+    index_reduce int32 or int64; the source has self's dims and sizes off dim, one slice per index (a 0-d source
+    one element); index_reduce warns that it is in beta; the indices' range last. Returns (dim, flat index)."""
+    d = _C.wrap_dim(dim, self.dim())
+    kind, n = _type(index), index.numel()
+    if op == "index_fill":
+        if index.dtype is not _dtype.int64:
+            raise IndexError("index_fill_(): Expected dtype int64 for index.")
+        if isinstance(value, Tensor) and value.dim():
+            raise RuntimeError(f"index_fill_ only supports a 0-dimensional value tensor, but got tensor with "
+                               f"{value.dim()} dimension(s).")
+        if index.dim() > 1:
+            raise RuntimeError("Index has to be a vector/scalar")
+    elif op == "index_copy":
+        if index.dim() > 1:
+            raise IndexError(f"index_copy_(): Index should have dimension 1 or 0 (got {index.dim()})")
+        if source.dim() == 0 and n != 1:
+            raise IndexError(f"index_copy_(): When source is scalar, index should have one element (got {n})")
+        if source.dim() != self.dim() and source.dim() and self.dim():
+            raise IndexError(f"index_copy_(): When source and destination are not scalars, their dimensionality must "
+                             f"match. Source dimensionality ({source.dim()}), destination dimensionality "
+                             f"({self.dim()})")
+        if index.dtype is not _dtype.int64:
+            raise RuntimeError(f"index_copy_(): Expected a long tensor for index, but got {kind}")
+        if source.dtype is not self.dtype:
+            raise RuntimeError(f"index_copy_(): self and source expected to have the same dtype, but got (self) "
+                               f"{_type(self)} and (source) {_type(source)}")
+        dst, src = list(self.shape), list(source.shape)
+        for sliced in (dst, src):
+            if sliced:
+                del sliced[d]
+        if dst != src:
+            raise RuntimeError(f"index_copy_(): Source/destination tensor must have same slice shapes. Destination "
+                               f"slice shape: {' '.join(map(str, dst))} at dimension {d} and source slice shape: "
+                               f"{' '.join(map(str, src))} at dimension 0.")  # (torch's words: dimension 0)
+        if source.dim() and n != source.shape[d]:
+            raise IndexError(f"index_copy_(): Number of indices ({n}) should be equal to source.size(dim) "
+                             f"({source.shape[d]})")
+    else:  # index_add, index_reduce
+        if index.dim() > 1:
+            raise IndexError(f"{op}_(): Index is supposed to be a vector, but got dim: {index.dim()} with type: {kind} "
+                             f"and size: {list(index.shape)}")
+        if index.dtype not in (_dtype.int64, _dtype.int32):
+            raise RuntimeError(f"{op}_(): Expected dtype int32/int64 for index but got: {kind}")
+        if source.dtype is not self.dtype:
+            raise RuntimeError(f"{op}_(): self ({_type(self)}) and source ({_type(source)}) must have the same scalar "
+                               "type")
+        if d >= max(source.dim(), 1):
+            raise RuntimeError(f"{op}_(): Indexing dim {d} is out of bounds of the source tensor with dim "
+                               f"{source.dim()}")
+        if n != (source.shape[d] if source.dim() else 1):
+            if not source.dim():  # (torch's message reads source.size(dim) of a 0-d source)
+                raise IndexError(f"Dimension specified as {d} but tensor has no dimensions")
+            raise RuntimeError(f"{op}_(): Number of indices ({n}) should be equal to source.size(dim): "
+                               f"({source.shape[d]}), for dim: {d}")
+        if source.dim() != self.dim() or any(a != b for i, (a, b) in enumerate(zip(self.shape, source.shape))
+                                             if i != d):
+            raise RuntimeError(f"source tensor shape must match self tensor shape, excluding the specified dimension. "
+                               f"Got self.shape = {list(self.shape)} source.shape = {list(source.shape)}")
+        if op == "index_reduce" and not _WARNED_INDEX_REDUCE[0]:  # (torch's once per process)
+            _WARNED_INDEX_REDUCE[0] = True
+            warnings.warn("index_reduce() is in beta and the API may change at any time.", UserWarning, stacklevel=4)
+    size = self.shape[d] if self.dim() else 1
+    lo = -size if op == "index_fill" else 0  # (only index_fill counts negative indices from the end)
+    if n and (index.min().item() < lo or index.max().item() >= size):
+        bad = index.max().item() if index.max().item() >= size else index.min().item()
         if op == "index_fill":
-            raise IndexError(f"index {bad} is out of bounds for dimension {d} with size {n}")
+            raise IndexError(f"index {bad} is out of bounds for dimension {d} with size {size}")
         if op == "index_copy":
-            raise IndexError(f"index_copy_(): index {bad} is out of bounds for dimension {d} with size {n}")
+            raise IndexError(f"index_copy_(): index {bad} is out of bounds for dimension {d} with size {size}")
         if op == "index_add" and self.dim() > 1:
-            raise RuntimeError(f"index {bad} is out of bounds for dimension {d} with size {n}")
+            raise RuntimeError(f"index {bad} is out of bounds for dimension {d} with size {size}")
         raise IndexError("index out of range in self")  # (torch's words alone)
     return d, index.reshape(-1)
 
 
-def _check_source(self, d, index, source, op):
-    want = list(self.shape)
-    if want:
-        want[d] = index.numel()
-    if list(source.shape) != want and not (source.numel() == index.numel() and self.dim() <= 1):
-        n, m = index.numel(), source.shape[d] if source.dim() > d else 1
-        if n != m:  # (torch's first check: one index per source slice)
-            if op == "index_copy":
-                raise IndexError(f"index_copy_(): Number of indices ({n}) should be equal to source.size(dim) ({m})")
-            raise RuntimeError(f"{op}_(): Number of indices ({n}) should be equal to source.size(dim): ({m}), for "
-                               f"dim: {d}")
-        if op != "index_copy":
-            raise RuntimeError(f"source tensor shape must match self tensor shape, excluding the specified dimension. "
-                               f"Got self.shape = {list(self.shape)} source.shape = {list(source.shape)}")
-        raise RuntimeError(f"{op}_(): Source/destination tensor must have same slice shapes. Destination slice shape: "
-                           f"{list(self.shape)} at dimension {d} and source slice shape: {list(source.shape)} at "
-                           f"dimension {d}.")
-    if source.dtype is not self.dtype:
-        raise RuntimeError(f"{op}(): self ({self.dtype._legacy[:-6]}) and source ({source.dtype._legacy[:-6]}) must "
-                           "have the same scalar type")
-
-
 def _key(self, d, index):
-    return (slice(None),) * d + (index,) if self.dim() else (index,)
+    return (slice(None),) * d + (index,)
 
 
 def index_add(input, dim, index, source, *, alpha=1):
-    d, index = _dim_index(input, dim, index, "index_add")
-    _check_source(input, d, index, source, "index_add")
+    d, index = _dim_index(input, dim, index, "index_add", source)
     if alpha != 1:
         source = source * alpha
-    if input.dim() <= 1 and source.dim() != 1:  # (a source of index's length in any shape)
-        source = source.reshape(-1)
-    if input.dim() == 0:
-        return _ops.INDEXING_OPS["index_add"].apply(input.reshape(1), 0, index, source).reshape(())
+    if input.dim() == 0:  # (a 0-d source)
+        return _ops.INDEXING_OPS["index_add"].apply(input.reshape(1), 0, index, source.reshape(1)).reshape(())
     return _ops.INDEXING_OPS["index_add"].apply(input, d, index, source)
 
 
 def index_copy(input, dim, index, source):
-    d, index = _dim_index(input, dim, index, "index_copy")
-    _check_source(input, d, index, source, "index_copy")
+    d, index = _dim_index(input, dim, index, "index_copy", source)
     out = input.clone()
+    if input.dim() == 0:  # (the last of source's elements)
+        out = out.reshape(1)
+        out[index] = source.reshape(-1)
+        return out.reshape(())
     out[_key(input, d, index)] = source
     return out
 
 
 def index_fill(input, dim, index, value):
-    d, index = _dim_index(input, dim, index, "index_fill")
-    if isinstance(value, Tensor) and value.dim():
-        raise IndexError(f"index_fill_ only supports a 0-dimensional value tensor, but got tensor with {value.dim()} "
-                         "dimension(s).")
+    d, index = _dim_index(input, dim, index, "index_fill", value=value)
+    if isinstance(value, Tensor) and value.dtype is not input.dtype:  # (a 0-d value of any dtype, cast)
+        value = value.to(input.dtype)
     out = input.clone()
+    if input.dim() == 0:
+        out = out.reshape(1)
+        out[index] = value
+        return out.reshape(())
     out[_key(input, d, index)] = value
     return out
 
@@ -189,8 +241,10 @@ def index_reduce(input, dim, index, source, reduce, *, include_self=True):
     broadcast over source."""
     if reduce not in ("prod", "mean", "amax", "amin"):
         raise RuntimeError(f"index_reduce(): Expected reduce to be one of prod, mean, amax or amin but got {reduce}.")
-    d, index = _dim_index(input, dim, index, "index_reduce")
-    _check_source(input, d, index, source, "index_reduce")
+    d, index = _dim_index(input, dim, index, "index_reduce", source)
+    if input.dim() == 0:  # (a 0-d source)
+        return index_reduce(input.reshape(1), 0, index, source.reshape(1), reduce,
+                            include_self=include_self).reshape(())
     shape = [1] * source.dim()
     shape[d] = index.numel()
     return scatter_reduce(input, d, index.to(_dtype.int64).reshape(shape).expand(source.shape), source, reduce,

@@ -1,0 +1,376 @@
+"""Classic tutorial programs ("What is torch.nn really?", DCGAN, FGSM, knowledge distillation, the DQN) that differed
+from torch 2.13: gather and the scatter family check their arguments in torch's order and words (the index dtype,
+not checked for an empty index; the src dtype; then, for a non-empty index, the ranks counting a 0-d tensor as 1-d,
+self's sizes off dim, src's sizes, where a dim src lacks raises IndexError, and src's rank, before the size message,
+which names src only when there is one); an empty index is not checked further; gather of a 1-d tensor with a 0-d
+index; index_add/index_reduce/index_copy/index_fill/index_select each with torch's own dim wrapping, dtype and rank
+checks; index_reduce's beta warning, once. Expected values and messages written down from torch."""
+import warnings
+
+import pytest
+
+import tinygrad_ext as torch
+
+
+def _x():
+    return torch.arange(6.).view(3, 2)
+
+
+def _long(*size):
+    return torch.zeros(*size, dtype=torch.long)
+
+
+def _raises(fn, exc, msg):
+    with pytest.raises(Exception) as e:
+        fn()
+    assert type(e.value) is exc or (exc is RuntimeError and isinstance(e.value, RuntimeError)), type(e.value)
+    assert str(e.value) == msg
+
+
+# ------------------------------------------------------------------------------ gather
+@pytest.mark.parametrize("fn, exc, msg", [
+    (lambda: _x().gather(1, torch.tensor([0, 1, 0])), RuntimeError,
+     "Index tensor must have the same number of dimensions as input tensor"),
+    (lambda: _x().gather(1, _long(4, 1)), RuntimeError,
+     "Size does not match at dimension 0 expected index [4, 1] to be no larger than self [3, 2] apart from "
+     "dimension 1"),
+    (lambda: _x().gather(-1, _long(4, 1)), RuntimeError,
+     "Size does not match at dimension 0 expected index [4, 1] to be no larger than self [3, 2] apart from "
+     "dimension 1"),
+    (lambda: _x().gather(0, _long(3, 3)), RuntimeError,
+     "Size does not match at dimension 1 expected index [3, 3] to be no larger than self [3, 2] apart from "
+     "dimension 0"),
+    (lambda: torch.tensor(3.).gather(0, _long(1, 1)), RuntimeError,
+     "Index tensor must have the same number of dimensions as input tensor"),
+    (lambda: _x().gather(1, torch.zeros(3, 1)), RuntimeError, "gather(): Expected dtype int32/int64 for index"),
+    (lambda: _x().gather(1, torch.zeros(3, 1, dtype=torch.int16)), RuntimeError,
+     "gather(): Expected dtype int32/int64 for index"),
+    (lambda: _x().gather(1, torch.zeros(3, 1, dtype=torch.bool)), RuntimeError,
+     "gather(): Expected dtype int32/int64 for index"),
+    (lambda: _x().gather(1, torch.tensor([[0], [2], [0]])), RuntimeError,
+     "index 2 is out of bounds for dimension 1 with size 2"),
+    (lambda: torch.tensor(1.).gather(1, _long(1)), IndexError,
+     "Dimension out of range (expected to be in range of [-1, 0], but got 1)"),
+])
+def test_gather_checks(fn, exc, msg):
+    _raises(fn, exc, msg)
+
+
+def test_gather_empty_index_and_0d_index():
+    # an empty index is not checked (rank, sizes, dtype): the result is empty, of self's dtype
+    for idx in (_long(0), _long(0, 1, 1), _long(5, 0), torch.zeros(0, 1)):
+        r = _x().gather(1, idx)
+        assert list(r.shape) == list(idx.shape) and r.dtype is torch.float32
+    # a 0-d index counts as 1-d: a 1-d tensor gathers one element
+    x = torch.arange(3., requires_grad=True)
+    y = x.gather(0, torch.tensor(1))
+    assert y.shape == () and y.item() == 1.0
+    y.backward()
+    assert x.grad.tolist() == [0.0, 1.0, 0.0]
+    assert torch.tensor(3.).gather(0, _long(2)).tolist() == [3.0, 3.0]
+
+
+# ----------------------------------------------------------------------------- scatter
+@pytest.mark.parametrize("fn, exc, msg", [
+    (lambda: _x().scatter(1, torch.tensor([0, 1, 0]), 1.0), RuntimeError,
+     "Index tensor must have the same number of dimensions as self tensor"),
+    (lambda: _x().scatter(1, torch.tensor([0, 1, 0]), torch.ones(3)), RuntimeError,
+     "Index tensor must have the same number of dimensions as self tensor"),
+    (lambda: _x().scatter_add(1, torch.tensor([0, 1, 0]), torch.ones(3)), RuntimeError,
+     "Index tensor must have the same number of dimensions as self tensor"),
+    (lambda: _x().scatter_reduce(1, torch.tensor([0, 1, 0]), torch.ones(3), "sum"), RuntimeError,
+     "Index tensor must have the same number of dimensions as self tensor"),
+    (lambda: _x().clone().scatter_(1, _long(3), 2.0, reduce="add"), RuntimeError,
+     "Index tensor must have the same number of dimensions as self tensor"),
+    (lambda: _x().clone().scatter_add_(1, _long(3), torch.ones(3)), RuntimeError,
+     "Index tensor must have the same number of dimensions as self tensor"),
+    (lambda: torch.tensor(1.).scatter_add(0, _long(1, 1), torch.ones(1, 1)), RuntimeError,
+     "Index tensor must have the same number of dimensions as self tensor"),
+    # the checks come before the reduce argument's
+    (lambda: torch.zeros(2, 3).scatter(1, torch.tensor([0]), 1.0, reduce="max"), RuntimeError,
+     "Index tensor must have the same number of dimensions as self tensor"),
+    (lambda: torch.zeros(2, 3).scatter_reduce(1, torch.tensor([0]), torch.ones(1), "max"), RuntimeError,
+     "Index tensor must have the same number of dimensions as self tensor"),
+    # a value: self's sizes alone
+    (lambda: _x().scatter(1, _long(4, 1), 1.0), RuntimeError,
+     "Expected index [4, 1] to be no larger than self [3, 2] apart from dimension 1"),
+    (lambda: _x().scatter(-1, _long(4, 1), 1.0), RuntimeError,
+     "Expected index [4, 1] to be no larger than self [3, 2] apart from dimension 1"),
+    # a src: named as given (not cut to index's shape), 0-d as []
+    (lambda: _x().scatter(1, _long(4, 1), torch.ones(4, 1)), RuntimeError,
+     "Expected index [4, 1] to be no larger than self [3, 2] apart from dimension 1 and to be no larger size than "
+     "src [4, 1]"),
+    (lambda: _x().scatter(1, _long(4, 1), torch.ones(5, 2)), RuntimeError,
+     "Expected index [4, 1] to be no larger than self [3, 2] apart from dimension 1 and to be no larger size than "
+     "src [5, 2]"),
+    (lambda: _x().scatter_add(0, _long(3, 3), torch.ones(3, 3)), RuntimeError,
+     "Expected index [3, 3] to be no larger than self [3, 2] apart from dimension 0 and to be no larger size than "
+     "src [3, 3]"),
+    (lambda: _x().scatter(1, _long(3, 1), torch.ones(2, 2)), RuntimeError,
+     "Expected index [3, 1] to be no larger than self [3, 2] apart from dimension 1 and to be no larger size than "
+     "src [2, 2]"),
+    (lambda: torch.arange(3.).scatter(0, _long(2), torch.tensor(1.)), RuntimeError,
+     "Expected index [2] to be no larger than self [3] apart from dimension 0 and to be no larger size than src []"),
+    (lambda: torch.arange(3.).scatter(0, torch.tensor(1), torch.ones(0)), RuntimeError,
+     "Expected index [] to be no larger than self [3] apart from dimension 0 and to be no larger size than src [0]"),
+    # src's sizes read on self's dims: a dim src lacks raises IndexError
+    (lambda: _x().scatter(0, _long(2, 1), torch.ones(3)), IndexError,
+     "Dimension out of range (expected to be in range of [-1, 0], but got 1)"),
+    (lambda: _x().scatter_add(1, _long(3, 1), torch.ones(3)), IndexError,
+     "Dimension out of range (expected to be in range of [-1, 0], but got 1)"),
+    (lambda: _x().scatter_reduce(1, _long(3, 1), torch.ones(3), "amax"), IndexError,
+     "Dimension out of range (expected to be in range of [-1, 0], but got 1)"),
+    # src's rank, before the size message and the bounds check
+    (lambda: _x().scatter(1, _long(3, 1), torch.ones(2, 1, 1)), RuntimeError,
+     "Index tensor must have the same number of dimensions as src tensor"),
+    (lambda: _x().scatter(0, _long(2, 1), torch.ones(1)), RuntimeError,
+     "Index tensor must have the same number of dimensions as src tensor"),
+    (lambda: _x().scatter(1, _long(4, 1), torch.ones(2, 1, 1)), RuntimeError,
+     "Index tensor must have the same number of dimensions as src tensor"),
+    (lambda: _x().scatter(1, _long(4, 1), torch.ones(5)), RuntimeError,
+     "Index tensor must have the same number of dimensions as src tensor"),
+    (lambda: _x().scatter(1, _long(3, 1), torch.tensor(1.)), RuntimeError,
+     "Index tensor must have the same number of dimensions as src tensor"),
+    (lambda: _x().scatter_add(1, _long(3, 1), torch.ones(2, 1, 1)), RuntimeError,
+     "Index tensor must have the same number of dimensions as src tensor"),
+    (lambda: _x().scatter(0, torch.full((2, 1), 7), torch.ones(1, 1, 1)), RuntimeError,
+     "Index tensor must have the same number of dimensions as src tensor"),
+    # dtypes: the index's first (every variant says scatter())
+    (lambda: _x().scatter_add(1, torch.zeros(3, 1), torch.ones(3, 1)), RuntimeError,
+     "scatter(): Expected dtype int32/int64 for index"),
+    (lambda: _x().scatter_reduce(1, torch.zeros(3, 1), torch.ones(3, 1), "sum"), RuntimeError,
+     "scatter(): Expected dtype int32/int64 for index"),
+    (lambda: _x().clone().scatter_(1, torch.zeros(3, 1), 2.0), RuntimeError,
+     "scatter(): Expected dtype int32/int64 for index"),
+    (lambda: _x().scatter(1, torch.zeros(3, 1), torch.ones(3, 1, dtype=torch.float64)), RuntimeError,
+     "scatter(): Expected dtype int32/int64 for index"),
+    (lambda: _x().scatter(1, _long(0, 1), torch.ones(3, 1, dtype=torch.float64)), RuntimeError,
+     "scatter(): Expected self.dtype to be equal to src.dtype"),
+    (lambda: _x().scatter(1, torch.full((3, 1), 5), torch.ones(3, 1)), RuntimeError,
+     "index 5 is out of bounds for dimension 1 with size 2"),
+])
+def test_scatter_checks(fn, exc, msg):
+    _raises(fn, exc, msg)
+
+
+def test_scatter_empty_index_and_0d():
+    x = _x()
+    # an empty index: nothing checked but the src dtype, self unchanged
+    for fn in (lambda: x.scatter(1, _long(0), 1.0), lambda: x.scatter(1, _long(5, 0), torch.ones(1, 1)),
+               lambda: x.scatter(0, _long(0, 1), torch.ones(3)), lambda: x.scatter(1, torch.zeros(0, 1), 1.0)):
+        assert fn().tolist() == [[0.0, 1.0], [2.0, 3.0], [4.0, 5.0]]
+    assert torch.arange(3.).scatter(0, _long(1), torch.tensor(7.)).tolist() == [7.0, 1.0, 2.0]
+    assert torch.arange(3.).scatter(0, torch.tensor(1), torch.ones(1)).tolist() == [0.0, 1.0, 2.0]
+    assert torch.arange(3.).scatter(0, torch.tensor(1), 9.).tolist() == [0.0, 9.0, 2.0]
+    assert torch.tensor(1.).scatter(0, _long(2), torch.ones(2)).item() == 1.0
+    assert torch.tensor(1.).scatter_add(0, _long(1), torch.ones(1)).item() == 2.0
+    assert torch.zeros(5).scatter_(0, torch.tensor(3), value=1).tolist() == [0.0, 0.0, 0.0, 1.0, 0.0]
+    # the DQN tutorial's gather of the taken actions
+    q = torch.arange(6.).view(3, 2)
+    assert q.gather(1, torch.tensor([[0], [1], [0]])).tolist() == [[0.0], [3.0], [4.0]]
+
+
+# ----------------------------------------------------------------------------- index_*
+@pytest.mark.parametrize("fn, exc, msg", [
+    (lambda: _x().index_add(0, _long(1, 1), torch.ones(1, 2)), IndexError,
+     "index_add_(): Index is supposed to be a vector, but got dim: 2 with type: Long and size: [1, 1]"),
+    (lambda: _x().clone().index_add_(0, torch.zeros(1, 1, dtype=torch.int32), torch.ones(1, 2)), IndexError,
+     "index_add_(): Index is supposed to be a vector, but got dim: 2 with type: Int and size: [1, 1]"),
+    (lambda: _x().index_add(0, _long(0, 1), torch.ones(0, 2)), IndexError,
+     "index_add_(): Index is supposed to be a vector, but got dim: 2 with type: Long and size: [0, 1]"),
+    (lambda: _x().index_add(0, torch.zeros(1, 1), torch.ones(1, 2)), IndexError,
+     "index_add_(): Index is supposed to be a vector, but got dim: 2 with type: Float and size: [1, 1]"),
+    (lambda: _x().index_add(0, torch.zeros(1), torch.ones(1, 2)), RuntimeError,
+     "index_add_(): Expected dtype int32/int64 for index but got: Float"),
+    (lambda: _x().index_add(0, torch.zeros(1, dtype=torch.int16), torch.ones(1, 2)), RuntimeError,
+     "index_add_(): Expected dtype int32/int64 for index but got: Short"),
+    (lambda: _x().index_add(0, torch.zeros(1, dtype=torch.bool), torch.ones(1, 2)), RuntimeError,
+     "index_add_(): Expected dtype int32/int64 for index but got: Bool"),
+    (lambda: _x().index_add(0, torch.zeros(1), torch.ones(1, 2, dtype=torch.float64)), RuntimeError,
+     "index_add_(): Expected dtype int32/int64 for index but got: Float"),
+    (lambda: _x().index_add(5, _long(1, 1), torch.ones(1, 2)), IndexError,
+     "Dimension out of range (expected to be in range of [-2, 1], but got 5)"),
+    (lambda: _x().index_reduce(0, _long(1, 1), torch.ones(1, 2), "prod"), IndexError,
+     "index_reduce_(): Index is supposed to be a vector, but got dim: 2 with type: Long and size: [1, 1]"),
+    (lambda: _x().index_reduce(0, torch.zeros(1), torch.ones(1, 2), "prod"), RuntimeError,
+     "index_reduce_(): Expected dtype int32/int64 for index but got: Float"),
+    (lambda: _x().index_copy(0, _long(1, 1), torch.ones(1, 2)), IndexError,
+     "index_copy_(): Index should have dimension 1 or 0 (got 2)"),
+    (lambda: torch.tensor(1.).index_copy(0, _long(1, 1), torch.ones(1)), IndexError,
+     "index_copy_(): Index should have dimension 1 or 0 (got 2)"),
+    (lambda: _x().index_copy(0, torch.zeros(1, 1), torch.ones(1, 2)), IndexError,
+     "index_copy_(): Index should have dimension 1 or 0 (got 2)"),
+    (lambda: _x().index_copy(0, torch.zeros(1, dtype=torch.int32), torch.ones(1, 2)), RuntimeError,
+     "index_copy_(): Expected a long tensor for index, but got Int"),
+    (lambda: _x().index_copy(0, torch.zeros(1), torch.ones(1, 2)), RuntimeError,
+     "index_copy_(): Expected a long tensor for index, but got Float"),
+    (lambda: _x().index_copy(5, _long(1, 1), torch.ones(1, 2)), IndexError,
+     "Dimension out of range (expected to be in range of [-2, 1], but got 5)"),
+    (lambda: _x().index_fill(0, _long(1, 1), 2.0), RuntimeError, "Index has to be a vector/scalar"),
+    (lambda: _x().clone().index_fill_(0, _long(1, 1), 2.0), RuntimeError, "Index has to be a vector/scalar"),
+    (lambda: _x().index_fill(0, torch.zeros(1, dtype=torch.int32), 2.0), IndexError,
+     "index_fill_(): Expected dtype int64 for index."),
+    (lambda: _x().index_fill(0, torch.zeros(1, 1), 2.0), IndexError, "index_fill_(): Expected dtype int64 for index."),
+    (lambda: _x().index_fill(0, torch.zeros(1, dtype=torch.bool), 2.0), IndexError,
+     "index_fill_(): Expected dtype int64 for index."),
+    (lambda: _x().index_fill(0, _long(1, 1), torch.ones(2)), RuntimeError,
+     "index_fill_ only supports a 0-dimensional value tensor, but got tensor with 1 dimension(s)."),
+    (lambda: _x().index_fill(0, _long(1), torch.ones(2)), RuntimeError,
+     "index_fill_ only supports a 0-dimensional value tensor, but got tensor with 1 dimension(s)."),
+    (lambda: _x().index_fill(5, _long(1, 1), 2.0), IndexError,
+     "Dimension out of range (expected to be in range of [-2, 1], but got 5)"),
+    (lambda: _x().index_select(0, _long(1, 1)), IndexError, "index_select(): Index is supposed to be a vector"),
+    (lambda: _x().index_select(0, torch.zeros(1, 1)), IndexError, "index_select(): Index is supposed to be a vector"),
+    (lambda: _x().index_select(0, torch.zeros(1)), RuntimeError,
+     "index_select(): Expected dtype int32 or int64 for index"),
+    (lambda: _x().index_select(7, torch.zeros(2, 2)), IndexError,
+     "Dimension out of range (expected to be in range of [-2, 1], but got 7)"),
+])
+def test_index_ops_checks(fn, exc, msg):
+    _raises(fn, exc, msg)
+
+
+def test_index_ops_values():
+    assert _x().index_add(0, torch.tensor(1), torch.ones(1, 2)).tolist() == [[0.0, 1.0], [3.0, 4.0], [4.0, 5.0]]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        r = _x().index_reduce(0, torch.zeros(1, dtype=torch.int32), torch.ones(1, 2), "prod")
+    assert r.tolist() == [[0.0, 1.0], [2.0, 3.0], [4.0, 5.0]]
+
+
+def test_index_reduce_beta_warning_once():
+    import tinygrad_ext._scatter_ops as ops
+    ops._WARNED_INDEX_REDUCE[0] = False
+    with warnings.catch_warnings(record=True) as w:
+        warnings.simplefilter("always")
+        _x().index_reduce(0, torch.tensor([0]), torch.ones(1, 2), "prod")
+        _x().index_reduce_(0, torch.tensor([0]), torch.ones(1, 2), "amax")
+        torch.index_reduce(_x(), 0, torch.tensor([0]), torch.ones(1, 2), "mean")
+    assert [(str(m.message), m.category) for m in w] == [
+        ("index_reduce() is in beta and the API may change at any time.", UserWarning)]
+    assert w[0].filename == __file__
+
+
+_D = torch.float64
+
+
+@pytest.mark.parametrize("fn, exc, msg", [
+    # index_add / index_reduce: the source's dtype, dim, count of slices, shape; then the range
+    (lambda: _x().index_add(0, torch.tensor([5]), torch.ones(1, 3)), RuntimeError,
+     "source tensor shape must match self tensor shape, excluding the specified dimension. Got self.shape = [3, 2] "
+     "source.shape = [1, 3]"),
+    (lambda: _x().index_add(0, torch.tensor([5]), torch.ones(1, 2, dtype=_D)), RuntimeError,
+     "index_add_(): self (Float) and source (Double) must have the same scalar type"),
+    (lambda: _x().index_add(0, torch.tensor([0, 1]), torch.ones(1, 2, dtype=_D)), RuntimeError,
+     "index_add_(): self (Float) and source (Double) must have the same scalar type"),
+    (lambda: torch.zeros(2, dtype=torch.bfloat16).index_add(0, torch.tensor([0]), torch.ones(1, dtype=torch.bool)),
+     RuntimeError, "index_add_(): self (BFloat16) and source (Bool) must have the same scalar type"),
+    (lambda: _x().index_add(1, torch.tensor([0]), torch.ones(3)), RuntimeError,
+     "index_add_(): Indexing dim 1 is out of bounds of the source tensor with dim 1"),
+    (lambda: _x().index_add(1, torch.tensor([0, 1]), torch.tensor(1.)), RuntimeError,
+     "index_add_(): Indexing dim 1 is out of bounds of the source tensor with dim 0"),
+    (lambda: _x().index_add(0, torch.tensor([0, 1]), torch.ones(1, 3)), RuntimeError,
+     "index_add_(): Number of indices (2) should be equal to source.size(dim): (1), for dim: 0"),
+    (lambda: torch.zeros(3).index_add(0, torch.tensor([0, 1]), torch.ones(1, 2)), RuntimeError,
+     "index_add_(): Number of indices (2) should be equal to source.size(dim): (1), for dim: 0"),
+    (lambda: torch.zeros(3).index_add(0, torch.tensor([0, 1]), torch.tensor(5.)), IndexError,
+     "Dimension specified as 0 but tensor has no dimensions"),
+    (lambda: torch.zeros(3).index_add(0, torch.tensor([0, 1]), torch.ones(2, 1)), RuntimeError,
+     "source tensor shape must match self tensor shape, excluding the specified dimension. Got self.shape = [3] "
+     "source.shape = [2, 1]"),
+    (lambda: torch.zeros(3).index_add(0, torch.tensor(1), torch.tensor(5.)), RuntimeError,
+     "source tensor shape must match self tensor shape, excluding the specified dimension. Got self.shape = [3] "
+     "source.shape = []"),
+    (lambda: torch.tensor(1.).index_add(0, torch.tensor([0]), torch.ones(1)), RuntimeError,
+     "source tensor shape must match self tensor shape, excluding the specified dimension. Got self.shape = [] "
+     "source.shape = [1]"),
+    (lambda: _x().index_add(0, torch.tensor([0]), torch.ones(1, 2, 1)), RuntimeError,
+     "source tensor shape must match self tensor shape, excluding the specified dimension. Got self.shape = [3, 2] "
+     "source.shape = [1, 2, 1]"),
+    (lambda: torch.zeros(2, 3, 4).index_add(1, torch.tensor([0]), torch.ones(2, 2, 4)), RuntimeError,
+     "index_add_(): Number of indices (1) should be equal to source.size(dim): (2), for dim: 1"),
+    (lambda: _x().index_reduce(0, torch.tensor([5]), torch.ones(1, 2, dtype=_D), "prod"), RuntimeError,
+     "index_reduce_(): self (Float) and source (Double) must have the same scalar type"),
+    (lambda: _x().index_reduce(0, torch.tensor([5]), torch.ones(1, 3), "prod"), RuntimeError,
+     "source tensor shape must match self tensor shape, excluding the specified dimension. Got self.shape = [3, 2] "
+     "source.shape = [1, 3]"),
+    (lambda: _x().index_reduce(1, torch.tensor([0]), torch.ones(3), "prod"), RuntimeError,
+     "index_reduce_(): Indexing dim 1 is out of bounds of the source tensor with dim 1"),
+    (lambda: torch.zeros(3).index_reduce(0, torch.tensor([0, 1]), torch.tensor(1.), "prod"), IndexError,
+     "Dimension specified as 0 but tensor has no dimensions"),
+    (lambda: torch.zeros(3).index_reduce(0, torch.tensor([0, 1]), torch.ones(2, 1), "prod"), RuntimeError,
+     "source tensor shape must match self tensor shape, excluding the specified dimension. Got self.shape = [3] "
+     "source.shape = [2, 1]"),
+    (lambda: _x().index_reduce(0, torch.tensor([5]), torch.ones(1, 2), "prod"), IndexError,
+     "index out of range in self"),
+    # index_copy: a scalar source's one index, the dimensionalities, the index dtype, the source dtype, the slice
+    # shapes (torch's words: source's "at dimension 0"), the count of slices; then the range
+    (lambda: torch.zeros(3).index_copy(0, torch.tensor([0, 1]), torch.tensor(5.)), IndexError,
+     "index_copy_(): When source is scalar, index should have one element (got 2)"),
+    (lambda: _x().index_copy(0, torch.zeros(2), torch.tensor(1.)), IndexError,
+     "index_copy_(): When source is scalar, index should have one element (got 2)"),
+    (lambda: torch.zeros(3).index_copy(0, torch.tensor([0, 1]), torch.ones(2, 1)), IndexError,
+     "index_copy_(): When source and destination are not scalars, their dimensionality must match. Source "
+     "dimensionality (2), destination dimensionality (1)"),
+    (lambda: _x().index_copy(0, torch.zeros(1), torch.ones(2)), IndexError,
+     "index_copy_(): When source and destination are not scalars, their dimensionality must match. Source "
+     "dimensionality (1), destination dimensionality (2)"),
+    (lambda: _x().index_copy(0, torch.zeros(1), torch.ones(1, 2, dtype=_D)), RuntimeError,
+     "index_copy_(): Expected a long tensor for index, but got Float"),
+    (lambda: _x().index_copy(0, torch.tensor([0, 1]), torch.ones(1, 2, dtype=_D)), RuntimeError,
+     "index_copy_(): self and source expected to have the same dtype, but got (self) Float and (source) Double"),
+    (lambda: torch.zeros(2, dtype=torch.float16).index_copy(0, torch.tensor([0]), torch.ones(1, dtype=torch.uint8)),
+     RuntimeError, "index_copy_(): self and source expected to have the same dtype, but got (self) Half and (source) "
+                   "Byte"),
+    (lambda: _x().index_copy(0, torch.tensor([5]), torch.ones(1, 3)), RuntimeError,
+     "index_copy_(): Source/destination tensor must have same slice shapes. Destination slice shape: 2 at dimension 0 "
+     "and source slice shape: 3 at dimension 0."),
+    (lambda: torch.zeros(2, 3, 4).index_copy(1, torch.tensor([0]), torch.ones(2, 2, 5)), RuntimeError,
+     "index_copy_(): Source/destination tensor must have same slice shapes. Destination slice shape: 2 4 at "
+     "dimension 1 and source slice shape: 2 5 at dimension 0."),
+    (lambda: _x().index_copy(0, torch.tensor([0]), torch.tensor(1.)), RuntimeError,
+     "index_copy_(): Source/destination tensor must have same slice shapes. Destination slice shape: 2 at dimension 0 "
+     "and source slice shape:  at dimension 0."),
+    (lambda: torch.tensor(1.).index_copy(0, torch.tensor([0]), torch.ones(1, 2)), RuntimeError,
+     "index_copy_(): Source/destination tensor must have same slice shapes. Destination slice shape:  at dimension 0 "
+     "and source slice shape: 2 at dimension 0."),
+    (lambda: torch.zeros(2, 3, 4).index_copy(1, torch.tensor([0]), torch.ones(2, 2, 4)), IndexError,
+     "index_copy_(): Number of indices (1) should be equal to source.size(dim) (2)"),
+    (lambda: _x().index_copy(0, torch.tensor([-1]), torch.ones(1, 2)), IndexError,
+     "index_copy_(): index -1 is out of bounds for dimension 0 with size 3"),
+])
+def test_index_ops_source_checks(fn, exc, msg):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        _raises(fn, exc, msg)
+
+
+def test_index_ops_0d_and_value_dtypes():
+    t = torch.tensor
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        assert t(1.).index_copy(0, t([0]), t(4.)).item() == 4.0
+        assert t(1.).index_copy(0, t(0), t(3.)).item() == 3.0
+        assert t(1.).index_copy(0, t([0, 0]), t([2., 5.])).item() == 5.0
+        assert t(1.).index_copy(0, t([0]), torch.ones(1)).item() == 1.0
+        assert t(1.).index_fill(0, t([0]), 3.).item() == 3.0
+        assert t(1.).index_fill(0, t(0), t(3)).item() == 3.0
+        assert t(1.).index_add(0, t(0), t(3.)).item() == 4.0
+        assert t(2.).index_reduce(0, t([0]), t(3.), "prod").item() == 6.0
+        assert t(1.).index_reduce(0, t(0), t(3.), "amax").item() == 3.0
+        assert torch.zeros(3).index_copy(0, t([1]), t(5.)).tolist() == [0.0, 5.0, 0.0]
+        # index_fill's 0-d value tensor of another dtype is cast (and stays differentiable)
+        assert _x().index_fill(0, t([0]), t(7)).tolist() == [[7.0, 7.0], [2.0, 3.0], [4.0, 5.0]]
+        assert _x().index_fill(0, t([0]), t(True)).tolist() == [[1.0, 1.0], [2.0, 3.0], [4.0, 5.0]]
+        assert _x().index_fill(1, t([1]), t(2.5, dtype=_D)).tolist() == [[0.0, 2.5], [2.0, 2.5], [4.0, 2.5]]
+        r = torch.zeros(2, dtype=torch.long).index_fill(0, t([0]), t(7.9))
+        assert r.dtype is torch.int64 and r.tolist() == [7, 0]
+        assert _x().clone().index_fill_(0, t([1]), t(3)).tolist() == [[0.0, 1.0], [3.0, 3.0], [4.0, 5.0]]
+        v = t(2.5, requires_grad=True)
+        y = _x().index_fill(0, t([2]), v)
+        (y * _x()).sum().backward()
+        assert v.grad.item() == 9.0
+        a, b = t(1., requires_grad=True), t(3., requires_grad=True)
+        r = a.index_reduce(0, t([0]), b, "prod")
+        r.backward()
+        assert (r.item(), a.grad.item(), b.grad.item()) == (3.0, 3.0, 1.0)
