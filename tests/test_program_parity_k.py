@@ -176,3 +176,163 @@ def test_parametrization_training_mode_follows_the_module():
     sk = _Skew()
     P.register_parametrization(m, "weight", sk)
     assert not sk.training
+
+
+# ---------------------------------------------------------------- forward-mode AD tutorial
+fwAD = torch.autograd.forward_ad
+
+
+def _dual_inputs():
+    return torch.tensor([[1.0, -2.0], [0.5, 3.0]]), torch.tensor([[0.25, 1.0], [-1.0, 2.0]])
+
+
+def test_forward_ad_api_and_messages():
+    import tinygrad_ext.autograd.forward_ad as module
+    assert module is fwAD
+    assert fwAD.__all__ == ["UnpackedDualTensor", "enter_dual_level", "exit_dual_level", "make_dual", "unpack_dual",
+                            "dual_level"]
+    p, t = _dual_inputs()
+    with pytest.raises(RuntimeError, match=r"^Trying to create a dual Tensor for forward AD but no level exists, "
+                                           r"make sure to enter_dual_level\(\) first\.$"):
+        fwAD.make_dual(p, t)
+    assert fwAD.unpack_dual(p) == (p, None) and fwAD.unpack_dual(p).primal is p
+    with fwAD.dual_level() as level:
+        assert level == 0
+        with pytest.raises(RuntimeError, match="^Nested forward mode AD is not supported at the moment$"):
+            fwAD.enter_dual_level()
+        with pytest.raises(RuntimeError, match=r"^Trying to set a forward gradient that has a different size than "
+                                               r"that of the original Tensor, this is not supported\. Tensor is of "
+                                               r"size \[2, 2\] while the given forward gradient is of size \[3\]\.$"):
+            fwAD.make_dual(p, torch.ones(3))
+        with pytest.raises(ValueError, match="^Expected primal to be floating point or complex, but got: torch.int64$"):
+            fwAD.make_dual(torch.ones(2, dtype=torch.long), torch.ones(2, dtype=torch.long))
+        with pytest.raises(TypeError, match=r"^_unpack_dual\(\): argument 'dual' \(position 1\) must be Tensor, not "
+                                            r"int$"):
+            fwAD.unpack_dual(3)
+        with pytest.raises(RuntimeError, match="^Trying to exit a forward AD level that was not the last one that "
+                                               "was created. This is not supported.$"):
+            fwAD.exit_dual_level(level=1)
+    assert fwAD.enter_dual_level() == 0 and fwAD.exit_dual_level() is None
+
+
+def test_forward_ad_tangents_and_repr():
+    p, t = _dual_inputs()
+    with fwAD.dual_level():
+        d = fwAD.make_dual(p, t)
+        assert fwAD.unpack_dual(d).tangent is t
+        assert repr(d) == ("tensor([[ 1.0000, -2.0000],\n        [ 0.5000,  3.0000]],\n       tangent=tensor([[ 0.2500,"
+                           "  1.0000],\n        [-1.0000,  2.0000]]))")
+        y = d ** 2 + torch.ones(2, 2) * d
+        u = fwAD.unpack_dual(y)
+        assert type(u).__name__ == "UnpackedDualTensor" and u._fields == ("primal", "tangent")
+        assert u.tangent.tolist() == [[0.75, -3.0], [-2.0, 14.0]] and u.primal.tolist() == [[2.0, 2.0], [0.75, 12.0]]
+        assert repr(y.sum()) == "tensor(16.7500, tangent=9.75)"
+        assert repr(u) == ("UnpackedDualTensor(primal=tensor([[ 2.0000,  2.0000],\n        [ 0.7500, 12.0000]]), "
+                           "tangent=tensor([[ 0.7500, -3.0000],\n        [-2.0000, 14.0000]]))")
+        # a tangent laid out otherwise than the primal is copied into the primal's layout
+        dt = fwAD.make_dual(p, t.T)
+        tt = fwAD.unpack_dual(dt).tangent
+        assert tt is not t and tt.is_contiguous() and tt.tolist() == [[0.25, -1.0], [1.0, 2.0]]
+        assert fwAD.unpack_dual(d.detach()).tangent is None and fwAD.unpack_dual(d.argmax()).tangent is None
+        assert fwAD.unpack_dual(torch.zeros(2, 2) * d).tangent.tolist() == [[0.0, 0.0], [0.0, 0.0]]
+        assert fwAD.unpack_dual(p).tangent is None
+    assert fwAD.unpack_dual(y).tangent is None
+    assert repr(y) == "tensor([[ 2.0000,  2.0000],\n        [ 0.7500, 12.0000]])"
+
+
+def test_forward_ad_with_modules_and_functional_call():
+    from tinygrad_ext.func import functional_call
+    torch.manual_seed(0)
+    model = nn.Linear(3, 2)
+    x = torch.tensor([[1.0, 2.0, -1.0], [0.5, 0.0, 2.0]])
+    tangents = {"weight": torch.tensor([[1.0, 0.0, 2.0], [0.0, -1.0, 1.0]]), "bias": torch.tensor([0.5, -0.5])}
+    expected = [[-0.5, -3.5], [5.0, 1.5]]  # x @ tW.T + tb
+    with fwAD.dual_level():
+        dual = {n: fwAD.make_dual(p, tangents[n]) for n, p in model.named_parameters()}
+        out = functional_call(model, dual, (x,))
+        assert fwAD.unpack_dual(out).tangent.tolist() == expected
+        assert out.requires_grad and out.grad_fn is not None  # (the parameters require grad)
+        params = dict(model.named_parameters())
+        for name, p in params.items():
+            delattr(model, name)
+            setattr(model, name, fwAD.make_dual(p, tangents[name]))
+        assert fwAD.unpack_dual(model(x)).tangent.tolist() == expected
+
+
+class _Exp(torch.autograd.Function):
+    @staticmethod
+    def forward(ctx, foo):
+        result = torch.exp(foo)
+        ctx.result = result
+        return result
+
+    @staticmethod
+    def jvp(ctx, gI):
+        gO = gI * ctx.result
+        del ctx.result
+        return gO
+
+
+def test_forward_ad_custom_function_jvp_and_gradcheck():
+    primal = torch.tensor([[0.5, -1.0], [2.0, 0.25]], dtype=torch.float64, requires_grad=True)
+    tangent = torch.tensor([[1.0, 2.0], [-1.0, 0.5]], dtype=torch.float64)
+    with fwAD.dual_level():
+        out = _Exp.apply(fwAD.make_dual(primal, tangent))
+        assert torch.allclose(fwAD.unpack_dual(out).tangent, tangent * primal.detach().exp())
+        # an output of a jvp is a dual too: the ops after it carry its tangent on
+        d = fwAD.make_dual(primal.detach(), tangent)
+        o2 = (_Exp.apply(d) * 2).sin()
+        e = primal.detach().exp()
+        assert torch.allclose(fwAD.unpack_dual(o2).tangent, (2 * e).cos() * 2 * e * tangent)
+    assert torch.autograd.gradcheck(_Exp.apply, (primal,), check_forward_ad=True, check_backward_ad=False,
+                                    check_undefined_grad=False, check_batched_grad=False)
+
+
+def test_forward_ad_custom_function_errors_and_save_for_forward():
+    class NoJvp(torch.autograd.Function):
+        @staticmethod
+        def forward(ctx, x):
+            return x * 2
+
+        @staticmethod
+        def backward(ctx, g):
+            return g * 2
+
+    class WrongJvp(torch.autograd.Function):
+        @staticmethod
+        def forward(ctx, x):
+            ctx.save_for_backward(x)
+            ctx.save_for_forward(x)
+            return x * x
+
+        @staticmethod
+        def backward(ctx, g):
+            x, = ctx.saved_tensors
+            return 2 * g * x
+
+        @staticmethod
+        def jvp(ctx, t):
+            x, = ctx.saved_tensors  # (save_for_forward's, inside jvp)
+            return 3 * t * x
+
+    with fwAD.dual_level():
+        d = fwAD.make_dual(torch.ones(2), torch.ones(2))
+        with pytest.raises(NotImplementedError, match="^You must implement the jvp function for custom "
+                                                      "autograd.Function to use it with forward mode AD.$"):
+            NoJvp.apply(d)
+        assert NoJvp.apply(torch.ones(2)).tolist() == [2.0, 2.0]
+    x = torch.tensor([0.5, -1.0, 2.0], dtype=torch.float64, requires_grad=True)
+    assert torch.autograd.gradcheck(WrongJvp.apply, (x,), check_undefined_grad=False)
+    with pytest.raises(torch.autograd.GradcheckError, match="^Jacobian computed with forward mode mismatch for "
+                                                            "output 0 with respect to input 0,\n"):
+        torch.autograd.gradcheck(WrongJvp.apply, (x,), check_forward_ad=True, check_undefined_grad=False)
+
+    class Bad(torch.autograd.Function):
+        @staticmethod
+        def forward(ctx, x):
+            ctx.save_for_forward(x, 3)
+            return x * 2
+
+    with pytest.raises(AssertionError, match="^save_for_forward expects all arguments to be tensors; you should save "
+                                             "non-tensors as attributes on ctx.$"):
+        Bad.apply(torch.ones(2))

@@ -81,6 +81,9 @@ def _fmt(data, fmt, indent, depth, ndim):
     return "[" + sep.join("..." if d is None else _fmt(d, fmt, indent + 1, depth + 1, ndim) for d in data) + "]"
 
 
+DUAL_REPR = [None]  # inside a forward AD level: t -> (whether t's grad suffix shows, its tangent or None)
+
+
 def tensor_repr(t):
     shape = tuple(t.shape)
     numel = t.numel()
@@ -112,10 +115,15 @@ def tensor_repr(t):
     if t.dtype not in (_dtype.get_default_dtype(), _dtype.int64, _dtype.bool) or \
             (numel == 0 and t.dtype is not _dtype.get_default_dtype()):  # empty: no values to infer int/bool from
         suffix.append(f"dtype={t.dtype!r}")
-    if t.grad_fn is not None:
+    shows_grad, tangent = (True, None) if DUAL_REPR[0] is None else DUAL_REPR[0](t)
+    if not shows_grad:
+        pass
+    elif t.grad_fn is not None:
         suffix.append(f"grad_fn=<{t.grad_fn.name().rpartition('::')[2]}>")  # (torch prints the node's class name)
     elif t.requires_grad:
         suffix.append("requires_grad=True")
+    if tangent is not None:  # (a dual tensor of the forward AD level: its tangent, a 0-d one as a number)
+        suffix.append(f"tangent={tangent.item() if tangent.dim() == 0 else tensor_repr(tangent)}")
     return _add_suffixes(prefix + body, suffix, len(prefix))
 
 

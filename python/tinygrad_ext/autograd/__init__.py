@@ -3,7 +3,7 @@ import warnings
 
 from .._tensor_base import ONLY_FLOATING_GRAD as _ONLY_FLOATING_GRAD
 from .._tensor_base import Tensor as _Tensor
-from . import anomaly_mode, engine, function, grad_mode, graph
+from . import anomaly_mode, engine, forward_ad, function, grad_mode, graph
 from .anomaly_mode import detect_anomaly, is_anomaly_enabled, set_detect_anomaly
 from .engine import backward, grad
 from .function import Function, once_differentiable
@@ -42,6 +42,7 @@ __all__ = [
     "backward",
     "detect_anomaly",
     "enable_grad",
+    "forward_ad",
     "grad",
     "gradcheck",
     "gradgradcheck",

@@ -22,6 +22,7 @@ from .._tensor_base import Tensor, _wrap
 from . import anomaly_mode
 from .grad_mode import _state, no_grad
 
+_FORWARD_AD = [None]  # a forward AD level's handler of custom Functions (autograd/forward_ad.py), or None
 _FREED = ("Trying to backward through the graph a second time (or directly access saved tensors after they "
           "have already been freed). Saved intermediate values of the graph are freed when you call .backward() "
           "or autograd.grad(). Specify retain_graph=True if you need to backward through the graph a second time "
@@ -140,6 +141,8 @@ class FunctionCtx:
     _non_differentiable = None
     _dirty = None
     _materialize_grads = True
+    _saved_forward = None    # save_for_forward's tensors
+    _in_jvp = False          # True while the Function's jvp runs (saved_tensors: save_for_forward's)
 
     def save_for_backward(self, *tensors):
         """The one way a node keeps tensors for its backward (saved_tensors gives them back, checking that no
@@ -162,8 +165,17 @@ class FunctionCtx:
             self._saved_versions = tuple(versions)
         self._saved = tensors
 
+    def save_for_forward(self, *tensors):
+        """Keeps tensors for the Function's jvp (forward mode AD): inside jvp, saved_tensors gives them."""
+        if not all(t is None or hasattr(t, "_impl") for t in tensors):
+            raise AssertionError("save_for_forward expects all arguments to be tensors; you should save non-tensors "
+                                 "as attributes on ctx.")
+        self._saved_forward = tensors
+
     @property
     def saved_tensors(self):
+        if self._in_jvp:
+            return tuple(self._saved_forward or ())
         if self._freed:
             raise RuntimeError(_FREED)
         saved = self._saved
@@ -301,6 +313,11 @@ class Function(FunctionCtx):
     vjp = backward
 
     @staticmethod
+    def jvp(ctx, *grad_inputs):
+        raise NotImplementedError("You must implement the jvp function for custom autograd.Function to use it with "
+                                  "forward mode AD.")
+
+    @staticmethod
     def setup_context(ctx, inputs, output):
         """torch 2 style: when a subclass defines it, forward(*args) gets no ctx and this fills ctx instead."""
         raise NotImplementedError("setup_context is not implemented.")
@@ -383,45 +400,53 @@ class Function(FunctionCtx):
                                             for t, v in zip(ctx._saved, ctx._saved_versions))
         if not requires:
             return out
-        single = not isinstance(out, tuple)
-        outs = (out,) if single else out
-        ctx.next_functions = tuple(_edge(a) for a in args if isinstance(a, Tensor))  # (torch's: Tensors only)
-        ctx._input_meta = tuple(((a.shape, a.dtype) if a._requires_grad else None) if isinstance(a, Tensor) else 0
-                                for a in args)
-        ctx._output_meta = tuple((o.shape, o.dtype, o.device) if isinstance(o, Tensor) else None for o in outs)
-        ctx._n_out = len(outs)
-        if anomaly_mode._enabled[0]:
-            ctx._stack = traceback.format_stack()[:-1]
-        nd = ctx._non_differentiable or ()
-        dirty = ctx._dirty or ()
-        input_ids = {id(a) for a in args if isinstance(a, Tensor)}
-        input_storages = {a._impl.storage_id for a in args if isinstance(a, Tensor)}
-        saved_ids = {id(t): j for j, t in enumerate(ctx._saved or ()) if t is not None}
-        saved = list(ctx._saved or ())
-        wrapped = []
-        for i, o in enumerate(outs):
-            if isinstance(o, Tensor):
-                oid = id(o)
-                if oid in dirty:  # modified in place by forward: the input itself takes the new history
-                    if o._requires_grad and o.grad_fn is None:
-                        raise RuntimeError("a leaf Variable that requires grad is being used in an in-place "
-                                           "operation.")
-                elif oid in input_ids:  # forward returned an input: the output is a new alias of it
-                    o = _wrap(o._impl)
-                if oid not in nd and o.dtype.is_floating_point:
-                    o._requires_grad, o.grad_fn, o._output_nr = True, ctx, i
-                    if oid not in dirty and o._impl.storage_id in input_storages:  # a view of an input, or an input
-                        o._extra = {"_custom_view": True}  # (forward's view, made with grad mode off, is this node's)
-                    elif o._extra is not None and "_no_grad_view" in o._extra:
-                        o._extra = None
-                    if oid in saved_ids and oid not in input_ids:
-                        saved[saved_ids[oid]] = _SavedOutput(o._impl, i)
-                elif oid in dirty:
-                    o._requires_grad, o.grad_fn = False, None
-            wrapped.append(o)
-        if saved_ids:
-            ctx._saved = tuple(saved)
-        return wrapped[0] if single else tuple(wrapped)
+        if _FORWARD_AD[0] is not None:  # (a forward AD level: the outputs' tangents, from the Function's jvp)
+            return _FORWARD_AD[0](cls, ctx, args, _record(cls, ctx, args, out))
+        return _record(cls, ctx, args, out)
+
+
+def _record(cls, ctx, args, out):
+    """The outputs of cls.apply, recorded in the graph as the outputs of node ctx."""
+    Tensor, _, _wrap, _edge = _api()
+    single = not isinstance(out, tuple)
+    outs = (out,) if single else out
+    ctx.next_functions = tuple(_edge(a) for a in args if isinstance(a, Tensor))  # (torch's: Tensors only)
+    ctx._input_meta = tuple(((a.shape, a.dtype) if a._requires_grad else None) if isinstance(a, Tensor) else 0
+                            for a in args)
+    ctx._output_meta = tuple((o.shape, o.dtype, o.device) if isinstance(o, Tensor) else None for o in outs)
+    ctx._n_out = len(outs)
+    if anomaly_mode._enabled[0]:
+        ctx._stack = traceback.format_stack()[:-1]
+    nd = ctx._non_differentiable or ()
+    dirty = ctx._dirty or ()
+    input_ids = {id(a) for a in args if isinstance(a, Tensor)}
+    input_storages = {a._impl.storage_id for a in args if isinstance(a, Tensor)}
+    saved_ids = {id(t): j for j, t in enumerate(ctx._saved or ()) if t is not None}
+    saved = list(ctx._saved or ())
+    wrapped = []
+    for i, o in enumerate(outs):
+        if isinstance(o, Tensor):
+            oid = id(o)
+            if oid in dirty:  # modified in place by forward: the input itself takes the new history
+                if o._requires_grad and o.grad_fn is None:
+                    raise RuntimeError("a leaf Variable that requires grad is being used in an in-place "
+                                       "operation.")
+            elif oid in input_ids:  # forward returned an input: the output is a new alias of it
+                o = _wrap(o._impl)
+            if oid not in nd and o.dtype.is_floating_point:
+                o._requires_grad, o.grad_fn, o._output_nr = True, ctx, i
+                if oid not in dirty and o._impl.storage_id in input_storages:  # a view of an input, or an input
+                    o._extra = {"_custom_view": True}  # (forward's view, made with grad mode off, is this node's)
+                elif o._extra is not None and "_no_grad_view" in o._extra:
+                    o._extra = None
+                if oid in saved_ids and oid not in input_ids:
+                    saved[saved_ids[oid]] = _SavedOutput(o._impl, i)
+            elif oid in dirty:
+                o._requires_grad, o.grad_fn = False, None
+        wrapped.append(o)
+    if saved_ids:
+        ctx._saved = tuple(saved)
+    return wrapped[0] if single else tuple(wrapped)
 
 
 def _forward_signature(cls):

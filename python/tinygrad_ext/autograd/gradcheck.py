@@ -14,6 +14,7 @@ import warnings
 
 from .. import _C, _dtype
 from ..tensor import Tensor, empty, zeros_like
+from . import forward_ad as fwAD
 from .engine import grad
 
 
@@ -233,16 +234,58 @@ def _test_undefined_backward_mode(func, outputs, inputs):
     return all(check(outs) for outs in to_check)
 
 
+def _forward_ad_jacobians(func, inputs, check_grad_dtypes):
+    """[input][output] Jacobians (input numel x output numel) by forward AD: every differentiable input made a
+    dual with a zero tangent, one tangent element set to 1 per call of func, as torch's."""
+    with fwAD.dual_level():
+        tangents, dual_inputs = [], []
+        for x in inputs:
+            if isinstance(x, Tensor) and x.requires_grad:
+                x = fwAD.make_dual(x.detach(), zeros_like(x))
+                tangents.append(fwAD.unpack_dual(x).tangent)
+            dual_inputs.append(x)
+        result = []
+        for tangent in tangents:
+            flat = tangent.view(-1)
+            per_output = None
+            for k in range(flat.numel()):
+                flat[k] = 1.0
+                outs = [o for o in _as_tuple(func(*dual_inputs)) if _is_float(o)]
+                if per_output is None:
+                    per_output = [o.new_zeros((flat.numel(), o.numel())) for o in outs]
+                for jacobian, o in zip(per_output, outs):
+                    value, res = fwAD.unpack_dual(o)
+                    if check_grad_dtypes and res is not None and value.dtype != res.dtype:
+                        raise GradcheckError("Forward AD gradient has dtype mismatch.")
+                    if res is not None:
+                        jacobian[k] = res.detach().reshape(-1)
+                flat[k] = 0.0
+            result.append(per_output or [])
+    return result
+
+
+def _forward_gradcheck(func, inputs, eps, rtol, atol, check_grad_dtypes):
+    numerical = _numerical_jacobian(func, inputs, _as_tuple(func(*inputs)), eps)  # [input][output]
+    analytical = _forward_ad_jacobians(func, inputs, check_grad_dtypes)
+    for j, (per_n, per_a) in enumerate(zip(numerical, analytical)):
+        for i, (n, a) in enumerate(zip(per_n, per_a)):
+            if not _allclose(a, n, rtol, atol):
+                raise GradcheckError(f"Jacobian computed with forward mode mismatch for output {i:d} with respect to "
+                                     f"input {j:d},\nnumerical:{n}\nanalytical:{a}\n")
+
+
 def _gradcheck_helper(func, inputs, eps, atol, rtol, nondet_tol, check_undefined_grad, check_grad_dtypes,
-                      check_backward_ad):
+                      check_backward_ad, check_forward_ad=False):
     inputs = _as_tuple(inputs)
     _check_inputs(inputs)
     func_out = func(*inputs)
     outputs = _differentiable_outputs(func_out)
+    if check_forward_ad:
+        _forward_gradcheck(func, inputs, eps, rtol, atol, check_grad_dtypes)
     if check_backward_ad:
         _slow_gradcheck(func, func_out, inputs, outputs, eps, rtol, atol, check_grad_dtypes, nondet_tol)
     else:
-        return True  # (forward-mode AD: not implemented by tinygrad_ext)
+        return True
     _test_backward_mul_by_grad_output(outputs, inputs)
     if check_undefined_grad:
         _test_undefined_backward_mode(func, outputs, inputs)
@@ -261,7 +304,8 @@ def gradcheck(func, inputs, *, eps=1e-6, atol=1e-5, rtol=1e-3, raise_exception=T
         raise AssertionError("Setting check_batched_grad=True requires check_backward_ad to be True")
     if check_batched_forward_grad and not check_forward_ad:
         raise AssertionError("Setting check_batched_forward_grad=True requires check_forward_ad to be True")
-    args = (func, inputs, eps, atol, rtol, nondet_tol, check_undefined_grad, check_grad_dtypes, check_backward_ad)
+    args = (func, inputs, eps, atol, rtol, nondet_tol, check_undefined_grad, check_grad_dtypes, check_backward_ad,
+            check_forward_ad)
     if not raise_exception:
         try:
             return _gradcheck_helper(*args)
