@@ -336,3 +336,36 @@ def test_forward_ad_custom_function_errors_and_save_for_forward():
     with pytest.raises(AssertionError, match="^save_for_forward expects all arguments to be tensors; you should save "
                                              "non-tensors as attributes on ctx.$"):
         Bad.apply(torch.ones(2))
+
+
+# ---------------------------------------------------------------- double backward with custom functions
+class _OnceSquare(torch.autograd.Function):
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        return x * x
+
+    @staticmethod
+    @torch.autograd.function.once_differentiable
+    def backward(ctx, g):
+        x, = ctx.saved_tensors
+        return g * 2 * x
+
+
+def test_once_differentiable_gradients_come_out_of_an_error_node():
+    x = torch.tensor([0.5, -1.0], dtype=torch.float64, requires_grad=True)
+    go = torch.tensor([1.0, 2.0], dtype=torch.float64, requires_grad=True)
+    gx, = torch.autograd.grad(_OnceSquare.apply(x), x, go, create_graph=True)
+    assert gx.tolist() == [1.0, -4.0] and gx.requires_grad
+    assert repr(gx) == "tensor([ 1., -4.], dtype=torch.float64, grad_fn=<Error>)"
+    assert repr(gx.grad_fn).startswith("<Error object at ")
+    assert torch.autograd.grad(gx.sum(), x, allow_unused=True) == (None,)  # (torch's: detached copies)
+    with pytest.raises(RuntimeError, match="^trying to differentiate twice a function that was marked with "
+                                           "@once_differentiable$"):
+        gx.sum().backward()
+    with pytest.raises(torch.autograd.GradcheckError, match="^Jacobian mismatch for output 0 with respect to input "
+                                                            "0,\n"):
+        torch.autograd.gradgradcheck(_OnceSquare.apply, (x,))
+    # without a graph to build, plain gradients
+    g2, = torch.autograd.grad(_OnceSquare.apply(x), x, torch.ones(2, dtype=torch.float64), create_graph=True)
+    assert not g2.requires_grad and g2.grad_fn is None

@@ -508,13 +508,43 @@ def _zeros(shape, dtype, device):
 
 
 def once_differentiable(fn):
-    """Decorator for a custom Function's backward that does not support double backward."""
+    """Decorator for a custom Function's backward that does not support double backward: it runs without
+    recording; where a graph is being built (create_graph with grad_outputs requiring grad), its gradients come
+    out of an Error node (on detached copies, as torch's) whose backward raises."""
 
     @functools.wraps(fn)
     def wrapper(ctx, *args):
         with no_grad():
-            return fn(ctx, *args)
+            outputs = fn(ctx, *args)
+        if not _state[0] or not any(isinstance(a, Tensor) and a._requires_grad for a in args):
+            return outputs
+        single = not isinstance(outputs, tuple)
+        outs = [o.detach().requires_grad_(True) if isinstance(o, Tensor) else o
+                for o in ((outputs,) if single else outputs)]
+        tensors = [o for o in outs if isinstance(o, Tensor)]
+        if tensors:
+            errored = _DelayedError.apply(*tensors)
+            errored = iter(errored if isinstance(errored, tuple) else (errored,))
+            outs = [next(errored) if isinstance(o, Tensor) else o for o in outs]
+        return outs[0] if single else tuple(outs)
     return wrapper
+
+
+class _DelayedError(Function):
+    """torch's Error node: the gradients of a once_differentiable backward, which cannot be differentiated."""
+
+    _native = True
+
+    def name(self):
+        return "torch::autograd::Error"
+
+    @staticmethod
+    def forward(ctx, *tensors):
+        return tensors[0] if len(tensors) == 1 else tensors
+
+    @staticmethod
+    def backward(ctx, *grads):
+        raise RuntimeError("trying to differentiate twice a function that was marked with @once_differentiable")
 
 
 class AccumulateGrad(Function):
