@@ -4,9 +4,13 @@ not checked for an empty index; the src dtype; then, for a non-empty index, the 
 self's sizes off dim, src's sizes, where a dim src lacks raises IndexError, and src's rank, before the size message,
 which names src only when there is one); an empty index is not checked further; gather of a 1-d tensor with a 0-d
 index; index_add/index_reduce/index_copy/index_fill/index_select each with torch's own dim wrapping, dtype and rank
-checks; index_reduce's beta warning, once. Expected values and messages written down from torch."""
+checks; index_reduce's beta warning, once; torch.tensor's inference from numpy scalars nested at any depth (an
+environment's np.float64 observations), and its TypeError for a 0-d array leading a list; torch.full's dtype for
+numpy fill values and its message for a fill value that is no number. Expected values and messages written down
+from torch."""
 import warnings
 
+import numpy as np
 import pytest
 
 import tinygrad_ext as torch
@@ -374,3 +378,51 @@ def test_index_ops_0d_and_value_dtypes():
         r = a.index_reduce(0, t([0]), b, "prod")
         r.backward()
         assert (r.item(), a.grad.item(), b.grad.item()) == (3.0, 3.0, 1.0)
+
+
+# ------------------------------------------------------------------------- numpy scalars in torch.tensor / full
+@pytest.mark.parametrize("data, dtype", [
+    ([[np.float64(1.0), 2.0], [3.0, 4.0]], torch.float64),
+    ([[np.float32(1), 2.5], [np.float64(3), 4]], torch.float64),
+    ([[np.float16(1)], [np.int64(1)]], torch.float16),
+    ([[np.int32(1), 2], [3, 4]], torch.int64),
+    ([[1, 2], [np.int16(3), np.int8(4)]], torch.int64),
+    ([[np.uint8(200)], [1]], torch.int64),
+    ([[np.bool_(True)], [False]], torch.bool),
+    ([[np.float32(1.0)], [np.nan]], torch.float32),
+    ([[1, 2], np.array([3., 4.], dtype=np.float32)], torch.float32),
+    ([np.array([1, 2], dtype=np.int32), [3, 4]], torch.int64),
+    ([np.float64(1.0)], torch.float64),
+    ([1, np.float32(2.0)], torch.float32),
+    ([np.int32(3), 2.5], torch.float32),
+    ([1.0, np.array(2.0)], torch.float64),
+])
+def test_tensor_infers_from_nested_numpy_scalars(data, dtype):
+    t = torch.tensor(data)
+    assert t.dtype is dtype
+    assert torch.tensor(data, dtype=torch.float32).dtype is torch.float32
+
+
+def test_tensor_of_leading_0d_array_raises():
+    for data in ([np.array(1.0)], [[np.array(1.0)], 2], [np.array(1.0), np.array(2.0)]):
+        _raises(lambda: torch.tensor(data), TypeError, "len() of unsized object")
+    assert torch.tensor([np.array([[1.0]]), np.array([[2.0]])]).shape == (2, 1, 1)
+
+
+@pytest.mark.parametrize("fill, dtype, values", [
+    (np.int64(2), torch.int64, [2, 2]), (np.int32(2), torch.int64, [2, 2]), (np.uint8(2), torch.int64, [2, 2]),
+    (np.bool_(True), torch.float32, [1.0, 1.0]), (np.float64(2), torch.float32, [2.0, 2.0]),
+    (np.float16(2), torch.float32, [2.0, 2.0]),
+])
+def test_full_numpy_fill_values(fill, dtype, values):
+    t = torch.full((2,), fill)
+    assert t.dtype is dtype and t.tolist() == values
+
+
+@pytest.mark.parametrize("fill, name", [(np.array(2), "numpy.ndarray"), (np.array(2.5), "numpy.ndarray"),
+                                        ("a", "str"), (None, "NoneType"), ([1], "list")])
+def test_full_fill_value_must_be_number(fill, name):
+    _raises(lambda: torch.full((2,), fill), TypeError, f"full(): argument 'fill_value' (position 2) must be Number, "
+                                                       f"not {name}")
+    _raises(lambda: torch.full((2,), fill, dtype=torch.float32), TypeError,
+            f"full(): argument 'fill_value' (position 2) must be Number, not {name}")

@@ -1943,10 +1943,12 @@ def full(size, fill_value, dtype=None, device=None, requires_grad=False):
         if fill_value.dim() != 0:
             raise TypeError("full(): argument 'fill_value' (position 2) must be Number, not Tensor")
         fill_value = fill_value.item()
+    if not isinstance(fill_value, (numbers.Number, np.generic)):
+        raise TypeError(f"full(): argument 'fill_value' (position 2) must be Number, not {_type_name(fill_value)}")
     dtype = _dtype.as_dtype(dtype)
-    if dtype is None:
-        dtype = _dtype.bool if isinstance(fill_value, _py_bool) else _dtype.int64 if isinstance(fill_value, _py_int) \
-            else _dtype.get_default_dtype()
+    if dtype is None:  # (a numpy integer is an int, a numpy bool_ a float to torch's parser)
+        dtype = _dtype.bool if isinstance(fill_value, _py_bool) else _dtype.int64 if isinstance(
+            fill_value, (_py_int, np.integer)) else _dtype.get_default_dtype()
     return _finish(_wrap(_C.full(_shape_arg((size,), "full"), fill_value, dtype.id, *as_device(device)._code)),
                    requires_grad)
 
@@ -2201,12 +2203,13 @@ def _tensor_scalar(t):
     return t.item()
 
 
-def _holds_tensor(data):
-    """Whether a Tensor is nested anywhere in the sequence data: one level at a time, by the set of the items'
-    types (C loops: torch.tensor of a long list must not pay a Python step per number)."""
+def _holds_tensor(data, classes=None):
+    """Whether a Tensor (an instance of `classes`) is nested anywhere in the sequence data: one level at a time, by
+    the set of the items' types (C loops: torch.tensor of a long list must not pay a Python step per number)."""
+    classes = classes or Tensor
     while True:
         types = set(map(type, data))
-        if any(issubclass(t, Tensor) for t in types):
+        if any(issubclass(t, classes) for t in types):
             return True
         seqs = [issubclass(t, (list, tuple)) for t in types]
         if not any(seqs):
@@ -2271,14 +2274,11 @@ def _infer_np(data, dtype=None):
         with np.errstate(over="ignore"):  # 1e39 as float32 is inf, as in torch
             # float16/bfloat16: float32 here, rounded by the core afterwards (double -> float -> half, as c10)
             return arr.astype("float32" if dtype in (_dtype.float16, _dtype.bfloat16) else dtype.name)
-    if isinstance(data, (list, tuple)) and any(issubclass(c, (np.ndarray, np.generic)) for c in set(map(type, data))):
-        # numpy arrays and scalars in a list keep their dtype, promoted with the other items' (torch's inference)
-        dts = [_dtype.from_numpy_dtype((x if isinstance(x, (np.ndarray, np.generic)) else _infer_np(x)).dtype)
-               for x in data]
-        if None not in dts:
-            out = dts[0]
-            for d in dts[1:]:
-                out = _dtype.BY_ID[_C.promote_types(out.id, d.id)]
+    if isinstance(data, (list, tuple)) and _holds_tensor(data, (np.ndarray, np.generic)):
+        # numpy arrays and scalars anywhere in the nesting keep their dtype, promoted with the other items' (torch's
+        # inference: [[np.float64(1), 2.0]] is float64)
+        out = _scalar_type(data)
+        if out is not None and out is not _dtype.bfloat16:
             return arr.astype(out.name)
     if arr.dtype.kind == "f" and not typed:
         default = _dtype.get_default_dtype()  # (bfloat16, which numpy lacks: float32, rounded by tensor())
@@ -2309,6 +2309,11 @@ def tensor(data, dtype=None, device=None, requires_grad=False, pin_memory=False)
         t = data.detach().clone()
     else:
         if isinstance(data, (list, tuple)):
+            first = data
+            while isinstance(first, (list, tuple)) and first:
+                first = first[0]
+            if isinstance(first, np.ndarray) and first.ndim == 0 and first is not data:
+                raise TypeError("len() of unsized object")  # (torch sizes the nesting by its first items, as sequences)
             data, inferred = _sequence_scalars(data)
             dtype = dtype or inferred
         if isinstance(data, np.ndarray) and min(data.strides, default=0) < 0:
