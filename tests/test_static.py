@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 import tinygrad_ext
 import tinygrad_ext.static as tf
-from tinygrad_ext import _registry
+from tinygrad_ext import _nvrtc, _registry
 from tinygrad_ext.static import _ops as tf_ops
 from tinygrad_ext.static import errors
 
@@ -614,4 +614,6 @@ def test_tutorial_graph_on_gpu_matches_cpu():
             w1.load(init[0], sess)
             w2.load(init[1], sess)
             results.append([sess.run([loss, new_w1, new_w2], {x: xv, y: yv})[0] for _ in range(5)])
+            # the loss chain and its gradient are fused on either device (on the GPU when NVRTC compiles them)
+            assert sess.stats.fused >= (2 if dev == "/cpu:0" or _nvrtc.available() else 0)
     np.testing.assert_allclose(results[1], results[0], rtol=1e-4)

@@ -40,7 +40,6 @@ import threading
 import warnings
 
 from . import _C, _dtype, _nvrtc, _registry
-from ._device import device
 from .tensor import Tensor, _wrap, empty
 
 # registry entries a chain may hold: floating results from floating operands, no scalar parameters
@@ -60,7 +59,6 @@ _ISA_FLAGS = {"avx512": ["-mavx2", "-mfma", "-mavx512f", "-mavx512dq", "-mavx512
                          "-mprefer-vector-width=512"],
               "avx2": ["-mavx2", "-mfma"], "base": []}
 _lock = threading.Lock()
-_CPU = device("cpu")._code
 
 
 class Chain:
@@ -594,17 +592,18 @@ def _shape_of(*inputs):
     shape = _shapes.get(shapes)
     if shape is None:
         shape = _shapes[shapes] = _broadcast(shapes, "shape")
-    return _wrap(_C.expand(_C.empty((), inputs[0]._impl.dtype, *_CPU), shape))
+    a = inputs[0]._impl
+    return _wrap(_C.expand(_C.empty((), a.dtype, a.device_type, a.device_index), shape))
 
 
 def fuse_steps(steps, elementwise, reductions, fetch_slots, shape_readers):
-    """Plan steps ((kernel, input slots, output slot, record), ...), in order, with each chain of CPU floating
-    elementwise ops (record.type -> registry name in `elementwise`), optionally ending in a full reduction
-    (record.type -> "sum"/"mean" in `reductions`), as one fused step of at least MIN_PLAN_OPS ops. An op whose
-    only reader is such an op, or a cheap op (_CHEAP) whose every reader is (and whose value is not fetched), is
-    computed inside its readers' kernels (recomputed where it has several: `(y - x)` in the loss and in its
-    gradient), so it needs no buffer; a reader that only needs its shape
-    (`shape_readers`: record.type -> input positions) gets a zero-stride stand-in.
+    """Plan steps ((kernel, input slots, output slot, record), ...), in order, with each chain of floating
+    elementwise ops on one device, the CPU or a GPU with NVRTC (record.type -> registry name in `elementwise`),
+    optionally ending in a full reduction (record.type -> "sum"/"mean" in `reductions`), as one fused step of at
+    least MIN_PLAN_OPS ops. An op whose only reader is such an op, or a cheap op (_CHEAP) whose every reader is (and
+    whose value is not fetched), is computed inside its readers' kernels (recomputed where it has several: `(y - x)`
+    in the loss and in its gradient), so it needs no buffer; a reader that only needs its shape (`shape_readers`:
+    record.type -> input positions) gets a zero-stride stand-in.
     Returns (steps, fused kernels, ops they run)."""
     value_readers, shape_only = {}, {}
     for n, (_, ins, _, r) in enumerate(steps):
@@ -615,7 +614,8 @@ def fuse_steps(steps, elementwise, reductions, fetch_slots, shape_readers):
 
     def kind(n):
         r = steps[n][3]
-        if r.device != "cpu" or getattr(getattr(r.src, "dtype", None), "torch", None) not in _CTYPE or r.controls:
+        if getattr(getattr(r.src, "dtype", None), "torch", None) not in _CTYPE or r.controls or not \
+                (r.device == "cpu" or (str(r.device).startswith("cuda") and _nvrtc.available())):
             return None
         if r.type in elementwise and elementwise[r.type] in FUSABLE:
             return "op"
