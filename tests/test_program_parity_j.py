@@ -426,3 +426,57 @@ def test_full_fill_value_must_be_number(fill, name):
                                                        f"not {name}")
     _raises(lambda: torch.full((2,), fill, dtype=torch.float32), TypeError,
             f"full(): argument 'fill_value' (position 2) must be Number, not {name}")
+
+
+# ------------------------------------------------------------------------ in-place nodes' names (DCGAN's LeakyReLU)
+@pytest.mark.parametrize("fn, name", [
+    (lambda u: torch.nn.functional.leaky_relu_(u, 0.1), "LeakyReluBackward1"),
+    (lambda u: torch.nn.LeakyReLU(0.2, inplace=True)(u), "LeakyReluBackward1"),
+    (lambda u: torch.nn.functional.leaky_relu(u, 0.2), "LeakyReluBackward0"),
+    (lambda u: torch.nn.functional.elu_(u, 0.5), "EluBackward1"),
+    (lambda u: torch.nn.ELU(inplace=True)(u), "EluBackward1"),
+    (lambda u: torch.nn.functional.selu_(u), "EluBackward1"), (lambda u: torch.nn.SELU(True)(u), "EluBackward1"),
+    (lambda u: torch.nn.functional.elu(u), "EluBackward0"),
+    (lambda u: torch.nn.functional.celu_(u, 2.0), "CeluBackward1"),
+    (lambda u: torch.nn.CELU(inplace=True)(u), "CeluBackward1"),
+    (lambda u: torch.nn.functional.celu(u), "CeluBackward0"),
+    (lambda u: torch.nn.functional.threshold_(u, 0.1, 2.0), "ThresholdBackward1"),
+    (lambda u: torch.nn.Threshold(0.1, 2.0, True)(u), "ThresholdBackward1"),
+    (lambda u: torch.nn.functional.threshold(u, 0.1, 2.0), "ThresholdBackward0"),
+    (lambda u: torch.nn.functional.rrelu_(u), "RreluWithNoiseBackward1"),
+    (lambda u: torch.nn.functional.rrelu_(u, training=True), "RreluWithNoiseBackward1"),
+    (lambda u: torch.nn.RReLU(inplace=True)(u), "RreluWithNoiseBackward1"),
+    (lambda u: torch.nn.functional.rrelu(u, training=True), "RreluWithNoiseBackward0"),
+    (lambda u: torch.nn.functional.dropout(u, 0.3, inplace=True), "MulBackward0"),
+    (lambda u: torch.nn.Dropout(0.3, inplace=True)(u), "MulBackward0"),
+    (lambda u: torch.nn.functional.dropout(u, 1.0, inplace=True), "MulBackward0"),
+    (lambda u: u.sgn(), "SgnBackward0"), (lambda u: torch.sgn(u), "SgnBackward0"), (lambda u: u.sgn_(), "SgnBackward0"),
+    (lambda u: u.index_fill(0, torch.tensor([1]), 0.), "IndexFillBackward0"),
+    (lambda u: u.index_fill_(1, torch.tensor([1]), 0.), "IndexFillBackward0"),
+    (lambda u: u.index_fill(0, torch.tensor([1]), torch.tensor(2.)), "IndexFillBackward1"),
+    (lambda u: u.index_copy(0, torch.tensor([1]), torch.ones(1, 6)), "IndexCopyBackward0"),
+    (lambda u: u.index_copy_(0, torch.tensor([1]), torch.ones(1, 6)), "IndexCopyBackward0"),
+    (lambda u: u.masked_scatter(u > 0, torch.ones(4, 6)), "MaskedScatterBackward0"),
+    (lambda u: u.masked_scatter_(u > 0, torch.ones(4, 6)), "MaskedScatterBackward0"),
+])
+def test_node_names(fn, name):
+    torch.manual_seed(0)
+    v = torch.randn(4, 6, requires_grad=True)
+    u = v.clone()
+    r = fn(u)
+    assert r.grad_fn.name() == name
+    r.sum().backward()  # (the renamed nodes still differentiate)
+    assert v.grad.shape == (4, 6)
+
+
+def test_inplace_activation_values_and_views():
+    torch.manual_seed(0)
+    v = torch.randn(4, 6, requires_grad=True)
+    u = v.clone()
+    torch.nn.functional.leaky_relu_(u[:2], 0.5)  # a view: its base takes the history, as torch's
+    assert u.grad_fn.name() == "torch::autograd::CopySlices" and u[:2].grad_fn is not None
+    u.sum().backward()
+    assert v.grad[:2].tolist() == torch.where(v[:2] > 0, 1.0, 0.5).tolist() and v.grad[2:].eq(1).all()
+    x = v.detach().clone()
+    torch.nn.functional.leaky_relu_(x, 0.5)  # no autograd: no node
+    assert x.grad_fn is None and x.tolist() == torch.nn.functional.leaky_relu(v.detach(), 0.5).tolist()

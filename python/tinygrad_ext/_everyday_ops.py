@@ -72,8 +72,8 @@ def type_as(self, other):
 
 
 def sgn(input, *, out=None):
-    """sign(input) for real tensors (torch's sgn is x / |x| for complex ones)."""
-    return _out(input.sign(), out)
+    """sign(input) for real tensors (torch's sgn is x / |x| for complex ones), in a node of torch's name."""
+    return _out(_named(input.sign(), "SgnBackward0"), out)
 
 
 def positive(input):

@@ -6,7 +6,7 @@ import warnings
 
 from . import _C, _dtype, _ops
 from .autograd.function import inplace_source
-from .tensor import Tensor, _broadcast_shape, _check_inplace, _needs_grad, full
+from .tensor import Tensor, _broadcast_shape, _check_inplace, _named, _needs_grad, full
 
 _REDUCES = ("sum", "prod", "mean", "amax", "amin")
 _WARNED = [False]  # scatter(reduce=) with a tensor src: warned
@@ -200,7 +200,7 @@ def index_copy(input, dim, index, source):
         out[index] = source.reshape(-1)
         return out.reshape(())
     out[_key(input, d, index)] = source
-    return out
+    return _named(out, "IndexCopyBackward0")
 
 
 def index_fill(input, dim, index, value):
@@ -213,7 +213,7 @@ def index_fill(input, dim, index, value):
         out[index] = value
         return out.reshape(())
     out[_key(input, d, index)] = value
-    return out
+    return _named(out, "IndexFillBackward1" if isinstance(value, Tensor) else "IndexFillBackward0")
 
 
 def index_put(input, indices, values, accumulate=False):
@@ -286,7 +286,7 @@ def masked_scatter(input, mask, source):
     if count > source.numel():
         raise RuntimeError("Number of elements of source < number of ones in mask")
     out[mask] = source.reshape(-1)[:count]
-    return out
+    return _named(out, "MaskedScatterBackward0")
 
 
 def _inplace(fn):

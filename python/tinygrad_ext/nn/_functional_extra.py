@@ -45,18 +45,21 @@ def rrelu(input, lower=1.0 / 8, upper=1.0 / 3, training=False, inplace=False):
     """Randomized leaky ReLU: inputs <= 0 scaled by a slope drawn from U(lower, upper) per element in training
     (torch's draws: one float64 uniform per such element, in row-major order, between the bounds rounded to the
     float32-or-wider compute type, the product in that type), by (lower + upper) / 2 otherwise."""
-    if training:
-        opmath = float32 if input.dtype in (float16, bfloat16) else input.dtype
-        with no_grad():
-            negative = input <= 0
-            lo, hi = tensor([lower, upper], dtype=opmath).tolist()  # torch rounds the bounds to opmath first
-            unit = empty(int(negative.sum()), dtype=float64, device=input.device).uniform_()
-            draws = unit * (hi - lo) + lo  # torch's rrelu scales without fusing, unlike its uniform_ kernel
-            slope = ones_like(input, dtype=opmath).masked_scatter_(negative, draws.to(opmath))
-        out = (input.to(opmath) * slope).to(input.dtype)
-    else:
-        out = input.clamp(min=0) + input.clamp(max=0) * ((lower + upper) / 2)
-    return input.copy_(out) if inplace else _named(out, "RreluWithNoiseBackward0")
+    def compute(x):
+        if training:
+            opmath = float32 if x.dtype in (float16, bfloat16) else x.dtype
+            with no_grad():
+                negative = x <= 0
+                lo, hi = tensor([lower, upper], dtype=opmath).tolist()  # torch rounds the bounds to opmath first
+                unit = empty(int(negative.sum()), dtype=float64, device=x.device).uniform_()
+                draws = unit * (hi - lo) + lo  # torch's rrelu scales without fusing, unlike its uniform_ kernel
+                slope = ones_like(x, dtype=opmath).masked_scatter_(negative, draws.to(opmath))
+            return _named((x.to(opmath) * slope).to(x.dtype), "RreluWithNoiseBackward1" if inplace else
+                          "RreluWithNoiseBackward0")
+        out = x.clamp(min=0) + x.clamp(max=0) * ((lower + upper) / 2)
+        return _named(out, "RreluWithNoiseBackward1" if inplace else "RreluWithNoiseBackward0")
+
+    return input._inplace_from(compute) if inplace else compute(input)  # (the in-place node: ...Backward1)
 
 
 def rrelu_(input, lower=1.0 / 8, upper=1.0 / 3, training=False):

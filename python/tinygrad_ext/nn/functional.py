@@ -296,7 +296,7 @@ def _leaky_relu(input, negative_slope):
 
 
 def leaky_relu(input, negative_slope=0.01, inplace=False):
-    return _activation(_leaky_relu, input, inplace, negative_slope)
+    return _activation(_leaky_relu, input, inplace, negative_slope, node="LeakyReluBackward1")
 
 
 def sigmoid(input):
@@ -331,8 +331,14 @@ _gelu, _gelu_tanh, _silu, _mish, _elu, _softplus, _hardsigmoid, _hardswish, _log
 _SELU = (_registry.SELU_ALPHA, _registry.SELU_SCALE, 1.0)
 
 
-def _activation(fn, input, inplace, *params):
-    return input._inplace_from(fn, *params) if inplace else fn(input, *params)
+def _activation(fn, input, inplace, *params, node=None):
+    """fn(input, *params), or written into input (inplace); `node`: the name of torch's node for the in-place
+    variant where it has one of its own (LeakyReluBackward1 for leaky_relu_, ...)."""
+    if not inplace:
+        return fn(input, *params)
+    if node is None:
+        return input._inplace_from(fn, *params)
+    return input._inplace_from(lambda x, *p: _named(fn(x, *p), node), *params)
 
 
 def gelu(input, *, approximate="none"):
@@ -350,7 +356,7 @@ def mish(input, inplace=False):
 
 
 def elu(input, alpha=1.0, inplace=False):
-    return _activation(_elu, input, inplace, alpha, 1.0, 1.0)
+    return _activation(_elu, input, inplace, alpha, 1.0, 1.0, node="EluBackward1")
 
 
 def elu_(input, alpha=1.0):
@@ -358,7 +364,7 @@ def elu_(input, alpha=1.0):
 
 
 def selu(input, inplace=False):
-    return _activation(_elu, input, inplace, *_SELU)
+    return _activation(_elu, input, inplace, *_SELU, node="EluBackward1")
 
 
 def selu_(input):
@@ -368,7 +374,7 @@ def selu_(input):
 def celu(input, alpha=1.0, inplace=False):
     if alpha == 0:
         raise RuntimeError("ZeroDivisionError: alpha cannot be 0 for CELU")
-    out = _activation(_elu, input, inplace, alpha, 1.0, 1.0 / alpha)
+    out = _activation(_elu, input, inplace, alpha, 1.0, 1.0 / alpha, node="CeluBackward1")
     return out if inplace else _named(out, "CeluBackward0")
 
 
@@ -397,11 +403,11 @@ def logsigmoid(input):
 
 
 def threshold(input, threshold, value, inplace=False):
-    return _activation(_threshold, input, inplace, threshold, value)
+    return _activation(_threshold, input, inplace, threshold, value, node="ThresholdBackward1")
 
 
 def threshold_(input, threshold, value):
-    return _activation(_threshold, input, True, threshold, value)
+    return _activation(_threshold, input, True, threshold, value, node="ThresholdBackward1")
 
 
 def tanhshrink(input):
@@ -475,12 +481,13 @@ def dropout(input, p=0.5, training=True, inplace=False):
     if not training or p == 0.0:
         return input
     if p == 1.0:
-        out = input * 0.0
+        mask = 0.0
     else:
         mask = _keep_mask(input, None, 1.0 - p)
         _C.mul(mask._impl, 1.0 / (1.0 - p), False, mask._impl)
-        out = input * mask
-    return input.copy_(out) if inplace else out
+    if inplace:  # (torch's node: MulBackward0, a number mask too)
+        return input._inplace_from(lambda x: _named(x * mask, "MulBackward0"))
+    return input * mask
 
 
 def _check_norm_dtypes(input, *params, layer_norm=False):
