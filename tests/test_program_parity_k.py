@@ -369,3 +369,33 @@ def test_once_differentiable_gradients_come_out_of_an_error_node():
     # without a graph to build, plain gradients
     g2, = torch.autograd.grad(_OnceSquare.apply(x), x, torch.ones(2, dtype=torch.float64), create_graph=True)
     assert not g2.requires_grad and g2.grad_fn is None
+
+
+def test_transfer_parametrizations_and_params():
+    class Split(nn.Module):
+        def forward(self, A, B):
+            return A + B
+
+        def right_inverse(self, X):
+            return X / 2, X / 2
+
+    assert P.__all__ == ["cached", "ParametrizationList", "register_parametrization", "is_parametrized",
+                         "remove_parametrizations", "type_before_parametrizations",
+                         "transfer_parametrizations_and_params"]
+    a = nn.Linear(3, 3)
+    P.register_parametrization(a, "weight", _Skew())
+    P.register_parametrization(a, "bias", Split())
+    b = nn.Linear(3, 3)
+    assert P.transfer_parametrizations_and_params(a, b) is b and type(b).__name__ == "ParametrizedLinear"
+    assert torch.equal(a.weight, b.weight) and torch.equal(a.bias, b.bias)
+    assert b.parametrizations.weight.original is a.parametrizations.weight.original
+    assert b.parametrizations.weight[0] is a.parametrizations.weight[0]
+    assert [n for n, _ in b.named_parameters()] == ["parametrizations.weight.original",
+                                                    "parametrizations.bias.original0",
+                                                    "parametrizations.bias.original1"]
+    c = nn.Module()
+    P.transfer_parametrizations_and_params(a, c, "weight")
+    assert [n for n, _ in c.named_parameters()] == ["parametrizations.weight.original"]
+    assert type(c).__name__ == "ParametrizedModule" and tuple(c.weight.shape) == (3, 3)
+    d = nn.Linear(3, 3)
+    assert P.transfer_parametrizations_and_params(nn.Linear(2, 2), d) is d and type(d) is nn.Linear
