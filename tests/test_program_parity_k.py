@@ -399,3 +399,27 @@ def test_transfer_parametrizations_and_params():
     assert type(c).__name__ == "ParametrizedModule" and tuple(c.weight.shape) == (3, 3)
     d = nn.Linear(3, 3)
     assert P.transfer_parametrizations_and_params(nn.Linear(2, 2), d) is d and type(d) is nn.Linear
+
+
+def test_func_jvp_uses_a_custom_functions_jvp():
+    from tinygrad_ext.func import jvp
+
+    class OnlyJvp(torch.autograd.Function):  # (no backward: torch.func.jvp runs forward mode)
+        @staticmethod
+        def forward(foo):
+            return torch.exp(foo)
+
+        @staticmethod
+        def setup_context(ctx, inputs, output):
+            ctx.save_for_forward(output)
+
+        @staticmethod
+        def jvp(ctx, gI):
+            result, = ctx.saved_tensors
+            return gI * result
+
+    p = torch.tensor([0.0, 1.0, -1.0], dtype=torch.float64)
+    t = torch.tensor([1.0, 2.0, 3.0], dtype=torch.float64)
+    out, tangent = jvp(OnlyJvp.apply, (p,), (t,))
+    assert torch.equal(out, p.exp()) and torch.equal(tangent, t * p.exp())
+    assert not out.requires_grad and not tangent.requires_grad

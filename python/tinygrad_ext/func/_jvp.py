@@ -1,6 +1,7 @@
 """torch.func.jvp: (func(*primals), the Jacobian of func at primals times tangents), by the double-backward trick
 on the autograd engine (u -> u^T J is linear in u; its gradient with respect to u, weighted by the tangents, is
 J t), so it nests with the other transforms: jvp(grad(f), primals, tangents) is a Hessian-vector product."""
+from ..autograd import forward_ad
 from ..autograd.engine import grad as _engine_grad
 from ..autograd.grad_mode import enable_grad, is_grad_enabled
 from ..tensor import Tensor, zeros_like
@@ -33,6 +34,8 @@ def _check_inputs(primals, tangents):
 
 def jvp(func, primals, tangents, *, strict=False, has_aux=False):
     flat_p, spec_p, flat_t = _check_inputs(primals, tangents)
+    if _transforms._LEVEL[0] == 0 and not forward_ad._LEVELS:  # (outermost: custom Functions' jvp take part)
+        return _jvp_dual(func, flat_p, spec_p, flat_t, has_aux)
     tracking = any(p.requires_grad for p in flat_p)
     create_graph = is_grad_enabled() and (_transforms._LEVEL[0] > 0 or tracking)
     leaves = [_transforms._tracked(p) for p in flat_p]
@@ -62,6 +65,35 @@ def jvp(func, primals, tangents, *, strict=False, has_aux=False):
         return t if create_graph else t.detach()
 
     result = (tree_unflatten([finish(o) for o in flat_out], spec_out),
+              tree_unflatten([finish(t) for t in tangents_out], spec_out))
+    return result + (tree_map(finish, aux),) if has_aux else result
+
+
+def _jvp_dual(func, flat_p, spec_p, flat_t, has_aux):
+    """jvp in a forward AD level (autograd/forward_ad.py: the same double-backward trick, with the jvp of the
+    custom Functions func calls); func runs as inside a transform (the transforms it calls keep their graphs)."""
+    create_graph = is_grad_enabled() and any(p.requires_grad for p in flat_p)
+    _transforms._LEVEL[0] += 1
+    try:
+        with enable_grad(), forward_ad.dual_level():
+            duals = [forward_ad.make_dual(p, t) for p, t in zip(flat_p, flat_t)]
+            output = func(*tree_unflatten(duals, spec_p))
+            output, aux = _transforms._split_aux(output, has_aux, "jvp")
+            flat_out, spec_out = tree_flatten(output)
+            for o in flat_out:
+                if not isinstance(o, Tensor):
+                    raise RuntimeError(f"{_API}: expected f(*primals) to return only tensors, got unsupported type "
+                                       f"{type(o)}")
+            unpacked = [forward_ad.unpack_dual(o) for o in flat_out]
+            primals_out = [o if create_graph else u.primal for o, u in zip(flat_out, unpacked)]
+            tangents_out = [zeros_like(o) if u.tangent is None else u.tangent for o, u in zip(flat_out, unpacked)]
+    finally:
+        _transforms._LEVEL[0] -= 1
+
+    def finish(t):
+        return t if create_graph else t.detach()
+
+    result = (tree_unflatten([finish(o) for o in primals_out], spec_out),
               tree_unflatten([finish(t) for t in tangents_out], spec_out))
     return result + (tree_map(finish, aux),) if has_aux else result
 
