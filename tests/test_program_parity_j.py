@@ -480,3 +480,112 @@ def test_inplace_activation_values_and_views():
     x = v.detach().clone()
     torch.nn.functional.leaky_relu_(x, 0.5)  # no autograd: no node
     assert x.grad_fn is None and x.tolist() == torch.nn.functional.leaky_relu(v.detach(), 0.5).tolist()
+
+
+# ------------------------------------------------------------------------------------- losses' checks and dtypes
+_L = torch.long
+
+
+def _t(dtype, *values):
+    return torch.tensor(values, dtype=dtype)
+
+
+@pytest.mark.parametrize("fn, exc, msg", [
+    # BCELoss checks each element's input, then its target (DCGAN's labels must be in [0, 1])
+    (lambda: torch.nn.BCELoss()(torch.rand(3), torch.tensor([0., 2., 1.])), RuntimeError,
+     "all elements of target should be between 0 and 1"),
+    (lambda: torch.nn.BCELoss()(torch.tensor([0.5, 0.5]), torch.tensor([-0.1, 0.5])), RuntimeError,
+     "all elements of target should be between 0 and 1"),
+    (lambda: torch.nn.BCELoss()(torch.tensor([0.5]), torch.tensor([float("nan")])), RuntimeError,
+     "all elements of target should be between 0 and 1"),
+    (lambda: torch.nn.BCELoss()(torch.tensor([1.5, 0.5]), torch.tensor([2., 0.5])), RuntimeError,
+     "all elements of input should be between 0 and 1"),
+    (lambda: torch.nn.BCELoss()(torch.tensor([0.5, 1.5]), torch.tensor([2., 0.5])), RuntimeError,
+     "all elements of target should be between 0 and 1"),
+    (lambda: torch.nn.BCELoss()(torch.tensor([1.5, 0.5]), torch.tensor([0.5, 2.])), RuntimeError,
+     "all elements of input should be between 0 and 1"),
+    (lambda: torch.nn.functional.binary_cross_entropy(torch.tensor([0.5], requires_grad=True), torch.tensor([1.5])),
+     RuntimeError, "all elements of target should be between 0 and 1"),
+    (lambda: torch.nn.functional.binary_cross_entropy(_t(torch.int32, 1, 0), _t(torch.int32, 1, 1)),
+     NotImplementedError, "\"binary_cross_entropy\" not implemented for 'Int'"),
+    (lambda: torch.nn.functional.binary_cross_entropy(_t(_L, 1, 0), _t(_L, 1, 1), reduction="sum"),
+     NotImplementedError, "\"binary_cross_entropy\" not implemented for 'Long'"),
+    # SmoothL1Loss (the DQN's), HuberLoss: floating types only, in the promoted dtype
+    (lambda: torch.nn.SmoothL1Loss()(_t(_L, 1, 0), _t(_L, 1, 1)), NotImplementedError,
+     "\"smooth_l1_cpu\" not implemented for 'Long'"),
+    (lambda: torch.nn.functional.smooth_l1_loss(_t(torch.int32, 1, 0), _t(torch.int32, 1, 1)), NotImplementedError,
+     "\"smooth_l1_cpu\" not implemented for 'Int'"),
+    (lambda: torch.nn.functional.smooth_l1_loss(_t(torch.bool, 1, 0), _t(_L, 1, 1)), NotImplementedError,
+     "\"smooth_l1_cpu\" not implemented for 'Long'"),
+    (lambda: torch.nn.functional.smooth_l1_loss(_t(torch.bool, 1, 0), _t(torch.bool, 1, 1)), NotImplementedError,
+     "\"smooth_l1_cpu\" not implemented for 'Bool'"),
+    (lambda: torch.nn.functional.huber_loss(_t(_L, 1, 0), _t(torch.float32, 1, 1)), RuntimeError,
+     "result type Float can't be cast to the desired output type Long"),
+    (lambda: torch.nn.functional.huber_loss(_t(torch.bool, 1, 0), _t(_L, 1, 1)), RuntimeError,
+     "result type Long can't be cast to the desired output type Bool"),
+    (lambda: torch.nn.functional.huber_loss(_t(_L, 1, 0), _t(torch.int32, 1, 1)), NotImplementedError,
+     "\"huber_cpu\" not implemented for 'Long'"),
+    (lambda: torch.nn.functional.huber_loss(_t(torch.int32, 1, 0), _t(torch.int32, 1, 1)), NotImplementedError,
+     "\"huber_cpu\" not implemented for 'Int'"),
+    # kl_div (knowledge distillation's KLDivLoss): no integral operand
+    (lambda: torch.nn.functional.kl_div(_t(torch.float32, 1, 0), _t(_L, 1, 1), reduction="batchmean"), RuntimeError,
+     "kl_div: Integral inputs not supported."),
+    (lambda: torch.nn.KLDivLoss(reduction="sum")(_t(_L, 1, 0), _t(torch.float32, 1, 1)), RuntimeError,
+     "kl_div: Integral inputs not supported."),
+    (lambda: torch.nn.functional.kl_div(_t(torch.float32, 1, 0), _t(torch.bool, 1, 1), reduction="sum"),
+     RuntimeError, "kl_div: Integral inputs not supported."),
+    # binary_cross_entropy_with_logits: a floating input
+    (lambda: torch.nn.functional.binary_cross_entropy_with_logits(_t(_L, 1, 0), _t(torch.float32, 1, 1)),
+     NotImplementedError, "\"log_sigmoid_cpu\" not implemented for 'Long'"),
+    (lambda: torch.nn.functional.binary_cross_entropy_with_logits(_t(_L, 1, 0), _t(torch.bool, 1, 1)),
+     NotImplementedError, "\"log_sigmoid_cpu\" not implemented for 'Long'"),
+    (lambda: torch.nn.functional.binary_cross_entropy_with_logits(_t(torch.bool, 1, 0), _t(torch.float32, 1, 1)),
+     NotImplementedError, "\"log_sigmoid_cpu\" not implemented for 'Bool'"),
+    # soft_margin_loss: of input's dtype
+    (lambda: torch.nn.functional.soft_margin_loss(_t(_L, 1, 0), _t(torch.float32, 1, 1)), RuntimeError,
+     "result type Float can't be cast to the desired output type Long"),
+    (lambda: torch.nn.functional.soft_margin_loss(_t(_L, 1, 0), _t(torch.bool, 1, 1)), RuntimeError,
+     "result type Float can't be cast to the desired output type Long"),
+    (lambda: torch.nn.functional.soft_margin_loss(_t(torch.int32, 1, 0), _t(torch.int32, 1, 1)), RuntimeError,
+     "result type Float can't be cast to the desired output type Int"),
+    (lambda: torch.nn.functional.soft_margin_loss(_t(torch.bool, 1, 0), _t(_L, 1, 1)), RuntimeError,
+     "Negation, the `-` operator, on a bool tensor is not supported. If you are trying to invert a mask, use the `~` "
+     "or `logical_not()` operator instead."),
+    # clip_grad_value_ of parameters without gradients (torch 2.13's grouping of an empty list)
+    (lambda: torch.nn.utils.clip_grad_value_([torch.nn.Parameter(torch.rand(2))], 1), RuntimeError,
+     "Expected !nested_tensorlist[0].empty() to be true, but got false.  (Could this error message be improved?  If "
+     "so, please report an enhancement request to PyTorch.)"),
+    (lambda: torch.nn.utils.clip_grad_value_([], 1, foreach=False), RuntimeError,
+     "Expected !nested_tensorlist[0].empty() to be true, but got false.  (Could this error message be improved?  If "
+     "so, please report an enhancement request to PyTorch.)"),
+])
+def test_loss_checks(fn, exc, msg):
+    _raises(fn, exc, msg)
+
+
+def test_loss_dtypes():
+    f32, f64, f16 = torch.float32, torch.float64, torch.float16
+    F = torch.nn.functional
+    # smooth_l1: a float and a long or bool operand promote
+    for a, b in ((_t(f32, 1, 0), _t(_L, 1, 1)), (_t(_L, 1, 0), _t(f32, 1, 1)), (_t(f32, 1, 0), _t(torch.bool, 1, 1)),
+                 (_t(torch.bool, 1, 0), _t(f32, 1, 1))):
+        r = F.smooth_l1_loss(a, b)
+        assert r.dtype is f32 and r.item() == 0.25
+    assert F.smooth_l1_loss(_t(f32, 1, 0), _t(f64, 1, 1)).dtype is f64
+    # huber: input's dtype
+    for a, b, dt in ((_t(f32, 1, 0), _t(f64, 1, 1), f32), (_t(f64, 1, 0), _t(f32, 1, 1), f64),
+                     (_t(f16, 1, 0), _t(f32, 1, 1), f16), (_t(f32, 1, 0), _t(torch.bool, 1, 1), f32),
+                     (_t(f32, 1, 0), _t(_L, 1, 1), f32)):
+        r = F.huber_loss(a, b)
+        assert r.dtype is dt and r.item() == 0.25
+    # soft_margin: input's dtype
+    r = F.soft_margin_loss(_t(f32, 1, 0), _t(f64, 1, 1))
+    assert r.dtype is f32 and abs(r.item() - 0.5032) < 1e-4
+    r = F.soft_margin_loss(_t(f16, 1, 0), _t(f32, 1, 1))
+    assert r.dtype is f16 and r.item() == 0.50341796875
+    assert F.soft_margin_loss(_t(f32, 1, 0), _t(torch.bool, 1, 1)).dtype is f32
+    # a parameter with a gradient beside one without: only the gradient clipped
+    a, b = torch.nn.Parameter(torch.rand(2)), torch.nn.Parameter(torch.rand(2))
+    a.grad = torch.tensor([5., -5.])
+    torch.nn.utils.clip_grad_value_([a, b], 1)
+    assert a.grad.tolist() == [1.0, -1.0] and b.grad is None

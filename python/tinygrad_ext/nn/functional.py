@@ -693,7 +693,10 @@ def smooth_l1_loss(input, target, size_average=None, reduce=None, reduction="mea
         raise RuntimeError("smooth_l1_loss does not support negative values for beta.")
     if input.shape != target.shape:
         _check_same_size(input, target)
-    d = input - target
+    common = _dtype.BY_ID[_C.promote_types(input.dtype.id, target.dtype.id)]
+    if not common.is_floating_point:  # (torch's kernel: floating types only, a bool promoted with a float)
+        raise NotImplementedError(f"\"smooth_l1_cpu\" not implemented for '{common._legacy[:-6]}'")
+    d = input.to(common) - target.to(common)
     ad = d.abs()
     if beta == 0:
         return _reduce(ad, code)
@@ -784,11 +787,16 @@ def binary_cross_entropy(input, target, weight=None, size_average=None, reduce=N
                          "is deprecated. Please ensure they have the same size.")
     if target.dtype != input.dtype:
         raise RuntimeError(f"Found dtype {target.dtype._legacy[:-6]} but expected {input.dtype._legacy[:-6]}")
-    if input.numel():
+    if not input.dtype.is_floating_point:
+        raise NotImplementedError(f"\"binary_cross_entropy\" not implemented for '{input.dtype._legacy[:-6]}'")
+    if input.numel():  # torch's kernel checks each element's input, then its target, in order
         with no_grad():
-            lo, hi = float(input.min()), float(input.max())
-        if not (lo >= 0.0 and hi <= 1.0):
-            raise RuntimeError("all elements of input should be between 0 and 1")
+            bad_input = ~((input >= 0) & (input <= 1))
+            bad = bad_input | ~((target >= 0) & (target <= 1))
+            if bad.any():
+                first = int(bad.reshape(-1).to(_dtype.uint8).argmax())
+                raise RuntimeError(f"all elements of {'input' if bad_input.reshape(-1)[first] else 'target'} should "
+                                   "be between 0 and 1")
     _check_no_grad("binary_cross_entropy", weight=weight)
     if _needs_grad(input, target):
         return _BinaryCrossEntropy.apply(input, target, weight, code)
@@ -850,6 +858,8 @@ def binary_cross_entropy_with_logits(input, target, weight=None, size_average=No
     code = _reduction_code(reduction, size_average, reduce)
     if target.shape != input.shape:
         raise ValueError(f"Target size ({target.shape}) must be the same as input size ({input.shape})")
+    if not input.dtype.is_floating_point:  # (torch's log_sigmoid of the input: floating types only)
+        raise NotImplementedError(f"\"log_sigmoid_cpu\" not implemented for '{input.dtype._legacy[:-6]}'")
     if target.dtype == _dtype.bool:
         raise RuntimeError("Subtraction, the `-` operator, with two bool tensors is not supported. Use the `^` or "
                            "`logical_xor()` operator instead.")
@@ -1988,6 +1998,8 @@ def kl_div(input, target, size_average=None, reduce=None, reduction="mean", log_
                       "'batchmean' divides only by the batch size, and aligns with the KL div math definition."
                       "'mean' will be changed to behave the same as 'batchmean' in the next major release.",
                       UserWarning, stacklevel=2)
+    if not (input.dtype.is_floating_point and target.dtype.is_floating_point):
+        raise RuntimeError("kl_div: Integral inputs not supported.")
     if log_target:
         loss = target.exp() * (target - input)
     else:
@@ -2004,9 +2016,15 @@ def huber_loss(input, target, reduction="mean", delta=1.0, weight=None):
     code = _reduction_code(reduction)
     if input.shape != target.shape:
         _check_same_size(input, target)
-    d = input - target
+    common = _dtype.BY_ID[_C.promote_types(input.dtype.id, target.dtype.id)]
+    if not _C.can_cast(common.id, input.dtype.id):  # (torch's loss is of input's dtype, computed in the common one)
+        raise RuntimeError(f"result type {common._legacy[:-6]} can't be cast to the desired output type "
+                           f"{input.dtype._legacy[:-6]}")
+    if not common.is_floating_point:
+        raise NotImplementedError(f"\"huber_cpu\" not implemented for '{common._legacy[:-6]}'")
+    d = input.to(common) - target.to(common)
     ad = d.abs()
-    loss = where(ad < delta, 0.5 * d * d, delta * (ad - 0.5 * delta))
+    loss = where(ad < delta, 0.5 * d * d, delta * (ad - 0.5 * delta)).to(input.dtype)
     return _named(_reduce(loss if weight is None else loss * weight, code), "HuberLossBackward0")
 
 
@@ -2333,7 +2351,12 @@ def linear_cross_entropy(input, linear_weight, target, *, linear_bias=None, weig
 def soft_margin_loss(input, target, size_average=None, reduce=None, reduction="mean"):
     """log(1 + exp(-target * input)) elementwise (targets are 1 or -1)."""
     code = _reduction_code(reduction, size_average, reduce)
-    return _named(_reduce(softplus(-target * input), code), "SoftMarginLossBackward0")
+    z = -input * target
+    loss = softplus(z if z.dtype.is_floating_point else z.to(_dtype.get_default_dtype()))
+    if not _C.can_cast(loss.dtype.id, input.dtype.id):  # (torch's loss is of input's dtype)
+        raise RuntimeError(f"result type {loss.dtype._legacy[:-6]} can't be cast to the desired output type "
+                           f"{input.dtype._legacy[:-6]}")
+    return _named(_reduce(loss.to(input.dtype), code), "SoftMarginLossBackward0")
 
 
 def multilabel_soft_margin_loss(input, target, weight=None, size_average=None, reduce=None, reduction="mean"):

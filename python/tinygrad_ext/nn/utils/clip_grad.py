@@ -67,6 +67,10 @@ def clip_grad_norm(parameters, max_norm, norm_type=2.0, error_if_nonfinite=False
 def clip_grad_value_(parameters, clip_value, foreach=None):
     """Clamps every gradient into [-clip_value, clip_value], in place."""
     clip_value = float(clip_value)
+    grads = list(_grads(_tensor_list(parameters)))
+    if not grads:  # (torch 2.13 groups the gradients by device and dtype first, which refuses an empty list)
+        raise RuntimeError("Expected !nested_tensorlist[0].empty() to be true, but got false.  (Could this error "
+                           "message be improved?  If so, please report an enhancement request to PyTorch.)")
     with no_grad():
-        for g in _grads(_tensor_list(parameters)):
+        for g in grads:
             g.clamp_(min=-clip_value, max=clip_value)
