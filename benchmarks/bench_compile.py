@@ -23,7 +23,8 @@ PyTorch eager and torch.compile (inductor), with the first calls' time. With --s
 Then a 10-op elementwise chain on 4M float32 (two inputs, one output): tinygrad_ext.compile (one fused kernel)
 against eager tinygrad_ext, numpy and PyTorch eager, beside the memory floor: the best time of a kernel that
 only reads both inputs and writes the output once (`add` into a preallocated output, ours and numpy's).
-With --chain-only only that table runs.
+With --chain-only only that table runs. Where NVRTC is found (TG_NVRTC=path), each chain's CUDA kernel is also
+compiled for sm_80 and sm_90 and the compile time printed (the first call's cost on a GPU; NVRTC needs none).
 """
 import argparse
 import time
@@ -32,6 +33,7 @@ import common
 import numpy as np
 import tinygrad_ext
 import tinygrad_ext.static as tf
+from tinygrad_ext import _compile, _fusion, _nvrtc
 from common import bench_interleaved, header, table, two_layer_autograd_step as eager_step
 
 p = argparse.ArgumentParser()
@@ -127,7 +129,26 @@ def chain_table(name, fn, fn_numpy, n=1 << 22):
     print(f"{name}, {n} float32 (two {4 * n >> 20} MiB inputs, one output)")
     table([(label, f"{t * 1e3:.3f}", f"{3 * 4 * n / t / 1e9:.1f}", f"{t / floor:.2f}") for (label, _), t in
            zip(rows, times)], ["", "ms", "GB/s (3 arrays)", "vs x + y"])
-    print(f"# first call (trace + C++ compile, or the disk cache): {first * 1e3:.0f} ms; {fused.stats}\n")
+    print(f"# first call (trace + C++ compile, or the disk cache): {first * 1e3:.0f} ms; {fused.stats}")
+    nvrtc_compile_time(fn, x, y)
+    print()
+
+
+def nvrtc_compile_time(fn, x, y):
+    """NVRTC's time to compile the chain's CUDA kernel (no GPU needed; not cached here), when libnvrtc is found."""
+    if not _nvrtc.available() or _fusion.include_dirs() is None:
+        print("# NVRTC: not found (set TG_NVRTC to a libnvrtc path to time the CUDA kernel's compile)")
+        return
+    traced = _compile._Compiled(fn, False, True, 1)  # (what tinygrad_ext.compile wraps: its trace holds the chain)
+    traced(x, y)
+    (chain, _), = next(iter(traced.graphs.values())).outputs
+    source = _fusion._source_cuda(chain, "float", ("full",) * chain.ninputs)
+    headers = _fusion._headers(_fusion.include_dirs())
+    for arch in ("sm_80", "sm_90"):
+        t0 = time.perf_counter()
+        cubin = _nvrtc.compile_cubin(source, headers, arch)
+        print(f"# NVRTC {'.'.join(map(str, _nvrtc.version()))} compile of its CUDA kernel for {arch}: "
+              f"{(time.perf_counter() - t0) * 1e3:.0f} ms ({len(cubin)} bytes of cubin)")
 
 
 def chain_tables():

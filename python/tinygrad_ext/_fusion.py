@@ -21,10 +21,11 @@ with the eager kernels.
 
 On a GPU (CUDA tensors of one device) the chain is one generated CUDA kernel, compiled at run time by NVRTC
 (_nvrtc.py) for the device's architecture and cached on disk beside the CPU kernels: a grid-stride loop that
-computes every op of an element in registers with the same functors. Between two ops each value passes through an
-empty asm statement, so that the compiler cannot contract one op's multiply with the next op's add: each op rounds
-as its eager kernel does. A chain ending in a sum or mean writes the elementwise result, which the eager CUDA
-reduction then sums (the reduction is not fused on the GPU yet). Without NVRTC the chain is interpreted there too.
+computes every op of an element in registers with the same functors. Between two ops each value passes through a
+volatile local (a store and a load), so that no compiler stage (NVVM, ptxas) contracts one op's multiply with the
+next op's add: each op rounds as its eager kernel does. A chain ending in a sum or mean writes the elementwise
+result, which the eager CUDA reduction then sums (the reduction is not fused on the GPU yet). Without NVRTC the
+chain is interpreted there too.
 
 Inputs may broadcast: a one-element input (or a zero-stride expanded one) is read as a scalar; any other
 input whose shape is not the result's (or that is not contiguous) is first copied to the result's shape (an
@@ -297,19 +298,21 @@ def _assemble(chain, ctype, kinds, temps, body, value):
 
 def _source_cuda(chain, ctype, kinds):
     """The CUDA source of the chain's elementwise ops for one dtype and input kinds: a grid-stride loop, the ops of an
-    element in registers, each value fenced by an empty asm statement (no multiply-add contracted across two ops)."""
-    fence = "d" if ctype == "double" else "f"
+    element in registers, each op's value passed through a volatile local (stored and loaded: it must exist as the
+    op's rounded result, so no multiply of one op is contracted with an add of the next, by NVVM or by ptxas)."""
     params = [f"const T* __restrict__ x{k}" for k in range(len(kinds))] + ["T* __restrict__ out", "int64_t n"]
     body = [f"  const T s{k} = *x{k};" for k, kind in enumerate(kinds) if kind == "scalar"]
     body.append("  for (int64_t i = blockIdx.x * int64_t(blockDim.x) + threadIdx.x; i < n; "
                 "i += int64_t(gridDim.x) * blockDim.x) {")
     for j, (name, args) in enumerate(chain.steps):
         operands = [(f"s{i}" if kinds[i] == "scalar" else f"x{i}[i]") if kind == "in" else f"v{i}" for kind, i in args]
-        body.append(f"    T v{j} = {FUSABLE[name].functor}{{}}({', '.join(operands)});")
-        body.append(f'    asm volatile("" : "+{fence}"(v{j}));')
+        body.append(f"    const T v{j} = rounded({FUSABLE[name].functor}{{}}({', '.join(operands)}));")
     body += [f"    out[i] = v{len(chain.steps) - 1};", "  }"]
     return "\n".join([f"// tinygrad_ext fused CUDA kernel: {chain!r} ({ctype}; inputs {', '.join(kinds)})",
                       '#include "elementwise.h"', "using namespace tg;", f"using T = {ctype};",
+                      "// an op's value as eager writes it: a rounded T (a volatile store and load; an empty asm or",
+                      "// register move would leave ptxas free to fuse a multiply with the next op's add)",
+                      "__device__ __forceinline__ T rounded(T v) {", "  volatile T r = v;", "  return r;", "}",
                       f'extern "C" __global__ void tg_fused({", ".join(params)}) {{', *body, "}", ""])
 
 
