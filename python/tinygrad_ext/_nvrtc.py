@@ -89,7 +89,11 @@ template <class...> using void_t = void;
 #endif
 """
 STD_NAMES = ("cmath", "cstdint", "cstring", "type_traits")
-OPTIONS = ("-std=c++17", "-default-device", "-DNDEBUG")  # (-default-device: math.h's CPU-only helpers compile, unused)
+# The eager kernels' floating-point settings (nvcc's defaults, which CMakeLists.txt keeps): no flush to zero, IEEE
+# division and square root, multiply-adds contracted within an op. (-default-device: math.h's CPU-only helpers
+# compile as device functions, unused.)
+OPTIONS = ("-std=c++17", "-default-device", "-DNDEBUG", "--ftz=false", "--prec-div=true", "--prec-sqrt=true",
+           "--fmad=true")
 
 _lock = threading.Lock()
 _lib = []  # [the loaded library, or None]
