@@ -96,8 +96,18 @@ def test_fused_equals_eager_on_the_gpu(dtype):
     before = _fusion.STATS["compiled_calls"]
     got = chain(x, y)
     assert _fusion.STATS["compiled_calls"] == before + 1 and got.device == x.device
-    assert torch.equal(got, eager)
-    assert torch.equal(chain(x, y[0, 0]), ((x * y[0, 0] + x).exp().log1p() - y[0, 0]).tanh())  # a scalar input
+    same(got, eager)
+    same(chain(x, y[0, 0]), ((x * y[0, 0] + x).exp().log1p() - y[0, 0]).tanh())  # a scalar input
+
+
+def same(fused, eager):
+    """Bitwise equal where NVRTC is the CUDA release the package was built with (the same compiler and math
+    library as the eager kernels'); else within a few ulp (another release may contract or round a functor's
+    arithmetic differently)."""
+    if ".".join(map(str, _nvrtc.version())) == torch.version.cuda:
+        assert torch.equal(fused, eager)
+    else:
+        torch.testing.assert_close(fused, eager, rtol=4 * torch.finfo(eager.dtype).eps, atol=0)
 
 
 @cuda
@@ -107,7 +117,7 @@ def test_fused_sum_and_mean_on_the_gpu():
     for reduction in ("sum", "mean"):
         chain = _fusion.Chain([("sub", (I(0), I(1))), ("mul", (S(0), S(0)))], 2, reduction)
         d = x - y
-        assert torch.equal(chain(x, y), getattr(d * d, reduction)())
+        same(chain(x, y), getattr(d * d, reduction)())
 
 
 @cuda
