@@ -133,3 +133,85 @@ def test_dynamo_explain():
     r = e.break_reasons[0]
     assert type(r).__name__ == "GraphCompileReason" and isinstance(r.reason, str) and r.graph_break
     assert "  Break Reason 1:\n    Reason: " in str(e)
+
+
+# torch 2.13's strides of each case below (the channels-last tutorial's layouts: elementwise results as torch's
+# TensorIterator lays them out, clone's preserve_format default, to(dtype) preserving, to(memory_format=) by the
+# suggested format, CPU convolutions and pools channels-last when an operand is, gradients in the forward's layout
+# and .grad by the leaf's layout contract)
+_TORCH_STRIDES = {
+    "add": (60, 1, 15, 3), "mul": (60, 1, 15, 3), "relu": (60, 1, 15, 3), "sin": (60, 1, 15, 3),
+    "clamp": (60, 1, 15, 3), "where": (60, 1, 15, 3), "lrelu": (60, 1, 15, 3), "cmp": (60, 1, 15, 3),
+    "mixed_cl_first": (60, 1, 15, 3), "mixed_contig_first": (60, 20, 5, 1), "bcast_bias": (60, 1, 15, 3),
+    "bcast_row": (1, 4), "t_plus_t": (1, 4), "t_exp": (1, 4), "slice_nondense": (1, 2), "expand_row": (3, 1),
+    "perm3": (1, 12, 4), "int_to_float": (1, 4), "clone": (60, 1, 15, 3), "contig": (60, 20, 5, 1),
+    "clone_cf": (60, 20, 5, 1), "clone_t": (1, 4), "clone_slice": (1, 2), "to_double": (60, 1, 15, 3),
+    "to_int": (1, 4), "to_cl_ambiguous": (25, 1, 5, 1), "to_cl_n11": (4, 1, 4, 4),
+    "contig_cl_ambiguous": (25, 25, 5, 1), "conv_x_cl": (120, 1, 30, 6), "conv_w_cl": (120, 1, 30, 6),
+    "conv_none": (120, 20, 5, 1), "conv_f64": (120, 1, 30, 6), "conv_n11": (3, 1, 3, 3), "convT": (84, 1, 14, 2),
+    "conv1d_t": (12, 4, 1), "maxpool": (12, 1, 6, 3), "maxpool_idx": (12, 1, 6, 3), "avgpool": (12, 1, 6, 3),
+    "grad_x_cl": (60, 1, 15, 3), "grad_w_cl": (27, 1, 9, 3), "grad_x_c_wcl": (60, 20, 5, 1),
+    "grad_w_c_wcl": (27, 1, 9, 3), "grad_x_cl_wc": (60, 1, 15, 3), "grad_w_cl_wc": (27, 9, 3, 1),
+    "grad_maxpool": (60, 1, 15, 3), "grad_leaf_t": (1, 4), "grad_leaf_nondense": (3, 1), "bn": (60, 1, 15, 3),
+}
+
+
+def _layout_cases():
+    F = nn.functional
+    cl = torch.channels_last
+    z = torch.arange(120.).reshape(2, 3, 4, 5).to(memory_format=cl)
+    w = torch.ones(6, 3, 3, 3)
+    r = {"add": z + 1, "mul": z * z, "relu": z.relu(), "sin": torch.sin(z), "clamp": z.clamp(0, 5),
+         "where": torch.where(z > 3, z, 0.), "lrelu": F.leaky_relu(z), "cmp": z > 3,
+         "mixed_cl_first": z + torch.ones(2, 3, 4, 5), "mixed_contig_first": torch.ones(2, 3, 4, 5) + z,
+         "bcast_bias": z + torch.ones(1, 3, 1, 1), "bcast_row": torch.ones(3, 4).t() + torch.ones(3),
+         "t_plus_t": torch.ones(3, 4).t() * torch.ones(3, 4).t(), "t_exp": torch.ones(3, 4).t().exp(),
+         "slice_nondense": torch.ones(3, 4).t()[::2] + 1, "expand_row": torch.ones(1, 3).expand(4, 3) + 1,
+         "perm3": torch.ones(2, 3, 4).permute(2, 0, 1) - 1,
+         "int_to_float": torch.ones(3, 4, dtype=torch.int64).t() * 1.5,
+         "clone": z.clone(), "contig": z.contiguous(), "clone_cf": z.clone(memory_format=torch.contiguous_format),
+         "clone_t": torch.ones(3, 4).t().clone(), "clone_slice": torch.ones(3, 4).t()[::2].clone(),
+         "to_double": z.double(), "to_int": torch.ones(3, 4).t().to(torch.int32),
+         "to_cl_ambiguous": torch.ones(2, 1, 5, 5).to(memory_format=cl),
+         "to_cl_n11": torch.ones(2, 4, 1, 1).to(memory_format=cl),
+         "contig_cl_ambiguous": torch.ones(2, 1, 5, 5).contiguous(memory_format=cl),
+         "conv_x_cl": F.conv2d(z, w, padding=1),
+         "conv_w_cl": F.conv2d(z.contiguous(), w.to(memory_format=cl), padding=1),
+         "conv_none": F.conv2d(z.contiguous(), w, padding=1), "conv_f64": F.conv2d(z.double(), w.double(), padding=1),
+         "conv_n11": F.conv2d(torch.ones(2, 4, 1, 1).to(memory_format=cl), torch.ones(3, 4, 1, 1)),
+         "convT": F.conv_transpose2d(z, torch.ones(3, 2, 3, 3)),
+         "conv1d_t": F.conv1d(torch.ones(2, 5, 4).transpose(1, 2), torch.ones(3, 4, 2)),
+         "avgpool": F.avg_pool2d(z, 2), "bn": nn.BatchNorm2d(3)(z)}
+    r["maxpool"], r["maxpool_idx"] = F.max_pool2d(z, 2, return_indices=True)
+    for name, x, ww in (("cl", z.clone(), w.to(memory_format=cl)), ("c_wcl", z.contiguous(), w.to(memory_format=cl)),
+                        ("cl_wc", z.clone(), w.clone())):
+        x.requires_grad_()
+        ww.requires_grad_()
+        F.conv2d(x, ww, padding=1).sum().backward()
+        r["grad_x_" + name], r["grad_w_" + name] = x.grad, ww.grad
+    a = z.clone().requires_grad_()
+    F.max_pool2d(a, 2).sum().backward()
+    r["grad_maxpool"] = a.grad
+    t = torch.ones(3, 4).t().requires_grad_()
+    (t * 2).sum().backward()
+    r["grad_leaf_t"] = t.grad
+    t = torch.ones(4, 6)[:, ::2].requires_grad_()
+    (t * 2).sum().backward()
+    r["grad_leaf_nondense"] = t.grad
+    return r
+
+
+def test_layouts_as_torch():
+    got = {k: tuple(v.stride()) for k, v in _layout_cases().items()}
+    assert got == _TORCH_STRIDES
+
+
+def test_channels_last_values_unchanged():
+    F = nn.functional
+    z = torch.arange(120.).reshape(2, 3, 4, 5).to(memory_format=torch.channels_last)
+    assert F.conv2d(z, torch.ones(6, 3, 3, 3), padding=1).sum().item() == 278460.0
+    m, i = F.max_pool2d(z, 2, return_indices=True)
+    assert m.sum().item() == 1488.0 and i.flatten()[:6].tolist() == [6, 8, 16, 18, 6, 8]
+    assert (z + 1).tolist() == (z.contiguous() + 1).tolist()
+    assert z.clone().grad_fn is None
+    assert torch.ones(3, 4, requires_grad=True).t().clone().grad_fn.name() == "CloneBackward0"

@@ -698,6 +698,89 @@ void check_int_divisor(BinaryOpId op, DType compute, const Tensor& b, Device dev
   TG_CHECK_AS(ZeroDivError, item_int(any) == 0, "ZeroDivisionError: integer division by zero in ", binary_name(op));
 }
 
+// The result of an elementwise op, laid out as torch's TensorIterator lays it out, so that a channels-last (or
+// transposed) input gives a channels-last (transposed) result: row-major when every input is row-major; the
+// inputs' strides when they all have the result's shape and are all channels-last, or all dense with the same
+// strides; otherwise the result's dims in the memory order of the inputs' strides (an insertion sort from the last
+// dim inward, the first input that orders two dims decides, a broadcast (0) stride orders nothing).
+// Whether t's elements fill its storage span without gaps or overlaps, in some order of its dims (torch's
+// is_non_overlapping_and_dense).
+bool non_overlapping_and_dense(const Tensor& t) {
+  std::vector<int64_t> dims;
+  for (int64_t d = 0; d < t->dim(); ++d)
+    if (t->sizes[d] != 1) dims.push_back(d);
+  std::sort(dims.begin(), dims.end(), [&](int64_t x, int64_t y) { return t->strides[x] < t->strides[y]; });
+  int64_t expected = 1;
+  for (int64_t d : dims) {
+    if (t->strides[d] != expected) return false;
+    expected *= t->sizes[d];
+  }
+  return true;
+}
+
+Tensor empty_elementwise(const Shape& shape, DType dtype, Device device, std::initializer_list<const Tensor*> inputs) {
+  const int64_t nd = static_cast<int64_t>(shape.size());
+  bool all_contiguous = true, same_shape = true;
+  for (const Tensor* t : inputs) {
+    all_contiguous = all_contiguous && (*t)->is_contiguous();
+    same_shape = same_shape && (*t)->sizes == shape;
+  }
+  if (all_contiguous || nd < 2) return empty(shape, dtype, device);
+  auto dense = [&](const Shape& strides) {
+    Tensor r = empty(shape, dtype, device);
+    r->strides = strides;
+    return r;
+  };
+  if (same_shape) {
+    const Tensor& first = **inputs.begin();
+    bool all_same = true;
+    for (const Tensor* t : inputs) all_same = all_same && (*t)->strides == first->strides;
+    if (all_same && non_overlapping_and_dense(first)) return dense(first->strides);
+  }
+  // each input's strides against the result's dims (0 where it is broadcast)
+  std::vector<Shape> strides;
+  for (const Tensor* t : inputs) {
+    const Shape& sz = (*t)->sizes;
+    const int64_t lead = nd - static_cast<int64_t>(sz.size());
+    Shape st(nd, 0);
+    for (int64_t i = std::max<int64_t>(lead, 0); i < nd; ++i)
+      st[i] = (sz[i - lead] == 1 && shape[i] != 1) ? 0 : (*t)->strides[i - lead];
+    strides.push_back(std::move(st));
+  }
+  auto should_swap = [&](int64_t d0, int64_t d1) {
+    for (const Shape& st : strides) {
+      if (st[d0] == 0 || st[d1] == 0) continue;
+      if (st[d0] != st[d1]) return st[d0] < st[d1] ? -1 : 1;
+      if (shape[d0] > shape[d1]) return 1;
+    }
+    return 0;
+  };
+  std::vector<int64_t> perm(nd);  // innermost first
+  for (int64_t i = 0; i < nd; ++i) perm[i] = nd - 1 - i;
+  for (int64_t i = 1; i < nd; ++i) {
+    int64_t d1 = i;
+    for (int64_t d0 = i - 1; d0 >= 0; --d0) {
+      int c = should_swap(perm[d0], perm[d1]);
+      if (c > 0) {
+        std::swap(perm[d0], perm[d1]);
+        d1 = d0;
+      } else if (c < 0) {
+        break;
+      }
+    }
+  }
+  bool inverted = true;
+  for (int64_t i = 0; i < nd; ++i) inverted = inverted && perm[i] == nd - 1 - i;
+  if (inverted) return empty(shape, dtype, device);
+  Shape out(nd);
+  int64_t expected = 1;
+  for (int64_t d : perm) {
+    out[d] = expected;
+    expected *= shape[d];
+  }
+  return dense(out);
+}
+
 Tensor binary_impl(BinaryOpId op, const Tensor& a, const Tensor& b, DType rt, const Tensor& out,
                    const OpParams& params = {}) {
   const char* name = binary_name(op);
@@ -729,7 +812,7 @@ Tensor binary_impl(BinaryOpId op, const Tensor& a, const Tensor& b, DType rt, co
   DType out_dtype = cmp ? DType::Bool : compute;
   Shape shape = broadcast_shapes(a->sizes, b->sizes);
   Tensor direct = out ? prepare_out(out, shape, out_dtype, name, {&a, &b}) : nullptr;
-  Tensor res = direct ? direct : empty(shape, out_dtype, device);
+  Tensor res = direct ? direct : empty_elementwise(shape, out_dtype, device, {&a, &b});
   if (res->numel() && is_narrow(compute)) {
     // (A Python number may be float32 already: float16/bfloat16 tensor * number and / number keep it so.)
     auto wide = [&](const Tensor& x) { return widen(x->wrapped_number ? x : to_dtype(x, compute)); };
@@ -752,7 +835,7 @@ Tensor unary(UnaryOpId op, const Tensor& a, const Tensor& out, const OpParams& p
   DType out_dtype = op == UnaryOpId::logical_not ? DType::Bool : compute;
   Tensor direct = out ? prepare_out(out, a->sizes, out_dtype, unary_name(op), {&a}) : nullptr;
   Tensor ac = to_dtype(a, compute);
-  Tensor res = direct ? direct : empty(a->sizes, out_dtype, a->device());
+  Tensor res = direct ? direct : empty_elementwise(a->sizes, out_dtype, a->device(), {&a});
   if (res->numel() && is_narrow(compute)) {
     copy_kernel(res, unary(op, widen(ac), nullptr, params));
   } else if (res->numel()) {
@@ -833,7 +916,7 @@ Tensor clamp(const Tensor& a, std::optional<Scalar> lo, std::optional<Scalar> hi
       if (b && rt != DType::Bool) check_scalar_fits(*b, rt);
   Tensor direct = out ? prepare_out(out, a->sizes, rt, "clamp", {&a}) : nullptr;
   Tensor ac = to_dtype(a, rt);
-  Tensor res = direct ? direct : empty(a->sizes, rt, a->device());
+  Tensor res = direct ? direct : empty_elementwise(a->sizes, rt, a->device(), {&a});
   ClampOp f{lo ? lo->d : 0.0, hi ? hi->d : 0.0, lo ? lo->i : 0, hi ? hi->i : 0, bool(lo), bool(hi)};
   if (res->numel() && is_narrow(rt)) {
     copy_kernel(res, clamp(widen(ac), lo, hi));
@@ -847,7 +930,7 @@ Tensor clamp(const Tensor& a, std::optional<Scalar> lo, std::optional<Scalar> hi
 Tensor leaky_relu(const Tensor& a, double slope, const Tensor& out) {
   TG_CHECK_TYPE(is_floating(a->dtype), "leaky_relu: expected a floating point tensor, got ", type_name(a->dtype));
   Tensor direct = out ? prepare_out(out, a->sizes, a->dtype, "leaky_relu", {&a}) : nullptr;
-  Tensor res = direct ? direct : empty(a->sizes, a->dtype, a->device());
+  Tensor res = direct ? direct : empty_elementwise(a->sizes, a->dtype, a->device(), {&a});
   if (res->numel() && is_narrow(a->dtype)) {
     copy_kernel(res, leaky_relu(widen(a), slope));
   } else if (res->numel()) {
@@ -868,7 +951,7 @@ Tensor where_into(const Tensor& cond, const Tensor& a, const Tensor& b, DType rt
            type_name(cond->dtype));
   Shape shape = broadcast_shapes(broadcast_shapes(cond->sizes, a->sizes), b->sizes);
   Tensor direct = out ? prepare_out(out, shape, rt, "where", {&cond, &a, &b}) : nullptr;
-  Tensor res = direct ? direct : empty(shape, rt, common_device({&cond, &a, &b}));
+  Tensor res = direct ? direct : empty_elementwise(shape, rt, common_device({&cond, &a, &b}), {&cond, &a, &b});
   if (res->numel() && is_narrow(rt)) {
     copy_kernel(res, where_into(cond, widen(to_dtype(a, rt)), widen(to_dtype(b, rt)), compute_dtype(rt), nullptr));
   } else if (res->numel()) {

@@ -50,7 +50,7 @@ def to_channels_last(t, fmt):
     """t's values with fmt's strides: the dims in its order made row-major, then viewed back."""
     order = CHANNELS_LAST[fmt][0][::-1]  # (slowest first)
     inverse = [order.index(d) for d in range(t.dim())]
-    return t.permute(*order).contiguous().permute(*inverse)
+    return t.permute(*order).clone(memory_format=contiguous_format).permute(*inverse)  # (exact strides)
 
 
 def layout_of(t):
@@ -61,13 +61,24 @@ def layout_of(t):
 def is_dense(t):
     """Whether t's elements fill its storage span without gaps or overlaps, in some order of its dims (torch's
     is_non_overlapping_and_dense)."""
-    dims = sorted((d for d in range(t.dim()) if t.shape[d] != 1), key=lambda d: t.stride()[d])
+    return dense_layout(t.shape, t.stride())
+
+
+def dense_layout(shape, strides):
+    """is_dense of a tensor of these sizes and strides."""
     expected = 1
-    for d in dims:
-        if t.stride()[d] != expected:
+    for size, stride in sorted([(sz, st) for sz, st in zip(shape, strides) if sz != 1], key=lambda p: p[1]):
+        if stride != expected:
             return False
-        expected *= t.shape[d]
+        expected *= size
     return True
+
+
+def preserved_order(shape, strides):
+    """The dims (outermost first) of a copy that preserves a layout (torch's preserve_format): a dense tensor's
+    memory order, another's by infer_dense_strides."""
+    target = strides if dense_layout(shape, strides) else dense_strides(shape, strides)
+    return sorted(range(len(shape)), key=lambda d: (-target[d], d))
 
 
 def dense_strides(shape, strides):
@@ -97,3 +108,20 @@ def dense_strides(shape, strides):
         out[d] = expected
         expected *= max(shape[d], 1)
     return out
+
+
+def suggests_channels_last(shape, strides, fmt=None):
+    """Whether torch's suggest_memory_format() of a tensor of these sizes and strides is channels_last (4-d) or
+    channels_last_3d (5-d), or fmt (c10's is_channels_last_strides_2d/3d: strides that do not decrease in the
+    format's order C, W, H(, D), N; a size-1 dim steps by 1, and the ambiguous N111-like cases, whose N stride equals
+    C's bound, stay row-major)."""
+    fmt = fmt or (channels_last if len(shape) == 4 else channels_last_3d)
+    order, rank = CHANNELS_LAST[fmt]
+    if len(shape) != rank or strides[1] == 0:
+        return False
+    bound = 0
+    for d in order:
+        if shape[d] == 0 or strides[d] < bound or (d == 0 and bound == strides[1]):
+            return False
+        bound = strides[d] * shape[d] if shape[d] > 1 else strides[d]
+    return True

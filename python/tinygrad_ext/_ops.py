@@ -9,6 +9,7 @@ import traceback
 import numpy as np
 
 from . import _C, _dtype, _registry, return_types
+from . import _memory_format as _mf
 from ._device import CPU, device
 from ._tensor_base import Tensor, _inference_extra, _new, _wrap
 from .autograd.anomaly_mode import _enabled as _anomaly
@@ -976,11 +977,20 @@ def _clamp_tensor_kernel(a, lo, hi):
     return out if hi is None else _C.minimum(out, hi)
 
 
+def to_dtype(a, dtype):
+    """a (an impl) in dtype (an id), laid out as torch's _to_copy lays it out (preserve_format: a dense a's strides,
+    another's dims in their memory order)."""
+    if a.is_contiguous or a.dtype == dtype or a.ndim < 2:
+        return _C.to_dtype(a, dtype)
+    order = _mf.preserved_order(a.shape, a.strides)
+    return _C.permute(_C.to_dtype(_C.permute(a, order), dtype), [order.index(d) for d in range(a.ndim)])
+
+
 def _to_copy_kernel(a, dtype, device):
     """torch's _to_copy: a copy on `device` (a torch.device; None: a's) in `dtype` (an id; None: a's)."""
     if device is not None:
         a = _C.to_device(a, *device._code)
-    return a if dtype is None else _C.to_dtype(a, dtype)
+    return a if dtype is None else to_dtype(a, dtype)
 
 
 def _div_rounding_kernel(a, b, rounding_mode):
@@ -1762,16 +1772,32 @@ def singular_values(A, dims=(-2, -1)):
 
 
 # ------------------------------------------------------------ nn ops from the registry
+def _channels_last(impl, *like):
+    """impl (a 4-d result) laid out channels-last where torch's CPU kernel would write it so: when one of `like`
+    (the operands) suggests channels_last (torch's mkldnn/thnn conv and pooling rule)."""
+    if impl.is_contiguous and impl.ndim == 4 and any(_mf.suggests_channels_last(t.shape, t.strides) for t in like) \
+            and not _mf.suggests_channels_last(impl.shape, impl.strides):
+        return _C.permute(_C.clone(_C.permute(impl, [0, 2, 3, 1])), [0, 3, 1, 2])
+    return impl
+
+
 def _convolution(input, weight, bias, stride, padding, dilation, transposed, output_padding, groups):
     """torch's convolution (2-d): conv2d, or with transposed its adjoint (conv2d's input-gradient kernel) of the
-    output size (in - 1) * stride - 2 * padding + dilation * (kernel - 1) + output_padding + 1."""
+    output size (in - 1) * stride - 2 * padding + dilation * (kernel - 1) + output_padding + 1. The output is
+    channels-last when the input or the weight is (torch's CPU convolutions)."""
     if not transposed:
-        return _C.conv2d(input, weight, bias, stride, padding, dilation, groups)
+        return _channels_last(_C.conv2d(input, weight, bias, stride, padding, dilation, groups), input, weight)
     size = [(input.shape[2 + i] - 1) * stride[i] - 2 * padding[i] + dilation[i] * (weight.shape[2 + i] - 1) +
             output_padding[i] + 1 for i in range(2)]
     out = _C.conv2d_backward_input(input, weight, [input.shape[0], weight.shape[1] * groups, *size], stride, padding,
                                    dilation, groups)
-    return out if bias is None else _C.add(out, _C.reshape(bias, [1, -1, 1, 1]))
+    return _channels_last(out if bias is None else _C.add(out, _C.reshape(bias, [1, -1, 1, 1])), input, weight)
+
+
+def _max_pool2d(self, *params):
+    """max_pool2d's values and indices, channels-last for a channels-last input (torch's CPU kernel)."""
+    out, indices = _C.max_pool2d(self, *params)
+    return _channels_last(out, self), _channels_last(indices, self)
 
 
 def _convolution_backward(grad_output, input, weight, stride, padding, dilation, transposed, output_padding, groups,
@@ -1780,11 +1806,16 @@ def _convolution_backward(grad_output, input, weight, stride, padding, dilation,
     transposed, the forward convolution of grad_output and the weight gradient with the roles of input and
     grad_output exchanged."""
     if not transposed:
-        return _C.conv2d_backward(grad_output, input, weight, stride, padding, dilation, groups, tuple(output_mask))
-    return (_C.conv2d(grad_output, weight, None, stride, padding, dilation, groups) if output_mask[0] else None,
-            _C.conv2d_backward_weight(input, grad_output, list(weight.shape), stride, padding, dilation, groups)
-            if output_mask[1] else None,
-            _C.sum(grad_output, [0, 2, 3], False, None) if output_mask[2] else None)
+        gi, gw, gb = _C.conv2d_backward(grad_output, input, weight, stride, padding, dilation, groups,
+                                        tuple(output_mask))
+    else:
+        gi = _C.conv2d(grad_output, weight, None, stride, padding, dilation, groups) if output_mask[0] else None
+        gw = _C.conv2d_backward_weight(input, grad_output, list(weight.shape), stride, padding, dilation, groups) \
+            if output_mask[1] else None
+        gb = _C.sum(grad_output, [0, 2, 3], False, None) if output_mask[2] else None
+    # (channels-last where the forward was: torch computes the gradients in the forward's layout)
+    return (None if gi is None else _channels_last(gi, input, weight),
+            None if gw is None else _channels_last(gw, input, weight), gb)
 
 
 def _mse_loss(self, target, reduction):
@@ -1957,6 +1988,8 @@ def _frexp(self):
 _NN_KERNELS = {
     "frexp": _frexp,
     "convolution": _convolution,
+    "max_pool2d": _max_pool2d,
+    "avg_pool2d": lambda self, *params: _channels_last(_C.avg_pool2d(self, *params), self),
     "convolution_backward": _convolution_backward,
     "max_pool2d_with_indices_backward": lambda grad_output, self, indices, kernel_size, stride, padding, dilation,
     ceil_mode: _C.max_pool2d_backward(grad_output, indices, list(self.shape)),

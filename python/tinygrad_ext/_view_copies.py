@@ -1,11 +1,14 @@
 """torch's *_copy functions (a view op whose results are fresh row-major tensors: transpose_copy, view_copy, ...) and
 the unsafe_* splits (here the same as the safe ones: their views are ordinary views)."""
+from ._memory_format import contiguous_format
+
 
 def _copy_of(name, view):
     """torch.<name>_copy(input, *args, out=None): view(input, *args) cloned (each tensor of a tuple result)."""
     def fn(input, *args, out=None, **kwargs):
         result = view(input, *args, **kwargs)
-        result = tuple(r.clone() for r in result) if isinstance(result, (tuple, list)) else result.clone()
+        result = tuple(r.clone(memory_format=contiguous_format) for r in result) \
+            if isinstance(result, (tuple, list)) else result.clone(memory_format=contiguous_format)
         if out is None:
             return result
         if isinstance(result, tuple):

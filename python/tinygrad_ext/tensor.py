@@ -535,6 +535,7 @@ class Tensor:
     def _rebase(self, result):
         """Makes self take result's values (in its own storage) and result's graph node."""
         _C.copy_(self._impl, result._impl)  # (a kernel call: it records nothing whatever the grad mode)
+        _function.adopt_saved_output(result.grad_fn, result._impl, self._impl)
         if self._extra is None:
             self.grad_fn, self._output_nr = result.grad_fn, result._output_nr
             self._requires_grad = result._requires_grad
@@ -626,11 +627,16 @@ class Tensor:
                 t = _wrap(_to_device_non_blocking(t._impl, dev) if flags[0] and dev != t.device else
                           _C.to_device(t._impl, *dev._code))
             if dt is not None:
-                t = _wrap(_C.to_dtype(t._impl, dt.id))
+                t = _wrap(_ops.to_dtype(t._impl, dt.id))
         if flags[1] and t is self:  # copy=True: a new tensor even when nothing changes
             t = t.clone()
         if memory_format is None or memory_format is _mf.preserve_format:
             return t
+        if memory_format in _mf.CHANNELS_LAST:  # (torch's: a copy unless t's suggested format is already that one)
+            _mf.check(t, memory_format)
+            if _mf.suggests_channels_last(t.shape, t.stride(), memory_format):
+                return t
+            return _mf.to_channels_last(t, memory_format)
         return t.contiguous(memory_format)
 
     def type(self, dtype=None, non_blocking=False):
@@ -710,18 +716,22 @@ class Tensor:
                 return self if self.is_contiguous(memory_format) else _mf.to_channels_last(self, memory_format)
         if self._impl.is_contiguous:
             return self
-        return self.clone()
+        return self.clone(memory_format=_mf.contiguous_format)
 
     def clone(self, *, memory_format=None):
-        """A copy of self, row-major; memory_format=torch.channels_last(_3d) gives that layout and an explicit
-        torch.preserve_format keeps a channels-last one (torch's default is preserve_format: here the default,
-        None, always gives row-major, which the library's own code relies on)."""
-        if memory_format is not None:
+        """A copy of self. Default (torch's preserve_format): laid out as self (a dense self's strides, another's dims
+        in their memory order, by torch's rule); torch.contiguous_format: row-major; torch.channels_last(_3d): that
+        layout."""
+        if memory_format is not None and memory_format is not _mf.preserve_format:
             _mf.check(self, memory_format)
-            if memory_format is _mf.preserve_format and not self._impl.is_contiguous:
-                memory_format = _mf.layout_of(self)
             if memory_format in _mf.CHANNELS_LAST:
                 return _mf.to_channels_last(self, memory_format)
+        elif not self._impl.is_contiguous and self._impl.ndim > 1:
+            order = _mf.preserved_order(self._impl.shape, self._impl.strides)
+            if order != list(builtins.range(self._impl.ndim)):  # (row-major copy of the view in memory order)
+                inverse = [order.index(d) for d in builtins.range(self._impl.ndim)]
+                return _named(self.permute(*order).clone(memory_format=_mf.contiguous_format).permute(*inverse),
+                              "CloneBackward0")
         return _ops.Clone.apply(self) if _needs_grad(self) else _wrap(_C.clone(self._impl))
 
     def copy_(self, src, non_blocking=False):
@@ -778,7 +788,7 @@ class Tensor:
         try:
             _C.view(self._impl, shape)
         except RuntimeError:  # (not viewable, or a bad shape: _unsafe_view's kernel raises reshape's error)
-            return _ops.VIEW_OPS["_unsafe_view"].apply(self.clone(), shape)
+            return _ops.VIEW_OPS["_unsafe_view"].apply(self.clone(memory_format=_mf.contiguous_format), shape)
         return _named(_RESHAPE.apply(self, shape), "ReshapeAliasBackward0")
 
     def view_as(self, other):

@@ -16,6 +16,7 @@ laid out as the leaf (torch's clone_obey_contract: a CopyBackwards node behind .
 import warnings
 
 from .. import _C, _dtype
+from .._memory_format import contiguous_format as _contiguous_format
 from .._tensor_base import Tensor, _wrap
 from . import anomaly_mode
 from .function import AccumulateGrad, _edge
@@ -109,12 +110,12 @@ def _accumulate(leaf, g, create_graph, external, stolen):
         impl = g._impl
     acc = leaf._grad
     if acc is None and create_graph:  # torch's clone_obey_contract: a copy laid out as the leaf (CopyBackwards)
-        leaf._grad = g.new_empty_strided(impl.shape, leaf._impl.strides).copy_(g) if _dense(leaf._impl) else g.clone()
+        leaf._grad = _clone_obey_contract(g, leaf)
     elif acc is None:
         sid = impl.storage_id
-        if sid in external or sid in stolen or (not impl.is_contiguous and _grad_layout_enforced[0]) or \
+        if sid in external or sid in stolen or (_grad_layout_enforced[0] and not _obeys_layout(impl, leaf._impl)) or \
                 impl.storage_nbytes != impl.numel * _ITEMSIZE[impl.dtype]:
-            g = g.clone()
+            g = _clone_obey_contract(g, leaf) if _grad_layout_enforced[0] else g.clone()
             sid = g._impl.storage_id
         stolen.add(sid)
         leaf._grad = g
@@ -127,6 +128,23 @@ def _accumulate(leaf, g, create_graph, external, stolen):
             leaf._grad = acc + g
         else:
             _C.add(aimpl, impl, False, aimpl)  # in place, as torch: an optimizer holding acc sees the sum
+
+
+def _obeys_layout(impl, leaf):
+    """torch's obeys_layout_contract: a dense leaf's gradient has the leaf's strides (a dim of size 1 any nonzero
+    one), another leaf's is row-major."""
+    if impl.is_contiguous and leaf.is_contiguous and 0 not in impl.strides:
+        return True
+    if not _dense(leaf):
+        return impl.is_contiguous
+    return all(st == lst if n != 1 else st != 0 for st, lst, n in zip(impl.strides, leaf.strides, impl.shape))
+
+
+def _clone_obey_contract(g, leaf):
+    """torch's clone_obey_contract: g copied with a dense leaf's strides, else row-major."""
+    if _dense(leaf._impl):
+        return g.new_empty_strided(g._impl.shape, leaf._impl.strides).copy_(g)
+    return g.clone(memory_format=_contiguous_format)
 
 
 def _dense(impl):

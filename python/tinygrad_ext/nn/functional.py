@@ -1308,6 +1308,8 @@ def conv1d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
         input, weight, bias = _amp_cast("conv1d", input, weight, bias)
     """The conv2d kernel on (N, C, 1, L)."""
     x, batched, stride, padding, dilation = _conv_args(input, weight, stride, padding, dilation, groups, 1)
+    if not x.is_contiguous():  # (a 3-d input is never channels-last: its 4-d view must not look so to conv2d)
+        x = x.contiguous()
     out = _named(conv2d(x.unsqueeze(2), weight.unsqueeze(2), bias, (1, stride[0]), (0, padding[0]),
                         (1, dilation[0]), groups).squeeze(2), "ConvolutionBackward0")
     return out if batched else out.squeeze(0)
@@ -2163,7 +2165,8 @@ def _feature_dropout(input, p, training, inplace, batched):
     if not training or p == 0.0:
         return input
     x = input if batched else input.unsqueeze(0)
-    mask = dropout(full_like(x, 1.0)[(slice(None), slice(None)) + (slice(0, 1),) * (x.dim() - 2)], p, True)
+    # (torch's noise: a new row-major (N, C, 1, ...) tensor, whatever x's layout, drawn in that order)
+    mask = dropout(x.new_ones((x.shape[0], x.shape[1]) + (1,) * (x.dim() - 2)), p, True)
     out = x * mask
     out = out if batched else out.squeeze(0)
     return input.copy_(out) if inplace else out
@@ -2245,7 +2248,7 @@ def embedding_bag(input, weight, offsets=None, max_norm=None, norm_type=2, scale
     if input.dim() == 2:
         if offsets is not None:
             raise ValueError("if input is 2D, then offsets has to be None, as input is treated is a mini-batch of "
-                             f"fixed length sequences. However, found offsets of type {offsets.type()}")
+                             f"fixed length sequences. However, found offsets of type {type(offsets)}")
         B, L = input.shape
         starts = [b * L for b in range(B)] + [B * L]
         input = input.reshape(-1)

@@ -73,10 +73,10 @@ class ToTensor:
             arr = arr.astype(np.uint8)
         if not arr.flags.writeable or any(s < 0 for s in arr.strides):
             arr = arr.copy()  # from_numpy shares memory and takes no negative strides
-        img = from_numpy(arr).permute(2, 0, 1)
+        img = from_numpy(arr).permute(2, 0, 1).contiguous()  # (torchvision's: CxHxW row-major, then the float copy)
         if img.dtype is _dtype.uint8:
             return img.to(_dtype.get_default_dtype()).div_(255)
-        return img.contiguous()
+        return img
 
     def __repr__(self):
         return f"{self.__class__.__name__}()"
