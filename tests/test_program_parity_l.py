@@ -215,3 +215,22 @@ def test_channels_last_values_unchanged():
     assert (z + 1).tolist() == (z.contiguous() + 1).tolist()
     assert z.clone().grad_fn is None
     assert torch.ones(3, 4, requires_grad=True).t().clone().grad_fn.name() == "CloneBackward0"
+
+
+def test_logging_set_logs():
+    from tinygrad_ext import _logging
+
+    torch._logging.set_logs(graph_breaks=True, recompiles=True, dynamo=20)
+    assert _logging.LOGS == {"graph_breaks": True, "recompiles": True, "dynamo": 20}
+    torch._logging.set_logs()
+    assert _logging.LOGS == {}
+    with pytest.raises(TypeError, match=r"^set_logs\(\) got an unexpected keyword argument 'foo'$"):
+        torch._logging.set_logs(foo=True)
+    with pytest.raises(ValueError, match="^Unrecognized log level for log dynamo: x, valid level values are: "
+                                         "50,40,30,20,10,0$"):
+        torch._logging.set_logs(dynamo="x")
+    with pytest.raises(ValueError, match="^Expected bool to enable artifact graph_code, received 1$"):
+        torch._logging.set_logs(graph_code=1)
+    import inspect
+    params = inspect.signature(torch._logging.set_logs).parameters
+    assert list(params)[:3] == ["all", "dynamo", "aot"] and list(params)[-1] == "caching" and len(params) == 54

@@ -246,7 +246,7 @@ from . import linalg  # noqa: E402
 
 from . import nn, optim  # noqa: E402
 from ._compile import compile  # noqa: E402 (torch.compile: see _compile.py)
-from . import _dynamo, compiler, jit  # noqa: E402 (torch._dynamo, torch.compiler, torch.jit)
+from . import _dynamo, _logging, compiler, jit  # noqa: E402 (torch._dynamo, torch._logging, torch.compiler, torch.jit)
 from .nn.functional import celu, celu_, prelu, selu, selu_, threshold, threshold_  # noqa: E402 (torch.selu, ...)
 Tensor.prelu = prelu
 from .serialization import load, save  # noqa: E402
