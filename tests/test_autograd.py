@@ -532,14 +532,22 @@ def test_inplace_on_non_leaf_gives_correct_gradients():
     x, z = leaf(1.0, 2.0), leaf(3.0, -1.0)
     y = x * 1
     y.mul_(z)  # d/dz needs y's value from before the write
-    y.exp_()
     y.clamp_(max=100.0)
+    y.exp_()
     y.sum().backward()
     xv, zv = np.array([1.0, 2.0]), np.array([3.0, -1.0])
     e = np.exp(xv * zv)
     close(x.grad, e * zv)
     close(z.grad, e * xv)
-    assert y.grad_fn.name() == "ClampBackward1"
+    assert y.grad_fn.name() == "ExpBackward0"
+    # exp_'s node keeps y itself (torch's saved result): writing y again fails its backward, in torch's words
+    y = x * 1
+    y.exp_()
+    y.clamp_(max=100.0)
+    with pytest.raises(RuntimeError, match=r"^one of the variables needed for gradient computation has been modified "
+                                           r"by an inplace operation: \[torch.DoubleTensor \[2\]\], which is output 0 "
+                                           r"of Exp, is at version 2; expected version 1 instead\."):
+        y.sum().backward()
 
 
 def test_inplace_on_view_of_non_leaf_rebases_the_base():

@@ -589,3 +589,63 @@ def test_loss_dtypes():
     a.grad = torch.tensor([5., -5.])
     torch.nn.utils.clip_grad_value_([a, b], 1)
     assert a.grad.tolist() == [1.0, -1.0] and b.grad is None
+
+
+# ------------------------------------------- an in-place op's node keeps self: writing it again fails the backward
+@pytest.mark.parametrize("op, name", [
+    (lambda y: y.relu_(), "Relu"), (lambda y: torch.nn.functional.leaky_relu_(y, 0.2), "LeakyRelu1"),
+    (lambda y: torch.nn.LeakyReLU(0.2, inplace=True)(y), "LeakyRelu1"),
+    (lambda y: torch.nn.functional.elu_(y), "Elu1"), (lambda y: torch.nn.functional.selu_(y), "Elu1"),
+    (lambda y: torch.nn.functional.celu_(y), "Celu1"), (lambda y: y.sigmoid_(), "Sigmoid"),
+    (lambda y: y.tanh_(), "Tanh"), (lambda y: torch.nn.functional.rrelu_(y), "RreluWithNoise1"),
+    (lambda y: y.exp_(), "Exp"), (lambda y: y.sqrt_(), "Sqrt"), (lambda y: y.reciprocal_(), "Reciprocal"),
+])
+def test_inplace_result_modified_again(op, name):
+    torch.manual_seed(0)
+    x = torch.rand(3, 4, requires_grad=True)
+    y = x * 1
+    op(y)
+    z = y * 3
+    y.add_(1)
+    _raises(lambda: z.sum().backward(), RuntimeError,
+            f"one of the variables needed for gradient computation has been modified by an inplace operation: "
+            f"[torch.FloatTensor [3, 4]], which is output 0 of {name}, is at version 2; expected version 1 instead. "
+            "Hint: enable anomaly detection to find the operation that failed to compute its gradient, with "
+            "torch.autograd.set_detect_anomaly(True, check_nan=False).")
+
+
+@pytest.mark.parametrize("op", [
+    lambda y: torch.nn.functional.hardtanh_(y), lambda y: torch.nn.functional.silu(y, inplace=True),
+    lambda y: torch.nn.functional.threshold_(y, 0.1, 2.0), lambda y: torch.nn.functional.dropout(y, 0.5, inplace=True),
+    lambda y: y.mul_(2), lambda y: y.clamp_(0.2, 0.8), lambda y: y.abs_(),
+])
+def test_inplace_input_saving_ops_allow_a_later_write(op):
+    torch.manual_seed(0)
+    x = torch.rand(3, 4, requires_grad=True)
+    y = x * 1
+    op(y)
+    z = y * 3
+    y.add_(1)
+    z.sum().backward()
+    assert x.grad.shape == (3, 4)
+
+
+def test_version_error_names_a_numbered_node():
+    x = torch.rand(3, requires_grad=True)
+    y = 2 ** (x * 1)
+    z = y * 3
+    y.add_(1)
+    with pytest.raises(RuntimeError) as e:
+        z.sum().backward()
+    assert "which is output 0 of Pow2, is at version 1; expected version 0 instead." in str(e.value)
+
+
+def test_rrelu_eval_is_leaky_relu_of_the_mean_slope():
+    torch.manual_seed(0)
+    v = torch.randn(4, 6, requires_grad=True)
+    r = torch.nn.functional.rrelu(v.clone())
+    assert r.grad_fn.name() == "RreluWithNoiseBackward0"
+    assert [n[0].name() for n in r.grad_fn.next_functions] == ["CloneBackward0"]
+    assert torch.equal(r, torch.nn.functional.leaky_relu(v, (1 / 8 + 1 / 3) / 2))
+    r.sum().backward()
+    assert v.grad.tolist() == torch.where(v > 0, 1.0, (1 / 8 + 1 / 3) / 2).tolist()

@@ -51,8 +51,10 @@ def _tensor_attrs(d):
 
 
 def _version_error(t, version, expected, node_name):
-    """torch 2.13's words; the node is named without its "Backward0" (ExpBackward0: "output 0 of Exp")."""
-    out = f", which is output {t._output_nr} of {re.sub(r'Backward[0-9]*$', '', node_name)}," if node_name else ""
+    """torch 2.13's words; the node is named without its "Backward0" (ExpBackward0: "output 0 of Exp"), or its
+    "Backward" alone before another number (LeakyReluBackward1: "LeakyRelu1", PowBackward2: "Pow2")."""
+    op = re.sub(r"Backward0$", "", re.sub(r"Backward([1-9][0-9]*)$", r"\1", node_name)) if node_name else None
+    out = f", which is output {t._output_nr} of {op}," if node_name else ""
     return RuntimeError(
         "one of the variables needed for gradient computation has been modified by an inplace operation: "
         f"[{t.type()} {list(t.shape)}]{out} is at version {version}; expected version {expected} instead. " +
@@ -76,6 +78,22 @@ class _SavedOutput:
 
     def __init__(self, impl, nr, tracked=True):
         self._impl, self.nr, self.tracked = impl, nr, tracked
+
+
+def adopt_saved_output(node, result_impl, target_impl):
+    """After an in-place op wrote its out-of-place result into target: the output its node saved is target itself,
+    at target's version now, as torch saves an in-place op's self (sigmoid_, exp_, ...): a later in-place change of
+    target fails the node's backward with torch's error."""
+    if node is None:
+        return
+    for i, s in enumerate(node._saved or ()):
+        if type(s) is _SavedOutput and s._impl is result_impl:
+            s._impl = target_impl
+            versions = list(node._saved_versions)
+            versions[i] = target_impl.version
+            node._saved_versions = tuple(versions)
+    if getattr(node, "_saves_result", False):  # (its backward reads a copy of its input; torch's reads the result)
+        node._result_guard = (target_impl, target_impl.version)
 
 
 def _number_saved_outputs(node, outputs):
@@ -142,6 +160,7 @@ class FunctionCtx:
     _dirty = None
     _materialize_grads = True
     _saved_forward = None    # save_for_forward's tensors
+    _result_guard = None     # (impl, version): an in-place op's self, which torch's node saves (adopt_saved_output)
     _in_jvp = False          # True while the Function's jvp runs (saved_tensors: save_for_forward's)
 
     def save_for_backward(self, *tensors):
@@ -178,6 +197,11 @@ class FunctionCtx:
             return tuple(self._saved_forward or ())
         if self._freed:
             raise RuntimeError(_FREED)
+        if self._result_guard is not None and self._result_guard[0].version != self._result_guard[1]:
+            impl, version = self._result_guard
+            t = _wrap(impl)
+            t._requires_grad, t.grad_fn, t._output_nr = True, self, 0
+            raise _version_error(t, impl.version, version, self.name())
         saved = self._saved
         if not saved:
             return ()

@@ -1,9 +1,10 @@
 """nn.functional's less common functions written with Tensor ops: gumbel_softmax, pdist, channel_shuffle and
 rrelu."""
+from .. import _C, _ops
 from .._dtype import bfloat16, float16, float32, float64
 from .._shape_ops import triu_indices
 from ..autograd.grad_mode import no_grad
-from ..tensor import _named, empty, empty_like, ones_like, tensor, zeros_like
+from ..tensor import _named, _needs_grad, _wrap, empty, empty_like, ones_like, tensor, zeros_like
 
 
 def gumbel_softmax(logits, tau=1, hard=False, eps=1e-10, dim=-1):
@@ -56,10 +57,20 @@ def rrelu(input, lower=1.0 / 8, upper=1.0 / 3, training=False, inplace=False):
                 slope = ones_like(x, dtype=opmath).masked_scatter_(negative, draws.to(opmath))
             return _named((x.to(opmath) * slope).to(x.dtype), "RreluWithNoiseBackward1" if inplace else
                           "RreluWithNoiseBackward0")
-        out = x.clamp(min=0) + x.clamp(max=0) * ((lower + upper) / 2)
+        slope = (lower + upper) / 2  # (torch's eval rrelu: leaky_relu with the mean slope, one node)
+        out = _ops.LeakyRelu.apply(x, slope) if _needs_grad(x) else _wrap(_C.leaky_relu(x._impl, slope))
         return _named(out, "RreluWithNoiseBackward1" if inplace else "RreluWithNoiseBackward0")
 
-    return input._inplace_from(compute) if inplace else compute(input)  # (the in-place node: ...Backward1)
+    if not inplace:
+        return compute(input)
+
+    def written(x):  # (the in-place node: ...Backward1, which keeps input itself, as torch's)
+        out = compute(x)
+        if out.grad_fn is not None:
+            out.grad_fn._saves_result = True
+        return out
+
+    return input._inplace_from(written)
 
 
 def rrelu_(input, lower=1.0 / 8, upper=1.0 / 3, training=False):

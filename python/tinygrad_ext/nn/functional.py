@@ -296,7 +296,7 @@ def _leaky_relu(input, negative_slope):
 
 
 def leaky_relu(input, negative_slope=0.01, inplace=False):
-    return _activation(_leaky_relu, input, inplace, negative_slope, node="LeakyReluBackward1")
+    return _activation(_leaky_relu, input, inplace, negative_slope, node="LeakyReluBackward1", saves_result=True)
 
 
 def sigmoid(input):
@@ -331,14 +331,22 @@ _gelu, _gelu_tanh, _silu, _mish, _elu, _softplus, _hardsigmoid, _hardswish, _log
 _SELU = (_registry.SELU_ALPHA, _registry.SELU_SCALE, 1.0)
 
 
-def _activation(fn, input, inplace, *params, node=None):
+def _activation(fn, input, inplace, *params, node=None, saves_result=False):
     """fn(input, *params), or written into input (inplace); `node`: the name of torch's node for the in-place
-    variant where it has one of its own (LeakyReluBackward1 for leaky_relu_, ...)."""
+    variant where it has one of its own (LeakyReluBackward1 for leaky_relu_, ...); saves_result: that node keeps
+    input itself, so that changing input in place afterwards fails its backward, as torch's."""
     if not inplace:
         return fn(input, *params)
     if node is None:
         return input._inplace_from(fn, *params)
-    return input._inplace_from(lambda x, *p: _named(fn(x, *p), node), *params)
+
+    def written(x, *p):
+        out = _named(fn(x, *p), node)
+        if saves_result and out.grad_fn is not None:
+            out.grad_fn._saves_result = True
+        return out
+
+    return input._inplace_from(written, *params)
 
 
 def gelu(input, *, approximate="none"):
@@ -356,7 +364,7 @@ def mish(input, inplace=False):
 
 
 def elu(input, alpha=1.0, inplace=False):
-    return _activation(_elu, input, inplace, alpha, 1.0, 1.0, node="EluBackward1")
+    return _activation(_elu, input, inplace, alpha, 1.0, 1.0, node="EluBackward1", saves_result=True)
 
 
 def elu_(input, alpha=1.0):
@@ -364,7 +372,7 @@ def elu_(input, alpha=1.0):
 
 
 def selu(input, inplace=False):
-    return _activation(_elu, input, inplace, *_SELU, node="EluBackward1")
+    return _activation(_elu, input, inplace, *_SELU, node="EluBackward1", saves_result=True)
 
 
 def selu_(input):
@@ -374,7 +382,7 @@ def selu_(input):
 def celu(input, alpha=1.0, inplace=False):
     if alpha == 0:
         raise RuntimeError("ZeroDivisionError: alpha cannot be 0 for CELU")
-    out = _activation(_elu, input, inplace, alpha, 1.0, 1.0 / alpha, node="CeluBackward1")
+    out = _activation(_elu, input, inplace, alpha, 1.0, 1.0 / alpha, node="CeluBackward1", saves_result=True)
     return out if inplace else _named(out, "CeluBackward0")
 
 
