@@ -234,3 +234,44 @@ def test_logging_set_logs():
     import inspect
     params = inspect.signature(torch._logging.set_logs).parameters
     assert list(params)[:3] == ["all", "dynamo", "aot"] and list(params)[-1] == "caching" and len(params) == 54
+
+
+def test_cat_stack_upsample_layouts():
+    F = nn.functional
+    z = torch.arange(96.).reshape(2, 3, 4, 4).to(memory_format=torch.channels_last)
+    r = {"cat_cl": torch.cat([z, z], 1), "cat_mixed": torch.cat([z, z.contiguous()], 1),
+         "cat_dim0": torch.cat([z, z], 0), "stack_cl": torch.stack([z, z]),
+         "stack_2d": torch.stack([torch.ones(2, 3), torch.ones(2, 3)], 1),
+         "up_nearest": F.interpolate(z, scale_factor=2),
+         "up_bilinear": F.interpolate(z, scale_factor=2, mode="bilinear"),
+         "up_size_ac": F.interpolate(z, size=(3, 5), mode="bilinear", align_corners=True),
+         "up_3d": F.interpolate(torch.ones(2, 3, 4, 4, 4).to(memory_format=torch.channels_last_3d), scale_factor=2),
+         "up_1d_t": F.interpolate(torch.ones(2, 3, 4).transpose(1, 2), scale_factor=2)}
+    assert {k: tuple(v.stride()) for k, v in r.items()} == {  # (torch 2.13's)
+        "cat_cl": (96, 1, 24, 6), "cat_mixed": (96, 16, 4, 1), "cat_dim0": (48, 1, 12, 3),
+        "stack_cl": (96, 48, 1, 12, 3), "stack_2d": (6, 3, 1), "up_nearest": (192, 1, 24, 3),
+        "up_bilinear": (192, 1, 24, 3), "up_size_ac": (45, 1, 15, 3), "up_3d": (1536, 1, 192, 24, 3),
+        "up_1d_t": (24, 6, 1)}
+    assert torch.stack([z, z]).sum().item() == 9120.0 and torch.cat([z, z], 1)[1, 4, 2].tolist() == [72.0, 73.0, 74.0,
+                                                                                                       75.0]
+    assert torch.stack([z, z]).grad_fn is None
+    a = torch.ones(2, 3, requires_grad=True)
+    assert torch.stack([a, a]).grad_fn.name() == "StackBackward0"
+
+
+def test_is_contiguous_with_wrapped_tensor_methods(monkeypatch):
+    # the channels-last tutorial wraps every Tensor method to check layouts (is_contiguous itself excluded): ours
+    # must not call the wrapped ones back
+    calls = []
+    dim = torch.Tensor.dim
+
+    def wrapped(self, *a):
+        calls.append(1)
+        self.is_contiguous(memory_format=torch.channels_last)
+        return dim(self, *a)
+
+    monkeypatch.setattr(torch.Tensor, "dim", wrapped)
+    z = torch.ones(2, 3, 4, 5).to(memory_format=torch.channels_last)
+    calls.clear()
+    assert z.is_contiguous(memory_format=torch.channels_last) and calls == []
+    assert z.dim() == 4 and calls == [1]

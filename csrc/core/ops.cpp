@@ -1388,6 +1388,26 @@ Tensor bmm(const Tensor& a, const Tensor& b) {
   return out;
 }
 
+namespace {
+// Whether torch's suggest_memory_format() of t is channels_last (4-d) or channels_last_3d (5-d) (c10's
+// is_channels_last_strides_2d/3d: strides that do not decrease in the order C, W, H(, D), N; a size-1 dim steps
+// by 1; the ambiguous N111-like layouts, whose N stride equals C's bound, stay row-major).
+const int64_t kChannelsLastOrder4[] = {1, 3, 2, 0}, kChannelsLastOrder5[] = {1, 4, 3, 2, 0};
+
+bool suggests_channels_last(const Tensor& t) {
+  const int64_t nd = t->dim();
+  if ((nd != 4 && nd != 5) || t->strides[1] == 0) return false;
+  const int64_t* order = nd == 4 ? kChannelsLastOrder4 : kChannelsLastOrder5;
+  int64_t bound = 0;
+  for (int64_t k = 0; k < nd; ++k) {
+    const int64_t d = order[k];
+    if (t->sizes[d] == 0 || t->strides[d] < bound || (d == 0 && bound == t->strides[1])) return false;
+    bound = t->strides[d] * (t->sizes[d] > 1 ? t->sizes[d] : 1);
+  }
+  return true;
+}
+}  // namespace
+
 Tensor cat(const std::vector<Tensor>& tensors, int64_t dim) {
   TG_CHECK(!tensors.empty(), "torch.cat(): expected a non-empty list of Tensors");
   // Legacy rule kept by torch: 1-D empty tensors are skipped.
@@ -1415,6 +1435,15 @@ Tensor cat(const std::vector<Tensor>& tensors, int64_t dim) {
   Shape sizes = ref->sizes;
   sizes[dim] = total;
   Tensor out = empty(sizes, dt, ref->device());
+  // torch's cat_compute_output_memory_format: channels-last when every input suggests it
+  if (std::all_of(ts.begin(), ts.end(), [](const Tensor& t) { return suggests_channels_last(t); })) {
+    const int64_t* order = out->dim() == 4 ? kChannelsLastOrder4 : kChannelsLastOrder5;
+    int64_t expected = 1;
+    for (int64_t k = 0; k < out->dim(); ++k) {
+      out->strides[order[k]] = expected;
+      expected *= sizes[order[k]];
+    }
+  }
   int64_t pos = 0;
   for (const Tensor& t : ts) {
     copy_(slice(out, dim, pos, pos + t->sizes[dim], 1), t);

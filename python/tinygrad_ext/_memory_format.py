@@ -35,14 +35,15 @@ def check(t, fmt):
 def is_channels_last(t, fmt):
     """Whether t's strides are fmt's dense order (dims of size 1 take any stride, as torch's)."""
     order, rank = CHANNELS_LAST[fmt]
-    if t.dim() != rank:
+    shape, strides = t._impl.shape, t._impl.strides  # (the core's: not Tensor methods a user may have wrapped)
+    if len(shape) != rank:
         return False
-    expected, strides = 1, t.stride()
+    expected = 1
     for d in order:
-        if t.shape[d] != 1:
+        if shape[d] != 1:
             if strides[d] != expected:
                 return False
-            expected *= t.shape[d]
+            expected *= shape[d]
     return True
 
 

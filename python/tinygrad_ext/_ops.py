@@ -1773,11 +1773,15 @@ def singular_values(A, dims=(-2, -1)):
 
 # ------------------------------------------------------------ nn ops from the registry
 def _channels_last(impl, *like):
-    """impl (a 4-d result) laid out channels-last where torch's CPU kernel would write it so: when one of `like`
-    (the operands) suggests channels_last (torch's mkldnn/thnn conv and pooling rule)."""
-    if impl.is_contiguous and impl.ndim == 4 and any(_mf.suggests_channels_last(t.shape, t.strides) for t in like) \
-            and not _mf.suggests_channels_last(impl.shape, impl.strides):
-        return _C.permute(_C.clone(_C.permute(impl, [0, 2, 3, 1])), [0, 3, 1, 2])
+    """impl (a 4-d or 5-d result) laid out channels-last(-3d) where torch's CPU kernel would write it so: when one of
+    `like` (the operands, of impl's rank) suggests that format (torch's mkldnn/thnn conv, pooling and upsampling
+    rule)."""
+    nd = impl.ndim
+    if impl.is_contiguous and nd in (4, 5) and \
+            any(t.ndim == nd and _mf.suggests_channels_last(t.shape, t.strides) for t in like) and \
+            not _mf.suggests_channels_last(impl.shape, impl.strides):
+        last = [0, *range(2, nd), 1]  # (channels innermost)
+        return _C.permute(_C.clone(_C.permute(impl, last)), [0, nd - 1, *range(1, nd - 1)])
     return impl
 
 
@@ -1852,8 +1856,8 @@ def _embedding_dense_backward(grad_output, indices, num_weights, padding_idx):
 
 def _upsample_kernels(mode):
     """upsample_<mode> and its backward: _C.upsample's mode 0 (nearest), 1 (nearest-exact) or 2 ((bi/tri)linear)."""
-    return (lambda self, output_size, align_corners, scales:
-            _C.upsample(self, list(output_size), scales, mode, align_corners),
+    return (lambda self, output_size, align_corners, scales:  # (4-d: channels-last for a channels-last input)
+            _channels_last(_C.upsample(self, list(output_size), scales, mode, align_corners), self),
             lambda grad_output, output_size, input_size, align_corners, scales:
             _C.upsample_backward(grad_output, list(input_size), scales, mode, align_corners))
 

@@ -2645,6 +2645,9 @@ def stack(tensors, dim=0, *, out=None):
         if t.shape != tensors[0].shape:
             raise RuntimeError(f"stack expects each tensor to be equal size, but got {list(tensors[0].shape)} at "
                                f"entry 0 and {list(t.shape)} at entry {i}")
+    if d < tensors[0].dim():  # (torch's: cat along d, d split by a view, so the result keeps cat's layout)
+        shape = list(tensors[0].shape)
+        return _named(cat(tensors, d).view(shape[:d] + [len(tensors)] + shape[d:]), "StackBackward0")
     return _named(cat([t.unsqueeze(d) for t in tensors], d), "StackBackward0")
 
 
