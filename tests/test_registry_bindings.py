@@ -21,7 +21,8 @@ HAND_WRITTEN = {
     # views taking sizes (to_shape's TypeError), squeeze's optional dim, copies with a fixed non_blocking, pinning
     "views": ("view", "reshape", "as_strided", "permute", "expand", "squeeze", "copy_", "copy_non_blocking_",
               "pin_memory", "is_pinned"),
-    # the runtime: threads, ISA, matmul precision, denormals, the CUDA runtime's host API
+    # the runtime: threads, ISA, matmul precision, denormals, the CUDA runtime's host API (and its loading and
+    # launching of the fusion's run-time compiled kernels)
     "runtime": ("get_num_threads", "set_num_threads", "cpu_isa", "set_flush_denormal", "get_float32_matmul_precision",
                 "set_float32_matmul_precision", "allow_tf32", "set_allow_tf32", "cuda_get_device_properties",
                 "cuda_counters", "cuda_record_stream",
@@ -31,7 +32,7 @@ HAND_WRITTEN = {
                     "empty_cache", "malloc_count", "mem_get_info", "current_stream", "set_stream", "stream_from_pool",
                     "stream_query", "stream_synchronize", "stream_wait_event", "stream_priority",
                     "stream_priority_range", "event_create", "event_destroy", "event_record", "event_query",
-                    "event_synchronize", "event_elapsed_time"))),
+                    "event_synchronize", "event_elapsed_time", "kernel_load", "kernel_launch"))),
 }
 HAND = {name for names in HAND_WRITTEN.values() for name in names}
 INT64, FLOAT32 = 3, 4  # dtype ids (csrc/core/dtype.h)
