@@ -27,6 +27,25 @@ __all__ = ["UnpackedDualTensor", "enter_dual_level", "exit_dual_level", "make_du
 _UnpackedDualTensor = namedtuple("_UnpackedDualTensor", ["primal", "tangent"])
 
 
+
+def _reaches(root, at_node, at_leaf):
+    """Whether the graph from node `root` holds a node with at_node(node), or reaches a leaf (its gradient
+    accumulator's variable, None once freed) with at_leaf(leaf)."""
+    seen, stack = set(), [root]
+    while stack:
+        node = stack.pop()
+        if at_node(node):
+            return True
+        if type(node) is AccumulateGrad:
+            if at_leaf(node.variable):
+                return True
+            continue
+        for nxt, _ in node.next_functions:
+            if nxt is not None and nxt not in seen:
+                seen.add(nxt)
+                stack.append(nxt)
+    return False
+
 class UnpackedDualTensor(_UnpackedDualTensor):
     """The namedtuple unpack_dual returns: .primal (the tensor without its tangent) and .tangent (None when it has
     none at this level)."""
@@ -95,19 +114,7 @@ class _Level:
             return False
         if t.grad_fn is None:
             return id(t) not in self.hidden
-        seen, stack = set(), [t.grad_fn]
-        while stack:
-            node = stack.pop()
-            if type(node) is AccumulateGrad:
-                leaf = node.variable
-                if leaf is None or id(leaf) not in self.hidden:
-                    return True
-                continue
-            for nxt, _ in node.next_functions:
-                if nxt is not None and nxt not in seen:
-                    seen.add(nxt)
-                    stack.append(nxt)
-        return False
+        return _reaches(t.grad_fn, lambda node: False, lambda leaf: leaf is None or id(leaf) not in self.hidden)
 
     def depends_on_duals(self, t):
         if not t._requires_grad:
@@ -118,21 +125,7 @@ class _Level:
         nodes = {d.grad_fn for d, _ in self.duals if d.grad_fn is not None}
         if t.grad_fn is None:
             return id(t) in ids
-        seen, stack = set(), [t.grad_fn]
-        while stack:
-            node = stack.pop()
-            if node in nodes:
-                return True
-            if type(node) is AccumulateGrad:
-                leaf = node.variable
-                if leaf is not None and id(leaf) in ids:
-                    return True
-                continue
-            for nxt, _ in node.next_functions:
-                if nxt is not None and nxt not in seen:
-                    seen.add(nxt)
-                    stack.append(nxt)
-        return False
+        return _reaches(t.grad_fn, nodes.__contains__, lambda leaf: leaf is not None and id(leaf) in ids)
 
     def close(self):
         """Drops the tangents; the forward-only duals, and the tensors whose tangents were asked for that only

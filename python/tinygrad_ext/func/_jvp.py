@@ -43,12 +43,7 @@ def jvp(func, primals, tangents, *, strict=False, has_aux=False):
     try:
         with enable_grad():
             output = func(*tree_unflatten(leaves, spec_p))
-            output, aux = _transforms._split_aux(output, has_aux, "jvp")
-            flat_out, spec_out = tree_flatten(output)
-            for o in flat_out:
-                if not isinstance(o, Tensor):
-                    raise RuntimeError(f"{_API}: expected f(*primals) to return only tensors, got unsupported type "
-                                       f"{type(o)}")
+            flat_out, spec_out, aux = _outputs(output, has_aux)
             reached = [o for o in flat_out if o.requires_grad]
             dummies = [zeros_like(o).requires_grad_(True) for o in reached]
             vj = _engine_grad(reached, leaves, dummies, create_graph=True, allow_unused=True) if reached else []
@@ -69,6 +64,16 @@ def jvp(func, primals, tangents, *, strict=False, has_aux=False):
     return result + (tree_map(finish, aux),) if has_aux else result
 
 
+def _outputs(output, has_aux):
+    """func's result as (its flat tensors, their spec, aux); torch's error for anything but tensors."""
+    output, aux = _transforms._split_aux(output, has_aux, "jvp")
+    flat_out, spec_out = tree_flatten(output)
+    for o in flat_out:
+        if not isinstance(o, Tensor):
+            raise RuntimeError(f"{_API}: expected f(*primals) to return only tensors, got unsupported type {type(o)}")
+    return flat_out, spec_out, aux
+
+
 def _jvp_dual(func, flat_p, spec_p, flat_t, has_aux):
     """jvp in a forward AD level (autograd/forward_ad.py: the same double-backward trick, with the jvp of the
     custom Functions func calls); func runs as inside a transform (the transforms it calls keep their graphs)."""
@@ -78,12 +83,7 @@ def _jvp_dual(func, flat_p, spec_p, flat_t, has_aux):
         with enable_grad(), forward_ad.dual_level():
             duals = [forward_ad.make_dual(p, t) for p, t in zip(flat_p, flat_t)]
             output = func(*tree_unflatten(duals, spec_p))
-            output, aux = _transforms._split_aux(output, has_aux, "jvp")
-            flat_out, spec_out = tree_flatten(output)
-            for o in flat_out:
-                if not isinstance(o, Tensor):
-                    raise RuntimeError(f"{_API}: expected f(*primals) to return only tensors, got unsupported type "
-                                       f"{type(o)}")
+            flat_out, spec_out, aux = _outputs(output, has_aux)
             unpacked = [forward_ad.unpack_dual(o) for o in flat_out]
             primals_out = [o if create_graph else u.primal for o, u in zip(flat_out, unpacked)]
             tangents_out = [zeros_like(o) if u.tangent is None else u.tangent for o, u in zip(flat_out, unpacked)]
