@@ -275,3 +275,41 @@ def test_is_contiguous_with_wrapped_tensor_methods(monkeypatch):
     calls.clear()
     assert z.is_contiguous(memory_format=torch.channels_last) and calls == []
     assert z.dim() == 4 and calls == [1]
+
+
+def test_functional_layouts_and_nodes():
+    F = nn.functional
+    z = torch.arange(96.).reshape(2, 3, 4, 4).to(memory_format=torch.channels_last).requires_grad_()
+    s = torch.arange(16.).reshape(1, 4, 2, 2).to(memory_format=torch.channels_last).requires_grad_()
+    outs = {"aap1": F.adaptive_avg_pool2d(z, 1), "aap3": F.adaptive_avg_pool2d(z, 3),
+            "aap2": F.adaptive_avg_pool2d(z, 2), "pad": F.pad(z, (1, 1, 1, 1)), "gn": F.group_norm(z, 1),
+            "ps": F.pixel_shuffle(s, 2),
+            "bicubic": F.interpolate(z, scale_factor=2, mode="bicubic"), "ln": F.layer_norm(z, (4,)),
+            "in": F.instance_norm(z), "reflect": F.pad(z, (1, 1, 1, 1), mode="reflect"),
+            "replicate": F.pad(z, (1, 1, 1, 1), mode="replicate"), "amp3": F.adaptive_max_pool2d(z, 3),
+            "amp2": F.adaptive_max_pool2d(z, 2), "pus": F.pixel_unshuffle(z, 2)}
+    assert {k: (tuple(v.stride()), v.grad_fn.name()) for k, v in outs.items()} == {  # (torch 2.13's)
+        "aap1": ((3, 1, 3, 3), "AsStridedBackward1"), "aap3": ((27, 1, 9, 3), "AdaptiveAvgPool2DBackward0"),
+        "aap2": ((12, 1, 6, 3), "AdaptiveAvgPool2DBackward0"), "pad": ((108, 1, 18, 3), "ConstantPadNdBackward0"),
+        "gn": ((48, 1, 12, 3), "NativeGroupNormBackward0"), "ps": ((16, 1, 4, 1), "PixelShuffleBackward0"),
+        "bicubic": ((192, 1, 24, 3), "UpsampleBicubic2DBackward0"), "ln": ((48, 16, 4, 1), "NativeLayerNormBackward0"),
+        "in": ((48, 16, 4, 1), "ViewBackward0"), "reflect": ((108, 1, 18, 3), "ReflectionPad2DBackward0"),
+        "replicate": ((108, 1, 18, 3), "ReplicationPad2DBackward0"),
+        "amp3": ((27, 1, 9, 3), "AdaptiveMaxPool2DBackward0"), "amp2": ((12, 1, 6, 3), "AdaptiveMaxPool2DBackward0"),
+        "pus": ((48, 1, 24, 12), "PixelUnshuffleBackward0")}
+    sums = {k: round(abs(v.sum().item()), 3) for k, v in outs.items()}
+    assert sums == {"aap1": 285.0, "aap3": 2565.0, "aap2": 1140.0, "pad": 4560.0, "gn": 0.0, "ps": 120.0,
+                    "bicubic": 18240.0, "ln": 0.0, "in": 0.0, "reflect": 10260.0, "replicate": 10260.0, "amp3": 2700.0,
+                    "amp2": 1200.0, "pus": 4560.0}
+    sum(v.sum() for v in outs.values()).backward()
+    assert tuple(z.grad.stride()) == (48, 1, 12, 3) and round(z.grad.sum().item(), 3) == 1170.0
+    x = torch.randn(2, 3, 4, 4, requires_grad=True)
+    assert [F.adaptive_max_pool2d(x, 2).grad_fn.name(), F.adaptive_max_pool2d(x, 3).grad_fn.name(),
+            F.adaptive_avg_pool2d(x, 1).grad_fn.name(),
+            F.pixel_shuffle(torch.randn(1, 4, 2, 2, requires_grad=True), 2).grad_fn.name(),
+            F.pixel_unshuffle(x, 2).grad_fn.name(),
+            F.interpolate(x, scale_factor=2, mode="bicubic").grad_fn.name()] == [
+        "AdaptiveMaxPool2DBackward0", "AdaptiveMaxPool2DBackward0", "MeanBackward1", "PixelShuffleBackward0",
+        "PixelUnshuffleBackward0", "UpsampleBicubic2DBackward0"]
+    assert F.adaptive_max_pool2d(x, 2, return_indices=True)[1].stride() == (12, 4, 2, 1)
+    assert F.adaptive_avg_pool2d(x, 1).stride() == (3, 1, 1, 1)

@@ -6,6 +6,7 @@ import numbers
 import warnings
 
 from .. import _C, _dtype, _ops, _registry
+from .. import _memory_format as _mf
 from .._autocast import ACTIVE as _AMP
 from .._autocast import cast_inputs as _amp_cast
 from .._host import on_host as _on_host
@@ -219,6 +220,20 @@ def _empty_pool(input, oh, ow):
     return out * input.sum() if input.requires_grad else out
 
 
+def _keep_channels_last(out, input):
+    """out (a 4-d or 5-d result computed from input) channels-last(-3d) when input's suggested format is, as torch's
+    CPU kernels write it (pads, adaptive pools, group_norm, pixel_shuffle, upsampling); otherwise out itself."""
+    nd = out.dim()
+    if nd == input.dim() and nd in (4, 5):
+        fmt = _mf.channels_last if nd == 4 else _mf.channels_last_3d
+        if _mf.suggests_channels_last(input._impl.shape, input._impl.strides, fmt) and \
+                not _mf.suggests_channels_last(out._impl.shape, out._impl.strides, fmt):
+            if out.requires_grad:
+                return _mf.to_channels_last(out, fmt)
+            return _wrap(_ops._channels_last(_C.contiguous(out._impl), input._impl))  # (a new tensor, not a view)
+    return out
+
+
 def adaptive_avg_pool2d(input, output_size):
     oh, ow = _adaptive_output(input, output_size, "adaptive_avg_pool2d")
     H, W = input.shape[-2:]
@@ -226,13 +241,17 @@ def adaptive_avg_pool2d(input, output_size):
         return _empty_pool(input, oh, ow)
     if not input.dtype.is_floating_point:
         raise NotImplementedError(f"\"adaptive_avg_pool2d\" not implemented for '{input.dtype._legacy[:-6]}'")
-    if oh == ow == 1:  # (torch's: a mean, MeanBackward1)
-        return input.mean((-2, -1), keepdim=True)
+    if oh == ow == 1:  # (torch's: a mean, MeanBackward1; restrided (AsStridedBackward1) for a channels-last input)
+        out = input.mean((-2, -1), keepdim=True)
+        if input.dim() == 4 and _mf.suggests_channels_last(input._impl.shape, input._impl.strides):
+            return _named(_mf.to_channels_last(out, _mf.channels_last), "AsStridedBackward1")  # (strides (C,1,C,C))
+        return out
     if H % oh == 0 and W % ow == 0:  # equal windows: plain average pooling
         return _named(avg_pool2d(input, (H // oh, W // ow)), "AdaptiveAvgPool2DBackward0")
     # Windows of varying size: the mean is separable, over rows then over columns.
     nd = input.dim()
-    return _named(_window_mean(_window_mean(input, nd - 2, oh), nd - 1, ow), "AdaptiveAvgPool2DBackward0")
+    out = _window_mean(_window_mean(input, nd - 2, oh), nd - 1, ow)
+    return _named(_keep_channels_last(out, input), "AdaptiveAvgPool2DBackward0")
 
 
 def adaptive_max_pool2d(input, output_size, return_indices=False):
@@ -244,8 +263,13 @@ def adaptive_max_pool2d(input, output_size, return_indices=False):
     if not input.dtype.is_floating_point:
         raise NotImplementedError(f"\"adaptive_max_pool2d\" not implemented for '{input.dtype._legacy[:-6]}'")
     if H % oh == 0 and W % ow == 0:  # equal windows: plain max pooling
-        return max_pool2d(input, (H // oh, W // ow), return_indices=return_indices)
-    return _adaptive_max(input, (oh, ow), return_indices)
+        out = max_pool2d(input, (H // oh, W // ow), return_indices=return_indices)
+    else:
+        out = _adaptive_max(input, (oh, ow), return_indices)
+    if return_indices:
+        return _named(_keep_channels_last(out[0], input), "AdaptiveMaxPool2DBackward0"), \
+            _keep_channels_last(out[1], input)
+    return _named(_keep_channels_last(out, input), "AdaptiveMaxPool2DBackward0")
 
 
 def _adaptive_max(input, sizes, return_indices):
@@ -567,7 +591,8 @@ def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-5):
         out = out * weight
     if bias is not None:
         out = out + bias
-    return _named(out.to(input.dtype), "NativeLayerNormBackward0")  # (torch's one node for the normalization)
+    # (torch's one node for the normalization; its output row-major whatever the input's layout)
+    return _named(out.to(input.dtype).contiguous(), "NativeLayerNormBackward0")
 
 
 def _embedding_renorm_(weight, input, max_norm, norm_type, validate):
@@ -650,7 +675,7 @@ def _constant_pad(input, pad, value):
         lo, hi = pad[2 * i], pad[2 * i + 1]
         key[d] = slice(lo, lo + shape[d])
         shape[d] += lo + hi
-    out = input.new_full(shape, value)
+    out = _keep_channels_last(input.new_full(shape, value), input)  # (torch's: in input's suggested format)
     out[tuple(key)] = input
     return out
 
@@ -1131,7 +1156,7 @@ def group_norm(input, num_groups, weight=None, bias=None, eps=1e-5):
     mean = x.mean(-1, keepdim=True)
     var = x.var(-1, unbiased=False, keepdim=True)
     out = _channel_affine(((x - mean) * (var + eps).rsqrt()).reshape(input.shape), weight, bias)
-    return _named(out.to(input.dtype), "NativeGroupNormBackward0")
+    return _named(_keep_channels_last(out.to(input.dtype), input), "NativeGroupNormBackward0")
 
 
 def instance_norm(input, running_mean=None, running_var=None, weight=None, bias=None, use_input_stats=True,
@@ -1156,7 +1181,8 @@ def instance_norm(input, running_mean=None, running_var=None, weight=None, bias=
             raise RuntimeError("Expected running_mean and running_var to be defined when use_input_stats is false")
         shape = [1, input.shape[1]] + [1] * len(dims)
         mean, var = running_mean.reshape(shape), running_var.reshape(shape)
-    return _named(_channel_affine((input - mean) * (var + eps).rsqrt(), weight, bias).to(input.dtype), "ViewBackward0")
+    out = _channel_affine((input - mean) * (var + eps).rsqrt(), weight, bias).to(input.dtype)
+    return _named(out.contiguous(), "ViewBackward0")  # (row-major: torch's runs batch_norm on a contiguous view)
 
 
 def local_response_norm(input, size, alpha=1e-4, beta=0.75, k=1.0):
@@ -1829,7 +1855,7 @@ def interpolate(input, size=None, scale_factor=None, mode="nearest", align_corne
     out = input
     for k in range(spatial):
         out = _resample_dim(out, 2 + k, sizes[k], scales[k], mode, align_corners)
-    return out
+    return _named(_keep_channels_last(out, input), "UpsampleBicubic2DBackward0") if mode == "bicubic" else out
 
 
 def upsample(input, size=None, scale_factor=None, mode="nearest", align_corners=None):
@@ -1902,7 +1928,8 @@ def _pad_indexed(input, pad, mode):
         out = out.index_select(d, _padded_indices(n, lo, hi, mode, input.device))
     if mode == "circular":  # (torch's circular padding is built of copies)
         return out
-    return _named(out, f"{'Reflection' if mode == 'reflect' else 'Replication'}Pad{n_dims}DBackward0")
+    return _named(_keep_channels_last(out, input),
+                  f"{'Reflection' if mode == 'reflect' else 'Replication'}Pad{n_dims}DBackward0")
 
 
 def _pixel_shuffle_args(input, factor, name, what):
@@ -1926,7 +1953,7 @@ def pixel_shuffle(input, upscale_factor):
     n = len(lead)
     x = input.reshape(*lead, c // (r * r), r, r, h, w)
     x = x.permute(*range(n), n, n + 3, n + 1, n + 4, n + 2)
-    return x.reshape(*lead, c // (r * r), h * r, w * r)
+    return _named(_keep_channels_last(x.reshape(*lead, c // (r * r), h * r, w * r), input), "PixelShuffleBackward0")
 
 
 def pixel_unshuffle(input, downscale_factor):
@@ -1939,7 +1966,7 @@ def pixel_unshuffle(input, downscale_factor):
     n = len(lead)
     x = input.reshape(*lead, c, h // r, r, w // r, r)
     x = x.permute(*range(n), n, n + 2, n + 4, n + 1, n + 3)
-    return x.reshape(*lead, c * r * r, h // r, w // r)
+    return _named(_keep_channels_last(x.reshape(*lead, c * r * r, h // r, w // r), input), "PixelUnshuffleBackward0")
 
 
 def _im2col_index(H, W, kernel_size, dilation, padding, stride, device):
