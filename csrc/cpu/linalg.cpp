@@ -1,12 +1,15 @@
-// The singular value decomposition on the CPU, as LAPACK's gesvd does it (Golub-Kahan-Reinsch): A (m x n, m >= n;
-// a wide matrix is decomposed as its transpose) is scaled by a power of two to a largest entry near 1, reduced
-// to an upper bidiagonal B = Q^T A P by Householder reflections (a tall one, m >= 2n, first to its triangular R
-// by a QR factorization, so that the later steps work on n x n), and B is diagonalized by implicitly shifted QR
-// sweeps (Wilkinson shifts, deflation on negligible off-diagonals, zero diagonals chased out). Each sweep's plane
-// rotations are recorded, then applied to U and V in blocks of rows (in parallel across the thread pool).
-// Runs in the input's precision (float32 as torch's sgesdd); one matrix per task of the batch.
+// The singular value decomposition on the CPU, as MKL's gesdd (torch's CPU backend) does it for up to 25 columns,
+// so that the singular vectors' signs come out as torch's: A (m x n) is scaled by a power of two to a largest entry
+// near 1; a tall one (m > n) is first factored A = QR by Householder reflections and R decomposed; A (R) is reduced
+// to a bidiagonal B = Q^T A P by Householder reflections (LAPACK's dlarfg signs): upper for m >= n, lower for a
+// wide A (turned upper by plane rotations from the left); B is diagonalized as LAPACK's dbdsqr does (implicit QR
+// sweeps from the larger end of each block, zero-shifted where a shift would spoil the small values, 2 x 2 blocks
+// by dlasv2, negative values made positive through V, a selection sort). Each sweep's plane rotations are
+// recorded, then applied to U and V in blocks of rows (in parallel across the thread pool). Runs in the input's
+// precision (float32 as torch's sgesdd); one matrix per task of the batch.
 // NOTE: the singular values are accurate to a few ulps of ||A|| (absolute, as LAPACK's QR); singular vectors are
-// unique only up to sign (and rotation within equal singular values), as with LAPACK.
+// unique only up to sign (and rotation within equal singular values): beyond 25 columns MKL divides and conquers,
+// whose signs are not reproduced.
 #include "linalg.h"
 
 #include <algorithm>
@@ -90,7 +93,7 @@ template <class T> T householder(T* x, int64_t len, int64_t inc, T& beta) {
     return T(0);
   }
   const T norm = std::sqrt(alpha * alpha + ss);
-  beta = alpha > T(0) ? -norm : norm;
+  beta = alpha >= T(0) ? -norm : norm;  // (LAPACK's dlarfg: -SIGN(norm, alpha); MKL's SIGN takes -0 as +0)
   const T scale = T(1) / (alpha - beta);
   for (int64_t i = 1; i < len; ++i) x[i * inc] *= scale;
   return (beta - alpha) / beta;
@@ -251,171 +254,434 @@ template <class T> void apply_rotations(Mat<T>& X, const std::vector<Rotation>& 
   else cpu::parallel_for(0, X.m, std::max<int64_t>(32, kParallelWork / int64_t(rots.size())), rows);
 }
 
-// sqrt(a^2 + b^2): the plain formula where no square can overflow or lose accuracy to underflow (the input is
-// scaled to entries near 1, so nearly always), std::hypot (slow) elsewhere.
-template <class T> T norm2(T a, T b) {
-  const T r = std::sqrt(a * a + b * b);
-  constexpr T lo = sizeof(T) == 4 ? T(1e-17) : T(1e-145), hi = sizeof(T) == 4 ? T(1e17) : T(1e145);
-  return r > lo && r < hi ? r : std::hypot(a, b);
-}
+// The bidiagonal SVD in LAPACK's way, so that the singular vectors' signs come out as torch's (MKL's gesdd, whose
+// bidiagonal step for up to 25 columns is dbdsqr's; beyond that it divides and conquers, not reproduced here).
 
-// (c, s, r) with c a + s b = r, c b - s a = 0.
-template <class T> void givens(T a, T b, T& c, T& s, T& r) {
-  if (b == T(0)) {
+// Fortran's SIGN(a, b): |a| with b's sign (a zero b, either sign, counts as positive: MKL's).
+template <class T> T fsign(T a, T b) { return b >= T(0) ? std::fabs(a) : -std::fabs(a); }
+
+// dlartg (LAPACK >= 3.10): c f + s g = r, c g - s f = 0, with c >= 0 and r of f's sign.
+template <class T> void lartg(T f, T g, T& c, T& s, T& r) {
+  if (g == T(0)) {
     c = T(1);
     s = T(0);
-    r = a;
+    r = f;
     return;
   }
-  r = norm2(a, b);
-  c = a / r;
-  s = b / r;
+  if (f == T(0)) {
+    c = T(0);
+    s = fsign(T(1), g);
+    r = std::fabs(g);
+    return;
+  }
+  constexpr T safmin = std::numeric_limits<T>::min(), safmax = T(1) / std::numeric_limits<T>::min();
+  const T rtmin = std::sqrt(safmin), rtmax = std::sqrt(safmax / T(2));
+  const T f1 = std::fabs(f), g1 = std::fabs(g);
+  if (f1 > rtmin && f1 < rtmax && g1 > rtmin && g1 < rtmax) {
+    const T d = std::sqrt(f * f + g * g);
+    c = f1 / d;
+    r = fsign(d, f);
+    s = g / r;
+    return;
+  }
+  const T u = std::min(safmax, std::max(safmin, std::max(f1, g1)));
+  const T fs = f / u, gs = g / u, d = std::sqrt(fs * fs + gs * gs);
+  c = std::fabs(fs) / d;
+  r = fsign(d, f);
+  s = gs / r;
+  r *= u;
 }
 
-// Diagonalizes the upper bidiagonal (d, e): U B V^T with the rotations applied to the columns of U and V (when
-// given); d ends non-negative, unsorted.
-template <class T> void bidiagonal_qr(std::vector<T>& d, std::vector<T>& e, Mat<T>* U, Mat<T>* V) {
-  const int64_t n = int64_t(d.size());
-  const T eps = std::numeric_limits<T>::epsilon();
-  T anorm = 0;
-  for (int64_t i = 0; i < n; ++i) anorm = std::max(anorm, std::fabs(d[i]) + (i + 1 < n ? std::fabs(e[i]) : T(0)));
-  const T thresh = eps * anorm;
-  auto negligible = [&](int64_t i) {  // e[i]
-    return std::fabs(e[i]) <= eps * (std::fabs(d[i]) + std::fabs(d[i + 1])) || std::fabs(e[i]) <= thresh * eps;
-  };
-  std::vector<Rotation> left, right;
+// dlas2: the singular values of the upper triangular [[f, g], [0, h]] (ssmin <= ssmax).
+template <class T> void las2(T f, T g, T h, T& ssmin, T& ssmax) {
+  const T fa = std::fabs(f), ga = std::fabs(g), ha = std::fabs(h);
+  const T fhmn = std::min(fa, ha), fhmx = std::max(fa, ha);
+  if (fhmn == T(0)) {
+    ssmin = T(0);
+    if (fhmx == T(0)) ssmax = ga;
+    else {
+      const T mx = std::max(fhmx, ga), mn = std::min(fhmx, ga);
+      ssmax = mx * std::sqrt(T(1) + (mn / mx) * (mn / mx));
+    }
+  } else if (ga < fhmx) {
+    const T as = T(1) + fhmn / fhmx, at = (fhmx - fhmn) / fhmx, au = (ga / fhmx) * (ga / fhmx);
+    const T c = T(2) / (std::sqrt(as * as + au) + std::sqrt(at * at + au));
+    ssmin = fhmn * c;
+    ssmax = fhmx / c;
+  } else {
+    const T au = fhmx / ga;
+    if (au == T(0)) {
+      ssmin = (fhmn * fhmx) / ga;
+      ssmax = ga;
+    } else {
+      const T as = T(1) + fhmn / fhmx, at = (fhmx - fhmn) / fhmx;
+      const T c = T(1) / (std::sqrt(T(1) + (as * au) * (as * au)) + std::sqrt(T(1) + (at * au) * (at * au)));
+      ssmin = (fhmn * c) * au;
+      ssmin = ssmin + ssmin;
+      ssmax = ga / (c + c);
+    }
+  }
+}
+
+// dlasv2: the SVD of the upper triangular [[f, g], [0, h]]: [[csl, snl], [-snl, csl]] [[f, g], [0, h]]
+// [[csr, -snr], [snr, csr]] = diag(ssmax, ssmin), the signs of ssmax and ssmin as LAPACK chooses them.
+template <class T> void lasv2(T f, T g, T h, T& ssmin, T& ssmax, T& snr, T& csr, T& snl, T& csl) {
+  const T eps = std::numeric_limits<T>::epsilon() / T(2);
+  T ft = f, fa = std::fabs(f), ht = h, ha = std::fabs(h);
+  int pmax = 1;  // the entry of largest magnitude: 1 f, 2 g, 3 h
+  const bool swap = ha > fa;
+  if (swap) {
+    pmax = 3;
+    std::swap(ft, ht);
+    std::swap(fa, ha);
+  }
+  const T gt = g, ga = std::fabs(g);
+  T clt, crt, slt, srt;
+  if (ga == T(0)) {  // diagonal
+    ssmin = ha;
+    ssmax = fa;
+    clt = crt = T(1);
+    slt = srt = T(0);
+  } else {
+    bool gasmal = true;
+    if (ga > fa) {
+      pmax = 2;
+      if (fa / ga < eps) {  // a very large g
+        gasmal = false;
+        ssmax = ga;
+        ssmin = ha > T(1) ? fa / (ga / ha) : (fa / ga) * ha;
+        clt = T(1);
+        slt = ht / gt;
+        srt = T(1);
+        crt = ft / gt;
+      }
+    }
+    if (gasmal) {
+      const T dd = fa - ha;
+      T l = dd == fa ? T(1) : dd / fa;
+      const T m = gt / ft;
+      T t = T(2) - l;
+      const T mm = m * m, tt = t * t;
+      const T s = std::sqrt(tt + mm);
+      const T r = l == T(0) ? std::fabs(m) : std::sqrt(l * l + mm);
+      const T a = T(0.5) * (s + r);
+      ssmin = ha / a;
+      ssmax = fa * a;
+      if (mm == T(0)) t = l == T(0) ? fsign(T(2), ft) * fsign(T(1), gt) : gt / fsign(dd, ft) + m / t;
+      else t = (m / (s + t) + m / (r + l)) * (T(1) + a);
+      l = std::sqrt(t * t + T(4));
+      crt = T(2) / l;
+      srt = t / l;
+      clt = (crt + srt * m) / a;
+      slt = (ht / ft) * srt / a;
+    }
+  }
+  if (swap) {
+    csl = srt;
+    snl = crt;
+    csr = slt;
+    snr = clt;
+  } else {
+    csl = clt;
+    snl = slt;
+    csr = crt;
+    snr = srt;
+  }
+  T tsign;
+  if (pmax == 1) tsign = fsign(T(1), csr) * fsign(T(1), csl) * fsign(T(1), f);
+  else if (pmax == 2) tsign = fsign(T(1), snr) * fsign(T(1), csl) * fsign(T(1), g);
+  else tsign = fsign(T(1), snr) * fsign(T(1), snl) * fsign(T(1), h);
+  ssmax = fsign(ssmax, tsign);
+  ssmin = fsign(ssmin, tsign * fsign(T(1), f) * fsign(T(1), h));
+}
+
+// dbdsqr: diagonalizes the upper bidiagonal (d, e) = U diag(d) V^T, its rotations applied to the columns of U and
+// V (when given: they hold the bidiagonalization's Q and P, so the products come out). Relative accuracy; each
+// sweep chases the bulge from the larger end of the block, with a zero shift where a shift would spoil the small
+// singular values, a 2 x 2 block by dlasv2. d ends non-negative (a negative one flips its V column) and descending
+// (a selection sort: each pair moves at most once). One column: dbdsdc's, the sign goes to U.
+template <class T> void bidiagonal_qr(std::vector<T>& dv, std::vector<T>& ev, Mat<T>* U, Mat<T>* V) {
+  const int64_t n = int64_t(dv.size());
+  if (n == 0) return;
+  if (n == 1) {
+    if (dv[0] < T(0) && U)
+      for (int64_t t = 0; t < U->m; ++t) U->at(t, 0) = -U->at(t, 0);
+    dv[0] = std::fabs(dv[0]);
+    return;
+  }
+  auto D = [&](int64_t i) -> T& { return dv[i - 1]; };  // (1-based, as LAPACK's)
+  auto E = [&](int64_t i) -> T& { return ev[i - 1]; };
+  const T eps = std::numeric_limits<T>::epsilon() / T(2), unfl = std::numeric_limits<T>::min();
+  const T tol = std::max(T(10), std::min(T(100), std::pow(eps, T(-0.125)))) * eps;
+  constexpr int64_t kMaxItr = 6;
+  T sminoa = std::fabs(D(1));
+  if (sminoa != T(0)) {
+    T mu = sminoa;
+    for (int64_t i = 2; i <= n; ++i) {
+      mu = std::fabs(D(i)) * (mu / (mu + std::fabs(E(i - 1))));
+      sminoa = std::min(sminoa, mu);
+      if (sminoa == T(0)) break;
+    }
+  }
+  sminoa = sminoa / std::sqrt(T(n));
+  const T thresh = std::max(tol * sminoa, T(kMaxItr) * (T(n) * (T(n) * unfl)));
+  std::vector<Rotation> urot, vrot;  // one sweep's rotations, in their order
   auto flush = [&] {
-    if (U) apply_rotations(*U, left);
-    if (V) apply_rotations(*V, right);
-    left.clear();
-    right.clear();
+    if (U) apply_rotations(*U, urot);
+    if (V) apply_rotations(*V, vrot);
+    urot.clear();
+    vrot.clear();
   };
-  int64_t h = n - 1, iters = 0;
-  while (h > 0) {
-    if (negligible(h - 1) || iters > 100) {  // (100 sweeps without converging: accept, as a last resort)
-      e[h - 1] = T(0);
-      --h;
-      iters = 0;
-      continue;
-    }
-    int64_t l = h - 1;
-    while (l > 0 && !negligible(l - 1)) --l;
-    int64_t z = -1;  // a zero diagonal in [l, h - 1]: rotate its row's superdiagonal out from the left
-    for (int64_t i = h - 1; i >= l && z < 0; --i)
-      if (std::fabs(d[i]) <= thresh) z = i;
-    if (z >= 0) {
-      T f = e[z];
-      e[z] = T(0);
-      d[z] = T(0);
-      for (int64_t j = z + 1; j <= h && f != T(0); ++j) {
-        T c, s, r;
-        givens(d[j], f, c, s, r);
-        d[j] = r;
-        if (j < h) {
-          f = -s * e[j];
-          e[j] = c * e[j];
-        }
-        left.push_back({j, z, double(c), double(s)});
+  const int64_t maxit = kMaxItr * n * n;
+  int64_t m = n, oldll = -1, oldm = -1, iter = 0;
+  int idir = 0;
+  while (m > 1 && iter <= maxit) {  // (past maxit, as a last resort, the values are taken as they are)
+    T smax = std::fabs(D(m));
+    int64_t ll = 0;
+    for (int64_t lll = 1; lll < m; ++lll) {
+      const int64_t l = m - lll;
+      const T abss = std::fabs(D(l)), abse = std::fabs(E(l));
+      if (abse <= thresh) {
+        ll = l;
+        break;
       }
+      smax = std::max(smax, std::max(abss, abse));
+    }
+    if (ll > 0) {
+      E(ll) = T(0);
+      if (ll == m - 1) {  // the bottom value converged
+        --m;
+        continue;
+      }
+    }
+    ++ll;  // e(ll) .. e(m - 1) nonzero
+    if (ll == m - 1) {
+      T sigmn, sigmx, sinr, cosr, sinl, cosl;
+      lasv2(D(m - 1), E(m - 1), D(m), sigmn, sigmx, sinr, cosr, sinl, cosl);
+      D(m - 1) = sigmx;
+      E(m - 1) = T(0);
+      D(m) = sigmn;
+      vrot.push_back({m - 2, m - 1, double(cosr), double(sinr)});
+      urot.push_back({m - 2, m - 1, double(cosl), double(sinl)});
       flush();
+      m -= 2;
       continue;
     }
-    if (std::fabs(d[h]) <= thresh) {  // a zero last diagonal: rotate e[h - 1] out from the right
-      T f = e[h - 1];
-      e[h - 1] = T(0);
-      d[h] = T(0);
-      for (int64_t j = h - 1; j >= l && f != T(0); --j) {
-        T c, s, r;
-        givens(d[j], f, c, s, r);
-        d[j] = r;
-        if (j > l) {
-          f = -s * e[j - 1];
-          e[j - 1] = c * e[j - 1];
+    if (ll > oldm || m < oldll) idir = std::fabs(D(ll)) >= std::fabs(D(m)) ? 1 : 2;  // from the larger end
+    T smin;
+    bool split = false;
+    if (idir == 1) {
+      if (std::fabs(E(m - 1)) <= tol * std::fabs(D(m))) {
+        E(m - 1) = T(0);
+        continue;
+      }
+      T mu = std::fabs(D(ll));
+      smin = mu;
+      for (int64_t l = ll; l < m && !split; ++l) {
+        if (std::fabs(E(l)) <= tol * mu) {
+          E(l) = T(0);
+          split = true;
+        } else {
+          mu = std::fabs(D(l + 1)) * (mu / (mu + std::fabs(E(l))));
+          smin = std::min(smin, mu);
         }
-        right.push_back({j, h, double(c), double(s)});
       }
-      flush();
-      continue;
+    } else {
+      if (std::fabs(E(ll)) <= tol * std::fabs(D(ll))) {
+        E(ll) = T(0);
+        continue;
+      }
+      T mu = std::fabs(D(m));
+      smin = mu;
+      for (int64_t l = m - 1; l >= ll && !split; --l) {
+        if (std::fabs(E(l)) <= tol * mu) {
+          E(l) = T(0);
+          split = true;
+        } else {
+          mu = std::fabs(D(l)) * (mu / (mu + std::fabs(E(l))));
+          smin = std::min(smin, mu);
+        }
+      }
     }
-    // Wilkinson shift: the eigenvalue of the trailing 2 x 2 of B^T B nearer its last entry.
-    const T a = d[h - 1] * d[h - 1] + (h - 1 > l ? e[h - 2] * e[h - 2] : T(0));
-    const T b = d[h - 1] * e[h - 1];
-    const T cc = d[h] * d[h] + e[h - 1] * e[h - 1];
-    const T delta = (a - cc) / T(2);
-    const T root = norm2(delta, b);
-    const T mu = b == T(0) ? cc : cc - b * b / (delta + (delta >= T(0) ? root : -root));
-    T y = d[l] * d[l] - mu, zz = d[l] * e[l];
-    for (int64_t k = l; k < h; ++k) {
-      T c, s, r;
-      givens(y, zz, c, s, r);  // from the right on columns k, k + 1
-      if (k > l) e[k - 1] = r;
-      const T dk = c * d[k] + s * e[k], ek = c * e[k] - s * d[k];
-      const T bulge = s * d[k + 1], dk1 = c * d[k + 1];
-      right.push_back({k, k + 1, double(c), double(s)});
-      givens(dk, bulge, c, s, r);  // from the left on rows k, k + 1
-      d[k] = r;
-      e[k] = c * ek + s * dk1;
-      d[k + 1] = c * dk1 - s * ek;
-      if (k + 1 < h) {
-        y = e[k];
-        zz = s * e[k + 1];
-        e[k + 1] = c * e[k + 1];
+    if (split) continue;
+    oldll = ll;
+    oldm = m;
+    T shift = T(0);
+    if (!(T(n) * tol * (smin / smax) <= std::max(eps, T(0.01) * tol))) {
+      T sll, r;
+      if (idir == 1) {
+        sll = std::fabs(D(ll));
+        las2(D(m - 1), E(m - 1), D(m), shift, r);
+      } else {
+        sll = std::fabs(D(m));
+        las2(D(ll), E(ll), D(ll + 1), shift, r);
       }
-      left.push_back({k, k + 1, double(c), double(s)});
+      if (sll > T(0) && (shift / sll) * (shift / sll) < eps) shift = T(0);
+    }
+    iter += m - ll;
+    if (shift == T(0) && idir == 1) {  // zero shift, top to bottom
+      T cs = T(1), sn = T(0), r, oldcs = T(1), oldsn = T(0);
+      for (int64_t i = ll; i < m; ++i) {
+        lartg(D(i) * cs, E(i), cs, sn, r);
+        if (i > ll) E(i - 1) = oldsn * r;
+        T di;
+        lartg(oldcs * r, D(i + 1) * sn, oldcs, oldsn, di);
+        D(i) = di;
+        vrot.push_back({i - 1, i, double(cs), double(sn)});
+        urot.push_back({i - 1, i, double(oldcs), double(oldsn)});
+      }
+      const T h = D(m) * cs;
+      D(m) = h * oldcs;
+      E(m - 1) = h * oldsn;
+      if (std::fabs(E(m - 1)) <= thresh) E(m - 1) = T(0);
+    } else if (shift == T(0)) {  // zero shift, bottom to top
+      T cs = T(1), sn = T(0), r, oldcs = T(1), oldsn = T(0);
+      for (int64_t i = m; i > ll; --i) {
+        lartg(D(i) * cs, E(i - 1), cs, sn, r);
+        if (i < m) E(i) = oldsn * r;
+        T di;
+        lartg(oldcs * r, D(i - 1) * sn, oldcs, oldsn, di);
+        D(i) = di;
+        urot.push_back({i - 2, i - 1, double(cs), double(-sn)});
+        vrot.push_back({i - 2, i - 1, double(oldcs), double(-oldsn)});
+      }
+      const T h = D(ll) * cs;
+      D(ll) = h * oldcs;
+      E(ll) = h * oldsn;
+      if (std::fabs(E(ll)) <= thresh) E(ll) = T(0);
+    } else if (idir == 1) {  // shifted, top to bottom
+      T f = (std::fabs(D(ll)) - shift) * (fsign(T(1), D(ll)) + shift / D(ll)), g = E(ll);
+      for (int64_t i = ll; i < m; ++i) {
+        T cosr, sinr, cosl, sinl, r;
+        lartg(f, g, cosr, sinr, r);
+        if (i > ll) E(i - 1) = r;
+        f = cosr * D(i) + sinr * E(i);
+        E(i) = cosr * E(i) - sinr * D(i);
+        g = sinr * D(i + 1);
+        D(i + 1) = cosr * D(i + 1);
+        lartg(f, g, cosl, sinl, r);
+        D(i) = r;
+        f = cosl * E(i) + sinl * D(i + 1);
+        D(i + 1) = cosl * D(i + 1) - sinl * E(i);
+        if (i < m - 1) {
+          g = sinl * E(i + 1);
+          E(i + 1) = cosl * E(i + 1);
+        }
+        vrot.push_back({i - 1, i, double(cosr), double(sinr)});
+        urot.push_back({i - 1, i, double(cosl), double(sinl)});
+      }
+      E(m - 1) = f;
+      if (std::fabs(E(m - 1)) <= thresh) E(m - 1) = T(0);
+    } else {  // shifted, bottom to top
+      T f = (std::fabs(D(m)) - shift) * (fsign(T(1), D(m)) + shift / D(m)), g = E(m - 1);
+      for (int64_t i = m; i > ll; --i) {
+        T cosr, sinr, cosl, sinl, r;
+        lartg(f, g, cosr, sinr, r);
+        if (i < m) E(i) = r;
+        f = cosr * D(i) + sinr * E(i - 1);
+        E(i - 1) = cosr * E(i - 1) - sinr * D(i);
+        g = sinr * D(i - 1);
+        D(i - 1) = cosr * D(i - 1);
+        lartg(f, g, cosl, sinl, r);
+        D(i) = r;
+        f = cosl * E(i - 1) + sinl * D(i - 1);
+        D(i - 1) = cosl * D(i - 1) - sinl * E(i - 1);
+        if (i > ll + 1) {
+          g = sinl * E(i - 2);
+          E(i - 2) = cosl * E(i - 2);
+        }
+        urot.push_back({i - 2, i - 1, double(cosr), double(-sinr)});
+        vrot.push_back({i - 2, i - 1, double(cosl), double(-sinl)});
+      }
+      E(ll) = f;
+      if (std::fabs(E(ll)) <= thresh) E(ll) = T(0);
     }
     flush();
-    ++iters;
   }
   for (int64_t i = 0; i < n; ++i)
-    if (d[i] < T(0)) {
-      d[i] = -d[i];
+    if (dv[i] < T(0)) {
+      dv[i] = -dv[i];
       if (V)
         for (int64_t t = 0; t < V->m; ++t) V->at(t, i) = -V->at(t, i);
     }
+  for (int64_t i = 1; i < n; ++i) {  // the smallest of d(1 .. n + 1 - i) to n + 1 - i
+    int64_t isub = 1;
+    T smin = D(1);
+    for (int64_t j = 2; j <= n + 1 - i; ++j)
+      if (D(j) <= smin) {
+        isub = j;
+        smin = D(j);
+      }
+    const int64_t k = n + 1 - i;
+    if (isub != k) {
+      D(isub) = D(k);
+      D(k) = smin;
+      if (U) std::swap_ranges(U->col(isub - 1), U->col(isub - 1) + U->m, U->col(k - 1));
+      if (V) std::swap_ranges(V->col(isub - 1), V->col(isub - 1) + V->m, V->col(k - 1));
+    }
+  }
 }
 
-// SVD of the m x n (m >= n) matrix W (overwritten): S (n, descending), and when U is given, U (m x ucols,
-// ucols = n or m, preallocated) and V (n x n) with W = U[:, :n] diag(S) V^T.
-template <class T> void svd_tall(Mat<T>& W, std::vector<T>& S, Mat<T>* U, Mat<T>* V) {
-  const int64_t m = W.m, n = W.n;
+// The SVD of one matrix A (m x n) = UA diag(S) VA^T as MKL's gesdd: W is A (m >= n) or A^T (`wide`), column-major
+// rows x cols, rows >= cols (overwritten). A tall A (m > n) is first factored A = Q R and R decomposed; a square
+// one directly; a wide one is reduced to a lower bidiagonal (the reflectors of W's upper bidiagonalization:
+// W's Q is A's P and the other way round), turned upper by rotations from the left (dbdsdc's), which go to UA.
+// UA (m x uc) and VA (n x vc), preallocated, are filled when given (uc = m or n for a tall A, vc = n or m for a
+// wide one, n x n otherwise); S is the singular values, descending.
+template <class T> void svd_one(Mat<T>& W, bool wide, std::vector<T>& S, Mat<T>* UA, Mat<T>* VA) {
+  const int64_t rows = W.m, cols = W.n;
   T maxabs = 0;
   for (T x : W.a) maxabs = std::max(maxabs, std::fabs(x));
   int ex = 0;
   if (maxabs > T(0)) std::frexp(maxabs, &ex);
-  for (T& x : W.a) x = std::ldexp(x, -ex);  // (exact: a power of two)
-  const bool qr_first = m >= 2 * n;         // then the bidiagonal steps work on R (n x n)
+  for (T& x : W.a) x = std::ldexp(x, -ex);     // (exact: a power of two)
+  const bool qr_first = !wide && rows > cols;  // then the bidiagonal steps work on R (cols x cols)
   std::vector<T> tau_qr;
   Mat<T> R;
   Mat<T>& A = qr_first ? R : W;
   if (qr_first) {
     qr_in_place(W, tau_qr);
-    R = Mat<T>(n, n);
-    for (int64_t j = 0; j < n; ++j) std::copy(W.col(j), W.col(j) + j + 1, R.col(j));
+    R = Mat<T>(cols, cols);
+    for (int64_t j = 0; j < cols; ++j) std::copy(W.col(j), W.col(j) + j + 1, R.col(j));
   }
   std::vector<T> d, e, tauq, taup;
   bidiagonalize(A, d, e, tauq, taup);
-  Mat<T> Ub, Vb;
-  if (U) {
-    Ub = Mat<T>::eye(A.m, qr_first ? n : U->n);
-    apply_q(A, tauq, Ub, true);
-    Vb = form_p(A, taup);
+  Mat<T> Ub, Vb;  // A's (R's) left and right vectors
+  if (UA) {
+    if (wide) {
+      Ub = form_p(A, taup);
+      Vb = Mat<T>::eye(A.m, VA->n);
+      apply_q(A, tauq, Vb, true);
+    } else {
+      Ub = Mat<T>::eye(A.m, qr_first ? cols : UA->n);
+      apply_q(A, tauq, Ub, true);
+      Vb = form_p(A, taup);
+    }
   }
-  bidiagonal_qr(d, e, U ? &Ub : nullptr, U ? &Vb : nullptr);
-  std::vector<int64_t> order(n);
-  std::iota(order.begin(), order.end(), 0);
-  std::stable_sort(order.begin(), order.end(), [&](int64_t i, int64_t j) { return d[i] > d[j]; });
-  S.resize(n);
-  for (int64_t j = 0; j < n; ++j) S[j] = std::ldexp(d[order[j]], ex);
-  if (!U) return;
-  for (int64_t j = 0; j < n; ++j) std::copy(Vb.col(order[j]), Vb.col(order[j]) + n, V->col(j));
-  if (qr_first) {  // U = Q [Ub; 0] (with the identity's columns beyond n when full)
-    std::fill(U->a.begin(), U->a.end(), T(0));
-    for (int64_t j = 0; j < n; ++j) std::copy(Ub.col(order[j]), Ub.col(order[j]) + n, U->col(j));
-    for (int64_t j = n; j < U->n; ++j) U->at(j, j) = T(1);
-    apply_q(W, tau_qr, *U, false);
+  if (wide) {  // (d, e) is lower bidiagonal: rotate it upper
+    std::vector<Rotation> rots;
+    for (int64_t i = 0; i + 1 < cols; ++i) {
+      T c, s, r;
+      lartg(d[i], e[i], c, s, r);
+      d[i] = r;
+      e[i] = s * d[i + 1];
+      d[i + 1] = c * d[i + 1];
+      rots.push_back({i, i + 1, double(c), double(s)});
+    }
+    if (UA) apply_rotations(Ub, rots);
+  }
+  bidiagonal_qr(d, e, UA ? &Ub : nullptr, UA ? &Vb : nullptr);
+  S.resize(cols);
+  for (int64_t j = 0; j < cols; ++j) S[j] = std::ldexp(d[j], ex);
+  if (!UA) return;
+  *VA = std::move(Vb);
+  if (qr_first) {  // UA = Q [Ub; 0] (with the identity's columns beyond n when full)
+    std::fill(UA->a.begin(), UA->a.end(), T(0));
+    for (int64_t j = 0; j < cols; ++j) std::copy(Ub.col(j), Ub.col(j) + cols, UA->col(j));
+    for (int64_t j = cols; j < UA->n; ++j) UA->at(j, j) = T(1);
+    apply_q(W, tau_qr, *UA, false);
   } else {
-    for (int64_t j = 0; j < n; ++j) std::copy(Ub.col(order[j]), Ub.col(order[j]) + m, U->col(j));
-    for (int64_t j = n; j < U->n; ++j) std::copy(Ub.col(j), Ub.col(j) + m, U->col(j));
+    *UA = std::move(Ub);
   }
 }
 
@@ -435,15 +701,12 @@ void svd_batch(const Tensor& a, const Tensor& U, const Tensor& S, const Tensor& 
       for (int64_t i = 0; i < m; ++i)
         for (int64_t j = 0; j < n; ++j) (tall ? W.at(i, j) : W.at(j, i)) = x[i * n + j];
       std::vector<T> s;
-      // Left vectors of W: U of A when tall, V of A when wide.
-      Mat<T> L(rows, compute_uv ? (full_matrices ? rows : cols) : 0), R(cols, compute_uv ? cols : 0);
-      svd_tall(W, s, compute_uv ? &L : nullptr, compute_uv ? &R : nullptr);
+      Mat<T> UA(m, compute_uv ? uc : 0), VA(n, compute_uv ? vr : 0);
+      svd_one(W, !tall, s, compute_uv ? &UA : nullptr, compute_uv ? &VA : nullptr);
       std::copy(s.begin(), s.end(), S->data<T>() + b * k);
       if (!compute_uv) continue;
       T* u = U->data<T>() + b * m * uc;    // row-major
       T* vh = Vh->data<T>() + b * vr * n;  // row-major
-      const Mat<T>& UA = tall ? L : R;     // A = UA diag(S) VA^T
-      const Mat<T>& VA = tall ? R : L;
       for (int64_t i = 0; i < m; ++i)
         for (int64_t j = 0; j < uc; ++j) u[i * uc + j] = UA.col(j)[i];
       for (int64_t i = 0; i < vr; ++i)

@@ -268,6 +268,28 @@ def broadcast_to(input, size):
 
 
 def broadcast_shapes(*shapes):
+    """torch's: a running result, every shape checked against it from its last dim; None is skipped. The error
+    names the dim (negative), the argument's index and the argument as given, and the result so far."""
+    shapes = [(s,) if isinstance(s, int) else s for s in shapes if s is not None]
+    for s in shapes:
+        if not isinstance(s, (tuple, list)):
+            raise RuntimeError(f"Input shapes should be of type ints, a tuple of ints, or a list of ints, got {s}")
+    result = [1] * max((len(s) for s in shapes), default=0)
+    for k, s in enumerate(shapes):
+        for i in range(-1, -1 - len(s), -1):
+            n = s[i]
+            if n == 1 or n == result[i]:
+                continue
+            if result[i] != 1:
+                raise RuntimeError(f"Attempting to broadcast a dimension of length {n} at {i}! Mismatching argument "
+                                   f"at index {k} had {s}; but expected shape should be broadcastable to {result}")
+            if n < 0:
+                raise ValueError("Attempting to broadcast a dimension with negative length!")
+            result[i] = n
+    return Size(_ints(result))
+
+
+def _broadcast_tensor_shapes(shapes):
     out = []
     for s in shapes:
         out = _broadcast_shape(out, _ints(s))
@@ -277,7 +299,7 @@ def broadcast_shapes(*shapes):
 def broadcast_tensors(*tensors):
     if len(tensors) == 1 and isinstance(tensors[0], (tuple, list)):
         tensors = tuple(tensors[0])
-    shape = broadcast_shapes(*(t.shape for t in tensors))
+    shape = _broadcast_tensor_shapes(t.shape for t in tensors)
     return tuple(t if t.shape == shape else t.expand(shape) for t in tensors)
 
 
