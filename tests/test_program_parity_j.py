@@ -649,3 +649,31 @@ def test_rrelu_eval_is_leaky_relu_of_the_mean_slope():
     assert torch.equal(r, torch.nn.functional.leaky_relu(v, (1 / 8 + 1 / 3) / 2))
     r.sum().backward()
     assert v.grad.tolist() == torch.where(v > 0, 1.0, (1 / 8 + 1 / 3) / 2).tolist()
+
+
+def test_hinge_and_margin_ranking_dtypes():
+    F = torch.nn.functional
+    r = F.hinge_embedding_loss(torch.tensor([1, 0, 3]), torch.tensor([1, -1, -1]), margin=1.5, reduction="none")
+    assert r.dtype is torch.int64 and r.tolist() == [1, 1, 0]
+    r = F.hinge_embedding_loss(torch.tensor([1, 0, 3]), torch.tensor([1, -1, -1]), reduction="sum")
+    assert r.dtype is torch.int64 and r.item() == 2
+    r = F.hinge_embedding_loss(torch.tensor([1., 0., 3.]), torch.tensor([1., -1., -1.], dtype=torch.float64),
+                               reduction="none")
+    assert r.dtype is torch.float32 and r.tolist() == [1.0, 1.0, 0.0]
+    _raises(lambda: F.hinge_embedding_loss(torch.tensor([1, 0, 3]), torch.tensor([1, -1, -1])), RuntimeError,
+            "mean(): could not infer output dtype. Input dtype must be either a floating point or complex dtype. "
+            "Got: Long")
+    _raises(lambda: F.hinge_embedding_loss(torch.tensor([True, False]), torch.tensor([1., -1.])), RuntimeError,
+            "Subtraction, the `-` operator, with two bool tensors is not supported. Use the `^` or `logical_xor()` "
+            "operator instead.")
+    # margin_ranking_loss: torch's margin is a double, so integer inputs give a float loss
+    r = F.margin_ranking_loss(torch.tensor([1, 0]), torch.tensor([1, 1]), torch.tensor([1, -1]), margin=1)
+    assert r.dtype is torch.float32 and r.item() == 0.5
+    r = F.margin_ranking_loss(torch.tensor([1, 0]), torch.tensor([1, 1]), torch.tensor([1, -1]), reduction="none")
+    assert r.dtype is torch.float32 and r.tolist() == [0.0, 0.0]
+    _raises(lambda: F.margin_ranking_loss(torch.tensor([True]), torch.tensor([False]), torch.tensor([True])),
+            RuntimeError, "Subtraction, the `-` operator, with two bool tensors is not supported. Use the `^` or "
+                          "`logical_xor()` operator instead.")
+    a = torch.randn(5, requires_grad=True)
+    r = F.margin_ranking_loss(a, torch.zeros(5), torch.ones(5), reduction="none")
+    assert r.grad_fn.name() == "ClampMinBackward0"

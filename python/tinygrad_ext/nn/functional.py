@@ -2071,14 +2071,18 @@ def margin_ranking_loss(input1, input2, target, margin=0, size_average=None, red
     if not input1.dim() == input2.dim() == target.dim():
         raise RuntimeError(f"margin_ranking_loss : All input tensors should have same dimension but got sizes: input1: "
                            f"{input1.shape}, input2: {input2.shape}, target: {target.shape} ")
-    return _reduce((-target * (input1 - input2) + margin).clamp(min=0), code)
+    d = input1 - input2  # (first, as torch's: two bool inputs fail here)
+    return _reduce((-target * d + float(margin)).clamp_min(0), code)  # (torch's margin: a double; its clamp_min)
 
 
 def hinge_embedding_loss(input, target, margin=1.0, size_average=None, reduce=None, reduction="mean"):
     """input where target is 1, max(0, margin - input) where target is -1."""
     code = _reduction_code(reduction, size_average, reduce)
+    if input.dtype is _dtype.bool:  # (torch's words for margin - input)
+        raise RuntimeError("Subtraction, the `-` operator, with two bool tensors is not supported. Use the `^` or "
+                           "`logical_xor()` operator instead.")
     loss = where(target != 1, (margin - input).clamp(min=0), 0.0) + where(target != -1, input, 0.0)
-    return _reduce(loss, code)
+    return _reduce(loss.to(input.dtype), code)  # (torch's loss is of input's dtype)
 
 
 def triplet_margin_loss(anchor, positive, negative, margin=1.0, p=2, eps=1e-6, swap=False, size_average=None,
