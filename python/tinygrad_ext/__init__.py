@@ -251,6 +251,7 @@ from .nn.functional import celu, celu_, prelu, selu, selu_, threshold, threshold
 Tensor.prelu = prelu
 from .serialization import load, save  # noqa: E402
 from . import distributions, testing, utils, vision  # noqa: E402
+from . import signal  # noqa: E402 (torch.signal.windows)
 from . import profiler  # noqa: E402
 from .autograd import profiler as _autograd_profiler  # noqa: E402 (torch.autograd.profiler)
 from . import func  # noqa: E402 (torch.func; it loads torch.autograd.functional)

@@ -11,10 +11,9 @@ _PROFILES = {"default": (4, 1000, 3, 80), "short": (2, 1000, 2, 80), "full": (4,
 
 
 def set_printoptions(precision=None, threshold=None, edgeitems=None, linewidth=None, profile=None, sci_mode=None):
-    """torch.set_printoptions: a profile ('default', 'short', 'full') first, then the options given."""
-    if profile is not None:
-        if profile not in _PROFILES:
-            raise ValueError(f"Invalid profile: {profile}. the profile must be one of {list(_PROFILES)}")
+    """torch.set_printoptions: a profile ('default', 'short', 'full') first, then the options given; torch
+    ignores any other profile name."""
+    if profile in _PROFILES:
         PRINT_OPTS.update(zip(("precision", "threshold", "edgeitems", "linewidth"), _PROFILES[profile]))
     for k, v in (("precision", precision), ("threshold", threshold), ("edgeitems", edgeitems),
                  ("linewidth", linewidth)):

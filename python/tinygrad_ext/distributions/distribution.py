@@ -132,8 +132,15 @@ class Distribution:
     def _validate_sample(self, value):
         if not isinstance(value, Tensor):
             raise ValueError("The value argument to log_prob must be a Tensor")
+        if not self._validate_args:
+            return
+        shape, expected = value.size(), self._batch_shape + self._event_shape
+        if shape[len(shape) - len(self._event_shape):] != self._event_shape:
+            raise ValueError(f"The right-most size of value must match event_shape: {shape} vs {self._event_shape}.")
+        if any(i != 1 and j != 1 and i != j for i, j in zip(reversed(shape), reversed(expected))):
+            raise ValueError(f"Value is not broadcastable with batch_shape+event_shape: {shape} vs {expected}.")
         support = self.support
-        if support is None or not self._validate_args:
+        if support is None:
             return
         if not support.check(value).all().item():
             raise ValueError(f"Expected value argument ({type(value).__name__} of shape {tuple(value.shape)}) to be "

@@ -1,0 +1,159 @@
+"""Scientific-computing programs (least squares, statistics, signal windows) that differed from torch 2.13:
+linalg.lstsq's shape checks (the rank check first; a vector right-hand side is named other.size(-1)); a distribution
+validating a sample checks its shape against batch_shape + event_shape first, in torch's words (ValueError);
+set_printoptions ignores an unknown profile as torch's; torch.signal.windows (scipy's windows: sym, the checks and
+their order, float32 rounding as torch's). Expected values written down from torch."""
+import pytest
+
+import tinygrad_ext as torch
+from tinygrad_ext.distributions import Dirichlet, MultivariateNormal, Normal
+
+W = torch.signal.windows
+
+
+def _raises(exc, msg, fn):
+    with pytest.raises(exc) as info:
+        fn()
+    assert str(info.value) == msg
+
+
+# ------------------------------------------------------------------ linalg.lstsq
+def test_lstsq_vector_rhs_message():
+    _raises(RuntimeError, "torch.linalg.lstsq: input.size(-2) should match other.size(-1)",
+            lambda: torch.linalg.lstsq(torch.ones(3, 2), torch.ones(4)))
+    _raises(RuntimeError, "torch.linalg.lstsq: input.size(-2) should match other.size(-2)",
+            lambda: torch.linalg.lstsq(torch.ones(3, 2), torch.ones(4, 1)))
+
+
+@pytest.mark.parametrize("b", [(3,), (2, 4, 1), (3, 2, 1, 1)])
+def test_lstsq_rank_check(b):
+    _raises(RuntimeError, "torch.linalg.lstsq: input.dim() must be greater or equal to other.dim() and "
+            "(input.dim() - other.dim()) <= 1",
+            lambda: torch.linalg.lstsq(torch.ones(2, 3, 2) if b == (3,) else torch.ones(3, 2), torch.ones(*b)))
+
+
+def test_lstsq_vector_rhs_solution():
+    X = torch.tensor([[1.0, 0.0], [1.0, 1.0], [1.0, 2.0]], dtype=torch.float64)
+    sol = torch.linalg.lstsq(X, torch.tensor([1.0, 3.0, 5.0], dtype=torch.float64)).solution
+    assert sol.shape == (2,)
+    assert sol.tolist() == pytest.approx([1.0, 2.0])
+
+
+# ------------------------------------------------------------------ distributions: sample validation
+def test_log_prob_not_broadcastable():
+    n = Normal(torch.zeros(2), torch.ones(2))
+    _raises(ValueError, "Value is not broadcastable with batch_shape+event_shape: torch.Size([3]) vs "
+            "torch.Size([2]).", lambda: n.log_prob(torch.zeros(3)))
+    _raises(ValueError, "Value is not broadcastable with batch_shape+event_shape: torch.Size([2, 3]) vs "
+            "torch.Size([2]).", lambda: n.log_prob(torch.zeros(2, 3)))
+    assert n.log_prob(torch.zeros(4, 1)).shape == (4, 2)
+
+
+def test_log_prob_event_shape_mismatch():
+    mvn = MultivariateNormal(torch.zeros(2), torch.eye(2))
+    _raises(ValueError, "The right-most size of value must match event_shape: torch.Size([3]) vs torch.Size([2]).",
+            lambda: mvn.log_prob(torch.zeros(3)))
+    assert mvn.log_prob(torch.zeros(5, 2)).shape == (5,)
+    _raises(ValueError, "The right-most size of value must match event_shape: torch.Size([2]) vs torch.Size([3]).",
+            lambda: Dirichlet(torch.ones(3)).log_prob(torch.ones(2) / 2))
+
+
+def test_log_prob_unvalidated_broadcast_error():
+    n = Normal(torch.zeros(2), 1.0, validate_args=False)
+    with pytest.raises(RuntimeError, match="must match the size"):
+        n.log_prob(torch.zeros(3))
+
+
+# ------------------------------------------------------------------ set_printoptions
+def test_set_printoptions_unknown_profile_ignored():
+    try:
+        torch.set_printoptions(precision=2)
+        torch.set_printoptions(profile="xx")  # torch: no profile matched, nothing else given
+        assert repr(torch.tensor([1.23456])) == "tensor([1.23])"
+    finally:
+        torch.set_printoptions(profile="default")
+    assert repr(torch.tensor([1.23456])) == "tensor([1.2346])"
+
+
+# ------------------------------------------------------------------ torch.signal.windows
+@pytest.mark.parametrize("expr, expected", [
+    (lambda: W.gaussian(5), [0.1353352963924408, 0.6065306663513184, 1.0, 0.6065306663513184, 0.1353352963924408]),
+    (lambda: W.gaussian(4, sym=False, std=0.5), [0.00033546279883012176, 0.1353352963924408, 1.0, 0.1353352963924408]),
+    (lambda: W.exponential(4, center=1.0, tau=2.0, sym=False),
+     [0.6065306663513184, 1.0, 0.6065306663513184, 0.3678794503211975]),
+    (lambda: W.cosine(5, sym=False),
+     [0.258819043636322, 0.7071067690849304, 0.9659258127212524, 0.9659258127212524, 0.7071067690849304]),
+    (lambda: W.nuttall(5, dtype=torch.float64),
+     [0.0003628000000000381, 0.22698239999999995, 1.0, 0.2269824000000001, 0.0003628000000000381]),
+    (lambda: W.kaiser(4, sym=False, beta=3.0), [0.20488473773002625, 0.7269254922866821, 1.0, 0.7269254922866821]),
+    (lambda: W.bartlett(6), [0.0, 0.3999999761581421, 0.800000011920929, 0.800000011920929, 0.3999999761581421, 0.0]),
+    (lambda: W.blackman(5),
+     [-1.4901161193847656e-08, 0.3400000333786011, 0.9999999403953552, 0.3399999737739563, -1.4901161193847656e-08]),
+    (lambda: W.hann(6, sym=False), [0.0, 0.25, 0.75, 1.0, 0.7499999403953552, 0.2500000596046448]),
+    (lambda: W.hamming(4, dtype=torch.float64),
+     [0.08000000000000007, 0.7699999999999999, 0.7699999999999998, 0.08000000000000007]),
+    (lambda: W.general_cosine(4, a=[1.0, 0.5, 0.25]), [0.75, 1.125, 1.125, 0.75]),
+])
+def test_windows_values(expr, expected):
+    w = expr()
+    assert w.tolist() == pytest.approx(expected, rel=1e-6, abs=1e-9)
+
+
+def test_windows_blackman_rounds_as_torch():
+    # the cosine sum in float32, in torch's order: the ends are -2^-26, not 0
+    assert W.blackman(5).tolist()[0] == -1.4901161193847656e-08
+
+
+@pytest.mark.parametrize("name", W.__all__)
+def test_windows_checks_and_small_lengths(name):
+    fn = getattr(W, name)
+    kw = {"a": [1.0]} if name == "general_cosine" else {}
+    checked = "general_cosine" if name in ("general_cosine", "general_hamming", "hamming", "hann", "nuttall") else name
+    _raises(ValueError, f"{checked} requires non-negative window length, got M=-1", lambda: fn(-1, **kw))
+    _raises(ValueError, f"{checked} expects float32 or float64 dtypes, got: torch.int64",
+            lambda: fn(3, dtype=torch.int64, **kw))
+    _raises(ValueError, f"{checked} expects float32 or float64 dtypes, got: torch.float16",
+            lambda: fn(3, dtype=torch.float16, **kw))
+    assert fn(0, **kw).shape == (0,)
+    assert fn(1, **kw).tolist() == [1.0]
+    assert fn(1, sym=False, **kw).tolist() == [1.0]
+    assert fn(3, requires_grad=True, **kw).requires_grad
+    assert fn(4, dtype=torch.float64, **kw).dtype == torch.float64
+
+
+def test_windows_parameter_checks_order():
+    _raises(ValueError, "general_cosine requires non-negative window length, got M=-1",
+            lambda: W.general_cosine(-1, a=3))
+    assert W.general_cosine(0, a=[]).shape == (0,)
+    assert W.general_cosine(1, a=3).tolist() == [1.0]
+    _raises(TypeError, "Coefficients must be a list/tuple", lambda: W.general_cosine(5, a=3))
+    _raises(ValueError, "Coefficients cannot be empty", lambda: W.general_cosine(2, a=[]))
+    _raises(ValueError, "Standard deviation must be positive, got: 0 instead.", lambda: W.gaussian(0, std=0))
+    _raises(ValueError, "gaussian requires non-negative window length, got M=-1", lambda: W.gaussian(-1, std=0))
+    _raises(ValueError, "Tau must be positive, got: -1 instead.", lambda: W.exponential(0, tau=-1))
+    _raises(ValueError, "Center must be None for symmetric windows", lambda: W.exponential(0, center=1.0))
+    _raises(ValueError, "beta must be non-negative, got: -1 instead.", lambda: W.kaiser(0, beta=-1))
+    _raises(ValueError, "general_cosine is implemented for strided tensors only, got: torch.sparse_coo",
+            lambda: W.hann(3, layout=type(torch.strided)("sparse_coo")))  # (a layout we lack)
+
+
+def test_windows_autograd_nodes():
+    assert W.hann(3, requires_grad=True).grad_fn.name() == "SumBackward1"
+    assert W.bartlett(3, requires_grad=True).grad_fn.name() == "RsubBackward1"
+    assert W.gaussian(3, requires_grad=True).grad_fn.name() == "ExpBackward0"
+
+
+def test_windows_default_dtype():
+    try:
+        torch.set_default_dtype(torch.float64)
+        assert W.hann(3).dtype == torch.float64
+    finally:
+        torch.set_default_dtype(torch.float32)
+
+
+def test_signal_importable():
+    import tinygrad_ext.signal.windows as windows
+    assert windows.hann is W.hann
+    assert torch.signal.windows.__all__ == ["bartlett", "blackman", "cosine", "exponential", "gaussian",
+                                            "general_cosine", "general_hamming", "hamming", "hann", "kaiser",
+                                            "nuttall"]
