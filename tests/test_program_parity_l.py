@@ -313,3 +313,9 @@ def test_functional_layouts_and_nodes():
         "PixelUnshuffleBackward0", "UpsampleBicubic2DBackward0"]
     assert F.adaptive_max_pool2d(x, 2, return_indices=True)[1].stride() == (12, 4, 2, 1)
     assert F.adaptive_avg_pool2d(x, 1).stride() == (3, 1, 1, 1)
+
+
+def test_profiler_action_members():
+    assert [repr(a) for a in torch.profiler.ProfilerAction] == [
+        "<ProfilerAction.NONE: 0>", "<ProfilerAction.WARMUP: 1>", "<ProfilerAction.RECORD: 2>",
+        "<ProfilerAction.RECORD_AND_SAVE: 3>", "<ProfilerAction.DEVICE_STOPPED: 4>"]

@@ -56,6 +56,7 @@ class ProfilerAction(enum.Enum):
     WARMUP = 1
     RECORD = 2
     RECORD_AND_SAVE = 3
+    DEVICE_STOPPED = 4  # (torch's: a device's profiler stopped early; never produced by a CPU profile here)
 
 
 def supported_activities():
