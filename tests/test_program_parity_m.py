@@ -15,11 +15,11 @@ import tinygrad_ext.nn.functional as F
     ((4, 3, 2), (4, 3), "The size of tensor a (2) must match the size of tensor b (3) at non-singleton dimension 2"),
     ((4, 3, 2), (0,), "The size of tensor a (2) must match the size of tensor b (0) at non-singleton dimension 2"),
 ])
-def test_broadcast_error_message_is_torchs_exactly(a, b, msg):
-    # the core's message ended in " (shapes [2, 3] and [3, 2])", which torch's has not
+def test_broadcast_error_message_is_torchs_then_names_both_shapes(a, b, msg):
+    # torch's message, then both shapes: RELIABILITY.md row 4 (a deliberate addition, in README)
     with pytest.raises(RuntimeError) as e:
         torch.ones(a) * torch.rand(b)
-    assert str(e.value) == msg
+    assert str(e.value) == f"{msg} (shapes {list(a)} and {list(b)})"
 
 
 @pytest.mark.parametrize("shapes, msg", [

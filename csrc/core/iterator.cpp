@@ -11,7 +11,7 @@ Shape broadcast_shapes(const Shape& a, const Shape& b) {
     int64_t db = i < n - b.size() ? 1 : b[i - (n - b.size())];
     if (da != db && da != 1 && db != 1)
       throw ShapeError(str_cat("The size of tensor a (", da, ") must match the size of tensor b (", db,
-                               ") at non-singleton dimension ", i));
+                               ") at non-singleton dimension ", i, " (shapes ", a, " and ", b, ")"));
     out[i] = da == 1 ? db : da;
   }
   return out;
