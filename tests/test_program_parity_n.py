@@ -157,3 +157,41 @@ def test_signal_importable():
     assert torch.signal.windows.__all__ == ["bartlett", "blackman", "cosine", "exponential", "gaussian",
                                             "general_cosine", "general_hamming", "hamming", "hann", "kaiser",
                                             "nuttall"]
+
+
+# ------------------------------------------------------------------ torch.normal, torch.vander
+@pytest.mark.parametrize("mean, std", [(torch.zeros(2), -torch.ones(2)), (0.0, -torch.ones(2)),
+                                       (torch.zeros(2), torch.tensor([1.0, float("nan")]))])
+def test_normal_tensor_std_checked(mean, std):
+    _raises(RuntimeError, "normal expects all elements of std >= 0.0", lambda: torch.normal(mean, std))
+
+
+def test_normal_tensor_std_zero_and_empty_fine():
+    assert torch.normal(torch.zeros(2), torch.tensor([1.0, 0.0])).shape == (2,)
+    assert torch.normal(torch.zeros(0), -torch.ones(0)).shape == (0,)
+    _raises(RuntimeError, "normal expects std >= 0.0, but found std -1", lambda: torch.normal(torch.zeros(2), -1.0))
+
+
+def test_vander_checks():
+    _raises(RuntimeError, "x must be a one-dimensional tensor.", lambda: torch.vander(torch.ones(2, 2)))
+    _raises(RuntimeError, "x must be a one-dimensional tensor.", lambda: torch.vander(torch.tensor(2.0)))
+    _raises(RuntimeError, "N must be non-negative.", lambda: torch.vander(torch.ones(2), N=-1))
+
+
+def test_vander_running_products():
+    # torch's columns are cumprod's running products: x^3 here is (x * x) * x, one ulp off x ** 3
+    x = torch.tensor([0.5269546508789062])
+    v = torch.vander(x, 5, increasing=True)
+    assert v.tolist() == [[1.0, 0.5269546508789062, 0.2776812016963959, 0.14632539451122284, 0.07710684835910797]]
+    assert torch.vander(x, 5).tolist() == [v.tolist()[0][::-1]]
+
+
+def test_vander_dtypes_and_sizes():
+    v = torch.vander(torch.tensor([True, False]))
+    assert v.dtype == torch.int64 and v.tolist() == [[1, 1], [0, 1]]
+    v = torch.vander(torch.tensor([1, 2, 3], dtype=torch.int8), N=3, increasing=True)
+    assert v.dtype == torch.int64 and v.tolist() == [[1, 1, 1], [1, 2, 4], [1, 3, 9]]
+    assert torch.vander(torch.tensor([1.5, 2.0], dtype=torch.float16)).dtype == torch.float16
+    assert torch.vander(torch.ones(3), N=0).shape == (3, 0)
+    assert torch.vander(torch.tensor([2.0, 3.0]), N=1).tolist() == [[1.0], [1.0]]
+    assert torch.vander(torch.ones(0)).shape == (0, 0)

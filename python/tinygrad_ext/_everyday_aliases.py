@@ -16,7 +16,7 @@ import numpy as np
 from . import _C, _dtype, _ops
 from .nn import functional as F
 from ._tensor_base import typename
-from .tensor import (LEGACY_CPU, LEGACY_CUDA, Tensor, _check_inplace, _draw, _empty_in_layout, arange, as_tensor, eye,
+from .tensor import (LEGACY_CPU, LEGACY_CUDA, Tensor, _check_inplace, _draw, _empty_in_layout, as_tensor, cat, eye,
                      from_numpy, full_like, stack, tensor, where, write_out)
 
 METHODS, FUNCTIONS = {}, {}
@@ -359,10 +359,22 @@ def combinations(input, r=2, with_replacement=False):
 
 
 def vander(x, N=None, increasing=False):
-    """The Vandermonde matrix of a 1-D x: column j is x ** j (increasing) or x ** (N - 1 - j)."""
-    n = x.shape[0] if N is None else N
-    powers = arange(n, device=x.device) if increasing else arange(n - 1, -1, -1, device=x.device)
-    return x.unsqueeze(-1).pow(powers.to(x.dtype))
+    """The Vandermonde matrix of a 1-D x: column j is x ** j (increasing) or x ** (N - 1 - j), as torch's running
+    products (cumprod, so an integer or bool x gives int64) in x's dtype promoted with int64."""
+    if x.dim() != 1:
+        raise RuntimeError("x must be a one-dimensional tensor.")
+    n = x.shape[0]
+    if N is not None:
+        n = N
+        if n < 0:
+            raise RuntimeError("N must be non-negative.")
+    dtype = _dtype.BY_ID[_C.promote_types(x.dtype.id, _dtype.int64.id)]
+    ones = x.new_ones([x.shape[0], min(n, 1)], dtype=dtype)
+    if n <= 1:
+        return ones
+    powers = x.unsqueeze(1).expand(x.shape[0], n - 1).cumprod(1, dtype=dtype)
+    out = cat([ones, powers], 1)
+    return out if increasing else out.flip(1)
 
 
 def asarray(obj, *, dtype=None, device=None, copy=None, requires_grad=None):

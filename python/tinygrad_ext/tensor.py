@@ -2125,6 +2125,8 @@ def normal(mean, std=1.0, size=None, generator=None, dtype=None, device=None):
     if isinstance(mean, Tensor) or isinstance(std, Tensor):
         like = mean if isinstance(mean, Tensor) else std
         both = isinstance(mean, Tensor) and isinstance(std, Tensor)
+        if isinstance(std, Tensor) and std.numel() and not (std >= 0).all().item():  # (NaN fails it, as torch's)
+            raise RuntimeError("normal expects all elements of std >= 0.0")
         t = empty(*(_broadcast_shape(mean.shape, std.shape) if both else like.shape), dtype=like.dtype,
                   device=like.device)
         _draw(generator, _C.normal_, t._impl, 0.0, 1.0 if isinstance(std, Tensor) else std)
