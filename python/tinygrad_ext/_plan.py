@@ -615,7 +615,6 @@ def build(rec, arg_tensors, result, fuse=True):
     for impl in folded:
         keep.append(impl)
         produced[id(impl)] = const(impl)
-    fuse = fuse and (_fusion.available() or _nvrtc.available())  # (a CPU or GPU compiler for the kernels)
     log, nfused, nfused_ops = _fuse(log, escaping) if fuse else (log, 0, 0)
     log, naccumulated = _accumulate_products(log, escaping)
     fresh = {id(i) for e in rec.log if e[0] not in ("_setgrad", "_opaque_step") and not _writes_out(e)
@@ -846,18 +845,18 @@ def _step_writes(e):
     return [e[2][0], *e[2][2]]
 
 
-def _fusable_device(impl):
-    """Whether fused kernels run on impl's device: the CPU, or a GPU when NVRTC compiles them (_fusion.py)."""
-    return impl.device_type == 0 or (impl.device_type == 1 and _nvrtc.available())
+def _fused_device_types():
+    """The core's device types whose chains are compiled: the CPU with a C++ compiler, a GPU with NVRTC."""
+    return {t for t, ok in ((0, _fusion.available()), (1, _nvrtc.available())) if ok}
 
 
-def _elementwise(entry):
-    """(registry name, operands, out) of a fusable float elementwise call (the CPU's, or a GPU's with NVRTC), else
-    None. An operand is an impl (on out's device) or a Python number."""
+def _elementwise(entry, devices):
+    """(registry name, operands, out) of a fusable float elementwise call on one of the device types `devices`,
+    else None. An operand is an impl (on out's device) or a Python number."""
     if entry[0] not in _fusion.FUSABLE or entry[3]:
         return None
     name, _, args, _, out = entry
-    if not isinstance(out, _IMPL_TYPE) or not _fusable_device(out) or out.dtype not in _DTYPES:
+    if not isinstance(out, _IMPL_TYPE) or out.device_type not in devices or out.dtype not in _DTYPES:
         return None
     unary = _fusion.FUSABLE[name].unary
     if unary:
@@ -892,7 +891,8 @@ def _fuse(log, escaping):
     written between P and R, and the value is dead after R: R or a later call overwrites the buffer, or nothing
     outside the step can see it (not returned, not held by a live tensor: a fresh value, an optimizer's scratch).
     Returns (log, fused kernels, ops they run)."""
-    info = [(_elementwise(e) if e[0] not in ("_setgrad", "_opaque_step") else None) for e in log]
+    devices = _fused_device_types()
+    info = [(_elementwise(e, devices) if e[0] not in ("_setgrad", "_opaque_step") else None) for e in log]
     n = len(log)
     writes, mutating = [None] * n, [False] * n
     source = [dict() for _ in range(n)]  # call -> {id(impl) read: the call that wrote the value read}
@@ -955,7 +955,7 @@ def _fuse(log, escaping):
         e = log[k]
         if k in absorbed:
             continue
-        is_sum = e[0] in _fusion.REDUCTIONS and _full_sum(e)  # (a full sum or mean ends the chain)
+        is_sum = e[0] in _fusion.REDUCTIONS and _full_sum(e, devices)  # (a full sum or mean ends the chain)
         if info[k] is None and not is_sum:
             continue
         members = _members(k, log, info, source, inlinable, is_sum)
@@ -987,14 +987,14 @@ def _writes_out(e):
     return isinstance(out, _IMPL_TYPE) and any(out is a for a in _impls(e[2]))
 
 
-def _full_sum(e):
+def _full_sum(e, devices):
     args, out = e[2], e[4]
     a = args[0]
     dims = args[1] if len(args) > 1 else []
     keep = args[2] if len(args) > 2 else False
     dtype = args[3] if len(args) > 3 else None
     return (not e[3] and isinstance(a, _IMPL_TYPE) and isinstance(out, _IMPL_TYPE) and not keep and dtype is None
-            and (list(dims) == [] or sorted(dims) == list(range(a.ndim))) and _fusable_device(a)
+            and (list(dims) == [] or sorted(dims) == list(range(a.ndim))) and a.device_type in devices
             and a.dtype in _DTYPES and out.dtype == a.dtype)
 
 
