@@ -168,3 +168,67 @@ def test_svd_reconstructs_and_is_orthogonal(shape):
     np.testing.assert_allclose(np.swapaxes(U.numpy(), -1, -2) @ U.numpy(), eye, atol=1e-12)
     np.testing.assert_allclose(S.numpy(), np.linalg.svd(a, compute_uv=False), rtol=1e-12)
     assert (np.diff(S.numpy(), axis=-1) <= 0).all()
+
+
+# ---- eigh: the eigenvectors' signs as torch's (MKL's syevd), exact small eigenvalues ----
+
+_EIGH = {  # (A, UPLO): (eigenvalues, eigenvectors) of torch.linalg.eigh(float64), rounded to 6 digits
+    "tri3": ([[4., 1., 0.], [1., 4., 1.], [0., 1., 4.]], "L", [2.585786, 4.0, 5.414214],
+             [[0.5, -0.707107, 0.5], [-0.707107, 0.0, 0.707107], [0.5, 0.707107, 0.5]]),
+    "sym4": ([[1.0, -2.0, 0.5, 0.3], [-2.0, 0.8, -1.2, 0.1], [0.5, -1.2, 2.2, 0.4], [0.3, 0.1, 0.4, -1.0]], "L",
+             [-1.457666, -0.772328, 1.39387, 3.836124],
+             [[-0.503861, 0.403422, 0.551247, -0.528679], [-0.573047, 0.479577, -0.312053, 0.586725],
+              [-0.186793, 0.020922, -0.770368, -0.609264], [0.618749, 0.778986, -0.072677, -0.071056]]),
+    "lower3": ([[1.0, 5.0, 0.5], [-2.0, 0.8, 7.0], [0.5, -1.2, 2.2]], "L", [-1.192888, 1.38113, 3.811758],
+               [[0.642733, -0.553373, 0.529786], [0.7471, 0.299737, -0.593295], [0.169517, 0.777133, 0.606076]]),
+    "upper3": ([[1.0, 5.0, 0.5], [-2.0, 0.8, 7.0], [0.5, -1.2, 2.2]], "U", [-7.109137, 0.93214, 10.176998],
+               [[-0.420917, -0.813255, 0.401803], [0.735716, -0.046963, 0.67566], [-0.530614, 0.58001, 0.618092]]),
+    "sym4U": ([[1.0, -2.0, 0.5, 0.3], [-2.0, 0.8, -1.2, 0.1], [0.5, -1.2, 2.2, 0.4], [0.3, 0.1, 0.4, -1.0]], "U",
+              [-1.457666, -0.772328, 1.39387, 3.836124],
+              [[-0.503861, 0.403422, 0.551247, -0.528679], [-0.573047, 0.479577, -0.312053, 0.586725],
+               [-0.186793, 0.020922, -0.770368, -0.609264], [0.618749, 0.778986, -0.072677, -0.071056]]),
+}
+
+
+@pytest.mark.parametrize("name", list(_EIGH))
+@pytest.mark.parametrize("dtype", [torch.float64, torch.float32])
+def test_eigh_signs_are_torchs(name, dtype):
+    a, uplo, w, v = _EIGH[name]
+    W, V = torch.linalg.eigh(torch.tensor(a, dtype=dtype), UPLO=uplo)
+    tol = 1e-6 if dtype is torch.float64 else 2e-5
+    np.testing.assert_allclose(W.numpy(), w, atol=tol)
+    np.testing.assert_allclose(V.numpy(), v, atol=tol)
+    np.testing.assert_allclose(torch.linalg.eigvalsh(torch.tensor(a, dtype=dtype), UPLO=uplo).numpy(), w, atol=tol)
+
+
+def test_eigh_prints_as_torch():
+    a = torch.tensor([[2., 1.], [1., 2.]])
+    assert str(torch.linalg.eigvalsh(a)) == "tensor([1., 3.])"  # (exact, as LAPACK's; Jacobi gave 0.99999994)
+    assert str(torch.linalg.eigh(a)) == ("torch.return_types.linalg_eigh(\neigenvalues=tensor([1., 3.]),\n"
+                                         "eigenvectors=tensor([[-0.7071,  0.7071],\n        [ 0.7071,  0.7071]]))")
+    W, V = torch.linalg.eigh(torch.eye(3))
+    np.testing.assert_array_equal(V.numpy(), np.eye(3))
+
+
+@pytest.mark.parametrize("n", [1, 5, 30, 64])
+def test_eigh_accuracy(n):
+    rng = np.random.default_rng(n)
+    a = rng.standard_normal((2, n, n))
+    a = a + np.swapaxes(a, -1, -2)
+    W, V = torch.linalg.eigh(torch.tensor(a))
+    np.testing.assert_allclose(W.numpy(), np.linalg.eigvalsh(a), atol=1e-12)
+    np.testing.assert_allclose(a @ V.numpy(), V.numpy() * W.numpy()[..., None, :], atol=1e-11)
+    np.testing.assert_allclose(np.swapaxes(V.numpy(), -1, -2) @ V.numpy(), np.broadcast_to(np.eye(n), a.shape),
+                               atol=1e-12)
+
+
+# ---- integer division by zero (the tensors tutorial's math) ----
+
+
+@pytest.mark.parametrize("f", [lambda a: a // 0, lambda a: a % 0, lambda a: torch.fmod(a, 0),
+                               lambda a: torch.div(a, 0, rounding_mode="trunc"),
+                               lambda a: torch.remainder(a, torch.tensor([0, 1])), lambda a: a.floor_divide_(0)])
+def test_integer_division_by_zero_says_what_torch_says(f):
+    with pytest.raises(RuntimeError) as e:
+        f(torch.tensor([1, 2]))
+    assert str(e.value) == "ZeroDivisionError"

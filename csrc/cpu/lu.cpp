@@ -1,5 +1,5 @@
-// LU, triangular solves, Cholesky, Householder QR and Jacobi eigh on the CPU (lu.h). Unblocked textbook kernels
-// on row-major matrices: every inner loop runs along a row, so it is contiguous and vectorizes. One matrix per
+// LU, triangular solves, Cholesky, Householder QR and eigh (as MKL's syevd) on the CPU (lu.h). Unblocked textbook
+// kernels on row-major matrices: every inner loop runs along a row, so it is contiguous and vectorizes. One matrix per
 // task of the thread pool.
 #include "lu.h"
 
@@ -215,55 +215,337 @@ template <class T> void householder(T* a, int64_t m, int64_t n, T* vs, T* taus, 
 }
 
 // ------------------------------------------------------------------- eigh
-template <class T> void jacobi_eigh(T* a, T* v, T* w, int64_t n, bool compute_v) {
-  if (compute_v) {
-    std::fill(v, v + n * n, T(0));
-    for (int64_t i = 0; i < n; ++i) v[i * n + i] = 1;
+// As MKL's syevd (torch's CPU backend) does it for up to 25 rows, so that the eigenvectors' signs come out as
+// torch's: the triangle read is reduced to a tridiagonal T = Q^T A Q by Householder reflections (LAPACK's dsytd2:
+// the lower triangle from the first column on, the upper from the last), T is diagonalized by implicit QL / QR
+// iterations (dsteqr: QL where the block's last diagonal is the larger, 2 x 2 blocks by dlaev2, MKL's rotation
+// signs), the rotations accumulated into Z, and the eigenvectors are Q Z, ascending (a selection sort). Beyond 25
+// rows MKL divides and conquers, whose signs are not reproduced.
+
+// dlarfg on (x[0], x[1], ..., x[len - 1]): H x = beta e1 for H = I - tau v v^T, v[0] = 1, v's tail over x's;
+// tau = 0 (H = I) when the tail is zero. beta = -SIGN(norm, x[0]), a zero x[0] counting as positive (MKL's).
+template <class T> T larfg(T* x, int64_t len, T& beta) {
+  T ss = 0;
+  for (int64_t i = 1; i < len; ++i) ss += x[i] * x[i];
+  const T alpha = x[0];
+  if (ss == T(0)) {
+    beta = alpha;
+    return T(0);
   }
-  // A rotation is skipped when a_pq is negligible beside the diagonal (Demmel-Veselic's relative criterion)
-  // or beside the matrix's norm; the sweeps stop when one rotates nothing.
-  const T eps = std::numeric_limits<T>::epsilon();
-  T norm2 = 0;
-  for (int64_t i = 0; i < n * n; ++i) norm2 += a[i] * a[i];
-  const T floor = eps * eps * std::sqrt(norm2);
-  for (int sweep = 0; sweep < 60; ++sweep) {
-    int64_t rotations = 0;
-    for (int64_t p = 0; p < n - 1; ++p) {
-      for (int64_t q = p + 1; q < n; ++q) {
-        const T apq = a[p * n + q];
-        if (!(std::abs(apq) > floor) || std::abs(apq) <= eps * std::sqrt(std::abs(a[p * n + p] * a[q * n + q])))
-          continue;
-        ++rotations;
-        const T theta = (a[q * n + q] - a[p * n + p]) / (2 * apq);
-        const T t = std::copysign(T(1), theta) / (std::abs(theta) + std::sqrt(theta * theta + 1));
-        const T c = 1 / std::sqrt(t * t + 1), s = t * c;
-        for (int64_t r = 0; r < n; ++r) {  // columns p, q
-          const T x = a[r * n + p], y = a[r * n + q];
-          a[r * n + p] = c * x - s * y;
-          a[r * n + q] = s * x + c * y;
-        }
-        T* rp = a + p * n;
-        T* rq = a + q * n;
-        for (int64_t r = 0; r < n; ++r) {  // rows p, q
-          const T x = rp[r], y = rq[r];
-          rp[r] = c * x - s * y;
-          rq[r] = s * x + c * y;
-        }
-        a[p * n + q] = a[q * n + p] = 0;
-        if (compute_v) {  // v's columns p, q (rows of v^T kept in v: v[p*n + r] is column p)
-          T* vp = v + p * n;
-          T* vq = v + q * n;
-          for (int64_t r = 0; r < n; ++r) {
-            const T x = vp[r], y = vq[r];
-            vp[r] = c * x - s * y;
-            vq[r] = s * x + c * y;
-          }
-        }
+  const T norm = std::sqrt(alpha * alpha + ss);
+  beta = alpha >= T(0) ? -norm : norm;
+  const T scale = T(1) / (alpha - beta);
+  for (int64_t i = 1; i < len; ++i) x[i] *= scale;
+  return (beta - alpha) / beta;
+}
+
+// dlartg as MKL's dsteqr rotates (LAPACK's before 3.10): c f + s g = r, c g - s f = 0, r >= 0 unless |f| > |g|
+// and f < 0 (then c > 0).
+template <class T> void lartg_steqr(T f, T g, T& c, T& s, T& r) {
+  if (g == T(0)) {
+    c = T(1);
+    s = T(0);
+    r = f;
+    return;
+  }
+  if (f == T(0)) {
+    c = T(0);
+    s = T(1);
+    r = g;
+    return;
+  }
+  r = std::hypot(f, g);
+  c = f / r;
+  s = g / r;
+  if (std::abs(f) > std::abs(g) && c < T(0)) {
+    c = -c;
+    s = -s;
+    r = -r;
+  }
+}
+
+// dlaev2: the eigensystem of [[a, b], [b, c]]: rt1 (the larger in magnitude), rt2, and (cs1, sn1), rt1's unit
+// eigenvector.
+template <class T> void laev2(T a, T b, T c, T& rt1, T& rt2, T& cs1, T& sn1) {
+  const T sm = a + c, df = a - c, adf = std::abs(df), tb = b + b, ab = std::abs(tb);
+  const T acmx = std::abs(a) > std::abs(c) ? a : c, acmn = std::abs(a) > std::abs(c) ? c : a;
+  T rt;
+  if (adf > ab) rt = adf * std::sqrt(T(1) + (ab / adf) * (ab / adf));
+  else if (adf < ab) rt = ab * std::sqrt(T(1) + (adf / ab) * (adf / ab));
+  else rt = ab * std::sqrt(T(2));
+  int sgn1;
+  if (sm < T(0)) {
+    rt1 = T(0.5) * (sm - rt);
+    sgn1 = -1;
+    rt2 = (acmx / rt1) * acmn - (b / rt1) * b;
+  } else if (sm > T(0)) {
+    rt1 = T(0.5) * (sm + rt);
+    sgn1 = 1;
+    rt2 = (acmx / rt1) * acmn - (b / rt1) * b;
+  } else {
+    rt1 = T(0.5) * rt;
+    rt2 = T(-0.5) * rt;
+    sgn1 = 1;
+  }
+  int sgn2;
+  T cs;
+  if (df >= T(0)) {
+    cs = df + rt;
+    sgn2 = 1;
+  } else {
+    cs = df - rt;
+    sgn2 = -1;
+  }
+  if (std::abs(cs) > ab) {
+    const T ct = -tb / cs;
+    sn1 = T(1) / std::sqrt(T(1) + ct * ct);
+    cs1 = ct * sn1;
+  } else if (ab == T(0)) {
+    cs1 = T(1);
+    sn1 = T(0);
+  } else {
+    const T tn = -cs / tb;
+    cs1 = T(1) / std::sqrt(T(1) + tn * tn);
+    sn1 = tn * cs1;
+  }
+  if (sgn1 == sgn2) {
+    const T tn = cs1;
+    cs1 = -sn1;
+    sn1 = tn;
+  }
+}
+
+// dsteqr: diagonalizes the symmetric tridiagonal (d, e) in place, the rotations applied to the columns of z
+// (column-major n x n, column j at z + j n) when given; d ascending at the end, z's columns with it.
+template <class T> void steqr(std::vector<T>& dv, std::vector<T>& ev, T* z, int64_t n) {
+  if (n <= 1) return;
+  auto D = [&](int64_t i) -> T& { return dv[i - 1]; };  // (1-based, as LAPACK's)
+  auto E = [&](int64_t i) -> T& { return ev[i - 1]; };
+  const T eps = std::numeric_limits<T>::epsilon() / T(2), eps2 = eps * eps, safmin = std::numeric_limits<T>::min();
+  auto rot = [&](int64_t i, T c, T s) {  // columns i, i + 1 (1-based): LAPACK's dlasr('R', 'V', ...) step
+    if (!z) return;
+    T* x = z + (i - 1) * n;
+    T* y = z + i * n;
+    for (int64_t r = 0; r < n; ++r) {
+      const T xi = x[r], yi = y[r];
+      y[r] = c * yi - s * xi;
+      x[r] = s * yi + c * xi;
+    }
+  };
+  std::vector<std::pair<T, T>> work(n);
+  const int64_t nmaxit = 30 * n;
+  int64_t jtot = 0, l1 = 1;
+  while (l1 <= n && jtot < nmaxit) {
+    if (l1 > 1) E(l1 - 1) = T(0);
+    int64_t m = n;
+    for (int64_t mm = l1; mm < n; ++mm) {
+      const T tst = std::abs(E(mm));
+      if (tst == T(0)) {
+        m = mm;
+        break;
+      }
+      if (tst <= (std::sqrt(std::abs(D(mm))) * std::sqrt(std::abs(D(mm + 1)))) * eps) {
+        E(mm) = T(0);
+        m = mm;
+        break;
       }
     }
-    if (rotations == 0) break;
+    int64_t l = l1, lend = m;
+    const int64_t lsv = l, lendsv = lend;
+    l1 = m + 1;
+    if (lend == l) continue;
+    T anorm = 0;
+    for (int64_t i = l; i <= lend; ++i) anorm = std::max(anorm, std::abs(D(i)));
+    for (int64_t i = l; i < lend; ++i) anorm = std::max(anorm, std::abs(E(i)));
+    if (anorm == T(0)) continue;
+    if (std::abs(D(lend)) < std::abs(D(l))) {  // QR where the first diagonal is the larger
+      lend = lsv;
+      l = lendsv;
+    }
+    if (lend > l) {  // QL
+      while (l <= lend) {
+        m = lend;
+        for (int64_t mm = l; mm < lend; ++mm)
+          if (std::abs(E(mm)) * std::abs(E(mm)) <= (eps2 * std::abs(D(mm))) * std::abs(D(mm + 1)) + safmin) {
+            m = mm;
+            break;
+          }
+        if (m < lend) E(m) = T(0);
+        T p = D(l);
+        if (m == l) {  // an eigenvalue found
+          ++l;
+          continue;
+        }
+        if (m == l + 1) {
+          T rt1, rt2, c, s;
+          laev2(D(l), E(l), D(l + 1), rt1, rt2, c, s);
+          rot(l, c, s);
+          D(l) = rt1;
+          D(l + 1) = rt2;
+          E(l) = T(0);
+          l += 2;
+          continue;
+        }
+        if (jtot == nmaxit) break;
+        ++jtot;
+        T g = (D(l + 1) - p) / (T(2) * E(l));
+        T r = std::hypot(g, T(1));
+        g = D(m) - p + (E(l) / (g + (g >= T(0) ? r : -r)));
+        T s = 1, c = 1;
+        p = 0;
+        for (int64_t i = m - 1; i >= l; --i) {
+          const T f = s * E(i), b = c * E(i);
+          lartg_steqr(g, f, c, s, r);
+          if (i != m - 1) E(i + 1) = r;
+          g = D(i + 1) - p;
+          r = (D(i) - g) * s + T(2) * c * b;
+          p = s * r;
+          D(i + 1) = g + p;
+          g = c * r - b;
+          work[i] = {c, -s};
+        }
+        for (int64_t i = m - 1; i >= l; --i) rot(i, work[i].first, work[i].second);
+        D(l) = D(l) - p;
+        E(l) = g;
+      }
+    } else {  // QR
+      while (l >= lend) {
+        m = lend;
+        for (int64_t mm = l; mm > lend; --mm)
+          if (std::abs(E(mm - 1)) * std::abs(E(mm - 1)) <= (eps2 * std::abs(D(mm))) * std::abs(D(mm - 1)) + safmin) {
+            m = mm;
+            break;
+          }
+        if (m > lend) E(m - 1) = T(0);
+        T p = D(l);
+        if (m == l) {
+          --l;
+          continue;
+        }
+        if (m == l - 1) {
+          T rt1, rt2, c, s;
+          laev2(D(l - 1), E(l - 1), D(l), rt1, rt2, c, s);
+          rot(l - 1, c, s);
+          D(l - 1) = rt1;
+          D(l) = rt2;
+          E(l - 1) = T(0);
+          l -= 2;
+          continue;
+        }
+        if (jtot == nmaxit) break;
+        ++jtot;
+        T g = (D(l - 1) - p) / (T(2) * E(l - 1));
+        T r = std::hypot(g, T(1));
+        g = D(m) - p + (E(l - 1) / (g + (g >= T(0) ? r : -r)));
+        T s = 1, c = 1;
+        p = 0;
+        for (int64_t i = m; i < l; ++i) {
+          const T f = s * E(i), b = c * E(i);
+          lartg_steqr(g, f, c, s, r);
+          if (i != m) E(i - 1) = r;
+          g = D(i) - p;
+          r = (D(i + 1) - g) * s + T(2) * c * b;
+          p = s * r;
+          D(i) = g + p;
+          g = c * r - b;
+          work[i] = {c, s};
+        }
+        for (int64_t i = m; i < l; ++i) rot(i, work[i].first, work[i].second);
+        D(l) = D(l) - p;
+        E(l - 1) = g;
+      }
+    }
   }
-  for (int64_t i = 0; i < n; ++i) w[i] = a[i * n + i];
+  for (int64_t ii = 2; ii <= n; ++ii) {  // (past nmaxit iterations, as a last resort, the values as they are)
+    const int64_t i = ii - 1;
+    int64_t k = i;
+    T p = D(i);
+    for (int64_t j = ii; j <= n; ++j)
+      if (D(j) < p) {
+        k = j;
+        p = D(j);
+      }
+    if (k != i) {
+      D(k) = D(i);
+      D(i) = p;
+      if (z) std::swap_ranges(z + (i - 1) * n, z + i * n, z + (k - 1) * n);
+    }
+  }
+}
+
+// The eigenvalues w (ascending) of the symmetric a (row-major n x n, both triangles holding the one read; used as
+// scratch), and when z is given its eigenvectors as z's columns (column-major n x n).
+template <class T> void eigh_one(T* a, T* w, T* z, int64_t n, bool upper) {
+  auto A = [&](int64_t i, int64_t j) -> T& { return a[i * n + j]; };
+  std::vector<T> d(n), e(std::max<int64_t>(n - 1, 0)), taus(std::max<int64_t>(n - 1, 0)), x(n), v(n), u(n);
+  std::vector<std::vector<T>> vs(std::max<int64_t>(n - 1, 0));
+  // One reflector H = I - tau v v^T on the block [lo, hi) of rows and columns: B = H B H, as dsytd2's rank-2 update
+  // B - v w^T - w v^T, w = x - tau (x^T v) v / 2, x = tau B v.
+  auto update = [&](int64_t lo, int64_t hi, const T* vv, T tau) {
+    const int64_t k = hi - lo;
+    T xv = 0;
+    for (int64_t i = 0; i < k; ++i) {
+      T acc = 0;
+      for (int64_t j = 0; j < k; ++j) acc += A(lo + i, lo + j) * vv[j];
+      x[i] = tau * acc;
+      xv += x[i] * vv[i];
+    }
+    const T alpha = T(-0.5) * tau * xv;
+    for (int64_t i = 0; i < k; ++i) u[i] = x[i] + alpha * vv[i];
+    for (int64_t i = 0; i < k; ++i)
+      for (int64_t j = 0; j < k; ++j) A(lo + i, lo + j) -= vv[i] * u[j] + u[i] * vv[j];
+  };
+  if (!upper) {  // H(i) annihilates A(i + 2:, i), i = 0 .. n - 2
+    for (int64_t i = 0; i + 1 < n; ++i) {
+      const int64_t len = n - i - 1;
+      for (int64_t r = 0; r < len; ++r) v[r] = A(i + 1 + r, i);
+      T beta;
+      taus[i] = larfg(v.data(), len, beta);
+      v[0] = T(1);
+      e[i] = beta;
+      if (taus[i] != T(0)) update(i + 1, n, v.data(), taus[i]);
+      d[i] = A(i, i);
+      vs[i].assign(v.begin(), v.begin() + len);
+    }
+  } else {  // H(i) annihilates A(0:i - 1, i + 1), i = n - 2 .. 0 (its vector ends with 1 at row i)
+    for (int64_t i = n - 2; i >= 0; --i) {
+      const int64_t len = i + 1;
+      v[0] = A(i, i + 1);  // (alpha first for larfg, the rest reversed: the norm does not mind)
+      for (int64_t r = 0; r < i; ++r) v[1 + r] = A(i - 1 - r, i + 1);
+      T beta;
+      taus[i] = larfg(v.data(), len, beta);
+      std::vector<T> vv(len);
+      vv[i] = T(1);
+      for (int64_t r = 0; r < i; ++r) vv[i - 1 - r] = v[1 + r];
+      e[i] = beta;
+      if (taus[i] != T(0)) update(0, len, vv.data(), taus[i]);
+      d[i + 1] = A(i + 1, i + 1);
+      vs[i] = std::move(vv);
+    }
+  }
+  if (n > 0) d[upper ? 0 : n - 1] = A(upper ? 0 : n - 1, upper ? 0 : n - 1);
+  if (z) {
+    std::fill(z, z + n * n, T(0));
+    for (int64_t i = 0; i < n; ++i) z[i * n + i] = T(1);
+  }
+  steqr(d, e, z, n);
+  std::copy(d.begin(), d.end(), w);
+  if (!z) return;
+  // Q Z: Q = H(0) ... H(n - 2) (lower; the last applied first) or H(n - 2) ... H(0) (upper; the first first).
+  for (int64_t t = 0; t + 1 < n; ++t) {
+    const int64_t i = upper ? t : n - 2 - t;
+    const T tau = taus[i];
+    if (tau == T(0)) continue;
+    const int64_t lo = upper ? 0 : i + 1, len = int64_t(vs[i].size());
+    const T* vv = vs[i].data();
+    for (int64_t c = 0; c < n; ++c) {
+      T* col = z + c * n + lo;
+      T s = 0;
+      for (int64_t r = 0; r < len; ++r) s += vv[r] * col[r];
+      s *= tau;
+      for (int64_t r = 0; r < len; ++r) col[r] -= s * vv[r];
+    }
+  }
 }
 
 template <class T> Tensor typed_solve(const Tensor& LU, const Tensor& pivots, const Tensor& B) {
@@ -506,7 +788,7 @@ std::tuple<Tensor, Tensor> linalg_eigh(const Tensor& A, bool upper, bool compute
     using T = std::remove_const_t<std::remove_pointer_t<decltype(ap)>>;
     for_each_matrix(count, 10 * n * n * n, [&](int64_t b) {
       const T* src = ap + b * n * n;
-      std::vector<T> s(n * n), vt(compute_v ? n * n : 0), w(n);
+      std::vector<T> s(n * n), vt(compute_v ? n * n : 0);
       for (int64_t i = 0; i < n; ++i)  // symmetric from the triangle read
         for (int64_t j = 0; j <= i; ++j) s[i * n + j] = s[j * n + i] = upper ? src[j * n + i] : src[i * n + j];
       if (!std::all_of(s.begin(), s.end(), [](T x) { return std::isfinite(x); })) {  // NaN out, as LAPACK's
@@ -514,15 +796,11 @@ std::tuple<Tensor, Tensor> linalg_eigh(const Tensor& A, bool upper, bool compute
         if (compute_v) std::fill(vp + b * n * n, vp + b * n * n + n * n, std::numeric_limits<T>::quiet_NaN());
         return;
       }
-      jacobi_eigh(s.data(), vt.data(), w.data(), n, compute_v);
-      std::vector<int64_t> order(n);
-      std::iota(order.begin(), order.end(), 0);
-      std::stable_sort(order.begin(), order.end(), [&](int64_t x, int64_t y) { return w[x] < w[y]; });
-      for (int64_t i = 0; i < n; ++i) lp[b * n + i] = w[order[i]];
+      eigh_one(s.data(), lp + b * n, compute_v ? vt.data() : nullptr, n, upper);
       if (!compute_v) return;
       T* v = vp + b * n * n;
       for (int64_t i = 0; i < n; ++i)
-        for (int64_t c = 0; c < n; ++c) v[i * n + c] = vt[order[c] * n + i];
+        for (int64_t c = 0; c < n; ++c) v[i * n + c] = vt[c * n + i];
     });
   };
   if (A->dtype == DType::Float32) run(a->data<float>(), L->data<float>(), V->data<float>());
