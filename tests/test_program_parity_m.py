@@ -232,3 +232,13 @@ def test_integer_division_by_zero_says_what_torch_says(f):
     with pytest.raises(RuntimeError) as e:
         f(torch.tensor([1, 2]))
     assert str(e.value) == "ZeroDivisionError"
+
+
+def test_qr_q_has_lapacks_negative_zeros():
+    # dorg2r sets a column whose tail was already zero (tau = 0) to -tau v: -0 below the diagonal, as torch prints
+    Q, R = torch.linalg.qr(torch.tensor([[3., 0.], [0., 3.]]))
+    assert str(Q) == "tensor([[1., 0.],\n        [-0., 1.]])" and str(R) == "tensor([[3., 0.],\n        [0., 3.]])"
+    Q, R = torch.linalg.qr(torch.tensor([[1., 2., 3.], [0., 4., 5.], [0., 0., 6.]]))
+    assert str(Q) == "tensor([[1., 0., 0.],\n        [-0., 1., 0.],\n        [-0., -0., 1.]])"
+    Q, R = torch.linalg.qr(torch.tensor([[1., 2.], [3., 4.]]))
+    np.testing.assert_allclose(Q.numpy(), [[-0.316228, -0.948683], [-0.948683, 0.316228]], atol=1e-6)

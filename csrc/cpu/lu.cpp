@@ -201,7 +201,7 @@ template <class T> void householder(T* a, int64_t m, int64_t n, T* vs, T* taus, 
       for (int64_t i = j + 1; i < m; ++i) norm2 += (a[i * n + j] / scale) * (a[i * n + j] / scale);
     taus[j] = 0;
     v[0] = 1;
-    for (int64_t i = j + 1; i < m; ++i) v[i - j] = 0;
+    for (int64_t i = j + 1; i < m; ++i) v[i - j] = a[i * n + j];  // (the zeros as they are, when H = I)
     if (norm2 == T(0)) continue;  // already zero below the diagonal (LAPACK's dlarfg: H = I)
     const T alpha = a[j * n + j];
     const T beta = -std::copysign(scale * std::sqrt((alpha / scale) * (alpha / scale) + norm2), alpha);
@@ -767,7 +767,11 @@ std::tuple<Tensor, Tensor> linalg_qr(const Tensor& A, bool complete, bool comput
       }
       std::fill(q, q + m * qc, T(0));
       for (int64_t i = 0; i < std::min(m, qc); ++i) q[i * qc + i] = 1;
-      for (int64_t j = k - 1; j >= 0; --j) reflect(q, qc, qc, vs.data() + j * m, taus[j], j, m, w.data());
+      for (int64_t j = k - 1; j >= 0; --j) {
+        if (taus[j] == T(0))  // (LAPACK's dorg2r sets the column to -tau v: -0 below a zero tail's diagonal)
+          for (int64_t i = j + 1; i < m; ++i) q[i * qc + j] = -T(0) * vs[j * m + i - j];
+        reflect(q, qc, qc, vs.data() + j * m, taus[j], j, m, w.data());
+      }
     });
   };
   if (A->dtype == DType::Float32) run(work->data<float>(), Q->data<float>(), R->data<float>());
