@@ -195,3 +195,151 @@ def test_vander_dtypes_and_sizes():
     assert torch.vander(torch.ones(3), N=0).shape == (3, 0)
     assert torch.vander(torch.tensor([2.0, 3.0]), N=1).tolist() == [[1.0], [1.0]]
     assert torch.vander(torch.ones(0)).shape == (0, 0)
+
+
+# ------------------------------------------------------------------ cov
+def test_cov_one_variable_is_0d():
+    assert torch.cov(torch.tensor([[1.0, 2.0]])).dim() == 0
+    assert torch.cov(torch.tensor([[1.0, 2.0]])).item() == 0.5
+    assert torch.cov(torch.tensor([[1, 2, 5]])).item() == pytest.approx(4.333333492279053)
+    assert torch.cov(torch.tensor([[1.0, 2.0, 5.0]]), fweights=torch.tensor([1, 2, 1])).item() == 3.0
+    assert torch.corrcoef(torch.tensor([[1.0, 2.0, 5.0]])).dim() == 0
+    assert torch.cov(torch.tensor([[1.0, 2.0], [1.0, 3.0]])).shape == (2, 2)
+
+
+@pytest.mark.parametrize("kw", [{"aweights": torch.tensor([0.0, 0.0])}, {"fweights": torch.tensor([0, 0])}])
+def test_cov_weights_sum_to_zero(kw):
+    _raises(RuntimeError, "cov(): weights sum to zero, can't be normalized",
+            lambda: torch.cov(torch.tensor([[1.0, 2.0], [1.0, 3.0]]), **kw))
+
+
+def test_cov_degrees_of_freedom_warning():
+    msg = "cov(): degrees of freedom is <= 0. Correction should be strictly less than the number of observations."
+    with pytest.warns(UserWarning) as record:
+        c = torch.cov(torch.tensor([[1.0, 2.0, 5.0]]), correction=3)
+    assert [str(w.message) for w in record] == [msg]
+    assert c.item() == float("inf")
+    with pytest.warns(UserWarning, match="degrees of freedom"):
+        torch.cov(torch.tensor([[1.0, 2.0], [1.0, 3.0]]), correction=3, aweights=torch.tensor([1.0, 2.0]))
+    with pytest.warns(UserWarning, match="degrees of freedom"):
+        assert torch.cov(torch.tensor(3.0)).isnan().item()
+    assert torch.cov(torch.tensor([[1.0, 2.0, 5.0]]), correction=2).item() == pytest.approx(8.666666984558105)
+
+
+# ------------------------------------------------------------------ linalg: integer inputs, torch's names
+LONG = torch.ones(2, 2, dtype=torch.int64)
+EXPECTED_FLOAT = "Expected a floating point or complex tensor as input. Got Long"
+
+
+@pytest.mark.parametrize("call, exc, msg", [
+    (lambda: torch.linalg.cond(LONG), RuntimeError, f"linalg.svd: {EXPECTED_FLOAT}"),
+    (lambda: torch.linalg.cond(LONG, "nuc"), RuntimeError, f"linalg.svd: {EXPECTED_FLOAT}"),
+    (lambda: torch.linalg.cond(LONG, "fro"), RuntimeError, f"linalg.inv: {EXPECTED_FLOAT}"),
+    (lambda: torch.linalg.cond(LONG, 1), RuntimeError, f"linalg.inv: {EXPECTED_FLOAT}"),
+    (lambda: torch.linalg.svdvals(LONG), RuntimeError, f"linalg.svd: {EXPECTED_FLOAT}"),
+    (lambda: torch.linalg.inv_ex(LONG), RuntimeError, f"linalg.inv: {EXPECTED_FLOAT}"),
+    (lambda: torch.linalg.cholesky_ex(LONG), RuntimeError, f"linalg.cholesky: {EXPECTED_FLOAT}"),
+    (lambda: torch.linalg.solve_ex(LONG, LONG), RuntimeError, f"linalg.solve: {EXPECTED_FLOAT}"),
+    (lambda: torch.linalg.matrix_rank(LONG), RuntimeError,
+     "This function doesn't handle types other than float and double"),
+    (lambda: torch.linalg.lstsq(LONG, LONG), RuntimeError,
+     "This function doesn't handle types other than float and double"),
+    (lambda: torch.linalg.eigh(LONG), NotImplementedError, "\"linalg_eigh_cpu\" not implemented for 'Long'"),
+    (lambda: torch.linalg.eigvalsh(LONG), NotImplementedError, "\"linalg_eigh_cpu\" not implemented for 'Long'"),
+    (lambda: torch.linalg.eigvalsh(torch.ones(2, 3)), RuntimeError,
+     "linalg.eigh: A must be batches of square matrices, but they are 2 by 3 matrices"),
+    (lambda: torch.linalg.eigh(torch.ones(2, 3, dtype=torch.int64)), RuntimeError,
+     "linalg.eigh: A must be batches of square matrices, but they are 2 by 3 matrices"),
+    (lambda: torch.linalg.eigh(torch.ones(2, 2, dtype=torch.float16)), NotImplementedError,
+     "\"linalg_eigh_cpu\" not implemented for 'Half'"),
+    (lambda: torch.linalg.lu_factor(LONG), NotImplementedError, "\"lu_cpu\" not implemented for 'Long'"),
+    (lambda: torch.linalg.lu_factor_ex(LONG), NotImplementedError, "\"lu_cpu\" not implemented for 'Long'"),
+    (lambda: torch.linalg.lu(LONG), NotImplementedError, "\"lu_cpu\" not implemented for 'Long'"),
+    (lambda: torch.linalg.solve_triangular(LONG, LONG, upper=True), NotImplementedError,
+     "\"triangular_solve_cpu\" not implemented for 'Long'"),
+    (lambda: torch.cholesky_solve(LONG, LONG), NotImplementedError,
+     "\"cholesky_solve_cpu\" not implemented for 'Long'"),
+    (lambda: torch.linalg.householder_product(LONG, torch.ones(1, dtype=torch.int64)), NotImplementedError,
+     "\"orgqr_cpu\" not implemented for 'Long'"),
+    (lambda: torch.linalg.vecdot(torch.ones(2, dtype=torch.int64), torch.ones(2, dtype=torch.int64)), RuntimeError,
+     f"linalg.vecdot: {EXPECTED_FLOAT}"),
+    (lambda: torch.linalg.vecdot(torch.ones(2), torch.ones(2, dtype=torch.float64)), RuntimeError,
+     "linalg.vecdot: Expected x and y to have the same dtype, but found x of type Float and y of type Double "
+     "instead"),
+])
+def test_linalg_input_errors(call, exc, msg):
+    _raises(exc, msg, call)
+
+
+@pytest.mark.parametrize("call, msg", [
+    (lambda: torch.linalg.lu_factor(torch.ones(3)),
+     "torch.lu_factor: Expected tensor with 2 or more dimensions. Got size: [3] instead"),
+    (lambda: torch.linalg.lu_factor_ex(torch.ones(3)),
+     "torch.lu_factor: Expected tensor with 2 or more dimensions. Got size: [3] instead"),
+    (lambda: torch.linalg.lu(torch.ones(3)),
+     "linalg.lu: Expected tensor with 2 or more dimensions. Got size: [3] instead"),
+    (lambda: torch.linalg.lstsq(torch.ones(3), torch.ones(3)),
+     "torch.linalg.lstsq: input must have at least 2 dimensions."),
+    (lambda: torch.linalg.cond(torch.ones(3)), "linalg.cond: The input tensor must have at least 2 dimensions."),
+    (lambda: torch.linalg.cond(torch.ones(3), 1), "linalg.cond: The input tensor must have at least 2 dimensions."),
+    (lambda: torch.linalg.cond(torch.ones(3), "nuc"),
+     "linalg.cond(ord=nuc): The input tensor A must have at least 2 dimensions."),
+    (lambda: torch.cholesky_solve(torch.ones(2, 2), torch.ones(3)),
+     "u should have at least 2 dimensions, but has 1 dimensions instead"),
+    (lambda: torch.cholesky_solve(torch.ones(3), torch.ones(2, 2)),
+     "b should have at least 2 dimensions, but has 1 dimensions instead"),
+    (lambda: torch.cholesky_solve(torch.ones(2, 2), torch.ones(2, 3)),
+     "A must be batches of square matrices, but they are 2 by 3 matrices"),
+    (lambda: torch.cholesky_solve(torch.ones(2, 2), torch.ones(2, 2, dtype=torch.float64)),
+     "Expected b and A to have the same dtype, but found b of type Float and A of type Double instead."),
+    (lambda: torch.cholesky_solve(torch.ones(3, 2), torch.ones(2, 2)),
+     "Incompatible matrix sizes for cholesky_solve: each A matrix is 2 by 2 but each b matrix is 3 by 2"),
+])
+def test_linalg_shape_messages(call, msg):
+    _raises(RuntimeError, msg, call)
+
+
+def test_linalg_lu_of_singular_matrix():
+    # torch.linalg.lu factors any matrix (only lu_factor refuses a zero pivot)
+    P, L, U = torch.linalg.lu(torch.tensor([[1.0, 2.0], [2.0, 4.0]]))
+    assert (P.tolist(), L.tolist(), U.tolist()) == ([[0.0, 1.0], [1.0, 0.0]], [[1.0, 0.0], [0.5, 1.0]],
+                                                    [[2.0, 4.0], [0.0, 0.0]])
+    P, L, U = torch.linalg.lu(torch.tensor([[1.0, 2.0, 3.0], [2.0, 4.0, 6.0]]))
+    assert U.tolist() == [[2.0, 4.0, 6.0], [0.0, 0.0, 0.0]]
+    assert torch.linalg.lu(torch.ones(2, 2, 2)).U.shape == (2, 2, 2)
+    with pytest.raises(RuntimeError, match="U\\[2,2\\] is zero"):
+        torch.linalg.lu_factor(torch.tensor([[1.0, 2.0], [2.0, 4.0]]))
+    _raises(RuntimeError, "linalg.lu_factor: LU without pivoting is not implemented on the CPU",
+            lambda: torch.linalg.lu(torch.ones(2, 2), pivot=False))
+
+
+# ------------------------------------------------------------------ vector_norm / matrix_norm dtype=
+@pytest.mark.parametrize("call, msg", [
+    (lambda: torch.linalg.vector_norm(torch.tensor([3, 4]), dtype=torch.float32),
+     "linalg.vector_norm: Expected a floating point or complex tensor as input. Got Long"),
+    (lambda: torch.linalg.vector_norm(torch.tensor([3.0, 4.0]), dtype=torch.int64),
+     "linalg.vector_norm: dtype should be floating point or complex, but got Long"),
+    (lambda: torch.linalg.vector_norm(torch.tensor([3.0, 4.0]), dtype=torch.float16),
+     "linalg.vector_norm: the dtype of the input (Float) should be convertible without narrowing to the specified "
+     "dtype (Half)"),
+    (lambda: torch.linalg.vector_norm(torch.tensor([3.0, 4.0], dtype=torch.bfloat16), dtype=torch.float16),
+     "linalg.vector_norm: the dtype of the input (BFloat16) should be convertible without narrowing to the "
+     "specified dtype (Half)"),
+    (lambda: torch.linalg.matrix_norm(torch.ones(2, 2), dtype=torch.int64),
+     "linalg.matrix_norm: dtype should be floating point or complex, but got Long"),
+    (lambda: torch.linalg.matrix_norm(torch.ones(2, 2, dtype=torch.float64), ord="nuc", dtype=torch.float32),
+     "linalg.matrix_norm: the dtype of the input (Double) should be convertible without narrowing to the "
+     "specified dtype (Float)"),
+    (lambda: torch.linalg.norm(torch.ones(2, 2), dtype=torch.int64),
+     "linalg.vector_norm: dtype should be floating point or complex, but got Long"),
+    (lambda: torch.linalg.norm(torch.ones(2, 2), ord="fro", dtype=torch.int32),
+     "linalg.matrix_norm: dtype should be floating point or complex, but got Int"),
+])
+def test_norm_dtype_checks(call, msg):
+    _raises(RuntimeError, msg, call)
+
+
+def test_norm_dtype_widening_fine():
+    assert torch.linalg.vector_norm(torch.tensor([3.0, 4.0]), dtype=torch.float64).dtype == torch.float64
+    assert torch.linalg.vector_norm(torch.tensor([3.0, 4.0], dtype=torch.float16), dtype=torch.float32).item() == 5.0
+    assert torch.linalg.matrix_norm(torch.ones(2, 2), ord=1, dtype=torch.float64).dtype == torch.float64

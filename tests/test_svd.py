@@ -243,7 +243,7 @@ def test_matches_torch_when_installed():
     (lambda: torch.linalg.svd(torch.ones(3)), RuntimeError, "linalg.svd: The input tensor A must have at least 2 "
                                                             "dimensions."),
     (lambda: torch.linalg.svdvals(torch.ones(2, 2, dtype=torch.int64)), RuntimeError,
-     "linalg.svdvals: Expected a floating point or complex tensor as input. Got Long"),
+     "linalg.svd: Expected a floating point or complex tensor as input. Got Long"),
     (lambda: torch.linalg.svd(torch.ones(2, 2), driver="gesvd"), RuntimeError, "`driver=` is only supported on CUDA"),
     (lambda: torch.linalg.svd(torch.tensor([[1.0, float("nan")], [0.0, 1.0]])), RuntimeError,
      "The algorithm failed to converge because the input matrix contained non-finite values"),

@@ -3,6 +3,7 @@ mT/mH/H, type_as, sgn, positive, deg2rad/rad2deg, signbit, heaviside, float_powe
 isin, trapezoid/trapz/cumulative_trapezoid, histogram, cov/corrcoef, gcd/lcm, ldexp and angle (real tensors: the
 conjugates are the identity); and frexp's arguments (its op is the registry's NN_OPS row)."""
 import math
+import warnings
 
 from . import _C, _device, _dtype
 from ._generator import default_generator
@@ -394,6 +395,8 @@ def cov(input, *, correction=1, fweights=None, aweights=None):
     else:
         w = w.to(x.dtype)
         w_sum = w.sum()
+        if not w_sum.ne(0).item():
+            raise RuntimeError("cov(): weights sum to zero, can't be normalized")
         mean = (x * w).sum(1, keepdim=True) / w_sum
         if correction == 0:
             norm = w_sum
@@ -401,11 +404,14 @@ def cov(input, *, correction=1, fweights=None, aweights=None):
             norm = w_sum - correction
         else:
             norm = w_sum - correction * (w * aweights.to(x.dtype)).sum() / w_sum
+    if (norm <= 0).item() if isinstance(norm, Tensor) else norm <= 0:
+        warnings.warn("cov(): degrees of freedom is <= 0. Correction should be strictly less than the number of "
+                      "observations.", UserWarning, stacklevel=2)
     centered = x - mean
     weighted = centered if w is None else centered * w
     result = weighted.matmul(centered.transpose(0, 1)) / (norm.clamp(min=0) if isinstance(norm, Tensor)
                                                             else max(norm, 0))
-    return result.squeeze() if input.dim() < 2 else result
+    return result.squeeze()  # (torch's: one variable, a 1-d or a one-row input, gives a 0-d result)
 
 
 def corrcoef(input):

@@ -35,16 +35,29 @@ def _T(x):
     return x.transpose(-2, -1)
 
 
-def _check_matrix(A, name, square=True, arg="A"):
+def _check_matrix(A, name, square=True, arg="A", *, kernel=None):
+    """torch's input checks of a linalg op: a tensor of 2 or more dims, float32/float64, square; an op whose
+    kernel is the dtype check (`kernel`: its CPU name) raises its NotImplementedError after the shape checks."""
     if not isinstance(A, Tensor):
         raise TypeError(f"{name}(): argument '{arg}' must be Tensor, not {type(A).__name__}")
     if A.dim() < 2:
         raise RuntimeError(f"{name}: The input tensor {arg} must have at least 2 dimensions.")
-    if not A.dtype.is_floating_point or A.dtype.itemsize < 4:
+    unsupported = not A.dtype.is_floating_point or A.dtype.itemsize < 4
+    if unsupported and kernel is None:
         raise RuntimeError(f"{name}: Expected a floating point or complex tensor as input. Got {A.dtype._legacy[:-6]}")
     if square and A.shape[-1] != A.shape[-2]:
         raise RuntimeError(f"{name}: A must be batches of square matrices, but they are {A.shape[-2]} by "
                            f"{A.shape[-1]} matrices")
+    if unsupported:
+        raise NotImplementedError(f'"{kernel}" not implemented for \'{A.dtype._legacy[:-6]}\'')
+
+
+_NOT_FLOAT_OR_DOUBLE = "This function doesn't handle types other than float and double"
+
+
+def _lu_dims(A, name):
+    if isinstance(A, Tensor) and A.dim() < 2:
+        raise RuntimeError(f"{name}: Expected tensor with 2 or more dimensions. Got size: {list(A.shape)} instead")
 
 
 def _same_dtype(A, B, name):
@@ -84,7 +97,8 @@ def _lu_factor_ex(A, name):
 @on_host
 def lu_factor_ex(A, *, pivot=True, check_errors=False, out=None):
     """P A = L U with partial pivoting: (LU, pivots, info), LAPACK's getrf layout; differentiable for square A."""
-    _check_matrix(A, "linalg.lu_factor_ex", square=False)
+    _lu_dims(A, "torch.lu_factor")
+    _check_matrix(A, "linalg.lu_factor_ex", square=False, kernel="lu_cpu")
     if not pivot:
         raise RuntimeError("linalg.lu_factor: LU without pivoting is not implemented on the CPU")
     LU, pivots, info = _lu_factor_ex(A, "linalg.lu_factor_ex")
@@ -96,7 +110,8 @@ def lu_factor_ex(A, *, pivot=True, check_errors=False, out=None):
 
 @on_host
 def lu_factor(A, *, pivot=True, out=None):
-    _check_matrix(A, "linalg.lu_factor", square=False)
+    _lu_dims(A, "torch.lu_factor")
+    _check_matrix(A, "linalg.lu_factor", square=False, kernel="lu_cpu")
     if not pivot:
         raise RuntimeError("linalg.lu_factor: LU without pivoting is not implemented on the CPU")
     LU, pivots, info = _lu_factor_ex(A, "linalg.lu_factor")
@@ -218,7 +233,7 @@ def logdet(input):
 @on_host
 def solve_triangular(A, B, *, upper, left=True, unitriangular=False, out=None):
     """X with A X = B (X A = B when not left) for triangular A: only its upper (lower) triangle is read."""
-    _check_matrix(A, "linalg.solve_triangular")
+    _check_matrix(A, "linalg.solve_triangular", kernel="triangular_solve_cpu")
     _check_matrix(B, "linalg.solve_triangular", square=False, arg="B")
     _same_dtype(A, B, "linalg.solve_triangular")
     n = A.shape[-1]
@@ -247,9 +262,21 @@ def cholesky(A, *, upper=False, out=None):
 @on_host
 def cholesky_solve(B, L, upper=False, *, out=None):
     """X with (L L^T) X = B for a Cholesky factor L (U^T U when upper): two triangular solves."""
-    _check_matrix(L, "cholesky_solve")
-    _check_matrix(B, "cholesky_solve", square=False, arg="B")
-    _same_dtype(L, B, "cholesky_solve")
+    for X, arg, name in ((B, "input", "b"), (L, "input2", "u")):  # (torch's checks, in its order and words)
+        if not isinstance(X, Tensor):
+            raise TypeError(f"cholesky_solve(): argument '{arg}' must be Tensor, not {type(X).__name__}")
+        if X.dim() < 2:
+            raise RuntimeError(f"{name} should have at least 2 dimensions, but has {X.dim()} dimensions instead")
+    if B.dtype != L.dtype:
+        raise RuntimeError(f"Expected b and A to have the same dtype, but found b of type {B.dtype._legacy[:-6]} and "
+                           f"A of type {L.dtype._legacy[:-6]} instead.")
+    n = L.shape[-1]
+    if L.shape[-2] != n:
+        raise RuntimeError(f"A must be batches of square matrices, but they are {L.shape[-2]} by {n} matrices")
+    if B.shape[-2] != n:
+        raise RuntimeError(f"Incompatible matrix sizes for cholesky_solve: each A matrix is {n} by {n} but each b "
+                           f"matrix is {B.shape[-2]} by {B.shape[-1]}")
+    _check_matrix(L, "cholesky_solve", kernel="cholesky_solve_cpu")
     if upper:
         X = solve_triangular(L, solve_triangular(_T(L), B, upper=False), upper=True)
     else:
@@ -280,7 +307,7 @@ def eigh(A, UPLO="L", *, out=None):
     """(eigenvalues ascending, eigenvectors as columns) of the symmetric matrix in A's lower (UPLO='L') or upper
     triangle; eigenvectors are unique up to sign (for distinct eigenvalues)."""
     _check_uplo(UPLO)
-    _check_matrix(A, "linalg.eigh")
+    _check_matrix(A, "linalg.eigh", kernel="linalg_eigh_cpu")
     result = _LINALG["linalg_eigh"].apply(A, UPLO)
     return result if out is None else linalg_eigh_type(*(o.copy_(r) for o, r in zip(out, result)))
 
@@ -288,7 +315,7 @@ def eigh(A, UPLO="L", *, out=None):
 @on_host
 def eigvalsh(A, UPLO="L", *, out=None):
     _check_uplo(UPLO)
-    _check_matrix(A, "linalg.eigvalsh")
+    _check_matrix(A, "linalg.eigh", kernel="linalg_eigh_cpu")
     result = eigh(A, UPLO)[0] if _needs_grad(A) else _wrap(_C.linalg_eigh(A._impl, UPLO == "U", False)[0])
     return result if out is None else write_out(out, result)
 
@@ -341,6 +368,10 @@ def lstsq(A, B, rcond=None, *, driver=None):
     """The minimum-norm least-squares solution of A X = B through the pseudo-inverse (rank from the singular
     values and rcond, default eps * max(m, n)), with torch's CPU outputs per driver (default 'gelsy'): residuals
     for a full-rank tall A (not with gelsy), the rank (not with gels), the singular values (gelsd, gelss)."""
+    if isinstance(A, Tensor) and A.dim() < 2:
+        raise RuntimeError("torch.linalg.lstsq: input must have at least 2 dimensions.")
+    if isinstance(A, Tensor) and not (A.dtype.is_floating_point and A.dtype.itemsize >= 4):
+        raise RuntimeError(_NOT_FLOAT_OR_DOUBLE)
     _check_matrix(A, "torch.linalg.lstsq", square=False)
     driver = "gelsy" if driver is None else driver
     if driver not in _LSTSQ_DRIVERS:

@@ -7,9 +7,9 @@ import warnings
 
 from . import _C, _ops, return_types
 from ._host import on_host
-from ._linalg_basic import (_check_matrix, _cholesky_message, _inv_message, _lu, _raise_info,
-                            _same_dtype, _solve_message, _T, _tolerance, cholesky_solve, eigvalsh, inv,
-                            lu_factor, lu_factor_ex, lu_solve, qr, solve, solve_triangular)
+from ._linalg_basic import (_NOT_FLOAT_OR_DOUBLE, _check_matrix, _cholesky_message, _inv_message, _lu, _lu_dims,
+                            _lu_factor_ex, _raise_info, _same_dtype, _solve_message, _T, _tolerance, cholesky_solve,
+                            eigvalsh, inv, lu_factor, lu_factor_ex, lu_solve, qr, solve, solve_triangular)
 from ._ops import _eye
 from ._linalg_ops import _svdvals, addbmm, addmv, addr, baddbmm
 from ._reduction_ops import _return_type
@@ -41,7 +41,7 @@ def _copy_out(out, result):
 def inv_ex(A, *, check_errors=False, out=None):
     """(A^-1, info): info is 0, or the first zero pivot's 1-based index of a singular matrix (whose inverse is then
     meaningless); with check_errors a singular matrix raises LinAlgError as inv does."""
-    _check_matrix(A, "linalg.inv_ex")
+    _check_matrix(A, "linalg.inv")
     result = _ops.LINALG_OPS["linalg_inv_ex"].apply(A, check_errors)
     if check_errors:
         _raise_info(result.info._impl, A.dim() > 2, "linalg.inv_ex", _inv_message)
@@ -51,7 +51,7 @@ def inv_ex(A, *, check_errors=False, out=None):
 @on_host
 def solve_ex(A, B, *, left=True, check_errors=False, out=None):
     """(X, info) with A X = B (X A = B when not left); info as inv_ex's. For a singular A, X is meaningless."""
-    _check_matrix(A, "linalg.solve_ex")
+    _check_matrix(A, "linalg.solve")
     info = _wrap(_lu(A)[2])
     if check_errors:
         _raise_info(info._impl, A.dim() > 2, "linalg.solve_ex", _solve_message)
@@ -69,7 +69,7 @@ def solve_ex(A, B, *, left=True, check_errors=False, out=None):
 def cholesky_ex(A, *, upper=False, check_errors=False, out=None):
     """(L, info): linalg.cholesky without raising; info is 0, or the order of the first leading minor that is not
     positive-definite (L is then incomplete). check_errors raises LinAlgError as cholesky does."""
-    _check_matrix(A, "linalg.cholesky_ex")
+    _check_matrix(A, "linalg.cholesky")
     result = _ops.LINALG_OPS["linalg_cholesky_ex"].apply(A, upper, check_errors)
     if check_errors:
         _raise_info(result.info._impl, A.dim() > 2, "linalg.cholesky_ex", _cholesky_message)
@@ -152,6 +152,8 @@ def matrix_rank(A, tol=None, hermitian=False, *, atol=None, rtol=None, out=None)
     older spelling) is atol with rtol 0."""
     if A.dim() < 2:
         raise RuntimeError("torch.linalg.matrix_rank: The input tensor input must have at least 2 dimensions.")
+    if not (A.dtype.is_floating_point and A.dtype.itemsize >= 4):
+        raise RuntimeError(_NOT_FLOAT_OR_DOUBLE)
     if tol is not None:
         atol, rtol = tol, 0.0
     S = eigvalsh(A).abs() if hermitian else _svdvals(A)
@@ -214,6 +216,8 @@ def householder_product(A, tau, *, out=None):
         raise RuntimeError(f"{name}: Expected batch dimensions of tau to be equal to input.shape[:-2], but got "
                            f"{list(tau.shape[:-1])}")
     _same_dtype(A, tau, name)
+    if not (A.dtype.is_floating_point and A.dtype.itemsize >= 4):
+        raise NotImplementedError(f'"orgqr_cpu" not implemented for \'{A.dtype._legacy[:-6]}\'')
     eye = _wrap(_C.eye(m, n, A.dtype.id, *A.device._code))
     V = A.tril(-1) + eye
     Q = eye.expand(list(A.shape)).clone() if k == 0 else eye.expand(list(A.shape))
@@ -327,8 +331,11 @@ def lu_unpack(LU_data, LU_pivots, unpack_data=True, unpack_pivots=True, *, out=N
 def lu(A, *, pivot=True, out=None):
     """torch.linalg.lu: (P, L, U) with A = P L U, L unit lower (..., m, k) and U upper (..., k, n); differentiable
     for square A (through lu_factor)."""
-    _check_matrix(A, "linalg.lu", square=False)
-    LU, pivots = lu_factor(A, pivot=pivot)
+    _lu_dims(A, "linalg.lu")
+    _check_matrix(A, "linalg.lu", square=False, kernel="lu_cpu")
+    if not pivot:
+        raise RuntimeError("linalg.lu_factor: LU without pivoting is not implemented on the CPU")
+    LU, pivots, _ = _lu_factor_ex(A, "linalg.lu")  # (a singular A factors fine: U has a zero on its diagonal)
     return _copy_out(out, linalg_lu_type(*lu_unpack(LU, pivots)))
 
 

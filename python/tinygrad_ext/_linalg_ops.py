@@ -437,7 +437,7 @@ def _linalg_svd(A, full_matrices=True):
 @on_host
 def _svdvals(A):
     """The singular values (..., k), descending; differentiable (gA = U diag(gS) Vh)."""
-    _svd_input(A, "linalg.svdvals")
+    _svd_input(A, "linalg.svd")
     return _ops.singular_values(A)
 
 

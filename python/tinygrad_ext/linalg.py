@@ -6,7 +6,7 @@ householder_product and the LDL factorization _linalg_more's."""
 import math
 import numbers
 
-from . import _C, _linalg_ops, _ops
+from . import _C, _dtype, _linalg_ops, _ops
 from ._linalg_basic import (LinAlgError, cholesky, det, eigh, eigvalsh, inv, lstsq, lu_factor, lu_factor_ex,
                             lu_solve, pinv, qr, slogdet, solve, solve_triangular)
 from ._linalg_more import (cholesky_ex, householder_product, inv_ex, ldl_factor, ldl_factor_ex, ldl_solve, lu,
@@ -22,10 +22,19 @@ __all__ = ["LinAlgError", "cholesky", "cholesky_ex", "cond", "cross", "det", "di
 
 
 def _float_input(x, dtype, name):
-    x = x if dtype is None else x.to(dtype)
+    """x (float) in the dtype= given: torch checks x's dtype, then that dtype= is a float one x converts to
+    without narrowing."""
     if not x.dtype.is_floating_point:
         raise RuntimeError(f"{name}: Expected a floating point or complex tensor as input. Got {x.dtype._legacy[:-6]}")
-    return x
+    if dtype is None:
+        return x
+    dtype = _dtype.as_dtype(dtype)
+    if not dtype.is_floating_point:
+        raise RuntimeError(f"{name}: dtype should be floating point or complex, but got {dtype._legacy[:-6]}")
+    if _C.promote_types(x.dtype.id, dtype.id) != dtype.id:
+        raise RuntimeError(f"{name}: the dtype of the input ({x.dtype._legacy[:-6]}) should be convertible without "
+                           f"narrowing to the specified dtype ({dtype._legacy[:-6]})")
+    return x.to(dtype)
 
 
 def vector_norm(x, ord=2, dim=None, keepdim=False, *, dtype=None, out=None):  # torch's names
@@ -112,6 +121,12 @@ def cross(input, other, *, dim=-1, out=None):
 
 
 def vecdot(x, y, *, dim=-1, out=None):
+    if not x.dtype.is_floating_point:
+        raise RuntimeError(f"linalg.vecdot: Expected a floating point or complex tensor as input. Got "
+                           f"{x.dtype._legacy[:-6]}")
+    if x.dtype != y.dtype:
+        raise RuntimeError(f"linalg.vecdot: Expected x and y to have the same dtype, but found x of type "
+                           f"{x.dtype._legacy[:-6]} and y of type {y.dtype._legacy[:-6]} instead")
     result = (x * y).sum(dim)
     return result if out is None else write_out(out, result)
 
@@ -139,6 +154,9 @@ def cond(A, p=None, *, out=None):
     """The condition number in the p-norm: largest over smallest singular value for p = None or 2 (any shape; -2:
     the inverse ratio), else matrix_norm(A, p) * matrix_norm(A^-1, p) for square A (inf where A is singular; 'nuc'
     from the singular values)."""
+    if A.dim() < 2:
+        raise RuntimeError(f"linalg.cond(ord={p}): The input tensor A must have at least 2 dimensions." if
+                           isinstance(p, str) else "linalg.cond: The input tensor must have at least 2 dimensions.")
     if p in (None, 2, -2):
         S = svdvals(A)
         result = S.amax(-1) / S.amin(-1) if p != -2 else S.amin(-1) / S.amax(-1)
