@@ -343,3 +343,28 @@ def test_norm_dtype_widening_fine():
     assert torch.linalg.vector_norm(torch.tensor([3.0, 4.0]), dtype=torch.float64).dtype == torch.float64
     assert torch.linalg.vector_norm(torch.tensor([3.0, 4.0], dtype=torch.float16), dtype=torch.float32).item() == 5.0
     assert torch.linalg.matrix_norm(torch.ones(2, 2), ord=1, dtype=torch.float64).dtype == torch.float64
+
+
+# ------------------------------------------------------------------ autograd.functional.jacobian, forward mode
+def _jac_layout(r):
+    return type(r).__name__, [type(a).__name__ for a in r] if isinstance(r, (tuple, list)) else tuple(r.shape)
+
+
+def test_jacobian_forward_mode_returns_lists():
+    from tinygrad_ext.autograd.functional import hessian, jacobian
+    f = lambda x, y: torch.stack([x[0] * y[1], x[1].sin() + y[0] ** 2, (x * y).sum()])  # noqa: E731
+    g = lambda x, y: (x * y, x + y)  # noqa: E731
+    x0, y0 = torch.tensor([1.0, 2.0]), torch.tensor([0.5, -1.0])
+    cases = [(f, (x0, y0)), (lambda x: x * 2, x0), (lambda x: x * 2, (x0,)), (g, (x0, y0)),
+             (lambda x: (x, x * 2), x0)]
+    forward = [_jac_layout(jacobian(fn, ins, vectorize=True, strategy="forward-mode")) for fn, ins in cases]
+    assert forward == [("list", ["Tensor", "Tensor"]), ("Tensor", (2, 2)), ("list", ["Tensor"]),
+                       ("list", ["list", "list"]), ("tuple", ["Tensor", "Tensor"])]
+    reverse = [_jac_layout(jacobian(fn, ins, vectorize=True)) for fn, ins in cases]
+    assert reverse == [("tuple", ["Tensor", "Tensor"]), ("Tensor", (2, 2)), ("tuple", ["Tensor"]),
+                       ("tuple", ["tuple", "tuple"]), ("tuple", ["Tensor", "Tensor"])]
+    J = jacobian(f, (x0, y0), vectorize=True, strategy="forward-mode")
+    assert J[1].tolist() == [[0.0, 1.0], [1.0, 0.0], [1.0, 2.0]]
+    H = hessian(lambda x, y: (x * y).sum(), (x0, y0), vectorize=True, outer_jacobian_strategy="forward-mode")
+    assert _jac_layout(H) == ("list", ["list", "list"])
+    assert H[0][1].tolist() == [[1.0, 0.0], [0.0, 1.0]]

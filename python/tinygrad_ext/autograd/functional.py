@@ -180,6 +180,9 @@ def jacobian(func, inputs, create_graph=False, strict=False, vectorize=False, st
                 block = stack(col) if col else zeros_like(inp).reshape(1, -1)[:0]
                 per_input.append(block.reshape(tuple(out.shape) + tuple(inp.shape)))
             jac.append(_untuple(_detached(tuple(per_input), create_graph), is_inputs_tuple))
+    if strategy == "forward-mode" and is_inputs_tuple:  # (torch's forward-mode layout: lists, per input and output)
+        jac = [list(j) for j in jac]
+        return jac if is_outputs_tuple else jac[0]
     return _untuple(tuple(jac), is_outputs_tuple)
 
 
