@@ -368,3 +368,29 @@ def test_jacobian_forward_mode_returns_lists():
     H = hessian(lambda x, y: (x * y).sum(), (x0, y0), vectorize=True, outer_jacobian_strategy="forward-mode")
     assert _jac_layout(H) == ("list", ["list", "list"])
     assert H[0][1].tolist() == [[1.0, 0.0], [0.0, 1.0]]
+
+
+# ------------------------------------------------------------------ mode: torch's CPU tie order
+def test_mode_index_follows_torch_sort_order():
+    # torch sorts (value, index) pairs by value alone with std::sort (not stable); the index is the last of the
+    # run in that order, not the last occurrence, once a row has more than 16 elements
+    x = torch.tensor([2, 0, 2, 0, 1, 0, 1, 1, 1, 0, 2, 2, 0, 0, 1, 2, 0, 0, 2, 0, 2, 2, 2, 2, 2, 2, 1, 2, 0, 0, 1, 0, 2,
+                      0, 1, 0, 1, 2, 2, 1])
+    m = torch.mode(x)
+    assert (m.values.item(), m.indices.item()) == (2, 20)
+    rows = torch.tensor([[3.0, 2.0, 3.0, 1.0, 2.0, 2.0, 0.0, 1.0, 0.0, 0.0, 3.0, 2.0, 3.0, 0.0, 2.0, 0.0, 3.0, 0.0, 3.0,
+                          1.0, 1.0, 3.0, 0.0, 3.0, 0.0, 1.0, 3.0, 1.0, 3.0, 2.0, 0.0, 2.0, 1.0, 2.0, 2.0, 1.0, 1.0],
+                         [2.0, 1.0, 1.0, 2.0, 1.0, 2.0, 3.0, 0.0, 2.0, 1.0, 2.0, 0.0, 0.0, 0.0, 2.0, 0.0, 1.0, 3.0, 3.0,
+                          3.0, 2.0, 0.0, 2.0, 1.0, 3.0, 3.0, 2.0, 1.0, 1.0, 3.0, 0.0, 0.0, 1.0, 2.0, 2.0, 3.0, 3.0]])
+    for dt in (torch.float32, torch.float64, torch.int64, torch.float16):
+        m = torch.mode(rows.to(dt), 1)
+        assert m.values.tolist() == [3, 2] and m.indices.tolist() == [0, 8]
+
+
+def test_mode_small_rows_and_nan():
+    assert torch.mode(torch.tensor([4] * 7)).indices.item() == 6
+    m = torch.mode(torch.tensor([1.5, 2.5, 1.5, float("nan"), float("nan")]))
+    assert (m.values.item(), m.indices.item()) == (1.5, 2)
+    # NaN breaks std::sort's order as it does torch's: the longest run found is of 1s
+    m = torch.mode(torch.tensor([1.0, float("nan"), 1.0, float("nan"), 2.0, 2.0, 2.0] * 4))
+    assert (m.values.item(), m.indices.item()) == (1.0, 23)

@@ -203,24 +203,50 @@ void topk(const Tensor& in, const Tensor& values, const Tensor& indices, int64_t
   });
 }
 
+// torch's CPU mode: std::sort of (value, index) pairs compared by value alone (not stable: which index a tie
+// ends on is std::sort's order, reproduced by sorting the same way), then the first longest run of equal values
+// (NaN equals nothing); the index is the run's last element in that order.
+template <class T> inline bool value_less(T a, T b) {
+  if constexpr (std::is_arithmetic_v<T>) {
+    return a < b;
+  } else {
+    return static_cast<float>(a) < static_cast<float>(b);  // (half, bfloat16: compared as float, as c10's)
+  }
+}
+template <class T> inline bool value_differs(T a, T b) {
+  if constexpr (std::is_arithmetic_v<T>) {
+    return a != b;
+  } else {
+    return static_cast<float>(a) != static_cast<float>(b);
+  }
+}
+
 void mode(const Tensor& in, const Tensor& values, const Tensor& indices, int64_t outer, int64_t n, int64_t inner) {
   TG_DISPATCH(in->dtype, "mode", [&] {
-    for_each_row<scalar_t>(in, values, indices, outer, n, inner, 1,
-                           [&](auto p, auto& buf, const scalar_t* row, scalar_t* v, int64_t* ix) {
-                             using P = decltype(p);
-                             fill_keys<P>(buf, row, n, inner, false);
-                             std::sort(buf.begin(), buf.end());
-                             int64_t best_len = 0, best_end = 0;  // the first longest run is the smallest value
-                             for (int64_t start = 0, j = 1; j <= n; ++j) {
-                               if (j == n || P::key(buf[j]) != P::key(buf[start])) {
-                                 if (j - start > best_len) best_len = j - start, best_end = j - 1;
-                                 start = j;
-                               }
-                             }
-                             int64_t src = P::index(buf[best_end]);  // the run's largest index: the last occurrence
-                             *v = row[src * inner];
-                             *ix = src;
-                           });
+    const scalar_t* x = in->data<scalar_t>();
+    scalar_t* v = values->data<scalar_t>();
+    int64_t* ix = indices->data<int64_t>();
+    const int64_t rows = outer * inner;
+    parallel_for(0, rows, std::max<int64_t>(1, 32768 / std::max<int64_t>(n, 1)), [&](int64_t b, int64_t e) {
+      std::vector<std::pair<scalar_t, int64_t>> elements(static_cast<size_t>(n));
+      for (int64_t r = b; r < e; ++r) {
+        const int64_t o = r / inner, i = r % inner;
+        const scalar_t* row = x + o * n * inner + i;
+        for (int64_t k = 0; k < n; ++k) elements[k] = {row[k * inner], k};
+        std::sort(elements.begin(), elements.end(),
+                  [](const auto& p, const auto& q) { return value_less(p.first, q.first); });
+        int64_t run = 0, best = 0, src = 0;
+        for (int64_t j = 0; j < n; ++j) {
+          ++run;
+          if (j == n - 1 || value_differs(elements[j].first, elements[j + 1].first)) {
+            if (run > best) best = run, src = elements[j].second;
+            run = 0;
+          }
+        }
+        v[o * inner + i] = row[src * inner];
+        ix[o * inner + i] = src;
+      }
+    });
   });
 }
 

@@ -16,8 +16,9 @@ void sort(const Tensor& in, const Tensor& values, const Tensor& indices, int64_t
 // holds the k-th best (nth_element's guarantee), which kthvalue relies on.
 void topk(const Tensor& in, const Tensor& values, const Tensor& indices, int64_t outer, int64_t n, int64_t inner,
           int64_t k, bool largest, bool sorted);
-// The most frequent value of each row (the smallest among equally frequent ones) and the index of its
-// last occurrence, as torch's; values and indices hold outer * inner elements.
+// The most frequent value of each row (the smallest among equally frequent ones) and the index torch's CPU
+// kernel gives: the last of its occurrences in the order an (unstable) std::sort by value leaves them (the last
+// occurrence for rows of up to 16 elements); values and indices hold outer * inner elements.
 void mode(const Tensor& in, const Tensor& values, const Tensor& indices, int64_t outer, int64_t n, int64_t inner);
 // For each of the rows x n values, the number of elements of its sorted row of m (the single row when
 // `shared`) that are < the value (<= with `right`): binary searches, rows in parallel. One dtype, all
