@@ -342,8 +342,10 @@ def test_bad_arguments_raise_torchs_errors():
         torch.compile(f, mode="bogus")
     with pytest.raises(RuntimeError, match="Either mode or options can be specified"):
         torch.compile(f, mode="default", options={})
-    with pytest.raises(RuntimeError, match="Invalid backend: 'nonexistent'"):
+    with pytest.raises(torch._dynamo.exc.InvalidBackend) as e:  # (a RuntimeError, as torch's)
         torch.compile(f, backend="nonexistent")
+    assert str(e.value) == ("Invalid backend: 'nonexistent', see `torch._dynamo.list_backends()` for available "
+                            "backends.") and isinstance(e.value, RuntimeError)
     with pytest.raises(AssertionError, match="A callable function is expected, but <class 'int'> is provided."):
         torch.compile(5)
 

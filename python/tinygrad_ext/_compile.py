@@ -46,7 +46,18 @@ from .tensor import Tensor, _wrap, tensor
 _IMPL = Tensor.__dict__["_impl"].__get__
 
 _MODES = ("default", "lite", "reduce-overhead", "max-autotune-no-cudagraphs", "max-autotune")
-_BACKENDS = ("inductor", "eager", "aot_eager", "cudagraphs")
+_BACKENDS = ("inductor", "eager", "aot_eager", "cudagraphs")  # ('eager' and 'aot_eager' run eagerly)
+
+
+class TorchDynamoException(RuntimeError):
+    """torch._dynamo.exc.TorchDynamoException."""
+
+
+class InvalidBackend(TorchDynamoException):
+    """torch._dynamo.exc.InvalidBackend: compile() with a backend name it does not know."""
+
+    def __init__(self, name):
+        super().__init__(f"Invalid backend: {name!r}, see `torch._dynamo.list_backends()` for available backends.")
 RECOMPILE_LIMIT = 8  # torch._dynamo.config.recompile_limit
 
 
@@ -490,8 +501,7 @@ def compile(model=None, *, fullgraph=False, dynamic=None, backend="inductor", mo
     if mode is not None and mode not in _MODES:
         raise RuntimeError(f"Unrecognized mode={mode}, should be one of: {', '.join(_MODES)}")
     if isinstance(backend, str) and backend not in _BACKENDS:
-        raise RuntimeError(f"Invalid backend: '{backend}': this library's compile accepts {', '.join(_BACKENDS)} "
-                           "('eager' and 'aot_eager' run eagerly).")
+        raise InvalidBackend(backend)
     if not isinstance(disable, bool):
         raise AssertionError(f"Expected enable to be a bool, got {type(disable)}")
     if disable:

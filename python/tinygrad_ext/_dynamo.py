@@ -2,11 +2,18 @@
 mark_dynamic, explain), on tinygrad_ext.compile. Our compile traces and records without bytecode analysis, so the
 marks and most switches are accepted and recorded only; recompile_limit (cache_size_limit) is the one compile reads."""
 import dataclasses
+import sys
+import types
 import warnings
 
 from . import _compile
 from ._compile import OptimizedModule, reset
 from .compiler import allow_in_graph, assume_constant_result, disable, is_compiling
+
+# torch._dynamo.exc: the exceptions compile raises
+exc = types.ModuleType(f"{__name__}.exc")
+exc.TorchDynamoException, exc.InvalidBackend = _compile.TorchDynamoException, _compile.InvalidBackend
+sys.modules[exc.__name__] = exc
 
 __all__ = ["OptimizedModule", "allow_in_graph", "assume_constant_result", "config", "disable", "explain",
            "is_compiling", "list_backends", "mark_dynamic", "mark_static", "maybe_mark_dynamic", "optimize", "reset"]
