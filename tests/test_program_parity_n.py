@@ -394,3 +394,37 @@ def test_mode_small_rows_and_nan():
     # NaN breaks std::sort's order as it does torch's: the longest run found is of 1s
     m = torch.mode(torch.tensor([1.0, float("nan"), 1.0, float("nan"), 2.0, 2.0, 2.0] * 4))
     assert (m.values.item(), m.indices.item()) == (1.0, 23)
+
+
+# ------------------------------------------------------------------ topk / kthvalue: torch's CPU tie order
+TIES = [1, 2, 1, 0, 1, 0, 0, 2, 1, 1, 1, 0, 2, 2, 0, 1, 0, 0, 2, 2, 0, 2, 0, 1, 0, 2, 2, 0, 1, 2, 0, 1, 1, 1, 0, 2, 2,
+        1, 2, 0]
+TIES_200 = [1, 0, 2, 0, 1, 0, 1, 2, 0, 0, 2, 1, 1, 0, 2, 1, 0, 1, 1, 2, 1, 2, 0, 0, 0, 1, 2, 2, 1, 1, 0, 2, 2, 1, 2, 2,
+            2, 1, 1, 2, 0, 0, 0, 2, 2, 1, 1, 2, 2, 1, 0, 1, 2, 1, 0, 1, 2, 0, 0, 1, 2, 2, 1, 1, 1, 1, 0, 1, 2, 2, 0, 2,
+            1, 1, 2, 1, 1, 1, 2, 0, 0, 2, 2, 0, 0, 1, 0, 0, 1, 0, 0, 1, 2, 0, 1, 1, 1, 0, 0, 1, 1, 2, 1, 2, 2, 2, 2, 1,
+            0, 1, 0, 0, 1, 0, 2, 1, 2, 0, 1, 1, 2, 1, 0, 2, 0, 0, 2, 0, 2, 2, 1, 2, 0, 2, 0, 2, 1, 2, 2, 2, 0, 0, 0, 0,
+            0, 1, 1, 1, 1, 0, 1, 0, 1, 0, 0, 2, 1, 2, 1, 2, 1, 1, 2, 2, 0, 0, 2, 1, 2, 0, 1, 0, 1, 1, 0, 2, 1, 2, 1, 0,
+            2, 1, 1, 2, 1, 2, 0, 2, 0, 1, 2, 2, 1, 0, 1, 0, 1, 0, 2, 0]
+
+
+@pytest.mark.parametrize("dtype", [torch.float32, torch.float64, torch.int64, torch.float16])
+def test_topk_ties_as_torch(dtype):
+    # nth_element at k - 1 (then std::sort of the first k - 1) on (value, index) compared by value alone
+    x = torch.tensor(TIES).to(dtype)
+    assert torch.topk(x, 5).indices.tolist() == [13, 18, 35, 19, 12]
+    assert torch.topk(x, 5, largest=False).indices.tolist() == [16, 22, 17, 24, 14]
+    assert torch.topk(x, 20, sorted=True).indices[:8].tolist() == [29, 7, 38, 36, 12, 13, 35, 18]
+    # k * 64 <= n: std::partial_sort
+    y = torch.tensor(TIES_200).to(dtype)
+    assert torch.topk(y, 3).indices.tolist() == [10, 7, 2]
+    assert torch.topk(y, 3, largest=False).indices.tolist() == [5, 1, 3]
+
+
+def test_kthvalue_quickselect_and_median_stable():
+    x = torch.tensor(TIES, dtype=torch.float32)
+    assert torch.kthvalue(x, 21).indices.item() == 0  # torch's quickselect
+    assert torch.median(x, 0).indices.item() == 10  # the stable pick: the 20th in (value, index) order
+    v, i = torch.kthvalue(x.reshape(4, 10), 3, dim=1, keepdim=True)
+    assert v.shape == (4, 1) and i.shape == (4, 1)
+    assert torch.kthvalue(torch.tensor(3.0), 1).values.item() == 3.0
+    assert torch.kthvalue(torch.empty(0, 4), 2, dim=1).values.shape == (0,)

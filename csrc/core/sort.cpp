@@ -66,6 +66,20 @@ std::pair<Tensor, Tensor> topk(const Tensor& a, int64_t k, int64_t dim, bool lar
   return {values, indices};
 }
 
+std::pair<Tensor, Tensor> kthvalue(const Tensor& a, int64_t k, int64_t dim, bool stable) {
+  dim = wrap_dim(dim, a->dim());
+  Rows r = rows_along(a, dim);
+  TG_CHECK(k >= 1 && k <= r.n, "kthvalue(): selected number k out of range for dimension ", dim);
+  if (a->device().is_cuda()) return on_host(a, [&](const Tensor& h) { return kthvalue(h, k, dim, stable); });
+  if (is_narrow(a->dtype)) return in_compute_dtype(a, [&](const Tensor& f) { return kthvalue(f, k, dim, stable); });
+  Shape sizes = a->sizes;
+  if (a->dim()) sizes[dim] = 1;
+  Tensor in = contiguous(a);
+  Tensor values = empty(sizes, a->dtype, a->device()), indices = empty(sizes, DType::Int64, a->device());
+  if (values->numel()) cpu::kthvalue(in, values, indices, r.outer, r.n, r.inner, k, stable);
+  return {values, indices};
+}
+
 std::pair<Tensor, Tensor> mode(const Tensor& a, int64_t dim, bool keepdim) {
   dim = wrap_dim(dim, a->dim());
   Rows r = rows_along(a, dim);

@@ -175,31 +175,108 @@ void sort(const Tensor& in, const Tensor& values, const Tensor& indices, int64_t
   });
 }
 
+// torch's CPU topk: (value, index) pairs compared by value alone (NaN largest), then std::partial_sort of the
+// first k when k * 64 <= n, else std::nth_element at k - 1 and, when sorted, std::sort of the k - 1 before it;
+// equal values end in the order those algorithms leave them, reproduced by running them on the same comparisons
+// (the keys order as torch's comparator: NaN first when largest, -0 == +0).
 void topk(const Tensor& in, const Tensor& values, const Tensor& indices, int64_t outer, int64_t n, int64_t inner,
           int64_t k, bool largest, bool sorted) {
   TG_DISPATCH(in->dtype, "topk", [&] {
-    for_each_row<scalar_t>(
-        in, values, indices, outer, n, inner, k, [&](auto p, auto& buf, const scalar_t* row, scalar_t* v, int64_t* ix) {
-          using P = decltype(p);
-          if (k * 64 <= n) {  // few wanted: one pass through a max-heap of the k best so far (most are rejected)
-            for (int64_t j = 0; j < k; ++j) buf[j] = item_of<P>(row, j, inner, largest);
-            std::make_heap(buf.begin(), buf.begin() + k);
-            for (int64_t j = k; j < n; ++j) {
-              auto item = item_of<P>(row, j, inner, largest);
-              if (item < buf[0]) {
-                std::pop_heap(buf.begin(), buf.begin() + k);
-                buf[k - 1] = item;
-                std::push_heap(buf.begin(), buf.begin() + k);
-              }
-            }
-            std::sort_heap(buf.begin(), buf.begin() + k);
-          } else {
-            fill_keys<P>(buf, row, n, inner, largest);
-            if (k > 0) std::nth_element(buf.begin(), buf.begin() + (k - 1), buf.end());  // (k == n too: unsorted)
-            if (sorted) std::sort(buf.begin(), buf.begin() + k);
-          }
-          write_out<P>(buf, k, row, inner, v, ix);
-        });
+    using K = key_type<scalar_t>;
+    const scalar_t* x = in->data<scalar_t>();
+    scalar_t* v = values->data<scalar_t>();
+    int64_t* ix = indices->data<int64_t>();
+    parallel_for(0, outer * inner, std::max<int64_t>(1, 32768 / std::max<int64_t>(n, 1)), [&](int64_t b, int64_t e) {
+      std::vector<std::pair<K, int64_t>> q(static_cast<size_t>(n));
+      auto first_less = [](const auto& p, const auto& r) { return p.first < r.first; };
+      for (int64_t r = b; r < e; ++r) {
+        const int64_t o = r / inner, i = r % inner;
+        const scalar_t* row = x + o * n * inner + i;
+        for (int64_t j = 0; j < n; ++j) {
+          const K key = order_key(row[j * inner]);
+          q[j] = {largest ? K(~key) : key, j};
+        }
+        if (k * 64 <= n) {
+          std::partial_sort(q.begin(), q.begin() + k, q.end(), first_less);
+        } else {
+          std::nth_element(q.begin(), q.begin() + (k - 1), q.end(), first_less);
+          if (sorted) std::sort(q.begin(), q.begin() + (k - 1), first_less);
+        }
+        for (int64_t j = 0; j < k; ++j) {
+          v[(o * k + j) * inner + i] = row[q[j].second * inner];
+          ix[(o * k + j) * inner + i] = q[j].second;
+        }
+      }
+    });
+  });
+}
+
+// torch's quick_select_template (kthvalue's CPU kernel): median-of-three quickselect on the values and their
+// indices together, swapping both; gt is its "greater or NaN" comparison (here on the keys).
+template <class K> void quick_select(std::vector<K>& a, std::vector<int64_t>& id, int64_t k) {
+  auto swap = [&](int64_t i, int64_t j) {
+    std::swap(a[i], a[j]);
+    std::swap(id[i], id[j]);
+  };
+  int64_t L = 0, R = static_cast<int64_t>(a.size()) - 1;
+  while (true) {
+    if (R <= L) return;
+    if (R == L + 1) {
+      if (a[L] > a[R]) swap(L, R);
+      return;
+    }
+    const int64_t P = L + (R - L) / 2;
+    swap(P, L + 1);
+    if (a[L + 1] > a[R]) swap(L + 1, R);
+    if (a[L] > a[R]) swap(L, R);
+    if (a[L + 1] > a[L]) swap(L + 1, L);
+    int64_t i = L + 1, j = R;
+    const K piv = a[L];
+    while (true) {
+      do ++i;
+      while (piv > a[i]);
+      do --j;
+      while (a[j] > piv);
+      if (j < i) break;
+      swap(i, j);
+    }
+    swap(L, j);
+    if (j <= k) L = i;
+    if (j >= k) R = j - 1;
+  }
+}
+
+void kthvalue(const Tensor& in, const Tensor& values, const Tensor& indices, int64_t outer, int64_t n, int64_t inner,
+              int64_t k, bool stable) {
+  TG_DISPATCH(in->dtype, "kthvalue", [&] {
+    if (stable) {  // the k-th in (value, index) order: a total order, so nth_element's pick is unique
+      for_each_row<scalar_t>(in, values, indices, outer, n, inner, 1,
+                             [&](auto p, auto& buf, const scalar_t* row, scalar_t* v, int64_t* ix) {
+                               using P = decltype(p);
+                               fill_keys<P>(buf, row, n, inner, false);
+                               std::nth_element(buf.begin(), buf.begin() + (k - 1), buf.end());
+                               const int64_t src = P::index(buf[k - 1]);
+                               *v = row[src * inner];
+                               *ix = src;
+                             });
+      return;
+    }
+    using K = key_type<scalar_t>;
+    const scalar_t* x = in->data<scalar_t>();
+    scalar_t* v = values->data<scalar_t>();
+    int64_t* ix = indices->data<int64_t>();
+    parallel_for(0, outer * inner, std::max<int64_t>(1, 32768 / std::max<int64_t>(n, 1)), [&](int64_t b, int64_t e) {
+      std::vector<K> a(static_cast<size_t>(n));
+      std::vector<int64_t> id(static_cast<size_t>(n));
+      for (int64_t r = b; r < e; ++r) {
+        const int64_t o = r / inner, i = r % inner;
+        const scalar_t* row = x + o * n * inner + i;
+        for (int64_t j = 0; j < n; ++j) a[j] = order_key(row[j * inner]), id[j] = j;
+        quick_select(a, id, k - 1);
+        v[o * inner + i] = row[id[k - 1] * inner];
+        ix[o * inner + i] = id[k - 1];
+      }
+    });
   });
 }
 

@@ -1,4 +1,4 @@
-// Sorting kernels: sort, topk (kthvalue and median use its partial order) and mode. The input is
+// Sorting kernels: sort, topk, kthvalue (median: its stable pick) and mode. The input is
 // contiguous, viewed as (outer, n, inner); each of the outer * inner rows (n elements, stride inner)
 // is handled on its own, rows in parallel. Outputs are contiguous (outer, n or k, inner): values in the
 // input's dtype, indices int64.
@@ -16,6 +16,10 @@ void sort(const Tensor& in, const Tensor& values, const Tensor& indices, int64_t
 // holds the k-th best (nth_element's guarantee), which kthvalue relies on.
 void topk(const Tensor& in, const Tensor& values, const Tensor& indices, int64_t outer, int64_t n, int64_t inner,
           int64_t k, bool largest, bool sorted);
+// The k-th smallest (1-based) of each row: stable, the k-th in (value, index) order (median's pick), else
+// torch's kthvalue (its quickselect's index among equal values); values and indices hold outer * inner elements.
+void kthvalue(const Tensor& in, const Tensor& values, const Tensor& indices, int64_t outer, int64_t n, int64_t inner,
+              int64_t k, bool stable);
 // The most frequent value of each row (the smallest among equally frequent ones) and the index torch's CPU
 // kernel gives: the last of its occurrences in the order an (unstable) std::sort by value leaves them (the last
 // occurrence for rows of up to 16 elements); values and indices hold outer * inner elements.

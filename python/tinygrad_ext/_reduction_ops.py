@@ -24,13 +24,12 @@ def _reduced_size(input, dim, op):
 
 # ------------------------------------------------- the registry's selections (_registry.SELECTIONS)
 # Their kernels: (values, indices) as impls, without a graph; the generated methods below add the node.
-def _kth(input, k, dim, keepdim):
-    """The k-th smallest (1-based) along dim: position k - 1 of an unsorted topk (see csrc/cpu/sort.h)."""
-    values, indices = _C.topk(input._impl, k, dim, False, False)
-    if input.dim():
-        values, indices = _C.select(values, dim, k - 1), _C.select(indices, dim, k - 1)
-        if keepdim:
-            values, indices = _C.unsqueeze(values, dim), _C.unsqueeze(indices, dim)
+def _kth(input, k, dim, keepdim, stable=True):
+    """The k-th smallest (1-based) along dim (see csrc/cpu/sort.h): stable, the k-th in (value, index) order
+    (median's pick, as torch's); else the index torch's kthvalue quickselect gives among equal values."""
+    values, indices = _C.kthvalue(input._impl, k, dim, stable)
+    if input.dim() and not keepdim:
+        values, indices = _C.select(values, dim, 0), _C.select(indices, dim, 0)
     return values, indices
 
 
@@ -79,7 +78,7 @@ def kthvalue_dim(input, k, dim, keepdim):
     d, n = _reduced_size(input, dim, "kthvalue")
     if not 1 <= k <= n:
         raise RuntimeError(f"kthvalue(): selected number k out of range for dimension {d}")
-    return _kth(input, k, d, keepdim)
+    return _kth(input, k, d, keepdim, stable=False)
 
 
 def _empty_pick(input, d, keepdim):

@@ -1294,6 +1294,9 @@ FRONT_ENDS = [
                      "index"),
     F(_OPS, "std::pair<Tensor, Tensor> topk(const Tensor& a, int64_t k, int64_t dim, bool largest, bool sorted)",
       "release", doc="the rows are best first when `sorted`"),
+    F(_OPS, "std::pair<Tensor, Tensor> kthvalue(const Tensor& a, int64_t k, int64_t dim, bool stable)", "release",
+      doc="the k-th smallest along dim (kept as a size-1 dim): stable, the k-th in (value, index) order; else the "
+          "index torch's quickselect gives among equal values"),
     F(_OPS, "std::pair<Tensor, Tensor> mode(const Tensor& a, int64_t dim, bool keepdim)", "release",
       doc="the most frequent value (the smallest of equally frequent ones), the index of its last"),
     F(_OPS, "Tensor searchsorted(const Tensor& seq, const Tensor& values, bool right)", "release",
