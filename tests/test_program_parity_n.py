@@ -428,3 +428,53 @@ def test_kthvalue_quickselect_and_median_stable():
     assert v.shape == (4, 1) and i.shape == (4, 1)
     assert torch.kthvalue(torch.tensor(3.0), 1).values.item() == 3.0
     assert torch.kthvalue(torch.empty(0, 4), 2, dim=1).values.shape == (0,)
+
+
+# ------------------------------------------------------------------ linalg: batched right-hand sides, tolerances
+def test_solve_batched_vector_rhs_left_false():
+    # B of A's shape less the last dim is a batch of vectors, left or not (torch's linalg_solve_is_vector_rhs)
+    _raises(RuntimeError, "linalg.solve: Incompatible shapes of A and B for the equation XA = B (3x3 and 3x1)",
+            lambda: torch.linalg.solve(torch.eye(3).expand(2, 3, 3), torch.ones(2, 3), left=False))
+    _raises(RuntimeError, "linalg.solve: Incompatible shapes of A and B for the equation XA = B (3x3 and 3x1)",
+            lambda: torch.linalg.solve(torch.eye(3), torch.ones(3), left=False))
+    assert torch.linalg.solve(torch.eye(3).expand(2, 3, 3), torch.ones(2, 4, 3), left=False).shape == (2, 4, 3)
+    with pytest.raises(RuntimeError, match=r"The size of tensor a \(3\) must match the size of tensor b \(2\) at "
+                                           r"non-singleton dimension 0"):
+        torch.linalg.solve(torch.eye(3).expand(2, 3, 3), torch.ones(3, 3, 1))  # (B's batch is tensor a)
+
+
+def test_lstsq_dtype_and_lu_solve_messages():
+    _raises(RuntimeError, "torch.linalg.lstsq: Expected input and other to have the same dtype, but got input's "
+            "dtype Double and other's dtype Float",
+            lambda: torch.linalg.lstsq(torch.eye(3, dtype=torch.float64), torch.ones(3, 1)))
+    LU, piv = torch.linalg.lu_factor(torch.eye(3) * 2)
+    _raises(RuntimeError, "linalg.lu_solve: Incompatible shapes of A and B for the equation AX = B (3x3 and 4x2)",
+            lambda: torch.linalg.lu_solve(LU, piv, torch.ones(4, 2), adjoint=True))
+    _raises(RuntimeError, "linalg.lu_solve: Incompatible shapes of A and B for the equation XA = B (3x3 and 2x4)",
+            lambda: torch.linalg.lu_solve(LU, piv, torch.ones(2, 4), left=False, adjoint=True))
+    assert torch.linalg.lu_solve(LU, piv, torch.ones(2, 3), left=False).tolist() == [[0.5] * 3] * 2
+
+
+def test_norm_dim_length():
+    for dim in ((0, 1, 2), ()):
+        for ord in (None, 2, "fro"):
+            _raises(RuntimeError, f"linalg.norm: If dim is specified, it must be of length 1 or 2. Got {list(dim)}",
+                    lambda: torch.linalg.norm(torch.ones(2, 3, 3), ord=ord, dim=dim))
+
+
+def test_tensor_tolerances_per_matrix():
+    B = torch.diag(torch.tensor([3.0, 2.0, 1.0])).expand(2, 3, 3)
+    assert torch.linalg.matrix_rank(B, atol=torch.tensor([0.5, 2.5])).tolist() == [3, 1]
+    assert torch.linalg.matrix_rank(B, tol=torch.tensor([0.5, 2.5])).tolist() == [3, 1]
+    assert torch.linalg.matrix_rank(B, rtol=torch.tensor([0.1, 0.5])).tolist() == [3, 2]
+    assert torch.linalg.matrix_rank(B, hermitian=True, atol=torch.tensor([0.5, 2.5])).tolist() == [3, 1]
+    assert torch.linalg.pinv(B, atol=torch.tensor([0.5, 2.5]))[1].diagonal().tolist() == pytest.approx(
+        [0.3333333432674408, 0.0, 0.0])
+    assert torch.linalg.pinv(B, hermitian=True, rtol=torch.tensor([0.1, 0.5]))[1].diagonal().tolist() == \
+        pytest.approx([0.3333333432674408, 0.5, 0.0])
+    assert torch.linalg.pinv(B, atol=torch.tensor([[0.5], [2.5]])).shape == (2, 2, 3, 3)
+    # the default rtol (eps * n) only where atol is not > 0
+    E = torch.diag(torch.tensor([1.0, 1e-8, 0.0])).expand(2, 3, 3)
+    assert torch.linalg.matrix_rank(E, atol=torch.tensor([0.0, 1e-9])).tolist() == [1, 2]
+    assert torch.linalg.matrix_rank(E, atol=0.0).tolist() == [1, 1]
+    assert torch.linalg.matrix_rank(E, atol=1e-9).tolist() == [2, 2]

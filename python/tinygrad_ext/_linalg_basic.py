@@ -129,12 +129,15 @@ def lu_solve(LU, pivots, B, *, left=True, adjoint=False, out=None):
     _same_dtype(LU, B, "linalg.lu_solve")
     n = LU.shape[-1]
     if not left:
+        if B.shape[-1] != n:
+            raise RuntimeError(f"linalg.lu_solve: Incompatible shapes of A and B for the equation "
+                               f"XA = B ({n}x{n} and {B.shape[-2]}x{B.shape[-1]})")
         X = lu_solve(LU, pivots, _T(B), adjoint=not adjoint)
         X = _T(X)
         return X if out is None else write_out(out, X)
     if B.shape[-2] != n:
         raise RuntimeError(f"linalg.lu_solve: Incompatible shapes of A and B for the equation "
-                           f"{'AH' if adjoint else 'A'}X = B ({n}x{n} and {B.shape[-2]}x{B.shape[-1]})")
+                           f"AX = B ({n}x{n} and {B.shape[-2]}x{B.shape[-1]})")  # (torch's words, adjoint too)
     batch = list(_broadcast_shape(_broadcast_shape(LU.shape[:-2], B.shape[:-2]), pivots.shape[:-1]))
     LU, B = LU.expand(batch + [n, n]), B.expand(batch + list(B.shape[-2:]))
     pivots = pivots.expand(batch + [n]).contiguous()
@@ -170,7 +173,7 @@ def solve(A, B, *, left=True, out=None):
         raise TypeError(f"linalg_solve(): argument 'B' (position 2) must be Tensor, not {type(B).__name__}")
     _same_dtype(A, B, "linalg.solve")
     n = A.shape[-1]
-    vector = B.dim() == 1 or (left and B.dim() == A.dim() - 1 and tuple(B.shape) == tuple(A.shape[:-1]))
+    vector = B.dim() == 1 or (B.dim() == A.dim() - 1 and tuple(B.shape) == tuple(A.shape[:-1]))  # (left or not)
     Bm = B.unsqueeze(-1) if vector else B
     Bl = Bm if left else _T(Bm)  # (the equation as A X = B)
     if Bl.dim() < 2 or Bl.shape[-2] != n:
@@ -178,7 +181,7 @@ def solve(A, B, *, left=True, out=None):
         shape = f"{rows}x{cols}" if left else f"{cols}x{rows}"
         raise RuntimeError(f"linalg.solve: Incompatible shapes of A and B for the equation "
                            f"{'AX = B' if left else 'XA = B'} ({n}x{n} and {shape})")
-    batch = _broadcast_shape(A.shape[:-2], Bm.shape[:-2])
+    batch = _broadcast_shape(Bm.shape[:-2], A.shape[:-2])  # (torch's order: B's batch is tensor a)
     A = A.expand(list(batch) + [n, n])
     X = _solve_batched(A, B.expand(list(batch) + list(B.shape[-1 if vector else -2:])), left)
     return X if out is None else write_out(out, X)
@@ -323,9 +326,13 @@ def eigvalsh(A, UPLO="L", *, out=None):
 # -------------------------------------------------------------- pinv, lstsq
 def _tolerance(S, m, n, atol, rtol):
     """torch's cutoff max(atol, rtol * s_max) (..., 1); rtol defaults to eps * max(m, n) unless atol is given."""
-    if rtol is None:
-        rtol = 0.0 if atol is not None and not (isinstance(atol, (int, float)) and atol <= 0) else \
-            _finfo_eps(S) * max(m, n)
+    default = _finfo_eps(S) * max(m, n)
+    # (a tensor tolerance is per matrix: it broadcasts with the batch dims)
+    atol, rtol = (t.to(S.dtype).unsqueeze(-1) if isinstance(t, Tensor) else t for t in (atol, rtol))
+    if rtol is None and isinstance(atol, Tensor):  # (torch's, elementwise: no default rtol where atol > 0)
+        rtol = atol.gt(0).logical_not().to(S.dtype) * default
+    elif rtol is None:
+        rtol = 0.0 if atol is not None and atol > 0 else default
     smax = S.amax(-1, keepdim=True) if S.shape[-1] else S.new_zeros(list(S.shape[:-1]) + [1])
     tol = smax * rtol
     if atol is not None:
@@ -376,7 +383,9 @@ def lstsq(A, B, rcond=None, *, driver=None):
     driver = "gelsy" if driver is None else driver
     if driver not in _LSTSQ_DRIVERS:
         raise RuntimeError("torch.linalg.lstsq: parameter `driver` should be one of (gels, gelsy, gelsd, gelss)")
-    _same_dtype(A, B, "torch.linalg.lstsq")
+    if A.dtype != B.dtype:
+        raise RuntimeError(f"torch.linalg.lstsq: Expected input and other to have the same dtype, but got input's "
+                           f"dtype {A.dtype._legacy[:-6]} and other's dtype {B.dtype._legacy[:-6]}")
     if not 0 <= A.dim() - B.dim() <= 1:
         raise RuntimeError("torch.linalg.lstsq: input.dim() must be greater or equal to other.dim() and "
                            "(input.dim() - other.dim()) <= 1")
