@@ -478,3 +478,23 @@ def test_tensor_tolerances_per_matrix():
     assert torch.linalg.matrix_rank(E, atol=torch.tensor([0.0, 1e-9])).tolist() == [1, 2]
     assert torch.linalg.matrix_rank(E, atol=0.0).tolist() == [1, 1]
     assert torch.linalg.matrix_rank(E, atol=1e-9).tolist() == [2, 2]
+
+
+# ------------------------------------------------------------------ histc messages
+@pytest.mark.parametrize("call, msg", [
+    (lambda: torch.histc(torch.tensor([1.0, 2.0]), bins=0), "torch.histogram(): bins must be > 0, but got 0 for "
+                                                            "dimension 0"),
+    (lambda: torch.histc(torch.tensor([1.0, 2.0]), bins=2, min=float("inf")), "torch.histc: range of [inf, 0] is "
+                                                                              "not finite"),
+    (lambda: torch.histc(torch.tensor([1.0, 2.0]), bins=2, min=float("nan"), max=1),
+     "torch.histc: range of [nan, 1] is not finite"),
+    (lambda: torch.histc(torch.tensor([1e20, float("nan")]), bins=2), "torch.histc: range of [-nan, -nan] is not "
+                                                                      "finite"),
+    (lambda: torch.histc(torch.tensor([0.1, float("inf")]), bins=2), "torch.histc: range of [0.1, inf] is not finite"),
+    (lambda: torch.histc(torch.tensor([1e20, float("inf")]), bins=2), "torch.histc: range of [1e+20, inf] is not "
+                                                                      "finite"),
+    (lambda: torch.histc(torch.tensor([1.5], dtype=torch.float64), bins=2, min=1e-7, max=float("inf")),
+     "torch.histc: range of [1e-07, inf] is not finite"),
+])
+def test_histc_messages(call, msg):
+    _raises(RuntimeError, msg, call)

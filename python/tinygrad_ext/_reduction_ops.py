@@ -285,16 +285,20 @@ def bincount(input, weights=None, minlength=0):
 def histc(input, bins=100, min=0, max=0):  # torch's argument names
     if not input.dtype.is_floating_point:
         raise NotImplementedError(f"\"histogram_cpu\" not implemented for '{input.dtype._legacy[:-6]}'")
-    if bins <= 0:
-        raise RuntimeError(f"torch.histc: bins must be > 0, but got {bins} for dimension 0")
+    if bins <= 0:  # (torch's words: histc checks as histogram does)
+        raise RuntimeError(f"torch.histogram(): bins must be > 0, but got {bins} for dimension 0")
     x = input.detach().reshape(-1)
     lo, hi = float(min), float(max)
-    if lo == hi and x.numel():
+    from_data = lo == hi and x.numel()
+    if from_data:
         lo, hi = x.min().item(), x.max().item()
     if lo == hi:
         lo, hi = lo - 1, hi + 1
     if not (math.isfinite(lo) and math.isfinite(hi)):
-        raise RuntimeError(f"torch.histc: range of [{lo}, {hi}] is not finite")
+        # torch prints the doubles as C++ streams do (6 significant digits; a NaN of the data's min/max as -nan)
+        def text(v):
+            return "-nan" if from_data and math.isnan(v) else f"{v:g}"
+        raise RuntimeError(f"torch.histc: range of [{text(lo)}, {text(hi)}] is not finite")
     if lo > hi:
         raise RuntimeError("torch.histc: max must be larger than min")
     inside = (x >= lo) & (x <= hi)
