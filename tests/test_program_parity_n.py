@@ -498,3 +498,51 @@ def test_tensor_tolerances_per_matrix():
 ])
 def test_histc_messages(call, msg):
     _raises(RuntimeError, msg, call)
+
+
+# ------------------------------------------------------------------ gradient, diff, trapezoid checks
+F2 = torch.arange(20.0).reshape(5, 4) ** 2
+
+
+@pytest.mark.parametrize("call, exc, msg", [
+    (lambda: torch.gradient(F2, spacing=(torch.ones(5), torch.ones(4)), dim=0), RuntimeError,
+     "torch.gradient expected spacing to be unspecified, a scalar or it's spacing and dim arguments to have the same "
+     "length, but got a spacing argument of length 2 and a dim argument of length 1."),
+    (lambda: torch.gradient(F2, spacing=[1.0, 2.0], dim=[1]), RuntimeError,
+     "torch.gradient expected spacing to be unspecified, a scalar or it's spacing and dim arguments to have the same "
+     "length, but got a spacing argument of length 2 and a dim argument of length 1."),
+    (lambda: torch.gradient(F2, spacing=[1.0]), RuntimeError,
+     "torch.gradient expected spacing to be unspecified, a scalar, or a list of length equal to 'self.dim() = 2', "
+     "since dim argument was not given, but got a list of length 1"),
+    (lambda: torch.gradient(F2, spacing=[torch.tensor(0.5), torch.tensor(1.0)]), RuntimeError,
+     "torch.gradient expected each element of spacing to have one dimension, but got an element with 0 dimensions!"),
+    (lambda: torch.gradient(F2, spacing=(torch.ones(5), torch.ones(2, 2))), RuntimeError,
+     "torch.gradient expected each element of spacing to have one dimension, but got an element with 2 dimensions!"),
+    (lambda: torch.diff(F2, prepend=torch.zeros(1, 4)), RuntimeError,
+     "diff expects the shape of tensor to prepend or append to match that of input except along the differencing "
+     "dimension; input.size(0) = 5, but got tensor.size(0) = 1"),
+    (lambda: torch.diff(F2, prepend=torch.zeros(4), dim=0), RuntimeError,
+     "diff expects prepend or append to be the same dimension as input"),
+    (lambda: torch.diff(F2, prepend=torch.tensor(1.0)), RuntimeError,
+     "diff expects prepend or append to be the same dimension as input"),
+    (lambda: torch.trapezoid(torch.tensor([1.0, 2.0]), dx=1, dim=3), IndexError,
+     "Dimension out of range (expected to be in range of [-1, 0], but got 3)"),
+    (lambda: torch.trapezoid(torch.tensor(1.0)), IndexError, "Dimension specified as -1 but tensor has no dimensions"),
+    (lambda: torch.cumulative_trapezoid(torch.tensor(1.0)), IndexError,
+     "slice() cannot be applied to a 0-dim tensor."),
+])
+def test_calculus_checks(call, exc, msg):
+    _raises(exc, msg, call)
+
+
+def test_gradient_spacing_forms():
+    g = torch.gradient(F2, spacing=torch.tensor(0.5))  # a 0-d tensor is a scalar spacing
+    assert [x.tolist() for x in g] == [x.tolist() for x in torch.gradient(F2, spacing=0.5)]
+    assert torch.gradient(F2, spacing=torch.tensor(2.0), dim=1)[0].tolist() == \
+        torch.gradient(F2, spacing=2.0, dim=1)[0].tolist()
+    with pytest.raises(TypeError) as info:
+        torch.gradient(F2, spacing=torch.tensor([0.5, 1.0]))
+    assert str(info.value).startswith("gradient() received an invalid combination of arguments - got (Tensor, "
+                                      "spacing=Tensor), but expected one of:\n * (Tensor input, *, tuple of ints dim, "
+                                      "int edge_order = 1)\n")
+    assert torch.diff(F2, dim=0, append=torch.zeros(2, 4)).shape == (6, 4)

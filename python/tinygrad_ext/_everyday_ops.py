@@ -271,6 +271,9 @@ def _spacing(y, x, dx, dim, name):
 
 def trapezoid(y, x=None, *, dx=None, dim=-1):
     """The trapezoidal rule along dim: sum of (y[i] + y[i+1]) / 2 * (x[i+1] - x[i]) (or times dx)."""
+    if not y.dim():
+        raise IndexError("Dimension specified as -1 but tensor has no dimensions")
+    dim = _C.wrap_dim(dim, y.dim())
     width = _spacing(y, x, dx, dim, "trapezoid")
     y = _floating(y)
     n = y.shape[dim]
@@ -287,6 +290,9 @@ def trapz(y, x=None, *, dx=None, dim=-1):
 
 def cumulative_trapezoid(y, x=None, *, dx=None, dim=-1):
     """The running trapezoidal rule along dim (one value fewer than y has along dim)."""
+    if not y.dim():
+        raise IndexError("slice() cannot be applied to a 0-dim tensor.")
+    dim = _C.wrap_dim(dim, y.dim())
     width = _spacing(y, x, dx, dim, "cumulative_trapezoid")
     y = _floating(y)
     n = y.shape[dim]

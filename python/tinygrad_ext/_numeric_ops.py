@@ -59,6 +59,16 @@ def renorm_(self, p, dim, maxnorm):
     return self.copy_(renorm(self, p, dim, maxnorm))
 
 
+# torch's overloads of gradient, as its argument parser lists them
+_GRADIENT_SIGNATURES = "\n".join(" * (Tensor input, *, " + sig + ")" for sig in (
+    "tuple of ints dim, int edge_order = 1", "Number spacing, tuple of ints dim, int edge_order = 1",
+    "Number spacing = None, int dim = None, int edge_order = 1",
+    "tuple of Scalars spacing, int dim = None, int edge_order = 1",
+    "tuple of Scalars spacing, tuple of ints dim, int edge_order = 1",
+    "tuple of Tensors spacing, int dim = None, int edge_order = 1",
+    "tuple of Tensors spacing, tuple of ints dim, int edge_order = 1")) + "\n"
+
+
 def _gradient_dims(input, spacing, dim, edge_order):
     if edge_order not in (1, 2):
         raise RuntimeError("torch.gradient only supports edge_order=1 and edge_order=2.")
@@ -69,13 +79,27 @@ def _gradient_dims(input, spacing, dim, edge_order):
         for d in dims:
             if dims.count(d) > 1:
                 raise RuntimeError(f"dim {d} appears multiple times in the list of dims")
+    if isinstance(spacing, Tensor) and spacing.dim() == 0:  # (a 0-d tensor is torch's Number spacing)
+        spacing = spacing.item()
+    if isinstance(spacing, Tensor):
+        got = ["Tensor", "spacing=Tensor"] + (["dim=" + ("int" if isinstance(dim, numbers.Integral) else "tuple")]
+                                              if dim is not None else []) + \
+            (["edge_order=int"] if edge_order != 1 else [])
+        raise TypeError(f"gradient() received an invalid combination of arguments - got ({', '.join(got)}), but "
+                        f"expected one of:\n{_GRADIENT_SIGNATURES}")
     if isinstance(spacing, (list, tuple)):
         if len(spacing) != len(dims):
-            where = ("since dim argument was not given" if dim is None else
-                     f"since dim argument was given as {list(dims)}")
+            if dim is not None:
+                raise RuntimeError(f"torch.gradient expected spacing to be unspecified, a scalar or it's spacing and "
+                                   f"dim arguments to have the same length, but got a spacing argument of length "
+                                   f"{len(spacing)} and a dim argument of length {len(dims)}.")
             raise RuntimeError(f"torch.gradient expected spacing to be unspecified, a scalar, or a list of length "
-                               f"equal to 'self.dim() = {input.dim()}', {where}, but got a list of length "
-                               f"{len(spacing)}")
+                               f"equal to 'self.dim() = {input.dim()}', since dim argument was not given, but got a "
+                               f"list of length {len(spacing)}")
+        for h in spacing:
+            if isinstance(h, Tensor) and h.dim() != 1:
+                raise RuntimeError(f"torch.gradient expected each element of spacing to have one dimension, but got "
+                                   f"an element with {h.dim()} dimensions!")
         spacings = list(spacing)
     else:
         spacings = [spacing] * len(dims)

@@ -369,8 +369,16 @@ def diff(input, n=1, dim=-1, prepend=None, append=None):
     if n < 0:
         raise RuntimeError(f"order must be non-negative but got {n}")
     d = _C.wrap_dim(dim, input.dim())
-    parts = [t if t.dim() else t.reshape([1] * input.dim()).expand(input.shape[:d] + (1,) + input.shape[d + 1:])
-             for t in (prepend, input, append) if t is not None]
+    for t in (prepend, append):  # (torch's checks of the tensors to prepend or append: a 0-d one too)
+        if t is not None:
+            if t.dim() != input.dim():
+                raise RuntimeError("diff expects prepend or append to be the same dimension as input")
+            for i in range(t.dim()):
+                if i != d and t.shape[i] != input.shape[i]:
+                    raise RuntimeError(f"diff expects the shape of tensor to prepend or append to match that of input "
+                                       f"except along the differencing dimension; input.size({i}) = {input.shape[i]}, "
+                                       f"but got tensor.size({i}) = {t.shape[i]}")
+    parts = [t for t in (prepend, input, append) if t is not None]
     x = cat(parts, d) if len(parts) > 1 else input
     for _ in range(n):
         m = x.shape[d]
