@@ -546,3 +546,26 @@ def test_gradient_spacing_forms():
                                       "spacing=Tensor), but expected one of:\n * (Tensor input, *, tuple of ints dim, "
                                       "int edge_order = 1)\n")
     assert torch.diff(F2, dim=0, append=torch.zeros(2, 4)).shape == (6, 4)
+
+
+# ------------------------------------------------------------------ special.ndtri in the tails
+def test_ndtri_tails_accurate():
+    p = torch.tensor([1e-300, 1e-20, 1e-10, 0.001, 0.3, 0.999, 1 - 1e-10], dtype=torch.float64)
+    expected = [-37.0470962993612, -9.262340089798409, -6.361340902404056, -3.090232306167813, -0.5244005127080409,
+                3.090232306167813, 6.361340889697422]
+    assert torch.special.ndtri(p).tolist() == pytest.approx(expected, rel=1e-13)
+    # float32: torch's values within an ulp (erfinv(2p - 1) gave -inf below p ~ 3e-8)
+    assert torch.special.ndtri(torch.tensor([1e-38, 1e-20, 1e-5])).tolist() == pytest.approx(
+        [-12.962360382080078, -9.262340545654297, -4.264890670776367], rel=2e-7)
+    r = torch.special.ndtri(torch.tensor([0.0, 1.0, 1.5, -0.1, float("nan")], dtype=torch.float64)).tolist()
+    assert r[:2] == [float("-inf"), float("inf")] and all(v != v for v in r[2:])
+    _raises(NotImplementedError, "\"ndtri_cpu\" not implemented for 'Half'",
+            lambda: torch.special.ndtri(torch.tensor([0.3], dtype=torch.float16)))
+
+
+def test_ndtri_gradient():
+    p = torch.tensor([1e-10, 0.3, 0.9], dtype=torch.float64, requires_grad=True)
+    y = torch.special.ndtri(p)
+    assert y.grad_fn.name() == "SpecialNdtriBackward0"
+    y.sum().backward()
+    assert p.grad.tolist() == pytest.approx([1535723698.1963818, 2.876103659264292, 5.698059856117003], rel=1e-9)

@@ -4,8 +4,8 @@ the ops they are made of; the where-guards keep the unused branch's NaN out of t
 torch.special names (erfcx, i0e, i1, i1e, zeta) are registry entries reached through _ops.functional."""
 import math
 
-from . import _dtype, _ops
-from .tensor import Tensor, tensor, where, write_out
+from . import _C, _dtype, _ops
+from .tensor import Tensor, _named, tensor, where, write_out
 
 _LOG_SQRT_2PI = 0.5 * math.log(2 * math.pi)
 
@@ -59,10 +59,49 @@ def log_ndtr(input, *, out=None):
     return _out(where(tail, series, direct).to(x.dtype), out)
 
 
+class _Ndtri(_ops.Op):
+    """ndtri's value (computed by _ndtri_value) with torch's derivative sqrt(2 pi) exp(x^2 / 2)."""
+
+    @staticmethod
+    def forward(ctx, p, result):
+        ctx.save_for_backward(result)
+        return _C.clone(result._impl)
+
+    @staticmethod
+    def backward(ctx, grad):
+        (result,) = ctx.saved_tensors
+        return grad * math.sqrt(2 * math.pi) * (result * result / 2).exp(), None
+
+
+def _ndtri_value(p):
+    """ndtri in float64: sqrt(2) erfinv(2p - 1) where 2p - 1 keeps p's precision (0.02 <= p <= 0.98), else in
+    the tail q = min(p, 1 - p) Newton's steps on log_ndtr(x) = log(q) from the asymptotic guess (erfinv(2p - 1)
+    loses p's digits there: -inf below 1e-16)."""
+    q = p.double()
+    in_tail = (q < 0.02) | (q > 0.98)
+    central = math.sqrt(2) * (2 * where(in_tail, 0.5, q) - 1).erfinv()
+    tail_p = where(q > 0.98, 1 - q, q)
+    log_q = where(in_tail, tail_p, 0.01).clamp(min=5e-324).log()
+    u = (-2 * log_q).sqrt()
+    u = (-2 * log_q - 2 * u.log() - math.log(2 * math.pi)).sqrt()  # Phi(-u) ~ phi(u) / u
+    x = -u
+    for _ in range(6):  # (quadratic convergence: full float64 precision after 3 or 4)
+        L = log_ndtr(x)
+        x = x - (L - log_q) * (0.5 * x * x + _LOG_SQRT_2PI + L).exp()
+    result = where(in_tail, where(q > 0.98, -x, x), central)
+    result = where(q == 0, -math.inf, where(q == 1, math.inf, result))
+    return where((q < 0) | (q > 1) | q.isnan(), math.nan, result)
+
+
 def ndtri(input, *, out=None):
-    """The inverse of ndtr: sqrt(2) erfinv(2p - 1)."""
+    """The inverse of ndtr (the standard normal quantile), accurate in both tails (see _ndtri_value)."""
     p = _floating(input)
-    return _out(math.sqrt(2) * (2 * p - 1).erfinv(), out)
+    if p.dtype.itemsize < 4:  # (torch's kernel has float and double only)
+        raise NotImplementedError(f"\"ndtri_cpu\" not implemented for '{p.dtype._legacy[:-6]}'")
+    value = _ndtri_value(p.detach()).to(p.dtype)
+    if not p.requires_grad:
+        return _out(value, out)
+    return _out(_named(_Ndtri.apply(p, value), "SpecialNdtriBackward0"), out)
 
 
 def xlog1py(input, other, *, out=None):
