@@ -569,3 +569,18 @@ def test_ndtri_gradient():
     assert y.grad_fn.name() == "SpecialNdtriBackward0"
     y.sum().backward()
     assert p.grad.tolist() == pytest.approx([1535723698.1963818, 2.876103659264292, 5.698059856117003], rel=1e-9)
+
+
+def test_log_ndtr_upper_tail_and_node():
+    x = torch.tensor([-50.0, -1.0, 0.0, 5.0, 8.0, 10.0, 40.0], dtype=torch.float64)
+    expected = [-1254.8313611394199, -1.841021645009264, -0.6931471805599453, -2.866516129637633e-07,
+                -6.220960574271758e-16, -7.619853024160498e-24, -0.0]
+    r = torch.special.log_ndtr(x).tolist()
+    assert r == pytest.approx(expected, rel=1e-12)
+    assert str(r[-1]) == "-0.0"  # (log1p(-ndtr(-x)), as torch's)
+    xg = torch.tensor([-40.0, -1.0, 2.0, 6.0], dtype=torch.float64, requires_grad=True)
+    y = torch.special.log_ndtr(xg)
+    assert y.grad_fn.name() == "SpecialLogNdtrBackward0"
+    y.sum().backward()
+    assert xg.grad.tolist() == pytest.approx([40.02496884721236, 1.525135276160982, 0.05524786267898997,
+                                              6.075882855817682e-09], rel=1e-9)

@@ -46,31 +46,48 @@ def ndtr(input, *, out=None):
     return _out(0.5 * (-x / math.sqrt(2)).erfc(), out)
 
 
-def log_ndtr(input, *, out=None):
-    """log(ndtr(x)), accurate in the lower tail: through float64 down to x = -37 and the asymptotic series
-    -x^2/2 - log(-x) - log(sqrt(2 pi)) + log(1 - 1/x^2 + 3/x^4 - 15/x^6) below."""
-    x = _floating(input)
-    xd = x.double()
+def _log_ndtr_value(xd):
+    """log(ndtr(x)) in float64, accurate in both tails: the asymptotic series -x^2/2 - log(-x) - log(sqrt(2 pi)) +
+    log(1 - 1/x^2 + 3/x^4 - 15/x^6) below x = -37, log1p(-ndtr(-x)) above 0 (as torch's: -0.0 far out)."""
     tail = xd < -37
-    direct = (0.5 * (-where(tail, 0.0, xd) / math.sqrt(2)).erfc()).log()
+    upper = xd > 0
+    direct = (0.5 * (-where(tail | upper, 0.0, xd) / math.sqrt(2)).erfc()).log()
+    above = (-(0.5 * (where(upper, xd, 0.0) / math.sqrt(2)).erfc())).log1p()
     z = where(tail, xd, -38.0)
     r = 1 / (z * z)
     series = -0.5 * z * z - (-z).log() - _LOG_SQRT_2PI + (1 - r + 3 * r * r - 15 * r * r * r).log()
-    return _out(where(tail, series, direct).to(x.dtype), out)
+    return where(tail, series, where(upper, above, direct))
 
 
-class _Ndtri(_ops.Op):
-    """ndtri's value (computed by _ndtri_value) with torch's derivative sqrt(2 pi) exp(x^2 / 2)."""
+def log_ndtr(input, *, out=None):
+    """log(ndtr(x)), accurate in both tails (see _log_ndtr_value); derivative exp(log phi(x) - log_ndtr(x))."""
+    x = _floating(input)
+    value = _log_ndtr_value(x.detach().double()).to(x.dtype)
+    return _out(_with_derivative(x, value, lambda x, r: (-0.5 * x * x - _LOG_SQRT_2PI - r).exp(),
+                                 "SpecialLogNdtrBackward0"), out)
+
+
+class _Pointwise(_ops.Op):
+    """A value computed without a graph (result) with its derivative given as derivative(x, result), as torch's
+    formula for the op (ndtri, log_ndtr)."""
 
     @staticmethod
-    def forward(ctx, p, result):
-        ctx.save_for_backward(result)
+    def forward(ctx, x, result, derivative):
+        ctx.derivative = derivative
+        ctx.save_for_backward(x, result)
         return _C.clone(result._impl)
 
     @staticmethod
     def backward(ctx, grad):
-        (result,) = ctx.saved_tensors
-        return grad * math.sqrt(2 * math.pi) * (result * result / 2).exp(), None
+        x, result = ctx.saved_tensors
+        return grad * ctx.derivative(x, result), None, None
+
+
+def _with_derivative(x, value, derivative, name):
+    """value (x's dtype), on a node named as torch's with the given derivative when x requires grad."""
+    if not x.requires_grad:
+        return value
+    return _named(_Pointwise.apply(x, value, derivative), name)
 
 
 def _ndtri_value(p):
@@ -86,7 +103,7 @@ def _ndtri_value(p):
     u = (-2 * log_q - 2 * u.log() - math.log(2 * math.pi)).sqrt()  # Phi(-u) ~ phi(u) / u
     x = -u
     for _ in range(6):  # (quadratic convergence: full float64 precision after 3 or 4)
-        L = log_ndtr(x)
+        L = _log_ndtr_value(x)
         x = x - (L - log_q) * (0.5 * x * x + _LOG_SQRT_2PI + L).exp()
     result = where(in_tail, where(q > 0.98, -x, x), central)
     result = where(q == 0, -math.inf, where(q == 1, math.inf, result))
@@ -99,9 +116,8 @@ def ndtri(input, *, out=None):
     if p.dtype.itemsize < 4:  # (torch's kernel has float and double only)
         raise NotImplementedError(f"\"ndtri_cpu\" not implemented for '{p.dtype._legacy[:-6]}'")
     value = _ndtri_value(p.detach()).to(p.dtype)
-    if not p.requires_grad:
-        return _out(value, out)
-    return _out(_named(_Ndtri.apply(p, value), "SpecialNdtriBackward0"), out)
+    return _out(_with_derivative(p, value, lambda p, x: math.sqrt(2 * math.pi) * (x * x / 2).exp(),
+                                 "SpecialNdtriBackward0"), out)
 
 
 def xlog1py(input, other, *, out=None):
