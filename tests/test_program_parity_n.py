@@ -584,3 +584,24 @@ def test_log_ndtr_upper_tail_and_node():
     y.sum().backward()
     assert xg.grad.tolist() == pytest.approx([40.02496884721236, 1.525135276160982, 0.05524786267898997,
                                               6.075882855817682e-09], rel=1e-9)
+
+
+# ------------------------------------------------------------------ torch.special node names
+def test_special_node_names():
+    x = torch.tensor([0.3, 0.6], dtype=torch.float64, requires_grad=True)
+    S = torch.special
+    names = [S.logit(x).grad_fn.name(), S.logit(x, eps=0.1).grad_fn.name(), S.sinc(x).grad_fn.name(),
+             torch.sinc(x).grad_fn.name(), S.entr(x).grad_fn.name(), S.ndtr(x).grad_fn.name(),
+             S.xlog1py(x, x).grad_fn.name(), S.xlog1py(2.0, x).grad_fn.name(), S.xlog1py(x, 2.0).grad_fn.name(),
+             S.multigammaln(x + 2, 2).grad_fn.name(), torch.mvlgamma(x + 2, p=2).grad_fn.name(),
+             S.erfcx(x).grad_fn.name(), S.i0e(x).grad_fn.name(), S.i1(x).grad_fn.name(), S.i1e(x).grad_fn.name(),
+             S.zeta(x + 1, x).grad_fn.name(), S.zeta(x + 1, 2.0).grad_fn.name(), S.zeta(2.0, x).grad_fn.name(),
+             S.round(x).grad_fn.name(), S.round(x, decimals=1).grad_fn.name(), torch.round(x).grad_fn.name(),
+             S.i0(x).grad_fn.name(), S.xlogy(x, x).grad_fn.name()]
+    assert names == ["LogitBackward0", "LogitBackward0", "SincBackward0", "SincBackward0", "SpecialEntrBackward0",
+                     "MulBackward1", "SpecialXlog1PyBackward0", "SpecialXlog1PyBackward1", "SpecialXlog1PyBackward2",
+                     "MvlgammaBackward0", "MvlgammaBackward0", "SpecialErfcxBackward0", "SpecialI0EBackward0",
+                     "SpecialI1Backward0", "SpecialI1EBackward0", "SpecialZetaBackward0", "SpecialZetaBackward2",
+                     "SpecialZetaBackward1", "RoundBackward1", "RoundBackward1", "RoundBackward0", "I0Backward0",
+                     "XlogyBackward0"]
+    assert S.round(torch.tensor([2.567]), decimals=2).tolist() == pytest.approx([2.57])

@@ -20,7 +20,7 @@ def logit(input, eps=None, *, out=None):
     p = _floating(input)
     if eps is not None:
         p = p.clamp(eps, 1 - eps)
-    return _out((p / (1 - p)).log(), out)
+    return _out(_named((p / (1 - p)).log(), "LogitBackward0"), out)
 
 
 def sinc(input, *, out=None):
@@ -31,19 +31,19 @@ def sinc(input, *, out=None):
         return _out(sinc(x.float()).to(x.dtype), out)
     zero = x == 0
     px = where(zero, 1.0, x) * math.pi
-    return _out(where(zero, 1.0, px.sin() / px), out)
+    return _out(_named(where(zero, 1.0, px.sin() / px), "SincBackward0"), out)
 
 
 def entr(input, *, out=None):
     """-x log(x) for x > 0, 0 at 0, -inf for x < 0 (NaN stays NaN)."""
     x = _floating(input)
-    return _out(where(x < 0, -math.inf, where(x == 0, 0.0, -x.xlogy(x))), out)
+    return _out(_named(where(x < 0, -math.inf, where(x == 0, 0.0, -x.xlogy(x))), "SpecialEntrBackward0"), out)
 
 
 def ndtr(input, *, out=None):
     """The standard normal distribution function."""
     x = _floating(input)
-    return _out(0.5 * (-x / math.sqrt(2)).erfc(), out)
+    return _out(_named(0.5 * (-x / math.sqrt(2)).erfc(), "MulBackward1"), out)  # (torch's composite: mul.Scalar)
 
 
 def _log_ndtr_value(xd):
@@ -122,11 +122,13 @@ def ndtri(input, *, out=None):
 
 def xlog1py(input, other, *, out=None):
     """input * log1p(other), 0 where input is 0 (unless other is NaN)."""
+    node = "SpecialXlog1PyBackward" + ("0" if isinstance(input, Tensor) and isinstance(other, Tensor) else
+                                       "1" if isinstance(other, Tensor) else "2")  # (torch's overloads)
     x = input if isinstance(input, Tensor) else tensor(input)
     y = other if isinstance(other, Tensor) else tensor(other, dtype=x.dtype if x.dtype.is_floating_point else None)
     x, y = _floating(x), _floating(y)
     safe = where((x == 0) & ~y.isnan(), 0.0, y)
-    return _out(where((x == 0) & ~y.isnan(), 0.0, x * safe.log1p()), out)
+    return _out(_named(where((x == 0) & ~y.isnan(), 0.0, x * safe.log1p()), node), out)
 
 
 def multigammaln(input, p, *, out=None):
@@ -135,7 +137,7 @@ def multigammaln(input, p, *, out=None):
         raise RuntimeError("p has to be greater than or equal to 1")
     x = _floating(input)
     result = sum((x - j / 2).lgamma() for j in range(p)) + p * (p - 1) / 4 * math.log(math.pi)
-    return _out(result, out)
+    return _out(_named(result, "MvlgammaBackward0"), out)
 
 
 def _out(result, out):
@@ -228,7 +230,9 @@ xlogy.__doc__ = Tensor.xlogy.__doc__  # (torch.xlogy too: the registry entry's d
 expit = Tensor.sigmoid
 erf, erfc, erfinv, exp2, expm1, log1p = Tensor.erf, Tensor.erfc, Tensor.erfinv, Tensor.exp2, Tensor.expm1, Tensor.log1p
 gammaln, digamma, psi = Tensor.lgamma, Tensor.digamma, Tensor.digamma
-round = Tensor.round
+def round(input, *, decimals=0, out=None):
+    """torch.special.round: torch.round's decimals overload (its node is RoundBackward1)."""
+    return _out(_named(input.round(decimals=decimals), "RoundBackward1"), out)
 
 
 def polygamma(n, input, *, out=None):
