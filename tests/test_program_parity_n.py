@@ -605,3 +605,28 @@ def test_special_node_names():
                      "SpecialZetaBackward1", "RoundBackward1", "RoundBackward1", "RoundBackward0", "I0Backward0",
                      "XlogyBackward0"]
     assert S.round(torch.tensor([2.567]), decimals=2).tolist() == pytest.approx([2.57])
+
+
+def test_linalg_node_names():
+    A = (torch.eye(3, dtype=torch.float64) * 2 + 0.1).requires_grad_()
+    b = torch.tensor([1.0, 2.0, 3.0], dtype=torch.float64, requires_grad=True)
+    B = torch.ones(3, 2, dtype=torch.float64, requires_grad=True)
+    S = (torch.eye(3, dtype=torch.float64) * 3).requires_grad_()
+    L = torch.linalg.cholesky(S)
+    LU, piv = torch.linalg.lu_factor(A)
+    P, Lo, U = torch.linalg.lu(A)
+    names = [torch.cholesky_solve(B, L).grad_fn.name(), torch.cholesky_solve(B, L, upper=True).grad_fn.name(),
+             torch.cholesky_inverse(L).grad_fn.name(), torch.linalg.pinv(A).grad_fn.name(),
+             torch.linalg.pinv(S, hermitian=True).grad_fn.name(), torch.linalg.lstsq(A, B).solution.grad_fn.name(),
+             torch.linalg.lstsq(A, b).solution.grad_fn.name(), torch.linalg.lu_solve(LU, piv, B).grad_fn.name(),
+             torch.linalg.lu_solve(LU, piv, B.T, left=False).grad_fn.name(),
+             torch.linalg.lu_solve(LU, piv, B, adjoint=True).grad_fn.name(), Lo.grad_fn.name(), U.grad_fn.name(),
+             torch.linalg.householder_product(A, b[:2]).grad_fn.name(), torch.linalg.cross(b, b.flip(0)).grad_fn.name(),
+             torch.cross(b, b.flip(0), dim=0).grad_fn.name(), torch.dist(b, b.flip(0)).grad_fn.name(),
+             torch.dist(b, b.flip(0), p=1).grad_fn.name()]
+    assert names == ["CholeskySolveBackward0", "CholeskySolveBackward0", "CholeskyInverseBackward0",
+                     "LinalgPinvBackward0", "LinalgPinvBackward0", "LinalgLstsqBackward0", "LinalgLstsqBackward0",
+                     "LinalgLuSolveBackward0", "LinalgLuSolveBackward0", "LinalgLuSolveBackward0", "LinalgLuBackward0",
+                     "LinalgLuBackward0", "LinalgHouseholderProductBackward0", "LinalgCrossBackward0",
+                     "LinalgCrossBackward0", "DistBackward0", "DistBackward0"]
+    assert P.grad_fn is None

@@ -16,8 +16,8 @@ import numpy as np
 from . import _C, _dtype, _ops
 from .nn import functional as F
 from ._tensor_base import typename
-from .tensor import (LEGACY_CPU, LEGACY_CUDA, Tensor, _check_inplace, _draw, _empty_in_layout, as_tensor, cat, eye,
-                     from_numpy, full_like, stack, tensor, where, write_out)
+from .tensor import (LEGACY_CPU, LEGACY_CUDA, Tensor, _check_inplace, _draw, _empty_in_layout, _named, as_tensor,
+                     cat, eye, from_numpy, full_like, stack, tensor, where, write_out)
 
 METHODS, FUNCTIONS = {}, {}
 
@@ -213,7 +213,7 @@ def fmin(input, other):
 
 def dist(input, other, p=2):
     """The p-norm of input - other."""
-    return (input - other).norm(p)
+    return _named((input - other).norm(p), "DistBackward0")
 
 
 def matrix_power(input, n):

@@ -10,7 +10,7 @@ from . import _C, _linalg_ops, _ops, return_types
 from ._host import on_host
 from ._ops import _permutation_T, _solve_triangular
 from ._reduction_ops import _return_type
-from .tensor import Tensor, _broadcast_shape, _needs_grad, _wrap, write_out
+from .tensor import Tensor, _broadcast_shape, _named, _needs_grad, _wrap, write_out
 
 
 class _LinAlgError(RuntimeError):
@@ -133,7 +133,7 @@ def lu_solve(LU, pivots, B, *, left=True, adjoint=False, out=None):
             raise RuntimeError(f"linalg.lu_solve: Incompatible shapes of A and B for the equation "
                                f"XA = B ({n}x{n} and {B.shape[-2]}x{B.shape[-1]})")
         X = lu_solve(LU, pivots, _T(B), adjoint=not adjoint)
-        X = _T(X)
+        X = _named(_T(X), "LinalgLuSolveBackward0")
         return X if out is None else write_out(out, X)
     if B.shape[-2] != n:
         raise RuntimeError(f"linalg.lu_solve: Incompatible shapes of A and B for the equation "
@@ -150,6 +150,7 @@ def lu_solve(LU, pivots, B, *, left=True, adjoint=False, out=None):
         X = _solve_triangular(LU, Z, True)
     else:
         X = _wrap(_C.linalg_lu_solve(LU._impl, pivots._impl, B._impl))
+    X = _named(X, "LinalgLuSolveBackward0")
     return X if out is None else write_out(out, X)
 
 
@@ -284,6 +285,7 @@ def cholesky_solve(B, L, upper=False, *, out=None):
         X = solve_triangular(L, solve_triangular(_T(L), B, upper=False), upper=True)
     else:
         X = solve_triangular(_T(L), solve_triangular(L, B, upper=False), upper=True)
+    X = _named(X, "CholeskySolveBackward0")
     return X if out is None else write_out(out, X)
 
 
@@ -364,6 +366,7 @@ def pinv(A, *, atol=None, rtol=None, hermitian=False, out=None):
         keep = S > tol
         sinv = keep.to(S.dtype) / S.where(keep, S.new_ones([1]))
         result = (_T(Vh) * sinv.unsqueeze(-2)).matmul(_T(U))
+    result = _named(result, "LinalgPinvBackward0")
     return result if out is None else write_out(out, result)
 
 
@@ -405,7 +408,8 @@ def lstsq(A, B, rcond=None, *, driver=None):
     if driver != "gelsy" and m > n and bool(rank.eq(n).all()):
         residuals = (A.matmul(X) - Bm).square().sum(-2)
         residuals = residuals.squeeze(-1) if vector else residuals
-    X = X.squeeze(-1) if vector else X
+    X = _named(X.squeeze(-1) if vector else X, "LinalgLstsqBackward0")
+    residuals = _named(residuals, "LinalgLstsqBackward0")
     return linalg_lstsq_type(X, residuals, rank if driver != "gels" else rank.new_zeros([0]),
                              S.detach() if driver in ("gelsd", "gelss") else empty)
 

@@ -224,7 +224,7 @@ def householder_product(A, tau, *, out=None):
     for i in range(k - 1, -1, -1):
         v = V[..., :, i:i + 1]
         Q = Q - (tau[..., i:i + 1].unsqueeze(-1) * v).matmul(_T(v).matmul(Q))
-    return _copy_out(out, Q)
+    return _copy_out(out, _named(Q, "LinalgHouseholderProductBackward0"))
 
 
 def orgqr(input, tau):
@@ -336,7 +336,8 @@ def lu(A, *, pivot=True, out=None):
     if not pivot:
         raise RuntimeError("linalg.lu_factor: LU without pivoting is not implemented on the CPU")
     LU, pivots, _ = _lu_factor_ex(A, "linalg.lu")  # (a singular A factors fine: U has a zero on its diagonal)
-    return _copy_out(out, linalg_lu_type(*lu_unpack(LU, pivots)))
+    P, L, U = lu_unpack(LU, pivots)
+    return _copy_out(out, linalg_lu_type(P, _named(L, "LinalgLuBackward0"), _named(U, "LinalgLuBackward0")))
 
 
 def lu_solve_torch(b, LU_data, LU_pivots, *, out=None):
@@ -369,7 +370,7 @@ def cholesky_inverse(L, upper=False, *, out=None):
     """(L L^T)^-1 (U^T U when upper) from a Cholesky factor: cholesky_solve of the identity."""
     _check_matrix(L, "cholesky_inverse")
     result = cholesky_solve(_eye(L.shape[-1], L).expand(list(L.shape)), L, upper)
-    return _copy_out(out, result)
+    return _copy_out(out, _named(result, "CholeskyInverseBackward0"))
 
 
 def _in_place(name, fn):

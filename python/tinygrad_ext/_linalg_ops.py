@@ -373,7 +373,7 @@ def _cross(input, other, dim, name):
         raise RuntimeError(f"{name}: inputs dimension {dim} must have length 3. Got {input.shape[d]} and "
                            f"{other.shape[d]}")
     # component i = a[i+1] b[i+2] - a[i+2] b[i+1]
-    return a.roll(-1, d) * b.roll(-2, d) - a.roll(-2, d) * b.roll(-1, d)
+    return _named(a.roll(-1, d) * b.roll(-2, d) - a.roll(-2, d) * b.roll(-1, d), "LinalgCrossBackward0")
 
 
 def cross(input, other, dim=None):
