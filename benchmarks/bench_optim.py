@@ -22,6 +22,7 @@ MODELS = [("~1M params, 4 tensors", [(1024, 768), (1024,), (256, 768), (256,)]),
 OPTIMIZERS = [("SGD momentum", "SGD", {"lr": 0.01, "momentum": 0.9}),
               ("SGD nesterov+wd", "SGD", {"lr": 0.01, "momentum": 0.9, "nesterov": True, "weight_decay": 1e-4}),
               ("Adam", "Adam", {"lr": 1e-3}), ("AdamW amsgrad", "AdamW", {"lr": 1e-3, "amsgrad": True}),
+              ("AdamW, weight_decay=0", "AdamW", {"lr": 1e-3, "weight_decay": 0.0}),
               ("RMSprop", "RMSprop", {"lr": 1e-3}), ("Adagrad", "Adagrad", {"lr": 1e-2}),
               ("NAdam", "NAdam", {"lr": 2e-3}), ("RAdam", "RAdam", {"lr": 1e-3})]
 

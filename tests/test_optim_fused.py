@@ -140,7 +140,7 @@ CASES = [
     ("Adam", {"lr": 0.01, "weight_decay": 0.1, "amsgrad": True, "maximize": True}),
     ("Adam", {"lr": 0.01, "betas": (0.8, 0.9), "eps": 1e-6, "weight_decay": 0.05}),
     ("AdamW", {"lr": 0.01}), ("AdamW", {"lr": 0.01, "amsgrad": True, "weight_decay": 0.1}),
-    ("AdamW", {"lr": 0.01, "maximize": True}),
+    ("AdamW", {"lr": 0.01, "maximize": True}), ("AdamW", {"lr": 0.01, "weight_decay": 0.0}),
     ("RMSprop", {}), ("RMSprop", {"centered": True}), ("RMSprop", {"momentum": 0.9}),
     ("RMSprop", {"centered": True, "momentum": 0.9, "weight_decay": 0.1}), ("RMSprop", {"maximize": True}),
     ("Adagrad", {}), ("Adagrad", {"lr_decay": 0.1}), ("Adagrad", {"weight_decay": 0.1, "maximize": True}),

@@ -96,6 +96,9 @@ struct AdamStepOp {
   void prepare() {
     bias_correction2_sqrt = std::sqrt(1.0 - std::pow(beta2, step));
     step_size = lr / (1.0 - std::pow(beta1, step));
+    // without weight decay AdamW's update is Adam's (both leave g and p as they are): one loop version fewer for
+    // GCC to unswitch, so that AdamW(weight_decay=0) vectorizes as Adam does (it ran scalar, 4x slower)
+    if (weight_decay == 0) decoupled = 0;
   }
   template <class T> TG_HD void operator()(T& p, T g, T& m, T& v, T& vmax) const {
     g = adam_moments(p, g, m, v, lr, beta1, beta2, weight_decay, decoupled, maximize);
