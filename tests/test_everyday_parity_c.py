@@ -454,3 +454,17 @@ def test_inplace_clamp_of_integers_by_float_numbers_names_the_cpp_type():
     _raises(lambda: x.clamp_(torch.tensor(1.5)), RuntimeError,  # (a tensor bound: the promoted type's name)
             "result type Float can't be cast to the desired output type Long")
     assert x.clamp_(1, 2).tolist() == [1, 2, 2]
+
+
+def test_max_pool2d_window_of_padding_only_gives_the_dtypes_lowest():
+    """A window that dilation puts wholly in the padding has no element: torch gives -inf, or the integer type's
+    lowest (int8/int16 too, though pooled as int32: they came back as int32's lowest wrapped, 0). Fuzzer seed
+    2050."""
+    x = [[[[0, 0, -1, 5, 3]], [[-4, -3, 3, 5, -1]]]]
+    want = {torch.int8: -128, torch.int16: -32768, torch.int32: -2 ** 31, torch.int64: -2 ** 63,
+            torch.float16: float("-inf"), torch.float32: float("-inf")}
+    for dtype, lowest in want.items():
+        out = F.max_pool2d(torch.tensor(x, dtype=dtype), kernel_size=2, stride=2, padding=1, ceil_mode=True,
+                           dilation=2)
+        assert out.dtype == dtype and out.flatten().tolist() == [lowest] * 6, dtype
+        assert F.max_pool2d(torch.tensor(x, dtype=dtype), 2, padding=1).flatten().tolist() == [0, 0, 5, -4, 3, 5]

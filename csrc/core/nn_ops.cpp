@@ -365,6 +365,10 @@ Shape pool_out_sizes(const Shape& in, const PoolShape& s) {
 std::pair<Tensor, Tensor> max_pool2d(const Tensor& input, const Pool2dParams& p) {
   if (is_narrow(input->dtype)) {  // int8/int16 as int32, float16/bfloat16 as float32
     auto [out, idx] = max_pool2d(widen(input), p);
+    if (!is_floating(input->dtype)) {  // a window of padding only: the narrow type's lowest, as torch (not int32's)
+      const bool int8 = input->dtype == DType::Int8;
+      out = clamp(out, Scalar::from_int(int8 ? INT8_MIN : INT16_MIN), Scalar::from_int(int8 ? INT8_MAX : INT16_MAX));
+    }
     return {to_dtype(out, input->dtype), idx};
   }
   if (!is_floating(input->dtype)) dispatch_cpu_integer(input, "max_pool2d", false, [](auto) {});
