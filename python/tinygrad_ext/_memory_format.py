@@ -82,11 +82,11 @@ def preserved_order(shape, strides):
     return sorted(range(len(shape)), key=lambda d: (-target[d], d))
 
 
-def dense_strides(shape, strides):
-    """The strides of a dense tensor whose dims lie in memory in the order of `strides` (torch's
-    infer_dense_strides: an insertion sort from the last dim inward; a 0 stride is ambiguous and keeps its place,
-    equal strides order by size)."""
-    perm = list(range(len(shape)))[::-1]  # (innermost first)
+def dense_order(shape, strides):
+    """The dims innermost first in memory, by `strides` (torch's infer_dense_strides and
+    _prims_common's logical-to-physical order: an insertion sort from the last dim inward; a 0 stride is ambiguous
+    and keeps its place, equal strides order by size)."""
+    perm = list(range(len(shape)))[::-1]
 
     def should_swap(d0, d1):
         if strides[d0] == 0 or strides[d1] == 0:
@@ -104,6 +104,12 @@ def dense_strides(shape, strides):
                 d1 = d0
             elif c < 0:
                 break
+    return perm
+
+
+def dense_strides(shape, strides):
+    """The strides of a dense tensor whose dims lie in memory in the order of `strides` (dense_order)."""
+    perm = dense_order(shape, strides)
     out, expected = [0] * len(shape), 1
     for d in perm:
         out[d] = expected

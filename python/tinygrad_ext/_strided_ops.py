@@ -62,26 +62,7 @@ def _logical_to_physical_perm(t):
         return list(range(ndim))
     if channels_last and not contiguous:
         return [0, *range(2, ndim), 1]
-    shape, stride = t.shape, t.stride()
-
-    def should_swap(a, b):
-        if stride[a] == 0 or stride[b] == 0:
-            return 0
-        if stride[a] != stride[b]:
-            return -1 if stride[a] < stride[b] else 1
-        return 1 if shape[a] > shape[b] else 0
-
-    perm = list(reversed(range(ndim)))
-    for i in range(1, ndim):
-        dim1 = i
-        for dim0 in reversed(range(i)):
-            comparison = should_swap(perm[dim0], perm[dim1])
-            if comparison > 0:
-                perm[dim0], perm[dim1] = perm[dim1], perm[dim0]
-                dim1 = dim0
-            elif comparison < 0:
-                break
-    return list(reversed(perm))
+    return _mf.dense_order(t.shape, t.stride())[::-1]
 
 
 def dim_order(self, *, ambiguity_check=False):
