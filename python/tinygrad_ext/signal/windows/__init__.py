@@ -78,10 +78,8 @@ def kaiser(M, *, beta=12.0, sym=True, dtype=None, layout=strided, device=None, r
     _checks("kaiser", M, dtype, layout)
     if beta < 0:
         raise ValueError(f"beta must be non-negative, got: {beta} instead.")
-    if M == 0:
-        return _empty(0, dtype, device, requires_grad)
-    if M == 1:
-        return _empty(1, dtype, device, requires_grad)
+    if M <= 1:  # (no window: empty, or the single 1)
+        return _empty(M, dtype, device, requires_grad)
     start = -beta
     constant = 2.0 * beta / (M if not sym else M - 1)
     end = min(beta, start + (M - 1) * constant)
@@ -93,10 +91,8 @@ def bartlett(M, *, sym=True, dtype=None, layout=strided, device=None, requires_g
     """The triangle 1 - |2n / (M - 1) - 1|."""
     dtype = _dtype.get_default_dtype() if dtype is None else dtype
     _checks("bartlett", M, dtype, layout)
-    if M == 0:
-        return _empty(0, dtype, device, requires_grad)
-    if M == 1:
-        return _empty(1, dtype, device, requires_grad)
+    if M <= 1:  # (no window: empty, or the single 1)
+        return _empty(M, dtype, device, requires_grad)
     constant = 2 / (M if not sym else M - 1)
     k = _grid(M, -1, (M - 1) * constant - 1, dtype, device, requires_grad)
     return 1 - k.abs()
@@ -106,10 +102,8 @@ def general_cosine(M, *, a, sym=True, dtype=None, layout=strided, device=None, r
     """The cosine sum sum_i (-1)^i a_i cos(2 pi i n / (M - 1))."""
     dtype = _dtype.get_default_dtype() if dtype is None else dtype
     _checks("general_cosine", M, dtype, layout)
-    if M == 0:
-        return _empty(0, dtype, device, requires_grad)
-    if M == 1:
-        return _empty(1, dtype, device, requires_grad)
+    if M <= 1:  # (no window: empty, or the single 1)
+        return _empty(M, dtype, device, requires_grad)
     if not isinstance(a, (list, tuple)):
         raise TypeError("Coefficients must be a list/tuple")
     if not a:
